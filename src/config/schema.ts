@@ -1,0 +1,117 @@
+// The one schema of auto-router.routes.json (DESIGN.md rule 8): TypeScript types and the JSON Schema come from here.
+import { z } from "zod";
+import {
+  billingSchema,
+  policyRuleSchema,
+  providerPreferencesSchema,
+  tiersSchema,
+} from "./routing-schema.ts";
+
+export const FAILURE_KIND_NAMES = [
+  "rate_limit",
+  "overloaded",
+  "server",
+  "network",
+  "timeout",
+  "quota_exhausted",
+  "auth",
+  "model_not_found",
+  "context_overflow",
+  "invalid_request",
+  "content_policy",
+  "empty_response",
+  "unknown",
+] as const;
+
+const milliseconds = z.number().int().nonnegative();
+
+export const timeoutsSchema = z.strictObject({
+  firstTokenMs: milliseconds.optional().describe("No text/tool call within this time: abort the attempt and fail over (0 = off)"),
+  stallMs: milliseconds.optional().describe("No stream event for this long: abort the attempt (0 = off)"),
+  requestMs: milliseconds.optional().describe("Passed to the target SDK as its HTTP timeout (0 = SDK default)"),
+});
+export type Timeouts = z.infer<typeof timeoutsSchema>;
+
+export const failureKindPolicySchema = z.strictObject({
+  failover: z.boolean().optional(),
+  cooldownMs: milliseconds.optional(),
+});
+
+export const failoverSchema = z.strictObject({
+  kinds: z.partialRecord(z.enum(FAILURE_KIND_NAMES), failureKindPolicySchema).optional()
+    .describe("Per failure kind: fail over or not, and the default cooldown"),
+  maxAttempts: z.number().int().positive().optional().describe("Most targets tried for one request"),
+  cooldownWaitMs: milliseconds.optional()
+    .describe("When every target is cooling down, wait this long at most for the first to come back (default 30000)"),
+  agentRetry: z.boolean().optional()
+    .describe("Let pi's own agent-level retry re-run the route when every target failed with a transient error (default true)"),
+});
+export type FailoverSettings = z.infer<typeof failoverSchema>;
+
+export const targetSchema = z.strictObject({
+  provider: z.string().min(1).describe("pi provider name, e.g. anthropic, openai-codex, google, deepseek, or one from models.json"),
+  modelId: z.string().min(1).describe("Model id inside that provider"),
+  label: z.string().optional(),
+  authProvider: z.string().min(1).optional().describe("Provider whose credentials and quota apply (default: provider)"),
+  billing: billingSchema.optional().describe("subscription or per-token (default: subscription when pi uses OAuth for it)"),
+  balanceEndpoint: z.string().optional().describe("Override of the provider's balance API URL"),
+  enabled: z.boolean().optional(),
+  timeouts: timeoutsSchema.optional(),
+});
+export type TargetConfig = z.infer<typeof targetSchema>;
+
+export const SORT_BY = ["auto", "config", "price", "latency"] as const;
+
+export const routeSchema = z.strictObject({
+  name: z.string().optional().describe("Display name in /model"),
+  description: z.string().optional(),
+  reasoning: z.boolean().optional().describe("Default: true when any target reasons"),
+  input: z.array(z.enum(["text", "image"])).optional().describe("Default: the union of the targets' inputs"),
+  contextWindow: z.number().int().positive().optional().describe("Default: the smallest window among resolvable targets"),
+  maxTokens: z.number().int().positive().optional().describe("Default: the smallest maxTokens among resolvable targets"),
+  sortBy: z.enum(SORT_BY).optional().describe("auto = full ranking (default); config = declared order"),
+  targets: z.array(targetSchema).min(1),
+  policyRules: z.array(policyRuleSchema).optional(),
+  preferences: providerPreferencesSchema.optional(),
+  timeouts: timeoutsSchema.optional(),
+  failover: failoverSchema.optional(),
+});
+export type RouteConfig = z.infer<typeof routeSchema>;
+
+export const budgetLimitSchema = z.strictObject({
+  daily: z.number().nonnegative().optional().describe("USD per calendar day"),
+  monthly: z.number().nonnegative().optional().describe("USD per calendar month"),
+  balanceFloor: z.number().nonnegative().optional().describe("Block the provider when its prepaid balance falls below this"),
+});
+
+export const budgetsSchema = z.strictObject({
+  policy: z.enum(["soft", "hard"]).optional()
+    .describe("soft: when every candidate is over budget, route anyway and say so; hard: fail with a budget message"),
+  timeZone: z.string().optional().describe("IANA zone of the day/month calendar (default: local)"),
+  providers: z.record(z.string().min(1), budgetLimitSchema).optional(),
+});
+export type BudgetsConfig = z.infer<typeof budgetsSchema>;
+
+export const eventLogSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  maxBytes: z.number().int().positive().optional(),
+  keepFiles: z.number().int().nonnegative().optional(),
+});
+
+export const routerConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  version: z.number().int().optional(),
+  defaultRoute: z.string().optional(),
+  routes: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, "route ids: letters, digits, . _ -"), routeSchema),
+  aliases: z.record(z.string().min(1), z.string().min(1)).optional()
+    .describe("Short names for routes or provider/model ids, used by /auto-router switch and resolve"),
+  logDir: z.string().optional().describe("Where state files and the event log live (default <agentDir>/extensions)"),
+  policyRules: z.array(policyRuleSchema).optional().describe("Global rules; `routes` scopes one to some routes"),
+  preferences: providerPreferencesSchema.optional().describe("Default provider preferences for every route"),
+  tiers: tiersSchema.optional(),
+  timeouts: timeoutsSchema.optional(),
+  failover: failoverSchema.optional(),
+  budgets: budgetsSchema.optional(),
+  eventLog: eventLogSchema.optional(),
+});
+export type RouterConfig = z.infer<typeof routerConfigSchema>;

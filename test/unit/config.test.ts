@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { getModel } from "@mariozechner/pi-ai";
+import { DEFAULT_CONFIG } from "../../src/config/defaults.ts";
+import { routesJsonSchemaText, SCHEMA_FILE_NAME } from "../../src/config/json-schema.ts";
+import { parseConfigText } from "../../src/config/parse-config.ts";
+import { loadConfigFile } from "../../src/state/config-file.ts";
+import { REPO_ROOT } from "../helpers/agent-dir.ts";
+
+const parse = (value: unknown) => parseConfigText(JSON.stringify(value));
+
+describe("routes file parsing", () => {
+  it("accepts the built-in defaults without any issue", () => {
+    const result = parse(DEFAULT_CONFIG);
+    assert.deepEqual(result.issues, []);
+    assert.ok(result.config);
+  });
+
+  it("uses only model ids that exist in pi 0.73.1's catalogue for the built-in routes", () => {
+    const expected = ["subscription-reasoning", "subscription-swe", "subscription-long-context", "subscription-economy", "subscription-fast"];
+    assert.deepEqual(Object.keys(DEFAULT_CONFIG.routes).sort(), [...expected].sort());
+    for (const route of Object.values(DEFAULT_CONFIG.routes)) {
+      for (const target of route.targets) {
+        assert.ok(getModel(target.provider as never, target.modelId as never), `${target.provider}/${target.modelId} is in the catalogue`);
+      }
+    }
+  });
+
+  it("loads the earlier public file format unchanged: _comment and _example keys are ignored silently", () => {
+    const result = parse({
+      _comment: "routes for my subscriptions",
+      _comment_2: "second note",
+      routes: {
+        "subscription-swe": {
+          _comment: "coding",
+          name: "Coding",
+          reasoning: true,
+          input: ["text", "image"],
+          contextWindow: 200000,
+          maxTokens: 32000,
+          sortBy: "config",
+          targets: [
+            { provider: "anthropic", modelId: "claude-sonnet-4-6", label: "Sonnet", authProvider: "anthropic", billing: "subscription" },
+            { provider: "deepseek", modelId: "deepseek-v4-pro", billing: "per-token", balanceEndpoint: "https://api.deepseek.com/user/balance", _example: "x" },
+          ],
+        },
+      },
+      aliases: { swe: "subscription-swe" },
+      logDir: "~/.pi/agent/auto-router",
+      _example_rule: { type: "exclude-provider" },
+    });
+    assert.deepEqual(result.issues, []);
+    assert.equal(result.config?.routes["subscription-swe"]?.targets[1]?.billing, "per-token");
+  });
+
+  it("reports unknown keys with their path and keeps the rest of the file", () => {
+    const result = parse({ routes: { a: { targets: [{ provider: "x", modelId: "y", wieght: 2 }] } }, budgetz: {} });
+    assert.ok(result.config);
+    assert.deepEqual(result.issues.map((i) => [i.severity, i.path]), [["warning", "routes.a.targets[0].wieght"], ["warning", "budgetz"]]);
+  });
+
+  it("rejects a wrong type, naming the path and what was expected", () => {
+    const result = parse({ routes: { a: { targets: [{ provider: 42, modelId: "y" }] } } });
+    assert.equal(result.config, undefined);
+    assert.equal(result.issues[0]?.path, "routes.a.targets[0].provider");
+    assert.match(result.issues[0]!.message, /expected string/);
+  });
+
+  it("says when a route has no targets", () => {
+    const result = parse({ routes: { a: { targets: [] } } });
+    assert.equal(result.config, undefined);
+    assert.equal(result.issues[0]?.path, "routes.a.targets");
+  });
+
+  it("migrates daysOfWeek written at rule level into the rule's condition, with a warning", () => {
+    const result = parse({
+      routes: { a: { targets: [{ provider: "x", modelId: "y" }], policyRules: [{ type: "exclude-provider", providers: ["x"], daysOfWeek: ["sat", "sun"] }] } },
+    });
+    assert.deepEqual(result.config?.routes.a?.policyRules?.[0]?.when, { daysOfWeek: ["sat", "sun"] });
+    assert.equal(result.issues[0]?.severity, "warning");
+    assert.equal(result.issues[0]?.path, "routes.a.policyRules[0].daysOfWeek");
+  });
+
+  it("migrates a routes array and provider/model strings into the current shape", () => {
+    const result = parse({ routes: [{ id: "fast", targets: ["google/gemini-3-flash-preview"] }] });
+    assert.deepEqual(result.config?.routes.fast?.targets, [{ provider: "google", modelId: "gemini-3-flash-preview" }]);
+    assert.ok(result.issues.every((i) => i.severity === "warning"));
+  });
+
+  it("rejects a defaultRoute that names no route", () => {
+    const result = parse({ defaultRoute: "nope", routes: { a: { targets: [{ provider: "x", modelId: "y" }] } } });
+    assert.equal(result.config, undefined);
+    assert.equal(result.issues[0]?.path, "defaultRoute");
+  });
+
+  it("reports invalid JSON instead of throwing", () => {
+    const result = parseConfigText("{ routes: ");
+    assert.equal(result.config, undefined);
+    assert.match(result.issues[0]!.message, /not valid JSON/);
+  });
+});
+
+describe("routes file loading", () => {
+  const dir = mkdtempSync(join(tmpdir(), "auto-router-config-"));
+  const file = join(dir, "auto-router.routes.json");
+  const good = { routes: { mine: { targets: [{ provider: "x", modelId: "y" }] } } };
+
+  it("uses the built-in routes when the file is missing", () => {
+    const loaded = loadConfigFile(join(dir, "missing.json"));
+    assert.equal(loaded.origin, "defaults");
+    assert.ok(loaded.config.routes["subscription-swe"]);
+  });
+
+  it("keeps the last good config when an edit makes the file invalid", () => {
+    writeFileSync(file, JSON.stringify(good));
+    const first = loadConfigFile(file);
+    assert.equal(first.origin, "file");
+    writeFileSync(file, '{"routes": {"mine": {"targets": "oops"}}}');
+    const second = loadConfigFile(file, first.config);
+    assert.equal(second.origin, "last-good");
+    assert.ok(second.config.routes.mine);
+    assert.equal(second.issues[0]?.path, "routes.mine.targets");
+  });
+
+  it("falls back to the built-in routes when the very first load is invalid", () => {
+    writeFileSync(file, "not json");
+    const loaded = loadConfigFile(file);
+    assert.equal(loaded.origin, "defaults");
+    assert.equal(loaded.issues[0]?.severity, "error");
+  });
+
+  it("reports an unreadable file instead of throwing", { skip: process.getuid?.() === 0 ? "root can read any file" : false }, () => {
+    writeFileSync(file, JSON.stringify(good));
+    chmodSync(file, 0o000);
+    const loaded = loadConfigFile(file);
+    assert.match(loaded.issues[0]!.message, /cannot read/);
+    chmodSync(file, 0o600);
+  });
+
+  it("cleans up", () => rmSync(dir, { recursive: true, force: true }));
+});
+
+describe("JSON Schema", () => {
+  it("is checked in and in sync with the zod schema (run `npm run schema` after changing it)", () => {
+    const checkedIn = readFileSync(join(REPO_ROOT, SCHEMA_FILE_NAME), "utf8");
+    assert.equal(checkedIn, routesJsonSchemaText());
+  });
+
+  it("is referenced by the example routes file, which itself loads without issues", () => {
+    const example = JSON.parse(readFileSync(join(REPO_ROOT, "auto-router.routes.example.json"), "utf8"));
+    assert.equal(example.$schema, `./${SCHEMA_FILE_NAME}`);
+    const result = parse(example);
+    assert.deepEqual(result.issues, []);
+  });
+});
