@@ -1,0 +1,299 @@
+// The one failure classifier (DESIGN.md rule 3). pi-ai reports a failed target only as
+// `stopReason: "error" | "aborted"` plus an `errorMessage` string, with no structured status. This module turns
+// that text into a typed Failure; nothing else in the code base may match error text.
+// Precision matters more than recall: the original implementation matched "500" anywhere in the text and
+// failed over on request-shape 400s, which hid real bugs. Here a status counts only at the START of the text.
+import { isContextOverflow, type AssistantMessage } from "@mariozechner/pi-ai";
+import { parseRetryHint } from "./retry-hint.ts";
+
+export const FAILURE_KINDS = [
+  "rate_limit", "overloaded", "server", "network", "timeout", "quota_exhausted", "auth",
+  "model_not_found", "context_overflow", "invalid_request", "content_policy", "empty_response", "aborted", "unknown",
+] as const;
+export type FailureKind = (typeof FAILURE_KINDS)[number];
+
+export interface Failure {
+  kind: FailureKind;
+  /** Leading HTTP status of the text (or the numeric `error.code` of a bare Google JSON body). */
+  status?: number;
+  /** Would the same target likely succeed later? */
+  retryable: boolean;
+  /** Default policy: move the same request to the next target? */
+  failover: boolean;
+  /** How long this target should rest; undefined = no cooldown. */
+  cooldownMs?: number;
+  /** Only when the text carried an explicit retry hint. */
+  retryAfterMs?: number;
+  /** The original error text, unchanged (redaction happens where it is written). */
+  message: string;
+}
+
+export interface FailureInput { stopReason?: string; errorMessage?: string; contextWindow?: number }
+export interface FailureKindPolicy { failover: boolean; cooldownMs?: number }
+export type FailurePolicyOverrides = Partial<Record<FailureKind, Partial<FailureKindPolicy>>>;
+
+const SECOND_MS = 1_000;
+const MINUTE_MS = 60 * SECOND_MS;
+const HOUR_MS = 60 * MINUTE_MS;
+export const RATE_LIMIT_COOLDOWN_MS = 60 * SECOND_MS;
+export const OVERLOADED_COOLDOWN_MS = 30 * SECOND_MS;
+export const SERVER_COOLDOWN_MS = 30 * SECOND_MS;
+export const NETWORK_COOLDOWN_MS = 15 * SECOND_MS;
+export const TIMEOUT_COOLDOWN_MS = 30 * SECOND_MS;
+export const QUOTA_EXHAUSTED_COOLDOWN_MS = HOUR_MS;
+/** Long, because a bad key will not fix itself; the runtime warns the user. */
+export const AUTH_COOLDOWN_MS = 30 * MINUTE_MS;
+export const MODEL_NOT_FOUND_COOLDOWN_MS = 6 * HOUR_MS;
+export const EMPTY_RESPONSE_COOLDOWN_MS = 30 * SECOND_MS;
+/** Short: the user cannot fix an unknown provider failure, but we do not know it will last either. */
+export const UNKNOWN_COOLDOWN_MS = 10 * SECOND_MS;
+
+/** Kinds with no cooldown are about the request, not the target, so a retry hint never cools the target for them. */
+export const DEFAULT_FAILURE_POLICY: Readonly<Record<FailureKind, FailureKindPolicy>> = {
+  rate_limit: { failover: true, cooldownMs: RATE_LIMIT_COOLDOWN_MS },
+  overloaded: { failover: true, cooldownMs: OVERLOADED_COOLDOWN_MS },
+  server: { failover: true, cooldownMs: SERVER_COOLDOWN_MS },
+  network: { failover: true, cooldownMs: NETWORK_COOLDOWN_MS },
+  timeout: { failover: true, cooldownMs: TIMEOUT_COOLDOWN_MS },
+  quota_exhausted: { failover: true, cooldownMs: QUOTA_EXHAUSTED_COOLDOWN_MS },
+  auth: { failover: true, cooldownMs: AUTH_COOLDOWN_MS },
+  model_not_found: { failover: true, cooldownMs: MODEL_NOT_FOUND_COOLDOWN_MS },
+  // The runtime only moves an overflow to a target with a larger context window.
+  context_overflow: { failover: true },
+  invalid_request: { failover: false },
+  content_policy: { failover: false },
+  empty_response: { failover: true, cooldownMs: EMPTY_RESPONSE_COOLDOWN_MS },
+  aborted: { failover: false },
+  unknown: { failover: true, cooldownMs: UNKNOWN_COOLDOWN_MS },
+};
+
+const RETRYABLE_KINDS: ReadonlySet<FailureKind> = new Set(["rate_limit", "overloaded", "server", "network", "timeout", "quota_exhausted"]);
+
+// ---- The text table. Each pattern lists real messages it exists for. -------------------------------------------
+// "429 You exceeded your current quota, please check your plan and billing details." (OpenAI insufficient_quota)
+// "You have hit your ChatGPT usage limit (plus plan). Try again in ~42 min." (Codex, pi-ai friendly message)
+// "400 {"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API..."}}"
+// "402 Insufficient Balance" (DeepSeek), "402 This request requires more credits..." (OpenRouter)
+const QUOTA_TEXT = /\bquota\b|insufficient[_ ]quota|usage[_ ]?limit|billing|\bcredits?\b|insufficient[_ ](?:balance|funds)|balance is too low/i;
+// "429 Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM)...", "429 Too Many Requests",
+// "Throttling error: Too many tokens, please wait before trying again." (Bedrock)
+const RATE_LIMIT_TEXT = /rate[_ -]?limit|too many requests|throttl/i;
+// "529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}",
+// "503 {"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}"
+const OVERLOADED_TEXT = /overloaded|over capacity|at capacity/i;
+// "No API key for provider: openai", "401 invalid x-api-key", "401 Incorrect API key provided: sk-...",
+// "API key not valid. Please pass a valid API key." (Gemini, sent as 400), "OAuth token has expired"
+const AUTH_TEXT = /no api key for provider|invalid[ _-]?x-api-key|invalid[ _-]?api[ _-]?key|incorrect api key|api key not valid|api_key_invalid|api key is required|authenticat|unauthori[sz]ed|token (?:has )?expired|invalid (?:bearer |access )?token/i;
+// "Connection error." (openai SDK), "fetch failed" / "other side closed" / "terminated" (undici),
+// "read ECONNRESET", "connect ECONNREFUSED 127.0.0.1:8080", "socket hang up",
+// "Anthropic stream ended before message_stop", "WebSocket stream closed before response.completed"
+const NETWORK_TEXT = /connection error|fetch failed|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|ECONNABORTED|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET|socket hang up|^terminated\b|network[ _]error|other side closed|connection (?:reset|refused|closed|lost)|stream (?:ended|closed) before/i;
+// "Request timed out." (openai SDK with timeoutMs), "ETIMEDOUT", "UND_ERR_HEADERS_TIMEOUT", "DEADLINE_EXCEEDED"
+const TIMEOUT_TEXT = /\btimed?[ -]?outs?\b|ETIMEDOUT|_TIMEOUT\b|deadline[_ ]exceeded/i;
+// "Internal server error: ..." / "Service unavailable: ..." / "Model stream error: ..." (Bedrock prefixes),
+// "Provider returned error" (OpenRouter), "upstream connect error or disconnect/reset before headers" (Envoy)
+const SERVER_TEXT = /internal (?:server )?error|server[_ ]error|service[_ ]unavailable|bad gateway|gateway time-?out|provider returned error|model stream error|upstream connect error/i;
+// "404 The model `gpt-9` does not exist or you do not have access to it.",
+// "404 {"type":"error","error":{"type":"not_found_error","message":"model: claude-x"}}",
+// "models/gemini-9 is not found for API version v1beta, or is not supported for generateContent.",
+// "400 Model Not Exist" (DeepSeek), "400 foo/bar is not a valid model ID" (OpenRouter)
+// ("not supported" is deliberately absent: "400 temperature is not supported with this model" is a request bug.)
+const MODEL_NOT_FOUND_TEXT = /model_not_found|not a valid model\b|\bmodels?\b.*(?:not[ _]found|(?:does )?not exist)|(?:not[ _]found|does not exist).*\bmodel\b/i;
+// "Provider finish_reason: content_filter", "400 Invalid prompt: your prompt was flagged as potentially violating
+// our usage policy", "400 ... rejected by the safety system", "content_policy_violation"
+const CONTENT_POLICY_TEXT = /content[ _-]?(?:policy|filter|management)|\bsafety\b|usage polic(?:y|ies)|flagged|moderation/i;
+// "Validation error: ..." (Bedrock ValidationException prefix)
+const INVALID_REQUEST_TEXT = /^validation error:|invalid[_ ]request|invalid[_ ]argument/i;
+// pi-ai's faux provider when a test queued too few responses; say unknown, never something that blames a target.
+const FAUX_QUEUE_EMPTY_TEXT = /no more faux responses queued/i;
+// "Provider finish_reason: content_filter" / "Provider finish_reason: network_error" (openai-completions)
+const FINISH_REASON = /^Provider finish_reason:\s*(\S+)/i;
+// "429 Rate limit...", "429: {"message":...}" (newer pi), "Mistral API error (429): ..." (pi-ai's Mistral wrapper)
+const LEADING_STATUS = /^(?:Mistral API error \()?(\d{3})\b/;
+
+// Structured error types from JSON bodies: Anthropic error.type, OpenAI error.code/type, Google error.status and
+// details[].reason. Types that say only "the request was bad" (invalid_request_error) are left to the status.
+const KIND_BY_ERROR_TYPE: Readonly<Record<string, FailureKind | "rate_limit_or_quota" | "overloaded_or_server">> = {
+  overloaded_error: "overloaded",
+  rate_limit_error: "rate_limit_or_quota", rate_limit_exceeded: "rate_limit_or_quota",
+  resource_exhausted: "rate_limit_or_quota", throttlingexception: "rate_limit_or_quota",
+  insufficient_quota: "quota_exhausted", billing_hard_limit_reached: "quota_exhausted",
+  usage_limit_reached: "quota_exhausted", usage_not_included: "quota_exhausted",
+  api_error: "server", server_error: "server", internal: "server", internal_server_error: "server",
+  unavailable: "overloaded_or_server", service_unavailable: "overloaded_or_server",
+  deadline_exceeded: "timeout",
+  authentication_error: "auth", permission_error: "auth", invalid_api_key: "auth", api_key_invalid: "auth",
+  unauthenticated: "auth", permission_denied: "auth",
+  model_not_found: "model_not_found",
+  request_too_large: "context_overflow", context_length_exceeded: "context_overflow",
+  content_filter: "content_policy", content_policy_violation: "content_policy",
+};
+
+const OVERFLOW_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
+
+interface Evidence { text: string; status?: number; errorTypes: string[]; overflow: boolean }
+
+/** Turns pi-ai's stopReason + errorMessage into a typed failure with the default policy applied. */
+export function classifyFailure(input: FailureInput, now: number, options?: { timeZone?: string }): Failure {
+  const message = input.errorMessage ?? "";
+  if (input.stopReason === "aborted") return makeFailure("aborted", message);
+  const text = message.trim();
+  if (text === "") return makeFailure("unknown", message);
+  const body = parseJsonBody(text);
+  const status = leadingStatus(text) ?? body.status;
+  const evidence: Evidence = { text, status, errorTypes: body.errorTypes, overflow: looksLikeOverflow(text, input.contextWindow) };
+  const kind = kindFromEvidence(evidence);
+  const overrides: Partial<Failure> = {};
+  if (status !== undefined) overrides.status = status;
+  const retryAfterMs = parseRetryHint(text, now, options);
+  if (retryAfterMs !== undefined) overrides.retryAfterMs = retryAfterMs;
+  return makeFailure(kind, message, overrides);
+}
+
+/** Builds a failure of a known kind (also for failures the runtime detects itself, e.g. an empty stream). */
+export function makeFailure(kind: FailureKind, message: string, overrides?: Partial<Failure>): Failure {
+  const policy = DEFAULT_FAILURE_POLICY[kind];
+  const retryAfterMs = overrides?.retryAfterMs;
+  const hintApplies = retryAfterMs !== undefined && policy.cooldownMs !== undefined;
+  const failure: Failure = { kind, retryable: RETRYABLE_KINDS.has(kind), failover: policy.failover, message };
+  const cooldownMs = hintApplies ? retryAfterMs : policy.cooldownMs;
+  if (cooldownMs !== undefined) failure.cooldownMs = cooldownMs;
+  return { ...failure, ...overrides };
+}
+
+/**
+ * Applies the user's per-kind overrides. A retry hint from the provider still wins over a configured cooldown when
+ * it is longer: resting less than the provider asked only earns another refusal. An abort is the user's own act and
+ * never fails over or cools a target down, whatever the config says (DESIGN.md rule 4).
+ */
+export function applyFailurePolicy(failure: Failure, policy: FailurePolicyOverrides): Failure {
+  const override = policy[failure.kind];
+  if (!override || failure.kind === "aborted") return { ...failure };
+  const result: Failure = { ...failure, failover: override.failover ?? failure.failover };
+  if (override.cooldownMs !== undefined) {
+    const cooldownMs = Math.max(override.cooldownMs, failure.retryAfterMs ?? 0);
+    if (cooldownMs > 0) result.cooldownMs = cooldownMs;
+    else delete result.cooldownMs;
+  }
+  return result;
+}
+
+function kindFromEvidence(evidence: Evidence): FailureKind {
+  const { text, status, overflow } = evidence;
+  // Overflow first among 4xx: "400 prompt is too long: 213462 tokens > 200000 maximum" must not read as invalid_request.
+  if (overflow && (status === undefined || OVERFLOW_STATUSES.has(status))) return "context_overflow";
+  const finishReason = FINISH_REASON.exec(text)?.[1]?.toLowerCase();
+  if (finishReason !== undefined) {
+    if (finishReason === "content_filter") return "content_policy";
+    return finishReason === "network_error" ? "network" : "unknown";
+  }
+  if (FAUX_QUEUE_EMPTY_TEXT.test(text)) return "unknown";
+  // Statuses that say everything on their own.
+  if (status === 401) return "auth";
+  if (status === 402) return "quota_exhausted";
+  if (status === 404) return "model_not_found";
+  if (status === 408) return "timeout";
+  if (status === 529) return "overloaded";
+  const typed = kindFromErrorTypes(evidence);
+  if (typed) return typed;
+  if (status !== undefined && status >= 400 && status <= 599) return kindFromStatus(status, text);
+  return kindFromKeywords(text);
+}
+
+function kindFromErrorTypes({ text, errorTypes }: Evidence): FailureKind | undefined {
+  for (const errorType of errorTypes) {
+    const mapped = KIND_BY_ERROR_TYPE[errorType];
+    if (mapped === "rate_limit_or_quota") return QUOTA_TEXT.test(text) ? "quota_exhausted" : "rate_limit";
+    if (mapped === "overloaded_or_server") return OVERLOADED_TEXT.test(text) ? "overloaded" : "server";
+    if (mapped) return mapped;
+    // Anthropic says not_found_error for any missing resource; only a model mention makes it model_not_found.
+    if (errorType === "not_found_error" || errorType === "not_found") {
+      if (MODEL_NOT_FOUND_TEXT.test(text) || /\bmodel\b/i.test(text)) return "model_not_found";
+    }
+  }
+  return undefined;
+}
+
+function kindFromStatus(status: number, text: string): FailureKind {
+  if (status === 429) return QUOTA_TEXT.test(text) ? "quota_exhausted" : "rate_limit";
+  if (status >= 500) return OVERLOADED_TEXT.test(text) ? "overloaded" : "server";
+  if (status === 403) {
+    if (CONTENT_POLICY_TEXT.test(text)) return "content_policy";
+    return QUOTA_TEXT.test(text) ? "quota_exhausted" : "auth";
+  }
+  // Remaining 4xx: the request or the account, never the target's health. Do not fail over on a plain 400.
+  if (QUOTA_TEXT.test(text)) return "quota_exhausted";
+  if (AUTH_TEXT.test(text)) return "auth";
+  if (CONTENT_POLICY_TEXT.test(text)) return "content_policy";
+  if (MODEL_NOT_FOUND_TEXT.test(text)) return "model_not_found";
+  return "invalid_request";
+}
+
+/** Texts without a leading status: SDK and transport errors, Bedrock prefixes, friendly provider messages. */
+function kindFromKeywords(text: string): FailureKind {
+  if (AUTH_TEXT.test(text)) return "auth";
+  if (OVERLOADED_TEXT.test(text)) return "overloaded";
+  if (QUOTA_TEXT.test(text)) return "quota_exhausted";
+  if (RATE_LIMIT_TEXT.test(text)) return "rate_limit";
+  if (NETWORK_TEXT.test(text)) return "network";
+  if (SERVER_TEXT.test(text)) return "server";
+  if (TIMEOUT_TEXT.test(text)) return "timeout";
+  if (MODEL_NOT_FOUND_TEXT.test(text)) return "model_not_found";
+  if (CONTENT_POLICY_TEXT.test(text)) return "content_policy";
+  if (INVALID_REQUEST_TEXT.test(text)) return "invalid_request";
+  return "unknown";
+}
+
+function leadingStatus(text: string): number | undefined {
+  const match = LEADING_STATUS.exec(text);
+  if (!match) return undefined;
+  const status = Number(match[1]);
+  return status >= 100 && status <= 599 ? status : undefined;
+}
+
+function looksLikeOverflow(text: string, contextWindow: number | undefined): boolean {
+  // pi-ai's own detector, so that we agree with pi's auto-compaction about what an overflow is.
+  const probe: AssistantMessage = {
+    role: "assistant", content: [], api: "openai-completions", provider: "auto-router", model: "",
+    usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, totalTokens: 0, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 } },
+    stopReason: "error", errorMessage: text, timestamp: 0,
+  };
+  return isContextOverflow(probe, contextWindow);
+}
+
+interface ParsedBody { status?: number; errorTypes: string[] }
+
+/**
+ * Reads the JSON part of a message ("529 {...}", "429: {...}", a bare Google body, "got status: X. {...}").
+ * If it does not parse (truncated bodies), falls back to picking "type"/"code"/"status"/"reason" values out by regex.
+ */
+function parseJsonBody(text: string): ParsedBody {
+  const start = text.indexOf("{");
+  const errorTypes: string[] = [];
+  // OpenAI Responses stream errors: "Error Code rate_limit_exceeded: ..." / "server_error: ..."
+  const codePrefix = /^(?:Error Code )?([a-z]+(?:_[a-z]+)+):/i.exec(text);
+  if (codePrefix) errorTypes.push(codePrefix[1]!.toLowerCase());
+  if (start < 0) return { errorTypes };
+  const body = parseJson(text.slice(start)) ?? parseJson(text.slice(start, text.lastIndexOf("}") + 1));
+  if (body === undefined) {
+    for (const match of text.matchAll(/"(?:type|code|status|reason)"\s*:\s*"([A-Za-z_]+)"/g)) errorTypes.push(match[1]!.toLowerCase());
+    return { errorTypes };
+  }
+  const record = asRecord(body);
+  const error = asRecord(record?.error);
+  const details = Array.isArray(error?.details) ? error.details.map(asRecord) : [];
+  for (const value of [error?.code, error?.type, error?.status, ...details.map((detail) => detail?.reason), record?.code, record?.type, record?.status]) {
+    if (typeof value === "string") errorTypes.push(value.toLowerCase());
+  }
+  const numericCode = [error?.code, record?.code, record?.status].find((value) => typeof value === "number");
+  const status = typeof numericCode === "number" && numericCode >= 400 && numericCode <= 599 ? numericCode : undefined;
+  return status === undefined ? { errorTypes } : { status, errorTypes };
+}
+
+function parseJson(candidate: string): unknown {
+  try { return JSON.parse(candidate); } catch { return undefined; }
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
