@@ -1,0 +1,75 @@
+// Builds a throw-away pi agent directory (what PI_CODING_AGENT_DIR points at) so no test reads or writes ~/.pi:
+// models.json with emulator-backed providers, the router's routes file, and settings.json.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const EXTENSION_ENTRY = join(REPO_ROOT, "index.ts");
+export const ROUTES_FILE_NAME = "auto-router.routes.json";
+
+export interface ProviderSpec {
+  baseUrl: string;
+  api: "openai-completions" | "anthropic-messages";
+  apiKey: string;
+  models: Array<{
+    id: string;
+    contextWindow?: number;
+    maxTokens?: number;
+    reasoning?: boolean;
+    input?: ("text" | "image")[];
+    cost?: { input: number; output: number; cacheRead?: number; cacheWrite?: number };
+  }>;
+}
+
+// Local OpenAI-compatible servers reject these request fields; the emulators follow the same minimal dialect.
+export const OPENAI_EMULATOR_COMPAT = { supportsDeveloperRole: false, supportsReasoningEffort: false, supportsStore: false };
+
+// pi's own agent-level retry would re-run failed prompts with multi-second backoff and hide what a test checks.
+export const DEFAULT_TEST_SETTINGS: Record<string, unknown> = { retry: { enabled: false } };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Deep-merge settings objects: nested objects merge key by key, anything else is replaced. */
+export function mergeSettings(base: Record<string, unknown>, override: Record<string, unknown> = {}): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const existing = merged[key];
+    merged[key] = isPlainObject(existing) && isPlainObject(value) ? mergeSettings(existing, value) : value;
+  }
+  return merged;
+}
+
+function modelsJson(providers: Record<string, ProviderSpec>) {
+  const entries = Object.entries(providers).map(([name, spec]) => [
+    name,
+    {
+      baseUrl: spec.baseUrl,
+      api: spec.api,
+      apiKey: spec.apiKey,
+      ...(spec.api === "openai-completions" ? { compat: OPENAI_EMULATOR_COMPAT } : {}),
+      models: spec.models,
+    },
+  ]);
+  return { providers: Object.fromEntries(entries) };
+}
+
+function writeJson(path: string, value: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function makeAgentDir(options: {
+  providers?: Record<string, ProviderSpec>;
+  routes?: unknown;
+  settings?: Record<string, unknown>;
+} = {}): { agentDir: string; cleanup(): void } {
+  const agentDir = mkdtempSync(join(tmpdir(), "pi-auto-router-agent-"));
+  if (options.providers) writeJson(join(agentDir, "models.json"), modelsJson(options.providers));
+  if (options.routes !== undefined) writeJson(join(agentDir, "extensions", ROUTES_FILE_NAME), options.routes);
+  writeJson(join(agentDir, "settings.json"), mergeSettings(DEFAULT_TEST_SETTINGS, options.settings));
+  return { agentDir, cleanup: () => rmSync(agentDir, { recursive: true, force: true }) };
+}

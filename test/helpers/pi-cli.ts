@@ -1,0 +1,82 @@
+// Runs the real `pi` CLI as a child process against an isolated agent dir. PI_CLI (a cli.js path, run with
+// PI_NODE or this node) selects another pi version, so the same tests can run on newer pi lines.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { EXTENSION_ENTRY, REPO_ROOT } from "./agent-dir.ts";
+
+export const DEFAULT_PI_TIMEOUT_MS = 30_000;
+export const BUNDLED_PI_CLI = join(REPO_ROOT, "node_modules", "@mariozechner", "pi-coding-agent", "dist", "cli.js");
+
+export interface PiRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface PiProcessOptions {
+  agentDir: string;
+  env?: Record<string, string>;
+  extension?: string | false;
+  cwd?: string;
+}
+
+/** The node binary and cli.js to run, honouring PI_CLI / PI_NODE. */
+export function piCommand(): { node: string; cli: string } {
+  return { node: process.env.PI_NODE || process.execPath, cli: process.env.PI_CLI || BUNDLED_PI_CLI };
+}
+
+/** Flags that keep pi offline and away from anything on this machine except the given extension. */
+export function basePiArgs(extension: string | false | undefined): string[] {
+  const args = ["--offline", "--no-session", "-nc", "-ns", "-np", "--no-themes", "-ne"];
+  if (extension !== false) args.push("-e", extension ?? EXTENSION_ENTRY);
+  return args;
+}
+
+export function piEnvironment(agentDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Only a test that asks for an event log gets one; an inherited value would leak runs into a shared dir.
+  delete env.AUTO_ROUTER_LOG_DIR;
+  return {
+    ...env,
+    PI_CODING_AGENT_DIR: agentDir,
+    PI_OFFLINE: "1",
+    PI_TELEMETRY: "0",
+    PI_SKIP_VERSION_CHECK: "1",
+    ...extra,
+  };
+}
+
+export function runPi(options: PiProcessOptions & { args: string[]; stdin?: string; timeoutMs?: number }): Promise<PiRun> {
+  const { node, cli } = piCommand();
+  const started = Date.now();
+  const child = spawn(node, [cli, ...basePiArgs(options.extension), ...options.args], {
+    cwd: options.cwd ?? options.agentDir,
+    env: piEnvironment(options.agentDir, options.env),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
+  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+  // Always close stdin: pi reads piped stdin to EOF before it starts.
+  child.stdin.on("error", () => {});
+  child.stdin.end(options.stdin ?? "");
+  return new Promise((resolve) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, options.timeoutMs ?? DEFAULT_PI_TIMEOUT_MS);
+    const finish = (code: number | null) => {
+      clearTimeout(timer);
+      const note = timedOut ? `\n[pi-cli helper] killed after ${options.timeoutMs ?? DEFAULT_PI_TIMEOUT_MS} ms` : "";
+      resolve({ code: timedOut ? null : code, stdout, stderr: stderr + note, durationMs: Date.now() - started });
+    };
+    child.on("error", (error) => {
+      stderr += `\n[pi-cli helper] ${error.message}`;
+      finish(null);
+    });
+    child.on("close", (code) => finish(code));
+  });
+}

@@ -1,0 +1,151 @@
+// In-process pi session (the SDK) with faux target providers: the fast layer most router tests use.
+// The SDK comes from PI_SDK (a path or package name) or @mariozechner/pi-coding-agent, and is feature-detected
+// (ModelRuntime on new pi, AuthStorage + ModelRegistry.inMemory on 0.73), so the same tests run on both lines.
+// The faux targets are loaded as a test extension so they register into the host's pi-ai, not a test copy.
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { FauxProviderSpec } from "../fixtures/faux-targets.ts";
+import { EXTENSION_ENTRY, makeAgentDir, mergeSettings } from "./agent-dir.ts";
+
+export type { FauxModelSpec, FauxProviderSpec } from "../fixtures/faux-targets.ts";
+
+export const FAUX_TARGETS_EXTENSION = fileURLToPath(new URL("../fixtures/faux-targets.ts", import.meta.url));
+
+// Retries would re-run failed prompts after seconds of backoff; compaction would add unexpected model calls.
+export const DEFAULT_SDK_SETTINGS: Record<string, unknown> = { retry: { enabled: false }, compaction: { enabled: false } };
+
+export interface SdkHarness {
+  session: any;
+  agentDir: string;
+  faux(provider: string): any;
+  fauxHelpers: { fauxAssistantMessage: Function; fauxText: Function; fauxToolCall: Function; fauxThinking: Function };
+  setModel(provider: string, id: string): Promise<void>;
+  prompt(text: string, options?: { images?: any[] }): Promise<void>;
+  chat(): any[];
+  lastAssistant(): any;
+  events: any[];
+  dispose(): Promise<void>;
+}
+
+export interface SdkHarnessOptions {
+  targets: FauxProviderSpec[];
+  routes?: unknown;
+  settings?: Record<string, unknown>;
+  extensionPaths?: string[];
+  tools?: string[];
+  env?: Record<string, string>;
+}
+
+type FauxGlobals = { __fauxTargetSpec?: FauxProviderSpec[]; __fauxTargets?: Record<string, any>; __fauxHelpers?: any };
+
+export async function loadPiSdk(): Promise<any> {
+  const specifier = process.env.PI_SDK;
+  if (!specifier) return import("@mariozechner/pi-coding-agent");
+  const isPath = specifier.startsWith("/") || specifier.startsWith(".");
+  return import(isPath ? pathToFileURL(specifier).href : specifier);
+}
+
+/** Sets variables now and returns a function that puts the previous values (or their absence) back. */
+function applyEnvironment(values: Record<string, string>): () => void {
+  const previous = Object.keys(values).map((key) => [key, process.env[key]] as const);
+  Object.assign(process.env, values);
+  return () => {
+    for (const [key, value] of previous) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+}
+
+async function modelServices(sdk: any, agentDir: string): Promise<Record<string, unknown>> {
+  if (sdk.ModelRuntime) {
+    const modelRuntime = await sdk.ModelRuntime.create({ authPath: `${agentDir}/auth.json`, modelsPath: null, refreshOnCreate: false });
+    return { modelRuntime };
+  }
+  const authStorage = sdk.AuthStorage.inMemory();
+  return { authStorage, modelRegistry: sdk.ModelRegistry.inMemory(authStorage) };
+}
+
+export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkHarness> {
+  const { agentDir, cleanup } = makeAgentDir({ routes: options.routes, settings: options.settings });
+  const restoreEnvironment = applyEnvironment({ ...options.env, PI_CODING_AGENT_DIR: agentDir });
+  const globals = globalThis as FauxGlobals;
+  globals.__fauxTargetSpec = options.targets;
+  const sdk = await loadPiSdk();
+  let session: any;
+  const events: any[] = [];
+
+  const dispose = async () => {
+    try {
+      if (session?.isStreaming) await session.abort();
+      // The CLI emits session_shutdown on quit; the SDK's dispose() does not, so do it here for the extensions.
+      const runner = session?.extensionRunner;
+      if (runner?.hasHandlers?.("session_shutdown")) await runner.emit({ type: "session_shutdown", reason: "quit" });
+      session?.dispose();
+      for (const handle of Object.values(globals.__fauxTargets ?? {})) handle.unregister?.();
+    } finally {
+      delete globals.__fauxTargetSpec;
+      delete globals.__fauxTargets;
+      restoreEnvironment();
+      cleanup();
+    }
+  };
+
+  try {
+    const settingsManager = sdk.SettingsManager.inMemory(mergeSettings(DEFAULT_SDK_SETTINGS, options.settings));
+    const resourceLoader = new sdk.DefaultResourceLoader({
+      cwd: agentDir,
+      agentDir,
+      settingsManager,
+      noExtensions: true,
+      noSkills: true,
+      noPromptTemplates: true,
+      noThemes: true,
+      noContextFiles: true,
+      additionalExtensionPaths: [FAUX_TARGETS_EXTENSION, ...(options.extensionPaths ?? [EXTENSION_ENTRY])],
+    });
+    await resourceLoader.reload();
+    const loadErrors: Array<{ path: string; error: string }> = resourceLoader.getExtensions?.().errors ?? [];
+    if (loadErrors.length > 0) {
+      throw new Error(`extensions failed to load:\n${loadErrors.map((entry) => `${entry.path}: ${entry.error}`).join("\n")}`);
+    }
+    ({ session } = await sdk.createAgentSession({
+      cwd: agentDir,
+      agentDir,
+      ...(await modelServices(sdk, agentDir)),
+      resourceLoader,
+      settingsManager,
+      sessionManager: sdk.SessionManager.inMemory(agentDir),
+      tools: options.tools ?? [],
+    }));
+    await session.bindExtensions({}); // the SDK does not bind by itself; this emits session_start
+    session.subscribe((event: any) => events.push(event));
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+
+  const findModel = (provider: string, id: string) =>
+    session.modelRegistry?.find?.(provider, id) ?? session.modelRuntime?.getModel?.(provider, id);
+  const chat = () => session.messages.filter((message: any) => message.role !== "system");
+
+  return {
+    session,
+    agentDir,
+    events,
+    fauxHelpers: globals.__fauxHelpers,
+    faux: (provider) => {
+      const handle = globals.__fauxTargets?.[provider];
+      if (!handle) throw new Error(`no faux target provider "${provider}" (known: ${Object.keys(globals.__fauxTargets ?? {}).join(", ")})`);
+      return handle;
+    },
+    setModel: async (provider, id) => {
+      const model = findModel(provider, id);
+      if (!model) throw new Error(`model ${provider}/${id} is not in the session's registry`);
+      await session.setModel(model);
+    },
+    prompt: (text, promptOptions) => session.prompt(text, promptOptions),
+    chat,
+    lastAssistant: () => chat().filter((message: any) => message.role === "assistant").at(-1),
+    dispose,
+  };
+}

@@ -1,0 +1,252 @@
+// Shared plumbing for the OpenAI and Anthropic HTTP emulators: the node:http server on 127.0.0.1, the reply
+// queue, call recording, and the failure behaviours (delays, resets, stalls, drops) that both dialects share.
+// A dialect only says how a reply looks on the wire: its error body and its SSE frames.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export interface EmulatorReply {
+  status?: number;
+  errorMessage?: string;
+  errorType?: string;
+  body?: string;
+  headers?: Record<string, string>;
+  retryAfterSeconds?: number;
+  delayBeforeHeadersMs?: number;
+  resetBeforeHeaders?: boolean;
+  text?: string | string[];
+  thinking?: string;
+  toolCall?: { id?: string; name: string; arguments: Record<string, unknown> };
+  chunkDelayMs?: number;
+  stallAfterChunks?: number;
+  dropAfterChunks?: number;
+  emptyStream?: boolean;
+  malformedSse?: boolean;
+  usage?: { input: number; output: number; cacheRead?: number; cacheWrite?: number } | null;
+  /** Raw provider stop value overriding the natural one: openai finish_reason ("length", "content_filter"),
+   *  anthropic stop_reason ("max_tokens", "refusal"). An addition to the shared reply shape. */
+  finishReason?: string;
+}
+
+export interface RecordedCall {
+  index: number;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+  receivedAt: number;
+}
+
+export interface Emulator {
+  url: string;
+  port: number;
+  calls: RecordedCall[];
+  enqueue(...replies: EmulatorReply[]): void;
+  setDefault(reply: EmulatorReply | ((call: RecordedCall) => EmulatorReply)): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** One SSE record. `content` frames carry model output and are what stall/drop counts. */
+export interface SseFrame {
+  text: string;
+  content: boolean;
+}
+
+export interface EmulatorDialect {
+  /** Path the real provider SDK posts to, e.g. "/v1/chat/completions". */
+  path: string;
+  /** What goes into models.json as baseUrl, given "http://127.0.0.1:PORT". */
+  baseUrl(origin: string): string;
+  errorBody(status: number, reply: EmulatorReply): string;
+  frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFrame[];
+  /** Bytes that look like a stream but are neither valid SSE nor JSON. */
+  malformedBody(): string;
+}
+
+export const DEFAULT_USAGE = { input: 12, output: 7 } as const;
+const NOT_FOUND_STATUS = 404;
+
+/** Split a JSON string into two halves so tool-call arguments arrive as more than one delta. */
+export function splitInHalves(text: string): string[] {
+  if (text.length < 2) return [text];
+  const middle = Math.floor(text.length / 2);
+  return [text.slice(0, middle), text.slice(middle)];
+}
+
+/** Split text into word-sized chunks (trailing spaces kept) so chunk counts are predictable. */
+export function splitIntoChunks(text: string | string[] | undefined): string[] {
+  if (text === undefined) return [];
+  if (Array.isArray(text)) return text;
+  return text.match(/\s*\S+\s*/g) ?? (text === "" ? [] : [text]);
+}
+
+export function sseData(payload: unknown): string {
+  return `data: ${typeof payload === "string" ? payload : JSON.stringify(payload)}\n\n`;
+}
+
+export function sseEvent(event: string, payload: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+}
+
+function defaultReply(name: string): (call: RecordedCall) => EmulatorReply {
+  return (call) => ({ text: `Hello from ${name} (call ${call.index + 1}).`, usage: { ...DEFAULT_USAGE } });
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    request.on("data", (part: Buffer) => parts.push(part));
+    request.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Wait, but give up early when the client goes away, so a closed test never leaves timers behind. */
+function waitUnlessClosed(response: ServerResponse, durationMs: number): Promise<void> {
+  if (durationMs <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, durationMs);
+    function done() {
+      clearTimeout(timer);
+      response.off("close", done);
+      resolve();
+    }
+    response.on("close", done);
+  });
+}
+
+// Responses whose connection is gone (client abort, reset, close()); writes to them are skipped.
+const closedResponses = new WeakSet<ServerResponse>();
+
+function isClosed(response: ServerResponse): boolean {
+  return closedResponses.has(response) || response.destroyed || response.writableEnded;
+}
+
+function replyHeaders(reply: EmulatorReply, contentType: string): Record<string, string> {
+  const headers: Record<string, string> = { "content-type": contentType, ...reply.headers };
+  if (reply.retryAfterSeconds !== undefined) headers["retry-after"] = String(reply.retryAfterSeconds);
+  return headers;
+}
+
+async function writeStream(response: ServerResponse, reply: EmulatorReply, frames: SseFrame[]): Promise<void> {
+  response.writeHead(200, { ...replyHeaders(reply, "text/event-stream"), "cache-control": "no-cache", connection: "keep-alive" });
+  response.flushHeaders();
+  let contentSent = 0;
+  let first = true;
+  for (const frame of frames) {
+    if (isClosed(response)) return;
+    if (frame.content) {
+      if (reply.stallAfterChunks !== undefined && contentSent >= reply.stallAfterChunks) return; // left open on purpose
+      if (reply.dropAfterChunks !== undefined && contentSent >= reply.dropAfterChunks) {
+        // End the TCP connection (FIN after the written bytes) without the final chunk of the chunked body:
+        // a reset would make the client discard output it had not parsed yet.
+        response.socket?.end();
+        return;
+      }
+    }
+    if (!first && reply.chunkDelayMs) await waitUnlessClosed(response, reply.chunkDelayMs);
+    if (isClosed(response)) return;
+    response.write(frame.text);
+    first = false;
+    if (frame.content) contentSent += 1;
+  }
+  response.end();
+}
+
+export async function startEmulator(dialect: EmulatorDialect, name: string, model: string): Promise<Emulator> {
+  const calls: RecordedCall[] = [];
+  const queue: EmulatorReply[] = [];
+  const fallback = defaultReply(name);
+  let defaultFor: (call: RecordedCall) => EmulatorReply = fallback;
+
+  // A reply that asks for no output of its own (e.g. only a stall or a delay) still streams the default text,
+  // and usage is reported unless the test says null.
+  function withDefaults(reply: EmulatorReply, call: RecordedCall): EmulatorReply {
+    const hasOutput = reply.text !== undefined || reply.thinking !== undefined || reply.toolCall !== undefined;
+    return {
+      ...reply,
+      text: hasOutput || reply.emptyStream ? reply.text : fallback(call).text,
+      usage: reply.usage === undefined ? { ...DEFAULT_USAGE } : reply.usage,
+    };
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    response.on("close", () => closedResponses.add(response));
+    const rawBody = await readBody(request);
+    const call: RecordedCall = {
+      index: calls.length,
+      path: request.url ?? "",
+      headers: { ...request.headers },
+      body: parseJson(rawBody),
+      receivedAt: Date.now(),
+    };
+    calls.push(call);
+    if (request.method !== "POST" || !call.path.startsWith(dialect.path)) {
+      response.writeHead(NOT_FOUND_STATUS, { "content-type": "application/json" });
+      response.end(dialect.errorBody(NOT_FOUND_STATUS, { errorMessage: `No route for ${request.method} ${call.path}` }));
+      return;
+    }
+    const reply = queue.shift() ?? defaultFor(call);
+    if (reply.delayBeforeHeadersMs) await waitUnlessClosed(response, reply.delayBeforeHeadersMs);
+    if (isClosed(response)) return;
+    if (reply.resetBeforeHeaders) {
+      response.socket?.destroy();
+      return;
+    }
+    const status = reply.status ?? 200;
+    if (status < 200 || status > 299) {
+      response.writeHead(status, replyHeaders(reply, "application/json"));
+      response.end(reply.body ?? dialect.errorBody(status, reply));
+      return;
+    }
+    if (reply.body !== undefined) {
+      response.writeHead(status, replyHeaders(reply, "text/event-stream"));
+      response.end(reply.body);
+      return;
+    }
+    if (reply.malformedSse) {
+      response.writeHead(status, replyHeaders(reply, "text/event-stream"));
+      response.end(dialect.malformedBody());
+      return;
+    }
+    await writeStream(response, reply, dialect.frames(withDefaults(reply, call), call, model));
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => response.socket?.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: dialect.baseUrl(`http://127.0.0.1:${port}`),
+    port,
+    calls,
+    enqueue: (...replies) => {
+      queue.push(...replies);
+    },
+    setDefault: (reply) => {
+      defaultFor = typeof reply === "function" ? reply : () => reply;
+    },
+    reset: () => {
+      queue.length = 0;
+      calls.length = 0;
+      defaultFor = fallback;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // ends stalled streams and idle keep-alive sockets
+      }),
+  };
+}
