@@ -1,0 +1,341 @@
+// Append-only JSONL event log shared by every pi window (DESIGN.md rule 7).
+//
+// append() is synchronous and only buffers a redacted line; a debounced flush appends all buffered lines with one
+// O_APPEND write, so lines from concurrent processes never interleave mid-line. Before appending, a log that would
+// grow past maxBytes is rotated under a cross-process lock (live -> .1 -> .2 ... -> .keepFiles, older deleted); the
+// size is re-checked under the lock so a rotation another window just did is not repeated. There is deliberately no
+// way to truncate or delete the live log: operators' analytics must survive any command.
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { appendFile, chmod, mkdir, readdir, rename, stat, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { redactDeep } from "./redact.ts";
+import { EVENT_LOG_NAME } from "./state-paths.ts";
+import { acquireLock, acquireLockSync, describeError, errorCode, exitRegistry, registerExitFlush } from "./json-store.ts";
+import type { StoreWarning } from "./json-store.ts";
+
+export interface EventEnvelope {
+  v: 1;
+  type: string;
+  ts: string;
+  requestId?: string;
+  sessionId?: string;
+  routeId?: string;
+  data: Record<string, unknown>;
+}
+
+export interface EventLogOptions {
+  dir: string;
+  fileName?: string;
+  maxBytes?: number;
+  keepFiles?: number;
+  flushDelayMs?: number;
+  maxBufferedEvents?: number;
+  onWarning?: (warning: StoreWarning) => void;
+  now?: () => number;
+}
+
+export interface EventLog {
+  append(event: Omit<EventEnvelope, "v" | "ts"> & { ts?: string }): void;
+  flush(): Promise<void>;
+  flushSync(): void;
+  close(): Promise<void>;
+  readonly path: string;
+}
+
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+const DEFAULT_KEEP_FILES = 5;
+const DEFAULT_FLUSH_DELAY_MS = 200;
+const DEFAULT_MAX_BUFFERED_EVENTS = 500;
+/** Node splits larger writes into several write() calls; staying below keeps each piece one atomic append. */
+const MAX_APPEND_BYTES = 256 * 1024;
+/** While the disk keeps failing, at most this many times maxBufferedEvents lines wait in memory. */
+const RETAINED_BUFFERS_ON_FAILURE = 20;
+const FILE_MODE = 0o600;
+const DIRECTORY_MODE = 0o700;
+
+function splitFileName(fileName: string): { stem: string; extension: string } {
+  const dot = fileName.lastIndexOf(".");
+  return dot > 0 ? { stem: fileName.slice(0, dot), extension: fileName.slice(dot) } : { stem: fileName, extension: "" };
+}
+
+function rotatedName(fileName: string, index: number): string {
+  const { stem, extension } = splitFileName(fileName);
+  return `${stem}.${index}${extension}`;
+}
+
+function rotatedIndexes(entries: string[], fileName: string): number[] {
+  const { stem, extension } = splitFileName(fileName);
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`^${escape(stem)}\\.(\\d+)${escape(extension)}$`);
+  return entries.flatMap((entry) => {
+    const match = pattern.exec(entry);
+    return match ? [Number(match[1])] : [];
+  });
+}
+
+/** Oldest first: rotated files from the highest index down to .1, then the live file. */
+export function listLogFiles(dir: string, fileName: string = EVENT_LOG_NAME): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const rotated = rotatedIndexes(entries, fileName).sort((left, right) => right - left);
+  const files = rotated.map((index) => join(dir, rotatedName(fileName, index)));
+  if (entries.includes(fileName)) files.push(join(dir, fileName));
+  return files;
+}
+
+/** Groups lines into appends of at most MAX_APPEND_BYTES, each ending on a line boundary. */
+function toPieces(lines: string[]): string[] {
+  const pieces: string[] = [];
+  let current = "";
+  for (const line of lines) {
+    const entry = `${line}\n`;
+    if (current && Buffer.byteLength(current) + Buffer.byteLength(entry) > MAX_APPEND_BYTES) {
+      pieces.push(current);
+      current = "";
+    }
+    current += entry;
+  }
+  if (current) pieces.push(current);
+  return pieces;
+}
+
+function ignoreMissing(error: unknown): void {
+  if (errorCode(error) !== "ENOENT") throw error;
+}
+
+class JsonlEventLog implements EventLog {
+  readonly path: string;
+  private readonly fileName: string;
+  private readonly dir: string;
+  private readonly maxBytes: number;
+  private readonly keepFiles: number;
+  private readonly flushDelayMs: number;
+  private readonly maxBufferedEvents: number;
+  private readonly now: () => number;
+  private readonly onWarning: ((warning: StoreWarning) => void) | undefined;
+  private buffer: string[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private earlyFlushQueued = false;
+  private modeChecked = false;
+  private closed = false;
+  private readonly warned = new Set<string>();
+  private readonly unregister: () => void;
+
+  constructor(options: EventLogOptions) {
+    this.dir = options.dir;
+    this.fileName = options.fileName ?? EVENT_LOG_NAME;
+    this.path = join(this.dir, this.fileName);
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    // At least one rotated file: rotating with none kept would delete the live log's history.
+    this.keepFiles = Math.max(1, Math.floor(options.keepFiles ?? DEFAULT_KEEP_FILES));
+    this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
+    this.maxBufferedEvents = Math.max(1, options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS);
+    this.now = options.now ?? Date.now;
+    this.onWarning = options.onWarning;
+    this.unregister = registerExitFlush({
+      hasPendingWork: () => this.buffer.length > 0,
+      holdsLock: () => exitRegistry().heldLocks.get(this.path) === this,
+      flushSync: () => this.flushSync(),
+    });
+  }
+
+  append(event: Omit<EventEnvelope, "v" | "ts"> & { ts?: string }): void {
+    if (this.closed) return this.warn("closed", "event appended after close() was dropped");
+    const envelope: EventEnvelope = {
+      v: 1,
+      type: event.type,
+      ts: event.ts ?? new Date(this.now()).toISOString(),
+      ...(event.requestId !== undefined ? { requestId: event.requestId } : {}),
+      ...(event.sessionId !== undefined ? { sessionId: event.sessionId } : {}),
+      ...(event.routeId !== undefined ? { routeId: event.routeId } : {}),
+      data: event.data ?? {},
+    };
+    try {
+      this.buffer.push(JSON.stringify(redactDeep(envelope)));
+    } catch (error) {
+      return this.warn(`serialize:${describeError(error)}`, `an event of type ${event.type} could not be serialised: ${describeError(error)}`);
+    }
+    if (this.buffer.length >= this.maxBufferedEvents) {
+      if (!this.earlyFlushQueued) {
+        this.earlyFlushQueued = true;
+        void this.flush();
+      }
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.flushDelayMs);
+      this.timer.unref();
+    }
+  }
+
+  flush(): Promise<void> {
+    this.chain = this.chain.then(() => this.flushNow());
+    return this.chain;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+    this.unregister();
+  }
+
+  flushSync(): void {
+    if (this.buffer.length === 0) return;
+    const lines = this.buffer.splice(0);
+    const pieces = toPieces(lines);
+    try {
+      const created = mkdirSync(this.dir, { recursive: true, mode: DIRECTORY_MODE });
+      if (created !== undefined) chmodSync(this.dir, DIRECTORY_MODE);
+      this.rotateIfNeededSync(Buffer.byteLength(pieces.join("")));
+      for (const piece of pieces) appendFileSync(this.path, piece, { mode: FILE_MODE, flag: "a" });
+      if (!this.modeChecked) this.tightenModeSync();
+    } catch (error) {
+      this.keepForRetry(lines, error);
+    }
+  }
+
+  private async flushNow(): Promise<void> {
+    this.earlyFlushQueued = false;
+    if (this.buffer.length === 0) return;
+    const lines = this.buffer.splice(0);
+    const pieces = toPieces(lines);
+    let written = 0;
+    try {
+      const created = await mkdir(this.dir, { recursive: true, mode: DIRECTORY_MODE });
+      if (created !== undefined) await chmod(this.dir, DIRECTORY_MODE);
+      await this.rotateIfNeeded(Buffer.byteLength(pieces.join("")));
+      for (const piece of pieces) {
+        await appendFile(this.path, piece, { mode: FILE_MODE, flag: "a" });
+        written += piece.split("\n").length - 1;
+      }
+      if (!this.modeChecked) await this.tightenMode();
+    } catch (error) {
+      this.keepForRetry(lines.slice(written), error);
+    }
+  }
+
+  private async rotateIfNeeded(incomingBytes: number): Promise<void> {
+    if (!(await this.needsRotation(incomingBytes))) return;
+    let release: () => Promise<void>;
+    try {
+      release = await acquireLock(this.path, (error) => this.warn("lock-compromised", `rotation lock lost: ${describeError(error)}`));
+    } catch (error) {
+      return this.warn(`lock:${errorCode(error)}`, `could not lock the event log to rotate it: ${describeError(error)}; appending anyway`);
+    }
+    const registry = exitRegistry();
+    registry.heldLocks.set(this.path, this);
+    try {
+      if (!(await this.needsRotation(incomingBytes))) return; // another window rotated while we waited
+      await unlink(this.rotatedPath(this.keepFiles)).catch(ignoreMissing);
+      for (let index = this.keepFiles - 1; index >= 1; index -= 1) {
+        await rename(this.rotatedPath(index), this.rotatedPath(index + 1)).catch(ignoreMissing);
+      }
+      await rename(this.path, this.rotatedPath(1));
+      for (const index of rotatedIndexes(await readdir(this.dir), this.fileName)) {
+        if (index > this.keepFiles) await unlink(this.rotatedPath(index)).catch(ignoreMissing);
+      }
+    } finally {
+      if (registry.heldLocks.get(this.path) === this) registry.heldLocks.delete(this.path);
+      await release().catch(() => undefined);
+    }
+  }
+
+  private rotateIfNeededSync(incomingBytes: number): void {
+    if (!this.needsRotationSync(incomingBytes)) return;
+    const registry = exitRegistry();
+    const owner = registry.heldLocks.get(this.path);
+    if (owner !== undefined && owner !== this && !registry.exiting) return; // an in-process rotation is under way
+    let release: () => void;
+    try {
+      release = acquireLockSync(this.path, () => undefined, owner === this);
+    } catch (error) {
+      return this.warn(`lock:${errorCode(error)}`, `could not lock the event log to rotate it: ${describeError(error)}; appending anyway`);
+    }
+    try {
+      if (!this.needsRotationSync(incomingBytes)) return;
+      try { unlinkSync(this.rotatedPath(this.keepFiles)); } catch (error) { ignoreMissing(error); }
+      for (let index = this.keepFiles - 1; index >= 1; index -= 1) {
+        try { renameSync(this.rotatedPath(index), this.rotatedPath(index + 1)); } catch (error) { ignoreMissing(error); }
+      }
+      renameSync(this.path, this.rotatedPath(1));
+      for (const index of rotatedIndexes(readdirSync(this.dir), this.fileName)) {
+        if (index > this.keepFiles) try { unlinkSync(this.rotatedPath(index)); } catch (error) { ignoreMissing(error); }
+      }
+    } finally {
+      if (registry.heldLocks.get(this.path) === this) registry.heldLocks.delete(this.path);
+      release();
+    }
+  }
+
+  private async needsRotation(incomingBytes: number): Promise<boolean> {
+    const size = await stat(this.path).then((stats) => stats.size, () => 0);
+    return size > 0 && size + incomingBytes > this.maxBytes;
+  }
+
+  private needsRotationSync(incomingBytes: number): boolean {
+    let size = 0;
+    try {
+      size = statSync(this.path).size;
+    } catch {
+      return false;
+    }
+    return size > 0 && size + incomingBytes > this.maxBytes;
+  }
+
+  private rotatedPath(index: number): string {
+    return join(this.dir, rotatedName(this.fileName, index));
+  }
+
+  /** The file may pre-date us with a looser mode; appendFile's mode only applies when it creates the file. */
+  private async tightenMode(): Promise<void> {
+    this.modeChecked = true;
+    try {
+      if (((await stat(this.path)).mode & 0o077) !== 0) await chmod(this.path, FILE_MODE);
+    } catch (error) {
+      this.warn(`chmod:${errorCode(error)}`, `could not restrict the event log to mode 0600: ${describeError(error)}`);
+    }
+  }
+
+  private tightenModeSync(): void {
+    this.modeChecked = true;
+    try {
+      if ((statSync(this.path).mode & 0o077) !== 0) chmodSync(this.path, FILE_MODE);
+    } catch (error) {
+      this.warn(`chmod:${errorCode(error)}`, `could not restrict the event log to mode 0600: ${describeError(error)}`);
+    }
+  }
+
+  private keepForRetry(lines: string[], error: unknown): void {
+    this.warn(`write:${errorCode(error)}`, `could not append to the event log: ${describeError(error)}; events are kept in memory`);
+    const limit = this.maxBufferedEvents * RETAINED_BUFFERS_ON_FAILURE;
+    const retained = [...lines, ...this.buffer];
+    const dropped = Math.max(0, retained.length - limit);
+    if (dropped > 0) this.warn("dropped", `the event log is unwritable; dropping the oldest buffered events beyond ${limit}`);
+    this.buffer = retained.slice(dropped);
+  }
+
+  private warn(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    const warning = { file: this.path, message };
+    try {
+      if (this.onWarning) this.onWarning(warning);
+      else console.warn(`[auto-router] ${warning.file}: ${warning.message}`);
+    } catch {
+      // A throwing warning sink must not break logging.
+    }
+  }
+}
+
+export function openEventLog(options: EventLogOptions): EventLog {
+  return new JsonlEventLog(options);
+}

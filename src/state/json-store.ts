@@ -1,0 +1,502 @@
+// The one persistence mechanism for JSON state shared by several pi processes (DESIGN.md rule 7).
+//
+// Contract: the store persists OPERATIONS, not snapshots. update(operation) applies the operation to memory at once
+// and queues it; flush() locks the file (proper-lockfile), re-reads what is on disk NOW (other processes may have
+// written since), replays every queued operation on that disk state, writes the result atomically (write-file-atomic,
+// mode 0600) and unlocks. Two processes each adding 1 to a counter therefore always end at +2: neither overwrites the
+// other's state with its own stale copy (the earlier implementation lost 70-75% of spend updates that way).
+//
+// Operations MUST be pure and replayable: the same input state gives the same output, and they may run more than
+// once (on memory now, and later on whatever the disk holds). Never call Date.now()/Math.random() inside one;
+// capture such values in the closure: `const at = now(); store.update((state) => ({ ...state, lastSeen: at }))`.
+//
+// read() and update() never touch the disk: flushes are debounced on an unref()'d timer and a background refresh
+// picks up other processes' writes. Disk problems become warnings (once per distinct problem) and the store keeps
+// working in memory; a corrupt file is moved aside as <name>.corrupt-<timestamp>, never silently dropped.
+// flushSync() exists for the process 'exit' hook; called while this process's own async flush holds the lock it
+// only schedules another flush (blocking here would stall the flush it waits for).
+//
+// This module also holds the two pieces the event log shares with the stores: the cross-process lock helpers and
+// the single process 'exit' hook that flushSync()s every open store and log that still has unwritten data.
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, existsSync, chmodSync, statSync } from "node:fs";
+import { mkdir, chmod, open, rename, stat } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { dirname } from "node:path";
+import { lock, lockSync, unlockSync } from "proper-lockfile";
+import writeFileAtomic from "write-file-atomic";
+
+export type StoreWarning = { file: string; message: string };
+export type StoreOperation<T> = (state: T) => T;
+
+export interface StateStore<T> {
+  readonly file: string | undefined;
+  read(): T;
+  update(operation: StoreOperation<T>): void;
+  flush(): Promise<void>;
+  flushSync(): void;
+  refresh(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface JsonStoreOptions<T> {
+  file: string;
+  defaults: () => T;
+  parse: (raw: unknown) => T;
+  migrate?: (raw: unknown) => unknown;
+  onWarning?: (warning: StoreWarning) => void;
+  flushDelayMs?: number;
+  refreshIntervalMs?: number;
+}
+
+const DEFAULT_FLUSH_DELAY_MS = 250;
+const DEFAULT_REFRESH_INTERVAL_MS = 2000;
+const FILE_MODE = 0o600;
+const DIRECTORY_MODE = 0o700;
+/** Beyond this many unwritten operations (disk broken for a long time) the oldest are no longer kept for writing. */
+const MAX_QUEUED_OPERATIONS = 10_000;
+/** pi loads *.ts/*.js files in its extensions folder as extensions; a store must never create one. */
+const LOADABLE_FILE_PATTERN = /\.[cm]?[jt]s$/i;
+
+// ---- shared with event-log.ts: errors, locks, the exit hook --------------------------------------------------
+
+/** proper-lockfile treats a lock older than this as abandoned by a crashed process. */
+const LOCK_STALE_MS = 10_000;
+/** Async lock retries: small backoff, about 10 s in total, enough for several windows flushing at once. */
+const LOCK_RETRIES = { retries: 40, factor: 1.4, minTimeout: 5, maxTimeout: 250, randomize: true };
+/** proper-lockfile's sync API cannot retry, so flushSync polls by hand for at most this long. */
+const SYNC_LOCK_WAIT_MS = 3_000;
+const SYNC_LOCK_POLL_MS = 10;
+
+export function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException | undefined)?.code ?? "unknown";
+}
+
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function acquireLock(file: string, onCompromised: (error: Error) => void): Promise<() => Promise<void>> {
+  return lock(file, { realpath: false, stale: LOCK_STALE_MS, retries: LOCK_RETRIES, onCompromised });
+}
+
+/** `heldByCaller`: at exit, the caller's own interrupted async flush still holds the lock; take it over. */
+export function acquireLockSync(file: string, onCompromised: (error: Error) => void, heldByCaller: boolean): () => void {
+  const deadline = Date.now() + SYNC_LOCK_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return lockSync(file, { realpath: false, stale: LOCK_STALE_MS, onCompromised });
+    } catch (error) {
+      if (errorCode(error) !== "ELOCKED") throw error;
+      if (heldByCaller) return () => { try { unlockSync(file, { realpath: false }); } catch { /* already released */ } };
+      if (Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, SYNC_LOCK_POLL_MS);
+    }
+  }
+}
+
+export interface ExitFlushParticipant { hasPendingWork(): boolean; holdsLock(): boolean; flushSync(): void }
+type ExitRegistry = { participants: Set<ExitFlushParticipant>; heldLocks: Map<string, object>; exiting: boolean };
+// On globalThis so that two copies of this module (e.g. loaded from two paths) still install one hook between them.
+const EXIT_REGISTRY_KEY = Symbol.for("pi-auto-router.state.exit-registry");
+
+export function exitRegistry(): ExitRegistry {
+  const holder = globalThis as unknown as Record<symbol, ExitRegistry | undefined>;
+  const existing = holder[EXIT_REGISTRY_KEY];
+  if (existing) return existing;
+  const registry: ExitRegistry = { participants: new Set(), heldLocks: new Map(), exiting: false };
+  holder[EXIT_REGISTRY_KEY] = registry;
+  process.on("exit", () => {
+    registry.exiting = true;
+    // Whoever holds a lock (an async flush interrupted by process.exit) goes first and releases it for the others.
+    const ordered = [...registry.participants].sort((left, right) => Number(right.holdsLock()) - Number(left.holdsLock()));
+    for (const participant of ordered) {
+      try {
+        if (participant.hasPendingWork()) participant.flushSync();
+      } catch {
+        // The process is exiting; there is nobody left to tell.
+      }
+    }
+  });
+  return registry;
+}
+
+export function registerExitFlush(participant: ExitFlushParticipant): () => void {
+  const { participants } = exitRegistry();
+  participants.add(participant);
+  return () => participants.delete(participant);
+}
+
+// ---- the store -----------------------------------------------------------------------------------------------
+
+type FileIdentity = { inode: number; size: number; modifiedMs: number; changedMs: number };
+type DiskState<T> = { state: T; identity: FileIdentity | undefined };
+type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** A path below a regular file (ENOTDIR) is as absent as a missing one; creating it later reports the problem. */
+function isMissing(error: unknown): boolean {
+  return errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR";
+}
+
+function identityOf(stats: Stats): FileIdentity {
+  return { inode: stats.ino, size: stats.size, modifiedMs: stats.mtimeMs, changedMs: stats.ctimeMs };
+}
+
+function sameIdentity(left: FileIdentity | undefined, right: FileIdentity | undefined): boolean {
+  if (!left || !right) return left === right;
+  return left.inode === right.inode && left.size === right.size && left.modifiedMs === right.modifiedMs && left.changedMs === right.changedMs;
+}
+
+type FileContent = { text: string; identity: FileIdentity };
+
+/** Content and identity from one open file descriptor, so both describe the same version; undefined if absent. */
+async function readContent(file: string): Promise<FileContent | undefined> {
+  let handle;
+  try {
+    handle = await open(file, "r");
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  try {
+    const identity = identityOf(await handle.stat());
+    return { text: await handle.readFile("utf8"), identity };
+  } finally {
+    await handle.close();
+  }
+}
+
+function readContentSync(file: string): FileContent | undefined {
+  let descriptor: number;
+  try {
+    descriptor = openSync(file, "r");
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  try {
+    const identity = identityOf(fstatSync(descriptor));
+    return { text: readFileSync(descriptor, "utf8"), identity };
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+function corruptName(file: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  let candidate = `${file}.corrupt-${stamp}`;
+  for (let suffix = 1; existsSync(candidate); suffix += 1) candidate = `${file}.corrupt-${stamp}-${suffix}`;
+  return candidate;
+}
+
+class JsonFileStore<T> implements StateStore<T> {
+  readonly file: string;
+  private readonly options: JsonStoreOptions<T>;
+  private memory: T;
+  private queue: StoreOperation<T>[] = [];
+  private identity: FileIdentity | undefined;
+  private readonly warned = new Set<string>();
+  private chain: Promise<void> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  /** Set while an async flush holds the lock: how many queued operations it is writing, and the file it read. */
+  private inFlight: { count: number; observed: FileIdentity | undefined | "not-read" } | undefined;
+  private readonly memoryOnly: boolean;
+  private closed = false;
+  private readonly unregister: () => void;
+
+  constructor(options: JsonStoreOptions<T>) {
+    this.options = options;
+    this.file = options.file;
+    this.memory = options.defaults();
+    this.memoryOnly = LOADABLE_FILE_PATTERN.test(options.file);
+    if (this.memoryOnly) this.warn("loadable-name", "refusing to write a .ts/.js file (pi would load it as an extension); state is kept in memory only");
+    else this.loadSync();
+    this.unregister = registerExitFlush({
+      hasPendingWork: () => this.queue.length > 0,
+      holdsLock: () => exitRegistry().heldLocks.get(this.file) === this,
+      flushSync: () => this.flushSync(),
+    });
+    const interval = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
+    if (interval > 0 && !this.memoryOnly) {
+      this.refreshTimer = setInterval(() => void this.refresh(), interval);
+      this.refreshTimer.unref();
+    }
+  }
+
+  read(): T {
+    return this.memory;
+  }
+
+  update(operation: StoreOperation<T>): void {
+    try {
+      this.memory = operation(this.memory);
+    } catch (error) {
+      this.warn(`operation:${describeError(error)}`, `an update operation threw and was dropped: ${describeError(error)}`);
+      return;
+    }
+    if (this.closed || this.memoryOnly) {
+      if (this.closed) this.warn("closed", "update after close() is kept in memory only");
+      return;
+    }
+    this.queue.push(operation);
+    if (this.queue.length > MAX_QUEUED_OPERATIONS && !this.inFlight) {
+      this.queue.splice(0, this.queue.length - MAX_QUEUED_OPERATIONS / 2);
+      this.warn("queue-overflow", `state could not be written for ${MAX_QUEUED_OPERATIONS} updates; the oldest will not be persisted`);
+    }
+    this.scheduleFlush(this.options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS);
+  }
+
+  flush(): Promise<void> {
+    return this.serialize(() => this.flushNow(false));
+  }
+
+  refresh(): Promise<void> {
+    return this.serialize(() => this.refreshNow());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearTimers();
+    await this.serialize(() => this.flushNow(false));
+    // Operations that could not be written stay registered so the exit hook makes a last attempt.
+    if (this.queue.length === 0) this.unregister();
+  }
+
+  flushSync(): void {
+    if (this.memoryOnly || this.queue.length === 0) return;
+    const registry = exitRegistry();
+    const owner = registry.heldLocks.get(this.file);
+    // Outside process exit an in-process async flush will still finish; spinning here would only block it.
+    if (owner !== undefined && !registry.exiting) return this.scheduleFlush(0);
+    let release: () => void;
+    try {
+      this.ensureDirectorySync();
+      release = acquireLockSync(this.file, (error) => this.warnLockCompromised(error), owner === this);
+    } catch (error) {
+      this.warn(`disk:${errorCode(error)}`, `could not lock the state file: ${describeError(error)}; changes are kept in memory`);
+      return;
+    }
+    try {
+      const disk = this.readDiskSync();
+      if (this.inFlight && this.inFlight.observed !== "not-read" && !sameIdentity(disk.identity, this.inFlight.observed)) {
+        this.queue.splice(0, this.inFlight.count); // the interrupted async write landed before exit
+      }
+      const count = this.queue.length;
+      const next = this.replay(disk.state, this.queue.slice(0, count));
+      writeFileAtomic.sync(this.file, `${JSON.stringify(next, null, 2)}\n`, { mode: FILE_MODE });
+      this.commit(next, count, identityOf(statSync(this.file)));
+    } catch (error) {
+      this.warn(`disk:${errorCode(error)}`, `could not write the state file: ${describeError(error)}; changes are kept in memory`);
+    } finally {
+      this.inFlight = undefined;
+      if (registry.heldLocks.get(this.file) === this) registry.heldLocks.delete(this.file);
+      release();
+    }
+  }
+
+  private async flushNow(force: boolean): Promise<void> {
+    if (this.memoryOnly || (this.queue.length === 0 && !force)) return;
+    const count = this.queue.length;
+    try {
+      await this.ensureDirectory();
+    } catch (error) {
+      this.warn(`disk:${errorCode(error)}`, `cannot write to the state directory or file: ${describeError(error)}; changes are kept in memory`);
+      return;
+    }
+    let release: () => Promise<void>;
+    try {
+      release = await acquireLock(this.file, (error) => this.warnLockCompromised(error));
+    } catch (error) {
+      this.warn(`disk:${errorCode(error)}`, `could not lock the state file: ${describeError(error)}; will retry`);
+      this.scheduleFlush(this.options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS);
+      return;
+    }
+    const registry = exitRegistry();
+    registry.heldLocks.set(this.file, this);
+    this.inFlight = { count, observed: "not-read" };
+    try {
+      const disk = await this.readDisk();
+      this.inFlight.observed = disk.identity;
+      const next = this.replay(disk.state, this.queue.slice(0, count));
+      await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`, { mode: FILE_MODE });
+      this.commit(next, count, identityOf(await stat(this.file)));
+    } catch (error) {
+      this.warn(`disk:${errorCode(error)}`, `could not write the state file: ${describeError(error)}; changes are kept in memory`);
+    } finally {
+      this.inFlight = undefined;
+      if (registry.heldLocks.get(this.file) === this) registry.heldLocks.delete(this.file);
+      await release().catch(() => undefined);
+    }
+  }
+
+  private async refreshNow(): Promise<void> {
+    if (this.memoryOnly) return;
+    let current: FileIdentity | undefined;
+    try {
+      current = identityOf(await stat(this.file));
+    } catch (error) {
+      if (!isMissing(error)) this.warn(`disk:${errorCode(error)}`, `could not check the state file: ${describeError(error)}`);
+      else if (this.identity) this.adopt(this.options.defaults(), undefined); // removed by another process
+      return;
+    }
+    if (sameIdentity(current, this.identity)) return;
+    try {
+      const content = await readContent(this.file);
+      if (!content) return this.adopt(this.options.defaults(), undefined);
+      const decoded = this.decode(content.text);
+      // A corrupt file is only moved aside under the lock, so the repair happens in a forced flush.
+      if (!decoded.ok) return await this.flushNow(true);
+      this.adopt(decoded.value, content.identity);
+    } catch (error) {
+      this.warn(`disk:${errorCode(error)}`, `could not read the state file: ${describeError(error)}`);
+    }
+  }
+
+  private loadSync(): void {
+    let content: FileContent | undefined;
+    try {
+      content = readContentSync(this.file);
+    } catch (error) {
+      this.warn(`disk:${errorCode(error)}`, `could not read the state file: ${describeError(error)}; using defaults in memory`);
+      return;
+    }
+    if (!content) return;
+    const decoded = this.decode(content.text);
+    if (decoded.ok) return this.adopt(decoded.value, content.identity);
+    let release: (() => void) | undefined;
+    try {
+      release = acquireLockSync(this.file, (error) => this.warnLockCompromised(error), false);
+      const disk = this.readDiskSync(); // re-read under the lock: moves the corrupt file aside
+      this.adopt(disk.state, disk.identity);
+    } catch (error) {
+      this.warn(`disk:${errorCode(error)}`, `the state file is invalid (${decoded.reason}) but could not be locked to move it aside: ${describeError(error)}`);
+    } finally {
+      release?.();
+    }
+  }
+
+  private decode(text: string): Decoded<T> {
+    if (text.trim() === "") return { ok: true, value: this.options.defaults() }; // created empty for locking
+    try {
+      const raw: unknown = JSON.parse(text);
+      return { ok: true, value: this.options.parse(this.options.migrate ? this.options.migrate(raw) : raw) };
+    } catch (error) {
+      return { ok: false, reason: error instanceof SyntaxError ? "invalid JSON" : `invalid content: ${describeError(error)}` };
+    }
+  }
+
+  /** Call only under the lock: a corrupt file is moved aside, so no other process may be replacing it meanwhile. */
+  private async readDisk(): Promise<DiskState<T>> {
+    const content = await readContent(this.file);
+    const decoded = content ? this.decode(content.text) : undefined;
+    if (!content || !decoded) return { state: this.options.defaults(), identity: undefined };
+    if (decoded.ok) return { state: decoded.value, identity: content.identity };
+    const target = corruptName(this.file);
+    await rename(this.file, target);
+    this.warnCorrupt(decoded.reason, target);
+    return { state: this.options.defaults(), identity: undefined };
+  }
+
+  private readDiskSync(): DiskState<T> {
+    const content = readContentSync(this.file);
+    const decoded = content ? this.decode(content.text) : undefined;
+    if (!content || !decoded) return { state: this.options.defaults(), identity: undefined };
+    if (decoded.ok) return { state: decoded.value, identity: content.identity };
+    const target = corruptName(this.file);
+    renameSync(this.file, target);
+    this.warnCorrupt(decoded.reason, target);
+    return { state: this.options.defaults(), identity: undefined };
+  }
+
+  private async ensureDirectory(): Promise<void> {
+    const directory = dirname(this.file);
+    const created = await mkdir(directory, { recursive: true, mode: DIRECTORY_MODE });
+    if (created !== undefined) await chmod(directory, DIRECTORY_MODE);
+    await (await open(this.file, "a", FILE_MODE)).close(); // the lock is taken on an existing file
+  }
+
+  private ensureDirectorySync(): void {
+    const directory = dirname(this.file);
+    const created = mkdirSync(directory, { recursive: true, mode: DIRECTORY_MODE });
+    if (created !== undefined) chmodSync(directory, DIRECTORY_MODE);
+    closeSync(openSync(this.file, "a", FILE_MODE));
+  }
+
+  /** After a successful write: the first `count` queued operations are on disk; re-apply the rest on top. */
+  private commit(next: T, count: number, identity: FileIdentity): void {
+    this.queue.splice(0, count);
+    this.adopt(next, identity);
+  }
+
+  private adopt(state: T, identity: FileIdentity | undefined): void {
+    this.identity = identity;
+    this.memory = this.replay(structuredClone(state), this.queue);
+  }
+
+  private replay(state: T, operations: StoreOperation<T>[]): T {
+    let result = state;
+    for (const operation of operations) {
+      try {
+        result = operation(result);
+      } catch (error) {
+        this.warn(`operation:${describeError(error)}`, `an update operation threw while replayed and was skipped: ${describeError(error)}`);
+      }
+    }
+    return result;
+  }
+
+  private serialize(task: () => Promise<void>): Promise<void> {
+    const run = async (): Promise<void> => {
+      try {
+        await task();
+      } catch (error) {
+        this.warn(`unexpected:${describeError(error)}`, `unexpected state store error: ${describeError(error)}`);
+      }
+    };
+    this.chain = this.chain.then(run);
+    return this.chain;
+  }
+
+  private scheduleFlush(delayMs: number): void {
+    if (this.flushTimer || this.closed) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, delayMs);
+    this.flushTimer.unref();
+  }
+
+  private clearTimers(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.flushTimer = undefined;
+    this.refreshTimer = undefined;
+  }
+
+  private warnCorrupt(reason: string, movedTo: string): void {
+    this.warn(`corrupt:${movedTo}`, `state file ${this.file} was unreadable (${reason}); moved aside to ${movedTo} and started from defaults`);
+  }
+
+  private warnLockCompromised(error: Error): void {
+    this.warn("lock-compromised", `the state file lock was lost: ${describeError(error)}`);
+  }
+
+  /** Disk problems are keyed by error code, so one EACCES seen by read, lock and write is reported once. */
+  private warn(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    const warning = { file: this.file, message };
+    try {
+      if (this.options.onWarning) this.options.onWarning(warning);
+      else console.warn(`[auto-router] ${warning.file}: ${warning.message}`);
+    } catch {
+      // A throwing warning sink must not break the store.
+    }
+  }
+}
+
+export function openJsonStore<T>(options: JsonStoreOptions<T>): StateStore<T> {
+  return new JsonFileStore(options);
+}

@@ -1,0 +1,166 @@
+// Secret redaction for everything the extension writes (event log, warnings, exported reports).
+// Pure: no I/O. Patterns are deliberately anchored on provider key prefixes or on an explicit "key/token/secret"
+// context, so ordinary text ("task-list", "risk-free", "claude-sonnet-4-6", UUID request ids, paths) is left alone.
+
+export const REDACTED = "[REDACTED]";
+
+/** Below this length no secret pattern can match, so the regex pass is skipped. */
+const MINIMUM_SECRET_LENGTH = 8;
+
+// Characters that may continue a key; used as look-around so a pattern never starts or ends inside a longer word.
+const KEY_CHARACTER = "[A-Za-z0-9_-]";
+
+type Replacement = { pattern: RegExp; replace: (match: string, ...groups: string[]) => string };
+
+/** Known provider key and token shapes. Order matters: most specific first. */
+const PROVIDER_KEY_PATTERNS: RegExp[] = [
+  // Anthropic: sk-ant-api03-..., sk-ant-oat01-... (OAuth), sk-ant-admin01-...
+  new RegExp(`(?<!${KEY_CHARACTER})sk-ant-[A-Za-z0-9_-]{10,}`, "g"),
+  // OpenRouter: sk-or-v1-<64 hex>
+  new RegExp(`(?<!${KEY_CHARACTER})sk-or-(?:v\\d+-)?[A-Za-z0-9]{16,}`, "g"),
+  // OpenAI project / service-account / admin keys: sk-proj-..., sk-svcacct-..., sk-admin-...
+  new RegExp(`(?<!${KEY_CHARACTER})sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{16,}`, "g"),
+  // Legacy OpenAI (sk-<48 base62>) and DeepSeek (sk-<32 hex>): random, so at least one digit is required;
+  // that keeps long hyphenated words such as "sk-some-very-long-identifier-name" intact.
+  new RegExp(`(?<!${KEY_CHARACTER})sk-(?=[A-Za-z0-9_-]*\\d)[A-Za-z0-9_-]{20,}`, "g"),
+  // Google API keys: AIza + 35 characters
+  new RegExp(`(?<!${KEY_CHARACTER})AIza[0-9A-Za-z_-]{35,}`, "g"),
+  // GitHub: classic personal, OAuth, user-to-server, server-to-server, refresh tokens; fine-grained PATs
+  new RegExp(`(?<!${KEY_CHARACTER})gh[pousr]_[A-Za-z0-9]{30,}`, "g"),
+  new RegExp(`(?<!${KEY_CHARACTER})github_pat_[A-Za-z0-9_]{22,}`, "g"),
+  // JWT: header.payload.signature, both first parts base64url JSON objects ("eyJ" = '{"')
+  /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g,
+];
+
+/** Header names whose whole value is a credential. */
+const SECRET_HEADER_NAMES = "proxy-authorization|authorization|x-api-key|x-goog-api-key|api-key";
+const AUTH_SCHEME = "(?:Bearer|Basic|Token|Digest|OAuth)";
+/** Field names whose value is a credential whatever it looks like (snake, camel and kebab spellings). */
+const SECRET_FIELD_NAMES =
+  "api[_-]?key|apikey|access[_-]?token|accesstoken|refresh[_-]?token|refreshtoken|id[_-]?token|client[_-]?secret|" +
+  "clientsecret|secret[_-]?key|secret|password|passwd|auth[_-]?token|session[_-]?token|private[_-]?key";
+/** Ambiguous words ("key", "token"): only an opaque, high-entropy value after them is treated as a secret. */
+const CONTEXT_WORDS = "key|token";
+const QUERY_PARAMETER_NAMES = "key|api_key|api-key|apikey|token|access_token|refresh_token|id_token|secret|client_secret|sig|signature|password";
+
+const CONTEXT_REPLACEMENTS: Replacement[] = [
+  // JSON form: "x-api-key":"xxx", "Authorization": "Bearer xxx", "apiKey": "xxx"
+  {
+    pattern: new RegExp(`("(?:${SECRET_HEADER_NAMES}|cookie|set-cookie|${SECRET_FIELD_NAMES})"\\s*:\\s*")((?:[^"\\\\]|\\\\.)+)(")`, "gi"),
+    replace: (_match, prefix, value, suffix) => `${prefix}${redactCredentialValue(value)}${suffix}`,
+  },
+  // Cookie headers carry several "name=value; " pairs: the value runs to the end of the line.
+  {
+    pattern: /(?<![A-Za-z0-9_-])((?:set-)?cookie\s*:\s*)([^\r\n"]+)/gi,
+    replace: (_match, prefix) => `${prefix}${REDACTED}`,
+  },
+  // Header form: "Authorization: Bearer xxx", "x-api-key: xxx" (optional scheme word, then one token).
+  {
+    pattern: new RegExp(`(?<![A-Za-z0-9_-])((?:${SECRET_HEADER_NAMES})\\s*[:=]\\s*)(${AUTH_SCHEME}\\s+)?([^\\s"',;}]+)`, "gi"),
+    replace: (_match, prefix, scheme) => `${prefix}${scheme ?? ""}${REDACTED}`,
+  },
+  // Bare "Bearer <token>" anywhere (keep the word Bearer so the log still says what kind of credential it was).
+  {
+    pattern: /\b(Bearer\s+)([A-Za-z0-9._~+/=-]+)/g,
+    replace: (match, prefix, token) => (isBearerToken(token) ? `${prefix}${REDACTED}` : match),
+  },
+  // URL query parameters: ?key=AIza...&alt=sse -> ?key=[REDACTED]&alt=sse
+  {
+    pattern: new RegExp(`([?&](?:${QUERY_PARAMETER_NAMES})=)([^&#\\s"'<>]+)`, "gi"),
+    replace: (_match, prefix) => `${prefix}${REDACTED}`,
+  },
+  // Field assignments in free text: api_key=xxx, password: xxx, client_secret = 'xxx'
+  {
+    pattern: new RegExp(`(?<![A-Za-z0-9])((?:${SECRET_FIELD_NAMES})"?\\s*[:=]\\s*["']?)([^\\s"',;&}]+)`, "gi"),
+    replace: (match, prefix, value) => (value === REDACTED ? match : `${prefix}${REDACTED}`),
+  },
+  // "key: <opaque>", "token=<opaque>", "key is <opaque>": only when the value looks like random credential material.
+  {
+    pattern: new RegExp(`(?<![A-Za-z0-9_])((?:${CONTEXT_WORDS})s?"?\\s*(?:[:=]|\\bis\\b)\\s*["']?)([A-Za-z0-9._~+/=-]{20,})`, "gi"),
+    replace: (match, prefix, value) => (isOpaqueToken(value) ? `${prefix}${REDACTED}` : match),
+  },
+];
+
+/** Object keys whose string values are replaced wholesale by redactDeep (compared lowercased without - and _). */
+const SECRET_OBJECT_KEYS = new Set([
+  "authorization", "proxyauthorization", "xapikey", "xgoogapikey", "apikey", "token", "accesstoken",
+  "refreshtoken", "idtoken", "authtoken", "sessiontoken", "secret", "clientsecret", "secretkey", "password",
+  "passwd", "cookie", "setcookie", "privatekey",
+]);
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isBearerToken(token: string): boolean {
+  return (token.length >= 8 && /\d/.test(token)) || token.length >= 20;
+}
+
+/**
+ * Random credential material: one unbroken run of at least 16 characters mixing letters and digits with high
+ * character entropy. Identifiers such as "anthropic/claude-sonnet-4-6" or UUIDs only have short mixed segments.
+ */
+export function isOpaqueToken(value: string): boolean {
+  if (value.length < 20 || UUID_PATTERN.test(value)) return false;
+  return value
+    .split(/[-_./:~+=]/)
+    .some((segment) => segment.length >= 16 && /[A-Za-z]/.test(segment) && /\d/.test(segment) && shannonEntropyBitsPerCharacter(segment) >= 3);
+}
+
+function shannonEntropyBitsPerCharacter(value: string): number {
+  const counts = new Map<string, number>();
+  for (const character of value) counts.set(character, (counts.get(character) ?? 0) + 1);
+  let entropy = 0;
+  for (const count of counts.values()) {
+    const probability = count / value.length;
+    entropy -= probability * Math.log2(probability);
+  }
+  return entropy;
+}
+
+/** Redacts a header/field value, keeping an auth scheme word ("Bearer", "Basic") so the log stays readable. */
+function redactCredentialValue(value: string): string {
+  const scheme = new RegExp(`^(\\s*${AUTH_SCHEME}\\s+)\\S`, "i").exec(value);
+  return scheme ? `${scheme[1]}${REDACTED}` : REDACTED;
+}
+
+export function redactText(text: string): string {
+  if (text.length < MINIMUM_SECRET_LENGTH) return text;
+  let result = text;
+  for (const pattern of PROVIDER_KEY_PATTERNS) result = result.replace(pattern, REDACTED);
+  for (const { pattern, replace } of CONTEXT_REPLACEMENTS) {
+    result = result.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
+  }
+  return result;
+}
+
+function isSecretObjectKey(key: string): boolean {
+  return SECRET_OBJECT_KEYS.has(key.toLowerCase().replace(/[-_]/g, ""));
+}
+
+/**
+ * Returns a copy with every string redacted, and string values under secret-named keys replaced wholesale.
+ * Objects with toJSON (URL, Date) are redacted in their serialised form, Errors become {name, message},
+ * and cycles become "[Circular]", so the result is always safe to JSON.stringify.
+ */
+export function redactDeep<T>(value: T): T {
+  return redactValue(value, false, new WeakSet()) as T;
+}
+
+function redactValue(value: unknown, underSecretKey: boolean, seen: WeakSet<object>): unknown {
+  if (typeof value === "string") return underSecretKey && value.length > 0 ? REDACTED : redactText(value);
+  if (value === null || typeof value !== "object") return value;
+  if (seen.has(value)) return "[Circular]";
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => redactValue(item, underSecretKey, seen));
+    if (value instanceof Error) return { name: value.name, message: redactText(value.message) };
+    const withToJson = value as { toJSON?: () => unknown };
+    if (typeof withToJson.toJSON === "function") return redactValue(withToJson.toJSON(), underSecretKey, seen);
+    const result: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) {
+      result[key] = redactValue(child, underSecretKey || isSecretObjectKey(key), seen);
+    }
+    return result;
+  } finally {
+    seen.delete(value);
+  }
+}

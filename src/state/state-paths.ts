@@ -1,0 +1,37 @@
+// Where the extension keeps its state and event log. Pure: the environment and pi's agent dir are arguments.
+// Every name produced here is a flat file ending in .json/.jsonl, because pi loads any *.ts/*.js file or any
+// folder with an index/package.json inside its extensions/ directory as an extension.
+import { join } from "node:path";
+
+export const EVENT_LOG_NAME = "auto-router.events.jsonl";
+
+/** State file names are code constants such as "usage" or "breaker"; anything else would escape the directory. */
+const STATE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/i;
+
+function expandHome(path: string, env: Record<string, string | undefined>): string {
+  const home = env.HOME ?? env.USERPROFILE;
+  if (!home) return path;
+  if (path === "~") return home;
+  if (path.startsWith("~/") || path.startsWith("~\\")) return join(home, path.slice(2));
+  return path;
+}
+
+/** Precedence: AUTO_ROUTER_LOG_DIR, then the config's logDir ("~/" expanded), then <agentDir>/extensions. */
+export function resolveStateDir(input: {
+  env: Record<string, string | undefined>;
+  configLogDir?: string;
+  agentDir: string;
+}): string {
+  const fromEnvironment = input.env.AUTO_ROUTER_LOG_DIR?.trim();
+  if (fromEnvironment) return fromEnvironment;
+  const fromConfig = input.configLogDir?.trim();
+  if (fromConfig) return expandHome(fromConfig, input.env);
+  return join(input.agentDir, "extensions");
+}
+
+export function stateFile(dir: string, name: string): string {
+  if (!STATE_NAME_PATTERN.test(name)) {
+    throw new Error(`invalid state file name "${name}": use letters, digits and dashes only`);
+  }
+  return join(dir, `auto-router.${name}.json`);
+}

@@ -1,0 +1,193 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import { listLogFiles, openEventLog, type EventEnvelope, type EventLogOptions } from "../../src/state/event-log.ts";
+import { EVENT_LOG_NAME } from "../../src/state/state-paths.ts";
+import type { StoreWarning } from "../../src/state/json-store.ts";
+
+const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const WORKER = join(REPOSITORY_ROOT, "test", "fixtures", "store-worker.ts");
+const FIXED_NOW = Date.UTC(2025, 0, 2, 3, 4, 5);
+/** A long debounce so only explicit flushes write during a test. */
+const NO_AUTOMATIC_FLUSH_MS = 60_000;
+
+function freshDir(): string {
+  return mkdtempSync(join(tmpdir(), "auto-router-events-"));
+}
+
+function options(dir: string, overrides: Partial<EventLogOptions> = {}): EventLogOptions {
+  return { dir, flushDelayMs: NO_AUTOMATIC_FLUSH_MS, now: () => FIXED_NOW, ...overrides };
+}
+
+function readLines(file: string): EventEnvelope[] {
+  const text = readFileSync(file, "utf8");
+  assert.ok(text === "" || text.endsWith("\n"), "the file ends on a line boundary");
+  return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as EventEnvelope);
+}
+
+function runWorker(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", WORKER, ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...env } });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code, stderr }));
+  });
+}
+
+describe("openEventLog: lines", () => {
+  it("writes one JSON line per event with v, ts and type, in append order, only when flushed", async () => {
+    const dir = freshDir();
+    const log = openEventLog(options(dir));
+    log.append({ type: "decision", requestId: "123e4567-e89b-12d3-a456-426614174000", routeId: "subscription-swe", data: { target: "claude-sonnet-4-6" } });
+    log.append({ type: "result", ts: "2024-12-31T23:59:59.000Z", data: { ok: true } });
+    assert.equal(existsSync(log.path), false, "append() only buffers");
+    await log.flush();
+    assert.equal(log.path, join(dir, EVENT_LOG_NAME));
+    assert.deepEqual(readLines(log.path), [
+      { v: 1, type: "decision", ts: "2025-01-02T03:04:05.000Z", requestId: "123e4567-e89b-12d3-a456-426614174000", routeId: "subscription-swe", data: { target: "claude-sonnet-4-6" } },
+      { v: 1, type: "result", ts: "2024-12-31T23:59:59.000Z", data: { ok: true } },
+    ]);
+    await log.close();
+  });
+
+  it("never lets an API key in data.message or a secret header reach the file", async () => {
+    const dir = freshDir();
+    const key = ["sk-ant-api03", "Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1Jh0Gf9Ed8Cb7"].join("-");
+    const log = openEventLog(options(dir));
+    log.append({ type: "attempt", data: { message: `401 invalid x-api-key ${key}`, headers: { authorization: `Bearer ${key}` } } });
+    await log.close();
+    const text = readFileSync(log.path, "utf8");
+    assert.ok(!text.includes(key), text);
+    assert.ok(!text.includes("Zx8Yw7Vu6Ts5"), text);
+    assert.match(text, /\[REDACTED\]/);
+  });
+
+  it("flushes on its own once maxBufferedEvents events are buffered", async () => {
+    const dir = freshDir();
+    const log = openEventLog(options(dir, { maxBufferedEvents: 3 }));
+    for (let index = 0; index < 3; index += 1) log.append({ type: "tick", data: { index } });
+    // Real file I/O: wait (bounded) for the early flush that the third append started.
+    for (let waited = 0; waited < 200 && !existsSync(log.path); waited += 1) await sleep(5);
+    assert.equal(readLines(log.path).length, 3);
+    await log.close();
+  });
+
+  it("creates the directory with mode 0700 and the log with mode 0600", async () => {
+    const dir = join(freshDir(), "logs");
+    const log = openEventLog(options(dir));
+    log.append({ type: "tick", data: {} });
+    await log.close();
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(log.path).mode & 0o777, 0o600);
+  });
+
+  it("restricts a pre-existing 0644 log to mode 0600 when it appends to it", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, EVENT_LOG_NAME), "");
+    chmodSync(join(dir, EVENT_LOG_NAME), 0o644);
+    const log = openEventLog(options(dir));
+    log.append({ type: "tick", data: {} });
+    await log.close();
+    assert.equal(statSync(log.path).mode & 0o777, 0o600);
+    assert.equal(readLines(log.path).length, 1);
+  });
+
+  it("warns once and keeps accepting events when the directory cannot be created", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "blocker"), "");
+    const warnings: StoreWarning[] = [];
+    const log = openEventLog(options(join(dir, "blocker", "logs"), { onWarning: (warning) => warnings.push(warning) }));
+    log.append({ type: "tick", data: {} });
+    await log.flush();
+    log.append({ type: "tick", data: {} });
+    await log.flush();
+    log.flushSync();
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    await log.close();
+  });
+});
+
+describe("openEventLog: rotation", () => {
+  it("rotates by size, keeps keepFiles rotated files, and listLogFiles returns them oldest first", async () => {
+    const dir = freshDir();
+    const log = openEventLog(options(dir, { maxBytes: 400, keepFiles: 2 }));
+    for (let index = 0; index < 40; index += 1) {
+      log.append({ type: "tick", data: { index, padding: "p".repeat(60) } });
+      await log.flush();
+    }
+    await log.close();
+    const files = listLogFiles(dir);
+    assert.deepEqual(files, [join(dir, "auto-router.events.2.jsonl"), join(dir, "auto-router.events.1.jsonl"), join(dir, EVENT_LOG_NAME)]);
+    assert.equal(existsSync(join(dir, "auto-router.events.3.jsonl")), false);
+    const indexes = files.flatMap((file) => readLines(file).map((event) => event.data.index as number));
+    assert.deepEqual(indexes, [...indexes].sort((left, right) => left - right), "oldest-first order");
+    assert.equal(indexes.at(-1), 39);
+    for (const file of files) assert.ok(statSync(file).size <= 400);
+  });
+
+  it("does not rotate a second time when another writer rotated the file first", async () => {
+    const dir = freshDir();
+    const line = `${JSON.stringify({ v: 1, type: "old", ts: "2025-01-01T00:00:00.000Z", data: { padding: "o".repeat(100) } })}\n`;
+    writeFileSync(join(dir, EVENT_LOG_NAME), line.repeat(8)); // close to the 1000-byte limit
+    const first = openEventLog(options(dir, { maxBytes: 1000 }));
+    const second = openEventLog(options(dir, { maxBytes: 1000 }));
+    first.append({ type: "first", data: { padding: "f".repeat(100) } });
+    second.append({ type: "second", data: { padding: "s".repeat(100) } });
+    await Promise.all([first.flush(), second.flush()]);
+    await Promise.all([first.close(), second.close()]);
+    assert.deepEqual(listLogFiles(dir), [join(dir, "auto-router.events.1.jsonl"), join(dir, EVENT_LOG_NAME)]);
+    assert.equal(readLines(join(dir, "auto-router.events.1.jsonl")).length, 8);
+    assert.deepEqual(readLines(join(dir, EVENT_LOG_NAME)).map((event) => event.type).sort(), ["first", "second"]);
+  });
+
+  it("lists rotated files by number, not by name, and ignores unrelated files", () => {
+    const dir = freshDir();
+    for (const name of [EVENT_LOG_NAME, "auto-router.events.1.jsonl", "auto-router.events.10.jsonl", "auto-router.events.3.jsonl",
+      "auto-router.events.x.jsonl", "other.jsonl", "auto-router.usage.json"]) {
+      writeFileSync(join(dir, name), "");
+    }
+    assert.deepEqual(listLogFiles(dir).map((file) => file.slice(dir.length + 1)), [
+      "auto-router.events.10.jsonl", "auto-router.events.3.jsonl", "auto-router.events.1.jsonl", EVENT_LOG_NAME,
+    ]);
+    assert.deepEqual(listLogFiles(join(dir, "missing")), []);
+  });
+});
+
+describe("openEventLog: several processes", () => {
+  for (const [description, env] of [
+    ["without rotation", {}],
+    ["while rotating every few kilobytes", { MAX_BYTES: "20000", KEEP_FILES: "1000" }],
+  ] as Array<[string, Record<string, string>]>) {
+    it(`keeps every line whole when two processes append 500 events each at once, ${description}`, async () => {
+      const dir = freshDir();
+      const barrier = join(dir, "barrier");
+      mkdirSync(barrier);
+      const logDir = join(dir, "logs");
+      const results = await Promise.all(
+        ["a1", "b2"].map((id) => runWorker([logDir, "500", id, "append-events"], { ...env, BARRIER_DIR: barrier, BARRIER_COUNT: "2" })),
+      );
+      for (const result of results) assert.equal(result.code, 0, result.stderr);
+      const events = listLogFiles(logDir).flatMap(readLines); // JSON.parse throws on any torn line
+      assert.equal(events.length, 1000);
+      for (const workerId of ["a1", "b2"]) {
+        const indexes = events.filter((event) => event.data.workerId === workerId).map((event) => event.data.index as number);
+        assert.deepEqual(indexes, Array.from({ length: 500 }, (_, index) => index), `${workerId} lines in order`);
+      }
+    });
+  }
+
+  it("writes buffered events from the process exit hook when the process ends without flushing", async () => {
+    const dir = freshDir();
+    const result = await runWorker([dir, "1", "leaver", "append-and-exit"]);
+    assert.equal(result.code, 0, result.stderr);
+    const events = readLines(join(dir, EVENT_LOG_NAME));
+    assert.deepEqual(events.map((event) => [event.type, event.data.workerId]), [["exit-probe", "leaver"]]);
+    assert.deepEqual(readdirSync(dir), [EVENT_LOG_NAME]);
+  });
+});

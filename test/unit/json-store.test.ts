@@ -1,0 +1,313 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openJsonStore, type JsonStoreOptions, type StoreWarning } from "../../src/state/json-store.ts";
+import { createMemoryStore } from "../../src/state/memory-store.ts";
+
+type Tally = { count: number; names: string[] };
+
+const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const WORKER = join(REPOSITORY_ROOT, "test", "fixtures", "store-worker.ts");
+/** A long debounce so only explicit flush()/flushSync() calls write during a test. */
+const NO_AUTOMATIC_FLUSH_MS = 60_000;
+
+function freshDir(): string {
+  return mkdtempSync(join(tmpdir(), "auto-router-store-"));
+}
+
+function tallyOptions(file: string, warnings: StoreWarning[] = []): JsonStoreOptions<Tally> {
+  return {
+    file,
+    defaults: () => ({ count: 0, names: [] }),
+    parse: (raw) => {
+      const value = raw as Partial<Tally> | null;
+      if (!value || typeof value.count !== "number" || !Array.isArray(value.names)) throw new Error("count must be a number");
+      return { count: value.count, names: value.names.map(String) };
+    },
+    onWarning: (warning) => warnings.push(warning),
+    flushDelayMs: NO_AUTOMATIC_FLUSH_MS,
+    refreshIntervalMs: 0,
+  };
+}
+
+const addOne = (state: Tally): Tally => ({ ...state, count: state.count + 1 });
+const addName = (name: string) => (state: Tally): Tally => ({ ...state, names: [...state.names, name] });
+
+function readTally(file: string): Tally {
+  return JSON.parse(readFileSync(file, "utf8")) as Tally;
+}
+
+describe("openJsonStore: persistence", () => {
+  it("shows an update in read() at once and persists it on flush for a newly opened store", async () => {
+    const file = join(freshDir(), "auto-router.tally.json");
+    const store = openJsonStore(tallyOptions(file));
+    store.update(addOne);
+    assert.equal(store.read().count, 1);
+    assert.equal(existsSync(file), false, "update() must not write synchronously");
+    await store.flush();
+    assert.equal(readTally(file).count, 1);
+    const reopened = openJsonStore(tallyOptions(file));
+    assert.equal(reopened.read().count, 1);
+    await Promise.all([store.close(), reopened.close()]);
+  });
+
+  it("loses no increment when two stores on one file interleave updates and flushes", async () => {
+    const file = join(freshDir(), "auto-router.tally.json");
+    const first = openJsonStore(tallyOptions(file));
+    const second = openJsonStore(tallyOptions(file));
+    for (let round = 0; round < 40; round += 1) {
+      first.update(addOne);
+      second.update(addOne);
+      if (round % 3 === 0) await Promise.all([first.flush(), second.flush()]);
+      else if (round % 5 === 0) await second.flush();
+    }
+    await Promise.all([first.close(), second.close()]);
+    assert.equal(readTally(file).count, 80);
+  });
+
+  it("writes queued operations synchronously with flushSync()", () => {
+    const file = join(freshDir(), "auto-router.tally.json");
+    const store = openJsonStore(tallyOptions(file));
+    store.update(addOne);
+    store.update(addName("sync"));
+    store.flushSync();
+    assert.deepEqual(readTally(file), { count: 1, names: ["sync"] });
+    void store.close();
+  });
+
+  it("applies migrate() to an old shape before parse()", async () => {
+    const file = join(freshDir(), "auto-router.tally.json");
+    writeFileSync(file, JSON.stringify({ total: 7 }));
+    const store = openJsonStore({
+      ...tallyOptions(file),
+      migrate: (raw) => {
+        const old = raw as { total?: number };
+        return old.total !== undefined ? { count: old.total, names: [] } : raw;
+      },
+    });
+    assert.equal(store.read().count, 7);
+    store.update(addOne);
+    await store.close();
+    assert.deepEqual(readTally(file), { count: 8, names: [] });
+  });
+});
+
+describe("openJsonStore: other processes' writes", () => {
+  it("picks up another store's write on refresh()", async () => {
+    const file = join(freshDir(), "auto-router.tally.json");
+    const reader = openJsonStore(tallyOptions(file));
+    const writer = openJsonStore(tallyOptions(file));
+    writer.update(addName("from-writer"));
+    await writer.flush();
+    assert.deepEqual(reader.read().names, []);
+    await reader.refresh();
+    assert.deepEqual(reader.read().names, ["from-writer"]);
+    await Promise.all([reader.close(), writer.close()]);
+  });
+
+  it("re-applies operations still queued before a refresh on top of the refreshed state", async () => {
+    const file = join(freshDir(), "auto-router.tally.json");
+    const local = openJsonStore(tallyOptions(file));
+    const other = openJsonStore(tallyOptions(file));
+    local.update(addOne);
+    other.update(addName("other"));
+    other.update(addOne);
+    await other.flush();
+    await local.refresh();
+    assert.deepEqual(local.read(), { count: 2, names: ["other"] });
+    await local.flush();
+    assert.deepEqual(readTally(file), { count: 2, names: ["other"] });
+    await Promise.all([local.close(), other.close()]);
+  });
+});
+
+describe("openJsonStore: damaged files", () => {
+  const cases: Array<[string, string]> = [
+    ["corrupt JSON", "{not json at all"],
+    ["a truncated file", '{"count": 4, "names": ["a", "b'],
+    ["wrong types", '{"count": "four", "names": []}'],
+  ];
+  for (const [description, content] of cases) {
+    it(`moves ${description} aside as .corrupt-<timestamp>, warns once naming both paths, and uses defaults`, async () => {
+      const dir = freshDir();
+      const file = join(dir, "auto-router.tally.json");
+      writeFileSync(file, content);
+      const warnings: StoreWarning[] = [];
+      const store = openJsonStore(tallyOptions(file, warnings));
+      assert.deepEqual(store.read(), { count: 0, names: [] });
+      const moved = readdirSync(dir).filter((name) => name.startsWith("auto-router.tally.json.corrupt-"));
+      assert.equal(moved.length, 1);
+      assert.equal(readFileSync(join(dir, moved[0]!), "utf8"), content, "the bad copy keeps its exact bytes");
+      assert.equal(warnings.length, 1);
+      assert.equal(warnings[0]!.file, file);
+      assert.ok(warnings[0]!.message.includes(join(dir, moved[0]!)), warnings[0]!.message);
+      store.update(addOne);
+      await store.close();
+      assert.deepEqual(readTally(file), { count: 1, names: [] });
+    });
+  }
+
+  it("moves a file corrupted by someone else after open aside on the next flush and keeps the queued update", async () => {
+    const dir = freshDir();
+    const file = join(dir, "auto-router.tally.json");
+    const warnings: StoreWarning[] = [];
+    const store = openJsonStore(tallyOptions(file, warnings));
+    store.update(addOne);
+    await store.flush();
+    writeFileSync(file, "]]garbage");
+    store.update(addName("after"));
+    await store.flush();
+    assert.deepEqual(readTally(file), { count: 0, names: ["after"] });
+    assert.equal(warnings.length, 1);
+    assert.equal(readdirSync(dir).filter((name) => name.includes(".corrupt-")).length, 1);
+    await store.close();
+  });
+
+  it("treats an empty file as a new store rather than a corrupt one", () => {
+    const dir = freshDir();
+    const file = join(dir, "auto-router.tally.json");
+    writeFileSync(file, "");
+    const warnings: StoreWarning[] = [];
+    const store = openJsonStore(tallyOptions(file, warnings));
+    assert.deepEqual(store.read(), { count: 0, names: [] });
+    assert.deepEqual(warnings, []);
+    void store.close();
+  });
+});
+
+describe("openJsonStore: unwritable locations", () => {
+  it("warns once and keeps working in memory when the directory cannot be created", async () => {
+    const dir = freshDir();
+    writeFileSync(join(dir, "blocker"), "a regular file where a directory should be");
+    const file = join(dir, "blocker", "state", "auto-router.tally.json");
+    const warnings: StoreWarning[] = [];
+    const store = openJsonStore(tallyOptions(file, warnings));
+    store.update(addOne);
+    await store.flush();
+    store.update(addOne);
+    await store.flush();
+    store.flushSync();
+    assert.equal(store.read().count, 2);
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.equal(warnings[0]!.file, file);
+    await store.close();
+  });
+
+  it("warns and keeps the update in memory when the file and its directory are read-only", () => {
+    const dir = freshDir();
+    const readOnlyDir = join(dir, "read-only");
+    mkdirSync(readOnlyDir);
+    const file = join(readOnlyDir, "auto-router.counter.json");
+    writeFileSync(file, JSON.stringify({ counter: 5, perProcess: {}, budget: null }));
+    chmodSync(file, 0o444);
+    chmodSync(readOnlyDir, 0o555);
+    chmodSync(dir, 0o755);
+    // root ignores file modes, so when the suite runs as root the probe runs as the unprivileged "nobody" user.
+    const asUnprivileged = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const result = spawnSync(process.execPath, ["--import", "tsx", WORKER, file, "1", "probe", "probe"], {
+      cwd: REPOSITORY_ROOT,
+      encoding: "utf8",
+      ...asUnprivileged,
+    });
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout.trim().split("\n").pop()!) as { value: { counter: number }; warnings: StoreWarning[] };
+    assert.equal(report.value.counter, 6);
+    assert.equal(report.warnings.length, 1, JSON.stringify(report.warnings));
+    assert.equal(report.warnings[0]!.file, file);
+    assert.equal(JSON.parse(readFileSync(file, "utf8")).counter, 5);
+  });
+
+  it("refuses to write a file pi would load as an extension and keeps that store in memory", async () => {
+    const dir = freshDir();
+    const warnings: StoreWarning[] = [];
+    const store = openJsonStore(tallyOptions(join(dir, "auto-router.tally.js"), warnings));
+    store.update(addOne);
+    await store.close();
+    assert.equal(store.read().count, 1);
+    assert.deepEqual(readdirSync(dir), []);
+    assert.equal(warnings.length, 1);
+  });
+
+  it("drops an operation that throws, with a warning, instead of throwing from update()", () => {
+    const warnings: StoreWarning[] = [];
+    const store = openJsonStore(tallyOptions(join(freshDir(), "auto-router.tally.json"), warnings));
+    assert.doesNotThrow(() => store.update(() => { throw new Error("bug in an operation"); }));
+    assert.equal(store.read().count, 0);
+    assert.equal(warnings.length, 1);
+    void store.close();
+  });
+});
+
+describe("openJsonStore: permissions and directory contents", () => {
+  it("creates the directory with mode 0700 and the file with mode 0600", async () => {
+    const dir = join(freshDir(), "created-by-store");
+    const file = join(dir, "auto-router.tally.json");
+    const store = openJsonStore(tallyOptions(file));
+    store.update(addOne);
+    await store.close();
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
+  it("leaves a pre-existing 0644 file at mode 0600 after a write", async () => {
+    const file = join(freshDir(), "auto-router.tally.json");
+    writeFileSync(file, JSON.stringify({ count: 1, names: [] }));
+    chmodSync(file, 0o644);
+    const store = openJsonStore(tallyOptions(file));
+    store.update(addOne);
+    await store.close();
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+  });
+
+  it("leaves only flat files that do not end in .ts or .js in the directory", async () => {
+    const dir = freshDir();
+    const file = join(dir, "auto-router.tally.json");
+    writeFileSync(file, "{broken");
+    const first = openJsonStore(tallyOptions(file));
+    const second = openJsonStore(tallyOptions(file));
+    for (let index = 0; index < 5; index += 1) {
+      first.update(addOne);
+      second.update(addOne);
+      await Promise.all([first.flush(), second.flush()]);
+    }
+    await Promise.all([first.close(), second.close()]);
+    for (const entry of readdirSync(dir)) {
+      assert.ok(statSync(join(dir, entry)).isFile(), `${entry} is not a plain file`);
+      assert.doesNotMatch(entry, /\.[cm]?[jt]s$/);
+    }
+  });
+});
+
+describe("openJsonStore: process resources", () => {
+  it("adds at most one exit listener and unregisters closed stores when 100 are opened and closed", async () => {
+    const dir = freshDir();
+    const registry = (globalThis as unknown as Record<symbol, { participants: Set<unknown> } | undefined>)[
+      Symbol.for("pi-auto-router.state.exit-registry")
+    ];
+    const listenersBefore = process.listenerCount("exit");
+    const participantsBefore = registry?.participants.size ?? 0;
+    for (let index = 0; index < 100; index += 1) {
+      const store = openJsonStore({ ...tallyOptions(join(dir, `auto-router.tally-${index}.json`)), refreshIntervalMs: 1000 });
+      store.update(addOne);
+      await store.close();
+    }
+    assert.ok(process.listenerCount("exit") <= listenersBefore + 1);
+    const after = (globalThis as unknown as Record<symbol, { participants: Set<unknown> }>)[Symbol.for("pi-auto-router.state.exit-registry")];
+    assert.equal(after!.participants.size, participantsBefore);
+  });
+});
+
+describe("createMemoryStore", () => {
+  it("applies updates in memory and has no file", async () => {
+    const store = createMemoryStore<Tally>({ count: 0, names: [] });
+    store.update(addOne);
+    await store.flush();
+    await store.refresh();
+    assert.equal(store.read().count, 1);
+    assert.equal(store.file, undefined);
+  });
+});

@@ -1,0 +1,152 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { REDACTED, redactDeep, redactText } from "../../src/state/redact.ts";
+
+// Fake credentials are assembled at run time so no key-shaped literal sits in the repository for scanners to flag.
+const ALPHANUMERIC = "aB3dE5gH7jK9mN1pQ2sT4vW6yZ8cF0hL";
+function fake(prefix: string, length: number, alphabet = ALPHANUMERIC): string {
+  let body = "";
+  for (let index = 0; body.length < length; index += 1) body += alphabet[(index * 7) % alphabet.length];
+  return prefix + body;
+}
+const HEX = "0123456789abcdef";
+
+function assertRedacted(input: string, secret: string): string {
+  const output = redactText(input);
+  assert.ok(!output.includes(secret), `secret survived in: ${output}`);
+  assert.ok(output.includes(REDACTED), `no redaction marker in: ${output}`);
+  return output;
+}
+
+describe("redactText: provider keys", () => {
+  const keys: Array<[string, string]> = [
+    ["OpenAI project key", fake("sk-proj-", 48)],
+    ["OpenAI legacy key", fake("sk-", 48)],
+    ["Anthropic API key", fake("sk-ant-api03-", 80)],
+    ["Anthropic OAuth token", fake("sk-ant-oat01-", 80)],
+    ["Google API key", fake("AIza", 35)],
+    ["OpenRouter key", fake("sk-or-v1-", 64, HEX)],
+    ["DeepSeek key", fake("sk-", 32, HEX)],
+    ["GitHub classic token", fake("ghp_", 36)],
+    ["GitHub OAuth token", fake("gho_", 36)],
+    ["GitHub fine-grained token", fake("github_pat_11", 70)],
+  ];
+  for (const [name, key] of keys) {
+    it(`replaces a ${name} inside a sentence and keeps the surrounding words`, () => {
+      const output = assertRedacted(`request failed with key ${key} for provider`, key);
+      assert.equal(output, `request failed with key ${REDACTED} for provider`);
+    });
+  }
+
+  it("replaces a JWT made of two base64url JSON parts and a signature", () => {
+    const jwt = `eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.${fake("", 43)}`;
+    assert.equal(redactText(`session ${jwt} expired`), `session ${REDACTED} expired`);
+  });
+});
+
+describe("redactText: credentials identified by their context", () => {
+  it("keeps the word Bearer and replaces the token after it", () => {
+    const token = fake("", 40);
+    assert.equal(redactText(`sent Bearer ${token} upstream`), `sent Bearer ${REDACTED} upstream`);
+  });
+
+  it("replaces the value of an Authorization header, keeping its scheme", () => {
+    assert.equal(redactText("Authorization: Basic dXNlcjpwYXNzd29yZA=="), `Authorization: Basic ${REDACTED}`);
+    assert.equal(redactText("authorization: opaque-value-1"), `authorization: ${REDACTED}`);
+  });
+
+  it("replaces x-api-key header values in header and JSON forms", () => {
+    assert.equal(redactText("x-api-key: abc123def"), `x-api-key: ${REDACTED}`);
+    assert.equal(redactText('{"x-api-key":"abc123def","accept":"json"}'), `{"x-api-key":"${REDACTED}","accept":"json"}`);
+    assert.equal(redactText('{"Authorization": "Bearer abc123def"}'), `{"Authorization": "Bearer ${REDACTED}"}`);
+  });
+
+  it("replaces secret URL query parameters and keeps the others", () => {
+    const key = fake("AIza", 35);
+    assert.equal(
+      redactText(`https://example.test/v1/models/gemini:stream?key=${key}&alt=sse`),
+      `https://example.test/v1/models/gemini:stream?key=${REDACTED}&alt=sse`,
+    );
+    assert.equal(
+      redactText("https://example.test/a?model=gpt-5.5&access_token=abc&sig=xyz"),
+      `https://example.test/a?model=gpt-5.5&access_token=${REDACTED}&sig=${REDACTED}`,
+    );
+  });
+
+  it("replaces field assignments such as password= and api_key:", () => {
+    assert.equal(redactText("password=hunter2 and api_key: abc"), `password=${REDACTED} and api_key: ${REDACTED}`);
+  });
+
+  it("replaces a long high-entropy value that follows the word key or token", () => {
+    const opaque = fake("", 32);
+    assert.equal(redactText(`the key is ${opaque}`), `the key is ${REDACTED}`);
+    assert.equal(redactText(`token=${opaque}`), `token=${REDACTED}`);
+  });
+
+  it("replaces every value of a Cookie header", () => {
+    assert.equal(redactText("Cookie: session=abc; other=def"), `Cookie: ${REDACTED}`);
+  });
+});
+
+describe("redactText: ordinary text is left alone", () => {
+  const ordinary = [
+    "moved the task-list to a risk-free place; ask-me-anything mode",
+    "routed to claude-sonnet-4-6 then gpt-5.5 and gemini-2.5-pro",
+    "request 123e4567-e89b-12d3-a456-426614174000 finished in 1234 ms",
+    "wrote /home/user/.pi/agent/extensions/auto-router.usage.json",
+    "max_tokens=4096 tokens: 1234 input_tokens 99",
+    "Bearer authentication is described in RFC 6750",
+    "key: 123e4567-e89b-12d3-a456-426614174000",
+    "sk-learn and sk-some-long-hyphenated-identifier-name",
+    "the cache key is anthropic/claude-sonnet-4-6",
+    "https://example.test/a?model=gpt-5.5&monkey=1&alt=sse",
+    "eyJ alone is not a token, nor is eyJabc.def",
+    "short",
+  ];
+  for (const text of ordinary) {
+    it(`does not change: ${text}`, () => {
+      assert.equal(redactText(text), text);
+    });
+  }
+});
+
+describe("redactDeep", () => {
+  it("redacts strings nested in objects and arrays without touching numbers or the input", () => {
+    const key = fake("sk-ant-api03-", 40);
+    const input = { message: `bad ${key}`, nested: { list: [key, 3], tokens: 12 }, ok: true };
+    const output = redactDeep(input);
+    assert.deepEqual(output, { message: `bad ${REDACTED}`, nested: { list: [REDACTED, 3], tokens: 12 }, ok: true });
+    assert.equal(input.message, `bad ${key}`);
+  });
+
+  it("replaces values of secret-named keys whatever they look like", () => {
+    const output = redactDeep({
+      authorization: "Bearer x",
+      "x-api-key": "short",
+      api_key: "a",
+      apiKey: "b",
+      token: "c",
+      access_token: "d",
+      refresh_token: "e",
+      secret: "f",
+      password: "g",
+      cookie: "h",
+      model: "gpt-5.5",
+    });
+    for (const [key, value] of Object.entries(output)) {
+      if (key === "model") assert.equal(value, "gpt-5.5");
+      else assert.equal(value, REDACTED, key);
+    }
+  });
+
+  it("redacts serialisable objects, errors and cycles into safe JSON", () => {
+    const key = fake("AIza", 35);
+    const cyclic: Record<string, unknown> = { name: "loop" };
+    cyclic.self = cyclic;
+    const output = redactDeep({ url: new URL(`https://example.test/?key=${key}`), error: new Error(`failed for ${key}`), cyclic });
+    const text = JSON.stringify(output);
+    assert.ok(!text.includes(key));
+    assert.match(text, /"self":"\[Circular\]"/);
+    assert.match(text, /"error":\{"name":"Error","message":"failed for \[REDACTED\]"\}/);
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { EVENT_LOG_NAME, resolveStateDir, stateFile } from "../../src/state/state-paths.ts";
+
+const AGENT_DIR = join("/home", "someone", ".pi", "agent");
+
+describe("resolveStateDir", () => {
+  it("uses AUTO_ROUTER_LOG_DIR before the config's logDir", () => {
+    const dir = resolveStateDir({ env: { AUTO_ROUTER_LOG_DIR: "/var/state/router", HOME: "/home/someone" }, configLogDir: "~/logs", agentDir: AGENT_DIR });
+    assert.equal(dir, "/var/state/router");
+  });
+
+  it("uses the config's logDir with a leading ~/ expanded from HOME when the variable is not set", () => {
+    const dir = resolveStateDir({ env: { HOME: "/home/someone" }, configLogDir: "~/router-logs", agentDir: AGENT_DIR });
+    assert.equal(dir, join("/home/someone", "router-logs"));
+  });
+
+  it("keeps an absolute config logDir as written", () => {
+    assert.equal(resolveStateDir({ env: {}, configLogDir: "/srv/router", agentDir: AGENT_DIR }), "/srv/router");
+  });
+
+  it("falls back to the extensions folder of pi's agent dir", () => {
+    assert.equal(resolveStateDir({ env: { AUTO_ROUTER_LOG_DIR: "" }, agentDir: AGENT_DIR }), join(AGENT_DIR, "extensions"));
+  });
+});
+
+describe("stateFile and EVENT_LOG_NAME", () => {
+  it("names state files auto-router.<name>.json directly inside the directory", () => {
+    assert.equal(stateFile("/state", "usage"), join("/state", "auto-router.usage.json"));
+  });
+
+  it("rejects names that would leave the directory or create a subfolder", () => {
+    assert.throws(() => stateFile("/state", "../escape"));
+    assert.throws(() => stateFile("/state", "nested/usage"));
+  });
+
+  it("names the event log with a .jsonl extension that pi never loads", () => {
+    assert.equal(EVENT_LOG_NAME, "auto-router.events.jsonl");
+  });
+});
