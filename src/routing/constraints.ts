@@ -1,0 +1,79 @@
+// The constraint solver: which targets CAN take this request. Capability data that pi's registry does not know is
+// permissive (a model from models.json without `input` must not be excluded by guesswork); each rejection says why.
+import type { Constraint, Tier } from "../config/routing-schema.ts";
+import type { ModelFacts, RequestFeatures, SkipReason } from "./types.ts";
+
+/** `@long` asks for at least this window even for a short prompt: the user expects the conversation to grow. */
+export const LONG_TIER_MIN_CONTEXT_TOKENS = 100_000;
+
+/** What a tier requires of a model (the built-in part; `config.tiers[tier].constraint` is merged on top). */
+export function tierConstraint(tier: Tier, estimatedTokens: number): Constraint {
+  switch (tier) {
+    case "long":
+      return { minContextWindow: Math.max(estimatedTokens, LONG_TIER_MIN_CONTEXT_TOKENS) };
+    case "vision":
+      return { vision: true };
+    case "reasoning":
+    case "swe":
+      return { reasoning: true };
+    case "fast":
+      return {};
+  }
+}
+
+/** What the request itself needs: images need vision, tools need tool support, the prompt must fit. */
+export function requestConstraint(features: RequestFeatures): Constraint {
+  const constraint: Constraint = {};
+  if (features.hasImages) constraint.vision = true;
+  if (features.hasTools) constraint.tools = true;
+  if (features.estimatedTokens > 0) constraint.minContextWindow = features.estimatedTokens;
+  if (features.requestedMaxTokens !== undefined) constraint.minMaxTokens = features.requestedMaxTokens;
+  return constraint;
+}
+
+/** Both at once: a capability required by either is required; the larger minimum wins. */
+export function mergeConstraints(into: Constraint, from: Constraint | undefined): Constraint {
+  if (!from) return into;
+  if (from.vision) into.vision = true;
+  if (from.reasoning) into.reasoning = true;
+  if (from.tools) into.tools = true;
+  if (from.minContextWindow !== undefined) into.minContextWindow = Math.max(into.minContextWindow ?? 0, from.minContextWindow);
+  if (from.minMaxTokens !== undefined) into.minMaxTokens = Math.max(into.minMaxTokens ?? 0, from.minMaxTokens);
+  return into;
+}
+
+export interface ConstraintViolation {
+  reason: Extract<SkipReason, "capability" | "context-too-small">;
+  detail: string;
+}
+
+/** The first requirement the model is known NOT to meet, or undefined. Unknown facts never reject. */
+export function checkConstraint(facts: ModelFacts, constraint: Constraint): ConstraintViolation | undefined {
+  if (constraint.minContextWindow !== undefined && facts.contextWindow !== undefined && facts.contextWindow < constraint.minContextWindow) {
+    return {
+      reason: "context-too-small",
+      detail: `context window ${facts.contextWindow} < ${constraint.minContextWindow} tokens needed`,
+    };
+  }
+  if (constraint.vision && facts.vision === false) return { reason: "capability", detail: "no image input" };
+  if (constraint.reasoning && facts.reasoning === false) return { reason: "capability", detail: "not a reasoning model" };
+  if (constraint.tools && facts.tools === false) return { reason: "capability", detail: "no tool support" };
+  if (constraint.minMaxTokens !== undefined && facts.maxTokens !== undefined && facts.maxTokens < constraint.minMaxTokens) {
+    return { reason: "capability", detail: `max output ${facts.maxTokens} < ${constraint.minMaxTokens} tokens requested` };
+  }
+  return undefined;
+}
+
+/** True when nothing is known against it: used to re-rank by an intent hint without excluding anyone. */
+export const meetsConstraint = (facts: ModelFacts | undefined, constraint: Constraint): boolean =>
+  facts === undefined || checkConstraint(facts, constraint) === undefined;
+
+export function describeConstraint(constraint: Constraint): string {
+  const parts: string[] = [];
+  if (constraint.vision) parts.push("vision");
+  if (constraint.reasoning) parts.push("reasoning");
+  if (constraint.tools) parts.push("tools");
+  if (constraint.minContextWindow !== undefined) parts.push(`context >= ${constraint.minContextWindow}`);
+  if (constraint.minMaxTokens !== undefined) parts.push(`max output >= ${constraint.minMaxTokens}`);
+  return parts.length ? parts.join(", ") : "none";
+}

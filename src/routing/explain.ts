@@ -1,0 +1,74 @@
+// Human-readable lines of a stored decision for `/auto-router explain` and logs. Built only from the Decision
+// (DESIGN.md rule 1): nothing is recomputed, so what is shown is what was decided.
+import type { Candidate, Decision, SkippedTarget } from "./types.ts";
+
+export interface FormatOptions {
+  /** Epoch ms used to show "in 42 s" for cooldowns; omitted = absolute ISO times. */
+  now?: number;
+  /** Also list rules that did not match (default true). */
+  showUnmatchedRules?: boolean;
+}
+
+function formatUntil(until: number | undefined, now: number | undefined): string {
+  if (until === undefined) return "";
+  if (now === undefined) return ` until ${new Date(until).toISOString()}`;
+  const seconds = Math.max(0, Math.ceil((until - now) / 1000));
+  return seconds >= 120 ? ` for ${Math.ceil(seconds / 60)} min` : ` for ${seconds} s`;
+}
+
+function formatCandidate(candidate: Candidate, position: number): string {
+  const facts: string[] = [candidate.billing];
+  if (candidate.bucket !== "normal") facts.push(candidate.bucket);
+  if (candidate.ttftMs !== undefined) facts.push(`ttft ${Math.round(candidate.ttftMs)} ms`);
+  if (candidate.estimatedCostUsd !== undefined) facts.push(`~$${candidate.estimatedCostUsd.toFixed(4)}`);
+  if (candidate.probe) facts.push("probe");
+  const extra = [...candidate.reasons, ...candidate.warnings.map((warning) => `warning: ${warning}`)];
+  return `  ${position}. ${candidate.label} [${candidate.key}] (${facts.join(", ")})${extra.length ? ` - ${extra.join("; ")}` : ""}`;
+}
+
+const formatSkipped = (skipped: SkippedTarget, now: number | undefined): string =>
+  `  - ${skipped.label} [${skipped.key}]: ${skipped.reason}${formatUntil(skipped.until, now)} - ${skipped.detail}`;
+
+export function formatDecision(decision: Decision, options: FormatOptions = {}): string[] {
+  const { trace } = decision;
+  const lines: string[] = [];
+  const switched = decision.routeId !== decision.requestedRouteId ? ` -> ${decision.routeId}` : "";
+  lines.push(`Route ${decision.requestedRouteId}${switched}`);
+  if (trace.tokens.length) lines.push(`Shortcuts: ${trace.tokens.join(" ")}`);
+  lines.push(`Request: ~${trace.estimatedTokens} tokens (${trace.contextClass}), intent ${trace.intent} (confidence ${trace.intentConfidence})`);
+  lines.push(`Tier: ${trace.tier ? `${trace.tier} from ${trace.tierSource}` : "none"}`);
+  for (const hint of trace.hints) lines.push(`Hint: ${hint}`);
+  const shownRules = options.showUnmatchedRules === false ? trace.rules.filter((rule) => rule.matched) : trace.rules;
+  if (shownRules.length) {
+    lines.push("Rules:");
+    for (const rule of shownRules) {
+      lines.push(`  ${rule.matched ? "+" : "-"} ${rule.rule} (${rule.scope}): ${rule.why}${rule.effect ? ` => ${rule.effect}` : ""}`);
+    }
+  }
+  if (decision.candidates.length) {
+    lines.push("Candidates:");
+    decision.candidates.forEach((candidate, index) => lines.push(formatCandidate(candidate, index + 1)));
+  } else {
+    lines.push("Candidates: none");
+  }
+  if (decision.skipped.length) {
+    lines.push("Skipped:");
+    for (const skipped of decision.skipped) lines.push(formatSkipped(skipped, options.now));
+  }
+  if (trace.winner) lines.push(`Winner: ${trace.winner}`);
+  if (trace.fallback) lines.push(`Fallback: ${trace.fallback}`);
+  if (decision.refusal) lines.push(`Refused: ${decision.refusal}`);
+  return lines;
+}
+
+/** One line: route, first candidate, counts, and what is unusual. */
+export function formatDecisionSummary(decision: Decision): string {
+  const route = decision.routeId !== decision.requestedRouteId ? `${decision.requestedRouteId} -> ${decision.routeId}` : decision.routeId;
+  if (decision.refusal) return `${route}: refused (${decision.refusal})`;
+  const first = decision.candidates[0];
+  const parts = [first ? `${route}: ${first.label}` : `${route}: no candidate`];
+  parts.push(`${decision.candidates.length} candidate${decision.candidates.length === 1 ? "" : "s"}, ${decision.skipped.length} skipped`);
+  if (decision.trace.tier) parts.push(`tier ${decision.trace.tier} (${decision.trace.tierSource})`);
+  if (decision.trace.fallback) parts.push("fallback");
+  return parts.join(", ");
+}

@@ -1,0 +1,226 @@
+// Policy rules: which apply to a route, whether their condition matches now, and a dry-run line for every one of
+// them (matched or not, and why) so `/auto-router explain` can show what the rules did without recomputing.
+import type { PolicyRule, RuleCondition, TimeWindow } from "../config/routing-schema.ts";
+import type { RouterConfig } from "../config/schema.ts";
+import type { RequestFeatures, RuleTrace, TargetStatus } from "./types.ts";
+import type { Tier } from "../config/routing-schema.ts";
+
+export interface ConditionContext {
+  features: RequestFeatures;
+  /** The tier in effect (shortcut, rule or intent hint), for `when.tier`. */
+  tier?: Tier;
+  now: number;
+  /** Zone for windows without their own; undefined = the process's local zone. */
+  timeZone?: string;
+  /** Present when a condition is evaluated for one target (`badRatingShareAbove`). */
+  target?: TargetStatus;
+}
+
+export interface ConditionResult {
+  matched: boolean;
+  why: string;
+}
+
+const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+const WEEKDAY_INDEX: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
+const MINUTE_MS = 60_000;
+
+interface LocalClock {
+  /** Minutes since local midnight. */
+  minutes: number;
+  day: number;
+}
+
+// Building an Intl formatter costs tens of microseconds, so one is kept per zone; the last answer per zone is
+// remembered for the minute it covers. Both are memos of pure functions of (zone, now): no state leaks into
+// decisions.
+const formatters = new Map<string, Intl.DateTimeFormat | null>();
+const lastClock = new Map<string, { minuteStart: number; clock: LocalClock }>();
+const LOCAL_ZONE_KEY = "";
+
+function formatterFor(zone: string): Intl.DateTimeFormat | null {
+  let formatter = formatters.get(zone);
+  if (formatter === undefined) {
+    try {
+      formatter = new Intl.DateTimeFormat("en-US", {
+        timeZone: zone === LOCAL_ZONE_KEY ? undefined : zone,
+        hour: "2-digit", minute: "2-digit", weekday: "short", hourCycle: "h23",
+      });
+    } catch {
+      formatter = null; // unknown IANA zone
+    }
+    formatters.set(zone, formatter);
+  }
+  return formatter;
+}
+
+/** Local minutes-of-day and weekday at `now` in `zone`; undefined for an unknown zone. */
+export function localClock(now: number, zone: string | undefined): LocalClock | undefined {
+  const key = zone ?? LOCAL_ZONE_KEY;
+  const minuteStart = now - (((now % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+  const cached = lastClock.get(key);
+  if (cached && cached.minuteStart === minuteStart) return cached.clock;
+  const formatter = formatterFor(key);
+  if (!formatter) return undefined;
+  let hour = 0, minute = 0, day = 0;
+  for (const part of formatter.formatToParts(now)) {
+    if (part.type === "hour") hour = Number(part.value) % 24;
+    else if (part.type === "minute") minute = Number(part.value);
+    else if (part.type === "weekday") day = WEEKDAY_INDEX[part.value] ?? 0;
+  }
+  const clock = { minutes: hour * 60 + minute, day };
+  lastClock.set(key, { minuteStart, clock });
+  return clock;
+}
+
+const parseClockTime = (text: string): number => Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
+
+/**
+ * `after` is inclusive, `before` exclusive. When `before` is earlier than `after` the window wraps past midnight:
+ * 22:00-06:00 matches 23:30 and 05:59 but not 06:00. Equal times mean the whole day.
+ */
+export function inTimeWindow(minutes: number, window: TimeWindow): boolean {
+  const after = parseClockTime(window.after);
+  const before = parseClockTime(window.before);
+  if (after === before) return true;
+  return after < before ? minutes >= after && minutes < before : minutes >= after || minutes < before;
+}
+
+const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+const pad = (value: number) => (value < 10 ? `0${value}` : `${value}`);
+const formatMinutes = (minutes: number) => `${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+
+const append = (reasons: string, reason: string): string => (reasons ? `${reasons}, ${reason}` : reason);
+
+// Module-level helpers only: under tsx every closure created in a hot function costs a `__name` call.
+function failed(why: string): ConditionResult {
+  return { matched: false, why };
+}
+
+/** Every field of a condition must match (an implicit `all`); an empty condition always matches. */
+export function evaluateCondition(condition: RuleCondition | undefined, context: ConditionContext): ConditionResult {
+  if (!condition) return { matched: true, why: "no condition" };
+  // A string, not an array joined at the end: this runs per rule and per target on every request.
+  let reasons = "";
+  const { features } = context;
+  if (condition.intent !== undefined) {
+    const intents = asList(condition.intent);
+    if (!intents.includes(features.intent)) return failed(`intent ${features.intent} not in ${intents.join("|")}`);
+    reasons = append(reasons, `intent ${features.intent}`);
+  }
+  if (condition.tier !== undefined) {
+    const tiers = asList(condition.tier);
+    if (context.tier === undefined || !tiers.includes(context.tier)) return failed(`tier ${context.tier ?? "none"} not in ${tiers.join("|")}`);
+    reasons = append(reasons, `tier ${context.tier}`);
+  }
+  if (condition.minTokens !== undefined) {
+    if (features.estimatedTokens < condition.minTokens) return failed(`${features.estimatedTokens} tokens < min ${condition.minTokens}`);
+    reasons = append(reasons, `${features.estimatedTokens} tokens >= ${condition.minTokens}`);
+  }
+  if (condition.maxTokens !== undefined) {
+    if (features.estimatedTokens > condition.maxTokens) return failed(`${features.estimatedTokens} tokens > max ${condition.maxTokens}`);
+    reasons = append(reasons, `${features.estimatedTokens} tokens <= ${condition.maxTokens}`);
+  }
+  if (condition.timeWindow !== undefined || condition.daysOfWeek !== undefined) {
+    const zone = condition.timeWindow?.timeZone ?? context.timeZone;
+    const clock = localClock(context.now, zone);
+    if (!clock) return failed(`unknown time zone ${zone}`);
+    const where = zone ? ` ${zone}` : "";
+    if (condition.timeWindow) {
+      const { after, before } = condition.timeWindow;
+      if (!inTimeWindow(clock.minutes, condition.timeWindow)) return failed(`${formatMinutes(clock.minutes)}${where} outside ${after}-${before}`);
+      reasons = append(reasons, `${formatMinutes(clock.minutes)}${where} in ${after}-${before}`);
+    }
+    if (condition.daysOfWeek) {
+      // The day is the local day at `now`: a Friday 22:00-06:00 window still matches at 01:00 only if sat is listed.
+      const day = DAY_NAMES[clock.day];
+      if (!condition.daysOfWeek.includes(day)) return failed(`${day} not in ${condition.daysOfWeek.join(",")}`);
+      reasons = append(reasons, day);
+    }
+  }
+  if (condition.badRatingShareAbove !== undefined) {
+    const share = context.target?.badRatingShare;
+    if (!context.target) return failed("badRatingShareAbove needs a target");
+    if (share === undefined) return failed("no ratings");
+    if (share <= condition.badRatingShareAbove) return failed(`bad ratings ${share} <= ${condition.badRatingShareAbove}`);
+    reasons = append(reasons, `bad ratings ${share} > ${condition.badRatingShareAbove}`);
+  }
+  if (condition.all) {
+    for (const child of condition.all) {
+      const result = evaluateCondition(child, context);
+      if (!result.matched) return failed(`all: ${result.why}`);
+    }
+    reasons = append(reasons, `all ${condition.all.length} matched`);
+  }
+  if (condition.any) {
+    let whys = "";
+    let matched: ConditionResult | undefined;
+    for (const child of condition.any) {
+      const result = evaluateCondition(child, context);
+      if (result.matched) { matched = result; break; }
+      whys = whys ? `${whys}; ${result.why}` : result.why;
+    }
+    if (!matched && condition.any.length > 0) return failed(`any: none matched (${whys})`);
+    if (matched) reasons = append(reasons, `any: ${matched.why}`);
+  }
+  if (condition.not) {
+    const result = evaluateCondition(condition.not, context);
+    if (result.matched) return failed(`not: ${result.why}`);
+    reasons = append(reasons, `not (${result.why})`);
+  }
+  return { matched: true, why: reasons || "empty condition" };
+}
+
+/** True when the condition can only be answered per target (`badRatingShareAbove` anywhere inside it). */
+export function conditionUsesTarget(condition: RuleCondition | undefined): boolean {
+  if (!condition) return false;
+  if (condition.badRatingShareAbove !== undefined) return true;
+  if (condition.all?.some(conditionUsesTarget) || condition.any?.some(conditionUsesTarget)) return true;
+  return conditionUsesTarget(condition.not);
+}
+
+export interface ScopedRule {
+  rule: PolicyRule;
+  scope: "global" | "route";
+  name: string;
+}
+
+export function ruleName(rule: PolicyRule, scope: "global" | "route", routeId: string, index: number): string {
+  if (rule.id) return rule.id;
+  if (rule.name) return rule.name;
+  return scope === "global" ? `policyRules[${index}] ${rule.type}` : `routes.${routeId}.policyRules[${index}] ${rule.type}`;
+}
+
+const byPriority = (a: ScopedRule, b: ScopedRule): number => (b.rule.priority ?? 0) - (a.rule.priority ?? 0);
+
+/**
+ * Rules that apply to `routeId`: global rules without `routes` or listing it, and the route's own rules, highest
+ * priority first (declared order, globals first, breaks ties). Disabled rules and rules scoped to other routes
+ * never apply; they get a trace line saying so.
+ */
+export function collectRules(config: RouterConfig, routeId: string, traces: RuleTrace[]): ScopedRule[] {
+  const rules: ScopedRule[] = [];
+  const globals = config.policyRules;
+  if (globals) {
+    for (let index = 0; index < globals.length; index++) {
+      const rule = globals[index];
+      const name = ruleName(rule, "global", routeId, index);
+      if (rule.enabled === false) traces.push({ rule: name, scope: "global", matched: false, why: "disabled" });
+      else if (rule.routes && !rule.routes.includes(routeId)) {
+        traces.push({ rule: name, scope: "global", matched: false, why: `scoped to ${rule.routes.join(", ")}` });
+      } else rules.push({ rule, scope: "global", name });
+    }
+  }
+  const own = config.routes[routeId]?.policyRules;
+  if (own) {
+    for (let index = 0; index < own.length; index++) {
+      const rule = own[index];
+      const name = ruleName(rule, "route", routeId, index);
+      if (rule.enabled === false) traces.push({ rule: name, scope: "route", matched: false, why: "disabled" });
+      else rules.push({ rule, scope: "route", name });
+    }
+  }
+  // Array.prototype.sort is stable, so equal priorities keep declared order (globals first).
+  if (rules.length > 1) rules.sort(byPriority);
+  return rules;
+}

@@ -1,0 +1,120 @@
+// Ranking of the candidates that survived every filter. Buckets first (promoted / normal / demoted, filled by the
+// quota audit and demote-target rules), then inside a bucket, in this order:
+//   1. preferred providers (preferences `order`, then prefer-provider rules), by their position in that list;
+//   2. an intent-only tier hint: targets meeting the hinted tier's constraints first;
+//   3. an explicit sort (`@sort=` / preferences.sort / route sortBy price|latency): known values first, then best;
+//   4. latency: EWMA time to first token, compared only when both are known and they differ by more than 10%;
+//   5. billing: subscription before per-token (its marginal cost is zero);
+//   6. estimated cost, compared only when both are known (unknown prices keep declared order among themselves);
+//   7. declared order.
+// `sortBy: "config"` keeps buckets and then declared order only.
+import type { Billing, SortKey } from "../config/routing-schema.ts";
+import type { Bucket, Candidate } from "./types.ts";
+
+/** Latencies within this ratio are a tie: EWMA noise must not reshuffle the order on every request. */
+export const LATENCY_TIE_RATIO = 0.1;
+
+export type RankMode = "auto" | "config" | SortKey;
+
+export interface RankEntry {
+  candidate: Candidate;
+  /** Position in the preferred-provider list; Infinity when not preferred. */
+  preferredRank: number;
+  meetsHint: boolean;
+  tokensPerSecond?: number;
+}
+
+const BUCKET_ORDER: Record<Bucket, number> = { promoted: 0, normal: 1, demoted: 2 };
+const BILLING_ORDER: Record<Billing, number> = { subscription: 0, "per-token": 1 };
+
+export type RankKey = "bucket" | "preferred" | "hint" | "sort" | "latency" | "billing" | "cost" | "declared";
+
+/** Lower first; undefined after known. */
+function compareKnownFirst(a: number | undefined, b: number | undefined): number {
+  if (a === undefined) return b === undefined ? 0 : 1;
+  if (b === undefined) return -1;
+  return a - b;
+}
+
+/** Higher throughput first, through the lower-first comparison. */
+const negate = (value: number | undefined) => (value === undefined ? undefined : -value);
+
+function compareLatency(a: number | undefined, b: number | undefined): number {
+  if (a === undefined || b === undefined) return 0;
+  const low = Math.min(a, b);
+  if (Math.abs(a - b) <= low * LATENCY_TIE_RATIO) return 0;
+  return a - b;
+}
+
+/** The first key that separates `a` from `b`, and its sign (negative = a first). */
+export function compareEntries(a: RankEntry, b: RankEntry, mode: RankMode): { order: number; key: RankKey } {
+  const ca = a.candidate, cb = b.candidate;
+  let order = BUCKET_ORDER[ca.bucket] - BUCKET_ORDER[cb.bucket];
+  if (order !== 0) return { order, key: "bucket" };
+  if (mode !== "config") {
+    if (a.preferredRank !== b.preferredRank) return { order: a.preferredRank < b.preferredRank ? -1 : 1, key: "preferred" };
+    if (a.meetsHint !== b.meetsHint) return { order: a.meetsHint ? -1 : 1, key: "hint" };
+    if (mode === "price") order = compareKnownFirst(ca.estimatedCostUsd, cb.estimatedCostUsd);
+    else if (mode === "latency") order = compareKnownFirst(ca.ttftMs, cb.ttftMs);
+    else if (mode === "throughput") order = compareKnownFirst(negate(a.tokensPerSecond), negate(b.tokensPerSecond));
+    if (order !== 0) return { order, key: "sort" };
+    order = compareLatency(ca.ttftMs, cb.ttftMs);
+    if (order !== 0) return { order, key: "latency" };
+    order = BILLING_ORDER[ca.billing] - BILLING_ORDER[cb.billing];
+    if (order !== 0) return { order, key: "billing" };
+    if (ca.estimatedCostUsd !== undefined && cb.estimatedCostUsd !== undefined && ca.estimatedCostUsd !== cb.estimatedCostUsd) {
+      return { order: ca.estimatedCostUsd - cb.estimatedCostUsd, key: "cost" };
+    }
+  }
+  return { order: ca.declaredIndex - cb.declaredIndex, key: "declared" };
+}
+
+/**
+ * Stable insertion sort: lists are about ten long, and the latency/cost keys only compare known values, so a
+ * deterministic pass in declared order matters more than asymptotics.
+ */
+export function rankEntries(entries: RankEntry[], mode: RankMode): RankEntry[] {
+  for (let index = 1; index < entries.length; index++) {
+    const entry = entries[index];
+    let position = index - 1;
+    while (position >= 0 && compareEntries(entries[position], entry, mode).order > 0) {
+      entries[position + 1] = entries[position];
+      position--;
+    }
+    entries[position + 1] = entry;
+  }
+  return entries;
+}
+
+const formatUsd = (usd: number) => `$${usd < 0.01 ? usd.toFixed(4) : usd.toFixed(3)}`;
+
+/** Why the first entry is ahead of the second, in plain words (for trace.winner). */
+export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hintTier?: string): string {
+  const first = entries[0];
+  if (!first) return "no candidate";
+  const label = first.candidate.label;
+  if (entries.length === 1) return `${label}: the only eligible target`;
+  const second = entries[1];
+  const { key } = compareEntries(first, second, mode);
+  const a = first.candidate, b = second.candidate;
+  switch (key) {
+    case "bucket":
+      return `${label}: ${a.bucket} bucket ahead of ${b.label} (${b.bucket})${a.reasons.length ? `; ${a.reasons.join("; ")}` : ""}`;
+    case "preferred":
+      return `${label}: preferred provider ${a.provider}`;
+    case "hint":
+      return `${label}: meets the ${hintTier ?? "hinted"} tier, ${b.label} does not`;
+    case "sort":
+      if (mode === "price") return `${label}: cheapest (${a.estimatedCostUsd === undefined ? "?" : formatUsd(a.estimatedCostUsd)})`;
+      if (mode === "latency") return `${label}: fastest first token (${a.ttftMs ?? "?"} ms)`;
+      return `${label}: highest throughput (${first.tokensPerSecond ?? "?"} tokens/s)`;
+    case "latency":
+      return `${label}: faster first token (${a.ttftMs} ms vs ${b.ttftMs} ms for ${b.label})`;
+    case "billing":
+      return `${label}: subscription before per-token ${b.label}`;
+    case "cost":
+      return `${label}: cheaper (${formatUsd(a.estimatedCostUsd ?? 0)} vs ${formatUsd(b.estimatedCostUsd ?? 0)} for ${b.label})`;
+    case "declared":
+      return mode === "config" ? `${label}: first in declared order (sortBy config)` : `${label}: first in declared order at equal rank`;
+  }
+}

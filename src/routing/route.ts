@@ -1,0 +1,321 @@
+// route(request, snapshot, now): the pure decision (DESIGN.md rule 1). Ordered candidates, every skipped target
+// with its reason, and a trace from which `/auto-router explain` and the event log are built without recomputing.
+//
+// Tier: a shortcut, else the first matching force-tier rule (on the selected route), else the intent hint. A tier
+// from a shortcut or rule switches to `config.tiers[tier].route` when that route exists and applies the tier's
+// constraints; an intent-only tier never switches route, it only ranks targets meeting it first (in their bucket).
+// Rule `when.tier` sees the tier in effect, including an intent hint.
+// Rules: force-tier rules come from the selected route (global + its own); every other rule from the active route.
+//
+// Fallback when every remaining target was skipped for SOFT reasons only (excluded by a rule, over budget):
+//   budgetPolicy soft -> they become candidates anyway, in declared order, and trace.fallback says so;
+//   budgetPolicy hard -> only the rule-excluded ones that are not over budget become candidates; when none is left
+//                        the decision carries a `refusal` naming the providers and their budget details.
+// Hard reasons (missing, no credentials, unhealthy, cooldown, circuit, capability, preferences, price, quota) never
+// fall back: the user or the provider said no.
+import type { Billing, Constraint, Intent, Tier } from "../config/routing-schema.ts";
+import type { TargetConfig } from "../config/schema.ts";
+import { checkConstraint, describeConstraint, meetsConstraint, mergeConstraints, requestConstraint, tierConstraint } from "./constraints.ts";
+import { INTENT_HINT_CONFIDENCE } from "./intent.ts";
+import { collectRules, conditionUsesTarget, evaluateCondition, type ConditionContext, type ScopedRule } from "./policy-rules.ts";
+import { checkPreferences, describePreferences, mergePreferences, providerIndex, providerListed } from "./preferences.ts";
+import { explainWinner, rankEntries, type RankEntry, type RankMode } from "./rank.ts";
+import { chooseShortcutTier } from "./shortcuts.ts";
+import {
+  routeTargetKey, targetKey,
+  type Candidate, type Decision, type DecisionTrace, type RouteRequest, type RoutingSnapshot, type RuleTrace,
+  type SkippedTarget, type SkipReason,
+} from "./types.ts";
+
+/** Intent -> tier hint. Creative and general prompts give none. */
+export const INTENT_TIER_HINTS: Partial<Record<Intent, Tier>> = { code: "swe", analysis: "reasoning" };
+/** Output assumed for the cost estimate when the caller did not say (pi rarely sets maxTokens). */
+export const ASSUMED_OUTPUT_TOKENS = 1_000;
+const TOKENS_PER_MILLION = 1_000_000;
+/** Rule-preferred providers rank after the preferences' `order`; each rule gets its own band. */
+const RULE_PREFERENCE_BAND = 100;
+
+interface Pending { candidate: Candidate; entry: RankEntry; budgetBlocked?: string; skip?: SkippedTarget }
+
+export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: number): Decision {
+  const { config } = snapshot;
+  const { features } = request;
+  const shortcuts = request.shortcuts;
+  const hints: string[] = [];
+  const rules: RuleTrace[] = [];
+  const trace: DecisionTrace = {
+    tokens: shortcuts?.tokens ?? [], tierSource: "none", intent: features.intent, intentConfidence: features.intentConfidence,
+    estimatedTokens: features.estimatedTokens, contextClass: features.contextClass, rules, hints,
+  };
+  const decision: Decision = { requestedRouteId: request.routeId, routeId: request.routeId, candidates: [], skipped: [], trace, declaredOrder: [] };
+  if (!config.routes[request.routeId]) {
+    decision.refusal = `auto-router: route "${request.routeId}" is not in the config (known: ${Object.keys(config.routes).join(", ")})`;
+    return decision;
+  }
+
+  // ---- tier ----
+  const hintTier = features.intentConfidence >= INTENT_HINT_CONFIDENCE ? INTENT_TIER_HINTS[features.intent] : undefined;
+  const choice = chooseShortcutTier(shortcuts?.tiers ?? []);
+  for (const ignored of choice.ignored) hints.push(`@${ignored} ignored: @${choice.tier} wins (capability tiers beat preference tiers, else first written)`);
+  let tier = choice.tier;
+  if (tier) trace.tierSource = "shortcut";
+  const context: ConditionContext = { features, tier: tier ?? hintTier, now, timeZone: snapshot.timeZone };
+  const requestedRules = collectRules(config, request.routeId, rules);
+  for (const scoped of requestedRules) {
+    if (scoped.rule.type !== "force-tier") continue;
+    const result = evaluateCondition(scoped.rule.when, context);
+    const line: RuleTrace = { rule: scoped.name, scope: scoped.scope, matched: result.matched, why: result.why };
+    if (result.matched && scoped.rule.tier) {
+      if (tier) line.effect = `none: tier ${tier} already set by ${trace.tierSource}`;
+      else { tier = scoped.rule.tier; trace.tierSource = "rule"; line.effect = `tier ${tier}`; }
+    }
+    rules.push(line);
+  }
+  const est = features.estimatedTokens;
+  const constraint: Constraint = requestConstraint(features);
+  let hintConstraint: Constraint | undefined;
+  let routeId = request.routeId;
+  if (tier) {
+    trace.tier = tier;
+    const tierRoute = config.tiers?.[tier]?.route;
+    if (tierRoute && tierRoute !== routeId && config.routes[tierRoute]) {
+      routeId = tierRoute;
+      hints.push(`tier ${tier} (${trace.tierSource}) switches to route ${tierRoute}`);
+    }
+    mergeConstraints(mergeConstraints(constraint, tierConstraint(tier, est)), config.tiers?.[tier]?.constraint);
+    if (hintTier && hintTier !== tier) hints.push(`intent ${features.intent} hint (${hintTier}) unused: tier ${tier} from ${trace.tierSource}`);
+  } else if (hintTier) {
+    trace.tier = hintTier;
+    trace.tierSource = "intent";
+    hintConstraint = mergeConstraints(tierConstraint(hintTier, est), config.tiers?.[hintTier]?.constraint);
+    hints.push(`intent ${features.intent} (${features.intentConfidence}) hints tier ${hintTier}: targets with ${describeConstraint(hintConstraint)} first in their bucket; route unchanged`);
+  } else if (INTENT_TIER_HINTS[features.intent]) {
+    hints.push(`intent ${features.intent} confidence ${features.intentConfidence} < ${INTENT_HINT_CONFIDENCE}: no tier hint`);
+  }
+  decision.routeId = routeId;
+  const active = config.routes[routeId];
+
+  // ---- rules of the active route ----
+  const activeRules = routeId === request.routeId ? requestedRules : collectRules(config, routeId, rules);
+  const matchedRules: ScopedRule[] = [];
+  const perTargetRules: { scoped: ScopedRule; line: RuleTrace; matchedLabels: string[] }[] = [];
+  for (const scoped of activeRules) {
+    const { rule } = scoped;
+    if (rule.type === "force-tier") {
+      if (routeId !== request.routeId) rules.push({ rule: scoped.name, scope: scoped.scope, matched: false, why: "force-tier rules apply on the selected route only" });
+      continue;
+    }
+    if (conditionUsesTarget(rule.when) && rule.type !== "force-constraint") {
+      const line: RuleTrace = { rule: scoped.name, scope: scoped.scope, matched: false, why: "evaluated per target" };
+      rules.push(line);
+      perTargetRules.push({ scoped, line, matchedLabels: [] });
+      continue;
+    }
+    const result = evaluateCondition(rule.when, context);
+    const line: RuleTrace = { rule: scoped.name, scope: scoped.scope, matched: result.matched, why: result.why };
+    rules.push(line);
+    if (!result.matched) continue;
+    if (rule.type === "force-constraint") {
+      mergeConstraints(constraint, rule.constraint);
+      line.effect = `requires ${describeConstraint(rule.constraint ?? {})}`;
+    } else {
+      matchedRules.push(scoped);
+      line.effect = describeRuleEffect(scoped);
+    }
+  }
+
+  // ---- preferences ----
+  const preferences = mergePreferences({ global: config.preferences, route: active.preferences, prompt: shortcuts?.preferences });
+  const described = describePreferences(preferences);
+  if (described.length) hints.push(`provider preferences: ${described.join("; ")}`);
+  const mode: RankMode = shortcuts?.preferences.sort ?? (active.sortBy && active.sortBy !== "auto" ? active.sortBy : undefined) ?? preferences.sort ?? "auto";
+  const orderLength = preferences.order?.length ?? 0;
+  const outputTokens = features.requestedMaxTokens ?? ASSUMED_OUTPUT_TOKENS;
+
+  // ---- every target ----
+  const eligible: Pending[] = [];
+  const soft: Pending[] = [];
+  const warnedProviders: string[] = [];
+  for (let index = 0; index < active.targets.length; index++) {
+    const target = active.targets[index];
+    const key = targetKey(target.provider, target.modelId);
+    const label = target.label ?? key;
+    if (target.enabled === false) { skipTarget(decision, target, key, label, "disabled", "enabled: false in the config"); continue; }
+    const facts = snapshot.models[key];
+    if (!facts || !facts.resolvable) { skipTarget(decision, target, key, label, "missing-model", "not in pi's model registry"); continue; }
+    const auth = target.authProvider ?? target.provider;
+    if (!facts.hasCredentials) { skipTarget(decision, target, key, label, "no-credentials", `no credentials for ${auth} (/login or an API key)`); continue; }
+    const providerStatus = snapshot.providers[auth];
+    const unhealthy = providerStatus?.unhealthy ?? (auth !== target.provider ? snapshot.providers[target.provider]?.unhealthy : undefined);
+    if (unhealthy) { skipTarget(decision, target, key, label, "unhealthy", unhealthy); continue; }
+    const cooldown = snapshot.cooldowns[routeTargetKey(routeId, key)];
+    if (cooldown && cooldown.until > now) {
+      skipTarget(decision, target, key, label, "cooldown", `${cooldown.kind}${cooldown.message ? `: ${cooldown.message}` : ""}`, cooldown.until); continue;
+    }
+    const status = snapshot.targets[key];
+    const breaker = status?.breaker;
+    let probe = false;
+    if (breaker && breaker.state !== "closed") {
+      // An open breaker whose time is up is half-open in all but name: it may send its one probe.
+      const open = breaker.state === "open" && (breaker.until === undefined || breaker.until > now);
+      if (open) { skipTarget(decision, target, key, label, "circuit-open", "circuit breaker open", breaker.until); continue; }
+      if (breaker.probeInFlight) { skipTarget(decision, target, key, label, "circuit-open", "half-open: a probe is already in flight", breaker.until); continue; }
+      probe = true;
+    }
+    const violation = checkConstraint(facts, constraint);
+    if (violation) { skipTarget(decision, target, key, label, violation.reason, violation.detail); continue; }
+    const provider = target.provider.toLowerCase();
+    const authLower = target.authProvider?.toLowerCase();
+    const rejection = checkPreferences(preferences, provider, authLower, facts);
+    if (rejection) { skipTarget(decision, target, key, label, rejection.reason, rejection.detail); continue; }
+    const quota = providerStatus?.quota;
+    if (quota?.level === "critical") { skipTarget(decision, target, key, label, "quota", `quota critical: ${quota.detail}`); continue; }
+    if (quota?.level === "stressed" && snapshot.quotaHard) { skipTarget(decision, target, key, label, "quota", `quota stressed (hard mode): ${quota.detail}`); continue; }
+
+    const billing = target.billing ?? (facts.usesOAuth ? "subscription" : "per-token");
+    const candidate: Candidate = { key, provider: target.provider, modelId: target.modelId, label, declaredIndex: index, bucket: "normal", billing, reasons: [], warnings: [] };
+    if (facts.pricing) candidate.estimatedCostUsd = (facts.pricing.input * est + facts.pricing.output * outputTokens) / TOKENS_PER_MILLION;
+    if (status?.ttftMs !== undefined) candidate.ttftMs = status.ttftMs;
+    if (probe) { candidate.probe = true; candidate.reasons.push("half-open breaker: this attempt is the probe"); }
+    if (quota?.level === "surplus") { candidate.bucket = "promoted"; candidate.reasons.push(`quota surplus: ${quota.detail}`); }
+    if (quota?.level === "stressed") {
+      candidate.bucket = "demoted"; candidate.reasons.push(`quota stressed: ${quota.detail}`); candidate.warnings.push(`quota stressed: ${quota.detail}`);
+    }
+    let preferredRank = providerIndex(preferences.order, provider, authLower);
+    if (preferredRank >= 0) candidate.reasons.push(`preferred provider (order #${preferredRank + 1})`);
+    else preferredRank = Infinity;
+    const entry: RankEntry = { candidate, preferredRank, meetsHint: hintConstraint ? meetsConstraint(facts, hintConstraint) : false };
+    if (status?.tokensPerSecond !== undefined) entry.tokensPerSecond = status.tokensPerSecond;
+    const budget = providerStatus?.budget;
+    const pending: Pending = { candidate, entry, budgetBlocked: budget?.level === "blocked" ? budget.detail : undefined };
+
+    // Rules: request-level ones already matched; per-target ones are evaluated with this target's status.
+    const view: TargetView = { key, targetProvider: target.provider, provider, authLower, billing, candidate, entry, orderLength };
+    for (let ruleIndex = 0; ruleIndex < matchedRules.length && view.excludedBy === undefined; ruleIndex++) applyRule(matchedRules[ruleIndex], ruleIndex, view);
+    if (perTargetRules.length > 0) {
+      const targetContext: ConditionContext = { features, tier: context.tier, now, timeZone: snapshot.timeZone, target: status ?? {} };
+      for (let ruleIndex = 0; ruleIndex < perTargetRules.length && view.excludedBy === undefined; ruleIndex++) {
+        const item = perTargetRules[ruleIndex];
+        const result = evaluateCondition(item.scoped.rule.when, targetContext);
+        if (result.matched && applyRule(item.scoped, matchedRules.length + ruleIndex, view)) item.matchedLabels.push(`${label} (${result.why})`);
+      }
+    }
+    const excludedBy = view.excludedBy;
+    if (excludedBy) { pending.skip = skippedTarget(target, key, label, "excluded-by-rule", excludedBy); soft.push(pending); continue; }
+    if (budget?.level === "blocked") { pending.skip = skippedTarget(target, key, label, "budget", `budget blocked: ${budget.detail}`); soft.push(pending); continue; }
+    if (budget?.level === "warning") {
+      candidate.warnings.push(`budget: ${budget.detail}`);
+      if (!warnedProviders.includes(auth)) { warnedProviders.push(auth); hints.push(`budget warning for ${auth}: ${budget.detail}`); }
+    }
+    eligible.push(pending);
+  }
+  for (const item of perTargetRules) {
+    item.line.matched = item.matchedLabels.length > 0;
+    item.line.why = item.line.matched ? `matched for ${item.matchedLabels.join("; ")}` : "matched no eligible target";
+    if (item.line.matched) item.line.effect = describeRuleEffect(item.scoped);
+  }
+
+  // ---- fallback, ranking ----
+  let ranked = eligible;
+  if (eligible.length === 0 && soft.length > 0) ranked = fallBack(decision, soft, snapshot.budgetPolicy);
+  else for (const item of soft) if (item.skip) decision.skipped.push(item.skip);
+  for (const item of ranked) decision.declaredOrder.push(item.candidate.key);
+  if (mode !== "auto") hints.push(`sorted by ${mode}`);
+  if (trace.fallback) {
+    for (const item of ranked) decision.candidates.push(item.candidate);
+    if (ranked.length > 0) trace.winner = `${ranked[0].candidate.label}: first in declared order among the fallback targets`;
+  } else if (ranked.length > 0) {
+    const entries: RankEntry[] = [];
+    for (const item of ranked) entries.push(item.entry);
+    rankEntries(entries, mode);
+    for (const entry of entries) decision.candidates.push(entry.candidate);
+    trace.winner = explainWinner(entries, mode, trace.tierSource === "intent" ? trace.tier : undefined);
+  }
+  return decision;
+}
+
+function skippedTarget(target: TargetConfig, key: string, label: string, reason: SkipReason, detail: string, until?: number): SkippedTarget {
+  const entry: SkippedTarget = { key, provider: target.provider, modelId: target.modelId, label, reason, detail };
+  if (until !== undefined) entry.until = until;
+  return entry;
+}
+
+function skipTarget(decision: Decision, target: TargetConfig, key: string, label: string, reason: SkipReason, detail: string, until?: number): void {
+  decision.skipped.push(skippedTarget(target, key, label, reason, detail, until));
+}
+
+/** One target as the rules see it; `excludedBy` is set by the first rule that excludes it. */
+interface TargetView {
+  key: string;
+  targetProvider: string;
+  provider: string;
+  authLower?: string;
+  billing: Billing;
+  candidate: Candidate;
+  entry: RankEntry;
+  orderLength: number;
+  excludedBy?: string;
+}
+
+/** Applies a matched rule to one target; true when it had an effect on it. */
+function applyRule(scoped: ScopedRule, ruleIndex: number, view: TargetView): boolean {
+  const { rule } = scoped;
+  switch (rule.type) {
+    case "exclude-provider":
+      if (!providerListed(rule.providers, view.provider, view.authLower)) return false;
+      view.excludedBy = `${scoped.name}: excludes ${view.targetProvider}`;
+      return true;
+    case "require-provider":
+      if (providerListed(rule.providers, view.provider, view.authLower)) return false;
+      view.excludedBy = `${scoped.name}: requires ${rule.providers?.join(", ")}`;
+      return true;
+    case "force-billing":
+      if (!rule.billing || view.billing === rule.billing) return false;
+      view.excludedBy = `${scoped.name}: ${rule.billing} only, this is ${view.billing}`;
+      return true;
+    case "prefer-provider": {
+      const at = providerIndex(rule.providers, view.provider, view.authLower);
+      if (at < 0) return false;
+      const rank = view.orderLength + (ruleIndex + 1) * RULE_PREFERENCE_BAND + at;
+      if (rank < view.entry.preferredRank) { view.entry.preferredRank = rank; view.candidate.reasons.push(`preferred by ${scoped.name}`); }
+      return true;
+    }
+    case "demote-target":
+      if (rule.targets && !rule.targets.includes(view.key)) return false;
+      view.candidate.bucket = "demoted";
+      view.candidate.reasons.push(`demoted by ${scoped.name}`);
+      return true;
+    default:
+      return false;
+  }
+}
+
+function describeRuleEffect(scoped: ScopedRule): string {
+  const { rule } = scoped;
+  switch (rule.type) {
+    case "exclude-provider": return `exclude ${rule.providers?.join(", ")}`;
+    case "require-provider": return `only ${rule.providers?.join(", ")}`;
+    case "prefer-provider": return `prefer ${rule.providers?.join(", ")}`;
+    case "force-billing": return `${rule.billing} only`;
+    case "demote-target": return rule.targets ? `demote ${rule.targets.join(", ")}` : "demote matching targets";
+    default: return rule.type;
+  }
+}
+
+/** Every remaining target was skipped for soft reasons only: apply the configured budget policy. */
+function fallBack(decision: Decision, soft: Pending[], policy: "soft" | "hard"): Pending[] {
+  const usable = policy === "soft" ? soft : soft.filter((item) => !item.budgetBlocked);
+  for (const item of soft) if (!usable.includes(item) && item.skip) decision.skipped.push(item.skip);
+  if (usable.length === 0) {
+    const details = soft.map((item) => `${item.candidate.provider} (${item.budgetBlocked})`);
+    decision.refusal = `auto-router: every target of route ${decision.routeId} is over budget and the budget policy is hard: ${[...new Set(details)].join("; ")}. Raise the budget or set budgets.policy to "soft".`;
+    return [];
+  }
+  const reasons = [...new Set(usable.map((item) => item.skip?.reason))].join(" and ");
+  decision.trace.fallback = `every target was excluded by soft reasons (${reasons}); budget policy ${policy}: routing on ${usable.length} of them in declared order`;
+  for (const item of usable) {
+    if (item.skip) item.candidate.warnings.push(`fallback: ${item.skip.detail}`);
+    item.candidate.reasons.push("fallback after soft exclusion");
+  }
+  return usable.sort((a, b) => a.candidate.declaredIndex - b.candidate.declaredIndex);
+}

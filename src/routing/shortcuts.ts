@@ -1,0 +1,105 @@
+// Per-prompt shortcuts: a run of `@tokens` at the very start of the prompt (`@reasoning @only=anthropic fix it`).
+// They are parsed in pi's `input` event and stripped before the model sees them. Only the leading run counts, and
+// scanning stops at the first token that is not a shortcut, so `@src/index.ts explain this` (pi's file mention),
+// an e-mail address or any unknown `@word` stays in the prompt untouched.
+import { SORT_KEYS, TIERS, type ProviderPreferences, type SortKey, type Tier } from "../config/routing-schema.ts";
+import type { PromptShortcuts } from "./types.ts";
+
+const TIER_SET: ReadonlySet<string> = new Set(TIERS);
+const SORT_SET: ReadonlySet<string> = new Set(SORT_KEYS);
+/** A provider name as pi writes them: letters, digits, `-`, `_`, `.`. */
+const PROVIDER_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+const PRICE_NUMBER = /^\d+(\.\d+)?$/;
+
+/** Capability tiers change WHICH models can serve; preference tiers only say what is preferred. */
+const CAPABILITY_TIERS: ReadonlySet<Tier> = new Set<Tier>(["long", "vision"]);
+
+export const emptyShortcuts = (): PromptShortcuts => ({ tiers: [], preferences: {}, tokens: [] });
+
+function parseProviderList(value: string): string[] | undefined {
+  const names = value.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name.length > 0);
+  if (names.length === 0 || !names.every((name) => PROVIDER_NAME.test(name))) return undefined;
+  return names;
+}
+
+const union = (existing: string[] | undefined, added: string[]): string[] =>
+  existing ? [...existing, ...added.filter((name) => !existing.includes(name))] : added;
+
+/** Applies one token to the shortcuts; false when it is not a shortcut (scanning then stops). */
+function applyToken(token: string, shortcuts: PromptShortcuts): boolean {
+  const body = token.slice(1).toLowerCase();
+  if (body.includes("@")) return false;
+  if (TIER_SET.has(body)) {
+    if (!shortcuts.tiers.includes(body as Tier)) shortcuts.tiers.push(body as Tier);
+    return true;
+  }
+  const equals = body.indexOf("=");
+  if (equals <= 0) return false;
+  const name = body.slice(0, equals);
+  const value = body.slice(equals + 1);
+  const preferences: ProviderPreferences = shortcuts.preferences;
+  switch (name) {
+    case "only":
+    case "ignore": {
+      const providers = parseProviderList(value);
+      if (!providers) return false;
+      preferences[name] = union(preferences[name], providers);
+      return true;
+    }
+    case "sort":
+      if (!SORT_SET.has(value)) return false;
+      preferences.sort = value as SortKey;
+      return true;
+    case "max-price":
+      if (!PRICE_NUMBER.test(value)) return false;
+      preferences.maxPrice = Number(value);
+      return true;
+    default:
+      return false;
+  }
+}
+
+const isSpace = (code: number): boolean => code === 32 || code === 9 || code === 10 || code === 13;
+
+/** Text with the recognised leading tokens removed, and what they asked for. Unchanged text when none. */
+export function parseShortcuts(text: string): { text: string; shortcuts: PromptShortcuts } {
+  const shortcuts = emptyShortcuts();
+  let position = 0;
+  let consumedUpTo = 0;
+  while (position < text.length) {
+    while (position < text.length && isSpace(text.charCodeAt(position))) position++;
+    if (text.charCodeAt(position) !== 64 /* @ */) break;
+    let end = position + 1;
+    while (end < text.length && !isSpace(text.charCodeAt(end))) end++;
+    const token = text.slice(position, end);
+    if (!applyToken(token, shortcuts)) break;
+    shortcuts.tokens.push(token);
+    position = end;
+    consumedUpTo = end;
+  }
+  if (shortcuts.tokens.length === 0) return { text, shortcuts };
+  let start = consumedUpTo;
+  while (start < text.length && isSpace(text.charCodeAt(start))) start++;
+  return { text: text.slice(start), shortcuts };
+}
+
+export interface TierChoice {
+  tier?: Tier;
+  /** Tiers that were written but lost to the chosen one. */
+  ignored: Tier[];
+}
+
+/**
+ * Several tier shortcuts (`@fast @long`): a capability tier (long, vision) wins over a preference tier (reasoning,
+ * swe, fast), because ignoring a capability would send the request to a model that cannot take it while ignoring a
+ * preference only makes it less ideal. Within the same class the first one written wins. So `@fast @long` -> long,
+ * `@long @vision` -> long, `@swe @reasoning` -> swe. The losers are reported so the trace can say they were ignored.
+ */
+export function chooseShortcutTier(tiers: readonly Tier[]): TierChoice {
+  if (tiers.length === 0) return { ignored: [] };
+  let chosen = tiers[0];
+  for (const tier of tiers) if (CAPABILITY_TIERS.has(tier)) { chosen = tier; break; }
+  const ignored: Tier[] = [];
+  for (const tier of tiers) if (tier !== chosen) ignored.push(tier);
+  return { tier: chosen, ignored };
+}

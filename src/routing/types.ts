@@ -1,0 +1,194 @@
+// The contract between the pure decision core (src/routing) and its callers (runtime, commands, replay script).
+// Everything route() needs arrives in a RouteRequest and a RoutingSnapshot; nothing is read from the world.
+import type { Billing, Intent, ProviderPreferences, Tier } from "../config/routing-schema.ts";
+import type { RouterConfig } from "../config/schema.ts";
+
+/** `provider/modelId`: identifies a target model across routes. */
+export type TargetKey = string;
+export const targetKey = (provider: string, modelId: string): TargetKey => `${provider}/${modelId}`;
+/** Route-scoped key for state that is kept per route+target (cooldowns). */
+export const routeTargetKey = (routeId: string, key: TargetKey): string => `${routeId}::${key}`;
+
+// ---- request ---------------------------------------------------------------------------------------------------
+
+/** What the user asked for at the start of the prompt (`@reasoning`, `@only=anthropic`, ...), already stripped. */
+export interface PromptShortcuts {
+  /** Tier shortcuts in the order written. */
+  tiers: Tier[];
+  preferences: ProviderPreferences;
+  /** The raw tokens that were recognised, for the trace. */
+  tokens: string[];
+}
+
+export type ContextClass = "short" | "medium" | "long" | "epic";
+
+/** Features of one request: what the decision depends on, never the prompt text (logged for offline replay). */
+export interface RequestFeatures {
+  estimatedTokens: number;
+  contextClass: ContextClass;
+  hasImages: boolean;
+  hasTools: boolean;
+  intent: Intent;
+  /** 0..1; below the threshold the intent gives no tier hint. */
+  intentConfidence: number;
+  /** Largest output the caller asked for (options.maxTokens), if any. */
+  requestedMaxTokens?: number;
+}
+
+export interface RouteRequest {
+  routeId: string;
+  features: RequestFeatures;
+  shortcuts?: PromptShortcuts;
+}
+
+// ---- snapshot --------------------------------------------------------------------------------------------------
+
+/** What pi's model registry says about one target, resolved at the edge (index/runtime). Absent fields = unknown. */
+export interface ModelFacts {
+  /** registry.find() returned a model. */
+  resolvable: boolean;
+  /** registry.hasConfiguredAuth() for it. */
+  hasCredentials: boolean;
+  /** pi authenticates it with OAuth (a subscription). */
+  usesOAuth?: boolean;
+  contextWindow?: number;
+  maxTokens?: number;
+  reasoning?: boolean;
+  vision?: boolean;
+  tools?: boolean;
+  /** USD per 1M tokens. */
+  pricing?: { input: number; output: number };
+}
+
+export interface CooldownEntry {
+  until: number;
+  kind: string;
+  message?: string;
+}
+
+export type BreakerState = "closed" | "open" | "half-open";
+
+/** Live per-target state, from the stores. */
+export interface TargetStatus {
+  breaker?: { state: BreakerState; until?: number; probeInFlight?: boolean };
+  /** EWMA of time to first token, ms. */
+  ttftMs?: number;
+  /** EWMA of output tokens per second. */
+  tokensPerSecond?: number;
+  /** Share (0..1) of recent ratings that were bad, and how many ratings that share is based on. */
+  badRatingShare?: number;
+  ratingCount?: number;
+}
+
+export type AuditLevel = "ok" | "warning" | "blocked";
+export type QuotaLevel = "surplus" | "ok" | "stressed" | "critical";
+
+/** Per-provider audits filled by the budget, quota and health modules. */
+export interface ProviderStatus {
+  budget?: { level: AuditLevel; detail: string };
+  quota?: { level: QuotaLevel; uvi?: number; detail: string };
+  /** Set when health checks keep failing: the provider is skipped with this reason. */
+  unhealthy?: string;
+}
+
+export interface RoutingSnapshot {
+  config: RouterConfig;
+  models: Record<TargetKey, ModelFacts>;
+  /** Cooldowns are kept per route+target: keyed by routeTargetKey(routeId, targetKey). */
+  cooldowns: Record<string, CooldownEntry>;
+  targets: Record<TargetKey, TargetStatus>;
+  providers: Record<string, ProviderStatus>;
+  budgetPolicy: "soft" | "hard";
+  /** Hard quota mode: stressed providers are excluded, not only demoted. */
+  quotaHard: boolean;
+  /** Local time zone of the user, for rule time windows without their own zone. */
+  timeZone?: string;
+}
+
+// ---- decision --------------------------------------------------------------------------------------------------
+
+export type SkipReason =
+  | "disabled"
+  | "missing-model"
+  | "no-credentials"
+  | "unhealthy"
+  | "cooldown"
+  | "circuit-open"
+  | "capability"
+  | "context-too-small"
+  | "excluded-by-rule"
+  | "provider-preference"
+  | "price"
+  | "budget"
+  | "quota";
+
+export type Bucket = "promoted" | "normal" | "demoted";
+
+export interface Candidate {
+  key: TargetKey;
+  provider: string;
+  modelId: string;
+  label: string;
+  /** Position in the route as declared (0-based). */
+  declaredIndex: number;
+  bucket: Bucket;
+  billing: Billing;
+  /** Why it sits where it does ("preferred provider", "budget 85% used", ...). */
+  reasons: string[];
+  /** Warnings to surface (budget >= 80%, quota stressed). */
+  warnings: string[];
+  estimatedCostUsd?: number;
+  ttftMs?: number;
+  /** Half-open breaker: this attempt is the single probe. */
+  probe?: boolean;
+}
+
+export interface SkippedTarget {
+  key: TargetKey;
+  provider: string;
+  modelId: string;
+  label: string;
+  reason: SkipReason;
+  detail: string;
+  /** For cooldown / circuit-open: when it becomes available again (epoch ms). */
+  until?: number;
+}
+
+export interface RuleTrace {
+  rule: string;
+  scope: "global" | "route";
+  matched: boolean;
+  why: string;
+  effect?: string;
+}
+
+export interface DecisionTrace {
+  tokens: string[];
+  tier?: Tier;
+  tierSource: "shortcut" | "rule" | "intent" | "none";
+  intent: Intent;
+  intentConfidence: number;
+  estimatedTokens: number;
+  contextClass: ContextClass;
+  rules: RuleTrace[];
+  /** Hints applied to ranking, in plain words. */
+  hints: string[];
+  /** Why candidates[0] won. */
+  winner?: string;
+  /** Set when every candidate was excluded by soft reasons and the configured fallback was used. */
+  fallback?: string;
+}
+
+export interface Decision {
+  /** The route the user selected. */
+  requestedRouteId: string;
+  /** The route whose targets were used (differs when a tier points to another route). */
+  routeId: string;
+  candidates: Candidate[];
+  skipped: SkippedTarget[];
+  trace: DecisionTrace;
+  /** Declared order of the eligible targets, for shadow-mode comparison. */
+  declaredOrder: TargetKey[];
+  /** Set when the request must not be served at all (hard budget): the message for the user. */
+  refusal?: string;
+}

@@ -1,0 +1,63 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { formatDecision, formatDecisionSummary } from "../../src/routing/explain.ts";
+import { route } from "../../src/routing/route.ts";
+import { routeTargetKey, type Decision, type RoutingSnapshot } from "../../src/routing/types.ts";
+
+const NOW = Date.parse("2026-03-04T12:00:00Z");
+
+function decide(): Decision {
+  const snapshot: RoutingSnapshot = {
+    config: {
+      routes: {
+        swe: { targets: [{ provider: "a", modelId: "1", label: "Model A" }, { provider: "b", modelId: "2", label: "Model B" }],
+          policyRules: [{ id: "no-c", type: "exclude-provider", providers: ["c"], when: { intent: "creative" } }] },
+        fast: { targets: [{ provider: "f", modelId: "3", label: "Fast F" }, { provider: "a", modelId: "1", label: "Model A" }] },
+      },
+      tiers: { fast: { route: "fast" } },
+    },
+    models: { "a/1": { resolvable: true, hasCredentials: true }, "b/2": { resolvable: true, hasCredentials: true }, "f/3": { resolvable: true, hasCredentials: true } },
+    cooldowns: { [routeTargetKey("swe", "a/1")]: { until: NOW + 42_000, kind: "rate_limit", message: "429" } },
+    targets: {}, providers: {}, budgetPolicy: "soft", quotaHard: false,
+  };
+  return route({ routeId: "swe", features: { estimatedTokens: 1_234, contextClass: "short", hasImages: false, hasTools: true, intent: "code", intentConfidence: 0.8 } }, snapshot, NOW);
+}
+
+describe("formatDecision", () => {
+  it("shows the request, the rules with why, the candidates, skipped targets with time left, and the winner", () => {
+    const lines = formatDecision(decide(), { now: NOW });
+    const text = lines.join("\n");
+    assert.match(text, /^Route swe$/m);
+    assert.match(text, /~1234 tokens \(short\), intent code \(confidence 0.8\)/);
+    assert.match(text, /- no-c \(route\): intent code not in creative/);
+    assert.match(text, /1\. Model B \[b\/2\]/);
+    assert.match(text, /Model A \[a\/1\]: cooldown for 42 s - rate_limit: 429/);
+    assert.match(text, /^Winner: Model B/m);
+  });
+
+  it("shows a route switch and the shortcuts used", () => {
+    const snapshotDecision = decide();
+    assert.equal(snapshotDecision.routeId, "swe");
+    const switched: Decision = { ...snapshotDecision, routeId: "fast", trace: { ...snapshotDecision.trace, tokens: ["@fast"], tier: "fast", tierSource: "shortcut" } };
+    const lines = formatDecision(switched);
+    assert.equal(lines[0], "Route swe -> fast");
+    assert.ok(lines.includes("Shortcuts: @fast"));
+    assert.ok(lines.includes("Tier: fast from shortcut"));
+  });
+
+  it("hides unmatched rules on request", () => {
+    const lines = formatDecision(decide(), { showUnmatchedRules: false });
+    assert.ok(!lines.some((line) => line.includes("no-c")));
+  });
+});
+
+describe("formatDecisionSummary", () => {
+  it("gives the route, the first candidate and the counts on one line", () => {
+    assert.equal(formatDecisionSummary(decide()), "swe: Model B, 1 candidate, 1 skipped, tier swe (intent)");
+  });
+
+  it("says when a request was refused", () => {
+    const decision = decide();
+    assert.match(formatDecisionSummary({ ...decision, refusal: "over budget" }), /refused \(over budget\)/);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { Context } from "@mariozechner/pi-ai";
+import { extractFeatures } from "../../src/routing/features.ts";
+
+describe("extractFeatures", () => {
+  it("classifies the intent from the last user message, not earlier ones", () => {
+    const context = {
+      messages: [
+        { role: "user", content: "write a poem about rain", timestamp: 0 },
+        { role: "assistant", content: [{ type: "text", text: "..." }] },
+        { role: "user", content: [{ type: "text", text: "now refactor src/app.ts and debug the typescript build" }], timestamp: 0 },
+      ],
+    } as unknown as Context;
+    assert.equal(extractFeatures(context).intent, "code");
+  });
+
+  it("reports images, tools and the requested max tokens", () => {
+    const context = {
+      messages: [{ role: "user", content: [{ type: "image", data: "AA", mimeType: "image/png" }], timestamp: 0 }],
+      tools: [{ name: "read", description: "", parameters: {} }],
+    } as unknown as Context;
+    const features = extractFeatures(context, { maxTokens: 2048 });
+    assert.equal(features.hasImages, true);
+    assert.equal(features.hasTools, true);
+    assert.equal(features.requestedMaxTokens, 2048);
+  });
+
+  it("sees tools carried by a system message of newer pi", () => {
+    const context = {
+      messages: [
+        { role: "system", sections: [{ type: "tools", tools: [{ name: "bash" }] }] },
+        { role: "user", content: "hello", timestamp: 0 },
+      ],
+    } as unknown as Context;
+    const features = extractFeatures(context);
+    assert.equal(features.hasTools, true);
+    assert.equal(features.hasImages, false);
+    assert.equal(features.requestedMaxTokens, undefined);
+  });
+
+  it("estimates a short plain context as short", () => {
+    const features = extractFeatures({ messages: [{ role: "user", content: "what is the capital of France?", timestamp: 0 }] });
+    assert.equal(features.contextClass, "short");
+    assert.equal(features.intent, "general");
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { collectRules, evaluateCondition, inTimeWindow, localClock, type ConditionContext } from "../../src/routing/policy-rules.ts";
+import type { RouterConfig } from "../../src/config/schema.ts";
+import type { RuleTrace } from "../../src/routing/types.ts";
+
+const minutes = (clock: string) => Number(clock.slice(0, 2)) * 60 + Number(clock.slice(3));
+// 2026-03-04 is a Wednesday.
+const utc = (clock: string, day = "2026-03-04") => Date.parse(`${day}T${clock}:00Z`);
+const context = (extra: Partial<ConditionContext> = {}): ConditionContext => ({
+  features: { estimatedTokens: 5_000, contextClass: "medium", hasImages: false, hasTools: true, intent: "code", intentConfidence: 0.8 },
+  now: utc("12:00"), timeZone: "UTC", ...extra,
+});
+
+describe("time windows", () => {
+  it("matches 23:30 and 05:59 in a 22:00-06:00 window, but not 06:00", () => {
+    const window = { after: "22:00", before: "06:00" };
+    assert.equal(inTimeWindow(minutes("23:30"), window), true);
+    assert.equal(inTimeWindow(minutes("05:59"), window), true);
+    assert.equal(inTimeWindow(minutes("06:00"), window), false);
+    assert.equal(inTimeWindow(minutes("21:59"), window), false);
+    assert.equal(inTimeWindow(minutes("22:00"), window), true);
+  });
+
+  it("treats a plain window as after-inclusive, before-exclusive", () => {
+    const window = { after: "09:00", before: "17:00" };
+    assert.equal(inTimeWindow(minutes("09:00"), window), true);
+    assert.equal(inTimeWindow(minutes("17:00"), window), false);
+  });
+
+  it("reads the clock in the window's own IANA time zone", () => {
+    // 21:30 UTC is 06:30 in Tokyo: inside 06:00-07:00 there, outside it in UTC.
+    const now = utc("21:30");
+    assert.equal(evaluateCondition({ timeWindow: { after: "06:00", before: "07:00", timeZone: "Asia/Tokyo" } }, context({ now })).matched, true);
+    assert.equal(evaluateCondition({ timeWindow: { after: "06:00", before: "07:00" } }, context({ now })).matched, false);
+  });
+
+  it("fails a window with an unknown time zone and says why", () => {
+    const result = evaluateCondition({ timeWindow: { after: "00:00", before: "01:00", timeZone: "Mars/Olympus" } }, context());
+    assert.equal(result.matched, false);
+    assert.match(result.why, /unknown time zone/);
+  });
+
+  it("gives the local weekday and minutes for a zone", () => {
+    assert.deepEqual(localClock(utc("23:30"), "Europe/Berlin"), { minutes: minutes("00:30"), day: 4 });
+  });
+});
+
+describe("evaluateCondition", () => {
+  it("matches days of week on the local day", () => {
+    assert.equal(evaluateCondition({ daysOfWeek: ["wed"] }, context()).matched, true);
+    assert.equal(evaluateCondition({ daysOfWeek: ["sat", "sun"] }, context()).matched, false);
+  });
+
+  it("checks intent, tier and token bounds, saying why it failed", () => {
+    assert.equal(evaluateCondition({ intent: ["code", "analysis"], minTokens: 1_000, maxTokens: 10_000 }, context()).matched, true);
+    const tooBig = evaluateCondition({ maxTokens: 1_000 }, context());
+    assert.equal(tooBig.matched, false);
+    assert.match(tooBig.why, /5000 tokens > max 1000/);
+    assert.equal(evaluateCondition({ tier: "swe" }, context({ tier: "swe" })).matched, true);
+    assert.equal(evaluateCondition({ tier: "swe" }, context()).matched, false);
+  });
+
+  it("combines conditions with all, any and not", () => {
+    assert.equal(evaluateCondition({ all: [{ intent: "code" }, { minTokens: 10 }] }, context()).matched, true);
+    assert.equal(evaluateCondition({ any: [{ intent: "creative" }, { minTokens: 10 }] }, context()).matched, true);
+    assert.equal(evaluateCondition({ any: [{ intent: "creative" }, { minTokens: 1e6 }] }, context()).matched, false);
+    assert.equal(evaluateCondition({ not: { intent: "code" } }, context()).matched, false);
+    assert.equal(evaluateCondition({ not: { daysOfWeek: ["sun"] } }, context()).matched, true);
+  });
+
+  it("compares a target's bad rating share only when a target is given", () => {
+    assert.equal(evaluateCondition({ badRatingShareAbove: 0.3 }, context()).matched, false);
+    assert.equal(evaluateCondition({ badRatingShareAbove: 0.3 }, context({ target: { badRatingShare: 0.5 } })).matched, true);
+    assert.equal(evaluateCondition({ badRatingShareAbove: 0.3 }, context({ target: { badRatingShare: 0.3 } })).matched, false);
+  });
+
+  it("always matches an absent condition", () => {
+    assert.equal(evaluateCondition(undefined, context()).matched, true);
+  });
+});
+
+describe("collectRules", () => {
+  const config: RouterConfig = {
+    routes: { a: { targets: [{ provider: "p", modelId: "m" }], policyRules: [{ type: "exclude-provider", providers: ["x"], priority: 5 }] }, b: { targets: [{ provider: "p", modelId: "m" }] } },
+    policyRules: [
+      { id: "only-b", type: "exclude-provider", providers: ["y"], routes: ["b"] },
+      { id: "off", type: "exclude-provider", providers: ["y"], enabled: false },
+      { id: "high", type: "prefer-provider", providers: ["z"], priority: 10 },
+      { id: "low", type: "prefer-provider", providers: ["z"] },
+    ],
+  };
+
+  it("never applies a rule scoped to another route, and traces why", () => {
+    const traces: RuleTrace[] = [];
+    const names = collectRules(config, "a", traces).map((rule) => rule.name);
+    assert.ok(!names.includes("only-b"));
+    assert.deepEqual(traces.find((trace) => trace.rule === "only-b"), { rule: "only-b", scope: "global", matched: false, why: "scoped to b" });
+  });
+
+  it("orders rules by priority, highest first, and leaves disabled ones out", () => {
+    const traces: RuleTrace[] = [];
+    const names = collectRules(config, "a", traces).map((rule) => rule.name);
+    assert.deepEqual(names, ["high", "routes.a.policyRules[0] exclude-provider", "low"]);
+    assert.equal(traces.find((trace) => trace.rule === "off")?.why, "disabled");
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { chooseShortcutTier, parseShortcuts } from "../../src/routing/shortcuts.ts";
+
+describe("parseShortcuts", () => {
+  it("strips a leading tier shortcut and records it", () => {
+    const result = parseShortcuts("@reasoning prove that sqrt(2) is irrational");
+    assert.equal(result.text, "prove that sqrt(2) is irrational");
+    assert.deepEqual(result.shortcuts.tiers, ["reasoning"]);
+    assert.deepEqual(result.shortcuts.tokens, ["@reasoning"]);
+  });
+
+  it("combines provider preferences with a tier shortcut", () => {
+    const result = parseShortcuts("@swe @only=anthropic,google @ignore=deepseek @sort=price @max-price=15 fix the build");
+    assert.equal(result.text, "fix the build");
+    assert.deepEqual(result.shortcuts.tiers, ["swe"]);
+    assert.deepEqual(result.shortcuts.preferences, { only: ["anthropic", "google"], ignore: ["deepseek"], sort: "price", maxPrice: 15 });
+  });
+
+  it("leaves an e-mail address in the prompt and returns the text unchanged", () => {
+    const text = "mail bob@example.com about @fast";
+    const result = parseShortcuts(text);
+    assert.equal(result.text, text);
+    assert.deepEqual(result.shortcuts.tokens, []);
+  });
+
+  it("does not treat a word containing @ at the start as a shortcut", () => {
+    const result = parseShortcuts("@fast@home what now");
+    assert.equal(result.text, "@fast@home what now");
+    assert.deepEqual(result.shortcuts.tiers, []);
+  });
+
+  it("stops at an unknown @word and leaves it and the rest untouched", () => {
+    const result = parseShortcuts("@fast @src/index.ts @long explain this file");
+    assert.equal(result.text, "@src/index.ts @long explain this file");
+    assert.deepEqual(result.shortcuts.tiers, ["fast"]);
+  });
+
+  it("only counts shortcuts at the start of the prompt", () => {
+    const result = parseShortcuts("please use @reasoning here");
+    assert.equal(result.text, "please use @reasoning here");
+    assert.deepEqual(result.shortcuts.tiers, []);
+  });
+
+  it("rejects an invalid sort or price value and leaves the token in place", () => {
+    assert.equal(parseShortcuts("@sort=random hi").text, "@sort=random hi");
+    assert.equal(parseShortcuts("@max-price=cheap hi").text, "@max-price=cheap hi");
+    assert.equal(parseShortcuts("@only= hi").text, "@only= hi");
+  });
+
+  it("accepts leading whitespace and a prompt made only of shortcuts", () => {
+    const result = parseShortcuts("  @vision\n");
+    assert.equal(result.text, "");
+    assert.deepEqual(result.shortcuts.tiers, ["vision"]);
+  });
+
+  it("lower-cases provider names and merges repeated lists", () => {
+    const result = parseShortcuts("@only=Anthropic @only=google,anthropic go");
+    assert.deepEqual(result.shortcuts.preferences.only, ["anthropic", "google"]);
+  });
+});
+
+describe("chooseShortcutTier", () => {
+  it("picks long for @fast @long because capability tiers beat preference tiers", () => {
+    assert.deepEqual(chooseShortcutTier(["fast", "long"]), { tier: "long", ignored: ["fast"] });
+  });
+
+  it("picks the first written tier within the same class", () => {
+    assert.deepEqual(chooseShortcutTier(["swe", "reasoning"]), { tier: "swe", ignored: ["reasoning"] });
+    assert.deepEqual(chooseShortcutTier(["vision", "long"]), { tier: "vision", ignored: ["long"] });
+  });
+
+  it("returns no tier when none was written", () => {
+    assert.deepEqual(chooseShortcutTier([]), { ignored: [] });
+  });
+});
