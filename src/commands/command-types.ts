@@ -1,0 +1,40 @@
+// The /auto-router subcommand table: each entry parses its own arguments, completes them, and prints through
+// CommandOutput, which is a notification in the TUI and plain text on stdout in print mode.
+import type { RouterConfig } from "../config/schema.ts";
+import type { RouterRuntime } from "../runtime/router-runtime.ts";
+import type { Services } from "../runtime/services.ts";
+
+export interface CommandOutput {
+  info(text: string): void;
+  warn(text: string): void;
+  error(text: string): void;
+  /** A picker when a UI exists; undefined otherwise (print/JSON mode) or when cancelled. */
+  select?(title: string, options: string[]): Promise<string | undefined>;
+  confirm?(title: string, message: string): Promise<boolean>;
+}
+
+export interface CommandDeps {
+  runtime: RouterRuntime;
+  services: Services;
+  config(): RouterConfig;
+  /** Re-reads the routes file and re-registers the virtual models. */
+  reload(): string[];
+  /** Switches pi's model to auto-router/<route> or provider/model; returns what happened. */
+  switchModel(provider: string, modelId: string): Promise<boolean>;
+  now(): number;
+}
+
+export interface CompletionItem {
+  value: string;
+  label: string;
+  description?: string;
+}
+
+export interface Subcommand {
+  name: string;
+  usage: string;
+  description: string;
+  /** Completes the words after the subcommand name; `prefix` is the text after "<name> ". */
+  complete?(prefix: string, deps: CommandDeps): CompletionItem[];
+  run(args: string[], deps: CommandDeps, output: CommandOutput): Promise<void>;
+}

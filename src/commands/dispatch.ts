@@ -1,0 +1,45 @@
+// One /auto-router command over a table of subcommands: parsing, completion, unknown-subcommand errors.
+import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
+import { explainCommand, reloadCommand, resetCommand } from "./admin-commands.ts";
+import { listCommand, showCommand, statusCommand } from "./route-commands.ts";
+
+export const SUBCOMMANDS: Subcommand[] = [statusCommand, listCommand, showCommand, explainCommand, reloadCommand, resetCommand];
+
+/** Splits on white space, keeping "quoted words" together. */
+export function splitArguments(text: string): string[] {
+  const words: string[] = [];
+  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) words.push(match[1] ?? match[2] ?? match[3]!);
+  return words;
+}
+
+export function helpText(subcommands: Subcommand[] = SUBCOMMANDS): string {
+  const width = Math.max(...subcommands.map((s) => s.usage.length));
+  return ["/auto-router subcommands:", ...subcommands.map((s) => `  ${s.usage.padEnd(width)}  ${s.description}`)].join("\n");
+}
+
+export async function runCommand(text: string, deps: CommandDeps, output: CommandOutput, subcommands: Subcommand[] = SUBCOMMANDS): Promise<void> {
+  const [name = "status", ...args] = splitArguments(text);
+  if (name === "help" || name === "--help") return output.info(helpText(subcommands));
+  const subcommand = subcommands.find((s) => s.name === name);
+  if (!subcommand) return output.error(`unknown subcommand "${name}"\n${helpText(subcommands)}`);
+  try {
+    await subcommand.run(args, deps, output);
+  } catch (error) {
+    output.error(`/auto-router ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** pi passes the whole argument text before the cursor; a chosen value replaces all of it. */
+export function completeCommand(prefix: string, deps: CommandDeps, subcommands: Subcommand[] = SUBCOMMANDS): CompletionItem[] | null {
+  const space = prefix.indexOf(" ");
+  if (space === -1) {
+    const items = subcommands.filter((s) => s.name.startsWith(prefix)).map((s) => ({ value: s.name, label: s.name, description: s.description }));
+    return items.length ? items : null;
+  }
+  const name = prefix.slice(0, space);
+  const rest = prefix.slice(space + 1);
+  const subcommand = subcommands.find((s) => s.name === name);
+  const items = subcommand?.complete?.(rest, deps) ?? [];
+  return items.length ? items.map((item) => ({ ...item, value: `${name} ${item.value}` })) : null;
+}

@@ -1,0 +1,96 @@
+// status, list, show: what the routes are and which targets can serve right now.
+import { targetKey, routeTargetKey } from "../routing/types.ts";
+import type { CommandDeps, CompletionItem, Subcommand } from "./command-types.ts";
+import { formatDuration, formatPrice, table } from "./format.ts";
+
+export function routeCompletions(prefix: string, deps: CommandDeps): CompletionItem[] {
+  return Object.entries(deps.config().routes)
+    .filter(([id]) => id.startsWith(prefix))
+    .map(([id, route]) => ({ value: id, label: id, description: route.name ?? route.description }));
+}
+
+function targetRows(routeId: string, deps: CommandDeps): string[][] {
+  const config = deps.config();
+  const route = config.routes[routeId];
+  if (!route) return [];
+  const facts = deps.runtime.currentFacts();
+  const now = deps.now();
+  const cooldowns = deps.runtime.cooldowns.active(now);
+  const registry = deps.runtime.registry();
+  return route.targets.map((target, index) => {
+    const key = targetKey(target.provider, target.modelId);
+    const fact = facts[key];
+    const model = registry?.find(target.provider, target.modelId);
+    const auth = !fact?.resolvable ? "-" : !fact.hasCredentials ? "none" : fact.usesOAuth ? "OAuth" : "API key";
+    const cooldown = cooldowns[routeTargetKey(routeId, key)];
+    const availability = target.enabled === false ? "disabled"
+      : !fact?.resolvable ? "missing model"
+      : !fact.hasCredentials ? "no credentials"
+      : cooldown ? `cooldown ${formatDuration(cooldown.until - now)} (${cooldown.kind})`
+      : "ready";
+    const latency = deps.runtime.latency.get(key);
+    return [
+      String(index + 1),
+      target.label ?? model?.name ?? key,
+      key,
+      auth,
+      availability,
+      latency ? `${Math.round(latency.ttftMs)} ms` : "-",
+      fact?.pricing ? `${formatPrice(fact.pricing.input)}/${formatPrice(fact.pricing.output)}` : "-",
+    ];
+  });
+}
+
+function describeRoute(routeId: string, deps: CommandDeps): string {
+  const route = deps.config().routes[routeId]!;
+  const header = `auto-router/${routeId}${route.name ? ` — ${route.name}` : ""}${route.sortBy ? ` (sortBy ${route.sortBy})` : ""}`;
+  return [header, table(["#", "target", "provider/model", "auth", "availability", "ttft", "$/1M in/out"], targetRows(routeId, deps))].join("\n");
+}
+
+export const listCommand: Subcommand = {
+  name: "list",
+  usage: "list",
+  description: "Every route with its targets: auth, availability, cooldowns, time to first token, price",
+  async run(_args, deps, output) {
+    const sections = Object.keys(deps.config().routes).map((id) => describeRoute(id, deps));
+    output.info(sections.join("\n\n"));
+  },
+};
+
+export const showCommand: Subcommand = {
+  name: "show",
+  usage: "show <route>",
+  description: "One route in detail",
+  complete: (prefix, deps) => routeCompletions(prefix, deps),
+  async run(args, deps, output) {
+    let routeId: string | undefined = args[0];
+    if (!routeId && output.select) routeId = await output.select("Show which route?", Object.keys(deps.config().routes));
+    if (!routeId) return output.error("usage: /auto-router show <route>");
+    if (!deps.config().routes[routeId]) return output.error(`unknown route "${routeId}" (known: ${Object.keys(deps.config().routes).join(", ")})`);
+    output.info(describeRoute(routeId, deps));
+  },
+};
+
+export const statusCommand: Subcommand = {
+  name: "status",
+  usage: "status",
+  description: "Config file, state directory, last decisions and active cooldowns",
+  async run(_args, deps, output) {
+    const loaded = deps.services.config.state;
+    const now = deps.now();
+    const lines = [
+      `config: ${loaded.file} (${loaded.origin === "file" ? "loaded" : loaded.origin === "defaults" ? "built-in routes" : "INVALID, keeping last good"})`,
+      ...loaded.issues.map((i) => `  ${i.severity}: ${i.path || "(file)"}: ${i.message}`),
+      `state: ${deps.services.stateDir}`,
+      `routes: ${Object.keys(deps.config().routes).join(", ")}`,
+    ];
+    const cooldowns = Object.entries(deps.runtime.cooldowns.active(now));
+    lines.push(cooldowns.length ? "cooldowns:" : "cooldowns: none");
+    for (const [key, entry] of cooldowns) lines.push(`  ${key.replace("::", " ")}: ${entry.kind}, ${formatDuration(entry.until - now)} left`);
+    const decisions = deps.runtime.allLastDecisions();
+    for (const last of decisions) {
+      lines.push(`last ${last.decision.requestedRouteId}: ${last.servedKey ? `served by ${last.servedKey}` : last.outcome ?? "pending"}${last.failovers ? `, ${last.failovers} failover(s)` : ""}, ${formatDuration(now - last.at)} ago`);
+    }
+    output.info(lines.join("\n"));
+  },
+};

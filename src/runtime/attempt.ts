@@ -1,0 +1,170 @@
+// One attempt against one target: buffer events until the commit point (DESIGN.md rule 4), then forward them
+// unchanged. Before the commit point a failure is returned so the caller can fail over; after it, the target's own
+// terminal event is forwarded (or a stall becomes a clear error) and the attempt is final.
+import type { AssistantMessage, AssistantMessageEvent, AssistantMessageEventStream } from "@mariozechner/pi-ai";
+import { classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
+
+/** Thinking this long (characters) counts as real output: the user is watching it, so it is never replayed. */
+export const THINKING_COMMIT_CHARS = 200;
+/** ...or thinking that has gone on this long. */
+export const THINKING_COMMIT_MS = 1_500;
+/** After the router aborts a target, how long it may take to end its stream before it is abandoned. */
+export const ABANDON_GRACE_MS = 2_000;
+
+export interface AttemptTimeouts {
+  /** 0/undefined = off. Not applied to the last candidate. */
+  firstTokenMs?: number;
+  stallMs?: number;
+}
+
+export type AttemptOutcome =
+  | { status: "committed"; final: "done" | "error" | "aborted"; message?: AssistantMessage; ttftMs?: number; latencyMs: number }
+  | { status: "failed"; failure: Failure; message?: AssistantMessage; ttftMs?: number; latencyMs: number }
+  | { status: "aborted"; message?: AssistantMessage; latencyMs: number };
+
+export interface AttemptInput {
+  stream: AssistantMessageEventStream;
+  /** Where committed events go (the router's output stream). */
+  push: (event: AssistantMessageEvent) => void;
+  /** Aborts the target request; owned by the caller, combined with the user's signal. */
+  controller: AbortController;
+  userSignal?: AbortSignal;
+  timeouts: AttemptTimeouts;
+  contextWindow?: number;
+  now: () => number;
+  /** Called once, at the commit point. */
+  onCommit?: () => void;
+  label: string;
+}
+
+const hasRealContent = (message: AssistantMessage | undefined): boolean =>
+  !!message?.content?.some((block) =>
+    (block.type === "text" && block.text.trim() !== "") || block.type === "toolCall");
+
+function isSubstantive(event: AssistantMessageEvent): boolean {
+  return (event.type === "text_delta" && event.delta !== "") || event.type === "toolcall_start";
+}
+
+/** Turns the partial message of a stalled, committed attempt into a clean error message for pi. */
+function stalledMessage(partial: AssistantMessage | undefined, text: string, now: number): AssistantMessage {
+  return { ...(partial as AssistantMessage), stopReason: "error", errorMessage: text, timestamp: now };
+}
+
+export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
+  const { push, controller, timeouts, now } = input;
+  const startedAt = now();
+  let lastEventAt = startedAt;
+  let committed = false;
+  let ttftMs: number | undefined;
+  let thinkingChars = 0;
+  let thinkingStartedAt: number | undefined;
+  let lastPartial: AssistantMessage | undefined;
+  let timedOut: "first-token" | "stall" | undefined;
+  const buffer: AssistantMessageEvent[] = [];
+
+  let abandon: (() => void) | undefined;
+  const abandoned = new Promise<"abandoned">((resolve) => { abandon = () => resolve("abandoned"); });
+  let abandonTimer: ReturnType<typeof setTimeout> | undefined;
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
+
+  const trip = (reason: "first-token" | "stall") => {
+    if (timedOut) return;
+    timedOut = reason;
+    controller.abort(new Error(`auto-router ${reason} timeout`));
+    abandonTimer = setTimeout(() => abandon?.(), ABANDON_GRACE_MS);
+  };
+  const arm = () => {
+    if (watchdog) clearTimeout(watchdog);
+    const deadlines: Array<[number, "first-token" | "stall"]> = [];
+    if (!committed && timeouts.firstTokenMs) deadlines.push([startedAt + timeouts.firstTokenMs, "first-token"]);
+    if (timeouts.stallMs) deadlines.push([lastEventAt + timeouts.stallMs, "stall"]);
+    if (deadlines.length === 0) return;
+    deadlines.sort((a, b) => a[0] - b[0]);
+    const [deadline, reason] = deadlines[0]!;
+    watchdog = setTimeout(() => trip(reason), Math.max(0, deadline - now()));
+  };
+  const commit = () => {
+    committed = true;
+    ttftMs = now() - startedAt;
+    for (const event of buffer) push(event);
+    buffer.length = 0;
+    input.onCommit?.();
+    arm();
+  };
+  const latency = () => now() - startedAt;
+
+  const timeoutFailure = (): Failure =>
+    timedOut === "first-token"
+      ? makeFailure("timeout", `${input.label}: no output within ${timeouts.firstTokenMs} ms (first-token timeout)`)
+      : makeFailure("timeout", `${input.label}: no data for ${timeouts.stallMs} ms (stream stalled)`);
+
+  arm();
+  const iterator = input.stream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), abandoned]);
+      if (next === "abandoned" || next.done) break;
+      const event = next.value;
+      lastEventAt = now();
+      if ("partial" in event && event.partial) lastPartial = event.partial;
+      if (committed) {
+        if (event.type === "error" && timedOut === "stall") {
+          const message = stalledMessage(event.error ?? lastPartial, `auto-router: ${timeoutFailure().message}; the answer was cut off (timed out)`, now());
+          push({ type: "error", reason: "error", error: message });
+          return { status: "committed", final: "error", message, ttftMs, latencyMs: latency() };
+        }
+        push(event);
+        if (event.type === "done") return { status: "committed", final: "done", message: event.message, ttftMs, latencyMs: latency() };
+        if (event.type === "error") {
+          return { status: "committed", final: event.reason === "aborted" ? "aborted" : "error", message: event.error, ttftMs, latencyMs: latency() };
+        }
+        arm();
+        continue;
+      }
+      if (event.type === "error") {
+        if (timedOut) return { status: "failed", failure: timeoutFailure(), message: event.error, latencyMs: latency() };
+        if (event.reason === "aborted" || input.userSignal?.aborted) return { status: "aborted", message: event.error, latencyMs: latency() };
+        const failure = classifyFailure(
+          { stopReason: event.error?.stopReason, errorMessage: event.error?.errorMessage, contextWindow: input.contextWindow },
+          now(),
+        );
+        return { status: "failed", failure, message: event.error, latencyMs: latency() };
+      }
+      if (event.type === "done") {
+        if (!hasRealContent(event.message)) {
+          return {
+            status: "failed",
+            failure: makeFailure("empty_response", `${input.label}: finished without text or a tool call (empty response)`),
+            message: event.message,
+            latencyMs: latency(),
+          };
+        }
+        buffer.push(event);
+        commit();
+        return { status: "committed", final: "done", message: event.message, ttftMs, latencyMs: latency() };
+      }
+      buffer.push(event);
+      if (event.type === "thinking_delta") {
+        thinkingStartedAt ??= now();
+        thinkingChars += event.delta.length;
+      }
+      const sustainedThinking = thinkingStartedAt !== undefined &&
+        (thinkingChars >= THINKING_COMMIT_CHARS || now() - thinkingStartedAt >= THINKING_COMMIT_MS);
+      if (isSubstantive(event) || sustainedThinking) commit();
+      else arm();
+    }
+    // The stream ended without a terminal event, or was abandoned after the router aborted it.
+    if (timedOut && !committed) return { status: "failed", failure: timeoutFailure(), latencyMs: latency() };
+    if (input.userSignal?.aborted) return { status: "aborted", latencyMs: latency() };
+    const text = timedOut ? `auto-router: ${timeoutFailure().message} (timed out)` : `auto-router: ${input.label} ended its stream without a result (terminated)`;
+    if (committed) {
+      const message = stalledMessage(lastPartial, text, now());
+      push({ type: "error", reason: "error", error: message });
+      return { status: "committed", final: "error", message, ttftMs, latencyMs: latency() };
+    }
+    return { status: "failed", failure: makeFailure("network", text), latencyMs: latency() };
+  } finally {
+    if (watchdog) clearTimeout(watchdog);
+    if (abandonTimer) clearTimeout(abandonTimer);
+  }
+}

@@ -1,0 +1,92 @@
+// The error texts the router writes itself when it cannot serve a request.
+//
+// pi re-runs a whole prompt (2 s / 4 s / 8 s backoff) when the final error text matches its retry regex
+// (pi-extension-api.md §6). The router CHOOSES that through these words, deliberately:
+// - every tried target failed with a transient kind (rate limit, overload, server, network, timeout) and
+//   `failover.agentRetry` is not false: the text names those failures in words pi's regex matches, so pi backs off and
+//   runs the route again (by then the router's own cooldown wait can serve it);
+// - anything else (nothing configured, credentials, quota, budget, all targets cooling down for longer than the
+//   wait): the text avoids every word of that regex, so pi stops at once and the user reads why.
+// Labels below are neutral on purpose: "throttled" and "busy" instead of the words pi matches.
+import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
+import type { FailureKind } from "./classify-failure.ts";
+
+export const TRANSIENT_KINDS: ReadonlySet<FailureKind> = new Set(["rate_limit", "overloaded", "server", "network", "timeout"]);
+
+const NEUTRAL_LABEL: Record<FailureKind, string> = {
+  rate_limit: "throttled",
+  overloaded: "busy",
+  server: "provider fault",
+  network: "unreachable",
+  timeout: "no answer in time",
+  quota_exhausted: "quota used up",
+  auth: "credentials rejected",
+  model_not_found: "model unknown to the provider",
+  context_overflow: "prompt too long for it",
+  invalid_request: "request rejected",
+  content_policy: "blocked by content policy",
+  empty_response: "empty answer",
+  aborted: "cancelled",
+  unknown: "failed",
+};
+
+/** The words pi's retry regex matches, used only when the router wants pi to retry. */
+const RETRY_WORDS: Partial<Record<FailureKind, string>> = {
+  rate_limit: "rate limit",
+  overloaded: "overloaded",
+  server: "server error",
+  network: "network error",
+  timeout: "timeout",
+};
+
+export interface FailedTarget {
+  key: string;
+  kind: FailureKind;
+}
+
+export const neutralLabel = (kind: FailureKind): string => NEUTRAL_LABEL[kind];
+
+export function allFailedText(routeId: string, failures: FailedTarget[], allowAgentRetry: boolean): { text: string; agentRetry: boolean } {
+  const agentRetry = allowAgentRetry && failures.length > 0 && failures.every((f) => TRANSIENT_KINDS.has(f.kind));
+  if (agentRetry) {
+    const parts = failures.map((f) => `${f.key}: ${RETRY_WORDS[f.kind] ?? NEUTRAL_LABEL[f.kind]}`);
+    return { text: `auto-router: every target of route ${routeId} failed (${parts.join("; ")}); pi may retry the route`, agentRetry };
+  }
+  const parts = failures.map((f) => `${f.key}: ${NEUTRAL_LABEL[f.kind]}`);
+  return {
+    text: `auto-router: no target of route ${routeId} could serve this request (${parts.join("; ")}). See /auto-router explain ${routeId}`,
+    agentRetry,
+  };
+}
+
+export function formatClock(epochMs: number, now: number): string {
+  const seconds = Math.max(0, Math.ceil((epochMs - now) / 1000));
+  const at = new Date(epochMs).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const inText = seconds < 120 ? `${seconds}s` : seconds < 7200 ? `${Math.round(seconds / 60)}m` : `${Math.round(seconds / 3600)}h`;
+  return `${at} (in ${inText})`;
+}
+
+export function noTargetText(routeId: string, reasons: string[], firstAvailable?: { key: string; until: number }, now = 0): string {
+  const when = firstAvailable ? ` First available: ${firstAvailable.key} at ${formatClock(firstAvailable.until, now)}.` : "";
+  const why = reasons.length ? ` (${reasons.join("; ")})` : "";
+  return `auto-router: no target of route ${routeId} is available now${why}.${when} See /auto-router list`;
+}
+
+/** An AssistantMessage carrying a router-made error, attributed to the virtual model. */
+export function routerErrorMessage(model: Model<Api>, text: string, now: number): AssistantMessage {
+  return {
+    role: "assistant",
+    content: [],
+    api: model.api,
+    provider: model.provider,
+    model: model.id,
+    usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, totalTokens: 0, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 } },
+    stopReason: "error",
+    errorMessage: text,
+    timestamp: now,
+  };
+}
+
+export function routerAbortedMessage(model: Model<Api>, now: number): AssistantMessage {
+  return { ...routerErrorMessage(model, "Request was aborted.", now), stopReason: "aborted" };
+}

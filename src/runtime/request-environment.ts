@@ -1,0 +1,48 @@
+// What the failover loop needs from the rest of the extension. RouterRuntime implements it; tests and benches can
+// build smaller ones.
+import type { Api, AssistantMessage, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
+import type { RouterConfig } from "../config/schema.ts";
+import type { Candidate, Decision, ModelFacts } from "../routing/types.ts";
+import type { AttemptOutcome } from "./attempt.ts";
+import type { CooldownBook } from "./cooldown-book.ts";
+import type { RegistryLike, StreamFunction } from "./start-target.ts";
+import type { Stickiness } from "./stickiness.ts";
+
+export type RequestOutcome = "success" | "failed" | "aborted" | "refused";
+
+export interface StatusSink {
+  onDecision?(decision: Decision): void;
+  onAttempt(routeId: string, candidate: Candidate, attempt: number): void;
+  onCommitted(routeId: string, candidate: Candidate): void;
+  onWaiting(routeId: string, key: string, until: number): void;
+  onFinished(routeId: string, outcome: RequestOutcome, servedKey: string | undefined, failovers: number): void;
+}
+
+export interface AttemptContext {
+  requestId: string;
+  routeId: string;
+  attempts: number;
+}
+
+export interface RequestEnvironment {
+  registry(): RegistryLike | undefined;
+  config(): RouterConfig;
+  /** Features + snapshot + route(). `quiet` decisions are not logged or shown (re-checks during one request). */
+  decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean }): Decision;
+  modelFacts(key: string): ModelFacts | undefined;
+  cooldowns: CooldownBook;
+  sticky: Stickiness;
+  /** Half-open breaker: take the single probe slot; false when another request holds it. */
+  claimProbe(key: string): boolean;
+  record(requestId: string, routeId: string, type: string, data: Record<string, unknown>): void;
+  /** Bookkeeping after each attempt: result event, latency, usage, breaker. */
+  onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void;
+  status: StatusSink;
+  warn(text: string): void;
+  redact(text: string): string;
+  errorMessageFor(model: Model<Api>, text: string): AssistantMessage;
+  now(): number;
+  /** Resolves true after `ms`, false as soon as the signal aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<boolean>;
+  stream?: StreamFunction;
+}

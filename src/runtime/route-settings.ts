@@ -1,0 +1,48 @@
+// Effective per-route and per-target settings: top level < route < target.
+import type { RouterConfig, TargetConfig, Timeouts } from "../config/schema.ts";
+import { DEFAULT_COOLDOWN_WAIT_MS } from "../config/defaults.ts";
+import type { FailureKind, FailureKindPolicy } from "./classify-failure.ts";
+
+/** A target that has said nothing for a minute before its first token is very likely stuck; long prompts on big models
+ * can legitimately take ~30 s. */
+export const DEFAULT_FIRST_TOKEN_TIMEOUT_MS = 60_000;
+export const DEFAULT_STALL_TIMEOUT_MS = 120_000;
+export const DEFAULT_MAX_ATTEMPTS = 6;
+
+export interface EffectiveRouteSettings {
+  policy: Partial<Record<FailureKind, Partial<FailureKindPolicy>>>;
+  maxAttempts: number;
+  cooldownWaitMs: number;
+  agentRetry: boolean;
+}
+
+export function routeSettings(config: RouterConfig, routeId: string): EffectiveRouteSettings {
+  const route = config.routes[routeId];
+  const top = config.failover ?? {};
+  const own = route?.failover ?? {};
+  const policy: Partial<Record<FailureKind, Partial<FailureKindPolicy>>> = {};
+  for (const source of [top.kinds ?? {}, own.kinds ?? {}]) {
+    for (const [kind, value] of Object.entries(source)) {
+      policy[kind as FailureKind] = { ...policy[kind as FailureKind], ...value };
+    }
+  }
+  return {
+    policy,
+    maxAttempts: own.maxAttempts ?? top.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    cooldownWaitMs: own.cooldownWaitMs ?? top.cooldownWaitMs ?? DEFAULT_COOLDOWN_WAIT_MS,
+    agentRetry: own.agentRetry ?? top.agentRetry ?? true,
+  };
+}
+
+export function targetTimeouts(config: RouterConfig, routeId: string, target: TargetConfig | undefined): Required<Timeouts> {
+  const merged: Timeouts = { ...config.timeouts, ...config.routes[routeId]?.timeouts, ...target?.timeouts };
+  return {
+    firstTokenMs: merged.firstTokenMs ?? DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
+    stallMs: merged.stallMs ?? DEFAULT_STALL_TIMEOUT_MS,
+    requestMs: merged.requestMs ?? 0,
+  };
+}
+
+export function findTarget(config: RouterConfig, routeId: string, provider: string, modelId: string): TargetConfig | undefined {
+  return config.routes[routeId]?.targets.find((t) => t.provider === provider && t.modelId === modelId);
+}

@@ -1,0 +1,219 @@
+// The extension's state for one pi session: config, stores, event log, the last decisions. It implements the
+// RequestEnvironment the failover loop runs against, and is what commands read. index.ts only wires it to pi.
+import type { Api, AssistantMessage, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
+import { randomUUID } from "node:crypto";
+import type { RouterConfig } from "../config/schema.ts";
+import { extractFeatures } from "../routing/features.ts";
+import { route } from "../routing/route.ts";
+import type { Candidate, Decision, ModelFacts, PromptShortcuts, TargetStatus } from "../routing/types.ts";
+import type { EventLog } from "../state/event-log.ts";
+import { redactText } from "../state/redact.ts";
+import type { AttemptOutcome } from "./attempt.ts";
+import { CooldownBook } from "./cooldown-book.ts";
+import { routerErrorMessage } from "./final-error.ts";
+import { LatencyBook } from "./latency-book.ts";
+import type { AttemptContext, RequestEnvironment, StatusSink } from "./request-environment.ts";
+import { buildSnapshot, collectModelFacts } from "./snapshot.ts";
+import type { RegistryLike, StreamFunction } from "./start-target.ts";
+import { Stickiness } from "./stickiness.ts";
+
+export interface LastDecision {
+  requestId: string;
+  at: number;
+  decision: Decision;
+  outcome?: string;
+  servedKey?: string;
+  failovers?: number;
+}
+
+export interface RouterRuntimeOptions {
+  config: () => RouterConfig;
+  cooldowns: CooldownBook;
+  latency: LatencyBook;
+  events?: EventLog;
+  status: StatusSink;
+  warn: (text: string) => void;
+  now?: () => number;
+  stream?: StreamFunction;
+}
+
+const sleep = (ms: number, signal?: AbortSignal): Promise<boolean> =>
+  new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+export class RouterRuntime implements RequestEnvironment {
+  readonly sticky = new Stickiness();
+  readonly cooldowns: CooldownBook;
+  readonly latency: LatencyBook;
+  readonly status: StatusSink;
+  readonly stream?: StreamFunction;
+  readonly now: () => number;
+  sessionId: string = randomUUID();
+  private registryRef: RegistryLike | undefined;
+  private facts: Record<string, ModelFacts> = {};
+  private pendingShortcuts: PromptShortcuts | undefined;
+  private promptShortcuts: PromptShortcuts | undefined;
+  private readonly lastDecisions = new Map<string, LastDecision>();
+  private readonly probesInFlight = new Set<string>();
+
+  constructor(private readonly options: RouterRuntimeOptions) {
+    this.cooldowns = options.cooldowns;
+    this.latency = options.latency;
+    this.status = options.status;
+    this.stream = options.stream;
+    this.now = options.now ?? Date.now;
+  }
+
+  // ---- wiring from index.ts ----------------------------------------------------------------------------------
+  attachRegistry(registry: RegistryLike | undefined): void {
+    this.registryRef = registry;
+  }
+
+  /** Shortcuts parsed from the prompt in pi's `input` event; they apply to every turn of that prompt. */
+  setPendingShortcuts(shortcuts: PromptShortcuts | undefined): void {
+    this.pendingShortcuts = shortcuts;
+  }
+
+  beginPrompt(): void {
+    this.promptShortcuts = this.pendingShortcuts;
+    this.pendingShortcuts = undefined;
+    this.sticky.beginPrompt();
+  }
+
+  lastDecision(routeId: string): LastDecision | undefined {
+    return this.lastDecisions.get(routeId);
+  }
+
+  allLastDecisions(): LastDecision[] {
+    return [...this.lastDecisions.values()].sort((a, b) => b.at - a.at);
+  }
+
+  currentFacts(): Record<string, ModelFacts> {
+    this.facts = collectModelFacts(this.registryRef, this.options.config());
+    return this.facts;
+  }
+
+  // ---- RequestEnvironment ------------------------------------------------------------------------------------
+  registry(): RegistryLike | undefined {
+    return this.registryRef;
+  }
+
+  config(): RouterConfig {
+    return this.options.config();
+  }
+
+  decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean }): Decision {
+    const config = this.options.config();
+    const features = extractFeatures(context, { maxTokens: options?.maxTokens });
+    this.facts = collectModelFacts(this.registryRef, config);
+    const targets: Record<string, TargetStatus> = {};
+    for (const [key, sample] of Object.entries(this.latency.all())) {
+      targets[key] = { ttftMs: sample.ttftMs, tokensPerSecond: sample.tokensPerSecond };
+    }
+    const snapshot = buildSnapshot({ config, models: this.facts, cooldowns: this.cooldowns.active(now), targets });
+    const decision = route({ routeId, features, shortcuts: this.promptShortcuts }, snapshot, now);
+    if (!flags?.quiet) {
+      this.lastDecisions.set(routeId, { requestId, at: now, decision });
+      this.status.onDecision?.(decision);
+      this.record(requestId, routeId, "decision", {
+        requestedRouteId: decision.requestedRouteId,
+        routeId: decision.routeId,
+        tier: decision.trace.tier,
+        tierSource: decision.trace.tierSource,
+        intent: decision.trace.intent,
+        intentConfidence: decision.trace.intentConfidence,
+        features,
+        shortcutTokens: decision.trace.tokens,
+        preferences: this.promptShortcuts?.preferences,
+        plannedTarget: decision.candidates[0]?.key,
+        rules: decision.trace.rules,
+        hints: decision.trace.hints,
+        fallback: decision.trace.fallback,
+        refusal: decision.refusal,
+      });
+      this.record(requestId, routeId, "candidates", {
+        candidates: decision.candidates.map((c, rank) => ({
+          key: c.key, rank: rank + 1, bucket: c.bucket, billing: c.billing, reasons: c.reasons, warnings: c.warnings,
+          estimatedCostUsd: c.estimatedCostUsd, ttftMs: c.ttftMs, probe: c.probe,
+        })),
+        skipped: decision.skipped.map((s) => ({ key: s.key, reason: s.reason, detail: s.detail, until: s.until })),
+      });
+    }
+    return decision;
+  }
+
+  modelFacts(key: string): ModelFacts | undefined {
+    return this.facts[key];
+  }
+
+  claimProbe(key: string): boolean {
+    if (this.probesInFlight.has(key)) return false;
+    this.probesInFlight.add(key);
+    return true;
+  }
+
+  record(requestId: string, routeId: string, type: string, data: Record<string, unknown>): void {
+    this.options.events?.append({ type, requestId, sessionId: this.sessionId, routeId, data });
+  }
+
+  onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void {
+    this.probesInFlight.delete(candidate.key);
+    const now = this.now();
+    const usage = outcome.message?.usage;
+    const data: Record<string, unknown> = {
+      attempt: request.attempts,
+      target: candidate.key,
+      latencyMs: outcome.latencyMs,
+      ttftMs: outcome.status !== "aborted" ? outcome.ttftMs : undefined,
+      usage: usage ? { input: usage.input, output: usage.output, cacheRead: usage.cacheRead, cacheWrite: usage.cacheWrite, costUsd: usage.cost?.total } : undefined,
+    };
+    if (outcome.status === "committed") {
+      data.outcome = outcome.final === "done" ? "success" : outcome.final === "aborted" ? "aborted" : "failed-after-commit";
+      if (outcome.final === "done" && outcome.ttftMs !== undefined) {
+        const generationMs = outcome.latencyMs - outcome.ttftMs;
+        const tokensPerSecond = generationMs > 0 && usage?.output ? (usage.output * 1000) / generationMs : undefined;
+        this.latency.record(candidate.key, outcome.ttftMs, tokensPerSecond, now);
+      }
+    } else if (outcome.status === "aborted") {
+      data.outcome = "aborted";
+    } else {
+      data.outcome = "failed";
+      data.failureKind = outcome.failure.kind;
+      data.message = redactText(outcome.failure.message);
+      data.cooldownMs = outcome.failure.cooldownMs;
+    }
+    this.record(request.requestId, request.routeId, "result", data);
+    const last = this.lastDecisions.get(request.routeId);
+    if (last && last.requestId === request.requestId) {
+      last.servedKey = outcome.status === "committed" ? candidate.key : last.servedKey;
+      last.failovers = request.attempts - 1;
+      last.outcome = String(data.outcome);
+    }
+  }
+
+  warn(text: string): void {
+    this.options.warn(redactText(text));
+  }
+
+  redact(text: string): string {
+    return redactText(text);
+  }
+
+  errorMessageFor(model: Model<Api>, text: string): AssistantMessage {
+    return routerErrorMessage(model, text, this.now());
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+    return sleep(ms, signal);
+  }
+}

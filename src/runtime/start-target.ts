@@ -1,0 +1,68 @@
+// Starts one target stream with THAT target's credentials (pi-compat.md §3), never the router's own.
+// Returns an error string instead of throwing: newer pi-ai may throw synchronously (e.g. on missing auth).
+import {
+  streamSimple,
+  type Api,
+  type AssistantMessageEventStream,
+  type Context,
+  type Model,
+  type SimpleStreamOptions,
+} from "@mariozechner/pi-ai";
+
+/** The parts of pi's ModelRegistry the runtime uses; identical on 0.73.1 and the @earendil-works line. */
+export interface RegistryLike {
+  find(provider: string, modelId: string): Model<Api> | undefined;
+  hasConfiguredAuth(model: Model<Api>): boolean;
+  getApiKeyAndHeaders(model: Model<Api>): Promise<AuthResult>;
+  isUsingOAuth?(model: Model<Api>): boolean;
+  getProviderAuthStatus?(provider: string): { configured: boolean; source?: string; label?: string };
+}
+
+/** 0.73.1 returns apiKey/headers; newer pi adds env and baseUrl, and header values may be null. */
+export type AuthResult =
+  | { ok: true; apiKey?: string; headers?: Record<string, string | null>; baseUrl?: string; env?: Record<string, string> }
+  | { ok: false; error: string };
+
+export type StreamFunction = typeof streamSimple;
+
+export interface StartTargetInput {
+  registry: RegistryLike;
+  model: Model<Api>;
+  context: Context;
+  options: SimpleStreamOptions | undefined;
+  /** Per-attempt signal (the user's signal combined with the router's timeouts). */
+  signal: AbortSignal;
+  requestTimeoutMs?: number;
+  stream?: StreamFunction;
+}
+
+function cleanHeaders(headers: Record<string, string | null> | undefined): Record<string, string> | undefined {
+  if (!headers) return undefined;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== null && value !== undefined) out[name] = value;
+  return out;
+}
+
+export async function startTarget(input: StartTargetInput): Promise<AssistantMessageEventStream | string> {
+  // Drop the ROUTER's auth (pi passes the virtual provider's key) before handing options to the target.
+  const { apiKey: _apiKey, headers: _headers, env: _env, signal: _signal, ...rest } =
+    (input.options ?? {}) as SimpleStreamOptions & { env?: unknown };
+  try {
+    const auth = await input.registry.getApiKeyAndHeaders(input.model);
+    if (!auth.ok) return auth.error;
+    const model = auth.baseUrl ? { ...input.model, baseUrl: auth.baseUrl } : input.model;
+    const options = {
+      ...rest,
+      apiKey: auth.apiKey,
+      headers: cleanHeaders(auth.headers),
+      ...(auth.env ? { env: auth.env } : {}),
+      signal: input.signal,
+      // One retry loop (DESIGN.md rule 5): the SDK must not retry or sleep on Retry-After itself.
+      maxRetries: 0,
+      ...(input.requestTimeoutMs ? { timeoutMs: input.requestTimeoutMs } : {}),
+    } as SimpleStreamOptions;
+    return (input.stream ?? streamSimple)(model, input.context, options);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}

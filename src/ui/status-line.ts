@@ -1,0 +1,96 @@
+// The footer status of an active auto-router model. Short enough for an 80-column terminal, and only shown while an
+// auto-router model is selected (index.ts clears it on model_select).
+import type { Candidate, Decision } from "../routing/types.ts";
+import type { RequestOutcome, StatusSink } from "../runtime/request-environment.ts";
+
+export const STATUS_KEY = "auto-router";
+export const STATUS_MAX_CHARS = 78;
+
+export interface StatusView {
+  routeId?: string;
+  tier?: string;
+  intent?: string;
+  confidence?: number;
+  phase?: string;
+  servedKey?: string;
+  failovers?: number;
+  warnings: string[];
+}
+
+export function formatStatus(view: StatusView): string {
+  const parts: string[] = [`⇄ ${view.routeId ?? "auto-router"}`];
+  if (view.tier) parts.push(`@${view.tier}`);
+  if (view.intent && view.confidence !== undefined) parts.push(`${view.intent} ${view.confidence.toFixed(2)}`);
+  if (view.phase) parts.push(view.phase);
+  else if (view.servedKey) parts.push(`→ ${view.servedKey}${view.failovers ? ` (${view.failovers} failover${view.failovers > 1 ? "s" : ""})` : ""}`);
+  if (view.warnings.length) parts.push(`⚠ ${view.warnings.join(", ")}`);
+  const text = parts.join(" · ");
+  return text.length <= STATUS_MAX_CHARS ? text : `${text.slice(0, STATUS_MAX_CHARS - 1)}…`;
+}
+
+/** Keeps the status view up to date from runtime callbacks and pushes the text through `publish`. */
+export class StatusLine implements StatusSink {
+  private view: StatusView = { warnings: [] };
+  private configWarnings: string[] = [];
+
+  constructor(private readonly publish: (text: string | undefined) => void, private readonly now: () => number = Date.now) {}
+
+  setConfigWarning(text: string | undefined): void {
+    this.configWarnings = text ? [text] : [];
+    this.render();
+  }
+
+  onDecision(decision: Decision): void {
+    const warnings = new Set<string>();
+    for (const candidate of decision.candidates) for (const warning of candidate.warnings) warnings.add(warning);
+    for (const skipped of decision.skipped) if (skipped.reason === "circuit-open") warnings.add(`breaker open ${skipped.provider}`);
+    if (decision.trace.fallback) warnings.add("budget fallback");
+    this.view = {
+      ...this.view,
+      routeId: decision.requestedRouteId,
+      tier: decision.trace.tier,
+      intent: decision.trace.intent,
+      confidence: decision.trace.intentConfidence,
+      warnings: [...warnings],
+    };
+  }
+
+  onAttempt(routeId: string, candidate: Candidate, attempt: number): void {
+    this.view = { ...this.view, routeId, phase: attempt > 1 ? `failing over → ${candidate.key}` : `→ ${candidate.key}…` };
+    this.render();
+  }
+
+  onCommitted(routeId: string, candidate: Candidate): void {
+    this.view = { ...this.view, routeId, phase: undefined, servedKey: candidate.key };
+    this.render();
+  }
+
+  onWaiting(routeId: string, key: string, until: number): void {
+    const seconds = Math.max(0, Math.ceil((until - this.now()) / 1000));
+    this.view = { ...this.view, routeId, phase: `waiting ${seconds}s for ${key}` };
+    this.render();
+  }
+
+  onFinished(routeId: string, outcome: RequestOutcome, servedKey: string | undefined, failovers: number): void {
+    this.view = {
+      ...this.view,
+      routeId,
+      phase: outcome === "success" ? undefined : outcome === "aborted" ? "aborted" : "no target served",
+      servedKey: servedKey ?? this.view.servedKey,
+      failovers,
+    };
+    this.render();
+  }
+
+  text(): string {
+    return formatStatus({ ...this.view, warnings: [...this.configWarnings, ...this.view.warnings] });
+  }
+
+  render(): void {
+    this.publish(this.text());
+  }
+
+  clear(): void {
+    this.publish(undefined);
+  }
+}

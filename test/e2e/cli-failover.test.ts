@@ -1,0 +1,127 @@
+// The real pi CLI with the extension against local HTTP emulators of the OpenAI and Anthropic streaming APIs:
+// failover on real provider failures (HTTP status, refused connection, stall, empty 200), and cooldowns that
+// survive a restart of pi because they live in the shared state directory.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+/** A port nothing listens on: bind, read the port, close. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const assistantEnd = (stdout: string) =>
+  stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line))
+    .filter((event) => event.type === "message_end" && event.message?.role === "assistant").at(-1)?.message;
+
+describe("pi CLI with auto-router against emulated providers", () => {
+  let openai: Emulator;
+  let anthropic: Emulator;
+  let healthy: Emulator;
+  let deadPort: number;
+  let dir: ReturnType<typeof makeAgentDir>;
+
+  before(async () => {
+    openai = await startOpenAIEmulator({ name: "A" });
+    anthropic = await startAnthropicEmulator({ name: "C" });
+    healthy = await startOpenAIEmulator({ name: "B" });
+    deadPort = await closedPort();
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: openai.url, api: "openai-completions", apiKey: "sk-mock-a-key", models: [{ id: "model-a" }] },
+        "mock-c": { baseUrl: anthropic.url, api: "anthropic-messages", apiKey: "sk-ant-mock-c", models: [{ id: "model-c" }] },
+        "mock-dead": { baseUrl: `http://127.0.0.1:${deadPort}/v1`, api: "openai-completions", apiKey: "sk-dead", models: [{ id: "model-dead" }] },
+        "mock-b": { baseUrl: healthy.url, api: "openai-completions", apiKey: "sk-mock-b-key", models: [{ id: "model-b" }] },
+      },
+      routes: {
+        routes: {
+          chain: { sortBy: "config", targets: ["mock-dead/model-dead", "mock-a/model-a", "mock-c/model-c", "mock-b/model-b"].map((t) => ({ provider: t.split("/")[0], modelId: t.split("/")[1] })) },
+          stall: { sortBy: "config", timeouts: { firstTokenMs: 400 }, targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
+          empty: { sortBy: "config", targets: [{ provider: "mock-c", modelId: "model-c" }, { provider: "mock-b", modelId: "model-b" }] },
+          dropped: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
+        },
+      },
+    });
+  });
+  after(async () => {
+    await Promise.all([openai.close(), anthropic.close(), healthy.close()]);
+    dir.cleanup();
+  });
+
+  const reset = () => [openai, anthropic, healthy].forEach((e) => e.reset());
+
+  it("fails over through a refused connection, a 429 and a 529 to the healthy target in one request", async () => {
+    reset();
+    openai.enqueue({ status: 429, errorMessage: "Rate limit reached for gpt. Please try again in 20s.", retryAfterSeconds: 20 });
+    anthropic.enqueue({ status: 529, errorType: "overloaded_error", errorMessage: "Overloaded" });
+    healthy.enqueue({ text: "Hello from B." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "--mode", "json", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    const message = assistantEnd(run.stdout);
+    assert.equal(message.provider, "mock-b");
+    assert.equal(message.model, "model-b");
+    assert.equal(message.content.find((b: any) => b.type === "text").text, "Hello from B.");
+    assert.equal(openai.calls.length, 1);
+    assert.equal(anthropic.calls.length, 1);
+    assert.equal(healthy.calls.length, 1);
+    // Each target got its own key, never the router's.
+    assert.equal(openai.calls[0]!.headers.authorization, "Bearer sk-mock-a-key");
+    assert.equal(healthy.calls[0]!.headers.authorization, "Bearer sk-mock-b-key");
+  });
+
+  it("remembers those cooldowns in the next pi process and goes straight to the healthy target", async () => {
+    reset();
+    healthy.enqueue({ text: "Straight to B." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Again"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Straight to B.");
+    assert.equal(openai.calls.length, 0, "rate-limited target rests for its 20 s hint");
+    assert.equal(anthropic.calls.length, 0, "overloaded target rests");
+    const cooldownFile = join(dir.agentDir, "extensions", "auto-router.cooldowns.json");
+    assert.ok(existsSync(cooldownFile));
+    assert.equal(statSync(cooldownFile).mode & 0o777, 0o600);
+    const cooldowns = JSON.parse(readFileSync(cooldownFile, "utf8"));
+    assert.equal(cooldowns.entries["chain::mock-a/model-a"].kind, "rate_limit");
+  });
+
+  it("fails over when a target accepts the request but sends nothing before the first-token timeout", async () => {
+    reset();
+    openai.enqueue({ text: "never arrives", stallAfterChunks: 0 });
+    healthy.enqueue({ text: "B was quick." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/stall", "-p", "Quick"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B was quick.");
+  });
+
+  it("treats an empty 200 as a failure and fails over", async () => {
+    reset();
+    anthropic.enqueue({ emptyStream: true });
+    healthy.enqueue({ text: "B filled in." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/empty", "-p", "Anything"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B filled in.");
+  });
+
+  it("surfaces a connection dropped after text and never calls the next target", async () => {
+    reset();
+    // mock-a may still be cooling from the first test in route "chain"; cooldowns are per route, "dropped" is fresh.
+    openai.enqueue({ text: ["one ", "two ", "three"], dropAfterChunks: 2 });
+    healthy.enqueue({ text: "must not be used" });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/dropped", "--mode", "json", "Count"] });
+    const message = assistantEnd(run.stdout);
+    assert.equal(message.stopReason, "error");
+    assert.equal(message.provider, "mock-a");
+    assert.equal(healthy.calls.length, 0);
+  });
+});

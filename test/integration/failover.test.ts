@@ -1,0 +1,305 @@
+// Same-request failover through real pi (SDK in-process, faux targets): the spine's behaviours.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a", contextWindow: 100_000 }] },
+  { provider: "mock-b", models: [{ id: "model-b", contextWindow: 200_000 }] },
+  { provider: "mock-c", models: [{ id: "model-c", contextWindow: 400_000 }] },
+];
+
+function routes(extra: Record<string, unknown> = {}, targets = ["mock-a/model-a", "mock-b/model-b", "mock-c/model-c"]) {
+  return {
+    routes: {
+      main: {
+        sortBy: "config",
+        targets: targets.map((t) => ({ provider: t.split("/")[0], modelId: t.split("/")[1] })),
+        ...extra,
+      },
+    },
+  };
+}
+
+let harness: SdkHarness | undefined;
+afterEach(async () => {
+  await harness?.dispose();
+  harness = undefined;
+});
+
+async function start(options: { routes?: unknown; settings?: Record<string, unknown>; env?: Record<string, string>; tools?: string[] } = {}) {
+  harness = await createSdkHarness({ targets: TARGETS, routes: options.routes ?? routes(), settings: options.settings, env: options.env, tools: options.tools });
+  await harness.setModel("auto-router", "main");
+  return harness;
+}
+
+const textOf = (message: any) => (message?.content ?? []).filter((b: any) => b.type === "text").map((b: any) => b.text).join("");
+
+describe("same-request failover", () => {
+  for (const [name, errorMessage] of [
+    ["429", "429 Rate limit reached for requests"],
+    ["529", '529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'],
+    ["503", "503 Service Unavailable"],
+    ["connection refused", "Connection error."],
+  ] as const) {
+    it(`fails over to the next target when the first answers ${name} before any text`, async () => {
+      const h = await start();
+      const { fauxAssistantMessage } = h.fauxHelpers;
+      h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage })]);
+      h.faux("mock-b").setResponses([fauxAssistantMessage("Hello from B")]);
+      await h.prompt("Say hi");
+      const last = h.lastAssistant();
+      assert.equal(last.stopReason, "stop");
+      assert.equal(textOf(last), "Hello from B");
+      // The stored message names the real target, not auto-router.
+      assert.equal(last.provider, "mock-b");
+      assert.equal(last.model, "model-b");
+      assert.equal(h.faux("mock-a").state.callCount, 1);
+      assert.equal(h.faux("mock-b").state.callCount, 1);
+      assert.equal(h.faux("mock-c").state.callCount, 0);
+    });
+  }
+
+  it("treats a 200 that ends without text or a tool call as a failure and fails over", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([])]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("real answer")]);
+    await h.prompt("Say hi");
+    assert.equal(textOf(h.lastAssistant()), "real answer");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+  });
+
+  it("surfaces an error after text started and never calls the next target", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("partial answer", { stopReason: "error", errorMessage: "terminated" })]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("should not be used")]);
+    await h.prompt("Say hi");
+    const last = h.lastAssistant();
+    assert.equal(last.stopReason, "error");
+    assert.equal(last.errorMessage, "terminated");
+    assert.equal(last.provider, "mock-a");
+    assert.equal(textOf(last), "partial answer");
+    assert.equal(h.faux("mock-b").state.callCount, 0);
+  });
+
+  it("does not fail over on a 400 and surfaces the target's own error", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "400 Invalid schema for function 'echo'" })]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("should not be used")]);
+    await h.prompt("Say hi");
+    const last = h.lastAssistant();
+    assert.equal(last.stopReason, "error");
+    assert.equal(last.errorMessage, "400 Invalid schema for function 'echo'");
+    assert.equal(h.faux("mock-b").state.callCount, 0);
+  });
+
+  it("ends an aborted request as aborted, without failover and without a cooldown", async () => {
+    const h = await start({ routes: routes({}, ["mock-a/model-a", "mock-b/model-b"]) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return fauxAssistantMessage("slow answer");
+      },
+      fauxAssistantMessage("second prompt answer"),
+    ]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("should not be used")]);
+    const running = h.prompt("Say hi");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await h.session.abort();
+    await running;
+    assert.equal(h.lastAssistant().stopReason, "aborted");
+    assert.equal(h.faux("mock-b").state.callCount, 0);
+    // No cooldown: the next prompt goes to A again.
+    await h.prompt("Again");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    assert.equal(textOf(h.lastAssistant()), "second prompt answer");
+  });
+
+  it("moves a context overflow to a target with a larger window", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "400 prompt is too long: 150000 tokens > 100000 maximum" })]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B has room")]);
+    await h.prompt("Summarise this");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+  });
+
+  it("surfaces a context overflow unchanged when no target has a larger window, so pi can compact", async () => {
+    const h = await start({ routes: routes({}, ["mock-c/model-c", "mock-a/model-a"]) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const overflow = "400 prompt is too long: 500000 tokens > 400000 maximum";
+    h.faux("mock-c").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: overflow })]);
+    await h.prompt("Summarise this");
+    assert.equal(h.lastAssistant().errorMessage, overflow);
+    assert.equal(h.faux("mock-a").state.callCount, 0);
+  });
+
+  it("skips a target that pi's registry does not know", async () => {
+    const h = await start({ routes: routes({}, ["nowhere/missing-model", "mock-b/model-b"]) });
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("from B")]);
+    await h.prompt("Say hi");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+  });
+
+  it("fails over when the first target gives no output within the first-token timeout", async () => {
+    const h = await start({ routes: routes({ timeouts: { firstTokenMs: 100 } }, ["mock-a/model-a", "mock-b/model-b"]) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        return fauxAssistantMessage("too late");
+      },
+    ]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("in time")]);
+    await h.prompt("Say hi");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(textOf(h.lastAssistant()), "in time");
+  });
+
+  it("never cuts the last remaining candidate with the first-token timeout", async () => {
+    const h = await start({ routes: routes({ timeouts: { firstTokenMs: 50 } }, ["mock-a/model-a"]) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        return fauxAssistantMessage("slow but only");
+      },
+    ]);
+    await h.prompt("Say hi");
+    assert.equal(textOf(h.lastAssistant()), "slow but only");
+  });
+});
+
+describe("cooldowns", () => {
+  it("honours a cooldown on the next prompt: the rate-limited target is not called again", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" })]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("one"), fauxAssistantMessage("two")]);
+    await h.prompt("first");
+    await h.prompt("second");
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+    assert.equal(h.faux("mock-b").state.callCount, 2);
+    assert.equal(textOf(h.lastAssistant()), "two");
+  });
+
+  it("keeps cooldowns across a restart of pi (persisted in the state directory)", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "auto-router-state-"));
+    try {
+      let h = await start({ env: { AUTO_ROUTER_LOG_DIR: stateDir } });
+      h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" })]);
+      h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("one")]);
+      await h.prompt("first");
+      await h.dispose(); // flushes the stores (session_shutdown)
+      harness = undefined;
+      h = await start({ env: { AUTO_ROUTER_LOG_DIR: stateDir } });
+      h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("A should be cooling")]);
+      h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("B again")]);
+      await h.prompt("second");
+      assert.equal(h.faux("mock-a").state.callCount, 0);
+      assert.equal(textOf(h.lastAssistant()), "B again");
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("waits for a target whose cooldown ends within the wait limit instead of failing", async () => {
+    const h = await start({ routes: routes({}, ["mock-a/model-a", "mock-b/model-b"]) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Rate limit reached. Please try again in 1s." }),
+      fauxAssistantMessage("A after the wait"),
+    ]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Rate limit reached. Please try again in 20s." })]);
+    await h.prompt("Say hi");
+    assert.equal(textOf(h.lastAssistant()), "A after the wait");
+    assert.equal(h.faux("mock-a").state.callCount, 2);
+  });
+
+  it("fails at once, saying when a target is available, when every cooldown is longer than the wait", async () => {
+    const h = await start({ routes: routes({ failover: { cooldownWaitMs: 1000 } }, ["mock-a/model-a", "mock-b/model-b"]) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Rate limit reached. Please try again in 60s." })]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Rate limit reached. Please try again in 90s." })]);
+    await h.prompt("first");
+    await h.prompt("second");
+    const last = h.lastAssistant();
+    assert.equal(last.stopReason, "error");
+    assert.match(last.errorMessage, /no target of route main is available now/);
+    assert.match(last.errorMessage, /First available: mock-a\/model-a at /);
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+  });
+});
+
+describe("when every target fails", () => {
+  it("names the route and each target's failure", async () => {
+    const h = await start({ routes: routes({}, ["mock-a/model-a", "mock-b/model-b"]) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "402 Insufficient credits" })]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 invalid x-api-key" })]);
+    await h.prompt("Say hi");
+    const last = h.lastAssistant();
+    assert.equal(last.stopReason, "error");
+    assert.equal(last.errorMessage,
+      "auto-router: no target of route main could serve this request (mock-a/model-a: quota used up; mock-b/model-b: credentials rejected). See /auto-router explain main");
+  });
+
+  it("lets pi's agent-level retry re-run the route when every failure was transient", async () => {
+    // Cooldowns (150 ms) outlast the router's own wait limit (0), so only pi's retry (after 400 ms) can serve.
+    const h = await start({
+      routes: routes({ failover: { cooldownWaitMs: 0 } }, ["mock-a/model-a", "mock-b/model-b"]),
+      settings: { retry: { enabled: true, maxRetries: 1, baseDelayMs: 400 } },
+    });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const limited = fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests. Please try again in 0.15s" });
+    h.faux("mock-a").setResponses([limited, fauxAssistantMessage("A on pi's retry")]);
+    h.faux("mock-b").setResponses([limited]);
+    await h.prompt("Say hi");
+    await h.session.agent?.waitForIdle?.();
+    assert.ok(h.events.some((e) => e.type === "auto_retry_start"), "pi's retry ran");
+    assert.equal(textOf(h.lastAssistant()), "A on pi's retry");
+  });
+
+  it("stops pi's agent-level retry when the failures will not go away by retrying", async () => {
+    const h = await start({
+      routes: routes({}, ["mock-a/model-a", "mock-b/model-b"]),
+      settings: { retry: { enabled: true, maxRetries: 1, baseDelayMs: 10 } },
+    });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 You exceeded your current quota, please check your plan and billing details." })]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 invalid x-api-key" })]);
+    await h.prompt("Say hi");
+    assert.ok(!h.events.some((e) => e.type === "auto_retry_start"), "pi did not retry");
+    assert.equal(h.lastAssistant().stopReason, "error");
+  });
+});
+
+describe("stickiness", () => {
+  it("keeps a prompt's tool-call turns on the target that served its first turn", async () => {
+    const h = await start({
+      routes: routes({ failover: { kinds: { overloaded: { cooldownMs: 0 } } } }, ["mock-a/model-a", "mock-b/model-b"]),
+      tools: ["echo"],
+    });
+    const { fauxAssistantMessage, fauxToolCall } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "529 overloaded_error" }),
+      fauxAssistantMessage("A would break stickiness"),
+    ]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage(fauxToolCall("echo", { text: "ping" }), { stopReason: "toolUse" }),
+      fauxAssistantMessage("B finished after the tool"),
+    ]);
+    await h.prompt("Use echo");
+    assert.equal(textOf(h.lastAssistant()), "B finished after the tool");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+    assert.equal(h.faux("mock-b").state.callCount, 2);
+  });
+});
