@@ -3,7 +3,9 @@
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { getAgentDir } from "@mariozechner/pi-coding-agent";
 import type { CommandDeps } from "./src/commands/command-types.ts";
-import { completeCommand, runCommand } from "./src/commands/dispatch.ts";
+import { completeCommand, runCommand, SUBCOMMANDS } from "./src/commands/dispatch.ts";
+import { PLUGIN_FACTORIES } from "./src/plugins.ts";
+import type { PluginContext } from "./src/runtime/plugin.ts";
 import { commandOutput } from "./src/commands/output.ts";
 import { parseShortcuts } from "./src/routing/shortcuts.ts";
 import { createRouterStream } from "./src/runtime/failover-stream.ts";
@@ -37,7 +39,20 @@ export default function autoRouter(pi: ExtensionAPI): void {
   });
 
   const services = openServices({ agentDir: getAgentDir(), env: process.env, warn });
+  let runtimeRef: RouterRuntime | undefined;
+  const pluginContext: PluginContext = {
+    stateDir: services.stateDir,
+    config: () => services.config.current,
+    registry: () => runtimeRef?.registry(),
+    openStore: (name, defaults, parse) => services.openStore(name, defaults, parse),
+    record: (type, data, ids) => services.events?.append({ type, data, sessionId: runtimeRef?.sessionId, ...ids }),
+    warn,
+    env: process.env,
+    now: () => Date.now(),
+  };
+  const plugins = PLUGIN_FACTORIES.map((create) => create(pluginContext));
   const runtime = new RouterRuntime({
+    plugins,
     config: () => services.config.current,
     cooldowns: services.cooldowns,
     latency: services.latency,
@@ -45,6 +60,8 @@ export default function autoRouter(pi: ExtensionAPI): void {
     status,
     warn,
   });
+  runtimeRef = runtime;
+  const subcommands = [...SUBCOMMANDS, ...plugins.flatMap((plugin) => plugin.subcommands ?? [])];
   const registerModels = () =>
     pi.registerProvider(PROVIDER_ID, {
       name: "Auto Router",
@@ -79,10 +96,10 @@ export default function autoRouter(pi: ExtensionAPI): void {
   };
   pi.registerCommand("auto-router", {
     description: "Auto router: status, list, show, explain, reload, reset (try /auto-router help)",
-    getArgumentCompletions: (prefix) => completeCommand(prefix, deps),
+    getArgumentCompletions: (prefix) => completeCommand(prefix, deps, subcommands),
     handler: async (args, ctx) => {
       context = ctx;
-      await runCommand(args, deps, commandOutput(ctx));
+      await runCommand(args, deps, commandOutput(ctx), subcommands);
     },
   });
 
@@ -92,6 +109,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     runtime.sessionId = ctx.sessionManager?.getSessionId?.() ?? runtime.sessionId;
     registerModels(); // now with the registry's view of each target (windows, prices, custom models.json providers)
     for (const text of pendingWarnings.splice(0)) warn(text);
+    for (const plugin of plugins) plugin.start?.();
     if (isActive(ctx)) status.render();
   });
   pi.on("turn_start", (_event, ctx) => {
@@ -110,6 +128,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
   });
   pi.on("agent_start", () => runtime.beginPrompt());
   pi.on("session_shutdown", async () => {
+    await Promise.allSettled(plugins.map((plugin) => plugin.close?.()));
     await services.close();
   });
 }

@@ -186,7 +186,17 @@ async function tryCandidates(
     userSignal?.addEventListener("abort", relayAbort, { once: true });
     let outcome: AttemptOutcome;
     try {
-      const started = await startTarget({ registry, model: target, context, options, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream });
+      const userOnResponse = options?.onResponse;
+      const targetOptions: SimpleStreamOptions | undefined = env.onTargetResponse
+        ? {
+            ...options,
+            onResponse: async (response, responseModel) => {
+              env.onTargetResponse!(routeId, candidate, response);
+              await userOnResponse?.(response, responseModel);
+            },
+          }
+        : options;
+      const started = await startTarget({ registry, model: target, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream });
       if (typeof started === "string") {
         outcome = { status: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: started }, env.now()), latencyMs: 0 };
       } else {

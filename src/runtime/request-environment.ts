@@ -11,7 +11,7 @@ import type { Stickiness } from "./stickiness.ts";
 export type RequestOutcome = "success" | "failed" | "aborted" | "refused";
 
 export interface StatusSink {
-  onDecision?(decision: Decision): void;
+  onDecision?(decision: Decision, warnings?: string[]): void;
   onAttempt(routeId: string, candidate: Candidate, attempt: number): void;
   onCommitted(routeId: string, candidate: Candidate): void;
   onWaiting(routeId: string, key: string, until: number): void;
@@ -37,6 +37,8 @@ export interface RequestEnvironment {
   record(requestId: string, routeId: string, type: string, data: Record<string, unknown>): void;
   /** Bookkeeping after each attempt: result event, latency, usage, breaker. */
   onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void;
+  /** A target's successful HTTP response (status + headers), for passive quota tracking. */
+  onTargetResponse?(routeId: string, candidate: Candidate, response: { status: number; headers: Record<string, string> }): void;
   status: StatusSink;
   warn(text: string): void;
   redact(text: string): string;

@@ -5,13 +5,14 @@ import { randomUUID } from "node:crypto";
 import type { RouterConfig } from "../config/schema.ts";
 import { extractFeatures } from "../routing/features.ts";
 import { route } from "../routing/route.ts";
-import type { Candidate, Decision, ModelFacts, PromptShortcuts, TargetStatus } from "../routing/types.ts";
+import type { Candidate, Decision, ModelFacts, PromptShortcuts, ProviderStatus, TargetStatus } from "../routing/types.ts";
 import type { EventLog } from "../state/event-log.ts";
 import { redactText } from "../state/redact.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import { CooldownBook } from "./cooldown-book.ts";
 import { routerErrorMessage } from "./final-error.ts";
 import { LatencyBook } from "./latency-book.ts";
+import type { RouterPlugin } from "./plugin.ts";
 import type { AttemptContext, RequestEnvironment, StatusSink } from "./request-environment.ts";
 import { buildSnapshot, collectModelFacts } from "./snapshot.ts";
 import type { RegistryLike, StreamFunction } from "./start-target.ts";
@@ -35,6 +36,7 @@ export interface RouterRuntimeOptions {
   warn: (text: string) => void;
   now?: () => number;
   stream?: StreamFunction;
+  plugins?: RouterPlugin[];
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<boolean> =>
@@ -65,6 +67,7 @@ export class RouterRuntime implements RequestEnvironment {
   private promptShortcuts: PromptShortcuts | undefined;
   private readonly lastDecisions = new Map<string, LastDecision>();
   private readonly probesInFlight = new Set<string>();
+  readonly plugins: RouterPlugin[];
 
   constructor(private readonly options: RouterRuntimeOptions) {
     this.cooldowns = options.cooldowns;
@@ -72,6 +75,7 @@ export class RouterRuntime implements RequestEnvironment {
     this.status = options.status;
     this.stream = options.stream;
     this.now = options.now ?? Date.now;
+    this.plugins = options.plugins ?? [];
   }
 
   // ---- wiring from index.ts ----------------------------------------------------------------------------------
@@ -120,11 +124,18 @@ export class RouterRuntime implements RequestEnvironment {
     for (const [key, sample] of Object.entries(this.latency.all())) {
       targets[key] = { ttftMs: sample.ttftMs, tokensPerSecond: sample.tokensPerSecond };
     }
-    const snapshot = buildSnapshot({ config, models: this.facts, cooldowns: this.cooldowns.active(now), targets });
+    const providers: Record<string, ProviderStatus> = {};
+    let quotaHard = false;
+    for (const plugin of this.plugins) {
+      for (const [key, status] of Object.entries(plugin.targetStatus?.(now) ?? {})) targets[key] = { ...targets[key], ...status };
+      for (const [provider, status] of Object.entries(plugin.providerStatus?.(now) ?? {})) providers[provider] = { ...providers[provider], ...status };
+      quotaHard ||= plugin.quotaHard?.() ?? false;
+    }
+    const snapshot = buildSnapshot({ config, models: this.facts, cooldowns: this.cooldowns.active(now), targets, providers, quotaHard });
     const decision = route({ routeId, features, shortcuts: this.promptShortcuts }, snapshot, now);
     if (!flags?.quiet) {
       this.lastDecisions.set(routeId, { requestId, at: now, decision });
-      this.status.onDecision?.(decision);
+      this.status.onDecision?.(decision, this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []));
       this.record(requestId, routeId, "decision", {
         requestedRouteId: decision.requestedRouteId,
         routeId: decision.routeId,
@@ -157,6 +168,8 @@ export class RouterRuntime implements RequestEnvironment {
   }
 
   claimProbe(key: string): boolean {
+    const breaker = this.plugins.find((p) => p.claimProbe);
+    if (breaker) return breaker.claimProbe!(key, this.now());
     if (this.probesInFlight.has(key)) return false;
     this.probesInFlight.add(key);
     return true;
@@ -193,11 +206,28 @@ export class RouterRuntime implements RequestEnvironment {
       data.cooldownMs = outcome.failure.cooldownMs;
     }
     this.record(request.requestId, request.routeId, "result", data);
+    for (const plugin of this.plugins) {
+      try {
+        plugin.onAttemptResult?.({ requestId: request.requestId, routeId: request.routeId, attempt: request.attempts, candidate, outcome, now });
+      } catch (error) {
+        this.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     const last = this.lastDecisions.get(request.routeId);
     if (last && last.requestId === request.requestId) {
       last.servedKey = outcome.status === "committed" ? candidate.key : last.servedKey;
       last.failovers = request.attempts - 1;
       last.outcome = String(data.outcome);
+    }
+  }
+
+  onTargetResponse(routeId: string, candidate: Candidate, response: { status: number; headers: Record<string, string> }): void {
+    for (const plugin of this.plugins) {
+      try {
+        plugin.onTargetResponse?.({ routeId, candidate, status: response.status, headers: response.headers, now: this.now() });
+      } catch {
+        // Header parsing must never break a stream.
+      }
     }
   }
 

@@ -65,7 +65,8 @@ export interface Services {
   cooldowns: CooldownBook;
   latency: LatencyBook;
   events?: EventLog;
-  stores: StateStore<unknown>[];
+  /** Opens one more state store in the state dir; it is flushed and closed with the others. */
+  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T>;
   close(): Promise<void>;
 }
 
@@ -90,7 +91,11 @@ export function openServices(options: ServicesOptions): Services {
     cooldowns: new CooldownBook(cooldownStore),
     latency: new LatencyBook(latencyStore),
     events,
-    stores,
+    openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T> {
+      const store = open(name, defaults, parse);
+      stores.push(store as StateStore<unknown>);
+      return store;
+    },
     async close() {
       config.close();
       await Promise.allSettled([...stores.map((s) => s.close()), events?.close()]);

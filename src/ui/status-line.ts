@@ -40,8 +40,8 @@ export class StatusLine implements StatusSink {
     this.render();
   }
 
-  onDecision(decision: Decision): void {
-    const warnings = new Set<string>();
+  onDecision(decision: Decision, extraWarnings: string[] = []): void {
+    const warnings = new Set<string>(extraWarnings);
     for (const candidate of decision.candidates) for (const warning of candidate.warnings) warnings.add(warning);
     for (const skipped of decision.skipped) if (skipped.reason === "circuit-open") warnings.add(`breaker open ${skipped.provider}`);
     if (decision.trace.fallback) warnings.add("budget fallback");

@@ -1,0 +1,5 @@
+// The features that plug into the router (see src/runtime/plugin.ts). Each entry is one line; order does not matter.
+import type { PluginFactory } from "./runtime/plugin.ts";
+
+export const PLUGIN_FACTORIES: PluginFactory[] = [
+];
