@@ -1,0 +1,144 @@
+// The four routing-* scripts as CliCommands: each names its own flags and turns the joined event stream into a
+// JSON-able result and a text report through the pure aggregate modules. The .mjs files in scripts/ only run them.
+import { readFileSync, writeFileSync } from "node:fs";
+import { parseConfigText } from "../config/parse-config.ts";
+import { route } from "../routing/route.ts";
+import { CliError, type CliCommand, type FlagValues } from "./cli-runner.ts";
+import { renderSessionHtml } from "./html-report.ts";
+import { computeQualityStats, formatQualityStats } from "./quality-stats.ts";
+import { formatReplayReport, replayDecisions, type ModelLookup } from "./replay.ts";
+import { computeRoutingStats, formatRoutingStats } from "./routing-stats.ts";
+import { computeSessionStats } from "./session-stats.ts";
+import { formatSessionStats } from "./session-stats-format.ts";
+
+/** A non-negative integer flag, or its default; a CliError for anything else. */
+export function integerFlag(values: FlagValues, name: string, fallback: number): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (typeof raw !== "string" || !/^\d+$/.test(raw) || !Number.isSafeInteger(value)) throw new CliError(`--${name}: expected a whole number, got "${String(raw)}"`);
+  return value;
+}
+
+const checkIntegers = (...names: string[]) => (values: FlagValues): string | undefined => {
+  try {
+    for (const name of names) integerFlag(values, name, 0);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
+
+export const routingStatsCommand: CliCommand = {
+  name: "routing-stats",
+  summary: "Requests, success rate, failover rate; by route, by served provider; planned -> served pairs.",
+  usage: ["  --limit <n>       rows per table (default 20)"],
+  options: { limit: { type: "string" } },
+  validate: checkIntegers("limit"),
+  async run({ items, route: routeFilter, values }) {
+    const stats = await computeRoutingStats(items, { route: routeFilter });
+    return { json: { stats }, text: formatRoutingStats(stats, { limit: integerFlag(values, "limit", 20) }) };
+  },
+};
+
+export const qualityStatsCommand: CliCommand = {
+  name: "routing-quality-stats",
+  summary: "Ratings joined to requests: positive share by route, provider, model, tier, intent, outcome and tag;\nfailover share among rated requests; recent good and bad ratings.",
+  usage: ["  --limit <n>       recent ratings shown of each kind (default 10)"],
+  options: { limit: { type: "string" } },
+  validate: checkIntegers("limit"),
+  async run({ items, route: routeFilter, values }) {
+    const stats = await computeQualityStats(items, { route: routeFilter, limit: integerFlag(values, "limit", 10) });
+    return { json: { stats }, text: formatQualityStats(stats) };
+  },
+};
+
+export const sessionStatsCommand: CliCommand = {
+  name: "routing-session-stats",
+  summary: "Daily composition by served model, UVI timeline, latency and cost per model (p50/p90), drift\n(failover after error vs planner drift), errors masked by failover, recent drift rows.",
+  usage: [
+    "  --limit <n>       days, error rows and drift rows shown (default 14)",
+    "  --daily-top <n>   models named per day, the rest summed as \"other\" (default 5)",
+    "  -v, --verbose     add latency and cost buckets per model",
+    "  --html <file>     also write one self-contained HTML report with charts",
+  ],
+  options: {
+    limit: { type: "string" },
+    "daily-top": { type: "string" },
+    verbose: { type: "boolean", short: "v" },
+    html: { type: "string" },
+    // Hidden: prints the process's peak RSS to stderr, for bench/session-stats.bench.ts.
+    "bench-rss": { type: "boolean" },
+  },
+  validate: checkIntegers("limit", "daily-top"),
+  async run({ items, route: routeFilter, values, io }) {
+    const stats = await computeSessionStats(items, {
+      route: routeFilter,
+      limit: integerFlag(values, "limit", 14),
+      dailyTop: integerFlag(values, "daily-top", 5),
+    });
+    if (typeof values.html === "string") {
+      try {
+        writeFileSync(values.html, renderSessionHtml(stats, { generatedAt: new Date(io.now()).toISOString() }));
+      } catch (error) {
+        throw new CliError(`cannot write ${values.html}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+    }
+    if (values["bench-rss"]) io.stderr(`bench-max-rss-kb ${process.resourceUsage().maxRSS}`);
+    return { json: { stats, ...(typeof values.html === "string" ? { html: values.html } : {}) }, text: formatSessionStats(stats, { verbose: values.verbose === true }) };
+  },
+};
+
+/** Catalogue facts from pi-ai's built-in model list, when pi-ai is installed; otherwise every fact is unknown. */
+export async function loadModelCatalogue(): Promise<ModelLookup | undefined> {
+  let piAi: typeof import("@mariozechner/pi-ai");
+  try {
+    piAi = await import("@mariozechner/pi-ai");
+  } catch {
+    return undefined;
+  }
+  const facts = new Map<string, ReturnType<ModelLookup>>();
+  for (const provider of piAi.getProviders()) {
+    for (const model of piAi.getModels(provider)) {
+      facts.set(`${provider}/${model.id}`, {
+        contextWindow: model.contextWindow,
+        maxTokens: model.maxTokens,
+        reasoning: model.reasoning,
+        vision: model.input.includes("image"),
+        pricing: { input: model.cost.input, output: model.cost.output },
+      });
+    }
+  }
+  return (provider, modelId) => facts.get(`${provider}/${modelId}`);
+}
+
+export const replayCommand: CliCommand = {
+  name: "routing-replay",
+  summary: "Re-runs the decision core on each logged decision's inputs under another config and reports how many\nrequests would route differently, from what to what, and the estimated cost difference. No model is called.",
+  usage: [
+    "  --config <file>   routes file to replay under (required)",
+    "  --limit <n>       example rows shown (default 10)",
+  ],
+  options: { config: { type: "string" }, limit: { type: "string" } },
+  validate: (values) => (typeof values.config === "string" ? checkIntegers("limit")(values) : "--config <routes.json> is required"),
+  async run({ items, route: routeFilter, values }) {
+    const path = values.config as string;
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (error) {
+      throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    const parsed = parseConfigText(text);
+    if (!parsed.config) {
+      const errors = parsed.issues.filter((issue) => issue.severity === "error").map((issue) => `${issue.path || "(root)"}: ${issue.message}`);
+      throw new CliError(`invalid config ${path}: ${errors.join("; ")}`);
+    }
+    const report = await replayDecisions(items, parsed.config, { route, lookupModel: await loadModelCatalogue() }, {
+      route: routeFilter,
+      limit: integerFlag(values, "limit", 10),
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    });
+    return { json: { config: path, report }, text: formatReplayReport(report) };
+  },
+};

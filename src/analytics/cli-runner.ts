@@ -1,0 +1,190 @@
+// The shared frame of the routing-* scripts: flags (node:util parseArgs), --help, log file discovery, the streaming
+// read, --json or text output, and exit codes. Each script only supplies a CliCommand. Errors the user can fix
+// (bad flag, unreadable file) print one clear line and exit 1; nothing here prints a stack trace for them.
+import { accessSync, constants, statSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { emptyReadStats, findLogFiles, readEvents, type ReadStats } from "../events/read-events.ts";
+import { emptyJoinStats, joinRequests, type JoinedItem, type JoinStats } from "./request-join.ts";
+
+type OptionSpecs = NonNullable<ParseArgsConfig["options"]>;
+export type FlagValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  home: string;
+  now: () => number;
+}
+
+export interface CommandContext {
+  values: FlagValues;
+  /** Joined requests, feedback and quota events of the selected files, after --since. */
+  items: AsyncIterable<JoinedItem>;
+  route?: string;
+  io: CliIo;
+}
+
+export interface CliCommand {
+  name: string;
+  summary: string;
+  /** Extra lines of --help describing the command's own flags. */
+  usage: string[];
+  options?: OptionSpecs;
+  /** Checks the command's own flags before any file is read; return an error message to exit 1. */
+  validate?: (values: FlagValues) => string | undefined;
+  run(context: CommandContext): Promise<{ json: unknown; text: string }>;
+}
+
+export class CliError extends Error {}
+
+const COMMON_OPTIONS: OptionSpecs = {
+  help: { type: "boolean", short: "h" },
+  json: { type: "boolean" },
+  file: { type: "string", multiple: true },
+  route: { type: "string" },
+  since: { type: "string" },
+};
+
+const COMMON_USAGE = [
+  "  --file <path>     event log file or directory (repeatable). A file is read with its rotated siblings",
+  "                    (x.N.jsonl ... x.1.jsonl, oldest first). Default: $AUTO_ROUTER_LOG_DIR, else",
+  "                    $PI_CODING_AGENT_DIR/extensions, else ~/.pi/agent/extensions",
+  "  --route <id>      only requests of this route (requested or served)",
+  "  --since <when>    only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w",
+  "  --json            print the result as JSON",
+  "  -h, --help        show this help",
+];
+
+const RELATIVE_UNITS_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `--since` value to epoch ms. */
+export function parseSince(value: string, now: number): number {
+  const relative = /^(\d+(?:\.\d+)?)([mhdw])$/.exec(value.trim());
+  if (relative) return now - Number(relative[1]) * RELATIVE_UNITS_MS[relative[2]!]!;
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new CliError(`--since: "${value}" is neither an ISO date/time nor an age like 7d, 12h or 30m`);
+  return time;
+}
+
+/** Where the logs are when --file is absent. */
+export function defaultLogDirectory(env: Record<string, string | undefined>, home: string): string {
+  const fromEnvironment = env.AUTO_ROUTER_LOG_DIR?.trim();
+  if (fromEnvironment) return fromEnvironment;
+  const agentDirectory = env.PI_CODING_AGENT_DIR?.trim();
+  if (agentDirectory) return join(agentDirectory, "extensions");
+  return join(home, ".pi", "agent", "extensions");
+}
+
+/** The files to read, each checked readable; throws CliError naming the path otherwise. */
+export function resolveLogFiles(paths: string[] | undefined, io: CliIo): string[] {
+  const roots = paths && paths.length > 0 ? paths : [defaultLogDirectory(io.env, io.home)];
+  const files: string[] = [];
+  for (const root of roots) {
+    try {
+      statSync(root);
+    } catch (error) {
+      throw new CliError(`cannot read ${root}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    const found = findLogFiles(root);
+    if (found.length === 0) throw new CliError(`no event log (auto-router.events*.jsonl) in ${root}`);
+    for (const file of found) {
+      try {
+        if (statSync(file).isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+        accessSync(file, constants.R_OK);
+      } catch (error) {
+        throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+      if (!files.includes(file)) files.push(file);
+    }
+  }
+  return files;
+}
+
+export function helpText(command: CliCommand): string {
+  return [`Usage: node scripts/${command.name}.mjs [options]`, "", command.summary, "", "Options:", ...COMMON_USAGE, ...command.usage].join("\n");
+}
+
+/** Reading summary shown by every script: how much was read and how much was skipped, and why. */
+export function logSummary(stats: ReadStats, join: JoinStats) {
+  return {
+    files: stats.files,
+    lines: stats.lines,
+    events: stats.events,
+    legacyEvents: stats.legacyEvents,
+    malformed: stats.malformed,
+    malformedByReason: stats.malformedByReason,
+    malformedSamples: stats.malformedSamples,
+    unknownTypes: stats.unknownTypes,
+    filteredOut: stats.filteredOut,
+    completedRequests: join.completed,
+    incompleteRequests: join.incomplete,
+    orphanEvents: join.orphanEvents,
+  };
+}
+
+function formatLogSummary(summary: ReturnType<typeof logSummary>): string {
+  const parts = [`read ${summary.lines} lines from ${summary.files.length} file(s): ${summary.events} events`];
+  if (summary.legacyEvents) parts.push(`${summary.legacyEvents} in the earlier format`);
+  parts.push(`${summary.malformed} malformed line(s) skipped`);
+  const unknown = Object.values(summary.unknownTypes).reduce((sum, count) => sum + count, 0);
+  if (unknown) parts.push(`${unknown} of unknown types`);
+  if (summary.filteredOut) parts.push(`${summary.filteredOut} before --since`);
+  const lines = [parts.join(", ")];
+  for (const sample of summary.malformedSamples) lines.push(`  malformed: ${sample}`);
+  return lines.join("\n");
+}
+
+export const defaultIo = (): CliIo => ({
+  stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+  stderr: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+  env: process.env,
+  home: homedir(),
+  now: () => Date.now(),
+});
+
+/** Runs one script; resolves to the exit code. */
+export async function runCli(command: CliCommand, argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...command.options }, strict: true, allowPositionals: false });
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+    const values = parsed.values as FlagValues;
+    if (values.help) {
+      io.stdout(helpText(command));
+      return 0;
+    }
+    const since = typeof values.since === "string" ? parseSince(values.since, io.now()) : undefined;
+    const problem = command.validate?.(values);
+    if (problem) throw new CliError(problem);
+    const files = resolveLogFiles(values.file as string[] | undefined, io);
+    const readStats = emptyReadStats();
+    const joinStats = emptyJoinStats();
+    const items = joinRequests(readEvents(files, { since, stats: readStats }), joinStats);
+    let output;
+    try {
+      output = await command.run({ values, items, route: values.route as string | undefined, io });
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code) throw new CliError(`cannot read the event log: ${code} ${(error as Error).message}`);
+      throw error;
+    }
+    const log = logSummary(readStats, joinStats);
+    if (values.json) io.stdout(JSON.stringify({ log, ...(output.json as object) }, null, 2));
+    else io.stdout(`${output.text}\n\n${formatLogSummary(log)}`);
+    return 0;
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr(`${command.name}: ${error.message}\nRun with --help for usage.`);
+      return 1;
+    }
+    io.stderr(`${command.name}: unexpected error: ${(error as Error).stack ?? String(error)}`);
+    return 2;
+  }
+}

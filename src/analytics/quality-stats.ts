@@ -1,0 +1,209 @@
+// routing-quality-stats: user ratings (feedback events) joined to the requests they rate. A rating points at its
+// request by `ratedRequestId`; requests are remembered in a compact form (bounded) so ratings that arrive after the
+// request's final can still be joined. A request rated twice counts once, with its latest rating.
+import type { EventOf } from "../events/event-types.ts";
+import { failedOver, providerOf, servedTargetOf, type JoinedItem } from "./request-join.ts";
+import { formatCount, formatPercent, formatSection, formatTable, ratio } from "./text-format.ts";
+
+/** Finished requests remembered for joining ratings; the oldest are forgotten first. */
+export const MAX_REMEMBERED_REQUESTS = 100_000;
+
+interface RequestSummary {
+  routeId: string;
+  requestedRouteId: string;
+  served?: string;
+  tier: string;
+  intent: string;
+  outcome: string;
+  failedOver: boolean;
+}
+
+export interface ShareRow {
+  key: string;
+  rated: number;
+  good: number;
+  bad: number;
+  positiveShare?: number;
+}
+
+export interface RecentRating {
+  ts: string;
+  ratedRequestId: string;
+  rating: "good" | "bad";
+  routeId?: string;
+  servedTarget?: string;
+  reason?: string;
+  tags: string[];
+}
+
+export interface QualityStats {
+  ratings: number;
+  good: number;
+  bad: number;
+  positiveShare?: number;
+  /** Ratings whose request is not in the log (or was forgotten): grouped by what the rating itself says. */
+  unjoined: number;
+  byRoute: ShareRow[];
+  byProvider: ShareRow[];
+  byModel: ShareRow[];
+  byTier: ShareRow[];
+  byIntent: ShareRow[];
+  byOutcome: ShareRow[];
+  byTag: ShareRow[];
+  failover: {
+    /** Joined ratings, the base of the shares below. */
+    rated: number;
+    withFailover: number;
+    failoverShare?: number;
+    positiveShareWithFailover?: number;
+    positiveShareWithoutFailover?: number;
+  };
+  recentGood: RecentRating[];
+  recentBad: RecentRating[];
+}
+
+type Grouping = Map<string, ShareRow>;
+
+function count(grouping: Grouping, key: string, good: boolean): void {
+  const row = grouping.get(key) ?? { key, rated: 0, good: 0, bad: 0 };
+  row.rated++;
+  if (good) row.good++;
+  else row.bad++;
+  grouping.set(key, row);
+}
+
+const rows = (grouping: Grouping): ShareRow[] =>
+  [...grouping.values()]
+    .map((row) => ({ ...row, positiveShare: ratio(row.good, row.rated) }))
+    .sort((a, b) => b.rated - a.rated || a.key.localeCompare(b.key));
+
+export class QualityStatsAccumulator {
+  private readonly requests = new Map<string, RequestSummary>();
+  private readonly ratings = new Map<string, EventOf<"feedback">>();
+
+  constructor(private readonly options: { route?: string; limit?: number } = {}) {}
+
+  add(item: JoinedItem): void {
+    if (item.kind === "feedback") {
+      const id = item.event.data.ratedRequestId;
+      this.ratings.delete(id); // re-insert so Map order follows the latest rating
+      this.ratings.set(id, item.event);
+      return;
+    }
+    if (item.kind !== "request") return;
+    const request = item.request;
+    if (!request.final) return;
+    this.requests.set(request.requestId, {
+      routeId: request.routeId,
+      requestedRouteId: request.requestedRouteId,
+      served: servedTargetOf(request),
+      tier: request.decision?.tier ?? "none",
+      intent: request.decision?.intent ?? "unknown",
+      outcome: request.final.outcome,
+      failedOver: failedOver(request),
+    });
+    if (this.requests.size > MAX_REMEMBERED_REQUESTS) this.requests.delete(this.requests.keys().next().value as string);
+  }
+
+  result(): QualityStats {
+    const groupings = { route: new Map(), provider: new Map(), model: new Map(), tier: new Map(), intent: new Map(), outcome: new Map(), tag: new Map() } satisfies Record<string, Grouping>;
+    let good = 0;
+    let bad = 0;
+    let unjoined = 0;
+    const failover = { rated: 0, withFailover: 0, goodWith: 0, goodWithout: 0 };
+    const recent: RecentRating[] = [];
+    for (const [ratedRequestId, event] of this.ratings) {
+      const summary = this.requests.get(ratedRequestId);
+      const routeId = summary?.routeId ?? event.data.routeId ?? event.routeId;
+      if (this.options.route !== undefined && !(routeId === this.options.route || summary?.requestedRouteId === this.options.route)) continue;
+      const isGood = event.data.rating === "good";
+      if (isGood) good++;
+      else bad++;
+      const served = summary?.served ?? event.data.servedTarget;
+      count(groupings.route, routeId ?? "(unknown)", isGood);
+      if (served) {
+        count(groupings.provider, providerOf(served), isGood);
+        count(groupings.model, served, isGood);
+      }
+      for (const tag of event.data.tags ?? []) count(groupings.tag, tag, isGood);
+      if (summary) {
+        count(groupings.tier, summary.tier, isGood);
+        count(groupings.intent, summary.intent, isGood);
+        count(groupings.outcome, summary.outcome, isGood);
+        failover.rated++;
+        if (summary.failedOver) {
+          failover.withFailover++;
+          if (isGood) failover.goodWith++;
+        } else if (isGood) failover.goodWithout++;
+      } else {
+        unjoined++;
+      }
+      recent.push({ ts: event.ts, ratedRequestId, rating: event.data.rating, routeId, servedTarget: served, reason: event.data.reason, tags: event.data.tags ?? [] });
+    }
+    const limit = this.options.limit ?? 10;
+    recent.sort((a, b) => Date.parse(b.ts) - Date.parse(a.ts));
+    return {
+      ratings: good + bad,
+      good,
+      bad,
+      positiveShare: ratio(good, good + bad),
+      unjoined,
+      byRoute: rows(groupings.route),
+      byProvider: rows(groupings.provider),
+      byModel: rows(groupings.model),
+      byTier: rows(groupings.tier),
+      byIntent: rows(groupings.intent),
+      byOutcome: rows(groupings.outcome),
+      byTag: rows(groupings.tag),
+      failover: {
+        rated: failover.rated,
+        withFailover: failover.withFailover,
+        failoverShare: ratio(failover.withFailover, failover.rated),
+        positiveShareWithFailover: ratio(failover.goodWith, failover.withFailover),
+        positiveShareWithoutFailover: ratio(failover.goodWithout, failover.rated - failover.withFailover),
+      },
+      recentGood: recent.filter((rating) => rating.rating === "good").slice(0, limit),
+      recentBad: recent.filter((rating) => rating.rating === "bad").slice(0, limit),
+    };
+  }
+}
+
+export async function computeQualityStats(items: AsyncIterable<JoinedItem>, options: { route?: string; limit?: number } = {}): Promise<QualityStats> {
+  const accumulator = new QualityStatsAccumulator(options);
+  for await (const item of items) accumulator.add(item);
+  return accumulator.result();
+}
+
+const shareTable = (title: string, shareRows: ShareRow[]): string =>
+  formatTable(
+    [title, "rated", "good", "bad", "positive"],
+    shareRows.map((row) => [row.key, formatCount(row.rated), formatCount(row.good), formatCount(row.bad), formatPercent(row.positiveShare)]),
+    ["left", "right", "right", "right", "right"],
+  );
+
+const recentTable = (ratings: RecentRating[]): string =>
+  ratings.length === 0
+    ? "(none)"
+    : formatTable(
+        ["time", "request", "served", "tags", "reason"],
+        ratings.map((rating) => [rating.ts.slice(0, 19).replace("T", " "), rating.ratedRequestId, rating.servedTarget ?? "-", rating.tags.join(",") || "-", rating.reason ?? ""]),
+      );
+
+export function formatQualityStats(stats: QualityStats): string {
+  const summary = [
+    `ratings          ${formatCount(stats.ratings)} (good ${stats.good}, bad ${stats.bad})${stats.unjoined ? `, ${stats.unjoined} not matched to a request` : ""}`,
+    `positive share   ${formatPercent(stats.positiveShare)}`,
+    `failover share   ${formatPercent(stats.failover.failoverShare)} of ${stats.failover.rated} matched ratings had a failover`,
+    `positive share   ${formatPercent(stats.failover.positiveShareWithFailover)} with failover, ${formatPercent(stats.failover.positiveShareWithoutFailover)} without`,
+  ].join("\n");
+  const sections: Array<[string, ShareRow[]]> = [
+    ["route", stats.byRoute], ["provider", stats.byProvider], ["model", stats.byModel], ["tier", stats.byTier],
+    ["intent", stats.byIntent], ["outcome", stats.byOutcome], ["tag", stats.byTag],
+  ];
+  return [
+    formatSection("Ratings", summary),
+    ...sections.map(([title, shareRows]) => formatSection(`By ${title}`, shareRows.length ? shareTable(title, shareRows) : "(none)")),
+    formatSection("Recent good", recentTable(stats.recentGood)),
+    formatSection("Recent bad", recentTable(stats.recentBad)),
+  ].join("\n\n");
+}

@@ -1,0 +1,159 @@
+// routing-stats: how many requests, how many succeeded, how many needed a failover; split by route and by the
+// provider that served; and which planned target ended up served by which. Aborted requests are counted but left
+// out of the rates: the user stopped them, so they say nothing about the router.
+import { failedOver, matchesRoute, plannedTargetOf, providerOf, servedTargetOf, type JoinedItem, type JoinedRequest } from "./request-join.ts";
+import { formatCount, formatPercent, formatSection, formatTable, formatUsd, ratio } from "./text-format.ts";
+
+export interface GroupRow {
+  key: string;
+  requests: number;
+  success: number;
+  failovers: number;
+  successRate?: number;
+  failoverRate?: number;
+  costUsd: number;
+}
+
+export interface PairRow {
+  planned: string;
+  served: string;
+  requests: number;
+  changed: boolean;
+}
+
+export interface RoutingStats {
+  /** Requests with a final event (after the route filter). */
+  requests: number;
+  /** Requests seen without a final event. */
+  incomplete: number;
+  outcomes: Record<string, number>;
+  /** success / (requests - aborted). */
+  successRate?: number;
+  /** Requests with at least one failover / (requests - aborted). */
+  failoverRate?: number;
+  failovers: number;
+  totalCostUsd: number;
+  byRoute: GroupRow[];
+  byServedProvider: GroupRow[];
+  plannedToServed: PairRow[];
+}
+
+interface GroupTotals {
+  requests: number;
+  counted: number;
+  success: number;
+  failovers: number;
+  costUsd: number;
+}
+
+const newTotals = (): GroupTotals => ({ requests: 0, counted: 0, success: 0, failovers: 0, costUsd: 0 });
+
+function addTo(totals: GroupTotals, request: JoinedRequest): void {
+  const final = request.final!;
+  totals.requests++;
+  if (final.outcome !== "aborted") totals.counted++;
+  if (final.outcome === "success") totals.success++;
+  if (failedOver(request)) totals.failovers++;
+  totals.costUsd += final.costUsd ?? 0;
+}
+
+const toRow = (key: string, totals: GroupTotals): GroupRow => ({
+  key,
+  requests: totals.requests,
+  success: totals.success,
+  failovers: totals.failovers,
+  successRate: ratio(totals.success, totals.counted),
+  failoverRate: ratio(totals.failovers, totals.counted),
+  costUsd: totals.costUsd,
+});
+
+const byRequestsThenKey = (a: { requests: number; key?: string }, b: { requests: number; key?: string }) =>
+  b.requests - a.requests || (a.key ?? "").localeCompare(b.key ?? "");
+
+export class RoutingStatsAccumulator {
+  private readonly total = newTotals();
+  private incomplete = 0;
+  private readonly outcomes: Record<string, number> = {};
+  private readonly routes = new Map<string, GroupTotals>();
+  private readonly providers = new Map<string, GroupTotals>();
+  private readonly pairs = new Map<string, PairRow>();
+
+  constructor(private readonly route?: string) {}
+
+  add(item: JoinedItem): void {
+    if (item.kind !== "request" || !matchesRoute(item.request, this.route)) return;
+    const request = item.request;
+    if (!request.final) {
+      this.incomplete++;
+      return;
+    }
+    addTo(this.total, request);
+    this.outcomes[request.final.outcome] = (this.outcomes[request.final.outcome] ?? 0) + 1;
+    const routeKey = request.routeId || "(unknown)";
+    if (!this.routes.has(routeKey)) this.routes.set(routeKey, newTotals());
+    addTo(this.routes.get(routeKey)!, request);
+    const served = servedTargetOf(request);
+    if (served) {
+      const provider = providerOf(served);
+      if (!this.providers.has(provider)) this.providers.set(provider, newTotals());
+      addTo(this.providers.get(provider)!, request);
+    }
+    const planned = plannedTargetOf(request) ?? "(none)";
+    const servedKey = served ?? "(not served)";
+    const pairKey = `${planned}\u0000${servedKey}`;
+    const pair = this.pairs.get(pairKey) ?? { planned, served: servedKey, requests: 0, changed: planned !== "(none)" && planned !== servedKey };
+    pair.requests++;
+    this.pairs.set(pairKey, pair);
+  }
+
+  result(): RoutingStats {
+    return {
+      requests: this.total.requests,
+      incomplete: this.incomplete,
+      outcomes: this.outcomes,
+      successRate: ratio(this.total.success, this.total.counted),
+      failoverRate: ratio(this.total.failovers, this.total.counted),
+      failovers: this.total.failovers,
+      totalCostUsd: this.total.costUsd,
+      byRoute: [...this.routes].map(([key, totals]) => toRow(key, totals)).sort(byRequestsThenKey),
+      byServedProvider: [...this.providers].map(([key, totals]) => toRow(key, totals)).sort(byRequestsThenKey),
+      plannedToServed: [...this.pairs.values()].sort((a, b) => b.requests - a.requests || a.planned.localeCompare(b.planned) || a.served.localeCompare(b.served)),
+    };
+  }
+}
+
+export async function computeRoutingStats(items: AsyncIterable<JoinedItem>, options: { route?: string } = {}): Promise<RoutingStats> {
+  const accumulator = new RoutingStatsAccumulator(options.route);
+  for await (const item of items) accumulator.add(item);
+  return accumulator.result();
+}
+
+const groupTable = (rows: GroupRow[], title: string): string =>
+  formatTable(
+    [title, "requests", "success", "failover", "cost"],
+    rows.map((row) => [row.key, formatCount(row.requests), formatPercent(row.successRate), formatPercent(row.failoverRate), formatUsd(row.costUsd)]),
+    ["left", "right", "right", "right", "right"],
+  );
+
+export function formatRoutingStats(stats: RoutingStats, options: { limit?: number } = {}): string {
+  const limit = options.limit ?? 20;
+  const outcomes = Object.entries(stats.outcomes).sort((a, b) => b[1] - a[1]).map(([outcome, count]) => `${outcome} ${count}`).join(", ");
+  const summary = [
+    `requests       ${formatCount(stats.requests)}${stats.incomplete ? ` (+${stats.incomplete} without a final event)` : ""}`,
+    `outcomes       ${outcomes || "-"}`,
+    `success rate   ${formatPercent(stats.successRate)}`,
+    `failover rate  ${formatPercent(stats.failoverRate)} (${stats.failovers} requests)`,
+    `cost           ${formatUsd(stats.totalCostUsd)}`,
+  ].join("\n");
+  const pairs = formatTable(
+    ["planned", "served", "requests", ""],
+    stats.plannedToServed.slice(0, limit).map((pair) => [pair.planned, pair.served, formatCount(pair.requests), pair.changed ? "changed" : ""]),
+    ["left", "left", "right", "left"],
+  );
+  return [
+    formatSection("Routing", summary),
+    formatSection("By route", groupTable(stats.byRoute.slice(0, limit), "route")),
+    formatSection("By served provider", groupTable(stats.byServedProvider.slice(0, limit), "provider")),
+    formatSection("Planned -> served", pairs),
+  ].join("\n\n");
+}

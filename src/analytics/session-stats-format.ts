@@ -1,0 +1,104 @@
+// Text rendering of SessionStats for the terminal. `verbose` adds the latency and cost buckets per model.
+import type { Distribution, SessionStats } from "./session-stats.ts";
+import {
+  STACK_CHARACTERS, formatBar, formatCount, formatStackedBar, formatMs, formatPercent, formatSection, formatTable, formatUsd,
+} from "./text-format.ts";
+
+const DAILY_BAR_WIDTH = 40;
+
+function dailyComposition(stats: SessionStats): string {
+  if (stats.days.length === 0) return "(no finished requests)";
+  // One fill character per model across all days, so the legend holds for every bar.
+  const characters = new Map<string, string>();
+  for (const day of stats.days) {
+    for (const part of day.composition) {
+      if (!characters.has(part.model)) characters.set(part.model, STACK_CHARACTERS[characters.size % STACK_CHARACTERS.length]!);
+    }
+  }
+  const lines = stats.days.map((day) => {
+    const total = day.requests;
+    const bar = formatStackedBar(day.composition.map((part) => part.requests), DAILY_BAR_WIDTH, day.composition.map((part) => characters.get(part.model)!));
+    const top = day.composition[0];
+    return `${day.day}  ${formatCount(total).padStart(6)}  ${bar}  ${top ? `${top.model} ${formatPercent(top.requests / Math.max(1, total))}` : ""}`;
+  });
+  const legend = [...characters.entries()].map(([model, character]) => `${character} ${model}`).join("   ");
+  return [...lines, "", `legend: ${legend}`].join("\n");
+}
+
+function failoversPerDay(stats: SessionStats): string {
+  const most = Math.max(1, ...stats.days.map((day) => day.failovers));
+  return formatTable(
+    ["day", "requests", "failovers", "failed", ""],
+    stats.days.map((day) => [day.day, formatCount(day.requests), formatCount(day.failovers), formatCount(day.failed), formatBar(day.failovers / most, 20).trimEnd()]),
+    ["left", "right", "right", "right", "left"],
+  );
+}
+
+const percentiles = (distribution: Distribution, format: (value: number | undefined) => string) =>
+  distribution.count === 0 ? "-" : `${format(distribution.p50)} / ${format(distribution.p90)}`;
+
+function modelTable(stats: SessionStats): string {
+  if (stats.models.length === 0) return "(no attempts)";
+  return formatTable(
+    ["model", "attempts", "failed", "latency p50/p90", "ttft p50/p90", "cost p50/p90", "cost total", "estimated"],
+    stats.models.map((model) => [
+      model.model, formatCount(model.attempts), formatCount(model.failed), percentiles(model.latencyMs, formatMs),
+      percentiles(model.ttftMs, formatMs), percentiles(model.costUsd, formatUsd), formatUsd(model.costUsd.total), formatCount(model.estimated),
+    ]),
+    ["left", "right", "right", "right", "right", "right", "right", "right"],
+  );
+}
+
+function bucketTable(stats: SessionStats, pick: "latencyMs" | "costUsd"): string {
+  const labels = stats.models[0]?.[pick].buckets.map((bucket) => bucket.label) ?? [];
+  return formatTable(
+    ["model", ...labels],
+    stats.models.map((model) => [model.model, ...model[pick].buckets.map((bucket) => formatCount(bucket.count))]),
+    ["left", ...labels.map(() => "right" as const)],
+  );
+}
+
+function uviTable(stats: SessionStats): string {
+  if (stats.uviTimeline.length === 0) return "(no quota events)";
+  return formatTable(
+    ["provider", "day", "samples", "min", "avg", "max", "last level"],
+    stats.uviTimeline.map((row) => [row.provider, row.day, formatCount(row.samples), row.min.toFixed(2), row.average.toFixed(2), row.max.toFixed(2), row.lastLevel]),
+    ["left", "left", "right", "right", "right", "right", "left"],
+  );
+}
+
+function driftOverview(stats: SessionStats): string {
+  const drift = stats.drift;
+  return [
+    `requests                ${formatCount(drift.requests)}`,
+    `served as planned       ${formatCount(drift.servedAsPlanned)}`,
+    `failover after error    ${formatCount(drift.failoverAfterError)}`,
+    `planner drift           ${formatCount(drift.plannerDrift)}`,
+    `not served              ${formatCount(drift.notServed)}`,
+    `shadow order mismatch   ${formatCount(drift.shadowMismatch)}`,
+    `drift share             ${formatPercent(drift.driftShare)}`,
+  ].join("\n");
+}
+
+export function formatSessionStats(stats: SessionStats, options: { verbose?: boolean } = {}): string {
+  const masked = stats.maskedErrors.length === 0
+    ? "(none)"
+    : formatTable(["target", "kind", "count", "last message"], stats.maskedErrors.map((row) => [row.target, row.failureKind, formatCount(row.count), row.lastMessage ?? ""]), ["left", "left", "right", "left"]);
+  const recent = stats.recentDrift.length === 0
+    ? "(none)"
+    : formatTable(["time", "route", "planned", "served", "kind", "failures"], stats.recentDrift.map((row) => [row.ts.slice(0, 19).replace("T", " "), row.routeId, row.planned, row.served, row.kind, row.failureKinds.join(",")]));
+  const sections = [
+    formatSection(`Daily composition by served model (UTC days, ${formatCount(stats.requests)} requests${stats.incomplete ? `, ${stats.incomplete} unfinished` : ""})`, dailyComposition(stats)),
+    formatSection("Failovers per day", failoversPerDay(stats)),
+    formatSection("UVI timeline", uviTable(stats)),
+    formatSection("Latency and cost per model (successful attempts for latency; every attempt for cost)", modelTable(stats)),
+  ];
+  if (options.verbose) {
+    sections.push(formatSection("Latency buckets per model", bucketTable(stats, "latencyMs")));
+    sections.push(formatSection("Cost buckets per model", bucketTable(stats, "costUsd")));
+  }
+  sections.push(formatSection("Drift overview", driftOverview(stats)));
+  sections.push(formatSection("Top errors masked by failover", masked));
+  sections.push(formatSection("Recent drift", recent));
+  return sections.join("\n\n");
+}

@@ -1,0 +1,71 @@
+// Plain-text building blocks for the scripts' reports: aligned tables, bars, percentages, money and durations.
+// Pure string functions; colour-free so output can be piped and diffed.
+
+export type Align = "left" | "right";
+
+/** Columns padded to their widest cell; numbers are usually right-aligned (pass `align`). */
+export function formatTable(headers: string[], rows: string[][], align: Align[] = []): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (align[column] === "right" ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join("  ").trimEnd();
+  return [line(headers), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
+}
+
+/** A horizontal bar for a 0..1 fraction, `width` characters wide (partial cells shown with ▏..▉). */
+export function formatBar(fraction: number, width = 20): string {
+  const clamped = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
+  const eighths = Math.round(clamped * width * 8);
+  const full = Math.floor(eighths / 8);
+  const partial = eighths % 8;
+  const partials = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+  return "█".repeat(full) + partials[partial] + " ".repeat(width - full - (partial > 0 ? 1 : 0));
+}
+
+/** Fill characters for stacked bars; the legend maps each to a series. */
+export const STACK_CHARACTERS = ["█", "▓", "▒", "░", "#", "=", "+", ":", "*", "~"];
+
+/** One bar made of several series, in the order given; rounding goes to the largest remainders. */
+export function formatStackedBar(counts: number[], width = 40, characters: readonly string[] = STACK_CHARACTERS): string {
+  const total = counts.reduce((sum, count) => sum + count, 0);
+  if (total === 0) return " ".repeat(width);
+  const exact = counts.map((count) => (count / total) * width);
+  const cells = exact.map(Math.floor);
+  let missing = width - cells.reduce((sum, cell) => sum + cell, 0);
+  const order = exact.map((value, index) => ({ index, remainder: value - Math.floor(value) })).sort((a, b) => b.remainder - a.remainder);
+  for (const { index } of order) {
+    if (missing <= 0) break;
+    cells[index]!++;
+    missing--;
+  }
+  return cells.map((cell, index) => characters[index % characters.length]!.repeat(cell)).join("");
+}
+
+/** 0..1 as "42.5%"; "-" when there is nothing to divide. */
+export const formatPercent = (fraction: number | undefined): string =>
+  fraction === undefined || !Number.isFinite(fraction) ? "-" : `${(fraction * 100).toFixed(1)}%`;
+
+/** numerator / denominator, undefined when the denominator is 0 (so JSON shows null-free absence, text shows "-"). */
+export const ratio = (numerator: number, denominator: number): number | undefined =>
+  denominator > 0 ? numerator / denominator : undefined;
+
+export function formatUsd(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return "-";
+  const magnitude = Math.abs(value);
+  if (magnitude === 0) return "$0";
+  if (magnitude < 0.01) return `$${value.toFixed(4)}`;
+  return `$${value.toFixed(2)}`;
+}
+
+export function formatMs(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return "-";
+  if (value < 1000) return `${Math.round(value)}ms`;
+  return `${(value / 1000).toFixed(value < 10_000 ? 2 : 1)}s`;
+}
+
+export const formatCount = (value: number): string => value.toLocaleString("en-US");
+
+/** A titled section: the title underlined, then the body. */
+export const formatSection = (title: string, body: string): string => `${title}\n${"=".repeat(title.length)}\n${body}`;
+
+/** UTC calendar day of an epoch ms, `YYYY-MM-DD`. */
+export const dayKey = (time: number): string => new Date(time).toISOString().slice(0, 10);

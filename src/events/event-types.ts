@@ -1,0 +1,164 @@
+// The event log's data shapes: one versioned envelope per JSONL line, `{v, type, ts, requestId?, sessionId?,
+// routeId?, data}`. The runtime emits exactly these; the analytics scripts read them back (and legacy logs are
+// normalized into them by legacy-events.ts). Only types live here, so both sides can import it for free.
+import type { ProviderPreferences } from "../config/routing-schema.ts";
+import type { RequestFeatures, RuleTrace } from "../routing/types.ts";
+
+export const EVENT_SCHEMA_VERSION = 1;
+
+export const EVENT_TYPES = ["decision", "candidates", "attempt", "result", "final", "feedback", "quota"] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface ShadowComparison {
+  enabled: boolean;
+  declaredOrder: string[];
+  routedOrder: string[];
+  match: boolean;
+}
+
+/** One per routed request: the outcome of route() and the inputs needed to replay it (features, never prompt text). */
+export interface DecisionEventData {
+  requestedRouteId: string;
+  routeId: string;
+  tier?: string;
+  tierSource: "shortcut" | "rule" | "intent" | "none";
+  intent: string;
+  intentConfidence: number;
+  features: RequestFeatures;
+  shortcutTokens: string[];
+  preferences?: ProviderPreferences;
+  /** `provider/modelId` of candidates[0]. */
+  plannedTarget?: string;
+  rules: RuleTrace[];
+  hints: string[];
+  fallback?: string;
+  refusal?: string;
+  shadow?: ShadowComparison;
+}
+
+export interface CandidateEntry {
+  key: string;
+  /** 1-based position in the routed order. */
+  rank: number;
+  bucket: string;
+  billing: string;
+  reasons: string[];
+  warnings: string[];
+  estimatedCostUsd?: number;
+  ttftMs?: number;
+  uvi?: number;
+  probe?: boolean;
+}
+
+export interface SkippedEntry {
+  key: string;
+  reason: string;
+  detail: string;
+  until?: number;
+}
+
+export interface CandidatesEventData {
+  candidates: CandidateEntry[];
+  skipped: SkippedEntry[];
+}
+
+export interface AttemptEventData {
+  /** 1-based. */
+  attempt: number;
+  target: string;
+  probe?: boolean;
+}
+
+export type AttemptOutcome = "success" | "failed" | "aborted" | "failed-after-commit";
+
+export interface UsageData {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  costUsd: number;
+}
+
+export interface ResultEventData {
+  attempt: number;
+  target: string;
+  outcome: AttemptOutcome;
+  failureKind?: string;
+  /** Already redacted by the writer. */
+  message?: string;
+  latencyMs: number;
+  ttftMs?: number;
+  usage?: UsageData;
+  /** Usage or cost was estimated (the target reported none). */
+  estimated?: boolean;
+  estimatedReason?: string;
+  cooldownMs?: number;
+}
+
+export type FinalOutcome = "success" | "failed" | "aborted" | "refused";
+
+export interface FinalEventData {
+  outcome: FinalOutcome;
+  servedTarget?: string;
+  plannedTarget?: string;
+  attempts: number;
+  failovers: number;
+  latencyMs: number;
+  costUsd?: number;
+  failureKinds: string[];
+}
+
+export type Rating = "good" | "bad";
+
+/** Has its own requestId; `ratedRequestId` points at the rated request. */
+export interface FeedbackEventData {
+  rating: Rating;
+  reason?: string;
+  tags?: string[];
+  ratedRequestId: string;
+  servedTarget?: string;
+  routeId?: string;
+}
+
+/** Emitted when a provider's UVI (quota pressure) is refreshed: the UVI timeline. */
+export interface QuotaEventData {
+  provider: string;
+  uvi: number;
+  level: string;
+  window?: string;
+  source: string;
+}
+
+export interface EventDataByType {
+  decision: DecisionEventData;
+  candidates: CandidatesEventData;
+  attempt: AttemptEventData;
+  result: ResultEventData;
+  final: FinalEventData;
+  feedback: FeedbackEventData;
+  quota: QuotaEventData;
+}
+
+/** The line as written. */
+export interface EventEnvelope<T extends EventType = EventType> {
+  v: number;
+  type: T;
+  /** ISO 8601. */
+  ts: string;
+  requestId?: string;
+  sessionId?: string;
+  routeId?: string;
+  data: EventDataByType[T];
+}
+
+/** The line as read: envelope plus the parsed time and where it came from. */
+export type NormalizedEvent = {
+  [T in EventType]: EventEnvelope<T> & {
+    /** Epoch ms of `ts`. */
+    time: number;
+    /** Normalized from the earlier public pi-auto-router format. */
+    legacy?: boolean;
+  };
+}[EventType];
+
+export type EventOf<T extends EventType> = Extract<NormalizedEvent, { type: T }>;

@@ -1,0 +1,154 @@
+// Streaming reader of the event log: every line of every file, oldest file first, normalized into NormalizedEvent.
+// Memory stays flat whatever the log size: readline over a read stream, one line at a time. Lines that are not
+// events are skipped and COUNTED (scripts print the count), never silently dropped.
+import { createReadStream, readdirSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
+import { isLegacyType, normalizeLegacyEnvelope } from "./legacy-events.ts";
+
+// Duplicated from src/state (the writer): the live log is `auto-router.events.jsonl`, rotated files are
+// `auto-router.events.1.jsonl` (newest) ... `auto-router.events.N.jsonl` (oldest). Kept here so the offline
+// scripts do not depend on the runtime's state modules; change both together.
+export const LIVE_LOG_NAME = "auto-router.events.jsonl";
+
+/** How many malformed line positions are kept for the report (the count itself is exact). */
+const MALFORMED_SAMPLE_LIMIT = 5;
+const READ_CHUNK_BYTES = 64 * 1024;
+
+export interface ReadStats {
+  files: string[];
+  lines: number;
+  /** Blank lines are neither events nor malformed. */
+  blankLines: number;
+  events: number;
+  legacyEvents: number;
+  malformed: number;
+  malformedByReason: Record<string, number>;
+  /** The first few malformed positions, `file:line`. */
+  malformedSamples: string[];
+  /** Well-formed envelopes of a type no script uses (newer writer, other kinds). */
+  unknownTypes: Record<string, number>;
+  /** Events dropped by `since`. */
+  filteredOut: number;
+}
+
+export interface ReadOptions {
+  /** Epoch ms: events before it are skipped (and counted in `filteredOut`). */
+  since?: number;
+  /** Filled while reading; pass your own to read it afterwards. */
+  stats?: ReadStats;
+}
+
+export const emptyReadStats = (): ReadStats => ({
+  files: [], lines: 0, blankLines: 0, events: 0, legacyEvents: 0, malformed: 0, malformedByReason: {},
+  malformedSamples: [], unknownTypes: {}, filteredOut: 0,
+});
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+export type LineOutcome = { event: NormalizedEvent } | { malformed: string } | { unknownType: string } | { blank: true };
+
+/** One line of the log, classified. Pure. */
+export function parseEventLine(line: string): LineOutcome {
+  if (line.trim() === "") return { blank: true };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return { malformed: "not JSON" };
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { malformed: "not an object" };
+  const record = raw as Record<string, unknown>;
+  if (typeof record.type !== "string" || record.type === "") return { malformed: "no type" };
+  if (isLegacyType(record.type)) return normalizeLegacyEnvelope(record);
+  if (!KNOWN_TYPES.has(record.type)) return { unknownType: record.type };
+  if (typeof record.data !== "object" || record.data === null || Array.isArray(record.data)) return { malformed: "no data object" };
+  const time = typeof record.ts === "string" ? Date.parse(record.ts) : Number.NaN;
+  if (Number.isNaN(time)) return { malformed: "no valid ts" };
+  const event = record as unknown as NormalizedEvent;
+  event.time = time;
+  if (typeof event.v !== "number") event.v = 1;
+  return { event };
+}
+
+function recordMalformed(stats: ReadStats, reason: string, position: string): void {
+  stats.malformed++;
+  stats.malformedByReason[reason] = (stats.malformedByReason[reason] ?? 0) + 1;
+  if (stats.malformedSamples.length < MALFORMED_SAMPLE_LIMIT) stats.malformedSamples.push(`${position} (${reason})`);
+}
+
+/** Events of all files in the order given (use findLogFiles for rotation order). Throws if a file cannot be read. */
+export async function* readEvents(files: string[], options: ReadOptions = {}): AsyncIterable<NormalizedEvent> {
+  const stats = options.stats ?? emptyReadStats();
+  for (const file of files) {
+    stats.files.push(file);
+    const lines = createInterface({ input: createReadStream(file, { encoding: "utf8", highWaterMark: READ_CHUNK_BYTES }), crlfDelay: Infinity });
+    let lineNumber = 0;
+    for await (const line of lines) {
+      lineNumber++;
+      stats.lines++;
+      const outcome = parseEventLine(line);
+      if ("blank" in outcome) {
+        stats.blankLines++;
+      } else if ("malformed" in outcome) {
+        recordMalformed(stats, outcome.malformed, `${file}:${lineNumber}`);
+      } else if ("unknownType" in outcome) {
+        stats.unknownTypes[outcome.unknownType] = (stats.unknownTypes[outcome.unknownType] ?? 0) + 1;
+      } else if (options.since !== undefined && outcome.event.time < options.since) {
+        stats.filteredOut++;
+      } else {
+        stats.events++;
+        if (outcome.event.legacy) stats.legacyEvents++;
+        yield outcome.event;
+      }
+    }
+  }
+}
+
+/** Rotated siblings of a live log name, oldest first: `x.N.jsonl` ... `x.1.jsonl`. */
+function rotatedSiblings(directory: string, liveName: string): string[] {
+  const stem = liveName.endsWith(".jsonl") ? liveName.slice(0, -".jsonl".length) : liveName;
+  const pattern = new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(\\d+)\\.jsonl$`);
+  let names: string[];
+  try {
+    names = readdirSync(directory);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => ({ name, index: Number(pattern.exec(name)?.[1]) }))
+    .filter((entry) => Number.isInteger(entry.index) && entry.index > 0)
+    .sort((a, b) => b.index - a.index)
+    .map((entry) => join(directory, entry.name));
+}
+
+/**
+ * A directory: its rotated logs (oldest first) then the live one. A file: its rotated siblings, then the file.
+ * A rotated file given directly (`x.2.jsonl`) is returned alone. Missing paths are returned as given, so the
+ * caller's read reports them.
+ */
+export function findLogFiles(directoryOrFile: string): string[] {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(directoryOrFile).isDirectory();
+  } catch {
+    return [directoryOrFile];
+  }
+  if (isDirectory) {
+    const live = join(directoryOrFile, LIVE_LOG_NAME);
+    const rotated = rotatedSiblings(directoryOrFile, LIVE_LOG_NAME);
+    let liveExists = false;
+    try {
+      liveExists = statSync(live).isFile();
+    } catch {
+      liveExists = false;
+    }
+    return liveExists ? [...rotated, live] : rotated;
+  }
+  const name = basename(directoryOrFile);
+  if (/\.\d+\.jsonl$/.test(name)) return [directoryOrFile];
+  return [...rotatedSiblings(dirname(directoryOrFile), name), directoryOrFile];
+}
+
+export const isEventType = (type: string): type is EventType => KNOWN_TYPES.has(type);

@@ -1,0 +1,154 @@
+// Spawns each routing-* script with plain node (no loader flag): they must register tsx themselves.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const repository = fileURLToPath(new URL("../../", import.meta.url));
+const fixtures = join(repository, "test/fixtures/events");
+const SCRIPTS = ["routing-stats", "routing-quality-stats", "routing-session-stats", "routing-replay"] as const;
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function runScript(script: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const home = mkdtempSync(join(tmpdir(), "auto-router-cli-home-"));
+  const environment: Record<string, string | undefined> = { ...process.env, HOME: home, AUTO_ROUTER_LOG_DIR: undefined, PI_CODING_AGENT_DIR: undefined, NODE_OPTIONS: undefined, ...env };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(repository, "scripts", `${script}.mjs`), ...args], { cwd: repository, env: environment as NodeJS.ProcessEnv });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function replayConfig(): string {
+  const directory = mkdtempSync(join(tmpdir(), "auto-router-cli-config-"));
+  const path = join(directory, "routes.json");
+  writeFileSync(path, JSON.stringify({
+    routes: {
+      "subscription-swe": { targets: [{ provider: "openai-codex", modelId: "gpt-5.3-codex" }, { provider: "anthropic", modelId: "claude-sonnet-4-6" }] },
+      "subscription-fast": { targets: [{ provider: "google", modelId: "gemini-3-flash-preview" }, { provider: "openai-codex", modelId: "gpt-5.4-mini" }] },
+      swe: { targets: [{ provider: "anthropic", modelId: "claude-sonnet-4-6" }] },
+    },
+  }));
+  return path;
+}
+
+const json = (run: Run) => {
+  assert.equal(run.code, 0, run.stderr);
+  return JSON.parse(run.stdout);
+};
+
+describe("routing scripts from the command line", () => {
+  for (const script of SCRIPTS) {
+    it(`${script} prints its usage with --help and exits 0`, async () => {
+      const run = await runScript(script, ["--help"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`Usage: node scripts/${script}\\.mjs`));
+      for (const flag of ["--file", "--route", "--since", "--json"]) assert.ok(run.stdout.includes(flag), `${flag} documented`);
+    });
+  }
+
+  it("routing-stats --json gives the fixture's counts and the reading summary", async () => {
+    const output = json(await runScript("routing-stats", ["--json", "--file", join(fixtures, "ours.jsonl")]));
+    assert.deepEqual([output.stats.requests, output.stats.incomplete, output.stats.successRate, output.stats.failoverRate], [6, 1, 0.8, 0.4]);
+    assert.deepEqual([output.log.lines, output.log.events, output.log.malformed, output.log.unknownTypes], [45, 44, 0, { "config-reloaded": 1 }]);
+  });
+
+  it("routing-quality-stats --json joins the fixture's ratings", async () => {
+    const output = json(await runScript("routing-quality-stats", ["--json", "--file", join(fixtures, "ours.jsonl")]));
+    assert.deepEqual([output.stats.ratings, output.stats.good, output.stats.bad, output.stats.unjoined], [5, 3, 2, 1]);
+    assert.equal(output.stats.failover.failoverShare, 0.25);
+  });
+
+  it("routing-session-stats --json --html writes the chart page and reports drift", async () => {
+    const html = join(mkdtempSync(join(tmpdir(), "auto-router-cli-html-")), "report.html");
+    const output = json(await runScript("routing-session-stats", ["--json", "--file", join(fixtures, "ours.jsonl"), "--html", html, "--daily-top", "1", "--limit", "2"]));
+    assert.deepEqual(output.stats.days.map((day: { day: string }) => day.day), ["2026-05-02", "2026-05-03"]);
+    assert.equal(output.stats.drift.plannerDrift, 1);
+    assert.equal(output.html, html);
+    const page = readFileSync(html, "utf8");
+    for (const id of ["chart-daily-composition", "chart-latency", "chart-cost", "chart-failovers"]) assert.match(page, new RegExp(`<svg id="${id}"`));
+  });
+
+  it("routing-session-stats -v prints the bucket tables", async () => {
+    const run = await runScript("routing-session-stats", ["-v", "--file", join(fixtures, "ours.jsonl")]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^Latency buckets per model$/m);
+    assert.match(run.stdout, /^Cost buckets per model$/m);
+  });
+
+  it("routing-replay --json counts the requests a reordered config would route differently", async () => {
+    const output = json(await runScript("routing-replay", ["--json", "--file", join(fixtures, "ours.jsonl"), "--config", replayConfig()]));
+    assert.deepEqual([output.report.replayed, output.report.same, output.report.different], [7, 2, 5]);
+  });
+
+  it("every script reads a log in the earlier public format", async () => {
+    const file = join(fixtures, "legacy.jsonl");
+    const [stats, quality, session, replay] = await Promise.all([
+      runScript("routing-stats", ["--json", "--file", file]),
+      runScript("routing-quality-stats", ["--json", "--file", file]),
+      runScript("routing-session-stats", ["--json", "--file", file]),
+      runScript("routing-replay", ["--json", "--file", file, "--config", replayConfig()]),
+    ]);
+    assert.equal(json(stats).stats.requests, 3);
+    assert.equal(json(quality).stats.ratings, 2);
+    assert.equal(json(session).stats.drift.failoverAfterError, 1);
+    const report = json(replay).report;
+    assert.deepEqual([report.decisions, report.replayed, report.same], [2, 2, 2]);
+    assert.equal(json(stats).log.legacyEvents, 12);
+  });
+
+  it("counts malformed lines in the output instead of failing", async () => {
+    const output = json(await runScript("routing-stats", ["--json", "--file", join(fixtures, "malformed.jsonl")]));
+    assert.equal(output.log.malformed, 7);
+    assert.equal(output.stats.requests, 1);
+    const text = await runScript("routing-stats", ["--file", join(fixtures, "malformed.jsonl")]);
+    assert.match(text.stdout, /7 malformed line\(s\) skipped/);
+  });
+
+  it("reads the rotated and live files of $AUTO_ROUTER_LOG_DIR when --file is absent", async () => {
+    const output = json(await runScript("routing-stats", ["--json"], { AUTO_ROUTER_LOG_DIR: fixtures }));
+    assert.deepEqual(output.log.files.map((file: string) => file.slice(fixtures.length + 1)), ["auto-router.events.1.jsonl", "auto-router.events.jsonl"]);
+    assert.equal(output.stats.requests, 2);
+  });
+
+  it("exits 1 with a clear message on an unknown flag", async () => {
+    const run = await runScript("routing-stats", ["--bogus"]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /routing-stats: Unknown option '--bogus'/);
+    assert.equal(run.stdout, "");
+  });
+
+  it("exits 1 naming the path when the log file cannot be read", async () => {
+    const missing = join(tmpdir(), "auto-router-no-such-dir", "auto-router.events.jsonl");
+    const run = await runScript("routing-session-stats", ["--file", missing]);
+    assert.equal(run.code, 1);
+    assert.ok(run.stderr.includes(`cannot read ${missing}: ENOENT`), run.stderr);
+  });
+
+  it("exits 1 when the default log directory has no event log", async () => {
+    const agentDirectory = mkdtempSync(join(tmpdir(), "auto-router-cli-agent-"));
+    const run = await runScript("routing-quality-stats", [], { PI_CODING_AGENT_DIR: agentDirectory });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /cannot read .*extensions: ENOENT/);
+  });
+
+  it("exits 1 on a bad --since, a bad --limit, or replay without --config", async () => {
+    const [since, limit, replay] = await Promise.all([
+      runScript("routing-stats", ["--since", "last tuesday", "--file", join(fixtures, "ours.jsonl")]),
+      runScript("routing-session-stats", ["--limit", "-3", "--file", join(fixtures, "ours.jsonl")]),
+      runScript("routing-replay", ["--file", join(fixtures, "ours.jsonl")]),
+    ]);
+    assert.deepEqual([since.code, limit.code, replay.code], [1, 1, 1]);
+    assert.match(since.stderr, /--since: "last tuesday"/);
+    assert.match(limit.stderr, /--limit/);
+    assert.match(replay.stderr, /--config <routes\.json> is required/);
+  });
+});

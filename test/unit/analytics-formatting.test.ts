@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { BucketCounter, ValueSample } from "../../src/analytics/percentiles.ts";
+import { dayKey, formatBar, formatMs, formatPercent, formatStackedBar, formatTable, formatUsd } from "../../src/analytics/text-format.ts";
+
+describe("value sample percentiles", () => {
+  it("gives exact nearest-rank percentiles while under capacity", () => {
+    const sample = new ValueSample();
+    for (const value of [50, 10, 40, 20, 30, 60, 70, 80, 90, 100]) sample.add(value);
+    assert.deepEqual([sample.percentile(50), sample.percentile(90), sample.percentile(100), sample.percentile(0)], [50, 90, 100, 10]);
+    assert.equal(sample.count, 10);
+    assert.equal(sample.sum, 550);
+  });
+
+  it("keeps at most its capacity of values and still estimates the median of a large uniform stream", () => {
+    const sample = new ValueSample(1_000, 7);
+    for (let value = 1; value <= 100_000; value++) sample.add(value);
+    assert.equal(sample.count, 100_000);
+    const median = sample.percentile(50)!;
+    assert.ok(median > 45_000 && median < 55_000, `median estimate ${median}`);
+  });
+
+  it("ignores non-finite values and has no percentile when empty", () => {
+    const sample = new ValueSample();
+    sample.add(Number.NaN);
+    assert.equal(sample.percentile(50), undefined);
+    assert.equal(sample.count, 0);
+  });
+});
+
+describe("bucket counter", () => {
+  it("puts a value on a bound into the upper bucket and labels the edges", () => {
+    const buckets = new BucketCounter([1, 10]);
+    for (const value of [0, 1, 9.9, 10, 50]) buckets.add(value);
+    assert.deepEqual(buckets.counts, [1, 2, 2]);
+    assert.deepEqual(buckets.labels(String), ["<1", "1-10", ">=10"]);
+  });
+});
+
+describe("text formatting", () => {
+  it("aligns table columns and right-aligns the ones asked for", () => {
+    assert.equal(formatTable(["name", "n"], [["a", "1"], ["bbb", "22"]], ["left", "right"]), "name   n\n----  --\na      1\nbbb   22");
+  });
+
+  it("draws bars with eighth-cell precision and clamps out-of-range fractions", () => {
+    assert.equal(formatBar(0.5, 4), "██  ");
+    assert.equal(formatBar(0.25, 2), "▌ ");
+    assert.equal(formatBar(0.0625, 2), "▏ ");
+    assert.equal(formatBar(2, 3), "███");
+    assert.equal(formatBar(Number.NaN, 2), "  ");
+  });
+
+  it("fills a stacked bar exactly to its width, giving rounding to the largest remainders", () => {
+    const bar = formatStackedBar([1, 1, 1], 10);
+    assert.equal(bar.length, 10);
+    assert.equal(bar, "████▓▓▓▒▒▒");
+    assert.equal(formatStackedBar([0, 0], 4), "    ");
+  });
+
+  it("formats shares, money, durations and UTC days", () => {
+    assert.equal(formatPercent(0.4256), "42.6%");
+    assert.equal(formatPercent(undefined), "-");
+    assert.deepEqual([formatUsd(0), formatUsd(0.0012), formatUsd(1.5), formatUsd(undefined)], ["$0", "$0.0012", "$1.50", "-"]);
+    assert.deepEqual([formatMs(850), formatMs(2500), formatMs(42_000)], ["850ms", "2.50s", "42.0s"]);
+    assert.equal(dayKey(Date.parse("2026-05-01T23:59:59.999Z")), "2026-05-01");
+  });
+});

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { findLogFiles, readEvents } from "../../src/events/read-events.ts";
+import { joinRequests } from "../../src/analytics/request-join.ts";
+import { computeRoutingStats, formatRoutingStats } from "../../src/analytics/routing-stats.ts";
+
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/events/${name}`, import.meta.url));
+const itemsOf = (path: string) => joinRequests(readEvents(findLogFiles(path)));
+
+describe("routing stats", () => {
+  it("counts requests, outcomes and rates on our fixture, leaving aborted requests out of the rates", async () => {
+    const stats = await computeRoutingStats(itemsOf(fixture("ours.jsonl")));
+    assert.equal(stats.requests, 6);
+    assert.equal(stats.incomplete, 1);
+    assert.deepEqual(stats.outcomes, { success: 4, failed: 1, aborted: 1 });
+    assert.equal(stats.successRate, 4 / 5);
+    assert.equal(stats.failoverRate, 2 / 5);
+    assert.equal(stats.failovers, 2);
+    assert.ok(Math.abs(stats.totalCostUsd - 0.033) < 1e-12);
+  });
+
+  it("splits by route and by served provider", async () => {
+    const stats = await computeRoutingStats(itemsOf(fixture("ours.jsonl")));
+    assert.deepEqual(stats.byRoute.map((row) => [row.key, row.requests, row.success, row.failovers, row.successRate, row.failoverRate]), [
+      ["subscription-swe", 4, 2, 2, 2 / 3, 2 / 3],
+      ["subscription-fast", 2, 2, 0, 1, 0],
+    ]);
+    assert.deepEqual(stats.byServedProvider.map((row) => [row.key, row.requests, row.failovers]), [
+      ["openai-codex", 2, 1], ["anthropic", 1, 0], ["google", 1, 0],
+    ]);
+  });
+
+  it("lists planned -> served pairs, marking those where another target served", async () => {
+    const stats = await computeRoutingStats(itemsOf(fixture("ours.jsonl")));
+    assert.deepEqual(stats.plannedToServed.map((pair) => [pair.planned, pair.served, pair.requests, pair.changed]), [
+      ["anthropic/claude-sonnet-4-6", "(not served)", 2, true],
+      ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6", 1, false],
+      ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", 1, true],
+      ["google/gemini-3-flash-preview", "google/gemini-3-flash-preview", 1, false],
+      ["google/gemini-3-flash-preview", "openai-codex/gpt-5.4-mini", 1, true],
+    ]);
+  });
+
+  it("keeps only the requested route when filtered by --route", async () => {
+    const stats = await computeRoutingStats(itemsOf(fixture("ours.jsonl")), { route: "subscription-fast" });
+    assert.equal(stats.requests, 2);
+    assert.equal(stats.incomplete, 0);
+    assert.deepEqual(stats.byRoute.map((row) => row.key), ["subscription-fast"]);
+  });
+
+  it("reads the earlier public format with the same numbers a person would count by hand", async () => {
+    const stats = await computeRoutingStats(itemsOf(fixture("legacy.jsonl")));
+    assert.equal(stats.requests, 3);
+    assert.deepEqual(stats.outcomes, { success: 2, failed: 1 });
+    assert.equal(stats.successRate, 2 / 3);
+    assert.equal(stats.failoverRate, 2 / 3);
+    assert.deepEqual(stats.byRoute.map((row) => [row.key, row.requests]), [["swe", 2], ["fast", 1]]);
+    assert.deepEqual(stats.byServedProvider.map((row) => [row.key, row.requests]), [["anthropic", 1], ["openai-codex", 1]]);
+    assert.deepEqual(stats.plannedToServed.map((pair) => [pair.planned, pair.served, pair.changed]), [
+      ["(none)", "(not served)", false],
+      ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6", false],
+      ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", true],
+    ]);
+  });
+
+  it("joins a request whose events span the rotated and the live file", async () => {
+    const stats = await computeRoutingStats(itemsOf(fixture("")));
+    assert.equal(stats.requests, 2);
+    assert.equal(stats.incomplete, 0);
+    assert.equal(stats.failovers, 1);
+    assert.deepEqual(stats.plannedToServed.map((pair) => [pair.planned, pair.served]), [
+      ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6"], ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex"],
+    ]);
+  });
+
+  it("prints every section with the rates as percentages", async () => {
+    const text = formatRoutingStats(await computeRoutingStats(itemsOf(fixture("ours.jsonl"))));
+    for (const title of ["Routing", "By route", "By served provider", "Planned -> served"]) assert.match(text, new RegExp(`^${title}$`, "m"));
+    assert.match(text, /success rate {3}80\.0%/);
+    assert.match(text, /failover rate {2}40\.0% \(2 requests\)/);
+  });
+});

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import type { NormalizedEvent } from "../../src/events/event-types.ts";
+import { emptyReadStats, findLogFiles, parseEventLine, readEvents } from "../../src/events/read-events.ts";
+
+const fixtures = fileURLToPath(new URL("../fixtures/events/", import.meta.url));
+
+async function collect(files: string[], options = {}): Promise<NormalizedEvent[]> {
+  const events: NormalizedEvent[] = [];
+  for await (const event of readEvents(files, options)) events.push(event);
+  return events;
+}
+
+describe("parseEventLine", () => {
+  it("classifies a line that is not JSON, not an object, or has no type as malformed", () => {
+    assert.deepEqual(parseEventLine("{oops"), { malformed: "not JSON" });
+    assert.deepEqual(parseEventLine("[1]"), { malformed: "not an object" });
+    assert.deepEqual(parseEventLine("null"), { malformed: "not an object" });
+    assert.deepEqual(parseEventLine('{"ts":"2026-05-01T00:00:00Z","data":{}}'), { malformed: "no type" });
+  });
+
+  it("rejects our envelope without a data object or a parseable ts", () => {
+    assert.deepEqual(parseEventLine('{"type":"final","ts":"2026-05-01T00:00:00Z","data":3}'), { malformed: "no data object" });
+    assert.deepEqual(parseEventLine('{"type":"final","ts":"soon","data":{}}'), { malformed: "no valid ts" });
+  });
+
+  it("reports an envelope of a type no script knows separately from malformed lines", () => {
+    assert.deepEqual(parseEventLine('{"v":1,"type":"config-reloaded","ts":"2026-05-01T00:00:00Z","data":{}}'), { unknownType: "config-reloaded" });
+  });
+
+  it("adds the parsed time to a well-formed event and treats a blank line as neither", () => {
+    const outcome = parseEventLine('{"v":1,"type":"attempt","ts":"2026-05-01T00:00:01.000Z","requestId":"a","data":{"attempt":1,"target":"x/y"}}');
+    assert.ok("event" in outcome);
+    assert.equal(outcome.event.time, Date.parse("2026-05-01T00:00:01.000Z"));
+    assert.deepEqual(parseEventLine("   "), { blank: true });
+  });
+});
+
+describe("readEvents", () => {
+  it("skips and counts every malformed line of a file while yielding the good ones", async () => {
+    const stats = emptyReadStats();
+    const events = await collect([join(fixtures, "malformed.jsonl")], { stats });
+    assert.equal(events.length, 5);
+    assert.equal(stats.lines, 13);
+    assert.equal(stats.blankLines, 1);
+    assert.equal(stats.malformed, 7);
+    assert.deepEqual(stats.malformedByReason, { "not JSON": 2, "not an object": 2, "no type": 1, "no valid ts": 1, "no data object": 1 });
+    assert.equal(stats.malformedSamples.length, 5);
+    assert.match(stats.malformedSamples[0]!, /malformed\.jsonl:2 \(not JSON\)$/);
+  });
+
+  it("drops events before `since` and counts them as filtered, not malformed", async () => {
+    const stats = emptyReadStats();
+    const events = await collect([join(fixtures, "ours.jsonl")], { stats, since: Date.parse("2026-05-03T00:00:00Z") });
+    assert.ok(events.every((event) => event.time >= Date.parse("2026-05-03T00:00:00Z")));
+    assert.equal(events.length, 8);
+    assert.equal(stats.filteredOut, 36);
+    assert.equal(stats.malformed, 0);
+  });
+
+  it("reads rotated files in the order given, so one request can span the rotation", async () => {
+    const files = findLogFiles(fixtures);
+    const events = await collect(files);
+    assert.deepEqual(events.filter((event) => event.requestId === "r-a").map((event) => event.type), ["decision", "attempt", "result", "attempt", "result", "final"]);
+  });
+
+  it("rejects with the file's error when a file cannot be read", async () => {
+    await assert.rejects(collect([join(tmpdir(), "no-such-dir-auto-router", "x.jsonl")]), { code: "ENOENT" });
+  });
+});
+
+describe("findLogFiles", () => {
+  it("lists a directory's rotated logs oldest first (numeric order), then the live log", () => {
+    const directory = mkdtempSync(join(tmpdir(), "auto-router-find-"));
+    for (const name of ["auto-router.events.jsonl", "auto-router.events.1.jsonl", "auto-router.events.2.jsonl", "auto-router.events.10.jsonl", "auto-router.usage.json", "other.1.jsonl"]) {
+      writeFileSync(join(directory, name), "");
+    }
+    assert.deepEqual(findLogFiles(directory).map((file) => file.slice(directory.length + 1)), [
+      "auto-router.events.10.jsonl", "auto-router.events.2.jsonl", "auto-router.events.1.jsonl", "auto-router.events.jsonl",
+    ]);
+  });
+
+  it("returns a given live file with its rotated siblings, and a rotated or unrelated file alone", () => {
+    const directory = mkdtempSync(join(tmpdir(), "auto-router-find-"));
+    mkdirSync(join(directory, "nested"));
+    for (const name of ["custom.jsonl", "custom.1.jsonl", "single.jsonl"]) writeFileSync(join(directory, name), "");
+    assert.deepEqual(findLogFiles(join(directory, "custom.jsonl")), [join(directory, "custom.1.jsonl"), join(directory, "custom.jsonl")]);
+    assert.deepEqual(findLogFiles(join(directory, "custom.1.jsonl")), [join(directory, "custom.1.jsonl")]);
+    assert.deepEqual(findLogFiles(join(directory, "single.jsonl")), [join(directory, "single.jsonl")]);
+    assert.deepEqual(findLogFiles(join(directory, "nested")), []);
+  });
+});
