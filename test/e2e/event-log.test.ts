@@ -1,0 +1,103 @@
+// The event log as pi really writes it: a few prompts with failovers through the real CLI against emulators, then
+// every stats script over the produced log; and secrets in provider errors never reach the log.
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { after, before, describe, it } from "node:test";
+import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const run = promisify(execFile);
+// Built at run time so no key-shaped literal sits in the repository.
+const OPENAI_KEY = ["sk", "proj", "Zx81QmT4vLr9WbN2kJd7Hs3Pq6Yc0Fa5Ue1Gt8Ri"].join("-");
+const BEARER = ["eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiJ1c2VyLTEyMyJ9", "c2lnbmF0dXJlLXZhbHVl"].join(".");
+
+async function script(name: string, args: string[]) {
+  const { stdout } = await run(process.execPath, [join(REPO_ROOT, "scripts", name), ...args], { cwd: REPO_ROOT });
+  return JSON.parse(stdout);
+}
+
+describe("the event log written by pi and read by the scripts", () => {
+  let a: Emulator;
+  let b: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let logFile: string;
+
+  before(async () => {
+    a = await startOpenAIEmulator({ name: "A" });
+    b = await startOpenAIEmulator({ name: "B" });
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a", cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } }] },
+        "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b", cost: { input: 3, output: 15, cacheRead: 0, cacheWrite: 0 } }] },
+      },
+      routes: {
+        routes: { logged: { sortBy: "config", failover: { kinds: { rate_limit: { cooldownMs: 0 } } }, targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } },
+      },
+    });
+    logFile = join(dir.agentDir, "extensions", "auto-router.events.jsonl");
+    // Prompt 1: A fails with a secret in its error text, B serves. Prompt 2: A serves. Prompt 3: A fails again, B serves.
+    a.enqueue(
+      { status: 429, errorMessage: `Rate limit for key ${OPENAI_KEY} (Authorization: Bearer ${BEARER}); see https://x.invalid/v1?key=${OPENAI_KEY}` },
+      { text: "A answers." },
+      { status: 503, errorMessage: "Service Unavailable" },
+    );
+    b.setDefault({ text: "B answers.", usage: { input: 100, output: 50 } });
+    const result = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/logged", "-p", "one", "two", "three"] });
+    assert.equal(result.code, 0, result.stderr);
+  });
+  after(async () => {
+    await Promise.all([a.close(), b.close()]);
+    dir.cleanup();
+  });
+
+  it("writes one versioned envelope per line, with mode 0600 and no prompt text", () => {
+    const lines = readFileSync(logFile, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    assert.ok(lines.length >= 3 * 5, `${lines.length} events`);
+    for (const event of lines) {
+      assert.equal(event.v, 1);
+      assert.ok(event.type && event.ts && event.data);
+    }
+    assert.equal(statSync(logFile).mode & 0o777, 0o600);
+    const text = readFileSync(logFile, "utf8");
+    assert.doesNotMatch(text, /"(one|two|three)"/);
+  });
+
+  it("never writes the key, the bearer token or the URL secret from a provider's error text", () => {
+    const text = readFileSync(logFile, "utf8");
+    assert.ok(!text.includes(OPENAI_KEY), "API key redacted");
+    assert.ok(!text.includes(BEARER), "bearer token redacted");
+    assert.match(text, /\[REDACTED\]/);
+  });
+
+  it("routing-stats counts the requests, failovers and served providers", async () => {
+    const { stats } = await script("routing-stats.mjs", ["--file", logFile, "--json"]);
+    assert.equal(stats.requests, 3);
+    assert.equal(stats.outcomes.success, 3);
+    assert.equal(stats.failovers, 2);
+    const byProvider = Object.fromEntries(stats.byServedProvider.map((row: any) => [row.key, row.requests]));
+    assert.deepEqual(byProvider, { "mock-a": 1, "mock-b": 2 });
+  });
+
+  it("routing-session-stats and routing-quality-stats read the same log", async () => {
+    const session = await script("routing-session-stats.mjs", ["--file", logFile, "--json"]);
+    assert.equal(session.log.malformed, 0);
+    assert.ok(JSON.stringify(session.stats).includes("mock-b/model-b"));
+    const quality = await script("routing-quality-stats.mjs", ["--file", logFile, "--json"]);
+    assert.equal(quality.log.malformed, 0);
+  });
+
+  it("routing-replay re-runs the logged decisions under another config without calling a model", async () => {
+    const other = join(dir.agentDir, "other-routes.json");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(other, JSON.stringify({ routes: { logged: { sortBy: "config", targets: [{ provider: "mock-b", modelId: "model-b" }, { provider: "mock-a", modelId: "model-a" }] } } }));
+    const replay = await script("routing-replay.mjs", ["--file", logFile, "--config", other, "--json"]);
+    const callsBefore = a.calls.length + b.calls.length;
+    assert.ok(JSON.stringify(replay).includes("mock-b/model-b"));
+    assert.equal(a.calls.length + b.calls.length, callsBefore);
+  });
+});

@@ -1,0 +1,111 @@
+// The decision core through real pi (SDK, faux targets): shortcuts are stripped before the model sees the prompt,
+// per-prompt preferences and policy rules steer the choice, and explain prints the recorded decision.
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a", input: ["text"] as ("text" | "image")[] }] },
+  { provider: "mock-b", models: [{ id: "model-b", input: ["text"] as ("text" | "image")[] }] },
+  { provider: "mock-v", models: [{ id: "model-v", input: ["text", "image"] as ("text" | "image")[] }] },
+];
+const target = (key: string) => ({ provider: key.split("/")[0]!, modelId: key.split("/")[1]! });
+
+let harness: SdkHarness | undefined;
+afterEach(async () => {
+  await harness?.dispose();
+  harness = undefined;
+});
+
+async function start(route: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  harness = await createSdkHarness({ targets: TARGETS, routes: { routes: { main: route }, ...extra } });
+  await harness.setModel("auto-router", "main");
+  return harness;
+}
+
+/** A faux reply that echoes the last user text the target received. */
+const echoPrompt = (h: SdkHarness) => (context: any) => {
+  const user = [...context.messages].reverse().find((m: any) => m.role === "user");
+  const text = typeof user.content === "string" ? user.content : user.content.filter((b: any) => b.type === "text").map((b: any) => b.text).join("");
+  return h.fauxHelpers.fauxAssistantMessage(`received: ${text}`);
+};
+const textOf = (message: any) => (message?.content ?? []).filter((b: any) => b.type === "text").map((b: any) => b.text).join("");
+
+async function captureStdout(action: () => Promise<void>): Promise<string> {
+  const original = process.stdout.write.bind(process.stdout);
+  let captured = "";
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    captured += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await action();
+  } finally {
+    process.stdout.write = original;
+  }
+  return captured;
+}
+
+describe("routing through real pi", () => {
+  it("routes `@vision describe` to the one vision target, and the model never sees `@vision`", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-v/model-v"].map(target) });
+    h.faux("mock-v").setResponses([echoPrompt(h)]);
+    await h.prompt("@vision describe the screenshot");
+    assert.equal(h.lastAssistant().provider, "mock-v");
+    assert.equal(textOf(h.lastAssistant()), "received: describe the screenshot");
+    assert.equal(h.faux("mock-a").state.callCount, 0);
+    const user = h.chat().find((m: any) => m.role === "user");
+    assert.doesNotMatch(JSON.stringify(user.content), /@vision/);
+  });
+
+  it("routes only to the providers named by `@only=`", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
+    h.faux("mock-b").setResponses([echoPrompt(h)]);
+    await h.prompt("@only=mock-b hello there");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(textOf(h.lastAssistant()), "received: hello there");
+    assert.equal(h.faux("mock-a").state.callCount, 0);
+  });
+
+  it("leaves an email address and unknown @words in the prompt untouched", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a"].map(target) });
+    h.faux("mock-a").setResponses([echoPrompt(h)]);
+    await h.prompt("mail bob@example.com about @someone");
+    assert.equal(textOf(h.lastAssistant()), "received: mail bob@example.com about @someone");
+  });
+
+  it("keeps a provider out with an exclude-provider rule", async () => {
+    const h = await start({
+      sortBy: "config",
+      targets: ["mock-a/model-a", "mock-b/model-b"].map(target),
+      policyRules: [{ id: "no-a", type: "exclude-provider", providers: ["mock-a"] }],
+    });
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("from B")]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 0);
+  });
+
+  it("prints the recorded decision with `/auto-router explain`, naming skipped targets and the rule", async () => {
+    const h = await start({
+      sortBy: "config",
+      targets: ["mock-a/model-a", "mock-b/model-b"].map(target),
+      policyRules: [{ id: "no-a", type: "exclude-provider", providers: ["mock-a"] }],
+    });
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("from B")]);
+    await h.prompt("hello");
+    const output = await captureStdout(() => h.prompt("/auto-router explain main"));
+    assert.match(output, /served by mock-b\/model-b/);
+    assert.match(output, /mock-a\/model-a/);
+    assert.match(output, /no-a/);
+    // Commands never reach the model.
+    assert.equal(h.faux("mock-b").state.callCount, 1);
+  });
+
+  it("answers an unknown subcommand with an error and the list of subcommands", async () => {
+    const h = await start({ targets: ["mock-a/model-a"].map(target) });
+    const output = await captureStdout(() => h.prompt("/auto-router frobnicate"));
+    assert.match(output, /unknown subcommand "frobnicate"/);
+    assert.match(output, /explain \[route\]/);
+  });
+});
