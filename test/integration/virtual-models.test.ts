@@ -1,0 +1,69 @@
+// The auto-router models as pi sees them: capabilities derived from the route's resolvable targets, and
+// re-registered when the routes file changes (reload command, or an edit on disk), with invalid edits kept out.
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a", contextWindow: 100_000, maxTokens: 8_000, reasoning: false, input: ["text"] as ("text" | "image")[] }] },
+  { provider: "mock-b", models: [{ id: "model-b", contextWindow: 200_000, maxTokens: 32_000, reasoning: true, input: ["text", "image"] as ("text" | "image")[] }] },
+];
+const target = (key: string) => ({ provider: key.split("/")[0]!, modelId: key.split("/")[1]! });
+
+let harness: SdkHarness | undefined;
+afterEach(async () => {
+  await harness?.dispose();
+  harness = undefined;
+});
+
+const find = (h: SdkHarness, id: string) => h.session.modelRegistry?.find?.("auto-router", id) ?? h.session.modelRuntime?.getModel?.("auto-router", id);
+
+describe("auto-router virtual models", () => {
+  it("take the smallest window and output limit of the resolvable targets, reasoning and images if any target has them", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: { targets: ["mock-a/model-a", "mock-b/model-b", "nowhere/unknown"].map(target) } } },
+    });
+    const model = find(harness, "main");
+    assert.equal(model.contextWindow, 100_000);
+    assert.equal(model.maxTokens, 8_000);
+    assert.equal(model.reasoning, true);
+    assert.deepEqual(model.input, ["text", "image"]);
+  });
+
+  it("use the values a route sets explicitly", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: { contextWindow: 50_000, name: "My route", targets: ["mock-b/model-b"].map(target) } } },
+    });
+    const model = find(harness, "main");
+    assert.equal(model.contextWindow, 50_000);
+    assert.equal(model.name, "My route");
+  });
+
+  it("are re-registered by /auto-router reload, and an invalid edit keeps the last good routes", async () => {
+    harness = await createSdkHarness({ targets: TARGETS, routes: { routes: { main: { targets: ["mock-a/model-a"].map(target) } } } });
+    const file = join(harness.agentDir, "extensions", "auto-router.routes.json");
+    writeFileSync(file, JSON.stringify({ routes: { main: { targets: ["mock-a/model-a"].map(target) }, second: { targets: ["mock-b/model-b"].map(target) } } }));
+    await harness.prompt("/auto-router reload");
+    assert.ok(find(harness, "second"), "new route registered");
+    writeFileSync(file, '{"routes": {"main": {"targets": 7}}}');
+    await harness.prompt("/auto-router reload");
+    assert.ok(find(harness, "second"), "last good routes kept");
+    await harness.setModel("auto-router", "second");
+    harness.faux("mock-b").setResponses([harness.fauxHelpers.fauxAssistantMessage("still routing")]);
+    await harness.prompt("hello");
+    assert.equal(harness.lastAssistant().provider, "mock-b");
+  });
+
+  it("are re-registered when the routes file changes on disk, without a command", async () => {
+    harness = await createSdkHarness({ targets: TARGETS, routes: { routes: { main: { targets: ["mock-a/model-a"].map(target) } } } });
+    const file = join(harness.agentDir, "extensions", "auto-router.routes.json");
+    writeFileSync(file, JSON.stringify({ routes: { main: { targets: ["mock-a/model-a"].map(target) }, edited: { targets: ["mock-b/model-b"].map(target) } } }));
+    const deadline = Date.now() + 10_000;
+    while (!find(harness, "edited") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(find(harness, "edited"), "route from the edited file registered");
+  });
+});
