@@ -87,20 +87,27 @@ export function listLogFiles(dir: string, fileName: string = EVENT_LOG_NAME): st
   return files;
 }
 
-/** Groups lines into appends of at most MAX_APPEND_BYTES, each ending on a line boundary. */
-function toPieces(lines: string[]): string[] {
+/** Groups lines into appends of at most MAX_APPEND_BYTES, each ending on a line boundary. Byte counts are kept
+ * running: measuring the growing piece for every line made a 500-line flush take ~50 ms. */
+function toPieces(lines: string[]): { pieces: string[]; bytes: number } {
   const pieces: string[] = [];
   let current = "";
+  let currentBytes = 0;
+  let bytes = 0;
   for (const line of lines) {
     const entry = `${line}\n`;
-    if (current && Buffer.byteLength(current) + Buffer.byteLength(entry) > MAX_APPEND_BYTES) {
+    const entryBytes = Buffer.byteLength(entry);
+    if (current && currentBytes + entryBytes > MAX_APPEND_BYTES) {
       pieces.push(current);
       current = "";
+      currentBytes = 0;
     }
     current += entry;
+    currentBytes += entryBytes;
+    bytes += entryBytes;
   }
   if (current) pieces.push(current);
-  return pieces;
+  return { pieces, bytes };
 }
 
 function ignoreMissing(error: unknown): void {
@@ -191,11 +198,11 @@ class JsonlEventLog implements EventLog {
   flushSync(): void {
     if (this.buffer.length === 0) return;
     const lines = this.buffer.splice(0);
-    const pieces = toPieces(lines);
+    const { pieces, bytes } = toPieces(lines);
     try {
       const created = mkdirSync(this.dir, { recursive: true, mode: DIRECTORY_MODE });
       if (created !== undefined) chmodSync(this.dir, DIRECTORY_MODE);
-      this.rotateIfNeededSync(Buffer.byteLength(pieces.join("")));
+      this.rotateIfNeededSync(bytes);
       for (const piece of pieces) appendFileSync(this.path, piece, { mode: FILE_MODE, flag: "a" });
       if (!this.modeChecked) this.tightenModeSync();
     } catch (error) {
@@ -207,12 +214,12 @@ class JsonlEventLog implements EventLog {
     this.earlyFlushQueued = false;
     if (this.buffer.length === 0) return;
     const lines = this.buffer.splice(0);
-    const pieces = toPieces(lines);
+    const { pieces, bytes } = toPieces(lines);
     let written = 0;
     try {
       const created = await mkdir(this.dir, { recursive: true, mode: DIRECTORY_MODE });
       if (created !== undefined) await chmod(this.dir, DIRECTORY_MODE);
-      await this.rotateIfNeeded(Buffer.byteLength(pieces.join("")));
+      await this.rotateIfNeeded(bytes);
       for (const piece of pieces) {
         await appendFile(this.path, piece, { mode: FILE_MODE, flag: "a" });
         written += piece.split("\n").length - 1;
