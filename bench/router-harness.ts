@@ -1,0 +1,115 @@
+// Builds the router the way index.ts does, minus pi: a RouterRuntime over given stores, a registry that knows the
+// bench's target models, and the stream function pi would call for `auto-router/<route>`. Also times one request.
+import type { Api, AssistantMessageEventStream, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
+import type { RouterConfig } from "../src/config/schema.ts";
+import type { EventLog } from "../src/state/event-log.ts";
+import type { StateStore } from "../src/state/json-store.ts";
+import { createMemoryStore } from "../src/state/memory-store.ts";
+import { CooldownBook, emptyCooldowns, type CooldownState } from "../src/runtime/cooldown-book.ts";
+import { createRouterStream } from "../src/runtime/failover-stream.ts";
+import { LatencyBook, emptyLatency, type LatencyState } from "../src/runtime/latency-book.ts";
+import type { StatusSink } from "../src/runtime/request-environment.ts";
+import { RouterRuntime } from "../src/runtime/router-runtime.ts";
+import type { RegistryLike, StreamFunction } from "../src/runtime/start-target.ts";
+import { nowMicroseconds } from "./stats.ts";
+
+export const BENCH_CONTEXT: Context = {
+  systemPrompt: "You are a helpful coding assistant.",
+  messages: [{ role: "user", content: "Say hello in five words.", timestamp: 0 }],
+};
+
+export type StreamCall = (model: Model<Api>, context: Context, options?: SimpleStreamOptions) => AssistantMessageEventStream;
+
+/** pi's ModelRegistry as the runtime sees it: every bench model resolves and has an API key. */
+export function benchRegistry(models: Model<Api>[]): RegistryLike {
+  return {
+    find: (provider, modelId) => models.find((model) => model.provider === provider && model.id === modelId),
+    hasConfiguredAuth: () => true,
+    getApiKeyAndHeaders: async () => ({ ok: true, apiKey: "bench-key" }),
+  };
+}
+
+const SILENT_STATUS: StatusSink = { onAttempt() {}, onCommitted() {}, onWaiting() {}, onFinished() {} };
+
+export interface RouterSetupOptions {
+  routeId: string;
+  targets: Model<Api>[];
+  /** Extra route settings (failover policy, timeouts). */
+  route?: Record<string, unknown>;
+  cooldownStore?: StateStore<CooldownState>;
+  latencyStore?: StateStore<LatencyState>;
+  events?: EventLog;
+  stream?: StreamFunction;
+  now?: () => number;
+}
+
+export interface RouterSetup {
+  runtime: RouterRuntime;
+  /** The virtual model pi would pass for `auto-router/<routeId>`. */
+  routerModel: Model<Api>;
+  stream: StreamCall;
+}
+
+export function buildRouter(options: RouterSetupOptions): RouterSetup {
+  const config = {
+    routes: {
+      [options.routeId]: {
+        sortBy: "config",
+        targets: options.targets.map((model) => ({ provider: model.provider, modelId: model.id })),
+        ...options.route,
+      },
+    },
+  } as RouterConfig;
+  const runtime = new RouterRuntime({
+    config: () => config,
+    cooldowns: new CooldownBook(options.cooldownStore ?? createMemoryStore(emptyCooldowns())),
+    latency: new LatencyBook(options.latencyStore ?? createMemoryStore(emptyLatency())),
+    events: options.events,
+    status: SILENT_STATUS,
+    warn: () => undefined,
+    now: options.now,
+    stream: options.stream,
+  });
+  runtime.attachRegistry(benchRegistry(options.targets));
+  const first = options.targets[0]!;
+  const routerModel = { ...first, id: options.routeId, name: options.routeId, api: "auto-router", provider: "auto-router" } as Model<Api>;
+  const routerStream = createRouterStream(runtime);
+  return {
+    runtime,
+    routerModel,
+    // pi's agent_start marks a new prompt (stickiness); every bench request is a prompt of its own.
+    stream: (model, context, streamOptions) => {
+      runtime.beginPrompt();
+      return routerStream(model, context, streamOptions);
+    },
+  };
+}
+
+export interface RequestTiming {
+  ttftUs: number;
+  totalUs: number;
+  text: string;
+  stopReason: string;
+}
+
+/** Calls the stream function and reads it to the end: time to the first text_delta, and to the end of the stream. */
+export async function timeRequest(call: StreamCall, model: Model<Api>, context: Context, options: SimpleStreamOptions): Promise<RequestTiming> {
+  const startedAt = nowMicroseconds();
+  let ttftUs = Number.NaN;
+  let text = "";
+  let stopReason = "none";
+  for await (const event of call(model, context, options)) {
+    if (event.type === "text_delta") {
+      if (Number.isNaN(ttftUs)) ttftUs = nowMicroseconds() - startedAt;
+      text += event.delta;
+    } else if (event.type === "done") {
+      stopReason = event.message.stopReason;
+    } else if (event.type === "error") {
+      stopReason = `${event.reason}: ${event.error.errorMessage ?? ""}`;
+    }
+  }
+  return { ttftUs, totalUs: nowMicroseconds() - startedAt, text, stopReason };
+}
+
+/** Lets timers and I/O run between measured requests, as pi's event loop would; never inside a measurement. */
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

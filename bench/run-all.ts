@@ -1,0 +1,111 @@
+// `npm run bench`: every bench, each figure next to its baseline from the same run, its goal and the earlier
+// implementation's figure. Verdicts are text; the process only fails when a bench crashes, never on timing.
+//   --all (or BENCH_ALL=1)   also run the slow session-stats bench (1M events)
+import { existsSync, readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { REPO_ROOT } from "../test/helpers/agent-dir.ts";
+import { runRequestPathChecks } from "./request-path-checks.ts";
+import { GOAL_ADDED_TTFT_P50_US, GOAL_THROUGHPUT_RATIO, runRouterOverheadBench } from "./router-overhead.bench.ts";
+import { GOAL_SWITCH_P99_US } from "./failover-switch.ts";
+import { GOAL_ADDED_FIRST_RUN_MS, GOAL_ADDED_WARM_MS, runStartupBench } from "./startup.bench.ts";
+import { formatMicroseconds, formatMilliseconds, formatRatio, table, verdict, type BenchResult } from "./stats.ts";
+
+type BenchRunner = () => Promise<BenchResult>;
+
+/** Benches other files may provide: run when their file exists (dynamic import, so a missing one is no error). */
+const OPTIONAL_BENCHES = [
+  { file: "decision.bench.ts", exportName: "runDecisionBench", slow: false },
+  { file: "session-stats.bench.ts", exportName: "runSessionStatsBench", slow: true },
+];
+
+function piVersion(): string {
+  try {
+    return JSON.parse(readFileSync(`${REPO_ROOT}/node_modules/@mariozechner/pi-coding-agent/package.json`, "utf8")).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+async function runSection(title: string, runner: BenchRunner, results: BenchResult[], failures: string[]): Promise<void> {
+  console.log(`\n== ${title}`);
+  const startedAt = Date.now();
+  try {
+    const result = await runner();
+    results.push(result);
+    for (const line of result.lines) console.log(line);
+    console.log(`  (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+  } catch (error) {
+    const text = error instanceof Error ? error.stack ?? error.message : String(error);
+    failures.push(`${title}: ${text.split("\n")[0]}`);
+    console.log(`  FAILED: ${text}`);
+  }
+}
+
+async function optionalRunner(file: string, exportName: string): Promise<BenchRunner | undefined> {
+  const path = fileURLToPath(new URL(`./${file}`, import.meta.url));
+  if (!existsSync(path)) return undefined;
+  const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  const runner = module[exportName];
+  if (typeof runner !== "function") throw new Error(`${file} does not export ${exportName}()`);
+  return runner as BenchRunner;
+}
+
+function summary(results: BenchResult[]): string[] {
+  const figures: Record<string, number> = Object.assign({}, ...results.map((result) => result.figures));
+  const has = (key: string) => typeof figures[key] === "number";
+  const rows: string[][] = [];
+  const add = (label: string, key: string, format: (value: number) => string, goal: string, pass: ((value: number) => boolean) | undefined, earlier: string) => {
+    if (has(key)) rows.push([label, format(figures[key]!), goal, earlier, pass ? verdict(pass(figures[key]!)) : ""]);
+  };
+  const ratio = (value: number) => `${formatRatio(value)} (1/${(1 / value).toFixed(1)})`;
+  add("added TTFT p50, memory stores", "fauxAddedTtftP50Us", formatMicroseconds, `<= ${GOAL_ADDED_TTFT_P50_US} µs`, (v) => v <= GOAL_ADDED_TTFT_P50_US, "~1 ms");
+  add("added TTFT p50, + event log", "fauxLoggedAddedTtftP50Us", formatMicroseconds, `<= ${GOAL_ADDED_TTFT_P50_US} µs`, (v) => v <= GOAL_ADDED_TTFT_P50_US, "~1 ms");
+  add("added total p50, + event log", "fauxLoggedAddedTotalP50Us", formatMicroseconds, "-", undefined, "~2.5 ms");
+  add("throughput routed/direct, memory stores", "fauxThroughputRatio", ratio, `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`, (v) => v >= GOAL_THROUGHPUT_RATIO, "1/15");
+  add("throughput routed/direct, + event log", "fauxLoggedThroughputRatio", ratio, `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`, (v) => v >= GOAL_THROUGHPUT_RATIO, "1/15");
+  add("throughput routed/direct, HTTP target", "httpThroughputRatio", ratio, `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`, (v) => v >= GOAL_THROUGHPUT_RATIO, "-");
+  add("failover switch p99", "switchP99Us", formatMicroseconds, `<= ${formatMicroseconds(GOAL_SWITCH_P99_US)}`, (v) => v <= GOAL_SWITCH_P99_US, "~0.4 ms");
+  add("added start-up, warm", "addedWarmMs", formatMilliseconds, `<= ${GOAL_ADDED_WARM_MS} ms`, (v) => v <= GOAL_ADDED_WARM_MS, "~70 ms");
+  add("added start-up, first run", "addedFirstRunMs", formatMilliseconds, `<= ${GOAL_ADDED_FIRST_RUN_MS} ms`, (v) => v <= GOAL_ADDED_FIRST_RUN_MS, "~1.3 s");
+  add("sync disk writes on the request path", "syncDiskWrites", String, "0", (v) => v === 0 && figures.syncWriteCounterWorks === 1, "-");
+  add("system prompt with router == without", "systemPromptEqual", (v) => (v === 1 ? "equal" : "different"), "equal", (v) => v === 1, "-");
+  return table(["figure", "this run", "goal", "earlier implementation", "verdict"], rows).map((line) => `  ${line}`);
+}
+
+async function main(): Promise<number> {
+  const all = process.argv.includes("--all") || process.env.BENCH_ALL === "1";
+  const startedAt = Date.now();
+  const [oneMinuteLoad] = loadavg();
+  console.log(`pi-auto-router bench: node ${process.version}, pi ${piVersion()}, ${cpus().length} CPUs, load average ${oneMinuteLoad!.toFixed(2)}`);
+  if (oneMinuteLoad! > cpus().length) console.log("  note: the machine is busy (load above the CPU count); timings will be noisy");
+  const results: BenchResult[] = [];
+  const failures: string[] = [];
+  await runSection("router overhead (in-process)", runRouterOverheadBench, results, failures);
+  await runSection("request path checks", runRequestPathChecks, results, failures);
+  await runSection("pi start-up (real CLI)", runStartupBench, results, failures);
+  for (const bench of OPTIONAL_BENCHES) {
+    const title = bench.file.replace(/\.bench\.ts$/, "");
+    if (bench.slow && !all) {
+      console.log(`\n== ${title}: skipped (slow; run with --all or BENCH_ALL=1)`);
+      continue;
+    }
+    let runner: BenchRunner | undefined;
+    try {
+      runner = await optionalRunner(bench.file, bench.exportName);
+    } catch (error) {
+      failures.push(`${title}: ${error instanceof Error ? error.message : String(error)}`);
+      console.log(`\n== ${title}\n  FAILED to load: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
+    if (runner) await runSection(title, runner, results, failures);
+    else console.log(`\n== ${title}: not present (bench/${bench.file})`);
+  }
+  console.log("\n== summary (PASS/MISS are information; timings never fail the run)");
+  for (const line of summary(results)) console.log(line);
+  console.log(`\nbench finished in ${((Date.now() - startedAt) / 1000).toFixed(1)} s${failures.length ? `; ${failures.length} bench(es) crashed:` : ""}`);
+  for (const failure of failures) console.log(`  ${failure}`);
+  return failures.length ? 1 : 0;
+}
+
+process.exitCode = await main();
