@@ -6,6 +6,7 @@ import {
   providerPreferencesSchema,
   tiersSchema,
 } from "./routing-schema.ts";
+import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
 
 export const FAILURE_KIND_NAMES = [
   "rate_limit",
@@ -113,5 +114,7 @@ export const routerConfigSchema = z.strictObject({
   failover: failoverSchema.optional(),
   budgets: budgetsSchema.optional(),
   eventLog: eventLogSchema.optional(),
+  uvi: uviConfigSchema.optional(),
+  breaker: breakerConfigSchema.optional(),
 });
 export type RouterConfig = z.infer<typeof routerConfigSchema>;

@@ -1,0 +1,96 @@
+// Passive quota source: the rate-limit headers every target response already carries, read through pi-ai's
+// onResponse hook. Any provider that sends them gets pacing with zero extra requests.
+//   Anthropic: anthropic-ratelimit-unified-<5h|7d|...>-utilization (0..1) + -reset (epoch s) on subscriptions;
+//              anthropic-ratelimit-<requests|tokens|input-tokens|output-tokens>-<limit|remaining|reset> (RFC 3339)
+//   OpenAI:    x-ratelimit-<limit|remaining|reset>-<requests|tokens> (reset as "6m0s", "1s", "20ms")
+//   Codex:     x-codex-<primary|secondary>-used-percent, -window-minutes, -reset-after-seconds | -reset-at (epoch s)
+import type { QuotaWindow } from "../routing/uvi.ts";
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+/** Per-minute limits are the norm for request/token headers; longer resets mean a per-day limit. */
+const MINUTE_WINDOW_MS = MINUTE_MS;
+
+const lower = (headers: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), String(value)]));
+
+const finite = (text: string | undefined): number | undefined => {
+  if (text === undefined || text.trim() === "") return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+};
+
+/** "5h" -> 5 hours, "7d" -> 7 days, "30m" -> 30 minutes; undefined for names without a length ("7d_opus" -> 7 days). */
+export function windowLengthFromName(name: string): number | undefined {
+  const match = /^(\d+)([mhd])/.exec(name);
+  if (!match) return undefined;
+  const unit = match[2] === "m" ? MINUTE_MS : match[2] === "h" ? HOUR_MS : DAY_MS;
+  return Number(match[1]) * unit;
+}
+
+/** OpenAI's reset durations: "1s", "6m0s", "1h2m3.5s", "20ms". */
+export function parseResetDuration(text: string | undefined): number | undefined {
+  if (!text) return undefined;
+  const pattern = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  let total = 0;
+  let matched = false;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    matched = true;
+    const value = Number(match[1]);
+    total += match[2] === "ms" ? value : match[2] === "s" ? value * 1000 : match[2] === "m" ? value * MINUTE_MS : value * HOUR_MS;
+  }
+  return matched ? total : undefined;
+}
+
+function limitWindow(name: string, limit: number | undefined, remaining: number | undefined, resetInMs: number | undefined, now: number): QuotaWindow | undefined {
+  if (limit === undefined || remaining === undefined || limit <= 0 || resetInMs === undefined) return undefined;
+  const windowMs = resetInMs > MINUTE_WINDOW_MS ? DAY_MS : MINUTE_WINDOW_MS;
+  return { name, usedFraction: Math.min(1, Math.max(0, 1 - remaining / limit)), windowMs, resetsAt: now + Math.max(0, resetInMs), source: "headers" };
+}
+
+function anthropicWindows(headers: Record<string, string>, now: number): QuotaWindow[] {
+  const windows: QuotaWindow[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    const match = /^anthropic-ratelimit-unified-(.+)-utilization$/.exec(name);
+    if (!match) continue;
+    const windowName = match[1]!;
+    const utilization = finite(value);
+    const resetSeconds = finite(headers[`anthropic-ratelimit-unified-${windowName}-reset`]);
+    const windowMs = windowLengthFromName(windowName);
+    if (utilization === undefined || resetSeconds === undefined || windowMs === undefined) continue;
+    windows.push({ name: windowName, usedFraction: Math.min(1, Math.max(0, utilization)), windowMs, resetsAt: resetSeconds * 1000, source: "headers" });
+  }
+  for (const kind of ["requests", "tokens", "input-tokens", "output-tokens"]) {
+    const reset = headers[`anthropic-ratelimit-${kind}-reset`];
+    const resetAt = reset ? Date.parse(reset) : NaN;
+    const window = limitWindow(kind, finite(headers[`anthropic-ratelimit-${kind}-limit`]), finite(headers[`anthropic-ratelimit-${kind}-remaining`]), Number.isNaN(resetAt) ? undefined : resetAt - now, now);
+    if (window) windows.push(window);
+  }
+  return windows;
+}
+
+function openaiWindows(headers: Record<string, string>, now: number): QuotaWindow[] {
+  const windows: QuotaWindow[] = [];
+  for (const kind of ["requests", "tokens"]) {
+    const window = limitWindow(kind, finite(headers[`x-ratelimit-limit-${kind}`]), finite(headers[`x-ratelimit-remaining-${kind}`]), parseResetDuration(headers[`x-ratelimit-reset-${kind}`]), now);
+    if (window) windows.push(window);
+  }
+  for (const slot of ["primary", "secondary"]) {
+    const usedPercent = finite(headers[`x-codex-${slot}-used-percent`]);
+    const windowMinutes = finite(headers[`x-codex-${slot}-window-minutes`]);
+    if (usedPercent === undefined || windowMinutes === undefined || windowMinutes <= 0) continue;
+    const resetAfter = finite(headers[`x-codex-${slot}-reset-after-seconds`]);
+    const resetAt = finite(headers[`x-codex-${slot}-reset-at`]);
+    const resetsAt = resetAfter !== undefined ? now + resetAfter * 1000 : resetAt !== undefined ? resetAt * 1000 : undefined;
+    if (resetsAt === undefined) continue;
+    windows.push({ name: slot, usedFraction: Math.min(1, Math.max(0, usedPercent / 100)), windowMs: windowMinutes * MINUTE_MS, resetsAt, source: "headers" });
+  }
+  return windows;
+}
+
+/** Every quota window the headers of one response describe (none when the provider sends no such headers). */
+export function windowsFromHeaders(headers: Record<string, string>, now: number): QuotaWindow[] {
+  const normalized = lower(headers);
+  return [...anthropicWindows(normalized, now), ...openaiWindows(normalized, now)];
+}

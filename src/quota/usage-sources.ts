@@ -1,0 +1,137 @@
+// Subscription usage APIs, read with the user's OAuth token from pi's model registry (getApiKeyForProvider refreshes
+// it; auth.json is never read or written here). Every endpoint can be overridden (config `uvi.endpoints` or env) so
+// tests run against a local emulator.
+//   Anthropic   GET  /api/oauth/usage  -> {five_hour:{utilization(0..100), resets_at}, seven_day:{...}, ...}
+//   Codex       GET  /backend-api/wham/usage -> {rate_limit:{primary_window:{used_percent, limit_window_seconds,
+//                                                reset_at | reset_after_seconds}, secondary_window:{...}}}
+//   Gemini CLI  POST /v1internal:retrieveUserQuota {project} -> {buckets:[{remainingFraction, resetTime, modelId}]}
+import { googleBucketWindow, type QuotaWindow } from "../routing/uvi.ts";
+import type { QuotaSource } from "./source-cache.ts";
+
+export const ANTHROPIC_USAGE_URL = "https://api.anthropic.com/api/oauth/usage";
+export const CODEX_USAGE_URL = "https://chatgpt.com/backend-api/wham/usage";
+export const GEMINI_QUOTA_URL = "https://cloudcode-pa.googleapis.com/v1internal:retrieveUserQuota";
+/** Gemini CLI buckets are per-day request quotas. */
+export const GEMINI_BUCKET_PERIOD_MS = 24 * 60 * 60 * 1000;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** pi provider ids of the subscriptions that have a usage API. */
+export const USAGE_API_PROVIDERS = ["anthropic", "openai-codex", "google-gemini-cli"] as const;
+export type UsageApiProvider = (typeof USAGE_API_PROVIDERS)[number];
+
+export type TokenLookup = (provider: string) => Promise<string | undefined>;
+
+async function getJson(url: string, init: RequestInit, signal: AbortSignal): Promise<any> {
+  const response = await fetch(url, { ...init, signal });
+  // Only the status: a body may echo request details, and error text must never carry a token.
+  if (!response.ok) throw new Error(`HTTP ${response.status} from ${new URL(url).host}`);
+  return response.json();
+}
+
+const toFraction = (percent: unknown): number | undefined => (typeof percent === "number" && Number.isFinite(percent) ? Math.min(1, Math.max(0, percent / 100)) : undefined);
+
+const ANTHROPIC_WINDOWS: Record<string, { name: string; windowMs: number }> = {
+  five_hour: { name: "5h", windowMs: 5 * HOUR_MS },
+  seven_day: { name: "7d", windowMs: 7 * DAY_MS },
+  seven_day_opus: { name: "7d opus", windowMs: 7 * DAY_MS },
+  seven_day_sonnet: { name: "7d sonnet", windowMs: 7 * DAY_MS },
+};
+
+export function anthropicUsageWindows(body: any): QuotaWindow[] {
+  const windows: QuotaWindow[] = [];
+  for (const [field, spec] of Object.entries(ANTHROPIC_WINDOWS)) {
+    const entry = body?.[field];
+    const used = toFraction(entry?.utilization);
+    const resetsAt = typeof entry?.resets_at === "string" ? Date.parse(entry.resets_at) : NaN;
+    if (used === undefined || Number.isNaN(resetsAt)) continue;
+    windows.push({ name: spec.name, usedFraction: used, windowMs: spec.windowMs, resetsAt, source: "usage-api" });
+  }
+  return windows;
+}
+
+export function codexUsageWindows(body: any, now: number): QuotaWindow[] {
+  const windows: QuotaWindow[] = [];
+  for (const [field, name] of [["primary_window", "primary"], ["secondary_window", "secondary"]] as const) {
+    const entry = body?.rate_limit?.[field];
+    const used = toFraction(entry?.used_percent);
+    const windowSeconds = entry?.limit_window_seconds;
+    if (used === undefined || typeof windowSeconds !== "number" || windowSeconds <= 0) continue;
+    const resetsAt = typeof entry.reset_at === "number" ? entry.reset_at * 1000
+      : typeof entry.reset_after_seconds === "number" ? now + entry.reset_after_seconds * 1000 : undefined;
+    if (resetsAt === undefined) continue;
+    windows.push({ name, usedFraction: used, windowMs: windowSeconds * 1000, resetsAt, source: "usage-api" });
+  }
+  return windows;
+}
+
+export function geminiQuotaWindows(body: any, periodMs: number = GEMINI_BUCKET_PERIOD_MS): QuotaWindow[] {
+  const windows: QuotaWindow[] = [];
+  for (const bucket of Array.isArray(body?.buckets) ? body.buckets : []) {
+    const remaining = bucket?.remainingFraction;
+    const resetsAt = typeof bucket?.resetTime === "string" ? Date.parse(bucket.resetTime) : NaN;
+    if (typeof remaining !== "number" || Number.isNaN(resetsAt)) continue;
+    const name = [bucket.modelId, bucket.tokenType].filter((part) => typeof part === "string").join(" ") || "bucket";
+    windows.push(googleBucketWindow({ name, remainingFraction: remaining, resetsAt, periodMs }));
+  }
+  return windows;
+}
+
+/** The Gemini CLI credential pi hands out is JSON {token, projectId}; a bare token has no project. */
+function geminiCredential(raw: string): { token: string; projectId?: string } {
+  try {
+    const parsed = JSON.parse(raw);
+    if (parsed && typeof parsed.token === "string") return { token: parsed.token, projectId: typeof parsed.projectId === "string" ? parsed.projectId : undefined };
+  } catch {
+    // not JSON: a bare token
+  }
+  return { token: raw };
+}
+
+export interface UsageSourceOptions {
+  provider: UsageApiProvider;
+  endpoint?: string;
+  token: TokenLookup;
+  now: () => number;
+}
+
+export function createUsageSource(options: UsageSourceOptions): QuotaSource {
+  const { provider, token, now } = options;
+  const needToken = async () => {
+    const value = await token(provider);
+    if (!value) throw new Error(`no OAuth credentials for ${provider} (/login)`);
+    return value;
+  };
+  switch (provider) {
+    case "anthropic":
+      return {
+        id: "anthropic-usage", provider,
+        async fetch(signal) {
+          const body = await getJson(options.endpoint ?? ANTHROPIC_USAGE_URL, { headers: { authorization: `Bearer ${await needToken()}`, "anthropic-beta": "oauth-2025-04-20" } }, signal);
+          return anthropicUsageWindows(body);
+        },
+      };
+    case "openai-codex":
+      return {
+        id: "codex-usage", provider,
+        async fetch(signal) {
+          const body = await getJson(options.endpoint ?? CODEX_USAGE_URL, { headers: { authorization: `Bearer ${await needToken()}` } }, signal);
+          return codexUsageWindows(body, now());
+        },
+      };
+    case "google-gemini-cli":
+      return {
+        id: "gemini-quota", provider,
+        async fetch(signal) {
+          const credential = geminiCredential(await needToken());
+          const body = await getJson(options.endpoint ?? GEMINI_QUOTA_URL, {
+            method: "POST",
+            headers: { authorization: `Bearer ${credential.token}`, "content-type": "application/json" },
+            body: JSON.stringify(credential.projectId ? { project: credential.projectId } : {}),
+          }, signal);
+          return geminiQuotaWindows(body);
+        },
+      };
+  }
+}

@@ -1,0 +1,180 @@
+// Quota pacing (UVI) as a router plugin. Windows come from usage APIs (fetched in the background) and from the
+// rate-limit headers of target responses (passive, persisted so every pi window and the next process see them).
+// providerStatus() only reads memory: it never waits on a fetch.
+import { z } from "zod";
+import { readUviConfig } from "../config/quota-schema.ts";
+import type { PluginContext, PluginFactory, RouterPlugin } from "../runtime/plugin.ts";
+import type { ProviderStatus, RoutingSnapshot } from "../routing/types.ts";
+import { assessProvider, DEFAULT_UVI_THRESHOLDS, type ProviderAssessment, type QuotaWindow, type UviThresholds } from "../routing/uvi.ts";
+import { windowsFromHeaders } from "./header-windows.ts";
+import { DEFAULT_QUOTA_TTL_MS, SourceCache, type QuotaSource } from "./source-cache.ts";
+import { createUsageSource, USAGE_API_PROVIDERS, type UsageApiProvider } from "./usage-sources.ts";
+import { uviCommand } from "./uvi-command.ts";
+
+const windowSchema = z.object({ name: z.string(), usedFraction: z.number(), windowMs: z.number(), resetsAt: z.number(), source: z.string().optional() });
+export const quotaStateSchema = z.object({
+  v: z.literal(1),
+  /** Set by /auto-router uvi enable|disable; absent = config/env decide. */
+  enabled: z.boolean().optional(),
+  /** Windows seen in response headers, per provider and window name. */
+  observed: z.record(z.string(), z.record(z.string(), windowSchema)),
+});
+export type QuotaState = z.infer<typeof quotaStateSchema>;
+export const emptyQuotaState = (): QuotaState => ({ v: 1, observed: {} });
+
+export interface UviSettings {
+  enabled: boolean;
+  hard: boolean;
+  thresholds: UviThresholds;
+  ttlMs: number;
+  endpoints: Partial<Record<UsageApiProvider, string>>;
+}
+
+const ENDPOINT_ENV: Record<UsageApiProvider, string> = {
+  anthropic: "AUTO_ROUTER_ANTHROPIC_USAGE_URL",
+  "openai-codex": "AUTO_ROUTER_CODEX_USAGE_URL",
+  "google-gemini-cli": "AUTO_ROUTER_GEMINI_QUOTA_URL",
+};
+const ENDPOINT_CONFIG_KEY: Record<UsageApiProvider, "anthropic" | "codex" | "gemini"> = { anthropic: "anthropic", "openai-codex": "codex", "google-gemini-cli": "gemini" };
+
+/** Defaults < config `uvi` block < environment (AUTO_ROUTER_UVI=0, AUTO_ROUTER_UVI_HARD=1, endpoint URLs). */
+export function uviSettings(config: unknown, env: Record<string, string | undefined>): UviSettings {
+  const block = readUviConfig(config);
+  const thresholds: UviThresholds = { ...DEFAULT_UVI_THRESHOLDS };
+  for (const key of ["critical", "stressed", "surplus", "surplusElapsed"] as const) {
+    const value = block.thresholds?.[key];
+    if (value !== undefined) thresholds[key] = value;
+  }
+  const endpoints: UviSettings["endpoints"] = {};
+  for (const provider of USAGE_API_PROVIDERS) {
+    const url = env[ENDPOINT_ENV[provider]] || block.endpoints?.[ENDPOINT_CONFIG_KEY[provider]];
+    if (url) endpoints[provider] = url;
+  }
+  return {
+    enabled: env.AUTO_ROUTER_UVI === "0" ? false : block.enabled ?? true,
+    hard: env.AUTO_ROUTER_UVI_HARD === "1" || env.AUTO_ROUTER_UVI_HARD === "true" || block.hard === true,
+    thresholds,
+    ttlMs: block.ttlMs ?? DEFAULT_QUOTA_TTL_MS,
+    endpoints,
+  };
+}
+
+/** The provider whose quota a target uses: its authProvider when set, from the route that served it. */
+export function quotaProviderOf(config: RoutingSnapshot["config"], routeId: string, provider: string, modelId: string): string {
+  const routes = [config.routes[routeId], ...Object.values(config.routes)];
+  for (const route of routes) {
+    const target = route?.targets.find((t) => t.provider === provider && t.modelId === modelId);
+    if (target) return target.authProvider ?? target.provider;
+  }
+  return provider;
+}
+
+/** Providers (auth providers) used by any route. */
+export function routedProviders(config: RoutingSnapshot["config"]): string[] {
+  const providers = new Set<string>();
+  for (const route of Object.values(config.routes)) for (const target of route.targets) providers.add(target.authProvider ?? target.provider);
+  return [...providers].sort();
+}
+
+export interface QuotaService {
+  settings(): UviSettings;
+  /** Enabled after /auto-router uvi enable|disable, else from settings. */
+  enabled(): boolean;
+  setEnabled(enabled: boolean): void;
+  assess(now: number): Record<string, ProviderAssessment>;
+  sources(): SourceCache;
+  refresh(): Promise<void>;
+}
+
+export interface UviPluginOptions {
+  /** Extra sources (tests, per-token spend); added to the usage APIs of the routed subscriptions. */
+  extraSources?: (context: PluginContext) => QuotaSource[];
+}
+
+export function createUviPluginWith(options: UviPluginOptions = {}): PluginFactory {
+  return (context: PluginContext): RouterPlugin => {
+    const store = context.openStore("quota", emptyQuotaState, (raw) => quotaStateSchema.parse(raw));
+    const settings = () => uviSettings(context.config(), context.env);
+    const token = async (provider: string): Promise<string | undefined> => {
+      const registry = context.registry() as { getApiKeyForProvider?: (provider: string) => Promise<string | undefined> } | undefined;
+      return registry?.getApiKeyForProvider ? registry.getApiKeyForProvider(provider) : undefined;
+    };
+    const buildSources = (): QuotaSource[] => {
+      const current = settings();
+      const routed = new Set(routedProviders(context.config()));
+      const usage = USAGE_API_PROVIDERS.filter((provider) => routed.has(provider))
+        .map((provider) => createUsageSource({ provider, endpoint: current.endpoints[provider], token, now: context.now }));
+      return [...usage, ...(options.extraSources?.(context) ?? [])];
+    };
+    const cache = new SourceCache([], context.now, () => settings().ttlMs);
+
+    const windowsOf = (now: number): Record<string, QuotaWindow[]> => {
+      const byProvider = cache.windowsByProvider();
+      for (const [provider, windows] of Object.entries(store.read().observed)) {
+        for (const window of Object.values(windows)) if (window.resetsAt > now) (byProvider[provider] ??= []).push(window);
+      }
+      return byProvider;
+    };
+    const service: QuotaService = {
+      settings,
+      enabled: () => store.read().enabled ?? settings().enabled,
+      setEnabled: (enabled) => store.update((state) => ({ ...state, enabled })),
+      assess(now) {
+        const thresholds = settings().thresholds;
+        const out: Record<string, ProviderAssessment> = {};
+        for (const [provider, windows] of Object.entries(windowsOf(now))) {
+          const assessment = assessProvider(windows, now, thresholds);
+          if (assessment) out[provider] = assessment;
+        }
+        return out;
+      },
+      sources: () => cache,
+      refresh: () => {
+        cache.setSources(buildSources());
+        return cache.refresh(true);
+      },
+    };
+
+    return {
+      name: "uvi",
+      providerStatus(now) {
+        if (!service.enabled()) return {};
+        const out: Record<string, ProviderStatus> = {};
+        for (const [provider, assessment] of Object.entries(service.assess(now))) {
+          out[provider] = { quota: { level: assessment.level, uvi: assessment.uvi, detail: assessment.detail } };
+        }
+        return out;
+      },
+      quotaHard: () => service.enabled() && settings().hard,
+      onTargetResponse(response) {
+        const windows = windowsFromHeaders(response.headers, response.now);
+        if (windows.length === 0) return;
+        const provider = quotaProviderOf(context.config(), response.routeId, response.candidate.provider, response.candidate.modelId);
+        const now = response.now;
+        store.update((state) => {
+          const observed: QuotaState["observed"] = {};
+          for (const [name, entries] of Object.entries(state.observed)) {
+            const live = Object.fromEntries(Object.entries(entries).filter(([, window]) => window.resetsAt > now));
+            if (Object.keys(live).length) observed[name] = live;
+          }
+          observed[provider] = { ...observed[provider], ...Object.fromEntries(windows.map((window) => [window.name, window])) };
+          return { ...state, observed };
+        });
+      },
+      statusWarnings(now) {
+        if (!service.enabled()) return [];
+        return Object.entries(service.assess(now))
+          .filter(([, assessment]) => assessment.level === "stressed" || assessment.level === "critical")
+          .map(([provider, assessment]) => `quota ${assessment.level} ${provider} ${assessment.uvi.toFixed(1)}`);
+      },
+      subcommands: [uviCommand(service)],
+      start() {
+        cache.setSources(buildSources());
+        cache.start();
+      },
+      close: () => cache.close(),
+    };
+  };
+}
+
+export const createUviPlugin: PluginFactory = createUviPluginWith();

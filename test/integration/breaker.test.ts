@@ -1,0 +1,108 @@
+// The circuit breaker through real pi (SDK in-process, faux targets): a target that keeps failing is skipped
+// until its break is over, then exactly one request probes it.
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a" }] },
+  { provider: "mock-b", models: [{ id: "model-b" }] },
+];
+/** Cooldowns off, so what keeps mock-a out is the breaker and nothing else. */
+const ROUTES = {
+  routes: {
+    main: {
+      sortBy: "config",
+      targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }],
+      failover: { kinds: { server: { cooldownMs: 0 }, overloaded: { cooldownMs: 0 }, auth: { cooldownMs: 0 } } },
+    },
+  },
+};
+const BREAK_MS = 300;
+/** Settings come from the environment here: the `breaker` config block is not in the routes schema yet. */
+const ENV = { AUTO_ROUTER_BREAKER_MINIMUM_CALLS: "3", AUTO_ROUTER_BREAKER_BREAK_MS: String(BREAK_MS), AUTO_ROUTER_BREAKER_RATIO: "0.5" };
+
+let harness: SdkHarness | undefined;
+afterEach(async () => {
+  await harness?.dispose();
+  harness = undefined;
+});
+
+async function start() {
+  harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: ENV });
+  await harness.setModel("auto-router", "main");
+  return harness;
+}
+
+async function commandOutput(h: SdkHarness, text: string): Promise<string> {
+  const original = process.stdout.write.bind(process.stdout);
+  let captured = "";
+  (process.stdout as any).write = (chunk: any, ...rest: any[]) => {
+    captured += String(chunk);
+    return typeof rest.at(-1) === "function" ? (rest.at(-1)(), true) : true;
+  };
+  try {
+    await h.prompt(text);
+  } finally {
+    (process.stdout as any).write = original;
+  }
+  return captured;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("circuit breaker through pi", () => {
+  it("opens the breaker of a target that keeps failing, skips it, and lets one probe through after the break", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const failing = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" });
+    h.faux("mock-a").setResponses([failing(), failing(), failing(), fauxAssistantMessage("A is back")]);
+    h.faux("mock-b").setResponses(Array.from({ length: 5 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
+
+    for (let i = 0; i < 3; i++) await h.prompt(`question ${i + 1}`);
+    assert.equal(h.faux("mock-a").state.callCount, 3);
+    assert.equal(h.lastAssistant().provider, "mock-b");
+
+    // Open now: the next prompt does not touch mock-a at all.
+    await h.prompt("question 4");
+    assert.equal(h.faux("mock-a").state.callCount, 3);
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    const shown = await commandOutput(h, "/auto-router circuit");
+    assert.match(shown, /mock-a\/model-a\s+open\s+-\s+probe in/);
+
+    await sleep(BREAK_MS + 50); // real time: the break has to pass for pi's own clock
+    await h.prompt("question 5");
+    assert.equal(h.faux("mock-a").state.callCount, 4);
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const closed = await commandOutput(h, "/auto-router circuit");
+    assert.match(closed, /mock-a\/model-a\s+closed/);
+  });
+
+  it("re-opens the breaker when the probe fails and keeps serving from the next target", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const failing = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" });
+    h.faux("mock-a").setResponses([failing(), failing(), failing(), failing()]);
+    h.faux("mock-b").setResponses(Array.from({ length: 6 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
+    for (let i = 0; i < 3; i++) await h.prompt(`question ${i + 1}`);
+    await sleep(BREAK_MS + 50);
+    await h.prompt("probe question");
+    assert.equal(h.faux("mock-a").state.callCount, 4); // the probe
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    await h.prompt("after the failed probe");
+    assert.equal(h.faux("mock-a").state.callCount, 4); // open again, with a longer break
+    assert.match(await commandOutput(h, "/auto-router circuit"), /mock-a\/model-a\s+open/);
+  });
+
+  it("does not count an authentication failure against the breaker", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const rejected = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 invalid x-api-key" });
+    h.faux("mock-a").setResponses([rejected(), rejected(), rejected(), rejected()]);
+    h.faux("mock-b").setResponses(Array.from({ length: 4 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
+    for (let i = 0; i < 4; i++) await h.prompt(`question ${i + 1}`);
+    // Every prompt still tried mock-a first: four auth failures did not open its breaker.
+    assert.equal(h.faux("mock-a").state.callCount, 4);
+    assert.doesNotMatch(await commandOutput(h, "/auto-router circuit"), /mock-a\/model-a\s+(open|half-open)/);
+  });
+});

@@ -1,0 +1,189 @@
+// The circuit breaker reducer and its book over a store: when it opens, the one probe, and persistence.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { closedBreaker, reduceBreaker, viewBreaker, type BreakerEvent, type BreakerRecord, type BreakerSettings } from "../../src/routing/breaker.ts";
+import { BreakerBook, breakerEventOf, breakerSettings, breakerStateSchema, emptyBreakers } from "../../src/quota/breaker-plugin.ts";
+import { openJsonStore } from "../../src/state/json-store.ts";
+import { createMemoryStore } from "../../src/state/memory-store.ts";
+import { makeFailure } from "../../src/runtime/classify-failure.ts";
+import type { AttemptObservation } from "../../src/runtime/plugin.ts";
+
+const SETTINGS: BreakerSettings = { ratio: 0.5, minimumCalls: 4, windowMs: 60_000, breakMs: 10_000, maxBreakMs: 35_000, probeTimeoutMs: 120_000 };
+
+function run(events: BreakerEvent[], start: BreakerRecord | undefined = undefined): BreakerRecord {
+  return events.reduce<BreakerRecord>((record, event) => reduceBreaker(record, event, SETTINGS), start ?? closedBreaker());
+}
+const failure = (at: number, probe = false): BreakerEvent => ({ type: "failure", at, probe, kind: "server" });
+const success = (at: number, probe = false): BreakerEvent => ({ type: "success", at, probe });
+
+/** Opened at t=4: four failures in a row with minimumCalls 4. */
+const openedAtFour = () => run([failure(1), failure(2), failure(3), failure(4)]);
+
+describe("circuit breaker reducer", () => {
+  it("stays closed below the minimum number of calls even when every call failed", () => {
+    const record = run([failure(1), failure(2), failure(3)]);
+    assert.equal(record.state, "closed");
+  });
+
+  it("opens once the minimum number of calls is reached and the failure ratio is met", () => {
+    const record = openedAtFour();
+    assert.equal(record.state, "open");
+    assert.equal(record.until, 4 + SETTINGS.breakMs);
+  });
+
+  it("stays closed when failures are below the ratio", () => {
+    const record = run([success(1), success(2), failure(3), success(4), failure(5), success(6)]);
+    assert.equal(record.state, "closed");
+  });
+
+  it("forgets calls that slid out of the window", () => {
+    const record = run([failure(1), failure(2), failure(3), failure(1 + SETTINGS.windowMs + 10)]);
+    assert.equal(record.state, "closed");
+    assert.equal(record.samples.length, 1);
+  });
+
+  it("ignores neutral results (auth, bad request, abort) entirely", () => {
+    const record = run([failure(1), failure(2), failure(3), { type: "neutral", at: 4 }, { type: "neutral", at: 5 }]);
+    assert.equal(record.state, "closed");
+    assert.equal(record.samples.length, 3);
+  });
+
+  it("does not extend the open period when late failures arrive while open", () => {
+    const record = run([failure(5_000), failure(9_000)], openedAtFour());
+    assert.equal(record.state, "open");
+    assert.equal(record.until, 4 + SETTINGS.breakMs);
+  });
+
+  it("becomes half-open lazily once the break is over, without any event", () => {
+    const record = openedAtFour();
+    assert.equal(viewBreaker(record, 4 + SETTINGS.breakMs - 1, SETTINGS).state, "open");
+    assert.equal(viewBreaker(record, 4 + SETTINGS.breakMs, SETTINGS).state, "half-open");
+  });
+
+  it("admits exactly one probe in half-open: the second claim is refused", () => {
+    const due = 4 + SETTINGS.breakMs;
+    const first = reduceBreaker(openedAtFour(), { type: "claim-probe", at: due }, SETTINGS);
+    assert.equal(first.probeClaimedAt, due);
+    const second = reduceBreaker(first, { type: "claim-probe", at: due + 1 }, SETTINGS);
+    assert.equal(second.probeClaimedAt, due);
+    assert.equal(viewBreaker(second, due + 1, SETTINGS).probeInFlight, true);
+  });
+
+  it("keeps half-open when a result of a non-probe request arrives: only the probe decides", () => {
+    const due = 4 + SETTINGS.breakMs;
+    const claimed = reduceBreaker(openedAtFour(), { type: "claim-probe", at: due }, SETTINGS);
+    const afterLate = run([failure(due + 1), success(due + 2)], claimed);
+    assert.equal(afterLate.state, "half-open");
+    assert.equal(afterLate.probeClaimedAt, due);
+  });
+
+  it("closes when the probe succeeds", () => {
+    const due = 4 + SETTINGS.breakMs;
+    const record = run([{ type: "claim-probe", at: due }, success(due + 5, true)], openedAtFour());
+    assert.equal(record.state, "closed");
+    assert.deepEqual(record.samples, []);
+  });
+
+  it("re-opens with a doubled break when the probe fails, capped at the maximum", () => {
+    let record = openedAtFour();
+    let at = 4;
+    const breaks: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      at = record.until!;
+      record = run([{ type: "claim-probe", at }, failure(at + 1, true)], record);
+      assert.equal(record.state, "open");
+      breaks.push(record.until! - (at + 1));
+    }
+    assert.deepEqual(breaks, [20_000, 35_000, 35_000]);
+  });
+
+  it("frees the probe slot when the probe ends with a neutral result", () => {
+    const due = 4 + SETTINGS.breakMs;
+    const record = run([{ type: "claim-probe", at: due }, { type: "neutral", at: due + 1, probe: true }], openedAtFour());
+    assert.equal(record.state, "half-open");
+    assert.equal(viewBreaker(record, due + 2, SETTINGS).probeInFlight, undefined);
+  });
+
+  it("frees a probe that never reported back after the probe timeout, so a crashed request cannot wedge it", () => {
+    const due = 4 + SETTINGS.breakMs;
+    const claimed = reduceBreaker(openedAtFour(), { type: "claim-probe", at: due }, SETTINGS);
+    assert.equal(viewBreaker(claimed, due + SETTINGS.probeTimeoutMs - 1, SETTINGS).probeInFlight, true);
+    assert.equal(viewBreaker(claimed, due + SETTINGS.probeTimeoutMs, SETTINGS).probeInFlight, undefined);
+    const reclaimed = reduceBreaker(claimed, { type: "claim-probe", at: due + SETTINGS.probeTimeoutMs }, SETTINGS);
+    assert.equal(reclaimed.probeClaimedAt, due + SETTINGS.probeTimeoutMs);
+  });
+});
+
+const observation = (outcome: AttemptObservation["outcome"], probe = false): AttemptObservation => ({
+  requestId: "r", routeId: "main", attempt: 1, now: 100, outcome,
+  candidate: { key: "p/m", provider: "p", modelId: "m", label: "p/m", declaredIndex: 0, bucket: "normal", billing: "per-token", reasons: [], warnings: [], probe },
+});
+
+describe("what an attempt tells the breaker", () => {
+  for (const kind of ["server", "overloaded", "network", "timeout"] as const) {
+    it(`counts a ${kind} failure`, () => {
+      assert.equal(breakerEventOf(observation({ status: "failed", failure: makeFailure(kind, "x"), latencyMs: 1 })).type, "failure");
+    });
+  }
+  for (const kind of ["auth", "invalid_request", "context_overflow", "rate_limit", "aborted"] as const) {
+    it(`never counts a ${kind} failure`, () => {
+      assert.equal(breakerEventOf(observation({ status: "failed", failure: makeFailure(kind, "x"), latencyMs: 1 })).type, "neutral");
+    });
+  }
+  it("never counts an abort", () => {
+    assert.equal(breakerEventOf(observation({ status: "aborted", latencyMs: 1 })).type, "neutral");
+  });
+  it("counts a finished answer as a success and carries the probe flag", () => {
+    const event = breakerEventOf(observation({ status: "committed", final: "done", latencyMs: 1 }, true));
+    assert.deepEqual(event, { type: "success", at: 100, probe: true });
+  });
+});
+
+describe("breaker book", () => {
+  const settings = () => SETTINGS;
+  it("lets only one of two concurrent requests claim the half-open probe", () => {
+    const book = new BreakerBook(createMemoryStore(emptyBreakers()), settings);
+    for (let at = 1; at <= 4; at++) book.apply("p/m", failure(at));
+    const due = 4 + SETTINGS.breakMs;
+    assert.equal(book.claimProbe("p/m", due), true);
+    assert.equal(book.claimProbe("p/m", due), false);
+    assert.deepEqual(book.targetStatus(due)["p/m"], { breaker: { state: "half-open", until: 4 + SETTINGS.breakMs, probeInFlight: true } });
+  });
+
+  it("refuses a probe while open and allows any request on a closed breaker", () => {
+    const book = new BreakerBook(createMemoryStore(emptyBreakers()), settings);
+    assert.equal(book.claimProbe("p/m", 1), true);
+    for (let at = 1; at <= 4; at++) book.apply("p/m", failure(at));
+    assert.equal(book.claimProbe("p/m", 5), false);
+  });
+
+  it("keeps an open breaker across a restart of the process", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "breaker-"));
+    try {
+      const file = join(dir, "auto-router.breakers.json");
+      const open = () => openJsonStore({ file, defaults: emptyBreakers, parse: (raw) => breakerStateSchema.parse(raw) });
+      const first = open();
+      const book = new BreakerBook(first, settings);
+      for (let at = 1; at <= 4; at++) book.apply("p/m", failure(at));
+      await first.close();
+      const second = open();
+      const reopened = new BreakerBook(second, settings);
+      assert.equal(reopened.targetStatus(5)["p/m"]?.breaker?.state, "open");
+      assert.equal(reopened.targetStatus(5)["p/m"]?.breaker?.until, 4 + SETTINGS.breakMs);
+      await second.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes settings from the config block and lets AUTO_ROUTER_BREAKER_* variables override them", () => {
+    const merged = breakerSettings({ breaker: { breakMs: 5_000, minimumCalls: 2 } }, { AUTO_ROUTER_BREAKER_BREAK_MS: "250" });
+    assert.equal(merged.breakMs, 250);
+    assert.equal(merged.minimumCalls, 2);
+    assert.equal(merged.ratio, 0.5);
+    assert.equal(merged.enabled, true);
+  });
+});
