@@ -1,0 +1,54 @@
+// The one HTTP helper of the balance fetchers: GET a JSON document with a timeout per try and a bounded number of
+// retries with exponential backoff. Errors never contain the key (only the URL's origin+path and the status).
+export const BALANCE_TIMEOUT_MS = 5_000;
+export const BALANCE_RETRIES = 2;
+export const BALANCE_BACKOFF_MS = 250;
+
+export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+
+export interface FetchJsonOptions {
+  headers: Record<string, string>;
+  timeoutMs?: number;
+  retries?: number;
+  backoffMs?: number;
+  fetch?: FetchLike;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** Only client errors other than 408/429 are final; everything else (5xx, network, timeout) is retried. */
+const isFinalStatus = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
+
+function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return "the balance endpoint";
+  }
+}
+
+export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions): Promise<unknown> {
+  const fetchFunction = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
+  const retries = options.retries ?? BALANCE_RETRIES;
+  const sleep = options.sleep ?? defaultSleep;
+  let lastError = "";
+  for (let attempt = 0; attempt <= retries; attempt += 1) {
+    if (attempt > 0) await sleep((options.backoffMs ?? BALANCE_BACKOFF_MS) * 2 ** (attempt - 1));
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? BALANCE_TIMEOUT_MS);
+    try {
+      const response = await fetchFunction(url, { headers: options.headers, signal: controller.signal });
+      if (response.ok) return await response.json();
+      lastError = `HTTP ${response.status} from ${describeUrl(url)}`;
+      if (isFinalStatus(response.status)) break;
+    } catch (error) {
+      lastError = controller.signal.aborted ? `timed out after ${options.timeoutMs ?? BALANCE_TIMEOUT_MS} ms (${describeUrl(url)})`
+        : `${error instanceof Error ? error.name : "error"} reaching ${describeUrl(url)}`;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  throw new Error(lastError);
+}

@@ -1,0 +1,76 @@
+// The budget audit of one provider: spend against its daily and monthly limits (BOTH apply when both exist; the
+// earlier implementation let a monthly limit silently disable the daily one) and its balance against the floor.
+// >= 80% of any limit is a warning, >= 100% blocks. Pure.
+import type { AuditLevel } from "../routing/types.ts";
+import type { EffectiveLimits } from "./budget-limits.ts";
+
+export const WARNING_SHARE = 0.8;
+export const BLOCK_SHARE = 1;
+const SHARE_PRECISION = 1e9;
+
+export interface PeriodAudit {
+  period: "daily" | "monthly";
+  spentUsd: number;
+  limitUsd: number;
+  /** spent / limit; Infinity for a zero limit with spend, 1 for a zero limit without (a $0 budget allows nothing). */
+  share: number;
+  level: AuditLevel;
+}
+
+export interface BalanceReading {
+  usd: number;
+  stale?: boolean;
+}
+
+export interface ProviderAudit {
+  level: AuditLevel;
+  detail: string;
+  periods: PeriodAudit[];
+  balance?: { usd: number; floorUsd: number; level: AuditLevel; stale?: boolean };
+}
+
+const rank: Record<AuditLevel, number> = { ok: 0, warning: 1, blocked: 2 };
+const worst = (levels: AuditLevel[]): AuditLevel => levels.reduce((a, b) => (rank[b] > rank[a] ? b : a), "ok" as AuditLevel);
+
+export function levelOfShare(share: number): AuditLevel {
+  if (share >= BLOCK_SHARE) return "blocked";
+  if (share >= WARNING_SHARE) return "warning";
+  return "ok";
+}
+
+/** Dollars with cents, plus up to two more decimals when they matter (small per-request spend). */
+export function formatUsd(value: number): string {
+  const fine = value.toFixed(4).replace(/0{1,2}$/, "");
+  return `$${value >= 100 ? value.toFixed(2) : fine}`;
+}
+export const formatShare = (share: number): string => (Number.isFinite(share) ? `${Math.floor(share * 100 + 1e-6)}%` : "over");
+
+function auditPeriod(period: "daily" | "monthly", spentUsd: number, limitUsd: number): PeriodAudit {
+  // Rounded so that $0.24 of $0.30 is exactly 80%, not 79.99999%.
+  const share = limitUsd > 0 ? Math.round((spentUsd / limitUsd) * SHARE_PRECISION) / SHARE_PRECISION : spentUsd > 0 ? Infinity : 1;
+  return { period, spentUsd, limitUsd, share, level: levelOfShare(share) };
+}
+
+export function auditProvider(input: {
+  limits: EffectiveLimits;
+  spentTodayUsd: number;
+  spentThisMonthUsd: number;
+  balance?: BalanceReading;
+}): ProviderAudit {
+  const periods: PeriodAudit[] = [];
+  if (input.limits.daily) periods.push(auditPeriod("daily", input.spentTodayUsd, input.limits.daily.usd));
+  if (input.limits.monthly) periods.push(auditPeriod("monthly", input.spentThisMonthUsd, input.limits.monthly.usd));
+  const details = periods
+    .filter((item) => item.level !== "ok")
+    .map((item) => `${item.period} ${formatUsd(item.spentUsd)} of ${formatUsd(item.limitUsd)} (${formatShare(item.share)})`);
+  const audit: ProviderAudit = { level: worst(periods.map((item) => item.level)), detail: "", periods };
+  const floor = input.limits.balanceFloor;
+  if (floor && input.balance) {
+    const level: AuditLevel = input.balance.usd < floor.usd ? "blocked" : "ok";
+    audit.balance = { usd: input.balance.usd, floorUsd: floor.usd, level, ...(input.balance.stale ? { stale: true } : {}) };
+    if (level === "blocked") details.push(`balance ${formatUsd(input.balance.usd)} below the floor ${formatUsd(floor.usd)}${input.balance.stale ? " (stale)" : ""}`);
+    audit.level = worst([audit.level, level]);
+  }
+  audit.detail = details.join("; ") || "within budget";
+  return audit;
+}

@@ -1,0 +1,120 @@
+// /auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]
+// /auto-router balance [show|fetch]
+import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
+import { table } from "../commands/format.ts";
+import { formatShare, formatUsd, type PeriodAudit } from "./budget-audit.ts";
+import { BUDGET_PERIODS, clearLimitOperation, setLimitOperation, type BudgetPeriod, type EffectiveLimit } from "./budget-limits.ts";
+import type { BudgetService } from "./budget-plugin.ts";
+
+const BUDGET_ACTIONS = ["show", "set", "clear"] as const;
+const BALANCE_ACTIONS = ["show", "fetch"] as const;
+const BUDGET_USAGE = "/auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]";
+
+function limitCell(limit: EffectiveLimit | undefined): string {
+  return limit ? `${formatUsd(limit.usd)}${limit.source === "command" ? "" : " (config)"}` : "-";
+}
+
+function shareCell(period: PeriodAudit | undefined): string {
+  if (!period) return "-";
+  return `${formatShare(period.share)}${period.level === "blocked" ? " BLOCKED" : period.level === "warning" ? " warning" : ""}`;
+}
+
+function providerNames(service: BudgetService, now: number): string[] {
+  return [...new Set([...service.views(now).map((view) => view.provider), ...service.balanceSources().map((source) => source.provider)])];
+}
+
+function showBudget(service: BudgetService, now: number): string {
+  const keys = service.keys(now);
+  const views = service.views(now);
+  const header = `budgets: today ${keys.day}, month ${keys.month} (${service.timeZone()}); policy ${service.policy()}`;
+  if (views.length === 0) return `${header}\nno spend recorded and no budget set. Set one: /auto-router budget set <provider> <usd> [monthly]`;
+  const rows = views.flatMap((view) => {
+    const daily = view.audit.periods.find((period) => period.period === "daily");
+    const monthly = view.audit.periods.find((period) => period.period === "monthly");
+    const estimated = view.spend.month.estimated > 0 ? ` (${view.spend.month.estimated} estimated)` : "";
+    return [
+      [view.provider, "today", formatUsd(view.spend.day.costUsd), limitCell(view.limits.daily), shareCell(daily), String(view.spend.day.requests)],
+      ["", "month", formatUsd(view.spend.month.costUsd), limitCell(view.limits.monthly), shareCell(monthly), `${view.spend.month.requests}${estimated}`],
+    ];
+  });
+  const notes = views.filter((view) => view.audit.balance).map((view) =>
+    `${view.provider}: balance ${formatUsd(view.audit.balance!.usd)}${view.audit.balance!.stale ? " (stale)" : ""}, floor ${formatUsd(view.audit.balance!.floorUsd)}${view.audit.balance!.level === "blocked" ? " BLOCKED" : ""}`);
+  return [header, table(["provider", "period", "spent", "limit", "used", "requests"], rows), ...notes].join("\n");
+}
+
+function parseUsd(text: string | undefined): number | null | undefined {
+  if (text === undefined) return undefined;
+  if (text.toLowerCase() === "off") return null;
+  const value = Number(text.replace(/^\$/, ""));
+  return Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+function parsePeriod(text: string | undefined): BudgetPeriod | undefined | "invalid" {
+  if (text === undefined) return undefined;
+  return (BUDGET_PERIODS as readonly string[]).includes(text) ? (text as BudgetPeriod) : "invalid";
+}
+
+const pick = (values: readonly string[], prefix: string): CompletionItem[] =>
+  values.filter((value) => value.startsWith(prefix)).map((value) => ({ value, label: value }));
+
+export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
+  const budget: Subcommand = {
+    name: "budget",
+    usage: "budget [show|set|clear]",
+    description: "Spend per provider today and this month against its daily/monthly USD limits; set or clear limits",
+    complete(prefix, deps) {
+      const words = prefix.split(/\s+/);
+      if (words.length <= 1) return pick(BUDGET_ACTIONS, words[0] ?? "");
+      if (words.length === 2 && words[0] !== "show") return pick(providerNames(service, deps.now()), words[1]!);
+      if (words[0] === "clear" && words.length === 3) return pick(BUDGET_PERIODS, words[2]!);
+      if (words[0] === "set" && words.length === 4) return pick(BUDGET_PERIODS, words[3]!);
+      return [];
+    },
+    async run(args, deps, output) {
+      const [action = "show", provider, ...rest] = args;
+      const now = deps.now();
+      if (action === "show") return output.info(showBudget(service, now));
+      if (!provider || (action !== "set" && action !== "clear")) return output.error(`usage: ${BUDGET_USAGE}`);
+      if (action === "set") {
+        const usd = parseUsd(rest[0]);
+        const period = parsePeriod(rest[1]) ?? "daily";
+        if (usd === undefined || period === "invalid") return output.error(`usage: ${BUDGET_USAGE}`);
+        service.limits.update(setLimitOperation(provider, period, usd, now));
+        await service.limits.flush();
+        return output.info(usd === null ? `${period} budget for ${provider} switched off (also overrides the config)`
+          : `${period} budget for ${provider} set to ${formatUsd(usd)}\n${showBudget(service, now)}`);
+      }
+      const period = parsePeriod(rest[0]);
+      if (period === "invalid") return output.error(`usage: ${BUDGET_USAGE}`);
+      service.limits.update(clearLimitOperation(provider, period));
+      await service.limits.flush();
+      output.info(`${period ?? "daily and monthly"} budget set by command for ${provider} cleared; config limits (if any) apply again`);
+    },
+  };
+
+  const balance: Subcommand = {
+    name: "balance",
+    usage: "balance [show|fetch]",
+    description: "Prepaid balances of per-token providers (DeepSeek, OpenRouter); fetch refreshes them now",
+    complete: (prefix) => pick(BALANCE_ACTIONS, prefix.trim()),
+    async run(args, deps, output) {
+      const action = args[0] ?? "show";
+      if (!(BALANCE_ACTIONS as readonly string[]).includes(action)) return output.error("usage: /auto-router balance [show|fetch]");
+      const sources = service.balanceSources();
+      if (sources.length === 0) return output.info("no target uses a provider with a known balance API (deepseek, openrouter)");
+      if (action === "fetch") await Promise.all(sources.map((source) => service.balances.refresh(source, true)));
+      const floors = Object.fromEntries(service.views(deps.now()).map((view) => [view.provider, view.limits.balanceFloor]));
+      const rows = sources.map((source) => {
+        const entry = service.balances.get(source.provider);
+        const floor = floors[source.provider];
+        const value = entry?.usd !== undefined ? `${formatUsd(entry.usd)}${entry.currency && entry.currency !== "USD" ? ` ${entry.currency}` : ""}` : "unknown";
+        const state = entry?.stale ? `stale: ${entry.error ?? "fetch failed"}` : entry?.fetchedAt !== undefined ? "fresh" : "not fetched (try balance fetch)";
+        const blocked = floor && entry?.usd !== undefined && entry.usd < floor.usd ? " BLOCKED" : "";
+        return [source.provider, value, floor ? formatUsd(floor.usd) + blocked : "-", state];
+      });
+      const anyStale = sources.some((source) => service.balances.get(source.provider)?.stale);
+      (anyStale ? output.warn : output.info)(table(["provider", "balance", "floor", "state"], rows));
+    },
+  };
+  return [budget, balance];
+}

@@ -1,0 +1,184 @@
+// The budget feature as one router plugin: counts every attempt's usage into the shared ledger, audits each
+// provider's spend against its daily AND monthly limits (and its balance against a floor) for every routing
+// snapshot, and adds the `budget` and `balance` subcommands. route() acts on the levels (blocked -> skipped
+// "budget", soft/hard fallback by budgets.policy); this plugin only computes them, from memory.
+import type { RouterConfig, TargetConfig } from "../config/schema.ts";
+import type { PluginFactory, RouterPlugin } from "../runtime/plugin.ts";
+import type { Candidate, ProviderStatus } from "../routing/types.ts";
+import { BalanceBook, balanceSources, type BalanceSource } from "./balance-book.ts";
+import type { FetchLike } from "./balance-fetch.ts";
+import { createBudgetSubcommands } from "./budget-commands.ts";
+import { auditProvider, formatShare, type ProviderAudit } from "./budget-audit.ts";
+import { effectiveLimits, emptyLimits, LIMITS_STORE_NAME, parseLimits, type EffectiveLimits, type LimitsState } from "./budget-limits.ts";
+import { calendarKeys, isValidTimeZone, localTimeZone, type CalendarKeys } from "./calendar.ts";
+import { importLegacyOperation, LEGACY_STATS_FILE, readLegacyStats } from "./legacy-stats.ts";
+import { reconcileUsage, type Pricing } from "./reconcile-usage.ts";
+import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsageOperation, totalsOf, USAGE_STORE_NAME, type ProviderSpend, type UsageLedger } from "./usage-ledger.ts";
+import type { StateStore } from "../state/json-store.ts";
+
+/** How often balances with a configured floor are refreshed in the background. */
+export const BALANCE_REFRESH_MS = 5 * 60_000;
+
+/** The provider whose budget an attempt spends: the target's authProvider when set, else its provider. */
+export function budgetProviderOf(config: RouterConfig, candidate: Pick<Candidate, "provider" | "modelId">): string {
+  for (const route of Object.values(config.routes)) {
+    const target: TargetConfig | undefined = route.targets.find((item) => item.provider === candidate.provider && item.modelId === candidate.modelId);
+    if (target?.authProvider) return target.authProvider;
+  }
+  return candidate.provider;
+}
+
+export interface ProviderBudgetView {
+  provider: string;
+  limits: EffectiveLimits;
+  spend: ProviderSpend;
+  audit: ProviderAudit;
+}
+
+/** What the subcommands need from the plugin. */
+export interface BudgetService {
+  usage: StateStore<UsageLedger>;
+  limits: StateStore<LimitsState>;
+  balances: BalanceBook;
+  timeZone(): string;
+  keys(now: number): CalendarKeys;
+  views(now: number): ProviderBudgetView[];
+  policy(): "soft" | "hard";
+  balanceSources(): BalanceSource[];
+}
+
+export interface BudgetPluginOptions {
+  fetch?: FetchLike;
+}
+
+export function createBudgetPluginWith(options: BudgetPluginOptions = {}): PluginFactory {
+  return (context) => {
+    const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger);
+    const limits = context.openStore(LIMITS_STORE_NAME, emptyLimits, parseLimits);
+    const balances = new BalanceBook({ registry: () => context.registry(), now: () => context.now(), fetch: options.fetch });
+    let warnedZone: string | undefined;
+    let timer: NodeJS.Timeout | undefined;
+
+    const timeZone = (): string => {
+      const configured = context.config().budgets?.timeZone;
+      if (!configured) return localTimeZone();
+      if (isValidTimeZone(configured)) return configured;
+      if (warnedZone !== configured) {
+        warnedZone = configured;
+        context.warn(`auto-router: budgets.timeZone "${configured}" is not a known time zone; using ${localTimeZone()}`);
+      }
+      return localTimeZone();
+    };
+    const keys = (now: number) => calendarKeys(now, timeZone());
+
+    const views = (now: number): ProviderBudgetView[] => {
+      const ledger = usage.read();
+      const calendar = keys(now);
+      const effective = effectiveLimits(context.config().budgets, limits.read());
+      const providers = [...new Set([...Object.keys(effective), ...providersWithUsage(ledger, calendar)])].sort();
+      return providers.map((provider) => {
+        const spend = providerSpend(ledger, calendar, provider);
+        const providerLimits = effective[provider] ?? {};
+        const balance = balances.get(provider);
+        const audit = auditProvider({
+          limits: providerLimits,
+          spentTodayUsd: spend.day.costUsd,
+          spentThisMonthUsd: spend.month.costUsd,
+          balance: balance?.usd !== undefined ? { usd: balance.usd, stale: balance.stale } : undefined,
+        });
+        return { provider, limits: providerLimits, spend, audit };
+      });
+    };
+
+    const pricingOf = (candidate: Candidate): Pricing | undefined => {
+      try {
+        const cost = context.registry()?.find(candidate.provider, candidate.modelId)?.cost;
+        return cost ? { input: cost.input, output: cost.output, cacheRead: cost.cacheRead, cacheWrite: cost.cacheWrite } : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+
+    const refreshFloors = () => {
+      const effective = effectiveLimits(context.config().budgets, limits.read());
+      for (const source of balanceSources(context.config())) {
+        if (effective[source.provider]?.balanceFloor) void balances.refresh(source).catch(() => undefined);
+      }
+    };
+
+    async function migrateLegacy(): Promise<void> {
+      if (usage.read().migratedFrom.includes(LEGACY_STATS_FILE)) return;
+      try {
+        const legacy = await readLegacyStats(context.stateDir);
+        if (!legacy) return;
+        usage.update(importLegacyOperation(LEGACY_STATS_FILE, legacy));
+        await usage.flush();
+      } catch (error) {
+        context.warn(`auto-router: could not migrate ${LEGACY_STATS_FILE} (kept unchanged): ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+
+    const service: BudgetService = {
+      usage, limits, balances, timeZone, keys, views,
+      policy: () => context.config().budgets?.policy ?? "soft",
+      balanceSources: () => balanceSources(context.config()),
+    };
+
+    const plugin: RouterPlugin = {
+      name: "budget",
+      providerStatus(now) {
+        const result: Record<string, ProviderStatus> = {};
+        for (const view of views(now)) {
+          if (view.audit.periods.length === 0 && !view.audit.balance) continue;
+          result[view.provider] = { budget: { level: view.audit.level, detail: view.audit.detail } };
+        }
+        return result;
+      },
+      onAttemptResult(observation) {
+        const { outcome, candidate } = observation;
+        const record = reconcileUsage({ message: outcome.message, pricing: pricingOf(candidate) });
+        if (!record) return;
+        const provider = budgetProviderOf(context.config(), candidate);
+        const calendar = keys(observation.now);
+        usage.update(recordUsageOperation(calendar, provider, candidate.modelId, totalsOf(record)));
+        context.record("usage", {
+          attempt: observation.attempt,
+          target: candidate.key,
+          provider,
+          outcome: outcome.status,
+          input: record.input,
+          output: record.output,
+          cacheRead: record.cacheRead,
+          cacheWrite: record.cacheWrite,
+          costUsd: record.costUsd,
+          estimated: record.estimated ?? false,
+          estimateReason: record.reason,
+          day: calendar.day,
+          month: calendar.month,
+        }, { requestId: observation.requestId, routeId: observation.routeId });
+      },
+      statusWarnings(now) {
+        return views(now).filter((view) => view.audit.level !== "ok").map((view) => {
+          const share = Math.max(0, ...view.audit.periods.map((period) => period.share));
+          const what = view.audit.periods.some((period) => period.level !== "ok") ? formatShare(share) : "balance low";
+          return `budget ${view.provider} ${what}${view.audit.level === "blocked" ? " blocked" : ""}`;
+        });
+      },
+      subcommands: createBudgetSubcommands(service),
+      start() {
+        void migrateLegacy();
+        if (timer) return;
+        refreshFloors();
+        timer = setInterval(refreshFloors, BALANCE_REFRESH_MS);
+        timer.unref();
+      },
+      async close() {
+        if (timer) clearInterval(timer);
+        timer = undefined;
+      },
+    };
+    return plugin;
+  };
+}
+
+export const createBudgetPlugin: PluginFactory = createBudgetPluginWith();

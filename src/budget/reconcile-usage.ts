@@ -1,0 +1,120 @@
+// Turns what a target reported (pi-ai's AssistantMessage.usage, cost computed with the target's prices) into one
+// usage record that is safe to add to the ledger: never negative, never NaN. When the provider's numbers are missing
+// or do not add up, the record is estimated from the answer's length (about 4 characters per token, the same rule
+// pi-ai's faux provider uses), marked `estimated: true` with the reason, and counted like any other. Pure.
+import type { AssistantMessage } from "@mariozechner/pi-ai";
+
+export const CHARACTERS_PER_TOKEN = 4;
+export const TOKENS_PER_MILLION = 1_000_000;
+/** Cost parts may differ from the total by float rounding; beyond this (USD) they are inconsistent. */
+const COST_TOLERANCE_USD = 1e-9;
+
+export interface UsageRecord {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  costUsd: number;
+  estimated?: boolean;
+  /** Why it was estimated, for the event log and `budget show`. */
+  reason?: string;
+}
+
+/** USD per 1M tokens, from the target model's `cost` in pi's registry. */
+export interface Pricing {
+  input: number;
+  output: number;
+  cacheRead?: number;
+  cacheWrite?: number;
+}
+
+export interface ReconcileInput {
+  message: AssistantMessage | undefined;
+  pricing?: Pricing;
+}
+
+type RawUsage = Partial<AssistantMessage["usage"]> | undefined;
+
+const clean = (value: unknown): number | undefined =>
+  typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
+
+export function answerText(message: AssistantMessage | undefined): string {
+  const blocks = Array.isArray(message?.content) ? message!.content : [];
+  return blocks.map((block) => {
+    if (block.type === "text") return block.text;
+    if (block.type === "thinking") return block.thinking;
+    if (block.type === "toolCall") return `${block.name}${JSON.stringify(block.arguments ?? {})}`;
+    return "";
+  }).join("");
+}
+
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / CHARACTERS_PER_TOKEN);
+}
+
+function priced(tokens: { input: number; output: number; cacheRead: number; cacheWrite: number }, pricing: Pricing | undefined): number {
+  if (!pricing) return 0;
+  const cost = tokens.input * (clean(pricing.input) ?? 0) + tokens.output * (clean(pricing.output) ?? 0)
+    + tokens.cacheRead * (clean(pricing.cacheRead) ?? 0) + tokens.cacheWrite * (clean(pricing.cacheWrite) ?? 0);
+  return cost / TOKENS_PER_MILLION;
+}
+
+/**
+ * The record to count for one attempt, or undefined when there is nothing to count (no usage and no text: a request
+ * refused before it produced anything).
+ */
+export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
+  const usage = input.message?.usage as RawUsage;
+  const text = answerText(input.message);
+  const reasons: string[] = [];
+  if (!usage) {
+    if (text === "") return undefined;
+    const output = estimateTokens(text);
+    const tokens = { input: 0, output, cacheRead: 0, cacheWrite: 0 };
+    return { ...tokens, costUsd: priced(tokens, input.pricing), estimated: true, reason: "usage missing (interrupted stream?): output estimated from the text length" };
+  }
+  const tokenFields = ["input", "output", "cacheRead", "cacheWrite"] as const;
+  const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+  for (const field of tokenFields) {
+    const value = clean(usage[field]);
+    if (value === undefined && usage[field] !== undefined) reasons.push(`${field} was invalid (${String(usage[field])})`);
+    tokens[field] = value ?? 0;
+  }
+  const tokenSum = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
+  if (tokenSum === 0 && text === "") {
+    return reasons.length > 0 ? { ...tokens, costUsd: 0, estimated: true, reason: reasons.join("; ") } : undefined;
+  }
+  if (tokens.output === 0 && text !== "") {
+    tokens.output = estimateTokens(text);
+    reasons.push(tokenSum === 0 ? "zero tokens reported for a non-empty answer: output estimated from the text length"
+      : "zero output tokens for a non-empty answer: output estimated from the text length");
+  }
+
+  const cost = usage.cost;
+  const total = clean(cost?.total);
+  const parts = cost ? [cost.input, cost.output, cost.cacheRead, cost.cacheWrite].map(clean) : [];
+  const partsValid = parts.length === 4 && parts.every((part) => part !== undefined);
+  const partsSum = partsValid ? parts.reduce((sum: number, part) => sum + part!, 0) : undefined;
+  const fromPrices = priced(tokens, input.pricing);
+  let costUsd: number;
+  if (reasons.length > 0) {
+    costUsd = fromPrices; // tokens were repaired: the provider's cost cannot describe them
+  } else if (total === undefined) {
+    costUsd = partsSum ?? fromPrices;
+    reasons.push(partsSum !== undefined ? "cost total missing: sum of its parts used" : "cost missing: computed from the model's prices");
+  } else if (partsSum !== undefined && Math.abs(partsSum - total) > COST_TOLERANCE_USD) {
+    costUsd = partsSum;
+    reasons.push(`cost total ${total} differs from the sum of its parts ${partsSum}: parts used`);
+  } else if (total === 0 && fromPrices > 0) {
+    costUsd = fromPrices;
+    reasons.push("zero cost reported for priced tokens: computed from the model's prices");
+  } else {
+    costUsd = total;
+  }
+  const record: UsageRecord = { ...tokens, costUsd: clean(costUsd) ?? 0 };
+  if (reasons.length > 0) {
+    record.estimated = true;
+    record.reason = reasons.join("; ");
+  }
+  return record;
+}

@@ -1,0 +1,112 @@
+// The spend ledger (auto-router.usage.json): per calendar day and per calendar month, per provider and model, the
+// tokens and USD of every counted attempt. Shared by every pi window through one StateStore; every change is a pure
+// operation built here (values captured in the closure), so concurrent windows add up instead of overwriting.
+import { z } from "zod";
+import type { CalendarKeys } from "./calendar.ts";
+import type { UsageRecord } from "./reconcile-usage.ts";
+
+export const USAGE_STORE_NAME = "usage";
+export const USAGE_LEDGER_VERSION = 1;
+/** Day buckets older than this many days are dropped when a new one is written (months are kept longer). */
+export const KEEP_DAYS = 62;
+export const KEEP_MONTHS = 24;
+/** Costs are rounded to this many decimals so sums do not drift with the order of additions. */
+const COST_DECIMALS = 1e10;
+
+const count = z.number().finite().nonnegative().catch(0);
+export const usageTotalsSchema = z.object({
+  requests: count.default(0),
+  estimated: count.default(0),
+  input: count.default(0),
+  output: count.default(0),
+  cacheRead: count.default(0),
+  cacheWrite: count.default(0),
+  costUsd: count.default(0),
+});
+export type UsageTotals = z.infer<typeof usageTotalsSchema>;
+
+/** period key -> provider -> modelId -> totals */
+const periodSchema = z.record(z.string(), z.record(z.string(), z.record(z.string(), usageTotalsSchema)));
+export const usageLedgerSchema = z.object({
+  version: z.number().int().default(USAGE_LEDGER_VERSION),
+  days: periodSchema.default({}),
+  months: periodSchema.default({}),
+  /** Legacy files already imported (so a migration runs once across every window). */
+  migratedFrom: z.array(z.string()).default([]),
+});
+export type UsageLedger = z.infer<typeof usageLedgerSchema>;
+type Period = UsageLedger["days"];
+
+export const emptyLedger = (): UsageLedger => ({ version: USAGE_LEDGER_VERSION, days: {}, months: {}, migratedFrom: [] });
+export const parseLedger = (raw: unknown): UsageLedger => usageLedgerSchema.parse(raw);
+
+export const emptyTotals = (): UsageTotals => ({ requests: 0, estimated: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0 });
+
+const roundCost = (value: number): number => Math.round(value * COST_DECIMALS) / COST_DECIMALS;
+
+export function addTotals(left: UsageTotals, right: UsageTotals): UsageTotals {
+  return {
+    requests: left.requests + right.requests,
+    estimated: left.estimated + right.estimated,
+    input: left.input + right.input,
+    output: left.output + right.output,
+    cacheRead: left.cacheRead + right.cacheRead,
+    cacheWrite: left.cacheWrite + right.cacheWrite,
+    costUsd: roundCost(left.costUsd + right.costUsd),
+  };
+}
+
+export function totalsOf(record: UsageRecord): UsageTotals {
+  return {
+    requests: 1,
+    estimated: record.estimated ? 1 : 0,
+    input: record.input,
+    output: record.output,
+    cacheRead: record.cacheRead,
+    cacheWrite: record.cacheWrite,
+    costUsd: roundCost(record.costUsd),
+  };
+}
+
+function addTo(period: Period, key: string, provider: string, modelId: string, totals: UsageTotals): Period {
+  const bucket = period[key] ?? {};
+  const models = bucket[provider] ?? {};
+  return { ...period, [key]: { ...bucket, [provider]: { ...models, [modelId]: addTotals(models[modelId] ?? emptyTotals(), totals) } } };
+}
+
+/** Keeps the newest `keep` keys (keys sort chronologically as YYYY-MM[-DD]). */
+function prune(period: Period, keep: number): Period {
+  const keys = Object.keys(period).sort();
+  if (keys.length <= keep) return period;
+  const kept: Period = {};
+  for (const key of keys.slice(-keep)) kept[key] = period[key]!;
+  return kept;
+}
+
+/** The operation adding one attempt's usage to its day and month. */
+export function recordUsageOperation(keys: CalendarKeys, provider: string, modelId: string, totals: UsageTotals) {
+  return (ledger: UsageLedger): UsageLedger => ({
+    ...ledger,
+    days: prune(addTo(ledger.days, keys.day, provider, modelId, totals), KEEP_DAYS),
+    months: prune(addTo(ledger.months, keys.month, provider, modelId, totals), KEEP_MONTHS),
+  });
+}
+
+/** Sum over the models of one provider in one period bucket. */
+export function providerTotals(period: Period, key: string, provider: string): UsageTotals {
+  return Object.values(period[key]?.[provider] ?? {}).reduce(addTotals, emptyTotals());
+}
+
+/** Providers that have any spend in either bucket. */
+export function providersWithUsage(ledger: UsageLedger, keys: CalendarKeys): string[] {
+  return [...new Set([...Object.keys(ledger.days[keys.day] ?? {}), ...Object.keys(ledger.months[keys.month] ?? {})])].sort();
+}
+
+export interface ProviderSpend {
+  day: UsageTotals;
+  month: UsageTotals;
+}
+
+export function providerSpend(ledger: UsageLedger, keys: CalendarKeys, provider: string): ProviderSpend {
+  return { day: providerTotals(ledger.days, keys.day, provider), month: providerTotals(ledger.months, keys.month, provider) };
+}

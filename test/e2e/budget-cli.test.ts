@@ -1,0 +1,95 @@
+// Spend recorded through the real pi CLI: several pi processes share one agent dir (as several terminal windows do)
+// and answer from one OpenAI emulator that reports usage. The earlier implementation lost 70-75% of these updates.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
+import { calendarKeys } from "../../src/budget/calendar.ts";
+import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import { startRpc } from "../helpers/rpc-client.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const PROCESSES = 4;
+const PROMPTS_PER_PROCESS = 10;
+// The emulator's default usage is 12 input + 7 output tokens; at $1000/$2000 per 1M that is $0.026 per answer.
+const INPUT_TOKENS = 12;
+const OUTPUT_TOKENS = 7;
+const COST_PER_ANSWER_USD = 0.026;
+
+function setup(emulator: Emulator) {
+  return makeAgentDir({
+    providers: {
+      "mock-a": { baseUrl: emulator.url, api: "openai-completions", apiKey: "sk-mock-a-key", models: [{ id: "model-a", cost: { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 } }] },
+    },
+    routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
+  });
+}
+
+function readSpend(agentDir: string) {
+  const ledger = parseLedger(JSON.parse(readFileSync(join(agentDir, "extensions", "auto-router.usage.json"), "utf8")));
+  return providerSpend(ledger, calendarKeys(Date.now(), undefined), "mock-a");
+}
+
+function readEvents(agentDir: string): any[] {
+  return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+}
+
+describe("spend through the pi CLI", () => {
+  let emulator: Emulator;
+  before(async () => {
+    emulator = await startOpenAIEmulator({ name: "A" });
+  });
+  after(async () => {
+    await emulator.close();
+  });
+
+  it("records the exact spend of 4 parallel pi processes answering 10 prompts each in one agent dir", async () => {
+    const dir = setup(emulator);
+    try {
+      const prompts = Array.from({ length: PROMPTS_PER_PROCESS }, (_, index) => `prompt ${index + 1}`);
+      const runs = await Promise.all(Array.from({ length: PROCESSES }, () =>
+        runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", ...prompts], timeoutMs: 30_000 })));
+      for (const run of runs) assert.equal(run.code, 0, run.stderr);
+      const answers = PROCESSES * PROMPTS_PER_PROCESS;
+      assert.equal(emulator.calls.length, answers);
+      const spend = readSpend(dir.agentDir);
+      assert.equal(spend.day.requests, answers);
+      assert.equal(spend.month.requests, answers);
+      assert.equal(spend.day.input, answers * INPUT_TOKENS);
+      assert.equal(spend.day.output, answers * OUTPUT_TOKENS);
+      assert.ok(Math.abs(spend.day.costUsd - answers * COST_PER_ANSWER_USD) < 1e-9, String(spend.day.costUsd));
+      assert.equal(spend.day.estimated, 0, "pi-ai's own usage and cost were consistent");
+      assert.equal(readEvents(dir.agentDir).filter((event) => event.type === "usage").length, answers);
+
+      const show = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router budget show"] });
+      assert.equal(show.code, 0, show.stderr);
+      assert.match(show.stdout + show.stderr, /mock-a\s+today\s+\$1\.04\s/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("keeps the usage record and the event log entries of an RPC client's last answer when it closes stdin at once", async () => {
+    emulator.reset();
+    const dir = setup(emulator);
+    try {
+      const rpc = await startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] });
+      await rpc.request({ type: "prompt", message: "hello" });
+      await rpc.waitFor((line) => line.type === "agent_end");
+      const { code } = await rpc.close();
+      assert.equal(code, 0, rpc.stderr);
+      const spend = readSpend(dir.agentDir);
+      assert.equal(spend.day.requests, 1);
+      assert.ok(Math.abs(spend.day.costUsd - COST_PER_ANSWER_USD) < 1e-9);
+      const events = readEvents(dir.agentDir);
+      const usage = events.find((event) => event.type === "usage");
+      assert.ok(usage, "usage event written");
+      assert.ok(events.some((event) => event.type === "result" && event.requestId === usage.requestId), "result event of the same request written");
+    } finally {
+      dir.cleanup();
+    }
+  });
+});

@@ -1,0 +1,180 @@
+// Budgets through real pi (SDK in-process, faux targets that report usage priced by their model cost).
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, it } from "node:test";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+// $100 per 1M tokens: every token costs exactly $0.0001, so spend is a whole number of ten-thousandths of a dollar.
+const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
+  { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
+];
+
+function routes(budgets?: unknown) {
+  return {
+    routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } },
+    ...(budgets ? { budgets } : {}),
+  };
+}
+
+let harness: SdkHarness | undefined;
+afterEach(async () => {
+  await harness?.dispose();
+  harness = undefined;
+});
+
+async function start(budgets?: unknown): Promise<SdkHarness> {
+  harness = await createSdkHarness({ targets: TARGETS, routes: routes(budgets) });
+  await harness.setModel("auto-router", "main");
+  return harness;
+}
+
+/** Runs a slash command and returns what it printed (without a UI, command output goes to stdout). */
+async function command(h: SdkHarness, text: string): Promise<string> {
+  const original = process.stdout.write.bind(process.stdout);
+  let captured = "";
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    captured += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await h.prompt(text);
+  } finally {
+    process.stdout.write = original;
+  }
+  return captured;
+}
+
+// pi-ai's faux provider reports real token counts but a zero cost; the ledger prices such tokens with the model's
+// cost (and marks them estimated), so the expected spend is tokens x $0.0001.
+const USD_PER_TOKEN = 0.0001;
+const costOf = (messages: any[], provider: string) =>
+  messages.filter((m) => m.role === "assistant" && m.provider === provider)
+    .reduce((sum, m) => sum + (m.usage.input + m.usage.output + m.usage.cacheRead + m.usage.cacheWrite) * USD_PER_TOKEN, 0);
+
+/** The `spent` cell of a provider's today/month row in `budget show`. */
+function spentCell(output: string, provider: string, period: "today" | "month"): string | undefined {
+  const lines = output.split("\n");
+  const start = lines.findIndex((line) => line.startsWith(`${provider} `));
+  if (start < 0) return undefined;
+  const line = period === "today" ? lines[start]! : lines[start + 1]!;
+  return line.trim().split(/\s+/).find((cell) => cell.startsWith("$"));
+}
+
+describe("budgets through pi", () => {
+  it("shows the exact spend of every served prompt per provider for today and this month", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("first answer"), fauxAssistantMessage("second, longer answer"), fauxAssistantMessage("third")]);
+    for (const prompt of ["one", "two please", "three"]) await h.prompt(prompt);
+    const expected = costOf(h.chat(), "mock-a");
+    assert.ok(expected > 0, "faux targets report token usage");
+    const output = await command(h, "/auto-router budget show");
+    assert.equal(spentCell(output, "mock-a", "today"), `$${expected.toFixed(4).replace(/0{1,2}$/, "")}`, output);
+    assert.equal(spentCell(output, "mock-a", "month"), spentCell(output, "mock-a", "today"), output);
+    assert.match(output, /policy soft/);
+    assert.match(output, /3 \(3 estimated\)/, "the zero cost reported for priced tokens is counted as estimated");
+  });
+
+  it("skips a provider over its daily budget set by command and serves the next target", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const setOutput = await command(h, "/auto-router budget set mock-a 0.0001");
+    assert.match(setOutput, /daily budget for mock-a set to \$0\.0001/);
+    h.faux("mock-a").setResponses([fauxAssistantMessage("answer from A"), fauxAssistantMessage("A again")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("answer from B")]);
+    await h.prompt("first");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+    const explain = await command(h, "/auto-router explain");
+    assert.match(explain, /budget/i);
+    assert.match(await command(h, "/auto-router budget"), /BLOCKED/);
+  });
+
+  it("refuses with the budget message under the hard policy when every provider is over budget", async () => {
+    const h = await start({ policy: "hard", providers: { "mock-a": { daily: 0 }, "mock-b": { monthly: 0 } } });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("must not be called")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("must not be called")]);
+    await h.prompt("hello");
+    const last = h.lastAssistant();
+    assert.equal(last.stopReason, "error");
+    assert.match(last.errorMessage, /over budget/);
+    assert.match(last.errorMessage, /policy is hard/);
+    assert.equal(h.faux("mock-a").state.callCount, 0);
+    assert.equal(h.faux("mock-b").state.callCount, 0);
+  });
+
+  it("still serves under the soft policy when every provider is over budget", async () => {
+    const h = await start({ providers: { "mock-a": { daily: 0 }, "mock-b": { daily: 0 } } });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("served anyway")]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().stopReason, "stop");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+  });
+
+  it("lets a command switch a config limit off and clear restores it", async () => {
+    const h = await start({ providers: { "mock-a": { daily: 0 } } });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    await command(h, "/auto-router budget set mock-a off daily");
+    h.faux("mock-a").setResponses([fauxAssistantMessage("A serves")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B serves")]);
+    await h.prompt("one");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    assert.match(await command(h, "/auto-router budget clear mock-a"), /cleared/);
+    await h.prompt("two");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+  });
+
+  it("warns in explain when a provider has used 80% of its budget", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("some answer"), fauxAssistantMessage("next")]);
+    await h.prompt("first");
+    const spent = costOf(h.chat(), "mock-a");
+    // A limit that puts the spend at exactly 80%.
+    await command(h, `/auto-router budget set mock-a ${spent / 0.8} monthly`);
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const explain = await command(h, "/auto-router explain");
+    assert.match(explain, /warning: budget: monthly \$[\d.]+ of \$[\d.]+ \(80%\)/, explain);
+  });
+});
+
+describe("balances through pi", () => {
+  it("fetches a DeepSeek balance from the overridden endpoint and blocks the provider below its floor", async () => {
+    const authorizations: string[] = [];
+    const server = createServer((request, response) => {
+      authorizations.push(String(request.headers.authorization));
+      response.setHeader("content-type", "application/json");
+      response.end(JSON.stringify({ is_available: true, balance_infos: [{ currency: "USD", total_balance: "1.50" }] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/user/balance`;
+    try {
+      harness = await createSdkHarness({
+        targets: [{ provider: "deepseek", models: [{ id: "deepseek-chat" }] }, TARGETS[1]!],
+        routes: {
+          routes: { main: { sortBy: "config", targets: [{ provider: "deepseek", modelId: "deepseek-chat", balanceEndpoint: endpoint }, { provider: "mock-b", modelId: "model-b" }] } },
+          budgets: { providers: { deepseek: { balanceFloor: 5 } } },
+        },
+      });
+      const h = harness;
+      await h.setModel("auto-router", "main");
+      const shown = await command(h, "/auto-router balance fetch");
+      assert.match(shown, /deepseek\s+\$1\.50\s+\$5\.00 BLOCKED\s+fresh/, shown);
+      assert.equal(authorizations.at(-1), "Bearer faux-key-deepseek");
+      h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("served by B")]);
+      await h.prompt("hello");
+      assert.equal(h.lastAssistant().provider, "mock-b");
+      assert.equal(h.faux("deepseek").state.callCount, 0);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { auditProvider } from "../../src/budget/budget-audit.ts";
+import { clearLimitOperation, effectiveLimits, emptyLimits, setLimitOperation } from "../../src/budget/budget-limits.ts";
+import { calendarKeys } from "../../src/budget/calendar.ts";
+
+const daily = (usd: number) => ({ daily: { usd, source: "config" as const } });
+
+describe("budget audit thresholds", () => {
+  it("is ok just below 80% of the daily limit", () => {
+    assert.equal(auditProvider({ limits: daily(1), spentTodayUsd: 0.79, spentThisMonthUsd: 0.79 }).level, "ok");
+  });
+  it("warns at exactly 80% of the daily limit, including amounts that are not exact in binary", () => {
+    assert.equal(auditProvider({ limits: daily(1), spentTodayUsd: 0.8, spentThisMonthUsd: 0 }).level, "warning");
+    const audit = auditProvider({ limits: daily(0.3), spentTodayUsd: 0.24, spentThisMonthUsd: 0 });
+    assert.equal(audit.level, "warning");
+    assert.match(audit.detail, /daily \$0\.24 of \$0\.30 \(80%\)/);
+  });
+  it("blocks at exactly 100% of the limit and above", () => {
+    assert.equal(auditProvider({ limits: daily(0.3), spentTodayUsd: 0.1 + 0.2, spentThisMonthUsd: 0 }).level, "blocked");
+    assert.equal(auditProvider({ limits: daily(2), spentTodayUsd: 5, spentThisMonthUsd: 5 }).level, "blocked");
+  });
+  it("treats a zero limit as allowing nothing", () => {
+    assert.equal(auditProvider({ limits: daily(0), spentTodayUsd: 0, spentThisMonthUsd: 0 }).level, "blocked");
+  });
+  it("enforces the daily limit when a monthly limit also exists and is far from reached", () => {
+    const limits = { daily: { usd: 1, source: "config" as const }, monthly: { usd: 100, source: "config" as const } };
+    const audit = auditProvider({ limits, spentTodayUsd: 1.2, spentThisMonthUsd: 10 });
+    assert.equal(audit.level, "blocked");
+    assert.deepEqual(audit.periods.map((p) => [p.period, p.level]), [["daily", "blocked"], ["monthly", "ok"]]);
+  });
+  it("enforces the monthly limit when today's spend is within the daily limit", () => {
+    const limits = { daily: { usd: 5, source: "config" as const }, monthly: { usd: 20, source: "command" as const } };
+    const audit = auditProvider({ limits, spentTodayUsd: 1, spentThisMonthUsd: 20 });
+    assert.equal(audit.level, "blocked");
+    assert.match(audit.detail, /monthly \$20\.00 of \$20\.00 \(100%\)/);
+    assert.doesNotMatch(audit.detail, /daily/);
+  });
+  it("blocks a provider whose balance is below the floor, and not one at the floor", () => {
+    const limits = { balanceFloor: { usd: 2, source: "config" as const } };
+    assert.equal(auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0, balance: { usd: 1.99 } }).level, "blocked");
+    assert.equal(auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0, balance: { usd: 2 } }).level, "ok");
+    assert.equal(auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0 }).level, "ok", "no reading yet: not blocked");
+  });
+});
+
+describe("budget limit precedence", () => {
+  const config = { providers: { deepseek: { daily: 1, monthly: 10 }, openai: { monthly: 50 } } };
+  it("uses config limits when no command set one", () => {
+    const limits = effectiveLimits(config, emptyLimits());
+    assert.deepEqual(limits.deepseek, { daily: { usd: 1, source: "config" }, monthly: { usd: 10, source: "config" } });
+  });
+  it("lets a command-set limit override the config for that provider and period only", () => {
+    const state = setLimitOperation("deepseek", "monthly", 3, 0)(emptyLimits());
+    const limits = effectiveLimits(config, state);
+    assert.deepEqual(limits.deepseek, { daily: { usd: 1, source: "config" }, monthly: { usd: 3, source: "command" } });
+    assert.deepEqual(limits.openai, { monthly: { usd: 50, source: "config" } });
+  });
+  it("switches a config limit off with `off` and restores it with clear", () => {
+    const off = setLimitOperation("openai", "monthly", null, 0)(emptyLimits());
+    assert.equal(effectiveLimits(config, off).openai, undefined);
+    const cleared = clearLimitOperation("openai", "monthly")(off);
+    assert.deepEqual(effectiveLimits(config, cleared).openai, { monthly: { usd: 50, source: "config" } });
+  });
+});
+
+describe("spend calendar", () => {
+  it("puts 23:30 local time on the last day of a month in that month, though it is already the next month in UTC", () => {
+    const instant = Date.parse("2025-02-01T04:30:00Z"); // 2025-01-31 23:30 in New York (UTC-5)
+    assert.deepEqual(calendarKeys(instant, "America/New_York"), { day: "2025-01-31", month: "2025-01" });
+    assert.deepEqual(calendarKeys(instant, "UTC"), { day: "2025-02-01", month: "2025-02" });
+  });
+  it("starts the new month at local midnight east of UTC while UTC is still in the old month", () => {
+    const instant = Date.parse("2025-02-28T15:30:00Z"); // 2025-03-01 00:30 in Tokyo
+    assert.deepEqual(calendarKeys(instant, "Asia/Tokyo"), { day: "2025-03-01", month: "2025-03" });
+  });
+  it("derives day and month from the same local date", () => {
+    for (const instant of [Date.parse("2024-12-31T23:59:59Z"), Date.parse("2024-03-10T07:30:00Z")]) {
+      const keys = calendarKeys(instant, "America/Los_Angeles");
+      assert.equal(keys.day.slice(0, 7), keys.month);
+    }
+  });
+});

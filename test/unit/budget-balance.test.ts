@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { BalanceBook, balanceSources } from "../../src/budget/balance-book.ts";
+import { parseDeepSeekBalance } from "../../src/budget/balance-deepseek.ts";
+import { fetchJsonWithRetry, type FetchLike } from "../../src/budget/balance-fetch.ts";
+import { parseOpenRouterBalance } from "../../src/budget/balance-openrouter.ts";
+
+const json = (status: number, body: unknown) => ({ ok: status < 300, status, json: async () => body });
+const noSleep = async () => {};
+
+describe("balance parsers", () => {
+  it("reads DeepSeek's USD balance from its string amounts", () => {
+    const body = { is_available: true, balance_infos: [{ currency: "CNY", total_balance: "70.00" }, { currency: "USD", total_balance: "10.50" }] };
+    assert.deepEqual(parseDeepSeekBalance(body), { usd: 10.5, currency: "USD" });
+  });
+  it("reads OpenRouter credits minus usage, or the key's remaining limit", () => {
+    assert.deepEqual(parseOpenRouterBalance({ data: { total_credits: 50, total_usage: 42.5 } }), { usd: 7.5, currency: "USD" });
+    assert.deepEqual(parseOpenRouterBalance({ data: { limit: 10, usage: 2, limit_remaining: 8 } }), { usd: 8, currency: "USD" });
+    assert.throws(() => parseOpenRouterBalance({ error: "nope" }));
+  });
+});
+
+describe("balance fetch", () => {
+  it("retries a 503 with backoff and returns the next answer", async () => {
+    const answers = [json(503, {}), json(200, { ok: 1 })];
+    const waits: number[] = [];
+    const fetch: FetchLike = async () => answers.shift()!;
+    const body = await fetchJsonWithRetry("http://127.0.0.1:1/balance", { headers: {}, fetch, sleep: async (ms) => { waits.push(ms); }, backoffMs: 100 });
+    assert.deepEqual(body, { ok: 1 });
+    assert.deepEqual(waits, [100]);
+  });
+  it("gives up after the bounded number of retries and never puts the key in the error", async () => {
+    let calls = 0;
+    const fetch: FetchLike = async () => { calls += 1; return json(500, {}); };
+    await assert.rejects(
+      fetchJsonWithRetry("http://127.0.0.1:1/balance?x=1", { headers: { Authorization: "Bearer sk-secret" }, fetch, sleep: noSleep, retries: 2 }),
+      (error: Error) => !error.message.includes("sk-secret") && /HTTP 500/.test(error.message),
+    );
+    assert.equal(calls, 3);
+  });
+  it("does not retry a 401", async () => {
+    let calls = 0;
+    const fetch: FetchLike = async () => { calls += 1; return json(401, {}); };
+    await assert.rejects(fetchJsonWithRetry("http://127.0.0.1:1/b", { headers: {}, fetch, sleep: noSleep }));
+    assert.equal(calls, 1);
+  });
+  it("aborts a try that exceeds the timeout", async () => {
+    const fetch: FetchLike = (_url, init) => new Promise((_resolve, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted"))));
+    await assert.rejects(fetchJsonWithRetry("http://127.0.0.1:1/b", { headers: {}, fetch, sleep: noSleep, retries: 0, timeoutMs: 5 }), /timed out/);
+  });
+});
+
+describe("balance book", () => {
+  const config: any = { routes: { main: { targets: [
+    { provider: "deepseek", modelId: "deepseek-chat", balanceEndpoint: "http://127.0.0.1:9/user/balance" },
+    { provider: "openai", modelId: "gpt" },
+  ] } } };
+  const registry: any = { find: () => ({ id: "m" }), hasConfiguredAuth: () => true, getApiKeyAndHeaders: async () => ({ ok: true, apiKey: "sk-test" }) };
+
+  it("finds providers with a balance API and honours the per-target endpoint override", () => {
+    assert.deepEqual(balanceSources(config), [{ provider: "deepseek", kind: "deepseek", endpoint: "http://127.0.0.1:9/user/balance", target: { provider: "deepseek", modelId: "deepseek-chat" } }]);
+  });
+  it("shares one request between concurrent refreshes and keeps the last value marked stale when a fetch fails", async () => {
+    let calls = 0;
+    let fail = false;
+    let seenAuthorization = "";
+    const fetch: FetchLike = async (_url, init) => {
+      calls += 1;
+      seenAuthorization = init.headers.Authorization ?? "";
+      return fail ? json(500, {}) : json(200, { balance_infos: [{ currency: "USD", total_balance: "3.25" }] });
+    };
+    let now = 0;
+    const book = new BalanceBook({ registry: () => registry, now: () => now, fetch, retries: 0 });
+    const [source] = balanceSources(config);
+    const [first, second] = await Promise.all([book.refresh(source!), book.refresh(source!)]);
+    assert.equal(calls, 1);
+    assert.equal(first, second);
+    assert.equal(seenAuthorization, "Bearer sk-test");
+    assert.equal(book.get("deepseek")!.usd, 3.25);
+    await book.refresh(source!);
+    assert.equal(calls, 1, "fresh value within the TTL is not fetched again");
+    fail = true;
+    now = 10 * 60_000;
+    const stale = await book.refresh(source!);
+    assert.equal(calls, 2);
+    assert.equal(stale.usd, 3.25);
+    assert.equal(stale.stale, true);
+  });
+});

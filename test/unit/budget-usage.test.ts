@@ -1,0 +1,125 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { importLegacyOperation, parseLegacyStats } from "../../src/budget/legacy-stats.ts";
+import { reconcileUsage } from "../../src/budget/reconcile-usage.ts";
+import { emptyLedger, parseLedger, providerSpend, recordUsageOperation, totalsOf } from "../../src/budget/usage-ledger.ts";
+import { openJsonStore } from "../../src/state/json-store.ts";
+
+function message(text: string, usage?: Record<string, unknown>): any {
+  return { role: "assistant", content: text ? [{ type: "text", text }] : [], usage, stopReason: "stop" };
+}
+const usage = (input: number, output: number, cost: Partial<Record<"input" | "output" | "cacheRead" | "cacheWrite" | "total", number>>, cache = { read: 0, write: 0 }) => ({
+  input, output, cacheRead: cache.read, cacheWrite: cache.write, totalTokens: input + output,
+  cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0, ...cost },
+});
+const PRICING = { input: 1, output: 2 }; // USD per 1M tokens
+
+describe("usage reconciliation", () => {
+  it("takes the provider's numbers as they are when they are consistent", () => {
+    const record = reconcileUsage({ message: message("hello", usage(100, 20, { input: 0.0001, output: 0.00004, total: 0.00014 })), pricing: PRICING });
+    assert.deepEqual(record, { input: 100, output: 20, cacheRead: 0, cacheWrite: 0, costUsd: 0.00014 });
+  });
+  it("uses the sum of the cost parts and marks the record estimated when the total does not match them", () => {
+    const record = reconcileUsage({ message: message("hello", usage(100, 20, { input: 0.0001, output: 0.00004, total: 0.5 })), pricing: PRICING })!;
+    assert.equal(record.estimated, true);
+    assert.ok(Math.abs(record.costUsd - 0.00014) < 1e-12);
+    assert.match(record.reason!, /differs from the sum of its parts/);
+  });
+  it("estimates output from the text length when a non-empty answer reports zero tokens", () => {
+    const record = reconcileUsage({ message: message("x".repeat(400), usage(0, 0, {})), pricing: PRICING })!;
+    assert.equal(record.output, 100);
+    assert.equal(record.estimated, true);
+    assert.match(record.reason!, /zero tokens/);
+    assert.ok(Math.abs(record.costUsd - 100 * 2 / 1e6) < 1e-12);
+  });
+  it("estimates an interrupted stream that carries no usage at all from its partial text", () => {
+    const record = reconcileUsage({ message: message("y".repeat(41)), pricing: PRICING })!;
+    assert.equal(record.output, 11);
+    assert.equal(record.estimated, true);
+    assert.match(record.reason!, /usage missing/);
+  });
+  it("never records negative or NaN values", () => {
+    const record = reconcileUsage({ message: message("abcd", usage(Number.NaN, -5, { total: Number.NaN })), pricing: PRICING })!;
+    for (const value of [record.input, record.output, record.cacheRead, record.cacheWrite, record.costUsd]) {
+      assert.ok(Number.isFinite(value) && value >= 0, String(value));
+    }
+    assert.equal(record.estimated, true);
+    assert.match(record.reason!, /input was invalid/);
+  });
+  it("counts nothing for an attempt without usage and without text", () => {
+    assert.equal(reconcileUsage({ message: undefined }), undefined);
+    assert.equal(reconcileUsage({ message: message("", usage(0, 0, {})) }), undefined);
+  });
+  it("counts a failed attempt that streamed text before failing", () => {
+    const failed = { ...message("partial answer", usage(50, 3, { input: 0.00005, output: 0.000006, total: 0.000056 })), stopReason: "error" };
+    assert.equal(reconcileUsage({ message: failed })!.output, 3);
+  });
+  it("computes a zero cost from the model's prices when tokens were billed at a price", () => {
+    const record = reconcileUsage({ message: message("hello", usage(1000, 500, {})), pricing: PRICING })!;
+    assert.ok(Math.abs(record.costUsd - (1000 * 1 + 500 * 2) / 1e6) < 1e-12);
+    assert.equal(record.estimated, true);
+  });
+});
+
+describe("usage ledger", () => {
+  const keys = { day: "2025-01-31", month: "2025-01" };
+  it("adds an attempt to its day and month per provider and model", () => {
+    let ledger = emptyLedger();
+    ledger = recordUsageOperation(keys, "deepseek", "chat", totalsOf({ input: 10, output: 5, cacheRead: 1, cacheWrite: 2, costUsd: 0.1 }))(ledger);
+    ledger = recordUsageOperation(keys, "deepseek", "reasoner", totalsOf({ input: 1, output: 1, cacheRead: 0, cacheWrite: 0, costUsd: 0.2, estimated: true }))(ledger);
+    ledger = recordUsageOperation({ day: "2025-02-01", month: "2025-02" }, "deepseek", "chat", totalsOf({ input: 1, output: 1, cacheRead: 0, cacheWrite: 0, costUsd: 5 }))(ledger);
+    const spend = providerSpend(ledger, keys, "deepseek");
+    assert.deepEqual(spend.day, { requests: 2, estimated: 1, input: 11, output: 6, cacheRead: 1, cacheWrite: 2, costUsd: 0.3 });
+    assert.equal(spend.month.costUsd, 0.3);
+    assert.equal(providerSpend(ledger, { day: "2025-02-01", month: "2025-02" }, "deepseek").month.costUsd, 5);
+  });
+
+  it("moves a corrupt ledger file aside, warns, and starts from an empty ledger", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "auto-router-ledger-"));
+    const file = join(dir, "auto-router.usage.json");
+    writeFileSync(file, "{ not json");
+    const warnings: string[] = [];
+    const store = openJsonStore({ file, defaults: emptyLedger, parse: parseLedger, onWarning: (w) => warnings.push(w.message), refreshIntervalMs: 0 });
+    assert.deepEqual(store.read(), emptyLedger());
+    assert.ok(readdirSync(dir).some((name) => name.startsWith("auto-router.usage.json.corrupt-")));
+    assert.ok(warnings.length > 0);
+    store.update(recordUsageOperation(keys, "openai", "gpt", totalsOf({ input: 1, output: 1, cacheRead: 0, cacheWrite: 0, costUsd: 1 })));
+    await store.close();
+    assert.equal(providerSpend(parseLedger(JSON.parse(readFileSync(file, "utf8"))), keys, "openai").day.costUsd, 1);
+  });
+
+  it("reads negative or non-numeric counts in a hand-edited ledger as zero instead of rejecting the file", () => {
+    const ledger = parseLedger({ days: { "2025-01-31": { p: { m: { requests: -3, costUsd: "x", input: 7 } } } } });
+    assert.deepEqual(ledger.days["2025-01-31"]!.p!.m, { requests: 0, estimated: 0, input: 7, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0 });
+  });
+});
+
+describe("legacy stats migration", () => {
+  const legacy = {
+    version: 2,
+    daily: { "2025-01-31": { deepseek: { cost: 0.12, requests: 3, inputTokens: 900, outputTokens: 300 }, openai: 0.5 } },
+    monthly: { "2025-01": { deepseek: { chat: { cost: 1 }, reasoner: { cost: 0.5 } } } },
+    somethingElse: { ignored: true },
+  };
+  it("imports the v2 daily and monthly spend per provider", () => {
+    const ledger = importLegacyOperation("auto-router.stats.json", parseLegacyStats(legacy))(emptyLedger());
+    const spend = providerSpend(ledger, { day: "2025-01-31", month: "2025-01" }, "deepseek");
+    assert.equal(spend.day.costUsd, 0.12);
+    assert.equal(spend.day.requests, 3);
+    assert.equal(spend.day.input, 900);
+    assert.equal(spend.month.costUsd, 1.5);
+    assert.equal(providerSpend(ledger, { day: "2025-01-31", month: "2025-01" }, "openai").day.costUsd, 0.5);
+  });
+  it("imports only once however many windows replay the migration", () => {
+    const operation = importLegacyOperation("auto-router.stats.json", parseLegacyStats(legacy));
+    const twice = operation(operation(emptyLedger()));
+    assert.equal(providerSpend(twice, { day: "2025-01-31", month: "2025-01" }, "deepseek").day.costUsd, 0.12);
+  });
+  it("imports nothing from an unrecognisable file", () => {
+    assert.deepEqual(parseLegacyStats([1, 2, 3]), { days: {}, months: {} });
+    assert.deepEqual(parseLegacyStats({ daily: { yesterday: { p: 1 } } }), { days: {}, months: {} });
+  });
+});
