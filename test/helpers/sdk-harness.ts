@@ -5,6 +5,7 @@
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { FauxProviderSpec } from "../fixtures/faux-targets.ts";
 import { EXTENSION_ENTRY, makeAgentDir, mergeSettings } from "./agent-dir.ts";
+import { createRecordingUi, type RecordingUi } from "./recording-ui.ts";
 
 export type { FauxModelSpec, FauxProviderSpec } from "../fixtures/faux-targets.ts";
 
@@ -23,6 +24,10 @@ export interface SdkHarness {
   chat(): any[];
   lastAssistant(): any;
   events: any[];
+  /** What extensions showed through ctx.ui (undefined with `ui: false`). */
+  ui?: RecordingUi;
+  /** Runs a slash command (or any prompt) and returns the notification text it produced. */
+  command(text: string): Promise<string>;
   dispose(): Promise<void>;
 }
 
@@ -33,6 +38,8 @@ export interface SdkHarnessOptions {
   extensionPaths?: string[];
   tools?: string[];
   env?: Record<string, string>;
+  /** Give extensions a recording UI (default true); false = print-mode-like, ctx.hasUI is false. */
+  ui?: boolean;
 }
 
 type FauxGlobals = { __fauxTargetSpec?: FauxProviderSpec[]; __fauxTargets?: Record<string, any>; __fauxHelpers?: any };
@@ -56,9 +63,26 @@ function applyEnvironment(values: Record<string, string>): () => void {
   };
 }
 
-async function modelServices(sdk: any, agentDir: string): Promise<Record<string, unknown>> {
+/** A Map-backed pi-ai CredentialStore (read/list/modify/delete), the new-pi counterpart of AuthStorage.inMemory(). */
+function inMemoryCredentials() {
+  const entries = new Map<string, any>();
+  return {
+    read: async (providerId: string) => entries.get(providerId),
+    list: async () => [...entries.entries()].map(([providerId, credential]) => ({ providerId, type: credential?.type })),
+    modify: async (providerId: string, change: (current: any) => Promise<any>) => {
+      const next = await change(entries.get(providerId));
+      if (next !== undefined) entries.set(providerId, next);
+      return entries.get(providerId);
+    },
+    delete: async (providerId: string) => void entries.delete(providerId),
+  };
+}
+
+async function modelServices(sdk: any): Promise<Record<string, unknown>> {
   if (sdk.ModelRuntime) {
-    const modelRuntime = await sdk.ModelRuntime.create({ authPath: `${agentDir}/auth.json`, modelsPath: null, refreshOnCreate: false });
+    // In-memory credentials like 0.73's AuthStorage.inMemory(): a file store would be re-created in the agent dir by
+    // the background availability refresh that registerProvider() starts, after dispose() removed the dir.
+    const modelRuntime = await sdk.ModelRuntime.create({ credentials: inMemoryCredentials(), modelsPath: null, refreshOnCreate: false });
     return { modelRuntime };
   }
   const authStorage = sdk.AuthStorage.inMemory();
@@ -73,6 +97,7 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
   const sdk = await loadPiSdk();
   let session: any;
   const events: any[] = [];
+  const ui = options.ui === false ? undefined : createRecordingUi();
 
   const dispose = async () => {
     try {
@@ -111,13 +136,13 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
     ({ session } = await sdk.createAgentSession({
       cwd: agentDir,
       agentDir,
-      ...(await modelServices(sdk, agentDir)),
+      ...(await modelServices(sdk)),
       resourceLoader,
       settingsManager,
       sessionManager: sdk.SessionManager.inMemory(agentDir),
       tools: options.tools ?? [],
     }));
-    await session.bindExtensions({}); // the SDK does not bind by itself; this emits session_start
+    await session.bindExtensions(ui ? { uiContext: ui.context } : {}); // the SDK does not bind by itself; this emits session_start
     session.subscribe((event: any) => events.push(event));
   } catch (error) {
     await dispose();
@@ -132,6 +157,13 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
     session,
     agentDir,
     events,
+    ui,
+    command: async (text) => {
+      if (!ui) throw new Error("command() needs the recording UI (ui: true)");
+      const from = ui.notifications.length;
+      await session.prompt(text);
+      return ui.textSince(from);
+    },
     fauxHelpers: globals.__fauxHelpers,
     faux: (provider) => {
       const handle = globals.__fauxTargets?.[provider];

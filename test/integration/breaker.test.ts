@@ -34,20 +34,8 @@ async function start() {
   return harness;
 }
 
-async function commandOutput(h: SdkHarness, text: string): Promise<string> {
-  const original = process.stdout.write.bind(process.stdout);
-  let captured = "";
-  (process.stdout as any).write = (chunk: any, ...rest: any[]) => {
-    captured += String(chunk);
-    return typeof rest.at(-1) === "function" ? (rest.at(-1)(), true) : true;
-  };
-  try {
-    await h.prompt(text);
-  } finally {
-    (process.stdout as any).write = original;
-  }
-  return captured;
-}
+/** A slash command's output, as the recording UI of the harness collected it. */
+const commandOutput = (h: SdkHarness, text: string): Promise<string> => h.command(text);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -31,21 +31,8 @@ async function start(budgets?: unknown): Promise<SdkHarness> {
   return harness;
 }
 
-/** Runs a slash command and returns what it printed (without a UI, command output goes to stdout). */
-async function command(h: SdkHarness, text: string): Promise<string> {
-  const original = process.stdout.write.bind(process.stdout);
-  let captured = "";
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    captured += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await h.prompt(text);
-  } finally {
-    process.stdout.write = original;
-  }
-  return captured;
-}
+/** Runs a slash command and returns what it showed (the harness's recording UI collects notifications). */
+const command = (h: SdkHarness, text: string): Promise<string> => h.command(text);
 
 // pi-ai's faux provider reports real token counts but a zero cost; the ledger prices such tokens with the model's
 // cost (and marks them estimated), so the expected spend is tokens x $0.0001.

@@ -303,3 +303,26 @@ describe("stickiness", () => {
     assert.equal(h.faux("mock-b").state.callCount, 2);
   });
 });
+
+describe("status line", () => {
+  it("names the route, the target that served and the failover count", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" })]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("Hello from B")]);
+    await h.prompt("Say hi");
+    const status = h.ui!.statuses.get("auto-router")!;
+    assert.match(status, /^⇄ main/);
+    assert.match(status, /→ mock-b\/model-b \(1 failover\)/);
+    assert.ok(status.length <= 78, `fits 80 columns: ${status.length}`);
+  });
+
+  it("is cleared when a model other than auto-router is selected", async () => {
+    const h = await start();
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("hi")]);
+    await h.prompt("Say hi");
+    assert.ok(h.ui!.statuses.get("auto-router"));
+    await h.setModel("mock-a", "model-a");
+    assert.equal(h.ui!.statuses.get("auto-router"), undefined);
+  });
+});

@@ -31,20 +31,6 @@ const echoPrompt = (h: SdkHarness) => (context: any) => {
 };
 const textOf = (message: any) => (message?.content ?? []).filter((b: any) => b.type === "text").map((b: any) => b.text).join("");
 
-async function captureStdout(action: () => Promise<void>): Promise<string> {
-  const original = process.stdout.write.bind(process.stdout);
-  let captured = "";
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    captured += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await action();
-  } finally {
-    process.stdout.write = original;
-  }
-  return captured;
-}
 
 describe("routing through real pi", () => {
   it("routes `@vision describe` to the one vision target, and the model never sees `@vision`", async () => {
@@ -94,7 +80,7 @@ describe("routing through real pi", () => {
     });
     h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("from B")]);
     await h.prompt("hello");
-    const output = await captureStdout(() => h.prompt("/auto-router explain main"));
+    const output = await h.command("/auto-router explain main");
     assert.match(output, /served by mock-b\/model-b/);
     assert.match(output, /mock-a\/model-a/);
     assert.match(output, /no-a/);
@@ -104,7 +90,7 @@ describe("routing through real pi", () => {
 
   it("answers an unknown subcommand with an error and the list of subcommands", async () => {
     const h = await start({ targets: ["mock-a/model-a"].map(target) });
-    const output = await captureStdout(() => h.prompt("/auto-router frobnicate"));
+    const output = await h.command("/auto-router frobnicate");
     assert.match(output, /unknown subcommand "frobnicate"/);
     assert.match(output, /explain \[route\]/);
   });

@@ -1,0 +1,42 @@
+// A UI context for in-process pi sessions that records what extensions show (notifications, status lines, widgets)
+// the way the TUI and RPC mode would, and answers dialogs as "cancelled". With it, `ctx.hasUI` is true, so command
+// output arrives as notifications instead of on process.stdout (which node:test's child processes use for reports).
+export interface UiNotification {
+  message: string;
+  level: string;
+}
+
+export interface RecordingUi {
+  context: unknown;
+  notifications: UiNotification[];
+  statuses: Map<string, string | undefined>;
+  /** Notification texts added since `from` (an index into notifications), joined by newlines. */
+  textSince(from: number): string;
+}
+
+export function createRecordingUi(): RecordingUi {
+  const notifications: UiNotification[] = [];
+  const statuses = new Map<string, string | undefined>();
+  const widgets = new Map<string, unknown>();
+  const known: Record<string, unknown> = {
+    notify: (message: string, level = "info") => void notifications.push({ message, level }),
+    setStatus: (key: string, text: string | undefined) => void statuses.set(key, text),
+    setWidget: (key: string, content: unknown) => void widgets.set(key, content),
+    select: async () => undefined,
+    confirm: async () => false,
+    input: async () => undefined,
+    editor: async () => undefined,
+    custom: async () => undefined,
+    onTerminalInput: () => () => {},
+  };
+  // Any other method (setTitle, setFooter, setWorkingMessage, ...) differs between pi versions: accept and ignore.
+  const context = new Proxy(known, {
+    get: (target, property) => (typeof property === "string" && property in target ? target[property] : () => undefined),
+  });
+  return {
+    context,
+    notifications,
+    statuses,
+    textSince: (from) => notifications.slice(from).map((n) => n.message).join("\n"),
+  };
+}
