@@ -82,7 +82,7 @@ describe("the pi CLI and RPC mode against the emulators (no router)", () => {
     openai.enqueue({ status: 401 });
     const run = await runPi({ agentDir, extension: false, args: ["--model", "mock-a/model-a", "-p", "Say hi"] });
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /401 Incorrect API key provided/);
+    assert.match(run.stderr, /401\b.*Incorrect API key provided/);
   });
 
   it("kills pi at the timeout and resolves with what was captured", async () => {

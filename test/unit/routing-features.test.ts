@@ -26,10 +26,10 @@ describe("extractFeatures", () => {
     assert.equal(features.requestedMaxTokens, 2048);
   });
 
-  it("sees tools carried by a system message of newer pi", () => {
+  it("sees tools carried by a system message of newer pi (toolsAdded, as 0.87.1 and 1.5.2 send them)", () => {
     const context = {
       messages: [
-        { role: "system", sections: [{ type: "tools", tools: [{ name: "bash" }] }] },
+        { role: "system", content: "", sections: { base: "You are pi." }, toolsAdded: [{ name: "bash", description: "", parameters: {} }] },
         { role: "user", content: "hello", timestamp: 0 },
       ],
     } as unknown as Context;
@@ -37,6 +37,17 @@ describe("extractFeatures", () => {
     assert.equal(features.hasTools, true);
     assert.equal(features.hasImages, false);
     assert.equal(features.requestedMaxTokens, undefined);
+  });
+
+  it("sees no tools once newer pi removed them again", () => {
+    const context = {
+      messages: [
+        { role: "system", content: "", toolsAdded: [{ name: "bash", description: "", parameters: {} }] },
+        { role: "user", content: "hello", timestamp: 0 },
+        { role: "system", content: "", toolsRemoved: ["bash"] },
+      ],
+    } as unknown as Context;
+    assert.equal(extractFeatures(context).hasTools, false);
   });
 
   it("estimates a short plain context as short", () => {

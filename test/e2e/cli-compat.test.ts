@@ -1,0 +1,121 @@
+// The router through the real pi binary on any pi line: print, JSON and RPC modes plus --list-models, against
+// two OpenAI emulators. Only behaviour every supported pi version shares is asserted (error text is matched by
+// status plus message, since 0.73.1 prints "429 <message>" and newer pi "429: {json}"), so
+// test/compat/run-matrix.sh runs this same file with PI_CLI/PI_NODE on 0.73.1, 0.87.1 and 1.5.2.
+// One pi process per scenario, each in a fresh agent dir: cooldowns written by one scenario never reach the next.
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, it } from "node:test";
+import { makeAgentDir, type ProviderSpec } from "../helpers/agent-dir.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import { startRpc } from "../helpers/rpc-client.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const KEY_A = "sk-compat-a";
+const KEY_B = "sk-compat-b";
+
+const ROUTES = {
+  routes: {
+    main: { name: "Compat main", sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
+    reverse: { sortBy: "config", targets: [{ provider: "mock-b", modelId: "model-b" }, { provider: "mock-a", modelId: "model-a" }] },
+  },
+};
+
+let emulatorA: Emulator;
+let emulatorB: Emulator;
+const cleanups: Array<() => void> = [];
+
+function providers(): Record<string, ProviderSpec> {
+  const model = (id: string) => ({ id, contextWindow: 128_000, maxTokens: 4_096 });
+  return {
+    "mock-a": { baseUrl: emulatorA.url, api: "openai-completions", apiKey: KEY_A, models: [model("model-a")] },
+    "mock-b": { baseUrl: emulatorB.url, api: "openai-completions", apiKey: KEY_B, models: [model("model-b")] },
+  };
+}
+
+function freshAgentDir(): string {
+  const { agentDir, cleanup } = makeAgentDir({ providers: providers(), routes: ROUTES });
+  cleanups.push(cleanup);
+  return agentDir;
+}
+
+const jsonLines = (stdout: string) => stdout.trim().split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+
+describe("the router through the pi CLI (version-independent)", () => {
+  before(async () => {
+    [emulatorA, emulatorB] = await Promise.all([startOpenAIEmulator({ name: "A" }), startOpenAIEmulator({ name: "B" })]);
+  });
+  afterEach(() => {
+    emulatorA.reset();
+    emulatorB.reset();
+    for (const cleanup of cleanups.splice(0)) cleanup();
+  });
+  after(async () => {
+    await Promise.all([emulatorA.close(), emulatorB.close()]);
+  });
+
+  it("fails over to B in print mode when A answers 429, and calls B with B's own key", async () => {
+    emulatorA.enqueue({ status: 429 });
+    const run = await runPi({ agentDir: freshAgentDir(), args: ["--model", "auto-router/main", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Hello from B (call 1).");
+    assert.equal(emulatorA.calls.length, 1);
+    assert.equal(emulatorB.calls.length, 1);
+    assert.equal(emulatorB.calls[0]!.headers.authorization, `Bearer ${KEY_B}`);
+    assert.equal(emulatorA.calls[0]!.headers.authorization, `Bearer ${KEY_A}`);
+  });
+
+  it("names the target that answered (mock-b) in the assistant message_end of JSON mode after a failover", async () => {
+    emulatorA.enqueue({ status: 429 });
+    const run = await runPi({ agentDir: freshAgentDir(), args: ["--model", "auto-router/main", "--mode", "json", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    const end = jsonLines(run.stdout).find((event) => event.type === "message_end" && event.message?.role === "assistant");
+    assert.ok(end, `no assistant message_end in:\n${run.stdout}`);
+    assert.equal(end.message.provider, "mock-b");
+    assert.equal(end.message.model, "model-b");
+    assert.deepEqual(end.message.content.filter((block: any) => block.type === "text").map((block: any) => block.text), ["Hello from B (call 1)."]);
+  });
+
+  it("does not fail over on a 400: exits 1 with the target's own error and never calls B", async () => {
+    emulatorA.enqueue({ status: 400 });
+    const run = await runPi({ agentDir: freshAgentDir(), args: ["--model", "auto-router/main", "-p", "Say hi"] });
+    assert.equal(run.code, 1, run.stdout);
+    assert.match(run.stderr, /400\b.*Invalid request: messages must not be empty/);
+    assert.equal(emulatorA.calls.length, 1);
+    assert.equal(emulatorB.calls.length, 0);
+  });
+
+  it("lists the command and the routes over RPC, and answers /auto-router list with a notify naming the targets", async () => {
+    const rpc = await startRpc({ agentDir: freshAgentDir(), args: ["--model", "auto-router/main"] });
+    try {
+      const commands = await rpc.request({ type: "get_commands" });
+      assert.equal(commands.success, true);
+      assert.ok(commands.data.commands.some((command: any) => command.name === "auto-router"), JSON.stringify(commands.data.commands));
+
+      const models = await rpc.request({ type: "get_available_models" });
+      const routerIds = models.data.models.filter((model: any) => model.provider === "auto-router").map((model: any) => model.id).sort();
+      assert.deepEqual(routerIds, ["main", "reverse"]);
+
+      const accepted = await rpc.request({ type: "prompt", message: "/auto-router list" });
+      assert.equal(accepted.success, true, JSON.stringify(accepted));
+      const notify = await rpc.waitFor((line) => line.type === "extension_ui_request" && line.method === "notify");
+      assert.match(notify.message, /auto-router\/main/);
+      assert.match(notify.message, /mock-a\/model-a/);
+      assert.match(notify.message, /mock-b\/model-b/);
+      // A command never reaches a model.
+      assert.equal(emulatorA.calls.length + emulatorB.calls.length, 0);
+    } finally {
+      const { code } = await rpc.close();
+      assert.equal(code, 0, rpc.stderr);
+    }
+  });
+
+  it("prints every route id for --list-models auto-router", async () => {
+    const run = await runPi({ agentDir: freshAgentDir(), args: ["--list-models", "auto-router"] });
+    assert.equal(run.code, 0, run.stderr);
+    // 0.73.1 prints the table on stderr, newer pi on stdout.
+    const rows = (run.stdout + run.stderr).split("\n").map((line) => line.trim().split(/\s+/));
+    const routeIds = rows.filter(([provider]) => provider === "auto-router").map(([, id]) => id).sort();
+    assert.deepEqual(routeIds, ["main", "reverse"]);
+  });
+});
