@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -132,12 +132,12 @@ describe("routes file loading", () => {
     assert.equal(loaded.issues[0]?.severity, "error");
   });
 
-  it("reports an unreadable file instead of throwing", { skip: process.getuid?.() === 0 ? "root can read any file" : false }, () => {
-    writeFileSync(file, JSON.stringify(good));
-    chmodSync(file, 0o000);
-    const loaded = loadConfigFile(file);
-    assert.match(loaded.issues[0]!.message, /cannot read/);
-    chmodSync(file, 0o600);
+  it("reports a routes path it cannot read instead of throwing, and keeps the last good config", () => {
+    // A directory where the file should be: unreadable for every user, root included (EISDIR).
+    const loaded = loadConfigFile(dir, { routes: { kept: { targets: [{ provider: "x", modelId: "y" }] } } });
+    assert.match(loaded.issues[0]!.message, /cannot read the file \(EISDIR\)/);
+    assert.equal(loaded.origin, "last-good");
+    assert.ok(loaded.config.routes.kept);
   });
 
   it("cleans up", () => rmSync(dir, { recursive: true, force: true }));
