@@ -136,7 +136,7 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Plugi
       },
       onAttemptResult(observation) {
         const { outcome, candidate } = observation;
-        const record = reconcileUsage({ message: outcome.message, pricing: pricingOf(candidate) });
+        const record = reconcileUsage({ message: outcome.message, pricing: pricingOf(candidate), estimatedInputTokens: observation.estimatedInputTokens });
         if (!record) return;
         const provider = budgetProviderOf(context.config(), candidate);
         const calendar = keys(observation.now);

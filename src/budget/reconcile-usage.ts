@@ -31,6 +31,8 @@ export interface Pricing {
 export interface ReconcileInput {
   message: AssistantMessage | undefined;
   pricing?: Pricing;
+  /** The router's estimate of the request's input tokens, used when the provider reported none. */
+  estimatedInputTokens?: number;
 }
 
 type RawUsage = Partial<AssistantMessage["usage"]> | undefined;
@@ -70,8 +72,10 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
   if (!usage) {
     if (text === "") return undefined;
     const output = estimateTokens(text);
-    const tokens = { input: 0, output, cacheRead: 0, cacheWrite: 0 };
-    return { ...tokens, costUsd: priced(tokens, input.pricing), estimated: true, reason: "usage missing (interrupted stream?): output estimated from the text length" };
+    const estimatedInput = clean(input.estimatedInputTokens) ?? 0;
+    const tokens = { input: Math.round(estimatedInput), output, cacheRead: 0, cacheWrite: 0 };
+    const what = estimatedInput > 0 ? "input from the request's estimate, output from the text length" : "output estimated from the text length";
+    return { ...tokens, costUsd: priced(tokens, input.pricing), estimated: true, reason: `usage missing (interrupted stream?): ${what}` };
   }
   const tokenFields = ["input", "output", "cacheRead", "cacheWrite"] as const;
   const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
@@ -83,6 +87,10 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
   const tokenSum = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
   if (tokenSum === 0 && text === "") {
     return reasons.length > 0 ? { ...tokens, costUsd: 0, estimated: true, reason: reasons.join("; ") } : undefined;
+  }
+  if (tokens.input === 0 && tokens.cacheRead === 0 && tokens.cacheWrite === 0 && (clean(input.estimatedInputTokens) ?? 0) > 0) {
+    tokens.input = Math.round(input.estimatedInputTokens!);
+    reasons.push("zero input tokens reported: input taken from the request's estimate");
   }
   if (tokens.output === 0 && text !== "") {
     tokens.output = estimateTokens(text);

@@ -14,6 +14,8 @@ export interface AttemptObservation {
   attempt: number;
   candidate: Candidate;
   outcome: AttemptOutcome;
+  /** The decision's estimate of the request's input tokens (for usage a provider did not report). */
+  estimatedInputTokens?: number;
   now: number;
 }
 

@@ -206,9 +206,11 @@ export class RouterRuntime implements RequestEnvironment {
       data.cooldownMs = outcome.failure.cooldownMs;
     }
     this.record(request.requestId, request.routeId, "result", data);
+    const decided = this.lastDecisions.get(request.routeId);
+    const estimatedInputTokens = decided?.requestId === request.requestId ? decided.decision.trace.estimatedTokens : undefined;
     for (const plugin of this.plugins) {
       try {
-        plugin.onAttemptResult?.({ requestId: request.requestId, routeId: request.routeId, attempt: request.attempts, candidate, outcome, now });
+        plugin.onAttemptResult?.({ requestId: request.requestId, routeId: request.routeId, attempt: request.attempts, candidate, outcome, estimatedInputTokens, now });
       } catch (error) {
         this.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
       }

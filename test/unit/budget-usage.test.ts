@@ -41,6 +41,20 @@ describe("usage reconciliation", () => {
     assert.equal(record.estimated, true);
     assert.match(record.reason!, /usage missing/);
   });
+  it("takes the input of an interrupted stream from the router's estimate of the request", () => {
+    const record = reconcileUsage({ message: message("y".repeat(41)), pricing: PRICING, estimatedInputTokens: 1200 })!;
+    assert.equal(record.input, 1200);
+    assert.equal(record.output, 11);
+    assert.equal(record.estimated, true);
+    assert.match(record.reason!, /input from the request's estimate/);
+  });
+  it("fills zero reported input tokens from the router's estimate and marks the record", () => {
+    const record = reconcileUsage({ message: message("abcd", usage(0, 5, {})), pricing: PRICING, estimatedInputTokens: 300 })!;
+    assert.equal(record.input, 300);
+    assert.equal(record.output, 5);
+    assert.equal(record.estimated, true);
+    assert.match(record.reason!, /zero input tokens reported/);
+  });
   it("never records negative or NaN values", () => {
     const record = reconcileUsage({ message: message("abcd", usage(Number.NaN, -5, { total: Number.NaN })), pricing: PRICING })!;
     for (const value of [record.input, record.output, record.cacheRead, record.cacheWrite, record.costUsd]) {
