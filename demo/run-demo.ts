@@ -28,7 +28,7 @@ const indent = (text: string, prefix = "    ") => text.trimEnd().split("\n").map
 
 function runRoutedPi(world: DemoWorld, args: string[]): Promise<PiRun> {
   const shown = args.map((arg) => (arg.includes(" ") ? `"${arg}"` : arg)).join(" ");
-  console.log(`  $ PI_CODING_AGENT_DIR=<agent dir> pi --offline --no-session -ne -e ./index.ts --model auto-router/${DEMO_ROUTE_ID} ${shown}`);
+  console.log(`  $ PI_CODING_AGENT_DIR=<agent dir> pi --offline --no-session -ne -e ./pi-extension.ts --model auto-router/${DEMO_ROUTE_ID} ${shown}`);
   return runPi({ agentDir: world.agentDir, args: ["--model", `auto-router/${DEMO_ROUTE_ID}`, ...args], timeoutMs: PROMPT_TIMEOUT_MS });
 }
 

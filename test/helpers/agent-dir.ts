@@ -6,7 +6,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const EXTENSION_ENTRY = join(REPO_ROOT, "index.ts");
+/** The entry pi loads from the package (package.json "pi.extensions"): the prebuilt bundle when it exists. */
+export const EXTENSION_ENTRY = join(REPO_ROOT, "pi-extension.ts");
 export const ROUTES_FILE_NAME = "auto-router.routes.json";
 
 export interface ProviderSpec {
