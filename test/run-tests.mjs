@@ -15,6 +15,10 @@ const walk = (path) => {
 };
 for (const root of roots) walk(resolve(root));
 if (files.length === 0) { console.error(`no test files under ${roots.join(", ")}`); process.exit(1); }
+// pi loads the extension from its prebuilt bundle (pi-extension.ts -> dist/auto-router.mjs): rebuild it so the
+// tests never run stale code.
+const built = spawnSync(process.execPath, ["scripts/build-extension.mjs"], { stdio: "inherit" });
+if (built.status !== 0) process.exit(built.status ?? 1);
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
 const result = spawnSync(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...files],
   { stdio: "inherit" });

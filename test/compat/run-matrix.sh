@@ -11,6 +11,8 @@ set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root" || exit 1
+# The suites load the shipped entry, i.e. the prebuilt bundle: never test a stale one.
+node scripts/build-extension.mjs || exit 1
 
 # A hung pi must not eat CI's budget: one line normally takes 5-30 s.
 LINE_TIMEOUT_SECONDS="${COMPAT_LINE_TIMEOUT_SECONDS:-300}"
