@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const roots = process.argv.slice(2).length ? process.argv.slice(2) : ["test/unit", "test/integration", "test/e2e"];
 const files = [];
@@ -17,7 +18,7 @@ for (const root of roots) walk(resolve(root));
 if (files.length === 0) { console.error(`no test files under ${roots.join(", ")}`); process.exit(1); }
 // pi loads the extension from its prebuilt bundle (pi-extension.ts -> dist/auto-router.mjs): rebuild it so the
 // tests never run stale code.
-const built = spawnSync(process.execPath, ["scripts/build-extension.mjs"], { stdio: "inherit" });
+const built = spawnSync(process.execPath, [fileURLToPath(new URL("../scripts/build-extension.mjs", import.meta.url))], { stdio: "inherit" });
 if (built.status !== 0) process.exit(built.status ?? 1);
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
 const result = spawnSync(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...files],
