@@ -122,8 +122,15 @@ function redactCredentialValue(value: string): string {
   return scheme ? `${scheme[1]}${REDACTED}` : REDACTED;
 }
 
+/**
+ * Every pattern above needs one of these: a key prefix, or a credential word. A string with none of them (model ids,
+ * reasons, route names: most of what the event log carries) skips the fifteen regex passes; this matters because
+ * every event of every request is redacted.
+ */
+const MIGHT_HOLD_A_SECRET = /sk-|AIza|gh[pousr]_|github_pat_|eyJ|authori[sz]|key|token|secret|passw|cookie|bearer|sig/i;
+
 export function redactText(text: string): string {
-  if (text.length < MINIMUM_SECRET_LENGTH) return text;
+  if (text.length < MINIMUM_SECRET_LENGTH || !MIGHT_HOLD_A_SECRET.test(text)) return text;
   let result = text;
   for (const pattern of PROVIDER_KEY_PATTERNS) result = result.replace(pattern, REDACTED);
   for (const { pattern, replace } of CONTEXT_REPLACEMENTS) {
