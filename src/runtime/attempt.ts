@@ -73,15 +73,30 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     controller.abort(new Error(`auto-router ${reason} timeout`));
     abandonTimer = setTimeout(() => abandon?.(), ABANDON_GRACE_MS);
   };
+  // One timer per attempt: deadlines only ever move later (events push the stall deadline, the commit drops the
+  // first-token one), so a timer that fires early just re-arms; no timer churn on every stream event.
+  let watchdogAt = Number.POSITIVE_INFINITY;
+  const nextDeadline = (): [number, "first-token" | "stall"] | undefined => {
+    const firstToken = !committed && timeouts.firstTokenMs ? startedAt + timeouts.firstTokenMs : Number.POSITIVE_INFINITY;
+    const stall = timeouts.stallMs ? lastEventAt + timeouts.stallMs : Number.POSITIVE_INFINITY;
+    if (firstToken === Number.POSITIVE_INFINITY && stall === Number.POSITIVE_INFINITY) return undefined;
+    return firstToken <= stall ? [firstToken, "first-token"] : [stall, "stall"];
+  };
+  const onWatchdog = () => {
+    watchdog = undefined;
+    watchdogAt = Number.POSITIVE_INFINITY;
+    const next = nextDeadline();
+    if (!next) return;
+    if (now() >= next[0]) trip(next[1]);
+    else arm();
+  };
   const arm = () => {
+    const next = nextDeadline();
+    if (!next || timedOut) return;
+    if (watchdog && watchdogAt <= next[0]) return;
     if (watchdog) clearTimeout(watchdog);
-    const deadlines: Array<[number, "first-token" | "stall"]> = [];
-    if (!committed && timeouts.firstTokenMs) deadlines.push([startedAt + timeouts.firstTokenMs, "first-token"]);
-    if (timeouts.stallMs) deadlines.push([lastEventAt + timeouts.stallMs, "stall"]);
-    if (deadlines.length === 0) return;
-    deadlines.sort((a, b) => a[0] - b[0]);
-    const [deadline, reason] = deadlines[0]!;
-    watchdog = setTimeout(() => trip(reason), Math.max(0, deadline - now()));
+    watchdogAt = next[0];
+    watchdog = setTimeout(onWatchdog, Math.max(0, next[0] - now()));
   };
   const commit = () => {
     committed = true;

@@ -1,0 +1,73 @@
+// One attempt's commit point and timeouts, on hand-made event streams (real timers, short and bounded).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createAssistantMessageEventStream, type AssistantMessage, type AssistantMessageEvent } from "@mariozechner/pi-ai";
+import { runAttempt } from "../../src/runtime/attempt.ts";
+
+const message = (text: string, stopReason: AssistantMessage["stopReason"] = "stop"): AssistantMessage => ({
+  role: "assistant", content: text ? [{ type: "text", text }] : [], api: "faux", provider: "mock", model: "m",
+  usage: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0, totalTokens: 2, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 } },
+  stopReason, timestamp: 0,
+});
+
+/** A stream that emits text deltas at the given delays (ms after start), then optionally ends with done. */
+function scripted(deltaDelaysMs: number[], options: { finish?: boolean; controller: AbortController }) {
+  const stream = createAssistantMessageEventStream();
+  const partial = message("");
+  let text = "";
+  stream.push({ type: "start", partial });
+  stream.push({ type: "text_start", contentIndex: 0, partial });
+  const timers: NodeJS.Timeout[] = [];
+  deltaDelaysMs.forEach((delay, index) => {
+    timers.push(setTimeout(() => {
+      text += `w${index} `;
+      stream.push({ type: "text_delta", contentIndex: 0, delta: `w${index} `, partial: message(text) });
+      if (index === deltaDelaysMs.length - 1 && options.finish) {
+        stream.push({ type: "done", reason: "stop", message: message(text) });
+        stream.end(message(text));
+      }
+    }, delay));
+  });
+  options.controller.signal.addEventListener("abort", () => {
+    timers.forEach(clearTimeout);
+    const aborted = { ...message(text, "aborted"), errorMessage: "Request was aborted" };
+    stream.push({ type: "error", reason: "aborted", error: aborted });
+    stream.end(aborted);
+  });
+  return stream;
+}
+
+async function attempt(deltaDelaysMs: number[], timeouts: { firstTokenMs?: number; stallMs?: number }, finish = true) {
+  const controller = new AbortController();
+  const pushed: AssistantMessageEvent[] = [];
+  const outcome = await runAttempt({
+    stream: scripted(deltaDelaysMs, { finish, controller }), push: (e) => pushed.push(e), controller, timeouts, now: Date.now, label: "mock/m",
+  });
+  return { outcome, pushed };
+}
+
+describe("runAttempt", () => {
+  it("keeps a stream that sends events more often than the stall timeout, however long it runs", async () => {
+    const { outcome, pushed } = await attempt([20, 60, 100, 140, 180, 220, 260], { stallMs: 100 });
+    assert.equal(outcome.status, "committed");
+    assert.equal(outcome.status === "committed" && outcome.final, "done");
+    assert.equal(pushed.at(-1)?.type, "done");
+  });
+
+  it("fails an attempt that sends nothing within the first-token timeout, before any output reached pi", async () => {
+    const { outcome, pushed } = await attempt([400], { firstTokenMs: 80 });
+    assert.equal(outcome.status, "failed");
+    assert.equal(outcome.status === "failed" && outcome.failure.kind, "timeout");
+    assert.deepEqual(pushed, []);
+  });
+
+  it("ends a committed answer that stalls with a clear error instead of hanging or failing over", async () => {
+    const { outcome, pushed } = await attempt([10, 400], { stallMs: 80 }, true);
+    assert.equal(outcome.status, "committed");
+    assert.equal(outcome.status === "committed" && outcome.final, "error");
+    const last = pushed.at(-1)!;
+    assert.equal(last.type, "error");
+    assert.match(last.type === "error" ? last.error.errorMessage ?? "" : "", /no data for 80 ms \(stream stalled\).*cut off/);
+    assert.ok(pushed.some((e) => e.type === "text_delta"), "the text already shown stays");
+  });
+});
