@@ -72,9 +72,11 @@ describe("openEventLog: lines", () => {
     const dir = freshDir();
     const log = openEventLog(options(dir, { maxBufferedEvents: 3 }));
     for (let index = 0; index < 3; index += 1) log.append({ type: "tick", data: { index } });
-    // Real file I/O: wait (bounded) for the early flush that the third append started.
-    for (let waited = 0; waited < 200 && !existsSync(log.path); waited += 1) await sleep(5);
-    assert.equal(readLines(log.path).length, 3);
+    // Real file I/O: wait (bounded, 5 s) for the early flush that the third append started to land. The file can
+    // exist before its content is written, so wait for the lines, not for the file.
+    const linesNow = () => (existsSync(log.path) ? readLines(log.path).length : 0);
+    for (let waited = 0; waited < 1000 && linesNow() < 3; waited += 1) await sleep(5);
+    assert.equal(linesNow(), 3);
     await log.close();
   });
 
