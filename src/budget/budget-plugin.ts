@@ -12,6 +12,7 @@ import { auditProvider, formatShare, type ProviderAudit } from "./budget-audit.t
 import { effectiveLimits, emptyLimits, LIMITS_STORE_NAME, parseLimits, type EffectiveLimits, type LimitsState } from "./budget-limits.ts";
 import { calendarKeys, isValidTimeZone, localTimeZone, type CalendarKeys } from "./calendar.ts";
 import { importLegacyOperation, LEGACY_STATS_FILE, readLegacyStats } from "./legacy-stats.ts";
+import { monthlySpendWindows, perTokenProviders, publishSpendWindows } from "./monthly-spend.ts";
 import { reconcileUsage, type Pricing } from "./reconcile-usage.ts";
 import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsageOperation, totalsOf, USAGE_STORE_NAME, type ProviderSpend, type UsageLedger } from "./usage-ledger.ts";
 import type { StateStore } from "../state/json-store.ts";
@@ -89,6 +90,14 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Plugi
         return { provider, limits: providerLimits, spend, audit };
       });
     };
+
+    // Quota source 2 (monthly spend / monthly budget of per-token providers) for the UVI plugin: see monthly-spend.ts.
+    publishSpendWindows(context, (now) => monthlySpendWindows(
+      views(now).map((view) => ({ provider: view.provider, spentUsd: view.spend.month.costUsd, monthlyUsd: view.limits.monthly?.usd })),
+      perTokenProviders(context.config(), context.registry()),
+      now,
+      timeZone(),
+    ));
 
     const pricingOf = (candidate: Candidate): Pricing | undefined => {
       try {

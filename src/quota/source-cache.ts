@@ -95,11 +95,12 @@ export class SourceCache {
     return done;
   }
 
-  /** Refreshes now and then every TTL, on an unref()'d timer so it never keeps pi alive. */
-  start(): void {
+  /** Refreshes now and then every TTL, on an unref()'d timer so it never keeps pi alive; `onRefreshed` after each. */
+  start(onRefreshed?: () => void): void {
     if (this.timer) return;
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), Math.max(1_000, this.ttlMs()));
+    const run = () => void this.refresh().then(() => onRefreshed?.(), () => undefined);
+    run();
+    this.timer = setInterval(run, Math.max(1_000, this.ttlMs()));
     this.timer.unref?.();
   }
 

@@ -87,8 +87,20 @@ export interface QuotaService {
 }
 
 export interface UviPluginOptions {
-  /** Extra sources (tests, per-token spend); added to the usage APIs of the routed subscriptions. */
+  /** Extra sources fetched in the background (tests); added to the usage APIs of the routed subscriptions. */
   extraSources?: (context: PluginContext) => QuotaSource[];
+  /** Windows computed from local state on every assessment (the budget's monthly spend of per-token providers). */
+  extraWindows?: (context: PluginContext) => (now: number) => Record<string, QuotaWindow[]>;
+}
+
+/** A provider's assessment is logged again (a `quota` event) when its UVI moved at least this much since the last. */
+export const QUOTA_EVENT_UVI_STEP = 0.25;
+
+type LoggedAssessment = { level: string; uvi: number; window: string };
+
+/** True when `assessment` is news compared with what was last logged for the provider: the UVI timeline's points. */
+export function assessmentChanged(last: LoggedAssessment | undefined, assessment: ProviderAssessment): boolean {
+  return !last || last.level !== assessment.level || last.window !== assessment.worst.name || Math.abs(last.uvi - assessment.uvi) >= QUOTA_EVENT_UVI_STEP;
 }
 
 export function createUviPluginWith(options: UviPluginOptions = {}): PluginFactory {
@@ -107,9 +119,12 @@ export function createUviPluginWith(options: UviPluginOptions = {}): PluginFacto
       return [...usage, ...(options.extraSources?.(context) ?? [])];
     };
     const cache = new SourceCache([], context.now, () => settings().ttlMs);
+    const extraWindows = options.extraWindows?.(context);
+    const logged = new Map<string, LoggedAssessment>();
 
     const windowsOf = (now: number): Record<string, QuotaWindow[]> => {
       const byProvider = cache.windowsByProvider();
+      for (const [provider, windows] of Object.entries(extraWindows?.(now) ?? {})) (byProvider[provider] ??= []).push(...windows);
       for (const [provider, windows] of Object.entries(store.read().observed)) {
         for (const window of Object.values(windows)) if (window.resetsAt > now) (byProvider[provider] ??= []).push(window);
       }
@@ -131,16 +146,33 @@ export function createUviPluginWith(options: UviPluginOptions = {}): PluginFacto
       sources: () => cache,
       refresh: () => {
         cache.setSources(buildSources());
-        return cache.refresh(true);
+        return cache.refresh(true).then(() => void logChanges(service.assess(context.now())));
       },
     };
+
+    /** Appends a `quota` event for each provider whose assessment changed; memory and a buffered append only. */
+    function logChanges(assessments: Record<string, ProviderAssessment>): Record<string, ProviderAssessment> {
+      for (const provider of logged.keys()) if (!assessments[provider]) logged.delete(provider);
+      for (const [provider, assessment] of Object.entries(assessments)) {
+        if (!assessmentChanged(logged.get(provider), assessment)) continue;
+        logged.set(provider, { level: assessment.level, uvi: assessment.uvi, window: assessment.worst.name });
+        context.record("quota", {
+          provider,
+          uvi: Math.round(assessment.uvi * 100) / 100,
+          level: assessment.level,
+          window: assessment.worst.name,
+          source: assessment.worst.source ?? "unknown",
+        });
+      }
+      return assessments;
+    }
 
     return {
       name: "uvi",
       providerStatus(now) {
         if (!service.enabled()) return {};
         const out: Record<string, ProviderStatus> = {};
-        for (const [provider, assessment] of Object.entries(service.assess(now))) {
+        for (const [provider, assessment] of Object.entries(logChanges(service.assess(now)))) {
           out[provider] = { quota: { level: assessment.level, uvi: assessment.uvi, detail: assessment.detail } };
         }
         return out;
@@ -160,6 +192,7 @@ export function createUviPluginWith(options: UviPluginOptions = {}): PluginFacto
           observed[provider] = { ...observed[provider], ...Object.fromEntries(windows.map((window) => [window.name, window])) };
           return { ...state, observed };
         });
+        if (service.enabled()) logChanges(service.assess(now));
       },
       statusWarnings(now) {
         if (!service.enabled()) return [];
@@ -170,7 +203,9 @@ export function createUviPluginWith(options: UviPluginOptions = {}): PluginFacto
       subcommands: [uviCommand(service)],
       start() {
         cache.setSources(buildSources());
-        cache.start();
+        cache.start(() => {
+          if (service.enabled()) logChanges(service.assess(context.now()));
+        });
       },
       close: () => cache.close(),
     };

@@ -1,0 +1,91 @@
+// Quota source 2 of issue 5: a per-token provider's monthly spend against its monthly budget, as one UVI window over
+// the calendar month (spent share / elapsed share of the month). Subscriptions have their own usage APIs; this is
+// for every provider paid per token that has a monthly budget, whether or not it has a balance API.
+//
+// Sharing: the budget plugin owns the ledger and the limits, the UVI plugin owns pacing. Instead of the UVI plugin
+// opening the same stores a second time (a second copy of the ledger, seconds behind the first), the budget plugin
+// PUBLISHES a function computing these windows from its own in-memory state, keyed by the plugin context both plugins
+// were created with; src/plugins.ts hands publishedSpendWindows to the UVI plugin. Neither plugin imports the other.
+import type { RouterConfig } from "../config/schema.ts";
+import { monthlySpendWindow, type QuotaWindow } from "../routing/uvi.ts";
+import type { RegistryLike } from "../runtime/start-target.ts";
+import { calendarKeys } from "./calendar.ts";
+
+export type SpendWindows = (now: number) => Record<string, QuotaWindow[]>;
+
+/** One provider's spend this month and its monthly limit (from the budget plugin's views). */
+export interface MonthlySpend {
+  provider: string;
+  spentUsd: number;
+  monthlyUsd?: number;
+}
+
+/**
+ * Providers (auth providers) with at least one routed target billed per token: the target's `billing` when set,
+ * else per-token unless pi authenticates the model with OAuth. A target pi cannot resolve says nothing.
+ */
+export function perTokenProviders(config: RouterConfig, registry: RegistryLike | undefined): Set<string> {
+  const providers = new Set<string>();
+  for (const route of Object.values(config.routes)) {
+    for (const target of route.targets) {
+      const provider = target.authProvider ?? target.provider;
+      if (target.billing) {
+        if (target.billing === "per-token") providers.add(provider);
+        continue;
+      }
+      try {
+        const model = registry?.find(target.provider, target.modelId);
+        if (model && !(registry!.isUsingOAuth?.(model) ?? false)) providers.add(provider);
+      } catch {
+        // A registry that cannot answer: no billing known for this target.
+      }
+    }
+  }
+  return providers;
+}
+
+/** Local time of `at` in `zone` read as if it were UTC, minus `at`: the zone's offset at that moment. */
+function zoneOffsetMs(at: number, zone: string): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  }).formatToParts(new Date(at));
+  const part = (type: string) => Number(parts.find((item) => item.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(part("year"), part("month") - 1, part("day"), part("hour"), part("minute"), part("second"));
+  return asUtc - Math.floor(at / 1000) * 1000;
+}
+
+/** Epoch ms of midnight on the first of a month in `zone` (twice adjusted, so a DST change that day is right). */
+function zonedMonthStart(year: number, monthIndex: number, zone: string): number {
+  const wall = Date.UTC(year, monthIndex, 1);
+  const first = wall - zoneOffsetMs(wall, zone);
+  return wall - zoneOffsetMs(first, zone);
+}
+
+/** Start and end (epoch ms) of the calendar month containing `now` in `zone`: the same calendar the ledger uses. */
+export function monthBounds(now: number, zone: string): { start: number; end: number } {
+  const [year, month] = calendarKeys(now, zone).month.split("-").map(Number) as [number, number];
+  return { start: zonedMonthStart(year, month - 1, zone), end: zonedMonthStart(year, month, zone) };
+}
+
+/** The monthly-budget window of every per-token provider that has a monthly limit above zero. Pure. */
+export function monthlySpendWindows(spends: MonthlySpend[], perToken: ReadonlySet<string>, now: number, zone: string): Record<string, QuotaWindow[]> {
+  const out: Record<string, QuotaWindow[]> = {};
+  const { start, end } = monthBounds(now, zone);
+  for (const spend of spends) {
+    if (!perToken.has(spend.provider) || spend.monthlyUsd === undefined || spend.monthlyUsd <= 0) continue;
+    out[spend.provider] = [monthlySpendWindow(spend.spentUsd, spend.monthlyUsd, start, end)];
+  }
+  return out;
+}
+
+const published = new WeakMap<object, SpendWindows>();
+
+/** Called by the budget plugin with the context it was created with. */
+export function publishSpendWindows(context: object, windows: SpendWindows): void {
+  published.set(context, windows);
+}
+
+/** What the budget plugin of the same context published, looked up at call time (plugin order does not matter). */
+export function publishedSpendWindows(context: object): SpendWindows {
+  return (now) => published.get(context)?.(now) ?? {};
+}

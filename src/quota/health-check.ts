@@ -1,0 +1,178 @@
+// Gathers the health report of every provider used by a route: credentials and their kind, whether each target's
+// model resolves, cooldowns and breaker state, the usage API's reachability with its latency, the last error and the
+// unhealthy mark; with `probe`, a 1-token request per target through the runtime's own credentials path. Runs only
+// from the command, never on the request path.
+import type { Api, AssistantMessage, Context, Model } from "@mariozechner/pi-ai";
+import type { RouterConfig } from "../config/schema.ts";
+import { classifyFailure } from "../runtime/classify-failure.ts";
+import { startTarget, type RegistryLike, type StreamFunction } from "../runtime/start-target.ts";
+import { routeTargetKey, targetKey, type TargetStatus } from "../routing/types.ts";
+import { redactText } from "../state/redact.ts";
+import type { HealthRecord } from "./health-plugin.ts";
+import { unhealthyReason } from "./health-plugin.ts";
+import type { QuotaSource } from "./source-cache.ts";
+
+/** A probe or usage-API check slower than this is reported as failed. */
+export const HEALTH_CHECK_TIMEOUT_MS = 15_000;
+
+export type CredentialKind = "oauth" | "api-key" | "none";
+
+export interface ProbeResult {
+  ok: boolean;
+  /** HTTP status of the target's response, when the provider's SDK reported one. */
+  status?: number;
+  latencyMs: number;
+  error?: string;
+  failureKind?: string;
+}
+
+export interface TargetHealth {
+  key: string;
+  resolvable: boolean;
+  credentials: CredentialKind;
+  cooldowns: Array<{ routeId: string; until: number; kind: string }>;
+  breaker: "closed" | "open" | "half-open";
+  breakerUntil?: number;
+  probe?: ProbeResult;
+}
+
+export interface QuotaSourceHealth {
+  id: string;
+  ok: boolean;
+  latencyMs: number;
+  windows?: number;
+  error?: string;
+}
+
+export interface ProviderHealth {
+  provider: string;
+  /** The strongest kind among its targets: oauth > api-key > none. */
+  credentials: CredentialKind;
+  targets: TargetHealth[];
+  quotaSource?: QuotaSourceHealth;
+  consecutiveFailures: number;
+  lastError?: { message: string; at: number };
+  unhealthy?: string;
+}
+
+export interface HealthInput {
+  config: RouterConfig;
+  registry: RegistryLike | undefined;
+  now: () => number;
+  cooldowns: Record<string, { until: number; kind: string }>;
+  targetStatus: Record<string, Partial<TargetStatus>>;
+  records: (provider: string) => HealthRecord | undefined;
+  quotaSources: QuotaSource[];
+  probe: boolean;
+  stream?: StreamFunction;
+  /** Called with each probe's result (the probe is a health check). */
+  onProbe?: (provider: string, result: ProbeResult) => void;
+  timeoutMs?: number;
+}
+
+function credentialKind(registry: RegistryLike, model: Model<Api>): CredentialKind {
+  try {
+    if (!registry.hasConfiguredAuth(model)) return "none";
+    return registry.isUsingOAuth?.(model) ? "oauth" : "api-key";
+  } catch {
+    return "none";
+  }
+}
+
+const KIND_RANK: Record<CredentialKind, number> = { none: 0, "api-key": 1, oauth: 2 };
+
+/** One minimal request (1 output token) to a target through startTarget, with a timeout. */
+export async function probeTarget(registry: RegistryLike, model: Model<Api>, options: { now: () => number; stream?: StreamFunction; timeoutMs?: number }): Promise<ProbeResult> {
+  const startedAt = options.now();
+  let status: number | undefined;
+  const signal = AbortSignal.timeout(options.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS);
+  const context: Context = { messages: [{ role: "user", content: "Reply with one word: ok", timestamp: startedAt }] };
+  const finish = (message: AssistantMessage | undefined, errorText?: string): ProbeResult => {
+    const latencyMs = options.now() - startedAt;
+    const failed = errorText !== undefined || message?.stopReason === "error" || message?.stopReason === "aborted";
+    const result: ProbeResult = { ok: !failed, latencyMs };
+    if (status !== undefined) result.status = status;
+    if (failed) {
+      const failure = classifyFailure({ stopReason: message?.stopReason === "aborted" || signal.aborted ? "aborted" : "error", errorMessage: errorText ?? message?.errorMessage }, options.now());
+      result.failureKind = signal.aborted ? "timeout" : failure.kind;
+      result.error = redactText(signal.aborted ? `no answer within ${options.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS} ms` : failure.message || failure.kind);
+    }
+    return result;
+  };
+  const started = await startTarget({
+    registry, model, context, signal, stream: options.stream,
+    options: { maxTokens: 1, onResponse: (response: { status: number }) => void (status = response.status) } as never,
+  });
+  if (typeof started === "string") return finish(undefined, started);
+  try {
+    return finish(await started.result());
+  } catch (error) {
+    return finish(undefined, error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function checkSource(source: QuotaSource, now: () => number, timeoutMs: number): Promise<QuotaSourceHealth> {
+  const startedAt = now();
+  try {
+    const windows = await source.fetch(AbortSignal.timeout(timeoutMs));
+    return { id: source.id, ok: true, latencyMs: now() - startedAt, windows: windows.length };
+  } catch (error) {
+    return { id: source.id, ok: false, latencyMs: now() - startedAt, error: redactText(error instanceof Error ? error.message : String(error)) };
+  }
+}
+
+/** Providers (auth providers) used by any route, with their targets (first route order, each target once). */
+export function providerTargets(config: RouterConfig): Map<string, Array<{ provider: string; modelId: string }>> {
+  const out = new Map<string, Array<{ provider: string; modelId: string }>>();
+  for (const route of Object.values(config.routes)) {
+    for (const target of route.targets) {
+      const provider = target.authProvider ?? target.provider;
+      const list = out.get(provider) ?? [];
+      if (!list.some((item) => item.provider === target.provider && item.modelId === target.modelId)) list.push({ provider: target.provider, modelId: target.modelId });
+      out.set(provider, list);
+    }
+  }
+  return new Map([...out.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export async function checkHealth(input: HealthInput): Promise<ProviderHealth[]> {
+  const timeoutMs = input.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS;
+  const routeIds = Object.keys(input.config.routes);
+  const reports = [...providerTargets(input.config).entries()].map(async ([provider, targets]): Promise<ProviderHealth> => {
+    const targetReports = await Promise.all(targets.map(async (target): Promise<TargetHealth> => {
+      const key = targetKey(target.provider, target.modelId);
+      let model: Model<Api> | undefined;
+      try {
+        model = input.registry?.find(target.provider, target.modelId);
+      } catch {
+        model = undefined;
+      }
+      const cooldowns = routeIds.flatMap((routeId) => {
+        const entry = input.cooldowns[routeTargetKey(routeId, key)];
+        return entry ? [{ routeId, until: entry.until, kind: entry.kind }] : [];
+      });
+      const breaker = input.targetStatus[key]?.breaker;
+      const report: TargetHealth = { key, resolvable: model !== undefined, credentials: model && input.registry ? credentialKind(input.registry, model) : "none", cooldowns, breaker: breaker?.state ?? "closed" };
+      if (breaker?.until !== undefined) report.breakerUntil = breaker.until;
+      if (input.probe && model && input.registry) {
+        report.probe = await probeTarget(input.registry, model, { now: input.now, stream: input.stream, timeoutMs });
+        input.onProbe?.(provider, report.probe);
+      }
+      return report;
+    }));
+    const source = input.quotaSources.find((item) => item.provider === provider);
+    const record = input.records(provider);
+    const report: ProviderHealth = {
+      provider,
+      credentials: targetReports.reduce<CredentialKind>((best, target) => (KIND_RANK[target.credentials] > KIND_RANK[best] ? target.credentials : best), "none"),
+      targets: targetReports,
+      consecutiveFailures: record?.failures ?? 0,
+    };
+    if (source) report.quotaSource = await checkSource(source, input.now, timeoutMs);
+    if (record?.lastError !== undefined && record.lastErrorAt !== undefined) report.lastError = { message: record.lastError, at: record.lastErrorAt };
+    const unhealthy = unhealthyReason(input.records(provider), input.now());
+    if (unhealthy) report.unhealthy = unhealthy;
+    return report;
+  });
+  return Promise.all(reports);
+}

@@ -1,0 +1,90 @@
+// The routing-session-stats HTML report as a person sees it: rendered by headless Chromium (Debian's `chromium`,
+// driven by playwright-core), its charts are drawn and a screenshot of the page is not blank. Without a browser the
+// test is skipped on a developer's machine; under CI (.ci/run installs both) a missing browser fails it.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { REPO_ROOT } from "../helpers/agent-dir.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+/** Per node.md: as root, in a closed network, Chromium needs these to start quietly. */
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const PLAYWRIGHT: string = "playwright-core";
+const CHART_IDS = ["chart-daily-composition", "chart-latency", "chart-cost", "chart-failovers"];
+
+function playwrightAvailable(): boolean {
+  try {
+    createRequire(import.meta.url).resolve(PLAYWRIGHT);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const missing = [existsSync(CHROMIUM) ? undefined : CHROMIUM, playwrightAvailable() ? undefined : "playwright-core"].filter(Boolean).join(" and ");
+const inCi = process.env.CI === "true" || process.env.CI === "1";
+
+describe("the session report in headless Chromium", { skip: missing && !inCi ? `${missing} not installed (.ci/run installs them)` : false }, () => {
+  let workDir: string;
+  let browser: any;
+
+  before(async () => {
+    assert.equal(missing, "", `CI must run this test: ${missing} missing`);
+    workDir = mkdtempSync(join(tmpdir(), "auto-router-html-"));
+    // A variable specifier: playwright-core is installed by .ci/run, not a dependency, so the type check must not need it.
+    const { chromium } = await import(PLAYWRIGHT);
+    // playwright starts each browser with a new empty profile of its own (it refuses a --user-data-dir argument).
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+  after(async () => {
+    await browser?.close();
+    if (workDir) rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it("draws every chart of a report built from an event log and renders a non-blank page", async () => {
+    const report = join(workDir, "report.html");
+    const run = spawnSync(process.execPath, [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", join(REPO_ROOT, "test", "fixtures", "events", "ours.jsonl"), "--html", report], { encoding: "utf8" });
+    assert.equal(run.status, 0, run.stderr);
+
+    const page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
+    await page.goto(pathToFileURL(report).href);
+    for (const id of CHART_IDS) {
+      const chart = page.locator(`svg#${id}`);
+      assert.equal(await chart.count(), 1, `chart ${id} exists`);
+      const box = await chart.boundingBox();
+      assert.ok(box && box.width > 0 && box.height > 0, `chart ${id} is laid out with a size`);
+      const marks = await page.locator(`svg#${id} rect, svg#${id} circle, svg#${id} line, svg#${id} path`).count();
+      assert.ok(marks > 0, `chart ${id} has marks`);
+    }
+
+    const screenshot: Buffer = await page.screenshot({ fullPage: true });
+    // Decode the PNG in the browser itself and count pixels that are neither white nor transparent.
+    const inked = await page.evaluate(async (base64: string) => {
+      const image = new Image();
+      image.src = `data:image/png;base64,${base64}`;
+      await image.decode();
+      const canvas = document.createElement("canvas");
+      canvas.width = image.width;
+      canvas.height = image.height;
+      const context = canvas.getContext("2d")!;
+      context.drawImage(image, 0, 0);
+      const data = context.getImageData(0, 0, image.width, image.height).data;
+      const colors = new Set<number>();
+      let count = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] === 0 || (data[i] > 245 && data[i + 1] > 245 && data[i + 2] > 245)) continue;
+        count++;
+        colors.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+      }
+      return { count, colors: colors.size, total: data.length / 4 };
+    }, screenshot.toString("base64"));
+    assert.ok(inked.count > inked.total * 0.01, `at least 1% of the page is drawn (${inked.count} of ${inked.total} pixels)`);
+    assert.ok(inked.colors >= 4, `the charts use several colours (${inked.colors})`);
+    await page.close();
+  });
+});

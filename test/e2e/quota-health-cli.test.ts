@@ -1,0 +1,108 @@
+// Quota pacing and provider health through the real pi CLI (RPC mode). models.json points pi's built-in `anthropic`
+// provider at a local Anthropic emulator with an API key, and AUTO_ROUTER_ANTHROPIC_USAGE_URL points the usage
+// source at the quota emulator: a critical window skips anthropic and the next target serves; when the window
+// recovers anthropic serves again; each change is a `quota` event that routing-session-stats shows as the UVI
+// timeline; `/auto-router health --probe` reaches both providers.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
+import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
+import { startRpc, type RpcClient } from "../helpers/rpc-client.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const HOUR_MS = 3_600_000;
+const USAGE_PATH = "/api/oauth/usage";
+const usage = (usedPercent: number, hoursLeft: number) => ({ five_hour: { utilization: usedPercent, resets_at: new Date(Date.now() + hoursLeft * HOUR_MS).toISOString() } });
+
+/** Runs a slash command over RPC and resolves with the text of the notification it showed. */
+async function command(rpc: RpcClient, text: string, match: RegExp): Promise<string> {
+  const from = rpc.lines.length;
+  rpc.send({ type: "prompt", message: text });
+  const line = await rpc.waitFor((item) => item.type === "extension_ui_request" && item.method === "notify" && match.test(item.message ?? ""), undefined, { sinceIndex: from });
+  return line.message as string;
+}
+
+async function prompt(rpc: RpcClient, text: string): Promise<any> {
+  await rpc.request({ type: "prompt", message: text });
+  const end = await rpc.waitFor((line) => line.type === "agent_end");
+  return end.messages.filter((message: any) => message.role === "assistant").at(-1);
+}
+
+describe("quota pacing and health through the pi CLI", () => {
+  let anthropic: Emulator;
+  let openai: Emulator;
+  let quota: QuotaEmulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let stateDir: string;
+
+  before(async () => {
+    anthropic = await startAnthropicEmulator({ name: "A" });
+    openai = await startOpenAIEmulator({ name: "B" });
+    quota = await startQuotaEmulator();
+    stateDir = mkdtempSync(join(tmpdir(), "auto-router-quota-state-"));
+    dir = makeAgentDir({
+      providers: {
+        anthropic: { baseUrl: anthropic.url, api: "anthropic-messages", apiKey: "sk-ant-test-override-key", models: [{ id: "claude-emulated" }] },
+        "mock-b": { baseUrl: openai.url, api: "openai-completions", apiKey: "sk-mock-b-key", models: [{ id: "model-b" }] },
+      },
+      routes: { routes: { main: { sortBy: "config", targets: [{ provider: "anthropic", modelId: "claude-emulated" }, { provider: "mock-b", modelId: "model-b" }] } } },
+    });
+  });
+  after(async () => {
+    await Promise.all([anthropic.close(), openai.close(), quota.close()]);
+    dir.cleanup();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("skips anthropic while its usage API reports a critical window, serves it again after, and logs the UVI timeline", async () => {
+    quota.reply(USAGE_PATH, { body: usage(90, 4) });
+    const rpc = await startRpc({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main"],
+      env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}`, AUTO_ROUTER_LOG_DIR: stateDir },
+    });
+    try {
+      const critical = await command(rpc, "/auto-router uvi refresh", /anthropic-usage/);
+      assert.match(critical, /anthropic\s+5h\s+90%\s+20%\s+4\.[45]\d\s+critical/);
+      assert.equal(quota.calls.at(-1)?.headers.authorization, "Bearer sk-ant-test-override-key", "read with the models.json key pi resolves");
+
+      openai.enqueue({ text: "Hello from B." });
+      const first = await prompt(rpc, "Say hi");
+      assert.equal(first.provider, "mock-b");
+      assert.equal(anthropic.calls.length, 0);
+
+      quota.reply(USAGE_PATH, { body: usage(10, 4) });
+      await command(rpc, "/auto-router uvi refresh", /anthropic-usage/);
+      anthropic.enqueue({ text: "Hello from A." });
+      const second = await prompt(rpc, "Say hi again");
+      assert.equal(second.provider, "anthropic");
+
+      anthropic.enqueue({ text: "ok" });
+      openai.enqueue({ text: "ok" });
+      const health = await command(rpc, "/auto-router health --probe", /credentials/);
+      assert.match(health, /anthropic: healthy; credentials api-key/);
+      assert.match(health, /quota source: anthropic-usage reachable, \d+ ms, 1 window/);
+      assert.match(health, /anthropic\/claude-emulated\s+yes\s+api-key\s+-\s+closed\s+ok 200 \d+ ms/);
+      assert.match(health, /mock-b\/model-b\s+yes\s+api-key\s+-\s+closed\s+ok 200 \d+ ms/);
+      assert.doesNotMatch(health, /sk-ant-test-override-key/);
+    } finally {
+      const { code } = await rpc.close();
+      assert.equal(code, 0, rpc.stderr);
+    }
+
+    const logFile = join(stateDir, "auto-router.events.jsonl");
+    const events = readFileSync(logFile, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    const timeline = events.filter((event) => event.type === "quota" && event.data.provider === "anthropic").map((event) => [event.data.level, event.data.window, event.data.source]);
+    assert.deepEqual(timeline, [["critical", "5h", "usage-api"], ["ok", "5h", "usage-api"]]);
+
+    const stats = spawnSync(process.execPath, [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", logFile], { encoding: "utf8" });
+    assert.equal(stats.status, 0, stats.stderr);
+    assert.match(stats.stdout, /anthropic\s+\d{4}-\d\d-\d\d\s+2\s+0\.[45]\d\s+2\.\d\d\s+4\.[45]\d\s+ok/);
+  });
+});

@@ -1,0 +1,134 @@
+// Provider health and monthly-spend pacing through real pi (SDK in-process, faux targets): a provider whose checks
+// keep failing is skipped with the reason until a probe succeeds; a per-token provider spending its monthly budget
+// too fast is paced by UVI and shows in the status line.
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
+  { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
+];
+/** Cooldowns off, so what keeps mock-a out is the health mark and nothing else. */
+const FAILOVER = { kinds: { auth: { cooldownMs: 0 }, server: { cooldownMs: 0 } } };
+const routes = (extra: Record<string, unknown> = {}) => ({
+  routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }], failover: FAILOVER } },
+  ...extra,
+});
+/** The breaker must not be what skips mock-a here. */
+const ENV = { AUTO_ROUTER_BREAKER: "0" };
+
+let harness: SdkHarness | undefined;
+afterEach(async () => {
+  await harness?.dispose();
+  harness = undefined;
+});
+
+async function start(extra?: Record<string, unknown>, env: Record<string, string> = {}): Promise<SdkHarness> {
+  harness = await createSdkHarness({ targets: TARGETS, routes: routes(extra), env: { ...ENV, ...env } });
+  await harness.setModel("auto-router", "main");
+  return harness;
+}
+
+function eventsIn(stateDir: string): any[] {
+  const found: any[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/events.*\.jsonl$/.test(entry.name)) found.push(...readFileSync(path, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line)));
+    }
+  };
+  walk(stateDir);
+  return found;
+}
+
+describe("provider health through pi", () => {
+  it("skips a provider whose probes failed three times in a row with the reason, and serves it again once a probe succeeds", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const unauthorized = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized: invalid x-api-key" });
+    h.faux("mock-a").setResponses([unauthorized(), unauthorized(), unauthorized()]);
+    h.faux("mock-b").setResponses(Array.from({ length: 5 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
+    for (let i = 1; i <= 3; i++) {
+      const probed = await h.command("/auto-router health --probe");
+      assert.match(probed, /mock-a\/model-a\s+yes\s+api-key\s+-\s+closed\s+failed (\d{3} )?auth \d+ ms/);
+      assert.match(probed, i < 3 ? new RegExp(`mock-a: healthy, ${i} failed check`) : /mock-a: UNHEALTHY/);
+    }
+    await h.prompt("question");
+    assert.equal(h.faux("mock-a").state.callCount, 3, "an unhealthy provider gets no request");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    const explained = await h.command("/auto-router explain");
+    assert.match(explained, /mock-a\/model-a.*unhealthy.*3 failed checks in a row/s);
+    assert.match(h.ui!.statuses.get("auto-router") ?? "", /unhealthy mock-a/);
+
+    const report = await h.command("/auto-router health");
+    assert.match(report, /mock-a: UNHEALTHY/);
+    assert.match(report, /last error .* ago: probe auth:/);
+    assert.match(report, /mock-b: healthy; credentials api-key/);
+
+    h.faux("mock-a").setResponses([fauxAssistantMessage("ok"), fauxAssistantMessage("A is back")]);
+    const probed = await h.command("/auto-router health --probe");
+    assert.match(probed, /mock-a\/model-a\s+yes\s+api-key\s+-\s+closed\s+ok (\d{3} )?\d+ ms/);
+    assert.match(probed, /mock-a: healthy/);
+    await h.prompt("question 2");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+  });
+
+  it("remembers the last error of real requests without taking the provider out", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const unauthorized = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized: invalid x-api-key" });
+    h.faux("mock-a").setResponses([unauthorized(), unauthorized(), unauthorized(), unauthorized()]);
+    h.faux("mock-b").setResponses(Array.from({ length: 4 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
+    for (let i = 0; i < 4; i++) await h.prompt(`question ${i + 1}`);
+    assert.equal(h.faux("mock-a").state.callCount, 4, "every prompt still tried mock-a first");
+    const report = await h.command("/auto-router health");
+    assert.match(report, /mock-a: healthy; credentials api-key/);
+    assert.match(report, /last error .* ago: auth: 401 Unauthorized/);
+  });
+
+  it("reports every routed provider as JSON for scripts with --json", async () => {
+    const h = await start();
+    const output = await h.command("/auto-router health --json");
+    const parsed = JSON.parse(output);
+    assert.deepEqual(parsed.providers.map((p: any) => [p.provider, p.credentials, p.targets[0].resolvable, p.targets[0].breaker]), [
+      ["mock-a", "api-key", true, "closed"],
+      ["mock-b", "api-key", true, "closed"],
+    ]);
+    assert.equal(parsed.providers[0].unhealthy, undefined);
+    assert.equal(parsed.providers[0].quotaSource, undefined, "a faux provider has no usage API");
+  });
+});
+
+describe("monthly spend pacing through pi", () => {
+  it("skips a per-token provider that has spent its monthly budget faster than the month passes and logs a quota event", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "auto-router-health-state-"));
+    const h = await start({ budgets: { providers: { "mock-a": { monthly: 0.0001 } } } }, { AUTO_ROUTER_LOG_DIR: stateDir });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("A answer"), fauxAssistantMessage("A again (should not be used)")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B answer")]);
+    await h.prompt("first");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+
+    const uvi = await h.command("/auto-router uvi");
+    assert.match(uvi, /mock-a\s+monthly budget\s+\d+%\s+\d+%\s+[\d.]+\s+critical\s+in .*budget/);
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+    const explained = await h.command("/auto-router explain");
+    assert.match(explained, /mock-a\/model-a.*quota critical: monthly budget window/s);
+
+    await h.dispose();
+    harness = undefined;
+    const events = eventsIn(stateDir);
+    rmSync(stateDir, { recursive: true, force: true });
+    const quota = events.filter((event) => event.type === "quota" && event.data.provider === "mock-a");
+    assert.ok(quota.length >= 1, "a quota event for mock-a");
+    assert.deepEqual({ level: quota.at(-1).data.level, window: quota.at(-1).data.window, source: quota.at(-1).data.source }, { level: "critical", window: "monthly budget", source: "budget" });
+  });
+});

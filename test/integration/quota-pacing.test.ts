@@ -1,0 +1,70 @@
+// Quota pacing from a subscription usage API through real pi (SDK in-process): the faux target provider is named
+// `anthropic`, so the UVI plugin reads its usage from the (emulated) Anthropic usage API with the provider's key.
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, it } from "node:test";
+import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+const HOUR_MS = 3_600_000;
+const TARGETS = [
+  { provider: "anthropic", models: [{ id: "claude-faux" }] },
+  { provider: "mock-b", models: [{ id: "model-b" }] },
+];
+const ROUTES = { routes: { main: { sortBy: "config", targets: [{ provider: "anthropic", modelId: "claude-faux" }, { provider: "mock-b", modelId: "model-b" }] } } };
+
+let quota: QuotaEmulator;
+let harness: SdkHarness | undefined;
+before(async () => {
+  quota = await startQuotaEmulator();
+});
+after(() => quota.close());
+afterEach(async () => {
+  await harness?.dispose();
+  harness = undefined;
+});
+
+/** The 5 h window `usedPercent` used with `hoursLeft` to go. */
+const usage = (usedPercent: number, hoursLeft: number) => ({ five_hour: { utilization: usedPercent, resets_at: new Date(Date.now() + hoursLeft * HOUR_MS).toISOString() } });
+
+async function start(): Promise<SdkHarness> {
+  harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` } });
+  await harness.setModel("auto-router", "main");
+  return harness;
+}
+
+describe("quota pacing from a usage API through pi", () => {
+  it("skips a provider whose usage API reports a critical window, serves the next target, and shows it in the status line", async () => {
+    // 90% of the 5 h window used with 4 h left: 20% elapsed, UVI 4.5 -> critical.
+    quota.reply("/api/oauth/usage", { body: usage(90, 4) });
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("anthropic").setResponses([fauxAssistantMessage("should not be used")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("Hello from B.")]);
+
+    const shown = await h.command("/auto-router uvi refresh");
+    assert.match(shown, /anthropic\s+5h\s+90%\s+20%\s+4\.[45]\d\s+critical/);
+    assert.match(shown, /anthropic-usage \(anthropic\): ok, 1 window/);
+    assert.equal(quota.calls.at(-1)?.headers.authorization, "Bearer faux-key-anthropic", "the usage API is read with the provider's own key from pi");
+
+    await h.prompt("Say hi");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("anthropic").state.callCount, 0);
+    assert.match(await h.command("/auto-router explain"), /anthropic\/claude-faux.*quota critical: 5h window 90% used/s);
+    assert.match(h.ui!.statuses.get("auto-router") ?? "", /quota critical anthropic 4\.5/);
+  });
+
+  it("shows a stressed provider in the status line and still serves it after the others", async () => {
+    // 95% of the 5 h window used with 2 h left: 60% elapsed, UVI 1.58 -> stressed (demoted, not excluded).
+    quota.reply("/api/oauth/usage", { body: usage(95, 2) });
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-b").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" })]);
+    h.faux("anthropic").setResponses([fauxAssistantMessage("Hello from the stressed one.")]);
+    await h.command("/auto-router uvi refresh");
+    await h.prompt("Say hi");
+    assert.equal(h.lastAssistant().provider, "anthropic", "demoted, not excluded: it serves when the other fails");
+    assert.equal(h.faux("mock-b").state.callCount, 1);
+    // The status line is cut at 78 characters; the warning is the last part shown.
+    assert.match(h.ui!.statuses.get("auto-router") ?? "", /→ anthropic\/claude-faux \(1 failover\) · ⚠ quota stress/);
+  });
+});
