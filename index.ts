@@ -95,7 +95,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     now: () => Date.now(),
   };
   pi.registerCommand("auto-router", {
-    description: "Auto router: status, list, show, explain, reload, reset (try /auto-router help)",
+    description: "Auto router: status, list, explain, switch, budget, circuit, uvi, health, rate, shadow ... (/auto-router help)",
     getArgumentCompletions: (prefix) => completeCommand(prefix, deps, subcommands),
     handler: async (args, ctx) => {
       context = ctx;

@@ -2,10 +2,17 @@
 import type { PluginFactory } from "./runtime/plugin.ts";
 import { createBudgetPlugin } from "./budget/budget-plugin.ts";
 import { createBreakerPlugin } from "./quota/breaker-plugin.ts";
-import { createUviPlugin } from "./quota/uvi-plugin.ts";
+import { publishedSpendWindows } from "./budget/monthly-spend.ts";
+import { createHealthPlugin } from "./quota/health-plugin.ts";
+import { createRatingsPlugin } from "./ratings/ratings-plugin.ts";
+import { createShadowPlugin } from "./shadow/shadow-plugin.ts";
+import { createUviPluginWith } from "./quota/uvi-plugin.ts";
 
 export const PLUGIN_FACTORIES: PluginFactory[] = [
   createBudgetPlugin,
   createBreakerPlugin,
-  createUviPlugin,
+  createUviPluginWith({ extraWindows: publishedSpendWindows }),
+  createHealthPlugin,
+  createRatingsPlugin,
+  createShadowPlugin,
 ];

@@ -1,6 +1,8 @@
-// explain, reload, reset: reading the last decision back, picking up config edits, clearing learned state.
+// explain, reload, reset, clear: reading the last decision back, picking up config edits, clearing learned state.
 import { formatDecision } from "../routing/explain.ts";
-import type { Subcommand } from "./command-types.ts";
+import type { Decision, TargetStatus } from "../routing/types.ts";
+import { RESET_SCOPES, type ResetScope } from "../runtime/plugin.ts";
+import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatDuration } from "./format.ts";
 import { routeCompletions } from "./route-commands.ts";
 
@@ -15,9 +17,26 @@ export const explainCommand: Subcommand = {
       return output.info(args[0] ? `no request has been routed through ${args[0]} in this session yet` : "no request has been routed in this session yet");
     }
     const served = last.servedKey ? `served by ${last.servedKey}${last.failovers ? ` after ${last.failovers} failover(s)` : ""}` : `outcome: ${last.outcome ?? "pending"}`;
-    output.info([`request ${last.requestId.slice(0, 8)} on ${last.decision.requestedRouteId}, ${formatDuration(deps.now() - last.at)} ago, ${served}`, ...formatDecision(last.decision)].join("\n"));
+    output.info([`request ${last.requestId.slice(0, 8)} on ${last.decision.requestedRouteId}, ${formatDuration(deps.now() - last.at)} ago, ${served}`, ...formatDecision(last.decision), ...ratingLines(last.decision, deps)].join("\n"));
   },
 };
+
+/** Per-target rating stats of the decision's targets, as the plugins report them now (ratings feed routing). */
+function ratingLines(decision: Decision, deps: CommandDeps): string[] {
+  const now = deps.now();
+  const status: Record<string, Partial<TargetStatus>> = {};
+  for (const plugin of deps.runtime.plugins) {
+    for (const [key, value] of Object.entries(plugin.targetStatus?.(now) ?? {})) status[key] = { ...status[key], ...value };
+  }
+  const keys = [...new Set([...decision.candidates.map((c) => c.key), ...decision.skipped.map((s) => s.key)])];
+  const lines = keys.flatMap((key) => {
+    const { ratingCount, badRatingShare } = status[key] ?? {};
+    if (!ratingCount || badRatingShare === undefined) return [];
+    const bad = Math.round(badRatingShare * ratingCount);
+    return [`  ${key}: ${bad} bad, ${ratingCount - bad} good of the last ${ratingCount} (${Math.round(badRatingShare * 100)}% bad)`];
+  });
+  return lines.length ? ["Ratings:", ...lines] : [];
+}
 
 export const reloadCommand: Subcommand = {
   name: "reload",
@@ -33,25 +52,40 @@ export const reloadCommand: Subcommand = {
   },
 };
 
-const RESET_SCOPES = ["cooldowns", "latency", "all"] as const;
-
 export const resetCommand: Subcommand = {
   name: "reset",
-  usage: "reset [cooldowns|latency|all]",
+  usage: `reset [${RESET_SCOPES.join("|")}]`,
   description: "Clear learned state (never the event log)",
   complete: (prefix) => RESET_SCOPES.filter((s) => s.startsWith(prefix)).map((s) => ({ value: s, label: s })),
   async run(args, deps, output) {
-    const scope = args[0] ?? "cooldowns";
-    if (!(RESET_SCOPES as readonly string[]).includes(scope)) return output.error(`usage: /auto-router reset [${RESET_SCOPES.join("|")}]`);
-    if (scope === "all" && output.confirm && !(await output.confirm("Reset auto-router state?", "Clears cooldowns and latency averages. The event log is kept."))) {
+    const scope = (args[0] ?? "cooldowns") as ResetScope;
+    if (!RESET_SCOPES.includes(scope) || args.length > 1) return output.error(`usage: /auto-router reset [${RESET_SCOPES.join("|")}]`);
+    if (scope === "all" && output.confirm && !(await output.confirm("Reset auto-router state?", "Clears cooldowns, circuit breakers and latency averages. The event log is kept."))) {
       return output.info("reset cancelled");
     }
+    const now = deps.now();
     const done: string[] = [];
-    if (scope === "cooldowns" || scope === "all") done.push(`${deps.runtime.cooldowns.clear(deps.now())} cooldown(s) cleared`);
+    if (scope === "cooldowns" || scope === "all") done.push(`${deps.runtime.cooldowns.clear(now)} cooldown(s) cleared`);
     if (scope === "latency" || scope === "all") {
       deps.runtime.latency.clear();
       done.push("latency averages cleared");
     }
+    // Breakers (and any other plugin state) belong to their plugins.
+    for (const plugin of deps.runtime.plugins) {
+      const summary = plugin.resetState?.(scope, now);
+      if (summary) done.push(summary);
+    }
+    if (scope === "breakers" && !deps.runtime.plugins.some((plugin) => plugin.resetState)) done.push("no circuit breaker is loaded");
     output.info(`${done.join("; ")}. The event log is never deleted.`);
+  },
+};
+
+export const clearCommand: Subcommand = {
+  name: "clear",
+  usage: "clear",
+  description: "Hide the listing shown above the editor",
+  async run(_args, _deps, output) {
+    if (output.clear) output.clear();
+    else output.info("nothing to clear: listings are only shown above the editor when there is a UI");
   },
 };

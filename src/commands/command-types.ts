@@ -11,6 +11,8 @@ export interface CommandOutput {
   /** A picker when a UI exists; undefined otherwise (print/JSON mode) or when cancelled. */
   select?(title: string, options: string[]): Promise<string | undefined>;
   confirm?(title: string, message: string): Promise<boolean>;
+  /** Removes a listing shown in the widget (TUI and RPC); undefined where there is none. */
+  clear?(): void;
 }
 
 export interface CommandDeps {

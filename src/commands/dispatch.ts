@@ -1,9 +1,17 @@
 // One /auto-router command over a table of subcommands: parsing, completion, unknown-subcommand errors.
 import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
-import { explainCommand, reloadCommand, resetCommand } from "./admin-commands.ts";
+import { clearCommand, explainCommand, reloadCommand, resetCommand } from "./admin-commands.ts";
+import { aliasesCommand, resolveCommand } from "./alias-commands.ts";
+import { modelsCommand, searchCommand } from "./catalogue-commands.ts";
+import { rulesCommand, shortcutsCommand } from "./reference-commands.ts";
 import { listCommand, showCommand, statusCommand } from "./route-commands.ts";
+import { switchCommand } from "./switch-command.ts";
 
-export const SUBCOMMANDS: Subcommand[] = [statusCommand, listCommand, showCommand, explainCommand, reloadCommand, resetCommand];
+/** The built-in subcommands; plugins add theirs (budget, balance, circuit, uvi, rate, shadow, ...) after these. */
+export const SUBCOMMANDS: Subcommand[] = [
+  statusCommand, switchCommand, listCommand, showCommand, searchCommand, aliasesCommand, resolveCommand, modelsCommand,
+  explainCommand, shortcutsCommand, rulesCommand, reloadCommand, resetCommand, clearCommand,
+];
 
 /** Splits on white space, keeping "quoted words" together. */
 export function splitArguments(text: string): string[] {

@@ -1,12 +1,24 @@
-// Where command output goes. In the TUI and RPC modes: ctx.ui.notify (RPC shows it as an extension_ui_request line).
-// In print and JSON modes pi owns stdout and every ctx.ui method is a no-op, so text goes to process.stdout (pi
-// redirects an extension's stdout to stderr there, keeping its own stdout clean).
+// Where command output goes. In the TUI and RPC modes: ctx.ui.notify (RPC shows it as an extension_ui_request line);
+// a listing longer than a notification can hold goes into a widget above the editor instead (RPC sends that as a
+// `setWidget` extension_ui_request), with a short notification pointing at it. In print and JSON modes pi owns
+// stdout and every ctx.ui method is a no-op, so text goes to process.stdout (pi redirects an extension's stdout to
+// stderr there, keeping its own stdout clean).
 import type { CommandOutput } from "./command-types.ts";
+
+export const WIDGET_KEY = "auto-router";
+/** Longer texts go into the widget: a notification of more lines is cut off or scrolls away in the TUI. */
+export const MAX_NOTIFY_LINES = 12;
 
 interface UiLike {
   notify(message: string, level?: "info" | "warning" | "error"): void;
+  setWidget?(key: string, content: string[] | undefined): void;
   select?(title: string, options: string[]): Promise<string | undefined>;
   confirm?(title: string, message: string): Promise<boolean>;
+}
+
+/** The short notification that stands for a listing shown in the widget. */
+export function widgetNotice(lines: string[]): string {
+  return `${lines[0]} … (${lines.length} lines shown above the editor; /auto-router clear hides them)`;
 }
 
 export function commandOutput(context: { hasUI: boolean; ui: UiLike }): CommandOutput {
@@ -14,11 +26,23 @@ export function commandOutput(context: { hasUI: boolean; ui: UiLike }): CommandO
     const write = (text: string) => process.stdout.write(`${text}\n`);
     return { info: write, warn: write, error: write };
   }
+  const ui = context.ui;
+  const show = (text: string, level: "info" | "warning") => {
+    const lines = text.split("\n");
+    if (lines.length > MAX_NOTIFY_LINES && ui.setWidget) {
+      ui.setWidget(WIDGET_KEY, lines);
+      ui.notify(widgetNotice(lines), level);
+    } else {
+      ui.notify(text, level);
+    }
+  };
   return {
-    info: (text) => context.ui.notify(text, "info"),
-    warn: (text) => context.ui.notify(text, "warning"),
-    error: (text) => context.ui.notify(text, "error"),
-    select: context.ui.select ? (title, options) => context.ui.select!(title, options) : undefined,
-    confirm: context.ui.confirm ? (title, message) => context.ui.confirm!(title, message) : undefined,
+    info: (text) => show(text, "info"),
+    warn: (text) => show(text, "warning"),
+    // An error is never tucked away in the widget: the whole text (e.g. an unknown subcommand and the list) is shown.
+    error: (text) => ui.notify(text, "error"),
+    select: ui.select ? (title, options) => ui.select!(title, options) : undefined,
+    confirm: ui.confirm ? (title, message) => ui.confirm!(title, message) : undefined,
+    clear: ui.setWidget ? () => ui.setWidget!(WIDGET_KEY, undefined) : undefined,
   };
 }

@@ -17,6 +17,7 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
   const facts = deps.runtime.currentFacts();
   const now = deps.now();
   const cooldowns = deps.runtime.cooldowns.active(now);
+  const live = deps.runtime.liveStatus(now);
   const registry = deps.runtime.registry();
   return route.targets.map((target, index) => {
     const key = targetKey(target.provider, target.modelId);
@@ -24,10 +25,17 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
     const model = registry?.find(target.provider, target.modelId);
     const auth = !fact?.resolvable ? "-" : !fact.hasCredentials ? "none" : fact.usesOAuth ? "OAuth" : "API key";
     const cooldown = cooldowns[routeTargetKey(routeId, key)];
+    const breaker = live.targets[key]?.breaker;
+    const provider = live.providers[target.authProvider ?? target.provider];
     const availability = target.enabled === false ? "disabled"
       : !fact?.resolvable ? "missing model"
       : !fact.hasCredentials ? "no credentials"
+      : provider?.unhealthy ? `unhealthy (${provider.unhealthy})`
       : cooldown ? `cooldown ${formatDuration(cooldown.until - now)} (${cooldown.kind})`
+      : breaker?.state === "open" ? `breaker open${breaker.until ? `, probe in ${formatDuration(breaker.until - now)}` : ""}`
+      : breaker?.state === "half-open" ? "breaker half-open (probing)"
+      : provider?.budget?.level === "blocked" ? "over budget"
+      : provider?.quota?.level === "critical" ? "quota critical"
       : "ready";
     const latency = deps.runtime.latency.get(key);
     return [

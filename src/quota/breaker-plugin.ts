@@ -157,6 +157,7 @@ export const createBreakerPlugin: PluginFactory = (context: PluginContext): Rout
       if (!settings().enabled) return;
       book.apply(observation.candidate.key, breakerEventOf(observation));
     },
+    resetState: (scope, now) => (scope === "breakers" || scope === "all" ? `${book.reset(now)} open breaker(s) closed` : undefined),
     subcommands: [circuitCommand(book, settings)],
   };
 };

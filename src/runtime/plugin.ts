@@ -2,7 +2,8 @@
 // this one interface instead of growing RouterRuntime: they contribute audits to each snapshot, observe attempts
 // and target responses, add subcommands and status warnings, and own their stores.
 import type { RouterConfig } from "../config/schema.ts";
-import type { Candidate, ProviderStatus, TargetStatus } from "../routing/types.ts";
+import type { ShadowComparison } from "../events/event-types.ts";
+import type { Candidate, Decision, ProviderStatus, TargetStatus } from "../routing/types.ts";
 import type { StateStore } from "../state/json-store.ts";
 import type { Subcommand } from "../commands/command-types.ts";
 import type { AttemptOutcome } from "./attempt.ts";
@@ -27,6 +28,20 @@ export interface TargetResponse {
   now: number;
 }
 
+/** A logged decision (never the quiet re-checks inside one request), as the runtime will route it. */
+export interface DecisionObservation {
+  requestId: string;
+  routeId: string;
+  decision: Decision;
+  /** Present while shadow mode is on: the declared order routed, the full ranking only recorded. */
+  shadow?: ShadowComparison;
+  now: number;
+}
+
+/** What `/auto-router reset <scope>` clears; the event log is never among it. */
+export const RESET_SCOPES = ["cooldowns", "breakers", "latency", "all"] as const;
+export type ResetScope = (typeof RESET_SCOPES)[number];
+
 export interface RouterPlugin {
   readonly name: string;
   /** Per-provider audits merged into every routing snapshot. Called on the request path: memory only, fast. */
@@ -40,6 +55,11 @@ export interface RouterPlugin {
   onAttemptResult?(observation: AttemptObservation): void;
   /** HTTP status and headers of a target's successful response (pi-ai's onResponse; rate-limit headers). */
   onTargetResponse?(response: TargetResponse): void;
+  /** Shadow mode: when true the runtime routes in declared order and records the full ranking beside it. */
+  shadowMode?(): boolean;
+  onDecision?(observation: DecisionObservation): void;
+  /** Clears this plugin's learned state for `scope` (if it owns any); returns a short summary of what it did. */
+  resetState?(scope: ResetScope, now: number): string | undefined;
   subcommands?: Subcommand[];
   /** Short warnings for the status line, e.g. "budget deepseek 85%". */
   statusWarnings?(now: number): string[];

@@ -3,6 +3,7 @@
 import type { Api, AssistantMessage, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
 import type { RouterConfig } from "../config/schema.ts";
+import type { ShadowComparison } from "../events/event-types.ts";
 import { extractFeatures } from "../routing/features.ts";
 import { route } from "../routing/route.ts";
 import type { Candidate, Decision, ModelFacts, PromptShortcuts, ProviderStatus, TargetStatus } from "../routing/types.ts";
@@ -116,10 +117,8 @@ export class RouterRuntime implements RequestEnvironment {
     return this.options.config();
   }
 
-  decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean }): Decision {
-    const config = this.options.config();
-    const features = extractFeatures(context, { maxTokens: options?.maxTokens });
-    this.facts = collectModelFacts(this.registryRef, config);
+  /** Live per-target and per-provider state: latency averages plus every plugin's audits (breakers, budgets, quota). */
+  liveStatus(now: number): { targets: Record<string, TargetStatus>; providers: Record<string, ProviderStatus>; quotaHard: boolean } {
     const targets: Record<string, TargetStatus> = {};
     for (const [key, sample] of Object.entries(this.latency.all())) {
       targets[key] = { ttftMs: sample.ttftMs, tokensPerSecond: sample.tokensPerSecond };
@@ -131,8 +130,29 @@ export class RouterRuntime implements RequestEnvironment {
       for (const [provider, status] of Object.entries(plugin.providerStatus?.(now) ?? {})) providers[provider] = { ...providers[provider], ...status };
       quotaHard ||= plugin.quotaHard?.() ?? false;
     }
+    return { targets, providers, quotaHard };
+  }
+
+  decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean }): Decision {
+    const config = this.options.config();
+    const features = extractFeatures(context, { maxTokens: options?.maxTokens });
+    this.facts = collectModelFacts(this.registryRef, config);
+    const { targets, providers, quotaHard } = this.liveStatus(now);
     const snapshot = buildSnapshot({ config, models: this.facts, cooldowns: this.cooldowns.active(now), targets, providers, quotaHard });
-    const decision = route({ routeId, features, shortcuts: this.promptShortcuts }, snapshot, now);
+    const ranked = route({ routeId, features, shortcuts: this.promptShortcuts }, snapshot, now);
+    // Shadow mode: the full pipeline still ranks, but the request is routed in declared order, and both orders are
+    // recorded so `/auto-router shadow show` can tell how often the ranking would have chosen differently.
+    const shadowOn = !ranked.refusal && this.plugins.some((plugin) => plugin.shadowMode?.() ?? false);
+    let decision = ranked;
+    let shadow: ShadowComparison | undefined;
+    if (shadowOn) {
+      const declared = [...ranked.candidates].sort((a, b) => a.declaredIndex - b.declaredIndex);
+      const routedOrder = ranked.candidates.map((candidate) => candidate.key);
+      const declaredOrder = declared.map((candidate) => candidate.key);
+      shadow = { enabled: true, declaredOrder, routedOrder, match: routedOrder[0] === declaredOrder[0] };
+      const hint = `shadow mode: routed in declared order; the ranking chose ${routedOrder[0] ?? "no target"}`;
+      decision = { ...ranked, candidates: declared, trace: { ...ranked.trace, hints: [...ranked.trace.hints, hint] } };
+    }
     if (!flags?.quiet) {
       this.lastDecisions.set(routeId, { requestId, at: now, decision });
       this.status.onDecision?.(decision, this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []));
@@ -151,6 +171,7 @@ export class RouterRuntime implements RequestEnvironment {
         hints: decision.trace.hints,
         fallback: decision.trace.fallback,
         refusal: decision.refusal,
+        shadow,
       });
       this.record(requestId, routeId, "candidates", {
         candidates: decision.candidates.map((c, rank) => ({
@@ -159,6 +180,13 @@ export class RouterRuntime implements RequestEnvironment {
         })),
         skipped: decision.skipped.map((s) => ({ key: s.key, reason: s.reason, detail: s.detail, until: s.until })),
       });
+      for (const plugin of this.plugins) {
+        try {
+          plugin.onDecision?.({ requestId, routeId, decision, shadow, now });
+        } catch (error) {
+          this.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
     }
     return decision;
   }

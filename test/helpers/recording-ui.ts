@@ -10,6 +10,8 @@ export interface RecordingUi {
   context: unknown;
   notifications: UiNotification[];
   statuses: Map<string, string | undefined>;
+  /** Widgets by key (string-array content only; factories are recorded as undefined). */
+  widgets: Map<string, string[] | undefined>;
   /** Notification texts added since `from` (an index into notifications), joined by newlines. */
   textSince(from: number): string;
 }
@@ -17,11 +19,11 @@ export interface RecordingUi {
 export function createRecordingUi(): RecordingUi {
   const notifications: UiNotification[] = [];
   const statuses = new Map<string, string | undefined>();
-  const widgets = new Map<string, unknown>();
+  const widgets = new Map<string, string[] | undefined>();
   const known: Record<string, unknown> = {
     notify: (message: string, level = "info") => void notifications.push({ message, level }),
     setStatus: (key: string, text: string | undefined) => void statuses.set(key, text),
-    setWidget: (key: string, content: unknown) => void widgets.set(key, content),
+    setWidget: (key: string, content: unknown) => void widgets.set(key, Array.isArray(content) ? content.map(String) : undefined),
     select: async () => undefined,
     confirm: async () => false,
     input: async () => undefined,
@@ -37,6 +39,7 @@ export function createRecordingUi(): RecordingUi {
     context,
     notifications,
     statuses,
+    widgets,
     textSince: (from) => notifications.slice(from).map((n) => n.message).join("\n"),
   };
 }

@@ -57,6 +57,9 @@ describe("circuit breaker through pi", () => {
     assert.equal(h.lastAssistant().provider, "mock-b");
     const shown = await commandOutput(h, "/auto-router circuit");
     assert.match(shown, /mock-a\/model-a\s+open\s+-\s+probe in/);
+    // list's availability column names the open breaker (as a notification, or in the widget when it is long).
+    const listed = `${await h.command("/auto-router list")}\n${(h.ui!.widgets.get("auto-router") ?? []).join("\n")}`;
+    assert.match(listed, /mock-a\/model-a .*breaker open, probe in/);
 
     await sleep(BREAK_MS + 50); // real time: the break has to pass for pi's own clock
     await h.prompt("question 5");

@@ -1,0 +1,71 @@
+// aliases, resolve: the short names of the config (`aliases`) and what any name resolves to right now.
+import type { CommandDeps, Subcommand } from "./command-types.ts";
+import { formatPrice, table } from "./format.ts";
+import { aliasCompletions, describeResolved, nameCompletions, resolveName, type ResolvedName } from "./name-resolution.ts";
+
+/** Whether a resolved name can be used now: the route exists, or pi knows the model and has credentials for it. */
+function resolvedState(resolved: ResolvedName | undefined, deps: CommandDeps): string {
+  if (!resolved) return "unresolved";
+  if (resolved.kind === "route") return `route, ${deps.config().routes[resolved.routeId]!.targets.length} target(s)`;
+  const registry = deps.runtime.registry();
+  const model = registry?.find(resolved.provider, resolved.modelId);
+  if (!model) return registry ? "unknown model" : "model (registry not loaded)";
+  let credentials = false;
+  try {
+    credentials = registry!.hasConfiguredAuth(model);
+  } catch {
+    // Treated as no credentials, like routing does.
+  }
+  return credentials ? "model, ready" : "model, no credentials";
+}
+
+export const aliasesCommand: Subcommand = {
+  name: "aliases",
+  usage: "aliases",
+  description: "The configured aliases and what each resolves to",
+  async run(_args, deps, output) {
+    const config = deps.config();
+    const entries = Object.entries(config.aliases ?? {});
+    if (entries.length === 0) return output.info("no aliases configured (add \"aliases\": {\"short\": \"route-id or provider/model\"} to the routes file)");
+    const rows = entries.map(([alias, target]) => {
+      const resolved = resolveName(alias, config);
+      return [alias, target, resolved ? describeResolved(resolved) : "-", resolvedState(resolved, deps)];
+    });
+    output.info(table(["alias", "points at", "resolves to", "state"], rows));
+  },
+};
+
+export const resolveCommand: Subcommand = {
+  name: "resolve",
+  usage: "resolve <alias>",
+  description: "What an alias (or route id, or provider/model) resolves to, and whether it can be used now",
+  complete: (prefix, deps) => {
+    const aliases = aliasCompletions(prefix, deps.config());
+    return aliases.length ? aliases : nameCompletions(prefix, deps);
+  },
+  async run(args, deps, output) {
+    const name = args[0];
+    if (!name || args.length > 1) return output.error(`usage: /auto-router ${resolveCommand.usage}`);
+    const config = deps.config();
+    const resolved = resolveName(name, config);
+    if (!resolved) {
+      const aliased = config.aliases?.[name];
+      return output.error(aliased !== undefined
+        ? `alias ${name} points at "${aliased}", which is neither a route nor provider/model`
+        : `"${name}" is not an alias, a route or provider/model (aliases: ${Object.keys(config.aliases ?? {}).join(", ") || "none"})`);
+    }
+    const lines = [`${name} → ${describeResolved(resolved)}${resolved.alias ? " (alias)" : ""}: ${resolvedState(resolved, deps)}`];
+    if (resolved.kind === "route") {
+      const route = config.routes[resolved.routeId]!;
+      if (route.name) lines.push(route.name);
+      lines.push(...route.targets.map((target, index) => `  ${index + 1}. ${target.provider}/${target.modelId}${target.enabled === false ? " (disabled)" : ""}`));
+    } else {
+      const model = deps.runtime.registry()?.find(resolved.provider, resolved.modelId);
+      if (model) {
+        const price = model.cost ? `, $${formatPrice(model.cost.input)}/${formatPrice(model.cost.output)} per 1M in/out` : "";
+        lines.push(`  ${model.name}: context ${model.contextWindow}, max output ${model.maxTokens}${model.reasoning ? ", reasoning" : ""}${price}`);
+      }
+    }
+    output.info(lines.join("\n"));
+  },
+};

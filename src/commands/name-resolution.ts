@@ -1,0 +1,74 @@
+// What a name typed after `/auto-router switch|resolve` means: an alias from the config, a route id,
+// `auto-router/<route>`, or a `provider/model` id from pi's registry. Also the completions for such names.
+import type { Api, Model } from "@mariozechner/pi-ai";
+import type { RouterConfig } from "../config/schema.ts";
+import type { RegistryLike } from "../runtime/start-target.ts";
+import type { CommandDeps, CompletionItem } from "./command-types.ts";
+
+export const ROUTER_PROVIDER = "auto-router";
+/** pi's catalogue has hundreds of models; a completion list longer than this is noise. */
+export const MAX_MODEL_COMPLETIONS = 50;
+
+export type ResolvedName =
+  | { kind: "route"; routeId: string; alias?: string }
+  | { kind: "model"; provider: string; modelId: string; alias?: string };
+
+/** pi's ModelRegistry lists its models on every supported version; RegistryLike only declares what routing needs. */
+type CatalogueRegistry = RegistryLike & { getAll?(): Model<Api>[]; getAvailable?(): Model<Api>[] };
+
+function resolveDirect(name: string, config: RouterConfig): ResolvedName | undefined {
+  if (config.routes[name]) return { kind: "route", routeId: name };
+  const slash = name.indexOf("/");
+  if (slash <= 0 || slash === name.length - 1) return undefined;
+  const provider = name.slice(0, slash);
+  const modelId = name.slice(slash + 1);
+  if (provider === ROUTER_PROVIDER) return config.routes[modelId] ? { kind: "route", routeId: modelId } : undefined;
+  // Model ids may contain slashes themselves (openrouter's "anthropic/claude-…"): split at the first one only.
+  return { kind: "model", provider, modelId };
+}
+
+/** Aliases resolve one level deep (an alias naming another alias would be a loop waiting to happen). */
+export function resolveName(name: string, config: RouterConfig): ResolvedName | undefined {
+  const aliased = config.aliases?.[name];
+  if (aliased !== undefined) {
+    const resolved = resolveDirect(aliased, config);
+    return resolved ? { ...resolved, alias: name } : undefined;
+  }
+  return resolveDirect(name, config);
+}
+
+export function describeResolved(resolved: ResolvedName): string {
+  return resolved.kind === "route" ? `${ROUTER_PROVIDER}/${resolved.routeId}` : `${resolved.provider}/${resolved.modelId}`;
+}
+
+/** Every model pi knows (`available` = only those with credentials), the router's own virtual models left out. */
+export function catalogueModels(deps: CommandDeps, options: { available?: boolean } = {}): Model<Api>[] {
+  const registry = deps.runtime.registry() as CatalogueRegistry | undefined;
+  let models: Model<Api>[] = [];
+  try {
+    models = (options.available ? registry?.getAvailable?.() : registry?.getAll?.()) ?? [];
+  } catch {
+    // A registry that cannot list (not loaded yet) offers no completions rather than an error.
+  }
+  return models.filter((model) => model.provider !== ROUTER_PROVIDER);
+}
+
+export function aliasCompletions(prefix: string, config: RouterConfig): CompletionItem[] {
+  return Object.entries(config.aliases ?? {})
+    .filter(([alias]) => alias.startsWith(prefix))
+    .map(([alias, target]) => ({ value: alias, label: alias, description: `alias of ${target}` }));
+}
+
+/** Routes, aliases and provider/model ids; with an empty prefix only models that have credentials. */
+export function nameCompletions(prefix: string, deps: CommandDeps): CompletionItem[] {
+  const config = deps.config();
+  const routes = Object.entries(config.routes)
+    .filter(([id]) => id.startsWith(prefix))
+    .map(([id, route]) => ({ value: id, label: id, description: route.name ?? route.description ?? "route" }));
+  const models = catalogueModels(deps, { available: prefix === "" })
+    .map((model) => ({ key: `${model.provider}/${model.id}`, model }))
+    .filter(({ key }) => key.startsWith(prefix))
+    .slice(0, MAX_MODEL_COMPLETIONS)
+    .map(({ key, model }) => ({ value: key, label: key, description: model.name }));
+  return [...routes, ...aliasCompletions(prefix, config), ...models];
+}

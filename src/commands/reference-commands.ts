@@ -1,0 +1,107 @@
+// shortcuts, rules: what can be typed at the start of a prompt, and the policy rules the config declares.
+import { SORT_KEYS, TIERS, type PolicyRule, type RuleCondition } from "../config/routing-schema.ts";
+import type { RouterConfig } from "../config/schema.ts";
+import { LONG_TIER_MIN_CONTEXT_TOKENS } from "../routing/constraints.ts";
+import { ruleName } from "../routing/policy-rules.ts";
+import type { Subcommand } from "./command-types.ts";
+import { routeCompletions } from "./route-commands.ts";
+
+const TIER_MEANINGS: Record<(typeof TIERS)[number], string> = {
+  reasoning: "hard problems: reasoning models only",
+  swe: "everyday coding: reasoning models only",
+  long: `long context: windows of at least ${LONG_TIER_MIN_CONTEXT_TOKENS / 1000}k tokens`,
+  vision: "targets that accept images only",
+  fast: "quick answers: no extra requirement, its route decides",
+};
+
+export function shortcutsText(config: RouterConfig): string {
+  const lines = ["Prompt shortcuts: a run of @tokens at the very start of a prompt, stripped before the model sees it.", "Tiers:"];
+  for (const tier of TIERS) {
+    const route = config.tiers?.[tier]?.route;
+    lines.push(`  @${tier.padEnd(10)} ${TIER_MEANINGS[tier]}${route ? ` (route ${route})` : " (the active route)"}`);
+  }
+  lines.push("Provider preferences:");
+  lines.push("  @only=a,b       only these providers may serve");
+  lines.push("  @ignore=a,b     these providers never serve");
+  lines.push(`  @sort=KEY       rank by ${SORT_KEYS.join(" | ")}`);
+  lines.push("  @max-price=N    highest USD per 1M output tokens");
+  lines.push("Example: @reasoning @only=anthropic,google explain this deadlock");
+  return lines.join("\n");
+}
+
+export const shortcutsCommand: Subcommand = {
+  name: "shortcuts",
+  usage: "shortcuts",
+  description: "The @shortcuts a prompt may start with (tiers and provider preferences)",
+  async run(_args, deps, output) {
+    output.info(shortcutsText(deps.config()));
+  },
+};
+
+export function describeCondition(condition: RuleCondition | undefined): string {
+  if (!condition) return "always";
+  const parts: string[] = [];
+  const list = (value: string | string[]) => (Array.isArray(value) ? value.join("|") : value);
+  if (condition.intent !== undefined) parts.push(`intent ${list(condition.intent)}`);
+  if (condition.tier !== undefined) parts.push(`tier ${list(condition.tier)}`);
+  if (condition.minTokens !== undefined) parts.push(`≥ ${condition.minTokens} tokens`);
+  if (condition.maxTokens !== undefined) parts.push(`≤ ${condition.maxTokens} tokens`);
+  if (condition.timeWindow) parts.push(`${condition.timeWindow.after}-${condition.timeWindow.before}${condition.timeWindow.timeZone ? ` ${condition.timeWindow.timeZone}` : ""}`);
+  if (condition.daysOfWeek) parts.push(condition.daysOfWeek.join(","));
+  if (condition.badRatingShareAbove !== undefined) parts.push(`bad ratings > ${Math.round(condition.badRatingShareAbove * 100)}%`);
+  if (condition.all) parts.push(`all(${condition.all.map(describeCondition).join("; ")})`);
+  if (condition.any) parts.push(`any(${condition.any.map(describeCondition).join("; ")})`);
+  if (condition.not) parts.push(`not(${describeCondition(condition.not)})`);
+  return parts.join(" and ") || "always";
+}
+
+export function describeEffect(rule: PolicyRule): string {
+  switch (rule.type) {
+    case "force-tier": return `tier ${rule.tier}`;
+    case "prefer-provider": return `prefer ${rule.providers?.join(", ")}`;
+    case "exclude-provider": return `exclude ${rule.providers?.join(", ")}`;
+    case "require-provider": return `only ${rule.providers?.join(", ")}`;
+    case "force-billing": return `${rule.billing} only`;
+    case "force-constraint": return `require ${Object.entries(rule.constraint ?? {}).map(([key, value]) => `${key}=${value}`).join(", ")}`;
+    case "demote-target": return rule.targets ? `demote ${rule.targets.join(", ")}` : "demote each matching target";
+  }
+}
+
+function ruleLine(rule: PolicyRule, name: string, scope: string): string {
+  const flags = [`priority ${rule.priority ?? 0}`, scope];
+  if (rule.enabled === false) flags.push("disabled");
+  return `  ${name}: when ${describeCondition(rule.when)} => ${describeEffect(rule)} (${flags.join(", ")})`;
+}
+
+export function rulesText(config: RouterConfig, routeId?: string): string {
+  const lines: string[] = [];
+  const globals = (config.policyRules ?? []).map((rule, index) => ({ rule, index }))
+    .filter(({ rule }) => !routeId || !rule.routes || rule.routes.includes(routeId));
+  if (globals.length) {
+    lines.push("Global rules:");
+    for (const { rule, index } of globals) {
+      lines.push(ruleLine(rule, ruleName(rule, "global", routeId ?? "", index), rule.routes ? `routes ${rule.routes.join(",")}` : "all routes"));
+    }
+  }
+  for (const [id, route] of Object.entries(config.routes)) {
+    if (routeId && id !== routeId) continue;
+    if (!route.policyRules?.length) continue;
+    lines.push(`Route ${id}:`);
+    route.policyRules.forEach((rule, index) => lines.push(ruleLine(rule, ruleName(rule, "route", id, index), "this route")));
+  }
+  if (lines.length === 0) return routeId ? `no policy rules apply to route ${routeId}` : "no policy rules configured (see \"policyRules\" in the README)";
+  lines.push("Higher priority runs first; /auto-router explain shows which rules matched the last request.");
+  return lines.join("\n");
+}
+
+export const rulesCommand: Subcommand = {
+  name: "rules",
+  usage: "rules [route]",
+  description: "The policy rules (global and per route): when each applies and what it does",
+  complete: (prefix, deps) => routeCompletions(prefix, deps),
+  async run(args, deps, output) {
+    const routeId = args[0];
+    if (routeId && !deps.config().routes[routeId]) return output.error(`unknown route "${routeId}" (known: ${Object.keys(deps.config().routes).join(", ")})`);
+    output.info(rulesText(deps.config(), routeId));
+  },
+};

@@ -1,0 +1,32 @@
+// /auto-router switch <route|alias|provider/model>: selects the model pi uses, as /model would.
+import type { Subcommand } from "./command-types.ts";
+import { describeResolved, nameCompletions, resolveName, ROUTER_PROVIDER } from "./name-resolution.ts";
+
+export const switchCommand: Subcommand = {
+  name: "switch",
+  usage: "switch <route|alias|provider/model>",
+  description: "Switch pi to an auto-router route (by id or alias) or straight to one provider/model",
+  complete: (prefix, deps) => nameCompletions(prefix, deps),
+  async run(args, deps, output) {
+    const config = deps.config();
+    let name: string | undefined = args[0];
+    if (!name && output.select) {
+      const choices = [...Object.keys(config.routes), ...Object.keys(config.aliases ?? {}).filter((alias) => !config.routes[alias])];
+      name = await output.select("Switch to which route?", choices);
+    }
+    if (!name) return output.error(`usage: /auto-router ${switchCommand.usage}`);
+    if (args.length > 1) return output.error(`usage: /auto-router ${switchCommand.usage} (one name, got ${args.length})`);
+    const resolved = resolveName(name, config);
+    if (!resolved) {
+      return output.error(`"${name}" is neither a route, an alias nor provider/model (routes: ${Object.keys(config.routes).join(", ")}; aliases: ${Object.keys(config.aliases ?? {}).join(", ") || "none"})`);
+    }
+    const [provider, modelId] = resolved.kind === "route" ? [ROUTER_PROVIDER, resolved.routeId] : [resolved.provider, resolved.modelId];
+    const target = describeResolved(resolved);
+    const via = resolved.alias ? ` (alias ${resolved.alias})` : "";
+    if (!(await deps.switchModel(provider, modelId))) {
+      const known = deps.runtime.registry()?.find(provider, modelId);
+      return output.error(known ? `cannot switch to ${target}${via}: pi has no credentials for it` : `cannot switch to ${target}${via}: pi does not know that model`);
+    }
+    output.info(`switched to ${target}${via}`);
+  },
+};

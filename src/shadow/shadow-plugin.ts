@@ -1,0 +1,28 @@
+// Shadow mode as a router plugin: a persisted switch that makes the runtime route in declared order while the full
+// pipeline still ranks every request; both orders are kept (the last SHADOW_HISTORY requests, shared by every pi
+// window through the state store) so `/auto-router shadow show` can say how often the ranking would have chosen
+// another first target before the operator trusts it.
+import { shadowCommand } from "../commands/shadow-command.ts";
+import type { PluginContext, PluginFactory, RouterPlugin } from "../runtime/plugin.ts";
+import { addComparison, createShadowService, emptyShadow, shadowStateSchema, type ShadowRecord } from "./shadow-history.ts";
+
+export const createShadowPlugin: PluginFactory = (context: PluginContext): RouterPlugin => {
+  const store = context.openStore("shadow", emptyShadow, (raw) => shadowStateSchema.parse(raw));
+  const service = createShadowService(store);
+  return {
+    name: "shadow",
+    shadowMode: () => service.enabled(),
+    onDecision(observation) {
+      const { shadow } = observation;
+      if (!shadow) return;
+      const record: ShadowRecord = {
+        at: observation.now, requestId: observation.requestId, routeId: observation.routeId,
+        declaredOrder: shadow.declaredOrder, routedOrder: shadow.routedOrder, match: shadow.match,
+      };
+      store.update((state) => addComparison(state, record));
+    },
+    // The operator must not forget that routing ignores the ranking while this is on.
+    statusWarnings: () => (service.enabled() ? ["shadow mode"] : []),
+    subcommands: [shadowCommand(service)],
+  };
+};

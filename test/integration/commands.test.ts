@@ -1,0 +1,215 @@
+// The /auto-router subcommands through real pi (SDK in-process, faux targets): switching models, completion,
+// ratings that feed routing, shadow mode, resets, long listings in the widget.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { WIDGET_KEY } from "../../src/commands/output.ts";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a" }] },
+  { provider: "mock-b", models: [{ id: "model-b" }] },
+  { provider: "mock-c", models: [{ id: "model-c", reasoning: true }] },
+];
+const target = (key: string) => ({ provider: key.split("/")[0]!, modelId: key.split("/")[1]! });
+
+function routes(extra: Record<string, unknown> = {}, mainExtra: Record<string, unknown> = {}) {
+  return {
+    routes: {
+      main: { name: "Main route", targets: ["mock-a/model-a", "mock-b/model-b"].map(target), ...mainExtra },
+      deep: { name: "Deep thinking", sortBy: "config", targets: ["mock-c/model-c", "mock-a/model-a"].map(target) },
+    },
+    aliases: { quick: "main", think: "deep", bee: "mock-b/model-b", broken: "nowhere" },
+    ...extra,
+  };
+}
+
+let harness: SdkHarness | undefined;
+let stateDir: string | undefined;
+afterEach(async () => {
+  await harness?.dispose();
+  harness = undefined;
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  stateDir = undefined;
+});
+
+interface Started {
+  h: SdkHarness;
+  /** Runs a command; returns its notifications plus the widget lines it set, if any. */
+  run(text: string): Promise<string>;
+  widgets: Map<string, string[] | undefined>;
+}
+
+async function start(options: { routes?: unknown; env?: Record<string, string> } = {}): Promise<Started> {
+  stateDir = mkdtempSync(join(tmpdir(), "auto-router-commands-"));
+  const h = await createSdkHarness({ targets: TARGETS, routes: options.routes ?? routes(), env: { AUTO_ROUTER_LOG_DIR: stateDir, ...options.env } });
+  harness = h;
+  const widgets = h.ui!.widgets;
+  await h.setModel("auto-router", "main");
+  const run = async (text: string) => {
+    widgets.delete(WIDGET_KEY);
+    const notice = await h.command(text);
+    const widget = widgets.get(WIDGET_KEY);
+    return widget ? `${notice}\n${widget.join("\n")}` : notice;
+  };
+  return { h, run, widgets };
+}
+
+const complete = async (h: SdkHarness, prefix: string): Promise<string[]> => {
+  const command = h.session.extensionRunner.getCommand("auto-router");
+  const items = (await command.getArgumentCompletions(prefix)) ?? [];
+  return items.map((item: { value: string }) => item.value);
+};
+
+const readEvents = (dir: string): any[] =>
+  readFileSync(join(dir, "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+
+describe("/auto-router subcommands through pi", () => {
+  it("switches pi's model to a route by alias and to a provider/model directly, and refuses unknown names", async () => {
+    const { h, run } = await start();
+    assert.match(await run("/auto-router switch think"), /switched to auto-router\/deep \(alias think\)/);
+    assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/deep");
+    assert.match(await run("/auto-router switch bee"), /switched to mock-b\/model-b/);
+    assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "mock-b/model-b");
+    assert.match(await run("/auto-router switch main"), /switched to auto-router\/main$/);
+    assert.match(await run("/auto-router switch nosuch/model"), /cannot switch to nosuch\/model: pi does not know that model/);
+    assert.match(await run("/auto-router switch nowhere"), /neither a route, an alias nor provider\/model/);
+    assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/main");
+  });
+
+  it("completes subcommand names and their arguments: routes, aliases, provider/model ids, scopes and flags", async () => {
+    const { h } = await start();
+    assert.deepEqual(await complete(h, "sh"), ["show", "shortcuts", "shadow"]);
+    assert.deepEqual(await complete(h, "show "), ["show main", "show deep"]);
+    const switchItems = await complete(h, "switch ");
+    for (const expected of ["switch main", "switch deep", "switch quick", "switch bee", "switch mock-a/model-a", "switch mock-c/model-c"]) {
+      assert.ok(switchItems.includes(expected), `${expected} in ${switchItems.join(", ")}`);
+    }
+    assert.deepEqual(await complete(h, "switch mock-b/"), ["switch mock-b/model-b"]);
+    assert.deepEqual(await complete(h, "resolve t"), ["resolve think"]);
+    assert.deepEqual(await complete(h, "reset b"), ["reset breakers"]);
+    assert.deepEqual(await complete(h, "rate "), ["rate good", "rate bad"]);
+    assert.deepEqual(await complete(h, "rate bad too slow --t"), ["rate bad too slow --tags "]);
+    assert.deepEqual(await complete(h, "shadow e"), ["shadow enable"]);
+    assert.deepEqual(await complete(h, "rules d"), ["rules deep"]);
+    assert.deepEqual(await complete(h, "search mock-"), ["search mock-a", "search mock-b", "search mock-c"]);
+  });
+
+  it("answers an unknown subcommand with an error and the list of subcommands, the plugins' included", async () => {
+    const { h, run } = await start();
+    const output = await run("/auto-router frobnicate");
+    assert.match(output, /unknown subcommand "frobnicate"/);
+    assert.equal(h.ui!.notifications.at(-1)!.level, "error");
+    for (const name of ["status", "switch", "search", "aliases", "resolve", "models", "shortcuts", "rules", "reset", "budget", "circuit", "uvi", "rate", "shadow"]) {
+      assert.match(output, new RegExp(`^  ${name}\\b`, "m"), name);
+    }
+  });
+
+  it("prints aliases, resolve, search, models, shortcuts and rules from the config and pi's registry", async () => {
+    const { run } = await start({ routes: routes({ policyRules: [{ id: "no-c-at-night", type: "exclude-provider", providers: ["mock-c"], when: { timeWindow: { after: "22:00", before: "06:00" } } }] }) });
+    const aliases = await run("/auto-router aliases");
+    assert.match(aliases, /quick\s+main\s+auto-router\/main\s+route, 2 target\(s\)/);
+    assert.match(aliases, /bee\s+mock-b\/model-b\s+mock-b\/model-b\s+model, ready/);
+    assert.match(aliases, /broken\s+nowhere\s+-\s+unresolved/);
+    assert.match(await run("/auto-router resolve think"), /think → auto-router\/deep \(alias\): route, 2 target\(s\)\n.*Deep thinking\n  1\. mock-c\/model-c/);
+    assert.match(await run("/auto-router resolve broken"), /alias broken points at "nowhere"/);
+    const search = await run("/auto-router search model-c");
+    assert.match(search, /models \(1\):/);
+    assert.match(search, /mock-c\/model-c\s+model-c\s+yes\s+128k\s+0\/0\s+deep/);
+    assert.match(await run("/auto-router search deep thinking"), /routes \(1\):\n  auto-router\/deep — Deep thinking/);
+    assert.match(await run("/auto-router search zzz"), /nothing matches "zzz"/);
+    const models = await run("/auto-router models");
+    assert.match(models, /3 model\(s\) in 2 route\(s\)/);
+    assert.match(models, /mock-a\/model-a\s+model-a\s+-\s+128k\s+8k\s+API key\s+0\/0\s+main,deep/);
+    assert.match(models, /mock-c\/model-c\s+model-c\s+reasoning/);
+    assert.match(await run("/auto-router shortcuts"), /@reasoning[\s\S]*@only=a,b/);
+    assert.match(await run("/auto-router rules"), /no-c-at-night: when 22:00-06:00 => exclude mock-c \(priority 0, all routes\)/);
+  });
+
+  it("rates the last answered request, logs feedback, shows the stats in explain and demotes the target by rule", async () => {
+    const demoteBadTargets = { policyRules: [{ id: "demote-bad", type: "demote-target", when: { badRatingShareAbove: 0.5 } }] };
+    const { h, run } = await start({ routes: routes(demoteBadTargets) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    assert.match(await run("/auto-router rate bad"), /nothing to rate yet/);
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }), fauxAssistantMessage("A answers")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B answers"), fauxAssistantMessage("B again")]);
+    await h.prompt("first");
+    assert.equal(h.lastAssistant().provider, "mock-b", "mock-a failed over to mock-b");
+    const rated = await run('/auto-router rate bad "made things up" --tags wrong,made-up');
+    assert.match(rated, /rated request \w{8} on main bad \("made things up", tags wrong,made-up\)/);
+    assert.match(rated, /mock-b\/model-b: 1 bad, 0 good of the last 1 rating\(s\) \(100% bad\)/);
+    assert.match(await run("/auto-router reset cooldowns"), /1 cooldown\(s\) cleared/, "mock-a's 503 cooldown");
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-a", "the badly rated mock-b is demoted below mock-a");
+    const explain = await run("/auto-router explain");
+    assert.match(explain, /demoted by demote-bad/);
+    assert.match(explain, /Ratings:\n  mock-b\/model-b: 1 bad, 0 good of the last 1 \(100% bad\)/);
+    assert.match(await run("/auto-router rate good"), /mock-a\/model-a: 0 bad, 1 good/);
+    const dir = stateDir!;
+    await h.dispose(); // flushes the event log
+    harness = undefined;
+    const feedback = readEvents(dir).filter((event) => event.type === "feedback");
+    assert.equal(feedback.length, 2);
+    const firstDecision = readEvents(dir).find((event) => event.type === "decision");
+    assert.deepEqual(feedback[0].data, { rating: "bad", reason: "made things up", tags: ["wrong", "made-up"], ratedRequestId: firstDecision.requestId, servedTarget: "mock-b/model-b", routeId: "main" });
+    assert.notEqual(feedback[0].requestId, firstDecision.requestId, "a feedback event has its own request id");
+  });
+
+  it("routes in declared order in shadow mode, records both orders and reports the match rate", async () => {
+    const { h, run } = await start({ routes: routes({}, { policyRules: [{ id: "prefer-b", type: "prefer-provider", providers: ["mock-b"] }] }) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("A in shadow")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B ranked")]);
+    assert.match(await run("/auto-router shadow enable"), /shadow mode enabled/);
+    await h.prompt("one");
+    assert.equal(h.lastAssistant().provider, "mock-a", "declared order, not the ranking (which prefers mock-b)");
+    assert.match(h.ui!.statuses.get("auto-router") ?? "", /shadow mode/);
+    const shown = await run("/auto-router shadow show");
+    assert.match(shown, /shadow mode: enabled/);
+    assert.match(shown, /last 1 request\(s\): the ranking chose the declared first target in 0 \(0%\), the same whole order in 0 \(0%\)/);
+    assert.match(shown, /main: 0\/1 match/);
+    assert.match(shown, /main: mock-a\/model-a vs mock-b\/model-b/);
+    assert.match(await run("/auto-router explain"), /Hint: shadow mode: routed in declared order; the ranking chose mock-b\/model-b/);
+    assert.match(await run("/auto-router shadow disable"), /shadow mode disabled/);
+    await h.prompt("two");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    const dir = stateDir!;
+    await h.dispose();
+    harness = undefined;
+    const decisions = readEvents(dir).filter((event) => event.type === "decision");
+    assert.deepEqual(decisions[0].data.shadow, { enabled: true, declaredOrder: ["mock-a/model-a", "mock-b/model-b"], routedOrder: ["mock-b/model-b", "mock-a/model-a"], match: false });
+    assert.equal(decisions[0].data.plannedTarget, "mock-a/model-a");
+    assert.equal(decisions[1].data.shadow, undefined);
+  });
+
+  it("closes open breakers with reset breakers and asks before reset all (declined in this UI)", async () => {
+    const { h, run } = await start({ env: { AUTO_ROUTER_BREAKER_MINIMUM_CALLS: "1" } });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" })]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B")]);
+    await h.prompt("trip the breaker");
+    assert.match(await run("/auto-router circuit"), /mock-a\/model-a\s+open/);
+    assert.match(await run("/auto-router reset all"), /reset cancelled/, "the recording UI declines confirmations");
+    assert.match(await run("/auto-router circuit"), /mock-a\/model-a\s+open/);
+    assert.match(await run("/auto-router reset breakers"), /^1 open breaker\(s\) closed\. The event log is never deleted\.$/);
+    assert.match(await run("/auto-router circuit"), /every breaker is closed/);
+    assert.match(await run("/auto-router reset everything"), /usage: \/auto-router reset \[cooldowns\|breakers\|latency\|all\]/);
+  });
+
+  it("shows a listing longer than a notification in the widget with a short notice, and clear removes it", async () => {
+    const wide = { name: "Wide", targets: ["mock-a/model-a", "mock-b/model-b", "mock-c/model-c"].map(target) };
+    const { h, run, widgets } = await start({ routes: { ...routes(), routes: { ...routes().routes, wide } } });
+    const from = h.ui!.notifications.length;
+    await run("/auto-router list");
+    const notice = h.ui!.notifications.slice(from).map((n) => n.message).join("\n");
+    assert.match(notice, /^auto-router\/main — Main route … \(\d+ lines shown above the editor; \/auto-router clear hides them\)$/);
+    const lines = widgets.get(WIDGET_KEY)!;
+    assert.ok(lines.length > 12, String(lines.length));
+    assert.ok(lines.some((line) => /^2\s+model-b\s+mock-b\/model-b\s+API key\s+ready/.test(line)), lines.join("\n"));
+    await run("/auto-router clear");
+    assert.ok(widgets.has(WIDGET_KEY) && widgets.get(WIDGET_KEY) === undefined, "widget removed");
+    assert.doesNotMatch(await run("/auto-router aliases"), /lines shown above the editor/, "short output stays a notification");
+  });
+});

@@ -1,0 +1,334 @@
+// The /auto-router subcommands added for operators: argument parsing, completion and formatting, against a stub of
+// the command dependencies (no pi).
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { aliasesCommand, resolveCommand } from "../../src/commands/alias-commands.ts";
+import { matchesQuery, modelsCommand, searchCommand } from "../../src/commands/catalogue-commands.ts";
+import type { CommandDeps, CommandOutput } from "../../src/commands/command-types.ts";
+import { completeCommand, runCommand, splitArguments } from "../../src/commands/dispatch.ts";
+import { nameCompletions, resolveName, MAX_MODEL_COMPLETIONS } from "../../src/commands/name-resolution.ts";
+import { commandOutput, MAX_NOTIFY_LINES, WIDGET_KEY } from "../../src/commands/output.ts";
+import { completeRate, parseRateArguments, rateCommand } from "../../src/commands/rate-command.ts";
+import { describeCondition, rulesText, shortcutsText } from "../../src/commands/reference-commands.ts";
+import { shadowCommand } from "../../src/commands/shadow-command.ts";
+import { switchCommand } from "../../src/commands/switch-command.ts";
+import type { RouterConfig } from "../../src/config/schema.ts";
+import { addRating, createRatingService, emptyRatings, RATING_WINDOW, summarizeRatings } from "../../src/ratings/ratings-plugin.ts";
+import { addComparison, createShadowService, emptyShadow, SHADOW_HISTORY, summarizeShadow, type ShadowRecord } from "../../src/shadow/shadow-history.ts";
+import { createMemoryStore } from "../../src/state/memory-store.ts";
+
+const NOW = Date.UTC(2026, 4, 2, 12, 0, 0);
+
+const CONFIG: RouterConfig = {
+  routes: {
+    main: { name: "Main", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
+    deep: { targets: [{ provider: "mock-c", modelId: "org/model-c" }], policyRules: [{ type: "demote-target", when: { badRatingShareAbove: 0.4 } }] },
+  },
+  aliases: { quick: "main", bee: "mock-b/model-b", dead: "nowhere" },
+  tiers: { reasoning: { route: "deep" } },
+  policyRules: [{ id: "night", type: "exclude-provider", providers: ["mock-c"], routes: ["main"], priority: 5, when: { timeWindow: { after: "22:00", before: "06:00" } } }],
+};
+
+interface FakeModel { provider: string; id: string; name: string; contextWindow: number; maxTokens: number; reasoning: boolean; cost?: { input: number; output: number } }
+const model = (provider: string, id: string, extra: Partial<FakeModel> = {}): FakeModel =>
+  ({ provider, id, name: `${id} name`, contextWindow: 200_000, maxTokens: 8192, reasoning: false, cost: { input: 3, output: 15 }, ...extra });
+
+function fakeDeps(options: { models?: FakeModel[]; withoutAuth?: string[]; switched?: string[]; switchResult?: boolean } = {}): CommandDeps {
+  const models = options.models ?? [model("mock-a", "model-a"), model("mock-b", "model-b"), model("mock-c", "org/model-c", { reasoning: true }), model("auto-router", "main")];
+  const withoutAuth = new Set(options.withoutAuth ?? []);
+  const registry = {
+    find: (provider: string, id: string) => models.find((m) => m.provider === provider && m.id === id),
+    hasConfiguredAuth: (m: FakeModel) => !withoutAuth.has(`${m.provider}/${m.id}`),
+    getAll: () => models,
+    getAvailable: () => models.filter((m) => !withoutAuth.has(`${m.provider}/${m.id}`)),
+  };
+  const runtime = {
+    registry: () => registry,
+    currentFacts: () => Object.fromEntries(models.map((m) => [`${m.provider}/${m.id}`, {
+      resolvable: true, hasCredentials: !withoutAuth.has(`${m.provider}/${m.id}`), usesOAuth: false, contextWindow: m.contextWindow,
+      maxTokens: m.maxTokens, reasoning: m.reasoning, vision: false, pricing: m.cost,
+    }])),
+    plugins: [],
+  };
+  return {
+    runtime: runtime as unknown as CommandDeps["runtime"],
+    services: {} as CommandDeps["services"],
+    config: () => CONFIG,
+    reload: () => [],
+    switchModel: async (provider, modelId) => {
+      options.switched?.push(`${provider}/${modelId}`);
+      return options.switchResult ?? true;
+    },
+    now: () => NOW,
+  };
+}
+
+interface Recorded { level: string; text: string }
+function recordingOutput(choice?: string): CommandOutput & { lines: Recorded[]; text(): string; titles: string[] } {
+  const lines: Recorded[] = [];
+  const titles: string[] = [];
+  return {
+    lines,
+    titles,
+    info: (text) => void lines.push({ level: "info", text }),
+    warn: (text) => void lines.push({ level: "warning", text }),
+    error: (text) => void lines.push({ level: "error", text }),
+    select: async (title) => {
+      titles.push(title);
+      return choice;
+    },
+    text: () => lines.map((line) => line.text).join("\n"),
+  };
+}
+
+const values = (items: Array<{ value: string }> | null) => (items ?? []).map((item) => item.value);
+
+describe("name resolution for switch and resolve", () => {
+  it("resolves aliases one level deep, route ids, auto-router/<route> and provider/model with slashes in the model id", () => {
+    assert.deepEqual(resolveName("quick", CONFIG), { kind: "route", routeId: "main", alias: "quick" });
+    assert.deepEqual(resolveName("bee", CONFIG), { kind: "model", provider: "mock-b", modelId: "model-b", alias: "bee" });
+    assert.deepEqual(resolveName("deep", CONFIG), { kind: "route", routeId: "deep" });
+    assert.deepEqual(resolveName("auto-router/main", CONFIG), { kind: "route", routeId: "main" });
+    assert.deepEqual(resolveName("openrouter/anthropic/claude", CONFIG), { kind: "model", provider: "openrouter", modelId: "anthropic/claude" });
+    assert.equal(resolveName("auto-router/nope", CONFIG), undefined);
+    assert.equal(resolveName("dead", CONFIG), undefined);
+    assert.equal(resolveName("plain", CONFIG), undefined);
+    assert.equal(resolveName("trailing/", CONFIG), undefined);
+  });
+
+  it("completes routes, aliases and, for an empty prefix, only models that have credentials, never the router's own", () => {
+    const deps = fakeDeps({ withoutAuth: ["mock-b/model-b"] });
+    assert.deepEqual(values(nameCompletions("", deps)), ["main", "deep", "quick", "bee", "dead", "mock-a/model-a", "mock-c/org/model-c"]);
+    assert.deepEqual(values(nameCompletions("mock-b", deps)), ["mock-b/model-b"], "a typed prefix reaches models without credentials too");
+    assert.deepEqual(values(nameCompletions("auto", deps)), []);
+  });
+
+  it("caps model completions for a large catalogue", () => {
+    const many = Array.from({ length: MAX_MODEL_COMPLETIONS + 20 }, (_, index) => model("big", `m${index}`));
+    assert.equal(nameCompletions("big/", fakeDeps({ models: many })).length, MAX_MODEL_COMPLETIONS);
+  });
+});
+
+describe("switch", () => {
+  it("switches to the route an alias names, or straight to a provider/model", async () => {
+    const switched: string[] = [];
+    const deps = fakeDeps({ switched });
+    const output = recordingOutput();
+    await switchCommand.run(["quick"], deps, output);
+    await switchCommand.run(["mock-c/org/model-c"], deps, output);
+    assert.deepEqual(switched, ["auto-router/main", "mock-c/org/model-c"]);
+    assert.equal(output.text(), "switched to auto-router/main (alias quick)\nswitched to mock-c/org/model-c");
+  });
+
+  it("opens a picker of routes and aliases without an argument, and reports a model pi cannot use", async () => {
+    const switched: string[] = [];
+    const picked = recordingOutput("deep");
+    await switchCommand.run([], fakeDeps({ switched }), picked);
+    assert.deepEqual(picked.titles, ["Switch to which route?"]);
+    assert.deepEqual(switched, ["auto-router/deep"]);
+    const refused = recordingOutput();
+    await switchCommand.run(["bee"], fakeDeps({ switchResult: false }), refused);
+    assert.deepEqual(refused.lines, [{ level: "error", text: "cannot switch to mock-b/model-b (alias bee): pi has no credentials for it" }]);
+    const unknown = recordingOutput();
+    await switchCommand.run(["x/y"], fakeDeps({ switchResult: false }), unknown);
+    assert.match(unknown.text(), /pi does not know that model/);
+    const noPicker = recordingOutput();
+    delete noPicker.select;
+    await switchCommand.run([], fakeDeps(), noPicker);
+    assert.match(noPicker.text(), /^usage: \/auto-router switch/);
+  });
+});
+
+describe("aliases, resolve, search, models", () => {
+  it("tabulates aliases with what each resolves to and whether it is usable", async () => {
+    const output = recordingOutput();
+    await aliasesCommand.run([], fakeDeps({ withoutAuth: ["mock-b/model-b"] }), output);
+    assert.match(output.text(), /quick\s+main\s+auto-router\/main\s+route, 2 target\(s\)/);
+    assert.match(output.text(), /bee\s+mock-b\/model-b\s+mock-b\/model-b\s+model, no credentials/);
+    assert.match(output.text(), /dead\s+nowhere\s+-\s+unresolved/);
+  });
+
+  it("resolves a model alias with the model's facts, and completes aliases first", async () => {
+    const output = recordingOutput();
+    await resolveCommand.run(["bee"], fakeDeps(), output);
+    assert.equal(output.text(), "bee → mock-b/model-b (alias): model, ready\n  model-b name: context 200000, max output 8192, $3.00/15 per 1M in/out");
+    assert.deepEqual(values(resolveCommand.complete!("b", fakeDeps())), ["bee"]);
+    assert.deepEqual(values(resolveCommand.complete!("mai", fakeDeps())), ["main"], "no alias matches: routes and models");
+  });
+
+  it("searches routes and the catalogue for every word of the query", async () => {
+    assert.equal(matchesQuery("mock-c/org/model-c Model C", "ORG model"), true);
+    assert.equal(matchesQuery("mock-c/org/model-c", "org nope"), false);
+    const output = recordingOutput();
+    await searchCommand.run(["org", "model"], fakeDeps(), output);
+    assert.match(output.text(), /^models \(1\):\nprovider\/model\s+name\s+credentials\s+context\s+\$\/1M in\/out\s+in routes\nmock-c\/org\/model-c\s+org\/model-c name\s+yes\s+200k\s+3\.00\/15\s+deep$/);
+    const empty = recordingOutput();
+    await searchCommand.run([], fakeDeps(), empty);
+    assert.equal(empty.lines[0]!.level, "error");
+    assert.deepEqual(values(searchCommand.complete!("mock-", fakeDeps())), ["mock-a", "mock-b", "mock-c"]);
+  });
+
+  it("lists every distinct target of the routes once, with the routes that use it", async () => {
+    const output = recordingOutput();
+    await modelsCommand.run([], fakeDeps(), output);
+    const text = output.text();
+    assert.match(text, /^3 model\(s\) in 2 route\(s\)/);
+    assert.match(text, /mock-c\/org\/model-c\s+org\/model-c name\s+reasoning\s+200k\s+8k\s+API key\s+3\.00\/15\s+deep/);
+  });
+});
+
+describe("shortcuts and rules", () => {
+  it("lists the tier shortcuts with the route each switches to, and the preference shortcuts", () => {
+    const text = shortcutsText(CONFIG);
+    assert.match(text, /@reasoning\s+hard problems: reasoning models only \(route deep\)/);
+    assert.match(text, /@fast\s+.*\(the active route\)/);
+    assert.match(text, /@sort=KEY\s+rank by price \| latency \| throughput/);
+  });
+
+  it("describes each rule's condition, effect, priority and scope, optionally for one route", () => {
+    assert.equal(describeCondition({ any: [{ intent: ["code", "analysis"] }, { minTokens: 1000 }], not: { daysOfWeek: ["sat", "sun"] } }),
+      "any(intent code|analysis; ≥ 1000 tokens) and not(sat,sun)");
+    const all = rulesText(CONFIG);
+    assert.match(all, /Global rules:\n  night: when 22:00-06:00 => exclude mock-c \(priority 5, routes main\)/);
+    assert.match(all, /Route deep:\n  routes\.deep\.policyRules\[0\] demote-target: when bad ratings > 40% => demote each matching target \(priority 0, this route\)/);
+    assert.doesNotMatch(rulesText(CONFIG, "deep"), /night/, "a global rule scoped to other routes does not apply");
+    assert.match(rulesText({ routes: CONFIG.routes } as RouterConfig, "main"), /no policy rules apply to route main/);
+  });
+});
+
+describe("rate", () => {
+  it("parses the rating, a reason of several words and tags in both flag forms", () => {
+    assert.deepEqual(parseRateArguments(splitArguments('bad "made it up" again --tags wrong,made-up --tags=wrong,slow')),
+      { rating: "bad", reason: "made it up again", tags: ["wrong", "made-up", "slow"] });
+    assert.deepEqual(parseRateArguments(["GOOD"]), { rating: "good" });
+    assert.match(parseRateArguments(["meh"]) as string, /^usage: \/auto-router rate <good\|bad>/);
+    assert.match(parseRateArguments(["bad", "--tags"]) as string, /--tags needs a value/);
+  });
+
+  it("completes the rating, then the --tags flag once", () => {
+    assert.deepEqual(values(completeRate("")), ["good", "bad"]);
+    assert.deepEqual(values(completeRate("g")), ["good"]);
+    assert.deepEqual(values(completeRate("bad slow -")), ["bad slow --tags "]);
+    assert.deepEqual(values(completeRate("bad --tags a --t")), []);
+    assert.deepEqual(values(completeRate("bad slow")), []);
+  });
+
+  it("keeps the last RATING_WINDOW ratings per target and lets a second rating of a request replace the first", () => {
+    let state = emptyRatings();
+    for (let index = 0; index < RATING_WINDOW + 5; index++) state = addRating(state, "a/1", { at: index, rating: index < 10 ? "bad" : "good", requestId: `r${index}` });
+    assert.deepEqual(summarizeRatings(state)["a/1"], { good: RATING_WINDOW - 5, bad: 5, count: RATING_WINDOW, badShare: 5 / RATING_WINDOW });
+    state = addRating(state, "a/1", { at: 99, rating: "bad", requestId: `r${RATING_WINDOW + 4}` });
+    assert.equal(summarizeRatings(state)["a/1"]!.bad, 6);
+    assert.equal(summarizeRatings(state)["a/1"]!.count, RATING_WINDOW);
+  });
+
+  it("rates the remembered request, records a feedback event and says so; refuses when nothing was answered", async () => {
+    const recorded: Array<{ type: string; data: Record<string, unknown>; ids?: { requestId?: string; routeId?: string } }> = [];
+    const service = createRatingService(createMemoryStore(emptyRatings()), (type, data, ids) => void recorded.push({ type, data, ids }));
+    const command = rateCommand(service);
+    const before = recordingOutput();
+    await command.run(["bad"], fakeDeps(), before);
+    assert.deepEqual(before.lines, [{ level: "error", text: "nothing to rate yet: no request of this pi session has been answered" }]);
+    service.remember({ requestId: "0123456789abcdef", routeId: "main", servedTarget: "mock-b/model-b", at: NOW - 5000 });
+    const output = recordingOutput();
+    await command.run(["bad", "slow", "--tags", "latency"], fakeDeps(), output);
+    assert.equal(output.text(), 'rated request 01234567 on main bad ("slow", tags latency)\nmock-b/model-b: 1 bad, 0 good of the last 1 rating(s) (100% bad)');
+    assert.equal(recorded.length, 1);
+    assert.equal(recorded[0]!.type, "feedback");
+    assert.deepEqual(recorded[0]!.data, { rating: "bad", ratedRequestId: "0123456789abcdef", servedTarget: "mock-b/model-b", routeId: "main", reason: "slow", tags: ["latency"] });
+    assert.equal(recorded[0]!.ids?.routeId, "main");
+    assert.notEqual(recorded[0]!.ids?.requestId, "0123456789abcdef");
+    const summary = recordingOutput();
+    await command.run([], fakeDeps(), summary);
+    assert.match(summary.text(), /last answer: request 01234567 on main, served by mock-b\/model-b, 5s ago\n  mock-b\/model-b: 1 bad/);
+  });
+});
+
+describe("shadow", () => {
+  const record = (index: number, routeId: string, declared: string[], routed: string[]): ShadowRecord =>
+    ({ at: NOW - (10 - index) * 60_000, requestId: `r${index}`, routeId, declaredOrder: declared, routedOrder: routed, match: declared[0] === routed[0] });
+
+  it("summarizes first-target and whole-order agreement per route over the last N, newest disagreement first", () => {
+    const records = [
+      record(1, "main", ["a", "b"], ["b", "a"]),
+      record(2, "main", ["a", "b"], ["a", "b"]),
+      record(3, "deep", ["c", "a", "b"], ["c", "b", "a"]),
+      record(4, "main", ["a", "b"], ["b", "a"]),
+    ];
+    const summary = summarizeShadow(records);
+    assert.deepEqual({ count: summary.count, matches: summary.matches, sameOrder: summary.sameOrder }, { count: 4, matches: 2, sameOrder: 1 });
+    assert.deepEqual(summary.byRoute, { main: { count: 3, matches: 1 }, deep: { count: 1, matches: 1 } });
+    assert.deepEqual(summary.mismatches.map((m) => m.requestId), ["r4", "r1"]);
+    assert.equal(summarizeShadow(records, 2).count, 2);
+  });
+
+  it("keeps only the last SHADOW_HISTORY comparisons", () => {
+    let state = emptyShadow();
+    for (let index = 0; index < SHADOW_HISTORY + 3; index++) state = addComparison(state, record(index, "main", ["a"], ["a"]));
+    assert.equal(state.comparisons.length, SHADOW_HISTORY);
+    assert.equal(state.comparisons[0]!.requestId, "r3");
+  });
+
+  it("enables, disables and shows the match rate; rejects a bad N", async () => {
+    const service = createShadowService(createMemoryStore(emptyShadow()));
+    const command = shadowCommand(service);
+    const output = recordingOutput();
+    await command.run([], fakeDeps(), output);
+    assert.equal(output.text(), "shadow mode: disabled (requests are routed by the full ranking)\nno comparisons recorded (/auto-router shadow enable starts recording)");
+    await command.run(["enable"], fakeDeps(), output);
+    assert.equal(service.enabled(), true);
+    (service as unknown as { comparisons(): ShadowRecord[] }).comparisons = () => [record(8, "main", ["a", "b"], ["b", "a"]), record(9, "main", ["a", "b"], ["a", "b"])];
+    const shown = recordingOutput();
+    await command.run(["show", "10"], fakeDeps(), shown);
+    assert.equal(shown.text(), [
+      "shadow mode: enabled (requests are routed in declared order; the full ranking is only recorded)",
+      "last 2 request(s): the ranking chose the declared first target in 1 (50%), the same whole order in 1 (50%)",
+      "  main: 1/2 match (50%)",
+      "recent disagreements (declared first vs ranked first):",
+      "  2m ago main: a vs b",
+    ].join("\n"));
+    const bad = recordingOutput();
+    await command.run(["show", "0"], fakeDeps(), bad);
+    assert.equal(bad.lines[0]!.level, "error");
+    await command.run(["disable"], fakeDeps(), output);
+    assert.equal(service.enabled(), false);
+    assert.deepEqual(values(command.complete!("", fakeDeps())), ["show", "enable", "disable"]);
+  });
+});
+
+describe("dispatch and output", () => {
+  it("completes subcommand names with the built-in and plugin tables, and full values for nested arguments", () => {
+    const deps = fakeDeps();
+    assert.deepEqual(values(completeCommand("sh", deps)), ["show", "shortcuts"]);
+    assert.deepEqual(values(completeCommand("switch qu", deps)), ["switch quick"]);
+    assert.deepEqual(values(completeCommand("reset ", deps)), ["reset cooldowns", "reset breakers", "reset latency", "reset all"]);
+    assert.equal(completeCommand("nothing", deps), null);
+  });
+
+  it("answers an unknown subcommand with an error that lists the subcommands", async () => {
+    const output = recordingOutput();
+    await runCommand("nope", fakeDeps(), output);
+    assert.equal(output.lines.length, 1);
+    assert.equal(output.lines[0]!.level, "error");
+    assert.match(output.text(), /^unknown subcommand "nope"\n\/auto-router subcommands:\n  status/);
+    assert.match(output.text(), /^  switch <route\|alias\|provider\/model>\s+Switch pi/m);
+  });
+
+  it("puts more than MAX_NOTIFY_LINES lines into the widget with a one-line notice; short text and errors stay notifications", () => {
+    const notified: Array<[string, string | undefined]> = [];
+    const widgets: Array<[string, string[] | undefined]> = [];
+    const output = commandOutput({ hasUI: true, ui: { notify: (text, level) => void notified.push([text, level]), setWidget: (key, lines) => void widgets.push([key, lines]) } });
+    const long = Array.from({ length: MAX_NOTIFY_LINES + 1 }, (_, index) => `line ${index + 1}`).join("\n");
+    output.info(long);
+    assert.deepEqual(widgets, [[WIDGET_KEY, long.split("\n")]]);
+    assert.deepEqual(notified, [[`line 1 … (${MAX_NOTIFY_LINES + 1} lines shown above the editor; /auto-router clear hides them)`, "info"]]);
+    output.warn(Array.from({ length: MAX_NOTIFY_LINES }, () => "x").join("\n"));
+    assert.equal(widgets.length, 1, "exactly MAX_NOTIFY_LINES lines still fit a notification");
+    assert.equal(notified[1]![1], "warning");
+    output.error(long);
+    assert.deepEqual(notified[2], [long, "error"], "an error is shown whole, never moved into the widget");
+    assert.equal(widgets.length, 1);
+    output.clear!();
+    assert.deepEqual(widgets[1], [WIDGET_KEY, undefined]);
+  });
+});
