@@ -126,7 +126,6 @@ export default function autoRouter(pi: ExtensionAPI): void {
     runtime.setPendingShortcuts(parsed.shortcuts.tokens.length ? parsed.shortcuts : undefined);
     return parsed.shortcuts.tokens.length ? { action: "transform", text: parsed.text, images: event.images } : { action: "continue" };
   });
-  pi.on("agent_start", () => runtime.beginPrompt());
   pi.on("session_shutdown", async () => {
     await Promise.allSettled(plugins.map((plugin) => plugin.close?.()));
     await services.close();

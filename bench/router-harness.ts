@@ -74,13 +74,17 @@ export function buildRouter(options: RouterSetupOptions): RouterSetup {
   const first = options.targets[0]!;
   const routerModel = { ...first, id: options.routeId, name: options.routeId, api: "auto-router", provider: "auto-router" } as Model<Api>;
   const routerStream = createRouterStream(runtime);
+  let promptCounter = 0;
   return {
     runtime,
     routerModel,
-    // pi's agent_start marks a new prompt (stickiness); every bench request is a prompt of its own.
+    // Every bench request is a prompt of its own: the router recognises a prompt by its last user message
+    // (stickiness), so give that message a fresh timestamp per request.
     stream: (model, context, streamOptions) => {
-      runtime.beginPrompt();
-      return routerStream(model, context, streamOptions);
+      const messages = context.messages;
+      const last = messages[messages.length - 1]!;
+      const fresh = { ...context, messages: [...messages.slice(0, -1), { ...last, timestamp: ++promptCounter }] };
+      return routerStream(model, fresh as typeof context, streamOptions);
     },
   };
 }

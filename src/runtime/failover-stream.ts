@@ -19,6 +19,7 @@ import { allFailedText, noTargetText, routerAbortedMessage, routerErrorMessage, 
 import { findTarget, routeSettings, targetTimeouts } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { startTarget } from "./start-target.ts";
+import { promptIdentity } from "./stickiness.ts";
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
 export const MAX_WAIT_ROUNDS = 1;
@@ -48,6 +49,8 @@ interface RequestState {
   startedAt: number;
   attempts: number;
   failures: FailedTarget[];
+  /** Which user prompt this request belongs to (stickiness across its tool-call turns). */
+  prompt: string | undefined;
   /** Targets tried since the last cooldown wait: not tried again until time has passed. */
   tried: Set<string>;
   plannedTarget?: string;
@@ -61,7 +64,7 @@ async function serveRequest(
   out: AssistantMessageEventStream,
 ): Promise<void> {
   const signal = options?.signal;
-  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set() };
+  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context) };
   const finish = (message: AssistantMessage, outcome: "success" | "failed" | "aborted" | "refused", served?: string) => {
     env.record(state.requestId, state.routeId, "final", {
       outcome,
@@ -157,7 +160,7 @@ async function tryCandidates(
   const registry = env.registry()!;
   const config = env.config();
   const routeId = decision.routeId;
-  const candidates: Candidate[] = env.sticky.order(state.routeId, decision.candidates);
+  const candidates: Candidate[] = env.sticky.order(state.routeId, state.prompt, decision.candidates);
   let minContextWindow: number | undefined;
 
   for (let index = 0; index < candidates.length; index++) {
@@ -220,7 +223,7 @@ async function tryCandidates(
 
     if (outcome.status === "committed") {
       env.onAttemptResult(state, candidate, outcome);
-      if (outcome.final === "done") env.sticky.remember(state.routeId, candidate.key);
+      if (outcome.final === "done") env.sticky.remember(state.routeId, state.prompt, candidate.key);
       return { kind: "served", key: candidate.key, final: outcome.final, message: outcome.message };
     }
     if (outcome.status === "aborted") {

@@ -17,7 +17,7 @@ import type { RouterPlugin } from "./plugin.ts";
 import type { AttemptContext, RequestEnvironment, StatusSink } from "./request-environment.ts";
 import { buildSnapshot, collectModelFacts } from "./snapshot.ts";
 import type { RegistryLike, StreamFunction } from "./start-target.ts";
-import { Stickiness } from "./stickiness.ts";
+import { promptIdentity, Stickiness } from "./stickiness.ts";
 
 export interface LastDecision {
   requestId: string;
@@ -65,7 +65,8 @@ export class RouterRuntime implements RequestEnvironment {
   private registryRef: RegistryLike | undefined;
   private facts: Record<string, ModelFacts> = {};
   private pendingShortcuts: PromptShortcuts | undefined;
-  private promptShortcuts: PromptShortcuts | undefined;
+  /** Shortcuts bound to the prompt they were typed with (see shortcutsFor). */
+  private boundShortcuts: { prompt: string; shortcuts: PromptShortcuts | undefined } | undefined;
   private readonly lastDecisions = new Map<string, LastDecision>();
   private readonly probesInFlight = new Set<string>();
   readonly plugins: RouterPlugin[];
@@ -89,10 +90,19 @@ export class RouterRuntime implements RequestEnvironment {
     this.pendingShortcuts = shortcuts;
   }
 
-  beginPrompt(): void {
-    this.promptShortcuts = this.pendingShortcuts;
+  /**
+   * The shortcuts of the prompt a request belongs to. Shortcuts parsed in pi's `input` event wait until the first
+   * request of a NEW prompt arrives and are bound to it, so every turn of that prompt (tool calls) reuses them and the
+   * next prompt starts clean. Keyed by the request's own context, not by agent_start: pi does not wait for extension
+   * events, so an event-based hand-over can arrive after the prompt's first request.
+   */
+  private shortcutsFor(context: Context): PromptShortcuts | undefined {
+    const prompt = promptIdentity(context);
+    if (prompt === undefined) return undefined;
+    if (this.boundShortcuts?.prompt === prompt) return this.boundShortcuts.shortcuts;
+    this.boundShortcuts = { prompt, shortcuts: this.pendingShortcuts };
     this.pendingShortcuts = undefined;
-    this.sticky.beginPrompt();
+    return this.boundShortcuts.shortcuts;
   }
 
   lastDecision(routeId: string): LastDecision | undefined {
@@ -139,7 +149,8 @@ export class RouterRuntime implements RequestEnvironment {
     this.facts = collectModelFacts(this.registryRef, config);
     const { targets, providers, quotaHard } = this.liveStatus(now);
     const snapshot = buildSnapshot({ config, models: this.facts, cooldowns: this.cooldowns.active(now), targets, providers, quotaHard });
-    const ranked = route({ routeId, features, shortcuts: this.promptShortcuts }, snapshot, now);
+    const shortcuts = this.shortcutsFor(context);
+    const ranked = route({ routeId, features, shortcuts }, snapshot, now);
     // Shadow mode: the full pipeline still ranks, but the request is routed in declared order, and both orders are
     // recorded so `/auto-router shadow show` can tell how often the ranking would have chosen differently.
     const shadowOn = !ranked.refusal && this.plugins.some((plugin) => plugin.shadowMode?.() ?? false);
@@ -165,7 +176,7 @@ export class RouterRuntime implements RequestEnvironment {
         intentConfidence: decision.trace.intentConfidence,
         features,
         shortcutTokens: decision.trace.tokens,
-        preferences: this.promptShortcuts?.preferences,
+        preferences: shortcuts?.preferences,
         plannedTarget: decision.candidates[0]?.key,
         rules: decision.trace.rules,
         hints: decision.trace.hints,

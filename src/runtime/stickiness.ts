@@ -1,29 +1,38 @@
 // One decision per user prompt: the target that served a prompt's first turn serves its tool-call turns too (it keeps
 // provider caches warm and thinking signatures valid), unless it fails, in which case the next decision stands.
+//
+// A prompt is recognised by its last user message (position and timestamp) in the request's own context, not by
+// pi's agent_start event: pi delivers extension events without waiting for them, so an event-based reset could land
+// after the next prompt's first call and carry the previous prompt's target over (seen in the soak suite).
+import type { Context } from "@mariozechner/pi-ai";
 import type { Candidate } from "../routing/types.ts";
 
+/** Identity of the prompt a request belongs to; undefined when the context holds no user message. */
+export function promptIdentity(context: Context): string | undefined {
+  const messages = context.messages ?? [];
+  for (let index = messages.length - 1; index >= 0; index--) {
+    const message = messages[index] as { role?: string; timestamp?: number };
+    if (message.role === "user") return `${index}:${message.timestamp ?? ""}`;
+  }
+  return undefined;
+}
+
 export class Stickiness {
-  private epoch = 0;
-  private readonly served = new Map<string, { epoch: number; key: string }>();
+  private readonly served = new Map<string, { prompt: string; key: string }>();
 
-  /** Called at agent_start: a new user prompt begins. */
-  beginPrompt(): void {
-    this.epoch += 1;
-    this.served.clear();
+  remember(routeId: string, prompt: string | undefined, key: string): void {
+    if (prompt === undefined) return;
+    this.served.set(routeId, { prompt, key });
   }
 
-  remember(routeId: string, key: string): void {
-    this.served.set(routeId, { epoch: this.epoch, key });
-  }
-
-  stickyKey(routeId: string): string | undefined {
+  stickyKey(routeId: string, prompt: string | undefined): string | undefined {
     const entry = this.served.get(routeId);
-    return entry && entry.epoch === this.epoch ? entry.key : undefined;
+    return entry && prompt !== undefined && entry.prompt === prompt ? entry.key : undefined;
   }
 
   /** Moves this prompt's serving target to the front when it is still a candidate. */
-  order(routeId: string, candidates: Candidate[]): Candidate[] {
-    const key = this.stickyKey(routeId);
+  order(routeId: string, prompt: string | undefined, candidates: Candidate[]): Candidate[] {
+    const key = this.stickyKey(routeId, prompt);
     if (!key) return candidates;
     const index = candidates.findIndex((c) => c.key === key);
     if (index <= 0) return candidates;

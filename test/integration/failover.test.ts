@@ -304,6 +304,19 @@ describe("stickiness", () => {
   });
 });
 
+describe("one prompt, one decision", () => {
+  it("starts the next prompt on the route's first choice again after the previous one failed over", async () => {
+    const h = await start({ routes: routes({ failover: { kinds: { overloaded: { cooldownMs: 0 } } } }, ["mock-a/model-a", "mock-b/model-b"]) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "529 overloaded_error" }), fauxAssistantMessage("A again")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B once")]);
+    await h.prompt("first");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    await h.prompt("second");
+    assert.equal(textOf(h.lastAssistant()), "A again");
+  });
+});
+
 describe("status line", () => {
   it("names the route, the target that served and the failover count", async () => {
     const h = await start();

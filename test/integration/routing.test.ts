@@ -53,6 +53,17 @@ describe("routing through real pi", () => {
     assert.equal(h.faux("mock-a").state.callCount, 0);
   });
 
+  it("applies a prompt's shortcuts to that prompt only", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
+    h.faux("mock-b").setResponses([echoPrompt(h)]);
+    h.faux("mock-a").setResponses([echoPrompt(h)]);
+    await h.prompt("@only=mock-b first");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    assert.equal(textOf(h.lastAssistant()), "received: second");
+  });
+
   it("leaves an email address and unknown @words in the prompt untouched", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a"].map(target) });
     h.faux("mock-a").setResponses([echoPrompt(h)]);
