@@ -45,7 +45,7 @@ export class ConfigHolder {
 
   watch(onChange: (loaded: LoadedConfig) => void): void {
     this.stopWatching?.();
-    this.stopWatching = watchConfigFile(this.file, () => onChange(this.reload()));
+    this.stopWatching = watchConfigFile(this.file, () => this.loaded.signature, () => onChange(this.reload()));
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 // Reads the routes file and keeps the last good config: an invalid edit never takes routing down (DESIGN.md rule 8).
 // The file is polled (fs.watchFile) because editors replace files atomically, which breaks fs.watch handles.
-import { readFileSync, statSync, unwatchFile, watchFile, type Stats } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { defaultConfig } from "../config/defaults.ts";
 import { formatIssue, type ConfigIssue } from "../config/issues.ts";
@@ -17,6 +18,21 @@ export interface LoadedConfig {
   config: RouterConfig;
   issues: ConfigIssue[];
   origin: ConfigOrigin;
+  /** What the file looked like when it was read ("" when missing): the watcher compares against this. */
+  signature: string;
+}
+
+/** Size, mtime and inode of the file, "" when it does not exist. */
+function signatureOf(stats: { size: number; mtimeMs: number; ino: number } | undefined): string {
+  return stats ? `${stats.size}:${stats.mtimeMs}:${stats.ino}` : "";
+}
+
+function currentSignature(file: string): string {
+  try {
+    return signatureOf(statSync(file));
+  } catch {
+    return "";
+  }
 }
 
 /** AUTO_ROUTER_CONFIG > <agentDir>/extensions/auto-router.routes.json */
@@ -25,6 +41,12 @@ export function routesFilePath(env: Record<string, string | undefined>, agentDir
 }
 
 export function loadConfigFile(file: string, lastGood?: RouterConfig): LoadedConfig {
+  // Taken before reading: an edit that lands during the read shows up as a change at the next poll.
+  const signature = currentSignature(file);
+  return { ...readConfig(file, lastGood), signature };
+}
+
+function readConfig(file: string, lastGood?: RouterConfig): Omit<LoadedConfig, "signature"> {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -52,14 +74,26 @@ export function describeLoad(loaded: LoadedConfig): string[] {
   return lines;
 }
 
-/** Calls `onChange` when the file's content may have changed. Returns a stop function. */
-export function watchConfigFile(file: string, onChange: () => void): () => void {
-  const listener = (current: Stats, previous: Stats) => {
-    if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size || current.ino !== previous.ino) onChange();
-  };
-  const watcher = watchFile(file, { interval: CONFIG_POLL_INTERVAL_MS, persistent: false }, listener);
-  watcher.unref?.();
-  return () => unwatchFile(file, listener);
+/**
+ * Calls `onChange` when the file no longer looks as it did at the last load (`loadedSignature()`), polling every
+ * CONFIG_POLL_INTERVAL_MS. It compares with what was LOADED rather than with the previous poll, so an edit made
+ * between the load and the first poll is not missed; and it polls, because editors replace files atomically, which
+ * breaks fs.watch handles. Returns a stop function.
+ */
+export function watchConfigFile(file: string, loadedSignature: () => string, onChange: () => void): () => void {
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const now = await stat(file).then(signatureOf, () => "");
+      if (now !== loadedSignature()) onChange();
+    } finally {
+      busy = false;
+    }
+  }, CONFIG_POLL_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 export function fileExists(file: string): boolean {
