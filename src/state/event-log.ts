@@ -5,8 +5,8 @@
 // grow past maxBytes is rotated under a cross-process lock (live -> .1 -> .2 ... -> .keepFiles, older deleted); the
 // size is re-checked under the lock so a rotation another window just did is not repeated. There is deliberately no
 // way to truncate or delete the live log: operators' analytics must survive any command.
-import { appendFileSync, chmodSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from "node:fs";
-import { appendFile, chmod, mkdir, readdir, rename, stat, unlink } from "node:fs/promises";
+import { appendFileSync, chmodSync, closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { appendFile, chmod, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { redactDeep } from "./redact.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
@@ -110,6 +110,46 @@ function toPieces(lines: string[]): { pieces: string[]; bytes: number } {
   return { pieces, bytes };
 }
 
+const NEWLINE_BYTE = 0x0a;
+
+// A last line cut short (a crash mid-append, a damaged file) would swallow the first line appended after it, so
+// an append to such a file starts with a line break: the fragment stays one malformed line that readers skip.
+async function endsMidLine(path: string): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch {
+    return false; // absent (or unusable: the append reports that)
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] !== NEWLINE_BYTE;
+  } finally {
+    await handle.close();
+  }
+}
+
+function endsMidLineSync(path: string): boolean {
+  let descriptor: number;
+  try {
+    descriptor = openSync(path, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const { size } = fstatSync(descriptor);
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(descriptor, last, 0, 1, size - 1);
+    return last[0] !== NEWLINE_BYTE;
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
 function ignoreMissing(error: unknown): void {
   if (errorCode(error) !== "ENOENT") throw error;
 }
@@ -203,7 +243,8 @@ class JsonlEventLog implements EventLog {
       const created = mkdirSync(this.dir, { recursive: true, mode: DIRECTORY_MODE });
       if (created !== undefined) chmodSync(this.dir, DIRECTORY_MODE);
       this.rotateIfNeededSync(bytes);
-      for (const piece of pieces) appendFileSync(this.path, piece, { mode: FILE_MODE, flag: "a" });
+      const separator = endsMidLineSync(this.path) ? "\n" : "";
+      pieces.forEach((piece, index) => appendFileSync(this.path, index === 0 ? separator + piece : piece, { mode: FILE_MODE, flag: "a" }));
       if (!this.modeChecked) this.tightenModeSync();
     } catch (error) {
       this.keepForRetry(lines, error);
@@ -220,8 +261,9 @@ class JsonlEventLog implements EventLog {
       const created = await mkdir(this.dir, { recursive: true, mode: DIRECTORY_MODE });
       if (created !== undefined) await chmod(this.dir, DIRECTORY_MODE);
       await this.rotateIfNeeded(bytes);
-      for (const piece of pieces) {
-        await appendFile(this.path, piece, { mode: FILE_MODE, flag: "a" });
+      const separator = (await endsMidLine(this.path)) ? "\n" : "";
+      for (const [index, piece] of pieces.entries()) {
+        await appendFile(this.path, index === 0 ? separator + piece : piece, { mode: FILE_MODE, flag: "a" });
         written += piece.split("\n").length - 1;
       }
       if (!this.modeChecked) await this.tightenMode();

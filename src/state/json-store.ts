@@ -182,6 +182,15 @@ function readContentSync(file: string): FileContent | undefined {
   }
 }
 
+/** One line: a zod error's message is a multi-line JSON dump of every issue, which would flood a warning. */
+function contentProblem(error: unknown): string {
+  const issues = (error as { issues?: Array<{ path?: PropertyKey[]; message?: string }> } | undefined)?.issues;
+  if (!Array.isArray(issues) || issues.length === 0) return describeError(error).replace(/\s+/g, " ");
+  const first = issues[0]!;
+  const where = first.path?.length ? first.path.map(String).join(".") : "(top level)";
+  return `${where}: ${first.message ?? "invalid"}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ""}`;
+}
+
 function corruptName(file: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   let candidate = `${file}.corrupt-${stamp}`;
@@ -383,7 +392,7 @@ class JsonFileStore<T> implements StateStore<T> {
       const raw: unknown = JSON.parse(text);
       return { ok: true, value: this.options.parse(this.options.migrate ? this.options.migrate(raw) : raw) };
     } catch (error) {
-      return { ok: false, reason: error instanceof SyntaxError ? "invalid JSON" : `invalid content: ${describeError(error)}` };
+      return { ok: false, reason: error instanceof SyntaxError ? "invalid JSON" : `invalid content: ${contentProblem(error)}` };
     }
   }
 
