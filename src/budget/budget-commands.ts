@@ -1,5 +1,6 @@
 // /auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]
 // /auto-router balance [show|fetch]
+import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
 import { formatShare, formatUsd, type PeriodAudit } from "./budget-audit.ts";
@@ -75,6 +76,8 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       const now = deps.now();
       if (action === "show") return output.info(showBudget(service, now));
       if (!provider || (action !== "set" && action !== "clear")) return output.error(`usage: ${BUDGET_USAGE}`);
+      // A key pasted in place of the provider name would be stored in the limits file as a provider.
+      if (redactText(provider) !== provider) return output.error("budget: that provider name looks like an API key or token; nothing was changed");
       if (action === "set") {
         const usd = parseUsd(rest[0]);
         const period = parsePeriod(rest[1]) ?? "daily";

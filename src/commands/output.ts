@@ -3,6 +3,7 @@
 // `setWidget` extension_ui_request), with a short notification pointing at it. In print and JSON modes pi owns
 // stdout and every ctx.ui method is a no-op, so text goes to process.stdout (pi redirects an extension's stdout to
 // stderr there, keeping its own stdout clean).
+import { redactText } from "../state/redact.ts";
 import type { CommandOutput } from "./command-types.ts";
 
 export const WIDGET_KEY = "auto-router";
@@ -21,13 +22,16 @@ export function widgetNotice(lines: string[]): string {
   return `${lines[0]} … (${lines.length} lines shown above the editor; /auto-router clear hides them)`;
 }
 
+// Command texts echo what the user typed (a provider name, a rating reason) and what providers said; a key pasted
+// into either must not reach the screen, stderr or an RPC client, so every text is redacted on its way out.
 export function commandOutput(context: { hasUI: boolean; ui: UiLike }): CommandOutput {
   if (!context.hasUI) {
-    const write = (text: string) => process.stdout.write(`${text}\n`);
+    const write = (text: string) => process.stdout.write(`${redactText(text)}\n`);
     return { info: write, warn: write, error: write };
   }
   const ui = context.ui;
-  const show = (text: string, level: "info" | "warning") => {
+  const show = (raw: string, level: "info" | "warning") => {
+    const text = redactText(raw);
     const lines = text.split("\n");
     if (lines.length > MAX_NOTIFY_LINES && ui.setWidget) {
       ui.setWidget(WIDGET_KEY, lines);
@@ -40,9 +44,9 @@ export function commandOutput(context: { hasUI: boolean; ui: UiLike }): CommandO
     info: (text) => show(text, "info"),
     warn: (text) => show(text, "warning"),
     // An error is never tucked away in the widget: the whole text (e.g. an unknown subcommand and the list) is shown.
-    error: (text) => ui.notify(text, "error"),
-    select: ui.select ? (title, options) => ui.select!(title, options) : undefined,
-    confirm: ui.confirm ? (title, message) => ui.confirm!(title, message) : undefined,
+    error: (text) => ui.notify(redactText(text), "error"),
+    select: ui.select ? (title, options) => ui.select!(redactText(title), options) : undefined,
+    confirm: ui.confirm ? (title, message) => ui.confirm!(redactText(title), redactText(message)) : undefined,
     clear: ui.setWidget ? () => ui.setWidget!(WIDGET_KEY, undefined) : undefined,
   };
 }
