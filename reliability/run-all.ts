@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatTable } from "./suite-report.ts";
 
-export const SUITES = ["chaos", "soak"] as const;
+export const SUITES = ["chaos", "soak", "concurrency", "corruption", "secrets"] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const results = SUITES.map((suite) => {

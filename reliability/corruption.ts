@@ -1,0 +1,203 @@
+// Corruption suite: every state file, the event log and the routes file, damaged each way (corruption-cases.ts),
+// then one real `pi -p`: it must exit 0 and serve an answer, warn exactly once naming the file when there is
+// something to say, keep a `.corrupt-<ts>` copy with the damaged bytes for state files, never move the routes file
+// (an invalid one falls back to the built-in routes), and never crash. Also a missing and an unwritable state dir.
+//   node --import tsx reliability/corruption.ts [--quick] [--seed N] [--keep]
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { makeAgentDir } from "../test/helpers/agent-dir.ts";
+import { runPi, type PiRun } from "../test/helpers/pi-cli.ts";
+import { emptyLimits } from "../src/budget/budget-limits.ts";
+import { emptyQuotaState } from "../src/quota/uvi-plugin.ts";
+import { emptyRatings } from "../src/ratings/ratings-plugin.ts";
+import { emptyShadow } from "../src/shadow/shadow-history.ts";
+import type { RecordedCall } from "../test/helpers/sse-emulator-core.ts";
+import { lastUserText, routeOf, startCliTargets, type CliTargets } from "./cli-fixture.ts";
+import { applyDamage, expectationFor, MODES, ROUTES_FILE, SUBJECTS, type Mode, type Subject } from "./corruption-cases.ts";
+import { createRandom } from "./seeded-random.ts";
+import { parseSuiteOptions } from "./suite-options.ts";
+import { runSuiteMain, SuiteReport, type Row } from "./suite-report.ts";
+
+/** A route id the built-in routes have too, whose first built-in target is the (overridden) anthropic provider. */
+const ROUTE_ID = "subscription-swe";
+const WARM_UP_ROUTE_ID = "warm-up";
+const PARALLEL_RUNS = 2;
+const FROM_FILE = "Served by the routes file";
+const FROM_DEFAULTS = "Served by the built-in routes";
+/** Stores a normal run may not create; seeded with their empty state so every store has a file to damage. */
+const EMPTY_STATES: Record<string, () => unknown> = { "budget-limits": emptyLimits, quota: emptyQuotaState, ratings: emptyRatings, shadow: emptyShadow };
+
+interface Case {
+  id: string;
+  subject: Subject | undefined;
+  mode: Mode | "state-dir-missing" | "state-dir-unwritable";
+}
+
+interface Outcome {
+  row: Row;
+  problems: string[];
+}
+
+function writeModels(agentDir: string, fixture: CliTargets): void {
+  // The built-in anthropic provider pointed at emulator B: what the built-in routes reach when the file is invalid.
+  const providers = { ...fixture.providers(), anthropic: { baseUrl: fixture.targets.b.emulator.url, apiKey: "placeholder-anthropic" } };
+  writeFileSync(join(agentDir, "models.json"), JSON.stringify({ providers }, null, 2));
+}
+
+function newAgentDir(fixture: CliTargets) {
+  const routes = { routes: { [ROUTE_ID]: routeOf(["a", "c"], fixture.targets), [WARM_UP_ROUTE_ID]: routeOf(["a", "c"], fixture.targets) } };
+  const dir = makeAgentDir({ providers: fixture.providers(), routes });
+  writeModels(dir.agentDir, fixture);
+  return dir;
+}
+
+/** A normal run's state: a failover (cooldown, breaker, health), a rating and a budget limit, then empty seeds. */
+async function baselineState(fixture: CliTargets): Promise<Map<string, Buffer>> {
+  const dir = newAgentDir(fixture);
+  try {
+    fixture.targets.a.emulator.enqueue({ status: 429, retryAfterSeconds: 600 });
+    const runs = [
+      await runPi({ agentDir: dir.agentDir, args: ["--model", `auto-router/${WARM_UP_ROUTE_ID}`, "-p", "warm up", "/auto-router rate bad too slow"] }),
+      await runPi({ agentDir: dir.agentDir, args: ["--model", `auto-router/${WARM_UP_ROUTE_ID}`, "-p", "/auto-router budget set corr-a 5"] }),
+    ];
+    for (const run of runs) if (run.code !== 0) throw new Error(`baseline pi run failed (${run.code}): ${run.stderr}`);
+    const stateDir = join(dir.agentDir, "extensions");
+    for (const [name, empty] of Object.entries(EMPTY_STATES)) {
+      const file = join(stateDir, `auto-router.${name}.json`);
+      if (!existsSync(file)) writeFileSync(file, JSON.stringify(empty(), null, 2), { mode: 0o600 });
+    }
+    return new Map(readdirSync(stateDir).filter((name) => name.startsWith("auto-router.")).map((name) => [name, readFileSync(join(stateDir, name))]));
+  } finally {
+    dir.cleanup();
+  }
+}
+
+function stderrLinesNaming(run: PiRun, fileName: string): string[] {
+  return run.stderr.split("\n").filter((line) => line.includes(fileName));
+}
+
+async function runCase(testCase: Case, fixture: CliTargets, baseline: Map<string, Buffer>, seed: number, keep: boolean): Promise<Outcome> {
+  const dir = newAgentDir(fixture);
+  const stateDir = join(dir.agentDir, "extensions");
+  for (const [name, bytes] of baseline) writeFileSync(join(stateDir, name), bytes, { mode: 0o600 });
+  const problems: string[] = [];
+  const env: Record<string, string> = {};
+  let damaged: Buffer | undefined;
+  const { subject, mode } = testCase;
+  if (mode === "state-dir-missing") env.AUTO_ROUTER_LOG_DIR = join(dir.agentDir, "fresh", "state");
+  else if (mode === "state-dir-unwritable") {
+    writeFileSync(join(dir.agentDir, "blocked"), "a file where the state directory's parent should be");
+    env.AUTO_ROUTER_LOG_DIR = join(dir.agentDir, "blocked", "state");
+  } else {
+    damaged = applyDamage(join(stateDir, subject!.file), mode, subject!, baseline.get(subject!.file)!, createRandom(seed));
+  }
+  const prompt = `corruption case ${testCase.id}`;
+  const run = await runPi({ agentDir: dir.agentDir, env, args: ["--model", `auto-router/${ROUTE_ID}`, "-p", prompt] });
+  const answer = run.stdout.trim();
+  // Each emulator echoes the prompt after its prefix, so an answer to another run cannot count.
+  const servedBy = !answer.includes(prompt) ? "none" : answer.startsWith(FROM_FILE) ? "file" : answer.startsWith(FROM_DEFAULTS) ? "defaults" : "none";
+  if (run.code !== 0) problems.push(`exit ${run.code}`);
+  if (/^\s+at /m.test(run.stderr)) problems.push("stack trace on stderr");
+  let warnings = "-";
+  let copy = "-";
+  if (subject && mode !== "state-dir-missing" && mode !== "state-dir-unwritable") {
+    const expected = expectationFor(subject, mode);
+    if (servedBy !== (expected.servedByDefaults ? "defaults" : "file")) problems.push(`served by ${servedBy}`);
+    const named = subject.kind === "routes"
+      ? stderrLinesNaming(run, subject.file).filter((line) => line.includes("is invalid"))
+      : stderrLinesNaming(run, subject.file);
+    warnings = String(named.length);
+    if (named.length !== expected.warnings) problems.push(`${named.length} warnings naming the file (expected ${expected.warnings}): ${named.join(" | ")}`);
+    const copies = readdirSync(stateDir).filter((name) => name.startsWith(`${subject.file}.corrupt-`));
+    copy = copies.length === 0 ? "none" : copies.length === 1 && damaged && readFileSync(join(stateDir, copies[0]!)).equals(damaged) ? "exact" : "WRONG";
+    if (expected.corruptCopy ? copy !== "exact" : copies.length !== 0) problems.push(`corrupt copy: ${copy}`);
+    if (subject.kind === "routes" && damaged && !readFileSync(join(stateDir, ROUTES_FILE)).equals(damaged)) problems.push("routes file changed");
+    if (subject.kind === "events" && mode !== "unreadable") problems.push(...checkEventLog(stateDir, subject.file));
+  } else {
+    if (servedBy !== "file") problems.push(`served by ${servedBy}`);
+    const router = run.stderr.split("\n").filter((line) => line.startsWith("auto-router:"));
+    warnings = String(router.length);
+    if (mode === "state-dir-missing") {
+      const created = env.AUTO_ROUTER_LOG_DIR!;
+      if (router.length !== 0) problems.push(`${router.length} warnings`);
+      if (!existsSync(created) || (statSync(created).mode & 0o777) !== 0o700) problems.push("state dir not created 0700");
+      else for (const name of readdirSync(created)) if ((statSync(join(created, name)).mode & 0o777) !== 0o600) problems.push(`${name} not 0600`);
+    } else {
+      const repeated = router.filter((line, index) => router.indexOf(line) !== index);
+      if (router.length === 0) problems.push("no warning");
+      if (repeated.length) problems.push(`${repeated.length} repeated warnings`);
+    }
+  }
+  if (keep) process.stdout.write(`kept ${testCase.id}: ${dir.agentDir}\n`);
+  else dir.cleanup();
+  return { row: { file: subject?.file ?? "(state dir)", mode, exit: run.code ?? "killed", served: servedBy, warnings, "corrupt copy": copy, result: problems.length ? `FAIL: ${problems.join("; ")}` : "ok" }, problems };
+}
+
+/** The router's lines for this run must be intact JSON after whatever the damage left at the end of the file
+ *  (a line cut by a crash must not swallow the next writer's first line). Only this run uses ROUTE_ID. */
+function checkEventLog(stateDir: string, file: string): string[] {
+  const path = join(stateDir, file);
+  if (!existsSync(path)) return ["event log missing"];
+  const intact = (type: string) => readFileSync(path, "utf8").split("\n").filter((line) => {
+    try {
+      const event = JSON.parse(line);
+      return event?.type === type && event.routeId === ROUTE_ID;
+    } catch {
+      return false;
+    }
+  }).length;
+  return ["decision", "final"].filter((type) => intact(type) !== 1).map((type) => `${intact(type)} intact ${type} lines for this run (expected 1)`);
+}
+
+function casesFor(quick: boolean): Case[] {
+  const cases: Case[] = [];
+  SUBJECTS.forEach((subject, subjectIndex) => {
+    // --quick: two modes per file, rotated so that every mode still meets several files.
+    const modes = quick ? [0, 3].map((offset) => MODES[(subjectIndex + offset) % MODES.length]!) : [...MODES];
+    for (const mode of modes) cases.push({ id: `${basename(subject.file, ".json")}-${mode}`, subject, mode });
+  });
+  cases.push({ id: "state-dir-missing", subject: undefined, mode: "state-dir-missing" });
+  cases.push({ id: "state-dir-unwritable", subject: undefined, mode: "state-dir-unwritable" });
+  return cases;
+}
+
+async function main(): Promise<number> {
+  const options = parseSuiteOptions();
+  const report = new SuiteReport("corruption", options.seed);
+  const fixture = await startCliTargets("corr");
+  const answer = (text: string) => (call: RecordedCall) => ({ text: `${text}: ${lastUserText(call)}` });
+  fixture.targets.a.emulator.setDefault(answer(FROM_FILE));
+  fixture.targets.c.emulator.setDefault(answer(FROM_FILE));
+  fixture.targets.b.emulator.setDefault(answer(FROM_DEFAULTS));
+  try {
+    const baseline = await baselineState(fixture);
+    report.note(`baseline state files: ${[...baseline.keys()].join(", ")}`);
+    const cases = casesFor(options.quick);
+    const outcomes: Outcome[] = new Array(cases.length);
+    let next = 0;
+    await Promise.all(Array.from({ length: PARALLEL_RUNS }, async () => {
+      while (next < cases.length) {
+        const index = next++;
+        outcomes[index] = await runCase(cases[index]!, fixture, baseline, options.seed + index, options.keep);
+      }
+    }));
+    const matrix = SUBJECTS.map((subject): Row => {
+      const row: Row = { file: subject.file };
+      for (const mode of MODES) {
+        const index = cases.findIndex((testCase) => testCase.subject === subject && testCase.mode === mode);
+        row[mode] = index < 0 ? "-" : outcomes[index]!.problems.length ? "FAIL" : "ok";
+      }
+      return row;
+    });
+    report.table("file x damage -> result (ok: exit 0, answer served, warnings/copy as expected)", matrix);
+    report.table("Every run", outcomes.map((outcome) => outcome.row));
+    for (const [index, outcome] of outcomes.entries()) {
+      report.check(`${cases[index]!.id}`, outcome.problems.length === 0, outcome.problems.join("; "));
+    }
+  } finally {
+    await fixture.close();
+  }
+  return report.finish();
+}
+
+runSuiteMain(main);
