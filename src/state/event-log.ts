@@ -8,7 +8,7 @@
 import { appendFileSync, chmodSync, closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { appendFile, chmod, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { redactDeep } from "./redact.ts";
+import { redactedJson } from "./redact.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
 import { acquireLock, acquireLockSync, describeError, errorCode, exitRegistry, registerExitFlush } from "./json-store.ts";
 import type { StoreWarning } from "./json-store.ts";
@@ -203,7 +203,7 @@ class JsonlEventLog implements EventLog {
       data: event.data ?? {},
     };
     try {
-      this.buffer.push(JSON.stringify(redactDeep(envelope)));
+      this.buffer.push(redactedJson(envelope));
     } catch (error) {
       return this.warn(`serialize:${describeError(error)}`, `an event of type ${event.type} could not be serialised: ${describeError(error)}`);
     }

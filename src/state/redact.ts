@@ -139,8 +139,17 @@ export function redactText(text: string): string {
   return result;
 }
 
+/** Object keys repeat endlessly in the event log ("key", "reason", "data"...): remember each verdict. */
+const secretKeyVerdicts = new Map<string, boolean>();
+const MAX_REMEMBERED_KEYS = 1_000;
+
 function isSecretObjectKey(key: string): boolean {
-  return SECRET_OBJECT_KEYS.has(key.toLowerCase().replace(/[-_]/g, ""));
+  let verdict = secretKeyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = SECRET_OBJECT_KEYS.has(key.toLowerCase().replace(/[-_]/g, ""));
+    if (secretKeyVerdicts.size < MAX_REMEMBERED_KEYS) secretKeyVerdicts.set(key, verdict);
+  }
+  return verdict;
 }
 
 /**
@@ -150,6 +159,26 @@ function isSecretObjectKey(key: string): boolean {
  */
 export function redactDeep<T>(value: T): T {
   return redactValue(value, false, new WeakSet()) as T;
+}
+
+/**
+ * JSON text of `value` with every string redacted, in one pass and without copying the value first (the event log
+ * writes every event of every request through this). Same result as JSON.stringify(redactDeep(value)); a value with
+ * a cycle takes that slower path, which writes "[Circular]".
+ */
+function redactingReplacer(key: string, child: unknown): unknown {
+  if (typeof child === "string") return key !== "" && isSecretObjectKey(key) ? (child.length > 0 ? REDACTED : child) : redactText(child);
+  if (key !== "" && child !== null && typeof child === "object" && isSecretObjectKey(key)) return redactValue(child, true, new WeakSet());
+  if (child instanceof Error) return { name: child.name, message: redactText(child.message) };
+  return child;
+}
+
+export function redactedJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, redactingReplacer);
+  } catch {
+    return JSON.stringify(redactDeep(value));
+  }
 }
 
 function redactValue(value: unknown, underSecretKey: boolean, seen: WeakSet<object>): unknown {

@@ -150,3 +150,21 @@ describe("redactDeep", () => {
     assert.match(text, /"error":\{"name":"Error","message":"failed for \[REDACTED\]"\}/);
   });
 });
+
+describe("redactedJson", () => {
+  it("writes the same JSON as stringifying a redactDeep copy, for secrets in strings, secret keys, errors, URLs and cycles", async () => {
+    const { redactedJson, redactDeep } = await import("../../src/state/redact.ts");
+    const key = ["sk", "proj", "Q3mT8vLr2WbN7kJd4Hs9Pq1Yc6Fa0Ue5"].join("-");
+    const cyclic: Record<string, unknown> = { name: "loop" };
+    cyclic.self = cyclic;
+    const values: unknown[] = [
+      { message: `429 for ${key}`, nested: [{ text: `Bearer ${key}` }], plain: "anthropic/claude-sonnet-4-6", n: 3, ok: true, none: null },
+      { headers: { authorization: ["Bearer abc.def", { inner: "x" }], "x-api-key": key, other: "fine" } },
+      { error: new Error(`failed with ${key}`), url: new URL(`https://h.invalid/v1?key=${key}&alt=sse`), at: new Date(0) },
+      cyclic,
+      "just a string with key=" + key,
+    ];
+    for (const value of values) assert.equal(redactedJson(value), JSON.stringify(redactDeep(value)));
+    assert.ok(!redactedJson(values[0]).includes(key));
+  });
+});
