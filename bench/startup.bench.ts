@@ -10,7 +10,8 @@ import { makeAgentDir } from "../test/helpers/agent-dir.ts";
 import { runPi, type PiRun } from "../test/helpers/pi-cli.ts";
 import { formatMilliseconds, formatRatio, median, table, verdict, type BenchResult } from "./stats.ts";
 
-const WARM_RUNS = 5;
+// Start-up varies by tens of ms between runs on a shared machine: enough pairs that the median settles.
+const WARM_RUNS = 15;
 const RUN_TIMEOUT_MS = 30_000;
 export const GOAL_ADDED_WARM_MS = 50;
 export const GOAL_ADDED_FIRST_RUN_MS = 500;

@@ -199,6 +199,20 @@ const byPriority = (a: ScopedRule, b: ScopedRule): number => (b.rule.priority ??
  * never apply; they get a trace line saying so.
  */
 export function collectRules(config: RouterConfig, routeId: string, traces: RuleTrace[]): ScopedRule[] {
+  // A config is never mutated once loaded (a reload makes a new object), so the selection is computed once per
+  // config and route: a pure memo, it does not change any result.
+  let perRoute = collectedRules.get(config);
+  if (!perRoute) collectedRules.set(config, (perRoute = new Map()));
+  let collected = perRoute.get(routeId);
+  if (!collected) perRoute.set(routeId, (collected = selectRules(config, routeId)));
+  for (const trace of collected.traces) traces.push(trace);
+  return collected.rules;
+}
+
+const collectedRules = new WeakMap<RouterConfig, Map<string, { rules: ScopedRule[]; traces: RuleTrace[] }>>();
+
+function selectRules(config: RouterConfig, routeId: string): { rules: ScopedRule[]; traces: RuleTrace[] } {
+  const traces: RuleTrace[] = [];
   const rules: ScopedRule[] = [];
   const globals = config.policyRules;
   if (globals) {
@@ -222,5 +236,5 @@ export function collectRules(config: RouterConfig, routeId: string, traces: Rule
   }
   // Array.prototype.sort is stable, so equal priorities keep declared order (globals first).
   if (rules.length > 1) rules.sort(byPriority);
-  return rules;
+  return { rules, traces };
 }
