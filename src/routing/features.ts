@@ -16,7 +16,13 @@ function hasImageBlock(content: unknown): boolean {
 /** The text the user wrote last: the intent is about the current ask, not the whole history. */
 export { lastUserText };
 
-export function extractFeatures(context: Context, options?: { maxTokens?: number }): RequestFeatures {
+export interface FeatureOptions {
+  maxTokens?: number;
+  /** An intent already classified for this prompt (the tool-call turns of one prompt share its last user text). */
+  intent?: { intent: RequestFeatures["intent"]; confidence: number };
+}
+
+export function extractFeatures(context: Context, options?: FeatureOptions): RequestFeatures {
   const estimatedTokens = estimateTokens(context);
   const hasTools = currentTools(context).length > 0;
   let hasImages = false;
@@ -26,7 +32,7 @@ export function extractFeatures(context: Context, options?: { maxTokens?: number
       break;
     }
   }
-  const { intent, confidence } = classifyIntent(lastUserText(context));
+  const { intent, confidence } = options?.intent ?? classifyIntent(lastUserText(context));
   const features: RequestFeatures = {
     estimatedTokens,
     contextClass: classifyContext(estimatedTokens),

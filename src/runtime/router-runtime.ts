@@ -6,7 +6,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import type { ShadowComparison } from "../events/event-types.ts";
 import { extractFeatures } from "../routing/features.ts";
 import { route } from "../routing/route.ts";
-import type { Candidate, Decision, ModelFacts, PromptShortcuts, ProviderStatus, TargetStatus } from "../routing/types.ts";
+import type { Candidate, Decision, ModelFacts, PromptShortcuts, ProviderStatus, RequestFeatures, TargetStatus } from "../routing/types.ts";
 import type { EventLog } from "../state/event-log.ts";
 import { redactText } from "../state/redact.ts";
 import type { AttemptOutcome } from "./attempt.ts";
@@ -54,6 +54,9 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<boolean> =>
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 
+/** How long one collection of registry facts serves further requests. */
+export const FACTS_REUSE_MS = 1_000;
+
 export class RouterRuntime implements RequestEnvironment {
   readonly sticky = new Stickiness();
   readonly cooldowns: CooldownBook;
@@ -64,7 +67,11 @@ export class RouterRuntime implements RequestEnvironment {
   sessionId: string = randomUUID();
   private registryRef: RegistryLike | undefined;
   private facts: Record<string, ModelFacts> = {};
+  /** When `facts` was collected, and from which registry and config: reused within FACTS_REUSE_MS. */
+  private factsSource: { registry: RegistryLike | undefined; config: RouterConfig; at: number } | undefined;
   private pendingShortcuts: PromptShortcuts | undefined;
+  /** The intent of the current prompt: its tool-call turns have the same last user text, classified once. */
+  private promptIntent: { prompt: string; intent: RequestFeatures["intent"]; confidence: number } | undefined;
   /** Shortcuts bound to the prompt they were typed with (see shortcutsFor). */
   private boundShortcuts: { prompt: string; shortcuts: PromptShortcuts | undefined } | undefined;
   private readonly lastDecisions = new Map<string, LastDecision>();
@@ -83,6 +90,7 @@ export class RouterRuntime implements RequestEnvironment {
   // ---- wiring from index.ts ----------------------------------------------------------------------------------
   attachRegistry(registry: RegistryLike | undefined): void {
     this.registryRef = registry;
+    this.factsSource = undefined;
   }
 
   /** Shortcuts parsed from the prompt in pi's `input` event; they apply to every turn of that prompt. */
@@ -96,8 +104,7 @@ export class RouterRuntime implements RequestEnvironment {
    * next prompt starts clean. Keyed by the request's own context, not by agent_start: pi does not wait for extension
    * events, so an event-based hand-over can arrive after the prompt's first request.
    */
-  private shortcutsFor(context: Context): PromptShortcuts | undefined {
-    const prompt = promptIdentity(context);
+  private shortcutsFor(prompt: string | undefined): PromptShortcuts | undefined {
     if (prompt === undefined) return undefined;
     if (this.boundShortcuts?.prompt === prompt) return this.boundShortcuts.shortcuts;
     this.boundShortcuts = { prompt, shortcuts: this.pendingShortcuts };
@@ -114,7 +121,8 @@ export class RouterRuntime implements RequestEnvironment {
   }
 
   currentFacts(): Record<string, ModelFacts> {
-    this.facts = collectModelFacts(this.registryRef, this.options.config());
+    this.factsSource = undefined;
+    this.facts = this.factsAt(this.options.config(), this.now());
     return this.facts;
   }
 
@@ -125,6 +133,20 @@ export class RouterRuntime implements RequestEnvironment {
 
   config(): RouterConfig {
     return this.options.config();
+  }
+
+  /**
+   * What the registry says about every configured target. pi's registry finds a model by scanning its ~1,000 models,
+   * ~20 us for the built-in routes, so one collection serves the requests of the next second (a tool-call burst);
+   * a login or a models.json edit shows up within that second. Model objects themselves are never kept.
+   */
+  private factsAt(config: RouterConfig, now: number): Record<string, ModelFacts> {
+    const source = this.factsSource;
+    if (source && source.registry === this.registryRef && source.config === config && now - source.at < FACTS_REUSE_MS && now >= source.at) {
+      return this.facts;
+    }
+    this.factsSource = { registry: this.registryRef, config, at: now };
+    return collectModelFacts(this.registryRef, config);
   }
 
   /** Live per-target and per-provider state: latency averages plus every plugin's audits (breakers, budgets, quota). */
@@ -145,11 +167,14 @@ export class RouterRuntime implements RequestEnvironment {
 
   decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean }): Decision {
     const config = this.options.config();
-    const features = extractFeatures(context, { maxTokens: options?.maxTokens });
-    this.facts = collectModelFacts(this.registryRef, config);
+    const prompt = promptIdentity(context);
+    const knownIntent = prompt !== undefined && this.promptIntent?.prompt === prompt ? this.promptIntent : undefined;
+    const features = extractFeatures(context, { maxTokens: options?.maxTokens, intent: knownIntent });
+    if (prompt !== undefined && !knownIntent) this.promptIntent = { prompt, intent: features.intent, confidence: features.intentConfidence };
+    this.facts = this.factsAt(config, now);
     const { targets, providers, quotaHard } = this.liveStatus(now);
     const snapshot = buildSnapshot({ config, models: this.facts, cooldowns: this.cooldowns.active(now), targets, providers, quotaHard });
-    const shortcuts = this.shortcutsFor(context);
+    const shortcuts = this.shortcutsFor(prompt);
     const ranked = route({ routeId, features, shortcuts }, snapshot, now);
     // Shadow mode: the full pipeline still ranks, but the request is routed in declared order, and both orders are
     // recorded so `/auto-router shadow show` can tell how often the ranking would have chosen differently.
