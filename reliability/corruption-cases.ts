@@ -39,8 +39,9 @@ export function expectationFor(subject: Subject, mode: Mode): Expectation {
     // The router only appends to the log (readers skip malformed lines), so only an unusable path is news.
     return { warnings: mode === "unreadable" ? 1 : 0, corruptCopy: false, servedByDefaults: false };
   }
-  // An empty state file is what the cross-process lock creates before the first write: defaults, no warning.
-  return { warnings: damaged || mode === "unreadable" ? 1 : 0, corruptCopy: damaged, servedByDefaults: false };
+  // The store never leaves an empty file behind (the lock does not need one), so an emptied state file is damage too.
+  const broken = damaged || mode === "emptied";
+  return { warnings: broken || mode === "unreadable" ? 1 : 0, corruptCopy: broken, servedByDefaults: false };
 }
 
 /** Numbers and booleans turned into strings, arrays into objects: the names stay, the types are wrong. */

@@ -387,7 +387,8 @@ class JsonFileStore<T> implements StateStore<T> {
   }
 
   private decode(text: string): Decoded<T> {
-    if (text.trim() === "") return { ok: true, value: this.options.defaults() }; // created empty for locking
+    // The store never creates an empty file (the lock does not need the file to exist), so an empty one was damaged.
+    if (text.trim() === "") return { ok: false, reason: "empty file" };
     try {
       const raw: unknown = JSON.parse(text);
       return { ok: true, value: this.options.parse(this.options.migrate ? this.options.migrate(raw) : raw) };
@@ -423,14 +424,12 @@ class JsonFileStore<T> implements StateStore<T> {
     const directory = dirname(this.file);
     const created = await mkdir(directory, { recursive: true, mode: DIRECTORY_MODE });
     if (created !== undefined) await chmod(directory, DIRECTORY_MODE);
-    await (await open(this.file, "a", FILE_MODE)).close(); // the lock is taken on an existing file
   }
 
   private ensureDirectorySync(): void {
     const directory = dirname(this.file);
     const created = mkdirSync(directory, { recursive: true, mode: DIRECTORY_MODE });
     if (created !== undefined) chmodSync(directory, DIRECTORY_MODE);
-    closeSync(openSync(this.file, "a", FILE_MODE));
   }
 
   /** After a successful write: the first `count` queued operations are on disk; re-apply the rest on top. */

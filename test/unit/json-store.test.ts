@@ -167,15 +167,25 @@ describe("openJsonStore: damaged files", () => {
     await store.close();
   });
 
-  it("treats an empty file as a new store rather than a corrupt one", () => {
+  it("moves an emptied file aside with one warning (the store itself never leaves an empty file)", () => {
     const dir = freshDir();
     const file = join(dir, "auto-router.tally.json");
     writeFileSync(file, "");
     const warnings: StoreWarning[] = [];
     const store = openJsonStore(tallyOptions(file, warnings));
     assert.deepEqual(store.read(), { count: 0, names: [] });
-    assert.deepEqual(warnings, []);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!.message, /empty file/);
+    assert.ok(readdirSync(dir).some((name) => name.startsWith("auto-router.tally.json.corrupt-")));
     void store.close();
+  });
+
+  it("creates no file until it has something to write", async () => {
+    const dir = freshDir();
+    const store = openJsonStore(tallyOptions(join(dir, "auto-router.tally.json")));
+    await store.flush();
+    await store.close();
+    assert.deepEqual(readdirSync(dir), []);
   });
 });
 
