@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Builds dist/auto-router.mjs: the whole extension in one ES module, so pi's loader does not transpile ~70 .ts
-// files on every start (measured: ~1 s added on a first run, ~60 ms warm, against ~30 ms and ~10 ms bundled).
+// Builds dist/auto-router.cjs: the whole extension in one CommonJS file, so pi's loader does not transpile ~70 .ts
+// files on every start (measured: ~1 s added on a first run). pi-extension.ts compiles it with V8's code cache
+// (CommonJS, because Node offers a code cache for vm.Script but not for ES modules on Node 20).
 //
-// The bundle is loaded by Node natively, where pi's import aliases do not apply: an `import "@mariozechner/pi-ai"`
+// The bundle is loaded outside pi's loader, where pi's import aliases do not apply: an `import "@mariozechner/pi-ai"`
 // inside it could resolve to another copy of pi-ai than the host's (a separate api registry, or a missing package
 // under newer pi). So the bundle never imports pi itself: its pi imports are replaced by a virtual module that reads
 // the host's modules from a global set by pi-extension.ts, which pi loads through its own loader.
 // The runtime dependencies (zod, proper-lockfile, write-file-atomic) are bundled too: loading zod's ~100 ES modules
-// one by one cost ~20 ms of start-up on its own (measured: bundle import 65 ms with them external, 42 ms bundled).
+// one by one cost ~20 ms of start-up on its own (measured: 65 ms to load with them external, 42 ms bundled).
 import { fileURLToPath } from "node:url";
 
 // esbuild comes with tsx (a runtime dependency). If it is missing anyway, pi-extension.ts loads the sources.
@@ -58,24 +59,12 @@ const englishOnlyZodLocales = {
 const root = fileURLToPath(new URL("..", import.meta.url));
 await build({
   entryPoints: [`${root}/index.ts`],
-  outfile: `${root}/dist/auto-router.mjs`,
+  outfile: `${root}/dist/auto-router.cjs`,
   bundle: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
-  // The CommonJS dependencies use require() for Node built-ins and __filename (write-file-atomic names its temp
-  // files with it): give the ES module real ones.
-  banner: {
-    js: [
-      "// Built by scripts/build-extension.mjs from index.ts and src/; do not edit.",
-      'import { createRequire as __createRequire } from "node:module";',
-      'import { fileURLToPath as __fileURLToPath } from "node:url";',
-      'import { dirname as __pathDirname } from "node:path";',
-      "const require = __createRequire(import.meta.url);",
-      "const __filename = __fileURLToPath(import.meta.url);",
-      "const __dirname = __pathDirname(__filename);",
-    ].join("\n"),
-  },
+  banner: { js: "// Built by scripts/build-extension.mjs from index.ts and src/; do not edit." },
   minifyWhitespace: true,
   minifySyntax: true,
   plugins: [hostModules, englishOnlyZodLocales],

@@ -16,7 +16,7 @@ const walk = (path) => {
 };
 for (const root of roots) walk(resolve(root));
 if (files.length === 0) { console.error(`no test files under ${roots.join(", ")}`); process.exit(1); }
-// pi loads the extension from its prebuilt bundle (pi-extension.ts -> dist/auto-router.mjs): rebuild it so the
+// pi loads the extension from its prebuilt bundle (pi-extension.ts -> dist/auto-router.cjs): rebuild it so the
 // tests never run stale code.
 const built = spawnSync(process.execPath, [fileURLToPath(new URL("../scripts/build-extension.mjs", import.meta.url))], { stdio: "inherit" });
 if (built.status !== 0) process.exit(built.status ?? 1);

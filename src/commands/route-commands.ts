@@ -91,7 +91,7 @@ export const statusCommand: Subcommand = {
       `config: ${loaded.file} (${loaded.origin === "file" ? "loaded" : loaded.origin === "defaults" ? "built-in routes" : "INVALID, keeping last good"})`,
       ...loaded.issues.map((i) => `  ${i.severity}: ${i.path || "(file)"}: ${i.message}`),
       `state: ${deps.services.stateDir}`,
-      `code: ${RUNS_FROM_BUNDLE ? "bundled (dist/auto-router.mjs)" : "TypeScript sources (run `npm install` in the package to build the faster bundle)"}`,
+      `code: ${RUNS_FROM_BUNDLE ? "bundled (dist/auto-router.cjs)" : "TypeScript sources (run `npm install` in the package to build the faster bundle)"}`,
       `routes: ${Object.keys(deps.config().routes).join(", ")}`,
     ];
     const cooldowns = Object.entries(deps.runtime.cooldowns.active(now));

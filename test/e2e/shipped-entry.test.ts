@@ -1,7 +1,8 @@
 // The entry pi loads from the package (pi-extension.ts) runs the prebuilt bundle, which gets pi's own modules from
 // the host instead of importing its own copy; without the bundle it falls back to the sources.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
@@ -29,8 +30,23 @@ describe("the shipped entry", () => {
     dir.cleanup();
   });
 
-  it("is built by npm install / npm test into dist/auto-router.mjs", () => {
-    assert.ok(existsSync(join(REPO_ROOT, "dist", "auto-router.mjs")));
+  it("is built by npm install / npm test into dist/auto-router.cjs", () => {
+    assert.ok(existsSync(join(REPO_ROOT, "dist", "auto-router.cjs")));
+  });
+
+  it("compiles the bundle with a V8 code cache named after the bundle's content, and survives a damaged cache", async () => {
+    const bundle = join(REPO_ROOT, "dist", "auto-router.cjs");
+    const hash = createHash("sha256").update(readFileSync(bundle)).digest("hex").slice(0, 16);
+    const cache = `${bundle}.${hash}.${process.version}-${process.arch}.v8cache`;
+    writeFileSync(cache, "not a code cache");
+    a.reset();
+    a.setDefault({ text: "still served" });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/r", "-p", "hello"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "still served");
+    // The rejected cache was replaced in the background by a real one.
+    for (let waited = 0; waited < 100 && readFileSync(cache, "utf8").startsWith("not a code cache"); waited++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(readFileSync(cache).length > 1000, "a real code cache was written");
   });
 
   for (const [name, env, expected] of [
