@@ -1,0 +1,31 @@
+// Whatever goes wrong inside the router, pi gets a stream that ends with exactly one error event: it never hangs.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Api, AssistantMessageEvent, Model } from "@mariozechner/pi-ai";
+import { createRouterStream } from "../../src/runtime/failover-stream.ts";
+import type { RequestEnvironment } from "../../src/runtime/request-environment.ts";
+
+const model = { id: "main", name: "main", api: "auto-router", provider: "auto-router" } as unknown as Model<Api>;
+
+function brokenEnvironment(failure: Error): RequestEnvironment {
+  return {
+    registry: () => ({ find: () => undefined, hasConfiguredAuth: () => false, getApiKeyAndHeaders: async () => ({ ok: false, error: "none" }) }),
+    config: () => ({ routes: { main: { targets: [{ provider: "x", modelId: "y" }] } } }),
+    decide: () => { throw failure; },
+    now: Date.now,
+  } as unknown as RequestEnvironment;
+}
+
+describe("router stream", () => {
+  it("ends with one error event naming the internal error when the decision throws", async () => {
+    const stream = createRouterStream(brokenEnvironment(new Error("boom in decide")))(model, { messages: [] });
+    const events: AssistantMessageEvent[] = [];
+    for await (const event of stream) events.push(event);
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.type, "error");
+    const message = events[0]!.type === "error" ? events[0]!.error : undefined;
+    assert.equal(message?.stopReason, "error");
+    assert.equal(message?.errorMessage, "auto-router: internal error: boom in decide");
+    assert.equal((await stream.result()).stopReason, "error");
+  });
+});
