@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { EXTENSION_ENTRY } from "../test/helpers/agent-dir.ts";
 import { createRecordingUi, type RecordingUi } from "../test/helpers/recording-ui.ts";
-import { DEFAULT_SDK_SETTINGS, loadPiSdk } from "../test/helpers/sdk-harness.ts";
+import { DEFAULT_SDK_SETTINGS, loadExtensions, loadPiSdk } from "../test/helpers/sdk-harness.ts";
 
 export interface RealSession {
   session: any;
@@ -43,20 +43,7 @@ export async function createRealSession(options: { agentDir: string; settings?: 
   const sdk = await loadPiSdk();
   const ui = createRecordingUi();
   const settingsManager = sdk.SettingsManager.inMemory({ ...DEFAULT_SDK_SETTINGS, ...options.settings });
-  const resourceLoader = new sdk.DefaultResourceLoader({
-    cwd: agentDir,
-    agentDir,
-    settingsManager,
-    noExtensions: true,
-    noSkills: true,
-    noPromptTemplates: true,
-    noThemes: true,
-    noContextFiles: true,
-    additionalExtensionPaths: [EXTENSION_ENTRY],
-  });
-  await resourceLoader.reload();
-  const loadErrors: Array<{ path: string; error: string }> = resourceLoader.getExtensions?.().errors ?? [];
-  if (loadErrors.length > 0) throw new Error(`extension failed to load: ${loadErrors.map((entry) => entry.error).join("; ")}`);
+  const resourceLoader = await loadExtensions(sdk, agentDir, settingsManager, [EXTENSION_ENTRY]);
   const { session } = await sdk.createAgentSession({
     cwd: agentDir,
     agentDir,

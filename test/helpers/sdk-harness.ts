@@ -89,6 +89,27 @@ async function modelServices(sdk: any): Promise<Record<string, unknown>> {
   return { authStorage, modelRegistry: sdk.ModelRegistry.inMemory(authStorage) };
 }
 
+/** pi's resource loader with only the given extensions (no discovery, skills, templates, themes or context files). */
+export async function loadExtensions(sdk: any, agentDir: string, settingsManager: unknown, extensionPaths: string[]): Promise<any> {
+  const resourceLoader = new sdk.DefaultResourceLoader({
+    cwd: agentDir,
+    agentDir,
+    settingsManager,
+    noExtensions: true,
+    noSkills: true,
+    noPromptTemplates: true,
+    noThemes: true,
+    noContextFiles: true,
+    additionalExtensionPaths: extensionPaths,
+  });
+  await resourceLoader.reload();
+  const loadErrors: Array<{ path: string; error: string }> = resourceLoader.getExtensions?.().errors ?? [];
+  if (loadErrors.length > 0) {
+    throw new Error(`extensions failed to load:\n${loadErrors.map((entry) => `${entry.path}: ${entry.error}`).join("\n")}`);
+  }
+  return resourceLoader;
+}
+
 export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkHarness> {
   const { agentDir, cleanup } = makeAgentDir({ routes: options.routes, settings: options.settings });
   const restoreEnvironment = applyEnvironment({ ...options.env, PI_CODING_AGENT_DIR: agentDir });
@@ -117,22 +138,7 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
 
   try {
     const settingsManager = sdk.SettingsManager.inMemory(mergeSettings(DEFAULT_SDK_SETTINGS, options.settings));
-    const resourceLoader = new sdk.DefaultResourceLoader({
-      cwd: agentDir,
-      agentDir,
-      settingsManager,
-      noExtensions: true,
-      noSkills: true,
-      noPromptTemplates: true,
-      noThemes: true,
-      noContextFiles: true,
-      additionalExtensionPaths: [FAUX_TARGETS_EXTENSION, ...(options.extensionPaths ?? [EXTENSION_ENTRY])],
-    });
-    await resourceLoader.reload();
-    const loadErrors: Array<{ path: string; error: string }> = resourceLoader.getExtensions?.().errors ?? [];
-    if (loadErrors.length > 0) {
-      throw new Error(`extensions failed to load:\n${loadErrors.map((entry) => `${entry.path}: ${entry.error}`).join("\n")}`);
-    }
+    const resourceLoader = await loadExtensions(sdk, agentDir, settingsManager, [FAUX_TARGETS_EXTENSION, ...(options.extensionPaths ?? [EXTENSION_ENTRY])]);
     ({ session } = await sdk.createAgentSession({
       cwd: agentDir,
       agentDir,
