@@ -10,7 +10,8 @@ import { appendFile, chmod, mkdir, open, readdir, rename, stat, unlink } from "n
 import { join } from "node:path";
 import { redactedJson } from "./redact.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
-import { acquireLock, acquireLockSync, describeError, errorCode, exitRegistry, registerExitFlush } from "./json-store.ts";
+import { exitRegistry, registerExitFlush } from "./exit-flush.ts";
+import { acquireLock, acquireLockSync, describeError, errorCode } from "./file-lock.ts";
 import type { StoreWarning } from "./json-store.ts";
 
 export interface EventEnvelope {

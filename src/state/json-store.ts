@@ -15,14 +15,13 @@
 // working in memory; a corrupt file is moved aside as <name>.corrupt-<timestamp>, never silently dropped.
 // flushSync() exists for the process 'exit' hook; called while this process's own async flush holds the lock it
 // only schedules another flush (blocking here would stall the flush it waits for).
-//
-// This module also holds the two pieces the event log shares with the stores: the cross-process lock helpers and
-// the single process 'exit' hook that flushSync()s every open store and log that still has unwritten data.
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, existsSync, chmodSync, statSync } from "node:fs";
-import { mkdir, chmod, open, rename, stat } from "node:fs/promises";
-import type { Stats } from "node:fs";
+// The lock (file-lock.ts) and the exit hook (exit-flush.ts) are shared with the event log.
+import { chmodSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { chmod, mkdir, rename, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { lock, lockSync, unlockSync } from "proper-lockfile";
+import { exitRegistry, registerExitFlush } from "./exit-flush.ts";
+import { acquireLock, acquireLockSync, describeError, errorCode } from "./file-lock.ts";
+import { contentProblem, corruptName, identityOf, isMissing, readContent, readContentSync, sameIdentity, type FileContent, type FileIdentity } from "./state-file.ts";
 import writeFileAtomic from "write-file-atomic";
 
 export type StoreWarning = { file: string; message: string };
@@ -57,146 +56,11 @@ const MAX_QUEUED_OPERATIONS = 10_000;
 /** pi loads *.ts/*.js files in its extensions folder as extensions; a store must never create one. */
 const LOADABLE_FILE_PATTERN = /\.[cm]?[jt]s$/i;
 
-// ---- shared with event-log.ts: errors, locks, the exit hook --------------------------------------------------
-
-/** proper-lockfile treats a lock older than this as abandoned by a crashed process. */
-const LOCK_STALE_MS = 10_000;
-/** Async lock retries: small backoff, about 10 s in total, enough for several windows flushing at once. */
-const LOCK_RETRIES = { retries: 40, factor: 1.4, minTimeout: 5, maxTimeout: 250, randomize: true };
-/** proper-lockfile's sync API cannot retry, so flushSync polls by hand for at most this long. */
-const SYNC_LOCK_WAIT_MS = 3_000;
-const SYNC_LOCK_POLL_MS = 10;
-
-export function errorCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException | undefined)?.code ?? "unknown";
-}
-
-export function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-export function acquireLock(file: string, onCompromised: (error: Error) => void): Promise<() => Promise<void>> {
-  return lock(file, { realpath: false, stale: LOCK_STALE_MS, retries: LOCK_RETRIES, onCompromised });
-}
-
-/** `heldByCaller`: at exit, the caller's own interrupted async flush still holds the lock; take it over. */
-export function acquireLockSync(file: string, onCompromised: (error: Error) => void, heldByCaller: boolean): () => void {
-  const deadline = Date.now() + SYNC_LOCK_WAIT_MS;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
-  for (;;) {
-    try {
-      return lockSync(file, { realpath: false, stale: LOCK_STALE_MS, onCompromised });
-    } catch (error) {
-      if (errorCode(error) !== "ELOCKED") throw error;
-      if (heldByCaller) return () => { try { unlockSync(file, { realpath: false }); } catch { /* already released */ } };
-      if (Date.now() >= deadline) throw error;
-      Atomics.wait(pause, 0, 0, SYNC_LOCK_POLL_MS);
-    }
-  }
-}
-
-export interface ExitFlushParticipant { hasPendingWork(): boolean; holdsLock(): boolean; flushSync(): void }
-type ExitRegistry = { participants: Set<ExitFlushParticipant>; heldLocks: Map<string, object>; exiting: boolean };
-// On globalThis so that two copies of this module (e.g. loaded from two paths) still install one hook between them.
-const EXIT_REGISTRY_KEY = Symbol.for("pi-auto-router.state.exit-registry");
-
-export function exitRegistry(): ExitRegistry {
-  const holder = globalThis as unknown as Record<symbol, ExitRegistry | undefined>;
-  const existing = holder[EXIT_REGISTRY_KEY];
-  if (existing) return existing;
-  const registry: ExitRegistry = { participants: new Set(), heldLocks: new Map(), exiting: false };
-  holder[EXIT_REGISTRY_KEY] = registry;
-  process.on("exit", () => {
-    registry.exiting = true;
-    // Whoever holds a lock (an async flush interrupted by process.exit) goes first and releases it for the others.
-    const ordered = [...registry.participants].sort((left, right) => Number(right.holdsLock()) - Number(left.holdsLock()));
-    for (const participant of ordered) {
-      try {
-        if (participant.hasPendingWork()) participant.flushSync();
-      } catch {
-        // The process is exiting; there is nobody left to tell.
-      }
-    }
-  });
-  return registry;
-}
-
-export function registerExitFlush(participant: ExitFlushParticipant): () => void {
-  const { participants } = exitRegistry();
-  participants.add(participant);
-  return () => participants.delete(participant);
-}
-
 // ---- the store -----------------------------------------------------------------------------------------------
 
-type FileIdentity = { inode: number; size: number; modifiedMs: number; changedMs: number };
 type DiskState<T> = { state: T; identity: FileIdentity | undefined };
 type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-/** A path below a regular file (ENOTDIR) is as absent as a missing one; creating it later reports the problem. */
-function isMissing(error: unknown): boolean {
-  return errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR";
-}
-
-function identityOf(stats: Stats): FileIdentity {
-  return { inode: stats.ino, size: stats.size, modifiedMs: stats.mtimeMs, changedMs: stats.ctimeMs };
-}
-
-function sameIdentity(left: FileIdentity | undefined, right: FileIdentity | undefined): boolean {
-  if (!left || !right) return left === right;
-  return left.inode === right.inode && left.size === right.size && left.modifiedMs === right.modifiedMs && left.changedMs === right.changedMs;
-}
-
-type FileContent = { text: string; identity: FileIdentity };
-
-/** Content and identity from one open file descriptor, so both describe the same version; undefined if absent. */
-async function readContent(file: string): Promise<FileContent | undefined> {
-  let handle;
-  try {
-    handle = await open(file, "r");
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw error;
-  }
-  try {
-    const identity = identityOf(await handle.stat());
-    return { text: await handle.readFile("utf8"), identity };
-  } finally {
-    await handle.close();
-  }
-}
-
-function readContentSync(file: string): FileContent | undefined {
-  let descriptor: number;
-  try {
-    descriptor = openSync(file, "r");
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw error;
-  }
-  try {
-    const identity = identityOf(fstatSync(descriptor));
-    return { text: readFileSync(descriptor, "utf8"), identity };
-  } finally {
-    closeSync(descriptor);
-  }
-}
-
-/** One line: a zod error's message is a multi-line JSON dump of every issue, which would flood a warning. */
-function contentProblem(error: unknown): string {
-  const issues = (error as { issues?: Array<{ path?: PropertyKey[]; message?: string }> } | undefined)?.issues;
-  if (!Array.isArray(issues) || issues.length === 0) return describeError(error).replace(/\s+/g, " ");
-  const first = issues[0]!;
-  const where = first.path?.length ? first.path.map(String).join(".") : "(top level)";
-  return `${where}: ${first.message ?? "invalid"}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ""}`;
-}
-
-function corruptName(file: string): string {
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  let candidate = `${file}.corrupt-${stamp}`;
-  for (let suffix = 1; existsSync(candidate); suffix += 1) candidate = `${file}.corrupt-${stamp}-${suffix}`;
-  return candidate;
-}
 
 class JsonFileStore<T> implements StateStore<T> {
   readonly file: string;

@@ -1,0 +1,73 @@
+// Reading one state file: its content and identity from one descriptor (so both describe the same version), the name a
+// corrupt copy is moved to, and a one-line reason for invalid content.
+import { closeSync, existsSync, fstatSync, openSync, readFileSync } from "node:fs";
+import type { Stats } from "node:fs";
+import { open } from "node:fs/promises";
+import { describeError, errorCode } from "./file-lock.ts";
+
+export type FileIdentity = { inode: number; size: number; modifiedMs: number; changedMs: number };
+
+/** A path below a regular file (ENOTDIR) is as absent as a missing one; creating it later reports the problem. */
+export function isMissing(error: unknown): boolean {
+  return errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR";
+}
+
+export function identityOf(stats: Stats): FileIdentity {
+  return { inode: stats.ino, size: stats.size, modifiedMs: stats.mtimeMs, changedMs: stats.ctimeMs };
+}
+
+export function sameIdentity(left: FileIdentity | undefined, right: FileIdentity | undefined): boolean {
+  if (!left || !right) return left === right;
+  return left.inode === right.inode && left.size === right.size && left.modifiedMs === right.modifiedMs && left.changedMs === right.changedMs;
+}
+
+export type FileContent = { text: string; identity: FileIdentity };
+
+/** Content and identity from one open file descriptor, so both describe the same version; undefined if absent. */
+export async function readContent(file: string): Promise<FileContent | undefined> {
+  let handle;
+  try {
+    handle = await open(file, "r");
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  try {
+    const identity = identityOf(await handle.stat());
+    return { text: await handle.readFile("utf8"), identity };
+  } finally {
+    await handle.close();
+  }
+}
+
+export function readContentSync(file: string): FileContent | undefined {
+  let descriptor: number;
+  try {
+    descriptor = openSync(file, "r");
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  try {
+    const identity = identityOf(fstatSync(descriptor));
+    return { text: readFileSync(descriptor, "utf8"), identity };
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/** One line: a zod error's message is a multi-line JSON dump of every issue, which would flood a warning. */
+export function contentProblem(error: unknown): string {
+  const issues = (error as { issues?: Array<{ path?: PropertyKey[]; message?: string }> } | undefined)?.issues;
+  if (!Array.isArray(issues) || issues.length === 0) return describeError(error).replace(/\s+/g, " ");
+  const first = issues[0]!;
+  const where = first.path?.length ? first.path.map(String).join(".") : "(top level)";
+  return `${where}: ${first.message ?? "invalid"}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ""}`;
+}
+
+export function corruptName(file: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  let candidate = `${file}.corrupt-${stamp}`;
+  for (let suffix = 1; existsSync(candidate); suffix += 1) candidate = `${file}.corrupt-${stamp}-${suffix}`;
+  return candidate;
+}
