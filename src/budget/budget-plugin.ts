@@ -6,7 +6,7 @@ import type { RouterConfig, TargetConfig } from "../config/schema.ts";
 import type { PluginFactory, RouterPlugin } from "../runtime/plugin.ts";
 import type { Candidate, ProviderStatus } from "../routing/types.ts";
 import { BalanceBook, balanceSources, type BalanceSource } from "./balance-book.ts";
-import type { FetchLike } from "./balance-fetch.ts";
+import type { FetchLike } from "../quota/fetch-json.ts";
 import { createBudgetSubcommands } from "./budget-commands.ts";
 import { auditProvider, formatShare, type ProviderAudit } from "./budget-audit.ts";
 import { effectiveLimits, emptyLimits, LIMITS_STORE_NAME, parseLimits, type EffectiveLimits, type LimitsState } from "./budget-limits.ts";

@@ -6,6 +6,7 @@
 //                                                reset_at | reset_after_seconds}, secondary_window:{...}}}
 //   Gemini CLI  POST /v1internal:retrieveUserQuota {project} -> {buckets:[{remainingFraction, resetTime, modelId}]}
 import { googleBucketWindow, type QuotaWindow } from "../routing/uvi.ts";
+import { fetchJsonWithRetry, type FetchJsonOptions } from "./fetch-json.ts";
 import type { QuotaSource } from "./source-cache.ts";
 
 export const ANTHROPIC_USAGE_URL = "https://api.anthropic.com/api/oauth/usage";
@@ -23,11 +24,9 @@ export type UsageApiProvider = (typeof USAGE_API_PROVIDERS)[number];
 
 export type TokenLookup = (provider: string) => Promise<string | undefined>;
 
-async function getJson(url: string, init: RequestInit, signal: AbortSignal): Promise<any> {
-  const response = await fetch(url, { ...init, signal });
-  // Only the status: a body may echo request details, and error text must never carry a token.
-  if (!response.ok) throw new Error(`HTTP ${response.status} from ${new URL(url).host}`);
-  return response.json();
+/** One try (the source cache refreshes on its own schedule), cancelled with the cache's signal. */
+function getJson(url: string, request: Pick<FetchJsonOptions, "headers" | "method" | "body">, signal: AbortSignal): Promise<any> {
+  return fetchJsonWithRetry(url, { ...request, signal, retries: 0 });
 }
 
 const toFraction = (percent: unknown): number | undefined => (typeof percent === "number" && Number.isFinite(percent) ? Math.min(1, Math.max(0, percent / 100)) : undefined);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BalanceBook, balanceSources } from "../../src/budget/balance-book.ts";
 import { parseDeepSeekBalance } from "../../src/budget/balance-deepseek.ts";
-import { fetchJsonWithRetry, type FetchLike } from "../../src/budget/balance-fetch.ts";
+import { fetchJsonWithRetry, type FetchLike } from "../../src/quota/fetch-json.ts";
 import { parseOpenRouterBalance } from "../../src/budget/balance-openrouter.ts";
 
 const json = (status: number, body: unknown) => ({ ok: status < 300, status, json: async () => body });
@@ -47,6 +47,21 @@ describe("balance fetch", () => {
   it("aborts a try that exceeds the timeout", async () => {
     const fetch: FetchLike = (_url, init) => new Promise((_resolve, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted"))));
     await assert.rejects(fetchJsonWithRetry("http://127.0.0.1:1/b", { headers: {}, fetch, sleep: noSleep, retries: 0, timeoutMs: 5 }), /timed out/);
+  });
+  it("stops at once, without retrying, when the caller's own signal aborts", async () => {
+    let calls = 0;
+    const fetch: FetchLike = (_url, init) => { calls += 1; return new Promise((_resolve, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted")))); };
+    const caller = new AbortController();
+    const pending = fetchJsonWithRetry("http://127.0.0.1:1/b", { headers: {}, fetch, sleep: noSleep, retries: 3, timeoutMs: 60_000, signal: caller.signal });
+    caller.abort();
+    await assert.rejects(pending, /cancelled/);
+    assert.equal(calls, 1);
+  });
+  it("sends the method and body it is given (the Gemini quota API is a POST)", async () => {
+    let seen: { method?: string; body?: string } = {};
+    const fetch: FetchLike = async (_url, init) => { seen = { method: init.method, body: init.body }; return json(200, {}); };
+    await fetchJsonWithRetry("http://127.0.0.1:1/q", { headers: {}, fetch, method: "POST", body: "{}" });
+    assert.deepEqual(seen, { method: "POST", body: "{}" });
   });
 });
 

@@ -1,13 +1,18 @@
-// The one HTTP helper of the balance fetchers: GET a JSON document with a timeout per try and a bounded number of
-// retries with exponential backoff. Errors never contain the key (only the URL's origin+path and the status).
+// The one HTTP helper for provider APIs (balances, subscription usage): fetch a JSON document with a timeout per try
+// and a bounded number of retries with exponential backoff. Errors never contain a key or token, nor the response
+// body (it may echo request details): only the URL's origin+path and the status.
 export const BALANCE_TIMEOUT_MS = 5_000;
 export const BALANCE_RETRIES = 2;
 export const BALANCE_BACKOFF_MS = 250;
 
-export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+export type FetchLike = (url: string, init: { method?: string; body?: string; headers: Record<string, string>; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
 export interface FetchJsonOptions {
   headers: Record<string, string>;
+  method?: "GET" | "POST";
+  body?: string;
+  /** The caller's own cancellation (e.g. a cache closing); combined with the per-try timeout. */
+  signal?: AbortSignal;
   timeoutMs?: number;
   retries?: number;
   backoffMs?: number;
@@ -25,7 +30,7 @@ function describeUrl(url: string): string {
     const parsed = new URL(url);
     return `${parsed.origin}${parsed.pathname}`;
   } catch {
-    return "the balance endpoint";
+    return "the endpoint";
   }
 }
 
@@ -36,19 +41,27 @@ export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions)
   let lastError = "";
   for (let attempt = 0; attempt <= retries; attempt += 1) {
     if (attempt > 0) await sleep((options.backoffMs ?? BALANCE_BACKOFF_MS) * 2 ** (attempt - 1));
+    if (options.signal?.aborted) break;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? BALANCE_TIMEOUT_MS);
+    const relay = () => controller.abort();
+    options.signal?.addEventListener("abort", relay, { once: true });
     try {
-      const response = await fetchFunction(url, { headers: options.headers, signal: controller.signal });
+      const response = await fetchFunction(url, { method: options.method, body: options.body, headers: options.headers, signal: controller.signal });
       if (response.ok) return await response.json();
       lastError = `HTTP ${response.status} from ${describeUrl(url)}`;
       if (isFinalStatus(response.status)) break;
     } catch (error) {
+      if (options.signal?.aborted) {
+        lastError = `cancelled while reaching ${describeUrl(url)}`;
+        break;
+      }
       lastError = controller.signal.aborted ? `timed out after ${options.timeoutMs ?? BALANCE_TIMEOUT_MS} ms (${describeUrl(url)})`
         : `${error instanceof Error ? error.name : "error"} reaching ${describeUrl(url)}`;
     } finally {
       clearTimeout(timer);
+      options.signal?.removeEventListener("abort", relay);
     }
   }
-  throw new Error(lastError);
+  throw new Error(lastError || `cancelled before reaching ${describeUrl(url)}`);
 }
