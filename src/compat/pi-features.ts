@@ -13,10 +13,8 @@ export interface ToolSummary {
 }
 
 /** Where the prompt's system text and tools came from: 0.73.1 `Context` fields, or new pi's system messages. */
-export type ContextShape = "context-fields" | "transcript";
 
 /** The mode pi runs in. Known exactly on pi >= 0.78.1 (`ctx.mode`); older pi only tells whether there is a UI. */
-export type PiMode = "tui" | "rpc" | "json" | "print" | "interactive-unknown" | "headless-unknown";
 
 const isRecord = (value: unknown): value is Loose => typeof value === "object" && value !== null;
 
@@ -34,11 +32,6 @@ function textOfContent(content: unknown): string {
   const parts: string[] = [];
   for (const block of content) if (isRecord(block) && block.type === "text" && typeof block.text === "string") parts.push(block.text);
   return parts.join("\n");
-}
-
-/** "transcript" when pi (>= 0.86) folded the prompt and tools into `role: "system"` messages. */
-export function contextShapeOf(context: Context): ContextShape {
-  return messagesOf(context).some(isSystemMessage) ? "transcript" : "context-fields";
 }
 
 /** The conversation without system messages: what 0.73.1 calls `messages`, on every pi. */
@@ -69,27 +62,6 @@ export function currentTools(context: Context): ToolSummary[] {
   return [...tools.values()];
 }
 
-/**
- * The system prompt text. 0.73.1: `context.systemPrompt`. New pi: every system message's content, then its named
- * `sections` (a later message replaces a section by name, `null` removes it), like pi-ai's getCurrentSystemPrompt.
- */
-export function systemPromptText(context: Context): string {
-  const fromField = (context as { systemPrompt?: unknown }).systemPrompt;
-  const parts: string[] = typeof fromField === "string" && fromField.length > 0 ? [fromField] : [];
-  const sections = new Map<string, string>();
-  for (const message of messagesOf(context)) {
-    if (!isSystemMessage(message)) continue;
-    const text = textOfContent(message.content);
-    if (text.length > 0) parts.push(text);
-    if (!isRecord(message.sections)) continue;
-    for (const [name, value] of Object.entries(message.sections)) {
-      if (value === null) sections.delete(name);
-      else if (typeof value === "string") sections.set(name, value);
-    }
-  }
-  return [...parts, ...sections.values()].join("\n\n");
-}
-
 /** The text of the last user message; a leading or interleaved system message is skipped. */
 export function lastUserText(context: Context): string {
   const messages = messagesOf(context);
@@ -97,30 +69,4 @@ export function lastUserText(context: Context): string {
     if (messages[index]!.role === "user") return textOfContent(messages[index]!.content);
   }
   return "";
-}
-
-/**
- * The user's prompt of a `before_agent_start` event. pi >= 1.2 also starts runs for custom messages
- * (`sendMessage` with `triggerTurn`), whose event has no `prompt`: those return undefined.
- */
-export function promptOf(event: object): string | undefined {
-  const prompt = (event as { prompt?: unknown }).prompt;
-  return typeof prompt === "string" ? prompt : undefined;
-}
-
-/** New pi also emits `message_end` for `role: "system"` (0.86); budgets and stats must count assistants only. */
-export function isAssistantMessage(message: unknown): boolean {
-  return isRecord(message) && message.role === "assistant";
-}
-
-/** `ctx.mode` where pi has it (>= 0.78.1); otherwise only whether there is a UI (TUI or RPC) or not (print, JSON). */
-export function modeOf(context: { hasUI: boolean }): PiMode {
-  const mode = (context as { mode?: unknown }).mode;
-  if (mode === "tui" || mode === "rpc" || mode === "json" || mode === "print") return mode;
-  return context.hasUI ? "interactive-unknown" : "headless-unknown";
-}
-
-/** Re-reads pi's model registry: `refresh()` is `void` on 0.73.1 and a Promise from 0.80.8; awaiting serves both. */
-export async function refreshRegistry(registry: { refresh?: () => unknown }): Promise<void> {
-  if (typeof registry.refresh === "function") await registry.refresh();
 }

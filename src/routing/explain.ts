@@ -60,15 +60,3 @@ export function formatDecision(decision: Decision, options: FormatOptions = {}):
   if (decision.refusal) lines.push(`Refused: ${decision.refusal}`);
   return lines;
 }
-
-/** One line: route, first candidate, counts, and what is unusual. */
-export function formatDecisionSummary(decision: Decision): string {
-  const route = decision.routeId !== decision.requestedRouteId ? `${decision.requestedRouteId} -> ${decision.routeId}` : decision.routeId;
-  if (decision.refusal) return `${route}: refused (${decision.refusal})`;
-  const first = decision.candidates[0];
-  const parts = [first ? `${route}: ${first.label}` : `${route}: no candidate`];
-  parts.push(`${decision.candidates.length} candidate${decision.candidates.length === 1 ? "" : "s"}, ${decision.skipped.length} skipped`);
-  if (decision.trace.tier) parts.push(`tier ${decision.trace.tier} (${decision.trace.tierSource})`);
-  if (decision.trace.fallback) parts.push("fallback");
-  return parts.join(", ");
-}

@@ -44,8 +44,6 @@ export interface FailedTarget {
   kind: FailureKind;
 }
 
-export const neutralLabel = (kind: FailureKind): string => NEUTRAL_LABEL[kind];
-
 export function allFailedText(routeId: string, failures: FailedTarget[], allowAgentRetry: boolean): { text: string; agentRetry: boolean } {
   const agentRetry = allowAgentRetry && failures.length > 0 && failures.every((f) => TRANSIENT_KINDS.has(f.kind));
   if (agentRetry) {

@@ -95,11 +95,3 @@ export function watchConfigFile(file: string, loadedSignature: () => string, onC
   timer.unref();
   return () => clearInterval(timer);
 }
-
-export function fileExists(file: string): boolean {
-  try {
-    return statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}

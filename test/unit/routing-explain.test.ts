@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { formatDecision, formatDecisionSummary } from "../../src/routing/explain.ts";
+import { formatDecision } from "../../src/routing/explain.ts";
 import { route } from "../../src/routing/route.ts";
 import { routeTargetKey, type Decision, type RoutingSnapshot } from "../../src/routing/types.ts";
 
@@ -48,16 +48,5 @@ describe("formatDecision", () => {
   it("hides unmatched rules on request", () => {
     const lines = formatDecision(decide(), { showUnmatchedRules: false });
     assert.ok(!lines.some((line) => line.includes("no-c")));
-  });
-});
-
-describe("formatDecisionSummary", () => {
-  it("gives the route, the first candidate and the counts on one line", () => {
-    assert.equal(formatDecisionSummary(decide()), "swe: Model B, 1 candidate, 1 skipped, tier swe (intent)");
-  });
-
-  it("says when a request was refused", () => {
-    const decision = decide();
-    assert.match(formatDecisionSummary({ ...decision, refusal: "over budget" }), /refused \(over budget\)/);
   });
 });
