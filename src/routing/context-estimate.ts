@@ -30,6 +30,32 @@ export interface ContextSize {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
 
 /**
+ * Length of JSON.stringify(value) for plain JSON data (strings without characters that need escaping), computed by
+ * walking it instead of building the text: every LLM call measures every earlier tool call's arguments, which can
+ * hold whole files, so the estimate must not copy them.
+ */
+export function jsonLength(value: unknown, depth = 0): number {
+  if (typeof value === "string") return value.length + 2;
+  if (typeof value === "number" || typeof value === "boolean") return String(value).length;
+  if (value === null) return 4;
+  if (typeof value !== "object" || depth > 64) return 0;
+  if (Array.isArray(value)) {
+    let length = 2 + Math.max(0, value.length - 1);
+    for (const item of value) length += item === undefined ? 4 : jsonLength(item, depth + 1);
+    return length;
+  }
+  let length = 2;
+  let members = 0;
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child === undefined || typeof child === "function") continue;
+    length += key.length + 3 + jsonLength(child, depth + 1);
+    members += 1;
+  }
+  return length + Math.max(0, members - 1);
+}
+
+/**
  * Counts a value of unknown shape: strings by length, images (`type: "image"`) as images, everything else by walking
  * it. Used for content blocks and for the `role: "system"` message of newer pi, whose `sections` carry the prompt
  * and the tool schemas in a shape we do not want to depend on (pi-compat.md §2).
@@ -79,7 +105,7 @@ function countContent(content: unknown, size: ContextSize): void {
         size.images += 1;
         break;
       case "toolCall":
-        size.characters += (typeof block.name === "string" ? block.name.length : 0) + JSON.stringify(block.arguments ?? {}).length;
+        size.characters += (typeof block.name === "string" ? block.name.length : 0) + jsonLength(block.arguments ?? {});
         break;
       default:
         countValue(block, size, 0);
@@ -98,7 +124,7 @@ export function measureContext(context: Context): ContextSize {
     else countContent(record.content, size);
   }
   for (const tool of context.tools ?? []) {
-    size.characters += tool.name.length + (tool.description?.length ?? 0) + JSON.stringify(tool.parameters ?? {}).length;
+    size.characters += tool.name.length + (tool.description?.length ?? 0) + jsonLength(tool.parameters ?? {});
   }
   return size;
 }

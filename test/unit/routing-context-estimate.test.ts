@@ -49,3 +49,16 @@ describe("classifyContext", () => {
     assert.equal(classifyContext(128_000), "epic");
   });
 });
+
+describe("jsonLength", () => {
+  it("equals the length of JSON.stringify for tool arguments and schemas, without building the text", async () => {
+    const { jsonLength } = await import("../../src/routing/context-estimate.ts");
+    const values: unknown[] = [
+      {}, [], "text", 42, -1.5, true, null, [1, "a", null, false],
+      { path: "src/index.ts", content: "line one, line two", lines: [1, 2, 3], options: { dryRun: false, depth: 3 } },
+      { type: "object", properties: { text: { type: "string", description: "what to echo" } }, required: ["text"] },
+      { skipped: undefined, kept: 1 },
+    ];
+    for (const value of values) assert.equal(jsonLength(value), JSON.stringify(value).length, JSON.stringify(value));
+  });
+});
