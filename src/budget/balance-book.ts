@@ -3,9 +3,9 @@
 // reads `get()`, which is memory.
 import type { RouterConfig } from "../config/schema.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
-import { DEEPSEEK_BALANCE_ENDPOINT, parseDeepSeekBalance, type ParsedBalance } from "./balance-deepseek.ts";
+import { DEEPSEEK_BALANCE_ENDPOINT, parseDeepSeekBalance, type ParsedBalance } from "../quota/balance-deepseek.ts";
 import { fetchJsonWithRetry, type FetchLike } from "../quota/fetch-json.ts";
-import { OPENROUTER_BALANCE_ENDPOINT, parseOpenRouterBalance } from "./balance-openrouter.ts";
+import { OPENROUTER_BALANCE_ENDPOINT, parseOpenRouterBalance } from "../quota/balance-openrouter.ts";
 
 export const BALANCE_TTL_MS = 5 * 60_000;
 

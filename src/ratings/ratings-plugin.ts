@@ -4,7 +4,7 @@
 // which policy rules read with the `badRatingShareAbove` condition (e.g. a `demote-target` rule).
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { rateCommand } from "../commands/rate-command.ts";
+import { rateCommand } from "./rate-command.ts";
 import type { FeedbackEventData, Rating } from "../events/event-types.ts";
 import type { PluginContext, PluginFactory, RouterPlugin } from "../runtime/plugin.ts";
 import type { TargetStatus } from "../routing/types.ts";

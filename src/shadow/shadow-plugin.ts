@@ -2,7 +2,7 @@
 // pipeline still ranks every request; both orders are kept (the last SHADOW_HISTORY requests, shared by every pi
 // window through the state store) so `/auto-router shadow show` can say how often the ranking would have chosen
 // another first target before the operator trusts it.
-import { shadowCommand } from "../commands/shadow-command.ts";
+import { shadowCommand } from "./shadow-command.ts";
 import type { PluginContext, PluginFactory, RouterPlugin } from "../runtime/plugin.ts";
 import { addComparison, createShadowService, emptyShadow, shadowStateSchema, type ShadowRecord } from "./shadow-history.ts";
 

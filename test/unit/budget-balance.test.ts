@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BalanceBook, balanceSources } from "../../src/budget/balance-book.ts";
-import { parseDeepSeekBalance } from "../../src/budget/balance-deepseek.ts";
+import { parseDeepSeekBalance } from "../../src/quota/balance-deepseek.ts";
 import { fetchJsonWithRetry, type FetchLike } from "../../src/quota/fetch-json.ts";
-import { parseOpenRouterBalance } from "../../src/budget/balance-openrouter.ts";
+import { parseOpenRouterBalance } from "../../src/quota/balance-openrouter.ts";
 
 const json = (status: number, body: unknown) => ({ ok: status < 300, status, json: async () => body });
 const noSleep = async () => {};

@@ -8,9 +8,9 @@ import type { CommandDeps, CommandOutput } from "../../src/commands/command-type
 import { completeCommand, runCommand, splitArguments } from "../../src/commands/dispatch.ts";
 import { nameCompletions, resolveName, MAX_MODEL_COMPLETIONS } from "../../src/commands/name-resolution.ts";
 import { commandOutput, MAX_NOTIFY_LINES, WIDGET_KEY } from "../../src/commands/output.ts";
-import { completeRate, parseRateArguments, rateCommand } from "../../src/commands/rate-command.ts";
+import { completeRate, parseRateArguments, rateCommand } from "../../src/ratings/rate-command.ts";
 import { describeCondition, rulesText, shortcutsText } from "../../src/commands/reference-commands.ts";
-import { shadowCommand } from "../../src/commands/shadow-command.ts";
+import { shadowCommand } from "../../src/shadow/shadow-command.ts";
 import { switchCommand } from "../../src/commands/switch-command.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
 import { addRating, createRatingService, emptyRatings, RATING_WINDOW, summarizeRatings } from "../../src/ratings/ratings-plugin.ts";

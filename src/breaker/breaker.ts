@@ -5,7 +5,7 @@
 // (capped). The original implementation re-opened the half-open state before any probe could run; here nothing but
 // the probe's own result leaves half-open, and results of requests started before the breaker opened ("late"
 // results) change nothing while it is open, so they cannot extend the break either.
-import type { BreakerState } from "./types.ts";
+import type { BreakerState } from "../routing/types.ts";
 
 export interface BreakerSettings {
   ratio: number;

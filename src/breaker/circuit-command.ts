@@ -1,7 +1,7 @@
 // /auto-router circuit: every breaker's state, its recent failure ratio, and when it will probe.
 import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
-import type { BreakerSettings } from "../routing/breaker.ts";
+import type { BreakerSettings } from "./breaker.ts";
 import type { BreakerBook, BreakerRow } from "./breaker-plugin.ts";
 
 function describe(row: BreakerRow, now: number): string {

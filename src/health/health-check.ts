@@ -10,7 +10,7 @@ import { routeTargetKey, targetKey, type TargetStatus } from "../routing/types.t
 import { redactText } from "../state/redact.ts";
 import type { HealthRecord } from "./health-plugin.ts";
 import { unhealthyReason } from "./health-plugin.ts";
-import type { QuotaSource } from "./source-cache.ts";
+import type { QuotaSource } from "../quota/source-cache.ts";
 
 /** A probe or usage-API check slower than this is reported as failed. */
 export const HEALTH_CHECK_TIMEOUT_MS = 15_000;

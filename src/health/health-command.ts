@@ -6,8 +6,8 @@ import type { TargetStatus } from "../routing/types.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
 import { checkHealth, type ProbeResult, type ProviderHealth } from "./health-check.ts";
 import { probeCheckOf, type HealthBook } from "./health-plugin.ts";
-import { createUsageSource, USAGE_API_PROVIDERS } from "./usage-sources.ts";
-import { uviSettings } from "./uvi-plugin.ts";
+import { createUsageSource, USAGE_API_PROVIDERS } from "../quota/usage-sources.ts";
+import { uviSettings } from "../quota/uvi-plugin.ts";
 
 const FLAGS = ["--probe", "--json"] as const;
 

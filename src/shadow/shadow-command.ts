@@ -1,8 +1,8 @@
 // /auto-router shadow [show [N]|enable|disable]: route in declared order while recording what the full ranking
 // would have done, and compare the two.
-import { SHADOW_HISTORY, summarizeShadow, type ShadowService } from "../shadow/shadow-history.ts";
-import type { Subcommand } from "./command-types.ts";
-import { formatDuration } from "./format.ts";
+import { SHADOW_HISTORY, summarizeShadow, type ShadowService } from "./shadow-history.ts";
+import type { Subcommand } from "../commands/command-types.ts";
+import { formatDuration } from "../commands/format.ts";
 
 const ACTIONS = ["show", "enable", "disable"] as const;
 const USAGE = "shadow [show [N]|enable|disable]";

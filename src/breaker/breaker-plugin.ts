@@ -14,7 +14,7 @@ import {
   type BreakerEvent,
   type BreakerRecord,
   type BreakerSettings,
-} from "../routing/breaker.ts";
+} from "./breaker.ts";
 import type { TargetStatus } from "../routing/types.ts";
 import type { StateStore } from "../state/json-store.ts";
 import { circuitCommand } from "./circuit-command.ts";
