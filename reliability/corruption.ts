@@ -9,7 +9,7 @@ import { makeAgentDir } from "../test/helpers/agent-dir.ts";
 import { runPi, type PiRun } from "../test/helpers/pi-cli.ts";
 import { emptyLimits } from "../src/budget/budget-limits.ts";
 import { emptyQuotaState } from "../src/quota/uvi-plugin.ts";
-import { emptyRatings } from "../src/ratings/ratings-plugin.ts";
+import { emptyRatings } from "../src/ratings/ratings-book.ts";
 import { emptyShadow } from "../src/shadow/shadow-history.ts";
 import type { RecordedCall } from "../test/helpers/sse-emulator-core.ts";
 import { lastUserText, routeOf, startCliTargets, type CliTargets } from "./cli-fixture.ts";

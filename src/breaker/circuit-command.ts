@@ -2,7 +2,7 @@
 import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
 import type { BreakerSettings } from "./breaker.ts";
-import type { BreakerBook, BreakerRow } from "./breaker-plugin.ts";
+import type { BreakerBook, BreakerRow } from "./breaker-book.ts";
 
 function describe(row: BreakerRow, now: number): string {
   if (row.state === "open") return row.until !== undefined ? `probe in ${formatDuration(row.until - now)}` : "waiting";

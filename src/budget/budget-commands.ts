@@ -5,7 +5,7 @@ import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
 import { formatShare, formatUsd, type PeriodAudit } from "./budget-audit.ts";
 import { BUDGET_PERIODS, clearLimitOperation, setLimitOperation, type BudgetPeriod, type EffectiveLimit } from "./budget-limits.ts";
-import type { BudgetService } from "./budget-plugin.ts";
+import type { BudgetService } from "./budget-service.ts";
 
 const BUDGET_ACTIONS = ["show", "set", "clear"] as const;
 const BALANCE_ACTIONS = ["show", "fetch"] as const;

@@ -3,19 +3,19 @@
 // snapshot, and adds the `budget` and `balance` subcommands. route() acts on the levels (blocked -> skipped
 // "budget", soft/hard fallback by budgets.policy); this plugin only computes them, from memory.
 import type { RouterConfig, TargetConfig } from "../config/schema.ts";
-import type { PluginFactory, RouterPlugin } from "../runtime/plugin.ts";
+import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import type { Candidate, ProviderStatus } from "../routing/types.ts";
-import { BalanceBook, balanceSources, type BalanceSource } from "./balance-book.ts";
+import { BalanceBook, balanceSources } from "./balance-book.ts";
 import type { FetchLike } from "../quota/fetch-json.ts";
 import { createBudgetSubcommands } from "./budget-commands.ts";
-import { auditProvider, formatShare, type ProviderAudit } from "./budget-audit.ts";
-import { effectiveLimits, emptyLimits, LIMITS_STORE_NAME, parseLimits, type EffectiveLimits, type LimitsState } from "./budget-limits.ts";
-import { calendarKeys, isValidTimeZone, localTimeZone, type CalendarKeys } from "./calendar.ts";
+import type { BudgetService, ProviderBudgetView } from "./budget-service.ts";
+import { auditProvider, formatShare } from "./budget-audit.ts";
+import { effectiveLimits, emptyLimits, LIMITS_STORE_NAME, parseLimits } from "./budget-limits.ts";
+import { calendarKeys, isValidTimeZone, localTimeZone } from "./calendar.ts";
 import { importLegacyOperation, LEGACY_STATS_FILE, readLegacyStats } from "./legacy-stats.ts";
 import { monthlySpendWindows, perTokenProviders, publishSpendWindows } from "./monthly-spend.ts";
 import { reconcileUsage, type Pricing } from "./reconcile-usage.ts";
-import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsageOperation, totalsOf, USAGE_STORE_NAME, type ProviderSpend, type UsageLedger } from "./usage-ledger.ts";
-import type { StateStore } from "../state/json-store.ts";
+import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsageOperation, totalsOf, USAGE_STORE_NAME } from "./usage-ledger.ts";
 
 /** How often balances with a configured floor are refreshed in the background. */
 export const BALANCE_REFRESH_MS = 5 * 60_000;
@@ -29,30 +29,11 @@ export function budgetProviderOf(config: RouterConfig, candidate: Pick<Candidate
   return candidate.provider;
 }
 
-export interface ProviderBudgetView {
-  provider: string;
-  limits: EffectiveLimits;
-  spend: ProviderSpend;
-  audit: ProviderAudit;
-}
-
-/** What the subcommands need from the plugin. */
-export interface BudgetService {
-  usage: StateStore<UsageLedger>;
-  limits: StateStore<LimitsState>;
-  balances: BalanceBook;
-  timeZone(): string;
-  keys(now: number): CalendarKeys;
-  views(now: number): ProviderBudgetView[];
-  policy(): "soft" | "hard";
-  balanceSources(): BalanceSource[];
-}
-
 export interface BudgetPluginOptions {
   fetch?: FetchLike;
 }
 
-export function createBudgetPluginWith(options: BudgetPluginOptions = {}): PluginFactory {
+export function createBudgetPluginWith(options: BudgetPluginOptions = {}): FeaturePluginFactory {
   return (context) => {
     const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger);
     const limits = context.openStore(LIMITS_STORE_NAME, emptyLimits, parseLimits);
@@ -133,7 +114,7 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Plugi
       balanceSources: () => balanceSources(context.config()),
     };
 
-    const plugin: RouterPlugin = {
+    const plugin: FeaturePlugin = {
       name: "budget",
       providerStatus(now) {
         const result: Record<string, ProviderStatus> = {};
@@ -190,4 +171,4 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Plugi
   };
 }
 
-export const createBudgetPlugin: PluginFactory = createBudgetPluginWith();
+export const createBudgetPlugin: FeaturePluginFactory = createBudgetPluginWith();

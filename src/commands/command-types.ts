@@ -1,6 +1,7 @@
 // The /auto-router subcommand table: each entry parses its own arguments, completes them, and prints through
 // CommandOutput, which is a notification in the TUI and plain text on stdout in print mode.
 import type { RouterConfig } from "../config/schema.ts";
+import type { PluginContext, RouterPlugin } from "../runtime/plugin.ts";
 import type { RouterRuntime } from "../runtime/router-runtime.ts";
 import type { Services } from "../runtime/services.ts";
 
@@ -40,3 +41,10 @@ export interface Subcommand {
   complete?(prefix: string, deps: CommandDeps): CompletionItem[];
   run(args: string[], deps: CommandDeps, output: CommandOutput): Promise<void>;
 }
+
+/** A feature as index.ts wires it: the runtime's plugin hooks plus the feature's own subcommands. */
+export interface FeaturePlugin extends RouterPlugin {
+  subcommands?: Subcommand[];
+}
+
+export type FeaturePluginFactory = (context: PluginContext) => FeaturePlugin;

@@ -8,23 +8,13 @@ import { classifyFailure } from "../runtime/classify-failure.ts";
 import { startTarget, type RegistryLike, type StreamFunction } from "../runtime/start-target.ts";
 import { routeTargetKey, targetKey, type TargetStatus } from "../routing/types.ts";
 import { redactText } from "../state/redact.ts";
-import type { HealthRecord } from "./health-plugin.ts";
-import { unhealthyReason } from "./health-plugin.ts";
+import { unhealthyReason, type HealthRecord, type ProbeResult } from "./health-book.ts";
 import type { QuotaSource } from "../quota/source-cache.ts";
 
 /** A probe or usage-API check slower than this is reported as failed. */
 export const HEALTH_CHECK_TIMEOUT_MS = 15_000;
 
 export type CredentialKind = "oauth" | "api-key" | "none";
-
-export interface ProbeResult {
-  ok: boolean;
-  /** HTTP status of the target's response, when the provider's SDK reported one. */
-  status?: number;
-  latencyMs: number;
-  error?: string;
-  failureKind?: string;
-}
 
 export interface TargetHealth {
   key: string;

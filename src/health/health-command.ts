@@ -4,10 +4,10 @@ import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
 import type { TargetStatus } from "../routing/types.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
-import { checkHealth, type ProbeResult, type ProviderHealth } from "./health-check.ts";
-import { probeCheckOf, type HealthBook } from "./health-plugin.ts";
+import { checkHealth, type ProviderHealth } from "./health-check.ts";
+import { probeCheckOf, type HealthBook, type ProbeResult } from "./health-book.ts";
 import { createUsageSource, USAGE_API_PROVIDERS } from "../quota/usage-sources.ts";
-import { uviSettings } from "../quota/uvi-plugin.ts";
+import { uviSettings } from "../quota/uvi-settings.ts";
 
 const FLAGS = ["--probe", "--json"] as const;
 

@@ -11,113 +11,10 @@
 // server trouble), and counting them twice would take a provider out where those deliberately keep trying it.
 // Usage-API failures are shown but never count either: a usage API outage must not stop routing. State is a store,
 // so every pi window and the next process agree.
-import { z } from "zod";
-import { classifyFailure, type FailureKind } from "../runtime/classify-failure.ts";
-import type { AttemptObservation, PluginContext, PluginFactory, RouterPlugin } from "../runtime/plugin.ts";
-import type { ProviderStatus } from "../routing/types.ts";
-import type { StateStore } from "../state/json-store.ts";
-import { redactText } from "../state/redact.ts";
-import type { ProbeResult } from "./health-check.ts";
+import type { AttemptObservation, PluginContext } from "../runtime/plugin.ts";
+import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
+import { emptyHealth, HealthBook, healthCheckOf, healthStateSchema, isMarked } from "./health-book.ts";
 import { healthCommand } from "./health-command.ts";
-
-export const HEALTH_FAILURE_KINDS: ReadonlySet<FailureKind> = new Set(["auth", "network", "timeout", "server", "overloaded"]);
-export const UNHEALTHY_AFTER_FAILED_CHECKS = 3;
-export const UNHEALTHY_HOLD_MS = 10 * 60_000;
-
-const recordSchema = z.object({
-  failures: z.number().int().nonnegative(),
-  unhealthySince: z.number().optional(),
-  lastError: z.string().optional(),
-  lastErrorAt: z.number().optional(),
-  lastOkAt: z.number().optional(),
-});
-export type HealthRecord = z.infer<typeof recordSchema>;
-export const healthStateSchema = z.object({ v: z.literal(1), providers: z.record(z.string(), recordSchema) });
-export type HealthState = z.infer<typeof healthStateSchema>;
-export const emptyHealth = (): HealthState => ({ v: 1, providers: {} });
-
-export type HealthCheck =
-  | { type: "ok"; at: number }
-  | { type: "failed"; at: number; error: string }
-  /** A real request's failure: remembered as the last error, not counted. */
-  | { type: "error-seen"; at: number; error: string }
-  | { type: "neutral"; at: number };
-
-/** Pure: the provider's record after one check. */
-export function reduceHealth(record: HealthRecord | undefined, check: HealthCheck): HealthRecord {
-  const current: HealthRecord = record ?? { failures: 0 };
-  if (check.type === "neutral") return current;
-  if (check.type === "ok") {
-    const next: HealthRecord = { failures: 0, lastOkAt: check.at };
-    if (current.lastError !== undefined) next.lastError = current.lastError;
-    if (current.lastErrorAt !== undefined) next.lastErrorAt = current.lastErrorAt;
-    return next;
-  }
-  if (check.type === "error-seen") return { ...current, lastError: check.error, lastErrorAt: check.at };
-  const failures = current.failures + 1;
-  const next: HealthRecord = { ...current, failures, lastError: check.error, lastErrorAt: check.at };
-  if (failures >= UNHEALTHY_AFTER_FAILED_CHECKS) next.unhealthySince = check.at;
-  return next;
-}
-
-/** The skip reason while the provider is unhealthy at `now`; undefined otherwise (also once the hold is over). */
-export function unhealthyReason(record: HealthRecord | undefined, now: number): string | undefined {
-  if (!record?.unhealthySince || record.failures < UNHEALTHY_AFTER_FAILED_CHECKS) return undefined;
-  if (now - record.unhealthySince >= UNHEALTHY_HOLD_MS) return undefined;
-  return `health: ${record.failures} failed checks in a row${record.lastError ? ` (last: ${record.lastError})` : ""}`;
-}
-
-const failedCheck = (at: number, kind: string, message: string): HealthCheck => ({ type: "failed", at, error: redactText(`${kind}: ${message}`) });
-const errorSeen = (at: number, kind: string, message: string): HealthCheck => ({ type: "error-seen", at, error: redactText(`${kind}: ${message}`) });
-
-/** What one attempt tells the health of its provider. */
-export function healthCheckOf(observation: AttemptObservation): HealthCheck {
-  const { outcome, now } = observation;
-  if (outcome.status === "aborted") return { type: "neutral", at: now };
-  if (outcome.status === "failed") {
-    return HEALTH_FAILURE_KINDS.has(outcome.failure.kind) ? errorSeen(now, outcome.failure.kind, outcome.failure.message) : { type: "neutral", at: now };
-  }
-  // Committed: the provider answered. An error after the commit point counts only when it says the provider is unwell.
-  if (outcome.final !== "error") return { type: "ok", at: now };
-  const failure = classifyFailure({ stopReason: "error", errorMessage: outcome.message?.errorMessage }, now);
-  return HEALTH_FAILURE_KINDS.has(failure.kind) ? errorSeen(now, failure.kind, failure.message) : { type: "ok", at: now };
-}
-
-/** What one probe tells: an answer is ok, a failure of a health kind fails, anything else (a rate limit) is neutral. */
-export function probeCheckOf(result: ProbeResult, at: number): HealthCheck {
-  if (result.ok) return { type: "ok", at };
-  const kind = result.failureKind ?? "unknown";
-  return HEALTH_FAILURE_KINDS.has(kind as FailureKind) ? failedCheck(at, `probe ${kind}`, result.error ?? "") : { type: "neutral", at };
-}
-
-const isMarked = (record: HealthRecord | undefined): boolean => record?.unhealthySince !== undefined && record.failures >= UNHEALTHY_AFTER_FAILED_CHECKS;
-
-/** The health records of every provider, over one store. */
-export class HealthBook {
-  constructor(private readonly store: StateStore<HealthState>, private readonly onChange?: (provider: string, from: HealthRecord | undefined, to: HealthRecord) => void) {}
-
-  record(provider: string): HealthRecord | undefined {
-    return this.store.read().providers[provider];
-  }
-
-  apply(provider: string, check: HealthCheck): HealthRecord {
-    const before = this.record(provider);
-    if (check.type === "neutral") return before ?? { failures: 0 };
-    this.store.update((state) => ({ v: 1, providers: { ...state.providers, [provider]: reduceHealth(state.providers[provider], check) } }));
-    const after = this.record(provider)!;
-    if (isMarked(before) !== isMarked(after)) this.onChange?.(provider, before, after);
-    return after;
-  }
-
-  providerStatus(now: number): Record<string, ProviderStatus> {
-    const out: Record<string, ProviderStatus> = {};
-    for (const [provider, record] of Object.entries(this.store.read().providers)) {
-      const reason = unhealthyReason(record, now);
-      if (reason) out[provider] = { unhealthy: reason };
-    }
-    return out;
-  }
-}
 
 /** The provider whose health an attempt tells: the target's authProvider when set (same credentials, same host). */
 function healthProviderOf(context: PluginContext, observation: AttemptObservation): string {
@@ -129,7 +26,7 @@ function healthProviderOf(context: PluginContext, observation: AttemptObservatio
   return provider;
 }
 
-export const createHealthPlugin: PluginFactory = (context: PluginContext): RouterPlugin => {
+export const createHealthPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
   const store = context.openStore("health", emptyHealth, (raw) => healthStateSchema.parse(raw));
   const book = new HealthBook(store, (provider, _from, to) => {
     context.record("health", { provider, unhealthy: isMarked(to), failures: to.failures, lastError: to.lastError });

@@ -1,7 +1,7 @@
 // /auto-router uvi [show|enable|disable|refresh]: quota pacing per provider, and where each window came from.
 import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
-import type { QuotaService } from "./uvi-plugin.ts";
+import type { QuotaService } from "./uvi-settings.ts";
 
 const ACTIONS = ["show", "enable", "disable", "refresh"] as const;
 const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;

@@ -2,14 +2,15 @@
 // rate-limit headers of target responses (passive, persisted so every pi window and the next process see them).
 // providerStatus() only reads memory: it never waits on a fetch.
 import { z } from "zod";
-import { readUviConfig } from "../config/quota-schema.ts";
-import type { PluginContext, PluginFactory, RouterPlugin } from "../runtime/plugin.ts";
+import type { PluginContext } from "../runtime/plugin.ts";
+import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import type { ProviderStatus, RoutingSnapshot } from "../routing/types.ts";
-import { assessProvider, DEFAULT_UVI_THRESHOLDS, type ProviderAssessment, type QuotaWindow, type UviThresholds } from "../routing/uvi.ts";
+import { assessProvider, type ProviderAssessment, type QuotaWindow } from "../routing/uvi.ts";
 import { windowsFromHeaders } from "./header-windows.ts";
-import { DEFAULT_QUOTA_TTL_MS, SourceCache, type QuotaSource } from "./source-cache.ts";
-import { createUsageSource, USAGE_API_PROVIDERS, type UsageApiProvider } from "./usage-sources.ts";
+import { SourceCache, type QuotaSource } from "./source-cache.ts";
+import { createUsageSource, USAGE_API_PROVIDERS } from "./usage-sources.ts";
 import { uviCommand } from "./uvi-command.ts";
+import { uviSettings, type QuotaService } from "./uvi-settings.ts";
 
 const windowSchema = z.object({ name: z.string(), usedFraction: z.number(), windowMs: z.number(), resetsAt: z.number(), source: z.string().optional() });
 export const quotaStateSchema = z.object({
@@ -21,43 +22,6 @@ export const quotaStateSchema = z.object({
 });
 export type QuotaState = z.infer<typeof quotaStateSchema>;
 export const emptyQuotaState = (): QuotaState => ({ v: 1, observed: {} });
-
-export interface UviSettings {
-  enabled: boolean;
-  hard: boolean;
-  thresholds: UviThresholds;
-  ttlMs: number;
-  endpoints: Partial<Record<UsageApiProvider, string>>;
-}
-
-const ENDPOINT_ENV: Record<UsageApiProvider, string> = {
-  anthropic: "AUTO_ROUTER_ANTHROPIC_USAGE_URL",
-  "openai-codex": "AUTO_ROUTER_CODEX_USAGE_URL",
-  "google-gemini-cli": "AUTO_ROUTER_GEMINI_QUOTA_URL",
-};
-const ENDPOINT_CONFIG_KEY: Record<UsageApiProvider, "anthropic" | "codex" | "gemini"> = { anthropic: "anthropic", "openai-codex": "codex", "google-gemini-cli": "gemini" };
-
-/** Defaults < config `uvi` block < environment (AUTO_ROUTER_UVI=0, AUTO_ROUTER_UVI_HARD=1, endpoint URLs). */
-export function uviSettings(config: unknown, env: Record<string, string | undefined>): UviSettings {
-  const block = readUviConfig(config);
-  const thresholds: UviThresholds = { ...DEFAULT_UVI_THRESHOLDS };
-  for (const key of ["critical", "stressed", "surplus", "surplusElapsed"] as const) {
-    const value = block.thresholds?.[key];
-    if (value !== undefined) thresholds[key] = value;
-  }
-  const endpoints: UviSettings["endpoints"] = {};
-  for (const provider of USAGE_API_PROVIDERS) {
-    const url = env[ENDPOINT_ENV[provider]] || block.endpoints?.[ENDPOINT_CONFIG_KEY[provider]];
-    if (url) endpoints[provider] = url;
-  }
-  return {
-    enabled: env.AUTO_ROUTER_UVI === "0" ? false : block.enabled ?? true,
-    hard: env.AUTO_ROUTER_UVI_HARD === "1" || env.AUTO_ROUTER_UVI_HARD === "true" || block.hard === true,
-    thresholds,
-    ttlMs: block.ttlMs ?? DEFAULT_QUOTA_TTL_MS,
-    endpoints,
-  };
-}
 
 /** The provider whose quota a target uses: its authProvider when set, from the route that served it. */
 export function quotaProviderOf(config: RoutingSnapshot["config"], routeId: string, provider: string, modelId: string): string {
@@ -74,16 +38,6 @@ export function routedProviders(config: RoutingSnapshot["config"]): string[] {
   const providers = new Set<string>();
   for (const route of Object.values(config.routes)) for (const target of route.targets) providers.add(target.authProvider ?? target.provider);
   return [...providers].sort();
-}
-
-export interface QuotaService {
-  settings(): UviSettings;
-  /** Enabled after /auto-router uvi enable|disable, else from settings. */
-  enabled(): boolean;
-  setEnabled(enabled: boolean): void;
-  assess(now: number): Record<string, ProviderAssessment>;
-  sources(): SourceCache;
-  refresh(): Promise<void>;
 }
 
 export interface UviPluginOptions {
@@ -103,8 +57,8 @@ export function assessmentChanged(last: LoggedAssessment | undefined, assessment
   return !last || last.level !== assessment.level || last.window !== assessment.worst.name || Math.abs(last.uvi - assessment.uvi) >= QUOTA_EVENT_UVI_STEP;
 }
 
-export function createUviPluginWith(options: UviPluginOptions = {}): PluginFactory {
-  return (context: PluginContext): RouterPlugin => {
+export function createUviPluginWith(options: UviPluginOptions = {}): FeaturePluginFactory {
+  return (context: PluginContext): FeaturePlugin => {
     const store = context.openStore("quota", emptyQuotaState, (raw) => quotaStateSchema.parse(raw));
     const settings = () => uviSettings(context.config(), context.env);
     const token = async (provider: string): Promise<string | undefined> => {
@@ -212,4 +166,4 @@ export function createUviPluginWith(options: UviPluginOptions = {}): PluginFacto
   };
 }
 
-export const createUviPlugin: PluginFactory = createUviPluginWith();
+export const createUviPlugin: FeaturePluginFactory = createUviPluginWith();

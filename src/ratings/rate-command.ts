@@ -1,6 +1,6 @@
 // /auto-router rate <good|bad> [reason] [--tags a,b]: feedback on the last answer of this session, which feeds
 // routing through the `badRatingShareAbove` policy condition.
-import type { RatingInput, RatingService, TargetRatings } from "./ratings-plugin.ts";
+import type { RatingInput, RatingService, TargetRatings } from "./ratings-book.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { formatDuration } from "../commands/format.ts";
 

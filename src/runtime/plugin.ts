@@ -1,11 +1,11 @@
 // Features that feed the decision (budgets, quota pacing, breakers, health, ratings) plug into the runtime through
 // this one interface instead of growing RouterRuntime: they contribute audits to each snapshot, observe attempts
-// and target responses, add subcommands and status warnings, and own their stores.
+// and target responses, add status warnings, and own their stores. Their subcommands are wired by index.ts
+// (FeaturePlugin in src/commands/command-types.ts), so the runtime never depends on the command layer.
 import type { RouterConfig } from "../config/schema.ts";
 import type { ShadowComparison } from "../events/event-types.ts";
 import type { Candidate, Decision, ProviderStatus, TargetStatus } from "../routing/types.ts";
 import type { StateStore } from "../state/json-store.ts";
-import type { Subcommand } from "../commands/command-types.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import type { RegistryLike } from "./start-target.ts";
 
@@ -60,7 +60,6 @@ export interface RouterPlugin {
   onDecision?(observation: DecisionObservation): void;
   /** Clears this plugin's learned state for `scope` (if it owns any); returns a short summary of what it did. */
   resetState?(scope: ResetScope, now: number): string | undefined;
-  subcommands?: Subcommand[];
   /** Short warnings for the status line, e.g. "budget deepseek 85%". */
   statusWarnings?(now: number): string[];
   /** Background work (fetches) may start here; never awaited on the request path. */

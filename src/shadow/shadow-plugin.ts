@@ -3,10 +3,11 @@
 // window through the state store) so `/auto-router shadow show` can say how often the ranking would have chosen
 // another first target before the operator trusts it.
 import { shadowCommand } from "./shadow-command.ts";
-import type { PluginContext, PluginFactory, RouterPlugin } from "../runtime/plugin.ts";
+import type { PluginContext } from "../runtime/plugin.ts";
+import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import { addComparison, createShadowService, emptyShadow, shadowStateSchema, type ShadowRecord } from "./shadow-history.ts";
 
-export const createShadowPlugin: PluginFactory = (context: PluginContext): RouterPlugin => {
+export const createShadowPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
   const store = context.openStore("shadow", emptyShadow, (raw) => shadowStateSchema.parse(raw));
   const service = createShadowService(store);
   return {

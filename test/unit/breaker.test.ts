@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { closedBreaker, reduceBreaker, viewBreaker, type BreakerEvent, type BreakerRecord, type BreakerSettings } from "../../src/breaker/breaker.ts";
-import { BreakerBook, breakerEventOf, breakerSettings, breakerStateSchema, emptyBreakers } from "../../src/breaker/breaker-plugin.ts";
+import { BreakerBook, breakerEventOf, breakerSettings, breakerStateSchema, emptyBreakers } from "../../src/breaker/breaker-book.ts";
 import { openJsonStore } from "../../src/state/json-store.ts";
 import { createMemoryStore } from "../../src/state/memory-store.ts";
 import { makeFailure } from "../../src/runtime/classify-failure.ts";

@@ -13,7 +13,7 @@ import { describeCondition, rulesText, shortcutsText } from "../../src/commands/
 import { shadowCommand } from "../../src/shadow/shadow-command.ts";
 import { switchCommand } from "../../src/commands/switch-command.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
-import { addRating, createRatingService, emptyRatings, RATING_WINDOW, summarizeRatings } from "../../src/ratings/ratings-plugin.ts";
+import { addRating, createRatingService, emptyRatings, RATING_WINDOW, summarizeRatings } from "../../src/ratings/ratings-book.ts";
 import { addComparison, createShadowService, emptyShadow, SHADOW_HISTORY, summarizeShadow, type ShadowRecord } from "../../src/shadow/shadow-history.ts";
 import { createMemoryStore } from "../../src/state/memory-store.ts";
 

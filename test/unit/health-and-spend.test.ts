@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { monthBounds, monthlySpendWindows, perTokenProviders } from "../../src/budget/monthly-spend.ts";
 import { parseConfigValue } from "../../src/config/parse-config.ts";
-import { healthCheckOf, probeCheckOf, reduceHealth, unhealthyReason, UNHEALTHY_HOLD_MS, type HealthRecord } from "../../src/health/health-plugin.ts";
+import { healthCheckOf, probeCheckOf, reduceHealth, unhealthyReason, UNHEALTHY_HOLD_MS, type HealthRecord } from "../../src/health/health-book.ts";
 import { assessmentChanged } from "../../src/quota/uvi-plugin.ts";
 import { assessProvider } from "../../src/routing/uvi.ts";
 

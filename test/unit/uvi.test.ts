@@ -5,7 +5,7 @@ import type { RouteConfig } from "../../src/config/schema.ts";
 import { route } from "../../src/routing/route.ts";
 import type { ModelFacts, RoutingSnapshot } from "../../src/routing/types.ts";
 import { assessProvider, assessWindow, elapsedFraction, googleBucketWindow, MIN_ELAPSED_FRACTION, monthlySpendWindow, type QuotaWindow } from "../../src/routing/uvi.ts";
-import { uviSettings } from "../../src/quota/uvi-plugin.ts";
+import { uviSettings } from "../../src/quota/uvi-settings.ts";
 
 const HOUR_MS = 3_600_000;
 const WINDOW_MS = 10 * HOUR_MS;

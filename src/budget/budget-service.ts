@@ -1,0 +1,25 @@
+// What the `budget` and `balance` subcommands read and change, as the budget plugin provides it.
+import type { StateStore } from "../state/json-store.ts";
+import type { BalanceBook, BalanceSource } from "./balance-book.ts";
+import type { ProviderAudit } from "./budget-audit.ts";
+import type { EffectiveLimits, LimitsState } from "./budget-limits.ts";
+import type { CalendarKeys } from "./calendar.ts";
+import type { ProviderSpend, UsageLedger } from "./usage-ledger.ts";
+
+export interface ProviderBudgetView {
+  provider: string;
+  limits: EffectiveLimits;
+  spend: ProviderSpend;
+  audit: ProviderAudit;
+}
+
+export interface BudgetService {
+  usage: StateStore<UsageLedger>;
+  limits: StateStore<LimitsState>;
+  balances: BalanceBook;
+  timeZone(): string;
+  keys(now: number): CalendarKeys;
+  views(now: number): ProviderBudgetView[];
+  policy(): "soft" | "hard";
+  balanceSources(): BalanceSource[];
+}

@@ -1,0 +1,53 @@
+// Quota pacing's settings (defaults < config `uvi` block < environment) and the service `/auto-router uvi` and
+// `/auto-router health` read.
+import { readUviConfig } from "../config/quota-schema.ts";
+import { DEFAULT_UVI_THRESHOLDS, type ProviderAssessment, type UviThresholds } from "../routing/uvi.ts";
+import { DEFAULT_QUOTA_TTL_MS, type SourceCache } from "./source-cache.ts";
+import { USAGE_API_PROVIDERS, type UsageApiProvider } from "./usage-sources.ts";
+
+export interface UviSettings {
+  enabled: boolean;
+  hard: boolean;
+  thresholds: UviThresholds;
+  ttlMs: number;
+  endpoints: Partial<Record<UsageApiProvider, string>>;
+}
+
+const ENDPOINT_ENV: Record<UsageApiProvider, string> = {
+  anthropic: "AUTO_ROUTER_ANTHROPIC_USAGE_URL",
+  "openai-codex": "AUTO_ROUTER_CODEX_USAGE_URL",
+  "google-gemini-cli": "AUTO_ROUTER_GEMINI_QUOTA_URL",
+};
+const ENDPOINT_CONFIG_KEY: Record<UsageApiProvider, "anthropic" | "codex" | "gemini"> = { anthropic: "anthropic", "openai-codex": "codex", "google-gemini-cli": "gemini" };
+
+/** Defaults < config `uvi` block < environment (AUTO_ROUTER_UVI=0, AUTO_ROUTER_UVI_HARD=1, endpoint URLs). */
+export function uviSettings(config: unknown, env: Record<string, string | undefined>): UviSettings {
+  const block = readUviConfig(config);
+  const thresholds: UviThresholds = { ...DEFAULT_UVI_THRESHOLDS };
+  for (const key of ["critical", "stressed", "surplus", "surplusElapsed"] as const) {
+    const value = block.thresholds?.[key];
+    if (value !== undefined) thresholds[key] = value;
+  }
+  const endpoints: UviSettings["endpoints"] = {};
+  for (const provider of USAGE_API_PROVIDERS) {
+    const url = env[ENDPOINT_ENV[provider]] || block.endpoints?.[ENDPOINT_CONFIG_KEY[provider]];
+    if (url) endpoints[provider] = url;
+  }
+  return {
+    enabled: env.AUTO_ROUTER_UVI === "0" ? false : block.enabled ?? true,
+    hard: env.AUTO_ROUTER_UVI_HARD === "1" || env.AUTO_ROUTER_UVI_HARD === "true" || block.hard === true,
+    thresholds,
+    ttlMs: block.ttlMs ?? DEFAULT_QUOTA_TTL_MS,
+    endpoints,
+  };
+}
+
+export interface QuotaService {
+  settings(): UviSettings;
+  /** Enabled after /auto-router uvi enable|disable, else from settings. */
+  enabled(): boolean;
+  setEnabled(enabled: boolean): void;
+  assess(now: number): Record<string, ProviderAssessment>;
+  sources(): SourceCache;
+  refresh(): Promise<void>;
+}

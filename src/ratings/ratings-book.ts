@@ -1,0 +1,82 @@
+// The ratings of every target, over one store, and the service `/auto-router rate` talks to: a second rating of the
+// same request replaces the first, and only the most recent RATING_WINDOW per target count.
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import type { FeedbackEventData, Rating } from "../events/event-types.ts";
+import type { PluginContext } from "../runtime/plugin.ts";
+import type { StateStore } from "../state/json-store.ts";
+
+/** Ratings kept per target: the share of bad ones is over this many most recent, so old opinions fade out. */
+export const RATING_WINDOW = 50;
+
+const ratingEntrySchema = z.object({ at: z.number(), rating: z.enum(["good", "bad"]), requestId: z.string() });
+export const ratingsStateSchema = z.object({ v: z.literal(1), targets: z.record(z.string(), z.array(ratingEntrySchema)) });
+export type RatingsState = z.infer<typeof ratingsStateSchema>;
+export type RatingEntry = z.infer<typeof ratingEntrySchema>;
+export const emptyRatings = (): RatingsState => ({ v: 1, targets: {} });
+
+/** The request a rating attaches to. */
+export interface RatedRequest {
+  requestId: string;
+  routeId: string;
+  servedTarget: string;
+  at: number;
+}
+
+export interface TargetRatings {
+  good: number;
+  bad: number;
+  count: number;
+  /** 0..1 */
+  badShare: number;
+}
+
+/** Pure store operation: a second rating of the same request replaces the first; only the last RATING_WINDOW stay. */
+export function addRating(state: RatingsState, key: string, entry: RatingEntry): RatingsState {
+  const kept = (state.targets[key] ?? []).filter((existing) => existing.requestId !== entry.requestId);
+  return { v: 1, targets: { ...state.targets, [key]: [...kept, entry].slice(-RATING_WINDOW) } };
+}
+
+export function summarizeRatings(state: RatingsState): Record<string, TargetRatings> {
+  const out: Record<string, TargetRatings> = {};
+  for (const [key, entries] of Object.entries(state.targets)) {
+    if (entries.length === 0) continue;
+    const bad = entries.filter((entry) => entry.rating === "bad").length;
+    out[key] = { good: entries.length - bad, bad, count: entries.length, badShare: bad / entries.length };
+  }
+  return out;
+}
+
+export interface RatingInput {
+  rating: Rating;
+  reason?: string;
+  tags?: string[];
+}
+
+export interface RatingService {
+  /** The last request of this session a target completed; undefined before the first. */
+  lastCompleted(): RatedRequest | undefined;
+  /** Rates the last completed request; undefined when there is none. */
+  rate(input: RatingInput, now: number): { rated: RatedRequest; stats: TargetRatings } | undefined;
+  stats(): Record<string, TargetRatings>;
+}
+
+export function createRatingService(store: StateStore<RatingsState>, record: PluginContext["record"]): RatingService & { remember(request: RatedRequest | undefined): void } {
+  let last: RatedRequest | undefined;
+  return {
+    remember: (request) => void (last = request),
+    lastCompleted: () => last,
+    stats: () => summarizeRatings(store.read()),
+    rate(input, now) {
+      if (!last) return undefined;
+      const rated = last;
+      const entry: RatingEntry = { at: now, rating: input.rating, requestId: rated.requestId };
+      store.update((state) => addRating(state, rated.servedTarget, entry));
+      const data: FeedbackEventData = { rating: input.rating, ratedRequestId: rated.requestId, servedTarget: rated.servedTarget, routeId: rated.routeId };
+      if (input.reason) data.reason = input.reason;
+      if (input.tags?.length) data.tags = input.tags;
+      record("feedback", { ...data }, { requestId: randomUUID(), routeId: rated.routeId });
+      return { rated, stats: summarizeRatings(store.read())[rated.servedTarget]! };
+    },
+  };
+}
