@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
@@ -49,5 +50,35 @@ describe("pi CLI: OpenAI in-stream server_error chunk", () => {
     assert.deepEqual(failed.map((event) => [event.data.target, event.data.failureKind]), [["mock-a/model-a", "server"]]);
     const cooldowns = JSON.parse(readFileSync(join(dir.agentDir, "extensions", "auto-router.cooldowns.json"), "utf8"));
     assert.deepEqual(Object.values(cooldowns.entries).map((entry: any) => entry.kind), ["server"]);
+  });
+});
+
+describe("pi CLI: an Anthropic stream that drops mid-answer", () => {
+  let anthropic: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+
+  before(async () => {
+    anthropic = await startAnthropicEmulator({ name: "C" });
+    dir = makeAgentDir({
+      providers: {
+        "mock-c": { baseUrl: anthropic.url, api: "anthropic-messages", apiKey: "sk-ant-mock-c", models: [{ id: "model-c", cost: { input: 3, output: 15, cacheRead: 0, cacheWrite: 0 } }] },
+      },
+      routes: { routes: { solo: { sortBy: "config", targets: [target("mock-c/model-c")] } } },
+    });
+  });
+  after(async () => {
+    await anthropic.close();
+    dir.cleanup();
+  });
+
+  it("records the streamed answer's estimated output, not message_start's 1-token placeholder", async () => {
+    anthropic.enqueue({ text: "word ".repeat(120), dropAfterChunks: 100, usage: { input: 40, output: 600 } });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/solo", "-p", "Write a hundred words"] });
+    assert.equal(run.code, 1, "the cut-off answer ends as an error");
+    const usage = readEvents(dir.agentDir).filter((event) => event.type === "usage");
+    assert.equal(usage.length, 1);
+    assert.equal(usage[0].data.estimated, true);
+    assert.equal(usage[0].data.output, 125, "100 streamed words of 5 characters, at 4 characters per token");
+    assert.ok(Math.abs(usage[0].data.costUsd - (40 * 3 + 125 * 15) / 1e6) < 1e-12, String(usage[0].data.costUsd));
   });
 });
