@@ -33,13 +33,19 @@ export default function autoRouter(pi: ExtensionAPI): void {
     if (!context) return void pendingWarnings.push(text);
     show(context, text, "warning");
   };
-  const status = new StatusLine((text) => {
-    try {
-      if (context?.hasUI) context.ui.setStatus(STATUS_KEY, isActive(context) ? text : undefined);
-    } catch {
-      // A stale ctx after /reload throws; the next session_start brings a fresh one.
-    }
-  });
+  const status = new StatusLine(
+    (text) => {
+      try {
+        if (context?.hasUI) context.ui.setStatus(STATUS_KEY, isActive(context) ? text : undefined);
+      } catch {
+        // A stale ctx after /reload throws; the next session_start brings a fresh one.
+      }
+    },
+    Date.now,
+    (text) => {
+      if (!context?.hasUI) process.stderr.write(`${text}\n`);
+    },
+  );
 
   const services = openServices({ agentDir: getAgentDir(), env: process.env, warn });
   let runtimeRef: RouterRuntime | undefined;

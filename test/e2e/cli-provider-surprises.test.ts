@@ -82,3 +82,49 @@ describe("pi CLI: an Anthropic stream that drops mid-answer", () => {
     assert.ok(Math.abs(usage[0].data.costUsd - (40 * 3 + 125 * 15) / 1e6) < 1e-12, String(usage[0].data.costUsd));
   });
 });
+
+describe("pi CLI print mode: every target failing transiently", () => {
+  let a: Emulator;
+  let b: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+
+  before(async () => {
+    a = await startOpenAIEmulator({ name: "A" });
+    b = await startOpenAIEmulator({ name: "B" });
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a" }] },
+        "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
+      },
+      routes: {
+        routes: {
+          pair: {
+            sortBy: "config",
+            failover: { kinds: { server: { cooldownMs: 3_000 }, overloaded: { cooldownMs: 60_000 } } },
+            targets: [target("mock-a/model-a"), target("mock-b/model-b")],
+          },
+        },
+      },
+    });
+  });
+  after(async () => {
+    await Promise.all([a.close(), b.close()]);
+    dir.cleanup();
+  });
+
+  it("prints one stderr line saying what it waits for and how long, then answers after the wait", async () => {
+    a.enqueue({ status: 500 }, { text: "A is back." });
+    b.enqueue({ status: 503 });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/pair", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "A is back.");
+    const waiting = run.stderr.split("\n").filter((line) => line.includes("waiting"));
+    assert.equal(waiting.length, 1, run.stderr);
+    assert.match(
+      waiting[0]!,
+      /^auto-router: every target of route pair failed \(mock-a\/model-a: provider fault; mock-b\/model-b: busy\); waiting [1-3]s for mock-a\/model-a to come back, then trying again$/,
+    );
+    assert.equal(a.calls.length, 2);
+    assert.equal(b.calls.length, 1, "the target resting for a minute is not tried again");
+  });
+});
