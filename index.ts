@@ -7,7 +7,7 @@ import { completeCommand, runCommand, SUBCOMMANDS } from "./src/commands/dispatc
 import { PLUGIN_FACTORIES } from "./src/plugins.ts";
 import type { PluginContext } from "./src/runtime/plugin.ts";
 import { commandOutput } from "./src/commands/output.ts";
-import { parseShortcuts } from "./src/routing/shortcuts.ts";
+import { parseShortcuts, shortcutOnlyNotice } from "./src/routing/shortcuts.ts";
 import { createRouterStream } from "./src/runtime/failover-stream.ts";
 import { virtualModels } from "./src/runtime/provider-models.ts";
 import { RouterRuntime } from "./src/runtime/router-runtime.ts";
@@ -21,22 +21,31 @@ export default function autoRouter(pi: ExtensionAPI): void {
   let context: ExtensionContext | undefined;
   const pendingWarnings: string[] = [];
   const isActive = (ctx: ExtensionContext | undefined) => ctx?.model?.provider === PROVIDER_ID;
-  const warn = (text: string) => {
-    if (!context) return void pendingWarnings.push(text);
+  const show = (ctx: ExtensionContext, text: string, level: "info" | "warning") => {
     try {
-      if (context.hasUI) context.ui.notify(text, "warning");
+      if (ctx.hasUI) ctx.ui.notify(text, level);
       else process.stderr.write(`${text}\n`);
     } catch {
       process.stderr.write(`${text}\n`);
     }
   };
-  const status = new StatusLine((text) => {
-    try {
-      if (context?.hasUI) context.ui.setStatus(STATUS_KEY, isActive(context) ? text : undefined);
-    } catch {
-      // A stale ctx after /reload throws; the next session_start brings a fresh one.
-    }
-  });
+  const warn = (text: string) => {
+    if (!context) return void pendingWarnings.push(text);
+    show(context, text, "warning");
+  };
+  const status = new StatusLine(
+    (text) => {
+      try {
+        if (context?.hasUI) context.ui.setStatus(STATUS_KEY, isActive(context) ? text : undefined);
+      } catch {
+        // A stale ctx after /reload throws; the next session_start brings a fresh one.
+      }
+    },
+    Date.now,
+    (text) => {
+      if (!context?.hasUI) process.stderr.write(`${text}\n`);
+    },
+  );
 
   const services = openServices({ agentDir: getAgentDir(), env: process.env, warn });
   let runtimeRef: RouterRuntime | undefined;
@@ -123,6 +132,10 @@ export default function autoRouter(pi: ExtensionAPI): void {
   pi.on("input", (event, ctx) => {
     if (event.source === "extension" || !isActive(ctx)) return { action: "continue" };
     const parsed = parseShortcuts(event.text);
+    if (parsed.shortcuts.tokens.length && parsed.text.trim() === "" && !event.images?.length) {
+      show(ctx, shortcutOnlyNotice(parsed.shortcuts), "info");
+      return { action: "handled" };
+    }
     runtime.setPendingShortcuts(parsed.shortcuts.tokens.length ? parsed.shortcuts : undefined);
     return parsed.shortcuts.tokens.length ? { action: "transform", text: parsed.text, images: event.images } : { action: "continue" };
   });

@@ -6,6 +6,14 @@ import type { AssistantMessage } from "@mariozechner/pi-ai";
 
 export const CHARACTERS_PER_TOKEN = 4;
 export const TOKENS_PER_MILLION = 1_000_000;
+/**
+ * Reported output below the text-length estimate divided by this is a placeholder, not a count: Anthropic's
+ * `message_start` says `output_tokens: 1` and only `message_delta` at the end carries the real number, so a stream
+ * that drops mid-answer keeps the 1. No tokenizer packs 16 characters into one token, so honest counts pass.
+ */
+export const IMPLAUSIBLE_OUTPUT_RATIO = 4;
+/** Below this many estimated tokens the text is too short to call any count implausible. */
+const MIN_TOKENS_FOR_PLAUSIBILITY = 8;
 /** Cost parts may differ from the total by float rounding; beyond this (USD) they are inconsistent. */
 const COST_TOLERANCE_USD = 1e-9;
 
@@ -92,10 +100,14 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
     tokens.input = Math.round(input.estimatedInputTokens!);
     reasons.push("zero input tokens reported: input taken from the request's estimate");
   }
+  const textTokens = estimateTokens(text);
   if (tokens.output === 0 && text !== "") {
-    tokens.output = estimateTokens(text);
+    tokens.output = textTokens;
     reasons.push(tokenSum === 0 ? "zero tokens reported for a non-empty answer: output estimated from the text length"
       : "zero output tokens for a non-empty answer: output estimated from the text length");
+  } else if (textTokens >= MIN_TOKENS_FOR_PLAUSIBILITY && tokens.output * IMPLAUSIBLE_OUTPUT_RATIO < textTokens) {
+    reasons.push(`${tokens.output} output tokens reported for ${text.length} characters of answer (a placeholder of an interrupted stream?): output estimated from the text length`);
+    tokens.output = textTokens;
   }
 
   const cost = usage.cost;

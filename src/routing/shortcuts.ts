@@ -103,3 +103,31 @@ export function chooseShortcutTier(tiers: readonly Tier[]): TierChoice {
   for (const tier of tiers) if (tier !== chosen) ignored.push(tier);
   return { tier: chosen, ignored };
 }
+
+const TIER_EFFECT: Readonly<Record<Tier, string>> = {
+  reasoning: "use the reasoning tier",
+  swe: "use the software-engineering tier",
+  fast: "use the fast tier",
+  long: "only targets with a long context window",
+  vision: "only targets that accept images",
+};
+
+/** What the typed shortcuts do, in words ("@fast: use the fast tier; @only=google: only google"). */
+export function describeShortcuts(shortcuts: PromptShortcuts): string {
+  const { preferences } = shortcuts;
+  const parts: string[] = shortcuts.tiers.map((tier) => `@${tier}: ${TIER_EFFECT[tier]}`);
+  if (preferences.only) parts.push(`@only=${preferences.only.join(",")}: only ${preferences.only.join(", ")}`);
+  if (preferences.ignore) parts.push(`@ignore=${preferences.ignore.join(",")}: never ${preferences.ignore.join(", ")}`);
+  if (preferences.sort) parts.push(`@sort=${preferences.sort}: rank by ${preferences.sort}`);
+  if (preferences.maxPrice !== undefined) parts.push(`@max-price=${preferences.maxPrice}: skip targets above ${preferences.maxPrice} USD per 1M output tokens`);
+  return parts.join("; ");
+}
+
+/**
+ * The notice for a prompt that is nothing but shortcuts: sending it would give the model an empty user turn (Anthropic
+ * then continues its previous answer), so nothing is sent and the user is told how shortcuts are used.
+ */
+export function shortcutOnlyNotice(shortcuts: PromptShortcuts): string {
+  return `auto-router: nothing was sent: ${shortcuts.tokens.join(" ")} only says how the prompt after it is routed ` +
+    `(${describeShortcuts(shortcuts)}). Type the prompt after the shortcut, e.g. "${shortcuts.tokens.join(" ")} explain this error".`;
+}

@@ -91,8 +91,12 @@ const NETWORK_TEXT = /connection error|fetch failed|ECONNREFUSED|ECONNRESET|ENOT
 // "Request timed out." (openai SDK with timeoutMs), "ETIMEDOUT", "UND_ERR_HEADERS_TIMEOUT", "DEADLINE_EXCEEDED"
 const TIMEOUT_TEXT = /\btimed?[ -]?outs?\b|ETIMEDOUT|_TIMEOUT\b|deadline[_ ]exceeded/i;
 // "Internal server error: ..." / "Service unavailable: ..." / "Model stream error: ..." (Bedrock prefixes),
-// "Provider returned error" (OpenRouter), "upstream connect error or disconnect/reset before headers" (Envoy)
-const SERVER_TEXT = /internal (?:server )?error|server[_ ]error|service[_ ]unavailable|bad gateway|gateway time-?out|provider returned error|model stream error|upstream connect error/i;
+// "Provider returned error" (OpenRouter), "upstream connect error or disconnect/reset before headers" (Envoy).
+// OpenAI's in-stream `data: {"error":{"type":"server_error",...}}` chunk reaches pi-ai as its bare message, without
+// status or type: "The server had an error while processing your request. Sorry about that!" and "The server had an
+// error processing your request. Sorry about that! You can retry your request, or contact us through our help center
+// at help.openai.com if you keep seeing this error." (test/fixtures/pi-ai-error-messages.json)
+const SERVER_TEXT = /internal (?:server )?error|server[_ ]error|the server had an error|service[_ ]unavailable|bad gateway|gateway time-?out|provider returned error|model stream error|upstream connect error/i;
 // "404 The model `gpt-9` does not exist or you do not have access to it.",
 // "404 {"type":"error","error":{"type":"not_found_error","message":"model: claude-x"}}",
 // "models/gemini-9 is not found for API version v1beta, or is not supported for generateContent.",

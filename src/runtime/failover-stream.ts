@@ -15,7 +15,7 @@ import type { Candidate, Decision } from "../routing/types.ts";
 import { routeTargetKey } from "../routing/types.ts";
 import { runAttempt, type AttemptOutcome } from "./attempt.ts";
 import { applyFailurePolicy, classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
-import { allFailedText, noTargetText, routerAbortedMessage, routerErrorMessage, type FailedTarget } from "./final-error.ts";
+import { allFailedText, noTargetText, routerAbortedMessage, routerErrorMessage, waitingText, type FailedTarget } from "./final-error.ts";
 import { findTarget, routeSettings, targetTimeouts } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { startTarget } from "./start-target.ts";
@@ -126,7 +126,7 @@ async function serveRequest(
       .sort((a, b) => a.until! - b.until!)[0];
     const waitMs = cooling ? cooling.until! - env.now() : Infinity;
     if (cooling && round < MAX_WAIT_ROUNDS && waitMs <= settings.cooldownWaitMs) {
-      env.status.onWaiting(state.routeId, cooling.key, cooling.until!);
+      env.status.onWaiting(state.routeId, cooling.key, cooling.until!, waitingText(state.routeId, state.failures, cooling.key, waitMs));
       const completed = await env.sleep(Math.max(0, waitMs) + 5, signal);
       if (!completed) return abortNow();
       state.tried.clear();

@@ -70,6 +70,18 @@ export function noTargetText(routeId: string, reasons: string[], firstAvailable?
   return `auto-router: no target of route ${routeId} is available now${why}.${when} See /auto-router list`;
 }
 
+/**
+ * One line for a non-interactive run while the router waits for a cooling target (the TUI shows it in the status
+ * line): what it waits for, how long, and why nothing else could serve.
+ */
+export function waitingText(routeId: string, failures: FailedTarget[], key: string, waitMs: number): string {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  const why = failures.length > 0
+    ? `every target of route ${routeId} failed (${failures.map((f) => `${f.key}: ${NEUTRAL_LABEL[f.kind]}`).join("; ")})`
+    : `every target of route ${routeId} is resting`;
+  return `auto-router: ${why}; waiting ${seconds}s for ${key} to come back, then trying again`;
+}
+
 /** An AssistantMessage carrying a router-made error, attributed to the virtual model. */
 export function routerErrorMessage(model: Model<Api>, text: string, now: number): AssistantMessage {
   return {

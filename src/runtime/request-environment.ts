@@ -14,7 +14,8 @@ export interface StatusSink {
   onDecision?(decision: Decision, warnings?: string[]): void;
   onAttempt(routeId: string, candidate: Candidate, attempt: number): void;
   onCommitted(routeId: string, candidate: Candidate): void;
-  onWaiting(routeId: string, key: string, until: number): void;
+  /** `notice` says in one line what the router waits for and why (printed on stderr without a UI). */
+  onWaiting(routeId: string, key: string, until: number, notice?: string): void;
   onFinished(routeId: string, outcome: RequestOutcome, servedKey: string | undefined, failovers: number): void;
 }
 

@@ -33,7 +33,15 @@ export class StatusLine implements StatusSink {
   private view: StatusView = { warnings: [] };
   private configWarnings: string[] = [];
 
-  constructor(private readonly publish: (text: string | undefined) => void, private readonly now: () => number = Date.now) {}
+  /**
+   * `publish` shows the status line (TUI, RPC); `announce` gets the one-line notices that matter when there is no
+   * status line to show them (a print-mode run waiting for a cooling target).
+   */
+  constructor(
+    private readonly publish: (text: string | undefined) => void,
+    private readonly now: () => number = Date.now,
+    private readonly announce?: (text: string) => void,
+  ) {}
 
   setConfigWarning(text: string | undefined): void {
     this.configWarnings = text ? [text] : [];
@@ -65,10 +73,11 @@ export class StatusLine implements StatusSink {
     this.render();
   }
 
-  onWaiting(routeId: string, key: string, until: number): void {
+  onWaiting(routeId: string, key: string, until: number, notice?: string): void {
     const seconds = Math.max(0, Math.ceil((until - this.now()) / 1000));
     this.view = { ...this.view, routeId, phase: `waiting ${seconds}s for ${key}` };
     this.render();
+    if (notice) this.announce?.(notice);
   }
 
   onFinished(routeId: string, outcome: RequestOutcome, servedKey: string | undefined, failovers: number): void {

@@ -55,7 +55,8 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
       stop_sequence: null,
       usage: {
         input_tokens: usage.input,
-        output_tokens: 0,
+        // The real API's placeholder: the count arrives in message_delta at the end.
+        output_tokens: 1,
         cache_read_input_tokens: usage.cacheRead ?? 0,
         cache_creation_input_tokens: usage.cacheWrite ?? 0,
       },
@@ -107,6 +108,7 @@ const ANTHROPIC_DIALECT: EmulatorDialect = {
   errorBody,
   frames,
   malformedBody: () => "event: message_start\ndata: {this is not json\n\nthis line is not SSE at all\n\n",
+  streamErrorFrame: (error) => sseEvent("error", { type: "error", error: { type: error.type, message: error.message } }),
 };
 
 export function startAnthropicEmulator(options: { name?: string; model?: string } = {}): Promise<Emulator> {

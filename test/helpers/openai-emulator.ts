@@ -88,6 +88,7 @@ const OPENAI_DIALECT: EmulatorDialect = {
   errorBody,
   frames,
   malformedBody: () => "data: {this is not json\n\nthis line is not SSE at all\n\n",
+  streamErrorFrame: (error) => sseData({ error: { message: error.message, type: error.type, param: null, code: null } }),
 };
 
 export function startOpenAIEmulator(options: { name?: string; model?: string } = {}): Promise<Emulator> {

@@ -25,6 +25,9 @@ export interface EmulatorReply {
   /** Raw provider stop value overriding the natural one: openai finish_reason ("length", "content_filter"),
    *  anthropic stop_reason ("max_tokens", "refusal"). An addition to the shared reply shape. */
   finishReason?: string;
+  /** An error record sent inside a 200 stream after `afterChunks` content chunks (the stream then ends): what
+   *  api.openai.com sends as `data: {"error":{...}}` and api.anthropic.com as `event: error`. */
+  streamError?: { message: string; type: string; afterChunks?: number };
 }
 
 export interface RecordedCall {
@@ -60,6 +63,8 @@ export interface EmulatorDialect {
   frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFrame[];
   /** Bytes that look like a stream but are neither valid SSE nor JSON. */
   malformedBody(): string;
+  /** The provider's in-stream error record. */
+  streamErrorFrame(error: { message: string; type: string }): string;
 }
 
 export const DEFAULT_USAGE = { input: 12, output: 7 } as const;
@@ -135,7 +140,7 @@ function replyHeaders(reply: EmulatorReply, contentType: string): Record<string,
   return headers;
 }
 
-async function writeStream(response: ServerResponse, reply: EmulatorReply, frames: SseFrame[]): Promise<void> {
+async function writeStream(response: ServerResponse, reply: EmulatorReply, frames: SseFrame[], dialect: EmulatorDialect): Promise<void> {
   response.writeHead(200, { ...replyHeaders(reply, "text/event-stream"), "cache-control": "no-cache", connection: "keep-alive" });
   response.flushHeaders();
   let contentSent = 0;
@@ -143,6 +148,7 @@ async function writeStream(response: ServerResponse, reply: EmulatorReply, frame
   for (const frame of frames) {
     if (isClosed(response)) return;
     if (frame.content) {
+      if (reply.streamError && contentSent >= (reply.streamError.afterChunks ?? 0)) break;
       if (reply.stallAfterChunks !== undefined && contentSent >= reply.stallAfterChunks) return; // left open on purpose
       if (reply.dropAfterChunks !== undefined && contentSent >= reply.dropAfterChunks) {
         // End the TCP connection (FIN after the written bytes) without the final chunk of the chunked body:
@@ -157,6 +163,7 @@ async function writeStream(response: ServerResponse, reply: EmulatorReply, frame
     first = false;
     if (frame.content) contentSent += 1;
   }
+  if (reply.streamError && !isClosed(response)) response.write(dialect.streamErrorFrame(reply.streamError));
   response.end();
 }
 
@@ -216,7 +223,7 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
       response.end(dialect.malformedBody());
       return;
     }
-    await writeStream(response, reply, dialect.frames(withDefaults(reply, call), call, model));
+    await writeStream(response, reply, dialect.frames(withDefaults(reply, call), call, model), dialect);
   }
 
   const server = createServer((request, response) => {

@@ -64,6 +64,24 @@ describe("routing through real pi", () => {
     assert.equal(textOf(h.lastAssistant()), "received: second");
   });
 
+  it("sends nothing for a prompt that is only a shortcut, and says what the shortcut does", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
+    h.faux("mock-a").setResponses([echoPrompt(h), echoPrompt(h)]);
+    await h.prompt("first question");
+    const messagesBefore = h.chat().length;
+    const notesBefore = h.ui!.notifications.length;
+    await h.prompt("@fast @only=mock-b");
+    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 1, "no request for the shortcut-only prompt");
+    assert.equal(h.chat().length, messagesBefore, "no empty user turn in the session");
+    const notice = h.ui!.textSince(notesBefore);
+    assert.match(notice, /nothing was sent/);
+    assert.match(notice, /@fast: use the fast tier; @only=mock-b: only mock-b/);
+    // The shortcuts were not kept for the next prompt either.
+    await h.prompt("second question");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    assert.equal(textOf(h.lastAssistant()), "received: second question");
+  });
+
   it("leaves an email address and unknown @words in the prompt untouched", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a"].map(target) });
     h.faux("mock-a").setResponses([echoPrompt(h)]);

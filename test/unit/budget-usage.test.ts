@@ -48,6 +48,24 @@ describe("usage reconciliation", () => {
     assert.equal(record.estimated, true);
     assert.match(record.reason!, /input from the request's estimate/);
   });
+  it("treats the 1-token placeholder of a dropped Anthropic stream as missing and estimates output from the text", () => {
+    const answer = "word ".repeat(100);
+    const dropped = { ...message(answer, usage(40, 1, { input: 0.00004, output: 0.000002, total: 0.000042 })), stopReason: "error" };
+    const record = reconcileUsage({ message: dropped, pricing: PRICING })!;
+    assert.equal(record.output, 125);
+    assert.equal(record.input, 40);
+    assert.equal(record.estimated, true);
+    assert.match(record.reason!, /1 output tokens reported for 500 characters/);
+    assert.ok(Math.abs(record.costUsd - (40 * 1 + 125 * 2) / 1e6) < 1e-12, "cost follows the estimated tokens");
+  });
+  it("keeps an honest count for text that tokenises densely, and any count for a short answer", () => {
+    const dense = reconcileUsage({ message: message("x".repeat(64), usage(10, 5, { input: 0.00001, output: 0.00001, total: 0.00002 })), pricing: PRICING })!;
+    assert.equal(dense.output, 5);
+    assert.equal(dense.estimated, undefined);
+    const short = reconcileUsage({ message: message("Hello there, all good.", usage(10, 1, { input: 0.00001, output: 0.000002, total: 0.000012 })), pricing: PRICING })!;
+    assert.equal(short.output, 1);
+    assert.equal(short.estimated, undefined);
+  });
   it("fills zero reported input tokens from the router's estimate and marks the record", () => {
     const record = reconcileUsage({ message: message("abcd", usage(0, 5, {})), pricing: PRICING, estimatedInputTokens: 300 })!;
     assert.equal(record.input, 300);

@@ -49,6 +49,8 @@ const ROWS: Row[] = [
   { source: "Gemini", input: error('{"error":{"code":500,"message":"An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting","status":"INTERNAL"}}'), kind: "server", status: 500 },
   { source: "OpenAI Responses response.failed", input: error("server_error: The server had an error processing your request."), kind: "server" },
   { source: "Bedrock via pi-ai", input: error("Internal server error: An internal server error occurred. Retry your request."), kind: "server" },
+  { source: "OpenAI in-stream server_error chunk", input: error("The server had an error while processing your request. Sorry about that!"), kind: "server" },
+  { source: "OpenAI in-stream server_error chunk", input: error("The server had an error processing your request. Sorry about that! You can retry your request, or contact us through our help center at help.openai.com if you keep seeing this error."), kind: "server" },
   // network
   { source: "openai SDK, connection refused", input: error("Connection error."), kind: "network" },
   { source: "undici", input: error("fetch failed"), kind: "network" },
@@ -299,6 +301,9 @@ function expectedKinds(recorded: RecordedError): FailureKind[] | undefined {
   if (/timeout|timed out/i.test(name)) return ["timeout"];
   // A garbled stream or a bare "An unknown error occurred" carries nothing more specific in its text.
   if (/malformed|refusal/i.test(name)) return ["unknown"];
+  // In-stream error records arrive inside a 200: the error type in the case name says what it was.
+  if (/overloaded_error/i.test(name)) return ["overloaded"];
+  if (/server_error|api_error/i.test(name)) return ["server"];
   const status = recorded.status ?? undefined;
   if (status === 429) return ["rate_limit", "quota_exhausted"];
   if (status === 529) return ["overloaded"];

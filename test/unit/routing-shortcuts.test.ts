@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chooseShortcutTier, parseShortcuts } from "../../src/routing/shortcuts.ts";
+import { chooseShortcutTier, describeShortcuts, parseShortcuts, shortcutOnlyNotice } from "../../src/routing/shortcuts.ts";
 
 describe("parseShortcuts", () => {
   it("strips a leading tier shortcut and records it", () => {
@@ -72,5 +72,21 @@ describe("chooseShortcutTier", () => {
 
   it("returns no tier when none was written", () => {
     assert.deepEqual(chooseShortcutTier([]), { ignored: [] });
+  });
+});
+
+describe("shortcut-only prompts", () => {
+  it("describes every typed shortcut in words", () => {
+    const { shortcuts } = parseShortcuts("@vision @ignore=deepseek @sort=price @max-price=2");
+    assert.equal(
+      describeShortcuts(shortcuts),
+      "@vision: only targets that accept images; @ignore=deepseek: never deepseek; @sort=price: rank by price; @max-price=2: skip targets above 2 USD per 1M output tokens",
+    );
+  });
+
+  it("says that nothing was sent and shows how to use the shortcut", () => {
+    const notice = shortcutOnlyNotice(parseShortcuts("@fast").shortcuts);
+    assert.match(notice, /^auto-router: nothing was sent: @fast only says how the prompt after it is routed \(@fast: use the fast tier\)/);
+    assert.match(notice, /"@fast explain this error"/);
   });
 });

@@ -1,0 +1,130 @@
+// The real pi CLI against the HTTP emulators, for what real providers do that a first user runs into: an error record
+// inside a 200 stream, an Anthropic stream that drops mid-answer, a key command that fails, secrets in errors that
+// are passed through to pi, and a print-mode request that has to wait for a cooling target.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const target = (key: string) => ({ provider: key.split("/")[0], modelId: key.split("/")[1] });
+
+function readEvents(agentDir: string): any[] {
+  const file = join(agentDir, "extensions", "auto-router.events.jsonl");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+}
+
+describe("pi CLI: OpenAI in-stream server_error chunk", () => {
+  let failing: Emulator;
+  let healthy: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+
+  before(async () => {
+    failing = await startOpenAIEmulator({ name: "A" });
+    healthy = await startOpenAIEmulator({ name: "B" });
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: failing.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a" }] },
+        "mock-b": { baseUrl: healthy.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
+      },
+      routes: { routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } } },
+    });
+  });
+  after(async () => {
+    await Promise.all([failing.close(), healthy.close()]);
+    dir.cleanup();
+  });
+
+  it("classifies the chunk as a server failure, cools the target down for that kind and fails over", async () => {
+    failing.enqueue({ streamError: { message: "The server had an error while processing your request. Sorry about that!", type: "server_error" } });
+    healthy.enqueue({ text: "B served." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    const failed = readEvents(dir.agentDir).filter((event) => event.type === "result" && event.data.outcome === "failed");
+    assert.deepEqual(failed.map((event) => [event.data.target, event.data.failureKind]), [["mock-a/model-a", "server"]]);
+    const cooldowns = JSON.parse(readFileSync(join(dir.agentDir, "extensions", "auto-router.cooldowns.json"), "utf8"));
+    assert.deepEqual(Object.values(cooldowns.entries).map((entry: any) => entry.kind), ["server"]);
+  });
+});
+
+describe("pi CLI: an Anthropic stream that drops mid-answer", () => {
+  let anthropic: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+
+  before(async () => {
+    anthropic = await startAnthropicEmulator({ name: "C" });
+    dir = makeAgentDir({
+      providers: {
+        "mock-c": { baseUrl: anthropic.url, api: "anthropic-messages", apiKey: "sk-ant-mock-c", models: [{ id: "model-c", cost: { input: 3, output: 15, cacheRead: 0, cacheWrite: 0 } }] },
+      },
+      routes: { routes: { solo: { sortBy: "config", targets: [target("mock-c/model-c")] } } },
+    });
+  });
+  after(async () => {
+    await anthropic.close();
+    dir.cleanup();
+  });
+
+  it("records the streamed answer's estimated output, not message_start's 1-token placeholder", async () => {
+    anthropic.enqueue({ text: "word ".repeat(120), dropAfterChunks: 100, usage: { input: 40, output: 600 } });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/solo", "-p", "Write a hundred words"] });
+    assert.equal(run.code, 1, "the cut-off answer ends as an error");
+    const usage = readEvents(dir.agentDir).filter((event) => event.type === "usage");
+    assert.equal(usage.length, 1);
+    assert.equal(usage[0].data.estimated, true);
+    assert.equal(usage[0].data.output, 125, "100 streamed words of 5 characters, at 4 characters per token");
+    assert.ok(Math.abs(usage[0].data.costUsd - (40 * 3 + 125 * 15) / 1e6) < 1e-12, String(usage[0].data.costUsd));
+  });
+});
+
+describe("pi CLI print mode: every target failing transiently", () => {
+  let a: Emulator;
+  let b: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+
+  before(async () => {
+    a = await startOpenAIEmulator({ name: "A" });
+    b = await startOpenAIEmulator({ name: "B" });
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a" }] },
+        "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
+      },
+      routes: {
+        routes: {
+          pair: {
+            sortBy: "config",
+            failover: { kinds: { server: { cooldownMs: 3_000 }, overloaded: { cooldownMs: 60_000 } } },
+            targets: [target("mock-a/model-a"), target("mock-b/model-b")],
+          },
+        },
+      },
+    });
+  });
+  after(async () => {
+    await Promise.all([a.close(), b.close()]);
+    dir.cleanup();
+  });
+
+  it("prints one stderr line saying what it waits for and how long, then answers after the wait", async () => {
+    a.enqueue({ status: 500 }, { text: "A is back." });
+    b.enqueue({ status: 503 });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/pair", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "A is back.");
+    const waiting = run.stderr.split("\n").filter((line) => line.includes("waiting"));
+    assert.equal(waiting.length, 1, run.stderr);
+    assert.match(
+      waiting[0]!,
+      /^auto-router: every target of route pair failed \(mock-a\/model-a: provider fault; mock-b\/model-b: busy\); waiting [1-3]s for mock-a\/model-a to come back, then trying again$/,
+    );
+    assert.equal(a.calls.length, 2);
+    assert.equal(b.calls.length, 1, "the target resting for a minute is not tried again");
+  });
+});
