@@ -1,6 +1,8 @@
 // OpenAI Responses request -> pi-ai Context. Pure: the gateway's /v1/responses handler calls it, the router does the
-// rest. Only what the router can serve is accepted; anything else (stored conversations, hosted tools, remote image
-// URLs) is a 400 naming the field and what was expected, never silently dropped.
+// rest. What the router cannot serve (stored conversations, remote image URLs) is a 400 naming the field and what
+// was expected. Hosted tools (web_search, namespaces of sub-agent tools, ...) run on OpenAI's servers, not on a
+// model, so no target can honour them: they are left out and named in `ignoredTools` for the response header, so
+// that clients such as the Codex CLI, which always send them, still work.
 import type { Context, ImageContent, Message, TextContent, ToolCall } from "@mariozechner/pi-ai";
 import { z } from "zod";
 
@@ -64,6 +66,8 @@ export interface ParsedResponsesRequest {
   reasoning?: "minimal" | "low" | "medium" | "high" | "xhigh";
   /** The body's OpenRouter-style `provider` object, for the gateway's preference parser. */
   provider?: unknown;
+  /** Hosted tool types (and names) that were left out, e.g. ["web_search", "namespace:multi_agent_v1"]. */
+  ignoredTools: string[];
 }
 
 export class ResponsesRequestError extends Error {
@@ -77,12 +81,15 @@ export function parseResponsesRequest(body: unknown, now: number): ParsedRespons
   if (body && typeof body === "object" && "previous_response_id" in body && (body as { previous_response_id?: unknown }).previous_response_id != null) {
     throw new ResponsesRequestError("previous_response_id", "stored responses are not kept by this gateway; send the whole conversation in `input`");
   }
-  const checkedTools = (body as { tools?: unknown })?.tools;
-  if (Array.isArray(checkedTools)) {
-    checkedTools.forEach((tool, index) => {
-      const type = (tool as { type?: unknown })?.type;
-      if (type !== "function") throw new ResponsesRequestError(`tools[${index}].type`, `expected "function" (hosted tools such as ${JSON.stringify(type)} are not served)`);
+  const ignoredTools: string[] = [];
+  const tools = (body as { tools?: unknown })?.tools;
+  if (Array.isArray(tools)) {
+    const served = tools.filter((tool: { type?: unknown; name?: unknown }) => {
+      if (tool?.type === "function") return true;
+      ignoredTools.push(typeof tool?.name === "string" ? `${String(tool.type)}:${tool.name}` : String(tool?.type));
+      return false;
     });
+    body = { ...(body as object), tools: served };
   }
   const parsed = responsesRequestSchema.safeParse(body);
   if (!parsed.success) {
@@ -108,6 +115,7 @@ export function parseResponsesRequest(body: unknown, now: number): ParsedRespons
     ...(typeof request.temperature === "number" ? { temperature: request.temperature } : {}),
     ...(request.reasoning?.effort ? { reasoning: request.reasoning.effort } : {}),
     ...(request.provider !== undefined ? { provider: request.provider } : {}),
+    ignoredTools,
   };
 }
 
