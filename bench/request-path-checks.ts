@@ -4,8 +4,7 @@
 // 2. The extension adds nothing to the system prompt: one SDK prompt through pi with and without the router, and
 //    the system prompt the faux target received is compared.
 import { fauxAssistantMessage, registerFauxProvider, type Api, type Model } from "@mariozechner/pi-ai";
-import fs, { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { syncBuiltinESMExports } from "node:module";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openEventLog } from "../src/state/event-log.ts";
@@ -13,6 +12,7 @@ import { openJsonStore } from "../src/state/json-store.ts";
 import { stateFile } from "../src/state/state-paths.ts";
 import { cooldownStateSchema, emptyCooldowns } from "../src/runtime/cooldown-book.ts";
 import { emptyLatency, latencyStateSchema } from "../src/runtime/latency-book.ts";
+import { countSyncWrites, SYNC_WRITERS } from "../test/helpers/request-cost-counters.ts";
 import { createSdkHarness } from "../test/helpers/sdk-harness.ts";
 import { BENCH_CONTEXT, buildRouter, timeRequest, yieldToEventLoop } from "./router-harness.ts";
 import { table, verdict, type BenchResult } from "./stats.ts";
@@ -20,34 +20,6 @@ import { table, verdict, type BenchResult } from "./stats.ts";
 const MINIMUM_REQUESTS = 400;
 /** Longer than the stores' and the log's flush delays (250 / 200 ms), so their flushes happen inside the window. */
 const MINIMUM_WINDOW_MS = 1_200;
-const SYNC_WRITERS = ["writeFileSync", "appendFileSync", "renameSync", "writeSync", "mkdirSync", "chmodSync", "unlinkSync", "copyFileSync"] as const;
-const WRITE_FLAGS = /[wa+]/;
-
-type Counts = Record<string, number>;
-
-/** Wraps fs's sync writers (and openSync with a write flag) until the returned function is called. */
-function countSyncWrites(counts: Counts, firstCaller: Record<string, string>): () => void {
-  const writable = fs as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const originals = new Map<string, (...args: unknown[]) => unknown>();
-  const note = (name: string) => {
-    counts[name] = (counts[name] ?? 0) + 1;
-    firstCaller[name] ??= (new Error().stack ?? "").split("\n").slice(3, 6).map((line) => line.trim()).join(" < ");
-  };
-  for (const name of [...SYNC_WRITERS, "openSync"]) {
-    const original = writable[name]!;
-    originals.set(name, original);
-    writable[name] = function wrapped(this: unknown, ...args: unknown[]) {
-      if (name !== "openSync" || WRITE_FLAGS.test(String(args[1] ?? "r"))) note(name);
-      return original.apply(this, args);
-    };
-  }
-  syncBuiltinESMExports(); // named `import { x } from "node:fs"` bindings follow the patched functions
-  return () => {
-    for (const [name, original] of originals) writable[name] = original;
-    syncBuiltinESMExports();
-  };
-}
-
 async function diskWriteCheck(): Promise<{ lines: string[]; figures: Record<string, number> }> {
   const dir = mkdtempSync(join(tmpdir(), "pi-auto-router-bench-state-"));
   const failing = registerFauxProvider({ api: "bench-disk-a", provider: "bench-disk-a", models: [{ id: "model-a" }] });
@@ -62,15 +34,13 @@ async function diskWriteCheck(): Promise<{ lines: string[]; figures: Record<stri
     routeId: "bench-disk", targets: [failing.getModel() as Model<Api>, healthy.getModel() as Model<Api>],
     cooldownStore, latencyStore, events, now: () => Date.now() + clockOffsetMs,
   });
-  const counts: Counts = {};
-  const firstCaller: Record<string, string> = {};
   let requests = 0;
-  const restore = countSyncWrites(counts, firstCaller);
+  const counter = countSyncWrites();
+  const { counts, firstCaller } = counter;
   // The counter must see a named ESM import too, or a 0 below would prove nothing.
   appendFileSync(join(dir, "probe.txt"), "probe");
   const probeSeen = counts.appendFileSync === 1;
-  for (const name of Object.keys(counts)) delete counts[name];
-  delete firstCaller.appendFileSync;
+  counter.reset();
   const startedAt = Date.now();
   try {
     while (requests < MINIMUM_REQUESTS || Date.now() - startedAt < MINIMUM_WINDOW_MS) {
@@ -84,7 +54,7 @@ async function diskWriteCheck(): Promise<{ lines: string[]; figures: Record<stri
       await yieldToEventLoop();
     }
   } finally {
-    restore();
+    counter.stop();
   }
   const windowMs = Date.now() - startedAt;
   await Promise.all([cooldownStore.close(), latencyStore.close(), events.close()]);

@@ -11,6 +11,7 @@ import { parseShortcuts } from "../routing/shortcuts.ts";
 import type { Decision, ModelFacts, PromptShortcuts, RouteRequest, RoutingSnapshot } from "../routing/types.ts";
 import { matchesRoute, plannedTargetOf, type JoinedItem, type JoinedRequest } from "./request-join.ts";
 import { formatCount, formatSection, formatTable, formatUsd } from "./text-format.ts";
+import { localTimeZone } from "../time/zoned-time.ts";
 
 export type RouteFunction = (request: RouteRequest, snapshot: RoutingSnapshot, now: number) => Decision;
 /** Catalogue facts of a model (pi-ai's built-in list in the script); undefined when unknown. */
@@ -102,7 +103,7 @@ export class ReplayAccumulator {
     }
     return {
       config: this.config, models, cooldowns: {}, targets: {}, providers: {},
-      budgetPolicy: this.config.budgets?.policy ?? "soft", quotaHard: false, timeZone: this.options.timeZone,
+      budgetPolicy: this.config.budgets?.policy ?? "soft", quotaHard: false, timeZone: this.options.timeZone ?? localTimeZone(),
     };
   }
 

@@ -9,8 +9,12 @@ import type { StateStore } from "../state/json-store.ts";
 import {
   canClaimProbe,
   DEFAULT_BREAKER_SETTINGS,
+  closedBreaker,
+  MAX_WINDOW_SAMPLES,
   reduceBreaker,
+  settleBreaker,
   viewBreaker,
+  type CallSample,
   type BreakerEvent,
   type BreakerRecord,
   type BreakerSettings,
@@ -74,6 +78,13 @@ export function breakerEventOf(observation: AttemptObservation): BreakerEvent {
   return COUNTED_FAILURE_KINDS.has(failure.kind) ? { type: "failure", at: now, probe, kind: failure.kind } : { type: "neutral", at: now, probe };
 }
 
+/** Closed now and no failure inside the window: a success or a neutral result would not change what it decides. */
+function isQuietClosed(record: BreakerRecord | undefined, now: number, settings: BreakerSettings): boolean {
+  if (!record) return true;
+  if (settleBreaker(record, now, settings).state !== "closed") return false;
+  return !record.samples.some((sample) => sample.failed && sample.at > now - settings.windowMs);
+}
+
 export interface BreakerRow {
   key: string;
   record: BreakerRecord;
@@ -92,13 +103,44 @@ export class BreakerBook {
     private readonly onTransition?: (key: string, from: BreakerRecord | undefined, to: BreakerRecord) => void,
   ) {}
 
+  /**
+   * Successes on a closed breaker with no failure in its window change nothing anyone can see, so they are kept in
+   * memory and written with the next failure of that target (where they still dilute its failure ratio), not
+   * rewritten to disk on every request. Neutral results on a closed breaker change nothing at all.
+   */
+  private readonly unwrittenSuccesses = new Map<string, CallSample[]>();
+
   apply(key: string, event: BreakerEvent): BreakerRecord {
     const settings = this.settings();
     const before = this.store.read().breakers[key];
-    this.store.update((state) => ({ v: 1, breakers: { ...state.breakers, [key]: reduceBreaker(state.breakers[key], event, settings) } }));
+    if (isQuietClosed(before, event.at, settings)) {
+      if (event.type === "neutral") return before ?? closedBreaker();
+      if (event.type === "success") {
+        this.rememberSuccess(key, event.at, settings);
+        return before ?? closedBreaker();
+      }
+    }
+    const successes = this.unwrittenSuccesses.get(key) ?? [];
+    this.unwrittenSuccesses.delete(key);
+    const events: BreakerEvent[] = [...successes.map((sample): BreakerEvent => ({ type: "success", at: sample.at })), event];
+    this.store.update((state) => {
+      let record = state.breakers[key];
+      for (const item of events) record = reduceBreaker(record, item, settings);
+      return record === state.breakers[key] ? state : { v: 1, breakers: { ...state.breakers, [key]: record! } };
+    });
     const after = this.store.read().breakers[key]!;
     if ((before?.state ?? "closed") !== after.state) this.onTransition?.(key, before, after);
     return after;
+  }
+
+  private rememberSuccess(key: string, at: number, settings: BreakerSettings): void {
+    let samples = this.unwrittenSuccesses.get(key);
+    if (!samples) this.unwrittenSuccesses.set(key, (samples = []));
+    samples.push({ at, failed: false });
+    // Oldest first: drop from the front what slid out of the window or beyond the sample cap.
+    let expired = 0;
+    while (expired < samples.length && (samples[expired]!.at <= at - settings.windowMs || samples.length - expired > MAX_WINDOW_SAMPLES)) expired += 1;
+    if (expired > 0) samples.splice(0, expired);
   }
 
   /** Takes the single half-open probe slot. True for a closed breaker (no probe needed any more). */
@@ -123,9 +165,13 @@ export class BreakerBook {
 
   rows(now: number): BreakerRow[] {
     const settings = this.settings();
-    return Object.entries(this.store.read().breakers).map(([key, record]) => {
+    const stored = this.store.read().breakers;
+    const keys = [...new Set([...Object.keys(stored), ...this.unwrittenSuccesses.keys()])];
+    return keys.map((key) => {
+      const record = stored[key] ?? closedBreaker();
       const view = viewBreaker(record, now, settings);
-      const recent = record.samples.filter((sample) => sample.at > now - settings.windowMs);
+      const unwritten = view.state === "closed" ? this.unwrittenSuccesses.get(key) ?? [] : [];
+      const recent = [...record.samples, ...unwritten].filter((sample) => sample.at > now - settings.windowMs);
       const row: BreakerRow = { key, record, state: view.state, probeInFlight: view.probeInFlight === true, calls: recent.length, failures: recent.filter((s) => s.failed).length };
       if (view.until !== undefined) row.until = view.until;
       return row;
@@ -135,6 +181,8 @@ export class BreakerBook {
   /** Closes every breaker, or the one of `key`. Returns how many were not closed. */
   reset(now: number, key?: string): number {
     const count = this.rows(now).filter((row) => row.state !== "closed" && (key === undefined || row.key === key)).length;
+    if (key === undefined) this.unwrittenSuccesses.clear();
+    else this.unwrittenSuccesses.delete(key);
     this.store.update((state) => ({ v: 1, breakers: key === undefined ? {} : Object.fromEntries(Object.entries(state.breakers).filter(([k]) => k !== key)) }));
     return count;
   }

@@ -2,6 +2,7 @@
 // model must not take its siblings down), persisted through the state store so a restart and every other pi window
 // see it. Only failures that say the target itself is unwell count (server, overloaded, network, timeout); auth,
 // invalid requests, context overflow and aborts say nothing about its health and never do.
+import { lastValue } from "../runtime/last-value.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import { BreakerBook, breakerEventOf, breakerSettings, breakerStateSchema, emptyBreakers } from "./breaker-book.ts";
@@ -9,7 +10,8 @@ import { circuitCommand } from "./circuit-command.ts";
 
 export const createBreakerPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
   const store = context.openStore("breakers", emptyBreakers, (raw) => breakerStateSchema.parse(raw));
-  const settings = () => breakerSettings(context.config(), context.env);
+  const settingsOf = lastValue((config: unknown) => breakerSettings(config, context.env));
+  const settings = () => settingsOf(context.config());
   const book = new BreakerBook(store, settings, (key, from, to) => {
     context.record("breaker", { target: key, from: from?.state ?? "closed", to: to.state, until: to.until, breakMs: to.breakMs, lastFailure: to.lastFailure });
   });

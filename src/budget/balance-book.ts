@@ -61,6 +61,8 @@ export interface BalanceBookOptions {
 
 export class BalanceBook {
   private readonly entries = new Map<string, BalanceEntry>();
+  /** Counts changes to the entries, so views derived from them know when to recompute. */
+  version = 0;
   private readonly inFlight = new Map<string, Promise<BalanceEntry>>();
 
   constructor(private readonly options: BalanceBookOptions) {}
@@ -112,6 +114,7 @@ export class BalanceBook {
       entry = { ...previous, stale: true, error: message };
     }
     this.entries.set(source.provider, entry);
+    this.version += 1;
     return entry;
   }
 }

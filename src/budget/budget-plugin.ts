@@ -2,6 +2,7 @@
 // provider's spend against its daily AND monthly limits (and its balance against a floor) for every routing
 // snapshot, and adds the `budget` and `balance` subcommands. route() acts on the levels (blocked -> skipped
 // "budget", soft/hard fallback by budgets.policy); this plugin only computes them, from memory.
+import { lastValue } from "../runtime/last-value.ts";
 import type { RouterConfig, TargetConfig } from "../config/schema.ts";
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import type { Candidate, ProviderStatus } from "../routing/types.ts";
@@ -53,10 +54,11 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Featu
     };
     const keys = (now: number) => calendarKeys(now, timeZone());
 
-    const views = (now: number): ProviderBudgetView[] => {
-      const ledger = usage.read();
+    // Read by the snapshot, the status warnings and the quota windows of one request: computed once per instant,
+    // ledger, limits, config and balances.
+    const viewsAt = lastValue((now: number, ledger: UsageLedger, limitsState: LimitsState, config: RouterConfig, _balances: number): ProviderBudgetView[] => {
       const calendar = keys(now);
-      const effective = effectiveLimits(context.config().budgets, limits.read());
+      const effective = effectiveLimits(config.budgets, limitsState);
       const providers = [...new Set([...Object.keys(effective), ...providersWithUsage(ledger, calendar)])].sort();
       return providers.map((provider) => {
         const spend = providerSpend(ledger, calendar, provider);
@@ -70,15 +72,16 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Featu
         });
         return { provider, limits: providerLimits, spend, audit };
       });
-    };
+    });
+    const views = (now: number) => viewsAt(now, usage.read(), limits.read(), context.config(), balances.version);
 
     // Quota source 2 (monthly spend / monthly budget of per-token providers) for the UVI plugin: see monthly-spend.ts.
-    publishSpendWindows(context, (now) => monthlySpendWindows(
-      views(now).map((view) => ({ provider: view.provider, spentUsd: view.spend.month.costUsd, monthlyUsd: view.limits.monthly?.usd })),
-      perTokenProviders(context.config(), context.registry()),
-      now,
-      timeZone(),
-    ));
+    publishSpendWindows(context, (now) => {
+      const spends = views(now).map((view) => ({ provider: view.provider, spentUsd: view.spend.month.costUsd, monthlyUsd: view.limits.monthly?.usd }));
+      // Which providers bill per token asks pi's registry (a scan of its models): only when a monthly budget exists.
+      if (!spends.some((spend) => spend.monthlyUsd !== undefined && spend.monthlyUsd > 0)) return {};
+      return monthlySpendWindows(spends, perTokenProviders(context.config(), context.registry()), now, timeZone());
+    });
 
     const pricingOf = (candidate: Candidate): Pricing | undefined => {
       try {

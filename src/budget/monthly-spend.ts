@@ -9,6 +9,7 @@
 import type { RouterConfig } from "../config/schema.ts";
 import { monthlySpendWindow, type QuotaWindow } from "../routing/uvi.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
+import { wallClockToInstant } from "../time/zoned-time.ts";
 import { calendarKeys } from "./calendar.ts";
 
 export type SpendWindows = (now: number) => Record<string, QuotaWindow[]>;
@@ -44,27 +45,17 @@ export function perTokenProviders(config: RouterConfig, registry: RegistryLike |
   return providers;
 }
 
-/** Local time of `at` in `zone` read as if it were UTC, minus `at`: the zone's offset at that moment. */
-function zoneOffsetMs(at: number, zone: string): number {
-  const parts = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
-  }).formatToParts(new Date(at));
-  const part = (type: string) => Number(parts.find((item) => item.type === type)?.value ?? 0);
-  const asUtc = Date.UTC(part("year"), part("month") - 1, part("day"), part("hour"), part("minute"), part("second"));
-  return asUtc - Math.floor(at / 1000) * 1000;
-}
-
-/** Epoch ms of midnight on the first of a month in `zone` (twice adjusted, so a DST change that day is right). */
-function zonedMonthStart(year: number, monthIndex: number, zone: string): number {
-  const wall = Date.UTC(year, monthIndex, 1);
-  const first = wall - zoneOffsetMs(wall, zone);
-  return wall - zoneOffsetMs(first, zone);
-}
+const lastBounds = new Map<string, { month: string; bounds: { start: number; end: number } }>();
 
 /** Start and end (epoch ms) of the calendar month containing `now` in `zone`: the same calendar the ledger uses. */
 export function monthBounds(now: number, zone: string): { start: number; end: number } {
-  const [year, month] = calendarKeys(now, zone).month.split("-").map(Number) as [number, number];
-  return { start: zonedMonthStart(year, month - 1, zone), end: zonedMonthStart(year, month, zone) };
+  const month = calendarKeys(now, zone).month;
+  const cached = lastBounds.get(zone);
+  if (cached?.month === month) return cached.bounds;
+  const [year, monthNumber] = month.split("-").map(Number) as [number, number];
+  const bounds = { start: wallClockToInstant(year, monthNumber, 1, 0, 0, zone) ?? Number.NaN, end: wallClockToInstant(year, monthNumber + 1, 1, 0, 0, zone) ?? Number.NaN };
+  lastBounds.set(zone, { month, bounds });
+  return bounds;
 }
 
 /** The monthly-budget window of every per-token provider that has a monthly limit above zero. Pure. */

@@ -98,7 +98,9 @@ export class HealthBook {
 
   apply(provider: string, check: HealthCheck): HealthRecord {
     const before = this.record(provider);
-    if (check.type === "neutral") return before ?? { failures: 0 };
+    // A success on a provider with no failures changes nothing a reader uses: no rewrite of the file per request.
+    const clean = !before || (before.failures === 0 && before.unhealthySince === undefined);
+    if (check.type === "neutral" || (check.type === "ok" && clean)) return before ?? { failures: 0 };
     this.store.update((state) => ({ v: 1, providers: { ...state.providers, [provider]: reduceHealth(state.providers[provider], check) } }));
     const after = this.record(provider)!;
     if (isMarked(before) !== isMarked(after)) this.onChange?.(provider, before, after);

@@ -1,6 +1,7 @@
 // Quota pacing (UVI) as a router plugin. Windows come from usage APIs (fetched in the background) and from the
 // rate-limit headers of target responses (passive, persisted so every pi window and the next process see them).
 // providerStatus() only reads memory: it never waits on a fetch.
+import { lastValue } from "../runtime/last-value.ts";
 import { z } from "zod";
 import type { PluginContext } from "../runtime/plugin.ts";
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
@@ -60,7 +61,8 @@ export function assessmentChanged(last: LoggedAssessment | undefined, assessment
 export function createUviPluginWith(options: UviPluginOptions = {}): FeaturePluginFactory {
   return (context: PluginContext): FeaturePlugin => {
     const store = context.openStore("quota", emptyQuotaState, (raw) => quotaStateSchema.parse(raw));
-    const settings = () => uviSettings(context.config(), context.env);
+    const settingsOf = lastValue((config: unknown) => uviSettings(config, context.env));
+    const settings = () => settingsOf(context.config());
     const token = async (provider: string): Promise<string | undefined> => {
       const registry = context.registry() as { getApiKeyForProvider?: (provider: string) => Promise<string | undefined> } | undefined;
       return registry?.getApiKeyForProvider ? registry.getApiKeyForProvider(provider) : undefined;
@@ -84,19 +86,21 @@ export function createUviPluginWith(options: UviPluginOptions = {}): FeaturePlug
       }
       return byProvider;
     };
+    // Several readers assess within one request (snapshot, status warnings): once per instant, state and config.
+    const assessAt = lastValue((now: number, _state: QuotaState, _config: unknown): Record<string, ProviderAssessment> => {
+      const thresholds = settings().thresholds;
+      const out: Record<string, ProviderAssessment> = {};
+      for (const [provider, windows] of Object.entries(windowsOf(now))) {
+        const assessment = assessProvider(windows, now, thresholds);
+        if (assessment) out[provider] = assessment;
+      }
+      return out;
+    });
     const service: QuotaService = {
       settings,
       enabled: () => store.read().enabled ?? settings().enabled,
       setEnabled: (enabled) => store.update((state) => ({ ...state, enabled })),
-      assess(now) {
-        const thresholds = settings().thresholds;
-        const out: Record<string, ProviderAssessment> = {};
-        for (const [provider, windows] of Object.entries(windowsOf(now))) {
-          const assessment = assessProvider(windows, now, thresholds);
-          if (assessment) out[provider] = assessment;
-        }
-        return out;
-      },
+      assess: (now) => assessAt(now, store.read(), context.config()),
       sources: () => cache,
       refresh: () => {
         cache.setSources(buildSources());

@@ -4,14 +4,15 @@ import type { PolicyRule, RuleCondition, TimeWindow } from "../config/routing-sc
 import type { RouterConfig } from "../config/schema.ts";
 import type { RequestFeatures, RuleTrace, TargetStatus } from "./types.ts";
 import type { Tier } from "../config/routing-schema.ts";
+import { wallClock } from "../time/zoned-time.ts";
 
 export interface ConditionContext {
   features: RequestFeatures;
   /** The tier in effect (shortcut, rule or intent hint), for `when.tier`. */
   tier?: Tier;
   now: number;
-  /** Zone for windows without their own; undefined = the process's local zone. */
-  timeZone?: string;
+  /** Zone for windows without their own, resolved at the edge (budgets.timeZone, else the process's zone). */
+  timeZone: string;
   /** Present when a condition is evaluated for one target (`badRatingShareAbove`). */
   target?: TargetStatus;
 }
@@ -22,7 +23,6 @@ export interface ConditionResult {
 }
 
 const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
-const WEEKDAY_INDEX: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
 const MINUTE_MS = 60_000;
 
 interface LocalClock {
@@ -31,45 +31,19 @@ interface LocalClock {
   day: number;
 }
 
-// Building an Intl formatter costs tens of microseconds, so one is kept per zone; the last answer per zone is
-// remembered for the minute it covers. Both are memos of pure functions of (zone, now): no state leaks into
-// decisions.
-const formatters = new Map<string, Intl.DateTimeFormat | null>();
+// The last answer per zone is remembered for the minute it covers: a memo of a pure function of (zone, now), so no
+// state leaks into decisions.
 const lastClock = new Map<string, { minuteStart: number; clock: LocalClock }>();
-const LOCAL_ZONE_KEY = "";
-
-function formatterFor(zone: string): Intl.DateTimeFormat | null {
-  let formatter = formatters.get(zone);
-  if (formatter === undefined) {
-    try {
-      formatter = new Intl.DateTimeFormat("en-US", {
-        timeZone: zone === LOCAL_ZONE_KEY ? undefined : zone,
-        hour: "2-digit", minute: "2-digit", weekday: "short", hourCycle: "h23",
-      });
-    } catch {
-      formatter = null; // unknown IANA zone
-    }
-    formatters.set(zone, formatter);
-  }
-  return formatter;
-}
 
 /** Local minutes-of-day and weekday at `now` in `zone`; undefined for an unknown zone. */
-export function localClock(now: number, zone: string | undefined): LocalClock | undefined {
-  const key = zone ?? LOCAL_ZONE_KEY;
+export function localClock(now: number, zone: string): LocalClock | undefined {
   const minuteStart = now - (((now % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
-  const cached = lastClock.get(key);
+  const cached = lastClock.get(zone);
   if (cached && cached.minuteStart === minuteStart) return cached.clock;
-  const formatter = formatterFor(key);
-  if (!formatter) return undefined;
-  let hour = 0, minute = 0, day = 0;
-  for (const part of formatter.formatToParts(now)) {
-    if (part.type === "hour") hour = Number(part.value) % 24;
-    else if (part.type === "minute") minute = Number(part.value);
-    else if (part.type === "weekday") day = WEEKDAY_INDEX[part.value] ?? 0;
-  }
-  const clock = { minutes: hour * 60 + minute, day };
-  lastClock.set(key, { minuteStart, clock });
+  const wall = wallClock(now, zone);
+  if (!wall) return undefined;
+  const clock = { minutes: wall.hour * 60 + wall.minute, day: wall.weekday };
+  lastClock.set(zone, { minuteStart, clock });
   return clock;
 }
 

@@ -101,8 +101,8 @@ export interface RoutingSnapshot {
   budgetPolicy: "soft" | "hard";
   /** Hard quota mode: stressed providers are excluded, not only demoted. */
   quotaHard: boolean;
-  /** Local time zone of the user, for rule time windows without their own zone. */
-  timeZone?: string;
+  /** The user's time zone for rule time windows without their own zone, resolved at the edge (never read here). */
+  timeZone: string;
 }
 
 // ---- decision --------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // durations, clock times in a named zone, ISO timestamps, JSON fields); pi-ai hands us only the text.
 // Only the failure classifier calls this: DESIGN.md rule 3 keeps every error-text match in one place.
 // Everything is relative to the injected `now`, so tests never depend on the wall clock.
+import { wallClock, wallClockToInstant } from "../time/zoned-time.ts";
 
 const MILLISECONDS_PER_SECOND = 1_000;
 const MILLISECONDS_PER_MINUTE = 60 * MILLISECONDS_PER_SECOND;
@@ -132,7 +133,7 @@ function toTwentyFourHour(hour: number, meridiem: string | undefined): number | 
 
 /** The next instant after `now` at which the wall clock in `timeZone` shows hour:minute (today, else tomorrow). */
 function nextWallClockTime(now: number, hour: number, minute: number, timeZone: string): number | undefined {
-  const today = wallClockParts(now, timeZone);
+  const today = wallClock(now, timeZone);
   if (!today) return undefined;
   for (const dayOffset of [0, 1]) {
     const instant = wallClockToInstant(today.year, today.month, today.day + dayOffset, hour, minute, timeZone);
@@ -140,41 +141,4 @@ function nextWallClockTime(now: number, hour: number, minute: number, timeZone: 
     if (instant > now) return instant;
   }
   return undefined;
-}
-
-/** Converts a wall-clock time in a zone to epoch ms; Date.UTC normalises day overflow (the 32nd becomes the 1st). */
-function wallClockToInstant(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number | undefined {
-  const asIfUtc = Date.UTC(year, month - 1, day, hour, minute);
-  const firstOffset = zoneOffsetMs(asIfUtc, timeZone);
-  if (firstOffset === undefined) return undefined;
-  const instant = asIfUtc - firstOffset;
-  // The offset at the guessed instant can differ when a DST change lies between the two; one correction suffices.
-  const secondOffset = zoneOffsetMs(instant, timeZone);
-  return secondOffset === undefined || secondOffset === firstOffset ? instant : asIfUtc - secondOffset;
-}
-
-function zoneOffsetMs(instant: number, timeZone: string): number | undefined {
-  const parts = wallClockParts(instant, timeZone);
-  if (!parts) return undefined;
-  return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) - Math.floor(instant / 1000) * 1000;
-}
-
-interface WallClockParts { year: number; month: number; day: number; hour: number; minute: number; second: number }
-
-function wallClockParts(instant: number, timeZone: string): WallClockParts | undefined {
-  let formatter: Intl.DateTimeFormat;
-  try {
-    formatter = new Intl.DateTimeFormat("en-US", {
-      timeZone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric",
-      hour: "numeric", minute: "numeric", second: "numeric",
-    });
-  } catch {
-    return undefined; // not an IANA zone name the runtime knows ("(PST)"); better no hint than a wrong one
-  }
-  const values: Record<string, number> = {};
-  for (const part of formatter.formatToParts(instant)) if (part.type !== "literal") values[part.type] = Number(part.value);
-  return {
-    year: values.year!, month: values.month!, day: values.day!,
-    hour: values.hour! % 24, minute: values.minute!, second: values.second!,
-  };
 }

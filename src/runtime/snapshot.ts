@@ -2,6 +2,7 @@
 // from the stores. route() itself stays pure.
 import type { RouterConfig } from "../config/schema.ts";
 import { targetKey, type ModelFacts, type ProviderStatus, type RoutingSnapshot, type TargetStatus } from "../routing/types.ts";
+import { localTimeZone } from "../time/zoned-time.ts";
 import type { RegistryLike } from "./start-target.ts";
 
 /** Facts for every distinct target of every route (a tier may switch to another route). */
@@ -58,6 +59,6 @@ export function buildSnapshot(parts: SnapshotParts): RoutingSnapshot {
     providers: parts.providers ?? {},
     budgetPolicy: parts.config.budgets?.policy ?? "soft",
     quotaHard: parts.quotaHard ?? false,
-    timeZone: parts.timeZone ?? parts.config.budgets?.timeZone,
+    timeZone: parts.timeZone ?? parts.config.budgets?.timeZone ?? localTimeZone(),
   };
 }

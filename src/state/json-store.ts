@@ -56,9 +56,12 @@ const MAX_QUEUED_OPERATIONS = 10_000;
 /** pi loads *.ts/*.js files in its extensions folder as extensions; a store must never create one. */
 const LOADABLE_FILE_PATTERN = /\.[cm]?[jt]s$/i;
 
+const serializeState = (state: unknown): string => `${JSON.stringify(state, null, 2)}\n`;
+
 // ---- the store -----------------------------------------------------------------------------------------------
 
-type DiskState<T> = { state: T; identity: FileIdentity | undefined };
+/** `text` is what the file held, so a write that would not change it is skipped. */
+type DiskState<T> = { state: T; identity: FileIdentity | undefined; text?: string };
 type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 
@@ -102,12 +105,16 @@ class JsonFileStore<T> implements StateStore<T> {
   }
 
   update(operation: StoreOperation<T>): void {
+    let next: T;
     try {
-      this.memory = operation(this.memory);
+      next = operation(this.memory);
     } catch (error) {
       this.warn(`operation:${describeError(error)}`, `an update operation threw and was dropped: ${describeError(error)}`);
       return;
     }
+    // An operation that returns the state it was given changed nothing: nothing to write.
+    if (next === this.memory) return;
+    this.memory = next;
     if (this.closed || this.memoryOnly) {
       if (this.closed) this.warn("closed", "update after close() is kept in memory only");
       return;
@@ -158,7 +165,9 @@ class JsonFileStore<T> implements StateStore<T> {
       }
       const count = this.queue.length;
       const next = this.replay(disk.state, this.queue.slice(0, count));
-      writeFileAtomic.sync(this.file, `${JSON.stringify(next, null, 2)}\n`, { mode: FILE_MODE });
+      const text = serializeState(next);
+      if (text === disk.text) return this.commit(next, count, disk.identity!);
+      writeFileAtomic.sync(this.file, text, { mode: FILE_MODE });
       this.commit(next, count, identityOf(statSync(this.file)));
     } catch (error) {
       this.warn(`disk:${errorCode(error)}`, `could not write the state file: ${describeError(error)}; changes are kept in memory`);
@@ -193,7 +202,9 @@ class JsonFileStore<T> implements StateStore<T> {
       const disk = await this.readDisk();
       this.inFlight.observed = disk.identity;
       const next = this.replay(disk.state, this.queue.slice(0, count));
-      await writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`, { mode: FILE_MODE });
+      const text = serializeState(next);
+      if (text === disk.text) return this.commit(next, count, disk.identity!);
+      await writeFileAtomic(this.file, text, { mode: FILE_MODE });
       this.commit(next, count, identityOf(await stat(this.file)));
     } catch (error) {
       this.warn(`disk:${errorCode(error)}`, `could not write the state file: ${describeError(error)}; changes are kept in memory`);
@@ -266,7 +277,7 @@ class JsonFileStore<T> implements StateStore<T> {
     const content = await readContent(this.file);
     const decoded = content ? this.decode(content.text) : undefined;
     if (!content || !decoded) return { state: this.options.defaults(), identity: undefined };
-    if (decoded.ok) return { state: decoded.value, identity: content.identity };
+    if (decoded.ok) return { state: decoded.value, identity: content.identity, text: content.text };
     const target = corruptName(this.file);
     await rename(this.file, target);
     this.warnCorrupt(decoded.reason, target);
@@ -277,7 +288,7 @@ class JsonFileStore<T> implements StateStore<T> {
     const content = readContentSync(this.file);
     const decoded = content ? this.decode(content.text) : undefined;
     if (!content || !decoded) return { state: this.options.defaults(), identity: undefined };
-    if (decoded.ok) return { state: decoded.value, identity: content.identity };
+    if (decoded.ok) return { state: decoded.value, identity: content.identity, text: content.text };
     const target = corruptName(this.file);
     renameSync(this.file, target);
     this.warnCorrupt(decoded.reason, target);

@@ -18,7 +18,7 @@ function decide(): Decision {
     },
     models: { "a/1": { resolvable: true, hasCredentials: true }, "b/2": { resolvable: true, hasCredentials: true }, "f/3": { resolvable: true, hasCredentials: true } },
     cooldowns: { [routeTargetKey("swe", "a/1")]: { until: NOW + 42_000, kind: "rate_limit", message: "429" } },
-    targets: {}, providers: {}, budgetPolicy: "soft", quotaHard: false,
+    targets: {}, providers: {}, budgetPolicy: "soft", quotaHard: false, timeZone: "UTC",
   };
   return route({ routeId: "swe", features: { estimatedTokens: 1_234, contextClass: "short", hasImages: false, hasTools: true, intent: "code", intentConfidence: 0.8 } }, snapshot, NOW);
 }

@@ -1,0 +1,72 @@
+// What a routed request must not cost, counted (never timed) through real pi: after warm-up, a prompt through the
+// extension builds no Intl.DateTimeFormat and performs no synchronous disk write, with budgets, a time-window rule,
+// quota pacing and the breaker all configured, on a served request and on one that fails over.
+import assert from "node:assert/strict";
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { countDateTimeFormats, countSyncWrites, type CallCounter } from "../helpers/request-cost-counters.ts";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
+const ROUTES = {
+  budgets: { timeZone: "Europe/Berlin", providers: { "mock-a": { daily: 50, monthly: 500 }, "mock-b": { monthly: 100 } } },
+  uvi: { enabled: true },
+  breaker: { enabled: true, minimumCalls: 3 },
+  routes: {
+    main: {
+      sortBy: "config",
+      targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }],
+      policyRules: [{ id: "night", type: "exclude-provider", providers: ["mock-c"], when: { timeWindow: { after: "22:00", before: "06:00" } } }],
+    },
+  },
+};
+
+let harness: SdkHarness | undefined;
+const counters: CallCounter[] = [];
+afterEach(async () => {
+  for (const counter of counters.splice(0)) counter.stop();
+  await harness?.dispose();
+  harness = undefined;
+});
+
+function describeCalls(counter: CallCounter): string {
+  return Object.entries(counter.counts).map(([name, count]) => `${name} x${count} (first: ${counter.firstCaller[name]})`).join("; ");
+}
+
+describe("the cost of a routed request", () => {
+  it("builds no Intl.DateTimeFormat and writes nothing synchronously once warm, served or failed over", async () => {
+    harness = await createSdkHarness({
+      targets: [{ provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] }, { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] }],
+      routes: ROUTES,
+    });
+    await harness.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = harness.fauxHelpers;
+    const served = (count: number) => Array.from({ length: count }, (_, index) => fauxAssistantMessage(`answer ${index}`));
+    harness.faux("mock-a").setResponses(served(8));
+    for (const prompt of ["warm one", "warm two"]) await harness.prompt(prompt);
+
+    const formats = countDateTimeFormats();
+    const writes = countSyncWrites();
+    counters.push(formats, writes);
+    // The counters must see what they count, or a 0 below would prove nothing.
+    new Intl.DateTimeFormat("en-US", { timeZone: "UTC" });
+    appendFileSync(join(harness.agentDir, "probe.txt"), "probe");
+    assert.equal(formats.total(), 1, "the Intl counter sees a construction");
+    assert.equal(writes.counts.appendFileSync, 1, "the sync-write counter sees a named ESM import");
+    formats.reset();
+    writes.reset();
+
+    for (let index = 0; index < 6; index++) await harness.prompt(`served ${index}`);
+    harness.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "500 Internal Server Error" })]);
+    harness.faux("mock-b").setResponses([fauxAssistantMessage("served after failover")]);
+    await harness.prompt("fails over");
+
+    const answers = harness.chat().filter((message: any) => message.role === "assistant");
+    assert.equal(answers.length, 9);
+    assert.equal(answers.at(-1).provider, "mock-b", "the last prompt failed over to the second target");
+    assert.ok(answers.slice(2, 8).every((message: any) => message.provider === "mock-a" && message.stopReason === "stop"));
+    assert.equal(formats.total(), 0, `Intl.DateTimeFormat built on the request path: ${describeCalls(formats)}`);
+    assert.equal(writes.total(), 0, `synchronous disk writes on the request path: ${describeCalls(writes)}`);
+  });
+});
