@@ -2,16 +2,12 @@
 // everything they do lives in src/.
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { getAgentDir } from "@mariozechner/pi-coding-agent";
-import type { CommandDeps } from "./src/commands/command-types.ts";
-import { completeCommand, runCommand, SUBCOMMANDS } from "./src/commands/dispatch.ts";
-import { PLUGIN_FACTORIES } from "./src/plugins.ts";
-import type { PluginContext } from "./src/runtime/plugin.ts";
+import { completeCommand, runCommand } from "./src/commands/dispatch.ts";
 import { commandOutput } from "./src/commands/output.ts";
+import { createEngine } from "./src/engine.ts";
 import { parseShortcuts, shortcutOnlyNotice } from "./src/routing/shortcuts.ts";
 import { createRouterStream } from "./src/runtime/failover-stream.ts";
 import { virtualModels } from "./src/runtime/provider-models.ts";
-import { RouterRuntime } from "./src/runtime/router-runtime.ts";
-import { openServices } from "./src/runtime/services.ts";
 import { describeLoad } from "./src/state/config-file.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 
@@ -47,30 +43,8 @@ export default function autoRouter(pi: ExtensionAPI): void {
     },
   );
 
-  const services = openServices({ agentDir: getAgentDir(), env: process.env, warn });
-  let runtimeRef: RouterRuntime | undefined;
-  const pluginContext: PluginContext = {
-    stateDir: services.stateDir,
-    config: () => services.config.current,
-    registry: () => runtimeRef?.registry(),
-    openStore: (name, defaults, parse) => services.openStore(name, defaults, parse),
-    record: (type, data, ids) => services.events?.append({ type, data, sessionId: runtimeRef?.sessionId, ...ids }),
-    warn,
-    env: process.env,
-    now: () => Date.now(),
-  };
-  const plugins = PLUGIN_FACTORIES.map((create) => create(pluginContext));
-  const runtime = new RouterRuntime({
-    plugins,
-    config: () => services.config.current,
-    cooldowns: services.cooldowns,
-    latency: services.latency,
-    events: services.events,
-    status,
-    warn,
-  });
-  runtimeRef = runtime;
-  const subcommands = [...SUBCOMMANDS, ...plugins.flatMap((plugin) => plugin.subcommands ?? [])];
+  const engine = createEngine({ agentDir: getAgentDir(), env: process.env, warn, status });
+  const { services, runtime, subcommands } = engine;
   const registerModels = () =>
     pi.registerProvider(PROVIDER_ID, {
       name: "Auto Router",
@@ -92,17 +66,10 @@ export default function autoRouter(pi: ExtensionAPI): void {
     status.setConfigWarning(services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined);
   });
 
-  const deps: CommandDeps = {
-    runtime,
-    services,
-    config: () => services.config.current,
-    reload,
-    switchModel: async (provider, modelId) => {
-      const model = runtime.registry()?.find(provider, modelId);
-      return model ? pi.setModel(model) : false;
-    },
-    now: () => Date.now(),
-  };
+  const deps = engine.commandDeps(async (provider, modelId) => {
+    const model = runtime.registry()?.find(provider, modelId);
+    return model ? pi.setModel(model) : false;
+  }, reload);
   pi.registerCommand("auto-router", {
     description: "Auto router: status, list, explain, switch, budget, circuit, uvi, health, rate, shadow ... (/auto-router help)",
     getArgumentCompletions: (prefix) => completeCommand(prefix, deps, subcommands),
@@ -118,7 +85,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     runtime.sessionId = ctx.sessionManager?.getSessionId?.() ?? runtime.sessionId;
     registerModels(); // now with the registry's view of each target (windows, prices, custom models.json providers)
     for (const text of pendingWarnings.splice(0)) warn(text);
-    for (const plugin of plugins) plugin.start?.();
+    engine.start();
     if (isActive(ctx)) status.render();
   });
   pi.on("turn_start", (_event, ctx) => {
@@ -140,7 +107,6 @@ export default function autoRouter(pi: ExtensionAPI): void {
     return parsed.shortcuts.tokens.length ? { action: "transform", text: parsed.text, images: event.images } : { action: "continue" };
   });
   pi.on("session_shutdown", async () => {
-    await Promise.allSettled(plugins.map((plugin) => plugin.close?.()));
-    await services.close();
+    await engine.close();
   });
 }

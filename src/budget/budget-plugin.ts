@@ -11,12 +11,12 @@ import type { FetchLike } from "../quota/fetch-json.ts";
 import { createBudgetSubcommands } from "./budget-commands.ts";
 import type { BudgetService, ProviderBudgetView } from "./budget-service.ts";
 import { auditProvider, formatShare } from "./budget-audit.ts";
-import { effectiveLimits, emptyLimits, LIMITS_STORE_NAME, parseLimits } from "./budget-limits.ts";
+import { effectiveLimits, emptyLimits, LIMITS_STORE_NAME, parseLimits, type LimitsState } from "./budget-limits.ts";
 import { calendarKeys, isValidTimeZone, localTimeZone } from "./calendar.ts";
 import { importLegacyOperation, LEGACY_STATS_FILE, readLegacyStats } from "./legacy-stats.ts";
 import { monthlySpendWindows, perTokenProviders, publishSpendWindows } from "./monthly-spend.ts";
 import { reconcileUsage, type Pricing } from "./reconcile-usage.ts";
-import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsageOperation, totalsOf, USAGE_STORE_NAME } from "./usage-ledger.ts";
+import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsageOperation, totalsOf, USAGE_STORE_NAME, type UsageLedger } from "./usage-ledger.ts";
 
 /** How often balances with a configured floor are refreshed in the background. */
 export const BALANCE_REFRESH_MS = 5 * 60_000;

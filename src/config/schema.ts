@@ -7,6 +7,7 @@ import {
   tiersSchema,
 } from "./routing-schema.ts";
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
+import { gatewaySchema } from "./gateway-schema.ts";
 
 export const FAILURE_KIND_NAMES = [
   "rate_limit",
@@ -116,5 +117,6 @@ export const routerConfigSchema = z.strictObject({
   eventLog: eventLogSchema.optional(),
   uvi: uviConfigSchema.optional(),
   breaker: breakerConfigSchema.optional(),
+  gateway: gatewaySchema.optional().describe("`pi-auto-router serve`: model name mapping and HTTP limits"),
 });
 export type RouterConfig = z.infer<typeof routerConfigSchema>;

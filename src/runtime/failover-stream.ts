@@ -11,7 +11,7 @@ import {
   type SimpleStreamOptions,
 } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
-import type { Candidate, Decision } from "../routing/types.ts";
+import type { Candidate, Decision, PromptShortcuts } from "../routing/types.ts";
 import { routeTargetKey } from "../routing/types.ts";
 import { runAttempt, type AttemptOutcome } from "./attempt.ts";
 import { applyFailurePolicy, classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
@@ -26,21 +26,50 @@ export const MAX_WAIT_ROUNDS = 1;
 
 const textOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
+/** How one request ended, for a caller that answers in another protocol (the gateway's HTTP status and headers). */
+export interface RequestEnd {
+  outcome: "success" | "failed" | "aborted" | "refused";
+  servedKey?: string;
+  failures: FailedTarget[];
+  /** A failure that must not fail over, surfaced unchanged (its status is the client's answer). */
+  surfaced?: Failure;
+  /** Nothing was tried because every target is cooling down: when the first comes back. */
+  coolingUntil?: number;
+}
+
+/** Per-request hooks; the runtime's own bookkeeping runs regardless. */
+export interface RequestObserver {
+  onCommitted?(candidate: Candidate): void;
+  onAttemptResult?(candidate: Candidate, outcome: AttemptOutcome): void;
+  /** Called once, before the stream's terminal event is delivered. */
+  onEnd?(end: RequestEnd): void;
+}
+
+/** What a caller other than pi adds to one request: its own preferences and a way to watch it. */
+export interface RouteRequest {
+  /** Tiers and provider preferences for this request (they replace shortcuts handed over by pi's input event). */
+  shortcuts?: PromptShortcuts;
+  observer?: RequestObserver;
+}
+
 export function createRouterStream(env: RequestEnvironment) {
-  return (model: Model<Api>, context: Context, options?: SimpleStreamOptions): AssistantMessageEventStream => {
-    const out = createAssistantMessageEventStream();
-    serveRequest(env, model, context, options, out).catch((error) => {
-      // Last line of defence: any bug inside the router still ends the stream with an error event.
-      const message = routerErrorMessage(model, `auto-router: internal error: ${textOf(error)}`, env.now());
-      try {
-        out.push({ type: "error", reason: "error", error: message });
-        out.end(message);
-      } catch {
-        // The stream was already ended; nothing more to do.
-      }
-    });
-    return out;
-  };
+  return (model: Model<Api>, context: Context, options?: SimpleStreamOptions): AssistantMessageEventStream => streamRoute(env, model, context, options);
+}
+
+/** One routed request: `model.id` is the route id. */
+export function streamRoute(env: RequestEnvironment, model: Model<Api>, context: Context, options?: SimpleStreamOptions, request: RouteRequest = {}): AssistantMessageEventStream {
+  const out = createAssistantMessageEventStream();
+  serveRequest(env, model, context, options, out, request).catch((error) => {
+    // Last line of defence: any bug inside the router still ends the stream with an error event.
+    const message = routerErrorMessage(model, `auto-router: internal error: ${textOf(error)}`, env.now());
+    try {
+      out.push({ type: "error", reason: "error", error: message });
+      out.end(message);
+    } catch {
+      // The stream was already ended; nothing more to do.
+    }
+  });
+  return out;
 }
 
 interface RequestState {
@@ -62,8 +91,12 @@ async function serveRequest(
   context: Context,
   options: SimpleStreamOptions | undefined,
   out: AssistantMessageEventStream,
+  request: RouteRequest,
 ): Promise<void> {
   const signal = options?.signal;
+  const observer = request.observer;
+  let surfaced: Failure | undefined;
+  let coolingUntil: number | undefined;
   const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context) };
   const finish = (message: AssistantMessage, outcome: "success" | "failed" | "aborted" | "refused", served?: string) => {
     env.record(state.requestId, state.routeId, "final", {
@@ -77,6 +110,7 @@ async function serveRequest(
       failureKinds: state.failures.map((f) => f.kind),
     });
     env.status.onFinished(state.routeId, outcome, served, Math.max(0, state.attempts - 1));
+    observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil });
     out.end(message);
   };
   const failWith = (text: string, outcome: "failed" | "refused" = "failed") => {
@@ -98,10 +132,10 @@ async function serveRequest(
 
   for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
     if (signal?.aborted) return abortNow();
-    const decision = env.decide(state.requestId, state.routeId, context, options, env.now());
+    const decision = env.decide(state.requestId, state.routeId, context, options, env.now(), { shortcuts: request.shortcuts });
     state.plannedTarget ??= decision.candidates[0]?.key;
     if (decision.refusal) return failWith(decision.refusal, "refused");
-    const served = await tryCandidates(env, state, decision, context, options, settings.policy, settings.maxAttempts, out);
+    const served = await tryCandidates(env, state, decision, context, options, settings.policy, settings.maxAttempts, out, observer);
     if (served?.kind === "served") {
       // The attempt already forwarded its terminal event; only the bookkeeping and the end remain.
       const outcome = served.final === "done" ? "success" : served.final === "aborted" ? "aborted" : "failed";
@@ -111,11 +145,12 @@ async function serveRequest(
     if (served) {
       if (served.kind === "aborted") return abortNow(served.message);
       // A failure that must not fail over: surface the target's own error unchanged (pi compacts on overflow).
+      surfaced = served.failure;
       out.push({ type: "error", reason: "error", error: served.message });
       return finish(served.message, "failed");
     }
     // Nothing served. Wait for the first cooling target if it is back soon; otherwise explain and stop.
-    const refreshed = env.decide(state.requestId, state.routeId, context, options, env.now(), { quiet: true });
+    const refreshed = env.decide(state.requestId, state.routeId, context, options, env.now(), { quiet: true, shortcuts: request.shortcuts });
     if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && state.attempts < settings.maxAttempts) {
       // A target not tried yet became available while we were failing over (e.g. its cooldown ran out): go again.
       round -= 1;
@@ -136,6 +171,7 @@ async function serveRequest(
       return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
     }
     const reasons = refreshed.skipped.map((s) => `${s.key}: ${s.detail}`);
+    coolingUntil = cooling?.until;
     return failWith(noTargetText(state.routeId, reasons, cooling ? { key: cooling.key, until: cooling.until! } : undefined, env.now()));
   }
   return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
@@ -144,7 +180,7 @@ async function serveRequest(
 type CandidatesResult =
   | undefined
   | { kind: "served"; key: string; final: "done" | "error" | "aborted"; message?: AssistantMessage }
-  | { kind: "surface"; message: AssistantMessage }
+  | { kind: "surface"; message: AssistantMessage; failure: Failure }
   | { kind: "aborted"; message?: AssistantMessage };
 
 async function tryCandidates(
@@ -156,6 +192,7 @@ async function tryCandidates(
   policy: Parameters<typeof applyFailurePolicy>[1],
   maxAttempts: number,
   out: AssistantMessageEventStream,
+  observer: RequestObserver | undefined,
 ): Promise<CandidatesResult> {
   const registry = env.registry()!;
   const config = env.config();
@@ -212,7 +249,10 @@ async function tryCandidates(
           contextWindow: target.contextWindow,
           now: env.now,
           label: candidate.key,
-          onCommit: () => env.status.onCommitted(state.routeId, candidate),
+          onCommit: () => {
+            env.status.onCommitted(state.routeId, candidate);
+            observer?.onCommitted?.(candidate);
+          },
         });
       }
     } catch (error) {
@@ -223,16 +263,19 @@ async function tryCandidates(
 
     if (outcome.status === "committed") {
       env.onAttemptResult(state, candidate, outcome);
+      observer?.onAttemptResult?.(candidate, outcome);
       if (outcome.final === "done") env.sticky.remember(state.routeId, state.prompt, candidate.key);
       return { kind: "served", key: candidate.key, final: outcome.final, message: outcome.message };
     }
     if (outcome.status === "aborted") {
       env.onAttemptResult(state, candidate, outcome);
+      observer?.onAttemptResult?.(candidate, outcome);
       return { kind: "aborted", message: outcome.message };
     }
 
     const failure: Failure = applyFailurePolicy(outcome.failure, policy);
     env.onAttemptResult(state, candidate, { ...outcome, failure });
+    observer?.onAttemptResult?.(candidate, { ...outcome, failure });
     state.failures.push({ key: candidate.key, kind: failure.kind });
     if (failure.cooldownMs && failure.cooldownMs > 0) {
       env.cooldowns.set(routeTargetKey(routeId, candidate.key), { until: env.now() + failure.cooldownMs, kind: failure.kind, message: env.redact(failure.message) }, env.now());
@@ -241,11 +284,11 @@ async function tryCandidates(
     if (failure.kind === "context_overflow") {
       const window = facts?.contextWindow ?? target.contextWindow;
       const larger = candidates.slice(index + 1).some((c) => (env.modelFacts(c.key)?.contextWindow ?? 0) > window);
-      if (!larger || !failure.failover) return { kind: "surface", message: outcome.message ?? env.errorMessageFor(target, failure.message) };
+      if (!larger || !failure.failover) return { kind: "surface", message: outcome.message ?? env.errorMessageFor(target, failure.message), failure };
       minContextWindow = window;
       continue;
     }
-    if (!failure.failover) return { kind: "surface", message: outcome.message ?? env.errorMessageFor(target, failure.message) };
+    if (!failure.failover) return { kind: "surface", message: outcome.message ?? env.errorMessageFor(target, failure.message), failure };
   }
   return undefined;
 }

@@ -2,7 +2,7 @@
 // build smaller ones.
 import type { Api, AssistantMessage, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
 import type { RouterConfig } from "../config/schema.ts";
-import type { Candidate, Decision, ModelFacts } from "../routing/types.ts";
+import type { Candidate, Decision, ModelFacts, PromptShortcuts } from "../routing/types.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import type { CooldownBook } from "./cooldown-book.ts";
 import type { RegistryLike, StreamFunction } from "./start-target.ts";
@@ -28,8 +28,11 @@ export interface AttemptContext {
 export interface RequestEnvironment {
   registry(): RegistryLike | undefined;
   config(): RouterConfig;
-  /** Features + snapshot + route(). `quiet` decisions are not logged or shown (re-checks during one request). */
-  decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean }): Decision;
+  /**
+   * Features + snapshot + route(). `quiet` decisions are not logged or shown (re-checks during one request);
+   * `shortcuts` are the request's own (the gateway's), used instead of those pi's input event handed over.
+   */
+  decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean; shortcuts?: PromptShortcuts }): Decision;
   modelFacts(key: string): ModelFacts | undefined;
   cooldowns: CooldownBook;
   sticky: Stickiness;

@@ -165,7 +165,7 @@ export class RouterRuntime implements RequestEnvironment {
     return { targets, providers, quotaHard };
   }
 
-  decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean }): Decision {
+  decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean; shortcuts?: PromptShortcuts }): Decision {
     const config = this.options.config();
     const prompt = promptIdentity(context);
     const knownIntent = prompt !== undefined && this.promptIntent?.prompt === prompt ? this.promptIntent : undefined;
@@ -174,7 +174,7 @@ export class RouterRuntime implements RequestEnvironment {
     this.facts = this.factsAt(config, now);
     const { targets, providers, quotaHard } = this.liveStatus(now);
     const snapshot = buildSnapshot({ config, models: this.facts, cooldowns: this.cooldowns.active(now), targets, providers, quotaHard });
-    const shortcuts = this.shortcutsFor(prompt);
+    const shortcuts = flags?.shortcuts ?? this.shortcutsFor(prompt);
     const ranked = route({ routeId, features, shortcuts }, snapshot, now);
     // Shadow mode: the full pipeline still ranks, but the request is routed in declared order, and both orders are
     // recorded so `/auto-router shadow show` can tell how often the ranking would have chosen differently.

@@ -36,6 +36,8 @@ export interface RecordedCall {
   headers: Record<string, string | string[] | undefined>;
   body: any;
   receivedAt: number;
+  /** The client closed the connection before the reply was complete (an aborted upstream request). */
+  closedBeforeEnd?: boolean;
 }
 
 export interface Emulator {
@@ -195,6 +197,9 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
       receivedAt: Date.now(),
     };
     calls.push(call);
+    response.on("close", () => {
+      if (!response.writableEnded) call.closedBeforeEnd = true;
+    });
     if (request.method !== "POST" || !call.path.startsWith(dialect.path)) {
       response.writeHead(NOT_FOUND_STATUS, { "content-type": "application/json" });
       response.end(dialect.errorBody(NOT_FOUND_STATUS, { errorMessage: `No route for ${request.method} ${call.path}` }));

@@ -1,0 +1,100 @@
+// What both front doors need, built in one place: the services (config holder, stores, event log), the plugins and
+// the RouterRuntime. index.ts (pi) and the gateway (`pi-auto-router serve`) each call createEngine once and only add
+// their own edges: pi's UI, commands and events, or HTTP.
+import type { CommandDeps, Subcommand } from "./commands/command-types.ts";
+import { SUBCOMMANDS } from "./commands/dispatch.ts";
+import type { RouterConfig } from "./config/schema.ts";
+import { PLUGIN_FACTORIES } from "./plugins.ts";
+import type { PluginContext, RouterPlugin } from "./runtime/plugin.ts";
+import type { StatusSink } from "./runtime/request-environment.ts";
+import { RouterRuntime } from "./runtime/router-runtime.ts";
+import { openServices, type Services } from "./runtime/services.ts";
+import type { StreamFunction } from "./runtime/start-target.ts";
+import { describeLoad } from "./state/config-file.ts";
+
+export interface EngineOptions {
+  agentDir: string;
+  env: Record<string, string | undefined>;
+  warn: (text: string) => void;
+  /** Where the runtime reports decisions and attempts (pi's status line); silent when absent. */
+  status?: StatusSink;
+  /** The config the runtime routes with, derived from the file's (the gateway adds one-target routes). */
+  deriveConfig?: (config: RouterConfig) => RouterConfig;
+  /** Tests: keep state in memory. */
+  inMemory?: boolean;
+  stream?: StreamFunction;
+  now?: () => number;
+}
+
+export interface Engine {
+  services: Services;
+  plugins: RouterPlugin[];
+  runtime: RouterRuntime;
+  /** The built-in subcommands plus every plugin's. */
+  subcommands: Subcommand[];
+  /** What commands run against; `switchModel` is pi's (the gateway has no current model to switch). */
+  commandDeps(switchModel?: CommandDeps["switchModel"], reload?: () => string[]): CommandDeps;
+  /** Plugins' background work (quota fetches); call when a registry is attached (again after pi's /reload). */
+  start(): void;
+  /** Closes plugins, then flushes and closes every store and the event log. */
+  close(): Promise<void>;
+}
+
+export const SILENT_STATUS: StatusSink = {
+  onAttempt: () => {},
+  onCommitted: () => {},
+  onWaiting: () => {},
+  onFinished: () => {},
+};
+
+export function createEngine(options: EngineOptions): Engine {
+  const now = options.now ?? (() => Date.now());
+  const services = openServices({ agentDir: options.agentDir, env: options.env, warn: options.warn, inMemory: options.inMemory });
+  const config = options.deriveConfig ? () => options.deriveConfig!(services.config.current) : () => services.config.current;
+  let runtimeRef: RouterRuntime | undefined;
+  const pluginContext: PluginContext = {
+    stateDir: services.stateDir,
+    config,
+    registry: () => runtimeRef?.registry(),
+    openStore: (name, defaults, parse) => services.openStore(name, defaults, parse),
+    record: (type, data, ids) => services.events?.append({ type, data, sessionId: runtimeRef?.sessionId, ...ids }),
+    warn: options.warn,
+    env: options.env,
+    now,
+  };
+  const plugins = PLUGIN_FACTORIES.map((create) => create(pluginContext));
+  const runtime = new RouterRuntime({
+    plugins,
+    config,
+    cooldowns: services.cooldowns,
+    latency: services.latency,
+    events: services.events,
+    status: options.status ?? SILENT_STATUS,
+    warn: options.warn,
+    stream: options.stream,
+    now: options.now,
+  });
+  runtimeRef = runtime;
+  const subcommands = [...SUBCOMMANDS, ...plugins.flatMap((plugin) => plugin.subcommands ?? [])];
+  return {
+    services,
+    plugins,
+    runtime,
+    subcommands,
+    commandDeps: (switchModel, reload) => ({
+      runtime,
+      services,
+      config,
+      reload: reload ?? (() => describeLoad(services.config.reload())),
+      switchModel: switchModel ?? (async () => false),
+      now,
+    }),
+    start() {
+      for (const plugin of plugins) plugin.start?.();
+    },
+    async close() {
+      await Promise.allSettled(plugins.map((plugin) => plugin.close?.()));
+      await services.close();
+    },
+  };
+}

@@ -1,0 +1,146 @@
+// One chat request through the engine, the same for every protocol: resolve the model name to a route, take the
+// request's shortcuts and provider preferences, call the runtime's streamRoute (the function pi calls) with an
+// abort signal tied to the client's connection, then answer in the client's protocol. The status and headers wait
+// for the first event: it is either the committed answer or the router's final error.
+import type { Api, AssistantMessage, AssistantMessageEvent, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Engine } from "../engine.ts";
+import { parseShortcuts } from "../routing/shortcuts.ts";
+import type { PromptShortcuts } from "../routing/types.ts";
+import { streamRoute, type RequestEnd } from "../runtime/failover-stream.ts";
+import { FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_TOKENS } from "../runtime/provider-models.ts";
+import { attemptsHeader, endToError, errorBody, GatewayError, type AttemptRecord, type Protocol } from "./errors.ts";
+import { DirectRoutes, resolveModelName, unknownModelText } from "./model-names.ts";
+import { requestShortcuts } from "./provider-preferences.ts";
+
+export interface GatewayCore {
+  engine: Engine;
+  directRoutes: DirectRoutes;
+  now(): number;
+  /** Aborts every in-flight request (the drain deadline on shutdown). */
+  inFlight: Set<AbortController>;
+}
+
+/** What differs between protocols; everything else is shared. */
+export interface ChatProtocol<Request> {
+  protocol: Protocol;
+  parse(body: unknown): Request;
+  model(request: Request): string;
+  provider(request: Request): unknown;
+  streaming(request: Request): boolean;
+  toContext(request: Request, now: number): { context: Context; options: SimpleStreamOptions };
+  encoder(request: Request, model: string, now: number): { encode(event: AssistantMessageEvent): string };
+  body(message: AssistantMessage, model: string, now: number): unknown;
+}
+
+function routerModel(routeId: string): Model<Api> {
+  return {
+    id: routeId, name: routeId, api: "auto-router", provider: "auto-router", baseUrl: "http://auto-router.invalid", reasoning: true,
+    input: ["text", "image"], cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, contextWindow: FALLBACK_CONTEXT_WINDOW, maxTokens: FALLBACK_MAX_TOKENS,
+  };
+}
+
+/** Shortcuts typed at the start of the last user message, stripped from it as pi's input event does. */
+export function takeShortcuts(context: Context): PromptShortcuts | undefined {
+  for (let index = context.messages.length - 1; index >= 0; index--) {
+    const message = context.messages[index]!;
+    if (message.role !== "user") continue;
+    if (typeof message.content === "string") {
+      const parsed = parseShortcuts(message.content);
+      if (parsed.shortcuts.tokens.length === 0) return undefined;
+      context.messages[index] = { ...message, content: parsed.text };
+      return parsed.shortcuts;
+    }
+    const first = message.content.findIndex((block) => block.type === "text");
+    const block = message.content[first];
+    if (block?.type !== "text") return undefined;
+    const parsed = parseShortcuts(block.text);
+    if (parsed.shortcuts.tokens.length === 0) return undefined;
+    const content = [...message.content];
+    content[first] = { ...block, text: parsed.text };
+    context.messages[index] = { ...message, content };
+    return parsed.shortcuts;
+  }
+  return undefined;
+}
+
+const header = (request: FastifyRequest, name: string): string | undefined => {
+  const value = request.headers[name];
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+};
+
+export function sendError(reply: FastifyReply, protocol: Protocol, error: GatewayError): FastifyReply {
+  return reply.code(error.status).headers(error.headers).send(errorBody(protocol, error.category, error.message));
+}
+
+export async function serveChat<Request>(core: GatewayCore, spec: ChatProtocol<Request>, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const now = core.now();
+  const parsed = spec.parse(request.body);
+  const name = header(request, "x-model") ?? spec.model(parsed);
+  const runtime = core.engine.runtime;
+  const choice = resolveModelName(name, runtime.config(), runtime.registry());
+  if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, runtime.config()));
+  const routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
+  const { context, options } = spec.toContext(parsed, now);
+  const shortcuts = requestShortcuts(takeShortcuts(context), spec.provider(parsed), header(request, "x-provider"));
+
+  const controller = new AbortController();
+  core.inFlight.add(controller);
+  const onClose = () => {
+    if (!reply.raw.writableEnded) controller.abort(new Error("client disconnected"));
+  };
+  reply.raw.on("close", onClose);
+  const attempts: AttemptRecord[] = [];
+  let attemptStartedAt = core.now();
+  let servedKey: string | undefined;
+  let end: RequestEnd | undefined;
+  const stream = streamRoute(runtime, routerModel(routeId), context, { ...options, signal: controller.signal }, {
+    shortcuts,
+    observer: {
+      onCommitted: (candidate) => {
+        servedKey = candidate.key;
+        attempts.push({ target: candidate.key, status: 200, ms: core.now() - attemptStartedAt });
+      },
+      onAttemptResult: (candidate, outcome) => {
+        if (outcome.status === "failed") attempts.push({ target: candidate.key, kind: outcome.failure.kind, status: outcome.failure.status, ms: outcome.latencyMs });
+        attemptStartedAt = core.now();
+      },
+      onEnd: (value) => void (end = value),
+    },
+  });
+  try {
+    const iterator = stream[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done || first.value.type === "error") {
+      const message = await stream.result();
+      if (controller.signal.aborted) return void reply.hijack();
+      throw endToError(end, message.errorMessage ?? "the router ended without an answer", core.now());
+    }
+    const headers: Record<string, string> = {
+      "x-auto-router-route": routeId,
+      "x-auto-router-attempts": attemptsHeader(attempts),
+      ...(servedKey ? { "x-auto-router-served-by": servedKey } : {}),
+    };
+    if (!spec.streaming(parsed)) {
+      const message = await stream.result();
+      if (controller.signal.aborted) return void reply.hijack();
+      if (message.stopReason === "error" || message.stopReason === "aborted") {
+        throw new GatewayError(502, "api_error", message.errorMessage ?? "the target failed after it had started answering", headers);
+      }
+      return void reply.code(200).headers(headers).send(spec.body(message, name, core.now()));
+    }
+    reply.hijack();
+    for (const [name, value] of Object.entries({ "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers })) reply.raw.setHeader(name, value);
+    reply.raw.writeHead(200);
+    const encoder = spec.encoder(parsed, name, core.now());
+    reply.raw.write(encoder.encode(first.value));
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      if (controller.signal.aborted) break;
+      reply.raw.write(encoder.encode(next.value));
+    }
+    reply.raw.end();
+  } finally {
+    reply.raw.off("close", onClose);
+    core.inFlight.delete(controller);
+  }
+}

@@ -1,0 +1,90 @@
+// `pi-auto-router serve [--port N] [--host H] [--agent-dir D] [--allow-remote]`: the engine with pi's registry,
+// the gateway token, the HTTP server, and a graceful stop on SIGTERM/SIGINT (drain, flush the stores, exit 0).
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { createEngine } from "../engine.ts";
+import { redactText } from "../state/redact.ts";
+import { openRegistry } from "./credentials.ts";
+import { DirectRoutes } from "./model-names.ts";
+import { startGateway } from "./server.ts";
+import { resolveToken } from "./token.ts";
+
+export const DEFAULT_PORT = 8787;
+export const DEFAULT_HOST = "127.0.0.1";
+
+const USAGE = "usage: pi-auto-router serve [--port N] [--host H] [--agent-dir D] [--allow-remote]";
+
+export interface ServeArguments {
+  port: number;
+  host: string;
+  agentDir?: string;
+  allowRemote: boolean;
+}
+
+export function parseServeArguments(args: string[]): ServeArguments {
+  const parsed: ServeArguments = { port: DEFAULT_PORT, host: DEFAULT_HOST, allowRemote: false };
+  for (let index = 0; index < args.length; index++) {
+    const flag = args[index]!;
+    const value = () => {
+      const next = args[++index];
+      if (next === undefined || next.startsWith("--")) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return next;
+    };
+    if (flag === "--port") {
+      const port = Number(value());
+      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--port: expected an integer 0-65535 (0 = any free port)\n${USAGE}`);
+      parsed.port = port;
+    } else if (flag === "--host") parsed.host = value();
+    else if (flag === "--agent-dir") parsed.agentDir = value();
+    else if (flag === "--allow-remote") parsed.allowRemote = true;
+    else throw new Error(`unknown argument ${flag}\n${USAGE}`);
+  }
+  return parsed;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Runs the gateway until SIGTERM/SIGINT; resolves with the exit code. */
+export async function serve(args: string[], env: Record<string, string | undefined>): Promise<number> {
+  const options = parseServeArguments(args);
+  if (!isLoopback(options.host) && !options.allowRemote) {
+    throw new Error(`--host ${options.host} is not a loopback address: the gateway spends your subscriptions and keys, so it binds 127.0.0.1 unless --allow-remote is also given`);
+  }
+  const agentDir = resolve(options.agentDir ?? env.PI_CODING_AGENT_DIR ?? join(homedir(), ".pi", "agent"));
+  const warn = (text: string) => process.stderr.write(`${redactText(text)}\n`);
+  const directRoutes = new DirectRoutes();
+  const engine = createEngine({ agentDir, env, warn, deriveConfig: (config) => directRoutes.apply(config) });
+  try {
+    engine.runtime.attachRegistry(await openRegistry(agentDir));
+    engine.start();
+    const token = resolveToken(env, engine.services.stateDir);
+    const gateway = await startGateway({ engine, directRoutes, token: token.value, host: options.host, port: options.port, log: warn });
+    process.stderr.write(token.file ? `gateway token ${token.created ? "created in" : "read from"} ${token.file}\n` : "gateway token from AUTO_ROUTER_TOKEN\n");
+    process.stdout.write(`listening on ${gateway.url}\n`);
+    const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
+      process.once("SIGTERM", () => resolveSignal("SIGTERM"));
+      process.once("SIGINT", () => resolveSignal("SIGINT"));
+    });
+    process.stderr.write(`${signal}: draining in-flight requests\n`);
+    await gateway.close();
+    return 0;
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command !== "serve") {
+    process.stderr.write(`${command === undefined ? "" : `unknown command ${command}\n`}${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await serve(rest, env);
+  } catch (error) {
+    process.stderr.write(`pi-auto-router serve: ${redactText(error instanceof Error ? error.message : String(error))}\n`);
+    return 2;
+  }
+}

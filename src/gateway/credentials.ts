@@ -1,0 +1,34 @@
+// pi's own model registry for the gateway: built-in models, models.json custom providers, and credentials from
+// auth.json (API keys and /login OAuth, refreshed by pi's code), exactly as pi builds them for a session. 0.73.1 has
+// AuthStorage + ModelRegistry; newer pi lines replaced them with ModelRuntime (pi-compat.md §2).
+import { join } from "node:path";
+import type { Api, Model } from "@mariozechner/pi-ai";
+import type { RegistryLike } from "../runtime/start-target.ts";
+
+type Loose = Record<string, any>;
+
+export type GatewayRegistry = RegistryLike & { getAll?(): Model<Api>[]; getAvailable?(): Model<Api>[] };
+
+export async function openRegistry(agentDir: string): Promise<GatewayRegistry> {
+  const sdk = (await import("@mariozechner/pi-coding-agent")) as Loose;
+  const authPath = join(agentDir, "auth.json");
+  const modelsPath = join(agentDir, "models.json");
+  if (sdk.AuthStorage && sdk.ModelRegistry) {
+    const registry = sdk.ModelRegistry.create(sdk.AuthStorage.create(authPath), modelsPath) as GatewayRegistry & { getError?(): string | undefined };
+    const error = registry.getError?.();
+    if (error) throw new Error(`${modelsPath}: ${error}`);
+    return registry;
+  }
+  if (sdk.ModelRuntime) {
+    const runtime = await sdk.ModelRuntime.create({ authPath, modelsPath, refreshOnCreate: true });
+    return {
+      find: (provider, modelId) => runtime.getModel(provider, modelId),
+      hasConfiguredAuth: (model) => runtime.hasConfiguredAuth?.(model) ?? true,
+      getApiKeyAndHeaders: (model) => runtime.getApiKeyAndHeaders(model),
+      isUsingOAuth: (model) => runtime.isUsingOAuth?.(model) ?? false,
+      getAll: () => runtime.getAll?.() ?? [],
+      getAvailable: () => runtime.getAvailable?.() ?? [],
+    };
+  }
+  throw new Error("the installed pi SDK offers neither ModelRegistry nor ModelRuntime: install @mariozechner/pi-coding-agent");
+}

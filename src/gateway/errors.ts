@@ -1,0 +1,81 @@
+// Errors in each client's own format, the HTTP status a routed request's end maps to, and the retry metadata
+// headers. The runtime already classified every failure; this only turns its verdict into HTTP.
+import type { RequestEnd } from "../runtime/failover-stream.ts";
+import { TRANSIENT_KINDS } from "../runtime/final-error.ts";
+import { redactText } from "../state/redact.ts";
+
+export type Protocol = "anthropic" | "openai";
+
+export type ErrorCategory = "invalid_request" | "authentication" | "not_found" | "too_large" | "rate_limit" | "overloaded" | "api_error";
+
+export class GatewayError extends Error {
+  constructor(readonly status: number, readonly category: ErrorCategory, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+const ANTHROPIC_TYPES: Record<ErrorCategory, string> = {
+  invalid_request: "invalid_request_error",
+  authentication: "authentication_error",
+  not_found: "not_found_error",
+  too_large: "request_too_large",
+  rate_limit: "rate_limit_error",
+  overloaded: "overloaded_error",
+  api_error: "api_error",
+};
+
+const OPENAI_TYPES: Record<ErrorCategory, string> = {
+  invalid_request: "invalid_request_error",
+  authentication: "authentication_error",
+  not_found: "not_found_error",
+  too_large: "invalid_request_error",
+  rate_limit: "rate_limit_error",
+  overloaded: "server_error",
+  api_error: "api_error",
+};
+
+export function categoryOf(status: number): ErrorCategory {
+  if (status === 401 || status === 403) return "authentication";
+  if (status === 404) return "not_found";
+  if (status === 413) return "too_large";
+  if (status === 429) return "rate_limit";
+  if (status === 503 || status === 529) return "overloaded";
+  if (status >= 400 && status < 500) return "invalid_request";
+  return "api_error";
+}
+
+/** The error body; the message is redacted here, the one place every error passes on its way out. */
+export function errorBody(protocol: Protocol, category: ErrorCategory, message: string): Record<string, unknown> {
+  const text = redactText(message);
+  if (protocol === "anthropic") return { type: "error", error: { type: ANTHROPIC_TYPES[category], message: text } };
+  return { error: { message: text, type: OPENAI_TYPES[category], param: null, code: category === "not_found" ? "model_not_found" : null } };
+}
+
+export interface AttemptRecord {
+  target: string;
+  kind?: string;
+  status?: number;
+  ms: number;
+}
+
+/** Compact JSON of the attempts: target, failure kind, status and milliseconds each. Never any message text. */
+export function attemptsHeader(attempts: AttemptRecord[]): string {
+  return JSON.stringify(attempts.map((attempt) => ({ target: attempt.target, ...(attempt.kind ? { kind: attempt.kind } : {}), ...(attempt.status ? { status: attempt.status } : {}), ms: attempt.ms })));
+}
+
+/** The HTTP answer to a request that ended before anything was served. */
+export function endToError(end: RequestEnd | undefined, message: string, now: number): GatewayError {
+  if (!end) return new GatewayError(500, "api_error", message);
+  if (end.surfaced) {
+    // A single non-retryable upstream error: its own status, never masked.
+    const status = end.surfaced.status && end.surfaced.status >= 400 && end.surfaced.status < 600 ? end.surfaced.status : 502;
+    return new GatewayError(status, categoryOf(status), message, { "x-should-retry": end.surfaced.retryable ? "true" : "false" });
+  }
+  if (end.outcome === "refused") return new GatewayError(503, "overloaded", message, { "x-should-retry": "false" });
+  if (end.failures.length === 0 && end.coolingUntil !== undefined) {
+    const seconds = Math.max(1, Math.ceil((end.coolingUntil - now) / 1000));
+    return new GatewayError(429, "rate_limit", message, { "retry-after": String(seconds), "x-should-retry": "true" });
+  }
+  const transient = end.failures.some((failure) => TRANSIENT_KINDS.has(failure.kind as never));
+  return new GatewayError(503, "overloaded", message, { "x-should-retry": transient ? "true" : "false" });
+}

@@ -1,0 +1,52 @@
+// GET /health/providers: the facts `/auto-router health --json` reports (credentials, cooldowns, breakers, health
+// records; with ?probe=1 the same 1-token probes), reshaped for operators and load balancers.
+import type { Engine } from "../engine.ts";
+import type { CommandOutput } from "../commands/command-types.ts";
+import { runCommand } from "../commands/dispatch.ts";
+import type { ProviderHealth } from "../health/health-check.ts";
+
+export interface ProviderHealthLine {
+  ok: boolean;
+  provider: string;
+  statusCode?: number;
+  latencyMs?: number;
+  credentials: string;
+  unhealthy?: string;
+  lastError?: string;
+  targets: Array<{ key: string; resolvable: boolean; breaker: string; coolingDown: boolean; probe?: { ok: boolean; status?: number; latencyMs: number; failureKind?: string } }>;
+}
+
+export function healthLine(report: ProviderHealth, now: number): ProviderHealthLine {
+  const probes = report.targets.flatMap((target) => (target.probe ? [target.probe] : []));
+  const resolvable = report.targets.some((target) => target.resolvable);
+  const ok = !report.unhealthy && resolvable && report.credentials !== "none" && (probes.length === 0 || probes.some((probe) => probe.ok));
+  const bestProbe = probes.find((probe) => probe.ok) ?? probes[0];
+  return {
+    ok,
+    provider: report.provider,
+    ...(bestProbe?.status !== undefined ? { statusCode: bestProbe.status } : {}),
+    ...(bestProbe ? { latencyMs: bestProbe.latencyMs } : {}),
+    credentials: report.credentials,
+    ...(report.unhealthy ? { unhealthy: report.unhealthy } : {}),
+    ...(report.lastError ? { lastError: report.lastError.message } : {}),
+    targets: report.targets.map((target) => ({
+      key: target.key,
+      resolvable: target.resolvable,
+      breaker: target.breaker,
+      coolingDown: target.cooldowns.some((cooldown) => cooldown.until > now),
+      ...(target.probe ? { probe: { ok: target.probe.ok, status: target.probe.status, latencyMs: target.probe.latencyMs, failureKind: target.probe.failureKind } } : {}),
+    })),
+  };
+}
+
+/** Runs the `health` subcommand itself, so the endpoint and the command can never disagree. */
+export async function providersHealth(engine: Engine, probe: boolean): Promise<{ ok: boolean; providers: ProviderHealthLine[] }> {
+  let json: string | undefined;
+  let failure: string | undefined;
+  const output: CommandOutput = { info: (text) => void (json = text), warn: () => {}, error: (text) => void (failure = text) };
+  await runCommand(`health --json${probe ? " --probe" : ""}`, engine.commandDeps(), output, engine.subcommands);
+  if (json === undefined) throw new Error(failure ?? "the health check produced no report");
+  const now = engine.runtime.now();
+  const providers = (JSON.parse(json).providers as ProviderHealth[]).map((report) => healthLine(report, now));
+  return { ok: providers.every((provider) => provider.ok), providers };
+}

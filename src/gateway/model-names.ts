@@ -1,0 +1,56 @@
+// Which route serves a model name a client sent: `gateway.models` maps any incoming name first (Claude Code only
+// sends Anthropic model ids), then the same names `/auto-router switch` understands: an alias, a route id,
+// `auto-router/<route>`, or `provider/model` (one real target, served through a one-target route).
+import type { RouterConfig } from "../config/schema.ts";
+import { resolveName, ROUTER_PROVIDER } from "../commands/name-resolution.ts";
+import type { RegistryLike } from "../runtime/start-target.ts";
+
+export type ModelChoice = { kind: "route"; routeId: string } | { kind: "target"; provider: string; modelId: string };
+
+export function resolveModelName(name: string, config: RouterConfig, registry: RegistryLike | undefined): ModelChoice | undefined {
+  const mapped = config.gateway?.models?.[name] ?? name;
+  const resolved = resolveName(mapped, config);
+  if (!resolved) return undefined;
+  if (resolved.kind === "route") return { kind: "route", routeId: resolved.routeId };
+  let known = false;
+  try {
+    known = registry?.find(resolved.provider, resolved.modelId) !== undefined;
+  } catch {
+    known = false;
+  }
+  return known ? { kind: "target", provider: resolved.provider, modelId: resolved.modelId } : undefined;
+}
+
+/** The names a client can list: every route as auto-router/<route>, then the aliases. */
+export function listedModelNames(config: RouterConfig): string[] {
+  return [...Object.keys(config.routes).map((id) => `${ROUTER_PROVIDER}/${id}`), ...Object.keys(config.aliases ?? {})];
+}
+
+export function unknownModelText(name: string, config: RouterConfig): string {
+  return `model ${JSON.stringify(name)} is not served here; known routes: ${listedModelNames(config).join(", ") || "(none configured)"}`;
+}
+
+/**
+ * One-target routes for `provider/model` requests, added to the config the runtime routes with. Their id contains a
+ * `/`, which a configured route id cannot, so they never shadow one.
+ */
+export class DirectRoutes {
+  private readonly keys = new Map<string, { provider: string; modelId: string }>();
+  private cache: { base: RouterConfig; size: number; derived: RouterConfig } | undefined;
+
+  add(provider: string, modelId: string): string {
+    const routeId = `${provider}/${modelId}`;
+    this.keys.set(routeId, { provider, modelId });
+    return routeId;
+  }
+
+  apply(base: RouterConfig): RouterConfig {
+    if (this.keys.size === 0) return base;
+    if (this.cache?.base === base && this.cache.size === this.keys.size) return this.cache.derived;
+    const routes = { ...base.routes };
+    for (const [routeId, target] of this.keys) routes[routeId] ??= { sortBy: "config", targets: [target] };
+    const derived = { ...base, routes };
+    this.cache = { base, size: this.keys.size, derived };
+    return derived;
+  }
+}

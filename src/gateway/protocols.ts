@@ -1,0 +1,28 @@
+// The two chat protocols as ChatProtocol entries: parsing, context translation and response encoding per protocol.
+import type { ChatProtocol } from "./chat-handler.ts";
+import { anthropicMessage, AnthropicStreamEncoder } from "./anthropic-response.ts";
+import { anthropicToContext, parseAnthropicRequest, type AnthropicRequest } from "./anthropic-request.ts";
+import { openAICompletion, OpenAIStreamEncoder } from "./openai-response.ts";
+import { openAIToContext, parseOpenAIRequest, type OpenAIRequest } from "./openai-request.ts";
+
+export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
+  protocol: "anthropic",
+  parse: parseAnthropicRequest,
+  model: (request) => request.model,
+  provider: (request) => request.provider,
+  streaming: (request) => request.stream === true,
+  toContext: anthropicToContext,
+  encoder: (_request, model) => new AnthropicStreamEncoder(model),
+  body: (message, model) => anthropicMessage(message, model),
+};
+
+export const OPENAI_CHAT: ChatProtocol<OpenAIRequest> = {
+  protocol: "openai",
+  parse: parseOpenAIRequest,
+  model: (request) => request.model,
+  provider: (request) => request.provider,
+  streaming: (request) => request.stream === true,
+  toContext: openAIToContext,
+  encoder: (request, model, now) => new OpenAIStreamEncoder(model, now, request.stream_options?.include_usage === true),
+  body: openAICompletion,
+};

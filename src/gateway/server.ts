@@ -1,0 +1,141 @@
+// The HTTP server: fastify (body limit, timeouts, no request logging of its own), the gateway token on every
+// request, a concurrency cap, and a route table. Issue-13 style additions (a /v1/responses handler, a wildcard
+// proxy in the not-found slot) are one more entry in ROUTES or a replacement of the not-found handler.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { AddressInfo } from "node:net";
+import type { Engine } from "../engine.ts";
+import { estimateTokens } from "../routing/context-estimate.ts";
+import { redactText } from "../state/redact.ts";
+import { anthropicToContext, parseAnthropicRequest } from "./anthropic-request.ts";
+import { sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
+import { GatewayError, type Protocol } from "./errors.ts";
+import { providersHealth } from "./health-endpoint.ts";
+import { listedModelNames, type DirectRoutes } from "./model-names.ts";
+import { ANTHROPIC_MESSAGES, OPENAI_CHAT } from "./protocols.ts";
+import { presentedToken, tokenMatches } from "./token.ts";
+
+export const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
+export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+export interface GatewayOptions {
+  engine: Engine;
+  /** The one-target routes the engine's config was derived with (see DirectRoutes). */
+  directRoutes: DirectRoutes;
+  token: string;
+  host: string;
+  port: number;
+  /** Where one line per request goes (method, path, status, route, served-by; never headers or bodies). */
+  log?: (line: string) => void;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish up to the drain deadline, then cuts the rest. */
+  close(drainMs?: number): Promise<void>;
+}
+
+const protocolFor = (url: string): Protocol => (url.startsWith("/v1/messages") ? "anthropic" : "openai");
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+function routes(core: GatewayCore, limit: () => number): Array<{ method: "GET" | "POST"; url: string; handler: Handler }> {
+  let active = 0;
+  const chat = <R>(spec: ChatProtocol<R>): Handler => async (request, reply) => {
+    if (active >= limit()) throw new GatewayError(503, "overloaded", `the gateway is serving its maximum of ${limit()} requests; retry shortly`, { "retry-after": "1", "x-should-retry": "true" });
+    active += 1;
+    try {
+      await serveChat(core, spec, request, reply);
+    } finally {
+      active -= 1;
+    }
+  };
+  return [
+    { method: "POST", url: "/v1/messages", handler: chat(ANTHROPIC_MESSAGES) },
+    { method: "POST", url: "/v1/chat/completions", handler: chat(OPENAI_CHAT) },
+    {
+      method: "POST",
+      url: "/v1/messages/count_tokens",
+      handler: async (request) => ({ input_tokens: estimateTokens(anthropicToContext(parseAnthropicRequest(request.body), core.now()).context) }),
+    },
+    {
+      method: "GET",
+      url: "/v1/models",
+      handler: async () => ({ object: "list", data: listedModelNames(core.engine.runtime.config()).map((id) => ({ id, object: "model", created: 0, owned_by: "auto-router" })) }),
+    },
+    {
+      method: "GET",
+      url: "/health/providers",
+      handler: async (request, reply) => {
+        const probe = (request.query as Record<string, string | undefined>).probe;
+        const report = await providersHealth(core.engine, probe === "1" || probe === "true");
+        return reply.code(report.ok ? 200 : 503).send(report);
+      },
+    },
+  ];
+}
+
+function errorReply(error: unknown): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const fastifyError = error as { code?: string; statusCode?: number; message?: string };
+  if (fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new GatewayError(413, "too_large", `request body is larger than the gateway's limit (${fastifyError.message ?? ""})`);
+  if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return new GatewayError(fastifyError.statusCode, "invalid_request", `request body: ${fastifyError.message ?? "invalid"}`);
+  }
+  return new GatewayError(500, "api_error", `internal error: ${fastifyError.message ?? String(error)}`);
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const { engine } = options;
+  const settings = () => engine.runtime.config().gateway ?? {};
+  const log = options.log ?? (() => {});
+  const core: GatewayCore = { engine, directRoutes: options.directRoutes, now: () => engine.runtime.now(), inFlight: new Set() };
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    bodyLimit: settings().bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    connectionTimeout: settings().idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    forceCloseConnections: "idle",
+    return503OnClosing: true,
+  });
+  app.server.headersTimeout = settings().headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+
+  app.addHook("onRequest", async (request, reply) => {
+    if (tokenMatches(options.token, presentedToken(request.headers))) return;
+    return sendError(reply, protocolFor(request.url), new GatewayError(401, "authentication", "missing or wrong gateway token: send it as `Authorization: Bearer <token>` or `x-api-key: <token>`"));
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const served = reply.getHeader("x-auto-router-served-by") ?? reply.raw.getHeader("x-auto-router-served-by");
+    log(`${request.method} ${request.routeOptions.url ?? "(no route)"} ${reply.statusCode}${served ? ` served-by=${served}` : ""} ${Math.round(reply.elapsedTime)}ms`);
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const answer = errorReply(error);
+    if (answer.status >= 500) log(`error ${request.method} ${request.routeOptions.url ?? ""}: ${redactText(answer.message)}`);
+    if (reply.sent || reply.raw.headersSent) return;
+    return sendError(reply, protocolFor(request.url), answer);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, protocolFor(request.url), new GatewayError(404, "not_found", `no endpoint ${request.method} ${request.url.split("?")[0]}; served: POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions, GET /v1/models, GET /health/providers`)));
+  for (const route of routes(core, () => settings().maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS)) app.route(route);
+
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    async close(drainMs = settings().drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS) {
+      const deadline = setTimeout(() => {
+        for (const controller of core.inFlight) controller.abort(new Error("the gateway is shutting down"));
+        app.server.closeAllConnections();
+      }, drainMs);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(deadline);
+      }
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// The gateway token: every request must carry it (`Authorization: Bearer <t>` or `x-api-key: <t>`). It comes from
+// AUTO_ROUTER_TOKEN or from a file in the state dir created 0600 on first start. Compared in constant time.
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+export const TOKEN_FILE_NAME = "auto-router.gateway-token";
+const TOKEN_BYTES = 32;
+
+export interface GatewayToken {
+  value: string;
+  /** The file it was read from or written to; undefined when it came from the environment. */
+  file?: string;
+  created: boolean;
+}
+
+export function resolveToken(env: Record<string, string | undefined>, stateDir: string): GatewayToken {
+  const fromEnv = env.AUTO_ROUTER_TOKEN?.trim();
+  if (fromEnv) return { value: fromEnv, created: false };
+  const file = join(stateDir, TOKEN_FILE_NAME);
+  let existing: string | undefined;
+  try {
+    existing = readFileSync(file, "utf8").trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`${file}: cannot read the gateway token: ${(error as Error).message}`);
+  }
+  if (existing) {
+    chmodSync(file, 0o600);
+    return { value: existing, file, created: false };
+  }
+  const value = `ar-${randomBytes(TOKEN_BYTES).toString("base64url")}`;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${value}\n`, { mode: 0o600, flag: "w" });
+  chmodSync(file, 0o600);
+  return { value, file, created: true };
+}
+
+/** The token a request presents, from either header; undefined when it carries none. */
+export function presentedToken(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const apiKey = headers["x-api-key"];
+  if (typeof apiKey === "string" && apiKey.length > 0) return apiKey;
+  const authorization = headers.authorization;
+  if (typeof authorization === "string") {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
+    if (match) return match[1]!.trim();
+  }
+  return undefined;
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
+/** Hashing first gives equal-length buffers, so the comparison takes the same time whatever was sent. */
+export function tokenMatches(expected: string, presented: string | undefined): boolean {
+  return timingSafeEqual(digest(expected), digest(presented ?? "")) && presented !== undefined;
+}
