@@ -9,6 +9,7 @@ import type { FeedbackEventData, Rating } from "../events/event-types.ts";
 import type { PluginContext, PluginFactory, RouterPlugin } from "../runtime/plugin.ts";
 import type { TargetStatus } from "../routing/types.ts";
 import type { StateStore } from "../state/json-store.ts";
+import { parseRatingsState } from "./legacy-ratings.ts";
 
 /** Ratings kept per target: the share of bad ones is over this many most recent, so old opinions fade out. */
 export const RATING_WINDOW = 50;
@@ -86,7 +87,7 @@ export function createRatingService(store: StateStore<RatingsState>, record: Plu
 }
 
 export const createRatingsPlugin: PluginFactory = (context: PluginContext): RouterPlugin => {
-  const store = context.openStore("ratings", emptyRatings, (raw) => ratingsStateSchema.parse(raw));
+  const store = context.openStore("ratings", emptyRatings, parseRatingsState);
   const service = createRatingService(store, context.record);
   return {
     name: "ratings",

@@ -7,7 +7,7 @@ import { createMemoryStore } from "../state/memory-store.ts";
 import { describeLoad, loadConfigFile, routesFilePath, watchConfigFile, type LoadedConfig } from "../state/config-file.ts";
 import { resolveStateDir, stateFile } from "../state/state-paths.ts";
 import { CooldownBook, cooldownStateSchema, emptyCooldowns } from "./cooldown-book.ts";
-import { LatencyBook, emptyLatency, latencyStateSchema } from "./latency-book.ts";
+import { LatencyBook, emptyLatency, parseLatencyState } from "./latency-book.ts";
 
 export interface ServicesOptions {
   agentDir: string;
@@ -79,7 +79,7 @@ export function openServices(options: ServicesOptions): Services {
       ? createMemoryStore(defaults())
       : openJsonStore({ file: stateFile(stateDir, name), defaults, parse, onWarning });
   const cooldownStore = open("cooldowns", emptyCooldowns, (raw) => cooldownStateSchema.parse(raw));
-  const latencyStore = open("latency", emptyLatency, (raw) => latencyStateSchema.parse(raw));
+  const latencyStore = open("latency", emptyLatency, parseLatencyState);
   const eventLogSettings = config.current.eventLog;
   const events = options.inMemory || eventLogSettings?.enabled === false
     ? undefined
