@@ -36,7 +36,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     } catch {
       // A stale ctx after /reload throws; the next session_start brings a fresh one.
     }
-  });
+  }, Date.now, () => plugins.flatMap((plugin) => plugin.statusMarks?.() ?? []));
 
   const services = openServices({ agentDir: getAgentDir(), env: process.env, warn });
   let runtimeRef: RouterRuntime | undefined;

@@ -178,6 +178,7 @@ export function createUviPluginWith(options: UviPluginOptions = {}): PluginFacto
         return out;
       },
       quotaHard: () => service.enabled() && settings().hard,
+      statusMarks: () => (service.enabled() && settings().hard ? [UVI_HARD_MARK] : []),
       onTargetResponse(response) {
         const windows = windowsFromHeaders(response.headers, response.now);
         if (windows.length === 0) return;
@@ -211,5 +212,7 @@ export function createUviPluginWith(options: UviPluginOptions = {}): PluginFacto
     };
   };
 }
+
+export const UVI_HARD_MARK = "🛡️ uvi-hard";
 
 export const createUviPlugin: PluginFactory = createUviPluginWith();

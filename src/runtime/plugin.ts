@@ -63,6 +63,8 @@ export interface RouterPlugin {
   subcommands?: Subcommand[];
   /** Short warnings for the status line, e.g. "budget deepseek 85%". */
   statusWarnings?(now: number): string[];
+  /** Modes the status line always shows while they are on, e.g. "🔬 shadow". */
+  statusMarks?(): string[];
   /** Background work (fetches) may start here; never awaited on the request path. */
   start?(): void;
   close?(): Promise<void>;

@@ -6,9 +6,13 @@ import { shadowCommand } from "../commands/shadow-command.ts";
 import type { PluginContext, PluginFactory, RouterPlugin } from "../runtime/plugin.ts";
 import { addComparison, createShadowService, emptyShadow, shadowStateSchema, type ShadowRecord } from "./shadow-history.ts";
 
+export const SHADOW_MARK = "🔬 shadow";
+
 export const createShadowPlugin: PluginFactory = (context: PluginContext): RouterPlugin => {
   const store = context.openStore("shadow", emptyShadow, (raw) => shadowStateSchema.parse(raw));
-  const service = createShadowService(store);
+  // AUTO_ROUTER_SHADOW=1 (the earlier pi-auto-router's switch) keeps shadow mode on whatever the stored switch says.
+  const forced = context.env.AUTO_ROUTER_SHADOW === "1" || context.env.AUTO_ROUTER_SHADOW === "true";
+  const service = createShadowService(store, forced);
   return {
     name: "shadow",
     shadowMode: () => service.enabled(),
@@ -22,7 +26,7 @@ export const createShadowPlugin: PluginFactory = (context: PluginContext): Route
       store.update((state) => addComparison(state, record));
     },
     // The operator must not forget that routing ignores the ranking while this is on.
-    statusWarnings: () => (service.enabled() ? ["shadow mode"] : []),
+    statusMarks: () => (service.enabled() ? [SHADOW_MARK] : []),
     subcommands: [shadowCommand(service)],
   };
 };
