@@ -8,6 +8,7 @@ import { PLUGIN_FACTORIES } from "./src/plugins.ts";
 import type { PluginContext } from "./src/runtime/plugin.ts";
 import { commandOutput } from "./src/commands/output.ts";
 import { parseShortcuts } from "./src/routing/shortcuts.ts";
+import { withEnvironmentKeyFallbacks } from "./src/runtime/env-key-fallback.ts";
 import { createRouterStream } from "./src/runtime/failover-stream.ts";
 import { virtualModels } from "./src/runtime/provider-models.ts";
 import { RouterRuntime } from "./src/runtime/router-runtime.ts";
@@ -105,7 +106,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
 
   pi.on("session_start", (_event, ctx) => {
     context = ctx;
-    runtime.attachRegistry(ctx.modelRegistry);
+    runtime.attachRegistry(withEnvironmentKeyFallbacks(ctx.modelRegistry, process.env));
     runtime.sessionId = ctx.sessionManager?.getSessionId?.() ?? runtime.sessionId;
     registerModels(); // now with the registry's view of each target (windows, prices, custom models.json providers)
     for (const text of pendingWarnings.splice(0)) warn(text);
