@@ -1,7 +1,10 @@
 // pi-auto-router: wiring only. Registers the auto-router provider, the /auto-router command and the event handlers;
 // everything they do lives in src/.
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
-import { getAgentDir } from "@mariozechner/pi-coding-agent";
+import { getAgentDir, VERSION } from "@mariozechner/pi-coding-agent";
+import { RUNS_FROM_BUNDLE } from "./src/build-info.ts";
+import { debugCommand } from "./src/commands/debug-command.ts";
+import { packageInfo } from "./src/package-info.ts";
 import type { CommandDeps } from "./src/commands/command-types.ts";
 import { completeCommand, runCommand, SUBCOMMANDS } from "./src/commands/dispatch.ts";
 import { PLUGIN_FACTORIES } from "./src/plugins.ts";
@@ -62,7 +65,10 @@ export default function autoRouter(pi: ExtensionAPI): void {
     warn,
   });
   runtimeRef = runtime;
-  const subcommands = [...SUBCOMMANDS, ...plugins.flatMap((plugin) => plugin.subcommands ?? [])];
+  const host = () => ({
+    piVersion: VERSION, nodeVersion: process.versions.node, packageVersion: packageInfo().version, loadPath: packageInfo().root, runsFromBundle: RUNS_FROM_BUNDLE,
+  });
+  const subcommands = [...SUBCOMMANDS, ...plugins.flatMap((plugin) => plugin.subcommands ?? []), debugCommand(host)];
   const registerModels = () =>
     pi.registerProvider(PROVIDER_ID, {
       name: "Auto Router",

@@ -67,6 +67,8 @@ export interface Services {
   events?: EventLog;
   /** Opens one more state store in the state dir; it is flushed and closed with the others. */
   openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T>;
+  /** Writes out what is pending in every store and the event log (e.g. before a report reads the files). */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,9 @@ export function openServices(options: ServicesOptions): Services {
       const store = open(name, defaults, parse);
       stores.push(store as StateStore<unknown>);
       return store;
+    },
+    async flush() {
+      await Promise.allSettled([...stores.map((s) => s.flush()), events?.flush()]);
     },
     async close() {
       config.close();
