@@ -1,11 +1,15 @@
 // pi-auto-router: wiring only. Registers the auto-router provider, the /auto-router command and the event handlers;
 // everything they do lives in src/.
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
-import { getAgentDir } from "@mariozechner/pi-coding-agent";
+import { getAgentDir, VERSION } from "@mariozechner/pi-coding-agent";
+import { RUNS_FROM_BUNDLE } from "./src/build-info.ts";
+import { debugCommand } from "./src/commands/debug-command.ts";
 import { completeCommand, runCommand } from "./src/commands/dispatch.ts";
 import { commandOutput } from "./src/commands/output.ts";
 import { createEngine } from "./src/engine.ts";
+import { packageInfo } from "./src/package-info.ts";
 import { parseShortcuts, shortcutOnlyNotice } from "./src/routing/shortcuts.ts";
+import { withEnvironmentKeyFallbacks } from "./src/runtime/env-key-fallback.ts";
 import { createRouterStream } from "./src/runtime/failover-stream.ts";
 import { virtualModels } from "./src/runtime/provider-models.ts";
 import { describeLoad } from "./src/state/config-file.ts";
@@ -41,10 +45,15 @@ export default function autoRouter(pi: ExtensionAPI): void {
     (text) => {
       if (!context?.hasUI) process.stderr.write(`${text}\n`);
     },
+    () => engine.plugins.flatMap((plugin) => plugin.statusMarks?.() ?? []),
   );
 
   const engine = createEngine({ agentDir: getAgentDir(), env: process.env, warn, status });
-  const { services, runtime, subcommands } = engine;
+  const { services, runtime } = engine;
+  const host = () => ({
+    piVersion: VERSION, nodeVersion: process.versions.node, packageVersion: packageInfo().version, loadPath: packageInfo().root, runsFromBundle: RUNS_FROM_BUNDLE,
+  });
+  const subcommands = [...engine.subcommands, debugCommand(host)];
   const registerModels = () =>
     pi.registerProvider(PROVIDER_ID, {
       name: "Auto Router",
@@ -81,7 +90,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
 
   pi.on("session_start", (_event, ctx) => {
     context = ctx;
-    runtime.attachRegistry(ctx.modelRegistry);
+    runtime.attachRegistry(withEnvironmentKeyFallbacks(ctx.modelRegistry, process.env));
     runtime.sessionId = ctx.sessionManager?.getSessionId?.() ?? runtime.sessionId;
     registerModels(); // now with the registry's view of each target (windows, prices, custom models.json providers)
     for (const text of pendingWarnings.splice(0)) warn(text);

@@ -51,8 +51,22 @@ function loadBundle(): Factory | undefined {
   return module.exports.default;
 }
 
+/** Where this package was loaded from and its version, for `/auto-router debug`. */
+function packageInfo(): { root: string; version: string } {
+  const root = dirname(fileURLToPath(import.meta.url));
+  try {
+    return { root, version: String(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version) };
+  } catch {
+    return { root, version: "unknown" };
+  }
+}
+
 function loadFactory(): Factory {
-  (globalThis as Record<symbol, unknown>)[HOST_GLOBAL] = { "@mariozechner/pi-ai": piAi, "@mariozechner/pi-coding-agent": piCodingAgent };
+  (globalThis as Record<symbol, unknown>)[HOST_GLOBAL] = {
+    "@mariozechner/pi-ai": piAi,
+    "@mariozechner/pi-coding-agent": piCodingAgent,
+    "pi-auto-router/package": packageInfo(),
+  };
   if (process.env.AUTO_ROUTER_FROM_SOURCE === "1") return fromSources;
   loaded ??= loadBundle() ?? fromSources;
   return loaded;

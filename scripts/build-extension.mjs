@@ -24,7 +24,7 @@ export const HOST_GLOBAL = "pi-auto-router.host";
 // Every value the source imports from pi. A name missing here fails the build ("No matching export").
 const HOST_EXPORTS = {
   "@mariozechner/pi-ai": ["streamSimple", "createAssistantMessageEventStream", "isContextOverflow"],
-  "@mariozechner/pi-coding-agent": ["getAgentDir"],
+  "@mariozechner/pi-coding-agent": ["getAgentDir", "VERSION"],
 };
 
 const hostModules = {

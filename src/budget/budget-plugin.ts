@@ -2,6 +2,7 @@
 // provider's spend against its daily AND monthly limits (and its balance against a floor) for every routing
 // snapshot, and adds the `budget` and `balance` subcommands. route() acts on the levels (blocked -> skipped
 // "budget", soft/hard fallback by budgets.policy); this plugin only computes them, from memory.
+import { join } from "node:path";
 import { lastValue } from "../runtime/last-value.ts";
 import type { RouterConfig, TargetConfig } from "../config/schema.ts";
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
@@ -13,7 +14,7 @@ import type { BudgetService, ProviderBudgetView } from "./budget-service.ts";
 import { auditProvider, formatShare } from "./budget-audit.ts";
 import { effectiveLimits, emptyLimits, LIMITS_STORE_NAME, parseLimits, type LimitsState } from "./budget-limits.ts";
 import { calendarKeys, isValidTimeZone, localTimeZone } from "./calendar.ts";
-import { importLegacyOperation, LEGACY_STATS_FILE, readLegacyStats } from "./legacy-stats.ts";
+import { importLegacyLimitsOperation, importLegacyOperation, LEGACY_STATS_FILE, readLegacyStats } from "./legacy-stats.ts";
 import { monthlySpendWindows, perTokenProviders, publishSpendWindows } from "./monthly-spend.ts";
 import { reconcileUsage, type Pricing } from "./reconcile-usage.ts";
 import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsageOperation, totalsOf, USAGE_STORE_NAME, type UsageLedger } from "./usage-ledger.ts";
@@ -99,15 +100,18 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Featu
       }
     };
 
-    async function migrateLegacy(): Promise<void> {
+    // Synchronous up to the in-memory updates, so the first request already sees the imported limits and spend.
+    function migrateLegacy(): void {
       if (usage.read().migratedFrom.includes(LEGACY_STATS_FILE)) return;
       try {
-        const legacy = await readLegacyStats(context.stateDir);
+        const legacy = readLegacyStats(context.stateDir);
         if (!legacy) return;
+        // Limits first: the ledger's marker is what stops a later start from importing again.
+        limits.update(importLegacyLimitsOperation(legacy, context.now()));
         usage.update(importLegacyOperation(LEGACY_STATS_FILE, legacy));
-        await usage.flush();
+        void Promise.all([limits.flush(), usage.flush()]).catch(() => undefined);
       } catch (error) {
-        context.warn(`auto-router: could not migrate ${LEGACY_STATS_FILE} (kept unchanged): ${error instanceof Error ? error.message : String(error)}`);
+        context.warn(`auto-router: could not migrate ${join(context.stateDir, LEGACY_STATS_FILE)} (kept unchanged): ${error instanceof Error ? error.message : String(error)}`);
       }
     }
 
@@ -159,7 +163,7 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Featu
       },
       subcommands: createBudgetSubcommands(service),
       start() {
-        void migrateLegacy();
+        migrateLegacy();
         if (timer) return;
         refreshFloors();
         timer = setInterval(refreshFloors, BALANCE_REFRESH_MS);

@@ -1,74 +1,61 @@
-// Migration of the earlier public pi-auto-router's `auto-router.stats.json` (v2). No sample of that file survives,
-// so the reader is tolerant of the plausible shapes and imports what it can recognise:
+// Migration of the earlier public pi-auto-router's `auto-router.stats.json` v2 (shared/docs/legacy-formats.md):
 //   {"version":2,
-//    "daily":   {"2025-01-31": {"deepseek": {"cost":0.12,"requests":3,"inputTokens":900,"outputTokens":300}}},
-//    "monthly": {"2025-01":    {"deepseek": {"cost":1.5, ...}}}}
-// "days"/"months" are accepted as the period names; a provider value may be a bare number (USD), an object with
-// cost|costUsd|spend|totalCost and token counts, or an object of models holding such objects. Everything is
-// imported under the model id "(legacy)" once (the ledger remembers the file); the old file is never changed.
-import { readOptionalText } from "../state/read-optional-file.ts";
+//    "daily":   {"YYYY-MM-DD": {"<provider>": {"inputTokens":n,"outputTokens":n,"estimatedCost":usd}}},
+//    "monthly": {"YYYY-MM":    {"<provider>": {...same...}}},
+//    "limits":  {"<provider>": {"dailyUsd"?:usd,"monthlyUsd"?:usd}}}
+// Spend is keyed by provider only, so it is imported under the model id "(legacy)"; day and month keys are UTC
+// dates, taken as they are. `limits` were set by command in the original, so they become command-set limits here
+// (only where the user has not set that provider's period since). Everything is imported once per file (the
+// ledger remembers the file name); the old file is never changed.
 import { join } from "node:path";
-import { emptyTotals, addTotals, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
+import { z } from "zod";
+import { readOptionalText } from "../state/read-optional-file.ts";
+import type { LimitsState } from "./budget-limits.ts";
+import { addTotals, emptyTotals, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
 
 export const LEGACY_STATS_FILE = "auto-router.stats.json";
 export const LEGACY_MODEL_ID = "(legacy)";
 
+const usd = z.number().finite().nonnegative();
+const tokens = z.number().int().nonnegative();
+const providerUsageSchema = z.object({ inputTokens: tokens.default(0), outputTokens: tokens.default(0), estimatedCost: usd.default(0) });
+const periodSchema = (key: RegExp, shape: string) =>
+  z.record(z.string(), z.record(z.string(), providerUsageSchema)).superRefine((period, context) => {
+    for (const name of Object.keys(period)) {
+      if (!key.test(name)) context.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: `expected a ${shape} key (a UTC date)` });
+    }
+  }).default({});
+export const legacyStatsSchema = z.object({
+  version: z.literal(2),
+  daily: periodSchema(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD"),
+  monthly: periodSchema(/^\d{4}-\d{2}$/, "YYYY-MM"),
+  limits: z.record(z.string(), z.object({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() })).default({}),
+});
+export type LegacyStats = z.infer<typeof legacyStatsSchema>;
+
 type Period = UsageLedger["days"];
-export interface LegacyImport { days: Period; months: Period }
+export interface LegacyImport { days: Period; months: Period; limits: LegacyStats["limits"] }
 
-const DAY_KEY = /^\d{4}-\d{2}-\d{2}$/;
-const MONTH_KEY = /^\d{4}-\d{2}$/;
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-const amount = (value: unknown): number | undefined => {
-  const number = typeof value === "string" ? Number(value) : value;
-  return typeof number === "number" && Number.isFinite(number) && number >= 0 ? number : undefined;
-};
-const first = (source: Record<string, unknown>, names: string[]) => names.map((name) => amount(source[name])).find((v) => v !== undefined);
-
-function totalsFrom(value: unknown): UsageTotals | undefined {
-  const bare = amount(value);
-  if (bare !== undefined) return { ...emptyTotals(), costUsd: bare };
-  if (!isObject(value)) return undefined;
-  const costUsd = first(value, ["costUsd", "cost", "spend", "totalCost", "usd"]);
-  const requests = first(value, ["requests", "count", "calls"]);
-  const input = first(value, ["input", "inputTokens", "promptTokens"]);
-  const output = first(value, ["output", "outputTokens", "completionTokens"]);
-  if ([costUsd, requests, input, output].every((item) => item === undefined)) return undefined;
-  return {
-    ...emptyTotals(),
-    costUsd: costUsd ?? 0,
-    requests: requests ?? 0,
-    input: input ?? 0,
-    output: output ?? 0,
-    cacheRead: first(value, ["cacheRead", "cacheReadTokens"]) ?? 0,
-    cacheWrite: first(value, ["cacheWrite", "cacheWriteTokens"]) ?? 0,
-  };
-}
-
-function providerTotals(value: unknown): UsageTotals | undefined {
-  const direct = totalsFrom(value);
-  if (direct || !isObject(value)) return direct;
-  const models = Object.values(value).map(totalsFrom).filter((item): item is UsageTotals => item !== undefined);
-  return models.length ? models.reduce(addTotals, emptyTotals()) : undefined;
-}
-
-function readPeriod(value: unknown, keyPattern: RegExp): Period {
+function toPeriod(source: LegacyStats["daily"]): Period {
   const period: Period = {};
-  if (!isObject(value)) return period;
-  for (const [key, providers] of Object.entries(value)) {
-    if (!keyPattern.test(key) || !isObject(providers)) continue;
-    for (const [provider, raw] of Object.entries(providers)) {
-      const totals = providerTotals(raw);
-      if (totals) period[key] = { ...period[key], [provider]: { [LEGACY_MODEL_ID]: totals } };
+  for (const [key, providers] of Object.entries(source)) {
+    period[key] = {};
+    for (const [provider, usage] of Object.entries(providers)) {
+      const totals: UsageTotals = { ...emptyTotals(), input: usage.inputTokens, output: usage.outputTokens, costUsd: usage.estimatedCost };
+      period[key]![provider] = { [LEGACY_MODEL_ID]: totals };
     }
   }
   return period;
 }
 
-/** What to import from a parsed legacy file; empty periods when nothing is recognisable. Pure. */
+/** What to import from a parsed legacy file. Throws with the path and what was expected when it is not v2. */
 export function parseLegacyStats(raw: unknown): LegacyImport {
-  if (!isObject(raw)) return { days: {}, months: {} };
-  return { days: readPeriod(raw.daily ?? raw.days, DAY_KEY), months: readPeriod(raw.monthly ?? raw.months, MONTH_KEY) };
+  const parsed = legacyStatsSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${issue.path.length ? issue.path.join(".") : "(top level)"}: ${issue.message} (expected the v2 format)`);
+  }
+  return { days: toPeriod(parsed.data.daily), months: toPeriod(parsed.data.monthly), limits: parsed.data.limits };
 }
 
 function merge(target: Period, source: Period): Period {
@@ -85,7 +72,7 @@ function merge(target: Period, source: Period): Period {
   return result;
 }
 
-/** Replayable: imports once per file name, whichever window gets there first. */
+/** Replayable: imports the spend once per file name, whichever window gets there first. */
 export function importLegacyOperation(name: string, legacy: LegacyImport) {
   return (ledger: UsageLedger): UsageLedger => {
     if (ledger.migratedFrom.includes(name)) return ledger;
@@ -93,8 +80,23 @@ export function importLegacyOperation(name: string, legacy: LegacyImport) {
   };
 }
 
+/** The old limits as command-set limits; a period the user has set (or switched off) here since is kept. */
+export function importLegacyLimitsOperation(legacy: LegacyImport, at: number) {
+  return (state: LimitsState): LimitsState => {
+    const providers = { ...state.providers };
+    for (const [provider, old] of Object.entries(legacy.limits)) {
+      const current = { ...providers[provider] };
+      let changed = false;
+      if (old.dailyUsd !== undefined && current.daily === undefined) [current.daily, changed] = [old.dailyUsd, true];
+      if (old.monthlyUsd !== undefined && current.monthly === undefined) [current.monthly, changed] = [old.monthlyUsd, true];
+      if (changed) providers[provider] = { ...current, updatedAt: at };
+    }
+    return { ...state, providers };
+  };
+}
+
 /** Reads the legacy file from the state dir; undefined when absent. Unparseable content throws (caller warns). */
-export async function readLegacyStats(stateDir: string): Promise<LegacyImport | undefined> {
-  const text = await readOptionalText(join(stateDir, LEGACY_STATS_FILE));
+export function readLegacyStats(stateDir: string): LegacyImport | undefined {
+  const text = readOptionalText(join(stateDir, LEGACY_STATS_FILE));
   return text === undefined ? undefined : parseLegacyStats(JSON.parse(text));
 }

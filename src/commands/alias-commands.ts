@@ -69,3 +69,11 @@ export const resolveCommand: Subcommand = {
     output.info(lines.join("\n"));
   },
 };
+
+/** The earlier pi-auto-router's name for `resolve`, which its README's flows still use. */
+export const testResolveCommand: Subcommand = {
+  ...resolveCommand,
+  name: "test-resolve",
+  usage: "test-resolve <alias>",
+  description: "Same as resolve (the earlier pi-auto-router's name)",
+};

@@ -1,7 +1,7 @@
 // One /auto-router command over a table of subcommands: parsing, completion, unknown-subcommand errors.
 import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
 import { clearCommand, explainCommand, reloadCommand, resetCommand } from "./admin-commands.ts";
-import { aliasesCommand, resolveCommand } from "./alias-commands.ts";
+import { aliasesCommand, resolveCommand, testResolveCommand } from "./alias-commands.ts";
 import { modelsCommand, searchCommand } from "./catalogue-commands.ts";
 import { rulesCommand, shortcutsCommand } from "./reference-commands.ts";
 import { listCommand, showCommand, statusCommand } from "./route-commands.ts";
@@ -9,7 +9,8 @@ import { switchCommand } from "./switch-command.ts";
 
 /** The built-in subcommands; plugins add theirs (budget, balance, circuit, uvi, rate, shadow, ...) after these. */
 export const SUBCOMMANDS: Subcommand[] = [
-  statusCommand, switchCommand, listCommand, showCommand, searchCommand, aliasesCommand, resolveCommand, modelsCommand,
+  statusCommand, switchCommand, listCommand, showCommand, searchCommand, aliasesCommand, resolveCommand, testResolveCommand,
+  modelsCommand,
   explainCommand, shortcutsCommand, rulesCommand, reloadCommand, resetCommand, clearCommand,
 ];
 

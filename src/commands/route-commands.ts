@@ -50,7 +50,7 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
   });
 }
 
-function describeRoute(routeId: string, deps: CommandDeps): string {
+export function describeRoute(routeId: string, deps: CommandDeps): string {
   const route = deps.config().routes[routeId]!;
   const header = `auto-router/${routeId}${route.name ? ` — ${route.name}` : ""}${route.sortBy ? ` (sortBy ${route.sortBy})` : ""}`;
   return [header, table(["#", "target", "provider/model", "auth", "availability", "ttft", "$/1M in/out"], targetRows(routeId, deps))].join("\n");

@@ -5,7 +5,7 @@ import { createReadStream, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
-import { isLegacyType, normalizeLegacyEnvelope } from "./legacy-events.ts";
+import { isLegacyType, LegacyEventReader } from "./legacy-events.ts";
 
 // Duplicated from src/state (the writer): the live log is `auto-router.events.jsonl`, rotated files are
 // `auto-router.events.1.jsonl` (newest) ... `auto-router.events.N.jsonl` (oldest). Kept here so the offline
@@ -49,8 +49,11 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
 export type LineOutcome = { event: NormalizedEvent } | { malformed: string } | { unknownType: string } | { blank: true };
 
-/** One line of the log, classified. Pure. */
-export function parseEventLine(line: string): LineOutcome {
+/**
+ * One line of the log, classified. Lines in the earlier public format go through `legacy`, which joins facts
+ * across a request's lines: pass the same reader for every line of one read.
+ */
+export function parseEventLine(line: string, legacy: LegacyEventReader = new LegacyEventReader()): LineOutcome {
   if (line.trim() === "") return { blank: true };
   let raw: unknown;
   try {
@@ -61,7 +64,7 @@ export function parseEventLine(line: string): LineOutcome {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { malformed: "not an object" };
   const record = raw as Record<string, unknown>;
   if (typeof record.type !== "string" || record.type === "") return { malformed: "no type" };
-  if (isLegacyType(record.type)) return normalizeLegacyEnvelope(record);
+  if (isLegacyType(record.type)) return legacy.read(record);
   if (!KNOWN_TYPES.has(record.type)) return { unknownType: record.type };
   if (typeof record.data !== "object" || record.data === null || Array.isArray(record.data)) return { malformed: "no data object" };
   const time = typeof record.ts === "string" ? Date.parse(record.ts) : Number.NaN;
@@ -81,6 +84,7 @@ function recordMalformed(stats: ReadStats, reason: string, position: string): vo
 /** Events of all files in the order given (use findLogFiles for rotation order). Throws if a file cannot be read. */
 export async function* readEvents(files: string[], options: ReadOptions = {}): AsyncIterable<NormalizedEvent> {
   const stats = options.stats ?? emptyReadStats();
+  const legacy = new LegacyEventReader();
   for (const file of files) {
     stats.files.push(file);
     const lines = createInterface({ input: createReadStream(file, { encoding: "utf8", highWaterMark: READ_CHUNK_BYTES }), crlfDelay: Infinity });
@@ -88,7 +92,7 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
     for await (const line of lines) {
       lineNumber++;
       stats.lines++;
-      const outcome = parseEventLine(line);
+      const outcome = parseEventLine(line, legacy);
       if ("blank" in outcome) {
         stats.blankLines++;
       } else if ("malformed" in outcome) {

@@ -136,6 +136,7 @@ export function createUviPluginWith(options: UviPluginOptions = {}): FeaturePlug
         return out;
       },
       quotaHard: () => service.enabled() && settings().hard,
+      statusMarks: () => (service.enabled() && settings().hard ? [UVI_HARD_MARK] : []),
       onTargetResponse(response) {
         const windows = windowsFromHeaders(response.headers, response.now);
         if (windows.length === 0) return;
@@ -169,5 +170,7 @@ export function createUviPluginWith(options: UviPluginOptions = {}): FeaturePlug
     };
   };
 }
+
+export const UVI_HARD_MARK = "🛡️ uvi-hard";
 
 export const createUviPlugin: FeaturePluginFactory = createUviPluginWith();

@@ -16,6 +16,19 @@ export type LatencyState = z.infer<typeof latencyStateSchema>;
 export type LatencySample = z.infer<typeof sampleSchema>;
 export const emptyLatency = (): LatencyState => ({ v: 1, targets: {} });
 
+// The earlier public pi-auto-router used this file name for `{"<provider>": {count, totalMs, lastMs, updatedAt}}`:
+// whole-response time per provider (shared/docs/legacy-formats.md). That is neither a time to first token nor per
+// target, so it cannot seed these averages; it is recognised (not moved aside as corrupt) and relearned.
+const legacyLatencySchema = z.record(z.string(), z.object({ count: z.number(), totalMs: z.number(), lastMs: z.number(), updatedAt: z.number() }));
+
+/** The latency store's parser: our shape, or the earlier implementation's file, which starts ours empty. */
+export function parseLatencyState(raw: unknown): LatencyState {
+  const ours = latencyStateSchema.safeParse(raw);
+  if (ours.success) return ours.data;
+  if (legacyLatencySchema.safeParse(raw).success) return emptyLatency();
+  throw ours.error;
+}
+
 const blend = (previous: number | undefined, sample: number) =>
   previous === undefined ? sample : previous + LATENCY_EWMA_WEIGHT * (sample - previous);
 

@@ -62,6 +62,8 @@ export interface RouterPlugin {
   resetState?(scope: ResetScope, now: number): string | undefined;
   /** Short warnings for the status line, e.g. "budget deepseek 85%". */
   statusWarnings?(now: number): string[];
+  /** Modes the status line always shows while they are on, e.g. "🔬 shadow". */
+  statusMarks?(): string[];
   /** Background work (fetches) may start here; never awaited on the request path. */
   start?(): void;
   close?(): Promise<void>;

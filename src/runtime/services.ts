@@ -7,7 +7,7 @@ import { createMemoryStore } from "../state/memory-store.ts";
 import { describeLoad, loadConfigFile, routesFilePath, watchConfigFile, type LoadedConfig } from "../state/config-file.ts";
 import { resolveStateDir, stateFile } from "../state/state-paths.ts";
 import { CooldownBook, cooldownStateSchema, emptyCooldowns } from "./cooldown-book.ts";
-import { LatencyBook, emptyLatency, latencyStateSchema } from "./latency-book.ts";
+import { LatencyBook, emptyLatency, parseLatencyState } from "./latency-book.ts";
 
 export interface ServicesOptions {
   agentDir: string;
@@ -67,6 +67,8 @@ export interface Services {
   events?: EventLog;
   /** Opens one more state store in the state dir; it is flushed and closed with the others. */
   openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T>;
+  /** Writes out what is pending in every store and the event log (e.g. before a report reads the files). */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,7 +81,7 @@ export function openServices(options: ServicesOptions): Services {
       ? createMemoryStore(defaults())
       : openJsonStore({ file: stateFile(stateDir, name), defaults, parse, onWarning });
   const cooldownStore = open("cooldowns", emptyCooldowns, (raw) => cooldownStateSchema.parse(raw));
-  const latencyStore = open("latency", emptyLatency, (raw) => latencyStateSchema.parse(raw));
+  const latencyStore = open("latency", emptyLatency, parseLatencyState);
   const eventLogSettings = config.current.eventLog;
   const events = options.inMemory || eventLogSettings?.enabled === false
     ? undefined
@@ -95,6 +97,9 @@ export function openServices(options: ServicesOptions): Services {
       const store = open(name, defaults, parse);
       stores.push(store as StateStore<unknown>);
       return store;
+    },
+    async flush() {
+      await Promise.allSettled([...stores.map((s) => s.flush()), events?.flush()]);
     },
     async close() {
       config.close();

@@ -14,7 +14,7 @@ const percent = (part: number, whole: number) => `${whole ? Math.round((part / w
 export function shadowText(service: ShadowService, now: number, last: number): string {
   const enabled = service.enabled();
   const lines = [enabled
-    ? "shadow mode: enabled (requests are routed in declared order; the full ranking is only recorded)"
+    ? `shadow mode: enabled${service.forcedOn() ? " by AUTO_ROUTER_SHADOW=1" : ""} (requests are routed in declared order; the full ranking is only recorded)`
     : "shadow mode: disabled (requests are routed by the full ranking)"];
   const summary = summarizeShadow(service.comparisons(), last);
   if (summary.count === 0) {
@@ -44,6 +44,9 @@ export function shadowCommand(service: ShadowService): Subcommand {
       const action = args[0] ?? "show";
       if (!(ACTIONS as readonly string[]).includes(action) || args.length > 2 || (action !== "show" && args.length > 1)) {
         return output.error(`usage: /auto-router ${USAGE}`);
+      }
+      if (action === "disable" && service.forcedOn()) {
+        return output.error("shadow mode stays on: AUTO_ROUTER_SHADOW=1 is set in pi's environment; unset it and restart pi to turn it off");
       }
       if (action === "enable" || action === "disable") {
         service.setEnabled(action === "enable");

@@ -52,13 +52,16 @@ export function summarizeShadow(comparisons: readonly ShadowRecord[], last = SHA
 
 export interface ShadowService {
   enabled(): boolean;
+  /** On through the environment (AUTO_ROUTER_SHADOW=1): `disable` cannot turn it off. */
+  forcedOn(): boolean;
   setEnabled(enabled: boolean): void;
   comparisons(): ShadowRecord[];
 }
 
-export function createShadowService(store: StateStore<ShadowState>): ShadowService {
+export function createShadowService(store: StateStore<ShadowState>, forcedOn = false): ShadowService {
   return {
-    enabled: () => store.read().enabled,
+    enabled: () => forcedOn || store.read().enabled,
+    forcedOn: () => forcedOn,
     setEnabled: (enabled) => store.update((state) => ({ ...state, enabled })),
     comparisons: () => store.read().comparisons,
   };

@@ -7,9 +7,13 @@ import type { PluginContext } from "../runtime/plugin.ts";
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import { addComparison, createShadowService, emptyShadow, shadowStateSchema, type ShadowRecord } from "./shadow-history.ts";
 
+export const SHADOW_MARK = "🔬 shadow";
+
 export const createShadowPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
   const store = context.openStore("shadow", emptyShadow, (raw) => shadowStateSchema.parse(raw));
-  const service = createShadowService(store);
+  // AUTO_ROUTER_SHADOW=1 (the earlier pi-auto-router's switch) keeps shadow mode on whatever the stored switch says.
+  const forced = context.env.AUTO_ROUTER_SHADOW === "1" || context.env.AUTO_ROUTER_SHADOW === "true";
+  const service = createShadowService(store, forced);
   return {
     name: "shadow",
     shadowMode: () => service.enabled(),
@@ -23,7 +27,7 @@ export const createShadowPlugin: FeaturePluginFactory = (context: PluginContext)
       store.update((state) => addComparison(state, record));
     },
     // The operator must not forget that routing ignores the ranking while this is on.
-    statusWarnings: () => (service.enabled() ? ["shadow mode"] : []),
+    statusMarks: () => (service.enabled() ? [SHADOW_MARK] : []),
     subcommands: [shadowCommand(service)],
   };
 };

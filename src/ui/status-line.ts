@@ -15,10 +15,12 @@ export interface StatusView {
   servedKey?: string;
   failovers?: number;
   warnings: string[];
+  /** Modes that change how routing behaves (shadow, UVI hard), shown right after the route so they stay visible. */
+  marks?: string[];
 }
 
 export function formatStatus(view: StatusView): string {
-  const parts: string[] = [`⇄ ${view.routeId ?? "auto-router"}`];
+  const parts: string[] = [`⇄ ${view.routeId ?? "auto-router"}`, ...(view.marks ?? [])];
   if (view.tier) parts.push(`@${view.tier}`);
   if (view.intent && view.confidence !== undefined) parts.push(`${view.intent} ${view.confidence.toFixed(2)}`);
   if (view.phase) parts.push(view.phase);
@@ -35,12 +37,13 @@ export class StatusLine implements StatusSink {
 
   /**
    * `publish` shows the status line (TUI, RPC); `announce` gets the one-line notices that matter when there is no
-   * status line to show them (a print-mode run waiting for a cooling target).
+   * status line to show them (a print-mode run waiting for a cooling target); `marks` are modes shown while on.
    */
   constructor(
     private readonly publish: (text: string | undefined) => void,
     private readonly now: () => number = Date.now,
     private readonly announce?: (text: string) => void,
+    private readonly marks: () => string[] = () => [],
   ) {}
 
   setConfigWarning(text: string | undefined): void {
@@ -92,7 +95,7 @@ export class StatusLine implements StatusSink {
   }
 
   text(): string {
-    return formatStatus({ ...this.view, warnings: [...this.configWarnings, ...this.view.warnings] });
+    return formatStatus({ ...this.view, warnings: [...this.configWarnings, ...this.view.warnings], marks: this.marks() });
   }
 
   render(): void {

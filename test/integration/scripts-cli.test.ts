@@ -97,12 +97,25 @@ describe("routing scripts from the command line", () => {
       runScript("routing-session-stats", ["--json", "--file", file]),
       runScript("routing-replay", ["--json", "--file", file, "--config", replayConfig()]),
     ]);
-    assert.equal(json(stats).stats.requests, 3);
+    assert.equal(json(stats).stats.requests, 4);
     assert.equal(json(quality).stats.ratings, 2);
     assert.equal(json(session).stats.drift.failoverAfterError, 1);
     const report = json(replay).report;
-    assert.deepEqual([report.decisions, report.replayed, report.same], [2, 2, 2]);
-    assert.equal(json(stats).log.legacyEvents, 12);
+    // Five decisions; L4 is on "cheap", a route this config lacks; the four on "swe" plan Sonnet as before.
+    assert.deepEqual([report.decisions, report.replayed, report.same], [5, 4, 4]);
+    assert.equal(json(stats).log.legacyEvents, 25);
+  });
+
+  it("reads an old log directory that we kept appending to as one history, each request counted once", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "auto-router-merged-log-"));
+    const oldLines = readFileSync(join(fixtures, "legacy.jsonl"), "utf8");
+    const newLines = readFileSync(join(fixtures, "ours.jsonl"), "utf8");
+    writeFileSync(join(directory, "auto-router.events.jsonl"), oldLines + newLines);
+    const output = json(await runScript("routing-stats", ["--json"], { AUTO_ROUTER_LOG_DIR: directory }));
+    // Finished requests: 4 in legacy.jsonl and 6 in ours.jsonl; each file also ends with one unfinished request.
+    assert.equal(output.stats.requests, 4 + 6);
+    assert.equal(output.stats.incomplete, 1 + 1);
+    assert.equal(output.log.legacyEvents, 25);
   });
 
   it("counts malformed lines in the output instead of failing", async () => {

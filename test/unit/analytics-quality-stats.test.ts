@@ -61,7 +61,7 @@ describe("quality stats", () => {
     const stats = await computeQualityStats(itemsOf(fixture("legacy.jsonl")));
     assert.deepEqual([stats.ratings, stats.good, stats.bad, stats.unjoined], [2, 1, 1, 0]);
     assert.deepEqual(shares(stats.byModel), [["anthropic/claude-sonnet-4-6", 1, 1, 0], ["openai-codex/gpt-5.3-codex", 1, 0, 1]]);
-    assert.deepEqual(shares(stats.byTag), [["good-code", 1, 1, 0]]);
+    assert.deepEqual(shares(stats.byTag), [["code", 1, 1, 0]]);
     assert.equal(stats.failover.withFailover, 1);
   });
 

@@ -50,17 +50,22 @@ describe("routing stats", () => {
   });
 
   it("reads the earlier public format with the same numbers a person would count by hand", async () => {
+    // legacy.jsonl: L1 served as planned; L2 failed over from Sonnet (429) to Codex; L3 exhausted both targets;
+    // L4 served on its own route; L5 was cut off after its first attempt (no routing.final).
     const stats = await computeRoutingStats(itemsOf(fixture("legacy.jsonl")));
-    assert.equal(stats.requests, 3);
-    assert.deepEqual(stats.outcomes, { success: 2, failed: 1 });
-    assert.equal(stats.successRate, 2 / 3);
-    assert.equal(stats.failoverRate, 2 / 3);
-    assert.deepEqual(stats.byRoute.map((row) => [row.key, row.requests]), [["swe", 2], ["fast", 1]]);
-    assert.deepEqual(stats.byServedProvider.map((row) => [row.key, row.requests]), [["anthropic", 1], ["openai-codex", 1]]);
+    assert.equal(stats.requests, 4);
+    assert.equal(stats.incomplete, 1);
+    assert.deepEqual(stats.outcomes, { success: 3, failed: 1 });
+    assert.equal(stats.failovers, 2);
+    assert.equal(stats.failoverRate, 2 / 4);
+    assert.equal(Math.round(stats.totalCostUsd * 1000), 16, "0.005 + 0.010 + 0.001 from the successful results");
+    assert.deepEqual(stats.byRoute.map((row) => [row.key, row.requests]), [["swe", 3], ["cheap", 1]]);
+    assert.deepEqual(stats.byServedProvider.map((row) => row.key), ["anthropic", "deepseek", "openai-codex"]);
     assert.deepEqual(stats.plannedToServed.map((pair) => [pair.planned, pair.served, pair.changed]), [
-      ["(none)", "(not served)", false],
+      ["anthropic/claude-sonnet-4-6", "(not served)", true],
       ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6", false],
       ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", true],
+      ["deepseek/deepseek-chat", "deepseek/deepseek-chat", false],
     ]);
   });
 

@@ -63,14 +63,17 @@ describe("session stats", () => {
     assert.deepEqual(stats.maskedErrors, [{ target: "anthropic/claude-sonnet-4-6", failureKind: "rate_limit", count: 1, lastMessage: "429 rate limited, retry in 20s" }]);
   });
 
-  it("uses the final alone for old logs that have no result events", async () => {
+  it("counts an old log's attempts per model from its result lines and its masked errors from their error text", async () => {
     const stats = await statsOf("legacy.jsonl");
+    // Sonnet: L1 ok, L2 429, L3 529 (L5's attempt has no result); Codex: L2 ok, L3 500; DeepSeek: L4 ok.
     assert.deepEqual(stats.models.map((model) => [model.model, model.attempts, model.success, model.failed]), [
-      ["anthropic/claude-sonnet-4-6", 2, 1, 1],
-      ["openai-codex/gpt-5.3-codex", 1, 1, 0],
+      ["anthropic/claude-sonnet-4-6", 3, 1, 2],
+      ["openai-codex/gpt-5.3-codex", 2, 1, 1],
+      ["deepseek/deepseek-chat", 1, 1, 0],
     ]);
-    assert.deepEqual(stats.maskedErrors, [{ target: "anthropic/claude-sonnet-4-6", failureKind: "overloaded", count: 1, lastMessage: "529 Overloaded" }]);
-    assert.equal(stats.drift.failoverAfterError, 1);
+    // Only L2's 429 was hidden by a successful failover; L3 failed anyway.
+    assert.deepEqual(stats.maskedErrors.map((row) => [row.target, row.failureKind, row.count]), [["anthropic/claude-sonnet-4-6", "rate_limit", 1]]);
+    assert.deepEqual([stats.drift.servedAsPlanned, stats.drift.failoverAfterError, stats.drift.plannerDrift, stats.drift.notServed], [2, 1, 0, 1]);
   });
 
   it("prints every section, adding latency and cost buckets only when verbose", async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { importLegacyOperation, parseLegacyStats } from "../../src/budget/legacy-stats.ts";
+import { importLegacyLimitsOperation, importLegacyOperation, parseLegacyStats } from "../../src/budget/legacy-stats.ts";
 import { reconcileUsage } from "../../src/budget/reconcile-usage.ts";
 import { emptyLedger, parseLedger, providerSpend, recordUsageOperation, totalsOf } from "../../src/budget/usage-ledger.ts";
 import { openJsonStore } from "../../src/state/json-store.ts";
@@ -130,28 +130,46 @@ describe("usage ledger", () => {
 });
 
 describe("legacy stats migration", () => {
+  // auto-router.stats.json v2 as the earlier pi-auto-router wrote it: cost in estimatedCost, UTC date keys, and the
+  // limits set with its `/auto-router budget set`.
   const legacy = {
     version: 2,
-    daily: { "2025-01-31": { deepseek: { cost: 0.12, requests: 3, inputTokens: 900, outputTokens: 300 }, openai: 0.5 } },
-    monthly: { "2025-01": { deepseek: { chat: { cost: 1 }, reasoner: { cost: 0.5 } } } },
-    somethingElse: { ignored: true },
+    daily: {
+      "2025-01-30": { deepseek: { inputTokens: 100, outputTokens: 50, estimatedCost: 0.03 } },
+      "2025-01-31": { deepseek: { inputTokens: 900, outputTokens: 300, estimatedCost: 0.12 }, anthropic: { inputTokens: 5000, outputTokens: 700, estimatedCost: 0 } },
+    },
+    monthly: { "2025-01": { deepseek: { inputTokens: 1000, outputTokens: 350, estimatedCost: 0.15 } } },
+    limits: { deepseek: { dailyUsd: 1, monthlyUsd: 20 }, openai: { monthlyUsd: 50 } },
   };
-  it("imports the v2 daily and monthly spend per provider", () => {
+  const keys = { day: "2025-01-31", month: "2025-01" };
+
+  it("imports the v2 daily and monthly spend per provider from estimatedCost", () => {
     const ledger = importLegacyOperation("auto-router.stats.json", parseLegacyStats(legacy))(emptyLedger());
-    const spend = providerSpend(ledger, { day: "2025-01-31", month: "2025-01" }, "deepseek");
-    assert.equal(spend.day.costUsd, 0.12);
-    assert.equal(spend.day.requests, 3);
-    assert.equal(spend.day.input, 900);
-    assert.equal(spend.month.costUsd, 1.5);
-    assert.equal(providerSpend(ledger, { day: "2025-01-31", month: "2025-01" }, "openai").day.costUsd, 0.5);
+    const spend = providerSpend(ledger, keys, "deepseek");
+    assert.deepEqual([spend.day.costUsd, spend.day.input, spend.day.output], [0.12, 900, 300]);
+    assert.equal(spend.month.costUsd, 0.15);
+    assert.equal(providerSpend(ledger, { day: "2025-01-30", month: "2025-01" }, "deepseek").day.costUsd, 0.03);
+    assert.equal(providerSpend(ledger, keys, "anthropic").day.input, 5000);
   });
+
   it("imports only once however many windows replay the migration", () => {
     const operation = importLegacyOperation("auto-router.stats.json", parseLegacyStats(legacy));
     const twice = operation(operation(emptyLedger()));
-    assert.equal(providerSpend(twice, { day: "2025-01-31", month: "2025-01" }, "deepseek").day.costUsd, 0.12);
+    assert.equal(providerSpend(twice, keys, "deepseek").day.costUsd, 0.12);
   });
-  it("imports nothing from an unrecognisable file", () => {
-    assert.deepEqual(parseLegacyStats([1, 2, 3]), { days: {}, months: {} });
-    assert.deepEqual(parseLegacyStats({ daily: { yesterday: { p: 1 } } }), { days: {}, months: {} });
+
+  it("turns the old limits into command-set limits, keeping a period the user has set here since", () => {
+    const state = { version: 1, providers: { openai: { monthly: 10, updatedAt: 1 }, deepseek: { daily: null, updatedAt: 1 } } };
+    const imported = importLegacyLimitsOperation(parseLegacyStats(legacy), 2)(state);
+    assert.deepEqual(imported.providers, {
+      deepseek: { daily: null, monthly: 20, updatedAt: 2 },
+      openai: { monthly: 10, updatedAt: 1 },
+    });
+  });
+
+  it("rejects a file that is not the v2 format, naming the path and what was expected", () => {
+    assert.throws(() => parseLegacyStats({ version: 1, daily: {} }), /^Error: version: .*expected the v2 format/);
+    assert.throws(() => parseLegacyStats({ version: 2, daily: { yesterday: {} } }), /daily\.yesterday: expected a YYYY-MM-DD key/);
+    assert.throws(() => parseLegacyStats({ version: 2, daily: { "2025-01-31": { p: { estimatedCost: "x" } } } }), /daily\.2025-01-31\.p\.estimatedCost/);
   });
 });

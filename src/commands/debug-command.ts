@@ -1,0 +1,121 @@
+// /auto-router debug: the one report a user attaches to a bug. Versions and load path, the config file and its
+// issues, the state directory's files, every route's targets (resolution, credential kind, availability),
+// cooldowns, breakers, health marks and UVI readings, and the last decisions per route from the event log. The
+// whole text goes through the same redaction as the event log, and it holds no prompt text (the log has none).
+import { join } from "node:path";
+import { parseEventLine } from "../events/read-events.ts";
+import { LegacyEventReader } from "../events/legacy-events.ts";
+import { redactedJson, redactText } from "../state/redact.ts";
+import { inventoryStateDir, readTailLines, writePrivateFile } from "../state/state-inventory.ts";
+import { EVENT_LOG_NAME } from "../state/state-paths.ts";
+import type { CommandDeps, Subcommand } from "./command-types.ts";
+import { formatDuration } from "./format.ts";
+import { describeRoute } from "./route-commands.ts";
+
+export const DEBUG_REPORT_FILE = "auto-router.debug-report.txt";
+export const DECISIONS_PER_ROUTE = 5;
+
+export interface HostInfo {
+  piVersion: string;
+  nodeVersion: string;
+  packageVersion: string;
+  loadPath: string;
+  runsFromBundle: boolean;
+}
+
+interface DecisionLine { routeId: string; text: string }
+
+/** The last DECISIONS_PER_ROUTE decisions of each route in the live log's tail, oldest first. */
+export function recentDecisions(lines: string[]): Map<string, string[]> {
+  const legacy = new LegacyEventReader();
+  const byRequest = new Map<string, DecisionLine & { time: string; planned?: string }>();
+  const finished = new Map<string, string>();
+  for (const line of lines) {
+    const parsed = parseEventLine(line, legacy);
+    if (!("event" in parsed) || !parsed.event.requestId) continue;
+    const { event } = parsed;
+    if (event.type === "decision") {
+      const data = event.data;
+      byRequest.set(event.requestId!, {
+        routeId: data.requestedRouteId || event.routeId || "?",
+        time: event.ts,
+        planned: data.plannedTarget,
+        text: `${data.intent}${data.tier ? ` @${data.tier}` : ""}${data.refusal ? `, refused: ${data.refusal}` : ""}`,
+      });
+    } else if (event.type === "final") {
+      const data = event.data;
+      finished.set(event.requestId!, `${data.outcome}${data.servedTarget ? ` by ${data.servedTarget}` : ""}${data.failovers ? `, ${data.failovers} failover(s)` : ""}${data.failureKinds.length ? ` [${data.failureKinds.join(", ")}]` : ""}`);
+    }
+  }
+  const result = new Map<string, string[]>();
+  for (const [requestId, decision] of byRequest) {
+    const list = result.get(decision.routeId) ?? [];
+    list.push(`${decision.time} ${requestId.slice(0, 8)} planned ${decision.planned ?? "-"} (${decision.text}): ${finished.get(requestId) ?? "unfinished"}`);
+    result.set(decision.routeId, list.slice(-DECISIONS_PER_ROUTE));
+  }
+  return result;
+}
+
+export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
+  const now = deps.now();
+  const loaded = deps.services.config.state;
+  const stateDir = deps.services.stateDir;
+  const config = deps.config();
+  const lines: string[] = [
+    `auto-router debug report, ${new Date(now).toISOString()}`,
+    "",
+    "## versions",
+    `pi ${host.piVersion}, node ${host.nodeVersion}, pi-auto-router ${host.packageVersion}`,
+    `loaded from ${host.loadPath} (${host.runsFromBundle ? "bundle" : "TypeScript sources"})`,
+    "",
+    "## config",
+    `${loaded.file}: ${loaded.origin === "file" ? "loaded" : loaded.origin === "defaults" ? "not found or invalid, built-in routes" : "INVALID, keeping the last good config"}`,
+    ...(loaded.issues.length ? loaded.issues.map((issue) => `  ${issue.severity}: ${issue.path || "(file)"}: ${issue.message}`) : ["  no issues"]),
+    redactedJson(config),
+    "",
+    "## state",
+    stateDir,
+    ...inventoryStateDir(stateDir).map((file) => `  ${file.name}: ${file.bytes} bytes, ${file.health}`),
+    "",
+    "## routes",
+  ];
+  for (const routeId of Object.keys(config.routes)) lines.push(describeRoute(routeId, deps), "");
+  const live = deps.runtime.liveStatus(now);
+  lines.push("## cooldowns, breakers, health, budgets, UVI");
+  const cooldowns = Object.entries(deps.runtime.cooldowns.active(now));
+  lines.push(...(cooldowns.length ? cooldowns.map(([key, entry]) => `  cooldown ${key.replace("::", " ")}: ${entry.kind}, ${formatDuration(entry.until - now)} left`) : ["  no cooldowns"]));
+  for (const [key, status] of Object.entries(live.targets)) {
+    if (status.breaker && status.breaker.state !== "closed") lines.push(`  breaker ${key}: ${status.breaker.state}${status.breaker.until ? `, until ${new Date(status.breaker.until).toISOString()}` : ""}`);
+  }
+  for (const [provider, status] of Object.entries(live.providers)) {
+    if (status.unhealthy) lines.push(`  health ${provider}: ${status.unhealthy}`);
+    if (status.budget) lines.push(`  budget ${provider}: ${status.budget.level}, ${status.budget.detail}`);
+    if (status.quota) lines.push(`  uvi ${provider}: ${status.quota.level}${status.quota.uvi !== undefined ? ` ${status.quota.uvi.toFixed(2)}` : ""}, ${status.quota.detail}`);
+  }
+  lines.push(`  quota hard mode: ${live.quotaHard ? "on" : "off"}`, "", `## last ${DECISIONS_PER_ROUTE} decisions per route (${EVENT_LOG_NAME})`);
+  const decisions = recentDecisions(readTailLines(join(stateDir, EVENT_LOG_NAME)));
+  if (decisions.size === 0) lines.push("  none logged");
+  for (const [routeId, entries] of decisions) lines.push(`${routeId}:`, ...entries.map((entry) => `  ${entry}`));
+  return redactText(lines.join("\n"));
+}
+
+export function debugCommand(host: () => HostInfo): Subcommand {
+  return {
+    name: "debug",
+    usage: "debug",
+    description: "A redacted diagnostic report (versions, config, state files, routes, decisions) for bug reports",
+    async run(args, deps, output) {
+      if (args.length) return output.error("usage: /auto-router debug");
+      // The report reads the state files and the log from disk: this window's pending writes go first.
+      await deps.services.flush();
+      const report = buildDebugReport(deps, host());
+      const file = join(deps.services.stateDir, DEBUG_REPORT_FILE);
+      try {
+        writePrivateFile(file, `${report}\n`);
+        output.info(`report written to ${file} (redacted; read it before attaching it to a bug report)\n${report}`);
+      } catch (error) {
+        output.info(`could not write ${file}: ${error instanceof Error ? error.message : String(error)}\n${report}`);
+      }
+    },
+  };
+}

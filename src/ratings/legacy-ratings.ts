@@ -1,0 +1,32 @@
+// The earlier public pi-auto-router kept its ratings in the file we use for ours, `auto-router.ratings.json`, as an
+// array (its last 500) of `{provider, modelId, routeId, rating, reason?, tags?, tier?, intent?, requestId?,
+// conversationId?, timestamp}` (shared/docs/legacy-formats.md). Read exactly, they become our per-target windows, so a
+// user's ratings keep steering routing; the next write stores them in our shape.
+import { z } from "zod";
+import { RATING_WINDOW, ratingsStateSchema, type RatingEntry, type RatingsState } from "./ratings-book.ts";
+
+const legacyRatingSchema = z.object({
+  provider: z.string().min(1),
+  modelId: z.string().min(1),
+  rating: z.enum(["good", "bad"]),
+  requestId: z.string().optional(),
+  // Epoch ms, or an ISO string.
+  timestamp: z.union([z.number().finite(), z.string().datetime({ offset: true })]),
+});
+export const legacyRatingsSchema = z.array(legacyRatingSchema);
+
+/** Our state from the old array; ratings without a request id get a stable one from their position. */
+export function fromLegacyRatings(raw: unknown): RatingsState {
+  const entries = legacyRatingsSchema.parse(raw);
+  const targets: RatingsState["targets"] = {};
+  entries.forEach((entry, index) => {
+    const key = `${entry.provider}/${entry.modelId}`;
+    const at = typeof entry.timestamp === "number" ? entry.timestamp : Date.parse(entry.timestamp);
+    const rating: RatingEntry = { at, rating: entry.rating, requestId: entry.requestId ?? `legacy-rating-${index + 1}` };
+    targets[key] = [...(targets[key] ?? []), rating].slice(-RATING_WINDOW);
+  });
+  return { v: 1, targets };
+}
+
+/** The ratings store's parser: our shape, or the earlier implementation's array. */
+export const parseRatingsState = (raw: unknown): RatingsState => (Array.isArray(raw) ? fromLegacyRatings(raw) : ratingsStateSchema.parse(raw));

@@ -1,0 +1,86 @@
+// What the earlier pi-auto-router's README documented and its users still type, through real pi (SDK in-process,
+// faux targets): `test-resolve`, AUTO_ROUTER_SHADOW=1, and the status line's shadow / UVI-hard marks.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+const TARGETS = [{ provider: "mock-a", models: [{ id: "model-a" }] }, { provider: "mock-b", models: [{ id: "model-b" }] }];
+const ROUTES = {
+  routes: {
+    main: {
+      targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }],
+      policyRules: [{ id: "prefer-b", type: "prefer-provider", providers: ["mock-b"] }],
+    },
+  },
+  aliases: { quick: "main", bee: "mock-b/model-b" },
+};
+
+let harness: SdkHarness | undefined;
+let stateDir: string | undefined;
+afterEach(async () => {
+  await harness?.dispose();
+  harness = undefined;
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  stateDir = undefined;
+});
+
+async function start(env: Record<string, string> = {}): Promise<SdkHarness> {
+  stateDir = mkdtempSync(join(tmpdir(), "auto-router-habits-"));
+  harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: { AUTO_ROUTER_LOG_DIR: stateDir, ...env } });
+  await harness.setModel("auto-router", "main");
+  return harness;
+}
+
+const status = (h: SdkHarness) => h.ui!.statuses.get("auto-router") ?? "";
+const complete = async (h: SdkHarness, prefix: string): Promise<string[]> => {
+  const items = (await h.session.extensionRunner.getCommand("auto-router").getArgumentCompletions(prefix)) ?? [];
+  return items.map((item: { value: string }) => item.value);
+};
+
+describe("habits from the earlier pi-auto-router", () => {
+  it("answers test-resolve exactly like resolve, and completes it and its aliases", async () => {
+    const h = await start();
+    const resolved = await h.command("/auto-router resolve quick");
+    assert.match(resolved, /^quick → auto-router\/main \(alias\)/);
+    assert.equal(await h.command("/auto-router test-resolve quick"), resolved);
+    assert.equal(await h.command("/auto-router test-resolve bee"), await h.command("/auto-router resolve bee"));
+    assert.match(await h.command("/auto-router test-resolve"), /usage: \/auto-router test-resolve <alias>|usage: \/auto-router resolve <alias>/);
+    assert.deepEqual(await complete(h, "test-r"), ["test-resolve"]);
+    assert.deepEqual(await complete(h, "test-resolve q"), ["test-resolve quick"]);
+  });
+
+  it("turns shadow mode on with AUTO_ROUTER_SHADOW=1, marks it in the status line and keeps it on", async () => {
+    const h = await start({ AUTO_ROUTER_SHADOW: "1" });
+    assert.match(status(h), /^⇄ \S+ · 🔬 shadow/, "marked as soon as the route is selected, before any request");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("A in shadow"), fauxAssistantMessage("A again")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B ranked")]);
+    await h.prompt("one");
+    assert.equal(h.lastAssistant().provider, "mock-a", "declared order, not the ranking (which prefers mock-b)");
+    assert.match(status(h), /🔬 shadow/);
+    assert.match(await h.command("/auto-router shadow"), /^shadow mode: enabled by AUTO_ROUTER_SHADOW=1/);
+    assert.match(await h.command("/auto-router shadow disable"), /AUTO_ROUTER_SHADOW=1 is set/);
+    await h.prompt("two");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    assert.equal(h.faux("mock-b").state.callCount, 0);
+  });
+
+  it("shows neither mark without the switches, and the UVI-hard mark with AUTO_ROUTER_UVI_HARD=1", async () => {
+    const plain = await start();
+    assert.match(status(plain), /^⇄ /);
+    assert.doesNotMatch(status(plain), /🔬|🛡️/);
+    await plain.dispose();
+    harness = undefined;
+    rmSync(stateDir!, { recursive: true, force: true });
+    const hard = await start({ AUTO_ROUTER_UVI_HARD: "1" });
+    assert.match(status(hard), /^⇄ \S+ · 🛡️ uvi-hard/);
+    await hard.dispose();
+    harness = undefined;
+    rmSync(stateDir!, { recursive: true, force: true });
+    const off = await start({ AUTO_ROUTER_UVI_HARD: "1", AUTO_ROUTER_UVI: "0" });
+    assert.doesNotMatch(status(off), /uvi-hard/, "hard mode does nothing while UVI is off, so it is not shown");
+  });
+});
