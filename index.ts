@@ -13,6 +13,7 @@ import { virtualModels } from "./src/runtime/provider-models.ts";
 import { RouterRuntime } from "./src/runtime/router-runtime.ts";
 import { openServices } from "./src/runtime/services.ts";
 import { describeLoad } from "./src/state/config-file.ts";
+import { createTeamPlugin } from "./src/team/team-plugin.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 
 export const PROVIDER_ID = "auto-router";
@@ -50,7 +51,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     env: process.env,
     now: () => Date.now(),
   };
-  const plugins = PLUGIN_FACTORIES.map((create) => create(pluginContext));
+  const plugins = [...PLUGIN_FACTORIES.map((create) => create(pluginContext)), createTeamPlugin(services.backend, () => services.config.current)];
   const runtime = new RouterRuntime({
     plugins,
     config: () => services.config.current,
@@ -120,8 +121,9 @@ export default function autoRouter(pi: ExtensionAPI): void {
     if (isActive(ctx)) status.render();
     else status.clear();
   });
-  pi.on("input", (event, ctx) => {
+  pi.on("input", async (event, ctx) => {
     if (event.source === "extension" || !isActive(ctx)) return { action: "continue" };
+    await services.backend.ready(); // the first prompt after start routes on the team's state, not a stale local copy
     const parsed = parseShortcuts(event.text);
     runtime.setPendingShortcuts(parsed.shortcuts.tokens.length ? parsed.shortcuts : undefined);
     return parsed.shortcuts.tokens.length ? { action: "transform", text: parsed.text, images: event.images } : { action: "continue" };

@@ -7,6 +7,7 @@ import {
   tiersSchema,
 } from "./routing-schema.ts";
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
+import { stateConfigSchema } from "./state-schema.ts";
 
 export const FAILURE_KIND_NAMES = [
   "rate_limit",
@@ -116,5 +117,6 @@ export const routerConfigSchema = z.strictObject({
   eventLog: eventLogSchema.optional(),
   uvi: uviConfigSchema.optional(),
   breaker: breakerConfigSchema.optional(),
+  state: stateConfigSchema.optional().describe("Team mode: share routing state across machines on Redis/Valkey"),
 });
 export type RouterConfig = z.infer<typeof routerConfigSchema>;
