@@ -2,12 +2,13 @@
 // redis-server started by the test. Spend, cooldowns and the fault behaviour are checked on what the team store
 // holds and what the emulated providers served.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
@@ -85,6 +86,11 @@ describe("team mode: several pi machines share one Redis", () => {
       assert.ok(own.every((event) => event.machine === m.name), `${m.name}'s events name it`);
       assert.equal(own.filter((event) => event.type === "usage").length, 25);
     }
+    // The event logs stay one file per machine; the analytics scripts merge them with several --file arguments.
+    const merged = spawnSync(process.execPath, [join(REPO_ROOT, "scripts", "routing-stats.mjs"), "--json",
+      ...machines.flatMap((m) => ["--file", join(m.dir.agentDir, "extensions", "auto-router.events.jsonl")])], { encoding: "utf8", env: { ...process.env, HOME: machines[0]!.dir.agentDir } });
+    assert.equal(merged.status, 0, merged.stderr);
+    assert.equal(JSON.parse(merged.stdout).stats.requests, 100);
     // No secret reaches the team store: neither the provider keys nor the Redis password.
     const everything = redis.cli("--no-raw", "EVAL", "local out = {} for _, k in ipairs(redis.call('KEYS', ARGV[1])) do if redis.call('TYPE', k).ok == 'hash' then table.insert(out, redis.call('HGET', k, 'json')) end end return table.concat(out, '\\n')", "0", `${prefix}*`);
     assert.match(everything, /mock-a/);
