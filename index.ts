@@ -105,8 +105,9 @@ export default function autoRouter(pi: ExtensionAPI): void {
     if (isActive(ctx)) status.render();
     else status.clear();
   });
-  pi.on("input", (event, ctx) => {
+  pi.on("input", async (event, ctx) => {
     if (event.source === "extension" || !isActive(ctx)) return { action: "continue" };
+    await services.backend.ready(); // the first prompt after start routes on the team's state, not a stale local copy
     const parsed = parseShortcuts(event.text);
     if (parsed.shortcuts.tokens.length && parsed.text.trim() === "" && !event.images?.length) {
       show(ctx, shortcutOnlyNotice(parsed.shortcuts), "info");

@@ -1,11 +1,12 @@
 // What both front doors need, built in one place: the services (config holder, stores, event log), the plugins and
 // the RouterRuntime. index.ts (pi) and the gateway (`pi-auto-router serve`) each call createEngine once and only add
 // their own edges: pi's UI, commands and events, or HTTP.
-import type { CommandDeps, Subcommand } from "./commands/command-types.ts";
+import type { CommandDeps, FeaturePlugin, Subcommand } from "./commands/command-types.ts";
 import { SUBCOMMANDS } from "./commands/dispatch.ts";
 import type { RouterConfig } from "./config/schema.ts";
 import { PLUGIN_FACTORIES } from "./plugins.ts";
-import type { PluginContext, RouterPlugin } from "./runtime/plugin.ts";
+import { createTeamPlugin } from "./team/team-plugin.ts";
+import type { PluginContext } from "./runtime/plugin.ts";
 import type { StatusSink } from "./runtime/request-environment.ts";
 import { RouterRuntime } from "./runtime/router-runtime.ts";
 import { openServices, type Services } from "./runtime/services.ts";
@@ -28,7 +29,7 @@ export interface EngineOptions {
 
 export interface Engine {
   services: Services;
-  plugins: RouterPlugin[];
+  plugins: FeaturePlugin[];
   runtime: RouterRuntime;
   /** The built-in subcommands plus every plugin's. */
   subcommands: Subcommand[];
@@ -62,7 +63,7 @@ export function createEngine(options: EngineOptions): Engine {
     env: options.env,
     now,
   };
-  const plugins = PLUGIN_FACTORIES.map((create) => create(pluginContext));
+  const plugins = [...PLUGIN_FACTORIES.map((create) => create(pluginContext)), createTeamPlugin(services.backend, config)];
   const runtime = new RouterRuntime({
     plugins,
     config,

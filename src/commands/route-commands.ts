@@ -1,4 +1,5 @@
 // status, list, show: what the routes are and which targets can serve right now.
+import { describeBackendLines } from "../team/team-plugin.ts";
 import { RUNS_FROM_BUNDLE } from "../build-info.ts";
 import { targetKey, routeTargetKey } from "../routing/types.ts";
 import type { CommandDeps, CompletionItem, Subcommand } from "./command-types.ts";
@@ -91,6 +92,7 @@ export const statusCommand: Subcommand = {
       `config: ${loaded.file} (${loaded.origin === "file" ? "loaded" : loaded.origin === "defaults" ? "built-in routes" : "INVALID, keeping last good"})`,
       ...loaded.issues.map((i) => `  ${i.severity}: ${i.path || "(file)"}: ${i.message}`),
       `state: ${deps.services.stateDir}`,
+      ...describeBackendLines(deps.services.backend.describe(now)),
       `code: ${RUNS_FROM_BUNDLE ? "bundled (dist/auto-router.cjs)" : "TypeScript sources (run `npm install` in the package to build the faster bundle)"}`,
       `routes: ${Object.keys(deps.config().routes).join(", ")}`,
     ];

@@ -8,6 +8,7 @@ import {
 } from "./routing-schema.ts";
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
 import { gatewaySchema } from "./gateway-schema.ts";
+import { stateConfigSchema } from "./state-schema.ts";
 
 export const FAILURE_KIND_NAMES = [
   "rate_limit",
@@ -118,5 +119,6 @@ export const routerConfigSchema = z.strictObject({
   uvi: uviConfigSchema.optional(),
   breaker: breakerConfigSchema.optional(),
   gateway: gatewaySchema.optional().describe("`pi-auto-router serve`: model name mapping and HTTP limits"),
+  state: stateConfigSchema.optional().describe("Team mode: share routing state across machines on Redis/Valkey"),
 });
 export type RouterConfig = z.infer<typeof routerConfigSchema>;

@@ -21,6 +21,8 @@ export interface EventEnvelope {
   requestId?: string;
   sessionId?: string;
   routeId?: string;
+  /** The machine that wrote the event, so logs of several machines can be merged (team mode). */
+  machine?: string;
   data: Record<string, unknown>;
 }
 
@@ -33,6 +35,8 @@ export interface EventLogOptions {
   maxBufferedEvents?: number;
   onWarning?: (warning: StoreWarning) => void;
   now?: () => number;
+  /** Written into every event as `machine`. */
+  machine?: string;
 }
 
 export interface EventLog {
@@ -165,6 +169,7 @@ class JsonlEventLog implements EventLog {
   private readonly maxBufferedEvents: number;
   private readonly now: () => number;
   private readonly onWarning: ((warning: StoreWarning) => void) | undefined;
+  private readonly machine: string | undefined;
   private buffer: string[] = [];
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -185,6 +190,7 @@ class JsonlEventLog implements EventLog {
     this.maxBufferedEvents = Math.max(1, options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS);
     this.now = options.now ?? Date.now;
     this.onWarning = options.onWarning;
+    this.machine = options.machine;
     this.unregister = registerExitFlush({
       hasPendingWork: () => this.buffer.length > 0,
       holdsLock: () => exitRegistry().heldLocks.get(this.path) === this,
@@ -201,6 +207,7 @@ class JsonlEventLog implements EventLog {
       ...(event.requestId !== undefined ? { requestId: event.requestId } : {}),
       ...(event.sessionId !== undefined ? { sessionId: event.sessionId } : {}),
       ...(event.routeId !== undefined ? { routeId: event.routeId } : {}),
+      ...(this.machine !== undefined ? { machine: this.machine } : {}),
       data: event.data ?? {},
     };
     try {

@@ -1,0 +1,226 @@
+// The team implementation of StateStore (the same contract as the file store in src/state/json-store.ts: callers
+// read a view in memory and submit pure, replayable operations). Code above the stores never knows which one it has.
+//
+// read() is the local view: the team's last known state with this process's unwritten operations replayed on top.
+// update() applies the operation to that view and to the machine's own file store (the fallback while Redis is
+// unreachable, and the view the next start begins from), then queues it. Queued operations go to Redis in order,
+// in batches: read the team state, replay the batch on it, compare-and-set (a Lua script). Another machine writing
+// first makes the script answer "conflict"; the batch is replayed on the fresh state and tried again, so two
+// machines adding to one counter always end at the sum. Each batch has an id whose marker the script writes with
+// the state: a batch re-sent after a lost reply is recognised ("dup") and never applied twice.
+// Other machines' writes arrive through pub/sub (one notice per write), and a periodic check catches missed ones.
+import type { StateStore, StoreOperation } from "../state/json-store.ts";
+import { BATCH_MARKER_TTL_SECONDS, type TeamConnection, type TeamMember } from "./team-connection.ts";
+
+export interface RedisStoreOptions<T> {
+  name: string;
+  connection: TeamConnection;
+  /** This machine's file store of the same name. */
+  local: StateStore<T>;
+  defaults: () => T;
+  parse: (raw: unknown) => T;
+  flushDelayMs?: number;
+  refreshIntervalMs?: number;
+  warn: (text: string) => void;
+}
+
+type Queued<T> = { operation: StoreOperation<T>; at: number };
+type Remote<T> = { version: number; state: T };
+
+const DEFAULT_FLUSH_DELAY_MS = 20;
+const DEFAULT_REFRESH_INTERVAL_MS = 5_000;
+/** Compare-and-set attempts per batch before waiting for the next flush (only under heavy write contention). */
+const MAX_CAS_ATTEMPTS = 20;
+
+export class RedisStateStore<T> implements StateStore<T>, TeamMember {
+  readonly file: string | undefined;
+  readonly name: string;
+  private memory: T;
+  private remote: Remote<T> | undefined;
+  private queue: Queued<T>[] = [];
+  /** The id of the batch being written; kept until it is known to be applied, so a re-send is recognised. */
+  private batch: { id: string; count: number } | undefined;
+  private batchSequence = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly refreshTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: RedisStoreOptions<T>) {
+    this.name = options.name;
+    this.file = options.local.file;
+    this.memory = options.local.read();
+    const interval = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
+    if (interval > 0) {
+      this.refreshTimer = setInterval(() => void this.refresh(), interval);
+      this.refreshTimer.unref();
+    }
+    options.connection.join(this);
+  }
+
+  private get key(): string {
+    return this.options.connection.key("state", this.name);
+  }
+
+  read(): T {
+    return this.memory;
+  }
+
+  update(operation: StoreOperation<T>): void {
+    try {
+      this.memory = operation(this.memory);
+    } catch (error) {
+      this.options.warn(`auto-router: team store ${this.name}: an update operation threw and was dropped: ${describe(error)}`);
+      return;
+    }
+    this.options.local.update(operation);
+    if (this.closed) return;
+    this.queue.push({ operation, at: Date.now() });
+    this.scheduleFlush();
+  }
+
+  flush(): Promise<void> {
+    return this.serialize(() => this.flushNow());
+  }
+
+  /** The process is exiting: Redis cannot be written synchronously, the machine's file keeps the view. */
+  flushSync(): void {
+    this.options.local.flushSync();
+  }
+
+  refresh(): Promise<void> {
+    return this.serialize(async () => {
+      if (!this.options.connection.writable) return;
+      const remote = await this.fetch();
+      if (remote.version !== this.remote?.version) this.adopt(remote);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    await this.flush();
+    this.options.connection.leave(this.name);
+    await this.options.local.close();
+  }
+
+  // ---- TeamMember ----------------------------------------------------------------------------------------------
+  sync(reseed: boolean): Promise<void> {
+    return this.serialize(async () => {
+      if (reseed) await this.reseed();
+      else this.adopt(await this.fetch());
+      await this.flushNow();
+    });
+  }
+
+  onRemoteChange(version: number): void {
+    if (this.remote && version <= this.remote.version) return;
+    void this.refresh();
+  }
+
+  pendingSince(): number | undefined {
+    return this.queue[0]?.at;
+  }
+
+  pendingCount(): number {
+    return this.queue.length;
+  }
+
+  // ---- writing -------------------------------------------------------------------------------------------------
+  private async flushNow(): Promise<void> {
+    const connection = this.options.connection;
+    for (let attempt = 0; this.queue.length > 0 && attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      if (!connection.writable) return; // replayed by sync() on reconnect
+      this.batch ??= { id: `${connection.writerId}:${this.name}:${++this.batchSequence}`, count: this.queue.length };
+      const base = this.remote ?? (await this.fetch());
+      const next = this.replay(base.state, this.queue.slice(0, this.batch.count).map((entry) => entry.operation));
+      const [result, version] = await connection.call((client) =>
+        client.parCompareAndSet(this.key, connection.key("batch", this.batch!.id), base.version, JSON.stringify(next), BATCH_MARKER_TTL_SECONDS, connection.channel, `${this.name}:${connection.writerId}`));
+      if (result === "ok") {
+        this.commit({ version, state: next });
+      } else if (result === "dup") {
+        this.commit(await this.fetch()); // an earlier send of this batch was applied; its reply was lost
+      } else {
+        this.remote = undefined; // another writer came first: replay on what is there now
+      }
+    }
+    if (this.queue.length > 0 && connection.writable) this.scheduleFlush();
+  }
+
+  /** The team store lost its data: write this machine's whole view (it includes the queued operations). */
+  private async reseed(): Promise<void> {
+    const connection = this.options.connection;
+    const id = `${connection.writerId}:${this.name}:seed-${++this.batchSequence}`;
+    const [result] = await connection.call((client) =>
+      client.parCompareAndSet(this.key, connection.key("batch", id), 0, JSON.stringify(this.memory), BATCH_MARKER_TTL_SECONDS, connection.channel, `${this.name}:${connection.writerId}`));
+    if (result === "ok") {
+      this.queue = [];
+      this.batch = undefined;
+      this.remote = { version: 1, state: this.memory };
+    } else {
+      this.adopt(await this.fetch()); // another machine re-seeded first; the queue is replayed on its state
+    }
+  }
+
+  private commit(remote: Remote<T>): void {
+    this.queue.splice(0, this.batch?.count ?? 0);
+    this.batch = undefined;
+    this.adopt(remote);
+  }
+
+  private async fetch(): Promise<Remote<T>> {
+    const [version, json] = await this.options.connection.call((client) => client.hmget(this.key, "v", "json"));
+    if (version === null || json === null) return { version: 0, state: this.options.defaults() };
+    try {
+      return { version: Number(version), state: this.options.parse(JSON.parse(json)) };
+    } catch (error) {
+      // Unreadable team state is not dropped silently: the next write replaces it, and the machines say so.
+      this.options.warn(`auto-router: team store key ${this.key} holds invalid state (${describe(error)}); starting it from defaults`);
+      return { version: Number(version), state: this.options.defaults() };
+    }
+  }
+
+  private adopt(remote: Remote<T>): void {
+    this.remote = remote;
+    this.memory = this.replay(structuredClone(remote.state), this.queue.map((entry) => entry.operation));
+    const view = this.memory;
+    this.options.local.update(() => view);
+  }
+
+  private replay(state: T, operations: StoreOperation<T>[]): T {
+    let result = state;
+    for (const operation of operations) {
+      try {
+        result = operation(result);
+      } catch (error) {
+        this.options.warn(`auto-router: team store ${this.name}: an operation threw while replayed and was skipped: ${describe(error)}`);
+      }
+    }
+    return result;
+  }
+
+  private serialize(task: () => Promise<void>): Promise<void> {
+    this.chain = this.chain.then(task).catch((error: unknown) => {
+      // A lost connection mid-write: the batch (and its id) stays queued for the replay on reconnect.
+      this.remote = undefined;
+      if (this.options.connection.writable) this.scheduleFlush(500);
+      void error;
+    });
+    return this.chain;
+  }
+
+  private scheduleFlush(delayMs = this.options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, delayMs);
+    this.flushTimer.unref();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

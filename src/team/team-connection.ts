@@ -1,0 +1,212 @@
+// One process's connection to the team store (Redis or Valkey, through ioredis): a command connection, a
+// subscriber for change notices, the atomic scripts, and what status pages show. Reconnects with backoff; while
+// Redis is unreachable every store keeps routing on its local view and queues its writes, and on reconnect the
+// stores replay them (idempotently). A Redis that came back empty (its epoch key is gone) is re-seeded from the
+// local views.
+import { randomUUID } from "node:crypto";
+import type { Redis, RedisOptions } from "ioredis";
+import type { RedisSettings } from "./team-settings.ts";
+import { CLAIM_LUA, COMPARE_AND_SET_LUA, type TeamCommands } from "./redis-scripts.ts";
+
+export type ConnectionState = "connecting" | "connected" | "down";
+
+/** What `/auto-router status` and the gateway's /health/providers show about the state backend. */
+export interface BackendStatus {
+  backend: "file" | "redis";
+  /** The URL without its password. */
+  url?: string;
+  machine: string;
+  connection: ConnectionState | "local";
+  /** Age of the oldest write not yet in the team store (0 when everything is written). */
+  lagMs: number;
+  pendingWrites: number;
+  /** Round trips to Redis since start (each command or script call is one). */
+  roundTrips: number;
+  lastError?: string;
+}
+
+/** What the connection asks of each store it serves. */
+export interface TeamMember {
+  readonly name: string;
+  /** After (re)connect: fetch the team's state and write what is queued. `reseed`: the team store lost its data. */
+  sync(reseed: boolean): Promise<void>;
+  /** Another machine wrote `version` of this store. */
+  onRemoteChange(version: number): void;
+  pendingSince(): number | undefined;
+  pendingCount(): number;
+}
+
+const MAX_RECONNECT_DELAY_MS = 2_000;
+const CONNECT_TIMEOUT_MS = 2_000;
+/** How long the marker of an applied write batch is kept: far longer than any replay after an outage. */
+export const BATCH_MARKER_TTL_SECONDS = 7 * 24 * 3600;
+
+export class TeamConnection {
+  private client: (Redis & TeamCommands) | undefined;
+  private subscriber: Redis | undefined;
+  /** Distinguishes this process from every other writer (several pi windows may run on one machine). */
+  readonly writerId = randomUUID();
+  private readonly members = new Map<string, TeamMember>();
+  private knownEpoch: string | undefined;
+  private syncing: Promise<void> | undefined;
+  private firstSync: Promise<void>;
+  private resolveFirstSync!: () => void;
+  state: ConnectionState = "connecting";
+  lastError: string | undefined;
+  roundTrips = 0;
+  private closed = false;
+
+  constructor(readonly settings: RedisSettings, private readonly warn: (text: string) => void) {
+    this.firstSync = new Promise((resolve) => (this.resolveFirstSync = resolve));
+    // A machine that cannot reach Redis at start routes on its local view; the first sync does not wait longer.
+    setTimeout(() => this.resolveFirstSync(), CONNECT_TIMEOUT_MS).unref();
+    void this.connect().catch((error: unknown) => this.onDown(error instanceof Error ? error : new Error(String(error))));
+  }
+
+  /** ioredis is loaded only in team mode, so the file store's start-up does not pay for it. */
+  private async connect(): Promise<void> {
+    const { Redis } = await import("ioredis");
+    if (this.closed) return;
+    const options: RedisOptions = {
+      // While down, commands fail at once instead of waiting in a queue: the stores keep their own ordered queue.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), MAX_RECONNECT_DELAY_MS),
+    };
+    const client = new Redis(this.settings.url, options) as Redis & TeamCommands;
+    client.defineCommand("parCompareAndSet", { numberOfKeys: 2, lua: COMPARE_AND_SET_LUA });
+    client.defineCommand("parClaim", { numberOfKeys: 1, lua: CLAIM_LUA });
+    client.on("ready", () => this.onReady());
+    client.on("error", (error: Error) => this.onDown(error));
+    client.on("close", () => this.onDown(undefined));
+    // The subscriber may queue its SUBSCRIBE until it is connected; ioredis re-subscribes after a reconnect.
+    const subscriber = new Redis(this.settings.url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    subscriber.on("error", () => undefined); // reported once through the command connection
+    subscriber.on("message", (_channel: string, message: string) => this.onMessage(message));
+    void subscriber.subscribe(this.channel).catch(() => undefined);
+    this.client = client;
+    this.subscriber = subscriber;
+  }
+
+  /** True while commands can be sent. */
+  get writable(): boolean {
+    return this.client?.status === "ready";
+  }
+
+  get channel(): string {
+    return `${this.settings.keyPrefix}changed`;
+  }
+
+  key(...parts: string[]): string {
+    return `${this.settings.keyPrefix}${parts.join(":")}`;
+  }
+
+  join(member: TeamMember): void {
+    this.members.set(member.name, member);
+    if (this.state === "connected") void member.sync(false);
+  }
+
+  leave(name: string): void {
+    this.members.delete(name);
+  }
+
+  /** Resolves once the first sync after start finished, or at once when Redis was unreachable at start. */
+  ready(): Promise<void> {
+    return this.firstSync;
+  }
+
+  /** Counts one round trip; every Redis call of the team code goes through here. */
+  async call<T>(run: (client: Redis & TeamCommands) => Promise<T>): Promise<T> {
+    if (!this.client) throw new Error("not connected yet");
+    this.roundTrips++;
+    return run(this.client);
+  }
+
+  status(now: number): BackendStatus {
+    let oldest: number | undefined;
+    let pendingWrites = 0;
+    for (const member of this.members.values()) {
+      const since = member.pendingSince();
+      if (since !== undefined && (oldest === undefined || since < oldest)) oldest = since;
+      pendingWrites += member.pendingCount();
+    }
+    return {
+      backend: "redis",
+      url: this.settings.displayUrl,
+      machine: this.settings.machine,
+      connection: this.state,
+      lagMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
+      pendingWrites,
+      roundTrips: this.roundTrips,
+      lastError: this.lastError,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscriber?.disconnect();
+    try {
+      await this.client?.quit();
+    } catch {
+      this.client?.disconnect();
+    }
+  }
+
+  private onDown(error: Error | undefined): void {
+    if (this.closed) return;
+    if (error) this.lastError = error.message;
+    if (this.state === "down") return;
+    const wasConnected = this.state === "connected";
+    this.state = "down";
+    this.resolveFirstSync();
+    this.warn(
+      `auto-router: team store ${this.settings.displayUrl} ${wasConnected ? "lost" : "unreachable"}${this.lastError ? ` (${this.lastError})` : ""}; ` +
+      "routing continues on the local view, writes are kept and replayed on reconnect",
+    );
+  }
+
+  private onReady(): void {
+    if (this.syncing) return;
+    this.syncing = this.syncAll().finally(() => (this.syncing = undefined));
+  }
+
+  private async syncAll(): Promise<void> {
+    try {
+      const reseed = await this.checkEpoch();
+      await Promise.all([...this.members.values()].map((member) => member.sync(reseed)));
+      const wasDown = this.state === "down";
+      this.state = "connected";
+      this.lastError = undefined;
+      if (wasDown) this.warn(`auto-router: team store ${this.settings.displayUrl} reachable again${reseed ? "; it had lost its data and was re-seeded from this machine's view" : ""}`);
+    } catch (error) {
+      this.lastError = error instanceof Error ? error.message : String(error);
+    } finally {
+      this.resolveFirstSync();
+    }
+  }
+
+  /**
+   * Every team store carries an epoch key written once. If it is gone although this process saw one, Redis lost its
+   * data (restarted without persistence, flushed): the stores then write their local view back.
+   */
+  private async checkEpoch(): Promise<boolean> {
+    const epochKey = this.key("epoch");
+    const fresh = randomUUID();
+    const created = await this.call((client) => client.set(epochKey, fresh, "NX"));
+    const lost = created === "OK" && this.knownEpoch !== undefined;
+    this.knownEpoch = created === "OK" ? fresh : ((await this.call((client) => client.get(epochKey))) ?? fresh);
+    return lost;
+  }
+
+  private onMessage(message: string): void {
+    // "<store>:<writer>:<version>"; a store name has no colon, the writer id is a UUID.
+    const first = message.indexOf(":");
+    const last = message.lastIndexOf(":");
+    if (first < 0 || last <= first) return;
+    const writer = message.slice(first + 1, last);
+    if (writer === this.writerId) return;
+    const version = Number(message.slice(last + 1));
+    this.members.get(message.slice(0, first))?.onRemoteChange(version);
+  }
+}

@@ -1,0 +1,59 @@
+// Team mode inside the router: the status-line mark while the team store is unreachable, the fail-closed hard
+// budget (`state.onStoreDown: "block"`), and the `/auto-router state` command (backend status and `push`).
+import type { FeaturePlugin, Subcommand } from "../commands/command-types.ts";
+import type { RouterConfig } from "../config/schema.ts";
+import type { ProviderStatus } from "../routing/types.ts";
+import type { StateBackend } from "./state-backend.ts";
+import type { BackendStatus } from "./team-connection.ts";
+
+export const STORE_DOWN_MARK = "team store down";
+
+export function describeBackendLines(status: BackendStatus): string[] {
+  if (status.backend === "file") return [`state backend: file store (machine ${status.machine})`];
+  return [
+    `state backend: redis ${status.url} (machine ${status.machine})`,
+    `  connection: ${status.connection}${status.lastError ? ` (${status.lastError})` : ""}`,
+    `  lag: ${status.pendingWrites === 0 ? "none, every write is in the team store" : `${status.pendingWrites} write(s) waiting, oldest ${Math.round(status.lagMs / 1000)} s`}`,
+    `  round trips since start: ${status.roundTrips}`,
+  ];
+}
+
+export function stateCommand(backend: StateBackend): Subcommand {
+  return {
+    name: "state",
+    usage: "state [push]",
+    description: "State backend (file or team store): connection, lag; push copies this machine's file state into an empty team store",
+    complete: (prefix) => (["push"].filter((word) => word.startsWith(prefix)).map((word) => ({ value: word, label: word }))),
+    async run(args, deps, output) {
+      if (args[0] === undefined) return output.info(describeBackendLines(backend.describe(deps.now())).join("\n"));
+      if (args[0] !== "push") return output.error(`unknown state subcommand "${args[0]}"; usage: /auto-router state [push]`);
+      const results = await backend.pushLocal();
+      output.info(["state push:", ...results.map((entry) => `  ${entry.name}: ${entry.result}`)].join("\n"));
+    },
+  };
+}
+
+/** Providers with a configured budget limit: while the team's ledger is unreachable their hard budget fails closed. */
+function budgetedProviders(config: RouterConfig): string[] {
+  return Object.entries(config.budgets?.providers ?? {})
+    .filter(([, limits]) => limits.daily !== undefined || limits.monthly !== undefined)
+    .map(([provider]) => provider);
+}
+
+export function createTeamPlugin(backend: StateBackend, config: () => RouterConfig): FeaturePlugin {
+  const down = (now: number) => backend.describe(now).connection === "down";
+  return {
+    name: "team",
+    statusWarnings: (now) => (down(now) ? [STORE_DOWN_MARK] : []),
+    providerStatus(now) {
+      const settings = backend.settings;
+      const current = config();
+      if (settings.backend !== "redis" || settings.onStoreDown !== "block" || current.budgets?.policy !== "hard" || !down(now)) return {};
+      const result: Record<string, ProviderStatus> = {};
+      const detail = "the team store is unreachable, so the team's spend is unknown (state.onStoreDown: block)";
+      for (const provider of budgetedProviders(current)) result[provider] = { budget: { level: "blocked", detail } };
+      return result;
+    },
+    subcommands: [stateCommand(backend)],
+  };
+}

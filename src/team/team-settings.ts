@@ -1,0 +1,85 @@
+// Pure: which state backend this process uses, from the routes file's `state` block and the environment.
+// AUTO_ROUTER_REDIS_URL wins over `state.url` and selects Redis on its own. An invalid URL is reported as an issue
+// naming where it came from, and the file store is used.
+import { hostname } from "node:os";
+import type { ConfigIssue } from "../config/issues.ts";
+import type { StateConfig } from "../config/state-schema.ts";
+
+export const REDIS_URL_ENV = "AUTO_ROUTER_REDIS_URL";
+export const MACHINE_ENV = "AUTO_ROUTER_MACHINE";
+export const DEFAULT_KEY_PREFIX = "par:";
+
+export interface RedisSettings {
+  backend: "redis";
+  url: string;
+  /** The URL without its password, for status lines, health pages and warnings. */
+  displayUrl: string;
+  keyPrefix: string;
+  machine: string;
+  onStoreDown: "local" | "block";
+}
+export interface FileSettings {
+  backend: "file";
+  machine: string;
+}
+export type TeamSettings = RedisSettings | FileSettings;
+
+/** Removes the password (and only the password) from a redis URL; user names stay, they identify the ACL user. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, "//***@");
+  }
+}
+
+/** Undefined when valid, otherwise what was expected. */
+export function checkRedisUrl(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `expected redis://[user:password@]host:port/db or rediss://..., got "${redactRedisUrl(url)}"`;
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    return `expected a redis:// or rediss:// URL, got protocol "${parsed.protocol}"`;
+  }
+  if (!parsed.hostname) return "expected a host name after redis://";
+  const database = parsed.pathname.replace(/^\//, "");
+  if (database !== "" && !/^\d+$/.test(database)) return `expected a database number after the host, got "/${database}"`;
+  return undefined;
+}
+
+export function resolveTeamSettings(
+  state: StateConfig | undefined,
+  env: Record<string, string | undefined>,
+  host: string = hostname(),
+): { settings: TeamSettings; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const machine = env[MACHINE_ENV]?.trim() || state?.machine?.trim() || host;
+  const fromEnv = env[REDIS_URL_ENV]?.trim();
+  const url = fromEnv || (state?.backend === "redis" ? state.url?.trim() : undefined);
+  const where = fromEnv ? REDIS_URL_ENV : "state.url";
+  if (!url) {
+    if (state?.backend === "redis") issues.push({ severity: "warning", path: "state.url", message: `backend "redis" needs a url (or ${REDIS_URL_ENV}); using the file store` });
+    return { settings: { backend: "file", machine }, issues };
+  }
+  const problem = checkRedisUrl(url);
+  if (problem) {
+    issues.push({ severity: "warning", path: where, message: `${problem}; using the file store` });
+    return { settings: { backend: "file", machine }, issues };
+  }
+  return {
+    settings: {
+      backend: "redis",
+      url,
+      displayUrl: redactRedisUrl(url),
+      keyPrefix: state?.keyPrefix ?? DEFAULT_KEY_PREFIX,
+      machine,
+      onStoreDown: state?.onStoreDown ?? "block",
+    },
+    issues,
+  };
+}

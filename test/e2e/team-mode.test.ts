@@ -1,0 +1,167 @@
+// Team mode through real pi processes: each pi runs with its own agent dir (a machine of its own), all share one
+// redis-server started by the test. Spend, cooldowns and the fault behaviour are checked on what the team store
+// holds and what the emulated providers served.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { calendarKeys } from "../../src/budget/calendar.ts";
+import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
+import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+import { startRpc, type RpcClient } from "../helpers/rpc-client.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+// The emulator's default usage is 12 input + 7 output tokens; at $1000/$2000 per 1M that is $0.026 per answer.
+const COST_PER_ANSWER_USD = 0.026;
+const COST = { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 };
+
+async function eventually(condition: () => boolean, what: string, attempts = 600): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.fail(`never happened: ${what}`);
+}
+
+describe("team mode: several pi machines share one Redis", () => {
+  let redis: RedisServer;
+  let primary: Emulator;
+  let secondary: Emulator;
+  const cleanups: Array<() => void> = [];
+
+  before(async () => {
+    redis = await startRedisServer({ password: "team-pass-9" });
+    primary = await startOpenAIEmulator({ name: "A" });
+    secondary = await startOpenAIEmulator({ name: "B" });
+  });
+  after(async () => {
+    await Promise.all([primary.close(), secondary.close()]);
+    await redis.stop();
+    for (const cleanup of cleanups) cleanup();
+  });
+
+  /** One machine: its own agent dir, routes file with the team store, and a name. */
+  function machine(name: string, keyPrefix: string, extra: Record<string, unknown> = {}) {
+    const dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: primary.url, api: "openai-completions", apiKey: "sk-mock-a-key", models: [{ id: "model-a", cost: COST }] },
+        "mock-b": { baseUrl: secondary.url, api: "openai-completions", apiKey: "sk-mock-b-key", models: [{ id: "model-b", cost: COST }] },
+      },
+      routes: {
+        routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } },
+        state: { backend: "redis", url: redis.url, keyPrefix, machine: name },
+        ...extra,
+      },
+    });
+    cleanups.push(dir.cleanup);
+    return dir;
+  }
+
+  const teamLedger = (keyPrefix: string) => parseLedger(JSON.parse(redis.cli("HGET", `${keyPrefix}state:usage`, "json")));
+  const spendOf = (ledger: ReturnType<typeof parseLedger>, provider: string) => providerSpend(ledger, calendarKeys(Date.now(), undefined), provider);
+  const events = (agentDir: string): any[] =>
+    readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+
+  it("adds up the spend of 4 machines x 25 prompts to the cent, and names the machine in each machine's events", async () => {
+    primary.reset();
+    const prefix = "par:spend:";
+    const machines = ["m1", "m2", "m3", "m4"].map((name) => ({ name, dir: machine(name, prefix) }));
+    const prompts = Array.from({ length: 25 }, (_, index) => `prompt ${index + 1}`);
+    const runs = await Promise.all(machines.map((m) =>
+      runPi({ agentDir: m.dir.agentDir, args: ["--model", "auto-router/main", "-p", ...prompts], timeoutMs: 120_000 })));
+    for (const run of runs) assert.equal(run.code, 0, run.stderr);
+    assert.equal(primary.calls.length, 100);
+    const spend = spendOf(teamLedger(prefix), "mock-a");
+    assert.equal(spend.day.requests, 100);
+    assert.equal(spend.month.requests, 100);
+    assert.equal(spend.day.costUsd.toFixed(2), (100 * COST_PER_ANSWER_USD).toFixed(2));
+    assert.ok(Math.abs(spend.day.costUsd - 100 * COST_PER_ANSWER_USD) < 1e-9, String(spend.day.costUsd));
+    for (const m of machines) {
+      const own = events(m.dir.agentDir);
+      assert.ok(own.length > 0);
+      assert.ok(own.every((event) => event.machine === m.name), `${m.name}'s events name it`);
+      assert.equal(own.filter((event) => event.type === "usage").length, 25);
+    }
+    // The event logs stay one file per machine; the analytics scripts merge them with several --file arguments.
+    const merged = spawnSync(process.execPath, [join(REPO_ROOT, "scripts", "routing-stats.mjs"), "--json",
+      ...machines.flatMap((m) => ["--file", join(m.dir.agentDir, "extensions", "auto-router.events.jsonl")])], { encoding: "utf8", env: { ...process.env, HOME: machines[0]!.dir.agentDir } });
+    assert.equal(merged.status, 0, merged.stderr);
+    assert.equal(JSON.parse(merged.stdout).stats.requests, 100);
+    // No secret reaches the team store: neither the provider keys nor the Redis password.
+    const everything = redis.cli("--no-raw", "EVAL", "local out = {} for _, k in ipairs(redis.call('KEYS', ARGV[1])) do if redis.call('TYPE', k).ok == 'hash' then table.insert(out, redis.call('HGET', k, 'json')) end end return table.concat(out, '\\n')", "0", `${prefix}*`);
+    assert.match(everything, /mock-a/);
+    assert.doesNotMatch(everything, /sk-mock|team-pass-9|Bearer/);
+  });
+
+  it("makes the other machines skip a target that one machine found rate-limited", async () => {
+    primary.reset();
+    secondary.reset();
+    const prefix = "par:cooldown:";
+    const [one, two, three] = ["c1", "c2", "c3"].map((name) => machine(name, prefix));
+    primary.enqueue({ status: 429, errorMessage: "rate limited", retryAfterSeconds: 600 });
+    const first = await runPi({ agentDir: one!.agentDir, args: ["--model", "auto-router/main", "-p", "hello"] });
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(primary.calls.length, 1, "machine 1 tried mock-a once");
+    assert.equal(secondary.calls.length, 1, "and failed over to mock-b");
+    const others = await Promise.all([two!, three!].map((dir) => runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "hello again"] })));
+    for (const run of others) assert.equal(run.code, 0, run.stderr);
+    assert.equal(primary.calls.length, 1, "machines 2 and 3 never called the cooled-down target");
+    assert.equal(secondary.calls.length, 3);
+    for (const dir of [two!, three!]) {
+      const skipped = events(dir.agentDir).find((event) => event.type === "candidates")?.data.skipped ?? [];
+      assert.ok(skipped.some((entry: any) => entry.key === "mock-a/model-a" && entry.reason === "cooldown"), JSON.stringify(skipped));
+    }
+  });
+
+  it("answers every prompt while Redis is killed for 10 s and restarted empty, and the ledger then equals the served usage", async () => {
+    primary.reset();
+    const prefix = "par:fault:";
+    const dirs = ["f1", "f2", "f3"].map((name) => machine(name, prefix));
+    const clients: RpcClient[] = await Promise.all(dirs.map((dir) => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] })));
+    let answered = 0;
+    const ask = async (rpc: RpcClient, text: string) => {
+      await rpc.request({ type: "prompt", message: text });
+      const end = await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+      const last = end.messages?.filter((message: any) => message.role === "assistant").at(-1);
+      assert.equal(last?.stopReason, "stop", JSON.stringify(last));
+      answered++;
+    };
+    const round = (label: string) => Promise.all(clients.map((rpc, index) => ask(rpc, `${label} from machine ${index + 1}`)));
+    try {
+      for (let i = 0; i < 3; i++) await round(`before ${i}`);
+      // Every machine's view (mirrored to its own file) holds the 9 answers before Redis goes away.
+      const mirror = (agentDir: string) => join(agentDir, "extensions", "auto-router.team-usage.json");
+      await eventually(() => dirs.every((dir) => existsSync(mirror(dir.agentDir)) &&
+        spendOf(parseLedger(JSON.parse(readFileSync(mirror(dir.agentDir), "utf8"))), "mock-a").day.requests === 9), "every machine saw 9 answers");
+      await redis.kill();
+      let outageOver = false;
+      const outage = setTimeout(() => (outageOver = true), 10_000);
+      let during = 0;
+      while (!outageOver) await round(`during ${during++}`);
+      clearTimeout(outage);
+      await redis.restart();
+      for (let i = 0; i < 3; i++) await round(`after ${i}`);
+      const teamRequests = () => {
+        const json = redis.cli("HGET", `${prefix}state:usage`, "json");
+        return json ? spendOf(parseLedger(JSON.parse(json)), "mock-a").day.requests : 0;
+      };
+      await eventually(() => teamRequests() === answered, `the team ledger reaches ${answered} answers (it has ${teamRequests()})`);
+      for (const rpc of clients) {
+        const { code } = await rpc.close();
+        assert.equal(code, 0, rpc.stderr);
+      }
+      assert.ok(during > 0, "prompts were answered while Redis was down");
+      assert.equal(answered, primary.calls.length);
+      const spend = spendOf(teamLedger(prefix), "mock-a");
+      assert.equal(spend.day.requests, answered);
+      assert.ok(Math.abs(spend.day.costUsd - answered * COST_PER_ANSWER_USD) < 1e-9, `${spend.day.costUsd} vs ${answered} answers`);
+      assert.ok(clients.some((rpc) => /team store .* lost/.test(rpc.stderr + JSON.stringify(rpc.uiRequests()))), "a warning said the team store was lost");
+    } finally {
+      await Promise.allSettled(clients.map((rpc) => rpc.close()));
+    }
+  });
+});

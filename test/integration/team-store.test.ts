@@ -1,0 +1,151 @@
+// The Redis team store through the same StateStore interface as the file store, against a real redis-server:
+// two backends in one process stand for two machines (each its own connection, writer id and state dir).
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { COMPARE_AND_SET_LUA } from "../../src/team/redis-scripts.ts";
+import { openStateBackend, type StateBackend } from "../../src/team/state-backend.ts";
+import { resolveTeamSettings } from "../../src/team/team-settings.ts";
+import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+
+type Tally = { count: number; names: string[] };
+const defaults = (): Tally => ({ count: 0, names: [] });
+const parse = (raw: unknown): Tally => {
+  const value = raw as Tally;
+  if (typeof value?.count !== "number") throw new Error("count must be a number");
+  return value;
+};
+const addOne = (state: Tally): Tally => ({ ...state, count: state.count + 1 });
+
+/** Polls a condition the store reaches asynchronously (a pub/sub notice, a reconnect); counts attempts, not time. */
+async function eventually(condition: () => boolean, what: string, attempts = 400): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  assert.fail(`never happened: ${what}`);
+}
+
+describe("team store on Redis", () => {
+  let redis: RedisServer;
+  const dirs: string[] = [];
+  const backends: StateBackend[] = [];
+  const warnings: string[] = [];
+
+  const machine = (name: string, url = redis.url, keyPrefix = "par:test:"): { backend: StateBackend; dir: string } => {
+    const dir = mkdtempSync(join(tmpdir(), `auto-router-team-${name}-`));
+    dirs.push(dir);
+    const { settings } = resolveTeamSettings({ backend: "redis", url, keyPrefix, machine: name }, {});
+    const backend = openStateBackend({ settings, stateDir: dir, onWarning: (w) => warnings.push(w.message), warn: (text) => warnings.push(text) });
+    backends.push(backend);
+    return { backend, dir };
+  };
+
+  before(async () => {
+    redis = await startRedisServer({ password: "team-secret" });
+  });
+  after(async () => {
+    await Promise.allSettled(backends.map((backend) => backend.close()));
+    await redis.stop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("adds up concurrent writes of two machines exactly (compare-and-set replays each batch on fresh state)", async () => {
+    const a = machine("a");
+    const b = machine("b");
+    await Promise.all([a.backend.ready(), b.backend.ready()]);
+    const storeA = a.backend.open("tally", defaults, parse);
+    const storeB = b.backend.open("tally", defaults, parse);
+    for (let i = 0; i < 50; i++) {
+      storeA.update(addOne);
+      storeB.update(addOne);
+      if (i % 7 === 0) await Promise.all([storeA.flush(), storeB.flush()]);
+    }
+    await Promise.all([storeA.flush(), storeB.flush()]);
+    const json = redis.cli("HGET", "par:test:state:tally", "json");
+    assert.equal(JSON.parse(json).count, 100);
+    await eventually(() => storeA.read().count === 100 && storeB.read().count === 100, "both machines see 100");
+  });
+
+  it("shows another machine's write through pub/sub without a local write", async () => {
+    const a = machine("a2", redis.url, "par:notify:");
+    const b = machine("b2", redis.url, "par:notify:");
+    await Promise.all([a.backend.ready(), b.backend.ready()]);
+    const storeA = a.backend.open("flags", defaults, parse);
+    const storeB = b.backend.open("flags", defaults, parse);
+    storeA.update((state) => ({ ...state, names: [...state.names, "set-by-a"] }));
+    await storeA.flush();
+    await eventually(() => storeB.read().names.includes("set-by-a"), "machine b sees machine a's write");
+  });
+
+  it("applies a write batch once even when it is sent twice (a retry after a lost reply)", async () => {
+    const script = (batch: string, version: number, count: number) =>
+      redis.cli("EVAL", COMPARE_AND_SET_LUA, "2", "par:dup:state:x", `par:dup:batch:${batch}`, String(version), JSON.stringify({ count, names: [] }), "60", "par:dup:changed", "x:test").split("\n")[0];
+    assert.equal(script("one", 0, 1), "ok");
+    assert.equal(script("one", 1, 2), "dup");
+    const a = machine("dup", redis.url, "par:dup2:");
+    await a.backend.ready();
+    const store = a.backend.open("tally", defaults, parse);
+    store.update(addOne);
+    await store.flush();
+    const markers = redis.cli("KEYS", "par:dup2:batch:*").split("\n").filter(Boolean);
+    assert.equal(markers.length, 1);
+    assert.equal(JSON.parse(redis.cli("HGET", "par:dup2:state:tally", "json")).count, 1);
+  });
+
+  it("keeps writes made while Redis is down, replays them once on reconnect, and re-seeds a Redis that came back empty", async () => {
+    const a = machine("fault-a", redis.url, "par:fault:");
+    const b = machine("fault-b", redis.url, "par:fault:");
+    await Promise.all([a.backend.ready(), b.backend.ready()]);
+    const storeA = a.backend.open("tally", defaults, parse);
+    const storeB = b.backend.open("tally", defaults, parse);
+    for (let i = 0; i < 5; i++) storeA.update(addOne);
+    await storeA.flush();
+    await eventually(() => storeB.read().count === 5, "machine b sees the first 5");
+    await redis.kill();
+    await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
+    for (let i = 0; i < 3; i++) storeA.update(addOne);
+    for (let i = 0; i < 4; i++) storeB.update(addOne);
+    await storeA.flush();
+    assert.equal(storeA.read().count, 8, "routing goes on on the local view");
+    const down = a.backend.describe(Date.now());
+    assert.equal(down.pendingWrites, 3);
+    assert.doesNotMatch(JSON.stringify(down), /team-secret/);
+    assert.ok(warnings.some((text) => /team store redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0 lost/.test(text)), warnings.join("\n"));
+    await redis.restart(); // empty: it saves nothing
+    await eventually(() => a.backend.describe(Date.now()).connection === "connected" && b.backend.describe(Date.now()).connection === "connected", "both reconnect");
+    await Promise.all([storeA.flush(), storeB.flush()]);
+    await eventually(() => redis.cli("HGET", "par:fault:state:tally", "json") !== "" && JSON.parse(redis.cli("HGET", "par:fault:state:tally", "json")).count === 12, "team store holds 5 + 3 + 4");
+    await eventually(() => storeA.read().count === 12 && storeB.read().count === 12, "both machines see 12");
+    assert.equal(a.backend.describe(Date.now()).pendingWrites, 0);
+    assert.equal(b.backend.describe(Date.now()).pendingWrites, 0);
+  });
+
+  it("starts on the machine's last view when Redis is unreachable at start, and says so once", async () => {
+    const before = warnings.length;
+    const a = machine("offline", "redis://127.0.0.1:1/0", "par:offline:");
+    await a.backend.ready();
+    const store = a.backend.open("tally", defaults, parse);
+    store.update(addOne);
+    assert.equal(store.read().count, 1);
+    const status = a.backend.describe(Date.now());
+    assert.equal(status.connection, "down");
+    assert.equal(status.pendingWrites, 1);
+    assert.equal(warnings.slice(before).filter((text) => text.includes("unreachable")).length, 1);
+  });
+
+  it("copies this machine's file state into an empty team store once (state push)", async () => {
+    const a = machine("pusher", redis.url, "par:push:");
+    writeFileSync(join(a.dir, "auto-router.tally.json"), JSON.stringify({ count: 41, names: ["from-file"] }));
+    await a.backend.ready();
+    const store = a.backend.open("tally", defaults, parse);
+    await store.flush();
+    assert.equal(store.read().count, 0, "the team store, not the machine's file, is the truth in team mode");
+    assert.deepEqual(await a.backend.pushLocal(), [{ name: "tally", result: "pushed" }]);
+    assert.equal(store.read().count, 41);
+    assert.deepEqual(await a.backend.pushLocal(), [{ name: "tally", result: "team store not empty" }]);
+    assert.equal(JSON.parse(readFileSync(join(a.dir, "auto-router.tally.json"), "utf8")).count, 41, "the file-store state is left as it was");
+  });
+});

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseConfigValue } from "../../src/config/parse-config.ts";
+import { redactRedisUrl, resolveTeamSettings } from "../../src/team/team-settings.ts";
+
+describe("team store settings", () => {
+  it("uses the file store when nothing selects Redis", () => {
+    const { settings, issues } = resolveTeamSettings(undefined, {}, "box-1");
+    assert.deepEqual(settings, { backend: "file", machine: "box-1" });
+    assert.deepEqual(issues, []);
+  });
+
+  it("selects Redis from the routes file's state block with its key prefix and default onStoreDown", () => {
+    const { settings } = resolveTeamSettings({ backend: "redis", url: "redis://cache:6379/2", keyPrefix: "par:blue:" }, {}, "box-1");
+    assert.equal(settings.backend, "redis");
+    assert.ok(settings.backend === "redis");
+    assert.equal(settings.url, "redis://cache:6379/2");
+    assert.equal(settings.keyPrefix, "par:blue:");
+    assert.equal(settings.onStoreDown, "block");
+  });
+
+  it("lets AUTO_ROUTER_REDIS_URL win over the file and select Redis on its own", () => {
+    const fromEnv = resolveTeamSettings({ backend: "redis", url: "redis://file-host:6379" }, { AUTO_ROUTER_REDIS_URL: "rediss://team:s3cret@env-host:6380/1" }, "box");
+    assert.ok(fromEnv.settings.backend === "redis");
+    assert.equal(fromEnv.settings.url, "rediss://team:s3cret@env-host:6380/1");
+    assert.equal(fromEnv.settings.displayUrl, "rediss://team:***@env-host:6380/1");
+    const envOnly = resolveTeamSettings(undefined, { AUTO_ROUTER_REDIS_URL: "redis://env-host" }, "box");
+    assert.equal(envOnly.settings.backend, "redis");
+  });
+
+  it("reports an invalid URL as an issue naming the field and falls back to the file store", () => {
+    const fromFile = resolveTeamSettings({ backend: "redis", url: "http://cache:6379" }, {}, "box");
+    assert.equal(fromFile.settings.backend, "file");
+    assert.equal(fromFile.issues[0]?.path, "state.url");
+    assert.match(fromFile.issues[0]!.message, /expected a redis:\/\/ or rediss:\/\/ URL.*using the file store/);
+    const fromEnv = resolveTeamSettings(undefined, { AUTO_ROUTER_REDIS_URL: "redis://:pw@host/notanumber" }, "box");
+    assert.equal(fromEnv.settings.backend, "file");
+    assert.equal(fromEnv.issues[0]?.path, "AUTO_ROUTER_REDIS_URL");
+    assert.match(fromEnv.issues[0]!.message, /database number/);
+    const missing = resolveTeamSettings({ backend: "redis" }, {}, "box");
+    assert.equal(missing.settings.backend, "file");
+    assert.match(missing.issues[0]!.message, /needs a url/);
+  });
+
+  it("never shows the password of a URL, also in the message about an invalid one", () => {
+    assert.equal(redactRedisUrl("redis://:hunter2@host:6379/0"), "redis://:***@host:6379/0");
+    assert.equal(redactRedisUrl("redis://alice:hunter2@host"), "redis://alice:***@host");
+    const { issues } = resolveTeamSettings({ backend: "redis", url: "redis://:hunter2@ho st:6379" }, {}, "box");
+    assert.ok(issues.length > 0);
+    assert.doesNotMatch(issues[0]!.message, /hunter2/);
+  });
+
+  it("names the machine from AUTO_ROUTER_MACHINE, then state.machine, then the host name", () => {
+    assert.equal(resolveTeamSettings({ machine: "laptop" }, { AUTO_ROUTER_MACHINE: "ci-7" }, "host").settings.machine, "ci-7");
+    assert.equal(resolveTeamSettings({ machine: "laptop" }, {}, "host").settings.machine, "laptop");
+    assert.equal(resolveTeamSettings(undefined, {}, "host").settings.machine, "host");
+  });
+
+  it("accepts the state block in the routes file schema and rejects an unknown backend", () => {
+    const routes = { a: { targets: [{ provider: "p", modelId: "m" }] } };
+    const ok = parseConfigValue({ routes, state: { backend: "redis", url: "redis://h:6379", keyPrefix: "par:t:", onStoreDown: "local" } });
+    assert.ok(ok.config?.state);
+    const bad = parseConfigValue({ routes, state: { backend: "etcd" } });
+    assert.equal(bad.config, undefined);
+    assert.equal(bad.issues[0]?.path, "state.backend");
+  });
+});
