@@ -19,6 +19,16 @@ import { buildSnapshot, collectModelFacts } from "./snapshot.ts";
 import type { RegistryLike, StreamFunction } from "./start-target.ts";
 import { promptIdentity, Stickiness } from "./stickiness.ts";
 
+/** One target tried for a request, as `/auto-router explain` shows it. */
+export interface AttemptRecord {
+  key: string;
+  /** success, failed, failed-after-commit or aborted. */
+  outcome: string;
+  failureKind?: string;
+  status?: number;
+  latencyMs: number;
+}
+
 export interface LastDecision {
   requestId: string;
   at: number;
@@ -26,6 +36,8 @@ export interface LastDecision {
   outcome?: string;
   servedKey?: string;
   failovers?: number;
+  /** Every target tried, in order. */
+  attempts: AttemptRecord[];
 }
 
 export interface RouterRuntimeOptions {
@@ -190,7 +202,7 @@ export class RouterRuntime implements RequestEnvironment {
       decision = { ...ranked, candidates: declared, trace: { ...ranked.trace, hints: [...ranked.trace.hints, hint] } };
     }
     if (!flags?.quiet) {
-      this.lastDecisions.set(routeId, { requestId, at: now, decision });
+      this.lastDecisions.set(routeId, { requestId, at: now, decision, attempts: [] });
       this.status.onDecision?.(decision, this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []));
       this.record(requestId, routeId, "decision", {
         requestedRouteId: decision.requestedRouteId,
@@ -284,6 +296,13 @@ export class RouterRuntime implements RequestEnvironment {
       last.servedKey = outcome.status === "committed" ? candidate.key : last.servedKey;
       last.failovers = request.attempts - 1;
       last.outcome = String(data.outcome);
+      last.attempts.push({
+        key: candidate.key,
+        outcome: String(data.outcome),
+        failureKind: outcome.status === "failed" ? outcome.failure.kind : undefined,
+        status: outcome.status === "failed" ? outcome.failure.status : undefined,
+        latencyMs: outcome.latencyMs,
+      });
     }
   }
 
