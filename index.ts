@@ -14,21 +14,18 @@ import { RouterRuntime } from "./src/runtime/router-runtime.ts";
 import { openServices } from "./src/runtime/services.ts";
 import { describeLoad } from "./src/state/config-file.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
+import { WarningSink } from "./src/ui/warning-sink.ts";
 
 export const PROVIDER_ID = "auto-router";
 
 export default function autoRouter(pi: ExtensionAPI): void {
   let context: ExtensionContext | undefined;
-  const pendingWarnings: string[] = [];
   const isActive = (ctx: ExtensionContext | undefined) => ctx?.model?.provider === PROVIDER_ID;
-  const warn = (text: string) => {
-    if (!context) return void pendingWarnings.push(text);
-    try {
-      if (context.hasUI) context.ui.notify(text, "warning");
-      else process.stderr.write(`${text}\n`);
-    } catch {
-      process.stderr.write(`${text}\n`);
-    }
+  const warnings = new WarningSink();
+  const warn = (text: string) => warnings.warn(text);
+  const bind = (ctx: ExtensionContext) => {
+    context = ctx;
+    warnings.attach(ctx);
   };
   const status = new StatusLine((text) => {
     try {
@@ -54,6 +51,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
   const runtime = new RouterRuntime({
     plugins,
     config: () => services.config.current,
+    configError: (routeId) => services.config.requestError(routeId),
     cooldowns: services.cooldowns,
     latency: services.latency,
     events: services.events,
@@ -71,16 +69,18 @@ export default function autoRouter(pi: ExtensionAPI): void {
       streamSimple: createRouterStream(runtime),
       models: virtualModels(services.config.current, runtime.currentFacts()),
     });
+  const markConfig = () => status.setConfigWarning(services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined);
   const reload = () => {
     services.config.reload();
     registerModels();
-    status.setConfigWarning(services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined);
+    markConfig();
     return describeLoad(services.config.state);
   };
   registerModels();
+  markConfig();
   services.config.watch(() => {
     registerModels();
-    status.setConfigWarning(services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined);
+    markConfig();
   });
 
   const deps: CommandDeps = {
@@ -98,25 +98,24 @@ export default function autoRouter(pi: ExtensionAPI): void {
     description: "Auto router: status, list, explain, switch, budget, circuit, uvi, health, rate, shadow ... (/auto-router help)",
     getArgumentCompletions: (prefix) => completeCommand(prefix, deps, subcommands),
     handler: async (args, ctx) => {
-      context = ctx;
+      bind(ctx);
       await runCommand(args, deps, commandOutput(ctx), subcommands);
     },
   });
 
   pi.on("session_start", (_event, ctx) => {
-    context = ctx;
     runtime.attachRegistry(ctx.modelRegistry);
     runtime.sessionId = ctx.sessionManager?.getSessionId?.() ?? runtime.sessionId;
     registerModels(); // now with the registry's view of each target (windows, prices, custom models.json providers)
-    for (const text of pendingWarnings.splice(0)) warn(text);
+    bind(ctx); // after registerModels: warnings about the registered models reach this session
     for (const plugin of plugins) plugin.start?.();
     if (isActive(ctx)) status.render();
   });
   pi.on("turn_start", (_event, ctx) => {
-    context = ctx;
+    bind(ctx);
   });
   pi.on("model_select", (_event, ctx) => {
-    context = ctx;
+    bind(ctx);
     if (isActive(ctx)) status.render();
     else status.clear();
   });
@@ -127,6 +126,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     return parsed.shortcuts.tokens.length ? { action: "transform", text: parsed.text, images: event.images } : { action: "continue" };
   });
   pi.on("session_shutdown", async () => {
+    warnings.close();
     await Promise.allSettled(plugins.map((plugin) => plugin.close?.()));
     await services.close();
   });

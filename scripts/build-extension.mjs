@@ -63,6 +63,8 @@ await build({
   bundle: true,
   format: "cjs",
   platform: "node",
+  // jsonc-parser's "main" is a UMD build whose require() calls esbuild cannot follow; its "module" build bundles.
+  mainFields: ["module", "main"],
   target: "node20",
   banner: { js: "// Built by scripts/build-extension.mjs from index.ts and src/; do not edit." },
   minifyWhitespace: true,

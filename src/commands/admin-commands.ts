@@ -3,6 +3,7 @@ import { formatDecision } from "../routing/explain.ts";
 import type { Decision, TargetStatus } from "../routing/types.ts";
 import { RESET_SCOPES, type ResetScope } from "../runtime/plugin.ts";
 import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
+import { describeOrigin } from "../state/config-file.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatDuration } from "./format.ts";
 import { routeCompletions } from "./route-commands.ts";
@@ -71,8 +72,7 @@ export const reloadCommand: Subcommand = {
     const lines = deps.reload();
     const loaded = deps.services.config.state;
     const summary = loaded.origin === "file" ? `reloaded ${loaded.file}: ${Object.keys(loaded.config.routes).length} routes`
-      : loaded.origin === "defaults" ? `no valid routes file at ${loaded.file}; using the built-in routes`
-      : `${loaded.file} is invalid; keeping the last good config`;
+      : `${loaded.file}: ${describeOrigin(loaded)}`;
     (loaded.issues.some((i) => i.severity === "error") ? output.warn : output.info)([summary, ...lines].join("\n"));
   },
 };

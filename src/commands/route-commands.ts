@@ -1,6 +1,7 @@
 // status, list, show: what the routes are and which targets can serve right now.
 import { RUNS_FROM_BUNDLE } from "../build-info.ts";
 import { targetKey, routeTargetKey } from "../routing/types.ts";
+import { describeOrigin } from "../state/config-file.ts";
 import type { CommandDeps, CompletionItem, Subcommand } from "./command-types.ts";
 import { formatDuration, formatPrice, table } from "./format.ts";
 
@@ -88,8 +89,8 @@ export const statusCommand: Subcommand = {
     const loaded = deps.services.config.state;
     const now = deps.now();
     const lines = [
-      `config: ${loaded.file} (${loaded.origin === "file" ? "loaded" : loaded.origin === "defaults" ? "built-in routes" : "INVALID, keeping last good"})`,
-      ...loaded.issues.map((i) => `  ${i.severity}: ${i.path || "(file)"}: ${i.message}`),
+      `config: ${loaded.file} (${describeOrigin(loaded)})`,
+      ...loaded.issues.map((i) => `  ${i.severity}: ${i.line !== undefined ? `line ${i.line}, column ${i.column}: ` : ""}${i.path || "(file)"}: ${i.message}`),
       `state: ${deps.services.stateDir}`,
       `code: ${RUNS_FROM_BUNDLE ? "bundled (dist/auto-router.cjs)" : "TypeScript sources (run `npm install` in the package to build the faster bundle)"}`,
       `routes: ${Object.keys(deps.config().routes).join(", ")}`,

@@ -90,6 +90,8 @@ async function serveRequest(
     finish(aborted, "aborted");
   };
 
+  const configError = env.configError?.(state.routeId);
+  if (configError) return failWith(configError);
   if (!env.registry()) return failWith("auto-router: pi's model registry is not available yet (no session started)");
   if (!env.config().routes[state.routeId]) {
     return failWith(`auto-router: route ${state.routeId} is not in the config (known: ${Object.keys(env.config().routes).join(", ")})`);

@@ -27,6 +27,8 @@ export interface AttemptContext {
 export interface RequestEnvironment {
   registry(): RegistryLike | undefined;
   config(): RouterConfig;
+  /** Set while the routes file is broken and only its route ids are known: every request fails with this text. */
+  configError?(routeId: string): string | undefined;
   /** Features + snapshot + route(). `quiet` decisions are not logged or shown (re-checks during one request). */
   decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean }): Decision;
   modelFacts(key: string): ModelFacts | undefined;

@@ -42,6 +42,7 @@ export interface LastDecision {
 
 export interface RouterRuntimeOptions {
   config: () => RouterConfig;
+  configError?: (routeId: string) => string | undefined;
   cooldowns: CooldownBook;
   latency: LatencyBook;
   events?: EventLog;
@@ -145,6 +146,10 @@ export class RouterRuntime implements RequestEnvironment {
 
   config(): RouterConfig {
     return this.options.config();
+  }
+
+  configError(routeId: string): string | undefined {
+    return this.options.configError?.(routeId);
   }
 
   /**
