@@ -12,7 +12,10 @@ import { createRouterStream } from "./src/runtime/failover-stream.ts";
 import { virtualModels } from "./src/runtime/provider-models.ts";
 import { RouterRuntime } from "./src/runtime/router-runtime.ts";
 import { openServices } from "./src/runtime/services.ts";
+import { findUnknownTargets, reportUnknownTargets } from "./src/config/unknown-targets.ts";
+import { catalogueModels, registryModels } from "./src/runtime/model-catalogue.ts";
 import { describeLoad } from "./src/state/config-file.ts";
+import { readModelsFileIds } from "./src/state/models-file.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 import { WarningSink } from "./src/ui/warning-sink.ts";
 
@@ -35,7 +38,8 @@ export default function autoRouter(pi: ExtensionAPI): void {
     }
   });
 
-  const services = openServices({ agentDir: getAgentDir(), env: process.env, warn });
+  const agentDir = getAgentDir();
+  const services = openServices({ agentDir, env: process.env, warn });
   let runtimeRef: RouterRuntime | undefined;
   const pluginContext: PluginContext = {
     stateDir: services.stateDir,
@@ -69,18 +73,24 @@ export default function autoRouter(pi: ExtensionAPI): void {
       streamSimple: createRouterStream(runtime),
       models: virtualModels(services.config.current, runtime.currentFacts()),
     });
+  const unknownTargets = () =>
+    findUnknownTargets(services.config.current, registryModels(runtime.registry()) ?? catalogueModels(readModelsFileIds(agentDir)));
+  const checkConfig = () => reportUnknownTargets(unknownTargets(), services.config.file, warnings);
   const markConfig = () => status.setConfigWarning(services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined);
   const reload = () => {
     services.config.reload();
     registerModels();
     markConfig();
+    checkConfig();
     return describeLoad(services.config.state);
   };
   registerModels();
   markConfig();
+  checkConfig();
   services.config.watch(() => {
     registerModels();
     markConfig();
+    checkConfig();
   });
 
   const deps: CommandDeps = {
@@ -93,6 +103,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
       return model ? pi.setModel(model) : false;
     },
     now: () => Date.now(),
+    unknownTargets,
   };
   pi.registerCommand("auto-router", {
     description: "Auto router: status, list, explain, switch, budget, circuit, uvi, health, rate, shadow ... (/auto-router help)",
@@ -108,6 +119,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     runtime.sessionId = ctx.sessionManager?.getSessionId?.() ?? runtime.sessionId;
     registerModels(); // now with the registry's view of each target (windows, prices, custom models.json providers)
     bind(ctx); // after registerModels: warnings about the registered models reach this session
+    checkConfig(); // again with pi's registry, which knows models.json and other extensions' providers
     for (const plugin of plugins) plugin.start?.();
     if (isActive(ctx)) status.render();
   });

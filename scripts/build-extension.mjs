@@ -23,7 +23,7 @@ try {
 export const HOST_GLOBAL = "pi-auto-router.host";
 // Every value the source imports from pi. A name missing here fails the build ("No matching export").
 const HOST_EXPORTS = {
-  "@mariozechner/pi-ai": ["streamSimple", "createAssistantMessageEventStream", "isContextOverflow"],
+  "@mariozechner/pi-ai": ["streamSimple", "createAssistantMessageEventStream", "isContextOverflow", "getModel", "getModels", "getProviders"],
   "@mariozechner/pi-coding-agent": ["getAgentDir"],
 };
 

@@ -1,6 +1,7 @@
 // The /auto-router subcommand table: each entry parses its own arguments, completes them, and prints through
 // CommandOutput, which is a notification in the TUI and plain text on stdout in print mode.
 import type { RouterConfig } from "../config/schema.ts";
+import type { UnknownTarget } from "../config/unknown-targets.ts";
 import type { RouterRuntime } from "../runtime/router-runtime.ts";
 import type { Services } from "../runtime/services.ts";
 
@@ -24,6 +25,8 @@ export interface CommandDeps {
   /** Switches pi's model to auto-router/<route> or provider/model; returns what happened. */
   switchModel(provider: string, modelId: string): Promise<boolean>;
   now(): number;
+  /** Targets whose provider or model pi does not know, with the closest known id. */
+  unknownTargets(): UnknownTarget[];
 }
 
 export interface CompletionItem {

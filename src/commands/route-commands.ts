@@ -91,6 +91,7 @@ export const statusCommand: Subcommand = {
     const lines = [
       `config: ${loaded.file} (${describeOrigin(loaded)})`,
       ...loaded.issues.map((i) => `  ${i.severity}: ${i.line !== undefined ? `line ${i.line}, column ${i.column}: ` : ""}${i.path || "(file)"}: ${i.message}`),
+      ...deps.unknownTargets().map((target) => `  warning: ${target.path}: ${target.message}`),
       `state: ${deps.services.stateDir}`,
       `code: ${RUNS_FROM_BUNDLE ? "bundled (dist/auto-router.cjs)" : "TypeScript sources (run `npm install` in the package to build the faster bundle)"}`,
       `routes: ${Object.keys(deps.config().routes).join(", ")}`,

@@ -15,6 +15,7 @@ import { routerErrorMessage } from "./final-error.ts";
 import { LatencyBook } from "./latency-book.ts";
 import type { RouterPlugin } from "./plugin.ts";
 import type { AttemptContext, RequestEnvironment, StatusSink } from "./request-environment.ts";
+import { catalogueRegistry } from "./model-catalogue.ts";
 import { buildSnapshot, collectModelFacts } from "./snapshot.ts";
 import type { RegistryLike, StreamFunction } from "./start-target.ts";
 import { promptIdentity, Stickiness } from "./stickiness.ts";
@@ -163,7 +164,8 @@ export class RouterRuntime implements RequestEnvironment {
       return this.facts;
     }
     this.factsSource = { registry: this.registryRef, config, at: now };
-    return collectModelFacts(this.registryRef, config);
+    // Before a session, pi's built-in catalogue still gives each route's real context window and output limit.
+    return collectModelFacts(this.registryRef ?? catalogueRegistry, config);
   }
 
   /** Live per-target and per-provider state: latency averages plus every plugin's audits (breakers, budgets, quota). */

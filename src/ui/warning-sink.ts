@@ -11,14 +11,16 @@ export interface WarningContext {
 export class WarningSink {
   private context: WarningContext | undefined;
   private readonly pending: string[] = [];
+  /** Shown only if no session ever starts: a session re-checks with better knowledge (pi's registry). */
+  private readonly provisional: string[] = [];
   private readonly said = new Set<string>();
   private unregister: (() => void) | undefined;
 
   constructor(private readonly stderr: (text: string) => void = (text) => void process.stderr.write(text)) {
     this.unregister = registerExitFlush({
-      hasPendingWork: () => this.pending.length > 0,
+      hasPendingWork: () => this.pending.length + this.provisional.length > 0,
       holdsLock: () => false,
-      flushSync: () => this.stderr(this.pending.splice(0).map((text) => `${text}\n`).join("")),
+      flushSync: () => this.stderr([...this.pending.splice(0), ...this.provisional.splice(0)].map((text) => `${text}\n`).join("")),
     });
   }
 
@@ -40,9 +42,19 @@ export class WarningSink {
     this.warn(text);
   }
 
+  get hasSession(): boolean {
+    return this.context !== undefined;
+  }
+
+  /** A warning for a run without a session only; dropped when a session starts. */
+  warnIfNoSession(text: string): void {
+    if (!this.context) this.provisional.push(text);
+  }
+
   /** The latest context; the first one receives what waited for a session. */
   attach(context: WarningContext): void {
     this.context = context;
+    this.provisional.length = 0;
     for (const text of this.pending.splice(0)) this.warn(text);
     this.close();
   }

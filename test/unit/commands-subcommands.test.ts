@@ -55,6 +55,7 @@ function fakeDeps(options: { models?: FakeModel[]; withoutAuth?: string[]; switc
     services: {} as CommandDeps["services"],
     config: () => CONFIG,
     reload: () => [],
+    unknownTargets: () => [],
     switchModel: async (provider, modelId) => {
       options.switched?.push(`${provider}/${modelId}`);
       return options.switchResult ?? true;
