@@ -15,7 +15,7 @@ import type { Candidate, Decision } from "../routing/types.ts";
 import { routeTargetKey } from "../routing/types.ts";
 import { runAttempt, type AttemptOutcome } from "./attempt.ts";
 import { applyFailurePolicy, classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
-import { allFailedText, noTargetText, routerAbortedMessage, routerErrorMessage, type FailedTarget } from "./final-error.ts";
+import { allFailedText, noCapableTargetText, noTargetText, routerAbortedMessage, routerErrorMessage, type FailedTarget } from "./final-error.ts";
 import { findTarget, routeSettings, targetTimeouts } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { startTarget } from "./start-target.ts";
@@ -136,6 +136,9 @@ async function serveRequest(
     }
     if (state.failures.length > 0) {
       return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
+    }
+    if (refreshed.skipped.length > 0 && refreshed.skipped.every((s) => s.reason === "capability")) {
+      return failWith(noCapableTargetText(state.routeId, refreshed.skipped));
     }
     const reasons = refreshed.skipped.map((s) => `${s.key}: ${s.detail}`);
     return failWith(noTargetText(state.routeId, reasons, cooling ? { key: cooling.key, until: cooling.until! } : undefined, env.now()));
