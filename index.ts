@@ -73,8 +73,10 @@ export default function autoRouter(pi: ExtensionAPI): void {
       streamSimple: createRouterStream(runtime),
       models: virtualModels(services.config.current, runtime.currentFacts()),
     });
-  const unknownTargets = () =>
-    findUnknownTargets(services.config.current, registryModels(runtime.registry()) ?? catalogueModels(readModelsFileIds(agentDir)));
+  const unknownTargets = () => {
+    const known = registryModels(runtime.registry()) ?? catalogueModels(readModelsFileIds(agentDir));
+    return known ? findUnknownTargets(services.config.current, known) : [];
+  };
   const checkConfig = () => reportUnknownTargets(unknownTargets(), services.config.file, warnings);
   const markConfig = () => status.setConfigWarning(services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined);
   const reload = () => {

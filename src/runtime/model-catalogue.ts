@@ -7,6 +7,7 @@ import type { RegistryLike } from "./start-target.ts";
 /** A registry stand-in over the built-in catalogue: capabilities for `--list-models` before any session. */
 export const catalogueRegistry: RegistryLike = {
   find(provider, modelId) {
+    if (typeof getModel !== "function") return undefined;
     try {
       return (getModel as (provider: string, modelId: string) => Model<Api> | undefined)(provider, modelId);
     } catch {
@@ -23,11 +24,19 @@ function addModel(known: Map<string, string[]>, provider: string, modelId: strin
   known.set(provider, models);
 }
 
-/** The built-in catalogue plus `extra` (provider -> model ids, e.g. from models.json). */
-export function catalogueModels(extra: Record<string, string[]> = {}): KnownModels {
+/**
+ * The built-in catalogue plus `extra` (provider -> model ids, e.g. from models.json); undefined when this pi's
+ * pi-ai does not offer the catalogue functions (then nothing can be judged unknown before a session).
+ */
+export function catalogueModels(extra: Record<string, string[]> = {}): KnownModels | undefined {
+  if (typeof getProviders !== "function" || typeof getModels !== "function") return undefined;
   const known = new Map<string, string[]>();
-  for (const provider of getProviders() as string[]) {
-    for (const model of (getModels as (provider: string) => Array<Model<Api>>)(provider)) addModel(known, provider, model.id);
+  try {
+    for (const provider of getProviders() as string[]) {
+      for (const model of (getModels as (provider: string) => Array<Model<Api>>)(provider)) addModel(known, provider, model.id);
+    }
+  } catch {
+    return undefined;
   }
   for (const [provider, ids] of Object.entries(extra)) {
     if (!known.has(provider)) known.set(provider, []);

@@ -23,7 +23,7 @@ describe("npm run demo", () => {
       const listCommand = run.stdout.split("\n").find((line) => line.includes("/auto-router list") && line.trim().startsWith("$ "));
       assert.ok(listCommand, run.stdout);
       assert.match(listCommand, /^ {2}\$ PI_CODING_AGENT_DIR=\/\S+ \.\/node_modules\/\.bin\/pi /, "no placeholder, no bare `pi` that is not on the PATH");
-      const environment = { ...process.env, PATH: "/usr/bin:/bin", PI_OFFLINE: "1", PI_TELEMETRY: "0" };
+      const environment: NodeJS.ProcessEnv = { ...process.env, PATH: "/usr/bin:/bin", PI_OFFLINE: "1", PI_TELEMETRY: "0" };
       delete environment.AUTO_ROUTER_LOG_DIR;
       const pasted = spawnSync("sh", ["-c", listCommand.trim().slice(2)], { cwd: REPO_ROOT, env: environment, encoding: "utf8", timeout: DEMO_TIMEOUT_MS });
       assert.equal(pasted.status, 0, pasted.stderr);
