@@ -12,15 +12,24 @@ import { parseShortcuts, shortcutOnlyNotice } from "./src/routing/shortcuts.ts";
 import { withEnvironmentKeyFallbacks } from "./src/runtime/env-key-fallback.ts";
 import { createRouterStream } from "./src/runtime/failover-stream.ts";
 import { virtualModels } from "./src/runtime/provider-models.ts";
+import { findUnknownTargets, reportUnknownTargets } from "./src/config/unknown-targets.ts";
+import { catalogueModels, registryModels } from "./src/runtime/model-catalogue.ts";
 import { describeLoad } from "./src/state/config-file.ts";
+import { readModelsFileIds } from "./src/state/models-file.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
+import { WarningSink } from "./src/ui/warning-sink.ts";
 
 export const PROVIDER_ID = "auto-router";
 
 export default function autoRouter(pi: ExtensionAPI): void {
   let context: ExtensionContext | undefined;
-  const pendingWarnings: string[] = [];
   const isActive = (ctx: ExtensionContext | undefined) => ctx?.model?.provider === PROVIDER_ID;
+  const warnings = new WarningSink();
+  const warn = (text: string) => warnings.warn(text);
+  const bind = (ctx: ExtensionContext) => {
+    context = ctx;
+    warnings.attach(ctx);
+  };
   const show = (ctx: ExtensionContext, text: string, level: "info" | "warning") => {
     try {
       if (ctx.hasUI) ctx.ui.notify(text, level);
@@ -28,10 +37,6 @@ export default function autoRouter(pi: ExtensionAPI): void {
     } catch {
       process.stderr.write(`${text}\n`);
     }
-  };
-  const warn = (text: string) => {
-    if (!context) return void pendingWarnings.push(text);
-    show(context, text, "warning");
   };
   const status = new StatusLine(
     (text) => {
@@ -48,7 +53,8 @@ export default function autoRouter(pi: ExtensionAPI): void {
     () => engine.plugins.flatMap((plugin) => plugin.statusMarks?.() ?? []),
   );
 
-  const engine = createEngine({ agentDir: getAgentDir(), env: process.env, warn, status });
+  const agentDir = getAgentDir();
+  const engine = createEngine({ agentDir, env: process.env, warn, status });
   const { services, runtime } = engine;
   const host = () => ({
     piVersion: VERSION, nodeVersion: process.versions.node, packageVersion: packageInfo().version, loadPath: packageInfo().root, runsFromBundle: RUNS_FROM_BUNDLE,
@@ -63,45 +69,55 @@ export default function autoRouter(pi: ExtensionAPI): void {
       streamSimple: createRouterStream(runtime),
       models: virtualModels(services.config.current, runtime.currentFacts()),
     });
+  const unknownTargets = () => {
+    const known = registryModels(runtime.registry()) ?? catalogueModels(readModelsFileIds(agentDir));
+    return known ? findUnknownTargets(services.config.current, known) : [];
+  };
+  const checkConfig = () => reportUnknownTargets(unknownTargets(), services.config.file, warnings);
+  const markConfig = () => status.setConfigWarning(services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined);
   const reload = () => {
     services.config.reload();
     registerModels();
-    status.setConfigWarning(services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined);
+    markConfig();
+    checkConfig();
     return describeLoad(services.config.state);
   };
   registerModels();
+  markConfig();
+  checkConfig();
   services.config.watch(() => {
     registerModels();
-    status.setConfigWarning(services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined);
+    markConfig();
+    checkConfig();
   });
 
   const deps = engine.commandDeps(async (provider, modelId) => {
     const model = runtime.registry()?.find(provider, modelId);
     return model ? pi.setModel(model) : false;
-  }, reload);
+  }, reload, unknownTargets);
   pi.registerCommand("auto-router", {
     description: "Auto router: status, list, explain, switch, budget, circuit, uvi, health, rate, shadow ... (/auto-router help)",
     getArgumentCompletions: (prefix) => completeCommand(prefix, deps, subcommands),
     handler: async (args, ctx) => {
-      context = ctx;
+      bind(ctx);
       await runCommand(args, deps, commandOutput(ctx), subcommands);
     },
   });
 
   pi.on("session_start", (_event, ctx) => {
-    context = ctx;
     runtime.attachRegistry(withEnvironmentKeyFallbacks(ctx.modelRegistry, process.env));
     runtime.sessionId = ctx.sessionManager?.getSessionId?.() ?? runtime.sessionId;
     registerModels(); // now with the registry's view of each target (windows, prices, custom models.json providers)
-    for (const text of pendingWarnings.splice(0)) warn(text);
+    bind(ctx); // after registerModels: warnings about the registered models reach this session
+    checkConfig(); // again with pi's registry, which knows models.json and other extensions' providers
     engine.start();
     if (isActive(ctx)) status.render();
   });
   pi.on("turn_start", (_event, ctx) => {
-    context = ctx;
+    bind(ctx);
   });
   pi.on("model_select", (_event, ctx) => {
-    context = ctx;
+    bind(ctx);
     if (isActive(ctx)) status.render();
     else status.clear();
   });
@@ -117,6 +133,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     return parsed.shortcuts.tokens.length ? { action: "transform", text: parsed.text, images: event.images } : { action: "continue" };
   });
   pi.on("session_shutdown", async () => {
+    warnings.close();
     await engine.close();
   });
 }

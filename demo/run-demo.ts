@@ -18,6 +18,9 @@ function expect(condition: unknown, message: string): asserts condition {
   if (!condition) throw new DemoStepFailed(message);
 }
 
+/** pi's CLI as installed by `npm install` (dev dependency), relative to the package directory the demo runs in. */
+const DEMO_PI_BIN = "./node_modules/.bin/pi";
+
 let stepNumber = 0;
 function headline(text: string): void {
   stepNumber += 1;
@@ -26,9 +29,18 @@ function headline(text: string): void {
 
 const indent = (text: string, prefix = "    ") => text.trimEnd().split("\n").map((line) => `${prefix}${line}`).join("\n");
 
+/**
+ * The command as it can be pasted into a shell in the package directory: `pi` is not on the PATH after
+ * `npm install`, but the dev dependency puts it in node_modules/.bin, and the agent dir is kept unless --cleanup.
+ */
+function shownCommand(agentDir: string, args: string[]): string {
+  const quote = (arg: string) => (/^[\w./=@:-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`);
+  const piArgs = ["--offline", "--no-session", "-ne", "-e", "./pi-extension.ts", "--model", `auto-router/${DEMO_ROUTE_ID}`, ...args];
+  return `PI_CODING_AGENT_DIR=${quote(agentDir)} ${DEMO_PI_BIN} ${piArgs.map(quote).join(" ")}`;
+}
+
 function runRoutedPi(world: DemoWorld, args: string[]): Promise<PiRun> {
-  const shown = args.map((arg) => (arg.includes(" ") ? `"${arg}"` : arg)).join(" ");
-  console.log(`  $ PI_CODING_AGENT_DIR=<agent dir> pi --offline --no-session -ne -e ./pi-extension.ts --model auto-router/${DEMO_ROUTE_ID} ${shown}`);
+  console.log(`  $ ${shownCommand(world.agentDir, args)}`);
   return runPi({ agentDir: world.agentDir, args: ["--model", `auto-router/${DEMO_ROUTE_ID}`, ...args], timeoutMs: PROMPT_TIMEOUT_MS });
 }
 

@@ -23,7 +23,7 @@ try {
 export const HOST_GLOBAL = "pi-auto-router.host";
 // Every value the source imports from pi. A name missing here fails the build ("No matching export").
 const HOST_EXPORTS = {
-  "@mariozechner/pi-ai": ["streamSimple", "createAssistantMessageEventStream", "isContextOverflow"],
+  "@mariozechner/pi-ai": ["streamSimple", "createAssistantMessageEventStream", "isContextOverflow", "getModel", "getModels", "getProviders"],
   "@mariozechner/pi-coding-agent": ["getAgentDir", "VERSION"],
 };
 
@@ -63,6 +63,8 @@ await build({
   bundle: true,
   format: "cjs",
   platform: "node",
+  // jsonc-parser's "main" is a UMD build whose require() calls esbuild cannot follow; its "module" build bundles.
+  mainFields: ["module", "main"],
   target: "node20",
   banner: { js: "// Built by scripts/build-extension.mjs from index.ts and src/; do not edit." },
   minifyWhitespace: true,

@@ -34,7 +34,7 @@ export interface Engine {
   /** The built-in subcommands plus every plugin's. */
   subcommands: Subcommand[];
   /** What commands run against; `switchModel` is pi's (the gateway has no current model to switch). */
-  commandDeps(switchModel?: CommandDeps["switchModel"], reload?: () => string[]): CommandDeps;
+  commandDeps(switchModel?: CommandDeps["switchModel"], reload?: () => string[], unknownTargets?: CommandDeps["unknownTargets"]): CommandDeps;
   /** Plugins' background work (quota fetches); call when a registry is attached (again after pi's /reload). */
   start(): void;
   /** Closes plugins, then flushes and closes every store and the event log. */
@@ -67,6 +67,7 @@ export function createEngine(options: EngineOptions): Engine {
   const runtime = new RouterRuntime({
     plugins,
     config,
+    configError: (routeId) => services.config.requestError(routeId),
     cooldowns: services.cooldowns,
     latency: services.latency,
     events: services.events,
@@ -82,13 +83,14 @@ export function createEngine(options: EngineOptions): Engine {
     plugins,
     runtime,
     subcommands,
-    commandDeps: (switchModel, reload) => ({
+    commandDeps: (switchModel, reload, unknownTargets) => ({
       runtime,
       services,
       config,
       reload: reload ?? (() => describeLoad(services.config.reload())),
       switchModel: switchModel ?? (async () => false),
       now,
+      unknownTargets: unknownTargets ?? (() => []),
     }),
     start() {
       for (const plugin of plugins) plugin.start?.();

@@ -2,6 +2,8 @@
 import { formatDecision } from "../routing/explain.ts";
 import type { Decision, TargetStatus } from "../routing/types.ts";
 import { RESET_SCOPES, type ResetScope } from "../runtime/plugin.ts";
+import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
+import { describeOrigin } from "../state/config-file.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatDuration } from "./format.ts";
 import { routeCompletions } from "./route-commands.ts";
@@ -17,9 +19,33 @@ export const explainCommand: Subcommand = {
       return output.info(args[0] ? `no request has been routed through ${args[0]} in this session yet` : "no request has been routed in this session yet");
     }
     const served = last.servedKey ? `served by ${last.servedKey}${last.failovers ? ` after ${last.failovers} failover(s)` : ""}` : `outcome: ${last.outcome ?? "pending"}`;
-    output.info([`request ${last.requestId.slice(0, 8)} on ${last.decision.requestedRouteId}, ${formatDuration(deps.now() - last.at)} ago, ${served}`, ...formatDecision(last.decision), ...ratingLines(last.decision, deps)].join("\n"));
+    const lines = formatDecision(last.decision);
+    // The decision's "Winner" is who was ranked first; after a failover another target served, so the attempts say
+    // what actually happened.
+    if (last.attempts.length) {
+      const winner = lines.findIndex((line) => line.startsWith("Winner: "));
+      if (winner >= 0) lines[winner] = lines[winner]!.replace(/^Winner: /, "Ranked first: ");
+      lines.push("Attempts:", ...last.attempts.map(formatAttempt));
+      lines.push(servedLine(last));
+    }
+    output.info([`request ${last.requestId.slice(0, 8)} on ${last.decision.requestedRouteId}, ${formatDuration(deps.now() - last.at)} ago, ${served}`, ...lines, ...ratingLines(last.decision, deps)].join("\n"));
   },
 };
+
+function formatAttempt(attempt: AttemptRecord, index: number): string {
+  const facts = [attempt.failureKind, attempt.status !== undefined ? `HTTP ${attempt.status}` : undefined, `${Math.round(attempt.latencyMs)} ms`]
+    .filter((fact): fact is string => fact !== undefined);
+  return `  ${index + 1}. ${attempt.key}: ${attempt.outcome} (${facts.join(", ")})`;
+}
+
+function servedLine(last: LastDecision): string {
+  if (!last.servedKey) return `Served by: none (${last.outcome ?? "pending"})`;
+  const failed = last.attempts.filter((attempt) => attempt.key !== last.servedKey && attempt.outcome === "failed");
+  const why = failed.length
+    ? `after ${failed.map((attempt) => `${attempt.key} failed (${attempt.failureKind ?? "error"})`).join(", ")}`
+    : "first choice, answered";
+  return `Served by: ${last.servedKey} (${why})`;
+}
 
 /** Per-target rating stats of the decision's targets, as the plugins report them now (ratings feed routing). */
 function ratingLines(decision: Decision, deps: CommandDeps): string[] {
@@ -46,8 +72,7 @@ export const reloadCommand: Subcommand = {
     const lines = deps.reload();
     const loaded = deps.services.config.state;
     const summary = loaded.origin === "file" ? `reloaded ${loaded.file}: ${Object.keys(loaded.config.routes).length} routes`
-      : loaded.origin === "defaults" ? `no valid routes file at ${loaded.file}; using the built-in routes`
-      : `${loaded.file} is invalid; keeping the last good config`;
+      : `${loaded.file}: ${describeOrigin(loaded)}`;
     (loaded.issues.some((i) => i.severity === "error") ? output.warn : output.info)([summary, ...lines].join("\n"));
   },
 };

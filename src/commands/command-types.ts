@@ -2,6 +2,7 @@
 // CommandOutput, which is a notification in the TUI and plain text on stdout in print mode.
 import type { RouterConfig } from "../config/schema.ts";
 import type { PluginContext, RouterPlugin } from "../runtime/plugin.ts";
+import type { UnknownTarget } from "../config/unknown-targets.ts";
 import type { RouterRuntime } from "../runtime/router-runtime.ts";
 import type { Services } from "../runtime/services.ts";
 
@@ -25,6 +26,8 @@ export interface CommandDeps {
   /** Switches pi's model to auto-router/<route> or provider/model; returns what happened. */
   switchModel(provider: string, modelId: string): Promise<boolean>;
   now(): number;
+  /** Targets whose provider or model pi does not know, with the closest known id. */
+  unknownTargets(): UnknownTarget[];
 }
 
 export interface CompletionItem {

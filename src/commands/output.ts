@@ -1,9 +1,11 @@
 // Where command output goes. In the TUI and RPC modes: ctx.ui.notify (RPC shows it as an extension_ui_request line);
 // a listing longer than a notification can hold goes into a widget above the editor instead (RPC sends that as a
-// `setWidget` extension_ui_request), with a short notification pointing at it. In print and JSON modes pi owns
+// `setWidget` extension_ui_request), with a short notification pointing at it. The TUI gets the widget as a
+// component, because pi cuts a string[] widget after 10 lines. In print and JSON modes pi owns
 // stdout and every ctx.ui method is a no-op, so text goes to process.stdout (pi redirects an extension's stdout to
 // stderr there, keeping its own stdout clean).
 import { redactText } from "../state/redact.ts";
+import { listingWidget, type ListingComponent } from "../ui/listing-widget.ts";
 import type { CommandOutput } from "./command-types.ts";
 
 export const WIDGET_KEY = "auto-router";
@@ -12,7 +14,7 @@ export const MAX_NOTIFY_LINES = 12;
 
 interface UiLike {
   notify(message: string, level?: "info" | "warning" | "error"): void;
-  setWidget?(key: string, content: string[] | undefined): void;
+  setWidget?(key: string, content: string[] | (() => ListingComponent) | undefined): void;
   select?(title: string, options: string[]): Promise<string | undefined>;
   confirm?(title: string, message: string): Promise<boolean>;
 }
@@ -34,7 +36,10 @@ export function commandOutput(context: { hasUI: boolean; ui: UiLike }): CommandO
     const text = redactText(raw);
     const lines = text.split("\n");
     if (lines.length > MAX_NOTIFY_LINES && ui.setWidget) {
+      // RPC clients only receive string[] widgets (pi ignores a component there), and the TUI replaces those lines
+      // with the component at once: the same two calls serve both without asking which mode pi runs in.
       ui.setWidget(WIDGET_KEY, lines);
+      ui.setWidget(WIDGET_KEY, listingWidget(lines));
       ui.notify(widgetNotice(lines), level);
     } else {
       ui.notify(text, level);

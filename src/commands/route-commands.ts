@@ -2,6 +2,7 @@
 import { describeBackendLines } from "../team/team-plugin.ts";
 import { RUNS_FROM_BUNDLE } from "../build-info.ts";
 import { targetKey, routeTargetKey } from "../routing/types.ts";
+import { describeOrigin } from "../state/config-file.ts";
 import type { CommandDeps, CompletionItem, Subcommand } from "./command-types.ts";
 import { formatDuration, formatPrice, table } from "./format.ts";
 
@@ -89,8 +90,9 @@ export const statusCommand: Subcommand = {
     const loaded = deps.services.config.state;
     const now = deps.now();
     const lines = [
-      `config: ${loaded.file} (${loaded.origin === "file" ? "loaded" : loaded.origin === "defaults" ? "built-in routes" : "INVALID, keeping last good"})`,
-      ...loaded.issues.map((i) => `  ${i.severity}: ${i.path || "(file)"}: ${i.message}`),
+      `config: ${loaded.file} (${describeOrigin(loaded)})`,
+      ...loaded.issues.map((i) => `  ${i.severity}: ${i.line !== undefined ? `line ${i.line}, column ${i.column}: ` : ""}${i.path || "(file)"}: ${i.message}`),
+      ...deps.unknownTargets().map((target) => `  warning: ${target.path}: ${target.message}`),
       `state: ${deps.services.stateDir}`,
       ...describeBackendLines(deps.services.backend.describe(now)),
       `code: ${RUNS_FROM_BUNDLE ? "bundled (dist/auto-router.cjs)" : "TypeScript sources (run `npm install` in the package to build the faster bundle)"}`,

@@ -5,10 +5,14 @@ export interface ConfigIssue {
   /** Dotted path inside the file, e.g. `routes.swe.targets[0].provider`; "" for the whole file. */
   path: string;
   message: string;
+  /** Where in the file (1-based), when it could be located. */
+  line?: number;
+  column?: number;
 }
 
 export function formatIssue(file: string, issue: ConfigIssue): string {
-  const where = issue.path ? `${file} at ${issue.path}` : file;
+  const position = issue.line !== undefined ? `:${issue.line}:${issue.column ?? 1}` : "";
+  const where = issue.path ? `${file}${position} at ${issue.path}` : `${file}${position}`;
   return `${issue.severity === "error" ? "error" : "warning"}: ${where}: ${issue.message}`;
 }
 

@@ -1,6 +1,7 @@
 // Pure: the text of a routes file in, `{config, issues}` out. Never throws (DESIGN.md rule 8).
 // Unknown keys are reported as warnings and dropped; anything else invalid makes the whole file invalid so the
 // caller keeps its last good config.
+import { findNodeAtLocation, parseTree, type Node } from "jsonc-parser";
 import type { z } from "zod";
 import { formatPath, type ConfigIssue } from "./issues.ts";
 import { migrateConfig } from "./migrate.ts";
@@ -22,7 +23,13 @@ function deleteAt(root: unknown, path: ReadonlyArray<PropertyKey>, keys: string[
 }
 
 function describeZodIssue(issue: z.core.$ZodIssue): string {
-  // zod's messages already say what was expected ("Invalid input: expected number, received string").
+  // zod's "Invalid key in record" does not say what a key may look like; the key schema's own messages do.
+  if (issue.code === "invalid_key") {
+    const key = issue.path.at(-1);
+    const reasons = issue.issues.map((inner) => inner.message).join("; ");
+    return `invalid key ${JSON.stringify(String(key))}: ${reasons}`;
+  }
+  // zod's other messages already say what was expected ("Invalid input: expected number, received string").
   return issue.message;
 }
 
@@ -104,7 +111,53 @@ export function parseConfigText(text: string): ParsedConfig {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    return { issues: [{ severity: "error", path: "", message: `not valid JSON: ${(error as Error).message}` }] };
+    // V8 says where as a character offset ("... in JSON at position 312"); people find line and column.
+    const message = (error as Error).message;
+    const offset = /at position (\d+)/.exec(message);
+    const where = offset ? lineAndColumn(text, Number(offset[1])) : {};
+    const what = message.replace(/\s*in JSON at position \d+(\s*\(line \d+ column \d+\))?/, "");
+    return { issues: [{ severity: "error", path: "", message: `not valid JSON: ${what}`, ...where }] };
   }
-  return parseConfigValue(raw);
+  const parsed = parseConfigValue(raw);
+  return { ...parsed, issues: locateIssues(text, parsed.issues) };
+}
+
+/** 1-based line and column of a character offset. */
+export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
+  const lineStart = before.lastIndexOf("\n") + 1;
+  return { line: before.split("\n").length, column: offset - lineStart + 1 };
+}
+
+/** `routes.swe.targets[0].provider` back into segments. */
+function pathSegments(path: string): Array<string | number> {
+  const segments: Array<string | number> = [];
+  for (const part of path.split(".")) {
+    const match = /^([^[]*)((?:\[\d+\])*)$/.exec(part);
+    if (!match) return segments;
+    if (match[1]) segments.push(match[1]);
+    for (const index of match[2]!.matchAll(/\[(\d+)\]/g)) segments.push(Number(index[1]));
+  }
+  return segments;
+}
+
+/**
+ * Adds line and column to issues whose path is found in the text (the nearest enclosing value when a path names a
+ * migrated or missing field). A key issue points at the key itself.
+ */
+function locateIssues(text: string, issues: ConfigIssue[]): ConfigIssue[] {
+  if (!issues.some((issue) => issue.path)) return issues;
+  const tree = parseTree(text);
+  if (!tree) return issues;
+  return issues.map((issue) => {
+    if (!issue.path) return issue;
+    const segments = pathSegments(issue.path);
+    let node: Node | undefined;
+    for (let length = segments.length; length > 0 && !node; length -= 1) node = findNodeAtLocation(tree, segments.slice(0, length));
+    if (!node) return issue;
+    const at = node.parent?.type === "property" && node.parent.children?.[1] === node && /key|unknown key/.test(issue.message)
+      ? node.parent.children[0]!.offset
+      : node.offset;
+    return { ...issue, ...lineAndColumn(text, at) };
+  });
 }

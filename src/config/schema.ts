@@ -105,7 +105,7 @@ export const routerConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   version: z.number().int().optional(),
   defaultRoute: z.string().optional(),
-  routes: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, "route ids: letters, digits, . _ -"), routeSchema),
+  routes: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, "a route id may contain only letters, digits, dots, underscores and dashes, and starts with a letter or digit (no spaces)"), routeSchema),
   aliases: z.record(z.string().min(1), z.string().min(1)).optional()
     .describe("Short names for routes or provider/model ids, used by /auto-router switch and resolve"),
   logDir: z.string().optional().describe("Where state files and the event log live (default <agentDir>/extensions)"),

@@ -15,7 +15,7 @@ import type { Candidate, Decision, PromptShortcuts } from "../routing/types.ts";
 import { routeTargetKey } from "../routing/types.ts";
 import { runAttempt, type AttemptOutcome } from "./attempt.ts";
 import { applyFailurePolicy, classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
-import { allFailedText, noTargetText, routerAbortedMessage, routerErrorMessage, waitingText, type FailedTarget } from "./final-error.ts";
+import { allFailedText, noCapableTargetText, noTargetText, routerAbortedMessage, routerErrorMessage, waitingText, type FailedTarget } from "./final-error.ts";
 import { findTarget, routeSettings, targetTimeouts } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { startTarget } from "./start-target.ts";
@@ -124,6 +124,8 @@ async function serveRequest(
     finish(aborted, "aborted");
   };
 
+  const configError = env.configError?.(state.routeId);
+  if (configError) return failWith(configError);
   if (!env.registry()) return failWith("auto-router: pi's model registry is not available yet (no session started)");
   if (!env.config().routes[state.routeId]) {
     return failWith(`auto-router: route ${state.routeId} is not in the config (known: ${Object.keys(env.config().routes).join(", ")})`);
@@ -169,6 +171,9 @@ async function serveRequest(
     }
     if (state.failures.length > 0) {
       return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
+    }
+    if (refreshed.skipped.length > 0 && refreshed.skipped.every((s) => s.reason === "capability")) {
+      return failWith(noCapableTargetText(state.routeId, refreshed.skipped));
     }
     const reasons = refreshed.skipped.map((s) => `${s.key}: ${s.detail}`);
     coolingUntil = cooling?.until;

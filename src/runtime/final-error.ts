@@ -82,6 +82,17 @@ export function waitingText(routeId: string, failures: FailedTarget[], key: stri
   return `auto-router: ${why}; waiting ${seconds}s for ${key} to come back, then trying again`;
 }
 
+/**
+ * Every target lacks a capability the request needs (images, reasoning, tools, output length): unlike a cooldown this
+ * does not pass with time, so the text must not read as "not available now".
+ */
+export function noCapableTargetText(routeId: string, skipped: Array<{ key: string; detail: string }>): string {
+  const images = skipped.every((s) => s.detail === "no image input");
+  const what = images ? "accepts images" : "can do what this request needs";
+  const parts = skipped.map((s) => `${s.key}: ${s.detail}`).join("; ");
+  return `auto-router: route ${routeId} has no target that ${what} (${parts}). Waiting will not change this: choose a route with such a target, or add one to this route.`;
+}
+
 /** An AssistantMessage carrying a router-made error, attributed to the virtual model. */
 export function routerErrorMessage(model: Model<Api>, text: string, now: number): AssistantMessage {
   return {

@@ -28,6 +28,8 @@ export interface AttemptContext {
 export interface RequestEnvironment {
   registry(): RegistryLike | undefined;
   config(): RouterConfig;
+  /** Set while the routes file is broken and only its route ids are known: every request fails with this text. */
+  configError?(routeId: string): string | undefined;
   /**
    * Features + snapshot + route(). `quiet` decisions are not logged or shown (re-checks during one request);
    * `shortcuts` are the request's own (the gateway's), used instead of those pi's input event handed over.

@@ -15,9 +15,20 @@ import { routerErrorMessage } from "./final-error.ts";
 import { LatencyBook } from "./latency-book.ts";
 import type { RouterPlugin } from "./plugin.ts";
 import type { AttemptContext, RequestEnvironment, StatusSink } from "./request-environment.ts";
+import { catalogueRegistry } from "./model-catalogue.ts";
 import { buildSnapshot, collectModelFacts } from "./snapshot.ts";
 import type { RegistryLike, StreamFunction } from "./start-target.ts";
 import { promptIdentity, Stickiness } from "./stickiness.ts";
+
+/** One target tried for a request, as `/auto-router explain` shows it. */
+export interface AttemptRecord {
+  key: string;
+  /** success, failed, failed-after-commit or aborted. */
+  outcome: string;
+  failureKind?: string;
+  status?: number;
+  latencyMs: number;
+}
 
 export interface LastDecision {
   requestId: string;
@@ -26,10 +37,13 @@ export interface LastDecision {
   outcome?: string;
   servedKey?: string;
   failovers?: number;
+  /** Every target tried, in order. */
+  attempts: AttemptRecord[];
 }
 
 export interface RouterRuntimeOptions {
   config: () => RouterConfig;
+  configError?: (routeId: string) => string | undefined;
   cooldowns: CooldownBook;
   latency: LatencyBook;
   events?: EventLog;
@@ -135,6 +149,10 @@ export class RouterRuntime implements RequestEnvironment {
     return this.options.config();
   }
 
+  configError(routeId: string): string | undefined {
+    return this.options.configError?.(routeId);
+  }
+
   /**
    * What the registry says about every configured target. pi's registry finds a model by scanning its ~1,000 models,
    * ~20 us for the built-in routes, so one collection serves the requests of the next second (a tool-call burst);
@@ -146,7 +164,8 @@ export class RouterRuntime implements RequestEnvironment {
       return this.facts;
     }
     this.factsSource = { registry: this.registryRef, config, at: now };
-    return collectModelFacts(this.registryRef, config);
+    // Before a session, pi's built-in catalogue still gives each route's real context window and output limit.
+    return collectModelFacts(this.registryRef ?? catalogueRegistry, config);
   }
 
   /** Live per-target and per-provider state: latency averages plus every plugin's audits (breakers, budgets, quota). */
@@ -190,7 +209,7 @@ export class RouterRuntime implements RequestEnvironment {
       decision = { ...ranked, candidates: declared, trace: { ...ranked.trace, hints: [...ranked.trace.hints, hint] } };
     }
     if (!flags?.quiet) {
-      this.lastDecisions.set(routeId, { requestId, at: now, decision });
+      this.lastDecisions.set(routeId, { requestId, at: now, decision, attempts: [] });
       this.status.onDecision?.(decision, this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []));
       this.record(requestId, routeId, "decision", {
         requestedRouteId: decision.requestedRouteId,
@@ -284,6 +303,13 @@ export class RouterRuntime implements RequestEnvironment {
       last.servedKey = outcome.status === "committed" ? candidate.key : last.servedKey;
       last.failovers = request.attempts - 1;
       last.outcome = String(data.outcome);
+      last.attempts.push({
+        key: candidate.key,
+        outcome: String(data.outcome),
+        failureKind: outcome.status === "failed" ? outcome.failure.kind : undefined,
+        status: outcome.status === "failed" ? outcome.failure.status : undefined,
+        latencyMs: outcome.latencyMs,
+      });
     }
   }
 

@@ -4,7 +4,9 @@ import type { RouterConfig } from "../config/schema.ts";
 import { openEventLog, type EventLog } from "../state/event-log.ts";
 import type { StateStore, StoreWarning } from "../state/json-store.ts";
 import { createMemoryStore } from "../state/memory-store.ts";
-import { describeLoad, loadConfigFile, routesFilePath, watchConfigFile, type LoadedConfig } from "../state/config-file.ts";
+import { join } from "node:path";
+import { configErrorText, describeLoad, LAST_GOOD_COPY_NAME, loadConfigFile, routesFilePath, watchConfigFile, type LoadedConfig } from "../state/config-file.ts";
+import { directoryProblem } from "../state/state-file.ts";
 import { resolveStateDir } from "../state/state-paths.ts";
 import { openStateBackend, type StateBackend } from "../team/state-backend.ts";
 import { resolveTeamSettings } from "../team/team-settings.ts";
@@ -24,8 +26,9 @@ export class ConfigHolder {
   private loaded: LoadedConfig;
   private stopWatching: (() => void) | undefined;
 
-  constructor(readonly file: string, private readonly warn: (text: string) => void) {
-    this.loaded = loadConfigFile(file);
+  /** `copyPath`: where the last good copy of the file is kept (in the state directory, which the config may move). */
+  constructor(readonly file: string, private readonly warn: (text: string) => void, private readonly copyPath?: (logDir: string | undefined) => string) {
+    this.loaded = loadConfigFile(file, { copyPath });
     this.report();
   }
 
@@ -39,15 +42,27 @@ export class ConfigHolder {
 
   /** Re-reads the file; an invalid file keeps the last good config. */
   reload(): LoadedConfig {
-    const lastGood = this.loaded.origin === "file" ? this.loaded.config : this.loaded.origin === "last-good" ? this.loaded.config : undefined;
-    this.loaded = loadConfigFile(this.file, lastGood);
+    const lastGood = this.loaded.origin === "file" || this.loaded.origin === "last-good" ? this.loaded.config : undefined;
+    this.loaded = loadConfigFile(this.file, { lastGood, copyPath: this.copyPath });
     this.report();
     return this.loaded;
   }
 
+  /** Error text for a request on `routeId` while only the broken file's route ids are known; undefined otherwise. */
+  requestError(routeId: string): string | undefined {
+    return configErrorText(this.loaded, routeId);
+  }
+
   watch(onChange: (loaded: LoadedConfig) => void): void {
     this.stopWatching?.();
-    this.stopWatching = watchConfigFile(this.file, () => this.loaded.signature, () => onChange(this.reload()));
+    this.stopWatching = watchConfigFile(this.file, () => this.loaded.signature, () => {
+      const loaded = this.reload();
+      // An edit picked up while pi runs is confirmed once; an invalid one was already reported by reload().
+      if (loaded.origin === "file" && !loaded.issues.some((issue) => issue.severity === "error")) {
+        this.warn(`auto-router: routes file reloaded: ${loaded.file} (${Object.keys(loaded.config.routes).length} routes)`);
+      }
+      onChange(loaded);
+    });
   }
 
   close(): void {
@@ -77,18 +92,24 @@ export interface Services {
 }
 
 export function openServices(options: ServicesOptions): Services {
-  const config = new ConfigHolder(routesFilePath(options.env, options.agentDir), options.warn);
-  const stateDir = resolveStateDir({ env: options.env, configLogDir: config.current.logDir, agentDir: options.agentDir });
+  const stateDirFor = (logDir: string | undefined) => resolveStateDir({ env: options.env, configLogDir: logDir, agentDir: options.agentDir });
+  const copyPath = options.inMemory ? undefined : (logDir: string | undefined) => join(stateDirFor(logDir), LAST_GOOD_COPY_NAME);
+  const config = new ConfigHolder(routesFilePath(options.env, options.agentDir), options.warn, copyPath);
+  const stateDir = stateDirFor(config.current.logDir);
+  // Checked once up front: otherwise every store and the event log report the same broken directory on their own.
+  const problem = options.inMemory ? undefined : directoryProblem(stateDir);
+  if (problem) options.warn(`auto-router: state directory ${stateDir} is not usable (${problem}); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`);
+  const inMemory = options.inMemory || problem !== undefined;
   const onWarning = (warning: StoreWarning) => options.warn(`auto-router: ${warning.file}: ${warning.message}`);
   const team = resolveTeamSettings(config.current.state, options.env);
   for (const issue of team.issues) options.warn(`auto-router: ${issue.path === "state.url" ? `${config.file} at state.url` : issue.path}: ${issue.message}`);
-  const backend = openStateBackend({ settings: options.inMemory ? { backend: "file", machine: team.settings.machine } : team.settings, stateDir, onWarning, warn: options.warn });
+  const backend = openStateBackend({ settings: inMemory ? { backend: "file", machine: team.settings.machine } : team.settings, stateDir, onWarning, warn: options.warn });
   const open = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T> =>
-    options.inMemory ? createMemoryStore(defaults()) : backend.open(name, defaults, parse);
+    inMemory ? createMemoryStore(defaults()) : backend.open(name, defaults, parse);
   const cooldownStore = open("cooldowns", emptyCooldowns, (raw) => cooldownStateSchema.parse(raw));
   const latencyStore = open("latency", emptyLatency, parseLatencyState);
   const eventLogSettings = config.current.eventLog;
-  const events = options.inMemory || eventLogSettings?.enabled === false
+  const events = inMemory || eventLogSettings?.enabled === false
     ? undefined
     : openEventLog({ dir: stateDir, maxBytes: eventLogSettings?.maxBytes, keepFiles: eventLogSettings?.keepFiles, onWarning, machine: team.settings.machine });
   const stores = [cooldownStore, latencyStore] as StateStore<unknown>[];

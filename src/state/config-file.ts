@@ -1,25 +1,45 @@
 // Reads the routes file and keeps the last good config: an invalid edit never takes routing down (DESIGN.md rule 8).
+// Each valid file is also copied into the state directory, so a pi that STARTS on a broken file runs on that copy
+// instead of silently swapping the user's routes for the built-in ones. Without a copy, the route ids the broken file
+// declares are still registered (pi keeps the selected auto-router model) and their requests fail with the error.
 // The file is polled (fs.watchFile) because editors replace files atomically, which breaks fs.watch handles.
-import { readFileSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { parse as parseLenient } from "jsonc-parser";
+import writeFileAtomic from "write-file-atomic";
 import { defaultConfig } from "../config/defaults.ts";
 import { formatIssue, type ConfigIssue } from "../config/issues.ts";
 import { parseConfigText } from "../config/parse-config.ts";
 import type { RouterConfig } from "../config/schema.ts";
 
 export const ROUTES_FILE_NAME = "auto-router.routes.json";
+export const LAST_GOOD_COPY_NAME = "auto-router.routes.last-good.json";
 export const CONFIG_POLL_INTERVAL_MS = 1_500;
 
-export type ConfigOrigin = "file" | "defaults" | "last-good";
+/**
+ * file: the routes file itself; defaults: the built-in routes (no file); last-good: the file is invalid and the
+ * previous good config (in memory, or the copy in the state directory) is used; declared: the file is invalid, no
+ * good copy exists, and only its route ids are registered, each failing its requests with the error.
+ */
+export type ConfigOrigin = "file" | "defaults" | "last-good" | "declared";
 
 export interface LoadedConfig {
   file: string;
   config: RouterConfig;
   issues: ConfigIssue[];
   origin: ConfigOrigin;
+  /** The copy in the state directory this config came from (origin last-good at start-up). */
+  copy?: string;
   /** What the file looked like when it was read ("" when missing): the watcher compares against this. */
   signature: string;
+}
+
+export interface LoadOptions {
+  /** The config in use before this load (kept when the file turns invalid). */
+  lastGood?: RouterConfig;
+  /** Where the last good copy lives, given the config's logDir (the state directory depends on it). */
+  copyPath?: (logDir: string | undefined) => string;
 }
 
 /** Size, mtime and inode of the file, "" when it does not exist. */
@@ -40,36 +60,108 @@ export function routesFilePath(env: Record<string, string | undefined>, agentDir
   return env.AUTO_ROUTER_CONFIG || join(agentDir, "extensions", ROUTES_FILE_NAME);
 }
 
-export function loadConfigFile(file: string, lastGood?: RouterConfig): LoadedConfig {
+export function loadConfigFile(file: string, options: LoadOptions = {}): LoadedConfig {
   // Taken before reading: an edit that lands during the read shows up as a change at the next poll.
   const signature = currentSignature(file);
-  return { ...readConfig(file, lastGood), signature };
+  return { ...readConfig(file, options), signature };
 }
 
-function readConfig(file: string, lastGood?: RouterConfig): Omit<LoadedConfig, "signature"> {
-  let text: string;
+function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "signature"> {
+  let text: string | undefined;
+  let issues: ConfigIssue[];
   try {
     text = readFileSync(file, "utf8");
+    const parsed = parseConfigText(text);
+    if (parsed.config) {
+      if (options.copyPath) saveCopy(options.copyPath(parsed.config.logDir), text);
+      return { file, config: parsed.config, issues: parsed.issues, origin: "file" };
+    }
+    issues = parsed.issues;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { file, config: defaultConfig(), issues: [], origin: "defaults" };
-    const issues: ConfigIssue[] = [{ severity: "error", path: "", message: `cannot read the file (${code ?? "error"})` }];
-    return lastGood ? { file, config: lastGood, issues, origin: "last-good" } : { file, config: defaultConfig(), issues, origin: "defaults" };
+    issues = [{ severity: "error", path: "", message: `cannot read the file (${code ?? "error"})` }];
   }
-  const parsed = parseConfigText(text);
-  if (parsed.config) return { file, config: parsed.config, issues: parsed.issues, origin: "file" };
-  return lastGood
-    ? { file, config: lastGood, issues: parsed.issues, origin: "last-good" }
-    : { file, config: defaultConfig(), issues: parsed.issues, origin: "defaults" };
+  if (options.lastGood) return { file, config: options.lastGood, issues, origin: "last-good" };
+  // Start-up on a broken file: whatever can still be read of it says where the state directory is and which routes
+  // the user has (pi may have one of them selected).
+  const readable = text === undefined ? undefined : lenientValue(text);
+  if (options.copyPath) {
+    const copy = options.copyPath(typeof readable?.logDir === "string" ? readable.logDir : undefined);
+    const saved = readCopy(copy);
+    if (saved) return { file, config: saved, issues, origin: "last-good", copy };
+  }
+  const declared = readable?.routes && typeof readable.routes === "object" ? Object.keys(readable.routes as object).filter((id) => id.trim() !== "") : [];
+  if (declared.length === 0) return { file, config: defaultConfig(), issues, origin: "defaults" };
+  const routes = Object.fromEntries(declared.map((id) => [id, { targets: [] }]));
+  return { file, config: { ...defaultConfig(), defaultRoute: undefined, routes } as RouterConfig, issues, origin: "declared" };
+}
+
+/** As much of a broken JSON file as can be read (a missing comma does not hide the rest). */
+function lenientValue(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = parseLenient(text, [], { allowTrailingComma: true });
+    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Keeps a copy of a valid routes file; unchanged copies are not rewritten. A failure only costs the fallback. */
+function saveCopy(copy: string, text: string): void {
+  try {
+    if (readOptionalText(copy) === text) return;
+    mkdirSync(dirname(copy), { recursive: true, mode: 0o700 });
+    writeFileAtomic.sync(copy, text, { mode: 0o600 });
+  } catch {
+    // The state directory's own problems are reported once by the stores that live there.
+  }
+}
+
+function readCopy(copy: string): RouterConfig | undefined {
+  const text = readOptionalText(copy);
+  return text === undefined ? undefined : parseConfigText(text).config;
+}
+
+function readOptionalText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error a request on a `declared` route fails with: the file, where it is broken, and what to do. */
+export function configErrorText(loaded: LoadedConfig, routeId: string): string | undefined {
+  if (loaded.origin !== "declared") return undefined;
+  const first = loaded.issues.find((issue) => issue.severity === "error");
+  const problem = first ? formatIssue(loaded.file, first).replace(/^error: /, "") : loaded.file;
+  return `auto-router: route ${routeId} cannot be served: the routes file is invalid (${problem}). Fix the file; it is re-read automatically.`;
+}
+
+/** One phrase for where the config in use came from (status, reload). */
+export function describeOrigin(loaded: LoadedConfig): string {
+  switch (loaded.origin) {
+    case "file":
+      return "loaded";
+    case "defaults":
+      return loaded.issues.some((issue) => issue.severity === "error") ? "INVALID, using the built-in routes" : "built-in routes";
+    case "last-good":
+      return loaded.copy ? `INVALID, running on the last good copy ${loaded.copy}` : "INVALID, keeping the last good config";
+    case "declared":
+      return "INVALID, no good copy yet: its routes fail every request until it is fixed";
+  }
 }
 
 /** One line per issue, plus what the router does about it. */
 export function describeLoad(loaded: LoadedConfig): string[] {
   const lines = loaded.issues.map((issue) => formatIssue(loaded.file, issue));
   if (loaded.issues.some((i) => i.severity === "error")) {
-    lines.push(loaded.origin === "last-good"
-      ? `auto-router: ${loaded.file} is invalid; keeping the last good config`
-      : `auto-router: ${loaded.file} is invalid; using the built-in routes`);
+    const doing = loaded.origin === "last-good" && loaded.copy ? `starting on the last good copy (${loaded.copy})`
+      : loaded.origin === "last-good" ? "keeping the last good config"
+      : loaded.origin === "declared" ? `routes ${Object.keys(loaded.config.routes).join(", ")} fail every request until it is fixed (no good copy exists yet)`
+      : "using the built-in routes";
+    lines.push(`auto-router: ${loaded.file} is invalid; ${doing}`);
   }
   return lines;
 }

@@ -1,6 +1,6 @@
 // Reading one state file: its content and identity from one descriptor (so both describe the same version), the name a
 // corrupt copy is moved to, and a one-line reason for invalid content.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import type { Stats } from "node:fs";
 import { open } from "node:fs/promises";
 import { describeError, errorCode } from "./file-lock.ts";
@@ -70,4 +70,16 @@ export function corruptName(file: string): string {
   let candidate = `${file}.corrupt-${stamp}`;
   for (let suffix = 1; existsSync(candidate); suffix += 1) candidate = `${file}.corrupt-${stamp}-${suffix}`;
   return candidate;
+}
+
+/** Why `dir` cannot hold state files (created if missing), as an error code; undefined when it can. */
+export function directoryProblem(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return undefined;
+  } catch (error) {
+    const code = errorCode(error);
+    return code === "unknown" ? describeError(error) : code;
+  }
 }

@@ -9,6 +9,8 @@ export const STATUS_MAX_CHARS = 78;
 export interface StatusView {
   routeId?: string;
   tier?: string;
+  /** Where the tier came from: only a typed shortcut is shown as `@tier`. */
+  tierSource?: "shortcut" | "rule" | "intent" | "none";
   intent?: string;
   confidence?: number;
   phase?: string;
@@ -19,13 +21,28 @@ export interface StatusView {
   marks?: string[];
 }
 
+/** The tier as the user should read it: `@fast` only when they typed it, otherwise what chose it. */
+function tierText(view: StatusView): string | undefined {
+  if (!view.tier) return undefined;
+  if (view.tierSource === "shortcut") return `@${view.tier}`;
+  return `tier ${view.tier} (${view.tierSource === "rule" ? "rule" : "intent"})`;
+}
+
+/**
+ * Segments in order of importance: the route, then warnings (a budget fallback or an open breaker must never be the
+ * part that is cut off), then what is happening or who served, then the tier and the intent guess. When the line is
+ * too long, the least important segments are dropped first, and only the last one kept is shortened.
+ */
 export function formatStatus(view: StatusView): string {
   const parts: string[] = [`⇄ ${view.routeId ?? "auto-router"}`, ...(view.marks ?? [])];
-  if (view.tier) parts.push(`@${view.tier}`);
-  if (view.intent && view.confidence !== undefined) parts.push(`${view.intent} ${view.confidence.toFixed(2)}`);
+  if (view.warnings.length) parts.push(`⚠ ${view.warnings.join(", ")}`);
   if (view.phase) parts.push(view.phase);
   else if (view.servedKey) parts.push(`→ ${view.servedKey}${view.failovers ? ` (${view.failovers} failover${view.failovers > 1 ? "s" : ""})` : ""}`);
-  if (view.warnings.length) parts.push(`⚠ ${view.warnings.join(", ")}`);
+  const tier = tierText(view);
+  if (tier) parts.push(tier);
+  if (view.intent && view.confidence !== undefined) parts.push(`${view.intent} ${view.confidence.toFixed(2)}`);
+  const kept = 3 + (view.marks?.length ?? 0);
+  while (parts.length > kept && parts.join(" · ").length > STATUS_MAX_CHARS) parts.pop();
   const text = parts.join(" · ");
   return text.length <= STATUS_MAX_CHARS ? text : `${text.slice(0, STATUS_MAX_CHARS - 1)}…`;
 }
@@ -60,6 +77,7 @@ export class StatusLine implements StatusSink {
       ...this.view,
       routeId: decision.requestedRouteId,
       tier: decision.trace.tier,
+      tierSource: decision.trace.tierSource,
       intent: decision.trace.intent,
       confidence: decision.trace.intentConfidence,
       warnings: [...warnings],

@@ -1,13 +1,39 @@
 // `npm run demo` as a user runs it: a child process that drives the real pi CLI against local emulators.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { describe, it } from "node:test";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
 
 const DEMO_TIMEOUT_MS = 60_000;
 
+function runDemo(args: string[]) {
+  const environment = { ...process.env };
+  delete environment.AUTO_ROUTER_LOG_DIR;
+  delete environment.AUTO_ROUTER_CONFIG;
+  return spawnSync(process.execPath, ["--import", "tsx", "demo/run-demo.ts", ...args], { cwd: REPO_ROOT, env: environment, encoding: "utf8", timeout: DEMO_TIMEOUT_MS });
+}
+
 describe("npm run demo", () => {
+  it("prints pi commands that run as shown from the package directory after npm install", () => {
+    const run = runDemo([]);
+    const agentDir = /agent dir kept for inspection; remove it with: rm -rf (\S+)/.exec(run.stdout)?.[1];
+    try {
+      assert.equal(run.status, 0, `demo failed:\n${run.stdout}\n${run.stderr}`);
+      const listCommand = run.stdout.split("\n").find((line) => line.includes("/auto-router list") && line.trim().startsWith("$ "));
+      assert.ok(listCommand, run.stdout);
+      assert.match(listCommand, /^ {2}\$ PI_CODING_AGENT_DIR=\/\S+ \.\/node_modules\/\.bin\/pi /, "no placeholder, no bare `pi` that is not on the PATH");
+      const environment: NodeJS.ProcessEnv = { ...process.env, PATH: "/usr/bin:/bin", PI_OFFLINE: "1", PI_TELEMETRY: "0" };
+      delete environment.AUTO_ROUTER_LOG_DIR;
+      const pasted = spawnSync("sh", ["-c", listCommand.trim().slice(2)], { cwd: REPO_ROOT, env: environment, encoding: "utf8", timeout: DEMO_TIMEOUT_MS });
+      assert.equal(pasted.status, 0, pasted.stderr);
+      assert.match(pasted.stdout + pasted.stderr, /auto-router\/demo/);
+      assert.match(pasted.stdout + pasted.stderr, /cooldown \d+s \(rate_limit\)/, "the pasted command sees the demo's state");
+    } finally {
+      if (agentDir) rmSync(agentDir, { recursive: true, force: true });
+    }
+  });
+
   it("shows a prompt failing over twice, later prompts skipping the cooling providers, and exits 0", () => {
     const environment = { ...process.env };
     delete environment.AUTO_ROUTER_LOG_DIR;

@@ -62,7 +62,13 @@ describe("pi TUI with auto-router (tmux)", { skip: HAS_TMUX ? false : "tmux is n
         "mock-a": { baseUrl: first.url, api: "openai-completions", apiKey: "sk-mock-a-key", models: [{ id: "model-a" }] },
         "mock-b": { baseUrl: second.url, api: "openai-completions", apiKey: "sk-mock-b-key", models: [{ id: "model-b" }] },
       },
-      routes: { routes: { chain: { name: "Chain", sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } } },
+      routes: {
+        routes: {
+          chain: { name: "Chain", sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
+          // More routes than pi shows of a 10-line string[] widget: `list` must still show the last one.
+          ...Object.fromEntries(["second", "third", "fourth", "last-route"].map((id) => [id, { targets: [{ provider: "mock-b", modelId: "model-b" }] }])),
+        },
+      },
     });
     const { node, cli } = piCommand();
     const environment = { PI_CODING_AGENT_DIR: dir.agentDir, PI_OFFLINE: "1", PI_TELEMETRY: "0", PI_SKIP_VERSION_CHECK: "1" };
@@ -109,6 +115,34 @@ describe("pi TUI with auto-router (tmux)", { skip: HAS_TMUX ? false : "tmux is n
     const listed = await waitForScreen(/mock-a\/model-a\s+API key\s+cooldown \d+s \(rate_limit\)/, { retry: () => /^\/auto-router list\s*$/m.test(screen()) && press("Enter") });
     assert.match(listed, /auto-router\/chain — Chain \(sortBy config\)/);
     assert.match(listed, /2\s+model-b\s+mock-b\/model-b\s+API key\s+ready/);
+    await waitForScreen(/auto-router\/last-route/);
+    assert.doesNotMatch(screen(), /widget truncated/);
+  });
+
+  it("shows every /auto-router help line, down to the last subcommand", async () => {
+    type("/auto-router help");
+    press("Enter");
+    const shown = await waitForScreen(/^\s+shadow .*Shadow mode/m, { retry: () => /^\/auto-router help\s*$/m.test(screen()) && press("Enter") });
+    assert.match(shown, /^\s+rate /m);
+    assert.doesNotMatch(shown, /widget truncated/);
+  });
+
+  it("marks a typed shortcut as @tier and a tier guessed from the prompt's intent differently", async () => {
+    type("/auto-router clear"); // the help listing above fills the screen; the answers must be visible
+    press("Enter");
+    await waitForScreen(/^(?![\s\S]*Shadow mode: route in declared order)/, { retry: () => /^\/auto-router clear\s*$/m.test(screen()) && press("Enter") });
+    second.enqueue({ text: "Fast answer." });
+    type("@fast Say hi again");
+    press("Enter");
+    const typed = await waitForScreen(/^ Fast answer\.$/m);
+    assert.match(typed.split("\n").find((line) => line.startsWith("⇄ "))!, / · @fast/);
+    second.enqueue({ text: "Fixed it." });
+    type("Fix the bug in this TypeScript function and refactor the code");
+    press("Enter");
+    const guessed = await waitForScreen(/^ Fixed it\.$/m);
+    const statusLine = guessed.split("\n").find((line) => line.startsWith("⇄ "))!;
+    assert.match(statusLine, /tier swe \(intent\)/);
+    assert.doesNotMatch(statusLine, /@swe/);
   });
 
   it("offers show, shortcuts and shadow as completions of /auto-router sh, and Tab takes the first", async () => {

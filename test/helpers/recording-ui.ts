@@ -10,7 +10,7 @@ export interface RecordingUi {
   context: unknown;
   notifications: UiNotification[];
   statuses: Map<string, string | undefined>;
-  /** Widgets by key (string-array content only; factories are recorded as undefined). */
+  /** Widgets by key: string-array content, as RPC mode forwards it (component factories are ignored there too). */
   widgets: Map<string, string[] | undefined>;
   /** Notification texts added since `from` (an index into notifications), joined by newlines. */
   textSince(from: number): string;
@@ -23,7 +23,7 @@ export function createRecordingUi(): RecordingUi {
   const known: Record<string, unknown> = {
     notify: (message: string, level = "info") => void notifications.push({ message, level }),
     setStatus: (key: string, text: string | undefined) => void statuses.set(key, text),
-    setWidget: (key: string, content: unknown) => void widgets.set(key, Array.isArray(content) ? content.map(String) : undefined),
+    setWidget: (key: string, content: unknown) => void (typeof content !== "function" && widgets.set(key, Array.isArray(content) ? content.map(String) : undefined)),
     select: async () => undefined,
     confirm: async () => false,
     input: async () => undefined,

@@ -26,7 +26,7 @@ export interface SdkHarness {
   events: any[];
   /** What extensions showed through ctx.ui (undefined with `ui: false`). */
   ui?: RecordingUi;
-  /** Runs a slash command (or any prompt) and returns the notification text it produced. */
+  /** Runs a slash command (or any prompt) and returns the notification text it produced, then any listing it put in the widget. */
   command(text: string): Promise<string>;
   dispose(): Promise<void>;
 }
@@ -167,8 +167,10 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
     command: async (text) => {
       if (!ui) throw new Error("command() needs the recording UI (ui: true)");
       const from = ui.notifications.length;
+      const widgetBefore = ui.widgets.get("auto-router");
       await session.prompt(text);
-      return ui.textSince(from);
+      const widget = ui.widgets.get("auto-router");
+      return ui.textSince(from) + (widget && widget !== widgetBefore ? `\n${widget.join("\n")}` : "");
     },
     fauxHelpers: globals.__fauxHelpers,
     faux: (provider) => {

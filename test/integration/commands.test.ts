@@ -157,6 +157,20 @@ describe("/auto-router subcommands through pi", () => {
     assert.notEqual(feedback[0].requestId, firstDecision.requestId, "a feedback event has its own request id");
   });
 
+  it("explains a failover: every attempt with its outcome, kind, status and time, and which target served and why", async () => {
+    const { h, run } = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" })]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B answers")]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    const explain = await run("/auto-router explain");
+    assert.doesNotMatch(explain, /^Winner: /m, "the ranking's first choice is not who served");
+    assert.match(explain, /^Ranked first: mock-a\/model-a/m);
+    assert.match(explain, /^Attempts:\n  1\. mock-a\/model-a: failed \(server, HTTP 503, \d+ ms\)\n  2\. mock-b\/model-b: success \(\d+ ms\)$/m);
+    assert.match(explain, /^Served by: mock-b\/model-b \(after mock-a\/model-a failed \(server\)\)$/m);
+  });
+
   it("routes in declared order in shadow mode, records both orders and reports the match rate", async () => {
     const { h, run } = await start({ routes: routes({}, { policyRules: [{ id: "prefer-b", type: "prefer-provider", providers: ["mock-b"] }] }) });
     const { fauxAssistantMessage } = h.fauxHelpers;

@@ -44,6 +44,15 @@ describe("routing through real pi", () => {
     assert.doesNotMatch(JSON.stringify(user.content), /@vision/);
   });
 
+  it("refuses `@vision` on a route without image targets by saying so, not as a temporary unavailability", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
+    await h.prompt("@vision describe the screenshot");
+    const error = h.lastAssistant().errorMessage ?? "";
+    assert.equal(error, "auto-router: route main has no target that accepts images (mock-a/model-a: no image input; mock-b/model-b: no image input). Waiting will not change this: choose a route with such a target, or add one to this route.");
+    assert.doesNotMatch(error, /available now/);
+    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+  });
+
   it("routes only to the providers named by `@only=`", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
     h.faux("mock-b").setResponses([echoPrompt(h)]);

@@ -1,7 +1,8 @@
 // The auto-router models as pi sees them: capabilities derived from the route's resolvable targets, and
 // re-registered when the routes file changes (reload command, or an edit on disk), with invalid edits kept out.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
@@ -65,5 +66,28 @@ describe("auto-router virtual models", () => {
     const deadline = Date.now() + 10_000;
     while (!find(harness, "edited") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.ok(find(harness, "edited"), "route from the edited file registered");
+  });
+
+  it("keep a route of a file broken at start-up selectable, fail its requests with the error, and serve once the file is fixed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "auto-router-broken-"));
+    try {
+      const file = join(dir, "routes.json");
+      writeFileSync(file, '{"routes": {"main": {"targets": [{"provider": "mock-a", "modelId": "model-a"}]} "other": {}}}');
+      harness = await createSdkHarness({ targets: TARGETS, env: { AUTO_ROUTER_CONFIG: file, AUTO_ROUTER_LOG_DIR: dir } });
+      await harness.setModel("auto-router", "main");
+      await harness.prompt("hello");
+      assert.match(harness.lastAssistant().errorMessage ?? "", /^auto-router: route main cannot be served: the routes file is invalid \(.*routes\.json:1:81: not valid JSON/);
+      assert.equal(harness.faux("mock-a").state.callCount, 0);
+      writeFileSync(file, JSON.stringify({ routes: { main: { targets: ["mock-a/model-a"].map(target) } } }));
+      const reloaded = () => harness!.ui!.notifications.filter((n) => n.message.includes("routes file reloaded"));
+      const deadline = Date.now() + 10_000;
+      while (reloaded().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(reloaded().map((n) => n.message), [`auto-router: routes file reloaded: ${file} (1 routes)`]);
+      harness.faux("mock-a").setResponses([harness.fauxHelpers.fauxAssistantMessage("fixed")]);
+      await harness.prompt("hello again");
+      assert.equal(harness.lastAssistant().provider, "mock-a");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,12 +10,15 @@ const key = ["sk", "proj", "Q7".repeat(12)].join("-");
 it("redacts a key in notifications, errors and widget lines before they reach the UI", () => {
   const notified: string[] = [];
   const widgets: string[][] = [];
-  const output = commandOutput({ hasUI: true, ui: { notify: (text) => notified.push(text), setWidget: (_key, lines) => void (lines && widgets.push(lines)) } });
+  // Both forms of the widget: the lines RPC clients get and the component the TUI renders.
+  const setWidget = (_key: string, content: string[] | (() => { render(width: number): string[] }) | undefined) =>
+    void (content && widgets.push(typeof content === "function" ? content().render(200) : content));
+  const output = commandOutput({ hasUI: true, ui: { notify: (text) => notified.push(text), setWidget } });
   output.info(`rated bad: leaked ${key}`);
   output.error(`unknown provider ${key}`);
   output.warn(Array.from({ length: MAX_NOTIFY_LINES + 1 }, (_, index) => `line ${index} ${key}`).join("\n"));
   const shown = [...notified, ...widgets.flat()].join("\n");
-  assert.ok(notified.length === 3 && widgets.length === 1);
+  assert.ok(notified.length === 3 && widgets.length === 2);
   assert.ok(!shown.includes(key.slice(8)), shown);
   assert.match(notified[0]!, /rated bad: leaked \[REDACTED\]/);
 });

@@ -55,6 +55,7 @@ function fakeDeps(options: { models?: FakeModel[]; withoutAuth?: string[]; switc
     services: {} as CommandDeps["services"],
     config: () => CONFIG,
     reload: () => [],
+    unknownTargets: () => [],
     switchModel: async (provider, modelId) => {
       options.switched?.push(`${provider}/${modelId}`);
       return options.switchResult ?? true;
@@ -317,10 +318,14 @@ describe("dispatch and output", () => {
   it("puts more than MAX_NOTIFY_LINES lines into the widget with a one-line notice; short text and errors stay notifications", () => {
     const notified: Array<[string, string | undefined]> = [];
     const widgets: Array<[string, string[] | undefined]> = [];
-    const output = commandOutput({ hasUI: true, ui: { notify: (text, level) => void notified.push([text, level]), setWidget: (key, lines) => void widgets.push([key, lines]) } });
+    const components: string[][] = [];
+    const setWidget = (key: string, content: string[] | (() => { render(width: number): string[] }) | undefined) =>
+      void (typeof content === "function" ? components.push(content().render(80)) : widgets.push([key, content]));
+    const output = commandOutput({ hasUI: true, ui: { notify: (text, level) => void notified.push([text, level]), setWidget } });
     const long = Array.from({ length: MAX_NOTIFY_LINES + 1 }, (_, index) => `line ${index + 1}`).join("\n");
     output.info(long);
-    assert.deepEqual(widgets, [[WIDGET_KEY, long.split("\n")]]);
+    assert.deepEqual(widgets, [[WIDGET_KEY, long.split("\n")]], "RPC clients get the lines");
+    assert.deepEqual(components, [long.split("\n").map((line) => ` ${line}`)], "the TUI gets every line as a component, not cut after 10");
     assert.deepEqual(notified, [[`line 1 … (${MAX_NOTIFY_LINES + 1} lines shown above the editor; /auto-router clear hides them)`, "info"]]);
     output.warn(Array.from({ length: MAX_NOTIFY_LINES }, () => "x").join("\n"));
     assert.equal(widgets.length, 1, "exactly MAX_NOTIFY_LINES lines still fit a notification");

@@ -7,7 +7,7 @@ import { getModel } from "@mariozechner/pi-ai";
 import { DEFAULT_CONFIG } from "../../src/config/defaults.ts";
 import { routesJsonSchemaText, SCHEMA_FILE_NAME } from "../../src/config/json-schema.ts";
 import { parseConfigText } from "../../src/config/parse-config.ts";
-import { loadConfigFile } from "../../src/state/config-file.ts";
+import { configErrorText, describeLoad, loadConfigFile } from "../../src/state/config-file.ts";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
 
 const parse = (value: unknown) => parseConfigText(JSON.stringify(value));
@@ -119,7 +119,7 @@ describe("routes file loading", () => {
     const first = loadConfigFile(file);
     assert.equal(first.origin, "file");
     writeFileSync(file, '{"routes": {"mine": {"targets": "oops"}}}');
-    const second = loadConfigFile(file, first.config);
+    const second = loadConfigFile(file, { lastGood: first.config });
     assert.equal(second.origin, "last-good");
     assert.ok(second.config.routes.mine);
     assert.equal(second.issues[0]?.path, "routes.mine.targets");
@@ -134,10 +134,33 @@ describe("routes file loading", () => {
 
   it("reports a routes path it cannot read instead of throwing, and keeps the last good config", () => {
     // A directory where the file should be: unreadable for every user, root included (EISDIR).
-    const loaded = loadConfigFile(dir, { routes: { kept: { targets: [{ provider: "x", modelId: "y" }] } } });
+    const loaded = loadConfigFile(dir, { lastGood: { routes: { kept: { targets: [{ provider: "x", modelId: "y" }] } } } });
     assert.match(loaded.issues[0]!.message, /cannot read the file \(EISDIR\)/);
     assert.equal(loaded.origin, "last-good");
     assert.ok(loaded.config.routes.kept);
+  });
+
+  it("starts on the copy of the last good file kept in the state directory when the file is broken at start-up", () => {
+    const copy = join(dir, "state", "auto-router.routes.last-good.json");
+    writeFileSync(file, JSON.stringify(good));
+    assert.equal(loadConfigFile(file, { copyPath: () => copy }).origin, "file");
+    assert.deepEqual(JSON.parse(readFileSync(copy, "utf8")), good, "a valid file is copied");
+    writeFileSync(file, '{\n  "routes": {\n    "mine": {"targets": []}\n    "other": {}\n  }\n}\n');
+    const loaded = loadConfigFile(file, { copyPath: () => copy });
+    assert.equal(loaded.origin, "last-good");
+    assert.equal(loaded.copy, copy);
+    assert.deepEqual(Object.keys(loaded.config.routes), ["mine"]);
+    assert.deepEqual([loaded.issues[0]!.line, loaded.issues[0]!.column], [4, 5]);
+    assert.match(describeLoad(loaded).join("\n"), /:4:5: not valid JSON: Expected ',' or '}' after property value[\s\S]*is invalid; starting on the last good copy/);
+    assert.deepEqual(JSON.parse(readFileSync(copy, "utf8")), good, "a broken file never replaces the copy");
+  });
+
+  it("without a good copy, registers the route ids the broken file declares and fails their requests with the error", () => {
+    writeFileSync(file, '{\n  "routes": {\n    "mine": {"targets": [{"provider": "x", "modelId": "y"}]}\n    "second": {}\n  }\n}\n');
+    const loaded = loadConfigFile(file, { copyPath: () => join(dir, "nowhere", "copy.json") });
+    assert.equal(loaded.origin, "declared");
+    assert.deepEqual(Object.keys(loaded.config.routes), ["mine", "second"]);
+    assert.equal(configErrorText(loaded, "mine"), `auto-router: route mine cannot be served: the routes file is invalid (${file}:4:5: not valid JSON: Expected ',' or '}' after property value). Fix the file; it is re-read automatically.`);
   });
 
   it("cleans up", () => rmSync(dir, { recursive: true, force: true }));

@@ -1,0 +1,82 @@
+// Targets whose provider or model id pi does not know, each with the closest known id: a misspelled id otherwise only
+// shows up as a target that is silently never used. Pure: the known ids are an argument.
+import { formatIssue } from "./issues.ts";
+import type { RouterConfig } from "./schema.ts";
+
+/** provider id -> its model ids, as pi knows them (catalogue, models.json, other extensions). */
+export type KnownModels = ReadonlyMap<string, readonly string[]>;
+
+export interface UnknownTarget {
+  /** One warning per distinct unknown provider or provider/model. */
+  key: string;
+  /** Where it is first used, e.g. `routes.swe.targets[1]`. */
+  path: string;
+  message: string;
+}
+
+/** Levenshtein distance, stopping early beyond `limit`. */
+function distance(left: string, right: string, limit: number): number {
+  if (Math.abs(left.length - right.length) > limit) return limit + 1;
+  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= left.length; i += 1) {
+    const current = [i];
+    let best = i;
+    for (let j = 1; j <= right.length; j += 1) {
+      const cost = left[i - 1] === right[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      best = Math.min(best, current[j]!);
+    }
+    if (best > limit) return limit + 1;
+    previous = current;
+  }
+  return previous[right.length]!;
+}
+
+/** The known id nearest to `word` (case-insensitive), if it is near enough to be a plausible typo. */
+export function closestId(word: string, candidates: Iterable<string>): string | undefined {
+  const lower = word.toLowerCase();
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  let best: { id: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const found = distance(lower, candidate.toLowerCase(), limit);
+    if (found <= limit && (!best || found < best.distance)) best = { id: candidate, distance: found };
+  }
+  return best?.id;
+}
+
+const suggestion = (id: string | undefined) => (id ? `; did you mean '${id}'?` : "");
+
+export function findUnknownTargets(config: RouterConfig, known: KnownModels): UnknownTarget[] {
+  const found = new Map<string, UnknownTarget>();
+  for (const [routeId, route] of Object.entries(config.routes)) {
+    route.targets.forEach((target, index) => {
+      const path = `routes.${routeId}.targets[${index}]`;
+      const models = known.get(target.provider);
+      if (!models) {
+        if (!found.has(target.provider)) {
+          const message = `provider '${target.provider}' is not known to pi${suggestion(closestId(target.provider, known.keys()))}`;
+          found.set(target.provider, { key: target.provider, path, message });
+        }
+        return;
+      }
+      const key = `${target.provider}/${target.modelId}`;
+      if (models.includes(target.modelId) || found.has(key)) return;
+      const message = `model '${target.modelId}' is not known to pi for provider '${target.provider}'${suggestion(closestId(target.modelId, models))}`;
+      found.set(key, { key, path, message });
+    });
+  }
+  return [...found.values()];
+}
+
+/** Warns about each unknown target: once per key in a session; before one, only for a run that never starts one. */
+export function reportUnknownTargets(
+  targets: UnknownTarget[],
+  file: string,
+  sink: { hasSession: boolean; warnOnce(key: string, text: string): void; warnIfNoSession(text: string): void },
+): void {
+  for (const target of targets) {
+    const text = `auto-router: ${formatIssue(file, { severity: "warning", path: target.path, message: target.message })}`;
+    if (sink.hasSession) sink.warnOnce(`unknown-target:${target.key}`, text);
+    else sink.warnIfNoSession(text);
+  }
+}

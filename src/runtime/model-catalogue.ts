@@ -1,0 +1,55 @@
+// What pi knows about models before and after a session exists. Before: pi-ai's built-in catalogue plus the ids in
+// models.json (read by the caller); after: pi's model registry, which also holds providers of other extensions.
+import { getModel, getModels, getProviders, type Api, type Model } from "@mariozechner/pi-ai";
+import type { KnownModels } from "../config/unknown-targets.ts";
+import type { RegistryLike } from "./start-target.ts";
+
+/** A registry stand-in over the built-in catalogue: capabilities for `--list-models` before any session. */
+export const catalogueRegistry: RegistryLike = {
+  find(provider, modelId) {
+    if (typeof getModel !== "function") return undefined;
+    try {
+      return (getModel as (provider: string, modelId: string) => Model<Api> | undefined)(provider, modelId);
+    } catch {
+      return undefined;
+    }
+  },
+  hasConfiguredAuth: () => false,
+  getApiKeyAndHeaders: async () => ({ ok: false, error: "no pi session yet" }),
+};
+
+function addModel(known: Map<string, string[]>, provider: string, modelId: string): void {
+  const models = known.get(provider) ?? [];
+  if (!models.includes(modelId)) models.push(modelId);
+  known.set(provider, models);
+}
+
+/**
+ * The built-in catalogue plus `extra` (provider -> model ids, e.g. from models.json); undefined when this pi's
+ * pi-ai does not offer the catalogue functions (then nothing can be judged unknown before a session).
+ */
+export function catalogueModels(extra: Record<string, string[]> = {}): KnownModels | undefined {
+  if (typeof getProviders !== "function" || typeof getModels !== "function") return undefined;
+  const known = new Map<string, string[]>();
+  try {
+    for (const provider of getProviders() as string[]) {
+      for (const model of (getModels as (provider: string) => Array<Model<Api>>)(provider)) addModel(known, provider, model.id);
+    }
+  } catch {
+    return undefined;
+  }
+  for (const [provider, ids] of Object.entries(extra)) {
+    if (!known.has(provider)) known.set(provider, []);
+    for (const id of ids) addModel(known, provider, id);
+  }
+  return known;
+}
+
+/** Every model pi's registry holds; undefined when this pi's registry cannot list them. */
+export function registryModels(registry: unknown): KnownModels | undefined {
+  const getAll = (registry as { getAll?: () => Array<Model<Api>> } | undefined)?.getAll;
+  if (typeof getAll !== "function") return undefined;
+  const known = new Map<string, string[]>();
+  for (const model of getAll.call(registry)) addModel(known, model.provider, model.id);
+  return known;
+}

@@ -1,0 +1,66 @@
+// Where the extension's warnings go: a notification when pi has a UI, stderr otherwise. Warnings raised before any
+// session exists (a broken routes file at load) wait for the first session; a run that never starts one, such as
+// `pi --list-models`, gets them on stderr as the process exits instead of losing them.
+import { registerExitFlush } from "../state/exit-flush.ts";
+
+export interface WarningContext {
+  hasUI: boolean;
+  ui: { notify(message: string, level?: "info" | "warning" | "error"): void };
+}
+
+export class WarningSink {
+  private context: WarningContext | undefined;
+  private readonly pending: string[] = [];
+  /** Shown only if no session ever starts: a session re-checks with better knowledge (pi's registry). */
+  private readonly provisional: string[] = [];
+  private readonly said = new Set<string>();
+  private unregister: (() => void) | undefined;
+
+  constructor(private readonly stderr: (text: string) => void = (text) => void process.stderr.write(text)) {
+    this.unregister = registerExitFlush({
+      hasPendingWork: () => this.pending.length + this.provisional.length > 0,
+      holdsLock: () => false,
+      flushSync: () => this.stderr([...this.pending.splice(0), ...this.provisional.splice(0)].map((text) => `${text}\n`).join("")),
+    });
+  }
+
+  warn(text: string): void {
+    const context = this.context;
+    if (!context) return void this.pending.push(text);
+    try {
+      if (context.hasUI) context.ui.notify(text, "warning");
+      else this.stderr(`${text}\n`);
+    } catch {
+      this.stderr(`${text}\n`); // a stale context after /reload throws
+    }
+  }
+
+  /** Warns about `key` only the first time in this process's extension instance. */
+  warnOnce(key: string, text: string): void {
+    if (this.said.has(key)) return;
+    this.said.add(key);
+    this.warn(text);
+  }
+
+  get hasSession(): boolean {
+    return this.context !== undefined;
+  }
+
+  /** A warning for a run without a session only; dropped when a session starts. */
+  warnIfNoSession(text: string): void {
+    if (!this.context) this.provisional.push(text);
+  }
+
+  /** The latest context; the first one receives what waited for a session. */
+  attach(context: WarningContext): void {
+    this.context = context;
+    this.provisional.length = 0;
+    for (const text of this.pending.splice(0)) this.warn(text);
+    this.close();
+  }
+
+  close(): void {
+    this.unregister?.();
+    this.unregister = undefined;
+  }
+}

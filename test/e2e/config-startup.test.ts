@@ -1,0 +1,88 @@
+// What a user sees when the routes file is broken when pi starts, through the real pi CLI: the router keeps their
+// routes (from the last good copy in the state directory, or at least the route ids so pi keeps the selected model),
+// errors name file, line and column, and they reach stderr even in `pi --list-models`, where no session starts.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeAgentDir, ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const GOOD_ROUTES = { routes: { mine: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } };
+// The same file with one comma missing after the first route (line 4).
+const MISSING_COMMA = '{\n  "routes": {\n    "mine": { "targets": [{ "provider": "mock-a", "modelId": "model-a" }] }\n    "second": { "targets": [] }\n  }\n}\n';
+
+describe("a routes file that is broken when pi starts", () => {
+  let emulator: Emulator;
+  const dirs: Array<ReturnType<typeof makeAgentDir>> = [];
+  const agentDir = (routes: unknown) => {
+    const dir = makeAgentDir({
+      providers: { "mock-a": { baseUrl: emulator.url, api: "openai-completions", apiKey: "sk-mock-a-key", models: [{ id: "model-a" }] } },
+      routes,
+    });
+    dirs.push(dir);
+    return dir.agentDir;
+  };
+  const routesFile = (dir: string) => join(dir, "extensions", ROUTES_FILE_NAME);
+
+  before(async () => {
+    emulator = await startOpenAIEmulator({ name: "A" });
+  });
+  after(async () => {
+    await emulator.close();
+    for (const dir of dirs) dir.cleanup();
+  });
+
+  it("starts on the last good copy kept in the state directory, saying where the file is broken", async () => {
+    const dir = agentDir(GOOD_ROUTES);
+    emulator.enqueue({ text: "First answer." });
+    const first = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "Hi"] });
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(existsSync(join(dir, "extensions", "auto-router.routes.last-good.json")));
+    writeFileSync(routesFile(dir), MISSING_COMMA);
+    emulator.enqueue({ text: "Still routed." });
+    const second = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "Hi again"] });
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout.trim(), "Still routed.");
+    assert.ok(second.stderr.includes(`${routesFile(dir)}:4:5: not valid JSON`), second.stderr);
+    assert.match(second.stderr, /is invalid; starting on the last good copy/);
+  });
+
+  it("without a good copy, keeps the declared route selected and fails its requests with the config error", async () => {
+    const dir = agentDir(undefined);
+    mkdirSync(join(dir, "extensions"), { recursive: true });
+    writeFileSync(routesFile(dir), MISSING_COMMA);
+    const calls = emulator.calls.length;
+    const run = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "--mode", "json", "Hi"] });
+    const events = run.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    const answer = events.filter((event) => event.type === "message_end" && event.message?.role === "assistant").at(-1)?.message;
+    assert.equal(answer?.provider, "auto-router", run.stderr);
+    assert.equal(answer?.model, "mine", "pi kept the selected auto-router model");
+    assert.equal(answer.errorMessage, `auto-router: route mine cannot be served: the routes file is invalid (${routesFile(dir)}:4:5: not valid JSON: Expected ',' or '}' after property value). Fix the file; it is re-read automatically.`);
+    assert.equal(emulator.calls.length, calls, "no target was called");
+    assert.match(run.stderr, /routes mine, second fail every request until it is fixed/);
+  });
+
+  it("prints the config error on stderr for `pi --list-models`, which starts no session, and says what a route id may contain", async () => {
+    const dir = agentDir({ routes: { "my route": { targets: [{ provider: "mock-a", modelId: "model-a" }] } } });
+    const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(run.stderr.includes(`error: ${routesFile(dir)}:3:5 at routes.my route: invalid key "my route": a route id may contain only letters, digits, dots, underscores and dashes`), run.stderr);
+    // The broken file declares "my route", which pi lists (with its space) so the user sees what it kept.
+    assert.match(run.stdout + run.stderr, /auto-router\s+my route/);
+  });
+
+  it("reports an unusable state directory in one line naming the directory and the fallback", async () => {
+    const dir = agentDir(GOOD_ROUTES);
+    const blocker = join(dir, "not-a-directory");
+    writeFileSync(blocker, "");
+    emulator.enqueue({ text: "Served anyway." });
+    const run = await runPi({ agentDir: dir, env: { AUTO_ROUTER_LOG_DIR: join(blocker, "state") }, args: ["--model", "auto-router/mine", "-p", "Hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Served anyway.");
+    const lines = run.stderr.split("\n").filter((line) => line.includes("auto-router"));
+    assert.deepEqual(lines, [`auto-router: state directory ${join(blocker, "state")} is not usable (ENOTDIR); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`]);
+  });
+});
