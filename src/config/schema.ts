@@ -7,6 +7,7 @@ import {
   tiersSchema,
 } from "./routing-schema.ts";
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
+import { requestBodySchema, requestHeadersSchema, retryBeforeFailoverSchema } from "./subscription-schema.ts";
 
 export const FAILURE_KIND_NAMES = [
   "rate_limit",
@@ -58,6 +59,10 @@ export const targetSchema = z.strictObject({
   balanceEndpoint: z.string().optional().describe("Override of the provider's balance API URL"),
   enabled: z.boolean().optional(),
   timeouts: timeoutsSchema.optional(),
+  retryBeforeFailover: retryBeforeFailoverSchema.optional()
+    .describe("Retry this target on a short blip before failing over (quota failures still move on at once)"),
+  headers: requestHeadersSchema.optional(),
+  body: requestBodySchema.optional(),
 });
 export type TargetConfig = z.infer<typeof targetSchema>;
 

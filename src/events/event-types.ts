@@ -67,6 +67,8 @@ export interface AttemptEventData {
   attempt: number;
   target: string;
   probe?: boolean;
+  /** Set on a retry of the same target (retryBeforeFailover): 1 for the first retry. */
+  retry?: number;
 }
 
 export type AttemptOutcome = "success" | "failed" | "aborted" | "failed-after-commit";

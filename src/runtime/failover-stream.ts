@@ -20,6 +20,7 @@ import { findTarget, routeSettings, targetTimeouts } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { startTarget } from "./start-target.ts";
 import { promptIdentity } from "./stickiness.ts";
+import { retryDelayMs } from "./retry-same-target.ts";
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
 export const MAX_WAIT_ROUNDS = 1;
@@ -54,6 +55,8 @@ interface RequestState {
   /** Targets tried since the last cooldown wait: not tried again until time has passed. */
   tried: Set<string>;
   plannedTarget?: string;
+  /** Per target key: retries made on it in this request and when it was first tried (retryBeforeFailover). */
+  retries: Map<string, { count: number; since: number }>;
 }
 
 async function serveRequest(
@@ -64,7 +67,7 @@ async function serveRequest(
   out: AssistantMessageEventStream,
 ): Promise<void> {
   const signal = options?.signal;
-  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context) };
+  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context), retries: new Map() };
   const finish = (message: AssistantMessage, outcome: "success" | "failed" | "aborted" | "refused", served?: string) => {
     env.record(state.requestId, state.routeId, "final", {
       outcome,
@@ -176,11 +179,13 @@ async function tryCandidates(
     if (candidate.probe && !env.claimProbe(candidate.key)) continue; // another request holds the half-open probe
     const remaining = candidates.slice(index + 1).filter((c) => minContextWindow === undefined || (env.modelFacts(c.key)?.contextWindow ?? 0) > minContextWindow);
     const isLast = remaining.length === 0 || state.attempts + 1 >= maxAttempts;
-    const timeouts = targetTimeouts(config, routeId, findTarget(config, routeId, candidate.provider, candidate.modelId));
+    const targetConfig = findTarget(config, routeId, candidate.provider, candidate.modelId);
+    const timeouts = targetTimeouts(config, routeId, targetConfig);
 
     state.attempts += 1;
     const attemptNumber = state.attempts;
-    env.record(state.requestId, state.routeId, "attempt", { attempt: attemptNumber, target: candidate.key, probe: candidate.probe || undefined });
+    const retried = state.retries.get(candidate.key);
+    env.record(state.requestId, state.routeId, "attempt", { attempt: attemptNumber, target: candidate.key, probe: candidate.probe || undefined, retry: retried?.count });
     env.status.onAttempt(state.routeId, candidate, attemptNumber);
 
     const controller = new AbortController();
@@ -199,7 +204,7 @@ async function tryCandidates(
             },
           }
         : options;
-      const started = await startTarget({ registry, model: target, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream });
+      const started = await startTarget({ registry, model: target, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream, patch: targetConfig });
       if (typeof started === "string") {
         outcome = { status: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: started }, env.now()), latencyMs: 0 };
       } else {
@@ -234,6 +239,19 @@ async function tryCandidates(
     const failure: Failure = applyFailurePolicy(outcome.failure, policy);
     env.onAttemptResult(state, candidate, { ...outcome, failure });
     state.failures.push({ key: candidate.key, kind: failure.kind });
+    const retry = retried ?? { count: 0, since: env.now() - outcome.latencyMs };
+    const delayMs = state.attempts < maxAttempts
+      ? retryDelayMs({ config: targetConfig?.retryBeforeFailover, failure, retriesDone: retry.count, elapsedOnTargetMs: env.now() - retry.since, budgetMs: timeouts.firstTokenMs, random: Math.random() })
+      : undefined;
+    if (delayMs !== undefined) {
+      // A blip on a warm target: try it again after a short backoff instead of cooling it down and moving on.
+      state.retries.set(candidate.key, { count: retry.count + 1, since: retry.since });
+      env.status.onWaiting(state.routeId, candidate.key, env.now() + delayMs);
+      if (!(await env.sleep(delayMs, options?.signal))) return { kind: "aborted" };
+      state.tried.delete(candidate.key);
+      index -= 1;
+      continue;
+    }
     if (failure.cooldownMs && failure.cooldownMs > 0) {
       env.cooldowns.set(routeTargetKey(routeId, candidate.key), { until: env.now() + failure.cooldownMs, kind: failure.kind, message: env.redact(failure.message) }, env.now());
     }

@@ -1,0 +1,178 @@
+// What subscription users ask for, through the real pi CLI against the HTTP emulators: refusals that fail over
+// only when configured, per-target request patches that follow their target, and retrying a warm target through a
+// blip before failing over.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const assistantEnd = (stdout: string) =>
+  stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line))
+    .filter((event) => event.type === "message_end" && event.message?.role === "assistant").at(-1)?.message;
+
+const target = (key: string, extra: Record<string, unknown> = {}) => ({ provider: key.split("/")[0], modelId: key.split("/")[1], ...extra });
+
+const retryRoute = {
+  sortBy: "config",
+  targets: [
+    target("mock-warm/warm", { retryBeforeFailover: { times: 2, kinds: ["rate_limit", "server", "overloaded"], maxDelayMs: 200 } }),
+    target("mock-spare/spare"),
+  ],
+};
+
+describe("subscription features through the pi CLI", () => {
+  let claude: Emulator;
+  let warm: Emulator;
+  let spare: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let logFile: string;
+
+  before(async () => {
+    claude = await startAnthropicEmulator({ name: "claude" });
+    warm = await startOpenAIEmulator({ name: "warm" });
+    spare = await startOpenAIEmulator({ name: "spare" });
+    dir = makeAgentDir({
+      providers: {
+        "mock-claude": { baseUrl: claude.url, api: "anthropic-messages", apiKey: "sk-ant-claude", models: [{ id: "claude" }] },
+        "mock-warm": { baseUrl: warm.url, api: "openai-completions", apiKey: "sk-warm-key", models: [{ id: "warm" }] },
+        "mock-spare": { baseUrl: spare.url, api: "openai-completions", apiKey: "sk-spare-key", models: [{ id: "spare" }] },
+      },
+      routes: {
+        // Several tests fail the same target on purpose; the breaker would take it out of the later ones.
+        breaker: { enabled: false },
+        routes: {
+          strict: { sortBy: "config", targets: [target("mock-claude/claude"), target("mock-spare/spare")] },
+          lenient: {
+            sortBy: "config",
+            failover: { kinds: { content_policy: { failover: true } } },
+            targets: [target("mock-claude/claude"), target("mock-spare/spare")],
+          },
+          patched: {
+            sortBy: "config",
+            targets: [
+              target("mock-warm/warm", {
+                headers: { "x-plan-beta": "context-1m" },
+                body: { provider: { order: ["fireworks"] }, metadata: { team: "core" } },
+              }),
+              target("mock-spare/spare"),
+            ],
+          },
+          blip: retryRoute,
+          // Its own route, so the quota cooldown it leaves does not touch the other retry tests.
+          "quota-blip": retryRoute,
+        },
+      },
+    });
+    logFile = join(dir.agentDir, "extensions", "auto-router.events.jsonl");
+  });
+  after(async () => {
+    await Promise.all([claude.close(), warm.close(), spare.close()]);
+    dir.cleanup();
+  });
+
+  const reset = () => [claude, warm, spare].forEach((emulator) => emulator.reset());
+  const events = () => readFileSync(logFile, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+
+  it("surfaces a refusal before any output by default and never calls the next target", async () => {
+    reset();
+    claude.enqueue({ emptyStream: true, finishReason: "refusal" });
+    spare.enqueue({ text: "must not be used" });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/strict", "--mode", "json", "Write it"] });
+    const message = assistantEnd(run.stdout);
+    assert.equal(message.stopReason, "error");
+    assert.equal(message.provider, "mock-claude");
+    assert.equal(spare.calls.length, 0);
+    const result = events().filter((event) => event.type === "result").at(-1);
+    assert.equal(result.data.outcome, "failed");
+    assert.equal(result.data.failureKind, "content_policy");
+  });
+
+  it("moves a refusal before any output to the next target when content_policy failover is on", async () => {
+    reset();
+    claude.enqueue({ emptyStream: true, finishReason: "refusal" });
+    spare.enqueue({ text: "Spare wrote it." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/lenient", "-p", "Write it"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Spare wrote it.");
+    assert.equal(claude.calls.length, 1);
+    const failed = events().filter((event) => event.type === "result" && event.data.target === "mock-claude/claude").at(-1);
+    assert.equal(failed.data.failureKind, "content_policy");
+  });
+
+  it("keeps a refusal after output final even when content_policy failover is on", async () => {
+    reset();
+    claude.enqueue({ text: "I started, but", finishReason: "refusal" });
+    spare.enqueue({ text: "must not be used" });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/lenient", "--mode", "json", "Write it"] });
+    const message = assistantEnd(run.stdout);
+    assert.equal(message.stopReason, "error");
+    assert.equal(message.provider, "mock-claude");
+    assert.equal(spare.calls.length, 0);
+    assert.equal(events().filter((event) => event.type === "result").at(-1).data.outcome, "failed-after-commit");
+  });
+
+  it("sends a target's own headers and body fields with it and never to the next target", async () => {
+    reset();
+    warm.enqueue({ status: 503, errorMessage: "upstream busy" });
+    spare.enqueue({ text: "Spare answered." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/patched", "-p", "Hello"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Spare answered.");
+    const patched = warm.calls[0]!;
+    assert.equal(patched.headers["x-plan-beta"], "context-1m");
+    assert.deepEqual(patched.body.provider, { order: ["fireworks"] });
+    assert.deepEqual(patched.body.metadata, { team: "core" });
+    // pi-ai's own fields survive the merge, and the credentials are still the target's own.
+    assert.equal(patched.body.model, "warm");
+    assert.equal(patched.headers.authorization, "Bearer sk-warm-key");
+    const other = spare.calls[0]!;
+    assert.equal(other.headers["x-plan-beta"], undefined);
+    assert.equal(other.body.provider, undefined);
+    assert.equal(other.body.metadata, undefined);
+  });
+
+  it("retries a warm target through two blips and serves from it without failing over", async () => {
+    reset();
+    warm.enqueue({ status: 503, errorMessage: "Service unavailable" }, { status: 429, errorMessage: "Rate limit reached. Please try again in 0.1s." });
+    warm.enqueue({ text: "Warm again." });
+    spare.enqueue({ text: "must not be used" });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/blip", "-p", "Hello"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Warm again.");
+    assert.equal(warm.calls.length, 3);
+    assert.equal(spare.calls.length, 0);
+    const requestId = events().filter((event) => event.type === "final").at(-1).requestId;
+    const attempts = events().filter((event) => event.type === "attempt" && event.requestId === requestId);
+    assert.deepEqual(attempts.map((event) => [event.data.target, event.data.retry]), [["mock-warm/warm", undefined], ["mock-warm/warm", 1], ["mock-warm/warm", 2]]);
+    const final = events().filter((event) => event.type === "final").at(-1);
+    assert.equal(final.data.attempts, 3);
+    assert.equal(final.data.servedTarget, "mock-warm/warm");
+  });
+
+  it("fails over after the configured number of retries", async () => {
+    reset();
+    warm.enqueue({ status: 503 }, { status: 503 }, { status: 503 });
+    spare.enqueue({ text: "Spare took over." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/blip", "-p", "Hello"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Spare took over.");
+    assert.equal(warm.calls.length, 3);
+    assert.equal(spare.calls.length, 1);
+  });
+
+  it("moves on at once when the warm target's quota is exhausted", async () => {
+    reset();
+    warm.enqueue({ status: 429, errorType: "insufficient_quota", errorMessage: "You exceeded your current quota, please check your plan and billing details." });
+    spare.enqueue({ text: "Spare covered the quota." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/quota-blip", "-p", "Hello"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Spare covered the quota.");
+    assert.equal(warm.calls.length, 1);
+    assert.equal(spare.calls.length, 1);
+  });
+});
