@@ -7,7 +7,7 @@ import {
   tiersSchema,
 } from "./routing-schema.ts";
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
-import { requestBodySchema, requestHeadersSchema, retryBeforeFailoverSchema } from "./subscription-schema.ts";
+import { requestBodySchema, requestHeadersSchema, retryBeforeFailoverSchema, waitForResetSchema } from "./subscription-schema.ts";
 
 export const FAILURE_KIND_NAMES = [
   "rate_limit",
@@ -47,6 +47,8 @@ export const failoverSchema = z.strictObject({
     .describe("When every target is cooling down, wait this long at most for the first to come back (default 30000)"),
   agentRetry: z.boolean().optional()
     .describe("Let pi's own agent-level retry re-run the route when every target failed with a transient error (default true)"),
+  waitForReset: waitForResetSchema.optional()
+    .describe("When every target is out of quota with a known reset, wait for the earliest reset if it is within maxMs (opt-in)"),
 });
 export type FailoverSettings = z.infer<typeof failoverSchema>;
 

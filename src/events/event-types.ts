@@ -6,7 +6,7 @@ import type { RequestFeatures, RuleTrace } from "../routing/types.ts";
 
 export const EVENT_SCHEMA_VERSION = 1;
 
-export const EVENT_TYPES = ["decision", "candidates", "attempt", "result", "final", "feedback", "quota"] as const;
+export const EVENT_TYPES = ["decision", "candidates", "attempt", "result", "final", "feedback", "quota", "wait", "warning"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface ShadowComparison {
@@ -131,6 +131,21 @@ export interface QuotaEventData {
   source: string;
 }
 
+/** A request waits for the earliest quota reset of its route (failover.waitForReset). */
+export interface WaitEventData {
+  reason: "quota-reset";
+  target: string;
+  /** Epoch ms of the reset. */
+  until: number;
+  waitMs: number;
+}
+
+/** A configured strategy that silently does nothing (said once per cause and session). */
+export interface WarningEventData {
+  code: string;
+  message: string;
+}
+
 export interface EventDataByType {
   decision: DecisionEventData;
   candidates: CandidatesEventData;
@@ -139,6 +154,8 @@ export interface EventDataByType {
   final: FinalEventData;
   feedback: FeedbackEventData;
   quota: QuotaEventData;
+  wait: WaitEventData;
+  warning: WarningEventData;
 }
 
 /** The line as written. */

@@ -64,6 +64,8 @@ export interface CooldownEntry {
   until: number;
   kind: string;
   message?: string;
+  /** The provider named the reset time (a retry hint), so `until` is the reset, not a default guess. */
+  resetKnown?: boolean;
 }
 
 export type BreakerState = "closed" | "open" | "half-open";

@@ -21,6 +21,7 @@ import type { RequestEnvironment } from "./request-environment.ts";
 import { startTarget } from "./start-target.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { retryDelayMs } from "./retry-same-target.ts";
+import { describeWait, earliestQuotaReset, waitUntilReset } from "./wait-for-reset.ts";
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
 export const MAX_WAIT_ROUNDS = 1;
@@ -98,6 +99,7 @@ async function serveRequest(
     return failWith(`auto-router: route ${state.routeId} is not in the config (known: ${Object.keys(env.config().routes).join(", ")})`);
   }
   const settings = routeSettings(env.config(), state.routeId);
+  let waitedForReset = false;
 
   for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
     if (signal?.aborted) return abortNow();
@@ -133,6 +135,19 @@ async function serveRequest(
       const completed = await env.sleep(Math.max(0, waitMs) + 5, signal);
       if (!completed) return abortNow();
       state.tried.clear();
+      continue;
+    }
+    const reset = settings.waitForResetMs !== undefined && !waitedForReset
+      ? earliestQuotaReset({ routeId: refreshed.routeId, candidates: refreshed.candidates.length, skipped: refreshed.skipped, cooldowns: env.cooldowns.active(env.now()), maxMs: settings.waitForResetMs, now: env.now() })
+      : undefined;
+    if (reset) {
+      waitedForReset = true;
+      env.record(state.requestId, state.routeId, "wait", { reason: "quota-reset", target: reset.key, until: reset.until, waitMs: reset.until - env.now() });
+      env.warn(describeWait(state.routeId, reset, env.now()));
+      const tick = { now: env.now, sleep: env.sleep.bind(env), onTick: (key: string, until: number) => env.status.onWaiting(state.routeId, key, until) };
+      if (!(await waitUntilReset(tick, reset, signal))) return abortNow();
+      state.tried.clear();
+      round -= 1; // the reset wait is its own round; the short cooldown wait stays available after it
       continue;
     }
     if (state.failures.length > 0) {
@@ -253,7 +268,8 @@ async function tryCandidates(
       continue;
     }
     if (failure.cooldownMs && failure.cooldownMs > 0) {
-      env.cooldowns.set(routeTargetKey(routeId, candidate.key), { until: env.now() + failure.cooldownMs, kind: failure.kind, message: env.redact(failure.message) }, env.now());
+      const resetKnown = failure.kind === "quota_exhausted" && failure.retryAfterMs !== undefined ? true : undefined;
+      env.cooldowns.set(routeTargetKey(routeId, candidate.key), { until: env.now() + failure.cooldownMs, kind: failure.kind, message: env.redact(failure.message), resetKnown }, env.now());
     }
     if (failure.kind === "auth") env.warn(`auto-router: ${candidate.key} rejected its credentials; it rests for ${Math.round((failure.cooldownMs ?? 0) / 60000)} min. Check /login or the API key.`);
     if (failure.kind === "context_overflow") {

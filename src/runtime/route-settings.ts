@@ -14,6 +14,8 @@ export interface EffectiveRouteSettings {
   maxAttempts: number;
   cooldownWaitMs: number;
   agentRetry: boolean;
+  /** failover.waitForReset.maxMs; undefined = never wait for a quota reset. */
+  waitForResetMs?: number;
 }
 
 export function routeSettings(config: RouterConfig, routeId: string): EffectiveRouteSettings {
@@ -31,6 +33,7 @@ export function routeSettings(config: RouterConfig, routeId: string): EffectiveR
     maxAttempts: own.maxAttempts ?? top.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     cooldownWaitMs: own.cooldownWaitMs ?? top.cooldownWaitMs ?? DEFAULT_COOLDOWN_WAIT_MS,
     agentRetry: own.agentRetry ?? top.agentRetry ?? true,
+    waitForResetMs: (own.waitForReset ?? top.waitForReset)?.maxMs,
   };
 }
 

@@ -65,6 +65,11 @@ describe("subscription features through the pi CLI", () => {
           blip: retryRoute,
           // Its own route, so the quota cooldown it leaves does not touch the other retry tests.
           "quota-blip": retryRoute,
+          // cooldownWaitMs 0: only the reset wait may wait here.
+          "wait-reset": { sortBy: "config", failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 20_000 } }, targets: [target("mock-warm/warm"), target("mock-spare/spare")] },
+          // Cooldowns are per route: a fresh route with the same settings.
+          "wait-transient": { sortBy: "config", failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 20_000 } }, targets: [target("mock-warm/warm"), target("mock-spare/spare")] },
+          "wait-short": { sortBy: "config", failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 500 } }, targets: [target("mock-warm/warm"), target("mock-spare/spare")] },
         },
       },
     });
@@ -172,6 +177,53 @@ describe("subscription features through the pi CLI", () => {
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/quota-blip", "-p", "Hello"] });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), "Spare covered the quota.");
+    assert.equal(warm.calls.length, 1);
+    assert.equal(spare.calls.length, 1);
+  });
+
+  const quotaReply = (seconds: number) => ({
+    status: 429,
+    errorType: "insufficient_quota",
+    errorMessage: `You exceeded your current quota, please check your plan and billing details. Please try again in ${seconds}s.`,
+  });
+
+  it("waits for the earliest quota reset when every target is out of quota, then serves the same request", async () => {
+    reset();
+    warm.enqueue(quotaReply(30));
+    spare.enqueue(quotaReply(1), { text: "After the reset." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/wait-reset", "-p", "Keep going"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "After the reset.");
+    assert.equal(warm.calls.length, 1, "the later reset is not waited for");
+    assert.equal(spare.calls.length, 2);
+    const waitLines = run.stderr.split("\n").filter((line) => /out of quota; waiting/.test(line));
+    assert.equal(waitLines.length, 1, run.stderr);
+    assert.match(waitLines[0]!, /every target of wait-reset is out of quota; waiting \d+ s for mock-spare\/spare to reset/);
+    const wait = events().filter((event) => event.type === "wait").at(-1);
+    assert.equal(wait.data.reason, "quota-reset");
+    assert.equal(wait.data.target, "mock-spare/spare");
+    assert.equal(events().filter((event) => event.type === "final").at(-1).data.outcome, "success");
+  });
+
+  it("does not wait when the earliest reset is further away than maxMs", async () => {
+    reset();
+    warm.enqueue(quotaReply(30));
+    spare.enqueue(quotaReply(20));
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/wait-short", "-p", "Keep going"] });
+    assert.notEqual(run.code, 0);
+    assert.doesNotMatch(run.stderr, /out of quota; waiting/);
+    assert.equal(warm.calls.length, 1);
+    assert.equal(spare.calls.length, 1);
+    assert.equal(events().filter((event) => event.type === "final").at(-1).data.outcome, "failed");
+  });
+
+  it("does not wait for a reset while a target is only cooling down from a transient error", async () => {
+    reset();
+    warm.enqueue({ status: 503, errorMessage: "Service unavailable" });
+    spare.enqueue(quotaReply(1));
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/wait-transient", "-p", "Keep going"] });
+    assert.notEqual(run.code, 0);
+    assert.doesNotMatch(run.stderr, /out of quota; waiting/);
     assert.equal(warm.calls.length, 1);
     assert.equal(spare.calls.length, 1);
   });

@@ -13,7 +13,7 @@ describe("config: per-target patches and retries", () => {
       retryBeforeFailover: { times: 2, kinds: ["rate_limit", "server", "overloaded"], maxDelayMs: 5000 },
     }));
     assert.deepEqual(result.issues, []);
-    assert.equal(result.config.routes.a!.targets[0]!.retryBeforeFailover?.times, 2);
+    assert.equal(result.config!.routes.a!.targets[0]!.retryBeforeFailover?.times, 2);
   });
 
   it("refuses a credential header in the routes file and names where it is", () => {
