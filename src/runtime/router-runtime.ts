@@ -18,6 +18,7 @@ import type { AttemptContext, RequestEnvironment, StatusSink } from "./request-e
 import { buildSnapshot, collectModelFacts } from "./snapshot.ts";
 import type { RegistryLike, StreamFunction } from "./start-target.ts";
 import { promptIdentity, Stickiness } from "./stickiness.ts";
+import { SilentStrategyWatch } from "./silent-strategy-watch.ts";
 
 export interface LastDecision {
   requestId: string;
@@ -77,6 +78,11 @@ export class RouterRuntime implements RequestEnvironment {
   private readonly lastDecisions = new Map<string, LastDecision>();
   private readonly probesInFlight = new Set<string>();
   readonly plugins: RouterPlugin[];
+  /** Configured strategies that silently do nothing, said once per session. */
+  readonly silentStrategies = new SilentStrategyWatch((finding) => {
+    this.options.events?.append({ type: "warning", sessionId: this.sessionId, data: { code: finding.code, message: finding.message } });
+    this.warn(`auto-router: ${finding.message}`);
+  });
 
   constructor(private readonly options: RouterRuntimeOptions) {
     this.cooldowns = options.cooldowns;
@@ -191,7 +197,9 @@ export class RouterRuntime implements RequestEnvironment {
     }
     if (!flags?.quiet) {
       this.lastDecisions.set(routeId, { requestId, at: now, decision });
-      this.status.onDecision?.(decision, this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []));
+      const silent = this.silentStrategies.update(config, this.facts, this.plugins, now);
+      const silentWarning = silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
+      this.status.onDecision?.(decision, [...this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []), ...silentWarning]);
       this.record(requestId, routeId, "decision", {
         requestedRouteId: decision.requestedRouteId,
         routeId: decision.routeId,
