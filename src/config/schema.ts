@@ -7,7 +7,7 @@ import {
   tiersSchema,
 } from "./routing-schema.ts";
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
-import { requestBodySchema, requestHeadersSchema, retryBeforeFailoverSchema, waitForResetSchema } from "./subscription-schema.ts";
+import { quotaSchema, requestBodySchema, requestHeadersSchema, retryBeforeFailoverSchema, waitForResetSchema } from "./subscription-schema.ts";
 
 export const FAILURE_KIND_NAMES = [
   "rate_limit",
@@ -123,5 +123,6 @@ export const routerConfigSchema = z.strictObject({
   eventLog: eventLogSchema.optional(),
   uvi: uviConfigSchema.optional(),
   breaker: breakerConfigSchema.optional(),
+  quota: quotaSchema.optional(),
 });
 export type RouterConfig = z.infer<typeof routerConfigSchema>;

@@ -41,17 +41,14 @@ export const requestHeadersSchema = z.record(z.string(), z.string())
 export const requestBodySchema = z.record(z.string().min(1), z.unknown())
   .describe("Extra fields merged into the request body of every attempt on this target (objects are merged, other values replace)");
 
-export const RESERVE_FOR = [...tierSchema.options, "interactive"] as const;
-export type ReserveFor = (typeof RESERVE_FOR)[number];
-
 export const quotaReserveSchema = z.strictObject({
   percent: z.number().gt(0).lt(100).describe("The last part of the quota window kept back, in percent"),
-  for: z.array(z.enum(RESERVE_FOR)).min(1).describe("Who may use the reserve: tiers, or \"interactive\" for prompts typed in the TUI"),
+  for: z.array(tierSchema).min(1).describe("The tiers that may use the reserve"),
 });
 export type QuotaReserveConfig = z.infer<typeof quotaReserveSchema>;
 
 export const quotaSchema = z.strictObject({
   reserve: z.record(z.string().min(1), quotaReserveSchema).optional()
-    .describe("Per provider: keep the last part of its quota window for the named tiers"),
+    .describe("Per provider (the target's authProvider): keep the last part of its quota window for the named tiers"),
 });
 export type QuotaConfig = z.infer<typeof quotaSchema>;

@@ -41,10 +41,13 @@ describe("subscription features through the pi CLI", () => {
         "mock-claude": { baseUrl: claude.url, api: "anthropic-messages", apiKey: "sk-ant-claude", models: [{ id: "claude" }] },
         "mock-warm": { baseUrl: warm.url, api: "openai-completions", apiKey: "sk-warm-key", models: [{ id: "warm" }] },
         "mock-spare": { baseUrl: spare.url, api: "openai-completions", apiKey: "sk-spare-key", models: [{ id: "spare" }] },
+        // The warm emulator again, as a reasoning model: the target of the reserved tier.
+        "mock-thinker": { baseUrl: warm.url, api: "openai-completions", apiKey: "sk-thinker-key", models: [{ id: "thinker", reasoning: true }] },
       },
       routes: {
         // Several tests fail the same target on purpose; the breaker would take it out of the later ones.
         breaker: { enabled: false },
+        quota: { reserve: { "mock-thinker": { percent: 15, for: ["reasoning"] } } },
         routes: {
           strict: { sortBy: "config", targets: [target("mock-claude/claude"), target("mock-spare/spare")] },
           lenient: {
@@ -69,6 +72,7 @@ describe("subscription features through the pi CLI", () => {
           "wait-reset": { sortBy: "config", failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 20_000 } }, targets: [target("mock-warm/warm"), target("mock-spare/spare")] },
           // Cooldowns are per route: a fresh route with the same settings.
           "wait-transient": { sortBy: "config", failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 20_000 } }, targets: [target("mock-warm/warm"), target("mock-spare/spare")] },
+          reserved: { sortBy: "config", targets: [target("mock-thinker/thinker"), target("mock-spare/spare")] },
           "wait-short": { sortBy: "config", failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 500 } }, targets: [target("mock-warm/warm"), target("mock-spare/spare")] },
         },
       },
@@ -226,5 +230,30 @@ describe("subscription features through the pi CLI", () => {
     assert.doesNotMatch(run.stderr, /out of quota; waiting/);
     assert.equal(warm.calls.length, 1);
     assert.equal(spare.calls.length, 1);
+  });
+
+  it("keeps the last part of a subscription's quota window for the reserved tier", async () => {
+    reset();
+    // Codex-style usage headers: 88% of a 5 h window used with 10 min left (on pace, so pacing itself is calm).
+    const usage = { "x-codex-primary-used-percent": "88", "x-codex-primary-window-minutes": "300", "x-codex-primary-reset-after-seconds": "600" };
+    warm.enqueue({ text: "Warm, reporting its usage.", headers: usage });
+    const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/reserved", "-p", "Hello"] });
+    assert.equal(first.stdout.trim(), "Warm, reporting its usage.", first.stderr);
+
+    spare.enqueue({ text: "Spare, since warm is reserved." });
+    const second = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/reserved", "-p", "Hello again"] });
+    assert.equal(second.stdout.trim(), "Spare, since warm is reserved.", second.stderr);
+    const skipped = events().filter((event) => event.type === "candidates").at(-1).data.skipped;
+    assert.equal(skipped.length, 1);
+    assert.equal(skipped[0].key, "mock-thinker/thinker");
+    assert.equal(skipped[0].reason, "quota");
+    assert.match(skipped[0].detail, /^reserved for reasoning: \w+ window 88% used, last 15% kept$/);
+
+    warm.enqueue({ text: "Warm, from the reserve." });
+    const third = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/reserved", "-p"], stdin: "@reasoning prove it" }); // as an argument, pi reads @x as a file
+    assert.equal(third.stdout.trim(), "Warm, from the reserve.", third.stderr);
+    const chosen = events().filter((event) => event.type === "candidates").at(-1).data.candidates[0];
+    assert.equal(chosen.key, "mock-thinker/thinker");
+    assert.ok(chosen.reasons.some((reason: string) => /^uses the reserve for reasoning/.test(reason)), chosen.reasons.join("; "));
   });
 });
