@@ -17,7 +17,7 @@ export const explainCommand: Subcommand = {
       return output.info(args[0] ? `no request has been routed through ${args[0]} in this session yet` : "no request has been routed in this session yet");
     }
     const served = last.servedKey ? `served by ${last.servedKey}${last.failovers ? ` after ${last.failovers} failover(s)` : ""}` : `outcome: ${last.outcome ?? "pending"}`;
-    output.info([`request ${last.requestId.slice(0, 8)} on ${last.decision.requestedRouteId}, ${formatDuration(deps.now() - last.at)} ago, ${served}`, ...formatDecision(last.decision), ...ratingLines(last.decision, deps)].join("\n"));
+    output.info([`request ${last.requestId.slice(0, 8)} on ${last.decision.requestedRouteId}, ${formatDuration(deps.now() - last.at)} ago, ${served}`, ...formatDecision(last.decision), ...(last.notes?.length ? ["Notes:", ...last.notes.map((note) => `  ${note}`)] : []), ...ratingLines(last.decision, deps)].join("\n"));
   },
 };
 

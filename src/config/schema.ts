@@ -7,7 +7,7 @@ import {
   tiersSchema,
 } from "./routing-schema.ts";
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
-import { quotaSchema, requestBodySchema, requestHeadersSchema, retryBeforeFailoverSchema, waitForResetSchema } from "./subscription-schema.ts";
+import { quotaSchema, REVERT_MODES, requestBodySchema, requestHeadersSchema, retryBeforeFailoverSchema, waitForResetSchema } from "./subscription-schema.ts";
 
 export const FAILURE_KIND_NAMES = [
   "rate_limit",
@@ -47,6 +47,9 @@ export const failoverSchema = z.strictObject({
     .describe("When every target is cooling down, wait this long at most for the first to come back (default 30000)"),
   agentRetry: z.boolean().optional()
     .describe("Let pi's own agent-level retry re-run the route when every target failed with a transient error (default true)"),
+  revert: z.enum(REVERT_MODES).optional()
+    .describe("After a failover, when to go back to the first choice: cooldown-expiry (default), holdoff (stay holdoffMs, then probe with one request), never"),
+  holdoffMs: milliseconds.optional().describe("revert: holdoff: how long to stay on the target that took over (default 300000)"),
   waitForReset: waitForResetSchema.optional()
     .describe("When every target is out of quota with a known reset, wait for the earliest reset if it is within maxMs (opt-in)"),
 });

@@ -6,6 +6,9 @@ import { tierSchema } from "./routing-schema.ts";
 
 const milliseconds = z.number().int().nonnegative();
 
+export const REVERT_MODES = ["cooldown-expiry", "holdoff", "never"] as const;
+export type RevertMode = (typeof REVERT_MODES)[number];
+
 export const waitForResetSchema = z.strictObject({
   maxMs: milliseconds.describe("Wait at most this long for the earliest quota reset when every target is out of quota"),
 });

@@ -108,6 +108,8 @@ export interface FinalEventData {
   latencyMs: number;
   costUsd?: number;
   failureKinds: string[];
+  /** Retries of one target, quota-reset waits, revert holds and probes, in plain words. */
+  notes?: string[];
 }
 
 export type Rating = "good" | "bad";

@@ -58,6 +58,15 @@ interface RequestState {
   plannedTarget?: string;
   /** Per target key: retries made on it in this request and when it was first tried (retryBeforeFailover). */
   retries: Map<string, { count: number; since: number }>;
+  /** This request probes the first choice after a revert holdoff. */
+  revertProbe?: boolean;
+  /** What happened beyond plain failover (retries, waits, revert holds): final event and explain. */
+  notes: string[];
+}
+
+function addNote(env: RequestEnvironment, state: RequestState, text: string): void {
+  state.notes.push(text);
+  env.note?.(state.requestId, state.routeId, text);
 }
 
 async function serveRequest(
@@ -68,7 +77,8 @@ async function serveRequest(
   out: AssistantMessageEventStream,
 ): Promise<void> {
   const signal = options?.signal;
-  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context), retries: new Map() };
+  const settings = routeSettings(env.config(), model.id);
+  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context), retries: new Map(), notes: [] };
   const finish = (message: AssistantMessage, outcome: "success" | "failed" | "aborted" | "refused", served?: string) => {
     env.record(state.requestId, state.routeId, "final", {
       outcome,
@@ -79,8 +89,10 @@ async function serveRequest(
       latencyMs: env.now() - state.startedAt,
       costUsd: outcome === "success" ? message.usage?.cost?.total : undefined,
       failureKinds: state.failures.map((f) => f.kind),
+      notes: state.notes.length ? state.notes : undefined,
     });
     env.status.onFinished(state.routeId, outcome, served, Math.max(0, state.attempts - 1));
+    if (outcome !== "aborted") env.revert?.onFinished(state.routeId, settings.revert, state.plannedTarget, served, state.revertProbe ?? false, env.now());
     out.end(message);
   };
   const failWith = (text: string, outcome: "failed" | "refused" = "failed") => {
@@ -98,7 +110,6 @@ async function serveRequest(
   if (!env.config().routes[state.routeId]) {
     return failWith(`auto-router: route ${state.routeId} is not in the config (known: ${Object.keys(env.config().routes).join(", ")})`);
   }
-  const settings = routeSettings(env.config(), state.routeId);
   let waitedForReset = false;
 
   for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
@@ -143,6 +154,7 @@ async function serveRequest(
     if (reset) {
       waitedForReset = true;
       env.record(state.requestId, state.routeId, "wait", { reason: "quota-reset", target: reset.key, until: reset.until, waitMs: reset.until - env.now() });
+      addNote(env, state, `waited ${Math.ceil((reset.until - env.now()) / 1000)} s for the quota reset of ${reset.key}`);
       env.warn(describeWait(state.routeId, reset, env.now()));
       const tick = { now: env.now, sleep: env.sleep.bind(env), onTick: (key: string, until: number) => env.status.onWaiting(state.routeId, key, until) };
       if (!(await waitUntilReset(tick, reset, signal))) return abortNow();
@@ -178,7 +190,10 @@ async function tryCandidates(
   const registry = env.registry()!;
   const config = env.config();
   const routeId = decision.routeId;
-  const candidates: Candidate[] = env.sticky.order(state.routeId, state.prompt, decision.candidates);
+  const reverted = env.revert?.order(state.routeId, routeSettings(config, state.routeId).revert, decision.candidates, env.now());
+  if (reverted?.probe) state.revertProbe = true;
+  if (reverted?.note) addNote(env, state, reverted.note);
+  const candidates: Candidate[] = env.sticky.order(state.routeId, state.prompt, reverted?.candidates ?? decision.candidates);
   let minContextWindow: number | undefined;
 
   for (let index = 0; index < candidates.length; index++) {
@@ -261,6 +276,7 @@ async function tryCandidates(
     if (delayMs !== undefined) {
       // A blip on a warm target: try it again after a short backoff instead of cooling it down and moving on.
       state.retries.set(candidate.key, { count: retry.count + 1, since: retry.since });
+      addNote(env, state, `retried ${candidate.key} after ${failure.kind} (${delayMs} ms backoff, retry ${retry.count + 1})`);
       env.status.onWaiting(state.routeId, candidate.key, env.now() + delayMs);
       if (!(await env.sleep(delayMs, options?.signal))) return { kind: "aborted" };
       state.tried.delete(candidate.key);

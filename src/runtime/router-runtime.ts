@@ -19,6 +19,7 @@ import { buildSnapshot, collectModelFacts } from "./snapshot.ts";
 import type { RegistryLike, StreamFunction } from "./start-target.ts";
 import { promptIdentity, Stickiness } from "./stickiness.ts";
 import { SilentStrategyWatch } from "./silent-strategy-watch.ts";
+import { RevertBook } from "./revert-policy.ts";
 
 export interface LastDecision {
   requestId: string;
@@ -27,6 +28,8 @@ export interface LastDecision {
   outcome?: string;
   servedKey?: string;
   failovers?: number;
+  /** Retries, waits and revert holds of that request, in plain words. */
+  notes?: string[];
 }
 
 export interface RouterRuntimeOptions {
@@ -60,6 +63,7 @@ export const FACTS_REUSE_MS = 1_000;
 
 export class RouterRuntime implements RequestEnvironment {
   readonly sticky = new Stickiness();
+  readonly revert = new RevertBook();
   readonly cooldowns: CooldownBook;
   readonly latency: LatencyBook;
   readonly status: StatusSink;
@@ -233,6 +237,11 @@ export class RouterRuntime implements RequestEnvironment {
       }
     }
     return decision;
+  }
+
+  note(requestId: string, routeId: string, text: string): void {
+    const last = this.lastDecisions.get(routeId);
+    if (last?.requestId === requestId) (last.notes ??= []).push(text);
   }
 
   modelFacts(key: string): ModelFacts | undefined {
