@@ -28,7 +28,7 @@ export const explainCommand: Subcommand = {
       lines.push("Attempts:", ...last.attempts.map(formatAttempt));
       lines.push(servedLine(last));
     }
-    output.info([`request ${last.requestId.slice(0, 8)} on ${last.decision.requestedRouteId}, ${formatDuration(deps.now() - last.at)} ago, ${served}`, ...lines, ...ratingLines(last.decision, deps)].join("\n"));
+    output.info([`request ${last.requestId.slice(0, 8)} on ${last.decision.requestedRouteId}, ${formatDuration(deps.now() - last.at)} ago, ${served}`, ...lines, ...(last.notes?.length ? ["Notes:", ...last.notes.map((note) => `  ${note}`)] : []), ...ratingLines(last.decision, deps)].join("\n"));
   },
 };
 

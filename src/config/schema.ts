@@ -9,6 +9,7 @@ import {
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
 import { gatewaySchema } from "./gateway-schema.ts";
 import { stateConfigSchema } from "./state-schema.ts";
+import { quotaSchema, REVERT_MODES, requestBodySchema, requestHeadersSchema, retryBeforeFailoverSchema, waitForResetSchema } from "./subscription-schema.ts";
 
 export const FAILURE_KIND_NAMES = [
   "rate_limit",
@@ -48,6 +49,11 @@ export const failoverSchema = z.strictObject({
     .describe("When every target is cooling down, wait this long at most for the first to come back (default 30000)"),
   agentRetry: z.boolean().optional()
     .describe("Let pi's own agent-level retry re-run the route when every target failed with a transient error (default true)"),
+  revert: z.enum(REVERT_MODES).optional()
+    .describe("After a failover, when to go back to the first choice: cooldown-expiry (default), holdoff (stay holdoffMs, then probe with one request), never"),
+  holdoffMs: milliseconds.optional().describe("revert: holdoff: how long to stay on the target that took over (default 300000)"),
+  waitForReset: waitForResetSchema.optional()
+    .describe("When every target is out of quota with a known reset, wait for the earliest reset if it is within maxMs (opt-in)"),
 });
 export type FailoverSettings = z.infer<typeof failoverSchema>;
 
@@ -60,6 +66,10 @@ export const targetSchema = z.strictObject({
   balanceEndpoint: z.string().optional().describe("Override of the provider's balance API URL"),
   enabled: z.boolean().optional(),
   timeouts: timeoutsSchema.optional(),
+  retryBeforeFailover: retryBeforeFailoverSchema.optional()
+    .describe("Retry this target on a short blip before failing over (quota failures still move on at once)"),
+  headers: requestHeadersSchema.optional(),
+  body: requestBodySchema.optional(),
 });
 export type TargetConfig = z.infer<typeof targetSchema>;
 
@@ -120,5 +130,6 @@ export const routerConfigSchema = z.strictObject({
   breaker: breakerConfigSchema.optional(),
   gateway: gatewaySchema.optional().describe("`pi-auto-router serve`: model name mapping and HTTP limits"),
   state: stateConfigSchema.optional().describe("Team mode: share routing state across machines on Redis/Valkey"),
+  quota: quotaSchema.optional(),
 });
 export type RouterConfig = z.infer<typeof routerConfigSchema>;

@@ -6,7 +6,7 @@ import type { RequestFeatures, RuleTrace } from "../routing/types.ts";
 
 export const EVENT_SCHEMA_VERSION = 1;
 
-export const EVENT_TYPES = ["decision", "candidates", "attempt", "result", "final", "feedback", "quota"] as const;
+export const EVENT_TYPES = ["decision", "candidates", "attempt", "result", "final", "feedback", "quota", "wait", "warning"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface ShadowComparison {
@@ -67,6 +67,8 @@ export interface AttemptEventData {
   attempt: number;
   target: string;
   probe?: boolean;
+  /** Set on a retry of the same target (retryBeforeFailover): 1 for the first retry. */
+  retry?: number;
 }
 
 export type AttemptOutcome = "success" | "failed" | "aborted" | "failed-after-commit";
@@ -106,6 +108,8 @@ export interface FinalEventData {
   latencyMs: number;
   costUsd?: number;
   failureKinds: string[];
+  /** Retries of one target, quota-reset waits, revert holds and probes, in plain words. */
+  notes?: string[];
 }
 
 export type Rating = "good" | "bad";
@@ -129,6 +133,21 @@ export interface QuotaEventData {
   source: string;
 }
 
+/** A request waits for the earliest quota reset of its route (failover.waitForReset). */
+export interface WaitEventData {
+  reason: "quota-reset";
+  target: string;
+  /** Epoch ms of the reset. */
+  until: number;
+  waitMs: number;
+}
+
+/** A configured strategy that silently does nothing (said once per cause and session). */
+export interface WarningEventData {
+  code: string;
+  message: string;
+}
+
 export interface EventDataByType {
   decision: DecisionEventData;
   candidates: CandidatesEventData;
@@ -137,6 +156,8 @@ export interface EventDataByType {
   final: FinalEventData;
   feedback: FeedbackEventData;
   quota: QuotaEventData;
+  wait: WaitEventData;
+  warning: WarningEventData;
 }
 
 /** The line as written. */

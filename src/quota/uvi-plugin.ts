@@ -131,12 +131,14 @@ export function createUviPluginWith(options: UviPluginOptions = {}): FeaturePlug
         if (!service.enabled()) return {};
         const out: Record<string, ProviderStatus> = {};
         for (const [provider, assessment] of Object.entries(logChanges(service.assess(now)))) {
-          out[provider] = { quota: { level: assessment.level, uvi: assessment.uvi, detail: assessment.detail } };
+          const fullest = assessment.windows.reduce((most, window) => (window.usedFraction > most.usedFraction ? window : most), assessment.worst);
+          out[provider] = { quota: { level: assessment.level, uvi: assessment.uvi, detail: assessment.detail, usedFraction: fullest.usedFraction, window: fullest.name } };
         }
         return out;
       },
       quotaHard: () => service.enabled() && settings().hard,
       statusMarks: () => (service.enabled() && settings().hard ? [UVI_HARD_MARK] : []),
+      quotaSources: (now) => ({ enabled: service.enabled(), hard: settings().hard, providers: [...USAGE_API_PROVIDERS, ...Object.keys(windowsOf(now))] }),
       onTargetResponse(response) {
         const windows = windowsFromHeaders(response.headers, response.now);
         if (windows.length === 0) return;

@@ -21,6 +21,7 @@ import { collectRules, conditionUsesTarget, evaluateCondition, type ConditionCon
 import { checkPreferences, describePreferences, mergePreferences, providerIndex, providerListed } from "./preferences.ts";
 import { explainWinner, rankEntries, type RankEntry, type RankMode } from "./rank.ts";
 import { chooseShortcutTier } from "./shortcuts.ts";
+import { checkReserve } from "./reserve.ts";
 import {
   routeTargetKey, targetKey,
   type Candidate, type Decision, type DecisionTrace, type RouteRequest, type RoutingSnapshot, type RuleTrace,
@@ -134,6 +135,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
 
   // ---- every target ----
   const eligible: Pending[] = [];
+  const reserves = config.quota?.reserve;
   const soft: Pending[] = [];
   const warnedProviders: string[] = [];
   for (let index = 0; index < active.targets.length; index++) {
@@ -171,11 +173,14 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     const quota = providerStatus?.quota;
     if (quota?.level === "critical") { skipTarget(decision, target, key, label, "quota", `quota critical: ${quota.detail}`); continue; }
     if (quota?.level === "stressed" && snapshot.quotaHard) { skipTarget(decision, target, key, label, "quota", `quota stressed (hard mode): ${quota.detail}`); continue; }
+    const reserve = reserves ? checkReserve(reserves[auth], quota, trace.tier) : undefined;
+    if (reserve?.kind === "excluded") { skipTarget(decision, target, key, label, "quota", reserve.detail); continue; }
 
     const billing = target.billing ?? (facts.usesOAuth ? "subscription" : "per-token");
     const candidate: Candidate = { key, provider: target.provider, modelId: target.modelId, label, declaredIndex: index, bucket: "normal", billing, reasons: [], warnings: [] };
     if (facts.pricing) candidate.estimatedCostUsd = (facts.pricing.input * est + facts.pricing.output * outputTokens) / TOKENS_PER_MILLION;
     if (status?.ttftMs !== undefined) candidate.ttftMs = status.ttftMs;
+    if (reserve?.kind === "allowed") candidate.reasons.push(reserve.reason);
     if (probe) { candidate.probe = true; candidate.reasons.push("half-open breaker: this attempt is the probe"); }
     if (quota?.level === "surplus") { candidate.bucket = "promoted"; candidate.reasons.push(`quota surplus: ${quota.detail}`); }
     if (quota?.level === "stressed") {

@@ -64,6 +64,8 @@ export interface CooldownEntry {
   until: number;
   kind: string;
   message?: string;
+  /** The provider named the reset time (a retry hint), so `until` is the reset, not a default guess. */
+  resetKnown?: boolean;
 }
 
 export type BreakerState = "closed" | "open" | "half-open";
@@ -86,7 +88,8 @@ export type QuotaLevel = "surplus" | "ok" | "stressed" | "critical";
 /** Per-provider audits filled by the budget, quota and health modules. */
 export interface ProviderStatus {
   budget?: { level: AuditLevel; detail: string };
-  quota?: { level: QuotaLevel; uvi?: number; detail: string };
+  /** `usedFraction` (0..1) and `window` name the fullest quota window, for reserves. */
+  quota?: { level: QuotaLevel; uvi?: number; detail: string; usedFraction?: number; window?: string };
   /** Set when health checks keep failing: the provider is skipped with this reason. */
   unhealthy?: string;
 }

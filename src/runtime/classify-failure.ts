@@ -106,6 +106,11 @@ const MODEL_NOT_FOUND_TEXT = /model_not_found|not a valid model\b|\bmodels?\b.*(
 // "Provider finish_reason: content_filter", "400 Invalid prompt: your prompt was flagged as potentially violating
 // our usage policy", "400 ... rejected by the safety system", "content_policy_violation"
 const CONTENT_POLICY_TEXT = /content[ _-]?(?:policy|filter|management)|\bsafety\b|usage polic(?:y|ies)|flagged|moderation/i;
+// A model that declined to answer. "The model refused to complete the request" / Anthropic's stop_details
+// explanation (newer pi-ai, stop_reason "refusal"), "Provider stopped with: sensitive" (Anthropic safety filter),
+// "An unknown error occurred" (pi-ai 0.73.1 for a stop reason it maps to an error: Anthropic "refusal"/"sensitive",
+// Gemini SAFETY/PROHIBITED_CONTENT/RECITATION/BLOCKLIST; nothing else produces that exact text on these APIs).
+const REFUSAL_TEXT = /^(?:an unknown error occurred\.?|the model refused to complete the request\b.*|provider stopped with: sensitive)$/i;
 // "Validation error: ..." (Bedrock ValidationException prefix)
 const INVALID_REQUEST_TEXT = /^validation error:|invalid[_ ]request|invalid[_ ]argument/i;
 // pi-ai's faux provider when a test queued too few responses; say unknown, never something that blames a target.
@@ -192,6 +197,7 @@ function kindFromEvidence(evidence: Evidence): FailureKind {
     return finishReason === "network_error" ? "network" : "unknown";
   }
   if (FAUX_QUEUE_EMPTY_TEXT.test(text)) return "unknown";
+  if (REFUSAL_TEXT.test(text)) return "content_policy";
   // Statuses that say everything on their own.
   if (status === 401) return "auth";
   if (status === 402) return "quota_exhausted";

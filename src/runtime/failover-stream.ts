@@ -20,6 +20,8 @@ import { findTarget, routeSettings, targetTimeouts } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { startTarget } from "./start-target.ts";
 import { promptIdentity } from "./stickiness.ts";
+import { retryDelayMs } from "./retry-same-target.ts";
+import { describeWait, earliestQuotaReset, waitUntilReset } from "./wait-for-reset.ts";
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
 export const MAX_WAIT_ROUNDS = 1;
@@ -83,6 +85,17 @@ interface RequestState {
   /** Targets tried since the last cooldown wait: not tried again until time has passed. */
   tried: Set<string>;
   plannedTarget?: string;
+  /** Per target key: retries made on it in this request and when it was first tried (retryBeforeFailover). */
+  retries: Map<string, { count: number; since: number }>;
+  /** This request probes the first choice after a revert holdoff. */
+  revertProbe?: boolean;
+  /** What happened beyond plain failover (retries, waits, revert holds): final event and explain. */
+  notes: string[];
+}
+
+function addNote(env: RequestEnvironment, state: RequestState, text: string): void {
+  state.notes.push(text);
+  env.note?.(state.requestId, state.routeId, text);
 }
 
 async function serveRequest(
@@ -97,7 +110,8 @@ async function serveRequest(
   const observer = request.observer;
   let surfaced: Failure | undefined;
   let coolingUntil: number | undefined;
-  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context) };
+  const settings = routeSettings(env.config(), model.id);
+  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context), retries: new Map(), notes: [] };
   const finish = (message: AssistantMessage, outcome: "success" | "failed" | "aborted" | "refused", served?: string) => {
     env.record(state.requestId, state.routeId, "final", {
       outcome,
@@ -108,9 +122,11 @@ async function serveRequest(
       latencyMs: env.now() - state.startedAt,
       costUsd: outcome === "success" ? message.usage?.cost?.total : undefined,
       failureKinds: state.failures.map((f) => f.kind),
+      notes: state.notes.length ? state.notes : undefined,
     });
     env.status.onFinished(state.routeId, outcome, served, Math.max(0, state.attempts - 1));
     observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil });
+    if (outcome !== "aborted") env.revert?.onFinished(state.routeId, settings.revert, state.plannedTarget, served, state.revertProbe ?? false, env.now());
     out.end(message);
   };
   const failWith = (text: string, outcome: "failed" | "refused" = "failed") => {
@@ -130,7 +146,7 @@ async function serveRequest(
   if (!env.config().routes[state.routeId]) {
     return failWith(`auto-router: route ${state.routeId} is not in the config (known: ${Object.keys(env.config().routes).join(", ")})`);
   }
-  const settings = routeSettings(env.config(), state.routeId);
+  let waitedForReset = false;
 
   for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
     if (signal?.aborted) return abortNow();
@@ -169,6 +185,20 @@ async function serveRequest(
       state.tried.clear();
       continue;
     }
+    const reset = settings.waitForResetMs !== undefined && !waitedForReset
+      ? earliestQuotaReset({ routeId: refreshed.routeId, candidates: refreshed.candidates.length, skipped: refreshed.skipped, cooldowns: env.cooldowns.active(env.now()), maxMs: settings.waitForResetMs, now: env.now() })
+      : undefined;
+    if (reset) {
+      waitedForReset = true;
+      env.record(state.requestId, state.routeId, "wait", { reason: "quota-reset", target: reset.key, until: reset.until, waitMs: reset.until - env.now() });
+      addNote(env, state, `waited ${Math.ceil((reset.until - env.now()) / 1000)} s for the quota reset of ${reset.key}`);
+      env.warn(describeWait(state.routeId, reset, env.now()));
+      const tick = { now: env.now, sleep: env.sleep.bind(env), onTick: (key: string, until: number) => env.status.onWaiting(state.routeId, key, until) };
+      if (!(await waitUntilReset(tick, reset, signal))) return abortNow();
+      state.tried.clear();
+      round -= 1; // the reset wait is its own round; the short cooldown wait stays available after it
+      continue;
+    }
     if (state.failures.length > 0) {
       return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
     }
@@ -202,7 +232,10 @@ async function tryCandidates(
   const registry = env.registry()!;
   const config = env.config();
   const routeId = decision.routeId;
-  const candidates: Candidate[] = env.sticky.order(state.routeId, state.prompt, decision.candidates);
+  const reverted = env.revert?.order(state.routeId, routeSettings(config, state.routeId).revert, decision.candidates, env.now());
+  if (reverted?.probe) state.revertProbe = true;
+  if (reverted?.note) addNote(env, state, reverted.note);
+  const candidates: Candidate[] = env.sticky.order(state.routeId, state.prompt, reverted?.candidates ?? decision.candidates);
   let minContextWindow: number | undefined;
 
   for (let index = 0; index < candidates.length; index++) {
@@ -218,11 +251,13 @@ async function tryCandidates(
     if (candidate.probe && !env.claimProbe(candidate.key)) continue; // another request holds the half-open probe
     const remaining = candidates.slice(index + 1).filter((c) => minContextWindow === undefined || (env.modelFacts(c.key)?.contextWindow ?? 0) > minContextWindow);
     const isLast = remaining.length === 0 || state.attempts + 1 >= maxAttempts;
-    const timeouts = targetTimeouts(config, routeId, findTarget(config, routeId, candidate.provider, candidate.modelId));
+    const targetConfig = findTarget(config, routeId, candidate.provider, candidate.modelId);
+    const timeouts = targetTimeouts(config, routeId, targetConfig);
 
     state.attempts += 1;
     const attemptNumber = state.attempts;
-    env.record(state.requestId, state.routeId, "attempt", { attempt: attemptNumber, target: candidate.key, probe: candidate.probe || undefined });
+    const retried = state.retries.get(candidate.key);
+    env.record(state.requestId, state.routeId, "attempt", { attempt: attemptNumber, target: candidate.key, probe: candidate.probe || undefined, retry: retried?.count });
     env.status.onAttempt(state.routeId, candidate, attemptNumber);
 
     const controller = new AbortController();
@@ -241,7 +276,7 @@ async function tryCandidates(
             },
           }
         : options;
-      const started = await startTarget({ registry, model: target, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream });
+      const started = await startTarget({ registry, model: target, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream, patch: targetConfig });
       if (typeof started === "string") {
         outcome = { status: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: started }, env.now()), latencyMs: 0 };
       } else {
@@ -282,8 +317,23 @@ async function tryCandidates(
     env.onAttemptResult(state, candidate, { ...outcome, failure });
     observer?.onAttemptResult?.(candidate, { ...outcome, failure });
     state.failures.push({ key: candidate.key, kind: failure.kind });
+    const retry = retried ?? { count: 0, since: env.now() - outcome.latencyMs };
+    const delayMs = state.attempts < maxAttempts
+      ? retryDelayMs({ config: targetConfig?.retryBeforeFailover, failure, retriesDone: retry.count, elapsedOnTargetMs: env.now() - retry.since, budgetMs: timeouts.firstTokenMs, random: Math.random() })
+      : undefined;
+    if (delayMs !== undefined) {
+      // A blip on a warm target: try it again after a short backoff instead of cooling it down and moving on.
+      state.retries.set(candidate.key, { count: retry.count + 1, since: retry.since });
+      addNote(env, state, `retried ${candidate.key} after ${failure.kind} (${delayMs} ms backoff, retry ${retry.count + 1})`);
+      env.status.onWaiting(state.routeId, candidate.key, env.now() + delayMs);
+      if (!(await env.sleep(delayMs, options?.signal))) return { kind: "aborted" };
+      state.tried.delete(candidate.key);
+      index -= 1;
+      continue;
+    }
     if (failure.cooldownMs && failure.cooldownMs > 0) {
-      env.cooldowns.set(routeTargetKey(routeId, candidate.key), { until: env.now() + failure.cooldownMs, kind: failure.kind, message: env.redact(failure.message) }, env.now());
+      const resetKnown = failure.kind === "quota_exhausted" && failure.retryAfterMs !== undefined ? true : undefined;
+      env.cooldowns.set(routeTargetKey(routeId, candidate.key), { until: env.now() + failure.cooldownMs, kind: failure.kind, message: env.redact(failure.message), resetKnown }, env.now());
     }
     if (failure.kind === "auth") env.warn(`auto-router: ${candidate.key} rejected its credentials; it rests for ${Math.round((failure.cooldownMs ?? 0) / 60000)} min. Check /login or the API key.`);
     if (failure.kind === "context_overflow") {

@@ -60,6 +60,8 @@ export interface RouterPlugin {
   onDecision?(observation: DecisionObservation): void;
   /** Clears this plugin's learned state for `scope` (if it owns any); returns a short summary of what it did. */
   resetState?(scope: ResetScope, now: number): string | undefined;
+  /** Quota pacing: whether it is on, in hard mode, and which providers it can read usage for. Memory only. */
+  quotaSources?(now: number): { enabled: boolean; hard: boolean; providers: string[] };
   /** Short warnings for the status line, e.g. "budget deepseek 85%". */
   statusWarnings?(now: number): string[];
   /** Modes the status line always shows while they are on, e.g. "🔬 shadow". */

@@ -7,6 +7,7 @@ import type { AttemptOutcome } from "./attempt.ts";
 import type { CooldownBook } from "./cooldown-book.ts";
 import type { RegistryLike, StreamFunction } from "./start-target.ts";
 import type { Stickiness } from "./stickiness.ts";
+import type { RevertBook } from "./revert-policy.ts";
 
 export type RequestOutcome = "success" | "failed" | "aborted" | "refused";
 
@@ -38,6 +39,10 @@ export interface RequestEnvironment {
   modelFacts(key: string): ModelFacts | undefined;
   cooldowns: CooldownBook;
   sticky: Stickiness;
+  /** After a failover: when to go back to the first choice (failover.revert). */
+  revert?: RevertBook;
+  /** A line about this request for `/auto-router explain` (retries, waits, revert holds). */
+  note?(requestId: string, routeId: string, text: string): void;
   /** Half-open breaker: take the single probe slot; false when another request holds it. */
   claimProbe(key: string): boolean;
   record(requestId: string, routeId: string, type: string, data: Record<string, unknown>): void;

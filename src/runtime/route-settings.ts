@@ -2,6 +2,7 @@
 import type { RouterConfig, TargetConfig, Timeouts } from "../config/schema.ts";
 import { DEFAULT_COOLDOWN_WAIT_MS } from "../config/defaults.ts";
 import type { FailureKind, FailureKindPolicy } from "./classify-failure.ts";
+import { DEFAULT_HOLDOFF_MS, type RevertSettings } from "./revert-policy.ts";
 
 /** A target that has said nothing for a minute before its first token is very likely stuck; long prompts on big models
  * can legitimately take ~30 s. */
@@ -14,6 +15,9 @@ export interface EffectiveRouteSettings {
   maxAttempts: number;
   cooldownWaitMs: number;
   agentRetry: boolean;
+  /** failover.waitForReset.maxMs; undefined = never wait for a quota reset. */
+  waitForResetMs?: number;
+  revert: RevertSettings;
 }
 
 export function routeSettings(config: RouterConfig, routeId: string): EffectiveRouteSettings {
@@ -31,6 +35,8 @@ export function routeSettings(config: RouterConfig, routeId: string): EffectiveR
     maxAttempts: own.maxAttempts ?? top.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     cooldownWaitMs: own.cooldownWaitMs ?? top.cooldownWaitMs ?? DEFAULT_COOLDOWN_WAIT_MS,
     agentRetry: own.agentRetry ?? top.agentRetry ?? true,
+    waitForResetMs: (own.waitForReset ?? top.waitForReset)?.maxMs,
+    revert: { mode: own.revert ?? top.revert ?? "cooldown-expiry", holdoffMs: own.holdoffMs ?? top.holdoffMs ?? DEFAULT_HOLDOFF_MS },
   };
 }
 

@@ -19,6 +19,8 @@ import { catalogueRegistry } from "./model-catalogue.ts";
 import { buildSnapshot, collectModelFacts } from "./snapshot.ts";
 import type { RegistryLike, StreamFunction } from "./start-target.ts";
 import { promptIdentity, Stickiness } from "./stickiness.ts";
+import { SilentStrategyWatch } from "./silent-strategy-watch.ts";
+import { RevertBook } from "./revert-policy.ts";
 
 /** One target tried for a request, as `/auto-router explain` shows it. */
 export interface AttemptRecord {
@@ -39,6 +41,8 @@ export interface LastDecision {
   failovers?: number;
   /** Every target tried, in order. */
   attempts: AttemptRecord[];
+  /** Retries, waits and revert holds of that request, in plain words. */
+  notes?: string[];
 }
 
 export interface RouterRuntimeOptions {
@@ -73,6 +77,7 @@ export const FACTS_REUSE_MS = 1_000;
 
 export class RouterRuntime implements RequestEnvironment {
   readonly sticky = new Stickiness();
+  readonly revert = new RevertBook();
   readonly cooldowns: CooldownBook;
   readonly latency: LatencyBook;
   readonly status: StatusSink;
@@ -91,6 +96,11 @@ export class RouterRuntime implements RequestEnvironment {
   private readonly lastDecisions = new Map<string, LastDecision>();
   private readonly probesInFlight = new Set<string>();
   readonly plugins: RouterPlugin[];
+  /** Configured strategies that silently do nothing, said once per session. */
+  readonly silentStrategies = new SilentStrategyWatch((finding) => {
+    this.options.events?.append({ type: "warning", sessionId: this.sessionId, data: { code: finding.code, message: finding.message } });
+    this.warn(`auto-router: ${finding.message}`);
+  });
 
   constructor(private readonly options: RouterRuntimeOptions) {
     this.cooldowns = options.cooldowns;
@@ -210,7 +220,9 @@ export class RouterRuntime implements RequestEnvironment {
     }
     if (!flags?.quiet) {
       this.lastDecisions.set(routeId, { requestId, at: now, decision, attempts: [] });
-      this.status.onDecision?.(decision, this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []));
+      const silent = this.silentStrategies.update(config, this.facts, this.plugins, now);
+      const silentWarning = silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
+      this.status.onDecision?.(decision, [...this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []), ...silentWarning]);
       this.record(requestId, routeId, "decision", {
         requestedRouteId: decision.requestedRouteId,
         routeId: decision.routeId,
@@ -244,6 +256,11 @@ export class RouterRuntime implements RequestEnvironment {
       }
     }
     return decision;
+  }
+
+  note(requestId: string, routeId: string, text: string): void {
+    const last = this.lastDecisions.get(routeId);
+    if (last?.requestId === requestId) (last.notes ??= []).push(text);
   }
 
   modelFacts(key: string): ModelFacts | undefined {

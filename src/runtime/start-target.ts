@@ -8,6 +8,7 @@ import {
   type Model,
   type SimpleStreamOptions,
 } from "@mariozechner/pi-ai";
+import { applyRequestPatch, type RequestPatch } from "./request-patch.ts";
 
 /** The parts of pi's ModelRegistry the runtime uses; identical on 0.73.1 and the @earendil-works line. */
 export interface RegistryLike {
@@ -34,6 +35,8 @@ export interface StartTargetInput {
   signal: AbortSignal;
   requestTimeoutMs?: number;
   stream?: StreamFunction;
+  /** This target's own extra headers and body fields. */
+  patch?: RequestPatch;
 }
 
 function cleanHeaders(headers: Record<string, string | null> | undefined): Record<string, string> | undefined {
@@ -61,7 +64,7 @@ export async function startTarget(input: StartTargetInput): Promise<AssistantMes
       maxRetries: 0,
       ...(input.requestTimeoutMs ? { timeoutMs: input.requestTimeoutMs } : {}),
     } as SimpleStreamOptions;
-    return (input.stream ?? streamSimple)(model, input.context, options);
+    return (input.stream ?? streamSimple)(model, input.context, applyRequestPatch(options, input.patch));
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }

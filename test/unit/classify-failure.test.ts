@@ -97,12 +97,15 @@ const ROWS: Row[] = [
   { source: "OpenAI reasoning models", input: error("400 Invalid prompt: your prompt was flagged as potentially violating our usage policy. Please try again with a different prompt: https://platform.openai.com/docs/guides/reasoning#advice-on-prompting"), kind: "content_policy", status: 400 },
   { source: "Azure OpenAI", input: error("400 The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry."), kind: "content_policy", status: 400 },
   { source: "OpenRouter", input: error('403 meta-llama/llama-guard requires moderation on OpenRouter. Your input was flagged for "violence".'), kind: "content_policy", status: 403 },
+  { source: "pi-ai 0.73.1, Anthropic stop_reason refusal / Gemini finishReason SAFETY", input: error("An unknown error occurred"), kind: "content_policy" },
+  { source: "newer pi-ai, Anthropic stop_reason refusal without stop_details", input: error("The model refused to complete the request"), kind: "content_policy" },
+  { source: "newer pi-ai, Anthropic stop_reason sensitive", input: error("Provider stopped with: sensitive"), kind: "content_policy" },
+  { source: "Anthropic output filter (400)", input: error('400 {"type":"error","error":{"type":"invalid_request_error","message":"Output blocked by content filtering policy"}}'), kind: "content_policy", status: 400 },
   // aborted
   { source: "pi-ai abort", input: { stopReason: "aborted", errorMessage: "Request was aborted." }, kind: "aborted" },
   { source: "abort whose text looks like a rate limit", input: { stopReason: "aborted", errorMessage: "429 Rate limit exceeded" }, kind: "aborted" },
   // unknown
   { source: "pi-ai faux provider", input: error("No more faux responses queued"), kind: "unknown" },
-  { source: "pi-ai generic", input: error("An unknown error occurred"), kind: "unknown" },
   { source: "DeepSeek finish reason", input: error("Provider finish_reason: insufficient_system_resource"), kind: "unknown" },
 ];
 
@@ -299,8 +302,9 @@ function expectedKinds(recorded: RecordedError): FailureKind[] | undefined {
   if (/context|too long|\b413\b/i.test(name)) return ["context_overflow"];
   if (/connection|refused|reset|drop|hang/i.test(name)) return ["network"];
   if (/timeout|timed out/i.test(name)) return ["timeout"];
-  // A garbled stream or a bare "An unknown error occurred" carries nothing more specific in its text.
-  if (/malformed|refusal/i.test(name)) return ["unknown"];
+  // pi-ai reports a refusal stop reason only as "An unknown error occurred"; a garbled stream says nothing more.
+  if (/refusal/i.test(name)) return ["content_policy"];
+  if (/malformed/i.test(name)) return ["unknown"];
   // In-stream error records arrive inside a 200: the error type in the case name says what it was.
   if (/overloaded_error/i.test(name)) return ["overloaded"];
   if (/server_error|api_error/i.test(name)) return ["server"];

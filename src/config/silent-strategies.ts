@@ -1,0 +1,107 @@
+// Configured strategies that silently do nothing: a budget nobody bills to, a rule naming a provider no route has,
+// quota pacing with nothing to pace from. Pure: the config, what pi knows about the targets and which providers
+// have a quota source come in as arguments. Each finding has a stable code so it is said once per session.
+import type { ModelFacts } from "../routing/types.ts";
+import type { RouterConfig } from "./schema.ts";
+
+export interface SilentStrategy {
+  /** Stable per cause, e.g. "budget-unused:deepseek": the key for saying it once. */
+  code: string;
+  /** Short, for the status line. */
+  short: string;
+  /** Full sentence, for /auto-router status and the event log. */
+  message: string;
+}
+
+export interface SilentStrategyInput {
+  config: RouterConfig;
+  /** Registry facts per provider/modelId (usesOAuth says a subscription login). */
+  models: Record<string, ModelFacts>;
+  quotaPacing: { enabled: boolean; hard: boolean };
+  /** Providers quota pacing can read usage from (usage APIs, rate-limit headers already seen). */
+  quotaSources: ReadonlySet<string>;
+}
+
+const lower = (name: string) => name.toLowerCase();
+
+export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy[] {
+  const { config } = input;
+  const findings: SilentStrategy[] = [];
+  const providers = new Set<string>();
+  const billed = new Set<string>();
+  const targets = new Set<string>();
+  const subscriptions = new Set<string>();
+  for (const route of Object.values(config.routes)) {
+    for (const target of route.targets) {
+      const key = `${target.provider}/${target.modelId}`;
+      const auth = target.authProvider ?? target.provider;
+      targets.add(lower(key));
+      providers.add(lower(target.provider));
+      providers.add(lower(auth));
+      billed.add(lower(auth));
+      const billing = target.billing ?? (input.models[key]?.usesOAuth ? "subscription" : "per-token");
+      if (billing === "subscription" && target.enabled !== false) subscriptions.add(auth);
+    }
+  }
+
+  const paced = [...subscriptions].filter((provider) => input.quotaSources.has(provider));
+  if (input.quotaPacing.enabled) {
+    for (const provider of [...subscriptions].sort()) {
+      if (input.quotaSources.has(provider)) continue;
+      findings.push({
+        code: `quota-no-source:${provider}`,
+        short: `no quota source ${provider}`,
+        message: `quota pacing is on, but ${provider} has no quota source (no usage API and no rate-limit headers seen yet): it is never paced`,
+      });
+    }
+  }
+  if (input.quotaPacing.enabled && input.quotaPacing.hard && paced.length === 0) {
+    findings.push({
+      code: "quota-hard-nothing",
+      short: "hard quota mode idle",
+      message: "quota hard mode is on, but no subscription target has a quota source, so nothing can ever be excluded",
+    });
+  }
+
+  const named = (where: string, names: string[] | undefined, kind: "provider" | "target") => {
+    for (const name of names ?? []) {
+      const known = kind === "provider" ? providers.has(lower(name)) : targets.has(lower(name));
+      if (known) continue;
+      findings.push({
+        code: `unknown-${kind}:${where}:${name}`,
+        short: `unknown ${kind} ${name}`,
+        message: `${where} names the ${kind} "${name}", which no route has: it never matches anything`,
+      });
+    }
+  };
+  const rules = [
+    ...(config.policyRules ?? []).map((rule, index) => ({ rule, where: `policyRules[${index}]` })),
+    ...Object.entries(config.routes).flatMap(([routeId, route]) => (route.policyRules ?? []).map((rule, index) => ({ rule, where: `routes.${routeId}.policyRules[${index}]` }))),
+  ];
+  for (const { rule, where } of rules) {
+    if (rule.enabled === false) continue;
+    named(`${where} (${rule.id ?? rule.type})`, rule.providers, "provider");
+    named(`${where} (${rule.id ?? rule.type})`, rule.targets, "target");
+  }
+  const preferenceBlocks = [
+    { where: "preferences", preferences: config.preferences },
+    ...Object.entries(config.routes).map(([routeId, route]) => ({ where: `routes.${routeId}.preferences`, preferences: route.preferences })),
+  ];
+  for (const { where, preferences } of preferenceBlocks) {
+    for (const field of ["order", "only", "ignore"] as const) named(`${where}.${field}`, preferences?.[field], "provider");
+  }
+  for (const [alias, value] of Object.entries(config.aliases ?? {})) {
+    if (config.routes[value] || !value.includes("/")) continue;
+    named(`aliases.${alias}`, [value], "target");
+  }
+
+  for (const provider of Object.keys(config.budgets?.providers ?? {}).sort()) {
+    if (billed.has(lower(provider))) continue;
+    findings.push({
+      code: `budget-unused:${provider}`,
+      short: `unused budget ${provider}`,
+      message: `budgets.providers.${provider} is set, but no target bills to ${provider}: the budget never applies`,
+    });
+  }
+  return findings;
+}

@@ -1,0 +1,37 @@
+// Per-target request patches: extra headers and body fields that one target needs (a beta header, a provider
+// routing block). They are applied to the options of ONE attempt, so they follow their target and never reach another.
+import type { Api, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
+
+export interface RequestPatch {
+  headers?: Record<string, string>;
+  body?: Record<string, unknown>;
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Objects merge key by key (so a patch can add to `provider` without dropping what pi-ai set); anything else replaces. */
+export function mergeBody(payload: unknown, patch: Record<string, unknown>): unknown {
+  if (!isPlainObject(payload)) return payload;
+  const merged: Record<string, unknown> = { ...payload };
+  for (const [key, value] of Object.entries(patch)) {
+    merged[key] = isPlainObject(value) && isPlainObject(merged[key]) ? mergeBody(merged[key], value) : value;
+  }
+  return merged;
+}
+
+/** The attempt's options with the patch applied on top of the target's own credentials headers. */
+export function applyRequestPatch(options: SimpleStreamOptions, patch: RequestPatch | undefined): SimpleStreamOptions {
+  if (!patch || (!patch.headers && !patch.body)) return options;
+  const result: SimpleStreamOptions = { ...options };
+  if (patch.headers) result.headers = { ...options.headers, ...patch.headers };
+  const body = patch.body;
+  if (body) {
+    const previous = options.onPayload;
+    result.onPayload = async (payload: unknown, model: Model<Api>) => {
+      const changed = previous ? await previous(payload, model) : undefined;
+      return mergeBody(changed === undefined ? payload : changed, body);
+    };
+  }
+  return result;
+}

@@ -1,0 +1,40 @@
+// Keeps the list of configured strategies that silently do nothing (src/config/silent-strategies.ts) current for
+// one session, and says each one once: a `warning` event and a notice the first time, the status line and
+// /auto-router status for as long as it lasts. Recomputed only when its inputs change, so requests pay a few
+// identity checks.
+import type { RouterConfig } from "../config/schema.ts";
+import { findSilentStrategies, type SilentStrategy } from "../config/silent-strategies.ts";
+import type { ModelFacts } from "../routing/types.ts";
+import type { RouterPlugin } from "./plugin.ts";
+
+export class SilentStrategyWatch {
+  private inputs: { config: RouterConfig; models: Record<string, ModelFacts>; sources: string } | undefined;
+  private current: SilentStrategy[] = [];
+  private readonly said = new Set<string>();
+
+  constructor(private readonly report: (finding: SilentStrategy) => void) {}
+
+  update(config: RouterConfig, models: Record<string, ModelFacts>, plugins: readonly RouterPlugin[], now: number): SilentStrategy[] {
+    const quota = plugins.find((plugin) => plugin.quotaSources)?.quotaSources?.(now);
+    const sources = quota ? `${quota.enabled}|${quota.hard}|${quota.providers.join(",")}` : "";
+    const last = this.inputs;
+    if (last && last.config === config && last.models === models && last.sources === sources) return this.current;
+    this.inputs = { config, models, sources };
+    this.current = findSilentStrategies({
+      config,
+      models,
+      quotaPacing: { enabled: quota?.enabled ?? false, hard: quota?.hard ?? false },
+      quotaSources: new Set(quota?.providers ?? []),
+    });
+    for (const finding of this.current) {
+      if (this.said.has(finding.code)) continue;
+      this.said.add(finding.code);
+      this.report(finding);
+    }
+    return this.current;
+  }
+
+  findings(): SilentStrategy[] {
+    return this.current;
+  }
+}

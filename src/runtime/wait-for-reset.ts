@@ -1,0 +1,65 @@
+// Waiting for the earliest quota reset (failover.waitForReset), opt-in: when every target of a route is out of quota
+// with a known reset time, a long agent run can sit out the few minutes to the reset instead of failing. The choice
+// is pure; the wait itself is abortable (Esc = the request's AbortSignal) and shows a countdown.
+import type { CooldownEntry, SkippedTarget } from "../routing/types.ts";
+import { routeTargetKey } from "../routing/types.ts";
+
+/** Skip reasons that say "this target could serve, just not now": each must be a quota cooldown for a reset wait. */
+const AVAILABILITY_REASONS: ReadonlySet<SkippedTarget["reason"]> = new Set(["cooldown", "circuit-open", "unhealthy", "quota", "budget"]);
+/** How often the countdown in the status line is refreshed while waiting. */
+export const COUNTDOWN_TICK_MS = 1_000;
+/** Past the reset itself, so the provider's own clock has rolled over too. */
+export const RESET_MARGIN_MS = 250;
+
+export interface ResetWait {
+  key: string;
+  until: number;
+}
+
+/**
+ * The earliest reset to wait for, or undefined. Only when nothing can serve now and every target that could serve
+ * later is out of quota with a reset time the provider named (a transient cooldown is the job of cooldownWaitMs,
+ * and a quota cooldown without a named reset is a guess); and only when that reset is within maxMs.
+ */
+export function earliestQuotaReset(input: {
+  routeId: string;
+  candidates: number;
+  skipped: SkippedTarget[];
+  cooldowns: Record<string, CooldownEntry>;
+  maxMs: number;
+  now: number;
+}): ResetWait | undefined {
+  if (input.candidates > 0) return undefined;
+  let earliest: ResetWait | undefined;
+  for (const skipped of input.skipped) {
+    if (!AVAILABILITY_REASONS.has(skipped.reason)) continue;
+    const cooldown = skipped.reason === "cooldown" ? input.cooldowns[routeTargetKey(input.routeId, skipped.key)] : undefined;
+    if (!cooldown || cooldown.kind !== "quota_exhausted" || !cooldown.resetKnown) return undefined;
+    if (!earliest || cooldown.until < earliest.until) earliest = { key: skipped.key, until: cooldown.until };
+  }
+  if (!earliest || earliest.until - input.now > input.maxMs) return undefined;
+  return earliest;
+}
+
+export interface ResetWaitEnvironment {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<boolean>;
+  /** Shows "waiting Ns for <key>" (the status line's countdown); called on every tick. */
+  onTick(key: string, until: number): void;
+}
+
+/** Sleeps until the reset in countdown ticks. Resolves false as soon as the signal aborts. */
+export async function waitUntilReset(env: ResetWaitEnvironment, wait: ResetWait, signal: AbortSignal | undefined): Promise<boolean> {
+  const until = wait.until + RESET_MARGIN_MS;
+  for (let remaining = until - env.now(); remaining > 0; remaining = until - env.now()) {
+    env.onTick(wait.key, wait.until);
+    if (!(await env.sleep(Math.min(COUNTDOWN_TICK_MS, remaining), signal))) return false;
+  }
+  return !signal?.aborted;
+}
+
+export function describeWait(routeId: string, wait: ResetWait, now: number): string {
+  const seconds = Math.max(1, Math.ceil((wait.until - now) / 1000));
+  const span = seconds >= 120 ? `${Math.ceil(seconds / 60)} min` : `${seconds} s`;
+  return `auto-router: every target of ${routeId} is out of quota; waiting ${span} for ${wait.key} to reset (Esc stops)`;
+}

@@ -1,0 +1,92 @@
+// failover.revert through real pi (SDK in-process, faux targets): after a failover, when the next prompts go back to
+// the first choice. The first choice's failure leaves no cooldown here (cooldownMs 0), so only the policy decides.
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a" }] },
+  { provider: "mock-b", models: [{ id: "model-b" }] },
+];
+
+let harness: SdkHarness | undefined;
+afterEach(async () => {
+  await harness?.dispose();
+  harness = undefined;
+});
+
+async function start(failover: Record<string, unknown>): Promise<SdkHarness> {
+  harness = await createSdkHarness({
+    targets: TARGETS,
+    routes: {
+      routes: {
+        main: {
+          sortBy: "config",
+          failover: { kinds: { server: { cooldownMs: 0 } }, ...failover },
+          targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }],
+        },
+      },
+    },
+  });
+  await harness.setModel("auto-router", "main");
+  return harness;
+}
+
+/** Prompt 1: the first choice answers 503 and B takes over. */
+async function failOverOnce(h: SdkHarness, aFollowUps: unknown[], bFollowUps: unknown[]): Promise<void> {
+  const { fauxAssistantMessage } = h.fauxHelpers;
+  h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }), ...aFollowUps]);
+  h.faux("mock-b").setResponses([fauxAssistantMessage("B took over"), ...bFollowUps]);
+  await h.prompt("first");
+  assert.equal(h.lastAssistant().provider, "mock-b");
+}
+
+describe("going back to the first choice after a failover", () => {
+  it("goes straight back by default once the first choice is available (cooldown-expiry)", async () => {
+    const h = await start({});
+    await failOverOnce(h, [h.fauxHelpers.fauxAssistantMessage("A is back")], []);
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+  });
+
+  it("stays on the target that took over with revert never, and explain says why", async () => {
+    const h = await start({ revert: "never" });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    await failOverOnce(h, [], [fauxAssistantMessage("still B"), fauxAssistantMessage("B again")]);
+    await h.prompt("second");
+    await h.prompt("third");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+    assert.match(await h.command("/auto-router explain"), /Notes:\n {2}staying on mock-b\/model-b after failing over from mock-a\/model-a \(revert: never\)/);
+  });
+
+  it("holds off on the stand-in, then probes the first choice with one request and goes back when it answers", async () => {
+    const h = await start({ revert: "holdoff", holdoffMs: 3_600_000 });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    await failOverOnce(h, [], [fauxAssistantMessage("B during the holdoff")]);
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+  });
+
+  it("probes the first choice once the holdoff is over and stays back on it after the probe answers", async () => {
+    const h = await start({ revert: "holdoff", holdoffMs: 0 });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    await failOverOnce(h, [fauxAssistantMessage("A answered the probe"), fauxAssistantMessage("A for good")], []);
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    assert.match(await h.command("/auto-router explain"), /revert probe: trying mock-a\/model-a again/);
+    await h.prompt("third");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    assert.equal(h.faux("mock-b").state.callCount, 1);
+  });
+
+  it("stays on the stand-in when the probe fails, within the same request", async () => {
+    const h = await start({ revert: "holdoff", holdoffMs: 0 });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    await failOverOnce(h, [fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" })], [fauxAssistantMessage("B after the failed probe")]);
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 2);
+  });
+});

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { makeFailure } from "../../src/runtime/classify-failure.ts";
+import { DEFAULT_RETRY_MAX_DELAY_MS, RETRY_BASE_DELAY_MS, retryDelayMs, type RetryQuestion } from "../../src/runtime/retry-same-target.ts";
+
+const ask = (overrides: Partial<RetryQuestion>): number | undefined =>
+  retryDelayMs({
+    config: { times: 2 },
+    failure: makeFailure("server", "503 Service Unavailable"),
+    retriesDone: 0,
+    elapsedOnTargetMs: 0,
+    budgetMs: 0,
+    random: 0.5,
+    ...overrides,
+  });
+
+describe("retryDelayMs: staying on a warm target through a blip", () => {
+  it("never retries without a retryBeforeFailover block", () => {
+    assert.equal(ask({ config: undefined }), undefined);
+  });
+
+  it("retries a server error with a jittered backoff that doubles per retry", () => {
+    assert.equal(ask({ random: 0 }), RETRY_BASE_DELAY_MS / 2);
+    assert.equal(ask({ random: 1 }), RETRY_BASE_DELAY_MS);
+    assert.equal(ask({ retriesDone: 1, random: 1 }), RETRY_BASE_DELAY_MS * 2);
+  });
+
+  it("stops after the configured number of retries", () => {
+    assert.equal(ask({ retriesDone: 2 }), undefined);
+  });
+
+  it("moves on at once on a quota or usage-limit failure, whatever the kinds say", () => {
+    const quota = makeFailure("quota_exhausted", "You have hit your ChatGPT usage limit (plus plan). Try again in ~42 min.", { retryAfterMs: 42 * 60_000 });
+    assert.equal(ask({ failure: quota }), undefined);
+    assert.equal(ask({ failure: quota, config: { times: 2, kinds: ["rate_limit"] } }), undefined);
+  });
+
+  it("retries only the kinds listed (default rate_limit, overloaded, server)", () => {
+    const network = makeFailure("network", "Connection error.");
+    assert.equal(ask({ failure: network }), undefined);
+    assert.notEqual(ask({ failure: network, config: { times: 1, kinds: ["network"] } }), undefined);
+    assert.equal(ask({ failure: makeFailure("invalid_request", "400 bad") , config: { times: 1, kinds: ["server"] } }), undefined);
+  });
+
+  it("honours a short retry hint exactly and fails over on one longer than maxDelayMs", () => {
+    const short = makeFailure("rate_limit", "429 Please try again in 1.2s", { retryAfterMs: 1_200 });
+    assert.equal(ask({ failure: short }), 1_200);
+    const long = makeFailure("rate_limit", "429 Please try again in 20s", { retryAfterMs: 20_000 });
+    assert.equal(ask({ failure: long }), undefined);
+    assert.equal(ask({ failure: long, config: { times: 1, maxDelayMs: 30_000 } }), 20_000);
+  });
+
+  it("caps the backoff at maxDelayMs", () => {
+    assert.equal(ask({ config: { times: 10, maxDelayMs: 800 }, retriesDone: 6, random: 1 }), 800);
+    assert.equal(ask({ config: { times: 10 }, retriesDone: 9, random: 1 }), DEFAULT_RETRY_MAX_DELAY_MS);
+  });
+
+  it("never lets a retry push the time on this target past the request's first-token budget", () => {
+    assert.equal(ask({ budgetMs: 60_000, elapsedOnTargetMs: 59_800, random: 1 }), undefined);
+    assert.equal(ask({ budgetMs: 60_000, elapsedOnTargetMs: 1_000, random: 1 }), RETRY_BASE_DELAY_MS);
+  });
+});

@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { RouteConfig } from "../../src/config/schema.ts";
+import { formatDecision } from "../../src/routing/explain.ts";
+import { checkReserve } from "../../src/routing/reserve.ts";
+import { route } from "../../src/routing/route.ts";
+import { parseShortcuts } from "../../src/routing/shortcuts.ts";
+import type { ModelFacts, RequestFeatures, RoutingSnapshot } from "../../src/routing/types.ts";
+
+const NOW = Date.parse("2026-03-04T12:00:00Z");
+const RESERVE = { percent: 15, for: ["reasoning" as const] };
+const quota = (usedFraction: number) => ({ level: "ok" as const, uvi: 1, detail: "5h 1.00", usedFraction, window: "5h" });
+
+describe("checkReserve", () => {
+  it("does nothing below the line or without a window", () => {
+    assert.equal(checkReserve(RESERVE, quota(0.84), undefined), undefined);
+    assert.equal(checkReserve(RESERVE, undefined, undefined), undefined);
+    assert.equal(checkReserve(undefined, quota(0.99), undefined), undefined);
+  });
+
+  it("excludes other requests once usage crosses the line, and lets the reserved tier through with a reason", () => {
+    assert.deepEqual(checkReserve(RESERVE, quota(0.85), "swe"), { kind: "excluded", detail: "reserved for reasoning: 5h window 85% used, last 15% kept" });
+    assert.deepEqual(checkReserve(RESERVE, quota(0.9), undefined)?.kind, "excluded");
+    assert.deepEqual(checkReserve(RESERVE, quota(0.9), "reasoning"), { kind: "allowed", reason: "uses the reserve for reasoning (5h window 90% used, last 15% kept)" });
+  });
+});
+
+describe("route: quota reserves", () => {
+  const features: RequestFeatures = { estimatedTokens: 2_000, contextClass: "short", hasImages: false, hasTools: false, intent: "general", intentConfidence: 0.5 };
+  const routes: Record<string, RouteConfig> = { r: { targets: [{ provider: "anthropic", modelId: "opus" }, { provider: "deepseek", modelId: "v4" }] } };
+  const models: Record<string, ModelFacts> = { "anthropic/opus": { resolvable: true, hasCredentials: true, reasoning: true }, "deepseek/v4": { resolvable: true, hasCredentials: true, reasoning: true } };
+  const snapshot: RoutingSnapshot = {
+    config: { routes, quota: { reserve: { anthropic: RESERVE } } }, models, cooldowns: {}, targets: {},
+    providers: { anthropic: { quota: quota(0.9) } }, budgetPolicy: "soft", quotaHard: false, timeZone: "UTC",
+  };
+
+  it("skips the provider for an ordinary prompt and explain says what it is reserved for", () => {
+    const decision = route({ routeId: "r", features }, snapshot, NOW);
+    assert.deepEqual(decision.candidates.map((c) => c.key), ["deepseek/v4"]);
+    assert.match(formatDecision(decision).join("\n"), /anthropic\/opus\]: quota - reserved for reasoning: 5h window 90% used, last 15% kept/);
+  });
+
+  it("keeps it for the reserved tier", () => {
+    const decision = route({ routeId: "r", features, shortcuts: parseShortcuts("@reasoning prove it").shortcuts }, snapshot, NOW);
+    assert.equal(decision.candidates[0]?.key, "anthropic/opus");
+    assert.match(decision.candidates[0]!.reasons.join("; "), /uses the reserve for reasoning/);
+  });
+});

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseConfigText } from "../../src/config/parse-config.ts";
+import { findSilentStrategies, type SilentStrategyInput } from "../../src/config/silent-strategies.ts";
+import type { ModelFacts } from "../../src/routing/types.ts";
+
+const config = (value: unknown) => {
+  const parsed = parseConfigText(JSON.stringify(value));
+  assert.deepEqual(parsed.issues, []);
+  return parsed.config!;
+};
+const facts = (usesOAuth: boolean): ModelFacts => ({ resolvable: true, hasCredentials: true, usesOAuth } as ModelFacts);
+const ROUTES = {
+  routes: {
+    main: { targets: [{ provider: "anthropic", modelId: "claude" }, { provider: "moonshotai", modelId: "kimi", billing: "subscription" }, { provider: "deepseek", modelId: "v4" }] },
+  },
+};
+const codes = (overrides: Partial<SilentStrategyInput> & { config: SilentStrategyInput["config"] }) =>
+  findSilentStrategies({
+    models: { "anthropic/claude": facts(true), "deepseek/v4": facts(false) },
+    quotaPacing: { enabled: true, hard: false },
+    quotaSources: new Set(["anthropic", "openai-codex", "google-gemini-cli"]),
+    ...overrides,
+  }).map((finding) => finding.code);
+
+describe("findSilentStrategies", () => {
+  it("finds nothing in a config where every strategy can act", () => {
+    assert.deepEqual(codes({ config: config({ routes: { main: { targets: [{ provider: "anthropic", modelId: "claude" }] } }, budgets: { providers: { anthropic: { daily: 1 } } } }) }), []);
+  });
+
+  it("names a subscription provider quota pacing cannot read, but not a per-token one", () => {
+    assert.deepEqual(codes({ config: config(ROUTES) }), ["quota-no-source:moonshotai"]);
+    assert.deepEqual(codes({ config: config(ROUTES), quotaPacing: { enabled: false, hard: false } }), []);
+  });
+
+  it("says hard mode can exclude nothing when no subscription has a quota source", () => {
+    const found = codes({ config: config(ROUTES), quotaPacing: { enabled: true, hard: true }, quotaSources: new Set() });
+    assert.ok(found.includes("quota-hard-nothing"), found.join());
+    assert.ok(!codes({ config: config(ROUTES), quotaPacing: { enabled: true, hard: true } }).includes("quota-hard-nothing"));
+  });
+
+  it("names rules, preferences and aliases that point at providers or targets no route has", () => {
+    const found = codes({
+      config: config({
+        ...ROUTES,
+        policyRules: [{ type: "prefer-provider", providers: ["Anthropic"] }, { id: "x", type: "demote-target", targets: ["openai/gpt-9"] }],
+        preferences: { order: ["groq"] },
+        aliases: { fast: "main", gpt: "openai/gpt-9", claude: "anthropic/claude" },
+      }),
+    });
+    assert.deepEqual(found.filter((code) => code.startsWith("unknown")), [
+      "unknown-target:policyRules[1] (x):openai/gpt-9",
+      "unknown-provider:preferences.order:groq",
+      "unknown-target:aliases.gpt:openai/gpt-9",
+    ]);
+  });
+
+  it("names a budget for a provider no target bills to, counting authProvider", () => {
+    const withAuth = { routes: { main: { targets: [{ provider: "openrouter", modelId: "x", authProvider: "my-router" }] } } };
+    assert.deepEqual(codes({ config: config({ ...withAuth, budgets: { providers: { "my-router": { daily: 1 }, openai: { daily: 1 } } } }) }), ["budget-unused:openai"]);
+  });
+});

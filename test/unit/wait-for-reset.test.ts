@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { CooldownEntry, SkippedTarget } from "../../src/routing/types.ts";
+import { earliestQuotaReset, waitUntilReset } from "../../src/runtime/wait-for-reset.ts";
+
+const NOW = 1_800_000_000_000;
+const skip = (key: string, reason: SkippedTarget["reason"], until?: number): SkippedTarget =>
+  ({ key, provider: key.split("/")[0]!, modelId: key.split("/")[1]!, label: key, reason, detail: reason, until });
+const quotaCooldown = (until: number, resetKnown = true): CooldownEntry => ({ until, kind: "quota_exhausted", resetKnown });
+
+const ask = (skipped: SkippedTarget[], cooldowns: Record<string, CooldownEntry>, maxMs = 600_000, candidates = 0) =>
+  earliestQuotaReset({ routeId: "r", candidates, skipped, cooldowns, maxMs, now: NOW });
+
+describe("earliestQuotaReset", () => {
+  it("picks the earliest named reset when every target is out of quota", () => {
+    const wait = ask([skip("a/1", "cooldown", NOW + 300_000), skip("b/2", "cooldown", NOW + 120_000)], {
+      "r::a/1": quotaCooldown(NOW + 300_000),
+      "r::b/2": quotaCooldown(NOW + 120_000),
+    });
+    assert.deepEqual(wait, { key: "b/2", until: NOW + 120_000 });
+  });
+
+  it("does not wait beyond maxMs", () => {
+    assert.equal(ask([skip("a/1", "cooldown")], { "r::a/1": quotaCooldown(NOW + 300_000) }, 299_999), undefined);
+  });
+
+  it("never waits when a target is cooling down from a transient error", () => {
+    const cooldowns = { "r::a/1": quotaCooldown(NOW + 60_000), "r::b/2": { until: NOW + 90_000, kind: "rate_limit" } };
+    assert.equal(ask([skip("a/1", "cooldown"), skip("b/2", "cooldown")], cooldowns), undefined);
+  });
+
+  it("never waits for a quota cooldown whose reset time the provider did not name", () => {
+    assert.equal(ask([skip("a/1", "cooldown")], { "r::a/1": quotaCooldown(NOW + 60_000, false) }), undefined);
+  });
+
+  it("never waits while something can still serve, or for a breaker", () => {
+    assert.equal(ask([skip("a/1", "cooldown")], { "r::a/1": quotaCooldown(NOW + 60_000) }, 600_000, 1), undefined);
+    assert.equal(ask([skip("a/1", "cooldown"), skip("b/2", "circuit-open", NOW + 10_000)], { "r::a/1": quotaCooldown(NOW + 60_000) }), undefined);
+  });
+
+  it("ignores targets that could never serve this route (no credentials, missing model)", () => {
+    const wait = ask([skip("a/1", "cooldown"), skip("b/2", "no-credentials"), skip("c/3", "missing-model")], { "r::a/1": quotaCooldown(NOW + 60_000) });
+    assert.deepEqual(wait, { key: "a/1", until: NOW + 60_000 });
+    assert.equal(ask([skip("b/2", "no-credentials")], {}), undefined);
+  });
+});
+
+describe("waitUntilReset", () => {
+  it("ticks the countdown once per second until the reset and resolves true", async () => {
+    let now = NOW;
+    const ticks: number[] = [];
+    const done = await waitUntilReset({
+      now: () => now,
+      sleep: async (ms) => { now += ms; return true; },
+      onTick: () => void ticks.push(now),
+    }, { key: "a/1", until: NOW + 3_000 }, undefined);
+    assert.equal(done, true);
+    assert.ok(now >= NOW + 3_000);
+    assert.equal(ticks.length, 4); // 0 s, 1 s, 2 s, then the 250 ms margin past the reset
+  });
+
+  it("resolves false as soon as the sleep is aborted", async () => {
+    let sleeps = 0;
+    const done = await waitUntilReset({ now: () => NOW, sleep: async () => (++sleeps, false), onTick: () => {} }, { key: "a/1", until: NOW + 60_000 }, undefined);
+    assert.equal(done, false);
+    assert.equal(sleeps, 1);
+  });
+});
