@@ -11,7 +11,8 @@ const content = z.union([z.string(), z.array(block)]);
 export const anthropicRequestSchema = z.looseObject({
   model: z.string().min(1),
   max_tokens: z.number().int().positive().optional(),
-  messages: z.array(z.looseObject({ role: z.enum(["user", "assistant"]), content })).min(1),
+  // "system" turns inside the conversation are sent by newer clients (Claude Code 2.1) for mid-conversation context.
+  messages: z.array(z.looseObject({ role: z.enum(["user", "assistant", "system"]), content })).min(1),
   system: content.optional(),
   tools: z.array(z.looseObject({ name: z.string().min(1), description: z.string().optional(), input_schema: z.unknown().optional() })).optional(),
   stream: z.boolean().optional(),
@@ -30,6 +31,7 @@ function image(source: Block, where: string): ImageContent {
 }
 
 const blocksOf = (value: string | Block[]): Block[] => (typeof value === "string" ? [{ type: "text", text: value }] : value);
+const systemText = (value: string | Block[]): string => blocksOf(value).map((item) => String(item.text ?? "")).join("\n\n");
 
 function toolResultContent(value: unknown, where: string): (TextContent | ImageContent)[] {
   if (value === undefined) return [];
@@ -49,10 +51,13 @@ export function parseAnthropicRequest(raw: unknown): AnthropicRequest {
 
 export function anthropicToContext(request: AnthropicRequest, now: number): { context: Context; options: SimpleStreamOptions } {
   const messages: Message[] = [];
+  const system: string[] = request.system === undefined ? [] : [systemText(request.system as string | Block[])];
   const toolNames = new Map<string, string>();
   request.messages.forEach((message, messageIndex) => {
     const where = `body.messages[${messageIndex}].content`;
     const blocks = blocksOf(message.content as string | Block[]);
+    // pi-ai's context has one system prompt: a mid-conversation system turn joins it.
+    if (message.role === "system") return void system.push(systemText(blocks));
     if (message.role === "assistant") {
       const parts: AssistantMessage["content"] = [];
       for (const item of blocks) {
@@ -77,11 +82,11 @@ export function anthropicToContext(request: AnthropicRequest, now: number): { co
     });
     if (userParts.length > 0) messages.push({ role: "user", content: userParts, timestamp: now });
   });
-  const system = request.system === undefined ? undefined : blocksOf(request.system as string | Block[]).map((item) => String(item.text ?? "")).join("\n\n");
+  const systemPrompt = system.filter((text) => text.length > 0).join("\n\n");
   const tools: Tool[] | undefined = request.tools?.map((tool) => ({ name: tool.name, description: tool.description ?? "", parameters: (tool.input_schema ?? { type: "object", properties: {} }) as Tool["parameters"] }));
   const options: SimpleStreamOptions = {};
   if (request.max_tokens !== undefined) options.maxTokens = request.max_tokens;
   if (request.temperature !== undefined) options.temperature = request.temperature;
-  if (request.thinking?.type === "enabled") options.reasoning = levelForBudget(request.thinking.budget_tokens);
-  return { context: { ...(system ? { systemPrompt: system } : {}), messages, ...(tools?.length ? { tools } : {}) }, options };
+  if (request.thinking?.type === "enabled" || request.thinking?.type === "adaptive") options.reasoning = levelForBudget(request.thinking.budget_tokens);
+  return { context: { ...(systemPrompt ? { systemPrompt } : {}), messages, ...(tools?.length ? { tools } : {}) }, options };
 }

@@ -63,9 +63,11 @@ export async function serve(args: string[], env: Record<string, string | undefin
     const gateway = await startGateway({ engine, directRoutes, token: token.value, host: options.host, port: options.port, log: warn });
     process.stderr.write(token.file ? `gateway token ${token.created ? "created in" : "read from"} ${token.file}\n` : "gateway token from AUTO_ROUTER_TOKEN\n");
     process.stdout.write(`listening on ${gateway.url}\n`);
+    // `on`, not `once`, and left installed: proper-lockfile's signal-exit re-raises a signal when it sees no other
+    // listener, which would kill the process in the middle of the drain.
     const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
-      process.once("SIGTERM", () => resolveSignal("SIGTERM"));
-      process.once("SIGINT", () => resolveSignal("SIGINT"));
+      process.on("SIGTERM", () => resolveSignal("SIGTERM"));
+      process.on("SIGINT", () => resolveSignal("SIGINT"));
     });
     process.stderr.write(`${signal}: draining in-flight requests\n`);
     await gateway.close();

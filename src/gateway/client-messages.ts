@@ -29,7 +29,3 @@ export function levelForBudget(budgetTokens: number | undefined): ThinkingLevel 
   return "high";
 }
 
-export function requireField<T>(value: T | undefined, where: string, expected: string): T {
-  if (value === undefined || value === null) throw new GatewayError(400, "invalid_request", `${where}: missing; expected ${expected}`);
-  return value;
-}

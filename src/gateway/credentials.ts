@@ -20,14 +20,20 @@ export async function openRegistry(agentDir: string): Promise<GatewayRegistry> {
     return registry;
   }
   if (sdk.ModelRuntime) {
-    const runtime = await sdk.ModelRuntime.create({ authPath, modelsPath, refreshOnCreate: true });
+    // Newer pi: one ModelRuntime; auth is resolved per provider as {auth: {apiKey, headers, baseUrl}, env}.
+    const runtime = await sdk.ModelRuntime.create({ authPath, modelsPath });
     return {
       find: (provider, modelId) => runtime.getModel(provider, modelId),
-      hasConfiguredAuth: (model) => runtime.hasConfiguredAuth?.(model) ?? true,
-      getApiKeyAndHeaders: (model) => runtime.getApiKeyAndHeaders(model),
-      isUsingOAuth: (model) => runtime.isUsingOAuth?.(model) ?? false,
-      getAll: () => runtime.getAll?.() ?? [],
-      getAvailable: () => runtime.getAvailable?.() ?? [],
+      hasConfiguredAuth: (model) => runtime.hasConfiguredAuth(model.provider),
+      isUsingOAuth: (model) => runtime.isUsingOAuth(model.provider),
+      getProviderAuthStatus: (provider) => runtime.getProviderAuthStatus(provider),
+      getApiKeyAndHeaders: async (model) => {
+        const result = await runtime.getAuth(model);
+        if (!result) return { ok: false, error: `no credentials for ${model.provider} (pi /login or an API key)` };
+        return { ok: true, apiKey: result.auth?.apiKey, headers: result.auth?.headers, baseUrl: result.auth?.baseUrl, env: result.env };
+      },
+      getAll: () => [...runtime.getModels()],
+      getAvailable: () => [...runtime.getAvailableSnapshot()],
     };
   }
   throw new Error("the installed pi SDK offers neither ModelRegistry nor ModelRuntime: install @mariozechner/pi-coding-agent");

@@ -112,7 +112,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   app.setErrorHandler((error, request, reply) => {
     const answer = errorReply(error);
-    if (answer.status >= 500) log(`error ${request.method} ${request.routeOptions.url ?? ""}: ${redactText(answer.message)}`);
+    // Unknown model names are logged too: they are how an operator finds the ids a client sends (gateway.models).
+    if (answer.status >= 500 || answer.status === 404) log(`error ${request.method} ${request.routeOptions.url ?? ""}: ${redactText(answer.message)}`);
     if (reply.sent || reply.raw.headersSent) return;
     return sendError(reply, protocolFor(request.url), answer);
   });

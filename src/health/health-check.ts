@@ -85,6 +85,8 @@ export async function probeTarget(registry: RegistryLike, model: Model<Api>, opt
     if (failed) {
       const failure = classifyFailure({ stopReason: message?.stopReason === "aborted" || signal.aborted ? "aborted" : "error", errorMessage: errorText ?? message?.errorMessage }, options.now());
       result.failureKind = signal.aborted ? "timeout" : failure.kind;
+      // pi-ai reports the status of successful responses only; a failed one's status is in its error text.
+      if (result.status === undefined && failure.status !== undefined) result.status = failure.status;
       result.error = redactText(signal.aborted ? `no answer within ${options.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS} ms` : failure.message || failure.kind);
     }
     return result;

@@ -43,7 +43,7 @@ export interface RequestEnd {
 export interface RequestObserver {
   onCommitted?(candidate: Candidate): void;
   onAttemptResult?(candidate: Candidate, outcome: AttemptOutcome): void;
-  /** Called once, before the stream's terminal event is delivered. */
+  /** Called once, before the stream ends (before its result() resolves). */
   onEnd?(end: RequestEnd): void;
 }
 

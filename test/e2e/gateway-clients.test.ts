@@ -216,6 +216,37 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     assert.equal(second.calls.length, 0);
   });
 
+  it("ends a stream that fails after the commit point with each protocol's error event", async () => {
+    secondAnthropic.enqueue({ text: ["one ", "two ", "three ", "four "], dropAfterChunks: 2 });
+    firstAnthropic.enqueue(RATE_LIMITED);
+    const stream = anthropic.messages.stream({ model: "claude", max_tokens: 100, messages: [{ role: "user", content: "count" }] });
+    let text = "";
+    stream.on("text", (delta) => (text += delta));
+    await assert.rejects(stream.finalMessage(), (error: any) => {
+      // The SDK raises the gateway's `event: error` record as an APIError carrying its body.
+      assert.equal(error.constructor.name, "APIError");
+      assert.equal(error.error?.error?.type, "api_error");
+      return true;
+    });
+    assert.equal(text, "one two ");
+    assert.equal(secondAnthropic.calls.length, 1, "no replay after the commit point");
+
+    first.enqueue(RATE_LIMITED);
+    second.enqueue({ text: ["alpha ", "beta ", "gamma "], dropAfterChunks: 1 });
+    const chunks = await openai.chat.completions.create({ model: "chat", stream: true, messages: [{ role: "user", content: "go" }] });
+    let streamed = "";
+    await assert.rejects((async () => {
+      for await (const chunk of chunks) streamed += chunk.choices[0]?.delta.content ?? "";
+    })(), (error: any) => {
+      // The SDK raises the gateway's `data: {"error": ...}` record as an APIError.
+      assert.equal(error.constructor.name, "APIError");
+      assert.equal(error.error?.type, "api_error");
+      return true;
+    });
+    assert.equal(streamed, "alpha ");
+    assert.equal(second.calls.length, 1);
+  });
+
   it("answers 503 in the client's format when every target fails", async () => {
     firstAnthropic.enqueue({ status: 500 });
     secondAnthropic.enqueue({ status: 529, errorType: "overloaded_error", errorMessage: "Overloaded" });

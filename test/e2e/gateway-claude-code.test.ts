@@ -1,0 +1,89 @@
+// The real Claude Code CLI (`claude -p`, pinned 2.1.332, installed by .ci/run into .tmp/claude-code) answering
+// through the gateway: its default model id is mapped onto a route whose first target answers 429. Skipped on a
+// developer machine without that folder; under CI a missing CLI fails the test.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
+import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const CLAUDE = join(REPO_ROOT, ".tmp", "claude-code", "node_modules", ".bin", "claude");
+/** The model id Claude Code 2.1.332 sends when none is chosen. */
+const CLAUDE_DEFAULT_MODEL = "claude-opus-5-5";
+const CLAUDE_TIMEOUT_MS = 90_000;
+const inCi = process.env.CI === "true" || process.env.CI === "1";
+const missing = !existsSync(CLAUDE);
+
+function runClaude(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(CLAUDE, args, { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), CLAUDE_TIMEOUT_MS);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe("Claude Code through the gateway", { skip: missing && !inCi ? `Claude Code is not installed in ${CLAUDE} (.ci/run installs it)` : false }, () => {
+  let first: Emulator;
+  let second: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let gateway: GatewayProcess;
+  let home: string;
+
+  before(async () => {
+    assert.ok(!missing, `CI must run this test: ${CLAUDE} is missing`);
+    first = await startAnthropicEmulator({ name: "A" });
+    second = await startAnthropicEmulator({ name: "B" });
+    // Claude Code asks for up to 128k output tokens; targets with a smaller limit would be ruled out by the router.
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: first.url, api: "anthropic-messages", apiKey: "sk-ant-mock-a-key-000001", models: [{ id: "model-a", maxTokens: 128_000 }] },
+        "mock-b": { baseUrl: second.url, api: "anthropic-messages", apiKey: "sk-ant-mock-b-key-000001", models: [{ id: "model-b", maxTokens: 128_000 }] },
+      },
+      routes: {
+        routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } },
+        gateway: { models: { [CLAUDE_DEFAULT_MODEL]: "auto-router/main" } },
+      },
+    });
+    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    home = mkdtempSync(join(tmpdir(), "pi-auto-router-claude-home-"));
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([first?.close(), second?.close()]);
+    dir?.cleanup();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it("answers `claude -p` from the second target after the first answers 429", async () => {
+    first.enqueue({ status: 429, errorMessage: "Number of request tokens has exceeded your per-minute rate limit", retryAfterSeconds: 30 });
+    second.enqueue({ text: "Hello from the second target." });
+    const run = await runClaude(["-p", "Say hi"], {
+      HOME: home,
+      PI_CODING_AGENT_DIR: dir.agentDir,
+      ANTHROPIC_BASE_URL: gateway.url,
+      ANTHROPIC_API_KEY: gateway.token,
+      DISABLE_TELEMETRY: "1",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      DISABLE_AUTOUPDATER: "1",
+    });
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /Hello from the second target\./);
+    assert.equal(first.calls.length, 1);
+    assert.equal(second.calls.length, 1);
+    // Claude Code's system prompt and tools arrived; its gateway token did not travel upstream.
+    assert.ok(second.calls[0]!.body.tools.length > 0);
+    assert.equal(second.calls[0]!.headers["x-api-key"], "sk-ant-mock-b-key-000001");
+    assert.match(gateway.stderr(), /POST \/v1\/messages 200 served-by=mock-b\/model-b/);
+  });
+});

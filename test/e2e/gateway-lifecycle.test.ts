@@ -1,0 +1,198 @@
+// The gateway's behaviour over a request's and a process's life: a client that goes away aborts the upstream
+// attempt, SIGTERM lets a stream in flight finish, every target cooling down is a 429 with Retry-After, the
+// concurrency cap, the health endpoint, and pi and the gateway sharing one state dir.
+import Anthropic from "@anthropic-ai/sdk";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import OpenAI from "openai";
+import { calendarKeys } from "../../src/budget/calendar.ts";
+import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
+import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const COST = { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 };
+const COST_PER_ANSWER_USD = 0.026; // 12 input + 7 output tokens at $1000/$2000 per 1M
+const SLOW_TEXT = Array.from({ length: 8 }, (_, index) => `word${index} `);
+
+/** Polls a condition the test is waiting for (never a timing assertion: only how long the test may wait). */
+async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function readEvents(agentDir: string): any[] {
+  return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+}
+
+describe("gateway lifecycle", () => {
+  let openaiTarget: Emulator;
+  let anthropicTarget: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let gateway: GatewayProcess;
+
+  before(async () => {
+    openaiTarget = await startOpenAIEmulator({ name: "A" });
+    anthropicTarget = await startAnthropicEmulator({ name: "B" });
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: openaiTarget.url, api: "openai-completions", apiKey: "sk-mock-a-key-0000000001", models: [{ id: "model-a", cost: COST }] },
+        "mock-b": { baseUrl: anthropicTarget.url, api: "anthropic-messages", apiKey: "sk-ant-mock-b-key-000001", models: [{ id: "model-b", cost: COST }] },
+      },
+      routes: {
+        routes: {
+          main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
+          solo: { targets: [{ provider: "mock-b", modelId: "model-b" }] },
+        },
+        gateway: { maxConcurrentRequests: 1 },
+      },
+    });
+    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([openaiTarget?.close(), anthropicTarget?.close()]);
+    dir?.cleanup();
+  });
+
+  it("aborts the upstream attempt at once when the client disconnects mid-stream, without failover or cooldown", async () => {
+    openaiTarget.reset();
+    anthropicTarget.reset();
+    openaiTarget.enqueue({ text: SLOW_TEXT, chunkDelayMs: 300 });
+    const controller = new AbortController();
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST", signal: controller.signal,
+      headers: { authorization: `Bearer ${gateway.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "main", stream: true, messages: [{ role: "user", content: "count slowly" }] }),
+    });
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    const { value } = await reader.read();
+    assert.match(new TextDecoder().decode(value), /chat\.completion\.chunk/);
+    controller.abort();
+    await until(() => openaiTarget.calls[0]?.closedBeforeEnd === true, "the upstream request to be closed");
+    assert.equal(anthropicTarget.calls.length, 0, "no failover after a disconnect");
+    await until(() => readEvents(dir.agentDir).some((event) => event.type === "final" && event.data.outcome === "aborted"), "the aborted request's final event");
+    const result = readEvents(dir.agentDir).filter((event) => event.type === "result").at(-1);
+    assert.equal(result.data.outcome, "aborted");
+    // Not a failure: the same target serves the next request (no cooldown, no breaker).
+    openaiTarget.enqueue({ text: "again" });
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+    const next = await client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }).withResponse();
+    assert.equal(next.response.headers.get("x-auto-router-served-by"), "mock-a/model-a");
+  });
+
+  it("answers 503 when the concurrency cap is reached, and serves again once a slot is free", async () => {
+    openaiTarget.reset();
+    openaiTarget.enqueue({ text: SLOW_TEXT, chunkDelayMs: 100 });
+    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+    const slow = await client.chat.completions.create({ model: "main", stream: true, messages: [{ role: "user", content: "slow" }] });
+    const iterator = slow[Symbol.asyncIterator]();
+    await iterator.next();
+    await assert.rejects(client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "second" }] }), (error: any) => {
+      assert.equal(error.status, 503);
+      assert.match(error.message, /maximum of 1 requests/);
+      return true;
+    });
+    let text = "";
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) text += next.value.choices[0]?.delta.content ?? "";
+    assert.match(text, /word7/);
+    openaiTarget.enqueue({ text: "free again" });
+    const answer = await client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "third" }] });
+    assert.equal(answer.choices[0]!.message.content, "free again");
+  });
+
+  it("answers 429 with Retry-After when every target of the route is cooling down", async () => {
+    anthropicTarget.reset();
+    anthropicTarget.enqueue({ status: 429, errorMessage: "Number of request tokens has exceeded your per-minute rate limit", retryAfterSeconds: 90 });
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+    await assert.rejects(client.messages.create({ model: "solo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }), (error: any) => error.status === 503);
+    await assert.rejects(client.messages.create({ model: "solo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }), (error: any) => {
+      assert.equal(error.status, 429);
+      assert.equal(error.error?.error?.type, "rate_limit_error");
+      const retryAfter = Number(error.headers.get("retry-after"));
+      assert.ok(retryAfter > 30 && retryAfter <= 90, `retry-after ${retryAfter}`);
+      return true;
+    });
+    assert.equal(anthropicTarget.calls.length, 1, "the cooling target was not called again");
+  });
+
+  it("reports provider health, 503 when a provider is not ok", async () => {
+    const response = await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } });
+    const body = await response.json() as any;
+    assert.deepEqual(body.providers.map((p: any) => p.provider), ["mock-a", "mock-b"]);
+    assert.equal(body.providers[0].ok, true);
+    assert.equal(body.ok, body.providers.every((p: any) => p.ok));
+    assert.equal(response.status, body.ok ? 200 : 503);
+    openaiTarget.reset();
+    anthropicTarget.reset();
+    openaiTarget.setDefault({ status: 401, errorMessage: "Incorrect API key provided" });
+    const probed = await fetch(`${gateway.url}/health/providers?probe=1`, { headers: { "x-api-key": gateway.token } });
+    const probedBody = await probed.json() as any;
+    assert.equal(probed.status, 503);
+    assert.equal(probedBody.ok, false);
+    const a = probedBody.providers.find((p: any) => p.provider === "mock-a");
+    assert.equal(a.ok, false);
+    assert.equal(a.statusCode, 401);
+    assert.equal(typeof a.latencyMs, "number");
+    assert.equal(probedBody.providers.find((p: any) => p.provider === "mock-b").ok, true);
+    assert.equal(openaiTarget.calls.length, 1);
+    openaiTarget.reset();
+  });
+
+  it("lets a stream in flight finish on SIGTERM, then exits 0", async () => {
+    openaiTarget.reset();
+    openaiTarget.enqueue({ text: SLOW_TEXT, chunkDelayMs: 150 });
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+    const stream = client.messages.stream({ model: "main", max_tokens: 100, messages: [{ role: "user", content: "count" }] });
+    const types: string[] = [];
+    stream.on("streamEvent", (event) => types.push(event.type));
+    await until(() => types.includes("content_block_delta"), "the first text");
+    gateway.child.kill("SIGTERM");
+    const final = await stream.finalMessage().catch(async (error) => {
+      throw new Error(`${error}: ${await gateway.exited} ${gateway.stderr()} ${JSON.stringify(types)}`);
+    });
+    assert.equal(types.at(-1), "message_stop");
+    assert.equal(final.content[0]!.type === "text" && final.content[0]!.text, SLOW_TEXT.join(""));
+    assert.equal(await gateway.exited, 0, gateway.stderr());
+    await assert.rejects(fetch(`${gateway.url}/v1/models`, { headers: { "x-api-key": gateway.token } }));
+    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+  });
+
+  it("shares spend with pi in one state dir: gateway, pi, gateway requests all add up in the ledger", async () => {
+    const shared = makeAgentDir({
+      providers: { "mock-a": { baseUrl: openaiTarget.url, api: "openai-completions", apiKey: "sk-mock-a-key-0000000001", models: [{ id: "model-a", cost: COST }] } },
+      routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
+    });
+    const own = await startGatewayProcess({ agentDir: shared.agentDir });
+    try {
+      openaiTarget.reset();
+      const client = new OpenAI({ baseURL: `${own.url}/v1`, apiKey: own.token, maxRetries: 0 });
+      await client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "from the gateway" }] });
+      const run = await runPi({ agentDir: shared.agentDir, args: ["--model", "auto-router/main", "-p", "from pi"] });
+      assert.equal(run.code, 0, run.stderr);
+      await client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "from the gateway again" }] });
+    } finally {
+      assert.equal(await own.stop(), 0);
+    }
+    try {
+      assert.equal(openaiTarget.calls.length, 3);
+      const ledger = parseLedger(JSON.parse(readFileSync(join(shared.agentDir, "extensions", "auto-router.usage.json"), "utf8")));
+      const spend = providerSpend(ledger, calendarKeys(Date.now(), undefined), "mock-a");
+      assert.equal(spend.day.requests, 3);
+      assert.ok(Math.abs(spend.day.costUsd - 3 * COST_PER_ANSWER_USD) < 1e-9, String(spend.day.costUsd));
+      const sessions = new Set(readEvents(shared.agentDir).filter((event) => event.type === "final").map((event) => event.sessionId));
+      assert.equal(sessions.size, 2, "one session for the gateway, one for pi");
+    } finally {
+      shared.cleanup();
+    }
+  });
+});
