@@ -46,6 +46,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     config: () => services.config.current,
     registry: () => runtimeRef?.registry(),
     openStore: (name, defaults, parse) => services.openStore(name, defaults, parse),
+    claim: (name, ttlMs) => services.backend.claim(name, ttlMs),
     record: (type, data, ids) => services.events?.append({ type, data, sessionId: runtimeRef?.sessionId, ...ids }),
     warn,
     env: process.env,

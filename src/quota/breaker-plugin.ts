@@ -152,7 +152,15 @@ export const createBreakerPlugin: PluginFactory = (context: PluginContext): Rout
   return {
     name: "breaker",
     targetStatus: (now) => (settings().enabled ? book.targetStatus(now) : {}),
-    claimProbe: (key, now) => !settings().enabled || book.claimProbe(key, now),
+    async claimProbe(key, now) {
+      if (!settings().enabled) return true;
+      const view = viewBreaker(store.read().breakers[key], now, settings());
+      if (view.state !== "half-open") return book.claimProbe(key, now);
+      // One probe across every machine of the team: the claim is named after this half-open period (its `until`),
+      // so the next period has a fresh one, and it expires like the local slot if the probe never reports back.
+      if (!(await context.claim(`probe:${key}:${view.until ?? 0}`, settings().probeTimeoutMs))) return false;
+      return book.claimProbe(key, now);
+    },
     onAttemptResult(observation) {
       if (!settings().enabled) return;
       book.apply(observation.candidate.key, breakerEventOf(observation));

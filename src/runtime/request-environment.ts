@@ -33,7 +33,7 @@ export interface RequestEnvironment {
   cooldowns: CooldownBook;
   sticky: Stickiness;
   /** Half-open breaker: take the single probe slot; false when another request holds it. */
-  claimProbe(key: string): boolean;
+  claimProbe(key: string): boolean | Promise<boolean>;
   record(requestId: string, routeId: string, type: string, data: Record<string, unknown>): void;
   /** Bookkeeping after each attempt: result event, latency, usage, breaker. */
   onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void;

@@ -117,6 +117,38 @@ describe("team mode: several pi machines share one Redis", () => {
     }
   });
 
+  it("sends exactly one probe across all machines while a breaker is half-open", async () => {
+    primary.reset();
+    secondary.reset();
+    const prefix = "par:breaker:";
+    // A 1 ms break: the breaker is half-open as soon as it opened. Server errors cool nothing down here, so only
+    // the breaker keeps the machines off mock-a.
+    const extra = { breaker: { minimumCalls: 2, ratio: 0.5, breakMs: 1 }, failover: { kinds: { server: { cooldownMs: 0 } } } };
+    const [one, ...others] = ["b1", "b2", "b3", "b4"].map((name) => machine(name, prefix, extra));
+    primary.enqueue({ status: 500, errorMessage: "boom" }, { status: 500, errorMessage: "boom" });
+    const opening = await runPi({ agentDir: one!.agentDir, args: ["--model", "auto-router/main", "-p", "first", "second"] });
+    assert.equal(opening.code, 0, opening.stderr);
+    assert.equal(primary.calls.length, 2);
+    const breakerState = JSON.parse(redis.cli("HGET", `${prefix}state:breakers`, "json")).breakers["mock-a/model-a"];
+    assert.equal(breakerState.state, "open", JSON.stringify(breakerState));
+    // Three machines already running send their prompts in the same instant; the probe answers slowly, so every
+    // machine decides while it is still in flight.
+    const clients = await Promise.all(others.map((dir) => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] })));
+    try {
+      await Promise.all(clients.map((rpc) => rpc.request({ type: "get_state" })));
+      primary.setDefault({ delayBeforeHeadersMs: 5_000, text: "probe answer" });
+      await Promise.all(clients.map(async (rpc) => {
+        await rpc.request({ type: "prompt", message: "at once" });
+        await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+      }));
+      assert.equal(primary.calls.length - 2, 1, "exactly one machine probed mock-a");
+      assert.equal(secondary.calls.length, 2 + 2, "the other two went to mock-b (after the two failovers of the opening run)");
+    } finally {
+      await Promise.allSettled(clients.map((rpc) => rpc.close()));
+    }
+    primary.setDefault({});
+  });
+
   it("answers every prompt while Redis is killed for 10 s and restarted empty, and the ledger then equals the served usage", async () => {
     primary.reset();
     const prefix = "par:fault:";
