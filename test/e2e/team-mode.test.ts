@@ -149,6 +149,30 @@ describe("team mode: several pi machines share one Redis", () => {
     primary.setDefault({});
   });
 
+  it("shows the backend in /auto-router status and copies a machine's file state into the empty team store with state push", async () => {
+    primary.reset();
+    const prefix = "par:push:";
+    const dir = machine("p1", prefix);
+    // Spend this machine recorded before team mode, in its file store.
+    const before = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "one", "two"], env: { AUTO_ROUTER_REDIS_URL: "not a url" } });
+    assert.equal(before.code, 0, before.stderr);
+    assert.match(before.stderr, /AUTO_ROUTER_REDIS_URL: expected .*using the file store/);
+    const status = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router status"] });
+    assert.equal(status.code, 0, status.stderr);
+    const shown = status.stdout + status.stderr;
+    assert.match(shown, new RegExp(`state backend: redis redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port}/0 \\(machine p1\\)`));
+    assert.doesNotMatch(shown, /team-pass-9/);
+    const state = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state"] });
+    assert.match(state.stdout + state.stderr, /connection: connected\n  lag: none/);
+    const push = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state push"] });
+    assert.equal(push.code, 0, push.stderr);
+    assert.match(push.stdout + push.stderr, /usage: pushed/);
+    assert.equal(spendOf(teamLedger(prefix), "mock-a").day.requests, 2);
+    const again = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state push"] });
+    assert.match(again.stdout + again.stderr, /usage: team store not empty/);
+    assert.equal(spendOf(teamLedger(prefix), "mock-a").day.requests, 2);
+  });
+
   it("answers every prompt while Redis is killed for 10 s and restarted empty, and the ledger then equals the served usage", async () => {
     primary.reset();
     const prefix = "par:fault:";
