@@ -17,6 +17,7 @@ type BenchRunner = () => Promise<BenchResult>;
 const OPTIONAL_BENCHES = [
   { file: "decision.bench.ts", exportName: "runDecisionBench", slow: false },
   { file: "session-stats.bench.ts", exportName: "runSessionStatsBench", slow: true },
+  { file: "team-store.bench.ts", exportName: "runTeamStoreBench", slow: false },
 ];
 
 function piVersion(): string {

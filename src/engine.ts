@@ -58,6 +58,7 @@ export function createEngine(options: EngineOptions): Engine {
     config,
     registry: () => runtimeRef?.registry(),
     openStore: (name, defaults, parse) => services.openStore(name, defaults, parse),
+    claim: (name, ttlMs) => services.backend.claim(name, ttlMs),
     record: (type, data, ids) => services.events?.append({ type, data, sessionId: runtimeRef?.sessionId, ...ids }),
     warn: options.warn,
     env: options.env,

@@ -7,6 +7,7 @@ import type { PluginContext } from "../runtime/plugin.ts";
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import { BreakerBook, breakerEventOf, breakerSettings, breakerStateSchema, emptyBreakers } from "./breaker-book.ts";
 import { circuitCommand } from "./circuit-command.ts";
+import { viewBreaker } from "./breaker.ts";
 
 export const createBreakerPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
   const store = context.openStore("breakers", emptyBreakers, (raw) => breakerStateSchema.parse(raw));
@@ -18,7 +19,15 @@ export const createBreakerPlugin: FeaturePluginFactory = (context: PluginContext
   return {
     name: "breaker",
     targetStatus: (now) => (settings().enabled ? book.targetStatus(now) : {}),
-    claimProbe: (key, now) => !settings().enabled || book.claimProbe(key, now),
+    async claimProbe(key, now) {
+      if (!settings().enabled) return true;
+      const view = viewBreaker(store.read().breakers[key], now, settings());
+      if (view.state !== "half-open") return book.claimProbe(key, now);
+      // One probe across every machine of the team: the claim is named after this half-open period (its `until`),
+      // so the next period has a fresh one, and it expires like the local slot if the probe never reports back.
+      if (!(await context.claim(`probe:${key}:${view.until ?? 0}`, settings().probeTimeoutMs))) return false;
+      return book.claimProbe(key, now);
+    },
     onAttemptResult(observation) {
       if (!settings().enabled) return;
       book.apply(observation.candidate.key, breakerEventOf(observation));

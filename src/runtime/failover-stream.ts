@@ -248,7 +248,7 @@ async function tryCandidates(
     if (minContextWindow !== undefined && (facts?.contextWindow ?? 0) <= minContextWindow) continue;
     const target = registry.find(candidate.provider, candidate.modelId);
     if (!target) continue;
-    if (candidate.probe && !env.claimProbe(candidate.key)) continue; // another request holds the half-open probe
+    if (candidate.probe && !(await env.claimProbe(candidate.key))) continue; // another request holds the half-open probe
     const remaining = candidates.slice(index + 1).filter((c) => minContextWindow === undefined || (env.modelFacts(c.key)?.contextWindow ?? 0) > minContextWindow);
     const isLast = remaining.length === 0 || state.attempts + 1 >= maxAttempts;
     const targetConfig = findTarget(config, routeId, candidate.provider, candidate.modelId);

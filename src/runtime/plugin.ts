@@ -51,7 +51,7 @@ export interface RouterPlugin {
   /** Hard quota mode: stressed providers are excluded, not only demoted. */
   quotaHard?(): boolean;
   /** Half-open breaker: take the single probe slot for this target; false when another request holds it. */
-  claimProbe?(key: string, now: number): boolean;
+  claimProbe?(key: string, now: number): boolean | Promise<boolean>;
   onAttemptResult?(observation: AttemptObservation): void;
   /** HTTP status and headers of a target's successful response (pi-ai's onResponse; rate-limit headers). */
   onTargetResponse?(response: TargetResponse): void;
@@ -78,6 +78,11 @@ export interface PluginContext {
   /** A state store in the state dir (file `auto-router.<name>.json`), or in memory in tests. */
   openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T>;
   record(type: string, data: Record<string, unknown>, ids?: { requestId?: string; routeId?: string }): void;
+  /**
+   * A claim exactly one caller gets until it expires, across every process sharing the state backend (one Redis
+   * round trip in team mode; always granted with the file store, where the store's own view decides).
+   */
+  claim(name: string, ttlMs: number): Promise<boolean>;
   warn(text: string): void;
   env: Record<string, string | undefined>;
   now(): number;

@@ -44,7 +44,7 @@ export interface RequestEnvironment {
   /** A line about this request for `/auto-router explain` (retries, waits, revert holds). */
   note?(requestId: string, routeId: string, text: string): void;
   /** Half-open breaker: take the single probe slot; false when another request holds it. */
-  claimProbe(key: string): boolean;
+  claimProbe(key: string): boolean | Promise<boolean>;
   record(requestId: string, routeId: string, type: string, data: Record<string, unknown>): void;
   /** Bookkeeping after each attempt: result event, latency, usage, breaker. */
   onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void;

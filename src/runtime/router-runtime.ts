@@ -267,7 +267,7 @@ export class RouterRuntime implements RequestEnvironment {
     return this.facts[key];
   }
 
-  claimProbe(key: string): boolean {
+  claimProbe(key: string): boolean | Promise<boolean> {
     const breaker = this.plugins.find((p) => p.claimProbe);
     if (breaker) return breaker.claimProbe!(key, this.now());
     if (this.probesInFlight.has(key)) return false;

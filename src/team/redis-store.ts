@@ -91,6 +91,9 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
   refresh(): Promise<void> {
     return this.serialize(async () => {
       if (!this.options.connection.writable) return;
+      // The periodic check reads the version only; the state (the ledger can be large) only when it changed.
+      const version = Number((await this.options.connection.call((client) => client.hget(this.key, "v"))) ?? 0);
+      if (this.remote && version === this.remote.version) return;
       const remote = await this.fetch();
       if (remote.version !== this.remote?.version) this.adopt(remote);
     });

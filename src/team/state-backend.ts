@@ -16,6 +16,8 @@ export interface StateBackend {
   /** Opens the store `name`: the file store, or the team store with the file store as its local fallback. */
   open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T>;
   describe(now: number): BackendStatus;
+  /** See PluginContext.claim. While Redis is unreachable the claim is granted: routing goes on on the local view. */
+  claim(name: string, ttlMs: number): Promise<boolean>;
   /** Resolves when the first sync with the team store is done (at once for files; bounded when Redis is down). */
   ready(): Promise<void>;
   /** Copies the machine's file-store state into the team store, for each store the team store does not hold yet. */
@@ -40,6 +42,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
       open: (name, defaults, parse) => openFile(name, defaults, parse),
       describe: () => ({ backend: "file", machine: settings.machine, connection: "local", lagMs: 0, pendingWrites: 0, roundTrips: 0 }),
       ready: async () => undefined,
+      claim: async () => true,
       pushLocal: async () => {
         throw new Error("state push needs the team store: set state.backend \"redis\" with a url, or AUTO_ROUTER_REDIS_URL");
       },
@@ -56,6 +59,14 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
       return store;
     },
     describe: (now) => connection.status(now),
+    async claim(name, ttlMs) {
+      if (!connection.writable) return true;
+      try {
+        return (await connection.call((client) => client.parClaim(connection.key("claim", name), connection.writerId, ttlMs))) === 1;
+      } catch {
+        return true;
+      }
+    },
     ready: () => connection.ready(),
     async pushLocal() {
       if (!connection.writable) throw new Error(`the team store ${settings.displayUrl} is not reachable (${connection.lastError ?? connection.state})`);

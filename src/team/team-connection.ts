@@ -49,6 +49,8 @@ export class TeamConnection {
   private readonly members = new Map<string, TeamMember>();
   private knownEpoch: string | undefined;
   private syncing: Promise<void> | undefined;
+  /** A reconnect that happened while a sync was running: sync once more after it. */
+  private resyncPending = false;
   private firstSync: Promise<void>;
   private resolveFirstSync!: () => void;
   state: ConnectionState = "connecting";
@@ -167,8 +169,17 @@ export class TeamConnection {
   }
 
   private onReady(): void {
-    if (this.syncing) return;
-    this.syncing = this.syncAll().finally(() => (this.syncing = undefined));
+    if (this.syncing) {
+      this.resyncPending = true;
+      return;
+    }
+    this.syncing = this.syncAll().finally(() => {
+      this.syncing = undefined;
+      if (this.resyncPending && this.writable) {
+        this.resyncPending = false;
+        this.onReady();
+      }
+    });
   }
 
   private async syncAll(): Promise<void> {

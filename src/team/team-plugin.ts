@@ -25,6 +25,7 @@ export function stateCommand(backend: StateBackend): Subcommand {
     description: "State backend (file or team store): connection, lag; push copies this machine's file state into an empty team store",
     complete: (prefix) => (["push"].filter((word) => word.startsWith(prefix)).map((word) => ({ value: word, label: word }))),
     async run(args, deps, output) {
+      await backend.ready(); // a command typed right at start reports the first sync's outcome, not "connecting"
       if (args[0] === undefined) return output.info(describeBackendLines(backend.describe(deps.now())).join("\n"));
       if (args[0] !== "push") return output.error(`unknown state subcommand "${args[0]}"; usage: /auto-router state [push]`);
       const results = await backend.pushLocal();

@@ -117,6 +117,62 @@ describe("team mode: several pi machines share one Redis", () => {
     }
   });
 
+  it("sends exactly one probe across all machines while a breaker is half-open", async () => {
+    primary.reset();
+    secondary.reset();
+    const prefix = "par:breaker:";
+    // A 1 ms break: the breaker is half-open as soon as it opened. Server errors cool nothing down here, so only
+    // the breaker keeps the machines off mock-a.
+    const extra = { breaker: { minimumCalls: 2, ratio: 0.5, breakMs: 1 }, failover: { kinds: { server: { cooldownMs: 0 } } } };
+    const [one, ...others] = ["b1", "b2", "b3", "b4"].map((name) => machine(name, prefix, extra));
+    primary.enqueue({ status: 500, errorMessage: "boom" }, { status: 500, errorMessage: "boom" });
+    const opening = await runPi({ agentDir: one!.agentDir, args: ["--model", "auto-router/main", "-p", "first", "second"] });
+    assert.equal(opening.code, 0, opening.stderr);
+    assert.equal(primary.calls.length, 2);
+    const breakerState = JSON.parse(redis.cli("HGET", `${prefix}state:breakers`, "json")).breakers["mock-a/model-a"];
+    assert.equal(breakerState.state, "open", JSON.stringify(breakerState));
+    // Three machines already running send their prompts in the same instant; the probe answers slowly, so every
+    // machine decides while it is still in flight.
+    const clients = await Promise.all(others.map((dir) => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] })));
+    try {
+      await Promise.all(clients.map((rpc) => rpc.request({ type: "get_state" })));
+      primary.setDefault({ delayBeforeHeadersMs: 5_000, text: "probe answer" });
+      await Promise.all(clients.map(async (rpc) => {
+        await rpc.request({ type: "prompt", message: "at once" });
+        await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+      }));
+      assert.equal(primary.calls.length - 2, 1, "exactly one machine probed mock-a");
+      assert.equal(secondary.calls.length, 2 + 2, "the other two went to mock-b (after the two failovers of the opening run)");
+    } finally {
+      await Promise.allSettled(clients.map((rpc) => rpc.close()));
+    }
+    primary.setDefault({});
+  });
+
+  it("shows the backend in /auto-router status and copies a machine's file state into the empty team store with state push", async () => {
+    primary.reset();
+    const prefix = "par:push:";
+    const dir = machine("p1", prefix);
+    // Spend this machine recorded before team mode, in its file store.
+    const before = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "one", "two"], env: { AUTO_ROUTER_REDIS_URL: "not a url" } });
+    assert.equal(before.code, 0, before.stderr);
+    assert.match(before.stderr, /AUTO_ROUTER_REDIS_URL: expected .*using the file store/);
+    const status = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router status"] });
+    assert.equal(status.code, 0, status.stderr);
+    const shown = status.stdout + status.stderr;
+    assert.match(shown, new RegExp(`state backend: redis redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port}/0 \\(machine p1\\)`));
+    assert.doesNotMatch(shown, /team-pass-9/);
+    const state = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state"] });
+    assert.match(state.stdout + state.stderr, /connection: connected\n  lag: none/);
+    const push = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state push"] });
+    assert.equal(push.code, 0, push.stderr);
+    assert.match(push.stdout + push.stderr, /usage: pushed/);
+    assert.equal(spendOf(teamLedger(prefix), "mock-a").day.requests, 2);
+    const again = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state push"] });
+    assert.match(again.stdout + again.stderr, /usage: team store not empty/);
+    assert.equal(spendOf(teamLedger(prefix), "mock-a").day.requests, 2);
+  });
+
   it("answers every prompt while Redis is killed for 10 s and restarted empty, and the ledger then equals the served usage", async () => {
     primary.reset();
     const prefix = "par:fault:";

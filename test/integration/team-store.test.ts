@@ -126,10 +126,13 @@ describe("team store on Redis", () => {
   it("starts on the machine's last view when Redis is unreachable at start, and says so once", async () => {
     const before = warnings.length;
     const a = machine("offline", "redis://127.0.0.1:1/0", "par:offline:");
+    // What this machine last saw of the team state, kept beside its own file-store state.
+    writeFileSync(join(a.dir, "auto-router.team-tally.json"), JSON.stringify({ count: 7, names: [] }));
     await a.backend.ready();
     const store = a.backend.open("tally", defaults, parse);
+    assert.equal(store.read().count, 7);
     store.update(addOne);
-    assert.equal(store.read().count, 1);
+    assert.equal(store.read().count, 8);
     const status = a.backend.describe(Date.now());
     assert.equal(status.connection, "down");
     assert.equal(status.pendingWrites, 1);

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { RouterConfig } from "../../src/config/schema.ts";
+import type { StateBackend } from "../../src/team/state-backend.ts";
+import type { BackendStatus } from "../../src/team/team-connection.ts";
+import { createTeamPlugin, describeBackendLines, STORE_DOWN_MARK } from "../../src/team/team-plugin.ts";
+import { resolveTeamSettings } from "../../src/team/team-settings.ts";
+
+function fakeBackend(connection: BackendStatus["connection"], onStoreDown: "local" | "block" = "block"): StateBackend {
+  const { settings } = resolveTeamSettings({ backend: "redis", url: "redis://:pw@team-host:6379/0", onStoreDown, machine: "m1" }, {});
+  return {
+    settings,
+    open: () => { throw new Error("not used"); },
+    describe: () => ({ backend: "redis", url: "redis://:***@team-host:6379/0", machine: "m1", connection, lagMs: 4_000, pendingWrites: 3, roundTrips: 12 }),
+    claim: async () => true,
+    ready: async () => undefined,
+    pushLocal: async () => [],
+    close: async () => undefined,
+  };
+}
+
+const config = (policy: "soft" | "hard"): RouterConfig => ({
+  routes: { main: { targets: [{ provider: "deepseek", modelId: "chat" }] } },
+  budgets: { policy, providers: { deepseek: { daily: 5 }, openrouter: { balanceFloor: 1 } } },
+});
+
+describe("team plugin", () => {
+  it("marks the status line while the team store is down, and only then", () => {
+    assert.deepEqual(createTeamPlugin(fakeBackend("down"), () => config("soft")).statusWarnings!(0), [STORE_DOWN_MARK]);
+    assert.deepEqual(createTeamPlugin(fakeBackend("connected"), () => config("soft")).statusWarnings!(0), []);
+  });
+
+  it("fails a hard budget closed while the team store is down (onStoreDown block), for providers with a spend limit", () => {
+    const status = createTeamPlugin(fakeBackend("down"), () => config("hard")).providerStatus!(0);
+    assert.deepEqual(Object.keys(status), ["deepseek"]);
+    assert.equal(status.deepseek?.budget?.level, "blocked");
+    assert.match(status.deepseek!.budget!.detail, /team store is unreachable/);
+  });
+
+  it("routes on the local view instead when onStoreDown is local, when the budget is soft, or while connected", () => {
+    assert.deepEqual(createTeamPlugin(fakeBackend("down", "local"), () => config("hard")).providerStatus!(0), {});
+    assert.deepEqual(createTeamPlugin(fakeBackend("down"), () => config("soft")).providerStatus!(0), {});
+    assert.deepEqual(createTeamPlugin(fakeBackend("connected"), () => config("hard")).providerStatus!(0), {});
+  });
+
+  it("describes the backend with its URL without the password, connection state and lag", () => {
+    const text = describeBackendLines(fakeBackend("down").describe(0)).join("\n");
+    assert.match(text, /redis redis:\/\/:\*\*\*@team-host:6379\/0 \(machine m1\)/);
+    assert.match(text, /connection: down/);
+    assert.match(text, /3 write\(s\) waiting, oldest 4 s/);
+    assert.doesNotMatch(text, /:pw@/);
+  });
+});
