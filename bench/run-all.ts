@@ -17,6 +17,7 @@ type BenchRunner = () => Promise<BenchResult>;
 const OPTIONAL_BENCHES = [
   { file: "decision.bench.ts", exportName: "runDecisionBench", slow: false },
   { file: "session-stats.bench.ts", exportName: "runSessionStatsBench", slow: true },
+  { file: "stats-scripts.bench.ts", exportName: "runStatsScriptsBench", slow: true },
 ];
 
 function piVersion(): string {
