@@ -17,6 +17,7 @@ import { virtualModels } from "./src/runtime/provider-models.ts";
 import { RouterRuntime } from "./src/runtime/router-runtime.ts";
 import { openServices } from "./src/runtime/services.ts";
 import { describeLoad } from "./src/state/config-file.ts";
+import { readPiSettings } from "./src/state/pi-settings.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 
 export const PROVIDER_ID = "auto-router";
@@ -43,6 +44,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
   }, Date.now, () => plugins.flatMap((plugin) => plugin.statusMarks?.() ?? []));
 
   const services = openServices({ agentDir: getAgentDir(), env: process.env, warn });
+  const piSettings = readPiSettings(getAgentDir());
   let runtimeRef: RouterRuntime | undefined;
   const pluginContext: PluginContext = {
     stateDir: services.stateDir,
@@ -52,6 +54,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     record: (type, data, ids) => services.events?.append({ type, data, sessionId: runtimeRef?.sessionId, ...ids }),
     warn,
     env: process.env,
+    piSettings: () => piSettings,
     now: () => Date.now(),
   };
   const plugins = PLUGIN_FACTORIES.map((create) => create(pluginContext));

@@ -79,6 +79,8 @@ export interface PluginContext {
   record(type: string, data: Record<string, unknown>, ids?: { requestId?: string; routeId?: string }): void;
   warn(text: string): void;
   env: Record<string, string | undefined>;
+  /** pi's settings.json as it was at start (read-only). */
+  piSettings?(): Record<string, unknown>;
   now(): number;
 }
 
