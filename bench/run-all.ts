@@ -18,6 +18,7 @@ const OPTIONAL_BENCHES = [
   { file: "decision.bench.ts", exportName: "runDecisionBench", slow: false },
   { file: "session-stats.bench.ts", exportName: "runSessionStatsBench", slow: true },
   { file: "team-store.bench.ts", exportName: "runTeamStoreBench", slow: false },
+  { file: "stats-scripts.bench.ts", exportName: "runStatsScriptsBench", slow: true },
 ];
 
 function piVersion(): string {

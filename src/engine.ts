@@ -6,6 +6,7 @@ import { SUBCOMMANDS } from "./commands/dispatch.ts";
 import type { RouterConfig } from "./config/schema.ts";
 import { PLUGIN_FACTORIES } from "./plugins.ts";
 import { createTeamPlugin } from "./team/team-plugin.ts";
+import { readPiSettings } from "./state/pi-settings.ts";
 import type { PluginContext } from "./runtime/plugin.ts";
 import type { StatusSink } from "./runtime/request-environment.ts";
 import { RouterRuntime } from "./runtime/router-runtime.ts";
@@ -52,6 +53,7 @@ export function createEngine(options: EngineOptions): Engine {
   const now = options.now ?? (() => Date.now());
   const services = openServices({ agentDir: options.agentDir, env: options.env, warn: options.warn, inMemory: options.inMemory });
   const config = options.deriveConfig ? () => options.deriveConfig!(services.config.current) : () => services.config.current;
+  const piSettings = readPiSettings(options.agentDir);
   let runtimeRef: RouterRuntime | undefined;
   const pluginContext: PluginContext = {
     stateDir: services.stateDir,
@@ -59,6 +61,7 @@ export function createEngine(options: EngineOptions): Engine {
     registry: () => runtimeRef?.registry(),
     openStore: (name, defaults, parse) => services.openStore(name, defaults, parse),
     claim: (name, ttlMs) => services.backend.claim(name, ttlMs),
+    piSettings: () => piSettings,
     record: (type, data, ids) => services.events?.append({ type, data, sessionId: runtimeRef?.sessionId, ...ids }),
     warn: options.warn,
     env: options.env,

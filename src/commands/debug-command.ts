@@ -3,8 +3,9 @@
 // cooldowns, breakers, health marks and UVI readings, and the last decisions per route from the event log. The
 // whole text goes through the same redaction as the event log, and it holds no prompt text (the log has none).
 import { join } from "node:path";
-import { parseEventLine } from "../events/read-events.ts";
 import { LegacyEventReader } from "../events/legacy-events.ts";
+import { parseEventLine } from "../events/read-events.ts";
+import { classifyFailure } from "../runtime/classify-failure.ts";
 import { redactedJson, redactText } from "../state/redact.ts";
 import { inventoryStateDir, readTailLines, writePrivateFile } from "../state/state-inventory.ts";
 import { EVENT_LOG_NAME } from "../state/state-paths.ts";
@@ -27,7 +28,7 @@ interface DecisionLine { routeId: string; text: string }
 
 /** The last DECISIONS_PER_ROUTE decisions of each route in the live log's tail, oldest first. */
 export function recentDecisions(lines: string[]): Map<string, string[]> {
-  const legacy = new LegacyEventReader();
+  const legacy = new LegacyEventReader((errorText, time) => classifyFailure({ stopReason: "error", errorMessage: errorText }, time).kind);
   const byRequest = new Map<string, DecisionLine & { time: string; planned?: string }>();
   const finished = new Map<string, string>();
   for (const line of lines) {

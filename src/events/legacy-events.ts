@@ -10,7 +10,6 @@
 // completes our `final` from it; a request whose `routing.final` never arrives stays unfinished.
 import { INTENTS, type Intent } from "../config/routing-schema.ts";
 import { classifyContext } from "../routing/context-estimate.ts";
-import { classifyFailure } from "../runtime/classify-failure.ts";
 import type {
   CandidateEntry,
   DecisionEventData,
@@ -23,6 +22,8 @@ import type {
 } from "./event-types.ts";
 
 export const LEGACY_TYPE_PREFIX = "routing.";
+/** The failure kind of an error text: the one classifier's, passed in so a log without old lines never loads it. */
+export type FailureKindOf = (errorText: string | undefined, time: number) => string;
 export const isLegacyType = (type: string): boolean => type.startsWith(LEGACY_TYPE_PREFIX);
 
 /** Requests whose final has not been read yet, kept at most (a log that lost its finals must not grow memory). */
@@ -108,7 +109,7 @@ function candidatesData(data: Record_) {
   return { candidates, skipped };
 }
 
-function resultData(data: Record_, time: number): ResultEventData {
+function resultData(data: Record_, time: number, kindOf: FailureKindOf): ResultEventData {
   const success = data.outcome === "success";
   const error = text(data.error);
   const input = count(data.inputTokens);
@@ -119,7 +120,7 @@ function resultData(data: Record_, time: number): ResultEventData {
     attempt: count(data.index) ?? 1,
     target: targetKey(data) ?? "unknown",
     outcome: success ? "success" : "failed",
-    failureKind: success ? undefined : classifyFailure({ stopReason: "error", errorMessage: error }, time).kind,
+    failureKind: success ? undefined : kindOf(error, time),
     message: error,
     latencyMs: count(data.latencyMs) ?? 0,
     ttftMs: count(data.ttftMs),
@@ -157,6 +158,8 @@ const KINDS: Record<string, EventType> = {
 /** One reader per read of a log (its state spans rotated files, which continue each other). */
 export class LegacyEventReader {
   private readonly open = new Map<string, OpenRequest>();
+
+  constructor(private readonly kindOf: FailureKindOf) {}
 
   private request(requestId: string): OpenRequest {
     let request = this.open.get(requestId);
@@ -196,7 +199,7 @@ export class LegacyEventReader {
         eventData = { attempt: count(data.index) ?? 1, target: targetKey(data) ?? "unknown" };
         break;
       case "result": {
-        const result = resultData(data, time);
+        const result = resultData(data, time, this.kindOf);
         const request = this.request(requestId);
         request.lastLatencyMs = result.latencyMs;
         if (result.outcome === "success") request.served = result;

@@ -5,7 +5,7 @@ import { createReadStream, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
-import { isLegacyType, LegacyEventReader } from "./legacy-events.ts";
+import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-events.ts";
 
 // Duplicated from src/state (the writer): the live log is `auto-router.events.jsonl`, rotated files are
 // `auto-router.events.1.jsonl` (newest) ... `auto-router.events.N.jsonl` (oldest). Kept here so the offline
@@ -51,9 +51,9 @@ export type LineOutcome = { event: NormalizedEvent } | { malformed: string } | {
 
 /**
  * One line of the log, classified. Lines in the earlier public format go through `legacy`, which joins facts
- * across a request's lines: pass the same reader for every line of one read.
+ * across a request's lines: pass the same reader for every line of one read (see legacyEventReader()).
  */
-export function parseEventLine(line: string, legacy: LegacyEventReader = new LegacyEventReader()): LineOutcome {
+export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOutcome {
   if (line.trim() === "") return { blank: true };
   let raw: unknown;
   try {
@@ -64,7 +64,7 @@ export function parseEventLine(line: string, legacy: LegacyEventReader = new Leg
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { malformed: "not an object" };
   const record = raw as Record<string, unknown>;
   if (typeof record.type !== "string" || record.type === "") return { malformed: "no type" };
-  if (isLegacyType(record.type)) return legacy.read(record);
+  if (isLegacyType(record.type)) return legacy ? legacy.read(record) : { malformed: "earlier-format line read without a legacy reader" };
   if (!KNOWN_TYPES.has(record.type)) return { unknownType: record.type };
   if (typeof record.data !== "object" || record.data === null || Array.isArray(record.data)) return { malformed: "no data object" };
   const time = typeof record.ts === "string" ? Date.parse(record.ts) : Number.NaN;
@@ -81,10 +81,19 @@ function recordMalformed(stats: ReadStats, reason: string, position: string): vo
   if (stats.malformedSamples.length < MALFORMED_SAMPLE_LIMIT) stats.malformedSamples.push(`${position} (${reason})`);
 }
 
+/**
+ * A reader for the earlier format, with the failure classifier. Loaded on demand: the classifier brings pi-ai,
+ * which costs the scripts about a second of start-up, and most logs have no old line.
+ */
+export async function legacyEventReader(): Promise<LegacyEventReader> {
+  const { classifyFailure } = await import("../runtime/classify-failure.ts");
+  return new LegacyEventReader((errorText, time) => classifyFailure({ stopReason: "error", errorMessage: errorText }, time).kind);
+}
+
 /** Events of all files in the order given (use findLogFiles for rotation order). Throws if a file cannot be read. */
 export async function* readEvents(files: string[], options: ReadOptions = {}): AsyncIterable<NormalizedEvent> {
   const stats = options.stats ?? emptyReadStats();
-  const legacy = new LegacyEventReader();
+  let legacy: LegacyEventReader | undefined;
   for (const file of files) {
     stats.files.push(file);
     const lines = createInterface({ input: createReadStream(file, { encoding: "utf8", highWaterMark: READ_CHUNK_BYTES }), crlfDelay: Infinity });
@@ -92,6 +101,7 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
     for await (const line of lines) {
       lineNumber++;
       stats.lines++;
+      if (!legacy && line.includes(`"${LEGACY_TYPE_PREFIX}`)) legacy = await legacyEventReader();
       const outcome = parseEventLine(line, legacy);
       if ("blank" in outcome) {
         stats.blankLines++;

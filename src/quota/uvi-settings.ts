@@ -21,7 +21,11 @@ const ENDPOINT_ENV: Record<UsageApiProvider, string> = {
 const ENDPOINT_CONFIG_KEY: Record<UsageApiProvider, "anthropic" | "codex" | "gemini"> = { anthropic: "anthropic", "openai-codex": "codex", "google-gemini-cli": "gemini" };
 
 /** Defaults < config `uvi` block < environment (AUTO_ROUTER_UVI=0, AUTO_ROUTER_UVI_HARD=1, endpoint URLs). */
-export function uviSettings(config: unknown, env: Record<string, string | undefined>): UviSettings {
+/**
+ * Defaults < pi's settings.json `autoRouterUviEnabled` (where the earlier pi-auto-router kept its switch) < config
+ * `uvi` block < environment (AUTO_ROUTER_UVI=0, AUTO_ROUTER_UVI_HARD=1, endpoint URLs).
+ */
+export function uviSettings(config: unknown, env: Record<string, string | undefined>, piSettings: Record<string, unknown> = {}): UviSettings {
   const block = readUviConfig(config);
   const thresholds: UviThresholds = { ...DEFAULT_UVI_THRESHOLDS };
   for (const key of ["critical", "stressed", "surplus", "surplusElapsed"] as const) {
@@ -34,7 +38,7 @@ export function uviSettings(config: unknown, env: Record<string, string | undefi
     if (url) endpoints[provider] = url;
   }
   return {
-    enabled: env.AUTO_ROUTER_UVI === "0" ? false : block.enabled ?? true,
+    enabled: env.AUTO_ROUTER_UVI === "0" ? false : block.enabled ?? (typeof piSettings.autoRouterUviEnabled === "boolean" ? piSettings.autoRouterUviEnabled : true),
     hard: env.AUTO_ROUTER_UVI_HARD === "1" || env.AUTO_ROUTER_UVI_HARD === "true" || block.hard === true,
     thresholds,
     ttlMs: block.ttlMs ?? DEFAULT_QUOTA_TTL_MS,

@@ -92,6 +92,8 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
       ["/auto-router search model-b", /mock-b\/model-b\s+model-b\s+yes\s+.*chain,solo/],
       ["/auto-router aliases", /quick\s+chain\s+auto-router\/chain\s+route, 2 target\(s\)/],
       ["/auto-router resolve bee", /^bee → mock-b\/model-b \(alias\): model, ready/],
+      ["/auto-router test-resolve bee", /^bee → mock-b\/model-b \(alias\): model, ready/],
+      ["/auto-router debug", /^report written to .*auto-router\.debug-report\.txt/],
       ["/auto-router models", /^2 model\(s\) in 2 route\(s\)/],
       ["/auto-router explain", /on chain, \d+s ago, served by mock-b\/model-b after 1 failover\(s\)/],
       ["/auto-router explain solo", /no request has been routed through solo in this session yet/],

@@ -49,4 +49,12 @@ describe("the earlier pi-auto-router's state files", () => {
     const warnings = (name: string) => readdirSync(logDirectory!).filter((file) => file.startsWith(name) && file.includes(".corrupt-"));
     assert.deepEqual([...warnings("auto-router.ratings.json"), ...warnings("auto-router.latency.json")], []);
   });
+
+  it("keeps UVI off when pi's settings.json says autoRouterUviEnabled: false, as the earlier router stored it", async () => {
+    harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, settings: { autoRouterUviEnabled: false } });
+    assert.match(await harness.command("/auto-router uvi"), /^quota pacing \(UVI[^)]*\): disabled/);
+    await harness.dispose();
+    harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, settings: { autoRouterUviEnabled: true } });
+    assert.match(await harness.command("/auto-router uvi"), /^quota pacing \(UVI[^)]*\): enabled/);
+  });
 });

@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { EventOf, NormalizedEvent } from "../../src/events/event-types.ts";
 import { LegacyEventReader } from "../../src/events/legacy-events.ts";
+import { classifyFailure } from "../../src/runtime/classify-failure.ts";
 import { emptyReadStats, readEvents } from "../../src/events/read-events.ts";
 
 const legacyFixture = fileURLToPath(new URL("../fixtures/events/legacy.jsonl", import.meta.url));
@@ -16,6 +17,8 @@ async function readFixture() {
   for await (const event of readEvents([legacyFixture], { stats })) events.push(event);
   return { stats, events };
 }
+
+const newReader = () => new LegacyEventReader((text, time) => classifyFailure({ stopReason: "error", errorMessage: text }, time).kind);
 
 const finalOf = (events: NormalizedEvent[], requestId: string) =>
   events.find((event) => event.type === "final" && event.requestId === requestId) as EventOf<"final"> | undefined;
@@ -88,7 +91,7 @@ describe("reading the earlier public event log", () => {
   });
 
   it("reports lines that do not follow the documented envelope instead of guessing", () => {
-    const reader = new LegacyEventReader();
+    const reader = newReader();
     assert.deepEqual(reader.read({ type: "routing.session_start", timestamp: "2026-05-01T00:00:00Z" }), { unknownType: "routing.session_start" });
     assert.deepEqual(reader.read({ type: "routing.final", ts: 1777626000000, requestId: "R", data: {} }), { malformed: "no valid timestamp" });
     assert.deepEqual(reader.read({ ...envelope("routing.final", {}), requestId: undefined }), { malformed: "no requestId" });
@@ -97,7 +100,7 @@ describe("reading the earlier public event log", () => {
   });
 
   it("counts a final written with an attempts list even when the attempt lines are missing", () => {
-    const reader = new LegacyEventReader();
+    const reader = newReader();
     const outcome = reader.read(envelope("routing.final", { outcome: "exhausted", selectedTarget: "A: x | B: y", actualTarget: { provider: "b", modelId: "m", label: "B" }, attempts: [{}, {}, {}] }));
     assert.ok("event" in outcome);
     const data = (outcome.event as EventOf<"final">).data;
