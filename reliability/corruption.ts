@@ -1,7 +1,7 @@
 // Corruption suite: every state file, the event log and the routes file, damaged each way (corruption-cases.ts),
 // then one real `pi -p`: it must exit 0 and serve an answer, warn exactly once naming the file when there is
 // something to say, keep a `.corrupt-<ts>` copy with the damaged bytes for state files, never move the routes file
-// (an invalid one falls back to the built-in routes), and never crash. Also a missing and an unwritable state dir.
+// (an invalid one falls back to the last good copy in the state directory), and never crash. Also a missing and an unwritable state dir.
 //   node --import tsx reliability/corruption.ts [--quick] [--seed N] [--keep]
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";

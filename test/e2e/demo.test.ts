@@ -27,8 +27,9 @@ describe("npm run demo", () => {
       delete environment.AUTO_ROUTER_LOG_DIR;
       const pasted = spawnSync("sh", ["-c", listCommand.trim().slice(2)], { cwd: REPO_ROOT, env: environment, encoding: "utf8", timeout: DEMO_TIMEOUT_MS });
       assert.equal(pasted.status, 0, pasted.stderr);
-      assert.match(pasted.stdout + pasted.stderr, /auto-router\/demo/);
-      assert.match(pasted.stdout + pasted.stderr, /cooldown \d+s \(rate_limit\)/, "the pasted command sees the demo's state");
+      // The demo's own route and providers: the pasted command ran pi with this extension on the demo's agent dir.
+      assert.match(pasted.stdout + pasted.stderr, /auto-router\/demo-swe/);
+      assert.match(pasted.stdout + pasted.stderr, /demo-deepseek\/deepseek-v4-pro\s+API key/);
     } finally {
       if (agentDir) rmSync(agentDir, { recursive: true, force: true });
     }
