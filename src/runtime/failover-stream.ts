@@ -154,7 +154,7 @@ async function serveRequest(
     if (reset) {
       waitedForReset = true;
       env.record(state.requestId, state.routeId, "wait", { reason: "quota-reset", target: reset.key, until: reset.until, waitMs: reset.until - env.now() });
-      addNote(env, state, `waited ${Math.ceil((reset.until - env.now()) / 1000)} s for the quota reset of ${reset.key}`);
+      addNote(env, state, `every target out of quota: waiting for the reset of ${reset.key}, ${Math.ceil((reset.until - env.now()) / 1000)} s away`);
       env.warn(describeWait(state.routeId, reset, env.now()));
       const tick = { now: env.now, sleep: env.sleep.bind(env), onTick: (key: string, until: number) => env.status.onWaiting(state.routeId, key, until) };
       if (!(await waitUntilReset(tick, reset, signal))) return abortNow();

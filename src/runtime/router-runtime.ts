@@ -200,7 +200,9 @@ export class RouterRuntime implements RequestEnvironment {
       decision = { ...ranked, candidates: declared, trace: { ...ranked.trace, hints: [...ranked.trace.hints, hint] } };
     }
     if (!flags?.quiet) {
-      this.lastDecisions.set(routeId, { requestId, at: now, decision });
+      // A request decides again after a wait; what it noted before (retries, the wait) stays with it.
+      const earlier = this.lastDecisions.get(routeId);
+      this.lastDecisions.set(routeId, { requestId, at: now, decision, notes: earlier?.requestId === requestId ? earlier.notes : undefined });
       const silent = this.silentStrategies.update(config, this.facts, this.plugins, now);
       const silentWarning = silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
       this.status.onDecision?.(decision, [...this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []), ...silentWarning]);
