@@ -22,6 +22,7 @@ import { checkPreferences, describePreferences, mergePreferences, providerIndex,
 import { explainWinner, rankEntries, type RankEntry, type RankMode } from "./rank.ts";
 import { chooseShortcutTier } from "./shortcuts.ts";
 import { checkReserve } from "./reserve.ts";
+import { targetSettingsNotes } from "./target-settings-note.ts";
 import {
   routeTargetKey, targetKey,
   type Candidate, type Decision, type DecisionTrace, type RouteRequest, type RoutingSnapshot, type RuleTrace,
@@ -181,6 +182,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     if (facts.pricing) candidate.estimatedCostUsd = (facts.pricing.input * est + facts.pricing.output * outputTokens) / TOKENS_PER_MILLION;
     if (status?.ttftMs !== undefined) candidate.ttftMs = status.ttftMs;
     if (reserve?.kind === "allowed") candidate.reasons.push(reserve.reason);
+    if (target.retryBeforeFailover || target.headers || target.body) candidate.reasons.push(...targetSettingsNotes(target));
     if (probe) { candidate.probe = true; candidate.reasons.push("half-open breaker: this attempt is the probe"); }
     if (quota?.level === "surplus") { candidate.bucket = "promoted"; candidate.reasons.push(`quota surplus: ${quota.detail}`); }
     if (quota?.level === "stressed") {

@@ -21,6 +21,7 @@ import type { RequestEnvironment } from "./request-environment.ts";
 import { startTarget } from "./start-target.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { retryDelayMs } from "./retry-same-target.ts";
+import type { RevertSettings } from "./revert-policy.ts";
 import { describeWait, earliestQuotaReset, waitUntilReset } from "./wait-for-reset.ts";
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
@@ -87,6 +88,7 @@ interface RequestState {
   plannedTarget?: string;
   /** Per target key: retries made on it in this request and when it was first tried (retryBeforeFailover). */
   retries: Map<string, { count: number; since: number }>;
+  revert: RevertSettings;
   /** This request probes the first choice after a revert holdoff. */
   revertProbe?: boolean;
   /** What happened beyond plain failover (retries, waits, revert holds): final event and explain. */
@@ -111,7 +113,7 @@ async function serveRequest(
   let surfaced: Failure | undefined;
   let coolingUntil: number | undefined;
   const settings = routeSettings(env.config(), model.id);
-  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context), retries: new Map(), notes: [] };
+  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context), retries: new Map(), notes: [], revert: settings.revert };
   const finish = (message: AssistantMessage, outcome: "success" | "failed" | "aborted" | "refused", served?: string) => {
     env.record(state.requestId, state.routeId, "final", {
       outcome,
@@ -191,7 +193,7 @@ async function serveRequest(
     if (reset) {
       waitedForReset = true;
       env.record(state.requestId, state.routeId, "wait", { reason: "quota-reset", target: reset.key, until: reset.until, waitMs: reset.until - env.now() });
-      addNote(env, state, `waited ${Math.ceil((reset.until - env.now()) / 1000)} s for the quota reset of ${reset.key}`);
+      addNote(env, state, `every target out of quota: waiting for the reset of ${reset.key}, ${Math.ceil((reset.until - env.now()) / 1000)} s away`);
       env.warn(describeWait(state.routeId, reset, env.now()));
       const tick = { now: env.now, sleep: env.sleep.bind(env), onTick: (key: string, until: number) => env.status.onWaiting(state.routeId, key, until) };
       if (!(await waitUntilReset(tick, reset, signal))) return abortNow();
@@ -232,7 +234,7 @@ async function tryCandidates(
   const registry = env.registry()!;
   const config = env.config();
   const routeId = decision.routeId;
-  const reverted = env.revert?.order(state.routeId, routeSettings(config, state.routeId).revert, decision.candidates, env.now());
+  const reverted = state.revert.mode === "cooldown-expiry" ? undefined : env.revert?.order(state.routeId, state.revert, decision.candidates, env.now());
   if (reverted?.probe) state.revertProbe = true;
   if (reverted?.note) addNote(env, state, reverted.note);
   const candidates: Candidate[] = env.sticky.order(state.routeId, state.prompt, reverted?.candidates ?? decision.candidates);

@@ -219,7 +219,10 @@ export class RouterRuntime implements RequestEnvironment {
       decision = { ...ranked, candidates: declared, trace: { ...ranked.trace, hints: [...ranked.trace.hints, hint] } };
     }
     if (!flags?.quiet) {
-      this.lastDecisions.set(routeId, { requestId, at: now, decision, attempts: [] });
+      // A request decides again after a wait; what it noted before (retries, the wait) stays with it.
+      const earlier = this.lastDecisions.get(routeId);
+      const same = earlier?.requestId === requestId;
+      this.lastDecisions.set(routeId, { requestId, at: now, decision, attempts: same ? earlier.attempts : [], notes: same ? earlier.notes : undefined });
       const silent = this.silentStrategies.update(config, this.facts, this.plugins, now);
       const silentWarning = silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
       this.status.onDecision?.(decision, [...this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []), ...silentWarning]);

@@ -7,19 +7,24 @@ import { findSilentStrategies, type SilentStrategy } from "../config/silent-stra
 import type { ModelFacts } from "../routing/types.ts";
 import type { RouterPlugin } from "./plugin.ts";
 
+/** Quota sources appear as responses come in; asking the quota plugin once a second is soon enough. */
+export const SOURCES_RECHECK_MS = 1_000;
+
 export class SilentStrategyWatch {
-  private inputs: { config: RouterConfig; models: Record<string, ModelFacts>; sources: string } | undefined;
+  private inputs: { config: RouterConfig; models: Record<string, ModelFacts>; sources: string; at: number } | undefined;
   private current: SilentStrategy[] = [];
   private readonly said = new Set<string>();
 
   constructor(private readonly report: (finding: SilentStrategy) => void) {}
 
   update(config: RouterConfig, models: Record<string, ModelFacts>, plugins: readonly RouterPlugin[], now: number): SilentStrategy[] {
+    const previous = this.inputs;
+    if (previous && previous.config === config && previous.models === models && now >= previous.at && now - previous.at < SOURCES_RECHECK_MS) return this.current;
     const quota = plugins.find((plugin) => plugin.quotaSources)?.quotaSources?.(now);
     const sources = quota ? `${quota.enabled}|${quota.hard}|${quota.providers.join(",")}` : "";
     const last = this.inputs;
+    this.inputs = { config, models, sources, at: now };
     if (last && last.config === config && last.models === models && last.sources === sources) return this.current;
-    this.inputs = { config, models, sources };
     this.current = findSilentStrategies({
       config,
       models,

@@ -143,6 +143,10 @@ describe("subscription features through the pi CLI", () => {
     assert.equal(other.headers["x-plan-beta"], undefined);
     assert.equal(other.body.provider, undefined);
     assert.equal(other.body.metadata, undefined);
+    // The candidates event (and so explain) names the patch, never its values.
+    const listed = events().filter((event) => event.type === "candidates").at(-1).data.candidates;
+    assert.deepEqual(listed[0].reasons, ["request patch: header x-plan-beta, body.provider, body.metadata"]);
+    assert.doesNotMatch(JSON.stringify(listed), /context-1m|fireworks/);
   });
 
   it("retries a warm target through two blips and serves from it without failing over", async () => {

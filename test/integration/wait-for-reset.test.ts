@@ -59,5 +59,6 @@ describe("waiting for the earliest quota reset", () => {
     assert.equal(h.faux("mock-a").state.callCount, 1);
     assert.equal(h.faux("mock-b").state.callCount, 1);
     assert.match(h.ui!.statuses.get("auto-router") ?? "", /aborted/);
+    assert.match(await h.command("/auto-router explain"), /Notes:\n {2}every target out of quota: waiting for the reset of mock-b\/model-b, \d+ s away/);
   });
 });
