@@ -13,6 +13,7 @@ import { virtualModels } from "./src/runtime/provider-models.ts";
 import { RouterRuntime } from "./src/runtime/router-runtime.ts";
 import { openServices } from "./src/runtime/services.ts";
 import { describeLoad } from "./src/state/config-file.ts";
+import { redactText } from "./src/state/redact.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 
 export const PROVIDER_ID = "auto-router";
@@ -21,7 +22,8 @@ export default function autoRouter(pi: ExtensionAPI): void {
   let context: ExtensionContext | undefined;
   const pendingWarnings: string[] = [];
   const isActive = (ctx: ExtensionContext | undefined) => ctx?.model?.provider === PROVIDER_ID;
-  const show = (ctx: ExtensionContext, text: string, level: "info" | "warning") => {
+  const show = (ctx: ExtensionContext, raw: string, level: "info" | "warning") => {
+    const text = redactText(raw);
     try {
       if (ctx.hasUI) ctx.ui.notify(text, level);
       else process.stderr.write(`${text}\n`);
