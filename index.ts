@@ -55,7 +55,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     stateDir: services.stateDir,
     config: () => services.config.current,
     registry: () => runtimeRef?.registry(),
-    openStore: (name, defaults, parse) => services.openStore(name, defaults, parse),
+    openStore: (name, defaults, parse, salvage) => services.openStore(name, defaults, parse, salvage),
     record: (type, data, ids) => services.events?.append({ type, data, sessionId: runtimeRef?.sessionId, ...ids }),
     warn,
     env: process.env,

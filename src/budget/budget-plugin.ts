@@ -14,7 +14,7 @@ import { calendarKeys, isValidTimeZone, localTimeZone, type CalendarKeys } from 
 import { importLegacyOperation, LEGACY_STATS_FILE, readLegacyStats } from "./legacy-stats.ts";
 import { monthlySpendWindows, perTokenProviders, publishSpendWindows } from "./monthly-spend.ts";
 import { reconcileUsage, type Pricing } from "./reconcile-usage.ts";
-import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsageOperation, totalsOf, USAGE_STORE_NAME, type ProviderSpend, type UsageLedger } from "./usage-ledger.ts";
+import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsageOperation, salvageLedger, totalsOf, USAGE_STORE_NAME, type ProviderSpend, type UsageLedger } from "./usage-ledger.ts";
 import type { StateStore } from "../state/json-store.ts";
 
 /** How often balances with a configured floor are refreshed in the background. */
@@ -54,7 +54,7 @@ export interface BudgetPluginOptions {
 
 export function createBudgetPluginWith(options: BudgetPluginOptions = {}): PluginFactory {
   return (context) => {
-    const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger);
+    const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger, salvageLedger);
     const limits = context.openStore(LIMITS_STORE_NAME, emptyLimits, parseLimits);
     const balances = new BalanceBook({ registry: () => context.registry(), now: () => context.now(), fetch: options.fetch });
     let warnedZone: string | undefined;

@@ -65,8 +65,8 @@ export interface Services {
   cooldowns: CooldownBook;
   latency: LatencyBook;
   events?: EventLog;
-  /** Opens one more state store in the state dir; it is flushed and closed with the others. */
-  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T>;
+  /** Opens one more state store in the state dir; it is flushed and closed with the others. `salvage`: see JsonStoreOptions. */
+  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T>;
   close(): Promise<void>;
 }
 
@@ -74,10 +74,10 @@ export function openServices(options: ServicesOptions): Services {
   const config = new ConfigHolder(routesFilePath(options.env, options.agentDir), options.warn);
   const stateDir = resolveStateDir({ env: options.env, configLogDir: config.current.logDir, agentDir: options.agentDir });
   const onWarning = (warning: StoreWarning) => options.warn(`auto-router: ${warning.file}: ${warning.message}`);
-  const open = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T> =>
+  const open = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> =>
     options.inMemory
       ? createMemoryStore(defaults())
-      : openJsonStore({ file: stateFile(stateDir, name), defaults, parse, onWarning });
+      : openJsonStore({ file: stateFile(stateDir, name), defaults, parse, salvage, onWarning });
   const cooldownStore = open("cooldowns", emptyCooldowns, (raw) => cooldownStateSchema.parse(raw));
   const latencyStore = open("latency", emptyLatency, (raw) => latencyStateSchema.parse(raw));
   const eventLogSettings = config.current.eventLog;
@@ -91,8 +91,8 @@ export function openServices(options: ServicesOptions): Services {
     cooldowns: new CooldownBook(cooldownStore),
     latency: new LatencyBook(latencyStore),
     events,
-    openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T> {
-      const store = open(name, defaults, parse);
+    openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> {
+      const store = open(name, defaults, parse, salvage);
       stores.push(store as StateStore<unknown>);
       return store;
     },

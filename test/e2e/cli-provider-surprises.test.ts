@@ -3,7 +3,7 @@
 // are passed through to pi, and a print-mode request that has to wait for a cooling target.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
@@ -229,5 +229,38 @@ describe("pi CLI: a provider that echoes its key in an error", () => {
     const failed = readEvents(dir.agentDir).filter((event) => event.type === "result" && event.data.outcome === "failed").at(-1);
     assert.equal(failed.data.message, "429 Too many requests for [REDACTED]");
     assert.equal(stateText().includes(KEY), false, "the key is not in the state files");
+  });
+});
+
+describe("pi CLI: a wrong-typed field in the usage ledger", () => {
+  let a: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+
+  before(async () => {
+    a = await startOpenAIEmulator({ name: "A" });
+    dir = makeAgentDir({
+      providers: { "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a", cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } }] } },
+      routes: { routes: { solo: { sortBy: "config", targets: [target("mock-a/model-a")] } } },
+    });
+  });
+  after(async () => {
+    await a.close();
+    dir.cleanup();
+  });
+
+  it("keeps the readable spend, warns once and keeps the bad copy", async () => {
+    const extensions = join(dir.agentDir, "extensions");
+    const damaged = JSON.stringify({ version: 1, days: { "2026-01-01": { "mock-a": { "model-a": { requests: 3, costUsd: "0.5" } } } }, months: {}, migratedFrom: [] });
+    writeFileSync(join(extensions, "auto-router.usage.json"), damaged);
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/solo", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    const warnings = run.stderr.split("\n").filter((line) => line.includes("auto-router.usage.json"));
+    assert.equal(warnings.length, 1, run.stderr);
+    assert.match(warnings[0]!, /partly unreadable \(invalid content: days\.2026-01-01\.mock-a\.model-a\.costUsd: .*\); moved aside to .* and kept every value that could be read/);
+    const copies = readdirSync(extensions).filter((name) => name.startsWith("auto-router.usage.json.corrupt-"));
+    assert.equal(copies.length, 1);
+    assert.equal(readFileSync(join(extensions, copies[0]!), "utf8"), damaged);
+    const ledger = JSON.parse(readFileSync(join(extensions, "auto-router.usage.json"), "utf8"));
+    assert.deepEqual(ledger.days["2026-01-01"]["mock-a"]["model-a"], { requests: 3, estimated: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0.5 });
   });
 });
