@@ -16,6 +16,7 @@ import { findUnknownTargets, reportUnknownTargets } from "./src/config/unknown-t
 import { catalogueModels, registryModels } from "./src/runtime/model-catalogue.ts";
 import { describeLoad } from "./src/state/config-file.ts";
 import { readModelsFileIds } from "./src/state/models-file.ts";
+import { redactText } from "./src/state/redact.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 import { WarningSink } from "./src/ui/warning-sink.ts";
 
@@ -30,7 +31,8 @@ export default function autoRouter(pi: ExtensionAPI): void {
     context = ctx;
     warnings.attach(ctx);
   };
-  const show = (ctx: ExtensionContext, text: string, level: "info" | "warning") => {
+  const show = (ctx: ExtensionContext, raw: string, level: "info" | "warning") => {
+    const text = redactText(raw);
     try {
       if (ctx.hasUI) ctx.ui.notify(text, level);
       else process.stderr.write(`${text}\n`);

@@ -17,7 +17,7 @@ import { calendarKeys, isValidTimeZone, localTimeZone } from "./calendar.ts";
 import { importLegacyLimitsOperation, importLegacyOperation, LEGACY_STATS_FILE, readLegacyStats } from "./legacy-stats.ts";
 import { monthlySpendWindows, perTokenProviders, publishSpendWindows } from "./monthly-spend.ts";
 import { reconcileUsage, type Pricing } from "./reconcile-usage.ts";
-import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsageOperation, totalsOf, USAGE_STORE_NAME, type UsageLedger } from "./usage-ledger.ts";
+import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsageOperation, salvageLedger, totalsOf, USAGE_STORE_NAME, type UsageLedger } from "./usage-ledger.ts";
 
 /** How often balances with a configured floor are refreshed in the background. */
 export const BALANCE_REFRESH_MS = 5 * 60_000;
@@ -37,7 +37,7 @@ export interface BudgetPluginOptions {
 
 export function createBudgetPluginWith(options: BudgetPluginOptions = {}): FeaturePluginFactory {
   return (context) => {
-    const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger);
+    const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger, salvageLedger);
     const limits = context.openStore(LIMITS_STORE_NAME, emptyLimits, parseLimits);
     const balances = new BalanceBook({ registry: () => context.registry(), now: () => context.now(), fetch: options.fetch });
     let warnedZone: string | undefined;

@@ -13,32 +13,50 @@ export const KEEP_MONTHS = 24;
 /** Costs are rounded to this many decimals so sums do not drift with the order of additions. */
 const COST_DECIMALS = 1e10;
 
-const count = z.number().finite().nonnegative().catch(0);
-export const usageTotalsSchema = z.object({
-  requests: count.default(0),
-  estimated: count.default(0),
-  input: count.default(0),
-  output: count.default(0),
-  cacheRead: count.default(0),
-  cacheWrite: count.default(0),
-  costUsd: count.default(0),
-});
-export type UsageTotals = z.infer<typeof usageTotalsSchema>;
+const strictCount = z.number().finite().nonnegative();
+/** Salvage: a number written as text ("0.5") is still that number; anything else unreadable counts as 0. */
+const lenientCount = z.preprocess(
+  (value) => (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)) ? Number(value) : value),
+  strictCount,
+).catch(0);
 
-/** period key -> provider -> modelId -> totals */
-const periodSchema = z.record(z.string(), z.record(z.string(), z.record(z.string(), usageTotalsSchema)));
-export const usageLedgerSchema = z.object({
-  version: z.number().int().default(USAGE_LEDGER_VERSION),
-  days: periodSchema.default({}),
-  months: periodSchema.default({}),
-  /** Legacy files already imported (so a migration runs once across every window). */
-  migratedFrom: z.array(z.string()).default([]),
-});
+function ledgerSchema(count: z.ZodType<number>) {
+  const totals = z.object({
+    requests: count.default(0),
+    estimated: count.default(0),
+    input: count.default(0),
+    output: count.default(0),
+    cacheRead: count.default(0),
+    cacheWrite: count.default(0),
+    costUsd: count.default(0),
+  });
+  /** period key -> provider -> modelId -> totals */
+  const period = z.record(z.string(), z.record(z.string(), z.record(z.string(), totals)));
+  return {
+    totals,
+    ledger: z.object({
+      version: z.number().int().default(USAGE_LEDGER_VERSION),
+      days: period.default({}),
+      months: period.default({}),
+      /** Legacy files already imported (so a migration runs once across every window). */
+      migratedFrom: z.array(z.string()).default([]),
+    }),
+  };
+}
+
+// A wrong-typed count is damage, not zero: the strict schema rejects it, so the store keeps a copy and warns, and the
+// lenient one salvages every value that can be read.
+const strictSchemas = ledgerSchema(strictCount);
+const lenientSchemas = ledgerSchema(lenientCount);
+export const usageTotalsSchema = strictSchemas.totals;
+export type UsageTotals = z.infer<typeof usageTotalsSchema>;
+export const usageLedgerSchema = strictSchemas.ledger;
 export type UsageLedger = z.infer<typeof usageLedgerSchema>;
 type Period = UsageLedger["days"];
 
 export const emptyLedger = (): UsageLedger => ({ version: USAGE_LEDGER_VERSION, days: {}, months: {}, migratedFrom: [] });
 export const parseLedger = (raw: unknown): UsageLedger => usageLedgerSchema.parse(raw);
+export const salvageLedger = (raw: unknown): UsageLedger => lenientSchemas.ledger.parse(raw) as UsageLedger;
 
 export const emptyTotals = (): UsageTotals => ({ requests: 0, estimated: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0 });
 

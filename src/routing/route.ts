@@ -147,7 +147,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     const facts = snapshot.models[key];
     if (!facts || !facts.resolvable) { skipTarget(decision, target, key, label, "missing-model", "not in pi's model registry"); continue; }
     const auth = target.authProvider ?? target.provider;
-    if (!facts.hasCredentials) { skipTarget(decision, target, key, label, "no-credentials", `no credentials for ${auth} (/login or an API key)`); continue; }
+    if (!facts.hasCredentials) { skipTarget(decision, target, key, label, "no-credentials", facts.credentialsProblem ?? `no credentials for ${auth} (/login or an API key)`); continue; }
     const providerStatus = snapshot.providers[auth];
     const unhealthy = providerStatus?.unhealthy ?? (auth !== target.provider ? snapshot.providers[target.provider]?.unhealthy : undefined);
     if (unhealthy) { skipTarget(decision, target, key, label, "unhealthy", unhealthy); continue; }

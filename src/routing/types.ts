@@ -47,8 +47,10 @@ export interface RouteRequest {
 export interface ModelFacts {
   /** registry.find() returned a model. */
   resolvable: boolean;
-  /** registry.hasConfiguredAuth() for it. */
+  /** registry.hasConfiguredAuth() for it, and its credentials resolved when last used. */
   hasCredentials: boolean;
+  /** Why it has none, when more is known than "not configured" (e.g. its key command failed). */
+  credentialsProblem?: string;
   /** pi authenticates it with OAuth (a subscription). */
   usesOAuth?: boolean;
   contextWindow?: number;

@@ -5,6 +5,7 @@ import {
   createAssistantMessageEventStream,
   type Api,
   type AssistantMessage,
+  type AssistantMessageEvent,
   type AssistantMessageEventStream,
   type Context,
   type Model,
@@ -18,7 +19,7 @@ import { applyFailurePolicy, classifyFailure, makeFailure, type Failure } from "
 import { allFailedText, noCapableTargetText, noTargetText, routerAbortedMessage, routerErrorMessage, waitingText, type FailedTarget } from "./final-error.ts";
 import { findTarget, routeSettings, targetTimeouts } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
-import { startTarget } from "./start-target.ts";
+import { resolveTargetAuth, startTarget } from "./start-target.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { retryDelayMs } from "./retry-same-target.ts";
 import type { RevertSettings } from "./revert-policy.ts";
@@ -53,6 +54,34 @@ export interface RouteRequest {
   /** Tiers and provider preferences for this request (they replace shortcuts handed over by pi's input event). */
   shortcuts?: PromptShortcuts;
   observer?: RequestObserver;
+}
+
+/**
+ * A target's error text goes to pi's output, RPC events and session files: a provider may echo the key or the
+ * Authorization header in it, so it is redacted like everything the router writes. Model output is left alone.
+ * In place: pi-ai hands out one message object as every event's `partial`, and pi may serialise those later.
+ */
+function redactedMessage(env: RequestEnvironment, message: AssistantMessage): AssistantMessage {
+  if (message.errorMessage !== undefined) message.errorMessage = env.redact(message.errorMessage);
+  return message;
+}
+
+/**
+ * Forwards one attempt's events with redacted error text. pi-ai sets `errorMessage` on the one message object it hands
+ * out as every event's `partial` before it emits the error, and pi may serialise earlier events after that (JSON and
+ * RPC output), so the partials are forwarded as one shadow copy of the target's message whose error text is redacted.
+ */
+function redactingForwarder(env: RequestEnvironment, push: (event: AssistantMessageEvent) => void): (event: AssistantMessageEvent) => void {
+  let shadow: AssistantMessage | undefined;
+  return (event) => {
+    if ("partial" in event && event.partial) {
+      shadow = redactedMessage(env, Object.assign(shadow ?? ({} as AssistantMessage), event.partial));
+      push({ ...event, partial: shadow } as AssistantMessageEvent);
+      return;
+    }
+    if (event.type === "error") redactedMessage(env, event.error);
+    push(event);
+  };
 }
 
 export function createRouterStream(env: RequestEnvironment) {
@@ -160,14 +189,15 @@ async function serveRequest(
       // The attempt already forwarded its terminal event; only the bookkeeping and the end remain.
       const outcome = served.final === "done" ? "success" : served.final === "aborted" ? "aborted" : "failed";
       const message = served.message ?? routerErrorMessage(model, "auto-router: the target ended without a message", env.now());
-      return finish(message, outcome, served.key);
+      return finish(redactedMessage(env, message), outcome, served.key);
     }
     if (served) {
       if (served.kind === "aborted") return abortNow(served.message);
-      // A failure that must not fail over: surface the target's own error unchanged (pi compacts on overflow).
+      // A failure that must not fail over: surface the target's own error (pi compacts on overflow), minus secrets.
       surfaced = served.failure;
-      out.push({ type: "error", reason: "error", error: served.message });
-      return finish(served.message, "failed");
+      const message = redactedMessage(env, served.message);
+      out.push({ type: "error", reason: "error", error: message });
+      return finish(message, "failed");
     }
     // Nothing served. Wait for the first cooling target if it is back soon; otherwise explain and stop.
     const refreshed = env.decide(state.requestId, state.routeId, context, options, env.now(), { quiet: true, shortcuts: request.shortcuts });
@@ -250,6 +280,13 @@ async function tryCandidates(
     if (minContextWindow !== undefined && (facts?.contextWindow ?? 0) <= minContextWindow) continue;
     const target = registry.find(candidate.provider, candidate.modelId);
     if (!target) continue;
+    // Credentials first: a target whose key cannot be resolved (a models.json "!command" that fails) is skipped as
+    // "no credentials", not tried and blamed for an unknown failure.
+    const auth = await resolveTargetAuth(registry, target);
+    if (!auth.ok) {
+      env.onMissingCredentials(candidate);
+      continue;
+    }
     if (candidate.probe && !(await env.claimProbe(candidate.key))) continue; // another request holds the half-open probe
     const remaining = candidates.slice(index + 1).filter((c) => minContextWindow === undefined || (env.modelFacts(c.key)?.contextWindow ?? 0) > minContextWindow);
     const isLast = remaining.length === 0 || state.attempts + 1 >= maxAttempts;
@@ -278,13 +315,13 @@ async function tryCandidates(
             },
           }
         : options;
-      const started = await startTarget({ registry, model: target, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream, patch: targetConfig });
+      const started = await startTarget({ registry, model: target, auth, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream, patch: targetConfig });
       if (typeof started === "string") {
         outcome = { status: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: started }, env.now()), latencyMs: 0 };
       } else {
         outcome = await runAttempt({
           stream: started,
-          push: (event) => out.push(event),
+          push: redactingForwarder(env, (event) => out.push(event)),
           controller,
           userSignal,
           timeouts: { firstTokenMs: isLast ? undefined : timeouts.firstTokenMs, stallMs: timeouts.stallMs },

@@ -76,7 +76,7 @@ export interface PluginContext {
   config(): RouterConfig;
   registry(): RegistryLike | undefined;
   /** A state store in the state dir (file `auto-router.<name>.json`), or in memory in tests. */
-  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T>;
+  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T>;
   record(type: string, data: Record<string, unknown>, ids?: { requestId?: string; routeId?: string }): void;
   /**
    * A claim exactly one caller gets until it expires, across every process sharing the state backend (one Redis

@@ -50,6 +50,8 @@ export interface RequestEnvironment {
   onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void;
   /** A target's successful HTTP response (status + headers), for passive quota tracking. */
   onTargetResponse?(routeId: string, candidate: Candidate, response: { status: number; headers: Record<string, string> }): void;
+  /** The target's credentials could not be resolved: skip its provider as "no credentials" and warn once. */
+  onMissingCredentials(candidate: Candidate): void;
   status: StatusSink;
   warn(text: string): void;
   redact(text: string): string;

@@ -74,6 +74,8 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<boolean> =>
 
 /** How long one collection of registry facts serves further requests. */
 export const FACTS_REUSE_MS = 1_000;
+/** A provider whose credentials could not be resolved is skipped this long, then its key is resolved again. */
+export const MISSING_CREDENTIALS_RECHECK_MS = 60_000;
 
 export class RouterRuntime implements RequestEnvironment {
   readonly sticky = new Stickiness();
@@ -95,6 +97,9 @@ export class RouterRuntime implements RequestEnvironment {
   private boundShortcuts: { prompt: string; shortcuts: PromptShortcuts | undefined } | undefined;
   private readonly lastDecisions = new Map<string, LastDecision>();
   private readonly probesInFlight = new Set<string>();
+  /** Providers whose credentials did not resolve, until when they are skipped for it. */
+  private readonly missingCredentials = new Map<string, number>();
+  private readonly warnedMissingCredentials = new Set<string>();
   readonly plugins: RouterPlugin[];
   /** Configured strategies that silently do nothing, said once per session. */
   readonly silentStrategies = new SilentStrategyWatch((finding) => {
@@ -175,7 +180,29 @@ export class RouterRuntime implements RequestEnvironment {
     }
     this.factsSource = { registry: this.registryRef, config, at: now };
     // Before a session, pi's built-in catalogue still gives each route's real context window and output limit.
-    return collectModelFacts(this.registryRef ?? catalogueRegistry, config);
+    const facts = collectModelFacts(this.registryRef ?? catalogueRegistry, config);
+    for (const [provider, until] of this.missingCredentials) {
+      if (until <= now) {
+        this.missingCredentials.delete(provider);
+        continue;
+      }
+      for (const [key, fact] of Object.entries(facts)) {
+        if (key.startsWith(`${provider}/`) && fact.resolvable) {
+          facts[key] = { ...fact, hasCredentials: false, credentialsProblem: `no credentials: the API key of ${provider} could not be resolved (its models.json apiKey command failed?)` };
+        }
+      }
+    }
+    return facts;
+  }
+
+  onMissingCredentials(candidate: Candidate): void {
+    this.missingCredentials.set(candidate.provider, this.now() + MISSING_CREDENTIALS_RECHECK_MS);
+    this.factsSource = undefined;
+    if (this.warnedMissingCredentials.has(candidate.provider)) return;
+    this.warnedMissingCredentials.add(candidate.provider);
+    // pi's error names the command; neither it nor the command's output is shown (either may hold a secret).
+    this.warn(`auto-router: provider ${candidate.provider} has no usable credentials: its API key could not be resolved ` +
+      `(a models.json "apiKey": "!command" that failed?). Its targets are skipped as "no credentials" until it resolves.`);
   }
 
   /** Live per-target and per-provider state: latency averages plus every plugin's audits (breakers, budgets, quota). */

@@ -84,8 +84,8 @@ export interface Services {
   events?: EventLog;
   /** Where the stores live (files, or the team store on Redis) and how that backend is doing. */
   backend: StateBackend;
-  /** Opens one more state store in the state dir; it is flushed and closed with the others. */
-  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T>;
+  /** Opens one more state store in the state dir; it is flushed and closed with the others. `salvage`: see JsonStoreOptions. */
+  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T>;
   /** Writes out what is pending in every store and the event log (e.g. before a report reads the files). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -104,8 +104,8 @@ export function openServices(options: ServicesOptions): Services {
   const team = resolveTeamSettings(config.current.state, options.env);
   for (const issue of team.issues) options.warn(`auto-router: ${issue.path === "state.url" ? `${config.file} at state.url` : issue.path}: ${issue.message}`);
   const backend = openStateBackend({ settings: inMemory ? { backend: "file", machine: team.settings.machine } : team.settings, stateDir, onWarning, warn: options.warn });
-  const open = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T> =>
-    inMemory ? createMemoryStore(defaults()) : backend.open(name, defaults, parse);
+  const open = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> =>
+    inMemory ? createMemoryStore(defaults()) : backend.open(name, defaults, parse, salvage);
   const cooldownStore = open("cooldowns", emptyCooldowns, (raw) => cooldownStateSchema.parse(raw));
   const latencyStore = open("latency", emptyLatency, parseLatencyState);
   const eventLogSettings = config.current.eventLog;
@@ -120,8 +120,8 @@ export function openServices(options: ServicesOptions): Services {
     latency: new LatencyBook(latencyStore),
     events,
     backend,
-    openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T> {
-      const store = open(name, defaults, parse);
+    openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> {
+      const store = open(name, defaults, parse, salvage);
       stores.push(store as StateStore<unknown>);
       return store;
     },

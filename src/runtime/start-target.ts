@@ -9,6 +9,7 @@ import {
   type SimpleStreamOptions,
 } from "@mariozechner/pi-ai";
 import { applyRequestPatch, type RequestPatch } from "./request-patch.ts";
+import { rememberCredentials } from "../state/redact.ts";
 
 /** The parts of pi's ModelRegistry the runtime uses; identical on 0.73.1 and the @earendil-works line. */
 export interface RegistryLike {
@@ -26,6 +27,21 @@ export type AuthResult =
 
 export type StreamFunction = typeof streamSimple;
 
+/**
+ * The target's own credentials from pi's registry. `ok: false` (or a throw, e.g. a models.json `"!command"` that
+ * failed) means the target has no usable credentials. Every value resolved here is remembered by the redactor, so no
+ * error text, log line or notification can carry it afterwards, whatever its shape.
+ */
+export async function resolveTargetAuth(registry: RegistryLike, model: Model<Api>): Promise<AuthResult> {
+  try {
+    const auth = await registry.getApiKeyAndHeaders(model);
+    if (auth.ok) rememberCredentials(auth.apiKey, auth.headers);
+    return auth;
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
 export interface StartTargetInput {
   registry: RegistryLike;
   model: Model<Api>;
@@ -37,6 +53,8 @@ export interface StartTargetInput {
   stream?: StreamFunction;
   /** This target's own extra headers and body fields. */
   patch?: RequestPatch;
+  /** Credentials already resolved with resolveTargetAuth; resolved here when absent. */
+  auth?: AuthResult;
 }
 
 function cleanHeaders(headers: Record<string, string | null> | undefined): Record<string, string> | undefined {
@@ -51,7 +69,7 @@ export async function startTarget(input: StartTargetInput): Promise<AssistantMes
   const { apiKey: _apiKey, headers: _headers, env: _env, signal: _signal, ...rest } =
     (input.options ?? {}) as SimpleStreamOptions & { env?: unknown };
   try {
-    const auth = await input.registry.getApiKeyAndHeaders(input.model);
+    const auth = input.auth ?? (await resolveTargetAuth(input.registry, input.model));
     if (!auth.ok) return auth.error;
     const model = auth.baseUrl ? { ...input.model, baseUrl: auth.baseUrl } : input.model;
     const options = {

@@ -41,6 +41,12 @@ export interface JsonStoreOptions<T> {
   file: string;
   defaults: () => T;
   parse: (raw: unknown) => T;
+  /**
+   * For content that `parse` rejects field by field (a wrong-typed value): returns what can still be read. The file is
+   * then handled like other damage (a copy moved aside, one warning), but the store keeps the salvaged state, not
+   * the defaults, and writes it back.
+   */
+  salvage?: (raw: unknown) => T;
   migrate?: (raw: unknown) => unknown;
   onWarning?: (warning: StoreWarning) => void;
   flushDelayMs?: number;
@@ -62,7 +68,7 @@ const serializeState = (state: unknown): string => `${JSON.stringify(state, null
 
 /** `text` is what the file held, so a write that would not change it is skipped. */
 type DiskState<T> = { state: T; identity: FileIdentity | undefined; text?: string };
-type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
+type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string; salvaged?: T };
 
 
 class JsonFileStore<T> implements StateStore<T> {
@@ -264,12 +270,30 @@ class JsonFileStore<T> implements StateStore<T> {
   private decode(text: string): Decoded<T> {
     // The store never creates an empty file (the lock does not need the file to exist), so an empty one was damaged.
     if (text.trim() === "") return { ok: false, reason: "empty file" };
+    let raw: unknown;
     try {
-      const raw: unknown = JSON.parse(text);
-      return { ok: true, value: this.options.parse(this.options.migrate ? this.options.migrate(raw) : raw) };
-    } catch (error) {
-      return { ok: false, reason: error instanceof SyntaxError ? "invalid JSON" : `invalid content: ${contentProblem(error)}` };
+      raw = JSON.parse(text);
+    } catch {
+      return { ok: false, reason: "invalid JSON" };
     }
+    const migrated = this.options.migrate ? this.options.migrate(raw) : raw;
+    try {
+      return { ok: true, value: this.options.parse(migrated) };
+    } catch (error) {
+      const reason = `invalid content: ${contentProblem(error)}`;
+      if (!this.options.salvage) return { ok: false, reason };
+      try {
+        return { ok: false, reason, salvaged: this.options.salvage(migrated) };
+      } catch {
+        return { ok: false, reason };
+      }
+    }
+  }
+
+  /** The state to continue from after moving a damaged file aside: what could be read, else the defaults. */
+  private afterDamage(decoded: Extract<Decoded<T>, { ok: false }>, movedTo: string): T {
+    this.warnCorrupt(decoded.reason, movedTo, decoded.salvaged !== undefined);
+    return decoded.salvaged ?? this.options.defaults();
   }
 
   /** Call only under the lock: a corrupt file is moved aside, so no other process may be replacing it meanwhile. */
@@ -280,8 +304,7 @@ class JsonFileStore<T> implements StateStore<T> {
     if (decoded.ok) return { state: decoded.value, identity: content.identity, text: content.text };
     const target = corruptName(this.file);
     await rename(this.file, target);
-    this.warnCorrupt(decoded.reason, target);
-    return { state: this.options.defaults(), identity: undefined };
+    return { state: this.afterDamage(decoded, target), identity: undefined };
   }
 
   private readDiskSync(): DiskState<T> {
@@ -291,8 +314,11 @@ class JsonFileStore<T> implements StateStore<T> {
     if (decoded.ok) return { state: decoded.value, identity: content.identity, text: content.text };
     const target = corruptName(this.file);
     renameSync(this.file, target);
-    this.warnCorrupt(decoded.reason, target);
-    return { state: this.options.defaults(), identity: undefined };
+    const state = this.afterDamage(decoded, target);
+    if (decoded.salvaged === undefined) return { state, identity: undefined };
+    // What was salvaged goes back to disk at once (the caller holds the lock), so a restart does not lose it.
+    writeFileAtomic.sync(this.file, `${JSON.stringify(state, null, 2)}\n`, { mode: FILE_MODE });
+    return { state, identity: identityOf(statSync(this.file)) };
   }
 
   private async ensureDirectory(): Promise<void> {
@@ -358,8 +384,9 @@ class JsonFileStore<T> implements StateStore<T> {
     this.refreshTimer = undefined;
   }
 
-  private warnCorrupt(reason: string, movedTo: string): void {
-    this.warn(`corrupt:${movedTo}`, `state file ${this.file} was unreadable (${reason}); moved aside to ${movedTo} and started from defaults`);
+  private warnCorrupt(reason: string, movedTo: string, salvaged = false): void {
+    const outcome = salvaged ? "kept every value that could be read" : "started from defaults";
+    this.warn(`corrupt:${movedTo}`, `state file ${this.file} was ${salvaged ? "partly " : ""}unreadable (${reason}); moved aside to ${movedTo} and ${outcome}`);
   }
 
   private warnLockCompromised(error: Error): void {

@@ -14,7 +14,8 @@ export type PushResult = { name: string; result: "pushed" | "team store not empt
 export interface StateBackend {
   readonly settings: TeamSettings;
   /** Opens the store `name`: the file store, or the team store with the file store as its local fallback. */
-  open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T>;
+  /** `salvage` keeps what can be read of a damaged file (see JsonStoreOptions). */
+  open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T>;
   describe(now: number): BackendStatus;
   /** See PluginContext.claim. While Redis is unreachable the claim is granted: routing goes on on the local view. */
   claim(name: string, ttlMs: number): Promise<boolean>;
@@ -34,12 +35,12 @@ export interface StateBackendOptions {
 
 export function openStateBackend(options: StateBackendOptions): StateBackend {
   const { settings, stateDir, onWarning } = options;
-  const openFile = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, refreshIntervalMs?: number) =>
-    openJsonStore({ file: stateFile(stateDir, name), defaults, parse, onWarning, refreshIntervalMs });
+  const openFile = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, refreshIntervalMs?: number) =>
+    openJsonStore({ file: stateFile(stateDir, name), defaults, parse, salvage, onWarning, refreshIntervalMs });
   if (settings.backend === "file") {
     return {
       settings,
-      open: (name, defaults, parse) => openFile(name, defaults, parse),
+      open: (name, defaults, parse, salvage) => openFile(name, defaults, parse, salvage),
       describe: () => ({ backend: "file", machine: settings.machine, connection: "local", lagMs: 0, pendingWrites: 0, roundTrips: 0 }),
       ready: async () => undefined,
       claim: async () => true,
@@ -53,8 +54,8 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
   const stores = new Map<string, { store: RedisStateStore<unknown>; defaults: () => unknown; parse: (raw: unknown) => unknown }>();
   return {
     settings,
-    open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T): StateStore<T> {
-      const store = new RedisStateStore<T>({ name, connection, local: openFile(`${TEAM_MIRROR_PREFIX}${name}`, defaults, parse), defaults, parse, warn: options.warn });
+    open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> {
+      const store = new RedisStateStore<T>({ name, connection, local: openFile(`${TEAM_MIRROR_PREFIX}${name}`, defaults, parse, salvage), defaults, parse, warn: options.warn });
       stores.set(name, { store: store as RedisStateStore<unknown>, defaults, parse });
       return store;
     },
@@ -72,7 +73,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
       if (!connection.writable) throw new Error(`the team store ${settings.displayUrl} is not reachable (${connection.lastError ?? connection.state})`);
       const results: PushResult[] = [];
       for (const [name, entry] of stores) {
-        const local = openFile(name, entry.defaults, entry.parse, 0);
+        const local = openFile(name, entry.defaults, entry.parse, undefined, 0);
         const state = local.read();
         await local.close();
         if (JSON.stringify(state) === JSON.stringify(entry.defaults())) {

@@ -2,7 +2,8 @@
 // inside a 200 stream, an Anthropic stream that drops mid-answer, a key command that fails, secrets in errors that
 // are passed through to pi, and a print-mode request that has to wait for a cooling target.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
@@ -126,5 +127,140 @@ describe("pi CLI print mode: every target failing transiently", () => {
     );
     assert.equal(a.calls.length, 2);
     assert.equal(b.calls.length, 1, "the target resting for a minute is not tried again");
+  });
+});
+
+describe("pi CLI: a models.json apiKey command that fails", () => {
+  let b: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+
+  before(async () => {
+    b = await startOpenAIEmulator({ name: "B" });
+    dir = makeAgentDir({
+      providers: {
+        // Never listened on: the router must not even try this target.
+        "mock-a": { baseUrl: "http://127.0.0.1:9/v1", api: "openai-completions", apiKey: "!printf 'vault-said-7Hq2xK'; exit 3", models: [{ id: "model-a" }] },
+        "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
+      },
+      routes: { routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } } },
+    });
+  });
+  after(async () => {
+    await b.close();
+    dir.cleanup();
+  });
+
+  it("skips the provider as 'no credentials' with one warning that names it and not the command's output", async () => {
+    b.setDefault({ text: "B served." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "one", "two"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    assert.equal(b.calls.length, 2, "both prompts were served by mock-b");
+    const warnings = run.stderr.split("\n").filter((line) => line.includes("mock-a"));
+    assert.equal(warnings.length, 1, run.stderr);
+    assert.match(warnings[0]!, /provider mock-a has no usable credentials/);
+    assert.doesNotMatch(run.stderr, /vault-said|exit 3|printf/);
+    const events = readEvents(dir.agentDir);
+    const attempts = events.filter((event) => event.type === "attempt").map((event) => event.data.target);
+    assert.deepEqual(attempts, ["mock-b/model-b", "mock-b/model-b"], "mock-a is never counted as an attempt");
+    const skipped = events.filter((event) => event.type === "candidates").at(-1).data.skipped;
+    assert.deepEqual(skipped.map((entry: any) => [entry.key, entry.reason]), [["mock-a/model-a", "no-credentials"]]);
+    assert.match(skipped[0].detail, /could not be resolved/);
+  });
+});
+
+describe("pi CLI: a provider that echoes its key in an error", () => {
+  // Azure-style: 32 hex characters, a shape no redaction pattern knows. Made at run time: no key sits in the repository.
+  const KEY = randomBytes(16).toString("hex");
+  let a: Emulator;
+  let b: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+
+  before(async () => {
+    a = await startOpenAIEmulator({ name: "A" });
+    b = await startOpenAIEmulator({ name: "B" });
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: KEY, models: [{ id: "model-a" }] },
+        "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
+      },
+      routes: {
+        routes: {
+          solo: { sortBy: "config", targets: [target("mock-a/model-a")] },
+          pair: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] },
+        },
+      },
+    });
+  });
+  after(async () => {
+    await Promise.all([a.close(), b.close()]);
+    dir.cleanup();
+  });
+
+  const stateText = () =>
+    ["auto-router.events.jsonl", "auto-router.cooldowns.json"].map((name) => join(dir.agentDir, "extensions", name)).filter(existsSync)
+      .map((file) => readFileSync(file, "utf8")).join("\n");
+
+  it("redacts the key from a 400 that is passed through to pi unchanged otherwise", async () => {
+    a.enqueue({ status: 400, errorMessage: `Invalid request for key ${KEY} (header api-key ${KEY})` });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/solo", "-p", "Say hi"] });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /400 Invalid request for key \[REDACTED\]/);
+    assert.equal(run.stderr.includes(KEY) || run.stdout.includes(KEY), false, "the key is not in pi's output");
+    assert.equal(stateText().includes(KEY), false, "the key is not in the state files");
+  });
+
+  it("redacts the key from an error that ends an answer after the commit point (JSON mode)", async () => {
+    a.enqueue({ text: "one two three", streamError: { message: `stream broke; Authorization: Bearer ${KEY}`, type: "server_error", afterChunks: 2 } });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/solo", "--mode", "json", "Say hi"] });
+    const ends = run.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line))
+      .filter((event) => event.type === "message_end" && event.message?.role === "assistant");
+    assert.equal(ends.at(-1).message.errorMessage, "stream broke; Authorization: Bearer [REDACTED]");
+    assert.equal(run.stdout.includes(KEY) || run.stderr.includes(KEY), false, "the key is in no event pi printed");
+  });
+
+  it("redacts the key from the cooldown and the event log of a failover", async () => {
+    a.enqueue({ status: 429, errorMessage: `Too many requests for ${KEY}` });
+    b.enqueue({ text: "B served." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/pair", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    const cooldowns = JSON.parse(readFileSync(join(dir.agentDir, "extensions", "auto-router.cooldowns.json"), "utf8"));
+    assert.deepEqual(Object.values(cooldowns.entries).map((entry: any) => entry.message), ["429 Too many requests for [REDACTED]"]);
+    const failed = readEvents(dir.agentDir).filter((event) => event.type === "result" && event.data.outcome === "failed").at(-1);
+    assert.equal(failed.data.message, "429 Too many requests for [REDACTED]");
+    assert.equal(stateText().includes(KEY), false, "the key is not in the state files");
+  });
+});
+
+describe("pi CLI: a wrong-typed field in the usage ledger", () => {
+  let a: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+
+  before(async () => {
+    a = await startOpenAIEmulator({ name: "A" });
+    dir = makeAgentDir({
+      providers: { "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a", cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } }] } },
+      routes: { routes: { solo: { sortBy: "config", targets: [target("mock-a/model-a")] } } },
+    });
+  });
+  after(async () => {
+    await a.close();
+    dir.cleanup();
+  });
+
+  it("keeps the readable spend, warns once and keeps the bad copy", async () => {
+    const extensions = join(dir.agentDir, "extensions");
+    const damaged = JSON.stringify({ version: 1, days: { "2026-01-01": { "mock-a": { "model-a": { requests: 3, costUsd: "0.5" } } } }, months: {}, migratedFrom: [] });
+    writeFileSync(join(extensions, "auto-router.usage.json"), damaged);
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/solo", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    const warnings = run.stderr.split("\n").filter((line) => line.includes("auto-router.usage.json"));
+    assert.equal(warnings.length, 1, run.stderr);
+    assert.match(warnings[0]!, /partly unreadable \(invalid content: days\.2026-01-01\.mock-a\.model-a\.costUsd: .*\); moved aside to .* and kept every value that could be read/);
+    const copies = readdirSync(extensions).filter((name) => name.startsWith("auto-router.usage.json.corrupt-"));
+    assert.equal(copies.length, 1);
+    assert.equal(readFileSync(join(extensions, copies[0]!), "utf8"), damaged);
+    const ledger = JSON.parse(readFileSync(join(extensions, "auto-router.usage.json"), "utf8"));
+    assert.deepEqual(ledger.days["2026-01-01"]["mock-a"]["model-a"], { requests: 3, estimated: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0.5 });
   });
 });

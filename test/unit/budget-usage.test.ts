@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { importLegacyLimitsOperation, importLegacyOperation, parseLegacyStats } from "../../src/budget/legacy-stats.ts";
 import { reconcileUsage } from "../../src/budget/reconcile-usage.ts";
-import { emptyLedger, parseLedger, providerSpend, recordUsageOperation, totalsOf } from "../../src/budget/usage-ledger.ts";
+import { emptyLedger, parseLedger, providerSpend, recordUsageOperation, salvageLedger, totalsOf } from "../../src/budget/usage-ledger.ts";
 import { openJsonStore } from "../../src/state/json-store.ts";
 
 function message(text: string, usage?: Record<string, unknown>): any {
@@ -123,9 +123,12 @@ describe("usage ledger", () => {
     assert.equal(providerSpend(parseLedger(JSON.parse(readFileSync(file, "utf8"))), keys, "openai").day.costUsd, 1);
   });
 
-  it("reads negative or non-numeric counts in a hand-edited ledger as zero instead of rejecting the file", () => {
-    const ledger = parseLedger({ days: { "2025-01-31": { p: { m: { requests: -3, costUsd: "x", input: 7 } } } } });
-    assert.deepEqual(ledger.days["2025-01-31"]!.p!.m, { requests: 0, estimated: 0, input: 7, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0 });
+  it("rejects a wrong-typed count instead of silently zeroing it, so the store treats the file as damaged", () => {
+    assert.throws(() => parseLedger({ days: { "2025-01-31": { p: { m: { costUsd: "0.5" } } } } }), /costUsd/);
+  });
+  it("salvages every count that can be read from a damaged ledger: numbers written as text, and zero for the rest", () => {
+    const ledger = salvageLedger({ days: { "2025-01-31": { p: { m: { requests: -3, costUsd: "0.5", input: 7, output: "x" } } } } });
+    assert.deepEqual(ledger.days["2025-01-31"]!.p!.m, { requests: 0, estimated: 0, input: 7, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0.5 });
   });
 });
 

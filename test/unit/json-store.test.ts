@@ -151,6 +151,29 @@ describe("openJsonStore: damaged files", () => {
     });
   }
 
+  it("keeps what can be read from a wrong-typed field, warns once, keeps the bad copy and writes the salvaged state", async () => {
+    const dir = freshDir();
+    const file = join(dir, "auto-router.tally.json");
+    const content = '{"count": "4", "names": ["kept"]}';
+    writeFileSync(file, content);
+    const warnings: StoreWarning[] = [];
+    const salvage = (raw: unknown): Tally => {
+      const value = raw as { count?: unknown; names?: unknown[] };
+      return { count: Number(value.count) || 0, names: Array.isArray(value.names) ? value.names.map(String) : [] };
+    };
+    const store = openJsonStore({ ...tallyOptions(file, warnings), salvage });
+    assert.deepEqual(store.read(), { count: 4, names: ["kept"] });
+    const moved = readdirSync(dir).filter((name) => name.startsWith("auto-router.tally.json.corrupt-"));
+    assert.equal(moved.length, 1);
+    assert.equal(readFileSync(join(dir, moved[0]!), "utf8"), content, "the bad copy keeps its exact bytes");
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!.message, /partly unreadable \(invalid content: count must be a number\); moved aside to .*corrupt-.* and kept every value that could be read/);
+    assert.deepEqual(readTally(file), { count: 4, names: ["kept"] }, "written back before any update, so a restart keeps it");
+    store.update(addOne);
+    await store.close();
+    assert.deepEqual(readTally(file), { count: 5, names: ["kept"] });
+  });
+
   it("moves a file corrupted by someone else after open aside on the next flush and keeps the queued update", async () => {
     const dir = freshDir();
     const file = join(dir, "auto-router.tally.json");

@@ -1,6 +1,6 @@
-import { describe, it } from "node:test";
+import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { REDACTED, redactDeep, redactText } from "../../src/state/redact.ts";
+import { forgetRememberedCredentials, REDACTED, redactDeep, redactedJson, redactText, rememberCredentials } from "../../src/state/redact.ts";
 
 // Fake credentials are assembled at run time so no key-shaped literal sits in the repository for scanners to flag.
 const ALPHANUMERIC = "aB3dE5gH7jK9mN1pQ2sT4vW6yZ8cF0hL";
@@ -166,5 +166,30 @@ describe("redactedJson", () => {
     ];
     for (const value of values) assert.equal(redactedJson(value), JSON.stringify(redactDeep(value)));
     assert.ok(!redactedJson(values[0]).includes(key));
+  });
+});
+
+describe("credentials the router resolved itself", () => {
+  // Shapes no pattern knows: an Azure-style 32-hex key and a self-hosted key. Built at run time.
+  const AZURE_KEY = ["3f9a1c7e", "5b2d4f60", "8e1a9c3b", "7d5f2e41"].join("");
+  const SELF_HOSTED = ["team", "gateway", "Qm7vXw2p"].join("-");
+  afterEach(() => forgetRememberedCredentials());
+
+  it("replaces a remembered key verbatim in any text, in addition to the patterns", () => {
+    assert.equal(redactText(`401 bad key ${AZURE_KEY}`), `401 bad key ${AZURE_KEY}`, "unknown before it is remembered");
+    rememberCredentials(AZURE_KEY, { "x-custom-auth": `Token ${SELF_HOSTED}`, "anthropic-version": "2023-06-01-preview" });
+    assert.equal(redactText(`401 bad key ${AZURE_KEY} and ${SELF_HOSTED}`), `401 bad key ${REDACTED} and ${REDACTED}`);
+    assert.equal(redactText("version 2023-06-01-preview"), "version 2023-06-01-preview", "non-credential headers are not remembered");
+  });
+
+  it("redacts remembered keys in JSON written through redactedJson and redactDeep", () => {
+    rememberCredentials(AZURE_KEY);
+    assert.equal(redactedJson({ message: `echo ${AZURE_KEY}` }), JSON.stringify({ message: `echo ${REDACTED}` }));
+    assert.deepEqual(redactDeep({ list: [AZURE_KEY] }), { list: [REDACTED] });
+  });
+
+  it("does not remember short placeholder keys, which would garble ordinary text", () => {
+    rememberCredentials("ollama", { authorization: "Bearer none" });
+    assert.equal(redactText("ollama answered: none of the models"), "ollama answered: none of the models");
   });
 });
