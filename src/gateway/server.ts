@@ -11,7 +11,7 @@ import { sendError, serveChat, type ChatProtocol, type GatewayCore } from "./cha
 import { GatewayError, type Protocol } from "./errors.ts";
 import { providersHealth } from "./health-endpoint.ts";
 import { listedModelNames, type DirectRoutes } from "./model-names.ts";
-import { ANTHROPIC_MESSAGES, OPENAI_CHAT } from "./protocols.ts";
+import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
 import { presentedToken, tokenMatches } from "./token.ts";
 
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
@@ -56,6 +56,7 @@ function routes(core: GatewayCore, limit: () => number): Array<{ method: "GET" |
   return [
     { method: "POST", url: "/v1/messages", handler: chat(ANTHROPIC_MESSAGES) },
     { method: "POST", url: "/v1/chat/completions", handler: chat(OPENAI_CHAT) },
+    { method: "POST", url: "/v1/responses", handler: chat(OPENAI_RESPONSES) },
     {
       method: "POST",
       url: "/v1/messages/count_tokens",
@@ -117,7 +118,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return sendError(reply, protocolFor(request.url), answer);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendError(reply, protocolFor(request.url), new GatewayError(404, "not_found", `no endpoint ${request.method} ${request.url.split("?")[0]}; served: POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions, GET /v1/models, GET /health/providers`)));
+    sendError(reply, protocolFor(request.url), new GatewayError(404, "not_found", `no endpoint ${request.method} ${request.url.split("?")[0]}; served: POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions, POST /v1/responses, GET /v1/models, GET /health/providers`)));
   for (const route of routes(core, () => settings().maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS)) app.route(route);
 
   await app.listen({ host: options.host, port: options.port });
