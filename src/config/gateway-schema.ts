@@ -11,3 +11,9 @@ export const gatewaySchema = z.strictObject({
   drainTimeoutMs: z.number().int().nonnegative().optional().describe("On SIGTERM, how long in-flight requests may finish (default 30000)"),
 });
 export type GatewayConfig = z.infer<typeof gatewaySchema>;
+
+/** Per pi provider: which paths the gateway's wildcard proxy may forward to it. */
+export const proxyProvidersSchema = z.record(z.string().min(1), z.strictObject({
+  endpointPrefixes: z.array(z.string().regex(/^\//, "a path prefix starts with /, e.g. /v1/embeddings")).optional()
+    .describe("Paths this provider serves through `pi-auto-router serve`'s proxy, e.g. [\"/v1/embeddings\"]; [] accepts every path"),
+}));

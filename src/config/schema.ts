@@ -7,7 +7,7 @@ import {
   tiersSchema,
 } from "./routing-schema.ts";
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
-import { gatewaySchema } from "./gateway-schema.ts";
+import { gatewaySchema, proxyProvidersSchema } from "./gateway-schema.ts";
 import { stateConfigSchema } from "./state-schema.ts";
 import { quotaSchema, REVERT_MODES, requestBodySchema, requestHeadersSchema, retryBeforeFailoverSchema, waitForResetSchema } from "./subscription-schema.ts";
 
@@ -129,6 +129,7 @@ export const routerConfigSchema = z.strictObject({
   uvi: uviConfigSchema.optional(),
   breaker: breakerConfigSchema.optional(),
   gateway: gatewaySchema.optional().describe("`pi-auto-router serve`: model name mapping and HTTP limits"),
+  providers: proxyProvidersSchema.optional().describe("Per provider: the endpoint paths the gateway's wildcard proxy forwards to it"),
   state: stateConfigSchema.optional().describe("Team mode: share routing state across machines on Redis/Valkey"),
   quota: quotaSchema.optional(),
 });

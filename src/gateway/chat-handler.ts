@@ -31,6 +31,8 @@ export interface ChatProtocol<Request> {
   toContext(request: Request, now: number): { context: Context; options: SimpleStreamOptions };
   encoder(request: Request, model: string, now: number): { encode(event: AssistantMessageEvent): string };
   body(message: AssistantMessage, model: string, now: number): unknown;
+  /** Extra response headers this protocol sets for a request (e.g. the hosted tools a Responses request lost). */
+  headers?(request: Request): Record<string, string>;
 }
 
 function routerModel(routeId: string): Model<Api> {
@@ -120,6 +122,7 @@ export async function serveChat<Request>(core: GatewayCore, spec: ChatProtocol<R
       "x-auto-router-route": routeId,
       "x-auto-router-attempts": attemptsHeader(attempts),
       ...(servedKey ? { "x-auto-router-served-by": servedKey } : {}),
+      ...spec.headers?.(parsed),
     };
     if (!spec.streaming(parsed)) {
       const message = await stream.result();

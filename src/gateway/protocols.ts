@@ -1,9 +1,11 @@
-// The two chat protocols as ChatProtocol entries: parsing, context translation and response encoding per protocol.
+// The chat protocols as ChatProtocol entries: parsing, context translation and response encoding per protocol.
 import type { ChatProtocol } from "./chat-handler.ts";
 import { anthropicMessage, AnthropicStreamEncoder } from "./anthropic-response.ts";
 import { anthropicToContext, parseAnthropicRequest, type AnthropicRequest } from "./anthropic-request.ts";
 import { openAICompletion, OpenAIStreamEncoder } from "./openai-response.ts";
 import { openAIToContext, parseOpenAIRequest, type OpenAIRequest } from "./openai-request.ts";
+import { parseResponsesRequest, responsesToContext, type ResponsesRequest } from "./responses-request.ts";
+import { responsesBody, ResponsesSseEncoder } from "./responses-stream.ts";
 
 export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
   protocol: "anthropic",
@@ -25,4 +27,16 @@ export const OPENAI_CHAT: ChatProtocol<OpenAIRequest> = {
   toContext: openAIToContext,
   encoder: (request, model, now) => new OpenAIStreamEncoder(model, now, request.stream_options?.include_usage === true),
   body: openAICompletion,
+};
+
+export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {
+  protocol: "openai",
+  parse: parseResponsesRequest,
+  model: (request) => request.model,
+  provider: (request) => request.provider,
+  streaming: (request) => request.stream === true,
+  toContext: responsesToContext,
+  encoder: (_request, model, now) => new ResponsesSseEncoder(model, now),
+  body: responsesBody,
+  headers: (request): Record<string, string> => (request.ignoredTools.length ? { "x-auto-router-ignored-tools": request.ignoredTools.join(", ") } : {}),
 };

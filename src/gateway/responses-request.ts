@@ -3,8 +3,10 @@
 // was expected. Hosted tools (web_search, namespaces of sub-agent tools, ...) run on OpenAI's servers, not on a
 // model, so no target can honour them: they are left out and named in `ignoredTools` for the response header, so
 // that clients such as the Codex CLI, which always send them, still work.
-import type { Context, ImageContent, Message, TextContent, ToolCall } from "@mariozechner/pi-ai";
+import type { AssistantMessage, Context, ImageContent, Message, SimpleStreamOptions, TextContent, ToolCall } from "@mariozechner/pi-ai";
 import { z } from "zod";
+import { dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
+import { GatewayError } from "./errors.ts";
 
 const textPart = z.object({ type: z.enum(["input_text", "output_text", "text"]), text: z.string() });
 const imagePart = z.object({ type: z.literal("input_image"), image_url: z.string().optional(), detail: z.string().optional() });
@@ -55,31 +57,17 @@ export const responsesRequestSchema = z
   })
   .loose();
 
-export type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
-
-export interface ParsedResponsesRequest {
-  model: string;
-  stream: boolean;
-  context: Context;
-  maxTokens?: number;
-  temperature?: number;
-  reasoning?: "minimal" | "low" | "medium" | "high" | "xhigh";
-  /** The body's OpenRouter-style `provider` object, for the gateway's preference parser. */
-  provider?: unknown;
+export type ResponsesRequest = z.infer<typeof responsesRequestSchema> & {
   /** Hosted tool types (and names) that were left out, e.g. ["web_search", "namespace:multi_agent_v1"]. */
   ignoredTools: string[];
-}
+};
 
-export class ResponsesRequestError extends Error {
-  constructor(readonly path: string, message: string) {
-    super(path ? `${path}: ${message}` : message);
-  }
-}
+const invalid = (path: string, message: string) => new GatewayError(400, "invalid_request", `${path}: ${message}`);
 
-/** Parses and translates a Responses API body; throws ResponsesRequestError naming the field. */
-export function parseResponsesRequest(body: unknown, now: number): ParsedResponsesRequest {
-  if (body && typeof body === "object" && "previous_response_id" in body && (body as { previous_response_id?: unknown }).previous_response_id != null) {
-    throw new ResponsesRequestError("previous_response_id", "stored responses are not kept by this gateway; send the whole conversation in `input`");
+/** Validates a Responses API body; a 400 names the field (`body.input[2].arguments`) and what was expected. */
+export function parseResponsesRequest(body: unknown): ResponsesRequest {
+  if (body && typeof body === "object" && (body as { previous_response_id?: unknown }).previous_response_id != null) {
+    throw invalid("body.previous_response_id", "stored responses are not kept by this gateway; send the whole conversation in `input`");
   }
   const ignoredTools: string[] = [];
   const tools = (body as { tools?: unknown })?.tools;
@@ -93,10 +81,13 @@ export function parseResponsesRequest(body: unknown, now: number): ParsedRespons
   }
   const parsed = responsesRequestSchema.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ResponsesRequestError(issue.path.join("."), issue.message);
+    const issue = parsed.error.issues[0]!;
+    throw invalid(["body", ...issue.path].join("."), issue.message);
   }
-  const request = parsed.data;
+  return { ...parsed.data, ignoredTools };
+}
+
+export function responsesToContext(request: ResponsesRequest, now: number): { context: Context; options: SimpleStreamOptions } {
   const context: Context = { messages: toMessages(request.input, now) };
   const system = systemText(request);
   if (system) context.systemPrompt = system;
@@ -107,16 +98,11 @@ export function parseResponsesRequest(body: unknown, now: number): ParsedRespons
       parameters: (tool.parameters ?? { type: "object", properties: {} }) as never,
     }));
   }
-  return {
-    model: request.model,
-    stream: request.stream === true,
-    context,
-    ...(request.max_output_tokens ? { maxTokens: request.max_output_tokens } : {}),
-    ...(typeof request.temperature === "number" ? { temperature: request.temperature } : {}),
-    ...(request.reasoning?.effort ? { reasoning: request.reasoning.effort } : {}),
-    ...(request.provider !== undefined ? { provider: request.provider } : {}),
-    ignoredTools,
-  };
+  const options: SimpleStreamOptions = {};
+  if (request.max_output_tokens) options.maxTokens = request.max_output_tokens;
+  if (typeof request.temperature === "number") options.temperature = request.temperature;
+  if (request.reasoning?.effort) options.reasoning = request.reasoning.effort;
+  return { context, options };
 }
 
 function systemText(request: ResponsesRequest): string | undefined {
@@ -136,17 +122,17 @@ function toMessages(input: string | InputItem[], now: number): Message[] {
   if (typeof input === "string") return [{ role: "user", content: input, timestamp: now }];
   const messages: Message[] = [];
   const toolNames = new Map<string, string>();
-  let assistant: Extract<Message, { role: "assistant" }> | undefined;
+  let assistant: AssistantMessage["content"] | undefined;
   const closeAssistant = () => {
-    if (assistant) messages.push(assistant);
+    if (assistant) messages.push(historyAssistant(assistant, "openai-responses", now));
     assistant = undefined;
   };
-  const openAssistant = () => (assistant ??= emptyAssistant(now));
   input.forEach((item, index) => {
+    const where = `body.input[${index}]`;
     if (item.type === "reasoning") return;
     if (item.type === "function_call") {
       toolNames.set(item.call_id, item.name);
-      openAssistant().content.push(toolCall(item, index));
+      (assistant ??= []).push(toolCall(item, where));
       return;
     }
     if (item.type === "function_call_output") {
@@ -154,8 +140,8 @@ function toMessages(input: string | InputItem[], now: number): Message[] {
       messages.push({
         role: "toolResult",
         toolCallId: item.call_id,
-        toolName: toolNames.get(item.call_id) ?? "",
-        content: typeof item.output === "string" ? [{ type: "text", text: item.output }] : userParts(item.output, `input[${index}].output`),
+        toolName: toolNames.get(item.call_id) ?? "tool",
+        content: typeof item.output === "string" ? [textBlock(item.output)] : userParts(item.output, `${where}.output`),
         isError: false,
         timestamp: now,
       });
@@ -164,66 +150,36 @@ function toMessages(input: string | InputItem[], now: number): Message[] {
     if (item.role === "system" || item.role === "developer") return;
     if (item.role === "assistant") {
       const text = plainText(item.content);
-      if (text) openAssistant().content.push({ type: "text", text });
+      if (text) (assistant ??= []).push(textBlock(text));
       return;
     }
     closeAssistant();
-    messages.push({
-      role: "user",
-      content: typeof item.content === "string" ? item.content : userParts(item.content, `input[${index}].content`),
-      timestamp: now,
-    });
+    messages.push({ role: "user", content: typeof item.content === "string" ? item.content : userParts(item.content, `${where}.content`), timestamp: now });
   });
   closeAssistant();
   return messages;
 }
 
-function toolCall(item: z.infer<typeof functionCallItem>, index: number): ToolCall {
+function toolCall(item: z.infer<typeof functionCallItem>, where: string): ToolCall {
   let args: unknown;
   try {
     args = item.arguments.trim() ? JSON.parse(item.arguments) : {};
   } catch {
-    throw new ResponsesRequestError(`input[${index}].arguments`, "expected a JSON object encoded as a string");
+    args = undefined;
   }
-  if (!args || typeof args !== "object" || Array.isArray(args)) {
-    throw new ResponsesRequestError(`input[${index}].arguments`, "expected a JSON object encoded as a string");
-  }
+  if (!args || typeof args !== "object" || Array.isArray(args)) throw invalid(`${where}.arguments`, "expected a JSON object encoded as a string");
   return { type: "toolCall", id: item.call_id, name: item.name, arguments: args as Record<string, unknown> };
 }
 
-function userParts(parts: z.infer<typeof contentPart>[], path: string): (TextContent | ImageContent)[] {
+function userParts(parts: z.infer<typeof contentPart>[], where: string): (TextContent | ImageContent)[] {
   return parts.map((part, index) => {
-    if (part.type === "refusal") return { type: "text", text: part.refusal };
-    if (part.type !== "input_image") return { type: "text", text: part.text };
-    const image = dataUrlImage(part.image_url);
-    if (!image) throw new ResponsesRequestError(`${path}[${index}].image_url`, "expected a data URL (data:image/<type>;base64,...); remote image URLs are not fetched");
-    return image;
+    if (part.type === "refusal") return textBlock(part.refusal);
+    if (part.type !== "input_image") return textBlock(part.text);
+    return dataUrlImage(part.image_url ?? "", `${where}[${index}].image_url`);
   });
-}
-
-const DATA_URL = /^data:(image\/[a-z0-9.+-]+);base64,(.+)$/is;
-
-function dataUrlImage(url: string | undefined): ImageContent | undefined {
-  const match = url ? DATA_URL.exec(url) : null;
-  return match ? { type: "image", mimeType: match[1].toLowerCase(), data: match[2] } : undefined;
 }
 
 function plainText(content: string | z.infer<typeof contentPart>[]): string {
   if (typeof content === "string") return content;
   return content.map((part) => (part.type === "input_image" ? "" : part.type === "refusal" ? part.refusal : part.text)).join("");
-}
-
-// An assistant turn replayed by the client belongs to no target the router knows, so pi-ai treats it as another
-// model's output (thinking becomes text, signatures are dropped) whichever target serves the next turn.
-function emptyAssistant(now: number): Extract<Message, { role: "assistant" }> {
-  return {
-    role: "assistant",
-    content: [],
-    api: "openai-responses",
-    provider: "gateway-client",
-    model: "gateway-client",
-    usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, totalTokens: 0, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 } },
-    stopReason: "stop",
-    timestamp: now,
-  };
 }

@@ -2,6 +2,7 @@
 // response.completed / response.incomplete / response.failed) and the non-streaming response object. Pure: the
 // gateway writes what `push` returns. Each pi-ai content block (text, thinking, tool call) becomes one output item.
 import type { AssistantMessage, AssistantMessageEvent, Usage } from "@mariozechner/pi-ai";
+import { randomUUID } from "node:crypto";
 
 export interface ResponsesSseEvent {
   type: string;
@@ -177,3 +178,25 @@ export function responsesUsage(usage: Usage): Record<string, unknown> {
     total_tokens: input + usage.output,
   };
 }
+
+const responseMeta = (model: string, now: number): ResponseMeta => ({ id: `resp_${randomUUID().replace(/-/g, "")}`, model, createdAtSeconds: Math.floor(now / 1000) });
+
+/** The gateway's encoder: SSE records (`event:` + `data:`) for each pi-ai event, opening the response first. */
+export class ResponsesSseEncoder {
+  private readonly writer: ResponsesStreamWriter;
+  private opened = false;
+
+  constructor(model: string, now: number) {
+    this.writer = new ResponsesStreamWriter(responseMeta(model, now));
+  }
+
+  encode(event: AssistantMessageEvent): string {
+    const events = this.opened ? [] : this.writer.open();
+    this.opened = true;
+    events.push(...this.writer.push(event));
+    return events.map((record) => `event: ${record.type}\ndata: ${JSON.stringify(record)}\n\n`).join("");
+  }
+}
+
+/** The non-streaming answer to a Responses request. */
+export const responsesBody = (message: AssistantMessage, model: string, now: number) => new ResponsesStreamWriter(responseMeta(model, now)).final(message);

@@ -10,8 +10,9 @@ import { anthropicToContext, parseAnthropicRequest } from "./anthropic-request.t
 import { sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
 import { GatewayError, type Protocol } from "./errors.ts";
 import { providersHealth } from "./health-endpoint.ts";
+import { serveProxy } from "./proxy.ts";
 import { listedModelNames, type DirectRoutes } from "./model-names.ts";
-import { ANTHROPIC_MESSAGES, OPENAI_CHAT } from "./protocols.ts";
+import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
 import { presentedToken, tokenMatches } from "./token.ts";
 
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
@@ -42,20 +43,27 @@ const protocolFor = (url: string): Protocol => (url.startsWith("/v1/messages") ?
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
-function routes(core: GatewayCore, limit: () => number): Array<{ method: "GET" | "POST"; url: string; handler: Handler }> {
-  let active = 0;
-  const chat = <R>(spec: ChatProtocol<R>): Handler => async (request, reply) => {
+let active = 0;
+
+/** At most `limit()` requests are served at once across every endpoint; the next gets 503 with Retry-After. */
+function limited(limit: () => number, handler: Handler): Handler {
+  return async (request, reply) => {
     if (active >= limit()) throw new GatewayError(503, "overloaded", `the gateway is serving its maximum of ${limit()} requests; retry shortly`, { "retry-after": "1", "x-should-retry": "true" });
     active += 1;
     try {
-      await serveChat(core, spec, request, reply);
+      await handler(request, reply);
     } finally {
       active -= 1;
     }
   };
+}
+
+function routes(core: GatewayCore, limit: () => number): Array<{ method: "GET" | "POST"; url: string; handler: Handler }> {
+  const chat = <R>(spec: ChatProtocol<R>): Handler => limited(limit, (request, reply) => serveChat(core, spec, request, reply));
   return [
     { method: "POST", url: "/v1/messages", handler: chat(ANTHROPIC_MESSAGES) },
     { method: "POST", url: "/v1/chat/completions", handler: chat(OPENAI_CHAT) },
+    { method: "POST", url: "/v1/responses", handler: chat(OPENAI_RESPONSES) },
     {
       method: "POST",
       url: "/v1/messages/count_tokens",
@@ -117,8 +125,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (reply.sent || reply.raw.headersSent) return;
     return sendError(reply, protocolFor(request.url), answer);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, protocolFor(request.url), new GatewayError(404, "not_found", `no endpoint ${request.method} ${request.url.split("?")[0]}; served: POST /v1/messages, POST /v1/messages/count_tokens, POST /v1/chat/completions, GET /v1/models, GET /health/providers`)));
+  // Bodies of other types (file uploads, form posts) reach the wildcard proxy as a stream, forwarded unbuffered.
+  app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
+  // Any other path: the wildcard proxy, under the same token and concurrency cap as the built-in endpoints.
+  app.setNotFoundHandler(limited(() => settings().maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS, (request, reply) => serveProxy(core, request, reply)));
   for (const route of routes(core, () => settings().maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS)) app.route(route);
 
   await app.listen({ host: options.host, port: options.port });

@@ -13,8 +13,8 @@ import {
 } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
 import type { Candidate, Decision, PromptShortcuts } from "../routing/types.ts";
-import { routeTargetKey } from "../routing/types.ts";
 import { runAttempt, type AttemptOutcome } from "./attempt.ts";
+import { restTarget, settleFailure } from "./attempt-failure.ts";
 import { applyFailurePolicy, classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
 import { allFailedText, noCapableTargetText, noTargetText, routerAbortedMessage, routerErrorMessage, waitingText, type FailedTarget } from "./final-error.ts";
 import { findTarget, routeSettings, targetTimeouts } from "./route-settings.ts";
@@ -352,8 +352,7 @@ async function tryCandidates(
       return { kind: "aborted", message: outcome.message };
     }
 
-    const failure: Failure = applyFailurePolicy(outcome.failure, policy);
-    env.onAttemptResult(state, candidate, { ...outcome, failure });
+    const failure: Failure = settleFailure(env, state, candidate, outcome, policy);
     observer?.onAttemptResult?.(candidate, { ...outcome, failure });
     state.failures.push({ key: candidate.key, kind: failure.kind });
     const retry = retried ?? { count: 0, since: env.now() - outcome.latencyMs };
@@ -370,11 +369,7 @@ async function tryCandidates(
       index -= 1;
       continue;
     }
-    if (failure.cooldownMs && failure.cooldownMs > 0) {
-      const resetKnown = failure.kind === "quota_exhausted" && failure.retryAfterMs !== undefined ? true : undefined;
-      env.cooldowns.set(routeTargetKey(routeId, candidate.key), { until: env.now() + failure.cooldownMs, kind: failure.kind, message: env.redact(failure.message), resetKnown }, env.now());
-    }
-    if (failure.kind === "auth") env.warn(`auto-router: ${candidate.key} rejected its credentials; it rests for ${Math.round((failure.cooldownMs ?? 0) / 60000)} min. Check /login or the API key.`);
+    restTarget(env, routeId, candidate, failure);
     if (failure.kind === "context_overflow") {
       const window = facts?.contextWindow ?? target.contextWindow;
       const larger = candidates.slice(index + 1).some((c) => (env.modelFacts(c.key)?.contextWindow ?? 0) > window);

@@ -2,7 +2,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AssistantMessage, AssistantMessageEvent } from "@mariozechner/pi-ai";
-import { parseResponsesRequest, ResponsesRequestError } from "../../src/gateway/responses-request.ts";
+import { GatewayError } from "../../src/gateway/errors.ts";
+import { parseResponsesRequest, responsesToContext } from "../../src/gateway/responses-request.ts";
+
+const translate = (body: unknown, now = 0) => {
+  const request = parseResponsesRequest(body);
+  return { request, ...responsesToContext(request, now) };
+};
 import { ResponsesStreamWriter } from "../../src/gateway/responses-stream.ts";
 
 const usage = { input: 10, output: 4, cacheRead: 2, cacheWrite: 0, totalTokens: 16, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 } };
@@ -13,16 +19,16 @@ const meta = { id: "resp_abc", model: "auto-router/swe", createdAtSeconds: 1_700
 
 describe("Responses requests", () => {
   it("turns a string input and instructions into one user message and a system prompt", () => {
-    const parsed = parseResponsesRequest({ model: "swe", input: "hi", instructions: "be brief", max_output_tokens: 50, stream: true }, 5);
-    assert.equal(parsed.model, "swe");
-    assert.equal(parsed.stream, true);
-    assert.equal(parsed.maxTokens, 50);
+    const parsed = translate({ model: "swe", input: "hi", instructions: "be brief", max_output_tokens: 50, stream: true }, 5);
+    assert.equal(parsed.request.model, "swe");
+    assert.equal(parsed.request.stream, true);
+    assert.equal(parsed.options.maxTokens, 50);
     assert.equal(parsed.context.systemPrompt, "be brief");
     assert.deepEqual(parsed.context.messages, [{ role: "user", content: "hi", timestamp: 5 }]);
   });
 
   it("replays a function call round trip as an assistant tool call and a tool result with the tool's name", () => {
-    const parsed = parseResponsesRequest({
+    const parsed = translate({
       model: "swe",
       input: [
         { role: "developer", content: "use tools" },
@@ -31,7 +37,7 @@ describe("Responses requests", () => {
         { type: "function_call_output", call_id: "call_1", output: "sunny" },
       ],
       tools: [{ type: "function", name: "get_weather", description: "weather", parameters: { type: "object", properties: { city: { type: "string" } } } }],
-    }, 0);
+    });
     assert.equal(parsed.context.systemPrompt, "use tools");
     assert.deepEqual(parsed.context.messages.map((m) => m.role), ["user", "assistant", "toolResult"]);
     const assistant = parsed.context.messages[1] as AssistantMessage;
@@ -43,35 +49,36 @@ describe("Responses requests", () => {
   });
 
   it("accepts a data-URL image and refuses a remote one, naming the field", () => {
-    const ok = parseResponsesRequest({ model: "m", input: [{ role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64,AAAA" }] }] }, 0);
+    const ok = translate({ model: "m", input: [{ role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64,AAAA" }] }] });
     assert.deepEqual(ok.context.messages[0].content, [{ type: "image", mimeType: "image/png", data: "AAAA" }]);
     assert.throws(
-      () => parseResponsesRequest({ model: "m", input: [{ role: "user", content: [{ type: "input_image", image_url: "https://x/y.png" }] }] }, 0),
-      (error: unknown) => error instanceof ResponsesRequestError && error.path === "input[0].content[0].image_url" && /data URL/.test(error.message),
+      () => translate({ model: "m", input: [{ role: "user", content: [{ type: "input_image", image_url: "https://x/y.png" }] }] }),
+      (error: unknown) => error instanceof GatewayError && error.status === 400 && error.message.startsWith("body.input[0].content[0].image_url: only data: URLs"),
     );
   });
 
   it("leaves hosted tools out and names them, keeping the function tools", () => {
-    const parsed = parseResponsesRequest({
+    const parsed = translate({
       model: "m", input: "x",
       tools: [{ type: "web_search", external_web_access: false }, { type: "function", name: "exec", parameters: { type: "object" } }, { type: "namespace", name: "multi_agent_v1", tools: [] }],
-    }, 0);
+    });
     assert.deepEqual(parsed.context.tools?.map((tool) => tool.name), ["exec"]);
-    assert.deepEqual(parsed.ignoredTools, ["web_search", "namespace:multi_agent_v1"]);
+    assert.deepEqual(parsed.request.ignoredTools, ["web_search", "namespace:multi_agent_v1"]);
   });
 
   it("refuses stored conversations, hosted tools, bad arguments and a missing model with the field's path", () => {
     const pathOf = (body: unknown) => {
       try {
-        parseResponsesRequest(body, 0);
+        translate(body);
       } catch (error) {
-        return (error as ResponsesRequestError).path;
+        assert.ok(error instanceof GatewayError && error.status === 400);
+        return error.message.split(":")[0];
       }
       return "accepted";
     };
-    assert.equal(pathOf({ model: "m", input: "x", previous_response_id: "resp_1" }), "previous_response_id");
-    assert.equal(pathOf({ model: "m", input: [{ type: "function_call", call_id: "c", name: "f", arguments: "{oops" }] }), "input[0].arguments");
-    assert.equal(pathOf({ input: "x" }), "model");
+    assert.equal(pathOf({ model: "m", input: "x", previous_response_id: "resp_1" }), "body.previous_response_id");
+    assert.equal(pathOf({ model: "m", input: [{ type: "function_call", call_id: "c", name: "f", arguments: "{oops" }] }), "body.input[0].arguments");
+    assert.equal(pathOf({ input: "x" }), "body.model");
   });
 });
 

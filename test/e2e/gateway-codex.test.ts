@@ -1,0 +1,91 @@
+// The real Codex CLI (`codex exec`, pinned 0.171.0, installed by .ci/run into .tmp/codex) answering through the
+// gateway's /v1/responses as a custom model provider: the route's first target answers 429, the second serves.
+// Skipped on a developer machine without that folder; under CI a missing CLI fails the test.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const CODEX = join(REPO_ROOT, ".tmp", "codex", "node_modules", ".bin", "codex");
+const CODEX_TIMEOUT_MS = 90_000;
+const inCi = process.env.CI === "true" || process.env.CI === "1";
+const missing = !existsSync(CODEX);
+
+function runCodex(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(CODEX, args, { cwd, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), CODEX_TIMEOUT_MS);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe("Codex CLI through the gateway's Responses endpoint", { skip: missing && !inCi ? `Codex is not installed in ${CODEX} (.ci/run installs it)` : false }, () => {
+  let first: Emulator;
+  let second: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let gateway: GatewayProcess;
+  let home: string;
+
+  before(async () => {
+    assert.ok(!missing, `CI must run this test: ${CODEX} is missing`);
+    [first, second] = await Promise.all([startOpenAIEmulator({ name: "A" }), startOpenAIEmulator({ name: "B" })]);
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: first.url, api: "openai-completions", apiKey: "sk-mock-a-key-000000000001", models: [{ id: "model-a", maxTokens: 128_000 }] },
+        "mock-b": { baseUrl: second.url, api: "openai-completions", apiKey: "sk-mock-b-key-000000000002", models: [{ id: "model-b", maxTokens: 128_000 }] },
+      },
+      routes: { routes: { codex: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } } },
+    });
+    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    home = mkdtempSync(join(tmpdir(), "pi-auto-router-codex-home-"));
+    mkdirSync(join(home, ".codex"));
+    writeFileSync(join(home, ".codex", "config.toml"), [
+      'model = "auto-router/codex"',
+      'model_provider = "auto_router"',
+      "[model_providers.auto_router]",
+      'name = "pi-auto-router gateway"',
+      `base_url = "${gateway.url}/v1"`,
+      'env_key = "AUTO_ROUTER_GATEWAY_TOKEN"',
+      'wire_api = "responses"',
+      "request_max_retries = 0",
+      "stream_max_retries = 0",
+      "",
+    ].join("\n"));
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([first?.close(), second?.close()]);
+    dir?.cleanup();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it("answers `codex exec` from the second target after the first answers 429", async () => {
+    first.enqueue({ status: 429, errorMessage: "Rate limit reached for requests", retryAfterSeconds: 30 });
+    second.enqueue({ text: "Hello from the second target." });
+    const run = await runCodex(["exec", "--skip-git-repo-check", "Say hi"], home, {
+      HOME: home,
+      CODEX_HOME: join(home, ".codex"),
+      AUTO_ROUTER_GATEWAY_TOKEN: gateway.token,
+    });
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /Hello from the second target\./);
+    assert.equal(first.calls.length, 1);
+    assert.equal(second.calls.length, 1);
+    // Codex's instructions and function tools arrived; its hosted web_search tool was left out and named.
+    assert.ok(second.calls[0]!.body.tools.some((tool: { function: { name: string } }) => tool.function.name === "exec_command"));
+    assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-mock-b-key-000000000002");
+    assert.match(gateway.stderr(), /POST \/v1\/responses 200 served-by=mock-b\/model-b/);
+  });
+});

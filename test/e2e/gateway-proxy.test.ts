@@ -1,0 +1,126 @@
+// The gateway's wildcard proxy, driven by the official OpenAI npm client against two upstream servers that serve
+// /v1/embeddings and /v1/files: the first answers 429, the second serves, and the engine's failover, retry headers
+// and cooldowns apply as they do for chat.
+import assert from "node:assert/strict";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, beforeEach, describe, it } from "node:test";
+import OpenAI from "openai";
+import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+
+interface Upstream {
+  url: string;
+  calls: Array<{ method: string; path: string; headers: IncomingMessage["headers"]; body: string }>;
+  replies: Array<{ status: number; body: unknown }>;
+  close(): Promise<void>;
+}
+
+/** What an embeddings API answers; the openai client asks for base64 (float32 little-endian) by default. */
+function embeddingReply(request: { model?: string; encoding_format?: string }) {
+  const vector = [0.25, 0.5];
+  const embedding = request.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector;
+  return { object: "list", data: [{ object: "embedding", index: 0, embedding }], model: request.model, usage: { prompt_tokens: 2, total_tokens: 2 } };
+}
+
+/** A stand-in for a provider's non-chat endpoints: answers queued replies (default 200 with a small embedding). */
+async function startUpstream(name: string): Promise<Upstream> {
+  const upstream: Upstream = { url: "", calls: [], replies: [], close: async () => {} };
+  const server: Server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      upstream.calls.push({ method: request.method ?? "", path: request.url ?? "", headers: request.headers, body });
+      const reply = upstream.replies.shift() ?? (request.url?.startsWith("/v1/files")
+        ? { status: 200, body: { id: "file-abc", object: "file", bytes: 3, created_at: 0, filename: `${name}.txt`, purpose: "assistants", status: "processed" } }
+        : { status: 200, body: embeddingReply(JSON.parse(body || "{}")) });
+      response.writeHead(reply.status, { "content-type": "application/json", ...(reply.status === 429 ? { "retry-after": "30" } : {}) });
+      response.end(JSON.stringify(reply.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  upstream.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  upstream.close = () => new Promise((resolve) => server.close(() => resolve()));
+  return upstream;
+}
+
+describe("gateway wildcard proxy with the official OpenAI client", () => {
+  let first: Upstream;
+  let second: Upstream;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let gateway: GatewayProcess;
+  let openai: OpenAI;
+
+  before(async () => {
+    [first, second] = await Promise.all([startUpstream("A"), startUpstream("B")]);
+    dir = makeAgentDir({
+      providers: {
+        "embed-a": { baseUrl: first.url, api: "openai-completions", apiKey: "sk-embed-a-key-0000000001", models: [{ id: "embed-small" }] },
+        "embed-b": { baseUrl: second.url, api: "openai-completions", apiKey: "sk-embed-b-key-0000000002", models: [{ id: "embed-large" }] },
+      },
+      routes: {
+        routes: { embed: { sortBy: "config", targets: [{ provider: "embed-a", modelId: "embed-small" }, { provider: "embed-b", modelId: "embed-large" }] } },
+        providers: { "embed-a": { endpointPrefixes: ["/v1/embeddings"] }, "embed-b": { endpointPrefixes: ["/v1/embeddings", "/v1/files"] } },
+      },
+    });
+    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([first?.close(), second?.close()]);
+    dir?.cleanup();
+  });
+  beforeEach(() => {
+    for (const upstream of [first, second]) {
+      upstream.calls.length = 0;
+      upstream.replies.length = 0;
+    }
+  });
+
+  it("proxies embeddings to the second provider after the first answers 429, with its own key and model id", async () => {
+    first.replies.push({ status: 429, body: { error: { message: "Rate limit reached for requests", type: "rate_limit_error" } } });
+    const { data, response } = await openai.embeddings.create({ model: "auto-router/embed", input: "hello" }).withResponse();
+    assert.deepEqual(data.data[0]!.embedding, [0.25, 0.5]);
+    assert.equal(data.model, "embed-large");
+    assert.equal(response.headers.get("x-auto-router-served-by"), "embed-b/embed-large");
+    assert.deepEqual(JSON.parse(response.headers.get("x-auto-router-attempts")!).map((a: { kind?: string; status?: number }) => [a.kind, a.status]), [["rate_limit", 429], [undefined, 200]]);
+    assert.equal(first.calls.length, 1);
+    assert.equal(second.calls[0]!.path, "/v1/embeddings");
+    assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-embed-b-key-0000000002");
+    assert.equal(JSON.parse(second.calls[0]!.body).model, "embed-large");
+    assert.equal(JSON.parse(second.calls[0]!.body).input, "hello");
+  });
+
+  it("skips the first provider while its 429 cooldown lasts", async () => {
+    await openai.embeddings.create({ model: "embed", input: "again" });
+    assert.equal(first.calls.length, 0);
+    assert.equal(second.calls.length, 1);
+  });
+
+  it("sends a request without a model to the first provider advertising the path, keeping the query string", async () => {
+    const file = await openai.files.retrieve("file-abc", { query: { include: "meta" } } as never);
+    assert.equal(file.filename, "B.txt");
+    assert.equal(second.calls[0]!.method, "GET");
+    assert.equal(second.calls[0]!.path, "/v1/files/file-abc?include=meta");
+    assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-embed-b-key-0000000002");
+  });
+
+  it("answers a path no provider advertises with a 404 naming the path and the proxied prefixes", async () => {
+    await assert.rejects(
+      openai.post("/rerank", { body: { query: "q", documents: ["a"] } }),
+      (error: unknown) => error instanceof OpenAI.NotFoundError && /\/v1\/rerank/.test(error.message) && /embed-b: \/v1\/embeddings, \/v1\/files/.test(error.message),
+    );
+    assert.equal(first.calls.length + second.calls.length, 0);
+  });
+
+  it("passes a non-retryable upstream 400 through unchanged, without failing over", async () => {
+    second.replies.push({ status: 400, body: { error: { message: "input is too long", type: "invalid_request_error" } } });
+    await assert.rejects(
+      openai.embeddings.create({ model: "embed", input: "x".repeat(10) }),
+      (error: unknown) => error instanceof OpenAI.BadRequestError && /input is too long/.test(error.message),
+    );
+    assert.equal(first.calls.length, 0); // still cooling down from the first test
+    assert.equal(second.calls.length, 1);
+  });
+});

@@ -1,0 +1,109 @@
+// POST /v1/responses driven by the official OpenAI npm client's responses.create, through the real
+// `pi-auto-router serve`: the first target answers 429 and the second serves, in the same request.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import OpenAI from "openai";
+import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests", retryAfterSeconds: 20 };
+const WEATHER_TOOL = { type: "function" as const, name: "get_weather", description: "Weather for a city", strict: false, parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
+
+describe("gateway /v1/responses with the official OpenAI client", () => {
+  let first: Emulator;
+  let second: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let gateway: GatewayProcess;
+  let openai: OpenAI;
+
+  before(async () => {
+    [first, second] = await Promise.all([startOpenAIEmulator({ name: "A" }), startOpenAIEmulator({ name: "B" })]);
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: first.url, api: "openai-completions", apiKey: "sk-mock-a-key-000000000001", models: [{ id: "model-a" }] },
+        "mock-b": { baseUrl: second.url, api: "openai-completions", apiKey: "sk-mock-b-key-000000000002", models: [{ id: "model-b" }] },
+      },
+      routes: {
+        routes: { chat: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } },
+        failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
+      },
+    });
+    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([first, second].map((emulator) => emulator?.close()));
+    dir?.cleanup();
+  });
+  beforeEach(() => [first, second].forEach((emulator) => emulator.reset()));
+
+  it("answers a non-streaming response from the second target after a 429, with instructions as the system prompt", async () => {
+    first.enqueue(RATE_LIMITED);
+    second.enqueue({ text: "Hello from B." });
+    const { data, response } = await openai.responses.create({ model: "auto-router/chat", instructions: "Be brief.", input: "Say hi" }).withResponse();
+    assert.equal(data.status, "completed");
+    assert.equal(data.output_text, "Hello from B.");
+    assert.equal(data.usage?.output_tokens, 7);
+    assert.equal(response.headers.get("x-auto-router-served-by"), "mock-b/model-b");
+    assert.deepEqual(JSON.parse(response.headers.get("x-auto-router-attempts")!).map((a: { kind?: string }) => a.kind), ["rate_limit", undefined]);
+    assert.equal(second.calls[0]!.body.messages[0].content, "Be brief.");
+    assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-mock-b-key-000000000002");
+  });
+
+  it("streams a function call through a failover, then takes the function_call_output back and streams the answer", async () => {
+    first.enqueue(RATE_LIMITED);
+    second.enqueue({ toolCall: { id: "call_1", name: "get_weather", arguments: { city: "Paris" } } });
+    const stream = openai.responses.stream({ model: "chat", input: [{ role: "user", content: "Weather in Paris?" }], tools: [WEATHER_TOOL] });
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    const first_ = await stream.finalResponse();
+    assert.equal(types[0], "response.created");
+    assert.equal(types.at(-1), "response.completed");
+    assert.ok(types.includes("response.function_call_arguments.delta"));
+    const call = first_.output.find((item) => item.type === "function_call");
+    assert.ok(call && call.type === "function_call");
+    assert.equal(call.name, "get_weather");
+    assert.deepEqual(JSON.parse(call.arguments), { city: "Paris" });
+    assert.equal(second.calls[0]!.body.tools[0].function.name, "get_weather");
+
+    first.enqueue(RATE_LIMITED);
+    second.enqueue({ text: "Sunny, 21 C." });
+    const answer = openai.responses.stream({
+      model: "chat",
+      tools: [WEATHER_TOOL],
+      input: [
+        { role: "user", content: "Weather in Paris?" },
+        { type: "function_call", call_id: call.call_id, name: call.name, arguments: call.arguments },
+        { type: "function_call_output", call_id: call.call_id, output: "sunny, 21 C" },
+      ],
+    });
+    let text = "";
+    answer.on("response.output_text.delta", (event) => (text += event.delta));
+    const final = await answer.finalResponse();
+    assert.equal(text, "Sunny, 21 C.");
+    assert.equal(final.output_text, "Sunny, 21 C.");
+    const sent = second.calls[1]!.body.messages;
+    assert.equal(sent.find((m: { role: string }) => m.role === "tool").content, "sunny, 21 C");
+    assert.equal(sent.find((m: { role: string }) => m.role === "assistant").tool_calls[0].function.name, "get_weather");
+  });
+
+  it("answers a route whose every target failed with a 503 in OpenAI's error shape naming each failure", async () => {
+    first.enqueue(RATE_LIMITED);
+    second.enqueue(RATE_LIMITED);
+    await assert.rejects(
+      openai.responses.create({ model: "chat", input: "hi" }),
+      (error: unknown) => error instanceof OpenAI.InternalServerError && error.status === 503 && /mock-a\/model-a: rate limit; mock-b\/model-b: rate limit/.test(error.message),
+    );
+  });
+
+  it("refuses a stored-conversation request with a 400 naming the field", async () => {
+    await assert.rejects(
+      openai.responses.create({ model: "chat", input: "hi", previous_response_id: "resp_123" }),
+      (error: unknown) => error instanceof OpenAI.BadRequestError && /body\.previous_response_id/.test(error.message),
+    );
+    assert.equal(first.calls.length + second.calls.length, 0);
+  });
+});
