@@ -142,7 +142,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     const label = target.label ?? key;
     if (target.enabled === false) { skipTarget(decision, target, key, label, "disabled", "enabled: false in the config"); continue; }
     const facts = snapshot.models[key];
-    if (!facts || !facts.resolvable) { skipTarget(decision, target, key, label, "missing-model", "not in pi's model registry"); continue; }
+    if (!facts?.resolvable) { skipTarget(decision, target, key, label, "missing-model", "not in pi's model registry"); continue; }
     const auth = target.authProvider ?? target.provider;
     if (!facts.hasCredentials) { skipTarget(decision, target, key, label, "no-credentials", `no credentials for ${auth} (/login or an API key)`); continue; }
     const providerStatus = snapshot.providers[auth];

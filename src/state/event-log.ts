@@ -66,8 +66,8 @@ function rotatedName(fileName: string, index: number): string {
 
 function rotatedIndexes(entries: string[], fileName: string): number[] {
   const { stem, extension } = splitFileName(fileName);
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const pattern = new RegExp(`^${escape(stem)}\\.(\\d+)${escape(extension)}$`);
+  const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`^${escapeRegExp(stem)}\\.(\\d+)${escapeRegExp(extension)}$`);
   return entries.flatMap((entry) => {
     const match = pattern.exec(entry);
     return match ? [Number(match[1])] : [];

@@ -14,11 +14,13 @@ export const FAUX_TARGETS_EXTENSION = fileURLToPath(new URL("../fixtures/faux-ta
 // Retries would re-run failed prompts after seconds of backoff; compaction would add unexpected model calls.
 export const DEFAULT_SDK_SETTINGS: Record<string, unknown> = { retry: { enabled: false }, compaction: { enabled: false } };
 
+type AnyFunction = (...args: any[]) => any;
+
 export interface SdkHarness {
   session: any;
   agentDir: string;
   faux(provider: string): any;
-  fauxHelpers: { fauxAssistantMessage: Function; fauxText: Function; fauxToolCall: Function; fauxThinking: Function };
+  fauxHelpers: { fauxAssistantMessage: AnyFunction; fauxText: AnyFunction; fauxToolCall: AnyFunction; fauxThinking: AnyFunction };
   setModel(provider: string, id: string): Promise<void>;
   prompt(text: string, options?: { images?: any[] }): Promise<void>;
   chat(): any[];
