@@ -1,17 +1,19 @@
 #!/usr/bin/env node
-// Builds dist/auto-router.cjs: the whole extension in one CommonJS file, so pi's loader does not transpile ~70 .ts
-// files on every start (measured: ~1 s added on a first run). pi-extension.ts compiles it with V8's code cache
-// (CommonJS, because Node offers a code cache for vm.Script but not for ES modules on Node 20).
+// Builds the two files the installed package runs, so it needs neither TypeScript tooling nor its dependencies at
+// runtime (zod, proper-lockfile and write-file-atomic are bundled; loading zod's ~100 ES modules one by one cost
+// ~20 ms of start-up on its own):
 //
-// The bundle is loaded outside pi's loader, where pi's import aliases do not apply: an `import "@mariozechner/pi-ai"`
-// inside it could resolve to another copy of pi-ai than the host's (a separate api registry, or a missing package
-// under newer pi). So the bundle never imports pi itself: its pi imports are replaced by a virtual module that reads
-// the host's modules from a global set by pi-extension.ts, which pi loads through its own loader.
-// The runtime dependencies (zod, proper-lockfile, write-file-atomic) are bundled too: loading zod's ~100 ES modules
-// one by one cost ~20 ms of start-up on its own (measured: 65 ms to load with them external, 42 ms bundled).
+// - dist/auto-router.cjs: the extension. pi's loader does not then transpile ~80 .ts files on every start (measured:
+//   ~1 s added on a first run). It exports `createAutoRouter(host)`, which pi-extension.ts calls with the HOST's pi
+//   modules: the bundle is loaded outside pi's loader, where pi's import aliases do not apply, so an import of
+//   "@mariozechner/pi-ai" of its own could find another copy than the host's (a separate api registry, or no package
+//   at all under newer pi). Every pi import in the sources becomes a read of the module object passed in, whole: there
+//   is no list of names to keep in step with the sources.
+// - dist/routing-cli.mjs: the analytics behind scripts/routing-*.mjs.
 import { fileURLToPath } from "node:url";
 
-// esbuild comes with tsx (a runtime dependency). If it is missing anyway, pi-extension.ts loads the sources.
+// esbuild is a devDependency: an install that has the bundles (npm package, git install after `prepare`) never runs
+// this. Without it (a checkout that skipped devDependencies), pi-extension.ts loads the sources instead.
 let build;
 try {
   ({ build } = await import("esbuild"));
@@ -20,27 +22,19 @@ try {
   process.exit(0);
 }
 
-export const HOST_GLOBAL = "pi-auto-router.host";
-// Every value the source imports from pi. A name missing here fails the build ("No matching export").
-const HOST_EXPORTS = {
-  "@mariozechner/pi-ai": ["streamSimple", "createAssistantMessageEventStream", "isContextOverflow"],
-  "@mariozechner/pi-coding-agent": ["getAgentDir"],
-};
+/** The name under which the bundle's factory receives pi's modules; free in the bundle, bound by its wrapper. */
+const HOST_PARAMETER = "__piAutoRouterHost";
+const PI_MODULES = /^@mariozechner\/(pi-ai|pi-coding-agent)$/;
 
 const hostModules = {
   name: "pi-host-modules",
   setup(builder) {
-    builder.onResolve({ filter: /^@mariozechner\/(pi-ai|pi-coding-agent)$/ }, (args) => ({ path: args.path, namespace: "pi-host" }));
-    builder.onLoad({ filter: /.*/, namespace: "pi-host" }, (args) => {
-      const names = HOST_EXPORTS[args.path];
-      const lines = [
-        `const host = globalThis[Symbol.for(${JSON.stringify(HOST_GLOBAL)})];`,
-        `if (!host) throw new Error("pi-auto-router: load the extension through pi-extension.ts (pi's host modules are missing)");`,
-        `const module = host[${JSON.stringify(args.path)}];`,
-        ...names.map((name) => `export const ${name} = module.${name};`),
-      ];
-      return { contents: lines.join("\n"), loader: "js" };
-    });
+    builder.onResolve({ filter: PI_MODULES }, (args) => ({ path: args.path, namespace: "pi-host" }));
+    // CommonJS, so esbuild reads each imported name off the host's module object when it is used.
+    builder.onLoad({ filter: /.*/, namespace: "pi-host" }, (args) => ({
+      contents: `module.exports = ${HOST_PARAMETER}[${JSON.stringify(args.path)}];`,
+      loader: "js",
+    }));
   },
 };
 
@@ -57,19 +51,51 @@ const englishOnlyZodLocales = {
 };
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-await build({
-  entryPoints: [`${root}/index.ts`],
-  outfile: `${root}/dist/auto-router.cjs`,
+const common = {
   bundle: true,
-  format: "cjs",
   platform: "node",
   target: "node20",
-  banner: { js: "// Built by scripts/build-extension.mjs from index.ts and src/; do not edit." },
   minifyWhitespace: true,
   minifySyntax: true,
-  plugins: [hostModules, englishOnlyZodLocales],
-  define: { AUTO_ROUTER_BUNDLE: "true" },
   sourcemap: false,
   legalComments: "none",
   logLevel: "warning",
+};
+
+await build({
+  ...common,
+  entryPoints: [`${root}/index.ts`],
+  outfile: `${root}/dist/auto-router.cjs`,
+  format: "cjs",
+  // The whole bundle runs inside the factory, so every module sees the host's pi modules from its first line.
+  banner: {
+    js: [
+      "// Built by scripts/build-extension.mjs from index.ts and src/; do not edit.",
+      `module.exports = function createAutoRouter(${HOST_PARAMETER}) {`,
+      '"use strict";',
+      "const module = { exports: {} }, exports = module.exports;",
+    ].join("\n"),
+  },
+  footer: { js: "return module.exports.default;\n};" },
+  plugins: [hostModules, englishOnlyZodLocales],
+  define: { AUTO_ROUTER_BUNDLE: "true" },
+});
+
+await build({
+  ...common,
+  stdin: {
+    contents: [
+      'export { runCli } from "./src/analytics/cli-runner.ts";',
+      'export { qualityStatsCommand, replayCommand, routingStatsCommand, sessionStatsCommand } from "./src/analytics/cli-commands.ts";',
+    ].join("\n"),
+    resolveDir: root,
+    sourcefile: "routing-cli.ts",
+    loader: "ts",
+  },
+  outfile: `${root}/dist/routing-cli.mjs`,
+  format: "esm",
+  banner: { js: "// Built by scripts/build-extension.mjs from src/analytics; do not edit." },
+  // The replay's model catalogue comes from pi-ai when it is installed beside the scripts, never from the bundle.
+  external: ["@mariozechner/pi-ai", "@earendil-works/pi-ai"],
+  plugins: [englishOnlyZodLocales],
 });
