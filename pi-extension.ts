@@ -21,9 +21,7 @@ type CreateAutoRouter = (host: HostModules) => Factory;
 
 const BUNDLE = "./dist/auto-router.cjs";
 
-/** One evaluation per process, like Node's own module cache (pi may build several sessions in one process). */
-let loaded: Factory | undefined;
-
+/** pi evaluates this file again for each session; the bundle itself runs once per process (see its build). */
 function loadBundle(): Factory | undefined {
   let createAutoRouter: CreateAutoRouter;
   try {
@@ -42,6 +40,5 @@ async function fromSources(pi: ExtensionAPI): Promise<void> {
 
 export default async function autoRouterEntry(pi: ExtensionAPI): Promise<void> {
   if (process.env.AUTO_ROUTER_FROM_SOURCE === "1") return fromSources(pi);
-  loaded ??= loadBundle() ?? fromSources;
-  await loaded(pi);
+  await (loadBundle() ?? fromSources)(pi);
 }

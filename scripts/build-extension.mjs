@@ -67,16 +67,25 @@ await build({
   entryPoints: [`${root}/index.ts`],
   outfile: `${root}/dist/auto-router.cjs`,
   format: "cjs",
-  // The whole bundle runs inside the factory, so every module sees the host's pi modules from its first line.
+  // The whole bundle runs inside the factory, so every module sees the host's pi modules from its first line. It runs
+  // once per host pi in a process: pi evaluates pi-extension.ts again for every session it creates, and a second run
+  // would install a second set of the bundled dependencies' process hooks (signal-exit's SIGHUP/SIGINT/... listeners).
+  // pi's loader hands each session a new module object, so the host is known by one of its functions.
   banner: {
     js: [
       "// Built by scripts/build-extension.mjs from index.ts and src/; do not edit.",
-      `module.exports = function createAutoRouter(${HOST_PARAMETER}) {`,
+      "const created = new WeakMap();",
+      "module.exports = function createAutoRouter(host) {",
+      '  const key = host["@mariozechner/pi-ai"].streamSimple;',
+      "  if (!created.has(key)) created.set(key, evaluate(host));",
+      "  return created.get(key);",
+      "};",
+      `function evaluate(${HOST_PARAMETER}) {`,
       '"use strict";',
       "const module = { exports: {} }, exports = module.exports;",
     ].join("\n"),
   },
-  footer: { js: "return module.exports.default;\n};" },
+  footer: { js: "return module.exports.default;\n}" },
   plugins: [hostModules, englishOnlyZodLocales],
   define: { AUTO_ROUTER_BUNDLE: "true" },
 });

@@ -121,7 +121,8 @@ describe("installing the package", () => {
   });
 
   it("with pi install <git url>: pi clones, npm install builds the bundles, pi runs them", { timeout: GIT_INSTALL_TIMEOUT_MS + 60_000 }, async () => {
-    const repository = join(scratch, "git", "pi-auto-router.git");
+    // pi takes a git URL with at least two path segments (owner/repository).
+    const repository = join(scratch, "git", "local", "pi-auto-router.git");
     run("git", ["clone", "--bare", "--quiet", REPO_ROOT, repository], { cwd: scratch, env: process.env });
     const port = await freePort();
     const daemon = spawn("git", ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", `--port=${port}`, `--base-path=${join(scratch, "git")}`, join(scratch, "git")], { stdio: "ignore" });
@@ -134,12 +135,11 @@ describe("installing the package", () => {
       let installed = { code: null as number | null, output: "" };
       // git daemon starts listening shortly after it is spawned: retry the clone a few times.
       for (let attempt = 0; attempt < 20; attempt++) {
-        installed = await piInstall(`git://127.0.0.1:${port}/pi-auto-router.git`, installEnv, dir.agentDir, GIT_INSTALL_TIMEOUT_MS);
+        installed = await piInstall(`git://127.0.0.1:${port}/local/pi-auto-router.git`, installEnv, dir.agentDir, GIT_INSTALL_TIMEOUT_MS);
         if (installed.code === 0 || !/Connection refused|unable to connect/i.test(installed.output)) break;
       }
       assert.equal(installed.code, 0, installed.output);
-      const clones = join(dir.agentDir, "git", "127.0.0.1");
-      const clone = join(clones, readdirSync(clones)[0]!, ...(existsSync(join(clones, readdirSync(clones)[0]!, "package.json")) ? [] : ["pi-auto-router"]));
+      const clone = join(dir.agentDir, "git", "127.0.0.1", "local", "pi-auto-router");
       assert.ok(existsSync(join(clone, "dist", "auto-router.cjs")), `no bundle in ${clone}`);
       await prompt("served by the git install");
     } finally {
