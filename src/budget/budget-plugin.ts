@@ -1,8 +1,4 @@
-// The budget feature as one router plugin: counts every attempt's usage into the shared ledger, audits each
-// provider's spend against its daily AND monthly limits (and its balance against a floor) for every routing
-// snapshot, and adds the `budget` and `balance` subcommands. route() acts on the levels (blocked -> skipped
-// "budget", soft/hard fallback by budgets.policy); this plugin only computes them, from memory.
-import type { RouterConfig, TargetConfig } from "../config/schema.ts";
+
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import type { Candidate, ProviderStatus } from "../routing/types.ts";
 import { BalanceBook, balanceSources } from "./balance-book.ts";
@@ -19,15 +15,6 @@ import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsag
 
 /** How often balances with a configured floor are refreshed in the background. */
 export const BALANCE_REFRESH_MS = 5 * 60_000;
-
-/** The provider whose budget an attempt spends: the target's authProvider when set, else its provider. */
-export function budgetProviderOf(config: RouterConfig, candidate: Pick<Candidate, "provider" | "modelId">): string {
-  for (const route of Object.values(config.routes)) {
-    const target: TargetConfig | undefined = route.targets.find((item) => item.provider === candidate.provider && item.modelId === candidate.modelId);
-    if (target?.authProvider) return target.authProvider;
-  }
-  return candidate.provider;
-}
 
 export interface BudgetPluginOptions {
   fetch?: FetchLike;
@@ -128,7 +115,7 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Featu
         const { outcome, candidate } = observation;
         const record = reconcileUsage({ message: outcome.message, pricing: pricingOf(candidate), estimatedInputTokens: observation.estimatedInputTokens });
         if (!record) return;
-        const provider = budgetProviderOf(context.config(), candidate);
+        const provider = candidate.account;
         const calendar = keys(observation.now);
         usage.update(recordUsageOperation(calendar, provider, candidate.modelId, totalsOf(record)));
         context.record("usage", {

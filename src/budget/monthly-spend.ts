@@ -10,6 +10,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import { monthlySpendWindow, type QuotaWindow } from "../routing/uvi.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { calendarKeys } from "./calendar.ts";
+import { accountOf } from "../routing/types.ts";
 
 export type SpendWindows = (now: number) => Record<string, QuotaWindow[]>;
 
@@ -28,7 +29,7 @@ export function perTokenProviders(config: RouterConfig, registry: RegistryLike |
   const providers = new Set<string>();
   for (const route of Object.values(config.routes)) {
     for (const target of route.targets) {
-      const provider = target.authProvider ?? target.provider;
+      const provider = accountOf(target);
       if (target.billing) {
         if (target.billing === "per-token") providers.add(provider);
         continue;

@@ -22,6 +22,7 @@ import { checkPreferences, describePreferences, mergePreferences, providerIndex,
 import { explainWinner, rankEntries, type RankEntry, type RankMode } from "./rank.ts";
 import { chooseShortcutTier } from "./shortcuts.ts";
 import {
+  accountOf,
   routeTargetKey, targetKey,
   type Candidate, type Decision, type DecisionTrace, type RouteRequest, type RoutingSnapshot, type RuleTrace,
   type SkippedTarget, type SkipReason,
@@ -143,7 +144,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     if (target.enabled === false) { skipTarget(decision, target, key, label, "disabled", "enabled: false in the config"); continue; }
     const facts = snapshot.models[key];
     if (!facts?.resolvable) { skipTarget(decision, target, key, label, "missing-model", "not in pi's model registry"); continue; }
-    const auth = target.authProvider ?? target.provider;
+    const auth = accountOf(target);
     if (!facts.hasCredentials) { skipTarget(decision, target, key, label, "no-credentials", `no credentials for ${auth} (/login or an API key)`); continue; }
     const providerStatus = snapshot.providers[auth];
     const unhealthy = providerStatus?.unhealthy ?? (auth !== target.provider ? snapshot.providers[target.provider]?.unhealthy : undefined);
@@ -173,7 +174,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     if (quota?.level === "stressed" && snapshot.quotaHard) { skipTarget(decision, target, key, label, "quota", `quota stressed (hard mode): ${quota.detail}`); continue; }
 
     const billing = target.billing ?? (facts.usesOAuth ? "subscription" : "per-token");
-    const candidate: Candidate = { key, provider: target.provider, modelId: target.modelId, label, declaredIndex: index, bucket: "normal", billing, reasons: [], warnings: [] };
+    const candidate: Candidate = { key, provider: target.provider, modelId: target.modelId, account: auth, label, declaredIndex: index, bucket: "normal", billing, reasons: [], warnings: [] };
     if (facts.pricing) candidate.estimatedCostUsd = (facts.pricing.input * est + facts.pricing.output * outputTokens) / TOKENS_PER_MILLION;
     if (status?.ttftMs !== undefined) candidate.ttftMs = status.ttftMs;
     if (probe) { candidate.probe = true; candidate.reasons.push("half-open breaker: this attempt is the probe"); }
