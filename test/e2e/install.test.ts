@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -40,17 +41,6 @@ function piInstall(source: string, env: NodeJS.ProcessEnv, cwd: string, timeoutM
     child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, output });
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
 }
@@ -121,29 +111,31 @@ describe("installing the package", () => {
   });
 
   it("with pi install <git url>: pi clones, npm install builds the bundles, pi runs them", { timeout: GIT_INSTALL_TIMEOUT_MS + 60_000 }, async () => {
+    // A bare clone of this repository's HEAD, served over git's "dumb" HTTP protocol (static files).
     // pi takes a git URL with at least two path segments (owner/repository).
-    const repository = join(scratch, "git", "local", "pi-auto-router.git");
+    const served = join(scratch, "git");
+    const repository = join(served, "local", "pi-auto-router.git");
     run("git", ["clone", "--bare", "--quiet", REPO_ROOT, repository], { cwd: scratch, env: process.env });
-    const port = await freePort();
-    const daemon = spawn("git", ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", `--port=${port}`, `--base-path=${join(scratch, "git")}`, join(scratch, "git")], { stdio: "ignore" });
+    run("git", ["update-server-info"], { cwd: repository, env: process.env });
+    const server = createServer((request, response) => {
+      const path = join(served, decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname));
+      if (!path.startsWith(served) || !existsSync(path) || statSync(path).isDirectory()) return void response.writeHead(404).end();
+      response.writeHead(200).end(readFileSync(path));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
     const { dir, env, prompt } = user("git");
     try {
-      // npm's download cache is shared with this machine's (the registry is the only network); everything else is in
-      // the temporary HOME.
+      // npm's download cache is this machine's (the registry is the only network); all else is in the temporary HOME.
       const cache = spawnSync("npm", ["config", "get", "cache"], { encoding: "utf8" }).stdout.trim();
       const installEnv = { ...env, npm_config_cache: cache, npm_config_prefer_offline: "true", npm_config_audit: "false", npm_config_fund: "false" };
-      let installed = { code: null as number | null, output: "" };
-      // git daemon starts listening shortly after it is spawned: retry the clone a few times.
-      for (let attempt = 0; attempt < 20; attempt++) {
-        installed = await piInstall(`git://127.0.0.1:${port}/local/pi-auto-router.git`, installEnv, dir.agentDir, GIT_INSTALL_TIMEOUT_MS);
-        if (installed.code === 0 || !/Connection refused|unable to connect/i.test(installed.output)) break;
-      }
+      const installed = await piInstall(`http://127.0.0.1:${port}/local/pi-auto-router.git`, installEnv, dir.agentDir, GIT_INSTALL_TIMEOUT_MS);
       assert.equal(installed.code, 0, installed.output);
       const clone = join(dir.agentDir, "git", "127.0.0.1", "local", "pi-auto-router");
       assert.ok(existsSync(join(clone, "dist", "auto-router.cjs")), `no bundle in ${clone}`);
       await prompt("served by the git install");
     } finally {
-      daemon.kill();
+      server.close();
       dir.cleanup();
     }
   });
