@@ -10,17 +10,39 @@
 //   at all under newer pi). Every pi import in the sources becomes a read of the module object passed in, whole: there
 //   is no list of names to keep in step with the sources.
 // - dist/routing-cli.mjs: the analytics behind scripts/routing-*.mjs.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-// esbuild is a devDependency: an install that has the bundles (npm package, git install after `prepare`) never runs
-// this. Without it (a checkout that skipped devDependencies), pi-extension.ts loads the sources instead.
+const root = fileURLToPath(new URL("..", import.meta.url));
+// What the build needs besides the sources: esbuild and the packages it bundles (devDependencies, like everything
+// that is not needed at runtime).
+const BUILD_PACKAGES = ["esbuild", "zod", "proper-lockfile", "write-file-atomic"];
+
+// `pi install <git url>` runs `npm install --omit=dev` in its clone, so `prepare` may find none of them. Then they are
+// installed for this build only, into a temporary directory (npm is already talking to the registry), and removed.
+let toolchain;
 let build;
 try {
   ({ build } = await import("esbuild"));
+  for (const name of BUILD_PACKAGES) import.meta.resolve(name);
 } catch {
-  console.warn("pi-auto-router: esbuild not found; skipping the bundle (the extension will load its sources, more slowly)");
-  process.exit(0);
+  const versions = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies;
+  toolchain = mkdtempSync(join(tmpdir(), "pi-auto-router-build-"));
+  process.on("exit", () => rmSync(toolchain, { recursive: true, force: true }));
+  console.warn(`pi-auto-router: installing ${BUILD_PACKAGES.join(", ")} for the build (devDependencies are not installed)`);
+  try {
+    execFileSync("npm", ["install", "--prefix", toolchain, "--no-save", "--no-audit", "--no-fund", "--ignore-scripts",
+      ...BUILD_PACKAGES.map((name) => `${name}@${versions[name]}`)], { stdio: ["ignore", "ignore", "inherit"] });
+    ({ build } = await import(new URL("node_modules/esbuild/lib/main.js", `file://${toolchain}/`).href));
+  } catch (error) {
+    console.warn(`pi-auto-router: could not install the build tools (${error.message}); the extension will load its sources, more slowly`);
+    process.exit(0);
+  }
 }
+const nodePaths = toolchain ? [join(toolchain, "node_modules")] : [];
 
 /** The name under which the bundle's factory receives pi's modules; free in the bundle, bound by its wrapper. */
 const HOST_PARAMETER = "__piAutoRouterHost";
@@ -50,8 +72,8 @@ const englishOnlyZodLocales = {
   },
 };
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const common = {
+  nodePaths,
   bundle: true,
   platform: "node",
   target: "node20",

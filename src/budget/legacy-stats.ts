@@ -9,6 +9,7 @@
 import { readOptionalText } from "../state/read-optional-file.ts";
 import { join } from "node:path";
 import { emptyTotals, addTotals, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
+import { isObject } from "../is-object.ts";
 
 export const LEGACY_STATS_FILE = "auto-router.stats.json";
 export const LEGACY_MODEL_ID = "(legacy)";
@@ -18,7 +19,6 @@ export interface LegacyImport { days: Period; months: Period }
 
 const DAY_KEY = /^\d{4}-\d{2}-\d{2}$/;
 const MONTH_KEY = /^\d{4}-\d{2}$/;
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 const amount = (value: unknown): number | undefined => {
   const number = typeof value === "string" ? Number(value) : value;
   return typeof number === "number" && Number.isFinite(number) && number >= 0 ? number : undefined;

@@ -69,7 +69,7 @@ export interface AttemptEventData {
   probe?: boolean;
 }
 
-export type AttemptOutcome = "success" | "failed" | "aborted" | "failed-after-commit";
+export type LoggedAttemptOutcome = "success" | "failed" | "aborted" | "failed-after-commit";
 
 export interface UsageData {
   input: number;
@@ -82,7 +82,7 @@ export interface UsageData {
 export interface ResultEventData {
   attempt: number;
   target: string;
-  outcome: AttemptOutcome;
+  outcome: LoggedAttemptOutcome;
   failureKind?: string;
   /** Already redacted by the writer. */
   message?: string;

@@ -15,19 +15,19 @@
 // - ratings may be "good"/"bad", "up"/"down", thumbs, or a number (> 0 is good).
 // Fields we cannot map are dropped; an envelope whose kind we do not know is reported as an unknown type.
 import type {
-  AttemptOutcome,
+  LoggedAttemptOutcome,
   CandidateEntry,
   EventType,
   FinalOutcome,
   NormalizedEvent,
   SkippedEntry,
 } from "./event-types.ts";
+import { isObject } from "../is-object.ts";
 
 export const LEGACY_TYPE_PREFIX = "routing.";
 
 type Loose = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Loose => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** The first of the named fields that is present (camelCase and snake_case spellings are both listed). */
 function pick(source: Loose, ...names: string[]): unknown {
@@ -77,7 +77,7 @@ function failureKindOf(source: Loose): string | undefined {
   return undefined;
 }
 
-function attemptOutcome(source: Loose): AttemptOutcome {
+function attemptOutcome(source: Loose): LoggedAttemptOutcome {
   const word = asString(pick(source, "outcome", "status", "result"))?.toLowerCase();
   if (word === "failed-after-commit" || word === "failed_after_commit") return "failed-after-commit";
   if (word === "aborted" || word === "abort" || word === "cancelled") return "aborted";
