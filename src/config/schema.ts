@@ -7,22 +7,10 @@ import {
   tiersSchema,
 } from "./routing-schema.ts";
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
+import { FAILURE_KINDS, type FailureKind } from "../runtime/failure-kinds.ts";
 
-export const FAILURE_KIND_NAMES = [
-  "rate_limit",
-  "overloaded",
-  "server",
-  "network",
-  "timeout",
-  "quota_exhausted",
-  "auth",
-  "model_not_found",
-  "context_overflow",
-  "invalid_request",
-  "content_policy",
-  "empty_response",
-  "unknown",
-] as const;
+/** Every failure kind but `aborted`: an abort is never a failure, so no policy applies to it. */
+export const FAILURE_KIND_NAMES = FAILURE_KINDS.filter((kind): kind is Exclude<FailureKind, "aborted"> => kind !== "aborted");
 
 const milliseconds = z.number().int().nonnegative();
 

@@ -6,11 +6,9 @@
 import { isContextOverflow, type AssistantMessage } from "@mariozechner/pi-ai";
 import { parseRetryHint } from "./retry-hint.ts";
 
-export const FAILURE_KINDS = [
-  "rate_limit", "overloaded", "server", "network", "timeout", "quota_exhausted", "auth",
-  "model_not_found", "context_overflow", "invalid_request", "content_policy", "empty_response", "aborted", "unknown",
-] as const;
-export type FailureKind = (typeof FAILURE_KINDS)[number];
+import type { FailureKind } from "./failure-kinds.ts";
+
+export { FAILURE_KINDS, type FailureKind } from "./failure-kinds.ts";
 
 export interface Failure {
   kind: FailureKind;
