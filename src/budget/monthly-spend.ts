@@ -1,4 +1,4 @@
-// Quota source 2 of issue 5: a per-token provider's monthly spend against its monthly budget, as one UVI window over
+// A quota source for per-token providers: monthly spend against its monthly budget, as one UVI window over
 // the calendar month (spent share / elapsed share of the month). Subscriptions have their own usage APIs; this is
 // for every provider paid per token that has a monthly budget, whether or not it has a balance API.
 //
