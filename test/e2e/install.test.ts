@@ -16,6 +16,7 @@ import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const MAX_INSTALLED_BYTES = 2 * 1024 * 1024;
 const GIT_INSTALL_TIMEOUT_MS = 600_000;
+const PROMPT_TIMEOUT_MS = 120_000;
 
 function directoryBytes(path: string): number {
   const stat = statSync(path);
@@ -69,7 +70,8 @@ describe("installing the package", () => {
     const prompt = async (text: string) => {
       emulator.reset();
       emulator.setDefault({ text });
-      const answer = await runPi({ agentDir: dir.agentDir, extension: "installed", env: { HOME: home }, args: ["--model", "auto-router/r", "-p", "hello"] });
+      // A first start of an installed package (pi transpiles its entry) on a busy machine: a generous kill guard.
+      const answer = await runPi({ agentDir: dir.agentDir, extension: "installed", env: { HOME: home }, args: ["--model", "auto-router/r", "-p", "hello"], timeoutMs: PROMPT_TIMEOUT_MS });
       assert.equal(answer.code, 0, answer.stderr);
       assert.equal(answer.stdout.trim(), text);
     };
