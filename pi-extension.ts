@@ -1,75 +1,39 @@
 // The entry pi loads (package.json "pi.extensions"). pi's loader resolves the imports below to the HOST's own pi
-// modules on every pi version; they are handed to the prebuilt bundle (dist/auto-router.cjs, built by
-// scripts/build-extension.mjs), which then starts without transpiling the sources. Without a build (a fresh checkout
-// before `npm install`), the sources are loaded instead: same behaviour, slower start.
+// modules on every pi version; they are passed to the prebuilt bundle (dist/auto-router.cjs, built by
+// scripts/build-extension.mjs), which then starts without transpiling the sources. Without a build (a checkout before
+// `npm install`), or with AUTO_ROUTER_FROM_SOURCE=1, the sources are loaded through pi's loader instead, which
+// resolves their pi imports to the same host modules: same behaviour, slower start.
 //
-// The bundle is compiled with V8's code cache: compiling its ~570 KB was half of its start-up cost. The cache sits
-// next to the bundle (whoever may write the bundle may write its cache), is named after a hash of the bundle's
-// content and the Node version, so a rebuilt bundle never meets a stale cache, and is skipped when that directory is
-// read-only.
+// The bundle is loaded by Node's own require, without a V8 code cache: the cache saved ~15 ms of a start (measured
+// again: ~150 -> ~95 ms to load the bundle on a machine under load), and it had to write files into the install
+// directory.
 import * as piAi from "@mariozechner/pi-ai";
 import * as piCodingAgent from "@mariozechner/pi-coding-agent";
 import type { ExtensionAPI } from "@mariozechner/pi-coding-agent";
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { rename, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Script } from "node:vm";
 
-const HOST_GLOBAL = Symbol.for("pi-auto-router.host");
-const BUNDLE = join(dirname(fileURLToPath(import.meta.url)), "dist", "auto-router.cjs");
 type Factory = (pi: ExtensionAPI) => void | Promise<void>;
-type CommonJsWrapper = (exports: object, require: NodeJS.Require, module: { exports: { default?: Factory } }, filename: string, dirname: string) => void;
-
-/** One evaluation per process, like Node's own module cache (pi may build several sessions in one process). */
-let loaded: Factory | undefined;
-
-function readOptional(path: string): Buffer | undefined {
-  try {
-    return readFileSync(path);
-  } catch {
-    return undefined;
-  }
+export interface HostModules {
+  "@mariozechner/pi-ai": typeof piAi;
+  "@mariozechner/pi-coding-agent": typeof piCodingAgent;
 }
+type CreateAutoRouter = (host: HostModules) => Factory;
 
+const BUNDLE = "./dist/auto-router.cjs";
+
+/** pi evaluates this file again for each session; the bundle itself runs once per process (see its build). */
 function loadBundle(): Factory | undefined {
-  const source = readOptional(BUNDLE)?.toString("utf8");
-  if (source === undefined) return undefined;
-  const hash = createHash("sha256").update(source).digest("hex").slice(0, 16);
-  const cacheFile = `${BUNDLE}.${hash}.${process.version}-${process.arch}.v8cache`;
-  const cachedData = readOptional(cacheFile);
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: BUNDLE, cachedData });
-  const module: { exports: { default?: Factory } } = { exports: {} };
-  (script.runInThisContext() as CommonJsWrapper)(module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
-  if (!cachedData || script.cachedDataRejected) {
-    // In the background and atomically; a read-only install directory just means no cache.
-    const temporary = `${cacheFile}.${process.pid}.tmp`;
-    writeFile(temporary, script.createCachedData(), { mode: 0o644 }).then(() => rename(temporary, cacheFile)).catch(() => {});
-  }
-  return module.exports.default;
-}
-
-/** Where this package was loaded from and its version, for `/auto-router debug`. */
-function packageInfo(): { root: string; version: string } {
-  const root = dirname(fileURLToPath(import.meta.url));
+  let createAutoRouter: CreateAutoRouter;
   try {
-    return { root, version: String(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version) };
-  } catch {
-    return { root, version: "unknown" };
+    createAutoRouter = createRequire(import.meta.url)(BUNDLE) as CreateAutoRouter;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" && String((error as Error).message).includes("auto-router.cjs")) return undefined;
+    throw error;
   }
-}
-
-function loadFactory(): Factory {
-  (globalThis as Record<symbol, unknown>)[HOST_GLOBAL] = {
-    "@mariozechner/pi-ai": piAi,
-    "@mariozechner/pi-coding-agent": piCodingAgent,
-    "pi-auto-router/package": packageInfo(),
-  };
-  if (process.env.AUTO_ROUTER_FROM_SOURCE === "1") return fromSources;
-  loaded ??= loadBundle() ?? fromSources;
-  return loaded;
+  return createAutoRouter({ "@mariozechner/pi-ai": piAi, "@mariozechner/pi-coding-agent": piCodingAgent });
 }
 
 async function fromSources(pi: ExtensionAPI): Promise<void> {
@@ -77,6 +41,23 @@ async function fromSources(pi: ExtensionAPI): Promise<void> {
   await factory(pi);
 }
 
+/**
+ * Where this package was loaded from and its version, for `/auto-router debug`: only this file knows its own place,
+ * so it leaves them where src/package-info.ts reads them (a plain fact, not a module).
+ */
+function publishPackageInfo(): void {
+  const root = dirname(fileURLToPath(import.meta.url));
+  let version = "unknown";
+  try {
+    version = String(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version);
+  } catch {
+    // A copy without its package.json still runs.
+  }
+  (globalThis as Record<symbol, unknown>)[Symbol.for("pi-auto-router.package")] = { root, version };
+}
+
 export default async function autoRouterEntry(pi: ExtensionAPI): Promise<void> {
-  await loadFactory()(pi);
+  publishPackageInfo();
+  if (process.env.AUTO_ROUTER_FROM_SOURCE === "1") return fromSources(pi);
+  await (loadBundle() ?? fromSources)(pi);
 }

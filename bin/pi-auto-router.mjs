@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// The package's command: `pi-auto-router serve ...`. The sources are TypeScript; tsx (a runtime dependency) loads them.
-import { register } from "tsx/esm/api";
+// The package's command: `pi-auto-router serve ...`. It runs the prebuilt dist/gateway.mjs (scripts/build-extension.mjs,
+// run by `npm install`); a checkout without the build loads the TypeScript sources through tsx (a devDependency).
+import { existsSync } from "node:fs";
 
-register();
-const { main } = await import("../src/gateway/cli.ts");
+const bundle = new URL("../dist/gateway.mjs", import.meta.url);
+let main;
+if (existsSync(bundle) && process.env.AUTO_ROUTER_FROM_SOURCE !== "1") {
+  ({ main } = await import(bundle.href));
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import("../src/gateway/cli.ts"));
+}
 process.exitCode = await main(process.argv.slice(2), process.env);

@@ -70,7 +70,7 @@ export function analyseChaos(data: ChaosData): void {
     const servedCall = [...promptCalls].reverse().find((call) => call.target === record.servedBy);
     const streamed = record.deltas.join("");
     const markers = (text.match(/\[p\d+ /g) ?? []).length;
-    if (streamed !== text || markers > 1 || (text !== "" && !(servedCall && servedCall.text.startsWith(text)))) {
+    if (streamed !== text || markers > 1 || (text !== "" && !servedCall?.text.startsWith(text))) {
       counts.mixedOutput += 1;
       problems.mixed.push(`prompt ${record.index}: "${text.slice(0, 60)}"`);
     }

@@ -1,46 +1,63 @@
 #!/usr/bin/env node
-// Builds dist/auto-router.cjs: the whole extension in one CommonJS file, so pi's loader does not transpile ~70 .ts
-// files on every start (measured: ~1 s added on a first run). pi-extension.ts compiles it with V8's code cache
-// (CommonJS, because Node offers a code cache for vm.Script but not for ES modules on Node 20).
+// Builds the two files the installed package runs, so it needs neither TypeScript tooling nor its dependencies at
+// runtime (zod, proper-lockfile and write-file-atomic are bundled; loading zod's ~100 ES modules one by one cost
+// ~20 ms of start-up on its own):
 //
-// The bundle is loaded outside pi's loader, where pi's import aliases do not apply: an `import "@mariozechner/pi-ai"`
-// inside it could resolve to another copy of pi-ai than the host's (a separate api registry, or a missing package
-// under newer pi). So the bundle never imports pi itself: its pi imports are replaced by a virtual module that reads
-// the host's modules from a global set by pi-extension.ts, which pi loads through its own loader.
-// The runtime dependencies (zod, proper-lockfile, write-file-atomic) are bundled too: loading zod's ~100 ES modules
-// one by one cost ~20 ms of start-up on its own (measured: 65 ms to load with them external, 42 ms bundled).
+// - dist/auto-router.cjs: the extension. pi's loader does not then transpile ~80 .ts files on every start (measured:
+//   ~1 s added on a first run). It exports `createAutoRouter(host)`, which pi-extension.ts calls with the HOST's pi
+//   modules: the bundle is loaded outside pi's loader, where pi's import aliases do not apply, so an import of
+//   "@mariozechner/pi-ai" of its own could find another copy than the host's (a separate api registry, or no package
+//   at all under newer pi). Every pi import in the sources becomes a read of the module object passed in, whole: there
+//   is no list of names to keep in step with the sources.
+// - dist/routing-cli.mjs: the analytics behind scripts/routing-*.mjs.
+// - dist/gateway.mjs: `pi-auto-router serve` (bin/pi-auto-router.mjs); pi, fastify and ioredis stay installed packages.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-// esbuild comes with tsx (a runtime dependency). If it is missing anyway, pi-extension.ts loads the sources.
+const root = fileURLToPath(new URL("..", import.meta.url));
+// What the build needs besides the sources: esbuild and the packages it bundles (devDependencies, like everything
+// that is not needed at runtime).
+const BUILD_PACKAGES = ["esbuild", "zod", "proper-lockfile", "write-file-atomic", "jsonc-parser"];
+
+// `pi install <git url>` runs `npm install --omit=dev` in its clone, so `prepare` may find none of them. Then they are
+// installed for this build only, into a temporary directory (npm is already talking to the registry), and removed.
+let toolchain;
 let build;
 try {
   ({ build } = await import("esbuild"));
+  for (const name of BUILD_PACKAGES) import.meta.resolve(name);
 } catch {
-  console.warn("pi-auto-router: esbuild not found; skipping the bundle (the extension will load its sources, more slowly)");
-  process.exit(0);
+  const versions = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies;
+  toolchain = mkdtempSync(join(tmpdir(), "pi-auto-router-build-"));
+  process.on("exit", () => rmSync(toolchain, { recursive: true, force: true }));
+  console.warn(`pi-auto-router: installing ${BUILD_PACKAGES.join(", ")} for the build (devDependencies are not installed)`);
+  try {
+    execFileSync("npm", ["install", "--prefix", toolchain, "--no-save", "--no-audit", "--no-fund", "--ignore-scripts",
+      ...BUILD_PACKAGES.map((name) => `${name}@${versions[name]}`)], { stdio: ["ignore", "ignore", "inherit"] });
+    ({ build } = await import(new URL("node_modules/esbuild/lib/main.js", `file://${toolchain}/`).href));
+  } catch (error) {
+    console.warn(`pi-auto-router: could not install the build tools (${error.message}); the extension will load its sources, more slowly`);
+    process.exit(0);
+  }
 }
+const nodePaths = toolchain ? [join(toolchain, "node_modules")] : [];
 
-export const HOST_GLOBAL = "pi-auto-router.host";
-// Every value the source imports from pi. A name missing here fails the build ("No matching export").
-const HOST_EXPORTS = {
-  "@mariozechner/pi-ai": ["streamSimple", "createAssistantMessageEventStream", "isContextOverflow", "getModel", "getModels", "getProviders"],
-  "@mariozechner/pi-coding-agent": ["getAgentDir", "VERSION"],
-};
+/** The name under which the bundle's factory receives pi's modules; free in the bundle, bound by its wrapper. */
+const HOST_PARAMETER = "__piAutoRouterHost";
+const PI_MODULES = /^@mariozechner\/(pi-ai|pi-coding-agent)$/;
 
 const hostModules = {
   name: "pi-host-modules",
   setup(builder) {
-    builder.onResolve({ filter: /^@mariozechner\/(pi-ai|pi-coding-agent)$/ }, (args) => ({ path: args.path, namespace: "pi-host" }));
-    builder.onLoad({ filter: /.*/, namespace: "pi-host" }, (args) => {
-      const names = HOST_EXPORTS[args.path];
-      const lines = [
-        `const host = globalThis[Symbol.for(${JSON.stringify(HOST_GLOBAL)})];`,
-        `if (!host) throw new Error("pi-auto-router: load the extension through pi-extension.ts (pi's host modules are missing)");`,
-        `const module = host[${JSON.stringify(args.path)}];`,
-        ...names.map((name) => `export const ${name} = module.${name};`),
-      ];
-      return { contents: lines.join("\n"), loader: "js" };
-    });
+    builder.onResolve({ filter: PI_MODULES }, (args) => ({ path: args.path, namespace: "pi-host" }));
+    // CommonJS, so esbuild reads each imported name off the host's module object when it is used.
+    builder.onLoad({ filter: /.*/, namespace: "pi-host" }, (args) => ({
+      contents: `module.exports = ${HOST_PARAMETER}[${JSON.stringify(args.path)}];`,
+      loader: "js",
+    }));
   },
 };
 
@@ -56,27 +73,85 @@ const englishOnlyZodLocales = {
   },
 };
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-await build({
-  entryPoints: [`${root}/index.ts`],
-  outfile: `${root}/dist/auto-router.cjs`,
+const common = {
+  nodePaths,
   bundle: true,
-  format: "cjs",
   platform: "node",
   // jsonc-parser's "main" is a UMD build whose require() calls esbuild cannot follow; its "module" build bundles.
   mainFields: ["module", "main"],
   target: "node20",
-  banner: { js: "// Built by scripts/build-extension.mjs from index.ts and src/; do not edit." },
   minifyWhitespace: true,
   minifySyntax: true,
-  plugins: [hostModules, englishOnlyZodLocales],
   // Team mode's Redis client is loaded (by a dynamic import) only when a team store is configured: kept out of the
   // bundle, so the file-store start-up neither parses nor compiles its ~220 KB.
   external: ["ioredis"],
-  // The bundle runs in a vm.Script, where import() has no loader: dynamic imports become require() calls.
-  supported: { "dynamic-import": false },
-  define: { AUTO_ROUTER_BUNDLE: "true" },
   sourcemap: false,
   legalComments: "none",
   logLevel: "warning",
+};
+
+await build({
+  ...common,
+  entryPoints: [`${root}/index.ts`],
+  outfile: `${root}/dist/auto-router.cjs`,
+  format: "cjs",
+  // The whole bundle runs inside the factory, so every module sees the host's pi modules from its first line. It runs
+  // once per host pi in a process: pi evaluates pi-extension.ts again for every session it creates, and a second run
+  // would install a second set of the bundled dependencies' process hooks (signal-exit's SIGHUP/SIGINT/... listeners).
+  // pi's loader hands each session a new module object, so the host is known by one of its functions.
+  banner: {
+    js: [
+      "// Built by scripts/build-extension.mjs from index.ts and src/; do not edit.",
+      "const created = new WeakMap();",
+      "module.exports = function createAutoRouter(host) {",
+      '  const key = host["@mariozechner/pi-ai"].streamSimple;',
+      "  if (!created.has(key)) created.set(key, evaluate(host));",
+      "  return created.get(key);",
+      "};",
+      `function evaluate(${HOST_PARAMETER}) {`,
+      '"use strict";',
+      "const module = { exports: {} }, exports = module.exports;",
+    ].join("\n"),
+  },
+  footer: { js: "return module.exports.default;\n}" },
+  plugins: [hostModules, englishOnlyZodLocales],
+  define: { AUTO_ROUTER_BUNDLE: "true" },
+});
+
+await build({
+  ...common,
+  stdin: {
+    contents: [
+      'export { runCli } from "./src/analytics/cli-runner.ts";',
+      'export { qualityStatsCommand, replayCommand, routingStatsCommand, sessionStatsCommand } from "./src/analytics/cli-commands.ts";',
+    ].join("\n"),
+    resolveDir: root,
+    sourcefile: "routing-cli.ts",
+    loader: "ts",
+  },
+  outfile: `${root}/dist/routing-cli.mjs`,
+  format: "esm",
+  banner: { js: "// Built by scripts/build-extension.mjs from src/analytics; do not edit." },
+  // The replay's model catalogue comes from pi-ai when it is installed beside the scripts, never from the bundle.
+  external: ["@mariozechner/pi-ai", "@earendil-works/pi-ai"],
+  plugins: [englishOnlyZodLocales],
+});
+
+await build({
+  ...common,
+  entryPoints: [`${root}/src/gateway/cli.ts`],
+  outfile: `${root}/dist/gateway.mjs`,
+  format: "esm",
+  banner: {
+    js: [
+      "// Built by scripts/build-extension.mjs from src/gateway and the engine; do not edit.",
+      // Bundled CommonJS dependencies (proper-lockfile, write-file-atomic) call require(); an ES module has none.
+      'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
+    ].join("\n"),
+  },
+  // The gateway opens pi's credentials through the installed pi packages, like pi itself; the HTTP server and the
+  // Redis client are ordinary dependencies.
+  external: ["@mariozechner/pi-ai", "@mariozechner/pi-coding-agent", "@earendil-works/*", "fastify", "ioredis"],
+  plugins: [englishOnlyZodLocales],
+  define: { AUTO_ROUTER_BUNDLE: "true" },
 });

@@ -3,12 +3,14 @@
 
 export type Align = "left" | "right";
 
-/** Columns padded to their widest cell; numbers are usually right-aligned (pass `align`). */
-export function formatTable(headers: string[], rows: string[][], align: Align[] = []): string {
+/** Columns padded to their widest cell; numbers are usually right-aligned (pass `align`). The scripts' reports rule
+ * a line of dashes under the headers; the subcommands' short listings do not (`rule: false`). */
+export function formatTable(headers: string[], rows: string[][], align: Align[] = [], options: { rule?: boolean } = {}): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
   const line = (cells: string[]) =>
     cells.map((cell, column) => (align[column] === "right" ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join("  ").trimEnd();
-  return [line(headers), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
+  const rule = options.rule === false ? [] : [line(widths.map((width) => "-".repeat(width)))];
+  return [line(headers), ...rule, ...rows.map(line)].join("\n");
 }
 
 /** A horizontal bar for a 0..1 fraction, `width` characters wide (partial cells shown with ▏..▉). */

@@ -2,8 +2,8 @@
 // closed -> open when failures/calls >= ratio AND calls >= minimum within the sliding window;
 // open -> half-open once the break is over (checked lazily, at the next read or event);
 // half-open admits exactly ONE probe: its success closes the breaker, its failure re-opens it with a doubled break
-// (capped). The original implementation re-opened the half-open state before any probe could run; here nothing but
-// the probe's own result leaves half-open, and results of requests started before the breaker opened ("late"
+// (capped). Nothing but the probe's own result leaves half-open (re-opening it before a probe can run would keep the
+// target out for good), and results of requests started before the breaker opened ("late"
 // results) change nothing while it is open, so they cannot extend the break either.
 import type { BreakerState } from "../routing/types.ts";
 

@@ -6,6 +6,7 @@ import type { RegistryLike } from "../runtime/start-target.ts";
 import { DEEPSEEK_BALANCE_ENDPOINT, parseDeepSeekBalance, type ParsedBalance } from "../quota/balance-deepseek.ts";
 import { fetchJsonWithRetry, type FetchLike } from "../quota/fetch-json.ts";
 import { OPENROUTER_BALANCE_ENDPOINT, parseOpenRouterBalance } from "../quota/balance-openrouter.ts";
+import { accountOf } from "../routing/types.ts";
 
 export const BALANCE_TTL_MS = 5 * 60_000;
 
@@ -38,7 +39,7 @@ export function balanceSources(config: RouterConfig): BalanceSource[] {
   const sources = new Map<string, BalanceSource>();
   for (const route of Object.values(config.routes)) {
     for (const target of route.targets) {
-      const provider = target.authProvider ?? target.provider;
+      const provider = accountOf(target);
       const kind = KIND_BY_PROVIDER[provider.toLowerCase()] ?? KIND_BY_PROVIDER[target.provider.toLowerCase()];
       if (!kind) continue;
       const existing = sources.get(provider);

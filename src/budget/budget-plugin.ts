@@ -4,7 +4,7 @@
 // "budget", soft/hard fallback by budgets.policy); this plugin only computes them, from memory.
 import { join } from "node:path";
 import { lastValue } from "../runtime/last-value.ts";
-import type { RouterConfig, TargetConfig } from "../config/schema.ts";
+import type { RouterConfig } from "../config/schema.ts";
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import type { Candidate, ProviderStatus } from "../routing/types.ts";
 import { BalanceBook, balanceSources } from "./balance-book.ts";
@@ -21,15 +21,6 @@ import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsag
 
 /** How often balances with a configured floor are refreshed in the background. */
 export const BALANCE_REFRESH_MS = 5 * 60_000;
-
-/** The provider whose budget an attempt spends: the target's authProvider when set, else its provider. */
-export function budgetProviderOf(config: RouterConfig, candidate: Pick<Candidate, "provider" | "modelId">): string {
-  for (const route of Object.values(config.routes)) {
-    const target: TargetConfig | undefined = route.targets.find((item) => item.provider === candidate.provider && item.modelId === candidate.modelId);
-    if (target?.authProvider) return target.authProvider;
-  }
-  return candidate.provider;
-}
 
 export interface BudgetPluginOptions {
   fetch?: FetchLike;
@@ -135,7 +126,7 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Featu
         const { outcome, candidate } = observation;
         const record = reconcileUsage({ message: outcome.message, pricing: pricingOf(candidate), estimatedInputTokens: observation.estimatedInputTokens });
         if (!record) return;
-        const provider = budgetProviderOf(context.config(), candidate);
+        const provider = candidate.account;
         const calendar = keys(observation.now);
         usage.update(recordUsageOperation(calendar, provider, candidate.modelId, totalsOf(record)));
         context.record("usage", {

@@ -1,4 +1,4 @@
-// Quota source 2 of issue 5: a per-token provider's monthly spend against its monthly budget, as one UVI window over
+// A quota source for per-token providers: monthly spend against its monthly budget, as one UVI window over
 // the calendar month (spent share / elapsed share of the month). Subscriptions have their own usage APIs; this is
 // for every provider paid per token that has a monthly budget, whether or not it has a balance API.
 //
@@ -11,6 +11,7 @@ import { monthlySpendWindow, type QuotaWindow } from "../routing/uvi.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { wallClockToInstant } from "../time/zoned-time.ts";
 import { calendarKeys } from "./calendar.ts";
+import { accountOf } from "../routing/types.ts";
 
 export type SpendWindows = (now: number) => Record<string, QuotaWindow[]>;
 
@@ -29,7 +30,7 @@ export function perTokenProviders(config: RouterConfig, registry: RegistryLike |
   const providers = new Set<string>();
   for (const route of Object.values(config.routes)) {
     for (const target of route.targets) {
-      const provider = target.authProvider ?? target.provider;
+      const provider = accountOf(target);
       if (target.billing) {
         if (target.billing === "per-token") providers.add(provider);
         continue;

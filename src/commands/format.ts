@@ -1,4 +1,6 @@
 // Plain-text formatting shared by the subcommands.
+import { formatTable } from "../analytics/text-format.ts";
+
 export function formatDuration(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
   if (seconds < 90) return `${seconds}s`;
@@ -12,9 +14,5 @@ export function formatPrice(usdPerMillion: number): string {
   return usdPerMillion === 0 ? "0" : usdPerMillion < 1 ? usdPerMillion.toFixed(2) : usdPerMillion.toFixed(usdPerMillion < 10 ? 2 : 0);
 }
 
-/** A left-aligned text table. */
-export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
-  return [line(headers), ...rows.map(line)].join("\n");
-}
+/** A left-aligned text table without a rule under the headers. */
+export const table = (headers: string[], rows: string[][]): string => formatTable(headers, rows, [], { rule: false });

@@ -1,7 +1,7 @@
 // status, list, show: what the routes are and which targets can serve right now.
 import { describeBackendLines } from "../team/team-plugin.ts";
 import { RUNS_FROM_BUNDLE } from "../build-info.ts";
-import { targetKey, routeTargetKey } from "../routing/types.ts";
+import { accountOf, targetKey, routeTargetKey } from "../routing/types.ts";
 import { describeOrigin } from "../state/config-file.ts";
 import type { CommandDeps, CompletionItem, Subcommand } from "./command-types.ts";
 import { formatDuration, formatPrice, table } from "./format.ts";
@@ -28,7 +28,7 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
     const auth = !fact?.resolvable ? "-" : !fact.hasCredentials ? "none" : fact.usesOAuth ? "OAuth" : "API key";
     const cooldown = cooldowns[routeTargetKey(routeId, key)];
     const breaker = live.targets[key]?.breaker;
-    const provider = live.providers[target.authProvider ?? target.provider];
+    const provider = live.providers[accountOf(target)];
     const availability = target.enabled === false ? "disabled"
       : !fact?.resolvable ? "missing model"
       : !fact.hasCredentials ? "no credentials"

@@ -2,6 +2,7 @@
 // Each helper looks at the value it is given, never at a version number, so one code path serves every pi.
 // Pure: no pi imports at run time, so it loads the same under every host's loader aliases.
 import type { Context } from "@mariozechner/pi-ai";
+import { isObject } from "../is-object.ts";
 
 type Loose = Record<string, unknown>;
 
@@ -16,7 +17,6 @@ export interface ToolSummary {
 
 /** The mode pi runs in. Known exactly on pi >= 0.78.1 (`ctx.mode`); older pi only tells whether there is a UI. */
 
-const isRecord = (value: unknown): value is Loose => typeof value === "object" && value !== null;
 
 function messagesOf(context: Context): Loose[] {
   return (Array.isArray(context.messages) ? context.messages : []) as unknown as Loose[];
@@ -30,7 +30,7 @@ function textOfContent(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   const parts: string[] = [];
-  for (const block of content) if (isRecord(block) && block.type === "text" && typeof block.text === "string") parts.push(block.text);
+  for (const block of content) if (isObject(block) && block.type === "text" && typeof block.text === "string") parts.push(block.text);
   return parts.join("\n");
 }
 
@@ -47,16 +47,16 @@ export function conversationMessages(context: Context): Loose[] {
 export function currentTools(context: Context): ToolSummary[] {
   const tools = new Map<string, ToolSummary>();
   for (const tool of (context as { tools?: unknown }).tools as unknown[] ?? []) {
-    if (isRecord(tool) && typeof tool.name === "string") tools.set(tool.name, tool as unknown as ToolSummary);
+    if (isObject(tool) && typeof tool.name === "string") tools.set(tool.name, tool as unknown as ToolSummary);
   }
   for (const message of messagesOf(context)) {
     if (!isSystemMessage(message)) continue;
     for (const removed of Array.isArray(message.toolsRemoved) ? message.toolsRemoved : []) {
-      const name = typeof removed === "string" ? removed : isRecord(removed) ? removed.name : undefined;
+      const name = typeof removed === "string" ? removed : isObject(removed) ? removed.name : undefined;
       if (typeof name === "string") tools.delete(name);
     }
     for (const added of Array.isArray(message.toolsAdded) ? message.toolsAdded : []) {
-      if (isRecord(added) && typeof added.name === "string") tools.set(added.name, added as unknown as ToolSummary);
+      if (isObject(added) && typeof added.name === "string") tools.set(added.name, added as unknown as ToolSummary);
     }
   }
   return [...tools.values()];

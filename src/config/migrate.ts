@@ -1,10 +1,9 @@
 // Old shapes of the routes file are migrated, not rejected (DESIGN.md rule 8). Each migration leaves a warning so
 // the user learns the new shape, and nothing the user wrote is silently ignored.
 import type { ConfigIssue } from "./issues.ts";
+import { isObject } from "../is-object.ts";
 
 type Json = unknown;
-const isObject = (value: Json): value is Record<string, Json> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** `_comment*` and `_example*` keys document the file; they are dropped at every depth without a warning. */
 export function stripCommentKeys(value: Json): Json {

@@ -1,6 +1,5 @@
-// Config blocks of quota pacing (`uvi`) and the per-target circuit breaker (`breaker`). The lead wires them into
-// routerConfigSchema as `uvi: uviConfigSchema.optional()` and `breaker: breakerConfigSchema.optional()`; until then
-// the plugins read them defensively with readUviConfig / readBreakerConfig.
+// Config blocks of quota pacing (`uvi`) and the per-target circuit breaker (`breaker`), optional parts of
+// routerConfigSchema; the plugins read them defensively with readUviConfig / readBreakerConfig.
 import { z } from "zod";
 
 const milliseconds = z.number().int().nonnegative();

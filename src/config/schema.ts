@@ -10,22 +10,10 @@ import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
 import { gatewaySchema, proxyProvidersSchema } from "./gateway-schema.ts";
 import { stateConfigSchema } from "./state-schema.ts";
 import { quotaSchema, REVERT_MODES, requestBodySchema, requestHeadersSchema, retryBeforeFailoverSchema, waitForResetSchema } from "./subscription-schema.ts";
+import { FAILURE_KINDS, type FailureKind } from "../runtime/failure-kinds.ts";
 
-export const FAILURE_KIND_NAMES = [
-  "rate_limit",
-  "overloaded",
-  "server",
-  "network",
-  "timeout",
-  "quota_exhausted",
-  "auth",
-  "model_not_found",
-  "context_overflow",
-  "invalid_request",
-  "content_policy",
-  "empty_response",
-  "unknown",
-] as const;
+/** Every failure kind but `aborted`: an abort is never a failure, so no policy applies to it. */
+export const FAILURE_KIND_NAMES = FAILURE_KINDS.filter((kind): kind is Exclude<FailureKind, "aborted"> => kind !== "aborted");
 
 const milliseconds = z.number().int().nonnegative();
 

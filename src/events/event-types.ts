@@ -71,7 +71,7 @@ export interface AttemptEventData {
   retry?: number;
 }
 
-export type AttemptOutcome = "success" | "failed" | "aborted" | "failed-after-commit";
+export type LoggedAttemptOutcome = "success" | "failed" | "aborted" | "failed-after-commit";
 
 export interface UsageData {
   input: number;
@@ -84,7 +84,7 @@ export interface UsageData {
 export interface ResultEventData {
   attempt: number;
   target: string;
-  outcome: AttemptOutcome;
+  outcome: LoggedAttemptOutcome;
   failureKind?: string;
   /** Already redacted by the writer. */
   message?: string;

@@ -20,6 +20,7 @@ import type {
   ResultEventData,
   SkippedEntry,
 } from "./event-types.ts";
+import { isObject } from "../is-object.ts";
 
 export const LEGACY_TYPE_PREFIX = "routing.";
 /** The failure kind of an error text: the one classifier's, passed in so a log without old lines never loads it. */
@@ -34,7 +35,6 @@ const TRIED_STATUSES: ReadonlySet<string> = new Set(["selected", "eligible"]);
 type Record_ = Record<string, unknown>;
 export type LegacyOutcome = { event: NormalizedEvent } | { malformed: string } | { unknownType: string };
 
-const isObject = (value: unknown): value is Record_ => typeof value === "object" && value !== null && !Array.isArray(value);
 const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
 const count = (value: unknown): number | undefined => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
 const texts = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : []);

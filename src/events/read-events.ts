@@ -6,6 +6,7 @@ import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
 import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-events.ts";
+import { rotatedOldestFirst } from "./log-files.ts";
 
 // Duplicated from src/state (the writer): the live log is `auto-router.events.jsonl`, rotated files are
 // `auto-router.events.1.jsonl` (newest) ... `auto-router.events.N.jsonl` (oldest). Kept here so the offline
@@ -122,19 +123,11 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
 
 /** Rotated siblings of a live log name, oldest first: `x.N.jsonl` ... `x.1.jsonl`. */
 function rotatedSiblings(directory: string, liveName: string): string[] {
-  const stem = liveName.endsWith(".jsonl") ? liveName.slice(0, -".jsonl".length) : liveName;
-  const pattern = new RegExp(`^${stem.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(\\d+)\\.jsonl$`);
-  let names: string[];
   try {
-    names = readdirSync(directory);
+    return rotatedOldestFirst(readdirSync(directory), liveName).map((name) => join(directory, name));
   } catch {
     return [];
   }
-  return names
-    .map((name) => ({ name, index: Number(pattern.exec(name)?.[1]) }))
-    .filter((entry) => Number.isInteger(entry.index) && entry.index > 0)
-    .sort((a, b) => b.index - a.index)
-    .map((entry) => join(directory, entry.name));
 }
 
 /**

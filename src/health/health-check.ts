@@ -6,7 +6,7 @@ import type { Api, AssistantMessage, Context, Model } from "@mariozechner/pi-ai"
 import type { RouterConfig } from "../config/schema.ts";
 import { classifyFailure } from "../runtime/classify-failure.ts";
 import { startTarget, type RegistryLike, type StreamFunction } from "../runtime/start-target.ts";
-import { routeTargetKey, targetKey, type TargetStatus } from "../routing/types.ts";
+import { accountOf, routeTargetKey, targetKey, type TargetStatus } from "../routing/types.ts";
 import { redactText } from "../state/redact.ts";
 import { unhealthyReason, type HealthRecord, type ProbeResult } from "./health-book.ts";
 import type { QuotaSource } from "../quota/source-cache.ts";
@@ -118,7 +118,7 @@ export function providerTargets(config: RouterConfig): Map<string, Array<{ provi
   const out = new Map<string, Array<{ provider: string; modelId: string }>>();
   for (const route of Object.values(config.routes)) {
     for (const target of route.targets) {
-      const provider = target.authProvider ?? target.provider;
+      const provider = accountOf(target);
       const list = out.get(provider) ?? [];
       if (!list.some((item) => item.provider === target.provider && item.modelId === target.modelId)) list.push({ provider: target.provider, modelId: target.modelId });
       out.set(provider, list);

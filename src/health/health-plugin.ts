@@ -11,20 +11,10 @@
 // server trouble), and counting them twice would take a provider out where those deliberately keep trying it.
 // Usage-API failures are shown but never count either: a usage API outage must not stop routing. State is a store,
 // so every pi window and the next process agree.
-import type { AttemptObservation, PluginContext } from "../runtime/plugin.ts";
+import type { PluginContext } from "../runtime/plugin.ts";
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import { emptyHealth, HealthBook, healthCheckOf, healthStateSchema, isMarked } from "./health-book.ts";
 import { healthCommand } from "./health-command.ts";
-
-/** The provider whose health an attempt tells: the target's authProvider when set (same credentials, same host). */
-function healthProviderOf(context: PluginContext, observation: AttemptObservation): string {
-  const { provider, modelId } = observation.candidate;
-  for (const route of Object.values(context.config().routes)) {
-    const target = route.targets.find((item) => item.provider === provider && item.modelId === modelId);
-    if (target?.authProvider) return target.authProvider;
-  }
-  return provider;
-}
 
 export const createHealthPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
   const store = context.openStore("health", emptyHealth, (raw) => healthStateSchema.parse(raw));
@@ -35,7 +25,7 @@ export const createHealthPlugin: FeaturePluginFactory = (context: PluginContext)
     name: "health",
     providerStatus: (now) => book.providerStatus(now),
     onAttemptResult(observation) {
-      book.apply(healthProviderOf(context, observation), healthCheckOf(observation));
+      book.apply(observation.candidate.account, healthCheckOf(observation));
     },
     statusWarnings: (now) => Object.keys(book.providerStatus(now)).map((provider) => `unhealthy ${provider}`),
     subcommands: [healthCommand(book, context)],

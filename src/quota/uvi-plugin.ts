@@ -5,7 +5,7 @@ import { lastValue } from "../runtime/last-value.ts";
 import { z } from "zod";
 import type { PluginContext } from "../runtime/plugin.ts";
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
-import type { ProviderStatus, RoutingSnapshot } from "../routing/types.ts";
+import { accountOf, type ProviderStatus, type RoutingSnapshot } from "../routing/types.ts";
 import { assessProvider, type ProviderAssessment, type QuotaWindow } from "../routing/uvi.ts";
 import { windowsFromHeaders } from "./header-windows.ts";
 import { SourceCache, type QuotaSource } from "./source-cache.ts";
@@ -24,20 +24,10 @@ export const quotaStateSchema = z.object({
 export type QuotaState = z.infer<typeof quotaStateSchema>;
 export const emptyQuotaState = (): QuotaState => ({ v: 1, observed: {} });
 
-/** The provider whose quota a target uses: its authProvider when set, from the route that served it. */
-export function quotaProviderOf(config: RoutingSnapshot["config"], routeId: string, provider: string, modelId: string): string {
-  const routes = [config.routes[routeId], ...Object.values(config.routes)];
-  for (const route of routes) {
-    const target = route?.targets.find((t) => t.provider === provider && t.modelId === modelId);
-    if (target) return target.authProvider ?? target.provider;
-  }
-  return provider;
-}
-
 /** Providers (auth providers) used by any route. */
 export function routedProviders(config: RoutingSnapshot["config"]): string[] {
   const providers = new Set<string>();
-  for (const route of Object.values(config.routes)) for (const target of route.targets) providers.add(target.authProvider ?? target.provider);
+  for (const route of Object.values(config.routes)) for (const target of route.targets) providers.add(accountOf(target));
   return [...providers].sort();
 }
 
@@ -142,7 +132,7 @@ export function createUviPluginWith(options: UviPluginOptions = {}): FeaturePlug
       onTargetResponse(response) {
         const windows = windowsFromHeaders(response.headers, response.now);
         if (windows.length === 0) return;
-        const provider = quotaProviderOf(context.config(), response.routeId, response.candidate.provider, response.candidate.modelId);
+        const provider = response.candidate.account;
         const now = response.now;
         store.update((state) => {
           const observed: QuotaState["observed"] = {};

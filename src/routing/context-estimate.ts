@@ -3,6 +3,7 @@
 // because providers bill them by tiles, not by the size of their base64 data.
 import type { Context } from "@mariozechner/pi-ai";
 import type { ContextClass } from "./types.ts";
+import { isObject } from "../is-object.ts";
 
 export const CHARACTERS_PER_TOKEN = 4;
 /** A typical 1-megapixel image costs 1-1.6k tokens across providers; the base64 length says nothing useful. */
@@ -27,7 +28,6 @@ export interface ContextSize {
   messages: number;
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
 
 /**
  * Length of JSON.stringify(value) for plain JSON data (strings without characters that need escaping), computed by
@@ -65,11 +65,12 @@ function countValue(value: unknown, size: ContextSize, depth: number): void {
     size.characters += value.length;
     return;
   }
-  if (!isObject(value) || depth > 12) return;
+  if (depth > 12) return;
   if (Array.isArray(value)) {
     for (const item of value) countValue(item, size, depth + 1);
     return;
   }
+  if (!isObject(value)) return;
   if (value.type === "image") {
     size.images += 1;
     return;

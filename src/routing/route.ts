@@ -24,6 +24,7 @@ import { chooseShortcutTier } from "./shortcuts.ts";
 import { checkReserve } from "./reserve.ts";
 import { targetSettingsNotes } from "./target-settings-note.ts";
 import {
+  accountOf,
   routeTargetKey, targetKey,
   type Candidate, type Decision, type DecisionTrace, type RouteRequest, type RoutingSnapshot, type RuleTrace,
   type SkippedTarget, type SkipReason,
@@ -145,8 +146,8 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     const label = target.label ?? key;
     if (target.enabled === false) { skipTarget(decision, target, key, label, "disabled", "enabled: false in the config"); continue; }
     const facts = snapshot.models[key];
-    if (!facts || !facts.resolvable) { skipTarget(decision, target, key, label, "missing-model", "not in pi's model registry"); continue; }
-    const auth = target.authProvider ?? target.provider;
+    if (!facts?.resolvable) { skipTarget(decision, target, key, label, "missing-model", "not in pi's model registry"); continue; }
+    const auth = accountOf(target);
     if (!facts.hasCredentials) { skipTarget(decision, target, key, label, "no-credentials", facts.credentialsProblem ?? `no credentials for ${auth} (/login or an API key)`); continue; }
     const providerStatus = snapshot.providers[auth];
     const unhealthy = providerStatus?.unhealthy ?? (auth !== target.provider ? snapshot.providers[target.provider]?.unhealthy : undefined);
@@ -178,7 +179,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     if (reserve?.kind === "excluded") { skipTarget(decision, target, key, label, "quota", reserve.detail); continue; }
 
     const billing = target.billing ?? (facts.usesOAuth ? "subscription" : "per-token");
-    const candidate: Candidate = { key, provider: target.provider, modelId: target.modelId, label, declaredIndex: index, bucket: "normal", billing, reasons: [], warnings: [] };
+    const candidate: Candidate = { key, provider: target.provider, modelId: target.modelId, account: auth, label, declaredIndex: index, bucket: "normal", billing, reasons: [], warnings: [] };
     if (facts.pricing) candidate.estimatedCostUsd = (facts.pricing.input * est + facts.pricing.output * outputTokens) / TOKENS_PER_MILLION;
     if (status?.ttftMs !== undefined) candidate.ttftMs = status.ttftMs;
     if (reserve?.kind === "allowed") candidate.reasons.push(reserve.reason);

@@ -146,6 +146,8 @@ export interface Candidate {
   ttftMs?: number;
   /** Half-open breaker: this attempt is the single probe. */
   probe?: boolean;
+  /** The account this target bills and draws quota from (accountOf its target in the route). */
+  account: string;
 }
 
 export interface SkippedTarget {
@@ -197,3 +199,6 @@ export interface Decision {
   /** Set when the request must not be served at all (hard budget): the message for the user. */
   refusal?: string;
 }
+
+/** The account a target bills and draws quota from: its authProvider (shared credentials), else its provider. */
+export const accountOf = (target: { provider: string; authProvider?: string }): string => target.authProvider ?? target.provider;

@@ -1,8 +1,8 @@
 // Utilization Velocity Index: how fast a quota window is being used up compared with how fast time passes.
 // UVI = consumed fraction / elapsed fraction. 1.0 = exactly on pace to use the whole window by its reset; 2.0 =
 // twice as fast, so the quota runs out half-way. Pure: `now` and the windows come in as arguments.
-// The original implementation computed Google's elapsed fraction from reset-minus-now instead of the bucket's real
-// period, which put its pacing ~20x too high; here every window carries its real length.
+// The elapsed fraction comes from each window's real length: computed from reset-minus-now, Google's pacing comes out
+// ~20x too high.
 import type { QuotaLevel } from "./types.ts";
 
 /** A window that just started must not divide by ~0: elapsed counts as at least this share. */

@@ -1,16 +1,14 @@
 // The one failure classifier (DESIGN.md rule 3). pi-ai reports a failed target only as
 // `stopReason: "error" | "aborted"` plus an `errorMessage` string, with no structured status. This module turns
 // that text into a typed Failure; nothing else in the code base may match error text.
-// Precision matters more than recall: the original implementation matched "500" anywhere in the text and
-// failed over on request-shape 400s, which hid real bugs. Here a status counts only at the START of the text.
+// Precision matters more than recall: matching "500" anywhere in the text, or failing over on request-shape 400s,
+// hides real bugs. Here a status counts only at the START of the text.
 import { isContextOverflow, type AssistantMessage } from "@mariozechner/pi-ai";
 import { parseRetryHint } from "./retry-hint.ts";
 
-export const FAILURE_KINDS = [
-  "rate_limit", "overloaded", "server", "network", "timeout", "quota_exhausted", "auth",
-  "model_not_found", "context_overflow", "invalid_request", "content_policy", "empty_response", "aborted", "unknown",
-] as const;
-export type FailureKind = (typeof FAILURE_KINDS)[number];
+import type { FailureKind } from "./failure-kinds.ts";
+
+export { FAILURE_KINDS, type FailureKind } from "./failure-kinds.ts";
 
 export interface Failure {
   kind: FailureKind;

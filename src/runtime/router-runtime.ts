@@ -10,9 +10,9 @@ import type { Candidate, Decision, ModelFacts, PromptShortcuts, ProviderStatus, 
 import type { EventLog } from "../state/event-log.ts";
 import { redactText } from "../state/redact.ts";
 import type { AttemptOutcome } from "./attempt.ts";
-import { CooldownBook } from "./cooldown-book.ts";
+import type { CooldownBook } from "./cooldown-book.ts";
 import { routerErrorMessage } from "./final-error.ts";
-import { LatencyBook } from "./latency-book.ts";
+import type { LatencyBook } from "./latency-book.ts";
 import type { RouterPlugin } from "./plugin.ts";
 import type { AttemptContext, RequestEnvironment, StatusSink } from "./request-environment.ts";
 import { catalogueRegistry } from "./model-catalogue.ts";

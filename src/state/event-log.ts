@@ -9,6 +9,7 @@ import { appendFileSync, chmodSync, closeSync, fstatSync, mkdirSync, openSync, r
 import { appendFile, chmod, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { redactedJson } from "./redact.ts";
+import { rotatedIndexes, rotatedName, rotatedOldestFirst } from "../events/log-files.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
 import { exitRegistry, registerExitFlush } from "./exit-flush.ts";
 import { acquireLock, acquireLockSync, describeError, errorCode } from "./file-lock.ts";
@@ -58,26 +59,6 @@ const RETAINED_BUFFERS_ON_FAILURE = 20;
 const FILE_MODE = 0o600;
 const DIRECTORY_MODE = 0o700;
 
-function splitFileName(fileName: string): { stem: string; extension: string } {
-  const dot = fileName.lastIndexOf(".");
-  return dot > 0 ? { stem: fileName.slice(0, dot), extension: fileName.slice(dot) } : { stem: fileName, extension: "" };
-}
-
-function rotatedName(fileName: string, index: number): string {
-  const { stem, extension } = splitFileName(fileName);
-  return `${stem}.${index}${extension}`;
-}
-
-function rotatedIndexes(entries: string[], fileName: string): number[] {
-  const { stem, extension } = splitFileName(fileName);
-  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const pattern = new RegExp(`^${escape(stem)}\\.(\\d+)${escape(extension)}$`);
-  return entries.flatMap((entry) => {
-    const match = pattern.exec(entry);
-    return match ? [Number(match[1])] : [];
-  });
-}
-
 /** Oldest first: rotated files from the highest index down to .1, then the live file. */
 export function listLogFiles(dir: string, fileName: string = EVENT_LOG_NAME): string[] {
   let entries: string[];
@@ -86,8 +67,7 @@ export function listLogFiles(dir: string, fileName: string = EVENT_LOG_NAME): st
   } catch {
     return [];
   }
-  const rotated = rotatedIndexes(entries, fileName).sort((left, right) => right - left);
-  const files = rotated.map((index) => join(dir, rotatedName(fileName, index)));
+  const files = rotatedOldestFirst(entries, fileName).map((name) => join(dir, name));
   if (entries.includes(fileName)) files.push(join(dir, fileName));
   return files;
 }

@@ -17,7 +17,8 @@ export interface PiRun {
 export interface PiProcessOptions {
   agentDir: string;
   env?: Record<string, string>;
-  extension?: string | false;
+  /** The extension to load with -e; false for none; "installed" for the packages `pi install` put in the agent dir. */
+  extension?: string | false | "installed";
   cwd?: string;
 }
 
@@ -27,8 +28,10 @@ export function piCommand(): { node: string; cli: string } {
 }
 
 /** Flags that keep pi offline and away from anything on this machine except the given extension. */
-export function basePiArgs(extension: string | false | undefined): string[] {
-  const args = ["--offline", "--no-session", "-nc", "-ns", "-np", "--no-themes", "-ne"];
+export function basePiArgs(extension: PiProcessOptions["extension"]): string[] {
+  const args = ["--offline", "--no-session", "-nc", "-ns", "-np", "--no-themes"];
+  if (extension === "installed") return args;
+  args.push("-ne");
   if (extension !== false) args.push("-e", extension ?? EXTENSION_ENTRY);
   return args;
 }

@@ -2,6 +2,7 @@
 // The SDK comes from PI_SDK (a path or package name) or @mariozechner/pi-coding-agent, and is feature-detected
 // (ModelRuntime on new pi, AuthStorage + ModelRegistry.inMemory on 0.73), so the same tests run on both lines.
 // The faux targets are loaded as a test extension so they register into the host's pi-ai, not a test copy.
+import { mock } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { FauxProviderSpec } from "../fixtures/faux-targets.ts";
 import { EXTENSION_ENTRY, makeAgentDir, mergeSettings } from "./agent-dir.ts";
@@ -14,16 +15,20 @@ export const FAUX_TARGETS_EXTENSION = fileURLToPath(new URL("../fixtures/faux-ta
 // Retries would re-run failed prompts after seconds of backoff; compaction would add unexpected model calls.
 export const DEFAULT_SDK_SETTINGS: Record<string, unknown> = { retry: { enabled: false }, compaction: { enabled: false } };
 
+type AnyFunction = (...args: any[]) => any;
+
 export interface SdkHarness {
   session: any;
   agentDir: string;
   faux(provider: string): any;
-  fauxHelpers: { fauxAssistantMessage: Function; fauxText: Function; fauxToolCall: Function; fauxThinking: Function };
+  fauxHelpers: { fauxAssistantMessage: AnyFunction; fauxText: AnyFunction; fauxToolCall: AnyFunction; fauxThinking: AnyFunction };
   setModel(provider: string, id: string): Promise<void>;
   prompt(text: string, options?: { images?: any[] }): Promise<void>;
   chat(): any[];
   lastAssistant(): any;
   events: any[];
+  /** Moves the session's clock (Date) forward; only with `clock: true`. */
+  advanceClock(ms: number): void;
   /** What extensions showed through ctx.ui (undefined with `ui: false`). */
   ui?: RecordingUi;
   /** Runs a slash command (or any prompt) and returns the notification text it produced, then any listing it put in the widget. */
@@ -40,6 +45,8 @@ export interface SdkHarnessOptions {
   env?: Record<string, string>;
   /** Give extensions a recording UI (default true); false = print-mode-like, ctx.hasUI is false. */
   ui?: boolean;
+  /** Freeze Date (pi's and the router's clock) until advanceClock(); timers still run in real time. */
+  clock?: boolean;
 }
 
 type FauxGlobals = { __fauxTargetSpec?: FauxProviderSpec[]; __fauxTargets?: Record<string, any>; __fauxHelpers?: any };
@@ -119,6 +126,7 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
   let session: any;
   const events: any[] = [];
   const ui = options.ui === false ? undefined : createRecordingUi();
+  if (options.clock) mock.timers.enable({ apis: ["Date"], now: Date.now() });
 
   const dispose = async () => {
     try {
@@ -129,6 +137,7 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
       session?.dispose();
       for (const handle of Object.values(globals.__fauxTargets ?? {})) handle.unregister?.();
     } finally {
+      if (options.clock) mock.timers.reset();
       delete globals.__fauxTargetSpec;
       delete globals.__fauxTargets;
       restoreEnvironment();
@@ -184,6 +193,10 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
       await session.setModel(model);
     },
     prompt: (text, promptOptions) => session.prompt(text, promptOptions),
+    advanceClock: (ms) => {
+      if (!options.clock) throw new Error("advanceClock() needs createSdkHarness({ clock: true })");
+      mock.timers.tick(ms);
+    },
     chat,
     lastAssistant: () => chat().filter((message: any) => message.role === "assistant").at(-1),
     dispose,

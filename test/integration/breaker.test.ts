@@ -29,15 +29,13 @@ afterEach(async () => {
 });
 
 async function start() {
-  harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: ENV });
+  harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: ENV, clock: true });
   await harness.setModel("auto-router", "main");
   return harness;
 }
 
 /** A slash command's output, as the recording UI of the harness collected it. */
 const commandOutput = (h: SdkHarness, text: string): Promise<string> => h.command(text);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("circuit breaker through pi", () => {
   it("opens the breaker of a target that keeps failing, skips it, and lets one probe through after the break", async () => {
@@ -61,7 +59,7 @@ describe("circuit breaker through pi", () => {
     const listed = `${await h.command("/auto-router list")}\n${(h.ui!.widgets.get("auto-router") ?? []).join("\n")}`;
     assert.match(listed, /mock-a\/model-a .*breaker open, probe in/);
 
-    await sleep(BREAK_MS + 50); // real time: the break has to pass for pi's own clock
+    h.advanceClock(BREAK_MS + 1);
     await h.prompt("question 5");
     assert.equal(h.faux("mock-a").state.callCount, 4);
     assert.equal(h.lastAssistant().provider, "mock-a");
@@ -76,7 +74,7 @@ describe("circuit breaker through pi", () => {
     h.faux("mock-a").setResponses([failing(), failing(), failing(), failing()]);
     h.faux("mock-b").setResponses(Array.from({ length: 6 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
     for (let i = 0; i < 3; i++) await h.prompt(`question ${i + 1}`);
-    await sleep(BREAK_MS + 50);
+    h.advanceClock(BREAK_MS + 1);
     await h.prompt("probe question");
     assert.equal(h.faux("mock-a").state.callCount, 4); // the probe
     assert.equal(h.lastAssistant().provider, "mock-b");

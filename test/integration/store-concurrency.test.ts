@@ -2,34 +2,16 @@
 // process rewrite the whole file from memory and lost 70-75% of the updates; these tests fail on any lost update.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openJsonStore } from "../../src/state/json-store.ts";
 import { counterStoreOptions, type CounterState } from "../fixtures/store-worker.ts";
+import { freshDir, runWorker } from "../helpers/temp-and-workers.ts";
 
 const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WORKER = join(REPOSITORY_ROOT, "test", "fixtures", "store-worker.ts");
 
-type WorkerResult = { code: number | null; stdout: string; stderr: string };
-
-function runWorker(args: string[], env: Record<string, string> = {}): Promise<WorkerResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", WORKER, ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
-
-function freshDir(): string {
-  return mkdtempSync(join(tmpdir(), "auto-router-concurrency-"));
-}
 
 function readState(file: string): CounterState {
   return JSON.parse(readFileSync(file, "utf8")) as CounterState;
@@ -37,13 +19,13 @@ function readState(file: string): CounterState {
 
 describe("state store shared by several processes", () => {
   it("keeps every increment when four processes apply 250 each to the same file at the same time", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-concurrency");
     const file = join(dir, "auto-router.counter.json");
     const barrier = join(dir, "barrier");
     mkdirSync(barrier);
     const workers = ["w1", "w2", "w3", "w4"];
     const results = await Promise.all(
-      workers.map((id) => runWorker([file, "250", id], { BARRIER_DIR: barrier, BARRIER_COUNT: String(workers.length) })),
+      workers.map((id) => runWorker(WORKER, [file, "250", id], { BARRIER_DIR: barrier, BARRIER_COUNT: String(workers.length) })),
     );
     for (const result of results) assert.equal(result.code, 0, result.stderr);
     const state = readState(file);
@@ -52,11 +34,11 @@ describe("state store shared by several processes", () => {
   });
 
   it("shows a budget set by another process after refresh(), with this process's queued update on top", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-concurrency");
     const file = join(dir, "auto-router.counter.json");
     const store = openJsonStore({ ...counterStoreOptions(file), flushDelayMs: 60_000, refreshIntervalMs: 0 });
     store.update((state) => ({ ...state, counter: state.counter + 1 }));
-    const result = await runWorker([file, "42", "setter", "set-budget"]);
+    const result = await runWorker(WORKER, [file, "42", "setter", "set-budget"]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(store.read().budget, null);
     await store.refresh();
@@ -67,9 +49,9 @@ describe("state store shared by several processes", () => {
   });
 
   it("writes updates still queued when the process calls process.exit()", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-concurrency");
     const file = join(dir, "auto-router.counter.json");
-    const result = await runWorker([file, "7", "leaver", "update-and-exit"]);
+    const result = await runWorker(WORKER, [file, "7", "leaver", "update-and-exit"]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(readState(file).counter, 7);
   });

@@ -1,7 +1,6 @@
 // Several node processes record usage into one ledger and set budgets, as several pi windows do. The earlier
 // implementation rewrote the whole stats file from each process's memory and lost 70-75% of spend updates.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -11,24 +10,12 @@ import { emptyLimits, parseLimits, setLimitOperation } from "../../src/budget/bu
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
 import { openJsonStore } from "../../src/state/json-store.ts";
 import { stateFile } from "../../src/state/state-paths.ts";
+import { runWorker } from "../helpers/temp-and-workers.ts";
 
 const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WORKER = join(REPOSITORY_ROOT, "test", "fixtures", "usage-worker.ts");
 const KEYS = { day: "2025-01-31", month: "2025-01" };
 
-type WorkerResult = { code: number | null; stdout: string; stderr: string };
-
-function runWorker(args: string[], env: Record<string, string> = {}): Promise<WorkerResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", WORKER, ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
 
 describe("usage ledger shared by several processes", () => {
   it("keeps every usage event when four processes record 250 each into the same ledger at once", async () => {
@@ -36,7 +23,7 @@ describe("usage ledger shared by several processes", () => {
     const barrier = join(dir, "barrier");
     mkdirSync(barrier);
     const workers = ["w1", "w2", "w3", "w4"];
-    const results = await Promise.all(workers.map((id) => runWorker([dir, "250", id], { BARRIER_DIR: barrier, BARRIER_COUNT: "4" })));
+    const results = await Promise.all(workers.map((id) => runWorker(WORKER, [dir, "250", id], { BARRIER_DIR: barrier, BARRIER_COUNT: "4" })));
     for (const result of results) assert.equal(result.code, 0, result.stderr);
     const ledger = parseLedger(JSON.parse(readFileSync(stateFile(dir, "usage"), "utf8")));
     const spend = providerSpend(ledger, KEYS, "shared");
@@ -52,9 +39,9 @@ describe("usage ledger shared by several processes", () => {
     const dir = mkdtempSync(join(tmpdir(), "auto-router-limits-"));
     const mine = openJsonStore({ file: stateFile(dir, "budget-limits"), defaults: emptyLimits, parse: parseLimits, flushDelayMs: 60_000, refreshIntervalMs: 0 });
     mine.update(setLimitOperation("other", "monthly", 9, 1));
-    const setter = await runWorker([dir, "7", "setter", "set-budget"]);
+    const setter = await runWorker(WORKER, [dir, "7", "setter", "set-budget"]);
     assert.equal(setter.code, 0, setter.stderr);
-    const reader = await runWorker([dir, "0", "reader", "read-budget"]);
+    const reader = await runWorker(WORKER, [dir, "0", "reader", "read-budget"]);
     assert.equal(reader.code, 0, reader.stderr);
     assert.deepEqual(JSON.parse(reader.stdout), { daily: { usd: 7, source: "command" } });
     await mine.refresh();

@@ -119,7 +119,7 @@ describe("circuit breaker reducer", () => {
 
 const observation = (outcome: AttemptObservation["outcome"], probe = false): AttemptObservation => ({
   requestId: "r", routeId: "main", attempt: 1, now: 100, outcome,
-  candidate: { key: "p/m", provider: "p", modelId: "m", label: "p/m", declaredIndex: 0, bucket: "normal", billing: "per-token", reasons: [], warnings: [], probe },
+  candidate: { key: "p/m", provider: "p", modelId: "m", account: "p", label: "p/m", declaredIndex: 0, bucket: "normal", billing: "per-token", reasons: [], warnings: [], probe },
 });
 
 describe("what an attempt tells the breaker", () => {

@@ -1,24 +1,19 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { listLogFiles, openEventLog, type EventEnvelope, type EventLogOptions } from "../../src/state/event-log.ts";
 import { EVENT_LOG_NAME } from "../../src/state/state-paths.ts";
 import type { StoreWarning } from "../../src/state/json-store.ts";
+import { freshDir, runWorker } from "../helpers/temp-and-workers.ts";
 
 const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WORKER = join(REPOSITORY_ROOT, "test", "fixtures", "store-worker.ts");
 const FIXED_NOW = Date.UTC(2025, 0, 2, 3, 4, 5);
 /** A long debounce so only explicit flushes write during a test. */
 const NO_AUTOMATIC_FLUSH_MS = 60_000;
-
-function freshDir(): string {
-  return mkdtempSync(join(tmpdir(), "auto-router-events-"));
-}
 
 function options(dir: string, overrides: Partial<EventLogOptions> = {}): EventLogOptions {
   return { dir, flushDelayMs: NO_AUTOMATIC_FLUSH_MS, now: () => FIXED_NOW, ...overrides };
@@ -30,19 +25,9 @@ function readLines(file: string): EventEnvelope[] {
   return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as EventEnvelope);
 }
 
-function runWorker(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", WORKER, ...args], { cwd: REPOSITORY_ROOT, env: { ...process.env, ...env } });
-    let stderr = "";
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code, stderr }));
-  });
-}
-
 describe("openEventLog: lines", () => {
   it("writes one JSON line per event with v, ts and type, in append order, only when flushed", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-events");
     const log = openEventLog(options(dir));
     log.append({ type: "decision", requestId: "123e4567-e89b-12d3-a456-426614174000", routeId: "subscription-swe", data: { target: "claude-sonnet-4-6" } });
     log.append({ type: "result", ts: "2024-12-31T23:59:59.000Z", data: { ok: true } });
@@ -57,7 +42,7 @@ describe("openEventLog: lines", () => {
   });
 
   it("never lets an API key in data.message or a secret header reach the file", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-events");
     const key = ["sk-ant-api03", "Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1Jh0Gf9Ed8Cb7"].join("-");
     const log = openEventLog(options(dir));
     log.append({ type: "attempt", data: { message: `401 invalid x-api-key ${key}`, headers: { authorization: `Bearer ${key}` } } });
@@ -69,7 +54,7 @@ describe("openEventLog: lines", () => {
   });
 
   it("flushes on its own once maxBufferedEvents events are buffered", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-events");
     const log = openEventLog(options(dir, { maxBufferedEvents: 3 }));
     for (let index = 0; index < 3; index += 1) log.append({ type: "tick", data: { index } });
     // Real file I/O: wait (bounded, 5 s) for the early flush that the third append started to land. The file can
@@ -81,7 +66,7 @@ describe("openEventLog: lines", () => {
   });
 
   it("creates the directory with mode 0700 and the log with mode 0600", async () => {
-    const dir = join(freshDir(), "logs");
+    const dir = join(freshDir("auto-router-events"), "logs");
     const log = openEventLog(options(dir));
     log.append({ type: "tick", data: {} });
     await log.close();
@@ -90,7 +75,7 @@ describe("openEventLog: lines", () => {
   });
 
   it("restricts a pre-existing 0644 log to mode 0600 when it appends to it", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-events");
     writeFileSync(join(dir, EVENT_LOG_NAME), "");
     chmodSync(join(dir, EVENT_LOG_NAME), 0o644);
     const log = openEventLog(options(dir));
@@ -101,7 +86,7 @@ describe("openEventLog: lines", () => {
   });
 
   it("warns once and keeps accepting events when the directory cannot be created", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-events");
     writeFileSync(join(dir, "blocker"), "");
     const warnings: StoreWarning[] = [];
     const log = openEventLog(options(join(dir, "blocker", "logs"), { onWarning: (warning) => warnings.push(warning) }));
@@ -117,7 +102,7 @@ describe("openEventLog: lines", () => {
 
 describe("openEventLog: rotation", () => {
   it("rotates by size, keeps keepFiles rotated files, and listLogFiles returns them oldest first", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-events");
     const log = openEventLog(options(dir, { maxBytes: 400, keepFiles: 2 }));
     for (let index = 0; index < 40; index += 1) {
       log.append({ type: "tick", data: { index, padding: "p".repeat(60) } });
@@ -134,7 +119,7 @@ describe("openEventLog: rotation", () => {
   });
 
   it("does not rotate a second time when another writer rotated the file first", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-events");
     const line = `${JSON.stringify({ v: 1, type: "old", ts: "2025-01-01T00:00:00.000Z", data: { padding: "o".repeat(100) } })}\n`;
     writeFileSync(join(dir, EVENT_LOG_NAME), line.repeat(8)); // close to the 1000-byte limit
     const first = openEventLog(options(dir, { maxBytes: 1000 }));
@@ -149,7 +134,7 @@ describe("openEventLog: rotation", () => {
   });
 
   it("lists rotated files by number, not by name, and ignores unrelated files", () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-events");
     for (const name of [EVENT_LOG_NAME, "auto-router.events.1.jsonl", "auto-router.events.10.jsonl", "auto-router.events.3.jsonl",
       "auto-router.events.x.jsonl", "other.jsonl", "auto-router.usage.json"]) {
       writeFileSync(join(dir, name), "");
@@ -167,12 +152,12 @@ describe("openEventLog: several processes", () => {
     ["while rotating every few kilobytes", { MAX_BYTES: "20000", KEEP_FILES: "1000" }],
   ] as Array<[string, Record<string, string>]>) {
     it(`keeps every line whole when two processes append 500 events each at once, ${description}`, async () => {
-      const dir = freshDir();
+      const dir = freshDir("auto-router-events");
       const barrier = join(dir, "barrier");
       mkdirSync(barrier);
       const logDir = join(dir, "logs");
       const results = await Promise.all(
-        ["a1", "b2"].map((id) => runWorker([logDir, "500", id, "append-events"], { ...env, BARRIER_DIR: barrier, BARRIER_COUNT: "2" })),
+        ["a1", "b2"].map((id) => runWorker(WORKER, [logDir, "500", id, "append-events"], { ...env, BARRIER_DIR: barrier, BARRIER_COUNT: "2" })),
       );
       for (const result of results) assert.equal(result.code, 0, result.stderr);
       const events = listLogFiles(logDir).flatMap(readLines); // JSON.parse throws on any torn line
@@ -185,8 +170,8 @@ describe("openEventLog: several processes", () => {
   }
 
   it("writes buffered events from the process exit hook when the process ends without flushing", async () => {
-    const dir = freshDir();
-    const result = await runWorker([dir, "1", "leaver", "append-and-exit"]);
+    const dir = freshDir("auto-router-events");
+    const result = await runWorker(WORKER, [dir, "1", "leaver", "append-and-exit"]);
     assert.equal(result.code, 0, result.stderr);
     const events = readLines(join(dir, EVENT_LOG_NAME));
     assert.deepEqual(events.map((event) => [event.type, event.data.workerId]), [["exit-probe", "leaver"]]);

@@ -1,4 +1,4 @@
-// Pure parts of issue 5's rest: the provider health rule, the monthly-spend quota window of per-token providers,
+// Pure parts of the provider health rule, the monthly-spend quota window of per-token providers,
 // and when a provider's UVI assessment is news for the event log.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

@@ -1,12 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openJsonStore, type JsonStoreOptions, type StoreWarning } from "../../src/state/json-store.ts";
 import { createMemoryStore } from "../../src/state/memory-store.ts";
+import { freshDir } from "../helpers/temp-and-workers.ts";
 
 type Tally = { count: number; names: string[] };
 
@@ -14,10 +14,6 @@ const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "
 const WORKER = join(REPOSITORY_ROOT, "test", "fixtures", "store-worker.ts");
 /** A long debounce so only explicit flush()/flushSync() calls write during a test. */
 const NO_AUTOMATIC_FLUSH_MS = 60_000;
-
-function freshDir(): string {
-  return mkdtempSync(join(tmpdir(), "auto-router-store-"));
-}
 
 function tallyOptions(file: string, warnings: StoreWarning[] = []): JsonStoreOptions<Tally> {
   return {
@@ -43,7 +39,7 @@ function readTally(file: string): Tally {
 
 describe("openJsonStore: persistence", () => {
   it("shows an update in read() at once and persists it on flush for a newly opened store", async () => {
-    const file = join(freshDir(), "auto-router.tally.json");
+    const file = join(freshDir("auto-router-store"), "auto-router.tally.json");
     const store = openJsonStore(tallyOptions(file));
     store.update(addOne);
     assert.equal(store.read().count, 1);
@@ -56,7 +52,7 @@ describe("openJsonStore: persistence", () => {
   });
 
   it("loses no increment when two stores on one file interleave updates and flushes", async () => {
-    const file = join(freshDir(), "auto-router.tally.json");
+    const file = join(freshDir("auto-router-store"), "auto-router.tally.json");
     const first = openJsonStore(tallyOptions(file));
     const second = openJsonStore(tallyOptions(file));
     for (let round = 0; round < 40; round += 1) {
@@ -70,7 +66,7 @@ describe("openJsonStore: persistence", () => {
   });
 
   it("writes queued operations synchronously with flushSync()", () => {
-    const file = join(freshDir(), "auto-router.tally.json");
+    const file = join(freshDir("auto-router-store"), "auto-router.tally.json");
     const store = openJsonStore(tallyOptions(file));
     store.update(addOne);
     store.update(addName("sync"));
@@ -80,7 +76,7 @@ describe("openJsonStore: persistence", () => {
   });
 
   it("applies migrate() to an old shape before parse()", async () => {
-    const file = join(freshDir(), "auto-router.tally.json");
+    const file = join(freshDir("auto-router-store"), "auto-router.tally.json");
     writeFileSync(file, JSON.stringify({ total: 7 }));
     const store = openJsonStore({
       ...tallyOptions(file),
@@ -98,7 +94,7 @@ describe("openJsonStore: persistence", () => {
 
 describe("openJsonStore: other processes' writes", () => {
   it("picks up another store's write on refresh()", async () => {
-    const file = join(freshDir(), "auto-router.tally.json");
+    const file = join(freshDir("auto-router-store"), "auto-router.tally.json");
     const reader = openJsonStore(tallyOptions(file));
     const writer = openJsonStore(tallyOptions(file));
     writer.update(addName("from-writer"));
@@ -110,7 +106,7 @@ describe("openJsonStore: other processes' writes", () => {
   });
 
   it("re-applies operations still queued before a refresh on top of the refreshed state", async () => {
-    const file = join(freshDir(), "auto-router.tally.json");
+    const file = join(freshDir("auto-router-store"), "auto-router.tally.json");
     const local = openJsonStore(tallyOptions(file));
     const other = openJsonStore(tallyOptions(file));
     local.update(addOne);
@@ -133,7 +129,7 @@ describe("openJsonStore: damaged files", () => {
   ];
   for (const [description, content] of cases) {
     it(`moves ${description} aside as .corrupt-<timestamp>, warns once naming both paths, and uses defaults`, async () => {
-      const dir = freshDir();
+      const dir = freshDir("auto-router-store");
       const file = join(dir, "auto-router.tally.json");
       writeFileSync(file, content);
       const warnings: StoreWarning[] = [];
@@ -152,7 +148,7 @@ describe("openJsonStore: damaged files", () => {
   }
 
   it("keeps what can be read from a wrong-typed field, warns once, keeps the bad copy and writes the salvaged state", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-store");
     const file = join(dir, "auto-router.tally.json");
     const content = '{"count": "4", "names": ["kept"]}';
     writeFileSync(file, content);
@@ -175,7 +171,7 @@ describe("openJsonStore: damaged files", () => {
   });
 
   it("moves a file corrupted by someone else after open aside on the next flush and keeps the queued update", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-store");
     const file = join(dir, "auto-router.tally.json");
     const warnings: StoreWarning[] = [];
     const store = openJsonStore(tallyOptions(file, warnings));
@@ -191,7 +187,7 @@ describe("openJsonStore: damaged files", () => {
   });
 
   it("moves an emptied file aside with one warning (the store itself never leaves an empty file)", () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-store");
     const file = join(dir, "auto-router.tally.json");
     writeFileSync(file, "");
     const warnings: StoreWarning[] = [];
@@ -204,7 +200,7 @@ describe("openJsonStore: damaged files", () => {
   });
 
   it("creates no file until it has something to write", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-store");
     const store = openJsonStore(tallyOptions(join(dir, "auto-router.tally.json")));
     await store.flush();
     await store.close();
@@ -214,7 +210,7 @@ describe("openJsonStore: damaged files", () => {
 
 describe("openJsonStore: unwritable locations", () => {
   it("warns once and keeps working in memory when the directory cannot be created", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-store");
     writeFileSync(join(dir, "blocker"), "a regular file where a directory should be");
     const file = join(dir, "blocker", "state", "auto-router.tally.json");
     const warnings: StoreWarning[] = [];
@@ -237,7 +233,7 @@ describe("openJsonStore: unwritable locations", () => {
   it("warns and keeps the update in memory when the file and its directory are read-only", {
     skip: nobodyCanReadCheckout ? false : "running as root in a checkout the unprivileged user cannot read",
   }, () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-store");
     const readOnlyDir = join(dir, "read-only");
     mkdirSync(readOnlyDir);
     const file = join(readOnlyDir, "auto-router.counter.json");
@@ -260,7 +256,7 @@ describe("openJsonStore: unwritable locations", () => {
   });
 
   it("refuses to write a file pi would load as an extension and keeps that store in memory", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-store");
     const warnings: StoreWarning[] = [];
     const store = openJsonStore(tallyOptions(join(dir, "auto-router.tally.js"), warnings));
     store.update(addOne);
@@ -272,7 +268,7 @@ describe("openJsonStore: unwritable locations", () => {
 
   it("drops an operation that throws, with a warning, instead of throwing from update()", () => {
     const warnings: StoreWarning[] = [];
-    const store = openJsonStore(tallyOptions(join(freshDir(), "auto-router.tally.json"), warnings));
+    const store = openJsonStore(tallyOptions(join(freshDir("auto-router-store"), "auto-router.tally.json"), warnings));
     assert.doesNotThrow(() => store.update(() => { throw new Error("bug in an operation"); }));
     assert.equal(store.read().count, 0);
     assert.equal(warnings.length, 1);
@@ -282,7 +278,7 @@ describe("openJsonStore: unwritable locations", () => {
 
 describe("openJsonStore: permissions and directory contents", () => {
   it("creates the directory with mode 0700 and the file with mode 0600", async () => {
-    const dir = join(freshDir(), "created-by-store");
+    const dir = join(freshDir("auto-router-store"), "created-by-store");
     const file = join(dir, "auto-router.tally.json");
     const store = openJsonStore(tallyOptions(file));
     store.update(addOne);
@@ -292,7 +288,7 @@ describe("openJsonStore: permissions and directory contents", () => {
   });
 
   it("leaves a pre-existing 0644 file at mode 0600 after a write", async () => {
-    const file = join(freshDir(), "auto-router.tally.json");
+    const file = join(freshDir("auto-router-store"), "auto-router.tally.json");
     writeFileSync(file, JSON.stringify({ count: 1, names: [] }));
     chmodSync(file, 0o644);
     const store = openJsonStore(tallyOptions(file));
@@ -302,7 +298,7 @@ describe("openJsonStore: permissions and directory contents", () => {
   });
 
   it("leaves only flat files that do not end in .ts or .js in the directory", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-store");
     const file = join(dir, "auto-router.tally.json");
     writeFileSync(file, "{broken");
     const first = openJsonStore(tallyOptions(file));
@@ -322,7 +318,7 @@ describe("openJsonStore: permissions and directory contents", () => {
 
 describe("openJsonStore: process resources", () => {
   it("adds at most one exit listener and unregisters closed stores when 100 are opened and closed", async () => {
-    const dir = freshDir();
+    const dir = freshDir("auto-router-store");
     const registry = (globalThis as unknown as Record<symbol, { participants: Set<unknown> } | undefined>)[
       Symbol.for("pi-auto-router.state.exit-registry")
     ];

@@ -4,7 +4,7 @@ import { explainWinner, rankEntries, type RankEntry } from "../../src/routing/ra
 import type { Candidate } from "../../src/routing/types.ts";
 
 const entry = (key: string, declaredIndex: number, extra: Partial<Candidate> = {}, more: Partial<RankEntry> = {}): RankEntry => ({
-  candidate: { key, provider: key, modelId: "m", label: key, declaredIndex, bucket: "normal", billing: "per-token", reasons: [], warnings: [], ...extra },
+  candidate: { key, provider: key, modelId: "m", account: key, label: key, declaredIndex, bucket: "normal", billing: "per-token", reasons: [], warnings: [], ...extra },
   preferredRank: Infinity, meetsHint: false, ...more,
 });
 const order = (entries: RankEntry[]) => entries.map((item) => item.candidate.key);

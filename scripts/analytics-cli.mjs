@@ -1,0 +1,29 @@
+// Runs one of the analytics commands behind scripts/routing-*.mjs: from the bundle that `npm install` builds
+// (dist/routing-cli.mjs, no TypeScript tooling needed), or, in a checkout without it, from the TypeScript sources
+// through tsx (a devDependency).
+export async function runAnalyticsCommand(commandName, argv) {
+  const cli = await loadCli();
+  if (!cli) {
+    process.stderr.write("pi-auto-router: dist/routing-cli.mjs is missing; run `npm install` (or `npm run build`) in the package\n");
+    return 2;
+  }
+  return cli.runCli(cli[commandName], argv);
+}
+
+async function loadCli() {
+  const bundle = new URL("../dist/routing-cli.mjs", import.meta.url);
+  try {
+    return await import(bundle.href);
+  } catch (error) {
+    if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes("routing-cli.mjs")) throw error;
+  }
+  let register;
+  try {
+    ({ register } = await import("tsx/esm/api"));
+  } catch {
+    return undefined;
+  }
+  register();
+  const [runner, commands] = await Promise.all([import("../src/analytics/cli-runner.ts"), import("../src/analytics/cli-commands.ts")]);
+  return { ...runner, ...commands };
+}

@@ -1,0 +1,28 @@
+// Small helpers several test files need: a fresh temporary directory, and a TypeScript worker process run to its end.
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "./agent-dir.ts";
+
+export interface WorkerResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A new empty directory under the system's temporary directory; the caller removes it. */
+export const freshDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `${prefix}-`));
+
+/** Runs a TypeScript worker (through tsx) from the repository root and collects its output. */
+export function runWorker(worker: string, args: string[], env: Record<string, string> = {}): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", worker, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
