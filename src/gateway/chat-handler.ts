@@ -10,7 +10,7 @@ import type { PromptShortcuts } from "../routing/types.ts";
 import { streamRoute, type RequestEnd } from "../runtime/failover-stream.ts";
 import { FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_TOKENS } from "../runtime/provider-models.ts";
 import { attemptsHeader, endToError, errorBody, GatewayError, type AttemptRecord, type Protocol } from "./errors.ts";
-import { DirectRoutes, resolveModelName, unknownModelText } from "./model-names.ts";
+import { type DirectRoutes, resolveModelName, unknownModelText } from "./model-names.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 
 export interface GatewayCore {

@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import type { Candidate, Decision, PromptShortcuts } from "../routing/types.ts";
 import { runAttempt, type AttemptOutcome } from "./attempt.ts";
 import { restTarget, settleFailure } from "./attempt-failure.ts";
-import { applyFailurePolicy, classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
+import { type applyFailurePolicy, classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
 import { allFailedText, noCapableTargetText, noTargetText, routerAbortedMessage, routerErrorMessage, waitingText, type FailedTarget } from "./final-error.ts";
 import { findTarget, routeSettings, targetTimeouts } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";

@@ -34,7 +34,7 @@ export function earliestQuotaReset(input: {
   for (const skipped of input.skipped) {
     if (!AVAILABILITY_REASONS.has(skipped.reason)) continue;
     const cooldown = skipped.reason === "cooldown" ? input.cooldowns[routeTargetKey(input.routeId, skipped.key)] : undefined;
-    if (!cooldown || cooldown.kind !== "quota_exhausted" || !cooldown.resetKnown) return undefined;
+    if (cooldown?.kind !== "quota_exhausted" || !cooldown.resetKnown) return undefined;
     if (!earliest || cooldown.until < earliest.until) earliest = { key: skipped.key, until: cooldown.until };
   }
   if (!earliest || earliest.until - input.now > input.maxMs) return undefined;

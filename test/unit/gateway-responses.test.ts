@@ -124,7 +124,7 @@ describe("Responses output", () => {
       "response.function_call_arguments.done", "response.output_item.done", "response.completed",
     ]);
     assert.deepEqual((out[0].item as Record<string, unknown>).call_id, "call_9");
-    const final = (out.at(-1)?.response as Record<string, any>).output[0];
+    const final = (out.at(-1)!.response as Record<string, any>).output[0];
     assert.deepEqual(final, { id: final.id, type: "function_call", status: "completed", call_id: "call_9", name: "read", arguments: "{\"path\":\"a.ts\"}" });
   });
 

@@ -61,7 +61,10 @@ describe("waitUntilReset", () => {
 
   it("resolves false as soon as the sleep is aborted", async () => {
     let sleeps = 0;
-    const done = await waitUntilReset({ now: () => NOW, sleep: async () => (++sleeps, false), onTick: () => {} }, { key: "a/1", until: NOW + 60_000 }, undefined);
+    const done = await waitUntilReset({ now: () => NOW, sleep: async () => {
+      sleeps += 1;
+      return false;
+    }, onTick: () => {} }, { key: "a/1", until: NOW + 60_000 }, undefined);
     assert.equal(done, false);
     assert.equal(sleeps, 1);
   });
