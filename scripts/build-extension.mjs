@@ -145,8 +145,10 @@ await build({
   banner: {
     js: [
       "// Built by scripts/build-extension.mjs from src/gateway and the engine; do not edit.",
-      // Bundled CommonJS dependencies (proper-lockfile, write-file-atomic) call require(); an ES module has none.
-      'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);',
+      // Bundled CommonJS dependencies (proper-lockfile, write-file-atomic) use require() and __filename, which an ES
+      // module does not have.
+      'import { createRequire as __createRequire } from "node:module"; import { fileURLToPath as __toPath } from "node:url";',
+      "const require = __createRequire(import.meta.url); const __filename = __toPath(import.meta.url);",
     ].join("\n"),
   },
   // The gateway opens pi's credentials through the installed pi packages, like pi itself; the HTTP server and the

@@ -3,6 +3,7 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { createEngine } from "../engine.ts";
+import { withEnvironmentKeyFallbacks } from "../runtime/env-key-fallback.ts";
 import { redactText } from "../state/redact.ts";
 import { openRegistry } from "./credentials.ts";
 import { DirectRoutes } from "./model-names.ts";
@@ -57,8 +58,11 @@ export async function serve(args: string[], env: Record<string, string | undefin
   const directRoutes = new DirectRoutes();
   const engine = createEngine({ agentDir, env, warn, deriveConfig: (config) => directRoutes.apply(config) });
   try {
-    engine.runtime.attachRegistry(await openRegistry(agentDir));
+    // The same registry view as the extension: pi's credentials first, then the environment names the earlier
+    // pi-auto-router documented (GOOGLE_KEY, DEEPSEEK_KEY, ...).
+    engine.runtime.attachRegistry(withEnvironmentKeyFallbacks(await openRegistry(agentDir), env));
     engine.start();
+    await engine.services.backend.ready(); // the first request routes on the team's state, not a stale local copy
     const token = resolveToken(env, engine.services.stateDir);
     const gateway = await startGateway({ engine, directRoutes, token: token.value, host: options.host, port: options.port, log: warn });
     process.stderr.write(token.file ? `gateway token ${token.created ? "created in" : "read from"} ${token.file}\n` : "gateway token from AUTO_ROUTER_TOKEN\n");

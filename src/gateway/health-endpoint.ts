@@ -4,6 +4,7 @@ import type { Engine } from "../engine.ts";
 import type { CommandOutput } from "../commands/command-types.ts";
 import { runCommand } from "../commands/dispatch.ts";
 import type { ProviderHealth } from "../health/health-check.ts";
+import type { BackendStatus } from "../team/team-connection.ts";
 
 export interface ProviderHealthLine {
   ok: boolean;
@@ -40,7 +41,7 @@ export function healthLine(report: ProviderHealth, now: number): ProviderHealthL
 }
 
 /** Runs the `health` subcommand itself, so the endpoint and the command can never disagree. */
-export async function providersHealth(engine: Engine, probe: boolean): Promise<{ ok: boolean; providers: ProviderHealthLine[] }> {
+export async function providersHealth(engine: Engine, probe: boolean): Promise<{ ok: boolean; providers: ProviderHealthLine[]; stateBackend: BackendStatus }> {
   let json: string | undefined;
   let failure: string | undefined;
   const output: CommandOutput = { info: (text) => void (json = text), warn: () => {}, error: (text) => void (failure = text) };
@@ -48,5 +49,6 @@ export async function providersHealth(engine: Engine, probe: boolean): Promise<{
   if (json === undefined) throw new Error(failure ?? "the health check produced no report");
   const now = engine.runtime.now();
   const providers = (JSON.parse(json).providers as ProviderHealth[]).map((report) => healthLine(report, now));
-  return { ok: providers.every((provider) => provider.ok), providers };
+  // The state backend (file, or the team store: its URL without the password, connection state and lag).
+  return { ok: providers.every((provider) => provider.ok), providers, stateBackend: engine.services.backend.describe(now) };
 }

@@ -132,6 +132,8 @@ describe("gateway lifecycle", () => {
     assert.equal(body.providers[0].ok, true);
     assert.equal(body.ok, body.providers.every((p: any) => p.ok));
     assert.equal(response.status, body.ok ? 200 : 503);
+    assert.equal(body.stateBackend.backend, "file");
+    assert.equal(body.stateBackend.connection, "local");
     openaiTarget.reset();
     anthropicTarget.reset();
     openaiTarget.setDefault({ status: 401, errorMessage: "Incorrect API key provided" });
