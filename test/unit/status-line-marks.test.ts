@@ -11,7 +11,7 @@ describe("status line marks", () => {
   it("asks for the marks on every render, so switching a mode shows at once", () => {
     const published: (string | undefined)[] = [];
     let marks: string[] = [];
-    const line = new StatusLine((text) => published.push(text), () => 0, () => marks);
+    const line = new StatusLine((text) => published.push(text), () => 0, undefined, () => marks);
     line.render();
     marks = ["🔬 shadow"];
     line.render();
