@@ -8,6 +8,8 @@ import { basename, join } from "node:path";
 import { makeAgentDir } from "../test/helpers/agent-dir.ts";
 import { runPi, type PiRun } from "../test/helpers/pi-cli.ts";
 import { emptyLimits } from "../src/budget/budget-limits.ts";
+import { emptyBreakers } from "../src/breaker/breaker-book.ts";
+import { emptyHealth } from "../src/health/health-book.ts";
 import { emptyQuotaState } from "../src/quota/uvi-plugin.ts";
 import { emptyRatings } from "../src/ratings/ratings-book.ts";
 import { emptyShadow } from "../src/shadow/shadow-history.ts";
@@ -25,7 +27,10 @@ const PARALLEL_RUNS = 2;
 const FROM_FILE = "Served by the routes file";
 const FROM_DEFAULTS = "Served by the built-in routes";
 /** Stores a normal run may not create; seeded with their empty state so every store has a file to damage. */
-const EMPTY_STATES: Record<string, () => unknown> = { "budget-limits": emptyLimits, quota: emptyQuotaState, ratings: emptyRatings, shadow: emptyShadow };
+// Files a normal run need not write: breakers and health stay unwritten while every counted attempt succeeded.
+const EMPTY_STATES: Record<string, () => unknown> = {
+  "budget-limits": emptyLimits, quota: emptyQuotaState, ratings: emptyRatings, shadow: emptyShadow, breakers: emptyBreakers, health: emptyHealth,
+};
 
 interface Case {
   id: string;
