@@ -2,13 +2,13 @@
 // through the gateway: its default model id is mapped onto a route whose first target answers 429. Skipped on a
 // developer machine without that folder; under CI a missing CLI fails the test.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
+import { runClientCli } from "../helpers/client-cli.ts";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
@@ -19,19 +19,6 @@ const CLAUDE_TIMEOUT_MS = 90_000;
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 const missing = !existsSync(CLAUDE);
 
-function runClaude(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(CLAUDE, args, { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), CLAUDE_TIMEOUT_MS);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
 
 describe("Claude Code through the gateway", { skip: missing && !inCi ? `Claude Code is not installed in ${CLAUDE} (.ci/run installs it)` : false }, () => {
   let first: Emulator;
@@ -68,7 +55,7 @@ describe("Claude Code through the gateway", { skip: missing && !inCi ? `Claude C
   it("answers `claude -p` from the second target after the first answers 429", async () => {
     first.enqueue({ status: 429, errorMessage: "Number of request tokens has exceeded your per-minute rate limit", retryAfterSeconds: 30 });
     second.enqueue({ text: "Hello from the second target." });
-    const run = await runClaude(["-p", "Say hi"], {
+    const run = await runClientCli(CLAUDE, ["-p", "Say hi"], { timeoutMs: CLAUDE_TIMEOUT_MS, env: {
       HOME: home,
       PI_CODING_AGENT_DIR: dir.agentDir,
       ANTHROPIC_BASE_URL: gateway.url,
@@ -76,7 +63,7 @@ describe("Claude Code through the gateway", { skip: missing && !inCi ? `Claude C
       DISABLE_TELEMETRY: "1",
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       DISABLE_AUTOUPDATER: "1",
-    });
+    } });
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /Hello from the second target\./);
     assert.equal(first.calls.length, 1);

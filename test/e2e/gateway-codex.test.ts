@@ -2,12 +2,12 @@
 // gateway's /v1/responses as a custom model provider: the route's first target answers 429, the second serves.
 // Skipped on a developer machine without that folder; under CI a missing CLI fails the test.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
+import { runClientCli } from "../helpers/client-cli.ts";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
@@ -17,19 +17,6 @@ const CODEX_TIMEOUT_MS = 90_000;
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 const missing = !existsSync(CODEX);
 
-function runCodex(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(CODEX, args, { cwd, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), CODEX_TIMEOUT_MS);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
 
 describe("Codex CLI through the gateway's Responses endpoint", { skip: missing && !inCi ? `Codex is not installed in ${CODEX} (.ci/run installs it)` : false }, () => {
   let first: Emulator;
@@ -74,11 +61,11 @@ describe("Codex CLI through the gateway's Responses endpoint", { skip: missing &
   it("answers `codex exec` from the second target after the first answers 429", async () => {
     first.enqueue({ status: 429, errorMessage: "Rate limit reached for requests", retryAfterSeconds: 30 });
     second.enqueue({ text: "Hello from the second target." });
-    const run = await runCodex(["exec", "--skip-git-repo-check", "Say hi"], home, {
+    const run = await runClientCli(CODEX, ["exec", "--skip-git-repo-check", "Say hi"], { cwd: home, timeoutMs: CODEX_TIMEOUT_MS, env: {
       HOME: home,
       CODEX_HOME: join(home, ".codex"),
       AUTO_ROUTER_GATEWAY_TOKEN: gateway.token,
-    });
+    } });
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /Hello from the second target\./);
     assert.equal(first.calls.length, 1);
