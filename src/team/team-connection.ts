@@ -67,7 +67,10 @@ export class TeamConnection {
 
   /** ioredis is loaded only in team mode, so the file store's start-up does not pay for it. */
   private async connect(): Promise<void> {
-    const { Redis } = await import("ioredis");
+    // ioredis is CommonJS; from the bundles it arrives as its own chunk, whose named exports an ES module import
+    // cannot see, so the class is also looked for on the default export.
+    const loaded = (await import("ioredis")) as unknown as { Redis?: typeof Redis; default?: { Redis?: typeof Redis } & typeof Redis };
+    const RedisClient = (loaded.Redis ?? loaded.default?.Redis ?? loaded.default) as typeof Redis;
     if (this.closed) return;
     const options: RedisOptions = {
       // While down, commands fail at once instead of waiting in a queue: the stores keep their own ordered queue.
@@ -76,14 +79,14 @@ export class TeamConnection {
       connectTimeout: CONNECT_TIMEOUT_MS,
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), MAX_RECONNECT_DELAY_MS),
     };
-    const client = new Redis(this.settings.url, options) as Redis & TeamCommands;
+    const client = new RedisClient(this.settings.url, options) as Redis & TeamCommands;
     client.defineCommand("parCompareAndSet", { numberOfKeys: 2, lua: COMPARE_AND_SET_LUA });
     client.defineCommand("parClaim", { numberOfKeys: 1, lua: CLAIM_LUA });
     client.on("ready", () => this.onReady());
     client.on("error", (error: Error) => this.onDown(error));
     client.on("close", () => this.onDown(undefined));
     // The subscriber may queue its SUBSCRIBE until it is connected; ioredis re-subscribes after a reconnect.
-    const subscriber = new Redis(this.settings.url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    const subscriber = new RedisClient(this.settings.url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
     subscriber.on("error", () => undefined); // reported once through the command connection
     subscriber.on("message", (_channel: string, message: string) => this.onMessage(message));
     void subscriber.subscribe(this.channel).catch(() => undefined);
