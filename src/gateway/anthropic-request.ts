@@ -1,6 +1,6 @@
 // An Anthropic Messages request as pi-ai's Context and options: system prompt, tools, text/image/thinking blocks,
 // tool_use turns and tool_result blocks (pi-ai keeps tool results as their own messages).
-import type { AssistantMessage, Context, ImageContent, Message, SimpleStreamOptions, TextContent, Tool } from "@mariozechner/pi-ai";
+import type { AssistantMessage, Context, ImageContent, Message, SimpleStreamOptions, TextContent, Tool, ToolCall } from "@mariozechner/pi-ai";
 import { z } from "zod";
 import { dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
 import { GatewayError } from "./errors.ts";
@@ -66,7 +66,7 @@ export function anthropicToContext(request: AnthropicRequest, now: number): { co
         else if (item.type === "redacted_thinking") parts.push({ type: "thinking", thinking: "", thinkingSignature: item.data, redacted: true });
         else if (item.type === "tool_use") {
           toolNames.set(String(item.id), String(item.name));
-          parts.push({ type: "toolCall", id: String(item.id), name: String(item.name), arguments: (item.input ?? {}) as Record<string, unknown> });
+          parts.push({ type: "toolCall", id: String(item.id), name: String(item.name), arguments: (item.input ?? {}) as ToolCall["arguments"] });
         }
       }
       messages.push(historyAssistant(parts, "anthropic-messages", now));

@@ -1,6 +1,6 @@
 // An OpenAI Chat Completions request as pi-ai's Context and options: system/developer messages become the system
 // prompt, tool calls and `tool` messages become pi-ai tool calls and tool results, data-URL images become images.
-import type { AssistantMessage, Context, ImageContent, Message, SimpleStreamOptions, TextContent, ThinkingLevel, Tool } from "@mariozechner/pi-ai";
+import type { AssistantMessage, Context, ImageContent, Message, SimpleStreamOptions, TextContent, ThinkingLevel, Tool, ToolCall } from "@mariozechner/pi-ai";
 import { z } from "zod";
 import { dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { GatewayError } from "./errors.ts";
@@ -77,7 +77,7 @@ export function openAIToContext(request: OpenAIRequest, now: number): { context:
     const content: AssistantMessage["content"] = body.filter((item): item is TextContent => item.type === "text");
     (message.tool_calls ?? []).forEach((call, callIndex) => {
       toolNames.set(call.id, call.function.name);
-      content.push({ type: "toolCall", id: call.id, name: call.function.name, arguments: parseArguments(call.function.arguments, `${where}.tool_calls[${callIndex}].function.arguments`) });
+      content.push({ type: "toolCall", id: call.id, name: call.function.name, arguments: parseArguments(call.function.arguments, `${where}.tool_calls[${callIndex}].function.arguments`) as ToolCall["arguments"] });
     });
     messages.push(historyAssistant(content, "openai-completions", now));
   });

@@ -168,7 +168,7 @@ function toolCall(item: z.infer<typeof functionCallItem>, where: string): ToolCa
     args = undefined;
   }
   if (!args || typeof args !== "object" || Array.isArray(args)) throw invalid(`${where}.arguments`, "expected a JSON object encoded as a string");
-  return { type: "toolCall", id: item.call_id, name: item.name, arguments: args as Record<string, unknown> };
+  return { type: "toolCall", id: item.call_id, name: item.name, arguments: args as ToolCall["arguments"] };
 }
 
 function userParts(parts: z.infer<typeof contentPart>[], where: string): (TextContent | ImageContent)[] {
