@@ -7,10 +7,12 @@ import type { PluginContext } from "../runtime/plugin.ts";
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import { BreakerBook, breakerEventOf, breakerSettings, breakerStateSchema, emptyBreakers } from "./breaker-book.ts";
 import { circuitCommand } from "./circuit-command.ts";
+import { salvageRecords } from "../state/salvage.ts";
+
 import { viewBreaker } from "./breaker.ts";
 
 export const createBreakerPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
-  const store = context.openStore("breakers", emptyBreakers, (raw) => breakerStateSchema.parse(raw));
+  const store = context.openStore("breakers", emptyBreakers, (raw) => breakerStateSchema.parse(raw), salvageRecords(breakerStateSchema, emptyBreakers));
   const settingsOf = lastValue((config: unknown) => breakerSettings(config, context.env));
   const settings = () => settingsOf(context.config());
   const book = new BreakerBook(store, settings, (key, from, to) => {

@@ -12,7 +12,9 @@ import type { FetchLike } from "../quota/fetch-json.ts";
 import { createBudgetSubcommands } from "./budget-commands.ts";
 import type { BudgetService, ProviderBudgetView } from "./budget-service.ts";
 import { auditProvider, formatShare } from "./budget-audit.ts";
-import { effectiveLimits, emptyLimits, LIMITS_STORE_NAME, parseLimits, type LimitsState } from "./budget-limits.ts";
+import { effectiveLimits, emptyLimits, LIMITS_STORE_NAME, limitsStateSchema, parseLimits, type LimitsState } from "./budget-limits.ts";
+import { salvageRecords } from "../state/salvage.ts";
+
 import { calendarKeys, isValidTimeZone, localTimeZone } from "./calendar.ts";
 import { importLegacyLimitsOperation, importLegacyOperation, LEGACY_STATS_FILE, readLegacyStats } from "./legacy-stats.ts";
 import { monthlySpendWindows, perTokenProviders, publishSpendWindows } from "./monthly-spend.ts";
@@ -29,7 +31,7 @@ export interface BudgetPluginOptions {
 export function createBudgetPluginWith(options: BudgetPluginOptions = {}): FeaturePluginFactory {
   return (context) => {
     const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger, salvageLedger);
-    const limits = context.openStore(LIMITS_STORE_NAME, emptyLimits, parseLimits);
+    const limits = context.openStore(LIMITS_STORE_NAME, emptyLimits, parseLimits, salvageRecords(limitsStateSchema, emptyLimits));
     const balances = new BalanceBook({ registry: () => context.registry(), now: () => context.now(), fetch: options.fetch });
     let warnedZone: string | undefined;
     let timer: NodeJS.Timeout | undefined;

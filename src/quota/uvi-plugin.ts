@@ -1,6 +1,7 @@
 // Quota pacing (UVI) as a router plugin. Windows come from usage APIs (fetched in the background) and from the
 // rate-limit headers of target responses (passive, persisted so every pi window and the next process see them).
 // providerStatus() only reads memory: it never waits on a fetch.
+import { salvageRecords } from "../state/salvage.ts";
 import { lastValue } from "../runtime/last-value.ts";
 import { z } from "zod";
 import type { PluginContext } from "../runtime/plugin.ts";
@@ -50,7 +51,7 @@ export function assessmentChanged(last: LoggedAssessment | undefined, assessment
 
 export function createUviPluginWith(options: UviPluginOptions = {}): FeaturePluginFactory {
   return (context: PluginContext): FeaturePlugin => {
-    const store = context.openStore("quota", emptyQuotaState, (raw) => quotaStateSchema.parse(raw));
+    const store = context.openStore("quota", emptyQuotaState, (raw) => quotaStateSchema.parse(raw), salvageRecords(quotaStateSchema, emptyQuotaState));
     const settingsOf = lastValue((config: unknown) => uviSettings(config, context.env, context.piSettings?.()));
     const settings = () => settingsOf(context.config());
     const token = async (provider: string): Promise<string | undefined> => {

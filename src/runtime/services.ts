@@ -11,7 +11,9 @@ import { resolveStateDir } from "../state/state-paths.ts";
 import { openStateBackend, type StateBackend } from "../team/state-backend.ts";
 import { resolveTeamSettings } from "../team/team-settings.ts";
 import { CooldownBook, cooldownStateSchema, emptyCooldowns } from "./cooldown-book.ts";
-import { LatencyBook, emptyLatency, parseLatencyState } from "./latency-book.ts";
+import { LatencyBook, emptyLatency, latencyStateSchema, parseLatencyState } from "./latency-book.ts";
+import { salvageRecords } from "../state/salvage.ts";
+
 
 export interface ServicesOptions {
   agentDir: string;
@@ -106,8 +108,8 @@ export function openServices(options: ServicesOptions): Services {
   const backend = openStateBackend({ settings: inMemory ? { backend: "file", machine: team.settings.machine } : team.settings, stateDir, onWarning, warn: options.warn });
   const open = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> =>
     inMemory ? createMemoryStore(defaults()) : backend.open(name, defaults, parse, salvage);
-  const cooldownStore = open("cooldowns", emptyCooldowns, (raw) => cooldownStateSchema.parse(raw));
-  const latencyStore = open("latency", emptyLatency, parseLatencyState);
+  const cooldownStore = open("cooldowns", emptyCooldowns, (raw) => cooldownStateSchema.parse(raw), salvageRecords(cooldownStateSchema, emptyCooldowns));
+  const latencyStore = open("latency", emptyLatency, parseLatencyState, salvageRecords(latencyStateSchema, emptyLatency));
   const eventLogSettings = config.current.eventLog;
   const events = inMemory || eventLogSettings?.enabled === false
     ? undefined

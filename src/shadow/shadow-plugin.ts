@@ -6,11 +6,13 @@ import { shadowCommand } from "./shadow-command.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import { addComparison, createShadowService, emptyShadow, shadowStateSchema, type ShadowRecord } from "./shadow-history.ts";
+import { salvageRecords } from "../state/salvage.ts";
+
 
 export const SHADOW_MARK = "🔬 shadow";
 
 export const createShadowPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
-  const store = context.openStore("shadow", emptyShadow, (raw) => shadowStateSchema.parse(raw));
+  const store = context.openStore("shadow", emptyShadow, (raw) => shadowStateSchema.parse(raw), salvageRecords(shadowStateSchema, emptyShadow));
   // AUTO_ROUTER_SHADOW=1 (the earlier pi-auto-router's switch) keeps shadow mode on whatever the stored switch says.
   const forced = context.env.AUTO_ROUTER_SHADOW === "1" || context.env.AUTO_ROUTER_SHADOW === "true";
   const service = createShadowService(store, forced);

@@ -264,3 +264,42 @@ describe("pi CLI: a wrong-typed field in the usage ledger", () => {
     assert.deepEqual(ledger.days["2026-01-01"]["mock-a"]["model-a"], { requests: 3, estimated: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0.5 });
   });
 });
+
+describe("pi CLI: a wrong-typed field in the cooldowns file", () => {
+  let a: Emulator;
+  let b: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+
+  before(async () => {
+    [a, b] = await Promise.all([startOpenAIEmulator({ name: "A" }), startOpenAIEmulator({ name: "B" })]);
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a" }] },
+        "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
+      },
+      routes: { routes: { pair: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } } },
+    });
+  });
+  after(async () => {
+    await Promise.all([a.close(), b.close()]);
+    dir.cleanup();
+  });
+
+  it("keeps the readable cooldown (its target stays skipped), warns once and keeps the bad copy", async () => {
+    const extensions = join(dir.agentDir, "extensions");
+    const until = Date.now() + 3_600_000;
+    const damaged = JSON.stringify({ v: 1, entries: { "pair::mock-a/model-a": { until, kind: "rate_limit" }, "pair::mock-b/model-b": { until: "later", kind: "server" } } });
+    writeFileSync(join(extensions, "auto-router.cooldowns.json"), damaged);
+    b.setDefault({ text: "from B" });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/pair", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "from B");
+    assert.equal(a.calls.length, 0, "the cooldown that could be read still applies");
+    const warnings = run.stderr.split("\n").filter((line) => line.includes("auto-router.cooldowns.json"));
+    assert.equal(warnings.length, 1, run.stderr);
+    assert.match(warnings[0]!, /partly unreadable \(invalid content: .*\); moved aside to .* and kept every value that could be read/);
+    const copies = readdirSync(extensions).filter((name) => name.startsWith("auto-router.cooldowns.json.corrupt-"));
+    assert.equal(copies.length, 1);
+    assert.equal(readFileSync(join(extensions, copies[0]!), "utf8"), damaged);
+  });
+});
