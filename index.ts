@@ -131,7 +131,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
       show(ctx, shortcutOnlyNotice(parsed.shortcuts), "info");
       return { action: "handled" };
     }
-    runtime.setPendingShortcuts(parsed.shortcuts.tokens.length ? parsed.shortcuts : undefined);
+    runtime.setPendingPrompt(parsed.shortcuts.tokens.length ? parsed.shortcuts : undefined, event.source === "interactive");
     return parsed.shortcuts.tokens.length ? { action: "transform", text: parsed.text, images: event.images } : { action: "continue" };
   });
   pi.on("session_shutdown", async () => {

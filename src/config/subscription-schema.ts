@@ -44,9 +44,13 @@ export const requestHeadersSchema = z.record(z.string(), z.string())
 export const requestBodySchema = z.record(z.string().min(1), z.unknown())
   .describe("Extra fields merged into the request body of every attempt on this target (objects are merged, other values replace)");
 
+/** A reserve holder that is not a tier: prompts a person typed into pi. */
+export const INTERACTIVE = "interactive";
+
 export const quotaReserveSchema = z.strictObject({
   percent: z.number().gt(0).lt(100).describe("The last part of the quota window kept back, in percent"),
-  for: z.array(tierSchema).min(1).describe("The tiers that may use the reserve"),
+  for: z.array(z.union([tierSchema, z.literal(INTERACTIVE)])).min(1)
+    .describe('Who may use the reserve: tiers, and/or "interactive" (prompts typed in pi: the TUI and pi -p, not RPC, the gateway or extensions)'),
 });
 export type QuotaReserveConfig = z.infer<typeof quotaReserveSchema>;
 

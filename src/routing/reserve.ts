@@ -1,18 +1,20 @@
 // Quota reserves (quota.reserve): the last part of a provider's quota window is kept for the named tiers; other
-// requests treat the provider as out of quota once its fullest window crosses the line. The window is the one quota
+// requests treat the provider as out of quota once its fullest window crosses the line. "interactive" in the list keeps
+// the reserve for prompts a person typed (pi's input source "interactive"), whatever their tier. The window is the one quota
 // pacing already reads (ProviderStatus.quota), so a reserve needs no source of its own.
-import type { QuotaReserveConfig } from "../config/subscription-schema.ts";
+import { INTERACTIVE, type QuotaReserveConfig } from "../config/subscription-schema.ts";
 import type { Tier } from "../config/routing-schema.ts";
 import type { ProviderStatus } from "./types.ts";
 
 export type ReserveVerdict = { kind: "excluded"; detail: string } | { kind: "allowed"; reason: string } | undefined;
 
 /** undefined = no reserve applies (none configured, no window known, or usage still below the line). */
-export function checkReserve(reserve: QuotaReserveConfig | undefined, quota: ProviderStatus["quota"], tier: Tier | undefined): ReserveVerdict {
+export function checkReserve(reserve: QuotaReserveConfig | undefined, quota: ProviderStatus["quota"], tier: Tier | undefined, interactive = false): ReserveVerdict {
   const used = quota?.usedFraction;
   if (!reserve || used === undefined) return undefined;
   if (used < 1 - reserve.percent / 100) return undefined;
   const where = `${quota?.window ?? "quota"} window ${Math.round(used * 100)}% used, last ${reserve.percent}% kept`;
   if (tier !== undefined && reserve.for.includes(tier)) return { kind: "allowed", reason: `uses the reserve for ${tier} (${where})` };
-  return { kind: "excluded", detail: `reserved for ${reserve.for.join(", ")}: ${where}` };
+  if (interactive && reserve.for.includes(INTERACTIVE)) return { kind: "allowed", reason: `uses the reserve for interactive prompts (${where})` };
+  return { kind: "excluded", detail: `reserved for ${reserve.for.map((who) => (who === INTERACTIVE ? "interactive prompts" : who)).join(", ")}: ${where}` };
 }

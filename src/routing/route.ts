@@ -175,7 +175,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     const quota = providerStatus?.quota;
     if (quota?.level === "critical") { skipTarget(decision, target, key, label, "quota", `quota critical: ${quota.detail}`); continue; }
     if (quota?.level === "stressed" && snapshot.quotaHard) { skipTarget(decision, target, key, label, "quota", `quota stressed (hard mode): ${quota.detail}`); continue; }
-    const reserve = reserves ? checkReserve(reserves[auth], quota, trace.tier) : undefined;
+    const reserve = reserves ? checkReserve(reserves[auth], quota, trace.tier, request.interactive) : undefined;
     if (reserve?.kind === "excluded") { skipTarget(decision, target, key, label, "quota", reserve.detail); continue; }
 
     const billing = target.billing ?? (facts.usesOAuth ? "subscription" : "per-token");

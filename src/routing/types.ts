@@ -39,6 +39,8 @@ export interface RouteRequest {
   routeId: string;
   features: RequestFeatures;
   shortcuts?: PromptShortcuts;
+  /** A person typed this prompt into pi (input source "interactive"); quota reserves can be kept for them. */
+  interactive?: boolean;
 }
 
 // ---- snapshot --------------------------------------------------------------------------------------------------

@@ -77,6 +77,11 @@ export const FACTS_REUSE_MS = 1_000;
 /** A provider whose credentials could not be resolved is skipped this long, then its key is resolved again. */
 export const MISSING_CREDENTIALS_RECHECK_MS = 60_000;
 
+interface PendingPrompt {
+  shortcuts: PromptShortcuts | undefined;
+  interactive: boolean;
+}
+
 export class RouterRuntime implements RequestEnvironment {
   readonly sticky = new Stickiness();
   readonly revert = new RevertBook();
@@ -90,11 +95,11 @@ export class RouterRuntime implements RequestEnvironment {
   private facts: Record<string, ModelFacts> = {};
   /** When `facts` was collected, and from which registry and config: reused within FACTS_REUSE_MS. */
   private factsSource: { registry: RegistryLike | undefined; config: RouterConfig; at: number } | undefined;
-  private pendingShortcuts: PromptShortcuts | undefined;
+  private pendingPrompt: PendingPrompt | undefined;
   /** The intent of the current prompt: its tool-call turns have the same last user text, classified once. */
   private promptIntent: { prompt: string; intent: RequestFeatures["intent"]; confidence: number } | undefined;
-  /** Shortcuts bound to the prompt they were typed with (see shortcutsFor). */
-  private boundShortcuts: { prompt: string; shortcuts: PromptShortcuts | undefined } | undefined;
+  /** Input facts bound to the prompt they came with (see promptFacts). */
+  private boundPrompt: { prompt: string; facts: PendingPrompt | undefined } | undefined;
   private readonly lastDecisions = new Map<string, LastDecision>();
   private readonly probesInFlight = new Set<string>();
   /** Providers whose credentials did not resolve, until when they are skipped for it. */
@@ -122,23 +127,26 @@ export class RouterRuntime implements RequestEnvironment {
     this.factsSource = undefined;
   }
 
-  /** Shortcuts parsed from the prompt in pi's `input` event; they apply to every turn of that prompt. */
-  setPendingShortcuts(shortcuts: PromptShortcuts | undefined): void {
-    this.pendingShortcuts = shortcuts;
+  /**
+   * What pi's `input` event knew of the next prompt: its shortcuts, and whether a person typed it (source
+   * "interactive"); they apply to every turn of that prompt.
+   */
+  setPendingPrompt(shortcuts: PromptShortcuts | undefined, interactive: boolean): void {
+    this.pendingPrompt = { shortcuts, interactive };
   }
 
   /**
-   * The shortcuts of the prompt a request belongs to. Shortcuts parsed in pi's `input` event wait until the first
-   * request of a NEW prompt arrives and are bound to it, so every turn of that prompt (tool calls) reuses them and the
-   * next prompt starts clean. Keyed by the request's own context, not by agent_start: pi does not wait for extension
+   * The input facts of the prompt a request belongs to. Facts from pi's `input` event wait until the first request of
+   * a NEW prompt arrives and are bound to it, so every turn of that prompt (tool calls) reuses them and the next
+   * prompt starts clean. Keyed by the request's own context, not by agent_start: pi does not wait for extension
    * events, so an event-based hand-over can arrive after the prompt's first request.
    */
-  private shortcutsFor(prompt: string | undefined): PromptShortcuts | undefined {
+  private promptFacts(prompt: string | undefined): PendingPrompt | undefined {
     if (prompt === undefined) return undefined;
-    if (this.boundShortcuts?.prompt === prompt) return this.boundShortcuts.shortcuts;
-    this.boundShortcuts = { prompt, shortcuts: this.pendingShortcuts };
-    this.pendingShortcuts = undefined;
-    return this.boundShortcuts.shortcuts;
+    if (this.boundPrompt?.prompt === prompt) return this.boundPrompt.facts;
+    this.boundPrompt = { prompt, facts: this.pendingPrompt };
+    this.pendingPrompt = undefined;
+    return this.boundPrompt.facts;
   }
 
   lastDecision(routeId: string): LastDecision | undefined {
@@ -230,8 +238,9 @@ export class RouterRuntime implements RequestEnvironment {
     this.facts = this.factsAt(config, now);
     const { targets, providers, quotaHard } = this.liveStatus(now);
     const snapshot = buildSnapshot({ config, models: this.facts, cooldowns: this.cooldowns.active(now), targets, providers, quotaHard });
-    const shortcuts = flags?.shortcuts ?? this.shortcutsFor(prompt);
-    const ranked = route({ routeId, features, shortcuts }, snapshot, now);
+    const facts = flags?.shortcuts ? undefined : this.promptFacts(prompt);
+    const shortcuts = flags?.shortcuts ?? facts?.shortcuts;
+    const ranked = route({ routeId, features, shortcuts, interactive: facts?.interactive }, snapshot, now);
     // Shadow mode: the full pipeline still ranks, but the request is routed in declared order, and both orders are
     // recorded so `/auto-router shadow show` can tell how often the ranking would have chosen differently.
     const shadowOn = !ranked.refusal && this.plugins.some((plugin) => plugin.shadowMode?.() ?? false);

@@ -9,6 +9,7 @@ import { makeAgentDir } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
+import { startRpc } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const assistantEnd = (stdout: string) =>
@@ -43,11 +44,13 @@ describe("subscription features through the pi CLI", () => {
         "mock-spare": { baseUrl: spare.url, api: "openai-completions", apiKey: "sk-spare-key", models: [{ id: "spare" }] },
         // The warm emulator again, as a reasoning model: the target of the reserved tier.
         "mock-thinker": { baseUrl: warm.url, api: "openai-completions", apiKey: "sk-thinker-key", models: [{ id: "thinker", reasoning: true }] },
+        // And once more: a subscription whose reserve is kept for prompts a person types.
+        "mock-typist": { baseUrl: warm.url, api: "openai-completions", apiKey: "sk-typist-key", models: [{ id: "typist" }] },
       },
       routes: {
         // Several tests fail the same target on purpose; the breaker would take it out of the later ones.
         breaker: { enabled: false },
-        quota: { reserve: { "mock-thinker": { percent: 15, for: ["reasoning"] } } },
+        quota: { reserve: { "mock-thinker": { percent: 15, for: ["reasoning"] }, "mock-typist": { percent: 15, for: ["interactive"] } } },
         routes: {
           strict: { sortBy: "config", targets: [target("mock-claude/claude"), target("mock-spare/spare")] },
           lenient: {
@@ -73,6 +76,7 @@ describe("subscription features through the pi CLI", () => {
           // Cooldowns are per route: a fresh route with the same settings.
           "wait-transient": { sortBy: "config", failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 20_000 } }, targets: [target("mock-warm/warm"), target("mock-spare/spare")] },
           reserved: { sortBy: "config", targets: [target("mock-thinker/thinker"), target("mock-spare/spare")] },
+          typed: { sortBy: "config", targets: [target("mock-typist/typist"), target("mock-spare/spare")] },
           "wait-short": { sortBy: "config", failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 500 } }, targets: [target("mock-warm/warm"), target("mock-spare/spare")] },
         },
       },
@@ -259,5 +263,36 @@ describe("subscription features through the pi CLI", () => {
     const chosen = events().filter((event) => event.type === "candidates").at(-1).data.candidates[0];
     assert.equal(chosen.key, "mock-thinker/thinker");
     assert.ok(chosen.reasons.some((reason: string) => /^uses the reserve for reasoning/.test(reason)), chosen.reasons.join("; "));
+  });
+
+  it("keeps a reserve for interactive prompts: typed prompts use it, prompts from an RPC client do not", async () => {
+    reset();
+    const usage = { "x-codex-primary-used-percent": "90", "x-codex-primary-window-minutes": "300", "x-codex-primary-reset-after-seconds": "600" };
+    warm.enqueue({ text: "Typist, reporting its usage.", headers: usage });
+    const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/typed", "-p", "Hello"] });
+    assert.equal(first.stdout.trim(), "Typist, reporting its usage.", first.stderr);
+
+    // An RPC client's prompt is not typed by a person: the reserved subscription is skipped.
+    spare.enqueue({ text: "Spare, for the script." });
+    const rpc = await startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/typed"] });
+    try {
+      await rpc.request({ type: "prompt", message: "from a script" });
+      await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+    } finally {
+      await rpc.close();
+    }
+    assert.equal(spare.calls.length, 1);
+    const skipped = events().filter((event) => event.type === "candidates").at(-1).data.skipped;
+    assert.equal(skipped.length, 1);
+    assert.equal(skipped[0].key, "mock-typist/typist");
+    assert.match(skipped[0].detail, /^reserved for interactive prompts: \w+ window 90% used, last 15% kept$/);
+
+    // pi -p is pi's interactive input source too: a person at a terminal typed it.
+    warm.enqueue({ text: "Typist, from the reserve." });
+    const third = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/typed", "-p", "typed by hand"] });
+    assert.equal(third.stdout.trim(), "Typist, from the reserve.", third.stderr);
+    const chosen = events().filter((event) => event.type === "candidates").at(-1).data.candidates[0];
+    assert.equal(chosen.key, "mock-typist/typist");
+    assert.ok(chosen.reasons.some((reason: string) => /^uses the reserve for interactive prompts/.test(reason)), chosen.reasons.join("; "));
   });
 });

@@ -23,6 +23,15 @@ describe("checkReserve", () => {
     assert.deepEqual(checkReserve(RESERVE, quota(0.9), undefined)?.kind, "excluded");
     assert.deepEqual(checkReserve(RESERVE, quota(0.9), "reasoning"), { kind: "allowed", reason: "uses the reserve for reasoning (5h window 90% used, last 15% kept)" });
   });
+
+  it("keeps an interactive reserve for typed prompts of any tier, and only for them", () => {
+    const typed = { percent: 20, for: ["interactive" as const] };
+    assert.deepEqual(checkReserve(typed, quota(0.85), "swe", false), { kind: "excluded", detail: "reserved for interactive prompts: 5h window 85% used, last 20% kept" });
+    assert.deepEqual(checkReserve(typed, quota(0.85), "swe", true), { kind: "allowed", reason: "uses the reserve for interactive prompts (5h window 85% used, last 20% kept)" });
+    const both = { percent: 20, for: ["reasoning" as const, "interactive" as const] };
+    assert.equal(checkReserve(both, quota(0.85), "reasoning", false)?.kind, "allowed");
+    assert.match((checkReserve(both, quota(0.85), undefined, false) as { detail: string }).detail, /^reserved for reasoning, interactive prompts:/);
+  });
 });
 
 describe("route: quota reserves", () => {
