@@ -40,6 +40,8 @@ export const failoverSchema = z.strictObject({
   revert: z.enum(REVERT_MODES).optional()
     .describe("After a failover, when to go back to the first choice: cooldown-expiry (default), holdoff (stay holdoffMs, then probe with one request), never"),
   holdoffMs: milliseconds.optional().describe("revert: holdoff: how long to stay on the target that took over (default 300000)"),
+  pinUpstream: z.boolean().optional()
+    .describe("Keep an OpenRouter target on the upstream that served the session's first answer from it (default true)"),
   waitForReset: waitForResetSchema.optional()
     .describe("When every target is out of quota with a known reset, wait for the earliest reset if it is within maxMs (opt-in)"),
 });

@@ -6,7 +6,7 @@ import type { RequestFeatures, RuleTrace } from "../routing/types.ts";
 
 export const EVENT_SCHEMA_VERSION = 1;
 
-export const EVENT_TYPES = ["decision", "candidates", "attempt", "result", "final", "feedback", "quota", "wait", "warning"] as const;
+export const EVENT_TYPES = ["decision", "candidates", "attempt", "result", "final", "feedback", "quota", "wait", "warning", "pin"] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 export interface ShadowComparison {
@@ -148,6 +148,15 @@ export interface WarningEventData {
   message: string;
 }
 
+/** An OpenRouter target pinned to the upstream that served it, or the pin broken when that upstream failed. */
+export interface PinEventData {
+  action: "pinned" | "broken";
+  target: string;
+  upstream: string;
+  /** broken: the failure kind of the pinned attempt. */
+  reason?: string;
+}
+
 export interface EventDataByType {
   decision: DecisionEventData;
   candidates: CandidatesEventData;
@@ -158,6 +167,7 @@ export interface EventDataByType {
   quota: QuotaEventData;
   wait: WaitEventData;
   warning: WarningEventData;
+  pin: PinEventData;
 }
 
 /** The line as written. */

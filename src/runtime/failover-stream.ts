@@ -23,6 +23,7 @@ import { resolveTargetAuth, startTarget } from "./start-target.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { retryDelayMs } from "./retry-same-target.ts";
 import type { RevertSettings } from "./revert-policy.ts";
+import { isOpenRouter, pinAfterAnswer, pinnedPatch } from "./upstream-pin.ts";
 import { describeWait, earliestQuotaReset, waitUntilReset } from "./wait-for-reset.ts";
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
@@ -118,6 +119,7 @@ interface RequestState {
   /** Per target key: retries made on it in this request and when it was first tried (retryBeforeFailover). */
   retries: Map<string, { count: number; since: number }>;
   revert: RevertSettings;
+  pinUpstream: boolean;
   /** This request probes the first choice after a revert holdoff. */
   revertProbe?: boolean;
   /** What happened beyond plain failover (retries, waits, revert holds): final event and explain. */
@@ -142,7 +144,7 @@ async function serveRequest(
   let surfaced: Failure | undefined;
   let coolingUntil: number | undefined;
   const settings = routeSettings(env.config(), model.id);
-  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context), retries: new Map(), notes: [], revert: settings.revert };
+  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context), retries: new Map(), notes: [], revert: settings.revert, pinUpstream: settings.pinUpstream };
   const finish = (message: AssistantMessage, outcome: "success" | "failed" | "aborted" | "refused", served?: string) => {
     env.record(state.requestId, state.routeId, "final", {
       outcome,
@@ -293,6 +295,10 @@ async function tryCandidates(
     const targetConfig = findTarget(config, routeId, candidate.provider, candidate.modelId);
     const timeouts = targetTimeouts(config, routeId, targetConfig);
 
+    const pins = state.pinUpstream && isOpenRouter(target) ? env.upstreamPins : undefined;
+    const pin = pins?.get(candidate.key);
+    if (pin) addNote(env, state, `upstream pinned: ${candidate.key} -> ${pin}`);
+
     state.attempts += 1;
     const attemptNumber = state.attempts;
     const retried = state.retries.get(candidate.key);
@@ -315,7 +321,7 @@ async function tryCandidates(
             },
           }
         : options;
-      const started = await startTarget({ registry, model: target, auth, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream, patch: targetConfig });
+      const started = await startTarget({ registry, model: target, auth, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream, patch: pin ? pinnedPatch(targetConfig, pin) : targetConfig });
       if (typeof started === "string") {
         outcome = { status: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: started }, env.now()), latencyMs: 0 };
       } else {
@@ -344,6 +350,10 @@ async function tryCandidates(
       env.onAttemptResult(state, candidate, outcome);
       observer?.onAttemptResult?.(candidate, outcome);
       if (outcome.final === "done") env.sticky.remember(state.routeId, state.prompt, candidate.key);
+      if (outcome.final === "done" && pins && !pin) {
+        const pinned = (upstream: string) => env.record(state.requestId, state.routeId, "pin", { action: "pinned", target: candidate.key, upstream });
+        pinAfterAnswer({ pins, sleep: (ms) => env.sleep(ms), pinned }, candidate.key, auth.baseUrl ?? target.baseUrl, auth.apiKey, outcome.message?.responseId);
+      }
       return { kind: "served", key: candidate.key, final: outcome.final, message: outcome.message };
     }
     if (outcome.status === "aborted") {
@@ -353,6 +363,10 @@ async function tryCandidates(
     }
 
     const failure: Failure = settleFailure(env, state, candidate, outcome, policy);
+    if (pin && pins?.drop(candidate.key)) {
+      addNote(env, state, `pin break: ${candidate.key} was pinned to ${pin}, which failed (${failure.kind}); the next answer pins again`);
+      env.record(state.requestId, state.routeId, "pin", { action: "broken", target: candidate.key, upstream: pin, reason: failure.kind });
+    }
     observer?.onAttemptResult?.(candidate, { ...outcome, failure });
     state.failures.push({ key: candidate.key, kind: failure.kind });
     const retry = retried ?? { count: 0, since: env.now() - outcome.latencyMs };

@@ -8,6 +8,7 @@ import type { CooldownBook } from "./cooldown-book.ts";
 import type { RegistryLike, StreamFunction } from "./start-target.ts";
 import type { Stickiness } from "./stickiness.ts";
 import type { RevertBook } from "./revert-policy.ts";
+import type { UpstreamPins } from "./upstream-pin.ts";
 
 export type RequestOutcome = "success" | "failed" | "aborted" | "refused";
 
@@ -41,6 +42,8 @@ export interface RequestEnvironment {
   sticky: Stickiness;
   /** After a failover: when to go back to the first choice (failover.revert). */
   revert?: RevertBook;
+  /** OpenRouter upstream pins of the session (failover.pinUpstream); absent = never pin. */
+  upstreamPins?: UpstreamPins;
   /** A line about this request for `/auto-router explain` (retries, waits, revert holds). */
   note?(requestId: string, routeId: string, text: string): void;
   /** Half-open breaker: take the single probe slot; false when another request holds it. */

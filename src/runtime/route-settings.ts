@@ -18,6 +18,8 @@ export interface EffectiveRouteSettings {
   /** failover.waitForReset.maxMs; undefined = never wait for a quota reset. */
   waitForResetMs?: number;
   revert: RevertSettings;
+  /** failover.pinUpstream: pin OpenRouter targets to the upstream that first served them in the session. */
+  pinUpstream: boolean;
 }
 
 export function routeSettings(config: RouterConfig, routeId: string): EffectiveRouteSettings {
@@ -36,6 +38,7 @@ export function routeSettings(config: RouterConfig, routeId: string): EffectiveR
     cooldownWaitMs: own.cooldownWaitMs ?? top.cooldownWaitMs ?? DEFAULT_COOLDOWN_WAIT_MS,
     agentRetry: own.agentRetry ?? top.agentRetry ?? true,
     waitForResetMs: (own.waitForReset ?? top.waitForReset)?.maxMs,
+    pinUpstream: own.pinUpstream ?? top.pinUpstream ?? true,
     revert: { mode: own.revert ?? top.revert ?? "cooldown-expiry", holdoffMs: own.holdoffMs ?? top.holdoffMs ?? DEFAULT_HOLDOFF_MS },
   };
 }

@@ -21,6 +21,7 @@ import type { RegistryLike, StreamFunction } from "./start-target.ts";
 import { promptIdentity, Stickiness } from "./stickiness.ts";
 import { SilentStrategyWatch } from "./silent-strategy-watch.ts";
 import { RevertBook } from "./revert-policy.ts";
+import { UpstreamPins } from "./upstream-pin.ts";
 
 /** One target tried for a request, as `/auto-router explain` shows it. */
 export interface AttemptRecord {
@@ -85,6 +86,7 @@ interface PendingPrompt {
 export class RouterRuntime implements RequestEnvironment {
   readonly sticky = new Stickiness();
   readonly revert = new RevertBook();
+  readonly upstreamPins = new UpstreamPins(() => this.sessionId);
   readonly cooldowns: CooldownBook;
   readonly latency: LatencyBook;
   readonly status: StatusSink;

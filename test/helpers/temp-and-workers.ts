@@ -26,3 +26,12 @@ export function runWorker(worker: string, args: string[], env: Record<string, st
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Polls `condition` every 50 ms until it holds; fails the test naming `what` after `attempts` polls. */
+export async function eventually(condition: () => boolean, what: string, attempts = 600): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`never happened: ${what}`);
+}
