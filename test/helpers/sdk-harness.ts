@@ -2,11 +2,13 @@
 // The SDK comes from PI_SDK (a path or package name) or @mariozechner/pi-coding-agent, and is feature-detected
 // (ModelRuntime on new pi, AuthStorage + ModelRegistry.inMemory on 0.73), so the same tests run on both lines.
 // The faux targets are loaded as a test extension so they register into the host's pi-ai, not a test copy.
-import { mock } from "node:test";
+import { rmSync } from "node:fs";
+import { afterEach, mock } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { FauxProviderSpec } from "../fixtures/faux-targets.ts";
 import { EXTENSION_ENTRY, makeAgentDir, mergeSettings } from "./agent-dir.ts";
 import { createRecordingUi, type RecordingUi } from "./recording-ui.ts";
+import { freshDir } from "./temp-and-workers.ts";
 
 export type { FauxModelSpec, FauxProviderSpec } from "../fixtures/faux-targets.ts";
 
@@ -200,5 +202,52 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
     chat,
     lastAssistant: () => chat().filter((message: any) => message.role === "assistant").at(-1),
     dispose,
+  };
+}
+
+export interface HarnessPerTest {
+  /**
+   * Starts this test's harness (stopping one already running). With `statePrefix`, the router's state and event log go
+   * to a fresh directory (AUTO_ROUTER_LOG_DIR) that is removed after the test.
+   */
+  start(options: SdkHarnessOptions, statePrefix?: string): Promise<SdkHarness>;
+  /** The state directory of the latest start with a prefix. */
+  readonly stateDir: string;
+  /** Disposes the harness now (which flushes the event log); its state directory stays until the test ends. */
+  stop(): Promise<void>;
+}
+
+/** One SDK harness per test, disposed and its state directories removed after each test of the file. */
+export function harnessPerTest(): HarnessPerTest {
+  let harness: SdkHarness | undefined;
+  let stateDir: string | undefined;
+  const dirs: string[] = [];
+  const stop = async () => {
+    const running = harness;
+    harness = undefined;
+    await running?.dispose();
+  };
+  afterEach(async () => {
+    await stop();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    stateDir = undefined;
+  });
+  return {
+    async start(options, statePrefix) {
+      await stop();
+      let env = options.env;
+      if (statePrefix) {
+        stateDir = freshDir(statePrefix);
+        dirs.push(stateDir);
+        env = { AUTO_ROUTER_LOG_DIR: stateDir, ...options.env };
+      }
+      harness = await createSdkHarness({ ...options, env });
+      return harness;
+    },
+    get stateDir() {
+      if (!stateDir) throw new Error("harnessPerTest: no state directory (start with a statePrefix)");
+      return stateDir;
+    },
+    stop,
   };
 }

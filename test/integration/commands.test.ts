@@ -1,12 +1,11 @@
 // The /auto-router subcommands through real pi (SDK in-process, faux targets): switching models, completion,
 // ratings that feed routing, shadow mode, resets, long listings in the widget.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { WIDGET_KEY } from "../../src/commands/output.ts";
-import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { harnessPerTest, type SdkHarness } from "../helpers/sdk-harness.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a" }] },
@@ -26,14 +25,7 @@ function routes(extra: Record<string, unknown> = {}, mainExtra: Record<string, u
   };
 }
 
-let harness: SdkHarness | undefined;
-let stateDir: string | undefined;
-afterEach(async () => {
-  await harness?.dispose();
-  harness = undefined;
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-  stateDir = undefined;
-});
+const harnesses = harnessPerTest();
 
 interface Started {
   h: SdkHarness;
@@ -43,9 +35,7 @@ interface Started {
 }
 
 async function start(options: { routes?: unknown; env?: Record<string, string> } = {}): Promise<Started> {
-  stateDir = mkdtempSync(join(tmpdir(), "auto-router-commands-"));
-  const h = await createSdkHarness({ targets: TARGETS, routes: options.routes ?? routes(), env: { AUTO_ROUTER_LOG_DIR: stateDir, ...options.env } });
-  harness = h;
+  const h = await harnesses.start({ targets: TARGETS, routes: options.routes ?? routes(), env: options.env }, "auto-router-commands");
   const widgets = h.ui!.widgets;
   await h.setModel("auto-router", "main");
   const run = async (text: string) => {
@@ -147,9 +137,8 @@ describe("/auto-router subcommands through pi", () => {
     assert.match(explain, /demoted by demote-bad/);
     assert.match(explain, /Ratings:\n  mock-b\/model-b: 1 bad, 0 good of the last 1 \(100% bad\)/);
     assert.match(await run("/auto-router rate good"), /mock-a\/model-a: 0 bad, 1 good/);
-    const dir = stateDir!;
-    await h.dispose(); // flushes the event log
-    harness = undefined;
+    const dir = harnesses.stateDir;
+    await harnesses.stop(); // flushes the event log
     const feedback = readEvents(dir).filter((event) => event.type === "feedback");
     assert.equal(feedback.length, 2);
     const firstDecision = readEvents(dir).find((event) => event.type === "decision");
@@ -189,9 +178,8 @@ describe("/auto-router subcommands through pi", () => {
     assert.match(await run("/auto-router shadow disable"), /shadow mode disabled/);
     await h.prompt("two");
     assert.equal(h.lastAssistant().provider, "mock-b");
-    const dir = stateDir!;
-    await h.dispose();
-    harness = undefined;
+    const dir = harnesses.stateDir;
+    await harnesses.stop();
     const decisions = readEvents(dir).filter((event) => event.type === "decision");
     assert.deepEqual(decisions[0].data.shadow, { enabled: true, declaredOrder: ["mock-a/model-a", "mock-b/model-b"], routedOrder: ["mock-b/model-b", "mock-a/model-a"], match: false });
     assert.equal(decisions[0].data.plannedTarget, "mock-a/model-a");

@@ -2,12 +2,11 @@
 // written to a file, from a world whose config and provider errors carry keys; none of them, and no prompt text,
 // may appear in it.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { WIDGET_KEY } from "../../src/commands/output.ts";
-import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { harnessPerTest } from "../helpers/sdk-harness.ts";
 
 const CONFIG_KEY = "sk-proj-ConfigKey0123456789abcdefABCDEF";
 const ENDPOINT_KEY = "sk-0123456789abcdef0123456789abcdef";
@@ -30,20 +29,12 @@ const ROUTES = {
   },
 };
 
-let harness: SdkHarness | undefined;
-let stateDir: string | undefined;
-afterEach(async () => {
-  await harness?.dispose();
-  harness = undefined;
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-  stateDir = undefined;
-});
+const harnesses = harnessPerTest();
 
 describe("/auto-router debug", () => {
   it("shows and writes one redacted report: versions, config, state files, routes, cooldowns, last decisions", async () => {
-    stateDir = mkdtempSync(join(tmpdir(), "auto-router-debug-"));
-    harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: { AUTO_ROUTER_LOG_DIR: stateDir, GOOGLE_API_KEY: GOOGLE_KEY } });
-    const h = harness;
+    const h = await harnesses.start({ targets: TARGETS, routes: ROUTES, env: { GOOGLE_API_KEY: GOOGLE_KEY } }, "auto-router-debug");
+    const stateDir = harnesses.stateDir;
     await h.setModel("auto-router", "main");
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: `429 {"error":{"message":"Rate limited for key ${ERROR_KEY}"}}` })]);

@@ -1,11 +1,8 @@
 // What the earlier pi-auto-router's README documented and its users still type, through real pi (SDK in-process,
 // faux targets): `test-resolve`, AUTO_ROUTER_SHADOW=1, and the status line's shadow / UVI-hard marks.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, describe, it } from "node:test";
-import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { describe, it } from "node:test";
+import { harnessPerTest, type SdkHarness } from "../helpers/sdk-harness.ts";
 
 const TARGETS = [{ provider: "mock-a", models: [{ id: "model-a" }] }, { provider: "mock-b", models: [{ id: "model-b" }] }];
 const ROUTES = {
@@ -18,18 +15,10 @@ const ROUTES = {
   aliases: { quick: "main", bee: "mock-b/model-b" },
 };
 
-let harness: SdkHarness | undefined;
-let stateDir: string | undefined;
-afterEach(async () => {
-  await harness?.dispose();
-  harness = undefined;
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-  stateDir = undefined;
-});
+const harnesses = harnessPerTest();
 
 async function start(env: Record<string, string> = {}): Promise<SdkHarness> {
-  stateDir = mkdtempSync(join(tmpdir(), "auto-router-habits-"));
-  harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: { AUTO_ROUTER_LOG_DIR: stateDir, ...env } });
+  const harness = await harnesses.start({ targets: TARGETS, routes: ROUTES, env }, "auto-router-habits");
   await harness.setModel("auto-router", "main");
   return harness;
 }
@@ -72,14 +61,8 @@ describe("habits from the earlier pi-auto-router", () => {
     const plain = await start();
     assert.match(status(plain), /^⇄ /);
     assert.doesNotMatch(status(plain), /🔬|🛡️/);
-    await plain.dispose();
-    harness = undefined;
-    rmSync(stateDir!, { recursive: true, force: true });
     const hard = await start({ AUTO_ROUTER_UVI_HARD: "1" });
     assert.match(status(hard), /^⇄ \S+ · 🛡️ uvi-hard/);
-    await hard.dispose();
-    harness = undefined;
-    rmSync(stateDir!, { recursive: true, force: true });
     const off = await start({ AUTO_ROUTER_UVI_HARD: "1", AUTO_ROUTER_UVI: "0" });
     assert.doesNotMatch(status(off), /uvi-hard/, "hard mode does nothing while UVI is off, so it is not shown");
   });

@@ -1,22 +1,18 @@
 // failover.revert through real pi (SDK in-process, faux targets): after a failover, when the next prompts go back to
 // the first choice. The first choice's failure leaves no cooldown here (cooldownMs 0), so only the policy decides.
 import assert from "node:assert/strict";
-import { afterEach, describe, it } from "node:test";
-import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { describe, it } from "node:test";
+import { harnessPerTest, type SdkHarness } from "../helpers/sdk-harness.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a" }] },
   { provider: "mock-b", models: [{ id: "model-b" }] },
 ];
 
-let harness: SdkHarness | undefined;
-afterEach(async () => {
-  await harness?.dispose();
-  harness = undefined;
-});
+const harnesses = harnessPerTest();
 
 async function start(failover: Record<string, unknown>): Promise<SdkHarness> {
-  harness = await createSdkHarness({
+  const harness = await harnesses.start({
     targets: TARGETS,
     routes: {
       routes: {

@@ -1,39 +1,28 @@
 // Strategies that silently do nothing are said once per session through real pi: a notice and a `warning` event
 // the first time, the status line and /auto-router status while they last.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, it } from "node:test";
-import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { describe, it } from "node:test";
+import { harnessPerTest } from "../helpers/sdk-harness.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a" }] },
   { provider: "mock-b", models: [{ id: "model-b" }] },
 ];
 
-let harness: SdkHarness | undefined;
-let stateDir: string | undefined;
-afterEach(async () => {
-  await harness?.dispose();
-  harness = undefined;
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-  stateDir = undefined;
-});
+const harnesses = harnessPerTest();
 
 describe("strategies that silently do nothing", () => {
   it("warns once per cause, shows it in the status line and in /auto-router status", async () => {
-    stateDir = mkdtempSync(join(tmpdir(), "auto-router-silent-"));
-    harness = await createSdkHarness({
+    const h = await harnesses.start({
       targets: TARGETS,
-      env: { AUTO_ROUTER_LOG_DIR: stateDir },
       routes: {
         routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } },
         policyRules: [{ id: "no-openai", type: "exclude-provider", providers: ["openai"] }],
         budgets: { providers: { deepseek: { daily: 5 } } },
       },
-    });
-    const h = harness;
+    }, "auto-router-silent");
     await h.setModel("auto-router", "main");
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([fauxAssistantMessage("one"), fauxAssistantMessage("two")]);
@@ -50,9 +39,8 @@ describe("strategies that silently do nothing", () => {
     assert.match(status, /strategies that do nothing:\n {2}policyRules\[0\] \(no-openai\) names the provider "openai"/);
     assert.match(status, /budgets\.providers\.deepseek is set, but no target bills to deepseek/);
 
-    const dir = stateDir;
-    await h.dispose(); // flushes the event log
-    harness = undefined;
+    const dir = harnesses.stateDir;
+    await harnesses.stop(); // flushes the event log
     const warnings = readFileSync(join(dir, "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean)
       .map((line) => JSON.parse(line)).filter((event) => event.type === "warning");
     assert.deepEqual(warnings.map((event) => event.data.code), ["unknown-provider:policyRules[0] (no-openai):openai", "budget-unused:deepseek"]);

@@ -1,19 +1,15 @@
 // failover.waitForReset through real pi (SDK in-process, faux targets): the countdown in the status line, and Esc
 // (the request's AbortSignal) ends the wait at once.
 import assert from "node:assert/strict";
-import { afterEach, describe, it } from "node:test";
-import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { describe, it } from "node:test";
+import { harnessPerTest } from "../helpers/sdk-harness.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a" }] },
   { provider: "mock-b", models: [{ id: "model-b" }] },
 ];
 
-let harness: SdkHarness | undefined;
-afterEach(async () => {
-  await harness?.dispose();
-  harness = undefined;
-});
+const harnesses = harnessPerTest();
 
 const quota = (seconds: number) => `429 You exceeded your current quota, please check your plan and billing details. Please try again in ${seconds}s.`;
 
@@ -24,7 +20,7 @@ async function until(check: () => boolean): Promise<void> {
 
 describe("waiting for the earliest quota reset", () => {
   it("counts down in the status line and stops waiting when the user aborts", async () => {
-    harness = await createSdkHarness({
+    const h = await harnesses.start({
       targets: TARGETS,
       routes: {
         routes: {
@@ -36,7 +32,6 @@ describe("waiting for the earliest quota reset", () => {
         },
       },
     });
-    const h = harness;
     await h.setModel("auto-router", "main");
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: quota(50) })]);
