@@ -46,7 +46,7 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
       key,
       auth,
       availability,
-      latency ? `${Math.round(latency.ttftMs)} ms` : "-",
+      latency ? `${Math.round(latency.ttftMs)} ms${latency.samples === 0 ? " (earlier router)" : ""}` : "-",
       fact?.pricing ? `${formatPrice(fact.pricing.input)}/${formatPrice(fact.pricing.output)}` : "-",
     ];
   });

@@ -11,22 +11,43 @@ const sampleSchema = z.object({
   samples: z.number().int().nonnegative(),
   updatedAt: z.number(),
 });
-export const latencyStateSchema = z.object({ v: z.literal(1), targets: z.record(z.string(), sampleSchema) });
+/** A provider's average response time carried over from the earlier pi-auto-router's latency file. */
+const importedSchema = z.object({ averageMs: z.number().nonnegative(), count: z.number().int().nonnegative(), updatedAt: z.number() });
+export const latencyStateSchema = z.object({
+  v: z.literal(1),
+  targets: z.record(z.string(), sampleSchema),
+  imported: z.record(z.string(), importedSchema).optional(),
+});
 export type LatencyState = z.infer<typeof latencyStateSchema>;
 export type LatencySample = z.infer<typeof sampleSchema>;
 export const emptyLatency = (): LatencyState => ({ v: 1, targets: {} });
 
 // The earlier public pi-auto-router used this file name for `{"<provider>": {count, totalMs, lastMs, updatedAt}}`:
-// whole-response time per provider (shared/docs/legacy-formats.md). That is neither a time to first token nor per
-// target, so it cannot seed these averages; it is recognised (not moved aside as corrupt) and relearned.
+// whole-response time per provider (shared/docs/legacy-formats.md). It is carried over as each provider's average and
+// stands in for the first-token time of that provider's targets until one of them has a measurement of its own: a
+// provider that was slow before still ranks after a fast one on a latency route, and the first own sample replaces it.
 const legacyLatencySchema = z.record(z.string(), z.object({ count: z.number(), totalMs: z.number(), lastMs: z.number(), updatedAt: z.number() }));
 
 /** The latency store's parser: our shape, or the earlier implementation's file, which starts ours empty. */
 export function parseLatencyState(raw: unknown): LatencyState {
   const ours = latencyStateSchema.safeParse(raw);
   if (ours.success) return ours.data;
-  if (legacyLatencySchema.safeParse(raw).success) return emptyLatency();
+  const legacy = legacyLatencySchema.safeParse(raw);
+  if (legacy.success) {
+    const imported: NonNullable<LatencyState["imported"]> = {};
+    for (const [provider, entry] of Object.entries(legacy.data)) {
+      if (entry.count > 0 && entry.totalMs >= 0) imported[provider] = { averageMs: entry.totalMs / entry.count, count: entry.count, updatedAt: entry.updatedAt };
+    }
+    return { ...emptyLatency(), imported };
+  }
   throw ours.error;
+}
+
+const providerOf = (key: string) => key.slice(0, Math.max(0, key.indexOf("/")));
+
+function importedSample(state: LatencyState, key: string): LatencySample | undefined {
+  const imported = state.imported?.[providerOf(key)];
+  return imported ? { ttftMs: imported.averageMs, samples: 0, updatedAt: imported.updatedAt } : undefined;
 }
 
 const blend = (previous: number | undefined, sample: number) =>
@@ -35,12 +56,22 @@ const blend = (previous: number | undefined, sample: number) =>
 export class LatencyBook {
   constructor(private readonly store: StateStore<LatencyState>) {}
 
+  /** The target's own average, else its provider's carried-over one (`samples: 0`). */
   get(key: string): LatencySample | undefined {
-    return this.store.read().targets[key];
+    const state = this.store.read();
+    return state.targets[key] ?? importedSample(state, key);
   }
 
-  all(): Record<string, LatencySample> {
-    return this.store.read().targets;
+  /** Own averages, plus carried-over ones for `keys` without one (only while any are left from the earlier router). */
+  all(keys?: () => Iterable<string>): Record<string, LatencySample> {
+    const state = this.store.read();
+    if (!state.imported || !keys) return state.targets;
+    const merged = { ...state.targets };
+    for (const key of keys()) {
+      const sample = merged[key] ? undefined : importedSample(state, key);
+      if (sample) merged[key] = sample;
+    }
+    return merged;
   }
 
   record(key: string, ttftMs: number, tokensPerSecond: number | undefined, now: number): void {
@@ -55,7 +86,11 @@ export class LatencyBook {
           ? { tokensPerSecond: blend(previous?.tokensPerSecond, tokensPerSecond) }
           : previous?.tokensPerSecond !== undefined ? { tokensPerSecond: previous.tokensPerSecond } : {}),
       };
-      return { v: 1, targets: { ...state.targets, [key]: next } };
+      const provider = providerOf(key);
+      if (!state.imported?.[provider]) return { ...state, targets: { ...state.targets, [key]: next } };
+      // Measured now: the carried-over average of this provider has done its job.
+      const { [provider]: _done, ...imported } = state.imported;
+      return { v: 1, targets: { ...state.targets, [key]: next }, ...(Object.keys(imported).length ? { imported } : {}) };
     });
   }
 

@@ -78,6 +78,10 @@ export const FACTS_REUSE_MS = 1_000;
 /** A provider whose credentials could not be resolved is skipped this long, then its key is resolved again. */
 export const MISSING_CREDENTIALS_RECHECK_MS = 60_000;
 
+function* configuredTargetKeys(config: RouterConfig): Iterable<string> {
+  for (const route of Object.values(config.routes)) for (const target of route.targets) yield `${target.provider}/${target.modelId}`;
+}
+
 interface PendingPrompt {
   shortcuts: PromptShortcuts | undefined;
   interactive: boolean;
@@ -218,7 +222,7 @@ export class RouterRuntime implements RequestEnvironment {
   /** Live per-target and per-provider state: latency averages plus every plugin's audits (breakers, budgets, quota). */
   liveStatus(now: number): { targets: Record<string, TargetStatus>; providers: Record<string, ProviderStatus>; quotaHard: boolean } {
     const targets: Record<string, TargetStatus> = {};
-    for (const [key, sample] of Object.entries(this.latency.all())) {
+    for (const [key, sample] of Object.entries(this.latency.all(() => configuredTargetKeys(this.options.config())))) {
       targets[key] = { ttftMs: sample.ttftMs, tokensPerSecond: sample.tokensPerSecond };
     }
     const providers: Record<string, ProviderStatus> = {};

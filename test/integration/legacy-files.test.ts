@@ -1,14 +1,15 @@
 // A user switching from the earlier public pi-auto-router points the log directory at its old one: its files
 // (shared/docs/legacy-formats.md, written here by hand) must keep working through real pi, none moved aside.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
 const TARGETS = [{ provider: "mock-a", models: [{ id: "model-a" }] }, { provider: "mock-b", models: [{ id: "model-b" }] }];
-const ROUTES = { routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } } };
+const BOTH = [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }];
+const ROUTES = { routes: { main: { sortBy: "config", targets: BOTH }, fast: { sortBy: "latency", targets: BOTH } } };
 
 let harness: SdkHarness | undefined;
 let logDirectory: string | undefined;
@@ -28,6 +29,7 @@ function oldLogDirectory(): string {
   ]));
   writeFileSync(join(directory, "auto-router.latency.json"), JSON.stringify({
     "mock-a": { count: 4, totalMs: 6000, lastMs: 1200, updatedAt: 1777626000000 },
+    "mock-b": { count: 3, totalMs: 900, lastMs: 250, updatedAt: 1777626000000 },
   }));
   return directory;
 }
@@ -56,5 +58,27 @@ describe("the earlier pi-auto-router's state files", () => {
     await harness.dispose();
     harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, settings: { autoRouterUviEnabled: true } });
     assert.match(await harness.command("/auto-router uvi"), /^quota pacing \(UVI[^)]*\): enabled/);
+  });
+
+  it("carries the old per-provider response times over: a latency route prefers the provider that was faster until it measures its own", async () => {
+    logDirectory = oldLogDirectory();
+    harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: { AUTO_ROUTER_LOG_DIR: logDirectory } });
+    await harness.setModel("auto-router", "fast");
+    const listing = await harness.command("/auto-router list fast");
+    assert.match(listing, /mock-a\/model-a.*1500 ms \(earlier router\)/);
+    assert.match(listing, /mock-b\/model-b.*300 ms \(earlier router\)/);
+    const { fauxAssistantMessage } = harness.fauxHelpers;
+    harness.faux("mock-b").setResponses([fauxAssistantMessage("fast one")]);
+    await harness.prompt("hello");
+    assert.equal(harness.lastAssistant().provider, "mock-b", "mock-b averaged 300 ms before, mock-a 1500 ms");
+    const explain = await harness.command("/auto-router explain");
+    assert.match(explain, /mock-b\/model-b[^\n]*ttft 300 ms/);
+    await harness.dispose();
+    harness = undefined;
+    const state = JSON.parse(readFileSync(join(logDirectory, "auto-router.latency.json"), "utf8"));
+    assert.equal(state.v, 1);
+    assert.equal(state.targets["mock-b/model-b"].samples, 1, "mock-b measured its own first-token time");
+    assert.deepEqual(Object.keys(state.imported), ["mock-a"], "mock-b's carried-over average is done; mock-a's still stands in");
+    assert.equal(state.imported["mock-a"].averageMs, 1500);
   });
 });
