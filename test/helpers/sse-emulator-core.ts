@@ -38,12 +38,16 @@ export interface RecordedCall {
   receivedAt: number;
   /** The client closed the connection before the reply was complete (an aborted upstream request). */
   closedBeforeEnd?: boolean;
+  /** The exchange is over: the reply was sent completely or the connection closed. Unset while a stream is open. */
+  closed?: boolean;
 }
 
 export interface Emulator {
   url: string;
   port: number;
   calls: RecordedCall[];
+  /** Calls whose stream is still open (neither finished nor closed by either side). */
+  openCalls(): number;
   enqueue(...replies: EmulatorReply[]): void;
   setDefault(reply: EmulatorReply | ((call: RecordedCall) => EmulatorReply)): void;
   reset(): void;
@@ -199,6 +203,7 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
     calls.push(call);
     response.on("close", () => {
       if (!response.writableEnded) call.closedBeforeEnd = true;
+      call.closed = true;
     });
     if (request.method !== "POST" || !call.path.startsWith(dialect.path)) {
       response.writeHead(NOT_FOUND_STATUS, { "content-type": "application/json" });
@@ -244,6 +249,7 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
     url: dialect.baseUrl(`http://127.0.0.1:${port}`),
     port,
     calls,
+    openCalls: () => calls.filter((call) => !call.closed).length,
     enqueue: (...replies) => {
       queue.push(...replies);
     },
