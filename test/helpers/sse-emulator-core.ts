@@ -239,6 +239,9 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
   const server = createServer((request, response) => {
     handle(request, response).catch(() => response.socket?.destroy());
   });
+  // Idle keep-alive connections stay open a minute, as the providers' front ends keep them: with Node's 5 s default
+  // a client reusing a socket the server is closing at that moment gets a connection error that no real API causes.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
