@@ -37,7 +37,7 @@ export function installPeer(): { ok: true } | { ok: false; reason: string } {
   if (installedVersion() === PEER_VERSION) return { ok: true };
   mkdirSync(PEER_FOLDER, { recursive: true });
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  const result = spawnSync(npm, ["install", "--prefix", PEER_FOLDER, "--no-audit", "--no-fund", "--ignore-scripts", "--no-save", `${PEER_PACKAGE}@${PEER_VERSION}`], {
+  const result = spawnSync(npm, ["install", "--prefix", PEER_FOLDER, "--no-audit", "--no-fund", "--ignore-scripts", "--no-save", "--fetch-retries=1", "--fetch-timeout=20000", `${PEER_PACKAGE}@${PEER_VERSION}`], {
     encoding: "utf8", timeout: 180_000,
   });
   if (result.status === 0 && installedVersion() === PEER_VERSION) return { ok: true };

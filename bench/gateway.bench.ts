@@ -97,7 +97,8 @@ export async function runGatewayBench(): Promise<BenchResult> {
       const ttft = summarize(list.map((s) => s.ttftUs));
       const total = summarize(list.map((s) => s.totalUs));
       const added = name === "direct" ? ["-", "-", "-", "-"] : [ttft.p50 - base.ttft.p50, ttft.p99 - base.ttft.p99, total.p50 - base.total.p50, total.p99 - base.total.p99].map(formatMicroseconds);
-      rows.push([name, formatMicroseconds(ttft.p50), formatMicroseconds(ttft.p99), formatMicroseconds(total.p50), formatMicroseconds(total.p99), ...added]);
+      const ratios = name === "direct" ? "-" : `${formatRatio(ttft.p50 / base.ttft.p50)} / ${formatRatio(total.p50 / base.total.p50)}`;
+      rows.push([name, formatMicroseconds(ttft.p50), formatMicroseconds(ttft.p99), formatMicroseconds(total.p50), formatMicroseconds(total.p99), ...added, ratios]);
       if (name === routed.name) {
         Object.assign(figures, { gatewayAddedTtftP50Us: ttft.p50 - base.ttft.p50, gatewayAddedTtftP99Us: ttft.p99 - base.ttft.p99, gatewayAddedTotalP50Us: total.p50 - base.total.p50, gatewayAddedTotalP99Us: total.p99 - base.total.p99 });
       } else if (name !== "direct") {
@@ -105,7 +106,7 @@ export async function runGatewayBench(): Promise<BenchResult> {
       }
     }
     lines.push(`  1 client, ${rounds} streamed requests per side (after ${WARMUP_REQUESTS} warm-up), interleaved:`);
-    lines.push(...table(["side", "TTFT p50", "TTFT p99", "total p50", "total p99", "added TTFT p50", "added TTFT p99", "added total p50", "added total p99"], rows).map((line) => `    ${line}`));
+    lines.push(...table(["side", "TTFT p50", "TTFT p99", "total p50", "total p99", "added TTFT p50", "added TTFT p99", "added total p50", "added total p99", "TTFT / total p50 vs direct"], rows).map((line) => `    ${line}`));
     lines.push(`    goal (pi-auto-router): added <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P50_US)} p50 ${verdict(figures.gatewayAddedTtftP50Us! <= GOAL_GATEWAY_ADDED_P50_US)}, <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P99_US)} p99 ${verdict(figures.gatewayAddedTtftP99Us! <= GOAL_GATEWAY_ADDED_P99_US)} (TTFT)`);
 
     // Throughput: phases alternate direct / routed so drift in the machine's load hits both sides alike.
