@@ -8,6 +8,7 @@ import { REPO_ROOT } from "../test/helpers/agent-dir.ts";
 import { runRequestPathChecks } from "./request-path-checks.ts";
 import { GOAL_ADDED_TTFT_P50_US, GOAL_THROUGHPUT_RATIO, runRouterOverheadBench } from "./router-overhead.bench.ts";
 import { GOAL_SWITCH_P99_US } from "./failover-switch.ts";
+import { GOAL_GATEWAY_ADDED_P50_US, GOAL_GATEWAY_ADDED_P99_US, GOAL_GATEWAY_THROUGHPUT_RATIO, runGatewayBench } from "./gateway.bench.ts";
 import { GOAL_ADDED_FIRST_RUN_MS, GOAL_ADDED_WARM_MS, runStartupBench } from "./startup.bench.ts";
 import { formatMicroseconds, formatMilliseconds, formatRatio, table, verdict, type BenchResult } from "./stats.ts";
 
@@ -67,6 +68,10 @@ function summary(results: BenchResult[]): string[] {
   add("throughput routed/direct, memory stores", "fauxThroughputRatio", ratio, `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`, (v) => v >= GOAL_THROUGHPUT_RATIO, "1/15");
   add("throughput routed/direct, + event log", "fauxLoggedThroughputRatio", ratio, `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`, (v) => v >= GOAL_THROUGHPUT_RATIO, "1/15");
   add("throughput routed/direct, HTTP target", "httpThroughputRatio", ratio, `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`, (v) => v >= GOAL_THROUGHPUT_RATIO, "-");
+  add("gateway added TTFT p50 (real process)", "gatewayAddedTtftP50Us", formatMicroseconds, `<= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P50_US)}`, (v) => v <= GOAL_GATEWAY_ADDED_P50_US, "-");
+  add("gateway added TTFT p99 (real process)", "gatewayAddedTtftP99Us", formatMicroseconds, `<= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P99_US)}`, (v) => v <= GOAL_GATEWAY_ADDED_P99_US, "-");
+  add("peer gateway added TTFT p50 (same run)", "peerAddedTtftP50Us", formatMicroseconds, "-", undefined, "-");
+  add("gateway throughput routed/direct, 64 clients", "gatewayThroughputRatio", ratio, `>= ${GOAL_GATEWAY_THROUGHPUT_RATIO}x`, (v) => v >= GOAL_GATEWAY_THROUGHPUT_RATIO, "-");
   add("failover switch p99", "switchP99Us", formatMicroseconds, `<= ${formatMicroseconds(GOAL_SWITCH_P99_US)}`, (v) => v <= GOAL_SWITCH_P99_US, "~0.4 ms");
   add("added start-up, warm", "addedWarmMs", formatMilliseconds, `<= ${GOAL_ADDED_WARM_MS} ms`, (v) => v <= GOAL_ADDED_WARM_MS, "~70 ms");
   add("added start-up, first run", "addedFirstRunMs", formatMilliseconds, `<= ${GOAL_ADDED_FIRST_RUN_MS} ms`, (v) => v <= GOAL_ADDED_FIRST_RUN_MS, "~1.3 s");
@@ -86,6 +91,7 @@ async function main(): Promise<number> {
   await runSection("router overhead (in-process)", runRouterOverheadBench, results, failures);
   await runSection("request path checks", runRequestPathChecks, results, failures);
   await runSection("pi start-up (real CLI)", runStartupBench, results, failures);
+  await runSection("gateway (real process) vs direct and a peer gateway", runGatewayBench, results, failures);
   for (const bench of OPTIONAL_BENCHES) {
     const title = bench.file.replace(/\.bench\.ts$/, "");
     if (bench.slow && !all) {

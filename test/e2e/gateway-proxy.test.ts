@@ -12,6 +12,8 @@ import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-pro
 interface Upstream {
   url: string;
   calls: Array<{ method: string; path: string; headers: IncomingMessage["headers"]; body: string }>;
+  /** Slow downloads (GET .../content): how each one ended. */
+  downloads: Array<{ ended: "open" | "complete" | "closed-by-client" }>;
   replies: Array<{ status: number; body: unknown }>;
   close(): Promise<void>;
 }
@@ -23,10 +25,30 @@ function embeddingReply(request: { model?: string; encoding_format?: string }) {
   return { object: "list", data: [{ object: "embedding", index: 0, embedding }], model: request.model, usage: { prompt_tokens: 2, total_tokens: 2 } };
 }
 
+/** A file download that trickles 100 chunks, 20 ms apart (2 s), and notes whether the client stayed to the end. */
+function slowDownload(upstream: Upstream, response: import("node:http").ServerResponse): void {
+  const download: Upstream["downloads"][number] = { ended: "open" };
+  upstream.downloads.push(download);
+  response.writeHead(200, { "content-type": "application/octet-stream" });
+  let sent = 0;
+  const timer = setInterval(() => {
+    response.write(`chunk ${sent++}\n`);
+    if (sent === 100) {
+      clearInterval(timer);
+      response.end();
+    }
+  }, 20);
+  response.on("close", () => {
+    clearInterval(timer);
+    download.ended = response.writableEnded ? "complete" : "closed-by-client";
+  });
+}
+
 /** A stand-in for a provider's non-chat endpoints: answers queued replies (default 200 with a small embedding). */
 async function startUpstream(name: string): Promise<Upstream> {
-  const upstream: Upstream = { url: "", calls: [], replies: [], close: async () => {} };
+  const upstream: Upstream = { url: "", calls: [], downloads: [], replies: [], close: async () => {} };
   const server: Server = createServer((request, response) => {
+    if (request.method === "GET" && request.url?.endsWith("/content")) return slowDownload(upstream, response);
     let body = "";
     request.on("data", (chunk) => (body += chunk));
     request.on("end", () => {
@@ -74,6 +96,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   beforeEach(() => {
     for (const upstream of [first, second]) {
       upstream.calls.length = 0;
+      upstream.downloads.length = 0;
       upstream.replies.length = 0;
     }
   });
@@ -121,6 +144,22 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       (error: unknown) => error instanceof OpenAI.BadRequestError && /input is too long/.test(error.message),
     );
     assert.equal(first.calls.length, 0); // still cooling down from the first test
+    assert.equal(second.calls.length, 1);
+  });
+  it("aborts the upstream download when the client disconnects from a proxied stream, and counts it as no failure", async () => {
+    const controller = new AbortController();
+    const response = await openai.files.content("file-big", { signal: controller.signal });
+    const reader = response.body!.getReader();
+    const first = await reader.read();
+    assert.match(new TextDecoder().decode(first.value), /^chunk 0/);
+    controller.abort();
+    await reader.cancel().catch(() => {});
+    // The gateway notices the closed client connection and aborts its upstream request.
+    while (second.downloads[0]?.ended === "open") await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(second.downloads.map((download) => download.ended), ["closed-by-client"]);
+    // No cooldown or breaker entry for the provider: the next request is still proxied to it.
+    const file = await openai.files.retrieve("file-abc");
+    assert.equal(file.filename, "B.txt");
     assert.equal(second.calls.length, 1);
   });
 });

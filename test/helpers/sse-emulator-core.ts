@@ -38,12 +38,16 @@ export interface RecordedCall {
   receivedAt: number;
   /** The client closed the connection before the reply was complete (an aborted upstream request). */
   closedBeforeEnd?: boolean;
+  /** The exchange is over: the reply was sent completely or the connection closed. Unset while a stream is open. */
+  closed?: boolean;
 }
 
 export interface Emulator {
   url: string;
   port: number;
   calls: RecordedCall[];
+  /** Calls whose stream is still open (neither finished nor closed by either side). */
+  openCalls(): number;
   enqueue(...replies: EmulatorReply[]): void;
   setDefault(reply: EmulatorReply | ((call: RecordedCall) => EmulatorReply)): void;
   reset(): void;
@@ -199,6 +203,7 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
     calls.push(call);
     response.on("close", () => {
       if (!response.writableEnded) call.closedBeforeEnd = true;
+      call.closed = true;
     });
     if (request.method !== "POST" || !call.path.startsWith(dialect.path)) {
       response.writeHead(NOT_FOUND_STATUS, { "content-type": "application/json" });
@@ -234,6 +239,9 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
   const server = createServer((request, response) => {
     handle(request, response).catch(() => response.socket?.destroy());
   });
+  // Idle keep-alive connections stay open a minute, as the providers' front ends keep them: with Node's 5 s default
+  // a client reusing a socket the server is closing at that moment gets a connection error that no real API causes.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
@@ -244,6 +252,7 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
     url: dialect.baseUrl(`http://127.0.0.1:${port}`),
     port,
     calls,
+    openCalls: () => calls.filter((call) => !call.closed).length,
     enqueue: (...replies) => {
       queue.push(...replies);
     },

@@ -1,0 +1,151 @@
+// The gateway's speed: the REAL `pi-auto-router serve` process (the shipped bin -> dist/gateway.mjs, file stores
+// and event log on, default plugins) in front of the local Anthropic streaming emulator, against calling the
+// emulator directly, in the same run and interleaved request by request. The same node:http client drives both
+// sides (and the peer gateway, when it can be installed), on the Anthropic Messages protocol.
+//   GATEWAY_BENCH_REQUESTS   1-client requests per side (default 300)
+//   GATEWAY_BENCH_SECONDS    seconds per throughput phase (default 3; two phases per side)
+//   GATEWAY_BENCH_PEER=0     skip the peer gateway
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { makeAgentDir, REPO_ROOT } from "../test/helpers/agent-dir.ts";
+import { startAnthropicEmulator } from "../test/helpers/anthropic-emulator.ts";
+import { startGatewayProcess, type GatewayProcess } from "../test/helpers/gateway-process.ts";
+import type { Emulator } from "../test/helpers/sse-emulator-core.ts";
+import { closedLoopLoad, makeAgent, processMemory, streamOnce, type StreamTarget, type StreamTiming } from "./gateway-load.ts";
+import { installPeer, PEER_PACKAGE, PEER_VERSION, startPeer, type PeerGateway } from "./gateway-peer.ts";
+import { formatMicroseconds, formatRate, formatRatio, summarize, table, verdict, type BenchResult } from "./stats.ts";
+
+export const GOAL_GATEWAY_ADDED_P50_US = 1_000;
+export const GOAL_GATEWAY_ADDED_P99_US = 3_000;
+export const GOAL_GATEWAY_THROUGHPUT_RATIO = 0.8;
+const LOAD_CLIENTS = 64;
+const WARMUP_REQUESTS = 30;
+/** Twelve text deltas per answer: a short but real streamed reply. */
+const REPLY_TEXT = "The quick brown fox jumps over the lazy dog and runs far away again.";
+
+function envNumber(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+async function startSides(emulator: Emulator): Promise<{ gateway: GatewayProcess; cleanup: () => void; direct: StreamTarget; routed: StreamTarget }> {
+  const dir = makeAgentDir({
+    providers: { emulator: { baseUrl: emulator.url, api: "anthropic-messages", apiKey: "sk-ant-bench-emulator-key", models: [{ id: "emulated-claude" }] } },
+    routes: { routes: { bench: { targets: [{ provider: "emulator", modelId: "emulated-claude" }] } }, gateway: { maxConcurrentRequests: 256 } },
+  });
+  const gateway = await startGatewayProcess({ agentDir: dir.agentDir, env: { AUTO_ROUTER_LOG_DIR: undefined } });
+  return {
+    gateway,
+    cleanup: dir.cleanup,
+    direct: { name: "direct", origin: emulator.url, model: "emulated-claude", apiKey: "sk-ant-bench-emulator-key" },
+    routed: { name: "pi-auto-router", origin: gateway.url, model: "auto-router/bench", apiKey: gateway.token },
+  };
+}
+
+async function tryPeer(emulator: Emulator, lines: string[]): Promise<PeerGateway | undefined> {
+  if (process.env.GATEWAY_BENCH_PEER === "0") {
+    lines.push(`  peer ${PEER_PACKAGE}: skipped (GATEWAY_BENCH_PEER=0)`);
+    return undefined;
+  }
+  const installed = installPeer();
+  if (!installed.ok) {
+    lines.push(`  peer ${PEER_PACKAGE}@${PEER_VERSION}: skipped, not installable here (registry unreachable?): ${installed.reason}`);
+    return undefined;
+  }
+  try {
+    return await startPeer(emulator.url);
+  } catch (error) {
+    lines.push(`  peer ${PEER_PACKAGE}@${PEER_VERSION}: skipped, it did not start offline: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+/** 1 client, one request per side per round, the order rotating each round so no side always goes first. */
+async function interleavedLatency(targets: StreamTarget[], rounds: number): Promise<Map<string, StreamTiming[]>> {
+  const agents = new Map(targets.map((target) => [target.name, makeAgent(1)]));
+  const samples = new Map<string, StreamTiming[]>(targets.map((target) => [target.name, []]));
+  for (let round = 0; round < WARMUP_REQUESTS + rounds; round++) {
+    for (let offset = 0; offset < targets.length; offset++) {
+      const target = targets[(round + offset) % targets.length]!;
+      const timing = await streamOnce(target, agents.get(target.name)!);
+      if (round >= WARMUP_REQUESTS) samples.get(target.name)!.push(timing);
+    }
+  }
+  for (const agent of agents.values()) agent.destroy();
+  return samples;
+}
+
+export async function runGatewayBench(): Promise<BenchResult> {
+  if (!existsSync(join(REPO_ROOT, "dist", "gateway.mjs"))) throw new Error("dist/gateway.mjs is missing: run `npm run build` first");
+  const rounds = envNumber("GATEWAY_BENCH_REQUESTS", 300);
+  const phaseMs = envNumber("GATEWAY_BENCH_SECONDS", 3) * 1000;
+  const emulator = await startAnthropicEmulator({ name: "bench" });
+  emulator.setDefault({ text: REPLY_TEXT, usage: { input: 12, output: 14 } });
+  const lines: string[] = ["  client: node:http keep-alive agent, Anthropic Messages protocol, stream:true, 14 SSE text deltas per answer; loopback"];
+  const figures: Record<string, number> = {};
+  const { gateway, cleanup, direct, routed } = await startSides(emulator);
+  const peer = await tryPeer(emulator, lines);
+  try {
+    const pid = gateway.child.pid!;
+    const idle = processMemory(pid);
+    const peerTarget: StreamTarget | undefined = peer && { name: peer.label, origin: peer.origin, model: "claude-sonnet-4-5", apiKey: peer.apiKey };
+    const samples = await interleavedLatency([direct, routed, ...(peerTarget ? [peerTarget] : [])], rounds);
+
+    const base = { ttft: summarize(samples.get("direct")!.map((s) => s.ttftUs)), total: summarize(samples.get("direct")!.map((s) => s.totalUs)) };
+    const rows: string[][] = [];
+    for (const [name, list] of samples) {
+      const ttft = summarize(list.map((s) => s.ttftUs));
+      const total = summarize(list.map((s) => s.totalUs));
+      const added = name === "direct" ? ["-", "-", "-", "-"] : [ttft.p50 - base.ttft.p50, ttft.p99 - base.ttft.p99, total.p50 - base.total.p50, total.p99 - base.total.p99].map(formatMicroseconds);
+      const ratios = name === "direct" ? "-" : `${formatRatio(ttft.p50 / base.ttft.p50)} / ${formatRatio(total.p50 / base.total.p50)}`;
+      rows.push([name, formatMicroseconds(ttft.p50), formatMicroseconds(ttft.p99), formatMicroseconds(total.p50), formatMicroseconds(total.p99), ...added, ratios]);
+      if (name === routed.name) {
+        Object.assign(figures, { gatewayAddedTtftP50Us: ttft.p50 - base.ttft.p50, gatewayAddedTtftP99Us: ttft.p99 - base.ttft.p99, gatewayAddedTotalP50Us: total.p50 - base.total.p50, gatewayAddedTotalP99Us: total.p99 - base.total.p99 });
+      } else if (name !== "direct") {
+        Object.assign(figures, { peerAddedTtftP50Us: ttft.p50 - base.ttft.p50, peerAddedTtftP99Us: ttft.p99 - base.ttft.p99 });
+      }
+    }
+    lines.push(`  1 client, ${rounds} streamed requests per side (after ${WARMUP_REQUESTS} warm-up), interleaved:`);
+    lines.push(...table(["side", "TTFT p50", "TTFT p99", "total p50", "total p99", "added TTFT p50", "added TTFT p99", "added total p50", "added total p99", "TTFT / total p50 vs direct"], rows).map((line) => `    ${line}`));
+    lines.push(`    goal (pi-auto-router): added <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P50_US)} p50 ${verdict(figures.gatewayAddedTtftP50Us! <= GOAL_GATEWAY_ADDED_P50_US)}, <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P99_US)} p99 ${verdict(figures.gatewayAddedTtftP99Us! <= GOAL_GATEWAY_ADDED_P99_US)} (TTFT)`);
+
+    // Throughput: phases alternate direct / routed so drift in the machine's load hits both sides alike.
+    const totals = { direct: { completed: 0, failed: 0, seconds: 0 }, routed: { completed: 0, failed: 0, seconds: 0 } };
+    let peakSampled = idle?.rssMiB ?? Number.NaN;
+    const sample = () => {
+      const now = processMemory(pid);
+      if (now) peakSampled = Math.max(peakSampled, now.rssMiB);
+    };
+    const errors: string[] = [];
+    for (const side of ["direct", "routed", "direct", "routed"] as const) {
+      const result = await closedLoopLoad(side === "direct" ? direct : routed, LOAD_CLIENTS, phaseMs, side === "routed" ? sample : undefined);
+      totals[side].completed += result.completed;
+      totals[side].failed += result.failed;
+      totals[side].seconds += result.seconds;
+      if (result.firstError) errors.push(`${side}: ${result.firstError}`);
+    }
+    const after = processMemory(pid);
+    const rate = (side: keyof typeof totals) => totals[side].completed / totals[side].seconds;
+    figures.gatewayThroughputRatio = rate("routed") / rate("direct");
+    lines.push(`  ${LOAD_CLIENTS} concurrent streaming clients, 2 x ${phaseMs / 1000} s per side, alternating:`);
+    lines.push(`    direct ${formatRate(rate("direct"))} (${totals.direct.failed} failed), routed ${formatRate(rate("routed"))} (${totals.routed.failed} failed): ratio ${formatRatio(figures.gatewayThroughputRatio)}, goal >= ${GOAL_GATEWAY_THROUGHPUT_RATIO}x ${verdict(figures.gatewayThroughputRatio >= GOAL_GATEWAY_THROUGHPUT_RATIO)}`);
+    for (const error of errors) lines.push(`    first error, ${error}`);
+    if (idle && after) {
+      Object.assign(figures, { gatewayRssIdleMiB: idle.rssMiB, gatewayRssPeakMiB: Math.max(peakSampled, after.peakMiB) });
+      lines.push(`  gateway RSS: idle ${idle.rssMiB.toFixed(1)} MiB, peak under the ${LOAD_CLIENTS}-client load ${Math.max(peakSampled, after.peakMiB).toFixed(1)} MiB (VmHWM), after ${after.rssMiB.toFixed(1)} MiB`);
+    } else {
+      lines.push("  gateway RSS: not measured (no /proc on this system)");
+    }
+  } finally {
+    await peer?.stop();
+    await gateway.stop();
+    await emulator.close();
+    cleanup();
+  }
+  return { name: "gateway", figures, lines };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await runGatewayBench();
+  for (const line of result.lines) console.log(line);
+}
