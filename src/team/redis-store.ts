@@ -109,6 +109,16 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     await this.options.local.close();
   }
 
+  /** Writes `state` as this store's first version; false when the team store already holds one. */
+  async push(state: T): Promise<boolean> {
+    const connection = this.options.connection;
+    // Version 0 expected: only a store the team does not hold yet is written, so a second push changes nothing.
+    const [result] = await connection.call((client) =>
+      client.parCompareAndSet(this.key, connection.key("batch", `${connection.writerId}:${this.name}:push`), 0, JSON.stringify(state), BATCH_MARKER_TTL_SECONDS, connection.channel, `${this.name}:push`));
+    await this.refresh();
+    return result === "ok";
+  }
+
   // ---- TeamMember ----------------------------------------------------------------------------------------------
   sync(reseed: boolean): Promise<void> {
     return this.serialize(async () => {
