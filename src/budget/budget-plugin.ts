@@ -92,14 +92,14 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Featu
     };
 
     /**
-     * What an attempt is expected to cost: the model's average cost per request this month, or (before any) its input
-     * price times the decision's token estimate. A hard budget reserves this before the attempt starts.
+     * What an attempt is expected to cost: the model's average cost per request this month (what its requests really
+     * cost), or before any its input price times the decision's token estimate. A hard budget reserves this before
+     * the attempt starts; the recorded cost replaces it.
      */
     const expectedCostUsd = (candidate: Candidate, month: string, estimatedInputTokens: number | undefined): number => {
       const totals = usage.read().months[month]?.[candidate.account]?.[candidate.modelId];
-      const average = totals && totals.requests > 0 ? totals.costUsd / totals.requests : 0;
-      const input = pricingOf(candidate)?.input ?? 0;
-      return Math.max(average, ((estimatedInputTokens ?? 0) * input) / TOKENS_PER_MILLION);
+      if (totals && totals.requests > 0) return totals.costUsd / totals.requests;
+      return ((estimatedInputTokens ?? 0) * (pricingOf(candidate)?.input ?? 0)) / TOKENS_PER_MILLION;
     };
 
     const refreshFloors = () => {

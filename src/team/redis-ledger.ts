@@ -91,6 +91,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
 
   async reserve(reservation: SpendReservation): Promise<ReservationAnswer> {
     const connection = this.options.connection;
+    await connection.settled(); // a request right at start is checked against the team, not refused as "down"
     if (!connection.writable) return this.reserveWhileDown(reservation);
     let answer: Array<number | string>;
     try {
@@ -134,6 +135,8 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     if (this.closed) return;
     this.closed = true;
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    // A short run (a print-mode command) may end before the first connection: its writes wait for it (bounded).
+    await this.options.connection.settled();
     await this.flush();
     this.options.connection.leave(this.name);
     await Promise.all([this.options.local.close(), this.options.pending.close()]);

@@ -5,7 +5,7 @@ import { stateFile } from "../state/state-paths.ts";
 import { emptyLedger, USAGE_STORE_NAME, type UsageLedger } from "../budget/usage-ledger.ts";
 import { emptyPending, pendingStateSchema } from "./ledger-hashes.ts";
 import { RedisLedgerStore } from "./redis-ledger.ts";
-import { RedisStateStore } from "./redis-store.ts";
+import { emptyUnwritten, RedisStateStore, unwrittenStateSchema } from "./redis-store.ts";
 import { TeamConnection, type BackendStatus } from "./team-connection.ts";
 import type { TeamSettings } from "./team-settings.ts";
 
@@ -55,12 +55,13 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
   }
   const connection = new TeamConnection(settings, options.warn);
   type TeamStore = StateStore<unknown> & { push(state: unknown): Promise<boolean> };
+  const unwritten = openFile(`${TEAM_MIRROR_PREFIX}unwritten`, emptyUnwritten, (raw) => unwrittenStateSchema.parse(raw));
   const stores = new Map<string, { store: TeamStore; defaults: () => unknown; parse: (raw: unknown) => unknown }>();
   // The spend ledger is written attempt by attempt into per-period hashes (redis-ledger.ts); every other store is
   // one JSON value written by compare-and-set.
   const openTeamStore = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> & { push(state: T): Promise<boolean> } => {
     const local = openFile(`${TEAM_MIRROR_PREFIX}${name}`, defaults, parse, salvage);
-    if (name !== USAGE_STORE_NAME) return new RedisStateStore<T>({ name, connection, local, defaults, parse, warn: options.warn });
+    if (name !== USAGE_STORE_NAME) return new RedisStateStore<T>({ name, connection, local, defaults, parse, unwritten, warn: options.warn });
     const pending = openFile(`${TEAM_MIRROR_PREFIX}${name}-pending`, emptyPending, (raw) => pendingStateSchema.parse(raw));
     // The budget feature opens this name with the ledger's own defaults and parser, so T is UsageLedger here.
     const ledger = new RedisLedgerStore({ name, connection, local: local as unknown as StateStore<UsageLedger>, pending, defaults: emptyLedger, onStoreDown: settings.onStoreDown, warn: options.warn });
@@ -75,6 +76,8 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
     },
     describe: (now) => connection.status(now),
     async claim(name, ttlMs) {
+      // A claim asked right at start waits for the connection (bounded), or every machine starting at once gets it.
+      await connection.settled();
       if (!connection.writable) return true;
       try {
         return (await connection.call((client) => client.parClaim(connection.key("claim", name), connection.writerId, ttlMs))) === 1;
@@ -100,6 +103,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
     },
     async close() {
       await Promise.allSettled([...stores.values()].map((entry) => entry.store.close()));
+      await unwritten.close();
       await connection.close();
     },
   };

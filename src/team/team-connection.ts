@@ -124,6 +124,11 @@ export class TeamConnection {
     return this.firstSync;
   }
 
+  /** At start, waits (bounded) until the connection is up or known to be down; at once afterwards. */
+  async settled(): Promise<void> {
+    if (this.state === "connecting") await this.firstSync;
+  }
+
   /** Counts one round trip; every Redis call of the team code goes through here. */
   async call<T>(run: (client: Redis & TeamCommands) => Promise<T>): Promise<T> {
     if (!this.client) throw new Error("not connected yet");
