@@ -26,6 +26,8 @@ export interface RedisLedgerOptions {
 }
 
 const REFRESH_DELAY_MS = 20;
+/** A change notice lost while the subscriber reconnected is caught by this periodic read of the newest periods. */
+const REFRESH_INTERVAL_MS = 5_000;
 /** Entries sent in one go (each its own script call, pipelined on the one connection). */
 const SEND_BATCH = 64;
 
@@ -37,6 +39,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
   private sequence = 0;
   private chain: Promise<void> = Promise.resolve();
   private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly periodicTimer: NodeJS.Timeout;
   private closed = false;
   /** The budget check while Redis is unreachable and state.onStoreDown is "local". */
   private readonly whileDown: LocalSpendLedger;
@@ -46,6 +49,8 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     this.file = options.local.file;
     this.memory = options.local.read();
     this.whileDown = new LocalSpendLedger(this);
+    this.periodicTimer = setInterval(() => void this.refresh(), REFRESH_INTERVAL_MS);
+    this.periodicTimer.unref();
     options.connection.join(this);
   }
 
@@ -135,6 +140,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     if (this.closed) return;
     this.closed = true;
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    clearInterval(this.periodicTimer);
     // A short run (a print-mode command) may end before the first connection: its writes wait for it (bounded).
     await this.options.connection.settled();
     await this.flush();
@@ -205,17 +211,20 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     while (this.queue.length > 0 && connection.writable) {
       const batch = this.queue.slice(0, SEND_BATCH);
       // Sent together; one connection keeps them in order, each is applied at most once.
-      await Promise.all(batch.map((entry) => this.sendEntry(entry)));
+      const counted = await Promise.all(batch.map((entry) => this.sendEntry(entry)));
       const sent = new Set(batch.map((entry) => entry.id));
       this.options.pending.update((state) => ({ entries: state.entries.filter((entry) => !sent.has(entry.id)) }));
-      if (this.remote) {
+      if (this.remote && counted.every(Boolean)) {
         for (const entry of batch) this.remote = applyChanges(this.remote, entry.changes, entry.migrated);
         this.adopt(this.remote);
+      } else {
+        await this.fetch(true); // some were already counted (a replay): the team's totals hold them once
       }
     }
   }
 
-  private async sendEntry(entry: PendingEntry): Promise<void> {
+  /** True when the entry was counted now, false when it had been counted before. */
+  private async sendEntry(entry: PendingEntry): Promise<boolean> {
     const connection = this.options.connection;
     const increments = incrementsOf(entry.changes);
     if (entry.migrated.length > 0) await connection.call((client) => client.sadd(this.key("usage:migrated"), ...entry.migrated));
@@ -227,7 +236,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     ];
     const payload = JSON.stringify(increments.map((increment) => ({ fields: increment.fields, ttl: increment.ttl })));
     const reservation = entry.reservationProvider && entry.id.startsWith("attempt:") ? entry.id.slice("attempt:".length) : "";
-    await connection.call((client) => client.parRecordUsage(keys.length, ...keys, BATCH_MARKER_TTL_SECONDS, reservation, payload, connection.channel, this.message()));
+    return (await connection.call((client) => client.parRecordUsage(keys.length, ...keys, BATCH_MARKER_TTL_SECONDS, reservation, payload, connection.channel, this.message()))) === 1;
   }
 
   /** Reads the team ledger: every period hash (`full`), or the newest day and month plus any not seen before. */
