@@ -20,7 +20,10 @@ function setup(now: () => number) {
       return true;
     },
   };
-  const source = (used: number): QuotaSource => ({ id: "anthropic-usage", provider: "anthropic", fetch: async () => (fetches.push("fetch"), [window(used)]) });
+  const source = (used: number): QuotaSource => ({ id: "anthropic-usage", provider: "anthropic", fetch: async () => {
+    fetches.push("fetch");
+    return [window(used)];
+  } });
   return { shared, fetches, source, store };
 }
 
