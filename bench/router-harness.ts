@@ -8,6 +8,7 @@ import { createMemoryStore } from "../src/state/memory-store.ts";
 import { CooldownBook, emptyCooldowns, type CooldownState } from "../src/runtime/cooldown-book.ts";
 import { createRouterStream } from "../src/runtime/failover-stream.ts";
 import { LatencyBook, emptyLatency, type LatencyState } from "../src/runtime/latency-book.ts";
+import type { RouterPlugin } from "../src/runtime/plugin.ts";
 import type { StatusSink } from "../src/runtime/request-environment.ts";
 import { RouterRuntime } from "../src/runtime/router-runtime.ts";
 import type { RegistryLike, StreamFunction } from "../src/runtime/start-target.ts";
@@ -41,6 +42,9 @@ export interface RouterSetupOptions {
   events?: EventLog;
   stream?: StreamFunction;
   now?: () => number;
+  /** Top-level config beside the route (budgets); feature plugins made from the runtime's config and registry. */
+  config?: Partial<RouterConfig>;
+  plugins?: (parts: { config: () => RouterConfig; runtime: () => RouterRuntime }) => RouterPlugin[];
 }
 
 export interface RouterSetup {
@@ -59,8 +63,11 @@ export function buildRouter(options: RouterSetupOptions): RouterSetup {
         ...options.route,
       },
     },
+    ...options.config,
   } as RouterConfig;
+  let runtimeRef: RouterRuntime | undefined;
   const runtime = new RouterRuntime({
+    plugins: options.plugins?.({ config: () => config, runtime: () => runtimeRef! }),
     config: () => config,
     cooldowns: new CooldownBook(options.cooldownStore ?? createMemoryStore(emptyCooldowns())),
     latency: new LatencyBook(options.latencyStore ?? createMemoryStore(emptyLatency())),
@@ -70,6 +77,7 @@ export function buildRouter(options: RouterSetupOptions): RouterSetup {
     now: options.now,
     stream: options.stream,
   });
+  runtimeRef = runtime;
   runtime.attachRegistry(benchRegistry(options.targets));
   const first = options.targets[0]!;
   const routerModel = { ...first, id: options.routeId, name: options.routeId, api: "auto-router", provider: "auto-router" } as Model<Api>;

@@ -18,8 +18,12 @@ import { salvageRecords } from "../state/salvage.ts";
 import { calendarKeys, isValidTimeZone, localTimeZone } from "./calendar.ts";
 import { importLegacyLimitsOperation, importLegacyOperation, LEGACY_STATS_FILE, readLegacyStats } from "./legacy-stats.ts";
 import { monthlySpendWindows, perTokenProviders, publishSpendWindows } from "./monthly-spend.ts";
-import { reconcileUsage, type Pricing } from "./reconcile-usage.ts";
-import { emptyLedger, parseLedger, providerSpend, providersWithUsage, recordUsageOperation, salvageLedger, totalsOf, USAGE_STORE_NAME, type UsageLedger } from "./usage-ledger.ts";
+import { reconcileUsage, TOKENS_PER_MILLION, type Pricing } from "./reconcile-usage.ts";
+import { spendLedgerOf } from "./spend-ledger.ts";
+import { emptyLedger, parseLedger, providerSpend, providersWithUsage, salvageLedger, totalsOf, USAGE_STORE_NAME, type UsageLedger } from "./usage-ledger.ts";
+
+/** A hard budget's reservation stops counting after this when its attempt never reports (a crashed process). */
+export const RESERVATION_TTL_MS = 10 * 60_000;
 
 /** How often balances with a configured floor are refreshed in the background. */
 export const BALANCE_REFRESH_MS = 5 * 60_000;
@@ -31,6 +35,7 @@ export interface BudgetPluginOptions {
 export function createBudgetPluginWith(options: BudgetPluginOptions = {}): FeaturePluginFactory {
   return (context) => {
     const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger, salvageLedger);
+    const ledger = spendLedgerOf(usage);
     const limits = context.openStore(LIMITS_STORE_NAME, emptyLimits, parseLimits, salvageRecords(limitsStateSchema, emptyLimits));
     const balances = new BalanceBook({ registry: () => context.registry(), now: () => context.now(), fetch: options.fetch });
     let warnedZone: string | undefined;
@@ -86,6 +91,17 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Featu
       }
     };
 
+    /**
+     * What an attempt is expected to cost: the model's average cost per request this month (what its requests really
+     * cost), or before any its input price times the decision's token estimate. A hard budget reserves this before
+     * the attempt starts; the recorded cost replaces it.
+     */
+    const expectedCostUsd = (candidate: Candidate, month: string, estimatedInputTokens: number | undefined): number => {
+      const totals = usage.read().months[month]?.[candidate.account]?.[candidate.modelId];
+      if (totals && totals.requests > 0) return totals.costUsd / totals.requests;
+      return ((estimatedInputTokens ?? 0) * (pricingOf(candidate)?.input ?? 0)) / TOKENS_PER_MILLION;
+    };
+
     const refreshFloors = () => {
       const effective = effectiveLimits(context.config().budgets, limits.read());
       for (const source of balanceSources(context.config())) {
@@ -124,13 +140,35 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Featu
         }
         return result;
       },
+      reserveAttempt(attempt) {
+        const config = context.config();
+        if ((config.budgets?.policy ?? "soft") !== "hard") return undefined;
+        const provider = attempt.candidate.account;
+        const providerLimits = effectiveLimits(config.budgets, limits.read())[provider];
+        if (!providerLimits?.daily && !providerLimits?.monthly) return undefined;
+        const calendar = keys(attempt.now);
+        return ledger.reserve({
+          id: `${attempt.requestId}:${attempt.attempt}`,
+          provider,
+          calendar,
+          amountUsd: expectedCostUsd(attempt.candidate, calendar.month, attempt.estimatedInputTokens),
+          dailyUsd: providerLimits.daily?.usd,
+          monthlyUsd: providerLimits.monthly?.usd,
+          ttlMs: RESERVATION_TTL_MS,
+          now: attempt.now,
+        });
+      },
       onAttemptResult(observation) {
         const { outcome, candidate } = observation;
-        const record = reconcileUsage({ message: outcome.message, pricing: pricingOf(candidate), estimatedInputTokens: observation.estimatedInputTokens });
-        if (!record) return;
         const provider = candidate.account;
+        const id = `${observation.requestId}:${observation.attempt}`;
+        const record = reconcileUsage({ message: outcome.message, pricing: pricingOf(candidate), estimatedInputTokens: observation.estimatedInputTokens });
+        if (!record) {
+          ledger.release(id, provider);
+          return;
+        }
         const calendar = keys(observation.now);
-        usage.update(recordUsageOperation(calendar, provider, candidate.modelId, totalsOf(record)));
+        ledger.record({ id, calendar, provider, modelId: candidate.modelId, totals: totalsOf(record) });
         context.record("usage", {
           attempt: observation.attempt,
           target: candidate.key,

@@ -1,5 +1,7 @@
 // Background fetching of quota sources (usage APIs): cached with a TTL, one fetch per source in flight at a time,
 // never awaited on the request path, and a failure keeps the last windows, marked stale, with the error text.
+// Readings can be shared (the quota store, which is the team store in team mode): a fresh-enough reading another
+// process fetched is used instead of polling, and a claim per source and TTL lets only one process fetch it.
 import type { QuotaWindow } from "../routing/uvi.ts";
 
 /** One source of quota windows for one provider (a usage API, a spend/budget figure...). */
@@ -17,7 +19,17 @@ export interface SourceReading {
   latencyMs?: number;
   /** True when the last fetch failed and `windows` are from an earlier success (or empty). */
   stale: boolean;
+  /** Fetched by another process sharing the state. */
+  shared?: boolean;
   error?: string;
+}
+
+/** Successful readings as every process sharing the state sees them (no secrets: windows and their time only). */
+export interface SharedReadings {
+  read(id: string): { windows: QuotaWindow[]; fetchedAt: number } | undefined;
+  write(id: string, reading: { windows: QuotaWindow[]; fetchedAt: number }): void;
+  /** True for the one process that fetches this source in this TTL (see PluginContext.claim). */
+  claim(id: string, ttlMs: number): Promise<boolean>;
 }
 
 export const DEFAULT_QUOTA_TTL_MS = 300_000;
@@ -33,6 +45,7 @@ export class SourceCache {
     private sources: QuotaSource[],
     private readonly now: () => number,
     private readonly ttlMs: () => number,
+    private readonly shared?: SharedReadings,
   ) {}
 
   setSources(sources: QuotaSource[]): void {
@@ -43,15 +56,19 @@ export class SourceCache {
     return this.sources;
   }
 
+  /** The newer of this process's reading and the shared one. */
   reading(id: string): SourceReading | undefined {
-    return this.readings.get(id);
+    const own = this.readings.get(id);
+    const shared = this.shared?.read(id);
+    if (!shared || (own?.fetchedAt !== undefined && own.fetchedAt >= shared.fetchedAt)) return own;
+    return { windows: shared.windows, fetchedAt: shared.fetchedAt, stale: false, shared: true };
   }
 
   /** Windows per provider from every source's last good reading. */
   windowsByProvider(): Record<string, QuotaWindow[]> {
     const out: Record<string, QuotaWindow[]> = {};
     for (const source of this.sources) {
-      const reading = this.readings.get(source.id);
+      const reading = this.reading(source.id);
       if (reading?.windows.length) (out[source.provider] ??= []).push(...reading.windows);
     }
     return out;
@@ -62,12 +79,18 @@ export class SourceCache {
     const now = this.now();
     const started: Promise<void>[] = [];
     for (const source of this.sources) {
-      const reading = this.readings.get(source.id);
+      const reading = this.reading(source.id);
       const fresh = reading?.fetchedAt !== undefined && now - reading.fetchedAt < this.ttlMs() && !reading.stale;
       if (fresh && !force) continue;
-      started.push(this.fetchOne(source));
+      started.push(force || !this.shared ? this.fetchOne(source) : this.fetchClaimed(source));
     }
     return Promise.all(started).then(() => undefined);
+  }
+
+  /** Only the process holding this TTL's claim fetches; the others use its reading when it arrives. */
+  private async fetchClaimed(source: QuotaSource): Promise<void> {
+    if (!(await this.shared!.claim(`quota-fetch:${source.id}`, this.ttlMs()))) return;
+    await this.fetchOne(source);
   }
 
   private fetchOne(source: QuotaSource): Promise<void> {
@@ -79,7 +102,9 @@ export class SourceCache {
     timeout.unref?.();
     const done = source.fetch(controller.signal).then(
       (windows) => {
-        this.readings.set(source.id, { windows, fetchedAt: this.now(), latencyMs: this.now() - startedAt, stale: false });
+        const fetchedAt = this.now();
+        this.readings.set(source.id, { windows, fetchedAt, latencyMs: fetchedAt - startedAt, stale: false });
+        this.shared?.write(source.id, { windows, fetchedAt });
       },
       (error: unknown) => {
         const previous = this.readings.get(source.id);

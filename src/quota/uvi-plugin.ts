@@ -21,6 +21,8 @@ export const quotaStateSchema = z.object({
   enabled: z.boolean().optional(),
   /** Windows seen in response headers, per provider and window name. */
   observed: z.record(z.string(), z.record(z.string(), windowSchema)),
+  /** The last successful reading of each usage API (source id), with its time: one fetch serves every process. */
+  readings: z.record(z.string(), z.object({ windows: z.array(windowSchema), fetchedAt: z.number() })).optional(),
 });
 export type QuotaState = z.infer<typeof quotaStateSchema>;
 export const emptyQuotaState = (): QuotaState => ({ v: 1, observed: {} });
@@ -65,7 +67,11 @@ export function createUviPluginWith(options: UviPluginOptions = {}): FeaturePlug
         .map((provider) => createUsageSource({ provider, endpoint: current.endpoints[provider], token, now: context.now }));
       return [...usage, ...(options.extraSources?.(context) ?? [])];
     };
-    const cache = new SourceCache([], context.now, () => settings().ttlMs);
+    const cache = new SourceCache([], context.now, () => settings().ttlMs, {
+      read: (id) => store.read().readings?.[id],
+      write: (id, reading) => store.update((state) => ({ ...state, readings: { ...state.readings, [id]: reading } })),
+      claim: (name, ttlMs) => context.claim(name, ttlMs),
+    });
     const extraWindows = options.extraWindows?.(context);
     const logged = new Map<string, LoggedAssessment>();
 

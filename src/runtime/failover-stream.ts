@@ -124,6 +124,8 @@ interface RequestState {
   revertProbe?: boolean;
   /** What happened beyond plain failover (retries, waits, revert holds): final event and explain. */
   notes: string[];
+  /** Targets a hard budget refused right before their attempt (reserveAttempt), with the reason. */
+  refusals: string[];
 }
 
 function addNote(env: RequestEnvironment, state: RequestState, text: string): void {
@@ -144,7 +146,7 @@ async function serveRequest(
   let surfaced: Failure | undefined;
   let coolingUntil: number | undefined;
   const settings = routeSettings(env.config(), model.id);
-  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context), retries: new Map(), notes: [], revert: settings.revert, pinUpstream: settings.pinUpstream };
+  const state: RequestState = { requestId: randomUUID(), routeId: model.id, startedAt: env.now(), attempts: 0, failures: [], tried: new Set(), prompt: promptIdentity(context), retries: new Map(), notes: [], refusals: [], revert: settings.revert, pinUpstream: settings.pinUpstream };
   const finish = (message: AssistantMessage, outcome: "success" | "failed" | "aborted" | "refused", served?: string) => {
     env.record(state.requestId, state.routeId, "final", {
       outcome,
@@ -239,7 +241,7 @@ async function serveRequest(
     if (refreshed.skipped.length > 0 && refreshed.skipped.every((s) => s.reason === "capability")) {
       return failWith(noCapableTargetText(state.routeId, refreshed.skipped));
     }
-    const reasons = refreshed.skipped.map((s) => `${s.key}: ${s.detail}`);
+    const reasons = [...refreshed.skipped.map((s) => `${s.key}: ${s.detail}`), ...state.refusals];
     coolingUntil = cooling?.until;
     return failWith(noTargetText(state.routeId, reasons, cooling ? { key: cooling.key, until: cooling.until! } : undefined, env.now()));
   }
@@ -290,6 +292,12 @@ async function tryCandidates(
       continue;
     }
     if (candidate.probe && !(await env.claimProbe(candidate.key))) continue; // another request holds the half-open probe
+    const refusal = await env.reserveAttempt?.(state, candidate);
+    if (refusal !== undefined) {
+      state.refusals.push(`${candidate.key}: ${refusal}`);
+      addNote(env, state, `skipped ${candidate.key}: ${refusal}`);
+      continue;
+    }
     const remaining = candidates.slice(index + 1).filter((c) => minContextWindow === undefined || (env.modelFacts(c.key)?.contextWindow ?? 0) > minContextWindow);
     const isLast = remaining.length === 0 || state.attempts + 1 >= maxAttempts;
     const targetConfig = findTarget(config, routeId, candidate.provider, candidate.modelId);

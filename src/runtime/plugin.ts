@@ -20,6 +20,17 @@ export interface AttemptObservation {
   now: number;
 }
 
+/** An attempt about to start (see RouterPlugin.reserveAttempt). */
+export interface AttemptReservation {
+  requestId: string;
+  routeId: string;
+  /** The number the attempt will have (AttemptObservation.attempt of its result). */
+  attempt: number;
+  candidate: Candidate;
+  estimatedInputTokens?: number;
+  now: number;
+}
+
 export interface TargetResponse {
   routeId: string;
   candidate: Candidate;
@@ -52,6 +63,12 @@ export interface RouterPlugin {
   quotaHard?(): boolean;
   /** Half-open breaker: take the single probe slot for this target; false when another request holds it. */
   claimProbe?(key: string, now: number): boolean | Promise<boolean>;
+  /**
+   * Right before an attempt starts: a hard budget checks and reserves the attempt's expected spend (one round trip
+   * to the team store; nothing for every other case). A string refuses: the target is skipped with that reason.
+   * A granted reservation ends with the attempt's onAttemptResult.
+   */
+  reserveAttempt?(attempt: AttemptReservation): string | undefined | Promise<string | undefined>;
   onAttemptResult?(observation: AttemptObservation): void;
   /** HTTP status and headers of a target's successful response (pi-ai's onResponse; rate-limit headers). */
   onTargetResponse?(response: TargetResponse): void;

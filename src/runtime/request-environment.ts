@@ -49,6 +49,8 @@ export interface RequestEnvironment {
   /** Half-open breaker: take the single probe slot; false when another request holds it. */
   claimProbe(key: string): boolean | Promise<boolean>;
   record(requestId: string, routeId: string, type: string, data: Record<string, unknown>): void;
+  /** Before an attempt: undefined lets it start, a string is why the target is skipped (a hard budget). */
+  reserveAttempt?(request: AttemptContext, candidate: Candidate): string | undefined | Promise<string | undefined>;
   /** Bookkeeping after each attempt: result event, latency, usage, breaker. */
   onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void;
   /** A target's successful HTTP response (status + headers), for passive quota tracking. */

@@ -324,6 +324,21 @@ export class RouterRuntime implements RequestEnvironment {
     this.options.events?.append({ type, requestId, sessionId: this.sessionId, routeId, data });
   }
 
+  async reserveAttempt(request: AttemptContext, candidate: Candidate): Promise<string | undefined> {
+    const decided = this.lastDecisions.get(request.routeId);
+    const estimatedInputTokens = decided?.requestId === request.requestId ? decided.decision.trace.estimatedTokens : undefined;
+    for (const plugin of this.plugins) {
+      if (!plugin.reserveAttempt) continue;
+      try {
+        const refusal = await plugin.reserveAttempt({ requestId: request.requestId, routeId: request.routeId, attempt: request.attempts + 1, candidate, estimatedInputTokens, now: this.now() });
+        if (refusal !== undefined) return refusal;
+      } catch (error) {
+        this.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return undefined;
+  }
+
   onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void {
     this.probesInFlight.delete(candidate.key);
     const now = this.now();

@@ -33,7 +33,87 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
 return 1
 `;
 
+/**
+ * One counted attempt into the spend ledger: a hash per day and per month (see redis-ledger.ts), each field added
+ * with HINCRBYFLOAT, guarded by the attempt's marker set in the same step, so a re-sent write never counts twice.
+ * KEYS[1] the attempt's marker; KEYS[2] the provider's reservations hash; KEYS[3] the set of period hashes;
+ * KEYS[4..] the period hashes. ARGV: marker TTL s, reservation id ('' for none), JSON array (one entry per period
+ * hash: {"fields": {field: "amount"}, "ttl": seconds}), pub/sub channel, change message.
+ * Returns 1 when counted, 0 when the attempt was already counted. Either way the reservation is ended.
+ */
+export const RECORD_USAGE_LUA = `
+if ARGV[2] ~= '' then redis.call('HDEL', KEYS[2], ARGV[2]) end
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
+local changes = cjson.decode(ARGV[3])
+for i, change in ipairs(changes) do
+  local key = KEYS[3 + i]
+  for field, amount in pairs(change.fields) do redis.call('HINCRBYFLOAT', key, field, amount) end
+  redis.call('EXPIRE', key, tonumber(change.ttl))
+  redis.call('SADD', KEYS[3], key)
+end
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1
+`;
+
+/**
+ * A hard budget's check and reservation as one step: the provider's spend today and this month (O(1): its total
+ * fields), plus its open reservations, plus this attempt's expected cost, against each limit. Expired reservations
+ * (an attempt that never reported) are dropped on the way; the server's clock decides, so machines' clocks do not.
+ * KEYS[1] the provider's reservations hash; KEYS[2] today's hash; KEYS[3] this month's hash.
+ * ARGV: total-cost field, reservation id, amount, TTL ms, daily limit ('' none), monthly limit ('' none).
+ * Returns {1} when reserved (also for the same id asked again), or {0, period, spent, reserved} as strings.
+ */
+export const RESERVE_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local reserved = 0
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  if entries[i] == ARGV[2] then return {1} end
+  local amount, expires = string.match(entries[i + 1], '^([^@]+)@(%d+)$')
+  if not expires or tonumber(expires) <= now then redis.call('HDEL', KEYS[1], entries[i])
+  else reserved = reserved + tonumber(amount) end
+end
+local amount = tonumber(ARGV[3])
+local periods = {{'daily', KEYS[2], ARGV[5]}, {'monthly', KEYS[3], ARGV[6]}}
+for _, period in ipairs(periods) do
+  if period[3] ~= '' then
+    local spent = tonumber(redis.call('HGET', period[2], ARGV[1]) or '0')
+    if spent + reserved + amount > tonumber(period[3]) + 1e-9 then
+      return {0, period[1], tostring(spent), tostring(reserved)}
+    end
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3] .. '@' .. tostring(now + tonumber(ARGV[4])))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
+return {1}
+`;
+
+/**
+ * A team store without a ledger (it lost its data, or `state push` fills it) gets one whole ledger once: the first
+ * machine to ask writes its view; every later one finds the periods or the seed flag and only replays what it has
+ * not written yet.
+ * KEYS[1] the seed flag; KEYS[2] the set of period hashes; KEYS[3..] the period hashes.
+ * ARGV: JSON array as in RECORD_USAGE_LUA (fields set, not added), pub/sub channel, change message.
+ */
+export const SEED_USAGE_LUA = `
+if redis.call('SCARD', KEYS[2]) > 0 then return 0 end
+if not redis.call('SET', KEYS[1], '1', 'NX') then return 0 end
+local changes = cjson.decode(ARGV[1])
+for i, change in ipairs(changes) do
+  local key = KEYS[2 + i]
+  for field, amount in pairs(change.fields) do redis.call('HSET', key, field, amount) end
+  redis.call('EXPIRE', key, tonumber(change.ttl))
+  redis.call('SADD', KEYS[2], key)
+end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1
+`;
+
 export interface TeamCommands {
   parCompareAndSet(stateKey: string, markerKey: string, expectedVersion: number, json: string, markerTtlSeconds: number, channel: string, message: string): Promise<[string, number]>;
   parClaim(key: string, holder: string, ttlMs: number): Promise<number>;
+  parRecordUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
+  parReserve(reservations: string, day: string, month: string, field: string, id: string, amount: string, ttlMs: number, daily: string, monthly: string): Promise<Array<number | string>>;
+  parSeedUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
 }

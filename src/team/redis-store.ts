@@ -9,8 +9,17 @@
 // machines adding to one counter always end at the sum. Each batch has an id whose marker the script writes with
 // the state: a batch re-sent after a lost reply is recognised ("dup") and never applied twice.
 // Other machines' writes arrive through pub/sub (one notice per write), and a periodic check catches missed ones.
+import { z } from "zod";
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
 import { BATCH_MARKER_TTL_SECONDS, type TeamConnection, type TeamMember } from "./team-connection.ts";
+
+/**
+ * Per store, whether this machine's view file holds changes not yet in Redis, and the team version they were made
+ * on. Written with the view (a file store, so also when the process exits), read by the next start.
+ */
+export const unwrittenStateSchema = z.object({ stores: z.record(z.string(), z.object({ baseVersion: z.number(), since: z.number() })).default({}) });
+export type UnwrittenState = z.infer<typeof unwrittenStateSchema>;
+export const emptyUnwritten = (): UnwrittenState => ({ stores: {} });
 
 export interface RedisStoreOptions<T> {
   name: string;
@@ -19,6 +28,8 @@ export interface RedisStoreOptions<T> {
   local: StateStore<T>;
   defaults: () => T;
   parse: (raw: unknown) => T;
+  /** Which stores' view files hold unwritten changes (shared by the stores of one backend). */
+  unwritten?: StateStore<UnwrittenState>;
   flushDelayMs?: number;
   refreshIntervalMs?: number;
   warn: (text: string) => void;
@@ -76,6 +87,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     this.options.local.update(operation);
     if (this.closed) return;
     this.queue.push({ operation, at: Date.now() });
+    this.markUnwritten();
     this.scheduleFlush();
   }
 
@@ -104,17 +116,71 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     this.closed = true;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    // A short run (a print-mode command) may end before the first connection: its writes wait for it (bounded).
+    await this.options.connection.settled();
     await this.flush();
     this.options.connection.leave(this.name);
     await this.options.local.close();
+  }
+
+  /** Writes `state` as this store's first version; false when the team store already holds one. */
+  async push(state: T): Promise<boolean> {
+    const connection = this.options.connection;
+    // Version 0 expected: only a store the team does not hold yet is written, so a second push changes nothing.
+    const [result] = await connection.call((client) =>
+      client.parCompareAndSet(this.key, connection.key("batch", `${connection.writerId}:${this.name}:push`), 0, JSON.stringify(state), BATCH_MARKER_TTL_SECONDS, connection.channel, `${this.name}:push`));
+    await this.refresh();
+    return result === "ok";
   }
 
   // ---- TeamMember ----------------------------------------------------------------------------------------------
   sync(reseed: boolean): Promise<void> {
     return this.serialize(async () => {
       if (reseed) await this.reseed();
-      else this.adopt(await this.fetch());
+      else if (!(await this.recoverUnwritten())) this.adopt(await this.fetch());
       await this.flushNow();
+    });
+  }
+
+  /**
+   * The first sync of a process whose predecessor exited with changes unwritten (Redis down, or gone before the
+   * asynchronous write): its view file holds them. Written when the team state is still the version they were made
+   * on; otherwise they cannot be replayed on the newer state (operations are code, not data) and are dropped, said.
+   */
+  private async recoverUnwritten(): Promise<boolean> {
+    const marker = this.options.unwritten?.read().stores[this.name];
+    if (!marker || this.queue.length > 0 || this.remote) return false;
+    const remote = await this.fetch();
+    const connection = this.options.connection;
+    let written = false;
+    if (remote.version === marker.baseVersion || (marker.baseVersion < 0 && remote.version === 0)) {
+      const [result, version] = await connection.call((client) =>
+        client.parCompareAndSet(this.key, connection.key("batch", `${connection.writerId}:${this.name}:recovered`), remote.version, JSON.stringify(this.memory), BATCH_MARKER_TTL_SECONDS, connection.channel, `${this.name}:${connection.writerId}`));
+      if (result === "ok") {
+        this.adopt({ version, state: this.memory });
+        written = true;
+      }
+    }
+    if (!written) {
+      this.options.warn(`auto-router: team store ${this.name}: changes this machine made before its last exit were not written (the team state changed since); using the team's`);
+      this.adopt(await this.fetch());
+    }
+    this.clearUnwritten();
+    return true;
+  }
+
+  private markUnwritten(): void {
+    const base = this.remote?.version ?? -1;
+    const current = this.options.unwritten?.read().stores[this.name];
+    if (current?.baseVersion === base) return;
+    this.options.unwritten?.update((state) => ({ stores: { ...state.stores, [this.name]: { baseVersion: base, since: current?.since ?? Date.now() } } }));
+  }
+
+  private clearUnwritten(): void {
+    if (!this.options.unwritten?.read().stores[this.name]) return;
+    this.options.unwritten.update((state) => {
+      const { [this.name]: _done, ...rest } = state.stores;
+      return { stores: rest };
     });
   }
 
@@ -171,6 +237,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     this.queue.splice(0, this.batch?.count ?? 0);
     this.batch = undefined;
     this.adopt(remote);
+    if (this.queue.length === 0) this.clearUnwritten();
   }
 
   private async fetch(): Promise<Remote<T>> {
@@ -190,6 +257,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     this.memory = this.replay(structuredClone(remote.state), this.queue.map((entry) => entry.operation));
     const view = this.memory;
     this.options.local.update(() => view);
+    if (this.queue.length > 0) this.markUnwritten(); // the view is now based on this version
   }
 
   private replay(state: T, operations: StoreOperation<T>[]): T {

@@ -2,8 +2,11 @@
 // store through `wrap`, so the code above never knows which backend it has.
 import { openJsonStore, type StateStore, type StoreWarning } from "../state/json-store.ts";
 import { stateFile } from "../state/state-paths.ts";
-import { RedisStateStore } from "./redis-store.ts";
-import { BATCH_MARKER_TTL_SECONDS, TeamConnection, type BackendStatus } from "./team-connection.ts";
+import { emptyLedger, USAGE_STORE_NAME, type UsageLedger } from "../budget/usage-ledger.ts";
+import { emptyPending, pendingStateSchema } from "./ledger-hashes.ts";
+import { RedisLedgerStore } from "./redis-ledger.ts";
+import { emptyUnwritten, RedisStateStore, unwrittenStateSchema } from "./redis-store.ts";
+import { TeamConnection, type BackendStatus } from "./team-connection.ts";
 import type { TeamSettings } from "./team-settings.ts";
 
 /** In team mode the machine keeps its view of the team state beside (never over) its own file-store state. */
@@ -51,16 +54,30 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
     };
   }
   const connection = new TeamConnection(settings, options.warn);
-  const stores = new Map<string, { store: RedisStateStore<unknown>; defaults: () => unknown; parse: (raw: unknown) => unknown }>();
+  type TeamStore = StateStore<unknown> & { push(state: unknown): Promise<boolean> };
+  const unwritten = openFile(`${TEAM_MIRROR_PREFIX}unwritten`, emptyUnwritten, (raw) => unwrittenStateSchema.parse(raw));
+  const stores = new Map<string, { store: TeamStore; defaults: () => unknown; parse: (raw: unknown) => unknown }>();
+  // The spend ledger is written attempt by attempt into per-period hashes (redis-ledger.ts); every other store is
+  // one JSON value written by compare-and-set.
+  const openTeamStore = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> & { push(state: T): Promise<boolean> } => {
+    const local = openFile(`${TEAM_MIRROR_PREFIX}${name}`, defaults, parse, salvage);
+    if (name !== USAGE_STORE_NAME) return new RedisStateStore<T>({ name, connection, local, defaults, parse, unwritten, warn: options.warn });
+    const pending = openFile(`${TEAM_MIRROR_PREFIX}${name}-pending`, emptyPending, (raw) => pendingStateSchema.parse(raw));
+    // The budget feature opens this name with the ledger's own defaults and parser, so T is UsageLedger here.
+    const ledger = new RedisLedgerStore({ name, connection, local: local as unknown as StateStore<UsageLedger>, pending, defaults: emptyLedger, onStoreDown: settings.onStoreDown, warn: options.warn });
+    return ledger as unknown as StateStore<T> & { push(state: T): Promise<boolean> };
+  };
   return {
     settings,
     open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> {
-      const store = new RedisStateStore<T>({ name, connection, local: openFile(`${TEAM_MIRROR_PREFIX}${name}`, defaults, parse, salvage), defaults, parse, warn: options.warn });
-      stores.set(name, { store: store as RedisStateStore<unknown>, defaults, parse });
+      const store = openTeamStore(name, defaults, parse, salvage);
+      stores.set(name, { store: store as unknown as TeamStore, defaults, parse });
       return store;
     },
     describe: (now) => connection.status(now),
     async claim(name, ttlMs) {
+      // A claim asked right at start waits for the connection (bounded), or every machine starting at once gets it.
+      await connection.settled();
       if (!connection.writable) return true;
       try {
         return (await connection.call((client) => client.parClaim(connection.key("claim", name), connection.writerId, ttlMs))) === 1;
@@ -80,16 +97,13 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
           results.push({ name, result: "nothing local" });
           continue;
         }
-        // Version 0 expected: only a store the team does not hold yet is written, so a second push changes nothing.
-        const [result] = await connection.call((client) =>
-          client.parCompareAndSet(connection.key("state", name), connection.key("batch", `${connection.writerId}:${name}:push`), 0, JSON.stringify(state), BATCH_MARKER_TTL_SECONDS, connection.channel, `${name}:push`));
-        results.push({ name, result: result === "ok" ? "pushed" : "team store not empty" });
-        await entry.store.refresh();
+        results.push({ name, result: (await entry.store.push(state)) ? "pushed" : "team store not empty" });
       }
       return results;
     },
     async close() {
       await Promise.allSettled([...stores.values()].map((entry) => entry.store.close()));
+      await unwritten.close();
       await connection.close();
     },
   };

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Redis, RedisOptions } from "ioredis";
 import type { RedisSettings } from "./team-settings.ts";
-import { CLAIM_LUA, COMPARE_AND_SET_LUA, type TeamCommands } from "./redis-scripts.ts";
+import { CLAIM_LUA, COMPARE_AND_SET_LUA, RECORD_USAGE_LUA, RESERVE_LUA, SEED_USAGE_LUA, type TeamCommands } from "./redis-scripts.ts";
 
 export type ConnectionState = "connecting" | "connected" | "down";
 
@@ -82,6 +82,9 @@ export class TeamConnection {
     const client = new RedisClient(this.settings.url, options) as Redis & TeamCommands;
     client.defineCommand("parCompareAndSet", { numberOfKeys: 2, lua: COMPARE_AND_SET_LUA });
     client.defineCommand("parClaim", { numberOfKeys: 1, lua: CLAIM_LUA });
+    client.defineCommand("parRecordUsage", { lua: RECORD_USAGE_LUA });
+    client.defineCommand("parReserve", { numberOfKeys: 3, lua: RESERVE_LUA });
+    client.defineCommand("parSeedUsage", { lua: SEED_USAGE_LUA });
     client.on("ready", () => this.onReady());
     client.on("error", (error: Error) => this.onDown(error));
     client.on("close", () => this.onDown(undefined));
@@ -119,6 +122,11 @@ export class TeamConnection {
   /** Resolves once the first sync after start finished, or at once when Redis was unreachable at start. */
   ready(): Promise<void> {
     return this.firstSync;
+  }
+
+  /** At start, waits (bounded) until the connection is up or known to be down; at once afterwards. */
+  async settled(): Promise<void> {
+    if (this.state === "connecting") await this.firstSync;
   }
 
   /** Counts one round trip; every Redis call of the team code goes through here. */

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
+import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
@@ -61,25 +62,59 @@ describe("team mode: several pi machines share one Redis", () => {
     return dir;
   }
 
-  const teamLedger = (keyPrefix: string) => parseLedger(JSON.parse(redis.cli("HGET", `${keyPrefix}state:usage`, "json")));
+  /** The team's totals of one provider today and this month, as Redis holds them: one field per period hash. */
+  const teamSpend = (keyPrefix: string, provider: string) => {
+    const keys = calendarKeys(Date.now(), undefined);
+    const read = (hash: string, metric: string) => Number(redis.cli("HGET", `${keyPrefix}usage:${hash}`, `${provider}|*|${metric}`) || "0");
+    const period = (hash: string) => ({ requests: read(hash, "requests"), costUsd: read(hash, "costUsd") });
+    return { day: period(`day:${keys.day}`), month: period(`month:${keys.month}`) };
+  };
   const spendOf = (ledger: ReturnType<typeof parseLedger>, provider: string) => providerSpend(ledger, calendarKeys(Date.now(), undefined), provider);
   const events = (agentDir: string): any[] =>
     readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
 
-  it("adds up the spend of 4 machines x 25 prompts to the cent, and names the machine in each machine's events", async () => {
+  it("adds up the spend of 3 pi machines and 1 gateway x 25 prompts to the cent, and names the machine in each machine's events", async () => {
     primary.reset();
     const prefix = "par:spend:";
-    const machines = ["m1", "m2", "m3", "m4"].map((name) => ({ name, dir: machine(name, prefix) }));
-    const prompts = Array.from({ length: 25 }, (_, index) => `prompt ${index + 1}`);
-    const runs = await Promise.all(machines.map((m) =>
-      runPi({ agentDir: m.dir.agentDir, args: ["--model", "auto-router/main", "-p", ...prompts], timeoutMs: 120_000 })));
-    for (const run of runs) assert.equal(run.code, 0, run.stderr);
+    const machines = ["m1", "m2", "m3", "g1"].map((name) => ({ name, dir: machine(name, prefix) }));
+    const gatewayMachine = machines[3]!;
+    const gateway = await startGatewayProcess({ agentDir: gatewayMachine.dir.agentDir });
+    try {
+      const prompts = Array.from({ length: 25 }, (_, index) => `prompt ${index + 1}`);
+      const viaGateway = async () => {
+        for (const prompt of prompts) {
+          const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${gateway.token}`, "content-type": "application/json" },
+            body: JSON.stringify({ model: "main", messages: [{ role: "user", content: prompt }] }),
+          });
+          assert.equal(response.status, 200, await response.clone().text());
+          assert.equal(response.headers.get("x-auto-router-served-by"), "mock-a/model-a");
+          await response.json();
+        }
+      };
+      const runs = await Promise.all([
+        ...machines.slice(0, 3).map((m) => runPi({ agentDir: m.dir.agentDir, args: ["--model", "auto-router/main", "-p", ...prompts], timeoutMs: 120_000 })),
+        viaGateway(),
+      ]);
+      for (const run of runs) if (run) assert.equal(run.code, 0, run.stderr);
+      // The gateway's health page shows the team store it shares with the pi machines, without the password.
+      const health = await (await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })).json() as any;
+      assert.equal(health.stateBackend.backend, "redis");
+      assert.equal(health.stateBackend.machine, "g1");
+      assert.equal(health.stateBackend.connection, "connected");
+      assert.equal(health.stateBackend.url, `redis://:***@127.0.0.1:${redis.port}/0`);
+      assert.doesNotMatch(JSON.stringify(health), /team-pass-9/);
+    } finally {
+      assert.equal(await gateway.stop(), 0, gateway.stderr());
+    }
     assert.equal(primary.calls.length, 100);
-    const spend = spendOf(teamLedger(prefix), "mock-a");
+    const spend = teamSpend(prefix, "mock-a");
     assert.equal(spend.day.requests, 100);
     assert.equal(spend.month.requests, 100);
     assert.equal(spend.day.costUsd.toFixed(2), (100 * COST_PER_ANSWER_USD).toFixed(2));
     assert.ok(Math.abs(spend.day.costUsd - 100 * COST_PER_ANSWER_USD) < 1e-9, String(spend.day.costUsd));
+    assert.ok(Math.abs(spend.month.costUsd - 100 * COST_PER_ANSWER_USD) < 1e-9, String(spend.month.costUsd));
     for (const m of machines) {
       const own = events(m.dir.agentDir);
       assert.ok(own.length > 0);
@@ -92,7 +127,7 @@ describe("team mode: several pi machines share one Redis", () => {
     assert.equal(merged.status, 0, merged.stderr);
     assert.equal(JSON.parse(merged.stdout).stats.requests, 100);
     // No secret reaches the team store: neither the provider keys nor the Redis password.
-    const everything = redis.cli("--no-raw", "EVAL", "local out = {} for _, k in ipairs(redis.call('KEYS', ARGV[1])) do if redis.call('TYPE', k).ok == 'hash' then table.insert(out, redis.call('HGET', k, 'json')) end end return table.concat(out, '\\n')", "0", `${prefix}*`);
+    const everything = redis.cli("--no-raw", "EVAL", "local out = {} for _, k in ipairs(redis.call('KEYS', ARGV[1])) do table.insert(out, k) if redis.call('TYPE', k).ok == 'hash' then for _, v in ipairs(redis.call('HGETALL', k)) do table.insert(out, v) end end end return table.concat(out, '\\n')", "0", `${prefix}*`);
     assert.match(everything, /mock-a/);
     assert.doesNotMatch(everything, /sk-mock|team-pass-9|Bearer/);
   });
@@ -149,6 +184,46 @@ describe("team mode: several pi machines share one Redis", () => {
     primary.setDefault({});
   });
 
+  it("lets exactly one of two machines sending at once through a hard budget that fits one more request", async () => {
+    primary.reset();
+    secondary.reset();
+    const prefix = "par:hard:";
+    const [one, two] = ["h1", "h2"].map((name) => machine(name, prefix, { budgets: { policy: "hard" } }));
+    const first = await runPi({ agentDir: one!.agentDir, args: ["--model", "auto-router/main", "-p", "first"] });
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(primary.calls.length, 1);
+    // One answer costs $0.026: after the first, $0.06 a day fits exactly one more ($0.052), not two ($0.078). The
+    // limit is set by command on one machine; the team store gives it to the other.
+    const set = await runPi({ agentDir: two!.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router budget set mock-a 0.06 daily"] });
+    assert.equal(set.code, 0, set.stderr);
+    // A print-mode run may exit before its asynchronous team write: the change is kept in its view file and written
+    // by the machine's next start.
+    const shown = await runPi({ agentDir: two!.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router budget"] });
+    assert.match(shown.stdout + shown.stderr, /mock-a.*\$0\.06/);
+    await eventually(() => /"daily":0\.06/.test(redis.cli("HGET", `${prefix}state:budget-limits`, "json")), "the limit is in the team store");
+    const clients = await Promise.all([one!, two!].map((dir) => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] })));
+    try {
+      await Promise.all(clients.map((rpc) => rpc.request({ type: "get_state" })));
+      // Slow answers: both machines decide and start while neither one's spend has been recorded.
+      primary.setDefault({ delayBeforeHeadersMs: 2_000 });
+      await Promise.all(clients.map(async (rpc) => {
+        await rpc.request({ type: "prompt", message: "at once" });
+        await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+      }));
+    } finally {
+      await Promise.allSettled(clients.map((rpc) => rpc.close()));
+      primary.setDefault({});
+    }
+    assert.equal(primary.calls.length - 1, 1, "exactly one machine was let through to mock-a");
+    assert.equal(secondary.calls.length, 1, "the other was refused by the budget and went to mock-b");
+    const finals = [one!, two!].flatMap((dir) => events(dir.agentDir).filter((event) => event.type === "final"));
+    const refused = finals.filter((event) => (event.data.notes ?? []).some((note: string) => /skipped mock-a\/model-a: hard daily budget: spent \$0\.0260 \+ in flight \$0\.0260/.test(note)));
+    assert.equal(refused.length, 1, JSON.stringify(finals.map((event) => event.data)));
+    const spend = teamSpend(prefix, "mock-a");
+    assert.equal(spend.day.requests, 2);
+    assert.equal(redis.cli("HLEN", `${prefix}usage:reserved:mock-a`), "0", "the served attempt's reservation ended with its usage");
+  });
+
   it("shows the backend in /auto-router status and copies a machine's file state into the empty team store with state push", async () => {
     primary.reset();
     const prefix = "par:push:";
@@ -167,10 +242,10 @@ describe("team mode: several pi machines share one Redis", () => {
     const push = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state push"] });
     assert.equal(push.code, 0, push.stderr);
     assert.match(push.stdout + push.stderr, /usage: pushed/);
-    assert.equal(spendOf(teamLedger(prefix), "mock-a").day.requests, 2);
+    assert.equal(teamSpend(prefix, "mock-a").day.requests, 2);
     const again = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state push"] });
     assert.match(again.stdout + again.stderr, /usage: team store not empty/);
-    assert.equal(spendOf(teamLedger(prefix), "mock-a").day.requests, 2);
+    assert.equal(teamSpend(prefix, "mock-a").day.requests, 2);
   });
 
   it("answers every prompt while Redis is killed for 10 s and restarted empty, and the ledger then equals the served usage", async () => {
@@ -201,10 +276,7 @@ describe("team mode: several pi machines share one Redis", () => {
       clearTimeout(outage);
       await redis.restart();
       for (let i = 0; i < 3; i++) await round(`after ${i}`);
-      const teamRequests = () => {
-        const json = redis.cli("HGET", `${prefix}state:usage`, "json");
-        return json ? spendOf(parseLedger(JSON.parse(json)), "mock-a").day.requests : 0;
-      };
+      const teamRequests = () => teamSpend(prefix, "mock-a").day.requests;
       await eventually(() => teamRequests() === answered, `the team ledger reaches ${answered} answers (it has ${teamRequests()})`);
       for (const rpc of clients) {
         const { code } = await rpc.close();
@@ -212,7 +284,7 @@ describe("team mode: several pi machines share one Redis", () => {
       }
       assert.ok(during > 0, "prompts were answered while Redis was down");
       assert.equal(answered, primary.calls.length);
-      const spend = spendOf(teamLedger(prefix), "mock-a");
+      const spend = teamSpend(prefix, "mock-a");
       assert.equal(spend.day.requests, answered);
       assert.ok(Math.abs(spend.day.costUsd - answered * COST_PER_ANSWER_USD) < 1e-9, `${spend.day.costUsd} vs ${answered} answers`);
       assert.ok(clients.some((rpc) => /team store .* lost/.test(rpc.stderr + JSON.stringify(rpc.uiRequests()))), "a warning said the team store was lost");

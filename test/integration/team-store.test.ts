@@ -139,6 +139,50 @@ describe("team store on Redis", () => {
     assert.equal(warnings.slice(before).filter((text) => text.includes("unreachable")).length, 1);
   });
 
+  it("writes changes a process could not send before it exited at its next start, unless the team state moved on", async () => {
+    const prefix = "par:exit:";
+    const a = machine("exit-a", redis.url, prefix);
+    await a.backend.ready();
+    const store = a.backend.open("tally", defaults, parse);
+    store.update(addOne);
+    await store.flush();
+    await redis.kill();
+    await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
+    store.update(addOne);
+    store.update(addOne);
+    await a.backend.close(); // exits with two changes unwritten
+    await redis.restart();
+    // Redis came back empty here; a restarted Redis with its data behaves the same (the version is the same).
+    redis.cli("HSET", `${prefix}state:tally`, "v", "1", "json", JSON.stringify({ count: 1, names: [] }));
+    const { settings } = resolveTeamSettings({ backend: "redis", url: redis.url, keyPrefix: prefix, machine: "exit-a" }, {});
+    const again = openStateBackend({ settings, stateDir: a.dir, onWarning: (w) => warnings.push(w.message), warn: (text) => warnings.push(text) });
+    backends.push(again);
+    const reopened = again.open("tally", defaults, parse);
+    await again.ready();
+    await reopened.flush();
+    assert.equal(JSON.parse(redis.cli("HGET", `${prefix}state:tally`, "json")).count, 3);
+    assert.equal(reopened.read().count, 3);
+    await again.close();
+
+    // Another machine wrote meanwhile: the kept changes cannot be replayed onto its state; they are dropped, said.
+    await redis.kill();
+    const third = openStateBackend({ settings, stateDir: a.dir, onWarning: () => undefined, warn: (text) => warnings.push(text) });
+    backends.push(third);
+    const offline = third.open("tally", defaults, parse);
+    await third.ready();
+    offline.update(addOne);
+    await third.close();
+    await redis.restart();
+    redis.cli("HSET", `${prefix}state:tally`, "v", "7", "json", JSON.stringify({ count: 50, names: [] }));
+    const fourth = openStateBackend({ settings, stateDir: a.dir, onWarning: () => undefined, warn: (text) => warnings.push(text) });
+    backends.push(fourth);
+    const latest = fourth.open("tally", defaults, parse);
+    await fourth.ready();
+    await latest.flush();
+    assert.equal(latest.read().count, 50);
+    assert.ok(warnings.some((text) => /team store tally: changes this machine made before its last exit were not written/.test(text)), warnings.join("\n"));
+  });
+
   it("copies this machine's file state into an empty team store once (state push)", async () => {
     const a = machine("pusher", redis.url, "par:push:");
     writeFileSync(join(a.dir, "auto-router.tally.json"), JSON.stringify({ count: 41, names: ["from-file"] }));

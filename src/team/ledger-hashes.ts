@@ -1,0 +1,125 @@
+// Pure: the spend ledger as Redis hashes, one per calendar day and one per month. Field "<provider>|<model>|<metric>"
+// holds a model's total; "<provider>|*|<metric>" the provider's, so a budget check reads one field (O(1)). The local
+// view keeps the file ledger's format (src/budget/usage-ledger.ts); these functions convert between the two.
+import { z } from "zod";
+import { addTotals, emptyTotals, KEEP_DAYS, KEEP_MONTHS, usageTotalsSchema, type UsageLedger, type UsageTotals } from "../budget/usage-ledger.ts";
+
+export const PROVIDER_TOTAL = "*";
+const METRICS = ["requests", "estimated", "input", "output", "cacheRead", "cacheWrite", "costUsd"] as const satisfies ReadonlyArray<keyof UsageTotals>;
+/** Hashes expire a little after the file ledger would prune them. */
+const DAY_TTL_SECONDS = (KEEP_DAYS + 7) * 86_400;
+const MONTH_TTL_SECONDS = (KEEP_MONTHS * 31 + 31) * 86_400;
+const COST_DECIMALS = 1e10;
+
+export type PeriodKind = "days" | "months";
+
+export const ledgerChangeSchema = z.object({
+  period: z.enum(["days", "months"]),
+  key: z.string(),
+  provider: z.string(),
+  modelId: z.string(),
+  totals: usageTotalsSchema,
+});
+export type LedgerChange = z.infer<typeof ledgerChangeSchema>;
+
+/** One unit written to the team ledger at once: an attempt's usage, or the difference another update made. */
+export const pendingEntrySchema = z.object({
+  id: z.string(),
+  at: z.number(),
+  /** The provider whose reservation `id` this entry ends. */
+  reservationProvider: z.string().optional(),
+  changes: z.array(ledgerChangeSchema),
+  migrated: z.array(z.string()).default([]),
+});
+export type PendingEntry = z.infer<typeof pendingEntrySchema>;
+export const pendingStateSchema = z.object({ entries: z.array(pendingEntrySchema).default([]) });
+export type PendingState = z.infer<typeof pendingStateSchema>;
+export const emptyPending = (): PendingState => ({ entries: [] });
+
+export const fieldOf = (provider: string, modelId: string, metric: string): string => `${provider}|${modelId}|${metric}`;
+export const providerCostField = (provider: string): string => fieldOf(provider, PROVIDER_TOTAL, "costUsd");
+
+/** The hash key suffix of a period bucket ("usage:day:2026-11-29"). */
+export const periodHashName = (period: PeriodKind, key: string): string => `usage:${period === "days" ? "day" : "month"}:${key}`;
+
+export function parsePeriodHashName(name: string): { period: PeriodKind; key: string } | undefined {
+  const match = /usage:(day|month):([0-9-]+)$/.exec(name);
+  return match ? { period: match[1] === "day" ? "days" : "months", key: match[2]! } : undefined;
+}
+
+/** The hash fields an entry adds, per period hash name, as the record script takes them. */
+export function incrementsOf(changes: LedgerChange[]): Array<{ name: string; fields: Record<string, string>; ttl: number }> {
+  const byHash = new Map<string, { name: string; fields: Record<string, number>; ttl: number }>();
+  for (const change of changes) {
+    const name = periodHashName(change.period, change.key);
+    const entry = byHash.get(name) ?? { name, fields: {}, ttl: change.period === "days" ? DAY_TTL_SECONDS : MONTH_TTL_SECONDS };
+    byHash.set(name, entry);
+    for (const metric of METRICS) {
+      const amount = change.totals[metric];
+      if (amount === 0) continue;
+      for (const model of [change.modelId, PROVIDER_TOTAL]) {
+        const field = fieldOf(change.provider, model, metric);
+        entry.fields[field] = (entry.fields[field] ?? 0) + amount;
+      }
+    }
+  }
+  return [...byHash.values()].map((entry) => ({ name: entry.name, ttl: entry.ttl, fields: Object.fromEntries(Object.entries(entry.fields).map(([field, amount]) => [field, String(amount)])) }));
+}
+
+/** A whole ledger as changes (the re-seed of a team store that lost its data, `state push`). */
+export function changesOfLedger(ledger: UsageLedger): LedgerChange[] {
+  const changes: LedgerChange[] = [];
+  for (const period of ["days", "months"] as const) {
+    for (const [key, providers] of Object.entries(ledger[period])) {
+      for (const [provider, models] of Object.entries(providers)) {
+        for (const [modelId, totals] of Object.entries(models)) changes.push({ period, key, provider, modelId, totals });
+      }
+    }
+  }
+  return changes;
+}
+
+/** What `next` added to `previous` (updates other than an attempt's record: the legacy import). */
+export function changesBetween(previous: UsageLedger, next: UsageLedger): LedgerChange[] {
+  const changes: LedgerChange[] = [];
+  for (const change of changesOfLedger(next)) {
+    const before = previous[change.period][change.key]?.[change.provider]?.[change.modelId] ?? emptyTotals();
+    const totals = Object.fromEntries(METRICS.map((metric) => [metric, roundAmount(change.totals[metric] - before[metric])])) as UsageTotals;
+    if (METRICS.some((metric) => totals[metric] > 0)) changes.push({ ...change, totals });
+  }
+  return changes;
+}
+
+export function applyChanges(ledger: UsageLedger, changes: LedgerChange[], migrated: string[] = []): UsageLedger {
+  if (changes.length === 0 && migrated.length === 0) return ledger;
+  const next: UsageLedger = { ...ledger, days: { ...ledger.days }, months: { ...ledger.months }, migratedFrom: [...new Set([...ledger.migratedFrom, ...migrated])] };
+  for (const change of changes) {
+    const bucket = { ...next[change.period][change.key] };
+    const models = { ...bucket[change.provider] };
+    models[change.modelId] = addTotals(models[change.modelId] ?? emptyTotals(), change.totals);
+    bucket[change.provider] = models;
+    next[change.period][change.key] = bucket;
+  }
+  return next;
+}
+
+/** One period hash as read from Redis (HGETALL) into the ledger's bucket form; the provider totals are skipped. */
+export function bucketOfHash(hash: Record<string, string>): UsageLedger["days"][string] {
+  const bucket: UsageLedger["days"][string] = {};
+  for (const [field, value] of Object.entries(hash)) {
+    const parts = field.split("|");
+    if (parts.length < 3) continue;
+    const metric = parts.at(-1) as (typeof METRICS)[number];
+    const provider = parts[0]!;
+    const modelId = parts.slice(1, -1).join("|");
+    if (modelId === PROVIDER_TOTAL || !METRICS.includes(metric)) continue;
+    const amount = Number(value);
+    if (!Number.isFinite(amount)) continue;
+    const models = (bucket[provider] ??= {});
+    const totals = (models[modelId] ??= emptyTotals());
+    totals[metric] = roundAmount(amount);
+  }
+  return bucket;
+}
+
+const roundAmount = (value: number): number => Math.round(value * COST_DECIMALS) / COST_DECIMALS;

@@ -1,0 +1,298 @@
+// The spend ledger in team mode: the same StateStore<UsageLedger> the budget feature reads (a local view in the file
+// ledger's format, mirrored to this machine's file), but written to Redis entry by entry instead of as one JSON
+// value: each counted attempt is one idempotent script call keyed by request id + attempt (ledger-hashes.ts has the
+// layout), and a hard budget's check-and-reserve is one more (RESERVE_LUA). Entries not yet in Redis are kept in a
+// pending file, so a process that exits while Redis is down leaves them for the next start to write; the attempt
+// markers make that replay safe.
+import type { SpendLedger, SpendReservation, ReservationAnswer, AttemptUsage } from "../budget/spend-ledger.ts";
+import { LocalSpendLedger, refusalText } from "../budget/spend-ledger.ts";
+import type { UsageLedger } from "../budget/usage-ledger.ts";
+import type { StateStore, StoreOperation } from "../state/json-store.ts";
+import { applyChanges, bucketOfHash, changesBetween, changesOfLedger, incrementsOf, parsePeriodHashName, periodHashName, providerCostField, type PendingEntry, type PendingState } from "./ledger-hashes.ts";
+import { BATCH_MARKER_TTL_SECONDS, type TeamConnection, type TeamMember } from "./team-connection.ts";
+
+export const STORE_DOWN_REFUSAL = "the team store is unreachable, so the team's spend is unknown (state.onStoreDown: block)";
+
+export interface RedisLedgerOptions {
+  name: string;
+  connection: TeamConnection;
+  /** This machine's view of the team ledger, in the file ledger's format. */
+  local: StateStore<UsageLedger>;
+  /** Entries written locally and not yet in Redis; they survive a restart. */
+  pending: StateStore<PendingState>;
+  defaults: () => UsageLedger;
+  onStoreDown: "local" | "block";
+  warn: (text: string) => void;
+}
+
+const REFRESH_DELAY_MS = 20;
+/** A change notice lost while the subscriber reconnected is caught by this periodic read of the newest periods. */
+const REFRESH_INTERVAL_MS = 5_000;
+/** Entries sent in one go (each its own script call, pipelined on the one connection). */
+const SEND_BATCH = 64;
+
+export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, TeamMember {
+  readonly file: string | undefined;
+  readonly name: string;
+  private memory: UsageLedger;
+  private remote: UsageLedger | undefined;
+  private sequence = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly periodicTimer: NodeJS.Timeout;
+  private closed = false;
+  /** The budget check while Redis is unreachable and state.onStoreDown is "local". */
+  private readonly whileDown: LocalSpendLedger;
+
+  constructor(private readonly options: RedisLedgerOptions) {
+    this.name = options.name;
+    this.file = options.local.file;
+    this.memory = options.local.read();
+    this.whileDown = new LocalSpendLedger(this);
+    this.periodicTimer = setInterval(() => void this.refresh(), REFRESH_INTERVAL_MS);
+    this.periodicTimer.unref();
+    options.connection.join(this);
+  }
+
+  private get queue(): PendingEntry[] {
+    return this.options.pending.read().entries;
+  }
+
+  private key(...parts: string[]): string {
+    return this.options.connection.key(...parts);
+  }
+
+  read(): UsageLedger {
+    return this.memory;
+  }
+
+  /** Any operation other than an attempt's record (the legacy import): what it added is written as one entry. */
+  update(operation: StoreOperation<UsageLedger>): void {
+    let next: UsageLedger;
+    try {
+      next = operation(this.memory);
+    } catch (error) {
+      this.options.warn(`auto-router: team store ${this.name}: an update operation threw and was dropped: ${describe(error)}`);
+      return;
+    }
+    const migrated = next.migratedFrom.filter((name) => !this.memory.migratedFrom.includes(name));
+    this.enqueue({ id: `${this.options.connection.writerId}:update:${++this.sequence}`, at: Date.now(), changes: changesBetween(this.memory, next), migrated });
+  }
+
+  record(usage: AttemptUsage): void {
+    const changes = [
+      { period: "days" as const, key: usage.calendar.day, provider: usage.provider, modelId: usage.modelId, totals: usage.totals },
+      { period: "months" as const, key: usage.calendar.month, provider: usage.provider, modelId: usage.modelId, totals: usage.totals },
+    ];
+    this.whileDown.release(usage.id);
+    this.enqueue({ id: `attempt:${usage.id}`, at: Date.now(), reservationProvider: usage.provider, changes, migrated: [] });
+  }
+
+  release(id: string, provider: string): void {
+    this.whileDown.release(id);
+    if (!this.options.connection.writable) return; // the reservation expires on its own
+    void this.options.connection.call((client) => client.hdel(this.key(`usage:reserved:${provider}`), id)).catch(() => undefined);
+  }
+
+  async reserve(reservation: SpendReservation): Promise<ReservationAnswer> {
+    const connection = this.options.connection;
+    await connection.settled(); // a request right at start is checked against the team, not refused as "down"
+    if (!connection.writable) return this.reserveWhileDown(reservation);
+    let answer: Array<number | string>;
+    try {
+      answer = await connection.call((client) => client.parReserve(
+        this.key(`usage:reserved:${reservation.provider}`),
+        this.key(periodHashName("days", reservation.calendar.day)),
+        this.key(periodHashName("months", reservation.calendar.month)),
+        providerCostField(reservation.provider),
+        reservation.id,
+        String(reservation.amountUsd),
+        reservation.ttlMs,
+        reservation.dailyUsd === undefined ? "" : String(reservation.dailyUsd),
+        reservation.monthlyUsd === undefined ? "" : String(reservation.monthlyUsd)));
+    } catch {
+      return this.reserveWhileDown(reservation);
+    }
+    if (Number(answer[0]) === 1) return undefined;
+    const period = String(answer[1]);
+    const limit = period === "daily" ? reservation.dailyUsd : reservation.monthlyUsd;
+    return refusalText(period, Number(answer[2]), Number(answer[3]), reservation.amountUsd, limit ?? 0);
+  }
+
+  private reserveWhileDown(reservation: SpendReservation): ReservationAnswer {
+    return this.options.onStoreDown === "block" ? STORE_DOWN_REFUSAL : this.whileDown.reserve(reservation);
+  }
+
+  flush(): Promise<void> {
+    return this.serialize(() => this.send());
+  }
+
+  flushSync(): void {
+    this.options.local.flushSync();
+    this.options.pending.flushSync();
+  }
+
+  refresh(): Promise<void> {
+    return this.serialize(() => this.fetch(false));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    clearInterval(this.periodicTimer);
+    // A short run (a print-mode command) may end before the first connection: its writes wait for it (bounded).
+    await this.options.connection.settled();
+    await this.flush();
+    this.options.connection.leave(this.name);
+    await Promise.all([this.options.local.close(), this.options.pending.close()]);
+  }
+
+  // ---- TeamMember ----------------------------------------------------------------------------------------------
+  sync(reseed: boolean): Promise<void> {
+    return this.serialize(async () => {
+      if (reseed && (await this.seed(this.memory))) {
+        this.options.pending.update(() => ({ entries: [] })); // the seed held them
+      }
+      await this.fetch(true);
+      await this.send();
+    });
+  }
+
+  onRemoteChange(): void {
+    if (this.refreshTimer || this.closed) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      void this.refresh();
+    }, REFRESH_DELAY_MS);
+    this.refreshTimer.unref();
+  }
+
+  pendingSince(): number | undefined {
+    return this.queue[0]?.at;
+  }
+
+  pendingCount(): number {
+    return this.queue.length;
+  }
+
+  /** `state push`: this machine's file ledger into a team store that holds none yet. */
+  async push(ledger: UsageLedger): Promise<boolean> {
+    const pushed = await this.seed(ledger);
+    await this.refresh();
+    return pushed;
+  }
+
+  /** Writes `ledger` whole into a team store that holds no ledger yet; false when it holds one (or was seeded). */
+  private async seed(ledger: UsageLedger): Promise<boolean> {
+    const increments = incrementsOf(changesOfLedger(ledger));
+    const connection = this.options.connection;
+    const keys = [this.key("usage:seeded"), this.key("usage:periods"), ...increments.map((entry) => this.key(entry.name))];
+    const payload = JSON.stringify(increments.map((entry) => ({ fields: entry.fields, ttl: entry.ttl })));
+    const seeded = await connection.call((client) => client.parSeedUsage(keys.length, ...keys, payload, connection.channel, this.message()));
+    if (seeded === 1 && ledger.migratedFrom.length > 0) await connection.call((client) => client.sadd(this.key("usage:migrated"), ...ledger.migratedFrom));
+    if (seeded === 1) this.remote = undefined;
+    return seeded === 1;
+  }
+
+  // ---- writing and reading -------------------------------------------------------------------------------------
+  private enqueue(entry: PendingEntry): void {
+    if (entry.changes.length === 0 && entry.migrated.length === 0) return;
+    this.options.pending.update((state) => ({ entries: [...state.entries, entry] }));
+    // Before Redis was first read the view is the mirror file, which already holds every earlier pending entry.
+    if (this.remote) this.adopt(this.remote);
+    else this.show(applyChanges(this.memory, entry.changes, entry.migrated));
+    if (this.closed) return;
+    void this.flush(); // at once: a budget check right after this attempt must find its spend in Redis
+  }
+
+  private async send(): Promise<void> {
+    const connection = this.options.connection;
+    while (this.queue.length > 0 && connection.writable) {
+      const batch = this.queue.slice(0, SEND_BATCH);
+      // Sent together; one connection keeps them in order, each is applied at most once.
+      const counted = await Promise.all(batch.map((entry) => this.sendEntry(entry)));
+      const sent = new Set(batch.map((entry) => entry.id));
+      this.options.pending.update((state) => ({ entries: state.entries.filter((entry) => !sent.has(entry.id)) }));
+      if (this.remote && counted.every(Boolean)) {
+        for (const entry of batch) this.remote = applyChanges(this.remote, entry.changes, entry.migrated);
+        this.adopt(this.remote);
+      } else {
+        await this.fetch(true); // some were already counted (a replay): the team's totals hold them once
+      }
+    }
+  }
+
+  /** True when the entry was counted now, false when it had been counted before. */
+  private async sendEntry(entry: PendingEntry): Promise<boolean> {
+    const connection = this.options.connection;
+    const increments = incrementsOf(entry.changes);
+    if (entry.migrated.length > 0) await connection.call((client) => client.sadd(this.key("usage:migrated"), ...entry.migrated));
+    const keys = [
+      this.key("usage:attempt", entry.id),
+      this.key(`usage:reserved:${entry.reservationProvider ?? "-"}`),
+      this.key("usage:periods"),
+      ...increments.map((increment) => this.key(increment.name)),
+    ];
+    const payload = JSON.stringify(increments.map((increment) => ({ fields: increment.fields, ttl: increment.ttl })));
+    const reservation = entry.reservationProvider && entry.id.startsWith("attempt:") ? entry.id.slice("attempt:".length) : "";
+    return (await connection.call((client) => client.parRecordUsage(keys.length, ...keys, BATCH_MARKER_TTL_SECONDS, reservation, payload, connection.channel, this.message()))) === 1;
+  }
+
+  /** Reads the team ledger: every period hash (`full`), or the newest day and month plus any not seen before. */
+  private async fetch(full: boolean): Promise<void> {
+    const connection = this.options.connection;
+    if (!connection.writable) return;
+    const names = (await connection.call((client) => client.smembers(this.key("usage:periods")))).sort();
+    const known = this.remote;
+    const newest = (period: "days" | "months") => names.filter((name) => parsePeriodHashName(name)?.period === period).at(-1);
+    const wanted = full || !known
+      ? names
+      : names.filter((name) => {
+          const parsed = parsePeriodHashName(name)!;
+          return name === newest("days") || name === newest("months") || known[parsed.period][parsed.key] === undefined;
+        });
+    const [hashes, migrated] = await connection.call(async (client) => {
+      const pipeline = client.pipeline();
+      for (const name of wanted) pipeline.hgetall(name);
+      pipeline.smembers(this.key("usage:migrated"));
+      const results = (await pipeline.exec()) ?? [];
+      return [results.slice(0, wanted.length).map(([, value]) => value as Record<string, string>), results.at(-1)?.[1] as string[]] as const;
+    });
+    const base = full || !known ? this.options.defaults() : known;
+    const next: UsageLedger = { ...base, days: { ...base.days }, months: { ...base.months }, migratedFrom: migrated ?? [] };
+    wanted.forEach((name, index) => {
+      const parsed = parsePeriodHashName(name);
+      if (parsed) next[parsed.period][parsed.key] = bucketOfHash(hashes[index] ?? {});
+    });
+    this.remote = next;
+    this.adopt(next);
+  }
+
+  /** The view: the team's ledger as last read, plus this machine's entries not yet in it. */
+  private adopt(remote: UsageLedger): void {
+    let view = remote;
+    for (const entry of this.queue) view = applyChanges(view, entry.changes, entry.migrated);
+    this.show(view);
+  }
+
+  private show(view: UsageLedger): void {
+    this.memory = view;
+    this.options.local.update(() => view);
+  }
+
+  private message(): string {
+    return `${this.name}:${this.options.connection.writerId}:${++this.sequence}`;
+  }
+
+  private serialize(task: () => Promise<void>): Promise<void> {
+    this.chain = this.chain.then(task).catch(() => {
+      // A lost connection mid-write: the entries stay pending and are sent by the sync after the reconnect.
+    });
+    return this.chain;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

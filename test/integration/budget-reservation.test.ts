@@ -1,0 +1,45 @@
+// A hard budget reserves an attempt's expected cost before it starts, through real pi (SDK in-process, faux targets
+// that report usage priced by their model cost). With the file store the reservations live in the process; the team
+// store's atomic version is tested in team-ledger.test.ts and test/e2e/team-mode.test.ts.
+import assert from "node:assert/strict";
+import { afterEach, describe, it } from "node:test";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+// $100 per 1M tokens: every token costs exactly $0.0001.
+const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
+  { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
+];
+
+let harness: SdkHarness | undefined;
+afterEach(async () => {
+  await harness?.dispose();
+  harness = undefined;
+});
+
+describe("hard budget reservation through pi", () => {
+  it("skips a target whose next request is expected to overshoot the hard limit, though the spend alone is within it", async () => {
+    const h = (harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } }, budgets: { policy: "hard" } },
+    }));
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("first answer from a"), fauxAssistantMessage("must not be called")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("second answer from b")]);
+    await h.prompt("first");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const first = h.lastAssistant().usage;
+    const firstCost = (first.input + first.output + first.cacheRead + first.cacheWrite) * 0.0001;
+    // 1.5 requests' worth: the spend (one request, 67%) is under every warning, two requests are not.
+    const limit = Math.round(firstCost * 1.5 * 10_000) / 10_000;
+    assert.match(await h.command(`/auto-router budget set mock-a ${limit} daily`), /daily budget for mock-a set/);
+    await h.prompt("second");
+    const second = h.lastAssistant();
+    assert.equal(second.provider, "mock-b", JSON.stringify(second));
+    assert.equal(h.faux("mock-a").state.callCount, 1, "mock-a was not called a second time");
+    const explain = await h.command("/auto-router explain main");
+    assert.match(explain, /skipped mock-a\/model-a: hard daily budget: spent \$\d\.\d{4} \+ in flight \$0\.0000 \+ this request ~\$\d\.\d{4} exceeds/);
+  });
+});

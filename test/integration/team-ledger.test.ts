@@ -1,0 +1,177 @@
+// The spend ledger and the hard-budget reservation in team mode, against a real redis-server: two state backends in
+// one process stand for two machines (each its own connection, writer id and state dir).
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { spendLedgerOf, type SpendLedger, type SpendReservation } from "../../src/budget/spend-ledger.ts";
+import { emptyLedger, parseLedger, providerSpend, USAGE_STORE_NAME, type UsageLedger } from "../../src/budget/usage-ledger.ts";
+import type { StateStore } from "../../src/state/json-store.ts";
+import { RECORD_USAGE_LUA } from "../../src/team/redis-scripts.ts";
+import { STORE_DOWN_REFUSAL } from "../../src/team/redis-ledger.ts";
+import { openStateBackend, type StateBackend } from "../../src/team/state-backend.ts";
+import { resolveTeamSettings } from "../../src/team/team-settings.ts";
+import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+
+const calendar = { day: "2026-11-29", month: "2026-11" };
+const totals = (costUsd: number) => ({ requests: 1, estimated: 0, input: 12, output: 7, cacheRead: 0, cacheWrite: 0, costUsd });
+
+async function eventually(condition: () => boolean, what: string, attempts = 400): Promise<void> {
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  assert.fail(`never happened: ${what}`);
+}
+
+describe("team ledger on Redis", () => {
+  let redis: RedisServer;
+  const dirs: string[] = [];
+  const backends: StateBackend[] = [];
+  const warnings: string[] = [];
+
+  type Machine = { backend: StateBackend; dir: string; usage: StateStore<UsageLedger>; ledger: SpendLedger };
+  const machine = (name: string, keyPrefix: string, options: { dir?: string; onStoreDown?: "local" | "block" } = {}): Machine => {
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), `auto-router-ledger-${name}-`));
+    if (!options.dir) dirs.push(dir);
+    const { settings } = resolveTeamSettings({ backend: "redis", url: redis.url, keyPrefix, machine: name, onStoreDown: options.onStoreDown }, {});
+    const backend = openStateBackend({ settings, stateDir: dir, onWarning: (w) => warnings.push(w.message), warn: (text) => warnings.push(text) });
+    backends.push(backend);
+    const usage = backend.open(USAGE_STORE_NAME, emptyLedger, parseLedger);
+    return { backend, dir, usage, ledger: spendLedgerOf(usage) };
+  };
+  const costField = (prefix: string, period: "day" | "month", field: string) =>
+    Number(redis.cli("HGET", `${prefix}usage:${period}:${period === "day" ? calendar.day : calendar.month}`, field) || "0");
+  const reservation = (id: string, amountUsd: number, dailyUsd: number): SpendReservation =>
+    ({ id, provider: "mock-a", calendar, amountUsd, dailyUsd, ttlMs: 60_000, now: Date.now() });
+
+  before(async () => {
+    redis = await startRedisServer({ password: "ledger-secret" });
+  });
+  after(async () => {
+    await Promise.allSettled(backends.map((backend) => backend.close()));
+    await redis.stop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("adds up two machines' attempts in a hash per day and month, readable per provider and model with one HGET", async () => {
+    const prefix = "par:sum:";
+    const [a, b] = [machine("a", prefix), machine("b", prefix)];
+    await Promise.all([a.backend.ready(), b.backend.ready()]);
+    for (let i = 0; i < 30; i++) {
+      a.ledger.record({ id: `ra:${i}`, calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.026) });
+      b.ledger.record({ id: `rb:${i}`, calendar, provider: "mock-a", modelId: i % 2 ? "model-a" : "model-x", totals: totals(0.026) });
+    }
+    await Promise.all([a.usage.flush(), b.usage.flush()]);
+    assert.ok(Math.abs(costField(prefix, "day", "mock-a|*|costUsd") - 60 * 0.026) < 1e-9);
+    assert.equal(costField(prefix, "month", "mock-a|*|requests"), 60);
+    assert.equal(costField(prefix, "day", "mock-a|model-x|requests"), 15);
+    assert.equal(costField(prefix, "day", "mock-a|model-a|output"), 45 * 7);
+    // Each machine's view (the file ledger's format) reaches the team's totals through the change notices.
+    for (const m of [a, b]) {
+      await eventually(() => providerSpend(m.usage.read(), calendar, "mock-a").day.requests === 60, `${m.dir} sees 60`);
+      assert.ok(Math.abs(providerSpend(m.usage.read(), calendar, "mock-a").month.costUsd - 60 * 0.026) < 1e-9);
+    }
+  });
+
+  it("counts an attempt once when its write is sent twice (the attempt's marker is set in the same script)", () => {
+    const prefix = "par:dup:";
+    const send = () => redis.cli("EVAL", RECORD_USAGE_LUA, "4", `${prefix}usage:attempt:req-1:1`, `${prefix}usage:reserved:mock-a`, `${prefix}usage:periods`, `${prefix}usage:day:${calendar.day}`,
+      "60", "req-1:1", JSON.stringify([{ fields: { "mock-a|model-a|costUsd": "0.5", "mock-a|*|costUsd": "0.5" }, ttl: 600 }]), `${prefix}changed`, "usage:test:1");
+    assert.equal(send(), "1");
+    assert.equal(send(), "0");
+    assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
+  });
+
+  it("lets exactly one of two machines reserve the one request a hard budget still fits, and frees it when the usage is recorded", async () => {
+    const prefix = "par:reserve:";
+    const [a, b] = [machine("ra", prefix), machine("rb", prefix)];
+    await Promise.all([a.backend.ready(), b.backend.ready()]);
+    a.ledger.record({ id: "earlier:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.5) });
+    await a.usage.flush();
+    // $0.50 spent of $1.00: one more $0.40 request fits, two do not.
+    const answers = await Promise.all([a.ledger.reserve(reservation("ra:1", 0.4, 1)), b.ledger.reserve(reservation("rb:1", 0.4, 1))]);
+    assert.equal(answers.filter((answer) => answer === undefined).length, 1, JSON.stringify(answers));
+    const refused = answers.find((answer) => answer !== undefined)!;
+    assert.match(refused, /hard daily budget: spent \$0\.5000 \+ in flight \$0\.4000 \+ this request ~\$0\.4000 exceeds \$1\.0000/);
+    const winner = answers[0] === undefined ? a : b;
+    const winnerId = answers[0] === undefined ? "ra:1" : "rb:1";
+    assert.equal(await winner.ledger.reserve(reservation(winnerId, 0.4, 1)), undefined, "asking again for the same attempt keeps the reservation");
+    assert.equal(redis.cli("HLEN", `${prefix}usage:reserved:mock-a`), "1");
+    // The request turned out cheaper than expected: the recorded cost replaces the reservation.
+    winner.ledger.record({ id: winnerId, calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.1) });
+    await winner.usage.flush();
+    assert.equal(redis.cli("HLEN", `${prefix}usage:reserved:mock-a`), "0");
+    assert.equal(await a.ledger.reserve(reservation("ra:2", 0.4, 1)), undefined, "$0.60 spent, nothing in flight: $0.40 fits again");
+    a.ledger.release("ra:2", "mock-a"); // failed before any token: nothing counted, the reservation ends
+    await eventually(() => redis.cli("HLEN", `${prefix}usage:reserved:mock-a`) === "0", "the released reservation is gone");
+    assert.ok(Math.abs(costField(prefix, "day", "mock-a|*|costUsd") - 0.6) < 1e-9);
+  });
+
+  it("drops a reservation whose attempt never reported once it expires", async () => {
+    const prefix = "par:expire:";
+    const a = machine("ea", prefix);
+    await a.backend.ready();
+    assert.equal(await a.ledger.reserve({ ...reservation("crashed:1", 0.8, 1), ttlMs: 200 }), undefined);
+    assert.notEqual(await a.ledger.reserve(reservation("next:1", 0.8, 1)), undefined, "held while the first is in flight");
+    let granted = false;
+    for (let attempt = 0; attempt < 100 && !granted; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      granted = (await a.ledger.reserve(reservation(`next:${attempt + 2}`, 0.8, 1))) === undefined;
+    }
+    assert.ok(granted, "granted after the crashed attempt's reservation expired");
+  });
+
+  it("keeps entries written while Redis is down in the pending file; the next start writes them once", async () => {
+    const prefix = "par:pending:";
+    const a = machine("pa", prefix, { onStoreDown: "block" });
+    await a.backend.ready();
+    a.ledger.record({ id: "before:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    await a.usage.flush();
+    await redis.kill();
+    await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
+    assert.equal(await a.ledger.reserve(reservation("down:1", 0.1, 10)), STORE_DOWN_REFUSAL, "a hard budget fails closed while the team store is down");
+    a.ledger.record({ id: "down:2", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    a.ledger.record({ id: "down:3", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    assert.equal(providerSpend(a.usage.read(), calendar, "mock-a").day.requests, 3, "routing goes on on the local view");
+    await a.backend.close(); // the process exits while Redis is down
+    const pendingFile = join(a.dir, "auto-router.team-usage-pending.json");
+    assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 2);
+    await redis.restart();
+    // Redis came back empty (it saves nothing); the next start of this machine writes what it kept, once.
+    const again = machine("pa", prefix, { dir: a.dir });
+    await again.backend.ready();
+    await again.usage.flush();
+    await eventually(() => costField(prefix, "day", "mock-a|*|requests") === 2, "the two kept entries reach Redis");
+    assert.ok(Math.abs(costField(prefix, "day", "mock-a|*|costUsd") - 0.5) < 1e-9);
+    await again.backend.close();
+    assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 0);
+    // A start that replays the same entries again (a crash between writing them and clearing the file) adds nothing.
+    writeFileSync(pendingFile, JSON.stringify({ entries: [{ id: "attempt:down:2", at: 1, reservationProvider: "mock-a", changes: [{ period: "days", key: calendar.day, provider: "mock-a", modelId: "model-a", totals: totals(0.25) }], migrated: [] }] }));
+    const third = machine("pa", prefix, { dir: a.dir });
+    await third.backend.ready();
+    await third.usage.flush();
+    assert.equal(costField(prefix, "day", "mock-a|*|requests"), 2);
+    await third.backend.close();
+    assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 0);
+  });
+
+  it("with state.onStoreDown \"local\" checks a hard budget against the machine's own view while Redis is down", async () => {
+    const prefix = "par:local:";
+    const a = machine("la", prefix, { onStoreDown: "local" });
+    await a.backend.ready();
+    a.ledger.record({ id: "l:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.5) });
+    await a.usage.flush();
+    await redis.kill();
+    await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
+    assert.equal(await a.ledger.reserve(reservation("l:2", 0.4, 1)), undefined);
+    assert.match((await a.ledger.reserve(reservation("l:3", 0.4, 1))) ?? "", /in flight \$0\.4000/);
+    await redis.restart();
+    await eventually(() => a.backend.describe(Date.now()).connection === "connected", "machine a reconnects");
+  });
+
+  it("never puts a secret into the team store", () => {
+    assert.doesNotMatch(redis.cli("KEYS", "*"), /ledger-secret/);
+  });
+});
