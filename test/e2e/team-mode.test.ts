@@ -15,18 +15,11 @@ import { runPi } from "../helpers/pi-cli.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
 import { startRpc, type RpcClient } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { eventually } from "../helpers/temp-and-workers.ts";
 
 // The emulator's default usage is 12 input + 7 output tokens; at $1000/$2000 per 1M that is $0.026 per answer.
 const COST_PER_ANSWER_USD = 0.026;
 const COST = { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 };
-
-async function eventually(condition: () => boolean, what: string, attempts = 600): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.fail(`never happened: ${what}`);
-}
 
 describe("team mode: several pi machines share one Redis", () => {
   let redis: RedisServer;

@@ -13,17 +13,10 @@ import { STORE_DOWN_REFUSAL } from "../../src/team/redis-ledger.ts";
 import { openStateBackend, type StateBackend } from "../../src/team/state-backend.ts";
 import { resolveTeamSettings } from "../../src/team/team-settings.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+import { eventually } from "../helpers/temp-and-workers.ts";
 
 const calendar = { day: "2026-11-29", month: "2026-11" };
 const totals = (costUsd: number) => ({ requests: 1, estimated: 0, input: 12, output: 7, cacheRead: 0, cacheWrite: 0, costUsd });
-
-async function eventually(condition: () => boolean, what: string, attempts = 400): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  assert.fail(`never happened: ${what}`);
-}
 
 describe("team ledger on Redis", () => {
   let redis: RedisServer;

@@ -9,6 +9,7 @@ import { COMPARE_AND_SET_LUA } from "../../src/team/redis-scripts.ts";
 import { openStateBackend, type StateBackend } from "../../src/team/state-backend.ts";
 import { resolveTeamSettings } from "../../src/team/team-settings.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+import { eventually } from "../helpers/temp-and-workers.ts";
 
 type Tally = { count: number; names: string[] };
 const defaults = (): Tally => ({ count: 0, names: [] });
@@ -20,14 +21,6 @@ const parse = (raw: unknown): Tally => {
 const addOne = (state: Tally): Tally => ({ ...state, count: state.count + 1 });
 
 /** Polls a condition the store reaches asynchronously (a pub/sub notice, a reconnect); counts attempts, not time. */
-async function eventually(condition: () => boolean, what: string, attempts = 400): Promise<void> {
-  for (let attempt = 0; attempt < attempts; attempt++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  assert.fail(`never happened: ${what}`);
-}
-
 describe("team store on Redis", () => {
   let redis: RedisServer;
   const dirs: string[] = [];
