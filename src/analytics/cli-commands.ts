@@ -35,6 +35,7 @@ export const routingStatsCommand: CliCommand = {
   usage: ["  --limit <n>       rows per table (default 20)"],
   options: { limit: { type: "string" } },
   validate: checkIntegers("limit"),
+  skipTypes: ["candidates"],
   async run({ items, route: routeFilter, values }) {
     const stats = await computeRoutingStats(items, { route: routeFilter });
     return { json: { stats }, text: formatRoutingStats(stats, { limit: integerFlag(values, "limit", 20) }) };
@@ -47,6 +48,7 @@ export const qualityStatsCommand: CliCommand = {
   usage: ["  --limit <n>       recent ratings shown of each kind (default 10)"],
   options: { limit: { type: "string" } },
   validate: checkIntegers("limit"),
+  skipTypes: ["candidates"],
   async run({ items, route: routeFilter, values }) {
     const stats = await computeQualityStats(items, { route: routeFilter, limit: integerFlag(values, "limit", 10) });
     return { json: { stats }, text: formatQualityStats(stats) };
@@ -71,6 +73,7 @@ export const sessionStatsCommand: CliCommand = {
     "bench-rss": { type: "boolean" },
   },
   validate: checkIntegers("limit", "daily-top"),
+  skipTypes: ["candidates"],
   async run({ items, route: routeFilter, values, io }) {
     const stats = await computeSessionStats(items, {
       route: routeFilter,

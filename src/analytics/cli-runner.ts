@@ -5,6 +5,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { EventType } from "../events/event-types.ts";
 import { emptyReadStats, findLogFiles, readEvents, type ReadStats } from "../events/read-events.ts";
 import { emptyJoinStats, joinRequests, type JoinedItem, type JoinStats } from "./request-join.ts";
 
@@ -35,6 +36,8 @@ export interface CliCommand {
   options?: OptionSpecs;
   /** Checks the command's own flags before any file is read; return an error message to exit 1. */
   validate?: (values: FlagValues) => string | undefined;
+  /** Event types the command never looks at: read past without parsing (a third of a log's bytes are candidates). */
+  skipTypes?: readonly EventType[];
   run(context: CommandContext): Promise<{ json: unknown; text: string }>;
 }
 
@@ -165,7 +168,7 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     const files = resolveLogFiles(values.file as string[] | undefined, io);
     const readStats = emptyReadStats();
     const joinStats = emptyJoinStats();
-    const items = joinRequests(readEvents(files, { since, stats: readStats }), joinStats);
+    const items = joinRequests(readEvents(files, { since, stats: readStats, skipTypes: command.skipTypes }), joinStats);
     let output;
     try {
       output = await command.run({ values, items, route: values.route as string | undefined, io });

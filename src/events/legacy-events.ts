@@ -176,7 +176,8 @@ export class LegacyEventReader {
     const type = String(raw.type);
     const kind = KINDS[type];
     if (!kind) return { unknownType: type };
-    const time = typeof raw.timestamp === "string" ? Date.parse(raw.timestamp) : Number.NaN;
+    const timestamp = typeof raw.timestamp === "string" ? raw.timestamp : undefined;
+    const time = timestamp === undefined ? Number.NaN : Date.parse(timestamp);
     if (Number.isNaN(time)) return { malformed: "no valid timestamp" };
     if (!isObject(raw.data)) return { malformed: "no data object" };
     const requestId = text(raw.requestId);
@@ -219,7 +220,7 @@ export class LegacyEventReader {
     const event = {
       v: 0,
       type: kind,
-      ts: new Date(time).toISOString(),
+      ts: timestamp,
       time,
       // A rating gets its own id, so it never joins the rated request's events.
       requestId: kind === "feedback" ? `${requestId}#feedback` : requestId,

@@ -68,6 +68,33 @@ describe("readEvents", () => {
     assert.deepEqual(events.filter((event) => event.requestId === "r-a").map((event) => event.type), ["decision", "attempt", "result", "attempt", "result", "final"]);
   });
 
+  it("splits lines on LF and CRLF, also a line longer than one read chunk, and reads a last line without a newline", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "auto-router-read-lines-"));
+    const line = (id: string, text = "") => JSON.stringify({ v: 1, type: "attempt", ts: "2026-05-01T00:00:01.000Z", requestId: id, data: { attempt: 1, target: "x/y", note: text } });
+    const file = join(dir, "auto-router.events.jsonl");
+    writeFileSync(file, `${line("a")}\r\n${line("b", "é".repeat(150_000))}\n${line("c")}`);
+    const events = await collect([file]);
+    assert.deepEqual(events.map((event) => event.requestId), ["a", "b", "c"]);
+    assert.equal((events[1]!.data as { note: string }).note.length, 150_000);
+  });
+
+  it("counts lines of the types a report skips as events without parsing them, in both formats", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "auto-router-skip-types-"));
+    const file = join(dir, "auto-router.events.jsonl");
+    writeFileSync(file, [
+      '{"v":1,"type":"candidates","ts":"2026-05-01T00:00:00.000Z","requestId":"a","data":{"candidates":[],"skipped":[]}}',
+      '{"type":"routing.candidates","timestamp":"2026-05-01T00:00:00.000Z","requestId":"b","data":{"candidates":[]}}',
+      '{"v":1,"type":"attempt","ts":"2026-05-01T00:00:01.000Z","requestId":"a","data":{"attempt":1,"target":"x/y","why":"{\\"type\\":\\"candidates\\"}"}}',
+    ].join("\n"));
+    const stats = emptyReadStats();
+    const events = await collect([file], { stats, skipTypes: ["candidates"] });
+    assert.deepEqual(events.map((event) => event.type), ["attempt"]);
+    assert.equal(stats.events, 3);
+    assert.equal(stats.legacyEvents, 1);
+    const all = await collect([file]);
+    assert.deepEqual(all.map((event) => event.type), ["candidates", "candidates", "attempt"]);
+  });
+
   it("rejects with the file's error when a file cannot be read", async () => {
     await assert.rejects(collect([join(tmpdir(), "no-such-dir-auto-router", "x.jsonl")]), { code: "ENOENT" });
   });
