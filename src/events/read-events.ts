@@ -4,6 +4,7 @@
 import { createReadStream, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { createInterface } from "node:readline";
+import { expandEvent, SessionByRequest } from "./compact-events.ts";
 import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
 import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-events.ts";
 import { rotatedOldestFirst } from "./log-files.ts";
@@ -73,6 +74,7 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
   const event = record as unknown as NormalizedEvent;
   event.time = time;
   if (typeof event.v !== "number") event.v = 1;
+  if (event.v >= 2) expandEvent(event);
   return { event };
 }
 
@@ -95,6 +97,7 @@ export async function legacyEventReader(): Promise<LegacyEventReader> {
 export async function* readEvents(files: string[], options: ReadOptions = {}): AsyncIterable<NormalizedEvent> {
   const stats = options.stats ?? emptyReadStats();
   let legacy: LegacyEventReader | undefined;
+  const sessions = new SessionByRequest();
   for (const file of files) {
     stats.files.push(file);
     const lines = createInterface({ input: createReadStream(file, { encoding: "utf8", highWaterMark: READ_CHUNK_BYTES }), crlfDelay: Infinity });
@@ -110,9 +113,12 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
         recordMalformed(stats, outcome.malformed, `${file}:${lineNumber}`);
       } else if ("unknownType" in outcome) {
         stats.unknownTypes[outcome.unknownType] = (stats.unknownTypes[outcome.unknownType] ?? 0) + 1;
-      } else if (options.since !== undefined && outcome.event.time < options.since) {
-        stats.filteredOut++;
       } else {
+        sessions.fill(outcome.event); // before `since`: a request's decision may lie just before the window
+        if (options.since !== undefined && outcome.event.time < options.since) {
+          stats.filteredOut++;
+          continue;
+        }
         stats.events++;
         if (outcome.event.legacy) stats.legacyEvents++;
         yield outcome.event;

@@ -3,7 +3,7 @@
 import type { Api, AssistantMessage, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
 import type { RouterConfig } from "../config/schema.ts";
-import type { ShadowComparison } from "../events/event-types.ts";
+import type { EventDataByType, EventRecord, EventType, ResultEventData, ShadowComparison } from "../events/event-types.ts";
 import { extractFeatures } from "../routing/features.ts";
 import { route } from "../routing/route.ts";
 import type { Candidate, Decision, ModelFacts, PromptShortcuts, ProviderStatus, RequestFeatures, TargetStatus } from "../routing/types.ts";
@@ -103,7 +103,7 @@ export class RouterRuntime implements RequestEnvironment {
   readonly plugins: RouterPlugin[];
   /** Configured strategies that silently do nothing, said once per session. */
   readonly silentStrategies = new SilentStrategyWatch((finding) => {
-    this.options.events?.append({ type: "warning", sessionId: this.sessionId, data: { code: finding.code, message: finding.message } });
+    this.options.events?.append({ type: "warning", sessionId: this.sessionId, data: { code: finding.code, message: finding.message } } satisfies EventRecord);
     this.warn(`auto-router: ${finding.message}`);
   });
 
@@ -305,7 +305,7 @@ export class RouterRuntime implements RequestEnvironment {
     return true;
   }
 
-  record(requestId: string, routeId: string, type: string, data: Record<string, unknown>): void {
+  record<T extends EventType>(requestId: string, routeId: string, type: T, data: EventDataByType[T]): void {
     this.options.events?.append({ type, requestId, sessionId: this.sessionId, routeId, data });
   }
 
@@ -313,12 +313,13 @@ export class RouterRuntime implements RequestEnvironment {
     this.probesInFlight.delete(candidate.key);
     const now = this.now();
     const usage = outcome.message?.usage;
-    const data: Record<string, unknown> = {
+    const data: ResultEventData = {
+      outcome: "failed",
       attempt: request.attempts,
       target: candidate.key,
       latencyMs: outcome.latencyMs,
       ttftMs: outcome.status !== "aborted" ? outcome.ttftMs : undefined,
-      usage: usage ? { input: usage.input, output: usage.output, cacheRead: usage.cacheRead, cacheWrite: usage.cacheWrite, costUsd: usage.cost?.total } : undefined,
+      usage: usage ? { input: usage.input, output: usage.output, cacheRead: usage.cacheRead, cacheWrite: usage.cacheWrite, costUsd: usage.cost?.total as number } : undefined,
     };
     if (outcome.status === "committed") {
       data.outcome = outcome.final === "done" ? "success" : outcome.final === "aborted" ? "aborted" : "failed-after-commit";
@@ -330,7 +331,6 @@ export class RouterRuntime implements RequestEnvironment {
     } else if (outcome.status === "aborted") {
       data.outcome = "aborted";
     } else {
-      data.outcome = "failed";
       data.failureKind = outcome.failure.kind;
       data.message = redactText(outcome.failure.message);
       data.cooldownMs = outcome.failure.cooldownMs;

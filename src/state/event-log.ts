@@ -8,6 +8,8 @@
 import { appendFileSync, chmodSync, closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { appendFile, chmod, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { compactEventData, writesSessionId } from "../events/compact-events.ts";
+import { EVENT_SCHEMA_VERSION, type EventRecord } from "../events/event-types.ts";
 import { redactedJson } from "./redact.ts";
 import { rotatedIndexes, rotatedName, rotatedOldestFirst } from "../events/log-files.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
@@ -15,8 +17,9 @@ import { exitRegistry, registerExitFlush } from "./exit-flush.ts";
 import { acquireLock, acquireLockSync, describeError, errorCode } from "./file-lock.ts";
 import type { StoreWarning } from "./json-store.ts";
 
+/** A line as written (v2 data of the router's own types is compacted: see compact-events.ts). */
 export interface EventEnvelope {
-  v: 1;
+  v: number;
   type: string;
   ts: string;
   requestId?: string;
@@ -26,6 +29,12 @@ export interface EventEnvelope {
   machine?: string;
   data: Record<string, unknown>;
 }
+
+/**
+ * What append() takes. The log itself is a mechanism for any line; the router's producers (RequestEnvironment.record,
+ * PluginContext.record) only accept an EventRecord of the shared event type map.
+ */
+export type EventEntry = { type: string; data: object; requestId?: string; sessionId?: string; routeId?: string; ts?: string };
 
 export interface EventLogOptions {
   dir: string;
@@ -41,7 +50,7 @@ export interface EventLogOptions {
 }
 
 export interface EventLog {
-  append(event: Omit<EventEnvelope, "v" | "ts"> & { ts?: string }): void;
+  append(event: EventEntry): void;
   flush(): Promise<void>;
   flushSync(): void;
   close(): Promise<void>;
@@ -178,19 +187,16 @@ class JsonlEventLog implements EventLog {
     });
   }
 
-  append(event: Omit<EventEnvelope, "v" | "ts"> & { ts?: string }): void {
+  append(event: EventEntry): void {
     if (this.closed) return this.warn("closed", "event appended after close() was dropped");
-    const envelope: EventEnvelope = {
-      v: 1,
-      type: event.type,
-      ts: event.ts ?? new Date(this.now()).toISOString(),
-      ...(event.requestId !== undefined ? { requestId: event.requestId } : {}),
-      ...(event.sessionId !== undefined ? { sessionId: event.sessionId } : {}),
-      ...(event.routeId !== undefined ? { routeId: event.routeId } : {}),
-      ...(this.machine !== undefined ? { machine: this.machine } : {}),
-      data: event.data ?? {},
-    };
     try {
+      const record = event as unknown as EventRecord;
+      const envelope = { v: EVENT_SCHEMA_VERSION, type: event.type, ts: event.ts ?? new Date(this.now()).toISOString() } as EventEnvelope;
+      if (event.requestId !== undefined) envelope.requestId = event.requestId;
+      if (event.sessionId !== undefined && writesSessionId(record)) envelope.sessionId = event.sessionId;
+      if (event.routeId !== undefined) envelope.routeId = event.routeId;
+      if (this.machine !== undefined) envelope.machine = this.machine;
+      envelope.data = event.data ? compactEventData(record) : {};
       this.buffer.push(redactedJson(envelope));
     } catch (error) {
       return this.warn(`serialize:${describeError(error)}`, `an event of type ${event.type} could not be serialised: ${describeError(error)}`);
