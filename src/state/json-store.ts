@@ -62,7 +62,8 @@ const MAX_QUEUED_OPERATIONS = 10_000;
 /** pi loads *.ts/*.js files in its extensions folder as extensions; a store must never create one. */
 const LOADABLE_FILE_PATTERN = /\.[cm]?[jt]s$/i;
 
-const serializeState = (state: unknown): string => `${JSON.stringify(state, null, 2)}\n`;
+/** Compact: state files are rewritten on every change, and indentation would double what each rewrite costs. */
+const serializeState = (state: unknown): string => `${JSON.stringify(state)}\n`;
 
 // ---- the store -----------------------------------------------------------------------------------------------
 
