@@ -1,6 +1,7 @@
 // Event log format v2, both directions in one place. A routed request writes five or six lines; v1 spent a third of
-// their bytes on what a reader can infer: empty lists, a candidate's rank (its position), the decision's intent
-// repeated inside its features, and the same sessionId on every line of a request. v2 leaves those out when
+// their bytes on what a reader can infer: empty lists, zero token counts, a candidate's rank (its position), the
+// decision's intent repeated inside its features, a planned target equal to the served one, and the same sessionId
+// on every line of a request. v2 leaves those out when
 // writing, and expandEvent() puts them back when reading, so every reader sees the v1 shapes.
 import { isObject } from "../is-object.ts";
 import type { CandidateEntry, EventRecord, EventType, NormalizedEvent } from "./event-types.ts";
@@ -42,11 +43,35 @@ export function compactEventData(record: EventRecord): Data {
       });
       return withoutEmptyLists({ ...data, candidates }, ["candidates", "skipped"]);
     }
-    case "final":
-      return withoutEmptyLists(data, ["failureKinds"]);
+    case "final": {
+      const out = withoutEmptyLists(data, ["failureKinds"]);
+      if (out.plannedTarget === undefined || out.plannedTarget !== out.servedTarget) return out;
+      const { plannedTarget: _same, ...rest } = out;
+      return rest;
+    }
+    case "result":
+      return isObject(data.usage) ? { ...data, usage: withoutZeros(data.usage, USAGE_COUNTS) } : data;
+    case "usage": {
+      const out = withoutZeros(data, USAGE_COUNTS);
+      if (out.estimated === false) delete out.estimated;
+      return out;
+    }
     default:
       return data;
   }
+}
+
+/** Token counts a reader takes as 0 when absent. */
+const USAGE_COUNTS = ["input", "output", "cacheRead", "cacheWrite"] as const;
+
+function withoutZeros(data: Data, keys: readonly string[]): Data {
+  const out = { ...data };
+  for (const key of keys) if (out[key] === 0) delete out[key];
+  return out;
+}
+
+function zerosBack(data: Data, keys: readonly string[]): void {
+  for (const key of keys) data[key] ??= 0;
 }
 
 /** Whether v2 writes the sessionId of this line (a follow-up line of a request takes it from the decision). */
@@ -81,6 +106,14 @@ export function expandEvent(event: NormalizedEvent): void {
     }
     case "final":
       data.failureKinds ??= [];
+      if (data.plannedTarget === undefined && data.servedTarget !== undefined) data.plannedTarget = data.servedTarget;
+      break;
+    case "result":
+      if (isObject(data.usage)) zerosBack(data.usage, USAGE_COUNTS);
+      break;
+    case "usage":
+      zerosBack(data, USAGE_COUNTS);
+      data.estimated ??= false;
       break;
   }
 }

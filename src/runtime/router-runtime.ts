@@ -273,7 +273,7 @@ export class RouterRuntime implements RequestEnvironment {
       this.record(requestId, routeId, "candidates", {
         candidates: decision.candidates.map((c, rank) => ({
           key: c.key, rank: rank + 1, bucket: c.bucket, billing: c.billing, reasons: c.reasons, warnings: c.warnings,
-          estimatedCostUsd: c.estimatedCostUsd, ttftMs: c.ttftMs, probe: c.probe,
+          estimatedCostUsd: c.estimatedCostUsd, ttftMs: c.ttftMs === undefined ? undefined : Math.round(c.ttftMs * 1000) / 1000, probe: c.probe,
         })),
         skipped: decision.skipped.map((s) => ({ key: s.key, reason: s.reason, detail: s.detail, until: s.until })),
       });

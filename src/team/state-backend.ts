@@ -14,8 +14,11 @@ export type PushResult = { name: string; result: "pushed" | "team store not empt
 export interface StateBackend {
   readonly settings: TeamSettings;
   /** Opens the store `name`: the file store, or the team store with the file store as its local fallback. */
-  /** `salvage` keeps what can be read of a damaged file (see JsonStoreOptions). */
-  open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T>;
+  /**
+   * `salvage` keeps what can be read of a damaged file (see JsonStoreOptions); `flushDelayMs` is how long changes
+   * gather before one write (the stores' default when not given).
+   */
+  open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T>;
   describe(now: number): BackendStatus;
   /** See PluginContext.claim. While Redis is unreachable the claim is granted: routing goes on on the local view. */
   claim(name: string, ttlMs: number): Promise<boolean>;
@@ -35,12 +38,12 @@ export interface StateBackendOptions {
 
 export function openStateBackend(options: StateBackendOptions): StateBackend {
   const { settings, stateDir, onWarning } = options;
-  const openFile = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, refreshIntervalMs?: number) =>
-    openJsonStore({ file: stateFile(stateDir, name), defaults, parse, salvage, onWarning, refreshIntervalMs });
+  const openFile = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, refreshIntervalMs?: number, flushDelayMs?: number) =>
+    openJsonStore({ file: stateFile(stateDir, name), defaults, parse, salvage, onWarning, refreshIntervalMs, flushDelayMs });
   if (settings.backend === "file") {
     return {
       settings,
-      open: (name, defaults, parse, salvage) => openFile(name, defaults, parse, salvage),
+      open: (name, defaults, parse, salvage, flushDelayMs) => openFile(name, defaults, parse, salvage, undefined, flushDelayMs),
       describe: () => ({ backend: "file", machine: settings.machine, connection: "local", lagMs: 0, pendingWrites: 0, roundTrips: 0 }),
       ready: async () => undefined,
       claim: async () => true,
@@ -54,8 +57,9 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
   const stores = new Map<string, { store: RedisStateStore<unknown>; defaults: () => unknown; parse: (raw: unknown) => unknown }>();
   return {
     settings,
-    open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> {
-      const store = new RedisStateStore<T>({ name, connection, local: openFile(`${TEAM_MIRROR_PREFIX}${name}`, defaults, parse, salvage), defaults, parse, warn: options.warn });
+    open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T> {
+      const local = openFile(`${TEAM_MIRROR_PREFIX}${name}`, defaults, parse, salvage, undefined, flushDelayMs);
+      const store = new RedisStateStore<T>({ name, connection, local, defaults, parse, warn: options.warn, flushDelayMs });
       stores.set(name, { store: store as RedisStateStore<unknown>, defaults, parse });
       return store;
     },
