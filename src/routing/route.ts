@@ -21,6 +21,7 @@ import { collectRules, conditionUsesTarget, evaluateCondition, type ConditionCon
 import { checkPreferences, describePreferences, mergePreferences, providerIndex } from "./preferences.ts";
 import { explainWinner, rankEntries, type RankEntry, type RankMode } from "./rank.ts";
 import { applyRule, describeRuleEffect, type TargetView } from "./rule-effects.ts";
+import { fallBack, skippedTarget, skipTarget, type Pending } from "./soft-fallback.ts";
 import { chooseShortcutTier } from "./shortcuts.ts";
 import { checkReserve } from "./reserve.ts";
 import { targetSettingsNotes } from "./target-settings-note.ts";
@@ -28,7 +29,6 @@ import {
   accountOf,
   routeTargetKey, targetKey,
   type Candidate, type Decision, type DecisionTrace, type RouteRequest, type RoutingSnapshot, type RuleTrace,
-  type SkippedTarget, type SkipReason,
 } from "./types.ts";
 
 /** Intent -> tier hint. Creative and general prompts give none. */
@@ -37,7 +37,6 @@ export const INTENT_TIER_HINTS: Partial<Record<Intent, Tier>> = { code: "swe", a
 export const ASSUMED_OUTPUT_TOKENS = 1_000;
 const TOKENS_PER_MILLION = 1_000_000;
 
-interface Pending { candidate: Candidate; entry: RankEntry; budgetBlocked?: string; skip?: SkippedTarget }
 interface PerTargetRule { scoped: ScopedRule; line: RuleTrace; matchedLabels: string[] }
 
 /** What the steps of one route() call share. */
@@ -288,32 +287,4 @@ function orderCandidates(state: RouteState, eligible: Pending[], soft: Pending[]
     for (const entry of entries) decision.candidates.push(entry.candidate);
     trace.winner = explainWinner(entries, mode, trace.tierSource === "intent" ? trace.tier : undefined);
   }
-}
-
-function skippedTarget(target: TargetConfig, key: string, label: string, reason: SkipReason, detail: string, until?: number): SkippedTarget {
-  const entry: SkippedTarget = { key, provider: target.provider, modelId: target.modelId, label, reason, detail };
-  if (until !== undefined) entry.until = until;
-  return entry;
-}
-
-function skipTarget(decision: Decision, target: TargetConfig, key: string, label: string, reason: SkipReason, detail: string, until?: number): void {
-  decision.skipped.push(skippedTarget(target, key, label, reason, detail, until));
-}
-
-/** Every remaining target was skipped for soft reasons only: apply the configured budget policy. */
-function fallBack(decision: Decision, soft: Pending[], policy: "soft" | "hard"): Pending[] {
-  const usable = policy === "soft" ? soft : soft.filter((item) => !item.budgetBlocked);
-  for (const item of soft) if (!usable.includes(item) && item.skip) decision.skipped.push(item.skip);
-  if (usable.length === 0) {
-    const details = soft.map((item) => `${item.candidate.provider} (${item.budgetBlocked})`);
-    decision.refusal = `auto-router: every target of route ${decision.routeId} is over budget and the budget policy is hard: ${[...new Set(details)].join("; ")}. Raise the budget or set budgets.policy to "soft".`;
-    return [];
-  }
-  const reasons = [...new Set(usable.map((item) => item.skip?.reason))].join(" and ");
-  decision.trace.fallback = `every target was excluded by soft reasons (${reasons}); budget policy ${policy}: routing on ${usable.length} of them in declared order`;
-  for (const item of usable) {
-    if (item.skip) item.candidate.warnings.push(`fallback: ${item.skip.detail}`);
-    item.candidate.reasons.push("fallback after soft exclusion");
-  }
-  return usable.sort((a, b) => a.candidate.declaredIndex - b.candidate.declaredIndex);
 }
