@@ -84,7 +84,8 @@ function startDecision(request: RouteRequest, snapshot: RoutingSnapshot, now: nu
     estimatedTokens: features.estimatedTokens, contextClass: features.contextClass, rules, hints,
   };
   const decision: Decision = { requestedRouteId: request.routeId, routeId: request.routeId, candidates: [], skipped: [], trace, declaredOrder: [] };
-  const context: ConditionContext = { features, now, timeZone: snapshot.timeZone };
+  // Every property present from the start, in one order: the condition evaluator sees one object shape.
+  const context: ConditionContext = { features, tier: undefined, now, timeZone: snapshot.timeZone };
   return { request, snapshot, now, decision, trace, hints, rules, context, constraint: requestConstraint(features), requestedRules: [] };
 }
 
@@ -242,7 +243,7 @@ function assessTargets(state: RouteState, targets: TargetConfig[], rules: Active
     const view: TargetView = { key, targetProvider: target.provider, provider, authLower, billing, candidate, entry, orderLength };
     for (let ruleIndex = 0; ruleIndex < rules.matched.length && view.excludedBy === undefined; ruleIndex++) applyRule(rules.matched[ruleIndex], ruleIndex, view);
     if (rules.perTarget.length > 0) {
-      const targetContext: ConditionContext = { ...context, target: status ?? {} };
+      const targetContext: ConditionContext = { features: context.features, tier: context.tier, now, timeZone: context.timeZone, target: status ?? {} };
       for (let ruleIndex = 0; ruleIndex < rules.perTarget.length && view.excludedBy === undefined; ruleIndex++) {
         const item = rules.perTarget[ruleIndex];
         const result = evaluateCondition(item.scoped.rule.when, targetContext);
