@@ -1,8 +1,9 @@
 // Event log format v2, both directions in one place. A routed request writes five or six lines; v1 spent a third of
-// their bytes on what a reader can infer: empty lists, zero token counts, a candidate's rank (its position), the
-// decision's intent repeated inside its features, a planned target equal to the served one, and the same sessionId
-// on every line of a request. v2 leaves those out when
-// writing, and expandEvent() puts them back when reading, so every reader sees the v1 shapes.
+// their bytes on what a reader can infer: empty lists, zero token counts, default values (no tier source, no images
+// or tools, the normal bucket), a candidate's rank (its position), the decision's intent repeated inside its
+// features, a requested route equal to the routed one, a planned target equal to the served one, and the same
+// sessionId on every line of a request. v2 leaves those out when writing, and expandEvent() puts them back when
+// reading, so every reader sees the v1 shapes.
 import { isObject } from "../is-object.ts";
 import type { CandidateEntry, EventRecord, EventType, NormalizedEvent } from "./event-types.ts";
 
@@ -28,18 +29,23 @@ export function compactEventData(record: EventRecord): Data {
   const data = record.data as unknown as Data;
   switch (record.type) {
     case "decision": {
-      if (!isObject(data.features) || data.features.intent !== data.intent || data.features.intentConfidence !== data.intentConfidence) {
-        return withoutEmptyLists(data, ["shortcutTokens", "rules", "hints"]);
+      const out = withoutDefaults(withoutEmptyLists(data, ["shortcutTokens", "rules", "hints"]), DECISION_DEFAULTS);
+      if (out.requestedRouteId === out.routeId) delete out.requestedRouteId;
+      if (!isObject(data.features)) return out;
+      const features = withoutDefaults(data.features, FEATURE_DEFAULTS);
+      if (features.intent === data.intent && features.intentConfidence === data.intentConfidence) {
+        delete features.intent;
+        delete features.intentConfidence;
       }
-      const { intent: _intent, intentConfidence: _confidence, ...features } = data.features;
-      return withoutEmptyLists({ ...data, features }, ["shortcutTokens", "rules", "hints"]);
+      out.features = features;
+      return out;
     }
     case "candidates": {
       if (!Array.isArray(data.candidates)) return data;
       const candidates = data.candidates.map((candidate: unknown, index) => {
         if (!isObject(candidate)) return candidate;
         const { rank, ...rest } = candidate;
-        return withoutEmptyLists(rank === index + 1 ? rest : candidate, ["reasons", "warnings"]);
+        return withoutDefaults(withoutEmptyLists(rank === index + 1 ? rest : candidate, ["reasons", "warnings"]), CANDIDATE_DEFAULTS);
       });
       return withoutEmptyLists({ ...data, candidates }, ["candidates", "skipped"]);
     }
@@ -59,6 +65,22 @@ export function compactEventData(record: EventRecord): Data {
     default:
       return data;
   }
+}
+
+/** Values a reader takes when the field is absent. */
+const DECISION_DEFAULTS: Data = { tierSource: "none" };
+const FEATURE_DEFAULTS: Data = { hasImages: false, hasTools: false };
+const CANDIDATE_DEFAULTS: Data = { bucket: "normal" };
+
+/** A copy without the fields that hold their default. */
+function withoutDefaults(data: Data, defaults: Data): Data {
+  const out = { ...data };
+  for (const key in defaults) if (out[key] === defaults[key]) delete out[key];
+  return out;
+}
+
+function defaultsBack(data: Data, defaults: Data): void {
+  for (const key in defaults) data[key] ??= defaults[key];
 }
 
 /** Token counts a reader takes as 0 when absent. */
@@ -87,9 +109,12 @@ export function expandEvent(event: NormalizedEvent): void {
       data.shortcutTokens ??= [];
       data.rules ??= [];
       data.hints ??= [];
+      data.requestedRouteId ??= data.routeId;
+      defaultsBack(data, DECISION_DEFAULTS);
       if (isObject(data.features)) {
         data.features.intent ??= data.intent;
         data.features.intentConfidence ??= data.intentConfidence;
+        defaultsBack(data.features, FEATURE_DEFAULTS);
       }
       break;
     }
@@ -98,6 +123,7 @@ export function expandEvent(event: NormalizedEvent): void {
       candidates.forEach((candidate, index) => {
         if (!isObject(candidate)) return;
         candidate.rank ??= index + 1;
+        defaultsBack(candidate as Data, CANDIDATE_DEFAULTS);
         candidate.reasons ??= [];
         candidate.warnings ??= [];
       });

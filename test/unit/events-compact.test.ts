@@ -26,7 +26,7 @@ const DECISION: DecisionEventData = {
 const CANDIDATES: CandidatesEventData = {
   candidates: [
     { key: "a/1", rank: 1, bucket: "normal", billing: "per-token", reasons: [], warnings: [], estimatedCostUsd: 0 },
-    { key: "b/2", rank: 2, bucket: "normal", billing: "subscription", reasons: ["cheaper"], warnings: [] },
+    { key: "b/2", rank: 2, bucket: "demoted", billing: "subscription", reasons: ["cheaper"], warnings: [] },
   ],
   skipped: [],
 };
@@ -47,7 +47,7 @@ async function readAll(dir: string) {
 }
 
 describe("event log format v2", () => {
-  it("writes version 2 without empty lists, ranks, the repeated intent or a follow-up line's sessionId", async () => {
+  it("writes version 2 without empty lists, default values, ranks, the repeated intent or a follow-up line's sessionId", async () => {
     const dir = freshDir();
     const log = openEventLog({ dir, now: () => 0 });
     for (const record of RECORDS) log.append(record);
@@ -55,9 +55,11 @@ describe("event log format v2", () => {
     const lines = readFileSync(log.path, "utf8").trim().split("\n").map((line) => JSON.parse(line));
     assert.ok(lines.every((line) => line.v === EVENT_SCHEMA_VERSION && EVENT_SCHEMA_VERSION === 2));
     assert.deepEqual(lines.map((line) => line.sessionId), ["session-1", undefined, undefined, undefined]);
-    assert.deepEqual(lines[0].data.features, { estimatedTokens: 11, contextClass: "short", hasImages: false, hasTools: false });
+    assert.deepEqual(lines[0].data.features, { estimatedTokens: 11, contextClass: "short" });
     assert.equal("rules" in lines[0].data, false);
-    assert.deepEqual(lines[1].data.candidates[0], { key: "a/1", bucket: "normal", billing: "per-token", estimatedCostUsd: 0 });
+    assert.equal("requestedRouteId" in lines[0].data, false, "the requested route is the routed one");
+    assert.equal("tierSource" in lines[0].data, false, "no tier source is the default");
+    assert.deepEqual(lines[1].data.candidates[0], { key: "a/1", billing: "per-token", estimatedCostUsd: 0 });
     assert.equal("failureKinds" in lines[3].data, false);
   });
 
