@@ -29,10 +29,10 @@ export function compactEventData(record: EventRecord): Data {
   const data = record.data as unknown as Data;
   switch (record.type) {
     case "decision": {
-      const out = withoutDefaults(withoutEmptyLists(data, ["shortcutTokens", "rules", "hints"]), DECISION_DEFAULTS);
+      const out = { ...withoutDefaults(withoutEmptyLists(data, ["shortcutTokens", "rules", "hints"]), DECISION_DEFAULTS) };
       if (out.requestedRouteId === out.routeId) delete out.requestedRouteId;
       if (!isObject(data.features)) return out;
-      const features = withoutDefaults(data.features, FEATURE_DEFAULTS);
+      const features = { ...withoutDefaults(data.features, FEATURE_DEFAULTS) };
       if (features.intent === data.intent && features.intentConfidence === data.intentConfidence) {
         delete features.intent;
         delete features.intentConfidence;
@@ -72,10 +72,14 @@ const DECISION_DEFAULTS: Data = { tierSource: "none" };
 const FEATURE_DEFAULTS: Data = { hasImages: false, hasTools: false };
 const CANDIDATE_DEFAULTS: Data = { bucket: "normal" };
 
-/** A copy without the fields that hold their default. */
+/** Without the fields that hold their default; copied only when one does (this runs per candidate per request). */
 function withoutDefaults(data: Data, defaults: Data): Data {
-  const out = { ...data };
-  for (const key in defaults) if (out[key] === defaults[key]) delete out[key];
+  let out = data;
+  for (const key in defaults) {
+    if (data[key] !== defaults[key]) continue;
+    if (out === data) out = { ...data };
+    delete out[key];
+  }
   return out;
 }
 
