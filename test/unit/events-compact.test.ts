@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import type { CandidatesEventData, DecisionEventData, EventRecord, FinalEventData } from "../../src/events/event-types.ts";
 import { EVENT_SCHEMA_VERSION } from "../../src/events/event-types.ts";
-import { emptyReadStats, findLogFiles, readEvents } from "../../src/events/read-events.ts";
+import { EVENT_TYPES } from "../../src/events/event-types.ts";
+import { emptyReadStats, findLogFiles, parseEventLine, readEvents } from "../../src/events/read-events.ts";
 import { openEventLog } from "../../src/state/event-log.ts";
 
 const dirs: string[] = [];
@@ -79,5 +80,15 @@ describe("event log format v2", () => {
     writeFileSync(join(dir, "auto-router.events.jsonl"), `${v1.join("\n")}\n`);
     const { events } = await readAll(dir);
     assert.deepEqual(events.map((event) => [event.v, event.sessionId, event.data]), RECORDS.map((record) => [1, "session-1", record.data]));
+  });
+
+  it("reads a line of every type the writer accepts as a known type", () => {
+    // The writer only takes types of the event type map (checked by the compiler); EVENT_TYPES must list them all.
+    for (const type of EVENT_TYPES) {
+      const outcome = parseEventLine(JSON.stringify({ v: EVENT_SCHEMA_VERSION, type, ts: "2026-01-01T00:00:00.000Z", data: {} }));
+      assert.ok("event" in outcome, `${type}: ${JSON.stringify(outcome)}`);
+    }
+    assert.ok(EVENT_TYPES.includes("wait") && EVENT_TYPES.includes("warning") && EVENT_TYPES.includes("usage"));
+    assert.deepEqual(parseEventLine(JSON.stringify({ v: 2, type: "no-such-type", ts: "2026-01-01T00:00:00.000Z", data: {} })), { unknownType: "no-such-type" });
   });
 });
