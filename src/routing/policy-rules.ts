@@ -77,9 +77,14 @@ function failed(why: string): ConditionResult {
   return { matched: false, why };
 }
 
+// Results without a variable part are shared (callers only read them): per-target rules meet them on every request.
+const NO_CONDITION: ConditionResult = Object.freeze({ matched: true, why: "no condition" });
+const NEEDS_TARGET: ConditionResult = Object.freeze({ matched: false, why: "badRatingShareAbove needs a target" });
+const NO_RATINGS: ConditionResult = Object.freeze({ matched: false, why: "no ratings" });
+
 /** Every field of a condition must match (an implicit `all`); an empty condition always matches. */
 export function evaluateCondition(condition: RuleCondition | undefined, context: ConditionContext): ConditionResult {
-  if (!condition) return { matched: true, why: "no condition" };
+  if (!condition) return NO_CONDITION;
   // A string, not an array joined at the end: this runs per rule and per target on every request.
   let reasons = "";
   const { features } = context;
@@ -120,8 +125,8 @@ export function evaluateCondition(condition: RuleCondition | undefined, context:
   }
   if (condition.badRatingShareAbove !== undefined) {
     const share = context.target?.badRatingShare;
-    if (!context.target) return failed("badRatingShareAbove needs a target");
-    if (share === undefined) return failed("no ratings");
+    if (!context.target) return NEEDS_TARGET;
+    if (share === undefined) return NO_RATINGS;
     if (share <= condition.badRatingShareAbove) return failed(`bad ratings ${share} <= ${condition.badRatingShareAbove}`);
     reasons = append(reasons, `bad ratings ${share} > ${condition.badRatingShareAbove}`);
   }
