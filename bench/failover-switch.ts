@@ -13,7 +13,7 @@ export const GOAL_SWITCH_P99_US = 1_000;
 const FIRST_TARGET_ERROR = "429 Too Many Requests";
 
 /** Records when the router's iterator receives the stream's error event. */
-function onErrorEvent(stream: AssistantMessageEventStream, record: () => void): AssistantMessageEventStream {
+export function onErrorEvent(stream: AssistantMessageEventStream, record: () => void): AssistantMessageEventStream {
   const iterate = stream[Symbol.asyncIterator].bind(stream);
   stream[Symbol.asyncIterator] = () => {
     const iterator = iterate();

@@ -1,4 +1,5 @@
-// Builds the router the way index.ts does, minus pi: a RouterRuntime over given stores, a registry that knows the
+// A STRIPPED router for locating costs, not the product (product-cost.bench.ts measures that): a RouterRuntime
+// without plugins over given stores, a registry that knows the
 // bench's target models, and the stream function pi would call for `auto-router/<route>`. Also times one request.
 import type { Api, AssistantMessageEventStream, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
 import type { RouterConfig } from "../src/config/schema.ts";

@@ -1,6 +1,8 @@
 // Reads every event-log line the router wrote in a state directory (rotated files first) and groups them per
 // request, in the order the requests started. The suites compare these with what the emulators saw.
 import { readFileSync } from "node:fs";
+import { expandEvent } from "../src/events/compact-events.ts";
+import type { NormalizedEvent } from "../src/events/event-types.ts";
 import { listLogFiles } from "../src/state/event-log.ts";
 
 export interface LoggedEvent {
@@ -29,7 +31,9 @@ export function readLoggedEvents(stateDir: string): { events: LoggedEvent[]; mal
       if (line.trim() === "") continue;
       lines += 1;
       try {
-        events.push(JSON.parse(line) as LoggedEvent);
+        const event = JSON.parse(line) as LoggedEvent;
+        if (event.v >= 2) expandEvent(event as unknown as NormalizedEvent); // what the v2 writer left out
+        events.push(event);
       } catch {
         malformed += 1;
       }

@@ -82,13 +82,21 @@ export function createBudgetPluginWith(options: BudgetPluginOptions = {}): Featu
       return monthlySpendWindows(spends, perTokenProviders(context.config(), context.registry()), now, timeZone());
     });
 
+    // pi's registry finds a model by scanning all of its models: prices are looked up once per target, registry and
+    // config, not once per attempt.
+    const pricesFor = lastValue((_registry: unknown, _config: RouterConfig) => new Map<string, Pricing | undefined>());
     const pricingOf = (candidate: Candidate): Pricing | undefined => {
+      const prices = pricesFor(context.registry(), context.config());
+      if (prices.has(candidate.key)) return prices.get(candidate.key);
+      let pricing: Pricing | undefined;
       try {
         const cost = context.registry()?.find(candidate.provider, candidate.modelId)?.cost;
-        return cost ? { input: cost.input, output: cost.output, cacheRead: cost.cacheRead, cacheWrite: cost.cacheWrite } : undefined;
+        pricing = cost ? { input: cost.input, output: cost.output, cacheRead: cost.cacheRead, cacheWrite: cost.cacheWrite } : undefined;
       } catch {
         return undefined;
       }
+      prices.set(candidate.key, pricing);
+      return pricing;
     };
 
     /**

@@ -1,13 +1,12 @@
 // The event log's data shapes: one versioned envelope per JSONL line, `{v, type, ts, requestId?, sessionId?,
-// routeId?, data}`. The runtime emits exactly these; the analytics scripts read them back (and legacy logs are
-// normalized into them by legacy-events.ts). Only types live here, so both sides can import it for free.
+// routeId?, data}`. One type map serves both sides: the writer (state/event-log.ts) only accepts an EventRecord of a
+// type in EventDataByType, and the readers know every type in EVENT_TYPES, so nothing the router writes is read back
+// as unknown. Legacy logs are normalized into these shapes by legacy-events.ts; v2 lines by compact-events.ts.
 import type { ProviderPreferences } from "../config/routing-schema.ts";
 import type { RequestFeatures, RuleTrace } from "../routing/types.ts";
 
-export const EVENT_SCHEMA_VERSION = 1;
-
-export const EVENT_TYPES = ["decision", "candidates", "attempt", "result", "final", "feedback", "quota", "wait", "warning", "pin"] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+/** 2: empty lists, a candidate's rank and a follow-up event's sessionId are left out (compact-events.ts). */
+export const EVENT_SCHEMA_VERSION = 2;
 
 export interface ShadowComparison {
   enabled: boolean;
@@ -69,6 +68,8 @@ export interface AttemptEventData {
   probe?: boolean;
   /** Set on a retry of the same target (retryBeforeFailover): 1 for the first retry. */
   retry?: number;
+  /** A gateway pass-through attempt: the client's method and path. */
+  proxy?: string;
 }
 
 export type LoggedAttemptOutcome = "success" | "failed" | "aborted" | "failed-after-commit";
@@ -157,6 +158,43 @@ export interface PinEventData {
   reason?: string;
 }
 
+/** Spend of one attempt, counted into the budget ledger. */
+export interface UsageEventData {
+  attempt: number;
+  target: string;
+  /** The provider whose budget it spends. */
+  provider: string;
+  outcome: string;
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+  costUsd: number;
+  estimated: boolean;
+  estimateReason?: string;
+  /** Calendar keys in the budget's time zone. */
+  day: string;
+  month: string;
+}
+
+/** A target's circuit breaker changed state. */
+export interface BreakerEventData {
+  target: string;
+  from: string;
+  to: string;
+  until?: number;
+  breakMs?: number;
+  lastFailure?: string;
+}
+
+/** A provider became unhealthy or healthy again. */
+export interface HealthEventData {
+  provider: string;
+  unhealthy: boolean;
+  failures: number;
+  lastError?: string;
+}
+
 export interface EventDataByType {
   decision: DecisionEventData;
   candidates: CandidatesEventData;
@@ -168,7 +206,26 @@ export interface EventDataByType {
   wait: WaitEventData;
   warning: WarningEventData;
   pin: PinEventData;
+  usage: UsageEventData;
+  breaker: BreakerEventData;
+  health: HealthEventData;
 }
+
+export type EventType = keyof EventDataByType;
+
+/** Every type the writer can write, for the readers. `satisfies` plus the check below keep it equal to the map. */
+export const EVENT_TYPES = [
+  "decision", "candidates", "attempt", "result", "final", "feedback", "quota", "wait", "warning", "usage", "breaker",
+  "health", "pin",
+] as const satisfies readonly EventType[];
+type Missing = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
+const everyTypeListed: [Missing] extends [never] ? true : Missing = true;
+void everyTypeListed;
+
+/** What a writer hands the log: the log adds `v` and `ts`. */
+export type EventRecord = {
+  [T in EventType]: { type: T; data: EventDataByType[T]; requestId?: string; sessionId?: string; routeId?: string; ts?: string };
+}[EventType];
 
 /** The line as written. */
 export interface EventEnvelope<T extends EventType = EventType> {

@@ -3,6 +3,7 @@
 // events are skipped and COUNTED (scripts print the count), never silently dropped.
 import { createReadStream, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { expandEvent, SessionByRequest } from "./compact-events.ts";
 import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
 import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-events.ts";
 import { rotatedOldestFirst } from "./log-files.ts";
@@ -86,6 +87,7 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
   const event = record as unknown as NormalizedEvent;
   event.time = time;
   if (typeof event.v !== "number") event.v = 1;
+  if (event.v >= 2) expandEvent(event);
   return { event };
 }
 
@@ -135,6 +137,7 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
     if (skip.legacy.some((marker) => head.includes(marker))) return "legacy";
     return skip.ours.some((marker) => head.includes(marker)) ? "ours" : undefined;
   };
+  const sessions = new SessionByRequest();
   for (const file of files) {
     stats.files.push(file);
     const lines = readLines(createReadStream(file, { encoding: "utf8", highWaterMark: READ_CHUNK_BYTES }));
@@ -156,9 +159,12 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
         recordMalformed(stats, outcome.malformed, `${file}:${lineNumber}`);
       } else if ("unknownType" in outcome) {
         stats.unknownTypes[outcome.unknownType] = (stats.unknownTypes[outcome.unknownType] ?? 0) + 1;
-      } else if (options.since !== undefined && outcome.event.time < options.since) {
-        stats.filteredOut++;
       } else {
+        sessions.fill(outcome.event); // before `since`: a request's decision may lie just before the window
+        if (options.since !== undefined && outcome.event.time < options.since) {
+          stats.filteredOut++;
+          continue;
+        }
         stats.events++;
         if (outcome.event.legacy) stats.legacyEvents++;
         yield outcome.event;

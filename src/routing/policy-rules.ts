@@ -49,13 +49,19 @@ export function localClock(now: number, zone: string): LocalClock | undefined {
 
 const parseClockTime = (text: string): number => Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
 
+// Config objects are never mutated once loaded, so what is derived from one rule's condition is computed once per
+// object: pure memos, they change no result.
+const windowBounds = new WeakMap<TimeWindow, { after: number; before: number }>();
+const usesTarget = new WeakMap<RuleCondition, boolean>();
+
 /**
  * `after` is inclusive, `before` exclusive. When `before` is earlier than `after` the window wraps past midnight:
  * 22:00-06:00 matches 23:30 and 05:59 but not 06:00. Equal times mean the whole day.
  */
 export function inTimeWindow(minutes: number, window: TimeWindow): boolean {
-  const after = parseClockTime(window.after);
-  const before = parseClockTime(window.before);
+  let bounds = windowBounds.get(window);
+  if (!bounds) windowBounds.set(window, (bounds = { after: parseClockTime(window.after), before: parseClockTime(window.before) }));
+  const { after, before } = bounds;
   if (after === before) return true;
   return after < before ? minutes >= after && minutes < before : minutes >= after || minutes < before;
 }
@@ -71,9 +77,14 @@ function failed(why: string): ConditionResult {
   return { matched: false, why };
 }
 
+// Results without a variable part are shared (callers only read them): per-target rules meet them on every request.
+const NO_CONDITION: ConditionResult = Object.freeze({ matched: true, why: "no condition" });
+const NEEDS_TARGET: ConditionResult = Object.freeze({ matched: false, why: "badRatingShareAbove needs a target" });
+const NO_RATINGS: ConditionResult = Object.freeze({ matched: false, why: "no ratings" });
+
 /** Every field of a condition must match (an implicit `all`); an empty condition always matches. */
 export function evaluateCondition(condition: RuleCondition | undefined, context: ConditionContext): ConditionResult {
-  if (!condition) return { matched: true, why: "no condition" };
+  if (!condition) return NO_CONDITION;
   // A string, not an array joined at the end: this runs per rule and per target on every request.
   let reasons = "";
   const { features } = context;
@@ -114,8 +125,8 @@ export function evaluateCondition(condition: RuleCondition | undefined, context:
   }
   if (condition.badRatingShareAbove !== undefined) {
     const share = context.target?.badRatingShare;
-    if (!context.target) return failed("badRatingShareAbove needs a target");
-    if (share === undefined) return failed("no ratings");
+    if (!context.target) return NEEDS_TARGET;
+    if (share === undefined) return NO_RATINGS;
     if (share <= condition.badRatingShareAbove) return failed(`bad ratings ${share} <= ${condition.badRatingShareAbove}`);
     reasons = append(reasons, `bad ratings ${share} > ${condition.badRatingShareAbove}`);
   }
@@ -148,6 +159,12 @@ export function evaluateCondition(condition: RuleCondition | undefined, context:
 /** True when the condition can only be answered per target (`badRatingShareAbove` anywhere inside it). */
 export function conditionUsesTarget(condition: RuleCondition | undefined): boolean {
   if (!condition) return false;
+  let uses = usesTarget.get(condition);
+  if (uses === undefined) usesTarget.set(condition, (uses = searchUsesTarget(condition)));
+  return uses;
+}
+
+function searchUsesTarget(condition: RuleCondition): boolean {
   if (condition.badRatingShareAbove !== undefined) return true;
   if (condition.all?.some(conditionUsesTarget) || condition.any?.some(conditionUsesTarget)) return true;
   return conditionUsesTarget(condition.not);

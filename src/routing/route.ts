@@ -13,13 +13,15 @@
 //                        the decision carries a `refusal` naming the providers and their budget details.
 // Hard reasons (missing, no credentials, unhealthy, cooldown, circuit, capability, preferences, price, quota) never
 // fall back: the user or the provider said no.
-import type { Billing, Constraint, Intent, Tier } from "../config/routing-schema.ts";
+import type { Constraint, Intent, Tier } from "../config/routing-schema.ts";
 import type { TargetConfig } from "../config/schema.ts";
 import { checkConstraint, describeConstraint, meetsConstraint, mergeConstraints, requestConstraint, tierConstraint } from "./constraints.ts";
 import { INTENT_HINT_CONFIDENCE } from "./intent.ts";
 import { collectRules, conditionUsesTarget, evaluateCondition, type ConditionContext, type ScopedRule } from "./policy-rules.ts";
-import { checkPreferences, describePreferences, mergePreferences, providerIndex, providerListed } from "./preferences.ts";
+import { checkPreferences, describePreferences, mergePreferences, providerIndex } from "./preferences.ts";
 import { explainWinner, rankEntries, type RankEntry, type RankMode } from "./rank.ts";
+import { applyRule, describeRuleEffect, type TargetView } from "./rule-effects.ts";
+import { fallBack, skippedTarget, skipTarget, type Pending } from "./soft-fallback.ts";
 import { chooseShortcutTier } from "./shortcuts.ts";
 import { checkReserve } from "./reserve.ts";
 import { targetSettingsNotes } from "./target-settings-note.ts";
@@ -27,7 +29,6 @@ import {
   accountOf,
   routeTargetKey, targetKey,
   type Candidate, type Decision, type DecisionTrace, type RouteRequest, type RoutingSnapshot, type RuleTrace,
-  type SkippedTarget, type SkipReason,
 } from "./types.ts";
 
 /** Intent -> tier hint. Creative and general prompts give none. */
@@ -35,36 +36,71 @@ export const INTENT_TIER_HINTS: Partial<Record<Intent, Tier>> = { code: "swe", a
 /** Output assumed for the cost estimate when the caller did not say (pi rarely sets maxTokens). */
 export const ASSUMED_OUTPUT_TOKENS = 1_000;
 const TOKENS_PER_MILLION = 1_000_000;
-/** Rule-preferred providers rank after the preferences' `order`; each rule gets its own band. */
-const RULE_PREFERENCE_BAND = 100;
 
-interface Pending { candidate: Candidate; entry: RankEntry; budgetBlocked?: string; skip?: SkippedTarget }
+interface PerTargetRule { scoped: ScopedRule; line: RuleTrace; matchedLabels: string[] }
+
+/** What the steps of one route() call share. */
+interface RouteState {
+  request: RouteRequest;
+  snapshot: RoutingSnapshot;
+  now: number;
+  decision: Decision;
+  trace: DecisionTrace;
+  hints: string[];
+  rules: RuleTrace[];
+  /** The condition context of request-level rules: the tier in effect (shortcut, rule or intent hint). */
+  context: ConditionContext;
+  constraint: Constraint;
+  hintConstraint?: Constraint;
+  requestedRules: ScopedRule[];
+}
+
+interface ActiveRules { matched: ScopedRule[]; perTarget: PerTargetRule[] }
+
+interface Ranking { preferences: ReturnType<typeof mergePreferences>; mode: RankMode; orderLength: number; outputTokens: number }
 
 export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: number): Decision {
-  const { config } = snapshot;
+  const state = startDecision(request, snapshot, now);
+  if (!snapshot.config.routes[request.routeId]) {
+    state.decision.refusal = `auto-router: route "${request.routeId}" is not in the config (known: ${Object.keys(snapshot.config.routes).join(", ")})`;
+    return state.decision;
+  }
+  chooseTier(state);
+  const active = snapshot.config.routes[state.decision.routeId]!;
+  const rules = collectActiveRules(state);
+  const ranking = rankingSettings(state, active);
+  const { eligible, soft } = assessTargets(state, active.targets, rules, ranking);
+  closePerTargetRules(rules.perTarget);
+  orderCandidates(state, eligible, soft, ranking.mode);
+  return state.decision;
+}
+
+function startDecision(request: RouteRequest, snapshot: RoutingSnapshot, now: number): RouteState {
   const { features } = request;
-  const shortcuts = request.shortcuts;
   const hints: string[] = [];
   const rules: RuleTrace[] = [];
   const trace: DecisionTrace = {
-    tokens: shortcuts?.tokens ?? [], tierSource: "none", intent: features.intent, intentConfidence: features.intentConfidence,
+    tokens: request.shortcuts?.tokens ?? [], tierSource: "none", intent: features.intent, intentConfidence: features.intentConfidence,
     estimatedTokens: features.estimatedTokens, contextClass: features.contextClass, rules, hints,
   };
   const decision: Decision = { requestedRouteId: request.routeId, routeId: request.routeId, candidates: [], skipped: [], trace, declaredOrder: [] };
-  if (!config.routes[request.routeId]) {
-    decision.refusal = `auto-router: route "${request.routeId}" is not in the config (known: ${Object.keys(config.routes).join(", ")})`;
-    return decision;
-  }
+  // Every property present from the start, in one order: the condition evaluator sees one object shape.
+  const context: ConditionContext = { features, tier: undefined, now, timeZone: snapshot.timeZone };
+  return { request, snapshot, now, decision, trace, hints, rules, context, constraint: requestConstraint(features), requestedRules: [] };
+}
 
-  // ---- tier ----
+/** Shortcut, else the first matching force-tier rule, else the intent hint; a tier may switch the route. */
+function chooseTier(state: RouteState): void {
+  const { request, snapshot: { config }, trace, hints, rules, context } = state;
+  const { features } = request;
   const hintTier = features.intentConfidence >= INTENT_HINT_CONFIDENCE ? INTENT_TIER_HINTS[features.intent] : undefined;
-  const choice = chooseShortcutTier(shortcuts?.tiers ?? []);
+  const choice = chooseShortcutTier(request.shortcuts?.tiers ?? []);
   for (const ignored of choice.ignored) hints.push(`@${ignored} ignored: @${choice.tier} wins (capability tiers beat preference tiers, else first written)`);
   let tier = choice.tier;
   if (tier) trace.tierSource = "shortcut";
-  const context: ConditionContext = { features, tier: tier ?? hintTier, now, timeZone: snapshot.timeZone };
-  const requestedRules = collectRules(config, request.routeId, rules);
-  for (const scoped of requestedRules) {
+  context.tier = tier ?? hintTier;
+  state.requestedRules = collectRules(config, request.routeId, rules);
+  for (const scoped of state.requestedRules) {
     if (scoped.rule.type !== "force-tier") continue;
     const result = evaluateCondition(scoped.rule.when, context);
     const line: RuleTrace = { rule: scoped.name, scope: scoped.scope, matched: result.matched, why: result.why };
@@ -75,33 +111,31 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     rules.push(line);
   }
   const est = features.estimatedTokens;
-  const constraint: Constraint = requestConstraint(features);
-  let hintConstraint: Constraint | undefined;
-  let routeId = request.routeId;
   if (tier) {
     trace.tier = tier;
     const tierRoute = config.tiers?.[tier]?.route;
-    if (tierRoute && tierRoute !== routeId && config.routes[tierRoute]) {
-      routeId = tierRoute;
+    if (tierRoute && tierRoute !== state.decision.routeId && config.routes[tierRoute]) {
+      state.decision.routeId = tierRoute;
       hints.push(`tier ${tier} (${trace.tierSource}) switches to route ${tierRoute}`);
     }
-    mergeConstraints(mergeConstraints(constraint, tierConstraint(tier, est)), config.tiers?.[tier]?.constraint);
+    mergeConstraints(mergeConstraints(state.constraint, tierConstraint(tier, est)), config.tiers?.[tier]?.constraint);
     if (hintTier && hintTier !== tier) hints.push(`intent ${features.intent} hint (${hintTier}) unused: tier ${tier} from ${trace.tierSource}`);
   } else if (hintTier) {
     trace.tier = hintTier;
     trace.tierSource = "intent";
-    hintConstraint = mergeConstraints(tierConstraint(hintTier, est), config.tiers?.[hintTier]?.constraint);
-    hints.push(`intent ${features.intent} (${features.intentConfidence}) hints tier ${hintTier}: targets with ${describeConstraint(hintConstraint)} first in their bucket; route unchanged`);
+    state.hintConstraint = mergeConstraints(tierConstraint(hintTier, est), config.tiers?.[hintTier]?.constraint);
+    hints.push(`intent ${features.intent} (${features.intentConfidence}) hints tier ${hintTier}: targets with ${describeConstraint(state.hintConstraint)} first in their bucket; route unchanged`);
   } else if (INTENT_TIER_HINTS[features.intent]) {
     hints.push(`intent ${features.intent} confidence ${features.intentConfidence} < ${INTENT_HINT_CONFIDENCE}: no tier hint`);
   }
-  decision.routeId = routeId;
-  const active = config.routes[routeId];
+}
 
-  // ---- rules of the active route ----
-  const activeRules = routeId === request.routeId ? requestedRules : collectRules(config, routeId, rules);
-  const matchedRules: ScopedRule[] = [];
-  const perTargetRules: { scoped: ScopedRule; line: RuleTrace; matchedLabels: string[] }[] = [];
+/** The active route's rules: request-level ones evaluated now, target-dependent ones kept for each target. */
+function collectActiveRules(state: RouteState): ActiveRules {
+  const { request, decision: { routeId }, rules } = state;
+  const activeRules = routeId === request.routeId ? state.requestedRules : collectRules(state.snapshot.config, routeId, rules);
+  const matched: ScopedRule[] = [];
+  const perTarget: PerTargetRule[] = [];
   for (const scoped of activeRules) {
     const { rule } = scoped;
     if (rule.type === "force-tier") {
@@ -111,37 +145,45 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     if (conditionUsesTarget(rule.when) && rule.type !== "force-constraint") {
       const line: RuleTrace = { rule: scoped.name, scope: scoped.scope, matched: false, why: "evaluated per target" };
       rules.push(line);
-      perTargetRules.push({ scoped, line, matchedLabels: [] });
+      perTarget.push({ scoped, line, matchedLabels: [] });
       continue;
     }
-    const result = evaluateCondition(rule.when, context);
+    const result = evaluateCondition(rule.when, state.context);
     const line: RuleTrace = { rule: scoped.name, scope: scoped.scope, matched: result.matched, why: result.why };
     rules.push(line);
     if (!result.matched) continue;
     if (rule.type === "force-constraint") {
-      mergeConstraints(constraint, rule.constraint);
+      mergeConstraints(state.constraint, rule.constraint);
       line.effect = `requires ${describeConstraint(rule.constraint ?? {})}`;
     } else {
-      matchedRules.push(scoped);
+      matched.push(scoped);
       line.effect = describeRuleEffect(scoped);
     }
   }
+  return { matched, perTarget };
+}
 
-  // ---- preferences ----
-  const preferences = mergePreferences({ global: config.preferences, route: active.preferences, prompt: shortcuts?.preferences });
+function rankingSettings(state: RouteState, active: RoutingSnapshot["config"]["routes"][string]): Ranking {
+  const { shortcuts, features } = state.request;
+  const preferences = mergePreferences({ global: state.snapshot.config.preferences, route: active.preferences, prompt: shortcuts?.preferences });
   const described = describePreferences(preferences);
-  if (described.length) hints.push(`provider preferences: ${described.join("; ")}`);
+  if (described.length) state.hints.push(`provider preferences: ${described.join("; ")}`);
   const mode: RankMode = shortcuts?.preferences.sort ?? (active.sortBy && active.sortBy !== "auto" ? active.sortBy : undefined) ?? preferences.sort ?? "auto";
-  const orderLength = preferences.order?.length ?? 0;
-  const outputTokens = features.requestedMaxTokens ?? ASSUMED_OUTPUT_TOKENS;
+  return { preferences, mode, orderLength: preferences.order?.length ?? 0, outputTokens: features.requestedMaxTokens ?? ASSUMED_OUTPUT_TOKENS };
+}
 
-  // ---- every target ----
+/** Every target of the active route: skipped with a reason, held back for a soft reason, or eligible. */
+function assessTargets(state: RouteState, targets: TargetConfig[], rules: ActiveRules, ranking: Ranking): { eligible: Pending[]; soft: Pending[] } {
+  const { snapshot, now, decision, hints, context } = state;
+  const routeId = decision.routeId;
+  const { preferences, orderLength, outputTokens } = ranking;
+  const est = state.request.features.estimatedTokens;
   const eligible: Pending[] = [];
-  const reserves = config.quota?.reserve;
+  const reserves = snapshot.config.quota?.reserve;
   const soft: Pending[] = [];
   const warnedProviders: string[] = [];
-  for (let index = 0; index < active.targets.length; index++) {
-    const target = active.targets[index];
+  for (let index = 0; index < targets.length; index++) {
+    const target = targets[index];
     const key = targetKey(target.provider, target.modelId);
     const label = target.label ?? key;
     if (target.enabled === false) { skipTarget(decision, target, key, label, "disabled", "enabled: false in the config"); continue; }
@@ -166,7 +208,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
       if (breaker.probeInFlight) { skipTarget(decision, target, key, label, "circuit-open", "half-open: a probe is already in flight", breaker.until); continue; }
       probe = true;
     }
-    const violation = checkConstraint(facts, constraint);
+    const violation = checkConstraint(facts, state.constraint);
     if (violation) { skipTarget(decision, target, key, label, violation.reason, violation.detail); continue; }
     const provider = target.provider.toLowerCase();
     const authLower = target.authProvider?.toLowerCase();
@@ -175,7 +217,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     const quota = providerStatus?.quota;
     if (quota?.level === "critical") { skipTarget(decision, target, key, label, "quota", `quota critical: ${quota.detail}`); continue; }
     if (quota?.level === "stressed" && snapshot.quotaHard) { skipTarget(decision, target, key, label, "quota", `quota stressed (hard mode): ${quota.detail}`); continue; }
-    const reserve = reserves ? checkReserve(reserves[auth], quota, trace.tier, request.interactive) : undefined;
+    const reserve = reserves ? checkReserve(reserves[auth], quota, state.trace.tier, state.request.interactive) : undefined;
     if (reserve?.kind === "excluded") { skipTarget(decision, target, key, label, "quota", reserve.detail); continue; }
 
     const billing = target.billing ?? (facts.usesOAuth ? "subscription" : "per-token");
@@ -192,20 +234,20 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     let preferredRank = providerIndex(preferences.order, provider, authLower);
     if (preferredRank >= 0) candidate.reasons.push(`preferred provider (order #${preferredRank + 1})`);
     else preferredRank = Infinity;
-    const entry: RankEntry = { candidate, preferredRank, meetsHint: hintConstraint ? meetsConstraint(facts, hintConstraint) : false };
+    const entry: RankEntry = { candidate, preferredRank, meetsHint: state.hintConstraint ? meetsConstraint(facts, state.hintConstraint) : false };
     if (status?.tokensPerSecond !== undefined) entry.tokensPerSecond = status.tokensPerSecond;
     const budget = providerStatus?.budget;
     const pending: Pending = { candidate, entry, budgetBlocked: budget?.level === "blocked" ? budget.detail : undefined };
 
     // Rules: request-level ones already matched; per-target ones are evaluated with this target's status.
     const view: TargetView = { key, targetProvider: target.provider, provider, authLower, billing, candidate, entry, orderLength };
-    for (let ruleIndex = 0; ruleIndex < matchedRules.length && view.excludedBy === undefined; ruleIndex++) applyRule(matchedRules[ruleIndex], ruleIndex, view);
-    if (perTargetRules.length > 0) {
-      const targetContext: ConditionContext = { features, tier: context.tier, now, timeZone: snapshot.timeZone, target: status ?? {} };
-      for (let ruleIndex = 0; ruleIndex < perTargetRules.length && view.excludedBy === undefined; ruleIndex++) {
-        const item = perTargetRules[ruleIndex];
+    for (let ruleIndex = 0; ruleIndex < rules.matched.length && view.excludedBy === undefined; ruleIndex++) applyRule(rules.matched[ruleIndex], ruleIndex, view);
+    if (rules.perTarget.length > 0) {
+      const targetContext: ConditionContext = { features: context.features, tier: context.tier, now, timeZone: context.timeZone, target: status ?? {} };
+      for (let ruleIndex = 0; ruleIndex < rules.perTarget.length && view.excludedBy === undefined; ruleIndex++) {
+        const item = rules.perTarget[ruleIndex];
         const result = evaluateCondition(item.scoped.rule.when, targetContext);
-        if (result.matched && applyRule(item.scoped, matchedRules.length + ruleIndex, view)) item.matchedLabels.push(`${label} (${result.why})`);
+        if (result.matched && applyRule(item.scoped, rules.matched.length + ruleIndex, view)) item.matchedLabels.push(`${label} (${result.why})`);
       }
     }
     const excludedBy = view.excludedBy;
@@ -217,15 +259,22 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     }
     eligible.push(pending);
   }
-  for (const item of perTargetRules) {
+  return { eligible, soft };
+}
+
+function closePerTargetRules(perTarget: PerTargetRule[]): void {
+  for (const item of perTarget) {
     item.line.matched = item.matchedLabels.length > 0;
     item.line.why = item.line.matched ? `matched for ${item.matchedLabels.join("; ")}` : "matched no eligible target";
     if (item.line.matched) item.line.effect = describeRuleEffect(item.scoped);
   }
+}
 
-  // ---- fallback, ranking ----
+/** Falls back on soft exclusions when nothing is eligible, then ranks (or keeps declared order for a fallback). */
+function orderCandidates(state: RouteState, eligible: Pending[], soft: Pending[], mode: RankMode): void {
+  const { decision, trace, hints } = state;
   let ranked = eligible;
-  if (eligible.length === 0 && soft.length > 0) ranked = fallBack(decision, soft, snapshot.budgetPolicy);
+  if (eligible.length === 0 && soft.length > 0) ranked = fallBack(decision, soft, state.snapshot.budgetPolicy);
   else for (const item of soft) if (item.skip) decision.skipped.push(item.skip);
   for (const item of ranked) decision.declaredOrder.push(item.candidate.key);
   if (mode !== "auto") hints.push(`sorted by ${mode}`);
@@ -239,91 +288,4 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
     for (const entry of entries) decision.candidates.push(entry.candidate);
     trace.winner = explainWinner(entries, mode, trace.tierSource === "intent" ? trace.tier : undefined);
   }
-  return decision;
-}
-
-function skippedTarget(target: TargetConfig, key: string, label: string, reason: SkipReason, detail: string, until?: number): SkippedTarget {
-  const entry: SkippedTarget = { key, provider: target.provider, modelId: target.modelId, label, reason, detail };
-  if (until !== undefined) entry.until = until;
-  return entry;
-}
-
-function skipTarget(decision: Decision, target: TargetConfig, key: string, label: string, reason: SkipReason, detail: string, until?: number): void {
-  decision.skipped.push(skippedTarget(target, key, label, reason, detail, until));
-}
-
-/** One target as the rules see it; `excludedBy` is set by the first rule that excludes it. */
-interface TargetView {
-  key: string;
-  targetProvider: string;
-  provider: string;
-  authLower?: string;
-  billing: Billing;
-  candidate: Candidate;
-  entry: RankEntry;
-  orderLength: number;
-  excludedBy?: string;
-}
-
-/** Applies a matched rule to one target; true when it had an effect on it. */
-function applyRule(scoped: ScopedRule, ruleIndex: number, view: TargetView): boolean {
-  const { rule } = scoped;
-  switch (rule.type) {
-    case "exclude-provider":
-      if (!providerListed(rule.providers, view.provider, view.authLower)) return false;
-      view.excludedBy = `${scoped.name}: excludes ${view.targetProvider}`;
-      return true;
-    case "require-provider":
-      if (providerListed(rule.providers, view.provider, view.authLower)) return false;
-      view.excludedBy = `${scoped.name}: requires ${rule.providers?.join(", ")}`;
-      return true;
-    case "force-billing":
-      if (!rule.billing || view.billing === rule.billing) return false;
-      view.excludedBy = `${scoped.name}: ${rule.billing} only, this is ${view.billing}`;
-      return true;
-    case "prefer-provider": {
-      const at = providerIndex(rule.providers, view.provider, view.authLower);
-      if (at < 0) return false;
-      const rank = view.orderLength + (ruleIndex + 1) * RULE_PREFERENCE_BAND + at;
-      if (rank < view.entry.preferredRank) { view.entry.preferredRank = rank; view.candidate.reasons.push(`preferred by ${scoped.name}`); }
-      return true;
-    }
-    case "demote-target":
-      if (rule.targets && !rule.targets.includes(view.key)) return false;
-      view.candidate.bucket = "demoted";
-      view.candidate.reasons.push(`demoted by ${scoped.name}`);
-      return true;
-    default:
-      return false;
-  }
-}
-
-function describeRuleEffect(scoped: ScopedRule): string {
-  const { rule } = scoped;
-  switch (rule.type) {
-    case "exclude-provider": return `exclude ${rule.providers?.join(", ")}`;
-    case "require-provider": return `only ${rule.providers?.join(", ")}`;
-    case "prefer-provider": return `prefer ${rule.providers?.join(", ")}`;
-    case "force-billing": return `${rule.billing} only`;
-    case "demote-target": return rule.targets ? `demote ${rule.targets.join(", ")}` : "demote matching targets";
-    default: return rule.type;
-  }
-}
-
-/** Every remaining target was skipped for soft reasons only: apply the configured budget policy. */
-function fallBack(decision: Decision, soft: Pending[], policy: "soft" | "hard"): Pending[] {
-  const usable = policy === "soft" ? soft : soft.filter((item) => !item.budgetBlocked);
-  for (const item of soft) if (!usable.includes(item) && item.skip) decision.skipped.push(item.skip);
-  if (usable.length === 0) {
-    const details = soft.map((item) => `${item.candidate.provider} (${item.budgetBlocked})`);
-    decision.refusal = `auto-router: every target of route ${decision.routeId} is over budget and the budget policy is hard: ${[...new Set(details)].join("; ")}. Raise the budget or set budgets.policy to "soft".`;
-    return [];
-  }
-  const reasons = [...new Set(usable.map((item) => item.skip?.reason))].join(" and ");
-  decision.trace.fallback = `every target was excluded by soft reasons (${reasons}); budget policy ${policy}: routing on ${usable.length} of them in declared order`;
-  for (const item of usable) {
-    if (item.skip) item.candidate.warnings.push(`fallback: ${item.skip.detail}`);
-    item.candidate.reasons.push("fallback after soft exclusion");
-  }
-  return usable.sort((a, b) => a.candidate.declaredIndex - b.candidate.declaredIndex);
 }

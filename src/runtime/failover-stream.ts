@@ -5,21 +5,21 @@ import {
   createAssistantMessageEventStream,
   type Api,
   type AssistantMessage,
-  type AssistantMessageEvent,
   type AssistantMessageEventStream,
   type Context,
   type Model,
   type SimpleStreamOptions,
 } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
-import type { Candidate, Decision, PromptShortcuts } from "../routing/types.ts";
-import { runAttempt, type AttemptOutcome } from "./attempt.ts";
+import type { Candidate, Decision } from "../routing/types.ts";
+import { attemptTarget, redactedMessage } from "./attempt-target.ts";
 import { restTarget, settleFailure } from "./attempt-failure.ts";
-import { type applyFailurePolicy, classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
+import type { applyFailurePolicy, Failure } from "./classify-failure.ts";
 import { allFailedText, noCapableTargetText, noTargetText, routerAbortedMessage, routerErrorMessage, waitingText, type FailedTarget } from "./final-error.ts";
 import { findTarget, routeSettings, targetTimeouts } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
-import { resolveTargetAuth, startTarget } from "./start-target.ts";
+import type { RequestObserver, RouteRequest } from "./route-request.ts";
+import { resolveTargetAuth } from "./start-target.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { retryDelayMs } from "./retry-same-target.ts";
 import type { RevertSettings } from "./revert-policy.ts";
@@ -31,59 +31,7 @@ export const MAX_WAIT_ROUNDS = 1;
 
 const textOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-/** How one request ended, for a caller that answers in another protocol (the gateway's HTTP status and headers). */
-export interface RequestEnd {
-  outcome: "success" | "failed" | "aborted" | "refused";
-  servedKey?: string;
-  failures: FailedTarget[];
-  /** A failure that must not fail over, surfaced unchanged (its status is the client's answer). */
-  surfaced?: Failure;
-  /** Nothing was tried because every target is cooling down: when the first comes back. */
-  coolingUntil?: number;
-}
-
-/** Per-request hooks; the runtime's own bookkeeping runs regardless. */
-export interface RequestObserver {
-  onCommitted?(candidate: Candidate): void;
-  onAttemptResult?(candidate: Candidate, outcome: AttemptOutcome): void;
-  /** Called once, before the stream ends (before its result() resolves). */
-  onEnd?(end: RequestEnd): void;
-}
-
-/** What a caller other than pi adds to one request: its own preferences and a way to watch it. */
-export interface RouteRequest {
-  /** Tiers and provider preferences for this request (they replace shortcuts handed over by pi's input event). */
-  shortcuts?: PromptShortcuts;
-  observer?: RequestObserver;
-}
-
-/**
- * A target's error text goes to pi's output, RPC events and session files: a provider may echo the key or the
- * Authorization header in it, so it is redacted like everything the router writes. Model output is left alone.
- * In place: pi-ai hands out one message object as every event's `partial`, and pi may serialise those later.
- */
-function redactedMessage(env: RequestEnvironment, message: AssistantMessage): AssistantMessage {
-  if (message.errorMessage !== undefined) message.errorMessage = env.redact(message.errorMessage);
-  return message;
-}
-
-/**
- * Forwards one attempt's events with redacted error text. pi-ai sets `errorMessage` on the one message object it hands
- * out as every event's `partial` before it emits the error, and pi may serialise earlier events after that (JSON and
- * RPC output), so the partials are forwarded as one shadow copy of the target's message whose error text is redacted.
- */
-function redactingForwarder(env: RequestEnvironment, push: (event: AssistantMessageEvent) => void): (event: AssistantMessageEvent) => void {
-  let shadow: AssistantMessage | undefined;
-  return (event) => {
-    if ("partial" in event && event.partial) {
-      shadow = redactedMessage(env, Object.assign(shadow ?? ({} as AssistantMessage), event.partial));
-      push({ ...event, partial: shadow } as AssistantMessageEvent);
-      return;
-    }
-    if (event.type === "error") redactedMessage(env, event.error);
-    push(event);
-  };
-}
+export type { RequestEnd, RequestObserver, RouteRequest } from "./route-request.ts";
 
 export function createRouterStream(env: RequestEnvironment) {
   return (model: Model<Api>, context: Context, options?: SimpleStreamOptions): AssistantMessageEventStream => streamRoute(env, model, context, options);
@@ -313,46 +261,10 @@ async function tryCandidates(
     env.record(state.requestId, state.routeId, "attempt", { attempt: attemptNumber, target: candidate.key, probe: candidate.probe || undefined, retry: retried?.count });
     env.status.onAttempt(state.routeId, candidate, attemptNumber);
 
-    const controller = new AbortController();
-    const userSignal = options?.signal;
-    const relayAbort = () => controller.abort(userSignal?.reason);
-    userSignal?.addEventListener("abort", relayAbort, { once: true });
-    let outcome: AttemptOutcome;
-    try {
-      const userOnResponse = options?.onResponse;
-      const targetOptions: SimpleStreamOptions | undefined = env.onTargetResponse
-        ? {
-            ...options,
-            onResponse: async (response, responseModel) => {
-              env.onTargetResponse!(routeId, candidate, response);
-              await userOnResponse?.(response, responseModel);
-            },
-          }
-        : options;
-      const started = await startTarget({ registry, model: target, auth, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream, patch: pin ? pinnedPatch(targetConfig, pin) : targetConfig });
-      if (typeof started === "string") {
-        outcome = { status: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: started }, env.now()), latencyMs: 0 };
-      } else {
-        outcome = await runAttempt({
-          stream: started,
-          push: redactingForwarder(env, (event) => out.push(event)),
-          controller,
-          userSignal,
-          timeouts: { firstTokenMs: isLast ? undefined : timeouts.firstTokenMs, stallMs: timeouts.stallMs },
-          contextWindow: target.contextWindow,
-          now: env.now,
-          label: candidate.key,
-          onCommit: () => {
-            env.status.onCommitted(state.routeId, candidate);
-            observer?.onCommitted?.(candidate);
-          },
-        });
-      }
-    } catch (error) {
-      outcome = { status: "failed", failure: makeFailure("unknown", `auto-router: ${candidate.key}: ${textOf(error)}`), latencyMs: 0 };
-    } finally {
-      userSignal?.removeEventListener("abort", relayAbort);
-    }
+    const outcome = await attemptTarget(env, { registry, target, auth, candidate, context, options, routeId, patch: pin ? pinnedPatch(targetConfig, pin) : targetConfig, timeouts, isLast, out }, () => {
+      env.status.onCommitted(state.routeId, candidate);
+      observer?.onCommitted?.(candidate);
+    });
 
     if (outcome.status === "committed") {
       env.onAttemptResult(state, candidate, outcome);

@@ -3,7 +3,7 @@
 // and target responses, add status warnings, and own their stores. Their subcommands are wired by index.ts
 // (FeaturePlugin in src/commands/command-types.ts), so the runtime never depends on the command layer.
 import type { RouterConfig } from "../config/schema.ts";
-import type { ShadowComparison } from "../events/event-types.ts";
+import type { EventDataByType, EventType, ShadowComparison } from "../events/event-types.ts";
 import type { Candidate, Decision, ProviderStatus, TargetStatus } from "../routing/types.ts";
 import type { StateStore } from "../state/json-store.ts";
 import type { AttemptOutcome } from "./attempt.ts";
@@ -94,7 +94,7 @@ export interface PluginContext {
   registry(): RegistryLike | undefined;
   /** A state store in the state dir (file `auto-router.<name>.json`), or in memory in tests. */
   openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T>;
-  record(type: string, data: Record<string, unknown>, ids?: { requestId?: string; routeId?: string }): void;
+  record<T extends EventType>(type: T, data: EventDataByType[T], ids?: { requestId?: string; routeId?: string }): void;
   /**
    * A claim exactly one caller gets until it expires, across every process sharing the state backend (one Redis
    * round trip in team mode; always granted with the file store, where the store's own view decides).

@@ -2,6 +2,7 @@
 // build smaller ones.
 import type { Api, AssistantMessage, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
 import type { RouterConfig } from "../config/schema.ts";
+import type { EventDataByType, EventType } from "../events/event-types.ts";
 import type { Candidate, Decision, ModelFacts, PromptShortcuts } from "../routing/types.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import type { CooldownBook } from "./cooldown-book.ts";
@@ -48,7 +49,7 @@ export interface RequestEnvironment {
   note?(requestId: string, routeId: string, text: string): void;
   /** Half-open breaker: take the single probe slot; false when another request holds it. */
   claimProbe(key: string): boolean | Promise<boolean>;
-  record(requestId: string, routeId: string, type: string, data: Record<string, unknown>): void;
+  record<T extends EventType>(requestId: string, routeId: string, type: T, data: EventDataByType[T]): void;
   /** Before an attempt: undefined lets it start, a string is why the target is skipped (a hard budget). */
   reserveAttempt?(request: AttemptContext, candidate: Candidate): string | undefined | Promise<string | undefined>;
   /** Bookkeeping after each attempt: result event, latency, usage, breaker. */

@@ -3,7 +3,7 @@
 import type { Api, AssistantMessage, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
 import type { RouterConfig } from "../config/schema.ts";
-import type { ShadowComparison } from "../events/event-types.ts";
+import type { EventDataByType, EventRecord, EventType } from "../events/event-types.ts";
 import { extractFeatures } from "../routing/features.ts";
 import { route } from "../routing/route.ts";
 import type { Candidate, Decision, ModelFacts, PromptShortcuts, ProviderStatus, RequestFeatures, TargetStatus } from "../routing/types.ts";
@@ -11,6 +11,8 @@ import type { EventLog } from "../state/event-log.ts";
 import { redactText } from "../state/redact.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import type { CooldownBook } from "./cooldown-book.ts";
+import { candidatesEventData, decisionEventData, inDeclaredOrder, resultEventData } from "./decision-events.ts";
+import { LastDecisions, type LastDecision } from "./last-decisions.ts";
 import { routerErrorMessage } from "./final-error.ts";
 import type { LatencyBook } from "./latency-book.ts";
 import type { RouterPlugin } from "./plugin.ts";
@@ -22,29 +24,9 @@ import { promptIdentity, Stickiness } from "./stickiness.ts";
 import { SilentStrategyWatch } from "./silent-strategy-watch.ts";
 import { RevertBook } from "./revert-policy.ts";
 import { UpstreamPins } from "./upstream-pin.ts";
+import { abortableSleep } from "./abortable-sleep.ts";
 
-/** One target tried for a request, as `/auto-router explain` shows it. */
-export interface AttemptRecord {
-  key: string;
-  /** success, failed, failed-after-commit or aborted. */
-  outcome: string;
-  failureKind?: string;
-  status?: number;
-  latencyMs: number;
-}
-
-export interface LastDecision {
-  requestId: string;
-  at: number;
-  decision: Decision;
-  outcome?: string;
-  servedKey?: string;
-  failovers?: number;
-  /** Every target tried, in order. */
-  attempts: AttemptRecord[];
-  /** Retries, waits and revert holds of that request, in plain words. */
-  notes?: string[];
-}
+export type { AttemptRecord, LastDecision } from "./last-decisions.ts";
 
 export interface RouterRuntimeOptions {
   config: () => RouterConfig;
@@ -58,20 +40,6 @@ export interface RouterRuntimeOptions {
   stream?: StreamFunction;
   plugins?: RouterPlugin[];
 }
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<boolean> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 
 /** How long one collection of registry facts serves further requests. */
 export const FACTS_REUSE_MS = 1_000;
@@ -106,7 +74,7 @@ export class RouterRuntime implements RequestEnvironment {
   private promptIntent: { prompt: string; intent: RequestFeatures["intent"]; confidence: number } | undefined;
   /** Input facts bound to the prompt they came with (see promptFacts). */
   private boundPrompt: { prompt: string; facts: PendingPrompt | undefined } | undefined;
-  private readonly lastDecisions = new Map<string, LastDecision>();
+  private readonly lastDecisions = new LastDecisions();
   private readonly probesInFlight = new Set<string>();
   /** Providers whose credentials did not resolve, until when they are skipped for it. */
   private readonly missingCredentials = new Map<string, number>();
@@ -114,7 +82,7 @@ export class RouterRuntime implements RequestEnvironment {
   readonly plugins: RouterPlugin[];
   /** Configured strategies that silently do nothing, said once per session. */
   readonly silentStrategies = new SilentStrategyWatch((finding) => {
-    this.options.events?.append({ type: "warning", sessionId: this.sessionId, data: { code: finding.code, message: finding.message } });
+    this.options.events?.append({ type: "warning", sessionId: this.sessionId, data: { code: finding.code, message: finding.message } } satisfies EventRecord);
     this.warn(`auto-router: ${finding.message}`);
   });
 
@@ -160,7 +128,7 @@ export class RouterRuntime implements RequestEnvironment {
   }
 
   allLastDecisions(): LastDecision[] {
-    return [...this.lastDecisions.values()].sort((a, b) => b.at - a.at);
+    return this.lastDecisions.all();
   }
 
   currentFacts(): Record<string, ModelFacts> {
@@ -247,51 +215,15 @@ export class RouterRuntime implements RequestEnvironment {
     const facts = flags?.shortcuts ? undefined : this.promptFacts(prompt);
     const shortcuts = flags?.shortcuts ?? facts?.shortcuts;
     const ranked = route({ routeId, features, shortcuts, interactive: facts?.interactive }, snapshot, now);
-    // Shadow mode: the full pipeline still ranks, but the request is routed in declared order, and both orders are
-    // recorded so `/auto-router shadow show` can tell how often the ranking would have chosen differently.
     const shadowOn = !ranked.refusal && this.plugins.some((plugin) => plugin.shadowMode?.() ?? false);
-    let decision = ranked;
-    let shadow: ShadowComparison | undefined;
-    if (shadowOn) {
-      const declared = [...ranked.candidates].sort((a, b) => a.declaredIndex - b.declaredIndex);
-      const routedOrder = ranked.candidates.map((candidate) => candidate.key);
-      const declaredOrder = declared.map((candidate) => candidate.key);
-      shadow = { enabled: true, declaredOrder, routedOrder, match: routedOrder[0] === declaredOrder[0] };
-      const hint = `shadow mode: routed in declared order; the ranking chose ${routedOrder[0] ?? "no target"}`;
-      decision = { ...ranked, candidates: declared, trace: { ...ranked.trace, hints: [...ranked.trace.hints, hint] } };
-    }
+    const { decision, shadow } = shadowOn ? inDeclaredOrder(ranked) : { decision: ranked, shadow: undefined };
     if (!flags?.quiet) {
-      // A request decides again after a wait; what it noted before (retries, the wait) stays with it.
-      const earlier = this.lastDecisions.get(routeId);
-      const same = earlier?.requestId === requestId;
-      this.lastDecisions.set(routeId, { requestId, at: now, decision, attempts: same ? earlier.attempts : [], notes: same ? earlier.notes : undefined });
+      this.lastDecisions.decided(routeId, requestId, now, decision);
       const silent = this.silentStrategies.update(config, this.facts, this.plugins, now);
       const silentWarning = silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
       this.status.onDecision?.(decision, [...this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []), ...silentWarning]);
-      this.record(requestId, routeId, "decision", {
-        requestedRouteId: decision.requestedRouteId,
-        routeId: decision.routeId,
-        tier: decision.trace.tier,
-        tierSource: decision.trace.tierSource,
-        intent: decision.trace.intent,
-        intentConfidence: decision.trace.intentConfidence,
-        features,
-        shortcutTokens: decision.trace.tokens,
-        preferences: shortcuts?.preferences,
-        plannedTarget: decision.candidates[0]?.key,
-        rules: decision.trace.rules,
-        hints: decision.trace.hints,
-        fallback: decision.trace.fallback,
-        refusal: decision.refusal,
-        shadow,
-      });
-      this.record(requestId, routeId, "candidates", {
-        candidates: decision.candidates.map((c, rank) => ({
-          key: c.key, rank: rank + 1, bucket: c.bucket, billing: c.billing, reasons: c.reasons, warnings: c.warnings,
-          estimatedCostUsd: c.estimatedCostUsd, ttftMs: c.ttftMs, probe: c.probe,
-        })),
-        skipped: decision.skipped.map((s) => ({ key: s.key, reason: s.reason, detail: s.detail, until: s.until })),
-      });
+      this.record(requestId, routeId, "decision", decisionEventData(decision, features, shortcuts, shadow));
+      this.record(requestId, routeId, "candidates", candidatesEventData(decision));
       for (const plugin of this.plugins) {
         try {
           plugin.onDecision?.({ requestId, routeId, decision, shadow, now });
@@ -304,8 +236,7 @@ export class RouterRuntime implements RequestEnvironment {
   }
 
   note(requestId: string, routeId: string, text: string): void {
-    const last = this.lastDecisions.get(routeId);
-    if (last?.requestId === requestId) (last.notes ??= []).push(text);
+    this.lastDecisions.note(routeId, requestId, text);
   }
 
   modelFacts(key: string): ModelFacts | undefined {
@@ -320,7 +251,7 @@ export class RouterRuntime implements RequestEnvironment {
     return true;
   }
 
-  record(requestId: string, routeId: string, type: string, data: Record<string, unknown>): void {
+  record<T extends EventType>(requestId: string, routeId: string, type: T, data: EventDataByType[T]): void {
     this.options.events?.append({ type, requestId, sessionId: this.sessionId, routeId, data });
   }
 
@@ -342,32 +273,15 @@ export class RouterRuntime implements RequestEnvironment {
   onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void {
     this.probesInFlight.delete(candidate.key);
     const now = this.now();
+    const data = resultEventData(request.attempts, candidate, outcome);
     const usage = outcome.message?.usage;
-    const data: Record<string, unknown> = {
-      attempt: request.attempts,
-      target: candidate.key,
-      latencyMs: outcome.latencyMs,
-      ttftMs: outcome.status !== "aborted" ? outcome.ttftMs : undefined,
-      usage: usage ? { input: usage.input, output: usage.output, cacheRead: usage.cacheRead, cacheWrite: usage.cacheWrite, costUsd: usage.cost?.total } : undefined,
-    };
-    if (outcome.status === "committed") {
-      data.outcome = outcome.final === "done" ? "success" : outcome.final === "aborted" ? "aborted" : "failed-after-commit";
-      if (outcome.final === "done" && outcome.ttftMs !== undefined) {
-        const generationMs = outcome.latencyMs - outcome.ttftMs;
-        const tokensPerSecond = generationMs > 0 && usage?.output ? (usage.output * 1000) / generationMs : undefined;
-        this.latency.record(candidate.key, outcome.ttftMs, tokensPerSecond, now);
-      }
-    } else if (outcome.status === "aborted") {
-      data.outcome = "aborted";
-    } else {
-      data.outcome = "failed";
-      data.failureKind = outcome.failure.kind;
-      data.message = redactText(outcome.failure.message);
-      data.cooldownMs = outcome.failure.cooldownMs;
+    if (outcome.status === "committed" && outcome.final === "done" && outcome.ttftMs !== undefined) {
+      const generationMs = outcome.latencyMs - outcome.ttftMs;
+      const tokensPerSecond = generationMs > 0 && usage?.output ? (usage.output * 1000) / generationMs : undefined;
+      this.latency.record(candidate.key, outcome.ttftMs, tokensPerSecond, now);
     }
     this.record(request.requestId, request.routeId, "result", data);
-    const decided = this.lastDecisions.get(request.routeId);
-    const estimatedInputTokens = decided?.requestId === request.requestId ? decided.decision.trace.estimatedTokens : undefined;
+    const estimatedInputTokens = this.lastDecisions.estimatedTokens(request);
     for (const plugin of this.plugins) {
       try {
         plugin.onAttemptResult?.({ requestId: request.requestId, routeId: request.routeId, attempt: request.attempts, candidate, outcome, estimatedInputTokens, now });
@@ -375,19 +289,7 @@ export class RouterRuntime implements RequestEnvironment {
         this.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    const last = this.lastDecisions.get(request.routeId);
-    if (last && last.requestId === request.requestId) {
-      last.servedKey = outcome.status === "committed" ? candidate.key : last.servedKey;
-      last.failovers = request.attempts - 1;
-      last.outcome = String(data.outcome);
-      last.attempts.push({
-        key: candidate.key,
-        outcome: String(data.outcome),
-        failureKind: outcome.status === "failed" ? outcome.failure.kind : undefined,
-        status: outcome.status === "failed" ? outcome.failure.status : undefined,
-        latencyMs: outcome.latencyMs,
-      });
-    }
+    this.lastDecisions.attempted(request, candidate, outcome, data.outcome);
   }
 
   onTargetResponse(routeId: string, candidate: Candidate, response: { status: number; headers: Record<string, string> }): void {
@@ -413,6 +315,6 @@ export class RouterRuntime implements RequestEnvironment {
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-    return sleep(ms, signal);
+    return abortableSleep(ms, signal);
   }
 }

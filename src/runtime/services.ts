@@ -93,6 +93,12 @@ export interface Services {
   close(): Promise<void>;
 }
 
+/**
+ * Every served request moves the latency averages; they only steer ranking, so one write every few seconds carries
+ * a burst of requests (the exit hook still writes what is left).
+ */
+export const LATENCY_FLUSH_DELAY_MS = 5_000;
+
 export function openServices(options: ServicesOptions): Services {
   const stateDirFor = (logDir: string | undefined) => resolveStateDir({ env: options.env, configLogDir: logDir, agentDir: options.agentDir });
   const copyPath = options.inMemory ? undefined : (logDir: string | undefined) => join(stateDirFor(logDir), LAST_GOOD_COPY_NAME);
@@ -106,10 +112,10 @@ export function openServices(options: ServicesOptions): Services {
   const team = resolveTeamSettings(config.current.state, options.env);
   for (const issue of team.issues) options.warn(`auto-router: ${issue.path === "state.url" ? `${config.file} at state.url` : issue.path}: ${issue.message}`);
   const backend = openStateBackend({ settings: inMemory ? { backend: "file", machine: team.settings.machine } : team.settings, stateDir, onWarning, warn: options.warn });
-  const open = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> =>
-    inMemory ? createMemoryStore(defaults()) : backend.open(name, defaults, parse, salvage);
+  const open = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T> =>
+    inMemory ? createMemoryStore(defaults()) : backend.open(name, defaults, parse, salvage, flushDelayMs);
   const cooldownStore = open("cooldowns", emptyCooldowns, (raw) => cooldownStateSchema.parse(raw), salvageRecords(cooldownStateSchema, emptyCooldowns));
-  const latencyStore = open("latency", emptyLatency, parseLatencyState, salvageRecords(latencyStateSchema, emptyLatency));
+  const latencyStore = open("latency", emptyLatency, parseLatencyState, salvageRecords(latencyStateSchema, emptyLatency), LATENCY_FLUSH_DELAY_MS);
   const eventLogSettings = config.current.eventLog;
   const events = inMemory || eventLogSettings?.enabled === false
     ? undefined

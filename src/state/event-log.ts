@@ -5,18 +5,24 @@
 // grow past maxBytes is rotated under a cross-process lock (live -> .1 -> .2 ... -> .keepFiles, older deleted); the
 // size is re-checked under the lock so a rotation another window just did is not repeated. There is deliberately no
 // way to truncate or delete the live log: operators' analytics must survive any command.
-import { appendFileSync, chmodSync, closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, statSync, unlinkSync } from "node:fs";
-import { appendFile, chmod, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
+import { appendFileSync, chmodSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { appendFile, chmod, mkdir, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { compactEventData, writesSessionId } from "../events/compact-events.ts";
+import { EVENT_SCHEMA_VERSION, type EventRecord } from "../events/event-types.ts";
 import { redactedJson } from "./redact.ts";
-import { rotatedIndexes, rotatedName, rotatedOldestFirst } from "../events/log-files.ts";
+import { rotatedIndexes, rotatedName } from "../events/log-files.ts";
+import { endsMidLine, endsMidLineSync, exceedsAfter, fileSize, fileSizeSync, ignoreMissing, toPieces } from "./log-disk.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
 import { exitRegistry, registerExitFlush } from "./exit-flush.ts";
 import { acquireLock, acquireLockSync, describeError, errorCode } from "./file-lock.ts";
 import type { StoreWarning } from "./json-store.ts";
 
+export { listLogFiles } from "./log-disk.ts";
+
+/** A line as written (v2 data of the router's own types is compacted: see compact-events.ts). */
 export interface EventEnvelope {
-  v: 1;
+  v: number;
   type: string;
   ts: string;
   requestId?: string;
@@ -26,6 +32,12 @@ export interface EventEnvelope {
   machine?: string;
   data: Record<string, unknown>;
 }
+
+/**
+ * What append() takes. The log itself is a mechanism for any line; the router's producers (RequestEnvironment.record,
+ * PluginContext.record) only accept an EventRecord of the shared event type map.
+ */
+export type EventEntry = { type: string; data: object; requestId?: string; sessionId?: string; routeId?: string; ts?: string };
 
 export interface EventLogOptions {
   dir: string;
@@ -41,7 +53,7 @@ export interface EventLogOptions {
 }
 
 export interface EventLog {
-  append(event: Omit<EventEnvelope, "v" | "ts"> & { ts?: string }): void;
+  append(event: EventEntry): void;
   flush(): Promise<void>;
   flushSync(): void;
   close(): Promise<void>;
@@ -52,92 +64,10 @@ const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 const DEFAULT_KEEP_FILES = 5;
 const DEFAULT_FLUSH_DELAY_MS = 200;
 const DEFAULT_MAX_BUFFERED_EVENTS = 500;
-/** Node splits larger writes into several write() calls; staying below keeps each piece one atomic append. */
-const MAX_APPEND_BYTES = 256 * 1024;
 /** While the disk keeps failing, at most this many times maxBufferedEvents lines wait in memory. */
 const RETAINED_BUFFERS_ON_FAILURE = 20;
 const FILE_MODE = 0o600;
 const DIRECTORY_MODE = 0o700;
-
-/** Oldest first: rotated files from the highest index down to .1, then the live file. */
-export function listLogFiles(dir: string, fileName: string = EVENT_LOG_NAME): string[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const files = rotatedOldestFirst(entries, fileName).map((name) => join(dir, name));
-  if (entries.includes(fileName)) files.push(join(dir, fileName));
-  return files;
-}
-
-/** Groups lines into appends of at most MAX_APPEND_BYTES, each ending on a line boundary. Byte counts are kept
- * running: measuring the growing piece for every line made a 500-line flush take ~50 ms. */
-function toPieces(lines: string[]): { pieces: string[]; bytes: number } {
-  const pieces: string[] = [];
-  let current = "";
-  let currentBytes = 0;
-  let bytes = 0;
-  for (const line of lines) {
-    const entry = `${line}\n`;
-    const entryBytes = Buffer.byteLength(entry);
-    if (current && currentBytes + entryBytes > MAX_APPEND_BYTES) {
-      pieces.push(current);
-      current = "";
-      currentBytes = 0;
-    }
-    current += entry;
-    currentBytes += entryBytes;
-    bytes += entryBytes;
-  }
-  if (current) pieces.push(current);
-  return { pieces, bytes };
-}
-
-const NEWLINE_BYTE = 0x0a;
-
-// A last line cut short (a crash mid-append, a damaged file) would swallow the first line appended after it, so
-// an append to such a file starts with a line break: the fragment stays one malformed line that readers skip.
-async function endsMidLine(path: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(path, "r");
-  } catch {
-    return false; // absent (or unusable: the append reports that)
-  }
-  try {
-    const { size } = await handle.stat();
-    if (size === 0) return false;
-    const last = Buffer.alloc(1);
-    await handle.read(last, 0, 1, size - 1);
-    return last[0] !== NEWLINE_BYTE;
-  } finally {
-    await handle.close();
-  }
-}
-
-function endsMidLineSync(path: string): boolean {
-  let descriptor: number;
-  try {
-    descriptor = openSync(path, "r");
-  } catch {
-    return false;
-  }
-  try {
-    const { size } = fstatSync(descriptor);
-    if (size === 0) return false;
-    const last = Buffer.alloc(1);
-    readSync(descriptor, last, 0, 1, size - 1);
-    return last[0] !== NEWLINE_BYTE;
-  } finally {
-    closeSync(descriptor);
-  }
-}
-
-function ignoreMissing(error: unknown): void {
-  if (errorCode(error) !== "ENOENT") throw error;
-}
 
 class JsonlEventLog implements EventLog {
   readonly path: string;
@@ -178,19 +108,16 @@ class JsonlEventLog implements EventLog {
     });
   }
 
-  append(event: Omit<EventEnvelope, "v" | "ts"> & { ts?: string }): void {
+  append(event: EventEntry): void {
     if (this.closed) return this.warn("closed", "event appended after close() was dropped");
-    const envelope: EventEnvelope = {
-      v: 1,
-      type: event.type,
-      ts: event.ts ?? new Date(this.now()).toISOString(),
-      ...(event.requestId !== undefined ? { requestId: event.requestId } : {}),
-      ...(event.sessionId !== undefined ? { sessionId: event.sessionId } : {}),
-      ...(event.routeId !== undefined ? { routeId: event.routeId } : {}),
-      ...(this.machine !== undefined ? { machine: this.machine } : {}),
-      data: event.data ?? {},
-    };
     try {
+      const record = event as unknown as EventRecord;
+      const envelope = { v: EVENT_SCHEMA_VERSION, type: event.type, ts: event.ts ?? new Date(this.now()).toISOString() } as EventEnvelope;
+      if (event.requestId !== undefined) envelope.requestId = event.requestId;
+      if (event.sessionId !== undefined && writesSessionId(record)) envelope.sessionId = event.sessionId;
+      if (event.routeId !== undefined) envelope.routeId = event.routeId;
+      if (this.machine !== undefined) envelope.machine = this.machine;
+      envelope.data = event.data ? compactEventData(record) : {};
       this.buffer.push(redactedJson(envelope));
     } catch (error) {
       return this.warn(`serialize:${describeError(error)}`, `an event of type ${event.type} could not be serialised: ${describeError(error)}`);
@@ -314,18 +241,11 @@ class JsonlEventLog implements EventLog {
   }
 
   private async needsRotation(incomingBytes: number): Promise<boolean> {
-    const size = await stat(this.path).then((stats) => stats.size, () => 0);
-    return size > 0 && size + incomingBytes > this.maxBytes;
+    return exceedsAfter(await fileSize(this.path), incomingBytes, this.maxBytes);
   }
 
   private needsRotationSync(incomingBytes: number): boolean {
-    let size = 0;
-    try {
-      size = statSync(this.path).size;
-    } catch {
-      return false;
-    }
-    return size > 0 && size + incomingBytes > this.maxBytes;
+    return exceedsAfter(fileSizeSync(this.path), incomingBytes, this.maxBytes);
   }
 
   private rotatedPath(index: number): string {

@@ -4,6 +4,7 @@ import { accessSync, closeSync, constants, existsSync, fstatSync, mkdirSync, ope
 import type { Stats } from "node:fs";
 import { open } from "node:fs/promises";
 import { describeError, errorCode } from "./file-lock.ts";
+import type { JsonStoreOptions } from "./store-types.ts";
 
 export type FileIdentity = { inode: number; size: number; modifiedMs: number; changedMs: number };
 
@@ -81,5 +82,31 @@ export function directoryProblem(dir: string): string | undefined {
   } catch (error) {
     const code = errorCode(error);
     return code === "unknown" ? describeError(error) : code;
+  }
+}
+
+/** What a state file's text decodes to: the parsed state, or why not (with what `salvage` could still read). */
+export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string; salvaged?: T };
+
+export function decodeState<T>(text: string, options: Pick<JsonStoreOptions<T>, "parse" | "salvage" | "migrate">): Decoded<T> {
+  // The store never creates an empty file (the lock does not need the file to exist), so an empty one was damaged.
+  if (text.trim() === "") return { ok: false, reason: "empty file" };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: "invalid JSON" };
+  }
+  const migrated = options.migrate ? options.migrate(raw) : raw;
+  try {
+    return { ok: true, value: options.parse(migrated) };
+  } catch (error) {
+    const reason = `invalid content: ${contentProblem(error)}`;
+    if (!options.salvage) return { ok: false, reason };
+    try {
+      return { ok: false, reason, salvaged: options.salvage(migrated) };
+    } catch {
+      return { ok: false, reason };
+    }
   }
 }

@@ -17,8 +17,11 @@ export type PushResult = { name: string; result: "pushed" | "team store not empt
 export interface StateBackend {
   readonly settings: TeamSettings;
   /** Opens the store `name`: the file store, or the team store with the file store as its local fallback. */
-  /** `salvage` keeps what can be read of a damaged file (see JsonStoreOptions). */
-  open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T>;
+  /**
+   * `salvage` keeps what can be read of a damaged file (see JsonStoreOptions); `flushDelayMs` is how long changes
+   * gather before one write (the stores' default when not given).
+   */
+  open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T>;
   describe(now: number): BackendStatus;
   /** See PluginContext.claim. While Redis is unreachable the claim is granted: routing goes on on the local view. */
   claim(name: string, ttlMs: number): Promise<boolean>;
@@ -38,12 +41,12 @@ export interface StateBackendOptions {
 
 export function openStateBackend(options: StateBackendOptions): StateBackend {
   const { settings, stateDir, onWarning } = options;
-  const openFile = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, refreshIntervalMs?: number) =>
-    openJsonStore({ file: stateFile(stateDir, name), defaults, parse, salvage, onWarning, refreshIntervalMs });
+  const openFile = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, refreshIntervalMs?: number, flushDelayMs?: number) =>
+    openJsonStore({ file: stateFile(stateDir, name), defaults, parse, salvage, onWarning, refreshIntervalMs, flushDelayMs });
   if (settings.backend === "file") {
     return {
       settings,
-      open: (name, defaults, parse, salvage) => openFile(name, defaults, parse, salvage),
+      open: (name, defaults, parse, salvage, flushDelayMs) => openFile(name, defaults, parse, salvage, undefined, flushDelayMs),
       describe: () => ({ backend: "file", machine: settings.machine, connection: "local", lagMs: 0, pendingWrites: 0, roundTrips: 0 }),
       ready: async () => undefined,
       claim: async () => true,
@@ -59,9 +62,9 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
   const stores = new Map<string, { store: TeamStore; defaults: () => unknown; parse: (raw: unknown) => unknown }>();
   // The spend ledger is written attempt by attempt into per-period hashes (redis-ledger.ts); every other store is
   // one JSON value written by compare-and-set.
-  const openTeamStore = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> & { push(state: T): Promise<boolean> } => {
-    const local = openFile(`${TEAM_MIRROR_PREFIX}${name}`, defaults, parse, salvage);
-    if (name !== USAGE_STORE_NAME) return new RedisStateStore<T>({ name, connection, local, defaults, parse, unwritten, warn: options.warn });
+  const openTeamStore = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T> & { push(state: T): Promise<boolean> } => {
+    const local = openFile(`${TEAM_MIRROR_PREFIX}${name}`, defaults, parse, salvage, undefined, flushDelayMs);
+    if (name !== USAGE_STORE_NAME) return new RedisStateStore<T>({ name, connection, local, defaults, parse, unwritten, warn: options.warn, flushDelayMs });
     const pending = openFile(`${TEAM_MIRROR_PREFIX}${name}-pending`, emptyPending, (raw) => pendingStateSchema.parse(raw));
     // The budget feature opens this name with the ledger's own defaults and parser, so T is UsageLedger here.
     const ledger = new RedisLedgerStore({ name, connection, local: local as unknown as StateStore<UsageLedger>, pending, defaults: emptyLedger, onStoreDown: settings.onStoreDown, warn: options.warn });
@@ -69,8 +72,8 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
   };
   return {
     settings,
-    open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> {
-      const store = openTeamStore(name, defaults, parse, salvage);
+    open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T> {
+      const store = openTeamStore(name, defaults, parse, salvage, flushDelayMs);
       stores.set(name, { store: store as unknown as TeamStore, defaults, parse });
       return store;
     },

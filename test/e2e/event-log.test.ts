@@ -1,5 +1,6 @@
 // The event log as pi really writes it: a few prompts with failovers through the real CLI against emulators, then
 // every stats script over the produced log; and secrets in provider errors never reach the log.
+import { EVENT_SCHEMA_VERSION } from "../../src/events/event-types.ts";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
@@ -59,7 +60,7 @@ describe("the event log written by pi and read by the scripts", () => {
     const lines = readFileSync(logFile, "utf8").trim().split("\n").map((line) => JSON.parse(line));
     assert.ok(lines.length >= 3 * 5, `${lines.length} events`);
     for (const event of lines) {
-      assert.equal(event.v, 1);
+      assert.equal(event.v, EVENT_SCHEMA_VERSION);
       assert.ok(event.type && event.ts && event.data);
     }
     assert.equal(statSync(logFile).mode & 0o777, 0o600);

@@ -9,6 +9,8 @@ import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
+import { SessionByRequest } from "../../src/events/compact-events.ts";
+import { parseEventLine } from "../../src/events/read-events.ts";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
@@ -29,8 +31,15 @@ async function until(condition: () => boolean, what: string, limitMs = 10_000): 
   }
 }
 
+/** The log as the readers see it (a v2 line's left-out fields put back). */
 function readEvents(agentDir: string): any[] {
-  return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  const sessions = new SessionByRequest();
+  return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => {
+    const outcome = parseEventLine(line);
+    assert.ok("event" in outcome, `a readable event line: ${line}`);
+    sessions.fill(outcome.event);
+    return outcome.event;
+  });
 }
 
 describe("gateway lifecycle", () => {

@@ -224,7 +224,7 @@ describe("rate", () => {
   });
 
   it("rates the remembered request, records a feedback event and says so; refuses when nothing was answered", async () => {
-    const recorded: Array<{ type: string; data: Record<string, unknown>; ids?: { requestId?: string; routeId?: string } }> = [];
+    const recorded: Array<{ type: string; data: object; ids?: { requestId?: string; routeId?: string } }> = [];
     const service = createRatingService(createMemoryStore(emptyRatings()), (type, data, ids) => void recorded.push({ type, data, ids }));
     const command = rateCommand(service);
     const before = recordingOutput();

@@ -35,8 +35,8 @@ describe("openEventLog: lines", () => {
     await log.flush();
     assert.equal(log.path, join(dir, EVENT_LOG_NAME));
     assert.deepEqual(readLines(log.path), [
-      { v: 1, type: "decision", ts: "2025-01-02T03:04:05.000Z", requestId: "123e4567-e89b-12d3-a456-426614174000", routeId: "subscription-swe", data: { target: "claude-sonnet-4-6" } },
-      { v: 1, type: "result", ts: "2024-12-31T23:59:59.000Z", data: { ok: true } },
+      { v: 2, type: "decision", ts: "2025-01-02T03:04:05.000Z", requestId: "123e4567-e89b-12d3-a456-426614174000", routeId: "subscription-swe", data: { target: "claude-sonnet-4-6" } },
+      { v: 2, type: "result", ts: "2024-12-31T23:59:59.000Z", data: { ok: true } },
     ]);
     await log.close();
   });

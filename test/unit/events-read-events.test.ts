@@ -75,7 +75,7 @@ describe("readEvents", () => {
     writeFileSync(file, `${line("a")}\r\n${line("b", "é".repeat(150_000))}\n${line("c")}`);
     const events = await collect([file]);
     assert.deepEqual(events.map((event) => event.requestId), ["a", "b", "c"]);
-    assert.equal((events[1]!.data as { note: string }).note.length, 150_000);
+    assert.equal((events[1]!.data as unknown as { note: string }).note.length, 150_000);
   });
 
   it("counts lines of the types a report skips as events without parsing them, in both formats", async () => {

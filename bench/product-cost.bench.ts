@@ -1,0 +1,247 @@
+// The per-request cost as users run it: pi's SDK loads the real extension entry (pi-extension.ts -> the shipped
+// bundle, every plugin, file stores and the event log in a temporary agent dir), and the routed model is called
+// through the host pi-ai's streamSimple on an in-memory faux target, interleaved with direct calls to the same target
+// in the same run. One section per configuration: as shipped, budgets set, quota pacing on, a breaker configured.
+import { fauxAssistantMessage, getApiProvider, registerApiProvider, type Context } from "@mariozechner/pi-ai";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { EXTENSION_BACKUP_PROVIDER, EXTENSION_TARGET_PROVIDER, loadExtension, type ExtensionSetup, type ExtensionSetupOptions } from "./extension-harness.ts";
+import { onErrorEvent } from "./failover-switch.ts";
+import { yieldToEventLoop } from "./router-harness.ts";
+import { formatMicroseconds, formatRate, formatRatio, median, nowMicroseconds, summarize, table, verdict, type BenchResult } from "./stats.ts";
+
+const WARM_UP_ROUNDS = 200;
+const MEASURED_ROUNDS = 1_500;
+const CPU_BLOCKS = 20;
+const CPU_BLOCK_REQUESTS = 50;
+const THROUGHPUT_REQUESTS = 1_500;
+const SWITCH_REQUESTS = 600;
+const PACED_REQUESTS = 8;
+const PACE_MS = 1_000;
+const RSS_SAMPLES = 3;
+const ANSWER_TEXT = "Hello there, this is a short answer from the target model.";
+const FIRST_TARGET_ERROR = "429 Too Many Requests";
+
+export const GOALS = {
+  addedTtftP50Us: 100,
+  addedCpuUs: 200,
+  throughputRatio: 1 / 3,
+  switchP50Us: 100,
+  switchP99Us: 300,
+  addedRssMiB: 5,
+  bytesPerRequest: 2_500,
+  eventLogBytesPerRequest: 2_000,
+};
+
+/** Every variant fails over afresh on a 429 (no cooldown), so the switch can be measured back to back. */
+const ROUTE = { failover: { kinds: { rate_limit: { cooldownMs: 0 } } } };
+const VARIANTS: Array<{ label: string; key: string; options: ExtensionSetupOptions }> = [
+  { label: "as shipped (default config)", key: "shipped", options: {} },
+  {
+    label: "budgets set (daily + monthly, time zone)", key: "budgets",
+    options: { config: { budgets: { timeZone: "Europe/Berlin", providers: { [EXTENSION_TARGET_PROVIDER]: { daily: 50, monthly: 500 }, [EXTENSION_BACKUP_PROVIDER]: { monthly: 100 } } } } },
+  },
+  { label: "quota pacing on (hard)", key: "pacing", options: { config: { uvi: { enabled: true, hard: true } } } },
+  { label: "breaker configured", key: "breaker", options: { config: { breaker: { enabled: true, ratio: 0.5, minimumCalls: 3, windowMs: 60_000 } } } },
+];
+
+const ROUTED_OPTIONS = { apiKey: "auto-router-virtual" };
+const DIRECT_OPTIONS = { apiKey: "faux-key", maxRetries: 0 };
+
+interface Caller {
+  setup: ExtensionSetup;
+  /** Each call is a new prompt (the router keys stickiness and intent on the last user message). */
+  context(): Context;
+}
+
+function caller(setup: ExtensionSetup): Caller {
+  let prompt = 0;
+  return {
+    setup,
+    context: () => ({ systemPrompt: "You are a helpful coding assistant.", messages: [{ role: "user", content: "Say hello in five words.", timestamp: ++prompt }] }),
+  };
+}
+
+async function call(c: Caller, routed: boolean): Promise<{ ttftUs: number; stop: string }> {
+  const { setup } = c;
+  setup.queue(EXTENSION_TARGET_PROVIDER, fauxAssistantMessage(ANSWER_TEXT));
+  const model = routed ? setup.routerModel : setup.targetModel;
+  const startedAt = nowMicroseconds();
+  let ttftUs = Number.NaN;
+  let stop = "none";
+  for await (const event of setup.streamSimple(model, c.context(), routed ? ROUTED_OPTIONS : DIRECT_OPTIONS)) {
+    if (event.type === "text_delta" && Number.isNaN(ttftUs)) ttftUs = nowMicroseconds() - startedAt;
+    else if (event.type === "done") stop = event.message.stopReason;
+    else if (event.type === "error") stop = `${event.reason}: ${event.error.errorMessage ?? ""}`;
+  }
+  if (stop !== "stop") throw new Error(`bench request (${routed ? "routed" : "direct"}) did not complete: ${stop}`);
+  return { ttftUs, stop };
+}
+
+async function ttft(c: Caller): Promise<{ direct: number[]; routed: number[] }> {
+  const direct: number[] = [];
+  const routed: number[] = [];
+  for (let round = 0; round < WARM_UP_ROUNDS + MEASURED_ROUNDS; round++) {
+    const a = await call(c, false);
+    await yieldToEventLoop();
+    const b = await call(c, true);
+    await yieldToEventLoop();
+    if (round < WARM_UP_ROUNDS) continue;
+    direct.push(a.ttftUs);
+    routed.push(b.ttftUs);
+  }
+  return { direct, routed };
+}
+
+const cpuMicroseconds = () => {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+};
+
+/** CPU per request, in alternating blocks so background work (flushes) lands in both alike. */
+async function cpuPerRequest(c: Caller): Promise<{ directUs: number; routedUs: number }> {
+  const totals = { direct: 0, routed: 0 };
+  for (let block = 0; block < CPU_BLOCKS * 2; block++) {
+    const routed = block % 2 === 1;
+    const before = cpuMicroseconds();
+    for (let index = 0; index < CPU_BLOCK_REQUESTS; index++) {
+      await call(c, routed);
+      await yieldToEventLoop();
+    }
+    totals[routed ? "routed" : "direct"] += cpuMicroseconds() - before;
+  }
+  const requests = CPU_BLOCKS * CPU_BLOCK_REQUESTS;
+  return { directUs: totals.direct / requests, routedUs: totals.routed / requests };
+}
+
+async function throughput(c: Caller, routed: boolean): Promise<number> {
+  const startedAt = nowMicroseconds();
+  for (let index = 0; index < THROUGHPUT_REQUESTS; index++) await call(c, routed);
+  return (THROUGHPUT_REQUESTS * 1_000_000) / (nowMicroseconds() - startedAt);
+}
+
+/** From the router seeing the first target's error event to the second target's stream function being invoked. */
+async function failoverSwitch(c: Caller): Promise<number[]> {
+  const { setup } = c;
+  const firstApi = setup.targetModel.api;
+  const secondApi = setup.backupModel.api;
+  const first = getApiProvider(firstApi)!;
+  const second = getApiProvider(secondApi)!;
+  let errorSeenAt = Number.NaN;
+  let secondInvokedAt = Number.NaN;
+  registerApiProvider({ ...first, streamSimple: (model, context, options) => onErrorEvent(first.streamSimple(model, context, options), () => (errorSeenAt = nowMicroseconds())) } as typeof first);
+  registerApiProvider({ ...second, streamSimple: (model, context, options) => {
+    secondInvokedAt = nowMicroseconds();
+    return second.streamSimple(model, context, options);
+  } } as typeof second);
+  const samples: number[] = [];
+  try {
+    for (let index = 0; index < SWITCH_REQUESTS; index++) {
+      setup.queue(EXTENSION_TARGET_PROVIDER, fauxAssistantMessage([], { stopReason: "error", errorMessage: FIRST_TARGET_ERROR }));
+      setup.queue(EXTENSION_BACKUP_PROVIDER, fauxAssistantMessage("served by the second target"));
+      errorSeenAt = secondInvokedAt = Number.NaN;
+      let stop = "none";
+      for await (const event of setup.streamSimple(setup.routerModel, c.context(), ROUTED_OPTIONS)) if (event.type === "done") stop = event.message.stopReason;
+      await yieldToEventLoop();
+      if (stop !== "stop" || Number.isNaN(errorSeenAt) || Number.isNaN(secondInvokedAt)) throw new Error(`failover request did not fail over: ${stop}`);
+      if (index >= SWITCH_REQUESTS / 5) samples.push(secondInvokedAt - errorSeenAt);
+    }
+  } finally {
+    registerApiProvider(first);
+    registerApiProvider(second);
+  }
+  return samples;
+}
+
+/** Bytes this process wrote (all files; nothing else writes while it runs), from Linux's per-process I/O counters. */
+function bytesWritten(): number {
+  const match = /^wchar:\s*(\d+)$/m.exec(readFileSync("/proc/self/io", "utf8"));
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+function eventLogBytes(setup: ExtensionSetup): number {
+  try {
+    return readFileSync(`${setup.agentDir}/extensions/auto-router.events.jsonl`).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** Routed requests one second apart (every store flush and log append happens between them), bytes per request. */
+async function pacedBytes(c: Caller): Promise<{ total: number; eventLog: number }> {
+  await new Promise((resolve) => setTimeout(resolve, PACE_MS)); // earlier sections' flushes land before the count
+  const logBefore = eventLogBytes(c.setup);
+  const before = bytesWritten();
+  for (let index = 0; index < PACED_REQUESTS; index++) {
+    await call(c, true);
+    await new Promise((resolve) => setTimeout(resolve, PACE_MS));
+  }
+  return { total: (bytesWritten() - before) / PACED_REQUESTS, eventLog: (eventLogBytes(c.setup) - logBefore) / PACED_REQUESTS };
+}
+
+/** RSS of a fresh process after pi's SDK session is up, without and with the extension (median of a few runs). */
+function addedRssMiB(): { without: number; withExtension: number } {
+  const probe = fileURLToPath(new URL("./rss-probe.ts", import.meta.url));
+  const run = (mode: string) => Number(execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", probe, mode], { encoding: "utf8" }).trim().split("\n").at(-1));
+  const without: number[] = [];
+  const withExtension: number[] = [];
+  for (let index = 0; index < RSS_SAMPLES; index++) {
+    without.push(run("without"));
+    withExtension.push(run("with"));
+  }
+  return { without: median(without) / 2 ** 20, withExtension: median(withExtension) / 2 ** 20 };
+}
+
+export async function runProductCostBench(): Promise<BenchResult> {
+  const figures: Record<string, number> = {};
+  const rows: string[][] = [];
+  const row = (variant: string, figure: string, direct: string, routed: string, added: string, ratio: string, goal: string, pass: boolean | undefined) =>
+    rows.push([variant, figure, direct, routed, added, ratio, goal, pass === undefined ? "" : verdict(pass)]);
+  for (const variant of VARIANTS) {
+    const setup = await loadExtension({ ...variant.options, route: ROUTE });
+    try {
+      const c = caller(setup);
+      const times = await ttft(c);
+      const direct = summarize(times.direct);
+      const routed = summarize(times.routed);
+      const cpu = await cpuPerRequest(c);
+      const directRate = await throughput(c, false);
+      const routedRate = await throughput(c, true);
+      const switched = summarize(await failoverSwitch(c));
+      const bytes = await pacedBytes(c);
+      const k = variant.key;
+      Object.assign(figures, {
+        [`${k}AddedTtftP50Us`]: routed.p50 - direct.p50, [`${k}AddedCpuUs`]: cpu.routedUs - cpu.directUs,
+        [`${k}ThroughputRatio`]: routedRate / directRate, [`${k}RoutedRequestsPerSecond`]: routedRate, [`${k}DirectRequestsPerSecond`]: directRate,
+        [`${k}SwitchP50Us`]: switched.p50, [`${k}SwitchP99Us`]: switched.p99,
+        [`${k}BytesPerRequest`]: bytes.total, [`${k}EventLogBytesPerRequest`]: bytes.eventLog,
+      });
+      const label = variant.label;
+      row(label, "TTFT p50", formatMicroseconds(direct.p50), formatMicroseconds(routed.p50), formatMicroseconds(routed.p50 - direct.p50),
+        formatRatio(routed.p50 / direct.p50), `added <= ${GOALS.addedTtftP50Us} µs`, routed.p50 - direct.p50 <= GOALS.addedTtftP50Us);
+      row("", "TTFT p99", formatMicroseconds(direct.p99), formatMicroseconds(routed.p99), formatMicroseconds(routed.p99 - direct.p99), formatRatio(routed.p99 / direct.p99), "-", undefined);
+      row("", "CPU per request", formatMicroseconds(cpu.directUs), formatMicroseconds(cpu.routedUs), formatMicroseconds(cpu.routedUs - cpu.directUs),
+        formatRatio(cpu.routedUs / cpu.directUs), `added <= ${GOALS.addedCpuUs} µs`, cpu.routedUs - cpu.directUs <= GOALS.addedCpuUs);
+      row("", `throughput, ${THROUGHPUT_REQUESTS} back to back`, formatRate(directRate), formatRate(routedRate), "",
+        `${formatRatio(routedRate / directRate)} (1/${(directRate / routedRate).toFixed(1)})`, ">= 1/3 of direct", routedRate / directRate >= GOALS.throughputRatio);
+      row("", "failover switch p50 / p99", "", `${formatMicroseconds(switched.p50)} / ${formatMicroseconds(switched.p99)}`, "", "",
+        `<= ${GOALS.switchP50Us} / ${GOALS.switchP99Us} µs`, switched.p50 <= GOALS.switchP50Us && switched.p99 <= GOALS.switchP99Us);
+      row("", `bytes written per request at 1 req/s (${PACED_REQUESTS} requests)`, "", `${bytes.total.toFixed(0)} B`, "", "",
+        `<= ${GOALS.bytesPerRequest} B`, bytes.total <= GOALS.bytesPerRequest);
+      row("", "  of which event log", "", `${bytes.eventLog.toFixed(0)} B`, "", "", `<= ${GOALS.eventLogBytesPerRequest} B`, bytes.eventLog <= GOALS.eventLogBytesPerRequest);
+    } finally {
+      await setup.dispose();
+    }
+  }
+  const rss = addedRssMiB();
+  figures.addedRssMiB = rss.withExtension - rss.without;
+  row("(separate processes)", `RSS after session start, median of ${RSS_SAMPLES}`, `${rss.without.toFixed(1)} MiB`, `${rss.withExtension.toFixed(1)} MiB`,
+    `${(rss.withExtension - rss.without).toFixed(1)} MiB`, "", `added <= ${GOALS.addedRssMiB} MiB`, rss.withExtension - rss.without <= GOALS.addedRssMiB);
+  const lines = [
+    "per-request cost as users run it: pi SDK + the real extension entry (bundle, every plugin, file stores, event log),",
+    `faux in-memory target, routed calls interleaved with direct calls to the same target (${MEASURED_ROUNDS} rounds after ${WARM_UP_ROUNDS} warm-up)`,
+    ...table(["configuration", "figure", "direct", "routed", "added", "ratio", "goal", "verdict"], rows).map((line) => `  ${line}`),
+  ];
+  return { name: "product-cost", figures, lines };
+}

@@ -1,0 +1,68 @@
+// What a matched policy rule does to one target (exclude, require, prefer, demote, force billing), and the short
+// description of that effect in the trace. route() decides which rules matched; this applies them.
+import type { Billing } from "../config/routing-schema.ts";
+import type { ScopedRule } from "./policy-rules.ts";
+import { providerIndex, providerListed } from "./preferences.ts";
+import type { RankEntry } from "./rank.ts";
+import type { Candidate } from "./types.ts";
+
+/** Rule-preferred providers rank after the preferences' `order`; each rule gets its own band. */
+const RULE_PREFERENCE_BAND = 100;
+
+/** One target as the rules see it; `excludedBy` is set by the first rule that excludes it. */
+export interface TargetView {
+  key: string;
+  targetProvider: string;
+  provider: string;
+  authLower?: string;
+  billing: Billing;
+  candidate: Candidate;
+  entry: RankEntry;
+  orderLength: number;
+  excludedBy?: string;
+}
+
+/** Applies a matched rule to one target; true when it had an effect on it. */
+export function applyRule(scoped: ScopedRule, ruleIndex: number, view: TargetView): boolean {
+  const { rule } = scoped;
+  switch (rule.type) {
+    case "exclude-provider":
+      if (!providerListed(rule.providers, view.provider, view.authLower)) return false;
+      view.excludedBy = `${scoped.name}: excludes ${view.targetProvider}`;
+      return true;
+    case "require-provider":
+      if (providerListed(rule.providers, view.provider, view.authLower)) return false;
+      view.excludedBy = `${scoped.name}: requires ${rule.providers?.join(", ")}`;
+      return true;
+    case "force-billing":
+      if (!rule.billing || view.billing === rule.billing) return false;
+      view.excludedBy = `${scoped.name}: ${rule.billing} only, this is ${view.billing}`;
+      return true;
+    case "prefer-provider": {
+      const at = providerIndex(rule.providers, view.provider, view.authLower);
+      if (at < 0) return false;
+      const rank = view.orderLength + (ruleIndex + 1) * RULE_PREFERENCE_BAND + at;
+      if (rank < view.entry.preferredRank) { view.entry.preferredRank = rank; view.candidate.reasons.push(`preferred by ${scoped.name}`); }
+      return true;
+    }
+    case "demote-target":
+      if (rule.targets && !rule.targets.includes(view.key)) return false;
+      view.candidate.bucket = "demoted";
+      view.candidate.reasons.push(`demoted by ${scoped.name}`);
+      return true;
+    default:
+      return false;
+  }
+}
+
+export function describeRuleEffect(scoped: ScopedRule): string {
+  const { rule } = scoped;
+  switch (rule.type) {
+    case "exclude-provider": return `exclude ${rule.providers?.join(", ")}`;
+    case "require-provider": return `only ${rule.providers?.join(", ")}`;
+    case "prefer-provider": return `prefer ${rule.providers?.join(", ")}`;
+    case "force-billing": return `${rule.billing} only`;
+    case "demote-target": return rule.targets ? `demote ${rule.targets.join(", ")}` : "demote matching targets";
+    default: return rule.type;
+  }
+}

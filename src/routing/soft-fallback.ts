@@ -1,0 +1,36 @@
+// Skipped targets and the fallback on soft exclusions (rules, budgets) when no target is eligible: route()'s
+// bookkeeping for targets it does not rank normally.
+import type { TargetConfig } from "../config/schema.ts";
+import type { RankEntry } from "./rank.ts";
+import type { Candidate, Decision, SkippedTarget, SkipReason } from "./types.ts";
+
+/** A target that passed the hard checks: ranked if eligible, held back with `skip` for a soft reason. */
+export interface Pending { candidate: Candidate; entry: RankEntry; budgetBlocked?: string; skip?: SkippedTarget }
+
+export function skippedTarget(target: TargetConfig, key: string, label: string, reason: SkipReason, detail: string, until?: number): SkippedTarget {
+  const entry: SkippedTarget = { key, provider: target.provider, modelId: target.modelId, label, reason, detail };
+  if (until !== undefined) entry.until = until;
+  return entry;
+}
+
+export function skipTarget(decision: Decision, target: TargetConfig, key: string, label: string, reason: SkipReason, detail: string, until?: number): void {
+  decision.skipped.push(skippedTarget(target, key, label, reason, detail, until));
+}
+
+/** Every remaining target was skipped for soft reasons only: apply the configured budget policy. */
+export function fallBack(decision: Decision, soft: Pending[], policy: "soft" | "hard"): Pending[] {
+  const usable = policy === "soft" ? soft : soft.filter((item) => !item.budgetBlocked);
+  for (const item of soft) if (!usable.includes(item) && item.skip) decision.skipped.push(item.skip);
+  if (usable.length === 0) {
+    const details = soft.map((item) => `${item.candidate.provider} (${item.budgetBlocked})`);
+    decision.refusal = `auto-router: every target of route ${decision.routeId} is over budget and the budget policy is hard: ${[...new Set(details)].join("; ")}. Raise the budget or set budgets.policy to "soft".`;
+    return [];
+  }
+  const reasons = [...new Set(usable.map((item) => item.skip?.reason))].join(" and ");
+  decision.trace.fallback = `every target was excluded by soft reasons (${reasons}); budget policy ${policy}: routing on ${usable.length} of them in declared order`;
+  for (const item of usable) {
+    if (item.skip) item.candidate.warnings.push(`fallback: ${item.skip.detail}`);
+    item.candidate.reasons.push("fallback after soft exclusion");
+  }
+  return usable.sort((a, b) => a.candidate.declaredIndex - b.candidate.declaredIndex);
+}

@@ -1,0 +1,99 @@
+// One attempt on one target: its credentials are already resolved; the target is started (with its own headers and
+// body fields) and streamed into the request's output with error text redacted, under the attempt's timeouts.
+import type { AssistantMessage, AssistantMessageEvent, AssistantMessageEventStream, Context, Model, Api, SimpleStreamOptions } from "@mariozechner/pi-ai";
+import type { Timeouts } from "../config/schema.ts";
+import type { Candidate } from "../routing/types.ts";
+import { runAttempt, type AttemptOutcome } from "./attempt.ts";
+import { classifyFailure, makeFailure } from "./classify-failure.ts";
+import type { RequestEnvironment } from "./request-environment.ts";
+import type { RequestPatch } from "./request-patch.ts";
+import { startTarget, type AuthResult, type RegistryLike } from "./start-target.ts";
+
+const textOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * A target's error text goes to pi's output, RPC events and session files: a provider may echo the key or the
+ * Authorization header in it, so it is redacted like everything the router writes. Model output is left alone.
+ * In place: pi-ai hands out one message object as every event's `partial`, and pi may serialise those later.
+ */
+export function redactedMessage(env: RequestEnvironment, message: AssistantMessage): AssistantMessage {
+  if (message.errorMessage !== undefined) message.errorMessage = env.redact(message.errorMessage);
+  return message;
+}
+
+/**
+ * Forwards one attempt's events with redacted error text. pi-ai sets `errorMessage` on the one message object it hands
+ * out as every event's `partial` before it emits the error, and pi may serialise earlier events after that (JSON and
+ * RPC output), so the partials are forwarded as one shadow copy of the target's message whose error text is redacted.
+ */
+function redactingForwarder(env: RequestEnvironment, push: (event: AssistantMessageEvent) => void): (event: AssistantMessageEvent) => void {
+  let shadow: AssistantMessage | undefined;
+  return (event) => {
+    if ("partial" in event && event.partial) {
+      shadow = redactedMessage(env, Object.assign(shadow ?? ({} as AssistantMessage), event.partial));
+      push({ ...event, partial: shadow } as AssistantMessageEvent);
+      return;
+    }
+    if (event.type === "error") redactedMessage(env, event.error);
+    push(event);
+  };
+}
+
+export interface TargetAttempt {
+  registry: RegistryLike;
+  target: Model<Api>;
+  auth: AuthResult;
+  candidate: Candidate;
+  context: Context;
+  options: SimpleStreamOptions | undefined;
+  routeId: string;
+  /** The target's own headers and body fields (with an upstream pin merged in). */
+  patch: RequestPatch | undefined;
+  timeouts: Required<Timeouts>;
+  /** The last target to try: no first-token timeout, it may take as long as it needs. */
+  isLast: boolean;
+  out: AssistantMessageEventStream;
+}
+
+/** Never throws: a target that cannot be started or throws is an `unknown` failure of this attempt. */
+export async function attemptTarget(env: RequestEnvironment, attempt: TargetAttempt, onCommit: () => void): Promise<AttemptOutcome> {
+  const { registry, target, auth, candidate, context, options, routeId, patch, timeouts, isLast, out } = attempt;
+  const controller = new AbortController();
+  const userSignal = options?.signal;
+  const relayAbort = () => controller.abort(userSignal?.reason);
+  userSignal?.addEventListener("abort", relayAbort, { once: true });
+  let outcome: AttemptOutcome;
+  try {
+    const userOnResponse = options?.onResponse;
+    const targetOptions: SimpleStreamOptions | undefined = env.onTargetResponse
+      ? {
+          ...options,
+          onResponse: async (response, responseModel) => {
+            env.onTargetResponse!(routeId, candidate, response);
+            await userOnResponse?.(response, responseModel);
+          },
+        }
+      : options;
+    const started = await startTarget({ registry, model: target, auth, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream, patch });
+    if (typeof started === "string") {
+      outcome = { status: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: started }, env.now()), latencyMs: 0 };
+    } else {
+      outcome = await runAttempt({
+        stream: started,
+        push: redactingForwarder(env, (event) => out.push(event)),
+        controller,
+        userSignal,
+        timeouts: { firstTokenMs: isLast ? undefined : timeouts.firstTokenMs, stallMs: timeouts.stallMs },
+        contextWindow: target.contextWindow,
+        now: env.now,
+        label: candidate.key,
+        onCommit,
+      });
+    }
+  } catch (error) {
+    outcome = { status: "failed", failure: makeFailure("unknown", `auto-router: ${candidate.key}: ${textOf(error)}`), latencyMs: 0 };
+  } finally {
+    userSignal?.removeEventListener("abort", relayAbort);
+  }
+  return outcome;
+}

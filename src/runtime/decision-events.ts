@@ -1,0 +1,75 @@
+// The events of one routed request built from what the runtime already has (the decision route() returned, an
+// attempt's outcome), never recomputed, in the shapes of the shared event type map.
+import type { CandidatesEventData, DecisionEventData, ResultEventData, ShadowComparison } from "../events/event-types.ts";
+import type { Candidate, Decision, PromptShortcuts, RequestFeatures } from "../routing/types.ts";
+import { redactText } from "../state/redact.ts";
+import type { AttemptOutcome } from "./attempt.ts";
+
+export function decisionEventData(decision: Decision, features: RequestFeatures, shortcuts: PromptShortcuts | undefined, shadow: ShadowComparison | undefined): DecisionEventData {
+  return {
+    requestedRouteId: decision.requestedRouteId,
+    routeId: decision.routeId,
+    tier: decision.trace.tier,
+    tierSource: decision.trace.tierSource,
+    intent: decision.trace.intent,
+    intentConfidence: decision.trace.intentConfidence,
+    features,
+    shortcutTokens: decision.trace.tokens,
+    preferences: shortcuts?.preferences,
+    plannedTarget: decision.candidates[0]?.key,
+    rules: decision.trace.rules,
+    hints: decision.trace.hints,
+    fallback: decision.trace.fallback,
+    refusal: decision.refusal,
+    shadow,
+  };
+}
+
+/** ttftMs is a moving average: a microsecond is precision enough for the log. */
+const toMicrosecond = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * 1000) / 1000);
+
+export function candidatesEventData(decision: Decision): CandidatesEventData {
+  return {
+    candidates: decision.candidates.map((c, rank) => ({
+      key: c.key, rank: rank + 1, bucket: c.bucket, billing: c.billing, reasons: c.reasons, warnings: c.warnings,
+      estimatedCostUsd: c.estimatedCostUsd, ttftMs: toMicrosecond(c.ttftMs), probe: c.probe,
+    })),
+    skipped: decision.skipped.map((s) => ({ key: s.key, reason: s.reason, detail: s.detail, until: s.until })),
+  };
+}
+
+/** One attempt's `result` event; a failure's message is redacted. */
+export function resultEventData(attempt: number, candidate: Candidate, outcome: AttemptOutcome): ResultEventData {
+  const usage = outcome.message?.usage;
+  const data: ResultEventData = {
+    outcome: "failed",
+    attempt,
+    target: candidate.key,
+    latencyMs: outcome.latencyMs,
+    ttftMs: outcome.status !== "aborted" ? outcome.ttftMs : undefined,
+    usage: usage ? { input: usage.input, output: usage.output, cacheRead: usage.cacheRead, cacheWrite: usage.cacheWrite, costUsd: usage.cost?.total as number } : undefined,
+  };
+  if (outcome.status === "committed") {
+    data.outcome = outcome.final === "done" ? "success" : outcome.final === "aborted" ? "aborted" : "failed-after-commit";
+  } else if (outcome.status === "aborted") {
+    data.outcome = "aborted";
+  } else {
+    data.failureKind = outcome.failure.kind;
+    data.message = redactText(outcome.failure.message);
+    data.cooldownMs = outcome.failure.cooldownMs;
+  }
+  return data;
+}
+
+/**
+ * Shadow mode: the full pipeline still ranks, but the request is routed in declared order, and both orders are
+ * recorded so `/auto-router shadow show` can tell how often the ranking would have chosen differently.
+ */
+export function inDeclaredOrder(ranked: Decision): { decision: Decision; shadow: ShadowComparison } {
+  const declared = [...ranked.candidates].sort((a, b) => a.declaredIndex - b.declaredIndex);
+  const routedOrder = ranked.candidates.map((candidate) => candidate.key);
+  const declaredOrder = declared.map((candidate) => candidate.key);
+  const shadow = { enabled: true, declaredOrder, routedOrder, match: routedOrder[0] === declaredOrder[0] };
+  const hint = `shadow mode: routed in declared order; the ranking chose ${routedOrder[0] ?? "no target"}`;
+  return { decision: { ...ranked, candidates: declared, trace: { ...ranked.trace, hints: [...ranked.trace.hints, hint] } }, shadow };
+}

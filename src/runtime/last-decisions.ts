@@ -1,0 +1,78 @@
+// The last decision of each route and what became of it (targets tried, notes), as `/auto-router explain` and the
+// status line show it. A request that decides again after a wait keeps what it noted before.
+import type { LoggedAttemptOutcome } from "../events/event-types.ts";
+import type { Candidate, Decision } from "../routing/types.ts";
+import type { AttemptOutcome } from "./attempt.ts";
+import type { AttemptContext } from "./request-environment.ts";
+
+/** One target tried for a request, as `/auto-router explain` shows it. */
+export interface AttemptRecord {
+  key: string;
+  /** success, failed, failed-after-commit or aborted. */
+  outcome: string;
+  failureKind?: string;
+  status?: number;
+  latencyMs: number;
+}
+
+export interface LastDecision {
+  requestId: string;
+  at: number;
+  decision: Decision;
+  outcome?: string;
+  servedKey?: string;
+  failovers?: number;
+  /** Every target tried, in order. */
+  attempts: AttemptRecord[];
+  /** Retries, waits and revert holds of that request, in plain words. */
+  notes?: string[];
+}
+
+export class LastDecisions {
+  private readonly byRoute = new Map<string, LastDecision>();
+
+  get(routeId: string): LastDecision | undefined {
+    return this.byRoute.get(routeId);
+  }
+
+  /** Newest first. */
+  all(): LastDecision[] {
+    return [...this.byRoute.values()].sort((a, b) => b.at - a.at);
+  }
+
+  decided(routeId: string, requestId: string, at: number, decision: Decision): void {
+    const earlier = this.byRoute.get(routeId);
+    const same = earlier?.requestId === requestId;
+    this.byRoute.set(routeId, { requestId, at, decision, attempts: same ? earlier.attempts : [], notes: same ? earlier.notes : undefined });
+  }
+
+  note(routeId: string, requestId: string, text: string): void {
+    const last = this.ofRequest(routeId, requestId);
+    if (last) (last.notes ??= []).push(text);
+  }
+
+  /** The decision's input estimate for the request's attempt, for the plugins' spend estimates. */
+  estimatedTokens(request: AttemptContext): number | undefined {
+    return this.ofRequest(request.routeId, request.requestId)?.decision.trace.estimatedTokens;
+  }
+
+  attempted(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome, logged: LoggedAttemptOutcome): void {
+    const last = this.ofRequest(request.routeId, request.requestId);
+    if (!last) return;
+    last.servedKey = outcome.status === "committed" ? candidate.key : last.servedKey;
+    last.failovers = request.attempts - 1;
+    last.outcome = logged;
+    last.attempts.push({
+      key: candidate.key,
+      outcome: logged,
+      failureKind: outcome.status === "failed" ? outcome.failure.kind : undefined,
+      status: outcome.status === "failed" ? outcome.failure.status : undefined,
+      latencyMs: outcome.latencyMs,
+    });
+  }
+
+  private ofRequest(routeId: string, requestId: string): LastDecision | undefined {
+    const last = this.byRoute.get(routeId);
+    return last?.requestId === requestId ? last : undefined;
+  }
+}

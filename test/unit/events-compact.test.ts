@@ -1,0 +1,94 @@
+// Event log format v2: what the writer leaves out, the reader puts back, so readers see the v1 shapes; v1 lines
+// read as before.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import type { CandidatesEventData, DecisionEventData, EventRecord, FinalEventData } from "../../src/events/event-types.ts";
+import { EVENT_SCHEMA_VERSION } from "../../src/events/event-types.ts";
+import { EVENT_TYPES } from "../../src/events/event-types.ts";
+import { emptyReadStats, findLogFiles, parseEventLine, readEvents } from "../../src/events/read-events.ts";
+import { openEventLog } from "../../src/state/event-log.ts";
+
+const dirs: string[] = [];
+after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const freshDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "pi-auto-router-compact-"));
+  dirs.push(dir);
+  return dir;
+};
+
+const DECISION: DecisionEventData = {
+  requestedRouteId: "main", routeId: "main", tierSource: "none", intent: "code", intentConfidence: 0.8,
+  features: { estimatedTokens: 11, contextClass: "short", hasImages: false, hasTools: false, intent: "code", intentConfidence: 0.8 },
+  shortcutTokens: [], plannedTarget: "a/1", rules: [], hints: ["sorted by config"],
+};
+const CANDIDATES: CandidatesEventData = {
+  candidates: [
+    { key: "a/1", rank: 1, bucket: "normal", billing: "per-token", reasons: [], warnings: [], estimatedCostUsd: 0 },
+    { key: "b/2", rank: 2, bucket: "demoted", billing: "subscription", reasons: ["cheaper"], warnings: [] },
+  ],
+  skipped: [],
+};
+const FINAL: FinalEventData = { outcome: "success", servedTarget: "a/1", plannedTarget: "a/1", attempts: 1, failovers: 0, latencyMs: 25, failureKinds: [] };
+const IDS = { requestId: "request-1", sessionId: "session-1", routeId: "main" };
+const RECORDS: EventRecord[] = [
+  { type: "decision", data: DECISION, ...IDS },
+  { type: "candidates", data: CANDIDATES, ...IDS },
+  { type: "attempt", data: { attempt: 1, target: "a/1" }, ...IDS },
+  { type: "final", data: FINAL, ...IDS },
+];
+
+async function readAll(dir: string) {
+  const stats = emptyReadStats();
+  const events = [];
+  for await (const event of readEvents(findLogFiles(dir), { stats })) events.push(event);
+  return { events, stats };
+}
+
+describe("event log format v2", () => {
+  it("writes version 2 without empty lists, default values, ranks, the repeated intent or a follow-up line's sessionId", async () => {
+    const dir = freshDir();
+    const log = openEventLog({ dir, now: () => 0 });
+    for (const record of RECORDS) log.append(record);
+    await log.close();
+    const lines = readFileSync(log.path, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    assert.ok(lines.every((line) => line.v === EVENT_SCHEMA_VERSION && EVENT_SCHEMA_VERSION === 2));
+    assert.deepEqual(lines.map((line) => line.sessionId), ["session-1", undefined, undefined, undefined]);
+    assert.deepEqual(lines[0].data.features, { estimatedTokens: 11, contextClass: "short" });
+    assert.equal("rules" in lines[0].data, false);
+    assert.equal("requestedRouteId" in lines[0].data, false, "the requested route is the routed one");
+    assert.equal("tierSource" in lines[0].data, false, "no tier source is the default");
+    assert.deepEqual(lines[1].data.candidates[0], { key: "a/1", billing: "per-token", estimatedCostUsd: 0 });
+    assert.equal("failureKinds" in lines[3].data, false);
+  });
+
+  it("reads v2 lines back as exactly the shapes that were written, sessionId included", async () => {
+    const dir = freshDir();
+    const log = openEventLog({ dir, now: () => 0 });
+    for (const record of RECORDS) log.append(record);
+    await log.close();
+    const { events, stats } = await readAll(dir);
+    assert.deepEqual(stats.unknownTypes, {});
+    assert.deepEqual(events.map((event) => [event.type, event.sessionId, event.data]), RECORDS.map((record) => [record.type, "session-1", record.data]));
+  });
+
+  it("still reads v1 lines unchanged", async () => {
+    const dir = freshDir();
+    const v1 = RECORDS.map((record) => JSON.stringify({ v: 1, type: record.type, ts: "2026-01-01T00:00:00.000Z", ...IDS, data: record.data }));
+    writeFileSync(join(dir, "auto-router.events.jsonl"), `${v1.join("\n")}\n`);
+    const { events } = await readAll(dir);
+    assert.deepEqual(events.map((event) => [event.v, event.sessionId, event.data]), RECORDS.map((record) => [1, "session-1", record.data]));
+  });
+
+  it("reads a line of every type the writer accepts as a known type", () => {
+    // The writer only takes types of the event type map (checked by the compiler); EVENT_TYPES must list them all.
+    for (const type of EVENT_TYPES) {
+      const outcome = parseEventLine(JSON.stringify({ v: EVENT_SCHEMA_VERSION, type, ts: "2026-01-01T00:00:00.000Z", data: {} }));
+      assert.ok("event" in outcome, `${type}: ${JSON.stringify(outcome)}`);
+    }
+    assert.ok(EVENT_TYPES.includes("wait") && EVENT_TYPES.includes("warning") && EVENT_TYPES.includes("usage"));
+    assert.deepEqual(parseEventLine(JSON.stringify({ v: 2, type: "no-such-type", ts: "2026-01-01T00:00:00.000Z", data: {} })), { unknownType: "no-such-type" });
+  });
+});
