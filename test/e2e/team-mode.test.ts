@@ -270,7 +270,11 @@ describe("team mode: several pi machines share one Redis", () => {
       await redis.restart();
       for (let i = 0; i < 3; i++) await round(`after ${i}`);
       const teamRequests = () => teamSpend(prefix, "mock-a").day.requests;
-      await eventually(() => teamRequests() === answered, `the team ledger reaches ${answered} answers (it has ${teamRequests()})`);
+      await eventually(() => teamRequests() === answered, `the team ledger reaches ${answered} answers (it has ${teamRequests()})`).catch((error: Error) => {
+        // What the machines said and what Redis holds, to tell a lost replay from a Redis that never came back.
+        const said = clients.map((rpc, index) => `machine ${index + 1} stderr:\n${rpc.stderr.slice(-2000)}`).join("\n");
+        throw new Error(`${error.message}\nkeys: ${redis.cli("KEYS", `${prefix}*`)}\n${said}`);
+      });
       for (const rpc of clients) {
         const { code } = await rpc.close();
         assert.equal(code, 0, rpc.stderr);
