@@ -2,7 +2,7 @@
 // restart() (same port, empty: it saves nothing) drive the fault tests; stop() removes everything.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -45,11 +45,22 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "auto-router-redis-"));
   let child: ChildProcess | undefined;
+  // While "killed", the port is held by a server that drops every connection at once: clients see Redis as down,
+  // and no other test's server (which asks the system for a free port) can take the port before the restart.
+  let placeholder: Server | undefined;
+  const releasePort = async () => {
+    const held = placeholder;
+    placeholder = undefined;
+    if (held) await new Promise<void>((resolve) => held.close(() => resolve()));
+  };
   const launch = async () => {
+    await releasePort();
     const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
     if (options.password) args.push("--requirepass", options.password);
-    child = spawn("redis-server", args, { stdio: "ignore" });
+    const started = spawn("redis-server", args, { stdio: "ignore" });
+    child = started;
     await waitForPort(port, true);
+    if (started.exitCode !== null || started.signalCode !== null) throw new Error(`redis-server could not listen on port ${port}`);
   };
   const kill = async () => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -57,6 +68,12 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
     child.kill("SIGKILL");
     await exited;
     await waitForPort(port, false);
+    const holder = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      holder.once("error", reject);
+      holder.listen(port, "127.0.0.1", () => resolve());
+    });
+    placeholder = holder;
   };
   await launch();
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : "";
@@ -75,6 +92,7 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
     },
     stop: async () => {
       await kill();
+      await releasePort();
       rmSync(dir, { recursive: true, force: true });
     },
   };
