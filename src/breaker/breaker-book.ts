@@ -42,7 +42,7 @@ const numberFrom = (text: string | undefined): number | undefined => {
 };
 
 /** Defaults < config `breaker` block < AUTO_ROUTER_BREAKER_* environment variables. */
-export function breakerSettings(config: unknown, env: Record<string, string | undefined>): BreakerSettings & { enabled: boolean } {
+export function breakerSettings(config: unknown, processEnv: Record<string, string | undefined>): BreakerSettings & { enabled: boolean } {
   const block = readBreakerConfig(config);
   const settings = { ...DEFAULT_BREAKER_SETTINGS, enabled: block.enabled ?? true };
   for (const key of ["ratio", "minimumCalls", "windowMs", "breakMs", "maxBreakMs", "probeTimeoutMs"] as const) {
@@ -55,10 +55,10 @@ export function breakerSettings(config: unknown, env: Record<string, string | un
     ["maxBreakMs", "AUTO_ROUTER_BREAKER_MAX_BREAK_MS"], ["probeTimeoutMs", "AUTO_ROUTER_BREAKER_PROBE_TIMEOUT_MS"],
   ];
   for (const [key, name] of fromEnv) {
-    const value = numberFrom(env[name]);
+    const value = numberFrom(processEnv[name]);
     if (value !== undefined) settings[key] = value;
   }
-  if (env.AUTO_ROUTER_BREAKER === "0") settings.enabled = false;
+  if (processEnv.AUTO_ROUTER_BREAKER === "0") settings.enabled = false;
   return settings;
 }
 

@@ -13,7 +13,7 @@ import { viewBreaker } from "./breaker.ts";
 
 export const createBreakerPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
   const store = context.openStore("breakers", emptyBreakers, (raw) => breakerStateSchema.parse(raw), salvageRecords(breakerStateSchema, emptyBreakers));
-  const settingsOf = lastValue((config: unknown) => breakerSettings(config, context.env));
+  const settingsOf = lastValue((config: unknown) => breakerSettings(config, context.processEnv));
   const settings = () => settingsOf(context.config());
   const book = new BreakerBook(store, settings, (key, from, to) => {
     context.record("breaker", { target: key, from: from?.state ?? "closed", to: to.state, until: to.until, breakMs: to.breakMs, lastFailure: to.lastFailure });

@@ -54,7 +54,7 @@ export function assessmentChanged(last: LoggedAssessment | undefined, assessment
 export function createUviPluginWith(options: UviPluginOptions = {}): FeaturePluginFactory {
   return (context: PluginContext): FeaturePlugin => {
     const store = context.openStore("quota", emptyQuotaState, (raw) => quotaStateSchema.parse(raw), salvageRecords(quotaStateSchema, emptyQuotaState));
-    const settingsOf = lastValue((config: unknown) => uviSettings(config, context.env, context.piSettings?.()));
+    const settingsOf = lastValue((config: unknown) => uviSettings(config, context.processEnv, context.piSettings?.()));
     const settings = () => settingsOf(context.config());
     const token = async (provider: string): Promise<string | undefined> => {
       const registry = context.registry() as { getApiKeyForProvider?: (provider: string) => Promise<string | undefined> } | undefined;

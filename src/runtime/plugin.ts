@@ -101,7 +101,8 @@ export interface PluginContext {
    */
   claim(name: string, ttlMs: number): Promise<boolean>;
   warn(text: string): void;
-  env: Record<string, string | undefined>;
+  /** The process environment (AUTO_ROUTER_* switches). */
+  processEnv: Record<string, string | undefined>;
   /** pi's settings.json as it was at start (read-only). */
   piSettings?(): Record<string, unknown>;
   now(): number;

@@ -14,7 +14,7 @@ export const SHADOW_MARK = "🔬 shadow";
 export const createShadowPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
   const store = context.openStore("shadow", emptyShadow, (raw) => shadowStateSchema.parse(raw), salvageRecords(shadowStateSchema, emptyShadow));
   // AUTO_ROUTER_SHADOW=1 (the earlier pi-auto-router's switch) keeps shadow mode on whatever the stored switch says.
-  const forced = context.env.AUTO_ROUTER_SHADOW === "1" || context.env.AUTO_ROUTER_SHADOW === "true";
+  const forced = context.processEnv.AUTO_ROUTER_SHADOW === "1" || context.processEnv.AUTO_ROUTER_SHADOW === "true";
   const service = createShadowService(store, forced);
   return {
     name: "shadow",
