@@ -4,7 +4,7 @@
 import type { CommandDeps, FeaturePlugin, Subcommand } from "./commands/command-types.ts";
 import { SUBCOMMANDS } from "./commands/dispatch.ts";
 import type { RouterConfig } from "./config/schema.ts";
-import { PLUGIN_FACTORIES } from "./plugins.ts";
+import { createFeatures } from "./plugins.ts";
 import { createTeamPlugin } from "./team/team-plugin.ts";
 import { readPiSettings } from "./state/pi-settings.ts";
 import type { PluginContext } from "./runtime/plugin.ts";
@@ -67,9 +67,11 @@ export function createEngine(options: EngineOptions): Engine {
     processEnv: options.processEnv,
     now,
   };
-  const plugins = [...PLUGIN_FACTORIES.map((create) => create(pluginContext)), createTeamPlugin(services.backend, config)];
+  const features = createFeatures(pluginContext);
+  const plugins = [...features.plugins, createTeamPlugin(services.backend, config)];
   const runtime = new RouterRuntime({
     plugins,
+    collaborators: features.collaborators,
     config,
     configError: (routeId) => services.config.requestError(routeId),
     cooldowns: services.cooldowns,

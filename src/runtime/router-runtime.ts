@@ -15,7 +15,7 @@ import { candidatesEventData, decisionEventData, inDeclaredOrder, resultEventDat
 import { LastDecisions, type LastDecision } from "./last-decisions.ts";
 import { routerErrorMessage } from "./final-error.ts";
 import type { LatencyBook } from "./latency-book.ts";
-import type { RouterPlugin } from "./plugin.ts";
+import type { RouterCollaborators, RouterPlugin } from "./plugin.ts";
 import type { AttemptContext, RequestEnvironment, StatusSink } from "./request-environment.ts";
 import { catalogueRegistry } from "./model-catalogue.ts";
 import { buildSnapshot, collectModelFacts } from "./snapshot.ts";
@@ -39,6 +39,8 @@ export interface RouterRuntimeOptions {
   now?: () => number;
   stream?: StreamFunction;
   plugins?: RouterPlugin[];
+  /** The roles one feature fills (breaker probes, quota pacing, shadow mode, budget reservations); absent = off. */
+  collaborators?: RouterCollaborators;
 }
 
 /** How long one collection of registry facts serves further requests. */
@@ -80,6 +82,7 @@ export class RouterRuntime implements RequestEnvironment {
   private readonly missingCredentials = new Map<string, number>();
   private readonly warnedMissingCredentials = new Set<string>();
   readonly plugins: RouterPlugin[];
+  readonly collaborators: RouterCollaborators;
   /** Configured strategies that silently do nothing, said once per session. */
   readonly silentStrategies = new SilentStrategyWatch((finding) => {
     this.options.events?.append({ type: "warning", sessionId: this.sessionId, data: { code: finding.code, message: finding.message } } satisfies EventRecord);
@@ -93,6 +96,7 @@ export class RouterRuntime implements RequestEnvironment {
     this.stream = options.stream;
     this.now = options.now ?? Date.now;
     this.plugins = options.plugins ?? [];
+    this.collaborators = options.collaborators ?? {};
   }
 
   // ---- wiring from index.ts ----------------------------------------------------------------------------------
@@ -194,13 +198,11 @@ export class RouterRuntime implements RequestEnvironment {
       targets[key] = { ttftMs: sample.ttftMs, tokensPerSecond: sample.tokensPerSecond };
     }
     const providers: Record<string, ProviderStatus> = {};
-    let quotaHard = false;
     for (const plugin of this.plugins) {
       for (const [key, status] of Object.entries(plugin.targetStatus?.(now) ?? {})) targets[key] = { ...targets[key], ...status };
       for (const [provider, status] of Object.entries(plugin.providerStatus?.(now) ?? {})) providers[provider] = { ...providers[provider], ...status };
-      quotaHard ||= plugin.quotaHard?.() ?? false;
     }
-    return { targets, providers, quotaHard };
+    return { targets, providers, quotaHard: this.collaborators.quota?.quotaHard() ?? false };
   }
 
   decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean; shortcuts?: PromptShortcuts }): Decision {
@@ -215,21 +217,20 @@ export class RouterRuntime implements RequestEnvironment {
     const facts = flags?.shortcuts ? undefined : this.promptFacts(prompt);
     const shortcuts = flags?.shortcuts ?? facts?.shortcuts;
     const ranked = route({ routeId, features, shortcuts, interactive: facts?.interactive }, snapshot, now);
-    const shadowOn = !ranked.refusal && this.plugins.some((plugin) => plugin.shadowMode?.() ?? false);
+    const shadowOn = !ranked.refusal && (this.collaborators.shadow?.shadowMode() ?? false);
     const { decision, shadow } = shadowOn ? inDeclaredOrder(ranked) : { decision: ranked, shadow: undefined };
     if (!flags?.quiet) {
       this.lastDecisions.decided(routeId, requestId, now, decision);
-      const silent = this.silentStrategies.update(config, this.facts, this.plugins, now);
+      const silent = this.silentStrategies.update(config, this.facts, this.collaborators.quota, now);
       const silentWarning = silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
       this.status.onDecision?.(decision, [...this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []), ...silentWarning]);
       this.record(requestId, routeId, "decision", decisionEventData(decision, features, shortcuts, shadow));
       this.record(requestId, routeId, "candidates", candidatesEventData(decision));
-      for (const plugin of this.plugins) {
-        try {
-          plugin.onDecision?.({ requestId, routeId, decision, shadow, now });
-        } catch (error) {
-          this.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
-        }
+      const shadowSwitch = this.collaborators.shadow;
+      try {
+        shadowSwitch?.onDecision({ requestId, routeId, decision, shadow, now });
+      } catch (error) {
+        this.warn(`auto-router: ${shadowSwitch!.name}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
     return decision;
@@ -244,8 +245,8 @@ export class RouterRuntime implements RequestEnvironment {
   }
 
   claimProbe(key: string): boolean | Promise<boolean> {
-    const breaker = this.plugins.find((p) => p.claimProbe);
-    if (breaker) return breaker.claimProbe!(key, this.now());
+    const breaker = this.collaborators.probes;
+    if (breaker) return breaker.claimProbe(key, this.now());
     if (this.probesInFlight.has(key)) return false;
     this.probesInFlight.add(key);
     return true;
@@ -258,16 +259,14 @@ export class RouterRuntime implements RequestEnvironment {
   async reserveAttempt(request: AttemptContext, candidate: Candidate): Promise<string | undefined> {
     const decided = this.lastDecisions.get(request.routeId);
     const estimatedInputTokens = decided?.requestId === request.requestId ? decided.decision.trace.estimatedTokens : undefined;
-    for (const plugin of this.plugins) {
-      if (!plugin.reserveAttempt) continue;
-      try {
-        const refusal = await plugin.reserveAttempt({ requestId: request.requestId, routeId: request.routeId, attempt: request.attempts + 1, candidate, estimatedInputTokens, now: this.now() });
-        if (refusal !== undefined) return refusal;
-      } catch (error) {
-        this.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
-      }
+    const budget = this.collaborators.budget;
+    if (!budget) return undefined;
+    try {
+      return await budget.reserveAttempt({ requestId: request.requestId, routeId: request.routeId, attempt: request.attempts + 1, candidate, estimatedInputTokens, now: this.now() });
+    } catch (error) {
+      this.warn(`auto-router: ${budget.name}: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
     }
-    return undefined;
   }
 
   onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void {
@@ -293,12 +292,10 @@ export class RouterRuntime implements RequestEnvironment {
   }
 
   onTargetResponse(routeId: string, candidate: Candidate, response: { status: number; headers: Record<string, string> }): void {
-    for (const plugin of this.plugins) {
-      try {
-        plugin.onTargetResponse?.({ routeId, candidate, status: response.status, headers: response.headers, now: this.now() });
-      } catch {
-        // Header parsing must never break a stream.
-      }
+    try {
+      this.collaborators.quota?.onTargetResponse({ routeId, candidate, status: response.status, headers: response.headers, now: this.now() });
+    } catch {
+      // Header parsing must never break a stream.
     }
   }
 
