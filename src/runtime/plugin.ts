@@ -1,6 +1,7 @@
 // Features that feed the decision (budgets, quota pacing, breakers, health, ratings) plug into the runtime through
-// this one interface instead of growing RouterRuntime: they contribute audits to each snapshot, observe attempts
-// and target responses, add status warnings, and own their stores. Their subcommands are wired by index.ts
+// this one interface instead of growing RouterRuntime: they contribute audits to each snapshot, observe attempts,
+// add status warnings, and own their stores. A role only one feature fills is a named collaborator
+// (RouterCollaborators) rather than a hook every plugin could implement. Their subcommands are wired by index.ts
 // (FeaturePlugin in src/commands/command-types.ts), so the runtime never depends on the command layer.
 import type { RouterConfig } from "../config/schema.ts";
 import type { EventDataByType, EventType, ShadowComparison } from "../events/event-types.ts";
