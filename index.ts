@@ -56,7 +56,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
   );
 
   const agentDir = getAgentDir();
-  const engine = createEngine({ agentDir, env: process.env, warn, status });
+  const engine = createEngine({ agentDir, processEnv: process.env, warn, status });
   const { services, runtime } = engine;
   const host = () => ({
     piVersion: VERSION, nodeVersion: process.versions.node, packageVersion: packageInfo().version, loadPath: packageInfo().root, runsFromBundle: RUNS_FROM_BUNDLE,

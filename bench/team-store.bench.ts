@@ -41,7 +41,7 @@ function budgetPlugins(backend: StateBackend | undefined, stateDir: string, coun
       record: () => undefined,
       claim: (name, ttlMs) => (backend ? backend.claim(name, ttlMs) : Promise.resolve(true)),
       warn: () => undefined,
-      env: {},
+      processEnv: {},
       now: () => Date.now(),
     });
     const reserve = plugin.reserveAttempt!.bind(plugin);

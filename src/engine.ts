@@ -4,7 +4,7 @@
 import type { CommandDeps, FeaturePlugin, Subcommand } from "./commands/command-types.ts";
 import { SUBCOMMANDS } from "./commands/dispatch.ts";
 import type { RouterConfig } from "./config/schema.ts";
-import { PLUGIN_FACTORIES } from "./plugins.ts";
+import { createFeatures } from "./plugins.ts";
 import { createTeamPlugin } from "./team/team-plugin.ts";
 import { readPiSettings } from "./state/pi-settings.ts";
 import type { PluginContext } from "./runtime/plugin.ts";
@@ -16,7 +16,7 @@ import { describeLoad } from "./state/config-file.ts";
 
 export interface EngineOptions {
   agentDir: string;
-  env: Record<string, string | undefined>;
+  processEnv: Record<string, string | undefined>;
   warn: (text: string) => void;
   /** Where the runtime reports decisions and attempts (pi's status line); silent when absent. */
   status?: StatusSink;
@@ -51,7 +51,7 @@ export const SILENT_STATUS: StatusSink = {
 
 export function createEngine(options: EngineOptions): Engine {
   const now = options.now ?? (() => Date.now());
-  const services = openServices({ agentDir: options.agentDir, env: options.env, warn: options.warn, inMemory: options.inMemory });
+  const services = openServices({ agentDir: options.agentDir, processEnv: options.processEnv, warn: options.warn, inMemory: options.inMemory });
   const config = options.deriveConfig ? () => options.deriveConfig!(services.config.current) : () => services.config.current;
   const piSettings = readPiSettings(options.agentDir);
   let runtimeRef: RouterRuntime | undefined;
@@ -64,12 +64,14 @@ export function createEngine(options: EngineOptions): Engine {
     piSettings: () => piSettings,
     record: (type, data, ids) => services.events?.append({ type, data, sessionId: runtimeRef?.sessionId, ...ids }),
     warn: options.warn,
-    env: options.env,
+    processEnv: options.processEnv,
     now,
   };
-  const plugins = [...PLUGIN_FACTORIES.map((create) => create(pluginContext)), createTeamPlugin(services.backend, config)];
+  const features = createFeatures(pluginContext);
+  const plugins = [...features.plugins, createTeamPlugin(services.backend, config)];
   const runtime = new RouterRuntime({
     plugins,
+    collaborators: features.collaborators,
     config,
     configError: (routeId) => services.config.requestError(routeId),
     cooldowns: services.cooldowns,

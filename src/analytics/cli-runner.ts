@@ -15,7 +15,7 @@ export type FlagValues = Record<string, string | boolean | string[] | boolean[] 
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  env: Record<string, string | undefined>;
+  processEnv: Record<string, string | undefined>;
   home: string;
   now: () => number;
 }
@@ -73,17 +73,17 @@ export function parseSince(value: string, now: number): number {
 }
 
 /** Where the logs are when --file is absent. */
-export function defaultLogDirectory(env: Record<string, string | undefined>, home: string): string {
-  const fromEnvironment = env.AUTO_ROUTER_LOG_DIR?.trim();
+export function defaultLogDirectory(processEnv: Record<string, string | undefined>, home: string): string {
+  const fromEnvironment = processEnv.AUTO_ROUTER_LOG_DIR?.trim();
   if (fromEnvironment) return fromEnvironment;
-  const agentDirectory = env.PI_CODING_AGENT_DIR?.trim();
+  const agentDirectory = processEnv.PI_CODING_AGENT_DIR?.trim();
   if (agentDirectory) return join(agentDirectory, "extensions");
   return join(home, ".pi", "agent", "extensions");
 }
 
 /** The files to read, each checked readable; throws CliError naming the path otherwise. */
 export function resolveLogFiles(paths: string[] | undefined, io: CliIo): string[] {
-  const roots = paths && paths.length > 0 ? paths : [defaultLogDirectory(io.env, io.home)];
+  const roots = paths && paths.length > 0 ? paths : [defaultLogDirectory(io.processEnv, io.home)];
   const files: string[] = [];
   for (const root of roots) {
     try {
@@ -143,7 +143,7 @@ function formatLogSummary(summary: ReturnType<typeof logSummary>): string {
 export const defaultIo = (): CliIo => ({
   stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
   stderr: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
-  env: process.env,
+  processEnv: process.env,
   home: homedir(),
   now: () => Date.now(),
 });

@@ -50,12 +50,21 @@ export const formatPercent = (fraction: number | undefined): string =>
 export const ratio = (numerator: number, denominator: number): number | undefined =>
   denominator > 0 ? numerator / denominator : undefined;
 
-export function formatUsd(value: number | undefined): string {
+/**
+ * How precise a dollar amount is shown: "report" rounds to cents (four decimals below a cent, "$0" for nothing) for the
+ * scripts' reports; "spend" keeps cents plus up to two more decimals when they matter, below $100 (small per-request
+ * spend in the budget listings); "estimate" shows a per-request estimate to 3 decimals (4 below a cent).
+ */
+export type UsdPrecision = "report" | "spend" | "estimate";
+
+/** Dollars for people; "-" when there is no amount. */
+export function formatUsd(value: number | undefined, precision: UsdPrecision = "report"): string {
   if (value === undefined || !Number.isFinite(value)) return "-";
   const magnitude = Math.abs(value);
+  if (precision === "spend") return `$${value >= 100 ? value.toFixed(2) : value.toFixed(4).replace(/0{1,2}$/, "")}`;
+  if (precision === "estimate") return `$${value.toFixed(value < 0.01 ? 4 : 3)}`;
   if (magnitude === 0) return "$0";
-  if (magnitude < 0.01) return `$${value.toFixed(4)}`;
-  return `$${value.toFixed(2)}`;
+  return `$${value.toFixed(magnitude < 0.01 ? 4 : 2)}`;
 }
 
 export function formatMs(value: number | undefined): string {

@@ -2,7 +2,7 @@
 // what an attempt tells a breaker, and the book the plugin and `/auto-router circuit` read.
 import { z } from "zod";
 import { readBreakerConfig } from "../config/quota-schema.ts";
-import { classifyFailure, type FailureKind } from "../runtime/classify-failure.ts";
+import type { FailureKind } from "../runtime/classify-failure.ts";
 import type { AttemptObservation } from "../runtime/plugin.ts";
 import type { TargetStatus } from "../routing/types.ts";
 import type { StateStore } from "../state/json-store.ts";
@@ -42,7 +42,7 @@ const numberFrom = (text: string | undefined): number | undefined => {
 };
 
 /** Defaults < config `breaker` block < AUTO_ROUTER_BREAKER_* environment variables. */
-export function breakerSettings(config: unknown, env: Record<string, string | undefined>): BreakerSettings & { enabled: boolean } {
+export function breakerSettings(config: unknown, processEnv: Record<string, string | undefined>): BreakerSettings & { enabled: boolean } {
   const block = readBreakerConfig(config);
   const settings = { ...DEFAULT_BREAKER_SETTINGS, enabled: block.enabled ?? true };
   for (const key of ["ratio", "minimumCalls", "windowMs", "breakMs", "maxBreakMs", "probeTimeoutMs"] as const) {
@@ -55,10 +55,10 @@ export function breakerSettings(config: unknown, env: Record<string, string | un
     ["maxBreakMs", "AUTO_ROUTER_BREAKER_MAX_BREAK_MS"], ["probeTimeoutMs", "AUTO_ROUTER_BREAKER_PROBE_TIMEOUT_MS"],
   ];
   for (const [key, name] of fromEnv) {
-    const value = numberFrom(env[name]);
+    const value = numberFrom(processEnv[name]);
     if (value !== undefined) settings[key] = value;
   }
-  if (env.AUTO_ROUTER_BREAKER === "0") settings.enabled = false;
+  if (processEnv.AUTO_ROUTER_BREAKER === "0") settings.enabled = false;
   return settings;
 }
 
@@ -72,9 +72,9 @@ export function breakerEventOf(observation: AttemptObservation): BreakerEvent {
     return COUNTED_FAILURE_KINDS.has(kind) ? { type: "failure", at: now, probe, kind } : { type: "neutral", at: now, probe };
   }
   if (outcome.final === "done") return { type: "success", at: now, probe };
-  if (outcome.final === "aborted") return { type: "neutral", at: now, probe };
-  // An error after the commit point (e.g. the stream was cut mid-answer): the one classifier says what it was.
-  const failure = classifyFailure({ stopReason: "error", errorMessage: outcome.message?.errorMessage }, now);
+  if (outcome.final !== "error") return { type: "neutral", at: now, probe }; // aborted by the user
+  // An error after the commit point (e.g. the stream was cut mid-answer), as the attempt classified it.
+  const { failure } = outcome;
   return COUNTED_FAILURE_KINDS.has(failure.kind) ? { type: "failure", at: now, probe, kind: failure.kind } : { type: "neutral", at: now, probe };
 }
 

@@ -3,17 +3,20 @@
 // see it. Only failures that say the target itself is unwell count (server, overloaded, network, timeout); auth,
 // invalid requests, context overflow and aborts say nothing about its health and never do.
 import { lastValue } from "../runtime/last-value.ts";
-import type { PluginContext } from "../runtime/plugin.ts";
-import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
+import type { BreakerReset, PluginContext, ProbeClaimer } from "../runtime/plugin.ts";
+import type { FeaturePlugin } from "../commands/command-types.ts";
 import { BreakerBook, breakerEventOf, breakerSettings, breakerStateSchema, emptyBreakers } from "./breaker-book.ts";
 import { circuitCommand } from "./circuit-command.ts";
 import { salvageRecords } from "../state/salvage.ts";
 
 import { viewBreaker } from "./breaker.ts";
 
-export const createBreakerPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
+/** The breaker feature: uniform hooks, plus the half-open probe slot and the reset of its breakers. */
+export type BreakerPlugin = FeaturePlugin & ProbeClaimer & BreakerReset;
+
+export const createBreakerPlugin = (context: PluginContext): BreakerPlugin => {
   const store = context.openStore("breakers", emptyBreakers, (raw) => breakerStateSchema.parse(raw), salvageRecords(breakerStateSchema, emptyBreakers));
-  const settingsOf = lastValue((config: unknown) => breakerSettings(config, context.env));
+  const settingsOf = lastValue((config: unknown) => breakerSettings(config, context.processEnv));
   const settings = () => settingsOf(context.config());
   const book = new BreakerBook(store, settings, (key, from, to) => {
     context.record("breaker", { target: key, from: from?.state ?? "closed", to: to.state, until: to.until, breakMs: to.breakMs, lastFailure: to.lastFailure });

@@ -1,6 +1,7 @@
 // The budget audit of one provider: spend against its daily and monthly limits (BOTH apply when both exist; the
 // earlier implementation let a monthly limit silently disable the daily one) and its balance against the floor.
 // >= 80% of any limit is a warning, >= 100% blocks. Pure.
+import { formatUsd } from "../analytics/text-format.ts";
 import type { AuditLevel } from "../routing/types.ts";
 import type { EffectiveLimits } from "./budget-limits.ts";
 
@@ -38,11 +39,6 @@ export function levelOfShare(share: number): AuditLevel {
   return "ok";
 }
 
-/** Dollars with cents, plus up to two more decimals when they matter (small per-request spend). */
-export function formatUsd(value: number): string {
-  const fine = value.toFixed(4).replace(/0{1,2}$/, "");
-  return `$${value >= 100 ? value.toFixed(2) : fine}`;
-}
 export const formatShare = (share: number): string => (Number.isFinite(share) ? `${Math.floor(share * 100 + 1e-6)}%` : "over");
 
 function auditPeriod(period: "daily" | "monthly", spentUsd: number, limitUsd: number): PeriodAudit {
@@ -62,13 +58,13 @@ export function auditProvider(input: {
   if (input.limits.monthly) periods.push(auditPeriod("monthly", input.spentThisMonthUsd, input.limits.monthly.usd));
   const details = periods
     .filter((item) => item.level !== "ok")
-    .map((item) => `${item.period} ${formatUsd(item.spentUsd)} of ${formatUsd(item.limitUsd)} (${formatShare(item.share)})`);
+    .map((item) => `${item.period} ${formatUsd(item.spentUsd, "spend")} of ${formatUsd(item.limitUsd, "spend")} (${formatShare(item.share)})`);
   const audit: ProviderAudit = { level: worst(periods.map((item) => item.level)), detail: "", periods };
   const floor = input.limits.balanceFloor;
   if (floor && input.balance) {
     const level: AuditLevel = input.balance.usd < floor.usd ? "blocked" : "ok";
     audit.balance = { usd: input.balance.usd, floorUsd: floor.usd, level, ...(input.balance.stale ? { stale: true } : {}) };
-    if (level === "blocked") details.push(`balance ${formatUsd(input.balance.usd)} below the floor ${formatUsd(floor.usd)}${input.balance.stale ? " (stale)" : ""}`);
+    if (level === "blocked") details.push(`balance ${formatUsd(input.balance.usd, "spend")} below the floor ${formatUsd(floor.usd, "spend")}${input.balance.stale ? " (stale)" : ""}`);
     audit.level = worst([audit.level, level]);
   }
   audit.detail = details.join("; ") || "within budget";

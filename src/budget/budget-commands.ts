@@ -3,7 +3,8 @@
 import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
-import { formatShare, formatUsd, type PeriodAudit } from "./budget-audit.ts";
+import { formatUsd } from "../analytics/text-format.ts";
+import { formatShare, type PeriodAudit } from "./budget-audit.ts";
 import { BUDGET_PERIODS, clearLimitOperation, setLimitOperation, type BudgetPeriod, type EffectiveLimit } from "./budget-limits.ts";
 import type { BudgetService } from "./budget-service.ts";
 
@@ -12,7 +13,7 @@ const BALANCE_ACTIONS = ["show", "fetch"] as const;
 const BUDGET_USAGE = "/auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]";
 
 function limitCell(limit: EffectiveLimit | undefined): string {
-  return limit ? `${formatUsd(limit.usd)}${limit.source === "command" ? "" : " (config)"}` : "-";
+  return limit ? `${formatUsd(limit.usd, "spend")}${limit.source === "command" ? "" : " (config)"}` : "-";
 }
 
 function shareCell(period: PeriodAudit | undefined): string {
@@ -34,12 +35,12 @@ function showBudget(service: BudgetService, now: number): string {
     const monthly = view.audit.periods.find((period) => period.period === "monthly");
     const estimated = view.spend.month.estimated > 0 ? ` (${view.spend.month.estimated} estimated)` : "";
     return [
-      [view.provider, "today", formatUsd(view.spend.day.costUsd), limitCell(view.limits.daily), shareCell(daily), String(view.spend.day.requests)],
-      ["", "month", formatUsd(view.spend.month.costUsd), limitCell(view.limits.monthly), shareCell(monthly), `${view.spend.month.requests}${estimated}`],
+      [view.provider, "today", formatUsd(view.spend.day.costUsd, "spend"), limitCell(view.limits.daily), shareCell(daily), String(view.spend.day.requests)],
+      ["", "month", formatUsd(view.spend.month.costUsd, "spend"), limitCell(view.limits.monthly), shareCell(monthly), `${view.spend.month.requests}${estimated}`],
     ];
   });
   const notes = views.filter((view) => view.audit.balance).map((view) =>
-    `${view.provider}: balance ${formatUsd(view.audit.balance!.usd)}${view.audit.balance!.stale ? " (stale)" : ""}, floor ${formatUsd(view.audit.balance!.floorUsd)}${view.audit.balance!.level === "blocked" ? " BLOCKED" : ""}`);
+    `${view.provider}: balance ${formatUsd(view.audit.balance!.usd, "spend")}${view.audit.balance!.stale ? " (stale)" : ""}, floor ${formatUsd(view.audit.balance!.floorUsd, "spend")}${view.audit.balance!.level === "blocked" ? " BLOCKED" : ""}`);
   return [header, table(["provider", "period", "spent", "limit", "used", "requests"], rows), ...notes].join("\n");
 }
 
@@ -85,7 +86,7 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
         service.limits.update(setLimitOperation(provider, period, usd, now));
         await service.limits.flush();
         return output.info(usd === null ? `${period} budget for ${provider} switched off (also overrides the config)`
-          : `${period} budget for ${provider} set to ${formatUsd(usd)}\n${showBudget(service, now)}`);
+          : `${period} budget for ${provider} set to ${formatUsd(usd, "spend")}\n${showBudget(service, now)}`);
       }
       const period = parsePeriod(rest[0]);
       if (period === "invalid") return output.error(`usage: ${BUDGET_USAGE}`);
@@ -110,10 +111,10 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       const rows = sources.map((source) => {
         const entry = service.balances.get(source.provider);
         const floor = floors[source.provider];
-        const value = entry?.usd !== undefined ? `${formatUsd(entry.usd)}${entry.currency && entry.currency !== "USD" ? ` ${entry.currency}` : ""}` : "unknown";
+        const value = entry?.usd !== undefined ? `${formatUsd(entry.usd, "spend")}${entry.currency && entry.currency !== "USD" ? ` ${entry.currency}` : ""}` : "unknown";
         const state = entry?.stale ? `stale: ${entry.error ?? "fetch failed"}` : entry?.fetchedAt !== undefined ? "fresh" : "not fetched (try balance fetch)";
         const blocked = floor && entry?.usd !== undefined && entry.usd < floor.usd ? " BLOCKED" : "";
-        return [source.provider, value, floor ? formatUsd(floor.usd) + blocked : "-", state];
+        return [source.provider, value, floor ? formatUsd(floor.usd, "spend") + blocked : "-", state];
       });
       const anyStale = sources.some((source) => service.balances.get(source.provider)?.stale);
       (anyStale ? output.warn : output.info)(table(["provider", "balance", "floor", "state"], rows));

@@ -5,7 +5,8 @@
 import { join } from "node:path";
 import { lastValue } from "../runtime/last-value.ts";
 import type { RouterConfig } from "../config/schema.ts";
-import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
+import type { FeaturePlugin } from "../commands/command-types.ts";
+import type { AttemptReserver, PluginContext } from "../runtime/plugin.ts";
 import type { Candidate, ProviderStatus } from "../routing/types.ts";
 import { BalanceBook, balanceSources } from "./balance-book.ts";
 import type { FetchLike } from "../quota/fetch-json.ts";
@@ -17,7 +18,7 @@ import { salvageRecords } from "../state/salvage.ts";
 
 import { calendarKeys, isValidTimeZone, localTimeZone } from "./calendar.ts";
 import { importLegacyLimitsOperation, importLegacyOperation, LEGACY_STATS_FILE, readLegacyStats } from "./legacy-stats.ts";
-import { monthlySpendWindows, perTokenProviders, publishSpendWindows } from "./monthly-spend.ts";
+import { monthlySpendWindows, perTokenProviders, type MonthlySpendLink } from "./monthly-spend.ts";
 import { reconcileUsage, TOKENS_PER_MILLION, type Pricing } from "./reconcile-usage.ts";
 import { spendLedgerOf } from "./spend-ledger.ts";
 import { emptyLedger, parseLedger, providerSpend, providersWithUsage, salvageLedger, totalsOf, USAGE_STORE_NAME, type UsageLedger } from "./usage-ledger.ts";
@@ -30,191 +31,192 @@ export const BALANCE_REFRESH_MS = 5 * 60_000;
 
 export interface BudgetPluginOptions {
   fetch?: FetchLike;
+  /** Where the monthly spend of per-token providers is published for quota pacing. */
+  monthlySpend?: MonthlySpendLink;
 }
 
-export function createBudgetPluginWith(options: BudgetPluginOptions = {}): FeaturePluginFactory {
-  return (context) => {
-    const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger, salvageLedger);
-    const ledger = spendLedgerOf(usage);
-    const limits = context.openStore(LIMITS_STORE_NAME, emptyLimits, parseLimits, salvageRecords(limitsStateSchema, emptyLimits));
-    const balances = new BalanceBook({ registry: () => context.registry(), now: () => context.now(), fetch: options.fetch });
-    let warnedZone: string | undefined;
-    let timer: NodeJS.Timeout | undefined;
+/** The budget feature: uniform hooks, plus the hard budget's per-attempt reservation. */
+export type BudgetPlugin = FeaturePlugin & AttemptReserver;
 
-    const timeZone = (): string => {
-      const configured = context.config().budgets?.timeZone;
-      if (!configured) return localTimeZone();
-      if (isValidTimeZone(configured)) return configured;
-      if (warnedZone !== configured) {
-        warnedZone = configured;
-        context.warn(`auto-router: budgets.timeZone "${configured}" is not a known time zone; using ${localTimeZone()}`);
-      }
-      return localTimeZone();
-    };
-    const keys = (now: number) => calendarKeys(now, timeZone());
+export function createBudgetPlugin(context: PluginContext, options: BudgetPluginOptions = {}): BudgetPlugin {
+  const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger, salvageLedger);
+  const ledger = spendLedgerOf(usage);
+  const limits = context.openStore(LIMITS_STORE_NAME, emptyLimits, parseLimits, salvageRecords(limitsStateSchema, emptyLimits));
+  const balances = new BalanceBook({ registry: () => context.registry(), now: () => context.now(), fetch: options.fetch });
+  let warnedZone: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
 
-    // Read by the snapshot, the status warnings and the quota windows of one request: computed once per instant,
-    // ledger, limits, config and balances.
-    const viewsAt = lastValue((now: number, ledger: UsageLedger, limitsState: LimitsState, config: RouterConfig, _balances: number): ProviderBudgetView[] => {
-      const calendar = keys(now);
-      const effective = effectiveLimits(config.budgets, limitsState);
-      const providers = [...new Set([...Object.keys(effective), ...providersWithUsage(ledger, calendar)])].sort();
-      return providers.map((provider) => {
-        const spend = providerSpend(ledger, calendar, provider);
-        const providerLimits = effective[provider] ?? {};
-        const balance = balances.get(provider);
-        const audit = auditProvider({
-          limits: providerLimits,
-          spentTodayUsd: spend.day.costUsd,
-          spentThisMonthUsd: spend.month.costUsd,
-          balance: balance?.usd !== undefined ? { usd: balance.usd, stale: balance.stale } : undefined,
-        });
-        return { provider, limits: providerLimits, spend, audit };
-      });
-    });
-    const views = (now: number) => viewsAt(now, usage.read(), limits.read(), context.config(), balances.version);
-
-    // Quota source 2 (monthly spend / monthly budget of per-token providers) for the UVI plugin: see monthly-spend.ts.
-    publishSpendWindows(context, (now) => {
-      const spends = views(now).map((view) => ({ provider: view.provider, spentUsd: view.spend.month.costUsd, monthlyUsd: view.limits.monthly?.usd }));
-      // Which providers bill per token asks pi's registry (a scan of its models): only when a monthly budget exists.
-      if (!spends.some((spend) => spend.monthlyUsd !== undefined && spend.monthlyUsd > 0)) return {};
-      return monthlySpendWindows(spends, perTokenProviders(context.config(), context.registry()), now, timeZone());
-    });
-
-    // pi's registry finds a model by scanning all of its models: prices are looked up once per target, registry and
-    // config, not once per attempt.
-    const pricesFor = lastValue((_registry: unknown, _config: RouterConfig) => new Map<string, Pricing | undefined>());
-    const pricingOf = (candidate: Candidate): Pricing | undefined => {
-      const prices = pricesFor(context.registry(), context.config());
-      if (prices.has(candidate.key)) return prices.get(candidate.key);
-      let pricing: Pricing | undefined;
-      try {
-        const cost = context.registry()?.find(candidate.provider, candidate.modelId)?.cost;
-        pricing = cost ? { input: cost.input, output: cost.output, cacheRead: cost.cacheRead, cacheWrite: cost.cacheWrite } : undefined;
-      } catch {
-        return undefined;
-      }
-      prices.set(candidate.key, pricing);
-      return pricing;
-    };
-
-    /**
-     * What an attempt is expected to cost: the model's average cost per request this month (what its requests really
-     * cost), or before any its input price times the decision's token estimate. A hard budget reserves this before
-     * the attempt starts; the recorded cost replaces it.
-     */
-    const expectedCostUsd = (candidate: Candidate, month: string, estimatedInputTokens: number | undefined): number => {
-      const totals = usage.read().months[month]?.[candidate.account]?.[candidate.modelId];
-      if (totals && totals.requests > 0) return totals.costUsd / totals.requests;
-      return ((estimatedInputTokens ?? 0) * (pricingOf(candidate)?.input ?? 0)) / TOKENS_PER_MILLION;
-    };
-
-    const refreshFloors = () => {
-      const effective = effectiveLimits(context.config().budgets, limits.read());
-      for (const source of balanceSources(context.config())) {
-        if (effective[source.provider]?.balanceFloor) void balances.refresh(source).catch(() => undefined);
-      }
-    };
-
-    // Synchronous up to the in-memory updates, so the first request already sees the imported limits and spend.
-    function migrateLegacy(): void {
-      if (usage.read().migratedFrom.includes(LEGACY_STATS_FILE)) return;
-      try {
-        const legacy = readLegacyStats(context.stateDir);
-        if (!legacy) return;
-        // Limits first: the ledger's marker is what stops a later start from importing again.
-        limits.update(importLegacyLimitsOperation(legacy, context.now()));
-        usage.update(importLegacyOperation(LEGACY_STATS_FILE, legacy));
-        void Promise.all([limits.flush(), usage.flush()]).catch(() => undefined);
-      } catch (error) {
-        context.warn(`auto-router: could not migrate ${join(context.stateDir, LEGACY_STATS_FILE)} (kept unchanged): ${error instanceof Error ? error.message : String(error)}`);
-      }
+  const timeZone = (): string => {
+    const configured = context.config().budgets?.timeZone;
+    if (!configured) return localTimeZone();
+    if (isValidTimeZone(configured)) return configured;
+    if (warnedZone !== configured) {
+      warnedZone = configured;
+      context.warn(`auto-router: budgets.timeZone "${configured}" is not a known time zone; using ${localTimeZone()}`);
     }
-
-    const service: BudgetService = {
-      usage, limits, balances, timeZone, keys, views,
-      policy: () => context.config().budgets?.policy ?? "soft",
-      balanceSources: () => balanceSources(context.config()),
-    };
-
-    const plugin: FeaturePlugin = {
-      name: "budget",
-      providerStatus(now) {
-        const result: Record<string, ProviderStatus> = {};
-        for (const view of views(now)) {
-          if (view.audit.periods.length === 0 && !view.audit.balance) continue;
-          result[view.provider] = { budget: { level: view.audit.level, detail: view.audit.detail } };
-        }
-        return result;
-      },
-      reserveAttempt(attempt) {
-        const config = context.config();
-        if ((config.budgets?.policy ?? "soft") !== "hard") return undefined;
-        const provider = attempt.candidate.account;
-        const providerLimits = effectiveLimits(config.budgets, limits.read())[provider];
-        if (!providerLimits?.daily && !providerLimits?.monthly) return undefined;
-        const calendar = keys(attempt.now);
-        return ledger.reserve({
-          id: `${attempt.requestId}:${attempt.attempt}`,
-          provider,
-          calendar,
-          amountUsd: expectedCostUsd(attempt.candidate, calendar.month, attempt.estimatedInputTokens),
-          dailyUsd: providerLimits.daily?.usd,
-          monthlyUsd: providerLimits.monthly?.usd,
-          ttlMs: RESERVATION_TTL_MS,
-          now: attempt.now,
-        });
-      },
-      onAttemptResult(observation) {
-        const { outcome, candidate } = observation;
-        const provider = candidate.account;
-        const id = `${observation.requestId}:${observation.attempt}`;
-        const record = reconcileUsage({ message: outcome.message, pricing: pricingOf(candidate), estimatedInputTokens: observation.estimatedInputTokens });
-        if (!record) {
-          ledger.release(id, provider);
-          return;
-        }
-        const calendar = keys(observation.now);
-        ledger.record({ id, calendar, provider, modelId: candidate.modelId, totals: totalsOf(record) });
-        context.record("usage", {
-          attempt: observation.attempt,
-          target: candidate.key,
-          provider,
-          outcome: outcome.status,
-          input: record.input,
-          output: record.output,
-          cacheRead: record.cacheRead,
-          cacheWrite: record.cacheWrite,
-          costUsd: record.costUsd,
-          estimated: record.estimated ?? false,
-          estimateReason: record.reason,
-          day: calendar.day,
-          month: calendar.month,
-        }, { requestId: observation.requestId, routeId: observation.routeId });
-      },
-      statusWarnings(now) {
-        return views(now).filter((view) => view.audit.level !== "ok").map((view) => {
-          const share = Math.max(0, ...view.audit.periods.map((period) => period.share));
-          const what = view.audit.periods.some((period) => period.level !== "ok") ? formatShare(share) : "balance low";
-          return `budget ${view.provider} ${what}${view.audit.level === "blocked" ? " blocked" : ""}`;
-        });
-      },
-      subcommands: createBudgetSubcommands(service),
-      start() {
-        migrateLegacy();
-        if (timer) return;
-        refreshFloors();
-        timer = setInterval(refreshFloors, BALANCE_REFRESH_MS);
-        timer.unref();
-      },
-      async close() {
-        if (timer) clearInterval(timer);
-        timer = undefined;
-      },
-    };
-    return plugin;
+    return localTimeZone();
   };
-}
+  const keys = (now: number) => calendarKeys(now, timeZone());
 
-export const createBudgetPlugin: FeaturePluginFactory = createBudgetPluginWith();
+  // Read by the snapshot, the status warnings and the quota windows of one request: computed once per instant,
+  // ledger, limits, config and balances.
+  const viewsAt = lastValue((now: number, ledger: UsageLedger, limitsState: LimitsState, config: RouterConfig, _balances: number): ProviderBudgetView[] => {
+    const calendar = keys(now);
+    const effective = effectiveLimits(config.budgets, limitsState);
+    const providers = [...new Set([...Object.keys(effective), ...providersWithUsage(ledger, calendar)])].sort();
+    return providers.map((provider) => {
+      const spend = providerSpend(ledger, calendar, provider);
+      const providerLimits = effective[provider] ?? {};
+      const balance = balances.get(provider);
+      const audit = auditProvider({
+        limits: providerLimits,
+        spentTodayUsd: spend.day.costUsd,
+        spentThisMonthUsd: spend.month.costUsd,
+        balance: balance?.usd !== undefined ? { usd: balance.usd, stale: balance.stale } : undefined,
+      });
+      return { provider, limits: providerLimits, spend, audit };
+    });
+  });
+  const views = (now: number) => viewsAt(now, usage.read(), limits.read(), context.config(), balances.version);
+
+  // Quota source 2 (monthly spend / monthly budget of per-token providers) for the UVI plugin: see monthly-spend.ts.
+  options.monthlySpend?.publish((now) => {
+    const spends = views(now).map((view) => ({ provider: view.provider, spentUsd: view.spend.month.costUsd, monthlyUsd: view.limits.monthly?.usd }));
+    // Which providers bill per token asks pi's registry (a scan of its models): only when a monthly budget exists.
+    if (!spends.some((spend) => spend.monthlyUsd !== undefined && spend.monthlyUsd > 0)) return {};
+    return monthlySpendWindows(spends, perTokenProviders(context.config(), context.registry()), now, timeZone());
+  });
+
+  // pi's registry finds a model by scanning all of its models: prices are looked up once per target, registry and
+  // config, not once per attempt.
+  const pricesFor = lastValue((_registry: unknown, _config: RouterConfig) => new Map<string, Pricing | undefined>());
+  const pricingOf = (candidate: Candidate): Pricing | undefined => {
+    const prices = pricesFor(context.registry(), context.config());
+    if (prices.has(candidate.key)) return prices.get(candidate.key);
+    let pricing: Pricing | undefined;
+    try {
+      const cost = context.registry()?.find(candidate.provider, candidate.modelId)?.cost;
+      pricing = cost ? { input: cost.input, output: cost.output, cacheRead: cost.cacheRead, cacheWrite: cost.cacheWrite } : undefined;
+    } catch {
+      return undefined;
+    }
+    prices.set(candidate.key, pricing);
+    return pricing;
+  };
+
+  /**
+   * What an attempt is expected to cost: the model's average cost per request this month (what its requests really
+   * cost), or before any its input price times the decision's token estimate. A hard budget reserves this before
+   * the attempt starts; the recorded cost replaces it.
+   */
+  const expectedCostUsd = (candidate: Candidate, month: string, estimatedInputTokens: number | undefined): number => {
+    const totals = usage.read().months[month]?.[candidate.account]?.[candidate.modelId];
+    if (totals && totals.requests > 0) return totals.costUsd / totals.requests;
+    return ((estimatedInputTokens ?? 0) * (pricingOf(candidate)?.input ?? 0)) / TOKENS_PER_MILLION;
+  };
+
+  const refreshFloors = () => {
+    const effective = effectiveLimits(context.config().budgets, limits.read());
+    for (const source of balanceSources(context.config())) {
+      if (effective[source.provider]?.balanceFloor) void balances.refresh(source).catch(() => undefined);
+    }
+  };
+
+  // Synchronous up to the in-memory updates, so the first request already sees the imported limits and spend.
+  function migrateLegacy(): void {
+    if (usage.read().migratedFrom.includes(LEGACY_STATS_FILE)) return;
+    try {
+      const legacy = readLegacyStats(context.stateDir);
+      if (!legacy) return;
+      // Limits first: the ledger's marker is what stops a later start from importing again.
+      limits.update(importLegacyLimitsOperation(legacy, context.now()));
+      usage.update(importLegacyOperation(LEGACY_STATS_FILE, legacy));
+      void Promise.all([limits.flush(), usage.flush()]).catch(() => undefined);
+    } catch (error) {
+      context.warn(`auto-router: could not migrate ${join(context.stateDir, LEGACY_STATS_FILE)} (kept unchanged): ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  const service: BudgetService = {
+    usage, limits, balances, timeZone, keys, views,
+    policy: () => context.config().budgets?.policy ?? "soft",
+    balanceSources: () => balanceSources(context.config()),
+  };
+
+  const plugin: BudgetPlugin = {
+    name: "budget",
+    providerStatus(now) {
+      const result: Record<string, ProviderStatus> = {};
+      for (const view of views(now)) {
+        if (view.audit.periods.length === 0 && !view.audit.balance) continue;
+        result[view.provider] = { budget: { level: view.audit.level, detail: view.audit.detail } };
+      }
+      return result;
+    },
+    reserveAttempt(attempt) {
+      const config = context.config();
+      if ((config.budgets?.policy ?? "soft") !== "hard") return undefined;
+      const provider = attempt.candidate.account;
+      const providerLimits = effectiveLimits(config.budgets, limits.read())[provider];
+      if (!providerLimits?.daily && !providerLimits?.monthly) return undefined;
+      const calendar = keys(attempt.now);
+      return ledger.reserve({
+        id: `${attempt.requestId}:${attempt.attempt}`,
+        provider,
+        calendar,
+        amountUsd: expectedCostUsd(attempt.candidate, calendar.month, attempt.estimatedInputTokens),
+        dailyUsd: providerLimits.daily?.usd,
+        monthlyUsd: providerLimits.monthly?.usd,
+        ttlMs: RESERVATION_TTL_MS,
+        now: attempt.now,
+      });
+    },
+    onAttemptResult(observation) {
+      const { outcome, candidate } = observation;
+      const provider = candidate.account;
+      const id = `${observation.requestId}:${observation.attempt}`;
+      const record = reconcileUsage({ message: outcome.message, pricing: pricingOf(candidate), estimatedInputTokens: observation.estimatedInputTokens });
+      if (!record) {
+        ledger.release(id, provider);
+        return;
+      }
+      const calendar = keys(observation.now);
+      ledger.record({ id, calendar, provider, modelId: candidate.modelId, totals: totalsOf(record) });
+      context.record("usage", {
+        attempt: observation.attempt,
+        target: candidate.key,
+        provider,
+        outcome: outcome.status,
+        input: record.input,
+        output: record.output,
+        cacheRead: record.cacheRead,
+        cacheWrite: record.cacheWrite,
+        costUsd: record.costUsd,
+        estimated: record.estimated ?? false,
+        estimateReason: record.reason,
+        day: calendar.day,
+        month: calendar.month,
+      }, { requestId: observation.requestId, routeId: observation.routeId });
+    },
+    statusWarnings(now) {
+      return views(now).filter((view) => view.audit.level !== "ok").map((view) => {
+        const share = Math.max(0, ...view.audit.periods.map((period) => period.share));
+        const what = view.audit.periods.some((period) => period.level !== "ok") ? formatShare(share) : "balance low";
+        return `budget ${view.provider} ${what}${view.audit.level === "blocked" ? " blocked" : ""}`;
+      });
+    },
+    subcommands: createBudgetSubcommands(service),
+    start() {
+      migrateLegacy();
+      if (timer) return;
+      refreshFloors();
+      timer = setInterval(refreshFloors, BALANCE_REFRESH_MS);
+      timer.unref();
+    },
+    async close() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+  return plugin;
+}

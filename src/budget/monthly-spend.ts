@@ -4,8 +4,8 @@
 //
 // Sharing: the budget plugin owns the ledger and the limits, the UVI plugin owns pacing. Instead of the UVI plugin
 // opening the same stores a second time (a second copy of the ledger, seconds behind the first), the budget plugin
-// PUBLISHES a function computing these windows from its own in-memory state, keyed by the plugin context both plugins
-// were created with; src/plugins.ts hands publishedSpendWindows to the UVI plugin. Neither plugin imports the other.
+// publishes a function computing these windows from its own in-memory state on a MonthlySpendLink that src/plugins.ts
+// creates and hands to both. Neither plugin imports the other.
 import type { RouterConfig } from "../config/schema.ts";
 import { monthlySpendWindow, type QuotaWindow } from "../routing/uvi.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
@@ -70,14 +70,15 @@ export function monthlySpendWindows(spends: MonthlySpend[], perToken: ReadonlySe
   return out;
 }
 
-const published = new WeakMap<object, SpendWindows>();
+/** The budget plugin's monthly-spend windows, read by the UVI plugin of the same engine. */
+export class MonthlySpendLink {
+  private source: SpendWindows | undefined;
 
-/** Called by the budget plugin with the context it was created with. */
-export function publishSpendWindows(context: object, windows: SpendWindows): void {
-  published.set(context, windows);
-}
+  /** Called once by the budget plugin with its computation. */
+  publish(windows: SpendWindows): void {
+    this.source = windows;
+  }
 
-/** What the budget plugin of the same context published, looked up at call time (plugin order does not matter). */
-export function publishedSpendWindows(context: object): SpendWindows {
-  return (now) => published.get(context)?.(now) ?? {};
+  /** What the budget plugin published, looked up at call time (plugin order does not matter); nothing without one. */
+  readonly windows: SpendWindows = (now) => this.source?.(now) ?? {};
 }

@@ -95,12 +95,11 @@ export const resetCommand: Subcommand = {
       deps.runtime.latency.clear();
       done.push("latency averages cleared");
     }
-    // Breakers (and any other plugin state) belong to their plugins.
-    for (const plugin of deps.runtime.plugins) {
-      const summary = plugin.resetState?.(scope, now);
-      if (summary) done.push(summary);
-    }
-    if (scope === "breakers" && !deps.runtime.plugins.some((plugin) => plugin.resetState)) done.push("no circuit breaker is loaded");
+    // The breakers belong to their feature.
+    const breakers = deps.runtime.collaborators.breakers;
+    const summary = breakers?.resetState(scope, now);
+    if (summary) done.push(summary);
+    if (scope === "breakers" && !breakers) done.push("no circuit breaker is loaded");
     output.info(`${done.join("; ")}. The event log is never deleted.`);
   },
 };

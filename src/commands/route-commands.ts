@@ -98,7 +98,7 @@ export const statusCommand: Subcommand = {
       `code: ${RUNS_FROM_BUNDLE ? "bundled (dist/auto-router.cjs)" : "TypeScript sources (run `npm install` in the package to build the faster bundle)"}`,
       `routes: ${Object.keys(deps.config().routes).join(", ")}`,
     ];
-    const silent = deps.runtime.silentStrategies.update(deps.config(), deps.runtime.currentFacts(), deps.runtime.plugins, now);
+    const silent = deps.runtime.silentStrategies.update(deps.config(), deps.runtime.currentFacts(), deps.runtime.collaborators.quota, now);
     if (silent.length) lines.push("strategies that do nothing:", ...silent.map((finding) => `  ${finding.message}`));
     const cooldowns = Object.entries(deps.runtime.cooldowns.active(now));
     lines.push(cooldowns.length ? "cooldowns:" : "cooldowns: none");

@@ -56,7 +56,7 @@ export async function serve(args: string[], env: Record<string, string | undefin
   const agentDir = resolve(options.agentDir ?? env.PI_CODING_AGENT_DIR ?? join(homedir(), ".pi", "agent"));
   const warn = (text: string) => process.stderr.write(`${redactText(text)}\n`);
   const directRoutes = new DirectRoutes();
-  const engine = createEngine({ agentDir, env, warn, deriveConfig: (config) => directRoutes.apply(config) });
+  const engine = createEngine({ agentDir, processEnv: env, warn, deriveConfig: (config) => directRoutes.apply(config) });
   try {
     // The same registry view as the extension: pi's credentials first, then the environment names the earlier
     // pi-auto-router documented (GOOGLE_KEY, DEEPSEEK_KEY, ...).

@@ -10,7 +10,7 @@ import { pipeline } from "node:stream/promises";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RouterConfig } from "../config/schema.ts";
 import type { Candidate } from "../routing/types.ts";
-import { restTarget, settleFailure } from "../runtime/attempt-failure.ts";
+import { restTarget, settleAttempt } from "../runtime/attempt-consequences.ts";
 import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
 import { routeSettings, targetTimeouts, findTarget } from "../runtime/route-settings.ts";
 import { attemptsHeader, GatewayError, type AttemptRecord } from "./errors.ts";
@@ -135,18 +135,18 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
       const result = await attempt(core, candidate, model, { method: request.method, path, query, headers: request.headers, jsonBody, rawBody: replayable ? undefined : body, routeId: decision.routeId, signal: controller.signal });
       const latencyMs = core.now() - started;
       if (result.kind === "aborted" || controller.signal.aborted) {
-        runtime.onAttemptResult(state, candidate, { status: "aborted", latencyMs });
+        settleAttempt(runtime, state, candidate, { status: "aborted", latencyMs }, settings.policy);
         return void reply.hijack();
       }
       if (result.kind === "response" && !isTargetFailure(result.response.status)) {
         attempts.push({ target: candidate.key, status: result.response.status, ms: latencyMs });
         await commit(reply, result.response, { "x-auto-router-route": decision.routeId, "x-auto-router-served-by": candidate.key, "x-auto-router-attempts": attemptsHeader(attempts) });
         const outcome = controller.signal.aborted ? { status: "aborted" as const, latencyMs: core.now() - started } : { status: "committed" as const, final: "done" as const, ttftMs: latencyMs, latencyMs: core.now() - started };
-        if (result.response.status < 400 || outcome.status === "aborted") runtime.onAttemptResult(state, candidate, outcome);
-        else settleFailure(runtime, state, candidate, { status: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: `${result.response.status} (proxied ${path})` }, core.now()), latencyMs }, settings.policy);
+        if (result.response.status < 400 || outcome.status === "aborted") settleAttempt(runtime, state, candidate, outcome, settings.policy);
+        else settleAttempt(runtime, state, candidate, { status: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: `${result.response.status} (proxied ${path})` }, core.now()), latencyMs }, settings.policy);
         return;
       }
-      const failure = settleFailure(runtime, state, candidate, { status: "failed", failure: result.failure, latencyMs }, settings.policy);
+      const { failure } = settleAttempt(runtime, state, candidate, { status: "failed", failure: result.failure, latencyMs }, settings.policy);
       attempts.push({ target: candidate.key, kind: failure.kind, ...(result.kind === "response" ? { status: result.response.status } : {}), ms: latencyMs });
       last = { failure, status: result.kind === "response" ? result.response.status : undefined, text: result.kind === "response" ? result.text : "", headers: result.kind === "response" ? result.response.headers : new Headers() };
       restTarget(runtime, decision.routeId, candidate, failure);

@@ -1,7 +1,7 @@
 // The health record of every provider, over one store: its schema, how a check changes it (the rule is in
 // health-plugin.ts), and the book the plugin, the probe and `/auto-router health` read.
 import { z } from "zod";
-import { classifyFailure, type FailureKind } from "../runtime/classify-failure.ts";
+import type { FailureKind } from "../runtime/classify-failure.ts";
 import type { AttemptObservation } from "../runtime/plugin.ts";
 import type { ProviderStatus } from "../routing/types.ts";
 import type { StateStore } from "../state/json-store.ts";
@@ -75,7 +75,7 @@ export function healthCheckOf(observation: AttemptObservation): HealthCheck {
   }
   // Committed: the provider answered. An error after the commit point counts only when it says the provider is unwell.
   if (outcome.final !== "error") return { type: "ok", at: now };
-  const failure = classifyFailure({ stopReason: "error", errorMessage: outcome.message?.errorMessage }, now);
+  const { failure } = outcome;
   return HEALTH_FAILURE_KINDS.has(failure.kind) ? errorSeen(now, failure.kind, failure.message) : { type: "ok", at: now };
 }
 

@@ -55,7 +55,7 @@ export function healthCommand(book: HealthBook, context: PluginContext): Subcomm
       const registry = deps.runtime.registry();
       const config = deps.config();
       const now = deps.now();
-      const settings = uviSettings(config, context.env);
+      const settings = uviSettings(config, context.processEnv);
       const token = async (provider: string) => (registry as { getApiKeyForProvider?: (p: string) => Promise<string | undefined> } | undefined)?.getApiKeyForProvider?.(provider);
       const quotaSources = USAGE_API_PROVIDERS.map((provider) => createUsageSource({ provider, endpoint: settings.endpoints[provider], token, now: deps.now }));
       const targetStatus: Record<string, Partial<TargetStatus>> = {};

@@ -25,7 +25,7 @@ const ENDPOINT_CONFIG_KEY: Record<UsageApiProvider, "anthropic" | "codex" | "gem
  * Defaults < pi's settings.json `autoRouterUviEnabled` (where the earlier pi-auto-router kept its switch) < config
  * `uvi` block < environment (AUTO_ROUTER_UVI=0, AUTO_ROUTER_UVI_HARD=1, endpoint URLs).
  */
-export function uviSettings(config: unknown, env: Record<string, string | undefined>, piSettings: Record<string, unknown> = {}): UviSettings {
+export function uviSettings(config: unknown, processEnv: Record<string, string | undefined>, piSettings: Record<string, unknown> = {}): UviSettings {
   const block = readUviConfig(config);
   const thresholds: UviThresholds = { ...DEFAULT_UVI_THRESHOLDS };
   for (const key of ["critical", "stressed", "surplus", "surplusElapsed"] as const) {
@@ -34,12 +34,12 @@ export function uviSettings(config: unknown, env: Record<string, string | undefi
   }
   const endpoints: UviSettings["endpoints"] = {};
   for (const provider of USAGE_API_PROVIDERS) {
-    const url = env[ENDPOINT_ENV[provider]] || block.endpoints?.[ENDPOINT_CONFIG_KEY[provider]];
+    const url = processEnv[ENDPOINT_ENV[provider]] || block.endpoints?.[ENDPOINT_CONFIG_KEY[provider]];
     if (url) endpoints[provider] = url;
   }
   return {
-    enabled: env.AUTO_ROUTER_UVI === "0" ? false : block.enabled ?? (typeof piSettings.autoRouterUviEnabled === "boolean" ? piSettings.autoRouterUviEnabled : true),
-    hard: env.AUTO_ROUTER_UVI_HARD === "1" || env.AUTO_ROUTER_UVI_HARD === "true" || block.hard === true,
+    enabled: processEnv.AUTO_ROUTER_UVI === "0" ? false : block.enabled ?? (typeof piSettings.autoRouterUviEnabled === "boolean" ? piSettings.autoRouterUviEnabled : true),
+    hard: processEnv.AUTO_ROUTER_UVI_HARD === "1" || processEnv.AUTO_ROUTER_UVI_HARD === "true" || block.hard === true,
     thresholds,
     ttlMs: block.ttlMs ?? DEFAULT_QUOTA_TTL_MS,
     endpoints,

@@ -8,6 +8,7 @@
 //   6. estimated cost, compared only when both are known (unknown prices keep declared order among themselves);
 //   7. declared order.
 // `sortBy: "config"` keeps buckets and then declared order only.
+import { formatUsd } from "../analytics/text-format.ts";
 import type { Billing, SortKey } from "../config/routing-schema.ts";
 import type { Bucket, Candidate } from "./types.ts";
 
@@ -86,8 +87,6 @@ export function rankEntries(entries: RankEntry[], mode: RankMode): RankEntry[] {
   return entries;
 }
 
-const formatUsd = (usd: number) => `$${usd < 0.01 ? usd.toFixed(4) : usd.toFixed(3)}`;
-
 /** Why the first entry is ahead of the second, in plain words (for trace.winner). */
 export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hintTier?: string): string {
   const first = entries[0];
@@ -105,7 +104,7 @@ export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hin
     case "hint":
       return `${label}: meets the ${hintTier ?? "hinted"} tier, ${b.label} does not`;
     case "sort":
-      if (mode === "price") return `${label}: cheapest (${a.estimatedCostUsd === undefined ? "?" : formatUsd(a.estimatedCostUsd)})`;
+      if (mode === "price") return `${label}: cheapest (${a.estimatedCostUsd === undefined ? "?" : formatUsd(a.estimatedCostUsd, "estimate")})`;
       if (mode === "latency") return `${label}: fastest first token (${a.ttftMs ?? "?"} ms)`;
       return `${label}: highest throughput (${first.tokensPerSecond ?? "?"} tokens/s)`;
     case "latency":
@@ -113,7 +112,7 @@ export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hin
     case "billing":
       return `${label}: subscription before per-token ${b.label}`;
     case "cost":
-      return `${label}: cheaper (${formatUsd(a.estimatedCostUsd ?? 0)} vs ${formatUsd(b.estimatedCostUsd ?? 0)} for ${b.label})`;
+      return `${label}: cheaper (${formatUsd(a.estimatedCostUsd ?? 0, "estimate")} vs ${formatUsd(b.estimatedCostUsd ?? 0, "estimate")} for ${b.label})`;
     case "declared":
       return mode === "config" ? `${label}: first in declared order (sortBy config)` : `${label}: first in declared order at equal rank`;
   }

@@ -6,6 +6,7 @@ import type { Candidate } from "../routing/types.ts";
 import { runAttempt, type AttemptOutcome } from "./attempt.ts";
 import { classifyFailure, makeFailure } from "./classify-failure.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
+import { redactText } from "../state/redact.ts";
 import type { RequestPatch } from "./request-patch.ts";
 import { startTarget, type AuthResult, type RegistryLike } from "./start-target.ts";
 
@@ -16,8 +17,8 @@ const textOf = (error: unknown) => (error instanceof Error ? error.message : Str
  * Authorization header in it, so it is redacted like everything the router writes. Model output is left alone.
  * In place: pi-ai hands out one message object as every event's `partial`, and pi may serialise those later.
  */
-export function redactedMessage(env: RequestEnvironment, message: AssistantMessage): AssistantMessage {
-  if (message.errorMessage !== undefined) message.errorMessage = env.redact(message.errorMessage);
+export function redactedMessage(message: AssistantMessage): AssistantMessage {
+  if (message.errorMessage !== undefined) message.errorMessage = redactText(message.errorMessage);
   return message;
 }
 
@@ -26,15 +27,15 @@ export function redactedMessage(env: RequestEnvironment, message: AssistantMessa
  * out as every event's `partial` before it emits the error, and pi may serialise earlier events after that (JSON and
  * RPC output), so the partials are forwarded as one shadow copy of the target's message whose error text is redacted.
  */
-function redactingForwarder(env: RequestEnvironment, push: (event: AssistantMessageEvent) => void): (event: AssistantMessageEvent) => void {
+function redactingForwarder(push: (event: AssistantMessageEvent) => void): (event: AssistantMessageEvent) => void {
   let shadow: AssistantMessage | undefined;
   return (event) => {
     if ("partial" in event && event.partial) {
-      shadow = redactedMessage(env, Object.assign(shadow ?? ({} as AssistantMessage), event.partial));
+      shadow = redactedMessage(Object.assign(shadow ?? ({} as AssistantMessage), event.partial));
       push({ ...event, partial: shadow } as AssistantMessageEvent);
       return;
     }
-    if (event.type === "error") redactedMessage(env, event.error);
+    if (event.type === "error") redactedMessage(event.error);
     push(event);
   };
 }
@@ -80,7 +81,7 @@ export async function attemptTarget(env: RequestEnvironment, attempt: TargetAtte
     } else {
       outcome = await runAttempt({
         stream: started,
-        push: redactingForwarder(env, (event) => out.push(event)),
+        push: redactingForwarder((event) => out.push(event)),
         controller,
         userSignal,
         timeouts: { firstTokenMs: isLast ? undefined : timeouts.firstTokenMs, stallMs: timeouts.stallMs },

@@ -18,7 +18,9 @@ export interface AttemptTimeouts {
 }
 
 export type AttemptOutcome =
-  | { status: "committed"; final: "done" | "error" | "aborted"; message?: AssistantMessage; ttftMs?: number; latencyMs: number }
+  | { status: "committed"; final: "done" | "aborted"; message?: AssistantMessage; ttftMs?: number; latencyMs: number }
+  /** An error after the commit point (a cut-off answer), classified here once for everything that reads it. */
+  | { status: "committed"; final: "error"; failure: Failure; message?: AssistantMessage; ttftMs?: number; latencyMs: number }
   | { status: "failed"; failure: Failure; message?: AssistantMessage; ttftMs?: number; latencyMs: number }
   | { status: "aborted"; message?: AssistantMessage; latencyMs: number };
 
@@ -107,6 +109,14 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     arm();
   };
   const latency = () => now() - startedAt;
+  const committedError = (message: AssistantMessage | undefined): AttemptOutcome => ({
+    status: "committed",
+    final: "error",
+    failure: classifyFailure({ stopReason: "error", errorMessage: message?.errorMessage }, now()),
+    message,
+    ttftMs,
+    latencyMs: latency(),
+  });
 
   const timeoutFailure = (): Failure =>
     timedOut === "first-token"
@@ -126,12 +136,12 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
         if (event.type === "error" && timedOut === "stall") {
           const message = stalledMessage(event.error ?? lastPartial, `auto-router: ${timeoutFailure().message}; the answer was cut off (timed out)`, now());
           push({ type: "error", reason: "error", error: message });
-          return { status: "committed", final: "error", message, ttftMs, latencyMs: latency() };
+          return committedError(message);
         }
         push(event);
         if (event.type === "done") return { status: "committed", final: "done", message: event.message, ttftMs, latencyMs: latency() };
         if (event.type === "error") {
-          return { status: "committed", final: event.reason === "aborted" ? "aborted" : "error", message: event.error, ttftMs, latencyMs: latency() };
+          return event.reason === "aborted" ? { status: "committed", final: "aborted", message: event.error, ttftMs, latencyMs: latency() } : committedError(event.error);
         }
         arm();
         continue;
@@ -175,7 +185,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     if (committed) {
       const message = stalledMessage(lastPartial, text, now());
       push({ type: "error", reason: "error", error: message });
-      return { status: "committed", final: "error", message, ttftMs, latencyMs: latency() };
+      return committedError(message);
     }
     return { status: "failed", failure: makeFailure("network", text), latencyMs: latency() };
   } finally {

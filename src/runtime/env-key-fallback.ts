@@ -13,16 +13,16 @@ export const ENV_KEY_FALLBACKS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** The first fallback variable set for the provider: its name (safe to show) and value (never shown). */
-export function fallbackKey(provider: string, env: Record<string, string | undefined>): { name: string; value: string } | undefined {
+export function fallbackKey(provider: string, processEnv: Record<string, string | undefined>): { name: string; value: string } | undefined {
   for (const name of ENV_KEY_FALLBACKS[provider] ?? []) {
-    const value = env[name]?.trim();
+    const value = processEnv[name]?.trim();
     if (value) return { name, value };
   }
   return undefined;
 }
 
 /** pi's registry, answering with a fallback key for providers pi has no credential for. Other members pass through. */
-export function withEnvironmentKeyFallbacks<R extends RegistryLike>(registry: R, env: Record<string, string | undefined>): R {
+export function withEnvironmentKeyFallbacks<R extends RegistryLike>(registry: R, processEnv: Record<string, string | undefined>): R {
   const piHasAuth = (model: Model<Api>) => {
     try {
       return registry.hasConfiguredAuth(model);
@@ -31,9 +31,9 @@ export function withEnvironmentKeyFallbacks<R extends RegistryLike>(registry: R,
     }
   };
   const overrides = {
-    hasConfiguredAuth: (model: Model<Api>) => piHasAuth(model) || fallbackKey(model.provider, env) !== undefined,
+    hasConfiguredAuth: (model: Model<Api>) => piHasAuth(model) || fallbackKey(model.provider, processEnv) !== undefined,
     async getApiKeyAndHeaders(model: Model<Api>): Promise<AuthResult> {
-      const fallback = fallbackKey(model.provider, env);
+      const fallback = fallbackKey(model.provider, processEnv);
       if (!fallback || piHasAuth(model)) return registry.getApiKeyAndHeaders(model);
       const auth = await registry.getApiKeyAndHeaders(model).catch(() => undefined);
       if (auth?.ok && auth.apiKey) return auth;
@@ -42,7 +42,7 @@ export function withEnvironmentKeyFallbacks<R extends RegistryLike>(registry: R,
     getProviderAuthStatus(provider: string) {
       const status = registry.getProviderAuthStatus?.(provider);
       if (status?.configured) return status;
-      const fallback = fallbackKey(provider, env);
+      const fallback = fallbackKey(provider, processEnv);
       return fallback ? { configured: true, source: fallback.name } : status ?? { configured: false };
     },
   };

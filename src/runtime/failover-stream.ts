@@ -13,7 +13,7 @@ import {
 import { randomUUID } from "node:crypto";
 import type { Candidate, Decision } from "../routing/types.ts";
 import { attemptTarget, redactedMessage } from "./attempt-target.ts";
-import { restTarget, settleFailure } from "./attempt-failure.ts";
+import { answered, breakPin, restTarget, settleAttempt } from "./attempt-consequences.ts";
 import type { applyFailurePolicy, Failure } from "./classify-failure.ts";
 import { allFailedText, noCapableTargetText, noTargetText, routerAbortedMessage, routerErrorMessage, waitingText, type FailedTarget } from "./final-error.ts";
 import { findTarget, routeSettings, targetTimeouts } from "./route-settings.ts";
@@ -23,7 +23,7 @@ import { resolveTargetAuth } from "./start-target.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { retryDelayMs } from "./retry-same-target.ts";
 import type { RevertSettings } from "./revert-policy.ts";
-import { isOpenRouter, pinAfterAnswer, pinnedPatch } from "./upstream-pin.ts";
+import { isOpenRouter, pinnedPatch } from "./upstream-pin.ts";
 import { describeWait, earliestQuotaReset, waitUntilReset } from "./wait-for-reset.ts";
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
@@ -141,13 +141,13 @@ async function serveRequest(
       // The attempt already forwarded its terminal event; only the bookkeeping and the end remain.
       const outcome = served.final === "done" ? "success" : served.final === "aborted" ? "aborted" : "failed";
       const message = served.message ?? routerErrorMessage(model, "auto-router: the target ended without a message", env.now());
-      return finish(redactedMessage(env, message), outcome, served.key);
+      return finish(redactedMessage(message), outcome, served.key);
     }
     if (served) {
       if (served.kind === "aborted") return abortNow(served.message);
       // A failure that must not fail over: surface the target's own error (pi compacts on overflow), minus secrets.
       surfaced = served.failure;
-      const message = redactedMessage(env, served.message);
+      const message = redactedMessage(served.message);
       out.push({ type: "error", reason: "error", error: message });
       return finish(message, "failed");
     }
@@ -266,28 +266,18 @@ async function tryCandidates(
       observer?.onCommitted?.(candidate);
     });
 
-    if (outcome.status === "committed") {
-      env.onAttemptResult(state, candidate, outcome);
-      observer?.onAttemptResult?.(candidate, outcome);
-      if (outcome.final === "done") env.sticky.remember(state.routeId, state.prompt, candidate.key);
-      if (outcome.final === "done" && pins && !pin) {
-        const pinned = (upstream: string) => env.record(state.requestId, state.routeId, "pin", { action: "pinned", target: candidate.key, upstream });
-        pinAfterAnswer({ pins, sleep: (ms) => env.sleep(ms), pinned }, candidate.key, auth.baseUrl ?? target.baseUrl, auth.apiKey, outcome.message?.responseId);
-      }
-      return { kind: "served", key: candidate.key, final: outcome.final, message: outcome.message };
+    // What the attempt changes (attempt-consequences.ts, in this order): recorded once, then the stream's own.
+    const settled = settleAttempt(env, state, candidate, outcome, policy);
+    if (settled.status !== "failed") observer?.onAttemptResult?.(candidate, settled);
+    if (settled.status === "committed") {
+      if (settled.final === "done") answered(env, state, candidate, settled.message, pins && !pin ? { pins, baseUrl: auth.baseUrl ?? target.baseUrl, apiKey: auth.apiKey } : undefined);
+      return { kind: "served", key: candidate.key, final: settled.final, message: settled.message };
     }
-    if (outcome.status === "aborted") {
-      env.onAttemptResult(state, candidate, outcome);
-      observer?.onAttemptResult?.(candidate, outcome);
-      return { kind: "aborted", message: outcome.message };
-    }
+    if (settled.status === "aborted") return { kind: "aborted", message: settled.message };
 
-    const failure: Failure = settleFailure(env, state, candidate, outcome, policy);
-    if (pin && pins?.drop(candidate.key)) {
-      addNote(env, state, `pin break: ${candidate.key} was pinned to ${pin}, which failed (${failure.kind}); the next answer pins again`);
-      env.record(state.requestId, state.routeId, "pin", { action: "broken", target: candidate.key, upstream: pin, reason: failure.kind });
-    }
-    observer?.onAttemptResult?.(candidate, { ...outcome, failure });
+    const { failure } = settled;
+    breakPin(env, state, candidate, pins, pin, failure, (text) => addNote(env, state, text));
+    observer?.onAttemptResult?.(candidate, settled);
     state.failures.push({ key: candidate.key, kind: failure.kind });
     const retry = retried ?? { count: 0, since: env.now() - outcome.latencyMs };
     const delayMs = state.attempts < maxAttempts
@@ -307,11 +297,11 @@ async function tryCandidates(
     if (failure.kind === "context_overflow") {
       const window = facts?.contextWindow ?? target.contextWindow;
       const larger = candidates.slice(index + 1).some((c) => (env.modelFacts(c.key)?.contextWindow ?? 0) > window);
-      if (!larger || !failure.failover) return { kind: "surface", message: outcome.message ?? env.errorMessageFor(target, failure.message), failure };
+      if (!larger || !failure.failover) return { kind: "surface", message: outcome.message ?? routerErrorMessage(target, failure.message, env.now()), failure };
       minContextWindow = window;
       continue;
     }
-    if (!failure.failover) return { kind: "surface", message: outcome.message ?? env.errorMessageFor(target, failure.message), failure };
+    if (!failure.failover) return { kind: "surface", message: outcome.message ?? routerErrorMessage(target, failure.message, env.now()), failure };
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 // Features that feed the decision (budgets, quota pacing, breakers, health, ratings) plug into the runtime through
-// this one interface instead of growing RouterRuntime: they contribute audits to each snapshot, observe attempts
-// and target responses, add status warnings, and own their stores. Their subcommands are wired by index.ts
+// this one interface instead of growing RouterRuntime: they contribute audits to each snapshot, observe attempts,
+// add status warnings, and own their stores. A role only one feature fills is a named collaborator
+// (RouterCollaborators) rather than a hook every plugin could implement. Their subcommands are wired by index.ts
 // (FeaturePlugin in src/commands/command-types.ts), so the runtime never depends on the command layer.
 import type { RouterConfig } from "../config/schema.ts";
 import type { EventDataByType, EventType, ShadowComparison } from "../events/event-types.ts";
@@ -20,7 +21,7 @@ export interface AttemptObservation {
   now: number;
 }
 
-/** An attempt about to start (see RouterPlugin.reserveAttempt). */
+/** An attempt about to start (see AttemptReserver). */
 export interface AttemptReservation {
   requestId: string;
   routeId: string;
@@ -53,32 +54,18 @@ export interface DecisionObservation {
 export const RESET_SCOPES = ["cooldowns", "breakers", "latency", "all"] as const;
 export type ResetScope = (typeof RESET_SCOPES)[number];
 
+/**
+ * The hooks every feature may implement; the runtime calls each of them on every plugin. What only one feature does
+ * (the breaker's probe slot, quota pacing's hard mode and headers, shadow mode, a hard budget's reservation) is a
+ * named collaborator instead (RouterCollaborators), passed to the runtime where it is used.
+ */
 export interface RouterPlugin {
   readonly name: string;
   /** Per-provider audits merged into every routing snapshot. Called on the request path: memory only, fast. */
   providerStatus?(now: number): Record<string, ProviderStatus>;
   /** Per-target state (keyed provider/modelId) merged into every snapshot. Memory only, fast. */
   targetStatus?(now: number): Record<string, Partial<TargetStatus>>;
-  /** Hard quota mode: stressed providers are excluded, not only demoted. */
-  quotaHard?(): boolean;
-  /** Half-open breaker: take the single probe slot for this target; false when another request holds it. */
-  claimProbe?(key: string, now: number): boolean | Promise<boolean>;
-  /**
-   * Right before an attempt starts: a hard budget checks and reserves the attempt's expected spend (one round trip
-   * to the team store; nothing for every other case). A string refuses: the target is skipped with that reason.
-   * A granted reservation ends with the attempt's onAttemptResult.
-   */
-  reserveAttempt?(attempt: AttemptReservation): string | undefined | Promise<string | undefined>;
   onAttemptResult?(observation: AttemptObservation): void;
-  /** HTTP status and headers of a target's successful response (pi-ai's onResponse; rate-limit headers). */
-  onTargetResponse?(response: TargetResponse): void;
-  /** Shadow mode: when true the runtime routes in declared order and records the full ranking beside it. */
-  shadowMode?(): boolean;
-  onDecision?(observation: DecisionObservation): void;
-  /** Clears this plugin's learned state for `scope` (if it owns any); returns a short summary of what it did. */
-  resetState?(scope: ResetScope, now: number): string | undefined;
-  /** Quota pacing: whether it is on, in hard mode, and which providers it can read usage for. Memory only. */
-  quotaSources?(now: number): { enabled: boolean; hard: boolean; providers: string[] };
   /** Short warnings for the status line, e.g. "budget deepseek 85%". */
   statusWarnings?(now: number): string[];
   /** Modes the status line always shows while they are on, e.g. "🔬 shadow". */
@@ -86,6 +73,58 @@ export interface RouterPlugin {
   /** Background work (fetches) may start here; never awaited on the request path. */
   start?(): void;
   close?(): Promise<void>;
+}
+
+/** The circuit breaker's half-open probe slot. */
+export interface ProbeClaimer {
+  readonly name: string;
+  /** Takes the single probe slot for this target; false when another request holds it. */
+  claimProbe(key: string, now: number): boolean | Promise<boolean>;
+}
+
+/** The circuit breakers' learned state, for `/auto-router reset`. */
+export interface BreakerReset {
+  /** Clears what `scope` covers; returns a short summary of what it did (undefined when the scope is not its). */
+  resetState(scope: ResetScope, now: number): string | undefined;
+}
+
+/** Quota pacing, as the runtime uses it beyond the uniform hooks. */
+export interface QuotaTracker {
+  readonly name: string;
+  /** Hard quota mode: stressed providers are excluded, not only demoted. */
+  quotaHard(): boolean;
+  /** Whether it is on, in hard mode, and which providers it can read usage for. Memory only. */
+  quotaSources(now: number): { enabled: boolean; hard: boolean; providers: string[] };
+  /** HTTP status and headers of a target's successful response (pi-ai's onResponse; rate-limit headers). */
+  onTargetResponse(response: TargetResponse): void;
+}
+
+/** Shadow mode: while on, the runtime routes in declared order and records the full ranking beside it. */
+export interface ShadowSwitch {
+  readonly name: string;
+  shadowMode(): boolean;
+  /** Every logged decision (never the quiet re-checks inside one request), as the runtime will route it. */
+  onDecision(observation: DecisionObservation): void;
+}
+
+/** A hard budget's per-attempt reservation. */
+export interface AttemptReserver {
+  readonly name: string;
+  /**
+   * Right before an attempt starts: checks and reserves the attempt's expected spend (one round trip to the team
+   * store; nothing when no hard limit applies). A string refuses: the target is skipped with that reason. A granted
+   * reservation ends with the attempt's onAttemptResult.
+   */
+  reserveAttempt(attempt: AttemptReservation): string | undefined | Promise<string | undefined>;
+}
+
+/** The one-implementer roles, each absent when its feature is not loaded. */
+export interface RouterCollaborators {
+  probes?: ProbeClaimer;
+  breakers?: BreakerReset;
+  quota?: QuotaTracker;
+  shadow?: ShadowSwitch;
+  budget?: AttemptReserver;
 }
 
 export interface PluginContext {
@@ -101,7 +140,8 @@ export interface PluginContext {
    */
   claim(name: string, ttlMs: number): Promise<boolean>;
   warn(text: string): void;
-  env: Record<string, string | undefined>;
+  /** The process environment (AUTO_ROUTER_* switches). */
+  processEnv: Record<string, string | undefined>;
   /** pi's settings.json as it was at start (read-only). */
   piSettings?(): Record<string, unknown>;
   now(): number;

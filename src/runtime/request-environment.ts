@@ -1,6 +1,6 @@
-// What the failover loop needs from the rest of the extension. RouterRuntime implements it; tests and benches can
-// build smaller ones.
-import type { Api, AssistantMessage, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
+// What the failover loop needs from the rest of the extension, and nothing it can compute itself (redaction and error
+// messages are pure functions). RouterRuntime implements it; tests and benches build smaller ones.
+import type { Context, SimpleStreamOptions } from "@mariozechner/pi-ai";
 import type { RouterConfig } from "../config/schema.ts";
 import type { EventDataByType, EventType } from "../events/event-types.ts";
 import type { Candidate, Decision, ModelFacts, PromptShortcuts } from "../routing/types.ts";
@@ -60,8 +60,6 @@ export interface RequestEnvironment {
   onMissingCredentials(candidate: Candidate): void;
   status: StatusSink;
   warn(text: string): void;
-  redact(text: string): string;
-  errorMessageFor(model: Model<Api>, text: string): AssistantMessage;
   now(): number;
   /** Resolves true after `ms`, false as soon as the signal aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<boolean>;

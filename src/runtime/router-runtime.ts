@@ -1,9 +1,9 @@
 // The extension's state for one pi session: config, stores, event log, the last decisions. It implements the
 // RequestEnvironment the failover loop runs against, and is what commands read. index.ts only wires it to pi.
-import type { Api, AssistantMessage, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
+import type { Context, SimpleStreamOptions } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
 import type { RouterConfig } from "../config/schema.ts";
-import type { EventDataByType, EventRecord, EventType } from "../events/event-types.ts";
+import type { EventDataByType, EventRecord, EventType, ShadowComparison } from "../events/event-types.ts";
 import { extractFeatures } from "../routing/features.ts";
 import { route } from "../routing/route.ts";
 import type { Candidate, Decision, ModelFacts, PromptShortcuts, ProviderStatus, RequestFeatures, TargetStatus } from "../routing/types.ts";
@@ -11,11 +11,11 @@ import type { EventLog } from "../state/event-log.ts";
 import { redactText } from "../state/redact.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import type { CooldownBook } from "./cooldown-book.ts";
-import { candidatesEventData, decisionEventData, inDeclaredOrder, resultEventData } from "./decision-events.ts";
+import { candidatesEventData, decisionEventData, inDeclaredOrder } from "./decision-events.ts";
+import { recordAttemptResult } from "./attempt-consequences.ts";
 import { LastDecisions, type LastDecision } from "./last-decisions.ts";
-import { routerErrorMessage } from "./final-error.ts";
 import type { LatencyBook } from "./latency-book.ts";
-import type { RouterPlugin } from "./plugin.ts";
+import type { RouterCollaborators, RouterPlugin } from "./plugin.ts";
 import type { AttemptContext, RequestEnvironment, StatusSink } from "./request-environment.ts";
 import { catalogueRegistry } from "./model-catalogue.ts";
 import { buildSnapshot, collectModelFacts } from "./snapshot.ts";
@@ -39,6 +39,8 @@ export interface RouterRuntimeOptions {
   now?: () => number;
   stream?: StreamFunction;
   plugins?: RouterPlugin[];
+  /** The roles one feature fills (breaker probes, quota pacing, shadow mode, budget reservations); absent = off. */
+  collaborators?: RouterCollaborators;
 }
 
 /** How long one collection of registry facts serves further requests. */
@@ -48,6 +50,15 @@ export const MISSING_CREDENTIALS_RECHECK_MS = 60_000;
 
 function* configuredTargetKeys(config: RouterConfig): Iterable<string> {
   for (const route of Object.values(config.routes)) for (const target of route.targets) yield `${target.provider}/${target.modelId}`;
+}
+
+/** What decide() computed, before anything is published. */
+interface ComputedDecision {
+  config: RouterConfig;
+  features: RequestFeatures;
+  shortcuts: PromptShortcuts | undefined;
+  decision: Decision;
+  shadow: ShadowComparison | undefined;
 }
 
 interface PendingPrompt {
@@ -74,12 +85,13 @@ export class RouterRuntime implements RequestEnvironment {
   private promptIntent: { prompt: string; intent: RequestFeatures["intent"]; confidence: number } | undefined;
   /** Input facts bound to the prompt they came with (see promptFacts). */
   private boundPrompt: { prompt: string; facts: PendingPrompt | undefined } | undefined;
-  private readonly lastDecisions = new LastDecisions();
+  readonly lastDecisions = new LastDecisions();
   private readonly probesInFlight = new Set<string>();
   /** Providers whose credentials did not resolve, until when they are skipped for it. */
   private readonly missingCredentials = new Map<string, number>();
   private readonly warnedMissingCredentials = new Set<string>();
   readonly plugins: RouterPlugin[];
+  readonly collaborators: RouterCollaborators;
   /** Configured strategies that silently do nothing, said once per session. */
   readonly silentStrategies = new SilentStrategyWatch((finding) => {
     this.options.events?.append({ type: "warning", sessionId: this.sessionId, data: { code: finding.code, message: finding.message } } satisfies EventRecord);
@@ -93,6 +105,7 @@ export class RouterRuntime implements RequestEnvironment {
     this.stream = options.stream;
     this.now = options.now ?? Date.now;
     this.plugins = options.plugins ?? [];
+    this.collaborators = options.collaborators ?? {};
   }
 
   // ---- wiring from index.ts ----------------------------------------------------------------------------------
@@ -194,16 +207,21 @@ export class RouterRuntime implements RequestEnvironment {
       targets[key] = { ttftMs: sample.ttftMs, tokensPerSecond: sample.tokensPerSecond };
     }
     const providers: Record<string, ProviderStatus> = {};
-    let quotaHard = false;
     for (const plugin of this.plugins) {
       for (const [key, status] of Object.entries(plugin.targetStatus?.(now) ?? {})) targets[key] = { ...targets[key], ...status };
       for (const [provider, status] of Object.entries(plugin.providerStatus?.(now) ?? {})) providers[provider] = { ...providers[provider], ...status };
-      quotaHard ||= plugin.quotaHard?.() ?? false;
     }
-    return { targets, providers, quotaHard };
+    return { targets, providers, quotaHard: this.collaborators.quota?.quotaHard() ?? false };
   }
 
   decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean; shortcuts?: PromptShortcuts }): Decision {
+    const computed = this.computeDecision(routeId, context, options, now, flags?.shortcuts);
+    if (!flags?.quiet) this.publishDecision(requestId, routeId, computed, now);
+    return computed.decision;
+  }
+
+  /** Features, snapshot, route() and, in shadow mode, the declared order: what the request is routed with. */
+  private computeDecision(routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, requestShortcuts: PromptShortcuts | undefined): ComputedDecision {
     const config = this.options.config();
     const prompt = promptIdentity(context);
     const knownIntent = prompt !== undefined && this.promptIntent?.prompt === prompt ? this.promptIntent : undefined;
@@ -212,27 +230,29 @@ export class RouterRuntime implements RequestEnvironment {
     this.facts = this.factsAt(config, now);
     const { targets, providers, quotaHard } = this.liveStatus(now);
     const snapshot = buildSnapshot({ config, models: this.facts, cooldowns: this.cooldowns.active(now), targets, providers, quotaHard });
-    const facts = flags?.shortcuts ? undefined : this.promptFacts(prompt);
-    const shortcuts = flags?.shortcuts ?? facts?.shortcuts;
+    const facts = requestShortcuts ? undefined : this.promptFacts(prompt);
+    const shortcuts = requestShortcuts ?? facts?.shortcuts;
     const ranked = route({ routeId, features, shortcuts, interactive: facts?.interactive }, snapshot, now);
-    const shadowOn = !ranked.refusal && this.plugins.some((plugin) => plugin.shadowMode?.() ?? false);
+    const shadowOn = !ranked.refusal && (this.collaborators.shadow?.shadowMode() ?? false);
     const { decision, shadow } = shadowOn ? inDeclaredOrder(ranked) : { decision: ranked, shadow: undefined };
-    if (!flags?.quiet) {
-      this.lastDecisions.decided(routeId, requestId, now, decision);
-      const silent = this.silentStrategies.update(config, this.facts, this.plugins, now);
-      const silentWarning = silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
-      this.status.onDecision?.(decision, [...this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []), ...silentWarning]);
-      this.record(requestId, routeId, "decision", decisionEventData(decision, features, shortcuts, shadow));
-      this.record(requestId, routeId, "candidates", candidatesEventData(decision));
-      for (const plugin of this.plugins) {
-        try {
-          plugin.onDecision?.({ requestId, routeId, decision, shadow, now });
-        } catch (error) {
-          this.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
+    return { config, features, shortcuts, decision, shadow };
+  }
+
+  /** A decision that is not a quiet re-check: the last decision, the status line, its events and shadow history. */
+  private publishDecision(requestId: string, routeId: string, computed: ComputedDecision, now: number): void {
+    const { decision, shadow } = computed;
+    this.lastDecisions.decided(routeId, requestId, now, decision);
+    const silent = this.silentStrategies.update(computed.config, this.facts, this.collaborators.quota, now);
+    const silentWarning = silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
+    this.status.onDecision?.(decision, [...this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []), ...silentWarning]);
+    this.record(requestId, routeId, "decision", decisionEventData(decision, computed.features, computed.shortcuts, shadow));
+    this.record(requestId, routeId, "candidates", candidatesEventData(decision));
+    const shadowSwitch = this.collaborators.shadow;
+    try {
+      shadowSwitch?.onDecision({ requestId, routeId, decision, shadow, now });
+    } catch (error) {
+      this.warn(`auto-router: ${shadowSwitch!.name}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    return decision;
   }
 
   note(requestId: string, routeId: string, text: string): void {
@@ -244,8 +264,8 @@ export class RouterRuntime implements RequestEnvironment {
   }
 
   claimProbe(key: string): boolean | Promise<boolean> {
-    const breaker = this.plugins.find((p) => p.claimProbe);
-    if (breaker) return breaker.claimProbe!(key, this.now());
+    const breaker = this.collaborators.probes;
+    if (breaker) return breaker.claimProbe(key, this.now());
     if (this.probesInFlight.has(key)) return false;
     this.probesInFlight.add(key);
     return true;
@@ -258,47 +278,26 @@ export class RouterRuntime implements RequestEnvironment {
   async reserveAttempt(request: AttemptContext, candidate: Candidate): Promise<string | undefined> {
     const decided = this.lastDecisions.get(request.routeId);
     const estimatedInputTokens = decided?.requestId === request.requestId ? decided.decision.trace.estimatedTokens : undefined;
-    for (const plugin of this.plugins) {
-      if (!plugin.reserveAttempt) continue;
-      try {
-        const refusal = await plugin.reserveAttempt({ requestId: request.requestId, routeId: request.routeId, attempt: request.attempts + 1, candidate, estimatedInputTokens, now: this.now() });
-        if (refusal !== undefined) return refusal;
-      } catch (error) {
-        this.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
-      }
+    const budget = this.collaborators.budget;
+    if (!budget) return undefined;
+    try {
+      return await budget.reserveAttempt({ requestId: request.requestId, routeId: request.routeId, attempt: request.attempts + 1, candidate, estimatedInputTokens, now: this.now() });
+    } catch (error) {
+      this.warn(`auto-router: ${budget.name}: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
     }
-    return undefined;
   }
 
   onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void {
     this.probesInFlight.delete(candidate.key);
-    const now = this.now();
-    const data = resultEventData(request.attempts, candidate, outcome);
-    const usage = outcome.message?.usage;
-    if (outcome.status === "committed" && outcome.final === "done" && outcome.ttftMs !== undefined) {
-      const generationMs = outcome.latencyMs - outcome.ttftMs;
-      const tokensPerSecond = generationMs > 0 && usage?.output ? (usage.output * 1000) / generationMs : undefined;
-      this.latency.record(candidate.key, outcome.ttftMs, tokensPerSecond, now);
-    }
-    this.record(request.requestId, request.routeId, "result", data);
-    const estimatedInputTokens = this.lastDecisions.estimatedTokens(request);
-    for (const plugin of this.plugins) {
-      try {
-        plugin.onAttemptResult?.({ requestId: request.requestId, routeId: request.routeId, attempt: request.attempts, candidate, outcome, estimatedInputTokens, now });
-      } catch (error) {
-        this.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-    this.lastDecisions.attempted(request, candidate, outcome, data.outcome);
+    recordAttemptResult(this, request, candidate, outcome);
   }
 
   onTargetResponse(routeId: string, candidate: Candidate, response: { status: number; headers: Record<string, string> }): void {
-    for (const plugin of this.plugins) {
-      try {
-        plugin.onTargetResponse?.({ routeId, candidate, status: response.status, headers: response.headers, now: this.now() });
-      } catch {
-        // Header parsing must never break a stream.
-      }
+    try {
+      this.collaborators.quota?.onTargetResponse({ routeId, candidate, status: response.status, headers: response.headers, now: this.now() });
+    } catch {
+      // Header parsing must never break a stream.
     }
   }
 
@@ -308,10 +307,6 @@ export class RouterRuntime implements RequestEnvironment {
 
   redact(text: string): string {
     return redactText(text);
-  }
-
-  errorMessageFor(model: Model<Api>, text: string): AssistantMessage {
-    return routerErrorMessage(model, text, this.now());
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<boolean> {

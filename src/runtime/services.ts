@@ -17,7 +17,7 @@ import { salvageRecords } from "../state/salvage.ts";
 
 export interface ServicesOptions {
   agentDir: string;
-  env: Record<string, string | undefined>;
+  processEnv: Record<string, string | undefined>;
   /** Where warnings go (a notification in the UI, stderr otherwise). */
   warn: (text: string) => void;
   /** Tests: keep state in memory, write no files. */
@@ -100,16 +100,16 @@ export interface Services {
 export const LATENCY_FLUSH_DELAY_MS = 5_000;
 
 export function openServices(options: ServicesOptions): Services {
-  const stateDirFor = (logDir: string | undefined) => resolveStateDir({ env: options.env, configLogDir: logDir, agentDir: options.agentDir });
+  const stateDirFor = (logDir: string | undefined) => resolveStateDir({ processEnv: options.processEnv, configLogDir: logDir, agentDir: options.agentDir });
   const copyPath = options.inMemory ? undefined : (logDir: string | undefined) => join(stateDirFor(logDir), LAST_GOOD_COPY_NAME);
-  const config = new ConfigHolder(routesFilePath(options.env, options.agentDir), options.warn, copyPath);
+  const config = new ConfigHolder(routesFilePath(options.processEnv, options.agentDir), options.warn, copyPath);
   const stateDir = stateDirFor(config.current.logDir);
   // Checked once up front: otherwise every store and the event log report the same broken directory on their own.
   const problem = options.inMemory ? undefined : directoryProblem(stateDir);
   if (problem) options.warn(`auto-router: state directory ${stateDir} is not usable (${problem}); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`);
   const inMemory = options.inMemory || problem !== undefined;
   const onWarning = (warning: StoreWarning) => options.warn(`auto-router: ${warning.file}: ${warning.message}`);
-  const team = resolveTeamSettings(config.current.state, options.env);
+  const team = resolveTeamSettings(config.current.state, options.processEnv);
   for (const issue of team.issues) options.warn(`auto-router: ${issue.path === "state.url" ? `${config.file} at state.url` : issue.path}: ${issue.message}`);
   const backend = openStateBackend({ settings: inMemory ? { backend: "file", machine: team.settings.machine } : team.settings, stateDir, onWarning, warn: options.warn });
   const open = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T> =>

@@ -5,7 +5,7 @@
 import type { RouterConfig } from "../config/schema.ts";
 import { findSilentStrategies, type SilentStrategy } from "../config/silent-strategies.ts";
 import type { ModelFacts } from "../routing/types.ts";
-import type { RouterPlugin } from "./plugin.ts";
+import type { QuotaTracker } from "./plugin.ts";
 
 /** Quota sources appear as responses come in; asking the quota plugin once a second is soon enough. */
 export const SOURCES_RECHECK_MS = 1_000;
@@ -17,10 +17,10 @@ export class SilentStrategyWatch {
 
   constructor(private readonly report: (finding: SilentStrategy) => void) {}
 
-  update(config: RouterConfig, models: Record<string, ModelFacts>, plugins: readonly RouterPlugin[], now: number): SilentStrategy[] {
+  update(config: RouterConfig, models: Record<string, ModelFacts>, quotaTracker: QuotaTracker | undefined, now: number): SilentStrategy[] {
     const previous = this.inputs;
     if (previous && previous.config === config && previous.models === models && now >= previous.at && now - previous.at < SOURCES_RECHECK_MS) return this.current;
-    const quota = plugins.find((plugin) => plugin.quotaSources)?.quotaSources?.(now);
+    const quota = quotaTracker?.quotaSources(now);
     const sources = quota ? `${quota.enabled}|${quota.hard}|${quota.providers.join(",")}` : "";
     const last = this.inputs;
     this.inputs = { config, models, sources, at: now };

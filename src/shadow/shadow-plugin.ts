@@ -3,18 +3,21 @@
 // window through the state store) so `/auto-router shadow show` can say how often the ranking would have chosen
 // another first target before the operator trusts it.
 import { shadowCommand } from "./shadow-command.ts";
-import type { PluginContext } from "../runtime/plugin.ts";
-import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
+import type { PluginContext, ShadowSwitch } from "../runtime/plugin.ts";
+import type { FeaturePlugin } from "../commands/command-types.ts";
 import { addComparison, createShadowService, emptyShadow, shadowStateSchema, type ShadowRecord } from "./shadow-history.ts";
 import { salvageRecords } from "../state/salvage.ts";
 
 
 export const SHADOW_MARK = "🔬 shadow";
 
-export const createShadowPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
+/** The shadow feature: uniform hooks, plus the switch the runtime reads on every decision. */
+export type ShadowPlugin = FeaturePlugin & ShadowSwitch;
+
+export const createShadowPlugin = (context: PluginContext): ShadowPlugin => {
   const store = context.openStore("shadow", emptyShadow, (raw) => shadowStateSchema.parse(raw), salvageRecords(shadowStateSchema, emptyShadow));
   // AUTO_ROUTER_SHADOW=1 (the earlier pi-auto-router's switch) keeps shadow mode on whatever the stored switch says.
-  const forced = context.env.AUTO_ROUTER_SHADOW === "1" || context.env.AUTO_ROUTER_SHADOW === "true";
+  const forced = context.processEnv.AUTO_ROUTER_SHADOW === "1" || context.processEnv.AUTO_ROUTER_SHADOW === "true";
   const service = createShadowService(store, forced);
   return {
     name: "shadow",

@@ -56,8 +56,8 @@ function currentSignature(file: string): string {
 }
 
 /** AUTO_ROUTER_CONFIG > <agentDir>/extensions/auto-router.routes.json */
-export function routesFilePath(env: Record<string, string | undefined>, agentDir: string): string {
-  return env.AUTO_ROUTER_CONFIG || join(agentDir, "extensions", ROUTES_FILE_NAME);
+export function routesFilePath(processEnv: Record<string, string | undefined>, agentDir: string): string {
+  return processEnv.AUTO_ROUTER_CONFIG || join(agentDir, "extensions", ROUTES_FILE_NAME);
 }
 
 export function loadConfigFile(file: string, options: LoadOptions = {}): LoadedConfig {

@@ -21,7 +21,7 @@ import type { StoreWarning } from "./json-store.ts";
 export { listLogFiles } from "./log-disk.ts";
 
 /** A line as written (v2 data of the router's own types is compacted: see compact-events.ts). */
-export interface EventEnvelope {
+export interface LogLine {
   v: number;
   type: string;
   ts: string;
@@ -112,7 +112,7 @@ class JsonlEventLog implements EventLog {
     if (this.closed) return this.warn("closed", "event appended after close() was dropped");
     try {
       const record = event as unknown as EventRecord;
-      const envelope = { v: EVENT_SCHEMA_VERSION, type: event.type, ts: event.ts ?? new Date(this.now()).toISOString() } as EventEnvelope;
+      const envelope = { v: EVENT_SCHEMA_VERSION, type: event.type, ts: event.ts ?? new Date(this.now()).toISOString() } as LogLine;
       if (event.requestId !== undefined) envelope.requestId = event.requestId;
       if (event.sessionId !== undefined && writesSessionId(record)) envelope.sessionId = event.sessionId;
       if (event.routeId !== undefined) envelope.routeId = event.routeId;

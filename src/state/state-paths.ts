@@ -8,8 +8,8 @@ export const EVENT_LOG_NAME = "auto-router.events.jsonl";
 /** State file names are code constants such as "usage" or "breaker"; anything else would escape the directory. */
 const STATE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/i;
 
-function expandHome(path: string, env: Record<string, string | undefined>): string {
-  const home = env.HOME ?? env.USERPROFILE;
+function expandHome(path: string, processEnv: Record<string, string | undefined>): string {
+  const home = processEnv.HOME ?? processEnv.USERPROFILE;
   if (!home) return path;
   if (path === "~") return home;
   if (path.startsWith("~/") || path.startsWith("~\\")) return join(home, path.slice(2));
@@ -18,14 +18,14 @@ function expandHome(path: string, env: Record<string, string | undefined>): stri
 
 /** Precedence: AUTO_ROUTER_LOG_DIR, then the config's logDir ("~/" expanded), then <agentDir>/extensions. */
 export function resolveStateDir(input: {
-  env: Record<string, string | undefined>;
+  processEnv: Record<string, string | undefined>;
   configLogDir?: string;
   agentDir: string;
 }): string {
-  const fromEnvironment = input.env.AUTO_ROUTER_LOG_DIR?.trim();
+  const fromEnvironment = input.processEnv.AUTO_ROUTER_LOG_DIR?.trim();
   if (fromEnvironment) return fromEnvironment;
   const fromConfig = input.configLogDir?.trim();
-  if (fromConfig) return expandHome(fromConfig, input.env);
+  if (fromConfig) return expandHome(fromConfig, input.processEnv);
   return join(input.agentDir, "extensions");
 }
 

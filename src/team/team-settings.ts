@@ -54,12 +54,12 @@ export function checkRedisUrl(url: string): string | undefined {
 
 export function resolveTeamSettings(
   state: StateConfig | undefined,
-  env: Record<string, string | undefined>,
+  processEnv: Record<string, string | undefined>,
   host: string = hostname(),
 ): { settings: TeamSettings; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
-  const machine = env[MACHINE_ENV]?.trim() || state?.machine?.trim() || host;
-  const fromEnv = env[REDIS_URL_ENV]?.trim();
+  const machine = processEnv[MACHINE_ENV]?.trim() || state?.machine?.trim() || host;
+  const fromEnv = processEnv[REDIS_URL_ENV]?.trim();
   const url = fromEnv || (state?.backend === "redis" ? state.url?.trim() : undefined);
   const where = fromEnv ? REDIS_URL_ENV : "state.url";
   if (!url) {

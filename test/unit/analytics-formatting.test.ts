@@ -61,6 +61,9 @@ describe("text formatting", () => {
     assert.equal(formatPercent(0.4256), "42.6%");
     assert.equal(formatPercent(undefined), "-");
     assert.deepEqual([formatUsd(0), formatUsd(0.0012), formatUsd(1.5), formatUsd(undefined)], ["$0", "$0.0012", "$1.50", "-"]);
+    // Budget listings keep small per-request spend visible; explanations show an estimate to a tenth of a cent.
+    assert.deepEqual([formatUsd(0, "spend"), formatUsd(0.001, "spend"), formatUsd(1.234, "spend"), formatUsd(1.5, "spend"), formatUsd(123.456, "spend")], ["$0.00", "$0.001", "$1.234", "$1.50", "$123.46"]);
+    assert.deepEqual([formatUsd(0.0012, "estimate"), formatUsd(1.5, "estimate")], ["$0.0012", "$1.500"]);
     assert.deepEqual([formatMs(850), formatMs(2500), formatMs(42_000)], ["850ms", "2.50s", "42.0s"]);
     assert.equal(dayKey(Date.parse("2026-05-01T23:59:59.999Z")), "2026-05-01");
   });

@@ -70,4 +70,18 @@ describe("runAttempt", () => {
     assert.match(last.type === "error" ? last.error.errorMessage ?? "" : "", /no data for 80 ms \(stream stalled\).*cut off/);
     assert.ok(pushed.some((e) => e.type === "text_delta"), "the text already shown stays");
   });
+
+  it("classifies an error after the commit point once, on the outcome, for the breaker and health to read", async () => {
+    const stream = createAssistantMessageEventStream();
+    const cut = { ...message("half an ans", "error"), errorMessage: "500 Internal Server Error" };
+    stream.push({ type: "start", partial: message("") });
+    stream.push({ type: "text_delta", contentIndex: 0, delta: "half an ans", partial: message("half an ans") });
+    stream.push({ type: "error", reason: "error", error: cut });
+    stream.end(cut);
+    const pushed: AssistantMessageEvent[] = [];
+    const outcome = await runAttempt({ stream, push: (e) => pushed.push(e), controller: new AbortController(), timeouts: {}, now: Date.now, label: "mock/m" });
+    assert.equal(outcome.status === "committed" && outcome.final, "error");
+    assert.equal(outcome.status === "committed" && outcome.final === "error" && outcome.failure.kind, "server");
+    assert.equal(pushed.at(-1)?.type, "error", "pi sees the target's own error event");
+  });
 });

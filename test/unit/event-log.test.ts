@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, 
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { listLogFiles, openEventLog, type EventEnvelope, type EventLogOptions } from "../../src/state/event-log.ts";
+import { listLogFiles, openEventLog, type LogLine, type EventLogOptions } from "../../src/state/event-log.ts";
 import { EVENT_LOG_NAME } from "../../src/state/state-paths.ts";
 import type { StoreWarning } from "../../src/state/json-store.ts";
 import { freshDir, runWorker } from "../helpers/temp-and-workers.ts";
@@ -19,10 +19,10 @@ function options(dir: string, overrides: Partial<EventLogOptions> = {}): EventLo
   return { dir, flushDelayMs: NO_AUTOMATIC_FLUSH_MS, now: () => FIXED_NOW, ...overrides };
 }
 
-function readLines(file: string): EventEnvelope[] {
+function readLines(file: string): LogLine[] {
   const text = readFileSync(file, "utf8");
   assert.ok(text === "" || text.endsWith("\n"), "the file ends on a line boundary");
-  return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as EventEnvelope);
+  return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as LogLine);
 }
 
 describe("openEventLog: lines", () => {

@@ -3,7 +3,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Api, AssistantMessageEvent, Model } from "@mariozechner/pi-ai";
 import { createRouterStream } from "../../src/runtime/failover-stream.ts";
+import { CooldownBook, emptyCooldowns } from "../../src/runtime/cooldown-book.ts";
 import type { RequestEnvironment } from "../../src/runtime/request-environment.ts";
+import { Stickiness } from "../../src/runtime/stickiness.ts";
+import { createMemoryStore } from "../../src/state/memory-store.ts";
 
 const model = { id: "main", name: "main", api: "auto-router", provider: "auto-router" } as unknown as Model<Api>;
 
@@ -12,8 +15,18 @@ function brokenEnvironment(failure: Error): RequestEnvironment {
     registry: () => ({ find: () => undefined, hasConfiguredAuth: () => false, getApiKeyAndHeaders: async () => ({ ok: false, error: "none" }) }),
     config: () => ({ routes: { main: { targets: [{ provider: "x", modelId: "y" }] } } }),
     decide: () => { throw failure; },
+    modelFacts: () => undefined,
+    cooldowns: new CooldownBook(createMemoryStore(emptyCooldowns())),
+    sticky: new Stickiness(),
+    claimProbe: () => true,
+    record: () => undefined,
+    onAttemptResult: () => undefined,
+    onMissingCredentials: () => undefined,
+    status: { onAttempt: () => undefined, onCommitted: () => undefined, onWaiting: () => undefined, onFinished: () => undefined },
+    warn: () => undefined,
     now: Date.now,
-  } as unknown as RequestEnvironment;
+    sleep: async () => true,
+  };
 }
 
 describe("router stream", () => {

@@ -1,0 +1,108 @@
+// Everything one attempt's result changes, in one place for a routed stream (failover-stream.ts) and a request the
+// gateway's wildcard proxy forwarded (src/gateway/proxy.ts). A reader follows it from the failover loop in order:
+//   1. settleAttempt: a failure (classified once, by the attempt) gets the route's failure policy; then the result is
+//      recorded once through env.onAttemptResult (RouterRuntime: recordAttemptResult below): latency, the `result`
+//      event, each plugin's onAttemptResult (breaker, health, budget, ratings), the last decision.
+//   2. answered: after an answer the prompt sticks to its target, and an unpinned OpenRouter target's upstream is
+//      looked up and pinned for the session.
+//   3. breakPin: a pinned target that failed loses its pin (a note and a `pin` event); the next answer pins again.
+//   4. restTarget: when the request moves on from a failed target (not for a same-target retry), the target rests for
+//      the failure's cooldown on this route, and rejected credentials get one warning.
+import type { AssistantMessage } from "@mariozechner/pi-ai";
+import type { Candidate } from "../routing/types.ts";
+import { routeTargetKey } from "../routing/types.ts";
+import { redactText } from "../state/redact.ts";
+import type { AttemptOutcome } from "./attempt.ts";
+import { applyFailurePolicy, type Failure } from "./classify-failure.ts";
+import type { AttemptContext, RequestEnvironment } from "./request-environment.ts";
+import { pinAfterAnswer, type UpstreamPins } from "./upstream-pin.ts";
+import { resultEventData } from "./decision-events.ts";
+import type { LastDecisions } from "./last-decisions.ts";
+import type { LatencyBook } from "./latency-book.ts";
+import type { RouterPlugin } from "./plugin.ts";
+
+type Policy = Parameters<typeof applyFailurePolicy>[1];
+
+/** Applies the route's policy to a failure and records the attempt's result; returns the outcome as recorded. */
+export function settleAttempt<O extends AttemptOutcome>(env: Pick<RequestEnvironment, "onAttemptResult">, request: AttemptContext, candidate: Candidate, outcome: O, policy: Policy): O {
+  const settled = outcome.status === "failed" ? { ...outcome, failure: applyFailurePolicy(outcome.failure, policy) } : outcome;
+  env.onAttemptResult(request, candidate, settled);
+  return settled;
+}
+
+/** What recording an attempt's result writes to (the runtime's books and its plugins). */
+export interface AttemptBooks {
+  latency: LatencyBook;
+  lastDecisions: LastDecisions;
+  plugins: readonly RouterPlugin[];
+  record: RequestEnvironment["record"];
+  warn(text: string): void;
+  now(): number;
+}
+
+/** The bookkeeping of one attempt's result: latency of an answer, the `result` event, the plugins, the last decision. */
+export function recordAttemptResult(books: AttemptBooks, request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void {
+  const now = books.now();
+  const data = resultEventData(request.attempts, candidate, outcome);
+  const usage = outcome.message?.usage;
+  if (outcome.status === "committed" && outcome.final === "done" && outcome.ttftMs !== undefined) {
+    const generationMs = outcome.latencyMs - outcome.ttftMs;
+    const tokensPerSecond = generationMs > 0 && usage?.output ? (usage.output * 1000) / generationMs : undefined;
+    books.latency.record(candidate.key, outcome.ttftMs, tokensPerSecond, now);
+  }
+  books.record(request.requestId, request.routeId, "result", data);
+  const estimatedInputTokens = books.lastDecisions.estimatedTokens(request);
+  for (const plugin of books.plugins) {
+    try {
+      plugin.onAttemptResult?.({ requestId: request.requestId, routeId: request.routeId, attempt: request.attempts, candidate, outcome, estimatedInputTokens, now });
+    } catch (error) {
+      books.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  books.lastDecisions.attempted(request, candidate, outcome, data.outcome);
+}
+
+/** Where an answer came from, for pinning an OpenRouter upstream (absent when the target is not pinned by upstream). */
+export interface UpstreamPinning {
+  pins: UpstreamPins;
+  baseUrl: string;
+  apiKey: string | undefined;
+}
+
+/** A finished answer: the prompt's next turns go to the same target; an unpinned OpenRouter target gets pinned. */
+export function answered(
+  env: Pick<RequestEnvironment, "sticky" | "record" | "sleep">,
+  request: AttemptContext & { prompt: string | undefined },
+  candidate: Candidate,
+  message: AssistantMessage | undefined,
+  pinning: UpstreamPinning | undefined,
+): void {
+  env.sticky.remember(request.routeId, request.prompt, candidate.key);
+  if (!pinning) return;
+  const pinned = (upstream: string) => env.record(request.requestId, request.routeId, "pin", { action: "pinned", target: candidate.key, upstream });
+  pinAfterAnswer({ pins: pinning.pins, sleep: (ms) => env.sleep(ms), pinned }, candidate.key, pinning.baseUrl, pinning.apiKey, message?.responseId);
+}
+
+/** A failure of a target pinned to `upstream`: the pin breaks; `note` says so in the request's explanation. */
+export function breakPin(
+  env: Pick<RequestEnvironment, "record">,
+  request: AttemptContext,
+  candidate: Candidate,
+  pins: UpstreamPins | undefined,
+  upstream: string | undefined,
+  failure: Failure,
+  note: (text: string) => void,
+): void {
+  if (!upstream || !pins?.drop(candidate.key)) return;
+  note(`pin break: ${candidate.key} was pinned to ${upstream}, which failed (${failure.kind}); the next answer pins again`);
+  env.record(request.requestId, request.routeId, "pin", { action: "broken", target: candidate.key, upstream, reason: failure.kind });
+}
+
+/** The target rests for the failure's cooldown (on this route); rejected credentials also get one warning. */
+export function restTarget(env: Pick<RequestEnvironment, "cooldowns" | "now" | "warn">, routeId: string, candidate: Candidate, failure: Failure): void {
+  if (failure.cooldownMs && failure.cooldownMs > 0) {
+    const resetKnown = failure.kind === "quota_exhausted" && failure.retryAfterMs !== undefined ? true : undefined;
+    env.cooldowns.set(routeTargetKey(routeId, candidate.key), { until: env.now() + failure.cooldownMs, kind: failure.kind, message: redactText(failure.message), resetKnown }, env.now());
+  }
+  if (failure.kind === "auth") env.warn(`auto-router: ${candidate.key} rejected its credentials; it rests for ${Math.round((failure.cooldownMs ?? 0) / 60000)} min. Check /login or the API key.`);
+}
