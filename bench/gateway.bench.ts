@@ -5,6 +5,8 @@
 //   GATEWAY_BENCH_REQUESTS   1-client requests per side (default 300)
 //   GATEWAY_BENCH_SECONDS    seconds per throughput phase (default 3; two phases per side)
 //   GATEWAY_BENCH_PEER=0     skip the peer gateway
+//   GATEWAY_BENCH_NODE_ARGS  node options for the gateway process only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+//                            (a profile is written when the bench stops the gateway)
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { makeAgentDir, REPO_ROOT } from "../test/helpers/agent-dir.ts";
@@ -33,7 +35,8 @@ async function startSides(emulator: Emulator): Promise<{ gateway: GatewayProcess
     providers: { emulator: { baseUrl: emulator.url, api: "anthropic-messages", apiKey: "sk-ant-bench-emulator-key", models: [{ id: "emulated-claude" }] } },
     routes: { routes: { bench: { targets: [{ provider: "emulator", modelId: "emulated-claude" }] } }, gateway: { maxConcurrentRequests: 256 } },
   });
-  const gateway = await startGatewayProcess({ agentDir: dir.agentDir, env: { AUTO_ROUTER_LOG_DIR: undefined } });
+  const nodeArgs = process.env.GATEWAY_BENCH_NODE_ARGS?.split(" ").filter(Boolean);
+  const gateway = await startGatewayProcess({ agentDir: dir.agentDir, env: { AUTO_ROUTER_LOG_DIR: undefined }, nodeArgs });
   return {
     gateway,
     cleanup: dir.cleanup,
