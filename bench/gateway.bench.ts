@@ -13,7 +13,7 @@ import { makeAgentDir, REPO_ROOT } from "../test/helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../test/helpers/anthropic-emulator.ts";
 import { startGatewayProcess, type GatewayProcess } from "../test/helpers/gateway-process.ts";
 import type { Emulator } from "../test/helpers/sse-emulator-core.ts";
-import { closedLoopLoad, makeAgent, processMemory, streamOnce, type StreamTarget, type StreamTiming } from "./gateway-load.ts";
+import { closedLoopLoad, makeAgent, processCpuSeconds, processMemory, streamOnce, type StreamTarget, type StreamTiming } from "./gateway-load.ts";
 import { installPeer, PEER_PACKAGE, PEER_VERSION, startPeer, type PeerGateway } from "./gateway-peer.ts";
 import { formatMicroseconds, formatRate, formatRatio, summarize, table, verdict, type BenchResult } from "./stats.ts";
 
@@ -120,8 +120,12 @@ export async function runGatewayBench(): Promise<BenchResult> {
       if (now) peakSampled = Math.max(peakSampled, now.rssMiB);
     };
     const errors: string[] = [];
+    let gatewayCpuSeconds = 0;
     for (const side of ["direct", "routed", "direct", "routed"] as const) {
+      const cpuBefore = processCpuSeconds(pid);
       const result = await closedLoopLoad(side === "direct" ? direct : routed, LOAD_CLIENTS, phaseMs, side === "routed" ? sample : undefined);
+      const cpuAfter = processCpuSeconds(pid);
+      if (side === "routed" && cpuBefore !== undefined && cpuAfter !== undefined) gatewayCpuSeconds += cpuAfter - cpuBefore;
       totals[side].completed += result.completed;
       totals[side].failed += result.failed;
       totals[side].seconds += result.seconds;
@@ -132,6 +136,11 @@ export async function runGatewayBench(): Promise<BenchResult> {
     figures.gatewayThroughputRatio = rate("routed") / rate("direct");
     lines.push(`  ${LOAD_CLIENTS} concurrent streaming clients, 2 x ${phaseMs / 1000} s per side, alternating:`);
     lines.push(`    direct ${formatRate(rate("direct"))} (${totals.direct.failed} failed), routed ${formatRate(rate("routed"))} (${totals.routed.failed} failed): ratio ${formatRatio(figures.gatewayThroughputRatio)}, goal >= ${GOAL_GATEWAY_THROUGHPUT_RATIO}x ${verdict(figures.gatewayThroughputRatio >= GOAL_GATEWAY_THROUGHPUT_RATIO)}`);
+    if (gatewayCpuSeconds > 0) {
+      // CPU per request depends far less on the machine's load than the rates do: the gateway's own cost.
+      figures.gatewayCpuPerRequestUs = (gatewayCpuSeconds / totals.routed.completed) * 1e6;
+      lines.push(`    gateway process CPU per routed request under this load: ${formatMicroseconds(figures.gatewayCpuPerRequestUs)} (user + system, /proc)`);
+    }
     for (const error of errors) lines.push(`    first error, ${error}`);
     if (idle && after) {
       Object.assign(figures, { gatewayRssIdleMiB: idle.rssMiB, gatewayRssPeakMiB: Math.max(peakSampled, after.peakMiB) });
