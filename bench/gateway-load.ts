@@ -85,6 +85,18 @@ export async function closedLoopLoad(target: StreamTarget, clients: number, dura
 }
 
 /** VmRSS and VmHWM (peak) of a live process in MiB, from /proc/<pid>/status; undefined where /proc is missing. */
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s on Linux). */
+export function processCpuSeconds(pid: number): number | undefined {
+  try {
+    // The fields after the command name (which may hold spaces) start at ") "; utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 export function processMemory(pid: number): { rssMiB: number; peakMiB: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");

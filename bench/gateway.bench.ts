@@ -5,13 +5,15 @@
 //   GATEWAY_BENCH_REQUESTS   1-client requests per side (default 300)
 //   GATEWAY_BENCH_SECONDS    seconds per throughput phase (default 3; two phases per side)
 //   GATEWAY_BENCH_PEER=0     skip the peer gateway
+//   GATEWAY_BENCH_NODE_ARGS  node options for the gateway process only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+//                            (a profile is written when the bench stops the gateway)
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { makeAgentDir, REPO_ROOT } from "../test/helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../test/helpers/anthropic-emulator.ts";
 import { startGatewayProcess, type GatewayProcess } from "../test/helpers/gateway-process.ts";
 import type { Emulator } from "../test/helpers/sse-emulator-core.ts";
-import { closedLoopLoad, makeAgent, processMemory, streamOnce, type StreamTarget, type StreamTiming } from "./gateway-load.ts";
+import { closedLoopLoad, makeAgent, processCpuSeconds, processMemory, streamOnce, type StreamTarget, type StreamTiming } from "./gateway-load.ts";
 import { installPeer, PEER_PACKAGE, PEER_VERSION, startPeer, type PeerGateway } from "./gateway-peer.ts";
 import { formatMicroseconds, formatRate, formatRatio, summarize, table, verdict, type BenchResult } from "./stats.ts";
 
@@ -33,7 +35,8 @@ async function startSides(emulator: Emulator): Promise<{ gateway: GatewayProcess
     providers: { emulator: { baseUrl: emulator.url, api: "anthropic-messages", apiKey: "sk-ant-bench-emulator-key", models: [{ id: "emulated-claude" }] } },
     routes: { routes: { bench: { targets: [{ provider: "emulator", modelId: "emulated-claude" }] } }, gateway: { maxConcurrentRequests: 256 } },
   });
-  const gateway = await startGatewayProcess({ agentDir: dir.agentDir, env: { AUTO_ROUTER_LOG_DIR: undefined } });
+  const nodeArgs = process.env.GATEWAY_BENCH_NODE_ARGS?.split(" ").filter(Boolean);
+  const gateway = await startGatewayProcess({ agentDir: dir.agentDir, env: { AUTO_ROUTER_LOG_DIR: undefined }, nodeArgs });
   return {
     gateway,
     cleanup: dir.cleanup,
@@ -117,8 +120,12 @@ export async function runGatewayBench(): Promise<BenchResult> {
       if (now) peakSampled = Math.max(peakSampled, now.rssMiB);
     };
     const errors: string[] = [];
+    let gatewayCpuSeconds = 0;
     for (const side of ["direct", "routed", "direct", "routed"] as const) {
+      const cpuBefore = processCpuSeconds(pid);
       const result = await closedLoopLoad(side === "direct" ? direct : routed, LOAD_CLIENTS, phaseMs, side === "routed" ? sample : undefined);
+      const cpuAfter = processCpuSeconds(pid);
+      if (side === "routed" && cpuBefore !== undefined && cpuAfter !== undefined) gatewayCpuSeconds += cpuAfter - cpuBefore;
       totals[side].completed += result.completed;
       totals[side].failed += result.failed;
       totals[side].seconds += result.seconds;
@@ -129,6 +136,11 @@ export async function runGatewayBench(): Promise<BenchResult> {
     figures.gatewayThroughputRatio = rate("routed") / rate("direct");
     lines.push(`  ${LOAD_CLIENTS} concurrent streaming clients, 2 x ${phaseMs / 1000} s per side, alternating:`);
     lines.push(`    direct ${formatRate(rate("direct"))} (${totals.direct.failed} failed), routed ${formatRate(rate("routed"))} (${totals.routed.failed} failed): ratio ${formatRatio(figures.gatewayThroughputRatio)}, goal >= ${GOAL_GATEWAY_THROUGHPUT_RATIO}x ${verdict(figures.gatewayThroughputRatio >= GOAL_GATEWAY_THROUGHPUT_RATIO)}`);
+    if (gatewayCpuSeconds > 0) {
+      // CPU per request depends far less on the machine's load than the rates do: the gateway's own cost.
+      figures.gatewayCpuPerRequestUs = (gatewayCpuSeconds / totals.routed.completed) * 1e6;
+      lines.push(`    gateway process CPU per routed request under this load: ${formatMicroseconds(figures.gatewayCpuPerRequestUs)} (user + system, /proc)`);
+    }
     for (const error of errors) lines.push(`    first error, ${error}`);
     if (idle && after) {
       Object.assign(figures, { gatewayRssIdleMiB: idle.rssMiB, gatewayRssPeakMiB: Math.max(peakSampled, after.peakMiB) });

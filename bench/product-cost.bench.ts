@@ -19,7 +19,7 @@ const THROUGHPUT_REQUESTS = 1_500;
 const SWITCH_REQUESTS = 600;
 const PACED_REQUESTS = 8;
 const PACE_MS = 1_000;
-const RSS_SAMPLES = 3;
+const RSS_SAMPLES = 5;
 const ANSWER_TEXT = "Hello there, this is a short answer from the target model.";
 const FIRST_TARGET_ERROR = "429 Too Many Requests";
 
@@ -180,17 +180,19 @@ async function pacedBytes(c: Caller): Promise<{ total: number; eventLog: number 
   return { total: (bytesWritten() - before) / PACED_REQUESTS, eventLog: (eventLogBytes(c.setup) - logBefore) / PACED_REQUESTS };
 }
 
-/** RSS of a fresh process after pi's SDK session is up, without and with the extension (median of a few runs). */
-function addedRssMiB(): { without: number; withExtension: number } {
+/** RSS and heap of a fresh process after pi's SDK session is up, without and with the extension (median of a few runs). */
+function addedMemoryMiB(): { without: number; withExtension: number; heapWithout: number; heapWith: number } {
   const probe = fileURLToPath(new URL("./rss-probe.ts", import.meta.url));
-  const run = (mode: string) => Number(execFileSync(process.execPath, ["--expose-gc", "--import", "tsx", probe, mode], { encoding: "utf8" }).trim().split("\n").at(-1));
-  const without: number[] = [];
-  const withExtension: number[] = [];
+  // tsx's ESM hooks only: the bundle is then loaded by Node's own require, as under pi (see rss-probe.ts).
+  const run = (mode: string) =>
+    execFileSync(process.execPath, ["--expose-gc", "--import", "tsx/esm", probe, mode], { encoding: "utf8" }).trim().split("\n").at(-1)!.split(" ").map(Number);
+  const samples = { without: [] as number[][], with: [] as number[][] };
   for (let index = 0; index < RSS_SAMPLES; index++) {
-    without.push(run("without"));
-    withExtension.push(run("with"));
+    samples.without.push(run("without"));
+    samples.with.push(run("with"));
   }
-  return { without: median(without) / 2 ** 20, withExtension: median(withExtension) / 2 ** 20 };
+  const mib = (runs: number[][], field: number) => median(runs.map((values) => values[field])) / 2 ** 20;
+  return { without: mib(samples.without, 0), withExtension: mib(samples.with, 0), heapWithout: mib(samples.without, 1), heapWith: mib(samples.with, 1) };
 }
 
 export async function runProductCostBench(): Promise<BenchResult> {
@@ -234,10 +236,13 @@ export async function runProductCostBench(): Promise<BenchResult> {
       await setup.dispose();
     }
   }
-  const rss = addedRssMiB();
+  const rss = addedMemoryMiB();
   figures.addedRssMiB = rss.withExtension - rss.without;
   row("(separate processes)", `RSS after session start, median of ${RSS_SAMPLES}`, `${rss.without.toFixed(1)} MiB`, `${rss.withExtension.toFixed(1)} MiB`,
     `${(rss.withExtension - rss.without).toFixed(1)} MiB`, "", `added <= ${GOALS.addedRssMiB} MiB`, rss.withExtension - rss.without <= GOALS.addedRssMiB);
+  figures.addedHeapMiB = rss.heapWith - rss.heapWithout;
+  row("", "  of which V8 heap used (after gc, steadier)", `${rss.heapWithout.toFixed(1)} MiB`, `${rss.heapWith.toFixed(1)} MiB`,
+    `${(rss.heapWith - rss.heapWithout).toFixed(1)} MiB`, "", "", undefined);
   const lines = [
     "per-request cost as users run it: pi SDK + the real extension entry (bundle, every plugin, file stores, event log),",
     `faux in-memory target, routed calls interleaved with direct calls to the same target (${MEASURED_ROUNDS} rounds after ${WARM_UP_ROUNDS} warm-up)`,

@@ -12,16 +12,29 @@ const FOLLOW_UP_TYPES: ReadonlySet<EventType> = new Set(["candidates", "attempt"
 
 type Data = Record<string, unknown>;
 
-function withoutEmptyLists(data: Data, keys: readonly string[]): Data {
-  let out = data;
-  for (const key of keys) {
-    const value = data[key];
-    if (Array.isArray(value) && value.length === 0) {
-      if (out === data) out = { ...data };
-      delete out[key];
-    }
+/**
+ * A copy of `data` without the keys `drop` names, or `data` itself when it drops none. Built key by key: a spread
+ * copy followed by `delete` turns the object into a slow dictionary, which then costs every JSON.stringify of the
+ * event log (this runs for each event of every request).
+ */
+function without(data: Data, drop: (key: string, value: unknown) => boolean): Data {
+  const keys = Object.keys(data);
+  let first = 0;
+  while (first < keys.length && !drop(keys[first]!, data[keys[first]!])) first++;
+  if (first === keys.length) return data;
+  const out: Data = {};
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    if (index === first || (index > first && drop(key, data[key]))) continue;
+    out[key] = data[key];
   }
   return out;
+}
+
+const isEmptyList = (value: unknown): boolean => Array.isArray(value) && value.length === 0;
+
+function withoutEmptyLists(data: Data, keys: readonly string[]): Data {
+  return without(data, (key, value) => isEmptyList(value) && keys.includes(key));
 }
 
 /** The data as v2 writes it. Pure; never mutates its input; data not shaped as its type says is written as given. */
@@ -29,16 +42,14 @@ export function compactEventData(record: EventRecord): Data {
   const data = record.data as unknown as Data;
   switch (record.type) {
     case "decision": {
-      const out = { ...withoutDefaults(withoutEmptyLists(data, ["shortcutTokens", "rules", "hints"]), DECISION_DEFAULTS) };
-      if (out.requestedRouteId === out.routeId) delete out.requestedRouteId;
-      if (!isObject(data.features)) return out;
-      const features = { ...withoutDefaults(data.features, FEATURE_DEFAULTS) };
-      if (features.intent === data.intent && features.intentConfidence === data.intentConfidence) {
-        delete features.intent;
-        delete features.intentConfidence;
-      }
-      out.features = features;
-      return out;
+      const sameRoute = data.requestedRouteId === data.routeId;
+      const out = without(data, (key, value) =>
+        (isEmptyList(value) && DECISION_LISTS.includes(key)) || (Object.hasOwn(DECISION_DEFAULTS, key) && value === DECISION_DEFAULTS[key]) || (key === "requestedRouteId" && sameRoute));
+      if (!isObject(data.features)) return out === data ? { ...data } : out;
+      const sameIntent = data.features.intent === data.intent && data.features.intentConfidence === data.intentConfidence;
+      const features = without(data.features, (key, value) =>
+        (Object.hasOwn(FEATURE_DEFAULTS, key) && value === FEATURE_DEFAULTS[key]) || (sameIntent && (key === "intent" || key === "intentConfidence")));
+      return { ...out, features: features === data.features ? { ...features } : features };
     }
     case "candidates": {
       if (!Array.isArray(data.candidates)) return data;
@@ -57,11 +68,8 @@ export function compactEventData(record: EventRecord): Data {
     }
     case "result":
       return isObject(data.usage) ? { ...data, usage: withoutZeros(data.usage, USAGE_COUNTS) } : data;
-    case "usage": {
-      const out = withoutZeros(data, USAGE_COUNTS);
-      if (out.estimated === false) delete out.estimated;
-      return out;
-    }
+    case "usage":
+      return without(data, (key, value) => (value === 0 && (USAGE_COUNTS as readonly string[]).includes(key)) || (key === "estimated" && value === false));
     default:
       return data;
   }
@@ -72,15 +80,11 @@ const DECISION_DEFAULTS: Data = { tierSource: "none" };
 const FEATURE_DEFAULTS: Data = { hasImages: false, hasTools: false };
 const CANDIDATE_DEFAULTS: Data = { bucket: "normal" };
 
+const DECISION_LISTS = ["shortcutTokens", "rules", "hints"];
+
 /** Without the fields that hold their default; copied only when one does (this runs per candidate per request). */
 function withoutDefaults(data: Data, defaults: Data): Data {
-  let out = data;
-  for (const key in defaults) {
-    if (data[key] !== defaults[key]) continue;
-    if (out === data) out = { ...data };
-    delete out[key];
-  }
-  return out;
+  return without(data, (key, value) => Object.hasOwn(defaults, key) && value === defaults[key]);
 }
 
 function defaultsBack(data: Data, defaults: Data): void {
@@ -91,9 +95,8 @@ function defaultsBack(data: Data, defaults: Data): void {
 const USAGE_COUNTS = ["input", "output", "cacheRead", "cacheWrite"] as const;
 
 function withoutZeros(data: Data, keys: readonly string[]): Data {
-  const out = { ...data };
-  for (const key of keys) if (out[key] === 0) delete out[key];
-  return out;
+  const out = without(data, (key, value) => value === 0 && keys.includes(key));
+  return out === data ? { ...data } : out;
 }
 
 function zerosBack(data: Data, keys: readonly string[]): void {

@@ -13,7 +13,7 @@ import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
 import { listedModelNames, type DirectRoutes } from "./model-names.ts";
 import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
-import { presentedToken, tokenMatches } from "./token.ts";
+import { presentedToken, tokenMatcher } from "./token.ts";
 
 export const DEFAULT_MAX_CONCURRENT_REQUESTS = 64;
 export const DEFAULT_BODY_LIMIT_BYTES = 32 * 1024 * 1024;
@@ -110,8 +110,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   app.server.headersTimeout = settings().headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
 
+  const tokenMatches = tokenMatcher(options.token);
   app.addHook("onRequest", async (request, reply) => {
-    if (tokenMatches(options.token, presentedToken(request.headers))) return;
+    if (tokenMatches(presentedToken(request.headers))) return;
     return sendError(reply, protocolFor(request.url), new GatewayError(401, "authentication", "missing or wrong gateway token: send it as `Authorization: Bearer <token>` or `x-api-key: <token>`"));
   });
   app.addHook("onResponse", async (request, reply) => {

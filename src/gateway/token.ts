@@ -49,7 +49,13 @@ export function presentedToken(headers: Record<string, string | string[] | undef
 
 const digest = (text: string) => createHash("sha256").update(text).digest();
 
-/** Hashing first gives equal-length buffers, so the comparison takes the same time whatever was sent. */
-export function tokenMatches(expected: string, presented: string | undefined): boolean {
-  return timingSafeEqual(digest(expected), digest(presented ?? "")) && presented !== undefined;
+/**
+ * Checks presented tokens against one expected token, whose digest is computed once rather than on every request.
+ * Hashing first gives equal-length buffers, so the comparison takes the same time whatever was sent.
+ */
+export function tokenMatcher(expected: string): (presented: string | undefined) => boolean {
+  const expectedDigest = digest(expected);
+  return (presented) => timingSafeEqual(expectedDigest, digest(presented ?? "")) && presented !== undefined;
 }
+
+export const tokenMatches = (expected: string, presented: string | undefined): boolean => tokenMatcher(expected)(presented);

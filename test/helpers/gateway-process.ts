@@ -20,13 +20,13 @@ export interface GatewayProcess {
   exited: Promise<number | null>;
 }
 
-export async function startGatewayProcess(options: { agentDir: string; args?: string[]; env?: Record<string, string | undefined> }): Promise<GatewayProcess> {
+export async function startGatewayProcess(options: { agentDir: string; args?: string[]; env?: Record<string, string | undefined>; nodeArgs?: string[] }): Promise<GatewayProcess> {
   const home = mkdtempSync(join(tmpdir(), "pi-auto-router-gateway-home-"));
   const env: Record<string, string | undefined> = {
     ...process.env, HOME: home, PI_CODING_AGENT_DIR: options.agentDir, PI_OFFLINE: "1", AUTO_ROUTER_TOKEN: TEST_TOKEN, ...options.env,
   };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  const child = spawn(process.execPath, [GATEWAY_BIN, "serve", "--port", "0", ...(options.args ?? [])], { env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), GATEWAY_BIN, "serve", "--port", "0", ...(options.args ?? [])], { env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (chunk) => (stdout += chunk));
