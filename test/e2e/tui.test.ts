@@ -48,6 +48,17 @@ async function waitForScreen(pattern: RegExp, options: { retry?: () => void; tim
   throw new Error(`timed out waiting for ${pattern} on the pi screen:\n${text}`);
 }
 
+const PANE_EXIT_WAIT_MS = 10_000;
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe("pi TUI with auto-router (tmux)", { skip: HAS_TMUX ? false : "tmux is not installed (.ci/run installs it)" }, () => {
   let first: Emulator;
   let second: Emulator;
@@ -78,7 +89,10 @@ describe("pi TUI with auto-router (tmux)", { skip: HAS_TMUX ? false : "tmux is n
   });
   after(async () => {
     if (socketDir) {
+      // pi writes its state and event log as it exits on the hang-up: wait for it before removing its directory.
+      const pid = Number(spawnSync("tmux", ["-S", join(socketDir, "tmux.sock"), "list-panes", "-F", "#{pane_pid}"], { encoding: "utf8" }).stdout.trim());
       spawnSync("tmux", ["-S", join(socketDir, "tmux.sock"), "kill-server"]);
+      for (let waited = 0; pid > 0 && isRunning(pid) && waited < PANE_EXIT_WAIT_MS; waited += POLL_INTERVAL_MS) await delay(POLL_INTERVAL_MS);
       rmSync(socketDir, { recursive: true, force: true });
     }
     await Promise.all([first?.close(), second?.close()]);

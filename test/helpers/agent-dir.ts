@@ -72,5 +72,6 @@ export function makeAgentDir(options: {
   if (options.providers) writeJson(join(agentDir, "models.json"), modelsJson(options.providers));
   if (options.routes !== undefined) writeJson(join(agentDir, "extensions", ROUTES_FILE_NAME), options.routes);
   writeJson(join(agentDir, "settings.json"), mergeSettings(DEFAULT_TEST_SETTINGS, options.settings));
-  return { agentDir, cleanup: () => rmSync(agentDir, { recursive: true, force: true }) };
+  // Retries: a pi process that just exited may still be finishing a write into the directory.
+  return { agentDir, cleanup: () => rmSync(agentDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }) };
 }
