@@ -32,6 +32,9 @@ export function nonceOf(call: RecordedCall): string {
 }
 
 const CALM_CHUNKS = Array.from({ length: 20 }, (_, index) => `w${index} `);
+const CALM_CHUNK_DELAY_MS = 20;
+/** How long calm's answer takes to stream once the request arrived. */
+export const CALM_STREAM_MS = CALM_CHUNKS.length * CALM_CHUNK_DELAY_MS;
 /** What calm streams, slowly, to every request. */
 export const CALM_TEXT = CALM_CHUNKS.join("");
 
@@ -79,7 +82,7 @@ export async function startFaultWorld(random: SeededRandom): Promise<FaultWorld>
   flakyB.setDefault(plan("flaky-b", FLAKY_B_WEIGHTS));
   steady.setDefault(plan("steady", { ok: 1 }));
   // Twenty slow chunks (~0.4 s): long enough that the disconnecting clients leave in the middle of most streams.
-  calm.setDefault({ text: CALM_CHUNKS, chunkDelayMs: 20, usage: { ...SERVED_USAGE } });
+  calm.setDefault({ text: CALM_CHUNKS, chunkDelayMs: CALM_CHUNK_DELAY_MS, usage: { ...SERVED_USAGE } });
 
   const dir = makeAgentDir({
     providers: {
@@ -126,6 +129,8 @@ export interface ClientResult {
   text: string;
   usage?: { input: number; output: number };
   detail?: string;
+  /** When the client left (abortAfterMs), epoch ms. */
+  leftAt?: number;
 }
 
 /** One streamed request with the official Anthropic SDK; never throws, says how the stream ended. */
@@ -133,7 +138,11 @@ export async function streamWithSdk(client: Anthropic, model: string, nonce: str
   const { expected = answerFor(nonce), abortAfterMs } = options;
   const controller = new AbortController();
   const hang = setTimeout(() => controller.abort(new Error("hang")), hangMs);
-  const leave = abortAfterMs === undefined ? undefined : setTimeout(() => controller.abort(new Error("client left")), abortAfterMs);
+  let leftAt: number | undefined;
+  const leave = abortAfterMs === undefined ? undefined : setTimeout(() => {
+    leftAt = Date.now();
+    controller.abort(new Error("client left"));
+  }, abortAfterMs);
   let text = "";
   let input = 0;
   let usage: ClientResult["usage"];
@@ -145,10 +154,10 @@ export async function streamWithSdk(client: Anthropic, model: string, nonce: str
       else if (event.type === "message_delta") usage = { input: event.usage.input_tokens ?? input, output: event.usage.output_tokens };
       else if (event.type === "message_stop") return { outcome: text === expected ? "success" : "wrong-text", nonce, text, usage };
     }
-    if (controller.signal.aborted) return { outcome: controller.signal.reason?.message === "hang" ? "hang" : "left", nonce, text };
+    if (controller.signal.aborted) return { outcome: controller.signal.reason?.message === "hang" ? "hang" : "left", nonce, text, leftAt };
     return { outcome: "no-terminal", nonce, text };
   } catch (error) {
-    if (controller.signal.aborted) return { outcome: controller.signal.reason?.message === "hang" ? "hang" : "left", nonce, text };
+    if (controller.signal.aborted) return { outcome: controller.signal.reason?.message === "hang" ? "hang" : "left", nonce, text, leftAt };
     if (error instanceof Anthropic.APIError) return { outcome: error.status === undefined ? "error-event" : "http-error", nonce, text, detail: `${error.status ?? "in-stream"}: ${error.message}`.slice(0, 300) };
     return { outcome: "connection-error", nonce, text, detail: String(error).slice(0, 300) };
   } finally {

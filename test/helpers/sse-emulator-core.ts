@@ -40,6 +40,8 @@ export interface RecordedCall {
   closedBeforeEnd?: boolean;
   /** The exchange is over: the reply was sent completely or the connection closed. Unset while a stream is open. */
   closed?: boolean;
+  /** When the exchange ended (reply complete or connection closed), epoch ms. */
+  endedAt?: number;
 }
 
 export interface Emulator {
@@ -204,6 +206,7 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
     response.on("close", () => {
       if (!response.writableEnded) call.closedBeforeEnd = true;
       call.closed = true;
+      call.endedAt = Date.now();
     });
     if (request.method !== "POST" || !call.path.startsWith(dialect.path)) {
       response.writeHead(NOT_FOUND_STATUS, { "content-type": "application/json" });
