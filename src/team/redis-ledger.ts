@@ -123,8 +123,13 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     return this.options.onStoreDown === "block" ? STORE_DOWN_REFUSAL : this.whileDown.reserve(reservation);
   }
 
+  /**
+   * Sends queued entries once the connection has synced. Until then (at start, and after a reconnect until the
+   * epoch check and the re-seed of an emptied Redis ran) they wait: an entry recorded into an empty Redis before the
+   * re-seed would make the seed think the team store still holds its ledger.
+   */
   flush(): Promise<void> {
-    return this.serialize(() => this.send());
+    return this.serialize(() => (this.options.connection.state === "connected" ? this.send() : Promise.resolve()));
   }
 
   flushSync(): void {

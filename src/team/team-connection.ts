@@ -34,6 +34,8 @@ export interface TeamMember {
   onRemoteChange(version: number): void;
   pendingSince(): number | undefined;
   pendingCount(): number;
+  /** Writes what was queued while the connection was syncing (members that hold their writes until then). */
+  flush?(): Promise<void>;
 }
 
 const MAX_RECONNECT_DELAY_MS = 2_000;
@@ -200,6 +202,8 @@ export class TeamConnection {
       const wasDown = this.state === "down";
       this.state = "connected";
       this.lastError = undefined;
+      // Writes queued while the members synced were held back (see the ledger's flush): send them now.
+      for (const member of this.members.values()) void member.flush?.();
       if (wasDown) this.warn(`auto-router: team store ${this.settings.displayUrl} reachable again${reseed ? "; it had lost its data and was re-seeded from this machine's view" : ""}`);
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
