@@ -22,7 +22,7 @@ const ROUTES = ["subscription-swe", "subscription-reasoning", "subscription-fast
 const KINDS = ["rate_limit", "overloaded", "server", "timeout"];
 
 /** Deterministic pseudo-random numbers so every run measures the same log. */
-function generator(seed: number): () => number {
+export function generator(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;

@@ -9,7 +9,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { BENCH_EVENT_COUNT, generateEventLog } from "./session-stats.bench.ts";
+import { BENCH_EVENT_COUNT, generateEventLog, generator } from "./session-stats.bench.ts";
 import type { BenchResult } from "./stats.ts";
 
 const GOAL_WALL_MS = 10_000;
@@ -35,14 +35,6 @@ const ERRORS = [
   "500 The server had an error while processing your request",
   "Request timed out.",
 ];
-
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 4294967296;
-  };
-}
 
 /** A log exactly as the earlier implementation wrote it: decision, candidates, attempt/result pairs, final, ratings. */
 export function generateLegacyEventLog(path: string, eventCount = BENCH_EVENT_COUNT): number {
