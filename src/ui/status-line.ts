@@ -51,6 +51,7 @@ export function formatStatus(view: StatusView): string {
 export class StatusLine implements StatusSink {
   private view: StatusView = { warnings: [] };
   private configWarnings: string[] = [];
+  private pending: NodeJS.Immediate | undefined;
 
   /**
    * `publish` shows the status line (TUI, RPC); `announce` gets the one-line notices that matter when there is no
@@ -86,12 +87,12 @@ export class StatusLine implements StatusSink {
 
   onAttempt(routeId: string, candidate: Candidate, attempt: number): void {
     this.view = { ...this.view, routeId, phase: attempt > 1 ? `failing over → ${candidate.key}` : `→ ${candidate.key}…` };
-    this.render();
+    this.renderSoon();
   }
 
   onCommitted(routeId: string, candidate: Candidate): void {
     this.view = { ...this.view, routeId, phase: undefined, servedKey: candidate.key };
-    this.render();
+    this.renderSoon();
   }
 
   onWaiting(routeId: string, key: string, until: number, notice?: string): void {
@@ -109,7 +110,7 @@ export class StatusLine implements StatusSink {
       servedKey: servedKey ?? this.view.servedKey,
       failovers,
     };
-    this.render();
+    this.renderSoon();
   }
 
   text(): string {
@@ -117,10 +118,31 @@ export class StatusLine implements StatusSink {
   }
 
   render(): void {
+    this.cancelPending();
     this.publish(this.text());
   }
 
+  /**
+   * A request's attempt, commit and end usually come within one turn of the event loop when the answer is quick:
+   * they are shown once, with the latest view, at the end of that turn (every render builds the text and may repaint
+   * pi's footer).
+   */
+  private renderSoon(): void {
+    if (this.pending) return;
+    this.pending = setImmediate(() => {
+      this.pending = undefined;
+      this.publish(this.text());
+    });
+    this.pending.unref();
+  }
+
+  private cancelPending(): void {
+    if (this.pending) clearImmediate(this.pending);
+    this.pending = undefined;
+  }
+
   clear(): void {
+    this.cancelPending();
     this.publish(undefined);
   }
 }

@@ -1,0 +1,40 @@
+// The footer is repainted once per turn of the event loop, with the latest view, however many callbacks came in it.
+import assert from "node:assert/strict";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { describe, it } from "node:test";
+import type { Candidate } from "../../src/routing/types.ts";
+import { StatusLine } from "../../src/ui/status-line.ts";
+
+const candidate = { key: "a/x" } as Candidate;
+
+describe("status line rendering", () => {
+  it("shows a quick request's attempt, commit and end once, as its end", async () => {
+    const published: Array<string | undefined> = [];
+    const status = new StatusLine((text) => published.push(text), () => 0);
+    status.onAttempt("main", candidate, 1);
+    status.onCommitted("main", candidate);
+    status.onFinished("main", "success", "a/x", 0);
+    assert.deepEqual(published, []);
+    await nextTurn();
+    assert.deepEqual(published, ["⇄ main · → a/x"]);
+  });
+
+  it("shows each step of a request whose steps come in separate turns", async () => {
+    const published: Array<string | undefined> = [];
+    const status = new StatusLine((text) => published.push(text), () => 0);
+    status.onAttempt("main", candidate, 1);
+    await nextTurn();
+    status.onCommitted("main", candidate);
+    await nextTurn();
+    assert.deepEqual(published, ["⇄ main · → a/x…", "⇄ main · → a/x"]);
+  });
+
+  it("drops a pending repaint when the line is cleared (another model was selected)", async () => {
+    const published: Array<string | undefined> = [];
+    const status = new StatusLine((text) => published.push(text), () => 0);
+    status.onAttempt("main", candidate, 1);
+    status.clear();
+    await nextTurn();
+    assert.deepEqual(published, [undefined]);
+  });
+});
