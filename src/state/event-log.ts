@@ -84,6 +84,8 @@ class JsonlEventLog implements EventLog {
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private earlyFlushQueued = false;
+  private lastStampMs = Number.NaN;
+  private lastStamp = "";
   private modeChecked = false;
   private closed = false;
   private readonly warned = new Set<string>();
@@ -112,7 +114,7 @@ class JsonlEventLog implements EventLog {
     if (this.closed) return this.warn("closed", "event appended after close() was dropped");
     try {
       const record = event as unknown as EventRecord;
-      const envelope = { v: EVENT_SCHEMA_VERSION, type: event.type, ts: event.ts ?? new Date(this.now()).toISOString() } as LogLine;
+      const envelope = { v: EVENT_SCHEMA_VERSION, type: event.type, ts: event.ts ?? this.timestamp() } as LogLine;
       if (event.requestId !== undefined) envelope.requestId = event.requestId;
       if (event.sessionId !== undefined && writesSessionId(record)) envelope.sessionId = event.sessionId;
       if (event.routeId !== undefined) envelope.routeId = event.routeId;
@@ -134,6 +136,16 @@ class JsonlEventLog implements EventLog {
       }, this.flushDelayMs);
       this.timer.unref();
     }
+  }
+
+  /** A request's lines mostly share their millisecond: its ISO text is built once. */
+  private timestamp(): string {
+    const now = this.now();
+    if (now !== this.lastStampMs) {
+      this.lastStampMs = now;
+      this.lastStamp = new Date(now).toISOString();
+    }
+    return this.lastStamp;
   }
 
   flush(): Promise<void> {

@@ -144,6 +144,8 @@ const MAX_REMEMBERED_CREDENTIALS = 256;
 /** Header names whose values are credentials (Authorization, x-api-key, api-key, X-Auth-Token, cookies...). */
 const CREDENTIAL_HEADER_NAME = /auth|key|token|secret|cookie|signature|password/i;
 const rememberedCredentials: string[] = [];
+/** The same credentials as they appear inside JSON text (a quote or backslash in one is escaped there). */
+let rememberedInJson: string[] = [];
 
 function rememberCredential(value: string | null | undefined): void {
   const secret = value?.trim();
@@ -152,6 +154,7 @@ function rememberCredential(value: string | null | undefined): void {
   rememberedCredentials.push(secret);
   // Longest first, so a value that contains another is replaced whole.
   rememberedCredentials.sort((a, b) => b.length - a.length);
+  rememberedInJson = rememberedCredentials.map((credential) => JSON.stringify(credential).slice(1, -1));
 }
 
 /** Remembers a target's resolved API key and credential header values (with and without their auth scheme). */
@@ -167,6 +170,7 @@ export function rememberCredentials(apiKey: string | undefined, headers?: Record
 /** Test hook: forget every remembered credential. */
 export function forgetRememberedCredentials(): void {
   rememberedCredentials.length = 0;
+  rememberedInJson = [];
 }
 
 function holdsRememberedCredential(text: string): boolean {
@@ -229,28 +233,47 @@ function redactingReplacer(key: string, child: unknown): unknown {
 /** Deeper than any event the router writes; beyond it (or on a cycle) the careful path is taken. */
 const MAX_SCAN_DEPTH = 32;
 
-/** True when some string could hold a secret, some key is a secret key, or a value needs converting (Error, toJSON). */
-function needsRedaction(value: unknown, depth: number): boolean {
-  if (typeof value === "string") {
-    return value.length >= MINIMUM_SECRET_LENGTH && (MIGHT_HOLD_A_SECRET.test(value) || (rememberedCredentials.length > 0 && holdsRememberedCredential(value)));
-  }
+/** True when some key is a secret key or some value needs converting (Error, toJSON): JSON text alone cannot tell. */
+function needsCarefulPath(value: unknown, depth: number): boolean {
   if (value === null || typeof value !== "object") return false;
   if (depth > MAX_SCAN_DEPTH) return true;
   if (Array.isArray(value)) {
-    for (const item of value) if (needsRedaction(item, depth + 1)) return true;
+    for (const item of value) if (needsCarefulPath(item, depth + 1)) return true;
     return false;
   }
   if (value instanceof Error || typeof (value as { toJSON?: unknown }).toJSON === "function") return true;
   for (const key in value) {
-    if (isSecretObjectKey(key) || needsRedaction((value as Record<string, unknown>)[key], depth + 1)) return true;
+    if (isSecretObjectKey(key) || needsCarefulPath((value as Record<string, unknown>)[key], depth + 1)) return true;
   }
   return false;
 }
 
+/**
+ * MIGHT_HOLD_A_SECRET over JSON text instead of one string: a quote inside a string is escaped there (`\"`), so a
+ * JSON key such as `"inputTokens":` does not count as a credential word followed by a value, and whitespace may be
+ * an escape (`\n`, `\u000b`).
+ */
+const JSON_MIGHT_HOLD_A_SECRET =
+  /sk-|AIza|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?(?:\\")?(?:\s|\\[nrtf]|\\u000b)*(?:[:=]|is\b)/i;
+
+function jsonMightHoldSecret(text: string): boolean {
+  if (JSON_MIGHT_HOLD_A_SECRET.test(text)) return true;
+  for (const secret of rememberedInJson) if (text.includes(secret)) return true;
+  return false;
+}
+
 export function redactedJson(value: unknown): string {
-  // Most events hold nothing that could be a secret: checking that first lets JSON.stringify take its fast path
-  // (a replacer function makes it several times slower).
-  if (!needsRedaction(value, 0)) return JSON.stringify(value);
+  // Most events hold nothing that could be a secret. Their plain JSON text is checked in one regex pass: cheaper than
+  // testing each string, and JSON.stringify keeps its fast path (a replacer function makes it several times slower).
+  if (!needsCarefulPath(value, 0)) {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(value);
+    } catch {
+      return JSON.stringify(redactDeep(value)); // a cycle
+    }
+    if (text === undefined || !jsonMightHoldSecret(text)) return text as string;
+  }
   try {
     return JSON.stringify(value, redactingReplacer);
   } catch {

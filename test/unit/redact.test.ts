@@ -163,6 +163,11 @@ describe("redactedJson", () => {
       { error: new Error(`failed with ${key}`), url: new URL(`https://h.invalid/v1?key=${key}&alt=sse`), at: new Date(0) },
       cyclic,
       "just a string with key=" + key,
+      // JSON text escapes quotes and line breaks: the one-pass check over it must still see these.
+      { message: `token\n:\t${key.slice(3)}` },
+      { quoted: `"password": "${key.slice(3)}"` },
+      { vertical: `secret\u000b= ${key.slice(3)}` },
+      { inputTokens: 12, key: "anthropic/claude-sonnet-4-6", tokens: [1, 2], reasons: ["sorted by config"], at: "2026-11-29T08:00:00.000Z" },
     ];
     for (const value of values) assert.equal(redactedJson(value), JSON.stringify(redactDeep(value)));
     assert.ok(!redactedJson(values[0]).includes(key));
@@ -185,6 +190,9 @@ describe("credentials the router resolved itself", () => {
   it("redacts remembered keys in JSON written through redactedJson and redactDeep", () => {
     rememberCredentials(AZURE_KEY);
     assert.equal(redactedJson({ message: `echo ${AZURE_KEY}` }), JSON.stringify({ message: `echo ${REDACTED}` }));
+    const quoted = `${SELF_HOSTED}"q\\`;
+    rememberCredentials(quoted);
+    assert.equal(redactedJson({ message: `echo ${quoted}` }), JSON.stringify({ message: `echo ${REDACTED}` }), "a key with a quote and a backslash, escaped in JSON");
     assert.deepEqual(redactDeep({ list: [AZURE_KEY] }), { list: [REDACTED] });
   });
 
