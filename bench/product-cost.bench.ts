@@ -200,7 +200,9 @@ export async function runProductCostBench(): Promise<BenchResult> {
   const rows: string[][] = [];
   const row = (variant: string, figure: string, direct: string, routed: string, added: string, ratio: string, goal: string, pass: boolean | undefined) =>
     rows.push([variant, figure, direct, routed, added, ratio, goal, pass === undefined ? "" : verdict(pass)]);
-  for (const variant of VARIANTS) {
+  // PRODUCT_BENCH_VARIANTS=shipped,budgets runs only those sections (e.g. while working on one of them).
+  const only = process.env.PRODUCT_BENCH_VARIANTS?.split(",").map((key) => key.trim());
+  for (const variant of VARIANTS.filter((item) => !only || only.includes(item.key))) {
     const setup = await loadExtension({ ...variant.options, route: ROUTE });
     try {
       const c = caller(setup);

@@ -89,8 +89,14 @@ function openaiWindows(headers: Record<string, string>, now: number): QuotaWindo
   return windows;
 }
 
+const isQuotaHeader = (name: string): boolean => {
+  const lowered = name.toLowerCase();
+  return lowered.includes("ratelimit") || lowered.startsWith("x-codex-");
+};
+
 /** Every quota window the headers of one response describe (none when the provider sends no such headers). */
 export function windowsFromHeaders(headers: Record<string, string>, now: number): QuotaWindow[] {
+  if (!Object.keys(headers).some(isQuotaHeader)) return []; // most providers send none: checked before any copying
   const normalized = lower(headers);
   return [...anthropicWindows(normalized, now), ...openaiWindows(normalized, now)];
 }
