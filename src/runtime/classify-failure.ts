@@ -3,7 +3,7 @@
 // that text into a typed Failure; nothing else in the code base may match error text.
 // Precision matters more than recall: matching "500" anywhere in the text, or failing over on request-shape 400s,
 // hides real bugs. Here a status counts only at the START of the text.
-import { isContextOverflow, type AssistantMessage } from "@mariozechner/pi-ai";
+import { leadingStatus, looksLikeOverflow, parseJsonBody } from "./failure-evidence.ts";
 import { parseRetryHint } from "./retry-hint.ts";
 
 import { DEFAULT_FAILURE_POLICY, type FailureKind, type FailurePolicyOverrides } from "./failure-kinds.ts";
@@ -26,21 +26,43 @@ export interface Failure {
   message: string;
 }
 
-export interface FailureInput { stopReason?: string; errorMessage?: string; contextWindow?: number }
+export interface FailureInput {
+  stopReason?: string;
+  errorMessage?: string;
+  contextWindow?: number;
+}
 export {
-  AUTH_COOLDOWN_MS, DEFAULT_FAILURE_POLICY, EMPTY_RESPONSE_COOLDOWN_MS, MODEL_NOT_FOUND_COOLDOWN_MS, NETWORK_COOLDOWN_MS,
-  OVERLOADED_COOLDOWN_MS, QUOTA_EXHAUSTED_COOLDOWN_MS, RATE_LIMIT_COOLDOWN_MS, SERVER_COOLDOWN_MS, TIMEOUT_COOLDOWN_MS,
-  UNKNOWN_COOLDOWN_MS, type FailureKindPolicy, type FailurePolicyOverrides,
+  AUTH_COOLDOWN_MS,
+  DEFAULT_FAILURE_POLICY,
+  EMPTY_RESPONSE_COOLDOWN_MS,
+  MODEL_NOT_FOUND_COOLDOWN_MS,
+  NETWORK_COOLDOWN_MS,
+  OVERLOADED_COOLDOWN_MS,
+  QUOTA_EXHAUSTED_COOLDOWN_MS,
+  RATE_LIMIT_COOLDOWN_MS,
+  SERVER_COOLDOWN_MS,
+  TIMEOUT_COOLDOWN_MS,
+  UNKNOWN_COOLDOWN_MS,
+  type FailureKindPolicy,
+  type FailurePolicyOverrides,
 } from "./failure-kinds.ts";
 
-const RETRYABLE_KINDS: ReadonlySet<FailureKind> = new Set(["rate_limit", "overloaded", "server", "network", "timeout", "quota_exhausted"]);
+const RETRYABLE_KINDS: ReadonlySet<FailureKind> = new Set([
+  "rate_limit",
+  "overloaded",
+  "server",
+  "network",
+  "timeout",
+  "quota_exhausted",
+]);
 
 // ---- The text table. Each pattern lists real messages it exists for. -------------------------------------------
 // "429 You exceeded your current quota, please check your plan and billing details." (OpenAI insufficient_quota)
 // "You have hit your ChatGPT usage limit (plus plan). Try again in ~42 min." (Codex, pi-ai friendly message)
 // "400 {"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API..."}}"
 // "402 Insufficient Balance" (DeepSeek), "402 This request requires more credits..." (OpenRouter)
-const QUOTA_TEXT = /\bquota\b|insufficient[_ ]quota|usage[_ ]?limit|billing|\bcredits?\b|insufficient[_ ](?:balance|funds)|balance is too low/i;
+const QUOTA_TEXT =
+  /\bquota\b|insufficient[_ ]quota|usage[_ ]?limit|billing|\bcredits?\b|insufficient[_ ](?:balance|funds)|balance is too low/i;
 // "429 Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM)...", "429 Too Many Requests",
 // "Throttling error: Too many tokens, please wait before trying again." (Bedrock)
 const RATE_LIMIT_TEXT = /rate[_ -]?limit|too many requests|throttl/i;
@@ -49,11 +71,13 @@ const RATE_LIMIT_TEXT = /rate[_ -]?limit|too many requests|throttl/i;
 const OVERLOADED_TEXT = /overloaded|over capacity|at capacity/i;
 // "No API key for provider: openai", "401 invalid x-api-key", "401 Incorrect API key provided: sk-...",
 // "API key not valid. Please pass a valid API key." (Gemini, sent as 400), "OAuth token has expired"
-const AUTH_TEXT = /no api key for provider|invalid[ _-]?x-api-key|invalid[ _-]?api[ _-]?key|incorrect api key|api key not valid|api_key_invalid|api key is required|authenticat|unauthori[sz]ed|token (?:has )?expired|invalid (?:bearer |access )?token/i;
+const AUTH_TEXT =
+  /no api key for provider|invalid[ _-]?x-api-key|invalid[ _-]?api[ _-]?key|incorrect api key|api key not valid|api_key_invalid|api key is required|authenticat|unauthori[sz]ed|token (?:has )?expired|invalid (?:bearer |access )?token/i;
 // "Connection error." (openai SDK), "fetch failed" / "other side closed" / "terminated" (undici),
 // "read ECONNRESET", "connect ECONNREFUSED 127.0.0.1:8080", "socket hang up",
 // "Anthropic stream ended before message_stop", "WebSocket stream closed before response.completed"
-const NETWORK_TEXT = /connection error|fetch failed|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|ECONNABORTED|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET|socket hang up|^terminated\b|network[ _]error|other side closed|connection (?:reset|refused|closed|lost)|stream (?:ended|closed) before/i;
+const NETWORK_TEXT =
+  /connection error|fetch failed|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EPIPE|ECONNABORTED|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET|socket hang up|^terminated\b|network[ _]error|other side closed|connection (?:reset|refused|closed|lost)|stream (?:ended|closed) before/i;
 // "Request timed out." (openai SDK with timeoutMs), "ETIMEDOUT", "UND_ERR_HEADERS_TIMEOUT", "DEADLINE_EXCEEDED"
 const TIMEOUT_TEXT = /\btimed?[ -]?outs?\b|ETIMEDOUT|_TIMEOUT\b|deadline[_ ]exceeded/i;
 // "Internal server error: ..." / "Service unavailable: ..." / "Model stream error: ..." (Bedrock prefixes),
@@ -62,51 +86,72 @@ const TIMEOUT_TEXT = /\btimed?[ -]?outs?\b|ETIMEDOUT|_TIMEOUT\b|deadline[_ ]exce
 // status or type: "The server had an error while processing your request. Sorry about that!" and "The server had an
 // error processing your request. Sorry about that! You can retry your request, or contact us through our help center
 // at help.openai.com if you keep seeing this error." (test/fixtures/pi-ai-error-messages.json)
-const SERVER_TEXT = /internal (?:server )?error|server[_ ]error|the server had an error|service[_ ]unavailable|bad gateway|gateway time-?out|provider returned error|model stream error|upstream connect error/i;
+const SERVER_TEXT =
+  /internal (?:server )?error|server[_ ]error|the server had an error|service[_ ]unavailable|bad gateway|gateway time-?out|provider returned error|model stream error|upstream connect error/i;
 // "404 The model `gpt-9` does not exist or you do not have access to it.",
 // "404 {"type":"error","error":{"type":"not_found_error","message":"model: claude-x"}}",
 // "models/gemini-9 is not found for API version v1beta, or is not supported for generateContent.",
 // "400 Model Not Exist" (DeepSeek), "400 foo/bar is not a valid model ID" (OpenRouter)
 // ("not supported" is deliberately absent: "400 temperature is not supported with this model" is a request bug.)
-const MODEL_NOT_FOUND_TEXT = /model_not_found|not a valid model\b|\bmodels?\b.*(?:not[ _]found|(?:does )?not exist)|(?:not[ _]found|does not exist).*\bmodel\b/i;
+const MODEL_NOT_FOUND_TEXT =
+  /model_not_found|not a valid model\b|\bmodels?\b.*(?:not[ _]found|(?:does )?not exist)|(?:not[ _]found|does not exist).*\bmodel\b/i;
 // "Provider finish_reason: content_filter", "400 Invalid prompt: your prompt was flagged as potentially violating
 // our usage policy", "400 ... rejected by the safety system", "content_policy_violation"
-const CONTENT_POLICY_TEXT = /content[ _-]?(?:policy|filter|management)|\bsafety\b|usage polic(?:y|ies)|flagged|moderation/i;
+const CONTENT_POLICY_TEXT =
+  /content[ _-]?(?:policy|filter|management)|\bsafety\b|usage polic(?:y|ies)|flagged|moderation/i;
 // A model that declined to answer. "The model refused to complete the request" / Anthropic's stop_details
 // explanation (newer pi-ai, stop_reason "refusal"), "Provider stopped with: sensitive" (Anthropic safety filter),
 // "An unknown error occurred" (pi-ai 0.73.1 for a stop reason it maps to an error: Anthropic "refusal"/"sensitive",
 // Gemini SAFETY/PROHIBITED_CONTENT/RECITATION/BLOCKLIST; nothing else produces that exact text on these APIs).
-const REFUSAL_TEXT = /^(?:an unknown error occurred\.?|the model refused to complete the request\b.*|provider stopped with: sensitive)$/i;
+const REFUSAL_TEXT =
+  /^(?:an unknown error occurred\.?|the model refused to complete the request\b.*|provider stopped with: sensitive)$/i;
 // "Validation error: ..." (Bedrock ValidationException prefix)
 const INVALID_REQUEST_TEXT = /^validation error:|invalid[_ ]request|invalid[_ ]argument/i;
 // pi-ai's faux provider when a test queued too few responses; say unknown, never something that blames a target.
 const FAUX_QUEUE_EMPTY_TEXT = /no more faux responses queued/i;
 // "Provider finish_reason: content_filter" / "Provider finish_reason: network_error" (openai-completions)
 const FINISH_REASON = /^Provider finish_reason:\s*(\S+)/i;
-// "429 Rate limit...", "429: {"message":...}" (newer pi), "Mistral API error (429): ..." (pi-ai's Mistral wrapper)
-const LEADING_STATUS = /^(?:Mistral API error \()?(\d{3})\b/;
 
 // Structured error types from JSON bodies: Anthropic error.type, OpenAI error.code/type, Google error.status and
 // details[].reason. Types that say only "the request was bad" (invalid_request_error) are left to the status.
 const KIND_BY_ERROR_TYPE: Readonly<Record<string, FailureKind | "rate_limit_or_quota" | "overloaded_or_server">> = {
   overloaded_error: "overloaded",
-  rate_limit_error: "rate_limit_or_quota", rate_limit_exceeded: "rate_limit_or_quota",
-  resource_exhausted: "rate_limit_or_quota", throttlingexception: "rate_limit_or_quota",
-  insufficient_quota: "quota_exhausted", billing_hard_limit_reached: "quota_exhausted",
-  usage_limit_reached: "quota_exhausted", usage_not_included: "quota_exhausted",
-  api_error: "server", server_error: "server", internal: "server", internal_server_error: "server",
-  unavailable: "overloaded_or_server", service_unavailable: "overloaded_or_server",
+  rate_limit_error: "rate_limit_or_quota",
+  rate_limit_exceeded: "rate_limit_or_quota",
+  resource_exhausted: "rate_limit_or_quota",
+  throttlingexception: "rate_limit_or_quota",
+  insufficient_quota: "quota_exhausted",
+  billing_hard_limit_reached: "quota_exhausted",
+  usage_limit_reached: "quota_exhausted",
+  usage_not_included: "quota_exhausted",
+  api_error: "server",
+  server_error: "server",
+  internal: "server",
+  internal_server_error: "server",
+  unavailable: "overloaded_or_server",
+  service_unavailable: "overloaded_or_server",
   deadline_exceeded: "timeout",
-  authentication_error: "auth", permission_error: "auth", invalid_api_key: "auth", api_key_invalid: "auth",
-  unauthenticated: "auth", permission_denied: "auth",
+  authentication_error: "auth",
+  permission_error: "auth",
+  invalid_api_key: "auth",
+  api_key_invalid: "auth",
+  unauthenticated: "auth",
+  permission_denied: "auth",
   model_not_found: "model_not_found",
-  request_too_large: "context_overflow", context_length_exceeded: "context_overflow",
-  content_filter: "content_policy", content_policy_violation: "content_policy",
+  request_too_large: "context_overflow",
+  context_length_exceeded: "context_overflow",
+  content_filter: "content_policy",
+  content_policy_violation: "content_policy",
 };
 
 const OVERFLOW_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
 
-interface Evidence { text: string; status?: number; errorTypes: string[]; overflow: boolean }
+interface Evidence {
+  text: string;
+  status?: number;
+  errorTypes: string[];
+  overflow: boolean;
+}
 
 /** Turns pi-ai's stopReason + errorMessage into a typed failure with the default policy applied. */
 export function classifyFailure(input: FailureInput, now: number, options?: { timeZone?: string }): Failure {
@@ -116,7 +161,12 @@ export function classifyFailure(input: FailureInput, now: number, options?: { ti
   if (text === "") return makeFailure("unknown", message);
   const body = parseJsonBody(text);
   const status = leadingStatus(text) ?? body.status;
-  const evidence: Evidence = { text, status, errorTypes: body.errorTypes, overflow: looksLikeOverflow(text, input.contextWindow) };
+  const evidence: Evidence = {
+    text,
+    status,
+    errorTypes: body.errorTypes,
+    overflow: looksLikeOverflow(text, input.contextWindow),
+  };
   const kind = kindFromEvidence(evidence);
   const overrides: Partial<Failure> = {};
   if (status !== undefined) overrides.status = status;
@@ -218,58 +268,4 @@ function kindFromKeywords(text: string): FailureKind {
   if (CONTENT_POLICY_TEXT.test(text)) return "content_policy";
   if (INVALID_REQUEST_TEXT.test(text)) return "invalid_request";
   return "unknown";
-}
-
-function leadingStatus(text: string): number | undefined {
-  const match = LEADING_STATUS.exec(text);
-  if (!match) return undefined;
-  const status = Number(match[1]);
-  return status >= 100 && status <= 599 ? status : undefined;
-}
-
-function looksLikeOverflow(text: string, contextWindow: number | undefined): boolean {
-  // pi-ai's own detector, so that we agree with pi's auto-compaction about what an overflow is.
-  const probe: AssistantMessage = {
-    role: "assistant", content: [], api: "openai-completions", provider: "auto-router", model: "",
-    usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, totalTokens: 0, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 } },
-    stopReason: "error", errorMessage: text, timestamp: 0,
-  };
-  return isContextOverflow(probe, contextWindow);
-}
-
-interface ParsedBody { status?: number; errorTypes: string[] }
-
-/**
- * Reads the JSON part of a message ("529 {...}", "429: {...}", a bare Google body, "got status: X. {...}").
- * If it does not parse (truncated bodies), falls back to picking "type"/"code"/"status"/"reason" values out by regex.
- */
-function parseJsonBody(text: string): ParsedBody {
-  const start = text.indexOf("{");
-  const errorTypes: string[] = [];
-  // OpenAI Responses stream errors: "Error Code rate_limit_exceeded: ..." / "server_error: ..."
-  const codePrefix = /^(?:Error Code )?([a-z]+(?:_[a-z]+)+):/i.exec(text);
-  if (codePrefix) errorTypes.push(codePrefix[1]!.toLowerCase());
-  if (start < 0) return { errorTypes };
-  const body = parseJson(text.slice(start)) ?? parseJson(text.slice(start, text.lastIndexOf("}") + 1));
-  if (body === undefined) {
-    for (const match of text.matchAll(/"(?:type|code|status|reason)"\s*:\s*"([A-Za-z_]+)"/g)) errorTypes.push(match[1]!.toLowerCase());
-    return { errorTypes };
-  }
-  const record = asRecord(body);
-  const error = asRecord(record?.error);
-  const details = Array.isArray(error?.details) ? error.details.map(asRecord) : [];
-  for (const value of [error?.code, error?.type, error?.status, ...details.map((detail) => detail?.reason), record?.code, record?.type, record?.status]) {
-    if (typeof value === "string") errorTypes.push(value.toLowerCase());
-  }
-  const numericCode = [error?.code, record?.code, record?.status].find((value) => typeof value === "number");
-  const status = typeof numericCode === "number" && numericCode >= 400 && numericCode <= 599 ? numericCode : undefined;
-  return status === undefined ? { errorTypes } : { status, errorTypes };
-}
-
-function parseJson(candidate: string): unknown {
-  try { return JSON.parse(candidate); } catch { return undefined; }
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }

@@ -5,14 +5,33 @@
 // working in memory; a corrupt file is moved aside as <name>.corrupt-<timestamp>, never silently dropped.
 // flushSync() exists for the process 'exit' hook; called while this process's own async flush holds the lock it
 // only schedules another flush (blocking here would stall the flush it waits for).
-// The lock (file-lock.ts) and the exit hook (exit-flush.ts) are shared with the event log.
+// The lock (file-lock.ts) and the exit hook (exit-flush.ts) are shared with the event log; the warnings and timers
+// are in store-warnings.ts and store-timers.ts.
 import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { exitRegistry, registerExitFlush } from "./exit-flush.ts";
-import { acquireLock, acquireLockSync, describeError, errorCode } from "./file-lock.ts";
-import { decodeState, identityOf, isMissing, readContent, readContentSync, sameIdentity, type FileContent, type FileIdentity } from "./state-file.ts";
-import { ensureDirectory, ensureDirectorySync, FILE_MODE, readDisk, readDiskSync, serializeState } from "./state-disk.ts";
+import { acquireLock, acquireLockSync } from "./file-lock.ts";
+import {
+  decodeState,
+  identityOf,
+  isMissing,
+  readContent,
+  readContentSync,
+  sameIdentity,
+  type FileContent,
+  type FileIdentity,
+} from "./state-file.ts";
+import {
+  ensureDirectory,
+  ensureDirectorySync,
+  FILE_MODE,
+  readDisk,
+  readDiskSync,
+  serializeState,
+} from "./state-disk.ts";
+import { StoreTimers } from "./store-timers.ts";
 import type { JsonStoreOptions, StateStore, StoreOperation } from "./store-types.ts";
+import { StoreWarnings } from "./store-warnings.ts";
 import writeFileAtomic from "write-file-atomic";
 
 export type { JsonStoreOptions, StateStore, StoreOperation, StoreWarning } from "./store-types.ts";
@@ -30,10 +49,9 @@ class JsonFileStore<T> implements StateStore<T> {
   private memory: T;
   private queue: StoreOperation<T>[] = [];
   private identity: FileIdentity | undefined;
-  private readonly warned = new Set<string>();
+  private readonly warnings: StoreWarnings;
   private chain: Promise<void> = Promise.resolve();
-  private flushTimer: NodeJS.Timeout | undefined;
-  private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly timers = new StoreTimers();
   /** Set while an async flush holds the lock: how many queued operations it is writing, and the file it read. */
   private inFlight: { count: number; observed: FileIdentity | undefined | "not-read" } | undefined;
   private readonly memoryOnly: boolean;
@@ -43,9 +61,14 @@ class JsonFileStore<T> implements StateStore<T> {
   constructor(options: JsonStoreOptions<T>) {
     this.options = options;
     this.file = options.file;
+    this.warnings = new StoreWarnings(options.file, options);
     this.memory = options.defaults();
     this.memoryOnly = LOADABLE_FILE_PATTERN.test(options.file);
-    if (this.memoryOnly) this.warn("loadable-name", "refusing to write a .ts/.js file (pi would load it as an extension); state is kept in memory only");
+    if (this.memoryOnly)
+      this.warnings.warn(
+        "loadable-name",
+        "refusing to write a .ts/.js file (pi would load it as an extension); state is kept in memory only",
+      );
     else this.loadSync();
     this.unregister = registerExitFlush({
       hasPendingWork: () => this.queue.length > 0,
@@ -54,8 +77,7 @@ class JsonFileStore<T> implements StateStore<T> {
     });
     const interval = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
     if (interval > 0 && !this.memoryOnly) {
-      this.refreshTimer = setInterval(() => void this.refresh(), interval);
-      this.refreshTimer.unref();
+      this.timers.refreshEvery(interval, () => void this.refresh());
     }
   }
 
@@ -68,20 +90,23 @@ class JsonFileStore<T> implements StateStore<T> {
     try {
       next = operation(this.memory);
     } catch (error) {
-      this.warn(`operation:${describeError(error)}`, `an update operation threw and was dropped: ${describeError(error)}`);
+      this.warnings.operation(error, "and was dropped");
       return;
     }
     // An operation that returns the state it was given changed nothing: nothing to write.
     if (next === this.memory) return;
     this.memory = next;
     if (this.closed || this.memoryOnly) {
-      if (this.closed) this.warn("closed", "update after close() is kept in memory only");
+      if (this.closed) this.warnings.warn("closed", "update after close() is kept in memory only");
       return;
     }
     this.queue.push(operation);
     if (this.queue.length > MAX_QUEUED_OPERATIONS && !this.inFlight) {
       this.queue.splice(0, this.queue.length - MAX_QUEUED_OPERATIONS / 2);
-      this.warn("queue-overflow", `state could not be written for ${MAX_QUEUED_OPERATIONS} updates; the oldest will not be persisted`);
+      this.warnings.warn(
+        "queue-overflow",
+        `state could not be written for ${MAX_QUEUED_OPERATIONS} updates; the oldest will not be persisted`,
+      );
     }
     this.scheduleFlush(this.options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS);
   }
@@ -97,7 +122,7 @@ class JsonFileStore<T> implements StateStore<T> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.clearTimers();
+    this.timers.clear();
     await this.serialize(() => this.flushNow(false));
     // Operations that could not be written stay registered so the exit hook makes a last attempt.
     if (this.queue.length === 0) this.unregister();
@@ -112,14 +137,18 @@ class JsonFileStore<T> implements StateStore<T> {
     let release: () => void;
     try {
       ensureDirectorySync(this.file);
-      release = acquireLockSync(this.file, (error) => this.warnLockCompromised(error), owner === this);
+      release = acquireLockSync(this.file, this.warnings.lockCompromised, owner === this);
     } catch (error) {
-      this.warn(`disk:${errorCode(error)}`, `could not lock the state file: ${describeError(error)}; changes are kept in memory`);
+      this.warnings.disk(error, "could not lock the state file", "; changes are kept in memory");
       return;
     }
     try {
-      const disk = readDiskSync(this.file, this.options, this.onDamage);
-      if (this.inFlight && this.inFlight.observed !== "not-read" && !sameIdentity(disk.identity, this.inFlight.observed)) {
+      const disk = readDiskSync(this.file, this.options, this.warnings.damaged);
+      if (
+        this.inFlight &&
+        this.inFlight.observed !== "not-read" &&
+        !sameIdentity(disk.identity, this.inFlight.observed)
+      ) {
         this.queue.splice(0, this.inFlight.count); // the interrupted async write landed before exit
       }
       const count = this.queue.length;
@@ -129,7 +158,7 @@ class JsonFileStore<T> implements StateStore<T> {
       writeFileAtomic.sync(this.file, text, { mode: FILE_MODE });
       this.commit(next, count, identityOf(statSync(this.file)));
     } catch (error) {
-      this.warn(`disk:${errorCode(error)}`, `could not write the state file: ${describeError(error)}; changes are kept in memory`);
+      this.warnings.disk(error, "could not write the state file", "; changes are kept in memory");
     } finally {
       this.inFlight = undefined;
       if (registry.heldLocks.get(this.file) === this) registry.heldLocks.delete(this.file);
@@ -143,14 +172,14 @@ class JsonFileStore<T> implements StateStore<T> {
     try {
       await ensureDirectory(this.file);
     } catch (error) {
-      this.warn(`disk:${errorCode(error)}`, `cannot write to the state directory or file: ${describeError(error)}; changes are kept in memory`);
+      this.warnings.disk(error, "cannot write to the state directory or file", "; changes are kept in memory");
       return;
     }
     let release: () => Promise<void>;
     try {
-      release = await acquireLock(this.file, (error) => this.warnLockCompromised(error));
+      release = await acquireLock(this.file, this.warnings.lockCompromised);
     } catch (error) {
-      this.warn(`disk:${errorCode(error)}`, `could not lock the state file: ${describeError(error)}; will retry`);
+      this.warnings.disk(error, "could not lock the state file", "; will retry");
       this.scheduleFlush(this.options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS);
       return;
     }
@@ -158,7 +187,7 @@ class JsonFileStore<T> implements StateStore<T> {
     registry.heldLocks.set(this.file, this);
     this.inFlight = { count, observed: "not-read" };
     try {
-      const disk = await readDisk(this.file, this.options, this.onDamage);
+      const disk = await readDisk(this.file, this.options, this.warnings.damaged);
       this.inFlight.observed = disk.identity;
       const next = this.replay(disk.state, this.queue.slice(0, count));
       const text = serializeState(next);
@@ -166,7 +195,7 @@ class JsonFileStore<T> implements StateStore<T> {
       await writeFileAtomic(this.file, text, { mode: FILE_MODE });
       this.commit(next, count, identityOf(await stat(this.file)));
     } catch (error) {
-      this.warn(`disk:${errorCode(error)}`, `could not write the state file: ${describeError(error)}; changes are kept in memory`);
+      this.warnings.disk(error, "could not write the state file", "; changes are kept in memory");
     } finally {
       this.inFlight = undefined;
       if (registry.heldLocks.get(this.file) === this) registry.heldLocks.delete(this.file);
@@ -180,7 +209,7 @@ class JsonFileStore<T> implements StateStore<T> {
     try {
       current = identityOf(await stat(this.file));
     } catch (error) {
-      if (!isMissing(error)) this.warn(`disk:${errorCode(error)}`, `could not check the state file: ${describeError(error)}`);
+      if (!isMissing(error)) this.warnings.disk(error, "could not check the state file");
       else if (this.identity) this.adopt(this.options.defaults(), undefined); // removed by another process
       return;
     }
@@ -193,7 +222,7 @@ class JsonFileStore<T> implements StateStore<T> {
       if (!decoded.ok) return await this.flushNow(true);
       this.adopt(decoded.value, content.identity);
     } catch (error) {
-      this.warn(`disk:${errorCode(error)}`, `could not read the state file: ${describeError(error)}`);
+      this.warnings.disk(error, "could not read the state file");
     }
   }
 
@@ -202,7 +231,7 @@ class JsonFileStore<T> implements StateStore<T> {
     try {
       content = readContentSync(this.file);
     } catch (error) {
-      this.warn(`disk:${errorCode(error)}`, `could not read the state file: ${describeError(error)}; using defaults in memory`);
+      this.warnings.disk(error, "could not read the state file", "; using defaults in memory");
       return;
     }
     if (!content) return;
@@ -210,11 +239,14 @@ class JsonFileStore<T> implements StateStore<T> {
     if (decoded.ok) return this.adopt(decoded.value, content.identity);
     let release: (() => void) | undefined;
     try {
-      release = acquireLockSync(this.file, (error) => this.warnLockCompromised(error), false);
-      const disk = readDiskSync(this.file, this.options, this.onDamage); // re-read under the lock: moves the corrupt file aside
+      release = acquireLockSync(this.file, this.warnings.lockCompromised, false);
+      const disk = readDiskSync(this.file, this.options, this.warnings.damaged); // re-read under the lock: moves the corrupt file aside
       this.adopt(disk.state, disk.identity);
     } catch (error) {
-      this.warn(`disk:${errorCode(error)}`, `the state file is invalid (${decoded.reason}) but could not be locked to move it aside: ${describeError(error)}`);
+      this.warnings.disk(
+        error,
+        `the state file is invalid (${decoded.reason}) but could not be locked to move it aside`,
+      );
     } finally {
       release?.();
     }
@@ -237,7 +269,7 @@ class JsonFileStore<T> implements StateStore<T> {
       try {
         result = operation(result);
       } catch (error) {
-        this.warn(`operation:${describeError(error)}`, `an update operation threw while replayed and was skipped: ${describeError(error)}`);
+        this.warnings.operation(error, "while replayed and was skipped");
       }
     }
     return result;
@@ -248,7 +280,7 @@ class JsonFileStore<T> implements StateStore<T> {
       try {
         await task();
       } catch (error) {
-        this.warn(`unexpected:${describeError(error)}`, `unexpected state store error: ${describeError(error)}`);
+        this.warnings.unexpected(error);
       }
     };
     this.chain = this.chain.then(run);
@@ -256,41 +288,8 @@ class JsonFileStore<T> implements StateStore<T> {
   }
 
   private scheduleFlush(delayMs: number): void {
-    if (this.flushTimer || this.closed) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      void this.flush();
-    }, delayMs);
-    this.flushTimer.unref();
-  }
-
-  private clearTimers(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    if (this.refreshTimer) clearInterval(this.refreshTimer);
-    this.flushTimer = undefined;
-    this.refreshTimer = undefined;
-  }
-
-  private readonly onDamage = (reason: string, movedTo: string, salvaged: boolean): void => {
-    const outcome = salvaged ? "kept every value that could be read" : "started from defaults";
-    this.warn(`corrupt:${movedTo}`, `state file ${this.file} was ${salvaged ? "partly " : ""}unreadable (${reason}); moved aside to ${movedTo} and ${outcome}`);
-  };
-
-  private warnLockCompromised(error: Error): void {
-    this.warn("lock-compromised", `the state file lock was lost: ${describeError(error)}`);
-  }
-
-  /** Disk problems are keyed by error code, so one EACCES seen by read, lock and write is reported once. */
-  private warn(key: string, message: string): void {
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
-    const warning = { file: this.file, message };
-    try {
-      if (this.options.onWarning) this.options.onWarning(warning);
-      else console.warn(`[auto-router] ${warning.file}: ${warning.message}`);
-    } catch {
-      // A throwing warning sink must not break the store.
-    }
+    if (this.closed) return;
+    this.timers.flushIn(delayMs, () => void this.flush());
   }
 }
 

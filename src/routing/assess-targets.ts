@@ -1,0 +1,230 @@
+// Every target of the active route, in declared order: skipped with a hard reason (missing, credentials, health,
+// cooldown, breaker, constraints, preferences, quota), held back for a soft one (a rule, a blocked budget), or eligible
+// with its candidate and rank entry.
+import type { TargetConfig } from "../config/schema.ts";
+import { checkConstraint, meetsConstraint } from "./constraints.ts";
+import { evaluateCondition, type ConditionContext } from "./policy-rules.ts";
+import { checkPreferences, providerIndex } from "./preferences.ts";
+import type { RankEntry } from "./rank.ts";
+import { checkReserve } from "./reserve.ts";
+import type { ActiveRules, Ranking, RouteState } from "./route-state.ts";
+import { applyRule, type TargetView } from "./rule-effects.ts";
+import { skippedTarget, skipTarget, type Pending } from "./soft-fallback.ts";
+import { targetSettingsNotes } from "./target-settings-note.ts";
+import { accountOf, routeTargetKey, targetKey, type Candidate } from "./types.ts";
+
+const TOKENS_PER_MILLION = 1_000_000;
+
+/** Every target of the active route: skipped with a reason, held back for a soft reason, or eligible. */
+export function assessTargets(
+  state: RouteState,
+  targets: TargetConfig[],
+  rules: ActiveRules,
+  ranking: Ranking,
+): { eligible: Pending[]; soft: Pending[] } {
+  const { snapshot, now, decision, hints, context } = state;
+  const routeId = decision.routeId;
+  const { preferences, orderLength, outputTokens } = ranking;
+  const est = state.request.features.estimatedTokens;
+  const eligible: Pending[] = [];
+  const reserves = snapshot.config.quota?.reserve;
+  const soft: Pending[] = [];
+  const warnedProviders: string[] = [];
+  for (let index = 0; index < targets.length; index++) {
+    const target = targets[index];
+    const key = targetKey(target.provider, target.modelId);
+    const label = target.label ?? key;
+    if (target.enabled === false) {
+      skipTarget(decision, target, key, label, "disabled", "enabled: false in the config");
+      continue;
+    }
+    const facts = snapshot.models[key];
+    if (!facts?.resolvable) {
+      skipTarget(decision, target, key, label, "missing-model", "not in pi's model registry");
+      continue;
+    }
+    const auth = accountOf(target);
+    if (!facts.hasCredentials) {
+      skipTarget(
+        decision,
+        target,
+        key,
+        label,
+        "no-credentials",
+        facts.credentialsProblem ?? `no credentials for ${auth} (/login or an API key)`,
+      );
+      continue;
+    }
+    const providerStatus = snapshot.providers[auth];
+    const unhealthy =
+      providerStatus?.unhealthy ??
+      (auth !== target.provider ? snapshot.providers[target.provider]?.unhealthy : undefined);
+    if (unhealthy) {
+      skipTarget(decision, target, key, label, "unhealthy", unhealthy);
+      continue;
+    }
+    const cooldown = snapshot.cooldowns[routeTargetKey(routeId, key)];
+    if (cooldown && cooldown.until > now) {
+      skipTarget(
+        decision,
+        target,
+        key,
+        label,
+        "cooldown",
+        `${cooldown.kind}${cooldown.message ? `: ${cooldown.message}` : ""}`,
+        cooldown.until,
+      );
+      continue;
+    }
+    const status = snapshot.targets[key];
+    const breaker = status?.breaker;
+    let probe = false;
+    if (breaker && breaker.state !== "closed") {
+      // An open breaker whose time is up is half-open in all but name: it may send its one probe.
+      const open = breaker.state === "open" && (breaker.until === undefined || breaker.until > now);
+      if (open) {
+        skipTarget(decision, target, key, label, "circuit-open", "circuit breaker open", breaker.until);
+        continue;
+      }
+      if (breaker.probeInFlight) {
+        skipTarget(
+          decision,
+          target,
+          key,
+          label,
+          "circuit-open",
+          "half-open: a probe is already in flight",
+          breaker.until,
+        );
+        continue;
+      }
+      probe = true;
+    }
+    const violation = checkConstraint(facts, state.constraint);
+    if (violation) {
+      skipTarget(decision, target, key, label, violation.reason, violation.detail);
+      continue;
+    }
+    const provider = target.provider.toLowerCase();
+    const authLower = target.authProvider?.toLowerCase();
+    const rejection = checkPreferences(preferences, provider, authLower, facts);
+    if (rejection) {
+      skipTarget(decision, target, key, label, rejection.reason, rejection.detail);
+      continue;
+    }
+    const quota = providerStatus?.quota;
+    if (quota?.level === "critical") {
+      skipTarget(decision, target, key, label, "quota", `quota critical: ${quota.detail}`);
+      continue;
+    }
+    if (quota?.level === "stressed" && snapshot.quotaHard) {
+      skipTarget(decision, target, key, label, "quota", `quota stressed (hard mode): ${quota.detail}`);
+      continue;
+    }
+    const reserve = reserves
+      ? checkReserve(reserves[auth], quota, state.trace.tier, state.request.interactive)
+      : undefined;
+    if (reserve?.kind === "excluded") {
+      skipTarget(decision, target, key, label, "quota", reserve.detail);
+      continue;
+    }
+
+    const billing = target.billing ?? (facts.usesOAuth ? "subscription" : "per-token");
+    const candidate: Candidate = {
+      key,
+      provider: target.provider,
+      modelId: target.modelId,
+      account: auth,
+      label,
+      declaredIndex: index,
+      bucket: "normal",
+      billing,
+      reasons: [],
+      warnings: [],
+    };
+    if (facts.pricing)
+      candidate.estimatedCostUsd =
+        (facts.pricing.input * est + facts.pricing.output * outputTokens) / TOKENS_PER_MILLION;
+    if (status?.ttftMs !== undefined) candidate.ttftMs = status.ttftMs;
+    if (reserve?.kind === "allowed") candidate.reasons.push(reserve.reason);
+    if (target.retryBeforeFailover || target.headers || target.body)
+      candidate.reasons.push(...targetSettingsNotes(target));
+    if (probe) {
+      candidate.probe = true;
+      candidate.reasons.push("half-open breaker: this attempt is the probe");
+    }
+    if (quota?.level === "surplus") {
+      candidate.bucket = "promoted";
+      candidate.reasons.push(`quota surplus: ${quota.detail}`);
+    }
+    if (quota?.level === "stressed") {
+      candidate.bucket = "demoted";
+      candidate.reasons.push(`quota stressed: ${quota.detail}`);
+      candidate.warnings.push(`quota stressed: ${quota.detail}`);
+    }
+    let preferredRank = providerIndex(preferences.order, provider, authLower);
+    if (preferredRank >= 0) candidate.reasons.push(`preferred provider (order #${preferredRank + 1})`);
+    else preferredRank = Infinity;
+    const entry: RankEntry = {
+      candidate,
+      preferredRank,
+      meetsHint: state.hintConstraint ? meetsConstraint(facts, state.hintConstraint) : false,
+    };
+    if (status?.tokensPerSecond !== undefined) entry.tokensPerSecond = status.tokensPerSecond;
+    const budget = providerStatus?.budget;
+    const pending: Pending = {
+      candidate,
+      entry,
+      budgetBlocked: budget?.level === "blocked" ? budget.detail : undefined,
+    };
+
+    // Rules: request-level ones already matched; per-target ones are evaluated with this target's status.
+    const view: TargetView = {
+      key,
+      targetProvider: target.provider,
+      provider,
+      authLower,
+      billing,
+      candidate,
+      entry,
+      orderLength,
+    };
+    for (let ruleIndex = 0; ruleIndex < rules.matched.length && view.excludedBy === undefined; ruleIndex++)
+      applyRule(rules.matched[ruleIndex], ruleIndex, view);
+    if (rules.perTarget.length > 0) {
+      const targetContext: ConditionContext = {
+        features: context.features,
+        tier: context.tier,
+        now,
+        timeZone: context.timeZone,
+        target: status ?? {},
+      };
+      for (let ruleIndex = 0; ruleIndex < rules.perTarget.length && view.excludedBy === undefined; ruleIndex++) {
+        const item = rules.perTarget[ruleIndex];
+        const result = evaluateCondition(item.scoped.rule.when, targetContext);
+        if (result.matched && applyRule(item.scoped, rules.matched.length + ruleIndex, view))
+          item.matchedLabels.push(`${label} (${result.why})`);
+      }
+    }
+    const excludedBy = view.excludedBy;
+    if (excludedBy) {
+      pending.skip = skippedTarget(target, key, label, "excluded-by-rule", excludedBy);
+      soft.push(pending);
+      continue;
+    }
+    if (budget?.level === "blocked") {
+      pending.skip = skippedTarget(target, key, label, "budget", `budget blocked: ${budget.detail}`);
+      soft.push(pending);
+      continue;
+    }
+    if (budget?.level === "warning") {
+      candidate.warnings.push(`budget: ${budget.detail}`);
+      if (!warnedProviders.includes(auth)) {
+        warnedProviders.push(auth);
+        hints.push(`budget warning for ${auth}: ${budget.detail}`);
+      }
+    }
+    eligible.push(pending);
+  }
+  return { eligible, soft };
+}

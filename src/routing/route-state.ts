@@ -1,0 +1,80 @@
+// What the steps of one route() call share (route.ts runs them in order): the request, the snapshot, the decision
+// being built and its trace, and the constraint the tier and rules add up to.
+import type { Constraint } from "../config/routing-schema.ts";
+import { requestConstraint } from "./constraints.ts";
+import type { ConditionContext, ScopedRule } from "./policy-rules.ts";
+import type { mergePreferences } from "./preferences.ts";
+import type { RankMode } from "./rank.ts";
+import type { Decision, DecisionTrace, RouteRequest, RoutingSnapshot, RuleTrace } from "./types.ts";
+
+export interface PerTargetRule {
+  scoped: ScopedRule;
+  line: RuleTrace;
+  matchedLabels: string[];
+}
+
+/** What the steps of one route() call share. */
+export interface RouteState {
+  request: RouteRequest;
+  snapshot: RoutingSnapshot;
+  now: number;
+  decision: Decision;
+  trace: DecisionTrace;
+  hints: string[];
+  rules: RuleTrace[];
+  /** The condition context of request-level rules: the tier in effect (shortcut, rule or intent hint). */
+  context: ConditionContext;
+  constraint: Constraint;
+  hintConstraint?: Constraint;
+  requestedRules: ScopedRule[];
+}
+
+export interface ActiveRules {
+  matched: ScopedRule[];
+  perTarget: PerTargetRule[];
+}
+
+export interface Ranking {
+  preferences: ReturnType<typeof mergePreferences>;
+  mode: RankMode;
+  orderLength: number;
+  outputTokens: number;
+}
+
+export function startDecision(request: RouteRequest, snapshot: RoutingSnapshot, now: number): RouteState {
+  const { features } = request;
+  const hints: string[] = [];
+  const rules: RuleTrace[] = [];
+  const trace: DecisionTrace = {
+    tokens: request.shortcuts?.tokens ?? [],
+    tierSource: "none",
+    intent: features.intent,
+    intentConfidence: features.intentConfidence,
+    estimatedTokens: features.estimatedTokens,
+    contextClass: features.contextClass,
+    rules,
+    hints,
+  };
+  const decision: Decision = {
+    requestedRouteId: request.routeId,
+    routeId: request.routeId,
+    candidates: [],
+    skipped: [],
+    trace,
+    declaredOrder: [],
+  };
+  // Every property present from the start, in one order: the condition evaluator sees one object shape.
+  const context: ConditionContext = { features, tier: undefined, now, timeZone: snapshot.timeZone };
+  return {
+    request,
+    snapshot,
+    now,
+    decision,
+    trace,
+    hints,
+    rules,
+    context,
+    constraint: requestConstraint(features),
+    requestedRules: [],
+  };
+}

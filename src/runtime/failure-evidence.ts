@@ -1,0 +1,90 @@
+// The classifier's readers (part of the one classifier, classify-failure.ts): what an error text says beyond its
+// words: a leading HTTP status, the error types of a JSON body, and whether pi-ai reads it as a context overflow.
+import { isContextOverflow, type AssistantMessage } from "@mariozechner/pi-ai";
+import { isObject } from "../is-object.ts";
+
+// "429 Rate limit...", "429: {"message":...}" (newer pi), "Mistral API error (429): ..." (pi-ai's Mistral wrapper)
+const LEADING_STATUS = /^(?:Mistral API error \()?(\d{3})\b/;
+
+export function leadingStatus(text: string): number | undefined {
+  const match = LEADING_STATUS.exec(text);
+  if (!match) return undefined;
+  const status = Number(match[1]);
+  return status >= 100 && status <= 599 ? status : undefined;
+}
+
+export function looksLikeOverflow(text: string, contextWindow: number | undefined): boolean {
+  // pi-ai's own detector, so that we agree with pi's auto-compaction about what an overflow is.
+  const probe: AssistantMessage = {
+    role: "assistant",
+    content: [],
+    api: "openai-completions",
+    provider: "auto-router",
+    model: "",
+    usage: {
+      input: 0,
+      output: 0,
+      cacheRead: 0,
+      cacheWrite: 0,
+      totalTokens: 0,
+      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
+    },
+    stopReason: "error",
+    errorMessage: text,
+    timestamp: 0,
+  };
+  return isContextOverflow(probe, contextWindow);
+}
+
+export interface ParsedBody {
+  status?: number;
+  errorTypes: string[];
+}
+
+/**
+ * Reads the JSON part of a message ("529 {...}", "429: {...}", a bare Google body, "got status: X. {...}").
+ * If it does not parse (truncated bodies), falls back to picking "type"/"code"/"status"/"reason" values out by regex.
+ */
+export function parseJsonBody(text: string): ParsedBody {
+  const start = text.indexOf("{");
+  const errorTypes: string[] = [];
+  // OpenAI Responses stream errors: "Error Code rate_limit_exceeded: ..." / "server_error: ..."
+  const codePrefix = /^(?:Error Code )?([a-z]+(?:_[a-z]+)+):/i.exec(text);
+  if (codePrefix) errorTypes.push(codePrefix[1]!.toLowerCase());
+  if (start < 0) return { errorTypes };
+  const body = parseJson(text.slice(start)) ?? parseJson(text.slice(start, text.lastIndexOf("}") + 1));
+  if (body === undefined) {
+    for (const match of text.matchAll(/"(?:type|code|status|reason)"\s*:\s*"([A-Za-z_]+)"/g))
+      errorTypes.push(match[1]!.toLowerCase());
+    return { errorTypes };
+  }
+  const record = asRecord(body);
+  const error = asRecord(record?.error);
+  const details = Array.isArray(error?.details) ? error.details.map(asRecord) : [];
+  for (const value of [
+    error?.code,
+    error?.type,
+    error?.status,
+    ...details.map((detail) => detail?.reason),
+    record?.code,
+    record?.type,
+    record?.status,
+  ]) {
+    if (typeof value === "string") errorTypes.push(value.toLowerCase());
+  }
+  const numericCode = [error?.code, record?.code, record?.status].find((value) => typeof value === "number");
+  const status = typeof numericCode === "number" && numericCode >= 400 && numericCode <= 599 ? numericCode : undefined;
+  return status === undefined ? { errorTypes } : { status, errorTypes };
+}
+
+function parseJson(candidate: string): unknown {
+  try {
+    return JSON.parse(candidate);
+  } catch {
+    return undefined;
+  }
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return isObject(value) ? value : undefined;
+}

@@ -1,0 +1,53 @@
+// What the runtime remembers about the current user prompt across its tool-call turns: the input facts pi's `input`
+// event handed over (shortcuts, typed by a person) and the intent its text was classified with.
+import type { PromptShortcuts, RequestFeatures } from "../routing/types.ts";
+
+export interface PendingPrompt {
+  shortcuts: PromptShortcuts | undefined;
+  interactive: boolean;
+}
+
+export interface PromptIntent {
+  prompt: string;
+  intent: RequestFeatures["intent"];
+  confidence: number;
+}
+
+export class PromptMemory {
+  private pendingPrompt: PendingPrompt | undefined;
+  /** The intent of the current prompt: its tool-call turns have the same last user text, classified once. */
+  private promptIntent: PromptIntent | undefined;
+  /** Input facts bound to the prompt they came with (see factsFor). */
+  private boundPrompt: { prompt: string; facts: PendingPrompt | undefined } | undefined;
+
+  /**
+   * What pi's `input` event knew of the next prompt: its shortcuts, and whether a person typed it (source
+   * "interactive"); they apply to every turn of that prompt.
+   */
+  setPending(shortcuts: PromptShortcuts | undefined, interactive: boolean): void {
+    this.pendingPrompt = { shortcuts, interactive };
+  }
+
+  /**
+   * The input facts of the prompt a request belongs to. Facts from pi's `input` event wait until the first request of
+   * a NEW prompt arrives and are bound to it, so every turn of that prompt (tool calls) reuses them and the next
+   * prompt starts clean. Keyed by the request's own context, not by agent_start: pi does not wait for extension
+   * events, so an event-based hand-over can arrive after the prompt's first request.
+   */
+  factsFor(prompt: string | undefined): PendingPrompt | undefined {
+    if (prompt === undefined) return undefined;
+    if (this.boundPrompt?.prompt === prompt) return this.boundPrompt.facts;
+    this.boundPrompt = { prompt, facts: this.pendingPrompt };
+    this.pendingPrompt = undefined;
+    return this.boundPrompt.facts;
+  }
+
+  /** The intent this prompt was classified with at its first request, if `prompt` is that prompt. */
+  knownIntent(prompt: string | undefined): PromptIntent | undefined {
+    return prompt !== undefined && this.promptIntent?.prompt === prompt ? this.promptIntent : undefined;
+  }
+
+  rememberIntent(intent: PromptIntent): void {
+    this.promptIntent = intent;
+  }
+}

@@ -1,0 +1,32 @@
+// The mutable state of one routed request while the failover loop runs: attempts, failures, retries, notes.
+import type { FailedTarget } from "./final-error.ts";
+import type { RequestEnvironment } from "./request-environment.ts";
+import type { RevertSettings } from "./revert-policy.ts";
+
+export interface RequestState {
+  requestId: string;
+  routeId: string;
+  startedAt: number;
+  attempts: number;
+  failures: FailedTarget[];
+  /** Which user prompt this request belongs to (stickiness across its tool-call turns). */
+  prompt: string | undefined;
+  /** Targets tried since the last cooldown wait: not tried again until time has passed. */
+  tried: Set<string>;
+  plannedTarget?: string;
+  /** Per target key: retries made on it in this request and when it was first tried (retryBeforeFailover). */
+  retries: Map<string, { count: number; since: number }>;
+  revert: RevertSettings;
+  pinUpstream: boolean;
+  /** This request probes the first choice after a revert holdoff. */
+  revertProbe?: boolean;
+  /** What happened beyond plain failover (retries, waits, revert holds): final event and explain. */
+  notes: string[];
+  /** Targets a hard budget refused right before their attempt (reserveAttempt), with the reason. */
+  refusals: string[];
+}
+
+export function addNote(env: RequestEnvironment, state: RequestState, text: string): void {
+  state.notes.push(text);
+  env.note?.(state.requestId, state.routeId, text);
+}

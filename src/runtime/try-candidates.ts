@@ -1,0 +1,184 @@
+// One pass over a decision's candidates: each is tried (or skipped) in order until one commits, a failure must be
+// surfaced, the attempts run out or the list ends. Same-target retries and context-overflow skips happen here.
+import type { AssistantMessage, AssistantMessageEventStream, Context, SimpleStreamOptions } from "@mariozechner/pi-ai";
+import type { Candidate, Decision } from "../routing/types.ts";
+import { attemptTarget } from "./attempt-target.ts";
+import { answered, breakPin, restTarget, settleAttempt } from "./attempt-consequences.ts";
+import type { applyFailurePolicy, Failure } from "./classify-failure.ts";
+import { routerErrorMessage } from "./final-error.ts";
+import type { RequestEnvironment } from "./request-environment.ts";
+import { addNote, type RequestState } from "./request-state.ts";
+import type { RequestObserver } from "./route-request.ts";
+import { findTarget, targetTimeouts } from "./route-settings.ts";
+import { retryDelayMs } from "./retry-same-target.ts";
+import { resolveTargetAuth } from "./start-target.ts";
+import { isOpenRouter, pinnedPatch } from "./upstream-pin.ts";
+
+export type CandidatesResult =
+  | undefined
+  | { kind: "served"; key: string; final: "done" | "error" | "aborted"; message?: AssistantMessage }
+  | { kind: "surface"; message: AssistantMessage; failure: Failure }
+  | { kind: "aborted"; message?: AssistantMessage };
+
+export async function tryCandidates(
+  env: RequestEnvironment,
+  state: RequestState,
+  decision: Decision,
+  context: Context,
+  options: SimpleStreamOptions | undefined,
+  policy: Parameters<typeof applyFailurePolicy>[1],
+  maxAttempts: number,
+  out: AssistantMessageEventStream,
+  observer: RequestObserver | undefined,
+): Promise<CandidatesResult> {
+  const registry = env.registry()!;
+  const config = env.config();
+  const routeId = decision.routeId;
+  const reverted =
+    state.revert.mode === "cooldown-expiry"
+      ? undefined
+      : env.revert?.order(state.routeId, state.revert, decision.candidates, env.now());
+  if (reverted?.probe) state.revertProbe = true;
+  if (reverted?.note) addNote(env, state, reverted.note);
+  const candidates: Candidate[] = env.sticky.order(
+    state.routeId,
+    state.prompt,
+    reverted?.candidates ?? decision.candidates,
+  );
+  let minContextWindow: number | undefined;
+
+  for (let index = 0; index < candidates.length; index++) {
+    if (options?.signal?.aborted) return { kind: "aborted" };
+    if (state.attempts >= maxAttempts) return undefined;
+    const candidate = candidates[index]!;
+    if (state.tried.has(candidate.key)) continue;
+    state.tried.add(candidate.key); // also when skipped below, so a re-check never loops on it
+    const facts = env.modelFacts(candidate.key);
+    if (minContextWindow !== undefined && (facts?.contextWindow ?? 0) <= minContextWindow) continue;
+    const target = registry.find(candidate.provider, candidate.modelId);
+    if (!target) continue;
+    // Credentials first: a target whose key cannot be resolved (a models.json "!command" that fails) is skipped as
+    // "no credentials", not tried and blamed for an unknown failure.
+    const auth = await resolveTargetAuth(registry, target);
+    if (!auth.ok) {
+      env.onMissingCredentials(candidate);
+      continue;
+    }
+    if (candidate.probe && !(await env.claimProbe(candidate.key))) continue; // another request holds the half-open probe
+    const refusal = await env.reserveAttempt?.(state, candidate);
+    if (refusal !== undefined) {
+      state.refusals.push(`${candidate.key}: ${refusal}`);
+      addNote(env, state, `skipped ${candidate.key}: ${refusal}`);
+      continue;
+    }
+    const remaining = candidates
+      .slice(index + 1)
+      .filter((c) => minContextWindow === undefined || (env.modelFacts(c.key)?.contextWindow ?? 0) > minContextWindow);
+    const isLast = remaining.length === 0 || state.attempts + 1 >= maxAttempts;
+    const targetConfig = findTarget(config, routeId, candidate.provider, candidate.modelId);
+    const timeouts = targetTimeouts(config, routeId, targetConfig);
+
+    const pins = state.pinUpstream && isOpenRouter(target) ? env.upstreamPins : undefined;
+    const pin = pins?.get(candidate.key);
+    if (pin) addNote(env, state, `upstream pinned: ${candidate.key} -> ${pin}`);
+
+    state.attempts += 1;
+    const attemptNumber = state.attempts;
+    const retried = state.retries.get(candidate.key);
+    env.record(state.requestId, state.routeId, "attempt", {
+      attempt: attemptNumber,
+      target: candidate.key,
+      probe: candidate.probe || undefined,
+      retry: retried?.count,
+    });
+    env.status.onAttempt(state.routeId, candidate, attemptNumber);
+
+    const outcome = await attemptTarget(
+      env,
+      {
+        registry,
+        target,
+        auth,
+        candidate,
+        context,
+        options,
+        routeId,
+        patch: pin ? pinnedPatch(targetConfig, pin) : targetConfig,
+        timeouts,
+        isLast,
+        out,
+      },
+      () => {
+        env.status.onCommitted(state.routeId, candidate);
+        observer?.onCommitted?.(candidate);
+      },
+    );
+
+    // What the attempt changes (attempt-consequences.ts, in this order): recorded once, then the stream's own.
+    const settled = settleAttempt(env, state, candidate, outcome, policy);
+    if (settled.status !== "failed") observer?.onAttemptResult?.(candidate, settled);
+    if (settled.status === "committed") {
+      if (settled.final === "done")
+        answered(
+          env,
+          state,
+          candidate,
+          settled.message,
+          pins && !pin ? { pins, baseUrl: auth.baseUrl ?? target.baseUrl, apiKey: auth.apiKey } : undefined,
+        );
+      return { kind: "served", key: candidate.key, final: settled.final, message: settled.message };
+    }
+    if (settled.status === "aborted") return { kind: "aborted", message: settled.message };
+
+    const { failure } = settled;
+    breakPin(env, state, candidate, pins, pin, failure, (text) => addNote(env, state, text));
+    observer?.onAttemptResult?.(candidate, settled);
+    state.failures.push({ key: candidate.key, kind: failure.kind });
+    const retry = retried ?? { count: 0, since: env.now() - outcome.latencyMs };
+    const delayMs =
+      state.attempts < maxAttempts
+        ? retryDelayMs({
+            config: targetConfig?.retryBeforeFailover,
+            failure,
+            retriesDone: retry.count,
+            elapsedOnTargetMs: env.now() - retry.since,
+            budgetMs: timeouts.firstTokenMs,
+            random: Math.random(),
+          })
+        : undefined;
+    if (delayMs !== undefined) {
+      // A blip on a warm target: try it again after a short backoff instead of cooling it down and moving on.
+      state.retries.set(candidate.key, { count: retry.count + 1, since: retry.since });
+      addNote(
+        env,
+        state,
+        `retried ${candidate.key} after ${failure.kind} (${delayMs} ms backoff, retry ${retry.count + 1})`,
+      );
+      env.status.onWaiting(state.routeId, candidate.key, env.now() + delayMs);
+      if (!(await env.sleep(delayMs, options?.signal))) return { kind: "aborted" };
+      state.tried.delete(candidate.key);
+      index -= 1;
+      continue;
+    }
+    restTarget(env, routeId, candidate, failure);
+    if (failure.kind === "context_overflow") {
+      const window = facts?.contextWindow ?? target.contextWindow;
+      const larger = candidates.slice(index + 1).some((c) => (env.modelFacts(c.key)?.contextWindow ?? 0) > window);
+      if (!larger || !failure.failover)
+        return {
+          kind: "surface",
+          message: outcome.message ?? routerErrorMessage(target, failure.message, env.now()),
+          failure,
+        };
+      minContextWindow = window;
+      continue;
+    }
+    if (!failure.failover)
+      return {
+        kind: "surface",
+        message: outcome.message ?? routerErrorMessage(target, failure.message, env.now()),
+        failure,
+      };
+  }
+  return undefined;
+}
