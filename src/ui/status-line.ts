@@ -110,7 +110,7 @@ export class StatusLine implements StatusSink {
       servedKey: servedKey ?? this.view.servedKey,
       failovers,
     };
-    this.renderSoon();
+    this.render();
   }
 
   text(): string {
@@ -123,9 +123,9 @@ export class StatusLine implements StatusSink {
   }
 
   /**
-   * A request's attempt, commit and end usually come within one turn of the event loop when the answer is quick:
-   * they are shown once, with the latest view, at the end of that turn (every render builds the text and may repaint
-   * pi's footer).
+   * A request's attempt and commit usually come within one turn of the event loop when the answer is quick: they are
+   * shown once, with the latest view, at the end of that turn, or not at all when the request's end (shown at once)
+   * comes first. Every render builds the text and may repaint pi's footer.
    */
   private renderSoon(): void {
     if (this.pending) return;

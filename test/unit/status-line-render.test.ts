@@ -8,15 +8,16 @@ import { StatusLine } from "../../src/ui/status-line.ts";
 const candidate = { key: "a/x" } as Candidate;
 
 describe("status line rendering", () => {
-  it("shows a quick request's attempt, commit and end once, as its end", async () => {
+  it("shows a quick request's attempt, commit and end once, as its end, at once", async () => {
     const published: Array<string | undefined> = [];
     const status = new StatusLine((text) => published.push(text), () => 0);
     status.onAttempt("main", candidate, 1);
     status.onCommitted("main", candidate);
+    assert.deepEqual(published, [], "attempt and commit wait for the end of the turn");
     status.onFinished("main", "success", "a/x", 0);
-    assert.deepEqual(published, []);
-    await nextTurn();
     assert.deepEqual(published, ["⇄ main · → a/x"]);
+    await nextTurn();
+    assert.deepEqual(published, ["⇄ main · → a/x"], "the pending repaint was dropped");
   });
 
   it("shows each step of a request whose steps come in separate turns", async () => {
