@@ -172,8 +172,11 @@ function zerosBack(data: Data, keys: readonly string[]): void {
   for (const key of keys) data[key] ??= 0;
 }
 
-/** Whether v2 writes the sessionId of this line (a follow-up line of a request takes it from the decision). */
-export function writesSessionId(record: EventRecord): boolean {
+/**
+ * Whether v2 writes this line's sessionId, routeId and machine: a follow-up line of a request takes them from the
+ * request's decision line (the runtime writes all of a request's lines with the decision's route, in one process).
+ */
+export function writesRequestEnvelope(record: EventRecord): boolean {
   return record.requestId === undefined || !FOLLOW_UP_TYPES.has(record.type);
 }
 
@@ -220,30 +223,40 @@ export function expandEvent(event: NormalizedEvent): void {
   }
 }
 
+interface RequestEnvelope {
+  sessionId?: string;
+  routeId?: string;
+  machine?: string;
+}
+
 /**
- * Gives follow-up lines the sessionId of their request's decision line. Bounded: a request's lines are written
- * within its lifetime, so only the most recent requests need remembering.
+ * Gives follow-up lines the sessionId, routeId and machine of their request's decision line. Bounded: a request's
+ * lines are written within its lifetime, so only the most recent requests need remembering.
  */
 export class SessionByRequest {
-  private readonly sessions = new Map<string, string>();
+  private readonly requests = new Map<string, RequestEnvelope>();
 
   constructor(private readonly limit = 10_000) {}
 
   fill(event: NormalizedEvent): void {
     if (event.requestId === undefined) return;
-    if (event.sessionId !== undefined) {
-      if (event.type === "decision") this.remember(event.requestId, event.sessionId);
+    if (event.type === "decision") {
+      if (event.sessionId !== undefined || event.routeId !== undefined || event.machine !== undefined) {
+        this.remember(event.requestId, { sessionId: event.sessionId, routeId: event.routeId, machine: event.machine });
+      }
       return;
     }
-    if (event.v >= 2 && FOLLOW_UP_TYPES.has(event.type)) {
-      const sessionId = this.sessions.get(event.requestId);
-      if (sessionId !== undefined) event.sessionId = sessionId;
-    }
+    if (event.v < 2 || !FOLLOW_UP_TYPES.has(event.type)) return;
+    const envelope = this.requests.get(event.requestId);
+    if (envelope === undefined) return;
+    if (event.sessionId === undefined && envelope.sessionId !== undefined) event.sessionId = envelope.sessionId;
+    if (event.routeId === undefined && envelope.routeId !== undefined) event.routeId = envelope.routeId;
+    if (event.machine === undefined && envelope.machine !== undefined) event.machine = envelope.machine;
   }
 
-  private remember(requestId: string, sessionId: string): void {
-    this.sessions.delete(requestId);
-    this.sessions.set(requestId, sessionId);
-    if (this.sessions.size > this.limit) this.sessions.delete(this.sessions.keys().next().value!);
+  private remember(requestId: string, envelope: RequestEnvelope): void {
+    this.requests.delete(requestId);
+    this.requests.set(requestId, envelope);
+    if (this.requests.size > this.limit) this.requests.delete(this.requests.keys().next().value!);
   }
 }

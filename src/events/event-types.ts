@@ -236,6 +236,8 @@ export interface EventEnvelope<T extends EventType = EventType> {
   requestId?: string;
   sessionId?: string;
   routeId?: string;
+  /** The machine that wrote the line (team mode names it; default the host name). */
+  machine?: string;
   data: EventDataByType[T];
 }
 

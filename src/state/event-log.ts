@@ -8,7 +8,7 @@
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { appendFile, chmod, mkdir, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { compactEventData, writesSessionId } from "../events/compact-events.ts";
+import { compactEventData, writesRequestEnvelope } from "../events/compact-events.ts";
 import { EVENT_SCHEMA_VERSION, type EventRecord } from "../events/event-types.ts";
 import { redactedJson } from "./redact.ts";
 import { rotatedIndexes, rotatedName } from "../events/log-files.ts";
@@ -66,6 +66,8 @@ const DEFAULT_FLUSH_DELAY_MS = 200;
 const DEFAULT_MAX_BUFFERED_EVENTS = 500;
 /** While the disk keeps failing, at most this many times maxBufferedEvents lines wait in memory. */
 const RETAINED_BUFFERS_ON_FAILURE = 20;
+/** More requests in flight than this (a busy gateway) and the oldest's follow-up lines carry their whole envelope. */
+const REMEMBERED_DECISIONS = 2_000;
 const FILE_MODE = 0o600;
 const DIRECTORY_MODE = 0o700;
 
@@ -85,6 +87,8 @@ class JsonlEventLog implements EventLog {
   private timer: NodeJS.Timeout | undefined;
   private earlyFlushQueued = false;
   private lastStampMs = Number.NaN;
+  /** Requests in flight whose decision line this log wrote: their envelope fields. */
+  private readonly decisions = new Map<string, { sessionId?: string; routeId?: string }>();
   private lastStamp = "";
   private modeChecked = false;
   private closed = false;
@@ -116,9 +120,11 @@ class JsonlEventLog implements EventLog {
       const record = event as unknown as EventRecord;
       const envelope = { v: EVENT_SCHEMA_VERSION, type: event.type, ts: event.ts ?? this.timestamp() } as LogLine;
       if (event.requestId !== undefined) envelope.requestId = event.requestId;
-      if (event.sessionId !== undefined && writesSessionId(record)) envelope.sessionId = event.sessionId;
-      if (event.routeId !== undefined) envelope.routeId = event.routeId;
-      if (this.machine !== undefined) envelope.machine = this.machine;
+      if (!this.sharesDecisionEnvelope(event, record)) {
+        if (event.sessionId !== undefined) envelope.sessionId = event.sessionId;
+        if (event.routeId !== undefined) envelope.routeId = event.routeId;
+        if (this.machine !== undefined) envelope.machine = this.machine;
+      }
       envelope.data = event.data ? compactEventData(record) : {};
       this.buffer.push(redactedJson(envelope));
     } catch (error) {
@@ -136,6 +142,23 @@ class JsonlEventLog implements EventLog {
       }, this.flushDelayMs);
       this.timer.unref();
     }
+  }
+
+  /**
+   * A follow-up line of a request leaves out the sessionId, routeId and machine when this log wrote its request's
+   * decision line with the same ones (the readers take them from there); otherwise it carries its own.
+   */
+  private sharesDecisionEnvelope(event: EventEntry, record: EventRecord): boolean {
+    if (event.requestId === undefined) return false;
+    if (event.type === "decision") {
+      this.decisions.set(event.requestId, { sessionId: event.sessionId, routeId: event.routeId });
+      if (this.decisions.size > REMEMBERED_DECISIONS) this.decisions.delete(this.decisions.keys().next().value!);
+      return false;
+    }
+    if (writesRequestEnvelope(record)) return false;
+    const decision = this.decisions.get(event.requestId);
+    if (event.type === "final") this.decisions.delete(event.requestId);
+    return decision !== undefined && decision.sessionId === event.sessionId && decision.routeId === event.routeId;
   }
 
   /** A request's lines mostly share their millisecond: its ISO text is built once. */

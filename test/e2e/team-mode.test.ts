@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
+import { SessionByRequest } from "../../src/events/compact-events.ts";
+import { parseEventLine } from "../../src/events/read-events.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
@@ -63,8 +65,16 @@ describe("team mode: several pi machines share one Redis", () => {
     return { day: period(`day:${keys.day}`), month: period(`month:${keys.month}`) };
   };
   const spendOf = (ledger: ReturnType<typeof parseLedger>, provider: string) => providerSpend(ledger, calendarKeys(Date.now(), undefined), provider);
-  const events = (agentDir: string): any[] =>
-    readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  /** A machine's events as the analytics scripts read them (a request's follow-up lines get its decision's machine). */
+  const events = (agentDir: string): any[] => {
+    const requests = new SessionByRequest();
+    return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => {
+      const outcome = parseEventLine(line);
+      assert.ok("event" in outcome, `an event line: ${line}`);
+      requests.fill(outcome.event);
+      return outcome.event;
+    });
+  };
 
   it("adds up the spend of 3 pi machines and 1 gateway x 25 prompts to the cent, and names the machine in each machine's events", async () => {
     primary.reset();

@@ -48,14 +48,17 @@ async function readAll(dir: string) {
 }
 
 describe("event log format v2", () => {
-  it("writes version 2 without empty lists, default values, ranks, the repeated intent or a follow-up line's sessionId", async () => {
+  it("writes version 2 without empty lists, default values, ranks, the repeated intent or a follow-up line's sessionId, route and machine", async () => {
     const dir = freshDir();
-    const log = openEventLog({ dir, now: () => 0 });
+    const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
     for (const record of RECORDS) log.append(record);
     await log.close();
     const lines = readFileSync(log.path, "utf8").trim().split("\n").map((line) => JSON.parse(line));
     assert.ok(lines.every((line) => line.v === EVENT_SCHEMA_VERSION && EVENT_SCHEMA_VERSION === 2));
-    assert.deepEqual(lines.map((line) => line.sessionId), ["session-1", undefined, undefined, undefined]);
+    assert.deepEqual(lines.map((line) => [line.sessionId, line.routeId, line.machine]), [
+      ["session-1", "main", "laptop"],
+      ...Array.from({ length: 3 }, () => [undefined, undefined, undefined]),
+    ]);
     assert.deepEqual(lines[0].data.features, { estimatedTokens: 11, contextClass: "short" });
     assert.equal("rules" in lines[0].data, false);
     assert.equal("requestedRouteId" in lines[0].data, false, "the requested route is the routed one");
@@ -64,14 +67,32 @@ describe("event log format v2", () => {
     assert.equal("failureKinds" in lines[3].data, false);
   });
 
-  it("reads v2 lines back as exactly the shapes that were written, sessionId included", async () => {
+  it("reads v2 lines back as exactly the shapes that were written, sessionId, route and machine included", async () => {
     const dir = freshDir();
-    const log = openEventLog({ dir, now: () => 0 });
+    const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
     for (const record of RECORDS) log.append(record);
     await log.close();
     const { events, stats } = await readAll(dir);
     assert.deepEqual(stats.unknownTypes, {});
-    assert.deepEqual(events.map((event) => [event.type, event.sessionId, event.data]), RECORDS.map((record) => [record.type, "session-1", record.data]));
+    assert.deepEqual(
+      events.map((event) => [event.type, event.sessionId, event.routeId, event.machine, event.data]),
+      RECORDS.map((record) => [record.type, "session-1", "main", "laptop", record.data]),
+    );
+  });
+
+  it("keeps the whole envelope on a follow-up line whose request has no decision line in this log, or another route", async () => {
+    const dir = freshDir();
+    const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
+    log.append({ type: "final", data: FINAL, requestId: "request-without-decision", sessionId: "session-1", routeId: "main" });
+    log.append(RECORDS[0]!);
+    log.append({ ...RECORDS[2]!, routeId: "other" });
+    await log.close();
+    const lines = readFileSync(log.path, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual(lines.map((line) => [line.type, line.sessionId, line.routeId, line.machine]), [
+      ["final", "session-1", "main", "laptop"],
+      ["decision", "session-1", "main", "laptop"],
+      ["attempt", "session-1", "other", "laptop"],
+    ]);
   });
 
   it("still reads v1 lines unchanged", async () => {
