@@ -59,7 +59,7 @@ export function createEngine(options: EngineOptions): Engine {
     stateDir: services.stateDir,
     config,
     registry: () => runtimeRef?.registry(),
-    openStore: (name, defaults, parse, salvage) => services.openStore(name, defaults, parse, salvage),
+    openStore: (name, defaults, parse, salvage, flushDelayMs) => services.openStore(name, defaults, parse, salvage, flushDelayMs),
     claim: (name, ttlMs) => services.backend.claim(name, ttlMs),
     piSettings: () => piSettings,
     record: (type, data, ids) => services.events?.append({ type, data, sessionId: runtimeRef?.sessionId, ...ids }),

@@ -28,6 +28,12 @@ export const RESERVATION_TTL_MS = 10 * 60_000;
 
 /** How often balances with a configured floor are refreshed in the background. */
 export const BALANCE_REFRESH_MS = 5 * 60_000;
+/**
+ * Every request changes the ledger; a whole-file rewrite per request was most of the bytes the router writes. Other
+ * pi windows see this window's spend within this delay plus their 2 s refresh (team mode shares it through Redis at
+ * once); this window counts it in memory at once, and the exit hook writes what is left.
+ */
+export const USAGE_FLUSH_DELAY_MS = 2_000;
 
 export interface BudgetPluginOptions {
   fetch?: FetchLike;
@@ -39,7 +45,7 @@ export interface BudgetPluginOptions {
 export type BudgetPlugin = FeaturePlugin & AttemptReserver;
 
 export function createBudgetPlugin(context: PluginContext, options: BudgetPluginOptions = {}): BudgetPlugin {
-  const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger, salvageLedger);
+  const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger, salvageLedger, USAGE_FLUSH_DELAY_MS);
   const ledger = spendLedgerOf(usage);
   const limits = context.openStore(LIMITS_STORE_NAME, emptyLimits, parseLimits, salvageRecords(limitsStateSchema, emptyLimits));
   const balances = new BalanceBook({ registry: () => context.registry(), now: () => context.now(), fetch: options.fetch });

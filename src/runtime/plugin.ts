@@ -132,7 +132,8 @@ export interface PluginContext {
   config(): RouterConfig;
   registry(): RegistryLike | undefined;
   /** A state store in the state dir (file `auto-router.<name>.json`), or in memory in tests. */
-  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T>;
+  /** `flushDelayMs`: how long changes gather before they are written (the store's default when not given). */
+  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T>;
   record<T extends EventType>(type: T, data: EventDataByType[T], ids?: { requestId?: string; routeId?: string }): void;
   /**
    * A claim exactly one caller gets until it expires, across every process sharing the state backend (one Redis

@@ -87,7 +87,7 @@ export interface Services {
   /** Where the stores live (files, or the team store on Redis) and how that backend is doing. */
   backend: StateBackend;
   /** Opens one more state store in the state dir; it is flushed and closed with the others. `salvage`: see JsonStoreOptions. */
-  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T>;
+  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T>;
   /** Writes out what is pending in every store and the event log (e.g. before a report reads the files). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -128,8 +128,8 @@ export function openServices(options: ServicesOptions): Services {
     latency: new LatencyBook(latencyStore),
     events,
     backend,
-    openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T): StateStore<T> {
-      const store = open(name, defaults, parse, salvage);
+    openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T> {
+      const store = open(name, defaults, parse, salvage, flushDelayMs);
       stores.push(store as StateStore<unknown>);
       return store;
     },
