@@ -1,10 +1,11 @@
 // Append-only JSONL event log shared by every pi window (DESIGN.md rule 7).
 //
-// append() is synchronous and only buffers a redacted line; a debounced flush appends all buffered lines with one
-// O_APPEND write, so lines from concurrent processes never interleave mid-line. Before appending, a log that would
-// grow past maxBytes is rotated under a cross-process lock (live -> .1 -> .2 ... -> .keepFiles, older deleted); the
-// size is re-checked under the lock so a rotation another window just did is not repeated. There is deliberately no
-// way to truncate or delete the live log: operators' analytics must survive any command.
+// append() is synchronous and only buffers the event (its envelope and compacted data); a debounced flush redacts and
+// serialises the buffered lines and appends them with one O_APPEND write, so lines from concurrent processes never
+// interleave mid-line. Before appending, a log that would grow past maxBytes is rotated under a cross-process lock
+// (live -> .1 -> .2 ... -> .keepFiles, older deleted); the size is re-checked under the lock so a rotation another
+// window just did is not repeated. There is deliberately no way to truncate or delete the live log: operators'
+// analytics must survive any command.
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { appendFile, chmod, mkdir, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
@@ -53,6 +54,7 @@ export interface EventLogOptions {
 }
 
 export interface EventLog {
+  /** Keeps the event's data until the next flush: callers hand over fresh objects and do not change them afterwards. */
   append(event: EventEntry): void;
   flush(): Promise<void>;
   flushSync(): void;
@@ -82,7 +84,8 @@ class JsonlEventLog implements EventLog {
   private readonly now: () => number;
   private readonly onWarning: ((warning: StoreWarning) => void) | undefined;
   private readonly machine: string | undefined;
-  private buffer: string[] = [];
+  /** Lines waiting for the next flush: envelopes not yet serialised, or text kept from a failed write. */
+  private buffer: Array<LogLine | string> = [];
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private earlyFlushQueued = false;
@@ -126,7 +129,7 @@ class JsonlEventLog implements EventLog {
         if (this.machine !== undefined) envelope.machine = this.machine;
       }
       envelope.data = event.data ? compactEventData(record) : {};
-      this.buffer.push(redactedJson(envelope));
+      this.buffer.push(envelope);
     } catch (error) {
       return this.warn(`serialize:${describeError(error)}`, `an event of type ${event.type} could not be serialised: ${describeError(error)}`);
     }
@@ -142,6 +145,26 @@ class JsonlEventLog implements EventLog {
       }, this.flushDelayMs);
       this.timer.unref();
     }
+  }
+
+  /**
+   * Redaction and JSON happen here, at flush time, off the request's path (a request's decision, candidates and
+   * attempt lines come before its first token). Each line's time and envelope were fixed by append().
+   */
+  private serialize(entries: Array<LogLine | string>): string[] {
+    const lines: string[] = [];
+    for (const entry of entries) {
+      if (typeof entry === "string") {
+        lines.push(entry);
+        continue;
+      }
+      try {
+        lines.push(redactedJson(entry));
+      } catch (error) {
+        this.warn(`serialize:${describeError(error)}`, `an event of type ${entry.type} could not be serialised: ${describeError(error)}`);
+      }
+    }
+    return lines;
   }
 
   /**
@@ -187,7 +210,7 @@ class JsonlEventLog implements EventLog {
 
   flushSync(): void {
     if (this.buffer.length === 0) return;
-    const lines = this.buffer.splice(0);
+    const lines = this.serialize(this.buffer.splice(0));
     const { pieces, bytes } = toPieces(lines);
     try {
       const created = mkdirSync(this.dir, { recursive: true, mode: DIRECTORY_MODE });
@@ -204,7 +227,7 @@ class JsonlEventLog implements EventLog {
   private async flushNow(): Promise<void> {
     this.earlyFlushQueued = false;
     if (this.buffer.length === 0) return;
-    const lines = this.buffer.splice(0);
+    const lines = this.serialize(this.buffer.splice(0));
     const { pieces, bytes } = toPieces(lines);
     let written = 0;
     try {
