@@ -53,6 +53,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
       if (!context?.hasUI) process.stderr.write(`${text}\n`);
     },
     () => engine.plugins.flatMap((plugin) => plugin.statusMarks?.() ?? []),
+    () => context?.hasUI === true,
   );
 
   const agentDir = getAgentDir();

@@ -62,6 +62,8 @@ export class StatusLine implements StatusSink {
     private readonly now: () => number = Date.now,
     private readonly announce?: (text: string) => void,
     private readonly marks: () => string[] = () => [],
+    /** False while nothing shows a status line (print mode, the SDK without UI): the text is then not even built. */
+    private readonly shown: () => boolean = () => true,
   ) {}
 
   setConfigWarning(text: string | undefined): void {
@@ -119,7 +121,7 @@ export class StatusLine implements StatusSink {
 
   render(): void {
     this.cancelPending();
-    this.publish(this.text());
+    if (this.shown()) this.publish(this.text());
   }
 
   /**
@@ -128,7 +130,7 @@ export class StatusLine implements StatusSink {
    * comes first. Every render builds the text and may repaint pi's footer.
    */
   private renderSoon(): void {
-    if (this.pending) return;
+    if (this.pending || !this.shown()) return;
     this.pending = setImmediate(() => {
       this.pending = undefined;
       this.publish(this.text());

@@ -38,4 +38,17 @@ describe("status line rendering", () => {
     await nextTurn();
     assert.deepEqual(published, [undefined]);
   });
+
+  it("builds no text while nothing shows a status line, and shows the current view once something does", () => {
+    const published: Array<string | undefined> = [];
+    let shown = false;
+    let built = 0;
+    const status = new StatusLine((text) => published.push(text), () => 0, undefined, () => (built++, []), () => shown);
+    status.onAttempt("main", candidate, 1);
+    status.onFinished("main", "success", "a/x", 0);
+    assert.deepEqual([published, built], [[], 0]);
+    shown = true;
+    status.render();
+    assert.deepEqual([published, built], [["⇄ main · → a/x"], 1]);
+  });
 });
