@@ -2,7 +2,7 @@
 // network. Charts carry stable ids (`chart-daily-composition`, `chart-latency`, `chart-cost`, `chart-failovers`)
 // and each mark carries data-* attributes, so a browser test can find and check them.
 import type { SessionStats } from "./session-stats.ts";
-import { formatMs, formatPercent, formatUsd } from "./text-format.ts";
+import { formatDuration, formatPercent, formatUsd } from "./text-format.ts";
 
 const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 const CHART_WIDTH = 760;
@@ -85,7 +85,7 @@ ${dailyCompositionChart(stats)}
 <h2>Failovers over time</h2>
 ${failoverChart(stats)}
 <h2>Latency per model (p50 / p90, successful attempts)</h2>
-${percentileChart("chart-latency", "Latency p50 and p90 per model", stats.models.map((model) => ({ model: model.model, p50: model.latencyMs.p50, p90: model.latencyMs.p90 })), formatMs)}
+${percentileChart("chart-latency", "Latency p50 and p90 per model", stats.models.map((model) => ({ model: model.model, p50: model.latencyMs.p50, p90: model.latencyMs.p90 })), (ms) => formatDuration(ms, "latency"))}
 <h2>Cost per attempt per model (p50 / p90)</h2>
 ${percentileChart("chart-cost", "Cost p50 and p90 per model", stats.models.map((model) => ({ model: model.model, p50: model.costUsd.p50, p90: model.costUsd.p90 })), formatUsd)}
 <h2>Drift</h2>

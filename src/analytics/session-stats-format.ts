@@ -1,7 +1,7 @@
 // Text rendering of SessionStats for the terminal. `verbose` adds the latency and cost buckets per model.
 import type { Distribution, SessionStats } from "./session-stats.ts";
 import {
-  STACK_CHARACTERS, formatBar, formatCount, formatStackedBar, formatMs, formatPercent, formatSection, formatTable, formatUsd,
+  STACK_CHARACTERS, formatBar, formatCount, formatStackedBar, formatDuration, formatPercent, formatSection, formatTable, formatUsd,
 } from "./text-format.ts";
 
 const DAILY_BAR_WIDTH = 40;
@@ -37,13 +37,15 @@ function failoversPerDay(stats: SessionStats): string {
 const percentiles = (distribution: Distribution, format: (value: number | undefined) => string) =>
   distribution.count === 0 ? "-" : `${format(distribution.p50)} / ${format(distribution.p90)}`;
 
+const latency = (ms: number | undefined) => formatDuration(ms, "latency");
+
 function modelTable(stats: SessionStats): string {
   if (stats.models.length === 0) return "(no attempts)";
   return formatTable(
     ["model", "attempts", "failed", "latency p50/p90", "ttft p50/p90", "cost p50/p90", "cost total", "estimated"],
     stats.models.map((model) => [
-      model.model, formatCount(model.attempts), formatCount(model.failed), percentiles(model.latencyMs, formatMs),
-      percentiles(model.ttftMs, formatMs), percentiles(model.costUsd, formatUsd), formatUsd(model.costUsd.total), formatCount(model.estimated),
+      model.model, formatCount(model.attempts), formatCount(model.failed), percentiles(model.latencyMs, latency),
+      percentiles(model.ttftMs, latency), percentiles(model.costUsd, formatUsd), formatUsd(model.costUsd.total), formatCount(model.estimated),
     ]),
     ["left", "right", "right", "right", "right", "right", "right", "right"],
   );

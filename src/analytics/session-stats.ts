@@ -3,12 +3,12 @@
 // planner itself moved), errors that a failover hid from the user, and the most recent drift rows.
 // Everything is folded in as requests finish; memory is bounded by days x models, not by the log size.
 import type { EventOf, ResultEventData } from "../events/event-types.ts";
-import { BucketCounter, ValueSample } from "./percentiles.ts";
+import { addResult, modelRow, newModelTotals, type ModelRow, type ModelTotals } from "./model-totals.ts";
 import { matchesRoute, plannedTargetOf, servedTargetOf, type JoinedItem, type JoinedRequest } from "./request-join.ts";
 import { dayKey, ratio } from "./text-format.ts";
 
-export const LATENCY_BUCKET_BOUNDS_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000] as const;
-export const COST_BUCKET_BOUNDS_USD = [0.001, 0.01, 0.05, 0.1, 0.5, 1] as const;
+export type { Distribution, ModelRow } from "./model-totals.ts";
+
 /** Characters of an error message kept in the masked-error table. */
 const MESSAGE_PREVIEW_LENGTH = 120;
 
@@ -37,25 +37,6 @@ export interface UviRow {
   max: number;
   average: number;
   lastLevel: string;
-}
-
-export interface Distribution {
-  count: number;
-  p50?: number;
-  p90?: number;
-  buckets: Array<{ label: string; count: number }>;
-}
-
-export interface ModelRow {
-  model: string;
-  attempts: number;
-  success: number;
-  failed: number;
-  latencyMs: Distribution;
-  ttftMs: Distribution;
-  costUsd: Distribution & { total: number };
-  /** Attempts whose usage or cost was estimated. */
-  estimated: number;
 }
 
 export type DriftKind = "failover-after-error" | "planner-drift";
@@ -90,42 +71,26 @@ export interface SessionStats {
   recentDrift: DriftRow[];
 }
 
-interface ModelTotals {
-  attempts: number;
-  success: number;
-  failed: number;
-  estimated: number;
-  latency: ValueSample;
-  ttft: ValueSample;
-  cost: ValueSample;
-  latencyBuckets: BucketCounter;
-  ttftBuckets: BucketCounter;
-  costBuckets: BucketCounter;
-}
-
-const newModelTotals = (): ModelTotals => ({
-  attempts: 0, success: 0, failed: 0, estimated: 0,
-  latency: new ValueSample(), ttft: new ValueSample(), cost: new ValueSample(),
-  latencyBuckets: new BucketCounter(LATENCY_BUCKET_BOUNDS_MS), ttftBuckets: new BucketCounter(LATENCY_BUCKET_BOUNDS_MS),
-  costBuckets: new BucketCounter(COST_BUCKET_BOUNDS_USD),
-});
-
-const msLabel = (value: number) => (value >= 1000 ? `${value / 1000}s` : `${value}ms`);
-const usdLabel = (value: number) => `$${value}`;
-
-function distribution(sample: ValueSample, buckets: BucketCounter, label: (value: number) => string): Distribution {
-  const labels = buckets.labels(label);
-  return { count: sample.count, p50: sample.percentile(50), p90: sample.percentile(90), buckets: labels.map((name, index) => ({ label: name, count: buckets.counts[index]! })) };
-}
-
 export class SessionStatsAccumulator {
   private requests = 0;
   private incomplete = 0;
-  private readonly days = new Map<string, { requests: number; failovers: number; failed: number; models: Map<string, number> }>();
+  private readonly days = new Map<
+    string,
+    { requests: number; failovers: number; failed: number; models: Map<string, number> }
+  >();
   private readonly uvi = new Map<string, UviRow & { sum: number }>();
   private readonly models = new Map<string, ModelTotals>();
-  private readonly drift = { servedAsPlanned: 0, failoverAfterError: 0, plannerDrift: 0, notServed: 0, shadowMismatch: 0 };
-  private readonly masked = new Map<string, { target: string; failureKind: string; count: number; lastMessage?: string }>();
+  private readonly drift = {
+    servedAsPlanned: 0,
+    failoverAfterError: 0,
+    plannerDrift: 0,
+    notServed: 0,
+    shadowMismatch: 0,
+  };
+  private readonly masked = new Map<
+    string,
+    { target: string; failureKind: string; count: number; lastMessage?: string }
+  >();
   private readonly recentDrift: DriftRow[] = [];
   private readonly limit: number;
 
@@ -143,7 +108,16 @@ export class SessionStatsAccumulator {
     if (typeof uvi !== "number" || !Number.isFinite(uvi)) return;
     const day = dayKey(event.time);
     const key = `${provider}\u0000${day}`;
-    const row = this.uvi.get(key) ?? { provider, day, samples: 0, min: uvi, max: uvi, average: 0, lastLevel: level, sum: 0 };
+    const row = this.uvi.get(key) ?? {
+      provider,
+      day,
+      samples: 0,
+      min: uvi,
+      max: uvi,
+      average: 0,
+      lastLevel: level,
+      sum: 0,
+    };
     row.samples++;
     row.sum += uvi;
     row.min = Math.min(row.min, uvi);
@@ -183,28 +157,22 @@ export class SessionStatsAccumulator {
   private addAttempts(request: JoinedRequest): void {
     const final = request.final;
     // Older logs may have only the final: count it as the served attempt.
-    const results: ResultEventData[] = request.results.length === 0 && final?.servedTarget
-      ? [{ attempt: final.attempts, target: final.servedTarget, outcome: "success", latencyMs: final.latencyMs, usage: final.costUsd === undefined ? undefined : { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: final.costUsd } }]
-      : request.results;
-    for (const result of results) {
-      const totals = this.model(result.target);
-      totals.attempts++;
-      if (result.estimated) totals.estimated++;
-      if (result.outcome === "success") {
-        totals.success++;
-        totals.latency.add(result.latencyMs);
-        totals.latencyBuckets.add(result.latencyMs);
-        if (result.ttftMs !== undefined) {
-          totals.ttft.add(result.ttftMs);
-          totals.ttftBuckets.add(result.ttftMs);
-        }
-      } else if (result.outcome !== "aborted") totals.failed++;
-      const cost = result.usage?.costUsd;
-      if (cost !== undefined && Number.isFinite(cost)) {
-        totals.cost.add(cost);
-        totals.costBuckets.add(cost);
-      }
-    }
+    const results: ResultEventData[] =
+      request.results.length === 0 && final?.servedTarget
+        ? [
+            {
+              attempt: final.attempts,
+              target: final.servedTarget,
+              outcome: "success",
+              latencyMs: final.latencyMs,
+              usage:
+                final.costUsd === undefined
+                  ? undefined
+                  : { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: final.costUsd },
+            },
+          ]
+        : request.results;
+    for (const result of results) addResult(this.model(result.target), result);
   }
 
   private addDrift(request: JoinedRequest, served: string | undefined): void {
@@ -218,22 +186,42 @@ export class SessionStatsAccumulator {
       this.drift.servedAsPlanned++;
       return;
     }
-    const hadError = final.failovers > 0 || request.results.some((result) => result.outcome === "failed" && result.target !== served);
+    const hadError =
+      final.failovers > 0 || request.results.some((result) => result.outcome === "failed" && result.target !== served);
     const kind: DriftKind = hadError ? "failover-after-error" : "planner-drift";
     if (hadError) this.drift.failoverAfterError++;
     else this.drift.plannerDrift++;
     const failureKinds = final.failureKinds?.length
       ? final.failureKinds
       : request.results.flatMap((result) => (result.failureKind ? [result.failureKind] : []));
-    this.recentDrift.push({ ts: new Date(request.endTime).toISOString(), requestId: request.requestId, routeId: request.routeId, planned, served, kind, failureKinds });
+    this.recentDrift.push({
+      ts: new Date(request.endTime).toISOString(),
+      requestId: request.requestId,
+      routeId: request.routeId,
+      planned,
+      served,
+      kind,
+      failureKinds,
+    });
     if (this.recentDrift.length > this.limit) this.recentDrift.shift();
   }
 
   private addMaskedErrors(request: JoinedRequest): void {
-    const failures = request.results.filter((result) => result.outcome === "failed" || result.outcome === "failed-after-commit");
-    const entries = failures.length > 0
-      ? failures.map((result) => ({ target: result.target, failureKind: result.failureKind ?? "unknown", message: result.message }))
-      : (request.final!.failureKinds ?? []).map((failureKind) => ({ target: "(unknown)", failureKind, message: undefined as string | undefined }));
+    const failures = request.results.filter(
+      (result) => result.outcome === "failed" || result.outcome === "failed-after-commit",
+    );
+    const entries =
+      failures.length > 0
+        ? failures.map((result) => ({
+            target: result.target,
+            failureKind: result.failureKind ?? "unknown",
+            message: result.message,
+          }))
+        : (request.final!.failureKinds ?? []).map((failureKind) => ({
+            target: "(unknown)",
+            failureKind,
+            message: undefined as string | undefined,
+          }));
     for (const entry of entries) {
       const key = `${entry.target}\u0000${entry.failureKind}`;
       const row = this.masked.get(key) ?? { target: entry.target, failureKind: entry.failureKind, count: 0 };
@@ -245,29 +233,25 @@ export class SessionStatsAccumulator {
 
   result(): SessionStats {
     const dailyTop = this.options.dailyTop ?? 5;
-    const days = [...this.days.entries()].sort((a, b) => a[0].localeCompare(b[0])).slice(-this.limit).map(([day, totals]) => {
-      const ranked = [...totals.models.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-      const composition = ranked.slice(0, dailyTop).map(([model, requests]) => ({ model, requests }));
-      const rest = ranked.slice(dailyTop).reduce((sum, [, requests]) => sum + requests, 0);
-      if (rest > 0) composition.push({ model: "other", requests: rest });
-      return { day, requests: totals.requests, failovers: totals.failovers, failed: totals.failed, composition };
-    });
+    const days = [...this.days.entries()]
+      .sort((a, b) => a[0].localeCompare(b[0]))
+      .slice(-this.limit)
+      .map(([day, totals]) => {
+        const ranked = [...totals.models.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+        const composition = ranked.slice(0, dailyTop).map(([model, requests]) => ({ model, requests }));
+        const rest = ranked.slice(dailyTop).reduce((sum, [, requests]) => sum + requests, 0);
+        if (rest > 0) composition.push({ model: "other", requests: rest });
+        return { day, requests: totals.requests, failovers: totals.failovers, failed: totals.failed, composition };
+      });
     const uviDays = new Set([...this.uvi.values()].map((row) => row.day));
     const keptUviDays = new Set([...uviDays].sort().slice(-this.limit));
     const uviTimeline = [...this.uvi.values()]
       .filter((row) => keptUviDays.has(row.day))
       .map(({ sum, ...row }) => ({ ...row, average: sum / row.samples }))
       .sort((a, b) => a.provider.localeCompare(b.provider) || a.day.localeCompare(b.day));
-    const models = [...this.models.entries()].map(([model, totals]) => ({
-      model,
-      attempts: totals.attempts,
-      success: totals.success,
-      failed: totals.failed,
-      estimated: totals.estimated,
-      latencyMs: distribution(totals.latency, totals.latencyBuckets, msLabel),
-      ttftMs: distribution(totals.ttft, totals.ttftBuckets, msLabel),
-      costUsd: { ...distribution(totals.cost, totals.costBuckets, usdLabel), total: totals.cost.sum },
-    })).sort((a, b) => b.attempts - a.attempts || a.model.localeCompare(b.model));
+    const models = [...this.models.entries()]
+      .map(([model, totals]) => modelRow(model, totals))
+      .sort((a, b) => b.attempts - a.attempts || a.model.localeCompare(b.model));
     const drifted = this.drift.failoverAfterError + this.drift.plannerDrift;
     return {
       requests: this.requests,
@@ -275,14 +259,23 @@ export class SessionStatsAccumulator {
       days,
       uviTimeline,
       models,
-      drift: { requests: this.requests, ...this.drift, driftShare: ratio(drifted, this.requests - this.drift.notServed) },
-      maskedErrors: [...this.masked.values()].sort((a, b) => b.count - a.count || a.target.localeCompare(b.target)).slice(0, this.limit),
+      drift: {
+        requests: this.requests,
+        ...this.drift,
+        driftShare: ratio(drifted, this.requests - this.drift.notServed),
+      },
+      maskedErrors: [...this.masked.values()]
+        .sort((a, b) => b.count - a.count || a.target.localeCompare(b.target))
+        .slice(0, this.limit),
       recentDrift: [...this.recentDrift].reverse(),
     };
   }
 }
 
-export async function computeSessionStats(items: AsyncIterable<JoinedItem>, options: SessionStatsOptions = {}): Promise<SessionStats> {
+export async function computeSessionStats(
+  items: AsyncIterable<JoinedItem>,
+  options: SessionStatsOptions = {},
+): Promise<SessionStats> {
   const accumulator = new SessionStatsAccumulator(options);
   for await (const item of items) accumulator.add(item);
   return accumulator.result();

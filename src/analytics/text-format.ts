@@ -67,10 +67,20 @@ export function formatUsd(value: number | undefined, precision: UsdPrecision = "
   return `$${value.toFixed(magnitude < 0.01 ? 4 : 2)}`;
 }
 
-export function formatMs(value: number | undefined): string {
-  if (value === undefined || !Number.isFinite(value)) return "-";
-  if (value < 1000) return `${Math.round(value)}ms`;
-  return `${(value / 1000).toFixed(value < 10_000 ? 2 : 1)}s`;
+/**
+ * A duration for people; "-" when there is none. "age" (ages, countdowns, windows) rounds to whole seconds, then to
+ * minutes from 90 s and to hours and minutes from 90 min, never below 0 s; "latency" keeps milliseconds below a
+ * second, then seconds with two decimals (one from 10 s).
+ */
+export function formatDuration(ms: number | undefined, range: "age" | "latency" = "age"): string {
+  if (ms === undefined || !Number.isFinite(ms)) return "-";
+  if (range === "latency") return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 90) return `${seconds}s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours}h${String(minutes % 60).padStart(2, "0")}m`;
 }
 
 export const formatCount = (value: number): string => value.toLocaleString("en-US");

@@ -1,7 +1,7 @@
 // Everything one attempt's result changes, in one place for a routed stream (failover-stream.ts) and a request the
 // gateway's wildcard proxy forwarded (src/gateway/proxy.ts). A reader follows it from the failover loop in order:
 //   1. settleAttempt: a failure (classified once, by the attempt) gets the route's failure policy; then the result is
-//      recorded once through env.onAttemptResult (RouterRuntime: recordAttemptResult below): latency, the `result`
+//      recorded once through env.hooks.onAttemptResult (RouterRuntime: recordAttemptResult below): latency, the `result`
 //      event, each plugin's onAttemptResult (breaker, health, budget, ratings), the last decision.
 //   2. answered: after an answer the prompt sticks to its target, and an unpinned OpenRouter target's upstream is
 //      looked up and pinned for the session.
@@ -14,7 +14,7 @@ import { routeTargetKey } from "../routing/types.ts";
 import { redactText } from "../state/redact.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import { applyFailurePolicy, type Failure } from "./classify-failure.ts";
-import type { AttemptContext, RequestEnvironment } from "./request-environment.ts";
+import type { AttemptContext, AttemptHooks, RequestBooks, RequestClock, RequestReport } from "./request-environment.ts";
 import { pinAfterAnswer, type UpstreamPins } from "./upstream-pin.ts";
 import { resultEventData } from "./decision-events.ts";
 import type { LastDecisions } from "./last-decisions.ts";
@@ -24,9 +24,9 @@ import type { RouterPlugin } from "./plugin.ts";
 type Policy = Parameters<typeof applyFailurePolicy>[1];
 
 /** Applies the route's policy to a failure and records the attempt's result; returns the outcome as recorded. */
-export function settleAttempt<O extends AttemptOutcome>(env: Pick<RequestEnvironment, "onAttemptResult">, request: AttemptContext, candidate: Candidate, outcome: O, policy: Policy): O {
+export function settleAttempt<O extends AttemptOutcome>(env: { hooks: Pick<AttemptHooks, "onAttemptResult"> }, request: AttemptContext, candidate: Candidate, outcome: O, policy: Policy): O {
   const settled = outcome.status === "failed" ? { ...outcome, failure: applyFailurePolicy(outcome.failure, policy) } : outcome;
-  env.onAttemptResult(request, candidate, settled);
+  env.hooks.onAttemptResult(request, candidate, settled);
   return settled;
 }
 
@@ -35,7 +35,7 @@ export interface AttemptBooks {
   latency: LatencyBook;
   lastDecisions: LastDecisions;
   plugins: readonly RouterPlugin[];
-  record: RequestEnvironment["record"];
+  record: RequestReport["record"];
   warn(text: string): void;
   now(): number;
 }
@@ -71,21 +71,21 @@ export interface UpstreamPinning {
 
 /** A finished answer: the prompt's next turns go to the same target; an unpinned OpenRouter target gets pinned. */
 export function answered(
-  env: Pick<RequestEnvironment, "sticky" | "record" | "sleep">,
+  env: { books: Pick<RequestBooks, "sticky">; report: Pick<RequestReport, "record">; clock: Pick<RequestClock, "sleep"> },
   request: AttemptContext & { prompt: string | undefined },
   candidate: Candidate,
   message: AssistantMessage | undefined,
   pinning: UpstreamPinning | undefined,
 ): void {
-  env.sticky.remember(request.routeId, request.prompt, candidate.key);
+  env.books.sticky.remember(request.routeId, request.prompt, candidate.key);
   if (!pinning) return;
-  const pinned = (upstream: string) => env.record(request.requestId, request.routeId, "pin", { action: "pinned", target: candidate.key, upstream });
-  pinAfterAnswer({ pins: pinning.pins, sleep: (ms) => env.sleep(ms), pinned }, candidate.key, pinning.baseUrl, pinning.apiKey, message?.responseId);
+  const pinned = (upstream: string) => env.report.record(request.requestId, request.routeId, "pin", { action: "pinned", target: candidate.key, upstream });
+  pinAfterAnswer({ pins: pinning.pins, sleep: (ms) => env.clock.sleep(ms), pinned }, candidate.key, pinning.baseUrl, pinning.apiKey, message?.responseId);
 }
 
 /** A failure of a target pinned to `upstream`: the pin breaks; `note` says so in the request's explanation. */
 export function breakPin(
-  env: Pick<RequestEnvironment, "record">,
+  env: { report: Pick<RequestReport, "record"> },
   request: AttemptContext,
   candidate: Candidate,
   pins: UpstreamPins | undefined,
@@ -95,14 +95,14 @@ export function breakPin(
 ): void {
   if (!upstream || !pins?.drop(candidate.key)) return;
   note(`pin break: ${candidate.key} was pinned to ${upstream}, which failed (${failure.kind}); the next answer pins again`);
-  env.record(request.requestId, request.routeId, "pin", { action: "broken", target: candidate.key, upstream, reason: failure.kind });
+  env.report.record(request.requestId, request.routeId, "pin", { action: "broken", target: candidate.key, upstream, reason: failure.kind });
 }
 
 /** The target rests for the failure's cooldown (on this route); rejected credentials also get one warning. */
-export function restTarget(env: Pick<RequestEnvironment, "cooldowns" | "now" | "warn">, routeId: string, candidate: Candidate, failure: Failure): void {
+export function restTarget(env: { books: Pick<RequestBooks, "cooldowns">; clock: Pick<RequestClock, "now">; report: Pick<RequestReport, "warn"> }, routeId: string, candidate: Candidate, failure: Failure): void {
   if (failure.cooldownMs && failure.cooldownMs > 0) {
     const resetKnown = failure.kind === "quota_exhausted" && failure.retryAfterMs !== undefined ? true : undefined;
-    env.cooldowns.set(routeTargetKey(routeId, candidate.key), { until: env.now() + failure.cooldownMs, kind: failure.kind, message: redactText(failure.message), resetKnown }, env.now());
+    env.books.cooldowns.set(routeTargetKey(routeId, candidate.key), { until: env.clock.now() + failure.cooldownMs, kind: failure.kind, message: redactText(failure.message), resetKnown }, env.clock.now());
   }
-  if (failure.kind === "auth") env.warn(`auto-router: ${candidate.key} rejected its credentials; it rests for ${Math.round((failure.cooldownMs ?? 0) / 60000)} min. Check /login or the API key.`);
+  if (failure.kind === "auth") env.report.warn(`auto-router: ${candidate.key} rejected its credentials; it rests for ${Math.round((failure.cooldownMs ?? 0) / 60000)} min. Check /login or the API key.`);
 }

@@ -5,7 +5,7 @@ import type { Timeouts } from "../config/schema.ts";
 import type { Candidate } from "../routing/types.ts";
 import { runAttempt, type AttemptOutcome } from "./attempt.ts";
 import { classifyFailure, makeFailure } from "./classify-failure.ts";
-import type { RequestEnvironment } from "./request-environment.ts";
+import type { AttemptHooks, RequestClock, RequestRouting } from "./request-environment.ts";
 import { redactText } from "../state/redact.ts";
 import type { RequestPatch } from "./request-patch.ts";
 import { startTarget, type AuthResult, type RegistryLike } from "./start-target.ts";
@@ -56,8 +56,15 @@ export interface TargetAttempt {
   out: AssistantMessageEventStream;
 }
 
+/** What an attempt uses of the request's environment. */
+export interface AttemptEnvironment {
+  routing: Pick<RequestRouting, "stream">;
+  hooks: Pick<AttemptHooks, "onTargetResponse">;
+  clock: Pick<RequestClock, "now">;
+}
+
 /** Never throws: a target that cannot be started or throws is an `unknown` failure of this attempt. */
-export async function attemptTarget(env: RequestEnvironment, attempt: TargetAttempt, onCommit: () => void): Promise<AttemptOutcome> {
+export async function attemptTarget(env: AttemptEnvironment, attempt: TargetAttempt, onCommit: () => void): Promise<AttemptOutcome> {
   const { registry, target, auth, candidate, context, options, routeId, patch, timeouts, isLast, out } = attempt;
   const controller = new AbortController();
   const userSignal = options?.signal;
@@ -66,18 +73,18 @@ export async function attemptTarget(env: RequestEnvironment, attempt: TargetAtte
   let outcome: AttemptOutcome;
   try {
     const userOnResponse = options?.onResponse;
-    const targetOptions: SimpleStreamOptions | undefined = env.onTargetResponse
+    const targetOptions: SimpleStreamOptions | undefined = env.hooks.onTargetResponse
       ? {
           ...options,
           onResponse: async (response, responseModel) => {
-            env.onTargetResponse!(routeId, candidate, response);
+            env.hooks.onTargetResponse!(routeId, candidate, response);
             await userOnResponse?.(response, responseModel);
           },
         }
       : options;
-    const started = await startTarget({ registry, model: target, auth, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.stream, patch });
+    const started = await startTarget({ registry, model: target, auth, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.routing.stream, patch });
     if (typeof started === "string") {
-      outcome = { status: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: started }, env.now()), latencyMs: 0 };
+      outcome = { status: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: started }, env.clock.now()), latencyMs: 0 };
     } else {
       outcome = await runAttempt({
         stream: started,
@@ -86,7 +93,7 @@ export async function attemptTarget(env: RequestEnvironment, attempt: TargetAtte
         userSignal,
         timeouts: { firstTokenMs: isLast ? undefined : timeouts.firstTokenMs, stallMs: timeouts.stallMs },
         contextWindow: target.contextWindow,
-        now: env.now,
+        now: env.clock.now,
         label: candidate.key,
         onCommit,
       });

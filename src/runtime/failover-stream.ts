@@ -52,7 +52,7 @@ export function streamRoute(
   const out = createAssistantMessageEventStream();
   serveRequest(env, model, context, options, out, request).catch((error) => {
     // Last line of defence: any bug inside the router still ends the stream with an error event.
-    const message = routerErrorMessage(model, `auto-router: internal error: ${textOf(error)}`, env.now());
+    const message = routerErrorMessage(model, `auto-router: internal error: ${textOf(error)}`, env.clock.now());
     try {
       out.push({ type: "error", reason: "error", error: message });
       out.end(message);
@@ -75,11 +75,11 @@ async function serveRequest(
   const observer = request.observer;
   let surfaced: Failure | undefined;
   let coolingUntil: number | undefined;
-  const settings = routeSettings(env.config(), model.id);
+  const settings = routeSettings(env.routing.config(), model.id);
   const state: RequestState = {
     requestId: randomUUID(),
     routeId: model.id,
-    startedAt: env.now(),
+    startedAt: env.clock.now(),
     attempts: 0,
     failures: [],
     tried: new Set(),
@@ -95,54 +95,55 @@ async function serveRequest(
     outcome: "success" | "failed" | "aborted" | "refused",
     served?: string,
   ) => {
-    env.record(state.requestId, state.routeId, "final", {
+    env.report.record(state.requestId, state.routeId, "final", {
       outcome,
       servedTarget: served,
       plannedTarget: state.plannedTarget,
       attempts: state.attempts,
       failovers: Math.max(0, state.attempts - 1),
-      latencyMs: env.now() - state.startedAt,
+      latencyMs: env.clock.now() - state.startedAt,
       costUsd: outcome === "success" ? message.usage?.cost?.total : undefined,
       failureKinds: state.failures.map((f) => f.kind),
       notes: state.notes.length ? state.notes : undefined,
     });
-    env.status.onFinished(state.routeId, outcome, served, Math.max(0, state.attempts - 1));
+    env.report.status.onFinished(state.routeId, outcome, served, Math.max(0, state.attempts - 1));
     observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil });
     if (outcome !== "aborted")
-      env.revert?.onFinished(
+      env.books.revert?.onFinished(
         state.routeId,
         settings.revert,
         state.plannedTarget,
         served,
         state.revertProbe ?? false,
-        env.now(),
+        env.clock.now(),
       );
     out.end(message);
   };
   const failWith = (text: string, outcome: "failed" | "refused" = "failed") => {
-    const message = routerErrorMessage(model, text, env.now());
+    const message = routerErrorMessage(model, text, env.clock.now());
     out.push({ type: "error", reason: "error", error: message });
     finish(message, outcome);
   };
   const abortNow = (message?: AssistantMessage) => {
-    const aborted = message?.stopReason === "aborted" ? message : routerAbortedMessage(model, env.now());
+    const aborted = message?.stopReason === "aborted" ? message : routerAbortedMessage(model, env.clock.now());
     out.push({ type: "error", reason: "aborted", error: aborted });
     finish(aborted, "aborted");
   };
 
-  const configError = env.configError?.(state.routeId);
+  const configError = env.routing.configError?.(state.routeId);
   if (configError) return failWith(configError);
-  if (!env.registry()) return failWith("auto-router: pi's model registry is not available yet (no session started)");
-  if (!env.config().routes[state.routeId]) {
+  if (!env.routing.registry())
+    return failWith("auto-router: pi's model registry is not available yet (no session started)");
+  if (!env.routing.config().routes[state.routeId]) {
     return failWith(
-      `auto-router: route ${state.routeId} is not in the config (known: ${Object.keys(env.config().routes).join(", ")})`,
+      `auto-router: route ${state.routeId} is not in the config (known: ${Object.keys(env.routing.config().routes).join(", ")})`,
     );
   }
   let waitedForReset = false;
 
   for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
     if (signal?.aborted) return abortNow();
-    const decision = env.decide(state.requestId, state.routeId, context, options, env.now(), {
+    const decision = env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
       shortcuts: request.shortcuts,
     });
     state.plannedTarget ??= decision.candidates[0]?.key;
@@ -162,7 +163,7 @@ async function serveRequest(
       // The attempt already forwarded its terminal event; only the bookkeeping and the end remain.
       const outcome = served.final === "done" ? "success" : served.final === "aborted" ? "aborted" : "failed";
       const message =
-        served.message ?? routerErrorMessage(model, "auto-router: the target ended without a message", env.now());
+        served.message ?? routerErrorMessage(model, "auto-router: the target ended without a message", env.clock.now());
       return finish(redactedMessage(message), outcome, served.key);
     }
     if (served) {
@@ -174,7 +175,7 @@ async function serveRequest(
       return finish(message, "failed");
     }
     // Nothing served. Wait for the first cooling target if it is back soon; otherwise explain and stop.
-    const refreshed = env.decide(state.requestId, state.routeId, context, options, env.now(), {
+    const refreshed = env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
       quiet: true,
       shortcuts: request.shortcuts,
     });
@@ -186,15 +187,15 @@ async function serveRequest(
     const cooling = refreshed.skipped
       .filter((s) => (s.reason === "cooldown" || s.reason === "circuit-open") && s.until !== undefined)
       .sort((a, b) => a.until! - b.until!)[0];
-    const waitMs = cooling ? cooling.until! - env.now() : Infinity;
+    const waitMs = cooling ? cooling.until! - env.clock.now() : Infinity;
     if (cooling && round < MAX_WAIT_ROUNDS && waitMs <= settings.cooldownWaitMs) {
-      env.status.onWaiting(
+      env.report.status.onWaiting(
         state.routeId,
         cooling.key,
         cooling.until!,
         waitingText(state.routeId, state.failures, cooling.key, waitMs),
       );
-      const completed = await env.sleep(Math.max(0, waitMs) + 5, signal);
+      const completed = await env.clock.sleep(Math.max(0, waitMs) + 5, signal);
       if (!completed) return abortNow();
       state.tried.clear();
       continue;
@@ -205,29 +206,29 @@ async function serveRequest(
             routeId: refreshed.routeId,
             candidates: refreshed.candidates.length,
             skipped: refreshed.skipped,
-            cooldowns: env.cooldowns.active(env.now()),
+            cooldowns: env.books.cooldowns.active(env.clock.now()),
             maxMs: settings.waitForResetMs,
-            now: env.now(),
+            now: env.clock.now(),
           })
         : undefined;
     if (reset) {
       waitedForReset = true;
-      env.record(state.requestId, state.routeId, "wait", {
+      env.report.record(state.requestId, state.routeId, "wait", {
         reason: "quota-reset",
         target: reset.key,
         until: reset.until,
-        waitMs: reset.until - env.now(),
+        waitMs: reset.until - env.clock.now(),
       });
       addNote(
-        env,
+        env.report,
         state,
-        `every target out of quota: waiting for the reset of ${reset.key}, ${Math.ceil((reset.until - env.now()) / 1000)} s away`,
+        `every target out of quota: waiting for the reset of ${reset.key}, ${Math.ceil((reset.until - env.clock.now()) / 1000)} s away`,
       );
-      env.warn(describeWait(state.routeId, reset, env.now()));
+      env.report.warn(describeWait(state.routeId, reset, env.clock.now()));
       const tick = {
-        now: env.now,
-        sleep: env.sleep.bind(env),
-        onTick: (key: string, until: number) => env.status.onWaiting(state.routeId, key, until),
+        now: env.clock.now,
+        sleep: env.clock.sleep.bind(env.clock),
+        onTick: (key: string, until: number) => env.report.status.onWaiting(state.routeId, key, until),
       };
       if (!(await waitUntilReset(tick, reset, signal))) return abortNow();
       state.tried.clear();
@@ -247,7 +248,7 @@ async function serveRequest(
         state.routeId,
         reasons,
         cooling ? { key: cooling.key, until: cooling.until! } : undefined,
-        env.now(),
+        env.clock.now(),
       ),
     );
   }

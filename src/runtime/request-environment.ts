@@ -1,5 +1,7 @@
-// What the failover loop needs from the rest of the extension, and nothing it can compute itself (redaction and error
-// messages are pure functions). RouterRuntime implements it; tests and benches build smaller ones.
+// What the failover loop needs from the rest of the extension, in named parts, and nothing it can compute itself
+// (redaction and error messages are pure functions): the session's books, where decisions and targets come from,
+// the runtime's part in each attempt, where the request reports to, and time. RouterRuntime provides every part;
+// tests and benches build smaller ones, and each step of the loop takes only the parts it uses.
 import type { Context, SimpleStreamOptions } from "@mariozechner/pi-ai";
 import type { RouterConfig } from "../config/schema.ts";
 import type { EventDataByType, EventType } from "../events/event-types.ts";
@@ -28,7 +30,20 @@ export interface AttemptContext {
   attempts: number;
 }
 
-export interface RequestEnvironment {
+/** The session's books the loop reads and changes. */
+export interface RequestBooks {
+  /** Per route and target: resting after a failure. */
+  cooldowns: CooldownBook;
+  /** Per route and prompt: the target that answered, tried first on the prompt's next turns. */
+  sticky: Stickiness;
+  /** After a failover: when to go back to the first choice (failover.revert); absent = never hold. */
+  revert?: RevertBook;
+  /** OpenRouter upstream pins of the session (failover.pinUpstream); absent = never pin. */
+  upstreamPins?: UpstreamPins;
+}
+
+/** Where a request's decision and its targets come from. */
+export interface RequestRouting {
   registry(): RegistryLike | undefined;
   config(): RouterConfig;
   /** Set while the routes file is broken and only its route ids are known: every request fails with this text. */
@@ -37,31 +52,56 @@ export interface RequestEnvironment {
    * Features + snapshot + route(). `quiet` decisions are not logged or shown (re-checks during one request);
    * `shortcuts` are the request's own (the gateway's), used instead of those pi's input event handed over.
    */
-  decide(requestId: string, routeId: string, context: Context, options: SimpleStreamOptions | undefined, now: number, flags?: { quiet?: boolean; shortcuts?: PromptShortcuts }): Decision;
+  decide(
+    requestId: string,
+    routeId: string,
+    context: Context,
+    options: SimpleStreamOptions | undefined,
+    now: number,
+    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts },
+  ): Decision;
   modelFacts(key: string): ModelFacts | undefined;
-  cooldowns: CooldownBook;
-  sticky: Stickiness;
-  /** After a failover: when to go back to the first choice (failover.revert). */
-  revert?: RevertBook;
-  /** OpenRouter upstream pins of the session (failover.pinUpstream); absent = never pin. */
-  upstreamPins?: UpstreamPins;
-  /** A line about this request for `/auto-router explain` (retries, waits, revert holds). */
-  note?(requestId: string, routeId: string, text: string): void;
+  /** How a target is called; absent = pi-ai's streamSimple. */
+  stream?: StreamFunction;
+}
+
+/** The runtime's part in each attempt: the breaker's probe slot, budget reservations, the result's bookkeeping. */
+export interface AttemptHooks {
   /** Half-open breaker: take the single probe slot; false when another request holds it. */
   claimProbe(key: string): boolean | Promise<boolean>;
-  record<T extends EventType>(requestId: string, routeId: string, type: T, data: EventDataByType[T]): void;
   /** Before an attempt: undefined lets it start, a string is why the target is skipped (a hard budget). */
   reserveAttempt?(request: AttemptContext, candidate: Candidate): string | undefined | Promise<string | undefined>;
   /** Bookkeeping after each attempt: result event, latency, usage, breaker. */
   onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void;
   /** A target's successful HTTP response (status + headers), for passive quota tracking. */
-  onTargetResponse?(routeId: string, candidate: Candidate, response: { status: number; headers: Record<string, string> }): void;
+  onTargetResponse?(
+    routeId: string,
+    candidate: Candidate,
+    response: { status: number; headers: Record<string, string> },
+  ): void;
   /** The target's credentials could not be resolved: skip its provider as "no credentials" and warn once. */
   onMissingCredentials(candidate: Candidate): void;
+}
+
+/** Where a request reports to: the event log, `/auto-router explain`, the status line, warnings. */
+export interface RequestReport {
+  record<T extends EventType>(requestId: string, routeId: string, type: T, data: EventDataByType[T]): void;
+  /** A line about this request for `/auto-router explain` (retries, waits, revert holds). */
+  note?(requestId: string, routeId: string, text: string): void;
   status: StatusSink;
   warn(text: string): void;
+}
+
+export interface RequestClock {
   now(): number;
   /** Resolves true after `ms`, false as soon as the signal aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<boolean>;
-  stream?: StreamFunction;
+}
+
+export interface RequestEnvironment {
+  books: RequestBooks;
+  routing: RequestRouting;
+  hooks: AttemptHooks;
+  report: RequestReport;
+  clock: RequestClock;
 }

@@ -1,6 +1,6 @@
 // The mutable state of one routed request while the failover loop runs: attempts, failures, retries, notes.
 import type { FailedTarget } from "./final-error.ts";
-import type { RequestEnvironment } from "./request-environment.ts";
+import type { RequestReport } from "./request-environment.ts";
 import type { RevertSettings } from "./revert-policy.ts";
 
 export interface RequestState {
@@ -26,7 +26,7 @@ export interface RequestState {
   refusals: string[];
 }
 
-export function addNote(env: RequestEnvironment, state: RequestState, text: string): void {
+export function addNote(report: Pick<RequestReport, "note">, state: RequestState, text: string): void {
   state.notes.push(text);
-  env.note?.(state.requestId, state.routeId, text);
+  report.note?.(state.requestId, state.routeId, text);
 }

@@ -15,7 +15,16 @@ import { recordAttemptResult } from "./attempt-consequences.ts";
 import { LastDecisions, type LastDecision } from "./last-decisions.ts";
 import type { LatencyBook } from "./latency-book.ts";
 import type { RouterCollaborators, RouterPlugin } from "./plugin.ts";
-import type { AttemptContext, RequestEnvironment, StatusSink } from "./request-environment.ts";
+import type {
+  AttemptContext,
+  AttemptHooks,
+  RequestBooks,
+  RequestClock,
+  RequestEnvironment,
+  RequestReport,
+  RequestRouting,
+  StatusSink,
+} from "./request-environment.ts";
 import { liveStatus, type LiveStatus } from "./live-status.ts";
 import { PromptMemory } from "./prompt-memory.ts";
 import { TargetFacts } from "./target-facts.ts";
@@ -44,10 +53,13 @@ export interface RouterRuntimeOptions {
 }
 
 export class RouterRuntime implements RequestEnvironment {
-  readonly sticky = new Stickiness();
-  readonly revert = new RevertBook();
-  readonly upstreamPins = new UpstreamPins(() => this.sessionId);
   readonly cooldowns: CooldownBook;
+  readonly books: RequestBooks;
+  // The runtime fills every other part of the request environment itself.
+  readonly routing: RequestRouting = this;
+  readonly hooks: AttemptHooks = this;
+  readonly report: RequestReport = this;
+  readonly clock: RequestClock = this;
   readonly latency: LatencyBook;
   readonly status: StatusSink;
   readonly stream?: StreamFunction;
@@ -71,6 +83,12 @@ export class RouterRuntime implements RequestEnvironment {
 
   constructor(private readonly options: RouterRuntimeOptions) {
     this.cooldowns = options.cooldowns;
+    this.books = {
+      cooldowns: options.cooldowns,
+      sticky: new Stickiness(),
+      revert: new RevertBook(),
+      upstreamPins: new UpstreamPins(() => this.sessionId),
+    };
     this.latency = options.latency;
     this.status = options.status;
     this.stream = options.stream;

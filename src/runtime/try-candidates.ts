@@ -31,16 +31,16 @@ export async function tryCandidates(
   out: AssistantMessageEventStream,
   observer: RequestObserver | undefined,
 ): Promise<CandidatesResult> {
-  const registry = env.registry()!;
-  const config = env.config();
+  const registry = env.routing.registry()!;
+  const config = env.routing.config();
   const routeId = decision.routeId;
   const reverted =
     state.revert.mode === "cooldown-expiry"
       ? undefined
-      : env.revert?.order(state.routeId, state.revert, decision.candidates, env.now());
+      : env.books.revert?.order(state.routeId, state.revert, decision.candidates, env.clock.now());
   if (reverted?.probe) state.revertProbe = true;
-  if (reverted?.note) addNote(env, state, reverted.note);
-  const candidates: Candidate[] = env.sticky.order(
+  if (reverted?.note) addNote(env.report, state, reverted.note);
+  const candidates: Candidate[] = env.books.sticky.order(
     state.routeId,
     state.prompt,
     reverted?.candidates ?? decision.candidates,
@@ -53,7 +53,7 @@ export async function tryCandidates(
     const candidate = candidates[index]!;
     if (state.tried.has(candidate.key)) continue;
     state.tried.add(candidate.key); // also when skipped below, so a re-check never loops on it
-    const facts = env.modelFacts(candidate.key);
+    const facts = env.routing.modelFacts(candidate.key);
     if (minContextWindow !== undefined && (facts?.contextWindow ?? 0) <= minContextWindow) continue;
     const target = registry.find(candidate.provider, candidate.modelId);
     if (!target) continue;
@@ -61,37 +61,39 @@ export async function tryCandidates(
     // "no credentials", not tried and blamed for an unknown failure.
     const auth = await resolveTargetAuth(registry, target);
     if (!auth.ok) {
-      env.onMissingCredentials(candidate);
+      env.hooks.onMissingCredentials(candidate);
       continue;
     }
-    if (candidate.probe && !(await env.claimProbe(candidate.key))) continue; // another request holds the half-open probe
-    const refusal = await env.reserveAttempt?.(state, candidate);
+    if (candidate.probe && !(await env.hooks.claimProbe(candidate.key))) continue; // another request holds the half-open probe
+    const refusal = await env.hooks.reserveAttempt?.(state, candidate);
     if (refusal !== undefined) {
       state.refusals.push(`${candidate.key}: ${refusal}`);
-      addNote(env, state, `skipped ${candidate.key}: ${refusal}`);
+      addNote(env.report, state, `skipped ${candidate.key}: ${refusal}`);
       continue;
     }
     const remaining = candidates
       .slice(index + 1)
-      .filter((c) => minContextWindow === undefined || (env.modelFacts(c.key)?.contextWindow ?? 0) > minContextWindow);
+      .filter(
+        (c) => minContextWindow === undefined || (env.routing.modelFacts(c.key)?.contextWindow ?? 0) > minContextWindow,
+      );
     const isLast = remaining.length === 0 || state.attempts + 1 >= maxAttempts;
     const targetConfig = findTarget(config, routeId, candidate.provider, candidate.modelId);
     const timeouts = targetTimeouts(config, routeId, targetConfig);
 
-    const pins = state.pinUpstream && isOpenRouter(target) ? env.upstreamPins : undefined;
+    const pins = state.pinUpstream && isOpenRouter(target) ? env.books.upstreamPins : undefined;
     const pin = pins?.get(candidate.key);
-    if (pin) addNote(env, state, `upstream pinned: ${candidate.key} -> ${pin}`);
+    if (pin) addNote(env.report, state, `upstream pinned: ${candidate.key} -> ${pin}`);
 
     state.attempts += 1;
     const attemptNumber = state.attempts;
     const retried = state.retries.get(candidate.key);
-    env.record(state.requestId, state.routeId, "attempt", {
+    env.report.record(state.requestId, state.routeId, "attempt", {
       attempt: attemptNumber,
       target: candidate.key,
       probe: candidate.probe || undefined,
       retry: retried?.count,
     });
-    env.status.onAttempt(state.routeId, candidate, attemptNumber);
+    env.report.status.onAttempt(state.routeId, candidate, attemptNumber);
 
     const outcome = await attemptTarget(
       env,
@@ -109,7 +111,7 @@ export async function tryCandidates(
         out,
       },
       () => {
-        env.status.onCommitted(state.routeId, candidate);
+        env.report.status.onCommitted(state.routeId, candidate);
         observer?.onCommitted?.(candidate);
       },
     );
@@ -131,17 +133,17 @@ export async function tryCandidates(
     if (settled.status === "aborted") return { kind: "aborted", message: settled.message };
 
     const { failure } = settled;
-    breakPin(env, state, candidate, pins, pin, failure, (text) => addNote(env, state, text));
+    breakPin(env, state, candidate, pins, pin, failure, (text) => addNote(env.report, state, text));
     observer?.onAttemptResult?.(candidate, settled);
     state.failures.push({ key: candidate.key, kind: failure.kind });
-    const retry = retried ?? { count: 0, since: env.now() - outcome.latencyMs };
+    const retry = retried ?? { count: 0, since: env.clock.now() - outcome.latencyMs };
     const delayMs =
       state.attempts < maxAttempts
         ? retryDelayMs({
             config: targetConfig?.retryBeforeFailover,
             failure,
             retriesDone: retry.count,
-            elapsedOnTargetMs: env.now() - retry.since,
+            elapsedOnTargetMs: env.clock.now() - retry.since,
             budgetMs: timeouts.firstTokenMs,
             random: Math.random(),
           })
@@ -150,12 +152,12 @@ export async function tryCandidates(
       // A blip on a warm target: try it again after a short backoff instead of cooling it down and moving on.
       state.retries.set(candidate.key, { count: retry.count + 1, since: retry.since });
       addNote(
-        env,
+        env.report,
         state,
         `retried ${candidate.key} after ${failure.kind} (${delayMs} ms backoff, retry ${retry.count + 1})`,
       );
-      env.status.onWaiting(state.routeId, candidate.key, env.now() + delayMs);
-      if (!(await env.sleep(delayMs, options?.signal))) return { kind: "aborted" };
+      env.report.status.onWaiting(state.routeId, candidate.key, env.clock.now() + delayMs);
+      if (!(await env.clock.sleep(delayMs, options?.signal))) return { kind: "aborted" };
       state.tried.delete(candidate.key);
       index -= 1;
       continue;
@@ -163,11 +165,13 @@ export async function tryCandidates(
     restTarget(env, routeId, candidate, failure);
     if (failure.kind === "context_overflow") {
       const window = facts?.contextWindow ?? target.contextWindow;
-      const larger = candidates.slice(index + 1).some((c) => (env.modelFacts(c.key)?.contextWindow ?? 0) > window);
+      const larger = candidates
+        .slice(index + 1)
+        .some((c) => (env.routing.modelFacts(c.key)?.contextWindow ?? 0) > window);
       if (!larger || !failure.failover)
         return {
           kind: "surface",
-          message: outcome.message ?? routerErrorMessage(target, failure.message, env.now()),
+          message: outcome.message ?? routerErrorMessage(target, failure.message, env.clock.now()),
           failure,
         };
       minContextWindow = window;
@@ -176,7 +180,7 @@ export async function tryCandidates(
     if (!failure.failover)
       return {
         kind: "surface",
-        message: outcome.message ?? routerErrorMessage(target, failure.message, env.now()),
+        message: outcome.message ?? routerErrorMessage(target, failure.message, env.clock.now()),
         failure,
       };
   }

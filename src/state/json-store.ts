@@ -30,7 +30,7 @@ import {
   serializeState,
 } from "./state-disk.ts";
 import { StoreTimers } from "./store-timers.ts";
-import type { JsonStoreOptions, StateStore, StoreOperation } from "./store-types.ts";
+import { replayOperations, type JsonStoreOptions, type StateStore, type StoreOperation } from "./store-types.ts";
 import { StoreWarnings } from "./store-warnings.ts";
 import writeFileAtomic from "write-file-atomic";
 
@@ -264,15 +264,9 @@ class JsonFileStore<T> implements StateStore<T> {
   }
 
   private replay(state: T, operations: StoreOperation<T>[]): T {
-    let result = state;
-    for (const operation of operations) {
-      try {
-        result = operation(result);
-      } catch (error) {
-        this.warnings.operation(error, "while replayed and was skipped");
-      }
-    }
-    return result;
+    return replayOperations(state, operations, (error) =>
+      this.warnings.operation(error, "while replayed and was skipped"),
+    );
   }
 
   private serialize(task: () => Promise<void>): Promise<void> {

@@ -15,6 +15,23 @@
 export type StoreWarning = { file: string; message: string };
 export type StoreOperation<T> = (state: T) => T;
 
+/** Applies queued operations in order; one that throws is skipped (and reported) so the rest still apply. */
+export function replayOperations<T>(
+  state: T,
+  operations: readonly StoreOperation<T>[],
+  onThrow: (error: unknown) => void,
+): T {
+  let result = state;
+  for (const operation of operations) {
+    try {
+      result = operation(result);
+    } catch (error) {
+      onThrow(error);
+    }
+  }
+  return result;
+}
+
 export interface StateStore<T> {
   readonly file: string | undefined;
   read(): T;

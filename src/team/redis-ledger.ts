@@ -3,15 +3,17 @@
 // value: each counted attempt is one idempotent script call keyed by request id + attempt (ledger-hashes.ts has the
 // layout), and a hard budget's check-and-reserve is one more (RESERVE_LUA). Entries not yet in Redis are kept in a
 // pending file, so a process that exits while Redis is down leaves them for the next start to write; the attempt
-// markers make that replay safe.
+// markers make that replay safe. The Redis calls themselves are in ledger-commands.ts.
 import type { SpendLedger, SpendReservation, ReservationAnswer, AttemptUsage } from "../budget/spend-ledger.ts";
 import { LocalSpendLedger, refusalText } from "../budget/spend-ledger.ts";
 import type { UsageLedger } from "../budget/usage-ledger.ts";
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
-import { applyChanges, bucketOfHash, changesBetween, changesOfLedger, incrementsOf, parsePeriodHashName, periodHashName, providerCostField, type PendingEntry, type PendingState } from "./ledger-hashes.ts";
-import { BATCH_MARKER_TTL_SECONDS, type TeamConnection, type TeamMember } from "./team-connection.ts";
+import { readTeamLedger, reserveInTeam, seedTeamLedger, sendLedgerEntry } from "./ledger-commands.ts";
+import { applyChanges, changesBetween, type PendingEntry, type PendingState } from "./ledger-hashes.ts";
+import type { TeamConnection, TeamMember } from "./team-connection.ts";
 
-export const STORE_DOWN_REFUSAL = "the team store is unreachable, so the team's spend is unknown (state.onStoreDown: block)";
+export const STORE_DOWN_REFUSAL =
+  "the team store is unreachable, so the team's spend is unknown (state.onStoreDown: block)";
 
 export interface RedisLedgerOptions {
   name: string;
@@ -72,26 +74,53 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     try {
       next = operation(this.memory);
     } catch (error) {
-      this.options.warn(`auto-router: team store ${this.name}: an update operation threw and was dropped: ${describe(error)}`);
+      this.options.warn(
+        `auto-router: team store ${this.name}: an update operation threw and was dropped: ${describe(error)}`,
+      );
       return;
     }
     const migrated = next.migratedFrom.filter((name) => !this.memory.migratedFrom.includes(name));
-    this.enqueue({ id: `${this.options.connection.writerId}:update:${++this.sequence}`, at: Date.now(), changes: changesBetween(this.memory, next), migrated });
+    this.enqueue({
+      id: `${this.options.connection.writerId}:update:${++this.sequence}`,
+      at: Date.now(),
+      changes: changesBetween(this.memory, next),
+      migrated,
+    });
   }
 
   record(usage: AttemptUsage): void {
     const changes = [
-      { period: "days" as const, key: usage.calendar.day, provider: usage.provider, modelId: usage.modelId, totals: usage.totals },
-      { period: "months" as const, key: usage.calendar.month, provider: usage.provider, modelId: usage.modelId, totals: usage.totals },
+      {
+        period: "days" as const,
+        key: usage.calendar.day,
+        provider: usage.provider,
+        modelId: usage.modelId,
+        totals: usage.totals,
+      },
+      {
+        period: "months" as const,
+        key: usage.calendar.month,
+        provider: usage.provider,
+        modelId: usage.modelId,
+        totals: usage.totals,
+      },
     ];
     this.whileDown.release(usage.id);
-    this.enqueue({ id: `attempt:${usage.id}`, at: Date.now(), reservationProvider: usage.provider, changes, migrated: [] });
+    this.enqueue({
+      id: `attempt:${usage.id}`,
+      at: Date.now(),
+      reservationProvider: usage.provider,
+      changes,
+      migrated: [],
+    });
   }
 
   release(id: string, provider: string): void {
     this.whileDown.release(id);
     if (!this.options.connection.writable) return; // the reservation expires on its own
-    void this.options.connection.call((client) => client.hdel(this.key(`usage:reserved:${provider}`), id)).catch(() => undefined);
+    void this.options.connection
+      .call((client) => client.hdel(this.key(`usage:reserved:${provider}`), id))
+      .catch(() => undefined);
   }
 
   async reserve(reservation: SpendReservation): Promise<ReservationAnswer> {
@@ -100,16 +129,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     if (!connection.writable) return this.reserveWhileDown(reservation);
     let answer: Array<number | string>;
     try {
-      answer = await connection.call((client) => client.parReserve(
-        this.key(`usage:reserved:${reservation.provider}`),
-        this.key(periodHashName("days", reservation.calendar.day)),
-        this.key(periodHashName("months", reservation.calendar.month)),
-        providerCostField(reservation.provider),
-        reservation.id,
-        String(reservation.amountUsd),
-        reservation.ttlMs,
-        reservation.dailyUsd === undefined ? "" : String(reservation.dailyUsd),
-        reservation.monthlyUsd === undefined ? "" : String(reservation.monthlyUsd)));
+      answer = await reserveInTeam(connection, reservation);
     } catch {
       return this.reserveWhileDown(reservation);
     }
@@ -190,14 +210,9 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
 
   /** Writes `ledger` whole into a team store that holds no ledger yet; false when it holds one (or was seeded). */
   private async seed(ledger: UsageLedger): Promise<boolean> {
-    const increments = incrementsOf(changesOfLedger(ledger));
-    const connection = this.options.connection;
-    const keys = [this.key("usage:seeded"), this.key("usage:periods"), ...increments.map((entry) => this.key(entry.name))];
-    const payload = JSON.stringify(increments.map((entry) => ({ fields: entry.fields, ttl: entry.ttl })));
-    const seeded = await connection.call((client) => client.parSeedUsage(keys.length, ...keys, payload, connection.channel, this.message()));
-    if (seeded === 1 && ledger.migratedFrom.length > 0) await connection.call((client) => client.sadd(this.key("usage:migrated"), ...ledger.migratedFrom));
-    if (seeded === 1) this.remote = undefined;
-    return seeded === 1;
+    const seeded = await seedTeamLedger(this.options.connection, ledger, () => this.message());
+    if (seeded) this.remote = undefined;
+    return seeded;
   }
 
   // ---- writing and reading -------------------------------------------------------------------------------------
@@ -216,7 +231,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     while (this.queue.length > 0 && connection.writable) {
       const batch = this.queue.slice(0, SEND_BATCH);
       // Sent together; one connection keeps them in order, each is applied at most once.
-      const counted = await Promise.all(batch.map((entry) => this.sendEntry(entry)));
+      const counted = await Promise.all(batch.map((entry) => sendLedgerEntry(connection, entry, () => this.message())));
       const sent = new Set(batch.map((entry) => entry.id));
       this.options.pending.update((state) => ({ entries: state.entries.filter((entry) => !sent.has(entry.id)) }));
       if (this.remote && counted.every(Boolean)) {
@@ -228,48 +243,15 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     }
   }
 
-  /** True when the entry was counted now, false when it had been counted before. */
-  private async sendEntry(entry: PendingEntry): Promise<boolean> {
-    const connection = this.options.connection;
-    const increments = incrementsOf(entry.changes);
-    if (entry.migrated.length > 0) await connection.call((client) => client.sadd(this.key("usage:migrated"), ...entry.migrated));
-    const keys = [
-      this.key("usage:attempt", entry.id),
-      this.key(`usage:reserved:${entry.reservationProvider ?? "-"}`),
-      this.key("usage:periods"),
-      ...increments.map((increment) => this.key(increment.name)),
-    ];
-    const payload = JSON.stringify(increments.map((increment) => ({ fields: increment.fields, ttl: increment.ttl })));
-    const reservation = entry.reservationProvider && entry.id.startsWith("attempt:") ? entry.id.slice("attempt:".length) : "";
-    return (await connection.call((client) => client.parRecordUsage(keys.length, ...keys, BATCH_MARKER_TTL_SECONDS, reservation, payload, connection.channel, this.message()))) === 1;
-  }
-
   /** Reads the team ledger: every period hash (`full`), or the newest day and month plus any not seen before. */
   private async fetch(full: boolean): Promise<void> {
-    const connection = this.options.connection;
-    if (!connection.writable) return;
-    const names = (await connection.call((client) => client.smembers(this.key("usage:periods")))).sort();
-    const known = this.remote;
-    const newest = (period: "days" | "months") => names.filter((name) => parsePeriodHashName(name)?.period === period).at(-1);
-    const wanted = full || !known
-      ? names
-      : names.filter((name) => {
-          const parsed = parsePeriodHashName(name)!;
-          return name === newest("days") || name === newest("months") || known[parsed.period][parsed.key] === undefined;
-        });
-    const [hashes, migrated] = await connection.call(async (client) => {
-      const pipeline = client.pipeline();
-      for (const name of wanted) pipeline.hgetall(name);
-      pipeline.smembers(this.key("usage:migrated"));
-      const results = (await pipeline.exec()) ?? [];
-      return [results.slice(0, wanted.length).map(([, value]) => value as Record<string, string>), results.at(-1)?.[1] as string[]] as const;
-    });
-    const base = full || !known ? this.options.defaults() : known;
-    const next: UsageLedger = { ...base, days: { ...base.days }, months: { ...base.months }, migratedFrom: migrated ?? [] };
-    wanted.forEach((name, index) => {
-      const parsed = parsePeriodHashName(name);
-      if (parsed) next[parsed.period][parsed.key] = bucketOfHash(hashes[index] ?? {});
-    });
+    const next = await readTeamLedger(
+      this.options.connection,
+      full,
+      () => this.remote,
+      () => this.options.defaults(),
+    );
+    if (!next) return;
     this.remote = next;
     this.adopt(next);
   }

@@ -9,17 +9,10 @@
 // machines adding to one counter always end at the sum. Each batch has an id whose marker the script writes with
 // the state: a batch re-sent after a lost reply is recognised ("dup") and never applied twice.
 // Other machines' writes arrive through pub/sub (one notice per write), and a periodic check catches missed ones.
-import { z } from "zod";
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
+import { replayOperations } from "../state/store-types.ts";
 import { BATCH_MARKER_TTL_SECONDS, type TeamConnection, type TeamMember } from "./team-connection.ts";
-
-/**
- * Per store, whether this machine's view file holds changes not yet in Redis, and the team version they were made
- * on. Written with the view (a file store, so also when the process exits), read by the next start.
- */
-export const unwrittenStateSchema = z.object({ stores: z.record(z.string(), z.object({ baseVersion: z.number(), since: z.number() })).default({}) });
-export type UnwrittenState = z.infer<typeof unwrittenStateSchema>;
-export const emptyUnwritten = (): UnwrittenState => ({ stores: {} });
+import { clearUnwritten, markUnwritten, type UnwrittenState } from "./unwritten-marker.ts";
 
 export interface RedisStoreOptions<T> {
   name: string;
@@ -81,13 +74,15 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     try {
       this.memory = operation(this.memory);
     } catch (error) {
-      this.options.warn(`auto-router: team store ${this.name}: an update operation threw and was dropped: ${describe(error)}`);
+      this.options.warn(
+        `auto-router: team store ${this.name}: an update operation threw and was dropped: ${describe(error)}`,
+      );
       return;
     }
     this.options.local.update(operation);
     if (this.closed) return;
     this.queue.push({ operation, at: Date.now() });
-    this.markUnwritten();
+    markUnwritten(this.options.unwritten, this.name, this.remote?.version ?? -1);
     this.scheduleFlush();
   }
 
@@ -125,10 +120,8 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
 
   /** Writes `state` as this store's first version; false when the team store already holds one. */
   async push(state: T): Promise<boolean> {
-    const connection = this.options.connection;
     // Version 0 expected: only a store the team does not hold yet is written, so a second push changes nothing.
-    const [result] = await connection.call((client) =>
-      client.parCompareAndSet(this.key, connection.key("batch", `${connection.writerId}:${this.name}:push`), 0, JSON.stringify(state), BATCH_MARKER_TTL_SECONDS, connection.channel, `${this.name}:push`));
+    const [result] = await this.compareAndSet(this.batchId("push"), 0, state, `${this.name}:push`);
     await this.refresh();
     return result === "ok";
   }
@@ -151,37 +144,22 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     const marker = this.options.unwritten?.read().stores[this.name];
     if (!marker || this.queue.length > 0 || this.remote) return false;
     const remote = await this.fetch();
-    const connection = this.options.connection;
     let written = false;
     if (remote.version === marker.baseVersion || (marker.baseVersion < 0 && remote.version === 0)) {
-      const [result, version] = await connection.call((client) =>
-        client.parCompareAndSet(this.key, connection.key("batch", `${connection.writerId}:${this.name}:recovered`), remote.version, JSON.stringify(this.memory), BATCH_MARKER_TTL_SECONDS, connection.channel, `${this.name}:${connection.writerId}`));
+      const [result, version] = await this.compareAndSet(this.batchId("recovered"), remote.version, this.memory);
       if (result === "ok") {
         this.adopt({ version, state: this.memory });
         written = true;
       }
     }
     if (!written) {
-      this.options.warn(`auto-router: team store ${this.name}: changes this machine made before its last exit were not written (the team state changed since); using the team's`);
+      this.options.warn(
+        `auto-router: team store ${this.name}: changes this machine made before its last exit were not written (the team state changed since); using the team's`,
+      );
       this.adopt(await this.fetch());
     }
-    this.clearUnwritten();
+    clearUnwritten(this.options.unwritten, this.name);
     return true;
-  }
-
-  private markUnwritten(): void {
-    const base = this.remote?.version ?? -1;
-    const current = this.options.unwritten?.read().stores[this.name];
-    if (current?.baseVersion === base) return;
-    this.options.unwritten?.update((state) => ({ stores: { ...state.stores, [this.name]: { baseVersion: base, since: current?.since ?? Date.now() } } }));
-  }
-
-  private clearUnwritten(): void {
-    if (!this.options.unwritten?.read().stores[this.name]) return;
-    this.options.unwritten.update((state) => {
-      const { [this.name]: _done, ...rest } = state.stores;
-      return { stores: rest };
-    });
   }
 
   onRemoteChange(version: number): void {
@@ -202,11 +180,13 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     const connection = this.options.connection;
     for (let attempt = 0; this.queue.length > 0 && attempt < MAX_CAS_ATTEMPTS; attempt++) {
       if (!connection.writable) return; // replayed by sync() on reconnect
-      this.batch ??= { id: `${connection.writerId}:${this.name}:${++this.batchSequence}`, count: this.queue.length };
+      this.batch ??= { id: this.batchId(String(++this.batchSequence)), count: this.queue.length };
       const base = this.remote ?? (await this.fetch());
-      const next = this.replay(base.state, this.queue.slice(0, this.batch.count).map((entry) => entry.operation));
-      const [result, version] = await connection.call((client) =>
-        client.parCompareAndSet(this.key, connection.key("batch", this.batch!.id), base.version, JSON.stringify(next), BATCH_MARKER_TTL_SECONDS, connection.channel, `${this.name}:${connection.writerId}`));
+      const next = this.replay(
+        base.state,
+        this.queue.slice(0, this.batch.count).map((entry) => entry.operation),
+      );
+      const [result, version] = await this.compareAndSet(this.batch.id, base.version, next);
       if (result === "ok") {
         this.commit({ version, state: next });
       } else if (result === "dup") {
@@ -220,10 +200,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
 
   /** The team store lost its data: write this machine's whole view (it includes the queued operations). */
   private async reseed(): Promise<void> {
-    const connection = this.options.connection;
-    const id = `${connection.writerId}:${this.name}:seed-${++this.batchSequence}`;
-    const [result] = await connection.call((client) =>
-      client.parCompareAndSet(this.key, connection.key("batch", id), 0, JSON.stringify(this.memory), BATCH_MARKER_TTL_SECONDS, connection.channel, `${this.name}:${connection.writerId}`));
+    const [result] = await this.compareAndSet(this.batchId(`seed-${++this.batchSequence}`), 0, this.memory);
     if (result === "ok") {
       this.queue = [];
       this.batch = undefined;
@@ -233,11 +210,35 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     }
   }
 
+  /** A batch id unique to this writer and store; the script keeps its marker so a re-sent batch is recognised. */
+  private batchId(suffix: string): string {
+    return `${this.options.connection.writerId}:${this.name}:${suffix}`;
+  }
+
+  /**
+   * The compare-and-set script: writes `state` as the next version when the team holds version `expected`, marks
+   * batch `batchId` as applied and publishes `notice` ("<store>:<writer>" unless given).
+   */
+  private compareAndSet(batchId: string, expected: number, state: T, notice?: string) {
+    const connection = this.options.connection;
+    return connection.call((client) =>
+      client.parCompareAndSet(
+        this.key,
+        connection.key("batch", batchId),
+        expected,
+        JSON.stringify(state),
+        BATCH_MARKER_TTL_SECONDS,
+        connection.channel,
+        notice ?? `${this.name}:${connection.writerId}`,
+      ),
+    );
+  }
+
   private commit(remote: Remote<T>): void {
     this.queue.splice(0, this.batch?.count ?? 0);
     this.batch = undefined;
     this.adopt(remote);
-    if (this.queue.length === 0) this.clearUnwritten();
+    if (this.queue.length === 0) clearUnwritten(this.options.unwritten, this.name);
   }
 
   private async fetch(): Promise<Remote<T>> {
@@ -247,29 +248,31 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
       return { version: Number(version), state: this.options.parse(JSON.parse(json)) };
     } catch (error) {
       // Unreadable team state is not dropped silently: the next write replaces it, and the machines say so.
-      this.options.warn(`auto-router: team store key ${this.key} holds invalid state (${describe(error)}); starting it from defaults`);
+      this.options.warn(
+        `auto-router: team store key ${this.key} holds invalid state (${describe(error)}); starting it from defaults`,
+      );
       return { version: Number(version), state: this.options.defaults() };
     }
   }
 
   private adopt(remote: Remote<T>): void {
     this.remote = remote;
-    this.memory = this.replay(structuredClone(remote.state), this.queue.map((entry) => entry.operation));
+    this.memory = this.replay(
+      structuredClone(remote.state),
+      this.queue.map((entry) => entry.operation),
+    );
     const view = this.memory;
     this.options.local.update(() => view);
-    if (this.queue.length > 0) this.markUnwritten(); // the view is now based on this version
+    // The view is now based on this version.
+    if (this.queue.length > 0) markUnwritten(this.options.unwritten, this.name, this.remote?.version ?? -1);
   }
 
   private replay(state: T, operations: StoreOperation<T>[]): T {
-    let result = state;
-    for (const operation of operations) {
-      try {
-        result = operation(result);
-      } catch (error) {
-        this.options.warn(`auto-router: team store ${this.name}: an operation threw while replayed and was skipped: ${describe(error)}`);
-      }
-    }
-    return result;
+    return replayOperations(state, operations, (error) =>
+      this.options.warn(
+        `auto-router: team store ${this.name}: an operation threw while replayed and was skipped: ${describe(error)}`,
+      ),
+    );
   }
 
   private serialize(task: () => Promise<void>): Promise<void> {

@@ -5,7 +5,8 @@ import { stateFile } from "../state/state-paths.ts";
 import { emptyLedger, USAGE_STORE_NAME, type UsageLedger } from "../budget/usage-ledger.ts";
 import { emptyPending, pendingStateSchema } from "./ledger-hashes.ts";
 import { RedisLedgerStore } from "./redis-ledger.ts";
-import { emptyUnwritten, RedisStateStore, unwrittenStateSchema } from "./redis-store.ts";
+import { RedisStateStore } from "./redis-store.ts";
+import { emptyUnwritten, unwrittenStateSchema } from "./unwritten-marker.ts";
 import { TeamConnection, type BackendStatus } from "./team-connection.ts";
 import type { TeamSettings } from "./team-settings.ts";
 

@@ -12,20 +12,20 @@ const model = { id: "main", name: "main", api: "auto-router", provider: "auto-ro
 
 function brokenEnvironment(failure: Error): RequestEnvironment {
   return {
-    registry: () => ({ find: () => undefined, hasConfiguredAuth: () => false, getApiKeyAndHeaders: async () => ({ ok: false, error: "none" }) }),
-    config: () => ({ routes: { main: { targets: [{ provider: "x", modelId: "y" }] } } }),
-    decide: () => { throw failure; },
-    modelFacts: () => undefined,
-    cooldowns: new CooldownBook(createMemoryStore(emptyCooldowns())),
-    sticky: new Stickiness(),
-    claimProbe: () => true,
-    record: () => undefined,
-    onAttemptResult: () => undefined,
-    onMissingCredentials: () => undefined,
-    status: { onAttempt: () => undefined, onCommitted: () => undefined, onWaiting: () => undefined, onFinished: () => undefined },
-    warn: () => undefined,
-    now: Date.now,
-    sleep: async () => true,
+    books: { cooldowns: new CooldownBook(createMemoryStore(emptyCooldowns())), sticky: new Stickiness() },
+    routing: {
+      registry: () => ({ find: () => undefined, hasConfiguredAuth: () => false, getApiKeyAndHeaders: async () => ({ ok: false, error: "none" }) }),
+      config: () => ({ routes: { main: { targets: [{ provider: "x", modelId: "y" }] } } }),
+      decide: () => { throw failure; },
+      modelFacts: () => undefined,
+    },
+    hooks: { claimProbe: () => true, onAttemptResult: () => undefined, onMissingCredentials: () => undefined },
+    report: {
+      record: () => undefined,
+      status: { onAttempt: () => undefined, onCommitted: () => undefined, onWaiting: () => undefined, onFinished: () => undefined },
+      warn: () => undefined,
+    },
+    clock: { now: Date.now, sleep: async () => true },
   };
 }
 

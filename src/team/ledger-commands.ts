@@ -1,0 +1,135 @@
+// The team ledger's Redis round trips: the reserve, seed and record scripts with their keys and arguments, and the
+// pipelined read of the period hashes. redis-ledger.ts decides when to make them and keeps the view; the key layout
+// is in ledger-hashes.ts.
+import type { SpendReservation } from "../budget/spend-ledger.ts";
+import type { UsageLedger } from "../budget/usage-ledger.ts";
+import {
+  bucketOfHash,
+  changesOfLedger,
+  incrementsOf,
+  parsePeriodHashName,
+  periodHashName,
+  providerCostField,
+  type PendingEntry,
+} from "./ledger-hashes.ts";
+import { BATCH_MARKER_TTL_SECONDS, type TeamConnection } from "./team-connection.ts";
+
+/** A hard budget's check-and-reserve (RESERVE_LUA): 1 first when reserved, else the period and amounts that refused. */
+export function reserveInTeam(
+  connection: TeamConnection,
+  reservation: SpendReservation,
+): Promise<Array<number | string>> {
+  return connection.call((client) =>
+    client.parReserve(
+      connection.key(`usage:reserved:${reservation.provider}`),
+      connection.key(periodHashName("days", reservation.calendar.day)),
+      connection.key(periodHashName("months", reservation.calendar.month)),
+      providerCostField(reservation.provider),
+      reservation.id,
+      String(reservation.amountUsd),
+      reservation.ttlMs,
+      reservation.dailyUsd === undefined ? "" : String(reservation.dailyUsd),
+      reservation.monthlyUsd === undefined ? "" : String(reservation.monthlyUsd),
+    ),
+  );
+}
+
+/** Writes `ledger` whole into a team store that holds no ledger yet; false when it holds one (or was seeded). */
+export async function seedTeamLedger(
+  connection: TeamConnection,
+  ledger: UsageLedger,
+  message: () => string,
+): Promise<boolean> {
+  const increments = incrementsOf(changesOfLedger(ledger));
+  const keys = [
+    connection.key("usage:seeded"),
+    connection.key("usage:periods"),
+    ...increments.map((entry) => connection.key(entry.name)),
+  ];
+  const payload = JSON.stringify(increments.map((entry) => ({ fields: entry.fields, ttl: entry.ttl })));
+  const seeded = await connection.call((client) =>
+    client.parSeedUsage(keys.length, ...keys, payload, connection.channel, message()),
+  );
+  if (seeded === 1 && ledger.migratedFrom.length > 0)
+    await connection.call((client) => client.sadd(connection.key("usage:migrated"), ...ledger.migratedFrom));
+  return seeded === 1;
+}
+
+/** Records one pending entry; true when it was counted now, false when it had been counted before. */
+export async function sendLedgerEntry(
+  connection: TeamConnection,
+  entry: PendingEntry,
+  message: () => string,
+): Promise<boolean> {
+  const increments = incrementsOf(entry.changes);
+  if (entry.migrated.length > 0)
+    await connection.call((client) => client.sadd(connection.key("usage:migrated"), ...entry.migrated));
+  const keys = [
+    connection.key("usage:attempt", entry.id),
+    connection.key(`usage:reserved:${entry.reservationProvider ?? "-"}`),
+    connection.key("usage:periods"),
+    ...increments.map((increment) => connection.key(increment.name)),
+  ];
+  const payload = JSON.stringify(increments.map((increment) => ({ fields: increment.fields, ttl: increment.ttl })));
+  const reservation =
+    entry.reservationProvider && entry.id.startsWith("attempt:") ? entry.id.slice("attempt:".length) : "";
+  return (
+    (await connection.call((client) =>
+      client.parRecordUsage(
+        keys.length,
+        ...keys,
+        BATCH_MARKER_TTL_SECONDS,
+        reservation,
+        payload,
+        connection.channel,
+        message(),
+      ),
+    )) === 1
+  );
+}
+
+/**
+ * Reads the team ledger: every period hash (`full`, or nothing `known` yet), else the newest day and month plus any
+ * period not seen before, on top of what is known. Undefined while the connection is not writable.
+ */
+export async function readTeamLedger(
+  connection: TeamConnection,
+  full: boolean,
+  known: () => UsageLedger | undefined,
+  defaults: () => UsageLedger,
+): Promise<UsageLedger | undefined> {
+  if (!connection.writable) return undefined;
+  const names = (await connection.call((client) => client.smembers(connection.key("usage:periods")))).sort();
+  const last = known();
+  const newest = (period: "days" | "months") =>
+    names.filter((name) => parsePeriodHashName(name)?.period === period).at(-1);
+  const wanted =
+    full || !last
+      ? names
+      : names.filter((name) => {
+          const parsed = parsePeriodHashName(name)!;
+          return name === newest("days") || name === newest("months") || last[parsed.period][parsed.key] === undefined;
+        });
+  const [hashes, migrated] = await connection.call(async (client) => {
+    const pipeline = client.pipeline();
+    for (const name of wanted) pipeline.hgetall(name);
+    pipeline.smembers(connection.key("usage:migrated"));
+    const results = (await pipeline.exec()) ?? [];
+    return [
+      results.slice(0, wanted.length).map(([, value]) => value as Record<string, string>),
+      results.at(-1)?.[1] as string[],
+    ] as const;
+  });
+  const base = full || !last ? defaults() : last;
+  const next: UsageLedger = {
+    ...base,
+    days: { ...base.days },
+    months: { ...base.months },
+    migratedFrom: migrated ?? [],
+  };
+  wanted.forEach((name, index) => {
+    const parsed = parsePeriodHashName(name);
+    if (parsed) next[parsed.period][parsed.key] = bucketOfHash(hashes[index] ?? {});
+  });
+  return next;
+}
