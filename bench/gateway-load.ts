@@ -3,7 +3,7 @@
 // side. One request posts an Anthropic Messages body with stream:true and times the first text delta (TTFT) and
 // the end of the stream; it only counts when the stream carried its terminal `message_stop` event.
 import { Agent, request } from "node:http";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { nowMicroseconds } from "./stats.ts";
 
 export interface StreamTarget {
@@ -84,19 +84,42 @@ export async function closedLoopLoad(target: StreamTarget, clients: number, dura
   return { completed, failed, seconds, firstError };
 }
 
-/** VmRSS and VmHWM (peak) of a live process in MiB, from /proc/<pid>/status; undefined where /proc is missing. */
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s on Linux). */
+/** utime + stime from a /proc .../stat line, in seconds (clock ticks of 1/100 s on Linux). */
+function statCpuSeconds(stat: string): number {
+  // The fields after the command name (which may hold spaces) start at ") "; utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
 export function processCpuSeconds(pid: number): number | undefined {
   try {
-    // The fields after the command name (which may hold spaces) start at ") "; utime and stime are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, "utf8"));
   } catch {
     return undefined;
   }
 }
 
+/**
+ * CPU seconds per thread of a live process: the main (JavaScript) thread, whose id is the process id, and the rest
+ * together (V8's garbage-collection helpers, libuv's file-system pool); undefined where /proc is missing.
+ */
+export function threadCpuSeconds(pid: number): { main: number; others: number } | undefined {
+  try {
+    let main = 0;
+    let others = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const seconds = statCpuSeconds(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"));
+      if (Number(tid) === pid) main += seconds;
+      else others += seconds;
+    }
+    return { main, others };
+  } catch {
+    return undefined;
+  }
+}
+
+/** VmRSS and VmHWM (peak) of a live process in MiB, from /proc/<pid>/status; undefined where /proc is missing. */
 export function processMemory(pid: number): { rssMiB: number; peakMiB: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");

@@ -1,19 +1,21 @@
 // The gateway's speed: the REAL `pi-auto-router serve` process (the shipped bin -> dist/gateway.mjs, file stores
 // and event log on, default plugins) in front of the local Anthropic streaming emulator, against calling the
 // emulator directly, in the same run and interleaved request by request. The same node:http client drives both
-// sides (and the peer gateway, when it can be installed), on the Anthropic Messages protocol.
+// sides (and the peer gateway, when it can be installed), on the Anthropic Messages protocol. A bare byte-forwarding
+// node:http proxy (gateway-floor-proxy.mjs) runs beside them: the floor any Node gateway starts from on this machine.
 //   GATEWAY_BENCH_REQUESTS   1-client requests per side (default 300)
 //   GATEWAY_BENCH_SECONDS    seconds per throughput phase (default 3; two phases per side)
 //   GATEWAY_BENCH_PEER=0     skip the peer gateway
 //   GATEWAY_BENCH_NODE_ARGS  node options for the gateway process only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //                            (a profile is written when the bench stops the gateway)
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { makeAgentDir, REPO_ROOT } from "../test/helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../test/helpers/anthropic-emulator.ts";
 import { startGatewayProcess, type GatewayProcess } from "../test/helpers/gateway-process.ts";
 import type { Emulator } from "../test/helpers/sse-emulator-core.ts";
-import { closedLoopLoad, makeAgent, processCpuSeconds, processMemory, streamOnce, type StreamTarget, type StreamTiming } from "./gateway-load.ts";
+import { closedLoopLoad, makeAgent, processCpuSeconds, processMemory, streamOnce, threadCpuSeconds, type StreamTarget, type StreamTiming } from "./gateway-load.ts";
 import { installPeer, PEER_PACKAGE, PEER_VERSION, startPeer, type PeerGateway } from "./gateway-peer.ts";
 import { formatMicroseconds, formatRate, formatRatio, summarize, table, verdict, type BenchResult } from "./stats.ts";
 
@@ -21,6 +23,8 @@ export const GOAL_GATEWAY_ADDED_P50_US = 1_000;
 export const GOAL_GATEWAY_ADDED_P99_US = 3_000;
 export const GOAL_GATEWAY_THROUGHPUT_RATIO = 0.8;
 const LOAD_CLIENTS = 64;
+const EMULATOR_KEY = "sk-ant-bench-emulator-key";
+const FLOOR = "bare node:http proxy";
 const WARMUP_REQUESTS = 30;
 /** Twelve text deltas per answer: a short but real streamed reply. */
 const REPLY_TEXT = "The quick brown fox jumps over the lazy dog and runs far away again.";
@@ -32,7 +36,7 @@ function envNumber(name: string, fallback: number): number {
 
 async function startSides(emulator: Emulator): Promise<{ gateway: GatewayProcess; cleanup: () => void; direct: StreamTarget; routed: StreamTarget }> {
   const dir = makeAgentDir({
-    providers: { emulator: { baseUrl: emulator.url, api: "anthropic-messages", apiKey: "sk-ant-bench-emulator-key", models: [{ id: "emulated-claude" }] } },
+    providers: { emulator: { baseUrl: emulator.url, api: "anthropic-messages", apiKey: EMULATOR_KEY, models: [{ id: "emulated-claude" }] } },
     routes: { routes: { bench: { targets: [{ provider: "emulator", modelId: "emulated-claude" }] } }, gateway: { maxConcurrentRequests: 256 } },
   });
   const nodeArgs = process.env.GATEWAY_BENCH_NODE_ARGS?.split(" ").filter(Boolean);
@@ -40,9 +44,24 @@ async function startSides(emulator: Emulator): Promise<{ gateway: GatewayProcess
   return {
     gateway,
     cleanup: dir.cleanup,
-    direct: { name: "direct", origin: emulator.url, model: "emulated-claude", apiKey: "sk-ant-bench-emulator-key" },
+    direct: { name: "direct", origin: emulator.url, model: "emulated-claude", apiKey: EMULATOR_KEY },
     routed: { name: "pi-auto-router", origin: gateway.url, model: "auto-router/bench", apiKey: gateway.token },
   };
+}
+
+/** The floor proxy as its own process (its CPU is measured like the gateway's). */
+async function startFloor(emulator: Emulator): Promise<{ target: StreamTarget; pid: number; stop: () => void }> {
+  const child = spawn(process.execPath, [join(REPO_ROOT, "bench", "gateway-floor-proxy.mjs"), emulator.url, EMULATOR_KEY], { stdio: ["ignore", "pipe", "inherit"] });
+  let output = "";
+  const origin = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on("data", (chunk) => {
+      output += chunk;
+      const match = /listening on (\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`the floor proxy exited with ${code} before listening`)));
+  });
+  return { target: { name: FLOOR, origin, model: "emulated-claude", apiKey: "unused" }, pid: child.pid!, stop: () => child.kill("SIGTERM") };
 }
 
 async function tryPeer(emulator: Emulator, lines: string[]): Promise<PeerGateway | undefined> {
@@ -87,12 +106,13 @@ export async function runGatewayBench(): Promise<BenchResult> {
   const lines: string[] = ["  client: node:http keep-alive agent, Anthropic Messages protocol, stream:true, 14 SSE text deltas per answer; loopback"];
   const figures: Record<string, number> = {};
   const { gateway, cleanup, direct, routed } = await startSides(emulator);
+  const floor = await startFloor(emulator);
   const peer = await tryPeer(emulator, lines);
   try {
     const pid = gateway.child.pid!;
     const idle = processMemory(pid);
     const peerTarget: StreamTarget | undefined = peer && { name: peer.label, origin: peer.origin, model: "claude-sonnet-4-5", apiKey: peer.apiKey };
-    const samples = await interleavedLatency([direct, routed, ...(peerTarget ? [peerTarget] : [])], rounds);
+    const samples = await interleavedLatency([direct, routed, floor.target, ...(peerTarget ? [peerTarget] : [])], rounds);
 
     const base = { ttft: summarize(samples.get("direct")!.map((s) => s.ttftUs)), total: summarize(samples.get("direct")!.map((s) => s.totalUs)) };
     const rows: string[][] = [];
@@ -104,6 +124,8 @@ export async function runGatewayBench(): Promise<BenchResult> {
       rows.push([name, formatMicroseconds(ttft.p50), formatMicroseconds(ttft.p99), formatMicroseconds(total.p50), formatMicroseconds(total.p99), ...added, ratios]);
       if (name === routed.name) {
         Object.assign(figures, { gatewayAddedTtftP50Us: ttft.p50 - base.ttft.p50, gatewayAddedTtftP99Us: ttft.p99 - base.ttft.p99, gatewayAddedTotalP50Us: total.p50 - base.total.p50, gatewayAddedTotalP99Us: total.p99 - base.total.p99 });
+      } else if (name === FLOOR) {
+        Object.assign(figures, { floorAddedTtftP50Us: ttft.p50 - base.ttft.p50, floorAddedTtftP99Us: ttft.p99 - base.ttft.p99 });
       } else if (name !== "direct") {
         Object.assign(figures, { peerAddedTtftP50Us: ttft.p50 - base.ttft.p50, peerAddedTtftP99Us: ttft.p99 - base.ttft.p99 });
       }
@@ -112,34 +134,51 @@ export async function runGatewayBench(): Promise<BenchResult> {
     lines.push(...table(["side", "TTFT p50", "TTFT p99", "total p50", "total p99", "added TTFT p50", "added TTFT p99", "added total p50", "added total p99", "TTFT / total p50 vs direct"], rows).map((line) => `    ${line}`));
     lines.push(`    goal (pi-auto-router): added <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P50_US)} p50 ${verdict(figures.gatewayAddedTtftP50Us! <= GOAL_GATEWAY_ADDED_P50_US)}, <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P99_US)} p99 ${verdict(figures.gatewayAddedTtftP99Us! <= GOAL_GATEWAY_ADDED_P99_US)} (TTFT)`);
 
-    // Throughput: phases alternate direct / routed so drift in the machine's load hits both sides alike.
-    const totals = { direct: { completed: 0, failed: 0, seconds: 0 }, routed: { completed: 0, failed: 0, seconds: 0 } };
+    // Throughput: phases alternate direct / routed / floor so drift in the machine's load hits every side alike.
+    const sides = { direct, routed, floor: floor.target } as const;
+    type Side = keyof typeof sides;
+    const totals = Object.fromEntries(Object.keys(sides).map((side) => [side, { completed: 0, failed: 0, seconds: 0 }])) as Record<Side, { completed: number; failed: number; seconds: number }>;
     let peakSampled = idle?.rssMiB ?? Number.NaN;
     const sample = () => {
       const now = processMemory(pid);
       if (now) peakSampled = Math.max(peakSampled, now.rssMiB);
     };
     const errors: string[] = [];
-    let gatewayCpuSeconds = 0;
-    for (const side of ["direct", "routed", "direct", "routed"] as const) {
-      const cpuBefore = processCpuSeconds(pid);
-      const result = await closedLoopLoad(side === "direct" ? direct : routed, LOAD_CLIENTS, phaseMs, side === "routed" ? sample : undefined);
-      const cpuAfter = processCpuSeconds(pid);
-      if (side === "routed" && cpuBefore !== undefined && cpuAfter !== undefined) gatewayCpuSeconds += cpuAfter - cpuBefore;
+    const cpu = { gateway: { main: 0, others: 0 }, floor: 0 };
+    for (const side of ["direct", "routed", "floor", "direct", "routed", "floor"] as const) {
+      const gatewayBefore = threadCpuSeconds(pid);
+      const floorBefore = processCpuSeconds(floor.pid);
+      const result = await closedLoopLoad(sides[side], LOAD_CLIENTS, phaseMs, side === "routed" ? sample : undefined);
+      const gatewayAfter = threadCpuSeconds(pid);
+      const floorAfter = processCpuSeconds(floor.pid);
+      if (side === "routed" && gatewayBefore && gatewayAfter) {
+        cpu.gateway.main += gatewayAfter.main - gatewayBefore.main;
+        cpu.gateway.others += gatewayAfter.others - gatewayBefore.others;
+      }
+      if (side === "floor" && floorBefore !== undefined && floorAfter !== undefined) cpu.floor += floorAfter - floorBefore;
       totals[side].completed += result.completed;
       totals[side].failed += result.failed;
       totals[side].seconds += result.seconds;
       if (result.firstError) errors.push(`${side}: ${result.firstError}`);
     }
     const after = processMemory(pid);
-    const rate = (side: keyof typeof totals) => totals[side].completed / totals[side].seconds;
+    const rate = (side: Side) => totals[side].completed / totals[side].seconds;
     figures.gatewayThroughputRatio = rate("routed") / rate("direct");
+    figures.floorThroughputRatio = rate("floor") / rate("direct");
     lines.push(`  ${LOAD_CLIENTS} concurrent streaming clients, 2 x ${phaseMs / 1000} s per side, alternating:`);
     lines.push(`    direct ${formatRate(rate("direct"))} (${totals.direct.failed} failed), routed ${formatRate(rate("routed"))} (${totals.routed.failed} failed): ratio ${formatRatio(figures.gatewayThroughputRatio)}, goal >= ${GOAL_GATEWAY_THROUGHPUT_RATIO}x ${verdict(figures.gatewayThroughputRatio >= GOAL_GATEWAY_THROUGHPUT_RATIO)}`);
-    if (gatewayCpuSeconds > 0) {
+    lines.push(`    ${FLOOR} ${formatRate(rate("floor"))} (${totals.floor.failed} failed): ratio ${formatRatio(figures.floorThroughputRatio)}`);
+    const gatewayCpu = cpu.gateway.main + cpu.gateway.others;
+    if (gatewayCpu > 0) {
       // CPU per request depends far less on the machine's load than the rates do: the gateway's own cost.
-      figures.gatewayCpuPerRequestUs = (gatewayCpuSeconds / totals.routed.completed) * 1e6;
-      lines.push(`    gateway process CPU per routed request under this load: ${formatMicroseconds(figures.gatewayCpuPerRequestUs)} (user + system, /proc)`);
+      const perRequest = (seconds: number, side: Side) => (seconds / totals[side].completed) * 1e6;
+      Object.assign(figures, {
+        gatewayCpuPerRequestUs: perRequest(gatewayCpu, "routed"),
+        gatewayMainThreadCpuPerRequestUs: perRequest(cpu.gateway.main, "routed"),
+        floorCpuPerRequestUs: perRequest(cpu.floor, "floor"),
+      });
+      lines.push(`    gateway process CPU per routed request under this load: ${formatMicroseconds(figures.gatewayCpuPerRequestUs!)} (user + system, /proc): main thread ${formatMicroseconds(figures.gatewayMainThreadCpuPerRequestUs!)}, other threads (V8's garbage-collection helpers, libuv's pool) ${formatMicroseconds(perRequest(cpu.gateway.others, "routed"))}`);
+      lines.push(`    ${FLOOR} CPU per request: ${formatMicroseconds(figures.floorCpuPerRequestUs!)}`);
     }
     for (const error of errors) lines.push(`    first error, ${error}`);
     if (idle && after) {
@@ -150,6 +189,7 @@ export async function runGatewayBench(): Promise<BenchResult> {
     }
   } finally {
     await peer?.stop();
+    floor.stop();
     await gateway.stop();
     await emulator.close();
     cleanup();

@@ -85,6 +85,7 @@ function summary(results: BenchResult[]): string[] {
   add("gateway added TTFT p99 (real process)", "gatewayAddedTtftP99Us", formatMicroseconds, `<= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P99_US)}`, (v) => v <= GOAL_GATEWAY_ADDED_P99_US, "-");
   add("peer gateway added TTFT p50 (same run)", "peerAddedTtftP50Us", formatMicroseconds, "-", undefined, "-");
   add("gateway throughput routed/direct, 64 clients", "gatewayThroughputRatio", ratio, `>= ${GOAL_GATEWAY_THROUGHPUT_RATIO}x`, (v) => v >= GOAL_GATEWAY_THROUGHPUT_RATIO, "-");
+  add("bare node:http proxy throughput/direct (floor, same run)", "floorThroughputRatio", ratio, "-", undefined, "-");
   add("failover switch p99", "switchP99Us", formatMicroseconds, `<= ${formatMicroseconds(GOAL_SWITCH_P99_US)}`, (v) => v <= GOAL_SWITCH_P99_US, "~0.4 ms");
   add("added start-up, warm", "addedWarmMs", formatMilliseconds, `<= ${GOAL_ADDED_WARM_MS} ms`, (v) => v <= GOAL_ADDED_WARM_MS, "~70 ms");
   add("added start-up, first run", "addedFirstRunMs", formatMilliseconds, `<= ${GOAL_ADDED_FIRST_RUN_MS} ms`, (v) => v <= GOAL_ADDED_FIRST_RUN_MS, "~1.3 s");

@@ -5,7 +5,8 @@ import { anthropicToContext, parseAnthropicRequest, type AnthropicRequest } from
 import { openAICompletion, OpenAIStreamEncoder } from "./openai-response.ts";
 import { openAIToContext, parseOpenAIRequest, type OpenAIRequest } from "./openai-request.ts";
 import { parseResponsesRequest, responsesToContext, type ResponsesRequest } from "./responses-request.ts";
-import { responsesBody, ResponsesSseEncoder } from "./responses-stream.ts";
+import { responsesBody } from "./responses-response.ts";
+import { ResponsesSseEncoder } from "./responses-stream.ts";
 
 export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
   protocol: "anthropic",

@@ -1,24 +1,22 @@
 // pi-ai's assistant event stream -> OpenAI Responses output: the SSE event sequence (response.created ...
-// response.completed / response.incomplete / response.failed) and the non-streaming response object. Pure: the
-// gateway writes what `push` returns. Each pi-ai content block (text, thinking, tool call) becomes one output item.
-import type { AssistantMessage, AssistantMessageEvent, Usage } from "@mariozechner/pi-ai";
-import { randomUUID } from "node:crypto";
+// response.completed / response.incomplete / response.failed). Pure: the gateway writes what `push` returns. Each
+// pi-ai content block (text, thinking, tool call) becomes one output item; responses-response.ts builds the
+// response object the opening and terminal events carry.
+import type { AssistantMessage, AssistantMessageEvent } from "@mariozechner/pi-ai";
+import {
+  finalStatus,
+  itemId,
+  type OutputItem,
+  outputItemsOf,
+  type ResponseMeta,
+  type ResponseStatus,
+  responseMeta,
+  responseObject,
+} from "./responses-response.ts";
 
 export interface ResponsesSseEvent {
   type: string;
   [field: string]: unknown;
-}
-
-type OutputItem =
-  | { id: string; type: "message"; status: string; role: "assistant"; content: { type: "output_text"; text: string; annotations: [] }[] }
-  | { id: string; type: "function_call"; status: string; call_id: string; name: string; arguments: string }
-  | { id: string; type: "reasoning"; status?: string; summary: []; content: { type: "reasoning_text"; text: string }[] };
-
-export interface ResponseMeta {
-  id: string;
-  /** The model name the client asked for (a route), echoed back as OpenAI does. */
-  model: string;
-  createdAtSeconds: number;
 }
 
 export class ResponsesStreamWriter {
@@ -37,14 +35,31 @@ export class ResponsesStreamWriter {
   push(event: AssistantMessageEvent): ResponsesSseEvent[] {
     switch (event.type) {
       case "text_start":
-        return this.addItem(event.contentIndex, { id: this.itemId("msg"), type: "message", status: "in_progress", role: "assistant", content: [] }, (item, index) => [
-          this.event("response.content_part.added", { item_id: item.id, output_index: index, content_index: 0, part: { type: "output_text", text: "", annotations: [] } }),
-        ]);
+        return this.addItem(
+          event.contentIndex,
+          { id: this.itemId("msg"), type: "message", status: "in_progress", role: "assistant", content: [] },
+          (item, index) => [
+            this.event("response.content_part.added", {
+              item_id: item.id,
+              output_index: index,
+              content_index: 0,
+              part: { type: "output_text", text: "", annotations: [] },
+            }),
+          ],
+        );
       case "text_delta":
         return this.withItem(event.contentIndex, "message", (item, index) => {
           item.content[0] ??= { type: "output_text", text: "", annotations: [] };
           item.content[0].text += event.delta;
-          return [this.event("response.output_text.delta", { item_id: item.id, output_index: index, content_index: 0, delta: event.delta, logprobs: [] })];
+          return [
+            this.event("response.output_text.delta", {
+              item_id: item.id,
+              output_index: index,
+              content_index: 0,
+              delta: event.delta,
+              logprobs: [],
+            }),
+          ];
         });
       case "text_end":
         return this.withItem(event.contentIndex, "message", (item, index) => {
@@ -52,27 +67,54 @@ export class ResponsesStreamWriter {
           item.content[0] = part;
           item.status = "completed";
           return [
-            this.event("response.output_text.done", { item_id: item.id, output_index: index, content_index: 0, text: event.content, logprobs: [] }),
+            this.event("response.output_text.done", {
+              item_id: item.id,
+              output_index: index,
+              content_index: 0,
+              text: event.content,
+              logprobs: [],
+            }),
             this.event("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }),
             this.event("response.output_item.done", { output_index: index, item }),
           ];
         });
       case "thinking_start":
-        return this.addItem(event.contentIndex, { id: this.itemId("rs"), type: "reasoning", summary: [], content: [] }, (item, index) => [
-          this.event("response.content_part.added", { item_id: item.id, output_index: index, content_index: 0, part: { type: "reasoning_text", text: "" } }),
-        ]);
+        return this.addItem(
+          event.contentIndex,
+          { id: this.itemId("rs"), type: "reasoning", summary: [], content: [] },
+          (item, index) => [
+            this.event("response.content_part.added", {
+              item_id: item.id,
+              output_index: index,
+              content_index: 0,
+              part: { type: "reasoning_text", text: "" },
+            }),
+          ],
+        );
       case "thinking_delta":
         return this.withItem(event.contentIndex, "reasoning", (item, index) => {
           item.content[0] ??= { type: "reasoning_text", text: "" };
           item.content[0].text += event.delta;
-          return [this.event("response.reasoning_text.delta", { item_id: item.id, output_index: index, content_index: 0, delta: event.delta })];
+          return [
+            this.event("response.reasoning_text.delta", {
+              item_id: item.id,
+              output_index: index,
+              content_index: 0,
+              delta: event.delta,
+            }),
+          ];
         });
       case "thinking_end":
         return this.withItem(event.contentIndex, "reasoning", (item, index) => {
           const part = { type: "reasoning_text" as const, text: event.content };
           item.content[0] = part;
           return [
-            this.event("response.reasoning_text.done", { item_id: item.id, output_index: index, content_index: 0, text: event.content }),
+            this.event("response.reasoning_text.done", {
+              item_id: item.id,
+              output_index: index,
+              content_index: 0,
+              text: event.content,
+            }),
             this.event("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }),
             this.event("response.output_item.done", { output_index: index, item }),
           ];
@@ -80,12 +122,29 @@ export class ResponsesStreamWriter {
       case "toolcall_start": {
         const block = event.partial.content[event.contentIndex];
         const call = block?.type === "toolCall" ? block : undefined;
-        return this.addItem(event.contentIndex, { id: this.itemId("fc"), type: "function_call", status: "in_progress", call_id: call?.id ?? "", name: call?.name ?? "", arguments: "" }, () => []);
+        return this.addItem(
+          event.contentIndex,
+          {
+            id: this.itemId("fc"),
+            type: "function_call",
+            status: "in_progress",
+            call_id: call?.id ?? "",
+            name: call?.name ?? "",
+            arguments: "",
+          },
+          () => [],
+        );
       }
       case "toolcall_delta":
         return this.withItem(event.contentIndex, "function_call", (item, index) => {
           item.arguments += event.delta;
-          return [this.event("response.function_call_arguments.delta", { item_id: item.id, output_index: index, delta: event.delta })];
+          return [
+            this.event("response.function_call_arguments.delta", {
+              item_id: item.id,
+              output_index: index,
+              delta: event.delta,
+            }),
+          ];
         });
       case "toolcall_end":
         return this.withItem(event.contentIndex, "function_call", (item, index) => {
@@ -94,7 +153,12 @@ export class ResponsesStreamWriter {
           item.arguments = JSON.stringify(event.toolCall.arguments ?? {});
           item.status = "completed";
           return [
-            this.event("response.function_call_arguments.done", { item_id: item.id, output_index: index, name: item.name, arguments: item.arguments }),
+            this.event("response.function_call_arguments.done", {
+              item_id: item.id,
+              output_index: index,
+              name: item.name,
+              arguments: item.arguments,
+            }),
             this.event("response.output_item.done", { output_index: index, item }),
           ];
         });
@@ -114,72 +178,46 @@ export class ResponsesStreamWriter {
 
   /** The non-streaming answer: the same object the stream's terminal event carries. */
   final(message: AssistantMessage): Record<string, unknown> {
-    return this.response(message.stopReason === "length" ? "incomplete" : "completed", message);
+    return this.response(finalStatus(message), message);
   }
 
-  private response(status: "in_progress" | "completed" | "incomplete" | "failed", message?: AssistantMessage): Record<string, unknown> {
-    const output = message && status !== "in_progress" ? this.outputFor(message) : [];
-    return {
-      id: this.meta.id,
-      object: "response",
-      created_at: this.meta.createdAtSeconds,
-      status,
-      model: this.meta.model,
-      output,
-      output_text: output.flatMap((item) => (item.type === "message" ? item.content.map((part) => part.text) : [])).join(""),
-      error: status === "failed" ? { code: "server_error", message: message?.errorMessage ?? "the answer failed" } : null,
-      incomplete_details: status === "incomplete" ? { reason: "max_output_tokens" } : null,
-      usage: message && status !== "in_progress" ? responsesUsage(message.usage) : null,
-      parallel_tool_calls: true,
-      tool_choice: "auto",
-      tools: [],
-    };
+  /** Streamed items as sent; without any (nothing was streamed), the final message's. */
+  private response(status: ResponseStatus, message?: AssistantMessage): Record<string, unknown> {
+    const output = message && !this.items.length ? outputItemsOf(this.meta, message) : this.items;
+    return responseObject(this.meta, status, output, message);
   }
 
-  /** Streamed items as sent; a non-streamed answer (no events pushed) is built from the final message. */
-  private outputFor(message: AssistantMessage): OutputItem[] {
-    if (this.items.length) return this.items;
-    for (const block of message.content) {
-      if (block.type === "text") this.items.push({ id: this.itemId("msg"), type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: block.text, annotations: [] }] });
-      else if (block.type === "thinking") this.items.push({ id: this.itemId("rs"), type: "reasoning", summary: [], content: [{ type: "reasoning_text", text: block.thinking }] });
-      else this.items.push({ id: this.itemId("fc"), type: "function_call", status: "completed", call_id: block.id, name: block.name, arguments: JSON.stringify(block.arguments ?? {}) });
-    }
-    return this.items;
-  }
-
-  private addItem<T extends OutputItem>(contentIndex: number, item: T, then: (item: T, index: number) => ResponsesSseEvent[]): ResponsesSseEvent[] {
+  private addItem<T extends OutputItem>(
+    contentIndex: number,
+    item: T,
+    then: (item: T, index: number) => ResponsesSseEvent[],
+  ): ResponsesSseEvent[] {
     const index = this.items.push(item) - 1;
     this.itemByContentIndex.set(contentIndex, index);
-    return [this.event("response.output_item.added", { output_index: index, item: structuredClone(item) }), ...then(item, index)];
+    return [
+      this.event("response.output_item.added", { output_index: index, item: structuredClone(item) }),
+      ...then(item, index),
+    ];
   }
 
-  private withItem<T extends OutputItem["type"]>(contentIndex: number, type: T, then: (item: Extract<OutputItem, { type: T }>, index: number) => ResponsesSseEvent[]): ResponsesSseEvent[] {
+  private withItem<T extends OutputItem["type"]>(
+    contentIndex: number,
+    type: T,
+    then: (item: Extract<OutputItem, { type: T }>, index: number) => ResponsesSseEvent[],
+  ): ResponsesSseEvent[] {
     const index = this.itemByContentIndex.get(contentIndex);
     const item = index === undefined ? undefined : this.items[index];
     return item?.type === type ? then(item as Extract<OutputItem, { type: T }>, index as number) : [];
   }
 
   private itemId(prefix: string): string {
-    return `${prefix}_${this.meta.id.replace(/^resp_/, "")}_${this.items.length}`;
+    return itemId(this.meta, prefix, this.items.length);
   }
 
   private event(type: string, fields: Record<string, unknown>): ResponsesSseEvent {
     return { type, sequence_number: this.sequence++, ...fields };
   }
 }
-
-export function responsesUsage(usage: Usage): Record<string, unknown> {
-  const input = usage.input + usage.cacheRead + usage.cacheWrite;
-  return {
-    input_tokens: input,
-    input_tokens_details: { cached_tokens: usage.cacheRead },
-    output_tokens: usage.output,
-    output_tokens_details: { reasoning_tokens: 0 },
-    total_tokens: input + usage.output,
-  };
-}
-
-const responseMeta = (model: string, now: number): ResponseMeta => ({ id: `resp_${randomUUID().replace(/-/g, "")}`, model, createdAtSeconds: Math.floor(now / 1000) });
 
 /** The gateway's encoder: SSE records (`event:` + `data:`) for each pi-ai event, opening the response first. */
 export class ResponsesSseEncoder {
@@ -197,6 +235,3 @@ export class ResponsesSseEncoder {
     return events.map((record) => `event: ${record.type}\ndata: ${JSON.stringify(record)}\n\n`).join("");
   }
 }
-
-/** The non-streaming answer to a Responses request. */
-export const responsesBody = (message: AssistantMessage, model: string, now: number) => new ResponsesStreamWriter(responseMeta(model, now)).final(message);

@@ -1,0 +1,120 @@
+// The OpenAI Responses response object: the body of a non-streaming answer and of the stream's opening and terminal
+// events (`response.created`, `response.completed` / `.incomplete` / `.failed`), its output items and its usage.
+import type { AssistantMessage, Usage } from "@mariozechner/pi-ai";
+import { randomUUID } from "node:crypto";
+
+export type OutputItem =
+  | {
+      id: string;
+      type: "message";
+      status: string;
+      role: "assistant";
+      content: { type: "output_text"; text: string; annotations: [] }[];
+    }
+  | { id: string; type: "function_call"; status: string; call_id: string; name: string; arguments: string }
+  | {
+      id: string;
+      type: "reasoning";
+      status?: string;
+      summary: [];
+      content: { type: "reasoning_text"; text: string }[];
+    };
+
+export type ResponseStatus = "in_progress" | "completed" | "incomplete" | "failed";
+
+export interface ResponseMeta {
+  id: string;
+  /** The model name the client asked for (a route), echoed back as OpenAI does. */
+  model: string;
+  createdAtSeconds: number;
+}
+
+export const responseMeta = (model: string, now: number): ResponseMeta => ({
+  id: `resp_${randomUUID().replace(/-/g, "")}`,
+  model,
+  createdAtSeconds: Math.floor(now / 1000),
+});
+
+/** A length stop is `incomplete` (max_output_tokens), anything else that ended is `completed`. */
+export const finalStatus = (message: AssistantMessage): ResponseStatus =>
+  message.stopReason === "length" ? "incomplete" : "completed";
+
+/** An output item's id: the response's own id with a kind prefix and the item's position. */
+export const itemId = (meta: ResponseMeta, prefix: string, position: number): string =>
+  `${prefix}_${meta.id.replace(/^resp_/, "")}_${position}`;
+
+/** The output items of a finished message, for an answer that was not streamed. */
+export function outputItemsOf(meta: ResponseMeta, message: AssistantMessage): OutputItem[] {
+  return message.content.map((block, position): OutputItem => {
+    if (block.type === "text") {
+      return {
+        id: itemId(meta, "msg", position),
+        type: "message",
+        status: "completed",
+        role: "assistant",
+        content: [{ type: "output_text", text: block.text, annotations: [] }],
+      };
+    }
+    if (block.type === "thinking") {
+      return {
+        id: itemId(meta, "rs", position),
+        type: "reasoning",
+        summary: [],
+        content: [{ type: "reasoning_text", text: block.thinking }],
+      };
+    }
+    return {
+      id: itemId(meta, "fc", position),
+      type: "function_call",
+      status: "completed",
+      call_id: block.id,
+      name: block.name,
+      arguments: JSON.stringify(block.arguments ?? {}),
+    };
+  });
+}
+
+export function responsesUsage(usage: Usage): Record<string, unknown> {
+  const input = usage.input + usage.cacheRead + usage.cacheWrite;
+  return {
+    input_tokens: input,
+    input_tokens_details: { cached_tokens: usage.cacheRead },
+    output_tokens: usage.output,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: input + usage.output,
+  };
+}
+
+/** The response object; `output` and usage are empty while it is in progress. */
+export function responseObject(
+  meta: ResponseMeta,
+  status: ResponseStatus,
+  output: OutputItem[],
+  message?: AssistantMessage,
+): Record<string, unknown> {
+  const ended = message !== undefined && status !== "in_progress";
+  const items = ended ? output : [];
+  return {
+    id: meta.id,
+    object: "response",
+    created_at: meta.createdAtSeconds,
+    status,
+    model: meta.model,
+    output: items,
+    output_text: items
+      .flatMap((item) => (item.type === "message" ? item.content.map((part) => part.text) : []))
+      .join(""),
+    error: status === "failed" ? { code: "server_error", message: message?.errorMessage ?? "the answer failed" } : null,
+    incomplete_details: status === "incomplete" ? { reason: "max_output_tokens" } : null,
+    usage: ended ? responsesUsage(message.usage) : null,
+    parallel_tool_calls: true,
+    tool_choice: "auto",
+    tools: [],
+  };
+}
+
+/** The non-streaming answer to a Responses request. */
+export function responsesBody(message: AssistantMessage, model: string, now: number): Record<string, unknown> {
+  const meta = responseMeta(model, now);
+  return responseObject(meta, finalStatus(message), outputItemsOf(meta, message), message);
+}

@@ -1,0 +1,48 @@
+// Which paths the wildcard proxy serves, where a request without a model goes, and the upstream URL it is sent to.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { RouterConfig } from "../../src/config/schema.ts";
+import { advertisedPrefixes, advertises } from "../../src/gateway/endpoint-prefixes.ts";
+import { defaultTargetForPath } from "../../src/gateway/model-names.ts";
+import { upstreamUrl } from "../../src/gateway/proxy-forward.ts";
+
+const config = {
+  providers: {
+    chat: {},
+    "embed-a": { endpointPrefixes: ["/v1/embeddings"] },
+    anything: { endpointPrefixes: [] },
+  },
+  routes: {
+    swe: { targets: [{ provider: "chat", modelId: "c1" }, { provider: "embed-a", modelId: "e-small" }] },
+    other: { targets: [{ provider: "anything", modelId: "any-1" }] },
+  },
+} as unknown as RouterConfig;
+
+describe("proxied paths", () => {
+  it("lists only the providers that advertise prefixes, an empty list meaning every path", () => {
+    assert.deepEqual([...advertisedPrefixes(config)], [["embed-a", ["/v1/embeddings"]], ["anything", []]]);
+    assert.equal(advertises([], "/api/chat"), true);
+    assert.equal(advertises(undefined, "/v1/embeddings"), false);
+  });
+
+  it("matches a prefix as a whole path segment, never as the start of a longer name", () => {
+    assert.equal(advertises(["/v1/embeddings"], "/v1/embeddings"), true);
+    assert.equal(advertises(["/v1/embeddings"], "/v1/embeddings/batch"), true);
+    assert.equal(advertises(["/v1/embeddings"], "/v1/embeddings?x=1"), true);
+    assert.equal(advertises(["/v1/embeddings"], "/v1/embeddingsfoo"), false);
+    assert.equal(advertises(["/v1/files/"], "/v1/files/abc"), true);
+  });
+
+  it("sends a request without a model to the first route target of the first provider advertising the path", () => {
+    assert.deepEqual(defaultTargetForPath(config, "/v1/embeddings"), { provider: "embed-a", modelId: "e-small" });
+    assert.deepEqual(defaultTargetForPath(config, "/v1/rerank"), { provider: "anything", modelId: "any-1" });
+    const noCatchAll = { ...config, providers: { "embed-a": { endpointPrefixes: ["/v1/embeddings"] } } } as unknown as RouterConfig;
+    assert.equal(defaultTargetForPath(noCatchAll, "/v1/rerank"), undefined);
+  });
+
+  it("joins the target's base URL and the client's path without a doubled /v1, keeping the query", () => {
+    assert.equal(upstreamUrl("http://h:1/v1/", "/v1/embeddings", "?a=1"), "http://h:1/v1/embeddings?a=1");
+    assert.equal(upstreamUrl("http://h:1", "/v1/embeddings", ""), "http://h:1/v1/embeddings");
+    assert.equal(upstreamUrl("http://h:1/v1", "/api/chat", ""), "http://h:1/v1/api/chat");
+  });
+});
