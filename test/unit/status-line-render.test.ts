@@ -43,7 +43,11 @@ describe("status line rendering", () => {
     const published: Array<string | undefined> = [];
     let shown = false;
     let built = 0;
-    const status = new StatusLine((text) => published.push(text), () => 0, undefined, () => (built++, []), () => shown);
+    const marks = () => {
+      built++;
+      return [];
+    };
+    const status = new StatusLine((text) => published.push(text), () => 0, undefined, marks, () => shown);
     status.onAttempt("main", candidate, 1);
     status.onFinished("main", "success", "a/x", 0);
     assert.deepEqual([published, built], [[], 0]);
