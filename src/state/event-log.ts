@@ -9,9 +9,7 @@
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { appendFile, chmod, mkdir, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { compactEventData, writesRequestEnvelope } from "../events/compact-events.ts";
-import { EVENT_SCHEMA_VERSION, type EventRecord } from "../events/event-types.ts";
-import { redactedJson } from "./redact.ts";
+import { type EventEntry, type LogLine, LogLines } from "./log-lines.ts";
 import { rotatedIndexes, rotatedName } from "../events/log-files.ts";
 import { endsMidLine, endsMidLineSync, exceedsAfter, fileSize, fileSizeSync, ignoreMissing, toPieces } from "./log-disk.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
@@ -20,25 +18,7 @@ import { acquireLock, acquireLockSync, describeError, errorCode } from "./file-l
 import type { StoreWarning } from "./json-store.ts";
 
 export { listLogFiles } from "./log-disk.ts";
-
-/** A line as written (v2 data of the router's own types is compacted: see compact-events.ts). */
-export interface LogLine {
-  v: number;
-  type: string;
-  ts: string;
-  requestId?: string;
-  sessionId?: string;
-  routeId?: string;
-  /** The machine that wrote the event, so logs of several machines can be merged (team mode). */
-  machine?: string;
-  data: Record<string, unknown>;
-}
-
-/**
- * What append() takes. The log itself is a mechanism for any line; the router's producers (RequestEnvironment.record,
- * PluginContext.record) only accept an EventRecord of the shared event type map.
- */
-export type EventEntry = { type: string; data: object; requestId?: string; sessionId?: string; routeId?: string; ts?: string };
+export type { EventEntry, LogLine } from "./log-lines.ts";
 
 export interface EventLogOptions {
   dir: string;
@@ -68,8 +48,6 @@ const DEFAULT_FLUSH_DELAY_MS = 200;
 const DEFAULT_MAX_BUFFERED_EVENTS = 500;
 /** While the disk keeps failing, at most this many times maxBufferedEvents lines wait in memory. */
 const RETAINED_BUFFERS_ON_FAILURE = 20;
-/** More requests in flight than this (a busy gateway) and the oldest's follow-up lines carry their whole envelope. */
-const REMEMBERED_DECISIONS = 2_000;
 const FILE_MODE = 0o600;
 const DIRECTORY_MODE = 0o700;
 
@@ -81,18 +59,13 @@ class JsonlEventLog implements EventLog {
   private readonly keepFiles: number;
   private readonly flushDelayMs: number;
   private readonly maxBufferedEvents: number;
-  private readonly now: () => number;
   private readonly onWarning: ((warning: StoreWarning) => void) | undefined;
-  private readonly machine: string | undefined;
+  private readonly lines: LogLines;
   /** Lines waiting for the next flush: envelopes not yet serialised, or text kept from a failed write. */
   private buffer: Array<LogLine | string> = [];
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private earlyFlushQueued = false;
-  private lastStampMs = Number.NaN;
-  /** Requests in flight whose decision line this log wrote: their envelope fields. */
-  private readonly decisions = new Map<string, { sessionId?: string; routeId?: string }>();
-  private lastStamp = "";
   private modeChecked = false;
   private closed = false;
   private readonly warned = new Set<string>();
@@ -107,9 +80,8 @@ class JsonlEventLog implements EventLog {
     this.keepFiles = Math.max(1, Math.floor(options.keepFiles ?? DEFAULT_KEEP_FILES));
     this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
     this.maxBufferedEvents = Math.max(1, options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS);
-    this.now = options.now ?? Date.now;
     this.onWarning = options.onWarning;
-    this.machine = options.machine;
+    this.lines = new LogLines(options.now ?? Date.now, options.machine);
     this.unregister = registerExitFlush({
       hasPendingWork: () => this.buffer.length > 0,
       holdsLock: () => exitRegistry().heldLocks.get(this.path) === this,
@@ -120,16 +92,7 @@ class JsonlEventLog implements EventLog {
   append(event: EventEntry): void {
     if (this.closed) return this.warn("closed", "event appended after close() was dropped");
     try {
-      const record = event as unknown as EventRecord;
-      const envelope = { v: EVENT_SCHEMA_VERSION, type: event.type, ts: event.ts ?? this.timestamp() } as LogLine;
-      if (event.requestId !== undefined) envelope.requestId = event.requestId;
-      if (!this.sharesDecisionEnvelope(event, record)) {
-        if (event.sessionId !== undefined) envelope.sessionId = event.sessionId;
-        if (event.routeId !== undefined) envelope.routeId = event.routeId;
-        if (this.machine !== undefined) envelope.machine = this.machine;
-      }
-      envelope.data = event.data ? compactEventData(record) : {};
-      this.buffer.push(envelope);
+      this.buffer.push(this.lines.line(event));
     } catch (error) {
       return this.warn(`serialize:${describeError(error)}`, `an event of type ${event.type} could not be serialised: ${describeError(error)}`);
     }
@@ -147,51 +110,10 @@ class JsonlEventLog implements EventLog {
     }
   }
 
-  /**
-   * Redaction and JSON happen here, at flush time, off the request's path (a request's decision, candidates and
-   * attempt lines come before its first token). Each line's time and envelope were fixed by append().
-   */
-  private serialize(entries: Array<LogLine | string>): string[] {
-    const lines: string[] = [];
-    for (const entry of entries) {
-      if (typeof entry === "string") {
-        lines.push(entry);
-        continue;
-      }
-      try {
-        lines.push(redactedJson(entry));
-      } catch (error) {
-        this.warn(`serialize:${describeError(error)}`, `an event of type ${entry.type} could not be serialised: ${describeError(error)}`);
-      }
-    }
-    return lines;
-  }
-
-  /**
-   * A follow-up line of a request leaves out the sessionId, routeId and machine when this log wrote its request's
-   * decision line with the same ones (the readers take them from there); otherwise it carries its own.
-   */
-  private sharesDecisionEnvelope(event: EventEntry, record: EventRecord): boolean {
-    if (event.requestId === undefined) return false;
-    if (event.type === "decision") {
-      this.decisions.set(event.requestId, { sessionId: event.sessionId, routeId: event.routeId });
-      if (this.decisions.size > REMEMBERED_DECISIONS) this.decisions.delete(this.decisions.keys().next().value!);
-      return false;
-    }
-    if (writesRequestEnvelope(record)) return false;
-    const decision = this.decisions.get(event.requestId);
-    if (event.type === "final") this.decisions.delete(event.requestId);
-    return decision !== undefined && decision.sessionId === event.sessionId && decision.routeId === event.routeId;
-  }
-
-  /** A request's lines mostly share their millisecond: its ISO text is built once. */
-  private timestamp(): string {
-    const now = this.now();
-    if (now !== this.lastStampMs) {
-      this.lastStampMs = now;
-      this.lastStamp = new Date(now).toISOString();
-    }
-    return this.lastStamp;
+  private text(entries: Array<LogLine | string>): string[] {
+    return this.lines.text(entries, (line, error) =>
+      this.warn(`serialize:${describeError(error)}`, `an event of type ${line.type} could not be serialised: ${describeError(error)}`),
+    );
   }
 
   flush(): Promise<void> {
@@ -210,7 +132,7 @@ class JsonlEventLog implements EventLog {
 
   flushSync(): void {
     if (this.buffer.length === 0) return;
-    const lines = this.serialize(this.buffer.splice(0));
+    const lines = this.text(this.buffer.splice(0));
     const { pieces, bytes } = toPieces(lines);
     try {
       const created = mkdirSync(this.dir, { recursive: true, mode: DIRECTORY_MODE });
@@ -227,7 +149,7 @@ class JsonlEventLog implements EventLog {
   private async flushNow(): Promise<void> {
     this.earlyFlushQueued = false;
     if (this.buffer.length === 0) return;
-    const lines = this.serialize(this.buffer.splice(0));
+    const lines = this.text(this.buffer.splice(0));
     const { pieces, bytes } = toPieces(lines);
     let written = 0;
     try {

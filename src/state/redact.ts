@@ -1,8 +1,11 @@
 // Secret redaction for everything the extension writes or forwards (event log, warnings, cooldowns, health, errors
 // passed through to pi, exported reports). No I/O; its one piece of state is the list of credentials the router
-// resolved itself (below). Patterns are deliberately anchored on provider key prefixes or on an explicit
+// resolved itself (remembered-credentials.ts). Patterns are deliberately anchored on provider key prefixes or on an explicit
 // "key/token/secret" context, so ordinary text ("task-list", "risk-free", "claude-sonnet-4-6", UUID request ids,
 // paths) is left alone.
+import { holdsRememberedCredential, holdsRememberedCredentialInJson, replaceRememberedCredentials } from "./remembered-credentials.ts";
+
+export { forgetRememberedCredentials, rememberCredentials } from "./remembered-credentials.ts";
 
 export const REDACTED = "[REDACTED]";
 
@@ -133,62 +136,12 @@ function redactCredentialValue(value: string): string {
 // every context pattern: "per-token" or "API key" alone cannot hide a secret.
 const MIGHT_HOLD_A_SECRET = /sk-|AIza|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?"?\s*(?:[:=]|is\b)/i;
 
-// ---- credentials the router resolved itself ----------------------------------------------------------------------
-// A self-hosted key or an Azure-style 32-hex key matches no pattern above, and a provider may echo it back in an error.
-// Every key and credential header value the router resolves for a target is remembered here and replaced verbatim.
-
-/** Shorter values ("ollama", "none", "x") are placeholders, and replacing them would garble ordinary text. */
-export const MIN_REMEMBERED_CREDENTIAL_LENGTH = 12;
-/** A bound on memory: a process resolves a handful of keys; rotating OAuth tokens add a few per hour. */
-const MAX_REMEMBERED_CREDENTIALS = 256;
-/** Header names whose values are credentials (Authorization, x-api-key, api-key, X-Auth-Token, cookies...). */
-const CREDENTIAL_HEADER_NAME = /auth|key|token|secret|cookie|signature|password/i;
-const rememberedCredentials: string[] = [];
-/** The same credentials as they appear inside JSON text (a quote or backslash in one is escaped there). */
-let rememberedInJson: string[] = [];
-
-function rememberCredential(value: string | null | undefined): void {
-  const secret = value?.trim();
-  if (!secret || secret.length < MIN_REMEMBERED_CREDENTIAL_LENGTH || rememberedCredentials.includes(secret)) return;
-  if (rememberedCredentials.length >= MAX_REMEMBERED_CREDENTIALS) rememberedCredentials.shift();
-  rememberedCredentials.push(secret);
-  // Longest first, so a value that contains another is replaced whole.
-  rememberedCredentials.sort((a, b) => b.length - a.length);
-  rememberedInJson = rememberedCredentials.map((credential) => JSON.stringify(credential).slice(1, -1));
-}
-
-/** Remembers a target's resolved API key and credential header values (with and without their auth scheme). */
-export function rememberCredentials(apiKey: string | undefined, headers?: Record<string, string | null | undefined>): void {
-  rememberCredential(apiKey);
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (!value || !CREDENTIAL_HEADER_NAME.test(name)) continue;
-    rememberCredential(value);
-    rememberCredential(/^\s*\S+\s+(\S+)\s*$/.exec(value)?.[1]);
-  }
-}
-
-/** Test hook: forget every remembered credential. */
-export function forgetRememberedCredentials(): void {
-  rememberedCredentials.length = 0;
-  rememberedInJson = [];
-}
-
-function holdsRememberedCredential(text: string): boolean {
-  for (const secret of rememberedCredentials) if (text.includes(secret)) return true;
-  return false;
-}
-
-function replaceRememberedCredentials(text: string): string {
-  let result = text;
-  for (const secret of rememberedCredentials) if (result.includes(secret)) result = result.split(secret).join(REDACTED);
-  return result;
-}
 
 export function redactText(text: string): string {
   if (text.length < MINIMUM_SECRET_LENGTH) return text;
-  const remembered = rememberedCredentials.length > 0 && holdsRememberedCredential(text);
+  const remembered = holdsRememberedCredential(text);
   if (!remembered && !MIGHT_HOLD_A_SECRET.test(text)) return text;
-  let result = remembered ? replaceRememberedCredentials(text) : text;
+  let result = remembered ? replaceRememberedCredentials(text, REDACTED) : text;
   for (const pattern of PROVIDER_KEY_PATTERNS) result = result.replace(pattern, REDACTED);
   for (const { pattern, replace } of CONTEXT_REPLACEMENTS) {
     result = result.replace(pattern, replace as (substring: string, ...args: unknown[]) => string);
@@ -258,8 +211,7 @@ const JSON_MIGHT_HOLD_A_SECRET =
 
 function jsonMightHoldSecret(text: string): boolean {
   if (JSON_MIGHT_HOLD_A_SECRET.test(text)) return true;
-  for (const secret of rememberedInJson) if (text.includes(secret)) return true;
-  return false;
+  return holdsRememberedCredentialInJson(text);
 }
 
 export function redactedJson(value: unknown): string {

@@ -1,0 +1,55 @@
+// Credentials the router resolved itself. A self-hosted key or an Azure-style 32-hex key matches no pattern of
+// redact.ts, and a provider may echo it back in an error: every key and credential header value the router resolves
+// for a target is remembered here and replaced verbatim. This list is the redactor's one piece of state.
+
+/** Shorter values ("ollama", "none", "x") are placeholders, and replacing them would garble ordinary text. */
+export const MIN_REMEMBERED_CREDENTIAL_LENGTH = 12;
+/** A bound on memory: a process resolves a handful of keys; rotating OAuth tokens add a few per hour. */
+const MAX_REMEMBERED_CREDENTIALS = 256;
+/** Header names whose values are credentials (Authorization, x-api-key, api-key, X-Auth-Token, cookies...). */
+const CREDENTIAL_HEADER_NAME = /auth|key|token|secret|cookie|signature|password/i;
+const rememberedCredentials: string[] = [];
+/** The same credentials as they appear inside JSON text (a quote or backslash in one is escaped there). */
+let rememberedInJson: string[] = [];
+
+function rememberCredential(value: string | null | undefined): void {
+  const secret = value?.trim();
+  if (!secret || secret.length < MIN_REMEMBERED_CREDENTIAL_LENGTH || rememberedCredentials.includes(secret)) return;
+  if (rememberedCredentials.length >= MAX_REMEMBERED_CREDENTIALS) rememberedCredentials.shift();
+  rememberedCredentials.push(secret);
+  // Longest first, so a value that contains another is replaced whole.
+  rememberedCredentials.sort((a, b) => b.length - a.length);
+  rememberedInJson = rememberedCredentials.map((credential) => JSON.stringify(credential).slice(1, -1));
+}
+
+/** Remembers a target's resolved API key and credential header values (with and without their auth scheme). */
+export function rememberCredentials(apiKey: string | undefined, headers?: Record<string, string | null | undefined>): void {
+  rememberCredential(apiKey);
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!value || !CREDENTIAL_HEADER_NAME.test(name)) continue;
+    rememberCredential(value);
+    rememberCredential(/^\s*\S+\s+(\S+)\s*$/.exec(value)?.[1]);
+  }
+}
+
+/** Test hook: forget every remembered credential. */
+export function forgetRememberedCredentials(): void {
+  rememberedCredentials.length = 0;
+  rememberedInJson = [];
+}
+
+export function holdsRememberedCredential(text: string): boolean {
+  for (const secret of rememberedCredentials) if (text.includes(secret)) return true;
+  return false;
+}
+
+export function holdsRememberedCredentialInJson(text: string): boolean {
+  for (const secret of rememberedInJson) if (text.includes(secret)) return true;
+  return false;
+}
+
+export function replaceRememberedCredentials(text: string, replacement: string): string {
+  let result = text;
+  for (const secret of rememberedCredentials) if (result.includes(secret)) result = result.split(secret).join(replacement);
+  return result;
+}
