@@ -6,12 +6,12 @@
 // (live -> .1 -> .2 ... -> .keepFiles, older deleted); the size is re-checked under the lock so a rotation another
 // window just did is not repeated. There is deliberately no way to truncate or delete the live log: operators'
 // analytics must survive any command.
-import { appendFileSync, chmodSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from "node:fs";
-import { appendFile, chmod, mkdir, readdir, rename, stat, unlink } from "node:fs/promises";
+import { appendFileSync, chmodSync, mkdirSync, statSync } from "node:fs";
+import { appendFile, chmod, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type EventEntry, type LogLine, LogLines } from "./log-lines.ts";
-import { rotatedIndexes, rotatedName } from "../events/log-files.ts";
-import { endsMidLine, endsMidLineSync, exceedsAfter, fileSize, fileSizeSync, ignoreMissing, toPieces } from "./log-disk.ts";
+import { endsMidLine, endsMidLineSync, toPieces } from "./log-disk.ts";
+import { needsRotation, needsRotationSync, type RotatedLog, rotate, rotateSync } from "./log-rotation.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
 import { exitRegistry, registerExitFlush } from "./exit-flush.ts";
 import { acquireLock, acquireLockSync, describeError, errorCode } from "./file-lock.ts";
@@ -51,12 +51,12 @@ const RETAINED_BUFFERS_ON_FAILURE = 20;
 const FILE_MODE = 0o600;
 const DIRECTORY_MODE = 0o700;
 
-class JsonlEventLog implements EventLog {
+class JsonlEventLog implements EventLog, RotatedLog {
   readonly path: string;
-  private readonly fileName: string;
-  private readonly dir: string;
-  private readonly maxBytes: number;
-  private readonly keepFiles: number;
+  readonly fileName: string;
+  readonly dir: string;
+  readonly maxBytes: number;
+  readonly keepFiles: number;
   private readonly flushDelayMs: number;
   private readonly maxBufferedEvents: number;
   private readonly onWarning: ((warning: StoreWarning) => void) | undefined;
@@ -168,7 +168,7 @@ class JsonlEventLog implements EventLog {
   }
 
   private async rotateIfNeeded(incomingBytes: number): Promise<void> {
-    if (!(await this.needsRotation(incomingBytes))) return;
+    if (!(await needsRotation(this, incomingBytes))) return;
     let release: () => Promise<void>;
     try {
       release = await acquireLock(this.path, (error) => this.warn("lock-compromised", `rotation lock lost: ${describeError(error)}`));
@@ -178,15 +178,8 @@ class JsonlEventLog implements EventLog {
     const registry = exitRegistry();
     registry.heldLocks.set(this.path, this);
     try {
-      if (!(await this.needsRotation(incomingBytes))) return; // another window rotated while we waited
-      await unlink(this.rotatedPath(this.keepFiles)).catch(ignoreMissing);
-      for (let index = this.keepFiles - 1; index >= 1; index -= 1) {
-        await rename(this.rotatedPath(index), this.rotatedPath(index + 1)).catch(ignoreMissing);
-      }
-      await rename(this.path, this.rotatedPath(1));
-      for (const index of rotatedIndexes(await readdir(this.dir), this.fileName)) {
-        if (index > this.keepFiles) await unlink(this.rotatedPath(index)).catch(ignoreMissing);
-      }
+      if (!(await needsRotation(this, incomingBytes))) return; // another window rotated while we waited
+      await rotate(this);
     } finally {
       if (registry.heldLocks.get(this.path) === this) registry.heldLocks.delete(this.path);
       await release().catch(() => undefined);
@@ -194,7 +187,7 @@ class JsonlEventLog implements EventLog {
   }
 
   private rotateIfNeededSync(incomingBytes: number): void {
-    if (!this.needsRotationSync(incomingBytes)) return;
+    if (!needsRotationSync(this, incomingBytes)) return;
     const registry = exitRegistry();
     const owner = registry.heldLocks.get(this.path);
     if (owner !== undefined && owner !== this && !registry.exiting) return; // an in-process rotation is under way
@@ -205,31 +198,12 @@ class JsonlEventLog implements EventLog {
       return this.warn(`lock:${errorCode(error)}`, `could not lock the event log to rotate it: ${describeError(error)}; appending anyway`);
     }
     try {
-      if (!this.needsRotationSync(incomingBytes)) return;
-      try { unlinkSync(this.rotatedPath(this.keepFiles)); } catch (error) { ignoreMissing(error); }
-      for (let index = this.keepFiles - 1; index >= 1; index -= 1) {
-        try { renameSync(this.rotatedPath(index), this.rotatedPath(index + 1)); } catch (error) { ignoreMissing(error); }
-      }
-      renameSync(this.path, this.rotatedPath(1));
-      for (const index of rotatedIndexes(readdirSync(this.dir), this.fileName)) {
-        if (index > this.keepFiles) try { unlinkSync(this.rotatedPath(index)); } catch (error) { ignoreMissing(error); }
-      }
+      if (!needsRotationSync(this, incomingBytes)) return;
+      rotateSync(this);
     } finally {
       if (registry.heldLocks.get(this.path) === this) registry.heldLocks.delete(this.path);
       release();
     }
-  }
-
-  private async needsRotation(incomingBytes: number): Promise<boolean> {
-    return exceedsAfter(await fileSize(this.path), incomingBytes, this.maxBytes);
-  }
-
-  private needsRotationSync(incomingBytes: number): boolean {
-    return exceedsAfter(fileSizeSync(this.path), incomingBytes, this.maxBytes);
-  }
-
-  private rotatedPath(index: number): string {
-    return join(this.dir, rotatedName(this.fileName, index));
   }
 
   /** The file may pre-date us with a looser mode; appendFile's mode only applies when it creates the file. */
