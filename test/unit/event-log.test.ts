@@ -118,6 +118,22 @@ describe("openEventLog: rotation", () => {
     for (const file of files) assert.ok(statSync(file).size <= 400);
   });
 
+  it("rotates the same way when the exit hook writes synchronously", async () => {
+    const dir = freshDir("auto-router-events");
+    const log = openEventLog(options(dir, { maxBytes: 400, keepFiles: 2 }));
+    for (let index = 0; index < 40; index += 1) {
+      log.append({ type: "tick", data: { index, padding: "p".repeat(60) } });
+      log.flushSync();
+    }
+    await log.close();
+    const files = listLogFiles(dir);
+    assert.deepEqual(files, [join(dir, "auto-router.events.2.jsonl"), join(dir, "auto-router.events.1.jsonl"), join(dir, EVENT_LOG_NAME)]);
+    const indexes = files.flatMap((file) => readLines(file).map((event) => event.data.index as number));
+    assert.deepEqual(indexes, [...indexes].sort((left, right) => left - right), "oldest-first order");
+    assert.equal(indexes.at(-1), 39);
+    for (const file of files) assert.ok(statSync(file).size <= 400);
+  });
+
   it("does not rotate a second time when another writer rotated the file first", async () => {
     const dir = freshDir("auto-router-events");
     const line = `${JSON.stringify({ v: 1, type: "old", ts: "2025-01-01T00:00:00.000Z", data: { padding: "o".repeat(100) } })}\n`;
