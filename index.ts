@@ -60,7 +60,11 @@ export default function autoRouter(pi: ExtensionAPI): void {
   const engine = createEngine({ agentDir, processEnv: process.env, warn, status });
   const { services, runtime } = engine;
   const host = () => ({
-    piVersion: VERSION, nodeVersion: process.versions.node, packageVersion: packageInfo().version, loadPath: packageInfo().root, runsFromBundle: RUNS_FROM_BUNDLE,
+    piVersion: VERSION,
+    nodeVersion: process.versions.node,
+    packageVersion: packageInfo().version,
+    loadPath: packageInfo().root,
+    runsFromBundle: RUNS_FROM_BUNDLE,
   });
   const subcommands = [...engine.subcommands, debugCommand(host)];
   const registerModels = () =>
@@ -77,7 +81,10 @@ export default function autoRouter(pi: ExtensionAPI): void {
     return known ? findUnknownTargets(services.config.current, known) : [];
   };
   const checkConfig = () => reportUnknownTargets(unknownTargets(), services.config.file, warnings);
-  const markConfig = () => status.setConfigWarning(services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined);
+  const markConfig = () =>
+    status.setConfigWarning(
+      services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined,
+    );
   const reload = () => {
     services.config.reload();
     registerModels();
@@ -94,12 +101,17 @@ export default function autoRouter(pi: ExtensionAPI): void {
     checkConfig();
   });
 
-  const deps = engine.commandDeps(async (provider, modelId) => {
-    const model = runtime.registry()?.find(provider, modelId);
-    return model ? pi.setModel(model) : false;
-  }, reload, unknownTargets);
+  const deps = engine.commandDeps(
+    async (provider, modelId) => {
+      const model = runtime.registry()?.find(provider, modelId);
+      return model ? pi.setModel(model) : false;
+    },
+    reload,
+    unknownTargets,
+  );
   pi.registerCommand("auto-router", {
-    description: "Auto router: status, list, explain, switch, budget, circuit, uvi, health, rate, shadow ... (/auto-router help)",
+    description:
+      "Auto router: status, list, explain, switch, budget, circuit, uvi, health, rate, shadow ... (/auto-router help)",
     getArgumentCompletions: (prefix) => completeCommand(prefix, deps, subcommands),
     handler: async (args, ctx) => {
       bind(ctx);
@@ -132,8 +144,13 @@ export default function autoRouter(pi: ExtensionAPI): void {
       show(ctx, shortcutOnlyNotice(parsed.shortcuts), "info");
       return { action: "handled" };
     }
-    runtime.setPendingPrompt(parsed.shortcuts.tokens.length ? parsed.shortcuts : undefined, event.source === "interactive");
-    return parsed.shortcuts.tokens.length ? { action: "transform", text: parsed.text, images: event.images } : { action: "continue" };
+    runtime.setPendingPrompt(
+      parsed.shortcuts.tokens.length ? parsed.shortcuts : undefined,
+      event.source === "interactive",
+    );
+    return parsed.shortcuts.tokens.length
+      ? { action: "transform", text: parsed.text, images: event.images }
+      : { action: "continue" };
   });
   pi.on("session_shutdown", async () => {
     warnings.close();

@@ -30,7 +30,11 @@ function loadBundle(): Factory | undefined {
   try {
     createAutoRouter = createRequire(import.meta.url)(BUNDLE) as CreateAutoRouter;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" && String((error as Error).message).includes("auto-router.cjs")) return undefined;
+    if (
+      (error as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" &&
+      String((error as Error).message).includes("auto-router.cjs")
+    )
+      return undefined;
     throw error;
   }
   return createAutoRouter({ "@mariozechner/pi-ai": piAi, "@mariozechner/pi-coding-agent": piCodingAgent });

@@ -21,30 +21,56 @@ function buildSnapshot(): RoutingSnapshot {
     const modelId = `model-${index}`;
     targets.push({ provider, modelId, label: `Model ${index}` });
     models[`${provider}/${modelId}`] = {
-      resolvable: true, hasCredentials: true, usesOAuth: index % 3 === 0, contextWindow: 200_000, maxTokens: 32_000,
-      reasoning: index % 2 === 0, vision: true, tools: true, pricing: { input: 1 + index, output: 5 + index * 2 },
+      resolvable: true,
+      hasCredentials: true,
+      usesOAuth: index % 3 === 0,
+      contextWindow: 200_000,
+      maxTokens: 32_000,
+      reasoning: index % 2 === 0,
+      vision: true,
+      tools: true,
+      pricing: { input: 1 + index, output: 5 + index * 2 },
     };
   }
   const kinds: PolicyRule[] = [
     { type: "exclude-provider", providers: ["nobody"], when: { intent: "creative" } },
     { type: "prefer-provider", providers: ["provider2"], when: { minTokens: 1_000 } },
-    { type: "exclude-provider", providers: ["provider4"], when: { timeWindow: { after: "22:00", before: "06:00", timeZone: "Europe/Berlin" } } },
+    {
+      type: "exclude-provider",
+      providers: ["provider4"],
+      when: { timeWindow: { after: "22:00", before: "06:00", timeZone: "Europe/Berlin" } },
+    },
     { type: "demote-target", when: { badRatingShareAbove: 0.4 } },
-    { type: "force-constraint", constraint: { tools: true }, when: { any: [{ intent: "code" }, { daysOfWeek: ["sat"] }] } },
+    {
+      type: "force-constraint",
+      constraint: { tools: true },
+      when: { any: [{ intent: "code" }, { daysOfWeek: ["sat"] }] },
+    },
   ];
   const policyRules: PolicyRule[] = [];
-  for (let index = 0; index < RULE_COUNT; index++) policyRules.push({ ...kinds[index % kinds.length], id: `rule-${index}`, priority: index % 4 });
+  for (let index = 0; index < RULE_COUNT; index++)
+    policyRules.push({ ...kinds[index % kinds.length], id: `rule-${index}`, priority: index % 4 });
   const snapshot: RoutingSnapshot = {
-    config: { routes: { bench: { targets, policyRules: policyRules.slice(0, RULE_COUNT / 2) } }, policyRules: policyRules.slice(RULE_COUNT / 2) },
-    models, cooldowns: { [routeTargetKey("bench", "provider1/model-1")]: { until: NOW + 10_000, kind: "rate_limit" } },
+    config: {
+      routes: { bench: { targets, policyRules: policyRules.slice(0, RULE_COUNT / 2) } },
+      policyRules: policyRules.slice(RULE_COUNT / 2),
+    },
+    models,
+    cooldowns: { [routeTargetKey("bench", "provider1/model-1")]: { until: NOW + 10_000, kind: "rate_limit" } },
     targets: { "provider3/model-3": { ttftMs: 400, badRatingShare: 0.5 }, "provider0/model-5": { ttftMs: 900 } },
-    providers: { provider0: { quota: { level: "surplus", detail: "UVI 0.4" } }, provider2: { budget: { level: "warning", detail: "82% of daily" } } },
-    budgetPolicy: "soft", quotaHard: false, timeZone: "UTC",
+    providers: {
+      provider0: { quota: { level: "surplus", detail: "UVI 0.4" } },
+      provider2: { budget: { level: "warning", detail: "82% of daily" } },
+    },
+    budgetPolicy: "soft",
+    quotaHard: false,
+    timeZone: "UTC",
   };
   return snapshot;
 }
 
-const percentile = (sorted: number[], fraction: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
+const percentile = (sorted: number[], fraction: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
 
 function measure(run: () => unknown): { p50: number; p99: number } {
   for (let index = 0; index < WARM_UP_ITERATIONS; index++) run();
@@ -60,17 +86,31 @@ function measure(run: () => unknown): { p50: number; p99: number } {
 
 export async function runDecisionBench(): Promise<{ name: string; figures: Record<string, number>; lines: string[] }> {
   const snapshot = buildSnapshot();
-  const features: RequestFeatures = { estimatedTokens: 12_000, contextClass: "medium", hasImages: false, hasTools: true, intent: "code", intentConfidence: 0.8 };
+  const features: RequestFeatures = {
+    estimatedTokens: 12_000,
+    contextClass: "medium",
+    hasImages: false,
+    hasTools: true,
+    intent: "code",
+    intentConfidence: 0.8,
+  };
   const shortcuts = parseShortcuts("@sort=latency fix it").shortcuts;
   const request = { routeId: "bench", features, shortcuts };
   const declared = snapshot.config.routes.bench.targets;
-  const baseline = measure(() => declared.map((target) => ({ key: `${target.provider}/${target.modelId}`, label: target.label })));
+  const baseline = measure(() =>
+    declared.map((target) => ({ key: `${target.provider}/${target.modelId}`, label: target.label })),
+  );
   const decision = measure(() => route(request, snapshot, NOW));
   const check = route(request, snapshot, NOW);
   const figures = {
-    decisionP50Us: decision.p50, decisionP99Us: decision.p99, baselineP50Us: baseline.p50, baselineP99Us: baseline.p99,
+    decisionP50Us: decision.p50,
+    decisionP99Us: decision.p99,
+    baselineP50Us: baseline.p50,
+    baselineP99Us: baseline.p99,
     ratioP50: decision.p50 / Math.max(baseline.p50, 1e-3),
-    candidates: check.candidates.length, skipped: check.skipped.length, rulesTraced: check.trace.rules.length,
+    candidates: check.candidates.length,
+    skipped: check.skipped.length,
+    rulesTraced: check.trace.rules.length,
   };
   const lines = [
     `decision: ${TARGET_COUNT} targets, ${RULE_COUNT} rules, ${MEASURED_ITERATIONS} runs after ${WARM_UP_ITERATIONS} warm-up`,

@@ -8,7 +8,11 @@ export const EXTENSION_ROUTE_ID = "bench";
 export const EXTENSION_TARGET_PROVIDER = "bench-target";
 export const EXTENSION_BACKUP_PROVIDER = "bench-backup";
 
-export type StreamCall = (model: Model<Api>, context: Context, options?: SimpleStreamOptions) => AssistantMessageEventStream;
+export type StreamCall = (
+  model: Model<Api>,
+  context: Context,
+  options?: SimpleStreamOptions,
+) => AssistantMessageEventStream;
 
 export interface ExtensionSetup {
   harness: SdkHarness;
@@ -55,7 +59,8 @@ export async function loadExtension(options: ExtensionSetupOptions = {}): Promis
   });
   const pi = (await import("@mariozechner/pi-ai")) as unknown as { streamSimple: StreamCall };
   const find = (provider: string, id: string): Model<Api> => {
-    const model = harness.session.modelRegistry?.find?.(provider, id) ?? harness.session.modelRuntime?.getModel?.(provider, id);
+    const model =
+      harness.session.modelRegistry?.find?.(provider, id) ?? harness.session.modelRuntime?.getModel?.(provider, id);
     if (!model) throw new Error(`model ${provider}/${id} is not in the session's registry`);
     return model;
   };

@@ -9,10 +9,13 @@ const upstream = new URL(origin);
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 const server = createServer((incoming, answer) => {
   const headers = { ...incoming.headers, host: upstream.host, "x-api-key": apiKey };
-  const outgoing = request({ host: upstream.hostname, port: upstream.port, path: incoming.url, method: incoming.method, headers, agent }, (response) => {
-    answer.writeHead(response.statusCode ?? 502, response.headers);
-    response.pipe(answer);
-  });
+  const outgoing = request(
+    { host: upstream.hostname, port: upstream.port, path: incoming.url, method: incoming.method, headers, agent },
+    (response) => {
+      answer.writeHead(response.statusCode ?? 502, response.headers);
+      response.pipe(answer);
+    },
+  );
   outgoing.on("error", () => answer.destroy());
   incoming.pipe(outgoing);
 });

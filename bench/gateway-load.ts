@@ -28,37 +28,58 @@ export function makeAgent(maxSockets: number): Agent {
 
 /** One streaming request; rejects on a non-200 answer or a stream without its terminal event. */
 export function streamOnce(target: StreamTarget, agent: Agent, prompt = "Say hello"): Promise<StreamTiming> {
-  const body = JSON.stringify({ model: target.model, max_tokens: 256, stream: true, messages: [{ role: "user", content: prompt }] });
+  const body = JSON.stringify({
+    model: target.model,
+    max_tokens: 256,
+    stream: true,
+    messages: [{ role: "user", content: prompt }],
+  });
   const url = new URL("/v1/messages", target.origin);
   const started = nowMicroseconds();
   return new Promise((resolve, reject) => {
-    const outgoing = request(url, {
-      method: "POST",
-      agent,
-      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), "x-api-key": target.apiKey, "anthropic-version": "2023-06-01" },
-    }, (response) => {
-      let ttftUs = Number.NaN;
-      let text = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => {
-        text += chunk;
-        if (Number.isNaN(ttftUs) && text.includes(FIRST_TEXT_MARKER)) ttftUs = nowMicroseconds() - started;
-      });
-      response.on("end", () => {
-        const totalUs = nowMicroseconds() - started;
-        if (response.statusCode !== 200) reject(new Error(`${target.name}: HTTP ${response.statusCode}: ${text.slice(0, 300)}`));
-        else if (!text.includes(TERMINAL_MARKER)) reject(new Error(`${target.name}: stream ended without ${TERMINAL_MARKER}: ${text.slice(-300)}`));
-        else resolve({ ttftUs, totalUs });
-      });
-      response.on("error", reject);
-    });
+    const outgoing = request(
+      url,
+      {
+        method: "POST",
+        agent,
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          "x-api-key": target.apiKey,
+          "anthropic-version": "2023-06-01",
+        },
+      },
+      (response) => {
+        let ttftUs = Number.NaN;
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          text += chunk;
+          if (Number.isNaN(ttftUs) && text.includes(FIRST_TEXT_MARKER)) ttftUs = nowMicroseconds() - started;
+        });
+        response.on("end", () => {
+          const totalUs = nowMicroseconds() - started;
+          if (response.statusCode !== 200)
+            reject(new Error(`${target.name}: HTTP ${response.statusCode}: ${text.slice(0, 300)}`));
+          else if (!text.includes(TERMINAL_MARKER))
+            reject(new Error(`${target.name}: stream ended without ${TERMINAL_MARKER}: ${text.slice(-300)}`));
+          else resolve({ ttftUs, totalUs });
+        });
+        response.on("error", reject);
+      },
+    );
     outgoing.on("error", reject);
     outgoing.end(body);
   });
 }
 
 /** `clients` loops each sending one request after another until `durationMs` has passed; counts completed streams. */
-export async function closedLoopLoad(target: StreamTarget, clients: number, durationMs: number, onTick?: () => void): Promise<{ completed: number; failed: number; seconds: number; firstError?: string }> {
+export async function closedLoopLoad(
+  target: StreamTarget,
+  clients: number,
+  durationMs: number,
+  onTick?: () => void,
+): Promise<{ completed: number; failed: number; seconds: number; firstError?: string }> {
   const agent = makeAgent(clients);
   const started = Date.now();
   const deadline = started + durationMs;
@@ -123,7 +144,8 @@ export function threadCpuSeconds(pid: number): { main: number; others: number } 
 export function processMemory(pid: number): { rssMiB: number; peakMiB: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) / 1024;
+    const field = (name: string) =>
+      Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN) / 1024;
     return { rssMiB: field("VmRSS"), peakMiB: field("VmHWM") };
   } catch {
     return undefined;

@@ -37,12 +37,36 @@ export function installPeer(): { ok: true } | { ok: false; reason: string } {
   if (installedVersion() === PEER_VERSION) return { ok: true };
   mkdirSync(PEER_FOLDER, { recursive: true });
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  const result = spawnSync(npm, ["install", "--prefix", PEER_FOLDER, "--no-audit", "--no-fund", "--ignore-scripts", "--no-save", "--fetch-retries=1", "--fetch-timeout=20000", `${PEER_PACKAGE}@${PEER_VERSION}`], {
-    encoding: "utf8", timeout: 180_000,
-  });
+  const result = spawnSync(
+    npm,
+    [
+      "install",
+      "--prefix",
+      PEER_FOLDER,
+      "--no-audit",
+      "--no-fund",
+      "--ignore-scripts",
+      "--no-save",
+      "--fetch-retries=1",
+      "--fetch-timeout=20000",
+      `${PEER_PACKAGE}@${PEER_VERSION}`,
+    ],
+    {
+      encoding: "utf8",
+      timeout: 180_000,
+    },
+  );
   if (result.status === 0 && installedVersion() === PEER_VERSION) return { ok: true };
-  const output = `${result.stderr ?? ""}${result.stdout ?? ""}`.trim().split("\n").filter((line) => /error|ERR|ENOTFOUND|EAI_AGAIN|404/i.test(line)).slice(0, 3).join(" | ");
-  return { ok: false, reason: `npm install ${PEER_PACKAGE}@${PEER_VERSION} failed (${result.error?.message ?? `exit ${result.status}`}): ${output || "no output"}` };
+  const output = `${result.stderr ?? ""}${result.stdout ?? ""}`
+    .trim()
+    .split("\n")
+    .filter((line) => /error|ERR|ENOTFOUND|EAI_AGAIN|404/i.test(line))
+    .slice(0, 3)
+    .join(" | ");
+  return {
+    ok: false,
+    reason: `npm install ${PEER_PACKAGE}@${PEER_VERSION} failed (${result.error?.message ?? `exit ${result.status}`}): ${output || "no output"}`,
+  };
 }
 
 function freePort(): Promise<number> {
@@ -60,7 +84,10 @@ async function waitForListening(child: ChildProcess, port: number, output: () =>
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}: ${output().slice(-500)}`);
-    const up = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) }).then(() => true, () => false);
+    const up = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) }).then(
+      () => true,
+      () => false,
+    );
     if (up) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -76,7 +103,15 @@ export async function startPeer(emulatorOrigin: string): Promise<PeerGateway> {
     HOST: "127.0.0.1",
     PORT: port,
     APIKEY: PEER_KEY,
-    Providers: [{ name: "emulator", api_base_url: `${emulatorOrigin}/v1/messages`, api_key: "sk-ant-bench-emulator-key", models: ["emulated-claude"], transformer: { use: ["Anthropic"] } }],
+    Providers: [
+      {
+        name: "emulator",
+        api_base_url: `${emulatorOrigin}/v1/messages`,
+        api_key: "sk-ant-bench-emulator-key",
+        models: ["emulated-claude"],
+        transformer: { use: ["Anthropic"] },
+      },
+    ],
     Router: { default: "emulator,emulated-claude" },
   };
   mkdirSync(join(home, ".claude-code-router"), { recursive: true });
@@ -84,7 +119,11 @@ export async function startPeer(emulatorOrigin: string): Promise<PeerGateway> {
   const cli = join(PEER_FOLDER, "node_modules", PEER_PACKAGE, "dist", "cli.js");
   if (!existsSync(cli)) throw new Error(`${cli} is missing after the install`);
   // `ccr start` runs the server in this process (it does not daemonize), so the pid is the server's.
-  const child = spawn(process.execPath, [cli, "start"], { cwd: home, env: { ...process.env, HOME: home, USERPROFILE: home }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [cli, "start"], {
+    cwd: home,
+    env: { ...process.env, HOME: home, USERPROFILE: home },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
   child.stdout!.on("data", (chunk) => (output += chunk));
   child.stderr!.on("data", (chunk) => (output += chunk));
@@ -100,5 +139,11 @@ export async function startPeer(emulatorOrigin: string): Promise<PeerGateway> {
     await stop();
     throw error;
   }
-  return { label: `${PEER_PACKAGE}@${PEER_VERSION}`, origin: `http://127.0.0.1:${port}`, apiKey: PEER_KEY, pid: child.pid!, stop };
+  return {
+    label: `${PEER_PACKAGE}@${PEER_VERSION}`,
+    origin: `http://127.0.0.1:${port}`,
+    apiKey: PEER_KEY,
+    pid: child.pid!,
+    stop,
+  };
 }

@@ -15,7 +15,16 @@ import { makeAgentDir, REPO_ROOT } from "../test/helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../test/helpers/anthropic-emulator.ts";
 import { startGatewayProcess, type GatewayProcess } from "../test/helpers/gateway-process.ts";
 import type { Emulator } from "../test/helpers/sse-emulator-core.ts";
-import { closedLoopLoad, makeAgent, processCpuSeconds, processMemory, streamOnce, threadCpuSeconds, type StreamTarget, type StreamTiming } from "./gateway-load.ts";
+import {
+  closedLoopLoad,
+  makeAgent,
+  processCpuSeconds,
+  processMemory,
+  streamOnce,
+  threadCpuSeconds,
+  type StreamTarget,
+  type StreamTiming,
+} from "./gateway-load.ts";
 import { installPeer, PEER_PACKAGE, PEER_VERSION, startPeer, type PeerGateway } from "./gateway-peer.ts";
 import { formatMicroseconds, formatRate, formatRatio, summarize, table, verdict, type BenchResult } from "./stats.ts";
 
@@ -34,13 +43,29 @@ function envNumber(name: string, fallback: number): number {
   return Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
-async function startSides(emulator: Emulator): Promise<{ gateway: GatewayProcess; cleanup: () => void; direct: StreamTarget; routed: StreamTarget }> {
+async function startSides(
+  emulator: Emulator,
+): Promise<{ gateway: GatewayProcess; cleanup: () => void; direct: StreamTarget; routed: StreamTarget }> {
   const dir = makeAgentDir({
-    providers: { emulator: { baseUrl: emulator.url, api: "anthropic-messages", apiKey: EMULATOR_KEY, models: [{ id: "emulated-claude" }] } },
-    routes: { routes: { bench: { targets: [{ provider: "emulator", modelId: "emulated-claude" }] } }, gateway: { maxConcurrentRequests: 256 } },
+    providers: {
+      emulator: {
+        baseUrl: emulator.url,
+        api: "anthropic-messages",
+        apiKey: EMULATOR_KEY,
+        models: [{ id: "emulated-claude" }],
+      },
+    },
+    routes: {
+      routes: { bench: { targets: [{ provider: "emulator", modelId: "emulated-claude" }] } },
+      gateway: { maxConcurrentRequests: 256 },
+    },
   });
   const nodeArgs = process.env.GATEWAY_BENCH_NODE_ARGS?.split(" ").filter(Boolean);
-  const gateway = await startGatewayProcess({ agentDir: dir.agentDir, env: { AUTO_ROUTER_LOG_DIR: undefined }, nodeArgs });
+  const gateway = await startGatewayProcess({
+    agentDir: dir.agentDir,
+    env: { AUTO_ROUTER_LOG_DIR: undefined },
+    nodeArgs,
+  });
   return {
     gateway,
     cleanup: dir.cleanup,
@@ -51,7 +76,11 @@ async function startSides(emulator: Emulator): Promise<{ gateway: GatewayProcess
 
 /** The floor proxy as its own process (its CPU is measured like the gateway's). */
 async function startFloor(emulator: Emulator): Promise<{ target: StreamTarget; pid: number; stop: () => void }> {
-  const child = spawn(process.execPath, [join(REPO_ROOT, "bench", "gateway-floor-proxy.mjs"), emulator.url, EMULATOR_KEY], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(
+    process.execPath,
+    [join(REPO_ROOT, "bench", "gateway-floor-proxy.mjs"), emulator.url, EMULATOR_KEY],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   let output = "";
   const origin = await new Promise<string>((resolve, reject) => {
     child.stdout!.on("data", (chunk) => {
@@ -61,7 +90,11 @@ async function startFloor(emulator: Emulator): Promise<{ target: StreamTarget; p
     });
     child.once("exit", (code) => reject(new Error(`the floor proxy exited with ${code} before listening`)));
   });
-  return { target: { name: FLOOR, origin, model: "emulated-claude", apiKey: "unused" }, pid: child.pid!, stop: () => child.kill("SIGTERM") };
+  return {
+    target: { name: FLOOR, origin, model: "emulated-claude", apiKey: "unused" },
+    pid: child.pid!,
+    stop: () => child.kill("SIGTERM"),
+  };
 }
 
 async function tryPeer(emulator: Emulator, lines: string[]): Promise<PeerGateway | undefined> {
@@ -71,13 +104,17 @@ async function tryPeer(emulator: Emulator, lines: string[]): Promise<PeerGateway
   }
   const installed = installPeer();
   if (!installed.ok) {
-    lines.push(`  peer ${PEER_PACKAGE}@${PEER_VERSION}: skipped, not installable here (registry unreachable?): ${installed.reason}`);
+    lines.push(
+      `  peer ${PEER_PACKAGE}@${PEER_VERSION}: skipped, not installable here (registry unreachable?): ${installed.reason}`,
+    );
     return undefined;
   }
   try {
     return await startPeer(emulator.url);
   } catch (error) {
-    lines.push(`  peer ${PEER_PACKAGE}@${PEER_VERSION}: skipped, it did not start offline: ${error instanceof Error ? error.message : String(error)}`);
+    lines.push(
+      `  peer ${PEER_PACKAGE}@${PEER_VERSION}: skipped, it did not start offline: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return undefined;
   }
 }
@@ -98,12 +135,15 @@ async function interleavedLatency(targets: StreamTarget[], rounds: number): Prom
 }
 
 export async function runGatewayBench(): Promise<BenchResult> {
-  if (!existsSync(join(REPO_ROOT, "dist", "gateway.mjs"))) throw new Error("dist/gateway.mjs is missing: run `npm run build` first");
+  if (!existsSync(join(REPO_ROOT, "dist", "gateway.mjs")))
+    throw new Error("dist/gateway.mjs is missing: run `npm run build` first");
   const rounds = envNumber("GATEWAY_BENCH_REQUESTS", 300);
   const phaseMs = envNumber("GATEWAY_BENCH_SECONDS", 3) * 1000;
   const emulator = await startAnthropicEmulator({ name: "bench" });
   emulator.setDefault({ text: REPLY_TEXT, usage: { input: 12, output: 14 } });
-  const lines: string[] = ["  client: node:http keep-alive agent, Anthropic Messages protocol, stream:true, 14 SSE text deltas per answer; loopback"];
+  const lines: string[] = [
+    "  client: node:http keep-alive agent, Anthropic Messages protocol, stream:true, 14 SSE text deltas per answer; loopback",
+  ];
   const figures: Record<string, number> = {};
   const { gateway, cleanup, direct, routed } = await startSides(emulator);
   const floor = await startFloor(emulator);
@@ -111,33 +151,94 @@ export async function runGatewayBench(): Promise<BenchResult> {
   try {
     const pid = gateway.child.pid!;
     const idle = processMemory(pid);
-    const peerTarget: StreamTarget | undefined = peer && { name: peer.label, origin: peer.origin, model: "claude-sonnet-4-5", apiKey: peer.apiKey };
-    const samples = await interleavedLatency([direct, routed, floor.target, ...(peerTarget ? [peerTarget] : [])], rounds);
+    const peerTarget: StreamTarget | undefined = peer && {
+      name: peer.label,
+      origin: peer.origin,
+      model: "claude-sonnet-4-5",
+      apiKey: peer.apiKey,
+    };
+    const samples = await interleavedLatency(
+      [direct, routed, floor.target, ...(peerTarget ? [peerTarget] : [])],
+      rounds,
+    );
 
-    const base = { ttft: summarize(samples.get("direct")!.map((s) => s.ttftUs)), total: summarize(samples.get("direct")!.map((s) => s.totalUs)) };
+    const base = {
+      ttft: summarize(samples.get("direct")!.map((s) => s.ttftUs)),
+      total: summarize(samples.get("direct")!.map((s) => s.totalUs)),
+    };
     const rows: string[][] = [];
     for (const [name, list] of samples) {
       const ttft = summarize(list.map((s) => s.ttftUs));
       const total = summarize(list.map((s) => s.totalUs));
-      const added = name === "direct" ? ["-", "-", "-", "-"] : [ttft.p50 - base.ttft.p50, ttft.p99 - base.ttft.p99, total.p50 - base.total.p50, total.p99 - base.total.p99].map(formatMicroseconds);
-      const ratios = name === "direct" ? "-" : `${formatRatio(ttft.p50 / base.ttft.p50)} / ${formatRatio(total.p50 / base.total.p50)}`;
-      rows.push([name, formatMicroseconds(ttft.p50), formatMicroseconds(ttft.p99), formatMicroseconds(total.p50), formatMicroseconds(total.p99), ...added, ratios]);
+      const added =
+        name === "direct"
+          ? ["-", "-", "-", "-"]
+          : [
+              ttft.p50 - base.ttft.p50,
+              ttft.p99 - base.ttft.p99,
+              total.p50 - base.total.p50,
+              total.p99 - base.total.p99,
+            ].map(formatMicroseconds);
+      const ratios =
+        name === "direct"
+          ? "-"
+          : `${formatRatio(ttft.p50 / base.ttft.p50)} / ${formatRatio(total.p50 / base.total.p50)}`;
+      rows.push([
+        name,
+        formatMicroseconds(ttft.p50),
+        formatMicroseconds(ttft.p99),
+        formatMicroseconds(total.p50),
+        formatMicroseconds(total.p99),
+        ...added,
+        ratios,
+      ]);
       if (name === routed.name) {
-        Object.assign(figures, { gatewayAddedTtftP50Us: ttft.p50 - base.ttft.p50, gatewayAddedTtftP99Us: ttft.p99 - base.ttft.p99, gatewayAddedTotalP50Us: total.p50 - base.total.p50, gatewayAddedTotalP99Us: total.p99 - base.total.p99 });
+        Object.assign(figures, {
+          gatewayAddedTtftP50Us: ttft.p50 - base.ttft.p50,
+          gatewayAddedTtftP99Us: ttft.p99 - base.ttft.p99,
+          gatewayAddedTotalP50Us: total.p50 - base.total.p50,
+          gatewayAddedTotalP99Us: total.p99 - base.total.p99,
+        });
       } else if (name === FLOOR) {
-        Object.assign(figures, { floorAddedTtftP50Us: ttft.p50 - base.ttft.p50, floorAddedTtftP99Us: ttft.p99 - base.ttft.p99 });
+        Object.assign(figures, {
+          floorAddedTtftP50Us: ttft.p50 - base.ttft.p50,
+          floorAddedTtftP99Us: ttft.p99 - base.ttft.p99,
+        });
       } else if (name !== "direct") {
-        Object.assign(figures, { peerAddedTtftP50Us: ttft.p50 - base.ttft.p50, peerAddedTtftP99Us: ttft.p99 - base.ttft.p99 });
+        Object.assign(figures, {
+          peerAddedTtftP50Us: ttft.p50 - base.ttft.p50,
+          peerAddedTtftP99Us: ttft.p99 - base.ttft.p99,
+        });
       }
     }
     lines.push(`  1 client, ${rounds} streamed requests per side (after ${WARMUP_REQUESTS} warm-up), interleaved:`);
-    lines.push(...table(["side", "TTFT p50", "TTFT p99", "total p50", "total p99", "added TTFT p50", "added TTFT p99", "added total p50", "added total p99", "TTFT / total p50 vs direct"], rows).map((line) => `    ${line}`));
-    lines.push(`    goal (pi-auto-router): added <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P50_US)} p50 ${verdict(figures.gatewayAddedTtftP50Us! <= GOAL_GATEWAY_ADDED_P50_US)}, <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P99_US)} p99 ${verdict(figures.gatewayAddedTtftP99Us! <= GOAL_GATEWAY_ADDED_P99_US)} (TTFT)`);
+    lines.push(
+      ...table(
+        [
+          "side",
+          "TTFT p50",
+          "TTFT p99",
+          "total p50",
+          "total p99",
+          "added TTFT p50",
+          "added TTFT p99",
+          "added total p50",
+          "added total p99",
+          "TTFT / total p50 vs direct",
+        ],
+        rows,
+      ).map((line) => `    ${line}`),
+    );
+    lines.push(
+      `    goal (pi-auto-router): added <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P50_US)} p50 ${verdict(figures.gatewayAddedTtftP50Us! <= GOAL_GATEWAY_ADDED_P50_US)}, <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P99_US)} p99 ${verdict(figures.gatewayAddedTtftP99Us! <= GOAL_GATEWAY_ADDED_P99_US)} (TTFT)`,
+    );
 
     // Throughput: phases alternate direct / routed / floor so drift in the machine's load hits every side alike.
     const sides = { direct, routed, floor: floor.target } as const;
     type Side = keyof typeof sides;
-    const totals = Object.fromEntries(Object.keys(sides).map((side) => [side, { completed: 0, failed: 0, seconds: 0 }])) as Record<Side, { completed: number; failed: number; seconds: number }>;
+    const totals = Object.fromEntries(
+      Object.keys(sides).map((side) => [side, { completed: 0, failed: 0, seconds: 0 }]),
+    ) as Record<Side, { completed: number; failed: number; seconds: number }>;
     let peakSampled = idle?.rssMiB ?? Number.NaN;
     const sample = () => {
       const now = processMemory(pid);
@@ -155,7 +256,8 @@ export async function runGatewayBench(): Promise<BenchResult> {
         cpu.gateway.main += gatewayAfter.main - gatewayBefore.main;
         cpu.gateway.others += gatewayAfter.others - gatewayBefore.others;
       }
-      if (side === "floor" && floorBefore !== undefined && floorAfter !== undefined) cpu.floor += floorAfter - floorBefore;
+      if (side === "floor" && floorBefore !== undefined && floorAfter !== undefined)
+        cpu.floor += floorAfter - floorBefore;
       totals[side].completed += result.completed;
       totals[side].failed += result.failed;
       totals[side].seconds += result.seconds;
@@ -166,8 +268,12 @@ export async function runGatewayBench(): Promise<BenchResult> {
     figures.gatewayThroughputRatio = rate("routed") / rate("direct");
     figures.floorThroughputRatio = rate("floor") / rate("direct");
     lines.push(`  ${LOAD_CLIENTS} concurrent streaming clients, 2 x ${phaseMs / 1000} s per side, alternating:`);
-    lines.push(`    direct ${formatRate(rate("direct"))} (${totals.direct.failed} failed), routed ${formatRate(rate("routed"))} (${totals.routed.failed} failed): ratio ${formatRatio(figures.gatewayThroughputRatio)}, goal >= ${GOAL_GATEWAY_THROUGHPUT_RATIO}x ${verdict(figures.gatewayThroughputRatio >= GOAL_GATEWAY_THROUGHPUT_RATIO)}`);
-    lines.push(`    ${FLOOR} ${formatRate(rate("floor"))} (${totals.floor.failed} failed): ratio ${formatRatio(figures.floorThroughputRatio)}`);
+    lines.push(
+      `    direct ${formatRate(rate("direct"))} (${totals.direct.failed} failed), routed ${formatRate(rate("routed"))} (${totals.routed.failed} failed): ratio ${formatRatio(figures.gatewayThroughputRatio)}, goal >= ${GOAL_GATEWAY_THROUGHPUT_RATIO}x ${verdict(figures.gatewayThroughputRatio >= GOAL_GATEWAY_THROUGHPUT_RATIO)}`,
+    );
+    lines.push(
+      `    ${FLOOR} ${formatRate(rate("floor"))} (${totals.floor.failed} failed): ratio ${formatRatio(figures.floorThroughputRatio)}`,
+    );
     const gatewayCpu = cpu.gateway.main + cpu.gateway.others;
     if (gatewayCpu > 0) {
       // CPU per request depends far less on the machine's load than the rates do: the gateway's own cost.
@@ -177,13 +283,20 @@ export async function runGatewayBench(): Promise<BenchResult> {
         gatewayMainThreadCpuPerRequestUs: perRequest(cpu.gateway.main, "routed"),
         floorCpuPerRequestUs: perRequest(cpu.floor, "floor"),
       });
-      lines.push(`    gateway process CPU per routed request under this load: ${formatMicroseconds(figures.gatewayCpuPerRequestUs!)} (user + system, /proc): main thread ${formatMicroseconds(figures.gatewayMainThreadCpuPerRequestUs!)}, other threads (V8's garbage-collection helpers, libuv's pool) ${formatMicroseconds(perRequest(cpu.gateway.others, "routed"))}`);
+      lines.push(
+        `    gateway process CPU per routed request under this load: ${formatMicroseconds(figures.gatewayCpuPerRequestUs!)} (user + system, /proc): main thread ${formatMicroseconds(figures.gatewayMainThreadCpuPerRequestUs!)}, other threads (V8's garbage-collection helpers, libuv's pool) ${formatMicroseconds(perRequest(cpu.gateway.others, "routed"))}`,
+      );
       lines.push(`    ${FLOOR} CPU per request: ${formatMicroseconds(figures.floorCpuPerRequestUs!)}`);
     }
     for (const error of errors) lines.push(`    first error, ${error}`);
     if (idle && after) {
-      Object.assign(figures, { gatewayRssIdleMiB: idle.rssMiB, gatewayRssPeakMiB: Math.max(peakSampled, after.peakMiB) });
-      lines.push(`  gateway RSS: idle ${idle.rssMiB.toFixed(1)} MiB, peak under the ${LOAD_CLIENTS}-client load ${Math.max(peakSampled, after.peakMiB).toFixed(1)} MiB (VmHWM), after ${after.rssMiB.toFixed(1)} MiB`);
+      Object.assign(figures, {
+        gatewayRssIdleMiB: idle.rssMiB,
+        gatewayRssPeakMiB: Math.max(peakSampled, after.peakMiB),
+      });
+      lines.push(
+        `  gateway RSS: idle ${idle.rssMiB.toFixed(1)} MiB, peak under the ${LOAD_CLIENTS}-client load ${Math.max(peakSampled, after.peakMiB).toFixed(1)} MiB (VmHWM), after ${after.rssMiB.toFixed(1)} MiB`,
+      );
     } else {
       lines.push("  gateway RSS: not measured (no /proc on this system)");
     }

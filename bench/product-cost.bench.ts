@@ -6,10 +6,26 @@ import { fauxAssistantMessage, getApiProvider, registerApiProvider, type Context
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { EXTENSION_BACKUP_PROVIDER, EXTENSION_TARGET_PROVIDER, loadExtension, type ExtensionSetup, type ExtensionSetupOptions } from "./extension-harness.ts";
+import {
+  EXTENSION_BACKUP_PROVIDER,
+  EXTENSION_TARGET_PROVIDER,
+  loadExtension,
+  type ExtensionSetup,
+  type ExtensionSetupOptions,
+} from "./extension-harness.ts";
 import { onErrorEvent } from "./failover-switch.ts";
 import { yieldToEventLoop } from "./router-harness.ts";
-import { formatMicroseconds, formatRate, formatRatio, median, nowMicroseconds, summarize, table, verdict, type BenchResult } from "./stats.ts";
+import {
+  formatMicroseconds,
+  formatRate,
+  formatRatio,
+  median,
+  nowMicroseconds,
+  summarize,
+  table,
+  verdict,
+  type BenchResult,
+} from "./stats.ts";
 
 const WARM_UP_ROUNDS = 200;
 const MEASURED_ROUNDS = 1_500;
@@ -39,11 +55,26 @@ const ROUTE = { failover: { kinds: { rate_limit: { cooldownMs: 0 } } } };
 const VARIANTS: Array<{ label: string; key: string; options: ExtensionSetupOptions }> = [
   { label: "as shipped (default config)", key: "shipped", options: {} },
   {
-    label: "budgets set (daily + monthly, time zone)", key: "budgets",
-    options: { config: { budgets: { timeZone: "Europe/Berlin", providers: { [EXTENSION_TARGET_PROVIDER]: { daily: 50, monthly: 500 }, [EXTENSION_BACKUP_PROVIDER]: { monthly: 100 } } } } },
+    label: "budgets set (daily + monthly, time zone)",
+    key: "budgets",
+    options: {
+      config: {
+        budgets: {
+          timeZone: "Europe/Berlin",
+          providers: {
+            [EXTENSION_TARGET_PROVIDER]: { daily: 50, monthly: 500 },
+            [EXTENSION_BACKUP_PROVIDER]: { monthly: 100 },
+          },
+        },
+      },
+    },
   },
   { label: "quota pacing on (hard)", key: "pacing", options: { config: { uvi: { enabled: true, hard: true } } } },
-  { label: "breaker configured", key: "breaker", options: { config: { breaker: { enabled: true, ratio: 0.5, minimumCalls: 3, windowMs: 60_000 } } } },
+  {
+    label: "breaker configured",
+    key: "breaker",
+    options: { config: { breaker: { enabled: true, ratio: 0.5, minimumCalls: 3, windowMs: 60_000 } } },
+  },
 ];
 
 const ROUTED_OPTIONS = { apiKey: "auto-router-virtual" };
@@ -59,7 +90,10 @@ function caller(setup: ExtensionSetup): Caller {
   let prompt = 0;
   return {
     setup,
-    context: () => ({ systemPrompt: "You are a helpful coding assistant.", messages: [{ role: "user", content: "Say hello in five words.", timestamp: ++prompt }] }),
+    context: () => ({
+      systemPrompt: "You are a helpful coding assistant.",
+      messages: [{ role: "user", content: "Say hello in five words.", timestamp: ++prompt }],
+    }),
   };
 }
 
@@ -130,21 +164,33 @@ async function failoverSwitch(c: Caller): Promise<number[]> {
   const second = getApiProvider(secondApi)!;
   let errorSeenAt = Number.NaN;
   let secondInvokedAt = Number.NaN;
-  registerApiProvider({ ...first, streamSimple: (model, context, options) => onErrorEvent(first.streamSimple(model, context, options), () => (errorSeenAt = nowMicroseconds())) } as typeof first);
-  registerApiProvider({ ...second, streamSimple: (model, context, options) => {
-    secondInvokedAt = nowMicroseconds();
-    return second.streamSimple(model, context, options);
-  } } as typeof second);
+  registerApiProvider({
+    ...first,
+    streamSimple: (model, context, options) =>
+      onErrorEvent(first.streamSimple(model, context, options), () => (errorSeenAt = nowMicroseconds())),
+  } as typeof first);
+  registerApiProvider({
+    ...second,
+    streamSimple: (model, context, options) => {
+      secondInvokedAt = nowMicroseconds();
+      return second.streamSimple(model, context, options);
+    },
+  } as typeof second);
   const samples: number[] = [];
   try {
     for (let index = 0; index < SWITCH_REQUESTS; index++) {
-      setup.queue(EXTENSION_TARGET_PROVIDER, fauxAssistantMessage([], { stopReason: "error", errorMessage: FIRST_TARGET_ERROR }));
+      setup.queue(
+        EXTENSION_TARGET_PROVIDER,
+        fauxAssistantMessage([], { stopReason: "error", errorMessage: FIRST_TARGET_ERROR }),
+      );
       setup.queue(EXTENSION_BACKUP_PROVIDER, fauxAssistantMessage("served by the second target"));
       errorSeenAt = secondInvokedAt = Number.NaN;
       let stop = "none";
-      for await (const event of setup.streamSimple(setup.routerModel, c.context(), ROUTED_OPTIONS)) if (event.type === "done") stop = event.message.stopReason;
+      for await (const event of setup.streamSimple(setup.routerModel, c.context(), ROUTED_OPTIONS))
+        if (event.type === "done") stop = event.message.stopReason;
       await yieldToEventLoop();
-      if (stop !== "stop" || Number.isNaN(errorSeenAt) || Number.isNaN(secondInvokedAt)) throw new Error(`failover request did not fail over: ${stop}`);
+      if (stop !== "stop" || Number.isNaN(errorSeenAt) || Number.isNaN(secondInvokedAt))
+        throw new Error(`failover request did not fail over: ${stop}`);
       if (index >= SWITCH_REQUESTS / 5) samples.push(secondInvokedAt - errorSeenAt);
     }
   } finally {
@@ -177,7 +223,10 @@ async function pacedBytes(c: Caller): Promise<{ total: number; eventLog: number 
     await call(c, true);
     await new Promise((resolve) => setTimeout(resolve, PACE_MS));
   }
-  return { total: (bytesWritten() - before) / PACED_REQUESTS, eventLog: (eventLogBytes(c.setup) - logBefore) / PACED_REQUESTS };
+  return {
+    total: (bytesWritten() - before) / PACED_REQUESTS,
+    eventLog: (eventLogBytes(c.setup) - logBefore) / PACED_REQUESTS,
+  };
 }
 
 /** RSS and heap of a fresh process after pi's SDK session is up, without and with the extension (median of a few runs). */
@@ -185,21 +234,39 @@ function addedMemoryMiB(): { without: number; withExtension: number; heapWithout
   const probe = fileURLToPath(new URL("./rss-probe.ts", import.meta.url));
   // tsx's ESM hooks only: the bundle is then loaded by Node's own require, as under pi (see rss-probe.ts).
   const run = (mode: string) =>
-    execFileSync(process.execPath, ["--expose-gc", "--import", "tsx/esm", probe, mode], { encoding: "utf8" }).trim().split("\n").at(-1)!.split(" ").map(Number);
+    execFileSync(process.execPath, ["--expose-gc", "--import", "tsx/esm", probe, mode], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .at(-1)!
+      .split(" ")
+      .map(Number);
   const samples = { without: [] as number[][], with: [] as number[][] };
   for (let index = 0; index < RSS_SAMPLES; index++) {
     samples.without.push(run("without"));
     samples.with.push(run("with"));
   }
   const mib = (runs: number[][], field: number) => median(runs.map((values) => values[field])) / 2 ** 20;
-  return { without: mib(samples.without, 0), withExtension: mib(samples.with, 0), heapWithout: mib(samples.without, 1), heapWith: mib(samples.with, 1) };
+  return {
+    without: mib(samples.without, 0),
+    withExtension: mib(samples.with, 0),
+    heapWithout: mib(samples.without, 1),
+    heapWith: mib(samples.with, 1),
+  };
 }
 
 export async function runProductCostBench(): Promise<BenchResult> {
   const figures: Record<string, number> = {};
   const rows: string[][] = [];
-  const row = (variant: string, figure: string, direct: string, routed: string, added: string, ratio: string, goal: string, pass: boolean | undefined) =>
-    rows.push([variant, figure, direct, routed, added, ratio, goal, pass === undefined ? "" : verdict(pass)]);
+  const row = (
+    variant: string,
+    figure: string,
+    direct: string,
+    routed: string,
+    added: string,
+    ratio: string,
+    goal: string,
+    pass: boolean | undefined,
+  ) => rows.push([variant, figure, direct, routed, added, ratio, goal, pass === undefined ? "" : verdict(pass)]);
   // PRODUCT_BENCH_VARIANTS=shipped,budgets runs only those sections (e.g. while working on one of them).
   const only = process.env.PRODUCT_BENCH_VARIANTS?.split(",").map((key) => key.trim());
   for (const variant of VARIANTS.filter((item) => !only || only.includes(item.key))) {
@@ -216,39 +283,120 @@ export async function runProductCostBench(): Promise<BenchResult> {
       const bytes = await pacedBytes(c);
       const k = variant.key;
       Object.assign(figures, {
-        [`${k}AddedTtftP50Us`]: routed.p50 - direct.p50, [`${k}AddedCpuUs`]: cpu.routedUs - cpu.directUs,
-        [`${k}ThroughputRatio`]: routedRate / directRate, [`${k}RoutedRequestsPerSecond`]: routedRate, [`${k}DirectRequestsPerSecond`]: directRate,
-        [`${k}SwitchP50Us`]: switched.p50, [`${k}SwitchP99Us`]: switched.p99,
-        [`${k}BytesPerRequest`]: bytes.total, [`${k}EventLogBytesPerRequest`]: bytes.eventLog,
+        [`${k}AddedTtftP50Us`]: routed.p50 - direct.p50,
+        [`${k}AddedCpuUs`]: cpu.routedUs - cpu.directUs,
+        [`${k}ThroughputRatio`]: routedRate / directRate,
+        [`${k}RoutedRequestsPerSecond`]: routedRate,
+        [`${k}DirectRequestsPerSecond`]: directRate,
+        [`${k}SwitchP50Us`]: switched.p50,
+        [`${k}SwitchP99Us`]: switched.p99,
+        [`${k}BytesPerRequest`]: bytes.total,
+        [`${k}EventLogBytesPerRequest`]: bytes.eventLog,
       });
       const label = variant.label;
-      row(label, "TTFT p50", formatMicroseconds(direct.p50), formatMicroseconds(routed.p50), formatMicroseconds(routed.p50 - direct.p50),
-        formatRatio(routed.p50 / direct.p50), `added <= ${GOALS.addedTtftP50Us} µs`, routed.p50 - direct.p50 <= GOALS.addedTtftP50Us);
-      row("", "TTFT p99", formatMicroseconds(direct.p99), formatMicroseconds(routed.p99), formatMicroseconds(routed.p99 - direct.p99), formatRatio(routed.p99 / direct.p99), "-", undefined);
-      row("", "CPU per request", formatMicroseconds(cpu.directUs), formatMicroseconds(cpu.routedUs), formatMicroseconds(cpu.routedUs - cpu.directUs),
-        formatRatio(cpu.routedUs / cpu.directUs), `added <= ${GOALS.addedCpuUs} µs`, cpu.routedUs - cpu.directUs <= GOALS.addedCpuUs);
-      row("", `throughput, ${THROUGHPUT_REQUESTS} back to back`, formatRate(directRate), formatRate(routedRate), "",
-        `${formatRatio(routedRate / directRate)} (1/${(directRate / routedRate).toFixed(1)})`, ">= 1/3 of direct", routedRate / directRate >= GOALS.throughputRatio);
-      row("", "failover switch p50 / p99", "", `${formatMicroseconds(switched.p50)} / ${formatMicroseconds(switched.p99)}`, "", "",
-        `<= ${GOALS.switchP50Us} / ${GOALS.switchP99Us} µs`, switched.p50 <= GOALS.switchP50Us && switched.p99 <= GOALS.switchP99Us);
-      row("", `bytes written per request at 1 req/s (${PACED_REQUESTS} requests)`, "", `${bytes.total.toFixed(0)} B`, "", "",
-        `<= ${GOALS.bytesPerRequest} B`, bytes.total <= GOALS.bytesPerRequest);
-      row("", "  of which event log", "", `${bytes.eventLog.toFixed(0)} B`, "", "", `<= ${GOALS.eventLogBytesPerRequest} B`, bytes.eventLog <= GOALS.eventLogBytesPerRequest);
+      row(
+        label,
+        "TTFT p50",
+        formatMicroseconds(direct.p50),
+        formatMicroseconds(routed.p50),
+        formatMicroseconds(routed.p50 - direct.p50),
+        formatRatio(routed.p50 / direct.p50),
+        `added <= ${GOALS.addedTtftP50Us} µs`,
+        routed.p50 - direct.p50 <= GOALS.addedTtftP50Us,
+      );
+      row(
+        "",
+        "TTFT p99",
+        formatMicroseconds(direct.p99),
+        formatMicroseconds(routed.p99),
+        formatMicroseconds(routed.p99 - direct.p99),
+        formatRatio(routed.p99 / direct.p99),
+        "-",
+        undefined,
+      );
+      row(
+        "",
+        "CPU per request",
+        formatMicroseconds(cpu.directUs),
+        formatMicroseconds(cpu.routedUs),
+        formatMicroseconds(cpu.routedUs - cpu.directUs),
+        formatRatio(cpu.routedUs / cpu.directUs),
+        `added <= ${GOALS.addedCpuUs} µs`,
+        cpu.routedUs - cpu.directUs <= GOALS.addedCpuUs,
+      );
+      row(
+        "",
+        `throughput, ${THROUGHPUT_REQUESTS} back to back`,
+        formatRate(directRate),
+        formatRate(routedRate),
+        "",
+        `${formatRatio(routedRate / directRate)} (1/${(directRate / routedRate).toFixed(1)})`,
+        ">= 1/3 of direct",
+        routedRate / directRate >= GOALS.throughputRatio,
+      );
+      row(
+        "",
+        "failover switch p50 / p99",
+        "",
+        `${formatMicroseconds(switched.p50)} / ${formatMicroseconds(switched.p99)}`,
+        "",
+        "",
+        `<= ${GOALS.switchP50Us} / ${GOALS.switchP99Us} µs`,
+        switched.p50 <= GOALS.switchP50Us && switched.p99 <= GOALS.switchP99Us,
+      );
+      row(
+        "",
+        `bytes written per request at 1 req/s (${PACED_REQUESTS} requests)`,
+        "",
+        `${bytes.total.toFixed(0)} B`,
+        "",
+        "",
+        `<= ${GOALS.bytesPerRequest} B`,
+        bytes.total <= GOALS.bytesPerRequest,
+      );
+      row(
+        "",
+        "  of which event log",
+        "",
+        `${bytes.eventLog.toFixed(0)} B`,
+        "",
+        "",
+        `<= ${GOALS.eventLogBytesPerRequest} B`,
+        bytes.eventLog <= GOALS.eventLogBytesPerRequest,
+      );
     } finally {
       await setup.dispose();
     }
   }
   const rss = addedMemoryMiB();
   figures.addedRssMiB = rss.withExtension - rss.without;
-  row("(separate processes)", `RSS after session start, median of ${RSS_SAMPLES}`, `${rss.without.toFixed(1)} MiB`, `${rss.withExtension.toFixed(1)} MiB`,
-    `${(rss.withExtension - rss.without).toFixed(1)} MiB`, "", `added <= ${GOALS.addedRssMiB} MiB`, rss.withExtension - rss.without <= GOALS.addedRssMiB);
+  row(
+    "(separate processes)",
+    `RSS after session start, median of ${RSS_SAMPLES}`,
+    `${rss.without.toFixed(1)} MiB`,
+    `${rss.withExtension.toFixed(1)} MiB`,
+    `${(rss.withExtension - rss.without).toFixed(1)} MiB`,
+    "",
+    `added <= ${GOALS.addedRssMiB} MiB`,
+    rss.withExtension - rss.without <= GOALS.addedRssMiB,
+  );
   figures.addedHeapMiB = rss.heapWith - rss.heapWithout;
-  row("", "  of which V8 heap used (after gc, steadier)", `${rss.heapWithout.toFixed(1)} MiB`, `${rss.heapWith.toFixed(1)} MiB`,
-    `${(rss.heapWith - rss.heapWithout).toFixed(1)} MiB`, "", "", undefined);
+  row(
+    "",
+    "  of which V8 heap used (after gc, steadier)",
+    `${rss.heapWithout.toFixed(1)} MiB`,
+    `${rss.heapWith.toFixed(1)} MiB`,
+    `${(rss.heapWith - rss.heapWithout).toFixed(1)} MiB`,
+    "",
+    "",
+    undefined,
+  );
   const lines = [
     "per-request cost as users run it: pi SDK + the real extension entry (bundle, every plugin, file stores, event log),",
     `faux in-memory target, routed calls interleaved with direct calls to the same target (${MEASURED_ROUNDS} rounds after ${WARM_UP_ROUNDS} warm-up)`,
-    ...table(["configuration", "figure", "direct", "routed", "added", "ratio", "goal", "verdict"], rows).map((line) => `  ${line}`),
+    ...table(["configuration", "figure", "direct", "routed", "added", "ratio", "goal", "verdict"], rows).map(
+      (line) => `  ${line}`,
+    ),
   ];
   return { name: "product-cost", figures, lines };
 }

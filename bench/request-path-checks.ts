@@ -24,15 +24,27 @@ async function diskWriteCheck(): Promise<{ lines: string[]; figures: Record<stri
   const dir = mkdtempSync(join(tmpdir(), "pi-auto-router-bench-state-"));
   const failing = registerFauxProvider({ api: "bench-disk-a", provider: "bench-disk-a", models: [{ id: "model-a" }] });
   const healthy = registerFauxProvider({ api: "bench-disk-b", provider: "bench-disk-b", models: [{ id: "model-b" }] });
-  const cooldownStore = openJsonStore({ file: stateFile(dir, "cooldowns"), defaults: emptyCooldowns, parse: (raw) => cooldownStateSchema.parse(raw) });
-  const latencyStore = openJsonStore({ file: stateFile(dir, "latency"), defaults: emptyLatency, parse: (raw) => latencyStateSchema.parse(raw) });
+  const cooldownStore = openJsonStore({
+    file: stateFile(dir, "cooldowns"),
+    defaults: emptyCooldowns,
+    parse: (raw) => cooldownStateSchema.parse(raw),
+  });
+  const latencyStore = openJsonStore({
+    file: stateFile(dir, "latency"),
+    defaults: emptyLatency,
+    parse: (raw) => latencyStateSchema.parse(raw),
+  });
   const events = openEventLog({ dir });
   // The clock jumps a minute per request so each 429 cooldown has expired by the next one: every other request
   // fails over and writes a cooldown, the rest are served by the first target and write latency.
   let clockOffsetMs = 0;
   const router = buildRouter({
-    routeId: "bench-disk", targets: [failing.getModel() as Model<Api>, healthy.getModel() as Model<Api>],
-    cooldownStore, latencyStore, events, now: () => Date.now() + clockOffsetMs,
+    routeId: "bench-disk",
+    targets: [failing.getModel() as Model<Api>, healthy.getModel() as Model<Api>],
+    cooldownStore,
+    latencyStore,
+    events,
+    now: () => Date.now() + clockOffsetMs,
   });
   let requests = 0;
   const counter = countSyncWrites();
@@ -45,9 +57,15 @@ async function diskWriteCheck(): Promise<{ lines: string[]; figures: Record<stri
   try {
     while (requests < MINIMUM_REQUESTS || Date.now() - startedAt < MINIMUM_WINDOW_MS) {
       const failsOver = requests % 2 === 0;
-      failing.appendResponses([failsOver ? fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" }) : fauxAssistantMessage("ok")]);
+      failing.appendResponses([
+        failsOver
+          ? fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" })
+          : fauxAssistantMessage("ok"),
+      ]);
       if (failsOver) healthy.appendResponses([fauxAssistantMessage("served after failover")]);
-      const result = await timeRequest(router.stream, router.routerModel, BENCH_CONTEXT, { apiKey: "auto-router-virtual" });
+      const result = await timeRequest(router.stream, router.routerModel, BENCH_CONTEXT, {
+        apiKey: "auto-router-virtual",
+      });
       if (result.stopReason !== "stop") throw new Error(`disk check request failed: ${result.stopReason}`);
       requests += 1;
       clockOffsetMs += 61_000;
@@ -58,11 +76,17 @@ async function diskWriteCheck(): Promise<{ lines: string[]; figures: Record<stri
   }
   const windowMs = Date.now() - startedAt;
   await Promise.all([cooldownStore.close(), latencyStore.close(), events.close()]);
-  const loggedEvents = existsSync(events.path) ? readFileSync(events.path, "utf8").split("\n").filter(Boolean).length : 0;
+  const loggedEvents = existsSync(events.path)
+    ? readFileSync(events.path, "utf8").split("\n").filter(Boolean).length
+    : 0;
   const cooldownFile = stateFile(dir, "cooldowns");
-  const persistedCooldowns = existsSync(cooldownFile) ? Object.keys(JSON.parse(readFileSync(cooldownFile, "utf8") || "{}").entries ?? {}).length : 0;
+  const persistedCooldowns = existsSync(cooldownFile)
+    ? Object.keys(JSON.parse(readFileSync(cooldownFile, "utf8") || "{}").entries ?? {}).length
+    : 0;
   const latencyFile = stateFile(dir, "latency");
-  const persistedLatency = existsSync(latencyFile) ? Object.keys(JSON.parse(readFileSync(latencyFile, "utf8") || "{}").targets ?? {}).length : 0;
+  const persistedLatency = existsSync(latencyFile)
+    ? Object.keys(JSON.parse(readFileSync(latencyFile, "utf8") || "{}").targets ?? {}).length
+    : 0;
   failing.unregister();
   healthy.unregister();
   rmSync(dir, { recursive: true, force: true });
@@ -70,17 +94,33 @@ async function diskWriteCheck(): Promise<{ lines: string[]; figures: Record<stri
   const total = Object.values(counts).reduce((sum, count) => sum + count, 0);
   const lines = [
     `no synchronous disk write on the request path: ${requests} routed requests over ${windowMs} ms (half fail over), real file stores + event log`,
-    ...table(["figure", "count", "expected", "verdict"], [
-      ["counter self-test: a probe appendFileSync was seen", probeSeen ? "1" : "0", "1", verdict(probeSeen)],
-      ["sync fs writes during the requests", String(total), "0", verdict(total === 0)],
-      ["event log lines on disk after close (async flushes)", String(loggedEvents), `> 0`, verdict(loggedEvents > 0)],
-      ["cooldown entries in the cooldowns file after close", String(persistedCooldowns), "> 0", verdict(persistedCooldowns > 0)],
-      ["targets in the latency file after close", String(persistedLatency), "> 0", verdict(persistedLatency > 0)],
-    ]).map((line) => `  ${line}`),
+    ...table(
+      ["figure", "count", "expected", "verdict"],
+      [
+        ["counter self-test: a probe appendFileSync was seen", probeSeen ? "1" : "0", "1", verdict(probeSeen)],
+        ["sync fs writes during the requests", String(total), "0", verdict(total === 0)],
+        ["event log lines on disk after close (async flushes)", String(loggedEvents), `> 0`, verdict(loggedEvents > 0)],
+        [
+          "cooldown entries in the cooldowns file after close",
+          String(persistedCooldowns),
+          "> 0",
+          verdict(persistedCooldowns > 0),
+        ],
+        ["targets in the latency file after close", String(persistedLatency), "> 0", verdict(persistedLatency > 0)],
+      ],
+    ).map((line) => `  ${line}`),
     `  (counted: ${[...SYNC_WRITERS, "openSync with a write flag"].join(", ")})`,
     ...Object.entries(counts).map(([name, count]) => `  ${name} x${count}, first from: ${firstCaller[name]}`),
   ];
-  return { lines, figures: { syncDiskWrites: total, syncWriteCounterWorks: probeSeen ? 1 : 0, diskCheckRequests: requests, loggedEvents } };
+  return {
+    lines,
+    figures: {
+      syncDiskWrites: total,
+      syncWriteCounterWorks: probeSeen ? 1 : 0,
+      diskCheckRequests: requests,
+      loggedEvents,
+    },
+  };
 }
 
 /** The system prompt a faux target receives for one prompt, with or without the router in front of it. */
@@ -92,10 +132,12 @@ async function capturedSystemPrompt(withRouter: boolean): Promise<string> {
   });
   try {
     let systemPrompt = "<target not called>";
-    harness.faux("bench-prompt").setResponses([(context: { systemPrompt?: string }) => {
-      systemPrompt = context.systemPrompt ?? "";
-      return harness.fauxHelpers.fauxAssistantMessage("ok");
-    }]);
+    harness.faux("bench-prompt").setResponses([
+      (context: { systemPrompt?: string }) => {
+        systemPrompt = context.systemPrompt ?? "";
+        return harness.fauxHelpers.fauxAssistantMessage("ok");
+      },
+    ]);
     await harness.setModel(withRouter ? "auto-router" : "bench-prompt", withRouter ? "main" : "model-p");
     await harness.prompt("Say hi");
     // Each harness has its own temporary cwd; that path is the only expected difference.
@@ -111,13 +153,24 @@ async function systemPromptCheck(): Promise<{ lines: string[]; figures: Record<s
   const equal = without === routed;
   const lines = [
     "the extension adds nothing to the system prompt: one SDK prompt to the same faux target, without and with the router",
-    ...table(["figure", "without router", "with router", "result", "verdict"], [
-      ["system prompt the target received", `${without.length} chars`, `${routed.length} chars`, equal ? "equal" : "different", verdict(equal)],
-    ]).map((line) => `  ${line}`),
+    ...table(
+      ["figure", "without router", "with router", "result", "verdict"],
+      [
+        [
+          "system prompt the target received",
+          `${without.length} chars`,
+          `${routed.length} chars`,
+          equal ? "equal" : "different",
+          verdict(equal),
+        ],
+      ],
+    ).map((line) => `  ${line}`),
   ];
   if (!equal) {
     const index = [...without].findIndex((character, position) => routed[position] !== character);
-    lines.push(`  first difference at char ${index}: without "${without.slice(index, index + 60)}" / with "${routed.slice(index, index + 60)}"`);
+    lines.push(
+      `  first difference at char ${index}: without "${without.slice(index, index + 60)}" / with "${routed.slice(index, index + 60)}"`,
+    );
   }
   return { lines, figures: { systemPromptEqual: equal ? 1 : 0 } };
 }
@@ -125,5 +178,9 @@ async function systemPromptCheck(): Promise<{ lines: string[]; figures: Record<s
 export async function runRequestPathChecks(): Promise<BenchResult> {
   const disk = await diskWriteCheck();
   const prompt = await systemPromptCheck();
-  return { name: "request-path", figures: { ...disk.figures, ...prompt.figures }, lines: [...disk.lines, "", ...prompt.lines] };
+  return {
+    name: "request-path",
+    figures: { ...disk.figures, ...prompt.figures },
+    lines: [...disk.lines, "", ...prompt.lines],
+  };
 }

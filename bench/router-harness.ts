@@ -20,7 +20,11 @@ export const BENCH_CONTEXT: Context = {
   messages: [{ role: "user", content: "Say hello in five words.", timestamp: 0 }],
 };
 
-export type StreamCall = (model: Model<Api>, context: Context, options?: SimpleStreamOptions) => AssistantMessageEventStream;
+export type StreamCall = (
+  model: Model<Api>,
+  context: Context,
+  options?: SimpleStreamOptions,
+) => AssistantMessageEventStream;
 
 /** pi's ModelRegistry as the runtime sees it: every bench model resolves and has an API key. */
 export function benchRegistry(models: Model<Api>[]): RegistryLike {
@@ -81,7 +85,13 @@ export function buildRouter(options: RouterSetupOptions): RouterSetup {
   runtimeRef = runtime;
   runtime.attachRegistry(benchRegistry(options.targets));
   const first = options.targets[0]!;
-  const routerModel = { ...first, id: options.routeId, name: options.routeId, api: "auto-router", provider: "auto-router" } as Model<Api>;
+  const routerModel = {
+    ...first,
+    id: options.routeId,
+    name: options.routeId,
+    api: "auto-router",
+    provider: "auto-router",
+  } as Model<Api>;
   const routerStream = createRouterStream(runtime);
   let promptCounter = 0;
   return {
@@ -106,7 +116,12 @@ export interface RequestTiming {
 }
 
 /** Calls the stream function and reads it to the end: time to the first text_delta, and to the end of the stream. */
-export async function timeRequest(call: StreamCall, model: Model<Api>, context: Context, options: SimpleStreamOptions): Promise<RequestTiming> {
+export async function timeRequest(
+  call: StreamCall,
+  model: Model<Api>,
+  context: Context,
+  options: SimpleStreamOptions,
+): Promise<RequestTiming> {
   const startedAt = nowMicroseconds();
   let ttftUs = Number.NaN;
   let text = "";

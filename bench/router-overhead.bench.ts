@@ -12,7 +12,15 @@ import { startOpenAIEmulator } from "../test/helpers/openai-emulator.ts";
 import { BENCH_CONTEXT, buildRouter, timeRequest, yieldToEventLoop, type StreamCall } from "./router-harness.ts";
 import { measureFailoverSwitch } from "./failover-switch.ts";
 import {
-  formatMicroseconds, formatRate, formatRatio, nowMicroseconds, summarize, table, verdict, type BenchResult, type Summary,
+  formatMicroseconds,
+  formatRate,
+  formatRatio,
+  nowMicroseconds,
+  summarize,
+  table,
+  verdict,
+  type BenchResult,
+  type Summary,
 } from "./stats.ts";
 
 const FAUX_WARM_UP_REQUESTS = 300;
@@ -42,7 +50,12 @@ interface VariantTimes {
 }
 
 /** Every variant runs once per round, interleaved, so drift (GC, CPU frequency, flushes) hits them alike. */
-async function measureVariants(variants: Variant[], prepare: () => void, warmUp: number, measured: number): Promise<VariantTimes[]> {
+async function measureVariants(
+  variants: Variant[],
+  prepare: () => void,
+  warmUp: number,
+  measured: number,
+): Promise<VariantTimes[]> {
   const ttft = variants.map(() => [] as number[]);
   const total = variants.map(() => [] as number[]);
   for (let round = 0; round < warmUp + measured; round++) {
@@ -50,13 +63,18 @@ async function measureVariants(variants: Variant[], prepare: () => void, warmUp:
       prepare();
       const timing = await timeRequest(variant.call, variant.model, BENCH_CONTEXT, variant.options);
       await yieldToEventLoop();
-      if (timing.stopReason !== "stop") throw new Error(`bench request (${variant.label}) did not complete: ${timing.stopReason}`);
+      if (timing.stopReason !== "stop")
+        throw new Error(`bench request (${variant.label}) did not complete: ${timing.stopReason}`);
       if (round < warmUp) continue;
       ttft[index]!.push(timing.ttftUs);
       total[index]!.push(timing.totalUs);
     }
   }
-  return variants.map((variant, index) => ({ label: variant.label, ttft: summarize(ttft[index]!), total: summarize(total[index]!) }));
+  return variants.map((variant, index) => ({
+    label: variant.label,
+    ttft: summarize(ttft[index]!),
+    total: summarize(total[index]!),
+  }));
 }
 
 /** Requests per second, back to back with no yield between them (the event loop only turns when the target does). */
@@ -76,30 +94,61 @@ function latencyTable(times: VariantTimes[]): string[] {
   const [direct, ...routed] = times;
   const rows: string[][] = [];
   for (const figure of ["ttft", "total"] as const) {
-    rows.push([figure === "ttft" ? "TTFT" : "total", direct!.label, formatMicroseconds(direct![figure].p50), formatMicroseconds(direct![figure].p99), "baseline", "", "", "", ""]);
+    rows.push([
+      figure === "ttft" ? "TTFT" : "total",
+      direct!.label,
+      formatMicroseconds(direct![figure].p50),
+      formatMicroseconds(direct![figure].p99),
+      "baseline",
+      "",
+      "",
+      "",
+      "",
+    ]);
     for (const variant of routed) {
       const added = variant[figure].p50 - direct![figure].p50;
       const goal = figure === "ttft" ? `added p50 <= ${GOAL_ADDED_TTFT_P50_US} µs` : "-";
       rows.push([
-        "", variant.label, formatMicroseconds(variant[figure].p50), formatMicroseconds(variant[figure].p99), formatMicroseconds(added),
-        formatMicroseconds(variant[figure].p99 - direct![figure].p99), formatRatio(variant[figure].p50 / direct![figure].p50),
-        goal, figure === "ttft" ? verdict(added <= GOAL_ADDED_TTFT_P50_US) : "",
+        "",
+        variant.label,
+        formatMicroseconds(variant[figure].p50),
+        formatMicroseconds(variant[figure].p99),
+        formatMicroseconds(added),
+        formatMicroseconds(variant[figure].p99 - direct![figure].p99),
+        formatRatio(variant[figure].p50 / direct![figure].p50),
+        goal,
+        figure === "ttft" ? verdict(added <= GOAL_ADDED_TTFT_P50_US) : "",
       ]);
     }
   }
-  return table(["figure", "variant", "p50", "p99", "added p50", "added p99", "ratio p50", "goal", "verdict"], rows).map((line) => `  ${line}`);
+  return table(["figure", "variant", "p50", "p99", "added p50", "added p99", "ratio p50", "goal", "verdict"], rows).map(
+    (line) => `  ${line}`,
+  );
 }
 
-async function throughputTable(variants: Variant[], prepare: () => void, count: number): Promise<{ lines: string[]; rates: number[] }> {
+async function throughputTable(
+  variants: Variant[],
+  prepare: () => void,
+  count: number,
+): Promise<{ lines: string[]; rates: number[] }> {
   const rates: number[] = [];
   for (const variant of variants) rates.push(await throughput(variant, prepare, count));
   const rows = variants.map((variant, index) => {
     const ratio = rates[index]! / rates[0]!;
     return index === 0
       ? [variant.label, formatRate(rates[index]!), "baseline", "", ""]
-      : [variant.label, formatRate(rates[index]!), `${formatRatio(ratio)} (1/${(1 / ratio).toFixed(1)})`, `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`, verdict(ratio >= GOAL_THROUGHPUT_RATIO)];
+      : [
+          variant.label,
+          formatRate(rates[index]!),
+          `${formatRatio(ratio)} (1/${(1 / ratio).toFixed(1)})`,
+          `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`,
+          verdict(ratio >= GOAL_THROUGHPUT_RATIO),
+        ];
   });
-  const lines = table([`throughput, ${count} back to back`, "requests/s", "ratio to direct", "goal", "verdict"], rows).map((line) => `  ${line}`);
+  const lines = table(
+    [`throughput, ${count} back to back`, "requests/s", "ratio to direct", "goal", "verdict"],
+    rows,
+  ).map((line) => `  ${line}`);
   return { lines, rates };
 }
 
@@ -109,7 +158,12 @@ export async function runRouterOverheadBench(): Promise<BenchResult> {
   const logDir = mkdtempSync(join(tmpdir(), "pi-auto-router-bench-"));
   // The production extension always has its event log; it is part of the per-request cost (flushed asynchronously).
   const events = openEventLog({ dir: logDir });
-  const faux = registerFauxProvider({ api: "bench-faux", provider: "bench-faux", models: [{ id: "bench-model" }], tokenSize: { min: 3, max: 3 } });
+  const faux = registerFauxProvider({
+    api: "bench-faux",
+    provider: "bench-faux",
+    models: [{ id: "bench-model" }],
+    tokenSize: { min: 3, max: 3 },
+  });
   const emulator = await startOpenAIEmulator({ name: "bench-http", model: "bench-gpt" });
   try {
     // ---- faux target: the router's own cost with no network in the way --------------------------------------
@@ -127,20 +181,35 @@ export async function runRouterOverheadBench(): Promise<BenchResult> {
     const [fauxDirect, fauxBare, fauxLogged] = fauxTimes as [VariantTimes, VariantTimes, VariantTimes];
     Object.assign(figures, {
       fauxDirectTtftP50Us: fauxDirect.ttft.p50,
-      fauxAddedTtftP50Us: fauxBare.ttft.p50 - fauxDirect.ttft.p50, fauxAddedTotalP50Us: fauxBare.total.p50 - fauxDirect.total.p50,
+      fauxAddedTtftP50Us: fauxBare.ttft.p50 - fauxDirect.ttft.p50,
+      fauxAddedTotalP50Us: fauxBare.total.p50 - fauxDirect.total.p50,
       fauxAddedTotalP99Us: fauxBare.total.p99 - fauxDirect.total.p99,
-      fauxLoggedAddedTtftP50Us: fauxLogged.ttft.p50 - fauxDirect.ttft.p50, fauxLoggedAddedTotalP50Us: fauxLogged.total.p50 - fauxDirect.total.p50,
+      fauxLoggedAddedTtftP50Us: fauxLogged.ttft.p50 - fauxDirect.ttft.p50,
+      fauxLoggedAddedTotalP50Us: fauxLogged.total.p50 - fauxDirect.total.p50,
       fauxLoggedAddedTotalP99Us: fauxLogged.total.p99 - fauxDirect.total.p99,
-      fauxDirectRequestsPerSecond: fauxRates.rates[0]!, fauxRoutedRequestsPerSecond: fauxRates.rates[1]!, fauxLoggedRequestsPerSecond: fauxRates.rates[2]!,
-      fauxThroughputRatio: fauxRates.rates[1]! / fauxRates.rates[0]!, fauxLoggedThroughputRatio: fauxRates.rates[2]! / fauxRates.rates[0]!,
+      fauxDirectRequestsPerSecond: fauxRates.rates[0]!,
+      fauxRoutedRequestsPerSecond: fauxRates.rates[1]!,
+      fauxLoggedRequestsPerSecond: fauxRates.rates[2]!,
+      fauxThroughputRatio: fauxRates.rates[1]! / fauxRates.rates[0]!,
+      fauxLoggedThroughputRatio: fauxRates.rates[2]! / fauxRates.rates[0]!,
     });
-    lines.push(`router overhead, faux in-memory target (microtask-speed stream): ${FAUX_MEASURED_REQUESTS} rounds after ${FAUX_WARM_UP_REQUESTS} warm-up, variants interleaved`);
+    lines.push(
+      `router overhead, faux in-memory target (microtask-speed stream): ${FAUX_MEASURED_REQUESTS} rounds after ${FAUX_WARM_UP_REQUESTS} warm-up, variants interleaved`,
+    );
     lines.push(...latencyTable(fauxTimes), ...fauxRates.lines);
 
     // ---- HTTP target: the same comparison with a real socket and SSE parsing ----------------------------------
     const httpModel = {
-      id: "bench-gpt", name: "Bench GPT", api: "openai-completions", provider: "bench-http", baseUrl: emulator.url, reasoning: false,
-      input: ["text"], cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, contextWindow: 128_000, maxTokens: 4_096,
+      id: "bench-gpt",
+      name: "Bench GPT",
+      api: "openai-completions",
+      provider: "bench-http",
+      baseUrl: emulator.url,
+      reasoning: false,
+      input: ["text"],
+      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+      contextWindow: 128_000,
+      maxTokens: 4_096,
       compat: OPENAI_EMULATOR_COMPAT,
     } as Model<Api>;
     emulator.setDefault({ text: ANSWER_TEXT, usage: { input: 12, output: 12 } });
@@ -149,19 +218,28 @@ export async function runRouterOverheadBench(): Promise<BenchResult> {
     const httpVariants: Variant[] = [
       { label: "direct streamSimple", call: streamSimple, model: httpModel, options: DIRECT_OPTIONS },
       { label: "routed, memory stores", call: httpBare.stream, model: httpBare.routerModel, options: ROUTED_OPTIONS },
-      { label: "routed, + file event log", call: httpRouter.stream, model: httpRouter.routerModel, options: ROUTED_OPTIONS },
+      {
+        label: "routed, + file event log",
+        call: httpRouter.stream,
+        model: httpRouter.routerModel,
+        options: ROUTED_OPTIONS,
+      },
     ];
     const forgetCalls = () => void emulator.calls.splice(0);
     const httpTimes = await measureVariants(httpVariants, forgetCalls, HTTP_WARM_UP_REQUESTS, HTTP_MEASURED_REQUESTS);
     const httpRates = await throughputTable(httpVariants, forgetCalls, HTTP_MEASURED_REQUESTS);
     const [httpDirect, httpBareTimes, httpRouted] = httpTimes as [VariantTimes, VariantTimes, VariantTimes];
     Object.assign(figures, {
-      httpDirectTtftP50Us: httpDirect.ttft.p50, httpAddedTtftP50Us: httpBareTimes.ttft.p50 - httpDirect.ttft.p50,
-      httpLoggedAddedTtftP50Us: httpRouted.ttft.p50 - httpDirect.ttft.p50, httpLoggedAddedTotalP50Us: httpRouted.total.p50 - httpDirect.total.p50,
+      httpDirectTtftP50Us: httpDirect.ttft.p50,
+      httpAddedTtftP50Us: httpBareTimes.ttft.p50 - httpDirect.ttft.p50,
+      httpLoggedAddedTtftP50Us: httpRouted.ttft.p50 - httpDirect.ttft.p50,
+      httpLoggedAddedTotalP50Us: httpRouted.total.p50 - httpDirect.total.p50,
       httpThroughputRatio: httpRates.rates[2]! / httpRates.rates[0]!,
     });
     lines.push("");
-    lines.push(`router overhead, OpenAI emulator on 127.0.0.1 (HTTP + SSE): ${HTTP_MEASURED_REQUESTS} rounds after ${HTTP_WARM_UP_REQUESTS} warm-up`);
+    lines.push(
+      `router overhead, OpenAI emulator on 127.0.0.1 (HTTP + SSE): ${HTTP_MEASURED_REQUESTS} rounds after ${HTTP_WARM_UP_REQUESTS} warm-up`,
+    );
     lines.push(...latencyTable(httpTimes), ...httpRates.lines);
 
     // ---- failover switch --------------------------------------------------------------------------------------

@@ -9,7 +9,12 @@ import { GOALS, runProductCostBench } from "./product-cost.bench.ts";
 import { runRequestPathChecks } from "./request-path-checks.ts";
 import { GOAL_ADDED_TTFT_P50_US, GOAL_THROUGHPUT_RATIO, runRouterOverheadBench } from "./router-overhead.bench.ts";
 import { GOAL_SWITCH_P99_US } from "./failover-switch.ts";
-import { GOAL_GATEWAY_ADDED_P50_US, GOAL_GATEWAY_ADDED_P99_US, GOAL_GATEWAY_THROUGHPUT_RATIO, runGatewayBench } from "./gateway.bench.ts";
+import {
+  GOAL_GATEWAY_ADDED_P50_US,
+  GOAL_GATEWAY_ADDED_P99_US,
+  GOAL_GATEWAY_THROUGHPUT_RATIO,
+  runGatewayBench,
+} from "./gateway.bench.ts";
 import { GOAL_ADDED_FIRST_RUN_MS, GOAL_ADDED_WARM_MS, runStartupBench } from "./startup.bench.ts";
 import { formatMicroseconds, formatMilliseconds, formatRatio, table, verdict, type BenchResult } from "./stats.ts";
 
@@ -25,13 +30,19 @@ const OPTIONAL_BENCHES = [
 
 function piVersion(): string {
   try {
-    return JSON.parse(readFileSync(`${REPO_ROOT}/node_modules/@mariozechner/pi-coding-agent/package.json`, "utf8")).version;
+    return JSON.parse(readFileSync(`${REPO_ROOT}/node_modules/@mariozechner/pi-coding-agent/package.json`, "utf8"))
+      .version;
   } catch {
     return "unknown";
   }
 }
 
-async function runSection(title: string, runner: BenchRunner, results: BenchResult[], failures: string[]): Promise<void> {
+async function runSection(
+  title: string,
+  runner: BenchRunner,
+  results: BenchResult[],
+  failures: string[],
+): Promise<void> {
   console.log(`\n== ${title}`);
   const startedAt = Date.now();
   try {
@@ -40,7 +51,7 @@ async function runSection(title: string, runner: BenchRunner, results: BenchResu
     for (const line of result.lines) console.log(line);
     console.log(`  (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
   } catch (error) {
-    const text = error instanceof Error ? error.stack ?? error.message : String(error);
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
     failures.push(`${title}: ${text.split("\n")[0]}`);
     console.log(`  FAILED: ${text}`);
   }
@@ -59,38 +70,220 @@ function summary(results: BenchResult[]): string[] {
   const figures: Record<string, number> = Object.assign({}, ...results.map((result) => result.figures));
   const has = (key: string) => typeof figures[key] === "number";
   const rows: string[][] = [];
-  const add = (label: string, key: string, format: (value: number) => string, goal: string, pass: ((value: number) => boolean) | undefined, earlier: string) => {
+  const add = (
+    label: string,
+    key: string,
+    format: (value: number) => string,
+    goal: string,
+    pass: ((value: number) => boolean) | undefined,
+    earlier: string,
+  ) => {
     if (has(key)) rows.push([label, format(figures[key]!), goal, earlier, pass ? verdict(pass(figures[key]!)) : ""]);
   };
   const ratio = (value: number) => `${formatRatio(value)} (1/${(1 / value).toFixed(1)})`;
   const bytes = (value: number) => `${value.toFixed(0)} B`;
-  add("as shipped: added TTFT p50", "shippedAddedTtftP50Us", formatMicroseconds, `<= ${GOALS.addedTtftP50Us} µs`, (v) => v <= GOALS.addedTtftP50Us, "+0.93-0.98 ms");
-  add("as shipped: added CPU per request", "shippedAddedCpuUs", formatMicroseconds, `<= ${GOALS.addedCpuUs} µs`, (v) => v <= GOALS.addedCpuUs, "+1.94-2.00 ms");
-  add("as shipped: throughput routed/direct", "shippedThroughputRatio", ratio, ">= 1/3", (v) => v >= GOALS.throughputRatio, "918 req/s");
-  add("as shipped: failover switch p50", "shippedSwitchP50Us", formatMicroseconds, `<= ${GOALS.switchP50Us} µs`, (v) => v <= GOALS.switchP50Us, "0.26 ms");
-  add("as shipped: failover switch p99", "shippedSwitchP99Us", formatMicroseconds, `<= ${GOALS.switchP99Us} µs`, (v) => v <= GOALS.switchP99Us, "0.47 ms");
-  add("as shipped: RSS added by the extension", "addedRssMiB", (v) => `${v.toFixed(1)} MiB`, `<= ${GOALS.addedRssMiB} MiB`, (v) => v <= GOALS.addedRssMiB, "+3-8 MiB");
-  add("as shipped: bytes written per request, 1 req/s", "shippedBytesPerRequest", bytes, `<= ${GOALS.bytesPerRequest} B`, (v) => v <= GOALS.bytesPerRequest, "5.6 KB");
-  add("as shipped: event log bytes per request", "shippedEventLogBytesPerRequest", bytes, `<= ${GOALS.eventLogBytesPerRequest} B`, (v) => v <= GOALS.eventLogBytesPerRequest, "-");
-  add("budgets set: added CPU per request", "budgetsAddedCpuUs", formatMicroseconds, `<= ${GOALS.addedCpuUs} µs`, (v) => v <= GOALS.addedCpuUs, "-");
-  add("quota pacing on: added CPU per request", "pacingAddedCpuUs", formatMicroseconds, `<= ${GOALS.addedCpuUs} µs`, (v) => v <= GOALS.addedCpuUs, "-");
-  add("breaker configured: added CPU per request", "breakerAddedCpuUs", formatMicroseconds, `<= ${GOALS.addedCpuUs} µs`, (v) => v <= GOALS.addedCpuUs, "-");
-  add("stripped router (no plugins): added TTFT p50", "fauxAddedTtftP50Us", formatMicroseconds, `<= ${GOAL_ADDED_TTFT_P50_US} µs`, (v) => v <= GOAL_ADDED_TTFT_P50_US, "~1 ms");
-  add("stripped router + event log: added TTFT p50", "fauxLoggedAddedTtftP50Us", formatMicroseconds, `<= ${GOAL_ADDED_TTFT_P50_US} µs`, (v) => v <= GOAL_ADDED_TTFT_P50_US, "~1 ms");
-  add("stripped router + event log: added total p50", "fauxLoggedAddedTotalP50Us", formatMicroseconds, "-", undefined, "~2.5 ms");
-  add("stripped router: throughput routed/direct", "fauxThroughputRatio", ratio, `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`, (v) => v >= GOAL_THROUGHPUT_RATIO, "1/15");
-  add("stripped router + event log: throughput", "fauxLoggedThroughputRatio", ratio, `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`, (v) => v >= GOAL_THROUGHPUT_RATIO, "1/15");
-  add("stripped router: throughput, HTTP target", "httpThroughputRatio", ratio, `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`, (v) => v >= GOAL_THROUGHPUT_RATIO, "-");
-  add("gateway added TTFT p50 (real process)", "gatewayAddedTtftP50Us", formatMicroseconds, `<= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P50_US)}`, (v) => v <= GOAL_GATEWAY_ADDED_P50_US, "-");
-  add("gateway added TTFT p99 (real process)", "gatewayAddedTtftP99Us", formatMicroseconds, `<= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P99_US)}`, (v) => v <= GOAL_GATEWAY_ADDED_P99_US, "-");
+  add(
+    "as shipped: added TTFT p50",
+    "shippedAddedTtftP50Us",
+    formatMicroseconds,
+    `<= ${GOALS.addedTtftP50Us} µs`,
+    (v) => v <= GOALS.addedTtftP50Us,
+    "+0.93-0.98 ms",
+  );
+  add(
+    "as shipped: added CPU per request",
+    "shippedAddedCpuUs",
+    formatMicroseconds,
+    `<= ${GOALS.addedCpuUs} µs`,
+    (v) => v <= GOALS.addedCpuUs,
+    "+1.94-2.00 ms",
+  );
+  add(
+    "as shipped: throughput routed/direct",
+    "shippedThroughputRatio",
+    ratio,
+    ">= 1/3",
+    (v) => v >= GOALS.throughputRatio,
+    "918 req/s",
+  );
+  add(
+    "as shipped: failover switch p50",
+    "shippedSwitchP50Us",
+    formatMicroseconds,
+    `<= ${GOALS.switchP50Us} µs`,
+    (v) => v <= GOALS.switchP50Us,
+    "0.26 ms",
+  );
+  add(
+    "as shipped: failover switch p99",
+    "shippedSwitchP99Us",
+    formatMicroseconds,
+    `<= ${GOALS.switchP99Us} µs`,
+    (v) => v <= GOALS.switchP99Us,
+    "0.47 ms",
+  );
+  add(
+    "as shipped: RSS added by the extension",
+    "addedRssMiB",
+    (v) => `${v.toFixed(1)} MiB`,
+    `<= ${GOALS.addedRssMiB} MiB`,
+    (v) => v <= GOALS.addedRssMiB,
+    "+3-8 MiB",
+  );
+  add(
+    "as shipped: bytes written per request, 1 req/s",
+    "shippedBytesPerRequest",
+    bytes,
+    `<= ${GOALS.bytesPerRequest} B`,
+    (v) => v <= GOALS.bytesPerRequest,
+    "5.6 KB",
+  );
+  add(
+    "as shipped: event log bytes per request",
+    "shippedEventLogBytesPerRequest",
+    bytes,
+    `<= ${GOALS.eventLogBytesPerRequest} B`,
+    (v) => v <= GOALS.eventLogBytesPerRequest,
+    "-",
+  );
+  add(
+    "budgets set: added CPU per request",
+    "budgetsAddedCpuUs",
+    formatMicroseconds,
+    `<= ${GOALS.addedCpuUs} µs`,
+    (v) => v <= GOALS.addedCpuUs,
+    "-",
+  );
+  add(
+    "quota pacing on: added CPU per request",
+    "pacingAddedCpuUs",
+    formatMicroseconds,
+    `<= ${GOALS.addedCpuUs} µs`,
+    (v) => v <= GOALS.addedCpuUs,
+    "-",
+  );
+  add(
+    "breaker configured: added CPU per request",
+    "breakerAddedCpuUs",
+    formatMicroseconds,
+    `<= ${GOALS.addedCpuUs} µs`,
+    (v) => v <= GOALS.addedCpuUs,
+    "-",
+  );
+  add(
+    "stripped router (no plugins): added TTFT p50",
+    "fauxAddedTtftP50Us",
+    formatMicroseconds,
+    `<= ${GOAL_ADDED_TTFT_P50_US} µs`,
+    (v) => v <= GOAL_ADDED_TTFT_P50_US,
+    "~1 ms",
+  );
+  add(
+    "stripped router + event log: added TTFT p50",
+    "fauxLoggedAddedTtftP50Us",
+    formatMicroseconds,
+    `<= ${GOAL_ADDED_TTFT_P50_US} µs`,
+    (v) => v <= GOAL_ADDED_TTFT_P50_US,
+    "~1 ms",
+  );
+  add(
+    "stripped router + event log: added total p50",
+    "fauxLoggedAddedTotalP50Us",
+    formatMicroseconds,
+    "-",
+    undefined,
+    "~2.5 ms",
+  );
+  add(
+    "stripped router: throughput routed/direct",
+    "fauxThroughputRatio",
+    ratio,
+    `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`,
+    (v) => v >= GOAL_THROUGHPUT_RATIO,
+    "1/15",
+  );
+  add(
+    "stripped router + event log: throughput",
+    "fauxLoggedThroughputRatio",
+    ratio,
+    `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`,
+    (v) => v >= GOAL_THROUGHPUT_RATIO,
+    "1/15",
+  );
+  add(
+    "stripped router: throughput, HTTP target",
+    "httpThroughputRatio",
+    ratio,
+    `>= 1/${1 / GOAL_THROUGHPUT_RATIO}`,
+    (v) => v >= GOAL_THROUGHPUT_RATIO,
+    "-",
+  );
+  add(
+    "gateway added TTFT p50 (real process)",
+    "gatewayAddedTtftP50Us",
+    formatMicroseconds,
+    `<= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P50_US)}`,
+    (v) => v <= GOAL_GATEWAY_ADDED_P50_US,
+    "-",
+  );
+  add(
+    "gateway added TTFT p99 (real process)",
+    "gatewayAddedTtftP99Us",
+    formatMicroseconds,
+    `<= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P99_US)}`,
+    (v) => v <= GOAL_GATEWAY_ADDED_P99_US,
+    "-",
+  );
   add("peer gateway added TTFT p50 (same run)", "peerAddedTtftP50Us", formatMicroseconds, "-", undefined, "-");
-  add("gateway throughput routed/direct, 64 clients", "gatewayThroughputRatio", ratio, `>= ${GOAL_GATEWAY_THROUGHPUT_RATIO}x`, (v) => v >= GOAL_GATEWAY_THROUGHPUT_RATIO, "-");
+  add(
+    "gateway throughput routed/direct, 64 clients",
+    "gatewayThroughputRatio",
+    ratio,
+    `>= ${GOAL_GATEWAY_THROUGHPUT_RATIO}x`,
+    (v) => v >= GOAL_GATEWAY_THROUGHPUT_RATIO,
+    "-",
+  );
   add("bare node:http proxy throughput/direct (floor, same run)", "floorThroughputRatio", ratio, "-", undefined, "-");
-  add("failover switch p99", "switchP99Us", formatMicroseconds, `<= ${formatMicroseconds(GOAL_SWITCH_P99_US)}`, (v) => v <= GOAL_SWITCH_P99_US, "~0.4 ms");
-  add("added start-up, warm", "addedWarmMs", formatMilliseconds, `<= ${GOAL_ADDED_WARM_MS} ms`, (v) => v <= GOAL_ADDED_WARM_MS, "~70 ms");
-  add("added start-up, first run", "addedFirstRunMs", formatMilliseconds, `<= ${GOAL_ADDED_FIRST_RUN_MS} ms`, (v) => v <= GOAL_ADDED_FIRST_RUN_MS, "~1.3 s");
-  add("sync disk writes on the request path", "syncDiskWrites", String, "0", (v) => v === 0 && figures.syncWriteCounterWorks === 1, "-");
-  add("system prompt with router == without", "systemPromptEqual", (v) => (v === 1 ? "equal" : "different"), "equal", (v) => v === 1, "-");
+  add(
+    "failover switch p99",
+    "switchP99Us",
+    formatMicroseconds,
+    `<= ${formatMicroseconds(GOAL_SWITCH_P99_US)}`,
+    (v) => v <= GOAL_SWITCH_P99_US,
+    "~0.4 ms",
+  );
+  add(
+    "added start-up, warm",
+    "addedWarmMs",
+    formatMilliseconds,
+    `<= ${GOAL_ADDED_WARM_MS} ms`,
+    (v) => v <= GOAL_ADDED_WARM_MS,
+    "~70 ms",
+  );
+  add(
+    "added start-up, first run",
+    "addedFirstRunMs",
+    formatMilliseconds,
+    `<= ${GOAL_ADDED_FIRST_RUN_MS} ms`,
+    (v) => v <= GOAL_ADDED_FIRST_RUN_MS,
+    "~1.3 s",
+  );
+  add(
+    "sync disk writes on the request path",
+    "syncDiskWrites",
+    String,
+    "0",
+    (v) => v === 0 && figures.syncWriteCounterWorks === 1,
+    "-",
+  );
+  add(
+    "system prompt with router == without",
+    "systemPromptEqual",
+    (v) => (v === 1 ? "equal" : "different"),
+    "equal",
+    (v) => v === 1,
+    "-",
+  );
   return table(["figure", "this run", "goal", "earlier implementation", "verdict"], rows).map((line) => `  ${line}`);
 }
 
@@ -98,12 +291,25 @@ async function main(): Promise<number> {
   const all = process.argv.includes("--all") || process.env.BENCH_ALL === "1";
   const startedAt = Date.now();
   const [oneMinuteLoad] = loadavg();
-  console.log(`pi-auto-router bench: node ${process.version}, pi ${piVersion()}, ${cpus().length} CPUs, load average ${oneMinuteLoad!.toFixed(2)}`);
-  if (oneMinuteLoad! > cpus().length) console.log("  note: the machine is busy (load above the CPU count); timings will be noisy");
+  console.log(
+    `pi-auto-router bench: node ${process.version}, pi ${piVersion()}, ${cpus().length} CPUs, load average ${oneMinuteLoad!.toFixed(2)}`,
+  );
+  if (oneMinuteLoad! > cpus().length)
+    console.log("  note: the machine is busy (load above the CPU count); timings will be noisy");
   const results: BenchResult[] = [];
   const failures: string[] = [];
-  await runSection("per-request cost as users run it (pi SDK + the real extension entry)", runProductCostBench, results, failures);
-  await runSection("stripped router (no plugins, hand-built runtime; NOT the product, for locating costs)", runRouterOverheadBench, results, failures);
+  await runSection(
+    "per-request cost as users run it (pi SDK + the real extension entry)",
+    runProductCostBench,
+    results,
+    failures,
+  );
+  await runSection(
+    "stripped router (no plugins, hand-built runtime; NOT the product, for locating costs)",
+    runRouterOverheadBench,
+    results,
+    failures,
+  );
   await runSection("request path checks", runRequestPathChecks, results, failures);
   await runSection("pi start-up (real CLI)", runStartupBench, results, failures);
   await runSection("gateway (real process) vs direct and a peer gateway", runGatewayBench, results, failures);
@@ -126,7 +332,9 @@ async function main(): Promise<number> {
   }
   console.log("\n== summary (PASS/MISS are information; timings never fail the run)");
   for (const line of summary(results)) console.log(line);
-  console.log(`\nbench finished in ${((Date.now() - startedAt) / 1000).toFixed(1)} s${failures.length ? `; ${failures.length} bench(es) crashed:` : ""}`);
+  console.log(
+    `\nbench finished in ${((Date.now() - startedAt) / 1000).toFixed(1)} s${failures.length ? `; ${failures.length} bench(es) crashed:` : ""}`,
+  );
   for (const failure of failures) console.log(`  ${failure}`);
   return failures.length ? 1 : 0;
 }

@@ -17,7 +17,13 @@ const START_TIME_MS = Date.parse("2026-04-01T00:00:00.000Z");
 const REQUEST_SPACING_MS = 7_000;
 
 const repository = fileURLToPath(new URL("../", import.meta.url));
-const TARGETS = ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", "google/gemini-3.1-pro-preview", "deepseek/deepseek-v4-pro", "moonshotai/kimi-k2.6"];
+const TARGETS = [
+  "anthropic/claude-sonnet-4-6",
+  "openai-codex/gpt-5.3-codex",
+  "google/gemini-3.1-pro-preview",
+  "deepseek/deepseek-v4-pro",
+  "moonshotai/kimi-k2.6",
+];
 const ROUTES = ["subscription-swe", "subscription-reasoning", "subscription-fast"];
 const KINDS = ["rate_limit", "overloaded", "server", "timeout"];
 
@@ -36,8 +42,16 @@ export function generateEventLog(path: string, eventCount = BENCH_EVENT_COUNT): 
   const descriptor = openSync(path, "w");
   let lines: string[] = [];
   let written = 0;
-  const push = (type: string, time: number, requestId: string | undefined, routeId: string | undefined, data: object) => {
-    lines.push(JSON.stringify({ v: 1, type, ts: new Date(time).toISOString(), requestId, sessionId: "bench", routeId, data }));
+  const push = (
+    type: string,
+    time: number,
+    requestId: string | undefined,
+    routeId: string | undefined,
+    data: object,
+  ) => {
+    lines.push(
+      JSON.stringify({ v: 1, type, ts: new Date(time).toISOString(), requestId, sessionId: "bench", routeId, data }),
+    );
     written++;
     if (lines.length >= WRITE_BATCH_LINES) {
       writeSync(descriptor, `${lines.join("\n")}\n`);
@@ -50,12 +64,35 @@ export function generateEventLog(path: string, eventCount = BENCH_EVENT_COUNT): 
     const route = ROUTES[index % ROUTES.length]!;
     const planned = TARGETS[Math.floor(random() * 3)]!;
     push("decision", time, requestId, route, {
-      requestedRouteId: route, routeId: route, tier: "swe", tierSource: "intent", intent: "code", intentConfidence: 0.7,
-      features: { estimatedTokens: 1000 + Math.floor(random() * 50_000), contextClass: "short", hasImages: false, hasTools: true, intent: "code", intentConfidence: 0.7 },
-      shortcutTokens: [], plannedTarget: planned, rules: [], hints: [],
+      requestedRouteId: route,
+      routeId: route,
+      tier: "swe",
+      tierSource: "intent",
+      intent: "code",
+      intentConfidence: 0.7,
+      features: {
+        estimatedTokens: 1000 + Math.floor(random() * 50_000),
+        contextClass: "short",
+        hasImages: false,
+        hasTools: true,
+        intent: "code",
+        intentConfidence: 0.7,
+      },
+      shortcutTokens: [],
+      plannedTarget: planned,
+      rules: [],
+      hints: [],
     });
     push("candidates", time + 1, requestId, route, {
-      candidates: TARGETS.slice(0, 3).map((key, rank) => ({ key, rank: rank + 1, bucket: "normal", billing: "subscription", reasons: [], warnings: [], estimatedCostUsd: 0.01 * (rank + 1) })),
+      candidates: TARGETS.slice(0, 3).map((key, rank) => ({
+        key,
+        rank: rank + 1,
+        bucket: "normal",
+        billing: "subscription",
+        reasons: [],
+        warnings: [],
+        estimatedCostUsd: 0.01 * (rank + 1),
+      })),
       skipped: [{ key: TARGETS[4], reason: "no-credentials", detail: "no API key" }],
     });
     const failover = random() < 0.1;
@@ -63,21 +100,46 @@ export function generateEventLog(path: string, eventCount = BENCH_EVENT_COUNT): 
     let attempt = 1;
     if (failover) {
       push("attempt", time + 2, requestId, route, { attempt, target: planned });
-      push("result", time + 300, requestId, route, { attempt, target: planned, outcome: "failed", failureKind: KINDS[Math.floor(random() * KINDS.length)], message: "429 Too Many Requests", latencyMs: 298 });
+      push("result", time + 300, requestId, route, {
+        attempt,
+        target: planned,
+        outcome: "failed",
+        failureKind: KINDS[Math.floor(random() * KINDS.length)],
+        message: "429 Too Many Requests",
+        latencyMs: 298,
+      });
       served = TARGETS[3]!;
       attempt++;
     }
     const latency = 500 + Math.floor(random() * 20_000);
     push("attempt", time + 301, requestId, route, { attempt, target: served });
     push("result", time + 301 + latency, requestId, route, {
-      attempt, target: served, outcome: "success", latencyMs: latency, ttftMs: Math.floor(latency / 4),
+      attempt,
+      target: served,
+      outcome: "success",
+      latencyMs: latency,
+      ttftMs: Math.floor(latency / 4),
       usage: { input: 5000, output: 800, cacheRead: 1000, cacheWrite: 0, costUsd: random() * 0.2 },
     });
     push("final", time + 302 + latency, requestId, route, {
-      outcome: "success", servedTarget: served, plannedTarget: planned, attempts: attempt, failovers: attempt - 1, latencyMs: latency + 301, costUsd: 0.05, failureKinds: failover ? ["rate_limit"] : [],
+      outcome: "success",
+      servedTarget: served,
+      plannedTarget: planned,
+      attempts: attempt,
+      failovers: attempt - 1,
+      latencyMs: latency + 301,
+      costUsd: 0.05,
+      failureKinds: failover ? ["rate_limit"] : [],
     });
-    if (index % 50 === 0) push("feedback", time + 60_000, `fb-${index}`, route, { rating: random() < 0.8 ? "good" : "bad", ratedRequestId: requestId, servedTarget: served, routeId: route });
-    if (index % 20 === 0) push("quota", time, undefined, undefined, { provider: "anthropic", uvi: random(), level: "ok", source: "bench" });
+    if (index % 50 === 0)
+      push("feedback", time + 60_000, `fb-${index}`, route, {
+        rating: random() < 0.8 ? "good" : "bad",
+        ratedRequestId: requestId,
+        servedTarget: served,
+        routeId: route,
+      });
+    if (index % 20 === 0)
+      push("quota", time, undefined, undefined, { provider: "anthropic", uvi: random(), level: "ok", source: "bench" });
   }
   if (lines.length > 0) writeSync(descriptor, `${lines.join("\n")}\n`);
   closeSync(descriptor);
@@ -110,7 +172,9 @@ const rssMegabytes = (stderr: string): number | undefined => {
   return match ? Number(match[1]) / 1024 : undefined;
 };
 
-export async function runSessionStatsBench(eventCount = BENCH_EVENT_COUNT): Promise<{ name: string; figures: Record<string, number>; lines: string[] }> {
+export async function runSessionStatsBench(
+  eventCount = BENCH_EVENT_COUNT,
+): Promise<{ name: string; figures: Record<string, number>; lines: string[] }> {
   const directory = mkdtempSync(join(tmpdir(), "auto-router-bench-"));
   try {
     const file = join(directory, "auto-router.events.jsonl");
@@ -119,7 +183,13 @@ export async function runSessionStatsBench(eventCount = BENCH_EVENT_COUNT): Prom
     const generationMs = performance.now() - generationStarted;
     const fileBytes = statSync(file).size;
     const baseline = await runNode(["-e", LINE_COUNT_SOURCE, file]);
-    const stats = await runNode([join(repository, "scripts/routing-session-stats.mjs"), "--file", file, "--json", "--bench-rss"]);
+    const stats = await runNode([
+      join(repository, "scripts/routing-session-stats.mjs"),
+      "--file",
+      file,
+      "--json",
+      "--bench-rss",
+    ]);
     if (stats.code !== 0) throw new Error(`routing-session-stats exited ${stats.code}: ${stats.stderr}`);
     const peakRssMb = rssMegabytes(stats.stderr) ?? Number.NaN;
     const figures = {

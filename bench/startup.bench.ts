@@ -22,9 +22,16 @@ export async function runStartupBench(): Promise<BenchResult> {
   const cacheRoot = mkdtempSync(join(tmpdir(), "pi-auto-router-bench-tmp-"));
   const run = async (withExtension: boolean): Promise<number> => {
     const result: PiRun = await runPi({
-      agentDir, args: LIST_MODELS_ARGS, extension: withExtension ? undefined : false, env: { TMPDIR: cacheRoot }, timeoutMs: RUN_TIMEOUT_MS,
+      agentDir,
+      args: LIST_MODELS_ARGS,
+      extension: withExtension ? undefined : false,
+      env: { TMPDIR: cacheRoot },
+      timeoutMs: RUN_TIMEOUT_MS,
     });
-    if (result.code !== 0) throw new Error(`pi ${withExtension ? "with" : "without"} the extension exited ${result.code}: ${result.stderr.slice(0, 500)}`);
+    if (result.code !== 0)
+      throw new Error(
+        `pi ${withExtension ? "with" : "without"} the extension exited ${result.code}: ${result.stderr.slice(0, 500)}`,
+      );
     return result.durationMs;
   };
   try {
@@ -45,17 +52,39 @@ export async function runStartupBench(): Promise<BenchResult> {
     const addedWarm = median(extensionWarm.map((duration, index) => duration - baselineWarm[index]!));
     const addedFirst = extensionFirst - baselineMedian;
     const figures = {
-      baselineFirstMs: baselineFirst, baselineWarmMedianMs: baselineMedian, extensionFirstMs: extensionFirst, extensionWarmMedianMs: extensionMedian,
-      addedWarmMs: addedWarm, addedFirstRunMs: addedFirst, jitiCachedFiles: cachedFiles,
+      baselineFirstMs: baselineFirst,
+      baselineWarmMedianMs: baselineMedian,
+      extensionFirstMs: extensionFirst,
+      extensionWarmMedianMs: extensionMedian,
+      addedWarmMs: addedWarm,
+      addedFirstRunMs: addedFirst,
+      jitiCachedFiles: cachedFiles,
     };
     const lines = [
       `pi start-up (pi ${LIST_MODELS_ARGS.join(" ")}, offline, no session): first run, then median of ${WARM_RUNS} warm runs each, alternating`,
-      ...table(["figure", "without extension", "with extension", "added", "ratio", "goal", "verdict"], [
-        ["warm (jiti cache filled)", formatMilliseconds(baselineMedian), formatMilliseconds(extensionMedian), formatMilliseconds(addedWarm),
-          formatRatio(extensionMedian / baselineMedian), `<= ${GOAL_ADDED_WARM_MS} ms`, verdict(addedWarm <= GOAL_ADDED_WARM_MS)],
-        ["first run (empty jiti cache)", formatMilliseconds(baselineMedian), formatMilliseconds(extensionFirst), formatMilliseconds(addedFirst),
-          formatRatio(extensionFirst / baselineMedian), `<= ${GOAL_ADDED_FIRST_RUN_MS} ms`, verdict(addedFirst <= GOAL_ADDED_FIRST_RUN_MS)],
-      ]).map((line) => `  ${line}`),
+      ...table(
+        ["figure", "without extension", "with extension", "added", "ratio", "goal", "verdict"],
+        [
+          [
+            "warm (jiti cache filled)",
+            formatMilliseconds(baselineMedian),
+            formatMilliseconds(extensionMedian),
+            formatMilliseconds(addedWarm),
+            formatRatio(extensionMedian / baselineMedian),
+            `<= ${GOAL_ADDED_WARM_MS} ms`,
+            verdict(addedWarm <= GOAL_ADDED_WARM_MS),
+          ],
+          [
+            "first run (empty jiti cache)",
+            formatMilliseconds(baselineMedian),
+            formatMilliseconds(extensionFirst),
+            formatMilliseconds(addedFirst),
+            formatRatio(extensionFirst / baselineMedian),
+            `<= ${GOAL_ADDED_FIRST_RUN_MS} ms`,
+            verdict(addedFirst <= GOAL_ADDED_FIRST_RUN_MS),
+          ],
+        ],
+      ).map((line) => `  ${line}`),
       `  runs without: first ${formatMilliseconds(baselineFirst)}, warm ${baselineWarm.map(formatMilliseconds).join(", ")}`,
       `  runs with:    first ${formatMilliseconds(extensionFirst)}, warm ${extensionWarm.map(formatMilliseconds).join(", ")}`,
       "  added warm = median of the pairwise differences (each pair ran back to back)",

@@ -25,11 +25,20 @@ export function percentile(sorted: ArrayLike<number>, fraction: number): number 
 export function summarize(samples: ArrayLike<number>): Summary {
   const sorted = Array.from(samples).sort((a, b) => a - b);
   const total = sorted.reduce((sum, value) => sum + value, 0);
-  return { count: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), mean: total / Math.max(1, sorted.length), min: sorted[0] ?? Number.NaN };
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    mean: total / Math.max(1, sorted.length),
+    min: sorted[0] ?? Number.NaN,
+  };
 }
 
 export function median(samples: ArrayLike<number>): number {
-  return percentile(Array.from(samples).sort((a, b) => a - b), 0.5);
+  return percentile(
+    Array.from(samples).sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /** Monotonic time in microseconds, as a float (hrtime keeps nanoseconds; µs is the unit every bench prints). */
@@ -62,6 +71,10 @@ export function verdict(pass: boolean): string {
 export function table(header: string[], rows: string[][]): string[] {
   const all = [header, ...rows];
   const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? "").length)));
-  const render = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd();
+  const render = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]!))
+      .join("  ")
+      .trimEnd();
   return [render(header), widths.map((width) => "-".repeat(width)).join("  "), ...rows.map(render)];
 }

@@ -37,7 +37,8 @@ function budgetPlugins(backend: StateBackend | undefined, stateDir: string, coun
       stateDir,
       config: parts.config,
       registry: () => parts.runtime().registry(),
-      openStore: (name, defaults, parse, salvage) => (backend ? backend.open(name, defaults, parse, salvage) : createMemoryStore(defaults())),
+      openStore: (name, defaults, parse, salvage) =>
+        backend ? backend.open(name, defaults, parse, salvage) : createMemoryStore(defaults()),
       record: () => undefined,
       claim: (name, ttlMs) => (backend ? backend.claim(name, ttlMs) : Promise.resolve(true)),
       warn: () => undefined,
@@ -58,22 +59,44 @@ function budgetPlugins(backend: StateBackend | undefined, stateDir: string, coun
 function serverCommands(cli: (...args: string[]) => string): number {
   let calls = 0;
   for (const match of cli("INFO", "commandstats").matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
-    if (!["info", "subscribe", "ping", "client", "hello", "select", "auth"].includes(match[1]!)) calls += Number(match[2]);
+    if (!["info", "subscribe", "ping", "client", "hello", "select", "auth"].includes(match[1]!))
+      calls += Number(match[2]);
   }
   return calls;
 }
 
 export async function runTeamStoreBench(): Promise<BenchResult> {
-  if (!redisAvailable()) return { name: "team-store", figures: {}, lines: ["  skipped: redis-server is not installed"] };
+  if (!redisAvailable())
+    return { name: "team-store", figures: {}, lines: ["  skipped: redis-server is not installed"] };
   const redis = await startRedisServer();
   const fileDir = mkdtempSync(join(tmpdir(), "pi-auto-router-bench-file-"));
   const teamDir = mkdtempSync(join(tmpdir(), "pi-auto-router-bench-team-"));
-  const faux = registerFauxProvider({ api: "bench-team-faux", provider: "bench-team-faux", models: [{ id: "bench-model" }], tokenSize: { min: 3, max: 3 } });
+  const faux = registerFauxProvider({
+    api: "bench-team-faux",
+    provider: "bench-team-faux",
+    models: [{ id: "bench-model" }],
+    tokenSize: { min: 3, max: 3 },
+  });
   const warn = () => undefined;
-  const fileBackend = openStateBackend({ settings: { backend: "file", machine: "bench" }, stateDir: fileDir, onWarning: warn, warn });
-  const teamBackend = openStateBackend({ settings: resolveTeamSettings({ backend: "redis", url: redis.url, keyPrefix: "bench:" }, {}).settings, stateDir: teamDir, onWarning: warn, warn });
+  const fileBackend = openStateBackend({
+    settings: { backend: "file", machine: "bench" },
+    stateDir: fileDir,
+    onWarning: warn,
+    warn,
+  });
+  const teamBackend = openStateBackend({
+    settings: resolveTeamSettings({ backend: "redis", url: redis.url, keyPrefix: "bench:" }, {}).settings,
+    stateDir: teamDir,
+    onWarning: warn,
+    warn,
+  });
   const hardDir = mkdtempSync(join(tmpdir(), "pi-auto-router-bench-hard-"));
-  const hardBackend = openStateBackend({ settings: resolveTeamSettings({ backend: "redis", url: redis.url, keyPrefix: "bench-hard:" }, {}).settings, stateDir: hardDir, onWarning: warn, warn });
+  const hardBackend = openStateBackend({
+    settings: resolveTeamSettings({ backend: "redis", url: redis.url, keyPrefix: "bench-hard:" }, {}).settings,
+    stateDir: hardDir,
+    onWarning: warn,
+    warn,
+  });
   try {
     await Promise.all([teamBackend.ready(), hardBackend.ready()]);
     const model = faux.getModel() as Model<Api>;
@@ -92,7 +115,9 @@ export async function runTeamStoreBench(): Promise<BenchResult> {
         routeId: "bench",
         targets: [model],
         // A limit never reached: every request pays the reservation, none is refused.
-        config: variant.hardBudget ? { budgets: { policy: "hard", providers: { [model.provider]: { daily: 1_000_000 } } } } : undefined,
+        config: variant.hardBudget
+          ? { budgets: { policy: "hard", providers: { [model.provider]: { daily: 1_000_000 } } } }
+          : undefined,
         plugins: budgetPlugins(variant.backend, fileDir, counter),
         cooldownStore: variant.backend?.open("cooldowns", emptyCooldowns, (raw) => cooldownStateSchema.parse(raw)),
         latencyStore: variant.backend?.open("latency", emptyLatency, (raw) => latencyStateSchema.parse(raw)),
@@ -126,23 +151,51 @@ export async function runTeamStoreBench(): Promise<BenchResult> {
       if (!variant.backend) baseline = total.p50;
       const requests = WARM_UP_REQUESTS + MEASURED_REQUESTS;
       const allTrips = (roundTrips() - startTrips) / requests;
-      const serverPerRequest = variant.backend?.settings.backend === "redis" ? (serverCommands(redis.cli) - startServer) / requests : 0;
+      const serverPerRequest =
+        variant.backend?.settings.backend === "redis" ? (serverCommands(redis.cli) - startServer) / requests : 0;
       const key = variant.key;
       Object.assign(figures, {
-        [`${key}TotalP50Us`]: total.p50, [`${key}TotalP99Us`]: total.p99, [`${key}AwaitedRoundTripsMax`]: maxAwaited,
-        [`${key}SentDuringRequestMax`]: maxOnPath, [`${key}RoundTripsPerRequest`]: allTrips, [`${key}ServerCommandsPerRequest`]: serverPerRequest,
+        [`${key}TotalP50Us`]: total.p50,
+        [`${key}TotalP99Us`]: total.p99,
+        [`${key}AwaitedRoundTripsMax`]: maxAwaited,
+        [`${key}SentDuringRequestMax`]: maxOnPath,
+        [`${key}RoundTripsPerRequest`]: allTrips,
+        [`${key}ServerCommandsPerRequest`]: serverPerRequest,
       });
       const ratio = baseline > 0 ? `${(total.p50 / baseline).toFixed(2)}x` : "";
       rows.push([
-        variant.label, formatMicroseconds(total.p50), formatMicroseconds(total.p99), variant.backend ? `+${formatMicroseconds(total.p50 - baseline)} (${ratio})` : "baseline",
-        `${(awaited / MEASURED_REQUESTS).toFixed(2)} / ${maxAwaited}`, `${(onPath / MEASURED_REQUESTS).toFixed(2)} / ${maxOnPath}`, allTrips.toFixed(2), variant.backend?.settings.backend === "redis" ? serverPerRequest.toFixed(2) : "",
+        variant.label,
+        formatMicroseconds(total.p50),
+        formatMicroseconds(total.p99),
+        variant.backend ? `+${formatMicroseconds(total.p50 - baseline)} (${ratio})` : "baseline",
+        `${(awaited / MEASURED_REQUESTS).toFixed(2)} / ${maxAwaited}`,
+        `${(onPath / MEASURED_REQUESTS).toFixed(2)} / ${maxOnPath}`,
+        allTrips.toFixed(2),
+        variant.backend?.settings.backend === "redis" ? serverPerRequest.toFixed(2) : "",
         variant.backend?.settings.backend === "redis" ? verdict(maxAwaited <= GOAL_REQUEST_PATH_ROUND_TRIPS) : "",
       ]);
     }
-    const lines = table(["stores", "p50/request", "p99/request", "vs memory", "RTT waited (mean/max)", "RTT sent during (mean/max)", "RTT in all/request", "server cmds/request*", `goal <= ${GOAL_REQUEST_PATH_ROUND_TRIPS} waited`], rows).map((line) => `  ${line}`);
-    lines.push("  RTT waited: the hard budget's check-and-reserve; sent during: also the spend record issued at the end of the answer, not waited for");
+    const lines = table(
+      [
+        "stores",
+        "p50/request",
+        "p99/request",
+        "vs memory",
+        "RTT waited (mean/max)",
+        "RTT sent during (mean/max)",
+        "RTT in all/request",
+        "server cmds/request*",
+        `goal <= ${GOAL_REQUEST_PATH_ROUND_TRIPS} waited`,
+      ],
+      rows,
+    ).map((line) => `  ${line}`);
+    lines.push(
+      "  RTT waited: the hard budget's check-and-reserve; sent during: also the spend record issued at the end of the answer, not waited for",
+    );
     lines.push("  RTT in all: those plus the compare-and-set writes of the other stores (batched) and change reads");
-    lines.push("  * INFO commandstats: every command redis-server ran, including those inside the scripts (HINCRBYFLOAT per field)");
+    lines.push(
+      "  * INFO commandstats: every command redis-server ran, including those inside the scripts (HINCRBYFLOAT per field)",
+    );
     return { name: "team-store", figures, lines };
   } finally {
     faux.unregister?.();

@@ -20,7 +20,14 @@ export interface LoggedEvent {
 /** One routed request as the event log tells it: the attempts in order and the final outcome. */
 export interface RequestStory {
   requestId: string;
-  attempts: Array<{ target: string; outcome: string; failureKind?: string; message?: string; cooldownMs?: number; latencyMs?: number }>;
+  attempts: Array<{
+    target: string;
+    outcome: string;
+    failureKind?: string;
+    message?: string;
+    cooldownMs?: number;
+    latencyMs?: number;
+  }>;
   skipped: Array<{ key: string; reason: string; until?: number }>;
   final?: { outcome: string; servedTarget?: string; failovers: number; latencyMs?: number };
 }
@@ -45,7 +52,10 @@ export function assistantAnswers(jsonModeStdout: string): ServedAnswer[] {
     .map((event) => ({
       provider: String(event.message.provider),
       model: String(event.message.model),
-      text: (event.message.content ?? []).filter((block: any) => block.type === "text").map((block: any) => block.text).join(""),
+      text: (event.message.content ?? [])
+        .filter((block: any) => block.type === "text")
+        .map((block: any) => block.text)
+        .join(""),
       stopReason: String(event.message.stopReason),
       errorMessage: event.message.errorMessage,
     }));
@@ -68,12 +78,21 @@ export function requestStories(events: LoggedEvent[]): RequestStory[] {
     if (event.type === "candidates" && story.skipped.length === 0) story.skipped = event.data.skipped ?? [];
     if (event.type === "result") {
       story.attempts.push({
-        target: event.data.target, outcome: event.data.outcome, failureKind: event.data.failureKind,
-        message: event.data.message, cooldownMs: event.data.cooldownMs, latencyMs: event.data.latencyMs,
+        target: event.data.target,
+        outcome: event.data.outcome,
+        failureKind: event.data.failureKind,
+        message: event.data.message,
+        cooldownMs: event.data.cooldownMs,
+        latencyMs: event.data.latencyMs,
       });
     }
     if (event.type === "final") {
-      story.final = { outcome: event.data.outcome, servedTarget: event.data.servedTarget, failovers: event.data.failovers ?? 0, latencyMs: event.data.latencyMs };
+      story.final = {
+        outcome: event.data.outcome,
+        servedTarget: event.data.servedTarget,
+        failovers: event.data.failovers ?? 0,
+        latencyMs: event.data.latencyMs,
+      };
     }
   }
   return [...stories.values()];
@@ -98,10 +117,14 @@ export function describeStory(story: RequestStory): string[] {
       return;
     }
     const cooldown = attempt.cooldownMs ? `, cooldown ${Math.round(attempt.cooldownMs / 1000)} s` : "";
-    lines.push(`${head}: ${attempt.failureKind ?? attempt.outcome}${cooldown} — "${shorten(attempt.message ?? "", 90)}"`);
+    lines.push(
+      `${head}: ${attempt.failureKind ?? attempt.outcome}${cooldown} — "${shorten(attempt.message ?? "", 90)}"`,
+    );
   });
   if (story.final) {
-    lines.push(`    final     ${story.final.outcome}, served by ${story.final.servedTarget ?? "nobody"}, ${story.final.failovers} failover(s), ${story.final.latencyMs} ms in the router`);
+    lines.push(
+      `    final     ${story.final.outcome}, served by ${story.final.servedTarget ?? "nobody"}, ${story.final.failovers} failover(s), ${story.final.latencyMs} ms in the router`,
+    );
   }
   return lines;
 }

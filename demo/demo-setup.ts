@@ -33,7 +33,9 @@ export interface DemoWorld {
 
 /** The last user message's text, so the healthy provider can give an answer that fits the prompt. */
 function lastUserText(call: RecordedCall): string {
-  const messages: Array<{ role?: string; content?: unknown }> = Array.isArray(call.body?.messages) ? call.body.messages : [];
+  const messages: Array<{ role?: string; content?: unknown }> = Array.isArray(call.body?.messages)
+    ? call.body.messages
+    : [];
   const user = messages.filter((message) => message.role === "user").at(-1);
   if (typeof user?.content === "string") return user.content;
   if (Array.isArray(user?.content)) {
@@ -45,9 +47,11 @@ function lastUserText(call: RecordedCall): string {
 /** Canned answers keyed by a word of the prompt: the demo is about routing, not about the answers. */
 function healthyAnswer(call: RecordedCall): string {
   const prompt = lastUserText(call).toLowerCase();
-  if (prompt.includes("reverse")) return "Use `[...text].reverse().join(\"\")`; spreading keeps surrogate pairs intact.";
-  if (prompt.includes("retry-after")) return "Retry-After is either a number of seconds or an HTTP date; honour whichever the server sent.";
-  if (prompt.includes("haiku")) return "Three servers wake / two are tired, one answers / the prompt still gets through.";
+  if (prompt.includes("reverse")) return 'Use `[...text].reverse().join("")`; spreading keeps surrogate pairs intact.';
+  if (prompt.includes("retry-after"))
+    return "Retry-After is either a number of seconds or an HTTP date; honour whichever the server sent.";
+  if (prompt.includes("haiku"))
+    return "Three servers wake / two are tired, one answers / the prompt still gets through.";
   return `DeepSeek (emulated) answering call ${call.index + 1}.`;
 }
 
@@ -61,31 +65,78 @@ export async function startDemoWorld(): Promise<DemoWorld> {
     const deepseek = await startOpenAIEmulator({ name: "demo-deepseek", model: "deepseek-v4-pro" });
     started.push(deepseek);
 
-    codex.setDefault({ status: 429, retryAfterSeconds: RATE_LIMIT_RETRY_AFTER_SECONDS, errorMessage: RATE_LIMIT_MESSAGE, errorType: "rate_limit_exceeded" });
+    codex.setDefault({
+      status: 429,
+      retryAfterSeconds: RATE_LIMIT_RETRY_AFTER_SECONDS,
+      errorMessage: RATE_LIMIT_MESSAGE,
+      errorType: "rate_limit_exceeded",
+    });
     claude.setDefault({ status: 529 });
     deepseek.setDefault((call) => ({ text: healthyAnswer(call), usage: { input: 42, output: 18 } }));
 
     const targets: [DemoTarget, DemoTarget, DemoTarget] = [
       {
-        provider: "demo-codex", modelId: "gpt-5.3-codex", label: "GPT-5.3 Codex",
-        behaviour: `429 rate limit, Retry-After ${RATE_LIMIT_RETRY_AFTER_SECONDS}s`, emulator: codex,
+        provider: "demo-codex",
+        modelId: "gpt-5.3-codex",
+        label: "GPT-5.3 Codex",
+        behaviour: `429 rate limit, Retry-After ${RATE_LIMIT_RETRY_AFTER_SECONDS}s`,
+        emulator: codex,
       },
-      { provider: "demo-claude", modelId: "claude-sonnet-4-6", label: "Claude Sonnet 4.6", behaviour: "529 overloaded", emulator: claude },
-      { provider: "demo-deepseek", modelId: "deepseek-v4-pro", label: "DeepSeek V4 Pro", behaviour: "healthy", emulator: deepseek },
+      {
+        provider: "demo-claude",
+        modelId: "claude-sonnet-4-6",
+        label: "Claude Sonnet 4.6",
+        behaviour: "529 overloaded",
+        emulator: claude,
+      },
+      {
+        provider: "demo-deepseek",
+        modelId: "deepseek-v4-pro",
+        label: "DeepSeek V4 Pro",
+        behaviour: "healthy",
+        emulator: deepseek,
+      },
     ];
     const { agentDir, cleanup } = makeAgentDir({
       providers: {
         "demo-codex": {
-          baseUrl: codex.url, api: "openai-completions", apiKey: "sk-demo-codex",
-          models: [{ id: "gpt-5.3-codex", contextWindow: 400_000, maxTokens: 32_000, cost: { input: 1.75, output: 14, cacheRead: 0.175, cacheWrite: 0 } }],
+          baseUrl: codex.url,
+          api: "openai-completions",
+          apiKey: "sk-demo-codex",
+          models: [
+            {
+              id: "gpt-5.3-codex",
+              contextWindow: 400_000,
+              maxTokens: 32_000,
+              cost: { input: 1.75, output: 14, cacheRead: 0.175, cacheWrite: 0 },
+            },
+          ],
         },
         "demo-claude": {
-          baseUrl: claude.url, api: "anthropic-messages", apiKey: "sk-ant-demo",
-          models: [{ id: "claude-sonnet-4-6", contextWindow: 200_000, maxTokens: 32_000, cost: { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 } }],
+          baseUrl: claude.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-demo",
+          models: [
+            {
+              id: "claude-sonnet-4-6",
+              contextWindow: 200_000,
+              maxTokens: 32_000,
+              cost: { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+            },
+          ],
         },
         "demo-deepseek": {
-          baseUrl: deepseek.url, api: "openai-completions", apiKey: "sk-demo-deepseek",
-          models: [{ id: "deepseek-v4-pro", contextWindow: 128_000, maxTokens: 8_192, cost: { input: 0.27, output: 1.1, cacheRead: 0.07, cacheWrite: 0 } }],
+          baseUrl: deepseek.url,
+          api: "openai-completions",
+          apiKey: "sk-demo-deepseek",
+          models: [
+            {
+              id: "deepseek-v4-pro",
+              contextWindow: 128_000,
+              maxTokens: 8_192,
+              cost: { input: 0.27, output: 1.1, cacheRead: 0.07, cacheWrite: 0 },
+            },
+          ],
         },
       },
       routes: {
@@ -95,7 +146,11 @@ export async function startDemoWorld(): Promise<DemoWorld> {
             name: "Demo: coding with failover",
             // Declared order, so the demo is predictable: the two failing providers are tried first.
             sortBy: "config",
-            targets: targets.map((target) => ({ provider: target.provider, modelId: target.modelId, label: target.label })),
+            targets: targets.map((target) => ({
+              provider: target.provider,
+              modelId: target.modelId,
+              label: target.label,
+            })),
           },
         },
       },

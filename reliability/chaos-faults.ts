@@ -72,7 +72,11 @@ export function replyFor(fault: Fault, dialect: Dialect, text: string, slow: boo
         ...(dialect === "anthropic" ? { errorType: "rate_limit_error" } : {}),
       };
     case "overloaded-529":
-      return { status: 529, errorMessage: "Overloaded", ...(dialect === "anthropic" ? { errorType: "overloaded_error" } : {}) };
+      return {
+        status: 529,
+        errorMessage: "Overloaded",
+        ...(dialect === "anthropic" ? { errorType: "overloaded_error" } : {}),
+      };
     case "server-500":
       return { status: 500 };
     case "bad-gateway-502":

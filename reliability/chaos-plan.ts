@@ -26,7 +26,10 @@ export function planPrompts(random: SeededRandom, count: number, targets: string
   });
 }
 
-export type Expectation = { kind: "served"; target: string } | { kind: "failed-after-commit"; target: string } | { kind: "no-healthy-target" };
+export type Expectation =
+  | { kind: "served"; target: string }
+  | { kind: "failed-after-commit"; target: string }
+  | { kind: "no-healthy-target" };
 
 /**
  * Walks the candidates in the order the router listed them (every decision of the request, in order): the first
@@ -46,6 +49,7 @@ export function expectedOutcome(plan: PromptPlan, candidateOrder: string[]): Exp
 /** p50 / p90 / p99 / max of a list of numbers (nearest rank), for printing only. */
 export function percentiles(values: number[]): { p50: number; p90: number; p99: number; max: number } {
   const sorted = [...values].sort((left, right) => left - right);
-  const at = (share: number) => sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)]!;
+  const at = (share: number) =>
+    sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(share * sorted.length) - 1)]!;
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1) ?? 0 };
 }

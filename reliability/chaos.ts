@@ -8,7 +8,15 @@ import { makeAgentDir } from "../test/helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../test/helpers/anthropic-emulator.ts";
 import { startOpenAIEmulator } from "../test/helpers/openai-emulator.ts";
 import type { Emulator, RecordedCall } from "../test/helpers/sse-emulator-core.ts";
-import { FAULTS, SCRIPTED_WORDS, DRIP_CHUNK_DELAY_MS, replyFor, scriptedText, type Dialect, type Fault } from "./chaos-faults.ts";
+import {
+  FAULTS,
+  SCRIPTED_WORDS,
+  DRIP_CHUNK_DELAY_MS,
+  replyFor,
+  scriptedText,
+  type Dialect,
+  type Fault,
+} from "./chaos-faults.ts";
 import { planPrompts, type PromptPlan } from "./chaos-plan.ts";
 import { analyseChaos, type PromptRecord, type TargetCall } from "./chaos-analysis.ts";
 import { startConnectionGate, type ConnectionGate } from "./connection-gate.ts";
@@ -30,7 +38,8 @@ const MAX_ATTEMPTS = 6;
 /** Slack on top of the bound the timeouts give, for a busy machine; a prompt past it counts as hung. */
 const WATCHDOG_SLACK_MS = 5_000;
 /** The longest a prompt may take: one cooldown wait plus every attempt running into its stall timeout. */
-export const PROMPT_BOUND_MS = COOLDOWN_WAIT_MS + MAX_ATTEMPTS * (STALL_MS + SCRIPTED_WORDS * DRIP_CHUNK_DELAY_MS) + WATCHDOG_SLACK_MS;
+export const PROMPT_BOUND_MS =
+  COOLDOWN_WAIT_MS + MAX_ATTEMPTS * (STALL_MS + SCRIPTED_WORDS * DRIP_CHUNK_DELAY_MS) + WATCHDOG_SLACK_MS;
 
 const TARGETS: Array<{ provider: string; modelId: string; dialect: Dialect }> = [
   { provider: "chaos-a", modelId: "model-a", dialect: "openai" },
@@ -46,8 +55,12 @@ function promptIndexOf(call: RecordedCall): number {
 }
 
 function routesConfig() {
-  const kinds = Object.fromEntries(["rate_limit", "overloaded", "server", "network", "timeout", "empty_response", "unknown"]
-    .map((kind) => [kind, { cooldownMs: SHORT_COOLDOWN_MS }]));
+  const kinds = Object.fromEntries(
+    ["rate_limit", "overloaded", "server", "network", "timeout", "empty_response", "unknown"].map((kind) => [
+      kind,
+      { cooldownMs: SHORT_COOLDOWN_MS },
+    ]),
+  );
   return {
     routes: {
       [ROUTE_ID]: {
@@ -78,13 +91,16 @@ async function main(): Promise<number> {
   let parseComplaints = 0;
   const consoleError = console.error;
   console.error = (...parts: unknown[]) => {
-    if (String(parts[0]).startsWith("Could not parse message into JSON") || String(parts[0]).startsWith("From chunk")) parseComplaints += 1;
+    if (String(parts[0]).startsWith("Could not parse message into JSON") || String(parts[0]).startsWith("From chunk"))
+      parseComplaints += 1;
     else consoleError(...parts);
   };
   const promptCount = options.size ?? (options.quick ? QUICK_PROMPTS : FULL_PROMPTS);
   const random = createRandom(options.seed);
   const plans = planPrompts(random, promptCount, TARGETS.map(keyOf));
-  report.note(`${promptCount} prompts, 3 emulated providers (2 OpenAI, 1 Anthropic), firstTokenMs ${FIRST_TOKEN_MS}, stallMs ${STALL_MS}, watchdog ${PROMPT_BOUND_MS} ms`);
+  report.note(
+    `${promptCount} prompts, 3 emulated providers (2 OpenAI, 1 Anthropic), firstTokenMs ${FIRST_TOKEN_MS}, stallMs ${STALL_MS}, watchdog ${PROMPT_BOUND_MS} ms`,
+  );
 
   const calls: TargetCall[] = [];
   const emulators: Emulator[] = [];
@@ -92,9 +108,10 @@ async function main(): Promise<number> {
   const providers: Record<string, any> = {};
   for (const target of TARGETS) {
     const key = keyOf(target);
-    const emulator = target.dialect === "openai"
-      ? await startOpenAIEmulator({ name: target.provider, model: target.modelId })
-      : await startAnthropicEmulator({ name: target.provider, model: target.modelId });
+    const emulator =
+      target.dialect === "openai"
+        ? await startOpenAIEmulator({ name: target.provider, model: target.modelId })
+        : await startAnthropicEmulator({ name: target.provider, model: target.modelId });
     emulator.setDefault((call) => {
       const index = promptIndexOf(call);
       const plan: PromptPlan | undefined = plans[index];
@@ -106,7 +123,12 @@ async function main(): Promise<number> {
     const gate = await startConnectionGate(emulator.port);
     emulators.push(emulator);
     gates.push(gate);
-    providers[target.provider] = { baseUrl: gate.url(emulator.url), api: target.dialect === "openai" ? "openai-completions" : "anthropic-messages", apiKey: `chaos-key-${target.provider}`, models: [{ id: target.modelId }] };
+    providers[target.provider] = {
+      baseUrl: gate.url(emulator.url),
+      api: target.dialect === "openai" ? "openai-completions" : "anthropic-messages",
+      apiKey: `chaos-key-${target.provider}`,
+      models: [{ id: target.modelId }],
+    };
   }
   const dir = makeAgentDir({ providers, routes: routesConfig() });
   const real = await createRealSession({ agentDir: dir.agentDir });
@@ -122,7 +144,9 @@ async function main(): Promise<number> {
 
   for (const plan of plans) {
     real.clearTranscript();
-    const refused = TARGETS.map((target, index) => (plan.faults[keyOf(target)] === "connection-refused" ? gates[index]! : undefined)).filter((gate) => gate !== undefined);
+    const refused = TARGETS.map((target, index) =>
+      plan.faults[keyOf(target)] === "connection-refused" ? gates[index]! : undefined,
+    ).filter((gate) => gate !== undefined);
     await Promise.all(refused.map((gate) => gate.refuse()));
     const record: PromptRecord = { index: plan.index, deltas: [], hung: false, durationMs: 0 };
     current = { deltas: record.deltas };
@@ -137,16 +161,25 @@ async function main(): Promise<number> {
     }
     const started = Date.now();
     let watchdog: NodeJS.Timeout | undefined;
-    const finished = real.session.prompt(`chaos prompt ${plan.index}: answer with your scripted words`).then(() => "done", (error: unknown) => {
-      record.promptError = String(error);
-      return "done";
-    });
-    const outcome = await Promise.race([finished, new Promise((resolve) => (watchdog = setTimeout(() => resolve("hung"), PROMPT_BOUND_MS)))]);
+    const finished = real.session.prompt(`chaos prompt ${plan.index}: answer with your scripted words`).then(
+      () => "done",
+      (error: unknown) => {
+        record.promptError = String(error);
+        return "done";
+      },
+    );
+    const outcome = await Promise.race([
+      finished,
+      new Promise((resolve) => (watchdog = setTimeout(() => resolve("hung"), PROMPT_BOUND_MS))),
+    ]);
     clearTimeout(watchdog);
     if (outcome === "hung") {
       record.hung = true;
       await real.session.abort();
-      const settled = await Promise.race([finished, new Promise((resolve) => setTimeout(() => resolve("stuck"), PROMPT_BOUND_MS))]);
+      const settled = await Promise.race([
+        finished,
+        new Promise((resolve) => setTimeout(() => resolve("stuck"), PROMPT_BOUND_MS)),
+      ]);
       if (settled === "stuck") {
         report.note(`prompt ${plan.index} did not end even after abort; stopping the run`);
         records.push(record);
@@ -159,7 +192,10 @@ async function main(): Promise<number> {
     const message = real.session.messages.filter((entry: any) => entry.role === "assistant").at(-1);
     record.stopReason = message?.stopReason;
     record.servedBy = message ? `${message.provider}/${message.model}` : undefined;
-    record.text = (message?.content ?? []).filter((block: any) => block.type === "text").map((block: any) => block.text).join("");
+    record.text = (message?.content ?? [])
+      .filter((block: any) => block.type === "text")
+      .map((block: any) => block.text)
+      .join("");
     records.push(record);
     await Promise.all(refused.map((gate) => gate.accept()));
   }
@@ -167,14 +203,27 @@ async function main(): Promise<number> {
   await real.dispose(); // flushes the event log and the stores
   const stateDir = join(dir.agentDir, "extensions");
   const logged = readLoggedEvents(stateDir);
-  const requests = groupRequests(logged.events).filter((request) => request.final !== undefined || request.attempts.length > 0);
+  const requests = groupRequests(logged.events).filter(
+    (request) => request.final !== undefined || request.attempts.length > 0,
+  );
   let cooldownFile: any = {};
   try {
     cooldownFile = JSON.parse(readFileSync(join(stateDir, "auto-router.cooldowns.json"), "utf8"));
   } catch {
     // No cooldown file means no cooldown was ever written.
   }
-  analyseChaos({ report, plans, records, calls, requests, cooldownEntries: cooldownFile.entries ?? {}, crashes, faults: FAULTS, boundMs: PROMPT_BOUND_MS, parseComplaints });
+  analyseChaos({
+    report,
+    plans,
+    records,
+    calls,
+    requests,
+    cooldownEntries: cooldownFile.entries ?? {},
+    crashes,
+    faults: FAULTS,
+    boundMs: PROMPT_BOUND_MS,
+    parseComplaints,
+  });
 
   await Promise.all([...emulators.map((emulator) => emulator.close()), ...gates.map((gate) => gate.close())]);
   if (options.keep) report.note(`agent dir kept: ${dir.agentDir}`);

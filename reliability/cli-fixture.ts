@@ -44,16 +44,18 @@ export async function startCliTargets(prefix: string): Promise<CliTargets> {
   return {
     targets,
     providers(apiKeys = {}) {
-      return Object.fromEntries(TARGET_NAMES.map((name) => {
-        const target = targets[name];
-        const spec: ProviderSpec = {
-          baseUrl: target.emulator.url,
-          api: name === "b" ? "anthropic-messages" : "openai-completions",
-          apiKey: apiKeys[name] ?? `placeholder-${name}`,
-          models: [{ id: target.modelId, cost: MODEL_COST }],
-        };
-        return [target.provider, spec];
-      }));
+      return Object.fromEntries(
+        TARGET_NAMES.map((name) => {
+          const target = targets[name];
+          const spec: ProviderSpec = {
+            baseUrl: target.emulator.url,
+            api: name === "b" ? "anthropic-messages" : "openai-completions",
+            apiKey: apiKeys[name] ?? `placeholder-${name}`,
+            models: [{ id: target.modelId, cost: MODEL_COST }],
+          };
+          return [target.provider, spec];
+        }),
+      );
     },
     reset() {
       for (const name of TARGET_NAMES) targets[name].emulator.reset();
@@ -65,8 +67,16 @@ export async function startCliTargets(prefix: string): Promise<CliTargets> {
 }
 
 /** The route entry listing the targets in this order (sortBy config: the router tries them as declared). */
-export function routeOf(order: readonly TargetName[], targets: Record<TargetName, CliTarget>, extra: Record<string, unknown> = {}) {
-  return { sortBy: "config", targets: order.map((name) => ({ provider: targets[name].provider, modelId: targets[name].modelId })), ...extra };
+export function routeOf(
+  order: readonly TargetName[],
+  targets: Record<TargetName, CliTarget>,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    sortBy: "config",
+    targets: order.map((name) => ({ provider: targets[name].provider, modelId: targets[name].modelId })),
+    ...extra,
+  };
 }
 
 /** The text of the last user message of a recorded call (the prompt being answered; earlier ones are history). */
@@ -89,7 +99,12 @@ export function assistantTexts(jsonLines: string): string[] {
     }
     if (event.type !== "message_end" || event.message?.role !== "assistant") continue;
     const content: any[] = Array.isArray(event.message.content) ? event.message.content : [];
-    texts.push(content.filter((block) => block?.type === "text").map((block) => block.text).join(""));
+    texts.push(
+      content
+        .filter((block) => block?.type === "text")
+        .map((block) => block.text)
+        .join(""),
+    );
   }
   return texts;
 }

@@ -9,7 +9,15 @@ import { join } from "node:path";
 import { makeAgentDir } from "../test/helpers/agent-dir.ts";
 import { runPi, type PiRun } from "../test/helpers/pi-cli.ts";
 import type { EmulatorReply, RecordedCall } from "../test/helpers/sse-emulator-core.ts";
-import { assistantTexts, lastUserText, routeOf, startCliTargets, TARGET_NAMES, type CliTargets, type TargetName } from "./cli-fixture.ts";
+import {
+  assistantTexts,
+  lastUserText,
+  routeOf,
+  startCliTargets,
+  TARGET_NAMES,
+  type CliTargets,
+  type TargetName,
+} from "./cli-fixture.ts";
 import { readLoggedEvents } from "./event-log-reader.ts";
 import { createRandom } from "./seeded-random.ts";
 import { parseSuiteOptions } from "./suite-options.ts";
@@ -50,7 +58,11 @@ const promptText = (process: number, prompt: number) => `concurrency process ${p
 
 function replyFor(record: CallRecord): EmulatorReply {
   if (record.fault === "rate-limit-429") {
-    return { status: 429, retryAfterSeconds: COOLDOWN_SECONDS, errorMessage: `Rate limit reached. Please try again in ${COOLDOWN_SECONDS}s.` };
+    return {
+      status: 429,
+      retryAfterSeconds: COOLDOWN_SECONDS,
+      errorMessage: `Rate limit reached. Please try again in ${COOLDOWN_SECONDS}s.`,
+    };
   }
   if (record.fault === "unavailable-503") return { status: 503 };
   return { text: record.text!, usage: record.usage! };
@@ -77,7 +89,7 @@ async function main(): Promise<number> {
       const match = PROMPT_PATTERN.exec(lastUserText(call));
       const process = match ? Number(match[1]) : -1;
       const prompt = match ? Number(match[2]) : -1;
-      const fault = name === "c" ? "ok" : plan.get(`${name}:${process}:${prompt}`) ?? "ok";
+      const fault = name === "c" ? "ok" : (plan.get(`${name}:${process}:${prompt}`) ?? "ok");
       const record: CallRecord = { target: name, process, prompt, fault };
       if (fault === "ok") {
         record.text = `Answer to ${process}.${prompt} from ${name.toUpperCase()} (call ${call.index + 1}).`;
@@ -87,19 +99,37 @@ async function main(): Promise<number> {
       return replyFor(record);
     });
   }
-  const kinds = Object.fromEntries(["rate_limit", "overloaded", "server"].map((kind) => [kind, { cooldownMs: COOLDOWN_SECONDS * 1000 }]));
-  const routes = Object.fromEntries(Array.from({ length: processes }, (_, process) =>
-    [routeIdOf(process), routeOf(["a", "b", "c"], fixture.targets, { failover: { kinds } })]));
+  const kinds = Object.fromEntries(
+    ["rate_limit", "overloaded", "server"].map((kind) => [kind, { cooldownMs: COOLDOWN_SECONDS * 1000 }]),
+  );
+  const routes = Object.fromEntries(
+    Array.from({ length: processes }, (_, process) => [
+      routeIdOf(process),
+      routeOf(["a", "b", "c"], fixture.targets, { failover: { kinds } }),
+    ]),
+  );
   const dir = makeAgentDir({ providers: fixture.providers(), routes: { routes } });
   const stateDir = join(dir.agentDir, "extensions");
   try {
-    report.note(`${processes} pi processes x ${promptsPerProcess} prompts, all started at once, sharing ${dir.agentDir}`);
-    const runs: PiRun[] = await Promise.all(Array.from({ length: processes }, (_, process) => runPi({
-      agentDir: dir.agentDir,
-      timeoutMs: PI_TIMEOUT_MS,
-      args: ["--model", `auto-router/${routeIdOf(process)}`, "--mode", "json", "-p",
-        ...Array.from({ length: promptsPerProcess }, (_, prompt) => promptText(process, prompt))],
-    })));
+    report.note(
+      `${processes} pi processes x ${promptsPerProcess} prompts, all started at once, sharing ${dir.agentDir}`,
+    );
+    const runs: PiRun[] = await Promise.all(
+      Array.from({ length: processes }, (_, process) =>
+        runPi({
+          agentDir: dir.agentDir,
+          timeoutMs: PI_TIMEOUT_MS,
+          args: [
+            "--model",
+            `auto-router/${routeIdOf(process)}`,
+            "--mode",
+            "json",
+            "-p",
+            ...Array.from({ length: promptsPerProcess }, (_, prompt) => promptText(process, prompt)),
+          ],
+        }),
+      ),
+    );
     checkProcesses(report, runs, calls, promptsPerProcess);
     checkState(report, stateDir, calls, processes * promptsPerProcess, fixture.targets);
   } finally {
@@ -116,16 +146,24 @@ function checkProcesses(report: SuiteReport, runs: PiRun[], calls: CallRecord[],
   runs.forEach((run, process) => {
     const texts = assistantTexts(run.stdout);
     for (let prompt = 0; prompt < promptsPerProcess; prompt++) {
-      const expected = calls.find((call) => call.process === process && call.prompt === prompt && call.fault === "ok")?.text;
+      const expected = calls.find(
+        (call) => call.process === process && call.prompt === prompt && call.fault === "ok",
+      )?.text;
       if (expected !== undefined && texts[prompt] === expected) served += 1;
       else wrong.push(`${process}.${prompt}`);
     }
   });
   const failedExits = runs.map((run, process) => ({ process, run })).filter(({ run }) => run.code !== 0);
-  report.check("every pi process exits 0", failedExits.length === 0,
-    failedExits.map(({ process, run }) => `#${process} exit ${run.code}: ${run.stderr.slice(0, 200)}`).join("; "));
-  report.check("every prompt is served with exactly its healthy call's text", wrong.length === 0,
-    `${served} / ${served + wrong.length}${wrong.length ? `, wrong: ${wrong.slice(0, 10).join(" ")}` : ""}`);
+  report.check(
+    "every pi process exits 0",
+    failedExits.length === 0,
+    failedExits.map(({ process, run }) => `#${process} exit ${run.code}: ${run.stderr.slice(0, 200)}`).join("; "),
+  );
+  report.check(
+    "every prompt is served with exactly its healthy call's text",
+    wrong.length === 0,
+    `${served} / ${served + wrong.length}${wrong.length ? `, wrong: ${wrong.slice(0, 10).join(" ")}` : ""}`,
+  );
 }
 
 function readJson(file: string): any {
@@ -136,7 +174,13 @@ function readJson(file: string): any {
   }
 }
 
-function checkState(report: SuiteReport, stateDir: string, calls: CallRecord[], prompts: number, targets: CliTargets["targets"]): void {
+function checkState(
+  report: SuiteReport,
+  stateDir: string,
+  calls: CallRecord[],
+  prompts: number,
+  targets: CliTargets["targets"],
+): void {
   const ledger = readJson(join(stateDir, "auto-router.usage.json"));
   const latency = readJson(join(stateDir, "auto-router.latency.json"));
   const cooldowns = readJson(join(stateDir, "auto-router.cooldowns.json"));
@@ -164,8 +208,11 @@ function checkState(report: SuiteReport, stateDir: string, calls: CallRecord[], 
     }
     const samples = latency?.targets?.[target.key]?.samples ?? 0;
     const attempts = events.filter((event) => event.type === "attempt" && event.data.target === target.key).length;
-    const successes = events.filter((event) => event.type === "result" && event.data.target === target.key && event.data.outcome === "success").length;
-    if (recorded.requests !== truth.requests || recorded.input !== truth.input || recorded.output !== truth.output) ledgerMismatches += 1;
+    const successes = events.filter(
+      (event) => event.type === "result" && event.data.target === target.key && event.data.outcome === "success",
+    ).length;
+    if (recorded.requests !== truth.requests || recorded.input !== truth.input || recorded.output !== truth.output)
+      ledgerMismatches += 1;
     if (samples !== answered.length) latencyMismatches += 1;
     if (attempts !== mine.length || successes !== answered.length) logMismatches += 1;
     rows.push({
@@ -185,13 +232,18 @@ function checkState(report: SuiteReport, stateDir: string, calls: CallRecord[], 
   const expectedCooldowns = new Map<string, string>();
   for (const call of calls) {
     if (call.fault !== "ok" && call.target !== "c") {
-      expectedCooldowns.set(`${routeIdOf(call.process)}::${targets[call.target].key}`, FAULT_KIND[call.target][call.fault]);
+      expectedCooldowns.set(
+        `${routeIdOf(call.process)}::${targets[call.target].key}`,
+        FAULT_KIND[call.target][call.fault],
+      );
     }
   }
   const recordedCooldowns: Record<string, { kind: string }> = cooldowns?.entries ?? {};
   const missing = [...expectedCooldowns.keys()].filter((key) => !(key in recordedCooldowns));
   const extra = Object.keys(recordedCooldowns).filter((key) => !expectedCooldowns.has(key));
-  const wrongKind = [...expectedCooldowns].filter(([key, kind]) => key in recordedCooldowns && recordedCooldowns[key]!.kind !== kind);
+  const wrongKind = [...expectedCooldowns].filter(
+    ([key, kind]) => key in recordedCooldowns && recordedCooldowns[key]!.kind !== kind,
+  );
 
   const count = (type: string, outcome?: string) =>
     events.filter((event) => event.type === type && (outcome === undefined || event.data.outcome === outcome)).length;
@@ -200,21 +252,48 @@ function checkState(report: SuiteReport, stateDir: string, calls: CallRecord[], 
     { line: "final (one per prompt)", recorded: count("final"), truth: prompts },
     { line: "attempt (one per emulator call)", recorded: count("attempt"), truth: calls.length },
     { line: "result failed (429/503 calls)", recorded: count("result", "failed"), truth: failedCalls },
-    { line: "result success (answered calls)", recorded: count("result", "success"), truth: calls.length - failedCalls },
+    {
+      line: "result success (answered calls)",
+      recorded: count("result", "success"),
+      truth: calls.length - failedCalls,
+    },
     { line: "malformed lines", recorded: malformed, truth: 0 },
   ]);
   report.table("Cooldowns (one per failed route and target)", [
-    { expected: expectedCooldowns.size, recorded: Object.keys(recordedCooldowns).length, missing: missing.length, extra: extra.length, "wrong kind": wrongKind.length },
+    {
+      expected: expectedCooldowns.size,
+      recorded: Object.keys(recordedCooldowns).length,
+      missing: missing.length,
+      extra: extra.length,
+      "wrong kind": wrongKind.length,
+    },
   ]);
   report.note(`event log: ${lines} lines`);
 
-  report.check("usage ledger equals the answered calls per target (0 lost updates)", ledger !== undefined && ledgerMismatches === 0, `${ledgerMismatches} targets differ`);
-  report.check("latency sample counts equal the answered calls per target", latency !== undefined && latencyMismatches === 0, `${latencyMismatches} targets differ`);
-  report.check("one cooldown per failed route and target, of the failure's kind", missing.length + extra.length + wrongKind.length === 0,
-    `missing ${missing.join(" ") || "none"}; extra ${extra.join(" ") || "none"}; wrong kind ${wrongKind.map(([key, kind]) => `${key} ${recordedCooldowns[key]!.kind} != ${kind}`).join(", ") || "none"}`);
-  report.check("event log: one attempt and one result per call, one final per prompt, nothing torn",
-    logMismatches === 0 && malformed === 0 && count("final") === prompts && count("result", "failed") === failedCalls && count("attempt") === calls.length,
-    `${lines} lines, ${malformed} malformed`);
+  report.check(
+    "usage ledger equals the answered calls per target (0 lost updates)",
+    ledger !== undefined && ledgerMismatches === 0,
+    `${ledgerMismatches} targets differ`,
+  );
+  report.check(
+    "latency sample counts equal the answered calls per target",
+    latency !== undefined && latencyMismatches === 0,
+    `${latencyMismatches} targets differ`,
+  );
+  report.check(
+    "one cooldown per failed route and target, of the failure's kind",
+    missing.length + extra.length + wrongKind.length === 0,
+    `missing ${missing.join(" ") || "none"}; extra ${extra.join(" ") || "none"}; wrong kind ${wrongKind.map(([key, kind]) => `${key} ${recordedCooldowns[key]!.kind} != ${kind}`).join(", ") || "none"}`,
+  );
+  report.check(
+    "event log: one attempt and one result per call, one final per prompt, nothing torn",
+    logMismatches === 0 &&
+      malformed === 0 &&
+      count("final") === prompts &&
+      count("result", "failed") === failedCalls &&
+      count("attempt") === calls.length,
+    `${lines} lines, ${malformed} malformed`,
+  );
   report.check("some prompts failed over (the faults were exercised)", failedCalls > 0, `${failedCalls} failed calls`);
 }
 

@@ -4,11 +4,24 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SeededRandom } from "./seeded-random.ts";
 
-export const STATE_STORES = ["cooldowns", "latency", "usage", "budget-limits", "breakers", "quota", "health", "ratings", "shadow"] as const;
+export const STATE_STORES = [
+  "cooldowns",
+  "latency",
+  "usage",
+  "budget-limits",
+  "breakers",
+  "quota",
+  "health",
+  "ratings",
+  "shadow",
+] as const;
 export const EVENT_LOG_FILE = "auto-router.events.jsonl";
 export const ROUTES_FILE = "auto-router.routes.json";
 
-export type Subject = { kind: "state"; file: string } | { kind: "events"; file: string } | { kind: "routes"; file: string };
+export type Subject =
+  | { kind: "state"; file: string }
+  | { kind: "events"; file: string }
+  | { kind: "routes"; file: string };
 export const SUBJECTS: Subject[] = [
   ...STATE_STORES.map((name): Subject => ({ kind: "state", file: `auto-router.${name}.json` })),
   { kind: "events", file: EVENT_LOG_FILE },
@@ -49,7 +62,8 @@ export function expectationFor(subject: Subject, mode: Mode): Expectation {
 function wrongTypes(value: unknown): unknown {
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (Array.isArray(value)) return Object.fromEntries(value.map((item, index) => [String(index), wrongTypes(item)]));
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, wrongTypes(item)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, wrongTypes(item)]));
   return value;
 }
 
@@ -58,14 +72,23 @@ export function damagedBytes(mode: Mode, subject: Subject, original: Buffer, ran
   switch (mode) {
     case "truncated":
       // Cut inside the content (for the log: inside its last line, as a crash during an append would).
-      return original.subarray(0, subject.kind === "events" ? original.length - Math.max(2, Math.floor(original.length / 7)) : Math.floor(original.length / 2));
+      return original.subarray(
+        0,
+        subject.kind === "events"
+          ? original.length - Math.max(2, Math.floor(original.length / 7))
+          : Math.floor(original.length / 2),
+      );
     case "emptied":
       return Buffer.alloc(0);
     case "garbage":
       return Buffer.from(Array.from({ length: 96 }, () => random.integer(0, 255)));
     case "wrong-types":
       if (subject.kind === "events") {
-        const lines = original.toString("utf8").split("\n").filter(Boolean).map((line) => JSON.stringify(wrongTypes(JSON.parse(line))));
+        const lines = original
+          .toString("utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((line) => JSON.stringify(wrongTypes(JSON.parse(line))));
         return Buffer.from(`${lines.join("\n")}\n[1,2,3]\n"a string"\n`);
       }
       return Buffer.from(JSON.stringify(wrongTypes(JSON.parse(original.toString("utf8"))), null, 2));
@@ -75,7 +98,13 @@ export function damagedBytes(mode: Mode, subject: Subject, original: Buffer, ran
 }
 
 /** Applies the mode to `file`, which holds valid content. Returns the damaged bytes it wrote, if any. */
-export function applyDamage(file: string, mode: Mode, subject: Subject, original: Buffer, random: SeededRandom): Buffer | undefined {
+export function applyDamage(
+  file: string,
+  mode: Mode,
+  subject: Subject,
+  original: Buffer,
+  random: SeededRandom,
+): Buffer | undefined {
   const bytes = damagedBytes(mode, subject, original, random);
   if (bytes) {
     writeFileSync(file, bytes);

@@ -15,7 +15,15 @@ import { emptyRatings } from "../src/ratings/ratings-book.ts";
 import { emptyShadow } from "../src/shadow/shadow-history.ts";
 import type { RecordedCall } from "../test/helpers/sse-emulator-core.ts";
 import { lastUserText, routeOf, startCliTargets, type CliTargets } from "./cli-fixture.ts";
-import { applyDamage, expectationFor, MODES, ROUTES_FILE, SUBJECTS, type Mode, type Subject } from "./corruption-cases.ts";
+import {
+  applyDamage,
+  expectationFor,
+  MODES,
+  ROUTES_FILE,
+  SUBJECTS,
+  type Mode,
+  type Subject,
+} from "./corruption-cases.ts";
 import { createRandom } from "./seeded-random.ts";
 import { parseSuiteOptions } from "./suite-options.ts";
 import { runSuiteMain, SuiteReport, type Row } from "./suite-report.ts";
@@ -29,7 +37,12 @@ const FROM_DEFAULTS = "Served by the built-in routes";
 /** Stores a normal run may not create; seeded with their empty state so every store has a file to damage. */
 // Files a normal run need not write: breakers and health stay unwritten while every counted attempt succeeded.
 const EMPTY_STATES: Record<string, () => unknown> = {
-  "budget-limits": emptyLimits, quota: emptyQuotaState, ratings: emptyRatings, shadow: emptyShadow, breakers: emptyBreakers, health: emptyHealth,
+  "budget-limits": emptyLimits,
+  quota: emptyQuotaState,
+  ratings: emptyRatings,
+  shadow: emptyShadow,
+  breakers: emptyBreakers,
+  health: emptyHealth,
 };
 
 interface Case {
@@ -45,12 +58,20 @@ interface Outcome {
 
 function writeModels(agentDir: string, fixture: CliTargets): void {
   // The built-in anthropic provider pointed at emulator B: what the built-in routes reach when the file is invalid.
-  const providers = { ...fixture.providers(), anthropic: { baseUrl: fixture.targets.b.emulator.url, apiKey: "placeholder-anthropic" } };
+  const providers = {
+    ...fixture.providers(),
+    anthropic: { baseUrl: fixture.targets.b.emulator.url, apiKey: "placeholder-anthropic" },
+  };
   writeFileSync(join(agentDir, "models.json"), JSON.stringify({ providers }, null, 2));
 }
 
 function newAgentDir(fixture: CliTargets) {
-  const routes = { routes: { [ROUTE_ID]: routeOf(["a", "c"], fixture.targets), [WARM_UP_ROUTE_ID]: routeOf(["a", "c"], fixture.targets) } };
+  const routes = {
+    routes: {
+      [ROUTE_ID]: routeOf(["a", "c"], fixture.targets),
+      [WARM_UP_ROUTE_ID]: routeOf(["a", "c"], fixture.targets),
+    },
+  };
   const dir = makeAgentDir({ providers: fixture.providers(), routes });
   writeModels(dir.agentDir, fixture);
   return dir;
@@ -62,8 +83,14 @@ async function baselineState(fixture: CliTargets): Promise<Map<string, Buffer>> 
   try {
     fixture.targets.a.emulator.enqueue({ status: 429, retryAfterSeconds: 600 });
     const runs = [
-      await runPi({ agentDir: dir.agentDir, args: ["--model", `auto-router/${WARM_UP_ROUTE_ID}`, "-p", "warm up", "/auto-router rate bad too slow"] }),
-      await runPi({ agentDir: dir.agentDir, args: ["--model", `auto-router/${WARM_UP_ROUTE_ID}`, "-p", "/auto-router budget set corr-a 5"] }),
+      await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", `auto-router/${WARM_UP_ROUTE_ID}`, "-p", "warm up", "/auto-router rate bad too slow"],
+      }),
+      await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", `auto-router/${WARM_UP_ROUTE_ID}`, "-p", "/auto-router budget set corr-a 5"],
+      }),
     ];
     for (const run of runs) if (run.code !== 0) throw new Error(`baseline pi run failed (${run.code}): ${run.stderr}`);
     const stateDir = join(dir.agentDir, "extensions");
@@ -71,7 +98,11 @@ async function baselineState(fixture: CliTargets): Promise<Map<string, Buffer>> 
       const file = join(stateDir, `auto-router.${name}.json`);
       if (!existsSync(file)) writeFileSync(file, JSON.stringify(empty(), null, 2), { mode: 0o600 });
     }
-    return new Map(readdirSync(stateDir).filter((name) => name.startsWith("auto-router.")).map((name) => [name, readFileSync(join(stateDir, name))]));
+    return new Map(
+      readdirSync(stateDir)
+        .filter((name) => name.startsWith("auto-router."))
+        .map((name) => [name, readFileSync(join(stateDir, name))]),
+    );
   } finally {
     dir.cleanup();
   }
@@ -81,7 +112,13 @@ function stderrLinesNaming(run: PiRun, fileName: string): string[] {
   return run.stderr.split("\n").filter((line) => line.includes(fileName));
 }
 
-async function runCase(testCase: Case, fixture: CliTargets, baseline: Map<string, Buffer>, seed: number, keep: boolean): Promise<Outcome> {
+async function runCase(
+  testCase: Case,
+  fixture: CliTargets,
+  baseline: Map<string, Buffer>,
+  seed: number,
+  keep: boolean,
+): Promise<Outcome> {
   const dir = newAgentDir(fixture);
   const stateDir = join(dir.agentDir, "extensions");
   for (const [name, bytes] of baseline) writeFileSync(join(stateDir, name), bytes, { mode: 0o600 });
@@ -94,13 +131,25 @@ async function runCase(testCase: Case, fixture: CliTargets, baseline: Map<string
     writeFileSync(join(dir.agentDir, "blocked"), "a file where the state directory's parent should be");
     env.AUTO_ROUTER_LOG_DIR = join(dir.agentDir, "blocked", "state");
   } else {
-    damaged = applyDamage(join(stateDir, subject!.file), mode, subject!, baseline.get(subject!.file)!, createRandom(seed));
+    damaged = applyDamage(
+      join(stateDir, subject!.file),
+      mode,
+      subject!,
+      baseline.get(subject!.file)!,
+      createRandom(seed),
+    );
   }
   const prompt = `corruption case ${testCase.id}`;
   const run = await runPi({ agentDir: dir.agentDir, env, args: ["--model", `auto-router/${ROUTE_ID}`, "-p", prompt] });
   const answer = run.stdout.trim();
   // Each emulator echoes the prompt after its prefix, so an answer to another run cannot count.
-  const servedBy = !answer.includes(prompt) ? "none" : answer.startsWith(FROM_FILE) ? "file" : answer.startsWith(FROM_DEFAULTS) ? "defaults" : "none";
+  const servedBy = !answer.includes(prompt)
+    ? "none"
+    : answer.startsWith(FROM_FILE)
+      ? "file"
+      : answer.startsWith(FROM_DEFAULTS)
+        ? "defaults"
+        : "none";
   if (run.code !== 0) problems.push(`exit ${run.code}`);
   if (/^\s+at /m.test(run.stderr)) problems.push("stack trace on stderr");
   let warnings = "-";
@@ -108,15 +157,23 @@ async function runCase(testCase: Case, fixture: CliTargets, baseline: Map<string
   if (subject && mode !== "state-dir-missing" && mode !== "state-dir-unwritable") {
     const expected = expectationFor(subject, mode);
     if (servedBy !== (expected.servedByDefaults ? "defaults" : "file")) problems.push(`served by ${servedBy}`);
-    const named = subject.kind === "routes"
-      ? stderrLinesNaming(run, subject.file).filter((line) => line.includes("is invalid"))
-      : stderrLinesNaming(run, subject.file);
+    const named =
+      subject.kind === "routes"
+        ? stderrLinesNaming(run, subject.file).filter((line) => line.includes("is invalid"))
+        : stderrLinesNaming(run, subject.file);
     warnings = String(named.length);
-    if (named.length !== expected.warnings) problems.push(`${named.length} warnings naming the file (expected ${expected.warnings}): ${named.join(" | ")}`);
+    if (named.length !== expected.warnings)
+      problems.push(`${named.length} warnings naming the file (expected ${expected.warnings}): ${named.join(" | ")}`);
     const copies = readdirSync(stateDir).filter((name) => name.startsWith(`${subject.file}.corrupt-`));
-    copy = copies.length === 0 ? "none" : copies.length === 1 && damaged && readFileSync(join(stateDir, copies[0]!)).equals(damaged) ? "exact" : "WRONG";
+    copy =
+      copies.length === 0
+        ? "none"
+        : copies.length === 1 && damaged && readFileSync(join(stateDir, copies[0]!)).equals(damaged)
+          ? "exact"
+          : "WRONG";
     if (expected.corruptCopy ? copy !== "exact" : copies.length !== 0) problems.push(`corrupt copy: ${copy}`);
-    if (subject.kind === "routes" && damaged && !readFileSync(join(stateDir, ROUTES_FILE)).equals(damaged)) problems.push("routes file changed");
+    if (subject.kind === "routes" && damaged && !readFileSync(join(stateDir, ROUTES_FILE)).equals(damaged))
+      problems.push("routes file changed");
     if (subject.kind === "events" && mode !== "unreadable") problems.push(...checkEventLog(stateDir, subject.file));
   } else {
     if (servedBy !== "file") problems.push(`served by ${servedBy}`);
@@ -125,8 +182,11 @@ async function runCase(testCase: Case, fixture: CliTargets, baseline: Map<string
     if (mode === "state-dir-missing") {
       const created = env.AUTO_ROUTER_LOG_DIR!;
       if (router.length !== 0) problems.push(`${router.length} warnings`);
-      if (!existsSync(created) || (statSync(created).mode & 0o777) !== 0o700) problems.push("state dir not created 0700");
-      else for (const name of readdirSync(created)) if ((statSync(join(created, name)).mode & 0o777) !== 0o600) problems.push(`${name} not 0600`);
+      if (!existsSync(created) || (statSync(created).mode & 0o777) !== 0o700)
+        problems.push("state dir not created 0700");
+      else
+        for (const name of readdirSync(created))
+          if ((statSync(join(created, name)).mode & 0o777) !== 0o600) problems.push(`${name} not 0600`);
     } else {
       const repeated = router.filter((line, index) => router.indexOf(line) !== index);
       if (router.length === 0) problems.push("no warning");
@@ -135,7 +195,18 @@ async function runCase(testCase: Case, fixture: CliTargets, baseline: Map<string
   }
   if (keep) process.stdout.write(`kept ${testCase.id}: ${dir.agentDir}\n`);
   else dir.cleanup();
-  return { row: { file: subject?.file ?? "(state dir)", mode, exit: run.code ?? "killed", served: servedBy, warnings, "corrupt copy": copy, result: problems.length ? `FAIL: ${problems.join("; ")}` : "ok" }, problems };
+  return {
+    row: {
+      file: subject?.file ?? "(state dir)",
+      mode,
+      exit: run.code ?? "killed",
+      served: servedBy,
+      warnings,
+      "corrupt copy": copy,
+      result: problems.length ? `FAIL: ${problems.join("; ")}` : "ok",
+    },
+    problems,
+  };
 }
 
 /** The router's lines for this run must be intact JSON after whatever the damage left at the end of the file
@@ -143,15 +214,20 @@ async function runCase(testCase: Case, fixture: CliTargets, baseline: Map<string
 function checkEventLog(stateDir: string, file: string): string[] {
   const path = join(stateDir, file);
   if (!existsSync(path)) return ["event log missing"];
-  const intact = (type: string) => readFileSync(path, "utf8").split("\n").filter((line) => {
-    try {
-      const event = JSON.parse(line);
-      return event?.type === type && event.routeId === ROUTE_ID;
-    } catch {
-      return false;
-    }
-  }).length;
-  return ["decision", "final"].filter((type) => intact(type) !== 1).map((type) => `${intact(type)} intact ${type} lines for this run (expected 1)`);
+  const intact = (type: string) =>
+    readFileSync(path, "utf8")
+      .split("\n")
+      .filter((line) => {
+        try {
+          const event = JSON.parse(line);
+          return event?.type === type && event.routeId === ROUTE_ID;
+        } catch {
+          return false;
+        }
+      }).length;
+  return ["decision", "final"]
+    .filter((type) => intact(type) !== 1)
+    .map((type) => `${intact(type)} intact ${type} lines for this run (expected 1)`);
 }
 
 function casesFor(quick: boolean): Case[] {
@@ -180,12 +256,14 @@ async function main(): Promise<number> {
     const cases = casesFor(options.quick);
     const outcomes: Outcome[] = new Array(cases.length);
     let next = 0;
-    await Promise.all(Array.from({ length: PARALLEL_RUNS }, async () => {
-      while (next < cases.length) {
-        const index = next++;
-        outcomes[index] = await runCase(cases[index]!, fixture, baseline, options.seed + index, options.keep);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: PARALLEL_RUNS }, async () => {
+        while (next < cases.length) {
+          const index = next++;
+          outcomes[index] = await runCase(cases[index]!, fixture, baseline, options.seed + index, options.keep);
+        }
+      }),
+    );
     const matrix = SUBJECTS.map((subject): Row => {
       const row: Row = { file: subject.file };
       for (const mode of MODES) {
@@ -195,7 +273,10 @@ async function main(): Promise<number> {
       return row;
     });
     report.table("file x damage -> result (ok: exit 0, answer served, warnings/copy as expected)", matrix);
-    report.table("Every run", outcomes.map((outcome) => outcome.row));
+    report.table(
+      "Every run",
+      outcomes.map((outcome) => outcome.row),
+    );
     for (const [index, outcome] of outcomes.entries()) {
       report.check(`${cases[index]!.id}`, outcome.problems.length === 0, outcome.problems.join("; "));
     }

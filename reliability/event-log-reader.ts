@@ -18,7 +18,14 @@ export interface LoggedRequest {
   requestId: string;
   candidates: Array<{ candidates: Array<{ key: string }>; skipped: Array<{ key: string; reason: string }> }>;
   attempts: Array<{ attempt: number; target: string }>;
-  results: Array<{ attempt: number; target: string; outcome: string; failureKind?: string; cooldownMs?: number; message?: string }>;
+  results: Array<{
+    attempt: number;
+    target: string;
+    outcome: string;
+    failureKind?: string;
+    cooldownMs?: number;
+    message?: string;
+  }>;
   final?: { outcome: string; servedTarget?: string; attempts: number };
 }
 

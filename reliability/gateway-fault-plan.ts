@@ -11,10 +11,33 @@ import { startOpenAIEmulator } from "../test/helpers/openai-emulator.ts";
 import type { Emulator, EmulatorReply, RecordedCall } from "../test/helpers/sse-emulator-core.ts";
 import type { SeededRandom } from "./seeded-random.ts";
 
-export type FaultName = "ok" | "429+retry-after" | "529" | "500" | "503" | "reset" | "stall-before-first-token" | "drop-after-text" | "empty-stream-200" | "empty-body-200";
+export type FaultName =
+  | "ok"
+  | "429+retry-after"
+  | "529"
+  | "500"
+  | "503"
+  | "reset"
+  | "stall-before-first-token"
+  | "drop-after-text"
+  | "empty-stream-200"
+  | "empty-body-200";
 
-const FLAKY_A_WEIGHTS: Partial<Record<FaultName, number>> = { ok: 30, "429+retry-after": 20, "529": 15, "500": 10, "503": 10, reset: 15 };
-const FLAKY_B_WEIGHTS: Partial<Record<FaultName, number>> = { ok: 30, "stall-before-first-token": 15, "drop-after-text": 20, "empty-stream-200": 20, "empty-body-200": 15 };
+const FLAKY_A_WEIGHTS: Partial<Record<FaultName, number>> = {
+  ok: 30,
+  "429+retry-after": 20,
+  "529": 15,
+  "500": 10,
+  "503": 10,
+  reset: 15,
+};
+const FLAKY_B_WEIGHTS: Partial<Record<FaultName, number>> = {
+  ok: 30,
+  "stall-before-first-token": 15,
+  "drop-after-text": 20,
+  "empty-stream-200": 20,
+  "empty-body-200": 15,
+};
 /** flaky-b's first-token timeout: how long a stall lasts before the router moves on. */
 export const STALL_TIMEOUT_MS = 1_500;
 /** Text chunks sent before a drop: the answer is committed by then, so the client gets its error event. */
@@ -44,16 +67,26 @@ export const answerFor = (nonce: string) => `Answer for ${nonce} is ready now.`;
 function reply(fault: FaultName, nonce: string): EmulatorReply {
   const text = answerFor(nonce);
   switch (fault) {
-    case "ok": return { text, usage: { ...SERVED_USAGE } };
-    case "429+retry-after": return { status: 429, retryAfterSeconds: 1 };
-    case "529": return { status: 529 };
-    case "500": return { status: 500 };
-    case "503": return { status: 503 };
-    case "reset": return { resetBeforeHeaders: true };
-    case "stall-before-first-token": return { text, stallAfterChunks: 0 };
-    case "drop-after-text": return { text, dropAfterChunks: DROP_AFTER_CHUNKS, usage: { ...SERVED_USAGE } };
-    case "empty-stream-200": return { emptyStream: true, usage: null };
-    case "empty-body-200": return { body: "" };
+    case "ok":
+      return { text, usage: { ...SERVED_USAGE } };
+    case "429+retry-after":
+      return { status: 429, retryAfterSeconds: 1 };
+    case "529":
+      return { status: 529 };
+    case "500":
+      return { status: 500 };
+    case "503":
+      return { status: 503 };
+    case "reset":
+      return { resetBeforeHeaders: true };
+    case "stall-before-first-token":
+      return { text, stallAfterChunks: 0 };
+    case "drop-after-text":
+      return { text, dropAfterChunks: DROP_AFTER_CHUNKS, usage: { ...SERVED_USAGE } };
+    case "empty-stream-200":
+      return { emptyStream: true, usage: null };
+    case "empty-body-200":
+      return { body: "" };
   }
 }
 
@@ -70,9 +103,17 @@ export interface FaultWorld {
 
 export async function startFaultWorld(random: SeededRandom): Promise<FaultWorld> {
   const [flakyA, flakyB, steady, calm] = await Promise.all([
-    startAnthropicEmulator({ name: "flaky-a" }), startOpenAIEmulator({ name: "flaky-b" }), startAnthropicEmulator({ name: "steady" }), startAnthropicEmulator({ name: "calm" }),
+    startAnthropicEmulator({ name: "flaky-a" }),
+    startOpenAIEmulator({ name: "flaky-b" }),
+    startAnthropicEmulator({ name: "steady" }),
+    startAnthropicEmulator({ name: "calm" }),
   ]);
-  const faults = new Map<string, FaultName[]>([["flaky-a", []], ["flaky-b", []], ["steady", []], ["calm", []]]);
+  const faults = new Map<string, FaultName[]>([
+    ["flaky-a", []],
+    ["flaky-b", []],
+    ["steady", []],
+    ["calm", []],
+  ]);
   const plan = (name: string, weights: Partial<Record<FaultName, number>>) => (call: RecordedCall) => {
     const fault = random.weighted(weights as Record<FaultName, number>);
     faults.get(name)![call.index] = fault;
@@ -86,10 +127,30 @@ export async function startFaultWorld(random: SeededRandom): Promise<FaultWorld>
 
   const dir = makeAgentDir({
     providers: {
-      "flaky-a": { baseUrl: flakyA.url, api: "anthropic-messages", apiKey: "sk-ant-flaky-a-key-00000001", models: [{ id: "model-a" }] },
-      "flaky-b": { baseUrl: flakyB.url, api: "openai-completions", apiKey: "sk-flaky-b-key-000000000002", models: [{ id: "model-b" }] },
-      steady: { baseUrl: steady.url, api: "anthropic-messages", apiKey: "sk-ant-steady-key-000000003", models: [{ id: "model-s" }] },
-      calm: { baseUrl: calm.url, api: "anthropic-messages", apiKey: "sk-ant-calm-key-00000000004", models: [{ id: "model-c" }] },
+      "flaky-a": {
+        baseUrl: flakyA.url,
+        api: "anthropic-messages",
+        apiKey: "sk-ant-flaky-a-key-00000001",
+        models: [{ id: "model-a" }],
+      },
+      "flaky-b": {
+        baseUrl: flakyB.url,
+        api: "openai-completions",
+        apiKey: "sk-flaky-b-key-000000000002",
+        models: [{ id: "model-b" }],
+      },
+      steady: {
+        baseUrl: steady.url,
+        api: "anthropic-messages",
+        apiKey: "sk-ant-steady-key-000000003",
+        models: [{ id: "model-s" }],
+      },
+      calm: {
+        baseUrl: calm.url,
+        api: "anthropic-messages",
+        apiKey: "sk-ant-calm-key-00000000004",
+        models: [{ id: "model-c" }],
+      },
     },
     routes: {
       routes: {
@@ -105,7 +166,17 @@ export async function startFaultWorld(random: SeededRandom): Promise<FaultWorld>
         [CALM_ROUTE]: { targets: [{ provider: "calm", modelId: "model-c" }] },
       },
       // No cooldowns of their own: the faulty targets keep being tried, so every request meets the faults.
-      failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 }, server: { cooldownMs: 0 }, overloaded: { cooldownMs: 0 }, network: { cooldownMs: 0 }, timeout: { cooldownMs: 0 }, empty_response: { cooldownMs: 0 } } },
+      failover: {
+        cooldownWaitMs: 0,
+        kinds: {
+          rate_limit: { cooldownMs: 0 },
+          server: { cooldownMs: 0 },
+          overloaded: { cooldownMs: 0 },
+          network: { cooldownMs: 0 },
+          timeout: { cooldownMs: 0 },
+          empty_response: { cooldownMs: 0 },
+        },
+      },
       // The breaker stays on (its state is checked) but never opens here, for the same reason.
       breaker: { ratio: 1, minimumCalls: 1_000_000 },
       eventLog: { maxBytes: 1024 * 1024 * 1024 },
@@ -113,7 +184,12 @@ export async function startFaultWorld(random: SeededRandom): Promise<FaultWorld>
     },
   });
   return {
-    flakyA, flakyB, steady, calm, faults, agentDir: dir.agentDir,
+    flakyA,
+    flakyB,
+    steady,
+    calm,
+    faults,
+    agentDir: dir.agentDir,
     cleanup: async () => {
       await Promise.all([flakyA, flakyB, steady, calm].map((emulator) => emulator.close()));
       dir.cleanup();
@@ -121,7 +197,15 @@ export async function startFaultWorld(random: SeededRandom): Promise<FaultWorld>
   };
 }
 
-export type ClientOutcome = "success" | "left" | "wrong-text" | "error-event" | "http-error" | "no-terminal" | "hang" | "connection-error";
+export type ClientOutcome =
+  | "success"
+  | "left"
+  | "wrong-text"
+  | "error-event"
+  | "http-error"
+  | "no-terminal"
+  | "hang"
+  | "connection-error";
 
 export interface ClientResult {
   outcome: ClientOutcome;
@@ -134,31 +218,53 @@ export interface ClientResult {
 }
 
 /** One streamed request with the official Anthropic SDK; never throws, says how the stream ended. */
-export async function streamWithSdk(client: Anthropic, model: string, nonce: string, hangMs: number, options: { expected?: string; abortAfterMs?: number } = {}): Promise<ClientResult> {
+export async function streamWithSdk(
+  client: Anthropic,
+  model: string,
+  nonce: string,
+  hangMs: number,
+  options: { expected?: string; abortAfterMs?: number } = {},
+): Promise<ClientResult> {
   const { expected = answerFor(nonce), abortAfterMs } = options;
   const controller = new AbortController();
   const hang = setTimeout(() => controller.abort(new Error("hang")), hangMs);
   let leftAt: number | undefined;
-  const leave = abortAfterMs === undefined ? undefined : setTimeout(() => {
-    leftAt = Date.now();
-    controller.abort(new Error("client left"));
-  }, abortAfterMs);
+  const leave =
+    abortAfterMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          leftAt = Date.now();
+          controller.abort(new Error("client left"));
+        }, abortAfterMs);
   let text = "";
   let input = 0;
   let usage: ClientResult["usage"];
   try {
-    const stream = await client.messages.create({ model, max_tokens: 64, stream: true, messages: [{ role: "user", content: `Reply to nonce=${nonce}.` }] }, { signal: controller.signal });
+    const stream = await client.messages.create(
+      { model, max_tokens: 64, stream: true, messages: [{ role: "user", content: `Reply to nonce=${nonce}.` }] },
+      { signal: controller.signal },
+    );
     for await (const event of stream) {
       if (event.type === "message_start") input = event.message.usage.input_tokens;
       else if (event.type === "content_block_delta" && event.delta.type === "text_delta") text += event.delta.text;
-      else if (event.type === "message_delta") usage = { input: event.usage.input_tokens ?? input, output: event.usage.output_tokens };
-      else if (event.type === "message_stop") return { outcome: text === expected ? "success" : "wrong-text", nonce, text, usage };
+      else if (event.type === "message_delta")
+        usage = { input: event.usage.input_tokens ?? input, output: event.usage.output_tokens };
+      else if (event.type === "message_stop")
+        return { outcome: text === expected ? "success" : "wrong-text", nonce, text, usage };
     }
-    if (controller.signal.aborted) return { outcome: controller.signal.reason?.message === "hang" ? "hang" : "left", nonce, text, leftAt };
+    if (controller.signal.aborted)
+      return { outcome: controller.signal.reason?.message === "hang" ? "hang" : "left", nonce, text, leftAt };
     return { outcome: "no-terminal", nonce, text };
   } catch (error) {
-    if (controller.signal.aborted) return { outcome: controller.signal.reason?.message === "hang" ? "hang" : "left", nonce, text, leftAt };
-    if (error instanceof Anthropic.APIError) return { outcome: error.status === undefined ? "error-event" : "http-error", nonce, text, detail: `${error.status ?? "in-stream"}: ${error.message}`.slice(0, 300) };
+    if (controller.signal.aborted)
+      return { outcome: controller.signal.reason?.message === "hang" ? "hang" : "left", nonce, text, leftAt };
+    if (error instanceof Anthropic.APIError)
+      return {
+        outcome: error.status === undefined ? "error-event" : "http-error",
+        nonce,
+        text,
+        detail: `${error.status ?? "in-stream"}: ${error.message}`.slice(0, 300),
+      };
     return { outcome: "connection-error", nonce, text, detail: String(error).slice(0, 300) };
   } finally {
     clearTimeout(hang);

@@ -14,7 +14,19 @@ import type { EventOf, NormalizedEvent } from "../src/events/event-types.ts";
 import { findLogFiles, readEvents } from "../src/events/read-events.ts";
 import { processMemory } from "../bench/gateway-load.ts";
 import { startGatewayProcess } from "../test/helpers/gateway-process.ts";
-import { answerFor, CALM_ROUTE, CALM_STREAM_MS, CALM_TEXT, nonceOf, ROUTE, startFaultWorld, streamWithSdk, type ClientOutcome, type ClientResult, type FaultName } from "./gateway-fault-plan.ts";
+import {
+  answerFor,
+  CALM_ROUTE,
+  CALM_STREAM_MS,
+  CALM_TEXT,
+  nonceOf,
+  ROUTE,
+  startFaultWorld,
+  streamWithSdk,
+  type ClientOutcome,
+  type ClientResult,
+  type FaultName,
+} from "./gateway-fault-plan.ts";
 import { readLoggedEvents } from "./event-log-reader.ts";
 import { createRandom } from "./seeded-random.ts";
 import { parseSuiteOptions } from "./suite-options.ts";
@@ -54,7 +66,9 @@ async function main(): Promise<number> {
   const seconds = size("GATEWAY_RELIABILITY_SECONDS", 60, 8, options.quick);
   const disconnects = size("GATEWAY_RELIABILITY_DISCONNECTS", 50, 20, options.quick);
   const report = new SuiteReport("gateway load and faults", options.seed);
-  report.note(`${clients} streaming clients for ${seconds} s, then ${disconnects} clients disconnecting at random moments (official Anthropic SDK against the real gateway process)`);
+  report.note(
+    `${clients} streaming clients for ${seconds} s, then ${disconnects} clients disconnecting at random moments (official Anthropic SDK against the real gateway process)`,
+  );
   const random = createRandom(options.seed);
   const world = await startFaultWorld(random);
   const gateway = await startGatewayProcess({ agentDir: world.agentDir, env: { AUTO_ROUTER_LOG_DIR: undefined } });
@@ -73,14 +87,27 @@ async function main(): Promise<number> {
     const minRequests = options.quick ? QUICK_MIN_REQUESTS : 0;
     const hardStop = deadline + seconds * 1000 * QUICK_OVERTIME_FACTOR;
     const going = () => (Date.now() < deadline || results.length < minRequests) && Date.now() < hardStop;
-    await Promise.all(Array.from({ length: clients }, async (_, index) => {
-      for (let request = 0; going(); request++) results.push(await streamWithSdk(client, `auto-router/${ROUTE}`, `c${index}-r${request}`, HANG_MS));
-    }));
-    const loadSettled = await waitFor(() => [world.flakyA, world.flakyB, world.steady].every((emulator) => emulator.openCalls() === 0), SETTLE_MS);
+    await Promise.all(
+      Array.from({ length: clients }, async (_, index) => {
+        for (let request = 0; going(); request++)
+          results.push(await streamWithSdk(client, `auto-router/${ROUTE}`, `c${index}-r${request}`, HANG_MS));
+      }),
+    );
+    const loadSettled = await waitFor(
+      () => [world.flakyA, world.flakyB, world.steady].every((emulator) => emulator.openCalls() === 0),
+      SETTLE_MS,
+    );
 
     // Phase 2: clients that leave at random moments.
     const leaveAfter = Array.from({ length: disconnects }, () => random.integer(0, LEAVE_WITHIN_MS));
-    const left = await Promise.all(leaveAfter.map((ms, index) => streamWithSdk(client, `auto-router/${CALM_ROUTE}`, `leave-${index}`, HANG_MS, { expected: CALM_TEXT, abortAfterMs: ms })));
+    const left = await Promise.all(
+      leaveAfter.map((ms, index) =>
+        streamWithSdk(client, `auto-router/${CALM_ROUTE}`, `leave-${index}`, HANG_MS, {
+          expected: CALM_TEXT,
+          abortAfterMs: ms,
+        }),
+      ),
+    );
     const calmSettled = await waitFor(() => world.calm.openCalls() === 0, SETTLE_MS);
     clearInterval(sampler);
     memory.end = processMemory(pid)?.rssMiB ?? Number.NaN;
@@ -90,7 +117,10 @@ async function main(): Promise<number> {
     // What the clients saw.
     const outcomes = new Map<ClientOutcome, number>();
     for (const result of results) outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
-    report.table("Load: client outcomes", [...outcomes].map(([outcome, n]) => ({ outcome, requests: n })));
+    report.table(
+      "Load: client outcomes",
+      [...outcomes].map(([outcome, n]) => ({ outcome, requests: n })),
+    );
     const faultRows: Row[] = [];
     for (const [name, list] of world.faults) {
       const byFault = new Map<FaultName, number>();
@@ -98,7 +128,9 @@ async function main(): Promise<number> {
       for (const [fault, n] of byFault) faultRows.push({ target: name, fault, calls: n });
     }
     report.table("Load: injected (emulator calls by fault)", faultRows);
-    report.table("Gateway memory (RSS, MiB)", [{ start: memory.start.toFixed(1), peak: memory.peak.toFixed(1), end: memory.end.toFixed(1) }]);
+    report.table("Gateway memory (RSS, MiB)", [
+      { start: memory.start.toFixed(1), peak: memory.peak.toFixed(1), end: memory.end.toFixed(1) },
+    ]);
 
     // What the gateway recorded, through the product's readers.
     const events: NormalizedEvent[] = [];
@@ -107,24 +139,65 @@ async function main(): Promise<number> {
     const finals = events.filter((event): event is EventOf<"final"> => event.type === "final");
     const ledger = parseLedger(JSON.parse(readFileSync(join(stateDir, "auto-router.usage.json"), "utf8")));
     let ledgerTotals: UsageTotals = emptyTotals();
-    for (const providers of Object.values(ledger.months)) for (const models of Object.values(providers)) for (const totals of Object.values(models)) ledgerTotals = addTotals(ledgerTotals, totals);
+    for (const providers of Object.values(ledger.months))
+      for (const models of Object.values(providers))
+        for (const totals of Object.values(models)) ledgerTotals = addTotals(ledgerTotals, totals);
     // The budget plugin's `usage` lines (what it added to the ledger, estimates included) are not among the event
     // types the product's reader yields, so they are read as raw lines.
     const usageEvents = readLoggedEvents(stateDir).events.filter((event) => event.type === "usage");
-    const logged = usageEvents.reduce((sum, event) => ({ input: sum.input + event.data.input, output: sum.output + event.data.output }), { input: 0, output: 0 });
+    const logged = usageEvents.reduce(
+      (sum, event) => ({ input: sum.input + event.data.input, output: sum.output + event.data.output }),
+      { input: 0, output: 0 },
+    );
     const usageKeys = new Map<string, number>();
-    for (const event of usageEvents) usageKeys.set(`${event.requestId}#${event.data.attempt}`, (usageKeys.get(`${event.requestId}#${event.data.attempt}`) ?? 0) + 1);
+    for (const event of usageEvents)
+      usageKeys.set(
+        `${event.requestId}#${event.data.attempt}`,
+        (usageKeys.get(`${event.requestId}#${event.data.attempt}`) ?? 0) + 1,
+      );
     const doubleRecorded = [...usageKeys.values()].filter((n) => n > 1).length;
-    const unrecordedSuccesses = results_.filter((event) => event.data.outcome === "success" && usageKeys.get(`${event.requestId}#${event.data.attempt}`) !== 1).length;
-    const served = results.filter((result) => result.outcome === "success").reduce((sum, result) => ({ input: sum.input + (result.usage?.input ?? 0), output: sum.output + (result.usage?.output ?? 0) }), { input: 0, output: 0 });
+    const unrecordedSuccesses = results_.filter(
+      (event) => event.data.outcome === "success" && usageKeys.get(`${event.requestId}#${event.data.attempt}`) !== 1,
+    ).length;
+    const served = results
+      .filter((result) => result.outcome === "success")
+      .reduce(
+        (sum, result) => ({
+          input: sum.input + (result.usage?.input ?? 0),
+          output: sum.output + (result.usage?.output ?? 0),
+        }),
+        { input: 0, output: 0 },
+      );
     const loadResults = results_.filter((event) => event.routeId === ROUTE);
     const successResults = loadResults.filter((event) => event.data.outcome === "success");
-    const successUsage = successResults.reduce((sum, event) => ({ input: sum.input + (event.data.usage?.input ?? 0), output: sum.output + (event.data.usage?.output ?? 0) }), { input: 0, output: 0 });
+    const successUsage = successResults.reduce(
+      (sum, event) => ({
+        input: sum.input + (event.data.usage?.input ?? 0),
+        output: sum.output + (event.data.usage?.output ?? 0),
+      }),
+      { input: 0, output: 0 },
+    );
     report.table("Usage (tokens in+out)", [
-      { source: "served to clients (successful streams)", requests: count(results, (r) => r.outcome === "success"), tokens: `${served.input}+${served.output}` },
-      { source: "event log, successful attempts", requests: successResults.length, tokens: `${successUsage.input}+${successUsage.output}` },
-      { source: "event log, usage lines (every attempt that used tokens)", requests: usageEvents.length, tokens: `${logged.input}+${logged.output}` },
-      { source: "usage ledger (state dir)", requests: ledgerTotals.requests, tokens: `${ledgerTotals.input}+${ledgerTotals.output}` },
+      {
+        source: "served to clients (successful streams)",
+        requests: count(results, (r) => r.outcome === "success"),
+        tokens: `${served.input}+${served.output}`,
+      },
+      {
+        source: "event log, successful attempts",
+        requests: successResults.length,
+        tokens: `${successUsage.input}+${successUsage.output}`,
+      },
+      {
+        source: "event log, usage lines (every attempt that used tokens)",
+        requests: usageEvents.length,
+        tokens: `${logged.input}+${logged.output}`,
+      },
+      {
+        source: "usage ledger (state dir)",
+        requests: ledgerTotals.requests,
+        tokens: `${ledgerTotals.input}+${ledgerTotals.output}`,
+      },
     ]);
 
     // Invariants.
@@ -135,48 +208,124 @@ async function main(): Promise<number> {
     // A drop the gateway met after its first text (committed) is surfaced as an error event; one it met later than
     // the first-token timeout was already abandoned and failed over. The gateway's own record says which.
     const committedDrops = loadResults.filter((event) => event.data.outcome === "failed-after-commit");
-    report.check("every request answered: success, or an error event for an answer committed before its target dropped it", success + errorEvents.length === total
-      && errorEvents.length === committedDrops.length && committedDrops.every((event) => event.data.target.startsWith("flaky-b/")) && committedDrops.length <= drops,
-      `${success} success + ${errorEvents.length} error events of ${total}; ${committedDrops.length} failed-after-commit results; ${drops} drops after text injected`);
-    report.check("an error event only follows part of the request's own answer (nothing replayed after the commit)", errorEvents.every((result) => answerFor(result.nonce).startsWith(result.text) && result.text.length > 0),
-      errorEvents.filter((result) => !answerFor(result.nonce).startsWith(result.text)).slice(0, 2).map((r) => JSON.stringify(r.text)).join("; "));
-    report.check("0 responses lost or duplicated: every text is exactly its own answer; one final event per request", (outcomes.get("wrong-text") ?? 0) === 0 && finals.filter((event) => event.routeId === ROUTE).length === total,
-      `${outcomes.get("wrong-text") ?? 0} wrong texts; ${finals.filter((event) => event.routeId === ROUTE).length} final events for ${total} requests`);
-    report.check("0 streams without a terminal event", (outcomes.get("no-terminal") ?? 0) === 0, `${outcomes.get("no-terminal") ?? 0}`);
-    report.check("0 hangs (client side) and 0 upstream streams left open", (outcomes.get("hang") ?? 0) === 0 && loadSettled, `${outcomes.get("hang") ?? 0} hangs; upstream settled: ${loadSettled}`);
-    report.check("0 HTTP errors or broken connections with a healthy target", (outcomes.get("http-error") ?? 0) + (outcomes.get("connection-error") ?? 0) === 0,
-      results.filter((r) => r.outcome === "http-error" || r.outcome === "connection-error").slice(0, 2).map((r) => r.detail).join("; "));
-    report.check("each served answer's usage logged exactly once (successful attempts = served streams, same tokens)", successResults.length === success && successUsage.input === served.input && successUsage.output === served.output,
-      `${successResults.length} vs ${success}; ${successUsage.input}+${successUsage.output} vs ${served.input}+${served.output}`);
-    report.check("every attempt's usage recorded exactly once: one usage line per successful attempt, none twice", doubleRecorded === 0 && unrecordedSuccesses === 0,
-      `${doubleRecorded} attempts with more than one usage line; ${unrecordedSuccesses} successful attempts without exactly one`);
-    report.check("usage ledger totals = the usage lines in the event log (0 lost or double updates)", ledgerTotals.requests === usageEvents.length && ledgerTotals.input === logged.input && ledgerTotals.output === logged.output,
-      `ledger ${ledgerTotals.requests} records ${ledgerTotals.input}+${ledgerTotals.output}, log ${usageEvents.length} lines ${logged.input}+${logged.output}`);
+    report.check(
+      "every request answered: success, or an error event for an answer committed before its target dropped it",
+      success + errorEvents.length === total &&
+        errorEvents.length === committedDrops.length &&
+        committedDrops.every((event) => event.data.target.startsWith("flaky-b/")) &&
+        committedDrops.length <= drops,
+      `${success} success + ${errorEvents.length} error events of ${total}; ${committedDrops.length} failed-after-commit results; ${drops} drops after text injected`,
+    );
+    report.check(
+      "an error event only follows part of the request's own answer (nothing replayed after the commit)",
+      errorEvents.every((result) => answerFor(result.nonce).startsWith(result.text) && result.text.length > 0),
+      errorEvents
+        .filter((result) => !answerFor(result.nonce).startsWith(result.text))
+        .slice(0, 2)
+        .map((r) => JSON.stringify(r.text))
+        .join("; "),
+    );
+    report.check(
+      "0 responses lost or duplicated: every text is exactly its own answer; one final event per request",
+      (outcomes.get("wrong-text") ?? 0) === 0 && finals.filter((event) => event.routeId === ROUTE).length === total,
+      `${outcomes.get("wrong-text") ?? 0} wrong texts; ${finals.filter((event) => event.routeId === ROUTE).length} final events for ${total} requests`,
+    );
+    report.check(
+      "0 streams without a terminal event",
+      (outcomes.get("no-terminal") ?? 0) === 0,
+      `${outcomes.get("no-terminal") ?? 0}`,
+    );
+    report.check(
+      "0 hangs (client side) and 0 upstream streams left open",
+      (outcomes.get("hang") ?? 0) === 0 && loadSettled,
+      `${outcomes.get("hang") ?? 0} hangs; upstream settled: ${loadSettled}`,
+    );
+    report.check(
+      "0 HTTP errors or broken connections with a healthy target",
+      (outcomes.get("http-error") ?? 0) + (outcomes.get("connection-error") ?? 0) === 0,
+      results
+        .filter((r) => r.outcome === "http-error" || r.outcome === "connection-error")
+        .slice(0, 2)
+        .map((r) => r.detail)
+        .join("; "),
+    );
+    report.check(
+      "each served answer's usage logged exactly once (successful attempts = served streams, same tokens)",
+      successResults.length === success && successUsage.input === served.input && successUsage.output === served.output,
+      `${successResults.length} vs ${success}; ${successUsage.input}+${successUsage.output} vs ${served.input}+${served.output}`,
+    );
+    report.check(
+      "every attempt's usage recorded exactly once: one usage line per successful attempt, none twice",
+      doubleRecorded === 0 && unrecordedSuccesses === 0,
+      `${doubleRecorded} attempts with more than one usage line; ${unrecordedSuccesses} successful attempts without exactly one`,
+    );
+    report.check(
+      "usage ledger totals = the usage lines in the event log (0 lost or double updates)",
+      ledgerTotals.requests === usageEvents.length &&
+        ledgerTotals.input === logged.input &&
+        ledgerTotals.output === logged.output,
+      `ledger ${ledgerTotals.requests} records ${ledgerTotals.input}+${ledgerTotals.output}, log ${usageEvents.length} lines ${logged.input}+${logged.output}`,
+    );
 
     const calmCalls = world.calm.calls;
     const completedClients = count(left, (result) => result.outcome === "success");
     const leftClients = count(left, (result) => result.outcome === "left");
     const calmEvents = results_.filter((event) => event.routeId === CALM_ROUTE);
-    const calmFailures = calmEvents.filter((event) => event.data.outcome === "failed" || event.data.outcome === "failed-after-commit" || event.data.cooldownMs !== undefined);
+    const calmFailures = calmEvents.filter(
+      (event) =>
+        event.data.outcome === "failed" ||
+        event.data.outcome === "failed-after-commit" ||
+        event.data.cooldownMs !== undefined,
+    );
     const breakers = readJson(join(stateDir, "auto-router.breakers.json"))?.breakers ?? {};
-    const calmBreakerFailures = Object.entries<any>(breakers).filter(([key]) => key.startsWith("calm/")).flatMap(([, entry]) => entry.samples ?? []).filter((sample: { failed?: boolean }) => sample.failed).length;
-    const calmCooldowns = JSON.stringify(readJson(join(stateDir, "auto-router.cooldowns.json")) ?? {}).includes("calm/");
-    report.table("Disconnecting clients", [{ clients: disconnects, "left early": leftClients, "finished first": completedClients, "upstream calls": calmCalls.length, "upstream aborted": count(calmCalls, (call) => call.closedBeforeEnd === true), "upstream open": world.calm.openCalls() }]);
-    report.check("every disconnecting client either left or finished (no other outcome)", leftClients + completedClients === disconnects, left.filter((r) => r.outcome !== "left" && r.outcome !== "success").slice(0, 2).map((r) => `${r.outcome} ${r.detail ?? ""}`).join("; "));
+    const calmBreakerFailures = Object.entries<any>(breakers)
+      .filter(([key]) => key.startsWith("calm/"))
+      .flatMap(([, entry]) => entry.samples ?? [])
+      .filter((sample: { failed?: boolean }) => sample.failed).length;
+    const calmCooldowns = JSON.stringify(readJson(join(stateDir, "auto-router.cooldowns.json")) ?? {}).includes(
+      "calm/",
+    );
+    report.table("Disconnecting clients", [
+      {
+        clients: disconnects,
+        "left early": leftClients,
+        "finished first": completedClients,
+        "upstream calls": calmCalls.length,
+        "upstream aborted": count(calmCalls, (call) => call.closedBeforeEnd === true),
+        "upstream open": world.calm.openCalls(),
+      },
+    ]);
+    report.check(
+      "every disconnecting client either left or finished (no other outcome)",
+      leftClients + completedClients === disconnects,
+      left
+        .filter((r) => r.outcome !== "left" && r.outcome !== "success")
+        .slice(0, 2)
+        .map((r) => `${r.outcome} ${r.detail ?? ""}`)
+        .join("; "),
+    );
     // A client that leaves while the gateway already holds the whole upstream answer (a busy machine delivers it late)
     // leaves nothing to abort; one that leaves clearly before its upstream answer could have ended must see the call
     // aborted.
-    const leftAtByNonce = new Map(left.filter((r) => r.outcome === "left" && r.leftAt !== undefined).map((r) => [r.nonce, r.leftAt!]));
+    const leftAtByNonce = new Map(
+      left.filter((r) => r.outcome === "left" && r.leftAt !== undefined).map((r) => [r.nonce, r.leftAt!]),
+    );
     const decisive = calmCalls.filter((call) => {
       const leftAt = leftAtByNonce.get(nonceOf(call));
       return leftAt !== undefined && leftAt < call.receivedAt + CALM_STREAM_MS - ABORT_PROPAGATION_MS;
     });
     const notAborted = decisive.filter((call) => call.closedBeforeEnd !== true);
-    report.check("every upstream call still streaming when its client left was aborted; none left open", calmSettled && decisive.length > 0 && notAborted.length === 0,
+    report.check(
+      "every upstream call still streaming when its client left was aborted; none left open",
+      calmSettled && decisive.length > 0 && notAborted.length === 0,
       `${decisive.length - notAborted.length} of ${decisive.length} calls whose client left more than ${ABORT_PROPAGATION_MS} ms before their answer could end were aborted ` +
-      `(${count(calmCalls, (call) => call.closedBeforeEnd === true)} aborted, ${count(calmCalls, (call) => call.closedBeforeEnd !== true)} completed of ${calmCalls.length}); settled: ${calmSettled}`);
-    report.check("a disconnect counts as no failure (no failed result, cooldown or failed breaker sample)", calmFailures.length === 0 && calmBreakerFailures === 0 && !calmCooldowns,
-      `${calmFailures.length} failure results; ${calmBreakerFailures} failed breaker samples; cooldown for calm: ${calmCooldowns}`);
+        `(${count(calmCalls, (call) => call.closedBeforeEnd === true)} aborted, ${count(calmCalls, (call) => call.closedBeforeEnd !== true)} completed of ${calmCalls.length}); settled: ${calmSettled}`,
+    );
+    report.check(
+      "a disconnect counts as no failure (no failed result, cooldown or failed breaker sample)",
+      calmFailures.length === 0 && calmBreakerFailures === 0 && !calmCooldowns,
+      `${calmFailures.length} failure results; ${calmBreakerFailures} failed breaker samples; cooldown for calm: ${calmCooldowns}`,
+    );
     report.check("the gateway stopped cleanly (exit 0) after the run", exitCode === 0, `exit ${exitCode}`);
     return report.finish();
   } finally {

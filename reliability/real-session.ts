@@ -22,7 +22,8 @@ async function modelServices(sdk: any, modelsPath: string): Promise<Record<strin
     const entries = new Map<string, any>();
     const credentials = {
       read: async (providerId: string) => entries.get(providerId),
-      list: async () => [...entries.entries()].map(([providerId, credential]) => ({ providerId, type: credential?.type })),
+      list: async () =>
+        [...entries.entries()].map(([providerId, credential]) => ({ providerId, type: credential?.type })),
       modify: async (providerId: string, change: (current: any) => Promise<any>) => {
         const next = await change(entries.get(providerId));
         if (next !== undefined) entries.set(providerId, next);
@@ -36,7 +37,10 @@ async function modelServices(sdk: any, modelsPath: string): Promise<Record<strin
   return { authStorage, modelRegistry: sdk.ModelRegistry.create(authStorage, modelsPath) };
 }
 
-export async function createRealSession(options: { agentDir: string; settings?: Record<string, unknown> }): Promise<RealSession> {
+export async function createRealSession(options: {
+  agentDir: string;
+  settings?: Record<string, unknown>;
+}): Promise<RealSession> {
   const { agentDir } = options;
   const previousAgentDir = process.env.PI_CODING_AGENT_DIR;
   process.env.PI_CODING_AGENT_DIR = agentDir;

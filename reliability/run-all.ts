@@ -11,8 +11,12 @@ export const SUITES = ["chaos", "soak", "concurrency", "corruption", "secrets"] 
 const here = dirname(fileURLToPath(import.meta.url));
 const results = SUITES.map((suite) => {
   const started = Date.now();
-  const run = spawnSync(process.execPath, ["--import", "tsx", join(here, `${suite}.ts`), ...process.argv.slice(2)], { stdio: "inherit" });
+  const run = spawnSync(process.execPath, ["--import", "tsx", join(here, `${suite}.ts`), ...process.argv.slice(2)], {
+    stdio: "inherit",
+  });
   return { suite, exit: run.status ?? 1, seconds: Number(((Date.now() - started) / 1000).toFixed(1)) };
 });
-process.stdout.write(`\nReliability suites\n${formatTable(results.map((result) => ({ ...result, result: result.exit === 0 ? "PASS" : "FAIL" })))}`);
+process.stdout.write(
+  `\nReliability suites\n${formatTable(results.map((result) => ({ ...result, result: result.exit === 0 ? "PASS" : "FAIL" })))}`,
+);
 process.exit(results.some((result) => result.exit !== 0) ? 1 : 0);

@@ -48,13 +48,30 @@ function leakyReplies(secrets: Secrets): { a: EmulatorReply[]; b: EmulatorReply[
   const url = `https://generativelanguage.example.com/v1beta/models?key=${secrets.urlKey}`;
   return {
     a: [
-      { status: 401, errorMessage: `Incorrect API key provided: ${secrets.openaiKey}. You can find your API key at ${url}`, headers: { "x-debug-token": secrets.jwt, "www-authenticate": `Bearer ${secrets.bearer}` } },
-      { status: 503, errorMessage: `upstream rejected Authorization: Bearer ${secrets.bearer} (session ${secrets.jwt})`, headers: { "set-cookie": `session=${secrets.jwt}` } },
+      {
+        status: 401,
+        errorMessage: `Incorrect API key provided: ${secrets.openaiKey}. You can find your API key at ${url}`,
+        headers: { "x-debug-token": secrets.jwt, "www-authenticate": `Bearer ${secrets.bearer}` },
+      },
+      {
+        status: 503,
+        errorMessage: `upstream rejected Authorization: Bearer ${secrets.bearer} (session ${secrets.jwt})`,
+        headers: { "set-cookie": `session=${secrets.jwt}` },
+      },
       { status: 500, errorMessage: `proxy error for ${url} with api_key=${secrets.googleKey}` },
     ],
     b: [
-      { status: 429, retryAfterSeconds: 1, errorType: "rate_limit_error", errorMessage: `Rate limited for key ${secrets.anthropicKey}` },
-      { status: 403, errorType: "permission_error", errorMessage: `token ${secrets.jwt} may not use this model; x-api-key: ${secrets.anthropicKey}` },
+      {
+        status: 429,
+        retryAfterSeconds: 1,
+        errorType: "rate_limit_error",
+        errorMessage: `Rate limited for key ${secrets.anthropicKey}`,
+      },
+      {
+        status: 403,
+        errorType: "permission_error",
+        errorMessage: `token ${secrets.jwt} may not use this model; x-api-key: ${secrets.anthropicKey}`,
+      },
       { status: 529, errorType: "overloaded_error", errorMessage: `Overloaded (${url})` },
     ],
   };
@@ -62,7 +79,8 @@ function leakyReplies(secrets: Secrets): { a: EmulatorReply[]; b: EmulatorReply[
 
 function filesBelow(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? filesBelow(join(dir, entry.name)) : [join(dir, entry.name)]);
+    entry.isDirectory() ? filesBelow(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
 }
 
 async function main(): Promise<number> {
@@ -70,19 +88,37 @@ async function main(): Promise<number> {
   const report = new SuiteReport("secrets", options.seed);
   const secrets = makeSecrets(createRandom(options.seed));
   const fixture = await startCliTargets("sec");
-  const routes = { routes: Object.fromEntries(["leak-1", "leak-2", "leak-3", "leak-4"].map((id) => [id, routeOf(["a", "b", "c"], fixture.targets)])) };
-  const dir = makeAgentDir({ providers: fixture.providers({ a: secrets.openaiKey, b: secrets.anthropicKey, c: secrets.targetKeyC }), routes });
+  const routes = {
+    routes: Object.fromEntries(
+      ["leak-1", "leak-2", "leak-3", "leak-4"].map((id) => [id, routeOf(["a", "b", "c"], fixture.targets)]),
+    ),
+  };
+  const dir = makeAgentDir({
+    providers: fixture.providers({ a: secrets.openaiKey, b: secrets.anthropicKey, c: secrets.targetKeyC }),
+    routes,
+  });
   const stateDir = join(dir.agentDir, "router-state");
   const env = { AUTO_ROUTER_LOG_DIR: stateDir };
   const authFile = join(dir.agentDir, "auth.json");
-  writeFileSync(authFile, JSON.stringify({ "sec-c": { type: "api_key", key: secrets.authKey } }, null, 2), { mode: 0o600 });
+  writeFileSync(authFile, JSON.stringify({ "sec-c": { type: "api_key", key: secrets.authKey } }, null, 2), {
+    mode: 0o600,
+  });
   const authBefore = readFileSync(authFile);
   const outputs: Array<{ source: string; text: string }> = [];
   const replies = leakyReplies(secrets);
   try {
     const printRuns: Array<{ route: string; args: string[] }> = [
       { route: "leak-1", args: ["-p", "first question"] },
-      { route: "leak-2", args: ["--mode", "json", "-p", "second question", `/auto-router rate bad it leaked ${secrets.googleKey} and Bearer ${secrets.bearer}`] },
+      {
+        route: "leak-2",
+        args: [
+          "--mode",
+          "json",
+          "-p",
+          "second question",
+          `/auto-router rate bad it leaked ${secrets.googleKey} and Bearer ${secrets.bearer}`,
+        ],
+      },
       { route: "leak-1", args: ["-p", `/auto-router budget set ${secrets.openaiKey} 5`] },
       { route: "leak-1", args: ["-p", `/auto-router budget set sec-a ${secrets.anthropicKey}`] },
       { route: "leak-1", args: ["-p", `/auto-router budget set sec-a 5 ${secrets.jwt}`] },
@@ -94,8 +130,15 @@ async function main(): Promise<number> {
         fixture.targets.a.emulator.enqueue(replies.a[index]!);
         fixture.targets.b.emulator.enqueue(replies.b[index]!);
       }
-      const result = await runPi({ agentDir: dir.agentDir, env, args: ["--model", `auto-router/${run.route}`, ...run.args] });
-      outputs.push({ source: `pi ${run.args.join(" ").slice(0, 40)}… stdout`, text: result.stdout }, { source: `pi … stderr (run ${index + 1})`, text: result.stderr });
+      const result = await runPi({
+        agentDir: dir.agentDir,
+        env,
+        args: ["--model", `auto-router/${run.route}`, ...run.args],
+      });
+      outputs.push(
+        { source: `pi ${run.args.join(" ").slice(0, 40)}… stdout`, text: result.stdout },
+        { source: `pi … stderr (run ${index + 1})`, text: result.stderr },
+      );
       report.check(`pi run ${index + 1} exits 0`, result.code === 0, result.code === 0 ? "" : `exit ${result.code}`);
     }
 
@@ -105,28 +148,50 @@ async function main(): Promise<number> {
     try {
       await rpc.request({ type: "prompt", message: "third question" });
       await rpc.waitFor((line) => line.type === "agent_end", RPC_TIMEOUT_MS);
-      for (const command of [`/auto-router rate bad key ${secrets.openaiKey} in reply`, `/auto-router budget set ${secrets.googleKey} 5`, "/auto-router list"]) {
+      for (const command of [
+        `/auto-router rate bad key ${secrets.openaiKey} in reply`,
+        `/auto-router budget set ${secrets.googleKey} 5`,
+        "/auto-router list",
+      ]) {
         const from = rpc.lines.length;
         rpc.send({ type: "prompt", message: command });
-        await rpc.waitFor((line) => line.type === "extension_ui_request" && line.method === "notify", RPC_TIMEOUT_MS, { sinceIndex: from });
+        await rpc.waitFor((line) => line.type === "extension_ui_request" && line.method === "notify", RPC_TIMEOUT_MS, {
+          sinceIndex: from,
+        });
       }
     } finally {
       const closed = await rpc.close();
-      outputs.push({ source: "rpc stream", text: rpc.lines.map((line) => JSON.stringify(line)).join("\n") }, { source: "rpc stderr", text: rpc.stderr });
+      outputs.push(
+        { source: "rpc stream", text: rpc.lines.map((line) => JSON.stringify(line)).join("\n") },
+        { source: "rpc stderr", text: rpc.stderr },
+      );
       report.check("pi --mode rpc ends cleanly", closed.code === 0 || closed.code === null, `exit ${closed.code}`);
     }
 
     for (const script of STATS_SCRIPTS) {
       for (const flags of [["-v"], ["--json"]]) {
         if (script !== "routing-session-stats.mjs" && flags[0] === "-v") continue;
-        const run = spawnSync(process.execPath, [join(REPO_ROOT, "scripts", script), "--file", stateDir, ...flags], { encoding: "utf8", cwd: REPO_ROOT });
+        const run = spawnSync(process.execPath, [join(REPO_ROOT, "scripts", script), "--file", stateDir, ...flags], {
+          encoding: "utf8",
+          cwd: REPO_ROOT,
+        });
         outputs.push({ source: `${script} ${flags.join(" ")}`, text: `${run.stdout}\n${run.stderr}` });
-        report.check(`${script} ${flags.join(" ")} exits 0`, run.status === 0, run.status === 0 ? "" : run.stderr.slice(0, 200));
+        report.check(
+          `${script} ${flags.join(" ")} exits 0`,
+          run.status === 0,
+          run.status === 0 ? "" : run.stderr.slice(0, 200),
+        );
       }
     }
 
-    const keyCalls = fixture.targets.a.emulator.calls.filter((call) => call.headers.authorization === `Bearer ${secrets.openaiKey}`).length;
-    report.check("the targets' keys reached the providers (the leaks had something to leak)", keyCalls > 0, `${keyCalls} calls to A carried its key`);
+    const keyCalls = fixture.targets.a.emulator.calls.filter(
+      (call) => call.headers.authorization === `Bearer ${secrets.openaiKey}`,
+    ).length;
+    report.check(
+      "the targets' keys reached the providers (the leaks had something to leak)",
+      keyCalls > 0,
+      `${keyCalls} calls to A carried its key`,
+    );
 
     for (const file of filesBelow(dir.agentDir)) {
       const name = relative(dir.agentDir, file);
@@ -135,31 +200,55 @@ async function main(): Promise<number> {
     }
     const leaks: Row[] = [];
     for (const [secretName, secret] of Object.entries(secrets)) {
-      const pieces = Array.from({ length: secret.length - LEAK_PIECE_LENGTH + 1 }, (_, start) => secret.slice(start, start + LEAK_PIECE_LENGTH));
+      const pieces = Array.from({ length: secret.length - LEAK_PIECE_LENGTH + 1 }, (_, start) =>
+        secret.slice(start, start + LEAK_PIECE_LENGTH),
+      );
       for (const output of outputs) {
-        if (pieces.some((piece) => output.text.includes(piece))) leaks.push({ secret: secretName, where: output.source });
+        if (pieces.some((piece) => output.text.includes(piece)))
+          leaks.push({ secret: secretName, where: output.source });
       }
     }
-    report.table("Places scanned", [{
-      "agent-dir files": outputs.filter((output) => !output.source.startsWith("pi ") && !output.source.startsWith("rpc") && !output.source.startsWith("routing-")).length,
-      "pi outputs": outputs.filter((output) => output.source.startsWith("pi ")).length,
-      "rpc lines": outputs.find((output) => output.source === "rpc stream")?.text.split("\n").length ?? 0,
-      "script outputs": outputs.filter((output) => output.source.startsWith("routing-")).length,
-      secrets: Object.keys(secrets).length,
-      "event log bytes": statSize(join(stateDir, "auto-router.events.jsonl")),
-    }]);
+    report.table("Places scanned", [
+      {
+        "agent-dir files": outputs.filter(
+          (output) =>
+            !output.source.startsWith("pi ") &&
+            !output.source.startsWith("rpc") &&
+            !output.source.startsWith("routing-"),
+        ).length,
+        "pi outputs": outputs.filter((output) => output.source.startsWith("pi ")).length,
+        "rpc lines": outputs.find((output) => output.source === "rpc stream")?.text.split("\n").length ?? 0,
+        "script outputs": outputs.filter((output) => output.source.startsWith("routing-")).length,
+        secrets: Object.keys(secrets).length,
+        "event log bytes": statSize(join(stateDir, "auto-router.events.jsonl")),
+      },
+    ]);
     report.table("Leaks (secret found in)", leaks);
-    report.check("no secret (or a 16-character piece of one) anywhere outside auth.json and models.json", leaks.length === 0, `${leaks.length} leaks`);
+    report.check(
+      "no secret (or a 16-character piece of one) anywhere outside auth.json and models.json",
+      leaks.length === 0,
+      `${leaks.length} leaks`,
+    );
 
     const loose: string[] = [];
-    if ((statSync(stateDir).mode & 0o777) !== 0o700) loose.push(`router-state ${(statSync(stateDir).mode & 0o777).toString(8)}`);
+    if ((statSync(stateDir).mode & 0o777) !== 0o700)
+      loose.push(`router-state ${(statSync(stateDir).mode & 0o777).toString(8)}`);
     for (const file of filesBelow(stateDir)) {
       const mode = statSync(file).mode & 0o777;
       if (mode !== 0o600) loose.push(`${relative(dir.agentDir, file)} ${mode.toString(8)}`);
     }
-    report.table("Router files", filesBelow(stateDir).map((file) => ({ file: relative(dir.agentDir, file), mode: (statSync(file).mode & 0o777).toString(8) })));
+    report.table(
+      "Router files",
+      filesBelow(stateDir).map((file) => ({
+        file: relative(dir.agentDir, file),
+        mode: (statSync(file).mode & 0o777).toString(8),
+      })),
+    );
     report.check("router files 0600 and its directory 0700", loose.length === 0, loose.join(", "));
-    report.check("auth.json unchanged byte-for-byte and 0600", readFileSync(authFile).equals(authBefore) && (statSync(authFile).mode & 0o777) === 0o600);
+    report.check(
+      "auth.json unchanged byte-for-byte and 0600",
+      readFileSync(authFile).equals(authBefore) && (statSync(authFile).mode & 0o777) === 0o600,
+    );
   } finally {
     await fixture.close();
     if (options.keep) report.note(`kept ${dir.agentDir}`);

@@ -36,7 +36,14 @@ function sample(label: string, prompt: number): Sample {
   collectGarbage();
   const memory = process.memoryUsage();
   const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.().length ?? -1;
-  return { label, prompt, rssMb: memory.rss / MEGABYTE, heapMb: memory.heapUsed / MEGABYTE, exitListeners: process.listenerCount("exit"), handles };
+  return {
+    label,
+    prompt,
+    rssMb: memory.rss / MEGABYTE,
+    heapMb: memory.heapUsed / MEGABYTE,
+    exitListeners: process.listenerCount("exit"),
+    handles,
+  };
 }
 
 async function main(): Promise<number> {
@@ -53,7 +60,10 @@ async function main(): Promise<number> {
       routes: {
         soak: {
           sortBy: "config",
-          targets: [{ provider: "soak-a", modelId: "model-a" }, { provider: "soak-b", modelId: "model-b" }],
+          targets: [
+            { provider: "soak-a", modelId: "model-a" },
+            { provider: "soak-b", modelId: "model-b" },
+          ],
           failover: { kinds: { server: { cooldownMs: 1 } } },
         },
       },
@@ -76,7 +86,11 @@ async function main(): Promise<number> {
     const words = `answer ${index} ${"word ".repeat(random.integer(1, 20)).trim()}`;
     // Both targets can answer every prompt, so a prompt that starts on the wrong target still shows up as such
     // (counted below) instead of as a missing faux response.
-    h.faux("soak-a").setResponses([failFirst ? fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }) : fauxAssistantMessage(words)]);
+    h.faux("soak-a").setResponses([
+      failFirst
+        ? fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" })
+        : fauxAssistantMessage(words),
+    ]);
     h.faux("soak-b").setResponses([fauxAssistantMessage(words)]);
     await h.prompt(`soak prompt ${index}`);
     // Faux targets answer on microtasks only; without one timer turn between prompts Node never reaches its timer and
@@ -84,7 +98,10 @@ async function main(): Promise<number> {
     // A real user (and a real provider's network I/O) always gives the loop that turn.
     await new Promise((resolve) => setTimeout(resolve, 0));
     const last = h.lastAssistant();
-    const text = (last?.content ?? []).filter((block: any) => block.type === "text").map((block: any) => block.text).join("");
+    const text = (last?.content ?? [])
+      .filter((block: any) => block.type === "text")
+      .map((block: any) => block.text)
+      .join("");
     if (last?.stopReason === "stop" && text === words) served += 1;
     if (failFirst && last?.provider === "soak-b") failovers += 1;
     if (!failFirst && last?.provider === "soak-b") startedOnPreviousTarget += 1;
@@ -96,26 +113,52 @@ async function main(): Promise<number> {
   await h.dispose();
   samples.push(sample("after dispose", promptCount));
 
-  report.table("Memory (after GC)", samples.map((entry): Row => ({
-    point: entry.label, prompt: entry.prompt, "rss MB": Number(entry.rssMb.toFixed(1)), "heap MB": Number(entry.heapMb.toFixed(1)),
-    "exit listeners": entry.exitListeners, "active handles": entry.handles,
-  })));
+  report.table(
+    "Memory (after GC)",
+    samples.map(
+      (entry): Row => ({
+        point: entry.label,
+        prompt: entry.prompt,
+        "rss MB": Number(entry.rssMb.toFixed(1)),
+        "heap MB": Number(entry.heapMb.toFixed(1)),
+        "exit listeners": entry.exitListeners,
+        "active handles": entry.handles,
+      }),
+    ),
+  );
   const byLabel = (label: string) => samples.find((entry) => entry.label === label)!;
   const growth = byLabel("end").heapMb / byLabel("middle").heapMb;
   report.table("Figures", [
     { figure: "prompts", value: promptCount },
     { figure: "served with the scripted text", value: served },
     { figure: "failovers (every tenth prompt)", value: `${failovers} of ${Math.floor(promptCount / FAILOVER_EVERY)}` },
-    { figure: "prompts served by soak-b though soak-a was healthy (stickiness kept from the previous prompt)", value: startedOnPreviousTarget },
+    {
+      figure: "prompts served by soak-b though soak-a was healthy (stickiness kept from the previous prompt)",
+      value: startedOnPreviousTarget,
+    },
     { figure: "prompts per second", value: ((promptCount * 1000) / elapsedMs).toFixed(0) },
     { figure: "heap after GC, end / middle", value: growth.toFixed(2) },
-    { figure: "rss start -> end (MB)", value: `${byLabel("start (after warm-up)").rssMb.toFixed(1)} -> ${byLabel("end").rssMb.toFixed(1)}` },
+    {
+      figure: "rss start -> end (MB)",
+      value: `${byLabel("start (after warm-up)").rssMb.toFixed(1)} -> ${byLabel("end").rssMb.toFixed(1)}`,
+    },
   ]);
   report.check("every prompt served with its scripted text", served === promptCount, `${served}/${promptCount}`);
-  report.check("every planned failover went to the second target", failovers === Math.floor(promptCount / FAILOVER_EVERY), `${failovers}`);
-  report.check(`heap after GC grows less than ${UNBOUNDED_GROWTH_FACTOR}x between middle and end`, growth < UNBOUNDED_GROWTH_FACTOR, growth.toFixed(2));
-  report.check("process exit listeners do not grow with prompts", byLabel("end").exitListeners === byLabel("start (after warm-up)").exitListeners,
-    `${byLabel("start (after warm-up)").exitListeners} -> ${byLabel("end").exitListeners}`);
+  report.check(
+    "every planned failover went to the second target",
+    failovers === Math.floor(promptCount / FAILOVER_EVERY),
+    `${failovers}`,
+  );
+  report.check(
+    `heap after GC grows less than ${UNBOUNDED_GROWTH_FACTOR}x between middle and end`,
+    growth < UNBOUNDED_GROWTH_FACTOR,
+    growth.toFixed(2),
+  );
+  report.check(
+    "process exit listeners do not grow with prompts",
+    byLabel("end").exitListeners === byLabel("start (after warm-up)").exitListeners,
+    `${byLabel("start (after warm-up)").exitListeners} -> ${byLabel("end").exitListeners}`,
+  );
   return report.finish();
 }
 

@@ -16,16 +16,27 @@ export function formatTable(rows: Row[]): string {
   const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row, column).length)));
   const isNumeric = columns.map((column) => rows.every((row) => typeof row[column] === "number"));
   const line = (values: string[]) =>
-    values.map((value, index) => (isNumeric[index] ? value.padStart(widths[index]!) : value.padEnd(widths[index]!))).join("  ").trimEnd();
-  return [line(columns), line(widths.map((width) => "-".repeat(width))), ...rows.map((row) => line(columns.map((column) => cell(row, column))))]
-    .join("\n") + "\n";
+    values
+      .map((value, index) => (isNumeric[index] ? value.padStart(widths[index]!) : value.padEnd(widths[index]!)))
+      .join("  ")
+      .trimEnd();
+  return (
+    [
+      line(columns),
+      line(widths.map((width) => "-".repeat(width))),
+      ...rows.map((row) => line(columns.map((column) => cell(row, column)))),
+    ].join("\n") + "\n"
+  );
 }
 
 export class SuiteReport {
   readonly invariants: Invariant[] = [];
   private readonly startedAt = Date.now();
 
-  constructor(readonly suite: string, readonly seed: number) {
+  constructor(
+    readonly suite: string,
+    readonly seed: number,
+  ) {
     process.stdout.write(`== reliability: ${suite} (seed ${seed})\n`);
   }
 
@@ -48,10 +59,19 @@ export class SuiteReport {
 
   /** Prints the invariants and returns the exit code (1 when any is violated). */
   finish(): number {
-    this.table("Invariants", this.invariants.map((invariant) => ({ invariant: invariant.name, result: invariant.ok ? "PASS" : "FAIL", detail: invariant.detail })));
+    this.table(
+      "Invariants",
+      this.invariants.map((invariant) => ({
+        invariant: invariant.name,
+        result: invariant.ok ? "PASS" : "FAIL",
+        detail: invariant.detail,
+      })),
+    );
     const seconds = ((Date.now() - this.startedAt) / 1000).toFixed(1);
     const failed = this.violations.length;
-    process.stdout.write(`\n${this.suite}: ${this.invariants.length - failed} invariants held, ${failed} violated (seed ${this.seed}, ${seconds} s)\n`);
+    process.stdout.write(
+      `\n${this.suite}: ${this.invariants.length - failed} invariants held, ${failed} violated (seed ${this.seed}, ${seconds} s)\n`,
+    );
     return failed > 0 ? 1 : 0;
   }
 }
@@ -64,7 +84,9 @@ export function runSuiteMain(main: () => Promise<number>): void {
       process.exit(code);
     },
     (error: unknown) => {
-      process.stderr.write(`suite crashed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+      process.stderr.write(
+        `suite crashed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exit(2);
     },
   );

@@ -4,7 +4,9 @@
 export async function runAnalyticsCommand(commandName, argv) {
   const cli = await loadCli();
   if (!cli) {
-    process.stderr.write("pi-auto-router: dist/routing-cli.mjs is missing; run `npm install` (or `npm run build`) in the package\n");
+    process.stderr.write(
+      "pi-auto-router: dist/routing-cli.mjs is missing; run `npm install` (or `npm run build`) in the package\n",
+    );
     return 2;
   }
   return cli.runCli(cli[commandName], argv);
@@ -24,6 +26,9 @@ async function loadCli() {
     return undefined;
   }
   register();
-  const [runner, commands] = await Promise.all([import("../src/analytics/cli-runner.ts"), import("../src/analytics/cli-commands.ts")]);
+  const [runner, commands] = await Promise.all([
+    import("../src/analytics/cli-runner.ts"),
+    import("../src/analytics/cli-commands.ts"),
+  ]);
   return { ...runner, ...commands };
 }

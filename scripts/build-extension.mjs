@@ -34,13 +34,29 @@ try {
   const versions = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies;
   toolchain = mkdtempSync(join(tmpdir(), "pi-auto-router-build-"));
   process.on("exit", () => rmSync(toolchain, { recursive: true, force: true }));
-  console.warn(`pi-auto-router: installing ${BUILD_PACKAGES.join(", ")} for the build (devDependencies are not installed)`);
+  console.warn(
+    `pi-auto-router: installing ${BUILD_PACKAGES.join(", ")} for the build (devDependencies are not installed)`,
+  );
   try {
-    execFileSync("npm", ["install", "--prefix", toolchain, "--no-save", "--no-audit", "--no-fund", "--ignore-scripts",
-      ...BUILD_PACKAGES.map((name) => `${name}@${versions[name]}`)], { stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync(
+      "npm",
+      [
+        "install",
+        "--prefix",
+        toolchain,
+        "--no-save",
+        "--no-audit",
+        "--no-fund",
+        "--ignore-scripts",
+        ...BUILD_PACKAGES.map((name) => `${name}@${versions[name]}`),
+      ],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
     ({ build } = await import(new URL("node_modules/esbuild/lib/main.js", `file://${toolchain}/`).href));
   } catch (error) {
-    console.warn(`pi-auto-router: could not install the build tools (${error.message}); the extension will load its sources, more slowly`);
+    console.warn(
+      `pi-auto-router: could not install the build tools (${error.message}); the extension will load its sources, more slowly`,
+    );
     process.exit(0);
   }
 }

@@ -35,7 +35,11 @@ export interface Engine {
   /** The built-in subcommands plus every plugin's. */
   subcommands: Subcommand[];
   /** What commands run against; `switchModel` is pi's (the gateway has no current model to switch). */
-  commandDeps(switchModel?: CommandDeps["switchModel"], reload?: () => string[], unknownTargets?: CommandDeps["unknownTargets"]): CommandDeps;
+  commandDeps(
+    switchModel?: CommandDeps["switchModel"],
+    reload?: () => string[],
+    unknownTargets?: CommandDeps["unknownTargets"],
+  ): CommandDeps;
   /** Plugins' background work (quota fetches); call when a registry is attached (again after pi's /reload). */
   start(): void;
   /** Closes plugins, then flushes and closes every store and the event log. */
@@ -51,15 +55,23 @@ export const SILENT_STATUS: StatusSink = {
 
 export function createEngine(options: EngineOptions): Engine {
   const now = options.now ?? (() => Date.now());
-  const services = openServices({ agentDir: options.agentDir, processEnv: options.processEnv, warn: options.warn, inMemory: options.inMemory });
-  const config = options.deriveConfig ? () => options.deriveConfig!(services.config.current) : () => services.config.current;
+  const services = openServices({
+    agentDir: options.agentDir,
+    processEnv: options.processEnv,
+    warn: options.warn,
+    inMemory: options.inMemory,
+  });
+  const config = options.deriveConfig
+    ? () => options.deriveConfig!(services.config.current)
+    : () => services.config.current;
   const piSettings = readPiSettings(options.agentDir);
   let runtimeRef: RouterRuntime | undefined;
   const pluginContext: PluginContext = {
     stateDir: services.stateDir,
     config,
     registry: () => runtimeRef?.registry(),
-    openStore: (name, defaults, parse, salvage, flushDelayMs) => services.openStore(name, defaults, parse, salvage, flushDelayMs),
+    openStore: (name, defaults, parse, salvage, flushDelayMs) =>
+      services.openStore(name, defaults, parse, salvage, flushDelayMs),
     claim: (name, ttlMs) => services.backend.claim(name, ttlMs),
     piSettings: () => piSettings,
     record: (type, data, ids) => services.events?.append({ type, data, sessionId: runtimeRef?.sessionId, ...ids }),

@@ -10,17 +10,32 @@ const roots = process.argv.slice(2).length ? process.argv.slice(2) : ["test/unit
 const files = [];
 const walk = (path) => {
   let stat;
-  try { stat = statSync(path); } catch { return; }
-  if (stat.isFile()) { if (path.endsWith(".test.ts") || path.endsWith(".test.mjs")) files.push(path); return; }
+  try {
+    stat = statSync(path);
+  } catch {
+    return;
+  }
+  if (stat.isFile()) {
+    if (path.endsWith(".test.ts") || path.endsWith(".test.mjs")) files.push(path);
+    return;
+  }
   for (const entry of readdirSync(path).sort()) walk(join(path, entry));
 };
 for (const root of roots) walk(resolve(root));
-if (files.length === 0) { console.error(`no test files under ${roots.join(", ")}`); process.exit(1); }
+if (files.length === 0) {
+  console.error(`no test files under ${roots.join(", ")}`);
+  process.exit(1);
+}
 // pi loads the extension from its prebuilt bundle (pi-extension.ts -> dist/auto-router.cjs): rebuild it so the
 // tests never run stale code.
-const built = spawnSync(process.execPath, [fileURLToPath(new URL("../scripts/build-extension.mjs", import.meta.url))], { stdio: "inherit" });
+const built = spawnSync(process.execPath, [fileURLToPath(new URL("../scripts/build-extension.mjs", import.meta.url))], {
+  stdio: "inherit",
+});
 if (built.status !== 0) process.exit(built.status ?? 1);
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
-const result = spawnSync(process.execPath, ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...files],
-  { stdio: "inherit" });
+const result = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...files],
+  { stdio: "inherit" },
+);
 process.exit(result.status ?? 1);

@@ -16,18 +16,21 @@ export function integerFlag(values: FlagValues, name: string, fallback: number):
   const raw = values[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (typeof raw !== "string" || !/^\d+$/.test(raw) || !Number.isSafeInteger(value)) throw new CliError(`--${name}: expected a whole number, got "${String(raw)}"`);
+  if (typeof raw !== "string" || !/^\d+$/.test(raw) || !Number.isSafeInteger(value))
+    throw new CliError(`--${name}: expected a whole number, got "${String(raw)}"`);
   return value;
 }
 
-const checkIntegers = (...names: string[]) => (values: FlagValues): string | undefined => {
-  try {
-    for (const name of names) integerFlag(values, name, 0);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
-};
+const checkIntegers =
+  (...names: string[]) =>
+  (values: FlagValues): string | undefined => {
+    try {
+      for (const name of names) integerFlag(values, name, 0);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
 
 export const routingStatsCommand: CliCommand = {
   name: "routing-stats",
@@ -44,7 +47,8 @@ export const routingStatsCommand: CliCommand = {
 
 export const qualityStatsCommand: CliCommand = {
   name: "routing-quality-stats",
-  summary: "Ratings joined to requests: positive share by route, provider, model, tier, intent, outcome and tag;\nfailover share among rated requests; recent good and bad ratings.",
+  summary:
+    "Ratings joined to requests: positive share by route, provider, model, tier, intent, outcome and tag;\nfailover share among rated requests; recent good and bad ratings.",
   usage: ["  --limit <n>       recent ratings shown of each kind (default 10)"],
   options: { limit: { type: "string" } },
   validate: checkIntegers("limit"),
@@ -57,10 +61,11 @@ export const qualityStatsCommand: CliCommand = {
 
 export const sessionStatsCommand: CliCommand = {
   name: "routing-session-stats",
-  summary: "Daily composition by served model, UVI timeline, latency and cost per model (p50/p90), drift\n(failover after error vs planner drift), errors masked by failover, recent drift rows.",
+  summary:
+    "Daily composition by served model, UVI timeline, latency and cost per model (p50/p90), drift\n(failover after error vs planner drift), errors masked by failover, recent drift rows.",
   usage: [
     "  --limit <n>       days, error rows and drift rows shown (default 14)",
-    "  --daily-top <n>   models named per day, the rest summed as \"other\" (default 5)",
+    '  --daily-top <n>   models named per day, the rest summed as "other" (default 5)',
     "  -v, --verbose     add latency and cost buckets per model",
     "  --html <file>     also write one self-contained HTML report with charts",
   ],
@@ -84,11 +89,16 @@ export const sessionStatsCommand: CliCommand = {
       try {
         writeFileSync(values.html, renderSessionHtml(stats, { generatedAt: new Date(io.now()).toISOString() }));
       } catch (error) {
-        throw new CliError(`cannot write ${values.html}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        throw new CliError(
+          `cannot write ${values.html}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        );
       }
     }
     if (values["bench-rss"]) io.stderr(`bench-max-rss-kb ${process.resourceUsage().maxRSS}`);
-    return { json: { stats, ...(typeof values.html === "string" ? { html: values.html } : {}) }, text: formatSessionStats(stats, { verbose: values.verbose === true }) };
+    return {
+      json: { stats, ...(typeof values.html === "string" ? { html: values.html } : {}) },
+      text: formatSessionStats(stats, { verbose: values.verbose === true }),
+    };
   },
 };
 
@@ -117,13 +127,15 @@ export async function loadModelCatalogue(): Promise<ModelLookup | undefined> {
 
 export const replayCommand: CliCommand = {
   name: "routing-replay",
-  summary: "Re-runs the decision core on each logged decision's inputs under another config and reports how many\nrequests would route differently, from what to what, and the estimated cost difference. No model is called.",
+  summary:
+    "Re-runs the decision core on each logged decision's inputs under another config and reports how many\nrequests would route differently, from what to what, and the estimated cost difference. No model is called.",
   usage: [
     "  --config <file>   routes file to replay under (required)",
     "  --limit <n>       example rows shown (default 10)",
   ],
   options: { config: { type: "string" }, limit: { type: "string" } },
-  validate: (values) => (typeof values.config === "string" ? checkIntegers("limit")(values) : "--config <routes.json> is required"),
+  validate: (values) =>
+    typeof values.config === "string" ? checkIntegers("limit")(values) : "--config <routes.json> is required",
   async run({ items, route: routeFilter, values }) {
     const path = values.config as string;
     let text: string;
@@ -134,14 +146,21 @@ export const replayCommand: CliCommand = {
     }
     const parsed = parseConfigText(text);
     if (!parsed.config) {
-      const errors = parsed.issues.filter((issue) => issue.severity === "error").map((issue) => `${issue.path || "(root)"}: ${issue.message}`);
+      const errors = parsed.issues
+        .filter((issue) => issue.severity === "error")
+        .map((issue) => `${issue.path || "(root)"}: ${issue.message}`);
       throw new CliError(`invalid config ${path}: ${errors.join("; ")}`);
     }
-    const report = await replayDecisions(items, parsed.config, { route, lookupModel: await loadModelCatalogue() }, {
-      route: routeFilter,
-      limit: integerFlag(values, "limit", 10),
-      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
-    });
+    const report = await replayDecisions(
+      items,
+      parsed.config,
+      { route, lookupModel: await loadModelCatalogue() },
+      {
+        route: routeFilter,
+        limit: integerFlag(values, "limit", 10),
+        timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      },
+    );
     return { json: { config: path, report }, text: formatReplayReport(report) };
   },
 };

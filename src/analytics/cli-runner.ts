@@ -68,7 +68,8 @@ export function parseSince(value: string, now: number): number {
   const relative = /^(\d+(?:\.\d+)?)([mhdw])$/.exec(value.trim());
   if (relative) return now - Number(relative[1]) * RELATIVE_UNITS_MS[relative[2]!]!;
   const time = Date.parse(value);
-  if (Number.isNaN(time)) throw new CliError(`--since: "${value}" is neither an ISO date/time nor an age like 7d, 12h or 30m`);
+  if (Number.isNaN(time))
+    throw new CliError(`--since: "${value}" is neither an ISO date/time nor an age like 7d, 12h or 30m`);
   return time;
 }
 
@@ -107,7 +108,15 @@ export function resolveLogFiles(paths: string[] | undefined, io: CliIo): string[
 }
 
 export function helpText(command: CliCommand): string {
-  return [`Usage: node scripts/${command.name}.mjs [options]`, "", command.summary, "", "Options:", ...COMMON_USAGE, ...command.usage].join("\n");
+  return [
+    `Usage: node scripts/${command.name}.mjs [options]`,
+    "",
+    command.summary,
+    "",
+    "Options:",
+    ...COMMON_USAGE,
+    ...command.usage,
+  ].join("\n");
 }
 
 /** Reading summary shown by every script: how much was read and how much was skipped, and why. */
@@ -153,7 +162,12 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
   try {
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...command.options }, strict: true, allowPositionals: false });
+      parsed = parseArgs({
+        args: argv,
+        options: { ...COMMON_OPTIONS, ...command.options },
+        strict: true,
+        allowPositionals: false,
+      });
     } catch (error) {
       throw new CliError((error as Error).message);
     }

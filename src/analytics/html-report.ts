@@ -4,13 +4,29 @@
 import type { SessionStats } from "./session-stats.ts";
 import { formatDuration, formatPercent, formatUsd } from "./text-format.ts";
 
-const PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+const PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+  "#bab0ac",
+];
 const CHART_WIDTH = 760;
 const BAR_AREA_HEIGHT = 220;
 const MARGIN_LEFT = 200;
 
 export const escapeHtml = (text: string): string =>
-  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 
 function dailyCompositionChart(stats: SessionStats): string {
   const models = [...new Set(stats.days.flatMap((day) => day.composition.map((part) => part.model)))];
@@ -27,24 +43,33 @@ function dailyCompositionChart(stats: SessionStats): string {
     });
     return `${parts.join("")}<text class="axis-label" x="${(x + slot * 0.4).toFixed(1)}" y="${BAR_AREA_HEIGHT + 14}" text-anchor="middle">${day.day.slice(5)}</text>`;
   });
-  const legend = models.map((model, index) =>
-    `<g class="legend-item" data-model="${escapeHtml(model)}"><rect x="${10 + (index % 3) * 250}" y="${BAR_AREA_HEIGHT + 26 + Math.floor(index / 3) * 16}" width="10" height="10" fill="${color(model)}"/><text x="${24 + (index % 3) * 250}" y="${BAR_AREA_HEIGHT + 35 + Math.floor(index / 3) * 16}">${escapeHtml(model)}</text></g>`);
+  const legend = models.map(
+    (model, index) =>
+      `<g class="legend-item" data-model="${escapeHtml(model)}"><rect x="${10 + (index % 3) * 250}" y="${BAR_AREA_HEIGHT + 26 + Math.floor(index / 3) * 16}" width="10" height="10" fill="${color(model)}"/><text x="${24 + (index % 3) * 250}" y="${BAR_AREA_HEIGHT + 35 + Math.floor(index / 3) * 16}">${escapeHtml(model)}</text></g>`,
+  );
   const height = BAR_AREA_HEIGHT + 40 + Math.ceil(models.length / 3) * 16;
   return `<svg id="chart-daily-composition" class="chart" role="img" aria-label="Daily composition by served model" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg">${bars.join("")}${legend.join("")}</svg>`;
 }
 
 /** Horizontal p50/p90 bars per model. */
-function percentileChart(id: string, label: string, rows: Array<{ model: string; p50?: number; p90?: number }>, format: (value: number) => string): string {
+function percentileChart(
+  id: string,
+  label: string,
+  rows: Array<{ model: string; p50?: number; p90?: number }>,
+  format: (value: number) => string,
+): string {
   const shown = rows.filter((row) => row.p90 !== undefined);
   const most = Math.max(Number.MIN_VALUE, ...shown.map((row) => row.p90!));
   const rowHeight = 24;
   const scale = (value: number) => (value / most) * (CHART_WIDTH - MARGIN_LEFT - 90);
   const marks = shown.map((row, index) => {
     const y = 10 + index * rowHeight;
-    return `<g class="model-row" data-model="${escapeHtml(row.model)}"><text x="${MARGIN_LEFT - 8}" y="${y + 13}" text-anchor="end">${escapeHtml(row.model)}</text>`
-      + `<rect class="bar p90" data-value="${row.p90}" x="${MARGIN_LEFT}" y="${y}" width="${scale(row.p90!).toFixed(1)}" height="16" fill="#bab0ac"/>`
-      + `<rect class="bar p50" data-value="${row.p50}" x="${MARGIN_LEFT}" y="${y + 3}" width="${scale(row.p50 ?? 0).toFixed(1)}" height="10" fill="#4e79a7"/>`
-      + `<text x="${MARGIN_LEFT + scale(row.p90!) + 6}" y="${y + 13}">${format(row.p50 ?? 0)} / ${format(row.p90!)}</text></g>`;
+    return (
+      `<g class="model-row" data-model="${escapeHtml(row.model)}"><text x="${MARGIN_LEFT - 8}" y="${y + 13}" text-anchor="end">${escapeHtml(row.model)}</text>` +
+      `<rect class="bar p90" data-value="${row.p90}" x="${MARGIN_LEFT}" y="${y}" width="${scale(row.p90!).toFixed(1)}" height="16" fill="#bab0ac"/>` +
+      `<rect class="bar p50" data-value="${row.p50}" x="${MARGIN_LEFT}" y="${y + 3}" width="${scale(row.p50 ?? 0).toFixed(1)}" height="10" fill="#4e79a7"/>` +
+      `<text x="${MARGIN_LEFT + scale(row.p90!) + 6}" y="${y + 13}">${format(row.p50 ?? 0)} / ${format(row.p90!)}</text></g>`
+    );
   });
   const height = Math.max(40, 20 + shown.length * rowHeight);
   const empty = shown.length === 0 ? `<text x="10" y="24">no data</text>` : "";
@@ -57,8 +82,10 @@ function failoverChart(stats: SessionStats): string {
   const marks = stats.days.map((day, index) => {
     const height = (day.failovers / most) * (BAR_AREA_HEIGHT - 40);
     const x = 50 + index * slot;
-    return `<rect class="bar" data-day="${day.day}" data-value="${day.failovers}" data-requests="${day.requests}" x="${x.toFixed(1)}" y="${(BAR_AREA_HEIGHT - 20 - height).toFixed(1)}" width="${Math.max(1, slot * 0.8).toFixed(1)}" height="${height.toFixed(1)}" fill="#e15759"><title>${day.day}: ${day.failovers} failovers of ${day.requests} requests</title></rect>`
-      + `<text class="axis-label" x="${(x + slot * 0.4).toFixed(1)}" y="${BAR_AREA_HEIGHT - 6}" text-anchor="middle">${day.day.slice(5)}</text>`;
+    return (
+      `<rect class="bar" data-day="${day.day}" data-value="${day.failovers}" data-requests="${day.requests}" x="${x.toFixed(1)}" y="${(BAR_AREA_HEIGHT - 20 - height).toFixed(1)}" width="${Math.max(1, slot * 0.8).toFixed(1)}" height="${height.toFixed(1)}" fill="#e15759"><title>${day.day}: ${day.failovers} failovers of ${day.requests} requests</title></rect>` +
+      `<text class="axis-label" x="${(x + slot * 0.4).toFixed(1)}" y="${BAR_AREA_HEIGHT - 6}" text-anchor="middle">${day.day.slice(5)}</text>`
+    );
   });
   return `<svg id="chart-failovers" class="chart" role="img" aria-label="Failovers per day" width="${CHART_WIDTH}" height="${BAR_AREA_HEIGHT}" viewBox="0 0 ${CHART_WIDTH} ${BAR_AREA_HEIGHT}" xmlns="http://www.w3.org/2000/svg">${marks.join("")}</svg>`;
 }
@@ -69,11 +96,30 @@ const table = (id: string, headers: string[], rows: string[][]): string =>
 export function renderSessionHtml(stats: SessionStats, options: { title?: string; generatedAt?: string } = {}): string {
   const title = options.title ?? "pi-auto-router session stats";
   const drift = stats.drift;
-  const summary = table("table-drift", ["requests", "as planned", "failover after error", "planner drift", "not served", "drift share"], [[
-    String(drift.requests), String(drift.servedAsPlanned), String(drift.failoverAfterError), String(drift.plannerDrift), String(drift.notServed), formatPercent(drift.driftShare),
-  ]]);
-  const masked = table("table-masked-errors", ["target", "kind", "count", "last message"], stats.maskedErrors.map((row) => [row.target, row.failureKind, String(row.count), row.lastMessage ?? ""]));
-  const recent = table("table-recent-drift", ["time", "route", "planned", "served", "kind"], stats.recentDrift.map((row) => [row.ts, row.routeId, row.planned, row.served, row.kind]));
+  const summary = table(
+    "table-drift",
+    ["requests", "as planned", "failover after error", "planner drift", "not served", "drift share"],
+    [
+      [
+        String(drift.requests),
+        String(drift.servedAsPlanned),
+        String(drift.failoverAfterError),
+        String(drift.plannerDrift),
+        String(drift.notServed),
+        formatPercent(drift.driftShare),
+      ],
+    ],
+  );
+  const masked = table(
+    "table-masked-errors",
+    ["target", "kind", "count", "last message"],
+    stats.maskedErrors.map((row) => [row.target, row.failureKind, String(row.count), row.lastMessage ?? ""]),
+  );
+  const recent = table(
+    "table-recent-drift",
+    ["time", "route", "planned", "served", "kind"],
+    stats.recentDrift.map((row) => [row.ts, row.routeId, row.planned, row.served, row.kind]),
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h2{margin-top:32px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}svg text{font-size:11px;fill:#333}</style>
@@ -85,9 +131,19 @@ ${dailyCompositionChart(stats)}
 <h2>Failovers over time</h2>
 ${failoverChart(stats)}
 <h2>Latency per model (p50 / p90, successful attempts)</h2>
-${percentileChart("chart-latency", "Latency p50 and p90 per model", stats.models.map((model) => ({ model: model.model, p50: model.latencyMs.p50, p90: model.latencyMs.p90 })), (ms) => formatDuration(ms, "latency"))}
+${percentileChart(
+  "chart-latency",
+  "Latency p50 and p90 per model",
+  stats.models.map((model) => ({ model: model.model, p50: model.latencyMs.p50, p90: model.latencyMs.p90 })),
+  (ms) => formatDuration(ms, "latency"),
+)}
 <h2>Cost per attempt per model (p50 / p90)</h2>
-${percentileChart("chart-cost", "Cost p50 and p90 per model", stats.models.map((model) => ({ model: model.model, p50: model.costUsd.p50, p90: model.costUsd.p90 })), formatUsd)}
+${percentileChart(
+  "chart-cost",
+  "Cost p50 and p90 per model",
+  stats.models.map((model) => ({ model: model.model, p50: model.costUsd.p50, p90: model.costUsd.p90 })),
+  formatUsd,
+)}
 <h2>Drift</h2>
 ${summary}
 <h2>Top errors masked by failover</h2>

@@ -23,7 +23,10 @@ export class ValueSample {
   count = 0;
   sum = 0;
 
-  constructor(private readonly capacity = RESERVOIR_SIZE, seed = 1) {
+  constructor(
+    private readonly capacity = RESERVOIR_SIZE,
+    seed = 1,
+  ) {
     this.random = seededRandom(seed);
   }
 

@@ -106,7 +106,15 @@ export class QualityStatsAccumulator {
   }
 
   result(): QualityStats {
-    const groupings = { route: new Map(), provider: new Map(), model: new Map(), tier: new Map(), intent: new Map(), outcome: new Map(), tag: new Map() } satisfies Record<string, Grouping>;
+    const groupings = {
+      route: new Map(),
+      provider: new Map(),
+      model: new Map(),
+      tier: new Map(),
+      intent: new Map(),
+      outcome: new Map(),
+      tag: new Map(),
+    } satisfies Record<string, Grouping>;
     let good = 0;
     let bad = 0;
     let unjoined = 0;
@@ -115,7 +123,11 @@ export class QualityStatsAccumulator {
     for (const [ratedRequestId, event] of this.ratings) {
       const summary = this.requests.get(ratedRequestId);
       const routeId = summary?.routeId ?? event.data.routeId ?? event.routeId;
-      if (this.options.route !== undefined && !(routeId === this.options.route || summary?.requestedRouteId === this.options.route)) continue;
+      if (
+        this.options.route !== undefined &&
+        !(routeId === this.options.route || summary?.requestedRouteId === this.options.route)
+      )
+        continue;
       const isGood = event.data.rating === "good";
       if (isGood) good++;
       else bad++;
@@ -138,7 +150,15 @@ export class QualityStatsAccumulator {
       } else {
         unjoined++;
       }
-      recent.push({ ts: event.ts, ratedRequestId, rating: event.data.rating, routeId, servedTarget: served, reason: event.data.reason, tags: event.data.tags ?? [] });
+      recent.push({
+        ts: event.ts,
+        ratedRequestId,
+        rating: event.data.rating,
+        routeId,
+        servedTarget: served,
+        reason: event.data.reason,
+        tags: event.data.tags ?? [],
+      });
     }
     const limit = this.options.limit ?? 10;
     recent.sort((a, b) => Date.parse(b.ts) - Date.parse(a.ts));
@@ -168,7 +188,10 @@ export class QualityStatsAccumulator {
   }
 }
 
-export async function computeQualityStats(items: AsyncIterable<JoinedItem>, options: { route?: string; limit?: number } = {}): Promise<QualityStats> {
+export async function computeQualityStats(
+  items: AsyncIterable<JoinedItem>,
+  options: { route?: string; limit?: number } = {},
+): Promise<QualityStats> {
   const accumulator = new QualityStatsAccumulator(options);
   for await (const item of items) accumulator.add(item);
   return accumulator.result();
@@ -177,7 +200,13 @@ export async function computeQualityStats(items: AsyncIterable<JoinedItem>, opti
 const shareTable = (title: string, shareRows: ShareRow[]): string =>
   formatTable(
     [title, "rated", "good", "bad", "positive"],
-    shareRows.map((row) => [row.key, formatCount(row.rated), formatCount(row.good), formatCount(row.bad), formatPercent(row.positiveShare)]),
+    shareRows.map((row) => [
+      row.key,
+      formatCount(row.rated),
+      formatCount(row.good),
+      formatCount(row.bad),
+      formatPercent(row.positiveShare),
+    ]),
     ["left", "right", "right", "right", "right"],
   );
 
@@ -186,7 +215,13 @@ const recentTable = (ratings: RecentRating[]): string =>
     ? "(none)"
     : formatTable(
         ["time", "request", "served", "tags", "reason"],
-        ratings.map((rating) => [rating.ts.slice(0, 19).replace("T", " "), rating.ratedRequestId, rating.servedTarget ?? "-", rating.tags.join(",") || "-", rating.reason ?? ""]),
+        ratings.map((rating) => [
+          rating.ts.slice(0, 19).replace("T", " "),
+          rating.ratedRequestId,
+          rating.servedTarget ?? "-",
+          rating.tags.join(",") || "-",
+          rating.reason ?? "",
+        ]),
       );
 
 export function formatQualityStats(stats: QualityStats): string {
@@ -197,12 +232,19 @@ export function formatQualityStats(stats: QualityStats): string {
     `positive share   ${formatPercent(stats.failover.positiveShareWithFailover)} with failover, ${formatPercent(stats.failover.positiveShareWithoutFailover)} without`,
   ].join("\n");
   const sections: Array<[string, ShareRow[]]> = [
-    ["route", stats.byRoute], ["provider", stats.byProvider], ["model", stats.byModel], ["tier", stats.byTier],
-    ["intent", stats.byIntent], ["outcome", stats.byOutcome], ["tag", stats.byTag],
+    ["route", stats.byRoute],
+    ["provider", stats.byProvider],
+    ["model", stats.byModel],
+    ["tier", stats.byTier],
+    ["intent", stats.byIntent],
+    ["outcome", stats.byOutcome],
+    ["tag", stats.byTag],
   ];
   return [
     formatSection("Ratings", summary),
-    ...sections.map(([title, shareRows]) => formatSection(`By ${title}`, shareRows.length ? shareTable(title, shareRows) : "(none)")),
+    ...sections.map(([title, shareRows]) =>
+      formatSection(`By ${title}`, shareRows.length ? shareTable(title, shareRows) : "(none)"),
+    ),
     formatSection("Recent good", recentTable(stats.recentGood)),
     formatSection("Recent bad", recentTable(stats.recentBad)),
   ].join("\n\n");

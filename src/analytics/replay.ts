@@ -15,7 +15,10 @@ import { localTimeZone } from "../time/zoned-time.ts";
 
 export type RouteFunction = (request: RouteRequest, snapshot: RoutingSnapshot, now: number) => Decision;
 /** Catalogue facts of a model (pi-ai's built-in list in the script); undefined when unknown. */
-export type ModelLookup = (provider: string, modelId: string) => Omit<ModelFacts, "resolvable" | "hasCredentials"> | undefined;
+export type ModelLookup = (
+  provider: string,
+  modelId: string,
+) => Omit<ModelFacts, "resolvable" | "hasCredentials"> | undefined;
 
 export interface ReplayDependencies {
   route: RouteFunction;
@@ -55,7 +58,15 @@ export interface ReplayReport {
     differenceUsd: number;
     unknown: number;
   };
-  examples: Array<{ requestId: string; ts: string; routeId: string; from: string; to: string; loggedCostUsd?: number; replayedCostUsd?: number }>;
+  examples: Array<{
+    requestId: string;
+    ts: string;
+    routeId: string;
+    from: string;
+    to: string;
+    loggedCostUsd?: number;
+    replayedCostUsd?: number;
+  }>;
 }
 
 type Availability = "missing-model" | "no-credentials";
@@ -70,11 +81,21 @@ export class ReplayAccumulator {
   private readonly availability = new Map<string, Availability>();
   private readonly changes = new Map<string, ReplayChange>();
   private readonly report: ReplayReport = {
-    decisions: 0, replayed: 0, same: 0, different: 0, notReplayable: {}, changes: [],
-    cost: { compared: 0, loggedUsd: 0, replayedUsd: 0, differenceUsd: 0, unknown: 0 }, examples: [],
+    decisions: 0,
+    replayed: 0,
+    same: 0,
+    different: 0,
+    notReplayable: {},
+    changes: [],
+    cost: { compared: 0, loggedUsd: 0, replayedUsd: 0, differenceUsd: 0, unknown: 0 },
+    examples: [],
   };
 
-  constructor(private readonly config: RouterConfig, private readonly dependencies: ReplayDependencies, private readonly options: ReplayOptions = {}) {}
+  constructor(
+    private readonly config: RouterConfig,
+    private readonly dependencies: ReplayDependencies,
+    private readonly options: ReplayOptions = {},
+  ) {}
 
   private skip(reason: string): void {
     this.report.notReplayable[reason] = (this.report.notReplayable[reason] ?? 0) + 1;
@@ -83,7 +104,8 @@ export class ReplayAccumulator {
   private learnAvailability(request: JoinedRequest): void {
     for (const candidate of request.candidates?.candidates ?? []) this.availability.delete(candidate.key);
     for (const skipped of request.candidates?.skipped ?? []) {
-      if (skipped.reason === "missing-model" || skipped.reason === "no-credentials") this.availability.set(skipped.key, skipped.reason);
+      if (skipped.reason === "missing-model" || skipped.reason === "no-credentials")
+        this.availability.set(skipped.key, skipped.reason);
     }
   }
 
@@ -102,8 +124,14 @@ export class ReplayAccumulator {
       }
     }
     return {
-      config: this.config, models, cooldowns: {}, targets: {}, providers: {},
-      budgetPolicy: this.config.budgets?.policy ?? "soft", quotaHard: false, timeZone: this.options.timeZone ?? localTimeZone(),
+      config: this.config,
+      models,
+      cooldowns: {},
+      targets: {},
+      providers: {},
+      budgetPolicy: this.config.budgets?.policy ?? "soft",
+      quotaHard: false,
+      timeZone: this.options.timeZone ?? localTimeZone(),
     };
   }
 
@@ -114,20 +142,25 @@ export class ReplayAccumulator {
     const decision = request.decision;
     if (!decision || !matchesRoute(request, this.options.route)) return;
     this.report.decisions++;
-    if (!decision.features || typeof decision.features.estimatedTokens !== "number") return this.skip("no features logged");
+    if (!decision.features || typeof decision.features.estimatedTokens !== "number")
+      return this.skip("no features logged");
     const routeId = decision.requestedRouteId || request.requestedRouteId;
     if (!this.config.routes[routeId]) return this.skip(`route "${routeId}" not in the config`);
     let replayed: Decision;
     try {
       const shortcuts = shortcutsFromTokens(decision.shortcutTokens ?? []);
       if (decision.preferences) shortcuts.preferences = { ...decision.preferences, ...shortcuts.preferences };
-      replayed = this.dependencies.route({ routeId, features: decision.features, shortcuts }, this.snapshot(), request.startTime);
+      replayed = this.dependencies.route(
+        { routeId, features: decision.features, shortcuts },
+        this.snapshot(),
+        request.startTime,
+      );
     } catch (error) {
       return this.skip(`route() failed: ${(error as Error).message}`);
     }
     this.report.replayed++;
-    const from = decision.refusal ? REFUSED : plannedTargetOf(request) ?? NO_CANDIDATE;
-    const to = replayed.refusal ? REFUSED : replayed.candidates[0]?.key ?? NO_CANDIDATE;
+    const from = decision.refusal ? REFUSED : (plannedTargetOf(request) ?? NO_CANDIDATE);
+    const to = replayed.refusal ? REFUSED : (replayed.candidates[0]?.key ?? NO_CANDIDATE);
     if (from === to) {
       this.report.same++;
       return;
@@ -137,7 +170,8 @@ export class ReplayAccumulator {
     const change = this.changes.get(changeKey) ?? { from, to, requests: 0 };
     change.requests++;
     this.changes.set(changeKey, change);
-    const loggedEstimate = (key: string) => request.candidates?.candidates.find((candidate) => candidate.key === key)?.estimatedCostUsd;
+    const loggedEstimate = (key: string) =>
+      request.candidates?.candidates.find((candidate) => candidate.key === key)?.estimatedCostUsd;
     const loggedCostUsd = loggedEstimate(from);
     const replayedCostUsd = replayed.candidates[0]?.estimatedCostUsd ?? loggedEstimate(to);
     if (loggedCostUsd !== undefined && replayedCostUsd !== undefined) {
@@ -148,25 +182,42 @@ export class ReplayAccumulator {
       this.report.cost.unknown++;
     }
     if (this.report.examples.length < (this.options.limit ?? 10)) {
-      this.report.examples.push({ requestId: request.requestId, ts: new Date(request.startTime).toISOString(), routeId, from, to, loggedCostUsd, replayedCostUsd });
+      this.report.examples.push({
+        requestId: request.requestId,
+        ts: new Date(request.startTime).toISOString(),
+        routeId,
+        from,
+        to,
+        loggedCostUsd,
+        replayedCostUsd,
+      });
     }
   }
 
   result(): ReplayReport {
     const cost = { ...this.report.cost, differenceUsd: this.report.cost.replayedUsd - this.report.cost.loggedUsd };
-    const changes = [...this.changes.values()].sort((a, b) => b.requests - a.requests || a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+    const changes = [...this.changes.values()].sort(
+      (a, b) => b.requests - a.requests || a.from.localeCompare(b.from) || a.to.localeCompare(b.to),
+    );
     return { ...this.report, cost, changes };
   }
 }
 
-export async function replayDecisions(items: AsyncIterable<JoinedItem>, config: RouterConfig, dependencies: ReplayDependencies, options: ReplayOptions = {}): Promise<ReplayReport> {
+export async function replayDecisions(
+  items: AsyncIterable<JoinedItem>,
+  config: RouterConfig,
+  dependencies: ReplayDependencies,
+  options: ReplayOptions = {},
+): Promise<ReplayReport> {
   const accumulator = new ReplayAccumulator(config, dependencies, options);
   for await (const item of items) accumulator.add(item);
   return accumulator.result();
 }
 
 export function formatReplayReport(report: ReplayReport): string {
-  const skipped = Object.entries(report.notReplayable).map(([reason, count]) => `${reason}: ${count}`).join(", ");
+  const skipped = Object.entries(report.notReplayable)
+    .map(([reason, count]) => `${reason}: ${count}`)
+    .join(", ");
   const summary = [
     `decisions        ${formatCount(report.decisions)}`,
     `replayed         ${formatCount(report.replayed)}${skipped ? ` (not replayed: ${skipped})` : ""}`,
@@ -174,11 +225,31 @@ export function formatReplayReport(report: ReplayReport): string {
     `different        ${formatCount(report.different)}`,
     `estimated cost   ${formatUsd(report.cost.loggedUsd)} logged -> ${formatUsd(report.cost.replayedUsd)} replayed (${report.cost.differenceUsd >= 0 ? "+" : ""}${formatUsd(report.cost.differenceUsd)}) over ${report.cost.compared} changed requests${report.cost.unknown ? `; ${report.cost.unknown} without an estimate` : ""}`,
   ].join("\n");
-  const changes = report.changes.length === 0
-    ? "(none)"
-    : formatTable(["from", "to", "requests"], report.changes.map((change) => [change.from, change.to, formatCount(change.requests)]), ["left", "left", "right"]);
-  const examples = report.examples.length === 0
-    ? "(none)"
-    : formatTable(["time", "request", "route", "from", "to", "cost"], report.examples.map((row) => [row.ts.slice(0, 19).replace("T", " "), row.requestId, row.routeId, row.from, row.to, `${formatUsd(row.loggedCostUsd)} -> ${formatUsd(row.replayedCostUsd)}`]));
-  return [formatSection("Replay", summary), formatSection("Changes", changes), formatSection("Examples", examples)].join("\n\n");
+  const changes =
+    report.changes.length === 0
+      ? "(none)"
+      : formatTable(
+          ["from", "to", "requests"],
+          report.changes.map((change) => [change.from, change.to, formatCount(change.requests)]),
+          ["left", "left", "right"],
+        );
+  const examples =
+    report.examples.length === 0
+      ? "(none)"
+      : formatTable(
+          ["time", "request", "route", "from", "to", "cost"],
+          report.examples.map((row) => [
+            row.ts.slice(0, 19).replace("T", " "),
+            row.requestId,
+            row.routeId,
+            row.from,
+            row.to,
+            `${formatUsd(row.loggedCostUsd)} -> ${formatUsd(row.replayedCostUsd)}`,
+          ]),
+        );
+  return [
+    formatSection("Replay", summary),
+    formatSection("Changes", changes),
+    formatSection("Examples", examples),
+  ].join("\n\n");
 }

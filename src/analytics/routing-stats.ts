@@ -1,7 +1,15 @@
 // routing-stats: how many requests, how many succeeded, how many needed a failover; split by route and by the
 // provider that served; and which planned target ended up served by which. Aborted requests are counted but left
 // out of the rates: the user stopped them, so they say nothing about the router.
-import { failedOver, matchesRoute, plannedTargetOf, providerOf, servedTargetOf, type JoinedItem, type JoinedRequest } from "./request-join.ts";
+import {
+  failedOver,
+  matchesRoute,
+  plannedTargetOf,
+  providerOf,
+  servedTargetOf,
+  type JoinedItem,
+  type JoinedRequest,
+} from "./request-join.ts";
 import { formatCount, formatPercent, formatSection, formatTable, formatUsd, ratio } from "./text-format.ts";
 
 export interface GroupRow {
@@ -101,7 +109,12 @@ export class RoutingStatsAccumulator {
     const planned = plannedTargetOf(request) ?? "(none)";
     const servedKey = served ?? "(not served)";
     const pairKey = `${planned}\u0000${servedKey}`;
-    const pair = this.pairs.get(pairKey) ?? { planned, served: servedKey, requests: 0, changed: planned !== "(none)" && planned !== servedKey };
+    const pair = this.pairs.get(pairKey) ?? {
+      planned,
+      served: servedKey,
+      requests: 0,
+      changed: planned !== "(none)" && planned !== servedKey,
+    };
     pair.requests++;
     this.pairs.set(pairKey, pair);
   }
@@ -117,12 +130,17 @@ export class RoutingStatsAccumulator {
       totalCostUsd: this.total.costUsd,
       byRoute: [...this.routes].map(([key, totals]) => toRow(key, totals)).sort(byRequestsThenKey),
       byServedProvider: [...this.providers].map(([key, totals]) => toRow(key, totals)).sort(byRequestsThenKey),
-      plannedToServed: [...this.pairs.values()].sort((a, b) => b.requests - a.requests || a.planned.localeCompare(b.planned) || a.served.localeCompare(b.served)),
+      plannedToServed: [...this.pairs.values()].sort(
+        (a, b) => b.requests - a.requests || a.planned.localeCompare(b.planned) || a.served.localeCompare(b.served),
+      ),
     };
   }
 }
 
-export async function computeRoutingStats(items: AsyncIterable<JoinedItem>, options: { route?: string } = {}): Promise<RoutingStats> {
+export async function computeRoutingStats(
+  items: AsyncIterable<JoinedItem>,
+  options: { route?: string } = {},
+): Promise<RoutingStats> {
   const accumulator = new RoutingStatsAccumulator(options.route);
   for await (const item of items) accumulator.add(item);
   return accumulator.result();
@@ -131,13 +149,22 @@ export async function computeRoutingStats(items: AsyncIterable<JoinedItem>, opti
 const groupTable = (rows: GroupRow[], title: string): string =>
   formatTable(
     [title, "requests", "success", "failover", "cost"],
-    rows.map((row) => [row.key, formatCount(row.requests), formatPercent(row.successRate), formatPercent(row.failoverRate), formatUsd(row.costUsd)]),
+    rows.map((row) => [
+      row.key,
+      formatCount(row.requests),
+      formatPercent(row.successRate),
+      formatPercent(row.failoverRate),
+      formatUsd(row.costUsd),
+    ]),
     ["left", "right", "right", "right", "right"],
   );
 
 export function formatRoutingStats(stats: RoutingStats, options: { limit?: number } = {}): string {
   const limit = options.limit ?? 20;
-  const outcomes = Object.entries(stats.outcomes).sort((a, b) => b[1] - a[1]).map(([outcome, count]) => `${outcome} ${count}`).join(", ");
+  const outcomes = Object.entries(stats.outcomes)
+    .sort((a, b) => b[1] - a[1])
+    .map(([outcome, count]) => `${outcome} ${count}`)
+    .join(", ");
   const summary = [
     `requests       ${formatCount(stats.requests)}${stats.incomplete ? ` (+${stats.incomplete} without a final event)` : ""}`,
     `outcomes       ${outcomes || "-"}`,
@@ -147,7 +174,9 @@ export function formatRoutingStats(stats: RoutingStats, options: { limit?: numbe
   ].join("\n");
   const pairs = formatTable(
     ["planned", "served", "requests", ""],
-    stats.plannedToServed.slice(0, limit).map((pair) => [pair.planned, pair.served, formatCount(pair.requests), pair.changed ? "changed" : ""]),
+    stats.plannedToServed
+      .slice(0, limit)
+      .map((pair) => [pair.planned, pair.served, formatCount(pair.requests), pair.changed ? "changed" : ""]),
     ["left", "left", "right", "left"],
   );
   return [

@@ -1,7 +1,15 @@
 // Text rendering of SessionStats for the terminal. `verbose` adds the latency and cost buckets per model.
 import type { Distribution, SessionStats } from "./session-stats.ts";
 import {
-  STACK_CHARACTERS, formatBar, formatCount, formatStackedBar, formatDuration, formatPercent, formatSection, formatTable, formatUsd,
+  STACK_CHARACTERS,
+  formatBar,
+  formatCount,
+  formatStackedBar,
+  formatDuration,
+  formatPercent,
+  formatSection,
+  formatTable,
+  formatUsd,
 } from "./text-format.ts";
 
 const DAILY_BAR_WIDTH = 40;
@@ -12,12 +20,17 @@ function dailyComposition(stats: SessionStats): string {
   const characters = new Map<string, string>();
   for (const day of stats.days) {
     for (const part of day.composition) {
-      if (!characters.has(part.model)) characters.set(part.model, STACK_CHARACTERS[characters.size % STACK_CHARACTERS.length]!);
+      if (!characters.has(part.model))
+        characters.set(part.model, STACK_CHARACTERS[characters.size % STACK_CHARACTERS.length]!);
     }
   }
   const lines = stats.days.map((day) => {
     const total = day.requests;
-    const bar = formatStackedBar(day.composition.map((part) => part.requests), DAILY_BAR_WIDTH, day.composition.map((part) => characters.get(part.model)!));
+    const bar = formatStackedBar(
+      day.composition.map((part) => part.requests),
+      DAILY_BAR_WIDTH,
+      day.composition.map((part) => characters.get(part.model)!),
+    );
     const top = day.composition[0];
     return `${day.day}  ${formatCount(total).padStart(6)}  ${bar}  ${top ? `${top.model} ${formatPercent(top.requests / Math.max(1, total))}` : ""}`;
   });
@@ -29,7 +42,13 @@ function failoversPerDay(stats: SessionStats): string {
   const most = Math.max(1, ...stats.days.map((day) => day.failovers));
   return formatTable(
     ["day", "requests", "failovers", "failed", ""],
-    stats.days.map((day) => [day.day, formatCount(day.requests), formatCount(day.failovers), formatCount(day.failed), formatBar(day.failovers / most, 20).trimEnd()]),
+    stats.days.map((day) => [
+      day.day,
+      formatCount(day.requests),
+      formatCount(day.failovers),
+      formatCount(day.failed),
+      formatBar(day.failovers / most, 20).trimEnd(),
+    ]),
     ["left", "right", "right", "right", "left"],
   );
 }
@@ -44,8 +63,14 @@ function modelTable(stats: SessionStats): string {
   return formatTable(
     ["model", "attempts", "failed", "latency p50/p90", "ttft p50/p90", "cost p50/p90", "cost total", "estimated"],
     stats.models.map((model) => [
-      model.model, formatCount(model.attempts), formatCount(model.failed), percentiles(model.latencyMs, latency),
-      percentiles(model.ttftMs, latency), percentiles(model.costUsd, formatUsd), formatUsd(model.costUsd.total), formatCount(model.estimated),
+      model.model,
+      formatCount(model.attempts),
+      formatCount(model.failed),
+      percentiles(model.latencyMs, latency),
+      percentiles(model.ttftMs, latency),
+      percentiles(model.costUsd, formatUsd),
+      formatUsd(model.costUsd.total),
+      formatCount(model.estimated),
     ]),
     ["left", "right", "right", "right", "right", "right", "right", "right"],
   );
@@ -64,7 +89,15 @@ function uviTable(stats: SessionStats): string {
   if (stats.uviTimeline.length === 0) return "(no quota events)";
   return formatTable(
     ["provider", "day", "samples", "min", "avg", "max", "last level"],
-    stats.uviTimeline.map((row) => [row.provider, row.day, formatCount(row.samples), row.min.toFixed(2), row.average.toFixed(2), row.max.toFixed(2), row.lastLevel]),
+    stats.uviTimeline.map((row) => [
+      row.provider,
+      row.day,
+      formatCount(row.samples),
+      row.min.toFixed(2),
+      row.average.toFixed(2),
+      row.max.toFixed(2),
+      row.lastLevel,
+    ]),
     ["left", "left", "right", "right", "right", "right", "left"],
   );
 }
@@ -83,17 +116,39 @@ function driftOverview(stats: SessionStats): string {
 }
 
 export function formatSessionStats(stats: SessionStats, options: { verbose?: boolean } = {}): string {
-  const masked = stats.maskedErrors.length === 0
-    ? "(none)"
-    : formatTable(["target", "kind", "count", "last message"], stats.maskedErrors.map((row) => [row.target, row.failureKind, formatCount(row.count), row.lastMessage ?? ""]), ["left", "left", "right", "left"]);
-  const recent = stats.recentDrift.length === 0
-    ? "(none)"
-    : formatTable(["time", "route", "planned", "served", "kind", "failures"], stats.recentDrift.map((row) => [row.ts.slice(0, 19).replace("T", " "), row.routeId, row.planned, row.served, row.kind, row.failureKinds.join(",")]));
+  const masked =
+    stats.maskedErrors.length === 0
+      ? "(none)"
+      : formatTable(
+          ["target", "kind", "count", "last message"],
+          stats.maskedErrors.map((row) => [row.target, row.failureKind, formatCount(row.count), row.lastMessage ?? ""]),
+          ["left", "left", "right", "left"],
+        );
+  const recent =
+    stats.recentDrift.length === 0
+      ? "(none)"
+      : formatTable(
+          ["time", "route", "planned", "served", "kind", "failures"],
+          stats.recentDrift.map((row) => [
+            row.ts.slice(0, 19).replace("T", " "),
+            row.routeId,
+            row.planned,
+            row.served,
+            row.kind,
+            row.failureKinds.join(","),
+          ]),
+        );
   const sections = [
-    formatSection(`Daily composition by served model (UTC days, ${formatCount(stats.requests)} requests${stats.incomplete ? `, ${stats.incomplete} unfinished` : ""})`, dailyComposition(stats)),
+    formatSection(
+      `Daily composition by served model (UTC days, ${formatCount(stats.requests)} requests${stats.incomplete ? `, ${stats.incomplete} unfinished` : ""})`,
+      dailyComposition(stats),
+    ),
     formatSection("Failovers per day", failoversPerDay(stats)),
     formatSection("UVI timeline", uviTable(stats)),
-    formatSection("Latency and cost per model (successful attempts for latency; every attempt for cost)", modelTable(stats)),
+    formatSection(
+      "Latency and cost per model (successful attempts for latency; every attempt for cost)",
+      modelTable(stats),
+    ),
   ];
   if (options.verbose) {
     sections.push(formatSection("Latency buckets per model", bucketTable(stats, "latencyMs")));

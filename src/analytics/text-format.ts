@@ -5,10 +5,22 @@ export type Align = "left" | "right";
 
 /** Columns padded to their widest cell; numbers are usually right-aligned (pass `align`). The scripts' reports rule
  * a line of dashes under the headers; the subcommands' short listings do not (`rule: false`). */
-export function formatTable(headers: string[], rows: string[][], align: Align[] = [], options: { rule?: boolean } = {}): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)));
+export function formatTable(
+  headers: string[],
+  rows: string[][],
+  align: Align[] = [],
+  options: { rule?: boolean } = {},
+): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
   const line = (cells: string[]) =>
-    cells.map((cell, column) => (align[column] === "right" ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join("  ").trimEnd();
+    cells
+      .map((cell, column) =>
+        align[column] === "right" ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!),
+      )
+      .join("  ")
+      .trimEnd();
   const rule = options.rule === false ? [] : [line(widths.map((width) => "-".repeat(width)))];
   return [line(headers), ...rule, ...rows.map(line)].join("\n");
 }
@@ -27,13 +39,19 @@ export function formatBar(fraction: number, width = 20): string {
 export const STACK_CHARACTERS = ["█", "▓", "▒", "░", "#", "=", "+", ":", "*", "~"];
 
 /** One bar made of several series, in the order given; rounding goes to the largest remainders. */
-export function formatStackedBar(counts: number[], width = 40, characters: readonly string[] = STACK_CHARACTERS): string {
+export function formatStackedBar(
+  counts: number[],
+  width = 40,
+  characters: readonly string[] = STACK_CHARACTERS,
+): string {
   const total = counts.reduce((sum, count) => sum + count, 0);
   if (total === 0) return " ".repeat(width);
   const exact = counts.map((count) => (count / total) * width);
   const cells = exact.map(Math.floor);
   let missing = width - cells.reduce((sum, cell) => sum + cell, 0);
-  const order = exact.map((value, index) => ({ index, remainder: value - Math.floor(value) })).sort((a, b) => b.remainder - a.remainder);
+  const order = exact
+    .map((value, index) => ({ index, remainder: value - Math.floor(value) }))
+    .sort((a, b) => b.remainder - a.remainder);
   for (const { index } of order) {
     if (missing <= 0) break;
     cells[index]!++;

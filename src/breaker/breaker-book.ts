@@ -42,7 +42,10 @@ const numberFrom = (text: string | undefined): number | undefined => {
 };
 
 /** Defaults < config `breaker` block < AUTO_ROUTER_BREAKER_* environment variables. */
-export function breakerSettings(config: unknown, processEnv: Record<string, string | undefined>): BreakerSettings & { enabled: boolean } {
+export function breakerSettings(
+  config: unknown,
+  processEnv: Record<string, string | undefined>,
+): BreakerSettings & { enabled: boolean } {
   const block = readBreakerConfig(config);
   const settings = { ...DEFAULT_BREAKER_SETTINGS, enabled: block.enabled ?? true };
   for (const key of ["ratio", "minimumCalls", "windowMs", "breakMs", "maxBreakMs", "probeTimeoutMs"] as const) {
@@ -50,9 +53,12 @@ export function breakerSettings(config: unknown, processEnv: Record<string, stri
     if (fromConfig !== undefined) settings[key] = fromConfig;
   }
   const fromEnv: Array<[keyof BreakerSettings, string]> = [
-    ["ratio", "AUTO_ROUTER_BREAKER_RATIO"], ["minimumCalls", "AUTO_ROUTER_BREAKER_MINIMUM_CALLS"],
-    ["windowMs", "AUTO_ROUTER_BREAKER_WINDOW_MS"], ["breakMs", "AUTO_ROUTER_BREAKER_BREAK_MS"],
-    ["maxBreakMs", "AUTO_ROUTER_BREAKER_MAX_BREAK_MS"], ["probeTimeoutMs", "AUTO_ROUTER_BREAKER_PROBE_TIMEOUT_MS"],
+    ["ratio", "AUTO_ROUTER_BREAKER_RATIO"],
+    ["minimumCalls", "AUTO_ROUTER_BREAKER_MINIMUM_CALLS"],
+    ["windowMs", "AUTO_ROUTER_BREAKER_WINDOW_MS"],
+    ["breakMs", "AUTO_ROUTER_BREAKER_BREAK_MS"],
+    ["maxBreakMs", "AUTO_ROUTER_BREAKER_MAX_BREAK_MS"],
+    ["probeTimeoutMs", "AUTO_ROUTER_BREAKER_PROBE_TIMEOUT_MS"],
   ];
   for (const [key, name] of fromEnv) {
     const value = numberFrom(processEnv[name]);
@@ -69,13 +75,17 @@ export function breakerEventOf(observation: AttemptObservation): BreakerEvent {
   if (outcome.status === "aborted") return { type: "neutral", at: now, probe };
   if (outcome.status === "failed") {
     const kind = outcome.failure.kind;
-    return COUNTED_FAILURE_KINDS.has(kind) ? { type: "failure", at: now, probe, kind } : { type: "neutral", at: now, probe };
+    return COUNTED_FAILURE_KINDS.has(kind)
+      ? { type: "failure", at: now, probe, kind }
+      : { type: "neutral", at: now, probe };
   }
   if (outcome.final === "done") return { type: "success", at: now, probe };
   if (outcome.final !== "error") return { type: "neutral", at: now, probe }; // aborted by the user
   // An error after the commit point (e.g. the stream was cut mid-answer), as the attempt classified it.
   const { failure } = outcome;
-  return COUNTED_FAILURE_KINDS.has(failure.kind) ? { type: "failure", at: now, probe, kind: failure.kind } : { type: "neutral", at: now, probe };
+  return COUNTED_FAILURE_KINDS.has(failure.kind)
+    ? { type: "failure", at: now, probe, kind: failure.kind }
+    : { type: "neutral", at: now, probe };
 }
 
 /** Closed now and no failure inside the window: a success or a neutral result would not change what it decides. */
@@ -122,7 +132,10 @@ export class BreakerBook {
     }
     const successes = this.unwrittenSuccesses.get(key) ?? [];
     this.unwrittenSuccesses.delete(key);
-    const events: BreakerEvent[] = [...successes.map((sample): BreakerEvent => ({ type: "success", at: sample.at })), event];
+    const events: BreakerEvent[] = [
+      ...successes.map((sample): BreakerEvent => ({ type: "success", at: sample.at })),
+      event,
+    ];
     this.store.update((state) => {
       let record = state.breakers[key];
       for (const item of events) record = reduceBreaker(record, item, settings);
@@ -139,7 +152,11 @@ export class BreakerBook {
     samples.push({ at, failed: false });
     // Oldest first: drop from the front what slid out of the window or beyond the sample cap.
     let expired = 0;
-    while (expired < samples.length && (samples[expired]!.at <= at - settings.windowMs || samples.length - expired > MAX_WINDOW_SAMPLES)) expired += 1;
+    while (
+      expired < samples.length &&
+      (samples[expired]!.at <= at - settings.windowMs || samples.length - expired > MAX_WINDOW_SAMPLES)
+    )
+      expired += 1;
     if (expired > 0) samples.splice(0, expired);
   }
 
@@ -167,23 +184,37 @@ export class BreakerBook {
     const settings = this.settings();
     const stored = this.store.read().breakers;
     const keys = [...new Set([...Object.keys(stored), ...this.unwrittenSuccesses.keys()])];
-    return keys.map((key) => {
-      const record = stored[key] ?? closedBreaker();
-      const view = viewBreaker(record, now, settings);
-      const unwritten = view.state === "closed" ? this.unwrittenSuccesses.get(key) ?? [] : [];
-      const recent = [...record.samples, ...unwritten].filter((sample) => sample.at > now - settings.windowMs);
-      const row: BreakerRow = { key, record, state: view.state, probeInFlight: view.probeInFlight === true, calls: recent.length, failures: recent.filter((s) => s.failed).length };
-      if (view.until !== undefined) row.until = view.until;
-      return row;
-    }).sort((a, b) => a.key.localeCompare(b.key));
+    return keys
+      .map((key) => {
+        const record = stored[key] ?? closedBreaker();
+        const view = viewBreaker(record, now, settings);
+        const unwritten = view.state === "closed" ? (this.unwrittenSuccesses.get(key) ?? []) : [];
+        const recent = [...record.samples, ...unwritten].filter((sample) => sample.at > now - settings.windowMs);
+        const row: BreakerRow = {
+          key,
+          record,
+          state: view.state,
+          probeInFlight: view.probeInFlight === true,
+          calls: recent.length,
+          failures: recent.filter((s) => s.failed).length,
+        };
+        if (view.until !== undefined) row.until = view.until;
+        return row;
+      })
+      .sort((a, b) => a.key.localeCompare(b.key));
   }
 
   /** Closes every breaker, or the one of `key`. Returns how many were not closed. */
   reset(now: number, key?: string): number {
-    const count = this.rows(now).filter((row) => row.state !== "closed" && (key === undefined || row.key === key)).length;
+    const count = this.rows(now).filter(
+      (row) => row.state !== "closed" && (key === undefined || row.key === key),
+    ).length;
     if (key === undefined) this.unwrittenSuccesses.clear();
     else this.unwrittenSuccesses.delete(key);
-    this.store.update((state) => ({ v: 1, breakers: key === undefined ? {} : Object.fromEntries(Object.entries(state.breakers).filter(([k]) => k !== key)) }));
+    this.store.update((state) => ({
+      v: 1,
+      breakers: key === undefined ? {} : Object.fromEntries(Object.entries(state.breakers).filter(([k]) => k !== key)),
+    }));
     return count;
   }
 }

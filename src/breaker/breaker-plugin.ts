@@ -15,11 +15,23 @@ import { viewBreaker } from "./breaker.ts";
 export type BreakerPlugin = FeaturePlugin & ProbeClaimer & BreakerReset;
 
 export const createBreakerPlugin = (context: PluginContext): BreakerPlugin => {
-  const store = context.openStore("breakers", emptyBreakers, (raw) => breakerStateSchema.parse(raw), salvageRecords(breakerStateSchema, emptyBreakers));
+  const store = context.openStore(
+    "breakers",
+    emptyBreakers,
+    (raw) => breakerStateSchema.parse(raw),
+    salvageRecords(breakerStateSchema, emptyBreakers),
+  );
   const settingsOf = lastValue((config: unknown) => breakerSettings(config, context.processEnv));
   const settings = () => settingsOf(context.config());
   const book = new BreakerBook(store, settings, (key, from, to) => {
-    context.record("breaker", { target: key, from: from?.state ?? "closed", to: to.state, until: to.until, breakMs: to.breakMs, lastFailure: to.lastFailure });
+    context.record("breaker", {
+      target: key,
+      from: from?.state ?? "closed",
+      to: to.state,
+      until: to.until,
+      breakMs: to.breakMs,
+      lastFailure: to.lastFailure,
+    });
   });
   return {
     name: "breaker",
@@ -37,7 +49,8 @@ export const createBreakerPlugin = (context: PluginContext): BreakerPlugin => {
       if (!settings().enabled) return;
       book.apply(observation.candidate.key, breakerEventOf(observation));
     },
-    resetState: (scope, now) => (scope === "breakers" || scope === "all" ? `${book.reset(now)} open breaker(s) closed` : undefined),
+    resetState: (scope, now) =>
+      scope === "breakers" || scope === "all" ? `${book.reset(now)} open breaker(s) closed` : undefined,
     subcommands: [circuitCommand(book, settings)],
   };
 };

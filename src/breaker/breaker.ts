@@ -29,7 +29,10 @@ export const DEFAULT_BREAKER_SETTINGS: Readonly<BreakerSettings> = {
 /** Enough samples for any sensible minimumCalls; bounds the persisted size. */
 export const MAX_WINDOW_SAMPLES = 200;
 
-export interface CallSample { at: number; failed: boolean }
+export interface CallSample {
+  at: number;
+  failed: boolean;
+}
 
 export interface BreakerRecord {
   state: BreakerState;
@@ -59,7 +62,11 @@ export const closedBreaker = (): BreakerRecord => ({ state: "closed", samples: [
 export function settleBreaker(record: BreakerRecord, now: number, settings: BreakerSettings): BreakerRecord {
   let next = record;
   if (next.state === "open" && next.until !== undefined && now >= next.until) next = { ...next, state: "half-open" };
-  if (next.state === "half-open" && next.probeClaimedAt !== undefined && now - next.probeClaimedAt >= settings.probeTimeoutMs) {
+  if (
+    next.state === "half-open" &&
+    next.probeClaimedAt !== undefined &&
+    now - next.probeClaimedAt >= settings.probeTimeoutMs
+  ) {
     const { probeClaimedAt: _expired, ...rest } = next;
     next = rest;
   }
@@ -73,7 +80,11 @@ function open(record: BreakerRecord, at: number, breakMs: number, kind: string |
   return next;
 }
 
-export function reduceBreaker(current: BreakerRecord | undefined, event: BreakerEvent, settings: BreakerSettings): BreakerRecord {
+export function reduceBreaker(
+  current: BreakerRecord | undefined,
+  event: BreakerEvent,
+  settings: BreakerSettings,
+): BreakerRecord {
   const record = settleBreaker(current ?? closedBreaker(), event.at, settings);
   switch (record.state) {
     case "closed": {
@@ -82,7 +93,11 @@ export function reduceBreaker(current: BreakerRecord | undefined, event: Breaker
         .filter((sample) => sample.at > event.at - settings.windowMs)
         .slice(-MAX_WINDOW_SAMPLES);
       const failures = samples.filter((sample) => sample.failed).length;
-      if (event.type === "failure" && samples.length >= settings.minimumCalls && failures / samples.length >= settings.ratio) {
+      if (
+        event.type === "failure" &&
+        samples.length >= settings.minimumCalls &&
+        failures / samples.length >= settings.ratio
+      ) {
         return open(record, event.at, Math.min(settings.breakMs, settings.maxBreakMs), event.kind);
       }
       return { ...record, samples };
@@ -91,7 +106,8 @@ export function reduceBreaker(current: BreakerRecord | undefined, event: Breaker
       // Late results of requests that started before the breaker opened: they neither extend nor end the break.
       return record;
     case "half-open": {
-      if (event.type === "claim-probe") return record.probeClaimedAt === undefined ? { ...record, probeClaimedAt: event.at } : record;
+      if (event.type === "claim-probe")
+        return record.probeClaimedAt === undefined ? { ...record, probeClaimedAt: event.at } : record;
       if (!event.probe) return record; // only the probe's own result decides
       if (event.type === "success") return closedBreaker();
       if (event.type === "neutral") {

@@ -15,7 +15,8 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
     name: "circuit",
     usage: "circuit [reset [provider/model]]",
     description: "Circuit breaker per target: state, failures in the window, when it probes",
-    complete: (prefix) => ["reset"].filter((word) => word.startsWith(prefix)).map((word) => ({ value: word, label: word })),
+    complete: (prefix) =>
+      ["reset"].filter((word) => word.startsWith(prefix)).map((word) => ({ value: word, label: word })),
     async run(args, deps, output) {
       const now = deps.now();
       if (args[0] === "reset") {
@@ -26,7 +27,8 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
       const current = settings();
       const header = `circuit breakers${current.enabled ? "" : " (disabled)"}: open at ≥ ${Math.round(current.ratio * 100)}% failures of ≥ ${current.minimumCalls} calls in ${formatDuration(current.windowMs)}; break ${formatDuration(current.breakMs)} doubling to ${formatDuration(current.maxBreakMs)}`;
       const rows = book.rows(now);
-      if (rows.length === 0) return output.info(`${header}\nno target has reported a result yet: every breaker is closed`);
+      if (rows.length === 0)
+        return output.info(`${header}\nno target has reported a result yet: every breaker is closed`);
       const lines = rows.map((row) => [
         row.key,
         row.state,

@@ -31,8 +31,14 @@ export interface BalanceEntry {
 }
 
 const KIND_BY_PROVIDER: Record<string, BalanceKind> = { deepseek: "deepseek", openrouter: "openrouter" };
-const DEFAULT_ENDPOINTS: Record<BalanceKind, string> = { deepseek: DEEPSEEK_BALANCE_ENDPOINT, openrouter: OPENROUTER_BALANCE_ENDPOINT };
-const PARSERS: Record<BalanceKind, (body: unknown) => ParsedBalance> = { deepseek: parseDeepSeekBalance, openrouter: parseOpenRouterBalance };
+const DEFAULT_ENDPOINTS: Record<BalanceKind, string> = {
+  deepseek: DEEPSEEK_BALANCE_ENDPOINT,
+  openrouter: OPENROUTER_BALANCE_ENDPOINT,
+};
+const PARSERS: Record<BalanceKind, (body: unknown) => ParsedBalance> = {
+  deepseek: parseDeepSeekBalance,
+  openrouter: parseOpenRouterBalance,
+};
 
 /** Providers of the config with a known balance API (by name), endpoint overridable per target (`balanceEndpoint`). */
 export function balanceSources(config: RouterConfig): BalanceSource[] {
@@ -44,7 +50,12 @@ export function balanceSources(config: RouterConfig): BalanceSource[] {
       if (!kind) continue;
       const existing = sources.get(provider);
       if (existing && (existing.endpoint !== DEFAULT_ENDPOINTS[kind] || !target.balanceEndpoint)) continue;
-      sources.set(provider, { provider, kind, endpoint: target.balanceEndpoint ?? DEFAULT_ENDPOINTS[kind], target: { provider: target.provider, modelId: target.modelId } });
+      sources.set(provider, {
+        provider,
+        kind,
+        endpoint: target.balanceEndpoint ?? DEFAULT_ENDPOINTS[kind],
+        target: { provider: target.provider, modelId: target.modelId },
+      });
     }
   }
   return [...sources.values()];
@@ -80,7 +91,8 @@ export class BalanceBook {
   refresh(source: BalanceSource, force = false): Promise<BalanceEntry> {
     const current = this.entries.get(source.provider);
     const ttl = this.options.ttlMs ?? BALANCE_TTL_MS;
-    if (!force && current?.fetchedAt !== undefined && !current.stale && this.options.now() - current.fetchedAt < ttl) return Promise.resolve(current);
+    if (!force && current?.fetchedAt !== undefined && !current.stale && this.options.now() - current.fetchedAt < ttl)
+      return Promise.resolve(current);
     const pending = this.inFlight.get(source.provider);
     if (pending) return pending;
     const run = this.fetchOne(source).finally(() => this.inFlight.delete(source.provider));
@@ -91,7 +103,10 @@ export class BalanceBook {
   private async headers(source: BalanceSource): Promise<Record<string, string>> {
     const registry = this.options.registry();
     const model = registry?.find(source.target.provider, source.target.modelId);
-    if (!registry || !model) throw new Error(`no model ${source.target.provider}/${source.target.modelId} in pi's registry to take credentials from`);
+    if (!registry || !model)
+      throw new Error(
+        `no model ${source.target.provider}/${source.target.modelId} in pi's registry to take credentials from`,
+      );
     const auth = await registry.getApiKeyAndHeaders(model);
     if (!auth.ok || !auth.apiKey) throw new Error(`no API key for ${source.provider}`);
     return { Authorization: `Bearer ${auth.apiKey}`, Accept: "application/json" };

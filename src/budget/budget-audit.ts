@@ -31,7 +31,8 @@ export interface ProviderAudit {
 }
 
 const rank: Record<AuditLevel, number> = { ok: 0, warning: 1, blocked: 2 };
-const worst = (levels: AuditLevel[]): AuditLevel => levels.reduce((a, b) => (rank[b] > rank[a] ? b : a), "ok" as AuditLevel);
+const worst = (levels: AuditLevel[]): AuditLevel =>
+  levels.reduce((a, b) => (rank[b] > rank[a] ? b : a), "ok" as AuditLevel);
 
 export function levelOfShare(share: number): AuditLevel {
   if (share >= BLOCK_SHARE) return "blocked";
@@ -39,11 +40,13 @@ export function levelOfShare(share: number): AuditLevel {
   return "ok";
 }
 
-export const formatShare = (share: number): string => (Number.isFinite(share) ? `${Math.floor(share * 100 + 1e-6)}%` : "over");
+export const formatShare = (share: number): string =>
+  Number.isFinite(share) ? `${Math.floor(share * 100 + 1e-6)}%` : "over";
 
 function auditPeriod(period: "daily" | "monthly", spentUsd: number, limitUsd: number): PeriodAudit {
   // Rounded so that $0.24 of $0.30 is exactly 80%, not 79.99999%.
-  const share = limitUsd > 0 ? Math.round((spentUsd / limitUsd) * SHARE_PRECISION) / SHARE_PRECISION : spentUsd > 0 ? Infinity : 1;
+  const share =
+    limitUsd > 0 ? Math.round((spentUsd / limitUsd) * SHARE_PRECISION) / SHARE_PRECISION : spentUsd > 0 ? Infinity : 1;
   return { period, spentUsd, limitUsd, share, level: levelOfShare(share) };
 }
 
@@ -58,13 +61,24 @@ export function auditProvider(input: {
   if (input.limits.monthly) periods.push(auditPeriod("monthly", input.spentThisMonthUsd, input.limits.monthly.usd));
   const details = periods
     .filter((item) => item.level !== "ok")
-    .map((item) => `${item.period} ${formatUsd(item.spentUsd, "spend")} of ${formatUsd(item.limitUsd, "spend")} (${formatShare(item.share)})`);
+    .map(
+      (item) =>
+        `${item.period} ${formatUsd(item.spentUsd, "spend")} of ${formatUsd(item.limitUsd, "spend")} (${formatShare(item.share)})`,
+    );
   const audit: ProviderAudit = { level: worst(periods.map((item) => item.level)), detail: "", periods };
   const floor = input.limits.balanceFloor;
   if (floor && input.balance) {
     const level: AuditLevel = input.balance.usd < floor.usd ? "blocked" : "ok";
-    audit.balance = { usd: input.balance.usd, floorUsd: floor.usd, level, ...(input.balance.stale ? { stale: true } : {}) };
-    if (level === "blocked") details.push(`balance ${formatUsd(input.balance.usd, "spend")} below the floor ${formatUsd(floor.usd, "spend")}${input.balance.stale ? " (stale)" : ""}`);
+    audit.balance = {
+      usd: input.balance.usd,
+      floorUsd: floor.usd,
+      level,
+      ...(input.balance.stale ? { stale: true } : {}),
+    };
+    if (level === "blocked")
+      details.push(
+        `balance ${formatUsd(input.balance.usd, "spend")} below the floor ${formatUsd(floor.usd, "spend")}${input.balance.stale ? " (stale)" : ""}`,
+      );
     audit.level = worst([audit.level, level]);
   }
   audit.detail = details.join("; ") || "within budget";

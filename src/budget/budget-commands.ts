@@ -5,12 +5,19 @@ import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
 import { formatUsd } from "../analytics/text-format.ts";
 import { formatShare, type PeriodAudit } from "./budget-audit.ts";
-import { BUDGET_PERIODS, clearLimitOperation, setLimitOperation, type BudgetPeriod, type EffectiveLimit } from "./budget-limits.ts";
+import {
+  BUDGET_PERIODS,
+  clearLimitOperation,
+  setLimitOperation,
+  type BudgetPeriod,
+  type EffectiveLimit,
+} from "./budget-limits.ts";
 import type { BudgetService } from "./budget-service.ts";
 
 const BUDGET_ACTIONS = ["show", "set", "clear"] as const;
 const BALANCE_ACTIONS = ["show", "fetch"] as const;
-const BUDGET_USAGE = "/auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]";
+const BUDGET_USAGE =
+  "/auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]";
 
 function limitCell(limit: EffectiveLimit | undefined): string {
   return limit ? `${formatUsd(limit.usd, "spend")}${limit.source === "command" ? "" : " (config)"}` : "-";
@@ -22,25 +29,49 @@ function shareCell(period: PeriodAudit | undefined): string {
 }
 
 function providerNames(service: BudgetService, now: number): string[] {
-  return [...new Set([...service.views(now).map((view) => view.provider), ...service.balanceSources().map((source) => source.provider)])];
+  return [
+    ...new Set([
+      ...service.views(now).map((view) => view.provider),
+      ...service.balanceSources().map((source) => source.provider),
+    ]),
+  ];
 }
 
 function showBudget(service: BudgetService, now: number): string {
   const keys = service.keys(now);
   const views = service.views(now);
   const header = `budgets: today ${keys.day}, month ${keys.month} (${service.timeZone()}); policy ${service.policy()}`;
-  if (views.length === 0) return `${header}\nno spend recorded and no budget set. Set one: /auto-router budget set <provider> <usd> [monthly]`;
+  if (views.length === 0)
+    return `${header}\nno spend recorded and no budget set. Set one: /auto-router budget set <provider> <usd> [monthly]`;
   const rows = views.flatMap((view) => {
     const daily = view.audit.periods.find((period) => period.period === "daily");
     const monthly = view.audit.periods.find((period) => period.period === "monthly");
     const estimated = view.spend.month.estimated > 0 ? ` (${view.spend.month.estimated} estimated)` : "";
     return [
-      [view.provider, "today", formatUsd(view.spend.day.costUsd, "spend"), limitCell(view.limits.daily), shareCell(daily), String(view.spend.day.requests)],
-      ["", "month", formatUsd(view.spend.month.costUsd, "spend"), limitCell(view.limits.monthly), shareCell(monthly), `${view.spend.month.requests}${estimated}`],
+      [
+        view.provider,
+        "today",
+        formatUsd(view.spend.day.costUsd, "spend"),
+        limitCell(view.limits.daily),
+        shareCell(daily),
+        String(view.spend.day.requests),
+      ],
+      [
+        "",
+        "month",
+        formatUsd(view.spend.month.costUsd, "spend"),
+        limitCell(view.limits.monthly),
+        shareCell(monthly),
+        `${view.spend.month.requests}${estimated}`,
+      ],
     ];
   });
-  const notes = views.filter((view) => view.audit.balance).map((view) =>
-    `${view.provider}: balance ${formatUsd(view.audit.balance!.usd, "spend")}${view.audit.balance!.stale ? " (stale)" : ""}, floor ${formatUsd(view.audit.balance!.floorUsd, "spend")}${view.audit.balance!.level === "blocked" ? " BLOCKED" : ""}`);
+  const notes = views
+    .filter((view) => view.audit.balance)
+    .map(
+      (view) =>
+        `${view.provider}: balance ${formatUsd(view.audit.balance!.usd, "spend")}${view.audit.balance!.stale ? " (stale)" : ""}, floor ${formatUsd(view.audit.balance!.floorUsd, "spend")}${view.audit.balance!.level === "blocked" ? " BLOCKED" : ""}`,
+    );
   return [header, table(["provider", "period", "spent", "limit", "used", "requests"], rows), ...notes].join("\n");
 }
 
@@ -78,21 +109,27 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       if (action === "show") return output.info(showBudget(service, now));
       if (!provider || (action !== "set" && action !== "clear")) return output.error(`usage: ${BUDGET_USAGE}`);
       // A key pasted in place of the provider name would be stored in the limits file as a provider.
-      if (redactText(provider) !== provider) return output.error("budget: that provider name looks like an API key or token; nothing was changed");
+      if (redactText(provider) !== provider)
+        return output.error("budget: that provider name looks like an API key or token; nothing was changed");
       if (action === "set") {
         const usd = parseUsd(rest[0]);
         const period = parsePeriod(rest[1]) ?? "daily";
         if (usd === undefined || period === "invalid") return output.error(`usage: ${BUDGET_USAGE}`);
         service.limits.update(setLimitOperation(provider, period, usd, now));
         await service.limits.flush();
-        return output.info(usd === null ? `${period} budget for ${provider} switched off (also overrides the config)`
-          : `${period} budget for ${provider} set to ${formatUsd(usd, "spend")}\n${showBudget(service, now)}`);
+        return output.info(
+          usd === null
+            ? `${period} budget for ${provider} switched off (also overrides the config)`
+            : `${period} budget for ${provider} set to ${formatUsd(usd, "spend")}\n${showBudget(service, now)}`,
+        );
       }
       const period = parsePeriod(rest[0]);
       if (period === "invalid") return output.error(`usage: ${BUDGET_USAGE}`);
       service.limits.update(clearLimitOperation(provider, period));
       await service.limits.flush();
-      output.info(`${period ?? "daily and monthly"} budget set by command for ${provider} cleared; config limits (if any) apply again`);
+      output.info(
+        `${period ?? "daily and monthly"} budget set by command for ${provider} cleared; config limits (if any) apply again`,
+      );
     },
   };
 
@@ -103,16 +140,27 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
     complete: (prefix) => pick(BALANCE_ACTIONS, prefix.trim()),
     async run(args, deps, output) {
       const action = args[0] ?? "show";
-      if (!(BALANCE_ACTIONS as readonly string[]).includes(action)) return output.error("usage: /auto-router balance [show|fetch]");
+      if (!(BALANCE_ACTIONS as readonly string[]).includes(action))
+        return output.error("usage: /auto-router balance [show|fetch]");
       const sources = service.balanceSources();
-      if (sources.length === 0) return output.info("no target uses a provider with a known balance API (deepseek, openrouter)");
+      if (sources.length === 0)
+        return output.info("no target uses a provider with a known balance API (deepseek, openrouter)");
       if (action === "fetch") await Promise.all(sources.map((source) => service.balances.refresh(source, true)));
-      const floors = Object.fromEntries(service.views(deps.now()).map((view) => [view.provider, view.limits.balanceFloor]));
+      const floors = Object.fromEntries(
+        service.views(deps.now()).map((view) => [view.provider, view.limits.balanceFloor]),
+      );
       const rows = sources.map((source) => {
         const entry = service.balances.get(source.provider);
         const floor = floors[source.provider];
-        const value = entry?.usd !== undefined ? `${formatUsd(entry.usd, "spend")}${entry.currency && entry.currency !== "USD" ? ` ${entry.currency}` : ""}` : "unknown";
-        const state = entry?.stale ? `stale: ${entry.error ?? "fetch failed"}` : entry?.fetchedAt !== undefined ? "fresh" : "not fetched (try balance fetch)";
+        const value =
+          entry?.usd !== undefined
+            ? `${formatUsd(entry.usd, "spend")}${entry.currency && entry.currency !== "USD" ? ` ${entry.currency}` : ""}`
+            : "unknown";
+        const state = entry?.stale
+          ? `stale: ${entry.error ?? "fetch failed"}`
+          : entry?.fetchedAt !== undefined
+            ? "fresh"
+            : "not fetched (try balance fetch)";
         const blocked = floor && entry?.usd !== undefined && entry.usd < floor.usd ? " BLOCKED" : "";
         return [source.provider, value, floor ? formatUsd(floor.usd, "spend") + blocked : "-", state];
       });

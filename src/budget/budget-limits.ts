@@ -12,7 +12,9 @@ export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 const usd = z.number().finite().nonnegative().nullable().optional();
 export const limitsStateSchema = z.object({
   version: z.number().int().default(1),
-  providers: z.record(z.string(), z.object({ daily: usd, monthly: usd, balanceFloor: usd, updatedAt: z.number().optional() })).default({}),
+  providers: z
+    .record(z.string(), z.object({ daily: usd, monthly: usd, balanceFloor: usd, updatedAt: z.number().optional() }))
+    .default({}),
 });
 export type LimitsState = z.infer<typeof limitsStateSchema>;
 
@@ -54,7 +56,10 @@ export interface EffectiveLimits {
 }
 
 /** The limits that apply per provider after precedence (see the file comment). */
-export function effectiveLimits(config: BudgetsConfig | undefined, stored: LimitsState): Record<string, EffectiveLimits> {
+export function effectiveLimits(
+  config: BudgetsConfig | undefined,
+  stored: LimitsState,
+): Record<string, EffectiveLimits> {
   const result: Record<string, EffectiveLimits> = {};
   const providers = new Set([...Object.keys(config?.providers ?? {}), ...Object.keys(stored.providers)]);
   for (const provider of providers) {

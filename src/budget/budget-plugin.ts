@@ -13,15 +13,36 @@ import type { FetchLike } from "../quota/fetch-json.ts";
 import { createBudgetSubcommands } from "./budget-commands.ts";
 import type { BudgetService, ProviderBudgetView } from "./budget-service.ts";
 import { auditProvider, formatShare } from "./budget-audit.ts";
-import { effectiveLimits, emptyLimits, LIMITS_STORE_NAME, limitsStateSchema, parseLimits, type LimitsState } from "./budget-limits.ts";
+import {
+  effectiveLimits,
+  emptyLimits,
+  LIMITS_STORE_NAME,
+  limitsStateSchema,
+  parseLimits,
+  type LimitsState,
+} from "./budget-limits.ts";
 import { salvageRecords } from "../state/salvage.ts";
 
 import { calendarKeys, isValidTimeZone, localTimeZone } from "./calendar.ts";
-import { importLegacyLimitsOperation, importLegacyOperation, LEGACY_STATS_FILE, readLegacyStats } from "./legacy-stats.ts";
+import {
+  importLegacyLimitsOperation,
+  importLegacyOperation,
+  LEGACY_STATS_FILE,
+  readLegacyStats,
+} from "./legacy-stats.ts";
 import { monthlySpendWindows, perTokenProviders, type MonthlySpendLink } from "./monthly-spend.ts";
 import { reconcileUsage, TOKENS_PER_MILLION, type Pricing } from "./reconcile-usage.ts";
 import { spendLedgerOf } from "./spend-ledger.ts";
-import { emptyLedger, parseLedger, providerSpend, providersWithUsage, salvageLedger, totalsOf, USAGE_STORE_NAME, type UsageLedger } from "./usage-ledger.ts";
+import {
+  emptyLedger,
+  parseLedger,
+  providerSpend,
+  providersWithUsage,
+  salvageLedger,
+  totalsOf,
+  USAGE_STORE_NAME,
+  type UsageLedger,
+} from "./usage-ledger.ts";
 
 /** A hard budget's reservation stops counting after this when its attempt never reports (a crashed process). */
 export const RESERVATION_TTL_MS = 10 * 60_000;
@@ -47,8 +68,17 @@ export type BudgetPlugin = FeaturePlugin & AttemptReserver;
 export function createBudgetPlugin(context: PluginContext, options: BudgetPluginOptions = {}): BudgetPlugin {
   const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger, salvageLedger, USAGE_FLUSH_DELAY_MS);
   const ledger = spendLedgerOf(usage);
-  const limits = context.openStore(LIMITS_STORE_NAME, emptyLimits, parseLimits, salvageRecords(limitsStateSchema, emptyLimits));
-  const balances = new BalanceBook({ registry: () => context.registry(), now: () => context.now(), fetch: options.fetch });
+  const limits = context.openStore(
+    LIMITS_STORE_NAME,
+    emptyLimits,
+    parseLimits,
+    salvageRecords(limitsStateSchema, emptyLimits),
+  );
+  const balances = new BalanceBook({
+    registry: () => context.registry(),
+    now: () => context.now(),
+    fetch: options.fetch,
+  });
   let warnedZone: string | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -66,28 +96,40 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
 
   // Read by the snapshot, the status warnings and the quota windows of one request: computed once per instant,
   // ledger, limits, config and balances.
-  const viewsAt = lastValue((now: number, ledger: UsageLedger, limitsState: LimitsState, config: RouterConfig, _balances: number): ProviderBudgetView[] => {
-    const calendar = keys(now);
-    const effective = effectiveLimits(config.budgets, limitsState);
-    const providers = [...new Set([...Object.keys(effective), ...providersWithUsage(ledger, calendar)])].sort();
-    return providers.map((provider) => {
-      const spend = providerSpend(ledger, calendar, provider);
-      const providerLimits = effective[provider] ?? {};
-      const balance = balances.get(provider);
-      const audit = auditProvider({
-        limits: providerLimits,
-        spentTodayUsd: spend.day.costUsd,
-        spentThisMonthUsd: spend.month.costUsd,
-        balance: balance?.usd !== undefined ? { usd: balance.usd, stale: balance.stale } : undefined,
+  const viewsAt = lastValue(
+    (
+      now: number,
+      ledger: UsageLedger,
+      limitsState: LimitsState,
+      config: RouterConfig,
+      _balances: number,
+    ): ProviderBudgetView[] => {
+      const calendar = keys(now);
+      const effective = effectiveLimits(config.budgets, limitsState);
+      const providers = [...new Set([...Object.keys(effective), ...providersWithUsage(ledger, calendar)])].sort();
+      return providers.map((provider) => {
+        const spend = providerSpend(ledger, calendar, provider);
+        const providerLimits = effective[provider] ?? {};
+        const balance = balances.get(provider);
+        const audit = auditProvider({
+          limits: providerLimits,
+          spentTodayUsd: spend.day.costUsd,
+          spentThisMonthUsd: spend.month.costUsd,
+          balance: balance?.usd !== undefined ? { usd: balance.usd, stale: balance.stale } : undefined,
+        });
+        return { provider, limits: providerLimits, spend, audit };
       });
-      return { provider, limits: providerLimits, spend, audit };
-    });
-  });
+    },
+  );
   const views = (now: number) => viewsAt(now, usage.read(), limits.read(), context.config(), balances.version);
 
   // Quota source 2 (monthly spend / monthly budget of per-token providers) for the UVI plugin: see monthly-spend.ts.
   options.monthlySpend?.publish((now) => {
-    const spends = views(now).map((view) => ({ provider: view.provider, spentUsd: view.spend.month.costUsd, monthlyUsd: view.limits.monthly?.usd }));
+    const spends = views(now).map((view) => ({
+      provider: view.provider,
+      spentUsd: view.spend.month.costUsd,
+      monthlyUsd: view.limits.monthly?.usd,
+    }));
     // Which providers bill per token asks pi's registry (a scan of its models): only when a monthly budget exists.
     if (!spends.some((spend) => spend.monthlyUsd !== undefined && spend.monthlyUsd > 0)) return {};
     return monthlySpendWindows(spends, perTokenProviders(context.config(), context.registry()), now, timeZone());
@@ -102,7 +144,9 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     let pricing: Pricing | undefined;
     try {
       const cost = context.registry()?.find(candidate.provider, candidate.modelId)?.cost;
-      pricing = cost ? { input: cost.input, output: cost.output, cacheRead: cost.cacheRead, cacheWrite: cost.cacheWrite } : undefined;
+      pricing = cost
+        ? { input: cost.input, output: cost.output, cacheRead: cost.cacheRead, cacheWrite: cost.cacheWrite }
+        : undefined;
     } catch {
       return undefined;
     }
@@ -139,12 +183,19 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       usage.update(importLegacyOperation(LEGACY_STATS_FILE, legacy));
       void Promise.all([limits.flush(), usage.flush()]).catch(() => undefined);
     } catch (error) {
-      context.warn(`auto-router: could not migrate ${join(context.stateDir, LEGACY_STATS_FILE)} (kept unchanged): ${error instanceof Error ? error.message : String(error)}`);
+      context.warn(
+        `auto-router: could not migrate ${join(context.stateDir, LEGACY_STATS_FILE)} (kept unchanged): ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
 
   const service: BudgetService = {
-    usage, limits, balances, timeZone, keys, views,
+    usage,
+    limits,
+    balances,
+    timeZone,
+    keys,
+    views,
     policy: () => context.config().budgets?.policy ?? "soft",
     balanceSources: () => balanceSources(context.config()),
   };
@@ -181,35 +232,45 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       const { outcome, candidate } = observation;
       const provider = candidate.account;
       const id = `${observation.requestId}:${observation.attempt}`;
-      const record = reconcileUsage({ message: outcome.message, pricing: pricingOf(candidate), estimatedInputTokens: observation.estimatedInputTokens });
+      const record = reconcileUsage({
+        message: outcome.message,
+        pricing: pricingOf(candidate),
+        estimatedInputTokens: observation.estimatedInputTokens,
+      });
       if (!record) {
         ledger.release(id, provider);
         return;
       }
       const calendar = keys(observation.now);
       ledger.record({ id, calendar, provider, modelId: candidate.modelId, totals: totalsOf(record) });
-      context.record("usage", {
-        attempt: observation.attempt,
-        target: candidate.key,
-        provider,
-        outcome: outcome.status,
-        input: record.input,
-        output: record.output,
-        cacheRead: record.cacheRead,
-        cacheWrite: record.cacheWrite,
-        costUsd: record.costUsd,
-        estimated: record.estimated ?? false,
-        estimateReason: record.reason,
-        day: calendar.day,
-        month: calendar.month,
-      }, { requestId: observation.requestId, routeId: observation.routeId });
+      context.record(
+        "usage",
+        {
+          attempt: observation.attempt,
+          target: candidate.key,
+          provider,
+          outcome: outcome.status,
+          input: record.input,
+          output: record.output,
+          cacheRead: record.cacheRead,
+          cacheWrite: record.cacheWrite,
+          costUsd: record.costUsd,
+          estimated: record.estimated ?? false,
+          estimateReason: record.reason,
+          day: calendar.day,
+          month: calendar.month,
+        },
+        { requestId: observation.requestId, routeId: observation.routeId },
+      );
     },
     statusWarnings(now) {
-      return views(now).filter((view) => view.audit.level !== "ok").map((view) => {
-        const share = Math.max(0, ...view.audit.periods.map((period) => period.share));
-        const what = view.audit.periods.some((period) => period.level !== "ok") ? formatShare(share) : "balance low";
-        return `budget ${view.provider} ${what}${view.audit.level === "blocked" ? " blocked" : ""}`;
-      });
+      return views(now)
+        .filter((view) => view.audit.level !== "ok")
+        .map((view) => {
+          const share = Math.max(0, ...view.audit.periods.map((period) => period.share));
+          const what = view.audit.periods.some((period) => period.level !== "ok") ? formatShare(share) : "balance low";
+          return `budget ${view.provider} ${what}${view.audit.level === "blocked" ? " blocked" : ""}`;
+        });
     },
     subcommands: createBudgetSubcommands(service),
     start() {

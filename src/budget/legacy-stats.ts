@@ -18,13 +18,25 @@ export const LEGACY_MODEL_ID = "(legacy)";
 
 const usd = z.number().finite().nonnegative();
 const tokens = z.number().int().nonnegative();
-const providerUsageSchema = z.object({ inputTokens: tokens.default(0), outputTokens: tokens.default(0), estimatedCost: usd.default(0) });
+const providerUsageSchema = z.object({
+  inputTokens: tokens.default(0),
+  outputTokens: tokens.default(0),
+  estimatedCost: usd.default(0),
+});
 const periodSchema = (key: RegExp, shape: string) =>
-  z.record(z.string(), z.record(z.string(), providerUsageSchema)).superRefine((period, context) => {
-    for (const name of Object.keys(period)) {
-      if (!key.test(name)) context.addIssue({ code: z.ZodIssueCode.custom, path: [name], message: `expected a ${shape} key (a UTC date)` });
-    }
-  }).default({});
+  z
+    .record(z.string(), z.record(z.string(), providerUsageSchema))
+    .superRefine((period, context) => {
+      for (const name of Object.keys(period)) {
+        if (!key.test(name))
+          context.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [name],
+            message: `expected a ${shape} key (a UTC date)`,
+          });
+      }
+    })
+    .default({});
 export const legacyStatsSchema = z.object({
   version: z.literal(2),
   daily: periodSchema(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD"),
@@ -34,14 +46,23 @@ export const legacyStatsSchema = z.object({
 export type LegacyStats = z.infer<typeof legacyStatsSchema>;
 
 type Period = UsageLedger["days"];
-export interface LegacyImport { days: Period; months: Period; limits: LegacyStats["limits"] }
+export interface LegacyImport {
+  days: Period;
+  months: Period;
+  limits: LegacyStats["limits"];
+}
 
 function toPeriod(source: LegacyStats["daily"]): Period {
   const period: Period = {};
   for (const [key, providers] of Object.entries(source)) {
     period[key] = {};
     for (const [provider, usage] of Object.entries(providers)) {
-      const totals: UsageTotals = { ...emptyTotals(), input: usage.inputTokens, output: usage.outputTokens, costUsd: usage.estimatedCost };
+      const totals: UsageTotals = {
+        ...emptyTotals(),
+        input: usage.inputTokens,
+        output: usage.outputTokens,
+        costUsd: usage.estimatedCost,
+      };
       period[key]![provider] = { [LEGACY_MODEL_ID]: totals };
     }
   }
@@ -53,7 +74,9 @@ export function parseLegacyStats(raw: unknown): LegacyImport {
   const parsed = legacyStatsSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`${issue.path.length ? issue.path.join(".") : "(top level)"}: ${issue.message} (expected the v2 format)`);
+    throw new Error(
+      `${issue.path.length ? issue.path.join(".") : "(top level)"}: ${issue.message} (expected the v2 format)`,
+    );
   }
   return { days: toPeriod(parsed.data.daily), months: toPeriod(parsed.data.monthly), limits: parsed.data.limits };
 }
@@ -64,7 +87,8 @@ function merge(target: Period, source: Period): Period {
     const bucket = { ...result[key] };
     for (const [provider, models] of Object.entries(providers)) {
       const existing = { ...bucket[provider] };
-      for (const [modelId, totals] of Object.entries(models)) existing[modelId] = addTotals(existing[modelId] ?? emptyTotals(), totals);
+      for (const [modelId, totals] of Object.entries(models))
+        existing[modelId] = addTotals(existing[modelId] ?? emptyTotals(), totals);
       bucket[provider] = existing;
     }
     result[key] = bucket;
@@ -76,7 +100,12 @@ function merge(target: Period, source: Period): Period {
 export function importLegacyOperation(name: string, legacy: LegacyImport) {
   return (ledger: UsageLedger): UsageLedger => {
     if (ledger.migratedFrom.includes(name)) return ledger;
-    return { ...ledger, days: merge(ledger.days, legacy.days), months: merge(ledger.months, legacy.months), migratedFrom: [...ledger.migratedFrom, name] };
+    return {
+      ...ledger,
+      days: merge(ledger.days, legacy.days),
+      months: merge(ledger.months, legacy.months),
+      migratedFrom: [...ledger.migratedFrom, name],
+    };
   };
 }
 
@@ -88,7 +117,8 @@ export function importLegacyLimitsOperation(legacy: LegacyImport, at: number) {
       const current = { ...providers[provider] };
       let changed = false;
       if (old.dailyUsd !== undefined && current.daily === undefined) [current.daily, changed] = [old.dailyUsd, true];
-      if (old.monthlyUsd !== undefined && current.monthly === undefined) [current.monthly, changed] = [old.monthlyUsd, true];
+      if (old.monthlyUsd !== undefined && current.monthly === undefined)
+        [current.monthly, changed] = [old.monthlyUsd, true];
       if (changed) providers[provider] = { ...current, updatedAt: at };
     }
     return { ...state, providers };

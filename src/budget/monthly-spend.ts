@@ -54,13 +54,21 @@ export function monthBounds(now: number, zone: string): { start: number; end: nu
   const cached = lastBounds.get(zone);
   if (cached?.month === month) return cached.bounds;
   const [year, monthNumber] = month.split("-").map(Number) as [number, number];
-  const bounds = { start: wallClockToInstant(year, monthNumber, 1, 0, 0, zone) ?? Number.NaN, end: wallClockToInstant(year, monthNumber + 1, 1, 0, 0, zone) ?? Number.NaN };
+  const bounds = {
+    start: wallClockToInstant(year, monthNumber, 1, 0, 0, zone) ?? Number.NaN,
+    end: wallClockToInstant(year, monthNumber + 1, 1, 0, 0, zone) ?? Number.NaN,
+  };
   lastBounds.set(zone, { month, bounds });
   return bounds;
 }
 
 /** The monthly-budget window of every per-token provider that has a monthly limit above zero. Pure. */
-export function monthlySpendWindows(spends: MonthlySpend[], perToken: ReadonlySet<string>, now: number, zone: string): Record<string, QuotaWindow[]> {
+export function monthlySpendWindows(
+  spends: MonthlySpend[],
+  perToken: ReadonlySet<string>,
+  now: number,
+  zone: string,
+): Record<string, QuotaWindow[]> {
   const out: Record<string, QuotaWindow[]> = {};
   const { start, end } = monthBounds(now, zone);
   for (const spend of spends) {

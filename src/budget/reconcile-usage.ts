@@ -50,22 +50,30 @@ const clean = (value: unknown): number | undefined =>
 
 export function answerText(message: AssistantMessage | undefined): string {
   const blocks = Array.isArray(message?.content) ? message!.content : [];
-  return blocks.map((block) => {
-    if (block.type === "text") return block.text;
-    if (block.type === "thinking") return block.thinking;
-    if (block.type === "toolCall") return `${block.name}${JSON.stringify(block.arguments ?? {})}`;
-    return "";
-  }).join("");
+  return blocks
+    .map((block) => {
+      if (block.type === "text") return block.text;
+      if (block.type === "thinking") return block.thinking;
+      if (block.type === "toolCall") return `${block.name}${JSON.stringify(block.arguments ?? {})}`;
+      return "";
+    })
+    .join("");
 }
 
 export function estimateTokens(text: string): number {
   return Math.ceil(text.length / CHARACTERS_PER_TOKEN);
 }
 
-function priced(tokens: { input: number; output: number; cacheRead: number; cacheWrite: number }, pricing: Pricing | undefined): number {
+function priced(
+  tokens: { input: number; output: number; cacheRead: number; cacheWrite: number },
+  pricing: Pricing | undefined,
+): number {
   if (!pricing) return 0;
-  const cost = tokens.input * (clean(pricing.input) ?? 0) + tokens.output * (clean(pricing.output) ?? 0)
-    + tokens.cacheRead * (clean(pricing.cacheRead) ?? 0) + tokens.cacheWrite * (clean(pricing.cacheWrite) ?? 0);
+  const cost =
+    tokens.input * (clean(pricing.input) ?? 0) +
+    tokens.output * (clean(pricing.output) ?? 0) +
+    tokens.cacheRead * (clean(pricing.cacheRead) ?? 0) +
+    tokens.cacheWrite * (clean(pricing.cacheWrite) ?? 0);
   return cost / TOKENS_PER_MILLION;
 }
 
@@ -82,31 +90,50 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
     const output = estimateTokens(text);
     const estimatedInput = clean(input.estimatedInputTokens) ?? 0;
     const tokens = { input: Math.round(estimatedInput), output, cacheRead: 0, cacheWrite: 0 };
-    const what = estimatedInput > 0 ? "input from the request's estimate, output from the text length" : "output estimated from the text length";
-    return { ...tokens, costUsd: priced(tokens, input.pricing), estimated: true, reason: `usage missing (interrupted stream?): ${what}` };
+    const what =
+      estimatedInput > 0
+        ? "input from the request's estimate, output from the text length"
+        : "output estimated from the text length";
+    return {
+      ...tokens,
+      costUsd: priced(tokens, input.pricing),
+      estimated: true,
+      reason: `usage missing (interrupted stream?): ${what}`,
+    };
   }
   const tokenFields = ["input", "output", "cacheRead", "cacheWrite"] as const;
   const tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
   for (const field of tokenFields) {
     const value = clean(usage[field]);
-    if (value === undefined && usage[field] !== undefined) reasons.push(`${field} was invalid (${String(usage[field])})`);
+    if (value === undefined && usage[field] !== undefined)
+      reasons.push(`${field} was invalid (${String(usage[field])})`);
     tokens[field] = value ?? 0;
   }
   const tokenSum = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
   if (tokenSum === 0 && text === "") {
     return reasons.length > 0 ? { ...tokens, costUsd: 0, estimated: true, reason: reasons.join("; ") } : undefined;
   }
-  if (tokens.input === 0 && tokens.cacheRead === 0 && tokens.cacheWrite === 0 && (clean(input.estimatedInputTokens) ?? 0) > 0) {
+  if (
+    tokens.input === 0 &&
+    tokens.cacheRead === 0 &&
+    tokens.cacheWrite === 0 &&
+    (clean(input.estimatedInputTokens) ?? 0) > 0
+  ) {
     tokens.input = Math.round(input.estimatedInputTokens!);
     reasons.push("zero input tokens reported: input taken from the request's estimate");
   }
   const textTokens = estimateTokens(text);
   if (tokens.output === 0 && text !== "") {
     tokens.output = textTokens;
-    reasons.push(tokenSum === 0 ? "zero tokens reported for a non-empty answer: output estimated from the text length"
-      : "zero output tokens for a non-empty answer: output estimated from the text length");
+    reasons.push(
+      tokenSum === 0
+        ? "zero tokens reported for a non-empty answer: output estimated from the text length"
+        : "zero output tokens for a non-empty answer: output estimated from the text length",
+    );
   } else if (textTokens >= MIN_TOKENS_FOR_PLAUSIBILITY && tokens.output * IMPLAUSIBLE_OUTPUT_RATIO < textTokens) {
-    reasons.push(`${tokens.output} output tokens reported for ${text.length} characters of answer (a placeholder of an interrupted stream?): output estimated from the text length`);
+    reasons.push(
+      `${tokens.output} output tokens reported for ${text.length} characters of answer (a placeholder of an interrupted stream?): output estimated from the text length`,
+    );
     tokens.output = textTokens;
   }
 
@@ -121,7 +148,11 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
     costUsd = fromPrices; // tokens were repaired: the provider's cost cannot describe them
   } else if (total === undefined) {
     costUsd = partsSum ?? fromPrices;
-    reasons.push(partsSum !== undefined ? "cost total missing: sum of its parts used" : "cost missing: computed from the model's prices");
+    reasons.push(
+      partsSum !== undefined
+        ? "cost total missing: sum of its parts used"
+        : "cost missing: computed from the model's prices",
+    );
   } else if (partsSum !== undefined && Math.abs(partsSum - total) > COST_TOLERANCE_USD) {
     costUsd = partsSum;
     reasons.push(`cost total ${total} differs from the sum of its parts ${partsSum}: parts used`);

@@ -43,7 +43,11 @@ export interface SpendLedger {
 /** A store that is a SpendLedger too (the team ledger) is used as one; any other store gets the local one. */
 export function spendLedgerOf(store: StateStore<UsageLedger>): SpendLedger {
   const candidate = store as StateStore<UsageLedger> & Partial<SpendLedger>;
-  if (typeof candidate.reserve === "function" && typeof candidate.record === "function" && typeof candidate.release === "function") {
+  if (
+    typeof candidate.reserve === "function" &&
+    typeof candidate.record === "function" &&
+    typeof candidate.release === "function"
+  ) {
     return candidate as SpendLedger;
   }
   return new LocalSpendLedger(store);
@@ -53,7 +57,11 @@ export function spendLedgerOf(store: StateStore<UsageLedger>): SpendLedger {
  * The budget check against one view of the ledger plus the reservations open on it: granted when the spend, what is
  * reserved and this attempt's expected cost stay within every limit.
  */
-export function checkReservation(ledger: UsageLedger, reservedUsd: number, reservation: SpendReservation): ReservationAnswer {
+export function checkReservation(
+  ledger: UsageLedger,
+  reservedUsd: number,
+  reservation: SpendReservation,
+): ReservationAnswer {
   const spend = providerSpend(ledger, reservation.calendar, reservation.provider);
   const periods = [
     { name: "daily", limit: reservation.dailyUsd, spent: spend.day.costUsd },
@@ -61,13 +69,15 @@ export function checkReservation(ledger: UsageLedger, reservedUsd: number, reser
   ];
   for (const period of periods) {
     if (period.limit === undefined) continue;
-    if (exceeds(period.spent, reservedUsd, reservation.amountUsd, period.limit)) return refusalText(period.name, period.spent, reservedUsd, reservation.amountUsd, period.limit);
+    if (exceeds(period.spent, reservedUsd, reservation.amountUsd, period.limit))
+      return refusalText(period.name, period.spent, reservedUsd, reservation.amountUsd, period.limit);
   }
   return undefined;
 }
 
 /** Sums compared with a tolerance far below a cent, so an exactly fitting request passes despite float sums. */
-export const exceeds = (spent: number, reserved: number, amount: number, limit: number): boolean => spent + reserved + amount > limit + 1e-9;
+export const exceeds = (spent: number, reserved: number, amount: number, limit: number): boolean =>
+  spent + reserved + amount > limit + 1e-9;
 
 export function refusalText(period: string, spent: number, reserved: number, amount: number, limit: number): string {
   const money = (value: number) => `$${value.toFixed(4)}`;
@@ -96,7 +106,12 @@ export class LocalSpendLedger implements SpendLedger {
       else if (entry.provider === reservation.provider && id !== reservation.id) reserved += entry.amountUsd;
     }
     const refusal = checkReservation(this.store.read(), reserved, reservation);
-    if (refusal === undefined) this.open.set(reservation.id, { provider: reservation.provider, amountUsd: reservation.amountUsd, expiresAt: reservation.now + reservation.ttlMs });
+    if (refusal === undefined)
+      this.open.set(reservation.id, {
+        provider: reservation.provider,
+        amountUsd: reservation.amountUsd,
+        expiresAt: reservation.now + reservation.ttlMs,
+      });
     return refusal;
   }
 }

@@ -15,10 +15,13 @@ const COST_DECIMALS = 1e10;
 
 const strictCount = z.number().finite().nonnegative();
 /** Salvage: a number written as text ("0.5") is still that number; anything else unreadable counts as 0. */
-const lenientCount = z.preprocess(
-  (value) => (typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)) ? Number(value) : value),
-  strictCount,
-).catch(0);
+const lenientCount = z
+  .preprocess(
+    (value) =>
+      typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)) ? Number(value) : value,
+    strictCount,
+  )
+  .catch(0);
 
 function ledgerSchema(count: z.ZodType<number>) {
   const totals = z.object({
@@ -54,11 +57,24 @@ export const usageLedgerSchema = strictSchemas.ledger;
 export type UsageLedger = z.infer<typeof usageLedgerSchema>;
 type Period = UsageLedger["days"];
 
-export const emptyLedger = (): UsageLedger => ({ version: USAGE_LEDGER_VERSION, days: {}, months: {}, migratedFrom: [] });
+export const emptyLedger = (): UsageLedger => ({
+  version: USAGE_LEDGER_VERSION,
+  days: {},
+  months: {},
+  migratedFrom: [],
+});
 export const parseLedger = (raw: unknown): UsageLedger => usageLedgerSchema.parse(raw);
 export const salvageLedger = (raw: unknown): UsageLedger => lenientSchemas.ledger.parse(raw) as UsageLedger;
 
-export const emptyTotals = (): UsageTotals => ({ requests: 0, estimated: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0 });
+export const emptyTotals = (): UsageTotals => ({
+  requests: 0,
+  estimated: 0,
+  input: 0,
+  output: 0,
+  cacheRead: 0,
+  cacheWrite: 0,
+  costUsd: 0,
+});
 
 const roundCost = (value: number): number => Math.round(value * COST_DECIMALS) / COST_DECIMALS;
 
@@ -89,7 +105,10 @@ export function totalsOf(record: UsageRecord): UsageTotals {
 function addTo(period: Period, key: string, provider: string, modelId: string, totals: UsageTotals): Period {
   const bucket = period[key] ?? {};
   const models = bucket[provider] ?? {};
-  return { ...period, [key]: { ...bucket, [provider]: { ...models, [modelId]: addTotals(models[modelId] ?? emptyTotals(), totals) } } };
+  return {
+    ...period,
+    [key]: { ...bucket, [provider]: { ...models, [modelId]: addTotals(models[modelId] ?? emptyTotals(), totals) } },
+  };
 }
 
 /** Keeps the newest `keep` keys (keys sort chronologically as YYYY-MM[-DD]). */
@@ -117,7 +136,9 @@ export function providerTotals(period: Period, key: string, provider: string): U
 
 /** Providers that have any spend in either bucket. */
 export function providersWithUsage(ledger: UsageLedger, keys: CalendarKeys): string[] {
-  return [...new Set([...Object.keys(ledger.days[keys.day] ?? {}), ...Object.keys(ledger.months[keys.month] ?? {})])].sort();
+  return [
+    ...new Set([...Object.keys(ledger.days[keys.day] ?? {}), ...Object.keys(ledger.months[keys.month] ?? {})]),
+  ].sort();
 }
 
 export interface ProviderSpend {
@@ -126,5 +147,8 @@ export interface ProviderSpend {
 }
 
 export function providerSpend(ledger: UsageLedger, keys: CalendarKeys, provider: string): ProviderSpend {
-  return { day: providerTotals(ledger.days, keys.day, provider), month: providerTotals(ledger.months, keys.month, provider) };
+  return {
+    day: providerTotals(ledger.days, keys.day, provider),
+    month: providerTotals(ledger.months, keys.month, provider),
+  };
 }

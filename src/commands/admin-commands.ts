@@ -16,9 +16,15 @@ export const explainCommand: Subcommand = {
   async run(args, deps, output) {
     const last = args[0] ? deps.runtime.lastDecision(args[0]) : deps.runtime.allLastDecisions()[0];
     if (!last) {
-      return output.info(args[0] ? `no request has been routed through ${args[0]} in this session yet` : "no request has been routed in this session yet");
+      return output.info(
+        args[0]
+          ? `no request has been routed through ${args[0]} in this session yet`
+          : "no request has been routed in this session yet",
+      );
     }
-    const served = last.servedKey ? `served by ${last.servedKey}${last.failovers ? ` after ${last.failovers} failover(s)` : ""}` : `outcome: ${last.outcome ?? "pending"}`;
+    const served = last.servedKey
+      ? `served by ${last.servedKey}${last.failovers ? ` after ${last.failovers} failover(s)` : ""}`
+      : `outcome: ${last.outcome ?? "pending"}`;
     const lines = formatDecision(last.decision);
     // The decision's "Winner" is who was ranked first; after a failover another target served, so the attempts say
     // what actually happened.
@@ -28,13 +34,23 @@ export const explainCommand: Subcommand = {
       lines.push("Attempts:", ...last.attempts.map(formatAttempt));
       lines.push(servedLine(last));
     }
-    output.info([`request ${last.requestId.slice(0, 8)} on ${last.decision.requestedRouteId}, ${formatDuration(deps.now() - last.at)} ago, ${served}`, ...lines, ...(last.notes?.length ? ["Notes:", ...last.notes.map((note) => `  ${note}`)] : []), ...ratingLines(last.decision, deps)].join("\n"));
+    output.info(
+      [
+        `request ${last.requestId.slice(0, 8)} on ${last.decision.requestedRouteId}, ${formatDuration(deps.now() - last.at)} ago, ${served}`,
+        ...lines,
+        ...(last.notes?.length ? ["Notes:", ...last.notes.map((note) => `  ${note}`)] : []),
+        ...ratingLines(last.decision, deps),
+      ].join("\n"),
+    );
   },
 };
 
 function formatAttempt(attempt: AttemptRecord, index: number): string {
-  const facts = [attempt.failureKind, attempt.status !== undefined ? `HTTP ${attempt.status}` : undefined, `${Math.round(attempt.latencyMs)} ms`]
-    .filter((fact): fact is string => fact !== undefined);
+  const facts = [
+    attempt.failureKind,
+    attempt.status !== undefined ? `HTTP ${attempt.status}` : undefined,
+    `${Math.round(attempt.latencyMs)} ms`,
+  ].filter((fact): fact is string => fact !== undefined);
   return `  ${index + 1}. ${attempt.key}: ${attempt.outcome} (${facts.join(", ")})`;
 }
 
@@ -52,14 +68,17 @@ function ratingLines(decision: Decision, deps: CommandDeps): string[] {
   const now = deps.now();
   const status: Record<string, Partial<TargetStatus>> = {};
   for (const plugin of deps.runtime.plugins) {
-    for (const [key, value] of Object.entries(plugin.targetStatus?.(now) ?? {})) status[key] = { ...status[key], ...value };
+    for (const [key, value] of Object.entries(plugin.targetStatus?.(now) ?? {}))
+      status[key] = { ...status[key], ...value };
   }
   const keys = [...new Set([...decision.candidates.map((c) => c.key), ...decision.skipped.map((s) => s.key)])];
   const lines = keys.flatMap((key) => {
     const { ratingCount, badRatingShare } = status[key] ?? {};
     if (!ratingCount || badRatingShare === undefined) return [];
     const bad = Math.round(badRatingShare * ratingCount);
-    return [`  ${key}: ${bad} bad, ${ratingCount - bad} good of the last ${ratingCount} (${Math.round(badRatingShare * 100)}% bad)`];
+    return [
+      `  ${key}: ${bad} bad, ${ratingCount - bad} good of the last ${ratingCount} (${Math.round(badRatingShare * 100)}% bad)`,
+    ];
   });
   return lines.length ? ["Ratings:", ...lines] : [];
 }
@@ -71,8 +90,10 @@ export const reloadCommand: Subcommand = {
   async run(_args, deps, output) {
     const lines = deps.reload();
     const loaded = deps.services.config.state;
-    const summary = loaded.origin === "file" ? `reloaded ${loaded.file}: ${Object.keys(loaded.config.routes).length} routes`
-      : `${loaded.file}: ${describeOrigin(loaded)}`;
+    const summary =
+      loaded.origin === "file"
+        ? `reloaded ${loaded.file}: ${Object.keys(loaded.config.routes).length} routes`
+        : `${loaded.file}: ${describeOrigin(loaded)}`;
     (loaded.issues.some((i) => i.severity === "error") ? output.warn : output.info)([summary, ...lines].join("\n"));
   },
 };
@@ -84,8 +105,16 @@ export const resetCommand: Subcommand = {
   complete: (prefix) => RESET_SCOPES.filter((s) => s.startsWith(prefix)).map((s) => ({ value: s, label: s })),
   async run(args, deps, output) {
     const scope = (args[0] ?? "cooldowns") as ResetScope;
-    if (!RESET_SCOPES.includes(scope) || args.length > 1) return output.error(`usage: /auto-router reset [${RESET_SCOPES.join("|")}]`);
-    if (scope === "all" && output.confirm && !(await output.confirm("Reset auto-router state?", "Clears cooldowns, circuit breakers and latency averages. The event log is kept."))) {
+    if (!RESET_SCOPES.includes(scope) || args.length > 1)
+      return output.error(`usage: /auto-router reset [${RESET_SCOPES.join("|")}]`);
+    if (
+      scope === "all" &&
+      output.confirm &&
+      !(await output.confirm(
+        "Reset auto-router state?",
+        "Clears cooldowns, circuit breakers and latency averages. The event log is kept.",
+      ))
+    ) {
       return output.info("reset cancelled");
     }
     const now = deps.now();

@@ -1,7 +1,13 @@
 // aliases, resolve: the short names of the config (`aliases`) and what any name resolves to right now.
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatPrice, table } from "./format.ts";
-import { aliasCompletions, describeResolved, nameCompletions, resolveName, type ResolvedName } from "./name-resolution.ts";
+import {
+  aliasCompletions,
+  describeResolved,
+  nameCompletions,
+  resolveName,
+  type ResolvedName,
+} from "./name-resolution.ts";
 
 /** Whether a resolved name can be used now: the route exists, or pi knows the model and has credentials for it. */
 function resolvedState(resolved: ResolvedName | undefined, deps: CommandDeps): string {
@@ -26,7 +32,10 @@ export const aliasesCommand: Subcommand = {
   async run(_args, deps, output) {
     const config = deps.config();
     const entries = Object.entries(config.aliases ?? {});
-    if (entries.length === 0) return output.info("no aliases configured (add \"aliases\": {\"short\": \"route-id or provider/model\"} to the routes file)");
+    if (entries.length === 0)
+      return output.info(
+        'no aliases configured (add "aliases": {"short": "route-id or provider/model"} to the routes file)',
+      );
     const rows = entries.map(([alias, target]) => {
       const resolved = resolveName(alias, config);
       return [alias, target, resolved ? describeResolved(resolved) : "-", resolvedState(resolved, deps)];
@@ -50,20 +59,33 @@ export const resolveCommand: Subcommand = {
     const resolved = resolveName(name, config);
     if (!resolved) {
       const aliased = config.aliases?.[name];
-      return output.error(aliased !== undefined
-        ? `alias ${name} points at "${aliased}", which is neither a route nor provider/model`
-        : `"${name}" is not an alias, a route or provider/model (aliases: ${Object.keys(config.aliases ?? {}).join(", ") || "none"})`);
+      return output.error(
+        aliased !== undefined
+          ? `alias ${name} points at "${aliased}", which is neither a route nor provider/model`
+          : `"${name}" is not an alias, a route or provider/model (aliases: ${Object.keys(config.aliases ?? {}).join(", ") || "none"})`,
+      );
     }
-    const lines = [`${name} → ${describeResolved(resolved)}${resolved.alias ? " (alias)" : ""}: ${resolvedState(resolved, deps)}`];
+    const lines = [
+      `${name} → ${describeResolved(resolved)}${resolved.alias ? " (alias)" : ""}: ${resolvedState(resolved, deps)}`,
+    ];
     if (resolved.kind === "route") {
       const route = config.routes[resolved.routeId]!;
       if (route.name) lines.push(route.name);
-      lines.push(...route.targets.map((target, index) => `  ${index + 1}. ${target.provider}/${target.modelId}${target.enabled === false ? " (disabled)" : ""}`));
+      lines.push(
+        ...route.targets.map(
+          (target, index) =>
+            `  ${index + 1}. ${target.provider}/${target.modelId}${target.enabled === false ? " (disabled)" : ""}`,
+        ),
+      );
     } else {
       const model = deps.runtime.registry()?.find(resolved.provider, resolved.modelId);
       if (model) {
-        const price = model.cost ? `, $${formatPrice(model.cost.input)}/${formatPrice(model.cost.output)} per 1M in/out` : "";
-        lines.push(`  ${model.name}: context ${model.contextWindow}, max output ${model.maxTokens}${model.reasoning ? ", reasoning" : ""}${price}`);
+        const price = model.cost
+          ? `, $${formatPrice(model.cost.input)}/${formatPrice(model.cost.output)} per 1M in/out`
+          : "";
+        lines.push(
+          `  ${model.name}: context ${model.contextWindow}, max output ${model.maxTokens}${model.reasoning ? ", reasoning" : ""}${price}`,
+        );
       }
     }
     output.info(lines.join("\n"));

@@ -23,12 +23,22 @@ function routesByTarget(config: RouterConfig): Map<string, string[]> {
 }
 
 const formatTokens = (count: number | undefined): string =>
-  count === undefined ? "-" : count >= 1_000_000 ? `${+(count / 1_000_000).toFixed(1)}M` : count >= 1000 ? `${Math.round(count / 1000)}k` : String(count);
+  count === undefined
+    ? "-"
+    : count >= 1_000_000
+      ? `${+(count / 1_000_000).toFixed(1)}M`
+      : count >= 1000
+        ? `${Math.round(count / 1000)}k`
+        : String(count);
 
 /** Every word of the query appears (case-insensitively) in the text. */
 export function matchesQuery(text: string, query: string): boolean {
   const haystack = text.toLowerCase();
-  return query.toLowerCase().split(/\s+/).filter(Boolean).every((word) => haystack.includes(word));
+  return query
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((word) => haystack.includes(word));
 }
 
 export const modelsCommand: Subcommand = {
@@ -43,26 +53,47 @@ export const modelsCommand: Subcommand = {
       const fact = facts[key];
       const [provider, ...rest] = key.split("/");
       const model = registry?.find(provider!, rest.join("/"));
-      const capabilities = [fact?.reasoning ? "reasoning" : "", fact?.vision ? "vision" : ""].filter(Boolean).join(",") || "-";
-      const credentials = !fact?.resolvable ? "missing model" : !fact.hasCredentials ? "none" : fact.usesOAuth ? "OAuth" : "API key";
-      return [key, model?.name ?? "-", capabilities, formatTokens(fact?.contextWindow), formatTokens(fact?.maxTokens), credentials,
-        fact?.pricing ? `${formatPrice(fact.pricing.input)}/${formatPrice(fact.pricing.output)}` : "-", routes.join(",")];
+      const capabilities =
+        [fact?.reasoning ? "reasoning" : "", fact?.vision ? "vision" : ""].filter(Boolean).join(",") || "-";
+      const credentials = !fact?.resolvable
+        ? "missing model"
+        : !fact.hasCredentials
+          ? "none"
+          : fact.usesOAuth
+            ? "OAuth"
+            : "API key";
+      return [
+        key,
+        model?.name ?? "-",
+        capabilities,
+        formatTokens(fact?.contextWindow),
+        formatTokens(fact?.maxTokens),
+        credentials,
+        fact?.pricing ? `${formatPrice(fact.pricing.input)}/${formatPrice(fact.pricing.output)}` : "-",
+        routes.join(","),
+      ];
     });
-    output.info(`${rows.length} model(s) in ${Object.keys(deps.config().routes).length} route(s)\n${table(["provider/model", "name", "capabilities", "context", "max out", "credentials", "$/1M in/out", "routes"], rows)}`);
+    output.info(
+      `${rows.length} model(s) in ${Object.keys(deps.config().routes).length} route(s)\n${table(["provider/model", "name", "capabilities", "context", "max out", "credentials", "$/1M in/out", "routes"], rows)}`,
+    );
   },
 };
 
 function searchText(query: string, deps: CommandDeps): string {
   const config = deps.config();
   const lines: string[] = [];
-  const routes = Object.entries(config.routes).filter(([id, route]) => matchesQuery(`${id} ${route.name ?? ""} ${route.description ?? ""}`, query));
+  const routes = Object.entries(config.routes).filter(([id, route]) =>
+    matchesQuery(`${id} ${route.name ?? ""} ${route.description ?? ""}`, query),
+  );
   if (routes.length) {
     lines.push(`routes (${routes.length}):`);
     for (const [id, route] of routes) lines.push(`  auto-router/${id}${route.name ? ` — ${route.name}` : ""}`);
   }
   const byTarget = routesByTarget(config);
   const registry = deps.runtime.registry();
-  const models = catalogueModels(deps).filter((model) => matchesQuery(`${model.provider}/${model.id} ${model.name}`, query));
+  const models = catalogueModels(deps).filter((model) =>
+    matchesQuery(`${model.provider}/${model.id} ${model.name}`, query),
+  );
   if (models.length) {
     const rows = models.slice(0, MAX_SEARCH_ROWS).map((model) => {
       const key = targetKey(model.provider, model.id);
@@ -72,13 +103,23 @@ function searchText(query: string, deps: CommandDeps): string {
       } catch {
         // Shown as "no", like routing treats it.
       }
-      return [key, model.name, credentials ? "yes" : "no", formatTokens(model.contextWindow),
-        model.cost ? `${formatPrice(model.cost.input)}/${formatPrice(model.cost.output)}` : "-", byTarget.get(key)?.join(",") ?? "-"];
+      return [
+        key,
+        model.name,
+        credentials ? "yes" : "no",
+        formatTokens(model.contextWindow),
+        model.cost ? `${formatPrice(model.cost.input)}/${formatPrice(model.cost.output)}` : "-",
+        byTarget.get(key)?.join(",") ?? "-",
+      ];
     });
-    lines.push(`models (${models.length}${models.length > MAX_SEARCH_ROWS ? `, first ${MAX_SEARCH_ROWS} shown` : ""}):`);
+    lines.push(
+      `models (${models.length}${models.length > MAX_SEARCH_ROWS ? `, first ${MAX_SEARCH_ROWS} shown` : ""}):`,
+    );
     lines.push(table(["provider/model", "name", "credentials", "context", "$/1M in/out", "in routes"], rows));
   }
-  return lines.length ? lines.join("\n") : `nothing matches "${query}" (searched ${Object.keys(config.routes).length} routes and ${catalogueModels(deps).length} models)`;
+  return lines.length
+    ? lines.join("\n")
+    : `nothing matches "${query}" (searched ${Object.keys(config.routes).length} routes and ${catalogueModels(deps).length} models)`;
 }
 
 export const searchCommand: Subcommand = {
@@ -87,7 +128,9 @@ export const searchCommand: Subcommand = {
   description: "Find routes and models (pi's whole catalogue) whose id or name contains every word of the query",
   complete: (prefix, deps) => {
     if (prefix.includes(" ")) return [];
-    const providers = [...new Set(catalogueModels(deps).map((model) => model.provider))].filter((provider) => provider.startsWith(prefix)).sort();
+    const providers = [...new Set(catalogueModels(deps).map((model) => model.provider))]
+      .filter((provider) => provider.startsWith(prefix))
+      .sort();
     return providers.map((provider) => ({ value: provider, label: provider, description: "provider" }));
   },
   async run(args, deps, output) {

@@ -24,11 +24,16 @@ export interface HostInfo {
   runsFromBundle: boolean;
 }
 
-interface DecisionLine { routeId: string; text: string }
+interface DecisionLine {
+  routeId: string;
+  text: string;
+}
 
 /** The last DECISIONS_PER_ROUTE decisions of each route in the live log's tail, oldest first. */
 export function recentDecisions(lines: string[]): Map<string, string[]> {
-  const legacy = new LegacyEventReader((errorText, time) => classifyFailure({ stopReason: "error", errorMessage: errorText }, time).kind);
+  const legacy = new LegacyEventReader(
+    (errorText, time) => classifyFailure({ stopReason: "error", errorMessage: errorText }, time).kind,
+  );
   const byRequest = new Map<string, DecisionLine & { time: string; planned?: string }>();
   const finished = new Map<string, string>();
   for (const line of lines) {
@@ -45,13 +50,18 @@ export function recentDecisions(lines: string[]): Map<string, string[]> {
       });
     } else if (event.type === "final") {
       const data = event.data;
-      finished.set(event.requestId!, `${data.outcome}${data.servedTarget ? ` by ${data.servedTarget}` : ""}${data.failovers ? `, ${data.failovers} failover(s)` : ""}${data.failureKinds.length ? ` [${data.failureKinds.join(", ")}]` : ""}`);
+      finished.set(
+        event.requestId!,
+        `${data.outcome}${data.servedTarget ? ` by ${data.servedTarget}` : ""}${data.failovers ? `, ${data.failovers} failover(s)` : ""}${data.failureKinds.length ? ` [${data.failureKinds.join(", ")}]` : ""}`,
+      );
     }
   }
   const result = new Map<string, string[]>();
   for (const [requestId, decision] of byRequest) {
     const list = result.get(decision.routeId) ?? [];
-    list.push(`${decision.time} ${requestId.slice(0, 8)} planned ${decision.planned ?? "-"} (${decision.text}): ${finished.get(requestId) ?? "unfinished"}`);
+    list.push(
+      `${decision.time} ${requestId.slice(0, 8)} planned ${decision.planned ?? "-"} (${decision.text}): ${finished.get(requestId) ?? "unfinished"}`,
+    );
     result.set(decision.routeId, list.slice(-DECISIONS_PER_ROUTE));
   }
   return result;
@@ -71,7 +81,9 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
     "",
     "## config",
     `${loaded.file}: ${loaded.origin === "file" ? "loaded" : loaded.origin === "defaults" ? "not found or invalid, built-in routes" : "INVALID, keeping the last good config"}`,
-    ...(loaded.issues.length ? loaded.issues.map((issue) => `  ${issue.severity}: ${issue.path || "(file)"}: ${issue.message}`) : ["  no issues"]),
+    ...(loaded.issues.length
+      ? loaded.issues.map((issue) => `  ${issue.severity}: ${issue.path || "(file)"}: ${issue.message}`)
+      : ["  no issues"]),
     redactedJson(config),
     "",
     "## state",
@@ -84,16 +96,33 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
   const live = deps.runtime.liveStatus(now);
   lines.push("## cooldowns, breakers, health, budgets, UVI");
   const cooldowns = Object.entries(deps.runtime.cooldowns.active(now));
-  lines.push(...(cooldowns.length ? cooldowns.map(([key, entry]) => `  cooldown ${key.replace("::", " ")}: ${entry.kind}, ${formatDuration(entry.until - now)} left`) : ["  no cooldowns"]));
+  lines.push(
+    ...(cooldowns.length
+      ? cooldowns.map(
+          ([key, entry]) =>
+            `  cooldown ${key.replace("::", " ")}: ${entry.kind}, ${formatDuration(entry.until - now)} left`,
+        )
+      : ["  no cooldowns"]),
+  );
   for (const [key, status] of Object.entries(live.targets)) {
-    if (status.breaker && status.breaker.state !== "closed") lines.push(`  breaker ${key}: ${status.breaker.state}${status.breaker.until ? `, until ${new Date(status.breaker.until).toISOString()}` : ""}`);
+    if (status.breaker && status.breaker.state !== "closed")
+      lines.push(
+        `  breaker ${key}: ${status.breaker.state}${status.breaker.until ? `, until ${new Date(status.breaker.until).toISOString()}` : ""}`,
+      );
   }
   for (const [provider, status] of Object.entries(live.providers)) {
     if (status.unhealthy) lines.push(`  health ${provider}: ${status.unhealthy}`);
     if (status.budget) lines.push(`  budget ${provider}: ${status.budget.level}, ${status.budget.detail}`);
-    if (status.quota) lines.push(`  uvi ${provider}: ${status.quota.level}${status.quota.uvi !== undefined ? ` ${status.quota.uvi.toFixed(2)}` : ""}, ${status.quota.detail}`);
+    if (status.quota)
+      lines.push(
+        `  uvi ${provider}: ${status.quota.level}${status.quota.uvi !== undefined ? ` ${status.quota.uvi.toFixed(2)}` : ""}, ${status.quota.detail}`,
+      );
   }
-  lines.push(`  quota hard mode: ${live.quotaHard ? "on" : "off"}`, "", `## last ${DECISIONS_PER_ROUTE} decisions per route (${EVENT_LOG_NAME})`);
+  lines.push(
+    `  quota hard mode: ${live.quotaHard ? "on" : "off"}`,
+    "",
+    `## last ${DECISIONS_PER_ROUTE} decisions per route (${EVENT_LOG_NAME})`,
+  );
   const decisions = recentDecisions(readTailLines(join(stateDir, EVENT_LOG_NAME)));
   if (decisions.size === 0) lines.push("  none logged");
   for (const [routeId, entries] of decisions) lines.push(`${routeId}:`, ...entries.map((entry) => `  ${entry}`));

@@ -9,9 +9,21 @@ import { switchCommand } from "./switch-command.ts";
 
 /** The built-in subcommands; plugins add theirs (budget, balance, circuit, uvi, rate, shadow, ...) after these. */
 export const SUBCOMMANDS: Subcommand[] = [
-  statusCommand, switchCommand, listCommand, showCommand, searchCommand, aliasesCommand, resolveCommand, testResolveCommand,
+  statusCommand,
+  switchCommand,
+  listCommand,
+  showCommand,
+  searchCommand,
+  aliasesCommand,
+  resolveCommand,
+  testResolveCommand,
   modelsCommand,
-  explainCommand, shortcutsCommand, rulesCommand, reloadCommand, resetCommand, clearCommand,
+  explainCommand,
+  shortcutsCommand,
+  rulesCommand,
+  reloadCommand,
+  resetCommand,
+  clearCommand,
 ];
 
 /** Splits on white space, keeping "quoted words" together. */
@@ -24,10 +36,17 @@ export function splitArguments(text: string): string[] {
 
 export function helpText(subcommands: Subcommand[] = SUBCOMMANDS): string {
   const width = Math.max(...subcommands.map((s) => s.usage.length));
-  return ["/auto-router subcommands:", ...subcommands.map((s) => `  ${s.usage.padEnd(width)}  ${s.description}`)].join("\n");
+  return ["/auto-router subcommands:", ...subcommands.map((s) => `  ${s.usage.padEnd(width)}  ${s.description}`)].join(
+    "\n",
+  );
 }
 
-export async function runCommand(text: string, deps: CommandDeps, output: CommandOutput, subcommands: Subcommand[] = SUBCOMMANDS): Promise<void> {
+export async function runCommand(
+  text: string,
+  deps: CommandDeps,
+  output: CommandOutput,
+  subcommands: Subcommand[] = SUBCOMMANDS,
+): Promise<void> {
   const [name = "status", ...args] = splitArguments(text);
   if (name === "help" || name === "--help") return output.info(helpText(subcommands));
   const subcommand = subcommands.find((s) => s.name === name);
@@ -40,10 +59,16 @@ export async function runCommand(text: string, deps: CommandDeps, output: Comman
 }
 
 /** pi passes the whole argument text before the cursor; a chosen value replaces all of it. */
-export function completeCommand(prefix: string, deps: CommandDeps, subcommands: Subcommand[] = SUBCOMMANDS): CompletionItem[] | null {
+export function completeCommand(
+  prefix: string,
+  deps: CommandDeps,
+  subcommands: Subcommand[] = SUBCOMMANDS,
+): CompletionItem[] | null {
   const space = prefix.indexOf(" ");
   if (space === -1) {
-    const items = subcommands.filter((s) => s.name.startsWith(prefix)).map((s) => ({ value: s.name, label: s.name, description: s.description }));
+    const items = subcommands
+      .filter((s) => s.name.startsWith(prefix))
+      .map((s) => ({ value: s.name, label: s.name, description: s.description }));
     return items.length ? items : null;
   }
   const name = prefix.slice(0, space);

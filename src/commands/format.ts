@@ -4,7 +4,11 @@ import { formatTable } from "../analytics/text-format.ts";
 export { formatDuration } from "../analytics/text-format.ts";
 
 export function formatPrice(usdPerMillion: number): string {
-  return usdPerMillion === 0 ? "0" : usdPerMillion < 1 ? usdPerMillion.toFixed(2) : usdPerMillion.toFixed(usdPerMillion < 10 ? 2 : 0);
+  return usdPerMillion === 0
+    ? "0"
+    : usdPerMillion < 1
+      ? usdPerMillion.toFixed(2)
+      : usdPerMillion.toFixed(usdPerMillion < 10 ? 2 : 0);
 }
 
 /** A left-aligned text table without a rule under the headers. */

@@ -38,7 +38,9 @@ export function resolveName(name: string, config: RouterConfig): ResolvedName | 
 }
 
 export function describeResolved(resolved: ResolvedName): string {
-  return resolved.kind === "route" ? `${ROUTER_PROVIDER}/${resolved.routeId}` : `${resolved.provider}/${resolved.modelId}`;
+  return resolved.kind === "route"
+    ? `${ROUTER_PROVIDER}/${resolved.routeId}`
+    : `${resolved.provider}/${resolved.modelId}`;
 }
 
 /** Every model pi knows (`available` = only those with credentials), the router's own virtual models left out. */

@@ -15,7 +15,10 @@ const TIER_MEANINGS: Record<(typeof TIERS)[number], string> = {
 };
 
 export function shortcutsText(config: RouterConfig): string {
-  const lines = ["Prompt shortcuts: a run of @tokens at the very start of a prompt, stripped before the model sees it.", "Tiers:"];
+  const lines = [
+    "Prompt shortcuts: a run of @tokens at the very start of a prompt, stripped before the model sees it.",
+    "Tiers:",
+  ];
   for (const tier of TIERS) {
     const route = config.tiers?.[tier]?.route;
     lines.push(`  @${tier.padEnd(10)} ${TIER_MEANINGS[tier]}${route ? ` (route ${route})` : " (the active route)"}`);
@@ -46,9 +49,13 @@ export function describeCondition(condition: RuleCondition | undefined): string 
   if (condition.tier !== undefined) parts.push(`tier ${list(condition.tier)}`);
   if (condition.minTokens !== undefined) parts.push(`≥ ${condition.minTokens} tokens`);
   if (condition.maxTokens !== undefined) parts.push(`≤ ${condition.maxTokens} tokens`);
-  if (condition.timeWindow) parts.push(`${condition.timeWindow.after}-${condition.timeWindow.before}${condition.timeWindow.timeZone ? ` ${condition.timeWindow.timeZone}` : ""}`);
+  if (condition.timeWindow)
+    parts.push(
+      `${condition.timeWindow.after}-${condition.timeWindow.before}${condition.timeWindow.timeZone ? ` ${condition.timeWindow.timeZone}` : ""}`,
+    );
   if (condition.daysOfWeek) parts.push(condition.daysOfWeek.join(","));
-  if (condition.badRatingShareAbove !== undefined) parts.push(`bad ratings > ${Math.round(condition.badRatingShareAbove * 100)}%`);
+  if (condition.badRatingShareAbove !== undefined)
+    parts.push(`bad ratings > ${Math.round(condition.badRatingShareAbove * 100)}%`);
   if (condition.all) parts.push(`all(${condition.all.map(describeCondition).join("; ")})`);
   if (condition.any) parts.push(`any(${condition.any.map(describeCondition).join("; ")})`);
   if (condition.not) parts.push(`not(${describeCondition(condition.not)})`);
@@ -57,13 +64,22 @@ export function describeCondition(condition: RuleCondition | undefined): string 
 
 export function describeEffect(rule: PolicyRule): string {
   switch (rule.type) {
-    case "force-tier": return `tier ${rule.tier}`;
-    case "prefer-provider": return `prefer ${rule.providers?.join(", ")}`;
-    case "exclude-provider": return `exclude ${rule.providers?.join(", ")}`;
-    case "require-provider": return `only ${rule.providers?.join(", ")}`;
-    case "force-billing": return `${rule.billing} only`;
-    case "force-constraint": return `require ${Object.entries(rule.constraint ?? {}).map(([key, value]) => `${key}=${value}`).join(", ")}`;
-    case "demote-target": return rule.targets ? `demote ${rule.targets.join(", ")}` : "demote each matching target";
+    case "force-tier":
+      return `tier ${rule.tier}`;
+    case "prefer-provider":
+      return `prefer ${rule.providers?.join(", ")}`;
+    case "exclude-provider":
+      return `exclude ${rule.providers?.join(", ")}`;
+    case "require-provider":
+      return `only ${rule.providers?.join(", ")}`;
+    case "force-billing":
+      return `${rule.billing} only`;
+    case "force-constraint":
+      return `require ${Object.entries(rule.constraint ?? {})
+        .map(([key, value]) => `${key}=${value}`)
+        .join(", ")}`;
+    case "demote-target":
+      return rule.targets ? `demote ${rule.targets.join(", ")}` : "demote each matching target";
   }
 }
 
@@ -75,21 +91,33 @@ function ruleLine(rule: PolicyRule, name: string, scope: string): string {
 
 export function rulesText(config: RouterConfig, routeId?: string): string {
   const lines: string[] = [];
-  const globals = (config.policyRules ?? []).map((rule, index) => ({ rule, index }))
+  const globals = (config.policyRules ?? [])
+    .map((rule, index) => ({ rule, index }))
     .filter(({ rule }) => !routeId || !rule.routes || rule.routes.includes(routeId));
   if (globals.length) {
     lines.push("Global rules:");
     for (const { rule, index } of globals) {
-      lines.push(ruleLine(rule, ruleName(rule, "global", routeId ?? "", index), rule.routes ? `routes ${rule.routes.join(",")}` : "all routes"));
+      lines.push(
+        ruleLine(
+          rule,
+          ruleName(rule, "global", routeId ?? "", index),
+          rule.routes ? `routes ${rule.routes.join(",")}` : "all routes",
+        ),
+      );
     }
   }
   for (const [id, route] of Object.entries(config.routes)) {
     if (routeId && id !== routeId) continue;
     if (!route.policyRules?.length) continue;
     lines.push(`Route ${id}:`);
-    route.policyRules.forEach((rule, index) => lines.push(ruleLine(rule, ruleName(rule, "route", id, index), "this route")));
+    route.policyRules.forEach((rule, index) =>
+      lines.push(ruleLine(rule, ruleName(rule, "route", id, index), "this route")),
+    );
   }
-  if (lines.length === 0) return routeId ? `no policy rules apply to route ${routeId}` : "no policy rules configured (see \"policyRules\" in the README)";
+  if (lines.length === 0)
+    return routeId
+      ? `no policy rules apply to route ${routeId}`
+      : 'no policy rules configured (see "policyRules" in the README)';
   lines.push("Higher priority runs first; /auto-router explain shows which rules matched the last request.");
   return lines.join("\n");
 }
@@ -101,7 +129,8 @@ export const rulesCommand: Subcommand = {
   complete: (prefix, deps) => routeCompletions(prefix, deps),
   async run(args, deps, output) {
     const routeId = args[0];
-    if (routeId && !deps.config().routes[routeId]) return output.error(`unknown route "${routeId}" (known: ${Object.keys(deps.config().routes).join(", ")})`);
+    if (routeId && !deps.config().routes[routeId])
+      return output.error(`unknown route "${routeId}" (known: ${Object.keys(deps.config().routes).join(", ")})`);
     output.info(rulesText(deps.config(), routeId));
   },
 };

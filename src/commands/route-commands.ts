@@ -29,16 +29,26 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
     const cooldown = cooldowns[routeTargetKey(routeId, key)];
     const breaker = live.targets[key]?.breaker;
     const provider = live.providers[accountOf(target)];
-    const availability = target.enabled === false ? "disabled"
-      : !fact?.resolvable ? "missing model"
-      : !fact.hasCredentials ? "no credentials"
-      : provider?.unhealthy ? `unhealthy (${provider.unhealthy})`
-      : cooldown ? `cooldown ${formatDuration(cooldown.until - now)} (${cooldown.kind})`
-      : breaker?.state === "open" ? `breaker open${breaker.until ? `, probe in ${formatDuration(breaker.until - now)}` : ""}`
-      : breaker?.state === "half-open" ? "breaker half-open (probing)"
-      : provider?.budget?.level === "blocked" ? "over budget"
-      : provider?.quota?.level === "critical" ? "quota critical"
-      : "ready";
+    const availability =
+      target.enabled === false
+        ? "disabled"
+        : !fact?.resolvable
+          ? "missing model"
+          : !fact.hasCredentials
+            ? "no credentials"
+            : provider?.unhealthy
+              ? `unhealthy (${provider.unhealthy})`
+              : cooldown
+                ? `cooldown ${formatDuration(cooldown.until - now)} (${cooldown.kind})`
+                : breaker?.state === "open"
+                  ? `breaker open${breaker.until ? `, probe in ${formatDuration(breaker.until - now)}` : ""}`
+                  : breaker?.state === "half-open"
+                    ? "breaker half-open (probing)"
+                    : provider?.budget?.level === "blocked"
+                      ? "over budget"
+                      : provider?.quota?.level === "critical"
+                        ? "quota critical"
+                        : "ready";
     const latency = deps.runtime.latency.get(key);
     return [
       String(index + 1),
@@ -55,7 +65,10 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
 export function describeRoute(routeId: string, deps: CommandDeps): string {
   const route = deps.config().routes[routeId]!;
   const header = `auto-router/${routeId}${route.name ? ` — ${route.name}` : ""}${route.sortBy ? ` (sortBy ${route.sortBy})` : ""}`;
-  return [header, table(["#", "target", "provider/model", "auth", "availability", "ttft", "$/1M in/out"], targetRows(routeId, deps))].join("\n");
+  return [
+    header,
+    table(["#", "target", "provider/model", "auth", "availability", "ttft", "$/1M in/out"], targetRows(routeId, deps)),
+  ].join("\n");
 }
 
 export const listCommand: Subcommand = {
@@ -75,9 +88,11 @@ export const showCommand: Subcommand = {
   complete: (prefix, deps) => routeCompletions(prefix, deps),
   async run(args, deps, output) {
     let routeId: string | undefined = args[0];
-    if (!routeId && output.select) routeId = await output.select("Show which route?", Object.keys(deps.config().routes));
+    if (!routeId && output.select)
+      routeId = await output.select("Show which route?", Object.keys(deps.config().routes));
     if (!routeId) return output.error("usage: /auto-router show <route>");
-    if (!deps.config().routes[routeId]) return output.error(`unknown route "${routeId}" (known: ${Object.keys(deps.config().routes).join(", ")})`);
+    if (!deps.config().routes[routeId])
+      return output.error(`unknown route "${routeId}" (known: ${Object.keys(deps.config().routes).join(", ")})`);
     output.info(describeRoute(routeId, deps));
   },
 };
@@ -91,21 +106,32 @@ export const statusCommand: Subcommand = {
     const now = deps.now();
     const lines = [
       `config: ${loaded.file} (${describeOrigin(loaded)})`,
-      ...loaded.issues.map((i) => `  ${i.severity}: ${i.line !== undefined ? `line ${i.line}, column ${i.column}: ` : ""}${i.path || "(file)"}: ${i.message}`),
+      ...loaded.issues.map(
+        (i) =>
+          `  ${i.severity}: ${i.line !== undefined ? `line ${i.line}, column ${i.column}: ` : ""}${i.path || "(file)"}: ${i.message}`,
+      ),
       ...deps.unknownTargets().map((target) => `  warning: ${target.path}: ${target.message}`),
       `state: ${deps.services.stateDir}`,
       ...describeBackendLines(deps.services.backend.describe(now)),
       `code: ${RUNS_FROM_BUNDLE ? "bundled (dist/auto-router.cjs)" : "TypeScript sources (run `npm install` in the package to build the faster bundle)"}`,
       `routes: ${Object.keys(deps.config().routes).join(", ")}`,
     ];
-    const silent = deps.runtime.silentStrategies.update(deps.config(), deps.runtime.currentFacts(), deps.runtime.collaborators.quota, now);
+    const silent = deps.runtime.silentStrategies.update(
+      deps.config(),
+      deps.runtime.currentFacts(),
+      deps.runtime.collaborators.quota,
+      now,
+    );
     if (silent.length) lines.push("strategies that do nothing:", ...silent.map((finding) => `  ${finding.message}`));
     const cooldowns = Object.entries(deps.runtime.cooldowns.active(now));
     lines.push(cooldowns.length ? "cooldowns:" : "cooldowns: none");
-    for (const [key, entry] of cooldowns) lines.push(`  ${key.replace("::", " ")}: ${entry.kind}, ${formatDuration(entry.until - now)} left`);
+    for (const [key, entry] of cooldowns)
+      lines.push(`  ${key.replace("::", " ")}: ${entry.kind}, ${formatDuration(entry.until - now)} left`);
     const decisions = deps.runtime.allLastDecisions();
     for (const last of decisions) {
-      lines.push(`last ${last.decision.requestedRouteId}: ${last.servedKey ? `served by ${last.servedKey}` : last.outcome ?? "pending"}${last.failovers ? `, ${last.failovers} failover(s)` : ""}, ${formatDuration(now - last.at)} ago`);
+      lines.push(
+        `last ${last.decision.requestedRouteId}: ${last.servedKey ? `served by ${last.servedKey}` : (last.outcome ?? "pending")}${last.failovers ? `, ${last.failovers} failover(s)` : ""}, ${formatDuration(now - last.at)} ago`,
+      );
     }
     output.info(lines.join("\n"));
   },

@@ -11,21 +11,32 @@ export const switchCommand: Subcommand = {
     const config = deps.config();
     let name: string | undefined = args[0];
     if (!name && output.select) {
-      const choices = [...Object.keys(config.routes), ...Object.keys(config.aliases ?? {}).filter((alias) => !config.routes[alias])];
+      const choices = [
+        ...Object.keys(config.routes),
+        ...Object.keys(config.aliases ?? {}).filter((alias) => !config.routes[alias]),
+      ];
       name = await output.select("Switch to which route?", choices);
     }
     if (!name) return output.error(`usage: /auto-router ${switchCommand.usage}`);
-    if (args.length > 1) return output.error(`usage: /auto-router ${switchCommand.usage} (one name, got ${args.length})`);
+    if (args.length > 1)
+      return output.error(`usage: /auto-router ${switchCommand.usage} (one name, got ${args.length})`);
     const resolved = resolveName(name, config);
     if (!resolved) {
-      return output.error(`"${name}" is neither a route, an alias nor provider/model (routes: ${Object.keys(config.routes).join(", ")}; aliases: ${Object.keys(config.aliases ?? {}).join(", ") || "none"})`);
+      return output.error(
+        `"${name}" is neither a route, an alias nor provider/model (routes: ${Object.keys(config.routes).join(", ")}; aliases: ${Object.keys(config.aliases ?? {}).join(", ") || "none"})`,
+      );
     }
-    const [provider, modelId] = resolved.kind === "route" ? [ROUTER_PROVIDER, resolved.routeId] : [resolved.provider, resolved.modelId];
+    const [provider, modelId] =
+      resolved.kind === "route" ? [ROUTER_PROVIDER, resolved.routeId] : [resolved.provider, resolved.modelId];
     const target = describeResolved(resolved);
     const via = resolved.alias ? ` (alias ${resolved.alias})` : "";
     if (!(await deps.switchModel(provider, modelId))) {
       const known = deps.runtime.registry()?.find(provider, modelId);
-      return output.error(known ? `cannot switch to ${target}${via}: pi has no credentials for it` : `cannot switch to ${target}${via}: pi does not know that model`);
+      return output.error(
+        known
+          ? `cannot switch to ${target}${via}: pi has no credentials for it`
+          : `cannot switch to ${target}${via}: pi does not know that model`,
+      );
     }
     output.info(`switched to ${target}${via}`);
   },

@@ -17,7 +17,6 @@ export interface ToolSummary {
 
 /** The mode pi runs in. Known exactly on pi >= 0.78.1 (`ctx.mode`); older pi only tells whether there is a UI. */
 
-
 function messagesOf(context: Context): Loose[] {
   return (Array.isArray(context.messages) ? context.messages : []) as unknown as Loose[];
 }
@@ -30,7 +29,8 @@ function textOfContent(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   const parts: string[] = [];
-  for (const block of content) if (isObject(block) && block.type === "text" && typeof block.text === "string") parts.push(block.text);
+  for (const block of content)
+    if (isObject(block) && block.type === "text" && typeof block.text === "string") parts.push(block.text);
   return parts.join("\n");
 }
 
@@ -46,7 +46,7 @@ export function conversationMessages(context: Context): Loose[] {
  */
 export function currentTools(context: Context): ToolSummary[] {
   const tools = new Map<string, ToolSummary>();
-  for (const tool of (context as { tools?: unknown }).tools as unknown[] ?? []) {
+  for (const tool of ((context as { tools?: unknown }).tools as unknown[]) ?? []) {
     if (isObject(tool) && typeof tool.name === "string") tools.set(tool.name, tool as unknown as ToolSummary);
   }
   for (const message of messagesOf(context)) {

@@ -2,7 +2,11 @@
 // that the running pi does not know (or has no credentials for) is skipped with a reason, never an error.
 import type { RouteConfig, RouterConfig } from "./schema.ts";
 
-const target = (provider: string, modelId: string, label?: string) => ({ provider, modelId, ...(label ? { label } : {}) });
+const target = (provider: string, modelId: string, label?: string) => ({
+  provider,
+  modelId,
+  ...(label ? { label } : {}),
+});
 
 const routes: Record<string, RouteConfig> = {
   "subscription-reasoning": {

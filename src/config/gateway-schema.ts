@@ -2,18 +2,54 @@
 import { z } from "zod";
 
 export const gatewaySchema = z.strictObject({
-  models: z.record(z.string().min(1), z.string().min(1)).optional()
-    .describe("Incoming model name -> auto-router/<route>, a route id, an alias or provider/model (e.g. Claude Code's model ids onto a route)"),
-  maxConcurrentRequests: z.number().int().positive().optional().describe("Requests served at once; more get 503 (default 64)"),
-  bodyLimitBytes: z.number().int().positive().optional().describe("Largest request body; larger gets 413 (default 32 MiB)"),
-  headersTimeoutMs: z.number().int().positive().optional().describe("A client must send its headers within this time (default 30000)"),
-  idleTimeoutMs: z.number().int().positive().optional().describe("An idle connection is closed after this time (default 120000)"),
-  drainTimeoutMs: z.number().int().nonnegative().optional().describe("On SIGTERM, how long in-flight requests may finish (default 30000)"),
+  models: z
+    .record(z.string().min(1), z.string().min(1))
+    .optional()
+    .describe(
+      "Incoming model name -> auto-router/<route>, a route id, an alias or provider/model (e.g. Claude Code's model ids onto a route)",
+    ),
+  maxConcurrentRequests: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Requests served at once; more get 503 (default 64)"),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Largest request body; larger gets 413 (default 32 MiB)"),
+  headersTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("A client must send its headers within this time (default 30000)"),
+  idleTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("An idle connection is closed after this time (default 120000)"),
+  drainTimeoutMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe("On SIGTERM, how long in-flight requests may finish (default 30000)"),
 });
 export type GatewayConfig = z.infer<typeof gatewaySchema>;
 
 /** Per pi provider: which paths the gateway's wildcard proxy may forward to it. */
-export const proxyProvidersSchema = z.record(z.string().min(1), z.strictObject({
-  endpointPrefixes: z.array(z.string().regex(/^\//, "a path prefix starts with /, e.g. /v1/embeddings")).optional()
-    .describe("Paths this provider serves through `pi-auto-router serve`'s proxy, e.g. [\"/v1/embeddings\"]; [] accepts every path"),
-}));
+export const proxyProvidersSchema = z.record(
+  z.string().min(1),
+  z.strictObject({
+    endpointPrefixes: z
+      .array(z.string().regex(/^\//, "a path prefix starts with /, e.g. /v1/embeddings"))
+      .optional()
+      .describe(
+        'Paths this provider serves through `pi-auto-router serve`\'s proxy, e.g. ["/v1/embeddings"]; [] accepts every path',
+      ),
+  }),
+);

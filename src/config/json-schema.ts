@@ -17,13 +17,18 @@ function allowDocumentationKeys(node: unknown): void {
 }
 
 export function routesJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(routerConfigSchema, { target: "draft-2020-12", io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(routerConfigSchema, {
+    target: "draft-2020-12",
+    io: "input",
+    unrepresentable: "any",
+  }) as Record<string, unknown>;
   allowDocumentationKeys(schema);
   return {
     ...schema,
     $id: "https://github.com/pi-auto-router/pi-auto-router/auto-router.routes.schema.json",
     title: "pi-auto-router routes file",
-    description: "Routes, targets, policy rules, budgets and failover settings of pi-auto-router. Keys starting with _comment or _example are ignored.",
+    description:
+      "Routes, targets, policy rules, budgets and failover settings of pi-auto-router. Keys starting with _comment or _example are ignored.",
   };
 }
 

@@ -18,7 +18,17 @@ export function stripCommentKeys(value: Json): Json {
 }
 
 // Condition fields that older files wrote directly on the rule instead of inside its condition.
-const CONDITION_FIELDS = ["intent", "minTokens", "maxTokens", "timeWindow", "daysOfWeek", "badRatingShareAbove", "all", "any", "not"];
+const CONDITION_FIELDS = [
+  "intent",
+  "minTokens",
+  "maxTokens",
+  "timeWindow",
+  "daysOfWeek",
+  "badRatingShareAbove",
+  "all",
+  "any",
+  "not",
+];
 
 function migrateRule(rule: Json, path: string, issues: ConfigIssue[]): Json {
   if (!isObject(rule)) return rule;
@@ -26,7 +36,11 @@ function migrateRule(rule: Json, path: string, issues: ConfigIssue[]): Json {
   if ("condition" in out && !("when" in out)) {
     out.when = out.condition;
     delete out.condition;
-    issues.push({ severity: "warning", path: `${path}.condition`, message: "renamed to `when` (old rule shape migrated)" });
+    issues.push({
+      severity: "warning",
+      path: `${path}.condition`,
+      message: "renamed to `when` (old rule shape migrated)",
+    });
   }
   const when: Record<string, Json> = isObject(out.when) ? { ...out.when } : {};
   let moved = false;
@@ -34,10 +48,18 @@ function migrateRule(rule: Json, path: string, issues: ConfigIssue[]): Json {
     // force-tier rules legitimately carry `tier` at rule level; only condition-only fields are moved.
     if (!(field in out)) continue;
     if (field in when) {
-      issues.push({ severity: "warning", path: `${path}.${field}`, message: `also set in when.${field}; the rule-level value is ignored` });
+      issues.push({
+        severity: "warning",
+        path: `${path}.${field}`,
+        message: `also set in when.${field}; the rule-level value is ignored`,
+      });
     } else {
       when[field] = out[field];
-      issues.push({ severity: "warning", path: `${path}.${field}`, message: `belongs inside \`when\`; moved to when.${field}` });
+      issues.push({
+        severity: "warning",
+        path: `${path}.${field}`,
+        message: `belongs inside \`when\`; moved to when.${field}`,
+      });
     }
     delete out[field];
     moved = true;
@@ -45,10 +67,17 @@ function migrateRule(rule: Json, path: string, issues: ConfigIssue[]): Json {
   // Old files wrote time windows as rule-level after/before/timezone.
   if ("after" in out || "before" in out) {
     if (!("timeWindow" in when)) {
-      when.timeWindow = { after: out.after, before: out.before, ...(out.timezone ?? out.timeZone ? { timeZone: out.timezone ?? out.timeZone } : {}) };
+      when.timeWindow = {
+        after: out.after,
+        before: out.before,
+        ...((out.timezone ?? out.timeZone) ? { timeZone: out.timezone ?? out.timeZone } : {}),
+      };
       issues.push({ severity: "warning", path, message: "rule-level after/before moved to when.timeWindow" });
     }
-    delete out.after; delete out.before; delete out.timezone; delete out.timeZone;
+    delete out.after;
+    delete out.before;
+    delete out.timezone;
+    delete out.timeZone;
     moved = true;
   }
   if (moved || "when" in out) out.when = when;
@@ -75,8 +104,10 @@ function migrateTarget(target: Json, path: string, issues: ConfigIssue[]): Json 
 function migrateRoute(route: Json, path: string, issues: ConfigIssue[]): Json {
   if (!isObject(route)) return route;
   const out: Record<string, Json> = { ...route };
-  if (Array.isArray(out.targets)) out.targets = out.targets.map((t, i) => migrateTarget(t, `${path}.targets[${i}]`, issues));
-  if (Array.isArray(out.policyRules)) out.policyRules = out.policyRules.map((r, i) => migrateRule(r, `${path}.policyRules[${i}]`, issues));
+  if (Array.isArray(out.targets))
+    out.targets = out.targets.map((t, i) => migrateTarget(t, `${path}.targets[${i}]`, issues));
+  if (Array.isArray(out.policyRules))
+    out.policyRules = out.policyRules.map((r, i) => migrateRule(r, `${path}.policyRules[${i}]`, issues));
   return out;
 }
 
@@ -90,13 +121,21 @@ export function migrateConfig(raw: Json, issues: ConfigIssue[]): Json {
     out.routes.forEach((route, index) => {
       const id = isObject(route) && typeof route.id === "string" ? route.id : undefined;
       if (!id) {
-        issues.push({ severity: "error", path: `routes[${index}]`, message: "a route in a routes array needs an `id`" });
+        issues.push({
+          severity: "error",
+          path: `routes[${index}]`,
+          message: "a route in a routes array needs an `id`",
+        });
         return;
       }
       const { id: _id, ...rest } = route as Record<string, Json>;
       routes[id] = rest;
     });
-    issues.push({ severity: "warning", path: "routes", message: "routes array migrated to an object keyed by route id" });
+    issues.push({
+      severity: "warning",
+      path: "routes",
+      message: "routes array migrated to an object keyed by route id",
+    });
     out.routes = routes;
   }
   if (isObject(out.routes)) {
@@ -104,6 +143,7 @@ export function migrateConfig(raw: Json, issues: ConfigIssue[]): Json {
       Object.entries(out.routes).map(([id, route]) => [id, migrateRoute(route, `routes.${id}`, issues)]),
     );
   }
-  if (Array.isArray(out.policyRules)) out.policyRules = out.policyRules.map((r, i) => migrateRule(r, `policyRules[${i}]`, issues));
+  if (Array.isArray(out.policyRules))
+    out.policyRules = out.policyRules.map((r, i) => migrateRule(r, `policyRules[${i}]`, issues));
   return out;
 }

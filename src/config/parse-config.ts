@@ -38,16 +38,28 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
   const routeIds = new Set(Object.keys(config.routes));
   if (routeIds.size === 0) issues.push({ severity: "error", path: "routes", message: "expected at least one route" });
   if (config.defaultRoute && !routeIds.has(config.defaultRoute)) {
-    issues.push({ severity: "error", path: "defaultRoute", message: `"${config.defaultRoute}" is not a route id (known: ${[...routeIds].join(", ")})` });
+    issues.push({
+      severity: "error",
+      path: "defaultRoute",
+      message: `"${config.defaultRoute}" is not a route id (known: ${[...routeIds].join(", ")})`,
+    });
   }
   for (const [tier, settings] of Object.entries(config.tiers ?? {})) {
     if (settings?.route && !routeIds.has(settings.route)) {
-      issues.push({ severity: "warning", path: `tiers.${tier}.route`, message: `"${settings.route}" is not a route id; the tier uses the active route` });
+      issues.push({
+        severity: "warning",
+        path: `tiers.${tier}.route`,
+        message: `"${settings.route}" is not a route id; the tier uses the active route`,
+      });
     }
   }
   for (const [alias, target] of Object.entries(config.aliases ?? {})) {
     if (!routeIds.has(target) && !target.includes("/")) {
-      issues.push({ severity: "warning", path: `aliases.${alias}`, message: `"${target}" is neither a route id nor provider/model` });
+      issues.push({
+        severity: "warning",
+        path: `aliases.${alias}`,
+        message: `"${target}" is neither a route id nor provider/model`,
+      });
     }
   }
   const checkRules = (rules: RouterConfig["policyRules"], path: string, global: boolean) => {
@@ -55,29 +67,43 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
     (rules ?? []).forEach((rule, index) => {
       const rulePath = `${path}[${index}]`;
       const needs: Record<string, keyof typeof rule> = {
-        "force-tier": "tier", "prefer-provider": "providers", "exclude-provider": "providers",
-        "require-provider": "providers", "force-billing": "billing", "force-constraint": "constraint",
+        "force-tier": "tier",
+        "prefer-provider": "providers",
+        "exclude-provider": "providers",
+        "require-provider": "providers",
+        "force-billing": "billing",
+        "force-constraint": "constraint",
       };
       const field = needs[rule.type];
       if (field && rule[field] === undefined) {
         issues.push({ severity: "error", path: rulePath, message: `a ${rule.type} rule needs \`${String(field)}\`` });
       }
       if (!global && rule.routes) {
-        issues.push({ severity: "warning", path: `${rulePath}.routes`, message: "only global rules take `routes`; a route's own rules apply to that route" });
+        issues.push({
+          severity: "warning",
+          path: `${rulePath}.routes`,
+          message: "only global rules take `routes`; a route's own rules apply to that route",
+        });
       }
       for (const route of rule.routes ?? []) {
-        if (!routeIds.has(route)) issues.push({ severity: "warning", path: `${rulePath}.routes`, message: `"${route}" is not a route id` });
+        if (!routeIds.has(route))
+          issues.push({ severity: "warning", path: `${rulePath}.routes`, message: `"${route}" is not a route id` });
       }
       const priority = rule.priority ?? 0;
       const other = priorities.get(priority);
       if (other !== undefined && priority !== 0) {
-        issues.push({ severity: "warning", path: `${rulePath}.priority`, message: `same priority ${priority} as ${other}; declared order breaks the tie` });
+        issues.push({
+          severity: "warning",
+          path: `${rulePath}.priority`,
+          message: `same priority ${priority} as ${other}; declared order breaks the tie`,
+        });
       }
       priorities.set(priority, rulePath);
     });
   };
   checkRules(config.policyRules, "policyRules", true);
-  for (const [id, route] of Object.entries(config.routes)) checkRules(route.policyRules, `routes.${id}.policyRules`, false);
+  for (const [id, route] of Object.entries(config.routes))
+    checkRules(route.policyRules, `routes.${id}.policyRules`, false);
 }
 
 export function parseConfigValue(raw: unknown): ParsedConfig {
@@ -89,7 +115,11 @@ export function parseConfigValue(raw: unknown): ParsedConfig {
     const unknownKeys = result.error.issues.filter((i) => i.code === "unrecognized_keys");
     for (const issue of unknownKeys) {
       for (const key of (issue as { keys: string[] }).keys) {
-        issues.push({ severity: "warning", path: formatPath([...issue.path, key]), message: "unknown key (ignored); check its spelling and placement" });
+        issues.push({
+          severity: "warning",
+          path: formatPath([...issue.path, key]),
+          message: "unknown key (ignored); check its spelling and placement",
+        });
       }
       deleteAt(migrated, issue.path, (issue as { keys: string[] }).keys);
     }
@@ -153,11 +183,13 @@ function locateIssues(text: string, issues: ConfigIssue[]): ConfigIssue[] {
     if (!issue.path) return issue;
     const segments = pathSegments(issue.path);
     let node: Node | undefined;
-    for (let length = segments.length; length > 0 && !node; length -= 1) node = findNodeAtLocation(tree, segments.slice(0, length));
+    for (let length = segments.length; length > 0 && !node; length -= 1)
+      node = findNodeAtLocation(tree, segments.slice(0, length));
     if (!node) return issue;
-    const at = node.parent?.type === "property" && node.parent.children?.[1] === node && /key|unknown key/.test(issue.message)
-      ? node.parent.children[0]!.offset
-      : node.offset;
+    const at =
+      node.parent?.type === "property" && node.parent.children?.[1] === node && /key|unknown key/.test(issue.message)
+        ? node.parent.children[0]!.offset
+        : node.offset;
     return { ...issue, ...lineAndColumn(text, at) };
   });
 }

@@ -97,11 +97,17 @@ export const policyRuleSchema = z.strictObject({
   description: z.string().optional(),
   enabled: z.boolean().optional(),
   priority: z.number().int().min(0).max(1000).optional().describe("Higher runs first; default 0"),
-  routes: z.array(z.string().min(1)).optional().describe("Global rules only: the routes this rule applies to (default all)"),
+  routes: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("Global rules only: the routes this rule applies to (default all)"),
   type: z.enum(RULE_TYPES),
   tier: tierSchema.optional().describe("force-tier: the tier to use"),
   providers: z.array(z.string().min(1)).optional().describe("prefer/exclude/require-provider: provider names"),
-  targets: z.array(z.string().min(1)).optional().describe("demote-target: provider/modelId of the targets concerned (default all)"),
+  targets: z
+    .array(z.string().min(1))
+    .optional()
+    .describe("demote-target: provider/modelId of the targets concerned (default all)"),
   billing: billingSchema.optional().describe("force-billing: subscription or per-token"),
   constraint: constraintSchema.optional().describe("force-constraint: capabilities every candidate must have"),
   when: ruleConditionSchema.optional().describe("When the rule applies; absent = always"),

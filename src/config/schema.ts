@@ -1,24 +1,30 @@
 // The one schema of auto-router.routes.json (DESIGN.md rule 8): TypeScript types and the JSON Schema come from here.
 import { z } from "zod";
-import {
-  billingSchema,
-  policyRuleSchema,
-  providerPreferencesSchema,
-  tiersSchema,
-} from "./routing-schema.ts";
+import { billingSchema, policyRuleSchema, providerPreferencesSchema, tiersSchema } from "./routing-schema.ts";
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
 import { gatewaySchema, proxyProvidersSchema } from "./gateway-schema.ts";
 import { stateConfigSchema } from "./state-schema.ts";
-import { quotaSchema, REVERT_MODES, requestBodySchema, requestHeadersSchema, retryBeforeFailoverSchema, waitForResetSchema } from "./subscription-schema.ts";
+import {
+  quotaSchema,
+  REVERT_MODES,
+  requestBodySchema,
+  requestHeadersSchema,
+  retryBeforeFailoverSchema,
+  waitForResetSchema,
+} from "./subscription-schema.ts";
 import { FAILURE_KINDS, type FailureKind } from "../runtime/failure-kinds.ts";
 
 /** Every failure kind but `aborted`: an abort is never a failure, so no policy applies to it. */
-export const FAILURE_KIND_NAMES = FAILURE_KINDS.filter((kind): kind is Exclude<FailureKind, "aborted"> => kind !== "aborted");
+export const FAILURE_KIND_NAMES = FAILURE_KINDS.filter(
+  (kind): kind is Exclude<FailureKind, "aborted"> => kind !== "aborted",
+);
 
 const milliseconds = z.number().int().nonnegative();
 
 export const timeoutsSchema = z.strictObject({
-  firstTokenMs: milliseconds.optional().describe("No text/tool call within this time: abort the attempt and fail over (0 = off)"),
+  firstTokenMs: milliseconds
+    .optional()
+    .describe("No text/tool call within this time: abort the attempt and fail over (0 = off)"),
   stallMs: milliseconds.optional().describe("No stream event for this long: abort the attempt (0 = off)"),
   requestMs: milliseconds.optional().describe("Passed to the target SDK as its HTTP timeout (0 = SDK default)"),
 });
@@ -30,33 +36,59 @@ export const failureKindPolicySchema = z.strictObject({
 });
 
 export const failoverSchema = z.strictObject({
-  kinds: z.partialRecord(z.enum(FAILURE_KIND_NAMES), failureKindPolicySchema).optional()
+  kinds: z
+    .partialRecord(z.enum(FAILURE_KIND_NAMES), failureKindPolicySchema)
+    .optional()
     .describe("Per failure kind: fail over or not, and the default cooldown"),
   maxAttempts: z.number().int().positive().optional().describe("Most targets tried for one request"),
-  cooldownWaitMs: milliseconds.optional()
+  cooldownWaitMs: milliseconds
+    .optional()
     .describe("When every target is cooling down, wait this long at most for the first to come back (default 30000)"),
-  agentRetry: z.boolean().optional()
-    .describe("Let pi's own agent-level retry re-run the route when every target failed with a transient error (default true)"),
-  revert: z.enum(REVERT_MODES).optional()
-    .describe("After a failover, when to go back to the first choice: cooldown-expiry (default), holdoff (stay holdoffMs, then probe with one request), never"),
-  holdoffMs: milliseconds.optional().describe("revert: holdoff: how long to stay on the target that took over (default 300000)"),
-  pinUpstream: z.boolean().optional()
-    .describe("Keep an OpenRouter target on the upstream that served the session's first answer from it (default true)"),
-  waitForReset: waitForResetSchema.optional()
-    .describe("When every target is out of quota with a known reset, wait for the earliest reset if it is within maxMs (opt-in)"),
+  agentRetry: z
+    .boolean()
+    .optional()
+    .describe(
+      "Let pi's own agent-level retry re-run the route when every target failed with a transient error (default true)",
+    ),
+  revert: z
+    .enum(REVERT_MODES)
+    .optional()
+    .describe(
+      "After a failover, when to go back to the first choice: cooldown-expiry (default), holdoff (stay holdoffMs, then probe with one request), never",
+    ),
+  holdoffMs: milliseconds
+    .optional()
+    .describe("revert: holdoff: how long to stay on the target that took over (default 300000)"),
+  pinUpstream: z
+    .boolean()
+    .optional()
+    .describe(
+      "Keep an OpenRouter target on the upstream that served the session's first answer from it (default true)",
+    ),
+  waitForReset: waitForResetSchema
+    .optional()
+    .describe(
+      "When every target is out of quota with a known reset, wait for the earliest reset if it is within maxMs (opt-in)",
+    ),
 });
 export type FailoverSettings = z.infer<typeof failoverSchema>;
 
 export const targetSchema = z.strictObject({
-  provider: z.string().min(1).describe("pi provider name, e.g. anthropic, openai-codex, google, deepseek, or one from models.json"),
+  provider: z
+    .string()
+    .min(1)
+    .describe("pi provider name, e.g. anthropic, openai-codex, google, deepseek, or one from models.json"),
   modelId: z.string().min(1).describe("Model id inside that provider"),
   label: z.string().optional(),
   authProvider: z.string().min(1).optional().describe("Provider whose credentials and quota apply (default: provider)"),
-  billing: billingSchema.optional().describe("subscription or per-token (default: subscription when pi uses OAuth for it)"),
+  billing: billingSchema
+    .optional()
+    .describe("subscription or per-token (default: subscription when pi uses OAuth for it)"),
   balanceEndpoint: z.string().optional().describe("Override of the provider's balance API URL"),
   enabled: z.boolean().optional(),
   timeouts: timeoutsSchema.optional(),
-  retryBeforeFailover: retryBeforeFailoverSchema.optional()
+  retryBeforeFailover: retryBeforeFailoverSchema
+    .optional()
     .describe("Retry this target on a short blip before failing over (quota failures still move on at once)"),
   headers: requestHeadersSchema.optional(),
   body: requestBodySchema.optional(),
@@ -69,9 +101,22 @@ export const routeSchema = z.strictObject({
   name: z.string().optional().describe("Display name in /model"),
   description: z.string().optional(),
   reasoning: z.boolean().optional().describe("Default: true when any target reasons"),
-  input: z.array(z.enum(["text", "image"])).optional().describe("Default: the union of the targets' inputs"),
-  contextWindow: z.number().int().positive().optional().describe("Default: the smallest window among resolvable targets"),
-  maxTokens: z.number().int().positive().optional().describe("Default: the smallest maxTokens among resolvable targets"),
+  input: z
+    .array(z.enum(["text", "image"]))
+    .optional()
+    .describe("Default: the union of the targets' inputs"),
+  contextWindow: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Default: the smallest window among resolvable targets"),
+  maxTokens: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("Default: the smallest maxTokens among resolvable targets"),
   sortBy: z.enum(SORT_BY).optional().describe("auto = full ranking (default); config = declared order"),
   targets: z.array(targetSchema).min(1),
   policyRules: z.array(policyRuleSchema).optional(),
@@ -84,11 +129,17 @@ export type RouteConfig = z.infer<typeof routeSchema>;
 export const budgetLimitSchema = z.strictObject({
   daily: z.number().nonnegative().optional().describe("USD per calendar day"),
   monthly: z.number().nonnegative().optional().describe("USD per calendar month"),
-  balanceFloor: z.number().nonnegative().optional().describe("Block the provider when its prepaid balance falls below this"),
+  balanceFloor: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe("Block the provider when its prepaid balance falls below this"),
 });
 
 export const budgetsSchema = z.strictObject({
-  policy: z.enum(["soft", "hard"]).optional()
+  policy: z
+    .enum(["soft", "hard"])
+    .optional()
     .describe("soft: when every candidate is over budget, route anyway and say so; hard: fail with a budget message"),
   timeZone: z.string().optional().describe("IANA zone of the day/month calendar (default: local)"),
   providers: z.record(z.string().min(1), budgetLimitSchema).optional(),
@@ -105,8 +156,18 @@ export const routerConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   version: z.number().int().optional(),
   defaultRoute: z.string().optional(),
-  routes: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, "a route id may contain only letters, digits, dots, underscores and dashes, and starts with a letter or digit (no spaces)"), routeSchema),
-  aliases: z.record(z.string().min(1), z.string().min(1)).optional()
+  routes: z.record(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9._-]*$/i,
+        "a route id may contain only letters, digits, dots, underscores and dashes, and starts with a letter or digit (no spaces)",
+      ),
+    routeSchema,
+  ),
+  aliases: z
+    .record(z.string().min(1), z.string().min(1))
+    .optional()
     .describe("Short names for routes or provider/model ids, used by /auto-router switch and resolve"),
   logDir: z.string().optional().describe("Where state files and the event log live (default <agentDir>/extensions)"),
   policyRules: z.array(policyRuleSchema).optional().describe("Global rules; `routes` scopes one to some routes"),
@@ -119,7 +180,9 @@ export const routerConfigSchema = z.strictObject({
   uvi: uviConfigSchema.optional(),
   breaker: breakerConfigSchema.optional(),
   gateway: gatewaySchema.optional().describe("`pi-auto-router serve`: model name mapping and HTTP limits"),
-  providers: proxyProvidersSchema.optional().describe("Per provider: the endpoint paths the gateway's wildcard proxy forwards to it"),
+  providers: proxyProvidersSchema
+    .optional()
+    .describe("Per provider: the endpoint paths the gateway's wildcard proxy forwards to it"),
   state: stateConfigSchema.optional().describe("Team mode: share routing state across machines on Redis/Valkey"),
   quota: quotaSchema.optional(),
 });

@@ -76,7 +76,9 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
   };
   const rules = [
     ...(config.policyRules ?? []).map((rule, index) => ({ rule, where: `policyRules[${index}]` })),
-    ...Object.entries(config.routes).flatMap(([routeId, route]) => (route.policyRules ?? []).map((rule, index) => ({ rule, where: `routes.${routeId}.policyRules[${index}]` }))),
+    ...Object.entries(config.routes).flatMap(([routeId, route]) =>
+      (route.policyRules ?? []).map((rule, index) => ({ rule, where: `routes.${routeId}.policyRules[${index}]` })),
+    ),
   ];
   for (const { rule, where } of rules) {
     if (rule.enabled === false) continue;
@@ -85,10 +87,14 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
   }
   const preferenceBlocks = [
     { where: "preferences", preferences: config.preferences },
-    ...Object.entries(config.routes).map(([routeId, route]) => ({ where: `routes.${routeId}.preferences`, preferences: route.preferences })),
+    ...Object.entries(config.routes).map(([routeId, route]) => ({
+      where: `routes.${routeId}.preferences`,
+      preferences: route.preferences,
+    })),
   ];
   for (const { where, preferences } of preferenceBlocks) {
-    for (const field of ["order", "only", "ignore"] as const) named(`${where}.${field}`, preferences?.[field], "provider");
+    for (const field of ["order", "only", "ignore"] as const)
+      named(`${where}.${field}`, preferences?.[field], "provider");
   }
   for (const [alias, value] of Object.entries(config.aliases ?? {})) {
     if (config.routes[value] || !value.includes("/")) continue;

@@ -39,7 +39,8 @@ export function compactEventData(record: EventRecord): Data {
 
 function compactResult(data: Data, usage: Data): Data {
   const out: Data = {};
-  for (const key in data) if (data[key] !== undefined) out[key] = key === "usage" ? withoutZeroCounts(usage) : data[key];
+  for (const key in data)
+    if (data[key] !== undefined) out[key] = key === "usage" ? withoutZeroCounts(usage) : data[key];
   return out;
 }
 
@@ -69,7 +70,10 @@ function compactDecision(data: Data): Data {
         break;
       case "features":
         if (isObject(value)) {
-          out.features = compactFeatures(value, value.intent === data.intent && value.intentConfidence === data.intentConfidence);
+          out.features = compactFeatures(
+            value,
+            value.intent === data.intent && value.intentConfidence === data.intentConfidence,
+          );
           continue;
         }
         break;
@@ -96,7 +100,12 @@ function compactCandidates(data: Data): Data {
   for (const key in data) {
     const value = data[key];
     if (value === undefined || ((key === "candidates" || key === "skipped") && isEmptyList(value))) continue;
-    out[key] = key === "candidates" ? (value as unknown[]).map(compactCandidate) : key === "skipped" && Array.isArray(value) ? value.map((item) => (isObject(item) ? withoutUndefined(item) : item)) : value;
+    out[key] =
+      key === "candidates"
+        ? (value as unknown[]).map(compactCandidate)
+        : key === "skipped" && Array.isArray(value)
+          ? value.map((item) => (isObject(item) ? withoutUndefined(item) : item))
+          : value;
   }
   return out;
 }
@@ -129,7 +138,8 @@ function compactFinal(data: Data): Data {
   const out: Data = {};
   for (const key in data) {
     const value = data[key];
-    if (value === undefined || (key === "failureKinds" && isEmptyList(value)) || (key === "plannedTarget" && samePlan)) continue;
+    if (value === undefined || (key === "failureKinds" && isEmptyList(value)) || (key === "plannedTarget" && samePlan))
+      continue;
     out[key] = value;
   }
   return out;
@@ -162,7 +172,8 @@ const CANDIDATE_DEFAULTS = { bucket: "normal" } as const;
 
 /** Token counts a reader takes as 0 when absent. */
 const USAGE_COUNTS = ["input", "output", "cacheRead", "cacheWrite"] as const;
-const isUsageCount = (key: string): boolean => key === "input" || key === "output" || key === "cacheRead" || key === "cacheWrite";
+const isUsageCount = (key: string): boolean =>
+  key === "input" || key === "output" || key === "cacheRead" || key === "cacheWrite";
 
 function defaultsBack(data: Data, defaults: Readonly<Data>): void {
   for (const key in defaults) data[key] ??= defaults[key];

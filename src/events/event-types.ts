@@ -215,8 +215,19 @@ export type EventType = keyof EventDataByType;
 
 /** Every type the writer can write, for the readers. `satisfies` plus the check below keep it equal to the map. */
 export const EVENT_TYPES = [
-  "decision", "candidates", "attempt", "result", "final", "feedback", "quota", "wait", "warning", "usage", "breaker",
-  "health", "pin",
+  "decision",
+  "candidates",
+  "attempt",
+  "result",
+  "final",
+  "feedback",
+  "quota",
+  "wait",
+  "warning",
+  "usage",
+  "breaker",
+  "health",
+  "pin",
 ] as const satisfies readonly EventType[];
 type Missing = Exclude<EventType, (typeof EVENT_TYPES)[number]>;
 const everyTypeListed: [Missing] extends [never] ? true : Missing = true;
@@ -224,7 +235,14 @@ void everyTypeListed;
 
 /** What a writer hands the log: the log adds `v` and `ts`. */
 export type EventRecord = {
-  [T in EventType]: { type: T; data: EventDataByType[T]; requestId?: string; sessionId?: string; routeId?: string; ts?: string };
+  [T in EventType]: {
+    type: T;
+    data: EventDataByType[T];
+    requestId?: string;
+    sessionId?: string;
+    routeId?: string;
+    ts?: string;
+  };
 }[EventType];
 
 /** The line as written. */

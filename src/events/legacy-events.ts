@@ -36,8 +36,10 @@ type Record_ = Record<string, unknown>;
 export type LegacyOutcome = { event: NormalizedEvent } | { malformed: string } | { unknownType: string };
 
 const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
-const count = (value: unknown): number | undefined => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
-const texts = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : []);
+const count = (value: unknown): number | undefined =>
+  typeof value === "number" && Number.isFinite(value) ? value : undefined;
+const texts = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
 
 /** `provider/modelId` of a `{provider, modelId, label}` object. */
 function targetKey(value: unknown): string | undefined {
@@ -71,9 +73,17 @@ function decisionData(data: Record_, routeId: string): DecisionEventData {
     intent,
     intentConfidence,
     // The original logged no image/tool flags; a replay of such a decision sees them as absent.
-    features: estimatedTokens === undefined
-      ? (undefined as unknown as DecisionEventData["features"])
-      : { estimatedTokens, contextClass: classifyContext(estimatedTokens), hasImages: false, hasTools: false, intent, intentConfidence },
+    features:
+      estimatedTokens === undefined
+        ? (undefined as unknown as DecisionEventData["features"])
+        : {
+            estimatedTokens,
+            contextClass: classifyContext(estimatedTokens),
+            hasImages: false,
+            hasTools: false,
+            intent,
+            intentConfidence,
+          },
     shortcutTokens: [],
     plannedTarget: targetKey(data.plannedTarget),
     rules: [],
@@ -124,7 +134,9 @@ function resultData(data: Record_, time: number, kindOf: FailureKindOf): ResultE
     message: error,
     latencyMs: count(data.latencyMs) ?? 0,
     ttftMs: count(data.ttftMs),
-    usage: hasUsage ? { input: input ?? 0, output: output ?? 0, cacheRead: 0, cacheWrite: 0, costUsd: costUsd ?? 0 } : undefined,
+    usage: hasUsage
+      ? { input: input ?? 0, output: output ?? 0, cacheRead: 0, cacheWrite: 0, costUsd: costUsd ?? 0 }
+      : undefined,
   };
 }
 
@@ -145,14 +157,29 @@ function finalData(data: Record_, request: OpenRequest): FinalEventData {
   };
 }
 
-function feedbackData(data: Record_, ratedRequestId: string, routeId: string | undefined): FeedbackEventData | undefined {
+function feedbackData(
+  data: Record_,
+  ratedRequestId: string,
+  routeId: string | undefined,
+): FeedbackEventData | undefined {
   if (data.rating !== "good" && data.rating !== "bad") return undefined;
-  return { rating: data.rating, reason: text(data.reason), tags: texts(data.tags), ratedRequestId, servedTarget: targetKey(data), routeId };
+  return {
+    rating: data.rating,
+    reason: text(data.reason),
+    tags: texts(data.tags),
+    ratedRequestId,
+    servedTarget: targetKey(data),
+    routeId,
+  };
 }
 
 const KINDS: Record<string, EventType> = {
-  "routing.decision": "decision", "routing.candidates": "candidates", "routing.attempt": "attempt",
-  "routing.result": "result", "routing.final": "final", "routing.feedback": "feedback",
+  "routing.decision": "decision",
+  "routing.candidates": "candidates",
+  "routing.attempt": "attempt",
+  "routing.result": "result",
+  "routing.final": "final",
+  "routing.feedback": "feedback",
 };
 
 /** One reader per read of a log (its state spans rotated files, which continue each other). */

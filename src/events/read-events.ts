@@ -49,20 +49,35 @@ export interface ReadOptions {
 /** The head of a line that has one of `types`, in our format or the earlier one (`routing.<type>`). */
 function skippedTypeMarkers(types: readonly EventType[] | undefined): { ours: string[]; legacy: string[] } {
   const list = types ?? [];
-  return { ours: list.map((type) => `"type":"${type}"`), legacy: list.map((type) => `"type":"${LEGACY_TYPE_PREFIX}${type}"`) };
+  return {
+    ours: list.map((type) => `"type":"${type}"`),
+    legacy: list.map((type) => `"type":"${LEGACY_TYPE_PREFIX}${type}"`),
+  };
 }
 
 /** How far into a line the envelope's type can stand: `{"v":2,"type":"` in ours, first in the earlier format. */
 const TYPE_HEAD_CHARS = 48;
 
 export const emptyReadStats = (): ReadStats => ({
-  files: [], lines: 0, blankLines: 0, events: 0, legacyEvents: 0, malformed: 0, malformedByReason: {},
-  malformedSamples: [], unknownTypes: {}, filteredOut: 0,
+  files: [],
+  lines: 0,
+  blankLines: 0,
+  events: 0,
+  legacyEvents: 0,
+  malformed: 0,
+  malformedByReason: {},
+  malformedSamples: [],
+  unknownTypes: {},
+  filteredOut: 0,
 });
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
-export type LineOutcome = { event: NormalizedEvent } | { malformed: string } | { unknownType: string } | { blank: true };
+export type LineOutcome =
+  | { event: NormalizedEvent }
+  | { malformed: string }
+  | { unknownType: string }
+  | { blank: true };
 
 /**
  * One line of the log, classified. Lines in the earlier public format go through `legacy`, which joins facts
@@ -79,9 +94,11 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { malformed: "not an object" };
   const record = raw as Record<string, unknown>;
   if (typeof record.type !== "string" || record.type === "") return { malformed: "no type" };
-  if (isLegacyType(record.type)) return legacy ? legacy.read(record) : { malformed: "earlier-format line read without a legacy reader" };
+  if (isLegacyType(record.type))
+    return legacy ? legacy.read(record) : { malformed: "earlier-format line read without a legacy reader" };
   if (!KNOWN_TYPES.has(record.type)) return { unknownType: record.type };
-  if (typeof record.data !== "object" || record.data === null || Array.isArray(record.data)) return { malformed: "no data object" };
+  if (typeof record.data !== "object" || record.data === null || Array.isArray(record.data))
+    return { malformed: "no data object" };
   const time = typeof record.ts === "string" ? Date.parse(record.ts) : Number.NaN;
   if (Number.isNaN(time)) return { malformed: "no valid ts" };
   const event = record as unknown as NormalizedEvent;
@@ -103,7 +120,9 @@ function recordMalformed(stats: ReadStats, reason: string, position: string): vo
  */
 export async function legacyEventReader(): Promise<LegacyEventReader> {
   const { classifyFailure } = await import("../runtime/classify-failure.ts");
-  return new LegacyEventReader((errorText, time) => classifyFailure({ stopReason: "error", errorMessage: errorText }, time).kind);
+  return new LegacyEventReader(
+    (errorText, time) => classifyFailure({ stopReason: "error", errorMessage: errorText }, time).kind,
+  );
 }
 
 /**

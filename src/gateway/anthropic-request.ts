@@ -1,6 +1,15 @@
 // An Anthropic Messages request as pi-ai's Context and options: system prompt, tools, text/image/thinking blocks,
 // tool_use turns and tool_result blocks (pi-ai keeps tool results as their own messages).
-import type { AssistantMessage, Context, ImageContent, Message, SimpleStreamOptions, TextContent, Tool, ToolCall } from "@mariozechner/pi-ai";
+import type {
+  AssistantMessage,
+  Context,
+  ImageContent,
+  Message,
+  SimpleStreamOptions,
+  TextContent,
+  Tool,
+  ToolCall,
+} from "@mariozechner/pi-ai";
 import { z } from "zod";
 import { dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
 import { GatewayError } from "./errors.ts";
@@ -14,7 +23,15 @@ export const anthropicRequestSchema = z.looseObject({
   // "system" turns inside the conversation are sent by newer clients (Claude Code 2.1) for mid-conversation context.
   messages: z.array(z.looseObject({ role: z.enum(["user", "assistant", "system"]), content })).min(1),
   system: content.optional(),
-  tools: z.array(z.looseObject({ name: z.string().min(1), description: z.string().optional(), input_schema: z.unknown().optional() })).optional(),
+  tools: z
+    .array(
+      z.looseObject({
+        name: z.string().min(1),
+        description: z.string().optional(),
+        input_schema: z.unknown().optional(),
+      }),
+    )
+    .optional(),
   stream: z.boolean().optional(),
   temperature: z.number().optional(),
   thinking: z.looseObject({ type: z.string(), budget_tokens: z.number().optional() }).optional(),
@@ -25,19 +42,31 @@ export type AnthropicRequest = z.infer<typeof anthropicRequestSchema>;
 type Block = Record<string, any>;
 
 function image(source: Block, where: string): ImageContent {
-  if (source?.type === "base64" && typeof source.data === "string") return { type: "image", mimeType: String(source.media_type ?? "image/png"), data: source.data };
+  if (source?.type === "base64" && typeof source.data === "string")
+    return { type: "image", mimeType: String(source.media_type ?? "image/png"), data: source.data };
   if (source?.type === "url" && typeof source.url === "string") return dataUrlImage(source.url, where);
-  throw new GatewayError(400, "invalid_request", `${where}.source: expected {"type":"base64","media_type":..,"data":..}`);
+  throw new GatewayError(
+    400,
+    "invalid_request",
+    `${where}.source: expected {"type":"base64","media_type":..,"data":..}`,
+  );
 }
 
-const blocksOf = (value: string | Block[]): Block[] => (typeof value === "string" ? [{ type: "text", text: value }] : value);
-const systemText = (value: string | Block[]): string => blocksOf(value).map((item) => String(item.text ?? "")).join("\n\n");
+const blocksOf = (value: string | Block[]): Block[] =>
+  typeof value === "string" ? [{ type: "text", text: value }] : value;
+const systemText = (value: string | Block[]): string =>
+  blocksOf(value)
+    .map((item) => String(item.text ?? ""))
+    .join("\n\n");
 
 function toolResultContent(value: unknown, where: string): (TextContent | ImageContent)[] {
   if (value === undefined) return [];
   if (typeof value === "string") return [textBlock(value)];
-  if (!Array.isArray(value)) throw new GatewayError(400, "invalid_request", `${where}: expected a string or an array of blocks`);
-  return value.map((item: Block, index) => (item.type === "image" ? image(item.source, `${where}[${index}]`) : textBlock(String(item.text ?? ""))));
+  if (!Array.isArray(value))
+    throw new GatewayError(400, "invalid_request", `${where}: expected a string or an array of blocks`);
+  return value.map((item: Block, index) =>
+    item.type === "image" ? image(item.source, `${where}[${index}]`) : textBlock(String(item.text ?? "")),
+  );
 }
 
 export function parseAnthropicRequest(raw: unknown): AnthropicRequest {
@@ -49,7 +78,10 @@ export function parseAnthropicRequest(raw: unknown): AnthropicRequest {
   return parsed.data;
 }
 
-export function anthropicToContext(request: AnthropicRequest, now: number): { context: Context; options: SimpleStreamOptions } {
+export function anthropicToContext(
+  request: AnthropicRequest,
+  now: number,
+): { context: Context; options: SimpleStreamOptions } {
   const messages: Message[] = [];
   const system: string[] = request.system === undefined ? [] : [systemText(request.system as string | Block[])];
   const toolNames = new Map<string, string>();
@@ -62,11 +94,18 @@ export function anthropicToContext(request: AnthropicRequest, now: number): { co
       const parts: AssistantMessage["content"] = [];
       for (const item of blocks) {
         if (item.type === "text") parts.push(textBlock(String(item.text ?? "")));
-        else if (item.type === "thinking") parts.push({ type: "thinking", thinking: String(item.thinking ?? ""), thinkingSignature: item.signature });
-        else if (item.type === "redacted_thinking") parts.push({ type: "thinking", thinking: "", thinkingSignature: item.data, redacted: true });
+        else if (item.type === "thinking")
+          parts.push({ type: "thinking", thinking: String(item.thinking ?? ""), thinkingSignature: item.signature });
+        else if (item.type === "redacted_thinking")
+          parts.push({ type: "thinking", thinking: "", thinkingSignature: item.data, redacted: true });
         else if (item.type === "tool_use") {
           toolNames.set(String(item.id), String(item.name));
-          parts.push({ type: "toolCall", id: String(item.id), name: String(item.name), arguments: (item.input ?? {}) as ToolCall["arguments"] });
+          parts.push({
+            type: "toolCall",
+            id: String(item.id),
+            name: String(item.name),
+            arguments: (item.input ?? {}) as ToolCall["arguments"],
+          });
         }
       }
       messages.push(historyAssistant(parts, "anthropic-messages", now));
@@ -76,17 +115,32 @@ export function anthropicToContext(request: AnthropicRequest, now: number): { co
     blocks.forEach((item, index) => {
       if (item.type === "tool_result") {
         const id = String(item.tool_use_id);
-        messages.push({ role: "toolResult", toolCallId: id, toolName: toolNames.get(id) ?? "tool", content: toolResultContent(item.content, `${where}[${index}].content`), isError: item.is_error === true, timestamp: now });
+        messages.push({
+          role: "toolResult",
+          toolCallId: id,
+          toolName: toolNames.get(id) ?? "tool",
+          content: toolResultContent(item.content, `${where}[${index}].content`),
+          isError: item.is_error === true,
+          timestamp: now,
+        });
       } else if (item.type === "text") userParts.push(textBlock(String(item.text ?? "")));
       else if (item.type === "image") userParts.push(image(item.source, `${where}[${index}]`));
     });
     if (userParts.length > 0) messages.push({ role: "user", content: userParts, timestamp: now });
   });
   const systemPrompt = system.filter((text) => text.length > 0).join("\n\n");
-  const tools: Tool[] | undefined = request.tools?.map((tool) => ({ name: tool.name, description: tool.description ?? "", parameters: (tool.input_schema ?? { type: "object", properties: {} }) as Tool["parameters"] }));
+  const tools: Tool[] | undefined = request.tools?.map((tool) => ({
+    name: tool.name,
+    description: tool.description ?? "",
+    parameters: (tool.input_schema ?? { type: "object", properties: {} }) as Tool["parameters"],
+  }));
   const options: SimpleStreamOptions = {};
   if (request.max_tokens !== undefined) options.maxTokens = request.max_tokens;
   if (request.temperature !== undefined) options.temperature = request.temperature;
-  if (request.thinking?.type === "enabled" || request.thinking?.type === "adaptive") options.reasoning = levelForBudget(request.thinking.budget_tokens);
-  return { context: { ...(systemPrompt ? { systemPrompt } : {}), messages, ...(tools?.length ? { tools } : {}) }, options };
+  if (request.thinking?.type === "enabled" || request.thinking?.type === "adaptive")
+    options.reasoning = levelForBudget(request.thinking.budget_tokens);
+  return {
+    context: { ...(systemPrompt ? { systemPrompt } : {}), messages, ...(tools?.length ? { tools } : {}) },
+    options,
+  };
 }

@@ -6,7 +6,11 @@ import { errorBody } from "./errors.ts";
 
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
-const STOP_REASONS: Partial<Record<StopReason, string>> = { stop: "end_turn", length: "max_tokens", toolUse: "tool_use" };
+const STOP_REASONS: Partial<Record<StopReason, string>> = {
+  stop: "end_turn",
+  length: "max_tokens",
+  toolUse: "tool_use",
+};
 
 function usageOf(message: AssistantMessage) {
   return {
@@ -17,13 +21,29 @@ function usageOf(message: AssistantMessage) {
   };
 }
 
-export function anthropicMessage(message: AssistantMessage, model: string, id = `msg_${randomUUID().replace(/-/g, "")}`) {
+export function anthropicMessage(
+  message: AssistantMessage,
+  model: string,
+  id = `msg_${randomUUID().replace(/-/g, "")}`,
+) {
   const content = message.content.flatMap((block): Record<string, unknown>[] => {
     if (block.type === "text") return [{ type: "text", text: block.text }];
-    if (block.type === "thinking") return block.redacted ? [{ type: "redacted_thinking", data: block.thinkingSignature ?? "" }] : [{ type: "thinking", thinking: block.thinking, signature: block.thinkingSignature ?? "" }];
+    if (block.type === "thinking")
+      return block.redacted
+        ? [{ type: "redacted_thinking", data: block.thinkingSignature ?? "" }]
+        : [{ type: "thinking", thinking: block.thinking, signature: block.thinkingSignature ?? "" }];
     return [{ type: "tool_use", id: block.id, name: block.name, input: block.arguments }];
   });
-  return { id, type: "message", role: "assistant", model, content, stop_reason: STOP_REASONS[message.stopReason] ?? "end_turn", stop_sequence: null, usage: usageOf(message) };
+  return {
+    id,
+    type: "message",
+    role: "assistant",
+    model,
+    content,
+    stop_reason: STOP_REASONS[message.stopReason] ?? "end_turn",
+    stop_sequence: null,
+    usage: usageOf(message),
+  };
 }
 
 /** One encoder per response; pi-ai's content indexes are renumbered as the client's block indexes. */
@@ -45,37 +65,92 @@ export class AnthropicStreamEncoder {
   encode(event: AssistantMessageEvent): string {
     switch (event.type) {
       case "start":
-        return sse("message_start", { type: "message_start", message: { id: this.id, type: "message", role: "assistant", model: this.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usageOf(event.partial), output_tokens: 0 } } });
+        return sse("message_start", {
+          type: "message_start",
+          message: {
+            id: this.id,
+            type: "message",
+            role: "assistant",
+            model: this.model,
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
+            usage: { ...usageOf(event.partial), output_tokens: 0 },
+          },
+        });
       case "text_start":
-        return sse("content_block_start", { type: "content_block_start", index: this.indexOf(event.contentIndex), content_block: { type: "text", text: "" } });
+        return sse("content_block_start", {
+          type: "content_block_start",
+          index: this.indexOf(event.contentIndex),
+          content_block: { type: "text", text: "" },
+        });
       case "text_delta":
-        return sse("content_block_delta", { type: "content_block_delta", index: this.indexOf(event.contentIndex), delta: { type: "text_delta", text: event.delta } });
+        return sse("content_block_delta", {
+          type: "content_block_delta",
+          index: this.indexOf(event.contentIndex),
+          delta: { type: "text_delta", text: event.delta },
+        });
       case "thinking_start":
-        return sse("content_block_start", { type: "content_block_start", index: this.indexOf(event.contentIndex), content_block: { type: "thinking", thinking: "" } });
+        return sse("content_block_start", {
+          type: "content_block_start",
+          index: this.indexOf(event.contentIndex),
+          content_block: { type: "thinking", thinking: "" },
+        });
       case "thinking_delta":
-        return sse("content_block_delta", { type: "content_block_delta", index: this.indexOf(event.contentIndex), delta: { type: "thinking_delta", thinking: event.delta } });
+        return sse("content_block_delta", {
+          type: "content_block_delta",
+          index: this.indexOf(event.contentIndex),
+          delta: { type: "thinking_delta", thinking: event.delta },
+        });
       case "thinking_end": {
         const index = this.indexOf(event.contentIndex);
         const block = event.partial.content[event.contentIndex];
         const signature = block?.type === "thinking" ? block.thinkingSignature : undefined;
-        return (signature ? sse("content_block_delta", { type: "content_block_delta", index, delta: { type: "signature_delta", signature } }) : "")
-          + sse("content_block_stop", { type: "content_block_stop", index });
+        return (
+          (signature
+            ? sse("content_block_delta", {
+                type: "content_block_delta",
+                index,
+                delta: { type: "signature_delta", signature },
+              })
+            : "") + sse("content_block_stop", { type: "content_block_stop", index })
+        );
       }
       case "toolcall_start": {
         const block = event.partial.content[event.contentIndex];
         const call = block?.type === "toolCall" ? block : undefined;
-        return sse("content_block_start", { type: "content_block_start", index: this.indexOf(event.contentIndex), content_block: { type: "tool_use", id: call?.id ?? "", name: call?.name ?? "", input: {} } });
+        return sse("content_block_start", {
+          type: "content_block_start",
+          index: this.indexOf(event.contentIndex),
+          content_block: { type: "tool_use", id: call?.id ?? "", name: call?.name ?? "", input: {} },
+        });
       }
       case "toolcall_delta":
-        return sse("content_block_delta", { type: "content_block_delta", index: this.indexOf(event.contentIndex), delta: { type: "input_json_delta", partial_json: event.delta } });
+        return sse("content_block_delta", {
+          type: "content_block_delta",
+          index: this.indexOf(event.contentIndex),
+          delta: { type: "input_json_delta", partial_json: event.delta },
+        });
       case "text_end":
       case "toolcall_end":
         return sse("content_block_stop", { type: "content_block_stop", index: this.indexOf(event.contentIndex) });
       case "done":
-        return sse("message_delta", { type: "message_delta", delta: { stop_reason: STOP_REASONS[event.reason] ?? "end_turn", stop_sequence: null }, usage: usageOf(event.message) })
-          + sse("message_stop", { type: "message_stop" });
+        return (
+          sse("message_delta", {
+            type: "message_delta",
+            delta: { stop_reason: STOP_REASONS[event.reason] ?? "end_turn", stop_sequence: null },
+            usage: usageOf(event.message),
+          }) + sse("message_stop", { type: "message_stop" })
+        );
       case "error":
-        return sse("error", errorBody("anthropic", "api_error", event.error.errorMessage ?? "the target failed after it had started answering"));
+        return sse(
+          "error",
+          errorBody(
+            "anthropic",
+            "api_error",
+            event.error.errorMessage ?? "the target failed after it had started answering",
+          ),
+        );
     }
   }
 }

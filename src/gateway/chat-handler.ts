@@ -2,7 +2,14 @@
 // request's shortcuts and provider preferences, call the runtime's streamRoute (the function pi calls) with an
 // abort signal tied to the client's connection, then answer in the client's protocol. The status and headers wait
 // for the first event: it is either the committed answer or the router's final error.
-import type { Api, AssistantMessage, AssistantMessageEvent, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
+import type {
+  Api,
+  AssistantMessage,
+  AssistantMessageEvent,
+  Context,
+  Model,
+  SimpleStreamOptions,
+} from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Engine } from "../engine.ts";
 import { parseShortcuts } from "../routing/shortcuts.ts";
@@ -37,8 +44,16 @@ export interface ChatProtocol<Request> {
 
 function routerModel(routeId: string): Model<Api> {
   return {
-    id: routeId, name: routeId, api: "auto-router", provider: "auto-router", baseUrl: "http://auto-router.invalid", reasoning: true,
-    input: ["text", "image"], cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, contextWindow: FALLBACK_CONTEXT_WINDOW, maxTokens: FALLBACK_MAX_TOKENS,
+    id: routeId,
+    name: routeId,
+    api: "auto-router",
+    provider: "auto-router",
+    baseUrl: "http://auto-router.invalid",
+    reasoning: true,
+    input: ["text", "image"],
+    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+    contextWindow: FALLBACK_CONTEXT_WINDOW,
+    maxTokens: FALLBACK_MAX_TOKENS,
   };
 }
 
@@ -72,10 +87,18 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
 };
 
 export function sendError(reply: FastifyReply, protocol: Protocol, error: GatewayError): FastifyReply {
-  return reply.code(error.status).headers(error.headers).send(errorBody(protocol, error.category, error.message));
+  return reply
+    .code(error.status)
+    .headers(error.headers)
+    .send(errorBody(protocol, error.category, error.message));
 }
 
-export async function serveChat<Request>(core: GatewayCore, spec: ChatProtocol<Request>, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function serveChat<Request>(
+  core: GatewayCore,
+  spec: ChatProtocol<Request>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const now = core.now();
   const parsed = spec.parse(request.body);
   const name = header(request, "x-model") ?? spec.model(parsed);
@@ -96,20 +119,32 @@ export async function serveChat<Request>(core: GatewayCore, spec: ChatProtocol<R
   let attemptStartedAt = core.now();
   let servedKey: string | undefined;
   let end: RequestEnd | undefined;
-  const stream = streamRoute(runtime, routerModel(routeId), context, { ...options, signal: controller.signal }, {
-    shortcuts,
-    observer: {
-      onCommitted: (candidate) => {
-        servedKey = candidate.key;
-        attempts.push({ target: candidate.key, status: 200, ms: core.now() - attemptStartedAt });
+  const stream = streamRoute(
+    runtime,
+    routerModel(routeId),
+    context,
+    { ...options, signal: controller.signal },
+    {
+      shortcuts,
+      observer: {
+        onCommitted: (candidate) => {
+          servedKey = candidate.key;
+          attempts.push({ target: candidate.key, status: 200, ms: core.now() - attemptStartedAt });
+        },
+        onAttemptResult: (candidate, outcome) => {
+          if (outcome.status === "failed")
+            attempts.push({
+              target: candidate.key,
+              kind: outcome.failure.kind,
+              status: outcome.failure.status,
+              ms: outcome.latencyMs,
+            });
+          attemptStartedAt = core.now();
+        },
+        onEnd: (value) => void (end = value),
       },
-      onAttemptResult: (candidate, outcome) => {
-        if (outcome.status === "failed") attempts.push({ target: candidate.key, kind: outcome.failure.kind, status: outcome.failure.status, ms: outcome.latencyMs });
-        attemptStartedAt = core.now();
-      },
-      onEnd: (value) => void (end = value),
     },
-  });
+  );
   try {
     const iterator = stream[Symbol.asyncIterator]();
     const first = await iterator.next();
@@ -128,12 +163,25 @@ export async function serveChat<Request>(core: GatewayCore, spec: ChatProtocol<R
       const message = await stream.result();
       if (controller.signal.aborted) return void reply.hijack();
       if (message.stopReason === "error" || message.stopReason === "aborted") {
-        throw new GatewayError(502, "api_error", message.errorMessage ?? "the target failed after it had started answering", headers);
+        throw new GatewayError(
+          502,
+          "api_error",
+          message.errorMessage ?? "the target failed after it had started answering",
+          headers,
+        );
       }
-      return void reply.code(200).headers(headers).send(spec.body(message, name, core.now()));
+      return void reply
+        .code(200)
+        .headers(headers)
+        .send(spec.body(message, name, core.now()));
     }
     reply.hijack();
-    for (const [name, value] of Object.entries({ "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers })) reply.raw.setHeader(name, value);
+    for (const [name, value] of Object.entries({
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      ...headers,
+    }))
+      reply.raw.setHeader(name, value);
     reply.raw.writeHead(200);
     const encoder = spec.encoder(parsed, name, core.now());
     reply.raw.write(encoder.encode(first.value));

@@ -33,7 +33,8 @@ export function parseServeArguments(args: string[]): ServeArguments {
     };
     if (flag === "--port") {
       const port = Number(value());
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`--port: expected an integer 0-65535 (0 = any free port)\n${USAGE}`);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535)
+        throw new Error(`--port: expected an integer 0-65535 (0 = any free port)\n${USAGE}`);
       parsed.port = port;
     } else if (flag === "--host") parsed.host = value();
     else if (flag === "--agent-dir") parsed.agentDir = value();
@@ -51,12 +52,19 @@ export function isLoopback(host: string): boolean {
 export async function serve(args: string[], env: Record<string, string | undefined>): Promise<number> {
   const options = parseServeArguments(args);
   if (!isLoopback(options.host) && !options.allowRemote) {
-    throw new Error(`--host ${options.host} is not a loopback address: the gateway spends your subscriptions and keys, so it binds 127.0.0.1 unless --allow-remote is also given`);
+    throw new Error(
+      `--host ${options.host} is not a loopback address: the gateway spends your subscriptions and keys, so it binds 127.0.0.1 unless --allow-remote is also given`,
+    );
   }
   const agentDir = resolve(options.agentDir ?? env.PI_CODING_AGENT_DIR ?? join(homedir(), ".pi", "agent"));
   const warn = (text: string) => process.stderr.write(`${redactText(text)}\n`);
   const directRoutes = new DirectRoutes();
-  const engine = createEngine({ agentDir, processEnv: env, warn, deriveConfig: (config) => directRoutes.apply(config) });
+  const engine = createEngine({
+    agentDir,
+    processEnv: env,
+    warn,
+    deriveConfig: (config) => directRoutes.apply(config),
+  });
   try {
     // The same registry view as the extension: pi's credentials first, then the environment names the earlier
     // pi-auto-router documented (GOOGLE_KEY, DEEPSEEK_KEY, ...).
@@ -64,8 +72,19 @@ export async function serve(args: string[], env: Record<string, string | undefin
     engine.start();
     await engine.services.backend.ready(); // the first request routes on the team's state, not a stale local copy
     const token = resolveToken(env, engine.services.stateDir);
-    const gateway = await startGateway({ engine, directRoutes, token: token.value, host: options.host, port: options.port, log: warn });
-    process.stderr.write(token.file ? `gateway token ${token.created ? "created in" : "read from"} ${token.file}\n` : "gateway token from AUTO_ROUTER_TOKEN\n");
+    const gateway = await startGateway({
+      engine,
+      directRoutes,
+      token: token.value,
+      host: options.host,
+      port: options.port,
+      log: warn,
+    });
+    process.stderr.write(
+      token.file
+        ? `gateway token ${token.created ? "created in" : "read from"} ${token.file}\n`
+        : "gateway token from AUTO_ROUTER_TOKEN\n",
+    );
     process.stdout.write(`listening on ${gateway.url}\n`);
     // `on`, not `once`, and left installed: proper-lockfile's signal-exit re-raises a signal when it sees no other
     // listener, which would kill the process in the middle of the drain.
@@ -90,7 +109,9 @@ export async function main(argv: string[], env: Record<string, string | undefine
   try {
     return await serve(rest, env);
   } catch (error) {
-    process.stderr.write(`pi-auto-router serve: ${redactText(error instanceof Error ? error.message : String(error))}\n`);
+    process.stderr.write(
+      `pi-auto-router serve: ${redactText(error instanceof Error ? error.message : String(error))}\n`,
+    );
     return 2;
   }
 }

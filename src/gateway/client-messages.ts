@@ -4,17 +4,42 @@ import { GatewayError } from "./errors.ts";
 
 export const CLIENT_PROVIDER = "gateway-client";
 
-const zeroUsage = (): Usage => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, totalTokens: 0, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 } });
+const zeroUsage = (): Usage => ({
+  input: 0,
+  output: 0,
+  cacheRead: 0,
+  cacheWrite: 0,
+  totalTokens: 0,
+  cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
+});
 
 /** An assistant turn the client sent back as history. It came from no target we know, so it names none. */
-export function historyAssistant(content: AssistantMessage["content"], api: string, timestamp: number): AssistantMessage {
-  return { role: "assistant", content, api, provider: CLIENT_PROVIDER, model: "client-history", usage: zeroUsage(), stopReason: content.some((block) => block.type === "toolCall") ? "toolUse" : "stop", timestamp };
+export function historyAssistant(
+  content: AssistantMessage["content"],
+  api: string,
+  timestamp: number,
+): AssistantMessage {
+  return {
+    role: "assistant",
+    content,
+    api,
+    provider: CLIENT_PROVIDER,
+    model: "client-history",
+    usage: zeroUsage(),
+    stopReason: content.some((block) => block.type === "toolCall") ? "toolUse" : "stop",
+    timestamp,
+  };
 }
 
 /** `data:<mime>;base64,<data>` as pi-ai's ImageContent; remote URLs are refused (targets need the bytes). */
 export function dataUrlImage(url: string, where: string): ImageContent {
   const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
-  if (!match) throw new GatewayError(400, "invalid_request", `${where}: only data: URLs with base64 images are accepted (got ${url.slice(0, 40)}...)`);
+  if (!match)
+    throw new GatewayError(
+      400,
+      "invalid_request",
+      `${where}: only data: URLs with base64 images are accepted (got ${url.slice(0, 40)}...)`,
+    );
   return { type: "image", mimeType: match[1]!, data: match[2]! };
 }
 
@@ -28,4 +53,3 @@ export function levelForBudget(budgetTokens: number | undefined): ThinkingLevel 
   if (budgetTokens <= 16_384) return "medium";
   return "high";
 }
-

@@ -14,7 +14,9 @@ export async function openRegistry(agentDir: string): Promise<GatewayRegistry> {
   const authPath = join(agentDir, "auth.json");
   const modelsPath = join(agentDir, "models.json");
   if (sdk.AuthStorage && sdk.ModelRegistry) {
-    const registry = sdk.ModelRegistry.create(sdk.AuthStorage.create(authPath), modelsPath) as GatewayRegistry & { getError?(): string | undefined };
+    const registry = sdk.ModelRegistry.create(sdk.AuthStorage.create(authPath), modelsPath) as GatewayRegistry & {
+      getError?(): string | undefined;
+    };
     const error = registry.getError?.();
     if (error) throw new Error(`${modelsPath}: ${error}`);
     return registry;
@@ -30,11 +32,19 @@ export async function openRegistry(agentDir: string): Promise<GatewayRegistry> {
       getApiKeyAndHeaders: async (model) => {
         const result = await runtime.getAuth(model);
         if (!result) return { ok: false, error: `no credentials for ${model.provider} (pi /login or an API key)` };
-        return { ok: true, apiKey: result.auth?.apiKey, headers: result.auth?.headers, baseUrl: result.auth?.baseUrl, env: result.env };
+        return {
+          ok: true,
+          apiKey: result.auth?.apiKey,
+          headers: result.auth?.headers,
+          baseUrl: result.auth?.baseUrl,
+          env: result.env,
+        };
       },
       getAll: () => [...runtime.getModels()],
       getAvailable: () => [...runtime.getAvailableSnapshot()],
     };
   }
-  throw new Error("the installed pi SDK offers neither ModelRegistry nor ModelRuntime: install @mariozechner/pi-coding-agent");
+  throw new Error(
+    "the installed pi SDK offers neither ModelRegistry nor ModelRuntime: install @mariozechner/pi-coding-agent",
+  );
 }

@@ -6,10 +6,22 @@ import { redactText } from "../state/redact.ts";
 
 export type Protocol = "anthropic" | "openai";
 
-export type ErrorCategory = "invalid_request" | "authentication" | "not_found" | "too_large" | "rate_limit" | "overloaded" | "api_error";
+export type ErrorCategory =
+  | "invalid_request"
+  | "authentication"
+  | "not_found"
+  | "too_large"
+  | "rate_limit"
+  | "overloaded"
+  | "api_error";
 
 export class GatewayError extends Error {
-  constructor(readonly status: number, readonly category: ErrorCategory, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly category: ErrorCategory,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
   }
 }
@@ -48,7 +60,14 @@ export function categoryOf(status: number): ErrorCategory {
 export function errorBody(protocol: Protocol, category: ErrorCategory, message: string): Record<string, unknown> {
   const text = redactText(message);
   if (protocol === "anthropic") return { type: "error", error: { type: ANTHROPIC_TYPES[category], message: text } };
-  return { error: { message: text, type: OPENAI_TYPES[category], param: null, code: category === "not_found" ? "model_not_found" : null } };
+  return {
+    error: {
+      message: text,
+      type: OPENAI_TYPES[category],
+      param: null,
+      code: category === "not_found" ? "model_not_found" : null,
+    },
+  };
 }
 
 export interface AttemptRecord {
@@ -60,7 +79,14 @@ export interface AttemptRecord {
 
 /** Compact JSON of the attempts: target, failure kind, status and milliseconds each. Never any message text. */
 export function attemptsHeader(attempts: AttemptRecord[]): string {
-  return JSON.stringify(attempts.map((attempt) => ({ target: attempt.target, ...(attempt.kind ? { kind: attempt.kind } : {}), ...(attempt.status ? { status: attempt.status } : {}), ms: attempt.ms })));
+  return JSON.stringify(
+    attempts.map((attempt) => ({
+      target: attempt.target,
+      ...(attempt.kind ? { kind: attempt.kind } : {}),
+      ...(attempt.status ? { status: attempt.status } : {}),
+      ms: attempt.ms,
+    })),
+  );
 }
 
 /** The HTTP answer to a request that ended before anything was served. */
@@ -68,8 +94,11 @@ export function endToError(end: RequestEnd | undefined, message: string, now: nu
   if (!end) return new GatewayError(500, "api_error", message);
   if (end.surfaced) {
     // A single non-retryable upstream error: its own status, never masked.
-    const status = end.surfaced.status && end.surfaced.status >= 400 && end.surfaced.status < 600 ? end.surfaced.status : 502;
-    return new GatewayError(status, categoryOf(status), message, { "x-should-retry": end.surfaced.retryable ? "true" : "false" });
+    const status =
+      end.surfaced.status && end.surfaced.status >= 400 && end.surfaced.status < 600 ? end.surfaced.status : 502;
+    return new GatewayError(status, categoryOf(status), message, {
+      "x-should-retry": end.surfaced.retryable ? "true" : "false",
+    });
   }
   if (end.outcome === "refused") return new GatewayError(503, "overloaded", message, { "x-should-retry": "false" });
   if (end.failures.length === 0 && end.coolingUntil !== undefined) {

@@ -14,13 +14,23 @@ export interface ProviderHealthLine {
   credentials: string;
   unhealthy?: string;
   lastError?: string;
-  targets: Array<{ key: string; resolvable: boolean; breaker: string; coolingDown: boolean; probe?: { ok: boolean; status?: number; latencyMs: number; failureKind?: string } }>;
+  targets: Array<{
+    key: string;
+    resolvable: boolean;
+    breaker: string;
+    coolingDown: boolean;
+    probe?: { ok: boolean; status?: number; latencyMs: number; failureKind?: string };
+  }>;
 }
 
 export function healthLine(report: ProviderHealth, now: number): ProviderHealthLine {
   const probes = report.targets.flatMap((target) => (target.probe ? [target.probe] : []));
   const resolvable = report.targets.some((target) => target.resolvable);
-  const ok = !report.unhealthy && resolvable && report.credentials !== "none" && (probes.length === 0 || probes.some((probe) => probe.ok));
+  const ok =
+    !report.unhealthy &&
+    resolvable &&
+    report.credentials !== "none" &&
+    (probes.length === 0 || probes.some((probe) => probe.ok));
   const bestProbe = probes.find((probe) => probe.ok) ?? probes[0];
   return {
     ok,
@@ -35,20 +45,40 @@ export function healthLine(report: ProviderHealth, now: number): ProviderHealthL
       resolvable: target.resolvable,
       breaker: target.breaker,
       coolingDown: target.cooldowns.some((cooldown) => cooldown.until > now),
-      ...(target.probe ? { probe: { ok: target.probe.ok, status: target.probe.status, latencyMs: target.probe.latencyMs, failureKind: target.probe.failureKind } } : {}),
+      ...(target.probe
+        ? {
+            probe: {
+              ok: target.probe.ok,
+              status: target.probe.status,
+              latencyMs: target.probe.latencyMs,
+              failureKind: target.probe.failureKind,
+            },
+          }
+        : {}),
     })),
   };
 }
 
 /** Runs the `health` subcommand itself, so the endpoint and the command can never disagree. */
-export async function providersHealth(engine: Engine, probe: boolean): Promise<{ ok: boolean; providers: ProviderHealthLine[]; stateBackend: BackendStatus }> {
+export async function providersHealth(
+  engine: Engine,
+  probe: boolean,
+): Promise<{ ok: boolean; providers: ProviderHealthLine[]; stateBackend: BackendStatus }> {
   let json: string | undefined;
   let failure: string | undefined;
-  const output: CommandOutput = { info: (text) => void (json = text), warn: () => {}, error: (text) => void (failure = text) };
+  const output: CommandOutput = {
+    info: (text) => void (json = text),
+    warn: () => {},
+    error: (text) => void (failure = text),
+  };
   await runCommand(`health --json${probe ? " --probe" : ""}`, engine.commandDeps(), output, engine.subcommands);
   if (json === undefined) throw new Error(failure ?? "the health check produced no report");
   const now = engine.runtime.now();
   const providers = (JSON.parse(json).providers as ProviderHealth[]).map((report) => healthLine(report, now));
   // The state backend (file, or the team store: its URL without the password, connection state and lag).
-  return { ok: providers.every((provider) => provider.ok), providers, stateBackend: engine.services.backend.describe(now) };
+  return {
+    ok: providers.every((provider) => provider.ok),
+    providers,
+    stateBackend: engine.services.backend.describe(now),
+  };
 }

@@ -9,7 +9,11 @@ import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
 
 export type ModelChoice = { kind: "route"; routeId: string } | { kind: "target"; provider: string; modelId: string };
 
-export function resolveModelName(name: string, config: RouterConfig, registry: RegistryLike | undefined): ModelChoice | undefined {
+export function resolveModelName(
+  name: string,
+  config: RouterConfig,
+  registry: RegistryLike | undefined,
+): ModelChoice | undefined {
   const mapped = config.gateway?.models?.[name] ?? name;
   const resolved = resolveName(mapped, config);
   if (!resolved) return undefined;
@@ -27,7 +31,10 @@ export function resolveModelName(name: string, config: RouterConfig, registry: R
  * Where a proxied request without a model goes: the first route target of the first provider advertising the path
  * (in the routes file's order of providers, then of routes).
  */
-export function defaultTargetForPath(config: RouterConfig, path: string): { provider: string; modelId: string } | undefined {
+export function defaultTargetForPath(
+  config: RouterConfig,
+  path: string,
+): { provider: string; modelId: string } | undefined {
   for (const [provider, prefixes] of advertisedPrefixes(config)) {
     if (!advertises(prefixes, path)) continue;
     for (const route of Object.values(config.routes)) {

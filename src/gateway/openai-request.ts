@@ -1,6 +1,16 @@
 // An OpenAI Chat Completions request as pi-ai's Context and options: system/developer messages become the system
 // prompt, tool calls and `tool` messages become pi-ai tool calls and tool results, data-URL images become images.
-import type { AssistantMessage, Context, ImageContent, Message, SimpleStreamOptions, TextContent, ThinkingLevel, Tool, ToolCall } from "@mariozechner/pi-ai";
+import type {
+  AssistantMessage,
+  Context,
+  ImageContent,
+  Message,
+  SimpleStreamOptions,
+  TextContent,
+  ThinkingLevel,
+  Tool,
+  ToolCall,
+} from "@mariozechner/pi-ai";
 import { z } from "zod";
 import { dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { GatewayError } from "./errors.ts";
@@ -10,13 +20,35 @@ const content = z.union([z.string(), z.array(part), z.null()]);
 
 export const openAIRequestSchema = z.looseObject({
   model: z.string().min(1),
-  messages: z.array(z.looseObject({
-    role: z.enum(["system", "developer", "user", "assistant", "tool"]),
-    content: content.optional(),
-    tool_calls: z.array(z.looseObject({ id: z.string(), function: z.looseObject({ name: z.string(), arguments: z.string().optional() }) })).optional(),
-    tool_call_id: z.string().optional(),
-  })).min(1),
-  tools: z.array(z.looseObject({ type: z.string().optional(), function: z.looseObject({ name: z.string().min(1), description: z.string().optional(), parameters: z.unknown().optional() }) })).optional(),
+  messages: z
+    .array(
+      z.looseObject({
+        role: z.enum(["system", "developer", "user", "assistant", "tool"]),
+        content: content.optional(),
+        tool_calls: z
+          .array(
+            z.looseObject({
+              id: z.string(),
+              function: z.looseObject({ name: z.string(), arguments: z.string().optional() }),
+            }),
+          )
+          .optional(),
+        tool_call_id: z.string().optional(),
+      }),
+    )
+    .min(1),
+  tools: z
+    .array(
+      z.looseObject({
+        type: z.string().optional(),
+        function: z.looseObject({
+          name: z.string().min(1),
+          description: z.string().optional(),
+          parameters: z.unknown().optional(),
+        }),
+      }),
+    )
+    .optional(),
   stream: z.boolean().optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
   max_tokens: z.number().int().positive().nullable().optional(),
@@ -45,12 +77,14 @@ function parts(value: string | Part[] | null | undefined, where: string): (TextC
   if (typeof value === "string") return [textBlock(value)];
   return value.flatMap((item, index): (TextContent | ImageContent)[] => {
     if (item.type === "text") return [textBlock(String(item.text ?? ""))];
-    if (item.type === "image_url") return [dataUrlImage(String(item.image_url?.url ?? item.image_url ?? ""), `${where}[${index}].image_url`)];
+    if (item.type === "image_url")
+      return [dataUrlImage(String(item.image_url?.url ?? item.image_url ?? ""), `${where}[${index}].image_url`)];
     return [];
   });
 }
 
-const textOf = (value: (TextContent | ImageContent)[]) => value.flatMap((item) => (item.type === "text" ? [item.text] : [])).join("\n");
+const textOf = (value: (TextContent | ImageContent)[]) =>
+  value.flatMap((item) => (item.type === "text" ? [item.text] : [])).join("\n");
 
 function parseArguments(text: string | undefined, where: string): Record<string, unknown> {
   if (!text) return {};
@@ -61,7 +95,10 @@ function parseArguments(text: string | undefined, where: string): Record<string,
   }
 }
 
-export function openAIToContext(request: OpenAIRequest, now: number): { context: Context; options: SimpleStreamOptions } {
+export function openAIToContext(
+  request: OpenAIRequest,
+  now: number,
+): { context: Context; options: SimpleStreamOptions } {
   const system: string[] = [];
   const messages: Message[] = [];
   const toolNames = new Map<string, string>();
@@ -72,21 +109,44 @@ export function openAIToContext(request: OpenAIRequest, now: number): { context:
     if (message.role === "user") return void messages.push({ role: "user", content: body, timestamp: now });
     if (message.role === "tool") {
       const id = message.tool_call_id ?? "";
-      return void messages.push({ role: "toolResult", toolCallId: id, toolName: toolNames.get(id) ?? "tool", content: body, isError: false, timestamp: now });
+      return void messages.push({
+        role: "toolResult",
+        toolCallId: id,
+        toolName: toolNames.get(id) ?? "tool",
+        content: body,
+        isError: false,
+        timestamp: now,
+      });
     }
     const content: AssistantMessage["content"] = body.filter((item): item is TextContent => item.type === "text");
     (message.tool_calls ?? []).forEach((call, callIndex) => {
       toolNames.set(call.id, call.function.name);
-      content.push({ type: "toolCall", id: call.id, name: call.function.name, arguments: parseArguments(call.function.arguments, `${where}.tool_calls[${callIndex}].function.arguments`) as ToolCall["arguments"] });
+      content.push({
+        type: "toolCall",
+        id: call.id,
+        name: call.function.name,
+        arguments: parseArguments(
+          call.function.arguments,
+          `${where}.tool_calls[${callIndex}].function.arguments`,
+        ) as ToolCall["arguments"],
+      });
     });
     messages.push(historyAssistant(content, "openai-completions", now));
   });
-  const tools: Tool[] | undefined = request.tools?.map((tool) => ({ name: tool.function.name, description: tool.function.description ?? "", parameters: (tool.function.parameters ?? { type: "object", properties: {} }) as Tool["parameters"] }));
+  const tools: Tool[] | undefined = request.tools?.map((tool) => ({
+    name: tool.function.name,
+    description: tool.function.description ?? "",
+    parameters: (tool.function.parameters ?? { type: "object", properties: {} }) as Tool["parameters"],
+  }));
   const options: SimpleStreamOptions = {};
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   if (maxTokens) options.maxTokens = maxTokens;
   if (typeof request.temperature === "number") options.temperature = request.temperature;
-  if (request.reasoning_effort && LEVELS.has(request.reasoning_effort)) options.reasoning = request.reasoning_effort as ThinkingLevel;
+  if (request.reasoning_effort && LEVELS.has(request.reasoning_effort))
+    options.reasoning = request.reasoning_effort as ThinkingLevel;
   const systemPrompt = system.filter((text) => text.length > 0).join("\n\n");
-  return { context: { ...(systemPrompt ? { systemPrompt } : {}), messages, ...(tools?.length ? { tools } : {}) }, options };
+  return {
+    context: { ...(systemPrompt ? { systemPrompt } : {}), messages, ...(tools?.length ? { tools } : {}) },
+    options,
+  };
 }

@@ -11,7 +11,12 @@ function usageOf(message: AssistantMessage) {
   const cached = (message.usage?.cacheRead ?? 0) + (message.usage?.cacheWrite ?? 0);
   const prompt = (message.usage?.input ?? 0) + cached;
   const completion = message.usage?.output ?? 0;
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, prompt_tokens_details: { cached_tokens: cached } };
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    prompt_tokens_details: { cached_tokens: cached },
+  };
 }
 
 const newId = () => `chatcmpl-${randomUUID().replace(/-/g, "")}`;
@@ -19,18 +24,31 @@ const seconds = (epochMs: number) => Math.floor(epochMs / 1000);
 
 export function openAICompletion(message: AssistantMessage, model: string, now: number) {
   const text = message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("");
-  const reasoning = message.content.flatMap((block) => (block.type === "thinking" && !block.redacted ? [block.thinking] : [])).join("");
-  const toolCalls = message.content.flatMap((block) => (block.type === "toolCall" ? [{ id: block.id, type: "function", function: { name: block.name, arguments: JSON.stringify(block.arguments) } }] : []));
+  const reasoning = message.content
+    .flatMap((block) => (block.type === "thinking" && !block.redacted ? [block.thinking] : []))
+    .join("");
+  const toolCalls = message.content.flatMap((block) =>
+    block.type === "toolCall"
+      ? [{ id: block.id, type: "function", function: { name: block.name, arguments: JSON.stringify(block.arguments) } }]
+      : [],
+  );
   return {
     id: newId(),
     object: "chat.completion",
     created: seconds(now),
     model,
-    choices: [{
-      index: 0,
-      message: { role: "assistant", content: text.length > 0 || toolCalls.length === 0 ? text : null, ...(reasoning ? { reasoning_content: reasoning } : {}), ...(toolCalls.length ? { tool_calls: toolCalls } : {}) },
-      finish_reason: FINISH_REASONS[message.stopReason] ?? "stop",
-    }],
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: "assistant",
+          content: text.length > 0 || toolCalls.length === 0 ? text : null,
+          ...(reasoning ? { reasoning_content: reasoning } : {}),
+          ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
+        },
+        finish_reason: FINISH_REASONS[message.stopReason] ?? "stop",
+      },
+    ],
     usage: usageOf(message),
   };
 }
@@ -41,7 +59,11 @@ export class OpenAIStreamEncoder {
   /** pi-ai content index -> the client's tool_calls index. */
   private readonly toolIndexes = new Map<number, number>();
 
-  constructor(private readonly model: string, now: number, private readonly includeUsage: boolean) {
+  constructor(
+    private readonly model: string,
+    now: number,
+    private readonly includeUsage: boolean,
+  ) {
     this.created = seconds(now);
   }
 
@@ -69,10 +91,21 @@ export class OpenAIStreamEncoder {
       case "toolcall_start": {
         const block = event.partial.content[event.contentIndex];
         const call = block?.type === "toolCall" ? block : undefined;
-        return this.chunk({ tool_calls: [{ index: this.toolIndex(event.contentIndex), id: call?.id ?? "", type: "function", function: { name: call?.name ?? "", arguments: "" } }] });
+        return this.chunk({
+          tool_calls: [
+            {
+              index: this.toolIndex(event.contentIndex),
+              id: call?.id ?? "",
+              type: "function",
+              function: { name: call?.name ?? "", arguments: "" },
+            },
+          ],
+        });
       }
       case "toolcall_delta":
-        return this.chunk({ tool_calls: [{ index: this.toolIndex(event.contentIndex), function: { arguments: event.delta } }] });
+        return this.chunk({
+          tool_calls: [{ index: this.toolIndex(event.contentIndex), function: { arguments: event.delta } }],
+        });
       case "done": {
         const usage = this.includeUsage
           ? `data: ${JSON.stringify({ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: usageOf(event.message) })}\n\n`

@@ -39,5 +39,6 @@ export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {
   toContext: responsesToContext,
   encoder: (_request, model, now) => new ResponsesSseEncoder(model, now),
   body: responsesBody,
-  headers: (request): Record<string, string> => (request.ignoredTools.length ? { "x-auto-router-ignored-tools": request.ignoredTools.join(", ") } : {}),
+  headers: (request): Record<string, string> =>
+    request.ignoredTools.length ? { "x-auto-router-ignored-tools": request.ignoredTools.join(", ") } : {},
 };

@@ -8,7 +8,13 @@ import type { PromptShortcuts } from "../routing/types.ts";
 import { GatewayError } from "./errors.ts";
 
 const names = z.array(z.string().min(1)).describe("an array of provider names");
-const price = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/).transform(Number)]);
+const price = z.union([
+  z.number().nonnegative(),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .transform(Number),
+]);
 
 const openRouterSchema = z.object({
   order: names.optional(),
@@ -16,10 +22,12 @@ const openRouterSchema = z.object({
   ignore: names.optional(),
   allow_fallbacks: z.boolean().optional(),
   sort: z.union([z.enum(SORT_KEYS), z.object({ by: z.enum(SORT_KEYS) }).transform((value) => value.by)]).optional(),
-  max_price: z.union([price, z.object({ completion: price.optional() }).transform((value) => value.completion)]).optional(),
+  max_price: z
+    .union([price, z.object({ completion: price.optional() }).transform((value) => value.completion)])
+    .optional(),
 });
 
-const EXPECTED = `a JSON object in OpenRouter's provider grammar: {"order": [..], "only": [..], "ignore": [..], "allow_fallbacks": bool, "sort": "${SORT_KEYS.join("\"|\"")}", "max_price": number|{"completion": number}}`;
+const EXPECTED = `a JSON object in OpenRouter's provider grammar: {"order": [..], "only": [..], "ignore": [..], "allow_fallbacks": bool, "sort": "${SORT_KEYS.join('"|"')}", "max_price": number|{"completion": number}}`;
 
 /** Parses one source; `where` names it in the error ("X-Provider header", "body.provider"). */
 export function parseProviderPreferences(raw: unknown, where: string): ProviderPreferences {
@@ -28,14 +36,23 @@ export function parseProviderPreferences(raw: unknown, where: string): ProviderP
     try {
       value = JSON.parse(raw);
     } catch (error) {
-      throw new GatewayError(400, "invalid_request", `${where}: not valid JSON (${(error as Error).message}); expected ${EXPECTED}`);
+      throw new GatewayError(
+        400,
+        "invalid_request",
+        `${where}: not valid JSON (${(error as Error).message}); expected ${EXPECTED}`,
+      );
     }
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new GatewayError(400, "invalid_request", `${where}: expected ${EXPECTED}`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new GatewayError(400, "invalid_request", `${where}: expected ${EXPECTED}`);
   const parsed = openRouterSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new GatewayError(400, "invalid_request", `${where}.${issue.path.join(".")}: ${issue.message}; expected ${EXPECTED}`);
+    throw new GatewayError(
+      400,
+      "invalid_request",
+      `${where}.${issue.path.join(".")}: ${issue.message}; expected ${EXPECTED}`,
+    );
   }
   const { order, only, ignore, allow_fallbacks, sort, max_price } = parsed.data;
   const preferences: ProviderPreferences = {};
@@ -49,7 +66,11 @@ export function parseProviderPreferences(raw: unknown, where: string): ProviderP
 }
 
 /** The request's shortcuts: those typed at the start of the last user message, then body and header preferences. */
-export function requestShortcuts(typed: PromptShortcuts | undefined, body: unknown, header: string | undefined): PromptShortcuts {
+export function requestShortcuts(
+  typed: PromptShortcuts | undefined,
+  body: unknown,
+  header: string | undefined,
+): PromptShortcuts {
   const fromBody = body === undefined ? {} : parseProviderPreferences(body, "body.provider");
   const fromHeader = header === undefined ? {} : parseProviderPreferences(header, "X-Provider header");
   const base = typed ?? emptyShortcuts();

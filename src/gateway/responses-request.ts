@@ -3,13 +3,25 @@
 // was expected. Hosted tools (web_search, namespaces of sub-agent tools, ...) run on OpenAI's servers, not on a
 // model, so no target can honour them: they are left out and named in `ignoredTools` for the response header, so
 // that clients such as the Codex CLI, which always send them, still work.
-import type { AssistantMessage, Context, ImageContent, Message, SimpleStreamOptions, TextContent, ToolCall } from "@mariozechner/pi-ai";
+import type {
+  AssistantMessage,
+  Context,
+  ImageContent,
+  Message,
+  SimpleStreamOptions,
+  TextContent,
+  ToolCall,
+} from "@mariozechner/pi-ai";
 import { z } from "zod";
 import { dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { GatewayError } from "./errors.ts";
 
 const textPart = z.object({ type: z.enum(["input_text", "output_text", "text"]), text: z.string() });
-const imagePart = z.object({ type: z.literal("input_image"), image_url: z.string().optional(), detail: z.string().optional() });
+const imagePart = z.object({
+  type: z.literal("input_image"),
+  image_url: z.string().optional(),
+  detail: z.string().optional(),
+});
 const refusalPart = z.object({ type: z.literal("refusal"), refusal: z.string() });
 const contentPart = z.union([textPart, imagePart, refusalPart]);
 
@@ -51,7 +63,10 @@ export const responsesRequestSchema = z
     stream: z.boolean().nullish(),
     max_output_tokens: z.number().int().positive().nullish(),
     temperature: z.number().nullish(),
-    reasoning: z.object({ effort: z.enum(["minimal", "low", "medium", "high", "xhigh"]).nullish() }).loose().nullish(),
+    reasoning: z
+      .object({ effort: z.enum(["minimal", "low", "medium", "high", "xhigh"]).nullish() })
+      .loose()
+      .nullish(),
     previous_response_id: z.null().optional(),
     provider: z.unknown().optional(),
   })
@@ -67,7 +82,10 @@ const invalid = (path: string, message: string) => new GatewayError(400, "invali
 /** Validates a Responses API body; a 400 names the field (`body.input[2].arguments`) and what was expected. */
 export function parseResponsesRequest(body: unknown): ResponsesRequest {
   if (body && typeof body === "object" && (body as { previous_response_id?: unknown }).previous_response_id != null) {
-    throw invalid("body.previous_response_id", "stored responses are not kept by this gateway; send the whole conversation in `input`");
+    throw invalid(
+      "body.previous_response_id",
+      "stored responses are not kept by this gateway; send the whole conversation in `input`",
+    );
   }
   const ignoredTools: string[] = [];
   const tools = (body as { tools?: unknown })?.tools;
@@ -87,7 +105,10 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   return { ...parsed.data, ignoredTools };
 }
 
-export function responsesToContext(request: ResponsesRequest, now: number): { context: Context; options: SimpleStreamOptions } {
+export function responsesToContext(
+  request: ResponsesRequest,
+  now: number,
+): { context: Context; options: SimpleStreamOptions } {
   const context: Context = { messages: toMessages(request.input, now) };
   const system = systemText(request);
   if (system) context.systemPrompt = system;
@@ -110,7 +131,8 @@ function systemText(request: ResponsesRequest): string | undefined {
   if (request.instructions) parts.push(request.instructions);
   if (Array.isArray(request.input)) {
     for (const item of request.input) {
-      if (item.type !== "reasoning" && "role" in item && (item.role === "system" || item.role === "developer")) parts.push(plainText(item.content));
+      if (item.type !== "reasoning" && "role" in item && (item.role === "system" || item.role === "developer"))
+        parts.push(plainText(item.content));
     }
   }
   return parts.length ? parts.join("\n\n") : undefined;
@@ -154,7 +176,11 @@ function toMessages(input: string | InputItem[], now: number): Message[] {
       return;
     }
     closeAssistant();
-    messages.push({ role: "user", content: typeof item.content === "string" ? item.content : userParts(item.content, `${where}.content`), timestamp: now });
+    messages.push({
+      role: "user",
+      content: typeof item.content === "string" ? item.content : userParts(item.content, `${where}.content`),
+      timestamp: now,
+    });
   });
   closeAssistant();
   return messages;
@@ -167,7 +193,8 @@ function toolCall(item: z.infer<typeof functionCallItem>, where: string): ToolCa
   } catch {
     args = undefined;
   }
-  if (!args || typeof args !== "object" || Array.isArray(args)) throw invalid(`${where}.arguments`, "expected a JSON object encoded as a string");
+  if (!args || typeof args !== "object" || Array.isArray(args))
+    throw invalid(`${where}.arguments`, "expected a JSON object encoded as a string");
   return { type: "toolCall", id: item.call_id, name: item.name, arguments: args as ToolCall["arguments"] };
 }
 
@@ -181,5 +208,7 @@ function userParts(parts: z.infer<typeof contentPart>[], where: string): (TextCo
 
 function plainText(content: string | z.infer<typeof contentPart>[]): string {
   if (typeof content === "string") return content;
-  return content.map((part) => (part.type === "input_image" ? "" : part.type === "refusal" ? part.refusal : part.text)).join("");
+  return content
+    .map((part) => (part.type === "input_image" ? "" : part.type === "refusal" ? part.refusal : part.text))
+    .join("");
 }

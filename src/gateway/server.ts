@@ -48,7 +48,13 @@ let active = 0;
 /** At most `limit()` requests are served at once across every endpoint; the next gets 503 with Retry-After. */
 function limited(limit: () => number, handler: Handler): Handler {
   return async (request, reply) => {
-    if (active >= limit()) throw new GatewayError(503, "overloaded", `the gateway is serving its maximum of ${limit()} requests; retry shortly`, { "retry-after": "1", "x-should-retry": "true" });
+    if (active >= limit())
+      throw new GatewayError(
+        503,
+        "overloaded",
+        `the gateway is serving its maximum of ${limit()} requests; retry shortly`,
+        { "retry-after": "1", "x-should-retry": "true" },
+      );
     active += 1;
     try {
       await handler(request, reply);
@@ -58,8 +64,12 @@ function limited(limit: () => number, handler: Handler): Handler {
   };
 }
 
-function routes(core: GatewayCore, limit: () => number): Array<{ method: "GET" | "POST"; url: string; handler: Handler }> {
-  const chat = <R>(spec: ChatProtocol<R>): Handler => limited(limit, (request, reply) => serveChat(core, spec, request, reply));
+function routes(
+  core: GatewayCore,
+  limit: () => number,
+): Array<{ method: "GET" | "POST"; url: string; handler: Handler }> {
+  const chat = <R>(spec: ChatProtocol<R>): Handler =>
+    limited(limit, (request, reply) => serveChat(core, spec, request, reply));
   return [
     { method: "POST", url: "/v1/messages", handler: chat(ANTHROPIC_MESSAGES) },
     { method: "POST", url: "/v1/chat/completions", handler: chat(OPENAI_CHAT) },
@@ -67,12 +77,22 @@ function routes(core: GatewayCore, limit: () => number): Array<{ method: "GET" |
     {
       method: "POST",
       url: "/v1/messages/count_tokens",
-      handler: async (request) => ({ input_tokens: estimateTokens(anthropicToContext(parseAnthropicRequest(request.body), core.now()).context) }),
+      handler: async (request) => ({
+        input_tokens: estimateTokens(anthropicToContext(parseAnthropicRequest(request.body), core.now()).context),
+      }),
     },
     {
       method: "GET",
       url: "/v1/models",
-      handler: async () => ({ object: "list", data: listedModelNames(core.engine.runtime.config()).map((id) => ({ id, object: "model", created: 0, owned_by: "auto-router" })) }),
+      handler: async () => ({
+        object: "list",
+        data: listedModelNames(core.engine.runtime.config()).map((id) => ({
+          id,
+          object: "model",
+          created: 0,
+          owned_by: "auto-router",
+        })),
+      }),
     },
     {
       method: "GET",
@@ -89,9 +109,18 @@ function routes(core: GatewayCore, limit: () => number): Array<{ method: "GET" |
 function errorReply(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   const fastifyError = error as { code?: string; statusCode?: number; message?: string };
-  if (fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE") return new GatewayError(413, "too_large", `request body is larger than the gateway's limit (${fastifyError.message ?? ""})`);
+  if (fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE")
+    return new GatewayError(
+      413,
+      "too_large",
+      `request body is larger than the gateway's limit (${fastifyError.message ?? ""})`,
+    );
   if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
-    return new GatewayError(fastifyError.statusCode, "invalid_request", `request body: ${fastifyError.message ?? "invalid"}`);
+    return new GatewayError(
+      fastifyError.statusCode,
+      "invalid_request",
+      `request body: ${fastifyError.message ?? "invalid"}`,
+    );
   }
   return new GatewayError(500, "api_error", `internal error: ${fastifyError.message ?? String(error)}`);
 }
@@ -100,7 +129,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { engine } = options;
   const settings = () => engine.runtime.config().gateway ?? {};
   const log = options.log ?? (() => {});
-  const core: GatewayCore = { engine, directRoutes: options.directRoutes, now: () => engine.runtime.now(), inFlight: new Set() };
+  const core: GatewayCore = {
+    engine,
+    directRoutes: options.directRoutes,
+    now: () => engine.runtime.now(),
+    inFlight: new Set(),
+  };
   const app: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: settings().bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
@@ -113,24 +147,41 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const tokenMatches = tokenMatcher(options.token);
   app.addHook("onRequest", async (request, reply) => {
     if (tokenMatches(presentedToken(request.headers))) return;
-    return sendError(reply, protocolFor(request.url), new GatewayError(401, "authentication", "missing or wrong gateway token: send it as `Authorization: Bearer <token>` or `x-api-key: <token>`"));
+    return sendError(
+      reply,
+      protocolFor(request.url),
+      new GatewayError(
+        401,
+        "authentication",
+        "missing or wrong gateway token: send it as `Authorization: Bearer <token>` or `x-api-key: <token>`",
+      ),
+    );
   });
   app.addHook("onResponse", async (request, reply) => {
     const served = reply.getHeader("x-auto-router-served-by") ?? reply.raw.getHeader("x-auto-router-served-by");
-    log(`${request.method} ${request.routeOptions.url ?? "(no route)"} ${reply.statusCode}${served ? ` served-by=${served}` : ""} ${Math.round(reply.elapsedTime)}ms`);
+    log(
+      `${request.method} ${request.routeOptions.url ?? "(no route)"} ${reply.statusCode}${served ? ` served-by=${served}` : ""} ${Math.round(reply.elapsedTime)}ms`,
+    );
   });
   app.setErrorHandler((error, request, reply) => {
     const answer = errorReply(error);
     // Unknown model names are logged too: they are how an operator finds the ids a client sends (gateway.models).
-    if (answer.status >= 500 || answer.status === 404) log(`error ${request.method} ${request.routeOptions.url ?? ""}: ${redactText(answer.message)}`);
+    if (answer.status >= 500 || answer.status === 404)
+      log(`error ${request.method} ${request.routeOptions.url ?? ""}: ${redactText(answer.message)}`);
     if (reply.sent || reply.raw.headersSent) return;
     return sendError(reply, protocolFor(request.url), answer);
   });
   // Bodies of other types (file uploads, form posts) reach the wildcard proxy as a stream, forwarded unbuffered.
   app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
   // Any other path: the wildcard proxy, under the same token and concurrency cap as the built-in endpoints.
-  app.setNotFoundHandler(limited(() => settings().maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS, (request, reply) => serveProxy(core, request, reply)));
-  for (const route of routes(core, () => settings().maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS)) app.route(route);
+  app.setNotFoundHandler(
+    limited(
+      () => settings().maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS,
+      (request, reply) => serveProxy(core, request, reply),
+    ),
+  );
+  for (const route of routes(core, () => settings().maxConcurrentRequests ?? DEFAULT_MAX_CONCURRENT_REQUESTS))
+    app.route(route);
 
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address() as AddressInfo;

@@ -22,7 +22,8 @@ export function resolveToken(env: Record<string, string | undefined>, stateDir: 
   try {
     existing = readFileSync(file, "utf8").trim();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`${file}: cannot read the gateway token: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+      throw new Error(`${file}: cannot read the gateway token: ${(error as Error).message}`);
   }
   if (existing) {
     chmodSync(file, 0o600);
@@ -58,4 +59,5 @@ export function tokenMatcher(expected: string): (presented: string | undefined) 
   return (presented) => timingSafeEqual(expectedDigest, digest(presented ?? "")) && presented !== undefined;
 }
 
-export const tokenMatches = (expected: string, presented: string | undefined): boolean => tokenMatcher(expected)(presented);
+export const tokenMatches = (expected: string, presented: string | undefined): boolean =>
+  tokenMatcher(expected)(presented);

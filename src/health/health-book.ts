@@ -16,7 +16,13 @@ export interface ProbeResult {
   failureKind?: string;
 }
 
-export const HEALTH_FAILURE_KINDS: ReadonlySet<FailureKind> = new Set(["auth", "network", "timeout", "server", "overloaded"]);
+export const HEALTH_FAILURE_KINDS: ReadonlySet<FailureKind> = new Set([
+  "auth",
+  "network",
+  "timeout",
+  "server",
+  "overloaded",
+]);
 export const UNHEALTHY_AFTER_FAILED_CHECKS = 3;
 export const UNHEALTHY_HOLD_MS = 10 * 60_000;
 
@@ -63,34 +69,52 @@ export function unhealthyReason(record: HealthRecord | undefined, now: number): 
   return `health: ${record.failures} failed checks in a row${record.lastError ? ` (last: ${record.lastError})` : ""}`;
 }
 
-const failedCheck = (at: number, kind: string, message: string): HealthCheck => ({ type: "failed", at, error: redactText(`${kind}: ${message}`) });
-const errorSeen = (at: number, kind: string, message: string): HealthCheck => ({ type: "error-seen", at, error: redactText(`${kind}: ${message}`) });
+const failedCheck = (at: number, kind: string, message: string): HealthCheck => ({
+  type: "failed",
+  at,
+  error: redactText(`${kind}: ${message}`),
+});
+const errorSeen = (at: number, kind: string, message: string): HealthCheck => ({
+  type: "error-seen",
+  at,
+  error: redactText(`${kind}: ${message}`),
+});
 
 /** What one attempt tells the health of its provider. */
 export function healthCheckOf(observation: AttemptObservation): HealthCheck {
   const { outcome, now } = observation;
   if (outcome.status === "aborted") return { type: "neutral", at: now };
   if (outcome.status === "failed") {
-    return HEALTH_FAILURE_KINDS.has(outcome.failure.kind) ? errorSeen(now, outcome.failure.kind, outcome.failure.message) : { type: "neutral", at: now };
+    return HEALTH_FAILURE_KINDS.has(outcome.failure.kind)
+      ? errorSeen(now, outcome.failure.kind, outcome.failure.message)
+      : { type: "neutral", at: now };
   }
   // Committed: the provider answered. An error after the commit point counts only when it says the provider is unwell.
   if (outcome.final !== "error") return { type: "ok", at: now };
   const { failure } = outcome;
-  return HEALTH_FAILURE_KINDS.has(failure.kind) ? errorSeen(now, failure.kind, failure.message) : { type: "ok", at: now };
+  return HEALTH_FAILURE_KINDS.has(failure.kind)
+    ? errorSeen(now, failure.kind, failure.message)
+    : { type: "ok", at: now };
 }
 
 /** What one probe tells: an answer is ok, a failure of a health kind fails, anything else (a rate limit) is neutral. */
 export function probeCheckOf(result: ProbeResult, at: number): HealthCheck {
   if (result.ok) return { type: "ok", at };
   const kind = result.failureKind ?? "unknown";
-  return HEALTH_FAILURE_KINDS.has(kind as FailureKind) ? failedCheck(at, `probe ${kind}`, result.error ?? "") : { type: "neutral", at };
+  return HEALTH_FAILURE_KINDS.has(kind as FailureKind)
+    ? failedCheck(at, `probe ${kind}`, result.error ?? "")
+    : { type: "neutral", at };
 }
 
-export const isMarked = (record: HealthRecord | undefined): boolean => record?.unhealthySince !== undefined && record.failures >= UNHEALTHY_AFTER_FAILED_CHECKS;
+export const isMarked = (record: HealthRecord | undefined): boolean =>
+  record?.unhealthySince !== undefined && record.failures >= UNHEALTHY_AFTER_FAILED_CHECKS;
 
 /** The health records of every provider, over one store. */
 export class HealthBook {
-  constructor(private readonly store: StateStore<HealthState>, private readonly onChange?: (provider: string, from: HealthRecord | undefined, to: HealthRecord) => void) {}
+  constructor(
+    private readonly store: StateStore<HealthState>,
+    private readonly onChange?: (provider: string, from: HealthRecord | undefined, to: HealthRecord) => void,
+  ) {}
 
   record(provider: string): HealthRecord | undefined {
     return this.store.read().providers[provider];
@@ -101,7 +125,10 @@ export class HealthBook {
     // A success on a provider with no failures changes nothing a reader uses: no rewrite of the file per request.
     const clean = !before || (before.failures === 0 && before.unhealthySince === undefined);
     if (check.type === "neutral" || (check.type === "ok" && clean)) return before ?? { failures: 0 };
-    this.store.update((state) => ({ v: 1, providers: { ...state.providers, [provider]: reduceHealth(state.providers[provider], check) } }));
+    this.store.update((state) => ({
+      v: 1,
+      providers: { ...state.providers, [provider]: reduceHealth(state.providers[provider], check) },
+    }));
     const after = this.record(provider)!;
     if (isMarked(before) !== isMarked(after)) this.onChange?.(provider, before, after);
     return after;

@@ -72,7 +72,11 @@ function credentialKind(registry: RegistryLike, model: Model<Api>): CredentialKi
 const KIND_RANK: Record<CredentialKind, number> = { none: 0, "api-key": 1, oauth: 2 };
 
 /** One minimal request (1 output token) to a target through startTarget, with a timeout. */
-export async function probeTarget(registry: RegistryLike, model: Model<Api>, options: { now: () => number; stream?: StreamFunction; timeoutMs?: number }): Promise<ProbeResult> {
+export async function probeTarget(
+  registry: RegistryLike,
+  model: Model<Api>,
+  options: { now: () => number; stream?: StreamFunction; timeoutMs?: number },
+): Promise<ProbeResult> {
   const startedAt = options.now();
   let status: number | undefined;
   const signal = AbortSignal.timeout(options.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS);
@@ -83,16 +87,30 @@ export async function probeTarget(registry: RegistryLike, model: Model<Api>, opt
     const result: ProbeResult = { ok: !failed, latencyMs };
     if (status !== undefined) result.status = status;
     if (failed) {
-      const failure = classifyFailure({ stopReason: message?.stopReason === "aborted" || signal.aborted ? "aborted" : "error", errorMessage: errorText ?? message?.errorMessage }, options.now());
+      const failure = classifyFailure(
+        {
+          stopReason: message?.stopReason === "aborted" || signal.aborted ? "aborted" : "error",
+          errorMessage: errorText ?? message?.errorMessage,
+        },
+        options.now(),
+      );
       result.failureKind = signal.aborted ? "timeout" : failure.kind;
       // pi-ai reports the status of successful responses only; a failed one's status is in its error text.
       if (result.status === undefined && failure.status !== undefined) result.status = failure.status;
-      result.error = redactText(signal.aborted ? `no answer within ${options.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS} ms` : failure.message || failure.kind);
+      result.error = redactText(
+        signal.aborted
+          ? `no answer within ${options.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS} ms`
+          : failure.message || failure.kind,
+      );
     }
     return result;
   };
   const started = await startTarget({
-    registry, model, context, signal, stream: options.stream,
+    registry,
+    model,
+    context,
+    signal,
+    stream: options.stream,
     options: { maxTokens: 1, onResponse: (response: { status: number }) => void (status = response.status) } as never,
   });
   if (typeof started === "string") return finish(undefined, started);
@@ -109,7 +127,12 @@ async function checkSource(source: QuotaSource, now: () => number, timeoutMs: nu
     const windows = await source.fetch(AbortSignal.timeout(timeoutMs));
     return { id: source.id, ok: true, latencyMs: now() - startedAt, windows: windows.length };
   } catch (error) {
-    return { id: source.id, ok: false, latencyMs: now() - startedAt, error: redactText(error instanceof Error ? error.message : String(error)) };
+    return {
+      id: source.id,
+      ok: false,
+      latencyMs: now() - startedAt,
+      error: redactText(error instanceof Error ? error.message : String(error)),
+    };
   }
 }
 
@@ -120,7 +143,8 @@ export function providerTargets(config: RouterConfig): Map<string, Array<{ provi
     for (const target of route.targets) {
       const provider = accountOf(target);
       const list = out.get(provider) ?? [];
-      if (!list.some((item) => item.provider === target.provider && item.modelId === target.modelId)) list.push({ provider: target.provider, modelId: target.modelId });
+      if (!list.some((item) => item.provider === target.provider && item.modelId === target.modelId))
+        list.push({ provider: target.provider, modelId: target.modelId });
       out.set(provider, list);
     }
   }
@@ -130,41 +154,59 @@ export function providerTargets(config: RouterConfig): Map<string, Array<{ provi
 export async function checkHealth(input: HealthInput): Promise<ProviderHealth[]> {
   const timeoutMs = input.timeoutMs ?? HEALTH_CHECK_TIMEOUT_MS;
   const routeIds = Object.keys(input.config.routes);
-  const reports = [...providerTargets(input.config).entries()].map(async ([provider, targets]): Promise<ProviderHealth> => {
-    const targetReports = await Promise.all(targets.map(async (target): Promise<TargetHealth> => {
-      const key = targetKey(target.provider, target.modelId);
-      let model: Model<Api> | undefined;
-      try {
-        model = input.registry?.find(target.provider, target.modelId);
-      } catch {
-        model = undefined;
-      }
-      const cooldowns = routeIds.flatMap((routeId) => {
-        const entry = input.cooldowns[routeTargetKey(routeId, key)];
-        return entry ? [{ routeId, until: entry.until, kind: entry.kind }] : [];
-      });
-      const breaker = input.targetStatus[key]?.breaker;
-      const report: TargetHealth = { key, resolvable: model !== undefined, credentials: model && input.registry ? credentialKind(input.registry, model) : "none", cooldowns, breaker: breaker?.state ?? "closed" };
-      if (breaker?.until !== undefined) report.breakerUntil = breaker.until;
-      if (input.probe && model && input.registry) {
-        report.probe = await probeTarget(input.registry, model, { now: input.now, stream: input.stream, timeoutMs });
-        input.onProbe?.(provider, report.probe);
-      }
+  const reports = [...providerTargets(input.config).entries()].map(
+    async ([provider, targets]): Promise<ProviderHealth> => {
+      const targetReports = await Promise.all(
+        targets.map(async (target): Promise<TargetHealth> => {
+          const key = targetKey(target.provider, target.modelId);
+          let model: Model<Api> | undefined;
+          try {
+            model = input.registry?.find(target.provider, target.modelId);
+          } catch {
+            model = undefined;
+          }
+          const cooldowns = routeIds.flatMap((routeId) => {
+            const entry = input.cooldowns[routeTargetKey(routeId, key)];
+            return entry ? [{ routeId, until: entry.until, kind: entry.kind }] : [];
+          });
+          const breaker = input.targetStatus[key]?.breaker;
+          const report: TargetHealth = {
+            key,
+            resolvable: model !== undefined,
+            credentials: model && input.registry ? credentialKind(input.registry, model) : "none",
+            cooldowns,
+            breaker: breaker?.state ?? "closed",
+          };
+          if (breaker?.until !== undefined) report.breakerUntil = breaker.until;
+          if (input.probe && model && input.registry) {
+            report.probe = await probeTarget(input.registry, model, {
+              now: input.now,
+              stream: input.stream,
+              timeoutMs,
+            });
+            input.onProbe?.(provider, report.probe);
+          }
+          return report;
+        }),
+      );
+      const source = input.quotaSources.find((item) => item.provider === provider);
+      const record = input.records(provider);
+      const report: ProviderHealth = {
+        provider,
+        credentials: targetReports.reduce<CredentialKind>(
+          (best, target) => (KIND_RANK[target.credentials] > KIND_RANK[best] ? target.credentials : best),
+          "none",
+        ),
+        targets: targetReports,
+        consecutiveFailures: record?.failures ?? 0,
+      };
+      if (source) report.quotaSource = await checkSource(source, input.now, timeoutMs);
+      if (record?.lastError !== undefined && record.lastErrorAt !== undefined)
+        report.lastError = { message: record.lastError, at: record.lastErrorAt };
+      const unhealthy = unhealthyReason(input.records(provider), input.now());
+      if (unhealthy) report.unhealthy = unhealthy;
       return report;
-    }));
-    const source = input.quotaSources.find((item) => item.provider === provider);
-    const record = input.records(provider);
-    const report: ProviderHealth = {
-      provider,
-      credentials: targetReports.reduce<CredentialKind>((best, target) => (KIND_RANK[target.credentials] > KIND_RANK[best] ? target.credentials : best), "none"),
-      targets: targetReports,
-      consecutiveFailures: record?.failures ?? 0,
-    };
-    if (source) report.quotaSource = await checkSource(source, input.now, timeoutMs);
-    if (record?.lastError !== undefined && record.lastErrorAt !== undefined) report.lastError = { message: record.lastError, at: record.lastErrorAt };
-    const unhealthy = unhealthyReason(input.records(provider), input.now());
-    if (unhealthy) report.unhealthy = unhealthy;
-    return report;
-  });
+    },
+  );
   return Promise.all(reports);
 }

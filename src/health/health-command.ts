@@ -14,27 +14,49 @@ const FLAGS = ["--probe", "--json"] as const;
 function describeProbe(probe: ProbeResult | undefined): string {
   if (!probe) return "-";
   const status = probe.status !== undefined ? `${probe.status} ` : "";
-  return probe.ok ? `ok ${status}${probe.latencyMs} ms` : `failed ${status}${probe.failureKind ?? ""} ${probe.latencyMs} ms: ${probe.error ?? ""}`.trim();
+  return probe.ok
+    ? `ok ${status}${probe.latencyMs} ms`
+    : `failed ${status}${probe.failureKind ?? ""} ${probe.latencyMs} ms: ${probe.error ?? ""}`.trim();
 }
 
 export function formatHealth(reports: ProviderHealth[], now: number): string {
   if (reports.length === 0) return "no route has a target: nothing to check";
   const lines: string[] = [];
   for (const report of reports) {
-    const state = report.unhealthy ? `UNHEALTHY (${report.unhealthy})` : report.consecutiveFailures > 0 ? `healthy, ${report.consecutiveFailures} failed check(s) in a row` : "healthy";
+    const state = report.unhealthy
+      ? `UNHEALTHY (${report.unhealthy})`
+      : report.consecutiveFailures > 0
+        ? `healthy, ${report.consecutiveFailures} failed check(s) in a row`
+        : "healthy";
     lines.push(`${report.provider}: ${state}; credentials ${report.credentials}`);
     const source = report.quotaSource;
-    lines.push(`  quota source: ${!source ? "none (pacing from response headers and budgets only)" : source.ok ? `${source.id} reachable, ${source.latencyMs} ms, ${source.windows} window(s)` : `${source.id} unreachable after ${source.latencyMs} ms: ${source.error}`}`);
-    if (report.lastError) lines.push(`  last error ${formatDuration(Math.max(0, now - report.lastError.at))} ago: ${report.lastError.message}`);
+    lines.push(
+      `  quota source: ${!source ? "none (pacing from response headers and budgets only)" : source.ok ? `${source.id} reachable, ${source.latencyMs} ms, ${source.windows} window(s)` : `${source.id} unreachable after ${source.latencyMs} ms: ${source.error}`}`,
+    );
+    if (report.lastError)
+      lines.push(
+        `  last error ${formatDuration(Math.max(0, now - report.lastError.at))} ago: ${report.lastError.message}`,
+      );
     const rows = report.targets.map((target) => [
       target.key,
       target.resolvable ? "yes" : "NO",
       target.credentials,
-      target.cooldowns.length ? target.cooldowns.map((entry) => `${entry.routeId} ${entry.kind} ${formatDuration(Math.max(0, entry.until - now))}`).join(", ") : "-",
-      target.breaker === "closed" ? "closed" : `${target.breaker}${target.breakerUntil !== undefined ? ` ${formatDuration(Math.max(0, target.breakerUntil - now))}` : ""}`,
+      target.cooldowns.length
+        ? target.cooldowns
+            .map((entry) => `${entry.routeId} ${entry.kind} ${formatDuration(Math.max(0, entry.until - now))}`)
+            .join(", ")
+        : "-",
+      target.breaker === "closed"
+        ? "closed"
+        : `${target.breaker}${target.breakerUntil !== undefined ? ` ${formatDuration(Math.max(0, target.breakerUntil - now))}` : ""}`,
       describeProbe(target.probe),
     ]);
-    lines.push(table(["  target", "model", "credentials", "cooldown", "breaker", "probe"], rows.map(([first, ...rest]) => [`  ${first}`, ...rest])));
+    lines.push(
+      table(
+        ["  target", "model", "credentials", "cooldown", "breaker", "probe"],
+        rows.map(([first, ...rest]) => [`  ${first}`, ...rest]),
+      ),
+    );
   }
   return lines.join("\n");
 }
@@ -43,32 +65,50 @@ export function healthCommand(book: HealthBook, context: PluginContext): Subcomm
   return {
     name: "health",
     usage: "health [--probe] [--json]",
-    description: "Provider health: credentials, models, cooldowns, breakers, usage API; --probe sends a 1-token request per target",
+    description:
+      "Provider health: credentials, models, cooldowns, breakers, usage API; --probe sends a 1-token request per target",
     complete: (prefix) => {
       const words = prefix.split(/\s+/);
       const last = words.at(-1) ?? "";
-      return FLAGS.filter((flag) => flag.startsWith(last) && !words.slice(0, -1).includes(flag)).map((flag) => ({ value: [...words.slice(0, -1), flag].join(" "), label: flag }));
+      return FLAGS.filter((flag) => flag.startsWith(last) && !words.slice(0, -1).includes(flag)).map((flag) => ({
+        value: [...words.slice(0, -1), flag].join(" "),
+        label: flag,
+      }));
     },
     async run(args, deps, output) {
       const unknown = args.filter((arg) => !(FLAGS as readonly string[]).includes(arg));
-      if (unknown.length) return output.error(`usage: /auto-router health [--probe] [--json] (unknown: ${unknown.join(" ")})`);
+      if (unknown.length)
+        return output.error(`usage: /auto-router health [--probe] [--json] (unknown: ${unknown.join(" ")})`);
       const registry = deps.runtime.registry();
       const config = deps.config();
       const now = deps.now();
       const settings = uviSettings(config, context.processEnv);
-      const token = async (provider: string) => (registry as { getApiKeyForProvider?: (p: string) => Promise<string | undefined> } | undefined)?.getApiKeyForProvider?.(provider);
-      const quotaSources = USAGE_API_PROVIDERS.map((provider) => createUsageSource({ provider, endpoint: settings.endpoints[provider], token, now: deps.now }));
+      const token = async (provider: string) =>
+        (
+          registry as { getApiKeyForProvider?: (p: string) => Promise<string | undefined> } | undefined
+        )?.getApiKeyForProvider?.(provider);
+      const quotaSources = USAGE_API_PROVIDERS.map((provider) =>
+        createUsageSource({ provider, endpoint: settings.endpoints[provider], token, now: deps.now }),
+      );
       const targetStatus: Record<string, Partial<TargetStatus>> = {};
       for (const plugin of deps.runtime.plugins) Object.assign(targetStatus, plugin.targetStatus?.(now) ?? {});
       const reports = await checkHealth({
-        config, registry, now: deps.now, quotaSources, targetStatus,
+        config,
+        registry,
+        now: deps.now,
+        quotaSources,
+        targetStatus,
         cooldowns: deps.runtime.cooldowns.active(now),
         records: (provider) => book.record(provider),
         probe: args.includes("--probe"),
         stream: deps.runtime.stream,
         onProbe: (provider, result) => void book.apply(provider, probeCheckOf(result, deps.now())),
       });
-      output.info(args.includes("--json") ? JSON.stringify({ at: new Date(now).toISOString(), providers: reports }) : formatHealth(reports, deps.now()));
+      output.info(
+        args.includes("--json")
+          ? JSON.stringify({ at: new Date(now).toISOString(), providers: reports })
+          : formatHealth(reports, deps.now()),
+      );
     },
   };
 }

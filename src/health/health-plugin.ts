@@ -19,7 +19,12 @@ import { salvageRecords } from "../state/salvage.ts";
 import { healthCommand } from "./health-command.ts";
 
 export const createHealthPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
-  const store = context.openStore("health", emptyHealth, (raw) => healthStateSchema.parse(raw), salvageRecords(healthStateSchema, emptyHealth));
+  const store = context.openStore(
+    "health",
+    emptyHealth,
+    (raw) => healthStateSchema.parse(raw),
+    salvageRecords(healthStateSchema, emptyHealth),
+  );
   const book = new HealthBook(store, (provider, _from, to) => {
     context.record("health", { provider, unhealthy: isMarked(to), failures: to.failures, lastError: to.lastError });
   });

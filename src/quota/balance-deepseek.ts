@@ -8,7 +8,8 @@ export interface ParsedBalance {
 }
 
 export function parseDeepSeekBalance(body: unknown): ParsedBalance {
-  const infos = (body as { balance_infos?: Array<{ currency?: string; total_balance?: string | number }> })?.balance_infos;
+  const infos = (body as { balance_infos?: Array<{ currency?: string; total_balance?: string | number }> })
+    ?.balance_infos;
   if (!Array.isArray(infos) || infos.length === 0) throw new Error("DeepSeek balance answer has no balance_infos");
   const chosen = infos.find((info) => info.currency === "USD") ?? infos[0]!;
   const usd = Number(chosen.total_balance);

@@ -5,7 +5,10 @@ export const BALANCE_TIMEOUT_MS = 5_000;
 export const BALANCE_RETRIES = 2;
 export const BALANCE_BACKOFF_MS = 250;
 
-export type FetchLike = (url: string, init: { method?: string; body?: string; headers: Record<string, string>; signal: AbortSignal }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+export type FetchLike = (
+  url: string,
+  init: { method?: string; body?: string; headers: Record<string, string>; signal: AbortSignal },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
 export interface FetchJsonOptions {
   headers: Record<string, string>;
@@ -47,7 +50,12 @@ export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions)
     const relay = () => controller.abort();
     options.signal?.addEventListener("abort", relay, { once: true });
     try {
-      const response = await fetchFunction(url, { method: options.method, body: options.body, headers: options.headers, signal: controller.signal });
+      const response = await fetchFunction(url, {
+        method: options.method,
+        body: options.body,
+        headers: options.headers,
+        signal: controller.signal,
+      });
       if (response.ok) return await response.json();
       lastError = `HTTP ${response.status} from ${describeUrl(url)}`;
       if (isFinalStatus(response.status)) break;
@@ -56,7 +64,8 @@ export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions)
         lastError = `cancelled while reaching ${describeUrl(url)}`;
         break;
       }
-      lastError = controller.signal.aborted ? `timed out after ${options.timeoutMs ?? BALANCE_TIMEOUT_MS} ms (${describeUrl(url)})`
+      lastError = controller.signal.aborted
+        ? `timed out after ${options.timeoutMs ?? BALANCE_TIMEOUT_MS} ms (${describeUrl(url)})`
         : `${error instanceof Error ? error.name : "error"} reaching ${describeUrl(url)}`;
     } finally {
       clearTimeout(timer);

@@ -38,15 +38,34 @@ export function parseResetDuration(text: string | undefined): number | undefined
   for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
     matched = true;
     const value = Number(match[1]);
-    total += match[2] === "ms" ? value : match[2] === "s" ? value * 1000 : match[2] === "m" ? value * MINUTE_MS : value * HOUR_MS;
+    total +=
+      match[2] === "ms"
+        ? value
+        : match[2] === "s"
+          ? value * 1000
+          : match[2] === "m"
+            ? value * MINUTE_MS
+            : value * HOUR_MS;
   }
   return matched ? total : undefined;
 }
 
-function limitWindow(name: string, limit: number | undefined, remaining: number | undefined, resetInMs: number | undefined, now: number): QuotaWindow | undefined {
+function limitWindow(
+  name: string,
+  limit: number | undefined,
+  remaining: number | undefined,
+  resetInMs: number | undefined,
+  now: number,
+): QuotaWindow | undefined {
   if (limit === undefined || remaining === undefined || limit <= 0 || resetInMs === undefined) return undefined;
   const windowMs = resetInMs > MINUTE_WINDOW_MS ? DAY_MS : MINUTE_WINDOW_MS;
-  return { name, usedFraction: Math.min(1, Math.max(0, 1 - remaining / limit)), windowMs, resetsAt: now + Math.max(0, resetInMs), source: "headers" };
+  return {
+    name,
+    usedFraction: Math.min(1, Math.max(0, 1 - remaining / limit)),
+    windowMs,
+    resetsAt: now + Math.max(0, resetInMs),
+    source: "headers",
+  };
 }
 
 function anthropicWindows(headers: Record<string, string>, now: number): QuotaWindow[] {
@@ -59,12 +78,24 @@ function anthropicWindows(headers: Record<string, string>, now: number): QuotaWi
     const resetSeconds = finite(headers[`anthropic-ratelimit-unified-${windowName}-reset`]);
     const windowMs = windowLengthFromName(windowName);
     if (utilization === undefined || resetSeconds === undefined || windowMs === undefined) continue;
-    windows.push({ name: windowName, usedFraction: Math.min(1, Math.max(0, utilization)), windowMs, resetsAt: resetSeconds * 1000, source: "headers" });
+    windows.push({
+      name: windowName,
+      usedFraction: Math.min(1, Math.max(0, utilization)),
+      windowMs,
+      resetsAt: resetSeconds * 1000,
+      source: "headers",
+    });
   }
   for (const kind of ["requests", "tokens", "input-tokens", "output-tokens"]) {
     const reset = headers[`anthropic-ratelimit-${kind}-reset`];
     const resetAt = reset ? Date.parse(reset) : NaN;
-    const window = limitWindow(kind, finite(headers[`anthropic-ratelimit-${kind}-limit`]), finite(headers[`anthropic-ratelimit-${kind}-remaining`]), Number.isNaN(resetAt) ? undefined : resetAt - now, now);
+    const window = limitWindow(
+      kind,
+      finite(headers[`anthropic-ratelimit-${kind}-limit`]),
+      finite(headers[`anthropic-ratelimit-${kind}-remaining`]),
+      Number.isNaN(resetAt) ? undefined : resetAt - now,
+      now,
+    );
     if (window) windows.push(window);
   }
   return windows;
@@ -73,7 +104,13 @@ function anthropicWindows(headers: Record<string, string>, now: number): QuotaWi
 function openaiWindows(headers: Record<string, string>, now: number): QuotaWindow[] {
   const windows: QuotaWindow[] = [];
   for (const kind of ["requests", "tokens"]) {
-    const window = limitWindow(kind, finite(headers[`x-ratelimit-limit-${kind}`]), finite(headers[`x-ratelimit-remaining-${kind}`]), parseResetDuration(headers[`x-ratelimit-reset-${kind}`]), now);
+    const window = limitWindow(
+      kind,
+      finite(headers[`x-ratelimit-limit-${kind}`]),
+      finite(headers[`x-ratelimit-remaining-${kind}`]),
+      parseResetDuration(headers[`x-ratelimit-reset-${kind}`]),
+      now,
+    );
     if (window) windows.push(window);
   }
   for (const slot of ["primary", "secondary"]) {
@@ -82,9 +119,16 @@ function openaiWindows(headers: Record<string, string>, now: number): QuotaWindo
     if (usedPercent === undefined || windowMinutes === undefined || windowMinutes <= 0) continue;
     const resetAfter = finite(headers[`x-codex-${slot}-reset-after-seconds`]);
     const resetAt = finite(headers[`x-codex-${slot}-reset-at`]);
-    const resetsAt = resetAfter !== undefined ? now + resetAfter * 1000 : resetAt !== undefined ? resetAt * 1000 : undefined;
+    const resetsAt =
+      resetAfter !== undefined ? now + resetAfter * 1000 : resetAt !== undefined ? resetAt * 1000 : undefined;
     if (resetsAt === undefined) continue;
-    windows.push({ name: slot, usedFraction: Math.min(1, Math.max(0, usedPercent / 100)), windowMs: windowMinutes * MINUTE_MS, resetsAt, source: "headers" });
+    windows.push({
+      name: slot,
+      usedFraction: Math.min(1, Math.max(0, usedPercent / 100)),
+      windowMs: windowMinutes * MINUTE_MS,
+      resetsAt,
+      source: "headers",
+    });
   }
   return windows;
 }

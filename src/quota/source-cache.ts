@@ -100,22 +100,30 @@ export class SourceCache {
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(new Error("quota fetch timed out")), QUOTA_FETCH_TIMEOUT_MS);
     timeout.unref?.();
-    const done = source.fetch(controller.signal).then(
-      (windows) => {
-        const fetchedAt = this.now();
-        this.readings.set(source.id, { windows, fetchedAt, latencyMs: fetchedAt - startedAt, stale: false });
-        this.shared?.write(source.id, { windows, fetchedAt });
-      },
-      (error: unknown) => {
-        const previous = this.readings.get(source.id);
-        const reading: SourceReading = { windows: previous?.windows ?? [], stale: true, latencyMs: this.now() - startedAt, error: error instanceof Error ? error.message : String(error) };
-        if (previous?.fetchedAt !== undefined) reading.fetchedAt = previous.fetchedAt;
-        this.readings.set(source.id, reading);
-      },
-    ).finally(() => {
-      clearTimeout(timeout);
-      this.inFlight.delete(source.id);
-    });
+    const done = source
+      .fetch(controller.signal)
+      .then(
+        (windows) => {
+          const fetchedAt = this.now();
+          this.readings.set(source.id, { windows, fetchedAt, latencyMs: fetchedAt - startedAt, stale: false });
+          this.shared?.write(source.id, { windows, fetchedAt });
+        },
+        (error: unknown) => {
+          const previous = this.readings.get(source.id);
+          const reading: SourceReading = {
+            windows: previous?.windows ?? [],
+            stale: true,
+            latencyMs: this.now() - startedAt,
+            error: error instanceof Error ? error.message : String(error),
+          };
+          if (previous?.fetchedAt !== undefined) reading.fetchedAt = previous.fetchedAt;
+          this.readings.set(source.id, reading);
+        },
+      )
+      .finally(() => {
+        clearTimeout(timeout);
+        this.inFlight.delete(source.id);
+      });
     this.inFlight.set(source.id, done);
     return done;
   }
@@ -123,7 +131,11 @@ export class SourceCache {
   /** Refreshes now and then every TTL, on an unref()'d timer so it never keeps pi alive; `onRefreshed` after each. */
   start(onRefreshed?: () => void): void {
     if (this.timer) return;
-    const run = () => void this.refresh().then(() => onRefreshed?.(), () => undefined);
+    const run = () =>
+      void this.refresh().then(
+        () => onRefreshed?.(),
+        () => undefined,
+      );
     run();
     this.timer = setInterval(run, Math.max(1_000, this.ttlMs()));
     this.timer.unref?.();

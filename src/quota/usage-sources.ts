@@ -25,11 +25,16 @@ export type UsageApiProvider = (typeof USAGE_API_PROVIDERS)[number];
 export type TokenLookup = (provider: string) => Promise<string | undefined>;
 
 /** One try (the source cache refreshes on its own schedule), cancelled with the cache's signal. */
-function getJson(url: string, request: Pick<FetchJsonOptions, "headers" | "method" | "body">, signal: AbortSignal): Promise<any> {
+function getJson(
+  url: string,
+  request: Pick<FetchJsonOptions, "headers" | "method" | "body">,
+  signal: AbortSignal,
+): Promise<any> {
   return fetchJsonWithRetry(url, { ...request, signal, retries: 0 });
 }
 
-const toFraction = (percent: unknown): number | undefined => (typeof percent === "number" && Number.isFinite(percent) ? Math.min(1, Math.max(0, percent / 100)) : undefined);
+const toFraction = (percent: unknown): number | undefined =>
+  typeof percent === "number" && Number.isFinite(percent) ? Math.min(1, Math.max(0, percent / 100)) : undefined;
 
 const ANTHROPIC_WINDOWS: Record<string, { name: string; windowMs: number }> = {
   five_hour: { name: "5h", windowMs: 5 * HOUR_MS },
@@ -52,13 +57,20 @@ export function anthropicUsageWindows(body: any): QuotaWindow[] {
 
 export function codexUsageWindows(body: any, now: number): QuotaWindow[] {
   const windows: QuotaWindow[] = [];
-  for (const [field, name] of [["primary_window", "primary"], ["secondary_window", "secondary"]] as const) {
+  for (const [field, name] of [
+    ["primary_window", "primary"],
+    ["secondary_window", "secondary"],
+  ] as const) {
     const entry = body?.rate_limit?.[field];
     const used = toFraction(entry?.used_percent);
     const windowSeconds = entry?.limit_window_seconds;
     if (used === undefined || typeof windowSeconds !== "number" || windowSeconds <= 0) continue;
-    const resetsAt = typeof entry.reset_at === "number" ? entry.reset_at * 1000
-      : typeof entry.reset_after_seconds === "number" ? now + entry.reset_after_seconds * 1000 : undefined;
+    const resetsAt =
+      typeof entry.reset_at === "number"
+        ? entry.reset_at * 1000
+        : typeof entry.reset_after_seconds === "number"
+          ? now + entry.reset_after_seconds * 1000
+          : undefined;
     if (resetsAt === undefined) continue;
     windows.push({ name, usedFraction: used, windowMs: windowSeconds * 1000, resetsAt, source: "usage-api" });
   }
@@ -81,7 +93,8 @@ export function geminiQuotaWindows(body: any, periodMs: number = GEMINI_BUCKET_P
 function geminiCredential(raw: string): { token: string; projectId?: string } {
   try {
     const parsed = JSON.parse(raw);
-    if (parsed && typeof parsed.token === "string") return { token: parsed.token, projectId: typeof parsed.projectId === "string" ? parsed.projectId : undefined };
+    if (parsed && typeof parsed.token === "string")
+      return { token: parsed.token, projectId: typeof parsed.projectId === "string" ? parsed.projectId : undefined };
   } catch {
     // not JSON: a bare token
   }
@@ -105,30 +118,45 @@ export function createUsageSource(options: UsageSourceOptions): QuotaSource {
   switch (provider) {
     case "anthropic":
       return {
-        id: "anthropic-usage", provider,
+        id: "anthropic-usage",
+        provider,
         async fetch(signal) {
-          const body = await getJson(options.endpoint ?? ANTHROPIC_USAGE_URL, { headers: { authorization: `Bearer ${await needToken()}`, "anthropic-beta": "oauth-2025-04-20" } }, signal);
+          const body = await getJson(
+            options.endpoint ?? ANTHROPIC_USAGE_URL,
+            { headers: { authorization: `Bearer ${await needToken()}`, "anthropic-beta": "oauth-2025-04-20" } },
+            signal,
+          );
           return anthropicUsageWindows(body);
         },
       };
     case "openai-codex":
       return {
-        id: "codex-usage", provider,
+        id: "codex-usage",
+        provider,
         async fetch(signal) {
-          const body = await getJson(options.endpoint ?? CODEX_USAGE_URL, { headers: { authorization: `Bearer ${await needToken()}` } }, signal);
+          const body = await getJson(
+            options.endpoint ?? CODEX_USAGE_URL,
+            { headers: { authorization: `Bearer ${await needToken()}` } },
+            signal,
+          );
           return codexUsageWindows(body, now());
         },
       };
     case "google-gemini-cli":
       return {
-        id: "gemini-quota", provider,
+        id: "gemini-quota",
+        provider,
         async fetch(signal) {
           const credential = geminiCredential(await needToken());
-          const body = await getJson(options.endpoint ?? GEMINI_QUOTA_URL, {
-            method: "POST",
-            headers: { authorization: `Bearer ${credential.token}`, "content-type": "application/json" },
-            body: JSON.stringify(credential.projectId ? { project: credential.projectId } : {}),
-          }, signal);
+          const body = await getJson(
+            options.endpoint ?? GEMINI_QUOTA_URL,
+            {
+              method: "POST",
+              headers: { authorization: `Bearer ${credential.token}`, "content-type": "application/json" },
+              body: JSON.stringify(credential.projectId ? { project: credential.projectId } : {}),
+            },
+            signal,
+          );
           return geminiQuotaWindows(body);
         },
       };

@@ -16,17 +16,34 @@ function show(service: QuotaService, now: number): string {
   const rows: string[][] = [];
   for (const [provider, assessment] of Object.entries(service.assess(now)).sort(([a], [b]) => a.localeCompare(b))) {
     for (const window of assessment.windows) {
-      rows.push([provider, window.name, percent(window.usedFraction), percent(window.elapsedFraction), window.uvi.toFixed(2), window.level,
-        `in ${formatDuration(window.resetsAt - now)}`, window.source ?? "-", window === assessment.worst ? "← worst" : ""]);
+      rows.push([
+        provider,
+        window.name,
+        percent(window.usedFraction),
+        percent(window.elapsedFraction),
+        window.uvi.toFixed(2),
+        window.level,
+        `in ${formatDuration(window.resetsAt - now)}`,
+        window.source ?? "-",
+        window === assessment.worst ? "← worst" : "",
+      ]);
     }
   }
-  lines.push(rows.length ? table(["provider", "window", "used", "elapsed", "UVI", "level", "resets", "source", ""], rows) : "no quota windows known yet (usage APIs not fetched, no rate-limit headers seen)");
+  lines.push(
+    rows.length
+      ? table(["provider", "window", "used", "elapsed", "UVI", "level", "resets", "source", ""], rows)
+      : "no quota windows known yet (usage APIs not fetched, no rate-limit headers seen)",
+  );
   const sources = service.sources().list();
   if (sources.length) {
     lines.push("sources:");
     for (const source of sources) {
       const reading = service.sources().reading(source.id);
-      const state = !reading ? "not fetched yet" : reading.stale ? `stale (${reading.error ?? "failed"})` : `ok, ${reading.windows.length} window(s), ${reading.latencyMs ?? "?"} ms`;
+      const state = !reading
+        ? "not fetched yet"
+        : reading.stale
+          ? `stale (${reading.error ?? "failed"})`
+          : `ok, ${reading.windows.length} window(s), ${reading.latencyMs ?? "?"} ms`;
       lines.push(`  ${source.id} (${source.provider}): ${state}`);
     }
   }
@@ -38,10 +55,12 @@ export function uviCommand(service: QuotaService): Subcommand {
     name: "uvi",
     usage: "uvi [show|enable|disable|refresh]",
     description: "Quota pacing (UVI) per provider and window; enable/disable it; refetch the usage APIs",
-    complete: (prefix) => ACTIONS.filter((action) => action.startsWith(prefix)).map((action) => ({ value: action, label: action })),
+    complete: (prefix) =>
+      ACTIONS.filter((action) => action.startsWith(prefix)).map((action) => ({ value: action, label: action })),
     async run(args, deps, output) {
       const action = args[0] ?? "show";
-      if (!(ACTIONS as readonly string[]).includes(action)) return output.error(`usage: /auto-router uvi [${ACTIONS.join("|")}]`);
+      if (!(ACTIONS as readonly string[]).includes(action))
+        return output.error(`usage: /auto-router uvi [${ACTIONS.join("|")}]`);
       if (action === "enable" || action === "disable") {
         service.setEnabled(action === "enable");
         return output.info(`quota pacing ${action}d`);

@@ -14,7 +14,13 @@ import { createUsageSource, USAGE_API_PROVIDERS } from "./usage-sources.ts";
 import { uviCommand } from "./uvi-command.ts";
 import { uviSettings, type QuotaService } from "./uvi-settings.ts";
 
-const windowSchema = z.object({ name: z.string(), usedFraction: z.number(), windowMs: z.number(), resetsAt: z.number(), source: z.string().optional() });
+const windowSchema = z.object({
+  name: z.string(),
+  usedFraction: z.number(),
+  windowMs: z.number(),
+  resetsAt: z.number(),
+  source: z.string().optional(),
+});
 export const quotaStateSchema = z.object({
   v: z.literal(1),
   /** Set by /auto-router uvi enable|disable; absent = config/env decide. */
@@ -30,7 +36,8 @@ export const emptyQuotaState = (): QuotaState => ({ v: 1, observed: {} });
 /** Providers (auth providers) used by any route. */
 export function routedProviders(config: RoutingSnapshot["config"]): string[] {
   const providers = new Set<string>();
-  for (const route of Object.values(config.routes)) for (const target of route.targets) providers.add(accountOf(target));
+  for (const route of Object.values(config.routes))
+    for (const target of route.targets) providers.add(accountOf(target));
   return [...providers].sort();
 }
 
@@ -48,25 +55,38 @@ type LoggedAssessment = { level: string; uvi: number; window: string };
 
 /** True when `assessment` is news compared with what was last logged for the provider: the UVI timeline's points. */
 export function assessmentChanged(last: LoggedAssessment | undefined, assessment: ProviderAssessment): boolean {
-  return !last || last.level !== assessment.level || last.window !== assessment.worst.name || Math.abs(last.uvi - assessment.uvi) >= QUOTA_EVENT_UVI_STEP;
+  return (
+    !last ||
+    last.level !== assessment.level ||
+    last.window !== assessment.worst.name ||
+    Math.abs(last.uvi - assessment.uvi) >= QUOTA_EVENT_UVI_STEP
+  );
 }
 
 /** Quota pacing: uniform hooks, plus hard mode, its sources and the response headers it reads. */
 export type UviPlugin = FeaturePlugin & QuotaTracker;
 
 export function createUviPlugin(context: PluginContext, options: UviPluginOptions = {}): UviPlugin {
-  const store = context.openStore("quota", emptyQuotaState, (raw) => quotaStateSchema.parse(raw), salvageRecords(quotaStateSchema, emptyQuotaState));
+  const store = context.openStore(
+    "quota",
+    emptyQuotaState,
+    (raw) => quotaStateSchema.parse(raw),
+    salvageRecords(quotaStateSchema, emptyQuotaState),
+  );
   const settingsOf = lastValue((config: unknown) => uviSettings(config, context.processEnv, context.piSettings?.()));
   const settings = () => settingsOf(context.config());
   const token = async (provider: string): Promise<string | undefined> => {
-    const registry = context.registry() as { getApiKeyForProvider?: (provider: string) => Promise<string | undefined> } | undefined;
+    const registry = context.registry() as
+      | { getApiKeyForProvider?: (provider: string) => Promise<string | undefined> }
+      | undefined;
     return registry?.getApiKeyForProvider ? registry.getApiKeyForProvider(provider) : undefined;
   };
   const buildSources = (): QuotaSource[] => {
     const current = settings();
     const routed = new Set(routedProviders(context.config()));
-    const usage = USAGE_API_PROVIDERS.filter((provider) => routed.has(provider))
-      .map((provider) => createUsageSource({ provider, endpoint: current.endpoints[provider], token, now: context.now }));
+    const usage = USAGE_API_PROVIDERS.filter((provider) => routed.has(provider)).map((provider) =>
+      createUsageSource({ provider, endpoint: current.endpoints[provider], token, now: context.now }),
+    );
     return [...usage, ...(options.extraSources?.(context) ?? [])];
   };
   const cache = new SourceCache([], context.now, () => settings().ttlMs, {
@@ -79,22 +99,26 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
 
   const windowsOf = (now: number): Record<string, QuotaWindow[]> => {
     const byProvider = cache.windowsByProvider();
-    for (const [provider, windows] of Object.entries(extraWindows?.(now) ?? {})) (byProvider[provider] ??= []).push(...windows);
+    for (const [provider, windows] of Object.entries(extraWindows?.(now) ?? {}))
+      (byProvider[provider] ??= []).push(...windows);
     for (const [provider, windows] of Object.entries(store.read().observed)) {
-      for (const window of Object.values(windows)) if (window.resetsAt > now) (byProvider[provider] ??= []).push(window);
+      for (const window of Object.values(windows))
+        if (window.resetsAt > now) (byProvider[provider] ??= []).push(window);
     }
     return byProvider;
   };
   // Several readers assess within one request (snapshot, status warnings): once per instant, state and config.
-  const assessAt = lastValue((now: number, _state: QuotaState, _config: unknown): Record<string, ProviderAssessment> => {
-    const thresholds = settings().thresholds;
-    const out: Record<string, ProviderAssessment> = {};
-    for (const [provider, windows] of Object.entries(windowsOf(now))) {
-      const assessment = assessProvider(windows, now, thresholds);
-      if (assessment) out[provider] = assessment;
-    }
-    return out;
-  });
+  const assessAt = lastValue(
+    (now: number, _state: QuotaState, _config: unknown): Record<string, ProviderAssessment> => {
+      const thresholds = settings().thresholds;
+      const out: Record<string, ProviderAssessment> = {};
+      for (const [provider, windows] of Object.entries(windowsOf(now))) {
+        const assessment = assessProvider(windows, now, thresholds);
+        if (assessment) out[provider] = assessment;
+      }
+      return out;
+    },
+  );
   const service: QuotaService = {
     settings,
     enabled: () => store.read().enabled ?? settings().enabled,
@@ -130,14 +154,29 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
       if (!service.enabled()) return {};
       const out: Record<string, ProviderStatus> = {};
       for (const [provider, assessment] of Object.entries(logChanges(service.assess(now)))) {
-        const fullest = assessment.windows.reduce((most, window) => (window.usedFraction > most.usedFraction ? window : most), assessment.worst);
-        out[provider] = { quota: { level: assessment.level, uvi: assessment.uvi, detail: assessment.detail, usedFraction: fullest.usedFraction, window: fullest.name } };
+        const fullest = assessment.windows.reduce(
+          (most, window) => (window.usedFraction > most.usedFraction ? window : most),
+          assessment.worst,
+        );
+        out[provider] = {
+          quota: {
+            level: assessment.level,
+            uvi: assessment.uvi,
+            detail: assessment.detail,
+            usedFraction: fullest.usedFraction,
+            window: fullest.name,
+          },
+        };
       }
       return out;
     },
     quotaHard: () => service.enabled() && settings().hard,
     statusMarks: () => (service.enabled() && settings().hard ? [UVI_HARD_MARK] : []),
-    quotaSources: (now) => ({ enabled: service.enabled(), hard: settings().hard, providers: [...USAGE_API_PROVIDERS, ...Object.keys(windowsOf(now))] }),
+    quotaSources: (now) => ({
+      enabled: service.enabled(),
+      hard: settings().hard,
+      providers: [...USAGE_API_PROVIDERS, ...Object.keys(windowsOf(now))],
+    }),
     onTargetResponse(response) {
       const windows = windowsFromHeaders(response.headers, response.now);
       if (windows.length === 0) return;
@@ -149,7 +188,10 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
           const live = Object.fromEntries(Object.entries(entries).filter(([, window]) => window.resetsAt > now));
           if (Object.keys(live).length) observed[name] = live;
         }
-        observed[provider] = { ...observed[provider], ...Object.fromEntries(windows.map((window) => [window.name, window])) };
+        observed[provider] = {
+          ...observed[provider],
+          ...Object.fromEntries(windows.map((window) => [window.name, window])),
+        };
         return { ...state, observed };
       });
       if (service.enabled()) logChanges(service.assess(now));

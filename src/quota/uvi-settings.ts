@@ -18,14 +18,22 @@ const ENDPOINT_ENV: Record<UsageApiProvider, string> = {
   "openai-codex": "AUTO_ROUTER_CODEX_USAGE_URL",
   "google-gemini-cli": "AUTO_ROUTER_GEMINI_QUOTA_URL",
 };
-const ENDPOINT_CONFIG_KEY: Record<UsageApiProvider, "anthropic" | "codex" | "gemini"> = { anthropic: "anthropic", "openai-codex": "codex", "google-gemini-cli": "gemini" };
+const ENDPOINT_CONFIG_KEY: Record<UsageApiProvider, "anthropic" | "codex" | "gemini"> = {
+  anthropic: "anthropic",
+  "openai-codex": "codex",
+  "google-gemini-cli": "gemini",
+};
 
 /** Defaults < config `uvi` block < environment (AUTO_ROUTER_UVI=0, AUTO_ROUTER_UVI_HARD=1, endpoint URLs). */
 /**
  * Defaults < pi's settings.json `autoRouterUviEnabled` (where the earlier pi-auto-router kept its switch) < config
  * `uvi` block < environment (AUTO_ROUTER_UVI=0, AUTO_ROUTER_UVI_HARD=1, endpoint URLs).
  */
-export function uviSettings(config: unknown, processEnv: Record<string, string | undefined>, piSettings: Record<string, unknown> = {}): UviSettings {
+export function uviSettings(
+  config: unknown,
+  processEnv: Record<string, string | undefined>,
+  piSettings: Record<string, unknown> = {},
+): UviSettings {
   const block = readUviConfig(config);
   const thresholds: UviThresholds = { ...DEFAULT_UVI_THRESHOLDS };
   for (const key of ["critical", "stressed", "surplus", "surplusElapsed"] as const) {
@@ -38,7 +46,11 @@ export function uviSettings(config: unknown, processEnv: Record<string, string |
     if (url) endpoints[provider] = url;
   }
   return {
-    enabled: processEnv.AUTO_ROUTER_UVI === "0" ? false : block.enabled ?? (typeof piSettings.autoRouterUviEnabled === "boolean" ? piSettings.autoRouterUviEnabled : true),
+    enabled:
+      processEnv.AUTO_ROUTER_UVI === "0"
+        ? false
+        : (block.enabled ??
+          (typeof piSettings.autoRouterUviEnabled === "boolean" ? piSettings.autoRouterUviEnabled : true)),
     hard: processEnv.AUTO_ROUTER_UVI_HARD === "1" || processEnv.AUTO_ROUTER_UVI_HARD === "true" || block.hard === true,
     thresholds,
     ttlMs: block.ttlMs ?? DEFAULT_QUOTA_TTL_MS,

@@ -22,11 +22,16 @@ export function fromLegacyRatings(raw: unknown): RatingsState {
   entries.forEach((entry, index) => {
     const key = `${entry.provider}/${entry.modelId}`;
     const at = typeof entry.timestamp === "number" ? entry.timestamp : Date.parse(entry.timestamp);
-    const rating: RatingEntry = { at, rating: entry.rating, requestId: entry.requestId ?? `legacy-rating-${index + 1}` };
+    const rating: RatingEntry = {
+      at,
+      rating: entry.rating,
+      requestId: entry.requestId ?? `legacy-rating-${index + 1}`,
+    };
     targets[key] = [...(targets[key] ?? []), rating].slice(-RATING_WINDOW);
   });
   return { v: 1, targets };
 }
 
 /** The ratings store's parser: our shape, or the earlier implementation's array. */
-export const parseRatingsState = (raw: unknown): RatingsState => (Array.isArray(raw) ? fromLegacyRatings(raw) : ratingsStateSchema.parse(raw));
+export const parseRatingsState = (raw: unknown): RatingsState =>
+  Array.isArray(raw) ? fromLegacyRatings(raw) : ratingsStateSchema.parse(raw);

@@ -26,7 +26,11 @@ export function parseRateArguments(args: string[]): RatingInput | string {
       reason.push(word);
       continue;
     }
-    for (const tag of value.split(",").map((text) => text.trim()).filter(Boolean)) if (!tags.includes(tag)) tags.push(tag);
+    for (const tag of value
+      .split(",")
+      .map((text) => text.trim())
+      .filter(Boolean))
+      if (!tags.includes(tag)) tags.push(tag);
   }
   const input: RatingInput = { rating };
   if (reason.length) input.reason = reason.join(" ");
@@ -36,10 +40,21 @@ export function parseRateArguments(args: string[]): RatingInput | string {
 
 export function completeRate(prefix: string): CompletionItem[] {
   const space = prefix.lastIndexOf(" ");
-  if (space === -1) return RATINGS.filter((rating) => rating.startsWith(prefix)).map((rating) => ({ value: rating, label: rating, description: `rate the last answer ${rating}` }));
+  if (space === -1)
+    return RATINGS.filter((rating) => rating.startsWith(prefix)).map((rating) => ({
+      value: rating,
+      label: rating,
+      description: `rate the last answer ${rating}`,
+    }));
   const word = prefix.slice(space + 1);
   if (!word.startsWith("-") || !TAGS_FLAG.startsWith(word) || prefix.includes(` ${TAGS_FLAG}`)) return [];
-  return [{ value: `${prefix.slice(0, space + 1)}${TAGS_FLAG} `, label: TAGS_FLAG, description: "comma-separated tags, e.g. wrong,slow" }];
+  return [
+    {
+      value: `${prefix.slice(0, space + 1)}${TAGS_FLAG} `,
+      label: TAGS_FLAG,
+      description: "comma-separated tags, e.g. wrong,slow",
+    },
+  ];
 }
 
 export const formatTargetRatings = (key: string, stats: TargetRatings): string =>
@@ -55,21 +70,29 @@ export function rateCommand(service: RatingService): Subcommand {
       const now = deps.now();
       if (args.length === 0) {
         const last = service.lastCompleted();
-        const lines = [`usage: /auto-router ${USAGE}`, last
-          ? `last answer: request ${last.requestId.slice(0, 8)} on ${last.routeId}, served by ${last.servedTarget}, ${formatDuration(now - last.at)} ago`
-          : "no answer in this session yet"];
-        for (const [key, stats] of Object.entries(service.stats()).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${formatTargetRatings(key, stats)}`);
+        const lines = [
+          `usage: /auto-router ${USAGE}`,
+          last
+            ? `last answer: request ${last.requestId.slice(0, 8)} on ${last.routeId}, served by ${last.servedTarget}, ${formatDuration(now - last.at)} ago`
+            : "no answer in this session yet",
+        ];
+        for (const [key, stats] of Object.entries(service.stats()).sort(([a], [b]) => a.localeCompare(b)))
+          lines.push(`  ${formatTargetRatings(key, stats)}`);
         return output.info(lines.join("\n"));
       }
       const input = parseRateArguments(args);
       if (typeof input === "string") return output.error(input);
       const result = service.rate(input, now);
       if (!result) return output.error("nothing to rate yet: no request of this pi session has been answered");
-      const details = [input.reason ? `"${input.reason}"` : "", input.tags ? `tags ${input.tags.join(",")}` : ""].filter(Boolean).join(", ");
-      output.info([
-        `rated request ${result.rated.requestId.slice(0, 8)} on ${result.rated.routeId} ${input.rating}${details ? ` (${details})` : ""}`,
-        formatTargetRatings(result.rated.servedTarget, result.stats),
-      ].join("\n"));
+      const details = [input.reason ? `"${input.reason}"` : "", input.tags ? `tags ${input.tags.join(",")}` : ""]
+        .filter(Boolean)
+        .join(", ");
+      output.info(
+        [
+          `rated request ${result.rated.requestId.slice(0, 8)} on ${result.rated.routeId} ${input.rating}${details ? ` (${details})` : ""}`,
+          formatTargetRatings(result.rated.servedTarget, result.stats),
+        ].join("\n"),
+      );
     },
   };
 }

@@ -10,7 +10,10 @@ import type { StateStore } from "../state/json-store.ts";
 export const RATING_WINDOW = 50;
 
 const ratingEntrySchema = z.object({ at: z.number(), rating: z.enum(["good", "bad"]), requestId: z.string() });
-export const ratingsStateSchema = z.object({ v: z.literal(1), targets: z.record(z.string(), z.array(ratingEntrySchema)) });
+export const ratingsStateSchema = z.object({
+  v: z.literal(1),
+  targets: z.record(z.string(), z.array(ratingEntrySchema)),
+});
 export type RatingsState = z.infer<typeof ratingsStateSchema>;
 export type RatingEntry = z.infer<typeof ratingEntrySchema>;
 export const emptyRatings = (): RatingsState => ({ v: 1, targets: {} });
@@ -61,7 +64,10 @@ export interface RatingService {
   stats(): Record<string, TargetRatings>;
 }
 
-export function createRatingService(store: StateStore<RatingsState>, record: PluginContext["record"]): RatingService & { remember(request: RatedRequest | undefined): void } {
+export function createRatingService(
+  store: StateStore<RatingsState>,
+  record: PluginContext["record"],
+): RatingService & { remember(request: RatedRequest | undefined): void } {
   let last: RatedRequest | undefined;
   return {
     remember: (request) => void (last = request),
@@ -72,7 +78,12 @@ export function createRatingService(store: StateStore<RatingsState>, record: Plu
       const rated = last;
       const entry: RatingEntry = { at: now, rating: input.rating, requestId: rated.requestId };
       store.update((state) => addRating(state, rated.servedTarget, entry));
-      const data: FeedbackEventData = { rating: input.rating, ratedRequestId: rated.requestId, servedTarget: rated.servedTarget, routeId: rated.routeId };
+      const data: FeedbackEventData = {
+        rating: input.rating,
+        ratedRequestId: rated.requestId,
+        servedTarget: rated.servedTarget,
+        routeId: rated.routeId,
+      };
       if (input.reason) data.reason = input.reason;
       if (input.tags?.length) data.tags = input.tags;
       record("feedback", { ...data }, { requestId: randomUUID(), routeId: rated.routeId });

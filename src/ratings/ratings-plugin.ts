@@ -12,7 +12,12 @@ import { parseRatingsState } from "./legacy-ratings.ts";
 import { rateCommand } from "./rate-command.ts";
 
 export const createRatingsPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
-  const store = context.openStore("ratings", emptyRatings, parseRatingsState, salvageRecords(ratingsStateSchema, emptyRatings));
+  const store = context.openStore(
+    "ratings",
+    emptyRatings,
+    parseRatingsState,
+    salvageRecords(ratingsStateSchema, emptyRatings),
+  );
   const service = createRatingService(store, context.record);
   return {
     name: "ratings",
@@ -21,11 +26,17 @@ export const createRatingsPlugin: FeaturePluginFactory = (context: PluginContext
     onAttemptResult(observation) {
       const { outcome } = observation;
       if (outcome.status !== "committed" || outcome.final !== "done") return;
-      service.remember({ requestId: observation.requestId, routeId: observation.routeId, servedTarget: observation.candidate.key, at: observation.now });
+      service.remember({
+        requestId: observation.requestId,
+        routeId: observation.routeId,
+        servedTarget: observation.candidate.key,
+        at: observation.now,
+      });
     },
     targetStatus() {
       const out: Record<string, Partial<TargetStatus>> = {};
-      for (const [key, stats] of Object.entries(service.stats())) out[key] = { badRatingShare: stats.badShare, ratingCount: stats.count };
+      for (const [key, stats] of Object.entries(service.stats()))
+        out[key] = { badRatingShare: stats.badShare, ratingCount: stats.count };
       return out;
     },
     subcommands: [rateCommand(service)],

@@ -37,7 +37,8 @@ export function mergeConstraints(into: Constraint, from: Constraint | undefined)
   if (from.vision) into.vision = true;
   if (from.reasoning) into.reasoning = true;
   if (from.tools) into.tools = true;
-  if (from.minContextWindow !== undefined) into.minContextWindow = Math.max(into.minContextWindow ?? 0, from.minContextWindow);
+  if (from.minContextWindow !== undefined)
+    into.minContextWindow = Math.max(into.minContextWindow ?? 0, from.minContextWindow);
   if (from.minMaxTokens !== undefined) into.minMaxTokens = Math.max(into.minMaxTokens ?? 0, from.minMaxTokens);
   return into;
 }
@@ -49,17 +50,29 @@ export interface ConstraintViolation {
 
 /** The first requirement the model is known NOT to meet, or undefined. Unknown facts never reject. */
 export function checkConstraint(facts: ModelFacts, constraint: Constraint): ConstraintViolation | undefined {
-  if (constraint.minContextWindow !== undefined && facts.contextWindow !== undefined && facts.contextWindow < constraint.minContextWindow) {
+  if (
+    constraint.minContextWindow !== undefined &&
+    facts.contextWindow !== undefined &&
+    facts.contextWindow < constraint.minContextWindow
+  ) {
     return {
       reason: "context-too-small",
       detail: `context window ${facts.contextWindow} < ${constraint.minContextWindow} tokens needed`,
     };
   }
   if (constraint.vision && facts.vision === false) return { reason: "capability", detail: "no image input" };
-  if (constraint.reasoning && facts.reasoning === false) return { reason: "capability", detail: "not a reasoning model" };
+  if (constraint.reasoning && facts.reasoning === false)
+    return { reason: "capability", detail: "not a reasoning model" };
   if (constraint.tools && facts.tools === false) return { reason: "capability", detail: "no tool support" };
-  if (constraint.minMaxTokens !== undefined && facts.maxTokens !== undefined && facts.maxTokens < constraint.minMaxTokens) {
-    return { reason: "capability", detail: `max output ${facts.maxTokens} < ${constraint.minMaxTokens} tokens requested` };
+  if (
+    constraint.minMaxTokens !== undefined &&
+    facts.maxTokens !== undefined &&
+    facts.maxTokens < constraint.minMaxTokens
+  ) {
+    return {
+      reason: "capability",
+      detail: `max output ${facts.maxTokens} < ${constraint.minMaxTokens} tokens requested`,
+    };
   }
   return undefined;
 }

@@ -28,7 +28,6 @@ export interface ContextSize {
   messages: number;
 }
 
-
 /**
  * Length of JSON.stringify(value) for plain JSON data (strings without characters that need escaping), computed by
  * walking it instead of building the text: every LLM call measures every earlier tool call's arguments, which can
@@ -77,7 +76,8 @@ function countValue(value: unknown, size: ContextSize, depth: number): void {
   }
   for (const key in value) {
     // Signatures are opaque replay tokens, not model input text; ids and timestamps are tiny.
-    if (key === "textSignature" || key === "thinkingSignature" || key === "thoughtSignature" || key === "timestamp") continue;
+    if (key === "textSignature" || key === "thinkingSignature" || key === "thoughtSignature" || key === "timestamp")
+      continue;
     const child = value[key];
     if (typeof child === "string") size.characters += key === "type" || key === "role" ? 0 : child.length;
     else countValue(child, size, depth + 1);
@@ -132,5 +132,9 @@ export function measureContext(context: Context): ContextSize {
 
 export function estimateTokens(context: Context): number {
   const size = measureContext(context);
-  return Math.ceil(size.characters / CHARACTERS_PER_TOKEN) + size.images * IMAGE_TOKENS + size.messages * MESSAGE_OVERHEAD_TOKENS;
+  return (
+    Math.ceil(size.characters / CHARACTERS_PER_TOKEN) +
+    size.images * IMAGE_TOKENS +
+    size.messages * MESSAGE_OVERHEAD_TOKENS
+  );
 }

@@ -35,14 +35,18 @@ export function formatDecision(decision: Decision, options: FormatOptions = {}):
   const switched = decision.routeId !== decision.requestedRouteId ? ` -> ${decision.routeId}` : "";
   lines.push(`Route ${decision.requestedRouteId}${switched}`);
   if (trace.tokens.length) lines.push(`Shortcuts: ${trace.tokens.join(" ")}`);
-  lines.push(`Request: ~${trace.estimatedTokens} tokens (${trace.contextClass}), intent ${trace.intent} (confidence ${trace.intentConfidence})`);
+  lines.push(
+    `Request: ~${trace.estimatedTokens} tokens (${trace.contextClass}), intent ${trace.intent} (confidence ${trace.intentConfidence})`,
+  );
   lines.push(`Tier: ${trace.tier ? `${trace.tier} from ${trace.tierSource}` : "none"}`);
   for (const hint of trace.hints) lines.push(`Hint: ${hint}`);
   const shownRules = options.showUnmatchedRules === false ? trace.rules.filter((rule) => rule.matched) : trace.rules;
   if (shownRules.length) {
     lines.push("Rules:");
     for (const rule of shownRules) {
-      lines.push(`  ${rule.matched ? "+" : "-"} ${rule.rule} (${rule.scope}): ${rule.why}${rule.effect ? ` => ${rule.effect}` : ""}`);
+      lines.push(
+        `  ${rule.matched ? "+" : "-"} ${rule.rule} (${rule.scope}): ${rule.why}${rule.effect ? ` => ${rule.effect}` : ""}`,
+      );
     }
   }
   if (decision.candidates.length) {

@@ -15,37 +15,158 @@ type ScoredIntent = Exclude<Intent, "general">;
 
 const WORDS: ReadonlyMap<string, readonly [ScoredIntent, number]> = new Map<string, readonly [ScoredIntent, number]>([
   // code: strong words
-  ...["refactor", "refactoring", "debug", "debugging", "compile", "compiler", "stacktrace", "traceback", "segfault",
-    "typescript", "javascript", "python", "golang", "rust", "java", "kotlin", "swift", "c++", "c#", "sql", "bash",
-    "regex", "api", "endpoint", "repository", "repo", "git", "commit", "npm", "pip", "cargo", "dockerfile", "linter",
-    "eslint", "tsconfig", "json", "yaml", "html", "css", "async", "await", "null", "undefined", "nullpointerexception",
-    "codebase", "implement", "implementation", "unittest", "pytest", "typecheck"]
-    .map((word) => [word, ["code", 2] as const] as const),
+  ...[
+    "refactor",
+    "refactoring",
+    "debug",
+    "debugging",
+    "compile",
+    "compiler",
+    "stacktrace",
+    "traceback",
+    "segfault",
+    "typescript",
+    "javascript",
+    "python",
+    "golang",
+    "rust",
+    "java",
+    "kotlin",
+    "swift",
+    "c++",
+    "c#",
+    "sql",
+    "bash",
+    "regex",
+    "api",
+    "endpoint",
+    "repository",
+    "repo",
+    "git",
+    "commit",
+    "npm",
+    "pip",
+    "cargo",
+    "dockerfile",
+    "linter",
+    "eslint",
+    "tsconfig",
+    "json",
+    "yaml",
+    "html",
+    "css",
+    "async",
+    "await",
+    "null",
+    "undefined",
+    "nullpointerexception",
+    "codebase",
+    "implement",
+    "implementation",
+    "unittest",
+    "pytest",
+    "typecheck",
+  ].map((word) => [word, ["code", 2] as const] as const),
   // code: weak words (also everyday English)
-  ...["code", "function", "method", "class", "variable", "bug", "test", "tests", "script", "module", "library",
-    "error", "exception", "build", "deploy", "server", "database", "query", "loop", "array", "string", "parse"]
-    .map((word) => [word, ["code", 1] as const] as const),
+  ...[
+    "code",
+    "function",
+    "method",
+    "class",
+    "variable",
+    "bug",
+    "test",
+    "tests",
+    "script",
+    "module",
+    "library",
+    "error",
+    "exception",
+    "build",
+    "deploy",
+    "server",
+    "database",
+    "query",
+    "loop",
+    "array",
+    "string",
+    "parse",
+  ].map((word) => [word, ["code", 1] as const] as const),
   // creative
-  ...["poem", "poetry", "haiku", "sonnet", "lyrics", "story", "stories", "fiction", "novel", "screenplay", "slogan",
-    "tagline", "limerick", "fairy", "rhyme", "metaphor", "brainstorm", "imaginative", "whimsical"]
-    .map((word) => [word, ["creative", 2] as const] as const),
-  ...["creative", "character", "plot", "narrative", "tale", "song", "joke", "imagine"]
-    .map((word) => [word, ["creative", 1] as const] as const),
+  ...[
+    "poem",
+    "poetry",
+    "haiku",
+    "sonnet",
+    "lyrics",
+    "story",
+    "stories",
+    "fiction",
+    "novel",
+    "screenplay",
+    "slogan",
+    "tagline",
+    "limerick",
+    "fairy",
+    "rhyme",
+    "metaphor",
+    "brainstorm",
+    "imaginative",
+    "whimsical",
+  ].map((word) => [word, ["creative", 2] as const] as const),
+  ...["creative", "character", "plot", "narrative", "tale", "song", "joke", "imagine"].map(
+    (word) => [word, ["creative", 1] as const] as const,
+  ),
   // analysis
-  ...["analyze", "analyse", "analysis", "compare", "comparison", "evaluate", "evaluation", "assess", "tradeoff",
-    "tradeoffs", "trade-off", "trade-offs", "prove", "proof", "derive", "theorem", "hypothesis", "statistics",
-    "statistical", "regression", "critique", "implications", "reasoning"]
-    .map((word) => [word, ["analysis", 2] as const] as const),
-  ...["why", "explain", "pros", "cons", "versus", "vs", "estimate", "calculate", "strategy", "risk", "risks",
-    "investigate", "summarize", "summarise"]
-    .map((word) => [word, ["analysis", 1] as const] as const),
+  ...[
+    "analyze",
+    "analyse",
+    "analysis",
+    "compare",
+    "comparison",
+    "evaluate",
+    "evaluation",
+    "assess",
+    "tradeoff",
+    "tradeoffs",
+    "trade-off",
+    "trade-offs",
+    "prove",
+    "proof",
+    "derive",
+    "theorem",
+    "hypothesis",
+    "statistics",
+    "statistical",
+    "regression",
+    "critique",
+    "implications",
+    "reasoning",
+  ].map((word) => [word, ["analysis", 2] as const] as const),
+  ...[
+    "why",
+    "explain",
+    "pros",
+    "cons",
+    "versus",
+    "vs",
+    "estimate",
+    "calculate",
+    "strategy",
+    "risk",
+    "risks",
+    "investigate",
+    "summarize",
+    "summarise",
+  ].map((word) => [word, ["analysis", 1] as const] as const),
 ]);
 
 const WORD_PATTERN = /[a-z][a-z0-9+#-]*/g;
 const CODE_FENCE = /```/;
 /** `name(`, `a.b(`, `=>`, `::`, `{ ... }` with a semicolon: shapes that rarely occur outside code. */
 const CODE_SHAPE = /\b[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\([^)]*\)|=>|::|;\s*$|\{[^}]*;[^}]*\}/m;
-const SOURCE_PATH = /\b[\w./-]+\.(ts|tsx|js|mjs|cjs|py|rs|go|java|kt|rb|php|cs|cpp|cc|c|h|hpp|sh|sql|json|ya?ml|toml)\b/;
+const SOURCE_PATH =
+  /\b[\w./-]+\.(ts|tsx|js|mjs|cjs|py|rs|go|java|kt|rb|php|cs|cpp|cc|c|h|hpp|sh|sql|json|ya?ml|toml)\b/;
 
 export interface IntentResult {
   intent: Intent;
@@ -77,8 +198,14 @@ export function classifyIntent(text: string): IntentResult {
   if (total === 0) return { intent: "general", confidence: GENERAL_CONFIDENCE };
   let intent: ScoredIntent = "code";
   let top = code;
-  if (analysis > top) { intent = "analysis"; top = analysis; }
-  if (creative > top) { intent = "creative"; top = creative; }
+  if (analysis > top) {
+    intent = "analysis";
+    top = analysis;
+  }
+  if (creative > top) {
+    intent = "creative";
+    top = creative;
+  }
   const share = top / total;
   // 1 weak word -> ~0.39, 2 -> ~0.63, a code fence -> ~0.78: one everyday word is not enough for a hint.
   const strength = 1 - Math.exp(-top / 2);

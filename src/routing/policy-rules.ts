@@ -60,7 +60,8 @@ const usesTarget = new WeakMap<RuleCondition, boolean>();
  */
 export function inTimeWindow(minutes: number, window: TimeWindow): boolean {
   let bounds = windowBounds.get(window);
-  if (!bounds) windowBounds.set(window, (bounds = { after: parseClockTime(window.after), before: parseClockTime(window.before) }));
+  if (!bounds)
+    windowBounds.set(window, (bounds = { after: parseClockTime(window.after), before: parseClockTime(window.before) }));
   const { after, before } = bounds;
   if (after === before) return true;
   return after < before ? minutes >= after && minutes < before : minutes >= after || minutes < before;
@@ -95,15 +96,18 @@ export function evaluateCondition(condition: RuleCondition | undefined, context:
   }
   if (condition.tier !== undefined) {
     const tiers = asList(condition.tier);
-    if (context.tier === undefined || !tiers.includes(context.tier)) return failed(`tier ${context.tier ?? "none"} not in ${tiers.join("|")}`);
+    if (context.tier === undefined || !tiers.includes(context.tier))
+      return failed(`tier ${context.tier ?? "none"} not in ${tiers.join("|")}`);
     reasons = append(reasons, `tier ${context.tier}`);
   }
   if (condition.minTokens !== undefined) {
-    if (features.estimatedTokens < condition.minTokens) return failed(`${features.estimatedTokens} tokens < min ${condition.minTokens}`);
+    if (features.estimatedTokens < condition.minTokens)
+      return failed(`${features.estimatedTokens} tokens < min ${condition.minTokens}`);
     reasons = append(reasons, `${features.estimatedTokens} tokens >= ${condition.minTokens}`);
   }
   if (condition.maxTokens !== undefined) {
-    if (features.estimatedTokens > condition.maxTokens) return failed(`${features.estimatedTokens} tokens > max ${condition.maxTokens}`);
+    if (features.estimatedTokens > condition.maxTokens)
+      return failed(`${features.estimatedTokens} tokens > max ${condition.maxTokens}`);
     reasons = append(reasons, `${features.estimatedTokens} tokens <= ${condition.maxTokens}`);
   }
   if (condition.timeWindow !== undefined || condition.daysOfWeek !== undefined) {
@@ -113,7 +117,8 @@ export function evaluateCondition(condition: RuleCondition | undefined, context:
     const where = zone ? ` ${zone}` : "";
     if (condition.timeWindow) {
       const { after, before } = condition.timeWindow;
-      if (!inTimeWindow(clock.minutes, condition.timeWindow)) return failed(`${formatMinutes(clock.minutes)}${where} outside ${after}-${before}`);
+      if (!inTimeWindow(clock.minutes, condition.timeWindow))
+        return failed(`${formatMinutes(clock.minutes)}${where} outside ${after}-${before}`);
       reasons = append(reasons, `${formatMinutes(clock.minutes)}${where} in ${after}-${before}`);
     }
     if (condition.daysOfWeek) {
@@ -127,7 +132,8 @@ export function evaluateCondition(condition: RuleCondition | undefined, context:
     const share = context.target?.badRatingShare;
     if (!context.target) return NEEDS_TARGET;
     if (share === undefined) return NO_RATINGS;
-    if (share <= condition.badRatingShareAbove) return failed(`bad ratings ${share} <= ${condition.badRatingShareAbove}`);
+    if (share <= condition.badRatingShareAbove)
+      return failed(`bad ratings ${share} <= ${condition.badRatingShareAbove}`);
     reasons = append(reasons, `bad ratings ${share} > ${condition.badRatingShareAbove}`);
   }
   if (condition.all) {
@@ -142,7 +148,10 @@ export function evaluateCondition(condition: RuleCondition | undefined, context:
     let matched: ConditionResult | undefined;
     for (const child of condition.any) {
       const result = evaluateCondition(child, context);
-      if (result.matched) { matched = result; break; }
+      if (result.matched) {
+        matched = result;
+        break;
+      }
       whys = whys ? `${whys}; ${result.why}` : result.why;
     }
     if (!matched && condition.any.length > 0) return failed(`any: none matched (${whys})`);
@@ -179,7 +188,9 @@ export interface ScopedRule {
 export function ruleName(rule: PolicyRule, scope: "global" | "route", routeId: string, index: number): string {
   if (rule.id) return rule.id;
   if (rule.name) return rule.name;
-  return scope === "global" ? `policyRules[${index}] ${rule.type}` : `routes.${routeId}.policyRules[${index}] ${rule.type}`;
+  return scope === "global"
+    ? `policyRules[${index}] ${rule.type}`
+    : `routes.${routeId}.policyRules[${index}] ${rule.type}`;
 }
 
 const byPriority = (a: ScopedRule, b: ScopedRule): number => (b.rule.priority ?? 0) - (a.rule.priority ?? 0);

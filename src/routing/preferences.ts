@@ -58,8 +58,15 @@ export function checkPreferences(
   if (preferences.ignore && providerListed(preferences.ignore, provider, authProvider)) {
     return { reason: "provider-preference", detail: `ignored: ${provider}` };
   }
-  if (preferences.allowFallbacks === false && preferences.order && !providerListed(preferences.order, provider, authProvider)) {
-    return { reason: "provider-preference", detail: `allowFallbacks is false and ${provider} is not in order: ${preferences.order.join(", ")}` };
+  if (
+    preferences.allowFallbacks === false &&
+    preferences.order &&
+    !providerListed(preferences.order, provider, authProvider)
+  ) {
+    return {
+      reason: "provider-preference",
+      detail: `allowFallbacks is false and ${provider} is not in order: ${preferences.order.join(", ")}`,
+    };
   }
   const outputPrice = facts?.pricing?.output;
   if (preferences.maxPrice !== undefined && outputPrice !== undefined && outputPrice > preferences.maxPrice) {

@@ -49,11 +49,13 @@ function compareLatency(a: number | undefined, b: number | undefined): number {
 
 /** The first key that separates `a` from `b`, and its sign (negative = a first). */
 export function compareEntries(a: RankEntry, b: RankEntry, mode: RankMode): { order: number; key: RankKey } {
-  const ca = a.candidate, cb = b.candidate;
+  const ca = a.candidate,
+    cb = b.candidate;
   let order = BUCKET_ORDER[ca.bucket] - BUCKET_ORDER[cb.bucket];
   if (order !== 0) return { order, key: "bucket" };
   if (mode !== "config") {
-    if (a.preferredRank !== b.preferredRank) return { order: a.preferredRank < b.preferredRank ? -1 : 1, key: "preferred" };
+    if (a.preferredRank !== b.preferredRank)
+      return { order: a.preferredRank < b.preferredRank ? -1 : 1, key: "preferred" };
     if (a.meetsHint !== b.meetsHint) return { order: a.meetsHint ? -1 : 1, key: "hint" };
     if (mode === "price") order = compareKnownFirst(ca.estimatedCostUsd, cb.estimatedCostUsd);
     else if (mode === "latency") order = compareKnownFirst(ca.ttftMs, cb.ttftMs);
@@ -63,7 +65,11 @@ export function compareEntries(a: RankEntry, b: RankEntry, mode: RankMode): { or
     if (order !== 0) return { order, key: "latency" };
     order = BILLING_ORDER[ca.billing] - BILLING_ORDER[cb.billing];
     if (order !== 0) return { order, key: "billing" };
-    if (ca.estimatedCostUsd !== undefined && cb.estimatedCostUsd !== undefined && ca.estimatedCostUsd !== cb.estimatedCostUsd) {
+    if (
+      ca.estimatedCostUsd !== undefined &&
+      cb.estimatedCostUsd !== undefined &&
+      ca.estimatedCostUsd !== cb.estimatedCostUsd
+    ) {
       return { order: ca.estimatedCostUsd - cb.estimatedCostUsd, key: "cost" };
     }
   }
@@ -95,7 +101,8 @@ export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hin
   if (entries.length === 1) return `${label}: the only eligible target`;
   const second = entries[1];
   const { key } = compareEntries(first, second, mode);
-  const a = first.candidate, b = second.candidate;
+  const a = first.candidate,
+    b = second.candidate;
   switch (key) {
     case "bucket":
       return `${label}: ${a.bucket} bucket ahead of ${b.label} (${b.bucket})${a.reasons.length ? `; ${a.reasons.join("; ")}` : ""}`;
@@ -104,7 +111,8 @@ export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hin
     case "hint":
       return `${label}: meets the ${hintTier ?? "hinted"} tier, ${b.label} does not`;
     case "sort":
-      if (mode === "price") return `${label}: cheapest (${a.estimatedCostUsd === undefined ? "?" : formatUsd(a.estimatedCostUsd, "estimate")})`;
+      if (mode === "price")
+        return `${label}: cheapest (${a.estimatedCostUsd === undefined ? "?" : formatUsd(a.estimatedCostUsd, "estimate")})`;
       if (mode === "latency") return `${label}: fastest first token (${a.ttftMs ?? "?"} ms)`;
       return `${label}: highest throughput (${first.tokensPerSecond ?? "?"} tokens/s)`;
     case "latency":
@@ -114,6 +122,8 @@ export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hin
     case "cost":
       return `${label}: cheaper (${formatUsd(a.estimatedCostUsd ?? 0, "estimate")} vs ${formatUsd(b.estimatedCostUsd ?? 0, "estimate")} for ${b.label})`;
     case "declared":
-      return mode === "config" ? `${label}: first in declared order (sortBy config)` : `${label}: first in declared order at equal rank`;
+      return mode === "config"
+        ? `${label}: first in declared order (sortBy config)`
+        : `${label}: first in declared order at equal rank`;
   }
 }

@@ -9,12 +9,22 @@ import type { ProviderStatus } from "./types.ts";
 export type ReserveVerdict = { kind: "excluded"; detail: string } | { kind: "allowed"; reason: string } | undefined;
 
 /** undefined = no reserve applies (none configured, no window known, or usage still below the line). */
-export function checkReserve(reserve: QuotaReserveConfig | undefined, quota: ProviderStatus["quota"], tier: Tier | undefined, interactive = false): ReserveVerdict {
+export function checkReserve(
+  reserve: QuotaReserveConfig | undefined,
+  quota: ProviderStatus["quota"],
+  tier: Tier | undefined,
+  interactive = false,
+): ReserveVerdict {
   const used = quota?.usedFraction;
   if (!reserve || used === undefined) return undefined;
   if (used < 1 - reserve.percent / 100) return undefined;
   const where = `${quota?.window ?? "quota"} window ${Math.round(used * 100)}% used, last ${reserve.percent}% kept`;
-  if (tier !== undefined && reserve.for.includes(tier)) return { kind: "allowed", reason: `uses the reserve for ${tier} (${where})` };
-  if (interactive && reserve.for.includes(INTERACTIVE)) return { kind: "allowed", reason: `uses the reserve for interactive prompts (${where})` };
-  return { kind: "excluded", detail: `reserved for ${reserve.for.map((who) => (who === INTERACTIVE ? "interactive prompts" : who)).join(", ")}: ${where}` };
+  if (tier !== undefined && reserve.for.includes(tier))
+    return { kind: "allowed", reason: `uses the reserve for ${tier} (${where})` };
+  if (interactive && reserve.for.includes(INTERACTIVE))
+    return { kind: "allowed", reason: `uses the reserve for interactive prompts (${where})` };
+  return {
+    kind: "excluded",
+    detail: `reserved for ${reserve.for.map((who) => (who === INTERACTIVE ? "interactive prompts" : who)).join(", ")}: ${where}`,
+  };
 }

@@ -42,7 +42,10 @@ export function applyRule(scoped: ScopedRule, ruleIndex: number, view: TargetVie
       const at = providerIndex(rule.providers, view.provider, view.authLower);
       if (at < 0) return false;
       const rank = view.orderLength + (ruleIndex + 1) * RULE_PREFERENCE_BAND + at;
-      if (rank < view.entry.preferredRank) { view.entry.preferredRank = rank; view.candidate.reasons.push(`preferred by ${scoped.name}`); }
+      if (rank < view.entry.preferredRank) {
+        view.entry.preferredRank = rank;
+        view.candidate.reasons.push(`preferred by ${scoped.name}`);
+      }
       return true;
     }
     case "demote-target":
@@ -58,11 +61,17 @@ export function applyRule(scoped: ScopedRule, ruleIndex: number, view: TargetVie
 export function describeRuleEffect(scoped: ScopedRule): string {
   const { rule } = scoped;
   switch (rule.type) {
-    case "exclude-provider": return `exclude ${rule.providers?.join(", ")}`;
-    case "require-provider": return `only ${rule.providers?.join(", ")}`;
-    case "prefer-provider": return `prefer ${rule.providers?.join(", ")}`;
-    case "force-billing": return `${rule.billing} only`;
-    case "demote-target": return rule.targets ? `demote ${rule.targets.join(", ")}` : "demote matching targets";
-    default: return rule.type;
+    case "exclude-provider":
+      return `exclude ${rule.providers?.join(", ")}`;
+    case "require-provider":
+      return `only ${rule.providers?.join(", ")}`;
+    case "prefer-provider":
+      return `prefer ${rule.providers?.join(", ")}`;
+    case "force-billing":
+      return `${rule.billing} only`;
+    case "demote-target":
+      return rule.targets ? `demote ${rule.targets.join(", ")}` : "demote matching targets";
+    default:
+      return rule.type;
   }
 }

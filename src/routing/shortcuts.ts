@@ -17,7 +17,10 @@ const CAPABILITY_TIERS: ReadonlySet<Tier> = new Set<Tier>(["long", "vision"]);
 export const emptyShortcuts = (): PromptShortcuts => ({ tiers: [], preferences: {}, tokens: [] });
 
 function parseProviderList(value: string): string[] | undefined {
-  const names = value.split(",").map((name) => name.trim().toLowerCase()).filter((name) => name.length > 0);
+  const names = value
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name.length > 0);
   if (names.length === 0 || !names.every((name) => PROVIDER_NAME.test(name))) return undefined;
   return names;
 }
@@ -98,7 +101,11 @@ export interface TierChoice {
 export function chooseShortcutTier(tiers: readonly Tier[]): TierChoice {
   if (tiers.length === 0) return { ignored: [] };
   let chosen = tiers[0];
-  for (const tier of tiers) if (CAPABILITY_TIERS.has(tier)) { chosen = tier; break; }
+  for (const tier of tiers)
+    if (CAPABILITY_TIERS.has(tier)) {
+      chosen = tier;
+      break;
+    }
   const ignored: Tier[] = [];
   for (const tier of tiers) if (tier !== chosen) ignored.push(tier);
   return { tier: chosen, ignored };
@@ -119,7 +126,10 @@ export function describeShortcuts(shortcuts: PromptShortcuts): string {
   if (preferences.only) parts.push(`@only=${preferences.only.join(",")}: only ${preferences.only.join(", ")}`);
   if (preferences.ignore) parts.push(`@ignore=${preferences.ignore.join(",")}: never ${preferences.ignore.join(", ")}`);
   if (preferences.sort) parts.push(`@sort=${preferences.sort}: rank by ${preferences.sort}`);
-  if (preferences.maxPrice !== undefined) parts.push(`@max-price=${preferences.maxPrice}: skip targets above ${preferences.maxPrice} USD per 1M output tokens`);
+  if (preferences.maxPrice !== undefined)
+    parts.push(
+      `@max-price=${preferences.maxPrice}: skip targets above ${preferences.maxPrice} USD per 1M output tokens`,
+    );
   return parts.join("; ");
 }
 
@@ -128,6 +138,8 @@ export function describeShortcuts(shortcuts: PromptShortcuts): string {
  * then continues its previous answer), so nothing is sent and the user is told how shortcuts are used.
  */
 export function shortcutOnlyNotice(shortcuts: PromptShortcuts): string {
-  return `auto-router: nothing was sent: ${shortcuts.tokens.join(" ")} only says how the prompt after it is routed ` +
-    `(${describeShortcuts(shortcuts)}). Type the prompt after the shortcut, e.g. "${shortcuts.tokens.join(" ")} explain this error".`;
+  return (
+    `auto-router: nothing was sent: ${shortcuts.tokens.join(" ")} only says how the prompt after it is routed ` +
+    `(${describeShortcuts(shortcuts)}). Type the prompt after the shortcut, e.g. "${shortcuts.tokens.join(" ")} explain this error".`
+  );
 }

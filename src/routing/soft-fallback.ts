@@ -5,15 +5,35 @@ import type { RankEntry } from "./rank.ts";
 import type { Candidate, Decision, SkippedTarget, SkipReason } from "./types.ts";
 
 /** A target that passed the hard checks: ranked if eligible, held back with `skip` for a soft reason. */
-export interface Pending { candidate: Candidate; entry: RankEntry; budgetBlocked?: string; skip?: SkippedTarget }
+export interface Pending {
+  candidate: Candidate;
+  entry: RankEntry;
+  budgetBlocked?: string;
+  skip?: SkippedTarget;
+}
 
-export function skippedTarget(target: TargetConfig, key: string, label: string, reason: SkipReason, detail: string, until?: number): SkippedTarget {
+export function skippedTarget(
+  target: TargetConfig,
+  key: string,
+  label: string,
+  reason: SkipReason,
+  detail: string,
+  until?: number,
+): SkippedTarget {
   const entry: SkippedTarget = { key, provider: target.provider, modelId: target.modelId, label, reason, detail };
   if (until !== undefined) entry.until = until;
   return entry;
 }
 
-export function skipTarget(decision: Decision, target: TargetConfig, key: string, label: string, reason: SkipReason, detail: string, until?: number): void {
+export function skipTarget(
+  decision: Decision,
+  target: TargetConfig,
+  key: string,
+  label: string,
+  reason: SkipReason,
+  detail: string,
+  until?: number,
+): void {
   decision.skipped.push(skippedTarget(target, key, label, reason, detail, until));
 }
 

@@ -5,7 +5,10 @@ import type { TargetConfig } from "../config/schema.ts";
 export function targetSettingsNotes(target: TargetConfig): string[] {
   const notes: string[] = [];
   const retry = target.retryBeforeFailover;
-  if (retry) notes.push(`retries up to ${retry.times}x on ${(retry.kinds ?? ["rate_limit", "overloaded", "server"]).join("/")} before failing over`);
+  if (retry)
+    notes.push(
+      `retries up to ${retry.times}x on ${(retry.kinds ?? ["rate_limit", "overloaded", "server"]).join("/")} before failing over`,
+    );
   const patched = [
     ...Object.keys(target.headers ?? {}).map((name) => `header ${name}`),
     ...Object.keys(target.body ?? {}).map((field) => `body.${field}`),

@@ -203,4 +203,5 @@ export interface Decision {
 }
 
 /** The account a target bills and draws quota from: its authProvider (shared credentials), else its provider. */
-export const accountOf = (target: { provider: string; authProvider?: string }): string => target.authProvider ?? target.provider;
+export const accountOf = (target: { provider: string; authProvider?: string }): string =>
+  target.authProvider ?? target.provider;

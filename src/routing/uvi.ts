@@ -29,7 +29,12 @@ export interface UviThresholds {
   surplusElapsed: number;
 }
 
-export const DEFAULT_UVI_THRESHOLDS: Readonly<UviThresholds> = { critical: 2.0, stressed: 1.5, surplus: 0.5, surplusElapsed: 0.7 };
+export const DEFAULT_UVI_THRESHOLDS: Readonly<UviThresholds> = {
+  critical: 2.0,
+  stressed: 1.5,
+  surplus: 0.5,
+  surplusElapsed: 0.7,
+};
 
 export interface WindowAssessment {
   name: string;
@@ -71,12 +76,23 @@ export function uviLevel(uvi: number, elapsed: number, thresholds: UviThresholds
   return "ok";
 }
 
-export function assessWindow(window: QuotaWindow, now: number, thresholds: UviThresholds = DEFAULT_UVI_THRESHOLDS): WindowAssessment {
+export function assessWindow(
+  window: QuotaWindow,
+  now: number,
+  thresholds: UviThresholds = DEFAULT_UVI_THRESHOLDS,
+): WindowAssessment {
   const elapsed = elapsedFraction(window, now);
   const uvi = windowUvi(window, now);
   // A window that is used up is critical whatever its pace: nothing is left until it resets.
   const level = window.usedFraction >= 1 ? "critical" : uviLevel(uvi, elapsed, thresholds);
-  const assessment: WindowAssessment = { name: window.name, uvi, usedFraction: window.usedFraction, elapsedFraction: elapsed, level, resetsAt: window.resetsAt };
+  const assessment: WindowAssessment = {
+    name: window.name,
+    uvi,
+    usedFraction: window.usedFraction,
+    elapsedFraction: elapsed,
+    level,
+    resetsAt: window.resetsAt,
+  };
   if (window.source !== undefined) assessment.source = window.source;
   return assessment;
 }
@@ -88,11 +104,17 @@ export function describeWindow(window: WindowAssessment): string {
 }
 
 /** The worst window decides: its level (critical > stressed > ok > surplus), then its UVI. Undefined without windows. */
-export function assessProvider(windows: QuotaWindow[], now: number, thresholds: UviThresholds = DEFAULT_UVI_THRESHOLDS): ProviderAssessment | undefined {
+export function assessProvider(
+  windows: QuotaWindow[],
+  now: number,
+  thresholds: UviThresholds = DEFAULT_UVI_THRESHOLDS,
+): ProviderAssessment | undefined {
   const live = windows.filter((window) => window.resetsAt > now);
   if (live.length === 0) return undefined;
   const assessed = live.map((window) => assessWindow(window, now, thresholds));
-  const worst = assessed.reduce((a, b) => (LEVEL_RANK[b.level] > LEVEL_RANK[a.level] || (LEVEL_RANK[b.level] === LEVEL_RANK[a.level] && b.uvi > a.uvi) ? b : a));
+  const worst = assessed.reduce((a, b) =>
+    LEVEL_RANK[b.level] > LEVEL_RANK[a.level] || (LEVEL_RANK[b.level] === LEVEL_RANK[a.level] && b.uvi > a.uvi) ? b : a,
+  );
   return { level: worst.level, uvi: worst.uvi, worst, windows: assessed, detail: describeWindow(worst) };
 }
 
@@ -101,7 +123,12 @@ export function assessProvider(windows: QuotaWindow[], now: number, thresholds: 
  * bucket's real period (a day for the per-day request buckets), NOT reset-minus-now: that would make every bucket
  * look as if it had just started and inflate its pace.
  */
-export function googleBucketWindow(bucket: { name: string; remainingFraction: number; resetsAt: number; periodMs: number }): QuotaWindow {
+export function googleBucketWindow(bucket: {
+  name: string;
+  remainingFraction: number;
+  resetsAt: number;
+  periodMs: number;
+}): QuotaWindow {
   return {
     name: bucket.name,
     usedFraction: Math.min(1, Math.max(0, 1 - bucket.remainingFraction)),
@@ -112,7 +139,12 @@ export function googleBucketWindow(bucket: { name: string; remainingFraction: nu
 }
 
 /** A calendar-month spend window of a per-token provider: spent / budget over the month. */
-export function monthlySpendWindow(spentUsd: number, budgetUsd: number, monthStart: number, monthEnd: number): QuotaWindow {
+export function monthlySpendWindow(
+  spentUsd: number,
+  budgetUsd: number,
+  monthStart: number,
+  monthEnd: number,
+): QuotaWindow {
   return {
     name: "monthly budget",
     usedFraction: budgetUsd > 0 ? spentUsd / budgetUsd : 0,

@@ -24,8 +24,15 @@ import type { RouterPlugin } from "./plugin.ts";
 type Policy = Parameters<typeof applyFailurePolicy>[1];
 
 /** Applies the route's policy to a failure and records the attempt's result; returns the outcome as recorded. */
-export function settleAttempt<O extends AttemptOutcome>(env: { hooks: Pick<AttemptHooks, "onAttemptResult"> }, request: AttemptContext, candidate: Candidate, outcome: O, policy: Policy): O {
-  const settled = outcome.status === "failed" ? { ...outcome, failure: applyFailurePolicy(outcome.failure, policy) } : outcome;
+export function settleAttempt<O extends AttemptOutcome>(
+  env: { hooks: Pick<AttemptHooks, "onAttemptResult"> },
+  request: AttemptContext,
+  candidate: Candidate,
+  outcome: O,
+  policy: Policy,
+): O {
+  const settled =
+    outcome.status === "failed" ? { ...outcome, failure: applyFailurePolicy(outcome.failure, policy) } : outcome;
   env.hooks.onAttemptResult(request, candidate, settled);
   return settled;
 }
@@ -41,7 +48,12 @@ export interface AttemptBooks {
 }
 
 /** The bookkeeping of one attempt's result: latency of an answer, the `result` event, the plugins, the last decision. */
-export function recordAttemptResult(books: AttemptBooks, request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void {
+export function recordAttemptResult(
+  books: AttemptBooks,
+  request: AttemptContext,
+  candidate: Candidate,
+  outcome: AttemptOutcome,
+): void {
   const now = books.now();
   const data = resultEventData(request.attempts, candidate, outcome);
   const usage = outcome.message?.usage;
@@ -54,7 +66,15 @@ export function recordAttemptResult(books: AttemptBooks, request: AttemptContext
   const estimatedInputTokens = books.lastDecisions.estimatedTokens(request);
   for (const plugin of books.plugins) {
     try {
-      plugin.onAttemptResult?.({ requestId: request.requestId, routeId: request.routeId, attempt: request.attempts, candidate, outcome, estimatedInputTokens, now });
+      plugin.onAttemptResult?.({
+        requestId: request.requestId,
+        routeId: request.routeId,
+        attempt: request.attempts,
+        candidate,
+        outcome,
+        estimatedInputTokens,
+        now,
+      });
     } catch (error) {
       books.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -71,7 +91,11 @@ export interface UpstreamPinning {
 
 /** A finished answer: the prompt's next turns go to the same target; an unpinned OpenRouter target gets pinned. */
 export function answered(
-  env: { books: Pick<RequestBooks, "sticky">; report: Pick<RequestReport, "record">; clock: Pick<RequestClock, "sleep"> },
+  env: {
+    books: Pick<RequestBooks, "sticky">;
+    report: Pick<RequestReport, "record">;
+    clock: Pick<RequestClock, "sleep">;
+  },
   request: AttemptContext & { prompt: string | undefined },
   candidate: Candidate,
   message: AssistantMessage | undefined,
@@ -79,8 +103,15 @@ export function answered(
 ): void {
   env.books.sticky.remember(request.routeId, request.prompt, candidate.key);
   if (!pinning) return;
-  const pinned = (upstream: string) => env.report.record(request.requestId, request.routeId, "pin", { action: "pinned", target: candidate.key, upstream });
-  pinAfterAnswer({ pins: pinning.pins, sleep: (ms) => env.clock.sleep(ms), pinned }, candidate.key, pinning.baseUrl, pinning.apiKey, message?.responseId);
+  const pinned = (upstream: string) =>
+    env.report.record(request.requestId, request.routeId, "pin", { action: "pinned", target: candidate.key, upstream });
+  pinAfterAnswer(
+    { pins: pinning.pins, sleep: (ms) => env.clock.sleep(ms), pinned },
+    candidate.key,
+    pinning.baseUrl,
+    pinning.apiKey,
+    message?.responseId,
+  );
 }
 
 /** A failure of a target pinned to `upstream`: the pin breaks; `note` says so in the request's explanation. */
@@ -94,15 +125,43 @@ export function breakPin(
   note: (text: string) => void,
 ): void {
   if (!upstream || !pins?.drop(candidate.key)) return;
-  note(`pin break: ${candidate.key} was pinned to ${upstream}, which failed (${failure.kind}); the next answer pins again`);
-  env.report.record(request.requestId, request.routeId, "pin", { action: "broken", target: candidate.key, upstream, reason: failure.kind });
+  note(
+    `pin break: ${candidate.key} was pinned to ${upstream}, which failed (${failure.kind}); the next answer pins again`,
+  );
+  env.report.record(request.requestId, request.routeId, "pin", {
+    action: "broken",
+    target: candidate.key,
+    upstream,
+    reason: failure.kind,
+  });
 }
 
 /** The target rests for the failure's cooldown (on this route); rejected credentials also get one warning. */
-export function restTarget(env: { books: Pick<RequestBooks, "cooldowns">; clock: Pick<RequestClock, "now">; report: Pick<RequestReport, "warn"> }, routeId: string, candidate: Candidate, failure: Failure): void {
+export function restTarget(
+  env: {
+    books: Pick<RequestBooks, "cooldowns">;
+    clock: Pick<RequestClock, "now">;
+    report: Pick<RequestReport, "warn">;
+  },
+  routeId: string,
+  candidate: Candidate,
+  failure: Failure,
+): void {
   if (failure.cooldownMs && failure.cooldownMs > 0) {
     const resetKnown = failure.kind === "quota_exhausted" && failure.retryAfterMs !== undefined ? true : undefined;
-    env.books.cooldowns.set(routeTargetKey(routeId, candidate.key), { until: env.clock.now() + failure.cooldownMs, kind: failure.kind, message: redactText(failure.message), resetKnown }, env.clock.now());
+    env.books.cooldowns.set(
+      routeTargetKey(routeId, candidate.key),
+      {
+        until: env.clock.now() + failure.cooldownMs,
+        kind: failure.kind,
+        message: redactText(failure.message),
+        resetKnown,
+      },
+      env.clock.now(),
+    );
   }
-  if (failure.kind === "auth") env.report.warn(`auto-router: ${candidate.key} rejected its credentials; it rests for ${Math.round((failure.cooldownMs ?? 0) / 60000)} min. Check /login or the API key.`);
+  if (failure.kind === "auth")
+    env.report.warn(
+      `auto-router: ${candidate.key} rejected its credentials; it rests for ${Math.round((failure.cooldownMs ?? 0) / 60000)} min. Check /login or the API key.`,
+    );
 }

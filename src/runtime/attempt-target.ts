@@ -1,6 +1,14 @@
 // One attempt on one target: its credentials are already resolved; the target is started (with its own headers and
 // body fields) and streamed into the request's output with error text redacted, under the attempt's timeouts.
-import type { AssistantMessage, AssistantMessageEvent, AssistantMessageEventStream, Context, Model, Api, SimpleStreamOptions } from "@mariozechner/pi-ai";
+import type {
+  AssistantMessage,
+  AssistantMessageEvent,
+  AssistantMessageEventStream,
+  Context,
+  Model,
+  Api,
+  SimpleStreamOptions,
+} from "@mariozechner/pi-ai";
 import type { Timeouts } from "../config/schema.ts";
 import type { Candidate } from "../routing/types.ts";
 import { runAttempt, type AttemptOutcome } from "./attempt.ts";
@@ -64,7 +72,11 @@ export interface AttemptEnvironment {
 }
 
 /** Never throws: a target that cannot be started or throws is an `unknown` failure of this attempt. */
-export async function attemptTarget(env: AttemptEnvironment, attempt: TargetAttempt, onCommit: () => void): Promise<AttemptOutcome> {
+export async function attemptTarget(
+  env: AttemptEnvironment,
+  attempt: TargetAttempt,
+  onCommit: () => void,
+): Promise<AttemptOutcome> {
   const { registry, target, auth, candidate, context, options, routeId, patch, timeouts, isLast, out } = attempt;
   const controller = new AbortController();
   const userSignal = options?.signal;
@@ -82,9 +94,23 @@ export async function attemptTarget(env: AttemptEnvironment, attempt: TargetAtte
           },
         }
       : options;
-    const started = await startTarget({ registry, model: target, auth, context, options: targetOptions, signal: controller.signal, requestTimeoutMs: timeouts.requestMs || undefined, stream: env.routing.stream, patch });
+    const started = await startTarget({
+      registry,
+      model: target,
+      auth,
+      context,
+      options: targetOptions,
+      signal: controller.signal,
+      requestTimeoutMs: timeouts.requestMs || undefined,
+      stream: env.routing.stream,
+      patch,
+    });
     if (typeof started === "string") {
-      outcome = { status: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: started }, env.clock.now()), latencyMs: 0 };
+      outcome = {
+        status: "failed",
+        failure: classifyFailure({ stopReason: "error", errorMessage: started }, env.clock.now()),
+        latencyMs: 0,
+      };
     } else {
       outcome = await runAttempt({
         stream: started,
@@ -99,7 +125,11 @@ export async function attemptTarget(env: AttemptEnvironment, attempt: TargetAtte
       });
     }
   } catch (error) {
-    outcome = { status: "failed", failure: makeFailure("unknown", `auto-router: ${candidate.key}: ${textOf(error)}`), latencyMs: 0 };
+    outcome = {
+      status: "failed",
+      failure: makeFailure("unknown", `auto-router: ${candidate.key}: ${textOf(error)}`),
+      latencyMs: 0,
+    };
   } finally {
     userSignal?.removeEventListener("abort", relayAbort);
   }

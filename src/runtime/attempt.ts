@@ -20,7 +20,14 @@ export interface AttemptTimeouts {
 export type AttemptOutcome =
   | { status: "committed"; final: "done" | "aborted"; message?: AssistantMessage; ttftMs?: number; latencyMs: number }
   /** An error after the commit point (a cut-off answer), classified here once for everything that reads it. */
-  | { status: "committed"; final: "error"; failure: Failure; message?: AssistantMessage; ttftMs?: number; latencyMs: number }
+  | {
+      status: "committed";
+      final: "error";
+      failure: Failure;
+      message?: AssistantMessage;
+      ttftMs?: number;
+      latencyMs: number;
+    }
   | { status: "failed"; failure: Failure; message?: AssistantMessage; ttftMs?: number; latencyMs: number }
   | { status: "aborted"; message?: AssistantMessage; latencyMs: number };
 
@@ -40,8 +47,7 @@ export interface AttemptInput {
 }
 
 const hasRealContent = (message: AssistantMessage | undefined): boolean =>
-  !!message?.content?.some((block) =>
-    (block.type === "text" && block.text.trim() !== "") || block.type === "toolCall");
+  !!message?.content?.some((block) => (block.type === "text" && block.text.trim() !== "") || block.type === "toolCall");
 
 function isSubstantive(event: AssistantMessageEvent): boolean {
   return (event.type === "text_delta" && event.delta !== "") || event.type === "toolcall_start";
@@ -65,7 +71,9 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
   const buffer: AssistantMessageEvent[] = [];
 
   let abandon: (() => void) | undefined;
-  const abandoned = new Promise<"abandoned">((resolve) => { abandon = () => resolve("abandoned"); });
+  const abandoned = new Promise<"abandoned">((resolve) => {
+    abandon = () => resolve("abandoned");
+  });
   let abandonTimer: ReturnType<typeof setTimeout> | undefined;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
 
@@ -79,7 +87,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
   // first-token one), so a timer that fires early just re-arms; no timer churn on every stream event.
   let watchdogAt = Number.POSITIVE_INFINITY;
   const nextDeadline = (): [number, "first-token" | "stall"] | undefined => {
-    const firstToken = !committed && timeouts.firstTokenMs ? startedAt + timeouts.firstTokenMs : Number.POSITIVE_INFINITY;
+    const firstToken =
+      !committed && timeouts.firstTokenMs ? startedAt + timeouts.firstTokenMs : Number.POSITIVE_INFINITY;
     const stall = timeouts.stallMs ? lastEventAt + timeouts.stallMs : Number.POSITIVE_INFINITY;
     if (firstToken === Number.POSITIVE_INFINITY && stall === Number.POSITIVE_INFINITY) return undefined;
     return firstToken <= stall ? [firstToken, "first-token"] : [stall, "stall"];
@@ -134,23 +143,36 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
       if ("partial" in event && event.partial) lastPartial = event.partial;
       if (committed) {
         if (event.type === "error" && timedOut === "stall") {
-          const message = stalledMessage(event.error ?? lastPartial, `auto-router: ${timeoutFailure().message}; the answer was cut off (timed out)`, now());
+          const message = stalledMessage(
+            event.error ?? lastPartial,
+            `auto-router: ${timeoutFailure().message}; the answer was cut off (timed out)`,
+            now(),
+          );
           push({ type: "error", reason: "error", error: message });
           return committedError(message);
         }
         push(event);
-        if (event.type === "done") return { status: "committed", final: "done", message: event.message, ttftMs, latencyMs: latency() };
+        if (event.type === "done")
+          return { status: "committed", final: "done", message: event.message, ttftMs, latencyMs: latency() };
         if (event.type === "error") {
-          return event.reason === "aborted" ? { status: "committed", final: "aborted", message: event.error, ttftMs, latencyMs: latency() } : committedError(event.error);
+          return event.reason === "aborted"
+            ? { status: "committed", final: "aborted", message: event.error, ttftMs, latencyMs: latency() }
+            : committedError(event.error);
         }
         arm();
         continue;
       }
       if (event.type === "error") {
-        if (timedOut) return { status: "failed", failure: timeoutFailure(), message: event.error, latencyMs: latency() };
-        if (event.reason === "aborted" || input.userSignal?.aborted) return { status: "aborted", message: event.error, latencyMs: latency() };
+        if (timedOut)
+          return { status: "failed", failure: timeoutFailure(), message: event.error, latencyMs: latency() };
+        if (event.reason === "aborted" || input.userSignal?.aborted)
+          return { status: "aborted", message: event.error, latencyMs: latency() };
         const failure = classifyFailure(
-          { stopReason: event.error?.stopReason, errorMessage: event.error?.errorMessage, contextWindow: input.contextWindow },
+          {
+            stopReason: event.error?.stopReason,
+            errorMessage: event.error?.errorMessage,
+            contextWindow: input.contextWindow,
+          },
           now(),
         );
         return { status: "failed", failure, message: event.error, latencyMs: latency() };
@@ -159,7 +181,10 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
         if (!hasRealContent(event.message)) {
           return {
             status: "failed",
-            failure: makeFailure("empty_response", `${input.label}: finished without text or a tool call (empty response)`),
+            failure: makeFailure(
+              "empty_response",
+              `${input.label}: finished without text or a tool call (empty response)`,
+            ),
             message: event.message,
             latencyMs: latency(),
           };
@@ -173,7 +198,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
         thinkingStartedAt ??= now();
         thinkingChars += event.delta.length;
       }
-      const sustainedThinking = thinkingStartedAt !== undefined &&
+      const sustainedThinking =
+        thinkingStartedAt !== undefined &&
         (thinkingChars >= THINKING_COMMIT_CHARS || now() - thinkingStartedAt >= THINKING_COMMIT_MS);
       if (isSubstantive(event) || sustainedThinking) commit();
       else arm();
@@ -181,7 +207,9 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     // The stream ended without a terminal event, or was abandoned after the router aborted it.
     if (timedOut && !committed) return { status: "failed", failure: timeoutFailure(), latencyMs: latency() };
     if (input.userSignal?.aborted) return { status: "aborted", latencyMs: latency() };
-    const text = timedOut ? `auto-router: ${timeoutFailure().message} (timed out)` : `auto-router: ${input.label} ended its stream without a result (terminated)`;
+    const text = timedOut
+      ? `auto-router: ${timeoutFailure().message} (timed out)`
+      : `auto-router: ${input.label} ended its stream without a result (terminated)`;
     if (committed) {
       const message = stalledMessage(lastPartial, text, now());
       push({ type: "error", reason: "error", error: message });

@@ -6,7 +6,15 @@ import type { CooldownEntry } from "../routing/types.ts";
 
 export const cooldownStateSchema = z.object({
   v: z.literal(1),
-  entries: z.record(z.string(), z.object({ until: z.number(), kind: z.string(), message: z.string().optional(), resetKnown: z.boolean().optional() })),
+  entries: z.record(
+    z.string(),
+    z.object({
+      until: z.number(),
+      kind: z.string(),
+      message: z.string().optional(),
+      resetKnown: z.boolean().optional(),
+    }),
+  ),
 });
 export type CooldownState = z.infer<typeof cooldownStateSchema>;
 export const emptyCooldowns = (): CooldownState => ({ v: 1, entries: {} });

@@ -1,11 +1,21 @@
 // The events of one routed request built from what the runtime already has (the decision route() returned, an
 // attempt's outcome), never recomputed, in the shapes of the shared event type map.
-import type { CandidatesEventData, DecisionEventData, ResultEventData, ShadowComparison } from "../events/event-types.ts";
+import type {
+  CandidatesEventData,
+  DecisionEventData,
+  ResultEventData,
+  ShadowComparison,
+} from "../events/event-types.ts";
 import type { Candidate, Decision, PromptShortcuts, RequestFeatures } from "../routing/types.ts";
 import { redactText } from "../state/redact.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 
-export function decisionEventData(decision: Decision, features: RequestFeatures, shortcuts: PromptShortcuts | undefined, shadow: ShadowComparison | undefined): DecisionEventData {
+export function decisionEventData(
+  decision: Decision,
+  features: RequestFeatures,
+  shortcuts: PromptShortcuts | undefined,
+  shadow: ShadowComparison | undefined,
+): DecisionEventData {
   return {
     requestedRouteId: decision.requestedRouteId,
     routeId: decision.routeId,
@@ -31,8 +41,15 @@ const toMicrosecond = (ms: number | undefined) => (ms === undefined ? undefined 
 export function candidatesEventData(decision: Decision): CandidatesEventData {
   return {
     candidates: decision.candidates.map((c, rank) => ({
-      key: c.key, rank: rank + 1, bucket: c.bucket, billing: c.billing, reasons: c.reasons, warnings: c.warnings,
-      estimatedCostUsd: c.estimatedCostUsd, ttftMs: toMicrosecond(c.ttftMs), probe: c.probe,
+      key: c.key,
+      rank: rank + 1,
+      bucket: c.bucket,
+      billing: c.billing,
+      reasons: c.reasons,
+      warnings: c.warnings,
+      estimatedCostUsd: c.estimatedCostUsd,
+      ttftMs: toMicrosecond(c.ttftMs),
+      probe: c.probe,
     })),
     skipped: decision.skipped.map((s) => ({ key: s.key, reason: s.reason, detail: s.detail, until: s.until })),
   };
@@ -47,10 +64,19 @@ export function resultEventData(attempt: number, candidate: Candidate, outcome: 
     target: candidate.key,
     latencyMs: outcome.latencyMs,
     ttftMs: outcome.status !== "aborted" ? outcome.ttftMs : undefined,
-    usage: usage ? { input: usage.input, output: usage.output, cacheRead: usage.cacheRead, cacheWrite: usage.cacheWrite, costUsd: usage.cost?.total as number } : undefined,
+    usage: usage
+      ? {
+          input: usage.input,
+          output: usage.output,
+          cacheRead: usage.cacheRead,
+          cacheWrite: usage.cacheWrite,
+          costUsd: usage.cost?.total as number,
+        }
+      : undefined,
   };
   if (outcome.status === "committed") {
-    data.outcome = outcome.final === "done" ? "success" : outcome.final === "aborted" ? "aborted" : "failed-after-commit";
+    data.outcome =
+      outcome.final === "done" ? "success" : outcome.final === "aborted" ? "aborted" : "failed-after-commit";
   } else if (outcome.status === "aborted") {
     data.outcome = "aborted";
   } else {
@@ -71,5 +97,8 @@ export function inDeclaredOrder(ranked: Decision): { decision: Decision; shadow:
   const declaredOrder = declared.map((candidate) => candidate.key);
   const shadow = { enabled: true, declaredOrder, routedOrder, match: routedOrder[0] === declaredOrder[0] };
   const hint = `shadow mode: routed in declared order; the ranking chose ${routedOrder[0] ?? "no target"}`;
-  return { decision: { ...ranked, candidates: declared, trace: { ...ranked.trace, hints: [...ranked.trace.hints, hint] } }, shadow };
+  return {
+    decision: { ...ranked, candidates: declared, trace: { ...ranked.trace, hints: [...ranked.trace.hints, hint] } },
+    shadow,
+  };
 }

@@ -13,7 +13,10 @@ export const ENV_KEY_FALLBACKS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** The first fallback variable set for the provider: its name (safe to show) and value (never shown). */
-export function fallbackKey(provider: string, processEnv: Record<string, string | undefined>): { name: string; value: string } | undefined {
+export function fallbackKey(
+  provider: string,
+  processEnv: Record<string, string | undefined>,
+): { name: string; value: string } | undefined {
   for (const name of ENV_KEY_FALLBACKS[provider] ?? []) {
     const value = processEnv[name]?.trim();
     if (value) return { name, value };
@@ -22,7 +25,10 @@ export function fallbackKey(provider: string, processEnv: Record<string, string 
 }
 
 /** pi's registry, answering with a fallback key for providers pi has no credential for. Other members pass through. */
-export function withEnvironmentKeyFallbacks<R extends RegistryLike>(registry: R, processEnv: Record<string, string | undefined>): R {
+export function withEnvironmentKeyFallbacks<R extends RegistryLike>(
+  registry: R,
+  processEnv: Record<string, string | undefined>,
+): R {
   const piHasAuth = (model: Model<Api>) => {
     try {
       return registry.hasConfiguredAuth(model);
@@ -43,7 +49,7 @@ export function withEnvironmentKeyFallbacks<R extends RegistryLike>(registry: R,
       const status = registry.getProviderAuthStatus?.(provider);
       if (status?.configured) return status;
       const fallback = fallbackKey(provider, processEnv);
-      return fallback ? { configured: true, source: fallback.name } : status ?? { configured: false };
+      return fallback ? { configured: true, source: fallback.name } : (status ?? { configured: false });
     },
   };
   return new Proxy(registry, {

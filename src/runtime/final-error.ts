@@ -11,7 +11,13 @@
 import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
 import type { FailureKind } from "./classify-failure.ts";
 
-export const TRANSIENT_KINDS: ReadonlySet<FailureKind> = new Set(["rate_limit", "overloaded", "server", "network", "timeout"]);
+export const TRANSIENT_KINDS: ReadonlySet<FailureKind> = new Set([
+  "rate_limit",
+  "overloaded",
+  "server",
+  "network",
+  "timeout",
+]);
 
 const NEUTRAL_LABEL: Record<FailureKind, string> = {
   rate_limit: "throttled",
@@ -44,11 +50,18 @@ export interface FailedTarget {
   kind: FailureKind;
 }
 
-export function allFailedText(routeId: string, failures: FailedTarget[], allowAgentRetry: boolean): { text: string; agentRetry: boolean } {
+export function allFailedText(
+  routeId: string,
+  failures: FailedTarget[],
+  allowAgentRetry: boolean,
+): { text: string; agentRetry: boolean } {
   const agentRetry = allowAgentRetry && failures.length > 0 && failures.every((f) => TRANSIENT_KINDS.has(f.kind));
   if (agentRetry) {
     const parts = failures.map((f) => `${f.key}: ${RETRY_WORDS[f.kind] ?? NEUTRAL_LABEL[f.kind]}`);
-    return { text: `auto-router: every target of route ${routeId} failed (${parts.join("; ")}); pi may retry the route`, agentRetry };
+    return {
+      text: `auto-router: every target of route ${routeId} failed (${parts.join("; ")}); pi may retry the route`,
+      agentRetry,
+    };
   }
   const parts = failures.map((f) => `${f.key}: ${NEUTRAL_LABEL[f.kind]}`);
   return {
@@ -60,12 +73,20 @@ export function allFailedText(routeId: string, failures: FailedTarget[], allowAg
 export function formatClock(epochMs: number, now: number): string {
   const seconds = Math.max(0, Math.ceil((epochMs - now) / 1000));
   const at = new Date(epochMs).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-  const inText = seconds < 120 ? `${seconds}s` : seconds < 7200 ? `${Math.round(seconds / 60)}m` : `${Math.round(seconds / 3600)}h`;
+  const inText =
+    seconds < 120 ? `${seconds}s` : seconds < 7200 ? `${Math.round(seconds / 60)}m` : `${Math.round(seconds / 3600)}h`;
   return `${at} (in ${inText})`;
 }
 
-export function noTargetText(routeId: string, reasons: string[], firstAvailable?: { key: string; until: number }, now = 0): string {
-  const when = firstAvailable ? ` First available: ${firstAvailable.key} at ${formatClock(firstAvailable.until, now)}.` : "";
+export function noTargetText(
+  routeId: string,
+  reasons: string[],
+  firstAvailable?: { key: string; until: number },
+  now = 0,
+): string {
+  const when = firstAvailable
+    ? ` First available: ${firstAvailable.key} at ${formatClock(firstAvailable.until, now)}.`
+    : "";
   const why = reasons.length ? ` (${reasons.join("; ")})` : "";
   return `auto-router: no target of route ${routeId} is available now${why}.${when} See /auto-router list`;
 }
@@ -76,9 +97,10 @@ export function noTargetText(routeId: string, reasons: string[], firstAvailable?
  */
 export function waitingText(routeId: string, failures: FailedTarget[], key: string, waitMs: number): string {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-  const why = failures.length > 0
-    ? `every target of route ${routeId} failed (${failures.map((f) => `${f.key}: ${NEUTRAL_LABEL[f.kind]}`).join("; ")})`
-    : `every target of route ${routeId} is resting`;
+  const why =
+    failures.length > 0
+      ? `every target of route ${routeId} failed (${failures.map((f) => `${f.key}: ${NEUTRAL_LABEL[f.kind]}`).join("; ")})`
+      : `every target of route ${routeId} is resting`;
   return `auto-router: ${why}; waiting ${seconds}s for ${key} to come back, then trying again`;
 }
 
@@ -101,7 +123,14 @@ export function routerErrorMessage(model: Model<Api>, text: string, now: number)
     api: model.api,
     provider: model.provider,
     model: model.id,
-    usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, totalTokens: 0, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 } },
+    usage: {
+      input: 0,
+      output: 0,
+      cacheRead: 0,
+      cacheWrite: 0,
+      totalTokens: 0,
+      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
+    },
     stopReason: "error",
     errorMessage: text,
     timestamp: now,

@@ -43,7 +43,13 @@ export class LastDecisions {
   decided(routeId: string, requestId: string, at: number, decision: Decision): void {
     const earlier = this.byRoute.get(routeId);
     const same = earlier?.requestId === requestId;
-    this.byRoute.set(routeId, { requestId, at, decision, attempts: same ? earlier.attempts : [], notes: same ? earlier.notes : undefined });
+    this.byRoute.set(routeId, {
+      requestId,
+      at,
+      decision,
+      attempts: same ? earlier.attempts : [],
+      notes: same ? earlier.notes : undefined,
+    });
   }
 
   note(routeId: string, requestId: string, text: string): void {
@@ -56,7 +62,12 @@ export class LastDecisions {
     return this.ofRequest(request.routeId, request.requestId)?.decision.trace.estimatedTokens;
   }
 
-  attempted(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome, logged: LoggedAttemptOutcome): void {
+  attempted(
+    request: AttemptContext,
+    candidate: Candidate,
+    outcome: AttemptOutcome,
+    logged: LoggedAttemptOutcome,
+  ): void {
     const last = this.ofRequest(request.routeId, request.requestId);
     if (!last) return;
     last.servedKey = outcome.status === "committed" ? candidate.key : last.servedKey;

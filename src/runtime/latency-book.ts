@@ -12,7 +12,11 @@ const sampleSchema = z.object({
   updatedAt: z.number(),
 });
 /** A provider's average response time carried over from the earlier pi-auto-router's latency file. */
-const importedSchema = z.object({ averageMs: z.number().nonnegative(), count: z.number().int().nonnegative(), updatedAt: z.number() });
+const importedSchema = z.object({
+  averageMs: z.number().nonnegative(),
+  count: z.number().int().nonnegative(),
+  updatedAt: z.number(),
+});
 export const latencyStateSchema = z.object({
   v: z.literal(1),
   targets: z.record(z.string(), sampleSchema),
@@ -26,7 +30,10 @@ export const emptyLatency = (): LatencyState => ({ v: 1, targets: {} });
 // whole-response time per provider (shared/docs/legacy-formats.md). It is carried over as each provider's average and
 // stands in for the first-token time of that provider's targets until one of them has a measurement of its own: a
 // provider that was slow before still ranks after a fast one on a latency route, and the first own sample replaces it.
-const legacyLatencySchema = z.record(z.string(), z.object({ count: z.number(), totalMs: z.number(), lastMs: z.number(), updatedAt: z.number() }));
+const legacyLatencySchema = z.record(
+  z.string(),
+  z.object({ count: z.number(), totalMs: z.number(), lastMs: z.number(), updatedAt: z.number() }),
+);
 
 /** The latency store's parser: our shape, or the earlier implementation's file, which starts ours empty. */
 export function parseLatencyState(raw: unknown): LatencyState {
@@ -36,7 +43,8 @@ export function parseLatencyState(raw: unknown): LatencyState {
   if (legacy.success) {
     const imported: NonNullable<LatencyState["imported"]> = {};
     for (const [provider, entry] of Object.entries(legacy.data)) {
-      if (entry.count > 0 && entry.totalMs >= 0) imported[provider] = { averageMs: entry.totalMs / entry.count, count: entry.count, updatedAt: entry.updatedAt };
+      if (entry.count > 0 && entry.totalMs >= 0)
+        imported[provider] = { averageMs: entry.totalMs / entry.count, count: entry.count, updatedAt: entry.updatedAt };
     }
     return { ...emptyLatency(), imported };
   }
@@ -84,13 +92,19 @@ export class LatencyBook {
         updatedAt: now,
         ...(tokensPerSecond !== undefined && Number.isFinite(tokensPerSecond)
           ? { tokensPerSecond: blend(previous?.tokensPerSecond, tokensPerSecond) }
-          : previous?.tokensPerSecond !== undefined ? { tokensPerSecond: previous.tokensPerSecond } : {}),
+          : previous?.tokensPerSecond !== undefined
+            ? { tokensPerSecond: previous.tokensPerSecond }
+            : {}),
       };
       const provider = providerOf(key);
       if (!state.imported?.[provider]) return { ...state, targets: { ...state.targets, [key]: next } };
       // Measured now: the carried-over average of this provider has done its job.
       const { [provider]: _done, ...imported } = state.imported;
-      return { v: 1, targets: { ...state.targets, [key]: next }, ...(Object.keys(imported).length ? { imported } : {}) };
+      return {
+        v: 1,
+        targets: { ...state.targets, [key]: next },
+        ...(Object.keys(imported).length ? { imported } : {}),
+      };
     });
   }
 

@@ -33,7 +33,8 @@ export function catalogueModels(extra: Record<string, string[]> = {}): KnownMode
   const known = new Map<string, string[]>();
   try {
     for (const provider of getProviders() as string[]) {
-      for (const model of (getModels as (provider: string) => Array<Model<Api>>)(provider)) addModel(known, provider, model.id);
+      for (const model of (getModels as (provider: string) => Array<Model<Api>>)(provider))
+        addModel(known, provider, model.id);
     }
   } catch {
     return undefined;

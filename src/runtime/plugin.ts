@@ -133,7 +133,13 @@ export interface PluginContext {
   registry(): RegistryLike | undefined;
   /** A state store in the state dir (file `auto-router.<name>.json`), or in memory in tests. */
   /** `flushDelayMs`: how long changes gather before they are written (the store's default when not given). */
-  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T>;
+  openStore<T>(
+    name: string,
+    defaults: () => T,
+    parse: (raw: unknown) => T,
+    salvage?: (raw: unknown) => T,
+    flushDelayMs?: number,
+  ): StateStore<T>;
   record<T extends EventType>(type: T, data: EventDataByType[T], ids?: { requestId?: string; routeId?: string }): void;
   /**
    * A claim exactly one caller gets until it expires, across every process sharing the state backend (one Redis

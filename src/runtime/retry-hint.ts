@@ -35,7 +35,10 @@ const EXTRACTORS: readonly Extractor[] = [
   },
   // "resets at 2026-11-22T15:00:00Z", JSON "resets_at":"2026-11-22T15:00:00.000Z"
   (text, now) => {
-    const match = /\b(?:resets?|retry|try again|available)(?:[_ ]?at)?["']?\s*[:=]?\s*(?:at\s+)?["']?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))/i.exec(text);
+    const match =
+      /\b(?:resets?|retry|try again|available)(?:[_ ]?at)?["']?\s*[:=]?\s*(?:at\s+)?["']?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))/i.exec(
+        text,
+      );
     return match ? Date.parse(match[1]!) - now : undefined;
   },
   // Codex JSON "resets_at": 1763823600, Claude subscription "Claude AI usage limit reached|1763823600"
@@ -57,7 +60,8 @@ const EXTRACTORS: readonly Extractor[] = [
   },
   // "resets 3pm (Europe/Berlin)", "resets at 3:05 PM (America/New_York)", "try again at 15:00 UTC"
   (text, now, defaultTimeZone) => {
-    const pattern = /\b(?:resets?(?:\s+at)?|(?:try again|retry|available)\s+at)\s+(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?(?:\s*\(([A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*)\)|\s+(UTC|GMT)\b)?/gi;
+    const pattern =
+      /\b(?:resets?(?:\s+at)?|(?:try again|retry|available)\s+at)\s+(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?(?:\s*\(([A-Za-z_]+(?:\/[A-Za-z0-9_+-]+)*)\)|\s+(UTC|GMT)\b)?/gi;
     for (const match of text.matchAll(pattern)) {
       const [, hourText, minuteText, meridiem, zoneName, utcName] = match;
       // A bare number ("resets 3") is too ambiguous to be a clock time.
@@ -74,12 +78,18 @@ const EXTRACTORS: readonly Extractor[] = [
   // "Please try again in 20s", "try again in 1m30s", "Please retry in 12.5s", "retry after 30s",
   // "reset after 45s", "resets in 3h", Codex "Try again in ~42 min."
   (text) => {
-    const match = new RegExp(`\\b(?:retry|try again|resets?|wait)\\s+(?:(?:after|in)\\s+)?(?:~|about\\s+|approximately\\s+)?(${DURATION})`, "i").exec(text);
+    const match = new RegExp(
+      `\\b(?:retry|try again|resets?|wait)\\s+(?:(?:after|in)\\s+)?(?:~|about\\s+|approximately\\s+)?(${DURATION})`,
+      "i",
+    ).exec(text);
     return match ? durationToMs(match[1]!) : undefined;
   },
   // "Retry-After: 30", "retry-after: 30", "retry after 30", JSON "retry_after": 30 (seconds by HTTP convention)
   (text) => {
-    const match = new RegExp(`\\bretry[-_ ]?after["']?\\s*[:=]?\\s*["']?(\\d+(?:\\.\\d+)?)(?![\\d.:-]|\\s*${UNIT})`, "i").exec(text);
+    const match = new RegExp(
+      `\\bretry[-_ ]?after["']?\\s*[:=]?\\s*["']?(\\d+(?:\\.\\d+)?)(?![\\d.:-]|\\s*${UNIT})`,
+      "i",
+    ).exec(text);
     return match ? Number(match[1]) * MILLISECONDS_PER_SECOND : undefined;
   },
   // "Retry-After: Wed, 21 Oct 2026 07:28:00 GMT" (the HTTP-date form of the header)

@@ -32,7 +32,12 @@ export class RevertBook {
   private readonly holds = new Map<string, Hold>();
 
   /** The candidates in the order the revert policy wants for this request. */
-  order<T extends { key: string }>(routeId: string, settings: RevertSettings, candidates: T[], now: number): RevertOrder<T> {
+  order<T extends { key: string }>(
+    routeId: string,
+    settings: RevertSettings,
+    candidates: T[],
+    now: number,
+  ): RevertOrder<T> {
     const hold = this.holds.get(routeId);
     if (!hold || settings.mode === "cooldown-expiry") return { candidates };
     const standInIndex = candidates.findIndex((candidate) => candidate.key === hold.standIn);
@@ -44,24 +49,50 @@ export class RevertBook {
     const due = settings.mode === "holdoff" && now - hold.since >= settings.holdoffMs;
     if (due && !hold.probing && candidates[0]?.key === hold.preferred) {
       hold.probing = true;
-      return { candidates, probe: true, note: `revert probe: trying ${hold.preferred} again after ${Math.round((now - hold.since) / 1000)} s on ${hold.standIn}` };
+      return {
+        candidates,
+        probe: true,
+        note: `revert probe: trying ${hold.preferred} again after ${Math.round((now - hold.since) / 1000)} s on ${hold.standIn}`,
+      };
     }
     if (standInIndex === 0) return { candidates };
-    const reordered = [candidates[standInIndex]!, ...candidates.slice(0, standInIndex), ...candidates.slice(standInIndex + 1)];
-    const until = settings.mode === "holdoff" ? ` (holdoff until ${new Date(hold.since + settings.holdoffMs).toISOString()})` : " (revert: never)";
-    return { candidates: reordered, note: `staying on ${hold.standIn} after failing over from ${hold.preferred}${until}` };
+    const reordered = [
+      candidates[standInIndex]!,
+      ...candidates.slice(0, standInIndex),
+      ...candidates.slice(standInIndex + 1),
+    ];
+    const until =
+      settings.mode === "holdoff"
+        ? ` (holdoff until ${new Date(hold.since + settings.holdoffMs).toISOString()})`
+        : " (revert: never)";
+    return {
+      candidates: reordered,
+      note: `staying on ${hold.standIn} after failing over from ${hold.preferred}${until}`,
+    };
   }
 
   /** After a request: `planned` was the decision's first choice, `served` the target that answered (if any). */
-  onFinished(routeId: string, settings: RevertSettings, planned: string | undefined, served: string | undefined, probe: boolean, now: number): void {
+  onFinished(
+    routeId: string,
+    settings: RevertSettings,
+    planned: string | undefined,
+    served: string | undefined,
+    probe: boolean,
+    now: number,
+  ): void {
     if (settings.mode === "cooldown-expiry") return void this.holds.delete(routeId);
     const hold = this.holds.get(routeId);
     if (hold) {
-      if (served === hold.preferred) this.holds.delete(routeId); // the probe (or a fallback to it) was served: back
-      else if (probe) { hold.probing = false; hold.since = now; } // the probe failed: hold off again
+      if (served === hold.preferred)
+        this.holds.delete(routeId); // the probe (or a fallback to it) was served: back
+      else if (probe) {
+        hold.probing = false;
+        hold.since = now;
+      } // the probe failed: hold off again
       return;
     }
-    if (planned && served && served !== planned) this.holds.set(routeId, { preferred: planned, standIn: served, since: now, probing: false });
+    if (planned && served && served !== planned)
+      this.holds.set(routeId, { preferred: planned, standIn: served, since: now, probing: false });
   }
 
   clear(): void {

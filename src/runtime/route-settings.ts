@@ -39,11 +39,18 @@ export function routeSettings(config: RouterConfig, routeId: string): EffectiveR
     agentRetry: own.agentRetry ?? top.agentRetry ?? true,
     waitForResetMs: (own.waitForReset ?? top.waitForReset)?.maxMs,
     pinUpstream: own.pinUpstream ?? top.pinUpstream ?? true,
-    revert: { mode: own.revert ?? top.revert ?? "cooldown-expiry", holdoffMs: own.holdoffMs ?? top.holdoffMs ?? DEFAULT_HOLDOFF_MS },
+    revert: {
+      mode: own.revert ?? top.revert ?? "cooldown-expiry",
+      holdoffMs: own.holdoffMs ?? top.holdoffMs ?? DEFAULT_HOLDOFF_MS,
+    },
   };
 }
 
-export function targetTimeouts(config: RouterConfig, routeId: string, target: TargetConfig | undefined): Required<Timeouts> {
+export function targetTimeouts(
+  config: RouterConfig,
+  routeId: string,
+  target: TargetConfig | undefined,
+): Required<Timeouts> {
   const merged: Timeouts = { ...config.timeouts, ...config.routes[routeId]?.timeouts, ...target?.timeouts };
   return {
     firstTokenMs: merged.firstTokenMs ?? DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
@@ -52,6 +59,11 @@ export function targetTimeouts(config: RouterConfig, routeId: string, target: Ta
   };
 }
 
-export function findTarget(config: RouterConfig, routeId: string, provider: string, modelId: string): TargetConfig | undefined {
+export function findTarget(
+  config: RouterConfig,
+  routeId: string,
+  provider: string,
+  modelId: string,
+): TargetConfig | undefined {
   return config.routes[routeId]?.targets.find((t) => t.provider === provider && t.modelId === modelId);
 }

@@ -5,7 +5,15 @@ import { openEventLog, type EventLog } from "../state/event-log.ts";
 import type { StateStore, StoreWarning } from "../state/json-store.ts";
 import { createMemoryStore } from "../state/memory-store.ts";
 import { join } from "node:path";
-import { configErrorText, describeLoad, LAST_GOOD_COPY_NAME, loadConfigFile, routesFilePath, watchConfigFile, type LoadedConfig } from "../state/config-file.ts";
+import {
+  configErrorText,
+  describeLoad,
+  LAST_GOOD_COPY_NAME,
+  loadConfigFile,
+  routesFilePath,
+  watchConfigFile,
+  type LoadedConfig,
+} from "../state/config-file.ts";
 import { directoryProblem } from "../state/state-file.ts";
 import { resolveStateDir } from "../state/state-paths.ts";
 import { openStateBackend, type StateBackend } from "../team/state-backend.ts";
@@ -13,7 +21,6 @@ import { resolveTeamSettings } from "../team/team-settings.ts";
 import { CooldownBook, cooldownStateSchema, emptyCooldowns } from "./cooldown-book.ts";
 import { LatencyBook, emptyLatency, latencyStateSchema, parseLatencyState } from "./latency-book.ts";
 import { salvageRecords } from "../state/salvage.ts";
-
 
 export interface ServicesOptions {
   agentDir: string;
@@ -29,7 +36,11 @@ export class ConfigHolder {
   private stopWatching: (() => void) | undefined;
 
   /** `copyPath`: where the last good copy of the file is kept (in the state directory, which the config may move). */
-  constructor(readonly file: string, private readonly warn: (text: string) => void, private readonly copyPath?: (logDir: string | undefined) => string) {
+  constructor(
+    readonly file: string,
+    private readonly warn: (text: string) => void,
+    private readonly copyPath?: (logDir: string | undefined) => string,
+  ) {
     this.loaded = loadConfigFile(file, { copyPath });
     this.report();
   }
@@ -44,7 +55,8 @@ export class ConfigHolder {
 
   /** Re-reads the file; an invalid file keeps the last good config. */
   reload(): LoadedConfig {
-    const lastGood = this.loaded.origin === "file" || this.loaded.origin === "last-good" ? this.loaded.config : undefined;
+    const lastGood =
+      this.loaded.origin === "file" || this.loaded.origin === "last-good" ? this.loaded.config : undefined;
     this.loaded = loadConfigFile(this.file, { lastGood, copyPath: this.copyPath });
     this.report();
     return this.loaded;
@@ -57,14 +69,20 @@ export class ConfigHolder {
 
   watch(onChange: (loaded: LoadedConfig) => void): void {
     this.stopWatching?.();
-    this.stopWatching = watchConfigFile(this.file, () => this.loaded.signature, () => {
-      const loaded = this.reload();
-      // An edit picked up while pi runs is confirmed once; an invalid one was already reported by reload().
-      if (loaded.origin === "file" && !loaded.issues.some((issue) => issue.severity === "error")) {
-        this.warn(`auto-router: routes file reloaded: ${loaded.file} (${Object.keys(loaded.config.routes).length} routes)`);
-      }
-      onChange(loaded);
-    });
+    this.stopWatching = watchConfigFile(
+      this.file,
+      () => this.loaded.signature,
+      () => {
+        const loaded = this.reload();
+        // An edit picked up while pi runs is confirmed once; an invalid one was already reported by reload().
+        if (loaded.origin === "file" && !loaded.issues.some((issue) => issue.severity === "error")) {
+          this.warn(
+            `auto-router: routes file reloaded: ${loaded.file} (${Object.keys(loaded.config.routes).length} routes)`,
+          );
+        }
+        onChange(loaded);
+      },
+    );
   }
 
   close(): void {
@@ -87,7 +105,13 @@ export interface Services {
   /** Where the stores live (files, or the team store on Redis) and how that backend is doing. */
   backend: StateBackend;
   /** Opens one more state store in the state dir; it is flushed and closed with the others. `salvage`: see JsonStoreOptions. */
-  openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T>;
+  openStore<T>(
+    name: string,
+    defaults: () => T,
+    parse: (raw: unknown) => T,
+    salvage?: (raw: unknown) => T,
+    flushDelayMs?: number,
+  ): StateStore<T>;
   /** Writes out what is pending in every store and the event log (e.g. before a report reads the files). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -100,26 +124,64 @@ export interface Services {
 export const LATENCY_FLUSH_DELAY_MS = 5_000;
 
 export function openServices(options: ServicesOptions): Services {
-  const stateDirFor = (logDir: string | undefined) => resolveStateDir({ processEnv: options.processEnv, configLogDir: logDir, agentDir: options.agentDir });
-  const copyPath = options.inMemory ? undefined : (logDir: string | undefined) => join(stateDirFor(logDir), LAST_GOOD_COPY_NAME);
+  const stateDirFor = (logDir: string | undefined) =>
+    resolveStateDir({ processEnv: options.processEnv, configLogDir: logDir, agentDir: options.agentDir });
+  const copyPath = options.inMemory
+    ? undefined
+    : (logDir: string | undefined) => join(stateDirFor(logDir), LAST_GOOD_COPY_NAME);
   const config = new ConfigHolder(routesFilePath(options.processEnv, options.agentDir), options.warn, copyPath);
   const stateDir = stateDirFor(config.current.logDir);
   // Checked once up front: otherwise every store and the event log report the same broken directory on their own.
   const problem = options.inMemory ? undefined : directoryProblem(stateDir);
-  if (problem) options.warn(`auto-router: state directory ${stateDir} is not usable (${problem}); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`);
+  if (problem)
+    options.warn(
+      `auto-router: state directory ${stateDir} is not usable (${problem}); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
+    );
   const inMemory = options.inMemory || problem !== undefined;
   const onWarning = (warning: StoreWarning) => options.warn(`auto-router: ${warning.file}: ${warning.message}`);
   const team = resolveTeamSettings(config.current.state, options.processEnv);
-  for (const issue of team.issues) options.warn(`auto-router: ${issue.path === "state.url" ? `${config.file} at state.url` : issue.path}: ${issue.message}`);
-  const backend = openStateBackend({ settings: inMemory ? { backend: "file", machine: team.settings.machine } : team.settings, stateDir, onWarning, warn: options.warn });
-  const open = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T> =>
+  for (const issue of team.issues)
+    options.warn(
+      `auto-router: ${issue.path === "state.url" ? `${config.file} at state.url` : issue.path}: ${issue.message}`,
+    );
+  const backend = openStateBackend({
+    settings: inMemory ? { backend: "file", machine: team.settings.machine } : team.settings,
+    stateDir,
+    onWarning,
+    warn: options.warn,
+  });
+  const open = <T>(
+    name: string,
+    defaults: () => T,
+    parse: (raw: unknown) => T,
+    salvage?: (raw: unknown) => T,
+    flushDelayMs?: number,
+  ): StateStore<T> =>
     inMemory ? createMemoryStore(defaults()) : backend.open(name, defaults, parse, salvage, flushDelayMs);
-  const cooldownStore = open("cooldowns", emptyCooldowns, (raw) => cooldownStateSchema.parse(raw), salvageRecords(cooldownStateSchema, emptyCooldowns));
-  const latencyStore = open("latency", emptyLatency, parseLatencyState, salvageRecords(latencyStateSchema, emptyLatency), LATENCY_FLUSH_DELAY_MS);
+  const cooldownStore = open(
+    "cooldowns",
+    emptyCooldowns,
+    (raw) => cooldownStateSchema.parse(raw),
+    salvageRecords(cooldownStateSchema, emptyCooldowns),
+  );
+  const latencyStore = open(
+    "latency",
+    emptyLatency,
+    parseLatencyState,
+    salvageRecords(latencyStateSchema, emptyLatency),
+    LATENCY_FLUSH_DELAY_MS,
+  );
   const eventLogSettings = config.current.eventLog;
-  const events = inMemory || eventLogSettings?.enabled === false
-    ? undefined
-    : openEventLog({ dir: stateDir, maxBytes: eventLogSettings?.maxBytes, keepFiles: eventLogSettings?.keepFiles, onWarning, machine: team.settings.machine });
+  const events =
+    inMemory || eventLogSettings?.enabled === false
+      ? undefined
+      : openEventLog({
+          dir: stateDir,
+          maxBytes: eventLogSettings?.maxBytes,
+          keepFiles: eventLogSettings?.keepFiles,
+          onWarning,
+          machine: team.settings.machine,
+        });
   const stores = [cooldownStore, latencyStore] as StateStore<unknown>[];
   return {
     stateDir,
@@ -128,7 +190,13 @@ export function openServices(options: ServicesOptions): Services {
     latency: new LatencyBook(latencyStore),
     events,
     backend,
-    openStore<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T> {
+    openStore<T>(
+      name: string,
+      defaults: () => T,
+      parse: (raw: unknown) => T,
+      salvage?: (raw: unknown) => T,
+      flushDelayMs?: number,
+    ): StateStore<T> {
       const store = open(name, defaults, parse, salvage, flushDelayMs);
       stores.push(store as StateStore<unknown>);
       return store;

@@ -17,9 +17,21 @@ export class SilentStrategyWatch {
 
   constructor(private readonly report: (finding: SilentStrategy) => void) {}
 
-  update(config: RouterConfig, models: Record<string, ModelFacts>, quotaTracker: QuotaTracker | undefined, now: number): SilentStrategy[] {
+  update(
+    config: RouterConfig,
+    models: Record<string, ModelFacts>,
+    quotaTracker: QuotaTracker | undefined,
+    now: number,
+  ): SilentStrategy[] {
     const previous = this.inputs;
-    if (previous && previous.config === config && previous.models === models && now >= previous.at && now - previous.at < SOURCES_RECHECK_MS) return this.current;
+    if (
+      previous &&
+      previous.config === config &&
+      previous.models === models &&
+      now >= previous.at &&
+      now - previous.at < SOURCES_RECHECK_MS
+    )
+      return this.current;
     const quota = quotaTracker?.quotaSources(now);
     const sources = quota ? `${quota.enabled}|${quota.hard}|${quota.providers.join(",")}` : "";
     const last = this.inputs;

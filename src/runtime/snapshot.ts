@@ -1,12 +1,21 @@
 // Builds the RoutingSnapshot at the edge: what pi's registry says about each configured target, plus live state
 // from the stores. route() itself stays pure.
 import type { RouterConfig } from "../config/schema.ts";
-import { targetKey, type ModelFacts, type ProviderStatus, type RoutingSnapshot, type TargetStatus } from "../routing/types.ts";
+import {
+  targetKey,
+  type ModelFacts,
+  type ProviderStatus,
+  type RoutingSnapshot,
+  type TargetStatus,
+} from "../routing/types.ts";
 import { localTimeZone } from "../time/zoned-time.ts";
 import type { RegistryLike } from "./start-target.ts";
 
 /** Facts for every distinct target of every route (a tier may switch to another route). */
-export function collectModelFacts(registry: RegistryLike | undefined, config: RouterConfig): Record<string, ModelFacts> {
+export function collectModelFacts(
+  registry: RegistryLike | undefined,
+  config: RouterConfig,
+): Record<string, ModelFacts> {
   const facts: Record<string, ModelFacts> = {};
   for (const route of Object.values(config.routes)) {
     for (const target of route.targets) {

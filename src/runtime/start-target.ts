@@ -22,7 +22,13 @@ export interface RegistryLike {
 
 /** 0.73.1 returns apiKey/headers; newer pi adds env and baseUrl, and header values may be null. */
 export type AuthResult =
-  | { ok: true; apiKey?: string; headers?: Record<string, string | null>; baseUrl?: string; env?: Record<string, string> }
+  | {
+      ok: true;
+      apiKey?: string;
+      headers?: Record<string, string | null>;
+      baseUrl?: string;
+      env?: Record<string, string>;
+    }
   | { ok: false; error: string };
 
 export type StreamFunction = typeof streamSimple;
@@ -66,8 +72,13 @@ function cleanHeaders(headers: Record<string, string | null> | undefined): Recor
 
 export async function startTarget(input: StartTargetInput): Promise<AssistantMessageEventStream | string> {
   // Drop the ROUTER's auth (pi passes the virtual provider's key) before handing options to the target.
-  const { apiKey: _apiKey, headers: _headers, env: _env, signal: _signal, ...rest } =
-    (input.options ?? {}) as SimpleStreamOptions & { env?: unknown };
+  const {
+    apiKey: _apiKey,
+    headers: _headers,
+    env: _env,
+    signal: _signal,
+    ...rest
+  } = (input.options ?? {}) as SimpleStreamOptions & { env?: unknown };
   try {
     const auth = input.auth ?? (await resolveTargetAuth(input.registry, input.model));
     if (!auth.ok) return auth.error;

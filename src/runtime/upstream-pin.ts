@@ -15,7 +15,9 @@ const LOOKUP_TIMEOUT_MS = 10_000;
 
 /** The same test pi-ai uses to speak OpenRouter's dialect. */
 export function isOpenRouter(model: Pick<Model<Api>, "provider" | "baseUrl" | "api">): boolean {
-  return model.api === "openai-completions" && (model.provider === "openrouter" || model.baseUrl.includes("openrouter.ai"));
+  return (
+    model.api === "openai-completions" && (model.provider === "openrouter" || model.baseUrl.includes("openrouter.ai"))
+  );
 }
 
 /** The target's own patch with the pin's provider block merged in (the target's other body fields stay). */
@@ -117,7 +119,13 @@ export interface PinLookupSite {
 }
 
 /** After an answer from an unpinned OpenRouter target: find its upstream in the background and pin it. */
-export function pinAfterAnswer(site: PinLookupSite, key: string, baseUrl: string, apiKey: string | undefined, generationId: string | undefined): void {
+export function pinAfterAnswer(
+  site: PinLookupSite,
+  key: string,
+  baseUrl: string,
+  apiKey: string | undefined,
+  generationId: string | undefined,
+): void {
   if (!generationId || !site.pins.claimLookup(key)) return;
   const session = site.pins.sessionId();
   void lookupUpstream({ baseUrl, apiKey, generationId, fetch: site.fetch, sleep: site.sleep }).then((upstream) => {

@@ -5,7 +5,13 @@ import type { CooldownEntry, SkippedTarget } from "../routing/types.ts";
 import { routeTargetKey } from "../routing/types.ts";
 
 /** Skip reasons that say "this target could serve, just not now": each must be a quota cooldown for a reset wait. */
-const AVAILABILITY_REASONS: ReadonlySet<SkippedTarget["reason"]> = new Set(["cooldown", "circuit-open", "unhealthy", "quota", "budget"]);
+const AVAILABILITY_REASONS: ReadonlySet<SkippedTarget["reason"]> = new Set([
+  "cooldown",
+  "circuit-open",
+  "unhealthy",
+  "quota",
+  "budget",
+]);
 /** How often the countdown in the status line is refreshed while waiting. */
 export const COUNTDOWN_TICK_MS = 1_000;
 /** Past the reset itself, so the provider's own clock has rolled over too. */
@@ -33,7 +39,8 @@ export function earliestQuotaReset(input: {
   let earliest: ResetWait | undefined;
   for (const skipped of input.skipped) {
     if (!AVAILABILITY_REASONS.has(skipped.reason)) continue;
-    const cooldown = skipped.reason === "cooldown" ? input.cooldowns[routeTargetKey(input.routeId, skipped.key)] : undefined;
+    const cooldown =
+      skipped.reason === "cooldown" ? input.cooldowns[routeTargetKey(input.routeId, skipped.key)] : undefined;
     if (cooldown?.kind !== "quota_exhausted" || !cooldown.resetKnown) return undefined;
     if (!earliest || cooldown.until < earliest.until) earliest = { key: skipped.key, until: cooldown.until };
   }
@@ -49,7 +56,11 @@ export interface ResetWaitEnvironment {
 }
 
 /** Sleeps until the reset in countdown ticks. Resolves false as soon as the signal aborts. */
-export async function waitUntilReset(env: ResetWaitEnvironment, wait: ResetWait, signal: AbortSignal | undefined): Promise<boolean> {
+export async function waitUntilReset(
+  env: ResetWaitEnvironment,
+  wait: ResetWait,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
   const until = wait.until + RESET_MARGIN_MS;
   for (let remaining = until - env.now(); remaining > 0; remaining = until - env.now()) {
     env.onTick(wait.key, wait.until);

@@ -13,22 +13,32 @@ const percent = (part: number, whole: number) => `${whole ? Math.round((part / w
 
 export function shadowText(service: ShadowService, now: number, last: number): string {
   const enabled = service.enabled();
-  const lines = [enabled
-    ? `shadow mode: enabled${service.forcedOn() ? " by AUTO_ROUTER_SHADOW=1" : ""} (requests are routed in declared order; the full ranking is only recorded)`
-    : "shadow mode: disabled (requests are routed by the full ranking)"];
+  const lines = [
+    enabled
+      ? `shadow mode: enabled${service.forcedOn() ? " by AUTO_ROUTER_SHADOW=1" : ""} (requests are routed in declared order; the full ranking is only recorded)`
+      : "shadow mode: disabled (requests are routed by the full ranking)",
+  ];
   const summary = summarizeShadow(service.comparisons(), last);
   if (summary.count === 0) {
-    lines.push(enabled ? "no request routed in shadow mode yet" : "no comparisons recorded (/auto-router shadow enable starts recording)");
+    lines.push(
+      enabled
+        ? "no request routed in shadow mode yet"
+        : "no comparisons recorded (/auto-router shadow enable starts recording)",
+    );
     return lines.join("\n");
   }
-  lines.push(`last ${summary.count} request(s): the ranking chose the declared first target in ${summary.matches} (${percent(summary.matches, summary.count)}), the same whole order in ${summary.sameOrder} (${percent(summary.sameOrder, summary.count)})`);
+  lines.push(
+    `last ${summary.count} request(s): the ranking chose the declared first target in ${summary.matches} (${percent(summary.matches, summary.count)}), the same whole order in ${summary.sameOrder} (${percent(summary.sameOrder, summary.count)})`,
+  );
   for (const [routeId, route] of Object.entries(summary.byRoute).sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  ${routeId}: ${route.matches}/${route.count} match (${percent(route.matches, route.count)})`);
   }
   if (summary.mismatches.length) {
     lines.push("recent disagreements (declared first vs ranked first):");
     for (const record of summary.mismatches.slice(0, SHOWN_MISMATCHES)) {
-      lines.push(`  ${formatDuration(now - record.at)} ago ${record.routeId}: ${record.declaredOrder[0] ?? "-"} vs ${record.routedOrder[0] ?? "-"}`);
+      lines.push(
+        `  ${formatDuration(now - record.at)} ago ${record.routeId}: ${record.declaredOrder[0] ?? "-"} vs ${record.routedOrder[0] ?? "-"}`,
+      );
     }
   }
   return lines.join("\n");
@@ -39,23 +49,33 @@ export function shadowCommand(service: ShadowService): Subcommand {
     name: "shadow",
     usage: USAGE,
     description: "Shadow mode: route in declared order, record the ranking, compare them (match rate)",
-    complete: (prefix) => ACTIONS.filter((action) => action.startsWith(prefix)).map((action) => ({ value: action, label: action })),
+    complete: (prefix) =>
+      ACTIONS.filter((action) => action.startsWith(prefix)).map((action) => ({ value: action, label: action })),
     async run(args, deps, output) {
       const action = args[0] ?? "show";
-      if (!(ACTIONS as readonly string[]).includes(action) || args.length > 2 || (action !== "show" && args.length > 1)) {
+      if (
+        !(ACTIONS as readonly string[]).includes(action) ||
+        args.length > 2 ||
+        (action !== "show" && args.length > 1)
+      ) {
         return output.error(`usage: /auto-router ${USAGE}`);
       }
       if (action === "disable" && service.forcedOn()) {
-        return output.error("shadow mode stays on: AUTO_ROUTER_SHADOW=1 is set in pi's environment; unset it and restart pi to turn it off");
+        return output.error(
+          "shadow mode stays on: AUTO_ROUTER_SHADOW=1 is set in pi's environment; unset it and restart pi to turn it off",
+        );
       }
       if (action === "enable" || action === "disable") {
         service.setEnabled(action === "enable");
-        return output.info(action === "enable"
-          ? "shadow mode enabled: requests now go in declared order; /auto-router shadow show compares with the ranking"
-          : "shadow mode disabled: requests are routed by the full ranking again");
+        return output.info(
+          action === "enable"
+            ? "shadow mode enabled: requests now go in declared order; /auto-router shadow show compares with the ranking"
+            : "shadow mode disabled: requests are routed by the full ranking again",
+        );
       }
       const last = args[1] === undefined ? SHADOW_HISTORY : Number(args[1]);
-      if (!Number.isInteger(last) || last <= 0) return output.error(`N must be a positive whole number (at most ${SHADOW_HISTORY} are kept)`);
+      if (!Number.isInteger(last) || last <= 0)
+        return output.error(`N must be a positive whole number (at most ${SHADOW_HISTORY} are kept)`);
       output.info(shadowText(service, deps.now(), last));
     },
   };

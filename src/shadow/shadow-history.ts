@@ -13,14 +13,20 @@ const comparisonSchema = z.object({
   routedOrder: z.array(z.string()),
   match: z.boolean(),
 });
-export const shadowStateSchema = z.object({ v: z.literal(1), enabled: z.boolean(), comparisons: z.array(comparisonSchema) });
+export const shadowStateSchema = z.object({
+  v: z.literal(1),
+  enabled: z.boolean(),
+  comparisons: z.array(comparisonSchema),
+});
 export type ShadowState = z.infer<typeof shadowStateSchema>;
 export type ShadowRecord = z.infer<typeof comparisonSchema>;
 export const emptyShadow = (): ShadowState => ({ v: 1, enabled: false, comparisons: [] });
 
 /** Pure store operation: append one comparison, keep the last SHADOW_HISTORY. */
-export const addComparison = (state: ShadowState, record: ShadowRecord): ShadowState =>
-  ({ ...state, comparisons: [...state.comparisons.filter((c) => c.requestId !== record.requestId), record].slice(-SHADOW_HISTORY) });
+export const addComparison = (state: ShadowState, record: ShadowRecord): ShadowState => ({
+  ...state,
+  comparisons: [...state.comparisons.filter((c) => c.requestId !== record.requestId), record].slice(-SHADOW_HISTORY),
+});
 
 export interface ShadowSummary {
   count: number;

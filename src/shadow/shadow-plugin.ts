@@ -5,9 +5,14 @@
 import { shadowCommand } from "./shadow-command.ts";
 import type { PluginContext, ShadowSwitch } from "../runtime/plugin.ts";
 import type { FeaturePlugin } from "../commands/command-types.ts";
-import { addComparison, createShadowService, emptyShadow, shadowStateSchema, type ShadowRecord } from "./shadow-history.ts";
+import {
+  addComparison,
+  createShadowService,
+  emptyShadow,
+  shadowStateSchema,
+  type ShadowRecord,
+} from "./shadow-history.ts";
 import { salvageRecords } from "../state/salvage.ts";
-
 
 export const SHADOW_MARK = "🔬 shadow";
 
@@ -15,7 +20,12 @@ export const SHADOW_MARK = "🔬 shadow";
 export type ShadowPlugin = FeaturePlugin & ShadowSwitch;
 
 export const createShadowPlugin = (context: PluginContext): ShadowPlugin => {
-  const store = context.openStore("shadow", emptyShadow, (raw) => shadowStateSchema.parse(raw), salvageRecords(shadowStateSchema, emptyShadow));
+  const store = context.openStore(
+    "shadow",
+    emptyShadow,
+    (raw) => shadowStateSchema.parse(raw),
+    salvageRecords(shadowStateSchema, emptyShadow),
+  );
   // AUTO_ROUTER_SHADOW=1 (the earlier pi-auto-router's switch) keeps shadow mode on whatever the stored switch says.
   const forced = context.processEnv.AUTO_ROUTER_SHADOW === "1" || context.processEnv.AUTO_ROUTER_SHADOW === "true";
   const service = createShadowService(store, forced);
@@ -26,8 +36,12 @@ export const createShadowPlugin = (context: PluginContext): ShadowPlugin => {
       const { shadow } = observation;
       if (!shadow) return;
       const record: ShadowRecord = {
-        at: observation.now, requestId: observation.requestId, routeId: observation.routeId,
-        declaredOrder: shadow.declaredOrder, routedOrder: shadow.routedOrder, match: shadow.match,
+        at: observation.now,
+        requestId: observation.requestId,
+        routeId: observation.routeId,
+        declaredOrder: shadow.declaredOrder,
+        routedOrder: shadow.routedOrder,
+        match: shadow.match,
       };
       store.update((state) => addComparison(state, record));
     },

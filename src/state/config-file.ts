@@ -91,10 +91,18 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
     const saved = readCopy(copy);
     if (saved) return { file, config: saved, issues, origin: "last-good", copy };
   }
-  const declared = readable?.routes && typeof readable.routes === "object" ? Object.keys(readable.routes as object).filter((id) => id.trim() !== "") : [];
+  const declared =
+    readable?.routes && typeof readable.routes === "object"
+      ? Object.keys(readable.routes as object).filter((id) => id.trim() !== "")
+      : [];
   if (declared.length === 0) return { file, config: defaultConfig(), issues, origin: "defaults" };
   const routes = Object.fromEntries(declared.map((id) => [id, { targets: [] }]));
-  return { file, config: { ...defaultConfig(), defaultRoute: undefined, routes } as RouterConfig, issues, origin: "declared" };
+  return {
+    file,
+    config: { ...defaultConfig(), defaultRoute: undefined, routes } as RouterConfig,
+    issues,
+    origin: "declared",
+  };
 }
 
 /** As much of a broken JSON file as can be read (a missing comma does not hide the rest). */
@@ -145,9 +153,13 @@ export function describeOrigin(loaded: LoadedConfig): string {
     case "file":
       return "loaded";
     case "defaults":
-      return loaded.issues.some((issue) => issue.severity === "error") ? "INVALID, using the built-in routes" : "built-in routes";
+      return loaded.issues.some((issue) => issue.severity === "error")
+        ? "INVALID, using the built-in routes"
+        : "built-in routes";
     case "last-good":
-      return loaded.copy ? `INVALID, running on the last good copy ${loaded.copy}` : "INVALID, keeping the last good config";
+      return loaded.copy
+        ? `INVALID, running on the last good copy ${loaded.copy}`
+        : "INVALID, keeping the last good config";
     case "declared":
       return "INVALID, no good copy yet: its routes fail every request until it is fixed";
   }
@@ -157,10 +169,14 @@ export function describeOrigin(loaded: LoadedConfig): string {
 export function describeLoad(loaded: LoadedConfig): string[] {
   const lines = loaded.issues.map((issue) => formatIssue(loaded.file, issue));
   if (loaded.issues.some((i) => i.severity === "error")) {
-    const doing = loaded.origin === "last-good" && loaded.copy ? `starting on the last good copy (${loaded.copy})`
-      : loaded.origin === "last-good" ? "keeping the last good config"
-      : loaded.origin === "declared" ? `routes ${Object.keys(loaded.config.routes).join(", ")} fail every request until it is fixed (no good copy exists yet)`
-      : "using the built-in routes";
+    const doing =
+      loaded.origin === "last-good" && loaded.copy
+        ? `starting on the last good copy (${loaded.copy})`
+        : loaded.origin === "last-good"
+          ? "keeping the last good config"
+          : loaded.origin === "declared"
+            ? `routes ${Object.keys(loaded.config.routes).join(", ")} fail every request until it is fixed (no good copy exists yet)`
+            : "using the built-in routes";
     lines.push(`auto-router: ${loaded.file} is invalid; ${doing}`);
   }
   return lines;

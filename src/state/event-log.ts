@@ -94,7 +94,10 @@ class JsonlEventLog implements EventLog, RotatedLog {
     try {
       this.buffer.push(this.lines.line(event));
     } catch (error) {
-      return this.warn(`serialize:${describeError(error)}`, `an event of type ${event.type} could not be serialised: ${describeError(error)}`);
+      return this.warn(
+        `serialize:${describeError(error)}`,
+        `an event of type ${event.type} could not be serialised: ${describeError(error)}`,
+      );
     }
     if (this.buffer.length >= this.maxBufferedEvents) {
       if (!this.earlyFlushQueued) {
@@ -112,7 +115,10 @@ class JsonlEventLog implements EventLog, RotatedLog {
 
   private text(entries: Array<LogLine | string>): string[] {
     return this.lines.text(entries, (line, error) =>
-      this.warn(`serialize:${describeError(error)}`, `an event of type ${line.type} could not be serialised: ${describeError(error)}`),
+      this.warn(
+        `serialize:${describeError(error)}`,
+        `an event of type ${line.type} could not be serialised: ${describeError(error)}`,
+      ),
     );
   }
 
@@ -139,7 +145,9 @@ class JsonlEventLog implements EventLog, RotatedLog {
       if (created !== undefined) chmodSync(this.dir, DIRECTORY_MODE);
       this.rotateIfNeededSync(bytes);
       const separator = endsMidLineSync(this.path) ? "\n" : "";
-      pieces.forEach((piece, index) => appendFileSync(this.path, index === 0 ? separator + piece : piece, { mode: FILE_MODE, flag: "a" }));
+      pieces.forEach((piece, index) =>
+        appendFileSync(this.path, index === 0 ? separator + piece : piece, { mode: FILE_MODE, flag: "a" }),
+      );
       if (!this.modeChecked) this.tightenModeSync();
     } catch (error) {
       this.keepForRetry(lines, error);
@@ -171,9 +179,14 @@ class JsonlEventLog implements EventLog, RotatedLog {
     if (!(await needsRotation(this, incomingBytes))) return;
     let release: () => Promise<void>;
     try {
-      release = await acquireLock(this.path, (error) => this.warn("lock-compromised", `rotation lock lost: ${describeError(error)}`));
+      release = await acquireLock(this.path, (error) =>
+        this.warn("lock-compromised", `rotation lock lost: ${describeError(error)}`),
+      );
     } catch (error) {
-      return this.warn(`lock:${errorCode(error)}`, `could not lock the event log to rotate it: ${describeError(error)}; appending anyway`);
+      return this.warn(
+        `lock:${errorCode(error)}`,
+        `could not lock the event log to rotate it: ${describeError(error)}; appending anyway`,
+      );
     }
     const registry = exitRegistry();
     registry.heldLocks.set(this.path, this);
@@ -195,7 +208,10 @@ class JsonlEventLog implements EventLog, RotatedLog {
     try {
       release = acquireLockSync(this.path, () => undefined, owner === this);
     } catch (error) {
-      return this.warn(`lock:${errorCode(error)}`, `could not lock the event log to rotate it: ${describeError(error)}; appending anyway`);
+      return this.warn(
+        `lock:${errorCode(error)}`,
+        `could not lock the event log to rotate it: ${describeError(error)}; appending anyway`,
+      );
     }
     try {
       if (!needsRotationSync(this, incomingBytes)) return;
@@ -226,11 +242,15 @@ class JsonlEventLog implements EventLog, RotatedLog {
   }
 
   private keepForRetry(lines: string[], error: unknown): void {
-    this.warn(`write:${errorCode(error)}`, `could not append to the event log: ${describeError(error)}; events are kept in memory`);
+    this.warn(
+      `write:${errorCode(error)}`,
+      `could not append to the event log: ${describeError(error)}; events are kept in memory`,
+    );
     const limit = this.maxBufferedEvents * RETAINED_BUFFERS_ON_FAILURE;
     const retained = [...lines, ...this.buffer];
     const dropped = Math.max(0, retained.length - limit);
-    if (dropped > 0) this.warn("dropped", `the event log is unwritable; dropping the oldest buffered events beyond ${limit}`);
+    if (dropped > 0)
+      this.warn("dropped", `the event log is unwritable; dropping the oldest buffered events beyond ${limit}`);
     this.buffer = retained.slice(dropped);
   }
 

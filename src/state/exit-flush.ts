@@ -1,6 +1,10 @@
 // One process 'exit' hook for every open store and event log: whatever is still unwritten when pi exits is written
 // synchronously, lock holders first.
-export interface ExitFlushParticipant { hasPendingWork(): boolean; holdsLock(): boolean; flushSync(): void }
+export interface ExitFlushParticipant {
+  hasPendingWork(): boolean;
+  holdsLock(): boolean;
+  flushSync(): void;
+}
 type ExitRegistry = { participants: Set<ExitFlushParticipant>; heldLocks: Map<string, object>; exiting: boolean };
 // On globalThis so that two copies of this module (e.g. loaded from two paths) still install one hook between them.
 const EXIT_REGISTRY_KEY = Symbol.for("pi-auto-router.state.exit-registry");
@@ -14,7 +18,9 @@ export function exitRegistry(): ExitRegistry {
   process.on("exit", () => {
     registry.exiting = true;
     // Whoever holds a lock (an async flush interrupted by process.exit) goes first and releases it for the others.
-    const ordered = [...registry.participants].sort((left, right) => Number(right.holdsLock()) - Number(left.holdsLock()));
+    const ordered = [...registry.participants].sort(
+      (left, right) => Number(right.holdsLock()) - Number(left.holdsLock()),
+    );
     for (const participant of ordered) {
       try {
         if (participant.hasPendingWork()) participant.flushSync();

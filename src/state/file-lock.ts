@@ -23,7 +23,11 @@ export function acquireLock(file: string, onCompromised: (error: Error) => void)
 }
 
 /** `heldByCaller`: at exit, the caller's own interrupted async flush still holds the lock; take it over. */
-export function acquireLockSync(file: string, onCompromised: (error: Error) => void, heldByCaller: boolean): () => void {
+export function acquireLockSync(
+  file: string,
+  onCompromised: (error: Error) => void,
+  heldByCaller: boolean,
+): () => void {
   const deadline = Date.now() + SYNC_LOCK_WAIT_MS;
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (;;) {
@@ -31,7 +35,14 @@ export function acquireLockSync(file: string, onCompromised: (error: Error) => v
       return lockSync(file, { realpath: false, stale: LOCK_STALE_MS, onCompromised });
     } catch (error) {
       if (errorCode(error) !== "ELOCKED") throw error;
-      if (heldByCaller) return () => { try { unlockSync(file, { realpath: false }); } catch { /* already released */ } };
+      if (heldByCaller)
+        return () => {
+          try {
+            unlockSync(file, { realpath: false });
+          } catch {
+            /* already released */
+          }
+        };
       if (Date.now() >= deadline) throw error;
       Atomics.wait(pause, 0, 0, SYNC_LOCK_POLL_MS);
     }

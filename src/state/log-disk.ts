@@ -87,7 +87,11 @@ export function endsMidLineSync(path: string): boolean {
 }
 
 /** 0 when the file is absent or unreadable (the append reports that). */
-export const fileSize = (path: string): Promise<number> => stat(path).then((stats) => stats.size, () => 0);
+export const fileSize = (path: string): Promise<number> =>
+  stat(path).then(
+    (stats) => stats.size,
+    () => 0,
+  );
 
 export function fileSizeSync(path: string): number {
   try {
@@ -98,7 +102,8 @@ export function fileSizeSync(path: string): number {
 }
 
 /** Whether a non-empty log would outgrow maxBytes with the incoming bytes (an empty one takes any append). */
-export const exceedsAfter = (size: number, incomingBytes: number, maxBytes: number): boolean => size > 0 && size + incomingBytes > maxBytes;
+export const exceedsAfter = (size: number, incomingBytes: number, maxBytes: number): boolean =>
+  size > 0 && size + incomingBytes > maxBytes;
 
 /** For rotation steps on files another window may have moved already. */
 export function ignoreMissing(error: unknown): void {

@@ -22,7 +22,14 @@ export interface LogLine {
  * What append() takes. The log itself is a mechanism for any line; the router's producers (RequestEnvironment.record,
  * PluginContext.record) only accept an EventRecord of the shared event type map.
  */
-export type EventEntry = { type: string; data: object; requestId?: string; sessionId?: string; routeId?: string; ts?: string };
+export type EventEntry = {
+  type: string;
+  data: object;
+  requestId?: string;
+  sessionId?: string;
+  routeId?: string;
+  ts?: string;
+};
 
 /** More requests in flight than this (a busy gateway) and the oldest's follow-up lines carry their whole envelope. */
 const REMEMBERED_DECISIONS = 2_000;

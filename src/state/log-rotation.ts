@@ -46,7 +46,8 @@ export function rotateSync(log: RotatedLog): void {
     }
   };
   quietly(() => unlinkSync(rotatedPath(log, log.keepFiles)));
-  for (let index = log.keepFiles - 1; index >= 1; index -= 1) quietly(() => renameSync(rotatedPath(log, index), rotatedPath(log, index + 1)));
+  for (let index = log.keepFiles - 1; index >= 1; index -= 1)
+    quietly(() => renameSync(rotatedPath(log, index), rotatedPath(log, index + 1)));
   renameSync(livePath(log), rotatedPath(log, 1));
   for (const index of rotatedIndexes(readdirSync(log.dir), log.fileName)) {
     if (index > log.keepFiles) quietly(() => unlinkSync(rotatedPath(log, index)));

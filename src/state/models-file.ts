@@ -5,7 +5,9 @@ import { join } from "node:path";
 
 export function readModelsFileIds(agentDir: string): Record<string, string[]> {
   try {
-    const raw = JSON.parse(readFileSync(join(agentDir, "models.json"), "utf8")) as { providers?: Record<string, { models?: Array<{ id?: unknown }> }> };
+    const raw = JSON.parse(readFileSync(join(agentDir, "models.json"), "utf8")) as {
+      providers?: Record<string, { models?: Array<{ id?: unknown }> }>;
+    };
     const ids: Record<string, string[]> = {};
     for (const [provider, settings] of Object.entries(raw.providers ?? {})) {
       ids[provider] = (settings?.models ?? []).flatMap((model) => (typeof model?.id === "string" ? [model.id] : []));

@@ -6,7 +6,9 @@ import { readOptionalText } from "./read-optional-file.ts";
 export function readPiSettings(agentDir: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(readOptionalText(join(agentDir, "settings.json")) ?? "{}");
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
   } catch {
     return {};
   }

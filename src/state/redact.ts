@@ -3,7 +3,11 @@
 // resolved itself (remembered-credentials.ts). Patterns are deliberately anchored on provider key prefixes or on an explicit
 // "key/token/secret" context, so ordinary text ("task-list", "risk-free", "claude-sonnet-4-6", UUID request ids,
 // paths) is left alone.
-import { holdsRememberedCredential, holdsRememberedCredentialInJson, replaceRememberedCredentials } from "./remembered-credentials.ts";
+import {
+  holdsRememberedCredential,
+  holdsRememberedCredentialInJson,
+  replaceRememberedCredentials,
+} from "./remembered-credentials.ts";
 
 export { forgetRememberedCredentials, rememberCredentials } from "./remembered-credentials.ts";
 
@@ -46,12 +50,16 @@ const SECRET_FIELD_NAMES =
   "clientsecret|secret[_-]?key|secret|password|passwd|auth[_-]?token|session[_-]?token|private[_-]?key";
 /** Ambiguous words ("key", "token"): only an opaque, high-entropy value after them is treated as a secret. */
 const CONTEXT_WORDS = "key|token";
-const QUERY_PARAMETER_NAMES = "key|api_key|api-key|apikey|token|access_token|refresh_token|id_token|secret|client_secret|sig|signature|password";
+const QUERY_PARAMETER_NAMES =
+  "key|api_key|api-key|apikey|token|access_token|refresh_token|id_token|secret|client_secret|sig|signature|password";
 
 const CONTEXT_REPLACEMENTS: Replacement[] = [
   // JSON form: "x-api-key":"xxx", "Authorization": "Bearer xxx", "apiKey": "xxx"
   {
-    pattern: new RegExp(`("(?:${SECRET_HEADER_NAMES}|cookie|set-cookie|${SECRET_FIELD_NAMES})"\\s*:\\s*")((?:[^"\\\\]|\\\\.)+)(")`, "gi"),
+    pattern: new RegExp(
+      `("(?:${SECRET_HEADER_NAMES}|cookie|set-cookie|${SECRET_FIELD_NAMES})"\\s*:\\s*")((?:[^"\\\\]|\\\\.)+)(")`,
+      "gi",
+    ),
     replace: (_match, prefix, value, suffix) => `${prefix}${redactCredentialValue(value)}${suffix}`,
   },
   // Cookie headers carry several "name=value; " pairs: the value runs to the end of the line.
@@ -61,7 +69,10 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
   },
   // Header form: "Authorization: Bearer xxx", "x-api-key: xxx" (optional scheme word, then one token).
   {
-    pattern: new RegExp(`(?<![A-Za-z0-9_-])((?:${SECRET_HEADER_NAMES})\\s*[:=]\\s*)(${AUTH_SCHEME}\\s+)?([^\\s"',;}]+)`, "gi"),
+    pattern: new RegExp(
+      `(?<![A-Za-z0-9_-])((?:${SECRET_HEADER_NAMES})\\s*[:=]\\s*)(${AUTH_SCHEME}\\s+)?([^\\s"',;}]+)`,
+      "gi",
+    ),
     replace: (_match, prefix, scheme) => `${prefix}${scheme ?? ""}${REDACTED}`,
   },
   // Bare "Bearer <token>" anywhere (keep the word Bearer so the log still says what kind of credential it was).
@@ -81,16 +92,35 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
   },
   // "key: <opaque>", "token=<opaque>", "key is <opaque>": only when the value looks like random credential material.
   {
-    pattern: new RegExp(`(?<![A-Za-z0-9_])((?:${CONTEXT_WORDS})s?"?\\s*(?:[:=]|\\bis\\b)\\s*["']?)([A-Za-z0-9._~+/=-]{20,})`, "gi"),
+    pattern: new RegExp(
+      `(?<![A-Za-z0-9_])((?:${CONTEXT_WORDS})s?"?\\s*(?:[:=]|\\bis\\b)\\s*["']?)([A-Za-z0-9._~+/=-]{20,})`,
+      "gi",
+    ),
     replace: (match, prefix, value) => (isOpaqueToken(value) ? `${prefix}${REDACTED}` : match),
   },
 ];
 
 /** Object keys whose string values are replaced wholesale by redactDeep (compared lowercased without - and _). */
 const SECRET_OBJECT_KEYS = new Set([
-  "authorization", "proxyauthorization", "xapikey", "xgoogapikey", "apikey", "token", "accesstoken",
-  "refreshtoken", "idtoken", "authtoken", "sessiontoken", "secret", "clientsecret", "secretkey", "password",
-  "passwd", "cookie", "setcookie", "privatekey",
+  "authorization",
+  "proxyauthorization",
+  "xapikey",
+  "xgoogapikey",
+  "apikey",
+  "token",
+  "accesstoken",
+  "refreshtoken",
+  "idtoken",
+  "authtoken",
+  "sessiontoken",
+  "secret",
+  "clientsecret",
+  "secretkey",
+  "password",
+  "passwd",
+  "cookie",
+  "setcookie",
+  "privatekey",
 ]);
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -107,7 +137,13 @@ export function isOpaqueToken(value: string): boolean {
   if (value.length < 20 || UUID_PATTERN.test(value)) return false;
   return value
     .split(/[-_./:~+=]/)
-    .some((segment) => segment.length >= 16 && /[A-Za-z]/.test(segment) && /\d/.test(segment) && shannonEntropyBitsPerCharacter(segment) >= 3);
+    .some(
+      (segment) =>
+        segment.length >= 16 &&
+        /[A-Za-z]/.test(segment) &&
+        /\d/.test(segment) &&
+        shannonEntropyBitsPerCharacter(segment) >= 3,
+    );
 }
 
 function shannonEntropyBitsPerCharacter(value: string): number {
@@ -134,8 +170,8 @@ function redactCredentialValue(value: string): string {
  */
 // The credential words only count when a value follows them (`key=`, `token: `, `"secret":`, `token is`), as in
 // every context pattern: "per-token" or "API key" alone cannot hide a secret.
-const MIGHT_HOLD_A_SECRET = /sk-|AIza|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?"?\s*(?:[:=]|is\b)/i;
-
+const MIGHT_HOLD_A_SECRET =
+  /sk-|AIza|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?"?\s*(?:[:=]|is\b)/i;
 
 export function redactText(text: string): string {
   if (text.length < MINIMUM_SECRET_LENGTH) return text;
@@ -177,8 +213,10 @@ export function redactDeep<T>(value: T): T {
  * a cycle takes that slower path, which writes "[Circular]".
  */
 function redactingReplacer(key: string, child: unknown): unknown {
-  if (typeof child === "string") return key !== "" && isSecretObjectKey(key) ? (child.length > 0 ? REDACTED : child) : redactText(child);
-  if (key !== "" && child !== null && typeof child === "object" && isSecretObjectKey(key)) return redactValue(child, true, new WeakSet());
+  if (typeof child === "string")
+    return key !== "" && isSecretObjectKey(key) ? (child.length > 0 ? REDACTED : child) : redactText(child);
+  if (key !== "" && child !== null && typeof child === "object" && isSecretObjectKey(key))
+    return redactValue(child, true, new WeakSet());
   if (child instanceof Error) return { name: child.name, message: redactText(child.message) };
   return child;
 }

@@ -23,7 +23,10 @@ function rememberCredential(value: string | null | undefined): void {
 }
 
 /** Remembers a target's resolved API key and credential header values (with and without their auth scheme). */
-export function rememberCredentials(apiKey: string | undefined, headers?: Record<string, string | null | undefined>): void {
+export function rememberCredentials(
+  apiKey: string | undefined,
+  headers?: Record<string, string | null | undefined>,
+): void {
   rememberCredential(apiKey);
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (!value || !CREDENTIAL_HEADER_NAME.test(name)) continue;
@@ -50,6 +53,7 @@ export function holdsRememberedCredentialInJson(text: string): boolean {
 
 export function replaceRememberedCredentials(text: string, replacement: string): string {
   let result = text;
-  for (const secret of rememberedCredentials) if (result.includes(secret)) result = result.split(secret).join(replacement);
+  for (const secret of rememberedCredentials)
+    if (result.includes(secret)) result = result.split(secret).join(replacement);
   return result;
 }

@@ -4,13 +4,24 @@
 import type { z } from "zod";
 import { isObject } from "../is-object.ts";
 
-type AnySchema = z.ZodType & { _zod: { def: { type: string; innerType?: AnySchema; valueType?: AnySchema; element?: AnySchema; shape?: Record<string, AnySchema> } } };
+type AnySchema = z.ZodType & {
+  _zod: {
+    def: {
+      type: string;
+      innerType?: AnySchema;
+      valueType?: AnySchema;
+      element?: AnySchema;
+      shape?: Record<string, AnySchema>;
+    };
+  };
+};
 
 /** The record inside an optional/default wrapper, if the field is one. */
 function recordValues(field: AnySchema): AnySchema | undefined {
   const def = field._zod.def;
   if (def.type === "record") return def.valueType;
-  if ((def.type === "optional" || def.type === "default" || def.type === "nullable") && def.innerType) return recordValues(def.innerType);
+  if ((def.type === "optional" || def.type === "default" || def.type === "nullable") && def.innerType)
+    return recordValues(def.innerType);
   return undefined;
 }
 
@@ -18,7 +29,8 @@ function recordValues(field: AnySchema): AnySchema | undefined {
 function arrayElement(field: AnySchema): AnySchema | undefined {
   const def = field._zod.def;
   if (def.type === "array") return def.element;
-  if ((def.type === "optional" || def.type === "default" || def.type === "nullable") && def.innerType) return arrayElement(def.innerType);
+  if ((def.type === "optional" || def.type === "default" || def.type === "nullable") && def.innerType)
+    return arrayElement(def.innerType);
   return undefined;
 }
 
@@ -42,10 +54,12 @@ export function salvageRecords<T>(schema: z.ZodType<T>, defaults: () => T): (raw
       const values = recordValues(field);
       const value = raw[key];
       if (values && isObject(value)) {
-        kept[key] = Object.fromEntries(Object.entries(value).flatMap(([entryKey, entry]) => {
-          const parsed = values.safeParse(entry);
-          return parsed.success ? [[entryKey, parsed.data]] : [];
-        }));
+        kept[key] = Object.fromEntries(
+          Object.entries(value).flatMap(([entryKey, entry]) => {
+            const parsed = values.safeParse(entry);
+            return parsed.success ? [[entryKey, parsed.data]] : [];
+          }),
+        );
       } else if (arrayElement(field) && Array.isArray(value)) {
         const element = arrayElement(field)!;
         kept[key] = value.flatMap((item) => {

@@ -4,7 +4,15 @@ import { chmodSync, mkdirSync, renameSync, statSync } from "node:fs";
 import { chmod, mkdir, rename } from "node:fs/promises";
 import { dirname } from "node:path";
 import writeFileAtomic from "write-file-atomic";
-import { corruptName, decodeState, identityOf, readContent, readContentSync, type Decoded, type FileIdentity } from "./state-file.ts";
+import {
+  corruptName,
+  decodeState,
+  identityOf,
+  readContent,
+  readContentSync,
+  type Decoded,
+  type FileIdentity,
+} from "./state-file.ts";
 import type { JsonStoreOptions } from "./store-types.ts";
 
 export const FILE_MODE = 0o600;
@@ -28,7 +36,11 @@ function afterDamage<T>(decoded: Damaged<T>, movedTo: string, options: JsonStore
 }
 
 /** Call only under the lock: a corrupt file is moved aside, so no other process may be replacing it meanwhile. */
-export async function readDisk<T>(file: string, options: JsonStoreOptions<T>, onDamage: OnDamage): Promise<DiskState<T>> {
+export async function readDisk<T>(
+  file: string,
+  options: JsonStoreOptions<T>,
+  onDamage: OnDamage,
+): Promise<DiskState<T>> {
   const content = await readContent(file);
   const decoded = content ? decodeState(content.text, options) : undefined;
   if (!content || !decoded) return { state: options.defaults(), identity: undefined };

@@ -19,7 +19,12 @@ export function identityOf(stats: Stats): FileIdentity {
 
 export function sameIdentity(left: FileIdentity | undefined, right: FileIdentity | undefined): boolean {
   if (!left || !right) return left === right;
-  return left.inode === right.inode && left.size === right.size && left.modifiedMs === right.modifiedMs && left.changedMs === right.changedMs;
+  return (
+    left.inode === right.inode &&
+    left.size === right.size &&
+    left.modifiedMs === right.modifiedMs &&
+    left.changedMs === right.changedMs
+  );
 }
 
 export type FileContent = { text: string; identity: FileIdentity };
@@ -88,7 +93,10 @@ export function directoryProblem(dir: string): string | undefined {
 /** What a state file's text decodes to: the parsed state, or why not (with what `salvage` could still read). */
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string; salvaged?: T };
 
-export function decodeState<T>(text: string, options: Pick<JsonStoreOptions<T>, "parse" | "salvage" | "migrate">): Decoded<T> {
+export function decodeState<T>(
+  text: string,
+  options: Pick<JsonStoreOptions<T>, "parse" | "salvage" | "migrate">,
+): Decoded<T> {
   // The store never creates an empty file (the lock does not need the file to exist), so an empty one was damaged.
   if (text.trim() === "") return { ok: false, reason: "empty file" };
   let raw: unknown;

@@ -1,6 +1,16 @@
 // What the state directory holds, for `/auto-router debug`: each auto-router file with its size and whether it
 // reads back, and the tail of the live event log. Read-only: nothing here changes or moves a file.
-import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 
 export interface StateFileReport {
@@ -28,7 +38,9 @@ function healthOf(name: string, path: string): string {
 export function inventoryStateDir(directory: string): StateFileReport[] {
   let names: string[];
   try {
-    names = readdirSync(directory).filter((name) => name.startsWith("auto-router.")).sort();
+    names = readdirSync(directory)
+      .filter((name) => name.startsWith("auto-router."))
+      .sort();
   } catch {
     return [];
   }

@@ -2,10 +2,26 @@
 // holds a model's total; "<provider>|*|<metric>" the provider's, so a budget check reads one field (O(1)). The local
 // view keeps the file ledger's format (src/budget/usage-ledger.ts); these functions convert between the two.
 import { z } from "zod";
-import { addTotals, emptyTotals, KEEP_DAYS, KEEP_MONTHS, usageTotalsSchema, type UsageLedger, type UsageTotals } from "../budget/usage-ledger.ts";
+import {
+  addTotals,
+  emptyTotals,
+  KEEP_DAYS,
+  KEEP_MONTHS,
+  usageTotalsSchema,
+  type UsageLedger,
+  type UsageTotals,
+} from "../budget/usage-ledger.ts";
 
 export const PROVIDER_TOTAL = "*";
-const METRICS = ["requests", "estimated", "input", "output", "cacheRead", "cacheWrite", "costUsd"] as const satisfies ReadonlyArray<keyof UsageTotals>;
+const METRICS = [
+  "requests",
+  "estimated",
+  "input",
+  "output",
+  "cacheRead",
+  "cacheWrite",
+  "costUsd",
+] as const satisfies ReadonlyArray<keyof UsageTotals>;
 /** Hashes expire a little after the file ledger would prune them. */
 const DAY_TTL_SECONDS = (KEEP_DAYS + 7) * 86_400;
 const MONTH_TTL_SECONDS = (KEEP_MONTHS * 31 + 31) * 86_400;
@@ -36,11 +52,13 @@ export const pendingStateSchema = z.object({ entries: z.array(pendingEntrySchema
 export type PendingState = z.infer<typeof pendingStateSchema>;
 export const emptyPending = (): PendingState => ({ entries: [] });
 
-export const fieldOf = (provider: string, modelId: string, metric: string): string => `${provider}|${modelId}|${metric}`;
+export const fieldOf = (provider: string, modelId: string, metric: string): string =>
+  `${provider}|${modelId}|${metric}`;
 export const providerCostField = (provider: string): string => fieldOf(provider, PROVIDER_TOTAL, "costUsd");
 
 /** The hash key suffix of a period bucket ("usage:day:2026-11-29"). */
-export const periodHashName = (period: PeriodKind, key: string): string => `usage:${period === "days" ? "day" : "month"}:${key}`;
+export const periodHashName = (period: PeriodKind, key: string): string =>
+  `usage:${period === "days" ? "day" : "month"}:${key}`;
 
 export function parsePeriodHashName(name: string): { period: PeriodKind; key: string } | undefined {
   const match = /usage:(day|month):([0-9-]+)$/.exec(name);
@@ -48,11 +66,17 @@ export function parsePeriodHashName(name: string): { period: PeriodKind; key: st
 }
 
 /** The hash fields an entry adds, per period hash name, as the record script takes them. */
-export function incrementsOf(changes: LedgerChange[]): Array<{ name: string; fields: Record<string, string>; ttl: number }> {
+export function incrementsOf(
+  changes: LedgerChange[],
+): Array<{ name: string; fields: Record<string, string>; ttl: number }> {
   const byHash = new Map<string, { name: string; fields: Record<string, number>; ttl: number }>();
   for (const change of changes) {
     const name = periodHashName(change.period, change.key);
-    const entry = byHash.get(name) ?? { name, fields: {}, ttl: change.period === "days" ? DAY_TTL_SECONDS : MONTH_TTL_SECONDS };
+    const entry = byHash.get(name) ?? {
+      name,
+      fields: {},
+      ttl: change.period === "days" ? DAY_TTL_SECONDS : MONTH_TTL_SECONDS,
+    };
     byHash.set(name, entry);
     for (const metric of METRICS) {
       const amount = change.totals[metric];
@@ -63,7 +87,11 @@ export function incrementsOf(changes: LedgerChange[]): Array<{ name: string; fie
       }
     }
   }
-  return [...byHash.values()].map((entry) => ({ name: entry.name, ttl: entry.ttl, fields: Object.fromEntries(Object.entries(entry.fields).map(([field, amount]) => [field, String(amount)])) }));
+  return [...byHash.values()].map((entry) => ({
+    name: entry.name,
+    ttl: entry.ttl,
+    fields: Object.fromEntries(Object.entries(entry.fields).map(([field, amount]) => [field, String(amount)])),
+  }));
 }
 
 /** A whole ledger as changes (the re-seed of a team store that lost its data, `state push`). */
@@ -72,7 +100,8 @@ export function changesOfLedger(ledger: UsageLedger): LedgerChange[] {
   for (const period of ["days", "months"] as const) {
     for (const [key, providers] of Object.entries(ledger[period])) {
       for (const [provider, models] of Object.entries(providers)) {
-        for (const [modelId, totals] of Object.entries(models)) changes.push({ period, key, provider, modelId, totals });
+        for (const [modelId, totals] of Object.entries(models))
+          changes.push({ period, key, provider, modelId, totals });
       }
     }
   }
@@ -84,7 +113,9 @@ export function changesBetween(previous: UsageLedger, next: UsageLedger): Ledger
   const changes: LedgerChange[] = [];
   for (const change of changesOfLedger(next)) {
     const before = previous[change.period][change.key]?.[change.provider]?.[change.modelId] ?? emptyTotals();
-    const totals = Object.fromEntries(METRICS.map((metric) => [metric, roundAmount(change.totals[metric] - before[metric])])) as UsageTotals;
+    const totals = Object.fromEntries(
+      METRICS.map((metric) => [metric, roundAmount(change.totals[metric] - before[metric])]),
+    ) as UsageTotals;
     if (METRICS.some((metric) => totals[metric] > 0)) changes.push({ ...change, totals });
   }
   return changes;
@@ -92,7 +123,12 @@ export function changesBetween(previous: UsageLedger, next: UsageLedger): Ledger
 
 export function applyChanges(ledger: UsageLedger, changes: LedgerChange[], migrated: string[] = []): UsageLedger {
   if (changes.length === 0 && migrated.length === 0) return ledger;
-  const next: UsageLedger = { ...ledger, days: { ...ledger.days }, months: { ...ledger.months }, migratedFrom: [...new Set([...ledger.migratedFrom, ...migrated])] };
+  const next: UsageLedger = {
+    ...ledger,
+    days: { ...ledger.days },
+    months: { ...ledger.months },
+    migratedFrom: [...new Set([...ledger.migratedFrom, ...migrated])],
+  };
   for (const change of changes) {
     const bucket = { ...next[change.period][change.key] };
     const models = { ...bucket[change.provider] };

@@ -111,9 +111,27 @@ return 1
 `;
 
 export interface TeamCommands {
-  parCompareAndSet(stateKey: string, markerKey: string, expectedVersion: number, json: string, markerTtlSeconds: number, channel: string, message: string): Promise<[string, number]>;
+  parCompareAndSet(
+    stateKey: string,
+    markerKey: string,
+    expectedVersion: number,
+    json: string,
+    markerTtlSeconds: number,
+    channel: string,
+    message: string,
+  ): Promise<[string, number]>;
   parClaim(key: string, holder: string, ttlMs: number): Promise<number>;
   parRecordUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
-  parReserve(reservations: string, day: string, month: string, field: string, id: string, amount: string, ttlMs: number, daily: string, monthly: string): Promise<Array<number | string>>;
+  parReserve(
+    reservations: string,
+    day: string,
+    month: string,
+    field: string,
+    id: string,
+    amount: string,
+    ttlMs: number,
+    daily: string,
+    monthly: string,
+  ): Promise<Array<number | string>>;
   parSeedUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
 }

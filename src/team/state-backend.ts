@@ -22,7 +22,13 @@ export interface StateBackend {
    * `salvage` keeps what can be read of a damaged file (see JsonStoreOptions); `flushDelayMs` is how long changes
    * gather before one write (the stores' default when not given).
    */
-  open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T>;
+  open<T>(
+    name: string,
+    defaults: () => T,
+    parse: (raw: unknown) => T,
+    salvage?: (raw: unknown) => T,
+    flushDelayMs?: number,
+  ): StateStore<T>;
   describe(now: number): BackendStatus;
   /** See PluginContext.claim. While Redis is unreachable the claim is granted: routing goes on on the local view. */
   claim(name: string, ttlMs: number): Promise<boolean>;
@@ -42,38 +48,97 @@ export interface StateBackendOptions {
 
 export function openStateBackend(options: StateBackendOptions): StateBackend {
   const { settings, stateDir, onWarning } = options;
-  const openFile = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, refreshIntervalMs?: number, flushDelayMs?: number) =>
-    openJsonStore({ file: stateFile(stateDir, name), defaults, parse, salvage, onWarning, refreshIntervalMs, flushDelayMs });
+  const openFile = <T>(
+    name: string,
+    defaults: () => T,
+    parse: (raw: unknown) => T,
+    salvage?: (raw: unknown) => T,
+    refreshIntervalMs?: number,
+    flushDelayMs?: number,
+  ) =>
+    openJsonStore({
+      file: stateFile(stateDir, name),
+      defaults,
+      parse,
+      salvage,
+      onWarning,
+      refreshIntervalMs,
+      flushDelayMs,
+    });
   if (settings.backend === "file") {
     return {
       settings,
-      open: (name, defaults, parse, salvage, flushDelayMs) => openFile(name, defaults, parse, salvage, undefined, flushDelayMs),
-      describe: () => ({ backend: "file", machine: settings.machine, connection: "local", lagMs: 0, pendingWrites: 0, roundTrips: 0 }),
+      open: (name, defaults, parse, salvage, flushDelayMs) =>
+        openFile(name, defaults, parse, salvage, undefined, flushDelayMs),
+      describe: () => ({
+        backend: "file",
+        machine: settings.machine,
+        connection: "local",
+        lagMs: 0,
+        pendingWrites: 0,
+        roundTrips: 0,
+      }),
       ready: async () => undefined,
       claim: async () => true,
       pushLocal: async () => {
-        throw new Error("state push needs the team store: set state.backend \"redis\" with a url, or AUTO_ROUTER_REDIS_URL");
+        throw new Error(
+          'state push needs the team store: set state.backend "redis" with a url, or AUTO_ROUTER_REDIS_URL',
+        );
       },
       close: async () => undefined,
     };
   }
   const connection = new TeamConnection(settings, options.warn);
   type TeamStore = StateStore<unknown> & { push(state: unknown): Promise<boolean> };
-  const unwritten = openFile(`${TEAM_MIRROR_PREFIX}unwritten`, emptyUnwritten, (raw) => unwrittenStateSchema.parse(raw));
+  const unwritten = openFile(`${TEAM_MIRROR_PREFIX}unwritten`, emptyUnwritten, (raw) =>
+    unwrittenStateSchema.parse(raw),
+  );
   const stores = new Map<string, { store: TeamStore; defaults: () => unknown; parse: (raw: unknown) => unknown }>();
   // The spend ledger is written attempt by attempt into per-period hashes (redis-ledger.ts); every other store is
   // one JSON value written by compare-and-set.
-  const openTeamStore = <T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T> & { push(state: T): Promise<boolean> } => {
+  const openTeamStore = <T>(
+    name: string,
+    defaults: () => T,
+    parse: (raw: unknown) => T,
+    salvage?: (raw: unknown) => T,
+    flushDelayMs?: number,
+  ): StateStore<T> & { push(state: T): Promise<boolean> } => {
     const local = openFile(`${TEAM_MIRROR_PREFIX}${name}`, defaults, parse, salvage, undefined, flushDelayMs);
-    if (name !== USAGE_STORE_NAME) return new RedisStateStore<T>({ name, connection, local, defaults, parse, unwritten, warn: options.warn, flushDelayMs });
-    const pending = openFile(`${TEAM_MIRROR_PREFIX}${name}-pending`, emptyPending, (raw) => pendingStateSchema.parse(raw));
+    if (name !== USAGE_STORE_NAME)
+      return new RedisStateStore<T>({
+        name,
+        connection,
+        local,
+        defaults,
+        parse,
+        unwritten,
+        warn: options.warn,
+        flushDelayMs,
+      });
+    const pending = openFile(`${TEAM_MIRROR_PREFIX}${name}-pending`, emptyPending, (raw) =>
+      pendingStateSchema.parse(raw),
+    );
     // The budget feature opens this name with the ledger's own defaults and parser, so T is UsageLedger here.
-    const ledger = new RedisLedgerStore({ name, connection, local: local as unknown as StateStore<UsageLedger>, pending, defaults: emptyLedger, onStoreDown: settings.onStoreDown, warn: options.warn });
+    const ledger = new RedisLedgerStore({
+      name,
+      connection,
+      local: local as unknown as StateStore<UsageLedger>,
+      pending,
+      defaults: emptyLedger,
+      onStoreDown: settings.onStoreDown,
+      warn: options.warn,
+    });
     return ledger as unknown as StateStore<T> & { push(state: T): Promise<boolean> };
   };
   return {
     settings,
-    open<T>(name: string, defaults: () => T, parse: (raw: unknown) => T, salvage?: (raw: unknown) => T, flushDelayMs?: number): StateStore<T> {
+    open<T>(
+      name: string,
+      defaults: () => T,
+      parse: (raw: unknown) => T,
+      salvage?: (raw: unknown) => T,
+      flushDelayMs?: number,
+    ): StateStore<T> {
       const store = openTeamStore(name, defaults, parse, salvage, flushDelayMs);
       stores.set(name, { store: store as unknown as TeamStore, defaults, parse });
       return store;
@@ -84,14 +149,21 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
       await connection.settled();
       if (!connection.writable) return true;
       try {
-        return (await connection.call((client) => client.parClaim(connection.key("claim", name), connection.writerId, ttlMs))) === 1;
+        return (
+          (await connection.call((client) =>
+            client.parClaim(connection.key("claim", name), connection.writerId, ttlMs),
+          )) === 1
+        );
       } catch {
         return true;
       }
     },
     ready: () => connection.ready(),
     async pushLocal() {
-      if (!connection.writable) throw new Error(`the team store ${settings.displayUrl} is not reachable (${connection.lastError ?? connection.state})`);
+      if (!connection.writable)
+        throw new Error(
+          `the team store ${settings.displayUrl} is not reachable (${connection.lastError ?? connection.state})`,
+        );
       const results: PushResult[] = [];
       for (const [name, entry] of stores) {
         const local = openFile(name, entry.defaults, entry.parse, undefined, 0);

@@ -6,7 +6,14 @@
 import { randomUUID } from "node:crypto";
 import type { Redis, RedisOptions } from "ioredis";
 import type { RedisSettings } from "./team-settings.ts";
-import { CLAIM_LUA, COMPARE_AND_SET_LUA, RECORD_USAGE_LUA, RESERVE_LUA, SEED_USAGE_LUA, type TeamCommands } from "./redis-scripts.ts";
+import {
+  CLAIM_LUA,
+  COMPARE_AND_SET_LUA,
+  RECORD_USAGE_LUA,
+  RESERVE_LUA,
+  SEED_USAGE_LUA,
+  type TeamCommands,
+} from "./redis-scripts.ts";
 
 export type ConnectionState = "connecting" | "connected" | "down";
 
@@ -60,18 +67,26 @@ export class TeamConnection {
   roundTrips = 0;
   private closed = false;
 
-  constructor(readonly settings: RedisSettings, private readonly warn: (text: string) => void) {
+  constructor(
+    readonly settings: RedisSettings,
+    private readonly warn: (text: string) => void,
+  ) {
     this.firstSync = new Promise((resolve) => (this.resolveFirstSync = resolve));
     // A machine that cannot reach Redis at start routes on its local view; the first sync does not wait longer.
     setTimeout(() => this.resolveFirstSync(), CONNECT_TIMEOUT_MS).unref();
-    void this.connect().catch((error: unknown) => this.onDown(error instanceof Error ? error : new Error(String(error))));
+    void this.connect().catch((error: unknown) =>
+      this.onDown(error instanceof Error ? error : new Error(String(error))),
+    );
   }
 
   /** ioredis is loaded only in team mode, so the file store's start-up does not pay for it. */
   private async connect(): Promise<void> {
     // ioredis is CommonJS; from the bundles it arrives as its own chunk, whose named exports an ES module import
     // cannot see, so the class is also looked for on the default export.
-    const loaded = (await import("ioredis")) as unknown as { Redis?: typeof Redis; default?: { Redis?: typeof Redis } & typeof Redis };
+    const loaded = (await import("ioredis")) as unknown as {
+      Redis?: typeof Redis;
+      default?: { Redis?: typeof Redis } & typeof Redis;
+    };
     const RedisClient = (loaded.Redis ?? loaded.default?.Redis ?? loaded.default) as typeof Redis;
     if (this.closed) return;
     const options: RedisOptions = {
@@ -91,7 +106,11 @@ export class TeamConnection {
     client.on("error", (error: Error) => this.onDown(error));
     client.on("close", () => this.onDown(undefined));
     // The subscriber may queue its SUBSCRIBE until it is connected; ioredis re-subscribes after a reconnect.
-    const subscriber = new RedisClient(this.settings.url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    const subscriber = new RedisClient(this.settings.url, {
+      ...options,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+    });
     subscriber.on("error", () => undefined); // reported once through the command connection
     subscriber.on("message", (_channel: string, message: string) => this.onMessage(message));
     void subscriber.subscribe(this.channel).catch(() => undefined);
@@ -177,7 +196,7 @@ export class TeamConnection {
     this.resolveFirstSync();
     this.warn(
       `auto-router: team store ${this.settings.displayUrl} ${wasConnected ? "lost" : "unreachable"}${this.lastError ? ` (${this.lastError})` : ""}; ` +
-      "routing continues on the local view, writes are kept and replayed on reconnect",
+        "routing continues on the local view, writes are kept and replayed on reconnect",
     );
   }
 
@@ -204,7 +223,10 @@ export class TeamConnection {
       this.lastError = undefined;
       // Writes queued while the members synced were held back (see the ledger's flush): send them now.
       for (const member of this.members.values()) void member.flush?.();
-      if (wasDown) this.warn(`auto-router: team store ${this.settings.displayUrl} reachable again${reseed ? "; it had lost its data and was re-seeded from this machine's view" : ""}`);
+      if (wasDown)
+        this.warn(
+          `auto-router: team store ${this.settings.displayUrl} reachable again${reseed ? "; it had lost its data and was re-seeded from this machine's view" : ""}`,
+        );
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
     } finally {

@@ -22,12 +22,15 @@ export function stateCommand(backend: StateBackend): Subcommand {
   return {
     name: "state",
     usage: "state [push]",
-    description: "State backend (file or team store): connection, lag; push copies this machine's file state into an empty team store",
-    complete: (prefix) => (["push"].filter((word) => word.startsWith(prefix)).map((word) => ({ value: word, label: word }))),
+    description:
+      "State backend (file or team store): connection, lag; push copies this machine's file state into an empty team store",
+    complete: (prefix) =>
+      ["push"].filter((word) => word.startsWith(prefix)).map((word) => ({ value: word, label: word })),
     async run(args, deps, output) {
       await backend.ready(); // a command typed right at start reports the first sync's outcome, not "connecting"
       if (args[0] === undefined) return output.info(describeBackendLines(backend.describe(deps.now())).join("\n"));
-      if (args[0] !== "push") return output.error(`unknown state subcommand "${args[0]}"; usage: /auto-router state [push]`);
+      if (args[0] !== "push")
+        return output.error(`unknown state subcommand "${args[0]}"; usage: /auto-router state [push]`);
       const results = await backend.pushLocal();
       output.info(["state push:", ...results.map((entry) => `  ${entry.name}: ${entry.result}`)].join("\n"));
     },
@@ -49,7 +52,13 @@ export function createTeamPlugin(backend: StateBackend, config: () => RouterConf
     providerStatus(now) {
       const settings = backend.settings;
       const current = config();
-      if (settings.backend !== "redis" || settings.onStoreDown !== "block" || current.budgets?.policy !== "hard" || !down(now)) return {};
+      if (
+        settings.backend !== "redis" ||
+        settings.onStoreDown !== "block" ||
+        current.budgets?.policy !== "hard" ||
+        !down(now)
+      )
+        return {};
       const result: Record<string, ProviderStatus> = {};
       const detail = "the team store is unreachable, so the team's spend is unknown (state.onStoreDown: block)";
       for (const provider of budgetedProviders(current)) result[provider] = { budget: { level: "blocked", detail } };

@@ -48,7 +48,8 @@ export function checkRedisUrl(url: string): string | undefined {
   }
   if (!parsed.hostname) return "expected a host name after redis://";
   const database = parsed.pathname.replace(/^\//, "");
-  if (database !== "" && !/^\d+$/.test(database)) return `expected a database number after the host, got "/${database}"`;
+  if (database !== "" && !/^\d+$/.test(database))
+    return `expected a database number after the host, got "/${database}"`;
   return undefined;
 }
 
@@ -63,7 +64,12 @@ export function resolveTeamSettings(
   const url = fromEnv || (state?.backend === "redis" ? state.url?.trim() : undefined);
   const where = fromEnv ? REDIS_URL_ENV : "state.url";
   if (!url) {
-    if (state?.backend === "redis") issues.push({ severity: "warning", path: "state.url", message: `backend "redis" needs a url (or ${REDIS_URL_ENV}); using the file store` });
+    if (state?.backend === "redis")
+      issues.push({
+        severity: "warning",
+        path: "state.url",
+        message: `backend "redis" needs a url (or ${REDIS_URL_ENV}); using the file store`,
+      });
     return { settings: { backend: "file", machine }, issues };
   }
   const problem = checkRedisUrl(url);

@@ -26,8 +26,15 @@ function formatterFor(zone: string): Intl.DateTimeFormat | null {
   if (formatter === undefined) {
     try {
       formatter = new Intl.DateTimeFormat("en-US", {
-        timeZone: zone, hourCycle: "h23", weekday: "short",
-        year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric",
+        timeZone: zone,
+        hourCycle: "h23",
+        weekday: "short",
+        year: "numeric",
+        month: "numeric",
+        day: "numeric",
+        hour: "numeric",
+        minute: "numeric",
+        second: "numeric",
       });
     } catch {
       formatter = null;
@@ -55,13 +62,27 @@ export function wallClock(instant: number, zone: string): WallClock | undefined 
   const clock: WallClock = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, weekday: 0 };
   for (const part of formatter.formatToParts(instant)) {
     switch (part.type) {
-      case "year": clock.year = Number(part.value); break;
-      case "month": clock.month = Number(part.value); break;
-      case "day": clock.day = Number(part.value); break;
-      case "hour": clock.hour = Number(part.value) % 24; break;
-      case "minute": clock.minute = Number(part.value); break;
-      case "second": clock.second = Number(part.value); break;
-      case "weekday": clock.weekday = WEEKDAY_INDEX[part.value] ?? 0; break;
+      case "year":
+        clock.year = Number(part.value);
+        break;
+      case "month":
+        clock.month = Number(part.value);
+        break;
+      case "day":
+        clock.day = Number(part.value);
+        break;
+      case "hour":
+        clock.hour = Number(part.value) % 24;
+        break;
+      case "minute":
+        clock.minute = Number(part.value);
+        break;
+      case "second":
+        clock.second = Number(part.value);
+        break;
+      case "weekday":
+        clock.weekday = WEEKDAY_INDEX[part.value] ?? 0;
+        break;
     }
   }
   return clock;
@@ -71,14 +92,24 @@ export function wallClock(instant: number, zone: string): WallClock | undefined 
 export function zoneOffsetMs(instant: number, zone: string): number | undefined {
   const clock = wallClock(instant, zone);
   if (!clock) return undefined;
-  return Date.UTC(clock.year, clock.month - 1, clock.day, clock.hour, clock.minute, clock.second) - Math.floor(instant / 1000) * 1000;
+  return (
+    Date.UTC(clock.year, clock.month - 1, clock.day, clock.hour, clock.minute, clock.second) -
+    Math.floor(instant / 1000) * 1000
+  );
 }
 
 /**
  * The instant at which the wall clock in `zone` shows the given date and time (month 1-12; Date.UTC normalises
  * overflow, so day 32 is the next month's 1st). The offset is taken twice, so a DST change in between is right.
  */
-export function wallClockToInstant(year: number, month: number, day: number, hour: number, minute: number, zone: string): number | undefined {
+export function wallClockToInstant(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  zone: string,
+): number | undefined {
   const asIfUtc = Date.UTC(year, month - 1, day, hour, minute);
   const firstOffset = zoneOffsetMs(asIfUtc, zone);
   if (firstOffset === undefined) return undefined;

@@ -10,12 +10,21 @@ export interface ListingComponent {
 
 /** Terminal columns of one code point: East Asian wide and emoji take two, combining marks none. */
 function columnsOf(codePoint: number): number {
-  if ((codePoint >= 0x300 && codePoint <= 0x36f) || (codePoint >= 0xfe00 && codePoint <= 0xfe0f) || codePoint === 0x200d) return 0;
+  if (
+    (codePoint >= 0x300 && codePoint <= 0x36f) ||
+    (codePoint >= 0xfe00 && codePoint <= 0xfe0f) ||
+    codePoint === 0x200d
+  )
+    return 0;
   const wide =
-    (codePoint >= 0x1100 && codePoint <= 0x115f) || (codePoint >= 0x2e80 && codePoint <= 0xa4cf) ||
-    (codePoint >= 0xac00 && codePoint <= 0xd7a3) || (codePoint >= 0xf900 && codePoint <= 0xfaff) ||
-    (codePoint >= 0xfe30 && codePoint <= 0xfe4f) || (codePoint >= 0xff00 && codePoint <= 0xff60) ||
-    (codePoint >= 0xffe0 && codePoint <= 0xffe6) || (codePoint >= 0x1f300 && codePoint <= 0x1faff) ||
+    (codePoint >= 0x1100 && codePoint <= 0x115f) ||
+    (codePoint >= 0x2e80 && codePoint <= 0xa4cf) ||
+    (codePoint >= 0xac00 && codePoint <= 0xd7a3) ||
+    (codePoint >= 0xf900 && codePoint <= 0xfaff) ||
+    (codePoint >= 0xfe30 && codePoint <= 0xfe4f) ||
+    (codePoint >= 0xff00 && codePoint <= 0xff60) ||
+    (codePoint >= 0xffe0 && codePoint <= 0xffe6) ||
+    (codePoint >= 0x1f300 && codePoint <= 0x1faff) ||
     (codePoint >= 0x20000 && codePoint <= 0x3fffd);
   return wide ? 2 : 1;
 }
@@ -45,7 +54,8 @@ export function wrapLine(line: string, width: number, indent = 2): string[] {
 export function listingWidget(lines: readonly string[]): () => ListingComponent {
   return () => ({
     // One column of margin on the left, like pi's own string[] widgets.
-    render: (width: number) => width < 2 ? [] : lines.flatMap((line) => wrapLine(line, width - 1).map((piece) => ` ${piece}`)),
+    render: (width: number) =>
+      width < 2 ? [] : lines.flatMap((line) => wrapLine(line, width - 1).map((piece) => ` ${piece}`)),
     invalidate: () => {},
   });
 }

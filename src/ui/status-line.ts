@@ -37,7 +37,10 @@ export function formatStatus(view: StatusView): string {
   const parts: string[] = [`⇄ ${view.routeId ?? "auto-router"}`, ...(view.marks ?? [])];
   if (view.warnings.length) parts.push(`⚠ ${view.warnings.join(", ")}`);
   if (view.phase) parts.push(view.phase);
-  else if (view.servedKey) parts.push(`→ ${view.servedKey}${view.failovers ? ` (${view.failovers} failover${view.failovers > 1 ? "s" : ""})` : ""}`);
+  else if (view.servedKey)
+    parts.push(
+      `→ ${view.servedKey}${view.failovers ? ` (${view.failovers} failover${view.failovers > 1 ? "s" : ""})` : ""}`,
+    );
   const tier = tierText(view);
   if (tier) parts.push(tier);
   if (view.intent && view.confidence !== undefined) parts.push(`${view.intent} ${view.confidence.toFixed(2)}`);
@@ -74,7 +77,8 @@ export class StatusLine implements StatusSink {
   onDecision(decision: Decision, extraWarnings: string[] = []): void {
     const warnings = new Set<string>(extraWarnings);
     for (const candidate of decision.candidates) for (const warning of candidate.warnings) warnings.add(warning);
-    for (const skipped of decision.skipped) if (skipped.reason === "circuit-open") warnings.add(`breaker open ${skipped.provider}`);
+    for (const skipped of decision.skipped)
+      if (skipped.reason === "circuit-open") warnings.add(`breaker open ${skipped.provider}`);
     if (decision.trace.fallback) warnings.add("budget fallback");
     this.view = {
       ...this.view,
@@ -88,7 +92,11 @@ export class StatusLine implements StatusSink {
   }
 
   onAttempt(routeId: string, candidate: Candidate, attempt: number): void {
-    this.view = { ...this.view, routeId, phase: attempt > 1 ? `failing over → ${candidate.key}` : `→ ${candidate.key}…` };
+    this.view = {
+      ...this.view,
+      routeId,
+      phase: attempt > 1 ? `failing over → ${candidate.key}` : `→ ${candidate.key}…`,
+    };
     this.renderSoon();
   }
 
@@ -116,7 +124,11 @@ export class StatusLine implements StatusSink {
   }
 
   text(): string {
-    return formatStatus({ ...this.view, warnings: [...this.configWarnings, ...this.view.warnings], marks: this.marks() });
+    return formatStatus({
+      ...this.view,
+      warnings: [...this.configWarnings, ...this.view.warnings],
+      marks: this.marks(),
+    });
   }
 
   render(): void {

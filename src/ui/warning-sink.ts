@@ -20,7 +20,8 @@ export class WarningSink {
     this.unregister = registerExitFlush({
       hasPendingWork: () => this.pending.length + this.provisional.length > 0,
       holdsLock: () => false,
-      flushSync: () => this.stderr([...this.pending.splice(0), ...this.provisional.splice(0)].map((text) => `${text}\n`).join("")),
+      flushSync: () =>
+        this.stderr([...this.pending.splice(0), ...this.provisional.splice(0)].map((text) => `${text}\n`).join("")),
     });
   }
 

@@ -22,7 +22,12 @@ const COST_PER_ANSWER_USD = 0.026;
 function setup(emulator: Emulator) {
   return makeAgentDir({
     providers: {
-      "mock-a": { baseUrl: emulator.url, api: "openai-completions", apiKey: "sk-mock-a-key", models: [{ id: "model-a", cost: { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 } }] },
+      "mock-a": {
+        baseUrl: emulator.url,
+        api: "openai-completions",
+        apiKey: "sk-mock-a-key",
+        models: [{ id: "model-a", cost: { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 } }],
+      },
     },
     routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
   });
@@ -34,7 +39,10 @@ function readSpend(agentDir: string) {
 }
 
 function readEvents(agentDir: string): any[] {
-  return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 describe("spend through the pi CLI", () => {
@@ -50,8 +58,11 @@ describe("spend through the pi CLI", () => {
     const dir = setup(emulator);
     try {
       const prompts = Array.from({ length: PROMPTS_PER_PROCESS }, (_, index) => `prompt ${index + 1}`);
-      const runs = await Promise.all(Array.from({ length: PROCESSES }, () =>
-        runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", ...prompts], timeoutMs: 30_000 })));
+      const runs = await Promise.all(
+        Array.from({ length: PROCESSES }, () =>
+          runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", ...prompts], timeoutMs: 30_000 }),
+        ),
+      );
       for (const run of runs) assert.equal(run.code, 0, run.stderr);
       const answers = PROCESSES * PROMPTS_PER_PROCESS;
       assert.equal(emulator.calls.length, answers);
@@ -64,7 +75,10 @@ describe("spend through the pi CLI", () => {
       assert.equal(spend.day.estimated, 0, "pi-ai's own usage and cost were consistent");
       assert.equal(readEvents(dir.agentDir).filter((event) => event.type === "usage").length, answers);
 
-      const show = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router budget show"] });
+      const show = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router budget show"],
+      });
       assert.equal(show.code, 0, show.stderr);
       assert.match(show.stdout + show.stderr, /mock-a\s+today\s+\$1\.04\s/);
     } finally {
@@ -87,7 +101,10 @@ describe("spend through the pi CLI", () => {
       const events = readEvents(dir.agentDir);
       const usage = events.find((event) => event.type === "usage");
       assert.ok(usage, "usage event written");
-      assert.ok(events.some((event) => event.type === "result" && event.requestId === usage.requestId), "result event of the same request written");
+      assert.ok(
+        events.some((event) => event.type === "result" && event.requestId === usage.requestId),
+        "result event of the same request written",
+      );
     } finally {
       dir.cleanup();
     }

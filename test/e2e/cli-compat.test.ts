@@ -16,8 +16,21 @@ const KEY_B = "sk-compat-b";
 
 const ROUTES = {
   routes: {
-    main: { name: "Compat main", sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
-    reverse: { sortBy: "config", targets: [{ provider: "mock-b", modelId: "model-b" }, { provider: "mock-a", modelId: "model-a" }] },
+    main: {
+      name: "Compat main",
+      sortBy: "config",
+      targets: [
+        { provider: "mock-a", modelId: "model-a" },
+        { provider: "mock-b", modelId: "model-b" },
+      ],
+    },
+    reverse: {
+      sortBy: "config",
+      targets: [
+        { provider: "mock-b", modelId: "model-b" },
+        { provider: "mock-a", modelId: "model-a" },
+      ],
+    },
   },
 };
 
@@ -39,11 +52,19 @@ function freshAgentDir(): string {
   return agentDir;
 }
 
-const jsonLines = (stdout: string) => stdout.trim().split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+const jsonLines = (stdout: string) =>
+  stdout
+    .trim()
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
 
 describe("the router through the pi CLI (version-independent)", () => {
   before(async () => {
-    [emulatorA, emulatorB] = await Promise.all([startOpenAIEmulator({ name: "A" }), startOpenAIEmulator({ name: "B" })]);
+    [emulatorA, emulatorB] = await Promise.all([
+      startOpenAIEmulator({ name: "A" }),
+      startOpenAIEmulator({ name: "B" }),
+    ]);
   });
   afterEach(() => {
     emulatorA.reset();
@@ -67,13 +88,21 @@ describe("the router through the pi CLI (version-independent)", () => {
 
   it("names the target that answered (mock-b) in the assistant message_end of JSON mode after a failover", async () => {
     emulatorA.enqueue({ status: 429 });
-    const run = await runPi({ agentDir: freshAgentDir(), args: ["--model", "auto-router/main", "--mode", "json", "Say hi"] });
+    const run = await runPi({
+      agentDir: freshAgentDir(),
+      args: ["--model", "auto-router/main", "--mode", "json", "Say hi"],
+    });
     assert.equal(run.code, 0, run.stderr);
-    const end = jsonLines(run.stdout).find((event) => event.type === "message_end" && event.message?.role === "assistant");
+    const end = jsonLines(run.stdout).find(
+      (event) => event.type === "message_end" && event.message?.role === "assistant",
+    );
     assert.ok(end, `no assistant message_end in:\n${run.stdout}`);
     assert.equal(end.message.provider, "mock-b");
     assert.equal(end.message.model, "model-b");
-    assert.deepEqual(end.message.content.filter((block: any) => block.type === "text").map((block: any) => block.text), ["Hello from B (call 1)."]);
+    assert.deepEqual(
+      end.message.content.filter((block: any) => block.type === "text").map((block: any) => block.text),
+      ["Hello from B (call 1)."],
+    );
   });
 
   it("does not fail over on a 400: exits 1 with the target's own error and never calls B", async () => {
@@ -90,10 +119,16 @@ describe("the router through the pi CLI (version-independent)", () => {
     try {
       const commands = await rpc.request({ type: "get_commands" });
       assert.equal(commands.success, true);
-      assert.ok(commands.data.commands.some((command: any) => command.name === "auto-router"), JSON.stringify(commands.data.commands));
+      assert.ok(
+        commands.data.commands.some((command: any) => command.name === "auto-router"),
+        JSON.stringify(commands.data.commands),
+      );
 
       const models = await rpc.request({ type: "get_available_models" });
-      const routerIds = models.data.models.filter((model: any) => model.provider === "auto-router").map((model: any) => model.id).sort();
+      const routerIds = models.data.models
+        .filter((model: any) => model.provider === "auto-router")
+        .map((model: any) => model.id)
+        .sort();
       assert.deepEqual(routerIds, ["main", "reverse"]);
 
       const accepted = await rpc.request({ type: "prompt", message: "/auto-router list" });
@@ -115,7 +150,10 @@ describe("the router through the pi CLI (version-independent)", () => {
     assert.equal(run.code, 0, run.stderr);
     // 0.73.1 prints the table on stderr, newer pi on stdout.
     const rows = (run.stdout + run.stderr).split("\n").map((line) => line.trim().split(/\s+/));
-    const routeIds = rows.filter(([provider]) => provider === "auto-router").map(([, id]) => id).sort();
+    const routeIds = rows
+      .filter(([provider]) => provider === "auto-router")
+      .map(([, id]) => id)
+      .sort();
     assert.deepEqual(routeIds, ["main", "reverse"]);
   });
 });

@@ -22,8 +22,12 @@ async function closedPort(): Promise<number> {
 }
 
 const assistantEnd = (stdout: string) =>
-  stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line))
-    .filter((event) => event.type === "message_end" && event.message?.role === "assistant").at(-1)?.message;
+  stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+    .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
+    .at(-1)?.message;
 
 describe("pi CLI with auto-router against emulated providers", () => {
   let openai: Emulator;
@@ -39,17 +43,62 @@ describe("pi CLI with auto-router against emulated providers", () => {
     deadPort = await closedPort();
     dir = makeAgentDir({
       providers: {
-        "mock-a": { baseUrl: openai.url, api: "openai-completions", apiKey: "sk-mock-a-key", models: [{ id: "model-a" }] },
-        "mock-c": { baseUrl: anthropic.url, api: "anthropic-messages", apiKey: "sk-ant-mock-c", models: [{ id: "model-c" }] },
-        "mock-dead": { baseUrl: `http://127.0.0.1:${deadPort}/v1`, api: "openai-completions", apiKey: "sk-dead", models: [{ id: "model-dead" }] },
-        "mock-b": { baseUrl: healthy.url, api: "openai-completions", apiKey: "sk-mock-b-key", models: [{ id: "model-b" }] },
+        "mock-a": {
+          baseUrl: openai.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key",
+          models: [{ id: "model-a" }],
+        },
+        "mock-c": {
+          baseUrl: anthropic.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-mock-c",
+          models: [{ id: "model-c" }],
+        },
+        "mock-dead": {
+          baseUrl: `http://127.0.0.1:${deadPort}/v1`,
+          api: "openai-completions",
+          apiKey: "sk-dead",
+          models: [{ id: "model-dead" }],
+        },
+        "mock-b": {
+          baseUrl: healthy.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-b-key",
+          models: [{ id: "model-b" }],
+        },
       },
       routes: {
         routes: {
-          chain: { sortBy: "config", targets: ["mock-dead/model-dead", "mock-a/model-a", "mock-c/model-c", "mock-b/model-b"].map((t) => ({ provider: t.split("/")[0], modelId: t.split("/")[1] })) },
-          stall: { sortBy: "config", timeouts: { firstTokenMs: 400 }, targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
-          empty: { sortBy: "config", targets: [{ provider: "mock-c", modelId: "model-c" }, { provider: "mock-b", modelId: "model-b" }] },
-          dropped: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
+          chain: {
+            sortBy: "config",
+            targets: ["mock-dead/model-dead", "mock-a/model-a", "mock-c/model-c", "mock-b/model-b"].map((t) => ({
+              provider: t.split("/")[0],
+              modelId: t.split("/")[1],
+            })),
+          },
+          stall: {
+            sortBy: "config",
+            timeouts: { firstTokenMs: 400 },
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+          empty: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-c", modelId: "model-c" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+          dropped: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
         },
       },
     });
@@ -63,10 +112,17 @@ describe("pi CLI with auto-router against emulated providers", () => {
 
   it("fails over through a refused connection, a 429 and a 529 to the healthy target in one request", async () => {
     reset();
-    openai.enqueue({ status: 429, errorMessage: "Rate limit reached for gpt. Please try again in 20s.", retryAfterSeconds: 20 });
+    openai.enqueue({
+      status: 429,
+      errorMessage: "Rate limit reached for gpt. Please try again in 20s.",
+      retryAfterSeconds: 20,
+    });
     anthropic.enqueue({ status: 529, errorType: "overloaded_error", errorMessage: "Overloaded" });
     healthy.enqueue({ text: "Hello from B." });
-    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "--mode", "json", "Say hi"] });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/chain", "--mode", "json", "Say hi"],
+    });
     assert.equal(run.code, 0, run.stderr);
     const message = assistantEnd(run.stdout);
     assert.equal(message.provider, "mock-b");
@@ -118,7 +174,10 @@ describe("pi CLI with auto-router against emulated providers", () => {
     // mock-a may still be cooling from the first test in route "chain"; cooldowns are per route, "dropped" is fresh.
     openai.enqueue({ text: ["one ", "two ", "three"], dropAfterChunks: 2 });
     healthy.enqueue({ text: "must not be used" });
-    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/dropped", "--mode", "json", "Count"] });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/dropped", "--mode", "json", "Count"],
+    });
     const message = assistantEnd(run.stdout);
     assert.equal(message.stopReason, "error");
     assert.equal(message.provider, "mock-a");

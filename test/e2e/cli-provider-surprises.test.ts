@@ -17,7 +17,11 @@ const target = (key: string) => ({ provider: key.split("/")[0], modelId: key.spl
 function readEvents(agentDir: string): any[] {
   const file = join(agentDir, "extensions", "auto-router.events.jsonl");
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  return readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
 describe("pi CLI: OpenAI in-stream server_error chunk", () => {
@@ -33,7 +37,9 @@ describe("pi CLI: OpenAI in-stream server_error chunk", () => {
         "mock-a": { baseUrl: failing.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a" }] },
         "mock-b": { baseUrl: healthy.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
       },
-      routes: { routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } } },
+      routes: {
+        routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } },
+      },
     });
   });
   after(async () => {
@@ -42,15 +48,28 @@ describe("pi CLI: OpenAI in-stream server_error chunk", () => {
   });
 
   it("classifies the chunk as a server failure, cools the target down for that kind and fails over", async () => {
-    failing.enqueue({ streamError: { message: "The server had an error while processing your request. Sorry about that!", type: "server_error" } });
+    failing.enqueue({
+      streamError: {
+        message: "The server had an error while processing your request. Sorry about that!",
+        type: "server_error",
+      },
+    });
     healthy.enqueue({ text: "B served." });
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), "B served.");
-    const failed = readEvents(dir.agentDir).filter((event) => event.type === "result" && event.data.outcome === "failed");
-    assert.deepEqual(failed.map((event) => [event.data.target, event.data.failureKind]), [["mock-a/model-a", "server"]]);
+    const failed = readEvents(dir.agentDir).filter(
+      (event) => event.type === "result" && event.data.outcome === "failed",
+    );
+    assert.deepEqual(
+      failed.map((event) => [event.data.target, event.data.failureKind]),
+      [["mock-a/model-a", "server"]],
+    );
     const cooldowns = JSON.parse(readFileSync(join(dir.agentDir, "extensions", "auto-router.cooldowns.json"), "utf8"));
-    assert.deepEqual(Object.values(cooldowns.entries).map((entry: any) => entry.kind), ["server"]);
+    assert.deepEqual(
+      Object.values(cooldowns.entries).map((entry: any) => entry.kind),
+      ["server"],
+    );
   });
 });
 
@@ -62,7 +81,12 @@ describe("pi CLI: an Anthropic stream that drops mid-answer", () => {
     anthropic = await startAnthropicEmulator({ name: "C" });
     dir = makeAgentDir({
       providers: {
-        "mock-c": { baseUrl: anthropic.url, api: "anthropic-messages", apiKey: "sk-ant-mock-c", models: [{ id: "model-c", cost: { input: 3, output: 15, cacheRead: 0, cacheWrite: 0 } }] },
+        "mock-c": {
+          baseUrl: anthropic.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-mock-c",
+          models: [{ id: "model-c", cost: { input: 3, output: 15, cacheRead: 0, cacheWrite: 0 } }],
+        },
       },
       routes: { routes: { solo: { sortBy: "config", targets: [target("mock-c/model-c")] } } },
     });
@@ -74,7 +98,10 @@ describe("pi CLI: an Anthropic stream that drops mid-answer", () => {
 
   it("records the streamed answer's estimated output, not message_start's 1-token placeholder", async () => {
     anthropic.enqueue({ text: "word ".repeat(120), dropAfterChunks: 100, usage: { input: 40, output: 600 } });
-    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/solo", "-p", "Write a hundred words"] });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/solo", "-p", "Write a hundred words"],
+    });
     assert.equal(run.code, 1, "the cut-off answer ends as an error");
     const usage = readEvents(dir.agentDir).filter((event) => event.type === "usage");
     assert.equal(usage.length, 1);
@@ -139,10 +166,17 @@ describe("pi CLI: a models.json apiKey command that fails", () => {
     dir = makeAgentDir({
       providers: {
         // Never listened on: the router must not even try this target.
-        "mock-a": { baseUrl: "http://127.0.0.1:9/v1", api: "openai-completions", apiKey: "!printf 'vault-said-7Hq2xK'; exit 3", models: [{ id: "model-a" }] },
+        "mock-a": {
+          baseUrl: "http://127.0.0.1:9/v1",
+          api: "openai-completions",
+          apiKey: "!printf 'vault-said-7Hq2xK'; exit 3",
+          models: [{ id: "model-a" }],
+        },
         "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
       },
-      routes: { routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } } },
+      routes: {
+        routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } },
+      },
     });
   });
   after(async () => {
@@ -164,7 +198,10 @@ describe("pi CLI: a models.json apiKey command that fails", () => {
     const attempts = events.filter((event) => event.type === "attempt").map((event) => event.data.target);
     assert.deepEqual(attempts, ["mock-b/model-b", "mock-b/model-b"], "mock-a is never counted as an attempt");
     const skipped = events.filter((event) => event.type === "candidates").at(-1).data.skipped;
-    assert.deepEqual(skipped.map((entry: any) => [entry.key, entry.reason]), [["mock-a/model-a", "no-credentials"]]);
+    assert.deepEqual(
+      skipped.map((entry: any) => [entry.key, entry.reason]),
+      [["mock-a/model-a", "no-credentials"]],
+    );
     assert.match(skipped[0].detail, /could not be resolved/);
   });
 });
@@ -198,8 +235,11 @@ describe("pi CLI: a provider that echoes its key in an error", () => {
   });
 
   const stateText = () =>
-    ["auto-router.events.jsonl", "auto-router.cooldowns.json"].map((name) => join(dir.agentDir, "extensions", name)).filter(existsSync)
-      .map((file) => readFileSync(file, "utf8")).join("\n");
+    ["auto-router.events.jsonl", "auto-router.cooldowns.json"]
+      .map((name) => join(dir.agentDir, "extensions", name))
+      .filter(existsSync)
+      .map((file) => readFileSync(file, "utf8"))
+      .join("\n");
 
   it("redacts the key from a 400 that is passed through to pi unchanged otherwise", async () => {
     a.enqueue({ status: 400, errorMessage: `Invalid request for key ${KEY} (header api-key ${KEY})` });
@@ -211,9 +251,18 @@ describe("pi CLI: a provider that echoes its key in an error", () => {
   });
 
   it("redacts the key from an error that ends an answer after the commit point (JSON mode)", async () => {
-    a.enqueue({ text: "one two three", streamError: { message: `stream broke; Authorization: Bearer ${KEY}`, type: "server_error", afterChunks: 2 } });
-    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/solo", "--mode", "json", "Say hi"] });
-    const ends = run.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line))
+    a.enqueue({
+      text: "one two three",
+      streamError: { message: `stream broke; Authorization: Bearer ${KEY}`, type: "server_error", afterChunks: 2 },
+    });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/solo", "--mode", "json", "Say hi"],
+    });
+    const ends = run.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
       .filter((event) => event.type === "message_end" && event.message?.role === "assistant");
     assert.equal(ends.at(-1).message.errorMessage, "stream broke; Authorization: Bearer [REDACTED]");
     assert.equal(run.stdout.includes(KEY) || run.stderr.includes(KEY), false, "the key is in no event pi printed");
@@ -225,8 +274,13 @@ describe("pi CLI: a provider that echoes its key in an error", () => {
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/pair", "-p", "Say hi"] });
     assert.equal(run.code, 0, run.stderr);
     const cooldowns = JSON.parse(readFileSync(join(dir.agentDir, "extensions", "auto-router.cooldowns.json"), "utf8"));
-    assert.deepEqual(Object.values(cooldowns.entries).map((entry: any) => entry.message), ["429 Too many requests for [REDACTED]"]);
-    const failed = readEvents(dir.agentDir).filter((event) => event.type === "result" && event.data.outcome === "failed").at(-1);
+    assert.deepEqual(
+      Object.values(cooldowns.entries).map((entry: any) => entry.message),
+      ["429 Too many requests for [REDACTED]"],
+    );
+    const failed = readEvents(dir.agentDir)
+      .filter((event) => event.type === "result" && event.data.outcome === "failed")
+      .at(-1);
     assert.equal(failed.data.message, "429 Too many requests for [REDACTED]");
     assert.equal(stateText().includes(KEY), false, "the key is not in the state files");
   });
@@ -239,7 +293,14 @@ describe("pi CLI: a wrong-typed field in the usage ledger", () => {
   before(async () => {
     a = await startOpenAIEmulator({ name: "A" });
     dir = makeAgentDir({
-      providers: { "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a", cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } }] } },
+      providers: {
+        "mock-a": {
+          baseUrl: a.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a",
+          models: [{ id: "model-a", cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } }],
+        },
+      },
       routes: { routes: { solo: { sortBy: "config", targets: [target("mock-a/model-a")] } } },
     });
   });
@@ -250,18 +311,34 @@ describe("pi CLI: a wrong-typed field in the usage ledger", () => {
 
   it("keeps the readable spend, warns once and keeps the bad copy", async () => {
     const extensions = join(dir.agentDir, "extensions");
-    const damaged = JSON.stringify({ version: 1, days: { "2026-01-01": { "mock-a": { "model-a": { requests: 3, costUsd: "0.5" } } } }, months: {}, migratedFrom: [] });
+    const damaged = JSON.stringify({
+      version: 1,
+      days: { "2026-01-01": { "mock-a": { "model-a": { requests: 3, costUsd: "0.5" } } } },
+      months: {},
+      migratedFrom: [],
+    });
     writeFileSync(join(extensions, "auto-router.usage.json"), damaged);
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/solo", "-p", "Say hi"] });
     assert.equal(run.code, 0, run.stderr);
     const warnings = run.stderr.split("\n").filter((line) => line.includes("auto-router.usage.json"));
     assert.equal(warnings.length, 1, run.stderr);
-    assert.match(warnings[0]!, /partly unreadable \(invalid content: days\.2026-01-01\.mock-a\.model-a\.costUsd: .*\); moved aside to .* and kept every value that could be read/);
+    assert.match(
+      warnings[0]!,
+      /partly unreadable \(invalid content: days\.2026-01-01\.mock-a\.model-a\.costUsd: .*\); moved aside to .* and kept every value that could be read/,
+    );
     const copies = readdirSync(extensions).filter((name) => name.startsWith("auto-router.usage.json.corrupt-"));
     assert.equal(copies.length, 1);
     assert.equal(readFileSync(join(extensions, copies[0]!), "utf8"), damaged);
     const ledger = JSON.parse(readFileSync(join(extensions, "auto-router.usage.json"), "utf8"));
-    assert.deepEqual(ledger.days["2026-01-01"]["mock-a"]["model-a"], { requests: 3, estimated: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0.5 });
+    assert.deepEqual(ledger.days["2026-01-01"]["mock-a"]["model-a"], {
+      requests: 3,
+      estimated: 0,
+      input: 0,
+      output: 0,
+      cacheRead: 0,
+      cacheWrite: 0,
+      costUsd: 0.5,
+    });
   });
 });
 
@@ -288,7 +365,13 @@ describe("pi CLI: a wrong-typed field in the cooldowns file", () => {
   it("keeps the readable cooldown (its target stays skipped), warns once and keeps the bad copy", async () => {
     const extensions = join(dir.agentDir, "extensions");
     const until = Date.now() + 3_600_000;
-    const damaged = JSON.stringify({ v: 1, entries: { "pair::mock-a/model-a": { until, kind: "rate_limit" }, "pair::mock-b/model-b": { until: "later", kind: "server" } } });
+    const damaged = JSON.stringify({
+      v: 1,
+      entries: {
+        "pair::mock-a/model-a": { until, kind: "rate_limit" },
+        "pair::mock-b/model-b": { until: "later", kind: "server" },
+      },
+    });
     writeFileSync(join(extensions, "auto-router.cooldowns.json"), damaged);
     b.setDefault({ text: "from B" });
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/pair", "-p", "Say hi"] });
@@ -297,7 +380,10 @@ describe("pi CLI: a wrong-typed field in the cooldowns file", () => {
     assert.equal(a.calls.length, 0, "the cooldown that could be read still applies");
     const warnings = run.stderr.split("\n").filter((line) => line.includes("auto-router.cooldowns.json"));
     assert.equal(warnings.length, 1, run.stderr);
-    assert.match(warnings[0]!, /partly unreadable \(invalid content: .*\); moved aside to .* and kept every value that could be read/);
+    assert.match(
+      warnings[0]!,
+      /partly unreadable \(invalid content: .*\); moved aside to .* and kept every value that could be read/,
+    );
     const copies = readdirSync(extensions).filter((name) => name.startsWith("auto-router.cooldowns.json.corrupt-"));
     assert.equal(copies.length, 1);
     assert.equal(readFileSync(join(extensions, copies[0]!), "utf8"), damaged);

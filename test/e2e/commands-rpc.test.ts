@@ -31,14 +31,31 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
     const from = rpc.lines.length;
     rpc.send({ type: "prompt", message: command });
     if (answer) {
-      const dialog = await rpc.waitFor((line) => line.type === "extension_ui_request" && (line.method === "select" || line.method === "confirm"));
+      const dialog = await rpc.waitFor(
+        (line) => line.type === "extension_ui_request" && (line.method === "select" || line.method === "confirm"),
+      );
       rpc.send({ type: "extension_ui_response", id: dialog.id, ...answer(dialog) });
     }
-    const notify = await rpc.waitFor((line) => line.type === "extension_ui_request" && line.method === "notify", undefined, { sinceIndex: from });
+    const notify = await rpc.waitFor(
+      (line) => line.type === "extension_ui_request" && line.method === "notify",
+      undefined,
+      { sinceIndex: from },
+    );
     const until = rpc.lines.indexOf(notify);
-    const widget = rpc.lines.slice(from, until).filter((line) => line.type === "extension_ui_request" && line.method === "setWidget" && line.widgetKey === "auto-router").at(-1);
+    const widget = rpc.lines
+      .slice(from, until)
+      .filter(
+        (line) =>
+          line.type === "extension_ui_request" && line.method === "setWidget" && line.widgetKey === "auto-router",
+      )
+      .at(-1);
     const widgetLines: string[] | undefined = widget?.widgetLines;
-    return { notice: notify.message, level: notify.notifyType, widget: widgetLines, text: widgetLines ? `${notify.message}\n${widgetLines.join("\n")}` : notify.message };
+    return {
+      notice: notify.message,
+      level: notify.notifyType,
+      widget: widgetLines,
+      text: widgetLines ? `${notify.message}\n${widgetLines.join("\n")}` : notify.message,
+    };
   }
 
   before(async () => {
@@ -46,16 +63,41 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
     second = await startOpenAIEmulator({ name: "B" });
     dir = makeAgentDir({
       providers: {
-        "mock-a": { baseUrl: first.url, api: "openai-completions", apiKey: "sk-mock-a-key", models: [{ id: "model-a", cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } }] },
-        "mock-b": { baseUrl: second.url, api: "openai-completions", apiKey: "sk-mock-b-key", models: [{ id: "model-b", cost: { input: 3, output: 4, cacheRead: 0, cacheWrite: 0 } }] },
+        "mock-a": {
+          baseUrl: first.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key",
+          models: [{ id: "model-a", cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } }],
+        },
+        "mock-b": {
+          baseUrl: second.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-b-key",
+          models: [{ id: "model-b", cost: { input: 3, output: 4, cacheRead: 0, cacheWrite: 0 } }],
+        },
       },
       routes: {
         routes: {
-          chain: { name: "Chain", sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
+          chain: {
+            name: "Chain",
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
           solo: { name: "Solo", targets: [{ provider: "mock-b", modelId: "model-b" }] },
         },
         aliases: { quick: "chain", bee: "mock-b/model-b" },
-        policyRules: [{ id: "no-a-at-night", type: "exclude-provider", providers: ["mock-a"], when: { timeWindow: { after: "23:00", before: "05:00" } }, enabled: false }],
+        policyRules: [
+          {
+            id: "no-a-at-night",
+            type: "exclude-provider",
+            providers: ["mock-a"],
+            when: { timeWindow: { after: "23:00", before: "05:00" } },
+            enabled: false,
+          },
+        ],
       },
     });
     rpc = await startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain"] });
@@ -69,7 +111,10 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
   it("lists /auto-router in get_commands", async () => {
     const response = await rpc.request({ type: "get_commands" });
     assert.equal(response.success, true, JSON.stringify(response));
-    assert.ok(response.data.commands.some((command: any) => command.name === "auto-router"), JSON.stringify(response.data.commands));
+    assert.ok(
+      response.data.commands.some((command: any) => command.name === "auto-router"),
+      JSON.stringify(response.data.commands),
+    );
   });
 
   it("fails over from a 429 to the next target and names the serving target in the status line", async () => {
@@ -79,15 +124,27 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
     const end = await rpc.waitFor((line) => line.type === "agent_end");
     const answer = end.messages.filter((message: any) => message.role === "assistant").at(-1);
     assert.equal(answer.provider, "mock-b", JSON.stringify(answer).slice(0, 600) + rpc.stderr);
-    const statuses = rpc.uiRequests().filter((line) => line.method === "setStatus" && line.statusKey === "auto-router").map((line) => line.statusText);
-    assert.ok(statuses.some((text: string) => /^⇄ chain .*→ mock-b\/model-b \(1 failover\)/.test(text)), statuses.join("\n"));
+    const statuses = rpc
+      .uiRequests()
+      .filter((line) => line.method === "setStatus" && line.statusKey === "auto-router")
+      .map((line) => line.statusText);
+    assert.ok(
+      statuses.some((text: string) => /^⇄ chain .*→ mock-b\/model-b \(1 failover\)/.test(text)),
+      statuses.join("\n"),
+    );
   });
 
   it("runs every subcommand once and shows its output", async () => {
     const expectations: Array<[string, RegExp]> = [
       ["/auto-router", /last chain: served by mock-b\/model-b, 1 failover\(s\)/],
-      ["/auto-router status", /config: .*auto-router\.routes\.json \(loaded\)[\s\S]*chain mock-a\/model-a: rate_limit, \d+s left/],
-      ["/auto-router list", /1\s+model-a\s+mock-a\/model-a\s+API key\s+cooldown \d+s \(rate_limit\)\s+-\s+1\.00\/2\.00/],
+      [
+        "/auto-router status",
+        /config: .*auto-router\.routes\.json \(loaded\)[\s\S]*chain mock-a\/model-a: rate_limit, \d+s left/,
+      ],
+      [
+        "/auto-router list",
+        /1\s+model-a\s+mock-a\/model-a\s+API key\s+cooldown \d+s \(rate_limit\)\s+-\s+1\.00\/2\.00/,
+      ],
       ["/auto-router show solo", /^auto-router\/solo — Solo\n#\s+target/],
       ["/auto-router search model-b", /mock-b\/model-b\s+model-b\s+yes\s+.*chain,solo/],
       ["/auto-router aliases", /quick\s+chain\s+auto-router\/chain\s+route, 2 target\(s\)/],
@@ -107,7 +164,10 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
       ["/auto-router shadow enable", /^shadow mode enabled/],
       ["/auto-router shadow show", /^shadow mode: enabled/],
       ["/auto-router shadow disable", /^shadow mode disabled/],
-      ["/auto-router rate good quick and right --tags fast", /^rated request \w{8} on chain good \("quick and right", tags fast\)\nmock-b\/model-b: 0 bad, 1 good/],
+      [
+        "/auto-router rate good quick and right --tags fast",
+        /^rated request \w{8} on chain good \("quick and right", tags fast\)\nmock-b\/model-b: 0 bad, 1 good/,
+      ],
       ["/auto-router budget", /budget/i],
       ["/auto-router balance", /balance/i],
       ["/auto-router circuit", /^circuit breakers/],
@@ -139,10 +199,17 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
   it("sends a long listing as a setWidget request with a short notice, and clear removes it", async () => {
     const shown = await run("/auto-router shortcuts");
     assert.ok(shown.widget && shown.widget.length > 12, shown.text);
-    assert.match(shown.notice, /^Prompt shortcuts: .* \(\d+ lines shown above the editor; \/auto-router clear hides them\)$/);
+    assert.match(
+      shown.notice,
+      /^Prompt shortcuts: .* \(\d+ lines shown above the editor; \/auto-router clear hides them\)$/,
+    );
     const from = rpc.lines.length;
     await rpc.request({ type: "prompt", message: "/auto-router clear" });
-    const cleared = await rpc.waitFor((line) => line.type === "extension_ui_request" && line.method === "setWidget", undefined, { sinceIndex: from });
+    const cleared = await rpc.waitFor(
+      (line) => line.type === "extension_ui_request" && line.method === "setWidget",
+      undefined,
+      { sinceIndex: from },
+    );
     assert.equal(cleared.widgetKey, "auto-router");
     assert.equal(cleared.widgetLines, undefined);
   });
@@ -159,7 +226,10 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
       assert.match(dialog.message, /The event log is kept/);
       return { confirmed: true };
     });
-    assert.match(reset.text, /^\d+ cooldown\(s\) cleared; latency averages cleared; 0 open breaker\(s\) closed\. The event log is never deleted\.$/);
+    assert.match(
+      reset.text,
+      /^\d+ cooldown\(s\) cleared; latency averages cleared; 0 open breaker\(s\) closed\. The event log is never deleted\.$/,
+    );
   });
 
   it("answers an unknown subcommand with an error and the list", async () => {
@@ -171,10 +241,20 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
   it("logs the rating as a feedback event pointing at the served request", async () => {
     const { code } = await rpc.close();
     assert.equal(code, 0, rpc.stderr);
-    const events = readFileSync(join(dir.agentDir, "extensions", "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+    const events = readFileSync(join(dir.agentDir, "extensions", "auto-router.events.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
     const feedback = events.filter((event) => event.type === "feedback");
     assert.equal(feedback.length, 1);
     const served = events.find((event) => event.type === "decision");
-    assert.deepEqual(feedback[0].data, { rating: "good", reason: "quick and right", tags: ["fast"], ratedRequestId: served.requestId, servedTarget: "mock-b/model-b", routeId: "chain" });
+    assert.deepEqual(feedback[0].data, {
+      rating: "good",
+      reason: "quick and right",
+      tags: ["fast"],
+      ratedRequestId: served.requestId,
+      servedTarget: "mock-b/model-b",
+      routeId: "chain",
+    });
   });
 });

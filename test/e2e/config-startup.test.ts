@@ -12,14 +12,22 @@ import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const GOOD_ROUTES = { routes: { mine: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } };
 // The same file with one comma missing after the first route (line 4).
-const MISSING_COMMA = '{\n  "routes": {\n    "mine": { "targets": [{ "provider": "mock-a", "modelId": "model-a" }] }\n    "second": { "targets": [] }\n  }\n}\n';
+const MISSING_COMMA =
+  '{\n  "routes": {\n    "mine": { "targets": [{ "provider": "mock-a", "modelId": "model-a" }] }\n    "second": { "targets": [] }\n  }\n}\n';
 
 describe("a routes file that is broken when pi starts", () => {
   let emulator: Emulator;
   const dirs: Array<ReturnType<typeof makeAgentDir>> = [];
   const agentDir = (routes: unknown) => {
     const dir = makeAgentDir({
-      providers: { "mock-a": { baseUrl: emulator.url, api: "openai-completions", apiKey: "sk-mock-a-key", models: [{ id: "model-a" }] } },
+      providers: {
+        "mock-a": {
+          baseUrl: emulator.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key",
+          models: [{ id: "model-a" }],
+        },
+      },
       routes,
     });
     dirs.push(dir);
@@ -56,11 +64,19 @@ describe("a routes file that is broken when pi starts", () => {
     writeFileSync(routesFile(dir), MISSING_COMMA);
     const calls = emulator.calls.length;
     const run = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "--mode", "json", "Hi"] });
-    const events = run.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line));
-    const answer = events.filter((event) => event.type === "message_end" && event.message?.role === "assistant").at(-1)?.message;
+    const events = run.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    const answer = events
+      .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
+      .at(-1)?.message;
     assert.equal(answer?.provider, "auto-router", run.stderr);
     assert.equal(answer?.model, "mine", "pi kept the selected auto-router model");
-    assert.equal(answer.errorMessage, `auto-router: route mine cannot be served: the routes file is invalid (${routesFile(dir)}:4:5: not valid JSON: Expected ',' or '}' after property value). Fix the file; it is re-read automatically.`);
+    assert.equal(
+      answer.errorMessage,
+      `auto-router: route mine cannot be served: the routes file is invalid (${routesFile(dir)}:4:5: not valid JSON: Expected ',' or '}' after property value). Fix the file; it is re-read automatically.`,
+    );
     assert.equal(emulator.calls.length, calls, "no target was called");
     assert.match(run.stderr, /routes mine, second fail every request until it is fixed/);
   });
@@ -69,7 +85,12 @@ describe("a routes file that is broken when pi starts", () => {
     const dir = agentDir({ routes: { "my route": { targets: [{ provider: "mock-a", modelId: "model-a" }] } } });
     const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
     assert.equal(run.code, 0, run.stderr);
-    assert.ok(run.stderr.includes(`error: ${routesFile(dir)}:3:5 at routes.my route: invalid key "my route": a route id may contain only letters, digits, dots, underscores and dashes`), run.stderr);
+    assert.ok(
+      run.stderr.includes(
+        `error: ${routesFile(dir)}:3:5 at routes.my route: invalid key "my route": a route id may contain only letters, digits, dots, underscores and dashes`,
+      ),
+      run.stderr,
+    );
     // The broken file declares "my route", which pi lists (with its space) so the user sees what it kept.
     assert.match(run.stdout + run.stderr, /auto-router\s+my route/);
   });
@@ -79,10 +100,16 @@ describe("a routes file that is broken when pi starts", () => {
     const blocker = join(dir, "not-a-directory");
     writeFileSync(blocker, "");
     emulator.enqueue({ text: "Served anyway." });
-    const run = await runPi({ agentDir: dir, env: { AUTO_ROUTER_LOG_DIR: join(blocker, "state") }, args: ["--model", "auto-router/mine", "-p", "Hi"] });
+    const run = await runPi({
+      agentDir: dir,
+      env: { AUTO_ROUTER_LOG_DIR: join(blocker, "state") },
+      args: ["--model", "auto-router/mine", "-p", "Hi"],
+    });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), "Served anyway.");
     const lines = run.stderr.split("\n").filter((line) => line.includes("auto-router"));
-    assert.deepEqual(lines, [`auto-router: state directory ${join(blocker, "state")} is not usable (ENOTDIR); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`]);
+    assert.deepEqual(lines, [
+      `auto-router: state directory ${join(blocker, "state")} is not usable (ENOTDIR); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
+    ]);
   });
 });

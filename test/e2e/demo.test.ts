@@ -11,7 +11,12 @@ function runDemo(args: string[]) {
   const environment = { ...process.env };
   delete environment.AUTO_ROUTER_LOG_DIR;
   delete environment.AUTO_ROUTER_CONFIG;
-  return spawnSync(process.execPath, ["--import", "tsx", "demo/run-demo.ts", ...args], { cwd: REPO_ROOT, env: environment, encoding: "utf8", timeout: DEMO_TIMEOUT_MS });
+  return spawnSync(process.execPath, ["--import", "tsx", "demo/run-demo.ts", ...args], {
+    cwd: REPO_ROOT,
+    env: environment,
+    encoding: "utf8",
+    timeout: DEMO_TIMEOUT_MS,
+  });
 }
 
 describe("npm run demo", () => {
@@ -20,12 +25,28 @@ describe("npm run demo", () => {
     const agentDir = /agent dir kept for inspection; remove it with: rm -rf (\S+)/.exec(run.stdout)?.[1];
     try {
       assert.equal(run.status, 0, `demo failed:\n${run.stdout}\n${run.stderr}`);
-      const listCommand = run.stdout.split("\n").find((line) => line.includes("/auto-router list") && line.trim().startsWith("$ "));
+      const listCommand = run.stdout
+        .split("\n")
+        .find((line) => line.includes("/auto-router list") && line.trim().startsWith("$ "));
       assert.ok(listCommand, run.stdout);
-      assert.match(listCommand, /^ {2}\$ PI_CODING_AGENT_DIR=\/\S+ \.\/node_modules\/\.bin\/pi /, "no placeholder, no bare `pi` that is not on the PATH");
-      const environment: NodeJS.ProcessEnv = { ...process.env, PATH: "/usr/bin:/bin", PI_OFFLINE: "1", PI_TELEMETRY: "0" };
+      assert.match(
+        listCommand,
+        /^ {2}\$ PI_CODING_AGENT_DIR=\/\S+ \.\/node_modules\/\.bin\/pi /,
+        "no placeholder, no bare `pi` that is not on the PATH",
+      );
+      const environment: NodeJS.ProcessEnv = {
+        ...process.env,
+        PATH: "/usr/bin:/bin",
+        PI_OFFLINE: "1",
+        PI_TELEMETRY: "0",
+      };
       delete environment.AUTO_ROUTER_LOG_DIR;
-      const pasted = spawnSync("sh", ["-c", listCommand.trim().slice(2)], { cwd: REPO_ROOT, env: environment, encoding: "utf8", timeout: DEMO_TIMEOUT_MS });
+      const pasted = spawnSync("sh", ["-c", listCommand.trim().slice(2)], {
+        cwd: REPO_ROOT,
+        env: environment,
+        encoding: "utf8",
+        timeout: DEMO_TIMEOUT_MS,
+      });
       assert.equal(pasted.status, 0, pasted.stderr);
       // The demo's own route and providers: the pasted command ran pi with this extension on the demo's agent dir.
       assert.match(pasted.stdout + pasted.stderr, /auto-router\/demo-swe/);

@@ -43,12 +43,25 @@ describe("API keys from the earlier pi-auto-router's environment names", () => {
       },
     });
     // pi's built-in providers pointed at the emulator, WITHOUT an apiKey: pi's own credential lookup finds none.
-    writeFileSync(join(dir.agentDir, "models.json"), JSON.stringify({
-      providers: {
-        google: { baseUrl: gemini.url, api: "openai-completions", compat: OPENAI_EMULATOR_COMPAT, models: [{ id: "gemini-emulated" }] },
-        deepseek: { baseUrl: gemini.url, api: "openai-completions", compat: OPENAI_EMULATOR_COMPAT, models: [{ id: "deepseek-emulated" }] },
-      },
-    }));
+    writeFileSync(
+      join(dir.agentDir, "models.json"),
+      JSON.stringify({
+        providers: {
+          google: {
+            baseUrl: gemini.url,
+            api: "openai-completions",
+            compat: OPENAI_EMULATOR_COMPAT,
+            models: [{ id: "gemini-emulated" }],
+          },
+          deepseek: {
+            baseUrl: gemini.url,
+            api: "openai-completions",
+            compat: OPENAI_EMULATOR_COMPAT,
+            models: [{ id: "deepseek-emulated" }],
+          },
+        },
+      }),
+    );
   });
   after(async () => {
     await gemini.close();
@@ -59,7 +72,11 @@ describe("API keys from the earlier pi-auto-router's environment names", () => {
   it("calls a Gemini route with GOOGLE_KEY when pi has no Gemini credential", async () => {
     gemini.reset();
     gemini.enqueue({ text: "Hello from Gemini." });
-    const run = await runPi({ agentDir: dir.agentDir, env: { ...CLEAN, GOOGLE_KEY: GOOGLE_FALLBACK, AUTO_ROUTER_LOG_DIR: dir.agentDir }, args: ["--model", "auto-router/gemini", "-p", "Hi"] });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      env: { ...CLEAN, GOOGLE_KEY: GOOGLE_FALLBACK, AUTO_ROUTER_LOG_DIR: dir.agentDir },
+      args: ["--model", "auto-router/gemini", "-p", "Hi"],
+    });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), "Hello from Gemini.");
     assert.equal(gemini.calls[0]!.headers.authorization, `Bearer ${GOOGLE_FALLBACK}`);
@@ -73,23 +90,42 @@ describe("API keys from the earlier pi-auto-router's environment names", () => {
     gemini.reset();
     gemini.enqueue({ text: "one" });
     gemini.enqueue({ text: "two" });
-    const first = await runPi({ agentDir: dir.agentDir, env: { ...CLEAN, GOOGLE_API_KEY: "AIza-google-api-key", GOOGLE_KEY: GOOGLE_FALLBACK }, args: ["--model", "auto-router/gemini", "-p", "Hi"] });
+    const first = await runPi({
+      agentDir: dir.agentDir,
+      env: { ...CLEAN, GOOGLE_API_KEY: "AIza-google-api-key", GOOGLE_KEY: GOOGLE_FALLBACK },
+      args: ["--model", "auto-router/gemini", "-p", "Hi"],
+    });
     assert.equal(first.code, 0, first.stderr);
-    const second = await runPi({ agentDir: dir.agentDir, env: { ...CLEAN, GEMINI_API_KEY: GEMINI_OWN, GOOGLE_API_KEY: "AIza-google-api-key" }, args: ["--model", "auto-router/gemini", "-p", "Hi"] });
+    const second = await runPi({
+      agentDir: dir.agentDir,
+      env: { ...CLEAN, GEMINI_API_KEY: GEMINI_OWN, GOOGLE_API_KEY: "AIza-google-api-key" },
+      args: ["--model", "auto-router/gemini", "-p", "Hi"],
+    });
     assert.equal(second.code, 0, second.stderr);
-    assert.deepEqual(gemini.calls.map((call) => call.headers.authorization), ["Bearer AIza-google-api-key", `Bearer ${GEMINI_OWN}`]);
+    assert.deepEqual(
+      gemini.calls.map((call) => call.headers.authorization),
+      ["Bearer AIza-google-api-key", `Bearer ${GEMINI_OWN}`],
+    );
   });
 
   it("skips the Gemini route's target as without credentials when no name is set", async () => {
     gemini.reset();
-    const run = await runPi({ agentDir: dir.agentDir, env: CLEAN, args: ["--model", "auto-router/gemini", "-p", "Hi"] });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      env: CLEAN,
+      args: ["--model", "auto-router/gemini", "-p", "Hi"],
+    });
     assert.equal(gemini.calls.length, 0);
     assert.match(run.stdout + run.stderr, /no credentials/);
   });
 
   it("fetches a DeepSeek balance with DEEPSEEK_KEY when pi has no DeepSeek credential", async () => {
     balanceAuthorizations.length = 0;
-    const run = await runPi({ agentDir: dir.agentDir, env: { ...CLEAN, DEEPSEEK_KEY: DEEPSEEK_FALLBACK }, args: ["--model", "auto-router/cheap", "-p", "/auto-router balance fetch"] });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      env: { ...CLEAN, DEEPSEEK_KEY: DEEPSEEK_FALLBACK },
+      args: ["--model", "auto-router/cheap", "-p", "/auto-router balance fetch"],
+    });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout + run.stderr, /deepseek\s+\$7\.25/);
     assert.ok(balanceAuthorizations.includes(`Bearer ${DEEPSEEK_FALLBACK}`), balanceAuthorizations.join(","));

@@ -33,22 +33,47 @@ describe("the event log written by pi and read by the scripts", () => {
     b = await startOpenAIEmulator({ name: "B" });
     dir = makeAgentDir({
       providers: {
-        "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a", cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } }] },
-        "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b", cost: { input: 3, output: 15, cacheRead: 0, cacheWrite: 0 } }] },
+        "mock-a": {
+          baseUrl: a.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a",
+          models: [{ id: "model-a", cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } }],
+        },
+        "mock-b": {
+          baseUrl: b.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-b",
+          models: [{ id: "model-b", cost: { input: 3, output: 15, cacheRead: 0, cacheWrite: 0 } }],
+        },
       },
       routes: {
-        routes: { logged: { sortBy: "config", failover: { kinds: { rate_limit: { cooldownMs: 0 } } }, targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } },
+        routes: {
+          logged: {
+            sortBy: "config",
+            failover: { kinds: { rate_limit: { cooldownMs: 0 } } },
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
       },
     });
     logFile = join(dir.agentDir, "extensions", "auto-router.events.jsonl");
     // Prompt 1: A fails with a secret in its error text, B serves. Prompt 2: A serves. Prompt 3: A fails again, B serves.
     a.enqueue(
-      { status: 429, errorMessage: `Rate limit for key ${OPENAI_KEY} (Authorization: Bearer ${BEARER}); see https://x.invalid/v1?key=${OPENAI_KEY}` },
+      {
+        status: 429,
+        errorMessage: `Rate limit for key ${OPENAI_KEY} (Authorization: Bearer ${BEARER}); see https://x.invalid/v1?key=${OPENAI_KEY}`,
+      },
       { text: "A answers." },
       { status: 503, errorMessage: "Service Unavailable" },
     );
     b.setDefault({ text: "B answers.", usage: { input: 100, output: 50 } });
-    const result = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/logged", "-p", "one", "two", "three"] });
+    const result = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/logged", "-p", "one", "two", "three"],
+    });
     assert.equal(result.code, 0, result.stderr);
   });
   after(async () => {
@@ -57,7 +82,10 @@ describe("the event log written by pi and read by the scripts", () => {
   });
 
   it("writes one versioned envelope per line, with mode 0600 and no prompt text", () => {
-    const lines = readFileSync(logFile, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    const lines = readFileSync(logFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     assert.ok(lines.length >= 3 * 5, `${lines.length} events`);
     for (const event of lines) {
       assert.equal(event.v, EVENT_SCHEMA_VERSION);
@@ -95,7 +123,20 @@ describe("the event log written by pi and read by the scripts", () => {
   it("routing-replay re-runs the logged decisions under another config without calling a model", async () => {
     const other = join(dir.agentDir, "other-routes.json");
     const { writeFileSync } = await import("node:fs");
-    writeFileSync(other, JSON.stringify({ routes: { logged: { sortBy: "config", targets: [{ provider: "mock-b", modelId: "model-b" }, { provider: "mock-a", modelId: "model-a" }] } } }));
+    writeFileSync(
+      other,
+      JSON.stringify({
+        routes: {
+          logged: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-b", modelId: "model-b" },
+              { provider: "mock-a", modelId: "model-a" },
+            ],
+          },
+        },
+      }),
+    );
     const replay = await script("routing-replay.mjs", ["--file", logFile, "--config", other, "--json"]);
     const callsBefore = a.calls.length + b.calls.length;
     assert.ok(JSON.stringify(replay).includes("mock-b/model-b"));

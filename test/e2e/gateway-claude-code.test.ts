@@ -19,8 +19,9 @@ const CLAUDE_TIMEOUT_MS = 90_000;
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 const missing = !existsSync(CLAUDE);
 
-
-describe("Claude Code through the gateway", { skip: missing && !inCi ? `Claude Code is not installed in ${CLAUDE} (.ci/run installs it)` : false }, () => {
+describe("Claude Code through the gateway", {
+  skip: missing && !inCi ? `Claude Code is not installed in ${CLAUDE} (.ci/run installs it)` : false,
+}, () => {
   let first: Emulator;
   let second: Emulator;
   let dir: ReturnType<typeof makeAgentDir>;
@@ -34,11 +35,29 @@ describe("Claude Code through the gateway", { skip: missing && !inCi ? `Claude C
     // Claude Code asks for up to 128k output tokens; targets with a smaller limit would be ruled out by the router.
     dir = makeAgentDir({
       providers: {
-        "mock-a": { baseUrl: first.url, api: "anthropic-messages", apiKey: "sk-ant-mock-a-key-000001", models: [{ id: "model-a", maxTokens: 128_000 }] },
-        "mock-b": { baseUrl: second.url, api: "anthropic-messages", apiKey: "sk-ant-mock-b-key-000001", models: [{ id: "model-b", maxTokens: 128_000 }] },
+        "mock-a": {
+          baseUrl: first.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-mock-a-key-000001",
+          models: [{ id: "model-a", maxTokens: 128_000 }],
+        },
+        "mock-b": {
+          baseUrl: second.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-mock-b-key-000001",
+          models: [{ id: "model-b", maxTokens: 128_000 }],
+        },
       },
       routes: {
-        routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } },
+        routes: {
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
         gateway: { models: { [CLAUDE_DEFAULT_MODEL]: "auto-router/main" } },
       },
     });
@@ -53,17 +72,24 @@ describe("Claude Code through the gateway", { skip: missing && !inCi ? `Claude C
   });
 
   it("answers `claude -p` from the second target after the first answers 429", async () => {
-    first.enqueue({ status: 429, errorMessage: "Number of request tokens has exceeded your per-minute rate limit", retryAfterSeconds: 30 });
+    first.enqueue({
+      status: 429,
+      errorMessage: "Number of request tokens has exceeded your per-minute rate limit",
+      retryAfterSeconds: 30,
+    });
     second.enqueue({ text: "Hello from the second target." });
-    const run = await runClientCli(CLAUDE, ["-p", "Say hi"], { timeoutMs: CLAUDE_TIMEOUT_MS, env: {
-      HOME: home,
-      PI_CODING_AGENT_DIR: dir.agentDir,
-      ANTHROPIC_BASE_URL: gateway.url,
-      ANTHROPIC_API_KEY: gateway.token,
-      DISABLE_TELEMETRY: "1",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      DISABLE_AUTOUPDATER: "1",
-    } });
+    const run = await runClientCli(CLAUDE, ["-p", "Say hi"], {
+      timeoutMs: CLAUDE_TIMEOUT_MS,
+      env: {
+        HOME: home,
+        PI_CODING_AGENT_DIR: dir.agentDir,
+        ANTHROPIC_BASE_URL: gateway.url,
+        ANTHROPIC_API_KEY: gateway.token,
+        DISABLE_TELEMETRY: "1",
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        DISABLE_AUTOUPDATER: "1",
+      },
+    });
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /Hello from the second target\./);
     assert.equal(first.calls.length, 1);

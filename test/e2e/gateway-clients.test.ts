@@ -11,7 +11,11 @@ import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests", retryAfterSeconds: 20 };
-const WEATHER_TOOL = { name: "get_weather", description: "Weather for a city", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
+const WEATHER_TOOL = {
+  name: "get_weather",
+  description: "Weather for a city",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+};
 
 describe("gateway with the official OpenAI and Anthropic clients", () => {
   let first: Emulator;
@@ -25,26 +29,70 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
 
   before(async () => {
     [first, second, firstAnthropic, secondAnthropic] = await Promise.all([
-      startOpenAIEmulator({ name: "A" }), startOpenAIEmulator({ name: "B" }), startAnthropicEmulator({ name: "C" }), startAnthropicEmulator({ name: "D" }),
+      startOpenAIEmulator({ name: "A" }),
+      startOpenAIEmulator({ name: "B" }),
+      startAnthropicEmulator({ name: "C" }),
+      startAnthropicEmulator({ name: "D" }),
     ]);
     dir = makeAgentDir({
       providers: {
-        "mock-a": { baseUrl: first.url, api: "openai-completions", apiKey: "sk-mock-a-key-000000000001", models: [{ id: "model-a" }] },
-        "mock-b": { baseUrl: second.url, api: "openai-completions", apiKey: "sk-mock-b-key-000000000002", models: [{ id: "model-b" }] },
-        "mock-c": { baseUrl: firstAnthropic.url, api: "anthropic-messages", apiKey: "sk-ant-mock-c-key-0000001", models: [{ id: "model-c" }] },
-        "mock-d": { baseUrl: secondAnthropic.url, api: "anthropic-messages", apiKey: "sk-ant-mock-d-key-0000002", models: [{ id: "model-d" }] },
+        "mock-a": {
+          baseUrl: first.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key-000000000001",
+          models: [{ id: "model-a" }],
+        },
+        "mock-b": {
+          baseUrl: second.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-b-key-000000000002",
+          models: [{ id: "model-b" }],
+        },
+        "mock-c": {
+          baseUrl: firstAnthropic.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-mock-c-key-0000001",
+          models: [{ id: "model-c" }],
+        },
+        "mock-d": {
+          baseUrl: secondAnthropic.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-mock-d-key-0000002",
+          models: [{ id: "model-d" }],
+        },
       },
       routes: {
         routes: {
-          chat: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
-          claude: { sortBy: "config", targets: [{ provider: "mock-c", modelId: "model-c" }, { provider: "mock-d", modelId: "model-d" }] },
-          mixed: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-d", modelId: "model-d" }] },
+          chat: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+          claude: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-c", modelId: "model-c" },
+              { provider: "mock-d", modelId: "model-d" },
+            ],
+          },
+          mixed: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-d", modelId: "model-d" },
+            ],
+          },
         },
         aliases: { fast: "chat" },
         gateway: { models: { "claude-sonnet-4-5": "auto-router/claude" } },
         // Cooldowns (and waiting for one to end) would carry one test's failures into the next; each test here
         // wants the failover within its own request.
-        failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 }, server: { cooldownMs: 0 }, overloaded: { cooldownMs: 0 } } },
+        failover: {
+          cooldownWaitMs: 0,
+          kinds: { rate_limit: { cooldownMs: 0 }, server: { cooldownMs: 0 }, overloaded: { cooldownMs: 0 } },
+        },
       },
     });
     gateway = await startGatewayProcess({ agentDir: dir.agentDir });
@@ -61,14 +109,28 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
   it("answers an OpenAI chat completion from the second target after the first answers 429, with the retry headers", async () => {
     first.enqueue(RATE_LIMITED);
     second.enqueue({ text: "Hello from B." });
-    const { data, response } = await openai.chat.completions.create({ model: "auto-router/chat", messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "Say hi" }] }).withResponse();
+    const { data, response } = await openai.chat.completions
+      .create({
+        model: "auto-router/chat",
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "Say hi" },
+        ],
+      })
+      .withResponse();
     assert.equal(data.choices[0]!.message.content, "Hello from B.");
     assert.equal(data.choices[0]!.finish_reason, "stop");
     assert.equal(data.usage?.completion_tokens, 7);
     assert.equal(response.headers.get("x-auto-router-route"), "chat");
     assert.equal(response.headers.get("x-auto-router-served-by"), "mock-b/model-b");
     const attempts = JSON.parse(response.headers.get("x-auto-router-attempts")!);
-    assert.deepEqual(attempts.map((a: any) => [a.target, a.kind, a.status]), [["mock-a/model-a", "rate_limit", 429], ["mock-b/model-b", undefined, 200]]);
+    assert.deepEqual(
+      attempts.map((a: any) => [a.target, a.kind, a.status]),
+      [
+        ["mock-a/model-a", "rate_limit", 429],
+        ["mock-b/model-b", undefined, 200],
+      ],
+    );
     assert.equal(first.calls.length, 1);
     assert.equal(second.calls.length, 1);
     // Each target got its own key from pi's registry, never the client's gateway token.
@@ -80,8 +142,11 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     first.enqueue(RATE_LIMITED);
     second.enqueue({ toolCall: { id: "call_1", name: "get_weather", arguments: { city: "Paris" } } });
     const stream = await openai.chat.completions.create({
-      model: "fast", stream: true, stream_options: { include_usage: true },
-      tools: [{ type: "function", function: WEATHER_TOOL }], messages: [{ role: "user", content: "Weather in Paris?" }],
+      model: "fast",
+      stream: true,
+      stream_options: { include_usage: true },
+      tools: [{ type: "function", function: WEATHER_TOOL }],
+      messages: [{ role: "user", content: "Weather in Paris?" }],
     });
     let name = "";
     let args = "";
@@ -104,10 +169,17 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     first.enqueue(RATE_LIMITED);
     second.enqueue({ text: "Sunny, 21 C." });
     const answer = await openai.chat.completions.create({
-      model: "fast", tools: [{ type: "function", function: WEATHER_TOOL }],
+      model: "fast",
+      tools: [{ type: "function", function: WEATHER_TOOL }],
       messages: [
         { role: "user", content: "Weather in Paris?" },
-        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: "{\"city\":\"Paris\"}" } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+          ],
+        },
         { role: "tool", tool_call_id: "call_1", content: "sunny, 21 C" },
       ],
     });
@@ -120,8 +192,20 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
   it("answers an Anthropic message with a tool round trip, mapping Claude Code's model name onto a route", async () => {
     firstAnthropic.enqueue(RATE_LIMITED);
     secondAnthropic.enqueue({ toolCall: { id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } } });
-    const tools = [{ name: WEATHER_TOOL.name, description: WEATHER_TOOL.description, input_schema: WEATHER_TOOL.parameters as Anthropic.Tool.InputSchema }];
-    const message = await anthropic.messages.create({ model: "claude-sonnet-4-5", max_tokens: 200, system: "You check the weather.", tools, messages: [{ role: "user", content: "Weather in Oslo?" }] });
+    const tools = [
+      {
+        name: WEATHER_TOOL.name,
+        description: WEATHER_TOOL.description,
+        input_schema: WEATHER_TOOL.parameters as Anthropic.Tool.InputSchema,
+      },
+    ];
+    const message = await anthropic.messages.create({
+      model: "claude-sonnet-4-5",
+      max_tokens: 200,
+      system: "You check the weather.",
+      tools,
+      messages: [{ role: "user", content: "Weather in Oslo?" }],
+    });
     assert.equal(message.stop_reason, "tool_use");
     const toolUse = message.content.find((block) => block.type === "tool_use");
     assert.ok(toolUse && toolUse.type === "tool_use");
@@ -132,7 +216,9 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     firstAnthropic.enqueue(RATE_LIMITED);
     secondAnthropic.enqueue({ text: "Cold, 3 C." });
     const answer = await anthropic.messages.create({
-      model: "claude-sonnet-4-5", max_tokens: 200, tools,
+      model: "claude-sonnet-4-5",
+      max_tokens: 200,
+      tools,
       messages: [
         { role: "user", content: "Weather in Oslo?" },
         { role: "assistant", content: message.content },
@@ -149,14 +235,26 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
   it("streams an Anthropic message with the real event sequence across protocols (OpenAI target serving an Anthropic client)", async () => {
     first.enqueue(RATE_LIMITED);
     secondAnthropic.enqueue({ thinking: "Let me think.", text: "Streamed answer." });
-    const stream = anthropic.messages.stream({ model: "auto-router/mixed", max_tokens: 200, thinking: { type: "enabled", budget_tokens: 2048 }, messages: [{ role: "user", content: "Hi" }] });
+    const stream = anthropic.messages.stream({
+      model: "auto-router/mixed",
+      max_tokens: 200,
+      thinking: { type: "enabled", budget_tokens: 2048 },
+      messages: [{ role: "user", content: "Hi" }],
+    });
     const types: string[] = [];
     stream.on("streamEvent", (event) => types.push(event.type));
     const final = await stream.finalMessage();
     assert.equal(types[0], "message_start");
     assert.deepEqual(types.slice(-2), ["message_delta", "message_stop"]);
-    assert.ok(types.includes("content_block_start") && types.includes("content_block_delta") && types.includes("content_block_stop"));
-    assert.deepEqual(final.content.map((block) => block.type), ["thinking", "text"]);
+    assert.ok(
+      types.includes("content_block_start") &&
+        types.includes("content_block_delta") &&
+        types.includes("content_block_stop"),
+    );
+    assert.deepEqual(
+      final.content.map((block) => block.type),
+      ["thinking", "text"],
+    );
     assert.equal(final.content[1]!.type === "text" && final.content[1]!.text, "Streamed answer.");
     assert.equal(final.usage.output_tokens, 7);
     assert.equal(first.calls.length, 1);
@@ -164,42 +262,74 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
 
   it("lists routes and aliases, counts tokens, and names the known routes for an unknown model", async () => {
     const models = await openai.models.list();
-    assert.deepEqual(models.data.map((model) => model.id), ["auto-router/chat", "auto-router/claude", "auto-router/mixed", "fast"]);
-    const counted = await anthropic.messages.countTokens({ model: "auto-router/claude", messages: [{ role: "user", content: "x".repeat(400) }] });
+    assert.deepEqual(
+      models.data.map((model) => model.id),
+      ["auto-router/chat", "auto-router/claude", "auto-router/mixed", "fast"],
+    );
+    const counted = await anthropic.messages.countTokens({
+      model: "auto-router/claude",
+      messages: [{ role: "user", content: "x".repeat(400) }],
+    });
     assert.ok(counted.input_tokens >= 100, `estimate ${counted.input_tokens}`);
-    await assert.rejects(openai.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }), (error: any) => {
-      assert.equal(error.status, 404);
-      assert.match(error.message, /no-such-model.*auto-router\/chat, auto-router\/claude/);
-      return true;
-    });
-    await assert.rejects(anthropic.messages.create({ model: "no-such-model", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }), (error: any) => {
-      assert.equal(error.status, 404);
-      assert.equal(error.error?.error?.type, "not_found_error");
-      return true;
-    });
+    await assert.rejects(
+      openai.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 404);
+        assert.match(error.message, /no-such-model.*auto-router\/chat, auto-router\/claude/);
+        return true;
+      },
+    );
+    await assert.rejects(
+      anthropic.messages.create({
+        model: "no-such-model",
+        max_tokens: 10,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+      (error: any) => {
+        assert.equal(error.status, 404);
+        assert.equal(error.error?.error?.type, "not_found_error");
+        return true;
+      },
+    );
     assert.equal(first.calls.length + second.calls.length, 0);
   });
 
   it("takes the model from X-Model and provider preferences from X-Provider, and refuses invalid X-Provider JSON", async () => {
     second.enqueue({ text: "Only B." });
-    const data = await openai.chat.completions.create({ model: "auto-router/claude", messages: [{ role: "user", content: "hi" }] },
-      { headers: { "X-Model": "chat", "X-Provider": JSON.stringify({ only: ["mock-b"] }) } });
+    const data = await openai.chat.completions.create(
+      { model: "auto-router/claude", messages: [{ role: "user", content: "hi" }] },
+      { headers: { "X-Model": "chat", "X-Provider": JSON.stringify({ only: ["mock-b"] }) } },
+    );
     assert.equal(data.choices[0]!.message.content, "Only B.");
     assert.equal(first.calls.length, 0);
-    await assert.rejects(openai.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "hi" }] }, { headers: { "X-Provider": "{only:" } }), (error: any) => {
-      assert.equal(error.status, 400);
-      assert.match(error.message, /X-Provider header: not valid JSON.*expected a JSON object in OpenRouter's provider grammar/);
-      return true;
-    });
+    await assert.rejects(
+      openai.chat.completions.create(
+        { model: "chat", messages: [{ role: "user", content: "hi" }] },
+        { headers: { "X-Provider": "{only:" } },
+      ),
+      (error: any) => {
+        assert.equal(error.status, 400);
+        assert.match(
+          error.message,
+          /X-Provider header: not valid JSON.*expected a JSON object in OpenRouter's provider grammar/,
+        );
+        return true;
+      },
+    );
   });
 
   it("serves one real target named provider/model, and applies @shortcuts at the start of the last user message", async () => {
     second.enqueue({ text: "Direct." });
-    const direct = await openai.chat.completions.create({ model: "mock-b/model-b", messages: [{ role: "user", content: "hi" }] }).withResponse();
+    const direct = await openai.chat.completions
+      .create({ model: "mock-b/model-b", messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
     assert.equal(direct.data.choices[0]!.message.content, "Direct.");
     assert.equal(direct.response.headers.get("x-auto-router-served-by"), "mock-b/model-b");
     second.enqueue({ text: "Shortcut." });
-    const shortcut = await openai.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "@only=mock-b tell me" }] });
+    const shortcut = await openai.chat.completions.create({
+      model: "chat",
+      messages: [{ role: "user", content: "@only=mock-b tell me" }],
+    });
     assert.equal(shortcut.choices[0]!.message.content, "Shortcut.");
     assert.equal(first.calls.length, 0);
     assert.deepEqual(second.calls[1]!.body.messages.at(-1).content, [{ type: "text", text: "tell me" }]);
@@ -207,19 +337,26 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
 
   it("passes a single non-retryable upstream 400 through with its status and x-should-retry: false", async () => {
     first.enqueue({ status: 400, errorMessage: "messages: roles must alternate" });
-    await assert.rejects(openai.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "hi" }] }), (error: any) => {
-      assert.equal(error.status, 400);
-      assert.equal(error.headers.get("x-should-retry"), "false");
-      assert.match(error.message, /roles must alternate/);
-      return true;
-    });
+    await assert.rejects(
+      openai.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 400);
+        assert.equal(error.headers.get("x-should-retry"), "false");
+        assert.match(error.message, /roles must alternate/);
+        return true;
+      },
+    );
     assert.equal(second.calls.length, 0);
   });
 
   it("ends a stream that fails after the commit point with each protocol's error event", async () => {
     secondAnthropic.enqueue({ text: ["one ", "two ", "three ", "four "], dropAfterChunks: 2 });
     firstAnthropic.enqueue(RATE_LIMITED);
-    const stream = anthropic.messages.stream({ model: "claude", max_tokens: 100, messages: [{ role: "user", content: "count" }] });
+    const stream = anthropic.messages.stream({
+      model: "claude",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "count" }],
+    });
     let text = "";
     stream.on("text", (delta) => (text += delta));
     await assert.rejects(stream.finalMessage(), (error: any) => {
@@ -233,16 +370,23 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
 
     first.enqueue(RATE_LIMITED);
     second.enqueue({ text: ["alpha ", "beta ", "gamma "], dropAfterChunks: 1 });
-    const chunks = await openai.chat.completions.create({ model: "chat", stream: true, messages: [{ role: "user", content: "go" }] });
-    let streamed = "";
-    await assert.rejects((async () => {
-      for await (const chunk of chunks) streamed += chunk.choices[0]?.delta.content ?? "";
-    })(), (error: any) => {
-      // The SDK raises the gateway's `data: {"error": ...}` record as an APIError.
-      assert.equal(error.constructor.name, "APIError");
-      assert.equal(error.error?.type, "api_error");
-      return true;
+    const chunks = await openai.chat.completions.create({
+      model: "chat",
+      stream: true,
+      messages: [{ role: "user", content: "go" }],
     });
+    let streamed = "";
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of chunks) streamed += chunk.choices[0]?.delta.content ?? "";
+      })(),
+      (error: any) => {
+        // The SDK raises the gateway's `data: {"error": ...}` record as an APIError.
+        assert.equal(error.constructor.name, "APIError");
+        assert.equal(error.error?.type, "api_error");
+        return true;
+      },
+    );
     assert.equal(streamed, "alpha ");
     assert.equal(second.calls.length, 1);
   });
@@ -250,11 +394,14 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
   it("answers 503 in the client's format when every target fails", async () => {
     firstAnthropic.enqueue({ status: 500 });
     secondAnthropic.enqueue({ status: 529, errorType: "overloaded_error", errorMessage: "Overloaded" });
-    await assert.rejects(anthropic.messages.create({ model: "claude", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }), (error: any) => {
-      assert.equal(error.status, 503);
-      assert.equal(error.error?.type, "error");
-      assert.equal(error.headers.get("x-should-retry"), "true");
-      return true;
-    });
+    await assert.rejects(
+      anthropic.messages.create({ model: "claude", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 503);
+        assert.equal(error.error?.type, "error");
+        assert.equal(error.headers.get("x-should-retry"), "true");
+        return true;
+      },
+    );
   });
 });

@@ -17,8 +17,9 @@ const CODEX_TIMEOUT_MS = 90_000;
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 const missing = !existsSync(CODEX);
 
-
-describe("Codex CLI through the gateway's Responses endpoint", { skip: missing && !inCi ? `Codex is not installed in ${CODEX} (.ci/run installs it)` : false }, () => {
+describe("Codex CLI through the gateway's Responses endpoint", {
+  skip: missing && !inCi ? `Codex is not installed in ${CODEX} (.ci/run installs it)` : false,
+}, () => {
   let first: Emulator;
   let second: Emulator;
   let dir: ReturnType<typeof makeAgentDir>;
@@ -30,26 +31,49 @@ describe("Codex CLI through the gateway's Responses endpoint", { skip: missing &
     [first, second] = await Promise.all([startOpenAIEmulator({ name: "A" }), startOpenAIEmulator({ name: "B" })]);
     dir = makeAgentDir({
       providers: {
-        "mock-a": { baseUrl: first.url, api: "openai-completions", apiKey: "sk-mock-a-key-000000000001", models: [{ id: "model-a", maxTokens: 128_000 }] },
-        "mock-b": { baseUrl: second.url, api: "openai-completions", apiKey: "sk-mock-b-key-000000000002", models: [{ id: "model-b", maxTokens: 128_000 }] },
+        "mock-a": {
+          baseUrl: first.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key-000000000001",
+          models: [{ id: "model-a", maxTokens: 128_000 }],
+        },
+        "mock-b": {
+          baseUrl: second.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-b-key-000000000002",
+          models: [{ id: "model-b", maxTokens: 128_000 }],
+        },
       },
-      routes: { routes: { codex: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } } },
+      routes: {
+        routes: {
+          codex: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+      },
     });
     gateway = await startGatewayProcess({ agentDir: dir.agentDir });
     home = mkdtempSync(join(tmpdir(), "pi-auto-router-codex-home-"));
     mkdirSync(join(home, ".codex"));
-    writeFileSync(join(home, ".codex", "config.toml"), [
-      'model = "auto-router/codex"',
-      'model_provider = "auto_router"',
-      "[model_providers.auto_router]",
-      'name = "pi-auto-router gateway"',
-      `base_url = "${gateway.url}/v1"`,
-      'env_key = "AUTO_ROUTER_GATEWAY_TOKEN"',
-      'wire_api = "responses"',
-      "request_max_retries = 0",
-      "stream_max_retries = 0",
-      "",
-    ].join("\n"));
+    writeFileSync(
+      join(home, ".codex", "config.toml"),
+      [
+        'model = "auto-router/codex"',
+        'model_provider = "auto_router"',
+        "[model_providers.auto_router]",
+        'name = "pi-auto-router gateway"',
+        `base_url = "${gateway.url}/v1"`,
+        'env_key = "AUTO_ROUTER_GATEWAY_TOKEN"',
+        'wire_api = "responses"',
+        "request_max_retries = 0",
+        "stream_max_retries = 0",
+        "",
+      ].join("\n"),
+    );
   });
   after(async () => {
     await gateway?.stop();
@@ -61,17 +85,23 @@ describe("Codex CLI through the gateway's Responses endpoint", { skip: missing &
   it("answers `codex exec` from the second target after the first answers 429", async () => {
     first.enqueue({ status: 429, errorMessage: "Rate limit reached for requests", retryAfterSeconds: 30 });
     second.enqueue({ text: "Hello from the second target." });
-    const run = await runClientCli(CODEX, ["exec", "--skip-git-repo-check", "Say hi"], { cwd: home, timeoutMs: CODEX_TIMEOUT_MS, env: {
-      HOME: home,
-      CODEX_HOME: join(home, ".codex"),
-      AUTO_ROUTER_GATEWAY_TOKEN: gateway.token,
-    } });
+    const run = await runClientCli(CODEX, ["exec", "--skip-git-repo-check", "Say hi"], {
+      cwd: home,
+      timeoutMs: CODEX_TIMEOUT_MS,
+      env: {
+        HOME: home,
+        CODEX_HOME: join(home, ".codex"),
+        AUTO_ROUTER_GATEWAY_TOKEN: gateway.token,
+      },
+    });
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /Hello from the second target\./);
     assert.equal(first.calls.length, 1);
     assert.equal(second.calls.length, 1);
     // Codex's instructions and function tools arrived; its hosted web_search tool was left out and named.
-    assert.ok(second.calls[0]!.body.tools.some((tool: { function: { name: string } }) => tool.function.name === "exec_command"));
+    assert.ok(
+      second.calls[0]!.body.tools.some((tool: { function: { name: string } }) => tool.function.name === "exec_command"),
+    );
     assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-mock-b-key-000000000002");
     assert.match(gateway.stderr(), /POST \/v1\/responses 200 served-by=mock-b\/model-b/);
   });

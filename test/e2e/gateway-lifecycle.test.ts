@@ -34,12 +34,15 @@ async function until(condition: () => boolean, what: string, limitMs = 10_000): 
 /** The log as the readers see it (a v2 line's left-out fields put back). */
 function readEvents(agentDir: string): any[] {
   const sessions = new SessionByRequest();
-  return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => {
-    const outcome = parseEventLine(line);
-    assert.ok("event" in outcome, `a readable event line: ${line}`);
-    sessions.fill(outcome.event);
-    return outcome.event;
-  });
+  return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const outcome = parseEventLine(line);
+      assert.ok("event" in outcome, `a readable event line: ${line}`);
+      sessions.fill(outcome.event);
+      return outcome.event;
+    });
 }
 
 describe("gateway lifecycle", () => {
@@ -53,12 +56,28 @@ describe("gateway lifecycle", () => {
     anthropicTarget = await startAnthropicEmulator({ name: "B" });
     dir = makeAgentDir({
       providers: {
-        "mock-a": { baseUrl: openaiTarget.url, api: "openai-completions", apiKey: "sk-mock-a-key-0000000001", models: [{ id: "model-a", cost: COST }] },
-        "mock-b": { baseUrl: anthropicTarget.url, api: "anthropic-messages", apiKey: "sk-ant-mock-b-key-000001", models: [{ id: "model-b", cost: COST }] },
+        "mock-a": {
+          baseUrl: openaiTarget.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key-0000000001",
+          models: [{ id: "model-a", cost: COST }],
+        },
+        "mock-b": {
+          baseUrl: anthropicTarget.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-mock-b-key-000001",
+          models: [{ id: "model-b", cost: COST }],
+        },
       },
       routes: {
         routes: {
-          main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
           solo: { targets: [{ provider: "mock-b", modelId: "model-b" }] },
         },
         gateway: { maxConcurrentRequests: 1 },
@@ -78,7 +97,8 @@ describe("gateway lifecycle", () => {
     openaiTarget.enqueue({ text: SLOW_TEXT, chunkDelayMs: 300 });
     const controller = new AbortController();
     const response = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: "POST", signal: controller.signal,
+      method: "POST",
+      signal: controller.signal,
       headers: { authorization: `Bearer ${gateway.token}`, "content-type": "application/json" },
       body: JSON.stringify({ model: "main", stream: true, messages: [{ role: "user", content: "count slowly" }] }),
     });
@@ -89,13 +109,20 @@ describe("gateway lifecycle", () => {
     controller.abort();
     await until(() => openaiTarget.calls[0]?.closedBeforeEnd === true, "the upstream request to be closed");
     assert.equal(anthropicTarget.calls.length, 0, "no failover after a disconnect");
-    await until(() => readEvents(dir.agentDir).some((event) => event.type === "final" && event.data.outcome === "aborted"), "the aborted request's final event");
-    const result = readEvents(dir.agentDir).filter((event) => event.type === "result").at(-1);
+    await until(
+      () => readEvents(dir.agentDir).some((event) => event.type === "final" && event.data.outcome === "aborted"),
+      "the aborted request's final event",
+    );
+    const result = readEvents(dir.agentDir)
+      .filter((event) => event.type === "result")
+      .at(-1);
     assert.equal(result.data.outcome, "aborted");
     // Not a failure: the same target serves the next request (no cooldown, no breaker).
     openaiTarget.enqueue({ text: "again" });
     const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
-    const next = await client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }).withResponse();
+    const next = await client.chat.completions
+      .create({ model: "main", messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
     assert.equal(next.response.headers.get("x-auto-router-served-by"), "mock-a/model-a");
   });
 
@@ -103,43 +130,70 @@ describe("gateway lifecycle", () => {
     openaiTarget.reset();
     openaiTarget.enqueue({ text: SLOW_TEXT, chunkDelayMs: 100 });
     const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
-    const slow = await client.chat.completions.create({ model: "main", stream: true, messages: [{ role: "user", content: "slow" }] });
+    const slow = await client.chat.completions.create({
+      model: "main",
+      stream: true,
+      messages: [{ role: "user", content: "slow" }],
+    });
     const iterator = slow[Symbol.asyncIterator]();
     await iterator.next();
-    await assert.rejects(client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "second" }] }), (error: any) => {
-      assert.equal(error.status, 503);
-      assert.match(error.message, /maximum of 1 requests/);
-      return true;
-    });
+    await assert.rejects(
+      client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "second" }] }),
+      (error: any) => {
+        assert.equal(error.status, 503);
+        assert.match(error.message, /maximum of 1 requests/);
+        return true;
+      },
+    );
     let text = "";
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) text += next.value.choices[0]?.delta.content ?? "";
+    for (let next = await iterator.next(); !next.done; next = await iterator.next())
+      text += next.value.choices[0]?.delta.content ?? "";
     assert.match(text, /word7/);
     openaiTarget.enqueue({ text: "free again" });
-    const answer = await client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "third" }] });
+    const answer = await client.chat.completions.create({
+      model: "main",
+      messages: [{ role: "user", content: "third" }],
+    });
     assert.equal(answer.choices[0]!.message.content, "free again");
   });
 
   it("answers 429 with Retry-After when every target of the route is cooling down", async () => {
     anthropicTarget.reset();
-    anthropicTarget.enqueue({ status: 429, errorMessage: "Number of request tokens has exceeded your per-minute rate limit", retryAfterSeconds: 90 });
-    const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
-    await assert.rejects(client.messages.create({ model: "solo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }), (error: any) => error.status === 503);
-    await assert.rejects(client.messages.create({ model: "solo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }), (error: any) => {
-      assert.equal(error.status, 429);
-      assert.equal(error.error?.error?.type, "rate_limit_error");
-      const retryAfter = Number(error.headers.get("retry-after"));
-      assert.ok(retryAfter > 30 && retryAfter <= 90, `retry-after ${retryAfter}`);
-      return true;
+    anthropicTarget.enqueue({
+      status: 429,
+      errorMessage: "Number of request tokens has exceeded your per-minute rate limit",
+      retryAfterSeconds: 90,
     });
+    const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+    await assert.rejects(
+      client.messages.create({ model: "solo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => error.status === 503,
+    );
+    await assert.rejects(
+      client.messages.create({ model: "solo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 429);
+        assert.equal(error.error?.error?.type, "rate_limit_error");
+        const retryAfter = Number(error.headers.get("retry-after"));
+        assert.ok(retryAfter > 30 && retryAfter <= 90, `retry-after ${retryAfter}`);
+        return true;
+      },
+    );
     assert.equal(anthropicTarget.calls.length, 1, "the cooling target was not called again");
   });
 
   it("reports provider health, 503 when a provider is not ok", async () => {
     const response = await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } });
-    const body = await response.json() as any;
-    assert.deepEqual(body.providers.map((p: any) => p.provider), ["mock-a", "mock-b"]);
+    const body = (await response.json()) as any;
+    assert.deepEqual(
+      body.providers.map((p: any) => p.provider),
+      ["mock-a", "mock-b"],
+    );
     assert.equal(body.providers[0].ok, true);
-    assert.equal(body.ok, body.providers.every((p: any) => p.ok));
+    assert.equal(
+      body.ok,
+      body.providers.every((p: any) => p.ok),
+    );
     assert.equal(response.status, body.ok ? 200 : 503);
     assert.equal(body.stateBackend.backend, "file");
     assert.equal(body.stateBackend.connection, "local");
@@ -147,7 +201,7 @@ describe("gateway lifecycle", () => {
     anthropicTarget.reset();
     openaiTarget.setDefault({ status: 401, errorMessage: "Incorrect API key provided" });
     const probed = await fetch(`${gateway.url}/health/providers?probe=1`, { headers: { "x-api-key": gateway.token } });
-    const probedBody = await probed.json() as any;
+    const probedBody = (await probed.json()) as any;
     assert.equal(probed.status, 503);
     assert.equal(probedBody.ok, false);
     const a = probedBody.providers.find((p: any) => p.provider === "mock-a");
@@ -163,7 +217,11 @@ describe("gateway lifecycle", () => {
     openaiTarget.reset();
     openaiTarget.enqueue({ text: SLOW_TEXT, chunkDelayMs: 150 });
     const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
-    const stream = client.messages.stream({ model: "main", max_tokens: 100, messages: [{ role: "user", content: "count" }] });
+    const stream = client.messages.stream({
+      model: "main",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "count" }],
+    });
     const types: string[] = [];
     stream.on("streamEvent", (event) => types.push(event.type));
     await until(() => types.includes("content_block_delta"), "the first text");
@@ -180,27 +238,46 @@ describe("gateway lifecycle", () => {
 
   it("shares spend with pi in one state dir: gateway, pi, gateway requests all add up in the ledger", async () => {
     const shared = makeAgentDir({
-      providers: { "mock-a": { baseUrl: openaiTarget.url, api: "openai-completions", apiKey: "sk-mock-a-key-0000000001", models: [{ id: "model-a", cost: COST }] } },
+      providers: {
+        "mock-a": {
+          baseUrl: openaiTarget.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key-0000000001",
+          models: [{ id: "model-a", cost: COST }],
+        },
+      },
       routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
     });
     const own = await startGatewayProcess({ agentDir: shared.agentDir });
     try {
       openaiTarget.reset();
       const client = new OpenAI({ baseURL: `${own.url}/v1`, apiKey: own.token, maxRetries: 0 });
-      await client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "from the gateway" }] });
+      await client.chat.completions.create({
+        model: "main",
+        messages: [{ role: "user", content: "from the gateway" }],
+      });
       const run = await runPi({ agentDir: shared.agentDir, args: ["--model", "auto-router/main", "-p", "from pi"] });
       assert.equal(run.code, 0, run.stderr);
-      await client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "from the gateway again" }] });
+      await client.chat.completions.create({
+        model: "main",
+        messages: [{ role: "user", content: "from the gateway again" }],
+      });
     } finally {
       assert.equal(await own.stop(), 0);
     }
     try {
       assert.equal(openaiTarget.calls.length, 3);
-      const ledger = parseLedger(JSON.parse(readFileSync(join(shared.agentDir, "extensions", "auto-router.usage.json"), "utf8")));
+      const ledger = parseLedger(
+        JSON.parse(readFileSync(join(shared.agentDir, "extensions", "auto-router.usage.json"), "utf8")),
+      );
       const spend = providerSpend(ledger, calendarKeys(Date.now(), undefined), "mock-a");
       assert.equal(spend.day.requests, 3);
       assert.ok(Math.abs(spend.day.costUsd - 3 * COST_PER_ANSWER_USD) < 1e-9, String(spend.day.costUsd));
-      const sessions = new Set(readEvents(shared.agentDir).filter((event) => event.type === "final").map((event) => event.sessionId));
+      const sessions = new Set(
+        readEvents(shared.agentDir)
+          .filter((event) => event.type === "final")
+          .map((event) => event.sessionId),
+      );
       assert.equal(sessions.size, 2, "one session for the gateway, one for pi");
     } finally {
       shared.cleanup();

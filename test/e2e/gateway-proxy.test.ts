@@ -21,8 +21,14 @@ interface Upstream {
 /** What an embeddings API answers; the openai client asks for base64 (float32 little-endian) by default. */
 function embeddingReply(request: { model?: string; encoding_format?: string }) {
   const vector = [0.25, 0.5];
-  const embedding = request.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector;
-  return { object: "list", data: [{ object: "embedding", index: 0, embedding }], model: request.model, usage: { prompt_tokens: 2, total_tokens: 2 } };
+  const embedding =
+    request.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector;
+  return {
+    object: "list",
+    data: [{ object: "embedding", index: 0, embedding }],
+    model: request.model,
+    usage: { prompt_tokens: 2, total_tokens: 2 },
+  };
 }
 
 /** A file download that trickles 100 chunks, 20 ms apart (2 s), and notes whether the client stayed to the end. */
@@ -53,10 +59,26 @@ async function startUpstream(name: string): Promise<Upstream> {
     request.on("data", (chunk) => (body += chunk));
     request.on("end", () => {
       upstream.calls.push({ method: request.method ?? "", path: request.url ?? "", headers: request.headers, body });
-      const reply = upstream.replies.shift() ?? (request.url?.startsWith("/v1/files")
-        ? { status: 200, body: { id: "file-abc", object: "file", bytes: 3, created_at: 0, filename: `${name}.txt`, purpose: "assistants", status: "processed" } }
-        : { status: 200, body: embeddingReply(JSON.parse(body || "{}")) });
-      response.writeHead(reply.status, { "content-type": "application/json", ...(reply.status === 429 ? { "retry-after": "30" } : {}) });
+      const reply =
+        upstream.replies.shift() ??
+        (request.url?.startsWith("/v1/files")
+          ? {
+              status: 200,
+              body: {
+                id: "file-abc",
+                object: "file",
+                bytes: 3,
+                created_at: 0,
+                filename: `${name}.txt`,
+                purpose: "assistants",
+                status: "processed",
+              },
+            }
+          : { status: 200, body: embeddingReply(JSON.parse(body || "{}")) });
+      response.writeHead(reply.status, {
+        "content-type": "application/json",
+        ...(reply.status === 429 ? { "retry-after": "30" } : {}),
+      });
       response.end(JSON.stringify(reply.body));
     });
   });
@@ -77,12 +99,33 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     [first, second] = await Promise.all([startUpstream("A"), startUpstream("B")]);
     dir = makeAgentDir({
       providers: {
-        "embed-a": { baseUrl: first.url, api: "openai-completions", apiKey: "sk-embed-a-key-0000000001", models: [{ id: "embed-small" }] },
-        "embed-b": { baseUrl: second.url, api: "openai-completions", apiKey: "sk-embed-b-key-0000000002", models: [{ id: "embed-large" }] },
+        "embed-a": {
+          baseUrl: first.url,
+          api: "openai-completions",
+          apiKey: "sk-embed-a-key-0000000001",
+          models: [{ id: "embed-small" }],
+        },
+        "embed-b": {
+          baseUrl: second.url,
+          api: "openai-completions",
+          apiKey: "sk-embed-b-key-0000000002",
+          models: [{ id: "embed-large" }],
+        },
       },
       routes: {
-        routes: { embed: { sortBy: "config", targets: [{ provider: "embed-a", modelId: "embed-small" }, { provider: "embed-b", modelId: "embed-large" }] } },
-        providers: { "embed-a": { endpointPrefixes: ["/v1/embeddings"] }, "embed-b": { endpointPrefixes: ["/v1/embeddings", "/v1/files"] } },
+        routes: {
+          embed: {
+            sortBy: "config",
+            targets: [
+              { provider: "embed-a", modelId: "embed-small" },
+              { provider: "embed-b", modelId: "embed-large" },
+            ],
+          },
+        },
+        providers: {
+          "embed-a": { endpointPrefixes: ["/v1/embeddings"] },
+          "embed-b": { endpointPrefixes: ["/v1/embeddings", "/v1/files"] },
+        },
       },
     });
     gateway = await startGatewayProcess({ agentDir: dir.agentDir });
@@ -102,12 +145,26 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   });
 
   it("proxies embeddings to the second provider after the first answers 429, with its own key and model id", async () => {
-    first.replies.push({ status: 429, body: { error: { message: "Rate limit reached for requests", type: "rate_limit_error" } } });
-    const { data, response } = await openai.embeddings.create({ model: "auto-router/embed", input: "hello" }).withResponse();
+    first.replies.push({
+      status: 429,
+      body: { error: { message: "Rate limit reached for requests", type: "rate_limit_error" } },
+    });
+    const { data, response } = await openai.embeddings
+      .create({ model: "auto-router/embed", input: "hello" })
+      .withResponse();
     assert.deepEqual(data.data[0]!.embedding, [0.25, 0.5]);
     assert.equal(data.model, "embed-large");
     assert.equal(response.headers.get("x-auto-router-served-by"), "embed-b/embed-large");
-    assert.deepEqual(JSON.parse(response.headers.get("x-auto-router-attempts")!).map((a: { kind?: string; status?: number }) => [a.kind, a.status]), [["rate_limit", 429], [undefined, 200]]);
+    assert.deepEqual(
+      JSON.parse(response.headers.get("x-auto-router-attempts")!).map((a: { kind?: string; status?: number }) => [
+        a.kind,
+        a.status,
+      ]),
+      [
+        ["rate_limit", 429],
+        [undefined, 200],
+      ],
+    );
     assert.equal(first.calls.length, 1);
     assert.equal(second.calls[0]!.path, "/v1/embeddings");
     assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-embed-b-key-0000000002");
@@ -132,13 +189,19 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   it("answers a path no provider advertises with a 404 naming the path and the proxied prefixes", async () => {
     await assert.rejects(
       openai.post("/rerank", { body: { query: "q", documents: ["a"] } }),
-      (error: unknown) => error instanceof OpenAI.NotFoundError && /\/v1\/rerank/.test(error.message) && /embed-b: \/v1\/embeddings, \/v1\/files/.test(error.message),
+      (error: unknown) =>
+        error instanceof OpenAI.NotFoundError &&
+        /\/v1\/rerank/.test(error.message) &&
+        /embed-b: \/v1\/embeddings, \/v1\/files/.test(error.message),
     );
     assert.equal(first.calls.length + second.calls.length, 0);
   });
 
   it("passes a non-retryable upstream 400 through unchanged, without failing over", async () => {
-    second.replies.push({ status: 400, body: { error: { message: "input is too long", type: "invalid_request_error" } } });
+    second.replies.push({
+      status: 400,
+      body: { error: { message: "input is too long", type: "invalid_request_error" } },
+    });
     await assert.rejects(
       openai.embeddings.create({ model: "embed", input: "x".repeat(10) }),
       (error: unknown) => error instanceof OpenAI.BadRequestError && /input is too long/.test(error.message),
@@ -156,7 +219,10 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     await reader.cancel().catch(() => {});
     // The gateway notices the closed client connection and aborts its upstream request.
     while (second.downloads[0]?.ended === "open") await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.deepEqual(second.downloads.map((download) => download.ended), ["closed-by-client"]);
+    assert.deepEqual(
+      second.downloads.map((download) => download.ended),
+      ["closed-by-client"],
+    );
     // No cooldown or breaker entry for the provider: the next request is still proxied to it.
     const file = await openai.files.retrieve("file-abc");
     assert.equal(file.filename, "B.txt");

@@ -9,7 +9,13 @@ import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests", retryAfterSeconds: 20 };
-const WEATHER_TOOL = { type: "function" as const, name: "get_weather", description: "Weather for a city", strict: false, parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } };
+const WEATHER_TOOL = {
+  type: "function" as const,
+  name: "get_weather",
+  description: "Weather for a city",
+  strict: false,
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+};
 
 describe("gateway /v1/responses with the official OpenAI client", () => {
   let first: Emulator;
@@ -22,11 +28,29 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
     [first, second] = await Promise.all([startOpenAIEmulator({ name: "A" }), startOpenAIEmulator({ name: "B" })]);
     dir = makeAgentDir({
       providers: {
-        "mock-a": { baseUrl: first.url, api: "openai-completions", apiKey: "sk-mock-a-key-000000000001", models: [{ id: "model-a" }] },
-        "mock-b": { baseUrl: second.url, api: "openai-completions", apiKey: "sk-mock-b-key-000000000002", models: [{ id: "model-b" }] },
+        "mock-a": {
+          baseUrl: first.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key-000000000001",
+          models: [{ id: "model-a" }],
+        },
+        "mock-b": {
+          baseUrl: second.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-b-key-000000000002",
+          models: [{ id: "model-b" }],
+        },
       },
       routes: {
-        routes: { chat: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } },
+        routes: {
+          chat: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
         failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
       },
     });
@@ -43,12 +67,17 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
   it("answers a non-streaming response from the second target after a 429, with instructions as the system prompt", async () => {
     first.enqueue(RATE_LIMITED);
     second.enqueue({ text: "Hello from B." });
-    const { data, response } = await openai.responses.create({ model: "auto-router/chat", instructions: "Be brief.", input: "Say hi" }).withResponse();
+    const { data, response } = await openai.responses
+      .create({ model: "auto-router/chat", instructions: "Be brief.", input: "Say hi" })
+      .withResponse();
     assert.equal(data.status, "completed");
     assert.equal(data.output_text, "Hello from B.");
     assert.equal(data.usage?.output_tokens, 7);
     assert.equal(response.headers.get("x-auto-router-served-by"), "mock-b/model-b");
-    assert.deepEqual(JSON.parse(response.headers.get("x-auto-router-attempts")!).map((a: { kind?: string }) => a.kind), ["rate_limit", undefined]);
+    assert.deepEqual(
+      JSON.parse(response.headers.get("x-auto-router-attempts")!).map((a: { kind?: string }) => a.kind),
+      ["rate_limit", undefined],
+    );
     assert.equal(second.calls[0]!.body.messages[0].content, "Be brief.");
     assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-mock-b-key-000000000002");
   });
@@ -56,7 +85,11 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
   it("streams a function call through a failover, then takes the function_call_output back and streams the answer", async () => {
     first.enqueue(RATE_LIMITED);
     second.enqueue({ toolCall: { id: "call_1", name: "get_weather", arguments: { city: "Paris" } } });
-    const stream = openai.responses.stream({ model: "chat", input: [{ role: "user", content: "Weather in Paris?" }], tools: [WEATHER_TOOL] });
+    const stream = openai.responses.stream({
+      model: "chat",
+      input: [{ role: "user", content: "Weather in Paris?" }],
+      tools: [WEATHER_TOOL],
+    });
     const types: string[] = [];
     for await (const event of stream) types.push(event.type);
     const first_ = await stream.finalResponse();
@@ -95,7 +128,10 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
     second.enqueue(RATE_LIMITED);
     await assert.rejects(
       openai.responses.create({ model: "chat", input: "hi" }),
-      (error: unknown) => error instanceof OpenAI.InternalServerError && error.status === 503 && /mock-a\/model-a: rate limit; mock-b\/model-b: rate limit/.test(error.message),
+      (error: unknown) =>
+        error instanceof OpenAI.InternalServerError &&
+        error.status === 503 &&
+        /mock-a\/model-a: rate limit; mock-b\/model-b: rate limit/.test(error.message),
     );
   });
 

@@ -22,8 +22,13 @@ describe("gateway security", () => {
   before(async () => {
     target = await startOpenAIEmulator({ name: "T" });
     dir = makeAgentDir({
-      providers: { "mock-t": { baseUrl: target.url, api: "openai-completions", apiKey: TARGET_KEY, models: [{ id: "model-t" }] } },
-      routes: { routes: { main: { targets: [{ provider: "mock-t", modelId: "model-t" }] } }, gateway: { bodyLimitBytes: 65_536 } },
+      providers: {
+        "mock-t": { baseUrl: target.url, api: "openai-completions", apiKey: TARGET_KEY, models: [{ id: "model-t" }] },
+      },
+      routes: {
+        routes: { main: { targets: [{ provider: "mock-t", modelId: "model-t" }] } },
+        gateway: { bodyLimitBytes: 65_536 },
+      },
     });
     gateway = await startGatewayProcess({ agentDir: dir.agentDir });
   });
@@ -36,13 +41,19 @@ describe("gateway security", () => {
   it("answers 401 to a missing or wrong token in either header, and nothing reaches a target", async () => {
     target.reset();
     const wrongBearer = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "wrong-token", maxRetries: 0 });
-    await assert.rejects(wrongBearer.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }), (error: any) => error.status === 401);
+    await assert.rejects(
+      wrongBearer.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => error.status === 401,
+    );
     const wrongApiKey = new Anthropic({ baseURL: gateway.url, apiKey: "wrong-token", maxRetries: 0 });
-    await assert.rejects(wrongApiKey.messages.create({ model: "main", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }), (error: any) => {
-      assert.equal(error.status, 401);
-      assert.equal(error.error?.error?.type, "authentication_error");
-      return true;
-    });
+    await assert.rejects(
+      wrongApiKey.messages.create({ model: "main", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 401);
+        assert.equal(error.error?.error?.type, "authentication_error");
+        return true;
+      },
+    );
     const none = await fetch(`${gateway.url}/v1/models`);
     assert.equal(none.status, 401);
     const health = await fetch(`${gateway.url}/health/providers`);
@@ -53,31 +64,46 @@ describe("gateway security", () => {
   it("refuses a request body over the limit with 413 before routing it", async () => {
     target.reset();
     const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
-    await assert.rejects(client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "x".repeat(100_000) }] }), (error: any) => {
-      assert.equal(error.status, 413);
-      return true;
-    });
+    await assert.rejects(
+      client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "x".repeat(100_000) }] }),
+      (error: any) => {
+        assert.equal(error.status, 413);
+        return true;
+      },
+    );
     assert.equal(target.calls.length, 0);
   });
 
   it("never lets a key echoed in an upstream error reach the client, the gateway's output or the event log", async () => {
     target.reset();
-    target.enqueue({ status: 400, errorMessage: `Invalid request: key ${ECHOED_KEY} (also ${TARGET_KEY}) cannot use this model` });
+    target.enqueue({
+      status: 400,
+      errorMessage: `Invalid request: key ${ECHOED_KEY} (also ${TARGET_KEY}) cannot use this model`,
+    });
     const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
     let seen = "";
-    await assert.rejects(client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }), (error: any) => {
-      assert.equal(error.status, 400);
-      seen = `${error.message} ${JSON.stringify(error.error)} ${JSON.stringify([...error.headers])}`;
-      return true;
-    });
+    await assert.rejects(
+      client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 400);
+        seen = `${error.message} ${JSON.stringify(error.error)} ${JSON.stringify([...error.headers])}`;
+        return true;
+      },
+    );
     assert.match(seen, /cannot use this model/);
     assert.equal(target.calls.length, 1);
     await gateway.stop();
-    const logs = readdirSync(join(dir.agentDir, "extensions")).filter((name) => name.endsWith(".jsonl")).map((name) => readFileSync(join(dir.agentDir, "extensions", name), "utf8")).join("\n");
+    const logs = readdirSync(join(dir.agentDir, "extensions"))
+      .filter((name) => name.endsWith(".jsonl"))
+      .map((name) => readFileSync(join(dir.agentDir, "extensions", name), "utf8"))
+      .join("\n");
     assert.match(logs, /"type":"result"/, "the event log recorded the attempt");
     for (const secret of [ECHOED_KEY, TARGET_KEY, gateway.token]) {
       assert.ok(!seen.includes(secret), "client saw a secret");
-      assert.ok(!gateway.stderr().includes(secret) && !gateway.stdout().includes(secret), "gateway output holds a secret");
+      assert.ok(
+        !gateway.stderr().includes(secret) && !gateway.stdout().includes(secret),
+        "gateway output holds a secret",
+      );
       assert.ok(!logs.includes(secret), "event log holds a secret");
     }
     gateway = await startGatewayProcess({ agentDir: dir.agentDir });
@@ -91,7 +117,9 @@ describe("gateway security", () => {
   });
 
   it("generates a 0600 token file on first start when AUTO_ROUTER_TOKEN is unset, prints its path, and reuses it", async () => {
-    const own = makeAgentDir({ routes: { routes: { main: { targets: [{ provider: "mock-t", modelId: "model-t" }] } } } });
+    const own = makeAgentDir({
+      routes: { routes: { main: { targets: [{ provider: "mock-t", modelId: "model-t" }] } } },
+    });
     try {
       const started = await startGatewayProcess({ agentDir: own.agentDir, env: { AUTO_ROUTER_TOKEN: undefined } });
       const file = join(own.agentDir, "extensions", "auto-router.gateway-token");
@@ -104,7 +132,10 @@ describe("gateway security", () => {
       assert.ok(!started.stderr().includes(token) && !started.stdout().includes(token));
       const again = await startGatewayProcess({ agentDir: own.agentDir, env: { AUTO_ROUTER_TOKEN: undefined } });
       try {
-        assert.equal((await fetch(`${again.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+        assert.equal(
+          (await fetch(`${again.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } })).status,
+          200,
+        );
         assert.match(again.stderr(), /gateway token read from/);
       } finally {
         await again.stop();

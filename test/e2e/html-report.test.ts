@@ -13,7 +13,16 @@ import { REPO_ROOT } from "../helpers/agent-dir.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** Per node.md: as root, in a closed network, Chromium needs these to start quietly. */
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const PLAYWRIGHT: string = "playwright-core";
 const CHART_IDS = ["chart-daily-composition", "chart-latency", "chart-cost", "chart-failovers"];
 
@@ -26,10 +35,14 @@ function playwrightAvailable(): boolean {
   }
 }
 
-const missing = [existsSync(CHROMIUM) ? undefined : CHROMIUM, playwrightAvailable() ? undefined : "playwright-core"].filter(Boolean).join(" and ");
+const missing = [existsSync(CHROMIUM) ? undefined : CHROMIUM, playwrightAvailable() ? undefined : "playwright-core"]
+  .filter(Boolean)
+  .join(" and ");
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 
-describe("the session report in headless Chromium", { skip: missing && !inCi ? `${missing} not installed (.ci/run installs them)` : false }, () => {
+describe("the session report in headless Chromium", {
+  skip: missing && !inCi ? `${missing} not installed (.ci/run installs them)` : false,
+}, () => {
   let workDir: string;
   let browser: any;
 
@@ -48,7 +61,17 @@ describe("the session report in headless Chromium", { skip: missing && !inCi ? `
 
   it("draws every chart of a report built from an event log and renders a non-blank page", async () => {
     const report = join(workDir, "report.html");
-    const run = spawnSync(process.execPath, [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", join(REPO_ROOT, "test", "fixtures", "events", "ours.jsonl"), "--html", report], { encoding: "utf8" });
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(REPO_ROOT, "scripts", "routing-session-stats.mjs"),
+        "--file",
+        join(REPO_ROOT, "test", "fixtures", "events", "ours.jsonl"),
+        "--html",
+        report,
+      ],
+      { encoding: "utf8" },
+    );
     assert.equal(run.status, 0, run.stderr);
 
     const page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
@@ -83,7 +106,10 @@ describe("the session report in headless Chromium", { skip: missing && !inCi ? `
       }
       return { count, colors: colors.size, total: data.length / 4 };
     }, screenshot.toString("base64"));
-    assert.ok(inked.count > inked.total * 0.01, `at least 1% of the page is drawn (${inked.count} of ${inked.total} pixels)`);
+    assert.ok(
+      inked.count > inked.total * 0.01,
+      `at least 1% of the page is drawn (${inked.count} of ${inked.total} pixels)`,
+    );
     assert.ok(inked.colors >= 4, `the charts use several colours (${inked.colors})`);
     await page.close();
   });

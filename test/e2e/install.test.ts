@@ -37,7 +37,12 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
 }
 
 /** `pi install <source>` with the test's agent dir and HOME; async, so the emulators keep answering. */
-function piInstall(source: string, env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+function piInstall(
+  source: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
   const { node, cli } = piCommand();
   const child = spawn(node, [cli, "install", source], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -69,7 +74,9 @@ describe("installing the package", () => {
     const home = join(scratch, `${name}-home`);
     mkdirSync(home, { recursive: true });
     const dir = makeAgentDir({
-      providers: { "mock-a": { baseUrl: emulator.url, api: "openai-completions", apiKey: "sk-a", models: [{ id: "model-a" }] } },
+      providers: {
+        "mock-a": { baseUrl: emulator.url, api: "openai-completions", apiKey: "sk-a", models: [{ id: "model-a" }] },
+      },
       routes: { routes: { r: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
     });
     const env = piEnvironment(dir.agentDir, { HOME: home });
@@ -77,7 +84,13 @@ describe("installing the package", () => {
       emulator.reset();
       emulator.setDefault({ text });
       // A first start of an installed package (pi transpiles its entry) on a busy machine: a generous kill guard.
-      const answer = await runPi({ agentDir: dir.agentDir, extension: "installed", env: { HOME: home }, args: ["--model", "auto-router/r", "-p", "hello"], timeoutMs: PROMPT_TIMEOUT_MS });
+      const answer = await runPi({
+        agentDir: dir.agentDir,
+        extension: "installed",
+        env: { HOME: home },
+        args: ["--model", "auto-router/r", "-p", "hello"],
+        timeoutMs: PROMPT_TIMEOUT_MS,
+      });
       assert.equal(answer.code, 0, answer.stderr);
       assert.equal(answer.stdout.trim(), text);
     };
@@ -85,20 +98,36 @@ describe("installing the package", () => {
   }
 
   it("as the npm package: no dependencies, at most 2 MB for the extension (1.5 MB more for the gateway), runs in pi and runs the stats scripts without tsx", async () => {
-    const packed = run("npm", ["pack", "--ignore-scripts", "--pack-destination", scratch], { cwd: REPO_ROOT, env: process.env }).trim().split("\n").pop()!;
+    const packed = run("npm", ["pack", "--ignore-scripts", "--pack-destination", scratch], {
+      cwd: REPO_ROOT,
+      env: process.env,
+    })
+      .trim()
+      .split("\n")
+      .pop()!;
     const project = join(scratch, "project");
     mkdirSync(project);
     const { dir, env, prompt } = user("npm");
     try {
       run("npm", ["install", "--offline", "--no-audit", "--no-fund", join(scratch, packed)], { cwd: project, env });
-      assert.deepEqual(readdirSync(join(project, "node_modules")).filter((name) => !name.startsWith(".")), ["pi-auto-router"]);
+      assert.deepEqual(
+        readdirSync(join(project, "node_modules")).filter((name) => !name.startsWith(".")),
+        ["pi-auto-router"],
+      );
       const installed = join(project, "node_modules", "pi-auto-router");
       const gatewayBytes = statSync(join(project, "node_modules", GATEWAY_BUNDLE)).size;
       const extensionBytes = directoryBytes(join(project, "node_modules")) - gatewayBytes;
-      assert.ok(extensionBytes <= MAX_INSTALLED_BYTES, `installed size without the gateway bundle: ${extensionBytes} bytes`);
+      assert.ok(
+        extensionBytes <= MAX_INSTALLED_BYTES,
+        `installed size without the gateway bundle: ${extensionBytes} bytes`,
+      );
       assert.ok(gatewayBytes <= MAX_GATEWAY_BUNDLE_BYTES, `gateway bundle: ${gatewayBytes} bytes`);
       const logs = join(REPO_ROOT, "test", "fixtures", "events", "auto-router.events.jsonl");
-      const stats = spawnSync(process.execPath, [join(installed, "scripts", "routing-stats.mjs"), "--json", "--file", logs], { env, encoding: "utf8" });
+      const stats = spawnSync(
+        process.execPath,
+        [join(installed, "scripts", "routing-stats.mjs"), "--json", "--file", logs],
+        { env, encoding: "utf8" },
+      );
       assert.equal(stats.status, 0, stats.stderr);
       assert.equal(JSON.parse(stats.stdout).log.events, 8);
       const installedByPi = await piInstall(installed, env, project, 60_000);
@@ -121,7 +150,9 @@ describe("installing the package", () => {
     }
   });
 
-  it("with pi install <git url>: pi clones, npm install builds the bundles, pi runs them", { timeout: GIT_INSTALL_TIMEOUT_MS + 60_000 }, async () => {
+  it("with pi install <git url>: pi clones, npm install builds the bundles, pi runs them", {
+    timeout: GIT_INSTALL_TIMEOUT_MS + 60_000,
+  }, async () => {
     // A bare clone of this repository's HEAD, served over git's "dumb" HTTP protocol (static files).
     // pi takes a git URL with at least two path segments (owner/repository).
     const served = join(scratch, "git");
@@ -130,7 +161,8 @@ describe("installing the package", () => {
     run("git", ["update-server-info"], { cwd: repository, env: process.env });
     const server = createServer((request, response) => {
       const path = join(served, decodeURIComponent(new URL(request.url ?? "/", "http://x").pathname));
-      if (!path.startsWith(served) || !existsSync(path) || statSync(path).isDirectory()) return void response.writeHead(404).end();
+      if (!path.startsWith(served) || !existsSync(path) || statSync(path).isDirectory())
+        return void response.writeHead(404).end();
       response.writeHead(200).end(readFileSync(path));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -139,8 +171,19 @@ describe("installing the package", () => {
     try {
       // npm's download cache is this machine's (the registry is the only network); all else is in the temporary HOME.
       const cache = spawnSync("npm", ["config", "get", "cache"], { encoding: "utf8" }).stdout.trim();
-      const installEnv = { ...env, npm_config_cache: cache, npm_config_prefer_offline: "true", npm_config_audit: "false", npm_config_fund: "false" };
-      const installed = await piInstall(`http://127.0.0.1:${port}/local/pi-auto-router.git`, installEnv, dir.agentDir, GIT_INSTALL_TIMEOUT_MS);
+      const installEnv = {
+        ...env,
+        npm_config_cache: cache,
+        npm_config_prefer_offline: "true",
+        npm_config_audit: "false",
+        npm_config_fund: "false",
+      };
+      const installed = await piInstall(
+        `http://127.0.0.1:${port}/local/pi-auto-router.git`,
+        installEnv,
+        dir.agentDir,
+        GIT_INSTALL_TIMEOUT_MS,
+      );
       assert.equal(installed.code, 0, installed.output);
       const clone = join(dir.agentDir, "git", "127.0.0.1", "local", "pi-auto-router");
       assert.ok(existsSync(join(clone, "dist", "auto-router.cjs")), `no bundle in ${clone}`);

@@ -9,8 +9,18 @@ import { runPi } from "../helpers/pi-cli.ts";
 const dir = makeAgentDir({
   routes: {
     routes: {
-      long: { targets: [{ provider: "anthropic", modelId: "claude-opus-4-6" }, { provider: "anthropic", modelId: "claude-sonnet-4-6" }] },
-      typo: { targets: [{ provider: "anthropc", modelId: "claude-opus-4-6" }, { provider: "anthropic", modelId: "claude-opus-4-6" }] },
+      long: {
+        targets: [
+          { provider: "anthropic", modelId: "claude-opus-4-6" },
+          { provider: "anthropic", modelId: "claude-sonnet-4-6" },
+        ],
+      },
+      typo: {
+        targets: [
+          { provider: "anthropc", modelId: "claude-opus-4-6" },
+          { provider: "anthropic", modelId: "claude-opus-4-6" },
+        ],
+      },
     },
   },
 });
@@ -20,8 +30,16 @@ it("lists each route with the smallest context window and output limit of its ta
   const run = await runPi({ agentDir: dir.agentDir, args: ["--list-models", "auto-router"] });
   assert.equal(run.code, 0, run.stderr);
   // 0.73.1 prints the table on stderr, newer pi on stdout. Columns: provider, model, context, max-out, ...
-  const rows = (run.stdout + run.stderr).split("\n").map((line) => line.trim().split(/\s+/)).filter(([provider]) => provider === "auto-router");
-  assert.deepEqual(rows.map((row) => row.slice(1, 4)).sort(), [["long", "1M", "64K"], ["typo", "1M", "128K"]]);
+  const rows = (run.stdout + run.stderr)
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([provider]) => provider === "auto-router");
+  assert.deepEqual(rows.map((row) => row.slice(1, 4)).sort(), [
+    ["long", "1M", "64K"],
+    ["typo", "1M", "128K"],
+  ]);
   const warnings = run.stderr.split("\n").filter((line) => line.includes("is not known to pi"));
-  assert.deepEqual(warnings, [`auto-router: warning: ${dir.agentDir}/extensions/auto-router.routes.json at routes.typo.targets[0]: provider 'anthropc' is not known to pi; did you mean 'anthropic'?`]);
+  assert.deepEqual(warnings, [
+    `auto-router: warning: ${dir.agentDir}/extensions/auto-router.routes.json at routes.typo.targets[0]: provider 'anthropc' is not known to pi; did you mean 'anthropic'?`,
+  ]);
 });

@@ -11,8 +11,12 @@ import type { Emulator } from "../helpers/sse-emulator-core.ts";
 const HOUR_MS = 3_600_000;
 
 const assistantEnd = (stdout: string) =>
-  stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line))
-    .filter((event) => event.type === "message_end" && event.message?.role === "assistant").at(-1)?.message;
+  stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+    .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
+    .at(-1)?.message;
 
 describe("quota pacing through the pi CLI", () => {
   let anthropic: Emulator;
@@ -24,10 +28,30 @@ describe("quota pacing through the pi CLI", () => {
     openai = await startOpenAIEmulator({ name: "B" });
     dir = makeAgentDir({
       providers: {
-        "mock-c": { baseUrl: anthropic.url, api: "anthropic-messages", apiKey: "sk-ant-mock-c", models: [{ id: "model-c" }] },
-        "mock-b": { baseUrl: openai.url, api: "openai-completions", apiKey: "sk-mock-b-key", models: [{ id: "model-b" }] },
+        "mock-c": {
+          baseUrl: anthropic.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-mock-c",
+          models: [{ id: "model-c" }],
+        },
+        "mock-b": {
+          baseUrl: openai.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-b-key",
+          models: [{ id: "model-b" }],
+        },
       },
-      routes: { routes: { main: { sortBy: "config", targets: [{ provider: "mock-c", modelId: "model-c" }, { provider: "mock-b", modelId: "model-b" }] } } },
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-c", modelId: "model-c" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+      },
     });
   });
   after(async () => {
@@ -40,21 +64,33 @@ describe("quota pacing through the pi CLI", () => {
     const resetSeconds = Math.round((Date.now() + 2.25 * HOUR_MS) / 1000);
     anthropic.enqueue({
       text: "Hello from C.",
-      headers: { "anthropic-ratelimit-unified-5h-utilization": "0.95", "anthropic-ratelimit-unified-5h-reset": String(resetSeconds) },
+      headers: {
+        "anthropic-ratelimit-unified-5h-utilization": "0.95",
+        "anthropic-ratelimit-unified-5h-reset": String(resetSeconds),
+      },
     });
-    const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "--mode", "json", "Say hi"] });
+    const first = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "--mode", "json", "Say hi"],
+    });
     assert.equal(first.code, 0, first.stderr);
     assert.equal(assistantEnd(first.stdout).provider, "mock-c");
 
     anthropic.enqueue({ text: "C again (should not be used)." });
     openai.enqueue({ text: "Hello from B." });
-    const second = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "--mode", "json", "Say hi again"] });
+    const second = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "--mode", "json", "Say hi again"],
+    });
     assert.equal(second.code, 0, second.stderr);
     assert.equal(assistantEnd(second.stdout).provider, "mock-b");
     assert.equal(anthropic.calls.length, 1);
     assert.equal(openai.calls.length, 1);
 
-    const shown = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router uvi"] });
+    const shown = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router uvi"],
+    });
     assert.match(shown.stdout + shown.stderr, /mock-c\s+5h\s+95%\s+5\d%\s+1\.\d\d\s+stressed/);
   });
 });

@@ -18,13 +18,19 @@ import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const HOUR_MS = 3_600_000;
 const USAGE_PATH = "/api/oauth/usage";
-const usage = (usedPercent: number, hoursLeft: number) => ({ five_hour: { utilization: usedPercent, resets_at: new Date(Date.now() + hoursLeft * HOUR_MS).toISOString() } });
+const usage = (usedPercent: number, hoursLeft: number) => ({
+  five_hour: { utilization: usedPercent, resets_at: new Date(Date.now() + hoursLeft * HOUR_MS).toISOString() },
+});
 
 /** Runs a slash command over RPC and resolves with the text of the notification it showed. */
 async function command(rpc: RpcClient, text: string, match: RegExp): Promise<string> {
   const from = rpc.lines.length;
   rpc.send({ type: "prompt", message: text });
-  const line = await rpc.waitFor((item) => item.type === "extension_ui_request" && item.method === "notify" && match.test(item.message ?? ""), undefined, { sinceIndex: from });
+  const line = await rpc.waitFor(
+    (item) => item.type === "extension_ui_request" && item.method === "notify" && match.test(item.message ?? ""),
+    undefined,
+    { sinceIndex: from },
+  );
   return line.message as string;
 }
 
@@ -48,10 +54,30 @@ describe("quota pacing and health through the pi CLI", () => {
     stateDir = mkdtempSync(join(tmpdir(), "auto-router-quota-state-"));
     dir = makeAgentDir({
       providers: {
-        anthropic: { baseUrl: anthropic.url, api: "anthropic-messages", apiKey: "sk-ant-test-override-key", models: [{ id: "claude-emulated" }] },
-        "mock-b": { baseUrl: openai.url, api: "openai-completions", apiKey: "sk-mock-b-key", models: [{ id: "model-b" }] },
+        anthropic: {
+          baseUrl: anthropic.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-test-override-key",
+          models: [{ id: "claude-emulated" }],
+        },
+        "mock-b": {
+          baseUrl: openai.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-b-key",
+          models: [{ id: "model-b" }],
+        },
       },
-      routes: { routes: { main: { sortBy: "config", targets: [{ provider: "anthropic", modelId: "claude-emulated" }, { provider: "mock-b", modelId: "model-b" }] } } },
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "anthropic", modelId: "claude-emulated" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+      },
     });
   });
   after(async () => {
@@ -70,7 +96,11 @@ describe("quota pacing and health through the pi CLI", () => {
     try {
       const critical = await command(rpc, "/auto-router uvi refresh", /anthropic-usage/);
       assert.match(critical, /anthropic\s+5h\s+90%\s+20%\s+4\.[45]\d\s+critical/);
-      assert.equal(quota.calls.at(-1)?.headers.authorization, "Bearer sk-ant-test-override-key", "read with the models.json key pi resolves");
+      assert.equal(
+        quota.calls.at(-1)?.headers.authorization,
+        "Bearer sk-ant-test-override-key",
+        "read with the models.json key pi resolves",
+      );
 
       openai.enqueue({ text: "Hello from B." });
       const first = await prompt(rpc, "Say hi");
@@ -97,11 +127,23 @@ describe("quota pacing and health through the pi CLI", () => {
     }
 
     const logFile = join(stateDir, "auto-router.events.jsonl");
-    const events = readFileSync(logFile, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
-    const timeline = events.filter((event) => event.type === "quota" && event.data.provider === "anthropic").map((event) => [event.data.level, event.data.window, event.data.source]);
-    assert.deepEqual(timeline, [["critical", "5h", "usage-api"], ["ok", "5h", "usage-api"]]);
+    const events = readFileSync(logFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    const timeline = events
+      .filter((event) => event.type === "quota" && event.data.provider === "anthropic")
+      .map((event) => [event.data.level, event.data.window, event.data.source]);
+    assert.deepEqual(timeline, [
+      ["critical", "5h", "usage-api"],
+      ["ok", "5h", "usage-api"],
+    ]);
 
-    const stats = spawnSync(process.execPath, [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", logFile], { encoding: "utf8" });
+    const stats = spawnSync(
+      process.execPath,
+      [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", logFile],
+      { encoding: "utf8" },
+    );
     assert.equal(stats.status, 0, stats.stderr);
     assert.match(stats.stdout, /anthropic\s+\d{4}-\d\d-\d\d\s+2\s+0\.[45]\d\s+2\.\d\d\s+4\.[45]\d\s+ok/);
   });

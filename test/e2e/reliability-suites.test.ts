@@ -11,10 +11,19 @@ const SUITES = ["chaos", "soak", "concurrency", "corruption", "secrets"] as cons
 
 function runSuite(name: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", join(REPO_ROOT, "reliability", `${name}.ts`), "--quick"], {
-      cwd: REPO_ROOT, encoding: "utf8", timeout: SUITE_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, AUTO_ROUTER_LOG_DIR: "" },
-    }, (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      ["--import", "tsx", join(REPO_ROOT, "reliability", `${name}.ts`), "--quick"],
+      {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+        timeout: SUITE_TIMEOUT_MS,
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, AUTO_ROUTER_LOG_DIR: "" },
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 

@@ -21,7 +21,17 @@ describe("the shipped entry", () => {
         "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: "sk-a", models: [{ id: "model-a" }] },
         "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-b", models: [{ id: "model-b" }] },
       },
-      routes: { routes: { r: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } } },
+      routes: {
+        routes: {
+          r: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+      },
     });
   });
   after(async () => {
@@ -34,7 +44,8 @@ describe("the shipped entry", () => {
   });
 
   it("writes nothing into the package directory when pi runs it", async () => {
-    const packageFiles = () => ["", "dist"].flatMap((folder) => readdirSync(join(REPO_ROOT, folder)).map((name) => join(folder, name))).sort();
+    const packageFiles = () =>
+      ["", "dist"].flatMap((folder) => readdirSync(join(REPO_ROOT, folder)).map((name) => join(folder, name))).sort();
     const before = packageFiles();
     a.reset();
     a.setDefault({ text: "served" });
@@ -52,14 +63,22 @@ describe("the shipped entry", () => {
 
   for (const [name, env, expected] of [
     ["runs the bundle and fails over with it", {}, /code: bundled/],
-    ["falls back to the TypeScript sources when asked (or when no bundle was built)", { AUTO_ROUTER_FROM_SOURCE: "1" }, /code: TypeScript sources/],
+    [
+      "falls back to the TypeScript sources when asked (or when no bundle was built)",
+      { AUTO_ROUTER_FROM_SOURCE: "1" },
+      /code: TypeScript sources/,
+    ],
   ] as const) {
     it(name, async () => {
       a.reset();
       b.reset();
       a.enqueue({ status: 429, errorMessage: "slow down" });
       b.enqueue({ text: "served by B" });
-      const run = await runPi({ agentDir: dir.agentDir, env, args: ["--model", "auto-router/r", "-p", "hello", "/auto-router status"] });
+      const run = await runPi({
+        agentDir: dir.agentDir,
+        env,
+        args: ["--model", "auto-router/r", "-p", "hello", "/auto-router status"],
+      });
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout.trim(), "served by B");
       assert.match(run.stderr, expected);

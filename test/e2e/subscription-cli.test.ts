@@ -13,15 +13,25 @@ import { startRpc } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const assistantEnd = (stdout: string) =>
-  stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line))
-    .filter((event) => event.type === "message_end" && event.message?.role === "assistant").at(-1)?.message;
+  stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+    .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
+    .at(-1)?.message;
 
-const target = (key: string, extra: Record<string, unknown> = {}) => ({ provider: key.split("/")[0], modelId: key.split("/")[1], ...extra });
+const target = (key: string, extra: Record<string, unknown> = {}) => ({
+  provider: key.split("/")[0],
+  modelId: key.split("/")[1],
+  ...extra,
+});
 
 const retryRoute = {
   sortBy: "config",
   targets: [
-    target("mock-warm/warm", { retryBeforeFailover: { times: 2, kinds: ["rate_limit", "server", "overloaded"], maxDelayMs: 200 } }),
+    target("mock-warm/warm", {
+      retryBeforeFailover: { times: 2, kinds: ["rate_limit", "server", "overloaded"], maxDelayMs: 200 },
+    }),
     target("mock-spare/spare"),
   ],
 };
@@ -39,18 +49,43 @@ describe("subscription features through the pi CLI", () => {
     spare = await startOpenAIEmulator({ name: "spare" });
     dir = makeAgentDir({
       providers: {
-        "mock-claude": { baseUrl: claude.url, api: "anthropic-messages", apiKey: "sk-ant-claude", models: [{ id: "claude" }] },
+        "mock-claude": {
+          baseUrl: claude.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-claude",
+          models: [{ id: "claude" }],
+        },
         "mock-warm": { baseUrl: warm.url, api: "openai-completions", apiKey: "sk-warm-key", models: [{ id: "warm" }] },
-        "mock-spare": { baseUrl: spare.url, api: "openai-completions", apiKey: "sk-spare-key", models: [{ id: "spare" }] },
+        "mock-spare": {
+          baseUrl: spare.url,
+          api: "openai-completions",
+          apiKey: "sk-spare-key",
+          models: [{ id: "spare" }],
+        },
         // The warm emulator again, as a reasoning model: the target of the reserved tier.
-        "mock-thinker": { baseUrl: warm.url, api: "openai-completions", apiKey: "sk-thinker-key", models: [{ id: "thinker", reasoning: true }] },
+        "mock-thinker": {
+          baseUrl: warm.url,
+          api: "openai-completions",
+          apiKey: "sk-thinker-key",
+          models: [{ id: "thinker", reasoning: true }],
+        },
         // And once more: a subscription whose reserve is kept for prompts a person types.
-        "mock-typist": { baseUrl: warm.url, api: "openai-completions", apiKey: "sk-typist-key", models: [{ id: "typist" }] },
+        "mock-typist": {
+          baseUrl: warm.url,
+          api: "openai-completions",
+          apiKey: "sk-typist-key",
+          models: [{ id: "typist" }],
+        },
       },
       routes: {
         // Several tests fail the same target on purpose; the breaker would take it out of the later ones.
         breaker: { enabled: false },
-        quota: { reserve: { "mock-thinker": { percent: 15, for: ["reasoning"] }, "mock-typist": { percent: 15, for: ["interactive"] } } },
+        quota: {
+          reserve: {
+            "mock-thinker": { percent: 15, for: ["reasoning"] },
+            "mock-typist": { percent: 15, for: ["interactive"] },
+          },
+        },
         routes: {
           strict: { sortBy: "config", targets: [target("mock-claude/claude"), target("mock-spare/spare")] },
           lenient: {
@@ -72,12 +107,24 @@ describe("subscription features through the pi CLI", () => {
           // Its own route, so the quota cooldown it leaves does not touch the other retry tests.
           "quota-blip": retryRoute,
           // cooldownWaitMs 0: only the reset wait may wait here.
-          "wait-reset": { sortBy: "config", failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 20_000 } }, targets: [target("mock-warm/warm"), target("mock-spare/spare")] },
+          "wait-reset": {
+            sortBy: "config",
+            failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 20_000 } },
+            targets: [target("mock-warm/warm"), target("mock-spare/spare")],
+          },
           // Cooldowns are per route: a fresh route with the same settings.
-          "wait-transient": { sortBy: "config", failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 20_000 } }, targets: [target("mock-warm/warm"), target("mock-spare/spare")] },
+          "wait-transient": {
+            sortBy: "config",
+            failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 20_000 } },
+            targets: [target("mock-warm/warm"), target("mock-spare/spare")],
+          },
           reserved: { sortBy: "config", targets: [target("mock-thinker/thinker"), target("mock-spare/spare")] },
           typed: { sortBy: "config", targets: [target("mock-typist/typist"), target("mock-spare/spare")] },
-          "wait-short": { sortBy: "config", failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 500 } }, targets: [target("mock-warm/warm"), target("mock-spare/spare")] },
+          "wait-short": {
+            sortBy: "config",
+            failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 500 } },
+            targets: [target("mock-warm/warm"), target("mock-spare/spare")],
+          },
         },
       },
     });
@@ -89,18 +136,27 @@ describe("subscription features through the pi CLI", () => {
   });
 
   const reset = () => [claude, warm, spare].forEach((emulator) => emulator.reset());
-  const events = () => readFileSync(logFile, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  const events = () =>
+    readFileSync(logFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
 
   it("surfaces a refusal before any output by default and never calls the next target", async () => {
     reset();
     claude.enqueue({ emptyStream: true, finishReason: "refusal" });
     spare.enqueue({ text: "must not be used" });
-    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/strict", "--mode", "json", "Write it"] });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/strict", "--mode", "json", "Write it"],
+    });
     const message = assistantEnd(run.stdout);
     assert.equal(message.stopReason, "error");
     assert.equal(message.provider, "mock-claude");
     assert.equal(spare.calls.length, 0);
-    const result = events().filter((event) => event.type === "result").at(-1);
+    const result = events()
+      .filter((event) => event.type === "result")
+      .at(-1);
     assert.equal(result.data.outcome, "failed");
     assert.equal(result.data.failureKind, "content_policy");
   });
@@ -113,7 +169,9 @@ describe("subscription features through the pi CLI", () => {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), "Spare wrote it.");
     assert.equal(claude.calls.length, 1);
-    const failed = events().filter((event) => event.type === "result" && event.data.target === "mock-claude/claude").at(-1);
+    const failed = events()
+      .filter((event) => event.type === "result" && event.data.target === "mock-claude/claude")
+      .at(-1);
     assert.equal(failed.data.failureKind, "content_policy");
   });
 
@@ -121,12 +179,20 @@ describe("subscription features through the pi CLI", () => {
     reset();
     claude.enqueue({ text: "I started, but", finishReason: "refusal" });
     spare.enqueue({ text: "must not be used" });
-    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/lenient", "--mode", "json", "Write it"] });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/lenient", "--mode", "json", "Write it"],
+    });
     const message = assistantEnd(run.stdout);
     assert.equal(message.stopReason, "error");
     assert.equal(message.provider, "mock-claude");
     assert.equal(spare.calls.length, 0);
-    assert.equal(events().filter((event) => event.type === "result").at(-1).data.outcome, "failed-after-commit");
+    assert.equal(
+      events()
+        .filter((event) => event.type === "result")
+        .at(-1).data.outcome,
+      "failed-after-commit",
+    );
   });
 
   it("sends a target's own headers and body fields with it and never to the next target", async () => {
@@ -148,14 +214,19 @@ describe("subscription features through the pi CLI", () => {
     assert.equal(other.body.provider, undefined);
     assert.equal(other.body.metadata, undefined);
     // The candidates event (and so explain) names the patch, never its values.
-    const listed = events().filter((event) => event.type === "candidates").at(-1).data.candidates;
+    const listed = events()
+      .filter((event) => event.type === "candidates")
+      .at(-1).data.candidates;
     assert.deepEqual(listed[0].reasons, ["request patch: header x-plan-beta, body.provider, body.metadata"]);
     assert.doesNotMatch(JSON.stringify(listed), /context-1m|fireworks/);
   });
 
   it("retries a warm target through two blips and serves from it without failing over", async () => {
     reset();
-    warm.enqueue({ status: 503, errorMessage: "Service unavailable" }, { status: 429, errorMessage: "Rate limit reached. Please try again in 0.1s." });
+    warm.enqueue(
+      { status: 503, errorMessage: "Service unavailable" },
+      { status: 429, errorMessage: "Rate limit reached. Please try again in 0.1s." },
+    );
     warm.enqueue({ text: "Warm again." });
     spare.enqueue({ text: "must not be used" });
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/blip", "-p", "Hello"] });
@@ -163,10 +234,21 @@ describe("subscription features through the pi CLI", () => {
     assert.equal(run.stdout.trim(), "Warm again.");
     assert.equal(warm.calls.length, 3);
     assert.equal(spare.calls.length, 0);
-    const requestId = events().filter((event) => event.type === "final").at(-1).requestId;
+    const requestId = events()
+      .filter((event) => event.type === "final")
+      .at(-1).requestId;
     const attempts = events().filter((event) => event.type === "attempt" && event.requestId === requestId);
-    assert.deepEqual(attempts.map((event) => [event.data.target, event.data.retry]), [["mock-warm/warm", undefined], ["mock-warm/warm", 1], ["mock-warm/warm", 2]]);
-    const final = events().filter((event) => event.type === "final").at(-1);
+    assert.deepEqual(
+      attempts.map((event) => [event.data.target, event.data.retry]),
+      [
+        ["mock-warm/warm", undefined],
+        ["mock-warm/warm", 1],
+        ["mock-warm/warm", 2],
+      ],
+    );
+    const final = events()
+      .filter((event) => event.type === "final")
+      .at(-1);
     assert.equal(final.data.attempts, 3);
     assert.equal(final.data.servedTarget, "mock-warm/warm");
   });
@@ -184,7 +266,11 @@ describe("subscription features through the pi CLI", () => {
 
   it("moves on at once when the warm target's quota is exhausted", async () => {
     reset();
-    warm.enqueue({ status: 429, errorType: "insufficient_quota", errorMessage: "You exceeded your current quota, please check your plan and billing details." });
+    warm.enqueue({
+      status: 429,
+      errorType: "insufficient_quota",
+      errorMessage: "You exceeded your current quota, please check your plan and billing details.",
+    });
     spare.enqueue({ text: "Spare covered the quota." });
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/quota-blip", "-p", "Hello"] });
     assert.equal(run.code, 0, run.stderr);
@@ -203,37 +289,61 @@ describe("subscription features through the pi CLI", () => {
     reset();
     warm.enqueue(quotaReply(30));
     spare.enqueue(quotaReply(1), { text: "After the reset." });
-    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/wait-reset", "-p", "Keep going"] });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/wait-reset", "-p", "Keep going"],
+    });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), "After the reset.");
     assert.equal(warm.calls.length, 1, "the later reset is not waited for");
     assert.equal(spare.calls.length, 2);
     const waitLines = run.stderr.split("\n").filter((line) => /out of quota; waiting/.test(line));
     assert.equal(waitLines.length, 1, run.stderr);
-    assert.match(waitLines[0]!, /every target of wait-reset is out of quota; waiting \d+ s for mock-spare\/spare to reset/);
-    const wait = events().filter((event) => event.type === "wait").at(-1);
+    assert.match(
+      waitLines[0]!,
+      /every target of wait-reset is out of quota; waiting \d+ s for mock-spare\/spare to reset/,
+    );
+    const wait = events()
+      .filter((event) => event.type === "wait")
+      .at(-1);
     assert.equal(wait.data.reason, "quota-reset");
     assert.equal(wait.data.target, "mock-spare/spare");
-    assert.equal(events().filter((event) => event.type === "final").at(-1).data.outcome, "success");
+    assert.equal(
+      events()
+        .filter((event) => event.type === "final")
+        .at(-1).data.outcome,
+      "success",
+    );
   });
 
   it("does not wait when the earliest reset is further away than maxMs", async () => {
     reset();
     warm.enqueue(quotaReply(30));
     spare.enqueue(quotaReply(20));
-    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/wait-short", "-p", "Keep going"] });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/wait-short", "-p", "Keep going"],
+    });
     assert.notEqual(run.code, 0);
     assert.doesNotMatch(run.stderr, /out of quota; waiting/);
     assert.equal(warm.calls.length, 1);
     assert.equal(spare.calls.length, 1);
-    assert.equal(events().filter((event) => event.type === "final").at(-1).data.outcome, "failed");
+    assert.equal(
+      events()
+        .filter((event) => event.type === "final")
+        .at(-1).data.outcome,
+      "failed",
+    );
   });
 
   it("does not wait for a reset while a target is only cooling down from a transient error", async () => {
     reset();
     warm.enqueue({ status: 503, errorMessage: "Service unavailable" });
     spare.enqueue(quotaReply(1));
-    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/wait-transient", "-p", "Keep going"] });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/wait-transient", "-p", "Keep going"],
+    });
     assert.notEqual(run.code, 0);
     assert.doesNotMatch(run.stderr, /out of quota; waiting/);
     assert.equal(warm.calls.length, 1);
@@ -243,31 +353,53 @@ describe("subscription features through the pi CLI", () => {
   it("keeps the last part of a subscription's quota window for the reserved tier", async () => {
     reset();
     // Codex-style usage headers: 88% of a 5 h window used with 10 min left (on pace, so pacing itself is calm).
-    const usage = { "x-codex-primary-used-percent": "88", "x-codex-primary-window-minutes": "300", "x-codex-primary-reset-after-seconds": "600" };
+    const usage = {
+      "x-codex-primary-used-percent": "88",
+      "x-codex-primary-window-minutes": "300",
+      "x-codex-primary-reset-after-seconds": "600",
+    };
     warm.enqueue({ text: "Warm, reporting its usage.", headers: usage });
     const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/reserved", "-p", "Hello"] });
     assert.equal(first.stdout.trim(), "Warm, reporting its usage.", first.stderr);
 
     spare.enqueue({ text: "Spare, since warm is reserved." });
-    const second = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/reserved", "-p", "Hello again"] });
+    const second = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/reserved", "-p", "Hello again"],
+    });
     assert.equal(second.stdout.trim(), "Spare, since warm is reserved.", second.stderr);
-    const skipped = events().filter((event) => event.type === "candidates").at(-1).data.skipped;
+    const skipped = events()
+      .filter((event) => event.type === "candidates")
+      .at(-1).data.skipped;
     assert.equal(skipped.length, 1);
     assert.equal(skipped[0].key, "mock-thinker/thinker");
     assert.equal(skipped[0].reason, "quota");
     assert.match(skipped[0].detail, /^reserved for reasoning: \w+ window 88% used, last 15% kept$/);
 
     warm.enqueue({ text: "Warm, from the reserve." });
-    const third = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/reserved", "-p"], stdin: "@reasoning prove it" }); // as an argument, pi reads @x as a file
+    const third = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/reserved", "-p"],
+      stdin: "@reasoning prove it",
+    }); // as an argument, pi reads @x as a file
     assert.equal(third.stdout.trim(), "Warm, from the reserve.", third.stderr);
-    const chosen = events().filter((event) => event.type === "candidates").at(-1).data.candidates[0];
+    const chosen = events()
+      .filter((event) => event.type === "candidates")
+      .at(-1).data.candidates[0];
     assert.equal(chosen.key, "mock-thinker/thinker");
-    assert.ok(chosen.reasons.some((reason: string) => /^uses the reserve for reasoning/.test(reason)), chosen.reasons.join("; "));
+    assert.ok(
+      chosen.reasons.some((reason: string) => /^uses the reserve for reasoning/.test(reason)),
+      chosen.reasons.join("; "),
+    );
   });
 
   it("keeps a reserve for interactive prompts: typed prompts use it, prompts from an RPC client do not", async () => {
     reset();
-    const usage = { "x-codex-primary-used-percent": "90", "x-codex-primary-window-minutes": "300", "x-codex-primary-reset-after-seconds": "600" };
+    const usage = {
+      "x-codex-primary-used-percent": "90",
+      "x-codex-primary-window-minutes": "300",
+      "x-codex-primary-reset-after-seconds": "600",
+    };
     warm.enqueue({ text: "Typist, reporting its usage.", headers: usage });
     const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/typed", "-p", "Hello"] });
     assert.equal(first.stdout.trim(), "Typist, reporting its usage.", first.stderr);
@@ -282,17 +414,27 @@ describe("subscription features through the pi CLI", () => {
       await rpc.close();
     }
     assert.equal(spare.calls.length, 1);
-    const skipped = events().filter((event) => event.type === "candidates").at(-1).data.skipped;
+    const skipped = events()
+      .filter((event) => event.type === "candidates")
+      .at(-1).data.skipped;
     assert.equal(skipped.length, 1);
     assert.equal(skipped[0].key, "mock-typist/typist");
     assert.match(skipped[0].detail, /^reserved for interactive prompts: \w+ window 90% used, last 15% kept$/);
 
     // pi -p is pi's interactive input source too: a person at a terminal typed it.
     warm.enqueue({ text: "Typist, from the reserve." });
-    const third = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/typed", "-p", "typed by hand"] });
+    const third = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/typed", "-p", "typed by hand"],
+    });
     assert.equal(third.stdout.trim(), "Typist, from the reserve.", third.stderr);
-    const chosen = events().filter((event) => event.type === "candidates").at(-1).data.candidates[0];
+    const chosen = events()
+      .filter((event) => event.type === "candidates")
+      .at(-1).data.candidates[0];
     assert.equal(chosen.key, "mock-typist/typist");
-    assert.ok(chosen.reasons.some((reason: string) => /^uses the reserve for interactive prompts/.test(reason)), chosen.reasons.join("; "));
+    assert.ok(
+      chosen.reasons.some((reason: string) => /^uses the reserve for interactive prompts/.test(reason)),
+      chosen.reasons.join("; "),
+    );
   });
 });

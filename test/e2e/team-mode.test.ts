@@ -44,11 +44,29 @@ describe("team mode: several pi machines share one Redis", () => {
   function machine(name: string, keyPrefix: string, extra: Record<string, unknown> = {}) {
     const dir = makeAgentDir({
       providers: {
-        "mock-a": { baseUrl: primary.url, api: "openai-completions", apiKey: "sk-mock-a-key", models: [{ id: "model-a", cost: COST }] },
-        "mock-b": { baseUrl: secondary.url, api: "openai-completions", apiKey: "sk-mock-b-key", models: [{ id: "model-b", cost: COST }] },
+        "mock-a": {
+          baseUrl: primary.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key",
+          models: [{ id: "model-a", cost: COST }],
+        },
+        "mock-b": {
+          baseUrl: secondary.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-b-key",
+          models: [{ id: "model-b", cost: COST }],
+        },
       },
       routes: {
-        routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } },
+        routes: {
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
         state: { backend: "redis", url: redis.url, keyPrefix, machine: name },
         ...extra,
       },
@@ -60,20 +78,25 @@ describe("team mode: several pi machines share one Redis", () => {
   /** The team's totals of one provider today and this month, as Redis holds them: one field per period hash. */
   const teamSpend = (keyPrefix: string, provider: string) => {
     const keys = calendarKeys(Date.now(), undefined);
-    const read = (hash: string, metric: string) => Number(redis.cli("HGET", `${keyPrefix}usage:${hash}`, `${provider}|*|${metric}`) || "0");
+    const read = (hash: string, metric: string) =>
+      Number(redis.cli("HGET", `${keyPrefix}usage:${hash}`, `${provider}|*|${metric}`) || "0");
     const period = (hash: string) => ({ requests: read(hash, "requests"), costUsd: read(hash, "costUsd") });
     return { day: period(`day:${keys.day}`), month: period(`month:${keys.month}`) };
   };
-  const spendOf = (ledger: ReturnType<typeof parseLedger>, provider: string) => providerSpend(ledger, calendarKeys(Date.now(), undefined), provider);
+  const spendOf = (ledger: ReturnType<typeof parseLedger>, provider: string) =>
+    providerSpend(ledger, calendarKeys(Date.now(), undefined), provider);
   /** A machine's events as the analytics scripts read them (a request's follow-up lines get its decision's machine). */
   const events = (agentDir: string): any[] => {
     const requests = new SessionByRequest();
-    return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => {
-      const outcome = parseEventLine(line);
-      assert.ok("event" in outcome, `an event line: ${line}`);
-      requests.fill(outcome.event);
-      return outcome.event;
-    });
+    return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const outcome = parseEventLine(line);
+        assert.ok("event" in outcome, `an event line: ${line}`);
+        requests.fill(outcome.event);
+        return outcome.event;
+      });
   };
 
   it("adds up the spend of 3 pi machines and 1 gateway x 25 prompts to the cent, and names the machine in each machine's events", async () => {
@@ -97,12 +120,20 @@ describe("team mode: several pi machines share one Redis", () => {
         }
       };
       const runs = await Promise.all([
-        ...machines.slice(0, 3).map((m) => runPi({ agentDir: m.dir.agentDir, args: ["--model", "auto-router/main", "-p", ...prompts], timeoutMs: 120_000 })),
+        ...machines.slice(0, 3).map((m) =>
+          runPi({
+            agentDir: m.dir.agentDir,
+            args: ["--model", "auto-router/main", "-p", ...prompts],
+            timeoutMs: 120_000,
+          }),
+        ),
         viaGateway(),
       ]);
       for (const run of runs) if (run) assert.equal(run.code, 0, run.stderr);
       // The gateway's health page shows the team store it shares with the pi machines, without the password.
-      const health = await (await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })).json() as any;
+      const health = (await (
+        await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })
+      ).json()) as any;
       assert.equal(health.stateBackend.backend, "redis");
       assert.equal(health.stateBackend.machine, "g1");
       assert.equal(health.stateBackend.connection, "connected");
@@ -121,16 +152,32 @@ describe("team mode: several pi machines share one Redis", () => {
     for (const m of machines) {
       const own = events(m.dir.agentDir);
       assert.ok(own.length > 0);
-      assert.ok(own.every((event) => event.machine === m.name), `${m.name}'s events name it`);
+      assert.ok(
+        own.every((event) => event.machine === m.name),
+        `${m.name}'s events name it`,
+      );
       assert.equal(own.filter((event) => event.type === "usage").length, 25);
     }
     // The event logs stay one file per machine; the analytics scripts merge them with several --file arguments.
-    const merged = spawnSync(process.execPath, [join(REPO_ROOT, "scripts", "routing-stats.mjs"), "--json",
-      ...machines.flatMap((m) => ["--file", join(m.dir.agentDir, "extensions", "auto-router.events.jsonl")])], { encoding: "utf8", env: { ...process.env, HOME: machines[0]!.dir.agentDir } });
+    const merged = spawnSync(
+      process.execPath,
+      [
+        join(REPO_ROOT, "scripts", "routing-stats.mjs"),
+        "--json",
+        ...machines.flatMap((m) => ["--file", join(m.dir.agentDir, "extensions", "auto-router.events.jsonl")]),
+      ],
+      { encoding: "utf8", env: { ...process.env, HOME: machines[0]!.dir.agentDir } },
+    );
     assert.equal(merged.status, 0, merged.stderr);
     assert.equal(JSON.parse(merged.stdout).stats.requests, 100);
     // No secret reaches the team store: neither the provider keys nor the Redis password.
-    const everything = redis.cli("--no-raw", "EVAL", "local out = {} for _, k in ipairs(redis.call('KEYS', ARGV[1])) do table.insert(out, k) if redis.call('TYPE', k).ok == 'hash' then for _, v in ipairs(redis.call('HGETALL', k)) do table.insert(out, v) end end end return table.concat(out, '\\n')", "0", `${prefix}*`);
+    const everything = redis.cli(
+      "--no-raw",
+      "EVAL",
+      "local out = {} for _, k in ipairs(redis.call('KEYS', ARGV[1])) do table.insert(out, k) if redis.call('TYPE', k).ok == 'hash' then for _, v in ipairs(redis.call('HGETALL', k)) do table.insert(out, v) end end end return table.concat(out, '\\n')",
+      "0",
+      `${prefix}*`,
+    );
     assert.match(everything, /mock-a/);
     assert.doesNotMatch(everything, /sk-mock|team-pass-9|Bearer/);
   });
@@ -145,13 +192,20 @@ describe("team mode: several pi machines share one Redis", () => {
     assert.equal(first.code, 0, first.stderr);
     assert.equal(primary.calls.length, 1, "machine 1 tried mock-a once");
     assert.equal(secondary.calls.length, 1, "and failed over to mock-b");
-    const others = await Promise.all([two!, three!].map((dir) => runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "hello again"] })));
+    const others = await Promise.all(
+      [two!, three!].map((dir) =>
+        runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "hello again"] }),
+      ),
+    );
     for (const run of others) assert.equal(run.code, 0, run.stderr);
     assert.equal(primary.calls.length, 1, "machines 2 and 3 never called the cooled-down target");
     assert.equal(secondary.calls.length, 3);
     for (const dir of [two!, three!]) {
       const skipped = events(dir.agentDir).find((event) => event.type === "candidates")?.data.skipped ?? [];
-      assert.ok(skipped.some((entry: any) => entry.key === "mock-a/model-a" && entry.reason === "cooldown"), JSON.stringify(skipped));
+      assert.ok(
+        skipped.some((entry: any) => entry.key === "mock-a/model-a" && entry.reason === "cooldown"),
+        JSON.stringify(skipped),
+      );
     }
   });
 
@@ -161,26 +215,40 @@ describe("team mode: several pi machines share one Redis", () => {
     const prefix = "par:breaker:";
     // A 1 ms break: the breaker is half-open as soon as it opened. Server errors cool nothing down here, so only
     // the breaker keeps the machines off mock-a.
-    const extra = { breaker: { minimumCalls: 2, ratio: 0.5, breakMs: 1 }, failover: { kinds: { server: { cooldownMs: 0 } } } };
+    const extra = {
+      breaker: { minimumCalls: 2, ratio: 0.5, breakMs: 1 },
+      failover: { kinds: { server: { cooldownMs: 0 } } },
+    };
     const [one, ...others] = ["b1", "b2", "b3", "b4"].map((name) => machine(name, prefix, extra));
     primary.enqueue({ status: 500, errorMessage: "boom" }, { status: 500, errorMessage: "boom" });
-    const opening = await runPi({ agentDir: one!.agentDir, args: ["--model", "auto-router/main", "-p", "first", "second"] });
+    const opening = await runPi({
+      agentDir: one!.agentDir,
+      args: ["--model", "auto-router/main", "-p", "first", "second"],
+    });
     assert.equal(opening.code, 0, opening.stderr);
     assert.equal(primary.calls.length, 2);
     const breakerState = JSON.parse(redis.cli("HGET", `${prefix}state:breakers`, "json")).breakers["mock-a/model-a"];
     assert.equal(breakerState.state, "open", JSON.stringify(breakerState));
     // Three machines already running send their prompts in the same instant; the probe answers slowly, so every
     // machine decides while it is still in flight.
-    const clients = await Promise.all(others.map((dir) => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] })));
+    const clients = await Promise.all(
+      others.map((dir) => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] })),
+    );
     try {
       await Promise.all(clients.map((rpc) => rpc.request({ type: "get_state" })));
       primary.setDefault({ delayBeforeHeadersMs: 5_000, text: "probe answer" });
-      await Promise.all(clients.map(async (rpc) => {
-        await rpc.request({ type: "prompt", message: "at once" });
-        await rpc.waitFor((line) => line.type === "agent_end", 60_000);
-      }));
+      await Promise.all(
+        clients.map(async (rpc) => {
+          await rpc.request({ type: "prompt", message: "at once" });
+          await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+        }),
+      );
       assert.equal(primary.calls.length - 2, 1, "exactly one machine probed mock-a");
-      assert.equal(secondary.calls.length, 2 + 2, "the other two went to mock-b (after the two failovers of the opening run)");
+      assert.equal(
+        secondary.calls.length,
+        2 + 2,
+        "the other two went to mock-b (after the two failovers of the opening run)",
+      );
     } finally {
       await Promise.allSettled(clients.map((rpc) => rpc.close()));
     }
@@ -197,22 +265,35 @@ describe("team mode: several pi machines share one Redis", () => {
     assert.equal(primary.calls.length, 1);
     // One answer costs $0.026: after the first, $0.06 a day fits exactly one more ($0.052), not two ($0.078). The
     // limit is set by command on one machine; the team store gives it to the other.
-    const set = await runPi({ agentDir: two!.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router budget set mock-a 0.06 daily"] });
+    const set = await runPi({
+      agentDir: two!.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router budget set mock-a 0.06 daily"],
+    });
     assert.equal(set.code, 0, set.stderr);
     // A print-mode run may exit before its asynchronous team write: the change is kept in its view file and written
     // by the machine's next start.
-    const shown = await runPi({ agentDir: two!.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router budget"] });
+    const shown = await runPi({
+      agentDir: two!.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
+    });
     assert.match(shown.stdout + shown.stderr, /mock-a.*\$0\.06/);
-    await eventually(() => /"daily":0\.06/.test(redis.cli("HGET", `${prefix}state:budget-limits`, "json")), "the limit is in the team store");
-    const clients = await Promise.all([one!, two!].map((dir) => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] })));
+    await eventually(
+      () => /"daily":0\.06/.test(redis.cli("HGET", `${prefix}state:budget-limits`, "json")),
+      "the limit is in the team store",
+    );
+    const clients = await Promise.all(
+      [one!, two!].map((dir) => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] })),
+    );
     try {
       await Promise.all(clients.map((rpc) => rpc.request({ type: "get_state" })));
       // Slow answers: both machines decide and start while neither one's spend has been recorded.
       primary.setDefault({ delayBeforeHeadersMs: 2_000 });
-      await Promise.all(clients.map(async (rpc) => {
-        await rpc.request({ type: "prompt", message: "at once" });
-        await rpc.waitFor((line) => line.type === "agent_end", 60_000);
-      }));
+      await Promise.all(
+        clients.map(async (rpc) => {
+          await rpc.request({ type: "prompt", message: "at once" });
+          await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+        }),
+      );
     } finally {
       await Promise.allSettled(clients.map((rpc) => rpc.close()));
       primary.setDefault({});
@@ -220,11 +301,19 @@ describe("team mode: several pi machines share one Redis", () => {
     assert.equal(primary.calls.length - 1, 1, "exactly one machine was let through to mock-a");
     assert.equal(secondary.calls.length, 1, "the other was refused by the budget and went to mock-b");
     const finals = [one!, two!].flatMap((dir) => events(dir.agentDir).filter((event) => event.type === "final"));
-    const refused = finals.filter((event) => (event.data.notes ?? []).some((note: string) => /skipped mock-a\/model-a: hard daily budget: spent \$0\.0260 \+ in flight \$0\.0260/.test(note)));
+    const refused = finals.filter((event) =>
+      (event.data.notes ?? []).some((note: string) =>
+        /skipped mock-a\/model-a: hard daily budget: spent \$0\.0260 \+ in flight \$0\.0260/.test(note),
+      ),
+    );
     assert.equal(refused.length, 1, JSON.stringify(finals.map((event) => event.data)));
     const spend = teamSpend(prefix, "mock-a");
     assert.equal(spend.day.requests, 2);
-    assert.equal(redis.cli("HLEN", `${prefix}usage:reserved:mock-a`), "0", "the served attempt's reservation ended with its usage");
+    assert.equal(
+      redis.cli("HLEN", `${prefix}usage:reserved:mock-a`),
+      "0",
+      "the served attempt's reservation ended with its usage",
+    );
   });
 
   it("shows the backend in /auto-router status and copies a machine's file state into the empty team store with state push", async () => {
@@ -232,21 +321,40 @@ describe("team mode: several pi machines share one Redis", () => {
     const prefix = "par:push:";
     const dir = machine("p1", prefix);
     // Spend this machine recorded before team mode, in its file store.
-    const before = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "one", "two"], env: { AUTO_ROUTER_REDIS_URL: "not a url" } });
+    const before = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "one", "two"],
+      env: { AUTO_ROUTER_REDIS_URL: "not a url" },
+    });
     assert.equal(before.code, 0, before.stderr);
     assert.match(before.stderr, /AUTO_ROUTER_REDIS_URL: expected .*using the file store/);
-    const status = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router status"] });
+    const status = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router status"],
+    });
     assert.equal(status.code, 0, status.stderr);
     const shown = status.stdout + status.stderr;
-    assert.match(shown, new RegExp(`state backend: redis redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port}/0 \\(machine p1\\)`));
+    assert.match(
+      shown,
+      new RegExp(`state backend: redis redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port}/0 \\(machine p1\\)`),
+    );
     assert.doesNotMatch(shown, /team-pass-9/);
-    const state = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state"] });
+    const state = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router state"],
+    });
     assert.match(state.stdout + state.stderr, /connection: connected\n  lag: none/);
-    const push = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state push"] });
+    const push = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router state push"],
+    });
     assert.equal(push.code, 0, push.stderr);
     assert.match(push.stdout + push.stderr, /usage: pushed/);
     assert.equal(teamSpend(prefix, "mock-a").day.requests, 2);
-    const again = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state push"] });
+    const again = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router state push"],
+    });
     assert.match(again.stdout + again.stderr, /usage: team store not empty/);
     assert.equal(teamSpend(prefix, "mock-a").day.requests, 2);
   });
@@ -255,7 +363,9 @@ describe("team mode: several pi machines share one Redis", () => {
     primary.reset();
     const prefix = "par:fault:";
     const dirs = ["f1", "f2", "f3"].map((name) => machine(name, prefix));
-    const clients: RpcClient[] = await Promise.all(dirs.map((dir) => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] })));
+    const clients: RpcClient[] = await Promise.all(
+      dirs.map((dir) => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] })),
+    );
     let answered = 0;
     const ask = async (rpc: RpcClient, text: string) => {
       await rpc.request({ type: "prompt", message: text });
@@ -264,13 +374,21 @@ describe("team mode: several pi machines share one Redis", () => {
       assert.equal(last?.stopReason, "stop", JSON.stringify(last));
       answered++;
     };
-    const round = (label: string) => Promise.all(clients.map((rpc, index) => ask(rpc, `${label} from machine ${index + 1}`)));
+    const round = (label: string) =>
+      Promise.all(clients.map((rpc, index) => ask(rpc, `${label} from machine ${index + 1}`)));
     try {
       for (let i = 0; i < 3; i++) await round(`before ${i}`);
       // Every machine's view (mirrored to its own file) holds the 9 answers before Redis goes away.
       const mirror = (agentDir: string) => join(agentDir, "extensions", "auto-router.team-usage.json");
-      await eventually(() => dirs.every((dir) => existsSync(mirror(dir.agentDir)) &&
-        spendOf(parseLedger(JSON.parse(readFileSync(mirror(dir.agentDir), "utf8"))), "mock-a").day.requests === 9), "every machine saw 9 answers");
+      await eventually(
+        () =>
+          dirs.every(
+            (dir) =>
+              existsSync(mirror(dir.agentDir)) &&
+              spendOf(parseLedger(JSON.parse(readFileSync(mirror(dir.agentDir), "utf8"))), "mock-a").day.requests === 9,
+          ),
+        "every machine saw 9 answers",
+      );
       await redis.kill();
       let outageOver = false;
       const outage = setTimeout(() => (outageOver = true), 10_000);
@@ -280,7 +398,10 @@ describe("team mode: several pi machines share one Redis", () => {
       await redis.restart();
       for (let i = 0; i < 3; i++) await round(`after ${i}`);
       const teamRequests = () => teamSpend(prefix, "mock-a").day.requests;
-      await eventually(() => teamRequests() === answered, `the team ledger reaches ${answered} answers (it has ${teamRequests()})`).catch((error: Error) => {
+      await eventually(
+        () => teamRequests() === answered,
+        `the team ledger reaches ${answered} answers (it has ${teamRequests()})`,
+      ).catch((error: Error) => {
         // What the machines said and what Redis holds, to tell a lost replay from a Redis that never came back.
         const said = clients.map((rpc, index) => `machine ${index + 1} stderr:\n${rpc.stderr.slice(-2000)}`).join("\n");
         throw new Error(`${error.message}\nkeys: ${redis.cli("KEYS", `${prefix}*`)}\n${said}`);
@@ -293,8 +414,14 @@ describe("team mode: several pi machines share one Redis", () => {
       assert.equal(answered, primary.calls.length);
       const spend = teamSpend(prefix, "mock-a");
       assert.equal(spend.day.requests, answered);
-      assert.ok(Math.abs(spend.day.costUsd - answered * COST_PER_ANSWER_USD) < 1e-9, `${spend.day.costUsd} vs ${answered} answers`);
-      assert.ok(clients.some((rpc) => /team store .* lost/.test(rpc.stderr + JSON.stringify(rpc.uiRequests()))), "a warning said the team store was lost");
+      assert.ok(
+        Math.abs(spend.day.costUsd - answered * COST_PER_ANSWER_USD) < 1e-9,
+        `${spend.day.costUsd} vs ${answered} answers`,
+      );
+      assert.ok(
+        clients.some((rpc) => /team store .* lost/.test(rpc.stderr + JSON.stringify(rpc.uiRequests()))),
+        "a warning said the team store was lost",
+      );
     } finally {
       await Promise.allSettled(clients.map((rpc) => rpc.close()));
     }

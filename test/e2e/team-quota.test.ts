@@ -16,7 +16,11 @@ const USAGE_PATH = "/api/oauth/usage";
 async function command(rpc: RpcClient, text: string, match: RegExp): Promise<string> {
   const from = rpc.lines.length;
   rpc.send({ type: "prompt", message: text });
-  const line = await rpc.waitFor((item) => item.type === "extension_ui_request" && item.method === "notify" && match.test(item.message ?? ""), undefined, { sinceIndex: from });
+  const line = await rpc.waitFor(
+    (item) => item.type === "extension_ui_request" && item.method === "notify" && match.test(item.message ?? ""),
+    undefined,
+    { sinceIndex: from },
+  );
   return line.message as string;
 }
 
@@ -38,10 +42,19 @@ describe("team mode: one machine's usage-API reading serves the others", () => {
   });
 
   it("polls the usage API once for two machines started together, and both see the reading", async () => {
-    quota.reply(USAGE_PATH, { body: { five_hour: { utilization: 90, resets_at: new Date(Date.now() + 4 * HOUR_MS).toISOString() } } });
+    quota.reply(USAGE_PATH, {
+      body: { five_hour: { utilization: 90, resets_at: new Date(Date.now() + 4 * HOUR_MS).toISOString() } },
+    });
     const machines = ["q1", "q2"].map((name) => {
       const dir = makeAgentDir({
-        providers: { anthropic: { baseUrl: anthropic.url, api: "anthropic-messages", apiKey: "sk-ant-test-override-key", models: [{ id: "claude-emulated" }] } },
+        providers: {
+          anthropic: {
+            baseUrl: anthropic.url,
+            api: "anthropic-messages",
+            apiKey: "sk-ant-test-override-key",
+            models: [{ id: "claude-emulated" }],
+          },
+        },
         routes: {
           routes: { main: { targets: [{ provider: "anthropic", modelId: "claude-emulated" }] } },
           state: { backend: "redis", url: redis.url, keyPrefix: "par:quota:", machine: name },
@@ -51,7 +64,9 @@ describe("team mode: one machine's usage-API reading serves the others", () => {
       return dir;
     });
     const env = { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}` };
-    const clients = await Promise.all(machines.map((dir) => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"], env })));
+    const clients = await Promise.all(
+      machines.map((dir) => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"], env })),
+    );
     try {
       for (const rpc of clients) {
         let shown = "";

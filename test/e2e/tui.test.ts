@@ -26,13 +26,17 @@ let socketDir = "";
 const SESSION = "pi";
 
 const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
-const tmux = (...args: string[]) => execFileSync("tmux", ["-S", join(socketDir, "tmux.sock"), ...args], { encoding: "utf8" });
+const tmux = (...args: string[]) =>
+  execFileSync("tmux", ["-S", join(socketDir, "tmux.sock"), ...args], { encoding: "utf8" });
 const screen = () => tmux("capture-pane", "-p", "-t", SESSION);
 const type = (text: string) => void tmux("send-keys", "-t", SESSION, "-l", text);
 const press = (key: string) => void tmux("send-keys", "-t", SESSION, key);
 
 /** Polls the screen until `pattern` shows; `retry` (a key press) is repeated every RETRY_KEY_AFTER_MS meanwhile. */
-async function waitForScreen(pattern: RegExp, options: { retry?: () => void; timeoutMs?: number } = {}): Promise<string> {
+async function waitForScreen(
+  pattern: RegExp,
+  options: { retry?: () => void; timeoutMs?: number } = {},
+): Promise<string> {
   const deadline = Date.now() + (options.timeoutMs ?? SCREEN_TIMEOUT_MS);
   let nextRetry = Date.now() + RETRY_KEY_AFTER_MS;
   let text = "";
@@ -59,7 +63,9 @@ function isRunning(pid: number): boolean {
   }
 }
 
-describe("pi TUI with auto-router (tmux)", { skip: HAS_TMUX ? false : "tmux is not installed (.ci/run installs it)" }, () => {
+describe("pi TUI with auto-router (tmux)", {
+  skip: HAS_TMUX ? false : "tmux is not installed (.ci/run installs it)",
+}, () => {
   let first: Emulator;
   let second: Emulator;
   let dir: ReturnType<typeof makeAgentDir>;
@@ -70,29 +76,82 @@ describe("pi TUI with auto-router (tmux)", { skip: HAS_TMUX ? false : "tmux is n
     second = await startOpenAIEmulator({ name: "B" });
     dir = makeAgentDir({
       providers: {
-        "mock-a": { baseUrl: first.url, api: "openai-completions", apiKey: "sk-mock-a-key", models: [{ id: "model-a" }] },
-        "mock-b": { baseUrl: second.url, api: "openai-completions", apiKey: "sk-mock-b-key", models: [{ id: "model-b" }] },
+        "mock-a": {
+          baseUrl: first.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key",
+          models: [{ id: "model-a" }],
+        },
+        "mock-b": {
+          baseUrl: second.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-b-key",
+          models: [{ id: "model-b" }],
+        },
       },
       routes: {
         routes: {
-          chain: { name: "Chain", sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
+          chain: {
+            name: "Chain",
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
           // More routes than pi shows of a 10-line string[] widget: `list` must still show the last one.
-          ...Object.fromEntries(["second", "third", "fourth", "last-route"].map((id) => [id, { targets: [{ provider: "mock-b", modelId: "model-b" }] }])),
+          ...Object.fromEntries(
+            ["second", "third", "fourth", "last-route"].map((id) => [
+              id,
+              { targets: [{ provider: "mock-b", modelId: "model-b" }] },
+            ]),
+          ),
         },
       },
     });
     const { node, cli } = piCommand();
-    const environment = { PI_CODING_AGENT_DIR: dir.agentDir, PI_OFFLINE: "1", PI_TELEMETRY: "0", PI_SKIP_VERSION_CHECK: "1" };
-    const command = ["env", "-u", "AUTO_ROUTER_LOG_DIR", ...Object.entries(environment).map(([key, value]) => `${key}=${value}`), node, cli, ...basePiArgs(undefined)]
-      .map(quote).join(" ");
-    tmux("new-session", "-d", "-s", SESSION, "-x", String(SCREEN_COLUMNS), "-y", String(SCREEN_ROWS), "-c", dir.agentDir, command);
+    const environment = {
+      PI_CODING_AGENT_DIR: dir.agentDir,
+      PI_OFFLINE: "1",
+      PI_TELEMETRY: "0",
+      PI_SKIP_VERSION_CHECK: "1",
+    };
+    const command = [
+      "env",
+      "-u",
+      "AUTO_ROUTER_LOG_DIR",
+      ...Object.entries(environment).map(([key, value]) => `${key}=${value}`),
+      node,
+      cli,
+      ...basePiArgs(undefined),
+    ]
+      .map(quote)
+      .join(" ");
+    tmux(
+      "new-session",
+      "-d",
+      "-s",
+      SESSION,
+      "-x",
+      String(SCREEN_COLUMNS),
+      "-y",
+      String(SCREEN_ROWS),
+      "-c",
+      dir.agentDir,
+      command,
+    );
   });
   after(async () => {
     if (socketDir) {
       // pi writes its state and event log as it exits on the hang-up: wait for it before removing its directory.
-      const pid = Number(spawnSync("tmux", ["-S", join(socketDir, "tmux.sock"), "list-panes", "-F", "#{pane_pid}"], { encoding: "utf8" }).stdout.trim());
+      const pid = Number(
+        spawnSync("tmux", ["-S", join(socketDir, "tmux.sock"), "list-panes", "-F", "#{pane_pid}"], {
+          encoding: "utf8",
+        }).stdout.trim(),
+      );
       spawnSync("tmux", ["-S", join(socketDir, "tmux.sock"), "kill-server"]);
-      for (let waited = 0; pid > 0 && isRunning(pid) && waited < PANE_EXIT_WAIT_MS; waited += POLL_INTERVAL_MS) await delay(POLL_INTERVAL_MS);
+      for (let waited = 0; pid > 0 && isRunning(pid) && waited < PANE_EXIT_WAIT_MS; waited += POLL_INTERVAL_MS)
+        await delay(POLL_INTERVAL_MS);
       rmSync(socketDir, { recursive: true, force: true });
     }
     await Promise.all([first?.close(), second?.close()]);
@@ -126,7 +185,9 @@ describe("pi TUI with auto-router (tmux)", { skip: HAS_TMUX ? false : "tmux is n
   it("prints /auto-router list in the TUI with the cooldown of the target that failed", async () => {
     type("/auto-router list");
     press("Enter");
-    const listed = await waitForScreen(/mock-a\/model-a\s+API key\s+cooldown \d+s \(rate_limit\)/, { retry: () => /^\/auto-router list\s*$/m.test(screen()) && press("Enter") });
+    const listed = await waitForScreen(/mock-a\/model-a\s+API key\s+cooldown \d+s \(rate_limit\)/, {
+      retry: () => /^\/auto-router list\s*$/m.test(screen()) && press("Enter"),
+    });
     assert.match(listed, /auto-router\/chain — Chain \(sortBy config\)/);
     assert.match(listed, /2\s+model-b\s+mock-b\/model-b\s+API key\s+ready/);
     await waitForScreen(/auto-router\/last-route/);
@@ -136,7 +197,9 @@ describe("pi TUI with auto-router (tmux)", { skip: HAS_TMUX ? false : "tmux is n
   it("shows every /auto-router help line, down to the last subcommand", async () => {
     type("/auto-router help");
     press("Enter");
-    const shown = await waitForScreen(/^\s+shadow .*Shadow mode/m, { retry: () => /^\/auto-router help\s*$/m.test(screen()) && press("Enter") });
+    const shown = await waitForScreen(/^\s+shadow .*Shadow mode/m, {
+      retry: () => /^\/auto-router help\s*$/m.test(screen()) && press("Enter"),
+    });
     assert.match(shown, /^\s+rate /m);
     assert.doesNotMatch(shown, /widget truncated/);
   });
@@ -144,7 +207,9 @@ describe("pi TUI with auto-router (tmux)", { skip: HAS_TMUX ? false : "tmux is n
   it("marks a typed shortcut as @tier and a tier guessed from the prompt's intent differently", async () => {
     type("/auto-router clear"); // the help listing above fills the screen; the answers must be visible
     press("Enter");
-    await waitForScreen(/^(?![\s\S]*Shadow mode: route in declared order)/, { retry: () => /^\/auto-router clear\s*$/m.test(screen()) && press("Enter") });
+    await waitForScreen(/^(?![\s\S]*Shadow mode: route in declared order)/, {
+      retry: () => /^\/auto-router clear\s*$/m.test(screen()) && press("Enter"),
+    });
     second.enqueue({ text: "Fast answer." });
     type("@fast Say hi again");
     press("Enter");

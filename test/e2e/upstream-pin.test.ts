@@ -27,8 +27,18 @@ describe("OpenRouter upstream pinned for the session (pi RPC)", () => {
     spare = await startOpenAIEmulator({ name: "spare" });
     dir = makeAgentDir({
       providers: {
-        openrouter: { baseUrl: openrouter.url, api: "openai-completions", apiKey: OPENROUTER_KEY, models: [{ id: "moonshotai/kimi-k2" }] },
-        "mock-spare": { baseUrl: spare.url, api: "openai-completions", apiKey: "sk-spare-key", models: [{ id: "spare" }] },
+        openrouter: {
+          baseUrl: openrouter.url,
+          api: "openai-completions",
+          apiKey: OPENROUTER_KEY,
+          models: [{ id: "moonshotai/kimi-k2" }],
+        },
+        "mock-spare": {
+          baseUrl: spare.url,
+          api: "openai-completions",
+          apiKey: "sk-spare-key",
+          models: [{ id: "spare" }],
+        },
       },
       routes: {
         breaker: { enabled: false },
@@ -52,7 +62,13 @@ describe("OpenRouter upstream pinned for the session (pi RPC)", () => {
     dir.cleanup();
   });
 
-  const events = () => (existsSync(logFile) ? readFileSync(logFile, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line)) : []);
+  const events = () =>
+    existsSync(logFile)
+      ? readFileSync(logFile, "utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((line) => JSON.parse(line))
+      : [];
   /** The log is appended in the background: wait for the final event of the n-th request. */
   const finalNumber = async (n: number) => {
     await eventually(() => events().filter((event) => event.type === "final").length >= n, `final event ${n}`);
@@ -97,15 +113,34 @@ describe("OpenRouter upstream pinned for the session (pi RPC)", () => {
   });
 
   it("logs a pin break when the pinned upstream fails and the next target serves", async () => {
-    openrouter.chat.enqueue({ status: 503, errorMessage: "No endpoints found that can handle the requested parameters" });
+    openrouter.chat.enqueue({
+      status: 503,
+      errorMessage: "No endpoints found that can handle the requested parameters",
+    });
     spare.enqueue({ text: "Spare took over." });
     await prompt("fifth");
     assert.equal(spare.calls.length, 1);
-    assert.deepEqual(lastChatBody().provider, { order: ["Google Vertex"], allow_fallbacks: false }, "the failed attempt was the pinned one");
+    assert.deepEqual(
+      lastChatBody().provider,
+      { order: ["Google Vertex"], allow_fallbacks: false },
+      "the failed attempt was the pinned one",
+    );
     const final = await finalNumber(5);
-    const broken = events().filter((event) => event.type === "pin").at(-1);
-    assert.deepEqual(broken.data, { action: "broken", target: "openrouter/moonshotai/kimi-k2", upstream: "Google Vertex", reason: "server" });
+    const broken = events()
+      .filter((event) => event.type === "pin")
+      .at(-1);
+    assert.deepEqual(broken.data, {
+      action: "broken",
+      target: "openrouter/moonshotai/kimi-k2",
+      upstream: "Google Vertex",
+      reason: "server",
+    });
     assert.equal(final.data.servedTarget, "mock-spare/spare");
-    assert.ok(final.data.notes.some((note: string) => /^pin break: openrouter\/moonshotai\/kimi-k2 was pinned to Google Vertex, which failed \(server\)/.test(note)), final.data.notes.join("; "));
+    assert.ok(
+      final.data.notes.some((note: string) =>
+        /^pin break: openrouter\/moonshotai\/kimi-k2 was pinned to Google Vertex, which failed \(server\)/.test(note),
+      ),
+      final.data.notes.join("; "),
+    );
   });
 });

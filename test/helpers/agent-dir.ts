@@ -25,7 +25,11 @@ export interface ProviderSpec {
 }
 
 // Local OpenAI-compatible servers reject these request fields; the emulators follow the same minimal dialect.
-export const OPENAI_EMULATOR_COMPAT = { supportsDeveloperRole: false, supportsReasoningEffort: false, supportsStore: false };
+export const OPENAI_EMULATOR_COMPAT = {
+  supportsDeveloperRole: false,
+  supportsReasoningEffort: false,
+  supportsStore: false,
+};
 
 // pi's own agent-level retry would re-run failed prompts with multi-second backoff and hide what a test checks.
 export const DEFAULT_TEST_SETTINGS: Record<string, unknown> = { retry: { enabled: false } };
@@ -35,7 +39,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Deep-merge settings objects: nested objects merge key by key, anything else is replaced. */
-export function mergeSettings(base: Record<string, unknown>, override: Record<string, unknown> = {}): Record<string, unknown> {
+export function mergeSettings(
+  base: Record<string, unknown>,
+  override: Record<string, unknown> = {},
+): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) {
     const existing = merged[key];
@@ -63,15 +70,16 @@ function writeJson(path: string, value: unknown): void {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-export function makeAgentDir(options: {
-  providers?: Record<string, ProviderSpec>;
-  routes?: unknown;
-  settings?: Record<string, unknown>;
-} = {}): { agentDir: string; cleanup(): void } {
+export function makeAgentDir(
+  options: { providers?: Record<string, ProviderSpec>; routes?: unknown; settings?: Record<string, unknown> } = {},
+): { agentDir: string; cleanup(): void } {
   const agentDir = mkdtempSync(join(tmpdir(), "pi-auto-router-agent-"));
   if (options.providers) writeJson(join(agentDir, "models.json"), modelsJson(options.providers));
   if (options.routes !== undefined) writeJson(join(agentDir, "extensions", ROUTES_FILE_NAME), options.routes);
   writeJson(join(agentDir, "settings.json"), mergeSettings(DEFAULT_TEST_SETTINGS, options.settings));
   // Retries: a pi process that just exited may still be finishing a write into the directory.
-  return { agentDir, cleanup: () => rmSync(agentDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }) };
+  return {
+    agentDir,
+    cleanup: () => rmSync(agentDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }),
+  };
 }

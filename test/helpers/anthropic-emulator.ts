@@ -67,11 +67,23 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
   const thinkingChunks = reply.emptyStream ? [] : splitIntoChunks(reply.thinking);
   if (thinkingChunks.length > 0) {
     const index = blockIndex++;
-    framing("content_block_start", { type: "content_block_start", index, content_block: { type: "thinking", thinking: "" } });
+    framing("content_block_start", {
+      type: "content_block_start",
+      index,
+      content_block: { type: "thinking", thinking: "" },
+    });
     for (const piece of thinkingChunks) {
-      content("content_block_delta", { type: "content_block_delta", index, delta: { type: "thinking_delta", thinking: piece } });
+      content("content_block_delta", {
+        type: "content_block_delta",
+        index,
+        delta: { type: "thinking_delta", thinking: piece },
+      });
     }
-    framing("content_block_delta", { type: "content_block_delta", index, delta: { type: "signature_delta", signature: "emulated-signature" } });
+    framing("content_block_delta", {
+      type: "content_block_delta",
+      index,
+      delta: { type: "signature_delta", signature: "emulated-signature" },
+    });
     framing("content_block_stop", { type: "content_block_stop", index });
   }
   const textChunks = reply.emptyStream ? [] : splitIntoChunks(reply.text);
@@ -79,16 +91,28 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
     const index = blockIndex++;
     framing("content_block_start", { type: "content_block_start", index, content_block: { type: "text", text: "" } });
     for (const piece of textChunks) {
-      content("content_block_delta", { type: "content_block_delta", index, delta: { type: "text_delta", text: piece } });
+      content("content_block_delta", {
+        type: "content_block_delta",
+        index,
+        delta: { type: "text_delta", text: piece },
+      });
     }
     framing("content_block_stop", { type: "content_block_stop", index });
   }
   if (reply.toolCall && !reply.emptyStream) {
     const index = blockIndex++;
     const id = reply.toolCall.id ?? `toolu_emu_${call.index + 1}`;
-    content("content_block_start", { type: "content_block_start", index, content_block: { type: "tool_use", id, name: reply.toolCall.name, input: {} } });
+    content("content_block_start", {
+      type: "content_block_start",
+      index,
+      content_block: { type: "tool_use", id, name: reply.toolCall.name, input: {} },
+    });
     for (const piece of splitInHalves(JSON.stringify(reply.toolCall.arguments))) {
-      content("content_block_delta", { type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: piece } });
+      content("content_block_delta", {
+        type: "content_block_delta",
+        index,
+        delta: { type: "input_json_delta", partial_json: piece },
+      });
     }
     framing("content_block_stop", { type: "content_block_stop", index });
   }
@@ -108,7 +132,8 @@ const ANTHROPIC_DIALECT: EmulatorDialect = {
   errorBody,
   frames,
   malformedBody: () => "event: message_start\ndata: {this is not json\n\nthis line is not SSE at all\n\n",
-  streamErrorFrame: (error) => sseEvent("error", { type: "error", error: { type: error.type, message: error.message } }),
+  streamErrorFrame: (error) =>
+    sseEvent("error", { type: "error", error: { type: error.type, message: error.message } }),
 };
 
 export function startAnthropicEmulator(options: { name?: string; model?: string } = {}): Promise<Emulator> {

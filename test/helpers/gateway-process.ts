@@ -20,22 +20,38 @@ export interface GatewayProcess {
   exited: Promise<number | null>;
 }
 
-export async function startGatewayProcess(options: { agentDir: string; args?: string[]; env?: Record<string, string | undefined>; nodeArgs?: string[] }): Promise<GatewayProcess> {
+export async function startGatewayProcess(options: {
+  agentDir: string;
+  args?: string[];
+  env?: Record<string, string | undefined>;
+  nodeArgs?: string[];
+}): Promise<GatewayProcess> {
   const home = mkdtempSync(join(tmpdir(), "pi-auto-router-gateway-home-"));
   const env: Record<string, string | undefined> = {
-    ...process.env, HOME: home, PI_CODING_AGENT_DIR: options.agentDir, PI_OFFLINE: "1", AUTO_ROUTER_TOKEN: TEST_TOKEN, ...options.env,
+    ...process.env,
+    HOME: home,
+    PI_CODING_AGENT_DIR: options.agentDir,
+    PI_OFFLINE: "1",
+    AUTO_ROUTER_TOKEN: TEST_TOKEN,
+    ...options.env,
   };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), GATEWAY_BIN, "serve", "--port", "0", ...(options.args ?? [])], { env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), GATEWAY_BIN, "serve", "--port", "0", ...(options.args ?? [])],
+    { env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] },
+  );
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (chunk) => (stdout += chunk));
   child.stderr!.on("data", (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code, signal) => {
-    if (signal) stderr += `\n(killed by ${signal})`;
-    rmSync(home, { recursive: true, force: true });
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code, signal) => {
+      if (signal) stderr += `\n(killed by ${signal})`;
+      rmSync(home, { recursive: true, force: true });
+      resolve(code);
+    }),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const check = () => {
       const match = /listening on (http:\/\/\S+)/.exec(stdout);
@@ -49,7 +65,7 @@ export async function startGatewayProcess(options: { agentDir: string; args?: st
   });
   return {
     url,
-    token: options.env && "AUTO_ROUTER_TOKEN" in options.env ? options.env.AUTO_ROUTER_TOKEN ?? "" : TEST_TOKEN,
+    token: options.env && "AUTO_ROUTER_TOKEN" in options.env ? (options.env.AUTO_ROUTER_TOKEN ?? "") : TEST_TOKEN,
     child,
     stdout: () => stdout,
     stderr: () => stderr,
@@ -62,10 +78,16 @@ export async function startGatewayProcess(options: { agentDir: string; args?: st
 }
 
 /** Runs the bin to completion (for arguments it must refuse). */
-export function runGatewayCommand(agentDir: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runGatewayCommand(
+  agentDir: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const home = mkdtempSync(join(tmpdir(), "pi-auto-router-gateway-home-"));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [GATEWAY_BIN, ...args], { env: { ...process.env, HOME: home, PI_CODING_AGENT_DIR: agentDir, PI_OFFLINE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [GATEWAY_BIN, ...args], {
+      env: { ...process.env, HOME: home, PI_CODING_AGENT_DIR: agentDir, PI_OFFLINE: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));

@@ -25,7 +25,11 @@ const ERROR_DEFAULTS: Record<number, OpenAIErrorDefaults> = {
   400: { message: "Invalid request: messages must not be empty", type: "invalid_request_error", code: null },
   401: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" },
   403: { message: "You are not allowed to access this model", type: "permission_error", code: null },
-  404: { message: "The model does not exist or you do not have access to it", type: "invalid_request_error", code: "model_not_found" },
+  404: {
+    message: "The model does not exist or you do not have access to it",
+    type: "invalid_request_error",
+    code: "model_not_found",
+  },
   429: { message: "Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded" },
   500: { message: "The server had an error while processing your request", type: "server_error", code: null },
   502: { message: "Bad gateway", type: "server_error", code: null },
@@ -49,14 +53,26 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
   const id = `chatcmpl-emu-${call.index + 1}`;
   const created = Math.floor(call.receivedAt / 1000);
   const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) =>
-    sseData({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason: finishReason }] });
+    sseData({
+      id,
+      object: "chat.completion.chunk",
+      created,
+      model,
+      choices: [{ index: 0, delta, finish_reason: finishReason }],
+    });
   const result: SseFrame[] = [{ text: chunk({ role: "assistant", content: "" }), content: false }];
   if (!reply.emptyStream) {
-    for (const piece of splitIntoChunks(reply.thinking)) result.push({ text: chunk({ reasoning_content: piece }), content: true });
+    for (const piece of splitIntoChunks(reply.thinking))
+      result.push({ text: chunk({ reasoning_content: piece }), content: true });
     for (const piece of splitIntoChunks(reply.text)) result.push({ text: chunk({ content: piece }), content: true });
     if (reply.toolCall) {
       const toolCallId = reply.toolCall.id ?? `call_emu_${call.index + 1}`;
-      const start = { index: 0, id: toolCallId, type: "function", function: { name: reply.toolCall.name, arguments: "" } };
+      const start = {
+        index: 0,
+        id: toolCallId,
+        type: "function",
+        function: { name: reply.toolCall.name, arguments: "" },
+      };
       result.push({ text: chunk({ tool_calls: [start] }), content: true });
       for (const piece of splitInHalves(JSON.stringify(reply.toolCall.arguments))) {
         result.push({ text: chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }), content: true });
@@ -74,9 +90,15 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
       prompt_tokens: promptTokens,
       completion_tokens: reply.usage.output,
       total_tokens: promptTokens + reply.usage.output,
-      prompt_tokens_details: { cached_tokens: cacheRead + cacheWrite, ...(cacheWrite > 0 ? { cache_write_tokens: cacheWrite } : {}) },
+      prompt_tokens_details: {
+        cached_tokens: cacheRead + cacheWrite,
+        ...(cacheWrite > 0 ? { cache_write_tokens: cacheWrite } : {}),
+      },
     };
-    result.push({ text: sseData({ id, object: "chat.completion.chunk", created, model, choices: [], usage }), content: false });
+    result.push({
+      text: sseData({ id, object: "chat.completion.chunk", created, model, choices: [], usage }),
+      content: false,
+    });
   }
   result.push({ text: sseData("[DONE]"), content: false });
   return result;
@@ -88,7 +110,8 @@ const OPENAI_DIALECT: EmulatorDialect = {
   errorBody,
   frames,
   malformedBody: () => "data: {this is not json\n\nthis line is not SSE at all\n\n",
-  streamErrorFrame: (error) => sseData({ error: { message: error.message, type: error.type, param: null, code: null } }),
+  streamErrorFrame: (error) =>
+    sseData({ error: { message: error.message, type: error.type, param: null, code: null } }),
 };
 
 export function startOpenAIEmulator(options: { name?: string; model?: string } = {}): Promise<Emulator> {

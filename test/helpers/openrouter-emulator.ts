@@ -44,7 +44,13 @@ export async function startOpenRouterEmulator(): Promise<OpenRouterEmulator> {
       return;
     }
     const forward = httpRequest(
-      { host: "127.0.0.1", port: chat.port, method: req.method, path: (req.url ?? "/").replace(/^\/api\/v1/, "/v1"), headers: req.headers },
+      {
+        host: "127.0.0.1",
+        port: chat.port,
+        method: req.method,
+        path: (req.url ?? "/").replace(/^\/api\/v1/, "/v1"),
+        headers: req.headers,
+      },
       (upstreamResponse) => {
         res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
         upstreamResponse.pipe(res);

@@ -50,7 +50,9 @@ export function piEnvironment(agentDir: string, extra: Record<string, string> = 
   };
 }
 
-export function runPi(options: PiProcessOptions & { args: string[]; stdin?: string; timeoutMs?: number }): Promise<PiRun> {
+export function runPi(
+  options: PiProcessOptions & { args: string[]; stdin?: string; timeoutMs?: number },
+): Promise<PiRun> {
   const { node, cli } = piCommand();
   const started = Date.now();
   const child = spawn(node, [cli, ...basePiArgs(options.extension), ...options.args], {

@@ -2,8 +2,17 @@
 // retrieveUserQuota): every request is recorded, each path answers with the queued body or status.
 import { createServer, type IncomingMessage } from "node:http";
 
-export interface QuotaReply { status?: number; body?: unknown; delayMs?: number }
-export interface QuotaCall { method: string; path: string; headers: IncomingMessage["headers"]; body: string }
+export interface QuotaReply {
+  status?: number;
+  body?: unknown;
+  delayMs?: number;
+}
+export interface QuotaCall {
+  method: string;
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+}
 
 export interface QuotaEmulator {
   url: string;

@@ -23,7 +23,10 @@ export function createRecordingUi(): RecordingUi {
   const known: Record<string, unknown> = {
     notify: (message: string, level = "info") => void notifications.push({ message, level }),
     setStatus: (key: string, text: string | undefined) => void statuses.set(key, text),
-    setWidget: (key: string, content: unknown) => void (typeof content !== "function" && widgets.set(key, Array.isArray(content) ? content.map(String) : undefined)),
+    setWidget: (key: string, content: unknown) =>
+      void (
+        typeof content !== "function" && widgets.set(key, Array.isArray(content) ? content.map(String) : undefined)
+      ),
     select: async () => undefined,
     confirm: async () => false,
     input: async () => undefined,
@@ -33,13 +36,18 @@ export function createRecordingUi(): RecordingUi {
   };
   // Any other method (setTitle, setFooter, setWorkingMessage, ...) differs between pi versions: accept and ignore.
   const context = new Proxy(known, {
-    get: (target, property) => (typeof property === "string" && property in target ? target[property] : () => undefined),
+    get: (target, property) =>
+      typeof property === "string" && property in target ? target[property] : () => undefined,
   });
   return {
     context,
     notifications,
     statuses,
     widgets,
-    textSince: (from) => notifications.slice(from).map((n) => n.message).join("\n"),
+    textSince: (from) =>
+      notifications
+        .slice(from)
+        .map((n) => n.message)
+        .join("\n"),
   };
 }

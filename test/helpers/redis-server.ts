@@ -32,7 +32,10 @@ async function waitForPort(port: number, open: boolean): Promise<void> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const reachable = await new Promise<boolean>((resolve) => {
       const socket = createConnection({ port, host: "127.0.0.1" });
-      socket.once("connect", () => { socket.destroy(); resolve(true); });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once("error", () => resolve(false));
     });
     if (reachable === open) return;
@@ -60,7 +63,8 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
     const started = spawn("redis-server", args, { stdio: "ignore" });
     child = started;
     await waitForPort(port, true);
-    if (started.exitCode !== null || started.signalCode !== null) throw new Error(`redis-server could not listen on port ${port}`);
+    if (started.exitCode !== null || started.signalCode !== null)
+      throw new Error(`redis-server could not listen on port ${port}`);
   };
   const kill = async () => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -81,7 +85,11 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
     port,
     url: `redis://${auth}127.0.0.1:${port}/0`,
     cli: (...args) => {
-      const result = spawnSync("redis-cli", ["-p", String(port), ...(options.password ? ["-a", options.password, "--no-auth-warning"] : []), ...args], { encoding: "utf8" });
+      const result = spawnSync(
+        "redis-cli",
+        ["-p", String(port), ...(options.password ? ["-a", options.password, "--no-auth-warning"] : []), ...args],
+        { encoding: "utf8" },
+      );
       if (result.status !== 0) throw new Error(`redis-cli ${args.join(" ")} failed: ${result.stderr}`);
       return result.stdout.trim();
     },

@@ -4,7 +4,16 @@
 import fs from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
 
-export const SYNC_WRITERS = ["writeFileSync", "appendFileSync", "renameSync", "writeSync", "mkdirSync", "chmodSync", "unlinkSync", "copyFileSync"] as const;
+export const SYNC_WRITERS = [
+  "writeFileSync",
+  "appendFileSync",
+  "renameSync",
+  "writeSync",
+  "mkdirSync",
+  "chmodSync",
+  "unlinkSync",
+  "copyFileSync",
+] as const;
 const WRITE_FLAGS = /[wa+]/;
 
 export interface CallCounter {
@@ -25,7 +34,11 @@ function newCounter(restore: () => void): CallCounter & { note(name: string): vo
     firstCaller,
     note(name) {
       counts[name] = (counts[name] ?? 0) + 1;
-      firstCaller[name] ??= (new Error().stack ?? "").split("\n").slice(3, 7).map((line) => line.trim()).join(" < ");
+      firstCaller[name] ??= (new Error().stack ?? "")
+        .split("\n")
+        .slice(3, 7)
+        .map((line) => line.trim())
+        .join(" < ");
     },
     total: () => Object.values(counts).reduce((sum, count) => sum + count, 0),
     reset() {

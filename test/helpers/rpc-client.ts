@@ -87,7 +87,8 @@ export async function startRpc(options: PiProcessOptions & { args?: string[] }):
   const waitFor: RpcClient["waitFor"] = (predicate, timeoutMs = DEFAULT_RPC_TIMEOUT_MS, waitOptions = {}) => {
     const earlier = lines.slice(waitOptions.sinceIndex ?? lastSendIndex).find(predicate);
     if (earlier !== undefined) return Promise.resolve(earlier);
-    if (exitCode !== undefined) return Promise.reject(new Error(`pi --mode rpc already exited with code ${exitCode}; stderr:\n${stderr}`));
+    if (exitCode !== undefined)
+      return Promise.reject(new Error(`pi --mode rpc already exited with code ${exitCode}; stderr:\n${stderr}`));
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         predicate,
@@ -95,8 +96,15 @@ export async function startRpc(options: PiProcessOptions & { args?: string[] }):
         reject,
         timer: setTimeout(() => {
           waiters.delete(waiter);
-          const seen = lines.slice(-5).map((line) => JSON.stringify(line).slice(0, 200)).join("\n");
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for an RPC line; last lines:\n${seen}\nstderr:\n${stderr}`));
+          const seen = lines
+            .slice(-5)
+            .map((line) => JSON.stringify(line).slice(0, 200))
+            .join("\n");
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for an RPC line; last lines:\n${seen}\nstderr:\n${stderr}`,
+            ),
+          );
         }, timeoutMs),
       };
       waiters.add(waiter);

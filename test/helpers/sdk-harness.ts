@@ -15,7 +15,10 @@ export type { FauxModelSpec, FauxProviderSpec } from "../fixtures/faux-targets.t
 export const FAUX_TARGETS_EXTENSION = fileURLToPath(new URL("../fixtures/faux-targets.ts", import.meta.url));
 
 // Retries would re-run failed prompts after seconds of backoff; compaction would add unexpected model calls.
-export const DEFAULT_SDK_SETTINGS: Record<string, unknown> = { retry: { enabled: false }, compaction: { enabled: false } };
+export const DEFAULT_SDK_SETTINGS: Record<string, unknown> = {
+  retry: { enabled: false },
+  compaction: { enabled: false },
+};
 
 type AnyFunction = (...args: any[]) => any;
 
@@ -23,7 +26,12 @@ export interface SdkHarness {
   session: any;
   agentDir: string;
   faux(provider: string): any;
-  fauxHelpers: { fauxAssistantMessage: AnyFunction; fauxText: AnyFunction; fauxToolCall: AnyFunction; fauxThinking: AnyFunction };
+  fauxHelpers: {
+    fauxAssistantMessage: AnyFunction;
+    fauxText: AnyFunction;
+    fauxToolCall: AnyFunction;
+    fauxThinking: AnyFunction;
+  };
   setModel(provider: string, id: string): Promise<void>;
   prompt(text: string, options?: { images?: any[] }): Promise<void>;
   chat(): any[];
@@ -77,7 +85,8 @@ function inMemoryCredentials() {
   const entries = new Map<string, any>();
   return {
     read: async (providerId: string) => entries.get(providerId),
-    list: async () => [...entries.entries()].map(([providerId, credential]) => ({ providerId, type: credential?.type })),
+    list: async () =>
+      [...entries.entries()].map(([providerId, credential]) => ({ providerId, type: credential?.type })),
     modify: async (providerId: string, change: (current: any) => Promise<any>) => {
       const next = await change(entries.get(providerId));
       if (next !== undefined) entries.set(providerId, next);
@@ -91,7 +100,11 @@ async function modelServices(sdk: any): Promise<Record<string, unknown>> {
   if (sdk.ModelRuntime) {
     // In-memory credentials like 0.73's AuthStorage.inMemory(): a file store would be re-created in the agent dir by
     // the background availability refresh that registerProvider() starts, after dispose() removed the dir.
-    const modelRuntime = await sdk.ModelRuntime.create({ credentials: inMemoryCredentials(), modelsPath: null, refreshOnCreate: false });
+    const modelRuntime = await sdk.ModelRuntime.create({
+      credentials: inMemoryCredentials(),
+      modelsPath: null,
+      refreshOnCreate: false,
+    });
     return { modelRuntime };
   }
   const authStorage = sdk.AuthStorage.inMemory();
@@ -99,7 +112,12 @@ async function modelServices(sdk: any): Promise<Record<string, unknown>> {
 }
 
 /** pi's resource loader with only the given extensions (no discovery, skills, templates, themes or context files). */
-export async function loadExtensions(sdk: any, agentDir: string, settingsManager: unknown, extensionPaths: string[]): Promise<any> {
+export async function loadExtensions(
+  sdk: any,
+  agentDir: string,
+  settingsManager: unknown,
+  extensionPaths: string[],
+): Promise<any> {
   const resourceLoader = new sdk.DefaultResourceLoader({
     cwd: agentDir,
     agentDir,
@@ -114,7 +132,9 @@ export async function loadExtensions(sdk: any, agentDir: string, settingsManager
   await resourceLoader.reload();
   const loadErrors: Array<{ path: string; error: string }> = resourceLoader.getExtensions?.().errors ?? [];
   if (loadErrors.length > 0) {
-    throw new Error(`extensions failed to load:\n${loadErrors.map((entry) => `${entry.path}: ${entry.error}`).join("\n")}`);
+    throw new Error(
+      `extensions failed to load:\n${loadErrors.map((entry) => `${entry.path}: ${entry.error}`).join("\n")}`,
+    );
   }
   return resourceLoader;
 }
@@ -149,7 +169,10 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
 
   try {
     const settingsManager = sdk.SettingsManager.inMemory(mergeSettings(DEFAULT_SDK_SETTINGS, options.settings));
-    const resourceLoader = await loadExtensions(sdk, agentDir, settingsManager, [FAUX_TARGETS_EXTENSION, ...(options.extensionPaths ?? [EXTENSION_ENTRY])]);
+    const resourceLoader = await loadExtensions(sdk, agentDir, settingsManager, [
+      FAUX_TARGETS_EXTENSION,
+      ...(options.extensionPaths ?? [EXTENSION_ENTRY]),
+    ]);
     ({ session } = await sdk.createAgentSession({
       cwd: agentDir,
       agentDir,
@@ -186,7 +209,10 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
     fauxHelpers: globals.__fauxHelpers,
     faux: (provider) => {
       const handle = globals.__fauxTargets?.[provider];
-      if (!handle) throw new Error(`no faux target provider "${provider}" (known: ${Object.keys(globals.__fauxTargets ?? {}).join(", ")})`);
+      if (!handle)
+        throw new Error(
+          `no faux target provider "${provider}" (known: ${Object.keys(globals.__fauxTargets ?? {}).join(", ")})`,
+        );
       return handle;
     },
     setModel: async (provider, id) => {
@@ -200,7 +226,10 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
       mock.timers.tick(ms);
     },
     chat,
-    lastAssistant: () => chat().filter((message: any) => message.role === "assistant").at(-1),
+    lastAssistant: () =>
+      chat()
+        .filter((message: any) => message.role === "assistant")
+        .at(-1),
     dispose,
   };
 }

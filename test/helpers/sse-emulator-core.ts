@@ -148,8 +148,17 @@ function replyHeaders(reply: EmulatorReply, contentType: string): Record<string,
   return headers;
 }
 
-async function writeStream(response: ServerResponse, reply: EmulatorReply, frames: SseFrame[], dialect: EmulatorDialect): Promise<void> {
-  response.writeHead(200, { ...replyHeaders(reply, "text/event-stream"), "cache-control": "no-cache", connection: "keep-alive" });
+async function writeStream(
+  response: ServerResponse,
+  reply: EmulatorReply,
+  frames: SseFrame[],
+  dialect: EmulatorDialect,
+): Promise<void> {
+  response.writeHead(200, {
+    ...replyHeaders(reply, "text/event-stream"),
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
   response.flushHeaders();
   let contentSent = 0;
   let first = true;
@@ -210,7 +219,9 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
     });
     if (request.method !== "POST" || !call.path.startsWith(dialect.path)) {
       response.writeHead(NOT_FOUND_STATUS, { "content-type": "application/json" });
-      response.end(dialect.errorBody(NOT_FOUND_STATUS, { errorMessage: `No route for ${request.method} ${call.path}` }));
+      response.end(
+        dialect.errorBody(NOT_FOUND_STATUS, { errorMessage: `No route for ${request.method} ${call.path}` }),
+      );
       return;
     }
     const reply = queue.shift() ?? defaultFor(call);

@@ -17,7 +17,10 @@ export const freshDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `
 /** Runs a TypeScript worker (through tsx) from the repository root and collects its output. */
 export function runWorker(worker: string, args: string[], env: Record<string, string> = {}): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", worker, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ["--import", "tsx", worker, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));

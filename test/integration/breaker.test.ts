@@ -13,14 +13,21 @@ const ROUTES = {
   routes: {
     main: {
       sortBy: "config",
-      targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }],
+      targets: [
+        { provider: "mock-a", modelId: "model-a" },
+        { provider: "mock-b", modelId: "model-b" },
+      ],
       failover: { kinds: { server: { cooldownMs: 0 }, overloaded: { cooldownMs: 0 }, auth: { cooldownMs: 0 } } },
     },
   },
 };
 const BREAK_MS = 300;
 /** Settings come from the environment here: the `breaker` config block is not in the routes schema yet. */
-const ENV = { AUTO_ROUTER_BREAKER_MINIMUM_CALLS: "3", AUTO_ROUTER_BREAKER_BREAK_MS: String(BREAK_MS), AUTO_ROUTER_BREAKER_RATIO: "0.5" };
+const ENV = {
+  AUTO_ROUTER_BREAKER_MINIMUM_CALLS: "3",
+  AUTO_ROUTER_BREAKER_BREAK_MS: String(BREAK_MS),
+  AUTO_ROUTER_BREAKER_RATIO: "0.5",
+};
 
 let harness: SdkHarness | undefined;
 afterEach(async () => {

@@ -22,11 +22,25 @@ describe("hard budget reservation through pi", () => {
   it("skips a target whose next request is expected to overshoot the hard limit, though the spend alone is within it", async () => {
     const h = (harness = await createSdkHarness({
       targets: TARGETS,
-      routes: { routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } }, budgets: { policy: "hard" } },
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+        budgets: { policy: "hard" },
+      },
     }));
     await h.setModel("auto-router", "main");
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage("first answer from a"), fauxAssistantMessage("must not be called")]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage("first answer from a"),
+      fauxAssistantMessage("must not be called"),
+    ]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("second answer from b")]);
     await h.prompt("first");
     assert.equal(h.lastAssistant().provider, "mock-a");
@@ -40,6 +54,9 @@ describe("hard budget reservation through pi", () => {
     assert.equal(second.provider, "mock-b", JSON.stringify(second));
     assert.equal(h.faux("mock-a").state.callCount, 1, "mock-a was not called a second time");
     const explain = await h.command("/auto-router explain main");
-    assert.match(explain, /skipped mock-a\/model-a: hard daily budget: spent \$\d\.\d{4} \+ in flight \$0\.0000 \+ this request ~\$\d\.\d{4} exceeds/);
+    assert.match(
+      explain,
+      /skipped mock-a\/model-a: hard daily budget: spent \$\d\.\d{4} \+ in flight \$0\.0000 \+ this request ~\$\d\.\d{4} exceeds/,
+    );
   });
 });

@@ -17,7 +17,15 @@ const TARGETS = [
 
 function routes(budgets?: unknown) {
   return {
-    routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } },
+    routes: {
+      main: {
+        sortBy: "config",
+        targets: [
+          { provider: "mock-a", modelId: "model-a" },
+          { provider: "mock-b", modelId: "model-b" },
+        ],
+      },
+    },
     ...(budgets ? { budgets } : {}),
   };
 }
@@ -41,8 +49,12 @@ const command = (h: SdkHarness, text: string): Promise<string> => h.command(text
 // cost (and marks them estimated), so the expected spend is tokens x $0.0001.
 const USD_PER_TOKEN = 0.0001;
 const costOf = (messages: any[], provider: string) =>
-  messages.filter((m) => m.role === "assistant" && m.provider === provider)
-    .reduce((sum, m) => sum + (m.usage.input + m.usage.output + m.usage.cacheRead + m.usage.cacheWrite) * USD_PER_TOKEN, 0);
+  messages
+    .filter((m) => m.role === "assistant" && m.provider === provider)
+    .reduce(
+      (sum, m) => sum + (m.usage.input + m.usage.output + m.usage.cacheRead + m.usage.cacheWrite) * USD_PER_TOKEN,
+      0,
+    );
 
 /** The `spent` cell of a provider's today/month row in `budget show`. */
 function spentCell(output: string, provider: string, period: "today" | "month"): string | undefined {
@@ -50,14 +62,21 @@ function spentCell(output: string, provider: string, period: "today" | "month"):
   const start = lines.findIndex((line) => line.startsWith(`${provider} `));
   if (start < 0) return undefined;
   const line = period === "today" ? lines[start]! : lines[start + 1]!;
-  return line.trim().split(/\s+/).find((cell) => cell.startsWith("$"));
+  return line
+    .trim()
+    .split(/\s+/)
+    .find((cell) => cell.startsWith("$"));
 }
 
 describe("budgets through pi", () => {
   it("shows the exact spend of every served prompt per provider for today and this month", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage("first answer"), fauxAssistantMessage("second, longer answer"), fauxAssistantMessage("third")]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage("first answer"),
+      fauxAssistantMessage("second, longer answer"),
+      fauxAssistantMessage("third"),
+    ]);
     for (const prompt of ["one", "two please", "three"]) await h.prompt(prompt);
     const expected = costOf(h.chat(), "mock-a");
     assert.ok(expected > 0, "faux targets report token usage");
@@ -111,14 +130,21 @@ describe("budgets through pi", () => {
   it("keeps applying the budgets and spend of the earlier pi-auto-router's auto-router.stats.json", async () => {
     const logDirectory = mkdtempSync(join(tmpdir(), "auto-router-legacy-stats-"));
     const today = new Date().toISOString().slice(0, 10);
-    writeFileSync(join(logDirectory, "auto-router.stats.json"), JSON.stringify({
-      version: 2,
-      daily: { [today]: { "mock-a": { inputTokens: 3, outputTokens: 1, estimatedCost: 0.0004 } } },
-      monthly: { [today.slice(0, 7)]: { "mock-a": { inputTokens: 3, outputTokens: 1, estimatedCost: 0.0004 } } },
-      limits: { "mock-a": { dailyUsd: 0.0003 } },
-    }));
+    writeFileSync(
+      join(logDirectory, "auto-router.stats.json"),
+      JSON.stringify({
+        version: 2,
+        daily: { [today]: { "mock-a": { inputTokens: 3, outputTokens: 1, estimatedCost: 0.0004 } } },
+        monthly: { [today.slice(0, 7)]: { "mock-a": { inputTokens: 3, outputTokens: 1, estimatedCost: 0.0004 } } },
+        limits: { "mock-a": { dailyUsd: 0.0003 } },
+      }),
+    );
     try {
-      harness = await createSdkHarness({ targets: TARGETS, routes: routes(), env: { AUTO_ROUTER_LOG_DIR: logDirectory } });
+      harness = await createSdkHarness({
+        targets: TARGETS,
+        routes: routes(),
+        env: { AUTO_ROUTER_LOG_DIR: logDirectory },
+      });
       const h = harness;
       await h.setModel("auto-router", "main");
       const { fauxAssistantMessage } = h.fauxHelpers;
@@ -177,7 +203,15 @@ describe("balances through pi", () => {
       harness = await createSdkHarness({
         targets: [{ provider: "deepseek", models: [{ id: "deepseek-chat" }] }, TARGETS[1]!],
         routes: {
-          routes: { main: { sortBy: "config", targets: [{ provider: "deepseek", modelId: "deepseek-chat", balanceEndpoint: endpoint }, { provider: "mock-b", modelId: "model-b" }] } },
+          routes: {
+            main: {
+              sortBy: "config",
+              targets: [
+                { provider: "deepseek", modelId: "deepseek-chat", balanceEndpoint: endpoint },
+                { provider: "mock-b", modelId: "model-b" },
+              ],
+            },
+          },
           budgets: { providers: { deepseek: { balanceFloor: 5 } } },
         },
       });

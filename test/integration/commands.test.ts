@@ -35,7 +35,10 @@ interface Started {
 }
 
 async function start(options: { routes?: unknown; env?: Record<string, string> } = {}): Promise<Started> {
-  const h = await harnesses.start({ targets: TARGETS, routes: options.routes ?? routes(), env: options.env }, "auto-router-commands");
+  const h = await harnesses.start(
+    { targets: TARGETS, routes: options.routes ?? routes(), env: options.env },
+    "auto-router-commands",
+  );
   const widgets = h.ui!.widgets;
   await h.setModel("auto-router", "main");
   const run = async (text: string) => {
@@ -54,7 +57,10 @@ const complete = async (h: SdkHarness, prefix: string): Promise<string[]> => {
 };
 
 const readEvents = (dir: string): any[] =>
-  readFileSync(join(dir, "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line));
+  readFileSync(join(dir, "auto-router.events.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 
 describe("/auto-router subcommands through pi", () => {
   it("switches pi's model to a route by alias and to a provider/model directly, and refuses unknown names", async () => {
@@ -64,7 +70,10 @@ describe("/auto-router subcommands through pi", () => {
     assert.match(await run("/auto-router switch bee"), /switched to mock-b\/model-b/);
     assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "mock-b/model-b");
     assert.match(await run("/auto-router switch main"), /switched to auto-router\/main$/);
-    assert.match(await run("/auto-router switch nosuch/model"), /cannot switch to nosuch\/model: pi does not know that model/);
+    assert.match(
+      await run("/auto-router switch nosuch/model"),
+      /cannot switch to nosuch\/model: pi does not know that model/,
+    );
     assert.match(await run("/auto-router switch nowhere"), /neither a route, an alias nor provider\/model/);
     assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/main");
   });
@@ -74,7 +83,14 @@ describe("/auto-router subcommands through pi", () => {
     assert.deepEqual(await complete(h, "sh"), ["show", "shortcuts", "shadow"]);
     assert.deepEqual(await complete(h, "show "), ["show main", "show deep"]);
     const switchItems = await complete(h, "switch ");
-    for (const expected of ["switch main", "switch deep", "switch quick", "switch bee", "switch mock-a/model-a", "switch mock-c/model-c"]) {
+    for (const expected of [
+      "switch main",
+      "switch deep",
+      "switch quick",
+      "switch bee",
+      "switch mock-a/model-a",
+      "switch mock-c/model-c",
+    ]) {
       assert.ok(switchItems.includes(expected), `${expected} in ${switchItems.join(", ")}`);
     }
     assert.deepEqual(await complete(h, "switch mock-b/"), ["switch mock-b/model-b"]);
@@ -92,18 +108,47 @@ describe("/auto-router subcommands through pi", () => {
     const output = await run("/auto-router frobnicate");
     assert.match(output, /unknown subcommand "frobnicate"/);
     assert.equal(h.ui!.notifications.at(-1)!.level, "error");
-    for (const name of ["status", "switch", "search", "aliases", "resolve", "models", "shortcuts", "rules", "reset", "budget", "circuit", "uvi", "rate", "shadow"]) {
+    for (const name of [
+      "status",
+      "switch",
+      "search",
+      "aliases",
+      "resolve",
+      "models",
+      "shortcuts",
+      "rules",
+      "reset",
+      "budget",
+      "circuit",
+      "uvi",
+      "rate",
+      "shadow",
+    ]) {
       assert.match(output, new RegExp(`^  ${name}\\b`, "m"), name);
     }
   });
 
   it("prints aliases, resolve, search, models, shortcuts and rules from the config and pi's registry", async () => {
-    const { run } = await start({ routes: routes({ policyRules: [{ id: "no-c-at-night", type: "exclude-provider", providers: ["mock-c"], when: { timeWindow: { after: "22:00", before: "06:00" } } }] }) });
+    const { run } = await start({
+      routes: routes({
+        policyRules: [
+          {
+            id: "no-c-at-night",
+            type: "exclude-provider",
+            providers: ["mock-c"],
+            when: { timeWindow: { after: "22:00", before: "06:00" } },
+          },
+        ],
+      }),
+    });
     const aliases = await run("/auto-router aliases");
     assert.match(aliases, /quick\s+main\s+auto-router\/main\s+route, 2 target\(s\)/);
     assert.match(aliases, /bee\s+mock-b\/model-b\s+mock-b\/model-b\s+model, ready/);
     assert.match(aliases, /broken\s+nowhere\s+-\s+unresolved/);
-    assert.match(await run("/auto-router resolve think"), /think → auto-router\/deep \(alias\): route, 2 target\(s\)\n.*Deep thinking\n  1\. mock-c\/model-c/);
+    assert.match(
+      await run("/auto-router resolve think"),
+      /think → auto-router\/deep \(alias\): route, 2 target\(s\)\n.*Deep thinking\n  1\. mock-c\/model-c/,
+    );
     assert.match(await run("/auto-router resolve broken"), /alias broken points at "nowhere"/);
     const search = await run("/auto-router search model-c");
     assert.match(search, /models \(1\):/);
@@ -115,15 +160,23 @@ describe("/auto-router subcommands through pi", () => {
     assert.match(models, /mock-a\/model-a\s+model-a\s+-\s+128k\s+8k\s+API key\s+0\/0\s+main,deep/);
     assert.match(models, /mock-c\/model-c\s+model-c\s+reasoning/);
     assert.match(await run("/auto-router shortcuts"), /@reasoning[\s\S]*@only=a,b/);
-    assert.match(await run("/auto-router rules"), /no-c-at-night: when 22:00-06:00 => exclude mock-c \(priority 0, all routes\)/);
+    assert.match(
+      await run("/auto-router rules"),
+      /no-c-at-night: when 22:00-06:00 => exclude mock-c \(priority 0, all routes\)/,
+    );
   });
 
   it("rates the last answered request, logs feedback, shows the stats in explain and demotes the target by rule", async () => {
-    const demoteBadTargets = { policyRules: [{ id: "demote-bad", type: "demote-target", when: { badRatingShareAbove: 0.5 } }] };
+    const demoteBadTargets = {
+      policyRules: [{ id: "demote-bad", type: "demote-target", when: { badRatingShareAbove: 0.5 } }],
+    };
     const { h, run } = await start({ routes: routes(demoteBadTargets) });
     const { fauxAssistantMessage } = h.fauxHelpers;
     assert.match(await run("/auto-router rate bad"), /nothing to rate yet/);
-    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }), fauxAssistantMessage("A answers")]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }),
+      fauxAssistantMessage("A answers"),
+    ]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("B answers"), fauxAssistantMessage("B again")]);
     await h.prompt("first");
     assert.equal(h.lastAssistant().provider, "mock-b", "mock-a failed over to mock-b");
@@ -142,26 +195,40 @@ describe("/auto-router subcommands through pi", () => {
     const feedback = readEvents(dir).filter((event) => event.type === "feedback");
     assert.equal(feedback.length, 2);
     const firstDecision = readEvents(dir).find((event) => event.type === "decision");
-    assert.deepEqual(feedback[0].data, { rating: "bad", reason: "made things up", tags: ["wrong", "made-up"], ratedRequestId: firstDecision.requestId, servedTarget: "mock-b/model-b", routeId: "main" });
+    assert.deepEqual(feedback[0].data, {
+      rating: "bad",
+      reason: "made things up",
+      tags: ["wrong", "made-up"],
+      ratedRequestId: firstDecision.requestId,
+      servedTarget: "mock-b/model-b",
+      routeId: "main",
+    });
     assert.notEqual(feedback[0].requestId, firstDecision.requestId, "a feedback event has its own request id");
   });
 
   it("explains a failover: every attempt with its outcome, kind, status and time, and which target served and why", async () => {
     const { h, run } = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" })]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }),
+    ]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("B answers")]);
     await h.prompt("hello");
     assert.equal(h.lastAssistant().provider, "mock-b");
     const explain = await run("/auto-router explain");
     assert.doesNotMatch(explain, /^Winner: /m, "the ranking's first choice is not who served");
     assert.match(explain, /^Ranked first: mock-a\/model-a/m);
-    assert.match(explain, /^Attempts:\n  1\. mock-a\/model-a: failed \(server, HTTP 503, \d+ ms\)\n  2\. mock-b\/model-b: success \(\d+ ms\)$/m);
+    assert.match(
+      explain,
+      /^Attempts:\n  1\. mock-a\/model-a: failed \(server, HTTP 503, \d+ ms\)\n  2\. mock-b\/model-b: success \(\d+ ms\)$/m,
+    );
     assert.match(explain, /^Served by: mock-b\/model-b \(after mock-a\/model-a failed \(server\)\)$/m);
   });
 
   it("routes in declared order in shadow mode, records both orders and reports the match rate", async () => {
-    const { h, run } = await start({ routes: routes({}, { policyRules: [{ id: "prefer-b", type: "prefer-provider", providers: ["mock-b"] }] }) });
+    const { h, run } = await start({
+      routes: routes({}, { policyRules: [{ id: "prefer-b", type: "prefer-provider", providers: ["mock-b"] }] }),
+    });
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([fauxAssistantMessage("A in shadow")]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("B ranked")]);
@@ -171,17 +238,28 @@ describe("/auto-router subcommands through pi", () => {
     assert.match(h.ui!.statuses.get("auto-router") ?? "", /^⇄ main · 🔬 shadow/);
     const shown = await run("/auto-router shadow show");
     assert.match(shown, /shadow mode: enabled/);
-    assert.match(shown, /last 1 request\(s\): the ranking chose the declared first target in 0 \(0%\), the same whole order in 0 \(0%\)/);
+    assert.match(
+      shown,
+      /last 1 request\(s\): the ranking chose the declared first target in 0 \(0%\), the same whole order in 0 \(0%\)/,
+    );
     assert.match(shown, /main: 0\/1 match/);
     assert.match(shown, /main: mock-a\/model-a vs mock-b\/model-b/);
-    assert.match(await run("/auto-router explain"), /Hint: shadow mode: routed in declared order; the ranking chose mock-b\/model-b/);
+    assert.match(
+      await run("/auto-router explain"),
+      /Hint: shadow mode: routed in declared order; the ranking chose mock-b\/model-b/,
+    );
     assert.match(await run("/auto-router shadow disable"), /shadow mode disabled/);
     await h.prompt("two");
     assert.equal(h.lastAssistant().provider, "mock-b");
     const dir = harnesses.stateDir;
     await harnesses.stop();
     const decisions = readEvents(dir).filter((event) => event.type === "decision");
-    assert.deepEqual(decisions[0].data.shadow, { enabled: true, declaredOrder: ["mock-a/model-a", "mock-b/model-b"], routedOrder: ["mock-b/model-b", "mock-a/model-a"], match: false });
+    assert.deepEqual(decisions[0].data.shadow, {
+      enabled: true,
+      declaredOrder: ["mock-a/model-a", "mock-b/model-b"],
+      routedOrder: ["mock-b/model-b", "mock-a/model-a"],
+      match: false,
+    });
     assert.equal(decisions[0].data.plannedTarget, "mock-a/model-a");
     assert.equal(decisions[1].data.shadow, undefined);
   });
@@ -189,15 +267,23 @@ describe("/auto-router subcommands through pi", () => {
   it("closes open breakers with reset breakers and asks before reset all (declined in this UI)", async () => {
     const { h, run } = await start({ env: { AUTO_ROUTER_BREAKER_MINIMUM_CALLS: "1" } });
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" })]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }),
+    ]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("B")]);
     await h.prompt("trip the breaker");
     assert.match(await run("/auto-router circuit"), /mock-a\/model-a\s+open/);
     assert.match(await run("/auto-router reset all"), /reset cancelled/, "the recording UI declines confirmations");
     assert.match(await run("/auto-router circuit"), /mock-a\/model-a\s+open/);
-    assert.match(await run("/auto-router reset breakers"), /^1 open breaker\(s\) closed\. The event log is never deleted\.$/);
+    assert.match(
+      await run("/auto-router reset breakers"),
+      /^1 open breaker\(s\) closed\. The event log is never deleted\.$/,
+    );
     assert.match(await run("/auto-router circuit"), /every breaker is closed/);
-    assert.match(await run("/auto-router reset everything"), /usage: \/auto-router reset \[cooldowns\|breakers\|latency\|all\]/);
+    assert.match(
+      await run("/auto-router reset everything"),
+      /usage: \/auto-router reset \[cooldowns\|breakers\|latency\|all\]/,
+    );
   });
 
   it("shows a listing longer than a notification in the widget with a short notice, and clear removes it", async () => {
@@ -205,13 +291,26 @@ describe("/auto-router subcommands through pi", () => {
     const { h, run, widgets } = await start({ routes: { ...routes(), routes: { ...routes().routes, wide } } });
     const from = h.ui!.notifications.length;
     await run("/auto-router list");
-    const notice = h.ui!.notifications.slice(from).map((n) => n.message).join("\n");
-    assert.match(notice, /^auto-router\/main — Main route … \(\d+ lines shown above the editor; \/auto-router clear hides them\)$/);
+    const notice = h
+      .ui!.notifications.slice(from)
+      .map((n) => n.message)
+      .join("\n");
+    assert.match(
+      notice,
+      /^auto-router\/main — Main route … \(\d+ lines shown above the editor; \/auto-router clear hides them\)$/,
+    );
     const lines = widgets.get(WIDGET_KEY)!;
     assert.ok(lines.length > 12, String(lines.length));
-    assert.ok(lines.some((line) => /^2\s+model-b\s+mock-b\/model-b\s+API key\s+ready/.test(line)), lines.join("\n"));
+    assert.ok(
+      lines.some((line) => /^2\s+model-b\s+mock-b\/model-b\s+API key\s+ready/.test(line)),
+      lines.join("\n"),
+    );
     await run("/auto-router clear");
     assert.ok(widgets.has(WIDGET_KEY) && widgets.get(WIDGET_KEY) === undefined, "widget removed");
-    assert.doesNotMatch(await run("/auto-router aliases"), /lines shown above the editor/, "short output stays a notification");
+    assert.doesNotMatch(
+      await run("/auto-router aliases"),
+      /lines shown above the editor/,
+      "short output stays a notification",
+    );
   });
 });

@@ -14,14 +14,21 @@ const ERROR_KEY = "sk-ant-api03-ErrorKey_0123456789abcdefghij";
 const GOOGLE_KEY = "AIzaSyD-0123456789abcdefghijklmnopqrstuv";
 const PROMPT = "PROMPT-TEXT-MARKER please refactor my secret plan";
 
-const TARGETS = [{ provider: "mock-a", models: [{ id: "model-a" }] }, { provider: "mock-b", models: [{ id: "model-b" }] }];
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a" }] },
+  { provider: "mock-b", models: [{ id: "model-b" }] },
+];
 const ROUTES = {
   _comment: `old key, do not use: ${CONFIG_KEY}`,
   routes: {
     main: {
       sortBy: "config",
       targets: [
-        { provider: "mock-a", modelId: "model-a", balanceEndpoint: `http://127.0.0.1:9/balance?api_key=${ENDPOINT_KEY}` },
+        {
+          provider: "mock-a",
+          modelId: "model-a",
+          balanceEndpoint: `http://127.0.0.1:9/balance?api_key=${ENDPOINT_KEY}`,
+        },
         { provider: "mock-b", modelId: "model-b" },
         { provider: "nowhere", modelId: "missing-model" },
       ],
@@ -33,11 +40,19 @@ const harnesses = harnessPerTest();
 
 describe("/auto-router debug", () => {
   it("shows and writes one redacted report: versions, config, state files, routes, cooldowns, last decisions", async () => {
-    const h = await harnesses.start({ targets: TARGETS, routes: ROUTES, env: { GOOGLE_API_KEY: GOOGLE_KEY } }, "auto-router-debug");
+    const h = await harnesses.start(
+      { targets: TARGETS, routes: ROUTES, env: { GOOGLE_API_KEY: GOOGLE_KEY } },
+      "auto-router-debug",
+    );
     const stateDir = harnesses.stateDir;
     await h.setModel("auto-router", "main");
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: `429 {"error":{"message":"Rate limited for key ${ERROR_KEY}"}}` })]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: `429 {"error":{"message":"Rate limited for key ${ERROR_KEY}"}}`,
+      }),
+    ]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("served by B"), fauxAssistantMessage("again B")]);
     await h.prompt(PROMPT);
     await h.prompt("second prompt");
@@ -62,7 +77,10 @@ describe("/auto-router debug", () => {
     const decisions = report.slice(report.indexOf("## last 5 decisions per route"));
     assert.match(decisions, /^main:$/m);
     // The first prompt planned mock-a and failed over; the second planned mock-b, mock-a resting after its 429.
-    assert.match(decisions, /planned mock-a\/model-a \(.*\): success by mock-b\/model-b, 1 failover\(s\) \[rate_limit\]\n.*planned mock-b\/model-b \(.*\): success by mock-b\/model-b$/m);
+    assert.match(
+      decisions,
+      /planned mock-a\/model-a \(.*\): success by mock-b\/model-b, 1 failover\(s\) \[rate_limit\]\n.*planned mock-b\/model-b \(.*\): success by mock-b\/model-b$/m,
+    );
 
     for (const secret of [CONFIG_KEY, ENDPOINT_KEY, ERROR_KEY, GOOGLE_KEY, "PROMPT-TEXT-MARKER", "secret plan"]) {
       assert.ok(!report.includes(secret), `the report must not contain ${secret}`);

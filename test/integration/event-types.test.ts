@@ -14,7 +14,10 @@ const ROUTES = {
   routes: {
     main: {
       sortBy: "config",
-      targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }],
+      targets: [
+        { provider: "mock-a", modelId: "model-a" },
+        { provider: "mock-b", modelId: "model-b" },
+      ],
       failover: { kinds: { server: { cooldownMs: 0 }, auth: { cooldownMs: 0 } } },
     },
   },
@@ -29,16 +32,23 @@ afterEach(async () => {
 describe("the event log's types", () => {
   it("reads back every event the router wrote through pi as a known type", async () => {
     harness = await createSdkHarness({
-      targets: [{ provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] }, { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] }],
+      targets: [
+        { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
+        { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
+      ],
       routes: ROUTES,
     });
     const h = harness;
     await h.setModel("auto-router", "main");
     const { fauxAssistantMessage } = h.fauxHelpers;
-    const serverError = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "500 Internal Server Error" });
-    const unauthorized = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized: invalid x-api-key" });
+    const serverError = () =>
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "500 Internal Server Error" });
+    const unauthorized = () =>
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized: invalid x-api-key" });
     h.faux("mock-a").setResponses([fauxAssistantMessage("served by a"), serverError(), serverError()]);
-    h.faux("mock-b").setResponses(Array.from({ length: 4 }, (_, index) => fauxAssistantMessage(`served by b ${index}`)));
+    h.faux("mock-b").setResponses(
+      Array.from({ length: 4 }, (_, index) => fauxAssistantMessage(`served by b ${index}`)),
+    );
     for (const prompt of ["one", "two", "three"]) await h.prompt(prompt);
     await h.command("/auto-router rate bad slow");
     h.faux("mock-a").setResponses([unauthorized(), unauthorized(), unauthorized()]);
@@ -47,10 +57,21 @@ describe("the event log's types", () => {
 
     const stats = emptyReadStats();
     const types = new Set<string>();
-    for await (const event of readEvents(findLogFiles(join(h.agentDir, "extensions")), { stats })) types.add(event.type);
+    for await (const event of readEvents(findLogFiles(join(h.agentDir, "extensions")), { stats }))
+      types.add(event.type);
     assert.deepEqual(stats.unknownTypes, {}, "no written type is unknown to the readers");
     assert.equal(stats.malformed, 0);
-    for (const type of ["decision", "candidates", "attempt", "result", "final", "usage", "breaker", "health", "feedback"]) {
+    for (const type of [
+      "decision",
+      "candidates",
+      "attempt",
+      "result",
+      "final",
+      "usage",
+      "breaker",
+      "health",
+      "feedback",
+    ]) {
       assert.ok(types.has(type), `the scenario wrote a ${type} event (wrote: ${[...types].join(", ")})`);
     }
     assert.ok([...types].every((type) => (EVENT_TYPES as readonly string[]).includes(type)));

@@ -30,13 +30,30 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function start(options: { routes?: unknown; settings?: Record<string, unknown>; env?: Record<string, string>; tools?: string[] } = {}) {
-  harness = await createSdkHarness({ targets: TARGETS, routes: options.routes ?? routes(), settings: options.settings, env: options.env, tools: options.tools });
+async function start(
+  options: {
+    routes?: unknown;
+    settings?: Record<string, unknown>;
+    env?: Record<string, string>;
+    tools?: string[];
+  } = {},
+) {
+  harness = await createSdkHarness({
+    targets: TARGETS,
+    routes: options.routes ?? routes(),
+    settings: options.settings,
+    env: options.env,
+    tools: options.tools,
+  });
   await harness.setModel("auto-router", "main");
   return harness;
 }
 
-const textOf = (message: any) => (message?.content ?? []).filter((b: any) => b.type === "text").map((b: any) => b.text).join("");
+const textOf = (message: any) =>
+  (message?.content ?? [])
+    .filter((b: any) => b.type === "text")
+    .map((b: any) => b.text)
+    .join("");
 
 describe("same-request failover", () => {
   for (const [name, errorMessage] of [
@@ -76,7 +93,9 @@ describe("same-request failover", () => {
   it("surfaces an error after text started and never calls the next target", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage("partial answer", { stopReason: "error", errorMessage: "terminated" })]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage("partial answer", { stopReason: "error", errorMessage: "terminated" }),
+    ]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("should not be used")]);
     await h.prompt("Say hi");
     const last = h.lastAssistant();
@@ -90,7 +109,9 @@ describe("same-request failover", () => {
   it("does not fail over on a 400 and surfaces the target's own error", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "400 Invalid schema for function 'echo'" })]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "400 Invalid schema for function 'echo'" }),
+    ]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("should not be used")]);
     await h.prompt("Say hi");
     const last = h.lastAssistant();
@@ -125,7 +146,12 @@ describe("same-request failover", () => {
   it("moves a context overflow to a target with a larger window", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "400 prompt is too long: 150000 tokens > 100000 maximum" })]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: "400 prompt is too long: 150000 tokens > 100000 maximum",
+      }),
+    ]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("B has room")]);
     await h.prompt("Summarise this");
     assert.equal(h.lastAssistant().provider, "mock-b");
@@ -149,7 +175,9 @@ describe("same-request failover", () => {
   });
 
   it("fails over when the first target gives no output within the first-token timeout", async () => {
-    const h = await start({ routes: routes({ timeouts: { firstTokenMs: 100 } }, ["mock-a/model-a", "mock-b/model-b"]) });
+    const h = await start({
+      routes: routes({ timeouts: { firstTokenMs: 100 } }, ["mock-a/model-a", "mock-b/model-b"]),
+    });
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([
       async () => {
@@ -181,7 +209,9 @@ describe("cooldowns", () => {
   it("honours a cooldown on the next prompt: the rate-limited target is not called again", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" })]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" }),
+    ]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("one"), fauxAssistantMessage("two")]);
     await h.prompt("first");
     await h.prompt("second");
@@ -194,7 +224,9 @@ describe("cooldowns", () => {
     const stateDir = mkdtempSync(join(tmpdir(), "auto-router-state-"));
     try {
       let h = await start({ env: { AUTO_ROUTER_LOG_DIR: stateDir } });
-      h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" })]);
+      h.faux("mock-a").setResponses([
+        h.fauxHelpers.fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" }),
+      ]);
       h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("one")]);
       await h.prompt("first");
       await h.dispose(); // flushes the stores (session_shutdown)
@@ -214,20 +246,40 @@ describe("cooldowns", () => {
     const h = await start({ routes: routes({}, ["mock-a/model-a", "mock-b/model-b"]) });
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([
-      fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Rate limit reached. Please try again in 1s." }),
+      fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: "429 Rate limit reached. Please try again in 1s.",
+      }),
       fauxAssistantMessage("A after the wait"),
     ]);
-    h.faux("mock-b").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Rate limit reached. Please try again in 20s." })]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: "429 Rate limit reached. Please try again in 20s.",
+      }),
+    ]);
     await h.prompt("Say hi");
     assert.equal(textOf(h.lastAssistant()), "A after the wait");
     assert.equal(h.faux("mock-a").state.callCount, 2);
   });
 
   it("fails at once, saying when a target is available, when every cooldown is longer than the wait", async () => {
-    const h = await start({ routes: routes({ failover: { cooldownWaitMs: 1000 } }, ["mock-a/model-a", "mock-b/model-b"]) });
+    const h = await start({
+      routes: routes({ failover: { cooldownWaitMs: 1000 } }, ["mock-a/model-a", "mock-b/model-b"]),
+    });
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Rate limit reached. Please try again in 60s." })]);
-    h.faux("mock-b").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Rate limit reached. Please try again in 90s." })]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: "429 Rate limit reached. Please try again in 60s.",
+      }),
+    ]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: "429 Rate limit reached. Please try again in 90s.",
+      }),
+    ]);
     await h.prompt("first");
     await h.prompt("second");
     const last = h.lastAssistant();
@@ -242,13 +294,19 @@ describe("when every target fails", () => {
   it("names the route and each target's failure", async () => {
     const h = await start({ routes: routes({}, ["mock-a/model-a", "mock-b/model-b"]) });
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "402 Insufficient credits" })]);
-    h.faux("mock-b").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 invalid x-api-key" })]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "402 Insufficient credits" }),
+    ]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 invalid x-api-key" }),
+    ]);
     await h.prompt("Say hi");
     const last = h.lastAssistant();
     assert.equal(last.stopReason, "error");
-    assert.equal(last.errorMessage,
-      "auto-router: no target of route main could serve this request (mock-a/model-a: quota used up; mock-b/model-b: credentials rejected). See /auto-router explain main");
+    assert.equal(
+      last.errorMessage,
+      "auto-router: no target of route main could serve this request (mock-a/model-a: quota used up; mock-b/model-b: credentials rejected). See /auto-router explain main",
+    );
   });
 
   it("lets pi's agent-level retry re-run the route when every failure was transient", async () => {
@@ -258,12 +316,18 @@ describe("when every target fails", () => {
       settings: { retry: { enabled: true, maxRetries: 1, baseDelayMs: 400 } },
     });
     const { fauxAssistantMessage } = h.fauxHelpers;
-    const limited = fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests. Please try again in 0.15s" });
+    const limited = fauxAssistantMessage([], {
+      stopReason: "error",
+      errorMessage: "429 Too Many Requests. Please try again in 0.15s",
+    });
     h.faux("mock-a").setResponses([limited, fauxAssistantMessage("A on pi's retry")]);
     h.faux("mock-b").setResponses([limited]);
     await h.prompt("Say hi");
     await h.session.agent?.waitForIdle?.();
-    assert.ok(h.events.some((e) => e.type === "auto_retry_start"), "pi's retry ran");
+    assert.ok(
+      h.events.some((e) => e.type === "auto_retry_start"),
+      "pi's retry ran",
+    );
     assert.equal(textOf(h.lastAssistant()), "A on pi's retry");
   });
 
@@ -273,8 +337,15 @@ describe("when every target fails", () => {
       settings: { retry: { enabled: true, maxRetries: 1, baseDelayMs: 10 } },
     });
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 You exceeded your current quota, please check your plan and billing details." })]);
-    h.faux("mock-b").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 invalid x-api-key" })]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: "429 You exceeded your current quota, please check your plan and billing details.",
+      }),
+    ]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 invalid x-api-key" }),
+    ]);
     await h.prompt("Say hi");
     assert.ok(!h.events.some((e) => e.type === "auto_retry_start"), "pi did not retry");
     assert.equal(h.lastAssistant().stopReason, "error");
@@ -306,9 +377,14 @@ describe("stickiness", () => {
 
 describe("one prompt, one decision", () => {
   it("starts the next prompt on the route's first choice again after the previous one failed over", async () => {
-    const h = await start({ routes: routes({ failover: { kinds: { overloaded: { cooldownMs: 0 } } } }, ["mock-a/model-a", "mock-b/model-b"]) });
+    const h = await start({
+      routes: routes({ failover: { kinds: { overloaded: { cooldownMs: 0 } } } }, ["mock-a/model-a", "mock-b/model-b"]),
+    });
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "529 overloaded_error" }), fauxAssistantMessage("A again")]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "529 overloaded_error" }),
+      fauxAssistantMessage("A again"),
+    ]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("B once")]);
     await h.prompt("first");
     assert.equal(h.lastAssistant().provider, "mock-b");
@@ -321,7 +397,9 @@ describe("status line", () => {
   it("names the route, the target that served and the failover count", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" })]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "429 Too Many Requests" }),
+    ]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("Hello from B")]);
     await h.prompt("Say hi");
     const status = h.ui!.statuses.get("auto-router")!;

@@ -16,8 +16,18 @@ describe("makeAgentDir", () => {
   it("writes models.json with compat flags for openai providers, the routes file and merged settings", () => {
     const { agentDir, cleanup } = makeAgentDir({
       providers: {
-        "mock-a": { baseUrl: "http://127.0.0.1:1/v1", api: "openai-completions", apiKey: "sk-a", models: [{ id: "model-a" }] },
-        "mock-b": { baseUrl: "http://127.0.0.1:2", api: "anthropic-messages", apiKey: "sk-b", models: [{ id: "model-b" }] },
+        "mock-a": {
+          baseUrl: "http://127.0.0.1:1/v1",
+          api: "openai-completions",
+          apiKey: "sk-a",
+          models: [{ id: "model-a" }],
+        },
+        "mock-b": {
+          baseUrl: "http://127.0.0.1:2",
+          api: "anthropic-messages",
+          apiKey: "sk-b",
+          models: [{ id: "model-b" }],
+        },
       },
       routes: { routes: { demo: { targets: ["mock-a/model-a"] } } },
       settings: { retry: { maxRetries: 1 }, defaultThinkingLevel: "off" },
@@ -47,8 +57,18 @@ describe("the pi CLI and RPC mode against the emulators (no router)", () => {
     anthropic = await startAnthropicEmulator({ name: "B" });
     ({ agentDir, cleanup } = makeAgentDir({
       providers: {
-        "mock-a": { baseUrl: openai.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a", contextWindow: 128000, maxTokens: 4096 }] },
-        "mock-b": { baseUrl: anthropic.url, api: "anthropic-messages", apiKey: "sk-mock-b", models: [{ id: "model-b", contextWindow: 200000, maxTokens: 8192 }] },
+        "mock-a": {
+          baseUrl: openai.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a",
+          models: [{ id: "model-a", contextWindow: 128000, maxTokens: 4096 }],
+        },
+        "mock-b": {
+          baseUrl: anthropic.url,
+          api: "anthropic-messages",
+          apiKey: "sk-mock-b",
+          models: [{ id: "model-b", contextWindow: 200000, maxTokens: 8192 }],
+        },
       },
     }));
   });
@@ -67,9 +87,16 @@ describe("the pi CLI and RPC mode against the emulators (no router)", () => {
 
   it("emits JSONL whose assistant message_end names the anthropic target in json mode", async () => {
     anthropic.reset();
-    const run = await runPi({ agentDir, extension: false, args: ["--model", "mock-b/model-b", "--mode", "json", "Say hi"] });
+    const run = await runPi({
+      agentDir,
+      extension: false,
+      args: ["--model", "mock-b/model-b", "--mode", "json", "Say hi"],
+    });
     assert.equal(run.code, 0, run.stderr);
-    const events = run.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    const events = run.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     const end = events.find((event) => event.type === "message_end" && event.message.role === "assistant");
     assert.equal(end.message.provider, "mock-b");
     assert.equal(end.message.model, "model-b");
@@ -89,7 +116,12 @@ describe("the pi CLI and RPC mode against the emulators (no router)", () => {
     openai.reset();
     openai.setDefault({ text: "never finished", stallAfterChunks: 0 });
     try {
-      const run = await runPi({ agentDir, extension: false, args: ["--model", "mock-a/model-a", "-p", "Say hi"], timeoutMs: 1500 });
+      const run = await runPi({
+        agentDir,
+        extension: false,
+        args: ["--model", "mock-a/model-a", "-p", "Say hi"],
+        timeoutMs: 1500,
+      });
       assert.equal(run.code, null);
       assert.match(run.stderr, /killed after 1500 ms/);
     } finally {
@@ -107,7 +139,10 @@ describe("the pi CLI and RPC mode against the emulators (no router)", () => {
       const end = await rpc.waitFor((line) => line.type === "agent_end");
       const assistant = end.messages.find((message: any) => message.role === "assistant");
       assert.equal(assistant.content[0].text, "line\u2028separator and more");
-      assert.equal(rpc.lines.some((line) => line.type === "unparsed_line"), false);
+      assert.equal(
+        rpc.lines.some((line) => line.type === "unparsed_line"),
+        false,
+      );
 
       const models = await rpc.request({ type: "get_available_models" });
       const ids = models.data.models.map((model: any) => `${model.provider}/${model.id}`);
@@ -175,7 +210,10 @@ describe("the SDK harness with faux targets (no router)", () => {
         },
       ]);
       await harness.prompt("Use echo");
-      assert.deepEqual(harness.chat().map((message) => message.role), ["user", "assistant", "toolResult", "assistant"]);
+      assert.deepEqual(
+        harness.chat().map((message) => message.role),
+        ["user", "assistant", "toolResult", "assistant"],
+      );
       assert.equal((secondTurnSaw as any).role, "toolResult");
       assert.deepEqual((secondTurnSaw as any).content, [{ type: "text", text: "ping" }]);
       assert.equal(harness.lastAssistant().content[0].text, "done");

@@ -16,7 +16,16 @@ const TARGETS = [
 /** Cooldowns off, so what keeps mock-a out is the health mark and nothing else. */
 const FAILOVER = { kinds: { auth: { cooldownMs: 0 }, server: { cooldownMs: 0 } } };
 const routes = (extra: Record<string, unknown> = {}) => ({
-  routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }], failover: FAILOVER } },
+  routes: {
+    main: {
+      sortBy: "config",
+      targets: [
+        { provider: "mock-a", modelId: "model-a" },
+        { provider: "mock-b", modelId: "model-b" },
+      ],
+      failover: FAILOVER,
+    },
+  },
   ...extra,
 });
 /** The breaker must not be what skips mock-a here. */
@@ -40,7 +49,13 @@ function eventsIn(stateDir: string): any[] {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (/events.*\.jsonl$/.test(entry.name)) found.push(...readFileSync(path, "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line)));
+      else if (/events.*\.jsonl$/.test(entry.name))
+        found.push(
+          ...readFileSync(path, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((line) => JSON.parse(line)),
+        );
     }
   };
   walk(stateDir);
@@ -51,7 +66,8 @@ describe("provider health through pi", () => {
   it("skips a provider whose probes failed three times in a row with the reason, and serves it again once a probe succeeds", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
-    const unauthorized = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized: invalid x-api-key" });
+    const unauthorized = () =>
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized: invalid x-api-key" });
     h.faux("mock-a").setResponses([unauthorized(), unauthorized(), unauthorized()]);
     h.faux("mock-b").setResponses(Array.from({ length: 5 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
     for (let i = 1; i <= 3; i++) {
@@ -82,7 +98,8 @@ describe("provider health through pi", () => {
   it("remembers the last error of real requests without taking the provider out", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
-    const unauthorized = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized: invalid x-api-key" });
+    const unauthorized = () =>
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized: invalid x-api-key" });
     h.faux("mock-a").setResponses([unauthorized(), unauthorized(), unauthorized(), unauthorized()]);
     h.faux("mock-b").setResponses(Array.from({ length: 4 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
     for (let i = 0; i < 4; i++) await h.prompt(`question ${i + 1}`);
@@ -96,10 +113,13 @@ describe("provider health through pi", () => {
     const h = await start();
     const output = await h.command("/auto-router health --json");
     const parsed = JSON.parse(output);
-    assert.deepEqual(parsed.providers.map((p: any) => [p.provider, p.credentials, p.targets[0].resolvable, p.targets[0].breaker]), [
-      ["mock-a", "api-key", true, "closed"],
-      ["mock-b", "api-key", true, "closed"],
-    ]);
+    assert.deepEqual(
+      parsed.providers.map((p: any) => [p.provider, p.credentials, p.targets[0].resolvable, p.targets[0].breaker]),
+      [
+        ["mock-a", "api-key", true, "closed"],
+        ["mock-b", "api-key", true, "closed"],
+      ],
+    );
     assert.equal(parsed.providers[0].unhealthy, undefined);
     assert.equal(parsed.providers[0].quotaSource, undefined, "a faux provider has no usage API");
   });
@@ -108,9 +128,15 @@ describe("provider health through pi", () => {
 describe("monthly spend pacing through pi", () => {
   it("skips a per-token provider that has spent its monthly budget faster than the month passes and logs a quota event", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "auto-router-health-state-"));
-    const h = await start({ budgets: { providers: { "mock-a": { monthly: 0.0001 } } } }, { AUTO_ROUTER_LOG_DIR: stateDir });
+    const h = await start(
+      { budgets: { providers: { "mock-a": { monthly: 0.0001 } } } },
+      { AUTO_ROUTER_LOG_DIR: stateDir },
+    );
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-a").setResponses([fauxAssistantMessage("A answer"), fauxAssistantMessage("A again (should not be used)")]);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage("A answer"),
+      fauxAssistantMessage("A again (should not be used)"),
+    ]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("B answer")]);
     await h.prompt("first");
     assert.equal(h.lastAssistant().provider, "mock-a");
@@ -129,6 +155,9 @@ describe("monthly spend pacing through pi", () => {
     rmSync(stateDir, { recursive: true, force: true });
     const quota = events.filter((event) => event.type === "quota" && event.data.provider === "mock-a");
     assert.ok(quota.length >= 1, "a quota event for mock-a");
-    assert.deepEqual({ level: quota.at(-1).data.level, window: quota.at(-1).data.window, source: quota.at(-1).data.source }, { level: "critical", window: "monthly budget", source: "budget" });
+    assert.deepEqual(
+      { level: quota.at(-1).data.level, window: quota.at(-1).data.window, source: quota.at(-1).data.source },
+      { level: "critical", window: "monthly budget", source: "budget" },
+    );
   });
 });

@@ -7,8 +7,14 @@ import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
-const TARGETS = [{ provider: "mock-a", models: [{ id: "model-a" }] }, { provider: "mock-b", models: [{ id: "model-b" }] }];
-const BOTH = [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }];
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a" }] },
+  { provider: "mock-b", models: [{ id: "model-b" }] },
+];
+const BOTH = [
+  { provider: "mock-a", modelId: "model-a" },
+  { provider: "mock-b", modelId: "model-b" },
+];
 const ROUTES = { routes: { main: { sortBy: "config", targets: BOTH }, fast: { sortBy: "latency", targets: BOTH } } };
 
 let harness: SdkHarness | undefined;
@@ -22,15 +28,46 @@ afterEach(async () => {
 
 function oldLogDirectory(): string {
   const directory = mkdtempSync(join(tmpdir(), "auto-router-old-logdir-"));
-  writeFileSync(join(directory, "auto-router.ratings.json"), JSON.stringify([
-    { provider: "mock-a", modelId: "model-a", routeId: "main", rating: "good", reason: "fine", tags: ["code"], tier: "swe", intent: "code", requestId: "r1", conversationId: "c1", timestamp: 1777626000000 },
-    { provider: "mock-a", modelId: "model-a", routeId: "main", rating: "bad", requestId: "r2", timestamp: 1777626060000 },
-    { provider: "mock-b", modelId: "model-b", routeId: "main", rating: "good", timestamp: "2026-05-01T09:02:00.000Z" },
-  ]));
-  writeFileSync(join(directory, "auto-router.latency.json"), JSON.stringify({
-    "mock-a": { count: 4, totalMs: 6000, lastMs: 1200, updatedAt: 1777626000000 },
-    "mock-b": { count: 3, totalMs: 900, lastMs: 250, updatedAt: 1777626000000 },
-  }));
+  writeFileSync(
+    join(directory, "auto-router.ratings.json"),
+    JSON.stringify([
+      {
+        provider: "mock-a",
+        modelId: "model-a",
+        routeId: "main",
+        rating: "good",
+        reason: "fine",
+        tags: ["code"],
+        tier: "swe",
+        intent: "code",
+        requestId: "r1",
+        conversationId: "c1",
+        timestamp: 1777626000000,
+      },
+      {
+        provider: "mock-a",
+        modelId: "model-a",
+        routeId: "main",
+        rating: "bad",
+        requestId: "r2",
+        timestamp: 1777626060000,
+      },
+      {
+        provider: "mock-b",
+        modelId: "model-b",
+        routeId: "main",
+        rating: "good",
+        timestamp: "2026-05-01T09:02:00.000Z",
+      },
+    ]),
+  );
+  writeFileSync(
+    join(directory, "auto-router.latency.json"),
+    JSON.stringify({
+      "mock-a": { count: 4, totalMs: 6000, lastMs: 1200, updatedAt: 1777626000000 },
+      "mock-b": { count: 3, totalMs: 900, lastMs: 250, updatedAt: 1777626000000 },
+    }),
+  );
   return directory;
 }
 
@@ -48,7 +85,8 @@ describe("the earlier pi-auto-router's state files", () => {
     assert.match(ratings, /mock-b\/model-b: 0 bad, 1 good of the last 1 rating\(s\)/);
     await harness.dispose();
     harness = undefined;
-    const warnings = (name: string) => readdirSync(logDirectory!).filter((file) => file.startsWith(name) && file.includes(".corrupt-"));
+    const warnings = (name: string) =>
+      readdirSync(logDirectory!).filter((file) => file.startsWith(name) && file.includes(".corrupt-"));
     assert.deepEqual([...warnings("auto-router.ratings.json"), ...warnings("auto-router.latency.json")], []);
   });
 
@@ -78,7 +116,11 @@ describe("the earlier pi-auto-router's state files", () => {
     const state = JSON.parse(readFileSync(join(logDirectory, "auto-router.latency.json"), "utf8"));
     assert.equal(state.v, 1);
     assert.equal(state.targets["mock-b/model-b"].samples, 1, "mock-b measured its own first-token time");
-    assert.deepEqual(Object.keys(state.imported), ["mock-a"], "mock-b's carried-over average is done; mock-a's still stands in");
+    assert.deepEqual(
+      Object.keys(state.imported),
+      ["mock-a"],
+      "mock-b's carried-over average is done; mock-a's still stands in",
+    );
     assert.equal(state.imported["mock-a"].averageMs, 1500);
   });
 });

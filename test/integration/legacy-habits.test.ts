@@ -4,11 +4,17 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { harnessPerTest, type SdkHarness } from "../helpers/sdk-harness.ts";
 
-const TARGETS = [{ provider: "mock-a", models: [{ id: "model-a" }] }, { provider: "mock-b", models: [{ id: "model-b" }] }];
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a" }] },
+  { provider: "mock-b", models: [{ id: "model-b" }] },
+];
 const ROUTES = {
   routes: {
     main: {
-      targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }],
+      targets: [
+        { provider: "mock-a", modelId: "model-a" },
+        { provider: "mock-b", modelId: "model-b" },
+      ],
       policyRules: [{ id: "prefer-b", type: "prefer-provider", providers: ["mock-b"] }],
     },
   },
@@ -36,7 +42,10 @@ describe("habits from the earlier pi-auto-router", () => {
     assert.match(resolved, /^quick → auto-router\/main \(alias\)/);
     assert.equal(await h.command("/auto-router test-resolve quick"), resolved);
     assert.equal(await h.command("/auto-router test-resolve bee"), await h.command("/auto-router resolve bee"));
-    assert.match(await h.command("/auto-router test-resolve"), /usage: \/auto-router test-resolve <alias>|usage: \/auto-router resolve <alias>/);
+    assert.match(
+      await h.command("/auto-router test-resolve"),
+      /usage: \/auto-router test-resolve <alias>|usage: \/auto-router resolve <alias>/,
+    );
     assert.deepEqual(await complete(h, "test-r"), ["test-resolve"]);
     assert.deepEqual(await complete(h, "test-resolve q"), ["test-resolve quick"]);
   });

@@ -4,7 +4,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createSdkHarness } from "../helpers/sdk-harness.ts";
 
-const EVENTS = ["SIGHUP", "SIGINT", "SIGTERM", "exit", "beforeExit", "uncaughtException", "unhandledRejection"] as const;
+const EVENTS = [
+  "SIGHUP",
+  "SIGINT",
+  "SIGTERM",
+  "exit",
+  "beforeExit",
+  "uncaughtException",
+  "unhandledRejection",
+] as const;
 const SESSIONS = 6;
 
 const listenerCounts = () => Object.fromEntries(EVENTS.map((event) => [event, process.listenerCount(event)]));

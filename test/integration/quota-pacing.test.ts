@@ -10,7 +10,17 @@ const TARGETS = [
   { provider: "anthropic", models: [{ id: "claude-faux" }] },
   { provider: "mock-b", models: [{ id: "model-b" }] },
 ];
-const ROUTES = { routes: { main: { sortBy: "config", targets: [{ provider: "anthropic", modelId: "claude-faux" }, { provider: "mock-b", modelId: "model-b" }] } } };
+const ROUTES = {
+  routes: {
+    main: {
+      sortBy: "config",
+      targets: [
+        { provider: "anthropic", modelId: "claude-faux" },
+        { provider: "mock-b", modelId: "model-b" },
+      ],
+    },
+  },
+};
 
 let quota: QuotaEmulator;
 let harness: SdkHarness | undefined;
@@ -24,10 +34,16 @@ afterEach(async () => {
 });
 
 /** The 5 h window `usedPercent` used with `hoursLeft` to go. */
-const usage = (usedPercent: number, hoursLeft: number) => ({ five_hour: { utilization: usedPercent, resets_at: new Date(Date.now() + hoursLeft * HOUR_MS).toISOString() } });
+const usage = (usedPercent: number, hoursLeft: number) => ({
+  five_hour: { utilization: usedPercent, resets_at: new Date(Date.now() + hoursLeft * HOUR_MS).toISOString() },
+});
 
 async function start(): Promise<SdkHarness> {
-  harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` } });
+  harness = await createSdkHarness({
+    targets: TARGETS,
+    routes: ROUTES,
+    env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` },
+  });
   await harness.setModel("auto-router", "main");
   return harness;
 }
@@ -44,12 +60,19 @@ describe("quota pacing from a usage API through pi", () => {
     const shown = await h.command("/auto-router uvi refresh");
     assert.match(shown, /anthropic\s+5h\s+90%\s+20%\s+4\.[45]\d\s+critical/);
     assert.match(shown, /anthropic-usage \(anthropic\): ok, 1 window/);
-    assert.equal(quota.calls.at(-1)?.headers.authorization, "Bearer faux-key-anthropic", "the usage API is read with the provider's own key from pi");
+    assert.equal(
+      quota.calls.at(-1)?.headers.authorization,
+      "Bearer faux-key-anthropic",
+      "the usage API is read with the provider's own key from pi",
+    );
 
     await h.prompt("Say hi");
     assert.equal(h.lastAssistant().provider, "mock-b");
     assert.equal(h.faux("anthropic").state.callCount, 0);
-    assert.match(await h.command("/auto-router explain"), /anthropic\/claude-faux.*quota critical: 5h window 90% used/s);
+    assert.match(
+      await h.command("/auto-router explain"),
+      /anthropic\/claude-faux.*quota critical: 5h window 90% used/s,
+    );
     assert.match(h.ui!.statuses.get("auto-router") ?? "", /quota critical anthropic 4\.5/);
   });
 
@@ -58,13 +81,18 @@ describe("quota pacing from a usage API through pi", () => {
     quota.reply("/api/oauth/usage", { body: usage(95, 2) });
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
-    h.faux("mock-b").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" })]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }),
+    ]);
     h.faux("anthropic").setResponses([fauxAssistantMessage("Hello from the stressed one.")]);
     await h.command("/auto-router uvi refresh");
     await h.prompt("Say hi");
     assert.equal(h.lastAssistant().provider, "anthropic", "demoted, not excluded: it serves when the other fails");
     assert.equal(h.faux("mock-b").state.callCount, 1);
     // The status line is cut at 78 characters; warnings come right after the route, so they are never what is cut.
-    assert.match(h.ui!.statuses.get("auto-router") ?? "", /^⇄ main · ⚠ quota stressed anthropic 1\.6, quota stressed: 5h window 95% used/);
+    assert.match(
+      h.ui!.statuses.get("auto-router") ?? "",
+      /^⇄ main · ⚠ quota stressed anthropic 1\.6, quota stressed: 5h window 95% used/,
+    );
   });
 });

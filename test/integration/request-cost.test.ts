@@ -10,14 +10,27 @@ import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
 const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
 const ROUTES = {
-  budgets: { timeZone: "Europe/Berlin", providers: { "mock-a": { daily: 50, monthly: 500 }, "mock-b": { monthly: 100 } } },
+  budgets: {
+    timeZone: "Europe/Berlin",
+    providers: { "mock-a": { daily: 50, monthly: 500 }, "mock-b": { monthly: 100 } },
+  },
   uvi: { enabled: true },
   breaker: { enabled: true, minimumCalls: 3 },
   routes: {
     main: {
       sortBy: "config",
-      targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }],
-      policyRules: [{ id: "night", type: "exclude-provider", providers: ["mock-c"], when: { timeWindow: { after: "22:00", before: "06:00" } } }],
+      targets: [
+        { provider: "mock-a", modelId: "model-a" },
+        { provider: "mock-b", modelId: "model-b" },
+      ],
+      policyRules: [
+        {
+          id: "night",
+          type: "exclude-provider",
+          providers: ["mock-c"],
+          when: { timeWindow: { after: "22:00", before: "06:00" } },
+        },
+      ],
     },
   },
 };
@@ -31,18 +44,24 @@ afterEach(async () => {
 });
 
 function describeCalls(counter: CallCounter): string {
-  return Object.entries(counter.counts).map(([name, count]) => `${name} x${count} (first: ${counter.firstCaller[name]})`).join("; ");
+  return Object.entries(counter.counts)
+    .map(([name, count]) => `${name} x${count} (first: ${counter.firstCaller[name]})`)
+    .join("; ");
 }
 
 describe("the cost of a routed request", () => {
   it("builds no Intl.DateTimeFormat and writes nothing synchronously once warm, served or failed over", async () => {
     harness = await createSdkHarness({
-      targets: [{ provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] }, { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] }],
+      targets: [
+        { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
+        { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
+      ],
       routes: ROUTES,
     });
     await harness.setModel("auto-router", "main");
     const { fauxAssistantMessage } = harness.fauxHelpers;
-    const served = (count: number) => Array.from({ length: count }, (_, index) => fauxAssistantMessage(`answer ${index}`));
+    const served = (count: number) =>
+      Array.from({ length: count }, (_, index) => fauxAssistantMessage(`answer ${index}`));
     harness.faux("mock-a").setResponses(served(8));
     for (const prompt of ["warm one", "warm two"]) await harness.prompt(prompt);
 
@@ -58,14 +77,18 @@ describe("the cost of a routed request", () => {
     writes.reset();
 
     for (let index = 0; index < 6; index++) await harness.prompt(`served ${index}`);
-    harness.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "500 Internal Server Error" })]);
+    harness
+      .faux("mock-a")
+      .setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "500 Internal Server Error" })]);
     harness.faux("mock-b").setResponses([fauxAssistantMessage("served after failover")]);
     await harness.prompt("fails over");
 
     const answers = harness.chat().filter((message: any) => message.role === "assistant");
     assert.equal(answers.length, 9);
     assert.equal(answers.at(-1).provider, "mock-b", "the last prompt failed over to the second target");
-    assert.ok(answers.slice(2, 8).every((message: any) => message.provider === "mock-a" && message.stopReason === "stop"));
+    assert.ok(
+      answers.slice(2, 8).every((message: any) => message.provider === "mock-a" && message.stopReason === "stop"),
+    );
     assert.equal(formats.total(), 0, `Intl.DateTimeFormat built on the request path: ${describeCalls(formats)}`);
     assert.equal(writes.total(), 0, `synchronous disk writes on the request path: ${describeCalls(writes)}`);
   });

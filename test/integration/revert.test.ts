@@ -19,7 +19,10 @@ async function start(failover: Record<string, unknown>): Promise<SdkHarness> {
         main: {
           sortBy: "config",
           failover: { kinds: { server: { cooldownMs: 0 } }, ...failover },
-          targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }],
+          targets: [
+            { provider: "mock-a", modelId: "model-a" },
+            { provider: "mock-b", modelId: "model-b" },
+          ],
         },
       },
     },
@@ -31,7 +34,10 @@ async function start(failover: Record<string, unknown>): Promise<SdkHarness> {
 /** Prompt 1: the first choice answers 503 and B takes over. */
 async function failOverOnce(h: SdkHarness, aFollowUps: unknown[], bFollowUps: unknown[]): Promise<void> {
   const { fauxAssistantMessage } = h.fauxHelpers;
-  h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }), ...aFollowUps]);
+  h.faux("mock-a").setResponses([
+    fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }),
+    ...aFollowUps,
+  ]);
   h.faux("mock-b").setResponses([fauxAssistantMessage("B took over"), ...bFollowUps]);
   await h.prompt("first");
   assert.equal(h.lastAssistant().provider, "mock-b");
@@ -53,7 +59,10 @@ describe("going back to the first choice after a failover", () => {
     await h.prompt("third");
     assert.equal(h.lastAssistant().provider, "mock-b");
     assert.equal(h.faux("mock-a").state.callCount, 1);
-    assert.match(await h.command("/auto-router explain"), /Notes:\n {2}staying on mock-b\/model-b after failing over from mock-a\/model-a \(revert: never\)/);
+    assert.match(
+      await h.command("/auto-router explain"),
+      /Notes:\n {2}staying on mock-b\/model-b after failing over from mock-a\/model-a \(revert: never\)/,
+    );
   });
 
   it("holds off on the stand-in, then probes the first choice with one request and goes back when it answers", async () => {
@@ -80,7 +89,11 @@ describe("going back to the first choice after a failover", () => {
   it("stays on the stand-in when the probe fails, within the same request", async () => {
     const h = await start({ revert: "holdoff", holdoffMs: 0 });
     const { fauxAssistantMessage } = h.fauxHelpers;
-    await failOverOnce(h, [fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" })], [fauxAssistantMessage("B after the failed probe")]);
+    await failOverOnce(
+      h,
+      [fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" })],
+      [fauxAssistantMessage("B after the failed probe")],
+    );
     await h.prompt("second");
     assert.equal(h.lastAssistant().provider, "mock-b");
     assert.equal(h.faux("mock-a").state.callCount, 2);

@@ -26,11 +26,20 @@ async function start(route: Record<string, unknown>, extra: Record<string, unkno
 /** A faux reply that echoes the last user text the target received. */
 const echoPrompt = (h: SdkHarness) => (context: any) => {
   const user = [...context.messages].reverse().find((m: any) => m.role === "user");
-  const text = typeof user.content === "string" ? user.content : user.content.filter((b: any) => b.type === "text").map((b: any) => b.text).join("");
+  const text =
+    typeof user.content === "string"
+      ? user.content
+      : user.content
+          .filter((b: any) => b.type === "text")
+          .map((b: any) => b.text)
+          .join("");
   return h.fauxHelpers.fauxAssistantMessage(`received: ${text}`);
 };
-const textOf = (message: any) => (message?.content ?? []).filter((b: any) => b.type === "text").map((b: any) => b.text).join("");
-
+const textOf = (message: any) =>
+  (message?.content ?? [])
+    .filter((b: any) => b.type === "text")
+    .map((b: any) => b.text)
+    .join("");
 
 describe("routing through real pi", () => {
   it("routes `@vision describe` to the one vision target, and the model never sees `@vision`", async () => {
@@ -48,7 +57,10 @@ describe("routing through real pi", () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
     await h.prompt("@vision describe the screenshot");
     const error = h.lastAssistant().errorMessage ?? "";
-    assert.equal(error, "auto-router: route main has no target that accepts images (mock-a/model-a: no image input; mock-b/model-b: no image input). Waiting will not change this: choose a route with such a target, or add one to this route.");
+    assert.equal(
+      error,
+      "auto-router: route main has no target that accepts images (mock-a/model-a: no image input; mock-b/model-b: no image input). Waiting will not change this: choose a route with such a target, or add one to this route.",
+    );
     assert.doesNotMatch(error, /available now/);
     assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
   });
@@ -80,7 +92,11 @@ describe("routing through real pi", () => {
     const messagesBefore = h.chat().length;
     const notesBefore = h.ui!.notifications.length;
     await h.prompt("@fast @only=mock-b");
-    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 1, "no request for the shortcut-only prompt");
+    assert.equal(
+      h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount,
+      1,
+      "no request for the shortcut-only prompt",
+    );
     assert.equal(h.chat().length, messagesBefore, "no empty user turn in the session");
     const notice = h.ui!.textSince(notesBefore);
     assert.match(notice, /nothing was sent/);

@@ -11,13 +11,27 @@ const repository = fileURLToPath(new URL("../../", import.meta.url));
 const fixtures = join(repository, "test/fixtures/events");
 const SCRIPTS = ["routing-stats", "routing-quality-stats", "routing-session-stats", "routing-replay"] as const;
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function runScript(script: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
   const home = mkdtempSync(join(tmpdir(), "auto-router-cli-home-"));
-  const environment: Record<string, string | undefined> = { ...process.env, HOME: home, AUTO_ROUTER_LOG_DIR: undefined, PI_CODING_AGENT_DIR: undefined, NODE_OPTIONS: undefined, ...env };
+  const environment: Record<string, string | undefined> = {
+    ...process.env,
+    HOME: home,
+    AUTO_ROUTER_LOG_DIR: undefined,
+    PI_CODING_AGENT_DIR: undefined,
+    NODE_OPTIONS: undefined,
+    ...env,
+  };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repository, "scripts", `${script}.mjs`), ...args], { cwd: repository, env: environment as NodeJS.ProcessEnv });
+    const child = spawn(process.execPath, [join(repository, "scripts", `${script}.mjs`), ...args], {
+      cwd: repository,
+      env: environment as NodeJS.ProcessEnv,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
@@ -30,13 +44,26 @@ function runScript(script: string, args: string[], env: Record<string, string> =
 function replayConfig(): string {
   const directory = mkdtempSync(join(tmpdir(), "auto-router-cli-config-"));
   const path = join(directory, "routes.json");
-  writeFileSync(path, JSON.stringify({
-    routes: {
-      "subscription-swe": { targets: [{ provider: "openai-codex", modelId: "gpt-5.3-codex" }, { provider: "anthropic", modelId: "claude-sonnet-4-6" }] },
-      "subscription-fast": { targets: [{ provider: "google", modelId: "gemini-3-flash-preview" }, { provider: "openai-codex", modelId: "gpt-5.4-mini" }] },
-      swe: { targets: [{ provider: "anthropic", modelId: "claude-sonnet-4-6" }] },
-    },
-  }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      routes: {
+        "subscription-swe": {
+          targets: [
+            { provider: "openai-codex", modelId: "gpt-5.3-codex" },
+            { provider: "anthropic", modelId: "claude-sonnet-4-6" },
+          ],
+        },
+        "subscription-fast": {
+          targets: [
+            { provider: "google", modelId: "gemini-3-flash-preview" },
+            { provider: "openai-codex", modelId: "gpt-5.4-mini" },
+          ],
+        },
+        swe: { targets: [{ provider: "anthropic", modelId: "claude-sonnet-4-6" }] },
+      },
+    }),
+  );
   return path;
 }
 
@@ -51,14 +78,21 @@ describe("routing scripts from the command line", () => {
       const run = await runScript(script, ["--help"]);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, new RegExp(`Usage: node scripts/${script}\\.mjs`));
-      for (const flag of ["--file", "--route", "--since", "--json"]) assert.ok(run.stdout.includes(flag), `${flag} documented`);
+      for (const flag of ["--file", "--route", "--since", "--json"])
+        assert.ok(run.stdout.includes(flag), `${flag} documented`);
     });
   }
 
   it("routing-stats --json gives the fixture's counts and the reading summary", async () => {
     const output = json(await runScript("routing-stats", ["--json", "--file", join(fixtures, "ours.jsonl")]));
-    assert.deepEqual([output.stats.requests, output.stats.incomplete, output.stats.successRate, output.stats.failoverRate], [6, 1, 0.8, 0.4]);
-    assert.deepEqual([output.log.lines, output.log.events, output.log.malformed, output.log.unknownTypes], [45, 44, 0, { "config-reloaded": 1 }]);
+    assert.deepEqual(
+      [output.stats.requests, output.stats.incomplete, output.stats.successRate, output.stats.failoverRate],
+      [6, 1, 0.8, 0.4],
+    );
+    assert.deepEqual(
+      [output.log.lines, output.log.events, output.log.malformed, output.log.unknownTypes],
+      [45, 44, 0, { "config-reloaded": 1 }],
+    );
   });
 
   it("routing-quality-stats --json joins the fixture's ratings", async () => {
@@ -69,12 +103,28 @@ describe("routing scripts from the command line", () => {
 
   it("routing-session-stats --json --html writes the chart page and reports drift", async () => {
     const html = join(mkdtempSync(join(tmpdir(), "auto-router-cli-html-")), "report.html");
-    const output = json(await runScript("routing-session-stats", ["--json", "--file", join(fixtures, "ours.jsonl"), "--html", html, "--daily-top", "1", "--limit", "2"]));
-    assert.deepEqual(output.stats.days.map((day: { day: string }) => day.day), ["2026-05-02", "2026-05-03"]);
+    const output = json(
+      await runScript("routing-session-stats", [
+        "--json",
+        "--file",
+        join(fixtures, "ours.jsonl"),
+        "--html",
+        html,
+        "--daily-top",
+        "1",
+        "--limit",
+        "2",
+      ]),
+    );
+    assert.deepEqual(
+      output.stats.days.map((day: { day: string }) => day.day),
+      ["2026-05-02", "2026-05-03"],
+    );
     assert.equal(output.stats.drift.plannerDrift, 1);
     assert.equal(output.html, html);
     const page = readFileSync(html, "utf8");
-    for (const id of ["chart-daily-composition", "chart-latency", "chart-cost", "chart-failovers"]) assert.match(page, new RegExp(`<svg id="${id}"`));
+    for (const id of ["chart-daily-composition", "chart-latency", "chart-cost", "chart-failovers"])
+      assert.match(page, new RegExp(`<svg id="${id}"`));
   });
 
   it("routing-session-stats -v prints the bucket tables", async () => {
@@ -85,7 +135,9 @@ describe("routing scripts from the command line", () => {
   });
 
   it("routing-replay --json counts the requests a reordered config would route differently", async () => {
-    const output = json(await runScript("routing-replay", ["--json", "--file", join(fixtures, "ours.jsonl"), "--config", replayConfig()]));
+    const output = json(
+      await runScript("routing-replay", ["--json", "--file", join(fixtures, "ours.jsonl"), "--config", replayConfig()]),
+    );
     assert.deepEqual([output.report.replayed, output.report.same, output.report.different], [7, 2, 5]);
   });
 
@@ -128,7 +180,10 @@ describe("routing scripts from the command line", () => {
 
   it("reads the rotated and live files of $AUTO_ROUTER_LOG_DIR when --file is absent", async () => {
     const output = json(await runScript("routing-stats", ["--json"], { AUTO_ROUTER_LOG_DIR: fixtures }));
-    assert.deepEqual(output.log.files.map((file: string) => file.slice(fixtures.length + 1)), ["auto-router.events.1.jsonl", "auto-router.events.jsonl"]);
+    assert.deepEqual(
+      output.log.files.map((file: string) => file.slice(fixtures.length + 1)),
+      ["auto-router.events.1.jsonl", "auto-router.events.jsonl"],
+    );
     assert.equal(output.stats.requests, 2);
   });
 

@@ -15,21 +15,34 @@ const harnesses = harnessPerTest();
 
 describe("strategies that silently do nothing", () => {
   it("warns once per cause, shows it in the status line and in /auto-router status", async () => {
-    const h = await harnesses.start({
-      targets: TARGETS,
-      routes: {
-        routes: { main: { sortBy: "config", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] } },
-        policyRules: [{ id: "no-openai", type: "exclude-provider", providers: ["openai"] }],
-        budgets: { providers: { deepseek: { daily: 5 } } },
+    const h = await harnesses.start(
+      {
+        targets: TARGETS,
+        routes: {
+          routes: {
+            main: {
+              sortBy: "config",
+              targets: [
+                { provider: "mock-a", modelId: "model-a" },
+                { provider: "mock-b", modelId: "model-b" },
+              ],
+            },
+          },
+          policyRules: [{ id: "no-openai", type: "exclude-provider", providers: ["openai"] }],
+          budgets: { providers: { deepseek: { daily: 5 } } },
+        },
       },
-    }, "auto-router-silent");
+      "auto-router-silent",
+    );
     await h.setModel("auto-router", "main");
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([fauxAssistantMessage("one"), fauxAssistantMessage("two")]);
     await h.prompt("first");
     await h.prompt("second");
 
-    const notices = h.ui!.notifications.map((n) => n.message).filter((m) => /which no route has|no target bills to/.test(m));
+    const notices = h
+      .ui!.notifications.map((n) => n.message)
+      .filter((m) => /which no route has|no target bills to/.test(m));
     assert.deepEqual(notices, [
       'auto-router: policyRules[0] (no-openai) names the provider "openai", which no route has: it never matches anything',
       "auto-router: budgets.providers.deepseek is set, but no target bills to deepseek: the budget never applies",
@@ -41,8 +54,14 @@ describe("strategies that silently do nothing", () => {
 
     const dir = harnesses.stateDir;
     await harnesses.stop(); // flushes the event log
-    const warnings = readFileSync(join(dir, "auto-router.events.jsonl"), "utf8").split("\n").filter(Boolean)
-      .map((line) => JSON.parse(line)).filter((event) => event.type === "warning");
-    assert.deepEqual(warnings.map((event) => event.data.code), ["unknown-provider:policyRules[0] (no-openai):openai", "budget-unused:deepseek"]);
+    const warnings = readFileSync(join(dir, "auto-router.events.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .filter((event) => event.type === "warning");
+    assert.deepEqual(
+      warnings.map((event) => event.data.code),
+      ["unknown-provider:policyRules[0] (no-openai):openai", "budget-unused:deepseek"],
+    );
   });
 });

@@ -12,7 +12,6 @@ import { freshDir, runWorker } from "../helpers/temp-and-workers.ts";
 const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WORKER = join(REPOSITORY_ROOT, "test", "fixtures", "store-worker.ts");
 
-
 function readState(file: string): CounterState {
   return JSON.parse(readFileSync(file, "utf8")) as CounterState;
 }
@@ -25,7 +24,9 @@ describe("state store shared by several processes", () => {
     mkdirSync(barrier);
     const workers = ["w1", "w2", "w3", "w4"];
     const results = await Promise.all(
-      workers.map((id) => runWorker(WORKER, [file, "250", id], { BARRIER_DIR: barrier, BARRIER_COUNT: String(workers.length) })),
+      workers.map((id) =>
+        runWorker(WORKER, [file, "250", id], { BARRIER_DIR: barrier, BARRIER_COUNT: String(workers.length) }),
+      ),
     );
     for (const result of results) assert.equal(result.code, 0, result.stderr);
     const state = readState(file);

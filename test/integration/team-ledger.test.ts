@@ -6,7 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { spendLedgerOf, type SpendLedger, type SpendReservation } from "../../src/budget/spend-ledger.ts";
-import { emptyLedger, parseLedger, providerSpend, USAGE_STORE_NAME, type UsageLedger } from "../../src/budget/usage-ledger.ts";
+import {
+  emptyLedger,
+  parseLedger,
+  providerSpend,
+  USAGE_STORE_NAME,
+  type UsageLedger,
+} from "../../src/budget/usage-ledger.ts";
 import type { StateStore } from "../../src/state/json-store.ts";
 import { RECORD_USAGE_LUA } from "../../src/team/redis-scripts.ts";
 import { STORE_DOWN_REFUSAL } from "../../src/team/redis-ledger.ts";
@@ -16,7 +22,15 @@ import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
 import { eventually } from "../helpers/temp-and-workers.ts";
 
 const calendar = { day: "2026-11-29", month: "2026-11" };
-const totals = (costUsd: number) => ({ requests: 1, estimated: 0, input: 12, output: 7, cacheRead: 0, cacheWrite: 0, costUsd });
+const totals = (costUsd: number) => ({
+  requests: 1,
+  estimated: 0,
+  input: 12,
+  output: 7,
+  cacheRead: 0,
+  cacheWrite: 0,
+  costUsd,
+});
 
 describe("team ledger on Redis", () => {
   let redis: RedisServer;
@@ -25,19 +39,40 @@ describe("team ledger on Redis", () => {
   const warnings: string[] = [];
 
   type Machine = { backend: StateBackend; dir: string; usage: StateStore<UsageLedger>; ledger: SpendLedger };
-  const machine = (name: string, keyPrefix: string, options: { dir?: string; onStoreDown?: "local" | "block" } = {}): Machine => {
+  const machine = (
+    name: string,
+    keyPrefix: string,
+    options: { dir?: string; onStoreDown?: "local" | "block" } = {},
+  ): Machine => {
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), `auto-router-ledger-${name}-`));
     if (!options.dir) dirs.push(dir);
-    const { settings } = resolveTeamSettings({ backend: "redis", url: redis.url, keyPrefix, machine: name, onStoreDown: options.onStoreDown }, {});
-    const backend = openStateBackend({ settings, stateDir: dir, onWarning: (w) => warnings.push(w.message), warn: (text) => warnings.push(text) });
+    const { settings } = resolveTeamSettings(
+      { backend: "redis", url: redis.url, keyPrefix, machine: name, onStoreDown: options.onStoreDown },
+      {},
+    );
+    const backend = openStateBackend({
+      settings,
+      stateDir: dir,
+      onWarning: (w) => warnings.push(w.message),
+      warn: (text) => warnings.push(text),
+    });
     backends.push(backend);
     const usage = backend.open(USAGE_STORE_NAME, emptyLedger, parseLedger);
     return { backend, dir, usage, ledger: spendLedgerOf(usage) };
   };
   const costField = (prefix: string, period: "day" | "month", field: string) =>
-    Number(redis.cli("HGET", `${prefix}usage:${period}:${period === "day" ? calendar.day : calendar.month}`, field) || "0");
-  const reservation = (id: string, amountUsd: number, dailyUsd: number): SpendReservation =>
-    ({ id, provider: "mock-a", calendar, amountUsd, dailyUsd, ttlMs: 60_000, now: Date.now() });
+    Number(
+      redis.cli("HGET", `${prefix}usage:${period}:${period === "day" ? calendar.day : calendar.month}`, field) || "0",
+    );
+  const reservation = (id: string, amountUsd: number, dailyUsd: number): SpendReservation => ({
+    id,
+    provider: "mock-a",
+    calendar,
+    amountUsd,
+    dailyUsd,
+    ttlMs: 60_000,
+    now: Date.now(),
+  });
 
   before(async () => {
     redis = await startRedisServer({ password: "ledger-secret" });
@@ -54,7 +89,13 @@ describe("team ledger on Redis", () => {
     await Promise.all([a.backend.ready(), b.backend.ready()]);
     for (let i = 0; i < 30; i++) {
       a.ledger.record({ id: `ra:${i}`, calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.026) });
-      b.ledger.record({ id: `rb:${i}`, calendar, provider: "mock-a", modelId: i % 2 ? "model-a" : "model-x", totals: totals(0.026) });
+      b.ledger.record({
+        id: `rb:${i}`,
+        calendar,
+        provider: "mock-a",
+        modelId: i % 2 ? "model-a" : "model-x",
+        totals: totals(0.026),
+      });
     }
     await Promise.all([a.usage.flush(), b.usage.flush()]);
     assert.ok(Math.abs(costField(prefix, "day", "mock-a|*|costUsd") - 60 * 0.026) < 1e-9);
@@ -70,8 +111,21 @@ describe("team ledger on Redis", () => {
 
   it("counts an attempt once when its write is sent twice (the attempt's marker is set in the same script)", () => {
     const prefix = "par:dup:";
-    const send = () => redis.cli("EVAL", RECORD_USAGE_LUA, "4", `${prefix}usage:attempt:req-1:1`, `${prefix}usage:reserved:mock-a`, `${prefix}usage:periods`, `${prefix}usage:day:${calendar.day}`,
-      "60", "req-1:1", JSON.stringify([{ fields: { "mock-a|model-a|costUsd": "0.5", "mock-a|*|costUsd": "0.5" }, ttl: 600 }]), `${prefix}changed`, "usage:test:1");
+    const send = () =>
+      redis.cli(
+        "EVAL",
+        RECORD_USAGE_LUA,
+        "4",
+        `${prefix}usage:attempt:req-1:1`,
+        `${prefix}usage:reserved:mock-a`,
+        `${prefix}usage:periods`,
+        `${prefix}usage:day:${calendar.day}`,
+        "60",
+        "req-1:1",
+        JSON.stringify([{ fields: { "mock-a|model-a|costUsd": "0.5", "mock-a|*|costUsd": "0.5" }, ttl: 600 }]),
+        `${prefix}changed`,
+        "usage:test:1",
+      );
     assert.equal(send(), "1");
     assert.equal(send(), "0");
     assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
@@ -84,21 +138,38 @@ describe("team ledger on Redis", () => {
     a.ledger.record({ id: "earlier:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.5) });
     await a.usage.flush();
     // $0.50 spent of $1.00: one more $0.40 request fits, two do not.
-    const answers = await Promise.all([a.ledger.reserve(reservation("ra:1", 0.4, 1)), b.ledger.reserve(reservation("rb:1", 0.4, 1))]);
+    const answers = await Promise.all([
+      a.ledger.reserve(reservation("ra:1", 0.4, 1)),
+      b.ledger.reserve(reservation("rb:1", 0.4, 1)),
+    ]);
     assert.equal(answers.filter((answer) => answer === undefined).length, 1, JSON.stringify(answers));
     const refused = answers.find((answer) => answer !== undefined)!;
-    assert.match(refused, /hard daily budget: spent \$0\.5000 \+ in flight \$0\.4000 \+ this request ~\$0\.4000 exceeds \$1\.0000/);
+    assert.match(
+      refused,
+      /hard daily budget: spent \$0\.5000 \+ in flight \$0\.4000 \+ this request ~\$0\.4000 exceeds \$1\.0000/,
+    );
     const winner = answers[0] === undefined ? a : b;
     const winnerId = answers[0] === undefined ? "ra:1" : "rb:1";
-    assert.equal(await winner.ledger.reserve(reservation(winnerId, 0.4, 1)), undefined, "asking again for the same attempt keeps the reservation");
+    assert.equal(
+      await winner.ledger.reserve(reservation(winnerId, 0.4, 1)),
+      undefined,
+      "asking again for the same attempt keeps the reservation",
+    );
     assert.equal(redis.cli("HLEN", `${prefix}usage:reserved:mock-a`), "1");
     // The request turned out cheaper than expected: the recorded cost replaces the reservation.
     winner.ledger.record({ id: winnerId, calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.1) });
     await winner.usage.flush();
     assert.equal(redis.cli("HLEN", `${prefix}usage:reserved:mock-a`), "0");
-    assert.equal(await a.ledger.reserve(reservation("ra:2", 0.4, 1)), undefined, "$0.60 spent, nothing in flight: $0.40 fits again");
+    assert.equal(
+      await a.ledger.reserve(reservation("ra:2", 0.4, 1)),
+      undefined,
+      "$0.60 spent, nothing in flight: $0.40 fits again",
+    );
     a.ledger.release("ra:2", "mock-a"); // failed before any token: nothing counted, the reservation ends
-    await eventually(() => redis.cli("HLEN", `${prefix}usage:reserved:mock-a`) === "0", "the released reservation is gone");
+    await eventually(
+      () => redis.cli("HLEN", `${prefix}usage:reserved:mock-a`) === "0",
+      "the released reservation is gone",
+    );
     assert.ok(Math.abs(costField(prefix, "day", "mock-a|*|costUsd") - 0.6) < 1e-9);
   });
 
@@ -107,7 +178,11 @@ describe("team ledger on Redis", () => {
     const a = machine("ea", prefix);
     await a.backend.ready();
     assert.equal(await a.ledger.reserve({ ...reservation("crashed:1", 0.8, 1), ttlMs: 200 }), undefined);
-    assert.notEqual(await a.ledger.reserve(reservation("next:1", 0.8, 1)), undefined, "held while the first is in flight");
+    assert.notEqual(
+      await a.ledger.reserve(reservation("next:1", 0.8, 1)),
+      undefined,
+      "held while the first is in flight",
+    );
     let granted = false;
     for (let attempt = 0; attempt < 100 && !granted; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 25));
@@ -124,10 +199,18 @@ describe("team ledger on Redis", () => {
     await a.usage.flush();
     await redis.kill();
     await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
-    assert.equal(await a.ledger.reserve(reservation("down:1", 0.1, 10)), STORE_DOWN_REFUSAL, "a hard budget fails closed while the team store is down");
+    assert.equal(
+      await a.ledger.reserve(reservation("down:1", 0.1, 10)),
+      STORE_DOWN_REFUSAL,
+      "a hard budget fails closed while the team store is down",
+    );
     a.ledger.record({ id: "down:2", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
     a.ledger.record({ id: "down:3", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
-    assert.equal(providerSpend(a.usage.read(), calendar, "mock-a").day.requests, 3, "routing goes on on the local view");
+    assert.equal(
+      providerSpend(a.usage.read(), calendar, "mock-a").day.requests,
+      3,
+      "routing goes on on the local view",
+    );
     await a.backend.close(); // the process exits while Redis is down
     const pendingFile = join(a.dir, "auto-router.team-usage-pending.json");
     assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 2);
@@ -141,7 +224,22 @@ describe("team ledger on Redis", () => {
     await again.backend.close();
     assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 0);
     // A start that replays the same entries again (a crash between writing them and clearing the file) adds nothing.
-    writeFileSync(pendingFile, JSON.stringify({ entries: [{ id: "attempt:down:2", at: 1, reservationProvider: "mock-a", changes: [{ period: "days", key: calendar.day, provider: "mock-a", modelId: "model-a", totals: totals(0.25) }], migrated: [] }] }));
+    writeFileSync(
+      pendingFile,
+      JSON.stringify({
+        entries: [
+          {
+            id: "attempt:down:2",
+            at: 1,
+            reservationProvider: "mock-a",
+            changes: [
+              { period: "days", key: calendar.day, provider: "mock-a", modelId: "model-a", totals: totals(0.25) },
+            ],
+            migrated: [],
+          },
+        ],
+      }),
+    );
     const third = machine("pa", prefix, { dir: a.dir });
     await third.backend.ready();
     await third.usage.flush();
@@ -150,7 +248,7 @@ describe("team ledger on Redis", () => {
     assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 0);
   });
 
-  it("with state.onStoreDown \"local\" checks a hard budget against the machine's own view while Redis is down", async () => {
+  it('with state.onStoreDown "local" checks a hard budget against the machine\'s own view while Redis is down', async () => {
     const prefix = "par:local:";
     const a = machine("la", prefix, { onStoreDown: "local" });
     await a.backend.ready();

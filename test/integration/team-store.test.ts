@@ -31,7 +31,12 @@ describe("team store on Redis", () => {
     const dir = mkdtempSync(join(tmpdir(), `auto-router-team-${name}-`));
     dirs.push(dir);
     const { settings } = resolveTeamSettings({ backend: "redis", url, keyPrefix, machine: name }, {});
-    const backend = openStateBackend({ settings, stateDir: dir, onWarning: (w) => warnings.push(w.message), warn: (text) => warnings.push(text) });
+    const backend = openStateBackend({
+      settings,
+      stateDir: dir,
+      onWarning: (w) => warnings.push(w.message),
+      warn: (text) => warnings.push(text),
+    });
     backends.push(backend);
     return { backend, dir };
   };
@@ -75,7 +80,20 @@ describe("team store on Redis", () => {
 
   it("applies a write batch once even when it is sent twice (a retry after a lost reply)", async () => {
     const script = (batch: string, version: number, count: number) =>
-      redis.cli("EVAL", COMPARE_AND_SET_LUA, "2", "par:dup:state:x", `par:dup:batch:${batch}`, String(version), JSON.stringify({ count, names: [] }), "60", "par:dup:changed", "x:test").split("\n")[0];
+      redis
+        .cli(
+          "EVAL",
+          COMPARE_AND_SET_LUA,
+          "2",
+          "par:dup:state:x",
+          `par:dup:batch:${batch}`,
+          String(version),
+          JSON.stringify({ count, names: [] }),
+          "60",
+          "par:dup:changed",
+          "x:test",
+        )
+        .split("\n")[0];
     assert.equal(script("one", 0, 1), "ok");
     assert.equal(script("one", 1, 2), "dup");
     const a = machine("dup", redis.url, "par:dup2:");
@@ -106,11 +124,24 @@ describe("team store on Redis", () => {
     const down = a.backend.describe(Date.now());
     assert.equal(down.pendingWrites, 3);
     assert.doesNotMatch(JSON.stringify(down), /team-secret/);
-    assert.ok(warnings.some((text) => /team store redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0 lost/.test(text)), warnings.join("\n"));
+    assert.ok(
+      warnings.some((text) => /team store redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0 lost/.test(text)),
+      warnings.join("\n"),
+    );
     await redis.restart(); // empty: it saves nothing
-    await eventually(() => a.backend.describe(Date.now()).connection === "connected" && b.backend.describe(Date.now()).connection === "connected", "both reconnect");
+    await eventually(
+      () =>
+        a.backend.describe(Date.now()).connection === "connected" &&
+        b.backend.describe(Date.now()).connection === "connected",
+      "both reconnect",
+    );
     await Promise.all([storeA.flush(), storeB.flush()]);
-    await eventually(() => redis.cli("HGET", "par:fault:state:tally", "json") !== "" && JSON.parse(redis.cli("HGET", "par:fault:state:tally", "json")).count === 12, "team store holds 5 + 3 + 4");
+    await eventually(
+      () =>
+        redis.cli("HGET", "par:fault:state:tally", "json") !== "" &&
+        JSON.parse(redis.cli("HGET", "par:fault:state:tally", "json")).count === 12,
+      "team store holds 5 + 3 + 4",
+    );
     await eventually(() => storeA.read().count === 12 && storeB.read().count === 12, "both machines see 12");
     assert.equal(a.backend.describe(Date.now()).pendingWrites, 0);
     assert.equal(b.backend.describe(Date.now()).pendingWrites, 0);
@@ -147,8 +178,16 @@ describe("team store on Redis", () => {
     await redis.restart();
     // Redis came back empty here; a restarted Redis with its data behaves the same (the version is the same).
     redis.cli("HSET", `${prefix}state:tally`, "v", "1", "json", JSON.stringify({ count: 1, names: [] }));
-    const { settings } = resolveTeamSettings({ backend: "redis", url: redis.url, keyPrefix: prefix, machine: "exit-a" }, {});
-    const again = openStateBackend({ settings, stateDir: a.dir, onWarning: (w) => warnings.push(w.message), warn: (text) => warnings.push(text) });
+    const { settings } = resolveTeamSettings(
+      { backend: "redis", url: redis.url, keyPrefix: prefix, machine: "exit-a" },
+      {},
+    );
+    const again = openStateBackend({
+      settings,
+      stateDir: a.dir,
+      onWarning: (w) => warnings.push(w.message),
+      warn: (text) => warnings.push(text),
+    });
     backends.push(again);
     const reopened = again.open("tally", defaults, parse);
     await again.ready();
@@ -159,7 +198,12 @@ describe("team store on Redis", () => {
 
     // Another machine wrote meanwhile: the kept changes cannot be replayed onto its state; they are dropped, said.
     await redis.kill();
-    const third = openStateBackend({ settings, stateDir: a.dir, onWarning: () => undefined, warn: (text) => warnings.push(text) });
+    const third = openStateBackend({
+      settings,
+      stateDir: a.dir,
+      onWarning: () => undefined,
+      warn: (text) => warnings.push(text),
+    });
     backends.push(third);
     const offline = third.open("tally", defaults, parse);
     await third.ready();
@@ -167,13 +211,23 @@ describe("team store on Redis", () => {
     await third.close();
     await redis.restart();
     redis.cli("HSET", `${prefix}state:tally`, "v", "7", "json", JSON.stringify({ count: 50, names: [] }));
-    const fourth = openStateBackend({ settings, stateDir: a.dir, onWarning: () => undefined, warn: (text) => warnings.push(text) });
+    const fourth = openStateBackend({
+      settings,
+      stateDir: a.dir,
+      onWarning: () => undefined,
+      warn: (text) => warnings.push(text),
+    });
     backends.push(fourth);
     const latest = fourth.open("tally", defaults, parse);
     await fourth.ready();
     await latest.flush();
     assert.equal(latest.read().count, 50);
-    assert.ok(warnings.some((text) => /team store tally: changes this machine made before its last exit were not written/.test(text)), warnings.join("\n"));
+    assert.ok(
+      warnings.some((text) =>
+        /team store tally: changes this machine made before its last exit were not written/.test(text),
+      ),
+      warnings.join("\n"),
+    );
   });
 
   it("copies this machine's file state into an empty team store once (state push)", async () => {
@@ -186,6 +240,10 @@ describe("team store on Redis", () => {
     assert.deepEqual(await a.backend.pushLocal(), [{ name: "tally", result: "pushed" }]);
     assert.equal(store.read().count, 41);
     assert.deepEqual(await a.backend.pushLocal(), [{ name: "tally", result: "team store not empty" }]);
-    assert.equal(JSON.parse(readFileSync(join(a.dir, "auto-router.tally.json"), "utf8")).count, 41, "the file-store state is left as it was");
+    assert.equal(
+      JSON.parse(readFileSync(join(a.dir, "auto-router.tally.json"), "utf8")).count,
+      41,
+      "the file-store state is left as it was",
+    );
   });
 });

@@ -10,21 +10,40 @@ after(async () => harness?.dispose());
 
 it("warns once per unknown provider or model with the closest known id, and status lists them", async () => {
   harness = await createSdkHarness({
-    targets: [{ provider: "mock-alpha", models: [{ id: "model-a" }] }, { provider: "mock-b", models: [{ id: "model-b" }] }],
+    targets: [
+      { provider: "mock-alpha", models: [{ id: "model-a" }] },
+      { provider: "mock-b", models: [{ id: "model-b" }] },
+    ],
     routes: {
       routes: {
-        main: { targets: [{ provider: "mock-alpah", modelId: "model-a" }, { provider: "mock-b", modelId: "modle-b" }, { provider: "mock-alpha", modelId: "model-a" }] },
+        main: {
+          targets: [
+            { provider: "mock-alpah", modelId: "model-a" },
+            { provider: "mock-b", modelId: "modle-b" },
+            { provider: "mock-alpha", modelId: "model-a" },
+          ],
+        },
       },
     },
   });
-  const unknown = () => harness!.ui!.notifications.map((n) => n.message).filter((text) => text.includes("is not known to pi"));
-  assert.deepEqual(unknown().map((text) => text.replace(/^.* at /, "")), [
-    "routes.main.targets[0]: provider 'mock-alpah' is not known to pi; did you mean 'mock-alpha'?",
-    "routes.main.targets[1]: model 'modle-b' is not known to pi for provider 'mock-b'; did you mean 'model-b'?",
-  ]);
+  const unknown = () =>
+    harness!.ui!.notifications.map((n) => n.message).filter((text) => text.includes("is not known to pi"));
+  assert.deepEqual(
+    unknown().map((text) => text.replace(/^.* at /, "")),
+    [
+      "routes.main.targets[0]: provider 'mock-alpah' is not known to pi; did you mean 'mock-alpha'?",
+      "routes.main.targets[1]: model 'modle-b' is not known to pi for provider 'mock-b'; did you mean 'model-b'?",
+    ],
+  );
   await harness.command("/auto-router reload");
   assert.equal(unknown().length, 2, "not repeated");
   const status = await harness.command("/auto-router status");
-  assert.match(status, /^ {2}warning: routes\.main\.targets\[0\]: provider 'mock-alpah' is not known to pi; did you mean 'mock-alpha'\?$/m);
-  assert.match(status, /^ {2}warning: routes\.main\.targets\[1\]: model 'modle-b' is not known to pi for provider 'mock-b'; did you mean 'model-b'\?$/m);
+  assert.match(
+    status,
+    /^ {2}warning: routes\.main\.targets\[0\]: provider 'mock-alpah' is not known to pi; did you mean 'mock-alpha'\?$/m,
+  );
+  assert.match(
+    status,
+    /^ {2}warning: routes\.main\.targets\[1\]: model 'modle-b' is not known to pi for provider 'mock-b'; did you mean 'model-b'\?$/m,
+  );
 });

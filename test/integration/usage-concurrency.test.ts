@@ -16,14 +16,15 @@ const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "
 const WORKER = join(REPOSITORY_ROOT, "test", "fixtures", "usage-worker.ts");
 const KEYS = { day: "2025-01-31", month: "2025-01" };
 
-
 describe("usage ledger shared by several processes", () => {
   it("keeps every usage event when four processes record 250 each into the same ledger at once", async () => {
     const dir = mkdtempSync(join(tmpdir(), "auto-router-usage-"));
     const barrier = join(dir, "barrier");
     mkdirSync(barrier);
     const workers = ["w1", "w2", "w3", "w4"];
-    const results = await Promise.all(workers.map((id) => runWorker(WORKER, [dir, "250", id], { BARRIER_DIR: barrier, BARRIER_COUNT: "4" })));
+    const results = await Promise.all(
+      workers.map((id) => runWorker(WORKER, [dir, "250", id], { BARRIER_DIR: barrier, BARRIER_COUNT: "4" })),
+    );
     for (const result of results) assert.equal(result.code, 0, result.stderr);
     const ledger = parseLedger(JSON.parse(readFileSync(stateFile(dir, "usage"), "utf8")));
     const spend = providerSpend(ledger, KEYS, "shared");
@@ -37,7 +38,13 @@ describe("usage ledger shared by several processes", () => {
 
   it("shows a budget set by one process to another process, next to its own unwritten change", async () => {
     const dir = mkdtempSync(join(tmpdir(), "auto-router-limits-"));
-    const mine = openJsonStore({ file: stateFile(dir, "budget-limits"), defaults: emptyLimits, parse: parseLimits, flushDelayMs: 60_000, refreshIntervalMs: 0 });
+    const mine = openJsonStore({
+      file: stateFile(dir, "budget-limits"),
+      defaults: emptyLimits,
+      parse: parseLimits,
+      flushDelayMs: 60_000,
+      refreshIntervalMs: 0,
+    });
     mine.update(setLimitOperation("other", "monthly", 9, 1));
     const setter = await runWorker(WORKER, [dir, "7", "setter", "set-budget"]);
     assert.equal(setter.code, 0, setter.stderr);

@@ -8,8 +8,30 @@ import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
 const TARGETS = [
-  { provider: "mock-a", models: [{ id: "model-a", contextWindow: 100_000, maxTokens: 8_000, reasoning: false, input: ["text"] as ("text" | "image")[] }] },
-  { provider: "mock-b", models: [{ id: "model-b", contextWindow: 200_000, maxTokens: 32_000, reasoning: true, input: ["text", "image"] as ("text" | "image")[] }] },
+  {
+    provider: "mock-a",
+    models: [
+      {
+        id: "model-a",
+        contextWindow: 100_000,
+        maxTokens: 8_000,
+        reasoning: false,
+        input: ["text"] as ("text" | "image")[],
+      },
+    ],
+  },
+  {
+    provider: "mock-b",
+    models: [
+      {
+        id: "model-b",
+        contextWindow: 200_000,
+        maxTokens: 32_000,
+        reasoning: true,
+        input: ["text", "image"] as ("text" | "image")[],
+      },
+    ],
+  },
 ];
 const target = (key: string) => ({ provider: key.split("/")[0]!, modelId: key.split("/")[1]! });
 
@@ -19,7 +41,8 @@ afterEach(async () => {
   harness = undefined;
 });
 
-const find = (h: SdkHarness, id: string) => h.session.modelRegistry?.find?.("auto-router", id) ?? h.session.modelRuntime?.getModel?.("auto-router", id);
+const find = (h: SdkHarness, id: string) =>
+  h.session.modelRegistry?.find?.("auto-router", id) ?? h.session.modelRuntime?.getModel?.("auto-router", id);
 
 describe("auto-router virtual models", () => {
   it("take the smallest window and output limit of the resolvable targets, reasoning and images if any target has them", async () => {
@@ -37,7 +60,9 @@ describe("auto-router virtual models", () => {
   it("use the values a route sets explicitly", async () => {
     harness = await createSdkHarness({
       targets: TARGETS,
-      routes: { routes: { main: { contextWindow: 50_000, name: "My route", targets: ["mock-b/model-b"].map(target) } } },
+      routes: {
+        routes: { main: { contextWindow: 50_000, name: "My route", targets: ["mock-b/model-b"].map(target) } },
+      },
     });
     const model = find(harness, "main");
     assert.equal(model.contextWindow, 50_000);
@@ -45,9 +70,20 @@ describe("auto-router virtual models", () => {
   });
 
   it("are re-registered by /auto-router reload, and an invalid edit keeps the last good routes", async () => {
-    harness = await createSdkHarness({ targets: TARGETS, routes: { routes: { main: { targets: ["mock-a/model-a"].map(target) } } } });
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: { targets: ["mock-a/model-a"].map(target) } } },
+    });
     const file = join(harness.agentDir, "extensions", "auto-router.routes.json");
-    writeFileSync(file, JSON.stringify({ routes: { main: { targets: ["mock-a/model-a"].map(target) }, second: { targets: ["mock-b/model-b"].map(target) } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        routes: {
+          main: { targets: ["mock-a/model-a"].map(target) },
+          second: { targets: ["mock-b/model-b"].map(target) },
+        },
+      }),
+    );
     await harness.prompt("/auto-router reload");
     assert.ok(find(harness, "second"), "new route registered");
     writeFileSync(file, '{"routes": {"main": {"targets": 7}}}');
@@ -60,9 +96,20 @@ describe("auto-router virtual models", () => {
   });
 
   it("are re-registered when the routes file changes on disk, without a command", async () => {
-    harness = await createSdkHarness({ targets: TARGETS, routes: { routes: { main: { targets: ["mock-a/model-a"].map(target) } } } });
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: { targets: ["mock-a/model-a"].map(target) } } },
+    });
     const file = join(harness.agentDir, "extensions", "auto-router.routes.json");
-    writeFileSync(file, JSON.stringify({ routes: { main: { targets: ["mock-a/model-a"].map(target) }, edited: { targets: ["mock-b/model-b"].map(target) } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        routes: {
+          main: { targets: ["mock-a/model-a"].map(target) },
+          edited: { targets: ["mock-b/model-b"].map(target) },
+        },
+      }),
+    );
     const deadline = Date.now() + 10_000;
     while (!find(harness, "edited") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.ok(find(harness, "edited"), "route from the edited file registered");
@@ -72,17 +119,29 @@ describe("auto-router virtual models", () => {
     const dir = mkdtempSync(join(tmpdir(), "auto-router-broken-"));
     try {
       const file = join(dir, "routes.json");
-      writeFileSync(file, '{"routes": {"main": {"targets": [{"provider": "mock-a", "modelId": "model-a"}]} "other": {}}}');
-      harness = await createSdkHarness({ targets: TARGETS, env: { AUTO_ROUTER_CONFIG: file, AUTO_ROUTER_LOG_DIR: dir } });
+      writeFileSync(
+        file,
+        '{"routes": {"main": {"targets": [{"provider": "mock-a", "modelId": "model-a"}]} "other": {}}}',
+      );
+      harness = await createSdkHarness({
+        targets: TARGETS,
+        env: { AUTO_ROUTER_CONFIG: file, AUTO_ROUTER_LOG_DIR: dir },
+      });
       await harness.setModel("auto-router", "main");
       await harness.prompt("hello");
-      assert.match(harness.lastAssistant().errorMessage ?? "", /^auto-router: route main cannot be served: the routes file is invalid \(.*routes\.json:1:81: not valid JSON/);
+      assert.match(
+        harness.lastAssistant().errorMessage ?? "",
+        /^auto-router: route main cannot be served: the routes file is invalid \(.*routes\.json:1:81: not valid JSON/,
+      );
       assert.equal(harness.faux("mock-a").state.callCount, 0);
       writeFileSync(file, JSON.stringify({ routes: { main: { targets: ["mock-a/model-a"].map(target) } } }));
       const reloaded = () => harness!.ui!.notifications.filter((n) => n.message.includes("routes file reloaded"));
       const deadline = Date.now() + 10_000;
       while (reloaded().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.deepEqual(reloaded().map((n) => n.message), [`auto-router: routes file reloaded: ${file} (1 routes)`]);
+      assert.deepEqual(
+        reloaded().map((n) => n.message),
+        [`auto-router: routes file reloaded: ${file} (1 routes)`],
+      );
       harness.faux("mock-a").setResponses([harness.fauxHelpers.fauxAssistantMessage("fixed")]);
       await harness.prompt("hello again");
       assert.equal(harness.lastAssistant().provider, "mock-a");

@@ -11,7 +11,8 @@ const TARGETS = [
 
 const harnesses = harnessPerTest();
 
-const quota = (seconds: number) => `429 You exceeded your current quota, please check your plan and billing details. Please try again in ${seconds}s.`;
+const quota = (seconds: number) =>
+  `429 You exceeded your current quota, please check your plan and billing details. Please try again in ${seconds}s.`;
 
 /** Resolves once `check` holds, polling on the event loop (the test runner's timeout bounds it). */
 async function until(check: () => boolean): Promise<void> {
@@ -27,7 +28,10 @@ describe("waiting for the earliest quota reset", () => {
           main: {
             sortBy: "config",
             failover: { cooldownWaitMs: 0, waitForReset: { maxMs: 120_000 } },
-            targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }],
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
           },
         },
       },
@@ -54,6 +58,9 @@ describe("waiting for the earliest quota reset", () => {
     assert.equal(h.faux("mock-a").state.callCount, 1);
     assert.equal(h.faux("mock-b").state.callCount, 1);
     assert.match(h.ui!.statuses.get("auto-router") ?? "", /aborted/);
-    assert.match(await h.command("/auto-router explain"), /Notes:\n {2}every target out of quota: waiting for the reset of mock-b\/model-b, \d+ s away/);
+    assert.match(
+      await h.command("/auto-router explain"),
+      /Notes:\n {2}every target out of quota: waiting for the reset of mock-b\/model-b, \d+ s away/,
+    );
   });
 });

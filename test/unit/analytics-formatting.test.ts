@@ -1,13 +1,24 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { BucketCounter, ValueSample } from "../../src/analytics/percentiles.ts";
-import { dayKey, formatBar, formatDuration, formatPercent, formatStackedBar, formatTable, formatUsd } from "../../src/analytics/text-format.ts";
+import {
+  dayKey,
+  formatBar,
+  formatDuration,
+  formatPercent,
+  formatStackedBar,
+  formatTable,
+  formatUsd,
+} from "../../src/analytics/text-format.ts";
 
 describe("value sample percentiles", () => {
   it("gives exact nearest-rank percentiles while under capacity", () => {
     const sample = new ValueSample();
     for (const value of [50, 10, 40, 20, 30, 60, 70, 80, 90, 100]) sample.add(value);
-    assert.deepEqual([sample.percentile(50), sample.percentile(90), sample.percentile(100), sample.percentile(0)], [50, 90, 100, 10]);
+    assert.deepEqual(
+      [sample.percentile(50), sample.percentile(90), sample.percentile(100), sample.percentile(0)],
+      [50, 90, 100, 10],
+    );
     assert.equal(sample.count, 10);
     assert.equal(sample.sum, 550);
   });
@@ -39,7 +50,17 @@ describe("bucket counter", () => {
 
 describe("text formatting", () => {
   it("aligns table columns and right-aligns the ones asked for", () => {
-    assert.equal(formatTable(["name", "n"], [["a", "1"], ["bbb", "22"]], ["left", "right"]), "name   n\n----  --\na      1\nbbb   22");
+    assert.equal(
+      formatTable(
+        ["name", "n"],
+        [
+          ["a", "1"],
+          ["bbb", "22"],
+        ],
+        ["left", "right"],
+      ),
+      "name   n\n----  --\na      1\nbbb   22",
+    );
   });
 
   it("draws bars with eighth-cell precision and clamps out-of-range fractions", () => {
@@ -60,13 +81,31 @@ describe("text formatting", () => {
   it("formats shares, money, durations and UTC days", () => {
     assert.equal(formatPercent(0.4256), "42.6%");
     assert.equal(formatPercent(undefined), "-");
-    assert.deepEqual([formatUsd(0), formatUsd(0.0012), formatUsd(1.5), formatUsd(undefined)], ["$0", "$0.0012", "$1.50", "-"]);
+    assert.deepEqual(
+      [formatUsd(0), formatUsd(0.0012), formatUsd(1.5), formatUsd(undefined)],
+      ["$0", "$0.0012", "$1.50", "-"],
+    );
     // Budget listings keep small per-request spend visible; explanations show an estimate to a tenth of a cent.
-    assert.deepEqual([formatUsd(0, "spend"), formatUsd(0.001, "spend"), formatUsd(1.234, "spend"), formatUsd(1.5, "spend"), formatUsd(123.456, "spend")], ["$0.00", "$0.001", "$1.234", "$1.50", "$123.46"]);
+    assert.deepEqual(
+      [
+        formatUsd(0, "spend"),
+        formatUsd(0.001, "spend"),
+        formatUsd(1.234, "spend"),
+        formatUsd(1.5, "spend"),
+        formatUsd(123.456, "spend"),
+      ],
+      ["$0.00", "$0.001", "$1.234", "$1.50", "$123.46"],
+    );
     assert.deepEqual([formatUsd(0.0012, "estimate"), formatUsd(1.5, "estimate")], ["$0.0012", "$1.500"]);
-    assert.deepEqual([850, 2500, 42_000].map((ms) => formatDuration(ms, "latency")), ["850ms", "2.50s", "42.0s"]);
+    assert.deepEqual(
+      [850, 2500, 42_000].map((ms) => formatDuration(ms, "latency")),
+      ["850ms", "2.50s", "42.0s"],
+    );
     // Ages and countdowns: whole seconds, minutes from 90 s, hours and minutes from 90 min; never negative.
-    assert.deepEqual([-5_000, 89_000, 90_000, 89 * 60_000, 90 * 60_000, 185 * 60_000].map((ms) => formatDuration(ms)), ["0s", "89s", "2m", "89m", "1h30m", "3h05m"]);
+    assert.deepEqual(
+      [-5_000, 89_000, 90_000, 89 * 60_000, 90 * 60_000, 185 * 60_000].map((ms) => formatDuration(ms)),
+      ["0s", "89s", "2m", "89m", "1h30m", "3h05m"],
+    );
     assert.equal(formatDuration(undefined), "-");
     assert.equal(dayKey(Date.parse("2026-05-01T23:59:59.999Z")), "2026-05-01");
   });

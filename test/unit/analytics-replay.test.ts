@@ -5,7 +5,12 @@ import { parseConfigText } from "../../src/config/parse-config.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
 import type { NormalizedEvent } from "../../src/events/event-types.ts";
 import { findLogFiles, readEvents } from "../../src/events/read-events.ts";
-import { formatReplayReport, replayDecisions, shortcutsFromTokens, type RouteFunction } from "../../src/analytics/replay.ts";
+import {
+  formatReplayReport,
+  replayDecisions,
+  shortcutsFromTokens,
+  type RouteFunction,
+} from "../../src/analytics/replay.ts";
 import { joinRequests } from "../../src/analytics/request-join.ts";
 import { route } from "../../src/routing/route.ts";
 import type { Decision, RouteRequest, RoutingSnapshot } from "../../src/routing/types.ts";
@@ -15,8 +20,18 @@ const itemsOf = (path: string) => joinRequests(readEvents(findLogFiles(path)));
 
 const SWAPPED_CONFIG_TEXT = JSON.stringify({
   routes: {
-    "subscription-swe": { targets: [{ provider: "openai-codex", modelId: "gpt-5.3-codex" }, { provider: "anthropic", modelId: "claude-sonnet-4-6" }] },
-    "subscription-fast": { targets: [{ provider: "google", modelId: "gemini-3-flash-preview" }, { provider: "openai-codex", modelId: "gpt-5.4-mini" }] },
+    "subscription-swe": {
+      targets: [
+        { provider: "openai-codex", modelId: "gpt-5.3-codex" },
+        { provider: "anthropic", modelId: "claude-sonnet-4-6" },
+      ],
+    },
+    "subscription-fast": {
+      targets: [
+        { provider: "google", modelId: "gemini-3-flash-preview" },
+        { provider: "openai-codex", modelId: "gpt-5.4-mini" },
+      ],
+    },
   },
 });
 const swappedConfig = (): RouterConfig => {
@@ -29,9 +44,16 @@ const swappedConfig = (): RouterConfig => {
 function fakeRoute(calls: Array<{ request: RouteRequest; snapshot: RoutingSnapshot; now: number }>): RouteFunction {
   return (request, snapshot, now) => {
     calls.push({ request, snapshot, now });
-    const targets = snapshot.config.routes[request.routeId]!.targets.map((target) => `${target.provider}/${target.modelId}`);
+    const targets = snapshot.config.routes[request.routeId]!.targets.map(
+      (target) => `${target.provider}/${target.modelId}`,
+    );
     const usable = targets.filter((key) => snapshot.models[key]?.resolvable && snapshot.models[key]?.hasCredentials);
-    return { requestedRouteId: request.routeId, routeId: request.routeId, candidates: usable.map((key) => ({ key })), skipped: [] } as unknown as Decision;
+    return {
+      requestedRouteId: request.routeId,
+      routeId: request.routeId,
+      candidates: usable.map((key) => ({ key })),
+      skipped: [],
+    } as unknown as Decision;
   };
 }
 
@@ -39,8 +61,13 @@ describe("replay", () => {
   it("counts how many logged decisions would route differently under another config, and from what to what", async () => {
     const report = await replayDecisions(itemsOf(fixture), swappedConfig(), { route: fakeRoute([]) });
     assert.deepEqual([report.decisions, report.replayed, report.same, report.different], [7, 7, 2, 5]);
-    assert.deepEqual(report.changes, [{ from: "anthropic/claude-sonnet-4-6", to: "openai-codex/gpt-5.3-codex", requests: 5 }]);
-    assert.deepEqual(report.examples.map((row) => row.requestId), ["r1", "r2", "r3", "r6", "r7"]);
+    assert.deepEqual(report.changes, [
+      { from: "anthropic/claude-sonnet-4-6", to: "openai-codex/gpt-5.3-codex", requests: 5 },
+    ]);
+    assert.deepEqual(
+      report.examples.map((row) => row.requestId),
+      ["r1", "r2", "r3", "r6", "r7"],
+    );
   });
 
   it("estimates the cost difference from the logged candidates' estimates when route() gives none", async () => {
@@ -56,27 +83,74 @@ describe("replay", () => {
     const calls: Array<{ request: RouteRequest; snapshot: RoutingSnapshot; now: number }> = [];
     await replayDecisions(itemsOf(fixture), swappedConfig(), {
       route: fakeRoute(calls),
-      lookupModel: (provider) => (provider === "google" ? { contextWindow: 1_000_000, pricing: { input: 1, output: 2 } } : undefined),
+      lookupModel: (provider) =>
+        provider === "google" ? { contextWindow: 1_000_000, pricing: { input: 1, output: 2 } } : undefined,
     });
     const r4 = calls.find((call) => call.now === Date.parse("2026-05-02T10:00:00.000Z"))!;
     assert.equal(r4.request.routeId, "subscription-fast");
     assert.deepEqual(r4.request.shortcuts?.tiers, ["fast"]);
     assert.deepEqual(r4.request.shortcuts?.tokens, ["@fast"]);
     assert.equal(r4.request.features.estimatedTokens, 2000);
-    assert.deepEqual(r4.snapshot.models["google/gemini-3-flash-preview"], { contextWindow: 1_000_000, pricing: { input: 1, output: 2 }, resolvable: true, hasCredentials: true });
+    assert.deepEqual(r4.snapshot.models["google/gemini-3-flash-preview"], {
+      contextWindow: 1_000_000,
+      pricing: { input: 1, output: 2 },
+      resolvable: true,
+      hasCredentials: true,
+    });
     assert.deepEqual(r4.snapshot.cooldowns, {});
   });
 
   it("treats a target the log showed without credentials or missing as such, until it shows up as a candidate again", async () => {
     const decision = (id: string, time: number): NormalizedEvent => ({
-      v: 1, type: "decision", ts: new Date(time).toISOString(), time, requestId: id, routeId: "subscription-swe",
-      data: { requestedRouteId: "subscription-swe", routeId: "subscription-swe", tierSource: "none", intent: "code", intentConfidence: 1,
-        features: { estimatedTokens: 10, contextClass: "short", hasImages: false, hasTools: false, intent: "code", intentConfidence: 1 },
-        shortcutTokens: [], plannedTarget: "anthropic/claude-sonnet-4-6", rules: [], hints: [] },
+      v: 1,
+      type: "decision",
+      ts: new Date(time).toISOString(),
+      time,
+      requestId: id,
+      routeId: "subscription-swe",
+      data: {
+        requestedRouteId: "subscription-swe",
+        routeId: "subscription-swe",
+        tierSource: "none",
+        intent: "code",
+        intentConfidence: 1,
+        features: {
+          estimatedTokens: 10,
+          contextClass: "short",
+          hasImages: false,
+          hasTools: false,
+          intent: "code",
+          intentConfidence: 1,
+        },
+        shortcutTokens: [],
+        plannedTarget: "anthropic/claude-sonnet-4-6",
+        rules: [],
+        hints: [],
+      },
     });
-    const candidates = (id: string, time: number, skipped: Array<{ key: string; reason: string }>): NormalizedEvent => ({
-      v: 1, type: "candidates", ts: new Date(time).toISOString(), time, requestId: id,
-      data: { candidates: [{ key: "anthropic/claude-sonnet-4-6", rank: 1, bucket: "normal", billing: "subscription", reasons: [], warnings: [] }], skipped: skipped.map((entry) => ({ ...entry, detail: "" })) },
+    const candidates = (
+      id: string,
+      time: number,
+      skipped: Array<{ key: string; reason: string }>,
+    ): NormalizedEvent => ({
+      v: 1,
+      type: "candidates",
+      ts: new Date(time).toISOString(),
+      time,
+      requestId: id,
+      data: {
+        candidates: [
+          {
+            key: "anthropic/claude-sonnet-4-6",
+            rank: 1,
+            bucket: "normal",
+            billing: "subscription",
+            reasons: [],
+            warnings: [],
+          },
+        ],
+        skipped: skipped.map((entry) => ({ ...entry, detail: "" })),
+      },
     });
     async function* events() {
       yield decision("a", 1);
@@ -86,16 +160,34 @@ describe("replay", () => {
     }
     const calls: Array<{ request: RouteRequest; snapshot: RoutingSnapshot; now: number }> = [];
     const report = await replayDecisions(joinRequests(events()), swappedConfig(), { route: fakeRoute(calls) });
-    assert.deepEqual(calls.map((call) => call.snapshot.models["openai-codex/gpt-5.3-codex"]), [
-      { resolvable: true, hasCredentials: false }, { resolvable: false, hasCredentials: false },
-    ]);
+    assert.deepEqual(
+      calls.map((call) => call.snapshot.models["openai-codex/gpt-5.3-codex"]),
+      [
+        { resolvable: true, hasCredentials: false },
+        { resolvable: false, hasCredentials: false },
+      ],
+    );
     assert.deepEqual([report.same, report.different], [2, 0]);
   });
 
   it("reports decisions it cannot replay instead of guessing: no features, or a route the config lacks", async () => {
     async function* events(): AsyncIterable<NormalizedEvent> {
-      yield { v: 0, type: "decision", ts: "2026-05-01T00:00:00.000Z", time: 0, requestId: "old", data: { requestedRouteId: "subscription-swe", routeId: "subscription-swe" } } as unknown as NormalizedEvent;
-      yield { v: 1, type: "decision", ts: "2026-05-01T00:00:00.000Z", time: 0, requestId: "gone", data: { requestedRouteId: "retired", routeId: "retired", features: { estimatedTokens: 5 }, shortcutTokens: [] } } as unknown as NormalizedEvent;
+      yield {
+        v: 0,
+        type: "decision",
+        ts: "2026-05-01T00:00:00.000Z",
+        time: 0,
+        requestId: "old",
+        data: { requestedRouteId: "subscription-swe", routeId: "subscription-swe" },
+      } as unknown as NormalizedEvent;
+      yield {
+        v: 1,
+        type: "decision",
+        ts: "2026-05-01T00:00:00.000Z",
+        time: 0,
+        requestId: "gone",
+        data: { requestedRouteId: "retired", routeId: "retired", features: { estimatedTokens: 5 }, shortcutTokens: [] },
+      } as unknown as NormalizedEvent;
     }
     const report = await replayDecisions(joinRequests(events()), swappedConfig(), { route: fakeRoute([]) });
     assert.deepEqual([report.decisions, report.replayed], [2, 0]);
@@ -105,12 +197,19 @@ describe("replay", () => {
   it("replays through the real decision core with the same result as the stand-in for a plain reorder", async () => {
     const report = await replayDecisions(itemsOf(fixture), swappedConfig(), { route });
     assert.deepEqual([report.replayed, report.same, report.different], [7, 2, 5]);
-    assert.deepEqual(report.changes.map((change) => [change.from, change.to, change.requests]), [["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", 5]]);
+    assert.deepEqual(
+      report.changes.map((change) => [change.from, change.to, change.requests]),
+      [["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", 5]],
+    );
     assert.match(formatReplayReport(report), /^different +5$/m);
   });
 
   it("parses logged shortcut tokens back into tiers and provider preferences", () => {
-    assert.deepEqual(shortcutsFromTokens(["@reasoning", "@only=anthropic"]), { tiers: ["reasoning"], preferences: { only: ["anthropic"] }, tokens: ["@reasoning", "@only=anthropic"] });
+    assert.deepEqual(shortcutsFromTokens(["@reasoning", "@only=anthropic"]), {
+      tiers: ["reasoning"],
+      preferences: { only: ["anthropic"] },
+      tokens: ["@reasoning", "@only=anthropic"],
+    });
     assert.deepEqual(shortcutsFromTokens([]), { tiers: [], preferences: {}, tokens: [] });
   });
 });

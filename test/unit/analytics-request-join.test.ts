@@ -37,7 +37,10 @@ describe("request join", () => {
     assert.equal(first.request.results.length, 1);
     assert.deepEqual([first.request.startTime, first.request.endTime], [1, 5]);
     const second = items[1];
-    assert.ok(second?.kind === "request" && second.request.requestId === "2" && second.request.final === undefined, "unfinished requests come last");
+    assert.ok(
+      second?.kind === "request" && second.request.requestId === "2" && second.request.final === undefined,
+      "unfinished requests come last",
+    );
     assert.deepEqual(stats, { completed: 1, incomplete: 1, orphanEvents: 0 });
   });
 
@@ -47,18 +50,29 @@ describe("request join", () => {
       event("quota", undefined, 2, { provider: "p", uvi: 0.5, level: "ok", source: "s" }),
       event("attempt", undefined, 3, { attempt: 1, target: "a/b" }),
     ]);
-    assert.deepEqual(items.map((item) => item.kind), ["feedback", "quota"]);
+    assert.deepEqual(
+      items.map((item) => item.kind),
+      ["feedback", "quota"],
+    );
     assert.equal(stats.orphanEvents, 1);
   });
 
   it("flushes the oldest open request as incomplete once too many are open, keeping memory bounded", async () => {
-    const { items, stats } = await collect([
-      event("attempt", "1", 1, { attempt: 1, target: "a/b" }),
-      event("attempt", "2", 2, { attempt: 1, target: "a/b" }),
-      event("attempt", "3", 3, { attempt: 1, target: "a/b" }),
-      event("final", "3", 4, final),
-    ], 2);
-    assert.deepEqual(items.map((item) => (item.kind === "request" ? `${item.request.requestId}:${item.request.final ? "done" : "open"}` : item.kind)), ["1:open", "3:done", "2:open"]);
+    const { items, stats } = await collect(
+      [
+        event("attempt", "1", 1, { attempt: 1, target: "a/b" }),
+        event("attempt", "2", 2, { attempt: 1, target: "a/b" }),
+        event("attempt", "3", 3, { attempt: 1, target: "a/b" }),
+        event("final", "3", 4, final),
+      ],
+      2,
+    );
+    assert.deepEqual(
+      items.map((item) =>
+        item.kind === "request" ? `${item.request.requestId}:${item.request.final ? "done" : "open"}` : item.kind,
+      ),
+      ["1:open", "3:done", "2:open"],
+    );
     assert.equal(stats.incomplete, 2);
   });
 });

@@ -22,31 +22,52 @@ describe("routing stats", () => {
 
   it("splits by route and by served provider", async () => {
     const stats = await computeRoutingStats(itemsOf(fixture("ours.jsonl")));
-    assert.deepEqual(stats.byRoute.map((row) => [row.key, row.requests, row.success, row.failovers, row.successRate, row.failoverRate]), [
-      ["subscription-swe", 4, 2, 2, 2 / 3, 2 / 3],
-      ["subscription-fast", 2, 2, 0, 1, 0],
-    ]);
-    assert.deepEqual(stats.byServedProvider.map((row) => [row.key, row.requests, row.failovers]), [
-      ["openai-codex", 2, 1], ["anthropic", 1, 0], ["google", 1, 0],
-    ]);
+    assert.deepEqual(
+      stats.byRoute.map((row) => [
+        row.key,
+        row.requests,
+        row.success,
+        row.failovers,
+        row.successRate,
+        row.failoverRate,
+      ]),
+      [
+        ["subscription-swe", 4, 2, 2, 2 / 3, 2 / 3],
+        ["subscription-fast", 2, 2, 0, 1, 0],
+      ],
+    );
+    assert.deepEqual(
+      stats.byServedProvider.map((row) => [row.key, row.requests, row.failovers]),
+      [
+        ["openai-codex", 2, 1],
+        ["anthropic", 1, 0],
+        ["google", 1, 0],
+      ],
+    );
   });
 
   it("lists planned -> served pairs, marking those where another target served", async () => {
     const stats = await computeRoutingStats(itemsOf(fixture("ours.jsonl")));
-    assert.deepEqual(stats.plannedToServed.map((pair) => [pair.planned, pair.served, pair.requests, pair.changed]), [
-      ["anthropic/claude-sonnet-4-6", "(not served)", 2, true],
-      ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6", 1, false],
-      ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", 1, true],
-      ["google/gemini-3-flash-preview", "google/gemini-3-flash-preview", 1, false],
-      ["google/gemini-3-flash-preview", "openai-codex/gpt-5.4-mini", 1, true],
-    ]);
+    assert.deepEqual(
+      stats.plannedToServed.map((pair) => [pair.planned, pair.served, pair.requests, pair.changed]),
+      [
+        ["anthropic/claude-sonnet-4-6", "(not served)", 2, true],
+        ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6", 1, false],
+        ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", 1, true],
+        ["google/gemini-3-flash-preview", "google/gemini-3-flash-preview", 1, false],
+        ["google/gemini-3-flash-preview", "openai-codex/gpt-5.4-mini", 1, true],
+      ],
+    );
   });
 
   it("keeps only the requested route when filtered by --route", async () => {
     const stats = await computeRoutingStats(itemsOf(fixture("ours.jsonl")), { route: "subscription-fast" });
     assert.equal(stats.requests, 2);
     assert.equal(stats.incomplete, 0);
-    assert.deepEqual(stats.byRoute.map((row) => row.key), ["subscription-fast"]);
+    assert.deepEqual(
+      stats.byRoute.map((row) => row.key),
+      ["subscription-fast"],
+    );
   });
 
   it("reads the earlier public format with the same numbers a person would count by hand", async () => {
@@ -59,14 +80,26 @@ describe("routing stats", () => {
     assert.equal(stats.failovers, 2);
     assert.equal(stats.failoverRate, 2 / 4);
     assert.equal(Math.round(stats.totalCostUsd * 1000), 16, "0.005 + 0.010 + 0.001 from the successful results");
-    assert.deepEqual(stats.byRoute.map((row) => [row.key, row.requests]), [["swe", 3], ["cheap", 1]]);
-    assert.deepEqual(stats.byServedProvider.map((row) => row.key), ["anthropic", "deepseek", "openai-codex"]);
-    assert.deepEqual(stats.plannedToServed.map((pair) => [pair.planned, pair.served, pair.changed]), [
-      ["anthropic/claude-sonnet-4-6", "(not served)", true],
-      ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6", false],
-      ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", true],
-      ["deepseek/deepseek-chat", "deepseek/deepseek-chat", false],
-    ]);
+    assert.deepEqual(
+      stats.byRoute.map((row) => [row.key, row.requests]),
+      [
+        ["swe", 3],
+        ["cheap", 1],
+      ],
+    );
+    assert.deepEqual(
+      stats.byServedProvider.map((row) => row.key),
+      ["anthropic", "deepseek", "openai-codex"],
+    );
+    assert.deepEqual(
+      stats.plannedToServed.map((pair) => [pair.planned, pair.served, pair.changed]),
+      [
+        ["anthropic/claude-sonnet-4-6", "(not served)", true],
+        ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6", false],
+        ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", true],
+        ["deepseek/deepseek-chat", "deepseek/deepseek-chat", false],
+      ],
+    );
   });
 
   it("joins a request whose events span the rotated and the live file", async () => {
@@ -74,14 +107,19 @@ describe("routing stats", () => {
     assert.equal(stats.requests, 2);
     assert.equal(stats.incomplete, 0);
     assert.equal(stats.failovers, 1);
-    assert.deepEqual(stats.plannedToServed.map((pair) => [pair.planned, pair.served]), [
-      ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6"], ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex"],
-    ]);
+    assert.deepEqual(
+      stats.plannedToServed.map((pair) => [pair.planned, pair.served]),
+      [
+        ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6"],
+        ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex"],
+      ],
+    );
   });
 
   it("prints every section with the rates as percentages", async () => {
     const text = formatRoutingStats(await computeRoutingStats(itemsOf(fixture("ours.jsonl"))));
-    for (const title of ["Routing", "By route", "By served provider", "Planned -> served"]) assert.match(text, new RegExp(`^${title}$`, "m"));
+    for (const title of ["Routing", "By route", "By served provider", "Planned -> served"])
+      assert.match(text, new RegExp(`^${title}$`, "m"));
     assert.match(text, /success rate {3}80\.0%/);
     assert.match(text, /failover rate {2}40\.0% \(2 requests\)/);
   });

@@ -8,78 +8,169 @@ import { computeSessionStats, type SessionStatsOptions } from "../../src/analyti
 import { formatSessionStats } from "../../src/analytics/session-stats-format.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/events/${name}`, import.meta.url));
-const statsOf = (name: string, options: SessionStatsOptions = {}) => computeSessionStats(joinRequests(readEvents(findLogFiles(fixture(name)))), options);
+const statsOf = (name: string, options: SessionStatsOptions = {}) =>
+  computeSessionStats(joinRequests(readEvents(findLogFiles(fixture(name)))), options);
 
 describe("session stats", () => {
   it("composes each UTC day by served model, with failovers and failures per day", async () => {
     const stats = await statsOf("ours.jsonl");
     assert.deepEqual(stats.days, [
-      { day: "2026-05-01", requests: 2, failovers: 1, failed: 0, composition: [{ model: "anthropic/claude-sonnet-4-6", requests: 1 }, { model: "openai-codex/gpt-5.3-codex", requests: 1 }] },
-      { day: "2026-05-02", requests: 3, failovers: 1, failed: 1, composition: [{ model: "(not served)", requests: 1 }, { model: "google/gemini-3-flash-preview", requests: 1 }, { model: "openai-codex/gpt-5.4-mini", requests: 1 }] },
-      { day: "2026-05-03", requests: 1, failovers: 0, failed: 0, composition: [{ model: "(not served)", requests: 1 }] },
+      {
+        day: "2026-05-01",
+        requests: 2,
+        failovers: 1,
+        failed: 0,
+        composition: [
+          { model: "anthropic/claude-sonnet-4-6", requests: 1 },
+          { model: "openai-codex/gpt-5.3-codex", requests: 1 },
+        ],
+      },
+      {
+        day: "2026-05-02",
+        requests: 3,
+        failovers: 1,
+        failed: 1,
+        composition: [
+          { model: "(not served)", requests: 1 },
+          { model: "google/gemini-3-flash-preview", requests: 1 },
+          { model: "openai-codex/gpt-5.4-mini", requests: 1 },
+        ],
+      },
+      {
+        day: "2026-05-03",
+        requests: 1,
+        failovers: 0,
+        failed: 0,
+        composition: [{ model: "(not served)", requests: 1 }],
+      },
     ]);
   });
 
   it("names only --daily-top models per day and sums the rest as other; --limit keeps the latest days", async () => {
     const stats = await statsOf("ours.jsonl", { dailyTop: 1, limit: 2 });
-    assert.deepEqual(stats.days.map((day) => day.day), ["2026-05-02", "2026-05-03"]);
-    assert.deepEqual(stats.days[0]!.composition, [{ model: "(not served)", requests: 1 }, { model: "other", requests: 2 }]);
+    assert.deepEqual(
+      stats.days.map((day) => day.day),
+      ["2026-05-02", "2026-05-03"],
+    );
+    assert.deepEqual(stats.days[0]!.composition, [
+      { model: "(not served)", requests: 1 },
+      { model: "other", requests: 2 },
+    ]);
   });
 
   it("builds the UVI timeline per provider and day from quota events", async () => {
     const stats = await statsOf("ours.jsonl");
     assert.deepEqual(stats.uviTimeline, [
-      { provider: "anthropic", day: "2026-05-01", samples: 2, min: 0.4, max: 0.9, average: 0.65, lastLevel: "stressed" },
-      { provider: "openai-codex", day: "2026-05-02", samples: 1, min: 0.2, max: 0.2, average: 0.2, lastLevel: "surplus" },
+      {
+        provider: "anthropic",
+        day: "2026-05-01",
+        samples: 2,
+        min: 0.4,
+        max: 0.9,
+        average: 0.65,
+        lastLevel: "stressed",
+      },
+      {
+        provider: "openai-codex",
+        day: "2026-05-02",
+        samples: 1,
+        min: 0.2,
+        max: 0.2,
+        average: 0.2,
+        lastLevel: "surplus",
+      },
     ]);
   });
 
   it("gives latency, time to first token and cost per model from each attempt", async () => {
     const stats = await statsOf("ours.jsonl");
-    assert.deepEqual(stats.models.map((model) => [model.model, model.attempts, model.success, model.failed, model.estimated]), [
-      ["anthropic/claude-sonnet-4-6", 4, 1, 2, 0],
-      ["openai-codex/gpt-5.3-codex", 2, 1, 1, 0],
-      ["google/gemini-3-flash-preview", 1, 1, 0, 0],
-      ["openai-codex/gpt-5.4-mini", 1, 1, 0, 1],
-    ]);
+    assert.deepEqual(
+      stats.models.map((model) => [model.model, model.attempts, model.success, model.failed, model.estimated]),
+      [
+        ["anthropic/claude-sonnet-4-6", 4, 1, 2, 0],
+        ["openai-codex/gpt-5.3-codex", 2, 1, 1, 0],
+        ["google/gemini-3-flash-preview", 1, 1, 0, 0],
+        ["openai-codex/gpt-5.4-mini", 1, 1, 0, 1],
+      ],
+    );
     const sonnet = stats.models[0]!;
-    assert.deepEqual([sonnet.latencyMs.count, sonnet.latencyMs.p50, sonnet.latencyMs.p90, sonnet.ttftMs.p50], [1, 2000, 2000, 500]);
+    assert.deepEqual(
+      [sonnet.latencyMs.count, sonnet.latencyMs.p50, sonnet.latencyMs.p90, sonnet.ttftMs.p50],
+      [1, 2000, 2000, 500],
+    );
     assert.deepEqual([sonnet.costUsd.count, sonnet.costUsd.total], [1, 0.01]);
-    assert.deepEqual(sonnet.latencyMs.buckets.map((bucket) => `${bucket.label}=${bucket.count}`), ["<1s=0", "1s-2s=0", "2s-5s=1", "5s-10s=0", "10s-30s=0", "30s-60s=0", ">=60s=0"]);
+    assert.deepEqual(
+      sonnet.latencyMs.buckets.map((bucket) => `${bucket.label}=${bucket.count}`),
+      ["<1s=0", "1s-2s=0", "2s-5s=1", "5s-10s=0", "10s-30s=0", "30s-60s=0", ">=60s=0"],
+    );
     assert.equal(stats.models[2]!.latencyMs.buckets[0]!.count, 1);
   });
 
   it("tells a failover after an error from planner drift, and counts shadow-order mismatches", async () => {
     const stats = await statsOf("ours.jsonl");
-    assert.deepEqual(stats.drift, { requests: 6, servedAsPlanned: 2, failoverAfterError: 1, plannerDrift: 1, notServed: 2, shadowMismatch: 1, driftShare: 0.5 });
-    assert.deepEqual(stats.recentDrift.map((row) => [row.requestId, row.planned, row.served, row.kind, row.failureKinds]), [
-      ["r4", "google/gemini-3-flash-preview", "openai-codex/gpt-5.4-mini", "planner-drift", []],
-      ["r2", "anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", "failover-after-error", ["rate_limit"]],
-    ]);
+    assert.deepEqual(stats.drift, {
+      requests: 6,
+      servedAsPlanned: 2,
+      failoverAfterError: 1,
+      plannerDrift: 1,
+      notServed: 2,
+      shadowMismatch: 1,
+      driftShare: 0.5,
+    });
+    assert.deepEqual(
+      stats.recentDrift.map((row) => [row.requestId, row.planned, row.served, row.kind, row.failureKinds]),
+      [
+        ["r4", "google/gemini-3-flash-preview", "openai-codex/gpt-5.4-mini", "planner-drift", []],
+        ["r2", "anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", "failover-after-error", ["rate_limit"]],
+      ],
+    );
   });
 
   it("lists errors that a successful failover hid, not errors of requests that failed anyway", async () => {
     const stats = await statsOf("ours.jsonl");
-    assert.deepEqual(stats.maskedErrors, [{ target: "anthropic/claude-sonnet-4-6", failureKind: "rate_limit", count: 1, lastMessage: "429 rate limited, retry in 20s" }]);
+    assert.deepEqual(stats.maskedErrors, [
+      {
+        target: "anthropic/claude-sonnet-4-6",
+        failureKind: "rate_limit",
+        count: 1,
+        lastMessage: "429 rate limited, retry in 20s",
+      },
+    ]);
   });
 
   it("counts an old log's attempts per model from its result lines and its masked errors from their error text", async () => {
     const stats = await statsOf("legacy.jsonl");
     // Sonnet: L1 ok, L2 429, L3 529 (L5's attempt has no result); Codex: L2 ok, L3 500; DeepSeek: L4 ok.
-    assert.deepEqual(stats.models.map((model) => [model.model, model.attempts, model.success, model.failed]), [
-      ["anthropic/claude-sonnet-4-6", 3, 1, 2],
-      ["openai-codex/gpt-5.3-codex", 2, 1, 1],
-      ["deepseek/deepseek-chat", 1, 1, 0],
-    ]);
+    assert.deepEqual(
+      stats.models.map((model) => [model.model, model.attempts, model.success, model.failed]),
+      [
+        ["anthropic/claude-sonnet-4-6", 3, 1, 2],
+        ["openai-codex/gpt-5.3-codex", 2, 1, 1],
+        ["deepseek/deepseek-chat", 1, 1, 0],
+      ],
+    );
     // Only L2's 429 was hidden by a successful failover; L3 failed anyway.
-    assert.deepEqual(stats.maskedErrors.map((row) => [row.target, row.failureKind, row.count]), [["anthropic/claude-sonnet-4-6", "rate_limit", 1]]);
-    assert.deepEqual([stats.drift.servedAsPlanned, stats.drift.failoverAfterError, stats.drift.plannerDrift, stats.drift.notServed], [2, 1, 0, 1]);
+    assert.deepEqual(
+      stats.maskedErrors.map((row) => [row.target, row.failureKind, row.count]),
+      [["anthropic/claude-sonnet-4-6", "rate_limit", 1]],
+    );
+    assert.deepEqual(
+      [stats.drift.servedAsPlanned, stats.drift.failoverAfterError, stats.drift.plannerDrift, stats.drift.notServed],
+      [2, 1, 0, 1],
+    );
   });
 
   it("prints every section, adding latency and cost buckets only when verbose", async () => {
     const stats = await statsOf("ours.jsonl");
     const text = formatSessionStats(stats);
-    for (const title of ["Failovers per day", "UVI timeline", "Drift overview", "Top errors masked by failover", "Recent drift"]) assert.match(text, new RegExp(`^${title}$`, "m"));
+    for (const title of [
+      "Failovers per day",
+      "UVI timeline",
+      "Drift overview",
+      "Top errors masked by failover",
+      "Recent drift",
+    ])
+      assert.match(text, new RegExp(`^${title}$`, "m"));
     assert.match(text, /^Daily composition by served model/m);
     assert.doesNotMatch(text, /Latency buckets per model/);
     assert.match(formatSessionStats(stats, { verbose: true }), /^Latency buckets per model$/m);
@@ -91,11 +182,15 @@ describe("session HTML report", () => {
   it("is one self-contained page with the four charts under stable ids and no external resource", async () => {
     const html = renderSessionHtml(await statsOf("ours.jsonl"), { generatedAt: "2026-05-04T00:00:00.000Z" });
     assert.match(html, /^<!doctype html>/);
-    for (const id of ["chart-daily-composition", "chart-failovers", "chart-latency", "chart-cost"]) assert.match(html, new RegExp(`<svg id="${id}"`));
+    for (const id of ["chart-daily-composition", "chart-failovers", "chart-latency", "chart-cost"])
+      assert.match(html, new RegExp(`<svg id="${id}"`));
     assert.doesNotMatch(html, /<script|<link|src="http|href="http/);
     assert.match(html, /<rect class="bar" data-day="2026-05-02" data-model="\(not served\)" data-value="1"/);
     assert.match(html, /<rect class="bar" data-day="2026-05-01" data-value="1" data-requests="2"/);
-    assert.match(html, /<g class="model-row" data-model="anthropic\/claude-sonnet-4-6"><text[^>]*>anthropic\/claude-sonnet-4-6<\/text><rect class="bar p90" data-value="2000"/);
+    assert.match(
+      html,
+      /<g class="model-row" data-model="anthropic\/claude-sonnet-4-6"><text[^>]*>anthropic\/claude-sonnet-4-6<\/text><rect class="bar p90" data-value="2000"/,
+    );
   });
 
   it("escapes model names and messages taken from the log", async () => {

@@ -1,13 +1,29 @@
 // One attempt's commit point and timeouts, on hand-made event streams (real timers, short and bounded).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createAssistantMessageEventStream, type AssistantMessage, type AssistantMessageEvent } from "@mariozechner/pi-ai";
+import {
+  createAssistantMessageEventStream,
+  type AssistantMessage,
+  type AssistantMessageEvent,
+} from "@mariozechner/pi-ai";
 import { runAttempt } from "../../src/runtime/attempt.ts";
 
 const message = (text: string, stopReason: AssistantMessage["stopReason"] = "stop"): AssistantMessage => ({
-  role: "assistant", content: text ? [{ type: "text", text }] : [], api: "faux", provider: "mock", model: "m",
-  usage: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0, totalTokens: 2, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 } },
-  stopReason, timestamp: 0,
+  role: "assistant",
+  content: text ? [{ type: "text", text }] : [],
+  api: "faux",
+  provider: "mock",
+  model: "m",
+  usage: {
+    input: 1,
+    output: 1,
+    cacheRead: 0,
+    cacheWrite: 0,
+    totalTokens: 2,
+    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
+  },
+  stopReason,
+  timestamp: 0,
 });
 
 /** A stream that emits text deltas at the given delays (ms after start), then optionally ends with done. */
@@ -19,14 +35,16 @@ function scripted(deltaDelaysMs: number[], options: { finish?: boolean; controll
   stream.push({ type: "text_start", contentIndex: 0, partial });
   const timers: NodeJS.Timeout[] = [];
   deltaDelaysMs.forEach((delay, index) => {
-    timers.push(setTimeout(() => {
-      text += `w${index} `;
-      stream.push({ type: "text_delta", contentIndex: 0, delta: `w${index} `, partial: message(text) });
-      if (index === deltaDelaysMs.length - 1 && options.finish) {
-        stream.push({ type: "done", reason: "stop", message: message(text) });
-        stream.end(message(text));
-      }
-    }, delay));
+    timers.push(
+      setTimeout(() => {
+        text += `w${index} `;
+        stream.push({ type: "text_delta", contentIndex: 0, delta: `w${index} `, partial: message(text) });
+        if (index === deltaDelaysMs.length - 1 && options.finish) {
+          stream.push({ type: "done", reason: "stop", message: message(text) });
+          stream.end(message(text));
+        }
+      }, delay),
+    );
   });
   options.controller.signal.addEventListener("abort", () => {
     timers.forEach(clearTimeout);
@@ -41,7 +59,12 @@ async function attempt(deltaDelaysMs: number[], timeouts: { firstTokenMs?: numbe
   const controller = new AbortController();
   const pushed: AssistantMessageEvent[] = [];
   const outcome = await runAttempt({
-    stream: scripted(deltaDelaysMs, { finish, controller }), push: (e) => pushed.push(e), controller, timeouts, now: Date.now, label: "mock/m",
+    stream: scripted(deltaDelaysMs, { finish, controller }),
+    push: (e) => pushed.push(e),
+    controller,
+    timeouts,
+    now: Date.now,
+    label: "mock/m",
   });
   return { outcome, pushed };
 }
@@ -67,8 +90,14 @@ describe("runAttempt", () => {
     assert.equal(outcome.status === "committed" && outcome.final, "error");
     const last = pushed.at(-1)!;
     assert.equal(last.type, "error");
-    assert.match(last.type === "error" ? last.error.errorMessage ?? "" : "", /no data for 80 ms \(stream stalled\).*cut off/);
-    assert.ok(pushed.some((e) => e.type === "text_delta"), "the text already shown stays");
+    assert.match(
+      last.type === "error" ? (last.error.errorMessage ?? "") : "",
+      /no data for 80 ms \(stream stalled\).*cut off/,
+    );
+    assert.ok(
+      pushed.some((e) => e.type === "text_delta"),
+      "the text already shown stays",
+    );
   });
 
   it("classifies an error after the commit point once, on the outcome, for the breaker and health to read", async () => {
@@ -79,7 +108,14 @@ describe("runAttempt", () => {
     stream.push({ type: "error", reason: "error", error: cut });
     stream.end(cut);
     const pushed: AssistantMessageEvent[] = [];
-    const outcome = await runAttempt({ stream, push: (e) => pushed.push(e), controller: new AbortController(), timeouts: {}, now: Date.now, label: "mock/m" });
+    const outcome = await runAttempt({
+      stream,
+      push: (e) => pushed.push(e),
+      controller: new AbortController(),
+      timeouts: {},
+      now: Date.now,
+      label: "mock/m",
+    });
     assert.equal(outcome.status === "committed" && outcome.final, "error");
     assert.equal(outcome.status === "committed" && outcome.final === "error" && outcome.failure.kind, "server");
     assert.equal(pushed.at(-1)?.type, "error", "pi sees the target's own error event");

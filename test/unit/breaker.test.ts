@@ -4,17 +4,40 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { closedBreaker, reduceBreaker, viewBreaker, type BreakerEvent, type BreakerRecord, type BreakerSettings } from "../../src/breaker/breaker.ts";
-import { BreakerBook, breakerEventOf, breakerSettings, breakerStateSchema, emptyBreakers } from "../../src/breaker/breaker-book.ts";
+import {
+  closedBreaker,
+  reduceBreaker,
+  viewBreaker,
+  type BreakerEvent,
+  type BreakerRecord,
+  type BreakerSettings,
+} from "../../src/breaker/breaker.ts";
+import {
+  BreakerBook,
+  breakerEventOf,
+  breakerSettings,
+  breakerStateSchema,
+  emptyBreakers,
+} from "../../src/breaker/breaker-book.ts";
 import { openJsonStore } from "../../src/state/json-store.ts";
 import { createMemoryStore } from "../../src/state/memory-store.ts";
 import { makeFailure } from "../../src/runtime/classify-failure.ts";
 import type { AttemptObservation } from "../../src/runtime/plugin.ts";
 
-const SETTINGS: BreakerSettings = { ratio: 0.5, minimumCalls: 4, windowMs: 60_000, breakMs: 10_000, maxBreakMs: 35_000, probeTimeoutMs: 120_000 };
+const SETTINGS: BreakerSettings = {
+  ratio: 0.5,
+  minimumCalls: 4,
+  windowMs: 60_000,
+  breakMs: 10_000,
+  maxBreakMs: 35_000,
+  probeTimeoutMs: 120_000,
+};
 
 function run(events: BreakerEvent[], start: BreakerRecord | undefined = undefined): BreakerRecord {
-  return events.reduce<BreakerRecord>((record, event) => reduceBreaker(record, event, SETTINGS), start ?? closedBreaker());
+  return events.reduce<BreakerRecord>(
+    (record, event) => reduceBreaker(record, event, SETTINGS),
+    start ?? closedBreaker(),
+  );
 }
 const failure = (at: number, probe = false): BreakerEvent => ({ type: "failure", at, probe, kind: "server" });
 const success = (at: number, probe = false): BreakerEvent => ({ type: "success", at, probe });
@@ -102,7 +125,13 @@ describe("circuit breaker reducer", () => {
 
   it("frees the probe slot when the probe ends with a neutral result", () => {
     const due = 4 + SETTINGS.breakMs;
-    const record = run([{ type: "claim-probe", at: due }, { type: "neutral", at: due + 1, probe: true }], openedAtFour());
+    const record = run(
+      [
+        { type: "claim-probe", at: due },
+        { type: "neutral", at: due + 1, probe: true },
+      ],
+      openedAtFour(),
+    );
     assert.equal(record.state, "half-open");
     assert.equal(viewBreaker(record, due + 2, SETTINGS).probeInFlight, undefined);
   });
@@ -118,19 +147,41 @@ describe("circuit breaker reducer", () => {
 });
 
 const observation = (outcome: AttemptObservation["outcome"], probe = false): AttemptObservation => ({
-  requestId: "r", routeId: "main", attempt: 1, now: 100, outcome,
-  candidate: { key: "p/m", provider: "p", modelId: "m", account: "p", label: "p/m", declaredIndex: 0, bucket: "normal", billing: "per-token", reasons: [], warnings: [], probe },
+  requestId: "r",
+  routeId: "main",
+  attempt: 1,
+  now: 100,
+  outcome,
+  candidate: {
+    key: "p/m",
+    provider: "p",
+    modelId: "m",
+    account: "p",
+    label: "p/m",
+    declaredIndex: 0,
+    bucket: "normal",
+    billing: "per-token",
+    reasons: [],
+    warnings: [],
+    probe,
+  },
 });
 
 describe("what an attempt tells the breaker", () => {
   for (const kind of ["server", "overloaded", "network", "timeout"] as const) {
     it(`counts a ${kind} failure`, () => {
-      assert.equal(breakerEventOf(observation({ status: "failed", failure: makeFailure(kind, "x"), latencyMs: 1 })).type, "failure");
+      assert.equal(
+        breakerEventOf(observation({ status: "failed", failure: makeFailure(kind, "x"), latencyMs: 1 })).type,
+        "failure",
+      );
     });
   }
   for (const kind of ["auth", "invalid_request", "context_overflow", "rate_limit", "aborted"] as const) {
     it(`never counts a ${kind} failure`, () => {
-      assert.equal(breakerEventOf(observation({ status: "failed", failure: makeFailure(kind, "x"), latencyMs: 1 })).type, "neutral");
+      assert.equal(
+        breakerEventOf(observation({ status: "failed", failure: makeFailure(kind, "x"), latencyMs: 1 })).type,
+        "neutral",
+      );
     });
   }
   it("never counts an abort", () => {
@@ -150,7 +201,9 @@ describe("breaker book", () => {
     const due = 4 + SETTINGS.breakMs;
     assert.equal(book.claimProbe("p/m", due), true);
     assert.equal(book.claimProbe("p/m", due), false);
-    assert.deepEqual(book.targetStatus(due)["p/m"], { breaker: { state: "half-open", until: 4 + SETTINGS.breakMs, probeInFlight: true } });
+    assert.deepEqual(book.targetStatus(due)["p/m"], {
+      breaker: { state: "half-open", until: 4 + SETTINGS.breakMs, probeInFlight: true },
+    });
   });
 
   it("refuses a probe while open and allows any request on a closed breaker", () => {
@@ -164,7 +217,8 @@ describe("breaker book", () => {
     const dir = mkdtempSync(join(tmpdir(), "breaker-"));
     try {
       const file = join(dir, "auto-router.breakers.json");
-      const open = () => openJsonStore({ file, defaults: emptyBreakers, parse: (raw) => breakerStateSchema.parse(raw) });
+      const open = () =>
+        openJsonStore({ file, defaults: emptyBreakers, parse: (raw) => breakerStateSchema.parse(raw) });
       const first = open();
       const book = new BreakerBook(first, settings);
       for (let at = 1; at <= 4; at++) book.apply("p/m", failure(at));
@@ -180,7 +234,10 @@ describe("breaker book", () => {
   });
 
   it("takes settings from the config block and lets AUTO_ROUTER_BREAKER_* variables override them", () => {
-    const merged = breakerSettings({ breaker: { breakMs: 5_000, minimumCalls: 2 } }, { AUTO_ROUTER_BREAKER_BREAK_MS: "250" });
+    const merged = breakerSettings(
+      { breaker: { breakMs: 5_000, minimumCalls: 2 } },
+      { AUTO_ROUTER_BREAKER_BREAK_MS: "250" },
+    );
     assert.equal(merged.breakMs, 250);
     assert.equal(merged.minimumCalls, 2);
     assert.equal(merged.ratio, 0.5);

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { auditProvider } from "../../src/budget/budget-audit.ts";
-import { clearLimitOperation, effectiveLimits, emptyLimits, setLimitOperation } from "../../src/budget/budget-limits.ts";
+import {
+  clearLimitOperation,
+  effectiveLimits,
+  emptyLimits,
+  setLimitOperation,
+} from "../../src/budget/budget-limits.ts";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 
 const daily = (usd: number) => ({ daily: { usd, source: "config" as const } });
@@ -17,7 +22,10 @@ describe("budget audit thresholds", () => {
     assert.match(audit.detail, /daily \$0\.24 of \$0\.30 \(80%\)/);
   });
   it("blocks at exactly 100% of the limit and above", () => {
-    assert.equal(auditProvider({ limits: daily(0.3), spentTodayUsd: 0.1 + 0.2, spentThisMonthUsd: 0 }).level, "blocked");
+    assert.equal(
+      auditProvider({ limits: daily(0.3), spentTodayUsd: 0.1 + 0.2, spentThisMonthUsd: 0 }).level,
+      "blocked",
+    );
     assert.equal(auditProvider({ limits: daily(2), spentTodayUsd: 5, spentThisMonthUsd: 5 }).level, "blocked");
   });
   it("treats a zero limit as allowing nothing", () => {
@@ -27,7 +35,13 @@ describe("budget audit thresholds", () => {
     const limits = { daily: { usd: 1, source: "config" as const }, monthly: { usd: 100, source: "config" as const } };
     const audit = auditProvider({ limits, spentTodayUsd: 1.2, spentThisMonthUsd: 10 });
     assert.equal(audit.level, "blocked");
-    assert.deepEqual(audit.periods.map((p) => [p.period, p.level]), [["daily", "blocked"], ["monthly", "ok"]]);
+    assert.deepEqual(
+      audit.periods.map((p) => [p.period, p.level]),
+      [
+        ["daily", "blocked"],
+        ["monthly", "ok"],
+      ],
+    );
   });
   it("enforces the monthly limit when today's spend is within the daily limit", () => {
     const limits = { daily: { usd: 5, source: "config" as const }, monthly: { usd: 20, source: "command" as const } };
@@ -38,9 +52,16 @@ describe("budget audit thresholds", () => {
   });
   it("blocks a provider whose balance is below the floor, and not one at the floor", () => {
     const limits = { balanceFloor: { usd: 2, source: "config" as const } };
-    assert.equal(auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0, balance: { usd: 1.99 } }).level, "blocked");
+    assert.equal(
+      auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0, balance: { usd: 1.99 } }).level,
+      "blocked",
+    );
     assert.equal(auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0, balance: { usd: 2 } }).level, "ok");
-    assert.equal(auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0 }).level, "ok", "no reading yet: not blocked");
+    assert.equal(
+      auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0 }).level,
+      "ok",
+      "no reading yet: not blocked",
+    );
   });
 });
 

@@ -10,12 +10,24 @@ const noSleep = async () => {};
 
 describe("balance parsers", () => {
   it("reads DeepSeek's USD balance from its string amounts", () => {
-    const body = { is_available: true, balance_infos: [{ currency: "CNY", total_balance: "70.00" }, { currency: "USD", total_balance: "10.50" }] };
+    const body = {
+      is_available: true,
+      balance_infos: [
+        { currency: "CNY", total_balance: "70.00" },
+        { currency: "USD", total_balance: "10.50" },
+      ],
+    };
     assert.deepEqual(parseDeepSeekBalance(body), { usd: 10.5, currency: "USD" });
   });
   it("reads OpenRouter credits minus usage, or the key's remaining limit", () => {
-    assert.deepEqual(parseOpenRouterBalance({ data: { total_credits: 50, total_usage: 42.5 } }), { usd: 7.5, currency: "USD" });
-    assert.deepEqual(parseOpenRouterBalance({ data: { limit: 10, usage: 2, limit_remaining: 8 } }), { usd: 8, currency: "USD" });
+    assert.deepEqual(parseOpenRouterBalance({ data: { total_credits: 50, total_usage: 42.5 } }), {
+      usd: 7.5,
+      currency: "USD",
+    });
+    assert.deepEqual(parseOpenRouterBalance({ data: { limit: 10, usage: 2, limit_remaining: 8 } }), {
+      usd: 8,
+      currency: "USD",
+    });
     assert.throws(() => parseOpenRouterBalance({ error: "nope" }));
   });
 });
@@ -25,55 +37,109 @@ describe("balance fetch", () => {
     const answers = [json(503, {}), json(200, { ok: 1 })];
     const waits: number[] = [];
     const fetch: FetchLike = async () => answers.shift()!;
-    const body = await fetchJsonWithRetry("http://127.0.0.1:1/balance", { headers: {}, fetch, sleep: async (ms) => { waits.push(ms); }, backoffMs: 100 });
+    const body = await fetchJsonWithRetry("http://127.0.0.1:1/balance", {
+      headers: {},
+      fetch,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+      backoffMs: 100,
+    });
     assert.deepEqual(body, { ok: 1 });
     assert.deepEqual(waits, [100]);
   });
   it("gives up after the bounded number of retries and never puts the key in the error", async () => {
     let calls = 0;
-    const fetch: FetchLike = async () => { calls += 1; return json(500, {}); };
+    const fetch: FetchLike = async () => {
+      calls += 1;
+      return json(500, {});
+    };
     await assert.rejects(
-      fetchJsonWithRetry("http://127.0.0.1:1/balance?x=1", { headers: { Authorization: "Bearer sk-secret" }, fetch, sleep: noSleep, retries: 2 }),
+      fetchJsonWithRetry("http://127.0.0.1:1/balance?x=1", {
+        headers: { Authorization: "Bearer sk-secret" },
+        fetch,
+        sleep: noSleep,
+        retries: 2,
+      }),
       (error: Error) => !error.message.includes("sk-secret") && /HTTP 500/.test(error.message),
     );
     assert.equal(calls, 3);
   });
   it("does not retry a 401", async () => {
     let calls = 0;
-    const fetch: FetchLike = async () => { calls += 1; return json(401, {}); };
+    const fetch: FetchLike = async () => {
+      calls += 1;
+      return json(401, {});
+    };
     await assert.rejects(fetchJsonWithRetry("http://127.0.0.1:1/b", { headers: {}, fetch, sleep: noSleep }));
     assert.equal(calls, 1);
   });
   it("aborts a try that exceeds the timeout", async () => {
-    const fetch: FetchLike = (_url, init) => new Promise((_resolve, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted"))));
-    await assert.rejects(fetchJsonWithRetry("http://127.0.0.1:1/b", { headers: {}, fetch, sleep: noSleep, retries: 0, timeoutMs: 5 }), /timed out/);
+    const fetch: FetchLike = (_url, init) =>
+      new Promise((_resolve, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted"))));
+    await assert.rejects(
+      fetchJsonWithRetry("http://127.0.0.1:1/b", { headers: {}, fetch, sleep: noSleep, retries: 0, timeoutMs: 5 }),
+      /timed out/,
+    );
   });
   it("stops at once, without retrying, when the caller's own signal aborts", async () => {
     let calls = 0;
-    const fetch: FetchLike = (_url, init) => { calls += 1; return new Promise((_resolve, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted")))); };
+    const fetch: FetchLike = (_url, init) => {
+      calls += 1;
+      return new Promise((_resolve, reject) =>
+        init.signal.addEventListener("abort", () => reject(new Error("aborted"))),
+      );
+    };
     const caller = new AbortController();
-    const pending = fetchJsonWithRetry("http://127.0.0.1:1/b", { headers: {}, fetch, sleep: noSleep, retries: 3, timeoutMs: 60_000, signal: caller.signal });
+    const pending = fetchJsonWithRetry("http://127.0.0.1:1/b", {
+      headers: {},
+      fetch,
+      sleep: noSleep,
+      retries: 3,
+      timeoutMs: 60_000,
+      signal: caller.signal,
+    });
     caller.abort();
     await assert.rejects(pending, /cancelled/);
     assert.equal(calls, 1);
   });
   it("sends the method and body it is given (the Gemini quota API is a POST)", async () => {
     let seen: { method?: string; body?: string } = {};
-    const fetch: FetchLike = async (_url, init) => { seen = { method: init.method, body: init.body }; return json(200, {}); };
+    const fetch: FetchLike = async (_url, init) => {
+      seen = { method: init.method, body: init.body };
+      return json(200, {});
+    };
     await fetchJsonWithRetry("http://127.0.0.1:1/q", { headers: {}, fetch, method: "POST", body: "{}" });
     assert.deepEqual(seen, { method: "POST", body: "{}" });
   });
 });
 
 describe("balance book", () => {
-  const config: any = { routes: { main: { targets: [
-    { provider: "deepseek", modelId: "deepseek-chat", balanceEndpoint: "http://127.0.0.1:9/user/balance" },
-    { provider: "openai", modelId: "gpt" },
-  ] } } };
-  const registry: any = { find: () => ({ id: "m" }), hasConfiguredAuth: () => true, getApiKeyAndHeaders: async () => ({ ok: true, apiKey: "sk-test" }) };
+  const config: any = {
+    routes: {
+      main: {
+        targets: [
+          { provider: "deepseek", modelId: "deepseek-chat", balanceEndpoint: "http://127.0.0.1:9/user/balance" },
+          { provider: "openai", modelId: "gpt" },
+        ],
+      },
+    },
+  };
+  const registry: any = {
+    find: () => ({ id: "m" }),
+    hasConfiguredAuth: () => true,
+    getApiKeyAndHeaders: async () => ({ ok: true, apiKey: "sk-test" }),
+  };
 
   it("finds providers with a balance API and honours the per-target endpoint override", () => {
-    assert.deepEqual(balanceSources(config), [{ provider: "deepseek", kind: "deepseek", endpoint: "http://127.0.0.1:9/user/balance", target: { provider: "deepseek", modelId: "deepseek-chat" } }]);
+    assert.deepEqual(balanceSources(config), [
+      {
+        provider: "deepseek",
+        kind: "deepseek",
+        endpoint: "http://127.0.0.1:9/user/balance",
+        target: { provider: "deepseek", modelId: "deepseek-chat" },
+      },
+    ]);
   });
   it("shares one request between concurrent refreshes and keeps the last value marked stale when a fetch fails", async () => {
     let calls = 0;

@@ -5,25 +5,47 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { importLegacyLimitsOperation, importLegacyOperation, parseLegacyStats } from "../../src/budget/legacy-stats.ts";
 import { reconcileUsage } from "../../src/budget/reconcile-usage.ts";
-import { emptyLedger, parseLedger, providerSpend, recordUsageOperation, salvageLedger, totalsOf } from "../../src/budget/usage-ledger.ts";
+import {
+  emptyLedger,
+  parseLedger,
+  providerSpend,
+  recordUsageOperation,
+  salvageLedger,
+  totalsOf,
+} from "../../src/budget/usage-ledger.ts";
 import { openJsonStore } from "../../src/state/json-store.ts";
 
 function message(text: string, usage?: Record<string, unknown>): any {
   return { role: "assistant", content: text ? [{ type: "text", text }] : [], usage, stopReason: "stop" };
 }
-const usage = (input: number, output: number, cost: Partial<Record<"input" | "output" | "cacheRead" | "cacheWrite" | "total", number>>, cache = { read: 0, write: 0 }) => ({
-  input, output, cacheRead: cache.read, cacheWrite: cache.write, totalTokens: input + output,
+const usage = (
+  input: number,
+  output: number,
+  cost: Partial<Record<"input" | "output" | "cacheRead" | "cacheWrite" | "total", number>>,
+  cache = { read: 0, write: 0 },
+) => ({
+  input,
+  output,
+  cacheRead: cache.read,
+  cacheWrite: cache.write,
+  totalTokens: input + output,
   cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0, ...cost },
 });
 const PRICING = { input: 1, output: 2 }; // USD per 1M tokens
 
 describe("usage reconciliation", () => {
   it("takes the provider's numbers as they are when they are consistent", () => {
-    const record = reconcileUsage({ message: message("hello", usage(100, 20, { input: 0.0001, output: 0.00004, total: 0.00014 })), pricing: PRICING });
+    const record = reconcileUsage({
+      message: message("hello", usage(100, 20, { input: 0.0001, output: 0.00004, total: 0.00014 })),
+      pricing: PRICING,
+    });
     assert.deepEqual(record, { input: 100, output: 20, cacheRead: 0, cacheWrite: 0, costUsd: 0.00014 });
   });
   it("uses the sum of the cost parts and marks the record estimated when the total does not match them", () => {
-    const record = reconcileUsage({ message: message("hello", usage(100, 20, { input: 0.0001, output: 0.00004, total: 0.5 })), pricing: PRICING })!;
+    const record = reconcileUsage({
+      message: message("hello", usage(100, 20, { input: 0.0001, output: 0.00004, total: 0.5 })),
+      pricing: PRICING,
+    })!;
     assert.equal(record.estimated, true);
     assert.ok(Math.abs(record.costUsd - 0.00014) < 1e-12);
     assert.match(record.reason!, /differs from the sum of its parts/);
@@ -33,7 +55,7 @@ describe("usage reconciliation", () => {
     assert.equal(record.output, 100);
     assert.equal(record.estimated, true);
     assert.match(record.reason!, /zero tokens/);
-    assert.ok(Math.abs(record.costUsd - 100 * 2 / 1e6) < 1e-12);
+    assert.ok(Math.abs(record.costUsd - (100 * 2) / 1e6) < 1e-12);
   });
   it("estimates an interrupted stream that carries no usage at all from its partial text", () => {
     const record = reconcileUsage({ message: message("y".repeat(41)), pricing: PRICING })!;
@@ -50,7 +72,10 @@ describe("usage reconciliation", () => {
   });
   it("treats the 1-token placeholder of a dropped Anthropic stream as missing and estimates output from the text", () => {
     const answer = "word ".repeat(100);
-    const dropped = { ...message(answer, usage(40, 1, { input: 0.00004, output: 0.000002, total: 0.000042 })), stopReason: "error" };
+    const dropped = {
+      ...message(answer, usage(40, 1, { input: 0.00004, output: 0.000002, total: 0.000042 })),
+      stopReason: "error",
+    };
     const record = reconcileUsage({ message: dropped, pricing: PRICING })!;
     assert.equal(record.output, 125);
     assert.equal(record.input, 40);
@@ -59,22 +84,35 @@ describe("usage reconciliation", () => {
     assert.ok(Math.abs(record.costUsd - (40 * 1 + 125 * 2) / 1e6) < 1e-12, "cost follows the estimated tokens");
   });
   it("keeps an honest count for text that tokenises densely, and any count for a short answer", () => {
-    const dense = reconcileUsage({ message: message("x".repeat(64), usage(10, 5, { input: 0.00001, output: 0.00001, total: 0.00002 })), pricing: PRICING })!;
+    const dense = reconcileUsage({
+      message: message("x".repeat(64), usage(10, 5, { input: 0.00001, output: 0.00001, total: 0.00002 })),
+      pricing: PRICING,
+    })!;
     assert.equal(dense.output, 5);
     assert.equal(dense.estimated, undefined);
-    const short = reconcileUsage({ message: message("Hello there, all good.", usage(10, 1, { input: 0.00001, output: 0.000002, total: 0.000012 })), pricing: PRICING })!;
+    const short = reconcileUsage({
+      message: message("Hello there, all good.", usage(10, 1, { input: 0.00001, output: 0.000002, total: 0.000012 })),
+      pricing: PRICING,
+    })!;
     assert.equal(short.output, 1);
     assert.equal(short.estimated, undefined);
   });
   it("fills zero reported input tokens from the router's estimate and marks the record", () => {
-    const record = reconcileUsage({ message: message("abcd", usage(0, 5, {})), pricing: PRICING, estimatedInputTokens: 300 })!;
+    const record = reconcileUsage({
+      message: message("abcd", usage(0, 5, {})),
+      pricing: PRICING,
+      estimatedInputTokens: 300,
+    })!;
     assert.equal(record.input, 300);
     assert.equal(record.output, 5);
     assert.equal(record.estimated, true);
     assert.match(record.reason!, /zero input tokens reported/);
   });
   it("never records negative or NaN values", () => {
-    const record = reconcileUsage({ message: message("abcd", usage(Number.NaN, -5, { total: Number.NaN })), pricing: PRICING })!;
+    const record = reconcileUsage({
+      message: message("abcd", usage(Number.NaN, -5, { total: Number.NaN })),
+      pricing: PRICING,
+    })!;
     for (const value of [record.input, record.output, record.cacheRead, record.cacheWrite, record.costUsd]) {
       assert.ok(Number.isFinite(value) && value >= 0, String(value));
     }
@@ -86,7 +124,10 @@ describe("usage reconciliation", () => {
     assert.equal(reconcileUsage({ message: message("", usage(0, 0, {})) }), undefined);
   });
   it("counts a failed attempt that streamed text before failing", () => {
-    const failed = { ...message("partial answer", usage(50, 3, { input: 0.00005, output: 0.000006, total: 0.000056 })), stopReason: "error" };
+    const failed = {
+      ...message("partial answer", usage(50, 3, { input: 0.00005, output: 0.000006, total: 0.000056 })),
+      stopReason: "error",
+    };
     assert.equal(reconcileUsage({ message: failed })!.output, 3);
   });
   it("computes a zero cost from the model's prices when tokens were billed at a price", () => {
@@ -100,11 +141,34 @@ describe("usage ledger", () => {
   const keys = { day: "2025-01-31", month: "2025-01" };
   it("adds an attempt to its day and month per provider and model", () => {
     let ledger = emptyLedger();
-    ledger = recordUsageOperation(keys, "deepseek", "chat", totalsOf({ input: 10, output: 5, cacheRead: 1, cacheWrite: 2, costUsd: 0.1 }))(ledger);
-    ledger = recordUsageOperation(keys, "deepseek", "reasoner", totalsOf({ input: 1, output: 1, cacheRead: 0, cacheWrite: 0, costUsd: 0.2, estimated: true }))(ledger);
-    ledger = recordUsageOperation({ day: "2025-02-01", month: "2025-02" }, "deepseek", "chat", totalsOf({ input: 1, output: 1, cacheRead: 0, cacheWrite: 0, costUsd: 5 }))(ledger);
+    ledger = recordUsageOperation(
+      keys,
+      "deepseek",
+      "chat",
+      totalsOf({ input: 10, output: 5, cacheRead: 1, cacheWrite: 2, costUsd: 0.1 }),
+    )(ledger);
+    ledger = recordUsageOperation(
+      keys,
+      "deepseek",
+      "reasoner",
+      totalsOf({ input: 1, output: 1, cacheRead: 0, cacheWrite: 0, costUsd: 0.2, estimated: true }),
+    )(ledger);
+    ledger = recordUsageOperation(
+      { day: "2025-02-01", month: "2025-02" },
+      "deepseek",
+      "chat",
+      totalsOf({ input: 1, output: 1, cacheRead: 0, cacheWrite: 0, costUsd: 5 }),
+    )(ledger);
     const spend = providerSpend(ledger, keys, "deepseek");
-    assert.deepEqual(spend.day, { requests: 2, estimated: 1, input: 11, output: 6, cacheRead: 1, cacheWrite: 2, costUsd: 0.3 });
+    assert.deepEqual(spend.day, {
+      requests: 2,
+      estimated: 1,
+      input: 11,
+      output: 6,
+      cacheRead: 1,
+      cacheWrite: 2,
+      costUsd: 0.3,
+    });
     assert.equal(spend.month.costUsd, 0.3);
     assert.equal(providerSpend(ledger, { day: "2025-02-01", month: "2025-02" }, "deepseek").month.costUsd, 5);
   });
@@ -114,11 +178,24 @@ describe("usage ledger", () => {
     const file = join(dir, "auto-router.usage.json");
     writeFileSync(file, "{ not json");
     const warnings: string[] = [];
-    const store = openJsonStore({ file, defaults: emptyLedger, parse: parseLedger, onWarning: (w) => warnings.push(w.message), refreshIntervalMs: 0 });
+    const store = openJsonStore({
+      file,
+      defaults: emptyLedger,
+      parse: parseLedger,
+      onWarning: (w) => warnings.push(w.message),
+      refreshIntervalMs: 0,
+    });
     assert.deepEqual(store.read(), emptyLedger());
     assert.ok(readdirSync(dir).some((name) => name.startsWith("auto-router.usage.json.corrupt-")));
     assert.ok(warnings.length > 0);
-    store.update(recordUsageOperation(keys, "openai", "gpt", totalsOf({ input: 1, output: 1, cacheRead: 0, cacheWrite: 0, costUsd: 1 })));
+    store.update(
+      recordUsageOperation(
+        keys,
+        "openai",
+        "gpt",
+        totalsOf({ input: 1, output: 1, cacheRead: 0, cacheWrite: 0, costUsd: 1 }),
+      ),
+    );
     await store.close();
     assert.equal(providerSpend(parseLedger(JSON.parse(readFileSync(file, "utf8"))), keys, "openai").day.costUsd, 1);
   });
@@ -127,8 +204,18 @@ describe("usage ledger", () => {
     assert.throws(() => parseLedger({ days: { "2025-01-31": { p: { m: { costUsd: "0.5" } } } } }), /costUsd/);
   });
   it("salvages every count that can be read from a damaged ledger: numbers written as text, and zero for the rest", () => {
-    const ledger = salvageLedger({ days: { "2025-01-31": { p: { m: { requests: -3, costUsd: "0.5", input: 7, output: "x" } } } } });
-    assert.deepEqual(ledger.days["2025-01-31"]!.p!.m, { requests: 0, estimated: 0, input: 7, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0.5 });
+    const ledger = salvageLedger({
+      days: { "2025-01-31": { p: { m: { requests: -3, costUsd: "0.5", input: 7, output: "x" } } } },
+    });
+    assert.deepEqual(ledger.days["2025-01-31"]!.p!.m, {
+      requests: 0,
+      estimated: 0,
+      input: 7,
+      output: 0,
+      cacheRead: 0,
+      cacheWrite: 0,
+      costUsd: 0.5,
+    });
   });
 });
 
@@ -139,7 +226,10 @@ describe("legacy stats migration", () => {
     version: 2,
     daily: {
       "2025-01-30": { deepseek: { inputTokens: 100, outputTokens: 50, estimatedCost: 0.03 } },
-      "2025-01-31": { deepseek: { inputTokens: 900, outputTokens: 300, estimatedCost: 0.12 }, anthropic: { inputTokens: 5000, outputTokens: 700, estimatedCost: 0 } },
+      "2025-01-31": {
+        deepseek: { inputTokens: 900, outputTokens: 300, estimatedCost: 0.12 },
+        anthropic: { inputTokens: 5000, outputTokens: 700, estimatedCost: 0 },
+      },
     },
     monthly: { "2025-01": { deepseek: { inputTokens: 1000, outputTokens: 350, estimatedCost: 0.15 } } },
     limits: { deepseek: { dailyUsd: 1, monthlyUsd: 20 }, openai: { monthlyUsd: 50 } },
@@ -162,7 +252,10 @@ describe("legacy stats migration", () => {
   });
 
   it("turns the old limits into command-set limits, keeping a period the user has set here since", () => {
-    const state = { version: 1, providers: { openai: { monthly: 10, updatedAt: 1 }, deepseek: { daily: null, updatedAt: 1 } } };
+    const state = {
+      version: 1,
+      providers: { openai: { monthly: 10, updatedAt: 1 }, deepseek: { daily: null, updatedAt: 1 } },
+    };
     const imported = importLegacyLimitsOperation(parseLegacyStats(legacy), 2)(state);
     assert.deepEqual(imported.providers, {
       deepseek: { daily: null, monthly: 20, updatedAt: 2 },
@@ -172,7 +265,13 @@ describe("legacy stats migration", () => {
 
   it("rejects a file that is not the v2 format, naming the path and what was expected", () => {
     assert.throws(() => parseLegacyStats({ version: 1, daily: {} }), /^Error: version: .*expected the v2 format/);
-    assert.throws(() => parseLegacyStats({ version: 2, daily: { yesterday: {} } }), /daily\.yesterday: expected a YYYY-MM-DD key/);
-    assert.throws(() => parseLegacyStats({ version: 2, daily: { "2025-01-31": { p: { estimatedCost: "x" } } } }), /daily\.2025-01-31\.p\.estimatedCost/);
+    assert.throws(
+      () => parseLegacyStats({ version: 2, daily: { yesterday: {} } }),
+      /daily\.yesterday: expected a YYYY-MM-DD key/,
+    );
+    assert.throws(
+      () => parseLegacyStats({ version: 2, daily: { "2025-01-31": { p: { estimatedCost: "x" } } } }),
+      /daily\.2025-01-31\.p\.estimatedCost/,
+    );
   });
 });

@@ -3,54 +3,208 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
-  AUTH_COOLDOWN_MS, DEFAULT_FAILURE_POLICY, FAILURE_KINDS, QUOTA_EXHAUSTED_COOLDOWN_MS, RATE_LIMIT_COOLDOWN_MS,
-  applyFailurePolicy, classifyFailure, makeFailure, type FailureInput, type FailureKind,
+  AUTH_COOLDOWN_MS,
+  DEFAULT_FAILURE_POLICY,
+  FAILURE_KINDS,
+  QUOTA_EXHAUSTED_COOLDOWN_MS,
+  RATE_LIMIT_COOLDOWN_MS,
+  applyFailurePolicy,
+  classifyFailure,
+  makeFailure,
+  type FailureInput,
+  type FailureKind,
 } from "../../src/runtime/classify-failure.ts";
 
 // Sunday 2026-11-22 12:00 UTC (13:00 in Berlin).
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const HOUR_MS = 3_600_000;
-const RETRYABLE: ReadonlySet<FailureKind> = new Set(["rate_limit", "overloaded", "server", "network", "timeout", "quota_exhausted"]);
+const RETRYABLE: ReadonlySet<FailureKind> = new Set([
+  "rate_limit",
+  "overloaded",
+  "server",
+  "network",
+  "timeout",
+  "quota_exhausted",
+]);
 
-interface Row { source: string; input: FailureInput; kind: FailureKind; status?: number }
+interface Row {
+  source: string;
+  input: FailureInput;
+  kind: FailureKind;
+  status?: number;
+}
 const error = (errorMessage: string, contextWindow?: number): FailureInput =>
-  contextWindow === undefined ? { stopReason: "error", errorMessage } : { stopReason: "error", errorMessage, contextWindow };
+  contextWindow === undefined
+    ? { stopReason: "error", errorMessage }
+    : { stopReason: "error", errorMessage, contextWindow };
 
 // Real messages as pi-ai hands them over (status first, then the SDK's message or the raw body).
 const ROWS: Row[] = [
   // rate_limit
-  { source: "OpenAI", input: error("429 Rate limit reached for gpt-4o in organization org-abc123 on tokens per min (TPM): Limit 30000, Used 29877, Requested 1523. Please try again in 2.8s. Visit https://platform.openai.com/account/rate-limits to learn more."), kind: "rate_limit", status: 429 },
-  { source: "Anthropic", input: error('429 {"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed the rate limit for your organization (8d4c) of 50,000 input tokens per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later."},"request_id":"req_011CVabc"}'), kind: "rate_limit", status: 429 },
-  { source: "pi-extension-api.md emulator, pi 0.73.1", input: error("429 Mock A: rate limit exceeded"), kind: "rate_limit", status: 429 },
-  { source: "pi-compat.md, newer pi", input: error('429: {"message":"Mock A: rate limit exceeded","type":"rate_limit_exceeded"}'), kind: "rate_limit", status: 429 },
-  { source: "OpenRouter", input: error("429 deepseek/deepseek-chat-v3-0324:free is temporarily rate-limited upstream. Please retry shortly, or add your own key to accumulate your rate limits: https://openrouter.ai/settings/integrations"), kind: "rate_limit", status: 429 },
+  {
+    source: "OpenAI",
+    input: error(
+      "429 Rate limit reached for gpt-4o in organization org-abc123 on tokens per min (TPM): Limit 30000, Used 29877, Requested 1523. Please try again in 2.8s. Visit https://platform.openai.com/account/rate-limits to learn more.",
+    ),
+    kind: "rate_limit",
+    status: 429,
+  },
+  {
+    source: "Anthropic",
+    input: error(
+      '429 {"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed the rate limit for your organization (8d4c) of 50,000 input tokens per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later."},"request_id":"req_011CVabc"}',
+    ),
+    kind: "rate_limit",
+    status: 429,
+  },
+  {
+    source: "pi-extension-api.md emulator, pi 0.73.1",
+    input: error("429 Mock A: rate limit exceeded"),
+    kind: "rate_limit",
+    status: 429,
+  },
+  {
+    source: "pi-compat.md, newer pi",
+    input: error('429: {"message":"Mock A: rate limit exceeded","type":"rate_limit_exceeded"}'),
+    kind: "rate_limit",
+    status: 429,
+  },
+  {
+    source: "OpenRouter",
+    input: error(
+      "429 deepseek/deepseek-chat-v3-0324:free is temporarily rate-limited upstream. Please retry shortly, or add your own key to accumulate your rate limits: https://openrouter.ai/settings/integrations",
+    ),
+    kind: "rate_limit",
+    status: 429,
+  },
   { source: "DeepSeek", input: error("429 Rate Limit Reached"), kind: "rate_limit", status: 429 },
-  { source: "Mistral via pi-ai", input: error('Mistral API error (429): {"object":"error","message":"Requests rate limit exceeded","type":"rate_limited","param":null,"code":"1300"}'), kind: "rate_limit", status: 429 },
-  { source: "Bedrock via pi-ai", input: error("Throttling error: Too many tokens, please wait before trying again."), kind: "rate_limit" },
+  {
+    source: "Mistral via pi-ai",
+    input: error(
+      'Mistral API error (429): {"object":"error","message":"Requests rate limit exceeded","type":"rate_limited","param":null,"code":"1300"}',
+    ),
+    kind: "rate_limit",
+    status: 429,
+  },
+  {
+    source: "Bedrock via pi-ai",
+    input: error("Throttling error: Too many tokens, please wait before trying again."),
+    kind: "rate_limit",
+  },
   // quota_exhausted
-  { source: "OpenAI insufficient_quota", input: error("429 You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors."), kind: "quota_exhausted", status: 429 },
-  { source: "Gemini", input: error('{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaValue":"50"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"17s"}]}}'), kind: "quota_exhausted", status: 429 },
-  { source: "Codex via pi-ai", input: error("You have hit your ChatGPT usage limit (plus plan). Try again in ~42 min."), kind: "quota_exhausted" },
+  {
+    source: "OpenAI insufficient_quota",
+    input: error(
+      "429 You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.",
+    ),
+    kind: "quota_exhausted",
+    status: 429,
+  },
+  {
+    source: "Gemini",
+    input: error(
+      '{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaValue":"50"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"17s"}]}}',
+    ),
+    kind: "quota_exhausted",
+    status: 429,
+  },
+  {
+    source: "Codex via pi-ai",
+    input: error("You have hit your ChatGPT usage limit (plus plan). Try again in ~42 min."),
+    kind: "quota_exhausted",
+  },
   { source: "Codex raw", input: error("The usage limit has been reached"), kind: "quota_exhausted" },
   { source: "DeepSeek", input: error("402 Insufficient Balance"), kind: "quota_exhausted", status: 402 },
-  { source: "OpenRouter", input: error("402 This request requires more credits, or fewer max_tokens. You requested up to 32000 tokens, but can only afford 1234. To increase, visit https://openrouter.ai/settings/credits and upgrade to a paid account"), kind: "quota_exhausted", status: 402 },
-  { source: "Anthropic billing", input: error('400 {"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits."},"request_id":"req_011CVdef"}'), kind: "quota_exhausted", status: 400 },
+  {
+    source: "OpenRouter",
+    input: error(
+      "402 This request requires more credits, or fewer max_tokens. You requested up to 32000 tokens, but can only afford 1234. To increase, visit https://openrouter.ai/settings/credits and upgrade to a paid account",
+    ),
+    kind: "quota_exhausted",
+    status: 402,
+  },
+  {
+    source: "Anthropic billing",
+    input: error(
+      '400 {"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits."},"request_id":"req_011CVdef"}',
+    ),
+    kind: "quota_exhausted",
+    status: 400,
+  },
   // overloaded
-  { source: "Anthropic", input: error('529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":null}'), kind: "overloaded", status: 529 },
-  { source: "Anthropic SSE error event", input: error('{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'), kind: "overloaded" },
-  { source: "Gemini", input: error('{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}'), kind: "overloaded", status: 503 },
-  { source: "OpenAI-compatible", input: error("503 The model is overloaded. Please try again later."), kind: "overloaded", status: 503 },
+  {
+    source: "Anthropic",
+    input: error('529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":null}'),
+    kind: "overloaded",
+    status: 529,
+  },
+  {
+    source: "Anthropic SSE error event",
+    input: error('{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}'),
+    kind: "overloaded",
+  },
+  {
+    source: "Gemini",
+    input: error(
+      '{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}',
+    ),
+    kind: "overloaded",
+    status: 503,
+  },
+  {
+    source: "OpenAI-compatible",
+    input: error("503 The model is overloaded. Please try again later."),
+    kind: "overloaded",
+    status: 503,
+  },
   // server
-  { source: "OpenAI", input: error("500 The server had an error while processing your request. Sorry about that!"), kind: "server", status: 500 },
-  { source: "Anthropic", input: error('500 {"type":"error","error":{"type":"api_error","message":"Internal server error"},"request_id":"req_011CVghi"}'), kind: "server", status: 500 },
+  {
+    source: "OpenAI",
+    input: error("500 The server had an error while processing your request. Sorry about that!"),
+    kind: "server",
+    status: 500,
+  },
+  {
+    source: "Anthropic",
+    input: error(
+      '500 {"type":"error","error":{"type":"api_error","message":"Internal server error"},"request_id":"req_011CVghi"}',
+    ),
+    kind: "server",
+    status: 500,
+  },
   { source: "OpenRouter", input: error("502 Provider returned error"), kind: "server", status: 502 },
   { source: "proxy", input: error("503 Service Unavailable"), kind: "server", status: 503 },
   { source: "proxy", input: error("504 Gateway Timeout"), kind: "server", status: 504 },
-  { source: "Gemini", input: error('{"error":{"code":500,"message":"An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting","status":"INTERNAL"}}'), kind: "server", status: 500 },
-  { source: "OpenAI Responses response.failed", input: error("server_error: The server had an error processing your request."), kind: "server" },
-  { source: "Bedrock via pi-ai", input: error("Internal server error: An internal server error occurred. Retry your request."), kind: "server" },
-  { source: "OpenAI in-stream server_error chunk", input: error("The server had an error while processing your request. Sorry about that!"), kind: "server" },
-  { source: "OpenAI in-stream server_error chunk", input: error("The server had an error processing your request. Sorry about that! You can retry your request, or contact us through our help center at help.openai.com if you keep seeing this error."), kind: "server" },
+  {
+    source: "Gemini",
+    input: error(
+      '{"error":{"code":500,"message":"An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting","status":"INTERNAL"}}',
+    ),
+    kind: "server",
+    status: 500,
+  },
+  {
+    source: "OpenAI Responses response.failed",
+    input: error("server_error: The server had an error processing your request."),
+    kind: "server",
+  },
+  {
+    source: "Bedrock via pi-ai",
+    input: error("Internal server error: An internal server error occurred. Retry your request."),
+    kind: "server",
+  },
+  {
+    source: "OpenAI in-stream server_error chunk",
+    input: error("The server had an error while processing your request. Sorry about that!"),
+    kind: "server",
+  },
+  {
+    source: "OpenAI in-stream server_error chunk",
+    input: error(
+      "The server had an error processing your request. Sorry about that! You can retry your request, or contact us through our help center at help.openai.com if you keep seeing this error.",
+    ),
+    kind: "server",
+  },
   // network
   { source: "openai SDK, connection refused", input: error("Connection error."), kind: "network" },
   { source: "undici", input: error("fetch failed"), kind: "network" },
@@ -59,8 +213,16 @@ const ROWS: Row[] = [
   { source: "node", input: error("connect ECONNREFUSED 127.0.0.1:443"), kind: "network" },
   { source: "node", input: error("socket hang up"), kind: "network" },
   { source: "undici", input: error("other side closed"), kind: "network" },
-  { source: "openai-completions finish reason", input: error("Provider finish_reason: network_error"), kind: "network" },
-  { source: "anthropic provider in pi-ai", input: error("Anthropic stream ended before message_stop"), kind: "network" },
+  {
+    source: "openai-completions finish reason",
+    input: error("Provider finish_reason: network_error"),
+    kind: "network",
+  },
+  {
+    source: "anthropic provider in pi-ai",
+    input: error("Anthropic stream ended before message_stop"),
+    kind: "network",
+  },
   // timeout
   { source: "openai SDK timeoutMs", input: error("Request timed out."), kind: "timeout" },
   { source: "proxy", input: error("408 Request Timeout"), kind: "timeout", status: 408 },
@@ -68,45 +230,213 @@ const ROWS: Row[] = [
   { source: "node", input: error("connect ETIMEDOUT 104.18.6.192:443"), kind: "timeout" },
   // auth
   { source: "pi-ai without a key", input: error("No API key for provider: anthropic"), kind: "auth" },
-  { source: "Anthropic", input: error('401 {"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_011CVjkl"}'), kind: "auth", status: 401 },
-  { source: "OpenAI", input: error("401 Incorrect API key provided: sk-proj-****abcd. You can find your API key at https://platform.openai.com/account/api-keys."), kind: "auth", status: 401 },
-  { source: "Anthropic", input: error('403 {"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."}}'), kind: "auth", status: 403 },
-  { source: "Gemini, bad key is a 400", input: error('{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}'), kind: "auth", status: 400 },
-  { source: "DeepSeek", input: error("401 Authentication Fails, Your api key: ****abcd is invalid"), kind: "auth", status: 401 },
+  {
+    source: "Anthropic",
+    input: error(
+      '401 {"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_011CVjkl"}',
+    ),
+    kind: "auth",
+    status: 401,
+  },
+  {
+    source: "OpenAI",
+    input: error(
+      "401 Incorrect API key provided: sk-proj-****abcd. You can find your API key at https://platform.openai.com/account/api-keys.",
+    ),
+    kind: "auth",
+    status: 401,
+  },
+  {
+    source: "Anthropic",
+    input: error(
+      '403 {"type":"error","error":{"type":"permission_error","message":"Your API key does not have permission to use the specified resource."}}',
+    ),
+    kind: "auth",
+    status: 403,
+  },
+  {
+    source: "Gemini, bad key is a 400",
+    input: error(
+      '{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID","domain":"googleapis.com"}]}}',
+    ),
+    kind: "auth",
+    status: 400,
+  },
+  {
+    source: "DeepSeek",
+    input: error("401 Authentication Fails, Your api key: ****abcd is invalid"),
+    kind: "auth",
+    status: 401,
+  },
   { source: "OpenRouter", input: error("401 No auth credentials found"), kind: "auth", status: 401 },
   // model_not_found
-  { source: "OpenAI", input: error("404 The model `gpt-5-turbo` does not exist or you do not have access to it."), kind: "model_not_found", status: 404 },
-  { source: "Anthropic", input: error('404 {"type":"error","error":{"type":"not_found_error","message":"model: claude-sonnet-9"},"request_id":"req_011CVmno"}'), kind: "model_not_found", status: 404 },
-  { source: "Gemini", input: error('{"error":{"code":404,"message":"models/gemini-9.0-pro is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.","status":"NOT_FOUND"}}'), kind: "model_not_found", status: 404 },
+  {
+    source: "OpenAI",
+    input: error("404 The model `gpt-5-turbo` does not exist or you do not have access to it."),
+    kind: "model_not_found",
+    status: 404,
+  },
+  {
+    source: "Anthropic",
+    input: error(
+      '404 {"type":"error","error":{"type":"not_found_error","message":"model: claude-sonnet-9"},"request_id":"req_011CVmno"}',
+    ),
+    kind: "model_not_found",
+    status: 404,
+  },
+  {
+    source: "Gemini",
+    input: error(
+      '{"error":{"code":404,"message":"models/gemini-9.0-pro is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.","status":"NOT_FOUND"}}',
+    ),
+    kind: "model_not_found",
+    status: 404,
+  },
   { source: "DeepSeek", input: error("400 Model Not Exist"), kind: "model_not_found", status: 400 },
-  { source: "OpenRouter", input: error("400 deepseek/deepseek-chat-v9 is not a valid model ID"), kind: "model_not_found", status: 400 },
+  {
+    source: "OpenRouter",
+    input: error("400 deepseek/deepseek-chat-v9 is not a valid model ID"),
+    kind: "model_not_found",
+    status: 400,
+  },
   // context_overflow
-  { source: "Anthropic", input: error('400 {"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 213462 tokens > 200000 maximum"}}'), kind: "context_overflow", status: 400 },
-  { source: "Anthropic", input: error('413 {"type":"error","error":{"type":"request_too_large","message":"Request exceeds the maximum size"}}'), kind: "context_overflow", status: 413 },
-  { source: "OpenAI", input: error("400 Your input exceeds the context window of this model. Please adjust your input and try again.", 128_000), kind: "context_overflow", status: 400 },
-  { source: "DeepSeek", input: error("400 This model's maximum context length is 65536 tokens. However, you requested 70123 tokens (70123 in the messages, 0 in the completion). Please reduce the length of the messages or completion."), kind: "context_overflow", status: 400 },
-  { source: "Gemini", input: error('{"error":{"code":400,"message":"The input token count (1196265) exceeds the maximum number of tokens allowed (1048575).","status":"INVALID_ARGUMENT"}}'), kind: "context_overflow", status: 400 },
+  {
+    source: "Anthropic",
+    input: error(
+      '400 {"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 213462 tokens > 200000 maximum"}}',
+    ),
+    kind: "context_overflow",
+    status: 400,
+  },
+  {
+    source: "Anthropic",
+    input: error(
+      '413 {"type":"error","error":{"type":"request_too_large","message":"Request exceeds the maximum size"}}',
+    ),
+    kind: "context_overflow",
+    status: 413,
+  },
+  {
+    source: "OpenAI",
+    input: error(
+      "400 Your input exceeds the context window of this model. Please adjust your input and try again.",
+      128_000,
+    ),
+    kind: "context_overflow",
+    status: 400,
+  },
+  {
+    source: "DeepSeek",
+    input: error(
+      "400 This model's maximum context length is 65536 tokens. However, you requested 70123 tokens (70123 in the messages, 0 in the completion). Please reduce the length of the messages or completion.",
+    ),
+    kind: "context_overflow",
+    status: 400,
+  },
+  {
+    source: "Gemini",
+    input: error(
+      '{"error":{"code":400,"message":"The input token count (1196265) exceeds the maximum number of tokens allowed (1048575).","status":"INVALID_ARGUMENT"}}',
+    ),
+    kind: "context_overflow",
+    status: 400,
+  },
   // invalid_request
-  { source: "Anthropic", input: error('400 {"type":"error","error":{"type":"invalid_request_error","message":"messages.1.content.0.tool_use.input: Field required"}}'), kind: "invalid_request", status: 400 },
-  { source: "OpenAI", input: error("400 Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported."), kind: "invalid_request", status: 400 },
-  { source: "OpenAI", input: error("400 Invalid value for 'tool_choice': 'required' is not supported with this model."), kind: "invalid_request", status: 400 },
+  {
+    source: "Anthropic",
+    input: error(
+      '400 {"type":"error","error":{"type":"invalid_request_error","message":"messages.1.content.0.tool_use.input: Field required"}}',
+    ),
+    kind: "invalid_request",
+    status: 400,
+  },
+  {
+    source: "OpenAI",
+    input: error(
+      "400 Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.",
+    ),
+    kind: "invalid_request",
+    status: 400,
+  },
+  {
+    source: "OpenAI",
+    input: error("400 Invalid value for 'tool_choice': 'required' is not supported with this model."),
+    kind: "invalid_request",
+    status: 400,
+  },
   { source: "proxy", input: error("422 Unprocessable Entity"), kind: "invalid_request", status: 422 },
-  { source: "Bedrock via pi-ai", input: error("Validation error: messages: text content blocks must be non-empty"), kind: "invalid_request" },
+  {
+    source: "Bedrock via pi-ai",
+    input: error("Validation error: messages: text content blocks must be non-empty"),
+    kind: "invalid_request",
+  },
   // content_policy
-  { source: "openai-completions finish reason", input: error("Provider finish_reason: content_filter"), kind: "content_policy" },
-  { source: "OpenAI reasoning models", input: error("400 Invalid prompt: your prompt was flagged as potentially violating our usage policy. Please try again with a different prompt: https://platform.openai.com/docs/guides/reasoning#advice-on-prompting"), kind: "content_policy", status: 400 },
-  { source: "Azure OpenAI", input: error("400 The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry."), kind: "content_policy", status: 400 },
-  { source: "OpenRouter", input: error('403 meta-llama/llama-guard requires moderation on OpenRouter. Your input was flagged for "violence".'), kind: "content_policy", status: 403 },
-  { source: "pi-ai 0.73.1, Anthropic stop_reason refusal / Gemini finishReason SAFETY", input: error("An unknown error occurred"), kind: "content_policy" },
-  { source: "newer pi-ai, Anthropic stop_reason refusal without stop_details", input: error("The model refused to complete the request"), kind: "content_policy" },
-  { source: "newer pi-ai, Anthropic stop_reason sensitive", input: error("Provider stopped with: sensitive"), kind: "content_policy" },
-  { source: "Anthropic output filter (400)", input: error('400 {"type":"error","error":{"type":"invalid_request_error","message":"Output blocked by content filtering policy"}}'), kind: "content_policy", status: 400 },
+  {
+    source: "openai-completions finish reason",
+    input: error("Provider finish_reason: content_filter"),
+    kind: "content_policy",
+  },
+  {
+    source: "OpenAI reasoning models",
+    input: error(
+      "400 Invalid prompt: your prompt was flagged as potentially violating our usage policy. Please try again with a different prompt: https://platform.openai.com/docs/guides/reasoning#advice-on-prompting",
+    ),
+    kind: "content_policy",
+    status: 400,
+  },
+  {
+    source: "Azure OpenAI",
+    input: error(
+      "400 The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry.",
+    ),
+    kind: "content_policy",
+    status: 400,
+  },
+  {
+    source: "OpenRouter",
+    input: error(
+      '403 meta-llama/llama-guard requires moderation on OpenRouter. Your input was flagged for "violence".',
+    ),
+    kind: "content_policy",
+    status: 403,
+  },
+  {
+    source: "pi-ai 0.73.1, Anthropic stop_reason refusal / Gemini finishReason SAFETY",
+    input: error("An unknown error occurred"),
+    kind: "content_policy",
+  },
+  {
+    source: "newer pi-ai, Anthropic stop_reason refusal without stop_details",
+    input: error("The model refused to complete the request"),
+    kind: "content_policy",
+  },
+  {
+    source: "newer pi-ai, Anthropic stop_reason sensitive",
+    input: error("Provider stopped with: sensitive"),
+    kind: "content_policy",
+  },
+  {
+    source: "Anthropic output filter (400)",
+    input: error(
+      '400 {"type":"error","error":{"type":"invalid_request_error","message":"Output blocked by content filtering policy"}}',
+    ),
+    kind: "content_policy",
+    status: 400,
+  },
   // aborted
   { source: "pi-ai abort", input: { stopReason: "aborted", errorMessage: "Request was aborted." }, kind: "aborted" },
-  { source: "abort whose text looks like a rate limit", input: { stopReason: "aborted", errorMessage: "429 Rate limit exceeded" }, kind: "aborted" },
+  {
+    source: "abort whose text looks like a rate limit",
+    input: { stopReason: "aborted", errorMessage: "429 Rate limit exceeded" },
+    kind: "aborted",
+  },
   // unknown
   { source: "pi-ai faux provider", input: error("No more faux responses queued"), kind: "unknown" },
-  { source: "DeepSeek finish reason", input: error("Provider finish_reason: insufficient_system_resource"), kind: "unknown" },
+  {
+    source: "DeepSeek finish reason",
+    input: error("Provider finish_reason: insufficient_system_resource"),
+    kind: "unknown",
+  },
 ];
 
 describe("classifyFailure: table of real provider messages", () => {
@@ -123,7 +453,10 @@ describe("classifyFailure: table of real provider messages", () => {
 
   it("has at least two real messages for every kind that comes from text", () => {
     for (const kind of FAILURE_KINDS.filter((each) => each !== "empty_response")) {
-      assert.ok(ROWS.filter((row) => row.kind === kind).length >= 2, `only ${ROWS.filter((row) => row.kind === kind).length} rows for ${kind}`);
+      assert.ok(
+        ROWS.filter((row) => row.kind === kind).length >= 2,
+        `only ${ROWS.filter((row) => row.kind === kind).length} rows for ${kind}`,
+      );
     }
   });
 });
@@ -196,17 +529,25 @@ describe("classifyFailure: cooldowns and retry hints", () => {
   });
 
   it("cools an exhausted quota for the default hour when no reset is given", () => {
-    const failure = classifyFailure(error("429 You exceeded your current quota, please check your plan and billing details."), NOW);
+    const failure = classifyFailure(
+      error("429 You exceeded your current quota, please check your plan and billing details."),
+      NOW,
+    );
     assert.equal(failure.cooldownMs, QUOTA_EXHAUSTED_COOLDOWN_MS);
   });
 
   it("reads a reset clock time without a zone in the zone from the options", () => {
-    const failure = classifyFailure(error("You've hit your usage limit, resets at 15:00"), NOW, { timeZone: "Asia/Tokyo" });
+    const failure = classifyFailure(error("You've hit your usage limit, resets at 15:00"), NOW, {
+      timeZone: "Asia/Tokyo",
+    });
     assert.equal(failure.cooldownMs, 18 * HOUR_MS);
   });
 
   it("takes Gemini's retryDelay as the cooldown of a quota failure", () => {
-    const failure = classifyFailure(ROWS.find((row) => row.source === "Gemini" && row.kind === "quota_exhausted")!.input, NOW);
+    const failure = classifyFailure(
+      ROWS.find((row) => row.source === "Gemini" && row.kind === "quota_exhausted")!.input,
+      NOW,
+    );
     assert.equal(failure.cooldownMs, 17_000);
   });
 
@@ -230,8 +571,11 @@ describe("makeFailure", () => {
   it("builds a runtime-detected empty response with the default policy", () => {
     const failure = makeFailure("empty_response", "stream ended before any content");
     assert.deepEqual(failure, {
-      kind: "empty_response", retryable: false, failover: true,
-      cooldownMs: DEFAULT_FAILURE_POLICY.empty_response.cooldownMs, message: "stream ended before any content",
+      kind: "empty_response",
+      retryable: false,
+      failover: true,
+      cooldownMs: DEFAULT_FAILURE_POLICY.empty_response.cooldownMs,
+      message: "stream ended before any content",
     });
   });
 
@@ -290,7 +634,13 @@ describe("applyFailurePolicy", () => {
 
 // Strings pi-ai really produced against the HTTP emulators, recorded by another helper. Skipped until the file exists.
 const FIXTURE_PATH = fileURLToPath(new URL("../fixtures/pi-ai-error-messages.json", import.meta.url));
-interface RecordedError { case: string; api: string; status?: number | null; errorMessage: string; stopReason?: string }
+interface RecordedError {
+  case: string;
+  api: string;
+  status?: number | null;
+  errorMessage: string;
+  stopReason?: string;
+}
 
 /** What the recorded case must classify as: the case name says what was emulated, the status says the rest. */
 function expectedKinds(recorded: RecordedError): FailureKind[] | undefined {
@@ -320,7 +670,9 @@ function expectedKinds(recorded: RecordedError): FailureKind[] | undefined {
 
 describe("classifyFailure: messages pi-ai really produced against the HTTP emulators", () => {
   if (!existsSync(FIXTURE_PATH)) {
-    it("classifies every recorded message", { skip: "test/fixtures/pi-ai-error-messages.json not recorded yet" }, () => {});
+    it("classifies every recorded message", {
+      skip: "test/fixtures/pi-ai-error-messages.json not recorded yet",
+    }, () => {});
     return;
   }
   const recorded = JSON.parse(readFileSync(FIXTURE_PATH, "utf8")) as RecordedError[];
@@ -328,8 +680,12 @@ describe("classifyFailure: messages pi-ai really produced against the HTTP emula
   for (const entry of recorded) {
     const expected = expectedKinds(entry);
     it(`classifies ${entry.api} "${entry.case}" as ${expected ? expected.join(" or ") : "something known"}`, () => {
-      const failure = classifyFailure({ stopReason: entry.stopReason ?? "error", errorMessage: entry.errorMessage }, NOW);
-      if (expected) assert.ok(expected.includes(failure.kind), `${JSON.stringify(entry.errorMessage)} -> ${failure.kind}`);
+      const failure = classifyFailure(
+        { stopReason: entry.stopReason ?? "error", errorMessage: entry.errorMessage },
+        NOW,
+      );
+      if (expected)
+        assert.ok(expected.includes(failure.kind), `${JSON.stringify(entry.errorMessage)} -> ${failure.kind}`);
       else assert.notEqual(failure.kind, "unknown", `${JSON.stringify(entry.errorMessage)} is unclassified`);
     });
   }

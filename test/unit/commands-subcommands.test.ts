@@ -13,28 +13,82 @@ import { describeCondition, rulesText, shortcutsText } from "../../src/commands/
 import { shadowCommand } from "../../src/shadow/shadow-command.ts";
 import { switchCommand } from "../../src/commands/switch-command.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
-import { addRating, createRatingService, emptyRatings, RATING_WINDOW, summarizeRatings } from "../../src/ratings/ratings-book.ts";
-import { addComparison, createShadowService, emptyShadow, SHADOW_HISTORY, summarizeShadow, type ShadowRecord } from "../../src/shadow/shadow-history.ts";
+import {
+  addRating,
+  createRatingService,
+  emptyRatings,
+  RATING_WINDOW,
+  summarizeRatings,
+} from "../../src/ratings/ratings-book.ts";
+import {
+  addComparison,
+  createShadowService,
+  emptyShadow,
+  SHADOW_HISTORY,
+  summarizeShadow,
+  type ShadowRecord,
+} from "../../src/shadow/shadow-history.ts";
 import { createMemoryStore } from "../../src/state/memory-store.ts";
 
 const NOW = Date.UTC(2026, 4, 2, 12, 0, 0);
 
 const CONFIG: RouterConfig = {
   routes: {
-    main: { name: "Main", targets: [{ provider: "mock-a", modelId: "model-a" }, { provider: "mock-b", modelId: "model-b" }] },
-    deep: { targets: [{ provider: "mock-c", modelId: "org/model-c" }], policyRules: [{ type: "demote-target", when: { badRatingShareAbove: 0.4 } }] },
+    main: {
+      name: "Main",
+      targets: [
+        { provider: "mock-a", modelId: "model-a" },
+        { provider: "mock-b", modelId: "model-b" },
+      ],
+    },
+    deep: {
+      targets: [{ provider: "mock-c", modelId: "org/model-c" }],
+      policyRules: [{ type: "demote-target", when: { badRatingShareAbove: 0.4 } }],
+    },
   },
   aliases: { quick: "main", bee: "mock-b/model-b", dead: "nowhere" },
   tiers: { reasoning: { route: "deep" } },
-  policyRules: [{ id: "night", type: "exclude-provider", providers: ["mock-c"], routes: ["main"], priority: 5, when: { timeWindow: { after: "22:00", before: "06:00" } } }],
+  policyRules: [
+    {
+      id: "night",
+      type: "exclude-provider",
+      providers: ["mock-c"],
+      routes: ["main"],
+      priority: 5,
+      when: { timeWindow: { after: "22:00", before: "06:00" } },
+    },
+  ],
 };
 
-interface FakeModel { provider: string; id: string; name: string; contextWindow: number; maxTokens: number; reasoning: boolean; cost?: { input: number; output: number } }
-const model = (provider: string, id: string, extra: Partial<FakeModel> = {}): FakeModel =>
-  ({ provider, id, name: `${id} name`, contextWindow: 200_000, maxTokens: 8192, reasoning: false, cost: { input: 3, output: 15 }, ...extra });
+interface FakeModel {
+  provider: string;
+  id: string;
+  name: string;
+  contextWindow: number;
+  maxTokens: number;
+  reasoning: boolean;
+  cost?: { input: number; output: number };
+}
+const model = (provider: string, id: string, extra: Partial<FakeModel> = {}): FakeModel => ({
+  provider,
+  id,
+  name: `${id} name`,
+  contextWindow: 200_000,
+  maxTokens: 8192,
+  reasoning: false,
+  cost: { input: 3, output: 15 },
+  ...extra,
+});
 
-function fakeDeps(options: { models?: FakeModel[]; withoutAuth?: string[]; switched?: string[]; switchResult?: boolean } = {}): CommandDeps {
-  const models = options.models ?? [model("mock-a", "model-a"), model("mock-b", "model-b"), model("mock-c", "org/model-c", { reasoning: true }), model("auto-router", "main")];
+function fakeDeps(
+  options: { models?: FakeModel[]; withoutAuth?: string[]; switched?: string[]; switchResult?: boolean } = {},
+): CommandDeps {
+  const models = options.models ?? [
+    model("mock-a", "model-a"),
+    model("mock-b", "model-b"),
+    model("mock-c", "org/model-c", { reasoning: true }),
+    model("auto-router", "main"),
+  ];
   const withoutAuth = new Set(options.withoutAuth ?? []);
   const registry = {
     find: (provider: string, id: string) => models.find((m) => m.provider === provider && m.id === id),
@@ -44,10 +98,22 @@ function fakeDeps(options: { models?: FakeModel[]; withoutAuth?: string[]; switc
   };
   const runtime = {
     registry: () => registry,
-    currentFacts: () => Object.fromEntries(models.map((m) => [`${m.provider}/${m.id}`, {
-      resolvable: true, hasCredentials: !withoutAuth.has(`${m.provider}/${m.id}`), usesOAuth: false, contextWindow: m.contextWindow,
-      maxTokens: m.maxTokens, reasoning: m.reasoning, vision: false, pricing: m.cost,
-    }])),
+    currentFacts: () =>
+      Object.fromEntries(
+        models.map((m) => [
+          `${m.provider}/${m.id}`,
+          {
+            resolvable: true,
+            hasCredentials: !withoutAuth.has(`${m.provider}/${m.id}`),
+            usesOAuth: false,
+            contextWindow: m.contextWindow,
+            maxTokens: m.maxTokens,
+            reasoning: m.reasoning,
+            vision: false,
+            pricing: m.cost,
+          },
+        ]),
+      ),
     plugins: [],
   };
   return {
@@ -64,7 +130,10 @@ function fakeDeps(options: { models?: FakeModel[]; withoutAuth?: string[]; switc
   };
 }
 
-interface Recorded { level: string; text: string }
+interface Recorded {
+  level: string;
+  text: string;
+}
 function recordingOutput(choice?: string): CommandOutput & { lines: Recorded[]; text(): string; titles: string[] } {
   const lines: Recorded[] = [];
   const titles: string[] = [];
@@ -87,10 +156,19 @@ const values = (items: Array<{ value: string }> | null) => (items ?? []).map((it
 describe("name resolution for switch and resolve", () => {
   it("resolves aliases one level deep, route ids, auto-router/<route> and provider/model with slashes in the model id", () => {
     assert.deepEqual(resolveName("quick", CONFIG), { kind: "route", routeId: "main", alias: "quick" });
-    assert.deepEqual(resolveName("bee", CONFIG), { kind: "model", provider: "mock-b", modelId: "model-b", alias: "bee" });
+    assert.deepEqual(resolveName("bee", CONFIG), {
+      kind: "model",
+      provider: "mock-b",
+      modelId: "model-b",
+      alias: "bee",
+    });
     assert.deepEqual(resolveName("deep", CONFIG), { kind: "route", routeId: "deep" });
     assert.deepEqual(resolveName("auto-router/main", CONFIG), { kind: "route", routeId: "main" });
-    assert.deepEqual(resolveName("openrouter/anthropic/claude", CONFIG), { kind: "model", provider: "openrouter", modelId: "anthropic/claude" });
+    assert.deepEqual(resolveName("openrouter/anthropic/claude", CONFIG), {
+      kind: "model",
+      provider: "openrouter",
+      modelId: "anthropic/claude",
+    });
     assert.equal(resolveName("auto-router/nope", CONFIG), undefined);
     assert.equal(resolveName("dead", CONFIG), undefined);
     assert.equal(resolveName("plain", CONFIG), undefined);
@@ -99,8 +177,20 @@ describe("name resolution for switch and resolve", () => {
 
   it("completes routes, aliases and, for an empty prefix, only models that have credentials, never the router's own", () => {
     const deps = fakeDeps({ withoutAuth: ["mock-b/model-b"] });
-    assert.deepEqual(values(nameCompletions("", deps)), ["main", "deep", "quick", "bee", "dead", "mock-a/model-a", "mock-c/org/model-c"]);
-    assert.deepEqual(values(nameCompletions("mock-b", deps)), ["mock-b/model-b"], "a typed prefix reaches models without credentials too");
+    assert.deepEqual(values(nameCompletions("", deps)), [
+      "main",
+      "deep",
+      "quick",
+      "bee",
+      "dead",
+      "mock-a/model-a",
+      "mock-c/org/model-c",
+    ]);
+    assert.deepEqual(
+      values(nameCompletions("mock-b", deps)),
+      ["mock-b/model-b"],
+      "a typed prefix reaches models without credentials too",
+    );
     assert.deepEqual(values(nameCompletions("auto", deps)), []);
   });
 
@@ -129,7 +219,9 @@ describe("switch", () => {
     assert.deepEqual(switched, ["auto-router/deep"]);
     const refused = recordingOutput();
     await switchCommand.run(["bee"], fakeDeps({ switchResult: false }), refused);
-    assert.deepEqual(refused.lines, [{ level: "error", text: "cannot switch to mock-b/model-b (alias bee): pi has no credentials for it" }]);
+    assert.deepEqual(refused.lines, [
+      { level: "error", text: "cannot switch to mock-b/model-b (alias bee): pi has no credentials for it" },
+    ]);
     const unknown = recordingOutput();
     await switchCommand.run(["x/y"], fakeDeps({ switchResult: false }), unknown);
     assert.match(unknown.text(), /pi does not know that model/);
@@ -152,9 +244,16 @@ describe("aliases, resolve, search, models", () => {
   it("resolves a model alias with the model's facts, and completes aliases first", async () => {
     const output = recordingOutput();
     await resolveCommand.run(["bee"], fakeDeps(), output);
-    assert.equal(output.text(), "bee → mock-b/model-b (alias): model, ready\n  model-b name: context 200000, max output 8192, $3.00/15 per 1M in/out");
+    assert.equal(
+      output.text(),
+      "bee → mock-b/model-b (alias): model, ready\n  model-b name: context 200000, max output 8192, $3.00/15 per 1M in/out",
+    );
     assert.deepEqual(values(resolveCommand.complete!("b", fakeDeps())), ["bee"]);
-    assert.deepEqual(values(resolveCommand.complete!("mai", fakeDeps())), ["main"], "no alias matches: routes and models");
+    assert.deepEqual(
+      values(resolveCommand.complete!("mai", fakeDeps())),
+      ["main"],
+      "no alias matches: routes and models",
+    );
   });
 
   it("searches routes and the catalogue for every word of the query", async () => {
@@ -162,7 +261,10 @@ describe("aliases, resolve, search, models", () => {
     assert.equal(matchesQuery("mock-c/org/model-c", "org nope"), false);
     const output = recordingOutput();
     await searchCommand.run(["org", "model"], fakeDeps(), output);
-    assert.match(output.text(), /^models \(1\):\nprovider\/model\s+name\s+credentials\s+context\s+\$\/1M in\/out\s+in routes\nmock-c\/org\/model-c\s+org\/model-c name\s+yes\s+200k\s+3\.00\/15\s+deep$/);
+    assert.match(
+      output.text(),
+      /^models \(1\):\nprovider\/model\s+name\s+credentials\s+context\s+\$\/1M in\/out\s+in routes\nmock-c\/org\/model-c\s+org\/model-c name\s+yes\s+200k\s+3\.00\/15\s+deep$/,
+    );
     const empty = recordingOutput();
     await searchCommand.run([], fakeDeps(), empty);
     assert.equal(empty.lines[0]!.level, "error");
@@ -187,11 +289,19 @@ describe("shortcuts and rules", () => {
   });
 
   it("describes each rule's condition, effect, priority and scope, optionally for one route", () => {
-    assert.equal(describeCondition({ any: [{ intent: ["code", "analysis"] }, { minTokens: 1000 }], not: { daysOfWeek: ["sat", "sun"] } }),
-      "any(intent code|analysis; ≥ 1000 tokens) and not(sat,sun)");
+    assert.equal(
+      describeCondition({
+        any: [{ intent: ["code", "analysis"] }, { minTokens: 1000 }],
+        not: { daysOfWeek: ["sat", "sun"] },
+      }),
+      "any(intent code|analysis; ≥ 1000 tokens) and not(sat,sun)",
+    );
     const all = rulesText(CONFIG);
     assert.match(all, /Global rules:\n  night: when 22:00-06:00 => exclude mock-c \(priority 5, routes main\)/);
-    assert.match(all, /Route deep:\n  routes\.deep\.policyRules\[0\] demote-target: when bad ratings > 40% => demote each matching target \(priority 0, this route\)/);
+    assert.match(
+      all,
+      /Route deep:\n  routes\.deep\.policyRules\[0\] demote-target: when bad ratings > 40% => demote each matching target \(priority 0, this route\)/,
+    );
     assert.doesNotMatch(rulesText(CONFIG, "deep"), /night/, "a global rule scoped to other routes does not apply");
     assert.match(rulesText({ routes: CONFIG.routes } as RouterConfig, "main"), /no policy rules apply to route main/);
   });
@@ -199,8 +309,10 @@ describe("shortcuts and rules", () => {
 
 describe("rate", () => {
   it("parses the rating, a reason of several words and tags in both flag forms", () => {
-    assert.deepEqual(parseRateArguments(splitArguments('bad "made it up" again --tags wrong,made-up --tags=wrong,slow')),
-      { rating: "bad", reason: "made it up again", tags: ["wrong", "made-up", "slow"] });
+    assert.deepEqual(
+      parseRateArguments(splitArguments('bad "made it up" again --tags wrong,made-up --tags=wrong,slow')),
+      { rating: "bad", reason: "made it up again", tags: ["wrong", "made-up", "slow"] },
+    );
     assert.deepEqual(parseRateArguments(["GOOD"]), { rating: "good" });
     assert.match(parseRateArguments(["meh"]) as string, /^usage: \/auto-router rate <good\|bad>/);
     assert.match(parseRateArguments(["bad", "--tags"]) as string, /--tags needs a value/);
@@ -216,8 +328,14 @@ describe("rate", () => {
 
   it("keeps the last RATING_WINDOW ratings per target and lets a second rating of a request replace the first", () => {
     let state = emptyRatings();
-    for (let index = 0; index < RATING_WINDOW + 5; index++) state = addRating(state, "a/1", { at: index, rating: index < 10 ? "bad" : "good", requestId: `r${index}` });
-    assert.deepEqual(summarizeRatings(state)["a/1"], { good: RATING_WINDOW - 5, bad: 5, count: RATING_WINDOW, badShare: 5 / RATING_WINDOW });
+    for (let index = 0; index < RATING_WINDOW + 5; index++)
+      state = addRating(state, "a/1", { at: index, rating: index < 10 ? "bad" : "good", requestId: `r${index}` });
+    assert.deepEqual(summarizeRatings(state)["a/1"], {
+      good: RATING_WINDOW - 5,
+      bad: 5,
+      count: RATING_WINDOW,
+      badShare: 5 / RATING_WINDOW,
+    });
     state = addRating(state, "a/1", { at: 99, rating: "bad", requestId: `r${RATING_WINDOW + 4}` });
     assert.equal(summarizeRatings(state)["a/1"]!.bad, 6);
     assert.equal(summarizeRatings(state)["a/1"]!.count, RATING_WINDOW);
@@ -225,29 +343,58 @@ describe("rate", () => {
 
   it("rates the remembered request, records a feedback event and says so; refuses when nothing was answered", async () => {
     const recorded: Array<{ type: string; data: object; ids?: { requestId?: string; routeId?: string } }> = [];
-    const service = createRatingService(createMemoryStore(emptyRatings()), (type, data, ids) => void recorded.push({ type, data, ids }));
+    const service = createRatingService(
+      createMemoryStore(emptyRatings()),
+      (type, data, ids) => void recorded.push({ type, data, ids }),
+    );
     const command = rateCommand(service);
     const before = recordingOutput();
     await command.run(["bad"], fakeDeps(), before);
-    assert.deepEqual(before.lines, [{ level: "error", text: "nothing to rate yet: no request of this pi session has been answered" }]);
-    service.remember({ requestId: "0123456789abcdef", routeId: "main", servedTarget: "mock-b/model-b", at: NOW - 5000 });
+    assert.deepEqual(before.lines, [
+      { level: "error", text: "nothing to rate yet: no request of this pi session has been answered" },
+    ]);
+    service.remember({
+      requestId: "0123456789abcdef",
+      routeId: "main",
+      servedTarget: "mock-b/model-b",
+      at: NOW - 5000,
+    });
     const output = recordingOutput();
     await command.run(["bad", "slow", "--tags", "latency"], fakeDeps(), output);
-    assert.equal(output.text(), 'rated request 01234567 on main bad ("slow", tags latency)\nmock-b/model-b: 1 bad, 0 good of the last 1 rating(s) (100% bad)');
+    assert.equal(
+      output.text(),
+      'rated request 01234567 on main bad ("slow", tags latency)\nmock-b/model-b: 1 bad, 0 good of the last 1 rating(s) (100% bad)',
+    );
     assert.equal(recorded.length, 1);
     assert.equal(recorded[0]!.type, "feedback");
-    assert.deepEqual(recorded[0]!.data, { rating: "bad", ratedRequestId: "0123456789abcdef", servedTarget: "mock-b/model-b", routeId: "main", reason: "slow", tags: ["latency"] });
+    assert.deepEqual(recorded[0]!.data, {
+      rating: "bad",
+      ratedRequestId: "0123456789abcdef",
+      servedTarget: "mock-b/model-b",
+      routeId: "main",
+      reason: "slow",
+      tags: ["latency"],
+    });
     assert.equal(recorded[0]!.ids?.routeId, "main");
     assert.notEqual(recorded[0]!.ids?.requestId, "0123456789abcdef");
     const summary = recordingOutput();
     await command.run([], fakeDeps(), summary);
-    assert.match(summary.text(), /last answer: request 01234567 on main, served by mock-b\/model-b, 5s ago\n  mock-b\/model-b: 1 bad/);
+    assert.match(
+      summary.text(),
+      /last answer: request 01234567 on main, served by mock-b\/model-b, 5s ago\n  mock-b\/model-b: 1 bad/,
+    );
   });
 });
 
 describe("shadow", () => {
-  const record = (index: number, routeId: string, declared: string[], routed: string[]): ShadowRecord =>
-    ({ at: NOW - (10 - index) * 60_000, requestId: `r${index}`, routeId, declaredOrder: declared, routedOrder: routed, match: declared[0] === routed[0] });
+  const record = (index: number, routeId: string, declared: string[], routed: string[]): ShadowRecord => ({
+    at: NOW - (10 - index) * 60_000,
+    requestId: `r${index}`,
+    routeId,
+    declaredOrder: declared,
+    routedOrder: routed,
+    match: declared[0] === routed[0],
+  });
 
   it("summarizes first-target and whole-order agreement per route over the last N, newest disagreement first", () => {
     const records = [
@@ -257,15 +404,22 @@ describe("shadow", () => {
       record(4, "main", ["a", "b"], ["b", "a"]),
     ];
     const summary = summarizeShadow(records);
-    assert.deepEqual({ count: summary.count, matches: summary.matches, sameOrder: summary.sameOrder }, { count: 4, matches: 2, sameOrder: 1 });
+    assert.deepEqual(
+      { count: summary.count, matches: summary.matches, sameOrder: summary.sameOrder },
+      { count: 4, matches: 2, sameOrder: 1 },
+    );
     assert.deepEqual(summary.byRoute, { main: { count: 3, matches: 1 }, deep: { count: 1, matches: 1 } });
-    assert.deepEqual(summary.mismatches.map((m) => m.requestId), ["r4", "r1"]);
+    assert.deepEqual(
+      summary.mismatches.map((m) => m.requestId),
+      ["r4", "r1"],
+    );
     assert.equal(summarizeShadow(records, 2).count, 2);
   });
 
   it("keeps only the last SHADOW_HISTORY comparisons", () => {
     let state = emptyShadow();
-    for (let index = 0; index < SHADOW_HISTORY + 3; index++) state = addComparison(state, record(index, "main", ["a"], ["a"]));
+    for (let index = 0; index < SHADOW_HISTORY + 3; index++)
+      state = addComparison(state, record(index, "main", ["a"], ["a"]));
     assert.equal(state.comparisons.length, SHADOW_HISTORY);
     assert.equal(state.comparisons[0]!.requestId, "r3");
   });
@@ -275,19 +429,28 @@ describe("shadow", () => {
     const command = shadowCommand(service);
     const output = recordingOutput();
     await command.run([], fakeDeps(), output);
-    assert.equal(output.text(), "shadow mode: disabled (requests are routed by the full ranking)\nno comparisons recorded (/auto-router shadow enable starts recording)");
+    assert.equal(
+      output.text(),
+      "shadow mode: disabled (requests are routed by the full ranking)\nno comparisons recorded (/auto-router shadow enable starts recording)",
+    );
     await command.run(["enable"], fakeDeps(), output);
     assert.equal(service.enabled(), true);
-    (service as unknown as { comparisons(): ShadowRecord[] }).comparisons = () => [record(8, "main", ["a", "b"], ["b", "a"]), record(9, "main", ["a", "b"], ["a", "b"])];
+    (service as unknown as { comparisons(): ShadowRecord[] }).comparisons = () => [
+      record(8, "main", ["a", "b"], ["b", "a"]),
+      record(9, "main", ["a", "b"], ["a", "b"]),
+    ];
     const shown = recordingOutput();
     await command.run(["show", "10"], fakeDeps(), shown);
-    assert.equal(shown.text(), [
-      "shadow mode: enabled (requests are routed in declared order; the full ranking is only recorded)",
-      "last 2 request(s): the ranking chose the declared first target in 1 (50%), the same whole order in 1 (50%)",
-      "  main: 1/2 match (50%)",
-      "recent disagreements (declared first vs ranked first):",
-      "  2m ago main: a vs b",
-    ].join("\n"));
+    assert.equal(
+      shown.text(),
+      [
+        "shadow mode: enabled (requests are routed in declared order; the full ranking is only recorded)",
+        "last 2 request(s): the ranking chose the declared first target in 1 (50%), the same whole order in 1 (50%)",
+        "  main: 1/2 match (50%)",
+        "recent disagreements (declared first vs ranked first):",
+        "  2m ago main: a vs b",
+      ].join("\n"),
+    );
     const bad = recordingOutput();
     await command.run(["show", "0"], fakeDeps(), bad);
     assert.equal(bad.lines[0]!.level, "error");
@@ -302,7 +465,12 @@ describe("dispatch and output", () => {
     const deps = fakeDeps();
     assert.deepEqual(values(completeCommand("sh", deps)), ["show", "shortcuts"]);
     assert.deepEqual(values(completeCommand("switch qu", deps)), ["switch quick"]);
-    assert.deepEqual(values(completeCommand("reset ", deps)), ["reset cooldowns", "reset breakers", "reset latency", "reset all"]);
+    assert.deepEqual(values(completeCommand("reset ", deps)), [
+      "reset cooldowns",
+      "reset breakers",
+      "reset latency",
+      "reset all",
+    ]);
     assert.equal(completeCommand("nothing", deps), null);
   });
 
@@ -321,12 +489,21 @@ describe("dispatch and output", () => {
     const components: string[][] = [];
     const setWidget = (key: string, content: string[] | (() => { render(width: number): string[] }) | undefined) =>
       void (typeof content === "function" ? components.push(content().render(80)) : widgets.push([key, content]));
-    const output = commandOutput({ hasUI: true, ui: { notify: (text, level) => void notified.push([text, level]), setWidget } });
+    const output = commandOutput({
+      hasUI: true,
+      ui: { notify: (text, level) => void notified.push([text, level]), setWidget },
+    });
     const long = Array.from({ length: MAX_NOTIFY_LINES + 1 }, (_, index) => `line ${index + 1}`).join("\n");
     output.info(long);
     assert.deepEqual(widgets, [[WIDGET_KEY, long.split("\n")]], "RPC clients get the lines");
-    assert.deepEqual(components, [long.split("\n").map((line) => ` ${line}`)], "the TUI gets every line as a component, not cut after 10");
-    assert.deepEqual(notified, [[`line 1 … (${MAX_NOTIFY_LINES + 1} lines shown above the editor; /auto-router clear hides them)`, "info"]]);
+    assert.deepEqual(
+      components,
+      [long.split("\n").map((line) => ` ${line}`)],
+      "the TUI gets every line as a component, not cut after 10",
+    );
+    assert.deepEqual(notified, [
+      [`line 1 … (${MAX_NOTIFY_LINES + 1} lines shown above the editor; /auto-router clear hides them)`, "info"],
+    ]);
     output.warn(Array.from({ length: MAX_NOTIFY_LINES }, () => "x").join("\n"));
     assert.equal(widgets.length, 1, "exactly MAX_NOTIFY_LINES lines still fit a notification");
     assert.equal(notified[1]![1], "warning");

@@ -14,13 +14,16 @@ const oldContext = {
   messages: [{ role: "user", content: [{ type: "text", text: "Say hi" }], timestamp: 1 }],
 } as unknown as Context;
 
-const transcript = (...messages: unknown[]) => ({ messages } as unknown as Context);
+const transcript = (...messages: unknown[]) => ({ messages }) as unknown as Context;
 const system = (fields: Record<string, unknown>) => ({ role: "system", content: "", timestamp: 0, ...fields });
 const user = (text: string) => ({ role: "user", content: text, timestamp: 1 });
 
 describe("pi-features on the 0.73.1 context shape", () => {
   it("reads tools and the last user text from the Context fields", () => {
-    assert.deepEqual(currentTools(oldContext).map((tool) => tool.name), ["echo"]);
+    assert.deepEqual(
+      currentTools(oldContext).map((tool) => tool.name),
+      ["echo"],
+    );
     assert.equal(lastUserText(oldContext), "Say hi");
     assert.equal(conversationMessages(oldContext).length, 1);
   });
@@ -35,16 +38,21 @@ describe("pi-features on the new pi transcript shape", () => {
   );
 
   it("replays toolsAdded and toolsRemoved across system messages", () => {
-    assert.deepEqual(currentTools(newContext).map((tool) => tool.name), ["echo"]);
+    assert.deepEqual(
+      currentTools(newContext).map((tool) => tool.name),
+      ["echo"],
+    );
   });
 
   it("skips system messages for the last user text and the conversation", () => {
     assert.equal(lastUserText(newContext), "Say hi");
-    assert.deepEqual(conversationMessages(newContext).map((message) => message.role), ["user", "user"]);
+    assert.deepEqual(
+      conversationMessages(newContext).map((message) => message.role),
+      ["user", "user"],
+    );
   });
 
   it("reports no tools for a transcript whose system message adds none", () => {
     assert.deepEqual(currentTools(transcript(system({ sections: { preamble: "x" } }), user("hi"))), []);
   });
 });
-

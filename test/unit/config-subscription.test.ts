@@ -3,15 +3,19 @@ import { describe, it } from "node:test";
 import { parseConfigText } from "../../src/config/parse-config.ts";
 
 const parse = (value: unknown) => parseConfigText(JSON.stringify(value));
-const withTarget = (extra: Record<string, unknown>) => ({ routes: { a: { targets: [{ provider: "anthropic", modelId: "m", ...extra }] } } });
+const withTarget = (extra: Record<string, unknown>) => ({
+  routes: { a: { targets: [{ provider: "anthropic", modelId: "m", ...extra }] } },
+});
 
 describe("config: per-target patches and retries", () => {
   it("accepts headers, body fields and retryBeforeFailover on a target", () => {
-    const result = parse(withTarget({
-      headers: { "anthropic-beta": "context-1m-2025-08-07" },
-      body: { provider: { order: ["anthropic"] } },
-      retryBeforeFailover: { times: 2, kinds: ["rate_limit", "server", "overloaded"], maxDelayMs: 5000 },
-    }));
+    const result = parse(
+      withTarget({
+        headers: { "anthropic-beta": "context-1m-2025-08-07" },
+        body: { provider: { order: ["anthropic"] } },
+        retryBeforeFailover: { times: 2, kinds: ["rate_limit", "server", "overloaded"], maxDelayMs: 5000 },
+      }),
+    );
     assert.deepEqual(result.issues, []);
     assert.equal(result.config!.routes.a!.targets[0]!.retryBeforeFailover?.times, 2);
   });

@@ -20,11 +20,20 @@ describe("routes file parsing", () => {
   });
 
   it("uses only model ids that exist in pi 0.73.1's catalogue for the built-in routes", () => {
-    const expected = ["subscription-reasoning", "subscription-swe", "subscription-long-context", "subscription-economy", "subscription-fast"];
+    const expected = [
+      "subscription-reasoning",
+      "subscription-swe",
+      "subscription-long-context",
+      "subscription-economy",
+      "subscription-fast",
+    ];
     assert.deepEqual(Object.keys(DEFAULT_CONFIG.routes).sort(), [...expected].sort());
     for (const route of Object.values(DEFAULT_CONFIG.routes)) {
       for (const target of route.targets) {
-        assert.ok(getModel(target.provider as never, target.modelId as never), `${target.provider}/${target.modelId} is in the catalogue`);
+        assert.ok(
+          getModel(target.provider as never, target.modelId as never),
+          `${target.provider}/${target.modelId} is in the catalogue`,
+        );
       }
     }
   });
@@ -43,8 +52,20 @@ describe("routes file parsing", () => {
           maxTokens: 32000,
           sortBy: "config",
           targets: [
-            { provider: "anthropic", modelId: "claude-sonnet-4-6", label: "Sonnet", authProvider: "anthropic", billing: "subscription" },
-            { provider: "deepseek", modelId: "deepseek-v4-pro", billing: "per-token", balanceEndpoint: "https://api.deepseek.com/user/balance", _example: "x" },
+            {
+              provider: "anthropic",
+              modelId: "claude-sonnet-4-6",
+              label: "Sonnet",
+              authProvider: "anthropic",
+              billing: "subscription",
+            },
+            {
+              provider: "deepseek",
+              modelId: "deepseek-v4-pro",
+              billing: "per-token",
+              balanceEndpoint: "https://api.deepseek.com/user/balance",
+              _example: "x",
+            },
           ],
         },
       },
@@ -59,7 +80,13 @@ describe("routes file parsing", () => {
   it("reports unknown keys with their path and keeps the rest of the file", () => {
     const result = parse({ routes: { a: { targets: [{ provider: "x", modelId: "y", wieght: 2 }] } }, budgetz: {} });
     assert.ok(result.config);
-    assert.deepEqual(result.issues.map((i) => [i.severity, i.path]), [["warning", "routes.a.targets[0].wieght"], ["warning", "budgetz"]]);
+    assert.deepEqual(
+      result.issues.map((i) => [i.severity, i.path]),
+      [
+        ["warning", "routes.a.targets[0].wieght"],
+        ["warning", "budgetz"],
+      ],
+    );
   });
 
   it("rejects a wrong type, naming the path and what was expected", () => {
@@ -77,7 +104,12 @@ describe("routes file parsing", () => {
 
   it("migrates daysOfWeek written at rule level into the rule's condition, with a warning", () => {
     const result = parse({
-      routes: { a: { targets: [{ provider: "x", modelId: "y" }], policyRules: [{ type: "exclude-provider", providers: ["x"], daysOfWeek: ["sat", "sun"] }] } },
+      routes: {
+        a: {
+          targets: [{ provider: "x", modelId: "y" }],
+          policyRules: [{ type: "exclude-provider", providers: ["x"], daysOfWeek: ["sat", "sun"] }],
+        },
+      },
     });
     assert.deepEqual(result.config?.routes.a?.policyRules?.[0]?.when, { daysOfWeek: ["sat", "sun"] });
     assert.equal(result.issues[0]?.severity, "warning");
@@ -134,7 +166,9 @@ describe("routes file loading", () => {
 
   it("reports a routes path it cannot read instead of throwing, and keeps the last good config", () => {
     // A directory where the file should be: unreadable for every user, root included (EISDIR).
-    const loaded = loadConfigFile(dir, { lastGood: { routes: { kept: { targets: [{ provider: "x", modelId: "y" }] } } } });
+    const loaded = loadConfigFile(dir, {
+      lastGood: { routes: { kept: { targets: [{ provider: "x", modelId: "y" }] } } },
+    });
     assert.match(loaded.issues[0]!.message, /cannot read the file \(EISDIR\)/);
     assert.equal(loaded.origin, "last-good");
     assert.ok(loaded.config.routes.kept);
@@ -151,16 +185,25 @@ describe("routes file loading", () => {
     assert.equal(loaded.copy, copy);
     assert.deepEqual(Object.keys(loaded.config.routes), ["mine"]);
     assert.deepEqual([loaded.issues[0]!.line, loaded.issues[0]!.column], [4, 5]);
-    assert.match(describeLoad(loaded).join("\n"), /:4:5: not valid JSON: Expected ',' or '}' after property value[\s\S]*is invalid; starting on the last good copy/);
+    assert.match(
+      describeLoad(loaded).join("\n"),
+      /:4:5: not valid JSON: Expected ',' or '}' after property value[\s\S]*is invalid; starting on the last good copy/,
+    );
     assert.deepEqual(JSON.parse(readFileSync(copy, "utf8")), good, "a broken file never replaces the copy");
   });
 
   it("without a good copy, registers the route ids the broken file declares and fails their requests with the error", () => {
-    writeFileSync(file, '{\n  "routes": {\n    "mine": {"targets": [{"provider": "x", "modelId": "y"}]}\n    "second": {}\n  }\n}\n');
+    writeFileSync(
+      file,
+      '{\n  "routes": {\n    "mine": {"targets": [{"provider": "x", "modelId": "y"}]}\n    "second": {}\n  }\n}\n',
+    );
     const loaded = loadConfigFile(file, { copyPath: () => join(dir, "nowhere", "copy.json") });
     assert.equal(loaded.origin, "declared");
     assert.deepEqual(Object.keys(loaded.config.routes), ["mine", "second"]);
-    assert.equal(configErrorText(loaded, "mine"), `auto-router: route mine cannot be served: the routes file is invalid (${file}:4:5: not valid JSON: Expected ',' or '}' after property value). Fix the file; it is re-read automatically.`);
+    assert.equal(
+      configErrorText(loaded, "mine"),
+      `auto-router: route mine cannot be served: the routes file is invalid (${file}:4:5: not valid JSON: Expected ',' or '}' after property value). Fix the file; it is re-read automatically.`,
+    );
   });
 
   it("cleans up", () => rmSync(dir, { recursive: true, force: true }));

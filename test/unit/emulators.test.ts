@@ -5,7 +5,14 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type Api, type AssistantMessageEvent, type Context, type Model, type SimpleStreamOptions, streamSimple } from "@mariozechner/pi-ai";
+import {
+  type Api,
+  type AssistantMessageEvent,
+  type Context,
+  type Model,
+  type SimpleStreamOptions,
+  streamSimple,
+} from "@mariozechner/pi-ai";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import type { Emulator, EmulatorReply, RecordedCall } from "../helpers/sse-emulator-core.ts";
@@ -31,8 +38,12 @@ const anthropicError = (status: number, type: string, message: string) =>
 
 const DIALECTS: Dialect[] = [
   {
-    api: "openai-completions", provider: "emu-openai", start: startOpenAIEmulator, path: "/v1/chat/completions",
-    authOf: (call) => call.headers.authorization, expectedAuth: `Bearer ${API_KEY}`,
+    api: "openai-completions",
+    provider: "emu-openai",
+    start: startOpenAIEmulator,
+    path: "/v1/chat/completions",
+    authOf: (call) => call.headers.authorization,
+    expectedAuth: `Bearer ${API_KEY}`,
     statusMessages: {
       429: "429 Rate limit reached for requests",
       529: "529 Overloaded",
@@ -42,8 +53,12 @@ const DIALECTS: Dialect[] = [
     },
   },
   {
-    api: "anthropic-messages", provider: "emu-anthropic", start: startAnthropicEmulator, path: "/v1/messages",
-    authOf: (call) => call.headers["x-api-key"], expectedAuth: API_KEY,
+    api: "anthropic-messages",
+    provider: "emu-anthropic",
+    start: startAnthropicEmulator,
+    path: "/v1/messages",
+    authOf: (call) => call.headers["x-api-key"],
+    expectedAuth: API_KEY,
     statusMessages: {
       429: anthropicError(429, "rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"),
       529: anthropicError(529, "overloaded_error", "Overloaded"),
@@ -57,8 +72,16 @@ const DIALECTS: Dialect[] = [
 function modelFor(dialect: Dialect, baseUrl: string): Model<Api> {
   const compat = { supportsDeveloperRole: false, supportsReasoningEffort: false, supportsStore: false };
   return {
-    id: "emulated-model", name: "Emulated model", api: dialect.api, provider: dialect.provider, baseUrl, reasoning: false,
-    input: ["text"], cost: { input: 1, output: 2, cacheRead: 0.1, cacheWrite: 1.25 }, contextWindow: 128000, maxTokens: 4096,
+    id: "emulated-model",
+    name: "Emulated model",
+    api: dialect.api,
+    provider: dialect.provider,
+    baseUrl,
+    reasoning: false,
+    input: ["text"],
+    cost: { input: 1, output: 2, cacheRead: 0.1, cacheWrite: 1.25 },
+    contextWindow: 128000,
+    maxTokens: 4096,
     ...(dialect.api === "openai-completions" ? { compat } : {}),
   } as Model<Api>;
 }
@@ -67,18 +90,28 @@ async function collect(model: Model<Api>, options: Partial<SimpleStreamOptions> 
   const { abortOnFirstText, ...streamOptions } = options;
   const controller = new AbortController();
   const events: AssistantMessageEvent[] = [];
-  for await (const event of streamSimple(model, CONTEXT, { apiKey: API_KEY, maxRetries: 0, signal: controller.signal, ...streamOptions })) {
+  for await (const event of streamSimple(model, CONTEXT, {
+    apiKey: API_KEY,
+    maxRetries: 0,
+    signal: controller.signal,
+    ...streamOptions,
+  })) {
     events.push(event);
     if (abortOnFirstText && event.type === "text_delta") controller.abort();
   }
   return events;
 }
 
-const textOf = (events: AssistantMessageEvent[]) => events.flatMap((event) => (event.type === "text_delta" ? [event.delta] : [])).join("");
-const terminal = (events: AssistantMessageEvent[]) => events.filter((event) => event.type === "done" || event.type === "error");
+const textOf = (events: AssistantMessageEvent[]) =>
+  events.flatMap((event) => (event.type === "text_delta" ? [event.delta] : [])).join("");
+const terminal = (events: AssistantMessageEvent[]) =>
+  events.filter((event) => event.type === "done" || event.type === "error");
 
 function onlyError(events: AssistantMessageEvent[]) {
-  assert.deepEqual(events.map((event) => event.type), ["error"]);
+  assert.deepEqual(
+    events.map((event) => event.type),
+    ["error"],
+  );
   const event = events[0];
   assert.ok(event.type === "error");
   return event.error;
@@ -123,8 +156,14 @@ for (const dialect of DIALECTS) {
       const events = await collect(model);
       const done = events.at(-1);
       assert.ok(done?.type === "done");
-      assert.deepEqual(done.message.content.map((block) => block.type), ["thinking", "text"]);
-      assert.ok(events.findIndex((event) => event.type === "thinking_delta") < events.findIndex((event) => event.type === "text_delta"));
+      assert.deepEqual(
+        done.message.content.map((block) => block.type),
+        ["thinking", "text"],
+      );
+      assert.ok(
+        events.findIndex((event) => event.type === "thinking_delta") <
+          events.findIndex((event) => event.type === "text_delta"),
+      );
     });
 
     it("delivers a tool call as a toolCall content block with parsed arguments", async () => {
@@ -133,7 +172,9 @@ for (const dialect of DIALECTS) {
       const done = (await collect(model)).at(-1);
       assert.ok(done?.type === "done");
       assert.equal(done.reason, "toolUse");
-      assert.deepEqual(done.message.content, [{ type: "toolCall", id: "tool-1", name: "echo", arguments: { text: "ping" } }]);
+      assert.deepEqual(done.message.content, [
+        { type: "toolCall", id: "tool-1", name: "echo", arguments: { text: "ping" } },
+      ]);
     });
 
     it("passes cache read and cache write tokens through to pi-ai's usage", async () => {
@@ -142,7 +183,10 @@ for (const dialect of DIALECTS) {
       const done = (await collect(model)).at(-1);
       assert.ok(done?.type === "done");
       const { input, output, cacheRead, cacheWrite } = done.message.usage;
-      assert.deepEqual({ input, output, cacheRead, cacheWrite }, { input: 5, output: 3, cacheRead: 100, cacheWrite: 20 });
+      assert.deepEqual(
+        { input, output, cacheRead, cacheWrite },
+        { input: 5, output: 3, cacheRead: 100, cacheWrite: 20 },
+      );
     });
 
     it("reports zero usage when the reply's usage is null", async () => {
@@ -194,7 +238,10 @@ for (const dialect of DIALECTS) {
       const stalling = await dialect.start({ name: "Stalling" });
       stalling.enqueue({ text: "one two three", stallAfterChunks: 1 });
       const events: AssistantMessageEvent[] = [];
-      for await (const event of streamSimple(modelFor(dialect, stalling.url), CONTEXT, { apiKey: API_KEY, maxRetries: 0 })) {
+      for await (const event of streamSimple(modelFor(dialect, stalling.url), CONTEXT, {
+        apiKey: API_KEY,
+        maxRetries: 0,
+      })) {
         events.push(event);
         if (event.type === "text_delta") await stalling.close();
       }
@@ -213,7 +260,10 @@ for (const dialect of DIALECTS) {
       await fresh();
       emulator.enqueue({ malformedSse: true });
       const events = await collect(model);
-      assert.deepEqual(events.map((event) => event.type), ["start", "error"]);
+      assert.deepEqual(
+        events.map((event) => event.type),
+        ["start", "error"],
+      );
     });
 
     it("still streams the whole text when chunks drip slowly", async () => {
@@ -228,7 +278,10 @@ for (const dialect of DIALECTS) {
       assert.equal(onlyError(await collect(model)).errorMessage, dialect.statusMessages[429]);
       assert.equal(textOf(await collect(model)), "second");
       assert.equal(textOf(await collect(model)), "Hello from Emu (call 3).");
-      assert.deepEqual(emulator.calls.map((call) => call.index), [0, 1, 2]);
+      assert.deepEqual(
+        emulator.calls.map((call) => call.index),
+        [0, 1, 2],
+      );
     });
 
     it("uses a default reply function that sees the recorded call", async () => {
@@ -291,7 +344,8 @@ describe("pi-ai error messages fixture", () => {
     it(`pi-ai reports "${entry.case}" with the message recorded in the fixture`, async () => {
       const end = await observe(entry);
       assert.ok(end?.type === "error", `expected an error event, got ${end?.type}`);
-      if (RECORD_FIXTURE) Object.assign(entry, { errorMessage: end.error.errorMessage, stopReason: end.error.stopReason });
+      if (RECORD_FIXTURE)
+        Object.assign(entry, { errorMessage: end.error.errorMessage, stopReason: end.error.stopReason });
       assert.equal(end.error.stopReason, entry.stopReason);
       if (entry.stablePrefix) assert.ok(end.error.errorMessage?.startsWith(entry.stablePrefix), end.error.errorMessage);
       else assert.equal(end.error.errorMessage, entry.errorMessage);

@@ -9,17 +9,21 @@ import { it } from "node:test";
 import { openEventLog } from "../../src/state/event-log.ts";
 import { EVENT_LOG_NAME } from "../../src/state/state-paths.ts";
 
-const intactTypes = (text: string) => text.split("\n").flatMap((line) => {
-  try {
-    return [JSON.parse(line).type as string];
-  } catch {
-    return [];
-  }
-});
+const intactTypes = (text: string) =>
+  text.split("\n").flatMap((line) => {
+    try {
+      return [JSON.parse(line).type as string];
+    } catch {
+      return [];
+    }
+  });
 
 it("starts a new line when the log ends in a line cut short, so the next record stays intact", async () => {
   const dir = mkdtempSync(join(tmpdir(), "auto-router-torn-"));
-  writeFileSync(join(dir, EVENT_LOG_NAME), `{"v":1,"type":"old","ts":"2024-01-01T00:00:00.000Z","data":{}}\n{"v":1,"type":"cut`);
+  writeFileSync(
+    join(dir, EVENT_LOG_NAME),
+    `{"v":1,"type":"old","ts":"2024-01-01T00:00:00.000Z","data":{}}\n{"v":1,"type":"cut`,
+  );
   const log = openEventLog({ dir });
   log.append({ type: "decision", requestId: "r1", data: {} });
   log.append({ type: "final", requestId: "r1", data: {} });

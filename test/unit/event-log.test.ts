@@ -22,20 +22,35 @@ function options(dir: string, overrides: Partial<EventLogOptions> = {}): EventLo
 function readLines(file: string): LogLine[] {
   const text = readFileSync(file, "utf8");
   assert.ok(text === "" || text.endsWith("\n"), "the file ends on a line boundary");
-  return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as LogLine);
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as LogLine);
 }
 
 describe("openEventLog: lines", () => {
   it("writes one JSON line per event with v, ts and type, in append order, only when flushed", async () => {
     const dir = freshDir("auto-router-events");
     const log = openEventLog(options(dir));
-    log.append({ type: "decision", requestId: "123e4567-e89b-12d3-a456-426614174000", routeId: "subscription-swe", data: { target: "claude-sonnet-4-6" } });
+    log.append({
+      type: "decision",
+      requestId: "123e4567-e89b-12d3-a456-426614174000",
+      routeId: "subscription-swe",
+      data: { target: "claude-sonnet-4-6" },
+    });
     log.append({ type: "result", ts: "2024-12-31T23:59:59.000Z", data: { ok: true } });
     assert.equal(existsSync(log.path), false, "append() only buffers");
     await log.flush();
     assert.equal(log.path, join(dir, EVENT_LOG_NAME));
     assert.deepEqual(readLines(log.path), [
-      { v: 2, type: "decision", ts: "2025-01-02T03:04:05.000Z", requestId: "123e4567-e89b-12d3-a456-426614174000", routeId: "subscription-swe", data: { target: "claude-sonnet-4-6" } },
+      {
+        v: 2,
+        type: "decision",
+        ts: "2025-01-02T03:04:05.000Z",
+        requestId: "123e4567-e89b-12d3-a456-426614174000",
+        routeId: "subscription-swe",
+        data: { target: "claude-sonnet-4-6" },
+      },
       { v: 2, type: "result", ts: "2024-12-31T23:59:59.000Z", data: { ok: true } },
     ]);
     await log.close();
@@ -45,7 +60,10 @@ describe("openEventLog: lines", () => {
     const dir = freshDir("auto-router-events");
     const key = ["sk-ant-api03", "Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1Jh0Gf9Ed8Cb7"].join("-");
     const log = openEventLog(options(dir));
-    log.append({ type: "attempt", data: { message: `401 invalid x-api-key ${key}`, headers: { authorization: `Bearer ${key}` } } });
+    log.append({
+      type: "attempt",
+      data: { message: `401 invalid x-api-key ${key}`, headers: { authorization: `Bearer ${key}` } },
+    });
     await log.close();
     const text = readFileSync(log.path, "utf8");
     assert.ok(!text.includes(key), text);
@@ -110,10 +128,18 @@ describe("openEventLog: rotation", () => {
     }
     await log.close();
     const files = listLogFiles(dir);
-    assert.deepEqual(files, [join(dir, "auto-router.events.2.jsonl"), join(dir, "auto-router.events.1.jsonl"), join(dir, EVENT_LOG_NAME)]);
+    assert.deepEqual(files, [
+      join(dir, "auto-router.events.2.jsonl"),
+      join(dir, "auto-router.events.1.jsonl"),
+      join(dir, EVENT_LOG_NAME),
+    ]);
     assert.equal(existsSync(join(dir, "auto-router.events.3.jsonl")), false);
     const indexes = files.flatMap((file) => readLines(file).map((event) => event.data.index as number));
-    assert.deepEqual(indexes, [...indexes].sort((left, right) => left - right), "oldest-first order");
+    assert.deepEqual(
+      indexes,
+      [...indexes].sort((left, right) => left - right),
+      "oldest-first order",
+    );
     assert.equal(indexes.at(-1), 39);
     for (const file of files) assert.ok(statSync(file).size <= 400);
   });
@@ -127,9 +153,17 @@ describe("openEventLog: rotation", () => {
     }
     await log.close();
     const files = listLogFiles(dir);
-    assert.deepEqual(files, [join(dir, "auto-router.events.2.jsonl"), join(dir, "auto-router.events.1.jsonl"), join(dir, EVENT_LOG_NAME)]);
+    assert.deepEqual(files, [
+      join(dir, "auto-router.events.2.jsonl"),
+      join(dir, "auto-router.events.1.jsonl"),
+      join(dir, EVENT_LOG_NAME),
+    ]);
     const indexes = files.flatMap((file) => readLines(file).map((event) => event.data.index as number));
-    assert.deepEqual(indexes, [...indexes].sort((left, right) => left - right), "oldest-first order");
+    assert.deepEqual(
+      indexes,
+      [...indexes].sort((left, right) => left - right),
+      "oldest-first order",
+    );
     assert.equal(indexes.at(-1), 39);
     for (const file of files) assert.ok(statSync(file).size <= 400);
   });
@@ -146,18 +180,31 @@ describe("openEventLog: rotation", () => {
     await Promise.all([first.close(), second.close()]);
     assert.deepEqual(listLogFiles(dir), [join(dir, "auto-router.events.1.jsonl"), join(dir, EVENT_LOG_NAME)]);
     assert.equal(readLines(join(dir, "auto-router.events.1.jsonl")).length, 8);
-    assert.deepEqual(readLines(join(dir, EVENT_LOG_NAME)).map((event) => event.type).sort(), ["first", "second"]);
+    assert.deepEqual(
+      readLines(join(dir, EVENT_LOG_NAME))
+        .map((event) => event.type)
+        .sort(),
+      ["first", "second"],
+    );
   });
 
   it("lists rotated files by number, not by name, and ignores unrelated files", () => {
     const dir = freshDir("auto-router-events");
-    for (const name of [EVENT_LOG_NAME, "auto-router.events.1.jsonl", "auto-router.events.10.jsonl", "auto-router.events.3.jsonl",
-      "auto-router.events.x.jsonl", "other.jsonl", "auto-router.usage.json"]) {
+    for (const name of [
+      EVENT_LOG_NAME,
+      "auto-router.events.1.jsonl",
+      "auto-router.events.10.jsonl",
+      "auto-router.events.3.jsonl",
+      "auto-router.events.x.jsonl",
+      "other.jsonl",
+      "auto-router.usage.json",
+    ]) {
       writeFileSync(join(dir, name), "");
     }
-    assert.deepEqual(listLogFiles(dir).map((file) => file.slice(dir.length + 1)), [
-      "auto-router.events.10.jsonl", "auto-router.events.3.jsonl", "auto-router.events.1.jsonl", EVENT_LOG_NAME,
-    ]);
+    assert.deepEqual(
+      listLogFiles(dir).map((file) => file.slice(dir.length + 1)),
+      ["auto-router.events.10.jsonl", "auto-router.events.3.jsonl", "auto-router.events.1.jsonl", EVENT_LOG_NAME],
+    );
     assert.deepEqual(listLogFiles(join(dir, "missing")), []);
   });
 });
@@ -173,14 +220,22 @@ describe("openEventLog: several processes", () => {
       mkdirSync(barrier);
       const logDir = join(dir, "logs");
       const results = await Promise.all(
-        ["a1", "b2"].map((id) => runWorker(WORKER, [logDir, "500", id, "append-events"], { ...env, BARRIER_DIR: barrier, BARRIER_COUNT: "2" })),
+        ["a1", "b2"].map((id) =>
+          runWorker(WORKER, [logDir, "500", id, "append-events"], { ...env, BARRIER_DIR: barrier, BARRIER_COUNT: "2" }),
+        ),
       );
       for (const result of results) assert.equal(result.code, 0, result.stderr);
       const events = listLogFiles(logDir).flatMap(readLines); // JSON.parse throws on any torn line
       assert.equal(events.length, 1000);
       for (const workerId of ["a1", "b2"]) {
-        const indexes = events.filter((event) => event.data.workerId === workerId).map((event) => event.data.index as number);
-        assert.deepEqual(indexes, Array.from({ length: 500 }, (_, index) => index), `${workerId} lines in order`);
+        const indexes = events
+          .filter((event) => event.data.workerId === workerId)
+          .map((event) => event.data.index as number);
+        assert.deepEqual(
+          indexes,
+          Array.from({ length: 500 }, (_, index) => index),
+          `${workerId} lines in order`,
+        );
       }
     });
   }
@@ -190,7 +245,10 @@ describe("openEventLog: several processes", () => {
     const result = await runWorker(WORKER, [dir, "1", "leaver", "append-and-exit"]);
     assert.equal(result.code, 0, result.stderr);
     const events = readLines(join(dir, EVENT_LOG_NAME));
-    assert.deepEqual(events.map((event) => [event.type, event.data.workerId]), [["exit-probe", "leaver"]]);
+    assert.deepEqual(
+      events.map((event) => [event.type, event.data.workerId]),
+      [["exit-probe", "leaver"]],
+    );
     assert.deepEqual(readdirSync(dir), [EVENT_LOG_NAME]);
   });
 });

@@ -5,7 +5,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import type { CandidatesEventData, DecisionEventData, EventRecord, FinalEventData } from "../../src/events/event-types.ts";
+import type {
+  CandidatesEventData,
+  DecisionEventData,
+  EventRecord,
+  FinalEventData,
+} from "../../src/events/event-types.ts";
 import { EVENT_SCHEMA_VERSION } from "../../src/events/event-types.ts";
 import { EVENT_TYPES } from "../../src/events/event-types.ts";
 import { emptyReadStats, findLogFiles, parseEventLine, readEvents } from "../../src/events/read-events.ts";
@@ -20,9 +25,23 @@ const freshDir = () => {
 };
 
 const DECISION: DecisionEventData = {
-  requestedRouteId: "main", routeId: "main", tierSource: "none", intent: "code", intentConfidence: 0.8,
-  features: { estimatedTokens: 11, contextClass: "short", hasImages: false, hasTools: false, intent: "code", intentConfidence: 0.8 },
-  shortcutTokens: [], plannedTarget: "a/1", rules: [], hints: ["sorted by config"],
+  requestedRouteId: "main",
+  routeId: "main",
+  tierSource: "none",
+  intent: "code",
+  intentConfidence: 0.8,
+  features: {
+    estimatedTokens: 11,
+    contextClass: "short",
+    hasImages: false,
+    hasTools: false,
+    intent: "code",
+    intentConfidence: 0.8,
+  },
+  shortcutTokens: [],
+  plannedTarget: "a/1",
+  rules: [],
+  hints: ["sorted by config"],
 };
 const CANDIDATES: CandidatesEventData = {
   candidates: [
@@ -31,7 +50,15 @@ const CANDIDATES: CandidatesEventData = {
   ],
   skipped: [],
 };
-const FINAL: FinalEventData = { outcome: "success", servedTarget: "a/1", plannedTarget: "a/1", attempts: 1, failovers: 0, latencyMs: 25, failureKinds: [] };
+const FINAL: FinalEventData = {
+  outcome: "success",
+  servedTarget: "a/1",
+  plannedTarget: "a/1",
+  attempts: 1,
+  failovers: 0,
+  latencyMs: 25,
+  failureKinds: [],
+};
 const IDS = { requestId: "request-1", sessionId: "session-1", routeId: "main" };
 const RECORDS: EventRecord[] = [
   { type: "decision", data: DECISION, ...IDS },
@@ -53,12 +80,15 @@ describe("event log format v2", () => {
     const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
     for (const record of RECORDS) log.append(record);
     await log.close();
-    const lines = readFileSync(log.path, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    const lines = readFileSync(log.path, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
     assert.ok(lines.every((line) => line.v === EVENT_SCHEMA_VERSION && EVENT_SCHEMA_VERSION === 2));
-    assert.deepEqual(lines.map((line) => [line.sessionId, line.routeId, line.machine]), [
-      ["session-1", "main", "laptop"],
-      ...Array.from({ length: 3 }, () => [undefined, undefined, undefined]),
-    ]);
+    assert.deepEqual(
+      lines.map((line) => [line.sessionId, line.routeId, line.machine]),
+      [["session-1", "main", "laptop"], ...Array.from({ length: 3 }, () => [undefined, undefined, undefined])],
+    );
     assert.deepEqual(lines[0].data.features, { estimatedTokens: 11, contextClass: "short" });
     assert.equal("rules" in lines[0].data, false);
     assert.equal("requestedRouteId" in lines[0].data, false, "the requested route is the routed one");
@@ -83,33 +113,55 @@ describe("event log format v2", () => {
   it("keeps the whole envelope on a follow-up line whose request has no decision line in this log, or another route", async () => {
     const dir = freshDir();
     const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
-    log.append({ type: "final", data: FINAL, requestId: "request-without-decision", sessionId: "session-1", routeId: "main" });
+    log.append({
+      type: "final",
+      data: FINAL,
+      requestId: "request-without-decision",
+      sessionId: "session-1",
+      routeId: "main",
+    });
     log.append(RECORDS[0]!);
     log.append({ ...RECORDS[2]!, routeId: "other" });
     await log.close();
-    const lines = readFileSync(log.path, "utf8").trim().split("\n").map((line) => JSON.parse(line));
-    assert.deepEqual(lines.map((line) => [line.type, line.sessionId, line.routeId, line.machine]), [
-      ["final", "session-1", "main", "laptop"],
-      ["decision", "session-1", "main", "laptop"],
-      ["attempt", "session-1", "other", "laptop"],
-    ]);
+    const lines = readFileSync(log.path, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      lines.map((line) => [line.type, line.sessionId, line.routeId, line.machine]),
+      [
+        ["final", "session-1", "main", "laptop"],
+        ["decision", "session-1", "main", "laptop"],
+        ["attempt", "session-1", "other", "laptop"],
+      ],
+    );
   });
 
   it("still reads v1 lines unchanged", async () => {
     const dir = freshDir();
-    const v1 = RECORDS.map((record) => JSON.stringify({ v: 1, type: record.type, ts: "2026-01-01T00:00:00.000Z", ...IDS, data: record.data }));
+    const v1 = RECORDS.map((record) =>
+      JSON.stringify({ v: 1, type: record.type, ts: "2026-01-01T00:00:00.000Z", ...IDS, data: record.data }),
+    );
     writeFileSync(join(dir, "auto-router.events.jsonl"), `${v1.join("\n")}\n`);
     const { events } = await readAll(dir);
-    assert.deepEqual(events.map((event) => [event.v, event.sessionId, event.data]), RECORDS.map((record) => [1, "session-1", record.data]));
+    assert.deepEqual(
+      events.map((event) => [event.v, event.sessionId, event.data]),
+      RECORDS.map((record) => [1, "session-1", record.data]),
+    );
   });
 
   it("reads a line of every type the writer accepts as a known type", () => {
     // The writer only takes types of the event type map (checked by the compiler); EVENT_TYPES must list them all.
     for (const type of EVENT_TYPES) {
-      const outcome = parseEventLine(JSON.stringify({ v: EVENT_SCHEMA_VERSION, type, ts: "2026-01-01T00:00:00.000Z", data: {} }));
+      const outcome = parseEventLine(
+        JSON.stringify({ v: EVENT_SCHEMA_VERSION, type, ts: "2026-01-01T00:00:00.000Z", data: {} }),
+      );
       assert.ok("event" in outcome, `${type}: ${JSON.stringify(outcome)}`);
     }
     assert.ok(EVENT_TYPES.includes("wait") && EVENT_TYPES.includes("warning") && EVENT_TYPES.includes("usage"));
-    assert.deepEqual(parseEventLine(JSON.stringify({ v: 2, type: "no-such-type", ts: "2026-01-01T00:00:00.000Z", data: {} })), { unknownType: "no-such-type" });
+    assert.deepEqual(
+      parseEventLine(JSON.stringify({ v: 2, type: "no-such-type", ts: "2026-01-01T00:00:00.000Z", data: {} })),
+      { unknownType: "no-such-type" },
+    );
   });
 });

@@ -18,13 +18,21 @@ async function readFixture() {
   return { stats, events };
 }
 
-const newReader = () => new LegacyEventReader((text, time) => classifyFailure({ stopReason: "error", errorMessage: text }, time).kind);
+const newReader = () =>
+  new LegacyEventReader((text, time) => classifyFailure({ stopReason: "error", errorMessage: text }, time).kind);
 
 const finalOf = (events: NormalizedEvent[], requestId: string) =>
   events.find((event) => event.type === "final" && event.requestId === requestId) as EventOf<"final"> | undefined;
 
-const envelope = (type: string, data: Record<string, unknown>, requestId = "R") =>
-  ({ type, timestamp: "2026-05-01T09:00:00.000Z", requestId, conversationId: "c", routeId: "swe", version: 1, data });
+const envelope = (type: string, data: Record<string, unknown>, requestId = "R") => ({
+  type,
+  timestamp: "2026-05-01T09:00:00.000Z",
+  requestId,
+  conversationId: "c",
+  routeId: "swe",
+  version: 1,
+  data,
+});
 
 describe("reading the earlier public event log", () => {
   it("reads every documented line of the fixture and reports the unknown kind", async () => {
@@ -42,7 +50,11 @@ describe("reading the earlier public event log", () => {
     const { events } = await readFixture();
     assert.equal(finalOf(events, "L1")?.data.servedTarget, "anthropic/claude-sonnet-4-6");
     assert.equal(finalOf(events, "L2")?.data.servedTarget, "openai-codex/gpt-5.3-codex");
-    assert.equal(finalOf(events, "L3")?.data.servedTarget, undefined, "an exhausted request was not served, whatever actualTarget says");
+    assert.equal(
+      finalOf(events, "L3")?.data.servedTarget,
+      undefined,
+      "an exhausted request was not served, whatever actualTarget says",
+    );
   });
 
   it("counts failover from the number of attempts and takes cost, latency from the successful result", async () => {
@@ -62,46 +74,90 @@ describe("reading the earlier public event log", () => {
     const { events } = await readFixture();
     assert.deepEqual(finalOf(events, "L2")?.data.failureKinds, ["rate_limit"]);
     assert.deepEqual(finalOf(events, "L3")?.data.failureKinds, ["overloaded", "server"]);
-    const failed = events.filter((event): event is EventOf<"result"> => event.type === "result" && event.data.outcome === "failed");
-    assert.deepEqual(failed.map((event) => [event.data.attempt, event.data.target, event.data.failureKind]), [
-      [1, "anthropic/claude-sonnet-4-6", "rate_limit"], [1, "anthropic/claude-sonnet-4-6", "overloaded"], [2, "openai-codex/gpt-5.3-codex", "server"],
-    ]);
+    const failed = events.filter(
+      (event): event is EventOf<"result"> => event.type === "result" && event.data.outcome === "failed",
+    );
+    assert.deepEqual(
+      failed.map((event) => [event.data.attempt, event.data.target, event.data.failureKind]),
+      [
+        [1, "anthropic/claude-sonnet-4-6", "rate_limit"],
+        [1, "anthropic/claude-sonnet-4-6", "overloaded"],
+        [2, "openai-codex/gpt-5.3-codex", "server"],
+      ],
+    );
   });
 
   it("keeps the decision's inputs for replay and splits candidates into tried and skipped by status", async () => {
     const { events } = await readFixture();
-    const decision = events.find((event) => event.type === "decision" && event.requestId === "L1") as EventOf<"decision">;
-    assert.deepEqual(decision.data.features, { estimatedTokens: 1200, contextClass: "short", hasImages: false, hasTools: false, intent: "code", intentConfidence: 0.8 });
+    const decision = events.find(
+      (event) => event.type === "decision" && event.requestId === "L1",
+    ) as EventOf<"decision">;
+    assert.deepEqual(decision.data.features, {
+      estimatedTokens: 1200,
+      contextClass: "short",
+      hasImages: false,
+      hasTools: false,
+      intent: "code",
+      intentConfidence: 0.8,
+    });
     assert.equal(decision.data.tier, "swe");
     assert.equal(decision.sessionId, "old-session");
-    const shortcut = events.find((event) => event.type === "decision" && event.requestId === "L4") as EventOf<"decision">;
+    const shortcut = events.find(
+      (event) => event.type === "decision" && event.requestId === "L4",
+    ) as EventOf<"decision">;
     assert.equal(shortcut.data.tierSource, "shortcut");
     const candidates = events.find((event) => event.type === "candidates") as EventOf<"candidates">;
-    assert.deepEqual(candidates.data.candidates.map((entry) => [entry.key, entry.rank]), [["anthropic/claude-sonnet-4-6", 1], ["openai-codex/gpt-5.3-codex", 2]]);
-    assert.deepEqual(candidates.data.skipped, [{ key: "google/gemini-3.1-pro-preview", reason: "budget_rejected", detail: "daily budget exhausted" }]);
+    assert.deepEqual(
+      candidates.data.candidates.map((entry) => [entry.key, entry.rank]),
+      [
+        ["anthropic/claude-sonnet-4-6", 1],
+        ["openai-codex/gpt-5.3-codex", 2],
+      ],
+    );
+    assert.deepEqual(candidates.data.skipped, [
+      { key: "google/gemini-3.1-pro-preview", reason: "budget_rejected", detail: "daily budget exhausted" },
+    ]);
   });
 
   it("gives a rating its own id that points at the rated request", async () => {
     const { events } = await readFixture();
     const ratings = events.filter((event): event is EventOf<"feedback"> => event.type === "feedback");
-    assert.deepEqual(ratings.map((event) => [event.requestId, event.data.ratedRequestId, event.data.rating, event.data.servedTarget]), [
-      ["L1#feedback", "L1", "good", "anthropic/claude-sonnet-4-6"],
-      ["L2#feedback", "L2", "bad", "openai-codex/gpt-5.3-codex"],
-    ]);
+    assert.deepEqual(
+      ratings.map((event) => [event.requestId, event.data.ratedRequestId, event.data.rating, event.data.servedTarget]),
+      [
+        ["L1#feedback", "L1", "good", "anthropic/claude-sonnet-4-6"],
+        ["L2#feedback", "L2", "bad", "openai-codex/gpt-5.3-codex"],
+      ],
+    );
   });
 
   it("reports lines that do not follow the documented envelope instead of guessing", () => {
     const reader = newReader();
-    assert.deepEqual(reader.read({ type: "routing.session_start", timestamp: "2026-05-01T00:00:00Z" }), { unknownType: "routing.session_start" });
-    assert.deepEqual(reader.read({ type: "routing.final", ts: 1777626000000, requestId: "R", data: {} }), { malformed: "no valid timestamp" });
-    assert.deepEqual(reader.read({ ...envelope("routing.final", {}), requestId: undefined }), { malformed: "no requestId" });
+    assert.deepEqual(reader.read({ type: "routing.session_start", timestamp: "2026-05-01T00:00:00Z" }), {
+      unknownType: "routing.session_start",
+    });
+    assert.deepEqual(reader.read({ type: "routing.final", ts: 1777626000000, requestId: "R", data: {} }), {
+      malformed: "no valid timestamp",
+    });
+    assert.deepEqual(reader.read({ ...envelope("routing.final", {}), requestId: undefined }), {
+      malformed: "no requestId",
+    });
     assert.deepEqual(reader.read({ ...envelope("routing.result", {}), data: "oops" }), { malformed: "no data object" });
-    assert.deepEqual(reader.read(envelope("routing.feedback", { rating: "up" })), { malformed: "feedback without a good/bad rating" });
+    assert.deepEqual(reader.read(envelope("routing.feedback", { rating: "up" })), {
+      malformed: "feedback without a good/bad rating",
+    });
   });
 
   it("counts a final written with an attempts list even when the attempt lines are missing", () => {
     const reader = newReader();
-    const outcome = reader.read(envelope("routing.final", { outcome: "exhausted", selectedTarget: "A: x | B: y", actualTarget: { provider: "b", modelId: "m", label: "B" }, attempts: [{}, {}, {}] }));
+    const outcome = reader.read(
+      envelope("routing.final", {
+        outcome: "exhausted",
+        selectedTarget: "A: x | B: y",
+        actualTarget: { provider: "b", modelId: "m", label: "B" },
+        attempts: [{}, {}, {}],
+      }),
+    );
     assert.ok("event" in outcome);
     const data = (outcome.event as EventOf<"final">).data;
     assert.deepEqual([data.outcome, data.attempts, data.failovers, data.servedTarget], ["failed", 3, 2, undefined]);

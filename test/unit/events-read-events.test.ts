@@ -24,16 +24,22 @@ describe("parseEventLine", () => {
   });
 
   it("rejects our envelope without a data object or a parseable ts", () => {
-    assert.deepEqual(parseEventLine('{"type":"final","ts":"2026-05-01T00:00:00Z","data":3}'), { malformed: "no data object" });
+    assert.deepEqual(parseEventLine('{"type":"final","ts":"2026-05-01T00:00:00Z","data":3}'), {
+      malformed: "no data object",
+    });
     assert.deepEqual(parseEventLine('{"type":"final","ts":"soon","data":{}}'), { malformed: "no valid ts" });
   });
 
   it("reports an envelope of a type no script knows separately from malformed lines", () => {
-    assert.deepEqual(parseEventLine('{"v":1,"type":"config-reloaded","ts":"2026-05-01T00:00:00Z","data":{}}'), { unknownType: "config-reloaded" });
+    assert.deepEqual(parseEventLine('{"v":1,"type":"config-reloaded","ts":"2026-05-01T00:00:00Z","data":{}}'), {
+      unknownType: "config-reloaded",
+    });
   });
 
   it("adds the parsed time to a well-formed event and treats a blank line as neither", () => {
-    const outcome = parseEventLine('{"v":1,"type":"attempt","ts":"2026-05-01T00:00:01.000Z","requestId":"a","data":{"attempt":1,"target":"x/y"}}');
+    const outcome = parseEventLine(
+      '{"v":1,"type":"attempt","ts":"2026-05-01T00:00:01.000Z","requestId":"a","data":{"attempt":1,"target":"x/y"}}',
+    );
     assert.ok("event" in outcome);
     assert.equal(outcome.event.time, Date.parse("2026-05-01T00:00:01.000Z"));
     assert.deepEqual(parseEventLine("   "), { blank: true });
@@ -48,7 +54,13 @@ describe("readEvents", () => {
     assert.equal(stats.lines, 13);
     assert.equal(stats.blankLines, 1);
     assert.equal(stats.malformed, 7);
-    assert.deepEqual(stats.malformedByReason, { "not JSON": 2, "not an object": 2, "no type": 1, "no valid ts": 1, "no data object": 1 });
+    assert.deepEqual(stats.malformedByReason, {
+      "not JSON": 2,
+      "not an object": 2,
+      "no type": 1,
+      "no valid ts": 1,
+      "no data object": 1,
+    });
     assert.equal(stats.malformedSamples.length, 5);
     assert.match(stats.malformedSamples[0]!, /malformed\.jsonl:2 \(not JSON\)$/);
   });
@@ -65,34 +77,56 @@ describe("readEvents", () => {
   it("reads rotated files in the order given, so one request can span the rotation", async () => {
     const files = findLogFiles(fixtures);
     const events = await collect(files);
-    assert.deepEqual(events.filter((event) => event.requestId === "r-a").map((event) => event.type), ["decision", "attempt", "result", "attempt", "result", "final"]);
+    assert.deepEqual(
+      events.filter((event) => event.requestId === "r-a").map((event) => event.type),
+      ["decision", "attempt", "result", "attempt", "result", "final"],
+    );
   });
 
   it("splits lines on LF and CRLF, also a line longer than one read chunk, and reads a last line without a newline", async () => {
     const dir = mkdtempSync(join(tmpdir(), "auto-router-read-lines-"));
-    const line = (id: string, text = "") => JSON.stringify({ v: 1, type: "attempt", ts: "2026-05-01T00:00:01.000Z", requestId: id, data: { attempt: 1, target: "x/y", note: text } });
+    const line = (id: string, text = "") =>
+      JSON.stringify({
+        v: 1,
+        type: "attempt",
+        ts: "2026-05-01T00:00:01.000Z",
+        requestId: id,
+        data: { attempt: 1, target: "x/y", note: text },
+      });
     const file = join(dir, "auto-router.events.jsonl");
     writeFileSync(file, `${line("a")}\r\n${line("b", "é".repeat(150_000))}\n${line("c")}`);
     const events = await collect([file]);
-    assert.deepEqual(events.map((event) => event.requestId), ["a", "b", "c"]);
+    assert.deepEqual(
+      events.map((event) => event.requestId),
+      ["a", "b", "c"],
+    );
     assert.equal((events[1]!.data as unknown as { note: string }).note.length, 150_000);
   });
 
   it("counts lines of the types a report skips as events without parsing them, in both formats", async () => {
     const dir = mkdtempSync(join(tmpdir(), "auto-router-skip-types-"));
     const file = join(dir, "auto-router.events.jsonl");
-    writeFileSync(file, [
-      '{"v":1,"type":"candidates","ts":"2026-05-01T00:00:00.000Z","requestId":"a","data":{"candidates":[],"skipped":[]}}',
-      '{"type":"routing.candidates","timestamp":"2026-05-01T00:00:00.000Z","requestId":"b","data":{"candidates":[]}}',
-      '{"v":1,"type":"attempt","ts":"2026-05-01T00:00:01.000Z","requestId":"a","data":{"attempt":1,"target":"x/y","why":"{\\"type\\":\\"candidates\\"}"}}',
-    ].join("\n"));
+    writeFileSync(
+      file,
+      [
+        '{"v":1,"type":"candidates","ts":"2026-05-01T00:00:00.000Z","requestId":"a","data":{"candidates":[],"skipped":[]}}',
+        '{"type":"routing.candidates","timestamp":"2026-05-01T00:00:00.000Z","requestId":"b","data":{"candidates":[]}}',
+        '{"v":1,"type":"attempt","ts":"2026-05-01T00:00:01.000Z","requestId":"a","data":{"attempt":1,"target":"x/y","why":"{\\"type\\":\\"candidates\\"}"}}',
+      ].join("\n"),
+    );
     const stats = emptyReadStats();
     const events = await collect([file], { stats, skipTypes: ["candidates"] });
-    assert.deepEqual(events.map((event) => event.type), ["attempt"]);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ["attempt"],
+    );
     assert.equal(stats.events, 3);
     assert.equal(stats.legacyEvents, 1);
     const all = await collect([file]);
-    assert.deepEqual(all.map((event) => event.type), ["candidates", "candidates", "attempt"]);
+    assert.deepEqual(
+      all.map((event) => event.type),
+      ["candidates", "candidates", "attempt"],
+    );
   });
 
   it("rejects with the file's error when a file cannot be read", async () => {
@@ -103,19 +137,35 @@ describe("readEvents", () => {
 describe("findLogFiles", () => {
   it("lists a directory's rotated logs oldest first (numeric order), then the live log", () => {
     const directory = mkdtempSync(join(tmpdir(), "auto-router-find-"));
-    for (const name of ["auto-router.events.jsonl", "auto-router.events.1.jsonl", "auto-router.events.2.jsonl", "auto-router.events.10.jsonl", "auto-router.usage.json", "other.1.jsonl"]) {
+    for (const name of [
+      "auto-router.events.jsonl",
+      "auto-router.events.1.jsonl",
+      "auto-router.events.2.jsonl",
+      "auto-router.events.10.jsonl",
+      "auto-router.usage.json",
+      "other.1.jsonl",
+    ]) {
       writeFileSync(join(directory, name), "");
     }
-    assert.deepEqual(findLogFiles(directory).map((file) => file.slice(directory.length + 1)), [
-      "auto-router.events.10.jsonl", "auto-router.events.2.jsonl", "auto-router.events.1.jsonl", "auto-router.events.jsonl",
-    ]);
+    assert.deepEqual(
+      findLogFiles(directory).map((file) => file.slice(directory.length + 1)),
+      [
+        "auto-router.events.10.jsonl",
+        "auto-router.events.2.jsonl",
+        "auto-router.events.1.jsonl",
+        "auto-router.events.jsonl",
+      ],
+    );
   });
 
   it("returns a given live file with its rotated siblings, and a rotated or unrelated file alone", () => {
     const directory = mkdtempSync(join(tmpdir(), "auto-router-find-"));
     mkdirSync(join(directory, "nested"));
     for (const name of ["custom.jsonl", "custom.1.jsonl", "single.jsonl"]) writeFileSync(join(directory, name), "");
-    assert.deepEqual(findLogFiles(join(directory, "custom.jsonl")), [join(directory, "custom.1.jsonl"), join(directory, "custom.jsonl")]);
+    assert.deepEqual(findLogFiles(join(directory, "custom.jsonl")), [
+      join(directory, "custom.1.jsonl"),
+      join(directory, "custom.jsonl"),
+    ]);
     assert.deepEqual(findLogFiles(join(directory, "custom.1.jsonl")), [join(directory, "custom.1.jsonl")]);
     assert.deepEqual(findLogFiles(join(directory, "single.jsonl")), [join(directory, "single.jsonl")]);
     assert.deepEqual(findLogFiles(join(directory, "nested")), []);

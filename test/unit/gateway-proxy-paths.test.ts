@@ -13,14 +13,25 @@ const config = {
     anything: { endpointPrefixes: [] },
   },
   routes: {
-    swe: { targets: [{ provider: "chat", modelId: "c1" }, { provider: "embed-a", modelId: "e-small" }] },
+    swe: {
+      targets: [
+        { provider: "chat", modelId: "c1" },
+        { provider: "embed-a", modelId: "e-small" },
+      ],
+    },
     other: { targets: [{ provider: "anything", modelId: "any-1" }] },
   },
 } as unknown as RouterConfig;
 
 describe("proxied paths", () => {
   it("lists only the providers that advertise prefixes, an empty list meaning every path", () => {
-    assert.deepEqual([...advertisedPrefixes(config)], [["embed-a", ["/v1/embeddings"]], ["anything", []]]);
+    assert.deepEqual(
+      [...advertisedPrefixes(config)],
+      [
+        ["embed-a", ["/v1/embeddings"]],
+        ["anything", []],
+      ],
+    );
     assert.equal(advertises([], "/api/chat"), true);
     assert.equal(advertises(undefined, "/v1/embeddings"), false);
   });
@@ -36,7 +47,10 @@ describe("proxied paths", () => {
   it("sends a request without a model to the first route target of the first provider advertising the path", () => {
     assert.deepEqual(defaultTargetForPath(config, "/v1/embeddings"), { provider: "embed-a", modelId: "e-small" });
     assert.deepEqual(defaultTargetForPath(config, "/v1/rerank"), { provider: "anything", modelId: "any-1" });
-    const noCatchAll = { ...config, providers: { "embed-a": { endpointPrefixes: ["/v1/embeddings"] } } } as unknown as RouterConfig;
+    const noCatchAll = {
+      ...config,
+      providers: { "embed-a": { endpointPrefixes: ["/v1/embeddings"] } },
+    } as unknown as RouterConfig;
     assert.equal(defaultTargetForPath(noCatchAll, "/v1/rerank"), undefined);
   });
 

@@ -11,15 +11,35 @@ const translate = (body: unknown, now = 0) => {
 };
 import { ResponsesStreamWriter } from "../../src/gateway/responses-stream.ts";
 
-const usage = { input: 10, output: 4, cacheRead: 2, cacheWrite: 0, totalTokens: 16, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 } };
-const message = (content: AssistantMessage["content"], stopReason: AssistantMessage["stopReason"] = "stop"): AssistantMessage => ({
-  role: "assistant", content, api: "faux", provider: "mock", model: "m", usage, stopReason, timestamp: 0,
+const usage = {
+  input: 10,
+  output: 4,
+  cacheRead: 2,
+  cacheWrite: 0,
+  totalTokens: 16,
+  cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
+};
+const message = (
+  content: AssistantMessage["content"],
+  stopReason: AssistantMessage["stopReason"] = "stop",
+): AssistantMessage => ({
+  role: "assistant",
+  content,
+  api: "faux",
+  provider: "mock",
+  model: "m",
+  usage,
+  stopReason,
+  timestamp: 0,
 });
 const meta = { id: "resp_abc", model: "auto-router/swe", createdAtSeconds: 1_700_000_000 };
 
 describe("Responses requests", () => {
   it("turns a string input and instructions into one user message and a system prompt", () => {
-    const parsed = translate({ model: "swe", input: "hi", instructions: "be brief", max_output_tokens: 50, stream: true }, 5);
+    const parsed = translate(
+      { model: "swe", input: "hi", instructions: "be brief", max_output_tokens: 50, stream: true },
+      5,
+    );
     assert.equal(parsed.request.model, "swe");
     assert.equal(parsed.request.stream, true);
     assert.equal(parsed.options.maxTokens, 50);
@@ -33,36 +53,69 @@ describe("Responses requests", () => {
       input: [
         { role: "developer", content: "use tools" },
         { role: "user", content: [{ type: "input_text", text: "weather?" }] },
-        { type: "function_call", call_id: "call_1", name: "get_weather", arguments: "{\"city\":\"Oslo\"}" },
+        { type: "function_call", call_id: "call_1", name: "get_weather", arguments: '{"city":"Oslo"}' },
         { type: "function_call_output", call_id: "call_1", output: "sunny" },
       ],
-      tools: [{ type: "function", name: "get_weather", description: "weather", parameters: { type: "object", properties: { city: { type: "string" } } } }],
+      tools: [
+        {
+          type: "function",
+          name: "get_weather",
+          description: "weather",
+          parameters: { type: "object", properties: { city: { type: "string" } } },
+        },
+      ],
     });
     assert.equal(parsed.context.systemPrompt, "use tools");
-    assert.deepEqual(parsed.context.messages.map((m) => m.role), ["user", "assistant", "toolResult"]);
+    assert.deepEqual(
+      parsed.context.messages.map((m) => m.role),
+      ["user", "assistant", "toolResult"],
+    );
     const assistant = parsed.context.messages[1] as AssistantMessage;
-    assert.deepEqual(assistant.content, [{ type: "toolCall", id: "call_1", name: "get_weather", arguments: { city: "Oslo" } }]);
-    const result = parsed.context.messages[2] as Extract<typeof parsed.context.messages[number], { role: "toolResult" }>;
+    assert.deepEqual(assistant.content, [
+      { type: "toolCall", id: "call_1", name: "get_weather", arguments: { city: "Oslo" } },
+    ]);
+    const result = parsed.context.messages[2] as Extract<
+      (typeof parsed.context.messages)[number],
+      { role: "toolResult" }
+    >;
     assert.equal(result.toolName, "get_weather");
     assert.deepEqual(result.content, [{ type: "text", text: "sunny" }]);
     assert.equal(parsed.context.tools?.[0].name, "get_weather");
   });
 
   it("accepts a data-URL image and refuses a remote one, naming the field", () => {
-    const ok = translate({ model: "m", input: [{ role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64,AAAA" }] }] });
+    const ok = translate({
+      model: "m",
+      input: [{ role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64,AAAA" }] }],
+    });
     assert.deepEqual(ok.context.messages[0].content, [{ type: "image", mimeType: "image/png", data: "AAAA" }]);
     assert.throws(
-      () => translate({ model: "m", input: [{ role: "user", content: [{ type: "input_image", image_url: "https://x/y.png" }] }] }),
-      (error: unknown) => error instanceof GatewayError && error.status === 400 && error.message.startsWith("body.input[0].content[0].image_url: only data: URLs"),
+      () =>
+        translate({
+          model: "m",
+          input: [{ role: "user", content: [{ type: "input_image", image_url: "https://x/y.png" }] }],
+        }),
+      (error: unknown) =>
+        error instanceof GatewayError &&
+        error.status === 400 &&
+        error.message.startsWith("body.input[0].content[0].image_url: only data: URLs"),
     );
   });
 
   it("leaves hosted tools out and names them, keeping the function tools", () => {
     const parsed = translate({
-      model: "m", input: "x",
-      tools: [{ type: "web_search", external_web_access: false }, { type: "function", name: "exec", parameters: { type: "object" } }, { type: "namespace", name: "multi_agent_v1", tools: [] }],
+      model: "m",
+      input: "x",
+      tools: [
+        { type: "web_search", external_web_access: false },
+        { type: "function", name: "exec", parameters: { type: "object" } },
+        { type: "namespace", name: "multi_agent_v1", tools: [] },
+      ],
     });
-    assert.deepEqual(parsed.context.tools?.map((tool) => tool.name), ["exec"]);
+    assert.deepEqual(
+      parsed.context.tools?.map((tool) => tool.name),
+      ["exec"],
+    );
     assert.deepEqual(parsed.request.ignoredTools, ["web_search", "namespace:multi_agent_v1"]);
   });
 
@@ -77,7 +130,10 @@ describe("Responses requests", () => {
       return "accepted";
     };
     assert.equal(pathOf({ model: "m", input: "x", previous_response_id: "resp_1" }), "body.previous_response_id");
-    assert.equal(pathOf({ model: "m", input: [{ type: "function_call", call_id: "c", name: "f", arguments: "{oops" }] }), "body.input[0].arguments");
+    assert.equal(
+      pathOf({ model: "m", input: [{ type: "function_call", call_id: "c", name: "f", arguments: "{oops" }] }),
+      "body.input[0].arguments",
+    );
     assert.equal(pathOf({ input: "x" }), "body.model");
   });
 });
@@ -95,16 +151,35 @@ describe("Responses output", () => {
       { type: "done", reason: "stop", message: message([{ type: "text", text: "Hello" }]) },
     ];
     const out = [...writer.open(), ...events.flatMap((event) => writer.push(event))];
-    assert.deepEqual(out.map((event) => event.type), [
-      "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
-      "response.output_text.delta", "response.output_text.delta", "response.output_text.done", "response.content_part.done",
-      "response.output_item.done", "response.completed",
-    ]);
-    assert.deepEqual(out.map((event) => event.sequence_number), out.map((_, index) => index));
+    assert.deepEqual(
+      out.map((event) => event.type),
+      [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+      ],
+    );
+    assert.deepEqual(
+      out.map((event) => event.sequence_number),
+      out.map((_, index) => index),
+    );
     const completed = out.at(-1)?.response as Record<string, any>;
     assert.equal(completed.status, "completed");
     assert.equal(completed.output_text, "Hello");
-    assert.deepEqual(completed.usage, { input_tokens: 12, input_tokens_details: { cached_tokens: 2 }, output_tokens: 4, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 16 });
+    assert.deepEqual(completed.usage, {
+      input_tokens: 12,
+      input_tokens_details: { cached_tokens: 2 },
+      output_tokens: 4,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 16,
+    });
     assert.equal((out[2].item as Record<string, unknown>).status, "in_progress");
   });
 
@@ -114,18 +189,32 @@ describe("Responses output", () => {
     const partial = message([call]);
     const out = [
       { type: "toolcall_start", contentIndex: 0, partial },
-      { type: "toolcall_delta", contentIndex: 0, delta: "{\"path\":", partial },
-      { type: "toolcall_delta", contentIndex: 0, delta: "\"a.ts\"}", partial },
+      { type: "toolcall_delta", contentIndex: 0, delta: '{"path":', partial },
+      { type: "toolcall_delta", contentIndex: 0, delta: '"a.ts"}', partial },
       { type: "toolcall_end", contentIndex: 0, toolCall: call, partial },
       { type: "done", reason: "toolUse", message: message([call], "toolUse") },
     ].flatMap((event) => writer.push(event as AssistantMessageEvent));
-    assert.deepEqual(out.map((event) => event.type), [
-      "response.output_item.added", "response.function_call_arguments.delta", "response.function_call_arguments.delta",
-      "response.function_call_arguments.done", "response.output_item.done", "response.completed",
-    ]);
+    assert.deepEqual(
+      out.map((event) => event.type),
+      [
+        "response.output_item.added",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+      ],
+    );
     assert.deepEqual((out[0].item as Record<string, unknown>).call_id, "call_9");
     const final = (out.at(-1)!.response as Record<string, any>).output[0];
-    assert.deepEqual(final, { id: final.id, type: "function_call", status: "completed", call_id: "call_9", name: "read", arguments: "{\"path\":\"a.ts\"}" });
+    assert.deepEqual(final, {
+      id: final.id,
+      type: "function_call",
+      status: "completed",
+      call_id: "call_9",
+      name: "read",
+      arguments: '{"path":"a.ts"}',
+    });
   });
 
   it("ends a stream that fails after the commit point with response.failed carrying the message", () => {
@@ -133,15 +222,29 @@ describe("Responses output", () => {
     const failed = { ...message([]), stopReason: "error" as const, errorMessage: "upstream dropped" };
     const [event] = writer.push({ type: "error", reason: "error", error: failed });
     assert.equal(event.type, "response.failed");
-    assert.deepEqual((event.response as Record<string, any>).error, { code: "server_error", message: "upstream dropped" });
+    assert.deepEqual((event.response as Record<string, any>).error, {
+      code: "server_error",
+      message: "upstream dropped",
+    });
   });
 
   it("builds a non-streaming response from the final message, marking a length stop incomplete", () => {
     const writer = new ResponsesStreamWriter(meta);
-    const response = writer.final(message([{ type: "thinking", thinking: "hmm" }, { type: "text", text: "cut" }], "length"));
+    const response = writer.final(
+      message(
+        [
+          { type: "thinking", thinking: "hmm" },
+          { type: "text", text: "cut" },
+        ],
+        "length",
+      ),
+    );
     assert.equal(response.status, "incomplete");
     assert.deepEqual(response.incomplete_details, { reason: "max_output_tokens" });
-    assert.deepEqual((response.output as Record<string, unknown>[]).map((item) => item.type), ["reasoning", "message"]);
+    assert.deepEqual(
+      (response.output as Record<string, unknown>[]).map((item) => item.type),
+      ["reasoning", "message"],
+    );
     assert.equal(response.output_text, "cut");
   });
 });

@@ -18,60 +18,142 @@ import type { RouterConfig } from "../../src/config/schema.ts";
 const NOW = 1_800_000_000_000;
 const PNG = "iVBORw0KGgo=";
 
-function message(content: AssistantMessage["content"], stopReason: AssistantMessage["stopReason"] = "stop"): AssistantMessage {
-  return { role: "assistant", content, api: "openai-completions", provider: "p", model: "m", usage: { input: 10, output: 5, cacheRead: 2, cacheWrite: 0, totalTokens: 17, cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 } }, stopReason, timestamp: NOW };
+function message(
+  content: AssistantMessage["content"],
+  stopReason: AssistantMessage["stopReason"] = "stop",
+): AssistantMessage {
+  return {
+    role: "assistant",
+    content,
+    api: "openai-completions",
+    provider: "p",
+    model: "m",
+    usage: {
+      input: 10,
+      output: 5,
+      cacheRead: 2,
+      cacheWrite: 0,
+      totalTokens: 17,
+      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
+    },
+    stopReason,
+    timestamp: NOW,
+  };
 }
 
 describe("Anthropic requests as pi-ai contexts", () => {
   it("turns system blocks, mid-conversation system turns, images, thinking, tool_use and tool_result into pi-ai messages", () => {
     const request = parseAnthropicRequest({
-      model: "m", max_tokens: 100, system: [{ type: "text", text: "Be terse." }], thinking: { type: "enabled", budget_tokens: 2048 },
-      tools: [{ name: "read", description: "Read a file", input_schema: { type: "object", properties: { path: { type: "string" } } } }],
+      model: "m",
+      max_tokens: 100,
+      system: [{ type: "text", text: "Be terse." }],
+      thinking: { type: "enabled", budget_tokens: 2048 },
+      tools: [
+        {
+          name: "read",
+          description: "Read a file",
+          input_schema: { type: "object", properties: { path: { type: "string" } } },
+        },
+      ],
       messages: [
-        { role: "user", content: [{ type: "text", text: "Look" }, { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } }] },
-        { role: "assistant", content: [{ type: "thinking", thinking: "hmm", signature: "sig" }, { type: "tool_use", id: "t1", name: "read", input: { path: "a" } }] },
-        { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: "file text" }, { type: "text", text: "and?" }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Look" },
+            { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", thinking: "hmm", signature: "sig" },
+            { type: "tool_use", id: "t1", name: "read", input: { path: "a" } },
+          ],
+        },
+        {
+          role: "user",
+          content: [
+            { type: "tool_result", tool_use_id: "t1", content: "file text" },
+            { type: "text", text: "and?" },
+          ],
+        },
         { role: "system", content: "Mid-conversation note." },
       ],
     });
     const { context, options } = anthropicToContext(request, NOW);
     assert.equal(context.systemPrompt, "Be terse.\n\nMid-conversation note.");
-    assert.deepEqual(context.tools?.map((tool) => tool.name), ["read"]);
-    assert.deepEqual(context.messages.map((m) => m.role), ["user", "assistant", "toolResult", "user"]);
+    assert.deepEqual(
+      context.tools?.map((tool) => tool.name),
+      ["read"],
+    );
+    assert.deepEqual(
+      context.messages.map((m) => m.role),
+      ["user", "assistant", "toolResult", "user"],
+    );
     assert.deepEqual((context.messages[0] as any).content[1], { type: "image", mimeType: "image/png", data: PNG });
-    assert.deepEqual((context.messages[1] as any).content.map((b: any) => b.type), ["thinking", "toolCall"]);
+    assert.deepEqual(
+      (context.messages[1] as any).content.map((b: any) => b.type),
+      ["thinking", "toolCall"],
+    );
     assert.equal((context.messages[2] as any).toolName, "read");
     assert.deepEqual((context.messages[2] as any).content, [{ type: "text", text: "file text" }]);
     assert.deepEqual(options, { maxTokens: 100, reasoning: "low" });
   });
 
   it("names the field of an invalid request", () => {
-    assert.throws(() => parseAnthropicRequest({ model: "m", messages: [] }), (error: any) => error instanceof GatewayError && error.status === 400 && /body\.messages/.test(error.message));
+    assert.throws(
+      () => parseAnthropicRequest({ model: "m", messages: [] }),
+      (error: any) => error instanceof GatewayError && error.status === 400 && /body\.messages/.test(error.message),
+    );
   });
 });
 
 describe("OpenAI requests as pi-ai contexts", () => {
   it("joins system and developer messages, keeps tool calls with their results, and reads data-URL images", () => {
     const request = parseOpenAIRequest({
-      model: "m", max_completion_tokens: 50, reasoning_effort: "high",
+      model: "m",
+      max_completion_tokens: 50,
+      reasoning_effort: "high",
       messages: [
-        { role: "system", content: "Sys." }, { role: "developer", content: "Dev." },
-        { role: "user", content: [{ type: "text", text: "see" }, { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } }] },
-        { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "ls", arguments: "{\"dir\":\".\"}" } }] },
+        { role: "system", content: "Sys." },
+        { role: "developer", content: "Dev." },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "see" },
+            { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "c1", type: "function", function: { name: "ls", arguments: '{"dir":"."}' } }],
+        },
         { role: "tool", tool_call_id: "c1", content: "a b" },
       ],
     });
     const { context, options } = openAIToContext(request, NOW);
     assert.equal(context.systemPrompt, "Sys.\n\nDev.");
-    assert.deepEqual(context.messages.map((m) => m.role), ["user", "assistant", "toolResult"]);
+    assert.deepEqual(
+      context.messages.map((m) => m.role),
+      ["user", "assistant", "toolResult"],
+    );
     assert.deepEqual((context.messages[0] as any).content[1], { type: "image", mimeType: "image/png", data: PNG });
-    assert.deepEqual((context.messages[1] as any).content[0], { type: "toolCall", id: "c1", name: "ls", arguments: { dir: "." } });
+    assert.deepEqual((context.messages[1] as any).content[0], {
+      type: "toolCall",
+      id: "c1",
+      name: "ls",
+      arguments: { dir: "." },
+    });
     assert.equal((context.messages[2] as any).toolName, "ls");
     assert.deepEqual(options, { maxTokens: 50, reasoning: "high" });
   });
 
   it("refuses remote image URLs with the path of the part", () => {
-    const request = parseOpenAIRequest({ model: "m", messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/a.png" } }] }] });
+    const request = parseOpenAIRequest({
+      model: "m",
+      messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/a.png" } }] }],
+    });
     assert.throws(() => openAIToContext(request, NOW), /body\.messages\[0\]\.content\[0\]\.image_url: only data: URLs/);
   });
 });
@@ -90,7 +172,14 @@ describe("pi-ai events as protocol frames", () => {
     const encoder = new AnthropicStreamEncoder("route");
     const frames = events.map((event) => encoder.encode(event)).join("");
     const names = [...frames.matchAll(/^event: (\S+)$/gm)].map((match) => match[1]);
-    assert.deepEqual(names, ["message_start", "content_block_start", "content_block_delta", "content_block_stop", "message_delta", "message_stop"]);
+    assert.deepEqual(names, [
+      "message_start",
+      "content_block_start",
+      "content_block_delta",
+      "content_block_stop",
+      "message_delta",
+      "message_stop",
+    ]);
     assert.match(frames, /"usage":\{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":2/);
   });
 
@@ -104,15 +193,28 @@ describe("pi-ai events as protocol frames", () => {
   });
 
   it("answers a tool call as an Anthropic tool_use block with stop_reason tool_use", () => {
-    const body = anthropicMessage(message([{ type: "toolCall", id: "t", name: "ls", arguments: { a: 1 } }], "toolUse"), "route", "msg_1");
+    const body = anthropicMessage(
+      message([{ type: "toolCall", id: "t", name: "ls", arguments: { a: 1 } }], "toolUse"),
+      "route",
+      "msg_1",
+    );
     assert.deepEqual(body.content, [{ type: "tool_use", id: "t", name: "ls", input: { a: 1 } }]);
     assert.equal(body.stop_reason, "tool_use");
   });
 });
 
 describe("request routing inputs", () => {
-  const config = { routes: { main: { targets: [{ provider: "a", modelId: "x" }] } }, aliases: { quick: "main" }, gateway: { models: { "claude-x": "auto-router/main" } } } as unknown as RouterConfig;
-  const registry = { find: (provider: string, modelId: string) => (provider === "a" && modelId === "x" ? ({ id: "x" } as any) : undefined), hasConfiguredAuth: () => true, getApiKeyAndHeaders: async () => ({ ok: true as const }) };
+  const config = {
+    routes: { main: { targets: [{ provider: "a", modelId: "x" }] } },
+    aliases: { quick: "main" },
+    gateway: { models: { "claude-x": "auto-router/main" } },
+  } as unknown as RouterConfig;
+  const registry = {
+    find: (provider: string, modelId: string) =>
+      provider === "a" && modelId === "x" ? ({ id: "x" } as any) : undefined,
+    hasConfiguredAuth: () => true,
+    getApiKeyAndHeaders: async () => ({ ok: true as const }),
+  };
 
   it("resolves mapped names, aliases, route ids and real provider/model targets; unknown names resolve to nothing", () => {
     assert.deepEqual(resolveModelName("claude-x", config, registry), { kind: "route", routeId: "main" });
@@ -133,17 +235,40 @@ describe("request routing inputs", () => {
   });
 
   it("maps OpenRouter's provider grammar and names the header of invalid JSON", () => {
-    assert.deepEqual(parseProviderPreferences({ order: ["a"], ignore: ["b"], allow_fallbacks: false, sort: { by: "price" }, max_price: { completion: 3 }, data_collection: "deny" }, "body.provider"),
-      { order: ["a"], ignore: ["b"], allowFallbacks: false, sort: "price", maxPrice: 3 });
+    assert.deepEqual(
+      parseProviderPreferences(
+        {
+          order: ["a"],
+          ignore: ["b"],
+          allow_fallbacks: false,
+          sort: { by: "price" },
+          max_price: { completion: 3 },
+          data_collection: "deny",
+        },
+        "body.provider",
+      ),
+      { order: ["a"], ignore: ["b"], allowFallbacks: false, sort: "price", maxPrice: 3 },
+    );
     assert.throws(() => parseProviderPreferences("{", "X-Provider header"), /X-Provider header: not valid JSON/);
-    assert.throws(() => parseProviderPreferences("{\"only\": \"a\"}", "X-Provider header"), /X-Provider header\.only: .*expected/);
-    const merged = requestShortcuts({ tiers: ["reasoning"], preferences: { only: ["c"] }, tokens: ["@reasoning"] }, { sort: "latency" }, "{\"only\":[\"d\"]}");
+    assert.throws(
+      () => parseProviderPreferences('{"only": "a"}', "X-Provider header"),
+      /X-Provider header\.only: .*expected/,
+    );
+    const merged = requestShortcuts(
+      { tiers: ["reasoning"], preferences: { only: ["c"] }, tokens: ["@reasoning"] },
+      { sort: "latency" },
+      '{"only":["d"]}',
+    );
     assert.deepEqual(merged.preferences, { only: ["d"], sort: "latency" });
     assert.deepEqual(merged.tiers, ["reasoning"]);
   });
 
   it("strips shortcuts from the start of the last user message", () => {
-    const context = { messages: [{ role: "user" as const, content: [{ type: "text" as const, text: "@only=a fix it" }], timestamp: NOW }] };
+    const context = {
+      messages: [
+        { role: "user" as const, content: [{ type: "text" as const, text: "@only=a fix it" }], timestamp: NOW },
+      ],
+    };
     assert.deepEqual(takeShortcuts(context)?.preferences, { only: ["a"] });
     assert.deepEqual((context.messages[0] as any).content, [{ type: "text", text: "fix it" }]);
   });
@@ -163,9 +288,21 @@ describe("gateway token and error status", () => {
   it("maps a request's end to 429 + Retry-After, a passed-through status, or 503", () => {
     const cooling = endToError({ outcome: "failed", failures: [], coolingUntil: NOW + 42_000 }, "cooling", NOW);
     assert.deepEqual([cooling.status, cooling.headers["retry-after"]], [429, "42"]);
-    const surfaced = endToError({ outcome: "failed", failures: [{ key: "a/x", kind: "invalid_request" }], surfaced: { ...makeFailure("invalid_request", "400 bad"), status: 400 } }, "bad", NOW);
+    const surfaced = endToError(
+      {
+        outcome: "failed",
+        failures: [{ key: "a/x", kind: "invalid_request" }],
+        surfaced: { ...makeFailure("invalid_request", "400 bad"), status: 400 },
+      },
+      "bad",
+      NOW,
+    );
     assert.deepEqual([surfaced.status, surfaced.headers["x-should-retry"]], [400, "false"]);
-    const allFailed = endToError({ outcome: "failed", failures: [{ key: "a/x", kind: "rate_limit" }] }, "all failed", NOW);
+    const allFailed = endToError(
+      { outcome: "failed", failures: [{ key: "a/x", kind: "rate_limit" }] },
+      "all failed",
+      NOW,
+    );
     assert.deepEqual([allFailed.status, allFailed.headers["x-should-retry"]], [503, "true"]);
   });
 

@@ -4,7 +4,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { monthBounds, monthlySpendWindows, perTokenProviders } from "../../src/budget/monthly-spend.ts";
 import { parseConfigValue } from "../../src/config/parse-config.ts";
-import { healthCheckOf, probeCheckOf, reduceHealth, unhealthyReason, UNHEALTHY_HOLD_MS, type HealthRecord } from "../../src/health/health-book.ts";
+import {
+  healthCheckOf,
+  probeCheckOf,
+  reduceHealth,
+  unhealthyReason,
+  UNHEALTHY_HOLD_MS,
+  type HealthRecord,
+} from "../../src/health/health-book.ts";
 import { assessmentChanged } from "../../src/quota/uvi-plugin.ts";
 import { assessProvider } from "../../src/routing/uvi.ts";
 
@@ -45,17 +52,42 @@ describe("provider health rule", () => {
   });
 
   it("remembers auth, network, timeout, server and overloaded failures of real requests without counting them, and ignores rate limits and aborts", () => {
-    const observation = (outcome: any) => ({ requestId: "r", routeId: "main", attempt: 1, candidate: { key: "p/m", provider: "p", modelId: "m" } as any, outcome, now: T0 });
-    const failure = (kind: string) => observation({ status: "failed", failure: { kind, message: "x", retryable: true, failover: true }, latencyMs: 1 });
-    for (const kind of ["auth", "network", "timeout", "server", "overloaded"]) assert.equal(healthCheckOf(failure(kind)).type, "error-seen", kind);
-    for (const kind of ["rate_limit", "invalid_request", "context_overflow"]) assert.equal(healthCheckOf(failure(kind)).type, "neutral", kind);
+    const observation = (outcome: any) => ({
+      requestId: "r",
+      routeId: "main",
+      attempt: 1,
+      candidate: { key: "p/m", provider: "p", modelId: "m" } as any,
+      outcome,
+      now: T0,
+    });
+    const failure = (kind: string) =>
+      observation({ status: "failed", failure: { kind, message: "x", retryable: true, failover: true }, latencyMs: 1 });
+    for (const kind of ["auth", "network", "timeout", "server", "overloaded"])
+      assert.equal(healthCheckOf(failure(kind)).type, "error-seen", kind);
+    for (const kind of ["rate_limit", "invalid_request", "context_overflow"])
+      assert.equal(healthCheckOf(failure(kind)).type, "neutral", kind);
     assert.equal(healthCheckOf(observation({ status: "aborted", latencyMs: 1 })).type, "neutral");
     assert.equal(healthCheckOf(observation({ status: "committed", final: "done", latencyMs: 1 })).type, "ok");
   });
 
   it("redacts a key that a failure message echoes before it is stored", () => {
-    const check = healthCheckOf({ requestId: "r", routeId: "main", attempt: 1, candidate: { key: "p/m", provider: "p", modelId: "m" } as any, now: T0,
-      outcome: { status: "failed", failure: { kind: "auth", message: "401 Incorrect API key provided: sk-proj-abcdefghijklmnopqrstuvwxyz123456", retryable: false, failover: true }, latencyMs: 1 } as any });
+    const check = healthCheckOf({
+      requestId: "r",
+      routeId: "main",
+      attempt: 1,
+      candidate: { key: "p/m", provider: "p", modelId: "m" } as any,
+      now: T0,
+      outcome: {
+        status: "failed",
+        failure: {
+          kind: "auth",
+          message: "401 Incorrect API key provided: sk-proj-abcdefghijklmnopqrstuvwxyz123456",
+          retryable: false,
+          failover: true,
+        },
+        latencyMs: 1,
+      } as any,
+    });
     assert.equal(check.type, "error-seen");
     assert.doesNotMatch(check.type === "error-seen" ? check.error : "", /abcdefghijklmnop/);
     const record = reduceHealth({ failures: 2 }, check);
@@ -73,9 +105,15 @@ describe("monthly spend window of per-token providers", () => {
   it("spans the calendar month in the budget's time zone", () => {
     assert.deepEqual(monthBounds(T0, "UTC"), { start: Date.UTC(2026, 4, 1), end: Date.UTC(2026, 5, 1) });
     // New York is UTC-4 in May: the month starts at 04:00 UTC.
-    assert.deepEqual(monthBounds(T0, "America/New_York"), { start: Date.UTC(2026, 4, 1, 4), end: Date.UTC(2026, 5, 1, 4) });
+    assert.deepEqual(monthBounds(T0, "America/New_York"), {
+      start: Date.UTC(2026, 4, 1, 4),
+      end: Date.UTC(2026, 5, 1, 4),
+    });
     // March 2026 in Berlin: starts in winter time (UTC+1), ends in summer time (UTC+2).
-    assert.deepEqual(monthBounds(Date.UTC(2026, 2, 15), "Europe/Berlin"), { start: Date.UTC(2026, 1, 28, 23), end: Date.UTC(2026, 2, 31, 22) });
+    assert.deepEqual(monthBounds(Date.UTC(2026, 2, 15), "Europe/Berlin"), {
+      start: Date.UTC(2026, 1, 28, 23),
+      end: Date.UTC(2026, 2, 31, 22),
+    });
   });
 
   it("gives a per-token provider with a monthly budget a window of spent / budget, and nobody else one", () => {
@@ -92,7 +130,16 @@ describe("monthly spend window of per-token providers", () => {
     );
     assert.deepEqual(Object.keys(windows), ["deepseek"]);
     const window = windows.deepseek![0]!;
-    assert.deepEqual({ ...window }, { name: "monthly budget", usedFraction: 0.3, windowMs: 31 * 86_400_000, resetsAt: Date.UTC(2026, 5, 1), source: "budget" });
+    assert.deepEqual(
+      { ...window },
+      {
+        name: "monthly budget",
+        usedFraction: 0.3,
+        windowMs: 31 * 86_400_000,
+        resetsAt: Date.UTC(2026, 5, 1),
+        source: "budget",
+      },
+    );
     // 30% spent with 9.5 of 31 days gone: UVI ≈ 0.98, on pace.
     assert.equal(assessProvider([window], T0)!.level, "ok");
   });
@@ -112,7 +159,8 @@ describe("monthly spend window of per-token providers", () => {
       },
     });
     const registry = {
-      find: (provider: string, modelId: string) => (provider === "gone" ? undefined : ({ provider, id: modelId } as any)),
+      find: (provider: string, modelId: string) =>
+        provider === "gone" ? undefined : ({ provider, id: modelId } as any),
       hasConfiguredAuth: () => true,
       getApiKeyAndHeaders: async () => ({ ok: true as const }),
       isUsingOAuth: (model: any) => model.provider === "anthropic",
@@ -122,7 +170,8 @@ describe("monthly spend window of per-token providers", () => {
 });
 
 describe("quota events", () => {
-  const assessment = (used: number) => assessProvider([{ name: "5h", usedFraction: used, windowMs: 5 * 3_600_000, resetsAt: T0 + 2.5 * 3_600_000 }], T0)!;
+  const assessment = (used: number) =>
+    assessProvider([{ name: "5h", usedFraction: used, windowMs: 5 * 3_600_000, resetsAt: T0 + 2.5 * 3_600_000 }], T0)!;
 
   it("logs a provider's first assessment, a level change and a UVI move of a quarter, but not a small drift", () => {
     assert.equal(assessmentChanged(undefined, assessment(0.5)), true);

@@ -9,13 +9,22 @@ import { it } from "node:test";
 import { z } from "zod";
 import { openJsonStore, type StoreWarning } from "../../src/state/json-store.ts";
 
-const schema = z.object({ v: z.literal(1), entries: z.record(z.string(), z.object({ until: z.number(), kind: z.string() })) });
+const schema = z.object({
+  v: z.literal(1),
+  entries: z.record(z.string(), z.object({ until: z.number(), kind: z.string() })),
+});
 
 it("reports a state file with wrong types in one warning line naming the first bad field", async () => {
   const file = join(mkdtempSync(join(tmpdir(), "auto-router-store-line-")), "auto-router.cooldowns.json");
   writeFileSync(file, JSON.stringify({ v: "1", entries: { "route::a/b": { until: "soon", kind: 7 } } }));
   const warnings: StoreWarning[] = [];
-  const store = openJsonStore({ file, defaults: () => ({ v: 1 as const, entries: {} }), parse: (raw) => schema.parse(raw), onWarning: (warning) => warnings.push(warning), refreshIntervalMs: 0 });
+  const store = openJsonStore({
+    file,
+    defaults: () => ({ v: 1 as const, entries: {} }),
+    parse: (raw) => schema.parse(raw),
+    onWarning: (warning) => warnings.push(warning),
+    refreshIntervalMs: 0,
+  });
   await store.close();
   assert.equal(warnings.length, 1);
   const message = warnings[0]!.message;

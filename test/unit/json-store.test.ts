@@ -21,7 +21,8 @@ function tallyOptions(file: string, warnings: StoreWarning[] = []): JsonStoreOpt
     defaults: () => ({ count: 0, names: [] }),
     parse: (raw) => {
       const value = raw as Partial<Tally> | null;
-      if (!value || typeof value.count !== "number" || !Array.isArray(value.names)) throw new Error("count must be a number");
+      if (!value || typeof value.count !== "number" || !Array.isArray(value.names))
+        throw new Error("count must be a number");
       return { count: value.count, names: value.names.map(String) };
     },
     onWarning: (warning) => warnings.push(warning),
@@ -31,7 +32,9 @@ function tallyOptions(file: string, warnings: StoreWarning[] = []): JsonStoreOpt
 }
 
 const addOne = (state: Tally): Tally => ({ ...state, count: state.count + 1 });
-const addName = (name: string) => (state: Tally): Tally => ({ ...state, names: [...state.names, name] });
+const addName =
+  (name: string) =>
+  (state: Tally): Tally => ({ ...state, names: [...state.names, name] });
 
 function readTally(file: string): Tally {
   return JSON.parse(readFileSync(file, "utf8")) as Tally;
@@ -163,8 +166,15 @@ describe("openJsonStore: damaged files", () => {
     assert.equal(moved.length, 1);
     assert.equal(readFileSync(join(dir, moved[0]!), "utf8"), content, "the bad copy keeps its exact bytes");
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!.message, /partly unreadable \(invalid content: count must be a number\); moved aside to .*corrupt-.* and kept every value that could be read/);
-    assert.deepEqual(readTally(file), { count: 4, names: ["kept"] }, "written back before any update, so a restart keeps it");
+    assert.match(
+      warnings[0]!.message,
+      /partly unreadable \(invalid content: count must be a number\); moved aside to .*corrupt-.* and kept every value that could be read/,
+    );
+    assert.deepEqual(
+      readTally(file),
+      { count: 4, names: ["kept"] },
+      "written back before any update, so a restart keeps it",
+    );
     store.update(addOne);
     await store.close();
     assert.deepEqual(readTally(file), { count: 5, names: ["kept"] });
@@ -228,8 +238,12 @@ describe("openJsonStore: unwritable locations", () => {
 
   // root ignores file modes, so as root the probe runs as the unprivileged "nobody" user, which needs to read the
   // checkout; in a checkout only root can read (e.g. under a 0700 temp dir) that cannot be arranged.
-  const nobodyCanReadCheckout = process.getuid?.() !== 0 ||
-    spawnSync(process.execPath, ["-e", `require("fs").accessSync(${JSON.stringify(WORKER)})`], { uid: 65534, gid: 65534 }).status === 0;
+  const nobodyCanReadCheckout =
+    process.getuid?.() !== 0 ||
+    spawnSync(process.execPath, ["-e", `require("fs").accessSync(${JSON.stringify(WORKER)})`], {
+      uid: 65534,
+      gid: 65534,
+    }).status === 0;
   it("warns and keeps the update in memory when the file and its directory are read-only", {
     skip: nobodyCanReadCheckout ? false : "running as root in a checkout the unprivileged user cannot read",
   }, () => {
@@ -248,7 +262,10 @@ describe("openJsonStore: unwritable locations", () => {
       ...asUnprivileged,
     });
     assert.equal(result.status, 0, result.stderr);
-    const report = JSON.parse(result.stdout.trim().split("\n").pop()!) as { value: { counter: number }; warnings: StoreWarning[] };
+    const report = JSON.parse(result.stdout.trim().split("\n").pop()!) as {
+      value: { counter: number };
+      warnings: StoreWarning[];
+    };
     assert.equal(report.value.counter, 6);
     assert.equal(report.warnings.length, 1, JSON.stringify(report.warnings));
     assert.equal(report.warnings[0]!.file, file);
@@ -269,7 +286,11 @@ describe("openJsonStore: unwritable locations", () => {
   it("drops an operation that throws, with a warning, instead of throwing from update()", () => {
     const warnings: StoreWarning[] = [];
     const store = openJsonStore(tallyOptions(join(freshDir("auto-router-store"), "auto-router.tally.json"), warnings));
-    assert.doesNotThrow(() => store.update(() => { throw new Error("bug in an operation"); }));
+    assert.doesNotThrow(() =>
+      store.update(() => {
+        throw new Error("bug in an operation");
+      }),
+    );
     assert.equal(store.read().count, 0);
     assert.equal(warnings.length, 1);
     void store.close();
@@ -325,12 +346,17 @@ describe("openJsonStore: process resources", () => {
     const listenersBefore = process.listenerCount("exit");
     const participantsBefore = registry?.participants.size ?? 0;
     for (let index = 0; index < 100; index += 1) {
-      const store = openJsonStore({ ...tallyOptions(join(dir, `auto-router.tally-${index}.json`)), refreshIntervalMs: 1000 });
+      const store = openJsonStore({
+        ...tallyOptions(join(dir, `auto-router.tally-${index}.json`)),
+        refreshIntervalMs: 1000,
+      });
       store.update(addOne);
       await store.close();
     }
     assert.ok(process.listenerCount("exit") <= listenersBefore + 1);
-    const after = (globalThis as unknown as Record<symbol, { participants: Set<unknown> }>)[Symbol.for("pi-auto-router.state.exit-registry")];
+    const after = (globalThis as unknown as Record<symbol, { participants: Set<unknown> }>)[
+      Symbol.for("pi-auto-router.state.exit-registry")
+    ];
     assert.equal(after!.participants.size, participantsBefore);
   });
 });

@@ -12,42 +12,89 @@ const NOW = Date.parse("2026-03-04T12:00:00Z");
 
 describe("usage API sources", () => {
   let emulator: QuotaEmulator;
-  before(async () => { emulator = await startQuotaEmulator(); });
-  after(async () => { await emulator.close(); });
+  before(async () => {
+    emulator = await startQuotaEmulator();
+  });
+  after(async () => {
+    await emulator.close();
+  });
   const token = async (provider: string) => `token-for-${provider}`;
   const signal = () => new AbortController().signal;
 
   it("reads Anthropic's 5 h and 7 day windows with the OAuth token from pi's registry", async () => {
-    emulator.reply("/api/oauth/usage", { body: {
-      five_hour: { utilization: 40, resets_at: new Date(NOW + 3 * HOUR_MS).toISOString() },
-      seven_day: { utilization: 12.5, resets_at: new Date(NOW + 96 * HOUR_MS).toISOString() },
-    } });
-    const source = createUsageSource({ provider: "anthropic", endpoint: `${emulator.url}/api/oauth/usage`, token, now: () => NOW });
+    emulator.reply("/api/oauth/usage", {
+      body: {
+        five_hour: { utilization: 40, resets_at: new Date(NOW + 3 * HOUR_MS).toISOString() },
+        seven_day: { utilization: 12.5, resets_at: new Date(NOW + 96 * HOUR_MS).toISOString() },
+      },
+    });
+    const source = createUsageSource({
+      provider: "anthropic",
+      endpoint: `${emulator.url}/api/oauth/usage`,
+      token,
+      now: () => NOW,
+    });
     const windows = await source.fetch(signal());
-    assert.deepEqual(windows.map((w) => [w.name, w.usedFraction, w.windowMs]), [["5h", 0.4, 5 * HOUR_MS], ["7d", 0.125, 168 * HOUR_MS]]);
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.usedFraction, w.windowMs]),
+      [
+        ["5h", 0.4, 5 * HOUR_MS],
+        ["7d", 0.125, 168 * HOUR_MS],
+      ],
+    );
     assert.equal(emulator.calls.at(-1)!.headers.authorization, "Bearer token-for-anthropic");
   });
 
   it("reads Codex primary and secondary windows", async () => {
-    emulator.reply("/backend-api/wham/usage", { body: { rate_limit: {
-      primary_window: { used_percent: 80, limit_window_seconds: 18_000, reset_after_seconds: 3_600 },
-      secondary_window: { used_percent: 30, limit_window_seconds: 604_800, reset_at: (NOW + 48 * HOUR_MS) / 1000 },
-    } } });
-    const source = createUsageSource({ provider: "openai-codex", endpoint: `${emulator.url}/backend-api/wham/usage`, token, now: () => NOW });
+    emulator.reply("/backend-api/wham/usage", {
+      body: {
+        rate_limit: {
+          primary_window: { used_percent: 80, limit_window_seconds: 18_000, reset_after_seconds: 3_600 },
+          secondary_window: { used_percent: 30, limit_window_seconds: 604_800, reset_at: (NOW + 48 * HOUR_MS) / 1000 },
+        },
+      },
+    });
+    const source = createUsageSource({
+      provider: "openai-codex",
+      endpoint: `${emulator.url}/backend-api/wham/usage`,
+      token,
+      now: () => NOW,
+    });
     const windows = await source.fetch(signal());
-    assert.deepEqual(windows.map((w) => [w.name, w.usedFraction, w.windowMs, w.resetsAt]), [
-      ["primary", 0.8, 5 * HOUR_MS, NOW + HOUR_MS], ["secondary", 0.3, 168 * HOUR_MS, NOW + 48 * HOUR_MS],
-    ]);
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.usedFraction, w.windowMs, w.resetsAt]),
+      [
+        ["primary", 0.8, 5 * HOUR_MS, NOW + HOUR_MS],
+        ["secondary", 0.3, 168 * HOUR_MS, NOW + 48 * HOUR_MS],
+      ],
+    );
   });
 
   it("reads Gemini CLI buckets as daily windows and sends the project of the credential", async () => {
-    emulator.reply("/v1internal:retrieveUserQuota", { body: { buckets: [
-      { modelId: "gemini-2.5-pro", tokenType: "REQUESTS", remainingFraction: 0.25, resetTime: new Date(NOW + 12 * HOUR_MS).toISOString() },
-    ] } });
+    emulator.reply("/v1internal:retrieveUserQuota", {
+      body: {
+        buckets: [
+          {
+            modelId: "gemini-2.5-pro",
+            tokenType: "REQUESTS",
+            remainingFraction: 0.25,
+            resetTime: new Date(NOW + 12 * HOUR_MS).toISOString(),
+          },
+        ],
+      },
+    });
     const geminiToken = async () => JSON.stringify({ token: "g-token", projectId: "proj-1" });
-    const source = createUsageSource({ provider: "google-gemini-cli", endpoint: `${emulator.url}/v1internal:retrieveUserQuota`, token: geminiToken, now: () => NOW });
+    const source = createUsageSource({
+      provider: "google-gemini-cli",
+      endpoint: `${emulator.url}/v1internal:retrieveUserQuota`,
+      token: geminiToken,
+      now: () => NOW,
+    });
     const windows = await source.fetch(signal());
-    assert.deepEqual(windows.map((w) => [w.name, w.usedFraction, w.windowMs]), [["gemini-2.5-pro REQUESTS", 0.75, 24 * HOUR_MS]]);
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.usedFraction, w.windowMs]),
+      [["gemini-2.5-pro REQUESTS", 0.75, 24 * HOUR_MS]],
+    );
     const call = emulator.calls.at(-1)!;
     assert.equal(call.method, "POST");
     assert.equal(call.headers.authorization, "Bearer g-token");
@@ -56,8 +103,16 @@ describe("usage API sources", () => {
 
   it("fails without leaking the token when the API answers an error", async () => {
     emulator.reply("/api/oauth/usage", { status: 401, body: { error: "bad token token-for-anthropic" } });
-    const source = createUsageSource({ provider: "anthropic", endpoint: `${emulator.url}/api/oauth/usage`, token, now: () => NOW });
-    await assert.rejects(source.fetch(signal()), (error: Error) => error.message.includes("HTTP 401") && !error.message.includes("token-for"));
+    const source = createUsageSource({
+      provider: "anthropic",
+      endpoint: `${emulator.url}/api/oauth/usage`,
+      token,
+      now: () => NOW,
+    });
+    await assert.rejects(
+      source.fetch(signal()),
+      (error: Error) => error.message.includes("HTTP 401") && !error.message.includes("token-for"),
+    );
   });
 });
 
@@ -66,8 +121,19 @@ describe("source cache", () => {
 
   it("keeps the last windows marked stale when a later fetch fails", async () => {
     let fail = false;
-    const source: QuotaSource = { id: "s", provider: "p", fetch: async () => { if (fail) throw new Error("down"); return [window]; } };
-    const cache = new SourceCache([source], () => NOW, () => 1_000);
+    const source: QuotaSource = {
+      id: "s",
+      provider: "p",
+      fetch: async () => {
+        if (fail) throw new Error("down");
+        return [window];
+      },
+    };
+    const cache = new SourceCache(
+      [source],
+      () => NOW,
+      () => 1_000,
+    );
     await cache.refresh(true);
     fail = true;
     await cache.refresh(true);
@@ -80,8 +146,21 @@ describe("source cache", () => {
   it("de-duplicates fetches in flight and reuses a fresh reading within the TTL", async () => {
     let calls = 0;
     let release: () => void = () => undefined;
-    const source: QuotaSource = { id: "s", provider: "p", fetch: () => { calls += 1; return new Promise((resolve) => { release = () => resolve([window]); }); } };
-    const cache = new SourceCache([source], () => NOW, () => 60_000);
+    const source: QuotaSource = {
+      id: "s",
+      provider: "p",
+      fetch: () => {
+        calls += 1;
+        return new Promise((resolve) => {
+          release = () => resolve([window]);
+        });
+      },
+    };
+    const cache = new SourceCache(
+      [source],
+      () => NOW,
+      () => 60_000,
+    );
     const first = cache.refresh(true);
     const second = cache.refresh(true);
     release();
@@ -94,25 +173,62 @@ describe("source cache", () => {
 
 describe("rate-limit headers", () => {
   it("reads Anthropic unified 5 h and 7 day utilisation", () => {
-    const windows = windowsFromHeaders({
-      "anthropic-ratelimit-unified-5h-utilization": "0.95", "anthropic-ratelimit-unified-5h-reset": String((NOW + HOUR_MS) / 1000),
-      "anthropic-ratelimit-unified-7d-utilization": "0.2", "anthropic-ratelimit-unified-7d-reset": String((NOW + 24 * HOUR_MS) / 1000),
-    }, NOW);
-    assert.deepEqual(windows.map((w) => [w.name, w.usedFraction, w.windowMs]), [["5h", 0.95, 5 * HOUR_MS], ["7d", 0.2, 168 * HOUR_MS]]);
+    const windows = windowsFromHeaders(
+      {
+        "anthropic-ratelimit-unified-5h-utilization": "0.95",
+        "anthropic-ratelimit-unified-5h-reset": String((NOW + HOUR_MS) / 1000),
+        "anthropic-ratelimit-unified-7d-utilization": "0.2",
+        "anthropic-ratelimit-unified-7d-reset": String((NOW + 24 * HOUR_MS) / 1000),
+      },
+      NOW,
+    );
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.usedFraction, w.windowMs]),
+      [
+        ["5h", 0.95, 5 * HOUR_MS],
+        ["7d", 0.2, 168 * HOUR_MS],
+      ],
+    );
   });
   it("reads Anthropic per-minute request limits", () => {
-    const windows = windowsFromHeaders({ "Anthropic-Ratelimit-Requests-Limit": "50", "anthropic-ratelimit-requests-remaining": "5", "anthropic-ratelimit-requests-reset": new Date(NOW + 30_000).toISOString() }, NOW);
-    assert.deepEqual(windows.map((w) => [w.name, w.usedFraction, w.windowMs, w.resetsAt]), [["requests", 0.9, 60_000, NOW + 30_000]]);
+    const windows = windowsFromHeaders(
+      {
+        "Anthropic-Ratelimit-Requests-Limit": "50",
+        "anthropic-ratelimit-requests-remaining": "5",
+        "anthropic-ratelimit-requests-reset": new Date(NOW + 30_000).toISOString(),
+      },
+      NOW,
+    );
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.usedFraction, w.windowMs, w.resetsAt]),
+      [["requests", 0.9, 60_000, NOW + 30_000]],
+    );
   });
   it("reads OpenAI x-ratelimit headers with their duration resets", () => {
     assert.equal(parseResetDuration("6m0s"), 360_000);
     assert.equal(parseResetDuration("20ms"), 20);
-    const windows = windowsFromHeaders({ "x-ratelimit-limit-tokens": "1000", "x-ratelimit-remaining-tokens": "250", "x-ratelimit-reset-tokens": "30s" }, NOW);
-    assert.deepEqual(windows.map((w) => [w.name, w.usedFraction, w.resetsAt]), [["tokens", 0.75, NOW + 30_000]]);
+    const windows = windowsFromHeaders(
+      { "x-ratelimit-limit-tokens": "1000", "x-ratelimit-remaining-tokens": "250", "x-ratelimit-reset-tokens": "30s" },
+      NOW,
+    );
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.usedFraction, w.resetsAt]),
+      [["tokens", 0.75, NOW + 30_000]],
+    );
   });
   it("reads Codex primary/secondary percentages", () => {
-    const windows = windowsFromHeaders({ "x-codex-primary-used-percent": "60", "x-codex-primary-window-minutes": "300", "x-codex-primary-reset-after-seconds": "600" }, NOW);
-    assert.deepEqual(windows.map((w) => [w.name, w.usedFraction, w.windowMs, w.resetsAt]), [["primary", 0.6, 300 * 60_000, NOW + 600_000]]);
+    const windows = windowsFromHeaders(
+      {
+        "x-codex-primary-used-percent": "60",
+        "x-codex-primary-window-minutes": "300",
+        "x-codex-primary-reset-after-seconds": "600",
+      },
+      NOW,
+    );
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.usedFraction, w.windowMs, w.resetsAt]),
+      [["primary", 0.6, 300 * 60_000, NOW + 600_000]],
+    );
   });
   it("finds nothing in responses without rate-limit headers", () => {
     assert.deepEqual(windowsFromHeaders({ "content-type": "text/event-stream" }, NOW), []);

@@ -1,6 +1,13 @@
 import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { forgetRememberedCredentials, REDACTED, redactDeep, redactedJson, redactText, rememberCredentials } from "../../src/state/redact.ts";
+import {
+  forgetRememberedCredentials,
+  REDACTED,
+  redactDeep,
+  redactedJson,
+  redactText,
+  rememberCredentials,
+} from "../../src/state/redact.ts";
 
 // Fake credentials are assembled at run time so no key-shaped literal sits in the repository for scanners to flag.
 const ALPHANUMERIC = "aB3dE5gH7jK9mN1pQ2sT4vW6yZ8cF0hL";
@@ -57,7 +64,10 @@ describe("redactText: credentials identified by their context", () => {
 
   it("replaces x-api-key header values in header and JSON forms", () => {
     assert.equal(redactText("x-api-key: abc123def"), `x-api-key: ${REDACTED}`);
-    assert.equal(redactText('{"x-api-key":"abc123def","accept":"json"}'), `{"x-api-key":"${REDACTED}","accept":"json"}`);
+    assert.equal(
+      redactText('{"x-api-key":"abc123def","accept":"json"}'),
+      `{"x-api-key":"${REDACTED}","accept":"json"}`,
+    );
     assert.equal(redactText('{"Authorization": "Bearer abc123def"}'), `{"Authorization": "Bearer ${REDACTED}"}`);
   });
 
@@ -143,7 +153,11 @@ describe("redactDeep", () => {
     const key = fake("AIza", 35);
     const cyclic: Record<string, unknown> = { name: "loop" };
     cyclic.self = cyclic;
-    const output = redactDeep({ url: new URL(`https://example.test/?key=${key}`), error: new Error(`failed for ${key}`), cyclic });
+    const output = redactDeep({
+      url: new URL(`https://example.test/?key=${key}`),
+      error: new Error(`failed for ${key}`),
+      cyclic,
+    });
     const text = JSON.stringify(output);
     assert.ok(!text.includes(key));
     assert.match(text, /"self":"\[Circular\]"/);
@@ -158,16 +172,33 @@ describe("redactedJson", () => {
     const cyclic: Record<string, unknown> = { name: "loop" };
     cyclic.self = cyclic;
     const values: unknown[] = [
-      { message: `429 for ${key}`, nested: [{ text: `Bearer ${key}` }], plain: "anthropic/claude-sonnet-4-6", n: 3, ok: true, none: null },
+      {
+        message: `429 for ${key}`,
+        nested: [{ text: `Bearer ${key}` }],
+        plain: "anthropic/claude-sonnet-4-6",
+        n: 3,
+        ok: true,
+        none: null,
+      },
       { headers: { authorization: ["Bearer abc.def", { inner: "x" }], "x-api-key": key, other: "fine" } },
-      { error: new Error(`failed with ${key}`), url: new URL(`https://h.invalid/v1?key=${key}&alt=sse`), at: new Date(0) },
+      {
+        error: new Error(`failed with ${key}`),
+        url: new URL(`https://h.invalid/v1?key=${key}&alt=sse`),
+        at: new Date(0),
+      },
       cyclic,
       "just a string with key=" + key,
       // JSON text escapes quotes and line breaks: the one-pass check over it must still see these.
       { message: `token\n:\t${key.slice(3)}` },
       { quoted: `"password": "${key.slice(3)}"` },
       { vertical: `secret\u000b= ${key.slice(3)}` },
-      { inputTokens: 12, key: "anthropic/claude-sonnet-4-6", tokens: [1, 2], reasons: ["sorted by config"], at: "2026-11-29T08:00:00.000Z" },
+      {
+        inputTokens: 12,
+        key: "anthropic/claude-sonnet-4-6",
+        tokens: [1, 2],
+        reasons: ["sorted by config"],
+        at: "2026-11-29T08:00:00.000Z",
+      },
     ];
     for (const value of values) assert.equal(redactedJson(value), JSON.stringify(redactDeep(value)));
     assert.ok(!redactedJson(values[0]).includes(key));
@@ -182,9 +213,16 @@ describe("credentials the router resolved itself", () => {
 
   it("replaces a remembered key verbatim in any text, in addition to the patterns", () => {
     assert.equal(redactText(`401 bad key ${AZURE_KEY}`), `401 bad key ${AZURE_KEY}`, "unknown before it is remembered");
-    rememberCredentials(AZURE_KEY, { "x-custom-auth": `Token ${SELF_HOSTED}`, "anthropic-version": "2023-06-01-preview" });
+    rememberCredentials(AZURE_KEY, {
+      "x-custom-auth": `Token ${SELF_HOSTED}`,
+      "anthropic-version": "2023-06-01-preview",
+    });
     assert.equal(redactText(`401 bad key ${AZURE_KEY} and ${SELF_HOSTED}`), `401 bad key ${REDACTED} and ${REDACTED}`);
-    assert.equal(redactText("version 2023-06-01-preview"), "version 2023-06-01-preview", "non-credential headers are not remembered");
+    assert.equal(
+      redactText("version 2023-06-01-preview"),
+      "version 2023-06-01-preview",
+      "non-credential headers are not remembered",
+    );
   });
 
   it("redacts remembered keys in JSON written through redactedJson and redactDeep", () => {
@@ -192,7 +230,11 @@ describe("credentials the router resolved itself", () => {
     assert.equal(redactedJson({ message: `echo ${AZURE_KEY}` }), JSON.stringify({ message: `echo ${REDACTED}` }));
     const quoted = `${SELF_HOSTED}"q\\`;
     rememberCredentials(quoted);
-    assert.equal(redactedJson({ message: `echo ${quoted}` }), JSON.stringify({ message: `echo ${REDACTED}` }), "a key with a quote and a backslash, escaped in JSON");
+    assert.equal(
+      redactedJson({ message: `echo ${quoted}` }),
+      JSON.stringify({ message: `echo ${REDACTED}` }),
+      "a key with a quote and a backslash, escaped in JSON",
+    );
     assert.deepEqual(redactDeep({ list: [AZURE_KEY] }), { list: [REDACTED] });
   });
 

@@ -6,7 +6,13 @@ describe("per-target request patches", () => {
   it("merges body objects key by key and replaces everything else", () => {
     const payload = { model: "m", provider: { sort: "price" }, stop: ["a"], stream: true };
     const merged = mergeBody(payload, { provider: { order: ["fireworks"] }, stop: ["b"], metadata: { team: "core" } });
-    assert.deepEqual(merged, { model: "m", provider: { sort: "price", order: ["fireworks"] }, stop: ["b"], stream: true, metadata: { team: "core" } });
+    assert.deepEqual(merged, {
+      model: "m",
+      provider: { sort: "price", order: ["fireworks"] },
+      stop: ["b"],
+      stream: true,
+      metadata: { team: "core" },
+    });
     // The payload pi-ai built is not changed in place.
     assert.deepEqual(payload.provider, { sort: "price" });
   });
@@ -17,7 +23,10 @@ describe("per-target request patches", () => {
   });
 
   it("runs an existing onPayload hook first and patches what it returns", async () => {
-    const options = applyRequestPatch({ onPayload: (payload: any) => ({ ...payload, hooked: true }) }, { body: { extra: 1 } });
+    const options = applyRequestPatch(
+      { onPayload: (payload: any) => ({ ...payload, hooked: true }) },
+      { body: { extra: 1 } },
+    );
     assert.deepEqual(await options.onPayload!({ model: "m" }, {} as any), { model: "m", hooked: true, extra: 1 });
   });
 

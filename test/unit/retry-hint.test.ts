@@ -23,9 +23,15 @@ describe("parseRetryHint: relative durations", () => {
     ["reset after 45s", 45 * SECOND_MS],
     ["resets in 3h", 3 * HOUR_MS],
     ["You have hit your ChatGPT usage limit (plus plan). Try again in ~42 min.", 42 * MINUTE_MS],
-    ["Rate limit reached for gpt-4o on tokens per min (TPM): Limit 30000, Used 29877, Requested 1523. Please try again in 6ms.", 6],
+    [
+      "Rate limit reached for gpt-4o on tokens per min (TPM): Limit 30000, Used 29877, Requested 1523. Please try again in 6ms.",
+      6,
+    ],
     ["Rate limit reached for o3 on requests per day (RPD): Limit 100. Please try again in 20m0s.", 20 * MINUTE_MS],
-    ['{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay": "17s"}]}}', 17 * SECOND_MS],
+    [
+      '{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay": "17s"}]}}',
+      17 * SECOND_MS,
+    ],
   ];
   for (const [text, expectedMs] of cases) {
     it(`reads ${JSON.stringify(text)} as ${expectedMs} ms`, () => {
@@ -86,7 +92,10 @@ describe("parseRetryHint: absolute timestamps", () => {
 
   it("reads epoch seconds from Codex JSON and Claude subscription messages", () => {
     const inFourHoursSeconds = (NOW + 4 * HOUR_MS) / SECOND_MS;
-    assert.equal(parseRetryHint(`{"error":{"type":"usage_limit_reached","resets_at": ${inFourHoursSeconds}}}`, NOW), 4 * HOUR_MS);
+    assert.equal(
+      parseRetryHint(`{"error":{"type":"usage_limit_reached","resets_at": ${inFourHoursSeconds}}}`, NOW),
+      4 * HOUR_MS,
+    );
     assert.equal(parseRetryHint(`Claude AI usage limit reached|${inFourHoursSeconds}`, NOW), 4 * HOUR_MS);
   });
 

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { makeFailure } from "../../src/runtime/classify-failure.ts";
-import { DEFAULT_RETRY_MAX_DELAY_MS, RETRY_BASE_DELAY_MS, retryDelayMs, type RetryQuestion } from "../../src/runtime/retry-same-target.ts";
+import {
+  DEFAULT_RETRY_MAX_DELAY_MS,
+  RETRY_BASE_DELAY_MS,
+  retryDelayMs,
+  type RetryQuestion,
+} from "../../src/runtime/retry-same-target.ts";
 
 const ask = (overrides: Partial<RetryQuestion>): number | undefined =>
   retryDelayMs({
@@ -30,7 +35,11 @@ describe("retryDelayMs: staying on a warm target through a blip", () => {
   });
 
   it("moves on at once on a quota or usage-limit failure, whatever the kinds say", () => {
-    const quota = makeFailure("quota_exhausted", "You have hit your ChatGPT usage limit (plus plan). Try again in ~42 min.", { retryAfterMs: 42 * 60_000 });
+    const quota = makeFailure(
+      "quota_exhausted",
+      "You have hit your ChatGPT usage limit (plus plan). Try again in ~42 min.",
+      { retryAfterMs: 42 * 60_000 },
+    );
     assert.equal(ask({ failure: quota }), undefined);
     assert.equal(ask({ failure: quota, config: { times: 2, kinds: ["rate_limit"] } }), undefined);
   });
@@ -39,7 +48,10 @@ describe("retryDelayMs: staying on a warm target through a blip", () => {
     const network = makeFailure("network", "Connection error.");
     assert.equal(ask({ failure: network }), undefined);
     assert.notEqual(ask({ failure: network, config: { times: 1, kinds: ["network"] } }), undefined);
-    assert.equal(ask({ failure: makeFailure("invalid_request", "400 bad") , config: { times: 1, kinds: ["server"] } }), undefined);
+    assert.equal(
+      ask({ failure: makeFailure("invalid_request", "400 bad"), config: { times: 1, kinds: ["server"] } }),
+      undefined,
+    );
   });
 
   it("honours a short retry hint exactly and fails over on one longer than maxDelayMs", () => {

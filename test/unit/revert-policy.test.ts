@@ -14,7 +14,10 @@ describe("RevertBook", () => {
     const book = new RevertBook();
     assert.deepEqual(keys(book.order("r", NEVER, [A, B], 0).candidates), ["a/1", "b/1"]);
     book.onFinished("r", { mode: "cooldown-expiry", holdoffMs: 0 }, "a/1", "b/1", false, 0);
-    assert.deepEqual(keys(book.order("r", { mode: "cooldown-expiry", holdoffMs: 0 }, [A, B], 1).candidates), ["a/1", "b/1"]);
+    assert.deepEqual(keys(book.order("r", { mode: "cooldown-expiry", holdoffMs: 0 }, [A, B], 1).candidates), [
+      "a/1",
+      "b/1",
+    ]);
   });
 
   it("puts the stand-in first with never, and lets the hold go when the stand-in is not a candidate", () => {
@@ -32,7 +35,11 @@ describe("RevertBook", () => {
     const probe = book.order("r", HOLDOFF, [A, B], 60_000);
     assert.equal(probe.probe, true);
     assert.deepEqual(keys(probe.candidates), ["a/1", "b/1"]);
-    assert.deepEqual(keys(book.order("r", HOLDOFF, [A, B], 60_001).candidates), ["b/1", "a/1"], "a second request while the probe runs");
+    assert.deepEqual(
+      keys(book.order("r", HOLDOFF, [A, B], 60_001).candidates),
+      ["b/1", "a/1"],
+      "a second request while the probe runs",
+    );
     book.onFinished("r", HOLDOFF, "a/1", "a/1", true, 60_500);
     assert.deepEqual(keys(book.order("r", HOLDOFF, [A, B], 60_600).candidates), ["a/1", "b/1"]);
     assert.equal(book.order("r", HOLDOFF, [A, B], 60_600).note, undefined);

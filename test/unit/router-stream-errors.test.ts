@@ -14,15 +14,26 @@ function brokenEnvironment(failure: Error): RequestEnvironment {
   return {
     books: { cooldowns: new CooldownBook(createMemoryStore(emptyCooldowns())), sticky: new Stickiness() },
     routing: {
-      registry: () => ({ find: () => undefined, hasConfiguredAuth: () => false, getApiKeyAndHeaders: async () => ({ ok: false, error: "none" }) }),
+      registry: () => ({
+        find: () => undefined,
+        hasConfiguredAuth: () => false,
+        getApiKeyAndHeaders: async () => ({ ok: false, error: "none" }),
+      }),
       config: () => ({ routes: { main: { targets: [{ provider: "x", modelId: "y" }] } } }),
-      decide: () => { throw failure; },
+      decide: () => {
+        throw failure;
+      },
       modelFacts: () => undefined,
     },
     hooks: { claimProbe: () => true, onAttemptResult: () => undefined, onMissingCredentials: () => undefined },
     report: {
       record: () => undefined,
-      status: { onAttempt: () => undefined, onCommitted: () => undefined, onWaiting: () => undefined, onFinished: () => undefined },
+      status: {
+        onAttempt: () => undefined,
+        onCommitted: () => undefined,
+        onWaiting: () => undefined,
+        onFinished: () => undefined,
+      },
       warn: () => undefined,
     },
     clock: { now: Date.now, sleep: async () => true },

@@ -1,10 +1,22 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { checkConstraint, meetsConstraint, mergeConstraints, requestConstraint, tierConstraint } from "../../src/routing/constraints.ts";
+import {
+  checkConstraint,
+  meetsConstraint,
+  mergeConstraints,
+  requestConstraint,
+  tierConstraint,
+} from "../../src/routing/constraints.ts";
 import type { RequestFeatures } from "../../src/routing/types.ts";
 
 const features = (extra: Partial<RequestFeatures> = {}): RequestFeatures => ({
-  estimatedTokens: 1_000, contextClass: "short", hasImages: false, hasTools: false, intent: "general", intentConfidence: 0.5, ...extra,
+  estimatedTokens: 1_000,
+  contextClass: "short",
+  hasImages: false,
+  hasTools: false,
+  intent: "general",
+  intentConfidence: 0.5,
+  ...extra,
 });
 
 describe("constraints", () => {
@@ -20,8 +32,12 @@ describe("constraints", () => {
   });
 
   it("derives vision, tools, window and output needs from the request", () => {
-    assert.deepEqual(requestConstraint(features({ hasImages: true, hasTools: true, requestedMaxTokens: 8_000 })),
-      { vision: true, tools: true, minContextWindow: 1_000, minMaxTokens: 8_000 });
+    assert.deepEqual(requestConstraint(features({ hasImages: true, hasTools: true, requestedMaxTokens: 8_000 })), {
+      vision: true,
+      tools: true,
+      minContextWindow: 1_000,
+      minMaxTokens: 8_000,
+    });
   });
 
   it("merges requirements by keeping every required capability and the larger minimum", () => {
@@ -30,12 +46,22 @@ describe("constraints", () => {
   });
 
   it("rejects a model known to be too small with context-too-small", () => {
-    const violation = checkConstraint({ resolvable: true, hasCredentials: true, contextWindow: 8_000 }, { minContextWindow: 10_000 });
+    const violation = checkConstraint(
+      { resolvable: true, hasCredentials: true, contextWindow: 8_000 },
+      { minContextWindow: 10_000 },
+    );
     assert.equal(violation?.reason, "context-too-small");
   });
 
   it("rejects known missing capabilities with a reason each", () => {
-    const facts = { resolvable: true, hasCredentials: true, vision: false, reasoning: false, tools: false, maxTokens: 4_096 };
+    const facts = {
+      resolvable: true,
+      hasCredentials: true,
+      vision: false,
+      reasoning: false,
+      tools: false,
+      maxTokens: 4_096,
+    };
     assert.match(checkConstraint(facts, { vision: true })?.detail ?? "", /image/);
     assert.match(checkConstraint(facts, { reasoning: true })?.detail ?? "", /reasoning/);
     assert.match(checkConstraint(facts, { tools: true })?.detail ?? "", /tool/);
@@ -44,7 +70,16 @@ describe("constraints", () => {
 
   it("lets a model with unknown capabilities through", () => {
     const unknown = { resolvable: true, hasCredentials: true };
-    assert.equal(checkConstraint(unknown, { vision: true, reasoning: true, tools: true, minContextWindow: 1e6, minMaxTokens: 1e5 }), undefined);
+    assert.equal(
+      checkConstraint(unknown, {
+        vision: true,
+        reasoning: true,
+        tools: true,
+        minContextWindow: 1e6,
+        minMaxTokens: 1e5,
+      }),
+      undefined,
+    );
     assert.equal(meetsConstraint(unknown, { reasoning: true }), true);
   });
 });

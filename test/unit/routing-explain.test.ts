@@ -10,17 +10,49 @@ function decide(): Decision {
   const snapshot: RoutingSnapshot = {
     config: {
       routes: {
-        swe: { targets: [{ provider: "a", modelId: "1", label: "Model A" }, { provider: "b", modelId: "2", label: "Model B" }],
-          policyRules: [{ id: "no-c", type: "exclude-provider", providers: ["c"], when: { intent: "creative" } }] },
-        fast: { targets: [{ provider: "f", modelId: "3", label: "Fast F" }, { provider: "a", modelId: "1", label: "Model A" }] },
+        swe: {
+          targets: [
+            { provider: "a", modelId: "1", label: "Model A" },
+            { provider: "b", modelId: "2", label: "Model B" },
+          ],
+          policyRules: [{ id: "no-c", type: "exclude-provider", providers: ["c"], when: { intent: "creative" } }],
+        },
+        fast: {
+          targets: [
+            { provider: "f", modelId: "3", label: "Fast F" },
+            { provider: "a", modelId: "1", label: "Model A" },
+          ],
+        },
       },
       tiers: { fast: { route: "fast" } },
     },
-    models: { "a/1": { resolvable: true, hasCredentials: true }, "b/2": { resolvable: true, hasCredentials: true }, "f/3": { resolvable: true, hasCredentials: true } },
+    models: {
+      "a/1": { resolvable: true, hasCredentials: true },
+      "b/2": { resolvable: true, hasCredentials: true },
+      "f/3": { resolvable: true, hasCredentials: true },
+    },
     cooldowns: { [routeTargetKey("swe", "a/1")]: { until: NOW + 42_000, kind: "rate_limit", message: "429" } },
-    targets: {}, providers: {}, budgetPolicy: "soft", quotaHard: false, timeZone: "UTC",
+    targets: {},
+    providers: {},
+    budgetPolicy: "soft",
+    quotaHard: false,
+    timeZone: "UTC",
   };
-  return route({ routeId: "swe", features: { estimatedTokens: 1_234, contextClass: "short", hasImages: false, hasTools: true, intent: "code", intentConfidence: 0.8 } }, snapshot, NOW);
+  return route(
+    {
+      routeId: "swe",
+      features: {
+        estimatedTokens: 1_234,
+        contextClass: "short",
+        hasImages: false,
+        hasTools: true,
+        intent: "code",
+        intentConfidence: 0.8,
+      },
+    },
+    snapshot,
+    NOW,
+  );
 }
 
 describe("formatDecision", () => {
@@ -38,7 +70,11 @@ describe("formatDecision", () => {
   it("shows a route switch and the shortcuts used", () => {
     const snapshotDecision = decide();
     assert.equal(snapshotDecision.routeId, "swe");
-    const switched: Decision = { ...snapshotDecision, routeId: "fast", trace: { ...snapshotDecision.trace, tokens: ["@fast"], tier: "fast", tierSource: "shortcut" } };
+    const switched: Decision = {
+      ...snapshotDecision,
+      routeId: "fast",
+      trace: { ...snapshotDecision.trace, tokens: ["@fast"], tier: "fast", tierSource: "shortcut" },
+    };
     const lines = formatDecision(switched);
     assert.equal(lines[0], "Route swe -> fast");
     assert.ok(lines.includes("Shortcuts: @fast"));

@@ -9,7 +9,11 @@ describe("extractFeatures", () => {
       messages: [
         { role: "user", content: "write a poem about rain", timestamp: 0 },
         { role: "assistant", content: [{ type: "text", text: "..." }] },
-        { role: "user", content: [{ type: "text", text: "now refactor src/app.ts and debug the typescript build" }], timestamp: 0 },
+        {
+          role: "user",
+          content: [{ type: "text", text: "now refactor src/app.ts and debug the typescript build" }],
+          timestamp: 0,
+        },
       ],
     } as unknown as Context;
     assert.equal(extractFeatures(context).intent, "code");
@@ -29,7 +33,12 @@ describe("extractFeatures", () => {
   it("sees tools carried by a system message of newer pi (toolsAdded, as 0.87.1 and 1.5.2 send them)", () => {
     const context = {
       messages: [
-        { role: "system", content: "", sections: { base: "You are pi." }, toolsAdded: [{ name: "bash", description: "", parameters: {} }] },
+        {
+          role: "system",
+          content: "",
+          sections: { base: "You are pi." },
+          toolsAdded: [{ name: "bash", description: "", parameters: {} }],
+        },
         { role: "user", content: "hello", timestamp: 0 },
       ],
     } as unknown as Context;
@@ -51,7 +60,9 @@ describe("extractFeatures", () => {
   });
 
   it("estimates a short plain context as short", () => {
-    const features = extractFeatures({ messages: [{ role: "user", content: "what is the capital of France?", timestamp: 0 }] });
+    const features = extractFeatures({
+      messages: [{ role: "user", content: "what is the capital of France?", timestamp: 0 }],
+    });
     assert.equal(features.contextClass, "short");
     assert.equal(features.intent, "general");
   });

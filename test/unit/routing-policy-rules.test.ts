@@ -1,6 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { collectRules, evaluateCondition, inTimeWindow, localClock, type ConditionContext } from "../../src/routing/policy-rules.ts";
+import {
+  collectRules,
+  evaluateCondition,
+  inTimeWindow,
+  localClock,
+  type ConditionContext,
+} from "../../src/routing/policy-rules.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
 import type { RuleTrace } from "../../src/routing/types.ts";
 
@@ -8,8 +14,17 @@ const minutes = (clock: string) => Number(clock.slice(0, 2)) * 60 + Number(clock
 // 2026-03-04 is a Wednesday.
 const utc = (clock: string, day = "2026-03-04") => Date.parse(`${day}T${clock}:00Z`);
 const context = (extra: Partial<ConditionContext> = {}): ConditionContext => ({
-  features: { estimatedTokens: 5_000, contextClass: "medium", hasImages: false, hasTools: true, intent: "code", intentConfidence: 0.8 },
-  now: utc("12:00"), timeZone: "UTC", ...extra,
+  features: {
+    estimatedTokens: 5_000,
+    contextClass: "medium",
+    hasImages: false,
+    hasTools: true,
+    intent: "code",
+    intentConfidence: 0.8,
+  },
+  now: utc("12:00"),
+  timeZone: "UTC",
+  ...extra,
 });
 
 describe("time windows", () => {
@@ -31,12 +46,22 @@ describe("time windows", () => {
   it("reads the clock in the window's own IANA time zone", () => {
     // 21:30 UTC is 06:30 in Tokyo: inside 06:00-07:00 there, outside it in UTC.
     const now = utc("21:30");
-    assert.equal(evaluateCondition({ timeWindow: { after: "06:00", before: "07:00", timeZone: "Asia/Tokyo" } }, context({ now })).matched, true);
-    assert.equal(evaluateCondition({ timeWindow: { after: "06:00", before: "07:00" } }, context({ now })).matched, false);
+    assert.equal(
+      evaluateCondition({ timeWindow: { after: "06:00", before: "07:00", timeZone: "Asia/Tokyo" } }, context({ now }))
+        .matched,
+      true,
+    );
+    assert.equal(
+      evaluateCondition({ timeWindow: { after: "06:00", before: "07:00" } }, context({ now })).matched,
+      false,
+    );
   });
 
   it("fails a window with an unknown time zone and says why", () => {
-    const result = evaluateCondition({ timeWindow: { after: "00:00", before: "01:00", timeZone: "Mars/Olympus" } }, context());
+    const result = evaluateCondition(
+      { timeWindow: { after: "00:00", before: "01:00", timeZone: "Mars/Olympus" } },
+      context(),
+    );
     assert.equal(result.matched, false);
     assert.match(result.why, /unknown time zone/);
   });
@@ -53,7 +78,10 @@ describe("evaluateCondition", () => {
   });
 
   it("checks intent, tier and token bounds, saying why it failed", () => {
-    assert.equal(evaluateCondition({ intent: ["code", "analysis"], minTokens: 1_000, maxTokens: 10_000 }, context()).matched, true);
+    assert.equal(
+      evaluateCondition({ intent: ["code", "analysis"], minTokens: 1_000, maxTokens: 10_000 }, context()).matched,
+      true,
+    );
     const tooBig = evaluateCondition({ maxTokens: 1_000 }, context());
     assert.equal(tooBig.matched, false);
     assert.match(tooBig.why, /5000 tokens > max 1000/);
@@ -71,8 +99,14 @@ describe("evaluateCondition", () => {
 
   it("compares a target's bad rating share only when a target is given", () => {
     assert.equal(evaluateCondition({ badRatingShareAbove: 0.3 }, context()).matched, false);
-    assert.equal(evaluateCondition({ badRatingShareAbove: 0.3 }, context({ target: { badRatingShare: 0.5 } })).matched, true);
-    assert.equal(evaluateCondition({ badRatingShareAbove: 0.3 }, context({ target: { badRatingShare: 0.3 } })).matched, false);
+    assert.equal(
+      evaluateCondition({ badRatingShareAbove: 0.3 }, context({ target: { badRatingShare: 0.5 } })).matched,
+      true,
+    );
+    assert.equal(
+      evaluateCondition({ badRatingShareAbove: 0.3 }, context({ target: { badRatingShare: 0.3 } })).matched,
+      false,
+    );
   });
 
   it("always matches an absent condition", () => {
@@ -82,7 +116,13 @@ describe("evaluateCondition", () => {
 
 describe("collectRules", () => {
   const config: RouterConfig = {
-    routes: { a: { targets: [{ provider: "p", modelId: "m" }], policyRules: [{ type: "exclude-provider", providers: ["x"], priority: 5 }] }, b: { targets: [{ provider: "p", modelId: "m" }] } },
+    routes: {
+      a: {
+        targets: [{ provider: "p", modelId: "m" }],
+        policyRules: [{ type: "exclude-provider", providers: ["x"], priority: 5 }],
+      },
+      b: { targets: [{ provider: "p", modelId: "m" }] },
+    },
     policyRules: [
       { id: "only-b", type: "exclude-provider", providers: ["y"], routes: ["b"] },
       { id: "off", type: "exclude-provider", providers: ["y"], enabled: false },
@@ -95,7 +135,10 @@ describe("collectRules", () => {
     const traces: RuleTrace[] = [];
     const names = collectRules(config, "a", traces).map((rule) => rule.name);
     assert.ok(!names.includes("only-b"));
-    assert.deepEqual(traces.find((trace) => trace.rule === "only-b"), { rule: "only-b", scope: "global", matched: false, why: "scoped to b" });
+    assert.deepEqual(
+      traces.find((trace) => trace.rule === "only-b"),
+      { rule: "only-b", scope: "global", matched: false, why: "scoped to b" },
+    );
   });
 
   it("orders rules by priority, highest first, and leaves disabled ones out", () => {

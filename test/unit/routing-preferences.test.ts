@@ -2,18 +2,32 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { checkPreferences, mergePreferences, providerIndex } from "../../src/routing/preferences.ts";
 
-const facts = (output?: number) => ({ resolvable: true, hasCredentials: true, ...(output !== undefined ? { pricing: { input: 1, output } } : {}) });
+const facts = (output?: number) => ({
+  resolvable: true,
+  hasCredentials: true,
+  ...(output !== undefined ? { pricing: { input: 1, output } } : {}),
+});
 
 describe("provider preferences", () => {
   it("lets the prompt's preferences override the route's, field by field", () => {
-    const merged = mergePreferences({ global: { sort: "latency" }, route: { only: ["a", "b"], maxPrice: 5 }, prompt: { only: ["c"] } });
+    const merged = mergePreferences({
+      global: { sort: "latency" },
+      route: { only: ["a", "b"], maxPrice: 5 },
+      prompt: { only: ["c"] },
+    });
     assert.deepEqual(merged, { sort: "latency", only: ["c"], maxPrice: 5 });
   });
 
   it("rejects providers outside `only` and inside `ignore`, case-insensitively", () => {
     assert.equal(checkPreferences({ only: ["Anthropic"] }, "anthropic", undefined, facts()), undefined);
-    assert.equal(checkPreferences({ only: ["anthropic"] }, "google", undefined, facts())?.reason, "provider-preference");
-    assert.equal(checkPreferences({ ignore: ["deepseek"] }, "deepseek", undefined, facts())?.reason, "provider-preference");
+    assert.equal(
+      checkPreferences({ only: ["anthropic"] }, "google", undefined, facts())?.reason,
+      "provider-preference",
+    );
+    assert.equal(
+      checkPreferences({ ignore: ["deepseek"] }, "deepseek", undefined, facts())?.reason,
+      "provider-preference",
+    );
   });
 
   it("matches the auth provider too", () => {
@@ -21,7 +35,10 @@ describe("provider preferences", () => {
   });
 
   it("stops after the ordered providers when allowFallbacks is false", () => {
-    assert.equal(checkPreferences({ order: ["a"], allowFallbacks: false }, "b", undefined, facts())?.reason, "provider-preference");
+    assert.equal(
+      checkPreferences({ order: ["a"], allowFallbacks: false }, "b", undefined, facts())?.reason,
+      "provider-preference",
+    );
     assert.equal(checkPreferences({ order: ["a"] }, "b", undefined, facts()), undefined);
   });
 

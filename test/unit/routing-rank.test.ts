@@ -3,15 +3,37 @@ import assert from "node:assert/strict";
 import { explainWinner, rankEntries, type RankEntry } from "../../src/routing/rank.ts";
 import type { Candidate } from "../../src/routing/types.ts";
 
-const entry = (key: string, declaredIndex: number, extra: Partial<Candidate> = {}, more: Partial<RankEntry> = {}): RankEntry => ({
-  candidate: { key, provider: key, modelId: "m", account: key, label: key, declaredIndex, bucket: "normal", billing: "per-token", reasons: [], warnings: [], ...extra },
-  preferredRank: Infinity, meetsHint: false, ...more,
+const entry = (
+  key: string,
+  declaredIndex: number,
+  extra: Partial<Candidate> = {},
+  more: Partial<RankEntry> = {},
+): RankEntry => ({
+  candidate: {
+    key,
+    provider: key,
+    modelId: "m",
+    account: key,
+    label: key,
+    declaredIndex,
+    bucket: "normal",
+    billing: "per-token",
+    reasons: [],
+    warnings: [],
+    ...extra,
+  },
+  preferredRank: Infinity,
+  meetsHint: false,
+  ...more,
 });
 const order = (entries: RankEntry[]) => entries.map((item) => item.candidate.key);
 
 describe("rankEntries", () => {
   it("orders buckets promoted, normal, demoted before anything else", () => {
-    const ranked = rankEntries([entry("d", 0, { bucket: "demoted" }), entry("n", 1), entry("p", 2, { bucket: "promoted" })], "auto");
+    const ranked = rankEntries(
+      [entry("d", 0, { bucket: "demoted" }), entry("n", 1), entry("p", 2, { bucket: "promoted" })],
+      "auto",
+    );
     assert.deepEqual(order(ranked), ["p", "n", "d"]);
   });
 
@@ -21,18 +43,27 @@ describe("rankEntries", () => {
   });
 
   it("ranks a preferred provider above a faster one", () => {
-    const ranked = rankEntries([entry("fast", 0, { ttftMs: 100 }), entry("liked", 1, { ttftMs: 2_000 }, { preferredRank: 0 })], "auto");
+    const ranked = rankEntries(
+      [entry("fast", 0, { ttftMs: 100 }), entry("liked", 1, { ttftMs: 2_000 }, { preferredRank: 0 })],
+      "auto",
+    );
     assert.deepEqual(order(ranked), ["liked", "fast"]);
     assert.match(explainWinner(ranked, "auto"), /preferred provider/);
   });
 
   it("sorts by throughput, highest first and unknown last", () => {
-    const ranked = rankEntries([entry("u", 0), entry("slow", 1, {}, { tokensPerSecond: 20 }), entry("quick", 2, {}, { tokensPerSecond: 90 })], "throughput");
+    const ranked = rankEntries(
+      [entry("u", 0), entry("slow", 1, {}, { tokensPerSecond: 20 }), entry("quick", 2, {}, { tokensPerSecond: 90 })],
+      "throughput",
+    );
     assert.deepEqual(order(ranked), ["quick", "slow", "u"]);
   });
 
   it("compares costs only when both are known, keeping declared order otherwise", () => {
-    const ranked = rankEntries([entry("unknown", 0), entry("dear", 1, { estimatedCostUsd: 0.5 }), entry("cheap", 2, { estimatedCostUsd: 0.1 })], "auto");
+    const ranked = rankEntries(
+      [entry("unknown", 0), entry("dear", 1, { estimatedCostUsd: 0.5 }), entry("cheap", 2, { estimatedCostUsd: 0.1 })],
+      "auto",
+    );
     assert.deepEqual(order(ranked), ["unknown", "cheap", "dear"]);
   });
 

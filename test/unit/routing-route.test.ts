@@ -3,39 +3,77 @@ import assert from "node:assert/strict";
 import type { RouteConfig, RouterConfig } from "../../src/config/schema.ts";
 import { route } from "../../src/routing/route.ts";
 import { parseShortcuts } from "../../src/routing/shortcuts.ts";
-import { routeTargetKey, type ModelFacts, type RequestFeatures, type RoutingSnapshot } from "../../src/routing/types.ts";
+import {
+  routeTargetKey,
+  type ModelFacts,
+  type RequestFeatures,
+  type RoutingSnapshot,
+} from "../../src/routing/types.ts";
 
 const NOW = Date.parse("2026-03-04T12:00:00Z");
 const facts = (extra: Partial<ModelFacts> = {}): ModelFacts => ({ resolvable: true, hasCredentials: true, ...extra });
 const features = (extra: Partial<RequestFeatures> = {}): RequestFeatures => ({
-  estimatedTokens: 2_000, contextClass: "short", hasImages: false, hasTools: false, intent: "general", intentConfidence: 0.5, ...extra,
+  estimatedTokens: 2_000,
+  contextClass: "short",
+  hasImages: false,
+  hasTools: false,
+  intent: "general",
+  intentConfidence: 0.5,
+  ...extra,
 });
 const targets = (...keys: string[]) => keys.map((key) => ({ provider: key.split("/")[0], modelId: key.split("/")[1] }));
 
-function snapshot(routes: Record<string, RouteConfig>, extra: Partial<RoutingSnapshot> = {}, config: Partial<RouterConfig> = {}): RoutingSnapshot {
+function snapshot(
+  routes: Record<string, RouteConfig>,
+  extra: Partial<RoutingSnapshot> = {},
+  config: Partial<RouterConfig> = {},
+): RoutingSnapshot {
   const models: Record<string, ModelFacts> = {};
-  for (const routeConfig of Object.values(routes)) for (const target of routeConfig.targets) models[`${target.provider}/${target.modelId}`] = facts();
-  return { config: { routes, ...config }, models, cooldowns: {}, targets: {}, providers: {}, budgetPolicy: "soft", quotaHard: false, timeZone: "UTC", ...extra };
+  for (const routeConfig of Object.values(routes))
+    for (const target of routeConfig.targets) models[`${target.provider}/${target.modelId}`] = facts();
+  return {
+    config: { routes, ...config },
+    models,
+    cooldowns: {},
+    targets: {},
+    providers: {},
+    budgetPolicy: "soft",
+    quotaHard: false,
+    timeZone: "UTC",
+    ...extra,
+  };
 }
 const keys = (decision: ReturnType<typeof route>) => decision.candidates.map((candidate) => candidate.key);
-const skippedReasons = (decision: ReturnType<typeof route>) => Object.fromEntries(decision.skipped.map((skip) => [skip.key, skip.reason]));
+const skippedReasons = (decision: ReturnType<typeof route>) =>
+  Object.fromEntries(decision.skipped.map((skip) => [skip.key, skip.reason]));
 
 describe("route: availability", () => {
   it("keeps declared order when nothing distinguishes the targets", () => {
-    const decision = route({ routeId: "r", features: features() }, snapshot({ r: { targets: targets("a/1", "b/1", "c/1") } }), NOW);
+    const decision = route(
+      { routeId: "r", features: features() },
+      snapshot({ r: { targets: targets("a/1", "b/1", "c/1") } }),
+      NOW,
+    );
     assert.deepEqual(keys(decision), ["a/1", "b/1", "c/1"]);
     assert.deepEqual(decision.declaredOrder, ["a/1", "b/1", "c/1"]);
     assert.match(decision.trace.winner ?? "", /declared order/);
   });
 
   it("skips disabled, missing, credential-less and unhealthy targets with their reasons", () => {
-    const state = snapshot({ r: { targets: [...targets("a/1", "b/1", "c/1", "d/1"), { provider: "e", modelId: "1", enabled: false }] } });
+    const state = snapshot({
+      r: { targets: [...targets("a/1", "b/1", "c/1", "d/1"), { provider: "e", modelId: "1", enabled: false }] },
+    });
     delete state.models["a/1"];
     state.models["b/1"] = facts({ hasCredentials: false });
     state.providers.c = { unhealthy: "health check failed 3 times" };
     const decision = route({ routeId: "r", features: features() }, state, NOW);
     assert.deepEqual(keys(decision), ["d/1"]);
-    assert.deepEqual(skippedReasons(decision), { "a/1": "missing-model", "b/1": "no-credentials", "c/1": "unhealthy", "e/1": "disabled" });
+    assert.deepEqual(skippedReasons(decision), {
+      "a/1": "missing-model",
+      "b/1": "no-credentials",
+      "c/1": "unhealthy",
+      "e/1": "disabled",
+    });
   });
 
   it("skips a target cooling down on this route with its until, and ignores an expired cooldown", () => {
@@ -82,7 +120,11 @@ describe("route: availability", () => {
   });
 
   it("refuses an unknown route with the known ones named", () => {
-    const decision = route({ routeId: "nope", features: features() }, snapshot({ r: { targets: targets("a/1") } }), NOW);
+    const decision = route(
+      { routeId: "nope", features: features() },
+      snapshot({ r: { targets: targets("a/1") } }),
+      NOW,
+    );
     assert.match(decision.refusal ?? "", /"nope".*known: r/);
   });
 });
@@ -137,7 +179,10 @@ describe("route: budgets and quota", () => {
   });
 
   it("falls back to rule-excluded targets that are within budget under a hard policy", () => {
-    const state = snapshot({ r: { targets: targets("a/1", "b/1"), policyRules: [{ type: "exclude-provider", providers: ["b"] }] } }, { budgetPolicy: "hard" });
+    const state = snapshot(
+      { r: { targets: targets("a/1", "b/1"), policyRules: [{ type: "exclude-provider", providers: ["b"] }] } },
+      { budgetPolicy: "hard" },
+    );
     state.providers.a = { budget: { level: "blocked", detail: "$5.10 of $5 daily" } };
     const decision = route({ routeId: "r", features: features() }, state, NOW);
     assert.deepEqual(keys(decision), ["b/1"]);
@@ -146,7 +191,9 @@ describe("route: budgets and quota", () => {
   });
 
   it("yields the soft fallback when rules exclude every target of a route", () => {
-    const state = snapshot({ r: { targets: targets("a/1", "b/1"), policyRules: [{ type: "require-provider", providers: ["z"] }] } });
+    const state = snapshot({
+      r: { targets: targets("a/1", "b/1"), policyRules: [{ type: "require-provider", providers: ["z"] }] },
+    });
     const decision = route({ routeId: "r", features: features() }, state, NOW);
     assert.deepEqual(keys(decision), ["a/1", "b/1"]);
     assert.match(decision.trace.fallback ?? "", /every target was excluded/);
@@ -173,7 +220,11 @@ describe("route: tiers", () => {
   it("switches to the tier's route for a shortcut and applies the @long window", () => {
     const state = snapshot(routes, {}, { tiers });
     state.models["g/long"] = facts({ contextWindow: 32_000 });
-    const decision = route({ routeId: "swe", features: features(), shortcuts: parseShortcuts("@long read it all").shortcuts }, state, NOW);
+    const decision = route(
+      { routeId: "swe", features: features(), shortcuts: parseShortcuts("@long read it all").shortcuts },
+      state,
+      NOW,
+    );
     assert.equal(decision.routeId, "long");
     assert.equal(decision.requestedRouteId, "swe");
     assert.deepEqual(keys(decision), ["a/long"]);
@@ -182,14 +233,28 @@ describe("route: tiers", () => {
   });
 
   it("picks long for @fast @long and records @fast as ignored", () => {
-    const decision = route({ routeId: "swe", features: features(), shortcuts: parseShortcuts("@fast @long go").shortcuts }, snapshot(routes, {}, { tiers }), NOW);
+    const decision = route(
+      { routeId: "swe", features: features(), shortcuts: parseShortcuts("@fast @long go").shortcuts },
+      snapshot(routes, {}, { tiers }),
+      NOW,
+    );
     assert.equal(decision.trace.tier, "long");
     assert.equal(decision.routeId, "long");
     assert.ok(decision.trace.hints.some((hint) => hint.startsWith("@fast ignored")));
   });
 
   it("uses a matching force-tier rule when there is no shortcut", () => {
-    const state = snapshot({ ...routes, swe: { ...routes.swe, policyRules: [{ id: "big", type: "force-tier", tier: "long", when: { minTokens: 1_000 } }] } }, {}, { tiers });
+    const state = snapshot(
+      {
+        ...routes,
+        swe: {
+          ...routes.swe,
+          policyRules: [{ id: "big", type: "force-tier", tier: "long", when: { minTokens: 1_000 } }],
+        },
+      },
+      {},
+      { tiers },
+    );
     const decision = route({ routeId: "swe", features: features() }, state, NOW);
     assert.equal(decision.trace.tierSource, "rule");
     assert.equal(decision.routeId, "long");
@@ -197,16 +262,32 @@ describe("route: tiers", () => {
   });
 
   it("lets a shortcut beat a force-tier rule and traces the rule as without effect", () => {
-    const state = snapshot({ ...routes, swe: { ...routes.swe, policyRules: [{ id: "big", type: "force-tier", tier: "long" }] } }, {}, { tiers });
-    const decision = route({ routeId: "swe", features: features(), shortcuts: parseShortcuts("@fast hi").shortcuts }, state, NOW);
+    const state = snapshot(
+      { ...routes, swe: { ...routes.swe, policyRules: [{ id: "big", type: "force-tier", tier: "long" }] } },
+      {},
+      { tiers },
+    );
+    const decision = route(
+      { routeId: "swe", features: features(), shortcuts: parseShortcuts("@fast hi").shortcuts },
+      state,
+      NOW,
+    );
     assert.equal(decision.routeId, "fast");
     assert.match(decision.trace.rules.find((rule) => rule.rule === "big")?.effect ?? "", /already set by shortcut/);
   });
 
   it("never switches route for an intent-only tier but ranks targets meeting it first", () => {
-    const state = snapshot({ swe: { targets: targets("a/plain", "b/thinker") }, reasoning: { targets: targets("r/1") } }, {}, { tiers: { swe: { route: "reasoning" } } });
+    const state = snapshot(
+      { swe: { targets: targets("a/plain", "b/thinker") }, reasoning: { targets: targets("r/1") } },
+      {},
+      { tiers: { swe: { route: "reasoning" } } },
+    );
     state.models["a/plain"] = facts({ reasoning: false });
-    const decision = route({ routeId: "swe", features: features({ intent: "code", intentConfidence: 0.9 }) }, state, NOW);
+    const decision = route(
+      { routeId: "swe", features: features({ intent: "code", intentConfidence: 0.9 }) },
+      state,
+      NOW,
+    );
     assert.equal(decision.routeId, "swe");
     assert.deepEqual(keys(decision), ["b/thinker", "a/plain"]);
     assert.equal(decision.trace.tierSource, "intent");
@@ -216,7 +297,11 @@ describe("route: tiers", () => {
   it("gives no tier hint when the intent confidence is low", () => {
     const state = snapshot({ swe: { targets: targets("a/plain", "b/thinker") } });
     state.models["a/plain"] = facts({ reasoning: false });
-    const decision = route({ routeId: "swe", features: features({ intent: "code", intentConfidence: 0.4 }) }, state, NOW);
+    const decision = route(
+      { routeId: "swe", features: features({ intent: "code", intentConfidence: 0.4 }) },
+      state,
+      NOW,
+    );
     assert.deepEqual(keys(decision), ["a/plain", "b/thinker"]);
     assert.equal(decision.trace.tierSource, "none");
     assert.ok(decision.trace.hints.some((hint) => hint.includes("no tier hint")));
@@ -225,23 +310,41 @@ describe("route: tiers", () => {
 
 describe("route: rules and preferences", () => {
   it("never applies a global rule scoped to another route", () => {
-    const state = snapshot({ r: { targets: targets("a/1", "b/1") }, other: { targets: targets("a/1") } }, {}, {
-      policyRules: [{ id: "x", type: "exclude-provider", providers: ["a"], routes: ["other"] }],
-    });
+    const state = snapshot(
+      { r: { targets: targets("a/1", "b/1") }, other: { targets: targets("a/1") } },
+      {},
+      {
+        policyRules: [{ id: "x", type: "exclude-provider", providers: ["a"], routes: ["other"] }],
+      },
+    );
     const decision = route({ routeId: "r", features: features() }, state, NOW);
     assert.deepEqual(keys(decision), ["a/1", "b/1"]);
     assert.equal(decision.trace.rules[0].matched, false);
   });
 
   it("excludes a provider only inside the rule's time window", () => {
-    const rules = [{ id: "night", type: "exclude-provider" as const, providers: ["a"], when: { timeWindow: { after: "22:00", before: "06:00" } } }];
+    const rules = [
+      {
+        id: "night",
+        type: "exclude-provider" as const,
+        providers: ["a"],
+        when: { timeWindow: { after: "22:00", before: "06:00" } },
+      },
+    ];
     const state = snapshot({ r: { targets: targets("a/1", "b/1"), policyRules: rules } });
-    assert.deepEqual(keys(route({ routeId: "r", features: features() }, state, Date.parse("2026-03-04T23:30:00Z"))), ["b/1"]);
-    assert.deepEqual(keys(route({ routeId: "r", features: features() }, state, Date.parse("2026-03-04T06:00:00Z"))), ["a/1", "b/1"]);
+    assert.deepEqual(keys(route({ routeId: "r", features: features() }, state, Date.parse("2026-03-04T23:30:00Z"))), [
+      "b/1",
+    ]);
+    assert.deepEqual(keys(route({ routeId: "r", features: features() }, state, Date.parse("2026-03-04T06:00:00Z"))), [
+      "a/1",
+      "b/1",
+    ]);
   });
 
   it("keeps only one billing kind with a force-billing rule", () => {
-    const state = snapshot({ r: { targets: targets("a/1", "b/1"), policyRules: [{ type: "force-billing", billing: "per-token" }] } });
+    const state = snapshot({
+      r: { targets: targets("a/1", "b/1"), policyRules: [{ type: "force-billing", billing: "per-token" }] },
+    });
     state.models["a/1"] = facts({ usesOAuth: true });
     const decision = route({ routeId: "r", features: features() }, state, NOW);
     assert.deepEqual(keys(decision), ["b/1"]);
@@ -249,13 +352,23 @@ describe("route: rules and preferences", () => {
   });
 
   it("applies a force-constraint rule as a capability requirement", () => {
-    const state = snapshot({ r: { targets: targets("a/1", "b/1"), policyRules: [{ type: "force-constraint", constraint: { reasoning: true } }] } });
+    const state = snapshot({
+      r: {
+        targets: targets("a/1", "b/1"),
+        policyRules: [{ type: "force-constraint", constraint: { reasoning: true } }],
+      },
+    });
     state.models["a/1"] = facts({ reasoning: false });
     assert.deepEqual(keys(route({ routeId: "r", features: features() }, state, NOW)), ["b/1"]);
   });
 
   it("demotes targets with too many bad ratings through a demote-target rule", () => {
-    const state = snapshot({ r: { targets: targets("a/1", "b/1"), policyRules: [{ id: "bad", type: "demote-target", when: { badRatingShareAbove: 0.3 } }] } });
+    const state = snapshot({
+      r: {
+        targets: targets("a/1", "b/1"),
+        policyRules: [{ id: "bad", type: "demote-target", when: { badRatingShareAbove: 0.3 } }],
+      },
+    });
     state.targets["a/1"] = { badRatingShare: 0.5, ratingCount: 20 };
     state.targets["b/1"] = { badRatingShare: 0.1, ratingCount: 20 };
     const decision = route({ routeId: "r", features: features() }, state, NOW);
@@ -265,13 +378,23 @@ describe("route: rules and preferences", () => {
   });
 
   it("puts preferred providers first and lets prefer-provider rules follow them", () => {
-    const state = snapshot({ r: { targets: targets("a/1", "b/1", "c/1"), preferences: { order: ["c"] }, policyRules: [{ type: "prefer-provider", providers: ["b"] }] } });
+    const state = snapshot({
+      r: {
+        targets: targets("a/1", "b/1", "c/1"),
+        preferences: { order: ["c"] },
+        policyRules: [{ type: "prefer-provider", providers: ["b"] }],
+      },
+    });
     assert.deepEqual(keys(route({ routeId: "r", features: features() }, state, NOW)), ["c/1", "b/1", "a/1"]);
   });
 
   it("lets @only= override the route's preferences and skips the others with provider-preference", () => {
     const state = snapshot({ r: { targets: targets("a/1", "b/1"), preferences: { only: ["a"] } } });
-    const decision = route({ routeId: "r", features: features(), shortcuts: parseShortcuts("@only=b hi").shortcuts }, state, NOW);
+    const decision = route(
+      { routeId: "r", features: features(), shortcuts: parseShortcuts("@only=b hi").shortcuts },
+      state,
+      NOW,
+    );
     assert.deepEqual(keys(decision), ["b/1"]);
     assert.equal(skippedReasons(decision)["a/1"], "provider-preference");
   });
@@ -279,7 +402,11 @@ describe("route: rules and preferences", () => {
   it("skips targets above @max-price with the price reason", () => {
     const state = snapshot({ r: { targets: targets("a/1", "b/1") } });
     state.models["a/1"] = facts({ pricing: { input: 5, output: 25 } });
-    const decision = route({ routeId: "r", features: features(), shortcuts: parseShortcuts("@max-price=10 hi").shortcuts }, state, NOW);
+    const decision = route(
+      { routeId: "r", features: features(), shortcuts: parseShortcuts("@max-price=10 hi").shortcuts },
+      state,
+      NOW,
+    );
     assert.deepEqual(skippedReasons(decision), { "a/1": "price" });
   });
 });
@@ -315,7 +442,11 @@ describe("route: ranking", () => {
     const state = snapshot({ r: { targets: targets("a/1", "b/1", "c/1") } });
     state.models["b/1"] = facts({ pricing: { input: 3, output: 15 } });
     state.models["c/1"] = facts({ pricing: { input: 0.3, output: 1 } });
-    const decision = route({ routeId: "r", features: features(), shortcuts: parseShortcuts("@sort=price hi").shortcuts }, state, NOW);
+    const decision = route(
+      { routeId: "r", features: features(), shortcuts: parseShortcuts("@sort=price hi").shortcuts },
+      state,
+      NOW,
+    );
     assert.deepEqual(keys(decision), ["c/1", "b/1", "a/1"]);
     assert.ok(decision.candidates[0].estimatedCostUsd! < decision.candidates[1].estimatedCostUsd!);
   });

@@ -1,6 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chooseShortcutTier, describeShortcuts, parseShortcuts, shortcutOnlyNotice } from "../../src/routing/shortcuts.ts";
+import {
+  chooseShortcutTier,
+  describeShortcuts,
+  parseShortcuts,
+  shortcutOnlyNotice,
+} from "../../src/routing/shortcuts.ts";
 
 describe("parseShortcuts", () => {
   it("strips a leading tier shortcut and records it", () => {
@@ -11,10 +16,17 @@ describe("parseShortcuts", () => {
   });
 
   it("combines provider preferences with a tier shortcut", () => {
-    const result = parseShortcuts("@swe @only=anthropic,google @ignore=deepseek @sort=price @max-price=15 fix the build");
+    const result = parseShortcuts(
+      "@swe @only=anthropic,google @ignore=deepseek @sort=price @max-price=15 fix the build",
+    );
     assert.equal(result.text, "fix the build");
     assert.deepEqual(result.shortcuts.tiers, ["swe"]);
-    assert.deepEqual(result.shortcuts.preferences, { only: ["anthropic", "google"], ignore: ["deepseek"], sort: "price", maxPrice: 15 });
+    assert.deepEqual(result.shortcuts.preferences, {
+      only: ["anthropic", "google"],
+      ignore: ["deepseek"],
+      sort: "price",
+      maxPrice: 15,
+    });
   });
 
   it("leaves an e-mail address in the prompt and returns the text unchanged", () => {
@@ -86,7 +98,10 @@ describe("shortcut-only prompts", () => {
 
   it("says that nothing was sent and shows how to use the shortcut", () => {
     const notice = shortcutOnlyNotice(parseShortcuts("@fast").shortcuts);
-    assert.match(notice, /^auto-router: nothing was sent: @fast only says how the prompt after it is routed \(@fast: use the fast tier\)/);
+    assert.match(
+      notice,
+      /^auto-router: nothing was sent: @fast only says how the prompt after it is routed \(@fast: use the fast tier\)/,
+    );
     assert.match(notice, /"@fast explain this error"/);
   });
 });

@@ -9,10 +9,16 @@ const config = (value: unknown) => {
   assert.deepEqual(parsed.issues, []);
   return parsed.config!;
 };
-const facts = (usesOAuth: boolean): ModelFacts => ({ resolvable: true, hasCredentials: true, usesOAuth } as ModelFacts);
+const facts = (usesOAuth: boolean): ModelFacts => ({ resolvable: true, hasCredentials: true, usesOAuth }) as ModelFacts;
 const ROUTES = {
   routes: {
-    main: { targets: [{ provider: "anthropic", modelId: "claude" }, { provider: "moonshotai", modelId: "kimi", billing: "subscription" }, { provider: "deepseek", modelId: "v4" }] },
+    main: {
+      targets: [
+        { provider: "anthropic", modelId: "claude" },
+        { provider: "moonshotai", modelId: "kimi", billing: "subscription" },
+        { provider: "deepseek", modelId: "v4" },
+      ],
+    },
   },
 };
 const codes = (overrides: Partial<SilentStrategyInput> & { config: SilentStrategyInput["config"] }) =>
@@ -25,7 +31,15 @@ const codes = (overrides: Partial<SilentStrategyInput> & { config: SilentStrateg
 
 describe("findSilentStrategies", () => {
   it("finds nothing in a config where every strategy can act", () => {
-    assert.deepEqual(codes({ config: config({ routes: { main: { targets: [{ provider: "anthropic", modelId: "claude" }] } }, budgets: { providers: { anthropic: { daily: 1 } } } }) }), []);
+    assert.deepEqual(
+      codes({
+        config: config({
+          routes: { main: { targets: [{ provider: "anthropic", modelId: "claude" }] } },
+          budgets: { providers: { anthropic: { daily: 1 } } },
+        }),
+      }),
+      [],
+    );
   });
 
   it("names a subscription provider quota pacing cannot read, but not a per-token one", () => {
@@ -34,29 +48,48 @@ describe("findSilentStrategies", () => {
   });
 
   it("says hard mode can exclude nothing when no subscription has a quota source", () => {
-    const found = codes({ config: config(ROUTES), quotaPacing: { enabled: true, hard: true }, quotaSources: new Set() });
+    const found = codes({
+      config: config(ROUTES),
+      quotaPacing: { enabled: true, hard: true },
+      quotaSources: new Set(),
+    });
     assert.ok(found.includes("quota-hard-nothing"), found.join());
-    assert.ok(!codes({ config: config(ROUTES), quotaPacing: { enabled: true, hard: true } }).includes("quota-hard-nothing"));
+    assert.ok(
+      !codes({ config: config(ROUTES), quotaPacing: { enabled: true, hard: true } }).includes("quota-hard-nothing"),
+    );
   });
 
   it("names rules, preferences and aliases that point at providers or targets no route has", () => {
     const found = codes({
       config: config({
         ...ROUTES,
-        policyRules: [{ type: "prefer-provider", providers: ["Anthropic"] }, { id: "x", type: "demote-target", targets: ["openai/gpt-9"] }],
+        policyRules: [
+          { type: "prefer-provider", providers: ["Anthropic"] },
+          { id: "x", type: "demote-target", targets: ["openai/gpt-9"] },
+        ],
         preferences: { order: ["groq"] },
         aliases: { fast: "main", gpt: "openai/gpt-9", claude: "anthropic/claude" },
       }),
     });
-    assert.deepEqual(found.filter((code) => code.startsWith("unknown")), [
-      "unknown-target:policyRules[1] (x):openai/gpt-9",
-      "unknown-provider:preferences.order:groq",
-      "unknown-target:aliases.gpt:openai/gpt-9",
-    ]);
+    assert.deepEqual(
+      found.filter((code) => code.startsWith("unknown")),
+      [
+        "unknown-target:policyRules[1] (x):openai/gpt-9",
+        "unknown-provider:preferences.order:groq",
+        "unknown-target:aliases.gpt:openai/gpt-9",
+      ],
+    );
   });
 
   it("names a budget for a provider no target bills to, counting authProvider", () => {
-    const withAuth = { routes: { main: { targets: [{ provider: "openrouter", modelId: "x", authProvider: "my-router" }] } } };
-    assert.deepEqual(codes({ config: config({ ...withAuth, budgets: { providers: { "my-router": { daily: 1 }, openai: { daily: 1 } } } }) }), ["budget-unused:openai"]);
+    const withAuth = {
+      routes: { main: { targets: [{ provider: "openrouter", modelId: "x", authProvider: "my-router" }] } },
+    };
+    assert.deepEqual(
+      codes({
+        config: config({ ...withAuth, budgets: { providers: { "my-router": { daily: 1 }, openai: { daily: 1 } } } }),
+      }),
+      ["budget-unused:openai"],
+    );
   });
 });

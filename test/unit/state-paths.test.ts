@@ -7,12 +7,20 @@ const AGENT_DIR = join("/home", "someone", ".pi", "agent");
 
 describe("resolveStateDir", () => {
   it("uses AUTO_ROUTER_LOG_DIR before the config's logDir", () => {
-    const dir = resolveStateDir({ processEnv: { AUTO_ROUTER_LOG_DIR: "/var/state/router", HOME: "/home/someone" }, configLogDir: "~/logs", agentDir: AGENT_DIR });
+    const dir = resolveStateDir({
+      processEnv: { AUTO_ROUTER_LOG_DIR: "/var/state/router", HOME: "/home/someone" },
+      configLogDir: "~/logs",
+      agentDir: AGENT_DIR,
+    });
     assert.equal(dir, "/var/state/router");
   });
 
   it("uses the config's logDir with a leading ~/ expanded from HOME when the variable is not set", () => {
-    const dir = resolveStateDir({ processEnv: { HOME: "/home/someone" }, configLogDir: "~/router-logs", agentDir: AGENT_DIR });
+    const dir = resolveStateDir({
+      processEnv: { HOME: "/home/someone" },
+      configLogDir: "~/router-logs",
+      agentDir: AGENT_DIR,
+    });
     assert.equal(dir, join("/home/someone", "router-logs"));
   });
 
@@ -21,7 +29,10 @@ describe("resolveStateDir", () => {
   });
 
   it("falls back to the extensions folder of pi's agent dir", () => {
-    assert.equal(resolveStateDir({ processEnv: { AUTO_ROUTER_LOG_DIR: "" }, agentDir: AGENT_DIR }), join(AGENT_DIR, "extensions"));
+    assert.equal(
+      resolveStateDir({ processEnv: { AUTO_ROUTER_LOG_DIR: "" }, agentDir: AGENT_DIR }),
+      join(AGENT_DIR, "extensions"),
+    );
   });
 });
 

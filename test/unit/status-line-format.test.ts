@@ -6,23 +6,47 @@ import { formatStatus, STATUS_MAX_CHARS } from "../../src/ui/status-line.ts";
 describe("status line", () => {
   it("shows a typed shortcut as @tier and a tier chosen from intent or a rule as such", () => {
     assert.match(formatStatus({ routeId: "swe", tier: "fast", tierSource: "shortcut", warnings: [] }), /· @fast/);
-    const fromIntent = formatStatus({ routeId: "swe", tier: "swe", tierSource: "intent", intent: "code", confidence: 0.8, warnings: [] });
+    const fromIntent = formatStatus({
+      routeId: "swe",
+      tier: "swe",
+      tierSource: "intent",
+      intent: "code",
+      confidence: 0.8,
+      warnings: [],
+    });
     assert.doesNotMatch(fromIntent, /@swe/);
     assert.match(fromIntent, /tier swe \(intent\)/);
-    assert.match(formatStatus({ routeId: "swe", tier: "long", tierSource: "rule", warnings: [] }), /tier long \(rule\)/);
+    assert.match(
+      formatStatus({ routeId: "swe", tier: "long", tierSource: "rule", warnings: [] }),
+      /tier long \(rule\)/,
+    );
   });
 
   it("keeps a warning whole when the line is too long, dropping the intent guess first", () => {
     const text = formatStatus({
-      routeId: "swe", tier: "fast", tierSource: "shortcut", intent: "analysis", confidence: 0.91,
-      servedKey: "deepseek/deepseek-chat", failovers: 2, warnings: ["budget fallback"],
+      routeId: "swe",
+      tier: "fast",
+      tierSource: "shortcut",
+      intent: "analysis",
+      confidence: 0.91,
+      servedKey: "deepseek/deepseek-chat",
+      failovers: 2,
+      warnings: ["budget fallback"],
     });
     assert.ok(text.length <= STATUS_MAX_CHARS, text);
-    assert.equal(text, "⇄ swe · ⚠ budget fallback · → deepseek/deepseek-chat (2 failovers) · @fast", "the intent guess is dropped first");
+    assert.equal(
+      text,
+      "⇄ swe · ⚠ budget fallback · → deepseek/deepseek-chat (2 failovers) · @fast",
+      "the intent guess is dropped first",
+    );
   });
 
   it("shortens the serving target rather than the warnings when even that does not fit", () => {
-    const text = formatStatus({ routeId: "route", phase: `failing over → provider/${"m".repeat(80)}`, warnings: ["breaker open alpha", "budget fallback"] });
+    const text = formatStatus({
+      routeId: "route",
+      phase: `failing over → provider/${"m".repeat(80)}`,
+      warnings: ["breaker open alpha", "budget fallback"],
+    });
     assert.equal(text.length, STATUS_MAX_CHARS);
     assert.match(text, /^⇄ route · ⚠ breaker open alpha, budget fallback · failing over → provider\/m+…$/);
   });

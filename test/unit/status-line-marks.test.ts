@@ -4,14 +4,22 @@ import { formatStatus, StatusLine } from "../../src/ui/status-line.ts";
 
 describe("status line marks", () => {
   it("puts shadow and UVI-hard marks right after the route, before the warnings", () => {
-    assert.equal(formatStatus({ routeId: "swe", marks: ["🔬 shadow", "🛡️ uvi-hard"], warnings: ["budget x 85%"] }), "⇄ swe · 🔬 shadow · 🛡️ uvi-hard · ⚠ budget x 85%");
+    assert.equal(
+      formatStatus({ routeId: "swe", marks: ["🔬 shadow", "🛡️ uvi-hard"], warnings: ["budget x 85%"] }),
+      "⇄ swe · 🔬 shadow · 🛡️ uvi-hard · ⚠ budget x 85%",
+    );
     assert.equal(formatStatus({ routeId: "swe", warnings: [] }), "⇄ swe");
   });
 
   it("asks for the marks on every render, so switching a mode shows at once", () => {
     const published: (string | undefined)[] = [];
     let marks: string[] = [];
-    const line = new StatusLine((text) => published.push(text), () => 0, undefined, () => marks);
+    const line = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+      undefined,
+      () => marks,
+    );
     line.render();
     marks = ["🔬 shadow"];
     line.render();

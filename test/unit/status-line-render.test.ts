@@ -10,7 +10,10 @@ const candidate = { key: "a/x" } as Candidate;
 describe("status line rendering", () => {
   it("shows a quick request's attempt, commit and end once, as its end, at once", async () => {
     const published: Array<string | undefined> = [];
-    const status = new StatusLine((text) => published.push(text), () => 0);
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+    );
     status.onAttempt("main", candidate, 1);
     status.onCommitted("main", candidate);
     assert.deepEqual(published, [], "attempt and commit wait for the end of the turn");
@@ -22,7 +25,10 @@ describe("status line rendering", () => {
 
   it("shows each step of a request whose steps come in separate turns", async () => {
     const published: Array<string | undefined> = [];
-    const status = new StatusLine((text) => published.push(text), () => 0);
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+    );
     status.onAttempt("main", candidate, 1);
     await nextTurn();
     status.onCommitted("main", candidate);
@@ -32,7 +38,10 @@ describe("status line rendering", () => {
 
   it("drops a pending repaint when the line is cleared (another model was selected)", async () => {
     const published: Array<string | undefined> = [];
-    const status = new StatusLine((text) => published.push(text), () => 0);
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+    );
     status.onAttempt("main", candidate, 1);
     status.clear();
     await nextTurn();
@@ -47,7 +56,13 @@ describe("status line rendering", () => {
       built++;
       return [];
     };
-    const status = new StatusLine((text) => published.push(text), () => 0, undefined, marks, () => shown);
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+      undefined,
+      marks,
+      () => shown,
+    );
     status.onAttempt("main", candidate, 1);
     status.onFinished("main", "success", "a/x", 0);
     assert.deepEqual([published, built], [[], 0]);

@@ -5,10 +5,24 @@ import { describe, it } from "node:test";
 import { LocalSpendLedger } from "../../src/budget/spend-ledger.ts";
 import { emptyLedger, recordUsageOperation, type UsageLedger } from "../../src/budget/usage-ledger.ts";
 import { createMemoryStore } from "../../src/state/memory-store.ts";
-import { applyChanges, bucketOfHash, changesBetween, incrementsOf, parsePeriodHashName } from "../../src/team/ledger-hashes.ts";
+import {
+  applyChanges,
+  bucketOfHash,
+  changesBetween,
+  incrementsOf,
+  parsePeriodHashName,
+} from "../../src/team/ledger-hashes.ts";
 
 const calendar = { day: "2026-11-29", month: "2026-11" };
-const totals = (costUsd: number) => ({ requests: 1, estimated: 0, input: 10, output: 5, cacheRead: 0, cacheWrite: 0, costUsd });
+const totals = (costUsd: number) => ({
+  requests: 1,
+  estimated: 0,
+  input: 10,
+  output: 5,
+  cacheRead: 0,
+  cacheWrite: 0,
+  costUsd,
+});
 
 describe("team ledger hashes", () => {
   it("adds each attempt to its model's fields and its provider's total fields, per period hash", () => {
@@ -16,7 +30,10 @@ describe("team ledger hashes", () => {
       { period: "days", key: calendar.day, provider: "p", modelId: "m:free", totals: totals(0.25) },
       { period: "months", key: calendar.month, provider: "p", modelId: "m:free", totals: totals(0.25) },
     ]);
-    assert.deepEqual(increments.map((entry) => entry.name), ["usage:day:2026-11-29", "usage:month:2026-11"]);
+    assert.deepEqual(
+      increments.map((entry) => entry.name),
+      ["usage:day:2026-11-29", "usage:month:2026-11"],
+    );
     assert.equal(increments[0]!.fields["p|m:free|costUsd"], "0.25");
     assert.equal(increments[0]!.fields["p|*|costUsd"], "0.25");
     assert.equal(increments[0]!.fields["p|*|requests"], "1");
@@ -25,7 +42,12 @@ describe("team ledger hashes", () => {
   });
 
   it("reads a hash back into the ledger's bucket, without the provider totals", () => {
-    const bucket = bucketOfHash({ "p|m|costUsd": "0.30000000000000004", "p|m|requests": "3", "p|*|costUsd": "0.3", "p|a|b|requests": "1" });
+    const bucket = bucketOfHash({
+      "p|m|costUsd": "0.30000000000000004",
+      "p|m|requests": "3",
+      "p|*|costUsd": "0.3",
+      "p|a|b|requests": "1",
+    });
     assert.deepEqual(Object.keys(bucket.p!).sort(), ["a|b", "m"]);
     assert.equal(bucket.p!.m!.costUsd, 0.3);
     assert.equal(bucket.p!.m!.requests, 3);
@@ -33,7 +55,12 @@ describe("team ledger hashes", () => {
 
   it("turns any other update of the ledger into the changes it made (the legacy import)", () => {
     const before = recordUsageOperation(calendar, "p", "m", totals(1))(emptyLedger());
-    const after = recordUsageOperation(calendar, "p", "m", totals(0.5))(recordUsageOperation(calendar, "q", "n", totals(2))(before));
+    const after = recordUsageOperation(
+      calendar,
+      "p",
+      "m",
+      totals(0.5),
+    )(recordUsageOperation(calendar, "q", "n", totals(2))(before));
     const changes = changesBetween(before, after);
     assert.equal(changes.length, 4);
     const replayed: UsageLedger = applyChanges(before, changes);
@@ -44,7 +71,8 @@ describe("team ledger hashes", () => {
   it("checks a hard budget against the spend plus the reservations open in this process (file store)", () => {
     const store = createMemoryStore(recordUsageOperation(calendar, "p", "m", totals(0.5))(emptyLedger()));
     const ledger = new LocalSpendLedger(store);
-    const ask = (id: string, now = 0) => ledger.reserve({ id, provider: "p", calendar, amountUsd: 0.4, dailyUsd: 1, ttlMs: 1_000, now });
+    const ask = (id: string, now = 0) =>
+      ledger.reserve({ id, provider: "p", calendar, amountUsd: 0.4, dailyUsd: 1, ttlMs: 1_000, now });
     assert.equal(ask("a"), undefined);
     assert.match(ask("b") ?? "", /spent \$0\.5000 \+ in flight \$0\.4000 \+ this request ~\$0\.4000 exceeds \$1\.0000/);
     assert.match(ask("c", 999) ?? "", /in flight \$0\.4000/);

@@ -7,11 +7,24 @@ import { createTeamPlugin, describeBackendLines, STORE_DOWN_MARK } from "../../s
 import { resolveTeamSettings } from "../../src/team/team-settings.ts";
 
 function fakeBackend(connection: BackendStatus["connection"], onStoreDown: "local" | "block" = "block"): StateBackend {
-  const { settings } = resolveTeamSettings({ backend: "redis", url: "redis://:pw@team-host:6379/0", onStoreDown, machine: "m1" }, {});
+  const { settings } = resolveTeamSettings(
+    { backend: "redis", url: "redis://:pw@team-host:6379/0", onStoreDown, machine: "m1" },
+    {},
+  );
   return {
     settings,
-    open: () => { throw new Error("not used"); },
-    describe: () => ({ backend: "redis", url: "redis://:***@team-host:6379/0", machine: "m1", connection, lagMs: 4_000, pendingWrites: 3, roundTrips: 12 }),
+    open: () => {
+      throw new Error("not used");
+    },
+    describe: () => ({
+      backend: "redis",
+      url: "redis://:***@team-host:6379/0",
+      machine: "m1",
+      connection,
+      lagMs: 4_000,
+      pendingWrites: 3,
+      roundTrips: 12,
+    }),
     claim: async () => true,
     ready: async () => undefined,
     pushLocal: async () => [],

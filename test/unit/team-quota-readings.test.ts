@@ -5,7 +5,12 @@ import { describe, it } from "node:test";
 import { SourceCache, type QuotaSource, type SharedReadings } from "../../src/quota/source-cache.ts";
 import type { QuotaWindow } from "../../src/routing/uvi.ts";
 
-const window = (usedFraction: number): QuotaWindow => ({ name: "5h", usedFraction, windowMs: 5 * 3_600_000, resetsAt: 10 * 3_600_000 });
+const window = (usedFraction: number): QuotaWindow => ({
+  name: "5h",
+  usedFraction,
+  windowMs: 5 * 3_600_000,
+  resetsAt: 10 * 3_600_000,
+});
 
 function setup(now: () => number) {
   const store = new Map<string, { windows: QuotaWindow[]; fetchedAt: number }>();
@@ -20,10 +25,14 @@ function setup(now: () => number) {
       return true;
     },
   };
-  const source = (used: number): QuotaSource => ({ id: "anthropic-usage", provider: "anthropic", fetch: async () => {
-    fetches.push("fetch");
-    return [window(used)];
-  } });
+  const source = (used: number): QuotaSource => ({
+    id: "anthropic-usage",
+    provider: "anthropic",
+    fetch: async () => {
+      fetches.push("fetch");
+      return [window(used)];
+    },
+  });
   return { shared, fetches, source, store };
 }
 

@@ -11,7 +11,11 @@ describe("team store settings", () => {
   });
 
   it("selects Redis from the routes file's state block with its key prefix and default onStoreDown", () => {
-    const { settings } = resolveTeamSettings({ backend: "redis", url: "redis://cache:6379/2", keyPrefix: "par:blue:" }, {}, "box-1");
+    const { settings } = resolveTeamSettings(
+      { backend: "redis", url: "redis://cache:6379/2", keyPrefix: "par:blue:" },
+      {},
+      "box-1",
+    );
     assert.equal(settings.backend, "redis");
     assert.ok(settings.backend === "redis");
     assert.equal(settings.url, "redis://cache:6379/2");
@@ -20,7 +24,11 @@ describe("team store settings", () => {
   });
 
   it("lets AUTO_ROUTER_REDIS_URL win over the file and select Redis on its own", () => {
-    const fromEnv = resolveTeamSettings({ backend: "redis", url: "redis://file-host:6379" }, { AUTO_ROUTER_REDIS_URL: "rediss://team:s3cret@env-host:6380/1" }, "box");
+    const fromEnv = resolveTeamSettings(
+      { backend: "redis", url: "redis://file-host:6379" },
+      { AUTO_ROUTER_REDIS_URL: "rediss://team:s3cret@env-host:6380/1" },
+      "box",
+    );
     assert.ok(fromEnv.settings.backend === "redis");
     assert.equal(fromEnv.settings.url, "rediss://team:s3cret@env-host:6380/1");
     assert.equal(fromEnv.settings.displayUrl, "rediss://team:***@env-host:6380/1");
@@ -51,14 +59,20 @@ describe("team store settings", () => {
   });
 
   it("names the machine from AUTO_ROUTER_MACHINE, then state.machine, then the host name", () => {
-    assert.equal(resolveTeamSettings({ machine: "laptop" }, { AUTO_ROUTER_MACHINE: "ci-7" }, "host").settings.machine, "ci-7");
+    assert.equal(
+      resolveTeamSettings({ machine: "laptop" }, { AUTO_ROUTER_MACHINE: "ci-7" }, "host").settings.machine,
+      "ci-7",
+    );
     assert.equal(resolveTeamSettings({ machine: "laptop" }, {}, "host").settings.machine, "laptop");
     assert.equal(resolveTeamSettings(undefined, {}, "host").settings.machine, "host");
   });
 
   it("accepts the state block in the routes file schema and rejects an unknown backend", () => {
     const routes = { a: { targets: [{ provider: "p", modelId: "m" }] } };
-    const ok = parseConfigValue({ routes, state: { backend: "redis", url: "redis://h:6379", keyPrefix: "par:t:", onStoreDown: "local" } });
+    const ok = parseConfigValue({
+      routes,
+      state: { backend: "redis", url: "redis://h:6379", keyPrefix: "par:t:", onStoreDown: "local" },
+    });
     assert.ok(ok.config?.state);
     const bad = parseConfigValue({ routes, state: { backend: "etcd" } });
     assert.equal(bad.config, undefined);

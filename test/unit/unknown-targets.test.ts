@@ -4,17 +4,40 @@ import { it } from "node:test";
 import type { RouterConfig } from "../../src/config/schema.ts";
 import { closestId, findUnknownTargets } from "../../src/config/unknown-targets.ts";
 
-const known = new Map([["alpha", ["model-one", "model-two"]], ["beta", ["big-model"]]]);
+const known = new Map([
+  ["alpha", ["model-one", "model-two"]],
+  ["beta", ["big-model"]],
+]);
 const config = (targets: Array<[string, string]>) =>
-  ({ routes: { main: { targets: targets.map(([provider, modelId]) => ({ provider, modelId })) }, other: { targets: targets.map(([provider, modelId]) => ({ provider, modelId })) } } }) as unknown as RouterConfig;
+  ({
+    routes: {
+      main: { targets: targets.map(([provider, modelId]) => ({ provider, modelId })) },
+      other: { targets: targets.map(([provider, modelId]) => ({ provider, modelId })) },
+    },
+  }) as unknown as RouterConfig;
 
 it("names each unknown provider and model once, with the closest known id", () => {
-  const unknown = findUnknownTargets(config([["alpah", "model-one"], ["alpha", "modle-two"], ["beta", "big-model"], ["zzzzzz", "x"]]), known);
-  assert.deepEqual(unknown.map((target) => [target.key, target.path, target.message]), [
-    ["alpah", "routes.main.targets[0]", "provider 'alpah' is not known to pi; did you mean 'alpha'?"],
-    ["alpha/modle-two", "routes.main.targets[1]", "model 'modle-two' is not known to pi for provider 'alpha'; did you mean 'model-two'?"],
-    ["zzzzzz", "routes.main.targets[3]", "provider 'zzzzzz' is not known to pi"],
-  ]);
+  const unknown = findUnknownTargets(
+    config([
+      ["alpah", "model-one"],
+      ["alpha", "modle-two"],
+      ["beta", "big-model"],
+      ["zzzzzz", "x"],
+    ]),
+    known,
+  );
+  assert.deepEqual(
+    unknown.map((target) => [target.key, target.path, target.message]),
+    [
+      ["alpah", "routes.main.targets[0]", "provider 'alpah' is not known to pi; did you mean 'alpha'?"],
+      [
+        "alpha/modle-two",
+        "routes.main.targets[1]",
+        "model 'modle-two' is not known to pi for provider 'alpha'; did you mean 'model-two'?",
+      ],
+      ["zzzzzz", "routes.main.targets[3]", "provider 'zzzzzz' is not known to pi"],
+    ],
+  );
 });
 
 it("suggests only ids near enough to be a typo", () => {

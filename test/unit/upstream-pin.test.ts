@@ -3,7 +3,8 @@ import { describe, it } from "node:test";
 import { isOpenRouter, lookupUpstream, pinnedPatch, UpstreamPins } from "../../src/runtime/upstream-pin.ts";
 
 const noSleep = async () => undefined;
-const answer = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+const answer = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
 function scriptedFetch(replies: Response[]) {
   const urls: string[] = [];
@@ -18,14 +19,29 @@ function scriptedFetch(replies: Response[]) {
 
 describe("upstream pin", () => {
   it("recognises OpenRouter by provider or base URL, as pi-ai does, and only on the chat-completions API", () => {
-    assert.equal(isOpenRouter({ provider: "openrouter", baseUrl: "http://127.0.0.1:1/api/v1", api: "openai-completions" }), true);
-    assert.equal(isOpenRouter({ provider: "my-or", baseUrl: "https://openrouter.ai/api/v1", api: "openai-completions" }), true);
-    assert.equal(isOpenRouter({ provider: "openai", baseUrl: "https://api.openai.com/v1", api: "openai-completions" }), false);
-    assert.equal(isOpenRouter({ provider: "openrouter", baseUrl: "https://openrouter.ai/api/v1", api: "anthropic-messages" }), false);
+    assert.equal(
+      isOpenRouter({ provider: "openrouter", baseUrl: "http://127.0.0.1:1/api/v1", api: "openai-completions" }),
+      true,
+    );
+    assert.equal(
+      isOpenRouter({ provider: "my-or", baseUrl: "https://openrouter.ai/api/v1", api: "openai-completions" }),
+      true,
+    );
+    assert.equal(
+      isOpenRouter({ provider: "openai", baseUrl: "https://api.openai.com/v1", api: "openai-completions" }),
+      false,
+    );
+    assert.equal(
+      isOpenRouter({ provider: "openrouter", baseUrl: "https://openrouter.ai/api/v1", api: "anthropic-messages" }),
+      false,
+    );
   });
 
   it("merges the pin into the target's own body patch and keeps its headers", () => {
-    const patch = pinnedPatch({ headers: { "x-a": "1" }, body: { provider: { sort: "price" }, metadata: { team: "core" } } }, "DeepInfra");
+    const patch = pinnedPatch(
+      { headers: { "x-a": "1" }, body: { provider: { sort: "price" }, metadata: { team: "core" } } },
+      "DeepInfra",
+    );
     assert.deepEqual(patch, {
       headers: { "x-a": "1" },
       body: { provider: { sort: "price", order: ["DeepInfra"], allow_fallbacks: false }, metadata: { team: "core" } },
@@ -34,18 +50,48 @@ describe("upstream pin", () => {
 
   it("asks again while the generation is not filed (404), and gives up on other errors without throwing", async () => {
     const filed = scriptedFetch([answer(404, {}), answer(200, { data: { provider_name: "Fireworks" } })]);
-    assert.equal(await lookupUpstream({ baseUrl: "http://x/api/v1/", apiKey: "k", generationId: "gen 1", fetch: filed.fetcher, sleep: noSleep }), "Fireworks");
+    assert.equal(
+      await lookupUpstream({
+        baseUrl: "http://x/api/v1/",
+        apiKey: "k",
+        generationId: "gen 1",
+        fetch: filed.fetcher,
+        sleep: noSleep,
+      }),
+      "Fireworks",
+    );
     assert.deepEqual(filed.urls, ["http://x/api/v1/generation?id=gen%201", "http://x/api/v1/generation?id=gen%201"]);
 
     const denied = scriptedFetch([answer(401, { error: "no" })]);
-    assert.equal(await lookupUpstream({ baseUrl: "http://x", apiKey: "k", generationId: "g", fetch: denied.fetcher, sleep: noSleep }), undefined);
+    assert.equal(
+      await lookupUpstream({
+        baseUrl: "http://x",
+        apiKey: "k",
+        generationId: "g",
+        fetch: denied.fetcher,
+        sleep: noSleep,
+      }),
+      undefined,
+    );
     assert.equal(denied.urls.length, 1);
 
     const odd = scriptedFetch([answer(200, { data: { provider: "no name field" } })]);
-    assert.equal(await lookupUpstream({ baseUrl: "http://x", apiKey: "k", generationId: "g", fetch: odd.fetcher, sleep: noSleep }), undefined);
+    assert.equal(
+      await lookupUpstream({ baseUrl: "http://x", apiKey: "k", generationId: "g", fetch: odd.fetcher, sleep: noSleep }),
+      undefined,
+    );
 
     const broken = scriptedFetch([]);
-    assert.equal(await lookupUpstream({ baseUrl: "http://x", apiKey: "k", generationId: "g", fetch: broken.fetcher, sleep: noSleep }), undefined);
+    assert.equal(
+      await lookupUpstream({
+        baseUrl: "http://x",
+        apiKey: "k",
+        generationId: "g",
+        fetch: broken.fetcher,
+        sleep: noSleep,
+      }),
+      undefined,
+    );
   });
 
   it("keeps pins per session: a lookup that ends after the session changed pins nothing", () => {

@@ -4,14 +4,27 @@ import { describe, it } from "node:test";
 import type { RouteConfig } from "../../src/config/schema.ts";
 import { route } from "../../src/routing/route.ts";
 import type { ModelFacts, RoutingSnapshot } from "../../src/routing/types.ts";
-import { assessProvider, assessWindow, elapsedFraction, googleBucketWindow, MIN_ELAPSED_FRACTION, monthlySpendWindow, type QuotaWindow } from "../../src/routing/uvi.ts";
+import {
+  assessProvider,
+  assessWindow,
+  elapsedFraction,
+  googleBucketWindow,
+  MIN_ELAPSED_FRACTION,
+  monthlySpendWindow,
+  type QuotaWindow,
+} from "../../src/routing/uvi.ts";
 import { uviSettings } from "../../src/quota/uvi-settings.ts";
 
 const HOUR_MS = 3_600_000;
 const WINDOW_MS = 10 * HOUR_MS;
 const NOW = Date.parse("2026-03-04T12:00:00Z");
 /** A 10 h window with `used` consumed when `elapsed` of it has passed at NOW. */
-const window = (used: number, elapsed: number, name = "w"): QuotaWindow => ({ name, usedFraction: used, windowMs: WINDOW_MS, resetsAt: NOW + (1 - elapsed) * WINDOW_MS });
+const window = (used: number, elapsed: number, name = "w"): QuotaWindow => ({
+  name,
+  usedFraction: used,
+  windowMs: WINDOW_MS,
+  resetsAt: NOW + (1 - elapsed) * WINDOW_MS,
+});
 
 describe("UVI per window", () => {
   it("rates 50% used at 25% elapsed as 2.0, critical", () => {
@@ -54,14 +67,22 @@ describe("UVI per provider", () => {
     assert.equal(assessProvider([window(0.2, 0.8, "5h"), window(0.3, 0.9, "7d")], NOW)!.level, "surplus");
   });
   it("ignores windows that have already reset", () => {
-    assert.equal(assessProvider([{ name: "old", usedFraction: 1, windowMs: WINDOW_MS, resetsAt: NOW - 1 }], NOW), undefined);
+    assert.equal(
+      assessProvider([{ name: "old", usedFraction: 1, windowMs: WINDOW_MS, resetsAt: NOW - 1 }], NOW),
+      undefined,
+    );
   });
 });
 
 describe("Google bucket windows", () => {
   it("measures elapsed time against the bucket's real period, not reset-minus-now", () => {
     // A daily bucket that resets in 6 h has run for 18 h (75%); 30% used is a calm UVI of 0.4.
-    const bucket = googleBucketWindow({ name: "gemini-2.5-pro", remainingFraction: 0.7, resetsAt: NOW + 6 * HOUR_MS, periodMs: 24 * HOUR_MS });
+    const bucket = googleBucketWindow({
+      name: "gemini-2.5-pro",
+      remainingFraction: 0.7,
+      resetsAt: NOW + 6 * HOUR_MS,
+      periodMs: 24 * HOUR_MS,
+    });
     const assessed = assessWindow(bucket, NOW);
     assert.equal(assessed.elapsedFraction, 0.75);
     assert.equal(assessed.uvi.toFixed(2), "0.40");
@@ -80,7 +101,16 @@ describe("monthly spend window", () => {
 });
 
 describe("route() with quota levels", () => {
-  const routes: Record<string, RouteConfig> = { r: { sortBy: "config", targets: [{ provider: "a", modelId: "1" }, { provider: "b", modelId: "1" }, { provider: "c", modelId: "1" }] } };
+  const routes: Record<string, RouteConfig> = {
+    r: {
+      sortBy: "config",
+      targets: [
+        { provider: "a", modelId: "1" },
+        { provider: "b", modelId: "1" },
+        { provider: "c", modelId: "1" },
+      ],
+    },
+  };
   const facts = (): ModelFacts => ({ resolvable: true, hasCredentials: true });
   const snapshot = (windows: Record<string, QuotaWindow[]>, quotaHard = false): RoutingSnapshot => {
     const providers: RoutingSnapshot["providers"] = {};
@@ -88,24 +118,52 @@ describe("route() with quota levels", () => {
       const assessment = assessProvider(list, NOW)!;
       providers[provider] = { quota: { level: assessment.level, uvi: assessment.uvi, detail: assessment.detail } };
     }
-    return { config: { routes }, models: { "a/1": facts(), "b/1": facts(), "c/1": facts() }, cooldowns: {}, targets: {}, providers, budgetPolicy: "soft", quotaHard, timeZone: "UTC" };
+    return {
+      config: { routes },
+      models: { "a/1": facts(), "b/1": facts(), "c/1": facts() },
+      cooldowns: {},
+      targets: {},
+      providers,
+      budgetPolicy: "soft",
+      quotaHard,
+      timeZone: "UTC",
+    };
   };
-  const features = { estimatedTokens: 100, contextClass: "short" as const, hasImages: false, hasTools: false, intent: "general" as const, intentConfidence: 0.5 };
+  const features = {
+    estimatedTokens: 100,
+    contextClass: "short" as const,
+    hasImages: false,
+    hasTools: false,
+    intent: "general" as const,
+    intentConfidence: 0.5,
+  };
   const decide = (state: RoutingSnapshot) => route({ routeId: "r", features }, state, NOW);
 
   it("excludes a critical provider even with no USD budget configured", () => {
     const decision = decide(snapshot({ a: [window(0.5, 0.25)] }));
-    assert.deepEqual(decision.candidates.map((c) => c.key), ["b/1", "c/1"]);
+    assert.deepEqual(
+      decision.candidates.map((c) => c.key),
+      ["b/1", "c/1"],
+    );
     assert.equal(decision.skipped.find((s) => s.key === "a/1")?.reason, "quota");
   });
   it("demotes a stressed provider to the end, and excludes it in hard mode", () => {
-    assert.deepEqual(decide(snapshot({ a: [window(0.51, 0.3)] })).candidates.map((c) => c.key), ["b/1", "c/1", "a/1"]);
+    assert.deepEqual(
+      decide(snapshot({ a: [window(0.51, 0.3)] })).candidates.map((c) => c.key),
+      ["b/1", "c/1", "a/1"],
+    );
     const hard = decide(snapshot({ a: [window(0.51, 0.3)] }, true));
-    assert.deepEqual(hard.candidates.map((c) => c.key), ["b/1", "c/1"]);
+    assert.deepEqual(
+      hard.candidates.map((c) => c.key),
+      ["b/1", "c/1"],
+    );
     assert.equal(hard.skipped.find((s) => s.key === "a/1")?.reason, "quota");
   });
   it("promotes a surplus provider", () => {
-    assert.deepEqual(decide(snapshot({ c: [window(0.24, 0.8)] })).candidates.map((c) => c.key), ["c/1", "a/1", "b/1"]);
+    assert.deepEqual(
+      decide(snapshot({ c: [window(0.24, 0.8)] })).candidates.map((c) => c.key),
+      ["c/1", "a/1", "b/1"],
+    );
   });
   it("turns hard mode on from AUTO_ROUTER_UVI_HARD=1 or the config", () => {
     assert.equal(uviSettings({}, { AUTO_ROUTER_UVI_HARD: "1" }).hard, true);

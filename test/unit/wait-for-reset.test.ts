@@ -4,9 +4,20 @@ import type { CooldownEntry, SkippedTarget } from "../../src/routing/types.ts";
 import { earliestQuotaReset, waitUntilReset } from "../../src/runtime/wait-for-reset.ts";
 
 const NOW = 1_800_000_000_000;
-const skip = (key: string, reason: SkippedTarget["reason"], until?: number): SkippedTarget =>
-  ({ key, provider: key.split("/")[0]!, modelId: key.split("/")[1]!, label: key, reason, detail: reason, until });
-const quotaCooldown = (until: number, resetKnown = true): CooldownEntry => ({ until, kind: "quota_exhausted", resetKnown });
+const skip = (key: string, reason: SkippedTarget["reason"], until?: number): SkippedTarget => ({
+  key,
+  provider: key.split("/")[0]!,
+  modelId: key.split("/")[1]!,
+  label: key,
+  reason,
+  detail: reason,
+  until,
+});
+const quotaCooldown = (until: number, resetKnown = true): CooldownEntry => ({
+  until,
+  kind: "quota_exhausted",
+  resetKnown,
+});
 
 const ask = (skipped: SkippedTarget[], cooldowns: Record<string, CooldownEntry>, maxMs = 600_000, candidates = 0) =>
   earliestQuotaReset({ routeId: "r", candidates, skipped, cooldowns, maxMs, now: NOW });
@@ -35,11 +46,18 @@ describe("earliestQuotaReset", () => {
 
   it("never waits while something can still serve, or for a breaker", () => {
     assert.equal(ask([skip("a/1", "cooldown")], { "r::a/1": quotaCooldown(NOW + 60_000) }, 600_000, 1), undefined);
-    assert.equal(ask([skip("a/1", "cooldown"), skip("b/2", "circuit-open", NOW + 10_000)], { "r::a/1": quotaCooldown(NOW + 60_000) }), undefined);
+    assert.equal(
+      ask([skip("a/1", "cooldown"), skip("b/2", "circuit-open", NOW + 10_000)], {
+        "r::a/1": quotaCooldown(NOW + 60_000),
+      }),
+      undefined,
+    );
   });
 
   it("ignores targets that could never serve this route (no credentials, missing model)", () => {
-    const wait = ask([skip("a/1", "cooldown"), skip("b/2", "no-credentials"), skip("c/3", "missing-model")], { "r::a/1": quotaCooldown(NOW + 60_000) });
+    const wait = ask([skip("a/1", "cooldown"), skip("b/2", "no-credentials"), skip("c/3", "missing-model")], {
+      "r::a/1": quotaCooldown(NOW + 60_000),
+    });
     assert.deepEqual(wait, { key: "a/1", until: NOW + 60_000 });
     assert.equal(ask([skip("b/2", "no-credentials")], {}), undefined);
   });
@@ -49,11 +67,18 @@ describe("waitUntilReset", () => {
   it("ticks the countdown once per second until the reset and resolves true", async () => {
     let now = NOW;
     const ticks: number[] = [];
-    const done = await waitUntilReset({
-      now: () => now,
-      sleep: async (ms) => { now += ms; return true; },
-      onTick: () => void ticks.push(now),
-    }, { key: "a/1", until: NOW + 3_000 }, undefined);
+    const done = await waitUntilReset(
+      {
+        now: () => now,
+        sleep: async (ms) => {
+          now += ms;
+          return true;
+        },
+        onTick: () => void ticks.push(now),
+      },
+      { key: "a/1", until: NOW + 3_000 },
+      undefined,
+    );
     assert.equal(done, true);
     assert.ok(now >= NOW + 3_000);
     assert.equal(ticks.length, 4); // 0 s, 1 s, 2 s, then the 250 ms margin past the reset
@@ -61,10 +86,18 @@ describe("waitUntilReset", () => {
 
   it("resolves false as soon as the sleep is aborted", async () => {
     let sleeps = 0;
-    const done = await waitUntilReset({ now: () => NOW, sleep: async () => {
-      sleeps += 1;
-      return false;
-    }, onTick: () => {} }, { key: "a/1", until: NOW + 60_000 }, undefined);
+    const done = await waitUntilReset(
+      {
+        now: () => NOW,
+        sleep: async () => {
+          sleeps += 1;
+          return false;
+        },
+        onTick: () => {},
+      },
+      { key: "a/1", until: NOW + 60_000 },
+      undefined,
+    );
     assert.equal(done, false);
     assert.equal(sleeps, 1);
   });

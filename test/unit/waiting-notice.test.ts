@@ -6,18 +6,36 @@ import { StatusLine } from "../../src/ui/status-line.ts";
 
 describe("waiting notice", () => {
   it("names every failed target, the target waited for and the whole seconds of the wait", () => {
-    const text = waitingText("main", [{ key: "a/x", kind: "rate_limit" }, { key: "b/y", kind: "server" }], "a/x", 28_200);
-    assert.equal(text, "auto-router: every target of route main failed (a/x: throttled; b/y: provider fault); waiting 29s for a/x to come back, then trying again");
+    const text = waitingText(
+      "main",
+      [
+        { key: "a/x", kind: "rate_limit" },
+        { key: "b/y", kind: "server" },
+      ],
+      "a/x",
+      28_200,
+    );
+    assert.equal(
+      text,
+      "auto-router: every target of route main failed (a/x: throttled; b/y: provider fault); waiting 29s for a/x to come back, then trying again",
+    );
   });
 
   it("says the targets are resting when they were cooled down by earlier requests", () => {
-    assert.equal(waitingText("main", [], "a/x", 400), "auto-router: every target of route main is resting; waiting 1s for a/x to come back, then trying again");
+    assert.equal(
+      waitingText("main", [], "a/x", 400),
+      "auto-router: every target of route main is resting; waiting 1s for a/x to come back, then trying again",
+    );
   });
 
   it("is announced once per wait by the status line, next to the status text", () => {
     const published: Array<string | undefined> = [];
     const announced: string[] = [];
-    const status = new StatusLine((text) => published.push(text), () => 1_000, (text) => announced.push(text));
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 1_000,
+      (text) => announced.push(text),
+    );
     status.onWaiting("main", "a/x", 11_000, "the notice");
     status.onWaiting("main", "a/x", 11_000);
     assert.deepEqual(announced, ["the notice"]);
