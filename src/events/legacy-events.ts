@@ -29,7 +29,7 @@ export const isLegacyType = (type: string): boolean => type.startsWith(LEGACY_TY
 
 /** Requests whose final has not been read yet, kept at most (a log that lost its finals must not grow memory). */
 const MAX_OPEN_LEGACY_REQUESTS = 20_000;
-/** Candidate statuses the original gave to targets it would try; every other status is a skip reason. */
+/** Candidate statuses the earlier router gave to targets it would try; every other status is a skip reason. */
 const TRIED_STATUSES: ReadonlySet<string> = new Set(["selected", "eligible"]);
 
 type Record_ = Record<string, unknown>;
@@ -72,7 +72,7 @@ function decisionData(data: Record_, routeId: string): DecisionEventData {
     tierSource: data.phase === "shortcut" ? "shortcut" : tier ? "intent" : "none",
     intent,
     intentConfidence,
-    // The original logged no image/tool flags; a replay of such a decision sees them as absent.
+    // The earlier router logged no image/tool flags; a replay of such a decision sees them as absent.
     features:
       estimatedTokens === undefined
         ? (undefined as unknown as DecisionEventData["features"])
