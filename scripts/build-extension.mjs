@@ -13,7 +13,7 @@
 // - dist/gateway.mjs: `pi-auto-router serve` (bin/pi-auto-router.mjs), fastify included; pi stays the installed one.
 // - dist/redis-client.cjs: ioredis, loaded by both only in team mode.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -154,6 +154,12 @@ await build({
   format: "cjs",
   banner: { js: "// Built by scripts/build-extension.mjs from ioredis; do not edit." },
 });
+
+// The scripts' chunks are named by content hash: remove the previous build's, or a package packed after several
+// builds would ship every stale one (package.json's files take dist/routing-cli*.mjs).
+for (const name of readdirSync(`${root}/dist`, { withFileTypes: true })) {
+  if (name.isFile() && /^routing-cli-[A-Z0-9]+\.mjs$/.test(name.name)) rmSync(`${root}/dist/${name.name}`);
+}
 
 await build({
   ...common,
