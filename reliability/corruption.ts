@@ -13,6 +13,8 @@ import { emptyHealth } from "../src/health/health-book.ts";
 import { emptyQuotaState } from "../src/quota/uvi-plugin.ts";
 import { emptyRatings } from "../src/ratings/ratings-book.ts";
 import { emptyShadow } from "../src/shadow/shadow-history.ts";
+import { SessionByRequest } from "../src/events/compact-events.ts";
+import { parseEventLine } from "../src/events/read-events.ts";
 import type { RecordedCall } from "../test/helpers/sse-emulator-core.ts";
 import { lastUserText, routeOf, startCliTargets, type CliTargets } from "./cli-fixture.ts";
 import {
@@ -210,21 +212,21 @@ async function runCase(
 }
 
 /** The router's lines for this run must be intact JSON after whatever the damage left at the end of the file
- *  (a line cut by a crash must not swallow the next writer's first line). Only this run uses ROUTE_ID. */
+ *  (a line cut by a crash must not swallow the next writer's first line). Only this run uses ROUTE_ID; a request's
+ *  follow-up lines name their route through its decision line, as the readers see them. */
 function checkEventLog(stateDir: string, file: string): string[] {
   const path = join(stateDir, file);
   if (!existsSync(path)) return ["event log missing"];
-  const intact = (type: string) =>
-    readFileSync(path, "utf8")
-      .split("\n")
-      .filter((line) => {
-        try {
-          const event = JSON.parse(line);
-          return event?.type === type && event.routeId === ROUTE_ID;
-        } catch {
-          return false;
-        }
-      }).length;
+  const requests = new SessionByRequest();
+  const events = readFileSync(path, "utf8")
+    .split("\n")
+    .flatMap((line) => {
+      const outcome = parseEventLine(line);
+      if (!("event" in outcome)) return [];
+      requests.fill(outcome.event);
+      return [outcome.event];
+    });
+  const intact = (type: string) => events.filter((event) => event.type === type && event.routeId === ROUTE_ID).length;
   return ["decision", "final"]
     .filter((type) => intact(type) !== 1)
     .map((type) => `${intact(type)} intact ${type} lines for this run (expected 1)`);
