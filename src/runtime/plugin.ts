@@ -6,7 +6,7 @@
 import type { RouterConfig } from "../config/schema.ts";
 import type { EventDataByType, EventType, ShadowComparison } from "../events/event-types.ts";
 import type { Candidate, Decision, ProviderStatus, TargetStatus } from "../routing/types.ts";
-import type { StateStore } from "../state/json-store.ts";
+import type { OpenStore } from "../state/json-store.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import type { RegistryLike } from "./start-target.ts";
 
@@ -132,14 +132,7 @@ export interface PluginContext {
   config(): RouterConfig;
   registry(): RegistryLike | undefined;
   /** A state store in the state dir (file `auto-router.<name>.json`), or in memory in tests. */
-  /** `flushDelayMs`: how long changes gather before they are written (the store's default when not given). */
-  openStore<T>(
-    name: string,
-    defaults: () => T,
-    parse: (raw: unknown) => T,
-    salvage?: (raw: unknown) => T,
-    flushDelayMs?: number,
-  ): StateStore<T>;
+  openStore: OpenStore;
   record<T extends EventType>(type: T, data: EventDataByType[T], ids?: { requestId?: string; routeId?: string }): void;
   /**
    * A claim exactly one caller gets until it expires, across every process sharing the state backend (one Redis

@@ -2,7 +2,7 @@
 // state stores and the event log, all in the state directory. Closing flushes everything.
 import type { RouterConfig } from "../config/schema.ts";
 import { openEventLog, type EventLog } from "../state/event-log.ts";
-import type { StateStore, StoreWarning } from "../state/json-store.ts";
+import type { OpenStore, StateStore, StoreWarning } from "../state/json-store.ts";
 import { createMemoryStore } from "../state/memory-store.ts";
 import { join } from "node:path";
 import {
@@ -104,14 +104,8 @@ export interface Services {
   events?: EventLog;
   /** Where the stores live (files, or the team store on Redis) and how that backend is doing. */
   backend: StateBackend;
-  /** Opens one more state store in the state dir; it is flushed and closed with the others. `salvage`: see JsonStoreOptions. */
-  openStore<T>(
-    name: string,
-    defaults: () => T,
-    parse: (raw: unknown) => T,
-    salvage?: (raw: unknown) => T,
-    flushDelayMs?: number,
-  ): StateStore<T>;
+  /** Opens one more state store in the state dir; it is flushed and closed with the others. */
+  openStore: OpenStore;
   /** Writes out what is pending in every store and the event log (e.g. before a report reads the files). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -190,13 +184,7 @@ export function openServices(options: ServicesOptions): Services {
     latency: new LatencyBook(latencyStore),
     events,
     backend,
-    openStore<T>(
-      name: string,
-      defaults: () => T,
-      parse: (raw: unknown) => T,
-      salvage?: (raw: unknown) => T,
-      flushDelayMs?: number,
-    ): StateStore<T> {
+    openStore: (name, defaults, parse, salvage, flushDelayMs) => {
       const store = open(name, defaults, parse, salvage, flushDelayMs);
       stores.push(store as StateStore<unknown>);
       return store;

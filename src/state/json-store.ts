@@ -34,7 +34,7 @@ import { replayOperations, type JsonStoreOptions, type StateStore, type StoreOpe
 import { StoreWarnings } from "./store-warnings.ts";
 import writeFileAtomic from "write-file-atomic";
 
-export type { JsonStoreOptions, StateStore, StoreOperation, StoreWarning } from "./store-types.ts";
+export type { JsonStoreOptions, OpenStore, StateStore, StoreOperation, StoreWarning } from "./store-types.ts";
 
 const DEFAULT_FLUSH_DELAY_MS = 250;
 const DEFAULT_REFRESH_INTERVAL_MS = 2000;

@@ -32,6 +32,19 @@ export function replayOperations<T>(
   return result;
 }
 
+/**
+ * Opens the state store `name`: `defaults` for a missing file, `parse` to read one, `salvage` to keep what can be read
+ * of a damaged one (see JsonStoreOptions), `flushDelayMs` how long changes gather before one write (the stores'
+ * default when not given).
+ */
+export type OpenStore = <T>(
+  name: string,
+  defaults: () => T,
+  parse: (raw: unknown) => T,
+  salvage?: (raw: unknown) => T,
+  flushDelayMs?: number,
+) => StateStore<T>;
+
 export interface StateStore<T> {
   readonly file: string | undefined;
   read(): T;

@@ -1,6 +1,6 @@
 // Chooses where routing state lives: the machine's files (default) or the team store on Redis. Services open every
 // store through `wrap`, so the code above never knows which backend it has.
-import { openJsonStore, type StateStore, type StoreWarning } from "../state/json-store.ts";
+import { type OpenStore, openJsonStore, type StateStore, type StoreWarning } from "../state/json-store.ts";
 import { stateFile } from "../state/state-paths.ts";
 import { emptyLedger, USAGE_STORE_NAME, type UsageLedger } from "../budget/usage-ledger.ts";
 import { emptyPending, pendingStateSchema } from "./ledger-hashes.ts";
@@ -18,17 +18,7 @@ export type PushResult = { name: string; result: "pushed" | "team store not empt
 export interface StateBackend {
   readonly settings: TeamSettings;
   /** Opens the store `name`: the file store, or the team store with the file store as its local fallback. */
-  /**
-   * `salvage` keeps what can be read of a damaged file (see JsonStoreOptions); `flushDelayMs` is how long changes
-   * gather before one write (the stores' default when not given).
-   */
-  open<T>(
-    name: string,
-    defaults: () => T,
-    parse: (raw: unknown) => T,
-    salvage?: (raw: unknown) => T,
-    flushDelayMs?: number,
-  ): StateStore<T>;
+  open: OpenStore;
   describe(now: number): BackendStatus;
   /** See PluginContext.claim. While Redis is unreachable the claim is granted: routing goes on on the local view. */
   claim(name: string, ttlMs: number): Promise<boolean>;
@@ -132,13 +122,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
   };
   return {
     settings,
-    open<T>(
-      name: string,
-      defaults: () => T,
-      parse: (raw: unknown) => T,
-      salvage?: (raw: unknown) => T,
-      flushDelayMs?: number,
-    ): StateStore<T> {
+    open: (name, defaults, parse, salvage, flushDelayMs) => {
       const store = openTeamStore(name, defaults, parse, salvage, flushDelayMs);
       stores.set(name, { store: store as unknown as TeamStore, defaults, parse });
       return store;
