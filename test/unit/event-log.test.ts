@@ -4,7 +4,13 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, 
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
-import { listLogFiles, openEventLog, type LogLine, type EventLogOptions } from "../../src/state/event-log.ts";
+import {
+  type EventLog,
+  listLogFiles,
+  openEventLog,
+  type LogLine,
+  type EventLogOptions,
+} from "../../src/state/event-log.ts";
 import { EVENT_LOG_NAME } from "../../src/state/state-paths.ts";
 import type { StoreWarning } from "../../src/state/json-store.ts";
 import { freshDir, runWorker } from "../helpers/temp-and-workers.ts";
@@ -119,54 +125,35 @@ describe("openEventLog: lines", () => {
 });
 
 describe("openEventLog: rotation", () => {
-  it("rotates by size, keeps keepFiles rotated files, and listLogFiles returns them oldest first", async () => {
-    const dir = freshDir("auto-router-events");
-    const log = openEventLog(options(dir, { maxBytes: 400, keepFiles: 2 }));
-    for (let index = 0; index < 40; index += 1) {
-      log.append({ type: "tick", data: { index, padding: "p".repeat(60) } });
-      await log.flush();
-    }
-    await log.close();
-    const files = listLogFiles(dir);
-    assert.deepEqual(files, [
-      join(dir, "auto-router.events.2.jsonl"),
-      join(dir, "auto-router.events.1.jsonl"),
-      join(dir, EVENT_LOG_NAME),
-    ]);
-    assert.equal(existsSync(join(dir, "auto-router.events.3.jsonl")), false);
-    const indexes = files.flatMap((file) => readLines(file).map((event) => event.data.index as number));
-    assert.deepEqual(
-      indexes,
-      [...indexes].sort((left, right) => left - right),
-      "oldest-first order",
-    );
-    assert.equal(indexes.at(-1), 39);
-    for (const file of files) assert.ok(statSync(file).size <= 400);
-  });
-
-  it("rotates the same way when the exit hook writes synchronously", async () => {
-    const dir = freshDir("auto-router-events");
-    const log = openEventLog(options(dir, { maxBytes: 400, keepFiles: 2 }));
-    for (let index = 0; index < 40; index += 1) {
-      log.append({ type: "tick", data: { index, padding: "p".repeat(60) } });
-      log.flushSync();
-    }
-    await log.close();
-    const files = listLogFiles(dir);
-    assert.deepEqual(files, [
-      join(dir, "auto-router.events.2.jsonl"),
-      join(dir, "auto-router.events.1.jsonl"),
-      join(dir, EVENT_LOG_NAME),
-    ]);
-    const indexes = files.flatMap((file) => readLines(file).map((event) => event.data.index as number));
-    assert.deepEqual(
-      indexes,
-      [...indexes].sort((left, right) => left - right),
-      "oldest-first order",
-    );
-    assert.equal(indexes.at(-1), 39);
-    for (const file of files) assert.ok(statSync(file).size <= 400);
-  });
+  for (const [how, flush] of [
+    ["", (log: EventLog) => log.flush()],
+    [" (the exit hook's synchronous write)", (log: EventLog) => log.flushSync()],
+  ] as const) {
+    it(`rotates by size, keeps keepFiles rotated files, and listLogFiles returns them oldest first${how}`, async () => {
+      const dir = freshDir("auto-router-events");
+      const log = openEventLog(options(dir, { maxBytes: 400, keepFiles: 2 }));
+      for (let index = 0; index < 40; index += 1) {
+        log.append({ type: "tick", data: { index, padding: "p".repeat(60) } });
+        await flush(log);
+      }
+      await log.close();
+      const files = listLogFiles(dir);
+      assert.deepEqual(files, [
+        join(dir, "auto-router.events.2.jsonl"),
+        join(dir, "auto-router.events.1.jsonl"),
+        join(dir, EVENT_LOG_NAME),
+      ]);
+      assert.equal(existsSync(join(dir, "auto-router.events.3.jsonl")), false);
+      const indexes = files.flatMap((file) => readLines(file).map((event) => event.data.index as number));
+      assert.deepEqual(
+        indexes,
+        [...indexes].sort((left, right) => left - right),
+        "oldest-first order",
+      );
+      assert.equal(indexes.at(-1), 39);
+      for (const file of files) assert.ok(statSync(file).size <= 400);
+    });
+  }
 
   it("does not rotate a second time when another writer rotated the file first", async () => {
     const dir = freshDir("auto-router-events");
