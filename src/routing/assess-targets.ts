@@ -15,6 +15,34 @@ import { accountOf, routeTargetKey, targetKey, type Candidate } from "./types.ts
 
 const TOKENS_PER_MILLION = 1_000_000;
 
+/** What a configured target's strings are, computed once per target object (the config is immutable once loaded). */
+interface TargetNames {
+  key: string;
+  account: string;
+  provider: string;
+  authLower: string | undefined;
+}
+const targetNames = new WeakMap<TargetConfig, TargetNames>();
+
+function namesOf(target: TargetConfig): TargetNames {
+  let names = targetNames.get(target);
+  if (!names) {
+    names = {
+      key: targetKey(target.provider, target.modelId),
+      account: accountOf(target),
+      provider: target.provider.toLowerCase(),
+      authLower: target.authProvider?.toLowerCase(),
+    };
+    targetNames.set(target, names);
+  }
+  return names;
+}
+
+const hasEntries = (record: object): boolean => {
+  for (const _ in record) return true;
+  return false;
+};
+
 /** Every target of the active route: skipped with a reason, held back for a soft reason, or eligible. */
 export function assessTargets(
   state: RouteState,
@@ -30,9 +58,11 @@ export function assessTargets(
   const reserves = snapshot.config.quota?.reserve;
   const soft: Pending[] = [];
   const warnedProviders: string[] = [];
+  const anyCooldown = hasEntries(snapshot.cooldowns);
   for (let index = 0; index < targets.length; index++) {
     const target = targets[index];
-    const key = targetKey(target.provider, target.modelId);
+    const names = namesOf(target);
+    const key = names.key;
     const label = target.label ?? key;
     if (target.enabled === false) {
       skipTarget(decision, target, key, label, "disabled", "enabled: false in the config");
@@ -43,7 +73,7 @@ export function assessTargets(
       skipTarget(decision, target, key, label, "missing-model", "not in pi's model registry");
       continue;
     }
-    const auth = accountOf(target);
+    const auth = names.account;
     if (!facts.hasCredentials) {
       skipTarget(
         decision,
@@ -63,7 +93,7 @@ export function assessTargets(
       skipTarget(decision, target, key, label, "unhealthy", unhealthy);
       continue;
     }
-    const cooldown = snapshot.cooldowns[routeTargetKey(routeId, key)];
+    const cooldown = anyCooldown ? snapshot.cooldowns[routeTargetKey(routeId, key)] : undefined;
     if (cooldown && cooldown.until > now) {
       skipTarget(
         decision,
@@ -105,8 +135,7 @@ export function assessTargets(
       skipTarget(decision, target, key, label, violation.reason, violation.detail);
       continue;
     }
-    const provider = target.provider.toLowerCase();
-    const authLower = target.authProvider?.toLowerCase();
+    const { provider, authLower } = names;
     const rejection = checkPreferences(preferences, provider, authLower, facts);
     if (rejection) {
       skipTarget(decision, target, key, label, rejection.reason, rejection.detail);
