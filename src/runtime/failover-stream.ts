@@ -23,7 +23,7 @@ import {
 } from "./final-error.ts";
 import { routeSettings } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
-import { addNote, type RequestState } from "./request-state.ts";
+import { addNote, failoversOf, type RequestState } from "./request-state.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { tryCandidates } from "./try-candidates.ts";
@@ -85,6 +85,7 @@ async function serveRequest(
     tried: new Set(),
     prompt: promptIdentity(context),
     retries: new Map(),
+    retried: 0,
     notes: [],
     refusals: [],
     revert: settings.revert,
@@ -100,13 +101,13 @@ async function serveRequest(
       servedTarget: served,
       plannedTarget: state.plannedTarget,
       attempts: state.attempts,
-      failovers: Math.max(0, state.attempts - 1),
+      failovers: failoversOf(state),
       latencyMs: env.clock.now() - state.startedAt,
       costUsd: outcome === "success" ? message.usage?.cost?.total : undefined,
       failureKinds: state.failures.map((f) => f.kind),
       notes: state.notes.length ? state.notes : undefined,
     });
-    env.report.status.onFinished(state.routeId, outcome, served, Math.max(0, state.attempts - 1));
+    env.report.status.onFinished(state.routeId, outcome, served, failoversOf(state));
     observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil });
     if (outcome !== "aborted")
       env.books.revert?.onFinished(

@@ -4,6 +4,7 @@ import type { LoggedAttemptOutcome } from "../events/event-types.ts";
 import type { Candidate, Decision } from "../routing/types.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import type { AttemptContext } from "./request-environment.ts";
+import { failoversOf } from "./request-state.ts";
 
 /** One target tried for a request, as `/auto-router explain` shows it. */
 export interface AttemptRecord {
@@ -71,7 +72,7 @@ export class LastDecisions {
     const last = this.ofRequest(request.routeId, request.requestId);
     if (!last) return;
     last.servedKey = outcome.status === "committed" ? candidate.key : last.servedKey;
-    last.failovers = request.attempts - 1;
+    last.failovers = failoversOf(request);
     last.outcome = logged;
     last.attempts.push({
       key: candidate.key,

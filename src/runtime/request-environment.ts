@@ -28,6 +28,8 @@ export interface AttemptContext {
   requestId: string;
   routeId: string;
   attempts: number;
+  /** Of the attempts, those that tried the same target again. */
+  retried?: number;
 }
 
 /** The session's books the loop reads and changes. */

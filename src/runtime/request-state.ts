@@ -16,6 +16,8 @@ export interface RequestState {
   plannedTarget?: string;
   /** Per target key: retries made on it in this request and when it was first tried (retryBeforeFailover). */
   retries: Map<string, { count: number; since: number }>;
+  /** Attempts that tried the same target again (a retry, a new connection): not failovers. */
+  retried: number;
   revert: RevertSettings;
   pinUpstream: boolean;
   /** This request probes the first choice after a revert holdoff. */
@@ -25,6 +27,10 @@ export interface RequestState {
   /** Targets a hard budget refused right before their attempt (reserveAttempt), with the reason. */
   refusals: string[];
 }
+
+/** How often the request moved on to another target: every attempt after the first that was not a retry. */
+export const failoversOf = (state: { attempts: number; retried?: number }): number =>
+  Math.max(0, state.attempts - 1 - (state.retried ?? 0));
 
 export function addNote(report: Pick<RequestReport, "note">, state: RequestState, text: string): void {
   state.notes.push(text);

@@ -151,6 +151,7 @@ export async function tryCandidates(
     if (delayMs !== undefined) {
       // A blip on a warm target: try it again after a short backoff instead of cooling it down and moving on.
       state.retries.set(candidate.key, { count: retry.count + 1, since: retry.since });
+      state.retried += 1;
       addNote(
         env.report,
         state,

@@ -250,6 +250,7 @@ describe("subscription features through the pi CLI", () => {
       .filter((event) => event.type === "final")
       .at(-1);
     assert.equal(final.data.attempts, 3);
+    assert.equal(final.data.failovers, 0, "retries of the same target are not failovers");
     assert.equal(final.data.servedTarget, "mock-warm/warm");
   });
 
@@ -262,6 +263,10 @@ describe("subscription features through the pi CLI", () => {
     assert.equal(run.stdout.trim(), "Spare took over.");
     assert.equal(warm.calls.length, 3);
     assert.equal(spare.calls.length, 1);
+    const final = events()
+      .filter((event) => event.type === "final")
+      .at(-1);
+    assert.deepEqual([final.data.attempts, final.data.failovers], [4, 1]);
   });
 
   it("moves on at once when the warm target's quota is exhausted", async () => {
