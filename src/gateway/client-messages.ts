@@ -1,17 +1,9 @@
 // Shared by both protocols' request translation: the pi-ai message shapes a client's history turns into.
-import type { AssistantMessage, ImageContent, TextContent, ThinkingLevel, Usage } from "@mariozechner/pi-ai";
+import type { AssistantMessage, ImageContent, TextContent, ThinkingLevel } from "@mariozechner/pi-ai";
+import { zeroUsage } from "../runtime/zero-usage.ts";
 import { GatewayError } from "./errors.ts";
 
 export const CLIENT_PROVIDER = "gateway-client";
-
-const zeroUsage = (): Usage => ({
-  input: 0,
-  output: 0,
-  cacheRead: 0,
-  cacheWrite: 0,
-  totalTokens: 0,
-  cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
-});
 
 /** An assistant turn the client sent back as history. It came from no target we know, so it names none. */
 export function historyAssistant(

@@ -2,6 +2,7 @@
 // words: a leading HTTP status, the error types of a JSON body, and whether pi-ai reads it as a context overflow.
 import { isContextOverflow, type AssistantMessage } from "@mariozechner/pi-ai";
 import { isObject } from "../is-object.ts";
+import { zeroUsage } from "./zero-usage.ts";
 
 // "429 Rate limit...", "429: {"message":...}" (newer pi), "Mistral API error (429): ..." (pi-ai's Mistral wrapper)
 const LEADING_STATUS = /^(?:Mistral API error \()?(\d{3})\b/;
@@ -21,14 +22,7 @@ export function looksLikeOverflow(text: string, contextWindow: number | undefine
     api: "openai-completions",
     provider: "auto-router",
     model: "",
-    usage: {
-      input: 0,
-      output: 0,
-      cacheRead: 0,
-      cacheWrite: 0,
-      totalTokens: 0,
-      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
-    },
+    usage: zeroUsage(),
     stopReason: "error",
     errorMessage: text,
     timestamp: 0,

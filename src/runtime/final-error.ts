@@ -10,6 +10,7 @@
 // Labels below are neutral on purpose: "throttled" and "busy" instead of the words pi matches.
 import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
 import type { FailureKind } from "./classify-failure.ts";
+import { zeroUsage } from "./zero-usage.ts";
 
 export const TRANSIENT_KINDS: ReadonlySet<FailureKind> = new Set([
   "rate_limit",
@@ -123,14 +124,7 @@ export function routerErrorMessage(model: Model<Api>, text: string, now: number)
     api: model.api,
     provider: model.provider,
     model: model.id,
-    usage: {
-      input: 0,
-      output: 0,
-      cacheRead: 0,
-      cacheWrite: 0,
-      totalTokens: 0,
-      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
-    },
+    usage: zeroUsage(),
     stopReason: "error",
     errorMessage: text,
     timestamp: now,
