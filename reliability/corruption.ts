@@ -13,7 +13,7 @@ import { emptyHealth } from "../src/health/health-book.ts";
 import { emptyQuotaState } from "../src/quota/uvi-plugin.ts";
 import { emptyRatings } from "../src/ratings/ratings-book.ts";
 import { emptyShadow } from "../src/shadow/shadow-history.ts";
-import { SessionByRequest } from "../src/events/compact-events.ts";
+import { RequestEnvelopes } from "../src/events/compact-events.ts";
 import { parseEventLine } from "../src/events/read-events.ts";
 import type { RecordedCall } from "../test/helpers/sse-emulator-core.ts";
 import { lastUserText, routeOf, startCliTargets, type CliTargets } from "./cli-fixture.ts";
@@ -217,7 +217,7 @@ async function runCase(
 function checkEventLog(stateDir: string, file: string): string[] {
   const path = join(stateDir, file);
   if (!existsSync(path)) return ["event log missing"];
-  const requests = new SessionByRequest();
+  const requests = new RequestEnvelopes();
   const events = readFileSync(path, "utf8")
     .split("\n")
     .flatMap((line) => {

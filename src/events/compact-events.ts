@@ -244,7 +244,7 @@ interface RequestEnvelope {
  * Gives follow-up lines the sessionId, routeId and machine of their request's decision line. Bounded: a request's
  * lines are written within its lifetime, so only the most recent requests need remembering.
  */
-export class SessionByRequest {
+export class RequestEnvelopes {
   private readonly requests = new Map<string, RequestEnvelope>();
 
   constructor(private readonly limit = 10_000) {}

@@ -3,7 +3,7 @@
 // events are skipped and COUNTED (scripts print the count), never silently dropped.
 import { createReadStream, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { expandEvent, SessionByRequest } from "./compact-events.ts";
+import { expandEvent, RequestEnvelopes } from "./compact-events.ts";
 import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
 import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-events.ts";
 import { rotatedOldestFirst } from "./log-files.ts";
@@ -156,7 +156,7 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
     if (skip.legacy.some((marker) => head.includes(marker))) return "legacy";
     return skip.ours.some((marker) => head.includes(marker)) ? "ours" : undefined;
   };
-  const sessions = new SessionByRequest();
+  const envelopes = new RequestEnvelopes();
   for (const file of files) {
     stats.files.push(file);
     const lines = readLines(createReadStream(file, { encoding: "utf8", highWaterMark: READ_CHUNK_BYTES }));
@@ -179,7 +179,7 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
       } else if ("unknownType" in outcome) {
         stats.unknownTypes[outcome.unknownType] = (stats.unknownTypes[outcome.unknownType] ?? 0) + 1;
       } else {
-        sessions.fill(outcome.event); // before `since`: a request's decision may lie just before the window
+        envelopes.fill(outcome.event); // before `since`: a request's decision may lie just before the window
         if (options.since !== undefined && outcome.event.time < options.since) {
           stats.filteredOut++;
           continue;

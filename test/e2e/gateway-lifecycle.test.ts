@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
-import { SessionByRequest } from "../../src/events/compact-events.ts";
+import { RequestEnvelopes } from "../../src/events/compact-events.ts";
 import { parseEventLine } from "../../src/events/read-events.ts";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
@@ -33,7 +33,7 @@ async function until(condition: () => boolean, what: string, limitMs = 10_000): 
 
 /** The log as the readers see it (a v2 line's left-out fields put back). */
 function readEvents(agentDir: string): any[] {
-  const sessions = new SessionByRequest();
+  const sessions = new RequestEnvelopes();
   return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8")
     .split("\n")
     .filter(Boolean)

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
-import { SessionByRequest } from "../../src/events/compact-events.ts";
+import { RequestEnvelopes } from "../../src/events/compact-events.ts";
 import { parseEventLine } from "../../src/events/read-events.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
@@ -87,7 +87,7 @@ describe("team mode: several pi machines share one Redis", () => {
     providerSpend(ledger, calendarKeys(Date.now(), undefined), provider);
   /** A machine's events as the analytics scripts read them (a request's follow-up lines get its decision's machine). */
   const events = (agentDir: string): any[] => {
-    const requests = new SessionByRequest();
+    const requests = new RequestEnvelopes();
     return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8")
       .split("\n")
       .filter(Boolean)
