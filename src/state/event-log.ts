@@ -94,10 +94,7 @@ class JsonlEventLog implements EventLog, RotatedLog {
     try {
       this.buffer.push(this.lines.line(event));
     } catch (error) {
-      return this.warn(
-        `serialize:${describeError(error)}`,
-        `an event of type ${event.type} could not be serialised: ${describeError(error)}`,
-      );
+      return this.unserialisable(event.type, error);
     }
     if (this.buffer.length >= this.maxBufferedEvents) {
       if (!this.earlyFlushQueued) {
@@ -114,11 +111,13 @@ class JsonlEventLog implements EventLog, RotatedLog {
   }
 
   private text(entries: Array<LogLine | string>): string[] {
-    return this.lines.text(entries, (line, error) =>
-      this.warn(
-        `serialize:${describeError(error)}`,
-        `an event of type ${line.type} could not be serialised: ${describeError(error)}`,
-      ),
+    return this.lines.text(entries, (line, error) => this.unserialisable(line.type, error));
+  }
+
+  private unserialisable(type: string, error: unknown): void {
+    this.warn(
+      `serialize:${describeError(error)}`,
+      `an event of type ${type} could not be serialised: ${describeError(error)}`,
     );
   }
 

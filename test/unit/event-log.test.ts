@@ -109,6 +109,22 @@ describe("openEventLog: lines", () => {
     assert.equal(readLines(log.path).length, 1);
   });
 
+  it("leaves out a line that cannot be serialised, with a warning naming its type, and writes the others", async () => {
+    const dir = freshDir("auto-router-events");
+    const warnings: StoreWarning[] = [];
+    const log = openEventLog(options(dir, { onWarning: (warning) => warnings.push(warning) }));
+    log.append({ type: "before", data: { n: 1 } });
+    log.append({ type: "broken", data: { n: 1n } });
+    log.append({ type: "after", data: { n: 2 } });
+    await log.close();
+    assert.deepEqual(
+      readLines(log.path).map((line) => line.type),
+      ["before", "after"],
+    );
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!.message, /an event of type broken could not be serialised/);
+  });
+
   it("warns once and keeps accepting events when the directory cannot be created", async () => {
     const dir = freshDir("auto-router-events");
     writeFileSync(join(dir, "blocker"), "");
