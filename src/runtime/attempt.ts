@@ -2,7 +2,10 @@
 // unchanged. Before the commit point a failure is returned so the caller can fail over; after it, the target's own
 // terminal event is forwarded (or a stall becomes a clear error) and the attempt is final.
 import type { AssistantMessage, AssistantMessageEvent, AssistantMessageEventStream } from "@mariozechner/pi-ai";
+import { AttemptWatchdog, type AttemptTimeouts } from "./attempt-watchdog.ts";
 import { classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
+
+export type { AttemptTimeouts } from "./attempt-watchdog.ts";
 
 /** Thinking this long (characters) counts as real output: the user is watching it, so it is never replayed. */
 export const THINKING_COMMIT_CHARS = 200;
@@ -10,12 +13,6 @@ export const THINKING_COMMIT_CHARS = 200;
 export const THINKING_COMMIT_MS = 1_500;
 /** After the router aborts a target, how long it may take to end its stream before it is abandoned. */
 export const ABANDON_GRACE_MS = 2_000;
-
-export interface AttemptTimeouts {
-  /** 0/undefined = off. Not applied to the last candidate. */
-  firstTokenMs?: number;
-  stallMs?: number;
-}
 
 export type AttemptOutcome =
   | { status: "committed"; final: "done" | "aborted"; message?: AssistantMessage; ttftMs?: number; latencyMs: number }
@@ -61,13 +58,11 @@ function stalledMessage(partial: AssistantMessage | undefined, text: string, now
 export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
   const { push, controller, timeouts, now } = input;
   const startedAt = now();
-  let lastEventAt = startedAt;
   let committed = false;
   let ttftMs: number | undefined;
   let thinkingChars = 0;
   let thinkingStartedAt: number | undefined;
   let lastPartial: AssistantMessage | undefined;
-  let timedOut: "first-token" | "stall" | undefined;
   const buffer: AssistantMessageEvent[] = [];
 
   let abandon: (() => void) | undefined;
@@ -75,47 +70,17 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     abandon = () => resolve("abandoned");
   });
   let abandonTimer: ReturnType<typeof setTimeout> | undefined;
-  let watchdog: ReturnType<typeof setTimeout> | undefined;
-
-  const trip = (reason: "first-token" | "stall") => {
-    if (timedOut) return;
-    timedOut = reason;
+  const watchdog = new AttemptWatchdog(timeouts, now, (reason) => {
     controller.abort(new Error(`auto-router ${reason} timeout`));
     abandonTimer = setTimeout(() => abandon?.(), ABANDON_GRACE_MS);
-  };
-  // One timer per attempt: deadlines only ever move later (events push the stall deadline, the commit drops the
-  // first-token one), so a timer that fires early just re-arms; no timer churn on every stream event.
-  let watchdogAt = Number.POSITIVE_INFINITY;
-  const nextDeadline = (): [number, "first-token" | "stall"] | undefined => {
-    const firstToken =
-      !committed && timeouts.firstTokenMs ? startedAt + timeouts.firstTokenMs : Number.POSITIVE_INFINITY;
-    const stall = timeouts.stallMs ? lastEventAt + timeouts.stallMs : Number.POSITIVE_INFINITY;
-    if (firstToken === Number.POSITIVE_INFINITY && stall === Number.POSITIVE_INFINITY) return undefined;
-    return firstToken <= stall ? [firstToken, "first-token"] : [stall, "stall"];
-  };
-  const onWatchdog = () => {
-    watchdog = undefined;
-    watchdogAt = Number.POSITIVE_INFINITY;
-    const next = nextDeadline();
-    if (!next) return;
-    if (now() >= next[0]) trip(next[1]);
-    else arm();
-  };
-  const arm = () => {
-    const next = nextDeadline();
-    if (!next || timedOut) return;
-    if (watchdog && watchdogAt <= next[0]) return;
-    if (watchdog) clearTimeout(watchdog);
-    watchdogAt = next[0];
-    watchdog = setTimeout(onWatchdog, Math.max(0, next[0] - now()));
-  };
+  });
   const commit = () => {
     committed = true;
     ttftMs = now() - startedAt;
     for (const event of buffer) push(event);
     buffer.length = 0;
     input.onCommit?.();
-    arm();
+    watchdog.commit();
   };
   const latency = () => now() - startedAt;
   const committedError = (message: AssistantMessage | undefined): AttemptOutcome => ({
@@ -128,21 +93,21 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
   });
 
   const timeoutFailure = (): Failure =>
-    timedOut === "first-token"
+    watchdog.tripped === "first-token"
       ? makeFailure("timeout", `${input.label}: no output within ${timeouts.firstTokenMs} ms (first-token timeout)`)
       : makeFailure("timeout", `${input.label}: no data for ${timeouts.stallMs} ms (stream stalled)`);
 
-  arm();
+  watchdog.arm();
   const iterator = input.stream[Symbol.asyncIterator]();
   try {
     for (;;) {
       const next = await Promise.race([iterator.next(), abandoned]);
       if (next === "abandoned" || next.done) break;
       const event = next.value;
-      lastEventAt = now();
+      watchdog.touch();
       if ("partial" in event && event.partial) lastPartial = event.partial;
       if (committed) {
-        if (event.type === "error" && timedOut === "stall") {
+        if (event.type === "error" && watchdog.tripped === "stall") {
           const message = stalledMessage(
             event.error ?? lastPartial,
             `auto-router: ${timeoutFailure().message}; the answer was cut off (timed out)`,
@@ -159,11 +124,11 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
             ? { status: "committed", final: "aborted", message: event.error, ttftMs, latencyMs: latency() }
             : committedError(event.error);
         }
-        arm();
+        watchdog.arm();
         continue;
       }
       if (event.type === "error") {
-        if (timedOut)
+        if (watchdog.tripped)
           return { status: "failed", failure: timeoutFailure(), message: event.error, latencyMs: latency() };
         if (event.reason === "aborted" || input.userSignal?.aborted)
           return { status: "aborted", message: event.error, latencyMs: latency() };
@@ -202,12 +167,12 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
         thinkingStartedAt !== undefined &&
         (thinkingChars >= THINKING_COMMIT_CHARS || now() - thinkingStartedAt >= THINKING_COMMIT_MS);
       if (isSubstantive(event) || sustainedThinking) commit();
-      else arm();
+      else watchdog.arm();
     }
     // The stream ended without a terminal event, or was abandoned after the router aborted it.
-    if (timedOut && !committed) return { status: "failed", failure: timeoutFailure(), latencyMs: latency() };
+    if (watchdog.tripped && !committed) return { status: "failed", failure: timeoutFailure(), latencyMs: latency() };
     if (input.userSignal?.aborted) return { status: "aborted", latencyMs: latency() };
-    const text = timedOut
+    const text = watchdog.tripped
       ? `auto-router: ${timeoutFailure().message} (timed out)`
       : `auto-router: ${input.label} ended its stream without a result (terminated)`;
     if (committed) {
@@ -217,7 +182,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     }
     return { status: "failed", failure: makeFailure("network", text), latencyMs: latency() };
   } finally {
-    if (watchdog) clearTimeout(watchdog);
+    watchdog.stop();
     if (abandonTimer) clearTimeout(abandonTimer);
   }
 }
