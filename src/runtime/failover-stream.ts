@@ -158,7 +158,7 @@ async function serveRequest(
       settings.policy,
       settings.maxAttempts,
       out,
-      observer,
+      request,
     );
     if (served?.kind === "served") {
       // The attempt already forwarded its terminal event; only the bookkeeping and the end remain.

@@ -1,8 +1,11 @@
 // What a caller other than pi (the gateway) hands one routed request and learns of its end.
+import type { Api, Model } from "@mariozechner/pi-ai";
 import type { Candidate, PromptShortcuts } from "../routing/types.ts";
-import type { AttemptOutcome } from "./attempt.ts";
+import type { AttemptOutcome, AttemptTimeouts } from "./attempt.ts";
 import type { Failure } from "./classify-failure.ts";
 import type { FailedTarget } from "./final-error.ts";
+import type { RequestPatch } from "./request-patch.ts";
+import type { AuthResult } from "./start-target.ts";
 
 /** How one request ended, for a caller that answers in another protocol (the gateway's HTTP status and headers). */
 export interface RequestEnd {
@@ -28,4 +31,32 @@ export interface RouteRequest {
   /** Tiers and provider preferences for this request (they replace shortcuts handed over by pi's input event). */
   shortcuts?: PromptShortcuts;
   observer?: RequestObserver;
+  /** Targets it accepts are attempted by the caller's passthrough instead of through pi-ai. */
+  passthrough?: TargetPassthrough;
+}
+
+/** One attempt a passthrough runs itself: the target, its resolved credentials and the attempt's limits. */
+export interface PassthroughAttempt {
+  target: Model<Api>;
+  auth: Extract<AuthResult, { ok: true }>;
+  candidate: Candidate;
+  timeouts: AttemptTimeouts & { requestMs?: number };
+  /** The user's signal (the client's connection). */
+  signal?: AbortSignal;
+  /** Called once, at the commit point, before anything reaches the client. */
+  onCommit(): void;
+  /** A successful HTTP response's status and headers (passive quota tracking). */
+  onResponse(status: number, headers: Record<string, string>): void;
+}
+
+/**
+ * A caller that can send its client's own request to a target of the same protocol (the gateway) runs those
+ * attempts itself, inside the same failover loop: the loop still picks, reserves, records and fails over; the
+ * passthrough only forwards bytes, finds the commit point, and reports the outcome with the usage it read.
+ */
+export interface TargetPassthrough {
+  /** Whether this target takes the client's request as it is (same API, no per-target patch, plain credentials). */
+  accepts(target: Model<Api>, auth: Extract<AuthResult, { ok: true }>, patch: RequestPatch | undefined): boolean;
+  /** Never throws: every failure is an outcome. */
+  attempt(input: PassthroughAttempt): Promise<AttemptOutcome>;
 }

@@ -8,7 +8,7 @@ import type { applyFailurePolicy, Failure } from "./classify-failure.ts";
 import { routerErrorMessage } from "./final-error.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, type RequestState } from "./request-state.ts";
-import type { RequestObserver } from "./route-request.ts";
+import type { RouteRequest } from "./route-request.ts";
 import { findTarget, targetTimeouts } from "./route-settings.ts";
 import { retryDelayMs } from "./retry-same-target.ts";
 import { resolveTargetAuth } from "./start-target.ts";
@@ -29,8 +29,9 @@ export async function tryCandidates(
   policy: Parameters<typeof applyFailurePolicy>[1],
   maxAttempts: number,
   out: AssistantMessageEventStream,
-  observer: RequestObserver | undefined,
+  request: RouteRequest,
 ): Promise<CandidatesResult> {
+  const { observer, passthrough } = request;
   const registry = env.routing.registry()!;
   const config = env.routing.config();
   const routeId = decision.routeId;
@@ -95,26 +96,26 @@ export async function tryCandidates(
     });
     env.report.status.onAttempt(state.routeId, candidate, attemptNumber);
 
-    const outcome = await attemptTarget(
-      env,
-      {
-        registry,
-        target,
-        auth,
-        candidate,
-        context,
-        options,
-        routeId,
-        patch: pin ? pinnedPatch(targetConfig, pin) : targetConfig,
-        timeouts,
-        isLast,
-        out,
-      },
-      () => {
-        env.report.status.onCommitted(state.routeId, candidate);
-        observer?.onCommitted?.(candidate);
-      },
-    );
+    const patch = pin ? pinnedPatch(targetConfig, pin) : targetConfig;
+    const onCommit = () => {
+      env.report.status.onCommitted(state.routeId, candidate);
+      observer?.onCommitted?.(candidate);
+    };
+    const outcome = passthrough?.accepts(target, auth, patch)
+      ? await passthrough.attempt({
+          target,
+          auth,
+          candidate,
+          timeouts: { ...timeouts, firstTokenMs: isLast ? undefined : timeouts.firstTokenMs },
+          signal: options?.signal,
+          onCommit,
+          onResponse: (status, headers) => env.hooks.onTargetResponse?.(routeId, candidate, { status, headers }),
+        })
+      : await attemptTarget(
+          env,
+          { registry, target, auth, candidate, context, options, routeId, patch, timeouts, isLast, out },
+          onCommit,
+        );
 
     // What the attempt changes (attempt-consequences.ts, in this order): recorded once, then the stream's own.
     const settled = settleAttempt(env, state, candidate, outcome, policy);
