@@ -32,6 +32,12 @@ export const gatewaySchema = z.strictObject({
     .positive()
     .optional()
     .describe("An idle connection is closed after this time (default 120000)"),
+  passthrough: z
+    .boolean()
+    .optional()
+    .describe(
+      "Send a request unchanged (model id and credentials swapped) to a target of the same API: Anthropic Messages to anthropic-messages, Chat Completions to openai-completions (default true; false translates every request through pi-ai)",
+    ),
   drainTimeoutMs: z
     .number()
     .int()

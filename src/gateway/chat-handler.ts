@@ -18,6 +18,8 @@ import { streamRoute, type RequestEnd } from "../runtime/failover-stream.ts";
 import { FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_TOKENS } from "../runtime/provider-models.ts";
 import { attemptsHeader, endToError, errorBody, GatewayError, type AttemptRecord, type Protocol } from "./errors.ts";
 import { type DirectRoutes, resolveModelName, unknownModelText } from "./model-names.ts";
+import { gatewayPassthrough } from "./passthrough.ts";
+import type { PassthroughDialect } from "./passthrough-scan.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 
 export interface GatewayCore {
@@ -26,6 +28,8 @@ export interface GatewayCore {
   now(): number;
   /** Aborts every in-flight request (the drain deadline on shutdown). */
   inFlight: Set<AbortController>;
+  /** Send a request unchanged to targets of its own API (routes file `gateway.passthrough`, default on). */
+  passthrough(): boolean;
 }
 
 /** What differs between protocols; everything else is shared. */
@@ -40,6 +44,8 @@ export interface ChatProtocol<Request> {
   body(message: AssistantMessage, model: string, now: number): unknown;
   /** Extra response headers this protocol sets for a request (e.g. the hosted tools a Responses request lost). */
   headers?(request: Request): Record<string, string>;
+  /** How a target of the same API is sent the client's own request (protocols without one are always translated). */
+  passthrough?: PassthroughDialect;
 }
 
 function routerModel(routeId: string): Model<Api> {
@@ -107,7 +113,8 @@ export async function serveChat<Request>(
   if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, runtime.config()));
   const routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
   const { context, options } = spec.toContext(parsed, now);
-  const shortcuts = requestShortcuts(takeShortcuts(context), spec.provider(parsed), header(request, "x-provider"));
+  const typed = takeShortcuts(context);
+  const shortcuts = requestShortcuts(typed, spec.provider(parsed), header(request, "x-provider"));
 
   const controller = new AbortController();
   core.inFlight.add(controller);
@@ -119,6 +126,28 @@ export async function serveChat<Request>(
   let attemptStartedAt = core.now();
   let servedKey: string | undefined;
   let end: RequestEnd | undefined;
+  const routingHeaders = (): Record<string, string> => ({
+    "x-auto-router-route": routeId,
+    "x-auto-router-attempts": attemptsHeader(attempts),
+    ...(servedKey ? { "x-auto-router-served-by": servedKey } : {}),
+    ...spec.headers?.(parsed),
+  });
+  // Shortcuts typed in the prompt change the request, so it is translated; otherwise a same-API target gets a
+  // streaming request as it is (a non-streaming one is translated: its answer is assembled from pi-ai's events).
+  const passthrough =
+    spec.passthrough && !typed && spec.streaming(parsed) && core.passthrough()
+      ? gatewayPassthrough({
+          dialect: spec.passthrough,
+          registry: runtime.registry()!,
+          body: request.body as Record<string, unknown>,
+          query: request.url.includes("?") ? request.url.slice(request.url.indexOf("?")) : "",
+          clientHeaders: request.headers,
+          clientModel: name,
+          reply,
+          headers: routingHeaders,
+          now: core.now,
+        })
+      : undefined;
   const stream = streamRoute(
     runtime,
     routerModel(routeId),
@@ -126,6 +155,7 @@ export async function serveChat<Request>(
     { ...options, signal: controller.signal },
     {
       shortcuts,
+      passthrough,
       observer: {
         onCommitted: (candidate) => {
           servedKey = candidate.key;
@@ -148,17 +178,13 @@ export async function serveChat<Request>(
   try {
     const iterator = stream[Symbol.asyncIterator]();
     const first = await iterator.next();
+    if (passthrough?.committed) return void (await stream.result()); // answered (or cut off) by the passthrough
     if (first.done || first.value.type === "error") {
       const message = await stream.result();
       if (controller.signal.aborted) return void reply.hijack();
       throw endToError(end, message.errorMessage ?? "the router ended without an answer", core.now());
     }
-    const headers: Record<string, string> = {
-      "x-auto-router-route": routeId,
-      "x-auto-router-attempts": attemptsHeader(attempts),
-      ...(servedKey ? { "x-auto-router-served-by": servedKey } : {}),
-      ...spec.headers?.(parsed),
-    };
+    const headers = routingHeaders();
     if (!spec.streaming(parsed)) {
       const message = await stream.result();
       if (controller.signal.aborted) return void reply.hijack();

@@ -3,6 +3,8 @@ import type { ChatProtocol } from "./chat-handler.ts";
 import { anthropicMessage, AnthropicStreamEncoder } from "./anthropic-response.ts";
 import { anthropicToContext, parseAnthropicRequest, type AnthropicRequest } from "./anthropic-request.ts";
 import { openAICompletion, OpenAIStreamEncoder } from "./openai-response.ts";
+import { ANTHROPIC_PASSTHROUGH } from "./passthrough-anthropic.ts";
+import { OPENAI_CHAT_PASSTHROUGH } from "./passthrough-openai.ts";
 import { openAIToContext, parseOpenAIRequest, type OpenAIRequest } from "./openai-request.ts";
 import { parseResponsesRequest, responsesToContext, type ResponsesRequest } from "./responses-request.ts";
 import { responsesBody } from "./responses-response.ts";
@@ -17,6 +19,7 @@ export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
   toContext: anthropicToContext,
   encoder: (_request, model) => new AnthropicStreamEncoder(model),
   body: (message, model) => anthropicMessage(message, model),
+  passthrough: ANTHROPIC_PASSTHROUGH,
 };
 
 export const OPENAI_CHAT: ChatProtocol<OpenAIRequest> = {
@@ -28,6 +31,7 @@ export const OPENAI_CHAT: ChatProtocol<OpenAIRequest> = {
   toContext: openAIToContext,
   encoder: (request, model, now) => new OpenAIStreamEncoder(model, now, request.stream_options?.include_usage === true),
   body: openAICompletion,
+  passthrough: OPENAI_CHAT_PASSTHROUGH,
 };
 
 export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {

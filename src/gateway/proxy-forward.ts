@@ -9,25 +9,8 @@ import type { Candidate } from "../routing/types.ts";
 import { classifyFailure, type Failure, makeFailure } from "../runtime/classify-failure.ts";
 import { findTarget, targetTimeouts } from "../runtime/route-settings.ts";
 import type { GatewayCore } from "./chat-handler.ts";
+import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 
-/** Headers that describe one hop, or carry the client's own credentials and routing wishes: never forwarded. */
-const DROPPED_REQUEST_HEADERS = new Set([
-  "host",
-  "connection",
-  "keep-alive",
-  "proxy-authorization",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "content-length",
-  "authorization",
-  "x-api-key",
-  "x-model",
-  "x-provider",
-  "accept-encoding",
-]);
 const DROPPED_RESPONSE_HEADERS = new Set([
   "connection",
   "keep-alive",
@@ -45,30 +28,6 @@ export function upstreamUrl(baseUrl: string, path: string, query: string): strin
   const base = baseUrl.replace(/\/+$/, "");
   const tail = base.endsWith("/v1") && (path === "/v1" || path.startsWith("/v1/")) ? path.slice(3) : path;
   return `${base}${tail}${query}`;
-}
-
-function forwardedHeaders(incoming: FastifyRequest["headers"]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || DROPPED_REQUEST_HEADERS.has(name) || name.startsWith("x-auto-router-")) continue;
-    out[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return out;
-}
-
-function authHeaders(
-  model: Model<Api>,
-  auth: { apiKey?: string; headers?: Record<string, string | null> },
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (auth.apiKey) {
-    if (model.api === "anthropic-messages") out["x-api-key"] = auth.apiKey;
-    else out.authorization = `Bearer ${auth.apiKey}`;
-  }
-  for (const [name, value] of Object.entries(auth.headers ?? {})) {
-    if (value !== null && value !== undefined) out[name.toLowerCase()] = value;
-  }
-  return out;
 }
 
 export type ForwardResult =

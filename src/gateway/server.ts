@@ -134,6 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     directRoutes: options.directRoutes,
     now: () => engine.runtime.now(),
     inFlight: new Set(),
+    passthrough: () => settings().passthrough !== false,
   };
   const app: FastifyInstance = Fastify({
     logger: false,

@@ -1,0 +1,96 @@
+// The Anthropic Messages dialect of a passthrough attempt: /v1/messages under the base URL (as the Anthropic SDK
+// calls it), the client's body with the target's model and without the router's `provider` field, and a scanner of
+// the named SSE events. Text deltas are not parsed after the commit point: usage and the stop reason come from
+// message_start and message_delta, which always carry them.
+import type { StopReason } from "@mariozechner/pi-ai";
+import { errorBody } from "./errors.ts";
+import {
+  anthropicTokens,
+  parseBlock,
+  safeJson,
+  zeroTokens,
+  type PassthroughDialect,
+  type ScanStep,
+  type StreamScanner,
+} from "./passthrough-scan.ts";
+
+const STOP_REASONS: Record<string, StopReason> = {
+  end_turn: "stop",
+  stop_sequence: "stop",
+  max_tokens: "length",
+  tool_use: "toolUse",
+};
+
+class AnthropicScanner implements StreamScanner {
+  readonly tokens = zeroTokens();
+  stopReason: StopReason = "stop";
+  readonly content = [];
+  private committed = false;
+
+  constructor(private readonly clientModel: string) {}
+
+  block(block: string): ScanStep {
+    const text = `${block}\n\n`;
+    const { event, data } = parseBlock(block);
+    switch (event) {
+      case "content_block_delta": {
+        if (this.committed) return { text };
+        const delta = safeJson(data)?.delta as Record<string, unknown> | undefined;
+        if (delta?.type === "text_delta" && typeof delta.text === "string" && delta.text !== "")
+          return this.commit(text);
+        if (delta?.type === "thinking_delta" && typeof delta.thinking === "string")
+          return { text, thinkingChars: delta.thinking.length };
+        return { text };
+      }
+      case "content_block_start": {
+        if (this.committed) return { text };
+        const type = (safeJson(data)?.content_block as Record<string, unknown> | undefined)?.type;
+        return type === "tool_use" || type === "server_tool_use" ? this.commit(text) : { text };
+      }
+      case "message_start": {
+        const parsed = safeJson(data);
+        const message = parsed?.message as Record<string, unknown> | undefined;
+        if (!message) return { text };
+        anthropicTokens(this.tokens, message.usage as Record<string, unknown> | undefined);
+        message.model = this.clientModel;
+        return { text: `event: message_start\ndata: ${JSON.stringify(parsed)}\n\n` };
+      }
+      case "message_delta": {
+        const parsed = safeJson(data);
+        anthropicTokens(this.tokens, parsed?.usage as Record<string, unknown> | undefined);
+        const reason = (parsed?.delta as Record<string, unknown> | undefined)?.stop_reason;
+        if (typeof reason === "string") this.stopReason = STOP_REASONS[reason] ?? "stop";
+        return { text };
+      }
+      case "message_stop":
+        return { text, end: "done" };
+      case "error":
+        return { text, end: "error", errorText: data };
+      default:
+        return { text };
+    }
+  }
+
+  private commit(text: string): ScanStep {
+    this.committed = true;
+    return { text, substantive: true };
+  }
+
+  completeAtEnd(): boolean {
+    return false;
+  }
+
+  errorBlock(message: string): string {
+    return `event: error\ndata: ${JSON.stringify(errorBody("anthropic", "api_error", message))}\n\n`;
+  }
+}
+
+export const ANTHROPIC_PASSTHROUGH: PassthroughDialect = {
+  api: "anthropic-messages",
+  path: () => "/v1/messages",
+  body(client, modelId) {
+    const { provider: _provider, ...rest } = client;
+    return { ...rest, model: modelId };
+  },
+  scanner: (_client, clientModel) => new AnthropicScanner(clientModel),
+};

@@ -1,0 +1,151 @@
+// The OpenAI Chat Completions dialect of a passthrough attempt: /chat/completions under the base URL (as the openai
+// SDK calls it), the client's body with the target's model, without the router's `provider` field, and with
+// stream_options.include_usage so the answer's usage is known; the usage record the client did not ask for is
+// dropped from what it receives. Each chunk is parsed: its content is kept (the usage fallback counts characters
+// when an upstream reports no usage) and `model` is renamed to the name the client asked for.
+import type { AssistantMessage, StopReason } from "@mariozechner/pi-ai";
+import { errorBody } from "./errors.ts";
+import {
+  openAITokens,
+  parseBlock,
+  safeJson,
+  zeroTokens,
+  type PassthroughDialect,
+  type ScanStep,
+  type StreamScanner,
+} from "./passthrough-scan.ts";
+
+const STOP_REASONS: Record<string, StopReason> = {
+  stop: "stop",
+  length: "length",
+  tool_calls: "toolUse",
+  function_call: "toolUse",
+};
+
+type Loose = Record<string, unknown>;
+
+class OpenAIScanner implements StreamScanner {
+  readonly tokens = zeroTokens();
+  stopReason: StopReason = "stop";
+  private text = "";
+  private readonly calls: { id: string; name: string; args: string }[] = [];
+  private finished = false;
+  /** The model field as the upstream writes it (learnt from its first chunk: it may name a dated version). */
+  private upstreamModel: string | undefined;
+  private readonly renamedModel: string;
+
+  constructor(
+    private readonly clientWantsUsage: boolean,
+    clientModel: string,
+  ) {
+    this.renamedModel = `"model":${JSON.stringify(clientModel)}`;
+  }
+
+  get content(): AssistantMessage["content"] {
+    return [
+      ...(this.text ? [{ type: "text" as const, text: this.text }] : []),
+      ...this.calls.map((call) => ({
+        type: "toolCall" as const,
+        id: call.id,
+        name: call.name,
+        arguments: safeJson(call.args) ?? {},
+      })),
+    ];
+  }
+
+  block(block: string): ScanStep {
+    const { data } = parseBlock(block);
+    if (data === "[DONE]") return { text: `${block}\n\n`, end: "done" };
+    const chunk = safeJson(data);
+    if (!chunk) return { text: `${block}\n\n` };
+    if (this.upstreamModel === undefined && typeof chunk.model === "string")
+      this.upstreamModel = `"model":${JSON.stringify(chunk.model)}`;
+    const text = `${this.upstreamModel ? block.replaceAll(this.upstreamModel, this.renamedModel) : block}\n\n`;
+    if (chunk.error) return { text, end: "error", errorText: data };
+    if (chunk.usage) openAITokens(this.tokens, chunk.usage as Loose);
+    const choices = chunk.choices as Loose[] | undefined;
+    if (!choices?.length) return chunk.usage && !this.clientWantsUsage ? { text: "" } : { text };
+    const choice = choices[0]!;
+    if (typeof choice.finish_reason === "string") {
+      this.finished = true;
+      this.stopReason = STOP_REASONS[choice.finish_reason] ?? "stop";
+    }
+    const delta = choice.delta as Loose | undefined;
+    if (!delta) return { text };
+    let substantive = false;
+    if (typeof delta.content === "string" && delta.content !== "") {
+      this.text += delta.content;
+      substantive = true;
+    }
+    if (Array.isArray(delta.tool_calls)) {
+      for (const call of delta.tool_calls as Loose[]) {
+        const index = typeof call.index === "number" ? call.index : this.calls.length;
+        const fn = call.function as Loose | undefined;
+        const entry = (this.calls[index] ??= { id: "", name: "", args: "" });
+        if (typeof call.id === "string") entry.id = call.id;
+        if (typeof fn?.name === "string") entry.name += fn.name;
+        if (typeof fn?.arguments === "string") entry.args += fn.arguments;
+        substantive = true;
+      }
+    }
+    const thinking = delta.reasoning_content ?? delta.reasoning;
+    return {
+      text,
+      substantive,
+      thinkingChars: typeof thinking === "string" ? thinking.length : undefined,
+    };
+  }
+
+  completeAtEnd(): boolean {
+    return this.finished;
+  }
+
+  errorBlock(message: string): string {
+    return `data: ${JSON.stringify(errorBody("openai", "api_error", message))}\n\ndata: [DONE]\n\n`;
+  }
+}
+
+/** pi-ai's compat flags that only say which request features a provider lacks: checked against the body. */
+const FEATURE_FLAGS = new Set([
+  "supportsStore",
+  "supportsDeveloperRole",
+  "supportsReasoningEffort",
+  "supportsUsageInStreaming",
+  "maxTokensField",
+  "supportsStrictMode",
+  "supportsLongCacheRetention",
+  "sendSessionAffinityHeaders",
+]);
+
+/**
+ * A target's compat flags against the client's body: a provider that lacks a feature the body does not use takes it
+ * as it is; any flag that makes pi-ai reshape requests (thinking formats, routing blocks, tool-result rules) or a
+ * provider without streamed usage sends the request through the translating path instead.
+ */
+export function bodyFitsCompat(compat: Loose | undefined, body: Loose): boolean {
+  if (!compat) return true;
+  if (Object.keys(compat).some((flag) => !FEATURE_FLAGS.has(flag))) return false;
+  if (compat.supportsUsageInStreaming === false) return false;
+  if (compat.supportsStore === false && body.store !== undefined) return false;
+  if (compat.supportsReasoningEffort === false && body.reasoning_effort !== undefined) return false;
+  if (compat.maxTokensField === "max_tokens" && body.max_completion_tokens !== undefined) return false;
+  if (compat.maxTokensField === "max_completion_tokens" && body.max_tokens !== undefined) return false;
+  const messages = Array.isArray(body.messages) ? (body.messages as Loose[]) : [];
+  if (compat.supportsDeveloperRole === false && messages.some((message) => message?.role === "developer")) return false;
+  const tools = Array.isArray(body.tools) ? (body.tools as Loose[]) : [];
+  const strict = tools.some((tool) => (tool?.function as Loose | undefined)?.strict !== undefined);
+  return !(compat.supportsStrictMode === false && strict);
+}
+
+export const OPENAI_CHAT_PASSTHROUGH: PassthroughDialect = {
+  api: "openai-completions",
+  path: () => "/chat/completions",
+  body(client, modelId) {
+    const { provider: _provider, ...rest } = client;
+    const options = (rest.stream_options ?? {}) as Loose;
+    return { ...rest, model: modelId, stream_options: { ...options, include_usage: true } };
+  },
+  scanner: (client, clientModel) =>
+    new OpenAIScanner((client.stream_options as Loose | undefined)?.include_usage === true, clientModel),
+  fits: (target, client) => bodyFitsCompat((target as { compat?: Loose }).compat, client),
+};

@@ -1,0 +1,124 @@
+// What a passthrough attempt reads of the upstream's own answer, per protocol: the SSE stream is forwarded block by
+// block and only scanned for the commit point (the first real text or tool call, or sustained thinking), usage,
+// the stop reason and errors. Only the model name is rewritten (the client
+// sees the name it asked for, as on the translating path) and, for OpenAI, a usage record the client did not ask for
+// is dropped.
+import type { Api, AssistantMessage, Model, StopReason } from "@mariozechner/pi-ai";
+
+export interface TokenCounts {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+/** One SSE block (without its trailing blank line) as read, and what it means. */
+export interface ScanStep {
+  /** What goes to the client: the block with its separator, rewritten, or "" (dropped). */
+  text: string;
+  substantive?: boolean;
+  thinkingChars?: number;
+  end?: "done" | "error";
+  /** The error's own text (its JSON), for the failure classifier. */
+  errorText?: string;
+}
+
+export interface StreamScanner {
+  block(block: string): ScanStep;
+  /** The upstream closed the stream without a terminal block: whether what came is a complete answer. */
+  completeAtEnd(): boolean;
+  /** An error block in this protocol, for an answer cut off after the commit point. */
+  errorBlock(message: string): string;
+  readonly tokens: TokenCounts;
+  readonly stopReason: StopReason;
+  readonly content: AssistantMessage["content"];
+}
+
+/** The protocol-specific half of a passthrough: the upstream path, the body it sends, the scanner of the answer. */
+export interface PassthroughDialect {
+  api: string;
+  /** The request path under the target's base URL (the SDKs' own: /v1/messages, /chat/completions). */
+  path(baseUrl: string): string;
+  /** The body for one target: its model id, the router's own fields removed. */
+  body(client: Record<string, unknown>, modelId: string): Record<string, unknown>;
+  scanner(client: Record<string, unknown>, clientModel: string): StreamScanner;
+  /** Whether the client's body suits this target as it is (absent: every target of the API). */
+  fits?(target: Model<Api>, client: Record<string, unknown>): boolean;
+}
+
+export const zeroTokens = (): TokenCounts => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
+
+const count = (value: unknown): number | undefined =>
+  typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
+
+/** Anthropic usage fields onto the counts; absent fields leave a count as it was. */
+export function anthropicTokens(into: TokenCounts, usage: Record<string, unknown> | undefined): void {
+  if (!usage) return;
+  into.input = count(usage.input_tokens) ?? into.input;
+  into.output = count(usage.output_tokens) ?? into.output;
+  into.cacheRead = count(usage.cache_read_input_tokens) ?? into.cacheRead;
+  into.cacheWrite = count(usage.cache_creation_input_tokens) ?? into.cacheWrite;
+}
+
+/**
+ * OpenAI usage in pi-ai's terms (as its openai-completions provider reads it): prompt_tokens include cached and
+ * cache-write tokens, and some providers count this request's cache writes in cached_tokens too.
+ */
+export function openAITokens(into: TokenCounts, usage: Record<string, unknown> | undefined): void {
+  if (!usage) return;
+  const details = usage.prompt_tokens_details as Record<string, unknown> | undefined;
+  const reported = count(details?.cached_tokens) ?? count(usage.prompt_cache_hit_tokens) ?? 0;
+  const written = count(details?.cache_write_tokens) ?? 0;
+  into.cacheWrite = written;
+  into.cacheRead = written > 0 ? Math.max(0, reported - written) : reported;
+  into.input = Math.max(0, (count(usage.prompt_tokens) ?? 0) - into.cacheRead - written);
+  into.output = count(usage.completion_tokens) ?? into.output;
+}
+
+/** The `data:` payload of an SSE block (joined when it spans lines) and its `event:` name. */
+export function parseBlock(block: string): { event?: string; data: string } {
+  let event: string | undefined;
+  let data = "";
+  let start = 0;
+  while (start <= block.length) {
+    let end = block.indexOf("\n", start);
+    if (end === -1) end = block.length;
+    const line = block.charCodeAt(end - 1) === 13 ? block.slice(start, end - 1) : block.slice(start, end);
+    if (line.startsWith("data:")) {
+      const value = line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5);
+      data = data ? `${data}\n${value}` : value;
+    } else if (line.startsWith("event:")) event = line.slice(line.charCodeAt(6) === 32 ? 7 : 6);
+    start = end + 1;
+  }
+  return { event, data };
+}
+
+/** Splits a byte stream's text into complete SSE blocks; a block cut by a chunk boundary waits for the next chunk. */
+export class SseBlocks {
+  private rest = "";
+
+  /** The complete blocks in `chunk` (plus what an earlier chunk left), each without its blank-line separator. */
+  push(chunk: string): string[] {
+    const text = this.rest ? this.rest + chunk : chunk;
+    const normalized = text.includes("\r\n") ? text.replace(/\r\n/g, "\n") : text;
+    const blocks = normalized.split("\n\n");
+    this.rest = blocks.pop()!;
+    return blocks.filter((block) => block.trim() !== "");
+  }
+
+  /** What is left when the stream ends (a last block without its blank line). */
+  flush(): string[] {
+    const rest = this.rest;
+    this.rest = "";
+    return rest.trim() === "" ? [] : [rest];
+  }
+}
+
+export const safeJson = (text: string): Record<string, unknown> | undefined => {
+  try {
+    const value = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+};

@@ -1,0 +1,332 @@
+// A passthrough attempt: the client's own request, sent to a target of the same API with the target's model id and
+// credentials (src/runtime/route-request.ts, TargetPassthrough). The upstream's bytes go back to the client as they
+// come, scanned by the protocol's dialect for the commit point, usage and errors; nothing is translated through
+// pi-ai. Before the commit point the answer is held, so a failure still fails over inside the runtime's one loop.
+import { calculateCost, type Api, type AssistantMessage, type Model, type StopReason } from "@mariozechner/pi-ai";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import http from "node:http";
+import https from "node:https";
+import { AttemptWatchdog, type TimeoutReason } from "../runtime/attempt-watchdog.ts";
+import type { AttemptOutcome } from "../runtime/attempt.ts";
+import { THINKING_COMMIT_CHARS, THINKING_COMMIT_MS } from "../runtime/attempt.ts";
+import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
+import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
+import type { RegistryLike } from "../runtime/start-target.ts";
+import { redactText } from "../state/redact.ts";
+import type { PassthroughDialect, StreamScanner, TokenCounts } from "./passthrough-scan.ts";
+import { SseBlocks } from "./passthrough-scan.ts";
+import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
+
+const AGENTS = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
+const ERROR_BODY_LIMIT_CHARS = 4_000;
+
+export interface PassthroughInput {
+  dialect: PassthroughDialect;
+  registry: RegistryLike;
+  /** The client's parsed body, as it came (a streaming request). */
+  body: Record<string, unknown>;
+  query: string;
+  clientHeaders: FastifyRequest["headers"];
+  /** The model name the client asked for: the name it sees in the answer. */
+  clientModel: string;
+  reply: FastifyReply;
+  /** The response headers at the commit point (route, attempts, served-by). */
+  headers(): Record<string, string>;
+  now(): number;
+}
+
+export interface GatewayPassthrough extends TargetPassthrough {
+  /** True once an attempt has sent the client its status and headers. */
+  readonly committed: boolean;
+}
+
+function message(
+  target: Model<Api>,
+  tokens: TokenCounts,
+  stopReason: StopReason,
+  content: AssistantMessage["content"],
+  now: number,
+  errorMessage?: string,
+): AssistantMessage {
+  const usage = {
+    ...tokens,
+    totalTokens: tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite,
+    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
+  };
+  calculateCost(target, usage);
+  return {
+    role: "assistant",
+    content,
+    api: target.api,
+    provider: target.provider,
+    model: target.id,
+    usage,
+    stopReason,
+    ...(errorMessage !== undefined ? { errorMessage } : {}),
+    timestamp: now,
+  };
+}
+
+const headerRecord = (headers: http.IncomingHttpHeaders): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers))
+    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(", ") : value;
+  return out;
+};
+
+export function gatewayPassthrough(input: PassthroughInput): GatewayPassthrough {
+  let committed = false;
+  const passthrough: GatewayPassthrough = {
+    get committed() {
+      return committed;
+    },
+    accepts(target, auth, patch) {
+      if (target.api !== input.dialect.api || patch?.headers || patch?.body || auth.env) return false;
+      // pi-ai adapts requests to these (subscription logins, a provider's quirks): they take the translating path.
+      if (input.registry.isUsingOAuth?.(target) || auth.apiKey?.startsWith("sk-ant-oat")) return false;
+      return input.dialect.fits?.(target, input.body) ?? true;
+    },
+    attempt: (attempt) =>
+      runPassthrough(input, attempt, () => {
+        committed = true;
+      }),
+  };
+  return passthrough;
+}
+
+function runPassthrough(
+  input: PassthroughInput,
+  attempt: PassthroughAttempt,
+  markCommitted: () => void,
+): Promise<AttemptOutcome> {
+  const { target, auth, candidate, timeouts, signal } = attempt;
+  const { dialect, reply, now } = input;
+  const raw = reply.raw;
+  const startedAt = now();
+  const base = (auth.baseUrl ?? target.baseUrl).replace(/\/+$/, "");
+  const url = new URL(`${base}${dialect.path(base)}${input.query}`);
+  const payload = Buffer.from(JSON.stringify(dialect.body(input.body, target.id)));
+  const headers: Record<string, string | number> = {
+    ...forwardedHeaders(input.clientHeaders),
+    ...(target.headers ?? {}),
+    ...authHeaders(target, auth),
+    "content-type": "application/json",
+    "content-length": payload.length,
+  };
+  if (target.api === "anthropic-messages" && !headers["anthropic-version"]) headers["anthropic-version"] = "2023-06-01";
+  const scanner: StreamScanner = dialect.scanner(input.body, input.clientModel);
+  const blocks = new SseBlocks();
+
+  return new Promise<AttemptOutcome>((resolve) => {
+    let settled = false;
+    let committed = false;
+    let ttftMs: number | undefined;
+    let thinkingChars = 0;
+    let thinkingStartedAt: number | undefined;
+    let request: http.ClientRequest | undefined;
+    let response: http.IncomingMessage | undefined;
+    let requestTimer: ReturnType<typeof setTimeout> | undefined;
+    let noAnswerIn: number | undefined;
+    const latency = () => now() - startedAt;
+    const watchdog = new AttemptWatchdog(timeouts, now, (reason: TimeoutReason) =>
+      request?.destroy(new Error(`auto-router ${reason} timeout`)),
+    );
+    const cleanup = () => {
+      watchdog.stop();
+      clearTimeout(requestTimer);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const finish = (outcome: AttemptOutcome) => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      // A complete answer leaves its socket to the keep-alive pool (the last bytes drain); anything else closes it.
+      if (outcome.status === "committed" && outcome.final === "done") response?.resume();
+      else if (!response?.complete) request?.destroy();
+      resolve(outcome);
+    };
+    const onAbort = () => request?.destroy(new Error("client disconnected"));
+    signal?.addEventListener("abort", onAbort, { once: true });
+
+    const fail = (failure: Failure) => finish({ status: "failed", failure, latencyMs: latency() });
+    const classified = (text: string) =>
+      classifyFailure({ stopReason: "error", errorMessage: text, contextWindow: target.contextWindow }, now());
+    const timeoutFailure = (): Failure =>
+      noAnswerIn !== undefined
+        ? makeFailure("timeout", `${candidate.key}: no response within ${noAnswerIn} ms (request timeout)`)
+        : watchdog.tripped === "first-token"
+          ? makeFailure(
+              "timeout",
+              `${candidate.key}: no output within ${timeouts.firstTokenMs} ms (first-token timeout)`,
+            )
+          : makeFailure("timeout", `${candidate.key}: no data for ${timeouts.stallMs} ms (stream stalled)`);
+    const write = (text: string) => {
+      if (text === "" || raw.destroyed) return;
+      if (!raw.write(text) && response) {
+        response.pause();
+        raw.once("drain", () => response?.resume());
+      }
+    };
+    const commit = () => {
+      committed = true;
+      ttftMs = latency();
+      attempt.onCommit();
+      markCommitted();
+      watchdog.commit();
+      reply.hijack();
+      raw.setHeader("content-type", "text/event-stream; charset=utf-8");
+      raw.setHeader("cache-control", "no-cache");
+      for (const [name, value] of Object.entries(input.headers())) raw.setHeader(name, value);
+      raw.writeHead(200);
+    };
+    const done = (reading: { tokens: TokenCounts; stopReason: StopReason; content: AssistantMessage["content"] }) => {
+      raw.end();
+      const answer = message(target, reading.tokens, reading.stopReason, reading.content, now());
+      finish({ status: "committed", final: "done", message: answer, ttftMs, latencyMs: latency() });
+    };
+    /** An answer cut off after the commit point: the client gets an error in its protocol, the loop a final error. */
+    const cutOff = (text: string, block?: string) => {
+      write(block ?? scanner.errorBlock(text));
+      raw.end();
+      const s = scanner;
+      finish({
+        status: "committed",
+        final: "error",
+        failure: classified(text),
+        message: message(target, s.tokens, "error", s.content, now(), text),
+        ttftMs,
+        latencyMs: latency(),
+      });
+    };
+
+    const onBlock = (block: string, pending: string[]): void => {
+      const s = scanner;
+      const step = s.block(block);
+      if (step.end === "error") {
+        const text = redactText(step.errorText ?? "the target sent an error event");
+        if (!committed) return fail(classified(text));
+        write(pending.join(""));
+        pending.length = 0;
+        return cutOff(text, redactText(step.text));
+      }
+      if (step.text) pending.push(step.text);
+      if (!committed) {
+        if (step.thinkingChars) {
+          thinkingStartedAt ??= now();
+          thinkingChars += step.thinkingChars;
+        }
+        const sustained =
+          thinkingStartedAt !== undefined &&
+          (thinkingChars >= THINKING_COMMIT_CHARS || now() - thinkingStartedAt >= THINKING_COMMIT_MS);
+        if (step.substantive || sustained) commit();
+        else if (step.end === "done")
+          return fail(
+            makeFailure("empty_response", `${candidate.key}: finished without text or a tool call (empty response)`),
+          );
+      }
+      if (step.end === "done") {
+        write(pending.join(""));
+        pending.length = 0;
+        done(s);
+      }
+    };
+    const pending: string[] = [];
+    const onText = (chunk: string, ended: boolean) => {
+      if (settled) return;
+      watchdog.touch();
+      const list = ended ? blocks.flush() : blocks.push(chunk);
+      for (const block of list) {
+        onBlock(block, pending);
+        if (settled) return;
+      }
+      if (committed) {
+        write(pending.join(""));
+        pending.length = 0;
+      } else watchdog.arm();
+    };
+    const onStreamEnd = () => {
+      if (settled) return;
+      onText("", true);
+      if (settled) return;
+      const s = scanner;
+      if (committed) {
+        write(pending.join(""));
+        if (s.completeAtEnd()) return done(s);
+        return cutOff(`auto-router: ${candidate.key} ended its stream without a result (terminated)`);
+      }
+      if (s.completeAtEnd())
+        return fail(
+          makeFailure("empty_response", `${candidate.key}: finished without text or a tool call (empty response)`),
+        );
+      fail(makeFailure("network", `auto-router: ${candidate.key} ended its stream without a result (terminated)`));
+    };
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (settled) return;
+      if (signal?.aborted) {
+        if (committed) return finish({ status: "committed", final: "aborted", ttftMs, latencyMs: latency() });
+        return finish({ status: "aborted", latencyMs: latency() });
+      }
+      const timedOut = watchdog.tripped !== undefined || noAnswerIn !== undefined;
+      if (committed) {
+        const text = timedOut
+          ? `auto-router: ${timeoutFailure().message}; the answer was cut off (timed out)`
+          : `auto-router: ${candidate.key}: ${error.message}${error.code ? ` ${error.code}` : ""} (terminated)`;
+        return cutOff(text);
+      }
+      if (timedOut) return fail(timeoutFailure());
+      fail(classified(`${error.message}${error.code && !error.message.includes(error.code) ? ` ${error.code}` : ""}`));
+    };
+
+    const onResponse = (res: http.IncomingMessage) => {
+      response = res;
+      clearTimeout(requestTimer);
+      const status = res.statusCode ?? 0;
+      res.setEncoding("utf8");
+      res.on("error", onError);
+      res.on("close", () => {
+        if (!settled && !res.complete) onError(Object.assign(new Error("terminated"), { code: "ECONNRESET" }));
+      });
+      const isStream = String(res.headers["content-type"] ?? "").includes("text/event-stream");
+      if (status < 200 || status >= 300 || !isStream) {
+        let text = "";
+        res.on("data", (chunk: string) => {
+          if (text.length < ERROR_BODY_LIMIT_CHARS) text += chunk;
+        });
+        // The same text pi-ai's SDK errors carry (status and body), so both paths classify a failure alike.
+        res.on("end", () => fail(classified(`${status} ${text.slice(0, ERROR_BODY_LIMIT_CHARS)}`)));
+        return;
+      }
+      attempt.onResponse(status, headerRecord(res.headers));
+      res.on("data", (chunk: string) => onText(chunk, false));
+      res.on("end", onStreamEnd);
+    };
+
+    const send = (mayRetryStale: boolean) => {
+      const client = url.protocol === "https:" ? https : http;
+      const req = client.request(url, {
+        method: "POST",
+        headers,
+        agent: url.protocol === "https:" ? AGENTS.https : AGENTS.http,
+      });
+      request = req;
+      req.on("response", onResponse);
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        // A kept-alive socket the server had already closed: Node's documented case for one immediate resend,
+        // part of the same attempt (nothing reached the target).
+        if (mayRetryStale && req.reusedSocket && !response && error.code === "ECONNRESET" && !signal?.aborted)
+          return send(false);
+        onError(error);
+      });
+      req.end(payload);
+    };
+    if (signal?.aborted) return finish({ status: "aborted", latencyMs: 0 });
+    if (timeouts.requestMs) {
+      requestTimer = setTimeout(() => {
+        noAnswerIn = timeouts.requestMs;
+        request?.destroy(new Error("auto-router request timeout"));
+      }, timeouts.requestMs);
+    }
+    watchdog.arm();
+    send(true);
+  });
+}

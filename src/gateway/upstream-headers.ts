@@ -1,0 +1,49 @@
+// The headers of a request the gateway sends upstream on a client's behalf (the wildcard proxy and a passthrough
+// attempt): the client's own, minus hop-by-hop, client-auth and routing headers, plus the target's credentials.
+import type { Api, Model } from "@mariozechner/pi-ai";
+import type { IncomingHttpHeaders } from "node:http";
+
+/** Headers that describe one hop, or carry the client's own credentials and routing wishes: never forwarded. */
+const DROPPED_REQUEST_HEADERS = new Set([
+  "host",
+  "connection",
+  "keep-alive",
+  "proxy-authorization",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "content-length",
+  "authorization",
+  "x-api-key",
+  "x-model",
+  "x-provider",
+  "accept-encoding",
+]);
+
+/** The client's headers that may go upstream. */
+export function forwardedHeaders(incoming: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(incoming)) {
+    if (value === undefined || DROPPED_REQUEST_HEADERS.has(name) || name.startsWith("x-auto-router-")) continue;
+    out[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}
+
+/** The target's credentials in the header its API reads, plus the provider's own headers. */
+export function authHeaders(
+  model: Model<Api>,
+  auth: { apiKey?: string; headers?: Record<string, string | null> },
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (auth.apiKey) {
+    if (model.api === "anthropic-messages") out["x-api-key"] = auth.apiKey;
+    else out.authorization = `Bearer ${auth.apiKey}`;
+  }
+  for (const [name, value] of Object.entries(auth.headers ?? {})) {
+    if (value !== null && value !== undefined) out[name.toLowerCase()] = value;
+  }
+  return out;
+}

@@ -1,0 +1,331 @@
+// A streaming request whose target speaks the client's own API is sent as it is (the target's model id and key
+// swapped in) and its answer streamed back as the target wrote it, through the real `pi-auto-router serve` and the
+// official clients; it still fails over before the commit point, and its usage is booked like any answer's. Shortcuts,
+// a target whose compat flags the body does not fit, and `gateway.passthrough: false` take the translating path.
+import Anthropic from "@anthropic-ai/sdk";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, beforeEach, describe, it } from "node:test";
+import OpenAI from "openai";
+import { RequestEnvelopes } from "../../src/events/compact-events.ts";
+import { parseEventLine } from "../../src/events/read-events.ts";
+import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests" };
+const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
+
+function readEvents(agentDir: string): any[] {
+  const envelopes = new RequestEnvelopes();
+  const file = join(agentDir, "extensions", "auto-router.events.jsonl");
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const outcome = parseEventLine(line);
+      assert.ok("event" in outcome, `a readable event line: ${line}`);
+      envelopes.fill(outcome.event);
+      return outcome.event;
+    });
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function providers(emulators: { a: Emulator; b: Emulator; c: Emulator; d: Emulator }) {
+  return {
+    "oa-a": {
+      baseUrl: emulators.a.url,
+      api: "openai-completions" as const,
+      apiKey: "sk-oa-a-key-00000001",
+      models: [{ id: "gpt-a" }],
+    },
+    "oa-b": {
+      baseUrl: emulators.b.url,
+      api: "openai-completions" as const,
+      apiKey: "sk-oa-b-key-00000002",
+      models: [{ id: "gpt-b" }],
+    },
+    "an-c": {
+      baseUrl: emulators.c.url,
+      api: "anthropic-messages" as const,
+      apiKey: "sk-ant-c-key-0000003",
+      models: [{ id: "claude-c", cost: PRICE }],
+    },
+    "an-d": {
+      baseUrl: emulators.d.url,
+      api: "anthropic-messages" as const,
+      apiKey: "sk-ant-d-key-0000004",
+      models: [{ id: "claude-d", cost: PRICE }],
+    },
+  };
+}
+
+const ROUTES = {
+  claude: {
+    sortBy: "config",
+    targets: [
+      { provider: "an-c", modelId: "claude-c" },
+      { provider: "an-d", modelId: "claude-d" },
+    ],
+  },
+  chat: {
+    sortBy: "config",
+    targets: [
+      { provider: "oa-a", modelId: "gpt-a" },
+      { provider: "oa-b", modelId: "gpt-b" },
+    ],
+  },
+};
+const FAILOVER = {
+  cooldownWaitMs: 0,
+  kinds: { rate_limit: { cooldownMs: 0 }, empty_response: { cooldownMs: 0 }, timeout: { cooldownMs: 0 } },
+};
+
+/** The Anthropic request a client like Claude Code sends: fields pi-ai's translation would not carry over. */
+const CLIENT_BODY = {
+  model: "auto-router/claude",
+  max_tokens: 300,
+  temperature: 0.2,
+  top_k: 7,
+  metadata: { user_id: "user-42" },
+  system: [{ type: "text" as const, text: "You are terse.", cache_control: { type: "ephemeral" as const } }],
+  messages: [{ role: "user" as const, content: "Say hello" }],
+};
+
+describe("gateway passthrough to a target of the client's own API", () => {
+  let a: Emulator;
+  let b: Emulator;
+  let c: Emulator;
+  let d: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let gateway: GatewayProcess;
+  let anthropic: Anthropic;
+  let openai: OpenAI;
+
+  before(async () => {
+    [a, b, c, d] = await Promise.all([
+      startOpenAIEmulator({ name: "A" }),
+      startOpenAIEmulator({ name: "B" }),
+      startAnthropicEmulator({ name: "C" }),
+      startAnthropicEmulator({ name: "D" }),
+    ]);
+    dir = makeAgentDir({
+      providers: providers({ a, b, c, d }),
+      routes: {
+        routes: { ...ROUTES, slow: { ...ROUTES.claude, timeouts: { firstTokenMs: 300 } } },
+        failover: FAILOVER,
+      },
+    });
+    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([a, b, c, d].map((emulator) => emulator?.close()));
+    dir?.cleanup();
+  });
+  beforeEach(() => [a, b, c, d].forEach((emulator) => emulator.reset()));
+
+  it("sends an Anthropic stream as the client wrote it after a 429 fails over, streams the target's events back, and books its usage", async () => {
+    c.enqueue(RATE_LIMITED);
+    d.enqueue({ text: ["Hello ", "there."], usage: { input: 20, output: 5, cacheRead: 100 } });
+    const stream = anthropic.messages.stream(CLIENT_BODY, {
+      headers: { "anthropic-beta": "prompt-caching-2024-07-31" },
+    });
+    const events: string[] = [];
+    stream.on("streamEvent", (event) => events.push(event.type));
+    const message = await stream.finalMessage();
+    const response = (await stream.withResponse()).response;
+
+    assert.deepEqual(
+      message.content.map((block) => (block.type === "text" ? block.text : block.type)),
+      ["Hello there."],
+    );
+    assert.equal(message.model, "auto-router/claude", "the client sees the name it asked for");
+    assert.equal(message.usage.output_tokens, 5);
+    assert.equal(message.usage.cache_read_input_tokens, 100);
+    assert.deepEqual(
+      events.filter((type) => type !== "ping"),
+      [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+      ],
+    );
+    assert.equal(response.headers.get("x-auto-router-served-by"), "an-d/claude-d");
+    assert.deepEqual(
+      JSON.parse(response.headers.get("x-auto-router-attempts")!).map((attempt: any) => [
+        attempt.target,
+        attempt.kind,
+        attempt.status,
+      ]),
+      [
+        ["an-c/claude-c", "rate_limit", 429],
+        ["an-d/claude-d", undefined, 200],
+      ],
+    );
+    // Both targets got the client's own body with their own model id and key; nothing of the gateway's token.
+    for (const [emulator, model, key] of [
+      [c, "claude-c", "sk-ant-c-key-0000003"],
+      [d, "claude-d", "sk-ant-d-key-0000004"],
+    ] as const) {
+      assert.equal(emulator.calls.length, 1);
+      assert.deepEqual(emulator.calls[0]!.body, { ...CLIENT_BODY, model, stream: true });
+      assert.equal(emulator.calls[0]!.headers["x-api-key"], key);
+      assert.equal(emulator.calls[0]!.headers["anthropic-beta"], "prompt-caching-2024-07-31");
+      assert.equal(emulator.calls[0]!.headers.authorization, undefined);
+      assert.ok(!JSON.stringify(emulator.calls[0]!.headers).includes(gateway.token));
+    }
+    await until(() => readEvents(dir.agentDir).some((event) => event.type === "final"), "the final event");
+    const logged = readEvents(dir.agentDir);
+    const served = logged.filter((event) => event.type === "result" && event.data.outcome === "success");
+    assert.equal(served.length, 1);
+    assert.deepEqual(
+      { ...served[0].data.usage, costUsd: Number(served[0].data.usage.costUsd.toFixed(9)) },
+      {
+        input: 20,
+        output: 5,
+        cacheRead: 100,
+        cacheWrite: 0,
+        costUsd: Number(((20 * 3 + 5 * 15 + 100 * 0.3) / 1e6).toFixed(9)),
+      },
+    );
+    const final = logged.find((event) => event.type === "final");
+    assert.equal(final.data.outcome, "success");
+    assert.equal(final.data.servedTarget, "an-d/claude-d");
+  });
+
+  it("fails over from an empty stream and from a target that stalls before its first token", async () => {
+    c.enqueue({ emptyStream: true });
+    d.enqueue({ text: "After the empty one." });
+    const afterEmpty = await anthropic.messages.stream(CLIENT_BODY).finalMessage();
+    assert.deepEqual(
+      afterEmpty.content.map((block) => (block.type === "text" ? block.text : "")),
+      ["After the empty one."],
+    );
+    assert.equal(c.calls.length, 1);
+
+    c.enqueue({ text: "never arrives", stallAfterChunks: 0 });
+    d.enqueue({ text: "After the stall." });
+    const { data, response } = await anthropic.messages.stream({ ...CLIENT_BODY, model: "slow" }).withResponse();
+    const text = (await data.finalMessage()).content.map((block) => (block.type === "text" ? block.text : "")).join("");
+    assert.equal(text, "After the stall.");
+    assert.deepEqual(
+      JSON.parse(response.headers.get("x-auto-router-attempts")!).map((attempt: any) => attempt.kind ?? "served"),
+      ["timeout", "served"],
+    );
+    await until(() => c.calls[1]?.closedBeforeEnd === true, "the stalled upstream request to be closed");
+  });
+
+  it("sends an OpenAI stream as it is, asks the target for usage, and drops the usage record the client did not ask for", async () => {
+    a.enqueue(RATE_LIMITED);
+    b.enqueue({ text: ["One ", "two."], usage: { input: 11, output: 4 } });
+    const body = {
+      model: "chat",
+      stream: true as const,
+      temperature: 0.1,
+      seed: 5,
+      user: "user-42",
+      messages: [{ role: "user" as const, content: "Count" }],
+    };
+    const chunks: any[] = [];
+    for await (const chunk of await openai.chat.completions.create(body)) chunks.push(chunk);
+    assert.equal(chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? "").join(""), "One two.");
+    assert.ok(
+      chunks.every((chunk) => chunk.model === "chat"),
+      "every chunk names the model the client asked for",
+    );
+    assert.ok(
+      chunks.every((chunk) => chunk.choices.length > 0 && !chunk.usage),
+      "no usage record it did not ask for",
+    );
+    assert.deepEqual(b.calls[0]!.body, { ...body, model: "gpt-b", stream_options: { include_usage: true } });
+    assert.equal(b.calls[0]!.headers.authorization, "Bearer sk-oa-b-key-00000002");
+
+    a.enqueue({ text: "Counted.", usage: { input: 11, output: 2 } });
+    const withUsage: any[] = [];
+    for await (const chunk of await openai.chat.completions.create({
+      ...body,
+      stream_options: { include_usage: true },
+    }))
+      withUsage.push(chunk);
+    const usage = withUsage.at(-1).usage;
+    assert.deepEqual([usage.prompt_tokens, usage.completion_tokens], [11, 2]);
+  });
+
+  it("translates when the prompt has a shortcut or the body uses a feature the target's compat flags say it lacks", async () => {
+    d.enqueue({ text: "Shortcut served." });
+    const shortcut = await anthropic.messages
+      .stream({ ...CLIENT_BODY, messages: [{ role: "user", content: "@only=an-d Say hello" }] })
+      .finalMessage();
+    assert.equal(
+      shortcut.content.map((block) => (block.type === "text" ? block.text : "")).join(""),
+      "Shortcut served.",
+    );
+    assert.equal(c.calls.length, 0);
+    const translated = d.calls[0]!.body;
+    assert.equal(translated.top_k, undefined, "pi-ai's request, not the client's");
+    assert.match(JSON.stringify(translated.messages.at(-1)), /"Say hello"/, "the shortcut is taken off the prompt");
+    assert.doesNotMatch(JSON.stringify(translated.messages), /@only/);
+
+    // The emulators' providers declare supportsDeveloperRole: false, so a developer message is translated.
+    a.enqueue({ text: "Developer translated." });
+    const chunks: string[] = [];
+    for await (const chunk of await openai.chat.completions.create({
+      model: "chat",
+      stream: true,
+      messages: [
+        { role: "developer", content: "Be brief." },
+        { role: "user", content: "Hi" },
+      ],
+    }))
+      chunks.push(chunk.choices[0]?.delta?.content ?? "");
+    assert.equal(chunks.join(""), "Developer translated.");
+    assert.ok(!a.calls[0]!.body.messages.some((message: any) => message.role === "developer"));
+    assert.equal(a.calls[0]!.body.stream_options?.include_usage, true);
+  });
+});
+
+describe("gateway with passthrough off", () => {
+  it("translates every request through pi-ai when the routes file says gateway.passthrough: false", async () => {
+    const [a, b, c, d] = await Promise.all([
+      startOpenAIEmulator({ name: "A" }),
+      startOpenAIEmulator({ name: "B" }),
+      startAnthropicEmulator({ name: "C" }),
+      startAnthropicEmulator({ name: "D" }),
+    ]);
+    const dir = makeAgentDir({
+      providers: providers({ a, b, c, d }),
+      routes: { routes: ROUTES, failover: FAILOVER, gateway: { passthrough: false } },
+    });
+    const gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    try {
+      const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+      c.enqueue({ text: "Translated." });
+      const message = await anthropic.messages.stream(CLIENT_BODY).finalMessage();
+      assert.equal(message.content.map((block) => (block.type === "text" ? block.text : "")).join(""), "Translated.");
+      assert.equal(c.calls[0]!.body.top_k, undefined);
+      assert.equal(c.calls[0]!.body.model, "claude-c");
+    } finally {
+      await gateway.stop();
+      await Promise.all([a, b, c, d].map((emulator) => emulator.close()));
+      dir.cleanup();
+    }
+  });
+});

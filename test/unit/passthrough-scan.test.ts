@@ -1,0 +1,196 @@
+// What a passthrough attempt reads of an upstream's own stream: SSE blocks across chunk boundaries, the commit point,
+// usage in pi-ai's terms, the model name the client sees, and which bodies fit a target's compat flags.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { ANTHROPIC_PASSTHROUGH } from "../../src/gateway/passthrough-anthropic.ts";
+import { bodyFitsCompat, OPENAI_CHAT_PASSTHROUGH } from "../../src/gateway/passthrough-openai.ts";
+import { openAITokens, parseBlock, SseBlocks, zeroTokens } from "../../src/gateway/passthrough-scan.ts";
+
+const anthropicBlock = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}`;
+const openAIBlock = (data: unknown) => `data: ${JSON.stringify(data)}`;
+
+describe("SSE blocks", () => {
+  it("keeps a block cut by a chunk boundary until its end arrives, and reads CRLF framing", () => {
+    const blocks = new SseBlocks();
+    assert.deepEqual(blocks.push('event: a\ndata: {"x"'), []);
+    assert.deepEqual(blocks.push(":1}\n\nevent: b\r\ndata: 2\r\n\r\ndata: 3"), [
+      'event: a\ndata: {"x":1}',
+      "event: b\ndata: 2",
+    ]);
+    assert.deepEqual(blocks.flush(), ["data: 3"]);
+    assert.deepEqual(blocks.flush(), []);
+  });
+
+  it("joins a data field that spans lines and reads the event name with or without a space", () => {
+    assert.deepEqual(parseBlock("event:ping\ndata: one\ndata:two"), { event: "ping", data: "one\ntwo" });
+    assert.deepEqual(parseBlock(": comment\ndata: [DONE]"), { event: undefined, data: "[DONE]" });
+  });
+});
+
+describe("Anthropic stream scanner", () => {
+  it("commits at the first real text, renames the model, and reads usage and the stop reason", () => {
+    const scanner = ANTHROPIC_PASSTHROUGH.scanner({}, "auto-router/claude");
+    const start = scanner.block(
+      anthropicBlock("message_start", {
+        type: "message_start",
+        message: {
+          id: "msg_1",
+          model: "claude-sonnet-4-5-20250929",
+          usage: { input_tokens: 30, cache_read_input_tokens: 200, output_tokens: 1 },
+        },
+      }),
+    );
+    assert.equal(JSON.parse(parseBlock(start.text.trim()).data).message.model, "auto-router/claude");
+    assert.equal(start.substantive, undefined);
+    assert.equal(scanner.block(anthropicBlock("ping", { type: "ping" })).substantive, undefined);
+    const emptyText = { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "" } };
+    assert.equal(scanner.block(anthropicBlock("content_block_delta", emptyText)).substantive, undefined);
+    const thinking = { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: "hmm..." } };
+    assert.equal(scanner.block(anthropicBlock("content_block_delta", thinking)).thinkingChars, 6);
+    const text = { type: "content_block_delta", index: 1, delta: { type: "text_delta", text: "Hi" } };
+    const block = anthropicBlock("content_block_delta", text);
+    assert.deepEqual(scanner.block(block), { text: `${block}\n\n`, substantive: true });
+    scanner.block(
+      anthropicBlock("message_delta", {
+        type: "message_delta",
+        delta: { stop_reason: "max_tokens" },
+        usage: { output_tokens: 9 },
+      }),
+    );
+    assert.equal(scanner.block(anthropicBlock("message_stop", { type: "message_stop" })).end, "done");
+    assert.deepEqual(scanner.tokens, { input: 30, output: 9, cacheRead: 200, cacheWrite: 0 });
+    assert.equal(scanner.stopReason, "length");
+    assert.equal(scanner.completeAtEnd(), false, "an Anthropic stream is complete only with message_stop");
+  });
+
+  it("commits at a tool call's start and reports an error event with its own JSON", () => {
+    const scanner = ANTHROPIC_PASSTHROUGH.scanner({}, "m");
+    const tool = {
+      type: "content_block_start",
+      index: 0,
+      content_block: { type: "tool_use", id: "t", name: "f", input: {} },
+    };
+    assert.equal(scanner.block(anthropicBlock("content_block_start", tool)).substantive, true);
+    const error = { type: "error", error: { type: "overloaded_error", message: "Overloaded" } };
+    assert.deepEqual(scanner.block(anthropicBlock("error", error)), {
+      text: `${anthropicBlock("error", error)}\n\n`,
+      end: "error",
+      errorText: JSON.stringify(error),
+    });
+    assert.match(
+      scanner.errorBlock("cut off"),
+      /^event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"cut off"\}\}\n\n$/,
+    );
+  });
+
+  it("sends the client's body with the target's model id and without the router's provider field", () => {
+    assert.deepEqual(
+      ANTHROPIC_PASSTHROUGH.body(
+        { model: "auto-router/x", provider: { only: ["a"] }, stream: true, top_k: 3 },
+        "claude-d",
+      ),
+      { model: "claude-d", stream: true, top_k: 3 },
+    );
+  });
+});
+
+describe("OpenAI stream scanner", () => {
+  const chunk = (delta: unknown, extra: Record<string, unknown> = {}) =>
+    openAIBlock({
+      id: "c1",
+      object: "chat.completion.chunk",
+      model: "gpt-4o-2024-08-06",
+      choices: [{ index: 0, delta, finish_reason: null }],
+      ...extra,
+    });
+
+  it("renames the model the upstream writes, keeps the content, and drops a usage record the client did not ask for", () => {
+    const scanner = OPENAI_CHAT_PASSTHROUGH.scanner({ stream: true }, "chat");
+    const role = scanner.block(chunk({ role: "assistant", content: "" }));
+    assert.match(role.text, /"model":"chat"/);
+    assert.doesNotMatch(role.text, /gpt-4o/);
+    assert.equal(role.substantive, false);
+    assert.equal(scanner.block(chunk({ reasoning_content: "think" })).thinkingChars, 5);
+    assert.equal(scanner.block(chunk({ content: "Hel" })).substantive, true);
+    scanner.block(chunk({ tool_calls: [{ index: 0, id: "call_1", function: { name: "get", arguments: '{"a":' } }] }));
+    scanner.block(chunk({ tool_calls: [{ index: 0, function: { arguments: "1}" } }] }));
+    scanner.block(
+      openAIBlock({
+        id: "c1",
+        model: "gpt-4o-2024-08-06",
+        choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }],
+      }),
+    );
+    const usage = openAIBlock({
+      id: "c1",
+      model: "gpt-4o-2024-08-06",
+      choices: [],
+      usage: { prompt_tokens: 50, completion_tokens: 8 },
+    });
+    assert.deepEqual(scanner.block(usage), { text: "" });
+    assert.deepEqual(scanner.block("data: [DONE]"), { text: "data: [DONE]\n\n", end: "done" });
+    assert.deepEqual(scanner.tokens, { input: 50, output: 8, cacheRead: 0, cacheWrite: 0 });
+    assert.equal(scanner.stopReason, "toolUse");
+    assert.deepEqual(scanner.content, [
+      { type: "text", text: "Hel" },
+      { type: "toolCall", id: "call_1", name: "get", arguments: { a: 1 } },
+    ]);
+    assert.equal(scanner.completeAtEnd(), true, "a finish reason makes a stream without [DONE] complete");
+  });
+
+  it("keeps the usage record a client asked for, and reports an error record", () => {
+    const scanner = OPENAI_CHAT_PASSTHROUGH.scanner({ stream: true, stream_options: { include_usage: true } }, "chat");
+    const usage = openAIBlock({ id: "c1", model: "m", choices: [], usage: { prompt_tokens: 5, completion_tokens: 1 } });
+    assert.equal(scanner.block(usage).text, `${usage.replace('"model":"m"', '"model":"chat"')}\n\n`);
+    const error = { error: { message: "upstream broke", type: "server_error" } };
+    assert.equal(scanner.block(openAIBlock(error)).end, "error");
+    assert.equal(scanner.completeAtEnd(), false);
+  });
+
+  it("asks the target for usage in the body it sends", () => {
+    assert.deepEqual(
+      OPENAI_CHAT_PASSTHROUGH.body(
+        { model: "chat", stream: true, stream_options: { foo: 1 }, provider: { sort: "price" } },
+        "gpt-b",
+      ),
+      { model: "gpt-b", stream: true, stream_options: { foo: 1, include_usage: true } },
+    );
+  });
+
+  it("reads usage in pi-ai's terms: cached and cache-write tokens apart from the prompt", () => {
+    const tokens = zeroTokens();
+    openAITokens(tokens, {
+      prompt_tokens: 100,
+      completion_tokens: 5,
+      prompt_tokens_details: { cached_tokens: 60, cache_write_tokens: 20 },
+    });
+    assert.deepEqual(tokens, { input: 40, output: 5, cacheRead: 40, cacheWrite: 20 });
+  });
+});
+
+describe("which bodies fit a target's compat flags", () => {
+  const body = { model: "x", stream: true, messages: [{ role: "user", content: "hi" }] };
+
+  it("takes a body that uses none of the features the provider lacks", () => {
+    assert.equal(bodyFitsCompat(undefined, body), true);
+    assert.equal(
+      bodyFitsCompat({ supportsDeveloperRole: false, supportsStore: false, supportsReasoningEffort: false }, body),
+      true,
+    );
+    assert.equal(bodyFitsCompat({ maxTokensField: "max_tokens" }, { ...body, max_tokens: 10 }), true);
+  });
+
+  it("translates a body using a feature the provider lacks, and any flag that reshapes requests", () => {
+    const developer = { ...body, messages: [{ role: "developer", content: "be brief" }, ...body.messages] };
+    assert.equal(bodyFitsCompat({ supportsDeveloperRole: false }, developer), false);
+    assert.equal(bodyFitsCompat({ supportsStore: false }, { ...body, store: true }), false);
+    assert.equal(bodyFitsCompat({ supportsReasoningEffort: false }, { ...body, reasoning_effort: "low" }), false);
+    assert.equal(bodyFitsCompat({ maxTokensField: "max_tokens" }, { ...body, max_completion_tokens: 10 }), false);
+    assert.equal(bodyFitsCompat({ maxTokensField: "max_completion_tokens" }, { ...body, max_tokens: 10 }), false);
+    const strictTool = { ...body, tools: [{ type: "function", function: { name: "f", strict: true } }] };
+    assert.equal(bodyFitsCompat({ supportsStrictMode: false }, strictTool), false);
+    assert.equal(bodyFitsCompat({ supportsUsageInStreaming: false }, body), false);
+    assert.equal(bodyFitsCompat({ thinkingFormat: "qwen" }, body), false);
+    assert.equal(bodyFitsCompat({ requiresToolResultName: true }, body), false);
+  });
+});
