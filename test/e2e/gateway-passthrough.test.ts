@@ -123,7 +123,11 @@ describe("gateway passthrough to a target of the client's own API", () => {
     dir = makeAgentDir({
       providers: providers({ a, b, c, d }),
       routes: {
-        routes: { ...ROUTES, slow: { ...ROUTES.claude, timeouts: { firstTokenMs: 300 } } },
+        routes: {
+          ...ROUTES,
+          slow: { ...ROUTES.claude, timeouts: { firstTokenMs: 300 } },
+          stalling: { ...ROUTES.claude, timeouts: { stallMs: 300 } },
+        },
         failover: FAILOVER,
       },
     });
@@ -231,6 +235,58 @@ describe("gateway passthrough to a target of the client's own API", () => {
       ["timeout", "served"],
     );
     await until(() => c.calls[1]?.closedBeforeEnd === true, "the stalled upstream request to be closed");
+  });
+
+  it("ends a committed answer with an error event whose text has the target's key redacted, and ends a stalled one", async () => {
+    c.enqueue({
+      text: ["one ", "two ", "three "],
+      streamError: { message: "upstream failed for key sk-ant-c-key-0000003", type: "api_error", afterChunks: 1 },
+    });
+    let text = "";
+    const failing = anthropic.messages.stream(CLIENT_BODY);
+    failing.on("text", (delta) => (text += delta));
+    await assert.rejects(failing.finalMessage(), (error: any) => {
+      assert.equal(error.error?.error?.type, "api_error");
+      assert.doesNotMatch(JSON.stringify(error.error), /sk-ant-c-key-0000003/);
+      assert.match(error.error.error.message, /upstream failed for key/);
+      return true;
+    });
+    assert.equal(text, "one ");
+    assert.equal(d.calls.length, 0, "nothing replayed after the commit point");
+
+    c.enqueue({ text: ["first ", "never "], stallAfterChunks: 1 });
+    let stalledText = "";
+    const stalled = anthropic.messages.stream({ ...CLIENT_BODY, model: "stalling" });
+    stalled.on("text", (delta) => (stalledText += delta));
+    await assert.rejects(stalled.finalMessage(), (error: any) => {
+      assert.match(error.error?.error?.message, /no data for 300 ms \(stream stalled\).*cut off/);
+      return true;
+    });
+    assert.equal(stalledText, "first ");
+    await until(() => c.calls[1]?.closedBeforeEnd === true, "the stalled upstream request to be closed");
+    await until(
+      () => readEvents(dir.agentDir).filter((event) => event.data?.outcome === "failed-after-commit").length === 2,
+      "both cut-off answers' results",
+    );
+  });
+
+  it("aborts the upstream stream at once when the client disconnects, without a failover or a failure", async () => {
+    c.enqueue({ text: Array.from({ length: 30 }, (_, index) => `word${index} `), chunkDelayMs: 50 });
+    const controller = new AbortController();
+    const stream = anthropic.messages.stream(CLIENT_BODY, { signal: controller.signal });
+    await new Promise<void>((resolve) => stream.once("text", () => resolve()));
+    controller.abort();
+    await assert.rejects(stream.finalMessage());
+    await until(() => c.calls[0]?.closedBeforeEnd === true, "the upstream request to be closed");
+    assert.equal(d.calls.length, 0);
+    await until(
+      () => readEvents(dir.agentDir).some((event) => event.type === "final" && event.data.outcome === "aborted"),
+      "the aborted request's final event",
+    );
+    const result = readEvents(dir.agentDir)
+      .filter((event) => event.type === "result")
+      .at(-1);
+    assert.equal(result.data.outcome, "aborted");
   });
 
   it("sends an OpenAI stream as it is, asks the target for usage, and drops the usage record the client did not ask for", async () => {
