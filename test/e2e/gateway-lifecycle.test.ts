@@ -9,9 +9,8 @@ import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
-import { RequestEnvelopes } from "../../src/events/compact-events.ts";
-import { parseEventLine } from "../../src/events/read-events.ts";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
@@ -21,29 +20,6 @@ import type { Emulator } from "../helpers/sse-emulator-core.ts";
 const COST = { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 };
 const COST_PER_ANSWER_USD = 0.026; // 12 input + 7 output tokens at $1000/$2000 per 1M
 const SLOW_TEXT = Array.from({ length: 8 }, (_, index) => `word${index} `);
-
-/** Polls a condition the test is waiting for (never a timing assertion: only how long the test may wait). */
-async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`still waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** The log as the readers see it (a v2 line's left-out fields put back). */
-function readEvents(agentDir: string): any[] {
-  const sessions = new RequestEnvelopes();
-  return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      const outcome = parseEventLine(line);
-      assert.ok("event" in outcome, `a readable event line: ${line}`);
-      sessions.fill(outcome.event);
-      return outcome.event;
-    });
-}
 
 describe("gateway lifecycle", () => {
   let openaiTarget: Emulator;
@@ -110,10 +86,10 @@ describe("gateway lifecycle", () => {
     await until(() => openaiTarget.calls[0]?.closedBeforeEnd === true, "the upstream request to be closed");
     assert.equal(anthropicTarget.calls.length, 0, "no failover after a disconnect");
     await until(
-      () => readEvents(dir.agentDir).some((event) => event.type === "final" && event.data.outcome === "aborted"),
+      () => readLoggedEvents(dir.agentDir).some((event) => event.type === "final" && event.data.outcome === "aborted"),
       "the aborted request's final event",
     );
-    const result = readEvents(dir.agentDir)
+    const result = readLoggedEvents(dir.agentDir)
       .filter((event) => event.type === "result")
       .at(-1);
     assert.equal(result.data.outcome, "aborted");
@@ -274,7 +250,7 @@ describe("gateway lifecycle", () => {
       assert.equal(spend.day.requests, 3);
       assert.ok(Math.abs(spend.day.costUsd - 3 * COST_PER_ANSWER_USD) < 1e-9, String(spend.day.costUsd));
       const sessions = new Set(
-        readEvents(shared.agentDir)
+        readLoggedEvents(shared.agentDir)
           .filter((event) => event.type === "final")
           .map((event) => event.sessionId),
       );

@@ -4,13 +4,10 @@
 // a target whose compat flags the body does not fit, and `gateway.passthrough: false` take the translating path.
 import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI from "openai";
-import { RequestEnvelopes } from "../../src/events/compact-events.ts";
-import { parseEventLine } from "../../src/events/read-events.ts";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
@@ -18,29 +15,6 @@ import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests" };
 const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
-
-function readEvents(agentDir: string): any[] {
-  const envelopes = new RequestEnvelopes();
-  const file = join(agentDir, "extensions", "auto-router.events.jsonl");
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      const outcome = parseEventLine(line);
-      assert.ok("event" in outcome, `a readable event line: ${line}`);
-      envelopes.fill(outcome.event);
-      return outcome.event;
-    });
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`still waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function providers(emulators: { a: Emulator; b: Emulator; c: Emulator; d: Emulator }) {
   return {
@@ -196,8 +170,8 @@ describe("gateway passthrough to a target of the client's own API", () => {
       assert.equal(emulator.calls[0]!.headers.authorization, undefined);
       assert.ok(!JSON.stringify(emulator.calls[0]!.headers).includes(gateway.token));
     }
-    await until(() => readEvents(dir.agentDir).some((event) => event.type === "final"), "the final event");
-    const logged = readEvents(dir.agentDir);
+    await until(() => readLoggedEvents(dir.agentDir).some((event) => event.type === "final"), "the final event");
+    const logged = readLoggedEvents(dir.agentDir);
     const served = logged.filter((event) => event.type === "result" && event.data.outcome === "success");
     assert.equal(served.length, 1);
     assert.deepEqual(
@@ -265,7 +239,8 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.equal(stalledText, "first ");
     await until(() => c.calls[1]?.closedBeforeEnd === true, "the stalled upstream request to be closed");
     await until(
-      () => readEvents(dir.agentDir).filter((event) => event.data?.outcome === "failed-after-commit").length === 2,
+      () =>
+        readLoggedEvents(dir.agentDir).filter((event) => event.data?.outcome === "failed-after-commit").length === 2,
       "both cut-off answers' results",
     );
   });
@@ -280,10 +255,10 @@ describe("gateway passthrough to a target of the client's own API", () => {
     await until(() => c.calls[0]?.closedBeforeEnd === true, "the upstream request to be closed");
     assert.equal(d.calls.length, 0);
     await until(
-      () => readEvents(dir.agentDir).some((event) => event.type === "final" && event.data.outcome === "aborted"),
+      () => readLoggedEvents(dir.agentDir).some((event) => event.type === "final" && event.data.outcome === "aborted"),
       "the aborted request's final event",
     );
-    const result = readEvents(dir.agentDir)
+    const result = readLoggedEvents(dir.agentDir)
       .filter((event) => event.type === "result")
       .at(-1);
     assert.equal(result.data.outcome, "aborted");

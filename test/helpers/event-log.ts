@@ -1,0 +1,32 @@
+// The router's event log as a test reads it: the readers' view (a follow-up line's left-out fields put back), and a
+// poll for what a test is waiting on (never a timing assertion: only how long a test may wait).
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { RequestEnvelopes } from "../../src/events/compact-events.ts";
+import { parseEventLine } from "../../src/events/read-events.ts";
+
+/** Every event of the agent dir's log, oldest first; none while the log has not been written yet. */
+export function readLoggedEvents(agentDir: string): any[] {
+  const file = join(agentDir, "extensions", "auto-router.events.jsonl");
+  if (!existsSync(file)) return [];
+  const envelopes = new RequestEnvelopes();
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const outcome = parseEventLine(line);
+      assert.ok("event" in outcome, `a readable event line: ${line}`);
+      envelopes.fill(outcome.event);
+      return outcome.event;
+    });
+}
+
+/** Polls a condition the test is waiting for. */
+export async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
