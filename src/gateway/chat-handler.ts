@@ -132,10 +132,9 @@ export async function serveChat<Request>(
     ...(servedKey ? { "x-auto-router-served-by": servedKey } : {}),
     ...spec.headers?.(parsed),
   });
-  // Shortcuts typed in the prompt change the request, so it is translated; otherwise a same-API target gets a
-  // streaming request as it is (a non-streaming one is translated: its answer is assembled from pi-ai's events).
+  // Shortcuts typed in the prompt change the request, so it is translated; otherwise a same-API target gets it as is.
   const passthrough =
-    spec.passthrough && !typed && spec.streaming(parsed) && core.passthrough()
+    spec.passthrough && !typed && core.passthrough()
       ? gatewayPassthrough({
           dialect: spec.passthrough,
           registry: runtime.registry()!,

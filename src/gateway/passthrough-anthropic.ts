@@ -4,6 +4,7 @@
 // message_start and message_delta, which always carry them.
 import type { StopReason } from "@mariozechner/pi-ai";
 import { errorBody } from "./errors.ts";
+import { AnthropicAssembler } from "./passthrough-assemble.ts";
 import {
   anthropicTokens,
   parseBlock,
@@ -27,15 +28,22 @@ class AnthropicScanner implements StreamScanner {
   readonly content = [];
   private committed = false;
 
-  constructor(private readonly clientModel: string) {}
+  constructor(
+    private readonly clientModel: string,
+    private readonly assembler: AnthropicAssembler | undefined,
+  ) {}
 
   block(block: string): ScanStep {
     const text = `${block}\n\n`;
     const { event, data } = parseBlock(block);
+    // Text deltas after the commit point are only forwarded, unless the whole answer is being put together.
+    const read = this.assembler !== undefined || !this.committed || !event?.startsWith("content_block");
+    const parsed = read ? safeJson(data) : undefined;
+    this.assembler?.add(event, parsed);
     switch (event) {
       case "content_block_delta": {
         if (this.committed) return { text };
-        const delta = safeJson(data)?.delta as Record<string, unknown> | undefined;
+        const delta = parsed?.delta as Record<string, unknown> | undefined;
         if (delta?.type === "text_delta" && typeof delta.text === "string" && delta.text !== "")
           return this.commit(text);
         if (delta?.type === "thinking_delta" && typeof delta.thinking === "string")
@@ -44,11 +52,10 @@ class AnthropicScanner implements StreamScanner {
       }
       case "content_block_start": {
         if (this.committed) return { text };
-        const type = (safeJson(data)?.content_block as Record<string, unknown> | undefined)?.type;
+        const type = (parsed?.content_block as Record<string, unknown> | undefined)?.type;
         return type === "tool_use" || type === "server_tool_use" ? this.commit(text) : { text };
       }
       case "message_start": {
-        const parsed = safeJson(data);
         const message = parsed?.message as Record<string, unknown> | undefined;
         if (!message) return { text };
         anthropicTokens(this.tokens, message.usage as Record<string, unknown> | undefined);
@@ -56,7 +63,6 @@ class AnthropicScanner implements StreamScanner {
         return { text: `event: message_start\ndata: ${JSON.stringify(parsed)}\n\n` };
       }
       case "message_delta": {
-        const parsed = safeJson(data);
         anthropicTokens(this.tokens, parsed?.usage as Record<string, unknown> | undefined);
         const reason = (parsed?.delta as Record<string, unknown> | undefined)?.stop_reason;
         if (typeof reason === "string") this.stopReason = STOP_REASONS[reason] ?? "stop";
@@ -80,6 +86,10 @@ class AnthropicScanner implements StreamScanner {
     return false;
   }
 
+  body(): string {
+    return this.assembler!.body(this.clientModel);
+  }
+
   errorBlock(message: string): string {
     return `event: error\ndata: ${JSON.stringify(errorBody("anthropic", "api_error", message))}\n\n`;
   }
@@ -87,10 +97,12 @@ class AnthropicScanner implements StreamScanner {
 
 export const ANTHROPIC_PASSTHROUGH: PassthroughDialect = {
   api: "anthropic-messages",
+  protocol: "anthropic",
   path: () => "/v1/messages",
   body(client, modelId) {
     const { provider: _provider, ...rest } = client;
     return { ...rest, model: modelId };
   },
-  scanner: (_client, clientModel) => new AnthropicScanner(clientModel),
+  scanner: (_client, clientModel, assemble) =>
+    new AnthropicScanner(clientModel, assemble ? new AnthropicAssembler() : undefined),
 };

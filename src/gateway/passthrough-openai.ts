@@ -5,6 +5,7 @@
 // when an upstream reports no usage) and `model` is renamed to the name the client asked for.
 import type { AssistantMessage, StopReason } from "@mariozechner/pi-ai";
 import { errorBody } from "./errors.ts";
+import { OpenAIAssembler } from "./passthrough-assemble.ts";
 import {
   openAITokens,
   parseBlock,
@@ -36,7 +37,8 @@ class OpenAIScanner implements StreamScanner {
 
   constructor(
     private readonly clientWantsUsage: boolean,
-    clientModel: string,
+    private readonly clientModel: string,
+    private readonly assembler: OpenAIAssembler | undefined,
   ) {
     this.renamedModel = `"model":${JSON.stringify(clientModel)}`;
   }
@@ -62,6 +64,7 @@ class OpenAIScanner implements StreamScanner {
       this.upstreamModel = `"model":${JSON.stringify(chunk.model)}`;
     const text = `${this.upstreamModel ? block.replaceAll(this.upstreamModel, this.renamedModel) : block}\n\n`;
     if (chunk.error) return { text, end: "error", errorText: data };
+    this.assembler?.add(chunk);
     if (chunk.usage) openAITokens(this.tokens, chunk.usage as Loose);
     const choices = chunk.choices as Loose[] | undefined;
     if (!choices?.length) return chunk.usage && !this.clientWantsUsage ? { text: "" } : { text };
@@ -98,6 +101,10 @@ class OpenAIScanner implements StreamScanner {
 
   completeAtEnd(): boolean {
     return this.finished;
+  }
+
+  body(): string {
+    return this.assembler!.body(this.clientModel);
   }
 
   errorBlock(message: string): string {
@@ -139,13 +146,18 @@ export function bodyFitsCompat(compat: Loose | undefined, body: Loose): boolean 
 
 export const OPENAI_CHAT_PASSTHROUGH: PassthroughDialect = {
   api: "openai-completions",
+  protocol: "openai",
   path: () => "/chat/completions",
   body(client, modelId) {
     const { provider: _provider, ...rest } = client;
     const options = (rest.stream_options ?? {}) as Loose;
     return { ...rest, model: modelId, stream_options: { ...options, include_usage: true } };
   },
-  scanner: (client, clientModel) =>
-    new OpenAIScanner((client.stream_options as Loose | undefined)?.include_usage === true, clientModel),
+  scanner: (client, clientModel, assemble) =>
+    new OpenAIScanner(
+      (client.stream_options as Loose | undefined)?.include_usage === true,
+      clientModel,
+      assemble ? new OpenAIAssembler() : undefined,
+    ),
   fits: (target, client) => bodyFitsCompat((target as { compat?: Loose }).compat, client),
 };

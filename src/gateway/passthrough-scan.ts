@@ -3,7 +3,8 @@
 // the stop reason and errors. Only the model name is rewritten (the client
 // sees the name it asked for, as on the translating path) and, for OpenAI, a usage record the client did not ask for
 // is dropped.
-import type { Api, AssistantMessage, Model, StopReason } from "@mariozechner/pi-ai";
+import { calculateCost, type Api, type AssistantMessage, type Model, type StopReason } from "@mariozechner/pi-ai";
+import type { Protocol } from "./errors.ts";
 
 export interface TokenCounts {
   input: number;
@@ -29,6 +30,8 @@ export interface StreamScanner {
   completeAtEnd(): boolean;
   /** An error block in this protocol, for an answer cut off after the commit point. */
   errorBlock(message: string): string;
+  /** The whole answer as the API's non-streaming body (a scanner made to assemble one). */
+  body(): string;
   readonly tokens: TokenCounts;
   readonly stopReason: StopReason;
   readonly content: AssistantMessage["content"];
@@ -37,13 +40,43 @@ export interface StreamScanner {
 /** The protocol-specific half of a passthrough: the upstream path, the body it sends, the scanner of the answer. */
 export interface PassthroughDialect {
   api: string;
+  protocol: Protocol;
   /** The request path under the target's base URL (the SDKs' own: /v1/messages, /chat/completions). */
   path(baseUrl: string): string;
   /** The body for one target: its model id, the router's own fields removed. */
   body(client: Record<string, unknown>, modelId: string): Record<string, unknown>;
-  scanner(client: Record<string, unknown>, clientModel: string): StreamScanner;
+  /** `assemble`: the client did not ask for a stream; the events are put together into its body. */
+  scanner(client: Record<string, unknown>, clientModel: string, assemble: boolean): StreamScanner;
   /** Whether the client's body suits this target as it is (absent: every target of the API). */
   fits?(target: Model<Api>, client: Record<string, unknown>): boolean;
+}
+
+/** The message the runtime books for a passthrough attempt: the usage read from the stream, priced from the model. */
+export function answerMessage(
+  target: Model<Api>,
+  tokens: TokenCounts,
+  stopReason: StopReason,
+  content: AssistantMessage["content"],
+  now: number,
+  errorMessage?: string,
+): AssistantMessage {
+  const usage = {
+    ...tokens,
+    totalTokens: tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite,
+    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
+  };
+  calculateCost(target, usage);
+  return {
+    role: "assistant",
+    content,
+    api: target.api,
+    provider: target.provider,
+    model: target.id,
+    usage,
+    stopReason,
+    ...(errorMessage !== undefined ? { errorMessage } : {}),
+    timestamp: now,
+  };
 }
 
 export const zeroTokens = (): TokenCounts => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });

@@ -2,7 +2,6 @@
 // credentials (src/runtime/route-request.ts, TargetPassthrough). The upstream's bytes go back to the client as they
 // come, scanned by the protocol's dialect for the commit point, usage and errors; nothing is translated through
 // pi-ai. Before the commit point the answer is held, so a failure still fails over inside the runtime's one loop.
-import { calculateCost, type Api, type AssistantMessage, type Model, type StopReason } from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import http from "node:http";
 import https from "node:https";
@@ -13,8 +12,8 @@ import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { redactText } from "../state/redact.ts";
-import type { PassthroughDialect, StreamScanner, TokenCounts } from "./passthrough-scan.ts";
-import { SseBlocks } from "./passthrough-scan.ts";
+import { answerMessage, SseBlocks, type PassthroughDialect, type StreamScanner } from "./passthrough-scan.ts";
+import { PassthroughReply } from "./passthrough-reply.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 
 const AGENTS = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
@@ -23,7 +22,7 @@ const ERROR_BODY_LIMIT_CHARS = 4_000;
 export interface PassthroughInput {
   dialect: PassthroughDialect;
   registry: RegistryLike;
-  /** The client's parsed body, as it came (a streaming request). */
+  /** The client's parsed body, as it came. */
   body: Record<string, unknown>;
   query: string;
   clientHeaders: FastifyRequest["headers"];
@@ -38,33 +37,6 @@ export interface PassthroughInput {
 export interface GatewayPassthrough extends TargetPassthrough {
   /** True once an attempt has sent the client its status and headers. */
   readonly committed: boolean;
-}
-
-function message(
-  target: Model<Api>,
-  tokens: TokenCounts,
-  stopReason: StopReason,
-  content: AssistantMessage["content"],
-  now: number,
-  errorMessage?: string,
-): AssistantMessage {
-  const usage = {
-    ...tokens,
-    totalTokens: tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite,
-    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
-  };
-  calculateCost(target, usage);
-  return {
-    role: "assistant",
-    content,
-    api: target.api,
-    provider: target.provider,
-    model: target.id,
-    usage,
-    stopReason,
-    ...(errorMessage !== undefined ? { errorMessage } : {}),
-    timestamp: now,
-  };
 }
 
 const headerRecord = (headers: http.IncomingHttpHeaders): Record<string, string> => {
@@ -101,11 +73,15 @@ function runPassthrough(
 ): Promise<AttemptOutcome> {
   const { target, auth, candidate, timeouts, signal } = attempt;
   const { dialect, reply, now } = input;
-  const raw = reply.raw;
+  const streaming = input.body.stream === true;
+  const client = new PassthroughReply(reply, streaming, dialect.protocol, input.headers);
   const startedAt = now();
   const base = (auth.baseUrl ?? target.baseUrl).replace(/\/+$/, "");
   const url = new URL(`${base}${dialect.path(base)}${input.query}`);
-  const payload = Buffer.from(JSON.stringify(dialect.body(input.body, target.id)));
+  // A non-streaming client's answer is streamed from the target too: the same timeouts and commit point apply.
+  const payload = Buffer.from(
+    JSON.stringify(dialect.body(streaming ? input.body : { ...input.body, stream: true }, target.id)),
+  );
   const headers: Record<string, string | number> = {
     ...forwardedHeaders(input.clientHeaders),
     ...(target.headers ?? {}),
@@ -114,7 +90,7 @@ function runPassthrough(
     "content-length": payload.length,
   };
   if (target.api === "anthropic-messages" && !headers["anthropic-version"]) headers["anthropic-version"] = "2023-06-01";
-  const scanner: StreamScanner = dialect.scanner(input.body, input.clientModel);
+  const scanner: StreamScanner = dialect.scanner(input.body, input.clientModel, !streaming);
   const blocks = new SseBlocks();
 
   return new Promise<AttemptOutcome>((resolve) => {
@@ -160,40 +136,29 @@ function runPassthrough(
               `${candidate.key}: no output within ${timeouts.firstTokenMs} ms (first-token timeout)`,
             )
           : makeFailure("timeout", `${candidate.key}: no data for ${timeouts.stallMs} ms (stream stalled)`);
-    const write = (text: string) => {
-      if (text === "" || raw.destroyed) return;
-      if (!raw.write(text) && response) {
-        response.pause();
-        raw.once("drain", () => response?.resume());
-      }
-    };
+    const write = (text: string) => client.write(text, response);
     const commit = () => {
       committed = true;
       ttftMs = latency();
       attempt.onCommit();
       markCommitted();
       watchdog.commit();
-      reply.hijack();
-      raw.setHeader("content-type", "text/event-stream; charset=utf-8");
-      raw.setHeader("cache-control", "no-cache");
-      for (const [name, value] of Object.entries(input.headers())) raw.setHeader(name, value);
-      raw.writeHead(200);
+      client.open();
     };
-    const done = (reading: { tokens: TokenCounts; stopReason: StopReason; content: AssistantMessage["content"] }) => {
-      raw.end();
-      const answer = message(target, reading.tokens, reading.stopReason, reading.content, now());
+    const done = (reading: StreamScanner) => {
+      client.complete(() => reading.body());
+      const answer = answerMessage(target, reading.tokens, reading.stopReason, reading.content, now());
       finish({ status: "committed", final: "done", message: answer, ttftMs, latencyMs: latency() });
     };
     /** An answer cut off after the commit point: the client gets an error in its protocol, the loop a final error. */
     const cutOff = (text: string, block?: string) => {
-      write(block ?? scanner.errorBlock(text));
-      raw.end();
+      client.cutOff(text, block ?? scanner.errorBlock(text));
       const s = scanner;
       finish({
         status: "committed",
         final: "error",
         failure: classified(text),
-        message: message(target, s.tokens, "error", s.content, now(), text),
+        message: answerMessage(target, s.tokens, "error", s.content, now(), text),
         ttftMs,
         latencyMs: latency(),
       });

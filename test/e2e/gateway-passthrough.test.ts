@@ -300,6 +300,59 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.deepEqual([usage.prompt_tokens, usage.completion_tokens], [11, 2]);
   });
 
+  it("answers a non-streaming request with the target's own blocks put together, from a stream it asked the target for", async () => {
+    c.enqueue(RATE_LIMITED);
+    d.enqueue({
+      thinking: "Checking the city.",
+      text: "Looking it up.",
+      toolCall: { id: "toolu_9", name: "get_weather", arguments: { city: "Oslo" } },
+      usage: { input: 40, output: 12 },
+    });
+    const { data: message, response } = await anthropic.messages.create(CLIENT_BODY).withResponse();
+    assert.equal(message.model, "auto-router/claude");
+    assert.deepEqual(message.content, [
+      { type: "thinking", thinking: "Checking the city.", signature: "emulated-signature" },
+      { type: "text", text: "Looking it up." },
+      { type: "tool_use", id: "toolu_9", name: "get_weather", input: { city: "Oslo" } },
+    ]);
+    assert.equal(message.stop_reason, "tool_use");
+    assert.deepEqual([message.usage.input_tokens, message.usage.output_tokens], [40, 12]);
+    assert.equal(response.headers.get("x-auto-router-served-by"), "an-d/claude-d");
+    assert.deepEqual(d.calls[0]!.body, { ...CLIENT_BODY, model: "claude-d", stream: true });
+
+    a.enqueue({ toolCall: { id: "call_7", name: "lookup", arguments: { q: "x" } }, usage: { input: 9, output: 3 } });
+    const completion = await openai.chat.completions.create({
+      model: "chat",
+      user: "user-42",
+      messages: [{ role: "user", content: "Look it up" }],
+    });
+    assert.equal(completion.model, "chat");
+    assert.equal(completion.object, "chat.completion");
+    assert.deepEqual(completion.choices[0]!.message.tool_calls, [
+      { id: "call_7", type: "function", function: { name: "lookup", arguments: '{"q":"x"}' } },
+    ]);
+    assert.equal(completion.choices[0]!.finish_reason, "tool_calls");
+    assert.deepEqual([completion.usage?.prompt_tokens, completion.usage?.completion_tokens], [9, 3]);
+    assert.deepEqual(a.calls[0]!.body, {
+      model: "gpt-a",
+      user: "user-42",
+      messages: [{ role: "user", content: "Look it up" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+  });
+
+  it("answers 502 in the client's format when a non-streaming answer is cut off after its first text", async () => {
+    c.enqueue({ text: ["one ", "two ", "three "], dropAfterChunks: 1 });
+    await assert.rejects(anthropic.messages.create(CLIENT_BODY), (error: any) => {
+      assert.equal(error.status, 502);
+      assert.equal(error.error?.error?.type, "api_error");
+      assert.match(error.error.error.message, /an-c\/claude-c.*\(terminated\)/);
+      return true;
+    });
+    assert.equal(d.calls.length, 0, "nothing replayed after the commit point");
+  });
+
   it("translates when the prompt has a shortcut or the body uses a feature the target's compat flags say it lacks", async () => {
     d.enqueue({ text: "Shortcut served." });
     const shortcut = await anthropic.messages

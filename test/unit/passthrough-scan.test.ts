@@ -29,7 +29,7 @@ describe("SSE blocks", () => {
 
 describe("Anthropic stream scanner", () => {
   it("commits at the first real text, renames the model, and reads usage and the stop reason", () => {
-    const scanner = ANTHROPIC_PASSTHROUGH.scanner({}, "auto-router/claude");
+    const scanner = ANTHROPIC_PASSTHROUGH.scanner({}, "auto-router/claude", false);
     const start = scanner.block(
       anthropicBlock("message_start", {
         type: "message_start",
@@ -64,7 +64,7 @@ describe("Anthropic stream scanner", () => {
   });
 
   it("commits at a tool call's start and reports an error event with its own JSON", () => {
-    const scanner = ANTHROPIC_PASSTHROUGH.scanner({}, "m");
+    const scanner = ANTHROPIC_PASSTHROUGH.scanner({}, "m", false);
     const tool = {
       type: "content_block_start",
       index: 0,
@@ -105,7 +105,7 @@ describe("OpenAI stream scanner", () => {
     });
 
   it("renames the model the upstream writes, keeps the content, and drops a usage record the client did not ask for", () => {
-    const scanner = OPENAI_CHAT_PASSTHROUGH.scanner({ stream: true }, "chat");
+    const scanner = OPENAI_CHAT_PASSTHROUGH.scanner({ stream: true }, "chat", false);
     const role = scanner.block(chunk({ role: "assistant", content: "" }));
     assert.match(role.text, /"model":"chat"/);
     assert.doesNotMatch(role.text, /gpt-4o/);
@@ -139,7 +139,11 @@ describe("OpenAI stream scanner", () => {
   });
 
   it("keeps the usage record a client asked for, and reports an error record", () => {
-    const scanner = OPENAI_CHAT_PASSTHROUGH.scanner({ stream: true, stream_options: { include_usage: true } }, "chat");
+    const scanner = OPENAI_CHAT_PASSTHROUGH.scanner(
+      { stream: true, stream_options: { include_usage: true } },
+      "chat",
+      false,
+    );
     const usage = openAIBlock({ id: "c1", model: "m", choices: [], usage: { prompt_tokens: 5, completion_tokens: 1 } });
     assert.equal(scanner.block(usage).text, `${usage.replace('"model":"m"', '"model":"chat"')}\n\n`);
     const error = { error: { message: "upstream broke", type: "server_error" } };
@@ -192,5 +196,141 @@ describe("which bodies fit a target's compat flags", () => {
     assert.equal(bodyFitsCompat({ supportsUsageInStreaming: false }, body), false);
     assert.equal(bodyFitsCompat({ thinkingFormat: "qwen" }, body), false);
     assert.equal(bodyFitsCompat({ requiresToolResultName: true }, body), false);
+  });
+});
+
+describe("a non-streaming answer put together from the target's stream", () => {
+  it("builds the Anthropic message: thinking with its signature, text, a tool call's input, citations, stop and usage", () => {
+    const scanner = ANTHROPIC_PASSTHROUGH.scanner({}, "auto-router/claude", true);
+    const events: [string, unknown][] = [
+      [
+        "message_start",
+        {
+          type: "message_start",
+          message: {
+            id: "msg_1",
+            type: "message",
+            role: "assistant",
+            model: "claude-x",
+            content: [],
+            stop_reason: null,
+            usage: { input_tokens: 10, output_tokens: 1 },
+          },
+        },
+      ],
+      [
+        "content_block_start",
+        { type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "" } },
+      ],
+      [
+        "content_block_delta",
+        { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: "Hm." } },
+      ],
+      [
+        "content_block_delta",
+        { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "sig" } },
+      ],
+      ["content_block_stop", { type: "content_block_stop", index: 0 }],
+      ["content_block_start", { type: "content_block_start", index: 1, content_block: { type: "text", text: "" } }],
+      ["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "text_delta", text: "See " } }],
+      [
+        "content_block_delta",
+        {
+          type: "content_block_delta",
+          index: 1,
+          delta: { type: "citations_delta", citation: { type: "char_location", cited_text: "x" } },
+        },
+      ],
+      ["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "text_delta", text: "this." } }],
+      ["content_block_stop", { type: "content_block_stop", index: 1 }],
+      [
+        "content_block_start",
+        { type: "content_block_start", index: 2, content_block: { type: "tool_use", id: "t1", name: "f", input: {} } },
+      ],
+      [
+        "content_block_delta",
+        { type: "content_block_delta", index: 2, delta: { type: "input_json_delta", partial_json: '{"a":' } },
+      ],
+      [
+        "content_block_delta",
+        { type: "content_block_delta", index: 2, delta: { type: "input_json_delta", partial_json: "[1]}" } },
+      ],
+      ["content_block_stop", { type: "content_block_stop", index: 2 }],
+      [
+        "message_delta",
+        {
+          type: "message_delta",
+          delta: { stop_reason: "tool_use", stop_sequence: null },
+          usage: { output_tokens: 20 },
+        },
+      ],
+      ["message_stop", { type: "message_stop" }],
+    ];
+    for (const [event, data] of events) scanner.block(anthropicBlock(event, data));
+    assert.deepEqual(JSON.parse(scanner.body()), {
+      id: "msg_1",
+      type: "message",
+      role: "assistant",
+      model: "auto-router/claude",
+      content: [
+        { type: "thinking", thinking: "Hm.", signature: "sig" },
+        { type: "text", text: "See this.", citations: [{ type: "char_location", cited_text: "x" }] },
+        { type: "tool_use", id: "t1", name: "f", input: { a: [1] } },
+      ],
+      stop_reason: "tool_use",
+      stop_sequence: null,
+      usage: { input_tokens: 10, output_tokens: 20 },
+    });
+  });
+
+  it("builds the OpenAI chat.completion: content, tool calls by index, finish reason and usage", () => {
+    const scanner = OPENAI_CHAT_PASSTHROUGH.scanner({}, "chat", true);
+    const head = { id: "c1", object: "chat.completion.chunk", created: 5, model: "gpt-x", system_fingerprint: "fp" };
+    const chunks = [
+      { ...head, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] },
+      { ...head, choices: [{ index: 0, delta: { content: "Let me " }, finish_reason: null }] },
+      { ...head, choices: [{ index: 0, delta: { content: "check." }, finish_reason: null }] },
+      {
+        ...head,
+        choices: [
+          {
+            index: 0,
+            delta: {
+              tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "get", arguments: "" } }],
+            },
+            finish_reason: null,
+          },
+        ],
+      },
+      {
+        ...head,
+        choices: [
+          { index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"q":1}' } }] }, finish_reason: null },
+        ],
+      },
+      { ...head, choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] },
+      { ...head, choices: [], usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 } },
+    ];
+    for (const chunk of chunks) scanner.block(openAIBlock(chunk));
+    assert.deepEqual(JSON.parse(scanner.body()), {
+      id: "c1",
+      object: "chat.completion",
+      created: 5,
+      model: "chat",
+      system_fingerprint: "fp",
+      choices: [
+        {
+          index: 0,
+          message: {
+            role: "assistant",
+            content: "Let me check.",
+            tool_calls: [{ id: "call_1", type: "function", function: { name: "get", arguments: '{"q":1}' } }],
+          },
+          finish_reason: "tool_calls",
+          logprobs: null,
+        },
+      ],
+      usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 },
+    });
   });
 });

@@ -1,0 +1,116 @@
+// A non-streaming client's answer on the passthrough: the target is asked for a stream (so the first-token and stall
+// timeouts and the commit point work as for a stream), and its events are put together into the body the same API
+// returns without streaming. Only the target's own fields are used; nothing is translated.
+
+type Loose = Record<string, unknown>;
+
+const loose = (value: unknown): Loose | undefined =>
+  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Loose) : undefined;
+
+function parsedInput(json: string): unknown {
+  try {
+    return JSON.parse(json || "{}");
+  } catch {
+    return {};
+  }
+}
+
+/** Anthropic Messages: message_start's message, each content block with its deltas, message_delta's stop and usage. */
+export class AnthropicAssembler {
+  private message: Loose = {};
+  private readonly blocks: Loose[] = [];
+  private readonly json = new Map<number, string>();
+
+  add(event: string | undefined, data: Loose | undefined): void {
+    if (!data) return;
+    const index = typeof data.index === "number" ? data.index : -1;
+    if (event === "message_start") this.message = { ...loose(data.message) };
+    else if (event === "content_block_start" && index >= 0) this.blocks[index] = { ...loose(data.content_block) };
+    else if (event === "content_block_delta" && index >= 0) this.delta(index, loose(data.delta) ?? {});
+    else if (event === "content_block_stop" && index >= 0) {
+      const json = this.json.get(index);
+      if (json !== undefined && this.blocks[index]) this.blocks[index]!.input = parsedInput(json);
+    } else if (event === "message_delta") {
+      Object.assign(this.message, loose(data.delta));
+      this.message.usage = { ...loose(this.message.usage), ...loose(data.usage) };
+    }
+  }
+
+  private delta(index: number, delta: Loose): void {
+    const block = (this.blocks[index] ??= {});
+    if (delta.type === "text_delta") block.text = `${block.text ?? ""}${delta.text ?? ""}`;
+    else if (delta.type === "thinking_delta") block.thinking = `${block.thinking ?? ""}${delta.thinking ?? ""}`;
+    else if (delta.type === "signature_delta") block.signature = delta.signature;
+    else if (delta.type === "input_json_delta")
+      this.json.set(index, `${this.json.get(index) ?? ""}${delta.partial_json ?? ""}`);
+    else if (delta.type === "citations_delta")
+      block.citations = [...((block.citations as unknown[]) ?? []), delta.citation];
+  }
+
+  body(model: string): string {
+    return JSON.stringify({ ...this.message, model, content: this.blocks.filter(Boolean) });
+  }
+}
+
+interface Choice {
+  index: number;
+  content?: string;
+  refusal?: string;
+  reasoning?: string;
+  calls: { id?: string; type: string; function: { name: string; arguments: string } }[];
+  finish?: unknown;
+}
+
+/** OpenAI Chat Completions: the chunks' deltas per choice, tool calls by index, the usage record. */
+export class OpenAIAssembler {
+  private head: Loose = {};
+  private usage: unknown;
+  private readonly choices: Choice[] = [];
+
+  add(chunk: Loose): void {
+    if (this.head.id === undefined) {
+      const { choices: _, usage: __, ...head } = chunk;
+      this.head = head;
+    }
+    if (chunk.usage) this.usage = chunk.usage;
+    for (const raw of (chunk.choices as Loose[] | undefined) ?? []) {
+      const index = typeof raw.index === "number" ? raw.index : 0;
+      const choice = (this.choices[index] ??= { index, calls: [] });
+      const delta = loose(raw.delta) ?? {};
+      if (typeof delta.content === "string") choice.content = (choice.content ?? "") + delta.content;
+      if (typeof delta.refusal === "string") choice.refusal = (choice.refusal ?? "") + delta.refusal;
+      const reasoning = delta.reasoning_content ?? delta.reasoning;
+      if (typeof reasoning === "string") choice.reasoning = (choice.reasoning ?? "") + reasoning;
+      for (const call of (delta.tool_calls as Loose[] | undefined) ?? []) {
+        const at = typeof call.index === "number" ? call.index : choice.calls.length;
+        const fn = loose(call.function) ?? {};
+        const entry = (choice.calls[at] ??= { type: "function", function: { name: "", arguments: "" } });
+        if (typeof call.id === "string") entry.id = call.id;
+        if (typeof fn.name === "string") entry.function.name += fn.name;
+        if (typeof fn.arguments === "string") entry.function.arguments += fn.arguments;
+      }
+      if (raw.finish_reason !== undefined && raw.finish_reason !== null) choice.finish = raw.finish_reason;
+    }
+  }
+
+  body(model: string): string {
+    return JSON.stringify({
+      ...this.head,
+      object: "chat.completion",
+      model,
+      choices: this.choices.filter(Boolean).map((choice) => ({
+        index: choice.index,
+        message: {
+          role: "assistant",
+          content: choice.content ?? null,
+          ...(choice.refusal !== undefined ? { refusal: choice.refusal } : {}),
+          ...(choice.reasoning !== undefined ? { reasoning_content: choice.reasoning } : {}),
+          ...(choice.calls.length ? { tool_calls: choice.calls.filter(Boolean) } : {}),
+        },
+        finish_reason: choice.finish ?? null,
+        logprobs: null,
+      })),
+      ...(this.usage ? { usage: this.usage } : {}),
+    });
+  }
+}

@@ -1,0 +1,57 @@
+// The client's side of a passthrough attempt. A stream is opened at the commit point and gets the target's blocks as
+// they come; a non-streaming client gets its whole body at the end. An answer cut off after the commit point ends
+// the stream with the protocol's error block, or answers 502 with the protocol's error body, as on the translating
+// path.
+import type { FastifyReply } from "fastify";
+import type { IncomingMessage } from "node:http";
+import { errorBody, type Protocol } from "./errors.ts";
+
+export class PassthroughReply {
+  constructor(
+    private readonly reply: FastifyReply,
+    private readonly streaming: boolean,
+    private readonly protocol: Protocol,
+    /** The routing headers at the moment the status is sent. */
+    private readonly headers: () => Record<string, string>,
+  ) {}
+
+  /** The commit point: a stream's status and headers go out now. */
+  open(): void {
+    if (this.streaming) this.head(200, "text/event-stream; charset=utf-8");
+  }
+
+  /** Forwards blocks of a stream; pauses the upstream while the client's socket is full. */
+  write(text: string, source: IncomingMessage | undefined): void {
+    const raw = this.reply.raw;
+    if (!this.streaming || text === "" || raw.destroyed) return;
+    if (!raw.write(text) && source) {
+      source.pause();
+      raw.once("drain", () => source.resume());
+    }
+  }
+
+  complete(body: () => string): void {
+    if (!this.streaming) this.head(200, "application/json");
+    this.reply.raw.end(this.streaming ? undefined : body());
+  }
+
+  /** `block`: the error block a stream ends with (the target's own, redacted, or the router's). */
+  cutOff(message: string, block: string): void {
+    if (this.streaming) {
+      this.write(block, undefined);
+      this.reply.raw.end();
+      return;
+    }
+    this.head(502, "application/json");
+    this.reply.raw.end(JSON.stringify(errorBody(this.protocol, "api_error", message)));
+  }
+
+  private head(status: number, contentType: string): void {
+    this.reply.hijack();
+    const raw = this.reply.raw;
+    raw.setHeader("content-type", contentType);
+    if (this.streaming) raw.setHeader("cache-control", "no-cache");
+    for (const [name, value] of Object.entries(this.headers())) raw.setHeader(name, value);
+    raw.writeHead(status);
+  }
+}
