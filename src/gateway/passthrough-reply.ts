@@ -7,6 +7,8 @@ import type { IncomingMessage } from "node:http";
 import { errorBody, type Protocol } from "./errors.ts";
 
 export class PassthroughReply {
+  private draining = false;
+
   constructor(
     private readonly reply: FastifyReply,
     private readonly streaming: boolean,
@@ -24,9 +26,13 @@ export class PassthroughReply {
   write(text: string, source: IncomingMessage | undefined): void {
     const raw = this.reply.raw;
     if (!this.streaming || text === "" || raw.destroyed) return;
-    if (!raw.write(text) && source) {
+    if (!raw.write(text) && source && !this.draining) {
+      this.draining = true;
       source.pause();
-      raw.once("drain", () => source.resume());
+      raw.once("drain", () => {
+        this.draining = false;
+        source.resume();
+      });
     }
   }
 
