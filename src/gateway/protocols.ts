@@ -5,6 +5,7 @@ import { anthropicToContext, parseAnthropicRequest, type AnthropicRequest } from
 import { openAICompletion, OpenAIStreamEncoder } from "./openai-response.ts";
 import { ANTHROPIC_PASSTHROUGH } from "./passthrough-anthropic.ts";
 import { OPENAI_CHAT_PASSTHROUGH } from "./passthrough-openai.ts";
+import { RESPONSES_PASSTHROUGH } from "./passthrough-responses.ts";
 import { openAIToContext, parseOpenAIRequest, type OpenAIRequest } from "./openai-request.ts";
 import { parseResponsesRequest, responsesToContext, type ResponsesRequest } from "./responses-request.ts";
 import { responsesBody } from "./responses-response.ts";
@@ -43,6 +44,7 @@ export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {
   toContext: responsesToContext,
   encoder: (_request, model, now) => new ResponsesSseEncoder(model, now),
   body: responsesBody,
+  passthrough: RESPONSES_PASSTHROUGH,
   headers: (request): Record<string, string> =>
     request.ignoredTools.length ? { "x-auto-router-ignored-tools": request.ignoredTools.join(", ") } : {},
 };

@@ -12,7 +12,7 @@ export const ROUTES_FILE_NAME = "auto-router.routes.json";
 
 export interface ProviderSpec {
   baseUrl: string;
-  api: "openai-completions" | "anthropic-messages";
+  api: "openai-completions" | "anthropic-messages" | "openai-responses";
   apiKey: string;
   models: Array<{
     id: string;

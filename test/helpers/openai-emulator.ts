@@ -37,7 +37,8 @@ const ERROR_DEFAULTS: Record<number, OpenAIErrorDefaults> = {
   529: { message: "Overloaded", type: "server_error", code: null },
 };
 
-function errorBody(status: number, reply: EmulatorReply): string {
+/** An error body shaped as api.openai.com sends it (shared with the Responses emulator). */
+export function errorBody(status: number, reply: EmulatorReply): string {
   const defaults = ERROR_DEFAULTS[status] ?? { message: `Error ${status}`, type: "api_error", code: null };
   return JSON.stringify({
     error: {

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ANTHROPIC_PASSTHROUGH } from "../../src/gateway/passthrough-anthropic.ts";
 import { bodyFitsCompat, OPENAI_CHAT_PASSTHROUGH } from "../../src/gateway/passthrough-openai.ts";
+import { RESPONSES_PASSTHROUGH } from "../../src/gateway/passthrough-responses.ts";
 import { openAITokens, parseBlock, SseBlocks, zeroTokens } from "../../src/gateway/passthrough-scan.ts";
 
 const anthropicBlock = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}`;
@@ -332,5 +333,60 @@ describe("a non-streaming answer put together from the target's stream", () => {
       ],
       usage: { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 },
     });
+  });
+});
+
+describe("Responses stream scanner", () => {
+  const response = (status: string, extra: Record<string, unknown> = {}) => ({
+    id: "resp_1",
+    object: "response",
+    status,
+    model: "gpt-5-2025",
+    output: [],
+    ...extra,
+  });
+
+  it("renames the model, commits at the first text, and reads a length stop with its usage", () => {
+    const scanner = RESPONSES_PASSTHROUGH.scanner({}, "gpt", false);
+    const created = scanner.block(
+      anthropicBlock("response.created", { type: "response.created", response: response("in_progress") }),
+    );
+    assert.match(created.text, /"model":"gpt"/);
+    const reasoning = { type: "response.reasoning_summary_text.delta", delta: "thinking" };
+    assert.equal(scanner.block(anthropicBlock(reasoning.type, reasoning)).thinkingChars, 8);
+    const delta = { type: "response.output_text.delta", delta: "Hi" };
+    assert.equal(scanner.block(anthropicBlock(delta.type, delta)).substantive, true);
+    const usage = { input_tokens: 50, input_tokens_details: { cached_tokens: 20 }, output_tokens: 9 };
+    const end = scanner.block(
+      anthropicBlock("response.incomplete", {
+        type: "response.incomplete",
+        response: response("incomplete", { usage }),
+      }),
+    );
+    assert.equal(end.end, "done");
+    assert.deepEqual(scanner.tokens, { input: 30, output: 9, cacheRead: 20, cacheWrite: 0 });
+    assert.equal(scanner.stopReason, "length");
+    assert.equal(JSON.parse(scanner.body()).model, "gpt");
+  });
+
+  it("reports response.failed as an error, and ends a cut-off answer with response.failed", () => {
+    const scanner = RESPONSES_PASSTHROUGH.scanner({}, "gpt", false);
+    scanner.block(anthropicBlock("response.created", { type: "response.created", response: response("in_progress") }));
+    const failed = response("failed", { error: { code: "server_error", message: "boom" } });
+    assert.deepEqual(
+      scanner.block(anthropicBlock("response.failed", { type: "response.failed", response: failed })).end,
+      "error",
+    );
+    const block = parseBlock(scanner.errorBlock("cut off").trim());
+    assert.equal(block.event, "response.failed");
+    assert.deepEqual(JSON.parse(block.data).response.error, { code: "server_error", message: "cut off" });
+  });
+
+  it("takes function tools only: a hosted tool sends the request through the translating path", () => {
+    const fits = RESPONSES_PASSTHROUGH.fits!;
+    const target = {} as never;
+    assert.equal(fits(target, { tools: [{ type: "function", name: "f" }] }), true);
+    assert.equal(fits(target, { tools: [{ type: "function", name: "f" }, { type: "web_search" }] }), false);
+    assert.equal(fits(target, { input: "hi" }), true);
   });
 });

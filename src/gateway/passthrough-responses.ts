@@ -1,0 +1,122 @@
+// The OpenAI Responses dialect of a passthrough attempt: /responses under the base URL (as the openai SDK calls it),
+// the client's body with the target's model and without the router's `provider` field, and a scanner of the named
+// events. The response object of response.created and the terminal event carries the model (renamed to the name the
+// client asked for) and, at the end, the usage; a non-streaming client gets the terminal event's response object,
+// which holds every output item.
+import type { StopReason } from "@mariozechner/pi-ai";
+import { errorBody } from "./errors.ts";
+import {
+  parseBlock,
+  safeJson,
+  zeroTokens,
+  type PassthroughDialect,
+  type ScanStep,
+  type StreamScanner,
+  type TokenCounts,
+} from "./passthrough-scan.ts";
+
+type Loose = Record<string, unknown>;
+
+const count = (value: unknown): number =>
+  typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : 0;
+
+/** Responses usage in pi-ai's terms: input_tokens include the cached ones. */
+function responsesTokens(into: TokenCounts, usage: Loose | undefined): void {
+  if (!usage) return;
+  const cached = count((usage.input_tokens_details as Loose | undefined)?.cached_tokens);
+  into.cacheRead = cached;
+  into.input = Math.max(0, count(usage.input_tokens) - cached);
+  into.output = count(usage.output_tokens);
+}
+
+const TERMINAL = new Set(["response.completed", "response.incomplete"]);
+const WITH_RESPONSE = new Set(["response.created", "response.in_progress", ...TERMINAL, "response.failed"]);
+
+class ResponsesScanner implements StreamScanner {
+  readonly tokens = zeroTokens();
+  stopReason: StopReason = "stop";
+  readonly content = [];
+  private response: Loose = {};
+  private committed = false;
+
+  constructor(private readonly clientModel: string) {}
+
+  block(block: string): ScanStep {
+    const text = `${block}\n\n`;
+    const { event, data } = parseBlock(block);
+    if (event === undefined) return { text };
+    if (WITH_RESPONSE.has(event)) return this.withResponse(event, data);
+    if (event === "error") return { text, end: "error", errorText: data };
+    if (this.committed) return { text };
+    if (event === "response.output_text.delta") {
+      const delta = safeJson(data)?.delta;
+      return typeof delta === "string" && delta !== "" ? this.commit(text) : { text };
+    }
+    if (event === "response.output_item.added") {
+      const type = (safeJson(data)?.item as Loose | undefined)?.type;
+      return type === "function_call" || type === "custom_tool_call" ? this.commit(text) : { text };
+    }
+    if (event === "response.reasoning_summary_text.delta" || event === "response.reasoning_text.delta") {
+      const delta = safeJson(data)?.delta;
+      return { text, thinkingChars: typeof delta === "string" ? delta.length : 0 };
+    }
+    return { text };
+  }
+
+  private withResponse(event: string, data: string): ScanStep {
+    const parsed = safeJson(data);
+    const response = parsed?.response as Loose | undefined;
+    if (!parsed || !response) return { text: `event: ${event}\ndata: ${data}\n\n` };
+    response.model = this.clientModel;
+    this.response = response;
+    const text = `event: ${event}\ndata: ${JSON.stringify(parsed)}\n\n`;
+    if (event === "response.failed") {
+      return { text, end: "error", errorText: JSON.stringify(response.error ?? { message: "response.failed" }) };
+    }
+    if (!TERMINAL.has(event)) return { text };
+    responsesTokens(this.tokens, response.usage as Loose | undefined);
+    const output = (response.output as Loose[] | undefined) ?? [];
+    this.stopReason =
+      event === "response.incomplete"
+        ? "length"
+        : output.some((item) => item?.type === "function_call" || item?.type === "custom_tool_call")
+          ? "toolUse"
+          : "stop";
+    return { text, end: "done" };
+  }
+
+  private commit(text: string): ScanStep {
+    this.committed = true;
+    return { text, substantive: true };
+  }
+
+  completeAtEnd(): boolean {
+    return false;
+  }
+
+  body(): string {
+    return JSON.stringify(this.response);
+  }
+
+  /** The translating path's failure event: the response so far, status failed, with the error. */
+  errorBlock(message: string): string {
+    const error = (errorBody("openai", "api_error", message).error as Loose).message;
+    const response = { ...this.response, status: "failed", error: { code: "server_error", message: error } };
+    return `event: response.failed\ndata: ${JSON.stringify({ type: "response.failed", response })}\n\n`;
+  }
+}
+
+export const RESPONSES_PASSTHROUGH: PassthroughDialect = {
+  api: "openai-responses",
+  protocol: "openai",
+  path: () => "/responses",
+  body(client, modelId) {
+    const { provider: _provider, ...rest } = client;
+    return { ...rest, model: modelId };
+  },
+  scanner: (_client, clientModel) => new ResponsesScanner(clientModel),
+  // Hosted tools (web search, ...) run only on some targets: such a request is translated, which leaves them out
+  // on every target alike and names them in x-auto-router-ignored-tools.
+  fits: (_target, client) =>
+    !Array.isArray(client.tools) || (client.tools as Loose[]).every((tool) => tool?.type === "function"),
+};

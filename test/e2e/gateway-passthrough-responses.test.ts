@@ -1,0 +1,168 @@
+// The Responses endpoint's passthrough: a request to a route of `openai-responses` targets is sent as the client
+// wrote it (the target's model id and key swapped in), through the real `pi-auto-router serve` and the official
+// openai client, streaming and not, with a function-call round trip and a failover before the commit point. A request
+// with a hosted tool is translated (the tool left out on every target alike).
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import OpenAI from "openai";
+import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { readLoggedEvents, until } from "../helpers/event-log.ts";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+import { startResponsesEmulator } from "../helpers/responses-emulator.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const PRICE = { input: 2, output: 8, cacheRead: 0.5, cacheWrite: 0 };
+const WEATHER = {
+  type: "function" as const,
+  name: "get_weather",
+  description: "Weather for a city",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  strict: false,
+};
+
+describe("gateway passthrough on the Responses endpoint", () => {
+  let first: Emulator;
+  let second: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let gateway: GatewayProcess;
+  let openai: OpenAI;
+
+  before(async () => {
+    [first, second] = await Promise.all([
+      startResponsesEmulator({ name: "R1" }),
+      startResponsesEmulator({ name: "R2" }),
+    ]);
+    dir = makeAgentDir({
+      providers: {
+        "resp-1": {
+          baseUrl: first.url,
+          api: "openai-responses",
+          apiKey: "sk-resp-1-key-0001",
+          models: [{ id: "gpt-r1", cost: PRICE }],
+        },
+        "resp-2": {
+          baseUrl: second.url,
+          api: "openai-responses",
+          apiKey: "sk-resp-2-key-0002",
+          models: [{ id: "gpt-r2", cost: PRICE }],
+        },
+      },
+      routes: {
+        routes: {
+          gpt: {
+            sortBy: "config",
+            targets: [
+              { provider: "resp-1", modelId: "gpt-r1" },
+              { provider: "resp-2", modelId: "gpt-r2" },
+            ],
+          },
+        },
+        failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
+      },
+    });
+    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([first, second].map((emulator) => emulator?.close()));
+    dir?.cleanup();
+  });
+  beforeEach(() => [first, second].forEach((emulator) => emulator.reset()));
+
+  it("streams the target's own events after a 429 fails over, sends the client's body as it is, and books the usage", async () => {
+    first.enqueue({ status: 429, errorMessage: "Rate limit reached for requests" });
+    second.enqueue({ text: ["Hello ", "from ", "R2."], usage: { input: 30, output: 6, cacheRead: 10 } });
+    const body = {
+      model: "gpt",
+      stream: true as const,
+      instructions: "Be brief.",
+      input: "Say hello",
+      reasoning: { effort: "low" as const },
+      include: ["reasoning.encrypted_content" as const],
+      store: false,
+      metadata: { ticket: "T-1" },
+    };
+    const { data: stream, response } = await openai.responses.create(body).withResponse();
+    const types: string[] = [];
+    let text = "";
+    let completed: any;
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === "response.output_text.delta") text += event.delta;
+      if (event.type === "response.completed") completed = event.response;
+    }
+    assert.equal(text, "Hello from R2.");
+    assert.deepEqual(types, [
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.content_part.added",
+      "response.output_text.delta",
+      "response.output_text.delta",
+      "response.output_text.delta",
+      "response.output_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      "response.completed",
+    ]);
+    assert.equal(completed.model, "gpt", "the client sees the name it asked for");
+    assert.equal(completed.usage.input_tokens, 40);
+    assert.equal(response.headers.get("x-auto-router-served-by"), "resp-2/gpt-r2");
+    assert.deepEqual(second.calls[0]!.body, { ...body, model: "gpt-r2" });
+    assert.equal(second.calls[0]!.path, "/v1/responses");
+    assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-resp-2-key-0002");
+
+    await until(() => readLoggedEvents(dir.agentDir).some((event) => event.type === "final"), "the final event");
+    const served = readLoggedEvents(dir.agentDir).find(
+      (event) => event.type === "result" && event.data.outcome === "success",
+    );
+    assert.deepEqual(
+      { ...served.data.usage, costUsd: Number(served.data.usage.costUsd.toFixed(9)) },
+      {
+        input: 30,
+        output: 6,
+        cacheRead: 10,
+        cacheWrite: 0,
+        costUsd: Number(((30 * 2 + 6 * 8 + 10 * 0.5) / 1e6).toFixed(9)),
+      },
+    );
+  });
+
+  it("answers a non-streaming function call and takes its output back, the input items passed through unchanged", async () => {
+    first.enqueue({ toolCall: { id: "call_w1", name: "get_weather", arguments: { city: "Oslo" } } });
+    const called = await openai.responses.create({ model: "gpt", input: "Weather in Oslo?", tools: [WEATHER] });
+    assert.equal(called.model, "gpt");
+    const call = called.output.find((item) => item.type === "function_call");
+    assert.ok(call && call.type === "function_call");
+    assert.deepEqual(
+      [call.call_id, call.name, JSON.parse(call.arguments)],
+      ["call_w1", "get_weather", { city: "Oslo" }],
+    );
+    assert.equal(first.calls[0]!.body.stream, true, "asked for a stream so the timeouts apply");
+
+    first.enqueue({ text: "Cold, 3 C." });
+    const input = [
+      { role: "user" as const, content: "Weather in Oslo?" },
+      { type: "function_call" as const, call_id: call.call_id, name: call.name, arguments: call.arguments },
+      { type: "function_call_output" as const, call_id: call.call_id, output: "cold, 3 C" },
+    ];
+    const answer = await openai.responses.create({ model: "gpt", input, tools: [WEATHER] });
+    assert.equal(answer.output_text, "Cold, 3 C.");
+    assert.deepEqual(first.calls[1]!.body.input, input);
+  });
+
+  it("translates a request with a hosted tool, leaving the tool out and naming it", async () => {
+    first.enqueue({ text: "Translated." });
+    const { data, response } = await openai.responses
+      .create({ model: "gpt", input: "Search", tools: [WEATHER, { type: "web_search" }] })
+      .withResponse();
+    assert.equal(data.output_text, "Translated.");
+    assert.equal(response.headers.get("x-auto-router-ignored-tools"), "web_search");
+    const sent = first.calls[0]!.body;
+    assert.deepEqual(
+      sent.tools.map((tool: any) => tool.type),
+      ["function"],
+    );
+  });
+});

@@ -1,0 +1,107 @@
+// OpenAI Responses streaming emulator: POST /v1/responses with stream:true, answered with the named SSE events of
+// api.openai.com (response.created, output items with their content parts and deltas, function calls with argument
+// deltas, response.completed with usage; response.incomplete on a length stop) or with an OpenAI-shaped error body.
+// The openai SDK appends /responses to the base URL, so the base URL ends in /v1.
+import { errorBody } from "./openai-emulator.ts";
+import {
+  type Emulator,
+  type EmulatorDialect,
+  type EmulatorReply,
+  type RecordedCall,
+  type SseFrame,
+  splitInHalves,
+  splitIntoChunks,
+  sseEvent,
+  startEmulator,
+} from "./sse-emulator-core.ts";
+
+export type { Emulator, EmulatorReply, RecordedCall } from "./sse-emulator-core.ts";
+
+function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFrame[] {
+  const result: SseFrame[] = [];
+  let sequence = 0;
+  const push = (event: string, payload: Record<string, unknown>, content = false) =>
+    result.push({ text: sseEvent(event, { type: event, sequence_number: sequence++, ...payload }), content });
+  const id = `resp_emu_${call.index + 1}`;
+  const output: Record<string, unknown>[] = [];
+  const response = (status: string, usage: unknown = null) => ({
+    id,
+    object: "response",
+    created_at: Math.floor(call.receivedAt / 1000),
+    status,
+    model,
+    output: status === "in_progress" ? [] : output,
+    usage,
+  });
+  push("response.created", { response: response("in_progress") });
+  push("response.in_progress", { response: response("in_progress") });
+  const texts = reply.emptyStream ? [] : splitIntoChunks(reply.text);
+  if (texts.length > 0) {
+    const index = output.length;
+    const item = {
+      id: `msg_emu_${call.index + 1}`,
+      type: "message",
+      status: "in_progress",
+      role: "assistant",
+      content: [],
+    };
+    push("response.output_item.added", { output_index: index, item });
+    const part = { type: "output_text", text: "", annotations: [] };
+    push("response.content_part.added", { item_id: item.id, output_index: index, content_index: 0, part });
+    for (const delta of texts)
+      push("response.output_text.delta", { item_id: item.id, output_index: index, content_index: 0, delta }, true);
+    const text = texts.join("");
+    push("response.output_text.done", { item_id: item.id, output_index: index, content_index: 0, text });
+    const done = { ...part, text };
+    push("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part: done });
+    output.push({ ...item, status: "completed", content: [done] });
+    push("response.output_item.done", { output_index: index, item: output[index] });
+  }
+  if (reply.toolCall && !reply.emptyStream) {
+    const index = output.length;
+    const args = JSON.stringify(reply.toolCall.arguments);
+    const callId = reply.toolCall.id ?? `call_emu_${call.index + 1}`;
+    const item = {
+      id: `fc_emu_${call.index + 1}`,
+      type: "function_call",
+      status: "in_progress",
+      call_id: callId,
+      name: reply.toolCall.name,
+      arguments: "",
+    };
+    push("response.output_item.added", { output_index: index, item }, true);
+    for (const delta of splitInHalves(args))
+      push("response.function_call_arguments.delta", { item_id: item.id, output_index: index, delta }, true);
+    push("response.function_call_arguments.done", { item_id: item.id, output_index: index, arguments: args });
+    output.push({ ...item, status: "completed", arguments: args });
+    push("response.output_item.done", { output_index: index, item: output[index] });
+  }
+  const usage = reply.usage ?? { input: 0, output: 0 };
+  const cached = usage.cacheRead ?? 0;
+  const totals = {
+    input_tokens: usage.input + cached,
+    input_tokens_details: { cached_tokens: cached },
+    output_tokens: usage.output,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: usage.input + cached + usage.output,
+  };
+  const incomplete = reply.finishReason === "length";
+  push(incomplete ? "response.incomplete" : "response.completed", {
+    response: response(incomplete ? "incomplete" : "completed", totals),
+  });
+  return result;
+}
+
+const RESPONSES_DIALECT: EmulatorDialect = {
+  path: "/v1/responses",
+  baseUrl: (origin) => `${origin}/v1`,
+  errorBody,
+  frames,
+  malformedBody: () => "event: response.created\ndata: {this is not json\n\nthis line is not SSE at all\n\n",
+  streamErrorFrame: (error) =>
+    sseEvent("error", { type: "error", code: error.type, message: error.message, param: null }),
+};
+
+export function startResponsesEmulator(options: { name?: string; model?: string } = {}): Promise<Emulator> {
+  return startEmulator(RESPONSES_DIALECT, options.name ?? "responses-emulator", options.model ?? "emulated-gpt-5");
+}
