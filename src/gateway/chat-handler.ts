@@ -137,7 +137,7 @@ export async function serveChat<Request>(
     spec.passthrough && !typed && core.passthrough()
       ? gatewayPassthrough({
           dialect: spec.passthrough,
-          registry: runtime.registry()!,
+          registry: runtime.registry(),
           body: request.body as Record<string, unknown>,
           query: request.url.includes("?") ? request.url.slice(request.url.indexOf("?")) : "",
           clientHeaders: request.headers,

@@ -21,7 +21,7 @@ const ERROR_BODY_LIMIT_CHARS = 4_000;
 
 export interface PassthroughInput {
   dialect: PassthroughDialect;
-  registry: RegistryLike;
+  registry: RegistryLike | undefined;
   /** The client's parsed body, as it came. */
   body: Record<string, unknown>;
   query: string;
@@ -55,7 +55,7 @@ export function gatewayPassthrough(input: PassthroughInput): GatewayPassthrough 
     accepts(target, auth, patch) {
       if (target.api !== input.dialect.api || patch?.headers || patch?.body || auth.env) return false;
       // pi-ai adapts requests to these (subscription logins, a provider's quirks): they take the translating path.
-      if (input.registry.isUsingOAuth?.(target) || auth.apiKey?.startsWith("sk-ant-oat")) return false;
+      if (input.registry?.isUsingOAuth?.(target) || auth.apiKey?.startsWith("sk-ant-oat")) return false;
       return input.dialect.fits?.(target, input.body) ?? true;
     },
     attempt: (attempt) =>

@@ -1,0 +1,54 @@
+// Which targets a gateway request is passed through to: the client's own API, no per-target request patch, plain
+// API-key credentials (a subscription login is translated by pi-ai), and a body that fits the target's compat flags.
+import type { Api, Model } from "@mariozechner/pi-ai";
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { gatewayPassthrough } from "../../src/gateway/passthrough.ts";
+import { ANTHROPIC_PASSTHROUGH } from "../../src/gateway/passthrough-anthropic.ts";
+import { OPENAI_CHAT_PASSTHROUGH } from "../../src/gateway/passthrough-openai.ts";
+import type { RegistryLike } from "../../src/runtime/start-target.ts";
+
+const model = (api: string, extra: Record<string, unknown> = {}) =>
+  ({ id: "m", provider: "p", api, baseUrl: "http://127.0.0.1:1", ...extra }) as unknown as Model<Api>;
+
+function passthrough(dialect = ANTHROPIC_PASSTHROUGH, oauth = false, body: Record<string, unknown> = {}) {
+  const registry = { isUsingOAuth: () => oauth } as unknown as RegistryLike;
+  return gatewayPassthrough({
+    dialect,
+    registry,
+    body: { model: "auto-router/x", messages: [], ...body },
+    query: "",
+    clientHeaders: {},
+    clientModel: "auto-router/x",
+    reply: {} as never,
+    headers: () => ({}),
+    now: Date.now,
+  });
+}
+
+describe("which targets take a request as it is", () => {
+  const key = { ok: true as const, apiKey: "sk-ant-api-key" };
+
+  it("takes a target of the client's own API with an API key and no request patch", () => {
+    assert.equal(passthrough().accepts(model("anthropic-messages"), key, undefined), true);
+    assert.equal(passthrough().accepts(model("anthropic-messages"), key, {}), true);
+  });
+
+  it("translates for another API, a request patch, a subscription login or environment credentials", () => {
+    assert.equal(passthrough().accepts(model("openai-completions"), key, undefined), false);
+    assert.equal(passthrough().accepts(model("anthropic-messages"), key, { headers: { "x-beta": "1" } }), false);
+    assert.equal(passthrough().accepts(model("anthropic-messages"), key, { body: { top_k: 1 } }), false);
+    assert.equal(passthrough(ANTHROPIC_PASSTHROUGH, true).accepts(model("anthropic-messages"), key, undefined), false);
+    const oauthKey = { ok: true as const, apiKey: "sk-ant-oat01-abc" };
+    assert.equal(passthrough().accepts(model("anthropic-messages"), oauthKey, undefined), false);
+    const envAuth = { ok: true as const, env: { AWS_REGION: "us-east-1" } };
+    assert.equal(passthrough().accepts(model("anthropic-messages"), envAuth, undefined), false);
+  });
+
+  it("asks the dialect whether the body fits the target's compat flags", () => {
+    const strict = model("openai-completions", { compat: { supportsDeveloperRole: false } });
+    const developer = { messages: [{ role: "developer", content: "x" }] };
+    assert.equal(passthrough(OPENAI_CHAT_PASSTHROUGH).accepts(strict, key, undefined), true);
+    assert.equal(passthrough(OPENAI_CHAT_PASSTHROUGH, false, developer).accepts(strict, key, undefined), false);
+  });
+});
