@@ -132,6 +132,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
 
   // Quota source 2 (monthly spend / monthly budget of per-token providers) for the UVI plugin: see monthly-spend.ts.
   options.monthlySpend?.publish((now) => {
+    if (nothingToAudit()) return {};
     const spends = views(now).map((view) => ({
       provider: view.provider,
       spentUsd: view.spend.month.costUsd,
