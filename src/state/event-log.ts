@@ -1,7 +1,7 @@
 // Append-only JSONL event log shared by every pi window (DESIGN.md rule 7).
 //
 // append() is synchronous and only buffers the event (its envelope and compacted data); a debounced flush redacts and
-// serialises the buffered lines and appends them with one O_APPEND write, so lines from concurrent processes never
+// serialises the buffered lines, a slice per turn of the event loop, and appends them with one O_APPEND write, so lines from concurrent processes never
 // interleave mid-line. Before appending, a log that would grow past maxBytes is rotated under a cross-process lock
 // (live -> .1 -> .2 ... -> .keepFiles, older deleted); the size is re-checked under the lock so a rotation another
 // window just did is not repeated. There is deliberately no way to truncate or delete the live log: operators'
@@ -48,8 +48,21 @@ const DEFAULT_FLUSH_DELAY_MS = 200;
 const DEFAULT_MAX_BUFFERED_EVENTS = 500;
 /** While the disk keeps failing, at most this many times maxBufferedEvents lines wait in memory. */
 const RETAINED_BUFFERS_ON_FAILURE = 20;
+/**
+ * Lines redacted and serialised per turn of the event loop at flush. A full buffer (500 lines) takes ~1 ms to
+ * serialise; in slices, a request that arrives meanwhile waits for one slice (~0.1 ms), not the whole flush.
+ */
+export const SERIALISE_SLICE_LINES = 48;
 const FILE_MODE = 0o600;
 const DIRECTORY_MODE = 0o700;
+
+interface SerialisingFlush {
+  entries: Array<LogLine | string>;
+  /** The text of entries[0, next). */
+  lines: string[];
+  next: number;
+  takenOver: boolean;
+}
 
 class JsonlEventLog implements EventLog, RotatedLog {
   readonly path: string;
@@ -63,6 +76,8 @@ class JsonlEventLog implements EventLog, RotatedLog {
   private readonly lines: LogLines;
   /** Lines waiting for the next flush: envelopes not yet serialised, or text kept from a failed write. */
   private buffer: Array<LogLine | string> = [];
+  /** A flush's lines while they are serialised slice by slice; an exit flush takes them over. */
+  private serialising: SerialisingFlush | undefined;
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private earlyFlushQueued = false;
@@ -83,7 +98,7 @@ class JsonlEventLog implements EventLog, RotatedLog {
     this.onWarning = options.onWarning;
     this.lines = new LogLines(options.now ?? Date.now, options.machine);
     this.unregister = registerExitFlush({
-      hasPendingWork: () => this.buffer.length > 0,
+      hasPendingWork: () => this.buffer.length > 0 || this.serialising !== undefined,
       holdsLock: () => exitRegistry().heldLocks.get(this.path) === this,
       flushSync: () => this.flushSync(),
     });
@@ -136,8 +151,13 @@ class JsonlEventLog implements EventLog, RotatedLog {
   }
 
   flushSync(): void {
-    if (this.buffer.length === 0) return;
-    const lines = this.text(this.buffer.splice(0));
+    // The lines of an async flush still being serialised come first, and that flush then writes nothing.
+    const job = this.serialising;
+    this.serialising = undefined;
+    if (job) job.takenOver = true;
+    const earlier = job ? [...job.lines, ...job.entries.slice(job.next)] : [];
+    if (earlier.length === 0 && this.buffer.length === 0) return;
+    const lines = this.text([...earlier, ...this.buffer.splice(0)]);
     const { pieces, bytes } = toPieces(lines);
     try {
       const created = mkdirSync(this.dir, { recursive: true, mode: DIRECTORY_MODE });
@@ -156,7 +176,8 @@ class JsonlEventLog implements EventLog, RotatedLog {
   private async flushNow(): Promise<void> {
     this.earlyFlushQueued = false;
     if (this.buffer.length === 0) return;
-    const lines = this.text(this.buffer.splice(0));
+    const lines = await this.serialiseInSlices(this.buffer.splice(0));
+    if (!lines) return; // an exit flush wrote them
     const { pieces, bytes } = toPieces(lines);
     let written = 0;
     try {
@@ -171,6 +192,26 @@ class JsonlEventLog implements EventLog, RotatedLog {
       if (!this.modeChecked) await this.tightenMode();
     } catch (error) {
       this.keepForRetry(lines.slice(written), error);
+    }
+  }
+
+  /** The entries' text, SERIALISE_SLICE_LINES per turn of the event loop; undefined when flushSync took them over. */
+  private async serialiseInSlices(entries: Array<LogLine | string>): Promise<string[] | undefined> {
+    const job: SerialisingFlush = { entries, lines: [], next: 0, takenOver: false };
+    this.serialising = job;
+    try {
+      while (job.next < entries.length) {
+        if (job.next > 0) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (job.takenOver) return undefined;
+        }
+        const end = Math.min(entries.length, job.next + SERIALISE_SLICE_LINES);
+        for (const line of this.text(entries.slice(job.next, end))) job.lines.push(line);
+        job.next = end;
+      }
+      return job.lines;
+    } finally {
+      if (this.serialising === job) this.serialising = undefined;
     }
   }
 

@@ -10,6 +10,7 @@ import {
   openEventLog,
   type LogLine,
   type EventLogOptions,
+  SERIALISE_SLICE_LINES,
 } from "../../src/state/event-log.ts";
 import { EVENT_LOG_NAME } from "../../src/state/state-paths.ts";
 import type { StoreWarning } from "../../src/state/json-store.ts";
@@ -137,6 +138,49 @@ describe("openEventLog: lines", () => {
     log.flushSync();
     assert.equal(warnings.length, 1, JSON.stringify(warnings));
     await log.close();
+  });
+});
+
+describe("openEventLog: a flush shares the event loop", () => {
+  const EVENTS = 200;
+  /** Events whose data counts how many of them were serialised so far (toJSON runs at serialisation). */
+  function countingEvents(log: EventLog): { serialised: () => number } {
+    let serialised = 0;
+    for (let index = 0; index < EVENTS; index++)
+      log.append({ type: "tick", data: { index, counted: { toJSON: () => ++serialised } } });
+    return { serialised: () => serialised };
+  }
+
+  it("serialises a large flush in slices, letting other work run between them, and writes every line in order", async () => {
+    const dir = freshDir("auto-router-events");
+    const log = openEventLog(options(dir, { maxBufferedEvents: 10_000 }));
+    const counter = countingEvents(log);
+    let serialisedWhenOtherWorkRan = -1;
+    setImmediate(() => (serialisedWhenOtherWorkRan = counter.serialised()));
+    await log.flush();
+    assert.equal(counter.serialised(), EVENTS);
+    assert.equal(serialisedWhenOtherWorkRan, SERIALISE_SLICE_LINES, "other work ran after the first slice");
+    assert.deepEqual(
+      readLines(log.path).map((line) => (line.data as { index: number }).index),
+      Array.from({ length: EVENTS }, (_, index) => index),
+    );
+    await log.close();
+  });
+
+  it("an exit flush during a sliced flush writes each line once, in order", async () => {
+    const dir = freshDir("auto-router-events");
+    const log = openEventLog(options(dir, { maxBufferedEvents: 10_000 }));
+    countingEvents(log);
+    const flushed = log.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    log.append({ type: "tick", data: { index: EVENTS } });
+    log.flushSync();
+    await flushed;
+    await log.close();
+    assert.deepEqual(
+      readLines(log.path).map((line) => (line.data as { index: number }).index),
+      Array.from({ length: EVENTS + 1 }, (_, index) => index),
+    );
   });
 });
 
