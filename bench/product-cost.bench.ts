@@ -5,6 +5,7 @@
 import { fauxAssistantMessage, getApiProvider, registerApiProvider, type Context } from "@mariozechner/pi-ai";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { USAGE_FLUSH_DELAY_MS } from "../src/budget/budget-plugin.ts";
 import { fileURLToPath } from "node:url";
 import {
   EXTENSION_BACKUP_PROVIDER,
@@ -217,7 +218,8 @@ function eventLogBytes(setup: ExtensionSetup): number {
 
 /** Routed requests one second apart (every store flush and log append happens between them), bytes per request. */
 async function pacedBytes(c: Caller): Promise<{ total: number; eventLog: number }> {
-  await new Promise((resolve) => setTimeout(resolve, PACE_MS)); // earlier sections' flushes land before the count
+  // The earlier sections' flushes land before the count: the usage ledger's delay is the longest.
+  await new Promise((resolve) => setTimeout(resolve, USAGE_FLUSH_DELAY_MS + PACE_MS));
   const logBefore = eventLogBytes(c.setup);
   const before = bytesWritten();
   for (let index = 0; index < PACED_REQUESTS; index++) {
