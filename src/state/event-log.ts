@@ -1,8 +1,8 @@
 // Append-only JSONL event log shared by every pi window (DESIGN.md rule 7).
 //
 // append() is synchronous and only buffers the event (its envelope and compacted data); a debounced flush redacts and
-// serialises the buffered lines, a slice per turn of the event loop, and appends them with one O_APPEND write, so lines from concurrent processes never
-// interleave mid-line. Before appending, a log that would grow past maxBytes is rotated under a cross-process lock
+// serialises the buffered lines, a slice per turn of the event loop (sliced-serialisation.ts), and appends them with
+// one O_APPEND write, so lines from concurrent processes never interleave mid-line. Before appending, a log that would grow past maxBytes is rotated under a cross-process lock
 // (live -> .1 -> .2 ... -> .keepFiles, older deleted); the size is re-checked under the lock so a rotation another
 // window just did is not repeated. There is deliberately no way to truncate or delete the live log: operators'
 // analytics must survive any command.
@@ -10,6 +10,7 @@ import { appendFileSync, chmodSync, mkdirSync, statSync } from "node:fs";
 import { appendFile, chmod, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type EventEntry, type LogLine, LogLines } from "./log-lines.ts";
+import { SlicedSerialisation } from "./sliced-serialisation.ts";
 import { endsMidLine, endsMidLineSync, toPieces } from "./log-disk.ts";
 import { needsRotation, needsRotationSync, type RotatedLog, rotate, rotateSync } from "./log-rotation.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
@@ -18,6 +19,7 @@ import { acquireLock, acquireLockSync, describeError, errorCode } from "./file-l
 import type { StoreWarning } from "./json-store.ts";
 
 export { listLogFiles } from "./log-disk.ts";
+export { SERIALISE_SLICE_LINES } from "./sliced-serialisation.ts";
 export type { EventEntry, LogLine } from "./log-lines.ts";
 
 export interface EventLogOptions {
@@ -48,21 +50,8 @@ const DEFAULT_FLUSH_DELAY_MS = 200;
 const DEFAULT_MAX_BUFFERED_EVENTS = 500;
 /** While the disk keeps failing, at most this many times maxBufferedEvents lines wait in memory. */
 const RETAINED_BUFFERS_ON_FAILURE = 20;
-/**
- * Lines redacted and serialised per turn of the event loop at flush. A full buffer (500 lines) takes ~1 ms to
- * serialise; in slices, a request that arrives meanwhile waits for one slice (~0.1 ms), not the whole flush.
- */
-export const SERIALISE_SLICE_LINES = 48;
 const FILE_MODE = 0o600;
 const DIRECTORY_MODE = 0o700;
-
-interface SerialisingFlush {
-  entries: Array<LogLine | string>;
-  /** The text of entries[0, next). */
-  lines: string[];
-  next: number;
-  takenOver: boolean;
-}
 
 class JsonlEventLog implements EventLog, RotatedLog {
   readonly path: string;
@@ -77,7 +66,7 @@ class JsonlEventLog implements EventLog, RotatedLog {
   /** Lines waiting for the next flush: envelopes not yet serialised, or text kept from a failed write. */
   private buffer: Array<LogLine | string> = [];
   /** A flush's lines while they are serialised slice by slice; an exit flush takes them over. */
-  private serialising: SerialisingFlush | undefined;
+  private serialising: SlicedSerialisation | undefined;
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private earlyFlushQueued = false;
@@ -152,10 +141,8 @@ class JsonlEventLog implements EventLog, RotatedLog {
 
   flushSync(): void {
     // The lines of an async flush still being serialised come first, and that flush then writes nothing.
-    const job = this.serialising;
+    const earlier = this.serialising?.takeOver() ?? [];
     this.serialising = undefined;
-    if (job) job.takenOver = true;
-    const earlier = job ? [...job.lines, ...job.entries.slice(job.next)] : [];
     if (earlier.length === 0 && this.buffer.length === 0) return;
     const lines = this.text([...earlier, ...this.buffer.splice(0)]);
     const { pieces, bytes } = toPieces(lines);
@@ -176,7 +163,11 @@ class JsonlEventLog implements EventLog, RotatedLog {
   private async flushNow(): Promise<void> {
     this.earlyFlushQueued = false;
     if (this.buffer.length === 0) return;
-    const lines = await this.serialiseInSlices(this.buffer.splice(0));
+    const job = new SlicedSerialisation(this.buffer.splice(0), (entries) => this.text(entries));
+    this.serialising = job;
+    const lines = await job.run().finally(() => {
+      if (this.serialising === job) this.serialising = undefined;
+    });
     if (!lines) return; // an exit flush wrote them
     const { pieces, bytes } = toPieces(lines);
     let written = 0;
@@ -192,26 +183,6 @@ class JsonlEventLog implements EventLog, RotatedLog {
       if (!this.modeChecked) await this.tightenMode();
     } catch (error) {
       this.keepForRetry(lines.slice(written), error);
-    }
-  }
-
-  /** The entries' text, SERIALISE_SLICE_LINES per turn of the event loop; undefined when flushSync took them over. */
-  private async serialiseInSlices(entries: Array<LogLine | string>): Promise<string[] | undefined> {
-    const job: SerialisingFlush = { entries, lines: [], next: 0, takenOver: false };
-    this.serialising = job;
-    try {
-      while (job.next < entries.length) {
-        if (job.next > 0) {
-          await new Promise((resolve) => setImmediate(resolve));
-          if (job.takenOver) return undefined;
-        }
-        const end = Math.min(entries.length, job.next + SERIALISE_SLICE_LINES);
-        for (const line of this.text(entries.slice(job.next, end))) job.lines.push(line);
-        job.next = end;
-      }
-      return job.lines;
-    } finally {
-      if (this.serialising === job) this.serialising = undefined;
     }
   }
 
