@@ -2,10 +2,10 @@
 //
 // append() is synchronous and only buffers the event (its envelope and compacted data); a debounced flush redacts and
 // serialises the buffered lines, a slice per turn of the event loop (sliced-serialisation.ts), and appends them with
-// one O_APPEND write, so lines from concurrent processes never interleave mid-line. Before appending, a log that would grow past maxBytes is rotated under a cross-process lock
-// (live -> .1 -> .2 ... -> .keepFiles, older deleted); the size is re-checked under the lock so a rotation another
-// window just did is not repeated. There is deliberately no way to truncate or delete the live log: operators'
-// analytics must survive any command.
+// one O_APPEND write, so lines from concurrent processes never interleave mid-line. Before appending, a log that
+// would grow past maxBytes is rotated under a cross-process lock (live -> .1 -> .2 ... -> .keepFiles, older deleted);
+// the size is re-checked under the lock so a rotation another window just did is not repeated. There is deliberately
+// no way to truncate or delete the live log: operators' analytics must survive any command.
 import { appendFileSync, chmodSync, mkdirSync, statSync } from "node:fs";
 import { appendFile, chmod, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
