@@ -110,6 +110,28 @@ describe("openEventLog: lines", () => {
     assert.equal(readLines(log.path).length, 1);
   });
 
+  it("reads an event's data when the log is flushed, not when the request appends it", async () => {
+    const dir = freshDir("auto-router-events");
+    const log = openEventLog(options(dir));
+    let reads = 0;
+    const data = {
+      routeId: "main",
+      requestedRouteId: "main",
+      intent: "general",
+      get hints() {
+        reads += 1;
+        return [];
+      },
+    };
+    log.append({ type: "decision", requestId: "r1", sessionId: "s1", routeId: "main", data });
+    assert.equal(reads, 0, "append() only keeps the data");
+    await log.flush();
+    assert.equal(reads, 1);
+    const [line] = readLines(log.path);
+    assert.deepEqual(line!.data, { routeId: "main", intent: "general" }, "compacted as v2 writes it");
+    await log.close();
+  });
+
   it("leaves out a line that cannot be serialised, with a warning naming its type, and writes the others", async () => {
     const dir = freshDir("auto-router-events");
     const warnings: StoreWarning[] = [];
