@@ -5,6 +5,7 @@
 import { fauxAssistantMessage, getApiProvider, registerApiProvider, type Context } from "@mariozechner/pi-ai";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { USAGE_FLUSH_DELAY_MS } from "../src/budget/budget-plugin.ts";
 import { fileURLToPath } from "node:url";
 import {
   EXTENSION_BACKUP_PROVIDER,
@@ -35,7 +36,8 @@ const THROUGHPUT_REQUESTS = 1_500;
 const SWITCH_REQUESTS = 600;
 const PACED_REQUESTS = 8;
 const PACE_MS = 1_000;
-const RSS_SAMPLES = 5;
+/** Pairs of fresh processes (without, with the extension), their order alternating from pair to pair. */
+const RSS_PAIRS = 10;
 const ANSWER_TEXT = "Hello there, this is a short answer from the target model.";
 const FIRST_TARGET_ERROR = "429 Too Many Requests";
 
@@ -216,7 +218,8 @@ function eventLogBytes(setup: ExtensionSetup): number {
 
 /** Routed requests one second apart (every store flush and log append happens between them), bytes per request. */
 async function pacedBytes(c: Caller): Promise<{ total: number; eventLog: number }> {
-  await new Promise((resolve) => setTimeout(resolve, PACE_MS)); // earlier sections' flushes land before the count
+  // The earlier sections' flushes land before the count: the usage ledger's delay is the longest.
+  await new Promise((resolve) => setTimeout(resolve, USAGE_FLUSH_DELAY_MS + PACE_MS));
   const logBefore = eventLogBytes(c.setup);
   const before = bytesWritten();
   for (let index = 0; index < PACED_REQUESTS; index++) {
@@ -229,28 +232,66 @@ async function pacedBytes(c: Caller): Promise<{ total: number; eventLog: number 
   };
 }
 
-/** RSS and heap of a fresh process after pi's SDK session is up, without and with the extension (median of a few runs). */
-function addedMemoryMiB(): { without: number; withExtension: number; heapWithout: number; heapWith: number } {
+/** Median and spread (lowest, highest) of samples, in MiB. */
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function spread(bytes: number[]): Spread {
+  const mib = bytes.map((value) => value / 2 ** 20);
+  return { median: median(mib), min: Math.min(...mib), max: Math.max(...mib) };
+}
+
+const formatSpread = (value: Spread) =>
+  `${value.median.toFixed(1)} MiB (${value.min.toFixed(1)}-${value.max.toFixed(1)})`;
+
+interface MemoryFigures {
+  rssWithout: Spread;
+  rssWith: Spread;
+  /** Per pair: with minus without. */
+  rssAdded: Spread;
+  heapWithout: Spread;
+  heapWith: Spread;
+  heapAdded: Spread;
+}
+
+/**
+ * RSS and V8 heap of fresh processes once pi's SDK session is up, without and with the extension: RSS_PAIRS pairs,
+ * alternating which of the two runs first, so a machine that drifts during the run weighs on both alike.
+ */
+function addedMemory(): MemoryFigures {
   const probe = fileURLToPath(new URL("./rss-probe.ts", import.meta.url));
   // tsx's ESM hooks only: the bundle is then loaded by Node's own require, as under pi (see rss-probe.ts).
-  const run = (mode: string) =>
-    execFileSync(process.execPath, ["--expose-gc", "--import", "tsx/esm", probe, mode], { encoding: "utf8" })
+  const run = (mode: "with" | "without") => {
+    const [rss, heap] = execFileSync(process.execPath, ["--expose-gc", "--import", "tsx/esm", probe, mode], {
+      encoding: "utf8",
+    })
       .trim()
       .split("\n")
       .at(-1)!
       .split(" ")
       .map(Number);
-  const samples = { without: [] as number[][], with: [] as number[][] };
-  for (let index = 0; index < RSS_SAMPLES; index++) {
-    samples.without.push(run("without"));
-    samples.with.push(run("with"));
+    return { rss: rss!, heap: heap! };
+  };
+  const pairs: Array<{ without: { rss: number; heap: number }; with: { rss: number; heap: number } }> = [];
+  for (let index = 0; index < RSS_PAIRS; index++) {
+    if (index % 2 === 0) {
+      const without = run("without");
+      pairs.push({ without, with: run("with") });
+    } else {
+      const withExtension = run("with");
+      pairs.push({ without: run("without"), with: withExtension });
+    }
   }
-  const mib = (runs: number[][], field: number) => median(runs.map((values) => values[field])) / 2 ** 20;
   return {
-    without: mib(samples.without, 0),
-    withExtension: mib(samples.with, 0),
-    heapWithout: mib(samples.without, 1),
-    heapWith: mib(samples.with, 1),
+    rssWithout: spread(pairs.map((pair) => pair.without.rss)),
+    rssWith: spread(pairs.map((pair) => pair.with.rss)),
+    rssAdded: spread(pairs.map((pair) => pair.with.rss - pair.without.rss)),
+    heapWithout: spread(pairs.map((pair) => pair.without.heap)),
+    heapWith: spread(pairs.map((pair) => pair.with.heap)),
+    heapAdded: spread(pairs.map((pair) => pair.with.heap - pair.without.heap)),
   };
 }
 
@@ -368,25 +409,27 @@ export async function runProductCostBench(): Promise<BenchResult> {
       await setup.dispose();
     }
   }
-  const rss = addedMemoryMiB();
-  figures.addedRssMiB = rss.withExtension - rss.without;
+  const memory = addedMemory();
+  figures.addedRssMiB = memory.rssAdded.median;
+  figures.addedRssMinMiB = memory.rssAdded.min;
+  figures.addedRssMaxMiB = memory.rssAdded.max;
+  figures.addedHeapMiB = memory.heapAdded.median;
   row(
     "(separate processes)",
-    `RSS after session start, median of ${RSS_SAMPLES}`,
-    `${rss.without.toFixed(1)} MiB`,
-    `${rss.withExtension.toFixed(1)} MiB`,
-    `${(rss.withExtension - rss.without).toFixed(1)} MiB`,
+    `RSS after session start, median (lowest-highest) of ${RSS_PAIRS} pairs`,
+    formatSpread(memory.rssWithout),
+    formatSpread(memory.rssWith),
+    formatSpread(memory.rssAdded),
     "",
     `added <= ${GOALS.addedRssMiB} MiB`,
-    rss.withExtension - rss.without <= GOALS.addedRssMiB,
+    memory.rssAdded.median <= GOALS.addedRssMiB,
   );
-  figures.addedHeapMiB = rss.heapWith - rss.heapWithout;
   row(
     "",
-    "  of which V8 heap used (after gc, steadier)",
-    `${rss.heapWithout.toFixed(1)} MiB`,
-    `${rss.heapWith.toFixed(1)} MiB`,
-    `${(rss.heapWith - rss.heapWithout).toFixed(1)} MiB`,
+    "  V8 heap used (after gc, steadier)",
+    formatSpread(memory.heapWithout),
+    formatSpread(memory.heapWith),
+    formatSpread(memory.heapAdded),
     "",
     "",
     undefined,

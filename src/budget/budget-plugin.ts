@@ -93,6 +93,13 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     return localTimeZone();
   };
   const keys = (now: number) => calendarKeys(now, timeZone());
+  const limitsOf = lastValue(effectiveLimits);
+  /** The limits set by config or command; none means the audits have nothing to say (every level "ok"). */
+  const currentLimits = () => limitsOf(context.config().budgets, limits.read());
+  const nothingToAudit = () => {
+    for (const _provider in currentLimits()) return false;
+    return true;
+  };
 
   // Read by the snapshot, the status warnings and the quota windows of one request: computed once per instant,
   // ledger, limits, config and balances.
@@ -105,7 +112,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       _balances: number,
     ): ProviderBudgetView[] => {
       const calendar = keys(now);
-      const effective = effectiveLimits(config.budgets, limitsState);
+      const effective = limitsOf(config.budgets, limitsState);
       const providers = [...new Set([...Object.keys(effective), ...providersWithUsage(ledger, calendar)])].sort();
       return providers.map((provider) => {
         const spend = providerSpend(ledger, calendar, provider);
@@ -125,6 +132,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
 
   // Quota source 2 (monthly spend / monthly budget of per-token providers) for the UVI plugin: see monthly-spend.ts.
   options.monthlySpend?.publish((now) => {
+    if (nothingToAudit()) return {};
     const spends = views(now).map((view) => ({
       provider: view.provider,
       spentUsd: view.spend.month.costUsd,
@@ -204,6 +212,8 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     name: "budget",
     providerStatus(now) {
       const result: Record<string, ProviderStatus> = {};
+      // Without limits no view has a period or a balance audit: nothing to compute per request.
+      if (nothingToAudit()) return result;
       for (const view of views(now)) {
         if (view.audit.periods.length === 0 && !view.audit.balance) continue;
         result[view.provider] = { budget: { level: view.audit.level, detail: view.audit.detail } };
@@ -214,7 +224,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       const config = context.config();
       if ((config.budgets?.policy ?? "soft") !== "hard") return undefined;
       const provider = attempt.candidate.account;
-      const providerLimits = effectiveLimits(config.budgets, limits.read())[provider];
+      const providerLimits = limitsOf(config.budgets, limits.read())[provider];
       if (!providerLimits?.daily && !providerLimits?.monthly) return undefined;
       const calendar = keys(attempt.now);
       return ledger.reserve({
@@ -264,6 +274,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       );
     },
     statusWarnings(now) {
+      if (nothingToAudit()) return [];
       return views(now)
         .filter((view) => view.audit.level !== "ok")
         .map((view) => {

@@ -48,20 +48,21 @@ type RawUsage = Partial<AssistantMessage["usage"]> | undefined;
 const clean = (value: unknown): number | undefined =>
   typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
 
-export function answerText(message: AssistantMessage | undefined): string {
+/** How many characters the answer holds (text, thinking, tool calls as name + JSON arguments), without joining them. */
+export function answerLength(message: AssistantMessage | undefined): number {
   const blocks = Array.isArray(message?.content) ? message!.content : [];
-  return blocks
-    .map((block) => {
-      if (block.type === "text") return block.text;
-      if (block.type === "thinking") return block.thinking;
-      if (block.type === "toolCall") return `${block.name}${JSON.stringify(block.arguments ?? {})}`;
-      return "";
-    })
-    .join("");
+  let length = 0;
+  for (const block of blocks) {
+    if (block.type === "text") length += block.text?.length ?? 0;
+    else if (block.type === "thinking") length += block.thinking?.length ?? 0;
+    else if (block.type === "toolCall")
+      length += (block.name?.length ?? 0) + JSON.stringify(block.arguments ?? {}).length;
+  }
+  return length;
 }
 
-export function estimateTokens(text: string): number {
-  return Math.ceil(text.length / CHARACTERS_PER_TOKEN);
+export function estimateTokens(characters: number): number {
+  return Math.ceil(characters / CHARACTERS_PER_TOKEN);
 }
 
 function priced(
@@ -83,11 +84,11 @@ function priced(
  */
 export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
   const usage = input.message?.usage as RawUsage;
-  const text = answerText(input.message);
+  const characters = answerLength(input.message);
   const reasons: string[] = [];
   if (!usage) {
-    if (text === "") return undefined;
-    const output = estimateTokens(text);
+    if (characters === 0) return undefined;
+    const output = estimateTokens(characters);
     const estimatedInput = clean(input.estimatedInputTokens) ?? 0;
     const tokens = { input: Math.round(estimatedInput), output, cacheRead: 0, cacheWrite: 0 };
     const what =
@@ -110,7 +111,7 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
     tokens[field] = value ?? 0;
   }
   const tokenSum = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
-  if (tokenSum === 0 && text === "") {
+  if (tokenSum === 0 && characters === 0) {
     return reasons.length > 0 ? { ...tokens, costUsd: 0, estimated: true, reason: reasons.join("; ") } : undefined;
   }
   if (
@@ -122,8 +123,8 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
     tokens.input = Math.round(input.estimatedInputTokens!);
     reasons.push("zero input tokens reported: input taken from the request's estimate");
   }
-  const textTokens = estimateTokens(text);
-  if (tokens.output === 0 && text !== "") {
+  const textTokens = estimateTokens(characters);
+  if (tokens.output === 0 && characters > 0) {
     tokens.output = textTokens;
     reasons.push(
       tokenSum === 0
@@ -132,7 +133,7 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
     );
   } else if (textTokens >= MIN_TOKENS_FOR_PLAUSIBILITY && tokens.output * IMPLAUSIBLE_OUTPUT_RATIO < textTokens) {
     reasons.push(
-      `${tokens.output} output tokens reported for ${text.length} characters of answer (a placeholder of an interrupted stream?): output estimated from the text length`,
+      `${tokens.output} output tokens reported for ${characters} characters of answer (a placeholder of an interrupted stream?): output estimated from the text length`,
     );
     tokens.output = textTokens;
   }

@@ -113,8 +113,9 @@ function addTo(period: Period, key: string, provider: string, modelId: string, t
 
 /** Keeps the newest `keep` keys (keys sort chronologically as YYYY-MM[-DD]). */
 function prune(period: Period, keep: number): Period {
-  const keys = Object.keys(period).sort();
+  const keys = Object.keys(period);
   if (keys.length <= keep) return period;
+  keys.sort();
   const kept: Period = {};
   for (const key of keys.slice(-keep)) kept[key] = period[key]!;
   return kept;

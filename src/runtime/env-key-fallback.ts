@@ -5,6 +5,7 @@
 // Implemented as a view over pi's registry so every reader (routing's credential check, target calls, balance
 // fetches) sees the same answer on every pi line.
 import type { Api, Model } from "@mariozechner/pi-ai";
+import { registryView } from "./registry-view.ts";
 import type { AuthResult, RegistryLike } from "./start-target.ts";
 
 export const ENV_KEY_FALLBACKS: Readonly<Record<string, readonly string[]>> = {
@@ -52,11 +53,5 @@ export function withEnvironmentKeyFallbacks<R extends RegistryLike>(
       return fallback ? { configured: true, source: fallback.name } : (status ?? { configured: false });
     },
   };
-  return new Proxy(registry, {
-    get(target, property, receiver) {
-      if (Object.hasOwn(overrides, property)) return overrides[property as keyof typeof overrides];
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  return registryView(registry, overrides);
 }

@@ -3,6 +3,7 @@
 import type { RouterConfig } from "../config/schema.ts";
 import type { Candidate, ModelFacts } from "../routing/types.ts";
 import { catalogueRegistry } from "./model-catalogue.ts";
+import { withModelLookupCache } from "./model-lookup.ts";
 import { collectModelFacts } from "./snapshot.ts";
 import type { RegistryLike } from "./start-target.ts";
 
@@ -21,7 +22,7 @@ export class TargetFacts {
   private readonly warnedMissingCredentials = new Set<string>();
 
   attachRegistry(registry: RegistryLike | undefined): void {
-    this.registryRef = registry;
+    this.registryRef = registry && withModelLookupCache(registry);
     this.source = undefined;
   }
 

@@ -1,15 +1,16 @@
 // Append-only JSONL event log shared by every pi window (DESIGN.md rule 7).
 //
 // append() is synchronous and only buffers the event (its envelope and compacted data); a debounced flush redacts and
-// serialises the buffered lines and appends them with one O_APPEND write, so lines from concurrent processes never
-// interleave mid-line. Before appending, a log that would grow past maxBytes is rotated under a cross-process lock
-// (live -> .1 -> .2 ... -> .keepFiles, older deleted); the size is re-checked under the lock so a rotation another
-// window just did is not repeated. There is deliberately no way to truncate or delete the live log: operators'
-// analytics must survive any command.
+// serialises the buffered lines, a slice per turn of the event loop (sliced-serialisation.ts), and appends them with
+// one O_APPEND write, so lines from concurrent processes never interleave mid-line. Before appending, a log that
+// would grow past maxBytes is rotated under a cross-process lock (live -> .1 -> .2 ... -> .keepFiles, older deleted);
+// the size is re-checked under the lock so a rotation another window just did is not repeated. There is deliberately
+// no way to truncate or delete the live log: operators' analytics must survive any command.
 import { appendFileSync, chmodSync, mkdirSync, statSync } from "node:fs";
 import { appendFile, chmod, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type EventEntry, type LogLine, LogLines } from "./log-lines.ts";
+import { SlicedSerialisation } from "./sliced-serialisation.ts";
 import { endsMidLine, endsMidLineSync, toPieces } from "./log-disk.ts";
 import { needsRotation, needsRotationSync, type RotatedLog, rotate, rotateSync } from "./log-rotation.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
@@ -18,6 +19,7 @@ import { acquireLock, acquireLockSync, describeError, errorCode } from "./file-l
 import type { StoreWarning } from "./json-store.ts";
 
 export { listLogFiles } from "./log-disk.ts";
+export { SERIALISE_SLICE_LINES } from "./sliced-serialisation.ts";
 export type { EventEntry, LogLine } from "./log-lines.ts";
 
 export interface EventLogOptions {
@@ -63,6 +65,8 @@ class JsonlEventLog implements EventLog, RotatedLog {
   private readonly lines: LogLines;
   /** Lines waiting for the next flush: envelopes not yet serialised, or text kept from a failed write. */
   private buffer: Array<LogLine | string> = [];
+  /** A flush's lines while they are serialised slice by slice; an exit flush takes them over. */
+  private serialising: SlicedSerialisation | undefined;
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private earlyFlushQueued = false;
@@ -83,7 +87,7 @@ class JsonlEventLog implements EventLog, RotatedLog {
     this.onWarning = options.onWarning;
     this.lines = new LogLines(options.now ?? Date.now, options.machine);
     this.unregister = registerExitFlush({
-      hasPendingWork: () => this.buffer.length > 0,
+      hasPendingWork: () => this.buffer.length > 0 || this.serialising !== undefined,
       holdsLock: () => exitRegistry().heldLocks.get(this.path) === this,
       flushSync: () => this.flushSync(),
     });
@@ -136,8 +140,11 @@ class JsonlEventLog implements EventLog, RotatedLog {
   }
 
   flushSync(): void {
-    if (this.buffer.length === 0) return;
-    const lines = this.text(this.buffer.splice(0));
+    // The lines of an async flush still being serialised come first, and that flush then writes nothing.
+    const earlier = this.serialising?.takeOver() ?? [];
+    this.serialising = undefined;
+    if (earlier.length === 0 && this.buffer.length === 0) return;
+    const lines = this.text([...earlier, ...this.buffer.splice(0)]);
     const { pieces, bytes } = toPieces(lines);
     try {
       const created = mkdirSync(this.dir, { recursive: true, mode: DIRECTORY_MODE });
@@ -156,7 +163,12 @@ class JsonlEventLog implements EventLog, RotatedLog {
   private async flushNow(): Promise<void> {
     this.earlyFlushQueued = false;
     if (this.buffer.length === 0) return;
-    const lines = this.text(this.buffer.splice(0));
+    const job = new SlicedSerialisation(this.buffer.splice(0), (entries) => this.text(entries));
+    this.serialising = job;
+    const lines = await job.run().finally(() => {
+      if (this.serialising === job) this.serialising = undefined;
+    });
+    if (!lines) return; // an exit flush wrote them
     const { pieces, bytes } = toPieces(lines);
     let written = 0;
     try {

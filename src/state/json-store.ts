@@ -40,6 +40,12 @@ const DEFAULT_FLUSH_DELAY_MS = 250;
 const DEFAULT_REFRESH_INTERVAL_MS = 2000;
 /** Beyond this many unwritten operations (disk broken for a long time) the oldest are no longer kept for writing. */
 const MAX_QUEUED_OPERATIONS = 10_000;
+/**
+ * Every this many unwritten operations a flush starts at once, whatever the flush delay: a store updated faster than
+ * that delay (the usage ledger at thousands of requests a second) writes in bounded batches instead of reaching
+ * MAX_QUEUED_OPERATIONS and dropping the oldest, and each flush replays a bounded number of operations.
+ */
+export const EARLY_FLUSH_OPERATIONS = 500;
 /** pi loads *.ts/*.js files in its extensions folder as extensions; a store must never create one. */
 const LOADABLE_FILE_PATTERN = /\.[cm]?[jt]s$/i;
 
@@ -108,7 +114,8 @@ class JsonFileStore<T> implements StateStore<T> {
         `state could not be written for ${MAX_QUEUED_OPERATIONS} updates; the oldest will not be persisted`,
       );
     }
-    this.scheduleFlush(this.options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS);
+    if (this.queue.length % EARLY_FLUSH_OPERATIONS === 0) void this.flush();
+    else this.scheduleFlush(this.options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS);
   }
 
   flush(): Promise<void> {

@@ -1,5 +1,6 @@
-// What one event-log line is: its envelope (version, type, time, request, session, route, machine) and its compacted
-// data, built when the event is appended, and its redacted JSON text, built when the log is flushed. The event log
+// What one event-log line is: its envelope (version, type, time, request, session, route, machine), built when the
+// event is appended, and its compacted data and redacted JSON text, built when the log is flushed, off the request's
+// path (the event log's callers hand over fresh data and do not change it afterwards). The event log
 // (event-log.ts) only decides when lines reach the disk and how.
 import { compactEventData, writesRequestEnvelope } from "../events/compact-events.ts";
 import { EVENT_SCHEMA_VERSION, type EventRecord } from "../events/event-types.ts";
@@ -45,7 +46,7 @@ export class LogLines {
     private readonly machine: string | undefined,
   ) {}
 
-  /** The line of an appended event, without its text yet. Throws when the event's data cannot be compacted. */
+  /** The line of an appended event: its envelope, and its data as given (compacted with its text, at flush). */
   line(event: EventEntry): LogLine {
     const record = event as unknown as EventRecord;
     const line = { v: EVENT_SCHEMA_VERSION, type: event.type, ts: event.ts ?? this.timestamp() } as LogLine;
@@ -55,14 +56,15 @@ export class LogLines {
       if (event.routeId !== undefined) line.routeId = event.routeId;
       if (this.machine !== undefined) line.machine = this.machine;
     }
-    line.data = event.data ? compactEventData(record) : {};
+    line.data = (event.data ?? {}) as Record<string, unknown>;
     return line;
   }
 
   /**
    * The lines' text, built at flush time, off the request's path (a request's decision, candidates and attempt lines
-   * come before its first token). Text kept from a failed write passes as it is; a line that cannot be serialised is
-   * reported and left out.
+   * come before its first token): each line's data is compacted, then redacted and serialised, once (every line from
+   * line() passes here once). Text kept from a failed write passes as it is; a line that cannot be compacted or
+   * serialised is reported and left out.
    */
   text(entries: Array<LogLine | string>, onError: (line: LogLine, error: unknown) => void): string[] {
     const lines: string[] = [];
@@ -72,6 +74,7 @@ export class LogLines {
         continue;
       }
       try {
+        entry.data = compactEventData({ type: entry.type, data: entry.data } as unknown as EventRecord);
         lines.push(redactedJson(entry));
       } catch (error) {
         onError(entry, error);

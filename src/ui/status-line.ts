@@ -52,7 +52,18 @@ export function formatStatus(view: StatusView): string {
 
 /** Keeps the status view up to date from runtime callbacks and pushes the text through `publish`. */
 export class StatusLine implements StatusSink {
-  private view: StatusView = { warnings: [] };
+  /** Updated in place on every request (text() copies it): one shape with every field, no copy per callback. */
+  private readonly view: StatusView = {
+    routeId: undefined,
+    tier: undefined,
+    tierSource: undefined,
+    intent: undefined,
+    confidence: undefined,
+    phase: undefined,
+    servedKey: undefined,
+    failovers: undefined,
+    warnings: [],
+  };
   private configWarnings: string[] = [];
   private pending: NodeJS.Immediate | undefined;
 
@@ -75,51 +86,51 @@ export class StatusLine implements StatusSink {
   }
 
   onDecision(decision: Decision, extraWarnings: string[] = []): void {
-    const warnings = new Set<string>(extraWarnings);
-    for (const candidate of decision.candidates) for (const warning of candidate.warnings) warnings.add(warning);
-    for (const skipped of decision.skipped)
-      if (skipped.reason === "circuit-open") warnings.add(`breaker open ${skipped.provider}`);
-    if (decision.trace.fallback) warnings.add("budget fallback");
-    this.view = {
-      ...this.view,
-      routeId: decision.requestedRouteId,
-      tier: decision.trace.tier,
-      tierSource: decision.trace.tierSource,
-      intent: decision.trace.intent,
-      confidence: decision.trace.intentConfidence,
-      warnings: [...warnings],
+    const warnings: string[] = [];
+    const add = (warning: string) => {
+      if (!warnings.includes(warning)) warnings.push(warning);
     };
+    for (const warning of extraWarnings) add(warning);
+    for (const candidate of decision.candidates) for (const warning of candidate.warnings) add(warning);
+    for (const skipped of decision.skipped)
+      if (skipped.reason === "circuit-open") add(`breaker open ${skipped.provider}`);
+    if (decision.trace.fallback) add("budget fallback");
+    const view = this.view;
+    view.routeId = decision.requestedRouteId;
+    view.tier = decision.trace.tier;
+    view.tierSource = decision.trace.tierSource;
+    view.intent = decision.trace.intent;
+    view.confidence = decision.trace.intentConfidence;
+    view.warnings = warnings;
   }
 
   onAttempt(routeId: string, candidate: Candidate, attempt: number): void {
-    this.view = {
-      ...this.view,
-      routeId,
-      phase: attempt > 1 ? `failing over → ${candidate.key}` : `→ ${candidate.key}…`,
-    };
+    this.view.routeId = routeId;
+    this.view.phase = attempt > 1 ? `failing over → ${candidate.key}` : `→ ${candidate.key}…`;
     this.renderSoon();
   }
 
   onCommitted(routeId: string, candidate: Candidate): void {
-    this.view = { ...this.view, routeId, phase: undefined, servedKey: candidate.key };
+    this.view.routeId = routeId;
+    this.view.phase = undefined;
+    this.view.servedKey = candidate.key;
     this.renderSoon();
   }
 
   onWaiting(routeId: string, key: string, until: number, notice?: string): void {
     const seconds = Math.max(0, Math.ceil((until - this.now()) / 1000));
-    this.view = { ...this.view, routeId, phase: `waiting ${seconds}s for ${key}` };
+    this.view.routeId = routeId;
+    this.view.phase = `waiting ${seconds}s for ${key}`;
     this.render();
     if (notice) this.announce?.(notice);
   }
 
   onFinished(routeId: string, outcome: RequestOutcome, servedKey: string | undefined, failovers: number): void {
-    this.view = {
-      ...this.view,
-      routeId,
-      phase: outcome === "success" ? undefined : outcome === "aborted" ? "aborted" : "no target served",
-      servedKey: servedKey ?? this.view.servedKey,
-      failovers,
-    };
+    const view = this.view;
+    view.routeId = routeId;
+    view.phase = outcome === "success" ? undefined : outcome === "aborted" ? "aborted" : "no target served";
+    view.servedKey = servedKey ?? view.servedKey;
+    view.failovers = failovers;
     this.render();
   }
 

@@ -92,4 +92,38 @@ describe("the cost of a routed request", () => {
     assert.equal(formats.total(), 0, `Intl.DateTimeFormat built on the request path: ${describeCalls(formats)}`);
     assert.equal(writes.total(), 0, `synchronous disk writes on the request path: ${describeCalls(writes)}`);
   });
+
+  it("looks each target up in pi's model registry once, not on every request", async () => {
+    harness = await createSdkHarness({
+      targets: [
+        { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
+        { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
+      ],
+      routes: ROUTES,
+    });
+    const registry = harness.session.modelRegistry;
+    const find = registry.find;
+    const lookups: string[] = [];
+    registry.find = function (provider: string, modelId: string) {
+      if (provider.startsWith("mock-")) lookups.push(`${provider}/${modelId}`);
+      return find.call(this, provider, modelId);
+    };
+    await harness.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = harness.fauxHelpers;
+    harness
+      .faux("mock-a")
+      .setResponses(Array.from({ length: 6 }, (_, index) => fauxAssistantMessage(`answer ${index}`)));
+    for (let index = 0; index < 6; index++) await harness.prompt(`served ${index}`);
+    const answers = harness.chat().filter((message: any) => message.role === "assistant");
+    assert.equal(answers.length, 6);
+    assert.ok(answers.every((message: any) => message.provider === "mock-a" && message.stopReason === "stop"));
+    assert.equal(lookups.length, 0, `no registry scan for a target already looked up at session start: ${lookups}`);
+
+    // pi replaces its model list when models.json or a login changes it: the next request looks its target up again.
+    registry.models = [...registry.models];
+    harness.faux("mock-a").setResponses([fauxAssistantMessage("after the list changed")]);
+    await harness.prompt("after a models change");
+    assert.equal(harness.chat().at(-1).provider, "mock-a");
+    assert.ok(lookups.includes("mock-a/model-a"), `the counter sees a lookup once the list changed: ${lookups}`);
+  });
 });

@@ -10,6 +10,7 @@ import {
   openEventLog,
   type LogLine,
   type EventLogOptions,
+  SERIALISE_SLICE_LINES,
 } from "../../src/state/event-log.ts";
 import { EVENT_LOG_NAME } from "../../src/state/state-paths.ts";
 import type { StoreWarning } from "../../src/state/json-store.ts";
@@ -109,6 +110,28 @@ describe("openEventLog: lines", () => {
     assert.equal(readLines(log.path).length, 1);
   });
 
+  it("reads an event's data when the log is flushed, not when the request appends it", async () => {
+    const dir = freshDir("auto-router-events");
+    const log = openEventLog(options(dir));
+    let reads = 0;
+    const data = {
+      routeId: "main",
+      requestedRouteId: "main",
+      intent: "general",
+      get hints() {
+        reads += 1;
+        return [];
+      },
+    };
+    log.append({ type: "decision", requestId: "r1", sessionId: "s1", routeId: "main", data });
+    assert.equal(reads, 0, "append() only keeps the data");
+    await log.flush();
+    assert.equal(reads, 1);
+    const [line] = readLines(log.path);
+    assert.deepEqual(line!.data, { routeId: "main", intent: "general" }, "compacted as v2 writes it");
+    await log.close();
+  });
+
   it("leaves out a line that cannot be serialised, with a warning naming its type, and writes the others", async () => {
     const dir = freshDir("auto-router-events");
     const warnings: StoreWarning[] = [];
@@ -137,6 +160,49 @@ describe("openEventLog: lines", () => {
     log.flushSync();
     assert.equal(warnings.length, 1, JSON.stringify(warnings));
     await log.close();
+  });
+});
+
+describe("openEventLog: a flush shares the event loop", () => {
+  const EVENTS = 200;
+  /** Events whose data counts how many of them were serialised so far (toJSON runs at serialisation). */
+  function countingEvents(log: EventLog): { serialised: () => number } {
+    let serialised = 0;
+    for (let index = 0; index < EVENTS; index++)
+      log.append({ type: "tick", data: { index, counted: { toJSON: () => ++serialised } } });
+    return { serialised: () => serialised };
+  }
+
+  it("serialises a large flush in slices, letting other work run between them, and writes every line in order", async () => {
+    const dir = freshDir("auto-router-events");
+    const log = openEventLog(options(dir, { maxBufferedEvents: 10_000 }));
+    const counter = countingEvents(log);
+    let serialisedWhenOtherWorkRan = -1;
+    setImmediate(() => (serialisedWhenOtherWorkRan = counter.serialised()));
+    await log.flush();
+    assert.equal(counter.serialised(), EVENTS);
+    assert.equal(serialisedWhenOtherWorkRan, SERIALISE_SLICE_LINES, "other work ran after the first slice");
+    assert.deepEqual(
+      readLines(log.path).map((line) => (line.data as { index: number }).index),
+      Array.from({ length: EVENTS }, (_, index) => index),
+    );
+    await log.close();
+  });
+
+  it("an exit flush during a sliced flush writes each line once, in order", async () => {
+    const dir = freshDir("auto-router-events");
+    const log = openEventLog(options(dir, { maxBufferedEvents: 10_000 }));
+    countingEvents(log);
+    const flushed = log.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    log.append({ type: "tick", data: { index: EVENTS } });
+    log.flushSync();
+    await flushed;
+    await log.close();
+    assert.deepEqual(
+      readLines(log.path).map((line) => (line.data as { index: number }).index),
+      Array.from({ length: EVENTS + 1 }, (_, index) => index),
+    );
   });
 });
 

@@ -4,7 +4,12 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { openJsonStore, type JsonStoreOptions, type StoreWarning } from "../../src/state/json-store.ts";
+import {
+  EARLY_FLUSH_OPERATIONS,
+  openJsonStore,
+  type JsonStoreOptions,
+  type StoreWarning,
+} from "../../src/state/json-store.ts";
 import { createMemoryStore } from "../../src/state/memory-store.ts";
 import { freshDir } from "../helpers/temp-and-workers.ts";
 
@@ -334,6 +339,31 @@ describe("openJsonStore: permissions and directory contents", () => {
       assert.ok(statSync(join(dir, entry)).isFile(), `${entry} is not a plain file`);
       assert.doesNotMatch(entry, /\.[cm]?[jt]s$/);
     }
+  });
+});
+
+describe("openJsonStore: updated faster than its flush delay", () => {
+  it("writes every EARLY_FLUSH_OPERATIONS updates without waiting for its delay, and persists all 25,000", async () => {
+    const file = join(freshDir("auto-router-store"), "auto-router.tally.json");
+    const warnings: StoreWarning[] = [];
+    const store = openJsonStore(tallyOptions(file, warnings));
+    const UPDATES = 25_000;
+    const onDisk = () => (existsSync(file) ? readTally(file).count : 0);
+    for (let index = 1; index <= UPDATES; index += 1) {
+      store.update(addOne);
+      if (index % EARLY_FLUSH_OPERATIONS !== 0) continue;
+      // The write of the batch before this one has landed (event-loop turns counted, never time): its flush
+      // delay is a minute, so only an early flush can have written it.
+      let turns = 0;
+      while (onDisk() < index - EARLY_FLUSH_OPERATIONS && turns < 100_000) {
+        await new Promise((resolve) => setImmediate(resolve));
+        turns += 1;
+      }
+      assert.ok(onDisk() >= index - EARLY_FLUSH_OPERATIONS, `after ${index} updates the file holds ${onDisk()}`);
+    }
+    await store.close();
+    assert.equal(readTally(file).count, UPDATES);
+    assert.deepEqual(warnings, []);
   });
 });
 
