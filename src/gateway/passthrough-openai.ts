@@ -3,7 +3,7 @@
 // stream_options.include_usage so the answer's usage is known; the usage record the client did not ask for is
 // dropped from what it receives. Each chunk is parsed: its content is kept (the usage fallback counts characters
 // when an upstream reports no usage) and `model` is renamed to the name the client asked for.
-import type { AssistantMessage, StopReason } from "@mariozechner/pi-ai";
+import type { AssistantMessage, StopReason, ToolCall } from "@mariozechner/pi-ai";
 import { errorBody } from "./errors.ts";
 import { OpenAIAssembler } from "./passthrough-assemble.ts";
 import {
@@ -50,7 +50,8 @@ class OpenAIScanner implements StreamScanner {
         type: "toolCall" as const,
         id: call.id,
         name: call.name,
-        arguments: safeJson(call.args) ?? {},
+        // A parsed JSON object (pi's newer types say JsonObject; safeJson only returns what JSON.parse made).
+        arguments: (safeJson(call.args) ?? {}) as ToolCall["arguments"],
       })),
     ];
   }
