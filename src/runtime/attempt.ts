@@ -40,6 +40,8 @@ export interface AttemptInput {
   now: () => number;
   /** Called once, at the commit point. */
   onCommit?: () => void;
+  /** How long an aborted target may take to end its stream (default ABANDON_GRACE_MS). */
+  abandonGraceMs?: number;
   label: string;
 }
 
@@ -65,14 +67,12 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
   let lastPartial: AssistantMessage | undefined;
   const buffer: AssistantMessageEvent[] = [];
 
-  let abandon: (() => void) | undefined;
-  const abandoned = new Promise<"abandoned">((resolve) => {
-    abandon = () => resolve("abandoned");
-  });
   let abandonTimer: ReturnType<typeof setTimeout> | undefined;
   const watchdog = new AttemptWatchdog(timeouts, now, (reason) => {
     controller.abort(new Error(`auto-router ${reason} timeout`));
-    abandonTimer = setTimeout(() => abandon?.(), ABANDON_GRACE_MS);
+    // A target that does not end its stream after the abort is abandoned: ending the stream from this side (its
+    // public end()) makes the pending read return, so the loop below needs no race per event.
+    abandonTimer = setTimeout(() => input.stream.end(), input.abandonGraceMs ?? ABANDON_GRACE_MS);
   });
   const commit = () => {
     committed = true;
@@ -101,8 +101,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
   const iterator = input.stream[Symbol.asyncIterator]();
   try {
     for (;;) {
-      const next = await Promise.race([iterator.next(), abandoned]);
-      if (next === "abandoned" || next.done) break;
+      const next = await iterator.next();
+      if (next.done) break;
       const event = next.value;
       watchdog.touch();
       if ("partial" in event && event.partial) lastPartial = event.partial;

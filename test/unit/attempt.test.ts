@@ -100,6 +100,37 @@ describe("runAttempt", () => {
     );
   });
 
+  it("abandons a target that ignores the abort after the grace time, before and after the commit point", async () => {
+    // Neither stream ends when aborted: the first sends nothing, the second one word and then nothing.
+    for (const [events, expected] of [
+      [[], "failed"],
+      [["w0 "], "committed"],
+    ] as const) {
+      const stream = createAssistantMessageEventStream();
+      stream.push({ type: "start", partial: message("") });
+      for (const delta of events) stream.push({ type: "text_delta", contentIndex: 0, delta, partial: message(delta) });
+      const controller = new AbortController();
+      const pushed: AssistantMessageEvent[] = [];
+      const outcome = await runAttempt({
+        stream,
+        push: (event) => pushed.push(event),
+        controller,
+        timeouts: { firstTokenMs: 40, stallMs: 40 },
+        now: Date.now,
+        label: "mock/m",
+        abandonGraceMs: 30,
+      });
+      assert.equal(controller.signal.aborted, true, "the target was told to stop first");
+      assert.equal(outcome.status, expected);
+      if (outcome.status === "failed") assert.equal(outcome.failure.kind, "timeout");
+      if (outcome.status === "committed") {
+        assert.equal(outcome.final, "error");
+        const last = pushed.at(-1)!;
+        assert.match(last.type === "error" ? (last.error.errorMessage ?? "") : "", /timed out/);
+      }
+    }
+  });
+
   it("classifies an error after the commit point once, on the outcome, for the breaker and health to read", async () => {
     const stream = createAssistantMessageEventStream();
     const cut = { ...message("half an ans", "error"), errorMessage: "500 Internal Server Error" };
