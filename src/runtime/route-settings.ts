@@ -22,7 +22,19 @@ export interface EffectiveRouteSettings {
   pinUpstream: boolean;
 }
 
+/** One computation per route and config: every request of a route reads these, and a config is never changed in place. */
+const settingsByConfig = new WeakMap<RouterConfig, Map<string, EffectiveRouteSettings>>();
+
+/** The route's effective settings; shared between requests, so read-only to callers. */
 export function routeSettings(config: RouterConfig, routeId: string): EffectiveRouteSettings {
+  let byRoute = settingsByConfig.get(config);
+  if (!byRoute) settingsByConfig.set(config, (byRoute = new Map()));
+  let settings = byRoute.get(routeId);
+  if (!settings) byRoute.set(routeId, (settings = computeRouteSettings(config, routeId)));
+  return settings;
+}
+
+function computeRouteSettings(config: RouterConfig, routeId: string): EffectiveRouteSettings {
   const route = config.routes[routeId];
   const top = config.failover ?? {};
   const own = route?.failover ?? {};
