@@ -62,8 +62,10 @@ run_line() {
     "$node_binary" --import tsx --test --test-reporter=tap --test-concurrency=2 "${sdk_suites[@]}" "$cli_suite" \
     >"$log" 2>&1
   local code=$?
-  local passed failed cancelled
+  local passed failed cancelled skipped
   passed="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1)"
+  skipped="$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$log" | tail -n 1)"
+  skipped="${skipped:-0}"
   failed="$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n 1)"
   cancelled="$(sed -n 's/^# cancelled \([0-9]*\)$/\1/p' "$log" | tail -n 1)"
   passed="${passed:-0}"
@@ -80,8 +82,9 @@ run_line() {
     grep -q '^# pass' "$log" || tail -n 60 "$log"
   fi
   # A test whose report vanished (e.g. a test that swallowed stdout, which node:test uses to report from child
-  # processes) is neither passed nor failed: compare the counts between lines so it cannot go unnoticed.
-  local count=$(( passed + failed ))
+  # processes) is neither passed nor failed: compare the counts between lines so it cannot go unnoticed. A test that
+  # does not apply to a pi line skips itself there, saying why; it is counted (and named in the summary) apart.
+  local count=$(( passed + failed + skipped ))
   if [[ -z "$expected_count" ]]; then
     expected_count=$count
   elif [[ $count -ne $expected_count ]]; then
@@ -92,6 +95,10 @@ run_line() {
   total_passed=$(( total_passed + passed ))
   total_failed=$(( total_failed + failed ))
   local summary="$label: $passed passed, $failed failed"
+  if [[ $skipped -gt 0 ]]; then
+    summary="$summary, $skipped skipped"
+    grep -h ' # SKIP' "$log" | sed 's/^ */-- skipped on this line: /'
+  fi
   summaries+=("$summary   [pi ${label#compat-} / node $node_version, $(( SECONDS - started )) s]")
   echo "$summary"
 }

@@ -93,7 +93,7 @@ describe("the cost of a routed request", () => {
     assert.equal(writes.total(), 0, `synchronous disk writes on the request path: ${describeCalls(writes)}`);
   });
 
-  it("looks each target up in pi's model registry once, not on every request", async () => {
+  it("looks each target up in pi's model registry once, not on every request", async (t) => {
     harness = await createSdkHarness({
       targets: [
         { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
@@ -102,6 +102,12 @@ describe("the cost of a routed request", () => {
       routes: ROUTES,
     });
     const registry = harness.session.modelRegistry;
+    if (typeof registry?.find !== "function") {
+      // Newer pi lines have a ModelRuntime that lists its models as a fresh copy each time: nothing tells when a
+      // remembered lookup went stale, so the router asks it every time there (src/runtime/model-lookup.ts).
+      t.skip("this pi line has no ModelRegistry whose model list can be watched");
+      return;
+    }
     const find = registry.find;
     const lookups: string[] = [];
     registry.find = function (provider: string, modelId: string) {
