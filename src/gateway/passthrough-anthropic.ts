@@ -9,10 +9,9 @@ import {
   anthropicTokens,
   parseBlock,
   safeJson,
-  zeroTokens,
+  ScannerBase,
   type PassthroughDialect,
   type ScanStep,
-  type StreamScanner,
 } from "./passthrough-scan.ts";
 
 const STOP_REASONS: Record<string, StopReason> = {
@@ -22,16 +21,13 @@ const STOP_REASONS: Record<string, StopReason> = {
   tool_use: "toolUse",
 };
 
-class AnthropicScanner implements StreamScanner {
-  readonly tokens = zeroTokens();
-  stopReason: StopReason = "stop";
-  readonly content = [];
-  private committed = false;
-
+class AnthropicScanner extends ScannerBase {
   constructor(
     private readonly clientModel: string,
     private readonly assembler: AnthropicAssembler | undefined,
-  ) {}
+  ) {
+    super();
+  }
 
   block(block: string): ScanStep {
     const text = `${block}\n\n`;
@@ -75,15 +71,6 @@ class AnthropicScanner implements StreamScanner {
       default:
         return { text };
     }
-  }
-
-  private commit(text: string): ScanStep {
-    this.committed = true;
-    return { text, substantive: true };
-  }
-
-  completeAtEnd(): boolean {
-    return false;
   }
 
   body(): string {

@@ -10,10 +10,9 @@ import {
   openAITokens,
   parseBlock,
   safeJson,
-  zeroTokens,
+  ScannerBase,
   type PassthroughDialect,
   type ScanStep,
-  type StreamScanner,
 } from "./passthrough-scan.ts";
 
 const STOP_REASONS: Record<string, StopReason> = {
@@ -25,9 +24,7 @@ const STOP_REASONS: Record<string, StopReason> = {
 
 type Loose = Record<string, unknown>;
 
-class OpenAIScanner implements StreamScanner {
-  readonly tokens = zeroTokens();
-  stopReason: StopReason = "stop";
+class OpenAIScanner extends ScannerBase {
   private text = "";
   private readonly calls: { id: string; name: string; args: string }[] = [];
   private finished = false;
@@ -40,10 +37,11 @@ class OpenAIScanner implements StreamScanner {
     private readonly clientModel: string,
     private readonly assembler: OpenAIAssembler | undefined,
   ) {
+    super();
     this.renamedModel = `"model":${JSON.stringify(clientModel)}`;
   }
 
-  get content(): AssistantMessage["content"] {
+  override get content(): AssistantMessage["content"] {
     return [
       ...(this.text ? [{ type: "text" as const, text: this.text }] : []),
       ...this.calls.map((call) => ({
@@ -100,7 +98,7 @@ class OpenAIScanner implements StreamScanner {
     };
   }
 
-  completeAtEnd(): boolean {
+  override completeAtEnd(): boolean {
     return this.finished;
   }
 

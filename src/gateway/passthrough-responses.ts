@@ -3,15 +3,13 @@
 // events. The response object of response.created and the terminal event carries the model (renamed to the name the
 // client asked for) and, at the end, the usage; a non-streaming client gets the terminal event's response object,
 // which holds every output item.
-import type { StopReason } from "@mariozechner/pi-ai";
 import { errorBody } from "./errors.ts";
 import {
   parseBlock,
   safeJson,
-  zeroTokens,
+  ScannerBase,
   type PassthroughDialect,
   type ScanStep,
-  type StreamScanner,
   type TokenCounts,
 } from "./passthrough-scan.ts";
 
@@ -32,14 +30,12 @@ function responsesTokens(into: TokenCounts, usage: Loose | undefined): void {
 const TERMINAL = new Set(["response.completed", "response.incomplete"]);
 const WITH_RESPONSE = new Set(["response.created", "response.in_progress", ...TERMINAL, "response.failed"]);
 
-class ResponsesScanner implements StreamScanner {
-  readonly tokens = zeroTokens();
-  stopReason: StopReason = "stop";
-  readonly content = [];
+class ResponsesScanner extends ScannerBase {
   private response: Loose = {};
-  private committed = false;
 
-  constructor(private readonly clientModel: string) {}
+  constructor(private readonly clientModel: string) {
+    super();
+  }
 
   block(block: string): ScanStep {
     const text = `${block}\n\n`;
@@ -83,15 +79,6 @@ class ResponsesScanner implements StreamScanner {
           ? "toolUse"
           : "stop";
     return { text, end: "done" };
-  }
-
-  private commit(text: string): ScanStep {
-    this.committed = true;
-    return { text, substantive: true };
-  }
-
-  completeAtEnd(): boolean {
-    return false;
   }
 
   body(): string {

@@ -37,6 +37,35 @@ export interface StreamScanner {
   readonly content: AssistantMessage["content"];
 }
 
+/**
+ * What every dialect's scanner keeps: the counts, the stop reason, whether the commit point passed. The content is
+ * left empty where the stream always reports usage (it is only read to estimate usage that was not reported).
+ */
+export abstract class ScannerBase implements StreamScanner {
+  readonly tokens = zeroTokens();
+  stopReason: StopReason = "stop";
+  protected committed = false;
+
+  abstract block(block: string): ScanStep;
+  abstract errorBlock(message: string): string;
+  abstract body(): string;
+
+  get content(): AssistantMessage["content"] {
+    return [];
+  }
+
+  /** Only a stream that ends with its own terminal event is complete. */
+  completeAtEnd(): boolean {
+    return false;
+  }
+
+  /** The commit point: this block holds the first real output. */
+  protected commit(text: string): ScanStep {
+    this.committed = true;
+    return { text, substantive: true };
+  }
+}
+
 /** The protocol-specific half of a passthrough: the upstream path, the body it sends, the scanner of the answer. */
 export interface PassthroughDialect {
   api: string;
