@@ -7,6 +7,7 @@ import { errorBody } from "./errors.ts";
 import { AnthropicAssembler } from "./passthrough-assemble.ts";
 import {
   anthropicTokens,
+  forTarget,
   parseBlock,
   safeJson,
   ScannerBase,
@@ -86,10 +87,7 @@ export const ANTHROPIC_PASSTHROUGH: PassthroughDialect = {
   api: "anthropic-messages",
   protocol: "anthropic",
   path: () => "/v1/messages",
-  body(client, modelId) {
-    const { provider: _provider, ...rest } = client;
-    return { ...rest, model: modelId };
-  },
+  body: forTarget,
   scanner: (_client, clientModel, assemble) =>
     new AnthropicScanner(clientModel, assemble ? new AnthropicAssembler() : undefined),
 };

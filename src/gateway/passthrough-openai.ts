@@ -7,6 +7,7 @@ import type { AssistantMessage, StopReason, ToolCall } from "@mariozechner/pi-ai
 import { errorBody } from "./errors.ts";
 import { OpenAIAssembler } from "./passthrough-assemble.ts";
 import {
+  forTarget,
   openAITokens,
   parseBlock,
   safeJson,
@@ -148,9 +149,8 @@ export const OPENAI_CHAT_PASSTHROUGH: PassthroughDialect = {
   protocol: "openai",
   path: () => "/chat/completions",
   body(client, modelId) {
-    const { provider: _provider, ...rest } = client;
-    const options = (rest.stream_options ?? {}) as Loose;
-    return { ...rest, model: modelId, stream_options: { ...options, include_usage: true } };
+    const body = forTarget(client, modelId);
+    return { ...body, stream_options: { ...(body.stream_options as Loose | undefined), include_usage: true } };
   },
   scanner: (client, clientModel, assemble) =>
     new OpenAIScanner(

@@ -5,6 +5,7 @@
 // which holds every output item.
 import { errorBody } from "./errors.ts";
 import {
+  forTarget,
   parseBlock,
   safeJson,
   ScannerBase,
@@ -97,10 +98,7 @@ export const RESPONSES_PASSTHROUGH: PassthroughDialect = {
   api: "openai-responses",
   protocol: "openai",
   path: () => "/responses",
-  body(client, modelId) {
-    const { provider: _provider, ...rest } = client;
-    return { ...rest, model: modelId };
-  },
+  body: forTarget,
   scanner: (_client, clientModel) => new ResponsesScanner(clientModel),
   // Hosted tools (web search, ...) run only on some targets: such a request is translated, which leaves them out
   // on every target alike and names them in x-auto-router-ignored-tools.

@@ -108,6 +108,12 @@ export function answerMessage(
   };
 }
 
+/** The client's body for one target: its model id, the router's own `provider` preferences taken out. */
+export function forTarget(client: Record<string, unknown>, modelId: string): Record<string, unknown> {
+  const { provider: _provider, ...rest } = client;
+  return { ...rest, model: modelId };
+}
+
 export const zeroTokens = (): TokenCounts => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
 
 const count = (value: unknown): number | undefined =>
