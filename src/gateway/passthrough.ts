@@ -7,8 +7,14 @@ import http from "node:http";
 import https from "node:https";
 import { AttemptWatchdog, type TimeoutReason } from "../runtime/attempt-watchdog.ts";
 import type { AttemptOutcome } from "../runtime/attempt.ts";
-import { THINKING_COMMIT_CHARS, THINKING_COMMIT_MS } from "../runtime/attempt.ts";
 import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
+import {
+  cutOffText,
+  emptyResponseFailure,
+  endedWithoutResultText,
+  ThinkingProgress,
+  timeoutFailure as timeoutOf,
+} from "../runtime/commit-point.ts";
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { redactText } from "../state/redact.ts";
@@ -97,8 +103,7 @@ function runPassthrough(
     let settled = false;
     let committed = false;
     let ttftMs: number | undefined;
-    let thinkingChars = 0;
-    let thinkingStartedAt: number | undefined;
+    const thinking = new ThinkingProgress();
     let request: http.ClientRequest | undefined;
     let response: http.IncomingMessage | undefined;
     let requestTimer: ReturnType<typeof setTimeout> | undefined;
@@ -130,12 +135,7 @@ function runPassthrough(
     const timeoutFailure = (): Failure =>
       noAnswerIn !== undefined
         ? makeFailure("timeout", `${candidate.key}: no response within ${noAnswerIn} ms (request timeout)`)
-        : watchdog.tripped === "first-token"
-          ? makeFailure(
-              "timeout",
-              `${candidate.key}: no output within ${timeouts.firstTokenMs} ms (first-token timeout)`,
-            )
-          : makeFailure("timeout", `${candidate.key}: no data for ${timeouts.stallMs} ms (stream stalled)`);
+        : timeoutOf(candidate.key, watchdog.tripped ?? "stall", timeouts);
     const write = (text: string) => client.write(text, response);
     const commit = () => {
       committed = true;
@@ -145,28 +145,27 @@ function runPassthrough(
       watchdog.commit();
       client.open();
     };
-    const done = (reading: StreamScanner) => {
-      client.complete(() => reading.body());
-      const answer = answerMessage(target, reading.tokens, reading.stopReason, reading.content, now());
+    const done = () => {
+      client.complete(() => scanner.body());
+      const answer = answerMessage(target, scanner.tokens, scanner.stopReason, scanner.content, now());
       finish({ status: "committed", final: "done", message: answer, ttftMs, latencyMs: latency() });
     };
     /** An answer cut off after the commit point: the client gets an error in its protocol, the loop a final error. */
     const cutOff = (text: string, block?: string) => {
       client.cutOff(text, block ?? scanner.errorBlock(text));
-      const s = scanner;
       finish({
         status: "committed",
         final: "error",
         failure: classified(text),
-        message: answerMessage(target, s.tokens, "error", s.content, now(), text),
+        message: answerMessage(target, scanner.tokens, "error", scanner.content, now(), text),
         ttftMs,
         latencyMs: latency(),
       });
     };
 
-    const onBlock = (block: string, pending: string[]): void => {
-      const s = scanner;
-      const step = s.block(block);
+    const pending: string[] = [];
+    const onBlock = (block: string): void => {
+      const step = scanner.block(block);
       if (step.end === "error") {
         const text = redactText(step.errorText ?? "the target sent an error event");
         if (!committed) return fail(classified(text));
@@ -176,32 +175,22 @@ function runPassthrough(
       }
       if (step.text) pending.push(step.text);
       if (!committed) {
-        if (step.thinkingChars) {
-          thinkingStartedAt ??= now();
-          thinkingChars += step.thinkingChars;
-        }
-        const sustained =
-          thinkingStartedAt !== undefined &&
-          (thinkingChars >= THINKING_COMMIT_CHARS || now() - thinkingStartedAt >= THINKING_COMMIT_MS);
-        if (step.substantive || sustained) commit();
-        else if (step.end === "done")
-          return fail(
-            makeFailure("empty_response", `${candidate.key}: finished without text or a tool call (empty response)`),
-          );
+        if (step.thinkingChars) thinking.add(step.thinkingChars, now());
+        if (step.substantive || thinking.sustained(now())) commit();
+        else if (step.end === "done") return fail(emptyResponseFailure(candidate.key));
       }
       if (step.end === "done") {
         write(pending.join(""));
         pending.length = 0;
-        done(s);
+        done();
       }
     };
-    const pending: string[] = [];
     const onText = (chunk: string, ended: boolean) => {
       if (settled) return;
       watchdog.touch();
       const list = ended ? blocks.flush() : blocks.push(chunk);
       for (const block of list) {
-        onBlock(block, pending);
+        onBlock(block);
         if (settled) return;
       }
       if (committed) {
@@ -213,17 +202,13 @@ function runPassthrough(
       if (settled) return;
       onText("", true);
       if (settled) return;
-      const s = scanner;
       if (committed) {
         write(pending.join(""));
-        if (s.completeAtEnd()) return done(s);
-        return cutOff(`auto-router: ${candidate.key} ended its stream without a result (terminated)`);
+        if (scanner.completeAtEnd()) return done();
+        return cutOff(endedWithoutResultText(candidate.key));
       }
-      if (s.completeAtEnd())
-        return fail(
-          makeFailure("empty_response", `${candidate.key}: finished without text or a tool call (empty response)`),
-        );
-      fail(makeFailure("network", `auto-router: ${candidate.key} ended its stream without a result (terminated)`));
+      if (scanner.completeAtEnd()) return fail(emptyResponseFailure(candidate.key));
+      fail(makeFailure("network", endedWithoutResultText(candidate.key)));
     };
     const onError = (error: NodeJS.ErrnoException) => {
       if (settled) return;
@@ -234,7 +219,7 @@ function runPassthrough(
       const timedOut = watchdog.tripped !== undefined || noAnswerIn !== undefined;
       if (committed) {
         const text = timedOut
-          ? `auto-router: ${timeoutFailure().message}; the answer was cut off (timed out)`
+          ? cutOffText(timeoutFailure())
           : `auto-router: ${candidate.key}: ${error.message}${error.code ? ` ${error.code}` : ""} (terminated)`;
         return cutOff(text);
       }

@@ -4,13 +4,16 @@
 import type { AssistantMessage, AssistantMessageEvent, AssistantMessageEventStream } from "@mariozechner/pi-ai";
 import { AttemptWatchdog, type AttemptTimeouts } from "./attempt-watchdog.ts";
 import { classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
+import {
+  cutOffText,
+  emptyResponseFailure,
+  endedWithoutResultText,
+  ThinkingProgress,
+  timeoutFailure as timeoutOf,
+} from "./commit-point.ts";
 
 export type { AttemptTimeouts } from "./attempt-watchdog.ts";
 
-/** Thinking this long (characters) counts as real output: the user is watching it, so it is never replayed. */
-export const THINKING_COMMIT_CHARS = 200;
-/** ...or thinking that has gone on this long. */
-export const THINKING_COMMIT_MS = 1_500;
 /** After the router aborts a target, how long it may take to end its stream before it is abandoned. */
 export const ABANDON_GRACE_MS = 2_000;
 
@@ -62,8 +65,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
   const startedAt = now();
   let committed = false;
   let ttftMs: number | undefined;
-  let thinkingChars = 0;
-  let thinkingStartedAt: number | undefined;
+  const thinking = new ThinkingProgress();
   let lastPartial: AssistantMessage | undefined;
   const buffer: AssistantMessageEvent[] = [];
 
@@ -92,10 +94,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     latencyMs: latency(),
   });
 
-  const timeoutFailure = (): Failure =>
-    watchdog.tripped === "first-token"
-      ? makeFailure("timeout", `${input.label}: no output within ${timeouts.firstTokenMs} ms (first-token timeout)`)
-      : makeFailure("timeout", `${input.label}: no data for ${timeouts.stallMs} ms (stream stalled)`);
+  const timeoutFailure = (): Failure => timeoutOf(input.label, watchdog.tripped ?? "stall", timeouts);
 
   watchdog.arm();
   const iterator = input.stream[Symbol.asyncIterator]();
@@ -108,11 +107,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
       if ("partial" in event && event.partial) lastPartial = event.partial;
       if (committed) {
         if (event.type === "error" && watchdog.tripped === "stall") {
-          const message = stalledMessage(
-            event.error ?? lastPartial,
-            `auto-router: ${timeoutFailure().message}; the answer was cut off (timed out)`,
-            now(),
-          );
+          const message = stalledMessage(event.error ?? lastPartial, cutOffText(timeoutFailure()), now());
           push({ type: "error", reason: "error", error: message });
           return committedError(message);
         }
@@ -146,10 +141,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
         if (!hasRealContent(event.message)) {
           return {
             status: "failed",
-            failure: makeFailure(
-              "empty_response",
-              `${input.label}: finished without text or a tool call (empty response)`,
-            ),
+            failure: emptyResponseFailure(input.label),
             message: event.message,
             latencyMs: latency(),
           };
@@ -159,14 +151,8 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
         return { status: "committed", final: "done", message: event.message, ttftMs, latencyMs: latency() };
       }
       buffer.push(event);
-      if (event.type === "thinking_delta") {
-        thinkingStartedAt ??= now();
-        thinkingChars += event.delta.length;
-      }
-      const sustainedThinking =
-        thinkingStartedAt !== undefined &&
-        (thinkingChars >= THINKING_COMMIT_CHARS || now() - thinkingStartedAt >= THINKING_COMMIT_MS);
-      if (isSubstantive(event) || sustainedThinking) commit();
+      if (event.type === "thinking_delta") thinking.add(event.delta.length, now());
+      if (isSubstantive(event) || thinking.sustained(now())) commit();
       else watchdog.arm();
     }
     // The stream ended without a terminal event, or was abandoned after the router aborted it.
@@ -174,7 +160,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     if (input.userSignal?.aborted) return { status: "aborted", latencyMs: latency() };
     const text = watchdog.tripped
       ? `auto-router: ${timeoutFailure().message} (timed out)`
-      : `auto-router: ${input.label} ended its stream without a result (terminated)`;
+      : endedWithoutResultText(input.label);
     if (committed) {
       const message = stalledMessage(lastPartial, text, now());
       push({ type: "error", reason: "error", error: message });
