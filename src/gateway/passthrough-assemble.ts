@@ -1,19 +1,12 @@
 // A non-streaming client's answer on the passthrough: the target is asked for a stream (so the first-token and stall
 // timeouts and the commit point work as for a stream), and its events are put together into the body the same API
 // returns without streaming. Only the target's own fields are used; nothing is translated.
+import { isObject } from "../is-object.ts";
+import { safeJson } from "./passthrough-scan.ts";
 
 type Loose = Record<string, unknown>;
 
-const loose = (value: unknown): Loose | undefined =>
-  value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Loose) : undefined;
-
-function parsedInput(json: string): unknown {
-  try {
-    return JSON.parse(json || "{}");
-  } catch {
-    return {};
-  }
-}
+const loose = (value: unknown): Loose | undefined => (isObject(value) ? value : undefined);
 
 /** Anthropic Messages: message_start's message, each content block with its deltas, message_delta's stop and usage. */
 export class AnthropicAssembler {
@@ -29,7 +22,7 @@ export class AnthropicAssembler {
     else if (event === "content_block_delta" && index >= 0) this.delta(index, loose(data.delta) ?? {});
     else if (event === "content_block_stop" && index >= 0) {
       const json = this.json.get(index);
-      if (json !== undefined && this.blocks[index]) this.blocks[index]!.input = parsedInput(json);
+      if (json !== undefined && this.blocks[index]) this.blocks[index]!.input = safeJson(json || "{}") ?? {};
     } else if (event === "message_delta") {
       Object.assign(this.message, loose(data.delta));
       this.message.usage = { ...loose(this.message.usage), ...loose(data.usage) };

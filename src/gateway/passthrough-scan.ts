@@ -4,6 +4,8 @@
 // sees the name it asked for, as on the translating path) and, for OpenAI, a usage record the client did not ask for
 // is dropped.
 import { calculateCost, type Api, type AssistantMessage, type Model, type StopReason } from "@mariozechner/pi-ai";
+import { isObject } from "../is-object.ts";
+import { zeroUsage } from "../runtime/zero-usage.ts";
 import type { Protocol } from "./errors.ts";
 
 export interface TokenCounts {
@@ -89,11 +91,8 @@ export function answerMessage(
   now: number,
   errorMessage?: string,
 ): AssistantMessage {
-  const usage = {
-    ...tokens,
-    totalTokens: tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite,
-    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
-  };
+  const usage = { ...zeroUsage(), ...tokens };
+  usage.totalTokens = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
   calculateCost(target, usage);
   return {
     role: "assistant",
@@ -184,8 +183,8 @@ export class SseBlocks {
 
 export const safeJson = (text: string): Record<string, unknown> | undefined => {
   try {
-    const value = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? value : undefined;
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : undefined;
   } catch {
     return undefined;
   }
