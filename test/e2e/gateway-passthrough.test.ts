@@ -264,6 +264,29 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.equal(result.data.outcome, "aborted");
   });
 
+  it("resends once on a fresh connection when a kept-alive upstream socket is reset before any answer", async () => {
+    c.enqueue({ text: "First, on a new connection." });
+    await anthropic.messages.stream(CLIENT_BODY).finalMessage();
+    // The next request goes out on the socket the first one left open; the target resets it unanswered.
+    c.enqueue({ resetBeforeHeaders: true });
+    c.enqueue({ text: "After the resend." });
+    const { data, response } = await anthropic.messages.stream(CLIENT_BODY).withResponse();
+    const message = await data.finalMessage();
+    assert.deepEqual(
+      message.content.map((block) => (block.type === "text" ? block.text : block.type)),
+      ["After the resend."],
+    );
+    assert.equal(c.calls.length, 3);
+    assert.equal(d.calls.length, 0, "no failover: the resend is part of the same attempt");
+    assert.deepEqual(
+      JSON.parse(response.headers.get("x-auto-router-attempts")!).map((attempt: any) => [
+        attempt.target,
+        attempt.status,
+      ]),
+      [["an-c/claude-c", 200]],
+    );
+  });
+
   it("sends an OpenAI stream as it is, asks the target for usage, and drops the usage record the client did not ask for", async () => {
     a.enqueue(RATE_LIMITED);
     b.enqueue({ text: ["One ", "two."], usage: { input: 11, output: 4 } });
