@@ -68,7 +68,7 @@ export interface AttemptEventData {
   probe?: boolean;
   /** Set on a retry of the same target (retryBeforeFailover): 1 for the first retry. */
   retry?: number;
-  /** A gateway pass-through attempt: the client's method and path. */
+  /** The client's method and path of a gateway proxy attempt, in logs of older versions (now a `final` note). */
   proxy?: string;
 }
 

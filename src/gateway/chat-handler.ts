@@ -14,13 +14,14 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Engine } from "../engine.ts";
 import { parseShortcuts } from "../routing/shortcuts.ts";
 import type { PromptShortcuts } from "../routing/types.ts";
-import { streamRoute, type RequestEnd } from "../runtime/failover-stream.ts";
+import { streamRoute } from "../runtime/failover-stream.ts";
 import { FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_TOKENS } from "../runtime/provider-models.ts";
-import { attemptsHeader, endToError, errorBody, GatewayError, type AttemptRecord, type Protocol } from "./errors.ts";
+import { endToError, errorBody, GatewayError, type Protocol } from "./errors.ts";
 import { type DirectRoutes, resolveModelName, unknownModelText } from "./model-names.ts";
 import { gatewayPassthrough } from "./passthrough.ts";
 import type { PassthroughDialect } from "./passthrough-scan.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
+import { RequestWatch } from "./request-watch.ts";
 
 export interface GatewayCore {
   engine: Engine;
@@ -48,7 +49,7 @@ export interface ChatProtocol<Request> {
   passthrough?: PassthroughDialect;
 }
 
-function routerModel(routeId: string): Model<Api> {
+export function routerModel(routeId: string): Model<Api> {
   return {
     id: routeId,
     name: routeId,
@@ -116,22 +117,8 @@ export async function serveChat<Request>(
   const typed = takeShortcuts(context);
   const shortcuts = requestShortcuts(typed, spec.provider(parsed), header(request, "x-provider"));
 
-  const controller = new AbortController();
-  core.inFlight.add(controller);
-  const onClose = () => {
-    if (!reply.raw.writableEnded) controller.abort(new Error("client disconnected"));
-  };
-  reply.raw.on("close", onClose);
-  const attempts: AttemptRecord[] = [];
-  let attemptStartedAt = core.now();
-  let servedKey: string | undefined;
-  let end: RequestEnd | undefined;
-  const routingHeaders = (): Record<string, string> => ({
-    "x-auto-router-route": routeId,
-    "x-auto-router-attempts": attemptsHeader(attempts),
-    ...(servedKey ? { "x-auto-router-served-by": servedKey } : {}),
-    ...spec.headers?.(parsed),
-  });
+  const watch = new RequestWatch(core, reply, routeId);
+  const routingHeaders = (): Record<string, string> => ({ ...watch.routingHeaders(), ...spec.headers?.(parsed) });
   // Shortcuts typed in the prompt change the request, so it is translated; otherwise a same-API target gets it as is.
   const passthrough =
     spec.passthrough && !typed && core.passthrough()
@@ -151,27 +138,11 @@ export async function serveChat<Request>(
     runtime,
     routerModel(routeId),
     context,
-    { ...options, signal: controller.signal },
+    { ...options, signal: watch.signal },
     {
       shortcuts,
       passthrough,
-      observer: {
-        onCommitted: (candidate) => {
-          servedKey = candidate.key;
-          attempts.push({ target: candidate.key, status: 200, ms: core.now() - attemptStartedAt });
-        },
-        onAttemptResult: (candidate, outcome) => {
-          if (outcome.status === "failed")
-            attempts.push({
-              target: candidate.key,
-              kind: outcome.failure.kind,
-              status: outcome.failure.status,
-              ms: outcome.latencyMs,
-            });
-          attemptStartedAt = core.now();
-        },
-        onEnd: (value) => void (end = value),
-      },
+      observer: watch.observer,
     },
   );
   try {
@@ -180,13 +151,13 @@ export async function serveChat<Request>(
     if (passthrough?.committed) return void (await stream.result()); // answered (or cut off) by the passthrough
     if (first.done || first.value.type === "error") {
       const message = await stream.result();
-      if (controller.signal.aborted) return void reply.hijack();
-      throw endToError(end, message.errorMessage ?? "the router ended without an answer", core.now());
+      if (watch.signal.aborted) return void reply.hijack();
+      throw endToError(watch.end, message.errorMessage ?? "the router ended without an answer", core.now());
     }
     const headers = routingHeaders();
     if (!spec.streaming(parsed)) {
       const message = await stream.result();
-      if (controller.signal.aborted) return void reply.hijack();
+      if (watch.signal.aborted) return void reply.hijack();
       if (message.stopReason === "error" || message.stopReason === "aborted") {
         throw new GatewayError(
           502,
@@ -211,12 +182,11 @@ export async function serveChat<Request>(
     const encoder = spec.encoder(parsed, name, core.now());
     reply.raw.write(encoder.encode(first.value));
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      if (controller.signal.aborted) break;
+      if (watch.signal.aborted) break;
       reply.raw.write(encoder.encode(next.value));
     }
     reply.raw.end();
   } finally {
-    reply.raw.off("close", onClose);
-    core.inFlight.delete(controller);
+    watch.close();
   }
 }

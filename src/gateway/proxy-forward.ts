@@ -1,14 +1,16 @@
-// One forwarding attempt of the wildcard proxy: the target's URL and credentials, the client's headers without
-// hop-by-hop and client-auth ones, the JSON body with the target's model id (or the raw body streamed once), a
-// first-byte timeout; then, once a target answers acceptably, the commit: its status and headers, its body streamed.
-import type { Api, Model } from "@mariozechner/pi-ai";
+// The wildcard proxy's attempts, run inside the runtime's one failover loop as a passthrough (route-request.ts,
+// TargetPassthrough): only targets whose provider advertises the path are considered; each attempt sends the
+// client's request to the target's URL with its credentials, the client's headers without hop-by-hop and
+// client-auth ones, the JSON body with the target's model id (or the raw body streamed once). A status that blames
+// the target (408, 429, 5xx), a network error or no response in time fails over; any other answer is the commit
+// point: its status and headers go to the client and its body is streamed through as it comes.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { Candidate } from "../routing/types.ts";
-import { classifyFailure, type Failure, makeFailure } from "../runtime/classify-failure.ts";
-import { findTarget, targetTimeouts } from "../runtime/route-settings.ts";
-import type { GatewayCore } from "./chat-handler.ts";
+import type { AttemptOutcome } from "../runtime/attempt.ts";
+import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
+import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
+import { advertises } from "./endpoint-prefixes.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 
 const DROPPED_RESPONSE_HEADERS = new Set([
@@ -30,23 +32,59 @@ export function upstreamUrl(baseUrl: string, path: string, query: string): strin
   return `${base}${tail}${query}`;
 }
 
-export type ForwardResult =
-  | { kind: "response"; response: Response; text: string; failure: Failure }
-  | { kind: "failed"; failure: Failure }
-  | { kind: "aborted" };
-
-export interface ForwardInput {
+export interface ProxyInput {
   method: string;
   path: string;
   query: string;
   headers: FastifyRequest["headers"];
+  /** A JSON body, held so a failover can resend it with the next target's model id. */
   jsonBody: Record<string, unknown> | undefined;
+  /** Any other body (a file upload): streamed through once. */
   rawBody: unknown;
-  routeId: string;
-  signal: AbortSignal;
+  /** Which prefixes each provider advertises (endpoint-prefixes.ts). */
+  prefixes: Map<string, string[]>;
+  reply: FastifyReply;
+  /** The routing headers at the commit point. */
+  routingHeaders(): Record<string, string>;
+  now(): number;
 }
 
-function upstreamBody(input: ForwardInput, modelId: string, headers: Record<string, string>): BodyInit | undefined {
+/** The last answer of a target that failed: passed through unchanged when no target could do better. */
+export interface FailedAnswer {
+  status: number;
+  text: string;
+  contentType: string | undefined;
+  failure: Failure;
+}
+
+export interface ProxyPassthrough extends TargetPassthrough {
+  /** The upstream status sent to the client, once an attempt committed. */
+  readonly committedStatus: number | undefined;
+  readonly lastFailedAnswer: FailedAnswer | undefined;
+}
+
+export function proxyPassthrough(input: ProxyInput): ProxyPassthrough {
+  let committedStatus: number | undefined;
+  let lastFailedAnswer: FailedAnswer | undefined;
+  return {
+    get committedStatus() {
+      return committedStatus;
+    },
+    get lastFailedAnswer() {
+      return lastFailedAnswer;
+    },
+    serves: (target) => advertises(input.prefixes.get(target.provider), input.path),
+    // Nothing here can be translated through pi-ai: every target it serves is forwarded as it is.
+    accepts: () => true,
+    attempt: (attempt) =>
+      forwardAttempt(input, attempt, {
+        failed: (answer) => void (lastFailedAnswer = answer),
+        committed: (status) => void (committedStatus = status),
+      }),
+  };
+}
+
+function upstreamBody(input: ProxyInput, modelId: string, headers: Record<string, string>): BodyInit | undefined {
   if (input.jsonBody) {
     headers["content-type"] = "application/json";
     return JSON.stringify("model" in input.jsonBody ? { ...input.jsonBody, model: modelId } : input.jsonBody);
@@ -61,81 +99,107 @@ const errorText = (error: unknown) => {
   return `${(error as Error).message}${code ? ` ${code}` : ""}`;
 };
 
-/** Sends the request to one target; an answer whose status blames the target carries its classified failure. */
-export async function forwardAttempt(
-  core: GatewayCore,
-  candidate: Candidate,
-  model: Model<Api>,
-  input: ForwardInput,
-): Promise<ForwardResult> {
-  const runtime = core.engine.runtime;
-  const auth = await runtime
-    .registry()!
-    .getApiKeyAndHeaders(model)
-    .catch((error: unknown) => ({ ok: false as const, error: String(error) }));
-  if (!auth.ok)
-    return { kind: "failed", failure: classifyFailure({ stopReason: "error", errorMessage: auth.error }, core.now()) };
-  const config = runtime.config();
-  const timeouts = targetTimeouts(
-    config,
-    input.routeId,
-    findTarget(config, input.routeId, candidate.provider, candidate.modelId),
-  );
-  const attemptController = new AbortController();
-  const relay = () => attemptController.abort(input.signal.reason);
-  input.signal.addEventListener("abort", relay, { once: true });
-  const firstByte = timeouts.firstTokenMs
-    ? setTimeout(() => attemptController.abort(new Error("timeout")), timeouts.firstTokenMs)
-    : undefined;
-  const headers = { ...forwardedHeaders(input.headers), ...authHeaders(model, auth) };
-  const body = upstreamBody(input, candidate.modelId, headers);
+/** How long the target may take to send its status: the first-token timeout (not on the last target) or the request timeout. */
+function firstByteMs(timeouts: PassthroughAttempt["timeouts"]): number | undefined {
+  const limits = [timeouts.firstTokenMs, timeouts.requestMs].filter((value): value is number => !!value);
+  return limits.length ? Math.min(...limits) : undefined;
+}
+
+async function forwardAttempt(
+  input: ProxyInput,
+  attempt: PassthroughAttempt,
+  report: { failed(answer: FailedAnswer): void; committed(status: number): void },
+): Promise<AttemptOutcome> {
+  const { target, auth, candidate, signal } = attempt;
+  const { now } = input;
+  const startedAt = now();
+  const latency = () => now() - startedAt;
+  if (signal?.aborted) return { status: "aborted", latencyMs: 0 };
+  const controller = new AbortController();
+  const relay = () => controller.abort(signal?.reason);
+  signal?.addEventListener("abort", relay, { once: true });
+  const deadlineMs = firstByteMs(attempt.timeouts);
+  const deadline = deadlineMs ? setTimeout(() => controller.abort(new Error("timeout")), deadlineMs) : undefined;
+  const headers = { ...forwardedHeaders(input.headers), ...authHeaders(target, auth) };
+  const body = upstreamBody(input, target.id, headers);
+  const classified = (text: string) => classifyFailure({ stopReason: "error", errorMessage: text }, now());
   try {
-    const response = await fetch(upstreamUrl(auth.baseUrl ?? model.baseUrl, input.path, input.query), {
-      method: input.method,
-      headers,
-      body,
-      signal: attemptController.signal,
-      ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
-    } as RequestInit);
-    if (!isTargetFailure(response.status))
-      return { kind: "response", response, text: "", failure: makeFailure("unknown", "") };
-    const text = (await response.text().catch(() => "")).slice(0, ERROR_BODY_LIMIT_CHARS);
-    const failure = classifyFailure({ stopReason: "error", errorMessage: `${response.status} ${text}` }, core.now());
-    return { kind: "response", response, text, failure };
-  } catch (error) {
-    if (input.signal.aborted) return { kind: "aborted" };
-    if (attemptController.signal.aborted) {
-      return {
-        kind: "failed",
-        failure: makeFailure(
-          "timeout",
-          `Request timed out: no response from ${candidate.key} within ${timeouts.firstTokenMs} ms`,
-        ),
-      };
+    let response: Response;
+    try {
+      response = await fetch(upstreamUrl(auth.baseUrl ?? target.baseUrl, input.path, input.query), {
+        method: input.method,
+        headers,
+        body,
+        signal: controller.signal,
+        ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+      } as RequestInit);
+    } finally {
+      clearTimeout(deadline);
     }
-    return {
-      kind: "failed",
-      failure: classifyFailure({ stopReason: "error", errorMessage: errorText(error) }, core.now()),
-    };
+    if (isTargetFailure(response.status)) {
+      const text = (await response.text().catch(() => "")).slice(0, ERROR_BODY_LIMIT_CHARS);
+      const failure = classified(`${response.status} ${text}`);
+      report.failed({
+        status: response.status,
+        text,
+        contentType: response.headers.get("content-type") ?? undefined,
+        failure,
+      });
+      return { status: "failed", failure, latencyMs: latency() };
+    }
+    if (response.status < 400) attempt.onResponse(response.status, Object.fromEntries(response.headers));
+    report.committed(response.status);
+    attempt.onCommit();
+    const ttftMs = latency();
+    const cutOff = await streamAnswer(input, response);
+    if (signal?.aborted) return { status: "committed", final: "aborted", ttftMs, latencyMs: latency() };
+    if (cutOff !== undefined)
+      return { status: "committed", final: "error", failure: classified(cutOff), ttftMs, latencyMs: latency() };
+    // A client error the target answered (a 400 or 404) was still the target's answer: committed, and classified
+    // for the books (the breaker and health count only the kinds that blame a target).
+    if (response.status >= 400)
+      return {
+        status: "committed",
+        final: "error",
+        failure: classified(`${response.status} (proxied ${input.path})`),
+        ttftMs,
+        latencyMs: latency(),
+      };
+    return { status: "committed", final: "done", ttftMs, latencyMs: latency() };
+  } catch (error) {
+    if (signal?.aborted) return { status: "aborted", latencyMs: latency() };
+    if (controller.signal.aborted)
+      return {
+        status: "failed",
+        failure: makeFailure("timeout", `Request timed out: no response from ${candidate.key} within ${deadlineMs} ms`),
+        latencyMs: latency(),
+      };
+    return { status: "failed", failure: classified(errorText(error)), latencyMs: latency() };
   } finally {
-    clearTimeout(firstByte);
-    input.signal.removeEventListener("abort", relay);
+    signal?.removeEventListener("abort", relay);
   }
 }
 
-/** Sends the upstream's status and headers (the commit point), then streams its body to the client. */
-export async function commitResponse(
-  reply: FastifyReply,
-  response: Response,
-  routing: Record<string, string>,
-): Promise<void> {
+/**
+ * The commit: the upstream's status and headers, then its body streamed to the client. Returns why the body was
+ * cut off, if the upstream failed mid-download (the client's own disconnect is not a cut-off: the caller sees it).
+ */
+async function streamAnswer(input: ProxyInput, response: Response): Promise<string | undefined> {
+  const { reply } = input;
   reply.hijack();
   for (const [name, value] of response.headers)
     if (!DROPPED_RESPONSE_HEADERS.has(name)) reply.raw.setHeader(name, value);
-  for (const [name, value] of Object.entries(routing)) reply.raw.setHeader(name, value);
+  for (const [name, value] of Object.entries(input.routingHeaders())) reply.raw.setHeader(name, value);
   reply.raw.writeHead(response.status);
   if (!response.body) return void reply.raw.end();
-  await pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), reply.raw).catch(() => {
-    // The client went away mid-download: the caller sees the aborted signal.
-  });
+  const source = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
+  // Which side broke first: a client that went away is not the target's fault (the caller sees its signal).
+  let upstreamError: unknown;
+  let clientLeft = false;
+  source.once("error", (error) => void (upstreamError ??= error));
+  reply.raw.once("close", () => void (clientLeft = upstreamError === undefined && !reply.raw.writableFinished));
+  await pipeline(source, reply.raw).catch(() => {});
+  return upstreamError !== undefined && !clientLeft
+    ? `network error: ${errorText(upstreamError)} (terminated)`
+    : undefined;
 }

@@ -1,5 +1,5 @@
-// Everything one attempt's result changes, in one place for a routed stream (failover-stream.ts) and a request the
-// gateway's wildcard proxy forwarded (src/gateway/proxy.ts). A reader follows it from the failover loop in order:
+// Everything one attempt's result changes, in one place, whoever ran the attempt (pi-ai's stream or a gateway
+// passthrough, src/gateway/). A reader follows it from the failover loop (try-candidates.ts) in order:
 //   1. settleAttempt: a failure (classified once, by the attempt) gets the route's failure policy; then the result is
 //      recorded once through env.hooks.onAttemptResult (RouterRuntime: recordAttemptResult below): latency, the `result`
 //      event, each plugin's onAttemptResult (breaker, health, budget, ratings), the last decision.

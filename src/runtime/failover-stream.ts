@@ -24,6 +24,7 @@ import {
 import { routeSettings } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, failoversOf, type RequestState } from "./request-state.ts";
+import type { Decision } from "../routing/types.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { tryCandidates } from "./try-candidates.ts";
@@ -63,6 +64,17 @@ export function streamRoute(
   return out;
 }
 
+/** The decision without the targets the caller's passthrough does not serve (they were never options). */
+function servedBy(request: RouteRequest, decision: Decision): Decision {
+  const serves = request.passthrough?.serves;
+  if (!serves) return decision;
+  return {
+    ...decision,
+    candidates: decision.candidates.filter(serves),
+    skipped: decision.skipped.filter(serves),
+  };
+}
+
 async function serveRequest(
   env: RequestEnvironment,
   model: Model<Api>,
@@ -76,6 +88,7 @@ async function serveRequest(
   let surfaced: Failure | undefined;
   let coolingUntil: number | undefined;
   const settings = routeSettings(env.routing.config(), model.id);
+  const maxAttempts = Math.min(settings.maxAttempts, request.maxAttempts ?? Number.POSITIVE_INFINITY);
   const state: RequestState = {
     requestId: randomUUID(),
     routeId: model.id,
@@ -140,13 +153,17 @@ async function serveRequest(
       `auto-router: route ${state.routeId} is not in the config (known: ${Object.keys(env.routing.config().routes).join(", ")})`,
     );
   }
+  if (request.note) addNote(env.report, state, request.note);
   let waitedForReset = false;
 
   for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
     if (signal?.aborted) return abortNow();
-    const decision = env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
-      shortcuts: request.shortcuts,
-    });
+    const decision = servedBy(
+      request,
+      env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
+        shortcuts: request.shortcuts,
+      }),
+    );
     state.plannedTarget ??= decision.candidates[0]?.key;
     if (decision.refusal) return failWith(decision.refusal, "refused");
     const served = await tryCandidates(
@@ -156,7 +173,7 @@ async function serveRequest(
       context,
       options,
       settings.policy,
-      settings.maxAttempts,
+      maxAttempts,
       out,
       request,
     );
@@ -176,11 +193,14 @@ async function serveRequest(
       return finish(message, "failed");
     }
     // Nothing served. Wait for the first cooling target if it is back soon; otherwise explain and stop.
-    const refreshed = env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
-      quiet: true,
-      shortcuts: request.shortcuts,
-    });
-    if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && state.attempts < settings.maxAttempts) {
+    const refreshed = servedBy(
+      request,
+      env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
+        quiet: true,
+        shortcuts: request.shortcuts,
+      }),
+    );
+    if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && state.attempts < maxAttempts) {
       // A target not tried yet became available while we were failing over (e.g. its cooldown ran out): go again.
       round -= 1;
       continue;

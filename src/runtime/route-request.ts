@@ -33,6 +33,10 @@ export interface RouteRequest {
   observer?: RequestObserver;
   /** Targets it accepts are attempted by the caller's passthrough instead of through pi-ai. */
   passthrough?: TargetPassthrough;
+  /** At most this many attempts, below the route's own limit (a request body that cannot be resent: 1). */
+  maxAttempts?: number;
+  /** What the request is, in the `final` event's notes (the proxied method and path). */
+  note?: string;
 }
 
 /** One attempt a passthrough runs itself: the target, its resolved credentials and the attempt's limits. */
@@ -55,6 +59,11 @@ export interface PassthroughAttempt {
  * passthrough only forwards bytes, finds the commit point, and reports the outcome with the usage it read.
  */
 export interface TargetPassthrough {
+  /**
+   * Only candidates it serves are considered at all (the wildcard proxy: targets whose provider advertises the
+   * path); the others leave the decision as if the route did not list them. Absent: every candidate.
+   */
+  serves?(target: Pick<Candidate, "provider" | "modelId">): boolean;
   /** Whether this target takes the client's request as it is (same API, no per-target patch, plain credentials). */
   accepts(target: Model<Api>, auth: Extract<AuthResult, { ok: true }>, patch: RequestPatch | undefined): boolean;
   /** Never throws: every failure is an outcome. */

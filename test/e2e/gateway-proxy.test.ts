@@ -5,8 +5,9 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
-import OpenAI from "openai";
+import OpenAI, { toFile } from "openai";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
 
 interface Upstream {
@@ -91,12 +92,13 @@ async function startUpstream(name: string): Promise<Upstream> {
 describe("gateway wildcard proxy with the official OpenAI client", () => {
   let first: Upstream;
   let second: Upstream;
+  let third: Upstream;
   let dir: ReturnType<typeof makeAgentDir>;
   let gateway: GatewayProcess;
   let openai: OpenAI;
 
   before(async () => {
-    [first, second] = await Promise.all([startUpstream("A"), startUpstream("B")]);
+    [first, second, third] = await Promise.all([startUpstream("A"), startUpstream("B"), startUpstream("C")]);
     dir = makeAgentDir({
       providers: {
         "embed-a": {
@@ -111,6 +113,12 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
           apiKey: "sk-embed-b-key-0000000002",
           models: [{ id: "embed-large" }],
         },
+        "embed-c": {
+          baseUrl: third.url,
+          api: "openai-completions",
+          apiKey: "sk-embed-c-key-0000000003",
+          models: [{ id: "uploader" }],
+        },
       },
       routes: {
         routes: {
@@ -121,10 +129,18 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
               { provider: "embed-b", modelId: "embed-large" },
             ],
           },
+          uploads: {
+            sortBy: "config",
+            targets: [
+              { provider: "embed-c", modelId: "uploader" },
+              { provider: "embed-b", modelId: "embed-large" },
+            ],
+          },
         },
         providers: {
           "embed-a": { endpointPrefixes: ["/v1/embeddings"] },
           "embed-b": { endpointPrefixes: ["/v1/embeddings", "/v1/files"] },
+          "embed-c": { endpointPrefixes: ["/v1/files"] },
         },
       },
     });
@@ -133,11 +149,11 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   });
   after(async () => {
     await gateway?.stop();
-    await Promise.all([first?.close(), second?.close()]);
+    await Promise.all([first?.close(), second?.close(), third?.close()]);
     dir?.cleanup();
   });
   beforeEach(() => {
-    for (const upstream of [first, second]) {
+    for (const upstream of [first, second, third]) {
       upstream.calls.length = 0;
       upstream.downloads.length = 0;
       upstream.replies.length = 0;
@@ -170,11 +186,41 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-embed-b-key-0000000002");
     assert.equal(JSON.parse(second.calls[0]!.body).model, "embed-large");
     assert.equal(JSON.parse(second.calls[0]!.body).input, "hello");
+    // The router's own request, in the event log like a chat request's: two attempts, their results, the final.
+    const finalOf = () =>
+      readLoggedEvents(dir.agentDir).find(
+        (event) => event.type === "final" && event.data.notes?.includes("proxied POST /v1/embeddings"),
+      );
+    await until(() => finalOf() !== undefined, "the proxied request's final event");
+    const final = finalOf();
+    assert.equal(final.data.outcome, "success");
+    assert.equal(final.data.servedTarget, "embed-b/embed-large");
+    assert.equal(final.data.attempts, 2);
+    assert.deepEqual(final.data.failureKinds, ["rate_limit"]);
+    const results = readLoggedEvents(dir.agentDir).filter(
+      (event) => event.type === "result" && event.requestId === final.requestId,
+    );
+    assert.deepEqual(
+      results.map((event) => [event.data.target, event.data.outcome]),
+      [
+        ["embed-a/embed-small", "failed"],
+        ["embed-b/embed-large", "success"],
+      ],
+    );
   });
 
   it("skips the first provider while its 429 cooldown lasts", async () => {
     await openai.embeddings.create({ model: "embed", input: "again" });
     assert.equal(first.calls.length, 0);
+    assert.equal(second.calls.length, 1);
+  });
+
+  it("tries only the route's targets whose provider advertises the path", async () => {
+    // Route `uploads` lists embed-c first, which serves /v1/files only.
+    const { response } = await openai.embeddings.create({ model: "uploads", input: "hi" }).withResponse();
+    assert.equal(response.headers.get("x-auto-router-served-by"), "embed-b/embed-large");
+    assert.equal(JSON.parse(response.headers.get("x-auto-router-attempts")!).length, 1);
+    assert.equal(third.calls.length, 0);
     assert.equal(second.calls.length, 1);
   });
 
@@ -227,5 +273,32 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     const file = await openai.files.retrieve("file-abc");
     assert.equal(file.filename, "B.txt");
     assert.equal(second.calls.length, 1);
+  });
+
+  it("streams a file upload through once: a 429 from the target is passed back, never resent to another", async () => {
+    third.replies.push({ status: 429, body: { error: { message: "Too many uploads", type: "rate_limit_error" } } });
+    const bytes = Buffer.from('{"custom_id":"1"}\n'.repeat(2_000));
+    await assert.rejects(
+      openai.files.create(
+        { file: await toFile(bytes, "batch.jsonl"), purpose: "batch" },
+        { headers: { "X-Model": "uploads" } },
+      ),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.RateLimitError && /Too many uploads/.test(error.message));
+        // One attempt, no other target tried: the body was streamed to the first and cannot be replayed.
+        assert.deepEqual(
+          JSON.parse(error.headers!.get("x-auto-router-attempts")!).map((a: { target: string }) => a.target),
+          ["embed-c/uploader"],
+        );
+        return true;
+      },
+    );
+    assert.equal(third.calls.length, 1);
+    assert.equal(second.calls.length, 0); // the next target of the route: the body cannot be replayed
+    // Sent on as it came (multipart, streamed: chunked upstream, not buffered into one length-framed body).
+    assert.match(String(third.calls[0]!.headers["content-type"]), /^multipart\/form-data; boundary=/);
+    assert.equal(third.calls[0]!.headers["transfer-encoding"], "chunked");
+    assert.ok(third.calls[0]!.body.includes(bytes.toString()), "the file's bytes reach the target whole");
+    assert.equal(third.calls[0]!.headers.authorization, "Bearer sk-embed-c-key-0000000003");
   });
 });

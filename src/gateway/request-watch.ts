@@ -1,0 +1,70 @@
+// What the gateway keeps of one routed request while the runtime serves it (chat and proxy alike): the client's
+// connection as the request's abort signal, each attempt for the `x-auto-router-attempts` header, the target that
+// served it and how the request ended.
+import type { FastifyReply } from "fastify";
+import type { RequestEnd, RequestObserver } from "../runtime/failover-stream.ts";
+import { attemptsHeader, type AttemptRecord } from "./errors.ts";
+
+export class RequestWatch {
+  readonly controller = new AbortController();
+  readonly attempts: AttemptRecord[] = [];
+  servedKey: string | undefined;
+  end: RequestEnd | undefined;
+  private attemptStartedAt: number;
+  private readonly onClose = () => {
+    if (!this.reply.raw.writableEnded) this.controller.abort(new Error("client disconnected"));
+  };
+
+  constructor(
+    /** The gateway's clock and its set of in-flight requests (aborted together at the drain deadline). */
+    private readonly core: { now(): number; inFlight: Set<AbortController> },
+    private readonly reply: FastifyReply,
+    private readonly routeId: string,
+    /** The served attempt's status in the attempts header (the proxy passes the target's own). */
+    private readonly servedStatus: () => number | undefined = () => 200,
+  ) {
+    this.attemptStartedAt = core.now();
+    core.inFlight.add(this.controller);
+    reply.raw.on("close", this.onClose);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  readonly observer: RequestObserver = {
+    onCommitted: (candidate) => {
+      this.servedKey = candidate.key;
+      this.attempts.push({
+        target: candidate.key,
+        status: this.servedStatus(),
+        ms: this.core.now() - this.attemptStartedAt,
+      });
+    },
+    onAttemptResult: (candidate, outcome) => {
+      if (outcome.status === "failed")
+        this.attempts.push({
+          target: candidate.key,
+          kind: outcome.failure.kind,
+          status: outcome.failure.status,
+          ms: outcome.latencyMs,
+        });
+      this.attemptStartedAt = this.core.now();
+    },
+    onEnd: (value) => void (this.end = value),
+  };
+
+  /** The route, the attempts so far and, once committed, the target serving the answer. */
+  routingHeaders(): Record<string, string> {
+    return {
+      "x-auto-router-route": this.routeId,
+      "x-auto-router-attempts": attemptsHeader(this.attempts),
+      ...(this.servedKey ? { "x-auto-router-served-by": this.servedKey } : {}),
+    };
+  }
+
+  close(): void {
+    this.reply.raw.off("close", this.onClose);
+    this.core.inFlight.delete(this.controller);
+  }
+}
