@@ -55,6 +55,14 @@ function slowDownload(upstream: Upstream, response: import("node:http").ServerRe
 async function startUpstream(name: string): Promise<Upstream> {
   const upstream: Upstream = { url: "", calls: [], downloads: [], replies: [], close: async () => {} };
   const server: Server = createServer((request, response) => {
+    if (request.method === "GET" && request.url?.endsWith("/file-broken/content")) {
+      // Two chunks, then the connection drops mid-download.
+      response.writeHead(200, { "content-type": "application/octet-stream" });
+      response.write("chunk 0\n");
+      setTimeout(() => response.write("chunk 1\n"), 20);
+      setTimeout(() => response.destroy(), 60);
+      return;
+    }
     if (request.method === "GET" && request.url?.endsWith("/content")) return slowDownload(upstream, response);
     let body = "";
     request.on("data", (chunk) => (body += chunk));
@@ -300,5 +308,20 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(third.calls[0]!.headers["transfer-encoding"], "chunked");
     assert.ok(third.calls[0]!.body.includes(bytes.toString()), "the file's bytes reach the target whole");
     assert.equal(third.calls[0]!.headers.authorization, "Bearer sk-embed-c-key-0000000003");
+  });
+
+  it("ends a download the target cuts off mid-way as a failure after the commit point, not as an answer", async () => {
+    const response = await openai.files.content("file-broken");
+    await assert.rejects(response.text()); // the client sees the body end early, never a complete answer
+    const finalOf = () =>
+      readLoggedEvents(dir.agentDir).find(
+        (event) => event.type === "final" && event.data.notes?.includes("proxied GET /v1/files/file-broken/content"),
+      );
+    await until(() => finalOf() !== undefined, "the cut-off download's final event");
+    assert.equal(finalOf().data.outcome, "failed");
+    const result = readLoggedEvents(dir.agentDir).find(
+      (event) => event.type === "result" && event.requestId === finalOf().requestId,
+    );
+    assert.equal(result.data.outcome, "failed-after-commit");
   });
 });
