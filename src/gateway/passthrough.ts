@@ -45,6 +45,8 @@ export interface GatewayPassthrough extends TargetPassthrough {
   readonly committed: boolean;
 }
 
+const headerText = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
 const headerRecord = (headers: http.IncomingHttpHeaders): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers))
@@ -130,8 +132,11 @@ function runPassthrough(
     signal?.addEventListener("abort", onAbort, { once: true });
 
     const fail = (failure: Failure) => finish({ status: "failed", failure, latencyMs: latency() });
-    const classified = (text: string) =>
-      classifyFailure({ stopReason: "error", errorMessage: text, contextWindow: target.contextWindow }, now());
+    const classified = (text: string, retryAfter?: string) =>
+      classifyFailure(
+        { stopReason: "error", errorMessage: text, contextWindow: target.contextWindow, retryAfter },
+        now(),
+      );
     const timeoutFailure = (): Failure =>
       noAnswerIn !== undefined
         ? makeFailure("timeout", `${candidate.key}: no response within ${noAnswerIn} ms (request timeout)`)
@@ -243,7 +248,9 @@ function runPassthrough(
           if (text.length < ERROR_BODY_LIMIT_CHARS) text += chunk;
         });
         // The same text pi-ai's SDK errors carry (status and body), so both paths classify a failure alike.
-        res.on("end", () => fail(classified(`${status} ${text.slice(0, ERROR_BODY_LIMIT_CHARS)}`)));
+        // The Retry-After header too, which pi-ai's errors lack: a target cools down as long as it asked.
+        const retryAfter = headerText(res.headers["retry-after"]);
+        res.on("end", () => fail(classified(`${status} ${text.slice(0, ERROR_BODY_LIMIT_CHARS)}`, retryAfter)));
         return;
       }
       attempt.onResponse(status, headerRecord(res.headers));

@@ -122,7 +122,8 @@ async function forwardAttempt(
   const deadline = deadlineMs ? setTimeout(() => controller.abort(new Error("timeout")), deadlineMs) : undefined;
   const headers = { ...forwardedHeaders(input.headers), ...authHeaders(target, auth) };
   const body = upstreamBody(input, target.id, headers);
-  const classified = (text: string) => classifyFailure({ stopReason: "error", errorMessage: text }, now());
+  const classified = (text: string, retryAfter?: string) =>
+    classifyFailure({ stopReason: "error", errorMessage: text, retryAfter }, now());
   try {
     let response: Response;
     try {
@@ -138,7 +139,7 @@ async function forwardAttempt(
     }
     if (isTargetFailure(response.status)) {
       const text = (await response.text().catch(() => "")).slice(0, ERROR_BODY_LIMIT_CHARS);
-      const failure = classified(`${response.status} ${text}`);
+      const failure = classified(`${response.status} ${text}`, response.headers.get("retry-after") ?? undefined);
       report.failed({
         status: response.status,
         text,

@@ -30,6 +30,11 @@ export interface FailureInput {
   stopReason?: string;
   errorMessage?: string;
   contextWindow?: number;
+  /**
+   * The response's Retry-After header, when the caller saw the HTTP response itself (a gateway passthrough; pi-ai's
+   * errors carry only the status and body): it wins over a hint in the text.
+   */
+  retryAfter?: string;
 }
 export {
   AUTH_COOLDOWN_MS,
@@ -170,7 +175,9 @@ export function classifyFailure(input: FailureInput, now: number, options?: { ti
   const kind = kindFromEvidence(evidence);
   const overrides: Partial<Failure> = {};
   if (status !== undefined) overrides.status = status;
-  const retryAfterMs = parseRetryHint(text, now, options);
+  const retryAfterMs =
+    (input.retryAfter ? parseRetryHint(`Retry-After: ${input.retryAfter}`, now) : undefined) ??
+    parseRetryHint(text, now, options);
   if (retryAfterMs !== undefined) overrides.retryAfterMs = retryAfterMs;
   return makeFailure(kind, message, overrides);
 }

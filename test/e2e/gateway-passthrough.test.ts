@@ -407,6 +407,25 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.ok(!a.calls[0]!.body.messages.some((message: any) => message.role === "developer"));
     assert.equal(a.calls[0]!.body.stream_options?.include_usage, true);
   });
+
+  it("cools a target down for as long as its 429's Retry-After header asks, over the configured cooldown", async () => {
+    // The route's rate_limit cooldown is 0 here; the header asks for 120 s, which only the HTTP response carries.
+    const failedOnA = () =>
+      readLoggedEvents(dir.agentDir).filter(
+        (event) => event.type === "result" && event.data.target === "oa-a/gpt-a" && event.data.outcome === "failed",
+      );
+    const before = failedOnA().length;
+    a.enqueue({ ...RATE_LIMITED, retryAfterSeconds: 120 });
+    b.enqueue({ text: "First." });
+    b.enqueue({ text: "Second." });
+    const body = { model: "auto-router/chat", messages: [{ role: "user" as const, content: "hi" }] };
+    await openai.chat.completions.create(body);
+    await openai.chat.completions.create(body);
+    assert.equal(a.calls.length, 1, "the second request skips the cooling target");
+    assert.equal(b.calls.length, 2);
+    await until(() => failedOnA().length > before, "the 429's result event");
+    assert.equal(failedOnA().at(-1).data.cooldownMs, 120_000);
+  });
 });
 
 describe("gateway with passthrough off", () => {

@@ -690,3 +690,26 @@ describe("classifyFailure: messages pi-ai really produced against the HTTP emula
     });
   }
 });
+
+describe("a Retry-After header the caller saw on the response", () => {
+  const limited = (retryAfter: string | undefined, text = "429 Too Many Requests") =>
+    classifyFailure({ stopReason: "error", errorMessage: text, retryAfter }, NOW);
+
+  it("sets the cooldown in seconds or until its HTTP date", () => {
+    assert.equal(limited("120").retryAfterMs, 120_000);
+    assert.equal(limited("120").cooldownMs, 120_000);
+    assert.equal(limited(new Date(NOW + 90_000).toUTCString()).retryAfterMs, 90_000);
+  });
+
+  it("wins over a hint in the error text, and leaves the text's hint alone when absent or unreadable", () => {
+    const text = "429 Rate limited. Please try again in 5s";
+    assert.equal(limited("60", text).retryAfterMs, 60_000);
+    assert.equal(limited(undefined, text).retryAfterMs, 5_000);
+    assert.equal(limited("soon", text).retryAfterMs, 5_000);
+  });
+
+  it("outlasts a shorter configured cooldown", () => {
+    const failure = applyFailurePolicy(limited("120"), { rate_limit: { cooldownMs: 0 } });
+    assert.equal(failure.cooldownMs, 120_000);
+  });
+});
