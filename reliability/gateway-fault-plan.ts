@@ -2,9 +2,11 @@
 // it. flaky-a (Anthropic protocol) answers 429 with Retry-After, 529, 500, 503 or resets the connection; flaky-b
 // (OpenAI protocol) stalls before the first token, drops the connection after some text, or answers an empty 200;
 // steady (Anthropic) always answers. A fourth, calm, streams slowly for the disconnecting clients. Faults are drawn
-// from the seed. The load clients are the official Anthropic SDK; each prompt carries a nonce the emulators put
-// into their answer, so a lost, mixed-up or duplicated answer is visible.
+// from the seed. The load clients are the official Anthropic and OpenAI SDKs (Messages, Chat Completions and
+// Responses, so each target is met both as a passthrough of its own API and translated); each prompt carries a
+// nonce the emulators put into their answer, so a lost, mixed-up or duplicated answer is visible.
 import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
 import { makeAgentDir } from "../test/helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../test/helpers/anthropic-emulator.ts";
 import { startOpenAIEmulator } from "../test/helpers/openai-emulator.ts";
@@ -207,7 +209,10 @@ export type ClientOutcome =
   | "hang"
   | "connection-error";
 
+export type ClientProtocol = "anthropic" | "openai" | "responses";
+
 export interface ClientResult {
+  protocol: ClientProtocol;
   outcome: ClientOutcome;
   nonce: string;
   text: string;
@@ -217,13 +222,23 @@ export interface ClientResult {
   leftAt?: number;
 }
 
-/** One streamed request with the official Anthropic SDK; never throws, says how the stream ended. */
-export async function streamWithSdk(
-  client: Anthropic,
-  model: string,
+export interface StreamOptions {
+  expected?: string;
+  abortAfterMs?: number;
+}
+
+type StreamBody = (
+  signal: AbortSignal,
+  seen: { text: string },
+) => Promise<{ terminal: boolean; usage?: ClientResult["usage"] }>;
+
+/** One streamed request; never throws, says how the stream ended. The hang and leave timers are the same for both SDKs. */
+async function streamOnce(
+  protocol: ClientProtocol,
   nonce: string,
   hangMs: number,
-  options: { expected?: string; abortAfterMs?: number } = {},
+  options: StreamOptions,
+  body: StreamBody,
 ): Promise<ClientResult> {
   const { expected = answerFor(nonce), abortAfterMs } = options;
   const controller = new AbortController();
@@ -236,38 +251,123 @@ export async function streamWithSdk(
           leftAt = Date.now();
           controller.abort(new Error("client left"));
         }, abortAfterMs);
-  let text = "";
-  let input = 0;
-  let usage: ClientResult["usage"];
+  const seen = { text: "" };
+  const gone = (): ClientResult => ({
+    protocol,
+    outcome: controller.signal.reason?.message === "hang" ? "hang" : "left",
+    nonce,
+    text: seen.text,
+    leftAt,
+  });
   try {
-    const stream = await client.messages.create(
-      { model, max_tokens: 64, stream: true, messages: [{ role: "user", content: `Reply to nonce=${nonce}.` }] },
-      { signal: controller.signal },
-    );
-    for await (const event of stream) {
-      if (event.type === "message_start") input = event.message.usage.input_tokens;
-      else if (event.type === "content_block_delta" && event.delta.type === "text_delta") text += event.delta.text;
-      else if (event.type === "message_delta")
-        usage = { input: event.usage.input_tokens ?? input, output: event.usage.output_tokens };
-      else if (event.type === "message_stop")
-        return { outcome: text === expected ? "success" : "wrong-text", nonce, text, usage };
-    }
-    if (controller.signal.aborted)
-      return { outcome: controller.signal.reason?.message === "hang" ? "hang" : "left", nonce, text, leftAt };
-    return { outcome: "no-terminal", nonce, text };
+    const { terminal, usage } = await body(controller.signal, seen);
+    if (terminal)
+      return { protocol, outcome: seen.text === expected ? "success" : "wrong-text", nonce, text: seen.text, usage };
+    if (controller.signal.aborted) return gone();
+    return { protocol, outcome: "no-terminal", nonce, text: seen.text };
   } catch (error) {
-    if (controller.signal.aborted)
-      return { outcome: controller.signal.reason?.message === "hang" ? "hang" : "left", nonce, text, leftAt };
-    if (error instanceof Anthropic.APIError)
+    if (controller.signal.aborted) return gone();
+    if (error instanceof Anthropic.APIError || error instanceof OpenAI.APIError)
       return {
+        protocol,
         outcome: error.status === undefined ? "error-event" : "http-error",
         nonce,
-        text,
+        text: seen.text,
         detail: `${error.status ?? "in-stream"}: ${error.message}`.slice(0, 300),
       };
-    return { outcome: "connection-error", nonce, text, detail: String(error).slice(0, 300) };
+    return { protocol, outcome: "connection-error", nonce, text: seen.text, detail: String(error).slice(0, 300) };
   } finally {
     clearTimeout(hang);
     clearTimeout(leave);
   }
+}
+
+const prompt = (nonce: string) => `Reply to nonce=${nonce}.`;
+
+/** One streamed request with the official Anthropic SDK (Messages); its terminal event is message_stop. */
+export function streamWithSdk(
+  client: Anthropic,
+  model: string,
+  nonce: string,
+  hangMs: number,
+  options: StreamOptions = {},
+): Promise<ClientResult> {
+  return streamOnce("anthropic", nonce, hangMs, options, async (signal, seen) => {
+    let input = 0;
+    let usage: ClientResult["usage"];
+    const stream = await client.messages.create(
+      { model, max_tokens: 64, stream: true, messages: [{ role: "user", content: prompt(nonce) }] },
+      { signal },
+    );
+    for await (const event of stream) {
+      if (event.type === "message_start") input = event.message.usage.input_tokens;
+      else if (event.type === "content_block_delta" && event.delta.type === "text_delta") seen.text += event.delta.text;
+      else if (event.type === "message_delta")
+        usage = { input: event.usage.input_tokens ?? input, output: event.usage.output_tokens };
+      else if (event.type === "message_stop") return { terminal: true, usage };
+    }
+    return { terminal: false };
+  });
+}
+
+/**
+ * One streamed request with the official OpenAI SDK (Chat Completions, usage asked for): it is complete when a choice
+ * finished and the stream then ended cleanly (an error after the commit point makes the SDK throw instead).
+ */
+export function streamWithOpenAI(
+  client: OpenAI,
+  model: string,
+  nonce: string,
+  hangMs: number,
+  options: StreamOptions = {},
+): Promise<ClientResult> {
+  return streamOnce("openai", nonce, hangMs, options, async (signal, seen) => {
+    let finished = false;
+    let usage: ClientResult["usage"];
+    const stream = await client.chat.completions.create(
+      {
+        model,
+        max_tokens: 64,
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: "user", content: prompt(nonce) }],
+      },
+      { signal },
+    );
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      seen.text += choice?.delta?.content ?? "";
+      if (choice?.finish_reason) finished = true;
+      if (chunk.usage) usage = { input: chunk.usage.prompt_tokens, output: chunk.usage.completion_tokens };
+    }
+    return { terminal: finished && !signal.aborted, usage };
+  });
+}
+
+/** One streamed request with the official OpenAI SDK's Responses API: response.completed ends it, response.failed is its error event. */
+export function streamWithResponses(
+  client: OpenAI,
+  model: string,
+  nonce: string,
+  hangMs: number,
+  options: StreamOptions = {},
+): Promise<ClientResult> {
+  return streamOnce("responses", nonce, hangMs, options, async (signal, seen) => {
+    const stream = await client.responses.create(
+      { model, max_output_tokens: 64, stream: true, input: prompt(nonce) },
+      { signal },
+    );
+    for await (const event of stream) {
+      if (event.type === "response.output_text.delta") seen.text += event.delta;
+      else if (event.type === "response.completed") {
+        const usage = event.response.usage;
+        return {
+          terminal: true,
+          usage: usage ? { input: usage.input_tokens, output: usage.output_tokens } : undefined,
+        };
+      } else if (event.type === "response.failed" || event.type === "error")
+        throw new OpenAI.APIError(undefined, { message: `${event.type}` }, event.type, undefined);
+    }
+    return { terminal: false };
+  });
 }

@@ -1,12 +1,14 @@
-// Gateway load-and-faults suite: the real `pi-auto-router serve` process, many concurrent streaming clients (the
-// official Anthropic SDK) for a while against a route whose first two targets inject 429+Retry-After, 529, 5xx,
-// resets, stalls before the first token, drops after text and empty 200s, with one healthy target last; then
-// clients that disconnect at random moments from slow streams. Afterwards the gateway is stopped (it flushes its
-// stores) and its state directory is read through the product's own readers.
+// Gateway load-and-faults suite: the real `pi-auto-router serve` process, many concurrent streaming clients (a third
+// each: the official Anthropic SDK's Messages, the OpenAI SDK's Chat Completions and Responses) for a while against a
+// route whose first two targets inject 429+Retry-After, 529, 5xx, resets, stalls before the first token, drops after
+// text and empty 200s, with one healthy target last; then clients that disconnect at random moments from slow streams.
+// Afterwards the gateway is stopped (it flushes its stores) and its state directory is read through the product's own
+// readers.
 //   npm run reliability:gateway            (200 clients x 60 s, 50 disconnecting clients)
 //   node --import tsx reliability/gateway-faults.ts --quick   (20 clients x 8 s, 20 disconnecting; what CI runs)
 //   GATEWAY_RELIABILITY_CLIENTS / _SECONDS / _DISCONNECTS override the sizes.
 import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { addTotals, emptyTotals, parseLedger, type UsageTotals } from "../src/budget/usage-ledger.ts";
@@ -22,8 +24,11 @@ import {
   nonceOf,
   ROUTE,
   startFaultWorld,
+  streamWithOpenAI,
+  streamWithResponses,
   streamWithSdk,
   type ClientOutcome,
+  type ClientProtocol,
   type ClientResult,
   type FaultName,
 } from "./gateway-fault-plan.ts";
@@ -58,6 +63,12 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boo
   return true;
 }
 
+const CLIENT_NAMES: Record<ClientProtocol, string> = {
+  anthropic: "Anthropic Messages",
+  openai: "OpenAI Chat Completions",
+  responses: "OpenAI Responses",
+};
+
 const count = <T>(items: T[], test: (item: T) => boolean) => items.reduce((sum, item) => sum + (test(item) ? 1 : 0), 0);
 
 async function main(): Promise<number> {
@@ -67,7 +78,7 @@ async function main(): Promise<number> {
   const disconnects = size("GATEWAY_RELIABILITY_DISCONNECTS", 50, 20, options.quick);
   const report = new SuiteReport("gateway load and faults", options.seed);
   report.note(
-    `${clients} streaming clients for ${seconds} s, then ${disconnects} clients disconnecting at random moments (official Anthropic SDK against the real gateway process)`,
+    `${clients} streaming clients for ${seconds} s, then ${disconnects} clients disconnecting at random moments (a third each: the official Anthropic SDK's Messages, the OpenAI SDK's Chat Completions and Responses, against the real gateway process)`,
   );
   const random = createRandom(options.seed);
   const world = await startFaultWorld(random);
@@ -77,7 +88,24 @@ async function main(): Promise<number> {
     const pid = gateway.child.pid!;
     const memory = { start: processMemory(pid)?.rssMiB ?? Number.NaN, peak: 0, end: Number.NaN };
     const sampler = setInterval(() => (memory.peak = Math.max(memory.peak, processMemory(pid)?.rssMiB ?? 0)), 100);
-    const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0, timeout: HANG_MS * 2 });
+    const anthropic = new Anthropic({
+      baseURL: gateway.url,
+      apiKey: gateway.token,
+      maxRetries: 0,
+      timeout: HANG_MS * 2,
+    });
+    const openai = new OpenAI({
+      baseURL: `${gateway.url}/v1`,
+      apiKey: gateway.token,
+      maxRetries: 0,
+      timeout: HANG_MS * 2,
+    });
+    /** Client `index` speaks Anthropic Messages, OpenAI Chat Completions or OpenAI Responses, in turn. */
+    const stream = (index: number, model: string, nonce: string, options?: Parameters<typeof streamWithSdk>[4]) => {
+      if (index % 3 === 0) return streamWithSdk(anthropic, model, nonce, HANG_MS, options);
+      if (index % 3 === 1) return streamWithOpenAI(openai, model, nonce, HANG_MS, options);
+      return streamWithResponses(openai, model, nonce, HANG_MS, options);
+    };
 
     // Phase 1: the load. Each client sends one request after another until the time is up.
     const results: ClientResult[] = [];
@@ -90,7 +118,7 @@ async function main(): Promise<number> {
     await Promise.all(
       Array.from({ length: clients }, async (_, index) => {
         for (let request = 0; going(); request++)
-          results.push(await streamWithSdk(client, `auto-router/${ROUTE}`, `c${index}-r${request}`, HANG_MS));
+          results.push(await stream(index, `auto-router/${ROUTE}`, `c${index}-r${request}`));
       }),
     );
     const loadSettled = await waitFor(
@@ -102,10 +130,7 @@ async function main(): Promise<number> {
     const leaveAfter = Array.from({ length: disconnects }, () => random.integer(0, LEAVE_WITHIN_MS));
     const left = await Promise.all(
       leaveAfter.map((ms, index) =>
-        streamWithSdk(client, `auto-router/${CALM_ROUTE}`, `leave-${index}`, HANG_MS, {
-          expected: CALM_TEXT,
-          abortAfterMs: ms,
-        }),
+        stream(index, `auto-router/${CALM_ROUTE}`, `leave-${index}`, { expected: CALM_TEXT, abortAfterMs: ms }),
       ),
     );
     const calmSettled = await waitFor(() => world.calm.openCalls() === 0, SETTLE_MS);
@@ -116,10 +141,22 @@ async function main(): Promise<number> {
 
     // What the clients saw.
     const outcomes = new Map<ClientOutcome, number>();
-    for (const result of results) outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
+    const byProtocol = new Map<string, number>();
+    for (const result of results) {
+      outcomes.set(result.outcome, (outcomes.get(result.outcome) ?? 0) + 1);
+      const key = `${result.protocol}\u0000${result.outcome}`;
+      byProtocol.set(key, (byProtocol.get(key) ?? 0) + 1);
+    }
     report.table(
       "Load: client outcomes",
-      [...outcomes].map(([outcome, n]) => ({ outcome, requests: n })),
+      [...byProtocol].map(([key, n]) => {
+        const [protocol, outcome] = key.split("\u0000");
+        return {
+          client: CLIENT_NAMES[protocol as ClientProtocol],
+          outcome,
+          requests: n,
+        };
+      }),
     );
     const faultRows: Row[] = [];
     for (const [name, list] of world.faults) {
