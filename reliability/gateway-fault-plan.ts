@@ -344,7 +344,7 @@ export function streamWithOpenAI(
   });
 }
 
-/** One streamed request with the official OpenAI SDK's Responses API: response.completed ends it, response.failed is its error event. */
+/** One streamed request with the OpenAI SDK's Responses API: response.completed ends it, response.failed is an error event. */
 export function streamWithResponses(
   client: OpenAI,
   model: string,
