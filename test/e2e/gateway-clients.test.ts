@@ -10,7 +10,9 @@ import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-pro
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
-const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests", retryAfterSeconds: 20 };
+// No Retry-After header: the gateway's passthrough would cool the target for as long as it asks, and every test
+// here starts with the first target answering (the header's cooldown is tested in gateway-passthrough.test.ts).
+const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests" };
 const WEATHER_TOOL = {
   name: "get_weather",
   description: "Weather for a city",
