@@ -21,6 +21,7 @@ import { type DirectRoutes, resolveModelName, unknownModelText } from "./model-n
 import { gatewayPassthrough } from "./passthrough.ts";
 import type { PassthroughDialect } from "./passthrough-scan.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
+import { rawJsonBody } from "./raw-json-body.ts";
 import { RequestWatch } from "./request-watch.ts";
 
 export interface GatewayCore {
@@ -126,6 +127,7 @@ export async function serveChat<Request>(
           dialect: spec.passthrough,
           registry: runtime.registry(),
           body: request.body as Record<string, unknown>,
+          rawBody: rawJsonBody(request),
           query: request.url.includes("?") ? request.url.slice(request.url.indexOf("?")) : "",
           clientHeaders: request.headers,
           clientModel: name,

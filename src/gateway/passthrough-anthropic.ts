@@ -7,7 +7,7 @@ import { errorBody } from "./errors.ts";
 import { AnthropicAssembler } from "./passthrough-assemble.ts";
 import {
   anthropicTokens,
-  forTarget,
+  ROUTER_FIELDS_OUT,
   parseBlock,
   safeJson,
   ScannerBase,
@@ -87,7 +87,7 @@ export const ANTHROPIC_PASSTHROUGH: PassthroughDialect = {
   api: "anthropic-messages",
   protocol: "anthropic",
   path: () => "/v1/messages",
-  body: forTarget,
+  edits: ROUTER_FIELDS_OUT,
   scanner: (_client, clientModel, assemble) =>
     new AnthropicScanner(clientModel, assemble ? new AnthropicAssembler() : undefined),
 };

@@ -7,7 +7,7 @@ import type { AssistantMessage, StopReason, ToolCall } from "@mariozechner/pi-ai
 import { errorBody } from "./errors.ts";
 import { OpenAIAssembler } from "./passthrough-assemble.ts";
 import {
-  forTarget,
+  ROUTER_FIELDS_OUT,
   openAITokens,
   parseBlock,
   safeJson,
@@ -148,10 +148,11 @@ export const OPENAI_CHAT_PASSTHROUGH: PassthroughDialect = {
   api: "openai-completions",
   protocol: "openai",
   path: () => "/chat/completions",
-  body(client, modelId) {
-    const body = forTarget(client, modelId);
-    return { ...body, stream_options: { ...(body.stream_options as Loose | undefined), include_usage: true } };
-  },
+  // The usage record is always asked for (the ledger needs it); the scanner drops it if the client did not ask.
+  edits: (client) => ({
+    ...ROUTER_FIELDS_OUT(),
+    set: { stream_options: { ...(client.stream_options as Loose | undefined), include_usage: true } },
+  }),
   scanner: (client, clientModel, assemble) =>
     new OpenAIScanner(
       (client.stream_options as Loose | undefined)?.include_usage === true,

@@ -5,7 +5,7 @@
 // which holds every output item.
 import { errorBody } from "./errors.ts";
 import {
-  forTarget,
+  ROUTER_FIELDS_OUT,
   parseBlock,
   safeJson,
   ScannerBase,
@@ -98,7 +98,7 @@ export const RESPONSES_PASSTHROUGH: PassthroughDialect = {
   api: "openai-responses",
   protocol: "openai",
   path: () => "/responses",
-  body: forTarget,
+  edits: ROUTER_FIELDS_OUT,
   scanner: (_client, clientModel) => new ResponsesScanner(clientModel),
   // Hosted tools (web search, ...) run only on some targets: such a request is translated, which leaves them out
   // on every target alike and names them in x-auto-router-ignored-tools.

@@ -7,6 +7,7 @@ import { calculateCost, type Api, type AssistantMessage, type Model, type StopRe
 import { isObject } from "../is-object.ts";
 import { zeroUsage } from "../runtime/zero-usage.ts";
 import type { Protocol } from "./errors.ts";
+import type { JsonEdits } from "./json-edit.ts";
 
 export interface TokenCounts {
   input: number;
@@ -74,8 +75,11 @@ export interface PassthroughDialect {
   protocol: Protocol;
   /** The request path under the target's base URL (the SDKs' own: /v1/messages, /chat/completions). */
   path(baseUrl: string): string;
-  /** The body for one target: its model id, the router's own fields removed. */
-  body(client: Record<string, unknown>, modelId: string): Record<string, unknown>;
+  /**
+   * What changes in the client's body besides the target's model id (and `stream`, set for a client that asked for
+   * no stream): the router's own fields taken out, what the API needs added.
+   */
+  edits(client: Record<string, unknown>): JsonEdits;
   /** `assemble`: the client did not ask for a stream; the events are put together into its body. */
   scanner(client: Record<string, unknown>, clientModel: string, assemble: boolean): StreamScanner;
   /** Whether the client's body suits this target as it is (absent: every target of the API). */
@@ -107,11 +111,8 @@ export function answerMessage(
   };
 }
 
-/** The client's body for one target: its model id, the router's own `provider` preferences taken out. */
-export function forTarget(client: Record<string, unknown>, modelId: string): Record<string, unknown> {
-  const { provider: _provider, ...rest } = client;
-  return { ...rest, model: modelId };
-}
+/** The router's own `provider` preferences are taken out of the client's body; nothing else changes. */
+export const ROUTER_FIELDS_OUT = (): JsonEdits => ({ set: {}, remove: ["provider"] });
 
 export const zeroTokens = (): TokenCounts => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
 

@@ -18,6 +18,7 @@ import {
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { redactText } from "../state/redact.ts";
+import { editJson } from "./json-edit.ts";
 import { answerMessage, SseBlocks, type PassthroughDialect, type StreamScanner } from "./passthrough-scan.ts";
 import { PassthroughReply } from "./passthrough-reply.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
@@ -30,6 +31,8 @@ export interface PassthroughInput {
   registry: RegistryLike | undefined;
   /** The client's parsed body, as it came. */
   body: Record<string, unknown>;
+  /** The bytes it was parsed from (edited in place for each target, not serialised again). */
+  rawBody: Buffer | undefined;
   query: string;
   clientHeaders: FastifyRequest["headers"];
   /** The model name the client asked for: the name it sees in the answer. */
@@ -87,9 +90,11 @@ function runPassthrough(
   const base = (auth.baseUrl ?? target.baseUrl).replace(/\/+$/, "");
   const url = new URL(`${base}${dialect.path(base)}${input.query}`);
   // A non-streaming client's answer is streamed from the target too: the same timeouts and commit point apply.
-  const payload = Buffer.from(
-    JSON.stringify(dialect.body(streaming ? input.body : { ...input.body, stream: true }, target.id)),
-  );
+  const edits = dialect.edits(input.body);
+  const payload = editJson(input.rawBody, input.body, {
+    set: { ...edits.set, model: target.id, ...(streaming ? {} : { stream: true }) },
+    remove: edits.remove,
+  });
   const headers: Record<string, string | number> = {
     ...forwardedHeaders(input.clientHeaders),
     ...(target.headers ?? {}),

@@ -11,6 +11,7 @@ import { sendError, serveChat, type ChatProtocol, type GatewayCore } from "./cha
 import { GatewayError, type Protocol } from "./errors.ts";
 import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
+import { keepRawJsonBodies } from "./raw-json-body.ts";
 import { listedModelNames, type DirectRoutes } from "./model-names.ts";
 import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
 import { presentedToken, tokenMatcher } from "./token.ts";
@@ -172,6 +173,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (reply.sent || reply.raw.headersSent) return;
     return sendError(reply, protocolFor(request.url), answer);
   });
+  keepRawJsonBodies(app);
   // Bodies of other types (file uploads, form posts) reach the wildcard proxy as a stream, forwarded unbuffered.
   app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
   // Any other path: the wildcard proxy, under the same token and concurrency cap as the built-in endpoints.

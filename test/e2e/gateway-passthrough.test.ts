@@ -165,6 +165,8 @@ describe("gateway passthrough to a target of the client's own API", () => {
     ] as const) {
       assert.equal(emulator.calls.length, 1);
       assert.deepEqual(emulator.calls[0]!.body, { ...CLIENT_BODY, model, stream: true });
+      // Byte for byte what the SDK sent, the model id swapped in place (not the parsed body serialised again).
+      assert.equal(emulator.calls[0]!.rawBody, JSON.stringify({ ...CLIENT_BODY, stream: true, model }));
       assert.equal(emulator.calls[0]!.headers["x-api-key"], key);
       assert.equal(emulator.calls[0]!.headers["anthropic-beta"], "prompt-caching-2024-07-31");
       assert.equal(emulator.calls[0]!.headers.authorization, undefined);

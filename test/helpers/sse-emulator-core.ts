@@ -35,6 +35,8 @@ export interface RecordedCall {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: any;
+  /** The body's bytes as they arrived, as text. */
+  rawBody: string;
   receivedAt: number;
   /** The client closed the connection before the reply was complete (an aborted upstream request). */
   closedBeforeEnd?: boolean;
@@ -209,6 +211,7 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
       path: request.url ?? "",
       headers: { ...request.headers },
       body: parseJson(rawBody),
+      rawBody,
       receivedAt: Date.now(),
     };
     calls.push(call);
