@@ -27,12 +27,19 @@ export function makeAgent(maxSockets: number): Agent {
 }
 
 /** One streaming request; rejects on a non-200 answer or a stream without its terminal event. */
-export function streamOnce(target: StreamTarget, agent: Agent, prompt = "Say hello"): Promise<StreamTiming> {
+/** `extra`: more of a request body (a long history, tools, a system prompt), over the one-prompt default. */
+export function streamOnce(
+  target: StreamTarget,
+  agent: Agent,
+  prompt = "Say hello",
+  extra: Record<string, unknown> = {},
+): Promise<StreamTiming> {
   const body = JSON.stringify({
     model: target.model,
     max_tokens: 256,
     stream: true,
     messages: [{ role: "user", content: prompt }],
+    ...extra,
   });
   const url = new URL("/v1/messages", target.origin);
   const started = nowMicroseconds();

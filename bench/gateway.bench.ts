@@ -119,14 +119,47 @@ async function tryPeer(emulator: Emulator, lines: string[]): Promise<PeerGateway
   }
 }
 
+/**
+ * A request the size of Claude Code's (~100 KB): a long system prompt, 20 tools with JSON schemas, 60 turns of history.
+ * A gateway that parses and re-serialises bodies pays for their size on every request.
+ */
+export function claudeCodeSizedBody(): Record<string, unknown> {
+  const tools = Array.from({ length: 20 }, (_, index) => ({
+    name: `tool_${index}`,
+    description: `Runs step ${index} of the task. `.repeat(40),
+    input_schema: {
+      type: "object",
+      properties: { path: { type: "string", description: "The file to work on. ".repeat(10) } },
+      required: ["path"],
+    },
+  }));
+  const history = Array.from({ length: 60 }, (_, index) =>
+    index % 2 === 0
+      ? { role: "user", content: [{ type: "text", text: `Look at src/file-${index}.ts and explain it. `.repeat(20) }] }
+      : {
+          role: "assistant",
+          content: [{ type: "text", text: "Here is what that file does, line by line. ".repeat(30) }],
+        },
+  );
+  return {
+    system: [{ type: "text", text: "You are a coding agent working in a repository. ".repeat(200) }],
+    tools,
+    messages: [...history, { role: "user", content: "Say hello" }],
+  };
+}
+
 /** 1 client, one request per side per round, the order rotating each round so no side always goes first. */
-async function interleavedLatency(targets: StreamTarget[], rounds: number): Promise<Map<string, StreamTiming[]>> {
+async function interleavedLatency(
+  targets: StreamTarget[],
+  rounds: number,
+  extra?: Record<string, unknown>,
+): Promise<Map<string, StreamTiming[]>> {
   const agents = new Map(targets.map((target) => [target.name, makeAgent(1)]));
   const samples = new Map<string, StreamTiming[]>(targets.map((target) => [target.name, []]));
   for (let round = 0; round < WARMUP_REQUESTS + rounds; round++) {
     for (let offset = 0; offset < targets.length; offset++) {
       const target = targets[(round + offset) % targets.length]!;
-      const timing = await streamOnce(target, agents.get(target.name)!);
+      const timing = await streamOnce(target, agents.get(target.name)!, undefined, extra);
       if (round >= WARMUP_REQUESTS) samples.get(target.name)!.push(timing);
     }
   }
@@ -231,6 +264,36 @@ export async function runGatewayBench(): Promise<BenchResult> {
     );
     lines.push(
       `    goal (pi-auto-router): added <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P50_US)} p50 ${verdict(figures.gatewayAddedTtftP50Us! <= GOAL_GATEWAY_ADDED_P50_US)}, <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P99_US)} p99 ${verdict(figures.gatewayAddedTtftP99Us! <= GOAL_GATEWAY_ADDED_P99_US)} (TTFT)`,
+    );
+
+    // The same with a Claude Code-sized body: what a gateway's body handling costs (the peer is left out).
+    const extra = claudeCodeSizedBody();
+    const bigRounds = Math.max(20, Math.round(rounds / 2));
+    const big = await interleavedLatency([direct, routed, floor.target], bigRounds, extra);
+    const bigBase = summarize(big.get("direct")!.map((s) => s.ttftUs));
+    const bigRows = [...big].map(([name, list]) => {
+      const ttft = summarize(list.map((s) => s.ttftUs));
+      if (name === routed.name)
+        Object.assign(figures, {
+          gatewayBigBodyAddedTtftP50Us: ttft.p50 - bigBase.p50,
+          gatewayBigBodyAddedTtftP99Us: ttft.p99 - bigBase.p99,
+        });
+      return [
+        name,
+        formatMicroseconds(ttft.p50),
+        formatMicroseconds(ttft.p99),
+        name === "direct" ? "-" : formatMicroseconds(ttft.p50 - bigBase.p50),
+        name === "direct" ? "-" : formatMicroseconds(ttft.p99 - bigBase.p99),
+      ];
+    });
+    const bigKiB = (Buffer.byteLength(JSON.stringify({ model: routed.model, ...extra })) / 1024).toFixed(0);
+    lines.push(
+      `  1 client, a Claude Code-sized body (${bigKiB} KiB: system prompt, 20 tools, 60 turns), ${bigRounds} requests per side, interleaved:`,
+    );
+    lines.push(
+      ...table(["side", "TTFT p50", "TTFT p99", "added TTFT p50", "added TTFT p99"], bigRows).map(
+        (line) => `    ${line}`,
+      ),
     );
 
     // Throughput: phases alternate direct / routed / floor so drift in the machine's load hits every side alike.
