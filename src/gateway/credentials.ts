@@ -9,8 +9,28 @@ type Loose = Record<string, any>;
 
 export type GatewayRegistry = RegistryLike & { getAll?(): Model<Api>[]; getAvailable?(): Model<Api>[] };
 
+/**
+ * pi's registry and credential store alone, from the files the package index re-exports them from, when they are
+ * there (0.73's layout): the index also loads pi's TUI, tools and session code, ~54 MiB of RSS (32 MiB of heap) a
+ * gateway never uses and its garbage collector would walk. Any other layout loads the index.
+ */
+export async function loadRegistrySdk(): Promise<Loose> {
+  try {
+    const index = import.meta.resolve("@mariozechner/pi-coding-agent");
+    const [registry, auth] = await Promise.all([
+      import(new URL("./core/model-registry.js", index).href),
+      import(new URL("./core/auth-storage.js", index).href),
+    ]);
+    if (registry.ModelRegistry?.create && auth.AuthStorage?.create)
+      return { ModelRegistry: registry.ModelRegistry, AuthStorage: auth.AuthStorage };
+  } catch {
+    // Another layout (newer pi: ModelRuntime): the index below.
+  }
+  return (await import("@mariozechner/pi-coding-agent")) as Loose;
+}
+
 export async function openRegistry(agentDir: string): Promise<GatewayRegistry> {
-  const sdk = (await import("@mariozechner/pi-coding-agent")) as Loose;
+  const sdk = await loadRegistrySdk();
   const authPath = join(agentDir, "auth.json");
   const modelsPath = join(agentDir, "models.json");
   if (sdk.AuthStorage && sdk.ModelRegistry) {
