@@ -284,18 +284,18 @@ async function streamOnce(
 
 const prompt = (nonce: string) => `Reply to nonce=${nonce}.`;
 
-/** One streamed request with the official Anthropic SDK (Messages); its terminal event is message_stop. */
-export function streamWithSdk(
-  client: Anthropic,
-  model: string,
-  nonce: string,
-  hangMs: number,
-  options: StreamOptions = {},
-): Promise<ClientResult> {
-  return streamOnce("anthropic", nonce, hangMs, options, async (signal, seen) => {
+/** The official SDK clients pointed at the gateway. */
+export interface SdkClients {
+  anthropic: Anthropic;
+  openai: OpenAI;
+}
+
+/** Each protocol's request and how its stream ends: Messages ends with message_stop. */
+const STREAMS: Record<ClientProtocol, (clients: SdkClients, model: string, nonce: string) => StreamBody> = {
+  anthropic: (clients, model, nonce) => async (signal, seen) => {
     let input = 0;
     let usage: ClientResult["usage"];
-    const stream = await client.messages.create(
+    const stream = await clients.anthropic.messages.create(
       { model, max_tokens: 64, stream: true, messages: [{ role: "user", content: prompt(nonce) }] },
       { signal },
     );
@@ -307,24 +307,13 @@ export function streamWithSdk(
       else if (event.type === "message_stop") return { terminal: true, usage };
     }
     return { terminal: false };
-  });
-}
-
-/**
- * One streamed request with the official OpenAI SDK (Chat Completions, usage asked for): it is complete when a choice
- * finished and the stream then ended cleanly (an error after the commit point makes the SDK throw instead).
- */
-export function streamWithOpenAI(
-  client: OpenAI,
-  model: string,
-  nonce: string,
-  hangMs: number,
-  options: StreamOptions = {},
-): Promise<ClientResult> {
-  return streamOnce("openai", nonce, hangMs, options, async (signal, seen) => {
+  },
+  // Chat Completions, usage asked for: complete when a choice finished and the stream then ended cleanly (an error
+  // after the commit point makes the SDK throw instead).
+  openai: (clients, model, nonce) => async (signal, seen) => {
     let finished = false;
     let usage: ClientResult["usage"];
-    const stream = await client.chat.completions.create(
+    const stream = await clients.openai.chat.completions.create(
       {
         model,
         max_tokens: 64,
@@ -341,19 +330,10 @@ export function streamWithOpenAI(
       if (chunk.usage) usage = { input: chunk.usage.prompt_tokens, output: chunk.usage.completion_tokens };
     }
     return { terminal: finished && !signal.aborted, usage };
-  });
-}
-
-/** One streamed request with the OpenAI SDK's Responses API: response.completed ends it, response.failed is an error event. */
-export function streamWithResponses(
-  client: OpenAI,
-  model: string,
-  nonce: string,
-  hangMs: number,
-  options: StreamOptions = {},
-): Promise<ClientResult> {
-  return streamOnce("responses", nonce, hangMs, options, async (signal, seen) => {
-    const stream = await client.responses.create(
+  },
+  // Responses: response.completed ends it, response.failed is its error event.
+  responses: (clients, model, nonce) => async (signal, seen) => {
+    const stream = await clients.openai.responses.create(
       { model, max_output_tokens: 64, stream: true, input: prompt(nonce) },
       { signal },
     );
@@ -369,5 +349,17 @@ export function streamWithResponses(
         throw new OpenAI.APIError(undefined, { message: `${event.type}` }, event.type, undefined);
     }
     return { terminal: false };
-  });
+  },
+};
+
+/** One streamed request with the official SDK of `protocol`; never throws, says how the stream ended. */
+export function streamWith(
+  protocol: ClientProtocol,
+  clients: SdkClients,
+  model: string,
+  nonce: string,
+  hangMs: number,
+  options: StreamOptions = {},
+): Promise<ClientResult> {
+  return streamOnce(protocol, nonce, hangMs, options, STREAMS[protocol](clients, model, nonce));
 }

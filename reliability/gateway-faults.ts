@@ -24,11 +24,10 @@ import {
   nonceOf,
   ROUTE,
   startFaultWorld,
-  streamWithOpenAI,
-  streamWithResponses,
-  streamWithSdk,
+  streamWith,
   type ClientOutcome,
   type ClientProtocol,
+  type StreamOptions,
   type ClientResult,
   type FaultName,
 } from "./gateway-fault-plan.ts";
@@ -100,12 +99,10 @@ async function main(): Promise<number> {
       maxRetries: 0,
       timeout: HANG_MS * 2,
     });
+    const protocols: ClientProtocol[] = ["anthropic", "openai", "responses"];
     /** Client `index` speaks Anthropic Messages, OpenAI Chat Completions or OpenAI Responses, in turn. */
-    const stream = (index: number, model: string, nonce: string, options?: Parameters<typeof streamWithSdk>[4]) => {
-      if (index % 3 === 0) return streamWithSdk(anthropic, model, nonce, HANG_MS, options);
-      if (index % 3 === 1) return streamWithOpenAI(openai, model, nonce, HANG_MS, options);
-      return streamWithResponses(openai, model, nonce, HANG_MS, options);
-    };
+    const stream = (index: number, model: string, nonce: string, options?: StreamOptions) =>
+      streamWith(protocols[index % 3]!, { anthropic, openai }, model, nonce, HANG_MS, options);
 
     // Phase 1: the load. Each client sends one request after another until the time is up.
     const results: ClientResult[] = [];
