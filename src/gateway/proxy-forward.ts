@@ -11,6 +11,7 @@ import type { AttemptOutcome } from "../runtime/attempt.ts";
 import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
 import { advertises } from "./endpoint-prefixes.ts";
+import { editJson } from "./json-edit.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 
 const DROPPED_RESPONSE_HEADERS = new Set([
@@ -39,6 +40,8 @@ export interface ProxyInput {
   headers: FastifyRequest["headers"];
   /** A JSON body, held so a failover can resend it with the next target's model id. */
   jsonBody: Record<string, unknown> | undefined;
+  /** The bytes it was parsed from (edited in place per target). */
+  jsonBytes: Buffer | undefined;
   /** Any other body (a file upload): streamed through once. */
   rawBody: unknown;
   /** Which prefixes each provider advertises (endpoint-prefixes.ts). */
@@ -87,7 +90,10 @@ export function proxyPassthrough(input: ProxyInput): ProxyPassthrough {
 function upstreamBody(input: ProxyInput, modelId: string, headers: Record<string, string>): BodyInit | undefined {
   if (input.jsonBody) {
     headers["content-type"] = "application/json";
-    return JSON.stringify("model" in input.jsonBody ? { ...input.jsonBody, model: modelId } : input.jsonBody);
+    // As for chat: the target's model id where the client named one, the router's own `provider` field taken out.
+    const set = "model" in input.jsonBody ? { model: modelId } : {};
+    // A Buffer over a plain ArrayBuffer; TypeScript's BodyInit names only the DOM's view types.
+    return editJson(input.jsonBytes, input.jsonBody, { set, remove: ["provider"] }) as Uint8Array as BodyInit;
   }
   if (input.rawBody instanceof Readable) return Readable.toWeb(input.rawBody) as BodyInit;
   if (Buffer.isBuffer(input.rawBody) || typeof input.rawBody === "string") return input.rawBody as BodyInit;

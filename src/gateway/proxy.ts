@@ -13,6 +13,7 @@ import { endToError, GatewayError } from "./errors.ts";
 import { defaultTargetForPath, resolveModelName, unknownModelText } from "./model-names.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 import { proxyPassthrough } from "./proxy-forward.ts";
+import { rawJsonBody } from "./raw-json-body.ts";
 import { RequestWatch } from "./request-watch.ts";
 
 function notServed(config: RouterConfig, method: string, path: string): GatewayError {
@@ -62,6 +63,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     query,
     headers: request.headers,
     jsonBody,
+    jsonBytes: jsonBody ? rawJsonBody(request) : undefined,
     rawBody: replayable ? undefined : body,
     prefixes,
     reply,

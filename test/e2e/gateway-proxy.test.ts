@@ -224,12 +224,17 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   });
 
   it("tries only the route's targets whose provider advertises the path", async () => {
-    // Route `uploads` lists embed-c first, which serves /v1/files only.
-    const { response } = await openai.embeddings.create({ model: "uploads", input: "hi" }).withResponse();
+    // Route `uploads` lists embed-c first, which serves /v1/files only. The body's `provider` preferences (OpenRouter
+    // grammar, as for chat) are the router's: they choose among its targets and are not sent on.
+    const body = { model: "uploads", input: "hi", provider: { order: ["embed-b"] } };
+    const { response } = await openai.embeddings.create(body as never).withResponse();
     assert.equal(response.headers.get("x-auto-router-served-by"), "embed-b/embed-large");
     assert.equal(JSON.parse(response.headers.get("x-auto-router-attempts")!).length, 1);
     assert.equal(third.calls.length, 0);
     assert.equal(second.calls.length, 1);
+    const sent = JSON.parse(second.calls[0]!.body);
+    assert.equal("provider" in sent, false, "no provider field upstream");
+    assert.equal(sent.model, "embed-large");
   });
 
   it("sends a request without a model to the first provider advertising the path, keeping the query string", async () => {
