@@ -108,7 +108,8 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
   if (typeof event.v !== "number") event.v = 1;
   if (event.v >= 2) expandEvent(event);
   const events = event.v >= 3 ? unfoldEvents(event) : undefined;
-  return events ? { event, events } : { event };
+  if (events === undefined) return { event };
+  return Array.isArray(events) ? { event, events } : events;
 }
 
 /** Every event of a parsed line, in order. */

@@ -247,6 +247,31 @@ describe("event log format v3", () => {
     );
   });
 
+  it("counts a line whose carried events are not events as malformed, as a whole", () => {
+    const line = (extra: Record<string, unknown>) =>
+      JSON.stringify({ v: 3, type: "final", ts: "2026-01-01T00:00:00.000Z", requestId: "r", data: FINAL, ...extra });
+    assert.deepEqual(parseEventLine(line({ steps: [{ type: "attempt", data: 3 }] })), {
+      malformed: "a step that is not an attempt, result or usage event",
+    });
+    assert.deepEqual(parseEventLine(line({ steps: [{ type: "decision", data: {} }] })), {
+      malformed: "a step that is not an attempt, result or usage event",
+    });
+    assert.deepEqual(parseEventLine(line({ steps: [{ type: "attempt", data: {}, ms: "soon" }] })), {
+      malformed: "a step without a valid ms",
+    });
+    assert.deepEqual(parseEventLine(line({ steps: {} })), { malformed: "steps not a list" });
+    assert.deepEqual(parseEventLine(line({ candidates: [1] })), { malformed: "candidates not an object" });
+    const good = parseEventLine(line({ steps: [{ type: "attempt", data: { attempt: 1, target: "a/1" }, ms: -4 }] }));
+    assert.ok("events" in good && good.events);
+    assert.deepEqual(
+      good.events.map((event) => [event.type, event.ts]),
+      [
+        ["attempt", "2025-12-31T23:59:59.996Z"],
+        ["final", "2026-01-01T00:00:00.000Z"],
+      ],
+    );
+  });
+
   it("still reads v1 lines unchanged", async () => {
     const dir = freshDir();
     const v1 = RECORDS.map((record) =>
