@@ -188,7 +188,7 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
       } else if ("unknownType" in outcome) {
         stats.unknownTypes[outcome.unknownType] = (stats.unknownTypes[outcome.unknownType] ?? 0) + 1;
       } else {
-        for (const event of outcome.events ?? [outcome.event]) {
+        for (const event of eventsOfLine(outcome)) {
           envelopes.fill(event); // before `since`: a request's decision may lie just before the window
           if (options.since !== undefined && event.time < options.since) {
             stats.filteredOut++;
