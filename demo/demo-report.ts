@@ -1,6 +1,8 @@
 // Reading back what happened in the demo: the assistant answers from `pi --mode json` output, and the router's own
 // account of each request from its event log. Pure functions over text, so the runner stays a list of steps.
 import { existsSync, readFileSync } from "node:fs";
+import { RequestEnvelopes } from "../src/events/compact-events.ts";
+import { eventsOfLine, parseEventLine } from "../src/events/read-events.ts";
 
 export interface ServedAnswer {
   provider: string;
@@ -61,8 +63,20 @@ export function assistantAnswers(jsonModeStdout: string): ServedAnswer[] {
     }));
 }
 
+/** The router's events as its readers expand them (a request's attempts and results ride on its final line). */
 export function readEventLog(path: string): LoggedEvent[] {
-  return existsSync(path) ? parseLines(readFileSync(path, "utf8")) : [];
+  if (!existsSync(path)) return [];
+  const envelopes = new RequestEnvelopes();
+  const events: LoggedEvent[] = [];
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const outcome = parseEventLine(line);
+    if (!("event" in outcome)) continue;
+    for (const event of eventsOfLine(outcome)) {
+      envelopes.fill(event);
+      events.push(event as unknown as LoggedEvent);
+    }
+  }
+  return events;
 }
 
 /** Groups events by request, in the order the requests started. */

@@ -1,8 +1,8 @@
-// Reads every event-log line the router wrote in a state directory (rotated files first) and groups them per
-// request, in the order the requests started. The suites compare these with what the emulators saw.
+// Reads every event the router wrote in a state directory (rotated files first), as the readers expand its lines
+// (a request's attempts, results and usage ride on its final line), and groups them per request, in the order the
+// requests started. The suites compare these with what the emulators saw.
 import { readFileSync } from "node:fs";
-import { expandEvent } from "../src/events/compact-events.ts";
-import type { NormalizedEvent } from "../src/events/event-types.ts";
+import { eventsOfLine, parseEventLine } from "../src/events/read-events.ts";
 import { listLogFiles } from "../src/state/event-log.ts";
 
 export interface LoggedEvent {
@@ -37,13 +37,9 @@ export function readLoggedEvents(stateDir: string): { events: LoggedEvent[]; mal
     for (const line of readFileSync(file, "utf8").split("\n")) {
       if (line.trim() === "") continue;
       lines += 1;
-      try {
-        const event = JSON.parse(line) as LoggedEvent;
-        if (event.v >= 2) expandEvent(event as unknown as NormalizedEvent); // what the v2 writer left out
-        events.push(event);
-      } catch {
-        malformed += 1;
-      }
+      const outcome = parseEventLine(line);
+      if ("event" in outcome) events.push(...(eventsOfLine(outcome) as unknown as LoggedEvent[]));
+      else malformed += 1;
     }
   }
   return { events, malformed, lines };

@@ -1,9 +1,11 @@
-// Event log format v2, both directions in one place. A routed request writes five or six lines; v1 spent a third of
-// their bytes on what a reader can infer: empty lists, zero token counts, default values (no tier source, no images
-// or tools, the normal bucket), a candidate's rank (its position), the decision's intent repeated inside its
+// Event log format v2 and v3, both directions in one place. v1 wrote five or six lines per routed request and spent a
+// third of their bytes on what a reader can infer: empty lists, zero token counts, default values (no tier source, no
+// images or tools, the normal bucket), a candidate's rank (its position), the decision's intent repeated inside its
 // features, a requested route equal to the routed one, a planned target equal to the served one, and the same
 // sessionId on every line of a request. v2 leaves those out when writing, and expandEvent() puts them back when
-// reading, so every reader sees the v1 shapes.
+// reading, so every reader sees the v1 shapes. v3 writes two lines per request (the writer's side is in
+// state/log-lines.ts): the decision line carries the candidates, the final line the attempts, results and usage;
+// unfoldEvents() (folded-events.ts) makes them events of their own again.
 import { isObject } from "../is-object.ts";
 import type { CandidateEntry, EventRecord, EventType, NormalizedEvent } from "./event-types.ts";
 

@@ -5,8 +5,11 @@
 import type { ProviderPreferences } from "../config/routing-schema.ts";
 import type { RequestFeatures, RuleTrace } from "../routing/types.ts";
 
-/** 2: empty lists, a candidate's rank and a follow-up event's sessionId are left out (compact-events.ts). */
-export const EVENT_SCHEMA_VERSION = 2;
+/**
+ * 2: empty lists, a candidate's rank and a follow-up event's sessionId are left out (compact-events.ts).
+ * 3: a request's candidates ride on its decision line, its attempts, results and usage on its final line.
+ */
+export const EVENT_SCHEMA_VERSION = 3;
 
 export interface ShadowComparison {
   enabled: boolean;

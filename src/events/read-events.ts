@@ -4,6 +4,7 @@
 import { createReadStream, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { expandEvent, RequestEnvelopes } from "./compact-events.ts";
+import { unfoldEvents } from "./folded-events.ts";
 import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
 import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-events.ts";
 import { rotatedOldestFirst } from "./log-files.ts";
@@ -74,7 +75,8 @@ export const emptyReadStats = (): ReadStats => ({
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
 export type LineOutcome =
-  | { event: NormalizedEvent }
+  /** `event` is the line's own; `events`, when the line carries several (v3), all of them in order, `event` among them. */
+  | { event: NormalizedEvent; events?: NormalizedEvent[] }
   | { malformed: string }
   | { unknownType: string }
   | { blank: true };
@@ -105,8 +107,14 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
   event.time = time;
   if (typeof event.v !== "number") event.v = 1;
   if (event.v >= 2) expandEvent(event);
-  return { event };
+  const events = event.v >= 3 ? unfoldEvents(event) : undefined;
+  if (events === undefined) return { event };
+  return Array.isArray(events) ? { event, events } : events;
 }
+
+/** Every event of a parsed line, in order. */
+export const eventsOfLine = (outcome: { event: NormalizedEvent; events?: NormalizedEvent[] }): NormalizedEvent[] =>
+  outcome.events ?? [outcome.event];
 
 function recordMalformed(stats: ReadStats, reason: string, position: string): void {
   stats.malformed++;
@@ -157,6 +165,7 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
     return skip.ours.some((marker) => head.includes(marker)) ? "ours" : undefined;
   };
   const envelopes = new RequestEnvelopes();
+  const unused: ReadonlySet<string> = new Set(options.skipTypes ?? []);
   for (const file of files) {
     stats.files.push(file);
     const lines = readLines(createReadStream(file, { encoding: "utf8", highWaterMark: READ_CHUNK_BYTES }));
@@ -179,14 +188,17 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
       } else if ("unknownType" in outcome) {
         stats.unknownTypes[outcome.unknownType] = (stats.unknownTypes[outcome.unknownType] ?? 0) + 1;
       } else {
-        envelopes.fill(outcome.event); // before `since`: a request's decision may lie just before the window
-        if (options.since !== undefined && outcome.event.time < options.since) {
-          stats.filteredOut++;
-          continue;
+        for (const event of eventsOfLine(outcome)) {
+          envelopes.fill(event); // before `since`: a request's decision may lie just before the window
+          if (options.since !== undefined && event.time < options.since) {
+            stats.filteredOut++;
+            continue;
+          }
+          stats.events++;
+          if (event.legacy) stats.legacyEvents++;
+          if (outcome.events && unused.has(event.type)) continue; // carried by a line of another type
+          yield event;
         }
-        stats.events++;
-        if (outcome.event.legacy) stats.legacyEvents++;
-        yield outcome.event;
       }
     }
   }

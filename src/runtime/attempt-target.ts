@@ -78,29 +78,29 @@ export async function attemptTarget(
   onCommit: () => void,
 ): Promise<AttemptOutcome> {
   const { registry, target, auth, candidate, context, options, routeId, patch, timeouts, isLast, out } = attempt;
-  const controller = new AbortController();
+  const watched = { firstTokenMs: isLast ? undefined : timeouts.firstTokenMs, stallMs: timeouts.stallMs };
   const userSignal = options?.signal;
-  const relayAbort = () => controller.abort(userSignal?.reason);
-  userSignal?.addEventListener("abort", relayAbort, { once: true });
+  // A signal of the router's own only when a timeout can abort the attempt; otherwise the caller's signal (if any)
+  // reaches the target as it is. Creating a controller and its signal costs more than the rest of an attempt's setup.
+  const controller = watched.firstTokenMs || watched.stallMs ? new AbortController() : undefined;
+  const relayAbort = controller && userSignal ? () => controller.abort(userSignal.reason) : undefined;
+  if (relayAbort) userSignal!.addEventListener("abort", relayAbort, { once: true });
   let outcome: AttemptOutcome;
   try {
     const userOnResponse = options?.onResponse;
-    const targetOptions: SimpleStreamOptions | undefined = env.hooks.onTargetResponse
-      ? {
-          ...options,
-          onResponse: async (response, responseModel) => {
-            env.hooks.onTargetResponse!(routeId, candidate, response);
-            await userOnResponse?.(response, responseModel);
-          },
-        }
-      : options;
     const started = await startTarget({
       registry,
       model: target,
       auth,
       context,
-      options: targetOptions,
-      signal: controller.signal,
+      options,
+      onResponse: env.hooks.onTargetResponse
+        ? async (response, responseModel) => {
+            env.hooks.onTargetResponse!(routeId, candidate, response);
+            await userOnResponse?.(response, responseModel);
+          }
+        : undefined,
+      signal: controller ? controller.signal : userSignal,
       requestTimeoutMs: timeouts.requestMs || undefined,
       stream: env.routing.stream,
       patch,
@@ -117,7 +117,7 @@ export async function attemptTarget(
         push: redactingForwarder((event) => out.push(event)),
         controller,
         userSignal,
-        timeouts: { firstTokenMs: isLast ? undefined : timeouts.firstTokenMs, stallMs: timeouts.stallMs },
+        timeouts: watched,
         contextWindow: target.contextWindow,
         now: env.clock.now,
         label: candidate.key,
@@ -131,7 +131,7 @@ export async function attemptTarget(
       latencyMs: 0,
     };
   } finally {
-    userSignal?.removeEventListener("abort", relayAbort);
+    if (relayAbort) userSignal!.removeEventListener("abort", relayAbort);
   }
   return outcome;
 }

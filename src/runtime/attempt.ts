@@ -35,8 +35,11 @@ export interface AttemptInput {
   stream: AssistantMessageEventStream;
   /** Where committed events go (the router's output stream). */
   push: (event: AssistantMessageEvent) => void;
-  /** Aborts the target request; owned by the caller, combined with the user's signal. */
-  controller: AbortController;
+  /**
+   * Aborts the target request on a timeout; owned by the caller, combined with the user's signal. Absent when the
+   * attempt has no timeout (nothing here could abort it then).
+   */
+  controller?: AbortController;
   userSignal?: AbortSignal;
   timeouts: AttemptTimeouts;
   contextWindow?: number;
@@ -71,7 +74,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
 
   let abandonTimer: ReturnType<typeof setTimeout> | undefined;
   const watchdog = new AttemptWatchdog(timeouts, now, (reason) => {
-    controller.abort(new Error(`auto-router ${reason} timeout`));
+    controller?.abort(new Error(`auto-router ${reason} timeout`));
     // A target that does not end its stream after the abort is abandoned: ending the stream from this side (its
     // public end()) makes the pending read return, so the loop below needs no race per event.
     abandonTimer = setTimeout(() => input.stream.end(), input.abandonGraceMs ?? ABANDON_GRACE_MS);

@@ -104,11 +104,9 @@ async function serveRequest(
     revert: settings.revert,
     pinUpstream: settings.pinUpstream,
   };
-  const finish = (
-    message: AssistantMessage,
-    outcome: "success" | "failed" | "aborted" | "refused",
-    served?: string,
-  ) => {
+  let finalRecorded = false;
+  const recordFinal = (outcome: "success" | "failed" | "aborted" | "refused", served?: string, costUsd?: number) => {
+    finalRecorded = true;
     env.report.record(state.requestId, state.routeId, "final", {
       outcome,
       servedTarget: served,
@@ -116,10 +114,17 @@ async function serveRequest(
       attempts: state.attempts,
       failovers: failoversOf(state),
       latencyMs: env.clock.now() - state.startedAt,
-      costUsd: outcome === "success" ? message.usage?.cost?.total : undefined,
+      costUsd,
       failureKinds: state.failures.map((f) => f.kind),
       notes: state.notes.length ? state.notes : undefined,
     });
+  };
+  const finish = (
+    message: AssistantMessage,
+    outcome: "success" | "failed" | "aborted" | "refused",
+    served?: string,
+  ) => {
+    recordFinal(outcome, served, outcome === "success" ? message.usage?.cost?.total : undefined);
     env.report.status.onFinished(state.routeId, outcome, served, failoversOf(state));
     observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil });
     if (outcome !== "aborted")
@@ -144,134 +149,142 @@ async function serveRequest(
     finish(aborted, "aborted");
   };
 
-  const configError = env.routing.configError?.(state.routeId);
-  if (configError) return failWith(configError);
-  if (!env.routing.registry())
-    return failWith("auto-router: pi's model registry is not available yet (no session started)");
-  if (!env.routing.config().routes[state.routeId]) {
-    return failWith(
-      `auto-router: route ${state.routeId} is not in the config (known: ${Object.keys(env.routing.config().routes).join(", ")})`,
-    );
-  }
-  if (request.note) addNote(env.report, state, request.note);
-  let waitedForReset = false;
+  try {
+    const configError = env.routing.configError?.(state.routeId);
+    if (configError) return failWith(configError);
+    if (!env.routing.registry())
+      return failWith("auto-router: pi's model registry is not available yet (no session started)");
+    if (!env.routing.config().routes[state.routeId]) {
+      return failWith(
+        `auto-router: route ${state.routeId} is not in the config (known: ${Object.keys(env.routing.config().routes).join(", ")})`,
+      );
+    }
+    if (request.note) addNote(env.report, state, request.note);
+    let waitedForReset = false;
 
-  for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
-    if (signal?.aborted) return abortNow();
-    const decision = servedBy(
-      request,
-      env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
-        shortcuts: request.shortcuts,
-      }),
-    );
-    state.plannedTarget ??= decision.candidates[0]?.key;
-    if (decision.refusal) return failWith(decision.refusal, "refused");
-    const served = await tryCandidates(
-      env,
-      state,
-      decision,
-      context,
-      options,
-      settings.policy,
-      maxAttempts,
-      out,
-      request,
-    );
-    if (served?.kind === "served") {
-      // The attempt already forwarded its terminal event; only the bookkeeping and the end remain.
-      const outcome = served.final === "done" ? "success" : served.final === "aborted" ? "aborted" : "failed";
-      const message =
-        served.message ?? routerErrorMessage(model, "auto-router: the target ended without a message", env.clock.now());
-      return finish(redactedMessage(message), outcome, served.key);
-    }
-    if (served) {
-      if (served.kind === "aborted") return abortNow(served.message);
-      // A failure that must not fail over: surface the target's own error (pi compacts on overflow), minus secrets.
-      surfaced = served.failure;
-      const message = redactedMessage(served.message);
-      out.push({ type: "error", reason: "error", error: message });
-      return finish(message, "failed");
-    }
-    // Nothing served. Wait for the first cooling target if it is back soon; otherwise explain and stop.
-    const refreshed = servedBy(
-      request,
-      env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
-        quiet: true,
-        shortcuts: request.shortcuts,
-      }),
-    );
-    if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && state.attempts < maxAttempts) {
-      // A target not tried yet became available while we were failing over (e.g. its cooldown ran out): go again.
-      round -= 1;
-      continue;
-    }
-    const cooling = refreshed.skipped
-      .filter((s) => (s.reason === "cooldown" || s.reason === "circuit-open") && s.until !== undefined)
-      .sort((a, b) => a.until! - b.until!)[0];
-    const waitMs = cooling ? cooling.until! - env.clock.now() : Infinity;
-    if (cooling && round < MAX_WAIT_ROUNDS && waitMs <= settings.cooldownWaitMs) {
-      env.report.status.onWaiting(
-        state.routeId,
-        cooling.key,
-        cooling.until!,
-        waitingText(state.routeId, state.failures, cooling.key, waitMs),
+    for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
+      if (signal?.aborted) return abortNow();
+      const decision = servedBy(
+        request,
+        env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
+          shortcuts: request.shortcuts,
+        }),
       );
-      const completed = await env.clock.sleep(Math.max(0, waitMs) + 5, signal);
-      if (!completed) return abortNow();
-      state.tried.clear();
-      continue;
-    }
-    const reset =
-      settings.waitForResetMs !== undefined && !waitedForReset
-        ? earliestQuotaReset({
-            routeId: refreshed.routeId,
-            candidates: refreshed.candidates.length,
-            skipped: refreshed.skipped,
-            cooldowns: env.books.cooldowns.active(env.clock.now()),
-            maxMs: settings.waitForResetMs,
-            now: env.clock.now(),
-          })
-        : undefined;
-    if (reset) {
-      waitedForReset = true;
-      env.report.record(state.requestId, state.routeId, "wait", {
-        reason: "quota-reset",
-        target: reset.key,
-        until: reset.until,
-        waitMs: reset.until - env.clock.now(),
-      });
-      addNote(
-        env.report,
+      state.plannedTarget ??= decision.candidates[0]?.key;
+      if (decision.refusal) return failWith(decision.refusal, "refused");
+      const served = await tryCandidates(
+        env,
         state,
-        `every target out of quota: waiting for the reset of ${reset.key}, ${Math.ceil((reset.until - env.clock.now()) / 1000)} s away`,
+        decision,
+        context,
+        options,
+        settings.policy,
+        maxAttempts,
+        out,
+        request,
       );
-      env.report.warn(describeWait(state.routeId, reset, env.clock.now()));
-      const tick = {
-        now: env.clock.now,
-        sleep: env.clock.sleep.bind(env.clock),
-        onTick: (key: string, until: number) => env.report.status.onWaiting(state.routeId, key, until),
-      };
-      if (!(await waitUntilReset(tick, reset, signal))) return abortNow();
-      state.tried.clear();
-      round -= 1; // the reset wait is its own round; the short cooldown wait stays available after it
-      continue;
+      if (served?.kind === "served") {
+        // The attempt already forwarded its terminal event; only the bookkeeping and the end remain.
+        const outcome = served.final === "done" ? "success" : served.final === "aborted" ? "aborted" : "failed";
+        const message =
+          served.message ??
+          routerErrorMessage(model, "auto-router: the target ended without a message", env.clock.now());
+        return finish(redactedMessage(message), outcome, served.key);
+      }
+      if (served) {
+        if (served.kind === "aborted") return abortNow(served.message);
+        // A failure that must not fail over: surface the target's own error (pi compacts on overflow), minus secrets.
+        surfaced = served.failure;
+        const message = redactedMessage(served.message);
+        out.push({ type: "error", reason: "error", error: message });
+        return finish(message, "failed");
+      }
+      // Nothing served. Wait for the first cooling target if it is back soon; otherwise explain and stop.
+      const refreshed = servedBy(
+        request,
+        env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
+          quiet: true,
+          shortcuts: request.shortcuts,
+        }),
+      );
+      if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && state.attempts < maxAttempts) {
+        // A target not tried yet became available while we were failing over (e.g. its cooldown ran out): go again.
+        round -= 1;
+        continue;
+      }
+      const cooling = refreshed.skipped
+        .filter((s) => (s.reason === "cooldown" || s.reason === "circuit-open") && s.until !== undefined)
+        .sort((a, b) => a.until! - b.until!)[0];
+      const waitMs = cooling ? cooling.until! - env.clock.now() : Infinity;
+      if (cooling && round < MAX_WAIT_ROUNDS && waitMs <= settings.cooldownWaitMs) {
+        env.report.status.onWaiting(
+          state.routeId,
+          cooling.key,
+          cooling.until!,
+          waitingText(state.routeId, state.failures, cooling.key, waitMs),
+        );
+        const completed = await env.clock.sleep(Math.max(0, waitMs) + 5, signal);
+        if (!completed) return abortNow();
+        state.tried.clear();
+        continue;
+      }
+      const reset =
+        settings.waitForResetMs !== undefined && !waitedForReset
+          ? earliestQuotaReset({
+              routeId: refreshed.routeId,
+              candidates: refreshed.candidates.length,
+              skipped: refreshed.skipped,
+              cooldowns: env.books.cooldowns.active(env.clock.now()),
+              maxMs: settings.waitForResetMs,
+              now: env.clock.now(),
+            })
+          : undefined;
+      if (reset) {
+        waitedForReset = true;
+        env.report.record(state.requestId, state.routeId, "wait", {
+          reason: "quota-reset",
+          target: reset.key,
+          until: reset.until,
+          waitMs: reset.until - env.clock.now(),
+        });
+        addNote(
+          env.report,
+          state,
+          `every target out of quota: waiting for the reset of ${reset.key}, ${Math.ceil((reset.until - env.clock.now()) / 1000)} s away`,
+        );
+        env.report.warn(describeWait(state.routeId, reset, env.clock.now()));
+        const tick = {
+          now: env.clock.now,
+          sleep: env.clock.sleep.bind(env.clock),
+          onTick: (key: string, until: number) => env.report.status.onWaiting(state.routeId, key, until),
+        };
+        if (!(await waitUntilReset(tick, reset, signal))) return abortNow();
+        state.tried.clear();
+        round -= 1; // the reset wait is its own round; the short cooldown wait stays available after it
+        continue;
+      }
+      if (state.failures.length > 0) {
+        return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
+      }
+      if (refreshed.skipped.length > 0 && refreshed.skipped.every((s) => s.reason === "capability")) {
+        return failWith(noCapableTargetText(state.routeId, refreshed.skipped));
+      }
+      const reasons = [...refreshed.skipped.map((s) => `${s.key}: ${s.detail}`), ...state.refusals];
+      coolingUntil = cooling?.until;
+      return failWith(
+        noTargetText(
+          state.routeId,
+          reasons,
+          cooling ? { key: cooling.key, until: cooling.until! } : undefined,
+          env.clock.now(),
+        ),
+      );
     }
-    if (state.failures.length > 0) {
-      return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
-    }
-    if (refreshed.skipped.length > 0 && refreshed.skipped.every((s) => s.reason === "capability")) {
-      return failWith(noCapableTargetText(state.routeId, refreshed.skipped));
-    }
-    const reasons = [...refreshed.skipped.map((s) => `${s.key}: ${s.detail}`), ...state.refusals];
-    coolingUntil = cooling?.until;
-    return failWith(
-      noTargetText(
-        state.routeId,
-        reasons,
-        cooling ? { key: cooling.key, until: cooling.until! } : undefined,
-        env.clock.now(),
-      ),
-    );
+    return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
+  } catch (error) {
+    // A bug mid-request: the request still ends with its final event (the event log writes what the request did
+    // with it); streamRoute's last line of defence then ends the stream with the error.
+    if (!finalRecorded) recordFinal("failed");
+    throw error;
   }
-  return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
 }

@@ -16,7 +16,8 @@ import type { UpstreamPins } from "./upstream-pin.ts";
 export type RequestOutcome = "success" | "failed" | "aborted" | "refused";
 
 export interface StatusSink {
-  onDecision?(decision: Decision, warnings?: string[]): void;
+  /** `warnings`: the plugins' and the config's, for the sink to call when it shows them. */
+  onDecision?(decision: Decision, warnings?: () => string[]): void;
   onAttempt(routeId: string, candidate: Candidate, attempt: number): void;
   onCommitted(routeId: string, candidate: Candidate): void;
   /** `notice` says in one line what the router waits for and why (printed on stderr without a UI). */

@@ -188,7 +188,7 @@ export class RouterRuntime implements RequestEnvironment {
     const silent = this.silentStrategies.update(computed.config, computed.models, this.collaborators.quota, now);
     const silentWarning =
       silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
-    this.status.onDecision?.(decision, [
+    this.status.onDecision?.(decision, () => [
       ...this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []),
       ...silentWarning,
     ]);

@@ -53,47 +53,57 @@ export interface StartTargetInput {
   model: Model<Api>;
   context: Context;
   options: SimpleStreamOptions | undefined;
-  /** Per-attempt signal (the user's signal combined with the router's timeouts). */
-  signal: AbortSignal;
+  /** Per-attempt signal (the user's signal combined with the router's timeouts); none when nothing can abort. */
+  signal: AbortSignal | undefined;
   requestTimeoutMs?: number;
   stream?: StreamFunction;
   /** This target's own extra headers and body fields. */
   patch?: RequestPatch;
   /** Credentials already resolved with resolveTargetAuth; resolved here when absent. */
   auth?: AuthResult;
+  /** Replaces the caller's onResponse (the router's hook wraps the caller's own). */
+  onResponse?: SimpleStreamOptions["onResponse"];
 }
 
 function cleanHeaders(headers: Record<string, string | null> | undefined): Record<string, string> | undefined {
   if (!headers) return undefined;
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== null && value !== undefined) out[name] = value;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== null && value !== undefined) out[name] = value;
+  }
   return out;
 }
 
+/**
+ * The target's options: the caller's, without the ROUTER's auth (pi passes the virtual provider's key, headers and env)
+ * and signal, with the target's own credentials. One copy, key by key: this runs for every attempt, and an object
+ * rest with excluded keys followed by a spread costs several times more.
+ */
+function targetOptions(input: StartTargetInput, auth: AuthResult & { ok: true }): SimpleStreamOptions {
+  const options: Record<string, unknown> = {};
+  const given = input.options as Record<string, unknown> | undefined;
+  if (given)
+    for (const key in given)
+      if (key !== "apiKey" && key !== "headers" && key !== "env" && key !== "signal") options[key] = given[key];
+  if (input.onResponse) options.onResponse = input.onResponse;
+  options.apiKey = auth.apiKey;
+  options.headers = cleanHeaders(auth.headers);
+  if (auth.env) options.env = auth.env;
+  options.signal = input.signal;
+  // One retry loop (DESIGN.md rule 5): the SDK must not retry or sleep on Retry-After itself.
+  options.maxRetries = 0;
+  if (input.requestTimeoutMs) options.timeoutMs = input.requestTimeoutMs;
+  return options as SimpleStreamOptions;
+}
+
 export async function startTarget(input: StartTargetInput): Promise<AssistantMessageEventStream | string> {
-  // Drop the ROUTER's auth (pi passes the virtual provider's key) before handing options to the target.
-  const {
-    apiKey: _apiKey,
-    headers: _headers,
-    env: _env,
-    signal: _signal,
-    ...rest
-  } = (input.options ?? {}) as SimpleStreamOptions & { env?: unknown };
   try {
     const auth = input.auth ?? (await resolveTargetAuth(input.registry, input.model));
     if (!auth.ok) return auth.error;
     const model = auth.baseUrl ? { ...input.model, baseUrl: auth.baseUrl } : input.model;
-    const options = {
-      ...rest,
-      apiKey: auth.apiKey,
-      headers: cleanHeaders(auth.headers),
-      ...(auth.env ? { env: auth.env } : {}),
-      signal: input.signal,
-      // One retry loop (DESIGN.md rule 5): the SDK must not retry or sleep on Retry-After itself.
-      maxRetries: 0,
-      ...(input.requestTimeoutMs ? { timeoutMs: input.requestTimeoutMs } : {}),
-    } as SimpleStreamOptions;
-    return (input.stream ?? streamSimple)(model, input.context, applyRequestPatch(options, input.patch));
+    const options = applyRequestPatch(targetOptions(input, auth), input.patch);
+    return (input.stream ?? streamSimple)(model, input.context, options);
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }

@@ -1,6 +1,7 @@
 // Append-only JSONL event log shared by every pi window (DESIGN.md rule 7).
 //
-// append() is synchronous and only buffers the event (its envelope and compacted data); a debounced flush redacts and
+// append() is synchronous and only buffers the event (its envelope and data; a request's candidates, attempts, results
+// and usage are folded into its decision and final lines, log-lines.ts); a debounced flush compacts, redacts and
 // serialises the buffered lines, a slice per turn of the event loop (sliced-serialisation.ts), and appends them with
 // one O_APPEND write, so lines from concurrent processes never interleave mid-line. Before appending, a log that
 // would grow past maxBytes is rotated under a cross-process lock (live -> .1 -> .2 ... -> .keepFiles, older deleted);
@@ -87,7 +88,7 @@ class JsonlEventLog implements EventLog, RotatedLog {
     this.onWarning = options.onWarning;
     this.lines = new LogLines(options.now ?? Date.now, options.machine);
     this.unregister = registerExitFlush({
-      hasPendingWork: () => this.buffer.length > 0 || this.serialising !== undefined,
+      hasPendingWork: () => this.buffer.length > 0 || this.serialising !== undefined || this.lines.waiting > 0,
       holdsLock: () => exitRegistry().heldLocks.get(this.path) === this,
       flushSync: () => this.flushSync(),
     });
@@ -95,11 +96,13 @@ class JsonlEventLog implements EventLog, RotatedLog {
 
   append(event: EventEntry): void {
     if (this.closed) return this.warn("closed", "event appended after close() was dropped");
+    const buffered = this.buffer.length;
     try {
-      this.buffer.push(this.lines.line(event));
+      this.lines.add(event, this.push);
     } catch (error) {
       return this.unserialisable(event.type, error);
     }
+    if (this.buffer.length === buffered) return; // folded into a line of its request
     if (this.buffer.length >= this.maxBufferedEvents) {
       if (!this.earlyFlushQueued) {
         this.earlyFlushQueued = true;
@@ -113,6 +116,10 @@ class JsonlEventLog implements EventLog, RotatedLog {
       this.timer.unref();
     }
   }
+
+  private readonly push = (line: LogLine): void => {
+    this.buffer.push(line);
+  };
 
   private text(entries: Array<LogLine | string>): string[] {
     return this.lines.text(entries, (line, error) => this.unserialisable(line.type, error));
@@ -133,6 +140,7 @@ class JsonlEventLog implements EventLog, RotatedLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.lines.drain(this.push); // requests still in flight: their events so far, as lines of their own
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
@@ -140,7 +148,9 @@ class JsonlEventLog implements EventLog, RotatedLog {
   }
 
   flushSync(): void {
-    // The lines of an async flush still being serialised come first, and that flush then writes nothing.
+    // The lines of an async flush still being serialised come first, and that flush then writes nothing. Requests
+    // still in flight (the process exits) leave their events so far as lines of their own.
+    this.lines.drain(this.push);
     const earlier = this.serialising?.takeOver() ?? [];
     this.serialising = undefined;
     if (earlier.length === 0 && this.buffer.length === 0) return;

@@ -65,6 +65,8 @@ export class StatusLine implements StatusSink {
     warnings: [],
   };
   private configWarnings: string[] = [];
+  /** The last decision, until its warnings are built (see onDecision). */
+  private unbuiltWarnings: { decision: Decision; extra: () => string[] } | undefined;
   private pending: NodeJS.Immediate | undefined;
 
   /**
@@ -85,7 +87,21 @@ export class StatusLine implements StatusSink {
     this.render();
   }
 
-  onDecision(decision: Decision, extraWarnings: string[] = []): void {
+  /**
+   * The decision's warnings (the plugins' among them) are worked out when the line is next built, once: while no status
+   * line is shown (print mode, the SDK, the gateway) they are never needed.
+   */
+  onDecision(decision: Decision, extraWarnings: () => string[] = () => []): void {
+    const view = this.view;
+    view.routeId = decision.requestedRouteId;
+    view.tier = decision.trace.tier;
+    view.tierSource = decision.trace.tierSource;
+    view.intent = decision.trace.intent;
+    view.confidence = decision.trace.intentConfidence;
+    this.unbuiltWarnings = { decision, extra: extraWarnings };
+  }
+
+  private decisionWarnings(decision: Decision, extraWarnings: string[]): string[] {
     const warnings: string[] = [];
     const add = (warning: string) => {
       if (!warnings.includes(warning)) warnings.push(warning);
@@ -95,13 +111,7 @@ export class StatusLine implements StatusSink {
     for (const skipped of decision.skipped)
       if (skipped.reason === "circuit-open") add(`breaker open ${skipped.provider}`);
     if (decision.trace.fallback) add("budget fallback");
-    const view = this.view;
-    view.routeId = decision.requestedRouteId;
-    view.tier = decision.trace.tier;
-    view.tierSource = decision.trace.tierSource;
-    view.intent = decision.trace.intent;
-    view.confidence = decision.trace.intentConfidence;
-    view.warnings = warnings;
+    return warnings;
   }
 
   onAttempt(routeId: string, candidate: Candidate, attempt: number): void {
@@ -135,6 +145,11 @@ export class StatusLine implements StatusSink {
   }
 
   text(): string {
+    const unbuilt = this.unbuiltWarnings;
+    if (unbuilt) {
+      this.unbuiltWarnings = undefined;
+      this.view.warnings = this.decisionWarnings(unbuilt.decision, unbuilt.extra());
+    }
     return formatStatus({
       ...this.view,
       warnings: [...this.configWarnings, ...this.view.warnings],

@@ -11,6 +11,7 @@ import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import { startRpc } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { readLoggedEvents } from "../helpers/event-log.ts";
 
 const PROCESSES = 4;
 const PROMPTS_PER_PROCESS = 10;
@@ -38,12 +39,8 @@ function readSpend(agentDir: string) {
   return providerSpend(ledger, calendarKeys(Date.now(), undefined), "mock-a");
 }
 
-function readEvents(agentDir: string): any[] {
-  return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
-}
+/** The events as the readers expand them (a request's attempts, results and usage ride on its final line). */
+const readEvents = (agentDir: string): any[] => readLoggedEvents(agentDir);
 
 describe("spend through the pi CLI", () => {
   let emulator: Emulator;

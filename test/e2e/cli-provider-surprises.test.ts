@@ -11,18 +11,12 @@ import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { readLoggedEvents } from "../helpers/event-log.ts";
 
 const target = (key: string) => ({ provider: key.split("/")[0], modelId: key.split("/")[1] });
 
-function readEvents(agentDir: string): any[] {
-  const file = join(agentDir, "extensions", "auto-router.events.jsonl");
-  if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8")
-    .trim()
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
-}
+/** The events as the readers expand them (a request's attempts, results and usage ride on its final line). */
+const readEvents = (agentDir: string): any[] => readLoggedEvents(agentDir);
 
 describe("pi CLI: OpenAI in-stream server_error chunk", () => {
   let failing: Emulator;

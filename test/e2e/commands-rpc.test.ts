@@ -2,13 +2,12 @@
 // OpenAI-style emulators: its output must reach the RPC client as a `notify` (or, for long listings, a `setWidget`)
 // extension UI request; pickers and confirmations arrive as dialogs the client answers.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { startRpc, type RpcClient } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { readLoggedEvents } from "../helpers/event-log.ts";
 
 interface Shown {
   /** The notification text (for a widget listing: the short notice). */
@@ -241,10 +240,7 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
   it("logs the rating as a feedback event pointing at the served request", async () => {
     const { code } = await rpc.close();
     assert.equal(code, 0, rpc.stderr);
-    const events = readFileSync(join(dir.agentDir, "extensions", "auto-router.events.jsonl"), "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line));
+    const events = readLoggedEvents(dir.agentDir);
     const feedback = events.filter((event) => event.type === "feedback");
     assert.equal(feedback.length, 1);
     const served = events.find((event) => event.type === "decision");

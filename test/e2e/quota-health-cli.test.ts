@@ -5,7 +5,7 @@
 // timeline; `/auto-router health --probe` reaches both providers.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -15,6 +15,7 @@ import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
 import { startRpc, type RpcClient } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { readEventLogFile } from "../helpers/event-log.ts";
 
 const HOUR_MS = 3_600_000;
 const USAGE_PATH = "/api/oauth/usage";
@@ -127,10 +128,7 @@ describe("quota pacing and health through the pi CLI", () => {
     }
 
     const logFile = join(stateDir, "auto-router.events.jsonl");
-    const events = readFileSync(logFile, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line));
+    const events = readEventLogFile(logFile);
     const timeline = events
       .filter((event) => event.type === "quota" && event.data.provider === "anthropic")
       .map((event) => [event.data.level, event.data.window, event.data.source]);

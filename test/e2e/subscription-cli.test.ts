@@ -2,7 +2,6 @@
 // only when configured, per-target request patches that follow their target, and retrying a warm target through a
 // blip before failing over.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
@@ -11,6 +10,7 @@ import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import { startRpc } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { readEventLogFile } from "../helpers/event-log.ts";
 
 const assistantEnd = (stdout: string) =>
   stdout
@@ -136,11 +136,7 @@ describe("subscription features through the pi CLI", () => {
   });
 
   const reset = () => [claude, warm, spare].forEach((emulator) => emulator.reset());
-  const events = () =>
-    readFileSync(logFile, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line));
+  const events = () => readEventLogFile(logFile);
 
   it("surfaces a refusal before any output by default and never calls the next target", async () => {
     reset();

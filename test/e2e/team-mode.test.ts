@@ -8,8 +8,6 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
-import { RequestEnvelopes } from "../../src/events/compact-events.ts";
-import { parseEventLine } from "../../src/events/read-events.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
@@ -18,6 +16,7 @@ import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
 import { startRpc, type RpcClient } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { eventually } from "../helpers/temp-and-workers.ts";
+import { readLoggedEvents } from "../helpers/event-log.ts";
 
 // The emulator's default usage is 12 input + 7 output tokens; at $1000/$2000 per 1M that is $0.026 per answer.
 const COST_PER_ANSWER_USD = 0.026;
@@ -86,18 +85,7 @@ describe("team mode: several pi machines share one Redis", () => {
   const spendOf = (ledger: ReturnType<typeof parseLedger>, provider: string) =>
     providerSpend(ledger, calendarKeys(Date.now(), undefined), provider);
   /** A machine's events as the analytics scripts read them (a request's follow-up lines get its decision's machine). */
-  const events = (agentDir: string): any[] => {
-    const requests = new RequestEnvelopes();
-    return readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => {
-        const outcome = parseEventLine(line);
-        assert.ok("event" in outcome, `an event line: ${line}`);
-        requests.fill(outcome.event);
-        return outcome.event;
-      });
-  };
+  const events = (agentDir: string): any[] => readLoggedEvents(agentDir);
 
   it("adds up the spend of 3 pi machines and 1 gateway x 25 prompts to the cent, and names the machine in each machine's events", async () => {
     primary.reset();

@@ -3,7 +3,6 @@
 // provider.order + allow_fallbacks:false, a new session starts unpinned, and a failing pinned upstream is a pin break
 // that the router's own failover gets past.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
@@ -12,6 +11,7 @@ import { startOpenRouterEmulator, type OpenRouterEmulator } from "../helpers/ope
 import { startRpc, type RpcClient } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { eventually } from "../helpers/temp-and-workers.ts";
+import { readEventLogFile } from "../helpers/event-log.ts";
 
 const OPENROUTER_KEY = "sk-or-v1-pin-test-key-0123456789";
 
@@ -62,13 +62,7 @@ describe("OpenRouter upstream pinned for the session (pi RPC)", () => {
     dir.cleanup();
   });
 
-  const events = () =>
-    existsSync(logFile)
-      ? readFileSync(logFile, "utf8")
-          .split("\n")
-          .filter(Boolean)
-          .map((line) => JSON.parse(line))
-      : [];
+  const events = () => readEventLogFile(logFile);
   /** The log is appended in the background: wait for the final event of the n-th request. */
   const finalNumber = async (n: number) => {
     await eventually(() => events().filter((event) => event.type === "final").length >= n, `final event ${n}`);

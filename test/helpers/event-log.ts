@@ -1,24 +1,30 @@
-// The router's event log as a test reads it: the readers' view (a follow-up line's left-out fields put back), and a
-// poll for what a test is waiting on (never a timing assertion: only how long a test may wait).
+// The router's event log as a test reads it: the readers' view (a follow-up line's left-out fields put back, the events
+// a line carries expanded into events of their own), and a poll for what a test is waiting on (never a timing
+// assertion: only how long a test may wait).
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { RequestEnvelopes } from "../../src/events/compact-events.ts";
-import { parseEventLine } from "../../src/events/read-events.ts";
+import { eventsOfLine, parseEventLine } from "../../src/events/read-events.ts";
 
 /** Every event of the agent dir's log, oldest first; none while the log has not been written yet. */
 export function readLoggedEvents(agentDir: string): any[] {
-  const file = join(agentDir, "extensions", "auto-router.events.jsonl");
+  return readEventLogFile(join(agentDir, "extensions", "auto-router.events.jsonl"));
+}
+
+/** Every event of one event-log file, oldest first; none while it has not been written yet. */
+export function readEventLogFile(file: string): any[] {
   if (!existsSync(file)) return [];
   const envelopes = new RequestEnvelopes();
   return readFileSync(file, "utf8")
     .split("\n")
     .filter(Boolean)
-    .map((line) => {
+    .flatMap((line) => {
       const outcome = parseEventLine(line);
       assert.ok("event" in outcome, `a readable event line: ${line}`);
-      envelopes.fill(outcome.event);
-      return outcome.event;
+      const events = eventsOfLine(outcome);
+      for (const event of events) envelopes.fill(event);
+      return events;
     });
 }
 

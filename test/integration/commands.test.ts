@@ -1,11 +1,11 @@
 // The /auto-router subcommands through real pi (SDK in-process, faux targets): switching models, completion,
 // ratings that feed routing, shadow mode, resets, long listings in the widget.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { WIDGET_KEY } from "../../src/commands/output.ts";
 import { harnessPerTest, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { readEventLogFile } from "../helpers/event-log.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a" }] },
@@ -56,11 +56,7 @@ const complete = async (h: SdkHarness, prefix: string): Promise<string[]> => {
   return items.map((item: { value: string }) => item.value);
 };
 
-const readEvents = (dir: string): any[] =>
-  readFileSync(join(dir, "auto-router.events.jsonl"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
+const readEvents = (dir: string): any[] => readEventLogFile(join(dir, "auto-router.events.jsonl"));
 
 describe("/auto-router subcommands through pi", () => {
   it("switches pi's model to a route by alias and to a provider/model directly, and refuses unknown names", async () => {

@@ -2,9 +2,10 @@
 // extension builds no Intl.DateTimeFormat and performs no synchronous disk write, with budgets, a time-window rule,
 // quota pacing and the breaker all configured, on a served request and on one that fails over.
 import assert from "node:assert/strict";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
+import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { countDateTimeFormats, countSyncWrites, type CallCounter } from "../helpers/request-cost-counters.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
@@ -91,6 +92,61 @@ describe("the cost of a routed request", () => {
     );
     assert.equal(formats.total(), 0, `Intl.DateTimeFormat built on the request path: ${describeCalls(formats)}`);
     assert.equal(writes.total(), 0, `synchronous disk writes on the request path: ${describeCalls(writes)}`);
+  });
+
+  it("writes two event-log lines per request, its decision and its final, which the readers expand into every event", async () => {
+    harness = await createSdkHarness({
+      targets: [
+        { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
+        { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
+      ],
+      routes: ROUTES,
+    });
+    await harness.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = harness.fauxHelpers;
+    harness
+      .faux("mock-a")
+      .setResponses([
+        fauxAssistantMessage("answer one"),
+        fauxAssistantMessage("answer two"),
+        fauxAssistantMessage([], { stopReason: "error", errorMessage: "500 Internal Server Error" }),
+      ]);
+    harness.faux("mock-b").setResponses([fauxAssistantMessage("served after failover")]);
+    for (const prompt of ["one", "two", "fails over"]) await harness.prompt(prompt);
+
+    const agentDir = harness.agentDir;
+    const finals = () => readLoggedEvents(agentDir).filter((event) => event.type === "final");
+    await until(() => finals().length === 3, "the final events of the three requests");
+    const lines = readFileSync(join(agentDir, "extensions", "auto-router.events.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean);
+    const requestIds = finals().map((event) => event.requestId);
+    for (const [index, requestId] of requestIds.entries()) {
+      const own = lines.filter((line) => JSON.parse(line).requestId === requestId);
+      assert.deepEqual(
+        own.map((line) => JSON.parse(line).type),
+        ["decision", "final"],
+      );
+      // A served request, budgets, pacing, a rule and the breaker configured: within the event log's 2 KB.
+      const bytes = own.reduce((sum, line) => sum + Buffer.byteLength(line) + 1, 0);
+      if (index < 2) assert.ok(bytes <= 2048, `${bytes} bytes of event log for one request`);
+    }
+    const typesOf = (requestId: string) =>
+      readLoggedEvents(agentDir)
+        .filter((event) => event.requestId === requestId)
+        .map((event) => event.type);
+    assert.deepEqual(typesOf(requestIds[0]), ["decision", "candidates", "attempt", "result", "usage", "final"]);
+    assert.deepEqual(typesOf(requestIds[2]), [
+      "decision",
+      "candidates",
+      "attempt",
+      "result",
+      "usage",
+      "attempt",
+      "result",
+      "usage",
+      "final",
+    ]);
   });
 
   it("looks each target up in pi's model registry once, not on every request", async (t) => {

@@ -1,10 +1,10 @@
 // Strategies that silently do nothing are said once per session through real pi: a notice and a `warning` event
 // the first time, the status line and /auto-router status while they last.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { harnessPerTest } from "../helpers/sdk-harness.ts";
+import { readEventLogFile } from "../helpers/event-log.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a" }] },
@@ -54,11 +54,9 @@ describe("strategies that silently do nothing", () => {
 
     const dir = harnesses.stateDir;
     await harnesses.stop(); // flushes the event log
-    const warnings = readFileSync(join(dir, "auto-router.events.jsonl"), "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line))
-      .filter((event) => event.type === "warning");
+    const warnings = readEventLogFile(join(dir, "auto-router.events.jsonl")).filter(
+      (event) => event.type === "warning",
+    );
     assert.deepEqual(
       warnings.map((event) => event.data.code),
       ["unknown-provider:policyRules[0] (no-openai):openai", "budget-unused:deepseek"],

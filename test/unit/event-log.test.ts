@@ -51,14 +51,14 @@ describe("openEventLog: lines", () => {
     assert.equal(log.path, join(dir, EVENT_LOG_NAME));
     assert.deepEqual(readLines(log.path), [
       {
-        v: 2,
+        v: 3,
         type: "decision",
         ts: "2025-01-02T03:04:05.000Z",
         requestId: "123e4567-e89b-12d3-a456-426614174000",
         routeId: "subscription-swe",
         data: { target: "claude-sonnet-4-6" },
       },
-      { v: 2, type: "result", ts: "2024-12-31T23:59:59.000Z", data: { ok: true } },
+      { v: 3, type: "result", ts: "2024-12-31T23:59:59.000Z", data: { ok: true } },
     ]);
     await log.close();
   });

@@ -1,5 +1,6 @@
-// Event log format v2: what the writer leaves out, the reader puts back, so readers see the v1 shapes; v1 lines
-// read as before.
+// Event log format v3: what the writer leaves out, the reader puts back, so readers see the v1 shapes; a request's
+// candidates ride on its decision line and its attempts, results and usage on its final line, and the reader
+// expands them back into events of their own; v1 and v2 lines read as before.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +15,7 @@ import type {
 import { EVENT_SCHEMA_VERSION } from "../../src/events/event-types.ts";
 import { EVENT_TYPES } from "../../src/events/event-types.ts";
 import { emptyReadStats, findLogFiles, parseEventLine, readEvents } from "../../src/events/read-events.ts";
-import { openEventLog } from "../../src/state/event-log.ts";
+import { type EventLog, openEventLog } from "../../src/state/event-log.ts";
 
 const dirs: string[] = [];
 after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -74,8 +75,8 @@ async function readAll(dir: string) {
   return { events, stats };
 }
 
-describe("event log format v2", () => {
-  it("writes version 2 without empty lists, default values, ranks, the repeated intent or a follow-up line's sessionId, route and machine", async () => {
+describe("event log format v3", () => {
+  it("writes version 3 without empty lists, default values, ranks, the repeated intent or a follow-up line's sessionId, route and machine", async () => {
     const dir = freshDir();
     const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
     for (const record of RECORDS) log.append(record);
@@ -84,20 +85,109 @@ describe("event log format v2", () => {
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line));
-    assert.ok(lines.every((line) => line.v === EVENT_SCHEMA_VERSION && EVENT_SCHEMA_VERSION === 2));
+    assert.ok(lines.every((line) => line.v === EVENT_SCHEMA_VERSION && EVENT_SCHEMA_VERSION === 3));
     assert.deepEqual(
-      lines.map((line) => [line.sessionId, line.routeId, line.machine]),
-      [["session-1", "main", "laptop"], ...Array.from({ length: 3 }, () => [undefined, undefined, undefined])],
+      lines.map((line) => [line.type, line.sessionId, line.routeId, line.machine]),
+      [
+        ["decision", "session-1", "main", "laptop"],
+        ["final", undefined, undefined, undefined],
+      ],
+      "one decision line (its candidates on it) and one final line (its attempt on it)",
     );
     assert.deepEqual(lines[0].data.features, { estimatedTokens: 11, contextClass: "short" });
     assert.equal("rules" in lines[0].data, false);
     assert.equal("requestedRouteId" in lines[0].data, false, "the requested route is the routed one");
     assert.equal("tierSource" in lines[0].data, false, "no tier source is the default");
-    assert.deepEqual(lines[1].data.candidates[0], { key: "a/1", billing: "per-token", estimatedCostUsd: 0 });
-    assert.equal("failureKinds" in lines[3].data, false);
+    assert.deepEqual(lines[0].candidates.candidates[0], { key: "a/1", billing: "per-token", estimatedCostUsd: 0 });
+    assert.deepEqual(lines[1].steps, [{ type: "attempt", data: { attempt: 1, target: "a/1" } }]);
+    assert.equal("failureKinds" in lines[1].data, false);
   });
 
-  it("reads v2 lines back as exactly the shapes that were written, sessionId, route and machine included", async () => {
+  it("gives each event on a final line its own time, as an offset from the line's", async () => {
+    const dir = freshDir();
+    let now = Date.parse("2026-01-01T00:00:00.000Z");
+    const log = openEventLog({ dir, now: () => now });
+    const result = {
+      attempt: 1,
+      target: "a/1",
+      outcome: "success" as const,
+      latencyMs: 7,
+      usage: { input: 3, output: 2, cacheRead: 0, cacheWrite: 0, costUsd: 0.5 },
+    };
+    for (const [record, at] of [
+      [RECORDS[0]!, 0],
+      [RECORDS[1]!, 0],
+      [RECORDS[2]!, 2],
+      [{ type: "result", data: result, ...IDS } as EventRecord, 9],
+      [RECORDS[3]!, 12],
+    ] as const) {
+      now = Date.parse("2026-01-01T00:00:00.000Z") + at;
+      log.append(record);
+    }
+    await log.close();
+    const lines = readFileSync(log.path, "utf8").trim().split("\n");
+    assert.equal(lines.length, 2);
+    assert.deepEqual(
+      JSON.parse(lines[1]!).steps.map((step: { type: string; ms?: number }) => [step.type, step.ms]),
+      [
+        ["attempt", -10],
+        ["result", -3],
+      ],
+    );
+    const { events } = await readAll(dir);
+    assert.deepEqual(
+      events.map((event) => [event.type, event.ts, event.time - Date.parse("2026-01-01T00:00:00.000Z")]),
+      [
+        ["decision", "2026-01-01T00:00:00.000Z", 0],
+        ["candidates", "2026-01-01T00:00:00.000Z", 0],
+        ["attempt", "2026-01-01T00:00:00.002Z", 2],
+        ["result", "2026-01-01T00:00:00.009Z", 9],
+        ["final", "2026-01-01T00:00:00.012Z", 12],
+      ],
+    );
+    assert.deepEqual(events[3]!.data, result);
+  });
+
+  for (const [how, end] of [
+    ["the exit hook's synchronous write", (log: EventLog) => log.flushSync()],
+    ["close()", (log: EventLog) => log.close()],
+  ] as const) {
+    it(`leaves the decision and the events so far of a request that has not ended, at ${how}`, async () => {
+      const dir = freshDir();
+      const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
+      for (const record of RECORDS.slice(0, 3)) log.append(record);
+      await end(log);
+      const lines = readFileSync(log.path, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line));
+      assert.deepEqual(
+        lines.map((line) => line.type),
+        ["decision", "attempt"],
+      );
+      const { events } = await readAll(dir);
+      assert.deepEqual(
+        events.map((event) => [event.type, event.sessionId, event.routeId, event.data]),
+        RECORDS.slice(0, 3).map((record) => [record.type, "session-1", "main", record.data]),
+      );
+      await log.close();
+    });
+  }
+
+  it("keeps what a request did before its second decision (after a wait) before that decision", async () => {
+    const dir = freshDir();
+    const log = openEventLog({ dir, now: () => 0 });
+    const records: EventRecord[] = [...RECORDS.slice(0, 3), ...RECORDS.slice(0, 2), RECORDS[3]!];
+    for (const record of records) log.append(record);
+    await log.close();
+    const { events } = await readAll(dir);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      records.map((record) => record.type),
+    );
+  });
+
+  it("reads v3 lines back as exactly the shapes that were written, sessionId, route and machine included", async () => {
     const dir = freshDir();
     const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
     for (const record of RECORDS) log.append(record);
@@ -133,6 +223,51 @@ describe("event log format v2", () => {
         ["final", "session-1", "main", "laptop"],
         ["decision", "session-1", "main", "laptop"],
         ["attempt", "session-1", "other", "laptop"],
+      ],
+    );
+  });
+
+  it("still reads v2 lines (one line per event, a follow-up line without its envelope) unchanged", async () => {
+    const dir = freshDir();
+    const v2 = RECORDS.map((record, index) =>
+      JSON.stringify({
+        v: 2,
+        type: record.type,
+        ts: "2026-01-01T00:00:00.000Z",
+        requestId: IDS.requestId,
+        ...(index === 0 ? { sessionId: IDS.sessionId, routeId: IDS.routeId } : {}),
+        data: record.data,
+      }),
+    );
+    writeFileSync(join(dir, "auto-router.events.jsonl"), `${v2.join("\n")}\n`);
+    const { events } = await readAll(dir);
+    assert.deepEqual(
+      events.map((event) => [event.v, event.type, event.sessionId, event.routeId, event.data]),
+      RECORDS.map((record) => [2, record.type, "session-1", "main", record.data]),
+    );
+  });
+
+  it("counts a line whose carried events are not events as malformed, as a whole", () => {
+    const line = (extra: Record<string, unknown>) =>
+      JSON.stringify({ v: 3, type: "final", ts: "2026-01-01T00:00:00.000Z", requestId: "r", data: FINAL, ...extra });
+    assert.deepEqual(parseEventLine(line({ steps: [{ type: "attempt", data: 3 }] })), {
+      malformed: "a step that is not an attempt, result or usage event",
+    });
+    assert.deepEqual(parseEventLine(line({ steps: [{ type: "decision", data: {} }] })), {
+      malformed: "a step that is not an attempt, result or usage event",
+    });
+    assert.deepEqual(parseEventLine(line({ steps: [{ type: "attempt", data: {}, ms: "soon" }] })), {
+      malformed: "a step without a valid ms",
+    });
+    assert.deepEqual(parseEventLine(line({ steps: {} })), { malformed: "steps not a list" });
+    assert.deepEqual(parseEventLine(line({ candidates: [1] })), { malformed: "candidates not an object" });
+    const good = parseEventLine(line({ steps: [{ type: "attempt", data: { attempt: 1, target: "a/1" }, ms: -4 }] }));
+    assert.ok("events" in good && good.events);
+    assert.deepEqual(
+      good.events.map((event) => [event.type, event.ts]),
+      [
+        ["attempt", "2025-12-31T23:59:59.996Z"],
+        ["final", "2026-01-01T00:00:00.000Z"],
       ],
     );
   });

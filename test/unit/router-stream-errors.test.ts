@@ -10,7 +10,7 @@ import { createMemoryStore } from "../../src/state/memory-store.ts";
 
 const model = { id: "main", name: "main", api: "auto-router", provider: "auto-router" } as unknown as Model<Api>;
 
-function brokenEnvironment(failure: Error): RequestEnvironment {
+function brokenEnvironment(failure: Error, recorded: Array<[string, unknown]> = []): RequestEnvironment {
   return {
     books: { cooldowns: new CooldownBook(createMemoryStore(emptyCooldowns())), sticky: new Stickiness() },
     routing: {
@@ -27,7 +27,9 @@ function brokenEnvironment(failure: Error): RequestEnvironment {
     },
     hooks: { claimProbe: () => true, onAttemptResult: () => undefined, onMissingCredentials: () => undefined },
     report: {
-      record: () => undefined,
+      record: (_requestId: string, _routeId: string, type: string, data: unknown) => {
+        recorded.push([type, data]);
+      },
       status: {
         onAttempt: () => undefined,
         onCommitted: () => undefined,
@@ -51,5 +53,17 @@ describe("router stream", () => {
     assert.equal(message?.stopReason, "error");
     assert.equal(message?.errorMessage, "auto-router: internal error: boom in decide");
     assert.equal((await stream.result()).stopReason, "error");
+  });
+
+  it("still records the request's final event when the router throws mid-request (the event log writes it then)", async () => {
+    const recorded: Array<[string, unknown]> = [];
+    const stream = createRouterStream(brokenEnvironment(new Error("boom in decide"), recorded))(model, {
+      messages: [],
+    });
+    for await (const _event of stream);
+    assert.deepEqual(
+      recorded.map(([type, data]) => [type, (data as { outcome?: string }).outcome]),
+      [["final", "failed"]],
+    );
   });
 });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { describe, it } from "node:test";
-import type { Candidate } from "../../src/routing/types.ts";
+import type { Candidate, Decision } from "../../src/routing/types.ts";
 import { StatusLine } from "../../src/ui/status-line.ts";
 
 const candidate = { key: "a/x" } as Candidate;
@@ -34,6 +34,41 @@ describe("status line rendering", () => {
     status.onCommitted("main", candidate);
     await nextTurn();
     assert.deepEqual(published, ["⇄ main · → a/x…", "⇄ main · → a/x"]);
+  });
+
+  it("works a decision's warnings out once, when the line is built, and never while no line is shown", () => {
+    const published: Array<string | undefined> = [];
+    let shown = false;
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+      undefined,
+      () => [],
+      () => shown,
+    );
+    const decision = {
+      requestedRouteId: "main",
+      candidates: [{ ...candidate, warnings: ["budget a 85%"] }],
+      skipped: [{ key: "b/y", provider: "b", reason: "circuit-open" }],
+      trace: { intent: "code", intentConfidence: 0.5, tierSource: "none" },
+    } as unknown as Decision;
+    let built = 0;
+    const warnings = () => {
+      built += 1;
+      return ["quota stressed a"];
+    };
+    status.onDecision(decision, warnings);
+    status.onFinished("main", "success", "a/x", 0);
+    assert.equal(built, 0, "nothing shows the line: the plugins' warnings are not asked for");
+    assert.deepEqual(published, []);
+
+    shown = true;
+    status.onDecision(decision, warnings);
+    status.onFinished("main", "success", "a/x", 0);
+    status.onFinished("main", "success", "a/x", 0);
+    assert.equal(built, 1, "asked once per decision, however often the line is built");
+    assert.match(published[0]!, /⚠ quota stressed a, budget a 85%, breaker open b/);
+    assert.equal(published[1], published[0]);
   });
 
   it("drops a pending repaint when the line is cleared (another model was selected)", async () => {
