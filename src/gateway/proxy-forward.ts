@@ -90,6 +90,9 @@ export function proxyPassthrough(input: ProxyInput): ProxyPassthrough {
 function upstreamBody(input: ProxyInput, modelId: string, headers: Record<string, string>): BodyInit | undefined {
   if (input.jsonBody) {
     headers["content-type"] = "application/json";
+    // A JSON array (a batch) has no fields of the router's: sent as it came.
+    if (Array.isArray(input.jsonBody))
+      return (input.jsonBytes ?? JSON.stringify(input.jsonBody)) as Uint8Array as BodyInit;
     // As for chat: the target's model id where the client named one, the router's own `provider` field taken out.
     const set = "model" in input.jsonBody ? { model: modelId } : {};
     // A Buffer over a plain ArrayBuffer; TypeScript's BodyInit names only the DOM's view types.

@@ -237,6 +237,12 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(sent.model, "embed-large");
   });
 
+  it("sends a JSON array body on as it came (its route named by X-Model)", async () => {
+    await openai.post("/embeddings", { body: ["first", "second"], headers: { "X-Model": "embed-b/embed-large" } });
+    assert.equal(second.calls.length, 1);
+    assert.equal(second.calls[0]!.body, '["first","second"]');
+  });
+
   it("sends a request without a model to the first provider advertising the path, keeping the query string", async () => {
     const file = await openai.files.retrieve("file-abc", { query: { include: "meta" } } as never);
     assert.equal(file.filename, "B.txt");
