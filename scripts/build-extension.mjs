@@ -14,8 +14,9 @@
 // - dist/redis-client.cjs: ioredis, loaded by both only in team mode.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -90,6 +91,30 @@ const englishOnlyZodLocales = {
   },
 };
 
+// The sources import zod as `import { z } from "zod"`, where `z` is zod's whole namespace object: a bundle that
+// holds the object must hold everything in it (~60% of zod, unused, and every schema class of it is created when the
+// bundle loads). Read as `import * as z from "zod"`, which means the same to every `z.` in the sources, each `z.object`
+// is a direct reference and esbuild leaves out what no source uses. Any other value import of zod would bring the
+// whole namespace back, so it fails the build.
+const ZOD_IMPORT = /^import\s+(?!type\s)([^;]*?)\s+from\s+"zod(?:\/[^"]*)?";/gm;
+const zodNamespaceImports = {
+  name: "zod-namespace-imports",
+  setup(builder) {
+    builder.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+      const source = await readFile(args.path, "utf8");
+      if (!source.includes('"zod')) return undefined;
+      const errors = [];
+      const contents = source.replace(ZOD_IMPORT, (line, bindings) => {
+        if (bindings === "{ z }" || bindings === "* as z") return 'import * as z from "zod";';
+        errors.push({ text: `import zod as \`import { z } from "zod"\` (or a type import), not: ${line}` });
+        return line;
+      });
+      return errors.length > 0 ? { errors } : { contents, loader: "ts" };
+    });
+  },
+};
+
 // Team mode's Redis client is loaded (by a dynamic import) only when a team store is configured: it is bundled on its
 // own (dist/redis-client.cjs), so the file-store start-up neither parses nor compiles its ~220 KB, and the installed
 // package needs no node_modules of its own.
@@ -143,7 +168,7 @@ await build({
     ].join("\n"),
   },
   footer: { js: "return module.exports.default;\n}" },
-  plugins: [hostModules, englishOnlyZodLocales, redisClientApart],
+  plugins: [hostModules, zodNamespaceImports, englishOnlyZodLocales, redisClientApart],
   define: { AUTO_ROUTER_BUNDLE: "true" },
 });
 
@@ -174,7 +199,7 @@ await build({
   banner: { js: "// Built by scripts/build-extension.mjs from src/analytics; do not edit." },
   // The replay's model catalogue comes from pi-ai when it is installed beside the scripts, never from the bundle.
   external: ["@mariozechner/pi-ai", "@earendil-works/pi-ai"],
-  plugins: [englishOnlyZodLocales],
+  plugins: [zodNamespaceImports, englishOnlyZodLocales],
 });
 
 await build({
@@ -193,6 +218,6 @@ await build({
   },
   // The gateway opens pi's credentials through the installed pi packages, like pi itself; fastify is bundled.
   external: ["@mariozechner/pi-ai", "@mariozechner/pi-coding-agent", "@earendil-works/*"],
-  plugins: [englishOnlyZodLocales, redisClientApart],
+  plugins: [zodNamespaceImports, englishOnlyZodLocales, redisClientApart],
   define: { AUTO_ROUTER_BUNDLE: "true" },
 });

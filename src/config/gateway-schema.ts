@@ -1,61 +1,63 @@
 // The `gateway` section of the routes file: what `pi-auto-router serve` adds to the shared config.
 import { z } from "zod";
 
-export const gatewaySchema = z.strictObject({
-  models: z
-    .record(z.string().min(1), z.string().min(1))
-    .optional()
-    .describe(
-      "Incoming model name -> auto-router/<route>, a route id, an alias or provider/model (e.g. Claude Code's model ids onto a route)",
-    ),
-  maxConcurrentRequests: z
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .describe("Requests served at once; more get 503 (default 64)"),
-  bodyLimitBytes: z
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .describe("Largest request body; larger gets 413 (default 32 MiB)"),
-  headersTimeoutMs: z
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .describe("A client must send its headers within this time (default 30000)"),
-  idleTimeoutMs: z
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .describe("An idle connection is closed after this time (default 120000)"),
-  passthrough: z
-    .boolean()
-    .optional()
-    .describe(
-      "Send a request unchanged (model id and credentials swapped) to a target of the same API: Anthropic Messages to anthropic-messages, Chat Completions to openai-completions (default true; false translates every request through pi-ai)",
-    ),
-  drainTimeoutMs: z
-    .number()
-    .int()
-    .nonnegative()
-    .optional()
-    .describe("On SIGTERM, how long in-flight requests may finish (default 30000)"),
-});
-export type GatewayConfig = z.infer<typeof gatewaySchema>;
-
-/** Per pi provider: which paths the gateway's wildcard proxy may forward to it. */
-export const proxyProvidersSchema = z.record(
-  z.string().min(1),
+export const gatewaySchema = () =>
   z.strictObject({
-    endpointPrefixes: z
-      .array(z.string().regex(/^\//, "a path prefix starts with /, e.g. /v1/embeddings"))
+    models: z
+      .record(z.string().min(1), z.string().min(1))
       .optional()
       .describe(
-        'Paths this provider serves through `pi-auto-router serve`\'s proxy, e.g. ["/v1/embeddings"]; [] accepts every path',
+        "Incoming model name -> auto-router/<route>, a route id, an alias or provider/model (e.g. Claude Code's model ids onto a route)",
       ),
-  }),
-);
+    maxConcurrentRequests: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Requests served at once; more get 503 (default 64)"),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Largest request body; larger gets 413 (default 32 MiB)"),
+    headersTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("A client must send its headers within this time (default 30000)"),
+    idleTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("An idle connection is closed after this time (default 120000)"),
+    passthrough: z
+      .boolean()
+      .optional()
+      .describe(
+        "Send a request unchanged (model id and credentials swapped) to a target of the same API: Anthropic Messages to anthropic-messages, Chat Completions to openai-completions (default true; false translates every request through pi-ai)",
+      ),
+    drainTimeoutMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe("On SIGTERM, how long in-flight requests may finish (default 30000)"),
+  });
+export type GatewayConfig = z.infer<ReturnType<typeof gatewaySchema>>;
+
+/** Per pi provider: which paths the gateway's wildcard proxy may forward to it. */
+export const proxyProvidersSchema = () =>
+  z.record(
+    z.string().min(1),
+    z.strictObject({
+      endpointPrefixes: z
+        .array(z.string().regex(/^\//, "a path prefix starts with /, e.g. /v1/embeddings"))
+        .optional()
+        .describe(
+          'Paths this provider serves through `pi-auto-router serve`\'s proxy, e.g. ["/v1/embeddings"]; [] accepts every path',
+        ),
+    }),
+  );

@@ -17,7 +17,7 @@ function allowDocumentationKeys(node: unknown): void {
 }
 
 export function routesJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(routerConfigSchema, {
+  const schema = z.toJSONSchema(routerConfigSchema(), {
     target: "draft-2020-12",
     io: "input",
     unrepresentable: "any",

@@ -110,7 +110,7 @@ export function parseConfigValue(raw: unknown): ParsedConfig {
   const issues: ConfigIssue[] = [];
   const migrated = migrateConfig(raw, issues);
   if (issues.some((i) => i.severity === "error")) return { issues };
-  let result = routerConfigSchema.safeParse(migrated);
+  let result = routerConfigSchema().safeParse(migrated);
   if (!result.success) {
     const unknownKeys = result.error.issues.filter((i) => i.code === "unrecognized_keys");
     for (const issue of unknownKeys) {
@@ -123,7 +123,7 @@ export function parseConfigValue(raw: unknown): ParsedConfig {
       }
       deleteAt(migrated, issue.path, (issue as { keys: string[] }).keys);
     }
-    if (unknownKeys.length > 0) result = routerConfigSchema.safeParse(migrated);
+    if (unknownKeys.length > 0) result = routerConfigSchema().safeParse(migrated);
   }
   if (!result.success) {
     for (const issue of result.error.issues) {

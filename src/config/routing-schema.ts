@@ -4,15 +4,15 @@ import { z } from "zod";
 
 export const TIERS = ["reasoning", "swe", "long", "vision", "fast"] as const;
 export type Tier = (typeof TIERS)[number];
-export const tierSchema = z.enum(TIERS);
+export const tierSchema = () => z.enum(TIERS);
 
 export const INTENTS = ["code", "creative", "analysis", "general"] as const;
 export type Intent = (typeof INTENTS)[number];
-export const intentSchema = z.enum(INTENTS);
+export const intentSchema = () => z.enum(INTENTS);
 
 export const BILLING_KINDS = ["subscription", "per-token"] as const;
 export type Billing = (typeof BILLING_KINDS)[number];
-export const billingSchema = z.enum(BILLING_KINDS);
+export const billingSchema = () => z.enum(BILLING_KINDS);
 
 export const SORT_KEYS = ["price", "latency", "throughput"] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
@@ -23,24 +23,26 @@ export type DayOfWeek = (typeof DAYS)[number];
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item)]);
 
 /** OpenRouter vocabulary: https://openrouter.ai/docs/features/provider-routing */
-export const providerPreferencesSchema = z.strictObject({
-  order: z.array(z.string().min(1)).optional().describe("Providers to try first, in this order"),
-  only: z.array(z.string().min(1)).optional().describe("Only these providers may serve"),
-  ignore: z.array(z.string().min(1)).optional().describe("These providers never serve"),
-  allowFallbacks: z.boolean().optional().describe("false = stop after the providers in `order`"),
-  sort: z.enum(SORT_KEYS).optional().describe("Rank by price, latency or throughput instead of the default order"),
-  maxPrice: z.number().nonnegative().optional().describe("Highest acceptable USD per 1M output tokens"),
-});
-export type ProviderPreferences = z.infer<typeof providerPreferencesSchema>;
+export const providerPreferencesSchema = () =>
+  z.strictObject({
+    order: z.array(z.string().min(1)).optional().describe("Providers to try first, in this order"),
+    only: z.array(z.string().min(1)).optional().describe("Only these providers may serve"),
+    ignore: z.array(z.string().min(1)).optional().describe("These providers never serve"),
+    allowFallbacks: z.boolean().optional().describe("false = stop after the providers in `order`"),
+    sort: z.enum(SORT_KEYS).optional().describe("Rank by price, latency or throughput instead of the default order"),
+    maxPrice: z.number().nonnegative().optional().describe("Highest acceptable USD per 1M output tokens"),
+  });
+export type ProviderPreferences = z.infer<ReturnType<typeof providerPreferencesSchema>>;
 
-const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (24 h)");
+const clockTime = () => z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "expected HH:MM (24 h)");
 
-export const timeWindowSchema = z.strictObject({
-  after: clockTime.describe("Window start, inclusive (HH:MM)"),
-  before: clockTime.describe("Window end, exclusive (HH:MM); may be earlier than `after` to wrap past midnight"),
-  timeZone: z.string().optional().describe("IANA time zone, e.g. Europe/Berlin; default: the local zone"),
-});
-export type TimeWindow = z.infer<typeof timeWindowSchema>;
+export const timeWindowSchema = () =>
+  z.strictObject({
+    after: clockTime().describe("Window start, inclusive (HH:MM)"),
+    before: clockTime().describe("Window end, exclusive (HH:MM); may be earlier than `after` to wrap past midnight"),
+    timeZone: z.string().optional().describe("IANA time zone, e.g. Europe/Berlin; default: the local zone"),
+  });
+export type TimeWindow = z.infer<ReturnType<typeof timeWindowSchema>>;
 
 export interface RuleCondition {
   intent?: Intent | Intent[];
@@ -56,20 +58,24 @@ export interface RuleCondition {
   not?: RuleCondition;
 }
 
-export const ruleConditionSchema: z.ZodType<RuleCondition> = z.lazy(() =>
-  z.strictObject({
-    intent: oneOrMany(intentSchema).optional(),
-    tier: oneOrMany(tierSchema).optional(),
-    minTokens: z.number().int().nonnegative().optional(),
-    maxTokens: z.number().int().nonnegative().optional(),
-    timeWindow: timeWindowSchema.optional(),
-    daysOfWeek: z.array(z.enum(DAYS)).optional(),
-    badRatingShareAbove: z.number().min(0).max(1).optional(),
-    all: z.array(ruleConditionSchema).optional(),
-    any: z.array(ruleConditionSchema).optional(),
-    not: ruleConditionSchema.optional(),
-  }),
-);
+/** One instance per build: its `all`/`any`/`not` refer back to it. */
+export const ruleConditionSchema = (): z.ZodType<RuleCondition> => {
+  const condition: z.ZodType<RuleCondition> = z.lazy(() =>
+    z.strictObject({
+      intent: oneOrMany(intentSchema()).optional(),
+      tier: oneOrMany(tierSchema()).optional(),
+      minTokens: z.number().int().nonnegative().optional(),
+      maxTokens: z.number().int().nonnegative().optional(),
+      timeWindow: timeWindowSchema().optional(),
+      daysOfWeek: z.array(z.enum(DAYS)).optional(),
+      badRatingShareAbove: z.number().min(0).max(1).optional(),
+      all: z.array(condition).optional(),
+      any: z.array(condition).optional(),
+      not: condition.optional(),
+    }),
+  );
+  return condition;
+};
 
 export const RULE_TYPES = [
   "force-tier",
@@ -82,41 +88,44 @@ export const RULE_TYPES = [
 ] as const;
 export type RuleType = (typeof RULE_TYPES)[number];
 
-export const constraintSchema = z.strictObject({
-  vision: z.boolean().optional(),
-  reasoning: z.boolean().optional(),
-  tools: z.boolean().optional(),
-  minContextWindow: z.number().int().positive().optional(),
-  minMaxTokens: z.number().int().positive().optional(),
-});
-export type Constraint = z.infer<typeof constraintSchema>;
+export const constraintSchema = () =>
+  z.strictObject({
+    vision: z.boolean().optional(),
+    reasoning: z.boolean().optional(),
+    tools: z.boolean().optional(),
+    minContextWindow: z.number().int().positive().optional(),
+    minMaxTokens: z.number().int().positive().optional(),
+  });
+export type Constraint = z.infer<ReturnType<typeof constraintSchema>>;
 
-export const policyRuleSchema = z.strictObject({
-  id: z.string().min(1).optional(),
-  name: z.string().optional(),
-  description: z.string().optional(),
-  enabled: z.boolean().optional(),
-  priority: z.number().int().min(0).max(1000).optional().describe("Higher runs first; default 0"),
-  routes: z
-    .array(z.string().min(1))
-    .optional()
-    .describe("Global rules only: the routes this rule applies to (default all)"),
-  type: z.enum(RULE_TYPES),
-  tier: tierSchema.optional().describe("force-tier: the tier to use"),
-  providers: z.array(z.string().min(1)).optional().describe("prefer/exclude/require-provider: provider names"),
-  targets: z
-    .array(z.string().min(1))
-    .optional()
-    .describe("demote-target: provider/modelId of the targets concerned (default all)"),
-  billing: billingSchema.optional().describe("force-billing: subscription or per-token"),
-  constraint: constraintSchema.optional().describe("force-constraint: capabilities every candidate must have"),
-  when: ruleConditionSchema.optional().describe("When the rule applies; absent = always"),
-});
-export type PolicyRule = z.infer<typeof policyRuleSchema>;
+export const policyRuleSchema = () =>
+  z.strictObject({
+    id: z.string().min(1).optional(),
+    name: z.string().optional(),
+    description: z.string().optional(),
+    enabled: z.boolean().optional(),
+    priority: z.number().int().min(0).max(1000).optional().describe("Higher runs first; default 0"),
+    routes: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("Global rules only: the routes this rule applies to (default all)"),
+    type: z.enum(RULE_TYPES),
+    tier: tierSchema().optional().describe("force-tier: the tier to use"),
+    providers: z.array(z.string().min(1)).optional().describe("prefer/exclude/require-provider: provider names"),
+    targets: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("demote-target: provider/modelId of the targets concerned (default all)"),
+    billing: billingSchema().optional().describe("force-billing: subscription or per-token"),
+    constraint: constraintSchema().optional().describe("force-constraint: capabilities every candidate must have"),
+    when: ruleConditionSchema().optional().describe("When the rule applies; absent = always"),
+  });
+export type PolicyRule = z.infer<ReturnType<typeof policyRuleSchema>>;
 
-export const tierSettingsSchema = z.strictObject({
-  route: z.string().min(1).optional().describe("Route whose targets serve this tier (default: the active route)"),
-  constraint: constraintSchema.optional(),
-});
-export type TierSettings = z.infer<typeof tierSettingsSchema>;
-export const tiersSchema = z.partialRecord(tierSchema, tierSettingsSchema);
+export const tierSettingsSchema = () =>
+  z.strictObject({
+    route: z.string().min(1).optional().describe("Route whose targets serve this tier (default: the active route)"),
+    constraint: constraintSchema().optional(),
+  });
+export type TierSettings = z.infer<ReturnType<typeof tierSettingsSchema>>;
+export const tiersSchema = () => z.partialRecord(tierSchema(), tierSettingsSchema());

@@ -3,21 +3,26 @@
 // conversationId?, timestamp}` (shared/docs/legacy-formats.md). Read exactly, they become our per-target windows, so a
 // user's ratings keep steering routing; the next write stores them in our shape.
 import { z } from "zod";
+import { lazy } from "../lazy.ts";
 import { RATING_WINDOW, ratingsStateSchema, type RatingEntry, type RatingsState } from "./ratings-book.ts";
 
-const legacyRatingSchema = z.object({
-  provider: z.string().min(1),
-  modelId: z.string().min(1),
-  rating: z.enum(["good", "bad"]),
-  requestId: z.string().optional(),
-  // Epoch ms, or an ISO string.
-  timestamp: z.union([z.number().finite(), z.string().datetime({ offset: true })]),
-});
-export const legacyRatingsSchema = z.array(legacyRatingSchema);
+/** Built only when such a file is read. */
+export const legacyRatingsSchema = lazy(() =>
+  z.array(
+    z.object({
+      provider: z.string().min(1),
+      modelId: z.string().min(1),
+      rating: z.enum(["good", "bad"]),
+      requestId: z.string().optional(),
+      // Epoch ms, or an ISO string.
+      timestamp: z.union([z.number().finite(), z.string().datetime({ offset: true })]),
+    }),
+  ),
+);
 
 /** Our state from the old array; ratings without a request id get a stable one from their position. */
 export function fromLegacyRatings(raw: unknown): RatingsState {
-  const entries = legacyRatingsSchema.parse(raw);
+  const entries = legacyRatingsSchema().parse(raw);
   const targets: RatingsState["targets"] = {};
   entries.forEach((entry, index) => {
     const key = `${entry.provider}/${entry.modelId}`;
@@ -34,4 +39,4 @@ export function fromLegacyRatings(raw: unknown): RatingsState {
 
 /** The ratings store's parser: our shape, or the earlier implementation's array. */
 export const parseRatingsState = (raw: unknown): RatingsState =>
-  Array.isArray(raw) ? fromLegacyRatings(raw) : ratingsStateSchema.parse(raw);
+  Array.isArray(raw) ? fromLegacyRatings(raw) : ratingsStateSchema().parse(raw);

@@ -5,17 +5,21 @@ import { z } from "zod";
 import type { FeedbackEventData, Rating } from "../events/event-types.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
 import type { StateStore } from "../state/json-store.ts";
+import { lazy } from "../lazy.ts";
 
 /** Ratings kept per target: the share of bad ones is over this many most recent, so old opinions fade out. */
 export const RATING_WINDOW = 50;
 
-const ratingEntrySchema = z.object({ at: z.number(), rating: z.enum(["good", "bad"]), requestId: z.string() });
-export const ratingsStateSchema = z.object({
-  v: z.literal(1),
-  targets: z.record(z.string(), z.array(ratingEntrySchema)),
-});
-export type RatingsState = z.infer<typeof ratingsStateSchema>;
-export type RatingEntry = z.infer<typeof ratingEntrySchema>;
+const ratingEntrySchema = () => z.object({ at: z.number(), rating: z.enum(["good", "bad"]), requestId: z.string() });
+/** Built when a ratings file is first read: nothing is stored until someone rates a request. */
+export const ratingsStateSchema = lazy(() =>
+  z.object({
+    v: z.literal(1),
+    targets: z.record(z.string(), z.array(ratingEntrySchema())),
+  }),
+);
+export type RatingsState = z.infer<ReturnType<typeof ratingsStateSchema>>;
+export type RatingEntry = z.infer<ReturnType<typeof ratingEntrySchema>>;
 export const emptyRatings = (): RatingsState => ({ v: 1, targets: {} });
 
 /** The request a rating attaches to. */

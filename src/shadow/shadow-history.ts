@@ -2,24 +2,29 @@
 // the last SHADOW_HISTORY of them kept in a state store, and the match rates `/auto-router shadow show` prints.
 import { z } from "zod";
 import type { StateStore } from "../state/json-store.ts";
+import { lazy } from "../lazy.ts";
 
 export const SHADOW_HISTORY = 200;
 
-const comparisonSchema = z.object({
-  at: z.number(),
-  requestId: z.string(),
-  routeId: z.string(),
-  declaredOrder: z.array(z.string()),
-  routedOrder: z.array(z.string()),
-  match: z.boolean(),
-});
-export const shadowStateSchema = z.object({
-  v: z.literal(1),
-  enabled: z.boolean(),
-  comparisons: z.array(comparisonSchema),
-});
-export type ShadowState = z.infer<typeof shadowStateSchema>;
-export type ShadowRecord = z.infer<typeof comparisonSchema>;
+const comparisonSchema = () =>
+  z.object({
+    at: z.number(),
+    requestId: z.string(),
+    routeId: z.string(),
+    declaredOrder: z.array(z.string()),
+    routedOrder: z.array(z.string()),
+    match: z.boolean(),
+  });
+/** Built when a shadow file is first read: most sessions never switch shadow mode on. */
+export const shadowStateSchema = lazy(() =>
+  z.object({
+    v: z.literal(1),
+    enabled: z.boolean(),
+    comparisons: z.array(comparisonSchema()),
+  }),
+);
+export type ShadowState = z.infer<ReturnType<typeof shadowStateSchema>>;
+export type ShadowRecord = z.infer<ReturnType<typeof comparisonSchema>>;
 export const emptyShadow = (): ShadowState => ({ v: 1, enabled: false, comparisons: [] });
 
 /** Pure store operation: append one comparison, keep the last SHADOW_HISTORY. */

@@ -23,7 +23,7 @@ export const createShadowPlugin = (context: PluginContext): ShadowPlugin => {
   const store = context.openStore(
     "shadow",
     emptyShadow,
-    (raw) => shadowStateSchema.parse(raw),
+    (raw) => shadowStateSchema().parse(raw),
     salvageRecords(shadowStateSchema, emptyShadow),
   );
   // AUTO_ROUTER_SHADOW=1 (the earlier pi-auto-router's switch) keeps shadow mode on whatever the stored switch says.

@@ -39,8 +39,13 @@ function arrayElement(field: AnySchema): AnySchema | undefined {
  * parse and drops the others (an array field likewise); any other unreadable field takes its default. Throws when even that does not parse
  * (the store then starts from its defaults).
  */
-export function salvageRecords<T>(schema: z.ZodType<T>, defaults: () => T): (raw: unknown) => T {
+export function salvageRecords<T>(
+  schemaOrGetter: z.ZodType<T> | (() => z.ZodType<T>),
+  defaults: () => T,
+): (raw: unknown) => T {
   return (raw) => {
+    // A getter (src/lazy.ts) is called only here: a store that is never damaged never builds its schema.
+    const schema = typeof schemaOrGetter === "function" ? schemaOrGetter() : schemaOrGetter;
     const shape = (schema as unknown as AnySchema)._zod.def.shape;
     if (!shape || !isObject(raw)) throw new Error("not an object of fields");
     const fallback = defaults() as Record<string, unknown>;

@@ -11,6 +11,7 @@ import {
   type UsageLedger,
   type UsageTotals,
 } from "../budget/usage-ledger.ts";
+import { lazy } from "../lazy.ts";
 
 export const PROVIDER_TOTAL = "*";
 const METRICS = [
@@ -29,27 +30,30 @@ const COST_DECIMALS = 1e10;
 
 export type PeriodKind = "days" | "months";
 
-export const ledgerChangeSchema = z.object({
-  period: z.enum(["days", "months"]),
-  key: z.string(),
-  provider: z.string(),
-  modelId: z.string(),
-  totals: usageTotalsSchema,
-});
-export type LedgerChange = z.infer<typeof ledgerChangeSchema>;
+const ledgerChangeSchema = () =>
+  z.object({
+    period: z.enum(["days", "months"]),
+    key: z.string(),
+    provider: z.string(),
+    modelId: z.string(),
+    totals: usageTotalsSchema,
+  });
+export type LedgerChange = z.infer<ReturnType<typeof ledgerChangeSchema>>;
 
 /** One unit written to the team ledger at once: an attempt's usage, or the difference another update made. */
-export const pendingEntrySchema = z.object({
-  id: z.string(),
-  at: z.number(),
-  /** The provider whose reservation `id` this entry ends. */
-  reservationProvider: z.string().optional(),
-  changes: z.array(ledgerChangeSchema),
-  migrated: z.array(z.string()).default([]),
-});
-export type PendingEntry = z.infer<typeof pendingEntrySchema>;
-export const pendingStateSchema = z.object({ entries: z.array(pendingEntrySchema).default([]) });
-export type PendingState = z.infer<typeof pendingStateSchema>;
+const pendingEntrySchema = () =>
+  z.object({
+    id: z.string(),
+    at: z.number(),
+    /** The provider whose reservation `id` this entry ends. */
+    reservationProvider: z.string().optional(),
+    changes: z.array(ledgerChangeSchema()),
+    migrated: z.array(z.string()).default([]),
+  });
+export type PendingEntry = z.infer<ReturnType<typeof pendingEntrySchema>>;
+/** Team mode only: built when the team store first reads its pending file. */
+export const pendingStateSchema = lazy(() => z.object({ entries: z.array(pendingEntrySchema()).default([]) }));
+export type PendingState = z.infer<ReturnType<typeof pendingStateSchema>>;
 export const emptyPending = (): PendingState => ({ entries: [] });
 
 export const fieldOf = (provider: string, modelId: string, metric: string): string =>

@@ -81,7 +81,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
   const connection = new TeamConnection(settings, options.warn);
   type TeamStore = StateStore<unknown> & { push(state: unknown): Promise<boolean> };
   const unwritten = openFile(`${TEAM_MIRROR_PREFIX}unwritten`, emptyUnwritten, (raw) =>
-    unwrittenStateSchema.parse(raw),
+    unwrittenStateSchema().parse(raw),
   );
   const stores = new Map<string, { store: TeamStore; defaults: () => unknown; parse: (raw: unknown) => unknown }>();
   // The spend ledger is written attempt by attempt into per-period hashes (redis-ledger.ts); every other store is
@@ -106,7 +106,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
         flushDelayMs,
       });
     const pending = openFile(`${TEAM_MIRROR_PREFIX}${name}-pending`, emptyPending, (raw) =>
-      pendingStateSchema.parse(raw),
+      pendingStateSchema().parse(raw),
     );
     // The budget feature opens this name with the ledger's own defaults and parser, so T is UsageLedger here.
     const ledger = new RedisLedgerStore({

@@ -2,11 +2,15 @@
 // on. Written with the view (a file store, so also when the process exits), read by the next start to recover them.
 import { z } from "zod";
 import type { StateStore } from "../state/json-store.ts";
+import { lazy } from "../lazy.ts";
 
-export const unwrittenStateSchema = z.object({
-  stores: z.record(z.string(), z.object({ baseVersion: z.number(), since: z.number() })).default({}),
-});
-export type UnwrittenState = z.infer<typeof unwrittenStateSchema>;
+/** Team mode only. */
+export const unwrittenStateSchema = lazy(() =>
+  z.object({
+    stores: z.record(z.string(), z.object({ baseVersion: z.number(), since: z.number() })).default({}),
+  }),
+);
+export type UnwrittenState = z.infer<ReturnType<typeof unwrittenStateSchema>>;
 export const emptyUnwritten = (): UnwrittenState => ({ stores: {} });
 
 /** Store `name` has unwritten changes made on team version `base` (-1: before any was read). */
