@@ -9,6 +9,7 @@
 // ledger remembers the file name); the old file is never changed.
 import { join } from "node:path";
 import { z } from "zod";
+import { lazy } from "../lazy.ts";
 import { readOptionalText } from "../state/read-optional-file.ts";
 import type { LimitsState } from "./budget-limits.ts";
 import { addTotals, emptyTotals, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
@@ -16,34 +17,37 @@ import { addTotals, emptyTotals, type UsageLedger, type UsageTotals } from "./us
 export const LEGACY_STATS_FILE = "auto-router.stats.json";
 export const LEGACY_MODEL_ID = "(legacy)";
 
-const usd = z.number().finite().nonnegative();
-const tokens = z.number().int().nonnegative();
-const providerUsageSchema = z.object({
-  inputTokens: tokens.default(0),
-  outputTokens: tokens.default(0),
-  estimatedCost: usd.default(0),
+// Built when a legacy stats file is there to read (a plain session never has one).
+const legacyStatsSchema = lazy(() => {
+  const usd = z.number().finite().nonnegative();
+  const tokens = z.number().int().nonnegative();
+  const providerUsageSchema = z.object({
+    inputTokens: tokens.default(0),
+    outputTokens: tokens.default(0),
+    estimatedCost: usd.default(0),
+  });
+  const periodSchema = (key: RegExp, shape: string) =>
+    z
+      .record(z.string(), z.record(z.string(), providerUsageSchema))
+      .superRefine((period, context) => {
+        for (const name of Object.keys(period)) {
+          if (!key.test(name))
+            context.addIssue({
+              code: z.ZodIssueCode.custom,
+              path: [name],
+              message: `expected a ${shape} key (a UTC date)`,
+            });
+        }
+      })
+      .default({});
+  return z.object({
+    version: z.literal(2),
+    daily: periodSchema(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD"),
+    monthly: periodSchema(/^\d{4}-\d{2}$/, "YYYY-MM"),
+    limits: z.record(z.string(), z.object({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() })).default({}),
+  });
 });
-const periodSchema = (key: RegExp, shape: string) =>
-  z
-    .record(z.string(), z.record(z.string(), providerUsageSchema))
-    .superRefine((period, context) => {
-      for (const name of Object.keys(period)) {
-        if (!key.test(name))
-          context.addIssue({
-            code: z.ZodIssueCode.custom,
-            path: [name],
-            message: `expected a ${shape} key (a UTC date)`,
-          });
-      }
-    })
-    .default({});
-export const legacyStatsSchema = z.object({
-  version: z.literal(2),
-  daily: periodSchema(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD"),
-  monthly: periodSchema(/^\d{4}-\d{2}$/, "YYYY-MM"),
-  limits: z.record(z.string(), z.object({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() })).default({}),
-});
-export type LegacyStats = z.infer<typeof legacyStatsSchema>;
+export type LegacyStats = z.infer<ReturnType<typeof legacyStatsSchema>>;
 
 type Period = UsageLedger["days"];
 export interface LegacyImport {
@@ -71,7 +75,7 @@ function toPeriod(source: LegacyStats["daily"]): Period {
 
 /** What to import from a parsed legacy file. Throws with the path and what was expected when it is not v2. */
 export function parseLegacyStats(raw: unknown): LegacyImport {
-  const parsed = legacyStatsSchema.safeParse(raw);
+  const parsed = legacyStatsSchema().safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(

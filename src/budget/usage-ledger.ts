@@ -2,6 +2,7 @@
 // tokens and USD of every counted attempt. Shared by every pi window through one StateStore; every change is a pure
 // operation built here (values captured in the closure), so concurrent windows add up instead of overwriting.
 import { z } from "zod";
+import { lazy } from "../lazy.ts";
 import type { CalendarKeys } from "./calendar.ts";
 import type { UsageRecord } from "./reconcile-usage.ts";
 
@@ -14,14 +15,6 @@ export const KEEP_MONTHS = 24;
 const COST_DECIMALS = 1e10;
 
 const strictCount = z.number().finite().nonnegative();
-/** Salvage: a number written as text ("0.5") is still that number; anything else unreadable counts as 0. */
-const lenientCount = z
-  .preprocess(
-    (value) =>
-      typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)) ? Number(value) : value,
-    strictCount,
-  )
-  .catch(0);
 
 function ledgerSchema(count: z.ZodType<number>) {
   const totals = z.object({
@@ -50,7 +43,21 @@ function ledgerSchema(count: z.ZodType<number>) {
 // A wrong-typed count is damage, not zero: the strict schema rejects it, so the store keeps a copy and warns, and the
 // lenient one salvages every value that can be read.
 const strictSchemas = ledgerSchema(strictCount);
-const lenientSchemas = ledgerSchema(lenientCount);
+/**
+ * Salvage: a number written as text ("0.5") is still that number; anything else unreadable counts as 0. Built when a
+ * damaged ledger is read (a healthy session never needs it).
+ */
+const lenientSchemas = lazy(() =>
+  ledgerSchema(
+    z
+      .preprocess(
+        (value) =>
+          typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)) ? Number(value) : value,
+        strictCount,
+      )
+      .catch(0),
+  ),
+);
 export const usageTotalsSchema = strictSchemas.totals;
 export type UsageTotals = z.infer<typeof usageTotalsSchema>;
 export const usageLedgerSchema = strictSchemas.ledger;
@@ -64,7 +71,7 @@ export const emptyLedger = (): UsageLedger => ({
   migratedFrom: [],
 });
 export const parseLedger = (raw: unknown): UsageLedger => usageLedgerSchema.parse(raw);
-export const salvageLedger = (raw: unknown): UsageLedger => lenientSchemas.ledger.parse(raw) as UsageLedger;
+export const salvageLedger = (raw: unknown): UsageLedger => lenientSchemas().ledger.parse(raw) as UsageLedger;
 
 export const emptyTotals = (): UsageTotals => ({
   requests: 0,

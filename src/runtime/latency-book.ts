@@ -1,5 +1,6 @@
 // Moving averages of time to first token and output speed per target, shared by all pi windows.
 import { z } from "zod";
+import { lazy } from "../lazy.ts";
 import type { StateStore } from "../state/json-store.ts";
 
 /** Weight of the newest sample: high enough to follow a provider that got slow today, low enough to ignore one blip. */
@@ -30,16 +31,15 @@ export const emptyLatency = (): LatencyState => ({ v: 1, targets: {} });
 // whole-response time per provider (shared/docs/legacy-formats.md). It is carried over as each provider's average and
 // stands in for the first-token time of that provider's targets until one of them has a measurement of its own: a
 // provider that was slow before still ranks after a fast one on a latency route, and the first own sample replaces it.
-const legacyLatencySchema = z.record(
-  z.string(),
-  z.object({ count: z.number(), totalMs: z.number(), lastMs: z.number(), updatedAt: z.number() }),
+const legacyLatencySchema = lazy(() =>
+  z.record(z.string(), z.object({ count: z.number(), totalMs: z.number(), lastMs: z.number(), updatedAt: z.number() })),
 );
 
 /** The latency store's parser: our shape, or the earlier implementation's file, which starts ours empty. */
 export function parseLatencyState(raw: unknown): LatencyState {
   const ours = latencyStateSchema.safeParse(raw);
   if (ours.success) return ours.data;
-  const legacy = legacyLatencySchema.safeParse(raw);
+  const legacy = legacyLatencySchema().safeParse(raw);
   if (legacy.success) {
     const imported: NonNullable<LatencyState["imported"]> = {};
     for (const [provider, entry] of Object.entries(legacy.data)) {

@@ -7,6 +7,7 @@
 // failover moves on; the next answer from the target pins again.
 import type { Api, Model } from "@mariozechner/pi-ai";
 import { z } from "zod";
+import { lazy } from "../lazy.ts";
 import { mergeBody, type RequestPatch } from "./request-patch.ts";
 
 /** OpenRouter files a generation's stats a moment after the stream ends: ask again after these pauses. */
@@ -26,7 +27,8 @@ export function pinnedPatch(patch: RequestPatch | undefined, upstream: string): 
   return { ...patch, body: mergeBody(patch?.body ?? {}, pin) as Record<string, unknown> };
 }
 
-const generationSchema = z.object({ data: z.object({ provider_name: z.string().min(1) }) });
+/** OpenRouter's generation answer: built on the first pin lookup (only sessions with an OpenRouter target make one). */
+const generationSchema = lazy(() => z.object({ data: z.object({ provider_name: z.string().min(1) }) }));
 
 export interface LookupInput {
   baseUrl: string;
@@ -45,7 +47,7 @@ export async function lookupUpstream(input: LookupInput): Promise<string | undef
     try {
       const response = await (input.fetch ?? fetch)(url, { headers, signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) });
       if (response.ok) {
-        const parsed = generationSchema.safeParse(await response.json());
+        const parsed = generationSchema().safeParse(await response.json());
         return parsed.success ? parsed.data.data.provider_name : undefined;
       }
       await response.body?.cancel();

@@ -72,6 +72,9 @@ const RARELY_READ = {
   "the shadow history": hasFields({ v: true, enabled: true, comparisons: true }),
   "team mode's pending ledger entries": hasFields({ reservationProvider: true, changes: true }),
   "team mode's unwritten marker": hasFields({ stores: "default" }),
+  "the earlier implementation's stats": hasFields({ version: true, daily: true, monthly: true, limits: true }),
+  "the earlier implementation's latency": hasFields({ count: true, totalMs: true, lastMs: true, updatedAt: true }),
+  "OpenRouter's generation answer": hasFields({ provider_name: "string" }),
 };
 
 /** A full collection, twice with a turn between (a WeakRef keeps its target until the job that made it ends). */
