@@ -50,15 +50,19 @@ function describeCalls(counter: CallCounter): string {
     .join("; ");
 }
 
+/** pi's SDK with the extension and two priced faux targets behind the route `main`. */
+const twoTargetHarness = () =>
+  createSdkHarness({
+    targets: [
+      { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
+      { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
+    ],
+    routes: ROUTES,
+  });
+
 describe("the cost of a routed request", () => {
   it("builds no Intl.DateTimeFormat and writes nothing synchronously once warm, served or failed over", async () => {
-    harness = await createSdkHarness({
-      targets: [
-        { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
-        { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
-      ],
-      routes: ROUTES,
-    });
+    harness = await twoTargetHarness();
     await harness.setModel("auto-router", "main");
     const { fauxAssistantMessage } = harness.fauxHelpers;
     const served = (count: number) =>
@@ -95,13 +99,7 @@ describe("the cost of a routed request", () => {
   });
 
   it("writes two event-log lines per request, its decision and its final, which the readers expand into every event", async () => {
-    harness = await createSdkHarness({
-      targets: [
-        { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
-        { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
-      ],
-      routes: ROUTES,
-    });
+    harness = await twoTargetHarness();
     await harness.setModel("auto-router", "main");
     const { fauxAssistantMessage } = harness.fauxHelpers;
     harness
@@ -150,13 +148,7 @@ describe("the cost of a routed request", () => {
   });
 
   it("looks each target up in pi's model registry once, not on every request", async (t) => {
-    harness = await createSdkHarness({
-      targets: [
-        { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
-        { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
-      ],
-      routes: ROUTES,
-    });
+    harness = await twoTargetHarness();
     const registry = harness.session.modelRegistry;
     if (typeof registry?.find !== "function") {
       // Newer pi lines have a ModelRuntime that lists its models as a fresh copy each time: nothing tells when a

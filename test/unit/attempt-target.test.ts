@@ -12,27 +12,12 @@ import {
 import { attemptTarget, type TargetAttempt } from "../../src/runtime/attempt-target.ts";
 import type { StreamFunction } from "../../src/runtime/start-target.ts";
 import type { Candidate } from "../../src/routing/types.ts";
+import { mockAnswer } from "../helpers/assistant-message.ts";
 
 const model = { id: "m", provider: "mock", api: "faux", contextWindow: 1000 } as unknown as Model<Api>;
 const candidate = { key: "mock/m", provider: "mock", modelId: "m", account: "mock" } as Candidate;
 
-const answer = (): AssistantMessage => ({
-  role: "assistant",
-  content: [{ type: "text", text: "hi" }],
-  api: "faux",
-  provider: "mock",
-  model: "m",
-  usage: {
-    input: 1,
-    output: 1,
-    cacheRead: 0,
-    cacheWrite: 0,
-    totalTokens: 2,
-    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
-  },
-  stopReason: "stop",
-  timestamp: 0,
-});
+const answer = (): AssistantMessage => mockAnswer("hi");
 
 /** Runs one attempt against a target that answers at once, and returns the options the target was started with. */
 async function optionsSeenByTarget(

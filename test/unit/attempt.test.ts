@@ -1,30 +1,11 @@
 // One attempt's commit point and timeouts, on hand-made event streams (real timers, short and bounded).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  createAssistantMessageEventStream,
-  type AssistantMessage,
-  type AssistantMessageEvent,
-} from "@mariozechner/pi-ai";
+import { createAssistantMessageEventStream, type AssistantMessageEvent } from "@mariozechner/pi-ai";
 import { runAttempt } from "../../src/runtime/attempt.ts";
+import { mockAnswer } from "../helpers/assistant-message.ts";
 
-const message = (text: string, stopReason: AssistantMessage["stopReason"] = "stop"): AssistantMessage => ({
-  role: "assistant",
-  content: text ? [{ type: "text", text }] : [],
-  api: "faux",
-  provider: "mock",
-  model: "m",
-  usage: {
-    input: 1,
-    output: 1,
-    cacheRead: 0,
-    cacheWrite: 0,
-    totalTokens: 2,
-    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
-  },
-  stopReason,
-  timestamp: 0,
-});
+const message = mockAnswer;
 
 /** A stream that emits text deltas at the given delays (ms after start), then optionally ends with done. */
 function scripted(deltaDelaysMs: number[], options: { finish?: boolean; controller: AbortController }) {
