@@ -32,7 +32,7 @@ export interface PassthroughInput {
   /** The client's parsed body, as it came. */
   body: Record<string, unknown>;
   /** The bytes it was parsed from (edited in place for each target, not serialised again). */
-  rawBody: Buffer | undefined;
+  jsonBytes: Buffer | undefined;
   query: string;
   clientHeaders: FastifyRequest["headers"];
   /** The model name the client asked for: the name it sees in the answer. */
@@ -91,7 +91,7 @@ function runPassthrough(
   const url = new URL(`${base}${dialect.path(base)}${input.query}`);
   // A non-streaming client's answer is streamed from the target too: the same timeouts and commit point apply.
   const edits = dialect.edits(input.body);
-  const payload = editJson(input.rawBody, input.body, {
+  const payload = editJson(input.jsonBytes, input.body, {
     set: { ...edits.set, model: target.id, ...(streaming ? {} : { stream: true }) },
     remove: edits.remove,
   });

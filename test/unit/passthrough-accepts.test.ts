@@ -17,7 +17,7 @@ function passthrough(dialect = ANTHROPIC_PASSTHROUGH, oauth = false, body: Recor
     dialect,
     registry,
     body: { model: "auto-router/x", messages: [], ...body },
-    rawBody: undefined,
+    jsonBytes: undefined,
     query: "",
     clientHeaders: {},
     clientModel: "auto-router/x",
