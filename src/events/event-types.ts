@@ -71,8 +71,6 @@ export interface AttemptEventData {
   probe?: boolean;
   /** Set on a retry of the same target (retryBeforeFailover): 1 for the first retry. */
   retry?: number;
-  /** The client's method and path of a gateway proxy attempt, in logs of older versions (now a `final` note). */
-  proxy?: string;
 }
 
 export type LoggedAttemptOutcome = "success" | "failed" | "aborted" | "failed-after-commit";

@@ -24,7 +24,7 @@ const DROPPED_RESPONSE_HEADERS = new Set([
 const ERROR_BODY_LIMIT_CHARS = 4_000;
 
 /** Statuses that say the target, not the request, is the problem: classified, and failed over when policy says so. */
-export const isTargetFailure = (status: number) => status === 408 || status === 429 || status >= 500;
+const isTargetFailure = (status: number) => status === 408 || status === 429 || status >= 500;
 
 /** The target's base URL and the client's path, without a doubled /v1. */
 export function upstreamUrl(baseUrl: string, path: string, query: string): string {
