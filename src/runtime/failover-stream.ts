@@ -96,7 +96,8 @@ async function serveRequest(
     attempts: 0,
     failures: [],
     tried: new Set(),
-    prompt: promptIdentity(context),
+    prompt: request.prompt?.id ?? promptIdentity(context),
+    sticks: request.prompt?.followUp ?? true,
     retries: new Map(),
     retried: 0,
     notes: [],
@@ -168,6 +169,7 @@ async function serveRequest(
         request,
         env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
           shortcuts: request.shortcuts,
+          prompt: state.prompt,
         }),
       );
       state.plannedTarget ??= decision.candidates[0]?.key;
@@ -205,6 +207,7 @@ async function serveRequest(
         env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
           quiet: true,
           shortcuts: request.shortcuts,
+          prompt: state.prompt,
         }),
       );
       if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && state.attempts < maxAttempts) {

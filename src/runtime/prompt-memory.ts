@@ -1,6 +1,8 @@
 // What the runtime remembers about the current user prompt across its tool-call turns: the input facts pi's `input`
 // event handed over (shortcuts, typed by a person) and the intent its text was classified with.
+import { BoundedMap } from "../bounded-map.ts";
 import type { PromptShortcuts, RequestFeatures } from "../routing/types.ts";
+import { REMEMBERED_PROMPTS } from "./stickiness.ts";
 
 export interface PendingPrompt {
   shortcuts: PromptShortcuts | undefined;
@@ -15,8 +17,11 @@ export interface PromptIntent {
 
 export class PromptMemory {
   private pendingPrompt: PendingPrompt | undefined;
-  /** The intent of the current prompt: its tool-call turns have the same last user text, classified once. */
-  private promptIntent: PromptIntent | undefined;
+  /**
+   * The intent of each recent prompt, classified at its first request: its tool-call turns reuse it (the gateway's
+   * clients may add other text to those turns, and several clients' prompts interleave).
+   */
+  private readonly intents = new BoundedMap<string, PromptIntent>(REMEMBERED_PROMPTS);
   /** Input facts bound to the prompt they came with (see factsFor). */
   private boundPrompt: { prompt: string; facts: PendingPrompt | undefined } | undefined;
 
@@ -44,10 +49,10 @@ export class PromptMemory {
 
   /** The intent this prompt was classified with at its first request, if `prompt` is that prompt. */
   knownIntent(prompt: string | undefined): PromptIntent | undefined {
-    return prompt !== undefined && this.promptIntent?.prompt === prompt ? this.promptIntent : undefined;
+    return prompt === undefined ? undefined : this.intents.get(prompt);
   }
 
   rememberIntent(intent: PromptIntent): void {
-    this.promptIntent = intent;
+    this.intents.set(intent.prompt, intent);
   }
 }

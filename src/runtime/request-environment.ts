@@ -53,7 +53,8 @@ export interface RequestRouting {
   configError?(routeId: string): string | undefined;
   /**
    * Features + snapshot + route(). `quiet` decisions are not logged or shown (re-checks during one request);
-   * `shortcuts` are the request's own (the gateway's), used instead of those pi's input event handed over.
+   * `shortcuts` are the request's own (the gateway's), used instead of those pi's input event handed over;
+   * `prompt` is the identity of the request's prompt (default: from the context).
    */
   decide(
     requestId: string,
@@ -61,7 +62,7 @@ export interface RequestRouting {
     context: Context,
     options: SimpleStreamOptions | undefined,
     now: number,
-    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts },
+    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts; prompt?: string },
   ): Decision;
   modelFacts(key: string): ModelFacts | undefined;
   /** How a target is called; absent = pi-ai's streamSimple. */

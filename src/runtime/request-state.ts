@@ -11,6 +11,8 @@ export interface RequestState {
   failures: FailedTarget[];
   /** Which user prompt this request belongs to (stickiness across its tool-call turns). */
   prompt: string | undefined;
+  /** Whether the prompt's serving target goes first (false: a first turn the caller wants decided afresh). */
+  sticks: boolean;
   /** Targets tried since the last cooldown wait: not tried again until time has passed. */
   tried: Set<string>;
   plannedTarget?: string;

@@ -30,6 +30,13 @@ export interface RequestObserver {
 export interface RouteRequest {
   /** Tiers and provider preferences for this request (they replace shortcuts handed over by pi's input event). */
   shortcuts?: PromptShortcuts;
+  /**
+   * Which client prompt this request belongs to, when the caller knows better than the context's timestamps (the
+   * gateway: every HTTP request is translated afresh). The turns of one prompt share its intent; its follow-up turns
+   * (tool results after it) stay on the target that served it. A first turn is decided afresh, as a new prompt in pi
+   * is, even when the same text came before (a script sending the same request again).
+   */
+  prompt?: { id: string; followUp: boolean };
   observer?: RequestObserver;
   /** Targets it accepts are attempted by the caller's passthrough instead of through pi-ai. */
   passthrough?: TargetPassthrough;

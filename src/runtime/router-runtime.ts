@@ -163,7 +163,7 @@ export class RouterRuntime implements RequestEnvironment {
     context: Context,
     options: SimpleStreamOptions | undefined,
     now: number,
-    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts },
+    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts; prompt?: string },
   ): Decision {
     const computed = computeDecision(
       {
@@ -174,7 +174,7 @@ export class RouterRuntime implements RequestEnvironment {
         cooldowns: this.cooldowns,
         shadow: this.collaborators.shadow,
       },
-      { routeId, context, options, shortcuts: flags?.shortcuts },
+      { routeId, context, options, shortcuts: flags?.shortcuts, prompt: flags?.prompt },
       now,
     );
     if (!flags?.quiet) this.publishDecision(requestId, routeId, computed, now);

@@ -3,9 +3,17 @@
 //
 // A prompt is recognised by its last user message (position and timestamp) in the request's own context, not by
 // pi's agent_start event: pi delivers extension events without waiting for them, so an event-based reset could land
-// after the next prompt's first call and carry the previous prompt's target over (seen in the soak suite).
+// after the next prompt's first call and carry the previous prompt's target over (seen in the soak suite). A caller
+// whose messages carry no stable timestamps (the gateway) hands its own identity per request.
+//
+// Each route remembers several prompts, not only the latest: a gateway serves many clients at once, and one client's
+// prompt must not make another's tool-call turns forget their target.
 import type { Context } from "@mariozechner/pi-ai";
+import { BoundedMap } from "../bounded-map.ts";
 import type { Candidate } from "../routing/types.ts";
+
+/** Prompts remembered at once (each entry is a few short strings). */
+export const REMEMBERED_PROMPTS = 1_000;
 
 /** Identity of the prompt a request belongs to; undefined when the context holds no user message. */
 export function promptIdentity(context: Context): string | undefined {
@@ -18,16 +26,16 @@ export function promptIdentity(context: Context): string | undefined {
 }
 
 export class Stickiness {
-  private readonly served = new Map<string, { prompt: string; key: string }>();
+  /** "routeId\nprompt" -> the key of the target that served the prompt. */
+  private readonly served = new BoundedMap<string, string>(REMEMBERED_PROMPTS);
 
   remember(routeId: string, prompt: string | undefined, key: string): void {
     if (prompt === undefined) return;
-    this.served.set(routeId, { prompt, key });
+    this.served.set(`${routeId}\n${prompt}`, key);
   }
 
   stickyKey(routeId: string, prompt: string | undefined): string | undefined {
-    const entry = this.served.get(routeId);
-    return entry && prompt !== undefined && entry.prompt === prompt ? entry.key : undefined;
+    return prompt === undefined ? undefined : this.served.get(`${routeId}\n${prompt}`);
   }
 
   /** Moves this prompt's serving target to the front when it is still a candidate. */

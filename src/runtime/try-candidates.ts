@@ -43,7 +43,7 @@ export async function tryCandidates(
   if (reverted?.note) addNote(env.report, state, reverted.note);
   const candidates: Candidate[] = env.books.sticky.order(
     state.routeId,
-    state.prompt,
+    state.sticks ? state.prompt : undefined,
     reverted?.candidates ?? decision.candidates,
   );
   let minContextWindow: number | undefined;
