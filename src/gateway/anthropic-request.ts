@@ -2,7 +2,6 @@
 // tool_use turns and tool_result blocks (pi-ai keeps tool results as their own messages).
 import type {
   AssistantMessage,
-  Context,
   ImageContent,
   Message,
   SimpleStreamOptions,
@@ -11,7 +10,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
+import { type ClientContext, dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
 import { GatewayError } from "./errors.ts";
 
 const block = z.looseObject({ type: z.string() });
@@ -78,11 +77,9 @@ export function parseAnthropicRequest(raw: unknown): AnthropicRequest {
   return parsed.data;
 }
 
-export function anthropicToContext(
-  request: AnthropicRequest,
-  now: number,
-): { context: Context; options: SimpleStreamOptions } {
+export function anthropicToContext(request: AnthropicRequest, now: number): ClientContext {
   const messages: Message[] = [];
+  let promptIndex: number | undefined;
   const system: string[] = request.system === undefined ? [] : [systemText(request.system as string | Block[])];
   const toolNames = new Map<string, string>();
   request.messages.forEach((message, messageIndex) => {
@@ -112,8 +109,10 @@ export function anthropicToContext(
       return;
     }
     const userParts: (TextContent | ImageContent)[] = [];
+    let toolResultTurn = false;
     blocks.forEach((item, index) => {
       if (item.type === "tool_result") {
+        toolResultTurn = true;
         const id = String(item.tool_use_id);
         messages.push({
           role: "toolResult",
@@ -126,7 +125,9 @@ export function anthropicToContext(
       } else if (item.type === "text") userParts.push(textBlock(String(item.text ?? "")));
       else if (item.type === "image") userParts.push(image(item.source, `${where}[${index}]`));
     });
-    if (userParts.length > 0) messages.push({ role: "user", content: userParts, timestamp: now });
+    if (userParts.length === 0) return;
+    if (!toolResultTurn) promptIndex = messages.length;
+    messages.push({ role: "user", content: userParts, timestamp: now });
   });
   const systemPrompt = system.filter((text) => text.length > 0).join("\n\n");
   const tools: Tool[] | undefined = request.tools?.map((tool) => ({
@@ -142,5 +143,6 @@ export function anthropicToContext(
   return {
     context: { ...(systemPrompt ? { systemPrompt } : {}), messages, ...(tools?.length ? { tools } : {}) },
     options,
+    promptIndex,
   };
 }

@@ -2,20 +2,13 @@
 // request's shortcuts and provider preferences, call the runtime's streamRoute (the function pi calls) with an
 // abort signal tied to the client's connection, then answer in the client's protocol. The status and headers wait
 // for the first event: it is either the committed answer or the router's final error.
-import type {
-  Api,
-  AssistantMessage,
-  AssistantMessageEvent,
-  Context,
-  Model,
-  SimpleStreamOptions,
-} from "@mariozechner/pi-ai";
+import type { Api, AssistantMessage, AssistantMessageEvent, Model } from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Engine } from "../engine.ts";
-import { parseShortcuts } from "../routing/shortcuts.ts";
-import type { PromptShortcuts } from "../routing/types.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";
 import { FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_TOKENS } from "../runtime/provider-models.ts";
+import type { ClientContext } from "./client-messages.ts";
+import { clientPrompt, takeShortcuts } from "./client-prompt.ts";
 import { endToError, errorBody, GatewayError, type Protocol } from "./errors.ts";
 import { type DirectRoutes, resolveModelName, unknownModelText } from "./model-names.ts";
 import { gatewayPassthrough } from "./passthrough.ts";
@@ -41,7 +34,7 @@ export interface ChatProtocol<Request> {
   model(request: Request): string;
   provider(request: Request): unknown;
   streaming(request: Request): boolean;
-  toContext(request: Request, now: number): { context: Context; options: SimpleStreamOptions };
+  toContext(request: Request, now: number): ClientContext;
   encoder(request: Request, model: string, now: number): { encode(event: AssistantMessageEvent): string };
   body(message: AssistantMessage, model: string, now: number): unknown;
   /** Extra response headers this protocol sets for a request (e.g. the hosted tools a Responses request lost). */
@@ -63,30 +56,6 @@ export function routerModel(routeId: string): Model<Api> {
     contextWindow: FALLBACK_CONTEXT_WINDOW,
     maxTokens: FALLBACK_MAX_TOKENS,
   };
-}
-
-/** Shortcuts typed at the start of the last user message, stripped from it as pi's input event does. */
-export function takeShortcuts(context: Context): PromptShortcuts | undefined {
-  for (let index = context.messages.length - 1; index >= 0; index--) {
-    const message = context.messages[index]!;
-    if (message.role !== "user") continue;
-    if (typeof message.content === "string") {
-      const parsed = parseShortcuts(message.content);
-      if (parsed.shortcuts.tokens.length === 0) return undefined;
-      context.messages[index] = { ...message, content: parsed.text };
-      return parsed.shortcuts;
-    }
-    const first = message.content.findIndex((block) => block.type === "text");
-    const block = message.content[first];
-    if (block?.type !== "text") return undefined;
-    const parsed = parseShortcuts(block.text);
-    if (parsed.shortcuts.tokens.length === 0) return undefined;
-    const content = [...message.content];
-    content[first] = { ...block, text: parsed.text };
-    context.messages[index] = { ...message, content };
-    return parsed.shortcuts;
-  }
-  return undefined;
 }
 
 const header = (request: FastifyRequest, name: string): string | undefined => {
@@ -114,8 +83,9 @@ export async function serveChat<Request>(
   const choice = resolveModelName(name, runtime.config(), runtime.registry());
   if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, runtime.config()));
   const routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
-  const { context, options } = spec.toContext(parsed, now);
-  const typed = takeShortcuts(context);
+  const { context, options, promptIndex } = spec.toContext(parsed, now);
+  const prompt = clientPrompt(context, promptIndex);
+  const typed = takeShortcuts(context, promptIndex);
   const shortcuts = requestShortcuts(typed, spec.provider(parsed), header(request, "x-provider"));
 
   const watch = new RequestWatch(core, reply, routeId);
@@ -143,6 +113,7 @@ export async function serveChat<Request>(
     { ...options, signal: watch.signal },
     {
       shortcuts,
+      prompt,
       passthrough,
       observer: watch.observer,
     },

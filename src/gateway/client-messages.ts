@@ -1,9 +1,28 @@
 // Shared by both protocols' request translation: the pi-ai message shapes a client's history turns into.
-import type { AssistantMessage, ImageContent, TextContent, ThinkingLevel } from "@mariozechner/pi-ai";
+import type {
+  AssistantMessage,
+  Context,
+  ImageContent,
+  SimpleStreamOptions,
+  TextContent,
+  ThinkingLevel,
+} from "@mariozechner/pi-ai";
 import { zeroUsage } from "../runtime/zero-usage.ts";
 import { GatewayError } from "./errors.ts";
 
 export const CLIENT_PROVIDER = "gateway-client";
+
+/** A client's request in pi-ai's terms. */
+export interface ClientContext {
+  context: Context;
+  options: SimpleStreamOptions;
+  /**
+   * Where the client's current prompt is in `context.messages`: its last user message that is not a tool-result
+   * turn (undefined when there is none). Claude Code adds text blocks to tool-result turns; they belong to the
+   * prompt the tool calls serve, so they do not start a new one.
+   */
+  promptIndex: number | undefined;
+}
 
 /** An assistant turn the client sent back as history. It came from no target we know, so it names none. */
 export function historyAssistant(

@@ -2,7 +2,6 @@
 // prompt, tool calls and `tool` messages become pi-ai tool calls and tool results, data-URL images become images.
 import type {
   AssistantMessage,
-  Context,
   ImageContent,
   Message,
   SimpleStreamOptions,
@@ -12,7 +11,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
+import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { GatewayError } from "./errors.ts";
 
 const part = z.looseObject({ type: z.string() });
@@ -95,18 +94,19 @@ function parseArguments(text: string | undefined, where: string): Record<string,
   }
 }
 
-export function openAIToContext(
-  request: OpenAIRequest,
-  now: number,
-): { context: Context; options: SimpleStreamOptions } {
+export function openAIToContext(request: OpenAIRequest, now: number): ClientContext {
   const system: string[] = [];
   const messages: Message[] = [];
+  let promptIndex: number | undefined;
   const toolNames = new Map<string, string>();
   request.messages.forEach((message, index) => {
     const where = `body.messages[${index}]`;
     const body = parts(message.content as string | Part[] | null | undefined, `${where}.content`);
     if (message.role === "system" || message.role === "developer") return void system.push(textOf(body));
-    if (message.role === "user") return void messages.push({ role: "user", content: body, timestamp: now });
+    if (message.role === "user") {
+      promptIndex = messages.length;
+      return void messages.push({ role: "user", content: body, timestamp: now });
+    }
     if (message.role === "tool") {
       const id = message.tool_call_id ?? "";
       return void messages.push({
@@ -148,5 +148,6 @@ export function openAIToContext(
   return {
     context: { ...(systemPrompt ? { systemPrompt } : {}), messages, ...(tools?.length ? { tools } : {}) },
     options,
+    promptIndex,
   };
 }

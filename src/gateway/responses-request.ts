@@ -13,7 +13,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
+import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { GatewayError } from "./errors.ts";
 
 const textPart = z.object({ type: z.enum(["input_text", "output_text", "text"]), text: z.string() });
@@ -105,10 +105,7 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   return { ...parsed.data, ignoredTools };
 }
 
-export function responsesToContext(
-  request: ResponsesRequest,
-  now: number,
-): { context: Context; options: SimpleStreamOptions } {
+export function responsesToContext(request: ResponsesRequest, now: number): ClientContext {
   const context: Context = { messages: toMessages(request.input, now) };
   const system = systemText(request);
   if (system) context.systemPrompt = system;
@@ -123,7 +120,12 @@ export function responsesToContext(
   if (request.max_output_tokens) options.maxTokens = request.max_output_tokens;
   if (typeof request.temperature === "number") options.temperature = request.temperature;
   if (request.reasoning?.effort) options.reasoning = request.reasoning.effort;
-  return { context, options };
+  // Tool results are their own items here (function_call_output): every user message is a prompt.
+  let promptIndex: number | undefined;
+  context.messages.forEach((message, index) => {
+    if (message.role === "user") promptIndex = index;
+  });
+  return { context, options, promptIndex };
 }
 
 function systemText(request: ResponsesRequest): string | undefined {

@@ -1,6 +1,7 @@
 // The real Claude Code CLI (`claude -p`, pinned 2.1.332, installed by .ci/run into .tmp/claude-code) answering
-// through the gateway: its default model id is mapped onto a route whose first target answers 429. Skipped on a
-// developer machine without that folder; under CI a missing CLI fails the test.
+// through the gateway: its default model id is mapped onto a route whose first target answers 429; and a prompt
+// whose tool-result turn stays on the target that served its first turn. Skipped on a developer machine without that
+// folder; under CI a missing CLI fails the test.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,35 +33,7 @@ describe("Claude Code through the gateway", {
     assert.ok(!missing, `CI must run this test: ${CLAUDE} is missing`);
     first = await startAnthropicEmulator({ name: "A" });
     second = await startAnthropicEmulator({ name: "B" });
-    // Claude Code asks for up to 128k output tokens; targets with a smaller limit would be ruled out by the router.
-    dir = makeAgentDir({
-      providers: {
-        "mock-a": {
-          baseUrl: first.url,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-mock-a-key-000001",
-          models: [{ id: "model-a", maxTokens: 128_000 }],
-        },
-        "mock-b": {
-          baseUrl: second.url,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-mock-b-key-000001",
-          models: [{ id: "model-b", maxTokens: 128_000 }],
-        },
-      },
-      routes: {
-        routes: {
-          main: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
-        },
-        gateway: { models: { [CLAUDE_DEFAULT_MODEL]: "auto-router/main" } },
-      },
-    });
+    dir = agentDirFor(first, second);
     gateway = await startGatewayProcess({ agentDir: dir.agentDir });
     home = mkdtempSync(join(tmpdir(), "pi-auto-router-claude-home-"));
   });
@@ -71,6 +44,21 @@ describe("Claude Code through the gateway", {
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
+  const claude = (args: string[], url: string, token: string, agentDir: string, cwd?: string) =>
+    runClientCli(CLAUDE, args, {
+      timeoutMs: CLAUDE_TIMEOUT_MS,
+      cwd,
+      env: {
+        HOME: home,
+        PI_CODING_AGENT_DIR: agentDir,
+        ANTHROPIC_BASE_URL: url,
+        ANTHROPIC_API_KEY: token,
+        DISABLE_TELEMETRY: "1",
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        DISABLE_AUTOUPDATER: "1",
+      },
+    });
+
   it("answers `claude -p` from the second target after the first answers 429", async () => {
     first.enqueue({
       status: 429,
@@ -78,18 +66,7 @@ describe("Claude Code through the gateway", {
       retryAfterSeconds: 30,
     });
     second.enqueue({ text: "Hello from the second target." });
-    const run = await runClientCli(CLAUDE, ["-p", "Say hi"], {
-      timeoutMs: CLAUDE_TIMEOUT_MS,
-      env: {
-        HOME: home,
-        PI_CODING_AGENT_DIR: dir.agentDir,
-        ANTHROPIC_BASE_URL: gateway.url,
-        ANTHROPIC_API_KEY: gateway.token,
-        DISABLE_TELEMETRY: "1",
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-        DISABLE_AUTOUPDATER: "1",
-      },
-    });
+    const run = await claude(["-p", "Say hi"], gateway.url, gateway.token, dir.agentDir);
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /Hello from the second target\./);
     assert.equal(first.calls.length, 1);
@@ -99,4 +76,75 @@ describe("Claude Code through the gateway", {
     assert.equal(second.calls[0]!.headers["x-api-key"], "sk-ant-mock-b-key-000001");
     assert.match(gateway.stderr(), /POST \/v1\/messages 200 served-by=mock-b\/model-b/);
   });
+
+  it("keeps the tool-result turn of a `claude -p` prompt on the target that served its first turn", async () => {
+    first.reset();
+    second.reset();
+    // Its own gateway: a server error cools the first target for 0 ms, so it is the route's first choice again by
+    // the tool-result turn, and only the prompt's stickiness keeps that turn on the second target.
+    const turnsDir = agentDirFor(first, second, { kinds: { server: { cooldownMs: 0 } }, cooldownWaitMs: 0 });
+    const turnsGateway = await startGatewayProcess({ agentDir: turnsDir.agentDir });
+    const work = mkdtempSync(join(tmpdir(), "pi-auto-router-claude-work-"));
+    try {
+      first.enqueue({ status: 500, errorMessage: "Internal server error" });
+      // Glob is read-only: `claude -p` runs it without asking, then sends its result back.
+      second.enqueue({ toolCall: { id: "toolu_glob_1", name: "Glob", arguments: { pattern: "*.nothing" } } });
+      second.enqueue({ text: "No such files here." });
+      const run = await claude(
+        ["-p", "List the .nothing files"],
+        turnsGateway.url,
+        turnsGateway.token,
+        turnsDir.agentDir,
+        work,
+      );
+      assert.equal(run.code, 0, run.output);
+      assert.match(run.output, /No such files here\./);
+      assert.equal(first.calls.length, 1);
+      assert.equal(second.calls.length, 2);
+      const toolTurn = second.calls[1]!.body.messages.at(-1);
+      assert.ok(
+        toolTurn.content.some((block: any) => block.type === "tool_result" && block.tool_use_id === "toolu_glob_1"),
+      );
+      assert.match(turnsGateway.stderr(), /POST \/v1\/messages 200 served-by=mock-b\/model-b/);
+      assert.doesNotMatch(turnsGateway.stderr(), /served-by=mock-a/);
+    } finally {
+      await turnsGateway.stop();
+      turnsDir.cleanup();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
 });
+
+/** Claude Code's default model on a route of the two emulators (with the given failover settings). */
+function agentDirFor(first: Emulator, second: Emulator, failover?: Record<string, unknown>) {
+  // Claude Code asks for up to 128k output tokens; targets with a smaller limit would be ruled out by the router.
+  return makeAgentDir({
+    providers: {
+      "mock-a": {
+        baseUrl: first.url,
+        api: "anthropic-messages",
+        apiKey: "sk-ant-mock-a-key-000001",
+        models: [{ id: "model-a", maxTokens: 128_000 }],
+      },
+      "mock-b": {
+        baseUrl: second.url,
+        api: "anthropic-messages",
+        apiKey: "sk-ant-mock-b-key-000001",
+        models: [{ id: "model-b", maxTokens: 128_000 }],
+      },
+    },
+    routes: {
+      routes: {
+        main: {
+          sortBy: "config",
+          targets: [
+            { provider: "mock-a", modelId: "model-a" },
+            { provider: "mock-b", modelId: "model-b" },
+          ],
+        },
+      },
+      gateway: { models: { [CLAUDE_DEFAULT_MODEL]: "auto-router/main" } },
+      ...(failover ? { failover } : {}),
+    },
+  });
+}

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import type { AssistantMessage, AssistantMessageEvent } from "@mariozechner/pi-ai";
 import { AnthropicStreamEncoder, anthropicMessage } from "../../src/gateway/anthropic-response.ts";
 import { anthropicToContext, parseAnthropicRequest } from "../../src/gateway/anthropic-request.ts";
-import { takeShortcuts } from "../../src/gateway/chat-handler.ts";
+import { takeShortcuts } from "../../src/gateway/client-prompt.ts";
 import { endToError, errorBody, GatewayError } from "../../src/gateway/errors.ts";
 import { DirectRoutes, resolveModelName } from "../../src/gateway/model-names.ts";
 import { OpenAIStreamEncoder } from "../../src/gateway/openai-response.ts";
@@ -263,13 +263,13 @@ describe("request routing inputs", () => {
     assert.deepEqual(merged.tiers, ["reasoning"]);
   });
 
-  it("strips shortcuts from the start of the last user message", () => {
+  it("strips shortcuts from the start of the prompt", () => {
     const context = {
       messages: [
         { role: "user" as const, content: [{ type: "text" as const, text: "@only=a fix it" }], timestamp: NOW },
       ],
     };
-    assert.deepEqual(takeShortcuts(context)?.preferences, { only: ["a"] });
+    assert.deepEqual(takeShortcuts(context, 0)?.preferences, { only: ["a"] });
     assert.deepEqual((context.messages[0] as any).content, [{ type: "text", text: "fix it" }]);
   });
 });

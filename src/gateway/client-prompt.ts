@@ -1,0 +1,58 @@
+// The client's current prompt (ClientContext.promptIndex) as the router sees it: the shortcuts typed at its start,
+// and an identity that stays the same over the prompt's tool-call turns. pi recognises a prompt by its message's
+// timestamp; a gateway client sends its whole history again with every request and no timestamps, so the identity is
+// the prompt's position, the system prompt's length and a hash of the prompt's own text: the turns of one prompt keep
+// its target (warm provider caches, valid thinking signatures) and its intent, as in pi. Two clients whose
+// conversations start alike share an identity until they differ: they then share a target, which is harmless.
+import { createHash } from "node:crypto";
+import type { Context, UserMessage } from "@mariozechner/pi-ai";
+import { parseShortcuts } from "../routing/shortcuts.ts";
+import type { PromptShortcuts } from "../routing/types.ts";
+
+/** Text hashed from each end of a long prompt (a pasted log): enough to tell prompts apart, cheap for any size. */
+const HASHED_CHARS = 8_192;
+
+/** The prompt's identity, and whether this request is a follow-up turn of it (more messages after the prompt). */
+export function clientPrompt(
+  context: Context,
+  promptIndex: number | undefined,
+): { id: string; followUp: boolean } | undefined {
+  const message = promptIndex === undefined ? undefined : context.messages[promptIndex];
+  if (message?.role !== "user") return undefined;
+  const text = promptText(message);
+  const sampled = text.length > 2 * HASHED_CHARS ? `${text.slice(0, HASHED_CHARS)}${text.slice(-HASHED_CHARS)}` : text;
+  const hash = createHash("sha1").update(sampled).digest("base64url").slice(0, 16);
+  return {
+    id: `client:${promptIndex}:${context.systemPrompt?.length ?? 0}:${text.length}:${hash}`,
+    followUp: promptIndex! < context.messages.length - 1,
+  };
+}
+
+function promptText(message: UserMessage): string {
+  if (typeof message.content === "string") return message.content;
+  let text = "";
+  for (const block of message.content)
+    text += block.type === "text" ? `${block.text}\n` : `[image ${block.mimeType} ${block.data.length}]\n`;
+  return text;
+}
+
+/** Shortcuts typed at the start of the prompt, stripped from it as pi's input event does. */
+export function takeShortcuts(context: Context, promptIndex: number | undefined): PromptShortcuts | undefined {
+  const message = promptIndex === undefined ? undefined : context.messages[promptIndex];
+  if (message?.role !== "user") return undefined;
+  if (typeof message.content === "string") {
+    const parsed = parseShortcuts(message.content);
+    if (parsed.shortcuts.tokens.length === 0) return undefined;
+    context.messages[promptIndex!] = { ...message, content: parsed.text };
+    return parsed.shortcuts;
+  }
+  const first = message.content.findIndex((block) => block.type === "text");
+  const block = message.content[first];
+  if (block?.type !== "text") return undefined;
+  const parsed = parseShortcuts(block.text);
+  if (parsed.shortcuts.tokens.length === 0) return undefined;
+  const content = [...message.content];
+  content[first] = { ...block, text: parsed.text };
+  context.messages[promptIndex!] = { ...message, content };
+  return parsed.shortcuts;
+}

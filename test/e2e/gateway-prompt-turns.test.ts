@@ -1,0 +1,205 @@
+// The turns of one client prompt through the real gateway, as in pi: a prompt's follow-up turns (its tool results)
+// stay on the target that served its first turn, even after the first choice is back; the next prompt (or the same
+// first turn sent again) is decided afresh; shortcuts typed at the prompt's start apply to all its turns. Driven by
+// the official Anthropic and OpenAI clients; every failure cools its target for 0 ms, so only stickiness keeps a
+// follow-up turn off the first choice.
+import Anthropic from "@anthropic-ai/sdk";
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import OpenAI from "openai";
+import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const SERVER_ERROR = { status: 500, errorMessage: "Internal server error" };
+const TOOLS = [
+  {
+    name: "get_weather",
+    description: "Weather for a city",
+    input_schema: { type: "object" as const, properties: { city: { type: "string" } }, required: ["city"] },
+  },
+];
+// Claude Code's tool-result turns carry reminders as text blocks next to the results.
+const REMINDER = { type: "text" as const, text: "<system-reminder>Keep the answer short.</system-reminder>" };
+
+describe("a client prompt's turns through the gateway", () => {
+  let openaiA: Emulator;
+  let openaiB: Emulator;
+  let anthropicD: Emulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let gateway: GatewayProcess;
+  let anthropic: Anthropic;
+  let openai: OpenAI;
+
+  before(async () => {
+    [openaiA, openaiB, anthropicD] = await Promise.all([
+      startOpenAIEmulator({ name: "A" }),
+      startOpenAIEmulator({ name: "B" }),
+      startAnthropicEmulator({ name: "D" }),
+    ]);
+    dir = makeAgentDir({
+      providers: {
+        "mock-a": {
+          baseUrl: openaiA.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key-0000000001",
+          models: [{ id: "model-a" }],
+        },
+        "mock-b": {
+          baseUrl: openaiB.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-b-key-0000000002",
+          models: [{ id: "model-b" }],
+        },
+        "mock-d": {
+          baseUrl: anthropicD.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-mock-d-key-000003",
+          models: [{ id: "model-d" }],
+        },
+      },
+      routes: {
+        routes: {
+          // An Anthropic client: the first choice is translated, the second gets the client's own request.
+          mixed: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-d", modelId: "model-d" },
+            ],
+          },
+          chat: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+        failover: { cooldownWaitMs: 0, kinds: { server: { cooldownMs: 0 } } },
+      },
+    });
+    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([openaiA, openaiB, anthropicD].map((emulator) => emulator?.close()));
+    dir?.cleanup();
+  });
+  beforeEach(() => [openaiA, openaiB, anthropicD].forEach((emulator) => emulator.reset()));
+
+  it("keeps an Anthropic prompt's tool-result turn on the target that served it, then decides the next prompt afresh", async () => {
+    const system = "You check the weather.";
+    const prompt = { role: "user" as const, content: "Weather in Oslo?" };
+    openaiA.enqueue(SERVER_ERROR);
+    anthropicD.enqueue({ toolCall: { id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } } });
+    const first = await anthropic.messages
+      .create({ model: "auto-router/mixed", max_tokens: 200, system, tools: TOOLS, messages: [prompt] })
+      .withResponse();
+    assert.equal(first.response.headers.get("x-auto-router-served-by"), "mock-d/model-d");
+    const toolUse = first.data.content.find((block) => block.type === "tool_use");
+    assert.ok(toolUse?.type === "tool_use");
+
+    // mock-a is healthy again (0 ms cooldown) and first in the route: only the prompt's own target keeps the turn.
+    anthropicD.enqueue({ text: "Cold, 3 C." });
+    const history = [
+      prompt,
+      { role: "assistant" as const, content: first.data.content },
+      {
+        role: "user" as const,
+        content: [{ type: "tool_result" as const, tool_use_id: toolUse.id, content: "cold, 3 C" }, REMINDER],
+      },
+    ];
+    const second = await anthropic.messages
+      .create({ model: "auto-router/mixed", max_tokens: 200, system, tools: TOOLS, messages: history })
+      .withResponse();
+    assert.deepEqual(second.data.content, [{ type: "text", text: "Cold, 3 C." }]);
+    assert.equal(second.response.headers.get("x-auto-router-served-by"), "mock-d/model-d");
+    assert.equal(JSON.parse(second.response.headers.get("x-auto-router-attempts")!).length, 1);
+    assert.equal(openaiA.calls.length, 1);
+    assert.equal(anthropicD.calls.length, 2);
+
+    // The user's next prompt in the same conversation: the route's first choice again (translated for it).
+    const next = await anthropic.messages
+      .create({
+        model: "auto-router/mixed",
+        max_tokens: 200,
+        system,
+        tools: TOOLS,
+        messages: [
+          ...history,
+          { role: "assistant", content: second.data.content },
+          { role: "user", content: "And in Bergen?" },
+        ],
+      })
+      .withResponse();
+    assert.equal(next.response.headers.get("x-auto-router-served-by"), "mock-a/model-a");
+    assert.equal(openaiA.calls.length, 2);
+    assert.match(JSON.stringify(openaiA.calls[1]!.body.messages.at(-1).content), /And in Bergen\?/);
+  });
+
+  it("keeps an OpenAI tool round trip on its target, and decides the same first turn sent again afresh", async () => {
+    const ask = { role: "user" as const, content: "Weather in Paris?" };
+    const tools = [{ type: "function" as const, function: { ...TOOLS[0]!, parameters: TOOLS[0]!.input_schema } }];
+    openaiA.enqueue(SERVER_ERROR);
+    openaiB.enqueue({ toolCall: { id: "call_1", name: "get_weather", arguments: { city: "Paris" } } });
+    const first = await openai.chat.completions.create({ model: "auto-router/chat", messages: [ask], tools });
+    const call = first.choices[0]!.message.tool_calls![0]!;
+    assert.equal(openaiB.calls.length, 1);
+
+    openaiB.enqueue({ text: "Sunny, 21 C." });
+    const answer = await openai.chat.completions
+      .create({
+        model: "auto-router/chat",
+        tools,
+        messages: [ask, first.choices[0]!.message, { role: "tool", tool_call_id: call.id, content: "sunny, 21 C" }],
+      })
+      .withResponse();
+    assert.equal(answer.data.choices[0]!.message.content, "Sunny, 21 C.");
+    assert.equal(answer.response.headers.get("x-auto-router-served-by"), "mock-b/model-b");
+    assert.deepEqual([openaiA.calls.length, openaiB.calls.length], [1, 2]);
+
+    // A script sending the very same first request again gets the route's first choice, not the prompt's target.
+    const again = await openai.chat.completions
+      .create({ model: "auto-router/chat", messages: [ask], tools })
+      .withResponse();
+    assert.equal(again.response.headers.get("x-auto-router-served-by"), "mock-a/model-a");
+    assert.deepEqual([openaiA.calls.length, openaiB.calls.length], [2, 2]);
+  });
+
+  it("applies shortcuts typed at the prompt's start to its tool-result turns, and never sends them on", async () => {
+    const prompt = { role: "user" as const, content: "@only=mock-d Weather in Rome?" };
+    anthropicD.enqueue({ toolCall: { id: "toolu_2", name: "get_weather", arguments: { city: "Rome" } } });
+    const first = await anthropic.messages.create({
+      model: "auto-router/mixed",
+      max_tokens: 200,
+      tools: TOOLS,
+      messages: [prompt],
+    });
+    const toolUse = first.content.find((block) => block.type === "tool_use");
+    assert.ok(toolUse?.type === "tool_use");
+    anthropicD.enqueue({ text: "Warm, 25 C." });
+    const second = await anthropic.messages
+      .create({
+        model: "auto-router/mixed",
+        max_tokens: 200,
+        tools: TOOLS,
+        messages: [
+          prompt,
+          { role: "assistant", content: first.content },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: toolUse.id, content: "warm" }, REMINDER] },
+        ],
+      })
+      .withResponse();
+    assert.equal(second.response.headers.get("x-auto-router-served-by"), "mock-d/model-d");
+    assert.equal(openaiA.calls.length, 0);
+    // Both turns reached mock-d with the prompt's text and without the shortcut.
+    for (const sent of anthropicD.calls)
+      assert.equal(JSON.stringify(sent.body.messages[0].content).includes("@only"), false);
+    assert.match(JSON.stringify(anthropicD.calls[1]!.body.messages[0].content), /Weather in Rome\?/);
+  });
+});
