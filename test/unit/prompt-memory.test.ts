@@ -24,12 +24,14 @@ describe("per-prompt memory", () => {
     assert.equal(sticky.stickyKey("main", undefined), undefined);
   });
 
-  it("forgets the oldest prompts beyond its limit", () => {
+  it("remembers at least its last REMEMBERED_PROMPTS prompts and forgets older ones", () => {
     const sticky = new Stickiness();
-    for (let index = 0; index <= REMEMBERED_PROMPTS; index++) sticky.remember("main", `p${index}`, "b/1");
+    const total = 3 * REMEMBERED_PROMPTS;
+    for (let index = 0; index < total; index++) sticky.remember("main", `p${index}`, "b/1");
+    for (let index = total - REMEMBERED_PROMPTS; index < total; index++)
+      assert.equal(sticky.stickyKey("main", `p${index}`), "b/1", `p${index}`);
     assert.equal(sticky.stickyKey("main", "p0"), undefined);
-    assert.equal(sticky.stickyKey("main", "p1"), "b/1");
-    assert.equal(sticky.stickyKey("main", `p${REMEMBERED_PROMPTS}`), "b/1");
+    assert.equal(sticky.stickyKey("main", `p${REMEMBERED_PROMPTS - 1}`), undefined);
   });
 
   it("remembers the intent of each prompt", () => {
@@ -42,12 +44,14 @@ describe("per-prompt memory", () => {
     assert.equal(memory.knownIntent(undefined), undefined);
   });
 
-  it("a bounded map keeps the most recently set entries", () => {
+  it("a bounded map keeps at least its limit of most recently set keys, the newest value of each", () => {
     const map = new BoundedMap<string, number>(2);
     map.set("a", 1);
-    map.set("b", 2);
-    map.set("a", 3); // set again: now the newest
-    map.set("c", 4);
-    assert.deepEqual([map.get("a"), map.get("b"), map.get("c"), map.size], [3, undefined, 4, 2]);
+    map.set("b", 2); // full: a and b move to the old generation
+    map.set("a", 3); // set again: the young generation's value wins
+    assert.deepEqual([map.get("a"), map.get("b")], [3, 2]);
+    map.set("c", 4); // full again: b is dropped with the old generation
+    map.set("d", 5);
+    assert.deepEqual([map.get("a"), map.get("b"), map.get("c"), map.get("d")], [3, undefined, 4, 5]);
   });
 });
