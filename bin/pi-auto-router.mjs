@@ -2,6 +2,11 @@
 // The package's command: `pi-auto-router serve ...`. It runs the prebuilt dist/gateway.mjs (scripts/build-extension.mjs,
 // run by `npm install`); a checkout without the build loads the TypeScript sources through tsx (a devDependency).
 import { existsSync } from "node:fs";
+import { register } from "node:module";
+
+// pi's packages by their @mariozechner names, found beside this package or, for an installed package, in the pi the
+// user runs (bin/pi-host-resolve.mjs).
+register(new URL("./pi-host-resolve.mjs", import.meta.url));
 
 const bundle = new URL("../dist/gateway.mjs", import.meta.url);
 let main;

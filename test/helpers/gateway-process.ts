@@ -25,6 +25,9 @@ export async function startGatewayProcess(options: {
   args?: string[];
   env?: Record<string, string | undefined>;
   nodeArgs?: string[];
+  /** Another node binary (a newer pi line needs Node 22) and another copy of the bin (an installed package). */
+  node?: string;
+  bin?: string;
 }): Promise<GatewayProcess> {
   const home = mkdtempSync(join(tmpdir(), "pi-auto-router-gateway-home-"));
   const env: Record<string, string | undefined> = {
@@ -37,8 +40,8 @@ export async function startGatewayProcess(options: {
   };
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   const child = spawn(
-    process.execPath,
-    [...(options.nodeArgs ?? []), GATEWAY_BIN, "serve", "--port", "0", ...(options.args ?? [])],
+    options.node ?? process.execPath,
+    [...(options.nodeArgs ?? []), options.bin ?? GATEWAY_BIN, "serve", "--port", "0", ...(options.args ?? [])],
     { env: env as NodeJS.ProcessEnv, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";
@@ -81,11 +84,20 @@ export async function startGatewayProcess(options: {
 export function runGatewayCommand(
   agentDir: string,
   args: string[],
+  options: { node?: string; bin?: string; env?: Record<string, string | undefined> } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const home = mkdtempSync(join(tmpdir(), "pi-auto-router-gateway-home-"));
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    HOME: home,
+    PI_CODING_AGENT_DIR: agentDir,
+    PI_OFFLINE: "1",
+    ...options.env,
+  };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [GATEWAY_BIN, ...args], {
-      env: { ...process.env, HOME: home, PI_CODING_AGENT_DIR: agentDir, PI_OFFLINE: "1" },
+    const child = spawn(options.node ?? process.execPath, [options.bin ?? GATEWAY_BIN, ...args], {
+      env: env as NodeJS.ProcessEnv,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
