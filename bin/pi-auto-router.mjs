@@ -4,9 +4,19 @@
 import { existsSync } from "node:fs";
 import { register } from "node:module";
 
-// pi's packages by their @mariozechner names, found beside this package or, for an installed package, in the pi the
-// user runs (bin/pi-host-resolve.mjs).
-register(new URL("./pi-host-resolve.mjs", import.meta.url));
+// pi's packages by their @mariozechner names: beside this package (a checkout), else in the pi the user runs
+// (bin/pi-host-resolve.mjs). The hooks run on a thread of their own, so they are registered only when needed.
+if (!resolves("@mariozechner/pi-ai") || !resolves("@mariozechner/pi-coding-agent"))
+  register(new URL("./pi-host-resolve.mjs", import.meta.url));
+
+function resolves(specifier) {
+  try {
+    import.meta.resolve(specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const bundle = new URL("../dist/gateway.mjs", import.meta.url);
 let main;
