@@ -26,7 +26,7 @@ export interface EmulatorProvider<Name extends string = string> {
   emulator: Name;
   apiKey: string;
   /** Model ids, or whole model entries where a model needs its own fields. */
-  models: Array<string | ModelSpec>;
+  models: ReadonlyArray<string | ModelSpec>;
   /** Fields every model of the provider gets (maxTokens, cost, ...). */
   modelOptions?: Omit<ModelSpec, "id">;
 }
