@@ -45,6 +45,8 @@ export interface GatewayFixtureOptions<Name extends string> {
 
 export interface GatewayFixture<Name extends string> {
   emulators: Record<Name, Emulator>;
+  /** The provider entries written to models.json, for a test that writes another agent dir on the same emulators. */
+  providers: Record<string, ProviderSpec>;
   agentDir: string;
   /** The running gateway and clients on it; all three are replaced by restartGateway(). */
   gateway: GatewayProcess;
@@ -59,7 +61,7 @@ export interface GatewayFixture<Name extends string> {
 }
 
 /** models.json entries for `providers`, the short specs filled in from their emulators. */
-export function emulatorProviders<Name extends string>(
+function emulatorProviders<Name extends string>(
   emulators: Record<Name, Emulator>,
   providers: FixtureProviders<Name>,
   kinds: Record<Name, EmulatorKind>,
@@ -113,8 +115,9 @@ export async function startGatewayFixture<Name extends string>(
       }),
     );
     for (const result of started) if (result.status === "rejected") throw result.reason;
+    fixture.providers = options.providers ? emulatorProviders(emulators, options.providers, options.emulators) : {};
     dir = makeAgentDir({
-      providers: options.providers && emulatorProviders(emulators, options.providers, options.emulators),
+      providers: options.providers && fixture.providers,
       routes: options.routes,
       settings: options.settings,
     });
