@@ -14,18 +14,24 @@ const openServers = () => process.getActiveResourcesInfo().filter((name) => name
 /** A closed server's handle is listed until libuv has released it, a moment after close() resolved. */
 const serversBackTo = (count: number) => eventually(() => openServers() === count, `${count} open servers`);
 
-/** Runs `body` with os.tmpdir() pointing at a fresh directory, so what the fixture creates there can be counted. */
-async function inOwnTmpdir(body: (tmp: string) => Promise<void>): Promise<void> {
+/**
+ * Starts a fixture that must fail with `expected`, with os.tmpdir() pointing at a fresh directory so that what it
+ * created there (agent dir, the gateway's HOME) can be seen to be gone, and its emulators to be closed.
+ */
+async function assertFailsCleanly(options: Parameters<typeof startGatewayFixture>[0], expected: RegExp) {
+  const serversBefore = openServers();
   const tmp = freshDir("pi-auto-router-fixture-tmp");
   const previous = process.env.TMPDIR;
   process.env.TMPDIR = tmp;
   try {
-    await body(tmp);
+    await assert.rejects(startGatewayFixture(options), expected);
+    assert.deepEqual(readdirSync(tmp), [], "the agent dir and the gateway's HOME are removed");
   } finally {
     if (previous === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = previous;
     rmSync(tmp, { recursive: true, force: true });
   }
+  await serversBackTo(serversBefore);
 }
 
 describe("startGatewayFixture", () => {
@@ -91,34 +97,24 @@ describe("startGatewayFixture", () => {
   });
 
   it("cleans up what it had started when the gateway exits before listening, and rethrows the gateway's error", async () => {
-    const serversBefore = openServers();
-    await inOwnTmpdir(async (tmp) => {
-      await assert.rejects(
-        startGatewayFixture({
-          emulators: { A: "openai", B: "anthropic" },
-          providers: { "mock-a": { emulator: "A", apiKey: "sk-a", models: ["model-a"] } },
-          routes: { routes: { chat: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
-          gatewayOptions: { args: ["--host", "0.0.0.0"] },
-        }),
-        /gateway exited with 2 before listening:[\s\S]*not a loopback address/,
-      );
-      assert.deepEqual(readdirSync(tmp), [], "the agent dir and the gateway's HOME are removed");
-    });
-    await serversBackTo(serversBefore);
+    await assertFailsCleanly(
+      {
+        emulators: { A: "openai", B: "anthropic" },
+        providers: { "mock-a": { emulator: "A", apiKey: "sk-a", models: ["model-a"] } },
+        routes: { routes: { chat: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
+        gatewayOptions: { args: ["--host", "0.0.0.0"] },
+      },
+      /gateway exited with 2 before listening:[\s\S]*not a loopback address/,
+    );
   });
 
   it("names a provider whose emulator the fixture does not start, and closes the emulators it started", async () => {
-    const serversBefore = openServers();
-    await inOwnTmpdir(async (tmp) => {
-      await assert.rejects(
-        startGatewayFixture({
-          emulators: { A: "openai" },
-          providers: { "mock-b": { emulator: "B" as never, apiKey: "sk-b", models: ["model-b"] } },
-        }),
-        /provider mock-b: no emulator named B in the fixture/,
-      );
-      assert.deepEqual(readdirSync(tmp), []);
-    });
-    await serversBackTo(serversBefore);
+    await assertFailsCleanly(
+      {
+        emulators: { A: "openai" },
+        providers: { "mock-b": { emulator: "B" as never, apiKey: "sk-b", models: ["model-b"] } },
+      },
+      /provider mock-b: no emulator named B in the fixture/,
+    );
   });
 });
