@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
-import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { runClientCli } from "../helpers/client-cli.ts";
-import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const CLAUDE = join(REPO_ROOT, ".tmp", "claude-code", "node_modules", ".bin", "claude");
@@ -23,24 +23,22 @@ const missing = !existsSync(CLAUDE);
 describe("Claude Code through the gateway", {
   skip: missing && !inCi ? `Claude Code is not installed in ${CLAUDE} (.ci/run installs it)` : false,
 }, () => {
-  let first: Emulator;
-  let second: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
-  let gateway: GatewayProcess;
+  let fx: GatewayFixture<"A" | "B">;
+  let first: Emulator, second: Emulator;
   let home: string;
 
   before(async () => {
     assert.ok(!missing, `CI must run this test: ${CLAUDE} is missing`);
-    first = await startAnthropicEmulator({ name: "A" });
-    second = await startAnthropicEmulator({ name: "B" });
-    dir = agentDirFor(first, second);
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    fx = await startGatewayFixture({
+      emulators: { A: "anthropic", B: "anthropic" },
+      providers: PROVIDERS,
+      routes: routes(),
+    });
+    ({ A: first, B: second } = fx.emulators);
     home = mkdtempSync(join(tmpdir(), "pi-auto-router-claude-home-"));
   });
   after(async () => {
-    await gateway?.stop();
-    await Promise.all([first?.close(), second?.close()]);
-    dir?.cleanup();
+    await fx?.stop();
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
@@ -66,7 +64,7 @@ describe("Claude Code through the gateway", {
       retryAfterSeconds: 30,
     });
     second.enqueue({ text: "Hello from the second target." });
-    const run = await claude(["-p", "Say hi"], gateway.url, gateway.token, dir.agentDir);
+    const run = await claude(["-p", "Say hi"], fx.gateway.url, fx.gateway.token, fx.agentDir);
     assert.equal(run.code, 0, run.output);
     assert.match(run.output, /Hello from the second target\./);
     assert.equal(first.calls.length, 1);
@@ -74,7 +72,7 @@ describe("Claude Code through the gateway", {
     // Claude Code's system prompt and tools arrived; its gateway token did not travel upstream.
     assert.ok(second.calls[0]!.body.tools.length > 0);
     assert.equal(second.calls[0]!.headers["x-api-key"], "sk-ant-mock-b-key-000001");
-    assert.match(gateway.stderr(), /POST \/v1\/messages 200 served-by=mock-b\/model-b/);
+    assert.match(fx.gateway.stderr(), /POST \/v1\/messages 200 served-by=mock-b\/model-b/);
   });
 
   it("keeps the tool-result turn of a `claude -p` prompt on the target that served its first turn", async () => {
@@ -82,7 +80,10 @@ describe("Claude Code through the gateway", {
     second.reset();
     // Its own gateway: a server error cools the first target for 0 ms, so it is the route's first choice again by
     // the tool-result turn, and only the prompt's stickiness keeps that turn on the second target.
-    const turnsDir = agentDirFor(first, second, { kinds: { server: { cooldownMs: 0 } }, cooldownWaitMs: 0 });
+    const turnsDir = makeAgentDir({
+      providers: fx.providers,
+      routes: routes({ kinds: { server: { cooldownMs: 0 } }, cooldownWaitMs: 0 }),
+    });
     const turnsGateway = await startGatewayProcess({ agentDir: turnsDir.agentDir });
     const work = mkdtempSync(join(tmpdir(), "pi-auto-router-claude-work-"));
     try {
@@ -115,36 +116,25 @@ describe("Claude Code through the gateway", {
   });
 });
 
+// Claude Code asks for up to 128k output tokens; targets with a smaller limit would be ruled out by the router.
+const PROVIDERS = {
+  "mock-a": { emulator: "A", apiKey: "sk-ant-mock-a-key-000001", models: [{ id: "model-a", maxTokens: 128_000 }] },
+  "mock-b": { emulator: "B", apiKey: "sk-ant-mock-b-key-000001", models: [{ id: "model-b", maxTokens: 128_000 }] },
+} as const;
+
 /** Claude Code's default model on a route of the two emulators (with the given failover settings). */
-function agentDirFor(first: Emulator, second: Emulator, failover?: Record<string, unknown>) {
-  // Claude Code asks for up to 128k output tokens; targets with a smaller limit would be ruled out by the router.
-  return makeAgentDir({
-    providers: {
-      "mock-a": {
-        baseUrl: first.url,
-        api: "anthropic-messages",
-        apiKey: "sk-ant-mock-a-key-000001",
-        models: [{ id: "model-a", maxTokens: 128_000 }],
-      },
-      "mock-b": {
-        baseUrl: second.url,
-        api: "anthropic-messages",
-        apiKey: "sk-ant-mock-b-key-000001",
-        models: [{ id: "model-b", maxTokens: 128_000 }],
-      },
-    },
+function routes(failover?: Record<string, unknown>) {
+  return {
     routes: {
-      routes: {
-        main: {
-          sortBy: "config",
-          targets: [
-            { provider: "mock-a", modelId: "model-a" },
-            { provider: "mock-b", modelId: "model-b" },
-          ],
-        },
+      main: {
+        sortBy: "config",
+        targets: [
+          { provider: "mock-a", modelId: "model-a" },
+          { provider: "mock-b", modelId: "model-b" },
+        ],
       },
-      gateway: { models: { [CLAUDE_DEFAULT_MODEL]: "auto-router/main" } },
-      ...(failover ? { failover } : {}),
     },
-  });
+    gateway: { models: { [CLAUDE_DEFAULT_MODEL]: "auto-router/main" } },
+    ...(failover ? { failover } : {}),
+  };
 }

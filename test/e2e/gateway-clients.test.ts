@@ -1,13 +1,10 @@
 // The gateway driven by the official OpenAI and Anthropic npm clients, against the emulators: in every request the
 // first target answers 429 and the second serves, in the same request, through the real `pi-auto-router serve`.
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import OpenAI from "openai";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
-import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
-import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import type OpenAI from "openai";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 // No Retry-After header: the gateway's passthrough would cool the target for as long as it asks, and every test
@@ -20,48 +17,17 @@ const WEATHER_TOOL = {
 };
 
 describe("gateway with the official OpenAI and Anthropic clients", () => {
-  let first: Emulator;
-  let second: Emulator;
-  let firstAnthropic: Emulator;
-  let secondAnthropic: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
-  let gateway: GatewayProcess;
-  let openai: OpenAI;
-  let anthropic: Anthropic;
+  let fx: GatewayFixture<"A" | "B" | "C" | "D">;
+  let first: Emulator, second: Emulator, firstAnthropic: Emulator, secondAnthropic: Emulator;
 
   before(async () => {
-    [first, second, firstAnthropic, secondAnthropic] = await Promise.all([
-      startOpenAIEmulator({ name: "A" }),
-      startOpenAIEmulator({ name: "B" }),
-      startAnthropicEmulator({ name: "C" }),
-      startAnthropicEmulator({ name: "D" }),
-    ]);
-    dir = makeAgentDir({
+    fx = await startGatewayFixture({
+      emulators: { A: "openai", B: "openai", C: "anthropic", D: "anthropic" },
       providers: {
-        "mock-a": {
-          baseUrl: first.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-a-key-000000000001",
-          models: [{ id: "model-a" }],
-        },
-        "mock-b": {
-          baseUrl: second.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-b-key-000000000002",
-          models: [{ id: "model-b" }],
-        },
-        "mock-c": {
-          baseUrl: firstAnthropic.url,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-mock-c-key-0000001",
-          models: [{ id: "model-c" }],
-        },
-        "mock-d": {
-          baseUrl: secondAnthropic.url,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-mock-d-key-0000002",
-          models: [{ id: "model-d" }],
-        },
+        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-000000000001", models: ["model-a"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key-000000000002", models: ["model-b"] },
+        "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c-key-0000001", models: ["model-c"] },
+        "mock-d": { emulator: "D", apiKey: "sk-ant-mock-d-key-0000002", models: ["model-d"] },
       },
       routes: {
         routes: {
@@ -97,21 +63,15 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         },
       },
     });
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
-    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
-    anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+    ({ A: first, B: second, C: firstAnthropic, D: secondAnthropic } = fx.emulators);
   });
-  after(async () => {
-    await gateway?.stop();
-    await Promise.all([first, second, firstAnthropic, secondAnthropic].map((emulator) => emulator?.close()));
-    dir?.cleanup();
-  });
-  beforeEach(() => [first, second, firstAnthropic, secondAnthropic].forEach((emulator) => emulator.reset()));
+  after(() => fx?.stop());
+  beforeEach(() => fx.reset());
 
   it("answers an OpenAI chat completion from the second target after the first answers 429, with the retry headers", async () => {
     first.enqueue(RATE_LIMITED);
     second.enqueue({ text: "Hello from B." });
-    const { data, response } = await openai.chat.completions
+    const { data, response } = await fx.openai.chat.completions
       .create({
         model: "auto-router/chat",
         messages: [
@@ -143,7 +103,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
   it("streams an OpenAI tool call with usage through a failover, then takes the tool result back", async () => {
     first.enqueue(RATE_LIMITED);
     second.enqueue({ toolCall: { id: "call_1", name: "get_weather", arguments: { city: "Paris" } } });
-    const stream = await openai.chat.completions.create({
+    const stream = await fx.openai.chat.completions.create({
       model: "fast",
       stream: true,
       stream_options: { include_usage: true },
@@ -170,7 +130,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
 
     first.enqueue(RATE_LIMITED);
     second.enqueue({ text: "Sunny, 21 C." });
-    const answer = await openai.chat.completions.create({
+    const answer = await fx.openai.chat.completions.create({
       model: "fast",
       tools: [{ type: "function", function: WEATHER_TOOL }],
       messages: [
@@ -201,7 +161,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         input_schema: WEATHER_TOOL.parameters as Anthropic.Tool.InputSchema,
       },
     ];
-    const message = await anthropic.messages.create({
+    const message = await fx.anthropic.messages.create({
       model: "claude-sonnet-4-5",
       max_tokens: 200,
       system: "You check the weather.",
@@ -217,7 +177,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
 
     firstAnthropic.enqueue(RATE_LIMITED);
     secondAnthropic.enqueue({ text: "Cold, 3 C." });
-    const answer = await anthropic.messages.create({
+    const answer = await fx.anthropic.messages.create({
       model: "claude-sonnet-4-5",
       max_tokens: 200,
       tools,
@@ -237,7 +197,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
   it("streams an Anthropic message with the real event sequence across protocols (OpenAI target serving an Anthropic client)", async () => {
     first.enqueue(RATE_LIMITED);
     secondAnthropic.enqueue({ thinking: "Let me think.", text: "Streamed answer." });
-    const stream = anthropic.messages.stream({
+    const stream = fx.anthropic.messages.stream({
       model: "auto-router/mixed",
       max_tokens: 200,
       thinking: { type: "enabled", budget_tokens: 2048 },
@@ -263,18 +223,18 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
   });
 
   it("lists routes and aliases, counts tokens, and names the known routes for an unknown model", async () => {
-    const models = await openai.models.list();
+    const models = await fx.openai.models.list();
     assert.deepEqual(
       models.data.map((model) => model.id),
       ["auto-router/chat", "auto-router/claude", "auto-router/mixed", "fast"],
     );
-    const counted = await anthropic.messages.countTokens({
+    const counted = await fx.anthropic.messages.countTokens({
       model: "auto-router/claude",
       messages: [{ role: "user", content: "x".repeat(400) }],
     });
     assert.ok(counted.input_tokens >= 100, `estimate ${counted.input_tokens}`);
     await assert.rejects(
-      openai.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
+      fx.openai.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
       (error: any) => {
         assert.equal(error.status, 404);
         assert.match(error.message, /no-such-model.*auto-router\/chat, auto-router\/claude/);
@@ -282,7 +242,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       },
     );
     await assert.rejects(
-      anthropic.messages.create({
+      fx.anthropic.messages.create({
         model: "no-such-model",
         max_tokens: 10,
         messages: [{ role: "user", content: "hi" }],
@@ -298,14 +258,14 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
 
   it("takes the model from X-Model and provider preferences from X-Provider, and refuses invalid X-Provider JSON", async () => {
     second.enqueue({ text: "Only B." });
-    const data = await openai.chat.completions.create(
+    const data = await fx.openai.chat.completions.create(
       { model: "auto-router/claude", messages: [{ role: "user", content: "hi" }] },
       { headers: { "X-Model": "chat", "X-Provider": JSON.stringify({ only: ["mock-b"] }) } },
     );
     assert.equal(data.choices[0]!.message.content, "Only B.");
     assert.equal(first.calls.length, 0);
     await assert.rejects(
-      openai.chat.completions.create(
+      fx.openai.chat.completions.create(
         { model: "chat", messages: [{ role: "user", content: "hi" }] },
         { headers: { "X-Provider": "{only:" } },
       ),
@@ -322,13 +282,13 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
 
   it("serves one real target named provider/model, and applies @shortcuts at the start of the last user message", async () => {
     second.enqueue({ text: "Direct." });
-    const direct = await openai.chat.completions
+    const direct = await fx.openai.chat.completions
       .create({ model: "mock-b/model-b", messages: [{ role: "user", content: "hi" }] })
       .withResponse();
     assert.equal(direct.data.choices[0]!.message.content, "Direct.");
     assert.equal(direct.response.headers.get("x-auto-router-served-by"), "mock-b/model-b");
     second.enqueue({ text: "Shortcut." });
-    const shortcut = await openai.chat.completions.create({
+    const shortcut = await fx.openai.chat.completions.create({
       model: "chat",
       messages: [{ role: "user", content: "@only=mock-b tell me" }],
     });
@@ -340,7 +300,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
   it("passes a single non-retryable upstream 400 through with its status and x-should-retry: false", async () => {
     first.enqueue({ status: 400, errorMessage: "messages: roles must alternate" });
     await assert.rejects(
-      openai.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "hi" }] }),
+      fx.openai.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "hi" }] }),
       (error: any) => {
         assert.equal(error.status, 400);
         assert.equal(error.headers.get("x-should-retry"), "false");
@@ -354,7 +314,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
   it("ends a stream that fails after the commit point with each protocol's error event", async () => {
     secondAnthropic.enqueue({ text: ["one ", "two ", "three ", "four "], dropAfterChunks: 2 });
     firstAnthropic.enqueue(RATE_LIMITED);
-    const stream = anthropic.messages.stream({
+    const stream = fx.anthropic.messages.stream({
       model: "claude",
       max_tokens: 100,
       messages: [{ role: "user", content: "count" }],
@@ -372,7 +332,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
 
     first.enqueue(RATE_LIMITED);
     second.enqueue({ text: ["alpha ", "beta ", "gamma "], dropAfterChunks: 1 });
-    const chunks = await openai.chat.completions.create({
+    const chunks = await fx.openai.chat.completions.create({
       model: "chat",
       stream: true,
       messages: [{ role: "user", content: "go" }],
@@ -397,7 +357,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     firstAnthropic.enqueue({ status: 500 });
     secondAnthropic.enqueue({ status: 529, errorType: "overloaded_error", errorMessage: "Overloaded" });
     await assert.rejects(
-      anthropic.messages.create({ model: "claude", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
+      fx.anthropic.messages.create({ model: "claude", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
       (error: any) => {
         assert.equal(error.status, 503);
         assert.equal(error.error?.type, "error");

@@ -6,10 +6,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
+import { REPO_ROOT } from "../helpers/agent-dir.ts";
 import { runClientCli } from "../helpers/client-cli.ts";
-import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const CODEX = join(REPO_ROOT, ".tmp", "codex", "node_modules", ".bin", "codex");
@@ -20,26 +19,22 @@ const missing = !existsSync(CODEX);
 describe("Codex CLI through the gateway's Responses endpoint", {
   skip: missing && !inCi ? `Codex is not installed in ${CODEX} (.ci/run installs it)` : false,
 }, () => {
-  let first: Emulator;
-  let second: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
-  let gateway: GatewayProcess;
+  let fx: GatewayFixture<"A" | "B">;
+  let first: Emulator, second: Emulator;
   let home: string;
 
   before(async () => {
     assert.ok(!missing, `CI must run this test: ${CODEX} is missing`);
-    [first, second] = await Promise.all([startOpenAIEmulator({ name: "A" }), startOpenAIEmulator({ name: "B" })]);
-    dir = makeAgentDir({
+    fx = await startGatewayFixture({
+      emulators: { A: "openai", B: "openai" },
       providers: {
         "mock-a": {
-          baseUrl: first.url,
-          api: "openai-completions",
+          emulator: "A",
           apiKey: "sk-mock-a-key-000000000001",
           models: [{ id: "model-a", maxTokens: 128_000 }],
         },
         "mock-b": {
-          baseUrl: second.url,
-          api: "openai-completions",
+          emulator: "B",
           apiKey: "sk-mock-b-key-000000000002",
           models: [{ id: "model-b", maxTokens: 128_000 }],
         },
@@ -56,7 +51,7 @@ describe("Codex CLI through the gateway's Responses endpoint", {
         },
       },
     });
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    ({ A: first, B: second } = fx.emulators);
     home = mkdtempSync(join(tmpdir(), "pi-auto-router-codex-home-"));
     mkdirSync(join(home, ".codex"));
     writeFileSync(
@@ -66,7 +61,7 @@ describe("Codex CLI through the gateway's Responses endpoint", {
         'model_provider = "auto_router"',
         "[model_providers.auto_router]",
         'name = "pi-auto-router gateway"',
-        `base_url = "${gateway.url}/v1"`,
+        `base_url = "${fx.gateway.url}/v1"`,
         'env_key = "AUTO_ROUTER_GATEWAY_TOKEN"',
         'wire_api = "responses"',
         "request_max_retries = 0",
@@ -76,9 +71,7 @@ describe("Codex CLI through the gateway's Responses endpoint", {
     );
   });
   after(async () => {
-    await gateway?.stop();
-    await Promise.all([first?.close(), second?.close()]);
-    dir?.cleanup();
+    await fx?.stop();
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
@@ -91,7 +84,7 @@ describe("Codex CLI through the gateway's Responses endpoint", {
       env: {
         HOME: home,
         CODEX_HOME: join(home, ".codex"),
-        AUTO_ROUTER_GATEWAY_TOKEN: gateway.token,
+        AUTO_ROUTER_GATEWAY_TOKEN: fx.gateway.token,
       },
     });
     assert.equal(run.code, 0, run.output);
@@ -103,6 +96,6 @@ describe("Codex CLI through the gateway's Responses endpoint", {
       second.calls[0]!.body.tools.some((tool: { function: { name: string } }) => tool.function.name === "exec_command"),
     );
     assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-mock-b-key-000000000002");
-    assert.match(gateway.stderr(), /POST \/v1\/responses 200 served-by=mock-b\/model-b/);
+    assert.match(fx.gateway.stderr(), /POST \/v1\/responses 200 served-by=mock-b\/model-b/);
   });
 });

@@ -2,16 +2,14 @@
 // pi's own packages are peers, so nothing named @mariozechner/* sits beside the package. The gateway then uses the pi
 // the user runs (the `pi` command on PATH, or AUTO_ROUTER_PI_DIR), here pi 1.6.0 of the @earendil-works line on Node 22
 // (test/pi-latest, installed by .ci/run): its ModelRuntime resolves the credentials and its pi-ai translates.
-import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import OpenAI from "openai";
-import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
-import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
-import { runGatewayCommand, startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+import { REPO_ROOT } from "../helpers/agent-dir.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { runGatewayCommand } from "../helpers/gateway-process.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const PI_LATEST_BIN = join(REPO_ROOT, "test", "pi-latest", "node_modules", ".bin");
@@ -24,10 +22,9 @@ const BASE_PATH = ["/usr/local/bin", "/usr/bin", "/bin"].join(":");
 describe("the gateway as an installed package, on pi 1.6.0 alone", {
   skip: missing && !inCi ? "test/pi-latest is not installed (npm ci --prefix test/pi-latest)" : false,
 }, () => {
+  let fx: GatewayFixture<"D">;
   let emulator: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
   let packageDir: string;
-  let gateway: GatewayProcess;
 
   before(async () => {
     assert.ok(!missing, "CI must run this test: test/pi-latest is missing");
@@ -37,36 +34,26 @@ describe("the gateway as an installed package, on pi 1.6.0 alone", {
     mkdirSync(join(packageDir, "dist"));
     for (const file of ["package.json", "bin/pi-auto-router.mjs", "bin/pi-host-resolve.mjs", "dist/gateway.mjs"])
       copyFileSync(join(REPO_ROOT, file), join(packageDir, file));
-    emulator = await startAnthropicEmulator({ name: "D" });
-    dir = makeAgentDir({
-      providers: {
-        "mock-d": {
-          baseUrl: emulator.url,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-mock-d-key-000004",
-          models: [{ id: "model-d" }],
-        },
-      },
+    fx = await startGatewayFixture({
+      emulators: { D: "anthropic" },
+      providers: { "mock-d": { emulator: "D", apiKey: "sk-ant-mock-d-key-000004", models: ["model-d"] } },
       routes: { routes: { claude: { targets: [{ provider: "mock-d", modelId: "model-d" }] } } },
+      gatewayOptions: {
+        node: NODE_22,
+        bin: join(packageDir, "bin", "pi-auto-router.mjs"),
+        env: { PATH: `${PI_LATEST_BIN}:${BASE_PATH}`, NODE_OPTIONS: undefined },
+      },
     });
-    gateway = await startGatewayProcess({
-      agentDir: dir.agentDir,
-      node: NODE_22,
-      bin: join(packageDir, "bin", "pi-auto-router.mjs"),
-      env: { PATH: `${PI_LATEST_BIN}:${BASE_PATH}`, NODE_OPTIONS: undefined },
-    });
+    emulator = fx.emulators.D;
   });
   after(async () => {
-    await gateway?.stop();
-    await emulator?.close();
-    dir?.cleanup();
+    await fx?.stop();
     if (packageDir) rmSync(packageDir, { recursive: true, force: true });
   });
 
   it("answers an Anthropic client with the target's own bytes and an OpenAI client through pi 1.6.0's pi-ai", async () => {
     emulator.enqueue({ text: "Hello from D." });
-    const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
-    const message = await anthropic.messages.create({
+    const message = await fx.anthropic.messages.create({
       model: "auto-router/claude",
       max_tokens: 100,
       messages: [{ role: "user", content: "Say hi" }],
@@ -76,8 +63,7 @@ describe("the gateway as an installed package, on pi 1.6.0 alone", {
     assert.equal(emulator.calls[0]!.headers["x-api-key"], "sk-ant-mock-d-key-000004");
 
     emulator.enqueue({ text: "Translated by pi-ai." });
-    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
-    const { data: completion, response } = await openai.chat.completions
+    const { data: completion, response } = await fx.openai.chat.completions
       .create({ model: "auto-router/claude", messages: [{ role: "user", content: "Say hi again" }] })
       .withResponse();
     assert.equal(completion.choices[0]!.message.content, "Translated by pi-ai.");
@@ -87,7 +73,7 @@ describe("the gateway as an installed package, on pi 1.6.0 alone", {
   });
 
   it("says how to point it at pi when no pi is installed beside it or on PATH", async () => {
-    const run = await runGatewayCommand(dir.agentDir, ["serve", "--port", "0"], {
+    const run = await runGatewayCommand(fx.agentDir, ["serve", "--port", "0"], {
       node: NODE_22,
       bin: join(packageDir, "bin", "pi-auto-router.mjs"),
       env: { PATH: BASE_PATH, NODE_OPTIONS: undefined },

@@ -1,7 +1,6 @@
 // The gateway's behaviour over a request's and a process's life: a client that goes away aborts the upstream
 // attempt, SIGTERM lets a stream in flight finish, every target cooling down is a 429 with Retry-After, the
 // concurrency cap, the health endpoint, and pi and the gateway sharing one state dir.
-import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,9 +10,8 @@ import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
-import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
-import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
@@ -22,28 +20,15 @@ const COST_PER_ANSWER_USD = 0.026; // 12 input + 7 output tokens at $1000/$2000 
 const SLOW_TEXT = Array.from({ length: 8 }, (_, index) => `word${index} `);
 
 describe("gateway lifecycle", () => {
-  let openaiTarget: Emulator;
-  let anthropicTarget: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
-  let gateway: GatewayProcess;
+  let fx: GatewayFixture<"A" | "B">;
+  let openaiTarget: Emulator, anthropicTarget: Emulator;
 
   before(async () => {
-    openaiTarget = await startOpenAIEmulator({ name: "A" });
-    anthropicTarget = await startAnthropicEmulator({ name: "B" });
-    dir = makeAgentDir({
+    fx = await startGatewayFixture({
+      emulators: { A: "openai", B: "anthropic" },
       providers: {
-        "mock-a": {
-          baseUrl: openaiTarget.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-a-key-0000000001",
-          models: [{ id: "model-a", cost: COST }],
-        },
-        "mock-b": {
-          baseUrl: anthropicTarget.url,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-mock-b-key-000001",
-          models: [{ id: "model-b", cost: COST }],
-        },
+        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-0000000001", models: [{ id: "model-a", cost: COST }] },
+        "mock-b": { emulator: "B", apiKey: "sk-ant-mock-b-key-000001", models: [{ id: "model-b", cost: COST }] },
       },
       routes: {
         routes: {
@@ -59,23 +44,19 @@ describe("gateway lifecycle", () => {
         gateway: { maxConcurrentRequests: 1 },
       },
     });
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    ({ A: openaiTarget, B: anthropicTarget } = fx.emulators);
   });
-  after(async () => {
-    await gateway?.stop();
-    await Promise.all([openaiTarget?.close(), anthropicTarget?.close()]);
-    dir?.cleanup();
-  });
+  after(() => fx?.stop());
 
   it("aborts the upstream attempt at once when the client disconnects mid-stream, without failover or cooldown", async () => {
     openaiTarget.reset();
     anthropicTarget.reset();
     openaiTarget.enqueue({ text: SLOW_TEXT, chunkDelayMs: 300 });
     const controller = new AbortController();
-    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+    const response = await fetch(`${fx.gateway.url}/v1/chat/completions`, {
       method: "POST",
       signal: controller.signal,
-      headers: { authorization: `Bearer ${gateway.token}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${fx.gateway.token}`, "content-type": "application/json" },
       body: JSON.stringify({ model: "main", stream: true, messages: [{ role: "user", content: "count slowly" }] }),
     });
     assert.equal(response.status, 200);
@@ -86,17 +67,16 @@ describe("gateway lifecycle", () => {
     await until(() => openaiTarget.calls[0]?.closedBeforeEnd === true, "the upstream request to be closed");
     assert.equal(anthropicTarget.calls.length, 0, "no failover after a disconnect");
     await until(
-      () => readLoggedEvents(dir.agentDir).some((event) => event.type === "final" && event.data.outcome === "aborted"),
+      () => readLoggedEvents(fx.agentDir).some((event) => event.type === "final" && event.data.outcome === "aborted"),
       "the aborted request's final event",
     );
-    const result = readLoggedEvents(dir.agentDir)
+    const result = readLoggedEvents(fx.agentDir)
       .filter((event) => event.type === "result")
       .at(-1);
     assert.equal(result.data.outcome, "aborted");
     // Not a failure: the same target serves the next request (no cooldown, no breaker).
     openaiTarget.enqueue({ text: "again" });
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
-    const next = await client.chat.completions
+    const next = await fx.openai.chat.completions
       .create({ model: "main", messages: [{ role: "user", content: "hi" }] })
       .withResponse();
     assert.equal(next.response.headers.get("x-auto-router-served-by"), "mock-a/model-a");
@@ -105,8 +85,7 @@ describe("gateway lifecycle", () => {
   it("answers 503 when the concurrency cap is reached, and serves again once a slot is free", async () => {
     openaiTarget.reset();
     openaiTarget.enqueue({ text: SLOW_TEXT, chunkDelayMs: 100 });
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
-    const slow = await client.chat.completions.create({
+    const slow = await fx.openai.chat.completions.create({
       model: "main",
       stream: true,
       messages: [{ role: "user", content: "slow" }],
@@ -114,7 +93,7 @@ describe("gateway lifecycle", () => {
     const iterator = slow[Symbol.asyncIterator]();
     await iterator.next();
     await assert.rejects(
-      client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "second" }] }),
+      fx.openai.chat.completions.create({ model: "main", messages: [{ role: "user", content: "second" }] }),
       (error: any) => {
         assert.equal(error.status, 503);
         assert.match(error.message, /maximum of 1 requests/);
@@ -126,7 +105,7 @@ describe("gateway lifecycle", () => {
       text += next.value.choices[0]?.delta.content ?? "";
     assert.match(text, /word7/);
     openaiTarget.enqueue({ text: "free again" });
-    const answer = await client.chat.completions.create({
+    const answer = await fx.openai.chat.completions.create({
       model: "main",
       messages: [{ role: "user", content: "third" }],
     });
@@ -140,13 +119,12 @@ describe("gateway lifecycle", () => {
       errorMessage: "Number of request tokens has exceeded your per-minute rate limit",
       retryAfterSeconds: 90,
     });
-    const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
     await assert.rejects(
-      client.messages.create({ model: "solo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
+      fx.anthropic.messages.create({ model: "solo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
       (error: any) => error.status === 503,
     );
     await assert.rejects(
-      client.messages.create({ model: "solo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
+      fx.anthropic.messages.create({ model: "solo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
       (error: any) => {
         assert.equal(error.status, 429);
         assert.equal(error.error?.error?.type, "rate_limit_error");
@@ -159,7 +137,7 @@ describe("gateway lifecycle", () => {
   });
 
   it("reports provider health, 503 when a provider is not ok", async () => {
-    const response = await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } });
+    const response = await fetch(`${fx.gateway.url}/health/providers`, { headers: { "x-api-key": fx.gateway.token } });
     const body = (await response.json()) as any;
     assert.deepEqual(
       body.providers.map((p: any) => p.provider),
@@ -176,7 +154,9 @@ describe("gateway lifecycle", () => {
     openaiTarget.reset();
     anthropicTarget.reset();
     openaiTarget.setDefault({ status: 401, errorMessage: "Incorrect API key provided" });
-    const probed = await fetch(`${gateway.url}/health/providers?probe=1`, { headers: { "x-api-key": gateway.token } });
+    const probed = await fetch(`${fx.gateway.url}/health/providers?probe=1`, {
+      headers: { "x-api-key": fx.gateway.token },
+    });
     const probedBody = (await probed.json()) as any;
     assert.equal(probed.status, 503);
     assert.equal(probedBody.ok, false);
@@ -192,8 +172,7 @@ describe("gateway lifecycle", () => {
   it("lets a stream in flight finish on SIGTERM, then exits 0", async () => {
     openaiTarget.reset();
     openaiTarget.enqueue({ text: SLOW_TEXT, chunkDelayMs: 150 });
-    const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
-    const stream = client.messages.stream({
+    const stream = fx.anthropic.messages.stream({
       model: "main",
       max_tokens: 100,
       messages: [{ role: "user", content: "count" }],
@@ -201,27 +180,20 @@ describe("gateway lifecycle", () => {
     const types: string[] = [];
     stream.on("streamEvent", (event) => types.push(event.type));
     await until(() => types.includes("content_block_delta"), "the first text");
-    gateway.child.kill("SIGTERM");
+    fx.gateway.child.kill("SIGTERM");
     const final = await stream.finalMessage().catch(async (error) => {
-      throw new Error(`${error}: ${await gateway.exited} ${gateway.stderr()} ${JSON.stringify(types)}`);
+      throw new Error(`${error}: ${await fx.gateway.exited} ${fx.gateway.stderr()} ${JSON.stringify(types)}`);
     });
     assert.equal(types.at(-1), "message_stop");
     assert.equal(final.content[0]!.type === "text" && final.content[0]!.text, SLOW_TEXT.join(""));
-    assert.equal(await gateway.exited, 0, gateway.stderr());
-    await assert.rejects(fetch(`${gateway.url}/v1/models`, { headers: { "x-api-key": gateway.token } }));
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    assert.equal(await fx.gateway.exited, 0, fx.gateway.stderr());
+    await assert.rejects(fetch(`${fx.gateway.url}/v1/models`, { headers: { "x-api-key": fx.gateway.token } }));
+    await fx.restartGateway();
   });
 
   it("shares spend with pi in one state dir: gateway, pi, gateway requests all add up in the ledger", async () => {
     const shared = makeAgentDir({
-      providers: {
-        "mock-a": {
-          baseUrl: openaiTarget.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-a-key-0000000001",
-          models: [{ id: "model-a", cost: COST }],
-        },
-      },
+      providers: { "mock-a": fx.providers["mock-a"]! },
       routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
     });
     const own = await startGatewayProcess({ agentDir: shared.agentDir });

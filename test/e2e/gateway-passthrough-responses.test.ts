@@ -4,11 +4,8 @@
 // with a hosted tool is translated (the tool left out on every target alike).
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import OpenAI from "openai";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
-import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
-import { startResponsesEmulator } from "../helpers/responses-emulator.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const PRICE = { input: 2, output: 8, cacheRead: 0.5, cacheWrite: 0 };
@@ -21,31 +18,15 @@ const WEATHER = {
 };
 
 describe("gateway passthrough on the Responses endpoint", () => {
-  let first: Emulator;
-  let second: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
-  let gateway: GatewayProcess;
-  let openai: OpenAI;
+  let fx: GatewayFixture<"R1" | "R2">;
+  let first: Emulator, second: Emulator;
 
   before(async () => {
-    [first, second] = await Promise.all([
-      startResponsesEmulator({ name: "R1" }),
-      startResponsesEmulator({ name: "R2" }),
-    ]);
-    dir = makeAgentDir({
+    fx = await startGatewayFixture({
+      emulators: { R1: "responses", R2: "responses" },
       providers: {
-        "resp-1": {
-          baseUrl: first.url,
-          api: "openai-responses",
-          apiKey: "sk-resp-1-key-0001",
-          models: [{ id: "gpt-r1", cost: PRICE }],
-        },
-        "resp-2": {
-          baseUrl: second.url,
-          api: "openai-responses",
-          apiKey: "sk-resp-2-key-0002",
-          models: [{ id: "gpt-r2", cost: PRICE }],
-        },
+        "resp-1": { emulator: "R1", apiKey: "sk-resp-1-key-0001", models: ["gpt-r1"], modelOptions: { cost: PRICE } },
+        "resp-2": { emulator: "R2", apiKey: "sk-resp-2-key-0002", models: ["gpt-r2"], modelOptions: { cost: PRICE } },
       },
       routes: {
         routes: {
@@ -60,15 +41,10 @@ describe("gateway passthrough on the Responses endpoint", () => {
         failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
       },
     });
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
-    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+    ({ R1: first, R2: second } = fx.emulators);
   });
-  after(async () => {
-    await gateway?.stop();
-    await Promise.all([first, second].map((emulator) => emulator?.close()));
-    dir?.cleanup();
-  });
-  beforeEach(() => [first, second].forEach((emulator) => emulator.reset()));
+  after(() => fx?.stop());
+  beforeEach(() => fx.reset());
 
   it("streams the target's own events after a 429 fails over, sends the client's body as it is, and books the usage", async () => {
     first.enqueue({ status: 429, errorMessage: "Rate limit reached for requests" });
@@ -83,7 +59,7 @@ describe("gateway passthrough on the Responses endpoint", () => {
       store: false,
       metadata: { ticket: "T-1" },
     };
-    const { data: stream, response } = await openai.responses.create(body).withResponse();
+    const { data: stream, response } = await fx.openai.responses.create(body).withResponse();
     const types: string[] = [];
     let text = "";
     let completed: any;
@@ -113,8 +89,8 @@ describe("gateway passthrough on the Responses endpoint", () => {
     assert.equal(second.calls[0]!.path, "/v1/responses");
     assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-resp-2-key-0002");
 
-    await until(() => readLoggedEvents(dir.agentDir).some((event) => event.type === "final"), "the final event");
-    const served = readLoggedEvents(dir.agentDir).find(
+    await until(() => readLoggedEvents(fx.agentDir).some((event) => event.type === "final"), "the final event");
+    const served = readLoggedEvents(fx.agentDir).find(
       (event) => event.type === "result" && event.data.outcome === "success",
     );
     assert.deepEqual(
@@ -131,7 +107,7 @@ describe("gateway passthrough on the Responses endpoint", () => {
 
   it("answers a non-streaming function call and takes its output back, the input items passed through unchanged", async () => {
     first.enqueue({ toolCall: { id: "call_w1", name: "get_weather", arguments: { city: "Oslo" } } });
-    const called = await openai.responses.create({ model: "gpt", input: "Weather in Oslo?", tools: [WEATHER] });
+    const called = await fx.openai.responses.create({ model: "gpt", input: "Weather in Oslo?", tools: [WEATHER] });
     assert.equal(called.model, "gpt");
     const call = called.output.find((item) => item.type === "function_call");
     assert.ok(call && call.type === "function_call");
@@ -147,14 +123,14 @@ describe("gateway passthrough on the Responses endpoint", () => {
       { type: "function_call" as const, call_id: call.call_id, name: call.name, arguments: call.arguments },
       { type: "function_call_output" as const, call_id: call.call_id, output: "cold, 3 C" },
     ];
-    const answer = await openai.responses.create({ model: "gpt", input, tools: [WEATHER] });
+    const answer = await fx.openai.responses.create({ model: "gpt", input, tools: [WEATHER] });
     assert.equal(answer.output_text, "Cold, 3 C.");
     assert.deepEqual(first.calls[1]!.body.input, input);
   });
 
   it("translates a request with a hosted tool, leaving the tool out and naming it", async () => {
     first.enqueue({ text: "Translated." });
-    const { data, response } = await openai.responses
+    const { data, response } = await fx.openai.responses
       .create({ model: "gpt", input: "Search", tools: [WEATHER, { type: "web_search" }] })
       .withResponse();
     assert.equal(data.output_text, "Translated.");

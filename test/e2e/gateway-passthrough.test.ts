@@ -2,48 +2,22 @@
 // swapped in) and its answer streamed back as the target wrote it, through the real `pi-auto-router serve` and the
 // official clients; it still fails over before the commit point, and its usage is booked like any answer's. Shortcuts,
 // a target whose compat flags the body does not fit, and `gateway.passthrough: false` take the translating path.
-import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import OpenAI from "openai";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
-import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
-import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests" };
 const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
 
-function providers(emulators: { a: Emulator; b: Emulator; c: Emulator; d: Emulator }) {
-  return {
-    "oa-a": {
-      baseUrl: emulators.a.url,
-      api: "openai-completions" as const,
-      apiKey: "sk-oa-a-key-00000001",
-      models: [{ id: "gpt-a" }],
-    },
-    "oa-b": {
-      baseUrl: emulators.b.url,
-      api: "openai-completions" as const,
-      apiKey: "sk-oa-b-key-00000002",
-      models: [{ id: "gpt-b" }],
-    },
-    "an-c": {
-      baseUrl: emulators.c.url,
-      api: "anthropic-messages" as const,
-      apiKey: "sk-ant-c-key-0000003",
-      models: [{ id: "claude-c", cost: PRICE }],
-    },
-    "an-d": {
-      baseUrl: emulators.d.url,
-      api: "anthropic-messages" as const,
-      apiKey: "sk-ant-d-key-0000004",
-      models: [{ id: "claude-d", cost: PRICE }],
-    },
-  };
-}
+const EMULATORS = { A: "openai", B: "openai", C: "anthropic", D: "anthropic" } as const;
+const PROVIDERS = {
+  "oa-a": { emulator: "A", apiKey: "sk-oa-a-key-00000001", models: ["gpt-a"] },
+  "oa-b": { emulator: "B", apiKey: "sk-oa-b-key-00000002", models: ["gpt-b"] },
+  "an-c": { emulator: "C", apiKey: "sk-ant-c-key-0000003", models: ["claude-c"], modelOptions: { cost: PRICE } },
+  "an-d": { emulator: "D", apiKey: "sk-ant-d-key-0000004", models: ["claude-d"], modelOptions: { cost: PRICE } },
+} as const;
 
 const ROUTES = {
   claude: {
@@ -78,24 +52,13 @@ const CLIENT_BODY = {
 };
 
 describe("gateway passthrough to a target of the client's own API", () => {
-  let a: Emulator;
-  let b: Emulator;
-  let c: Emulator;
-  let d: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
-  let gateway: GatewayProcess;
-  let anthropic: Anthropic;
-  let openai: OpenAI;
+  let fx: GatewayFixture<keyof typeof EMULATORS>;
+  let a: Emulator, b: Emulator, c: Emulator, d: Emulator;
 
   before(async () => {
-    [a, b, c, d] = await Promise.all([
-      startOpenAIEmulator({ name: "A" }),
-      startOpenAIEmulator({ name: "B" }),
-      startAnthropicEmulator({ name: "C" }),
-      startAnthropicEmulator({ name: "D" }),
-    ]);
-    dir = makeAgentDir({
-      providers: providers({ a, b, c, d }),
+    fx = await startGatewayFixture({
+      emulators: EMULATORS,
+      providers: PROVIDERS,
       routes: {
         routes: {
           ...ROUTES,
@@ -105,21 +68,15 @@ describe("gateway passthrough to a target of the client's own API", () => {
         failover: FAILOVER,
       },
     });
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
-    anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
-    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+    ({ A: a, B: b, C: c, D: d } = fx.emulators);
   });
-  after(async () => {
-    await gateway?.stop();
-    await Promise.all([a, b, c, d].map((emulator) => emulator?.close()));
-    dir?.cleanup();
-  });
-  beforeEach(() => [a, b, c, d].forEach((emulator) => emulator.reset()));
+  after(() => fx?.stop());
+  beforeEach(() => fx.reset());
 
   it("sends an Anthropic stream as the client wrote it after a 429 fails over, streams the target's events back, and books its usage", async () => {
     c.enqueue(RATE_LIMITED);
     d.enqueue({ text: ["Hello ", "there."], usage: { input: 20, output: 5, cacheRead: 100 } });
-    const stream = anthropic.messages.stream(CLIENT_BODY, {
+    const stream = fx.anthropic.messages.stream(CLIENT_BODY, {
       headers: { "anthropic-beta": "prompt-caching-2024-07-31" },
     });
     const events: string[] = [];
@@ -170,10 +127,10 @@ describe("gateway passthrough to a target of the client's own API", () => {
       assert.equal(emulator.calls[0]!.headers["x-api-key"], key);
       assert.equal(emulator.calls[0]!.headers["anthropic-beta"], "prompt-caching-2024-07-31");
       assert.equal(emulator.calls[0]!.headers.authorization, undefined);
-      assert.ok(!JSON.stringify(emulator.calls[0]!.headers).includes(gateway.token));
+      assert.ok(!JSON.stringify(emulator.calls[0]!.headers).includes(fx.gateway.token));
     }
-    await until(() => readLoggedEvents(dir.agentDir).some((event) => event.type === "final"), "the final event");
-    const logged = readLoggedEvents(dir.agentDir);
+    await until(() => readLoggedEvents(fx.agentDir).some((event) => event.type === "final"), "the final event");
+    const logged = readLoggedEvents(fx.agentDir);
     const served = logged.filter((event) => event.type === "result" && event.data.outcome === "success");
     assert.equal(served.length, 1);
     assert.deepEqual(
@@ -194,7 +151,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
   it("fails over from an empty stream and from a target that stalls before its first token", async () => {
     c.enqueue({ emptyStream: true });
     d.enqueue({ text: "After the empty one." });
-    const afterEmpty = await anthropic.messages.stream(CLIENT_BODY).finalMessage();
+    const afterEmpty = await fx.anthropic.messages.stream(CLIENT_BODY).finalMessage();
     assert.deepEqual(
       afterEmpty.content.map((block) => (block.type === "text" ? block.text : "")),
       ["After the empty one."],
@@ -203,7 +160,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
 
     c.enqueue({ text: "never arrives", stallAfterChunks: 0 });
     d.enqueue({ text: "After the stall." });
-    const { data, response } = await anthropic.messages.stream({ ...CLIENT_BODY, model: "slow" }).withResponse();
+    const { data, response } = await fx.anthropic.messages.stream({ ...CLIENT_BODY, model: "slow" }).withResponse();
     const text = (await data.finalMessage()).content.map((block) => (block.type === "text" ? block.text : "")).join("");
     assert.equal(text, "After the stall.");
     assert.deepEqual(
@@ -219,7 +176,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
       streamError: { message: "upstream failed for key sk-ant-c-key-0000003", type: "api_error", afterChunks: 1 },
     });
     let text = "";
-    const failing = anthropic.messages.stream(CLIENT_BODY);
+    const failing = fx.anthropic.messages.stream(CLIENT_BODY);
     failing.on("text", (delta) => (text += delta));
     await assert.rejects(failing.finalMessage(), (error: any) => {
       assert.equal(error.error?.error?.type, "api_error");
@@ -232,7 +189,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
 
     c.enqueue({ text: ["first ", "never "], stallAfterChunks: 1 });
     let stalledText = "";
-    const stalled = anthropic.messages.stream({ ...CLIENT_BODY, model: "stalling" });
+    const stalled = fx.anthropic.messages.stream({ ...CLIENT_BODY, model: "stalling" });
     stalled.on("text", (delta) => (stalledText += delta));
     await assert.rejects(stalled.finalMessage(), (error: any) => {
       assert.match(error.error?.error?.message, /no data for 300 ms \(stream stalled\).*cut off/);
@@ -241,8 +198,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.equal(stalledText, "first ");
     await until(() => c.calls[1]?.closedBeforeEnd === true, "the stalled upstream request to be closed");
     await until(
-      () =>
-        readLoggedEvents(dir.agentDir).filter((event) => event.data?.outcome === "failed-after-commit").length === 2,
+      () => readLoggedEvents(fx.agentDir).filter((event) => event.data?.outcome === "failed-after-commit").length === 2,
       "both cut-off answers' results",
     );
   });
@@ -250,17 +206,17 @@ describe("gateway passthrough to a target of the client's own API", () => {
   it("aborts the upstream stream at once when the client disconnects, without a failover or a failure", async () => {
     c.enqueue({ text: Array.from({ length: 30 }, (_, index) => `word${index} `), chunkDelayMs: 50 });
     const controller = new AbortController();
-    const stream = anthropic.messages.stream(CLIENT_BODY, { signal: controller.signal });
+    const stream = fx.anthropic.messages.stream(CLIENT_BODY, { signal: controller.signal });
     await new Promise<void>((resolve) => stream.once("text", () => resolve()));
     controller.abort();
     await assert.rejects(stream.finalMessage());
     await until(() => c.calls[0]?.closedBeforeEnd === true, "the upstream request to be closed");
     assert.equal(d.calls.length, 0);
     await until(
-      () => readLoggedEvents(dir.agentDir).some((event) => event.type === "final" && event.data.outcome === "aborted"),
+      () => readLoggedEvents(fx.agentDir).some((event) => event.type === "final" && event.data.outcome === "aborted"),
       "the aborted request's final event",
     );
-    const result = readLoggedEvents(dir.agentDir)
+    const result = readLoggedEvents(fx.agentDir)
       .filter((event) => event.type === "result")
       .at(-1);
     assert.equal(result.data.outcome, "aborted");
@@ -268,11 +224,11 @@ describe("gateway passthrough to a target of the client's own API", () => {
 
   it("resends once on a fresh connection when a kept-alive upstream socket is reset before any answer", async () => {
     c.enqueue({ text: "First, on a new connection." });
-    await anthropic.messages.stream(CLIENT_BODY).finalMessage();
+    await fx.anthropic.messages.stream(CLIENT_BODY).finalMessage();
     // The next request goes out on the socket the first one left open; the target resets it unanswered.
     c.enqueue({ resetBeforeHeaders: true });
     c.enqueue({ text: "After the resend." });
-    const { data, response } = await anthropic.messages.stream(CLIENT_BODY).withResponse();
+    const { data, response } = await fx.anthropic.messages.stream(CLIENT_BODY).withResponse();
     const message = await data.finalMessage();
     assert.deepEqual(
       message.content.map((block) => (block.type === "text" ? block.text : block.type)),
@@ -301,7 +257,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
       messages: [{ role: "user" as const, content: "Count" }],
     };
     const chunks: any[] = [];
-    for await (const chunk of await openai.chat.completions.create(body)) chunks.push(chunk);
+    for await (const chunk of await fx.openai.chat.completions.create(body)) chunks.push(chunk);
     assert.equal(chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? "").join(""), "One two.");
     assert.ok(
       chunks.every((chunk) => chunk.model === "chat"),
@@ -316,7 +272,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
 
     a.enqueue({ text: "Counted.", usage: { input: 11, output: 2 } });
     const withUsage: any[] = [];
-    for await (const chunk of await openai.chat.completions.create({
+    for await (const chunk of await fx.openai.chat.completions.create({
       ...body,
       stream_options: { include_usage: true },
     }))
@@ -333,7 +289,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
       toolCall: { id: "toolu_9", name: "get_weather", arguments: { city: "Oslo" } },
       usage: { input: 40, output: 12 },
     });
-    const { data: message, response } = await anthropic.messages.create(CLIENT_BODY).withResponse();
+    const { data: message, response } = await fx.anthropic.messages.create(CLIENT_BODY).withResponse();
     assert.equal(message.model, "auto-router/claude");
     assert.deepEqual(message.content, [
       { type: "thinking", thinking: "Checking the city.", signature: "emulated-signature" },
@@ -346,7 +302,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.deepEqual(d.calls[0]!.body, { ...CLIENT_BODY, model: "claude-d", stream: true });
 
     a.enqueue({ toolCall: { id: "call_7", name: "lookup", arguments: { q: "x" } }, usage: { input: 9, output: 3 } });
-    const completion = await openai.chat.completions.create({
+    const completion = await fx.openai.chat.completions.create({
       model: "chat",
       user: "user-42",
       messages: [{ role: "user", content: "Look it up" }],
@@ -369,7 +325,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
 
   it("answers 502 in the client's format when a non-streaming answer is cut off after its first text", async () => {
     c.enqueue({ text: ["one ", "two ", "three "], dropAfterChunks: 1 });
-    await assert.rejects(anthropic.messages.create(CLIENT_BODY), (error: any) => {
+    await assert.rejects(fx.anthropic.messages.create(CLIENT_BODY), (error: any) => {
       assert.equal(error.status, 502);
       assert.equal(error.error?.error?.type, "api_error");
       assert.match(error.error.error.message, /an-c\/claude-c.*\(terminated\)/);
@@ -380,7 +336,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
 
   it("translates when the prompt has a shortcut or the body uses a feature the target's compat flags say it lacks", async () => {
     d.enqueue({ text: "Shortcut served." });
-    const shortcut = await anthropic.messages
+    const shortcut = await fx.anthropic.messages
       .stream({ ...CLIENT_BODY, messages: [{ role: "user", content: "@only=an-d Say hello" }] })
       .finalMessage();
     assert.equal(
@@ -396,7 +352,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
     // The emulators' providers declare supportsDeveloperRole: false, so a developer message is translated.
     a.enqueue({ text: "Developer translated." });
     const chunks: string[] = [];
-    for await (const chunk of await openai.chat.completions.create({
+    for await (const chunk of await fx.openai.chat.completions.create({
       model: "chat",
       stream: true,
       messages: [
@@ -413,15 +369,15 @@ describe("gateway passthrough to a target of the client's own API", () => {
   it("cools a target down for as long as its 429's Retry-After header asks, over the configured cooldown", async () => {
     // The route's rate_limit cooldown is 0 here; the header asks for 120 s, which only the HTTP response carries.
     const failedOnA = () =>
-      readLoggedEvents(dir.agentDir).filter(
+      readLoggedEvents(fx.agentDir).filter(
         (event) => event.type === "result" && event.data.target === "oa-a/gpt-a" && event.data.outcome === "failed",
       );
     a.enqueue({ ...RATE_LIMITED, retryAfterSeconds: 120 });
     b.enqueue({ text: "First." });
     b.enqueue({ text: "Second." });
     const body = { model: "auto-router/chat", messages: [{ role: "user" as const, content: "hi" }] };
-    await openai.chat.completions.create(body);
-    await openai.chat.completions.create(body);
+    await fx.openai.chat.completions.create(body);
+    await fx.openai.chat.completions.create(body);
     assert.equal(a.calls.length, 1, "the second request skips the cooling target");
     assert.equal(b.calls.length, 2);
     // The event log is written in the background: wait (bounded) for the failure's result with the header's cooldown.
@@ -434,28 +390,20 @@ describe("gateway passthrough to a target of the client's own API", () => {
 
 describe("gateway with passthrough off", () => {
   it("translates every request through pi-ai when the routes file says gateway.passthrough: false", async () => {
-    const [a, b, c, d] = await Promise.all([
-      startOpenAIEmulator({ name: "A" }),
-      startOpenAIEmulator({ name: "B" }),
-      startAnthropicEmulator({ name: "C" }),
-      startAnthropicEmulator({ name: "D" }),
-    ]);
-    const dir = makeAgentDir({
-      providers: providers({ a, b, c, d }),
+    const fx = await startGatewayFixture({
+      emulators: EMULATORS,
+      providers: PROVIDERS,
       routes: { routes: ROUTES, failover: FAILOVER, gateway: { passthrough: false } },
     });
-    const gateway = await startGatewayProcess({ agentDir: dir.agentDir });
     try {
-      const anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+      const { C: c } = fx.emulators;
       c.enqueue({ text: "Translated." });
-      const message = await anthropic.messages.stream(CLIENT_BODY).finalMessage();
+      const message = await fx.anthropic.messages.stream(CLIENT_BODY).finalMessage();
       assert.equal(message.content.map((block) => (block.type === "text" ? block.text : "")).join(""), "Translated.");
       assert.equal(c.calls[0]!.body.top_k, undefined);
       assert.equal(c.calls[0]!.body.model, "claude-c");
     } finally {
-      await gateway.stop();
-      await Promise.all([a, b, c, d].map((emulator) => emulator.close()));
-      dir.cleanup();
+      await fx.stop();
     }
   });
 });

@@ -3,14 +3,9 @@
 // first turn sent again) is decided afresh; shortcuts typed at the prompt's start apply to all its turns. Driven by
 // the official Anthropic and OpenAI clients; every failure cools its target for 0 ms, so only stickiness keeps a
 // follow-up turn off the first choice.
-import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import OpenAI from "openai";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
-import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
-import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const SERVER_ERROR = { status: 500, errorMessage: "Internal server error" };
@@ -25,40 +20,16 @@ const TOOLS = [
 const REMINDER = { type: "text" as const, text: "<system-reminder>Keep the answer short.</system-reminder>" };
 
 describe("a client prompt's turns through the gateway", () => {
-  let openaiA: Emulator;
-  let openaiB: Emulator;
-  let anthropicD: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
-  let gateway: GatewayProcess;
-  let anthropic: Anthropic;
-  let openai: OpenAI;
+  let fx: GatewayFixture<"A" | "B" | "D">;
+  let openaiA: Emulator, openaiB: Emulator, anthropicD: Emulator;
 
   before(async () => {
-    [openaiA, openaiB, anthropicD] = await Promise.all([
-      startOpenAIEmulator({ name: "A" }),
-      startOpenAIEmulator({ name: "B" }),
-      startAnthropicEmulator({ name: "D" }),
-    ]);
-    dir = makeAgentDir({
+    fx = await startGatewayFixture({
+      emulators: { A: "openai", B: "openai", D: "anthropic" },
       providers: {
-        "mock-a": {
-          baseUrl: openaiA.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-a-key-0000000001",
-          models: [{ id: "model-a" }],
-        },
-        "mock-b": {
-          baseUrl: openaiB.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-b-key-0000000002",
-          models: [{ id: "model-b" }],
-        },
-        "mock-d": {
-          baseUrl: anthropicD.url,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-mock-d-key-000003",
-          models: [{ id: "model-d" }],
-        },
+        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-0000000001", models: ["model-a"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key-0000000002", models: ["model-b"] },
+        "mock-d": { emulator: "D", apiKey: "sk-ant-mock-d-key-000003", models: ["model-d"] },
       },
       routes: {
         routes: {
@@ -81,23 +52,17 @@ describe("a client prompt's turns through the gateway", () => {
         failover: { cooldownWaitMs: 0, kinds: { server: { cooldownMs: 0 } } },
       },
     });
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
-    anthropic = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
-    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+    ({ A: openaiA, B: openaiB, D: anthropicD } = fx.emulators);
   });
-  after(async () => {
-    await gateway?.stop();
-    await Promise.all([openaiA, openaiB, anthropicD].map((emulator) => emulator?.close()));
-    dir?.cleanup();
-  });
-  beforeEach(() => [openaiA, openaiB, anthropicD].forEach((emulator) => emulator.reset()));
+  after(() => fx?.stop());
+  beforeEach(() => fx.reset());
 
   it("keeps an Anthropic prompt's tool-result turn on the target that served it, then decides the next prompt afresh", async () => {
     const system = "You check the weather.";
     const prompt = { role: "user" as const, content: "Weather in Oslo?" };
     openaiA.enqueue(SERVER_ERROR);
     anthropicD.enqueue({ toolCall: { id: "toolu_1", name: "get_weather", arguments: { city: "Oslo" } } });
-    const first = await anthropic.messages
+    const first = await fx.anthropic.messages
       .create({ model: "auto-router/mixed", max_tokens: 200, system, tools: TOOLS, messages: [prompt] })
       .withResponse();
     assert.equal(first.response.headers.get("x-auto-router-served-by"), "mock-d/model-d");
@@ -114,7 +79,7 @@ describe("a client prompt's turns through the gateway", () => {
         content: [{ type: "tool_result" as const, tool_use_id: toolUse.id, content: "cold, 3 C" }, REMINDER],
       },
     ];
-    const second = await anthropic.messages
+    const second = await fx.anthropic.messages
       .create({ model: "auto-router/mixed", max_tokens: 200, system, tools: TOOLS, messages: history })
       .withResponse();
     assert.deepEqual(second.data.content, [{ type: "text", text: "Cold, 3 C." }]);
@@ -124,7 +89,7 @@ describe("a client prompt's turns through the gateway", () => {
     assert.equal(anthropicD.calls.length, 2);
 
     // The user's next prompt in the same conversation: the route's first choice again (translated for it).
-    const next = await anthropic.messages
+    const next = await fx.anthropic.messages
       .create({
         model: "auto-router/mixed",
         max_tokens: 200,
@@ -147,12 +112,12 @@ describe("a client prompt's turns through the gateway", () => {
     const tools = [{ type: "function" as const, function: { ...TOOLS[0]!, parameters: TOOLS[0]!.input_schema } }];
     openaiA.enqueue(SERVER_ERROR);
     openaiB.enqueue({ toolCall: { id: "call_1", name: "get_weather", arguments: { city: "Paris" } } });
-    const first = await openai.chat.completions.create({ model: "auto-router/chat", messages: [ask], tools });
+    const first = await fx.openai.chat.completions.create({ model: "auto-router/chat", messages: [ask], tools });
     const call = first.choices[0]!.message.tool_calls![0]!;
     assert.equal(openaiB.calls.length, 1);
 
     openaiB.enqueue({ text: "Sunny, 21 C." });
-    const answer = await openai.chat.completions
+    const answer = await fx.openai.chat.completions
       .create({
         model: "auto-router/chat",
         tools,
@@ -164,7 +129,7 @@ describe("a client prompt's turns through the gateway", () => {
     assert.deepEqual([openaiA.calls.length, openaiB.calls.length], [1, 2]);
 
     // A script sending the very same first request again gets the route's first choice, not the prompt's target.
-    const again = await openai.chat.completions
+    const again = await fx.openai.chat.completions
       .create({ model: "auto-router/chat", messages: [ask], tools })
       .withResponse();
     assert.equal(again.response.headers.get("x-auto-router-served-by"), "mock-a/model-a");
@@ -174,7 +139,7 @@ describe("a client prompt's turns through the gateway", () => {
   it("applies shortcuts typed at the prompt's start to its tool-result turns, and never sends them on", async () => {
     const prompt = { role: "user" as const, content: "@only=mock-d Weather in Rome?" };
     anthropicD.enqueue({ toolCall: { id: "toolu_2", name: "get_weather", arguments: { city: "Rome" } } });
-    const first = await anthropic.messages.create({
+    const first = await fx.anthropic.messages.create({
       model: "auto-router/mixed",
       max_tokens: 200,
       tools: TOOLS,
@@ -183,7 +148,7 @@ describe("a client prompt's turns through the gateway", () => {
     const toolUse = first.content.find((block) => block.type === "tool_use");
     assert.ok(toolUse?.type === "tool_use");
     anthropicD.enqueue({ text: "Warm, 25 C." });
-    const second = await anthropic.messages
+    const second = await fx.anthropic.messages
       .create({
         model: "auto-router/mixed",
         max_tokens: 200,

@@ -6,9 +6,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI, { toFile } from "openai";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
-import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 
 interface Upstream {
   url: string;
@@ -101,13 +100,13 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   let first: Upstream;
   let second: Upstream;
   let third: Upstream;
-  let dir: ReturnType<typeof makeAgentDir>;
-  let gateway: GatewayProcess;
-  let openai: OpenAI;
+  let fx: GatewayFixture<never>;
 
   before(async () => {
     [first, second, third] = await Promise.all([startUpstream("A"), startUpstream("B"), startUpstream("C")]);
-    dir = makeAgentDir({
+    // Whole provider entries: the upstreams are this file's own servers, not the fixture's emulators.
+    fx = await startGatewayFixture({
+      emulators: {},
       providers: {
         "embed-a": {
           baseUrl: first.url,
@@ -152,13 +151,10 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
         },
       },
     });
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
-    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
   });
   after(async () => {
-    await gateway?.stop();
+    await fx?.stop();
     await Promise.all([first?.close(), second?.close(), third?.close()]);
-    dir?.cleanup();
   });
   beforeEach(() => {
     for (const upstream of [first, second, third]) {
@@ -173,7 +169,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       status: 429,
       body: { error: { message: "Rate limit reached for requests", type: "rate_limit_error" } },
     });
-    const { data, response } = await openai.embeddings
+    const { data, response } = await fx.openai.embeddings
       .create({ model: "auto-router/embed", input: "hello" })
       .withResponse();
     assert.deepEqual(data.data[0]!.embedding, [0.25, 0.5]);
@@ -196,7 +192,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(JSON.parse(second.calls[0]!.body).input, "hello");
     // The router's own request, in the event log like a chat request's: two attempts, their results, the final.
     const finalOf = () =>
-      readLoggedEvents(dir.agentDir).find(
+      readLoggedEvents(fx.agentDir).find(
         (event) => event.type === "final" && event.data.notes?.includes("proxied POST /v1/embeddings"),
       );
     await until(() => finalOf() !== undefined, "the proxied request's final event");
@@ -205,7 +201,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(final.data.servedTarget, "embed-b/embed-large");
     assert.equal(final.data.attempts, 2);
     assert.deepEqual(final.data.failureKinds, ["rate_limit"]);
-    const results = readLoggedEvents(dir.agentDir).filter(
+    const results = readLoggedEvents(fx.agentDir).filter(
       (event) => event.type === "result" && event.requestId === final.requestId,
     );
     assert.deepEqual(
@@ -218,7 +214,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   });
 
   it("skips the first provider while its 429 cooldown lasts", async () => {
-    await openai.embeddings.create({ model: "embed", input: "again" });
+    await fx.openai.embeddings.create({ model: "embed", input: "again" });
     assert.equal(first.calls.length, 0);
     assert.equal(second.calls.length, 1);
   });
@@ -227,7 +223,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     // Route `uploads` lists embed-c first, which serves /v1/files only. The body's `provider` preferences (OpenRouter
     // grammar, as for chat) are the router's: they choose among its targets and are not sent on.
     const body = { model: "uploads", input: "hi", provider: { order: ["embed-b"] } };
-    const { response } = await openai.embeddings.create(body as never).withResponse();
+    const { response } = await fx.openai.embeddings.create(body as never).withResponse();
     assert.equal(response.headers.get("x-auto-router-served-by"), "embed-b/embed-large");
     assert.equal(JSON.parse(response.headers.get("x-auto-router-attempts")!).length, 1);
     assert.equal(third.calls.length, 0);
@@ -238,13 +234,13 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   });
 
   it("sends a JSON array body on as it came (its route named by X-Model)", async () => {
-    await openai.post("/embeddings", { body: ["first", "second"], headers: { "X-Model": "embed-b/embed-large" } });
+    await fx.openai.post("/embeddings", { body: ["first", "second"], headers: { "X-Model": "embed-b/embed-large" } });
     assert.equal(second.calls.length, 1);
     assert.equal(second.calls[0]!.body, '["first","second"]');
   });
 
   it("sends a request without a model to the first provider advertising the path, keeping the query string", async () => {
-    const file = await openai.files.retrieve("file-abc", { query: { include: "meta" } } as never);
+    const file = await fx.openai.files.retrieve("file-abc", { query: { include: "meta" } } as never);
     assert.equal(file.filename, "B.txt");
     assert.equal(second.calls[0]!.method, "GET");
     assert.equal(second.calls[0]!.path, "/v1/files/file-abc?include=meta");
@@ -253,7 +249,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
 
   it("answers a path no provider advertises with a 404 naming the path and the proxied prefixes", async () => {
     await assert.rejects(
-      openai.post("/rerank", { body: { query: "q", documents: ["a"] } }),
+      fx.openai.post("/rerank", { body: { query: "q", documents: ["a"] } }),
       (error: unknown) =>
         error instanceof OpenAI.NotFoundError &&
         /\/v1\/rerank/.test(error.message) &&
@@ -268,7 +264,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       body: { error: { message: "input is too long", type: "invalid_request_error" } },
     });
     await assert.rejects(
-      openai.embeddings.create({ model: "embed", input: "x".repeat(10) }),
+      fx.openai.embeddings.create({ model: "embed", input: "x".repeat(10) }),
       (error: unknown) => error instanceof OpenAI.BadRequestError && /input is too long/.test(error.message),
     );
     assert.equal(first.calls.length, 0); // still cooling down from the first test
@@ -276,7 +272,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   });
   it("aborts the upstream download when the client disconnects from a proxied stream, and counts it as no failure", async () => {
     const controller = new AbortController();
-    const response = await openai.files.content("file-big", { signal: controller.signal });
+    const response = await fx.openai.files.content("file-big", { signal: controller.signal });
     const reader = response.body!.getReader();
     const first = await reader.read();
     assert.match(new TextDecoder().decode(first.value), /^chunk 0/);
@@ -289,7 +285,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       ["closed-by-client"],
     );
     // No cooldown or breaker entry for the provider: the next request is still proxied to it.
-    const file = await openai.files.retrieve("file-abc");
+    const file = await fx.openai.files.retrieve("file-abc");
     assert.equal(file.filename, "B.txt");
     assert.equal(second.calls.length, 1);
   });
@@ -298,7 +294,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     third.replies.push({ status: 429, body: { error: { message: "Too many uploads", type: "rate_limit_error" } } });
     const bytes = Buffer.from('{"custom_id":"1"}\n'.repeat(2_000));
     await assert.rejects(
-      openai.files.create(
+      fx.openai.files.create(
         { file: await toFile(bytes, "batch.jsonl"), purpose: "batch" },
         { headers: { "X-Model": "uploads" } },
       ),
@@ -322,15 +318,15 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   });
 
   it("ends a download the target cuts off mid-way as a failure after the commit point, not as an answer", async () => {
-    const response = await openai.files.content("file-broken");
+    const response = await fx.openai.files.content("file-broken");
     await assert.rejects(response.text()); // the client sees the body end early, never a complete answer
     const finalOf = () =>
-      readLoggedEvents(dir.agentDir).find(
+      readLoggedEvents(fx.agentDir).find(
         (event) => event.type === "final" && event.data.notes?.includes("proxied GET /v1/files/file-broken/content"),
       );
     await until(() => finalOf() !== undefined, "the cut-off download's final event");
     assert.equal(finalOf().data.outcome, "failed");
-    const result = readLoggedEvents(dir.agentDir).find(
+    const result = readLoggedEvents(fx.agentDir).find(
       (event) => event.type === "result" && event.requestId === finalOf().requestId,
     );
     assert.equal(result.data.outcome, "failed-after-commit");

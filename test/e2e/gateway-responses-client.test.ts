@@ -3,9 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI from "openai";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
-import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests", retryAfterSeconds: 20 };
@@ -18,28 +16,15 @@ const WEATHER_TOOL = {
 };
 
 describe("gateway /v1/responses with the official OpenAI client", () => {
-  let first: Emulator;
-  let second: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
-  let gateway: GatewayProcess;
-  let openai: OpenAI;
+  let fx: GatewayFixture<"A" | "B">;
+  let first: Emulator, second: Emulator;
 
   before(async () => {
-    [first, second] = await Promise.all([startOpenAIEmulator({ name: "A" }), startOpenAIEmulator({ name: "B" })]);
-    dir = makeAgentDir({
+    fx = await startGatewayFixture({
+      emulators: { A: "openai", B: "openai" },
       providers: {
-        "mock-a": {
-          baseUrl: first.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-a-key-000000000001",
-          models: [{ id: "model-a" }],
-        },
-        "mock-b": {
-          baseUrl: second.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-b-key-000000000002",
-          models: [{ id: "model-b" }],
-        },
+        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-000000000001", models: ["model-a"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key-000000000002", models: ["model-b"] },
       },
       routes: {
         routes: {
@@ -54,20 +39,15 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
         failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
       },
     });
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
-    openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+    ({ A: first, B: second } = fx.emulators);
   });
-  after(async () => {
-    await gateway?.stop();
-    await Promise.all([first, second].map((emulator) => emulator?.close()));
-    dir?.cleanup();
-  });
-  beforeEach(() => [first, second].forEach((emulator) => emulator.reset()));
+  after(() => fx?.stop());
+  beforeEach(() => fx.reset());
 
   it("answers a non-streaming response from the second target after a 429, with instructions as the system prompt", async () => {
     first.enqueue(RATE_LIMITED);
     second.enqueue({ text: "Hello from B." });
-    const { data, response } = await openai.responses
+    const { data, response } = await fx.openai.responses
       .create({ model: "auto-router/chat", instructions: "Be brief.", input: "Say hi" })
       .withResponse();
     assert.equal(data.status, "completed");
@@ -85,7 +65,7 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
   it("streams a function call through a failover, then takes the function_call_output back and streams the answer", async () => {
     first.enqueue(RATE_LIMITED);
     second.enqueue({ toolCall: { id: "call_1", name: "get_weather", arguments: { city: "Paris" } } });
-    const stream = openai.responses.stream({
+    const stream = fx.openai.responses.stream({
       model: "chat",
       input: [{ role: "user", content: "Weather in Paris?" }],
       tools: [WEATHER_TOOL],
@@ -104,7 +84,7 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
 
     first.enqueue(RATE_LIMITED);
     second.enqueue({ text: "Sunny, 21 C." });
-    const answer = openai.responses.stream({
+    const answer = fx.openai.responses.stream({
       model: "chat",
       tools: [WEATHER_TOOL],
       input: [
@@ -127,7 +107,7 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
     first.enqueue(RATE_LIMITED);
     second.enqueue(RATE_LIMITED);
     await assert.rejects(
-      openai.responses.create({ model: "chat", input: "hi" }),
+      fx.openai.responses.create({ model: "chat", input: "hi" }),
       (error: unknown) =>
         error instanceof OpenAI.InternalServerError &&
         error.status === 503 &&
@@ -137,7 +117,7 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
 
   it("refuses a stored-conversation request with a 400 naming the field", async () => {
     await assert.rejects(
-      openai.responses.create({ model: "chat", input: "hi", previous_response_id: "resp_123" }),
+      fx.openai.responses.create({ model: "chat", input: "hi", previous_response_id: "resp_123" }),
       (error: unknown) => error instanceof OpenAI.BadRequestError && /body\.previous_response_id/.test(error.message),
     );
     assert.equal(first.calls.length + second.calls.length, 0);

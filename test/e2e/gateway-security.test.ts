@@ -7,45 +7,38 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
-import { runGatewayCommand, startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { runGatewayCommand, startGatewayProcess } from "../helpers/gateway-process.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const TARGET_KEY = "sk-proj-TargetSecretKey0123456789abcdef";
 const ECHOED_KEY = "sk-proj-EchoedSecretKey9876543210fedcba";
 
 describe("gateway security", () => {
+  let fx: GatewayFixture<"T">;
   let target: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
-  let gateway: GatewayProcess;
 
   before(async () => {
-    target = await startOpenAIEmulator({ name: "T" });
-    dir = makeAgentDir({
-      providers: {
-        "mock-t": { baseUrl: target.url, api: "openai-completions", apiKey: TARGET_KEY, models: [{ id: "model-t" }] },
-      },
+    fx = await startGatewayFixture({
+      emulators: { T: "openai" },
+      providers: { "mock-t": { emulator: "T", apiKey: TARGET_KEY, models: ["model-t"] } },
       routes: {
         routes: { main: { targets: [{ provider: "mock-t", modelId: "model-t" }] } },
         gateway: { bodyLimitBytes: 65_536 },
       },
     });
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    target = fx.emulators.T;
   });
-  after(async () => {
-    await gateway?.stop();
-    await target?.close();
-    dir?.cleanup();
-  });
+  after(() => fx?.stop());
 
   it("answers 401 to a missing or wrong token in either header, and nothing reaches a target", async () => {
     target.reset();
-    const wrongBearer = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: "wrong-token", maxRetries: 0 });
+    const wrongBearer = new OpenAI({ baseURL: `${fx.gateway.url}/v1`, apiKey: "wrong-token", maxRetries: 0 });
     await assert.rejects(
       wrongBearer.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }),
       (error: any) => error.status === 401,
     );
-    const wrongApiKey = new Anthropic({ baseURL: gateway.url, apiKey: "wrong-token", maxRetries: 0 });
+    const wrongApiKey = new Anthropic({ baseURL: fx.gateway.url, apiKey: "wrong-token", maxRetries: 0 });
     await assert.rejects(
       wrongApiKey.messages.create({ model: "main", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
       (error: any) => {
@@ -54,18 +47,17 @@ describe("gateway security", () => {
         return true;
       },
     );
-    const none = await fetch(`${gateway.url}/v1/models`);
+    const none = await fetch(`${fx.gateway.url}/v1/models`);
     assert.equal(none.status, 401);
-    const health = await fetch(`${gateway.url}/health/providers`);
+    const health = await fetch(`${fx.gateway.url}/health/providers`);
     assert.equal(health.status, 401);
     assert.equal(target.calls.length, 0);
   });
 
   it("refuses a request body over the limit with 413 before routing it", async () => {
     target.reset();
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
     await assert.rejects(
-      client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "x".repeat(100_000) }] }),
+      fx.openai.chat.completions.create({ model: "main", messages: [{ role: "user", content: "x".repeat(100_000) }] }),
       (error: any) => {
         assert.equal(error.status, 413);
         return true;
@@ -80,10 +72,9 @@ describe("gateway security", () => {
       status: 400,
       errorMessage: `Invalid request: key ${ECHOED_KEY} (also ${TARGET_KEY}) cannot use this model`,
     });
-    const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
     let seen = "";
     await assert.rejects(
-      client.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }),
+      fx.openai.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }),
       (error: any) => {
         assert.equal(error.status, 400);
         seen = `${error.message} ${JSON.stringify(error.error)} ${JSON.stringify([...error.headers])}`;
@@ -92,25 +83,25 @@ describe("gateway security", () => {
     );
     assert.match(seen, /cannot use this model/);
     assert.equal(target.calls.length, 1);
-    await gateway.stop();
-    const logs = readdirSync(join(dir.agentDir, "extensions"))
+    await fx.gateway.stop();
+    const logs = readdirSync(join(fx.agentDir, "extensions"))
       .filter((name) => name.endsWith(".jsonl"))
-      .map((name) => readFileSync(join(dir.agentDir, "extensions", name), "utf8"))
+      .map((name) => readFileSync(join(fx.agentDir, "extensions", name), "utf8"))
       .join("\n");
     assert.match(logs, /"type":"result"/, "the event log recorded the attempt");
-    for (const secret of [ECHOED_KEY, TARGET_KEY, gateway.token]) {
+    for (const secret of [ECHOED_KEY, TARGET_KEY, fx.gateway.token]) {
       assert.ok(!seen.includes(secret), "client saw a secret");
       assert.ok(
-        !gateway.stderr().includes(secret) && !gateway.stdout().includes(secret),
+        !fx.gateway.stderr().includes(secret) && !fx.gateway.stdout().includes(secret),
         "gateway output holds a secret",
       );
       assert.ok(!logs.includes(secret), "event log holds a secret");
     }
-    gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    await fx.restartGateway();
   });
 
   it("refuses a non-loopback --host unless --allow-remote is given", async () => {
-    const run = await runGatewayCommand(dir.agentDir, ["serve", "--host", "0.0.0.0", "--port", "0"]);
+    const run = await runGatewayCommand(fx.agentDir, ["serve", "--host", "0.0.0.0", "--port", "0"]);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /--host 0\.0\.0\.0 is not a loopback address.*--allow-remote/);
     assert.equal(run.stdout, "");
