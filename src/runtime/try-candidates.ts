@@ -41,11 +41,19 @@ export async function tryCandidates(
       : env.books.revert?.order(state.routeId, state.revert, decision.candidates, env.clock.now());
   if (reverted?.probe) state.revertProbe = true;
   if (reverted?.note) addNote(env.report, state, reverted.note);
+  const ordered = reverted?.candidates ?? decision.candidates;
   const candidates: Candidate[] = env.books.sticky.order(
     state.routeId,
     state.sticks ? state.prompt : undefined,
-    reverted?.candidates ?? decision.candidates,
+    ordered,
   );
+  // Said when it changes what the decision put first: otherwise the serving target looks unexplained in the log.
+  if (candidates !== ordered)
+    addNote(
+      env.report,
+      state,
+      `sticky: ${candidates[0]!.key} served this prompt's earlier turns (the decision put ${ordered[0]!.key} first)`,
+    );
   let minContextWindow: number | undefined;
 
   for (let index = 0; index < candidates.length; index++) {

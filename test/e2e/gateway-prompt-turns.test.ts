@@ -5,6 +5,7 @@
 // follow-up turn off the first choice.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
@@ -85,6 +86,17 @@ describe("a client prompt's turns through the gateway", () => {
     assert.deepEqual(second.data.content, [{ type: "text", text: "Cold, 3 C." }]);
     assert.equal(second.response.headers.get("x-auto-router-served-by"), "mock-d/model-d");
     assert.equal(JSON.parse(second.response.headers.get("x-auto-router-attempts")!).length, 1);
+    // The event log says why the turn went to the second choice.
+    const stickyFinal = () =>
+      readLoggedEvents(fx.agentDir).find(
+        (event) =>
+          event.type === "final" &&
+          event.data.notes?.includes(
+            "sticky: mock-d/model-d served this prompt's earlier turns (the decision put mock-a/model-a first)",
+          ),
+      );
+    await until(() => stickyFinal() !== undefined, "the follow-up turn's final event with its sticky note");
+    assert.equal(stickyFinal().data.servedTarget, "mock-d/model-d");
     assert.equal(openaiA.calls.length, 1);
     assert.equal(anthropicD.calls.length, 2);
 
