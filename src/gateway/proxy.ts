@@ -78,6 +78,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     { signal: watch.signal },
     {
       shortcuts: requestShortcuts(undefined, jsonBody?.provider, header("x-provider")),
+      prompt: null,
       passthrough,
       maxAttempts: replayable ? undefined : 1,
       note: `proxied ${request.method} ${path}`,

@@ -43,14 +43,14 @@ export interface DecisionRequest {
   options: SimpleStreamOptions | undefined;
   /** The request's own shortcuts (the gateway's), used instead of those pi's input event handed over. */
   shortcuts: PromptShortcuts | undefined;
-  /** The identity of the request's prompt, when the caller has its own (default: from the context). */
-  prompt?: string;
+  /** The identity of the request's prompt, when the caller has its own (null: no prompt; default: from the context). */
+  prompt?: string | null;
 }
 
 export function computeDecision(inputs: DecisionInputs, request: DecisionRequest, now: number): ComputedDecision {
   const { config, prompts } = inputs;
   const { routeId, context, options } = request;
-  const prompt = request.prompt ?? promptIdentity(context);
+  const prompt = request.prompt === undefined ? promptIdentity(context) : (request.prompt ?? undefined);
   const knownIntent = prompts.knownIntent(prompt);
   const features = extractFeatures(context, { maxTokens: options?.maxTokens, intent: knownIntent });
   if (prompt !== undefined && !knownIntent)

@@ -96,7 +96,7 @@ async function serveRequest(
     attempts: 0,
     failures: [],
     tried: new Set(),
-    prompt: request.prompt?.id ?? promptIdentity(context),
+    prompt: request.prompt === null ? undefined : (request.prompt?.id ?? promptIdentity(context)),
     sticks: request.prompt?.followUp ?? true,
     retries: new Map(),
     retried: 0,
@@ -169,7 +169,7 @@ async function serveRequest(
         request,
         env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
           shortcuts: request.shortcuts,
-          prompt: state.prompt,
+          prompt: state.prompt ?? null,
         }),
       );
       state.plannedTarget ??= decision.candidates[0]?.key;
@@ -207,7 +207,7 @@ async function serveRequest(
         env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
           quiet: true,
           shortcuts: request.shortcuts,
-          prompt: state.prompt,
+          prompt: state.prompt ?? null,
         }),
       );
       if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && state.attempts < maxAttempts) {

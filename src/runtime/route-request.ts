@@ -34,9 +34,11 @@ export interface RouteRequest {
    * Which client prompt this request belongs to, when the caller knows better than the context's timestamps (the
    * gateway: every HTTP request is translated afresh). The turns of one prompt share its intent; its follow-up turns
    * (tool results after it) stay on the target that served it. A first turn is decided afresh, as a new prompt in pi
-   * is, even when the same text came before (a script sending the same request again).
+   * is, even when the same text came before (a script sending the same request again). null: the request is no
+   * prompt at all (a proxied endpoint call): nothing is remembered for it, so a stream of them cannot push the
+   * prompts of chat clients out of the router's memory.
    */
-  prompt?: { id: string; followUp: boolean };
+  prompt?: { id: string; followUp: boolean } | null;
   observer?: RequestObserver;
   /** Targets it accepts are attempted by the caller's passthrough instead of through pi-ai. */
   passthrough?: TargetPassthrough;

@@ -5,8 +5,10 @@
 // follow-up turn off the first choice.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { startUpstream, type Upstream } from "../helpers/endpoint-upstream.ts";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { REMEMBERED_PROMPTS } from "../../src/runtime/stickiness.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const SERVER_ERROR = { status: 500, errorMessage: "Internal server error" };
@@ -23,14 +25,22 @@ const REMINDER = { type: "text" as const, text: "<system-reminder>Keep the answe
 describe("a client prompt's turns through the gateway", () => {
   let fx: GatewayFixture<"A" | "B" | "D">;
   let openaiA: Emulator, openaiB: Emulator, anthropicD: Emulator;
+  let embeddings: Upstream;
 
   before(async () => {
+    embeddings = await startUpstream("E");
     fx = await startGatewayFixture({
       emulators: { A: "openai", B: "openai", D: "anthropic" },
       providers: {
         "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-0000000001", models: ["model-a"] },
         "mock-b": { emulator: "B", apiKey: "sk-mock-b-key-0000000002", models: ["model-b"] },
         "mock-d": { emulator: "D", apiKey: "sk-ant-mock-d-key-000003", models: ["model-d"] },
+        embed: {
+          baseUrl: embeddings.url,
+          api: "openai-completions",
+          apiKey: "sk-embed-key-0000000004",
+          models: [{ id: "embed-small" }],
+        },
       },
       routes: {
         routes: {
@@ -49,13 +59,22 @@ describe("a client prompt's turns through the gateway", () => {
               { provider: "mock-b", modelId: "model-b" },
             ],
           },
+          embed: { targets: [{ provider: "embed", modelId: "embed-small" }] },
         },
         failover: { cooldownWaitMs: 0, kinds: { server: { cooldownMs: 0 } } },
+        // mock-a fails once in several tests here; the breaker would then take it out of the route, and these tests
+        // need it back as the first choice so that only stickiness keeps a follow-up turn off it.
+        breaker: { enabled: false },
+        // Another client's embeddings go through the wildcard proxy to their own route.
+        providers: { embed: { endpointPrefixes: ["/v1/embeddings"] } },
       },
     });
     ({ A: openaiA, B: openaiB, D: anthropicD } = fx.emulators);
   });
-  after(() => fx?.stop());
+  after(async () => {
+    await fx?.stop();
+    await embeddings?.close();
+  });
   beforeEach(() => fx.reset());
 
   it("keeps an Anthropic prompt's tool-result turn on the target that served it, then decides the next prompt afresh", async () => {
@@ -146,6 +165,37 @@ describe("a client prompt's turns through the gateway", () => {
       .withResponse();
     assert.equal(again.response.headers.get("x-auto-router-served-by"), "mock-a/model-a");
     assert.deepEqual([openaiA.calls.length, openaiB.calls.length], [2, 2]);
+  });
+
+  it("keeps a prompt on its target while thousands of proxied calls pass through the router", async () => {
+    const ask = { role: "user" as const, content: "Weather in Lima?" };
+    const tools = [{ type: "function" as const, function: { ...TOOLS[0]!, parameters: TOOLS[0]!.input_schema } }];
+    openaiA.enqueue(SERVER_ERROR);
+    openaiB.enqueue({ toolCall: { id: "call_9", name: "get_weather", arguments: { city: "Lima" } } });
+    const first = await fx.openai.chat.completions.create({ model: "auto-router/chat", messages: [ask], tools });
+    const call = first.choices[0]!.message.tool_calls![0]!;
+
+    // Another client's embeddings, one after another (a millisecond or more apart, as the router would tell them
+    // apart as prompts), more than the router remembers (its last REMEMBERED_PROMPTS to twice as many): none may count.
+    const proxied = 2 * REMEMBERED_PROMPTS + 100;
+    const before = embeddings.calls.length;
+    for (let index = 0; index < proxied; index++) {
+      const result = await fx.openai.embeddings.create({ model: "auto-router/embed", input: "hello" });
+      assert.equal(result.data.length, 1);
+    }
+    assert.equal(embeddings.calls.length - before, proxied);
+
+    openaiB.enqueue({ text: "Mild, 18 C." });
+    const answer = await fx.openai.chat.completions
+      .create({
+        model: "auto-router/chat",
+        tools,
+        messages: [ask, first.choices[0]!.message, { role: "tool", tool_call_id: call.id, content: "mild" }],
+      })
+      .withResponse();
+    assert.equal(answer.data.choices[0]!.message.content, "Mild, 18 C.");
+    assert.equal(answer.response.headers.get("x-auto-router-served-by"), "mock-b/model-b");
+    assert.equal(openaiA.calls.length, 1);
   });
 
   it("applies shortcuts typed at the prompt's start to its tool-result turns, and never sends them on", async () => {

@@ -2,99 +2,11 @@
 // /v1/embeddings and /v1/files: the first answers 429, the second serves, and the engine's failover, retry headers
 // and cooldowns apply as they do for chat.
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI, { toFile } from "openai";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
+import { startUpstream, type Upstream } from "../helpers/endpoint-upstream.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
-
-interface Upstream {
-  url: string;
-  calls: Array<{ method: string; path: string; headers: IncomingMessage["headers"]; body: string }>;
-  /** Slow downloads (GET .../content): how each one ended. */
-  downloads: Array<{ ended: "open" | "complete" | "closed-by-client" }>;
-  replies: Array<{ status: number; body: unknown }>;
-  close(): Promise<void>;
-}
-
-/** What an embeddings API answers; the openai client asks for base64 (float32 little-endian) by default. */
-function embeddingReply(request: { model?: string; encoding_format?: string }) {
-  const vector = [0.25, 0.5];
-  const embedding =
-    request.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector;
-  return {
-    object: "list",
-    data: [{ object: "embedding", index: 0, embedding }],
-    model: request.model,
-    usage: { prompt_tokens: 2, total_tokens: 2 },
-  };
-}
-
-/** A file download that trickles 100 chunks, 20 ms apart (2 s), and notes whether the client stayed to the end. */
-function slowDownload(upstream: Upstream, response: import("node:http").ServerResponse): void {
-  const download: Upstream["downloads"][number] = { ended: "open" };
-  upstream.downloads.push(download);
-  response.writeHead(200, { "content-type": "application/octet-stream" });
-  let sent = 0;
-  const timer = setInterval(() => {
-    response.write(`chunk ${sent++}\n`);
-    if (sent === 100) {
-      clearInterval(timer);
-      response.end();
-    }
-  }, 20);
-  response.on("close", () => {
-    clearInterval(timer);
-    download.ended = response.writableEnded ? "complete" : "closed-by-client";
-  });
-}
-
-/** A stand-in for a provider's non-chat endpoints: answers queued replies (default 200 with a small embedding). */
-async function startUpstream(name: string): Promise<Upstream> {
-  const upstream: Upstream = { url: "", calls: [], downloads: [], replies: [], close: async () => {} };
-  const server: Server = createServer((request, response) => {
-    if (request.method === "GET" && request.url?.endsWith("/file-broken/content")) {
-      // Two chunks, then the connection drops mid-download.
-      response.writeHead(200, { "content-type": "application/octet-stream" });
-      response.write("chunk 0\n");
-      setTimeout(() => response.write("chunk 1\n"), 20);
-      setTimeout(() => response.destroy(), 60);
-      return;
-    }
-    if (request.method === "GET" && request.url?.endsWith("/content")) return slowDownload(upstream, response);
-    let body = "";
-    request.on("data", (chunk) => (body += chunk));
-    request.on("end", () => {
-      upstream.calls.push({ method: request.method ?? "", path: request.url ?? "", headers: request.headers, body });
-      const reply =
-        upstream.replies.shift() ??
-        (request.url?.startsWith("/v1/files")
-          ? {
-              status: 200,
-              body: {
-                id: "file-abc",
-                object: "file",
-                bytes: 3,
-                created_at: 0,
-                filename: `${name}.txt`,
-                purpose: "assistants",
-                status: "processed",
-              },
-            }
-          : { status: 200, body: embeddingReply(JSON.parse(body || "{}")) });
-      response.writeHead(reply.status, {
-        "content-type": "application/json",
-        ...(reply.status === 429 ? { "retry-after": "30" } : {}),
-      });
-      response.end(JSON.stringify(reply.body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  upstream.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-  upstream.close = () => new Promise((resolve) => server.close(() => resolve()));
-  return upstream;
-}
 
 describe("gateway wildcard proxy with the official OpenAI client", () => {
   let first: Upstream;
