@@ -13,7 +13,6 @@ import type { LiveStatus } from "./live-status.ts";
 import type { RouterCollaborators } from "./plugin.ts";
 import type { PromptMemory } from "./prompt-memory.ts";
 import { buildSnapshot } from "./snapshot.ts";
-import { promptIdentity } from "./stickiness.ts";
 import type { TargetFacts } from "./target-facts.ts";
 
 /** What decide() computed, before anything is published. */
@@ -43,14 +42,14 @@ export interface DecisionRequest {
   options: SimpleStreamOptions | undefined;
   /** The request's own shortcuts (the gateway's), used instead of those pi's input event handed over. */
   shortcuts: PromptShortcuts | undefined;
-  /** The identity of the request's prompt, when the caller has its own (null: no prompt; default: from the context). */
-  prompt?: string | null;
+  /** The identity of the request's prompt (RequestState.prompt); undefined: the request is no prompt. */
+  prompt: string | undefined;
 }
 
 export function computeDecision(inputs: DecisionInputs, request: DecisionRequest, now: number): ComputedDecision {
   const { config, prompts } = inputs;
   const { routeId, context, options } = request;
-  const prompt = request.prompt === undefined ? promptIdentity(context) : (request.prompt ?? undefined);
+  const { prompt } = request;
   const knownIntent = prompts.knownIntent(prompt);
   const features = extractFeatures(context, { maxTokens: options?.maxTokens, intent: knownIntent });
   if (prompt !== undefined && !knownIntent)

@@ -169,7 +169,7 @@ async function serveRequest(
         request,
         env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
           shortcuts: request.shortcuts,
-          prompt: state.prompt ?? null,
+          prompt: state.prompt,
         }),
       );
       state.plannedTarget ??= decision.candidates[0]?.key;
@@ -207,7 +207,7 @@ async function serveRequest(
         env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
           quiet: true,
           shortcuts: request.shortcuts,
-          prompt: state.prompt ?? null,
+          prompt: state.prompt,
         }),
       );
       if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && state.attempts < maxAttempts) {

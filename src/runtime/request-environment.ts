@@ -54,7 +54,7 @@ export interface RequestRouting {
   /**
    * Features + snapshot + route(). `quiet` decisions are not logged or shown (re-checks during one request);
    * `shortcuts` are the request's own (the gateway's), used instead of those pi's input event handed over;
-   * `prompt` is the identity of the request's prompt (null: none; default: from the context).
+   * `prompt` is the identity of the request's prompt (none: the request is no prompt).
    */
   decide(
     requestId: string,
@@ -62,7 +62,7 @@ export interface RequestRouting {
     context: Context,
     options: SimpleStreamOptions | undefined,
     now: number,
-    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts; prompt?: string | null },
+    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts; prompt?: string },
   ): Decision;
   modelFacts(key: string): ModelFacts | undefined;
   /** How a target is called; absent = pi-ai's streamSimple. */

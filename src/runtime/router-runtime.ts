@@ -163,7 +163,7 @@ export class RouterRuntime implements RequestEnvironment {
     context: Context,
     options: SimpleStreamOptions | undefined,
     now: number,
-    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts; prompt?: string | null },
+    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts; prompt?: string },
   ): Decision {
     const computed = computeDecision(
       {
