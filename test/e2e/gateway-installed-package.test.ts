@@ -2,6 +2,7 @@
 // pi's own packages are peers, so nothing named @mariozechner/* sits beside the package. The gateway then uses the pi
 // the user runs (the `pi` command on PATH, or AUTO_ROUTER_PI_DIR), here pi 1.6.0 of the @earendil-works line on Node 22
 // (test/pi-latest, installed by .ci/run): its ModelRuntime resolves the credentials and its pi-ai translates.
+import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
-import { runGatewayCommand } from "../helpers/gateway-process.ts";
+import { runGatewayCommand, startGatewayProcess } from "../helpers/gateway-process.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const PI_LATEST_BIN = join(REPO_ROOT, "test", "pi-latest", "node_modules", ".bin");
@@ -70,6 +71,38 @@ describe("the gateway as an installed package, on pi 1.6.0 alone", {
     assert.equal(response.headers.get("x-auto-router-served-by"), "mock-d/model-d");
     assert.equal(emulator.calls.length, 2);
     assert.equal(emulator.calls[1]!.headers["x-api-key"], "sk-ant-mock-d-key-000004");
+  });
+
+  it("uses the pi that AUTO_ROUTER_PI_DIR names when none is on PATH, and names a folder that holds no pi", async () => {
+    const piDir = join(REPO_ROOT, "test", "pi-latest", "node_modules", "@earendil-works", "pi-coding-agent");
+    const gateway = await startGatewayProcess({
+      agentDir: fx.agentDir,
+      node: NODE_22,
+      bin: join(packageDir, "bin", "pi-auto-router.mjs"),
+      env: { PATH: BASE_PATH, NODE_OPTIONS: undefined, AUTO_ROUTER_PI_DIR: piDir },
+    });
+    try {
+      emulator.enqueue({ text: "Found through AUTO_ROUTER_PI_DIR." });
+      const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+      const message = await client.messages.create({
+        model: "auto-router/claude",
+        max_tokens: 100,
+        messages: [{ role: "user", content: "Say hi" }],
+      });
+      assert.deepEqual(message.content, [{ type: "text", text: "Found through AUTO_ROUTER_PI_DIR." }]);
+    } finally {
+      await gateway.stop();
+    }
+    const wrong = await runGatewayCommand(fx.agentDir, ["serve", "--port", "0"], {
+      node: NODE_22,
+      bin: join(packageDir, "bin", "pi-auto-router.mjs"),
+      env: { PATH: BASE_PATH, NODE_OPTIONS: undefined, AUTO_ROUTER_PI_DIR: packageDir },
+    });
+    assert.notEqual(wrong.code, 0);
+    assert.ok(
+      wrong.stderr.includes(`AUTO_ROUTER_PI_DIR=${packageDir}: expected the folder of an installed`),
+      wrong.stderr,
+    );
   });
 
   it("says how to point it at pi when no pi is installed beside it or on PATH", async () => {
