@@ -47,8 +47,9 @@ export async function tryCandidates(
     state.sticks ? state.prompt : undefined,
     ordered,
   );
-  // Said when it changes what the decision put first: otherwise the serving target looks unexplained in the log.
-  if (candidates !== ordered)
+  // Said when it changes what the decision put first (once: a later round after a wait finds it tried already),
+  // otherwise the serving target looks unexplained in the log.
+  if (candidates !== ordered && !state.tried.has(candidates[0]!.key))
     addNote(
       env.report,
       state,
