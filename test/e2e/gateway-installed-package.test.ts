@@ -1,7 +1,8 @@
 // `pi-auto-router serve` as an installed package runs it: pi installs packages with `npm install --omit=dev`, and
 // pi's own packages are peers, so nothing named @mariozechner/* sits beside the package. The gateway then uses the pi
-// the user runs (the `pi` command on PATH, or AUTO_ROUTER_PI_DIR), here pi 1.6.0 of the @earendil-works line on Node 22
-// (test/pi-latest, installed by .ci/run): its ModelRuntime resolves the credentials and its pi-ai translates.
+// the user runs (the `pi` command on PATH, or AUTO_ROUTER_PI_DIR): here each newer line of the @earendil-works pi on
+// Node 22 (test/pi-next 0.87.1 and test/pi-latest 1.6.0, installed by .ci/run), whose model registry resolves the
+// credentials and whose pi-ai translates.
 import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -13,106 +14,113 @@ import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fix
 import { runGatewayCommand, startGatewayProcess } from "../helpers/gateway-process.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
-const PI_LATEST_BIN = join(REPO_ROOT, "test", "pi-latest", "node_modules", ".bin");
-const NODE_22 = join(PI_LATEST_BIN, "node");
 const inCi = process.env.CI === "true" || process.env.CI === "1";
-const missing = !existsSync(join(PI_LATEST_BIN, "pi")) || !existsSync(NODE_22);
 /** A PATH with the system tools and Node 22, and the newer pi first only where a test says so. */
 const BASE_PATH = ["/usr/local/bin", "/usr/bin", "/bin"].join(":");
+const LINES = [
+  { version: "0.87.1", prefix: "pi-next" },
+  { version: "1.6.0", prefix: "pi-latest" },
+];
 
-describe("the gateway as an installed package, on pi 1.6.0 alone", {
-  skip: missing && !inCi ? "test/pi-latest is not installed (npm ci --prefix test/pi-latest)" : false,
-}, () => {
-  let fx: GatewayFixture<"D">;
-  let emulator: Emulator;
-  let packageDir: string;
+for (const line of LINES) {
+  const PI_BIN = join(REPO_ROOT, "test", line.prefix, "node_modules", ".bin");
+  const NODE_22 = join(PI_BIN, "node");
+  const missing = !existsSync(join(PI_BIN, "pi")) || !existsSync(NODE_22);
 
-  before(async () => {
-    assert.ok(!missing, "CI must run this test: test/pi-latest is missing");
-    // The files the npm package ships for the gateway, and no node_modules at all.
-    packageDir = mkdtempSync(join(tmpdir(), "pi-auto-router-installed-"));
-    mkdirSync(join(packageDir, "bin"));
-    mkdirSync(join(packageDir, "dist"));
-    for (const file of ["package.json", "bin/pi-auto-router.mjs", "bin/pi-host-resolve.mjs", "dist/gateway.mjs"])
-      copyFileSync(join(REPO_ROOT, file), join(packageDir, file));
-    fx = await startGatewayFixture({
-      emulators: { D: "anthropic" },
-      providers: { "mock-d": { emulator: "D", apiKey: "sk-ant-mock-d-key-000004", models: ["model-d"] } },
-      routes: { routes: { claude: { targets: [{ provider: "mock-d", modelId: "model-d" }] } } },
-      gatewayOptions: {
-        node: NODE_22,
-        bin: join(packageDir, "bin", "pi-auto-router.mjs"),
-        env: { PATH: `${PI_LATEST_BIN}:${BASE_PATH}`, NODE_OPTIONS: undefined },
-      },
+  describe(`the gateway as an installed package, on pi ${line.version} alone`, {
+    skip: missing && !inCi ? `test/${line.prefix} is not installed (npm ci --prefix test/${line.prefix})` : false,
+  }, () => {
+    let fx: GatewayFixture<"D">;
+    let emulator: Emulator;
+    let packageDir: string;
+
+    before(async () => {
+      assert.ok(!missing, `CI must run this test: test/${line.prefix} is missing`);
+      // The files the npm package ships for the gateway, and no node_modules at all.
+      packageDir = mkdtempSync(join(tmpdir(), "pi-auto-router-installed-"));
+      mkdirSync(join(packageDir, "bin"));
+      mkdirSync(join(packageDir, "dist"));
+      for (const file of ["package.json", "bin/pi-auto-router.mjs", "bin/pi-host-resolve.mjs", "dist/gateway.mjs"])
+        copyFileSync(join(REPO_ROOT, file), join(packageDir, file));
+      fx = await startGatewayFixture({
+        emulators: { D: "anthropic" },
+        providers: { "mock-d": { emulator: "D", apiKey: "sk-ant-mock-d-key-000004", models: ["model-d"] } },
+        routes: { routes: { claude: { targets: [{ provider: "mock-d", modelId: "model-d" }] } } },
+        gatewayOptions: {
+          node: NODE_22,
+          bin: join(packageDir, "bin", "pi-auto-router.mjs"),
+          env: { PATH: `${PI_BIN}:${BASE_PATH}`, NODE_OPTIONS: undefined },
+        },
+      });
+      emulator = fx.emulators.D;
     });
-    emulator = fx.emulators.D;
-  });
-  after(async () => {
-    await fx?.stop();
-    if (packageDir) rmSync(packageDir, { recursive: true, force: true });
-  });
-
-  it("answers an Anthropic client with the target's own bytes and an OpenAI client through pi 1.6.0's pi-ai", async () => {
-    emulator.enqueue({ text: "Hello from D." });
-    const message = await fx.anthropic.messages.create({
-      model: "auto-router/claude",
-      max_tokens: 100,
-      messages: [{ role: "user", content: "Say hi" }],
+    after(async () => {
+      await fx?.stop();
+      if (packageDir) rmSync(packageDir, { recursive: true, force: true });
     });
-    assert.deepEqual(message.content, [{ type: "text", text: "Hello from D." }]);
-    // pi 1.6.0's ModelRuntime resolved the key from models.json; the gateway token did not travel upstream.
-    assert.equal(emulator.calls[0]!.headers["x-api-key"], "sk-ant-mock-d-key-000004");
 
-    emulator.enqueue({ text: "Translated by pi-ai." });
-    const { data: completion, response } = await fx.openai.chat.completions
-      .create({ model: "auto-router/claude", messages: [{ role: "user", content: "Say hi again" }] })
-      .withResponse();
-    assert.equal(completion.choices[0]!.message.content, "Translated by pi-ai.");
-    assert.equal(response.headers.get("x-auto-router-served-by"), "mock-d/model-d");
-    assert.equal(emulator.calls.length, 2);
-    assert.equal(emulator.calls[1]!.headers["x-api-key"], "sk-ant-mock-d-key-000004");
-  });
-
-  it("uses the pi that AUTO_ROUTER_PI_DIR names when none is on PATH, and names a folder that holds no pi", async () => {
-    const piDir = join(REPO_ROOT, "test", "pi-latest", "node_modules", "@earendil-works", "pi-coding-agent");
-    const gateway = await startGatewayProcess({
-      agentDir: fx.agentDir,
-      node: NODE_22,
-      bin: join(packageDir, "bin", "pi-auto-router.mjs"),
-      env: { PATH: BASE_PATH, NODE_OPTIONS: undefined, AUTO_ROUTER_PI_DIR: piDir },
-    });
-    try {
-      emulator.enqueue({ text: "Found through AUTO_ROUTER_PI_DIR." });
-      const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
-      const message = await client.messages.create({
+    it(`answers an Anthropic client with the target's own bytes and an OpenAI client through pi ${line.version}'s pi-ai`, async () => {
+      emulator.enqueue({ text: "Hello from D." });
+      const message = await fx.anthropic.messages.create({
         model: "auto-router/claude",
         max_tokens: 100,
         messages: [{ role: "user", content: "Say hi" }],
       });
-      assert.deepEqual(message.content, [{ type: "text", text: "Found through AUTO_ROUTER_PI_DIR." }]);
-    } finally {
-      await gateway.stop();
-    }
-    const wrong = await runGatewayCommand(fx.agentDir, ["serve", "--port", "0"], {
-      node: NODE_22,
-      bin: join(packageDir, "bin", "pi-auto-router.mjs"),
-      env: { PATH: BASE_PATH, NODE_OPTIONS: undefined, AUTO_ROUTER_PI_DIR: packageDir },
-    });
-    assert.notEqual(wrong.code, 0);
-    assert.ok(
-      wrong.stderr.includes(`AUTO_ROUTER_PI_DIR=${packageDir}: expected the folder of an installed`),
-      wrong.stderr,
-    );
-  });
+      assert.deepEqual(message.content, [{ type: "text", text: "Hello from D." }]);
+      // pi's model registry resolved the key from models.json; the gateway token did not travel upstream.
+      assert.equal(emulator.calls[0]!.headers["x-api-key"], "sk-ant-mock-d-key-000004");
 
-  it("says how to point it at pi when no pi is installed beside it or on PATH", async () => {
-    const run = await runGatewayCommand(fx.agentDir, ["serve", "--port", "0"], {
-      node: NODE_22,
-      bin: join(packageDir, "bin", "pi-auto-router.mjs"),
-      env: { PATH: BASE_PATH, NODE_OPTIONS: undefined },
+      emulator.enqueue({ text: "Translated by pi-ai." });
+      const { data: completion, response } = await fx.openai.chat.completions
+        .create({ model: "auto-router/claude", messages: [{ role: "user", content: "Say hi again" }] })
+        .withResponse();
+      assert.equal(completion.choices[0]!.message.content, "Translated by pi-ai.");
+      assert.equal(response.headers.get("x-auto-router-served-by"), "mock-d/model-d");
+      assert.equal(emulator.calls.length, 2);
+      assert.equal(emulator.calls[1]!.headers["x-api-key"], "sk-ant-mock-d-key-000004");
     });
-    assert.notEqual(run.code, 0);
-    assert.match(run.stderr, /@mariozechner\/pi-ai is not installed beside pi-auto-router and no pi was found/);
-    assert.match(run.stderr, /AUTO_ROUTER_PI_DIR/);
+
+    it("uses the pi that AUTO_ROUTER_PI_DIR names when none is on PATH, and names a folder that holds no pi", async () => {
+      const piDir = join(REPO_ROOT, "test", line.prefix, "node_modules", "@earendil-works", "pi-coding-agent");
+      const gateway = await startGatewayProcess({
+        agentDir: fx.agentDir,
+        node: NODE_22,
+        bin: join(packageDir, "bin", "pi-auto-router.mjs"),
+        env: { PATH: BASE_PATH, NODE_OPTIONS: undefined, AUTO_ROUTER_PI_DIR: piDir },
+      });
+      try {
+        emulator.enqueue({ text: "Found through AUTO_ROUTER_PI_DIR." });
+        const client = new Anthropic({ baseURL: gateway.url, apiKey: gateway.token, maxRetries: 0 });
+        const message = await client.messages.create({
+          model: "auto-router/claude",
+          max_tokens: 100,
+          messages: [{ role: "user", content: "Say hi" }],
+        });
+        assert.deepEqual(message.content, [{ type: "text", text: "Found through AUTO_ROUTER_PI_DIR." }]);
+      } finally {
+        await gateway.stop();
+      }
+      const wrong = await runGatewayCommand(fx.agentDir, ["serve", "--port", "0"], {
+        node: NODE_22,
+        bin: join(packageDir, "bin", "pi-auto-router.mjs"),
+        env: { PATH: BASE_PATH, NODE_OPTIONS: undefined, AUTO_ROUTER_PI_DIR: packageDir },
+      });
+      assert.notEqual(wrong.code, 0);
+      assert.ok(
+        wrong.stderr.includes(`AUTO_ROUTER_PI_DIR=${packageDir}: expected the folder of an installed`),
+        wrong.stderr,
+      );
+    });
+
+    it("says how to point it at pi when no pi is installed beside it or on PATH", async () => {
+      const run = await runGatewayCommand(fx.agentDir, ["serve", "--port", "0"], {
+        node: NODE_22,
+        bin: join(packageDir, "bin", "pi-auto-router.mjs"),
+        env: { PATH: BASE_PATH, NODE_OPTIONS: undefined },
+      });
+      assert.notEqual(run.code, 0);
+      assert.match(run.stderr, /@mariozechner\/pi-ai is not installed beside pi-auto-router and no pi was found/);
+      assert.match(run.stderr, /AUTO_ROUTER_PI_DIR/);
+    });
   });
-});
+}
