@@ -8,6 +8,7 @@ import { redactText } from "../state/redact.ts";
 import { openRegistry } from "./credentials.ts";
 import { DirectRoutes } from "./model-names.ts";
 import { startGateway } from "./server.ts";
+import { batchedLines } from "./stderr-lines.ts";
 import { resolveToken } from "./token.ts";
 
 export const DEFAULT_PORT = 8787;
@@ -57,7 +58,9 @@ export async function serve(args: string[], env: Record<string, string | undefin
     );
   }
   const agentDir = resolve(options.agentDir ?? env.PI_CODING_AGENT_DIR ?? join(homedir(), ".pi", "agent"));
-  const warn = (text: string) => process.stderr.write(`${redactText(text)}\n`);
+  const stderr = batchedLines((text) => process.stderr.write(text));
+  process.on("exit", stderr.flush);
+  const warn = (text: string) => stderr.line(redactText(text));
   const directRoutes = new DirectRoutes();
   const engine = createEngine({
     agentDir,
@@ -78,8 +81,11 @@ export async function serve(args: string[], env: Record<string, string | undefin
       token: token.value,
       host: options.host,
       port: options.port,
-      log: warn,
+      // Its lines need no second redaction: an access line holds the method, route, status, target and time, and
+      // an error line's message is redacted where it is built.
+      log: stderr.line,
     });
+    stderr.flush();
     process.stderr.write(
       token.file
         ? `gateway token ${token.created ? "created in" : "read from"} ${token.file}\n`
@@ -92,11 +98,13 @@ export async function serve(args: string[], env: Record<string, string | undefin
       process.on("SIGTERM", () => resolveSignal("SIGTERM"));
       process.on("SIGINT", () => resolveSignal("SIGINT"));
     });
+    stderr.flush();
     process.stderr.write(`${signal}: draining in-flight requests\n`);
     await gateway.close();
     return 0;
   } finally {
     await engine.close();
+    stderr.flush();
   }
 }
 

@@ -159,11 +159,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ),
     );
   });
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     const served = reply.getHeader("x-auto-router-served-by") ?? reply.raw.getHeader("x-auto-router-served-by");
     log(
       `${request.method} ${request.routeOptions.url ?? "(no route)"} ${reply.statusCode}${served ? ` served-by=${served}` : ""} ${Math.round(reply.elapsedTime)}ms`,
     );
+    done();
   });
   app.setErrorHandler((error, request, reply) => {
     const answer = errorReply(error);
