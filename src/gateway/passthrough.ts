@@ -5,6 +5,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import http from "node:http";
 import https from "node:https";
+import { urlToHttpOptions } from "node:url";
 import { AttemptWatchdog, type TimeoutReason } from "../runtime/attempt-watchdog.ts";
 import type { AttemptOutcome } from "../runtime/attempt.ts";
 import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
@@ -48,6 +49,23 @@ export interface GatewayPassthrough extends TargetPassthrough {
   readonly committed: boolean;
 }
 
+/** Parsed upstream URLs by API and base URL: the same few targets serve every request. */
+const upstreamUrls = new Map<string, ReturnType<typeof urlToHttpOptions>>();
+const KEPT_UPSTREAM_URLS = 256;
+
+/** The request options of the target's endpoint (host, port, path with the client's query string). */
+function upstreamUrl(baseUrl: string, dialect: PassthroughDialect, query: string): ReturnType<typeof urlToHttpOptions> {
+  const key = `${dialect.api} ${baseUrl}`;
+  let parsed = upstreamUrls.get(key);
+  if (!parsed) {
+    const base = baseUrl.replace(/\/+$/, "");
+    parsed = urlToHttpOptions(new URL(`${base}${dialect.path(base)}`));
+    if (upstreamUrls.size >= KEPT_UPSTREAM_URLS) upstreamUrls.clear();
+    upstreamUrls.set(key, parsed);
+  }
+  return query ? { ...parsed, path: `${parsed.path}${query}` } : parsed;
+}
+
 const headerText = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 const headerRecord = (headers: http.IncomingHttpHeaders): Record<string, string> => {
@@ -87,8 +105,7 @@ function runPassthrough(
   const streaming = input.body.stream === true;
   const client = new PassthroughReply(reply, streaming, dialect.protocol, input.headers);
   const startedAt = now();
-  const base = (auth.baseUrl ?? target.baseUrl).replace(/\/+$/, "");
-  const url = new URL(`${base}${dialect.path(base)}${input.query}`);
+  const url = upstreamUrl(auth.baseUrl ?? target.baseUrl, dialect, input.query);
   // A non-streaming client's answer is streamed from the target too: the same timeouts and commit point apply.
   const edits = dialect.edits(input.body);
   const payload = editJson(input.jsonBytes, input.body, {
@@ -264,11 +281,12 @@ function runPassthrough(
     };
 
     const send = (mayRetryStale: boolean) => {
-      const client = url.protocol === "https:" ? https : http;
-      const req = client.request(url, {
+      const secure = url.protocol === "https:";
+      const req = (secure ? https : http).request({
+        ...url,
         method: "POST",
         headers,
-        agent: url.protocol === "https:" ? AGENTS.https : AGENTS.http,
+        agent: secure ? AGENTS.https : AGENTS.http,
       });
       request = req;
       req.on("response", onResponse);

@@ -78,6 +78,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
     d.enqueue({ text: ["Hello ", "there."], usage: { input: 20, output: 5, cacheRead: 100 } });
     const stream = fx.anthropic.messages.stream(CLIENT_BODY, {
       headers: { "anthropic-beta": "prompt-caching-2024-07-31" },
+      query: { beta: "true" }, // as Claude Code sends it
     });
     const events: string[] = [];
     stream.on("streamEvent", (event) => events.push(event.type));
@@ -121,6 +122,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
       [d, "claude-d", "sk-ant-d-key-0000004"],
     ] as const) {
       assert.equal(emulator.calls.length, 1);
+      assert.equal(emulator.calls[0]!.path, "/v1/messages?beta=true", "the client's query string is kept");
       assert.deepEqual(emulator.calls[0]!.body, { ...CLIENT_BODY, model, stream: true });
       // Byte for byte what the SDK sent, the model id swapped in place (not the parsed body serialised again).
       assert.equal(emulator.calls[0]!.rawBody, JSON.stringify({ ...CLIENT_BODY, stream: true, model }));
