@@ -36,6 +36,7 @@ const THROUGHPUT_REQUESTS = 1_500;
 const SWITCH_REQUESTS = 600;
 const PACED_REQUESTS = 8;
 const PACE_MS = 1_000;
+const QUIET_WAIT_MS = 15_000;
 /** Pairs of fresh processes (without, with the extension), their order alternating from pair to pair. */
 const RSS_PAIRS = 10;
 const ANSWER_TEXT = "Hello there, this is a short answer from the target model.";
@@ -218,8 +219,17 @@ function eventLogBytes(setup: ExtensionSetup): number {
 
 /** Routed requests one second apart (every store flush and log append happens between them), bytes per request. */
 async function pacedBytes(c: Caller): Promise<{ total: number; eventLog: number }> {
-  // The earlier sections' flushes land before the count: the usage ledger's delay is the longest.
+  // The earlier sections' flushes land before the count: the usage ledger's delay is the longest, and on a busy
+  // machine the backlog of thousands of back-to-back requests can take longer, so the count starts once the
+  // process has written nothing for two paces in a row (at most QUIET_WAIT_MS).
   await new Promise((resolve) => setTimeout(resolve, USAGE_FLUSH_DELAY_MS + PACE_MS));
+  const waitUntil = Date.now() + QUIET_WAIT_MS;
+  for (let quiet = 0, last = bytesWritten(); quiet < 2 && Date.now() < waitUntil; ) {
+    await new Promise((resolve) => setTimeout(resolve, PACE_MS));
+    const now = bytesWritten();
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
   const logBefore = eventLogBytes(c.setup);
   const before = bytesWritten();
   for (let index = 0; index < PACED_REQUESTS; index++) {
