@@ -1,7 +1,7 @@
 // The Anthropic Messages dialect of a passthrough attempt: /v1/messages under the base URL (as the Anthropic SDK
 // calls it), the client's body with the target's model and without the router's `provider` field, and a scanner of
 // the named SSE events. Text deltas are not parsed after the commit point: usage and the stop reason come from
-// message_start and message_delta, which always carry them.
+// message_start and message_delta, which always carry them, so a streaming client's text deltas then pass unread.
 import type { StopReason } from "@mariozechner/pi-ai";
 import { errorBody } from "./errors.ts";
 import { AnthropicAssembler } from "./passthrough-assemble.ts";
@@ -72,6 +72,15 @@ class AnthropicScanner extends ScannerBase {
       default:
         return { text };
     }
+  }
+
+  /**
+   * After the commit point a streaming client's blocks are only forwarded, except message_delta (usage, stop reason),
+   * message_stop and error: text holding none of their names (any text that does, even inside a delta, is read
+   * block by block as before) goes out as it came. Most of a long answer is text deltas.
+   */
+  forwardsAsIs(blocks: string): boolean {
+    return this.committed && !this.assembler && !blocks.includes("message_") && !blocks.includes("error");
   }
 
   body(): string {

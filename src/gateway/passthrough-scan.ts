@@ -35,6 +35,11 @@ export interface StreamScanner {
   errorBlock(message: string): string;
   /** The whole answer as the API's non-streaming body (a scanner made to assemble one). */
   body(): string;
+  /**
+   * Whether complete blocks (SseBlocks.take's text) go to the client as they are, unread: true only once the answer
+   * is committed and when none of them can change what the scanner knows (usage, stop reason, the end, an error).
+   */
+  forwardsAsIs?(blocks: string): boolean;
   readonly tokens: TokenCounts;
   readonly stopReason: StopReason;
   readonly content: AssistantMessage["content"];
@@ -165,12 +170,32 @@ export function parseBlock(block: string): { event?: string; data: string } {
 export class SseBlocks {
   private rest = "";
 
+  /**
+   * The text of the complete blocks in `chunk` (plus what an earlier chunk left), up to and including the blank line
+   * after the last of them; "" while no block is complete. Line ends are `\n`.
+   */
+  take(chunk: string): string {
+    const joined = this.rest ? this.rest + chunk : chunk;
+    const text = joined.includes("\r\n") ? joined.replace(/\r\n/g, "\n") : joined;
+    const end = text.lastIndexOf("\n\n");
+    if (end < 0) {
+      this.rest = text;
+      return "";
+    }
+    this.rest = text.slice(end + 2);
+    return text.slice(0, end + 2);
+  }
+
   /** The complete blocks in `chunk` (plus what an earlier chunk left), each without its blank-line separator. */
   push(chunk: string): string[] {
-    const text = this.rest ? this.rest + chunk : chunk;
-    const normalized = text.includes("\r\n") ? text.replace(/\r\n/g, "\n") : text;
-    const blocks = normalized.split("\n\n");
-    this.rest = blocks.pop()!;
+    return SseBlocks.split(this.take(chunk));
+  }
+
+  /** The blocks of text that take() returned, each without its blank-line separator. */
+  static split(text: string): string[] {
+    if (text === "") return [];
+    const blocks = text.split("\n\n");
+    blocks.pop();
     return blocks.filter((block) => block.trim() !== "");
   }
 

@@ -215,7 +215,13 @@ function runPassthrough(
     const onText = (chunk: string, ended: boolean) => {
       if (settled) return;
       watchdog.touch();
-      const list = ended ? blocks.flush() : blocks.push(chunk);
+      let list: string[];
+      if (ended) list = blocks.flush();
+      else {
+        const ready = blocks.take(chunk);
+        if (committed && scanner.forwardsAsIs?.(ready)) return write(ready);
+        list = SseBlocks.split(ready);
+      }
       for (const block of list) {
         onBlock(block);
         if (settled) return;

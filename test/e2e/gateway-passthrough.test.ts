@@ -409,3 +409,56 @@ describe("gateway with passthrough off", () => {
     }
   });
 });
+
+describe("gateway passthrough of a long answer", () => {
+  // A gateway of its own: the other suite's failures and cooldowns do not reach these counts.
+  let fx: GatewayFixture<keyof typeof EMULATORS>;
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: EMULATORS,
+      providers: PROVIDERS,
+      routes: { routes: ROUTES, failover: FAILOVER },
+    });
+  });
+  after(() => fx?.stop());
+
+  it("forwards a long answer arriving chunk by chunk in order, and still reads usage, the stop and a late error", async () => {
+    // Each delta arrives on its own, so after the commit point most chunks are forwarded unread (forwardsAsIs);
+    // a chunk with "error" or "message_" in its text is read block by block, and the client sees no difference.
+    const words = Array.from({ length: 60 }, (_, index) =>
+      index === 20 ? "error " : index === 40 ? "message_delta " : `w${index} `,
+    );
+    const successes = () =>
+      readLoggedEvents(fx.agentDir).filter((event) => event.type === "result" && event.data.outcome === "success");
+    const before = successes().length;
+    fx.emulators.C.enqueue({ text: words, usage: { input: 11, output: 60 }, chunkDelayMs: 1 });
+    const stream = fx.anthropic.messages.stream(CLIENT_BODY);
+    const deltas: string[] = [];
+    stream.on("text", (delta) => deltas.push(delta));
+    const message = await stream.finalMessage();
+    assert.deepEqual(deltas, words);
+    assert.equal(message.stop_reason, "end_turn");
+    assert.equal(message.usage.output_tokens, 60);
+    await until(() => successes().length > before, "this answer's result");
+    assert.equal(
+      successes().at(-1).data.usage.output,
+      60,
+      "the usage of message_delta, read after chunks forwarded unread",
+    );
+
+    fx.emulators.C.enqueue({
+      text: ["one ", "two ", "three ", "four "],
+      chunkDelayMs: 1,
+      streamError: { message: "stream broke, key sk-ant-c-key-0000003", type: "api_error", afterChunks: 3 },
+    });
+    let text = "";
+    const failing = fx.anthropic.messages.stream(CLIENT_BODY);
+    failing.on("text", (delta) => (text += delta));
+    await assert.rejects(failing.finalMessage(), (error: any) => {
+      assert.doesNotMatch(JSON.stringify(error.error), /sk-ant-c-key-0000003/);
+      assert.match(error.error.error.message, /stream broke, key/);
+      return true;
+    });
+    assert.equal(text, "one two three ");
+  });
+});

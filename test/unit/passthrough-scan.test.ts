@@ -38,6 +38,15 @@ describe("SSE blocks", () => {
     assert.deepEqual(blocks.flush(), []);
   });
 
+  it("takes the text of the complete blocks so far, a CR cut from its LF by a chunk boundary included", () => {
+    const blocks = new SseBlocks();
+    assert.equal(blocks.take("event: a\ndata: 1\n"), "");
+    assert.equal(blocks.take("\nevent: b\ndata: 2\r"), "event: a\ndata: 1\n\n");
+    assert.equal(blocks.take("\n\r\nevent: c"), "event: b\ndata: 2\n\n");
+    assert.deepEqual(SseBlocks.split("event: a\n\n\n\nevent: b\n\n"), ["event: a", "event: b"]);
+    assert.deepEqual(blocks.flush(), ["event: c"]);
+  });
+
   it("joins a data field that spans lines and reads the event name with or without a space", () => {
     assert.deepEqual(parseBlock("event:ping\ndata: one\ndata:two"), { event: "ping", data: "one\ntwo" });
     assert.deepEqual(parseBlock(": comment\ndata: [DONE]"), { event: undefined, data: "[DONE]" });
@@ -45,6 +54,24 @@ describe("SSE blocks", () => {
 });
 
 describe("Anthropic stream scanner", () => {
+  it("forwards a streaming client's blocks unread only after the commit point and only when no usage, end or error can be in them", () => {
+    const deltas = `${anthropicBlock("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "more" } })}\n\n`;
+    const scanner = ANTHROPIC_PASSTHROUGH.scanner({}, "auto-router/claude", false);
+    assert.equal(scanner.forwardsAsIs?.(deltas), false, "before the commit point every block is read");
+    scanner.block(deltas.trim());
+    assert.equal(scanner.forwardsAsIs?.(deltas), true);
+    assert.equal(
+      scanner.forwardsAsIs?.(`${deltas}${anthropicBlock("message_delta", { type: "message_delta" })}\n\n`),
+      false,
+    );
+    assert.equal(scanner.forwardsAsIs?.(`${anthropicBlock("message_stop", { type: "message_stop" })}\n\n`), false);
+    assert.equal(scanner.forwardsAsIs?.(`${anthropicBlock("error", { type: "error" })}\n\n`), false);
+    assert.equal(scanner.forwardsAsIs?.(deltas.replace("more", "an error here")), false, "read when in doubt");
+    const assembling = ANTHROPIC_PASSTHROUGH.scanner({}, "auto-router/claude", true);
+    assembling.block(deltas.trim());
+    assert.equal(assembling.forwardsAsIs?.(deltas), false, "a non-streaming client's answer is put together");
+  });
+
   it("commits at the first real text, renames the model, and reads usage and the stop reason", () => {
     const scanner = ANTHROPIC_PASSTHROUGH.scanner({}, "auto-router/claude", false);
     const start = scanner.block(
