@@ -37,6 +37,8 @@ const FLOOR = "bare node:http proxy";
 const WARMUP_REQUESTS = 30;
 /** Twelve text deltas per answer: a short but real streamed reply. */
 const REPLY_TEXT = "The quick brown fox jumps over the lazy dog and runs far away again.";
+const LONG_REPLY_WORDS = 200;
+const LONG_REPLY_TEXT = Array.from({ length: LONG_REPLY_WORDS }, (_, index) => `word${index}`).join(" ");
 
 function envNumber(name: string, fallback: number): number {
   const value = Number(process.env[name]);
@@ -299,37 +301,53 @@ export async function runGatewayBench(): Promise<BenchResult> {
     // Throughput: phases alternate direct / routed / floor so drift in the machine's load hits every side alike.
     const sides = { direct, routed, floor: floor.target } as const;
     type Side = keyof typeof sides;
-    const totals = Object.fromEntries(
-      Object.keys(sides).map((side) => [side, { completed: 0, failed: 0, seconds: 0 }]),
-    ) as Record<Side, { completed: number; failed: number; seconds: number }>;
     let peakSampled = idle?.rssMiB ?? Number.NaN;
     const sample = () => {
       const now = processMemory(pid);
       if (now) peakSampled = Math.max(peakSampled, now.rssMiB);
     };
     const errors: string[] = [];
-    const cpu = { gateway: { main: 0, others: 0 }, floor: 0 };
-    for (const side of ["direct", "routed", "floor", "direct", "routed", "floor"] as const) {
-      const gatewayBefore = threadCpuSeconds(pid);
-      const floorBefore = processCpuSeconds(floor.pid);
-      const result = await closedLoopLoad(sides[side], LOAD_CLIENTS, phaseMs, side === "routed" ? sample : undefined);
-      const gatewayAfter = threadCpuSeconds(pid);
-      const floorAfter = processCpuSeconds(floor.pid);
-      if (side === "routed" && gatewayBefore && gatewayAfter) {
-        cpu.gateway.main += gatewayAfter.main - gatewayBefore.main;
-        cpu.gateway.others += gatewayAfter.others - gatewayBefore.others;
+    const load = async (replyText: string) => {
+      emulator.setDefault({ text: replyText, usage: { input: 12, output: replyText.split(" ").length } });
+      const totals = Object.fromEntries(
+        Object.keys(sides).map((side) => [side, { completed: 0, failed: 0, seconds: 0 }]),
+      ) as Record<Side, { completed: number; failed: number; seconds: number }>;
+      const cpu = { gateway: { main: 0, others: 0 }, floor: 0 };
+      for (const side of ["direct", "routed", "floor", "direct", "routed", "floor"] as const) {
+        const gatewayBefore = threadCpuSeconds(pid);
+        const floorBefore = processCpuSeconds(floor.pid);
+        const result = await closedLoopLoad(sides[side], LOAD_CLIENTS, phaseMs, side === "routed" ? sample : undefined);
+        const gatewayAfter = threadCpuSeconds(pid);
+        const floorAfter = processCpuSeconds(floor.pid);
+        if (side === "routed" && gatewayBefore && gatewayAfter) {
+          cpu.gateway.main += gatewayAfter.main - gatewayBefore.main;
+          cpu.gateway.others += gatewayAfter.others - gatewayBefore.others;
+        }
+        if (side === "floor" && floorBefore !== undefined && floorAfter !== undefined)
+          cpu.floor += floorAfter - floorBefore;
+        totals[side].completed += result.completed;
+        totals[side].failed += result.failed;
+        totals[side].seconds += result.seconds;
+        if (result.firstError) errors.push(`${side}: ${result.firstError}`);
       }
-      if (side === "floor" && floorBefore !== undefined && floorAfter !== undefined)
-        cpu.floor += floorAfter - floorBefore;
-      totals[side].completed += result.completed;
-      totals[side].failed += result.failed;
-      totals[side].seconds += result.seconds;
-      if (result.firstError) errors.push(`${side}: ${result.firstError}`);
-    }
-    const after = processMemory(pid);
-    const rate = (side: Side) => totals[side].completed / totals[side].seconds;
-    figures.gatewayThroughputRatio = rate("routed") / rate("direct");
-    figures.floorThroughputRatio = rate("floor") / rate("direct");
+      const rate = (side: Side) => totals[side].completed / totals[side].seconds;
+      // CPU per request depends far less on the machine's load than the rates do: the gateway's own cost.
+      const perRequest = (seconds: number, side: Side) => (seconds / totals[side].completed) * 1e6;
+      return {
+        totals,
+        rate,
+        routedRatio: rate("routed") / rate("direct"),
+        floorRatio: rate("floor") / rate("direct"),
+        gatewayCpuUs: perRequest(cpu.gateway.main + cpu.gateway.others, "routed"),
+        gatewayMainCpuUs: perRequest(cpu.gateway.main, "routed"),
+        gatewayOthersCpuUs: perRequest(cpu.gateway.others, "routed"),
+        floorCpuUs: perRequest(cpu.floor, "floor"),
+      };
+    };
+    const short = await load(REPLY_TEXT);
+    const { totals, rate } = short;
+    figures.gatewayThroughputRatio = short.routedRatio;
+    figures.floorThroughputRatio = short.floorRatio;
     lines.push(`  ${LOAD_CLIENTS} concurrent streaming clients, 2 x ${phaseMs / 1000} s per side, alternating:`);
     lines.push(
       `    direct ${formatRate(rate("direct"))} (${totals.direct.failed} failed), routed ${formatRate(rate("routed"))} (${totals.routed.failed} failed): ratio ${formatRatio(figures.gatewayThroughputRatio)}, goal >= ${GOAL_GATEWAY_THROUGHPUT_RATIO}x ${verdict(figures.gatewayThroughputRatio >= GOAL_GATEWAY_THROUGHPUT_RATIO)}`,
@@ -337,20 +355,34 @@ export async function runGatewayBench(): Promise<BenchResult> {
     lines.push(
       `    ${FLOOR} ${formatRate(rate("floor"))} (${totals.floor.failed} failed): ratio ${formatRatio(figures.floorThroughputRatio)}`,
     );
-    const gatewayCpu = cpu.gateway.main + cpu.gateway.others;
-    if (gatewayCpu > 0) {
-      // CPU per request depends far less on the machine's load than the rates do: the gateway's own cost.
-      const perRequest = (seconds: number, side: Side) => (seconds / totals[side].completed) * 1e6;
+    if (Number.isFinite(short.gatewayCpuUs) && short.gatewayCpuUs > 0) {
       Object.assign(figures, {
-        gatewayCpuPerRequestUs: perRequest(gatewayCpu, "routed"),
-        gatewayMainThreadCpuPerRequestUs: perRequest(cpu.gateway.main, "routed"),
-        floorCpuPerRequestUs: perRequest(cpu.floor, "floor"),
+        gatewayCpuPerRequestUs: short.gatewayCpuUs,
+        gatewayMainThreadCpuPerRequestUs: short.gatewayMainCpuUs,
+        floorCpuPerRequestUs: short.floorCpuUs,
       });
       lines.push(
-        `    gateway process CPU per routed request under this load: ${formatMicroseconds(figures.gatewayCpuPerRequestUs!)} (user + system, /proc): main thread ${formatMicroseconds(figures.gatewayMainThreadCpuPerRequestUs!)}, other threads (V8's garbage-collection helpers, libuv's pool) ${formatMicroseconds(perRequest(cpu.gateway.others, "routed"))}`,
+        `    gateway process CPU per routed request under this load: ${formatMicroseconds(short.gatewayCpuUs)} (user + system, /proc): main thread ${formatMicroseconds(short.gatewayMainCpuUs)}, other threads (V8's garbage-collection helpers, libuv's pool) ${formatMicroseconds(short.gatewayOthersCpuUs)}`,
       );
-      lines.push(`    ${FLOOR} CPU per request: ${formatMicroseconds(figures.floorCpuPerRequestUs!)}`);
+      lines.push(`    ${FLOOR} CPU per request: ${formatMicroseconds(short.floorCpuUs)}`);
     }
+    // A coding agent's answers are longer: the cost per streamed event, besides the cost per request.
+    const long = await load(LONG_REPLY_TEXT);
+    Object.assign(figures, {
+      gatewayLongAnswerThroughputRatio: long.routedRatio,
+      floorLongAnswerThroughputRatio: long.floorRatio,
+      gatewayLongAnswerCpuPerRequestUs: long.gatewayCpuUs,
+    });
+    lines.push(
+      `  the same with a ${LONG_REPLY_WORDS}-delta answer (an extra figure; the goal is read on the ${REPLY_TEXT.split(" ").length}-delta one above):`,
+    );
+    lines.push(
+      `    direct ${formatRate(long.rate("direct"))} (${long.totals.direct.failed} failed), routed ${formatRate(long.rate("routed"))} (${long.totals.routed.failed} failed): ratio ${formatRatio(long.routedRatio)}; ${FLOOR} ratio ${formatRatio(long.floorRatio)}`,
+    );
+    lines.push(
+      `    gateway process CPU per routed request: ${formatMicroseconds(long.gatewayCpuUs)}; ${FLOOR}: ${formatMicroseconds(long.floorCpuUs)}`,
+    );
+    const after = processMemory(pid);
     for (const error of errors) lines.push(`    first error, ${error}`);
     if (idle && after) {
       Object.assign(figures, {

@@ -244,6 +244,8 @@ function summary(results: BenchResult[]): string[] {
     "-",
   );
   add("bare node:http proxy throughput/direct (floor, same run)", "floorThroughputRatio", ratio, "-", undefined, "-");
+  add("gateway throughput, 200-delta answers (extra)", "gatewayLongAnswerThroughputRatio", ratio, "-", undefined, "-");
+  add("floor throughput, 200-delta answers (extra)", "floorLongAnswerThroughputRatio", ratio, "-", undefined, "-");
   add(
     "failover switch p99",
     "switchP99Us",
