@@ -1,9 +1,11 @@
 // Append-only JSONL event log shared by every pi window (DESIGN.md rule 7).
 //
 // append() is synchronous and only buffers the event (its envelope and data; a request's candidates, attempts, results
-// and usage are folded into its decision and final lines, log-lines.ts); a debounced flush compacts, redacts and
-// serialises the buffered lines, a slice per turn of the event loop (sliced-serialisation.ts), and appends them with
-// one O_APPEND write, so lines from concurrent processes never interleave mid-line. Before appending, a log that
+// and usage are folded into its decision and final lines, log-lines.ts). The lines a turn of the event loop made are
+// compacted, redacted and serialised once that turn is over (setImmediate), off the request's path: a busy gateway's
+// event data then dies young instead of waiting for the flush in the old generation, which costs collector time. A
+// debounced flush serialises what is still waiting, a slice per turn (sliced-serialisation.ts), and appends the
+// lines with one O_APPEND write, so lines from concurrent processes never interleave mid-line. Before appending, a log that
 // would grow past maxBytes is rotated under a cross-process lock (live -> .1 -> .2 ... -> .keepFiles, older deleted);
 // the size is re-checked under the lock so a rotation another window just did is not repeated. There is deliberately
 // no way to truncate or delete the live log: operators' analytics must survive any command.
@@ -64,8 +66,11 @@ class JsonlEventLog implements EventLog, RotatedLog {
   private readonly maxBufferedEvents: number;
   private readonly onWarning: ((warning: StoreWarning) => void) | undefined;
   private readonly lines: LogLines;
-  /** Lines waiting for the next flush: envelopes not yet serialised, or text kept from a failed write. */
+  /** Lines waiting for the next flush: their text, or (handed over by a flush or kept from a failed write) envelopes. */
   private buffer: Array<LogLine | string> = [];
+  /** Lines made in this turn of the event loop, serialised into `buffer` when it is over. */
+  private fresh: LogLine[] = [];
+  private freshQueued = false;
   /** A flush's lines while they are serialised slice by slice; an exit flush takes them over. */
   private serialising: SlicedSerialisation | undefined;
   private chain: Promise<void> = Promise.resolve();
@@ -88,7 +93,8 @@ class JsonlEventLog implements EventLog, RotatedLog {
     this.onWarning = options.onWarning;
     this.lines = new LogLines(options.now ?? Date.now, options.machine);
     this.unregister = registerExitFlush({
-      hasPendingWork: () => this.buffer.length > 0 || this.serialising !== undefined || this.lines.waiting > 0,
+      hasPendingWork: () =>
+        this.buffer.length > 0 || this.fresh.length > 0 || this.serialising !== undefined || this.lines.waiting > 0,
       holdsLock: () => exitRegistry().heldLocks.get(this.path) === this,
       flushSync: () => this.flushSync(),
     });
@@ -96,14 +102,18 @@ class JsonlEventLog implements EventLog, RotatedLog {
 
   append(event: EventEntry): void {
     if (this.closed) return this.warn("closed", "event appended after close() was dropped");
-    const buffered = this.buffer.length;
+    const made = this.fresh.length;
     try {
       this.lines.add(event, this.push);
     } catch (error) {
       return this.unserialisable(event.type, error);
     }
-    if (this.buffer.length === buffered) return; // folded into a line of its request
-    if (this.buffer.length >= this.maxBufferedEvents) {
+    if (this.fresh.length === made) return; // folded into a line of its request
+    if (!this.freshQueued) {
+      this.freshQueued = true;
+      setImmediate(this.serialiseFresh);
+    }
+    if (this.buffer.length + this.fresh.length >= this.maxBufferedEvents) {
       if (!this.earlyFlushQueued) {
         this.earlyFlushQueued = true;
         void this.flush();
@@ -118,8 +128,21 @@ class JsonlEventLog implements EventLog, RotatedLog {
   }
 
   private readonly push = (line: LogLine): void => {
-    this.buffer.push(line);
+    this.fresh.push(line);
   };
+
+  private readonly serialiseFresh = (): void => {
+    this.freshQueued = false;
+    if (this.fresh.length === 0) return;
+    for (const line of this.text(this.fresh.splice(0))) this.buffer.push(line);
+  };
+
+  /** Every waiting line, oldest first: the text of earlier turns, then this turn's envelopes. */
+  private takeWaiting(): Array<LogLine | string> {
+    const waiting = this.buffer.splice(0);
+    for (const line of this.fresh.splice(0)) waiting.push(line);
+    return waiting;
+  }
 
   private text(entries: Array<LogLine | string>): string[] {
     return this.lines.text(entries, (line, error) => this.unserialisable(line.type, error));
@@ -153,8 +176,9 @@ class JsonlEventLog implements EventLog, RotatedLog {
     this.lines.drain(this.push);
     const earlier = this.serialising?.takeOver() ?? [];
     this.serialising = undefined;
-    if (earlier.length === 0 && this.buffer.length === 0) return;
-    const lines = this.text([...earlier, ...this.buffer.splice(0)]);
+    const waiting = this.takeWaiting();
+    if (earlier.length === 0 && waiting.length === 0) return;
+    const lines = this.text([...earlier, ...waiting]);
     const { pieces, bytes } = toPieces(lines);
     try {
       const created = mkdirSync(this.dir, { recursive: true, mode: DIRECTORY_MODE });
@@ -172,8 +196,8 @@ class JsonlEventLog implements EventLog, RotatedLog {
 
   private async flushNow(): Promise<void> {
     this.earlyFlushQueued = false;
-    if (this.buffer.length === 0) return;
-    const job = new SlicedSerialisation(this.buffer.splice(0), (entries) => this.text(entries));
+    if (this.buffer.length === 0 && this.fresh.length === 0) return;
+    const job = new SlicedSerialisation(this.takeWaiting(), (entries) => this.text(entries));
     this.serialising = job;
     const lines = await job.run().finally(() => {
       if (this.serialising === job) this.serialising = undefined;

@@ -110,7 +110,21 @@ describe("openEventLog: lines", () => {
     assert.equal(readLines(log.path).length, 1);
   });
 
-  it("reads an event's data when the log is flushed, not when the request appends it", async () => {
+  it("reads an event's data once the turn that appended it is over, not long after at the flush", async () => {
+    // A busy gateway's event data dies young this way instead of waiting for the flush in the old generation.
+    const dir = freshDir("auto-router-events");
+    const log = openEventLog(options(dir));
+    const data = { routeId: "main", requestedRouteId: "main", intent: "general" };
+    log.append({ type: "decision", requestId: "r1", sessionId: "s1", routeId: "main", data });
+    await new Promise((resolve) => setImmediate(resolve));
+    data.intent = "changed after the turn";
+    await log.flush();
+    const [line] = readLines(log.path);
+    assert.equal(line!.data.intent, "general", "serialised at the end of the turn");
+    await log.close();
+  });
+
+  it("reads an event's data at a flush in the same turn, not when the request appends it", async () => {
     const dir = freshDir("auto-router-events");
     const log = openEventLog(options(dir));
     let reads = 0;
