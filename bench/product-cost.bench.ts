@@ -14,6 +14,7 @@ import {
   type ExtensionSetup,
   type ExtensionSetupOptions,
 } from "./extension-harness.ts";
+import { countFileBytes } from "../test/helpers/request-cost-counters.ts";
 import { onErrorEvent } from "./failover-switch.ts";
 import { yieldToEventLoop } from "./router-harness.ts";
 import {
@@ -203,7 +204,7 @@ async function failoverSwitch(c: Caller): Promise<number[]> {
   return samples;
 }
 
-/** Bytes this process wrote (all files; nothing else writes while it runs), from Linux's per-process I/O counters. */
+/** Bytes this process passed to write system calls (files, pipes, the event loop's eventfd), from /proc/self/io. */
 function bytesWritten(): number {
   const match = /^wchar:\s*(\d+)$/m.exec(readFileSync("/proc/self/io", "utf8"));
   return match ? Number(match[1]) : Number.NaN;
@@ -218,41 +219,39 @@ function eventLogBytes(setup: ExtensionSetup): number {
 }
 
 /**
- * Routed requests one second apart (every store flush and log append happens between them), bytes per request.
- * `background`: bytes per second the process went on writing while idle (0 once it fell quiet), subtracted.
+ * Routed requests one second apart (every store flush and log append happens between them): bytes written to files
+ * per request (counted at node:fs's API), the event log's share, and every write system call of the process per
+ * request (/proc's wchar, which also counts the event loop's wake-ups).
  */
-async function pacedBytes(c: Caller): Promise<{ total: number; eventLog: number; background: number }> {
+async function pacedBytes(c: Caller): Promise<{ total: number; eventLog: number; syscalls: number }> {
   const pace = () => new Promise((resolve) => setTimeout(resolve, PACE_MS));
-  // The earlier sections' flushes land before the count: the usage ledger's delay is the longest, and on a busy
-  // machine the backlog of thousands of back-to-back requests can take longer, so the count starts once the
-  // process has written nothing for two paces in a row. A process that never falls quiet within QUIET_WAIT_MS has
-  // its idle writes measured over as long as the count takes, and subtracted (and printed).
-  await new Promise((resolve) => setTimeout(resolve, USAGE_FLUSH_DELAY_MS + PACE_MS));
-  const waitUntil = Date.now() + QUIET_WAIT_MS;
-  let quiet = 0;
-  for (let last = bytesWritten(); quiet < 2 && Date.now() < waitUntil; ) {
-    await pace();
-    const now = bytesWritten();
-    quiet = now === last ? quiet + 1 : 0;
-    last = now;
+  const files = countFileBytes();
+  try {
+    // The earlier sections' writes land before the count: the usage ledger's delay is the longest, and on a busy
+    // machine the backlog of thousands of back-to-back requests can take longer, so the count starts once no file
+    // has been written for two paces in a row (at most QUIET_WAIT_MS).
+    await new Promise((resolve) => setTimeout(resolve, USAGE_FLUSH_DELAY_MS + PACE_MS));
+    const waitUntil = Date.now() + QUIET_WAIT_MS;
+    for (let quiet = 0, last = files.bytes(); quiet < 2 && Date.now() < waitUntil; ) {
+      await pace();
+      quiet = files.bytes() === last ? quiet + 1 : 0;
+      last = files.bytes();
+    }
+    const logBefore = eventLogBytes(c.setup);
+    const before = files.bytes();
+    const syscallsBefore = bytesWritten();
+    for (let index = 0; index < PACED_REQUESTS; index++) {
+      await call(c, true);
+      await pace();
+    }
+    return {
+      total: (files.bytes() - before) / PACED_REQUESTS,
+      eventLog: (eventLogBytes(c.setup) - logBefore) / PACED_REQUESTS,
+      syscalls: (bytesWritten() - syscallsBefore) / PACED_REQUESTS,
+    };
+  } finally {
+    files.stop();
   }
-  let background = 0;
-  if (quiet < 2) {
-    const idleFrom = bytesWritten();
-    for (let index = 0; index < PACED_REQUESTS; index++) await pace();
-    background = (bytesWritten() - idleFrom) / ((PACED_REQUESTS * PACE_MS) / 1000);
-  }
-  const logBefore = eventLogBytes(c.setup);
-  const before = bytesWritten();
-  for (let index = 0; index < PACED_REQUESTS; index++) {
-    await call(c, true);
-    await pace();
-  }
-  return {
-    total: (bytesWritten() - before) / PACED_REQUESTS - background * (PACE_MS / 1000),
-    eventLog: (eventLogBytes(c.setup) - logBefore) / PACED_REQUESTS,
-    background,
-  };
 }
 
 /** Median and spread (lowest, highest) of samples, in MiB. */
@@ -410,9 +409,9 @@ export async function runProductCostBench(): Promise<BenchResult> {
       );
       row(
         "",
-        `bytes written per request at 1 req/s (${PACED_REQUESTS} requests)`,
+        `bytes written to files per request at 1 req/s (${PACED_REQUESTS} requests)`,
         "",
-        `${bytes.total.toFixed(0)} B${bytes.background > 0 ? ` (idle writes of ${bytes.background.toFixed(0)} B/s subtracted)` : ""}`,
+        `${bytes.total.toFixed(0)} B (write calls: ${bytes.syscalls.toFixed(0)} B)`,
         "",
         "",
         `<= ${GOALS.bytesPerRequest} B`,

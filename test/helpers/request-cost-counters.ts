@@ -87,3 +87,59 @@ export function countDateTimeFormats(): CallCounter {
   });
   return counter;
 }
+
+/** A temporary file write-file-atomic renames into place: `<target>.<number>`. */
+const ATOMIC_TEMP = /^(.*)\.\d+$/;
+
+export interface FileByteCounter {
+  /** Bytes written to files since the counter started. */
+  bytes(): number;
+  stop(): void;
+}
+
+/**
+ * Counts the bytes the process writes to files at node:fs's API: appends (`appendFile`, `appendFileSync`),
+ * `writeFileSync`, and whole files that write-file-atomic renames into place (`rename`/`renameSync` of a
+ * `<target>.<number>` temp file onto its target, sized when renamed; renames of a log rotation move no bytes).
+ * /proc's wchar counts every write system call instead, the event loop's 8-byte wake-ups (eventfd) among them,
+ * which grow with the garbage collector's and the compiler's background work rather than with what is written.
+ */
+export function countFileBytes(): FileByteCounter {
+  let bytes = 0;
+  const size = (data: unknown) =>
+    typeof data === "string" ? Buffer.byteLength(data) : ArrayBuffer.isView(data) ? data.byteLength : 0;
+  const renamedSize = (from: unknown, to: unknown) => {
+    const match = typeof from === "string" ? ATOMIC_TEMP.exec(from) : null;
+    if (!match || match[1] !== to) return 0;
+    try {
+      return fs.statSync(from as string).size;
+    } catch {
+      return 0;
+    }
+  };
+  const sync = fs as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const promises = fs.promises as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const originals: Array<[Record<string, (...args: unknown[]) => unknown>, string, (...args: unknown[]) => unknown]> =
+    [];
+  const wrap = (target: typeof sync, name: string, count: (args: unknown[]) => number) => {
+    const original = target[name]!;
+    originals.push([target, name, original]);
+    target[name] = function (this: unknown, ...args: unknown[]) {
+      bytes += count(args);
+      return original.apply(this, args);
+    };
+  };
+  wrap(promises, "appendFile", (args) => size(args[1]));
+  wrap(sync, "appendFileSync", (args) => size(args[1]));
+  wrap(sync, "writeFileSync", (args) => (ATOMIC_TEMP.test(String(args[0])) ? 0 : size(args[1])));
+  wrap(sync, "rename", (args) => renamedSize(args[0], args[1]));
+  wrap(sync, "renameSync", (args) => renamedSize(args[0], args[1]));
+  syncBuiltinESMExports();
+  return {
+    bytes: () => bytes,
+    stop() {
+      for (const [target, name, original] of originals) target[name] = original;
+      syncBuiltinESMExports();
+    },
+  };
+}
