@@ -30,6 +30,8 @@ function responsesTokens(into: TokenCounts, usage: Loose | undefined): void {
 
 const TERMINAL = new Set(["response.completed", "response.incomplete"]);
 const WITH_RESPONSE = new Set(["response.created", "response.in_progress", ...TERMINAL, "response.failed"]);
+/** Any text that may hold an event the scanner reads after the commit point (a response object, or an error). */
+const READ_AFTER_COMMIT = /response\.(?:created|in_progress|completed|incomplete|failed)|error/;
 
 class ResponsesScanner extends ScannerBase {
   private response: Loose = {};
@@ -58,6 +60,15 @@ class ResponsesScanner extends ScannerBase {
       return { text, thinkingChars: typeof delta === "string" ? delta.length : 0 };
     }
     return { text };
+  }
+
+  /**
+   * After the commit point only the events that hold the response object (its model is renamed; the terminal one
+   * carries usage and the end) and errors are read: text naming none of them (any text that does, even inside a
+   * delta, is read block by block) goes out as it came. Most of a long answer is output text deltas.
+   */
+  forwardsAsIs(blocks: string): boolean {
+    return this.committed && !READ_AFTER_COMMIT.test(blocks);
   }
 
   private withResponse(event: string, data: string): ScanStep {

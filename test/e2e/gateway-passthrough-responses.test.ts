@@ -105,6 +105,30 @@ describe("gateway passthrough on the Responses endpoint", () => {
     );
   });
 
+  it("forwards a long answer arriving chunk by chunk in order, and still renames the model and reads the usage", async () => {
+    // After the commit point most chunks go out unread (forwardsAsIs); one whose text names an event the scanner
+    // reads ("error", "response.completed") is read block by block, and the client sees no difference.
+    const words = Array.from({ length: 60 }, (_, index) =>
+      index === 20 ? "error " : index === 40 ? "response.completed " : `w${index} `,
+    );
+    const successes = () =>
+      readLoggedEvents(fx.agentDir).filter((event) => event.type === "result" && event.data.outcome === "success");
+    const before = successes().length;
+    first.enqueue({ text: words, usage: { input: 12, output: 60 }, chunkDelayMs: 1 });
+    const stream = await fx.openai.responses.create({ model: "gpt", stream: true, input: "Count" });
+    const deltas: string[] = [];
+    let completed: any;
+    for await (const event of stream) {
+      if (event.type === "response.output_text.delta") deltas.push(event.delta);
+      if (event.type === "response.completed") completed = event.response;
+    }
+    assert.deepEqual(deltas, words);
+    assert.equal(completed.model, "gpt", "the terminal event is still read and renamed");
+    assert.equal(completed.usage.output_tokens, 60);
+    await until(() => successes().length > before, "this answer's result");
+    assert.equal(successes().at(-1).data.usage.output, 60, "the usage of response.completed, after unread chunks");
+  });
+
   it("answers a non-streaming function call and takes its output back, the input items passed through unchanged", async () => {
     first.enqueue({ toolCall: { id: "call_w1", name: "get_weather", arguments: { city: "Oslo" } } });
     const called = await fx.openai.responses.create({ model: "gpt", input: "Weather in Oslo?", tools: [WEATHER] });

@@ -383,6 +383,24 @@ describe("Responses stream scanner", () => {
     ...extra,
   });
 
+  it("forwards text unread only after the commit point and only when no response object or error can be in it", () => {
+    const delta = { type: "response.output_text.delta", item_id: "msg_1", delta: "more" };
+    const deltas = `${anthropicBlock(delta.type, delta)}\n\n`;
+    const scanner = RESPONSES_PASSTHROUGH.scanner({}, "gpt", false);
+    assert.equal(scanner.forwardsAsIs?.(deltas), false, "before the commit point every block is read");
+    scanner.block(deltas.trim());
+    assert.equal(scanner.forwardsAsIs?.(deltas), true);
+    for (const event of [
+      "response.completed",
+      "response.incomplete",
+      "response.failed",
+      "response.in_progress",
+      "error",
+    ])
+      assert.equal(scanner.forwardsAsIs?.(`${deltas}${anthropicBlock(event, { type: event })}\n\n`), false, event);
+    assert.equal(scanner.forwardsAsIs?.(deltas.replace("more", "an error here")), false, "read when in doubt");
+  });
+
   it("renames the model, commits at the first text, and reads a length stop with its usage", () => {
     const scanner = RESPONSES_PASSTHROUGH.scanner({}, "gpt", false);
     const created = scanner.block(
