@@ -4,9 +4,9 @@
 // with a hosted tool is translated (the tool left out on every target alike).
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { readLoggedEvents, until } from "../helpers/event-log.ts";
+import { readLoggedEvents, servedResults, until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
-import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { answerWords, type Emulator } from "../helpers/sse-emulator-core.ts";
 
 const PRICE = { input: 2, output: 8, cacheRead: 0.5, cacheWrite: 0 };
 const WEATHER = {
@@ -108,11 +108,8 @@ describe("gateway passthrough on the Responses endpoint", () => {
   it("forwards a long answer arriving chunk by chunk in order, and still renames the model and reads the usage", async () => {
     // After the commit point most chunks go out unread (forwardsAsIs); one whose text names an event the scanner
     // reads ("error", "response.completed") is read block by block, and the client sees no difference.
-    const words = Array.from({ length: 60 }, (_, index) =>
-      index === 20 ? "error " : index === 40 ? "response.completed " : `w${index} `,
-    );
-    const successes = () =>
-      readLoggedEvents(fx.agentDir).filter((event) => event.type === "result" && event.data.outcome === "success");
+    const words = answerWords(60, { 20: "error", 40: "response.completed" });
+    const successes = () => servedResults(fx.agentDir);
     const before = successes().length;
     first.enqueue({ text: words, usage: { input: 12, output: 60 }, chunkDelayMs: 1 });
     const stream = await fx.openai.responses.create({ model: "gpt", stream: true, input: "Count" });

@@ -4,9 +4,9 @@
 // a target whose compat flags the body does not fit, and `gateway.passthrough: false` take the translating path.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { readLoggedEvents, until } from "../helpers/event-log.ts";
+import { readLoggedEvents, servedResults, until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
-import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { answerWords, type Emulator } from "../helpers/sse-emulator-core.ts";
 
 const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests" };
 const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
@@ -425,11 +425,8 @@ describe("gateway passthrough of a long answer", () => {
   it("forwards a long answer arriving chunk by chunk in order, and still reads usage, the stop and a late error", async () => {
     // Each delta arrives on its own, so after the commit point most chunks are forwarded unread (forwardsAsIs);
     // a chunk with "error" or "message_" in its text is read block by block, and the client sees no difference.
-    const words = Array.from({ length: 60 }, (_, index) =>
-      index === 20 ? "error " : index === 40 ? "message_delta " : `w${index} `,
-    );
-    const successes = () =>
-      readLoggedEvents(fx.agentDir).filter((event) => event.type === "result" && event.data.outcome === "success");
+    const words = answerWords(60, { 20: "error", 40: "message_delta" });
+    const successes = () => servedResults(fx.agentDir);
     const before = successes().length;
     fx.emulators.C.enqueue({ text: words, usage: { input: 11, output: 60 }, chunkDelayMs: 1 });
     const stream = fx.anthropic.messages.stream(CLIENT_BODY);

@@ -36,3 +36,7 @@ export async function until(condition: () => boolean, what: string, limitMs = 10
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** The results of served attempts in an agent dir's event log, oldest first. */
+export const servedResults = (agentDir: string): any[] =>
+  readLoggedEvents(agentDir).filter((event) => event.type === "result" && event.data.outcome === "success");

@@ -288,3 +288,11 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
       }),
   };
 }
+
+/**
+ * An answer's text as `count` one-word chunks ("w0 ", "w1 ", ...), with the words given at some positions instead:
+ * event names inside the text, say, to check that a scanner reads such text rather than forwarding it unread.
+ */
+export function answerWords(count: number, at: Record<number, string>): string[] {
+  return Array.from({ length: count }, (_, index) => `${at[index] ?? `w${index}`} `);
+}
