@@ -6,14 +6,18 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
-import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
 
 const target = (key: string) => ({ provider: key.split("/")[0], modelId: key.split("/")[1] });
+
+/** Two OpenAI-protocol providers on the emulators named A and B. */
+const TWO_PROVIDERS = {
+  "mock-a": { emulator: "A" as const, apiKey: "sk-mock-a", models: ["model-a"] },
+  "mock-b": { emulator: "B" as const, apiKey: "sk-mock-b", models: ["model-b"] },
+};
 
 /** The events as the readers expand them (a request's attempts, results and usage ride on its final line). */
 const readEvents = (agentDir: string): any[] => readLoggedEvents(agentDir);
@@ -21,25 +25,19 @@ const readEvents = (agentDir: string): any[] => readLoggedEvents(agentDir);
 describe("pi CLI: OpenAI in-stream server_error chunk", () => {
   let failing: Emulator;
   let healthy: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
+  let dir: EmulatedAgent<"A" | "B">;
 
   before(async () => {
-    failing = await startOpenAIEmulator({ name: "A" });
-    healthy = await startOpenAIEmulator({ name: "B" });
-    dir = makeAgentDir({
-      providers: {
-        "mock-a": { baseUrl: failing.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a" }] },
-        "mock-b": { baseUrl: healthy.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
-      },
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai", B: "openai" },
+      providers: TWO_PROVIDERS,
       routes: {
         routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } },
       },
     });
+    ({ A: failing, B: healthy } = dir.emulators);
   });
-  after(async () => {
-    await Promise.all([failing.close(), healthy.close()]);
-    dir.cleanup();
-  });
+  after(() => dir?.stop());
 
   it("classifies the chunk as a server failure, cools the target down for that kind and fails over", async () => {
     failing.enqueue({
@@ -69,26 +67,24 @@ describe("pi CLI: OpenAI in-stream server_error chunk", () => {
 
 describe("pi CLI: an Anthropic stream that drops mid-answer", () => {
   let anthropic: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
+  let dir: EmulatedAgent<"C">;
 
   before(async () => {
-    anthropic = await startAnthropicEmulator({ name: "C" });
-    dir = makeAgentDir({
+    dir = await startEmulatedAgent({
+      emulators: { C: "anthropic" },
       providers: {
         "mock-c": {
-          baseUrl: anthropic.url,
-          api: "anthropic-messages",
+          emulator: "C",
           apiKey: "sk-ant-mock-c",
-          models: [{ id: "model-c", cost: { input: 3, output: 15, cacheRead: 0, cacheWrite: 0 } }],
+          models: ["model-c"],
+          modelOptions: { cost: { input: 3, output: 15, cacheRead: 0, cacheWrite: 0 } },
         },
       },
       routes: { routes: { solo: { sortBy: "config", targets: [target("mock-c/model-c")] } } },
     });
+    anthropic = dir.emulators.C;
   });
-  after(async () => {
-    await anthropic.close();
-    dir.cleanup();
-  });
+  after(() => dir?.stop());
 
   it("records the streamed answer's estimated output, not message_start's 1-token placeholder", async () => {
     anthropic.enqueue({ text: "word ".repeat(120), dropAfterChunks: 100, usage: { input: 40, output: 600 } });
@@ -108,16 +104,12 @@ describe("pi CLI: an Anthropic stream that drops mid-answer", () => {
 describe("pi CLI print mode: every target failing transiently", () => {
   let a: Emulator;
   let b: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
+  let dir: EmulatedAgent<"A" | "B">;
 
   before(async () => {
-    a = await startOpenAIEmulator({ name: "A" });
-    b = await startOpenAIEmulator({ name: "B" });
-    dir = makeAgentDir({
-      providers: {
-        "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a" }] },
-        "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
-      },
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai", B: "openai" },
+      providers: TWO_PROVIDERS,
       routes: {
         routes: {
           pair: {
@@ -128,11 +120,9 @@ describe("pi CLI print mode: every target failing transiently", () => {
         },
       },
     });
+    ({ A: a, B: b } = dir.emulators);
   });
-  after(async () => {
-    await Promise.all([a.close(), b.close()]);
-    dir.cleanup();
-  });
+  after(() => dir?.stop());
 
   it("prints one stderr line saying what it waits for and how long, then answers after the wait", async () => {
     a.enqueue({ status: 500 }, { text: "A is back." });
@@ -153,11 +143,11 @@ describe("pi CLI print mode: every target failing transiently", () => {
 
 describe("pi CLI: a models.json apiKey command that fails", () => {
   let b: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
+  let dir: EmulatedAgent<"B">;
 
   before(async () => {
-    b = await startOpenAIEmulator({ name: "B" });
-    dir = makeAgentDir({
+    dir = await startEmulatedAgent({
+      emulators: { B: "openai" },
       providers: {
         // Never listened on: the router must not even try this target.
         "mock-a": {
@@ -166,17 +156,15 @@ describe("pi CLI: a models.json apiKey command that fails", () => {
           apiKey: "!printf 'vault-said-7Hq2xK'; exit 3",
           models: [{ id: "model-a" }],
         },
-        "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
+        "mock-b": TWO_PROVIDERS["mock-b"],
       },
       routes: {
         routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } },
       },
     });
+    b = dir.emulators.B;
   });
-  after(async () => {
-    await b.close();
-    dir.cleanup();
-  });
+  after(() => dir?.stop());
 
   it("skips the provider as 'no credentials' with one warning that names it and not the command's output", async () => {
     b.setDefault({ text: "B served." });
@@ -205,16 +193,12 @@ describe("pi CLI: a provider that echoes its key in an error", () => {
   const KEY = randomBytes(16).toString("hex");
   let a: Emulator;
   let b: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
+  let dir: EmulatedAgent<"A" | "B">;
 
   before(async () => {
-    a = await startOpenAIEmulator({ name: "A" });
-    b = await startOpenAIEmulator({ name: "B" });
-    dir = makeAgentDir({
-      providers: {
-        "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: KEY, models: [{ id: "model-a" }] },
-        "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
-      },
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai", B: "openai" },
+      providers: { ...TWO_PROVIDERS, "mock-a": { ...TWO_PROVIDERS["mock-a"], apiKey: KEY } },
       routes: {
         routes: {
           solo: { sortBy: "config", targets: [target("mock-a/model-a")] },
@@ -222,11 +206,9 @@ describe("pi CLI: a provider that echoes its key in an error", () => {
         },
       },
     });
+    ({ A: a, B: b } = dir.emulators);
   });
-  after(async () => {
-    await Promise.all([a.close(), b.close()]);
-    dir.cleanup();
-  });
+  after(() => dir?.stop());
 
   const stateText = () =>
     ["auto-router.events.jsonl", "auto-router.cooldowns.json"]
@@ -281,27 +263,21 @@ describe("pi CLI: a provider that echoes its key in an error", () => {
 });
 
 describe("pi CLI: a wrong-typed field in the usage ledger", () => {
-  let a: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
+  let dir: EmulatedAgent<"A">;
 
   before(async () => {
-    a = await startOpenAIEmulator({ name: "A" });
-    dir = makeAgentDir({
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai" },
       providers: {
         "mock-a": {
-          baseUrl: a.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-a",
-          models: [{ id: "model-a", cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } }],
+          ...TWO_PROVIDERS["mock-a"],
+          modelOptions: { cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } },
         },
       },
       routes: { routes: { solo: { sortBy: "config", targets: [target("mock-a/model-a")] } } },
     });
   });
-  after(async () => {
-    await a.close();
-    dir.cleanup();
-  });
+  after(() => dir?.stop());
 
   it("keeps the readable spend, warns once and keeps the bad copy", async () => {
     const extensions = join(dir.agentDir, "extensions");
@@ -339,22 +315,17 @@ describe("pi CLI: a wrong-typed field in the usage ledger", () => {
 describe("pi CLI: a wrong-typed field in the cooldowns file", () => {
   let a: Emulator;
   let b: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
+  let dir: EmulatedAgent<"A" | "B">;
 
   before(async () => {
-    [a, b] = await Promise.all([startOpenAIEmulator({ name: "A" }), startOpenAIEmulator({ name: "B" })]);
-    dir = makeAgentDir({
-      providers: {
-        "mock-a": { baseUrl: a.url, api: "openai-completions", apiKey: "sk-mock-a", models: [{ id: "model-a" }] },
-        "mock-b": { baseUrl: b.url, api: "openai-completions", apiKey: "sk-mock-b", models: [{ id: "model-b" }] },
-      },
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai", B: "openai" },
+      providers: TWO_PROVIDERS,
       routes: { routes: { pair: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } } },
     });
+    ({ A: a, B: b } = dir.emulators);
   });
-  after(async () => {
-    await Promise.all([a.close(), b.close()]);
-    dir.cleanup();
-  });
+  after(() => dir?.stop());
 
   it("keeps the readable cooldown (its target stays skipped), warns once and keeps the bad copy", async () => {
     const extensions = join(dir.agentDir, "extensions");

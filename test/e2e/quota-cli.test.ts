@@ -2,9 +2,7 @@
 // provider on the next prompt (a new pi process: the observed windows live in the shared state directory).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
-import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
@@ -21,25 +19,14 @@ const assistantEnd = (stdout: string) =>
 describe("quota pacing through the pi CLI", () => {
   let anthropic: Emulator;
   let openai: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
+  let dir: EmulatedAgent<"B" | "C">;
 
   before(async () => {
-    anthropic = await startAnthropicEmulator({ name: "C" });
-    openai = await startOpenAIEmulator({ name: "B" });
-    dir = makeAgentDir({
+    dir = await startEmulatedAgent({
+      emulators: { C: "anthropic", B: "openai" },
       providers: {
-        "mock-c": {
-          baseUrl: anthropic.url,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-mock-c",
-          models: [{ id: "model-c" }],
-        },
-        "mock-b": {
-          baseUrl: openai.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-b-key",
-          models: [{ id: "model-b" }],
-        },
+        "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c", models: ["model-c"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
       },
       routes: {
         routes: {
@@ -53,11 +40,9 @@ describe("quota pacing through the pi CLI", () => {
         },
       },
     });
+    ({ C: anthropic, B: openai } = dir.emulators);
   });
-  after(async () => {
-    await Promise.all([anthropic.close(), openai.close()]);
-    dir.cleanup();
-  });
+  after(() => dir?.stop());
 
   it("demotes a provider on the next prompt after its response headers report 95% of a window used", async () => {
     // 95% of the 5 h window used with 2 h 15 min left: 55% elapsed, UVI 1.73 -> stressed (demoted, not excluded).
