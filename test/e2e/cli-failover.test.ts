@@ -9,7 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
-import { runPi } from "../helpers/pi-cli.ts";
+import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 /** A port nothing listens on: bind, read the port, close. */
@@ -20,14 +20,6 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
-
-const assistantEnd = (stdout: string) =>
-  stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line))
-    .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
-    .at(-1)?.message;
 
 describe("pi CLI with auto-router against emulated providers", () => {
   let openai: Emulator;
@@ -124,7 +116,7 @@ describe("pi CLI with auto-router against emulated providers", () => {
       args: ["--model", "auto-router/chain", "--mode", "json", "Say hi"],
     });
     assert.equal(run.code, 0, run.stderr);
-    const message = assistantEnd(run.stdout);
+    const message = lastAssistantMessage(run.stdout);
     assert.equal(message.provider, "mock-b");
     assert.equal(message.model, "model-b");
     assert.equal(message.content.find((b: any) => b.type === "text").text, "Hello from B.");
@@ -178,7 +170,7 @@ describe("pi CLI with auto-router against emulated providers", () => {
       agentDir: dir.agentDir,
       args: ["--model", "auto-router/dropped", "--mode", "json", "Count"],
     });
-    const message = assistantEnd(run.stdout);
+    const message = lastAssistantMessage(run.stdout);
     assert.equal(message.stopReason, "error");
     assert.equal(message.provider, "mock-a");
     assert.equal(healthy.calls.length, 0);

@@ -3,18 +3,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
-import { runPi } from "../helpers/pi-cli.ts";
+import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const HOUR_MS = 3_600_000;
-
-const assistantEnd = (stdout: string) =>
-  stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line))
-    .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
-    .at(-1)?.message;
 
 describe("quota pacing through the pi CLI", () => {
   let anthropic: Emulator;
@@ -59,7 +51,7 @@ describe("quota pacing through the pi CLI", () => {
       args: ["--model", "auto-router/main", "--mode", "json", "Say hi"],
     });
     assert.equal(first.code, 0, first.stderr);
-    assert.equal(assistantEnd(first.stdout).provider, "mock-c");
+    assert.equal(lastAssistantMessage(first.stdout).provider, "mock-c");
 
     anthropic.enqueue({ text: "C again (should not be used)." });
     openai.enqueue({ text: "Hello from B." });
@@ -68,7 +60,7 @@ describe("quota pacing through the pi CLI", () => {
       args: ["--model", "auto-router/main", "--mode", "json", "Say hi again"],
     });
     assert.equal(second.code, 0, second.stderr);
-    assert.equal(assistantEnd(second.stdout).provider, "mock-b");
+    assert.equal(lastAssistantMessage(second.stdout).provider, "mock-b");
     assert.equal(anthropic.calls.length, 1);
     assert.equal(openai.calls.length, 1);
 

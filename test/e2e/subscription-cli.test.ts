@@ -7,18 +7,10 @@ import { after, before, describe, it } from "node:test";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
-import { runPi } from "../helpers/pi-cli.ts";
+import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import { startRpc } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
-
-const assistantEnd = (stdout: string) =>
-  stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line))
-    .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
-    .at(-1)?.message;
 
 const target = (key: string, extra: Record<string, unknown> = {}) => ({
   provider: key.split("/")[0],
@@ -146,7 +138,7 @@ describe("subscription features through the pi CLI", () => {
       agentDir: dir.agentDir,
       args: ["--model", "auto-router/strict", "--mode", "json", "Write it"],
     });
-    const message = assistantEnd(run.stdout);
+    const message = lastAssistantMessage(run.stdout);
     assert.equal(message.stopReason, "error");
     assert.equal(message.provider, "mock-claude");
     assert.equal(spare.calls.length, 0);
@@ -179,7 +171,7 @@ describe("subscription features through the pi CLI", () => {
       agentDir: dir.agentDir,
       args: ["--model", "auto-router/lenient", "--mode", "json", "Write it"],
     });
-    const message = assistantEnd(run.stdout);
+    const message = lastAssistantMessage(run.stdout);
     assert.equal(message.stopReason, "error");
     assert.equal(message.provider, "mock-claude");
     assert.equal(spare.calls.length, 0);

@@ -85,3 +85,12 @@ export function runPi(
     child.on("close", (code) => finish(code));
   });
 }
+
+/** The last assistant message of a `--mode json` run's stdout (its last `message_end` of role assistant). */
+export const lastAssistantMessage = (stdout: string): any =>
+  stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+    .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
+    .at(-1)?.message;
