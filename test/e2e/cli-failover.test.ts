@@ -6,9 +6,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
-import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
@@ -26,39 +24,22 @@ describe("pi CLI with auto-router against emulated providers", () => {
   let anthropic: Emulator;
   let healthy: Emulator;
   let deadPort: number;
-  let dir: ReturnType<typeof makeAgentDir>;
+  let dir: EmulatedAgent<"A" | "B" | "C">;
 
   before(async () => {
-    openai = await startOpenAIEmulator({ name: "A" });
-    anthropic = await startAnthropicEmulator({ name: "C" });
-    healthy = await startOpenAIEmulator({ name: "B" });
     deadPort = await closedPort();
-    dir = makeAgentDir({
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai", C: "anthropic", B: "openai" },
       providers: {
-        "mock-a": {
-          baseUrl: openai.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-a-key",
-          models: [{ id: "model-a" }],
-        },
-        "mock-c": {
-          baseUrl: anthropic.url,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-mock-c",
-          models: [{ id: "model-c" }],
-        },
+        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key", models: ["model-a"] },
+        "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c", models: ["model-c"] },
         "mock-dead": {
           baseUrl: `http://127.0.0.1:${deadPort}/v1`,
           api: "openai-completions",
           apiKey: "sk-dead",
           models: [{ id: "model-dead" }],
         },
-        "mock-b": {
-          baseUrl: healthy.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-b-key",
-          models: [{ id: "model-b" }],
-        },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
       },
       routes: {
         routes: {
@@ -94,13 +75,11 @@ describe("pi CLI with auto-router against emulated providers", () => {
         },
       },
     });
+    ({ A: openai, C: anthropic, B: healthy } = dir.emulators);
   });
-  after(async () => {
-    await Promise.all([openai.close(), anthropic.close(), healthy.close()]);
-    dir.cleanup();
-  });
+  after(() => dir?.stop());
 
-  const reset = () => [openai, anthropic, healthy].forEach((e) => e.reset());
+  const reset = () => dir.reset();
 
   it("fails over through a refused connection, a 429 and a 529 to the healthy target in one request", async () => {
     reset();

@@ -4,9 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
-import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import { startRpc } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
@@ -32,42 +30,20 @@ describe("subscription features through the pi CLI", () => {
   let claude: Emulator;
   let warm: Emulator;
   let spare: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
+  let dir: EmulatedAgent<"claude" | "warm" | "spare">;
   let logFile: string;
 
   before(async () => {
-    claude = await startAnthropicEmulator({ name: "claude" });
-    warm = await startOpenAIEmulator({ name: "warm" });
-    spare = await startOpenAIEmulator({ name: "spare" });
-    dir = makeAgentDir({
+    dir = await startEmulatedAgent({
+      emulators: { claude: "anthropic", warm: "openai", spare: "openai" },
       providers: {
-        "mock-claude": {
-          baseUrl: claude.url,
-          api: "anthropic-messages",
-          apiKey: "sk-ant-claude",
-          models: [{ id: "claude" }],
-        },
-        "mock-warm": { baseUrl: warm.url, api: "openai-completions", apiKey: "sk-warm-key", models: [{ id: "warm" }] },
-        "mock-spare": {
-          baseUrl: spare.url,
-          api: "openai-completions",
-          apiKey: "sk-spare-key",
-          models: [{ id: "spare" }],
-        },
+        "mock-claude": { emulator: "claude", apiKey: "sk-ant-claude", models: ["claude"] },
+        "mock-warm": { emulator: "warm", apiKey: "sk-warm-key", models: ["warm"] },
+        "mock-spare": { emulator: "spare", apiKey: "sk-spare-key", models: ["spare"] },
         // The warm emulator again, as a reasoning model: the target of the reserved tier.
-        "mock-thinker": {
-          baseUrl: warm.url,
-          api: "openai-completions",
-          apiKey: "sk-thinker-key",
-          models: [{ id: "thinker", reasoning: true }],
-        },
+        "mock-thinker": { emulator: "warm", apiKey: "sk-thinker-key", models: [{ id: "thinker", reasoning: true }] },
         // And once more: a subscription whose reserve is kept for prompts a person types.
-        "mock-typist": {
-          baseUrl: warm.url,
-          api: "openai-completions",
-          apiKey: "sk-typist-key",
-          models: [{ id: "typist" }],
-        },
+        "mock-typist": { emulator: "warm", apiKey: "sk-typist-key", models: ["typist"] },
       },
       routes: {
         // Several tests fail the same target on purpose; the breaker would take it out of the later ones.
@@ -120,14 +96,12 @@ describe("subscription features through the pi CLI", () => {
         },
       },
     });
+    ({ claude, warm, spare } = dir.emulators);
     logFile = join(dir.agentDir, "extensions", "auto-router.events.jsonl");
   });
-  after(async () => {
-    await Promise.all([claude.close(), warm.close(), spare.close()]);
-    dir.cleanup();
-  });
+  after(() => dir?.stop());
 
-  const reset = () => [claude, warm, spare].forEach((emulator) => emulator.reset());
+  const reset = () => dir.reset();
   const events = () => readEventLogFile(logFile);
 
   it("surfaces a refusal before any output by default and never calls the next target", async () => {
