@@ -7,8 +7,8 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { REPO_ROOT } from "../helpers/agent-dir.ts";
+import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
@@ -26,25 +26,24 @@ async function script(name: string, args: string[]) {
 describe("the event log written by pi and read by the scripts", () => {
   let a: Emulator;
   let b: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
+  let dir: EmulatedAgent<"A" | "B">;
   let logFile: string;
 
   before(async () => {
-    a = await startOpenAIEmulator({ name: "A" });
-    b = await startOpenAIEmulator({ name: "B" });
-    dir = makeAgentDir({
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai", B: "openai" },
       providers: {
         "mock-a": {
-          baseUrl: a.url,
-          api: "openai-completions",
+          emulator: "A",
           apiKey: "sk-mock-a",
-          models: [{ id: "model-a", cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } }],
+          models: ["model-a"],
+          modelOptions: { cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } },
         },
         "mock-b": {
-          baseUrl: b.url,
-          api: "openai-completions",
+          emulator: "B",
           apiKey: "sk-mock-b",
-          models: [{ id: "model-b", cost: { input: 3, output: 15, cacheRead: 0, cacheWrite: 0 } }],
+          models: ["model-b"],
+          modelOptions: { cost: { input: 3, output: 15, cacheRead: 0, cacheWrite: 0 } },
         },
       },
       routes: {
@@ -60,6 +59,7 @@ describe("the event log written by pi and read by the scripts", () => {
         },
       },
     });
+    ({ A: a, B: b } = dir.emulators);
     logFile = join(dir.agentDir, "extensions", "auto-router.events.jsonl");
     // Prompt 1: A fails with a secret in its error text, B serves. Prompt 2: A serves. Prompt 3: A fails again, B serves.
     a.enqueue(
@@ -77,10 +77,7 @@ describe("the event log written by pi and read by the scripts", () => {
     });
     assert.equal(result.code, 0, result.stderr);
   });
-  after(async () => {
-    await Promise.all([a.close(), b.close()]);
-    dir.cleanup();
-  });
+  after(() => dir?.stop());
 
   it("writes one versioned envelope per line, with mode 0600 and no prompt text", () => {
     const lines = readFileSync(logFile, "utf8")
