@@ -186,11 +186,6 @@ export class SseBlocks {
     return text.slice(0, end + 2);
   }
 
-  /** The complete blocks in `chunk` (plus what an earlier chunk left), each without its blank-line separator. */
-  push(chunk: string): string[] {
-    return SseBlocks.split(this.take(chunk));
-  }
-
   /** The blocks of text that take() returned, each without its blank-line separator. */
   static split(text: string): string[] {
     if (text === "") return [];

@@ -29,8 +29,8 @@ function sentBody(dialect: PassthroughDialect, client: Record<string, unknown>, 
 describe("SSE blocks", () => {
   it("keeps a block cut by a chunk boundary until its end arrives, and reads CRLF framing", () => {
     const blocks = new SseBlocks();
-    assert.deepEqual(blocks.push('event: a\ndata: {"x"'), []);
-    assert.deepEqual(blocks.push(":1}\n\nevent: b\r\ndata: 2\r\n\r\ndata: 3"), [
+    assert.deepEqual(SseBlocks.split(blocks.take('event: a\ndata: {"x"')), []);
+    assert.deepEqual(SseBlocks.split(blocks.take(":1}\n\nevent: b\r\ndata: 2\r\n\r\ndata: 3")), [
       'event: a\ndata: {"x":1}',
       "event: b\ndata: 2",
     ]);
