@@ -138,42 +138,52 @@ describe("a client prompt's turns through the gateway", () => {
     assert.match(JSON.stringify(openaiA.calls[1]!.body.messages.at(-1).content), /And in Bergen\?/);
   });
 
-  it("keeps an OpenAI tool round trip on its target, and decides the same first turn sent again afresh", async () => {
-    const ask = { role: "user" as const, content: "Weather in Paris?" };
-    const tools = [{ type: "function" as const, function: { ...TOOLS[0]!, parameters: TOOLS[0]!.input_schema } }];
+  const openaiTools = [{ type: "function" as const, function: { ...TOOLS[0]!, parameters: TOOLS[0]!.input_schema } }];
+
+  /** An OpenAI prompt whose first turn fails on mock-a and asks for the weather tool on mock-b. */
+  async function openaiToolCallOnB(city: string, callId: string) {
+    const ask = { role: "user" as const, content: `Weather in ${city}?` };
     openaiA.enqueue(SERVER_ERROR);
-    openaiB.enqueue({ toolCall: { id: "call_1", name: "get_weather", arguments: { city: "Paris" } } });
-    const first = await fx.openai.chat.completions.create({ model: "auto-router/chat", messages: [ask], tools });
-    const call = first.choices[0]!.message.tool_calls![0]!;
+    openaiB.enqueue({ toolCall: { id: callId, name: "get_weather", arguments: { city } } });
+    const first = await fx.openai.chat.completions.create({
+      model: "auto-router/chat",
+      messages: [ask],
+      tools: openaiTools,
+    });
+    /** The prompt's tool-result turn, answered with `text` (queued on mock-b, where it should stay). */
+    const toolResult = (result: string, text: string) => {
+      openaiB.enqueue({ text });
+      const call = first.choices[0]!.message.tool_calls![0]!;
+      return fx.openai.chat.completions
+        .create({
+          model: "auto-router/chat",
+          tools: openaiTools,
+          messages: [ask, first.choices[0]!.message, { role: "tool", tool_call_id: call.id, content: result }],
+        })
+        .withResponse();
+    };
+    return { ask, toolResult };
+  }
+
+  it("keeps an OpenAI tool round trip on its target, and decides the same first turn sent again afresh", async () => {
+    const { ask, toolResult } = await openaiToolCallOnB("Paris", "call_1");
     assert.equal(openaiB.calls.length, 1);
 
-    openaiB.enqueue({ text: "Sunny, 21 C." });
-    const answer = await fx.openai.chat.completions
-      .create({
-        model: "auto-router/chat",
-        tools,
-        messages: [ask, first.choices[0]!.message, { role: "tool", tool_call_id: call.id, content: "sunny, 21 C" }],
-      })
-      .withResponse();
+    const answer = await toolResult("sunny, 21 C", "Sunny, 21 C.");
     assert.equal(answer.data.choices[0]!.message.content, "Sunny, 21 C.");
     assert.equal(answer.response.headers.get("x-auto-router-served-by"), "mock-b/model-b");
     assert.deepEqual([openaiA.calls.length, openaiB.calls.length], [1, 2]);
 
     // A script sending the very same first request again gets the route's first choice, not the prompt's target.
     const again = await fx.openai.chat.completions
-      .create({ model: "auto-router/chat", messages: [ask], tools })
+      .create({ model: "auto-router/chat", messages: [ask], tools: openaiTools })
       .withResponse();
     assert.equal(again.response.headers.get("x-auto-router-served-by"), "mock-a/model-a");
     assert.deepEqual([openaiA.calls.length, openaiB.calls.length], [2, 2]);
   });
 
   it("keeps a prompt on its target while thousands of proxied calls pass through the router", async () => {
-    const ask = { role: "user" as const, content: "Weather in Lima?" };
-    const tools = [{ type: "function" as const, function: { ...TOOLS[0]!, parameters: TOOLS[0]!.input_schema } }];
-    openaiA.enqueue(SERVER_ERROR);
-    openaiB.enqueue({ toolCall: { id: "call_9", name: "get_weather", arguments: { city: "Lima" } } });
-    const first = await fx.openai.chat.completions.create({ model: "auto-router/chat", messages: [ask], tools });
-    const call = first.choices[0]!.message.tool_calls![0]!;
+    const { toolResult } = await openaiToolCallOnB("Lima", "call_9");
 
     // Another client's embeddings, one after another (a millisecond or more apart, as the router would tell them
     // apart as prompts), more than the router remembers (its last REMEMBERED_PROMPTS to twice as many): none may count.
@@ -185,14 +195,7 @@ describe("a client prompt's turns through the gateway", () => {
     }
     assert.equal(embeddings.calls.length - before, proxied);
 
-    openaiB.enqueue({ text: "Mild, 18 C." });
-    const answer = await fx.openai.chat.completions
-      .create({
-        model: "auto-router/chat",
-        tools,
-        messages: [ask, first.choices[0]!.message, { role: "tool", tool_call_id: call.id, content: "mild" }],
-      })
-      .withResponse();
+    const answer = await toolResult("mild", "Mild, 18 C.");
     assert.equal(answer.data.choices[0]!.message.content, "Mild, 18 C.");
     assert.equal(answer.response.headers.get("x-auto-router-served-by"), "mock-b/model-b");
     assert.equal(openaiA.calls.length, 1);
