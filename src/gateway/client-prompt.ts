@@ -4,10 +4,10 @@
 // the prompt's position, the system prompt's length and a hash of the prompt's own text: the turns of one prompt keep
 // its target (warm provider caches, valid thinking signatures) and its intent, as in pi. Two clients whose
 // conversations start alike share an identity until they differ: they then share a target, which is harmless.
-import { createHash } from "node:crypto";
 import type { Context, UserMessage } from "@mariozechner/pi-ai";
 import { parseShortcuts } from "../routing/shortcuts.ts";
 import type { PromptShortcuts } from "../routing/types.ts";
+import { digest } from "./digest.ts";
 
 /** Text hashed from each end of a long prompt (a pasted log): enough to tell prompts apart, cheap for any size. */
 const HASHED_CHARS = 8_192;
@@ -21,7 +21,7 @@ export function clientPrompt(
   if (message?.role !== "user") return undefined;
   const text = promptText(message);
   const sampled = text.length > 2 * HASHED_CHARS ? `${text.slice(0, HASHED_CHARS)}${text.slice(-HASHED_CHARS)}` : text;
-  const hash = createHash("sha1").update(sampled).digest("base64url").slice(0, 16);
+  const hash = digest("sha1", sampled, "base64url").slice(0, 16);
   return {
     id: `client:${promptIndex}:${context.systemPrompt?.length ?? 0}:${text.length}:${hash}`,
     followUp: promptIndex! < context.messages.length - 1,

@@ -1,8 +1,9 @@
 // The gateway token: every request must carry it (`Authorization: Bearer <t>` or `x-api-key: <t>`). It comes from
 // AUTO_ROUTER_TOKEN or from a file in the state dir created 0600 on first start. Compared in constant time.
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { digest } from "./digest.ts";
 
 export const TOKEN_FILE_NAME = "auto-router.gateway-token";
 const TOKEN_BYTES = 32;
@@ -48,15 +49,13 @@ export function presentedToken(headers: Record<string, string | string[] | undef
   return undefined;
 }
 
-const digest = (text: string) => createHash("sha256").update(text).digest();
-
 /**
  * Checks presented tokens against one expected token, whose digest is computed once rather than on every request.
  * Hashing first gives equal-length buffers, so the comparison takes the same time whatever was sent.
  */
 export function tokenMatcher(expected: string): (presented: string | undefined) => boolean {
-  const expectedDigest = digest(expected);
-  return (presented) => timingSafeEqual(expectedDigest, digest(presented ?? "")) && presented !== undefined;
+  const expectedDigest = digest("sha256", expected);
+  return (presented) => timingSafeEqual(expectedDigest, digest("sha256", presented ?? "")) && presented !== undefined;
 }
 
 export const tokenMatches = (expected: string, presented: string | undefined): boolean =>
