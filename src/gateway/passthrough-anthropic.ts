@@ -33,8 +33,13 @@ class AnthropicScanner extends ScannerBase {
   block(block: string): ScanStep {
     const text = `${block}\n\n`;
     const { event, data } = parseBlock(block);
-    // Text deltas after the commit point are only forwarded, unless the whole answer is being put together.
-    const read = this.assembler !== undefined || !this.committed || !event?.startsWith("content_block");
+    // Only what the scanner uses is parsed: pings, block ends and message_stop are only forwarded, and so are text
+    // deltas after the commit point, unless the whole answer is being put together.
+    const read =
+      this.assembler !== undefined ||
+      event === "message_start" ||
+      event === "message_delta" ||
+      (!this.committed && (event === "content_block_delta" || event === "content_block_start"));
     const parsed = read ? safeJson(data) : undefined;
     this.assembler?.add(event, parsed);
     switch (event) {
