@@ -40,11 +40,11 @@ export class AttemptWatchdog {
 
   arm(): void {
     const next = this.nextDeadline();
-    if (!next || this.tripped) return;
-    if (this.timer && this.timerAt <= next[0]) return;
+    if (next === Number.POSITIVE_INFINITY || this.tripped) return;
+    if (this.timer && this.timerAt <= next) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timerAt = next[0];
-    this.timer = setTimeout(this.fire, Math.max(0, next[0] - this.now()));
+    this.timerAt = next;
+    this.timer = setTimeout(this.fire, Math.max(0, next - this.now()));
   }
 
   stop(): void {
@@ -52,22 +52,27 @@ export class AttemptWatchdog {
     this.timer = undefined;
   }
 
-  private nextDeadline(): [number, TimeoutReason] | undefined {
-    const { firstTokenMs, stallMs } = this.timeouts;
-    const firstToken = !this.committed && firstTokenMs ? this.startedAt + firstTokenMs : Number.POSITIVE_INFINITY;
-    const stall = stallMs ? this.lastEventAt + stallMs : Number.POSITIVE_INFINITY;
-    if (firstToken === Number.POSITIVE_INFINITY && stall === Number.POSITIVE_INFINITY) return undefined;
-    return firstToken <= stall ? [firstToken, "first-token"] : [stall, "stall"];
+  /** The first-token deadline, while it applies (infinite otherwise). */
+  private firstTokenDeadline(): number {
+    const { firstTokenMs } = this.timeouts;
+    return !this.committed && firstTokenMs ? this.startedAt + firstTokenMs : Number.POSITIVE_INFINITY;
+  }
+
+  /** The earlier of the two deadlines; infinite when neither applies. Called on every event, so it allocates nothing. */
+  private nextDeadline(): number {
+    const { stallMs } = this.timeouts;
+    return Math.min(this.firstTokenDeadline(), stallMs ? this.lastEventAt + stallMs : Number.POSITIVE_INFINITY);
   }
 
   private readonly fire = () => {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
     const next = this.nextDeadline();
-    if (!next || this.tripped) return;
-    if (this.now() >= next[0]) {
-      this.tripped = next[1];
-      this.onTrip(next[1]);
+    if (next === Number.POSITIVE_INFINITY || this.tripped) return;
+    if (this.now() >= next) {
+      const reason: TimeoutReason = this.firstTokenDeadline() <= next ? "first-token" : "stall";
+      this.tripped = reason;
+      this.onTrip(reason);
     } else this.arm();
   };
 }
