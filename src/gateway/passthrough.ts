@@ -76,11 +76,9 @@ const headerRecord = (headers: http.IncomingHttpHeaders): Record<string, string>
 };
 
 export function gatewayPassthrough(input: PassthroughInput): GatewayPassthrough {
-  let committed = false;
-  const passthrough: GatewayPassthrough = {
-    get committed() {
-      return committed;
-    },
+  // A plain field, not a getter: an object literal with an accessor is built on V8's slow path, on every request.
+  const passthrough: { -readonly [K in keyof GatewayPassthrough]: GatewayPassthrough[K] } = {
+    committed: false,
     accepts(target, auth, patch) {
       if (target.api !== input.dialect.api || patch?.headers || patch?.body || auth.env) return false;
       // pi-ai adapts requests to these (subscription logins, a provider's quirks): they take the translating path.
@@ -89,7 +87,7 @@ export function gatewayPassthrough(input: PassthroughInput): GatewayPassthrough 
     },
     attempt: (attempt) =>
       runPassthrough(input, attempt, () => {
-        committed = true;
+        passthrough.committed = true;
       }),
   };
   return passthrough;
