@@ -3,7 +3,8 @@
 // emulator directly, in the same run and interleaved request by request. The same node:http client drives both
 // sides (and the peer gateway, when it can be installed), on the Anthropic Messages protocol. A bare byte-forwarding
 // node:http proxy (gateway-floor-proxy.mjs) runs beside them: the floor any Node gateway starts from on this machine.
-//   GATEWAY_BENCH_REQUESTS   1-client requests per side (default 300)
+//   GATEWAY_BENCH_REQUESTS   1-client requests per side (default 300), measured twice: on fresh processes, and
+//                            after every side has served GATEWAY_BENCH_WARM_SECONDS (default 2) of load
 //   GATEWAY_BENCH_SECONDS    seconds per throughput phase (default 3; two phases per side)
 //   GATEWAY_BENCH_PEER=0     skip the peer gateway
 //   GATEWAY_BENCH_NODE_ARGS  node options for the gateway process only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
@@ -35,6 +36,8 @@ const LOAD_CLIENTS = 64;
 const EMULATOR_KEY = "sk-ant-bench-emulator-key";
 const FLOOR = "bare node:http proxy";
 const WARMUP_REQUESTS = 30;
+/** Clients of the load each side serves between the fresh and the warm latency measurement. */
+const WARM_CLIENTS = 8;
 /** Twelve text deltas per answer: a short but real streamed reply. */
 const REPLY_TEXT = "The quick brown fox jumps over the lazy dog and runs far away again.";
 const LONG_REPLY_WORDS = 200;
@@ -169,11 +172,67 @@ async function interleavedLatency(
   return samples;
 }
 
+const LATENCY_COLUMNS = [
+  "side",
+  "TTFT p50",
+  "TTFT p99",
+  "total p50",
+  "total p99",
+  "added TTFT p50",
+  "added TTFT p99",
+  "added total p50",
+  "added total p99",
+  "TTFT / total p50 vs direct",
+];
+
+interface AddedLatency {
+  ttftP50: number;
+  ttftP99: number;
+  totalP50: number;
+  totalP99: number;
+}
+
+/** One table row per side, and what each side adds to calling the emulator directly. */
+function latencyRows(samples: Map<string, StreamTiming[]>): { rows: string[][]; added: Map<string, AddedLatency> } {
+  const base = {
+    ttft: summarize(samples.get("direct")!.map((s) => s.ttftUs)),
+    total: summarize(samples.get("direct")!.map((s) => s.totalUs)),
+  };
+  const rows: string[][] = [];
+  const added = new Map<string, AddedLatency>();
+  for (const [name, list] of samples) {
+    const ttft = summarize(list.map((s) => s.ttftUs));
+    const total = summarize(list.map((s) => s.totalUs));
+    const side = {
+      ttftP50: ttft.p50 - base.ttft.p50,
+      ttftP99: ttft.p99 - base.ttft.p99,
+      totalP50: total.p50 - base.total.p50,
+      totalP99: total.p99 - base.total.p99,
+    };
+    if (name !== "direct") added.set(name, side);
+    rows.push([
+      name,
+      formatMicroseconds(ttft.p50),
+      formatMicroseconds(ttft.p99),
+      formatMicroseconds(total.p50),
+      formatMicroseconds(total.p99),
+      ...(name === "direct"
+        ? ["-", "-", "-", "-", "-"]
+        : [
+            ...[side.ttftP50, side.ttftP99, side.totalP50, side.totalP99].map(formatMicroseconds),
+            `${formatRatio(ttft.p50 / base.ttft.p50)} / ${formatRatio(total.p50 / base.total.p50)}`,
+          ]),
+    ]);
+  }
+  return { rows, added };
+}
+
 export async function runGatewayBench(): Promise<BenchResult> {
   if (!existsSync(join(REPO_ROOT, "dist", "gateway.mjs")))
     throw new Error("dist/gateway.mjs is missing: run `npm run build` first");
   const rounds = envNumber("GATEWAY_BENCH_REQUESTS", 300);
   const phaseMs = envNumber("GATEWAY_BENCH_SECONDS", 3) * 1000;
+  const warmMs = envNumber("GATEWAY_BENCH_WARM_SECONDS", 2) * 1000;
   const emulator = await startAnthropicEmulator({ name: "bench" });
   emulator.setDefault({ text: REPLY_TEXT, usage: { input: 12, output: 14 } });
   const lines: string[] = [
@@ -192,81 +251,45 @@ export async function runGatewayBench(): Promise<BenchResult> {
       model: "claude-sonnet-4-5",
       apiKey: peer.apiKey,
     };
-    const samples = await interleavedLatency(
-      [direct, routed, floor.target, ...(peerTarget ? [peerTarget] : [])],
-      rounds,
-    );
-
-    const base = {
-      ttft: summarize(samples.get("direct")!.map((s) => s.ttftUs)),
-      total: summarize(samples.get("direct")!.map((s) => s.totalUs)),
-    };
-    const rows: string[][] = [];
-    for (const [name, list] of samples) {
-      const ttft = summarize(list.map((s) => s.ttftUs));
-      const total = summarize(list.map((s) => s.totalUs));
-      const added =
-        name === "direct"
-          ? ["-", "-", "-", "-"]
-          : [
-              ttft.p50 - base.ttft.p50,
-              ttft.p99 - base.ttft.p99,
-              total.p50 - base.total.p50,
-              total.p99 - base.total.p99,
-            ].map(formatMicroseconds);
-      const ratios =
-        name === "direct"
-          ? "-"
-          : `${formatRatio(ttft.p50 / base.ttft.p50)} / ${formatRatio(total.p50 / base.total.p50)}`;
-      rows.push([
-        name,
-        formatMicroseconds(ttft.p50),
-        formatMicroseconds(ttft.p99),
-        formatMicroseconds(total.p50),
-        formatMicroseconds(total.p99),
-        ...added,
-        ratios,
-      ]);
-      if (name === routed.name) {
-        Object.assign(figures, {
-          gatewayAddedTtftP50Us: ttft.p50 - base.ttft.p50,
-          gatewayAddedTtftP99Us: ttft.p99 - base.ttft.p99,
-          gatewayAddedTotalP50Us: total.p50 - base.total.p50,
-          gatewayAddedTotalP99Us: total.p99 - base.total.p99,
-        });
-      } else if (name === FLOOR) {
-        Object.assign(figures, {
-          floorAddedTtftP50Us: ttft.p50 - base.ttft.p50,
-          floorAddedTtftP99Us: ttft.p99 - base.ttft.p99,
-        });
-      } else if (name !== "direct") {
-        Object.assign(figures, {
-          peerAddedTtftP50Us: ttft.p50 - base.ttft.p50,
-          peerAddedTtftP99Us: ttft.p99 - base.ttft.p99,
-        });
-      }
+    const latencySides = [direct, routed, floor.target, ...(peerTarget ? [peerTarget] : [])];
+    // First on fresh processes: a new gateway's code still runs in V8's first tiers (interpreter, baseline).
+    const fresh = latencyRows(await interleavedLatency(latencySides, rounds));
+    // Then as a gateway that has been running: every side serves a short load first, so the optimising compiler has
+    // seen its hot code (the floor and the peer alike). The goals are read on these figures.
+    let warmRequests = 0;
+    for (const side of latencySides) {
+      const warmed = await closedLoopLoad(side, WARM_CLIENTS, warmMs);
+      if (side === routed) warmRequests = warmed.completed;
     }
-    lines.push(`  1 client, ${rounds} streamed requests per side (after ${WARMUP_REQUESTS} warm-up), interleaved:`);
+    const warm = latencyRows(await interleavedLatency(latencySides, rounds));
+    const routedAdded = warm.added.get(routed.name)!;
+    Object.assign(figures, {
+      gatewayAddedTtftP50Us: routedAdded.ttftP50,
+      gatewayAddedTtftP99Us: routedAdded.ttftP99,
+      gatewayAddedTotalP50Us: routedAdded.totalP50,
+      gatewayAddedTotalP99Us: routedAdded.totalP99,
+      gatewayFreshAddedTtftP50Us: fresh.added.get(routed.name)!.ttftP50,
+      gatewayFreshAddedTtftP99Us: fresh.added.get(routed.name)!.ttftP99,
+      floorAddedTtftP50Us: warm.added.get(FLOOR)!.ttftP50,
+      floorAddedTtftP99Us: warm.added.get(FLOOR)!.ttftP99,
+    });
+    if (peerTarget)
+      Object.assign(figures, {
+        peerAddedTtftP50Us: warm.added.get(peerTarget.name)!.ttftP50,
+        peerAddedTtftP99Us: warm.added.get(peerTarget.name)!.ttftP99,
+        peerFreshAddedTtftP50Us: fresh.added.get(peerTarget.name)!.ttftP50,
+      });
     lines.push(
-      ...table(
-        [
-          "side",
-          "TTFT p50",
-          "TTFT p99",
-          "total p50",
-          "total p99",
-          "added TTFT p50",
-          "added TTFT p99",
-          "added total p50",
-          "added total p99",
-          "TTFT / total p50 vs direct",
-        ],
-        rows,
-      ).map((line) => `    ${line}`),
+      `  1 client, ${rounds} streamed requests per side (after ${WARMUP_REQUESTS} warm-up), interleaved, once every side has served ${warmMs / 1000} s of ${WARM_CLIENTS}-client load (the gateway: ${warmRequests} requests):`,
     );
+    lines.push(...table(LATENCY_COLUMNS, warm.rows).map((line) => `    ${line}`));
     lines.push(
       `    goal (pi-auto-router): added <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P50_US)} p50 ${verdict(figures.gatewayAddedTtftP50Us! <= GOAL_GATEWAY_ADDED_P50_US)}, <= ${formatMicroseconds(GOAL_GATEWAY_ADDED_P99_US)} p99 ${verdict(figures.gatewayAddedTtftP99Us! <= GOAL_GATEWAY_ADDED_P99_US)} (TTFT)`,
     );
+    lines.push(
+      `  the same on fresh processes, measured first (each side's first ${WARMUP_REQUESTS + rounds} requests; an extra figure):`,
+    );
+    lines.push(...table(LATENCY_COLUMNS, fresh.rows).map((line) => `    ${line}`));
 
     // The same with a Claude Code-sized body: what a gateway's body handling costs (the peer is left out).
     const extra = claudeCodeSizedBody();

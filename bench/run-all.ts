@@ -234,6 +234,14 @@ function summary(results: BenchResult[]): string[] {
     (v) => v <= GOAL_GATEWAY_ADDED_P99_US,
     "-",
   );
+  add(
+    "gateway added TTFT p50 / p99, fresh process (extra)",
+    "gatewayFreshAddedTtftP50Us",
+    (v) => `${formatMicroseconds(v)} / ${formatMicroseconds(figures.gatewayFreshAddedTtftP99Us ?? Number.NaN)}`,
+    "-",
+    undefined,
+    "-",
+  );
   add("peer gateway added TTFT p50 (same run)", "peerAddedTtftP50Us", formatMicroseconds, "-", undefined, "-");
   add(
     "gateway throughput routed/direct, 64 clients",
