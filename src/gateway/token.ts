@@ -3,7 +3,6 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { digest } from "./digest.ts";
 
 export const TOKEN_FILE_NAME = "auto-router.gateway-token";
 const TOKEN_BYTES = 32;
@@ -49,13 +48,28 @@ export function presentedToken(headers: Record<string, string | string[] | undef
   return undefined;
 }
 
+/** Presented tokens are compared in a buffer of at least this many bytes, whatever their length. */
+const COMPARED_BYTES = 256;
+
 /**
- * Checks presented tokens against one expected token, whose digest is computed once rather than on every request.
- * Hashing first gives equal-length buffers, so the comparison takes the same time whatever was sent.
+ * Checks presented tokens against one expected token in constant time, without hashing every request: the presented
+ * token is written into a zeroed buffer of a fixed size (truncated there), compared with the expected token padded
+ * the same way, and only then the lengths. The work depends on the presented token's length (the caller's own) and
+ * on the fixed size, never on how much of the secret matched.
  */
 export function tokenMatcher(expected: string): (presented: string | undefined) => boolean {
-  const expectedDigest = digest("sha256", expected);
-  return (presented) => timingSafeEqual(expectedDigest, digest("sha256", presented ?? "")) && presented !== undefined;
+  const expectedBytes = Buffer.byteLength(expected);
+  const size = Math.max(COMPARED_BYTES, expectedBytes);
+  const padded = Buffer.alloc(size);
+  padded.write(expected, "utf8");
+  const scratch = Buffer.alloc(size);
+  return (presented) => {
+    if (presented === undefined) return false;
+    scratch.fill(0);
+    scratch.write(presented, "utf8");
+    const same = timingSafeEqual(scratch, padded);
+    return same && Buffer.byteLength(presented) === expectedBytes;
+  };
 }
 
 export const tokenMatches = (expected: string, presented: string | undefined): boolean =>

@@ -11,7 +11,7 @@ import { DirectRoutes, resolveModelName } from "../../src/gateway/model-names.ts
 import { OpenAIStreamEncoder } from "../../src/gateway/openai-response.ts";
 import { openAIToContext, parseOpenAIRequest } from "../../src/gateway/openai-request.ts";
 import { parseProviderPreferences, requestShortcuts } from "../../src/gateway/provider-preferences.ts";
-import { presentedToken, tokenMatches } from "../../src/gateway/token.ts";
+import { presentedToken, tokenMatcher, tokenMatches } from "../../src/gateway/token.ts";
 import { makeFailure } from "../../src/runtime/classify-failure.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
 
@@ -283,6 +283,21 @@ describe("gateway token and error status", () => {
     assert.ok(!tokenMatches("secret", "secreT"));
     assert.ok(!tokenMatches("secret", undefined));
     assert.ok(!tokenMatches("", undefined));
+    // Compared in a fixed-size padded buffer: neither padding nor truncation can make a wrong token pass.
+    assert.ok(!tokenMatches("secret", "secret\u0000"), "trailing NUL (equal after zero padding)");
+    assert.ok(!tokenMatches("secret", "secre"));
+    assert.ok(!tokenMatches("secret", `secret${"x".repeat(300)}`), "longer than the compared buffer");
+    const long = `ar-${"k".repeat(400)}`;
+    assert.ok(tokenMatches(long, long), "a token longer than the compared buffer");
+    assert.ok(!tokenMatches(long, `${long.slice(0, -1)}K`), "differs only in its last byte, past 256");
+    assert.ok(tokenMatches("sécret-ü", "sécret-ü"));
+    assert.ok(!tokenMatches("sécret-ü", "secret-u"));
+    const matcher = tokenMatcher("ar-reused");
+    assert.deepEqual(
+      ["ar-reused-and-longer", "ar-reused", "ar-reuse", "ar-reused"].map((token) => matcher(token)),
+      [false, true, false, true],
+      "one matcher, several requests: nothing of an earlier token is left in its buffer",
+    );
   });
 
   it("maps a request's end to 429 + Retry-After, a passed-through status, or 503", () => {
