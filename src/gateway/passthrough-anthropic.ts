@@ -34,12 +34,14 @@ class AnthropicScanner extends ScannerBase {
     const text = `${block}\n\n`;
     const { event, data } = parseBlock(block);
     // Only what the scanner uses is parsed: pings, block ends and message_stop are only forwarded, and so are text
-    // deltas after the commit point, unless the whole answer is being put together.
+    // deltas after the commit point, unless the whole answer is being put together. A block start matters only when
+    // it starts a tool call, whose type names it.
     const read =
       this.assembler !== undefined ||
       event === "message_start" ||
       event === "message_delta" ||
-      (!this.committed && (event === "content_block_delta" || event === "content_block_start"));
+      (!this.committed &&
+        (event === "content_block_delta" || (event === "content_block_start" && data.includes("tool_use"))));
     const parsed = read ? safeJson(data) : undefined;
     this.assembler?.add(event, parsed);
     switch (event) {
