@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { anthropicToContext, parseAnthropicRequest } from "../../src/gateway/anthropic-request.ts";
-import { clientPrompt, takeShortcuts } from "../../src/gateway/client-prompt.ts";
+import { clientPrompt, takeShortcuts, textHash } from "../../src/gateway/client-prompt.ts";
 import { openAIToContext, parseOpenAIRequest } from "../../src/gateway/openai-request.ts";
 import { parseResponsesRequest, responsesToContext } from "../../src/gateway/responses-request.ts";
 
@@ -61,6 +61,16 @@ describe("the client's prompt", () => {
       identity(anthropic([{ role: "user", content: text }])),
     );
     assert.equal(new Set(ids).size, 4);
+  });
+
+  it("hashes the prompt's text: equal texts alike, any changed character apart, a long text's middle skipped", () => {
+    assert.equal(textHash("fix the failing test"), textHash("fix the failing test"));
+    const variants = ["fix the failing test", "fix the failing tesT", "fix the failing tes", "", "a", "b", "ab", "ba"];
+    assert.equal(new Set(variants.map((text) => textHash(text))).size, variants.length);
+    // Only a long prompt's ends are hashed: its middle (from 3 to 7 here) does not count, its ends do.
+    assert.equal(textHash("abcXXXXdef", 3, 7), textHash("abcYYYYdef", 3, 7));
+    assert.notEqual(textHash("abcXXXXdef", 3, 7), textHash("abdXXXXdef", 3, 7));
+    assert.notEqual(textHash("abcXXXXdef", 3, 7), textHash("abcXXXXdeg", 3, 7));
   });
 
   it("is the last user message in OpenAI Chat Completions and Responses, whose tool results are their own items", () => {
