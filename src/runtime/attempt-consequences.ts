@@ -63,18 +63,19 @@ export function recordAttemptResult(
     books.latency.record(candidate.key, outcome.ttftMs, tokensPerSecond, now);
   }
   books.record(request.requestId, request.routeId, "result", data);
-  const estimatedInputTokens = books.lastDecisions.estimatedTokens(request);
+  // One observation for every plugin (they read it, none keeps or changes it).
+  const observation = {
+    requestId: request.requestId,
+    routeId: request.routeId,
+    attempt: request.attempts,
+    candidate,
+    outcome,
+    estimatedInputTokens: books.lastDecisions.estimatedTokens(request),
+    now,
+  };
   for (const plugin of books.plugins) {
     try {
-      plugin.onAttemptResult?.({
-        requestId: request.requestId,
-        routeId: request.routeId,
-        attempt: request.attempts,
-        candidate,
-        outcome,
-        estimatedInputTokens,
-        now,
-      });
+      plugin.onAttemptResult?.(observation);
     } catch (error) {
       books.warn(`auto-router: ${plugin.name}: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -25,16 +25,25 @@ export function liveStatus(
   },
   now: number,
 ): LiveStatus {
+  // Built for every decision: plain loops (no entry arrays), and a status only copied when two sources share a key.
   const targets: Record<string, TargetStatus> = {};
-  for (const [key, sample] of Object.entries(sources.latency.all(() => configuredTargetKeys(sources.config())))) {
+  const samples = sources.latency.all(() => configuredTargetKeys(sources.config()));
+  for (const key in samples) {
+    const sample = samples[key]!;
     targets[key] = { ttftMs: sample.ttftMs, tokensPerSecond: sample.tokensPerSecond };
   }
   const providers: Record<string, ProviderStatus> = {};
   for (const plugin of sources.plugins) {
-    for (const [key, status] of Object.entries(plugin.targetStatus?.(now) ?? {}))
-      targets[key] = { ...targets[key], ...status };
-    for (const [provider, status] of Object.entries(plugin.providerStatus?.(now) ?? {}))
-      providers[provider] = { ...providers[provider], ...status };
+    const byTarget = plugin.targetStatus?.(now);
+    for (const key in byTarget) {
+      const earlier = targets[key];
+      targets[key] = earlier ? { ...earlier, ...byTarget[key] } : { ...byTarget[key] };
+    }
+    const byProvider = plugin.providerStatus?.(now);
+    for (const provider in byProvider) {
+      const earlier = providers[provider];
+      providers[provider] = earlier ? { ...earlier, ...byProvider[provider] } : { ...byProvider[provider] };
+    }
   }
   return { targets, providers, quotaHard: sources.quota?.quotaHard() ?? false };
 }

@@ -10,15 +10,16 @@ import type { OpenStore } from "../state/json-store.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import type { RegistryLike } from "./start-target.ts";
 
+/** One object handed to every plugin in turn: read-only. */
 export interface AttemptObservation {
-  requestId: string;
-  routeId: string;
-  attempt: number;
-  candidate: Candidate;
-  outcome: AttemptOutcome;
+  readonly requestId: string;
+  readonly routeId: string;
+  readonly attempt: number;
+  readonly candidate: Candidate;
+  readonly outcome: AttemptOutcome;
   /** The decision's estimate of the request's input tokens (for usage a provider did not report). */
-  estimatedInputTokens?: number;
-  now: number;
+  readonly estimatedInputTokens?: number;
+  readonly now: number;
 }
 
 /** An attempt about to start (see AttemptReserver). */

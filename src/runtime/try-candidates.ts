@@ -81,12 +81,12 @@ export async function tryCandidates(
       addNote(env.report, state, `skipped ${candidate.key}: ${refusal}`);
       continue;
     }
-    const remaining = candidates
-      .slice(index + 1)
-      .filter(
-        (c) => minContextWindow === undefined || (env.routing.modelFacts(c.key)?.contextWindow ?? 0) > minContextWindow,
-      );
-    const isLast = remaining.length === 0 || state.attempts + 1 >= maxAttempts;
+    let anotherLeft = false;
+    for (let next = index + 1; next < candidates.length && !anotherLeft; next++)
+      anotherLeft =
+        minContextWindow === undefined ||
+        (env.routing.modelFacts(candidates[next]!.key)?.contextWindow ?? 0) > minContextWindow;
+    const isLast = !anotherLeft || state.attempts + 1 >= maxAttempts;
     const targetConfig = findTarget(config, routeId, candidate.provider, candidate.modelId);
     const timeouts = targetTimeouts(config, routeId, targetConfig);
 
