@@ -7,6 +7,7 @@ import { errorBody } from "./errors.ts";
 import { AnthropicAssembler } from "./passthrough-assemble.ts";
 import {
   anthropicTokens,
+  blocksBefore,
   ROUTER_FIELDS_OUT,
   parseBlock,
   safeJson,
@@ -14,6 +15,9 @@ import {
   type PassthroughDialect,
   type ScanStep,
 } from "./passthrough-scan.ts";
+
+/** Any text that may hold an event the scanner reads after the commit point. */
+const READ_AFTER_COMMIT = /message_|error/;
 
 const STOP_REASONS: Record<string, StopReason> = {
   end_turn: "stop",
@@ -83,11 +87,11 @@ class AnthropicScanner extends ScannerBase {
 
   /**
    * After the commit point a streaming client's blocks are only forwarded, except message_delta (usage, stop reason),
-   * message_stop and error: text holding none of their names (any text that does, even inside a delta, is read
-   * block by block as before) goes out as it came. Most of a long answer is text deltas.
+   * message_stop and error: the blocks before the first one whose text names one of them (even inside a delta's
+   * text) go out as they came; that block and the ones after it are read. Most of a long answer is text deltas.
    */
-  forwardsAsIs(blocks: string): boolean {
-    return this.committed && !this.assembler && !blocks.includes("message_") && !blocks.includes("error");
+  unreadLength(blocks: string): number {
+    return this.committed && !this.assembler ? blocksBefore(blocks, READ_AFTER_COMMIT) : 0;
   }
 
   body(): string {

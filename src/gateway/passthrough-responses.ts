@@ -5,6 +5,7 @@
 // which holds every output item.
 import { errorBody } from "./errors.ts";
 import {
+  blocksBefore,
   ROUTER_FIELDS_OUT,
   parseBlock,
   safeJson,
@@ -64,11 +65,12 @@ class ResponsesScanner extends ScannerBase {
 
   /**
    * After the commit point only the events that hold the response object (its model is renamed; the terminal one
-   * carries usage and the end) and errors are read: text naming none of them (any text that does, even inside a
-   * delta, is read block by block) goes out as it came. Most of a long answer is output text deltas.
+   * carries usage and the end) and errors are read: the blocks before the first one whose text names one of them (even
+   * inside a delta's text) go out as they came; that block and the ones after it are read. Most of a long answer is
+   * output text deltas.
    */
-  forwardsAsIs(blocks: string): boolean {
-    return this.committed && !READ_AFTER_COMMIT.test(blocks);
+  unreadLength(blocks: string): number {
+    return this.committed ? blocksBefore(blocks, READ_AFTER_COMMIT) : 0;
   }
 
   private withResponse(event: string, data: string): ScanStep {

@@ -36,10 +36,11 @@ export interface StreamScanner {
   /** The whole answer as the API's non-streaming body (a scanner made to assemble one). */
   body(): string;
   /**
-   * Whether complete blocks (SseBlocks.take's text) go to the client as they are, unread: true only once the answer
-   * is committed and when none of them can change what the scanner knows (usage, stop reason, the end, an error).
+   * How much of `blocks` (SseBlocks.take's text) goes to the client as it is, unread: whole blocks from the start,
+   * only once the answer is committed, and only those that cannot change what the scanner knows (usage, the stop
+   * reason, the end, an error). The rest is read block by block.
    */
-  forwardsAsIs?(blocks: string): boolean;
+  unreadLength?(blocks: string): number;
   readonly tokens: TokenCounts;
   readonly stopReason: StopReason;
   readonly content: AssistantMessage["content"];
@@ -200,6 +201,17 @@ export class SseBlocks {
     this.rest = "";
     return rest.trim() === "" ? [] : [rest];
   }
+}
+
+/**
+ * The length of the whole blocks at the start of `blocks` (SseBlocks.take's text, whose blocks all end in "\n\n")
+ * before the block holding the first match of `marker`; all of it when nothing matches.
+ */
+export function blocksBefore(blocks: string, marker: RegExp): number {
+  const match = marker.exec(blocks);
+  if (!match) return blocks.length;
+  const boundary = blocks.lastIndexOf("\n\n", match.index);
+  return boundary < 0 ? 0 : boundary + 2;
 }
 
 export const safeJson = (text: string): Record<string, unknown> | undefined => {

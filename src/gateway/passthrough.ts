@@ -217,8 +217,10 @@ function runPassthrough(
       if (ended) list = blocks.flush();
       else {
         const ready = blocks.take(chunk);
-        if (committed && scanner.forwardsAsIs?.(ready)) return write(ready);
-        list = SseBlocks.split(ready);
+        const unread = committed ? (scanner.unreadLength?.(ready) ?? 0) : 0;
+        if (unread === ready.length) return write(ready);
+        if (unread > 0) write(ready.slice(0, unread));
+        list = SseBlocks.split(unread > 0 ? ready.slice(unread) : ready);
       }
       for (const block of list) {
         onBlock(block);

@@ -106,24 +106,32 @@ describe("gateway passthrough on the Responses endpoint", () => {
   });
 
   it("forwards a long answer arriving chunk by chunk in order, and still renames the model and reads the usage", async () => {
-    // After the commit point most chunks go out unread (forwardsAsIs); one whose text names an event the scanner
-    // reads ("error", "response.completed") is read block by block, and the client sees no difference.
+    // After the commit point most chunks go out unread (unreadLength); one whose text names an event the scanner
+    // reads ("error", "response.completed") is read block by block, and the client sees no difference. Then the same
+    // with all but the first two deltas in one chunk of many blocks: the run of deltas before the first block naming
+    // such an event goes out unread, the rest is read.
     const words = answerWords(60, { 20: "error", 40: "response.completed" });
     const successes = () => servedResults(fx.agentDir);
-    const before = successes().length;
-    first.enqueue({ text: words, usage: { input: 12, output: 60 }, chunkDelayMs: 1 });
-    const stream = await fx.openai.responses.create({ model: "gpt", stream: true, input: "Count" });
-    const deltas: string[] = [];
-    let completed: any;
-    for await (const event of stream) {
-      if (event.type === "response.output_text.delta") deltas.push(event.delta);
-      if (event.type === "response.completed") completed = event.response;
+    for (const [text, shape] of [
+      [words, { chunkDelayMs: 1 }],
+      [words, { chunkDelayMs: 5, burstAfterChunks: 2 }],
+      [answerWords(60), { chunkDelayMs: 5, burstAfterChunks: 2 }],
+    ] as const) {
+      const before = successes().length;
+      first.enqueue({ text: [...text], usage: { input: 12, output: 60 }, ...shape });
+      const stream = await fx.openai.responses.create({ model: "gpt", stream: true, input: "Count" });
+      const deltas: string[] = [];
+      let completed: any;
+      for await (const event of stream) {
+        if (event.type === "response.output_text.delta") deltas.push(event.delta);
+        if (event.type === "response.completed") completed = event.response;
+      }
+      assert.deepEqual(deltas, text);
+      assert.equal(completed.model, "gpt", "the terminal event is still read and renamed");
+      assert.equal(completed.usage.output_tokens, 60);
+      await until(() => successes().length > before, "this answer's result");
+      assert.equal(successes().at(-1).data.usage.output, 60, "the usage of response.completed, after unread chunks");
     }
-    assert.deepEqual(deltas, words);
-    assert.equal(completed.model, "gpt", "the terminal event is still read and renamed");
-    assert.equal(completed.usage.output_tokens, 60);
-    await until(() => successes().length > before, "this answer's result");
-    assert.equal(successes().at(-1).data.usage.output, 60, "the usage of response.completed, after unread chunks");
   });
 
   it("answers a non-streaming function call and takes its output back, the input items passed through unchanged", async () => {

@@ -423,8 +423,8 @@ describe("gateway passthrough of a long answer", () => {
   after(() => fx?.stop());
 
   it("forwards a long answer arriving chunk by chunk in order, and still reads usage, the stop and a late error", async () => {
-    // Each delta arrives on its own, so after the commit point most chunks are forwarded unread (forwardsAsIs);
-    // a chunk with "error" or "message_" in its text is read block by block, and the client sees no difference.
+    // Each delta arrives on its own, so after the commit point most chunks are forwarded unread (unreadLength); a
+    // chunk with "error" or "message_" in its text is read block by block, and the client sees no difference.
     const words = answerWords(60, { 20: "error", 40: "message_delta" });
     const successes = () => servedResults(fx.agentDir);
     const before = successes().length;
@@ -442,6 +442,21 @@ describe("gateway passthrough of a long answer", () => {
       60,
       "the usage of message_delta, read after chunks forwarded unread",
     );
+
+    // The same answer with all but its first two deltas in one chunk of many blocks, after the commit point: the
+    // deltas before the first block naming an event the scanner reads go out unread, the rest is read block by block.
+    for (const burst of [words, answerWords(60)]) {
+      const count = successes().length;
+      fx.emulators.C.enqueue({ text: burst, usage: { input: 11, output: 61 }, chunkDelayMs: 5, burstAfterChunks: 2 });
+      const fast = fx.anthropic.messages.stream(CLIENT_BODY);
+      const received: string[] = [];
+      fast.on("text", (delta) => received.push(delta));
+      const answer = await fast.finalMessage();
+      assert.deepEqual(received, burst);
+      assert.equal(answer.usage.output_tokens, 61);
+      await until(() => successes().length > count, "the burst's result");
+      assert.equal(successes().at(-1).data.usage.output, 61, "message_delta's usage, after a run of unread deltas");
+    }
 
     fx.emulators.C.enqueue({
       text: ["one ", "two ", "three ", "four "],

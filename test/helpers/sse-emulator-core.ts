@@ -17,6 +17,8 @@ export interface EmulatorReply {
   thinking?: string;
   toolCall?: { id?: string; name: string; arguments: Record<string, unknown> };
   chunkDelayMs?: number;
+  /** After this many content chunks every remaining frame goes out in one write: a chunk of many blocks. */
+  burstAfterChunks?: number;
   stallAfterChunks?: number;
   dropAfterChunks?: number;
   emptyStream?: boolean;
@@ -164,6 +166,7 @@ async function writeStream(
   response.flushHeaders();
   let contentSent = 0;
   let first = true;
+  let burst = "";
   for (const frame of frames) {
     if (isClosed(response)) return;
     if (frame.content) {
@@ -176,11 +179,20 @@ async function writeStream(
         return;
       }
     }
+    if (reply.burstAfterChunks !== undefined && contentSent >= reply.burstAfterChunks) {
+      burst += frame.text;
+      if (frame.content) contentSent += 1;
+      continue;
+    }
     if (!first && reply.chunkDelayMs) await waitUnlessClosed(response, reply.chunkDelayMs);
     if (isClosed(response)) return;
     response.write(frame.text);
     first = false;
     if (frame.content) contentSent += 1;
+  }
+  if (burst && !isClosed(response)) {
+    if (reply.chunkDelayMs) await waitUnlessClosed(response, reply.chunkDelayMs);
+    if (!isClosed(response)) response.write(burst);
   }
   if (reply.streamError && !isClosed(response)) response.write(dialect.streamErrorFrame(reply.streamError));
   response.end();
@@ -293,6 +305,6 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
  * An answer's text as `count` one-word chunks ("w0 ", "w1 ", ...), with the words given at some positions instead:
  * event names inside the text, say, to check that a scanner reads such text rather than forwarding it unread.
  */
-export function answerWords(count: number, at: Record<number, string>): string[] {
+export function answerWords(count: number, at: Record<number, string> = {}): string[] {
   return Array.from({ length: count }, (_, index) => `${at[index] ?? `w${index}`} `);
 }

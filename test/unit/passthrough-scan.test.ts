@@ -54,22 +54,29 @@ describe("SSE blocks", () => {
 });
 
 describe("Anthropic stream scanner", () => {
-  it("forwards a streaming client's blocks unread only after the commit point and only when no usage, end or error can be in them", () => {
+  it("forwards a streaming client's blocks unread only after the commit point and only up to the first that may hold usage, the end or an error", () => {
     const deltas = `${anthropicBlock("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "more" } })}\n\n`;
+    const end = `${anthropicBlock("message_delta", { type: "message_delta" })}\n\n${anthropicBlock("message_stop", { type: "message_stop" })}\n\n`;
     const scanner = ANTHROPIC_PASSTHROUGH.scanner({}, "auto-router/claude", false);
-    assert.equal(scanner.forwardsAsIs?.(deltas), false, "before the commit point every block is read");
+    assert.equal(scanner.unreadLength?.(deltas), 0, "before the commit point every block is read");
     scanner.block(deltas.trim());
-    assert.equal(scanner.forwardsAsIs?.(deltas), true);
+    assert.equal(scanner.unreadLength?.(deltas), deltas.length);
+    assert.equal(scanner.unreadLength?.(deltas.repeat(3)), deltas.length * 3);
+    assert.equal(scanner.unreadLength?.(`${deltas.repeat(3)}${end}`), deltas.length * 3, "the deltas before the end");
     assert.equal(
-      scanner.forwardsAsIs?.(`${deltas}${anthropicBlock("message_delta", { type: "message_delta" })}\n\n`),
-      false,
+      scanner.unreadLength?.(`${deltas}${end}${deltas}`),
+      deltas.length,
+      "read from the first such block on",
     );
-    assert.equal(scanner.forwardsAsIs?.(`${anthropicBlock("message_stop", { type: "message_stop" })}\n\n`), false);
-    assert.equal(scanner.forwardsAsIs?.(`${anthropicBlock("error", { type: "error" })}\n\n`), false);
-    assert.equal(scanner.forwardsAsIs?.(deltas.replace("more", "an error here")), false, "read when in doubt");
+    assert.equal(scanner.unreadLength?.(end), 0);
+    assert.equal(scanner.unreadLength?.(`${anthropicBlock("error", { type: "error" })}\n\n`), 0);
+    const doubtful = deltas.replace("more", "an error here");
+    assert.equal(scanner.unreadLength?.(doubtful), 0, "read when in doubt");
+    assert.equal(scanner.unreadLength?.(`${deltas}${doubtful}${deltas}`), deltas.length, "read when in doubt");
+    assert.equal(scanner.unreadLength?.(""), 0);
     const assembling = ANTHROPIC_PASSTHROUGH.scanner({}, "auto-router/claude", true);
     assembling.block(deltas.trim());
-    assert.equal(assembling.forwardsAsIs?.(deltas), false, "a non-streaming client's answer is put together");
+    assert.equal(assembling.unreadLength?.(deltas), 0, "a non-streaming client's answer is put together");
   });
 
   it("commits at the first real text, renames the model, and reads usage and the stop reason", () => {
@@ -383,22 +390,25 @@ describe("Responses stream scanner", () => {
     ...extra,
   });
 
-  it("forwards text unread only after the commit point and only when no response object or error can be in it", () => {
+  it("forwards text unread only after the commit point and only up to the first block that may hold a response object or an error", () => {
     const delta = { type: "response.output_text.delta", item_id: "msg_1", delta: "more" };
     const deltas = `${anthropicBlock(delta.type, delta)}\n\n`;
     const scanner = RESPONSES_PASSTHROUGH.scanner({}, "gpt", false);
-    assert.equal(scanner.forwardsAsIs?.(deltas), false, "before the commit point every block is read");
+    assert.equal(scanner.unreadLength?.(deltas), 0, "before the commit point every block is read");
     scanner.block(deltas.trim());
-    assert.equal(scanner.forwardsAsIs?.(deltas), true);
+    assert.equal(scanner.unreadLength?.(deltas), deltas.length);
     for (const event of [
       "response.completed",
       "response.incomplete",
       "response.failed",
       "response.in_progress",
       "error",
-    ])
-      assert.equal(scanner.forwardsAsIs?.(`${deltas}${anthropicBlock(event, { type: event })}\n\n`), false, event);
-    assert.equal(scanner.forwardsAsIs?.(deltas.replace("more", "an error here")), false, "read when in doubt");
+    ]) {
+      const read = `${anthropicBlock(event, { type: event })}\n\n`;
+      assert.equal(scanner.unreadLength?.(`${deltas}${deltas}${read}`), deltas.length * 2, event);
+      assert.equal(scanner.unreadLength?.(`${read}${deltas}`), 0, event);
+    }
+    assert.equal(scanner.unreadLength?.(deltas.replace("more", "an error here")), 0, "read when in doubt");
   });
 
   it("renames the model, commits at the first text, and reads a length stop with its usage", () => {
