@@ -128,12 +128,19 @@ function prune(period: Period, keep: number): Period {
   return kept;
 }
 
-/** The operation adding one attempt's usage to its day and month. */
+/**
+ * The operation adding one attempt's usage to its day and month. Only a new day or month can take a period past what
+ * is kept, so the older buckets are only looked at then (a ledger two months old holds 62 + 24 of them).
+ */
 export function recordUsageOperation(keys: CalendarKeys, provider: string, modelId: string, totals: UsageTotals) {
+  const added = (period: Period, key: string, keep: number) => {
+    const next = addTo(period, key, provider, modelId, totals);
+    return Object.hasOwn(period, key) ? next : prune(next, keep);
+  };
   return (ledger: UsageLedger): UsageLedger => ({
     ...ledger,
-    days: prune(addTo(ledger.days, keys.day, provider, modelId, totals), KEEP_DAYS),
-    months: prune(addTo(ledger.months, keys.month, provider, modelId, totals), KEEP_MONTHS),
+    days: added(ledger.days, keys.day, KEEP_DAYS),
+    months: added(ledger.months, keys.month, KEEP_MONTHS),
   });
 }
 

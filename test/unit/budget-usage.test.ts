@@ -7,6 +7,8 @@ import { importLegacyLimitsOperation, importLegacyOperation, parseLegacyStats } 
 import { reconcileUsage } from "../../src/budget/reconcile-usage.ts";
 import {
   emptyLedger,
+  KEEP_DAYS,
+  KEEP_MONTHS,
   parseLedger,
   providerSpend,
   recordUsageOperation,
@@ -139,6 +141,33 @@ describe("usage reconciliation", () => {
 
 describe("usage ledger", () => {
   const keys = { day: "2025-01-31", month: "2025-01" };
+  it("keeps the newest 62 days and 24 months, dropping the oldest when a new day or month begins", () => {
+    const one = totalsOf({ input: 1, output: 1, cacheRead: 0, cacheWrite: 0, costUsd: 0.01 });
+    const day = (index: number) => new Date(Date.UTC(2025, 0, 1 + index)).toISOString().slice(0, 10);
+    let ledger = emptyLedger();
+    for (let index = 0; index < KEEP_DAYS; index++)
+      ledger = recordUsageOperation({ day: day(index), month: day(index).slice(0, 7) }, "p", "m", one)(ledger);
+    assert.equal(Object.keys(ledger.days).length, KEEP_DAYS);
+    // The same day again: nothing is dropped.
+    const last = { day: day(KEEP_DAYS - 1), month: day(KEEP_DAYS - 1).slice(0, 7) };
+    ledger = recordUsageOperation(last, "p", "m", one)(ledger);
+    assert.equal(Object.keys(ledger.days).length, KEEP_DAYS);
+    assert.equal(ledger.days[last.day]!.p!.m!.requests, 2);
+    // A new day: the oldest goes.
+    const next = { day: day(KEEP_DAYS), month: day(KEEP_DAYS).slice(0, 7) };
+    ledger = recordUsageOperation(next, "p", "m", one)(ledger);
+    assert.deepEqual(Object.keys(ledger.days).sort().slice(0, 2), [day(1), day(2)]);
+    assert.equal(Object.keys(ledger.days).length, KEEP_DAYS);
+    // Months alike.
+    ledger = emptyLedger();
+    for (let index = 0; index < KEEP_MONTHS + 3; index++) {
+      const month = `${2020 + Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, "0")}`;
+      ledger = recordUsageOperation({ day: `${month}-01`, month }, "p", "m", one)(ledger);
+    }
+    assert.equal(Object.keys(ledger.months).length, KEEP_MONTHS);
+    assert.equal(Object.keys(ledger.months).sort()[0], "2020-04");
+  });
+
   it("adds an attempt to its day and month per provider and model", () => {
     let ledger = emptyLedger();
     ledger = recordUsageOperation(
