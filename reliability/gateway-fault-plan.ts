@@ -99,6 +99,8 @@ export interface FaultWorld {
   calm: Emulator;
   /** Which fault each emulator call got, by emulator name. */
   faults: Map<string, FaultName[]>;
+  /** The faults of the flaky targets' plans that no call has got yet. */
+  faultsNotYetInjected(): FaultName[];
   agentDir: string;
   cleanup(): Promise<void>;
 }
@@ -191,6 +193,15 @@ export async function startFaultWorld(random: SeededRandom): Promise<FaultWorld>
     steady,
     calm,
     faults,
+    faultsNotYetInjected: () =>
+      (
+        [
+          ["flaky-a", FLAKY_A_WEIGHTS],
+          ["flaky-b", FLAKY_B_WEIGHTS],
+        ] as const
+      ).flatMap(([name, weights]) =>
+        (Object.keys(weights) as FaultName[]).filter((fault) => !faults.get(name)!.includes(fault)),
+      ),
     agentDir: dir.agentDir,
     cleanup: async () => {
       await Promise.all([flakyA, flakyB, steady, calm].map((emulator) => emulator.close()));

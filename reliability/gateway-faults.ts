@@ -39,7 +39,7 @@ import { runSuiteMain, SuiteReport, type Row } from "./suite-report.ts";
 /** A request still unanswered after this long is a hang (the slowest legitimate one waits for one stall timeout). */
 const HANG_MS = 30_000;
 const SETTLE_MS = 10_000;
-/** A reduced run ends only after this many load requests (every fault then comes up with the fixed seed). */
+/** A reduced run ends only after this many load requests, and once every fault has come up. */
 const QUICK_MIN_REQUESTS = 200;
 /** ... but never runs longer than this many times its planned duration. */
 const QUICK_OVERTIME_FACTOR = 10;
@@ -106,12 +106,15 @@ async function main(): Promise<number> {
 
     // Phase 1: the load. Each client sends one request after another until the time is up.
     const results: ClientResult[] = [];
-    // The reduced run also goes on until it has seen enough requests for every fault to come up, however slow a busy
-    // machine makes it (bounded); the full run is time-bound only.
+    // The reduced run also goes on until it has seen enough requests and every fault has come up, however slow a busy
+    // machine makes it and however few calls the first target gets while it rests after a Retry-After (bounded); the
+    // full run is time-bound only.
     const deadline = Date.now() + seconds * 1000;
     const minRequests = options.quick ? QUICK_MIN_REQUESTS : 0;
     const hardStop = deadline + seconds * 1000 * QUICK_OVERTIME_FACTOR;
-    const going = () => (Date.now() < deadline || results.length < minRequests) && Date.now() < hardStop;
+    const unfinished = () =>
+      options.quick === true && (results.length < minRequests || world.faultsNotYetInjected().length > 0);
+    const going = () => (Date.now() < deadline || unfinished()) && Date.now() < hardStop;
     await Promise.all(
       Array.from({ length: clients }, async (_, index) => {
         for (let request = 0; going(); request++)
