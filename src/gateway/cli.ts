@@ -105,6 +105,7 @@ export async function serve(args: string[], env: Record<string, string | undefin
   } finally {
     await engine.close();
     stderr.flush();
+    process.off("exit", stderr.flush);
   }
 }
 
