@@ -1,7 +1,21 @@
 // The product as users run it: pi's SDK loads the real extension entry (pi-extension.ts: the shipped bundle, every
 // plugin, the file stores and the event log in a temporary agent dir) next to an in-memory faux target, and the
-// routed model is called the way pi calls it, through the host pi-ai's streamSimple on `auto-router/<route>`.
-import type { Api, AssistantMessageEventStream, Context, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
+// routed model is called the way pi calls it: through the session's model registry (`ctx.modelRegistry.streamSimple`
+// on the newer pi lines, where pi's agent loop calls models that way) or, on pi 0.73 which has no such method, the
+// host pi-ai's streamSimple, on `auto-router/<route>`. The SDK is the one PI_SDK names (test/helpers/sdk-harness.ts),
+// so the same bench runs on every installed pi line.
+import type {
+  Api,
+  ApiProvider,
+  AssistantMessage,
+  AssistantMessageEventStream,
+  Context,
+  Model,
+  SimpleStreamOptions,
+} from "@mariozechner/pi-ai";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createRequire } from "node:module";
 import { createSdkHarness, type SdkHarness } from "../test/helpers/sdk-harness.ts";
 
 export const EXTENSION_ROUTE_ID = "bench";
@@ -16,8 +30,12 @@ export type StreamCall = (
 
 export interface ExtensionSetup {
   harness: SdkHarness;
-  /** pi-ai's streamSimple of the host: dispatches `auto-router` to the extension and the faux apis to the targets. */
+  /** The host's streamSimple (see the header): dispatches `auto-router` to the extension, the faux apis to targets. */
   streamSimple: StreamCall;
+  /** The host pi-ai's faux answer builder and api registry (the host's copy, whatever pi line runs). */
+  fauxAssistantMessage: (content: unknown, options?: Record<string, unknown>) => AssistantMessage;
+  getApiProvider: (api: string) => ApiProvider<Api> | undefined;
+  registerApiProvider: (provider: ApiProvider<Api>) => void;
   routerModel: Model<Api>;
   targetModel: Model<Api>;
   backupModel: Model<Api>;
@@ -57,7 +75,11 @@ export async function loadExtension(options: ExtensionSetupOptions = {}): Promis
     env: options.env,
     ui: false,
   });
-  const pi = (await import("@mariozechner/pi-ai")) as unknown as { streamSimple: StreamCall };
+  const registry = harness.session.modelRuntime ?? harness.session.modelRegistry;
+  const streamSimple: StreamCall =
+    typeof registry?.streamSimple === "function"
+      ? registry.streamSimple.bind(registry)
+      : ((await import("@mariozechner/pi-ai")) as unknown as { streamSimple: StreamCall }).streamSimple;
   const find = (provider: string, id: string): Model<Api> => {
     const model =
       harness.session.modelRegistry?.find?.(provider, id) ?? harness.session.modelRuntime?.getModel?.(provider, id);
@@ -66,7 +88,10 @@ export async function loadExtension(options: ExtensionSetupOptions = {}): Promis
   };
   return {
     harness,
-    streamSimple: pi.streamSimple,
+    streamSimple,
+    fauxAssistantMessage: harness.fauxHelpers.fauxAssistantMessage,
+    getApiProvider: harness.fauxHelpers.getApiProvider,
+    registerApiProvider: harness.fauxHelpers.registerApiProvider,
     routerModel: find("auto-router", EXTENSION_ROUTE_ID),
     targetModel: find(EXTENSION_TARGET_PROVIDER, "model"),
     backupModel: find(EXTENSION_BACKUP_PROVIDER, "model"),
@@ -74,4 +99,20 @@ export async function loadExtension(options: ExtensionSetupOptions = {}): Promis
     agentDir: harness.agentDir,
     dispose: () => harness.dispose(),
   };
+}
+
+/** The pi line the SDK harness loads (PI_SDK, else the repository's own pi) and the Node running it, e.g. "pi 0.87.1 / Node 22.23.3". */
+export function hostDescription(): string {
+  const entry = process.env.PI_SDK ?? "@mariozechner/pi-coding-agent";
+  let version = "unknown";
+  try {
+    // PI_SDK is a path to the SDK's dist/index.js or a package name (test/helpers/sdk-harness.ts).
+    const packageFile = /^[./]/.test(entry)
+      ? join(dirname(dirname(entry)), "package.json")
+      : createRequire(import.meta.url).resolve(`${entry}/package.json`);
+    version = JSON.parse(readFileSync(packageFile, "utf8")).version;
+  } catch {
+    // an SDK without a readable package.json: the version stays "unknown"
+  }
+  return `pi ${version} / Node ${process.versions.node}`;
 }

@@ -2,7 +2,7 @@
 // bundle, every plugin, file stores and the event log in a temporary agent dir), and the routed model is called
 // through the host pi-ai's streamSimple on an in-memory faux target, interleaved with direct calls to the same target
 // in the same run. One section per configuration: as shipped, budgets set, quota pacing on, a breaker configured.
-import { fauxAssistantMessage, getApiProvider, registerApiProvider, type Context } from "@mariozechner/pi-ai";
+import type { Api, ApiProvider, Context } from "@mariozechner/pi-ai";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { USAGE_FLUSH_DELAY_MS } from "../src/budget/budget-plugin.ts";
@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import {
   EXTENSION_BACKUP_PROVIDER,
   EXTENSION_TARGET_PROVIDER,
+  hostDescription,
   loadExtension,
   type ExtensionSetup,
   type ExtensionSetupOptions,
@@ -36,6 +37,7 @@ const MEASURED_ROUNDS = 1_500;
 const CPU_BLOCKS = 20;
 const CPU_BLOCK_REQUESTS = 50;
 const THROUGHPUT_REQUESTS = 1_500;
+const THROUGHPUT_RUNS = 5;
 const SWITCH_REQUESTS = 600;
 const PACED_REQUESTS = 8;
 const PACE_MS = 1_000;
@@ -105,7 +107,7 @@ function caller(setup: ExtensionSetup): Caller {
 
 async function call(c: Caller, routed: boolean): Promise<{ ttftUs: number; stop: string }> {
   const { setup } = c;
-  setup.queue(EXTENSION_TARGET_PROVIDER, fauxAssistantMessage(ANSWER_TEXT));
+  setup.queue(EXTENSION_TARGET_PROVIDER, setup.fauxAssistantMessage(ANSWER_TEXT));
   const model = routed ? setup.routerModel : setup.targetModel;
   const startedAt = nowMicroseconds();
   let ttftUs = Number.NaN;
@@ -155,10 +157,27 @@ async function cpuPerRequest(c: Caller): Promise<{ directUs: number; routedUs: n
   return { directUs: totals.direct / requests, routedUs: totals.routed / requests };
 }
 
-async function throughput(c: Caller, routed: boolean): Promise<number> {
+async function backToBack(c: Caller, routed: boolean): Promise<number> {
   const startedAt = nowMicroseconds();
   for (let index = 0; index < THROUGHPUT_REQUESTS; index++) await call(c, routed);
   return (THROUGHPUT_REQUESTS * 1_000_000) / (nowMicroseconds() - startedAt);
+}
+
+/**
+ * Requests per second back to back, direct and routed in alternating runs, the median run of each: one run of each
+ * swung by a factor of 1.5 from one bench to the next on a shared machine (a collection or another process landing
+ * in one of them).
+ */
+async function throughput(c: Caller): Promise<{ direct: number; routed: number }> {
+  const direct: number[] = [];
+  const routed: number[] = [];
+  for (let run = 0; run < THROUGHPUT_RUNS; run++) {
+    direct.push(await backToBack(c, false));
+    await yieldToEventLoop();
+    routed.push(await backToBack(c, true));
+    await yieldToEventLoop();
+  }
+  return { direct: median(direct), routed: median(routed) };
 }
 
 /** From the router seeing the first target's error event to the second target's stream function being invoked. */
@@ -166,30 +185,30 @@ async function failoverSwitch(c: Caller): Promise<number[]> {
   const { setup } = c;
   const firstApi = setup.targetModel.api;
   const secondApi = setup.backupModel.api;
-  const first = getApiProvider(firstApi)!;
-  const second = getApiProvider(secondApi)!;
+  const first = setup.getApiProvider(firstApi)!;
+  const second = setup.getApiProvider(secondApi)!;
   let errorSeenAt = Number.NaN;
   let secondInvokedAt = Number.NaN;
-  registerApiProvider({
+  setup.registerApiProvider({
     ...first,
     streamSimple: (model, context, options) =>
       onErrorEvent(first.streamSimple(model, context, options), () => (errorSeenAt = nowMicroseconds())),
-  } as typeof first);
-  registerApiProvider({
+  } as ApiProvider<Api>);
+  setup.registerApiProvider({
     ...second,
     streamSimple: (model, context, options) => {
       secondInvokedAt = nowMicroseconds();
       return second.streamSimple(model, context, options);
     },
-  } as typeof second);
+  } as ApiProvider<Api>);
   const samples: number[] = [];
   try {
     for (let index = 0; index < SWITCH_REQUESTS; index++) {
       setup.queue(
         EXTENSION_TARGET_PROVIDER,
-        fauxAssistantMessage([], { stopReason: "error", errorMessage: FIRST_TARGET_ERROR }),
+        setup.fauxAssistantMessage([], { stopReason: "error", errorMessage: FIRST_TARGET_ERROR }),
       );
-      setup.queue(EXTENSION_BACKUP_PROVIDER, fauxAssistantMessage("served by the second target"));
+      setup.queue(EXTENSION_BACKUP_PROVIDER, setup.fauxAssistantMessage("served by the second target"));
       errorSeenAt = secondInvokedAt = Number.NaN;
       let stop = "none";
       for await (const event of setup.streamSimple(setup.routerModel, c.context(), ROUTED_OPTIONS))
@@ -200,8 +219,8 @@ async function failoverSwitch(c: Caller): Promise<number[]> {
       if (index >= SWITCH_REQUESTS / 5) samples.push(secondInvokedAt - errorSeenAt);
     }
   } finally {
-    registerApiProvider(first);
-    registerApiProvider(second);
+    setup.registerApiProvider(first);
+    setup.registerApiProvider(second);
   }
   return samples;
 }
@@ -319,19 +338,18 @@ function addedMemory(): MemoryFigures {
   };
 }
 
-export async function runProductCostBench(): Promise<BenchResult> {
+export interface ProductCostOptions {
+  /** Only these configurations (keys of VARIANTS); PRODUCT_BENCH_VARIANTS=shipped,budgets does the same. */
+  variants?: string[];
+  /** The RSS pairs of fresh processes (default true). */
+  memory?: boolean;
+}
+
+export async function runProductCostBench(options: ProductCostOptions = {}): Promise<BenchResult> {
   const figures: Record<string, number> = {};
   const rows: string[][] = [];
-  const row = (
-    variant: string,
-    figure: string,
-    direct: string,
-    routed: string,
-    added: string,
-    ratio: string,
-    goal: string,
-    pass: boolean | undefined,
-  ) => rows.push([variant, figure, direct, routed, added, ratio, goal, pass === undefined ? "" : verdict(pass)]);
+  const row: RowAdder = (variant, figure, direct, routed, added, ratio, goal, pass) =>
+    rows.push([variant, figure, direct, routed, added, ratio, goal, pass === undefined ? "" : verdict(pass)]);
   // Every configuration runs the same bundle, pi-ai and SDK code. Without a common warm-up the first one measured
   // would also pay for V8 optimising that code and the later ones would not: the same build measured +162 µs of CPU
   // per request as shipped when it came first, and +116 µs in a second pass in the same process.
@@ -347,7 +365,7 @@ export async function runProductCostBench(): Promise<BenchResult> {
     await warm.dispose();
   }
   // PRODUCT_BENCH_VARIANTS=shipped,budgets runs only those sections (e.g. while working on one of them).
-  const only = process.env.PRODUCT_BENCH_VARIANTS?.split(",").map((key) => key.trim());
+  const only = options.variants ?? process.env.PRODUCT_BENCH_VARIANTS?.split(",").map((key) => key.trim());
   for (const variant of VARIANTS.filter((item) => !only || only.includes(item.key))) {
     const setup = await loadExtension({ ...variant.options, route: ROUTE });
     try {
@@ -356,8 +374,7 @@ export async function runProductCostBench(): Promise<BenchResult> {
       const direct = summarize(times.direct);
       const routed = summarize(times.routed);
       const cpu = await cpuPerRequest(c);
-      const directRate = await throughput(c, false);
-      const routedRate = await throughput(c, true);
+      const { direct: directRate, routed: routedRate } = await throughput(c);
       const switched = summarize(await failoverSwitch(c));
       const bytes = await pacedBytes(c);
       const k = variant.key;
@@ -405,7 +422,7 @@ export async function runProductCostBench(): Promise<BenchResult> {
       );
       row(
         "",
-        `throughput, ${THROUGHPUT_REQUESTS} back to back`,
+        `throughput, ${THROUGHPUT_REQUESTS} back to back (median of ${THROUGHPUT_RUNS} runs)`,
         formatRate(directRate),
         formatRate(routedRate),
         "",
@@ -447,6 +464,31 @@ export async function runProductCostBench(): Promise<BenchResult> {
       await setup.dispose();
     }
   }
+  if (options.memory !== false) addMemoryRows(figures, row);
+  const lines = [
+    `per-request cost as users run it on ${hostDescription()}: pi SDK + the real extension entry (bundle, every plugin,`,
+    `file stores, event log), faux in-memory target, routed calls interleaved with direct calls to the same target`,
+    `(${MEASURED_ROUNDS} rounds after ${WARM_UP_ROUNDS} warm-up), every configuration after the same ${JIT_WARM_UP_CALLS} routed and direct calls on a`,
+    "throwaway setup (V8 has optimised the shared code for all of them alike)",
+    ...table(["configuration", "figure", "direct", "routed", "added", "ratio", "goal", "verdict"], rows).map(
+      (line) => `  ${line}`,
+    ),
+  ];
+  return { name: "product-cost", figures, lines };
+}
+
+type RowAdder = (
+  variant: string,
+  figure: string,
+  direct: string,
+  routed: string,
+  added: string,
+  ratio: string,
+  goal: string,
+  pass: boolean | undefined,
+) => void;
+
+function addMemoryRows(figures: Record<string, number>, row: RowAdder): void {
   const memory = addedMemory();
   figures.addedRssMiB = memory.rssAdded.median;
   figures.addedRssMinMiB = memory.rssAdded.min;
@@ -472,13 +514,4 @@ export async function runProductCostBench(): Promise<BenchResult> {
     "",
     undefined,
   );
-  const lines = [
-    "per-request cost as users run it: pi SDK + the real extension entry (bundle, every plugin, file stores, event log),",
-    `faux in-memory target, routed calls interleaved with direct calls to the same target (${MEASURED_ROUNDS} rounds after ${WARM_UP_ROUNDS} warm-up),`,
-    `every configuration after the same ${JIT_WARM_UP_CALLS} routed and direct calls on a throwaway setup (V8 has optimised the shared code for all of them alike)`,
-    ...table(["configuration", "figure", "direct", "routed", "added", "ratio", "goal", "verdict"], rows).map(
-      (line) => `  ${line}`,
-    ),
-  ];
-  return { name: "product-cost", figures, lines };
 }

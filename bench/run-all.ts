@@ -6,6 +6,7 @@ import { cpus, loadavg } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { REPO_ROOT } from "../test/helpers/agent-dir.ts";
 import { GOALS, runProductCostBench } from "./product-cost.bench.ts";
+import { LINE_KEY_SEPARATOR, runNewerPiLines } from "./pi-lines.ts";
 import { runRequestPathChecks } from "./request-path-checks.ts";
 import { GOAL_ADDED_TTFT_P50_US, GOAL_THROUGHPUT_RATIO, runRouterOverheadBench } from "./router-overhead.bench.ts";
 import { GOAL_SWITCH_P99_US } from "./failover-switch.ts";
@@ -146,6 +147,59 @@ function summary(results: BenchResult[]): string[] {
     (v) => v <= GOALS.eventLogBytesPerRequest,
     "-",
   );
+  // The same figures on the newer pi lines (bench/pi-lines.ts), one group per line.
+  const hosts = [...new Set(Object.keys(figures).flatMap((key) => key.split(LINE_KEY_SEPARATOR).slice(0, -1)))];
+  for (const host of hosts) {
+    const on = (key: string) => `${host}${LINE_KEY_SEPARATOR}${key}`;
+    add(
+      `${host}: added TTFT p50`,
+      on("shippedAddedTtftP50Us"),
+      formatMicroseconds,
+      `<= ${GOALS.addedTtftP50Us} µs`,
+      (v) => v <= GOALS.addedTtftP50Us,
+      "+0.93-0.98 ms",
+    );
+    add(
+      `${host}: added CPU per request`,
+      on("shippedAddedCpuUs"),
+      formatMicroseconds,
+      `<= ${GOALS.addedCpuUs} µs`,
+      (v) => v <= GOALS.addedCpuUs,
+      "+1.94-2.00 ms",
+    );
+    add(
+      `${host}: throughput routed/direct`,
+      on("shippedThroughputRatio"),
+      ratio,
+      ">= 1/3",
+      (v) => v >= GOALS.throughputRatio,
+      "918 req/s",
+    );
+    add(
+      `${host}: failover switch p50`,
+      on("shippedSwitchP50Us"),
+      formatMicroseconds,
+      `<= ${GOALS.switchP50Us} µs`,
+      (v) => v <= GOALS.switchP50Us,
+      "0.26 ms",
+    );
+    add(
+      `${host}: failover switch p99`,
+      on("shippedSwitchP99Us"),
+      formatMicroseconds,
+      `<= ${GOALS.switchP99Us} µs`,
+      (v) => v <= GOALS.switchP99Us,
+      "0.47 ms",
+    );
+    add(
+      `${host}: RSS added by the extension`,
+      on("addedRssMiB"),
+      (v) => `${v.toFixed(1)} MiB`,
+      `<= ${GOALS.addedRssMiB} MiB`,
+      (v) => v <= GOALS.addedRssMiB,
+      "+3-8 MiB",
+    );
+  }
   add(
     "budgets set: added CPU per request",
     "budgetsAddedCpuUs",
@@ -311,6 +365,12 @@ async function main(): Promise<number> {
   await runSection(
     "per-request cost as users run it (pi SDK + the real extension entry)",
     runProductCostBench,
+    results,
+    failures,
+  );
+  await runSection(
+    "per-request cost as users run it on the newer pi lines (as shipped; Node 22)",
+    runNewerPiLines,
     results,
     failures,
   );

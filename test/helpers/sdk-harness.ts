@@ -31,6 +31,9 @@ export interface SdkHarness {
     fauxText: AnyFunction;
     fauxToolCall: AnyFunction;
     fauxThinking: AnyFunction;
+    /** The host pi-ai's api registry (getApiProvider / registerApiProvider). */
+    getApiProvider: AnyFunction;
+    registerApiProvider: AnyFunction;
   };
   setModel(provider: string, id: string): Promise<void>;
   prompt(text: string, options?: { images?: any[] }): Promise<void>;

@@ -1,0 +1,55 @@
+// The per-request cost on the newer pi lines the repository installs for its version matrix (test/pi-next: 0.87.1,
+// test/pi-latest: 1.6.0, each with Node 22; see .ci/run), "as shipped" only: the same bench as the main section, in
+// a child process on that line's Node with PI_SDK naming its SDK. A line that is not installed is reported as such.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { BenchResult } from "./stats.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const LINES = [
+  { prefix: "test/pi-next", sdk: "@earendil-works/pi-coding-agent" },
+  { prefix: "test/pi-latest", sdk: "@earendil-works/pi-coding-agent" },
+];
+/** Figures of a line are keyed `<host>|<figure>` (host: "pi 0.87.1 / Node 22.23.3"). */
+export const LINE_KEY_SEPARATOR = "|";
+
+function runLine(node: string, sdkEntry: string): Promise<{ lines: string[]; figures: Record<string, number> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(node, ["--import", "tsx", fileURLToPath(new URL("./product-cost-line.ts", import.meta.url))], {
+      cwd: ROOT,
+      env: { ...process.env, PI_SDK: sdkEntry },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      const lines = stdout.trimEnd().split("\n");
+      const last = lines.at(-1) ?? "";
+      if (code !== 0 || !last.startsWith("FIGURES "))
+        return reject(new Error(`exit ${code}: ${(stderr || stdout).trim().split("\n").slice(-5).join(" | ")}`));
+      resolve({ lines: lines.slice(0, -1), figures: JSON.parse(last.slice("FIGURES ".length)) });
+    });
+  });
+}
+
+export async function runNewerPiLines(): Promise<BenchResult> {
+  const figures: Record<string, number> = {};
+  const lines: string[] = [];
+  for (const line of LINES) {
+    const node = `${ROOT}/${line.prefix}/node_modules/.bin/node`;
+    const sdkEntry = `${ROOT}/${line.prefix}/node_modules/${line.sdk}/dist/index.js`;
+    if (!existsSync(node) || !existsSync(sdkEntry)) {
+      lines.push(`${line.prefix}: not installed (npm ci --prefix ${line.prefix}); skipped`);
+      continue;
+    }
+    const result = await runLine(node, sdkEntry);
+    const host = /on (pi \S+ \/ Node \S+):/.exec(result.lines[0] ?? "")?.[1] ?? line.prefix;
+    for (const [key, value] of Object.entries(result.figures)) figures[`${host}${LINE_KEY_SEPARATOR}${key}`] = value;
+    lines.push(...result.lines, "");
+  }
+  return { name: "product-cost-newer-pi", figures, lines };
+}
