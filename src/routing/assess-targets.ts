@@ -21,6 +21,9 @@ interface TargetNames {
   account: string;
   provider: string;
   authLower: string | undefined;
+  /** The cooldown key of this target on the route it was last assessed for (built again for another route). */
+  routeId?: string;
+  routeKey?: string;
 }
 const targetNames = new WeakMap<TargetConfig, TargetNames>();
 
@@ -93,7 +96,12 @@ export function assessTargets(
       skipTarget(decision, target, key, label, "unhealthy", unhealthy);
       continue;
     }
-    const cooldown = anyCooldown ? snapshot.cooldowns[routeTargetKey(routeId, key)] : undefined;
+    // A key built afresh on every lookup has to be hashed every time; the remembered one is hashed once.
+    if (anyCooldown && names.routeId !== routeId) {
+      names.routeId = routeId;
+      names.routeKey = routeTargetKey(routeId, key);
+    }
+    const cooldown = anyCooldown ? snapshot.cooldowns[names.routeKey!] : undefined;
     if (cooldown && cooldown.until > now) {
       skipTarget(
         decision,

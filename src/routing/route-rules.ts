@@ -1,6 +1,6 @@
 // The active route's policy rules for one decision: request-level rules are evaluated once, target-dependent ones are
 // kept and evaluated per target (assess-targets.ts), then their trace lines are closed with what they matched.
-import { describeConstraint, mergeConstraints } from "./constraints.ts";
+import { mergeConstraints } from "./constraints.ts";
 import { collectRules, conditionUsesTarget, evaluateCondition, type ScopedRule } from "./policy-rules.ts";
 import type { ActiveRules, PerTargetRule, RouteState } from "./route-state.ts";
 import { describeRuleEffect } from "./rule-effects.ts";
@@ -41,11 +41,8 @@ export function collectActiveRules(state: RouteState): ActiveRules {
     if (!result.matched) continue;
     if (rule.type === "force-constraint") {
       mergeConstraints(state.constraint, rule.constraint);
-      line.effect = `requires ${describeConstraint(rule.constraint ?? {})}`;
-    } else {
-      matched.push(scoped);
-      line.effect = describeRuleEffect(scoped);
-    }
+    } else matched.push(scoped);
+    line.effect = describeRuleEffect(scoped);
   }
   return { matched, perTarget };
 }

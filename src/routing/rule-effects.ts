@@ -1,6 +1,7 @@
 // What a matched policy rule does to one target (exclude, require, prefer, demote, force billing), and the short
 // description of that effect in the trace. route() decides which rules matched; this applies them.
 import type { Billing } from "../config/routing-schema.ts";
+import { describeConstraint } from "./constraints.ts";
 import type { ScopedRule } from "./policy-rules.ts";
 import { providerIndex, providerListed } from "./preferences.ts";
 import type { RankEntry } from "./rank.ts";
@@ -58,8 +59,16 @@ export function applyRule(scoped: ScopedRule, ruleIndex: number, view: TargetVie
   }
 }
 
+// A rule object is never changed once its config is loaded: its description is computed once (a pure memo).
+const effects = new WeakMap<object, string>();
+
 export function describeRuleEffect(scoped: ScopedRule): string {
-  const { rule } = scoped;
+  let effect = effects.get(scoped.rule);
+  if (effect === undefined) effects.set(scoped.rule, (effect = describeEffect(scoped.rule)));
+  return effect;
+}
+
+function describeEffect(rule: ScopedRule["rule"]): string {
   switch (rule.type) {
     case "exclude-provider":
       return `exclude ${rule.providers?.join(", ")}`;
@@ -71,6 +80,8 @@ export function describeRuleEffect(scoped: ScopedRule): string {
       return `${rule.billing} only`;
     case "demote-target":
       return rule.targets ? `demote ${rule.targets.join(", ")}` : "demote matching targets";
+    case "force-constraint":
+      return `requires ${describeConstraint(rule.constraint ?? {})}`;
     default:
       return rule.type;
   }
