@@ -1,9 +1,10 @@
 // The product as users run it: pi's SDK loads the real extension entry (pi-extension.ts: the shipped bundle, every
-// plugin, the file stores and the event log in a temporary agent dir) next to an in-memory faux target, and the
-// routed model is called the way pi calls it: through the session's model registry (`ctx.modelRegistry.streamSimple`
-// on the newer pi lines, where pi's agent loop calls models that way) or, on pi 0.73 which has no such method, the
-// host pi-ai's streamSimple, on `auto-router/<route>`. The SDK is the one PI_SDK names (test/helpers/sdk-harness.ts),
-// so the same bench runs on every installed pi line.
+// plugin, the file stores and the event log in a temporary agent dir) next to an in-memory faux target, and a model
+// is called the way pi calls one for every request of a session: through the session agent's stream function. On
+// pi 0.73 that looks up the model's credentials in pi's registry and calls pi-ai's streamSimple; on the newer lines
+// it builds the request options and calls `modelRuntime.streamSimple` (issue 19's `ctx.modelRegistry.streamSimple`),
+// which looks them up too. Routed, that is `auto-router/<route>`; direct, the faux target itself. The SDK is the one
+// PI_SDK names (test/helpers/sdk-harness.ts), so the same bench runs on every installed pi line.
 import type {
   Api,
   ApiProvider,
@@ -22,16 +23,17 @@ export const EXTENSION_ROUTE_ID = "bench";
 export const EXTENSION_TARGET_PROVIDER = "bench-target";
 export const EXTENSION_BACKUP_PROVIDER = "bench-backup";
 
-export type StreamCall = (
+/** A model call as pi makes it: the session's stream function (a promise of the stream on every pi line). */
+export type ModelCall = (
   model: Model<Api>,
   context: Context,
   options?: SimpleStreamOptions,
-) => AssistantMessageEventStream;
+) => AssistantMessageEventStream | Promise<AssistantMessageEventStream>;
 
 export interface ExtensionSetup {
   harness: SdkHarness;
-  /** The host's streamSimple (see the header): dispatches `auto-router` to the extension, the faux apis to targets. */
-  streamSimple: StreamCall;
+  /** pi's own model call (see the header): `auto-router` goes to the extension, the faux apis to the targets. */
+  callModel: ModelCall;
   /** The host pi-ai's faux answer builder and api registry (the host's copy, whatever pi line runs). */
   fauxAssistantMessage: (content: unknown, options?: Record<string, unknown>) => AssistantMessage;
   getApiProvider: (api: string) => ApiProvider<Api> | undefined;
@@ -75,11 +77,11 @@ export async function loadExtension(options: ExtensionSetupOptions = {}): Promis
     env: options.env,
     ui: false,
   });
-  const registry = harness.session.modelRuntime ?? harness.session.modelRegistry;
-  const streamSimple: StreamCall =
-    typeof registry?.streamSimple === "function"
-      ? registry.streamSimple.bind(registry)
-      : ((await import("@mariozechner/pi-ai")) as unknown as { streamSimple: StreamCall }).streamSimple;
+  // The agent keeps it as `streamFn` on pi 0.73 and as `streamFunction` on the newer lines.
+  const agent = harness.session.agent;
+  const streamFunction: ModelCall | undefined = agent?.streamFn ?? agent?.streamFunction;
+  if (typeof streamFunction !== "function") throw new Error("this pi's session agent has no stream function");
+  const callModel: ModelCall = (model, context, options) => streamFunction.call(agent, model, context, options);
   const find = (provider: string, id: string): Model<Api> => {
     const model =
       harness.session.modelRegistry?.find?.(provider, id) ?? harness.session.modelRuntime?.getModel?.(provider, id);
@@ -88,7 +90,7 @@ export async function loadExtension(options: ExtensionSetupOptions = {}): Promis
   };
   return {
     harness,
-    streamSimple,
+    callModel,
     fauxAssistantMessage: harness.fauxHelpers.fauxAssistantMessage,
     getApiProvider: harness.fauxHelpers.getApiProvider,
     registerApiProvider: harness.fauxHelpers.registerApiProvider,

@@ -1,7 +1,7 @@
 // The per-request cost as users run it: pi's SDK loads the real extension entry (pi-extension.ts -> the shipped
-// bundle, every plugin, file stores and the event log in a temporary agent dir), and the routed model is called
-// through the host pi-ai's streamSimple on an in-memory faux target, interleaved with direct calls to the same target
-// in the same run. One section per configuration: as shipped, budgets set, quota pacing on, a breaker configured.
+// bundle, every plugin, file stores and the event log in a temporary agent dir), and the routed model is called the
+// way pi calls models (the session agent's stream function, see extension-harness.ts) on an in-memory faux target,
+// interleaved with direct calls to the same target in the same run. One section per configuration: as shipped, budgets set, quota pacing on, a breaker configured.
 import type { Api, ApiProvider, Context } from "@mariozechner/pi-ai";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -85,8 +85,8 @@ const VARIANTS: Array<{ label: string; key: string; options: ExtensionSetupOptio
   },
 ];
 
-const ROUTED_OPTIONS = { apiKey: "auto-router-virtual" };
-const DIRECT_OPTIONS = { apiKey: "faux-key", maxRetries: 0 };
+/** What pi's agent loop passes on (no key: pi looks the model's credentials up, routed or direct). */
+const CALL_OPTIONS = {};
 
 interface Caller {
   setup: ExtensionSetup;
@@ -112,7 +112,7 @@ async function call(c: Caller, routed: boolean): Promise<{ ttftUs: number; stop:
   const startedAt = nowMicroseconds();
   let ttftUs = Number.NaN;
   let stop = "none";
-  for await (const event of setup.streamSimple(model, c.context(), routed ? ROUTED_OPTIONS : DIRECT_OPTIONS)) {
+  for await (const event of await setup.callModel(model, c.context(), CALL_OPTIONS)) {
     if (event.type === "text_delta" && Number.isNaN(ttftUs)) ttftUs = nowMicroseconds() - startedAt;
     else if (event.type === "done") stop = event.message.stopReason;
     else if (event.type === "error") stop = `${event.reason}: ${event.error.errorMessage ?? ""}`;
@@ -211,7 +211,7 @@ async function failoverSwitch(c: Caller): Promise<number[]> {
       setup.queue(EXTENSION_BACKUP_PROVIDER, setup.fauxAssistantMessage("served by the second target"));
       errorSeenAt = secondInvokedAt = Number.NaN;
       let stop = "none";
-      for await (const event of setup.streamSimple(setup.routerModel, c.context(), ROUTED_OPTIONS))
+      for await (const event of await setup.callModel(setup.routerModel, c.context(), CALL_OPTIONS))
         if (event.type === "done") stop = event.message.stopReason;
       await yieldToEventLoop();
       if (stop !== "stop" || Number.isNaN(errorSeenAt) || Number.isNaN(secondInvokedAt))
