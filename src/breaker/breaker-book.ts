@@ -6,6 +6,7 @@ import type { FailureKind } from "../runtime/classify-failure.ts";
 import type { AttemptObservation } from "../runtime/plugin.ts";
 import type { TargetStatus } from "../routing/types.ts";
 import type { StateStore } from "../state/json-store.ts";
+import { RecentSuccesses } from "./recent-successes.ts";
 import {
   canClaimProbe,
   DEFAULT_BREAKER_SETTINGS,
@@ -14,7 +15,6 @@ import {
   reduceBreaker,
   settleBreaker,
   viewBreaker,
-  type CallSample,
   type BreakerEvent,
   type BreakerRecord,
   type BreakerSettings,
@@ -118,7 +118,7 @@ export class BreakerBook {
    * memory and written with the next failure of that target (where they still dilute its failure ratio), not
    * rewritten to disk on every request. Neutral results on a closed breaker change nothing at all.
    */
-  private readonly unwrittenSuccesses = new Map<string, CallSample[]>();
+  private readonly unwrittenSuccesses = new Map<string, RecentSuccesses>();
 
   apply(key: string, event: BreakerEvent): BreakerRecord {
     const settings = this.settings();
@@ -130,7 +130,7 @@ export class BreakerBook {
         return before ?? closedBreaker();
       }
     }
-    const successes = this.unwrittenSuccesses.get(key) ?? [];
+    const successes = this.unwrittenSuccesses.get(key)?.samples() ?? [];
     this.unwrittenSuccesses.delete(key);
     const events: BreakerEvent[] = [
       ...successes.map((sample): BreakerEvent => ({ type: "success", at: sample.at })),
@@ -147,17 +147,10 @@ export class BreakerBook {
   }
 
   private rememberSuccess(key: string, at: number, settings: BreakerSettings): void {
-    let samples = this.unwrittenSuccesses.get(key);
-    if (!samples) this.unwrittenSuccesses.set(key, (samples = []));
-    samples.push({ at, failed: false });
-    // Oldest first: drop from the front what slid out of the window or beyond the sample cap.
-    let expired = 0;
-    while (
-      expired < samples.length &&
-      (samples[expired]!.at <= at - settings.windowMs || samples.length - expired > MAX_WINDOW_SAMPLES)
-    )
-      expired += 1;
-    if (expired > 0) samples.splice(0, expired);
+    let successes = this.unwrittenSuccesses.get(key);
+    if (!successes) this.unwrittenSuccesses.set(key, (successes = new RecentSuccesses(MAX_WINDOW_SAMPLES)));
+    // What slid out of the window or beyond the sample cap is forgotten, as the stored samples are.
+    successes.add(at, settings.windowMs);
   }
 
   /** Takes the single half-open probe slot. True for a closed breaker (no probe needed any more). */
@@ -188,7 +181,7 @@ export class BreakerBook {
       .map((key) => {
         const record = stored[key] ?? closedBreaker();
         const view = viewBreaker(record, now, settings);
-        const unwritten = view.state === "closed" ? (this.unwrittenSuccesses.get(key) ?? []) : [];
+        const unwritten = view.state === "closed" ? (this.unwrittenSuccesses.get(key)?.samples() ?? []) : [];
         const recent = [...record.samples, ...unwritten].filter((sample) => sample.at > now - settings.windowMs);
         const row: BreakerRow = {
           key,

@@ -4,8 +4,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { RecentSuccesses } from "../../src/breaker/recent-successes.ts";
 import {
   closedBreaker,
+  MAX_WINDOW_SAMPLES,
   reduceBreaker,
   viewBreaker,
   type BreakerEvent,
@@ -204,6 +206,55 @@ describe("breaker book", () => {
     assert.deepEqual(book.targetStatus(due)["p/m"], {
       breaker: { state: "half-open", until: 4 + SETTINGS.breakMs, probeInFlight: true },
     });
+  });
+
+  it("keeps a quiet breaker's successes in memory and counts them when a failure comes", () => {
+    const store = createMemoryStore(emptyBreakers());
+    const book = new BreakerBook(store, settings);
+    for (let at = 1; at <= 3; at++) book.apply("p/m", success(at));
+    assert.deepEqual(store.read().breakers, {}, "a success on a quiet closed breaker writes nothing");
+    assert.deepEqual(
+      book.rows(3).map((row) => [row.key, row.calls, row.failures]),
+      [["p/m", 3, 0]],
+    );
+    book.apply("p/m", failure(4));
+    assert.deepEqual(store.read().breakers["p/m"]?.samples, [
+      { at: 1, failed: false },
+      { at: 2, failed: false },
+      { at: 3, failed: false },
+      { at: 4, failed: true },
+    ]);
+    assert.equal(book.rows(4)[0]?.state, "closed", "1 failure in 4 calls stays under the ratio");
+    // Without the three successes, four failures open it; with them, it takes four failures in seven calls.
+    for (let at = 5; at <= 7; at++) book.apply("p/m", failure(at));
+    assert.equal(book.rows(7)[0]?.state, "open");
+  });
+
+  it("forgets unwritten successes that left the window or exceed the sample cap", () => {
+    const book = new BreakerBook(createMemoryStore(emptyBreakers()), settings);
+    for (let at = 1; at <= MAX_WINDOW_SAMPLES + 50; at++) book.apply("p/m", success(at));
+    assert.equal(book.rows(MAX_WINDOW_SAMPLES + 50)[0]?.calls, MAX_WINDOW_SAMPLES);
+    book.apply("p/m", success(SETTINGS.windowMs + 100));
+    // Kept were the successes at 51..250; at windowMs + 100 those at or before 100 left the window.
+    assert.equal(book.rows(SETTINGS.windowMs + 100)[0]?.calls, 151);
+  });
+
+  it("keeps the newest successes of a ring, oldest first", () => {
+    const ring = new RecentSuccesses(3);
+    for (const at of [10, 20, 30, 40]) ring.add(at, 1_000);
+    assert.deepEqual(
+      ring.samples().map((sample) => sample.at),
+      [20, 30, 40],
+    );
+    ring.add(1_025, 1_000);
+    assert.deepEqual(
+      ring.samples().map((sample) => sample.at),
+      [30, 40, 1_025],
+      "20 is out of the window (<= 25)",
+    );
+    ring.add(2_100, 1_000);
+    assert.deepEqual(ring.samples(), [{ at: 2_100, failed: false }]);
+    assert.equal(ring.size, 1);
   });
 
   it("refuses a probe while open and allows any request on a closed breaker", () => {
