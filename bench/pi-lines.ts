@@ -11,6 +11,8 @@ const LINES = [
   { prefix: "test/pi-next", sdk: "@earendil-works/pi-coding-agent" },
   { prefix: "test/pi-latest", sdk: "@earendil-works/pi-coding-agent" },
 ];
+/** A line's run takes 1-2 minutes; one that hangs is stopped and reported as a crashed bench. */
+const LINE_TIMEOUT_MS = 10 * 60_000;
 /** Figures of a line are keyed `<host>|<figure>` (host: "pi 0.87.1 / Node 22.23.3"). */
 export const LINE_KEY_SEPARATOR = "|";
 
@@ -20,13 +22,18 @@ function runLine(node: string, sdkEntry: string): Promise<{ lines: string[]; fig
       cwd: ROOT,
       env: { ...process.env, PI_SDK: sdkEntry },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group: a hung run is stopped with everything it started (the RSS probes).
+      detached: true,
     });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
     child.stderr.on("data", (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), LINE_TIMEOUT_MS);
     child.once("error", reject);
-    child.once("close", (code) => {
+    child.once("close", (code, signal) => {
+      clearTimeout(timer);
+      if (signal) return reject(new Error(`stopped (${signal}) after ${LINE_TIMEOUT_MS / 60_000} minutes without an answer`));
       const lines = stdout.trimEnd().split("\n");
       const last = lines.at(-1) ?? "";
       if (code !== 0 || !last.startsWith("FIGURES "))
