@@ -33,7 +33,8 @@ function runLine(node: string, sdkEntry: string): Promise<{ lines: string[]; fig
     child.once("error", reject);
     child.once("close", (code, signal) => {
       clearTimeout(timer);
-      if (signal) return reject(new Error(`stopped (${signal}) after ${LINE_TIMEOUT_MS / 60_000} minutes without an answer`));
+      if (signal)
+        return reject(new Error(`stopped (${signal}) after ${LINE_TIMEOUT_MS / 60_000} minutes without an answer`));
       const lines = stdout.trimEnd().split("\n");
       const last = lines.at(-1) ?? "";
       if (code !== 0 || !last.startsWith("FIGURES "))
