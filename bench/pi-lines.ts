@@ -16,7 +16,14 @@ const LINE_TIMEOUT_MS = 10 * 60_000;
 /** Figures of a line are keyed `<host>|<figure>` (host: "pi 0.87.1 / Node 22.23.3"). */
 export const LINE_KEY_SEPARATOR = "|";
 
-function runLine(node: string, sdkEntry: string): Promise<{ lines: string[]; figures: Record<string, number> }> {
+interface LineResult {
+  /** "pi 0.87.1 / Node 22.23.3", as the child saw it. */
+  host: string;
+  lines: string[];
+  figures: Record<string, number>;
+}
+
+function runLine(node: string, sdkEntry: string): Promise<LineResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(node, ["--import", "tsx", fileURLToPath(new URL("./product-cost-line.ts", import.meta.url))], {
       cwd: ROOT,
@@ -39,7 +46,7 @@ function runLine(node: string, sdkEntry: string): Promise<{ lines: string[]; fig
       const last = lines.at(-1) ?? "";
       if (code !== 0 || !last.startsWith("FIGURES "))
         return reject(new Error(`exit ${code}: ${(stderr || stdout).trim().split("\n").slice(-5).join(" | ")}`));
-      resolve({ lines: lines.slice(0, -1), figures: JSON.parse(last.slice("FIGURES ".length)) });
+      resolve({ lines: lines.slice(0, -1), ...JSON.parse(last.slice("FIGURES ".length)) });
     });
   });
 }
@@ -55,8 +62,8 @@ export async function runNewerPiLines(): Promise<BenchResult> {
       continue;
     }
     const result = await runLine(node, sdkEntry);
-    const host = /on (pi \S+ \/ Node \S+):/.exec(result.lines[0] ?? "")?.[1] ?? line.prefix;
-    for (const [key, value] of Object.entries(result.figures)) figures[`${host}${LINE_KEY_SEPARATOR}${key}`] = value;
+    for (const [key, value] of Object.entries(result.figures))
+      figures[`${result.host}${LINE_KEY_SEPARATOR}${key}`] = value;
     lines.push(...result.lines, "");
   }
   return { name: "product-cost-newer-pi", figures, lines };

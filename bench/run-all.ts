@@ -1,10 +1,10 @@
 // `npm run bench`: every bench, each figure next to its baseline from the same run, its goal and the earlier
 // implementation's figure. Verdicts are text; the process only fails when a bench crashes, never on timing.
 //   --all (or BENCH_ALL=1)   also run the slow session-stats bench (1M events)
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { REPO_ROOT } from "../test/helpers/agent-dir.ts";
+import { hostDescription } from "./extension-harness.ts";
 import { GOALS, runProductCostBench } from "./product-cost.bench.ts";
 import { LINE_KEY_SEPARATOR, runNewerPiLines } from "./pi-lines.ts";
 import { runRequestPathChecks } from "./request-path-checks.ts";
@@ -28,15 +28,6 @@ const OPTIONAL_BENCHES = [
   { file: "team-store.bench.ts", exportName: "runTeamStoreBench", slow: false },
   { file: "stats-scripts.bench.ts", exportName: "runStatsScriptsBench", slow: true },
 ];
-
-function piVersion(): string {
-  try {
-    return JSON.parse(readFileSync(`${REPO_ROOT}/node_modules/@mariozechner/pi-coding-agent/package.json`, "utf8"))
-      .version;
-  } catch {
-    return "unknown";
-  }
-}
 
 async function runSection(
   title: string,
@@ -317,7 +308,7 @@ async function main(): Promise<number> {
   const startedAt = Date.now();
   const [oneMinuteLoad] = loadavg();
   console.log(
-    `pi-auto-router bench: node ${process.version}, pi ${piVersion()}, ${cpus().length} CPUs, load average ${oneMinuteLoad!.toFixed(2)}`,
+    `pi-auto-router bench: ${hostDescription()}, ${cpus().length} CPUs, load average ${oneMinuteLoad!.toFixed(2)}`,
   );
   if (oneMinuteLoad! > cpus().length)
     console.log("  note: the machine is busy (load above the CPU count); timings will be noisy");
