@@ -187,6 +187,33 @@ describe("event log format v3", () => {
     );
   });
 
+  it("writes candidates that come after their decision line was turned into text as a line of their own", async () => {
+    const dir = freshDir();
+    const log = openEventLog({ dir, now: () => 0 });
+    log.append(RECORDS[0]!);
+    // The decision line becomes text at the end of the turn it was appended in.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const record of RECORDS.slice(1)) log.append(record);
+    await log.close();
+    const lines = readFileSync(log.path, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(
+      lines.map((line) => [line.type, line.candidates !== undefined]),
+      [
+        ["decision", false],
+        ["candidates", false],
+        ["final", false],
+      ],
+    );
+    const { events } = await readAll(dir);
+    assert.deepEqual(
+      events.map((event) => [event.type, event.data]),
+      RECORDS.map((record) => [record.type, record.data]),
+    );
+  });
+
   it("reads v3 lines back as exactly the shapes that were written, sessionId, route and machine included", async () => {
     const dir = freshDir();
     const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
