@@ -17,7 +17,7 @@ import {
 } from "./extension-harness.ts";
 import { countFileBytes } from "../test/helpers/request-cost-counters.ts";
 import { onErrorEvent } from "./failover-switch.ts";
-import { yieldToEventLoop } from "./router-harness.ts";
+import { backToBackRate, yieldToEventLoop } from "./router-harness.ts";
 import {
   formatMicroseconds,
   formatRate,
@@ -157,11 +157,8 @@ async function cpuPerRequest(c: Caller): Promise<{ directUs: number; routedUs: n
   return { directUs: totals.direct / requests, routedUs: totals.routed / requests };
 }
 
-async function backToBack(c: Caller, routed: boolean): Promise<number> {
-  const startedAt = nowMicroseconds();
-  for (let index = 0; index < THROUGHPUT_REQUESTS; index++) await call(c, routed);
-  return (THROUGHPUT_REQUESTS * 1_000_000) / (nowMicroseconds() - startedAt);
-}
+const backToBack = (c: Caller, routed: boolean): Promise<number> =>
+  backToBackRate(THROUGHPUT_REQUESTS, () => call(c, routed));
 
 /**
  * Requests per second back to back, direct and routed in alternating runs, the median run of each: one run of each
@@ -422,7 +419,7 @@ export async function runProductCostBench(options: ProductCostOptions = {}): Pro
       );
       row(
         "",
-        `throughput, ${THROUGHPUT_REQUESTS} back to back (median of ${THROUGHPUT_RUNS} runs)`,
+        `throughput, ${THROUGHPUT_REQUESTS} back to back, one event-loop turn each (median of ${THROUGHPUT_RUNS} runs)`,
         formatRate(directRate),
         formatRate(routedRate),
         "",

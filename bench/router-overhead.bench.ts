@@ -9,13 +9,19 @@ import { pathToFileURL } from "node:url";
 import { openEventLog } from "../src/state/event-log.ts";
 import { OPENAI_EMULATOR_COMPAT } from "../test/helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../test/helpers/openai-emulator.ts";
-import { BENCH_CONTEXT, buildRouter, timeRequest, yieldToEventLoop, type StreamCall } from "./router-harness.ts";
+import {
+  BENCH_CONTEXT,
+  backToBackRate,
+  buildRouter,
+  timeRequest,
+  yieldToEventLoop,
+  type StreamCall,
+} from "./router-harness.ts";
 import { measureFailoverSwitch } from "./failover-switch.ts";
 import {
   formatMicroseconds,
   formatRate,
   formatRatio,
-  nowMicroseconds,
   summarize,
   table,
   verdict,
@@ -77,16 +83,14 @@ async function measureVariants(
   }));
 }
 
-/** Requests per second, back to back with no yield between them (the event loop only turns when the target does). */
-async function throughput(variant: Variant, prepare: () => void, count: number): Promise<number> {
-  const startedAt = nowMicroseconds();
-  for (let index = 0; index < count; index++) {
+/** Requests per second, back to back, one turn of the event loop between requests (backToBackRate). */
+function throughput(variant: Variant, prepare: () => void, count: number): Promise<number> {
+  return backToBackRate(count, async () => {
     prepare();
     for await (const _event of variant.call(variant.model, BENCH_CONTEXT, variant.options)) {
       // drain
     }
-  }
-  return (count * 1_000_000) / (nowMicroseconds() - startedAt);
+  });
 }
 
 /** One row per variant and figure; the first variant is the direct baseline. */
