@@ -16,7 +16,7 @@ import type {
 } from "@mariozechner/pi-ai";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { createSdkHarness, type SdkHarness } from "../test/helpers/sdk-harness.ts";
 
 export const EXTENSION_ROUTE_ID = "bench";
@@ -108,11 +108,10 @@ export function hostDescription(): string {
   const entry = process.env.PI_SDK ?? "@mariozechner/pi-coding-agent";
   let version = "unknown";
   try {
-    // PI_SDK is a path to the SDK's dist/index.js or a package name (test/helpers/sdk-harness.ts).
-    const packageFile = /^[./]/.test(entry)
-      ? join(dirname(dirname(entry)), "package.json")
-      : createRequire(import.meta.url).resolve(`${entry}/package.json`);
-    version = JSON.parse(readFileSync(packageFile, "utf8")).version;
+    // PI_SDK is a path to the SDK's dist/index.js or a package name (test/helpers/sdk-harness.ts). The packages
+    // export neither their package.json nor a CommonJS entry: the name is resolved as an import, to dist/index.js.
+    const main = /^[./]/.test(entry) ? entry : fileURLToPath(import.meta.resolve(entry));
+    version = JSON.parse(readFileSync(join(dirname(dirname(main)), "package.json"), "utf8")).version;
   } catch {
     // an SDK without a readable package.json: the version stays "unknown"
   }
