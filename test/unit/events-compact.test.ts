@@ -68,6 +68,13 @@ const RECORDS: EventRecord[] = [
   { type: "final", data: FINAL, ...IDS },
 ];
 
+/** The log file's lines, parsed. */
+const writtenLines = (path: string) =>
+  readFileSync(path, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
+
 async function readAll(dir: string) {
   const stats = emptyReadStats();
   const events = [];
@@ -81,10 +88,7 @@ describe("event log format v3", () => {
     const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
     for (const record of RECORDS) log.append(record);
     await log.close();
-    const lines = readFileSync(log.path, "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line));
+    const lines = writtenLines(log.path);
     assert.ok(lines.every((line) => line.v === EVENT_SCHEMA_VERSION && EVENT_SCHEMA_VERSION === 3));
     assert.deepEqual(
       lines.map((line) => [line.type, line.sessionId, line.routeId, line.machine]),
@@ -157,10 +161,7 @@ describe("event log format v3", () => {
       const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
       for (const record of RECORDS.slice(0, 3)) log.append(record);
       await end(log);
-      const lines = readFileSync(log.path, "utf8")
-        .trim()
-        .split("\n")
-        .map((line) => JSON.parse(line));
+      const lines = writtenLines(log.path);
       assert.deepEqual(
         lines.map((line) => line.type),
         ["decision", "attempt"],
@@ -195,10 +196,7 @@ describe("event log format v3", () => {
     await new Promise((resolve) => setImmediate(resolve));
     for (const record of RECORDS.slice(1)) log.append(record);
     await log.close();
-    const lines = readFileSync(log.path, "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line));
+    const lines = writtenLines(log.path);
     assert.deepEqual(
       lines.map((line) => [line.type, line.candidates !== undefined]),
       [
@@ -240,10 +238,7 @@ describe("event log format v3", () => {
     log.append(RECORDS[0]!);
     log.append({ ...RECORDS[2]!, routeId: "other" });
     await log.close();
-    const lines = readFileSync(log.path, "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line));
+    const lines = writtenLines(log.path);
     assert.deepEqual(
       lines.map((line) => [line.type, line.sessionId, line.routeId, line.machine]),
       [
