@@ -150,7 +150,7 @@ async function throughputTable(
         ];
   });
   const lines = table(
-    [`throughput, ${count} back to back`, "requests/s", "ratio to direct", "goal", "verdict"],
+    [`throughput, ${count} back to back, one event-loop turn each`, "requests/s", "ratio to direct", "goal", "verdict"],
     rows,
   ).map((line) => `  ${line}`);
   return { lines, rates };
