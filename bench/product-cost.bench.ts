@@ -1,7 +1,8 @@
 // The per-request cost as users run it: pi's SDK loads the real extension entry (pi-extension.ts -> the shipped
 // bundle, every plugin, file stores and the event log in a temporary agent dir), and the routed model is called the
 // way pi calls models (the session agent's stream function, see extension-harness.ts) on an in-memory faux target,
-// interleaved with direct calls to the same target in the same run. One section per configuration: as shipped, budgets set, quota pacing on, a breaker configured.
+// interleaved with direct calls to the same target in the same run. One section per configuration: as shipped,
+// budgets set, quota pacing on, a breaker configured.
 import type { Api, ApiProvider, Context } from "@mariozechner/pi-ai";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -338,8 +339,6 @@ function addedMemory(): MemoryFigures {
 export interface ProductCostOptions {
   /** Only these configurations (keys of VARIANTS); PRODUCT_BENCH_VARIANTS=shipped,budgets does the same. */
   variants?: string[];
-  /** The RSS pairs of fresh processes (default true). */
-  memory?: boolean;
 }
 
 export async function runProductCostBench(options: ProductCostOptions = {}): Promise<BenchResult> {
@@ -461,7 +460,7 @@ export async function runProductCostBench(options: ProductCostOptions = {}): Pro
       await setup.dispose();
     }
   }
-  if (options.memory !== false) addMemoryRows(figures, row);
+  addMemoryRows(figures, row);
   const lines = [
     `per-request cost as users run it on ${hostDescription()}: pi SDK + the real extension entry (bundle, every plugin,`,
     `file stores, event log), faux in-memory target, routed calls interleaved with direct calls to the same target`,
