@@ -359,7 +359,22 @@ describe("route: rules and preferences", () => {
       },
     });
     state.models["a/1"] = facts({ reasoning: false });
-    assert.deepEqual(keys(route({ routeId: "r", features: features() }, state, NOW)), ["b/1"]);
+    const decision = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(keys(decision), ["b/1"]);
+    assert.equal(decision.trace.rules[0]?.effect, "requires reasoning");
+  });
+
+  it("describes each matched rule's own effect, decision after decision and after a config change", () => {
+    const excluding = (provider: string) =>
+      snapshot({
+        r: { targets: targets("a/1", "b/1"), policyRules: [{ type: "exclude-provider", providers: [provider] }] },
+      });
+    const effect = (state: RoutingSnapshot) =>
+      route({ routeId: "r", features: features() }, state, NOW).trace.rules[0]?.effect;
+    const first = excluding("a");
+    assert.equal(effect(first), "exclude a");
+    assert.equal(effect(first), "exclude a");
+    assert.equal(effect(excluding("b")), "exclude b");
   });
 
   it("demotes targets with too many bad ratings through a demote-target rule", () => {
