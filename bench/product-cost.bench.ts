@@ -43,8 +43,12 @@ const SWITCH_REQUESTS = 600;
 const PACED_REQUESTS = 8;
 const PACE_MS = 1_000;
 const QUIET_WAIT_MS = 15_000;
-/** Pairs of fresh processes (without, with the extension), their order alternating from pair to pair. */
-const RSS_PAIRS = 10;
+/**
+ * Pairs of fresh processes (without, with the extension), their order alternating from pair to pair. A fresh pi
+ * process's RSS alone varies by ~6 MiB (standard deviation, same build, nothing changed), so the added figure of one
+ * pair varies by ~8 MiB: the median of 10 pairs was still uncertain by ~3 MiB, that of 24 by ~2 (~70 s per pi line).
+ */
+const RSS_PAIRS = 24;
 const ANSWER_TEXT = "Hello there, this is a short answer from the target model.";
 const FIRST_TARGET_ERROR = "429 Too Many Requests";
 
