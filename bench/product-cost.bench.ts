@@ -88,6 +88,12 @@ const VARIANTS: Array<{ label: string; key: string; options: ExtensionSetupOptio
     key: "breaker",
     options: { config: { breaker: { enabled: true, ratio: 0.5, minimumCalls: 3, windowMs: 60_000 } } },
   },
+  // Everything as shipped but the event log, which a user can turn off: what the audit trail costs per request.
+  {
+    label: "event log off (eventLog.enabled: false)",
+    key: "nolog",
+    options: { config: { eventLog: { enabled: false } } },
+  },
 ];
 
 /** What pi's agent loop passes on (no key: pi looks the model's credentials up, routed or direct). */

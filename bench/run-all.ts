@@ -177,6 +177,22 @@ function summary(results: BenchResult[]): string[] {
     "-",
   );
   add(
+    "event log off: added CPU per request",
+    "nologAddedCpuUs",
+    formatMicroseconds,
+    `<= ${GOALS.addedCpuUs} µs`,
+    (v) => v <= GOALS.addedCpuUs,
+    "-",
+  );
+  add(
+    "event log off: throughput routed/direct",
+    "nologThroughputRatio",
+    ratio,
+    ">= 1/3",
+    (v) => v >= GOALS.throughputRatio,
+    "-",
+  );
+  add(
     "stripped router (no plugins): added TTFT p50",
     "fauxAddedTtftP50Us",
     formatMicroseconds,
