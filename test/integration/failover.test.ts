@@ -352,6 +352,69 @@ describe("when every target fails", () => {
   });
 });
 
+describe("failover.maxAttempts", () => {
+  const unavailable = (h: SdkHarness) =>
+    h.fauxHelpers.fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" });
+  const callCounts = (h: SdkHarness) => ["mock-a", "mock-b", "mock-c"].map((p) => h.faux(p).state.callCount);
+
+  it("tries at most that many targets for one request, the route's own setting before the top-level one", async () => {
+    // Top level 1, the route 2: two targets tried, the third (which would have served) never called.
+    const h = await start({ routes: { failover: { maxAttempts: 1 }, ...routes({ failover: { maxAttempts: 2 } }) } });
+    h.faux("mock-a").setResponses([unavailable(h)]);
+    h.faux("mock-b").setResponses([unavailable(h)]);
+    h.faux("mock-c").setResponses([h.fauxHelpers.fauxAssistantMessage("Hello from C")]);
+    await h.prompt("Say hi");
+    assert.equal(h.lastAssistant().stopReason, "error");
+    assert.match(h.lastAssistant().errorMessage, /mock-a\/model-a: .*mock-b\/model-b: /);
+    assert.deepEqual(callCounts(h), [1, 1, 0]);
+  });
+
+  it("applies the top-level setting to a route without its own", async () => {
+    const h = await start({ routes: { failover: { maxAttempts: 1 }, ...routes() } });
+    h.faux("mock-a").setResponses([unavailable(h)]);
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("Hello from B")]);
+    await h.prompt("Say hi");
+    assert.equal(h.lastAssistant().stopReason, "error");
+    assert.deepEqual(callCounts(h), [1, 0, 0]);
+  });
+
+  it("counts a retry on the same target as an attempt", async () => {
+    const h = await start({
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            failover: { maxAttempts: 2 },
+            targets: [
+              {
+                provider: "mock-a",
+                modelId: "model-a",
+                retryBeforeFailover: { times: 2, kinds: ["server"], maxDelayMs: 10 },
+              },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+      },
+    });
+    h.faux("mock-a").setResponses([unavailable(h), unavailable(h), unavailable(h)]);
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("Hello from B")]);
+    await h.prompt("Say hi");
+    assert.equal(h.lastAssistant().stopReason, "error");
+    assert.deepEqual(callCounts(h), [2, 0, 0], "the first try and one retry, then no attempt is left");
+  });
+
+  it("by default tries every target of a three-target route", async () => {
+    const h = await start();
+    h.faux("mock-a").setResponses([unavailable(h)]);
+    h.faux("mock-b").setResponses([unavailable(h)]);
+    h.faux("mock-c").setResponses([h.fauxHelpers.fauxAssistantMessage("Hello from C")]);
+    await h.prompt("Say hi");
+    assert.equal(textOf(h.lastAssistant()), "Hello from C");
+    assert.deepEqual(callCounts(h), [1, 1, 1]);
+  });
+});
+
 describe("stickiness", () => {
   it("keeps a prompt's tool-call turns on the target that served its first turn", async () => {
     const h = await start({
