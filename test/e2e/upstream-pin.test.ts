@@ -138,3 +138,65 @@ describe("OpenRouter upstream pinned for the session (pi RPC)", () => {
     );
   });
 });
+
+describe("OpenRouter upstream pin turned off for one route (failover.pinUpstream: false, pi RPC)", () => {
+  let openrouter: OpenRouterEmulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let rpc: RpcClient;
+
+  before(async () => {
+    openrouter = await startOpenRouterEmulator();
+    const target = { provider: "openrouter", modelId: "moonshotai/kimi-k2" };
+    dir = makeAgentDir({
+      providers: {
+        openrouter: {
+          baseUrl: openrouter.url,
+          api: "openai-completions",
+          apiKey: OPENROUTER_KEY,
+          models: [{ id: "moonshotai/kimi-k2" }],
+        },
+      },
+      routes: {
+        breaker: { enabled: false },
+        routes: { plain: { failover: { pinUpstream: false }, targets: [target] }, pinned: { targets: [target] } },
+      },
+    });
+    rpc = await startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/plain"] });
+  });
+  after(async () => {
+    await rpc?.close();
+    await openrouter.close();
+    dir.cleanup();
+  });
+
+  const prompt = async (route: string, message: string) => {
+    const switched = await rpc.request({ type: "set_model", provider: "auto-router", modelId: route });
+    assert.equal(switched.success, true);
+    await rpc.request({ type: "prompt", message });
+    await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+  };
+  const pinEvents = () =>
+    readEventLogFile(join(dir.agentDir, "extensions", "auto-router.events.jsonl")).filter((e) => e.type === "pin");
+
+  it("neither looks up nor applies a pin on that route, while the route with the default pins the same target", async () => {
+    await prompt("plain", "first");
+    // The other route's answer is looked up on the same schedule, started later: once its pin is there, a lookup of
+    // the first answer would have been made before it.
+    await prompt("pinned", "second");
+    await eventually(() => pinEvents().length === 1, "the pin of the route with the default");
+    assert.deepEqual(
+      openrouter.lookups.map((lookup) => lookup.id),
+      ["chatcmpl-emu-2"],
+      "only the second answer was looked up",
+    );
+    await prompt("plain", "third");
+    await prompt("pinned", "fourth");
+    const providers = openrouter.chat.calls.map((call) => call.body.provider);
+    assert.deepEqual(providers, [
+      undefined,
+      undefined,
+      undefined, // the target is pinned in this session, but this route does not pin
+      { order: ["Anthropic"], allow_fallbacks: false },
+    ]);
+  });
+});
