@@ -331,6 +331,27 @@ describe("when every target fails", () => {
     assert.equal(textOf(h.lastAssistant()), "A on pi's retry");
   });
 
+  it("keeps pi's agent-level retry out with failover.agentRetry: false, even after transient failures", async () => {
+    // The same transient failures that pi retries in the test above.
+    const h = await start({
+      routes: routes({ failover: { cooldownWaitMs: 0, agentRetry: false } }, ["mock-a/model-a", "mock-b/model-b"]),
+      settings: { retry: { enabled: true, maxRetries: 1, baseDelayMs: 10 } },
+    });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const limited = fauxAssistantMessage([], {
+      stopReason: "error",
+      errorMessage: "429 Too Many Requests. Please try again in 0.15s",
+    });
+    h.faux("mock-a").setResponses([limited, fauxAssistantMessage("A on pi's retry")]);
+    h.faux("mock-b").setResponses([limited]);
+    await h.prompt("Say hi");
+    await h.session.agent?.waitForIdle?.();
+    assert.ok(!h.events.some((e) => e.type === "auto_retry_start"), "pi did not retry");
+    assert.equal(h.lastAssistant().stopReason, "error");
+    assert.match(h.lastAssistant().errorMessage, /^auto-router: no target of route main could serve this request/);
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+  });
+
   it("stops pi's agent-level retry when the failures will not go away by retrying", async () => {
     const h = await start({
       routes: routes({}, ["mock-a/model-a", "mock-b/model-b"]),
