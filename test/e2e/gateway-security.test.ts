@@ -2,7 +2,9 @@
 // body limit, the generated token file, and secrets that never reach a client or a log.
 import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
@@ -24,7 +26,7 @@ describe("gateway security", () => {
       providers: { "mock-t": { emulator: "T", apiKey: TARGET_KEY, models: ["model-t"] } },
       routes: {
         routes: { main: { targets: [{ provider: "mock-t", modelId: "model-t" }] } },
-        gateway: { bodyLimitBytes: 65_536 },
+        gateway: { bodyLimitBytes: 65_536, headersTimeoutMs: 500 },
       },
     });
     target = fx.emulators.T;
@@ -63,6 +65,22 @@ describe("gateway security", () => {
         return true;
       },
     );
+    assert.equal(target.calls.length, 0);
+  });
+
+  it("cuts a client that does not finish its headers within gateway.headersTimeoutMs with 408", async () => {
+    // A slow client (slowloris) is a TCP connection that never ends its headers: no SDK can be one.
+    target.reset();
+    const socket = connect(Number(new URL(fx.gateway.url).port), "127.0.0.1");
+    await once(socket, "connect");
+    let answer = "";
+    socket.on("data", (chunk) => (answer += chunk));
+    socket.write("POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    // Node checks the timeout only every connectionsCheckingInterval, 30 s unless the gateway sets it.
+    const cutOff = setTimeout(() => socket.destroy(), 10_000);
+    await once(socket, "close");
+    clearTimeout(cutOff);
+    assert.match(answer, /^HTTP\/1\.1 408 /, "the gateway answered 408 and closed the connection");
     assert.equal(target.calls.length, 0);
   });
 
