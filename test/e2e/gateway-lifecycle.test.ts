@@ -2,7 +2,9 @@
 // attempt, SIGTERM lets a stream in flight finish, every target cooling down is a 429 with Retry-After, the
 // concurrency cap, the health endpoint, and pi and the gateway sharing one state dir.
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
@@ -230,5 +232,58 @@ describe("gateway lifecycle", () => {
     } finally {
       shared.cleanup();
     }
+  });
+});
+
+describe("gateway lifecycle, short limits (gateway.idleTimeoutMs, gateway.drainTimeoutMs)", () => {
+  let fx: GatewayFixture<"A">;
+
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: { A: "anthropic" },
+      providers: { "mock-a": { emulator: "A", apiKey: "sk-ant-mock-a-key-000002", models: ["model-a"] } },
+      routes: {
+        routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } },
+        gateway: { idleTimeoutMs: 500, drainTimeoutMs: 300 },
+      },
+    });
+  });
+  after(() => fx?.stop());
+
+  it("closes a connection that sends nothing within idleTimeoutMs", async () => {
+    // An idle TCP connection is what no SDK client leaves behind on purpose: a raw socket stands for it.
+    const socket = connect(Number(new URL(fx.gateway.url).port), "127.0.0.1");
+    await once(socket, "connect");
+    let cutByTest = false;
+    const cutOff = setTimeout(() => {
+      cutByTest = true;
+      socket.destroy();
+    }, 10_000);
+    await once(socket, "close");
+    clearTimeout(cutOff);
+    assert.equal(cutByTest, false, "the gateway closed the idle connection (the default would wait 120 s)");
+  });
+
+  it("on SIGTERM, cuts a stream still running after drainTimeoutMs and exits 0", async () => {
+    // 200 deltas 0.1 s apart (each gap shorter than the idle timeout): 20 s of answer, far longer than the 0.3 s the
+    // gateway may drain.
+    fx.emulators.A.enqueue({ text: Array.from({ length: 200 }, (_, index) => `word${index} `), chunkDelayMs: 100 });
+    const stream = fx.anthropic.messages.stream({
+      model: "main",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "count slowly" }],
+    });
+    const types: string[] = [];
+    stream.on("streamEvent", (event) => types.push(event.type));
+    stream.on("error", () => {}); // the cut is expected; finalMessage() below says how the stream ended
+    await until(() => types.includes("content_block_delta"), "the first text");
+    fx.gateway.child.kill("SIGTERM");
+    const ending = await stream.finalMessage().then(
+      () => "finished",
+      () => "cut",
+    );
+    assert.equal(ending, "cut", `the stream was cut, not drained to its end (${types.join(", ")})`);
+    assert.ok(!types.includes("message_stop"));
+    assert.equal(await fx.gateway.exited, 0, fx.gateway.stderr());
   });
 });
