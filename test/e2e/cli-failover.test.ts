@@ -58,6 +58,14 @@ describe("pi CLI with auto-router against emulated providers", () => {
               { provider: "mock-b", modelId: "model-b" },
             ],
           },
+          slowHeaders: {
+            sortBy: "config",
+            timeouts: { requestMs: 500 },
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
           empty: {
             sortBy: "config",
             targets: [
@@ -129,6 +137,18 @@ describe("pi CLI with auto-router against emulated providers", () => {
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/stall", "-p", "Quick"] });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), "B was quick.");
+  });
+
+  it("fails over when a target sends no response headers within timeouts.requestMs (the SDK's HTTP timeout)", async () => {
+    reset();
+    openai.enqueue({ text: "too late", delayBeforeHeadersMs: 5_000 });
+    healthy.enqueue({ text: "B answered in time." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/slowHeaders", "-p", "Quick"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B answered in time.");
+    assert.equal(openai.calls.length, 1, "one attempt on A, no SDK retry");
+    const cooldowns = JSON.parse(readFileSync(join(dir.agentDir, "extensions", "auto-router.cooldowns.json"), "utf8"));
+    assert.equal(cooldowns.entries["slowHeaders::mock-a/model-a"].kind, "timeout");
   });
 
   it("treats an empty 200 as a failure and fails over", async () => {
