@@ -38,10 +38,10 @@ const usage = (usedPercent: number, hoursLeft: number) => ({
   five_hour: { utilization: usedPercent, resets_at: new Date(Date.now() + hoursLeft * HOUR_MS).toISOString() },
 });
 
-async function start(): Promise<SdkHarness> {
+async function start(uvi?: Record<string, unknown>): Promise<SdkHarness> {
   harness = await createSdkHarness({
     targets: TARGETS,
-    routes: ROUTES,
+    routes: uvi ? { ...ROUTES, uvi } : ROUTES,
     env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` },
   });
   await harness.setModel("auto-router", "main");
@@ -94,5 +94,23 @@ describe("quota pacing from a usage API through pi", () => {
       h.ui!.statuses.get("auto-router") ?? "",
       /^⇄ main · ⚠ quota stressed anthropic 1\.6, quota stressed: 5h window 95% used/,
     );
+  });
+
+  it("reads the levels with the routes file's uvi.thresholds", async () => {
+    // The first test's reading (UVI 4.5, critical by default) is only stressed under a critical threshold of 5, and
+    // a 20%-used window half through (UVI 0.4, ok by default: surplus needs 70% elapsed) is surplus from 50%.
+    quota.reply("/api/oauth/usage", { body: usage(90, 4) });
+    const h = await start({ thresholds: { critical: 5, surplusElapsed: 0.5 } });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+90%\s+20%\s+4\.[45]\d\s+stressed/);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }),
+    ]);
+    h.faux("anthropic").setResponses([fauxAssistantMessage("Hello from the stressed one.")]);
+    await h.prompt("Say hi");
+    assert.equal(h.lastAssistant().provider, "anthropic", "stressed, so demoted but not excluded");
+
+    quota.reply("/api/oauth/usage", { body: usage(20, 2.5) });
+    assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+20%\s+50%\s+0\.40\s+surplus/);
   });
 });
