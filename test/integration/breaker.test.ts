@@ -22,12 +22,13 @@ const ROUTES = {
   },
 };
 const BREAK_MS = 300;
-/** Settings come from the environment here: the `breaker` config block is not in the routes schema yet. */
+/** The same settings from the environment (AUTO_ROUTER_BREAKER_*) or from the routes file's `breaker` block. */
 const ENV = {
   AUTO_ROUTER_BREAKER_MINIMUM_CALLS: "3",
   AUTO_ROUTER_BREAKER_BREAK_MS: String(BREAK_MS),
   AUTO_ROUTER_BREAKER_RATIO: "0.5",
 };
+const BREAKER_BLOCK = { minimumCalls: 3, breakMs: BREAK_MS, ratio: 0.5 };
 
 let harness: SdkHarness | undefined;
 afterEach(async () => {
@@ -35,8 +36,12 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function start() {
-  harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: ENV, clock: true });
+async function start(settingsFrom: "environment" | "routes file" = "environment") {
+  harness = await createSdkHarness(
+    settingsFrom === "environment"
+      ? { targets: TARGETS, routes: ROUTES, env: ENV, clock: true }
+      : { targets: TARGETS, routes: { ...ROUTES, breaker: BREAKER_BLOCK }, clock: true },
+  );
   await harness.setModel("auto-router", "main");
   return harness;
 }
@@ -45,34 +50,35 @@ async function start() {
 const commandOutput = (h: SdkHarness, text: string): Promise<string> => h.command(text);
 
 describe("circuit breaker through pi", () => {
-  it("opens the breaker of a target that keeps failing, skips it, and lets one probe through after the break", async () => {
-    const h = await start();
-    const { fauxAssistantMessage } = h.fauxHelpers;
-    const failing = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" });
-    h.faux("mock-a").setResponses([failing(), failing(), failing(), fauxAssistantMessage("A is back")]);
-    h.faux("mock-b").setResponses(Array.from({ length: 5 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
+  for (const settingsFrom of ["environment", "routes file"] as const)
+    it(`opens the breaker of a target that keeps failing, skips it, and lets one probe through after the break (settings from the ${settingsFrom})`, async () => {
+      const h = await start(settingsFrom);
+      const { fauxAssistantMessage } = h.fauxHelpers;
+      const failing = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" });
+      h.faux("mock-a").setResponses([failing(), failing(), failing(), fauxAssistantMessage("A is back")]);
+      h.faux("mock-b").setResponses(Array.from({ length: 5 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
 
-    for (let i = 0; i < 3; i++) await h.prompt(`question ${i + 1}`);
-    assert.equal(h.faux("mock-a").state.callCount, 3);
-    assert.equal(h.lastAssistant().provider, "mock-b");
+      for (let i = 0; i < 3; i++) await h.prompt(`question ${i + 1}`);
+      assert.equal(h.faux("mock-a").state.callCount, 3);
+      assert.equal(h.lastAssistant().provider, "mock-b");
 
-    // Open now: the next prompt does not touch mock-a at all.
-    await h.prompt("question 4");
-    assert.equal(h.faux("mock-a").state.callCount, 3);
-    assert.equal(h.lastAssistant().provider, "mock-b");
-    const shown = await commandOutput(h, "/auto-router circuit");
-    assert.match(shown, /mock-a\/model-a\s+open\s+-\s+probe in/);
-    // list's availability column names the open breaker (as a notification, or in the widget when it is long).
-    const listed = `${await h.command("/auto-router list")}\n${(h.ui!.widgets.get("auto-router") ?? []).join("\n")}`;
-    assert.match(listed, /mock-a\/model-a .*breaker open, probe in/);
+      // Open now: the next prompt does not touch mock-a at all.
+      await h.prompt("question 4");
+      assert.equal(h.faux("mock-a").state.callCount, 3);
+      assert.equal(h.lastAssistant().provider, "mock-b");
+      const shown = await commandOutput(h, "/auto-router circuit");
+      assert.match(shown, /mock-a\/model-a\s+open\s+-\s+probe in/);
+      // list's availability column names the open breaker (as a notification, or in the widget when it is long).
+      const listed = `${await h.command("/auto-router list")}\n${(h.ui!.widgets.get("auto-router") ?? []).join("\n")}`;
+      assert.match(listed, /mock-a\/model-a .*breaker open, probe in/);
 
-    h.advanceClock(BREAK_MS + 1);
-    await h.prompt("question 5");
-    assert.equal(h.faux("mock-a").state.callCount, 4);
-    assert.equal(h.lastAssistant().provider, "mock-a");
-    const closed = await commandOutput(h, "/auto-router circuit");
-    assert.match(closed, /mock-a\/model-a\s+closed/);
-  });
+      h.advanceClock(BREAK_MS + 1);
+      await h.prompt("question 5");
+      assert.equal(h.faux("mock-a").state.callCount, 4);
+      assert.equal(h.lastAssistant().provider, "mock-a");
+      const closed = await commandOutput(h, "/auto-router circuit");
+      assert.match(closed, /mock-a\/model-a\s+closed/);
+    });
 
   it("re-opens the breaker when the probe fails and keeps serving from the next target", async () => {
     const h = await start();
