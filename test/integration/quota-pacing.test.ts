@@ -38,11 +38,12 @@ const usage = (usedPercent: number, hoursLeft: number) => ({
   five_hour: { utilization: usedPercent, resets_at: new Date(Date.now() + hoursLeft * HOUR_MS).toISOString() },
 });
 
-async function start(uvi?: Record<string, unknown>): Promise<SdkHarness> {
+/** The usage API's URL comes from the environment unless `endpointFromRoutes` (then the `uvi` block names it). */
+async function start(uvi?: Record<string, unknown>, endpointFromRoutes = false): Promise<SdkHarness> {
   harness = await createSdkHarness({
     targets: TARGETS,
     routes: uvi ? { ...ROUTES, uvi } : ROUTES,
-    env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` },
+    env: endpointFromRoutes ? {} : { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` },
   });
   await harness.setModel("auto-router", "main");
   return harness;
@@ -94,6 +95,14 @@ describe("quota pacing from a usage API through pi", () => {
       h.ui!.statuses.get("auto-router") ?? "",
       /^⇄ main · ⚠ quota stressed anthropic 1\.6, quota stressed: 5h window 95% used/,
     );
+  });
+
+  it("reads the usage API at the URL the routes file's uvi.endpoints names", async () => {
+    quota.reply("/api/oauth/usage", { body: usage(90, 4) });
+    const calls = quota.calls.length;
+    const h = await start({ endpoints: { anthropic: `${quota.url}/api/oauth/usage` } }, true);
+    assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+90%\s+20%\s+4\.[45]\d\s+critical/);
+    assert.ok(quota.calls.length > calls, "the emulated usage API was asked");
   });
 
   it("reads the levels with the routes file's uvi.thresholds", async () => {
