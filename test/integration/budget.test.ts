@@ -104,6 +104,39 @@ describe("budgets through pi", () => {
     assert.match(await command(h, "/auto-router budget"), /BLOCKED/);
   });
 
+  it("counts a target's spend and applies its budget under its authProvider", async () => {
+    // mock-a's model is billed to the account "team-account" (a key shared by several providers, say).
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a", authProvider: "team-account" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+        budgets: { providers: { "team-account": { daily: 0.0001 } } },
+      },
+    });
+    const h = harness;
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("answer from A"), fauxAssistantMessage("A again")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("answer from B")]);
+    await h.prompt("first");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const shown = await command(h, "/auto-router budget show");
+    const spent = costOf(h.chat(), "mock-a");
+    assert.equal(spentCell(shown, "team-account", "today"), `$${spent.toFixed(4).replace(/0{1,2}$/, "")}`, shown);
+    assert.equal(spentCell(shown, "mock-a", "today"), undefined, "nothing is counted under the target's provider");
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-b", "team-account is over its daily budget");
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+  });
+
   it("refuses with the budget message under the hard policy when every provider is over budget", async () => {
     const h = await start({ policy: "hard", providers: { "mock-a": { daily: 0 }, "mock-b": { monthly: 0 } } });
     const { fauxAssistantMessage } = h.fauxHelpers;
