@@ -74,6 +74,42 @@ describe("routing through real pi", () => {
     assert.equal(h.faux("mock-a").state.callCount, 0);
   });
 
+  it("follows the route's preferences block: order first, no fallbacks beyond it when allowFallbacks is false", async () => {
+    const three = ["mock-a/model-a", "mock-b/model-b", "mock-v/model-v"].map(target);
+    const h = await start({ sortBy: "config", targets: three, preferences: { order: ["mock-v"] } });
+    h.faux("mock-v").setResponses([echoPrompt(h)]);
+    await h.prompt("first");
+    assert.equal(h.lastAssistant().provider, "mock-v", "order puts mock-v before the configured first target");
+    await harness!.dispose();
+
+    const strict = await start({
+      sortBy: "config",
+      targets: three,
+      preferences: { order: ["mock-v"], allowFallbacks: false },
+    });
+    const failing = strict.fauxHelpers.fauxAssistantMessage([], {
+      stopReason: "error",
+      errorMessage: "503 Service Unavailable",
+    });
+    strict.faux("mock-v").setResponses([failing]);
+    strict.faux("mock-a").setResponses([echoPrompt(strict)]);
+    await strict.prompt("second");
+    assert.equal(strict.lastAssistant().stopReason, "error");
+    assert.equal(strict.faux("mock-a").state.callCount + strict.faux("mock-b").state.callCount, 0);
+    assert.match(await strict.command("/auto-router explain"), /allowFallbacks is false and mock-a is not in order/);
+  });
+
+  it("applies the top-level preferences block to a route without its own", async () => {
+    const h = await start(
+      { sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) },
+      { preferences: { ignore: ["mock-a"] } },
+    );
+    h.faux("mock-b").setResponses([echoPrompt(h)]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 0);
+  });
+
   it("applies a prompt's shortcuts to that prompt only", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
     h.faux("mock-b").setResponses([echoPrompt(h)]);
