@@ -99,6 +99,18 @@ describe("routing through real pi", () => {
     assert.match(await strict.command("/auto-router explain"), /allowFallbacks is false and mock-a is not in order/);
   });
 
+  it("skips a target with enabled: false and says so in explain", async () => {
+    const h = await start({
+      sortBy: "config",
+      targets: [{ ...target("mock-a/model-a"), enabled: false }, target("mock-b/model-b")],
+    });
+    h.faux("mock-b").setResponses([echoPrompt(h)]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 0);
+    assert.match(await h.command("/auto-router explain"), /mock-a\/model-a.*enabled: false in the config/);
+  });
+
   it("applies the top-level preferences block to a route without its own", async () => {
     const h = await start(
       { sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) },
