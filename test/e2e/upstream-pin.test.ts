@@ -14,6 +14,13 @@ import { eventually } from "../helpers/temp-and-workers.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
 
 const OPENROUTER_KEY = "sk-or-v1-pin-test-key-0123456789";
+/** The OpenRouter emulator as pi's `openrouter` provider in models.json. */
+const openRouterProvider = (openrouter: OpenRouterEmulator) => ({
+  baseUrl: openrouter.url,
+  api: "openai-completions" as const,
+  apiKey: OPENROUTER_KEY,
+  models: [{ id: "moonshotai/kimi-k2" }],
+});
 
 describe("OpenRouter upstream pinned for the session (pi RPC)", () => {
   let openrouter: OpenRouterEmulator;
@@ -27,12 +34,7 @@ describe("OpenRouter upstream pinned for the session (pi RPC)", () => {
     spare = await startOpenAIEmulator({ name: "spare" });
     dir = makeAgentDir({
       providers: {
-        openrouter: {
-          baseUrl: openrouter.url,
-          api: "openai-completions",
-          apiKey: OPENROUTER_KEY,
-          models: [{ id: "moonshotai/kimi-k2" }],
-        },
+        openrouter: openRouterProvider(openrouter),
         "mock-spare": {
           baseUrl: spare.url,
           api: "openai-completions",
@@ -149,12 +151,7 @@ describe("OpenRouter upstream pin turned off for one route (failover.pinUpstream
     const target = { provider: "openrouter", modelId: "moonshotai/kimi-k2" };
     dir = makeAgentDir({
       providers: {
-        openrouter: {
-          baseUrl: openrouter.url,
-          api: "openai-completions",
-          apiKey: OPENROUTER_KEY,
-          models: [{ id: "moonshotai/kimi-k2" }],
-        },
+        openrouter: openRouterProvider(openrouter),
       },
       routes: {
         breaker: { enabled: false },

@@ -15,13 +15,14 @@ const TARGETS = [
   { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
 ];
 
-function routes(budgets?: unknown) {
+/** Route `main`: mock-a then mock-b; `firstTarget` adds fields to mock-a's target (an authProvider, say). */
+function routes(budgets?: unknown, firstTarget: Record<string, unknown> = {}) {
   return {
     routes: {
       main: {
         sortBy: "config",
         targets: [
-          { provider: "mock-a", modelId: "model-a" },
+          { provider: "mock-a", modelId: "model-a", ...firstTarget },
           { provider: "mock-b", modelId: "model-b" },
         ],
       },
@@ -36,8 +37,8 @@ afterEach(async () => {
   harness = undefined;
 });
 
-async function start(budgets?: unknown): Promise<SdkHarness> {
-  harness = await createSdkHarness({ targets: TARGETS, routes: routes(budgets) });
+async function start(budgets?: unknown, firstTarget?: Record<string, unknown>): Promise<SdkHarness> {
+  harness = await createSdkHarness({ targets: TARGETS, routes: routes(budgets, firstTarget) });
   await harness.setModel("auto-router", "main");
   return harness;
 }
@@ -106,23 +107,7 @@ describe("budgets through pi", () => {
 
   it("counts a target's spend and applies its budget under its authProvider", async () => {
     // mock-a's model is billed to the account "team-account" (a key shared by several providers, say).
-    harness = await createSdkHarness({
-      targets: TARGETS,
-      routes: {
-        routes: {
-          main: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a", authProvider: "team-account" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
-        },
-        budgets: { providers: { "team-account": { daily: 0.0001 } } },
-      },
-    });
-    const h = harness;
-    await h.setModel("auto-router", "main");
+    const h = await start({ providers: { "team-account": { daily: 0.0001 } } }, { authProvider: "team-account" });
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([fauxAssistantMessage("answer from A"), fauxAssistantMessage("A again")]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("answer from B")]);

@@ -309,11 +309,14 @@ describe("when every target fails", () => {
     );
   });
 
-  it("lets pi's agent-level retry re-run the route when every failure was transient", async () => {
-    // Cooldowns (150 ms) outlast the router's own wait limit (0), so only pi's retry (after 400 ms) can serve.
+  /**
+   * Both targets rate-limited for 150 ms, longer than the router's own wait limit (0): only pi's agent-level retry
+   * (when it runs) can serve, from mock-a's second answer.
+   */
+  async function everyTargetRateLimited(failover: Record<string, unknown>, retryDelayMs: number) {
     const h = await start({
-      routes: routes({ failover: { cooldownWaitMs: 0 } }, ["mock-a/model-a", "mock-b/model-b"]),
-      settings: { retry: { enabled: true, maxRetries: 1, baseDelayMs: 400 } },
+      routes: routes({ failover: { cooldownWaitMs: 0, ...failover } }, ["mock-a/model-a", "mock-b/model-b"]),
+      settings: { retry: { enabled: true, maxRetries: 1, baseDelayMs: retryDelayMs } },
     });
     const { fauxAssistantMessage } = h.fauxHelpers;
     const limited = fauxAssistantMessage([], {
@@ -324,6 +327,11 @@ describe("when every target fails", () => {
     h.faux("mock-b").setResponses([limited]);
     await h.prompt("Say hi");
     await h.session.agent?.waitForIdle?.();
+    return h;
+  }
+
+  it("lets pi's agent-level retry re-run the route when every failure was transient", async () => {
+    const h = await everyTargetRateLimited({}, 400);
     assert.ok(
       h.events.some((e) => e.type === "auto_retry_start"),
       "pi's retry ran",
@@ -332,20 +340,7 @@ describe("when every target fails", () => {
   });
 
   it("keeps pi's agent-level retry out with failover.agentRetry: false, even after transient failures", async () => {
-    // The same transient failures that pi retries in the test above.
-    const h = await start({
-      routes: routes({ failover: { cooldownWaitMs: 0, agentRetry: false } }, ["mock-a/model-a", "mock-b/model-b"]),
-      settings: { retry: { enabled: true, maxRetries: 1, baseDelayMs: 10 } },
-    });
-    const { fauxAssistantMessage } = h.fauxHelpers;
-    const limited = fauxAssistantMessage([], {
-      stopReason: "error",
-      errorMessage: "429 Too Many Requests. Please try again in 0.15s",
-    });
-    h.faux("mock-a").setResponses([limited, fauxAssistantMessage("A on pi's retry")]);
-    h.faux("mock-b").setResponses([limited]);
-    await h.prompt("Say hi");
-    await h.session.agent?.waitForIdle?.();
+    const h = await everyTargetRateLimited({ agentRetry: false }, 10);
     assert.ok(!h.events.some((e) => e.type === "auto_retry_start"), "pi did not retry");
     assert.equal(h.lastAssistant().stopReason, "error");
     assert.match(h.lastAssistant().errorMessage, /^auto-router: no target of route main could serve this request/);
