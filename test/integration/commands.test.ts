@@ -282,6 +282,16 @@ describe("/auto-router subcommands through pi", () => {
     );
   });
 
+  it("names a target by its label in /auto-router list and in explain", async () => {
+    const { h, run } = await start({
+      routes: routes({}, { targets: [{ ...target("mock-a/model-a"), label: "Alpha" }, target("mock-b/model-b")] }),
+    });
+    assert.match(await run("/auto-router list main"), /1\s+Alpha\s+mock-a\/model-a/);
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("hello")]);
+    await h.prompt("hi");
+    assert.match(await run("/auto-router explain"), /Alpha/);
+  });
+
   it("shows a listing longer than a notification in the widget with a short notice, and clear removes it", async () => {
     const wide = { name: "Wide", targets: ["mock-a/model-a", "mock-b/model-b", "mock-c/model-c"].map(target) };
     const { h, run, widgets } = await start({ routes: { ...routes(), routes: { ...routes().routes, wide } } });
