@@ -111,6 +111,21 @@ describe("routing through real pi", () => {
     assert.match(await h.command("/auto-router explain"), /mock-a\/model-a.*enabled: false in the config/);
   });
 
+  it("keeps to the billing kind a force-billing rule names, by each target's billing", async () => {
+    const h = await start({
+      sortBy: "config",
+      targets: [
+        { ...target("mock-a/model-a"), billing: "subscription" },
+        { ...target("mock-b/model-b"), billing: "per-token" },
+      ],
+      policyRules: [{ id: "metered-only", type: "force-billing", billing: "per-token" }],
+    });
+    h.faux("mock-b").setResponses([echoPrompt(h)]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 0, "the subscription target is left out");
+  });
+
   it("applies the top-level preferences block to a route without its own", async () => {
     const h = await start(
       { sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) },
