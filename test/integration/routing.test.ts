@@ -126,6 +126,45 @@ describe("routing through real pi", () => {
     assert.equal(h.faux("mock-a").state.callCount, 0, "the subscription target is left out");
   });
 
+  it("orders by price with preferences.sort and leaves out a target above preferences.maxPrice", async () => {
+    const priced = (output: number) => ({ input: 1, output, cacheRead: 0, cacheWrite: 0 });
+    const pricedTargets = [
+      { provider: "mock-a", models: [{ id: "model-a", cost: priced(50) }] },
+      { provider: "mock-b", models: [{ id: "model-b", cost: priced(2) }] },
+      { provider: "mock-v", models: [{ id: "model-v", cost: priced(8) }] },
+    ];
+    // A route's own sortBy ranks before preferences.sort, so the first route leaves it at its default; there, without
+    // an explicit sort, mock-a (a subscription) would come first: subscriptions rank before per-token targets.
+    const route = (preferences: Record<string, unknown>, sortBy?: string) => ({
+      routes: {
+        main: {
+          sortBy,
+          targets: [
+            { ...target("mock-a/model-a"), billing: "subscription" },
+            target("mock-v/model-v"),
+            target("mock-b/model-b"),
+          ],
+          preferences,
+        },
+      },
+    });
+    harness = await createSdkHarness({ targets: pricedTargets, routes: route({ sort: "price" }) });
+    await harness.setModel("auto-router", "main");
+    harness.faux("mock-b").setResponses([echoPrompt(harness)]);
+    await harness.prompt("cheapest first");
+    assert.equal(harness.lastAssistant().provider, "mock-b", "$2 per 1M output tokens is the cheapest");
+    assert.equal(harness.faux("mock-a").state.callCount + harness.faux("mock-v").state.callCount, 0, "tried first");
+    await harness.dispose();
+
+    harness = await createSdkHarness({ targets: pricedTargets, routes: route({ maxPrice: 10 }, "config") });
+    const h = harness;
+    await h.setModel("auto-router", "main");
+    h.faux("mock-v").setResponses([echoPrompt(h)]);
+    await h.prompt("within the price");
+    assert.equal(h.lastAssistant().provider, "mock-v", "the configured first target costs $50, above maxPrice 10");
+    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+  });
+
   it("applies the top-level preferences block to a route without its own", async () => {
     const h = await start(
       { sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) },
