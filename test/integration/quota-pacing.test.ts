@@ -2,6 +2,7 @@
 // `anthropic`, so the UVI plugin reads its usage from the (emulated) Anthropic usage API with the provider's key.
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
+import { until } from "../helpers/event-log.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
@@ -103,6 +104,15 @@ describe("quota pacing from a usage API through pi", () => {
     const h = await start({ endpoints: { anthropic: `${quota.url}/api/oauth/usage` } }, true);
     assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+90%\s+20%\s+4\.[45]\d\s+critical/);
     assert.ok(quota.calls.length > calls, "the emulated usage API was asked");
+  });
+
+  it("reads the usage API again every uvi.ttlMs by itself", async () => {
+    quota.reply("/api/oauth/usage", { body: usage(10, 4) });
+    const asked = () => quota.calls.filter((call) => call.path === "/api/oauth/usage").length;
+    const before = asked();
+    await start({ ttlMs: 1_000 });
+    // The first read comes with the session; with the default (5 min) the next would be minutes away.
+    await until(() => asked() >= before + 3, "three reads of the usage API, one a second");
   });
 
   it("reads the levels with the routes file's uvi.thresholds", async () => {
