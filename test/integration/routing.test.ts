@@ -75,18 +75,17 @@ describe("routing through real pi", () => {
   });
 
   it("follows the route's preferences block: order first, no fallbacks beyond it when allowFallbacks is false", async () => {
+    // The default ranking (not sortBy: "config", which keeps the declared order) puts `order`'s providers first.
     const three = ["mock-a/model-a", "mock-b/model-b", "mock-v/model-v"].map(target);
-    const h = await start({ sortBy: "config", targets: three, preferences: { order: ["mock-v"] } });
+    const h = await start({ targets: three, preferences: { order: ["mock-v"] } });
     h.faux("mock-v").setResponses([echoPrompt(h)]);
     await h.prompt("first");
     assert.equal(h.lastAssistant().provider, "mock-v", "order puts mock-v before the configured first target");
+    // Served first, not after the others failed (their faux targets have no answer queued).
+    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
     await harness!.dispose();
 
-    const strict = await start({
-      sortBy: "config",
-      targets: three,
-      preferences: { order: ["mock-v"], allowFallbacks: false },
-    });
+    const strict = await start({ targets: three, preferences: { order: ["mock-v"], allowFallbacks: false } });
     const failing = strict.fauxHelpers.fauxAssistantMessage([], {
       stopReason: "error",
       errorMessage: "503 Service Unavailable",
