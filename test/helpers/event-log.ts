@@ -12,11 +12,17 @@ export function readLoggedEvents(agentDir: string): any[] {
   return readEventLogFile(join(agentDir, "extensions", "auto-router.events.jsonl"));
 }
 
-/** Every event of one event-log file, oldest first; none while it has not been written yet. */
+/**
+ * Every event of one event-log file, oldest first; none while it has not been written yet. The log is appended in the
+ * background while a test polls it, so text after the last line break is a line still being written: it is left
+ * for the next poll (every complete line must be readable).
+ */
 export function readEventLogFile(file: string): any[] {
   if (!existsSync(file)) return [];
   const envelopes = new RequestEnvelopes();
-  return readFileSync(file, "utf8")
+  const text = readFileSync(file, "utf8");
+  return text
+    .slice(0, text.lastIndexOf("\n") + 1)
     .split("\n")
     .filter(Boolean)
     .flatMap((line) => {
