@@ -137,7 +137,7 @@ export async function legacyEventReader(): Promise<LegacyEventReader> {
  * The lines of a text stream, split on "\n" only (a trailing "\r" is dropped). node:readline also splits on lone
  * "\r" and costs a regular expression per chunk; a log line never holds a raw line break, as JSON escapes them.
  */
-async function* readLines(chunks: AsyncIterable<string>): AsyncIterable<string> {
+async function* readLines(chunks: AsyncIterable<string>, tail: { unterminated: boolean }): AsyncIterable<string> {
   let rest = "";
   for await (const chunk of chunks) {
     const text = rest + chunk;
@@ -150,8 +150,13 @@ async function* readLines(chunks: AsyncIterable<string>): AsyncIterable<string> 
     }
     rest = text.slice(start);
   }
-  if (rest !== "") yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
+  if (rest === "") return;
+  tail.unterminated = true;
+  yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
 }
+
+/** Why a line that is not JSON is malformed: at the end of a file without its line break, it was cut off. */
+export const CUT_OFF_REASON = "cut off at the end of the file (still being written, or the writer stopped mid-line)";
 
 /** Events of all files in the order given (use findLogFiles for rotation order). Throws if a file cannot be read. */
 export async function* readEvents(files: string[], options: ReadOptions = {}): AsyncIterable<NormalizedEvent> {
@@ -168,7 +173,8 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
   const unused: ReadonlySet<string> = new Set(options.skipTypes ?? []);
   for (const file of files) {
     stats.files.push(file);
-    const lines = readLines(createReadStream(file, { encoding: "utf8", highWaterMark: READ_CHUNK_BYTES }));
+    const tail = { unterminated: false };
+    const lines = readLines(createReadStream(file, { encoding: "utf8", highWaterMark: READ_CHUNK_BYTES }), tail);
     let lineNumber = 0;
     for await (const line of lines) {
       lineNumber++;
@@ -184,7 +190,8 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
       if ("blank" in outcome) {
         stats.blankLines++;
       } else if ("malformed" in outcome) {
-        recordMalformed(stats, outcome.malformed, `${file}:${lineNumber}`);
+        const cutOff = tail.unterminated && outcome.malformed === "not JSON";
+        recordMalformed(stats, cutOff ? CUT_OFF_REASON : outcome.malformed, `${file}:${lineNumber}`);
       } else if ("unknownType" in outcome) {
         stats.unknownTypes[outcome.unknownType] = (stats.unknownTypes[outcome.unknownType] ?? 0) + 1;
       } else {

@@ -178,6 +178,18 @@ describe("routing scripts from the command line", () => {
     assert.match(text.stdout, /7 malformed line\(s\) skipped/);
   });
 
+  it("says a last line was cut off when the log is read while its writer is mid-line", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "auto-router-live-log-"));
+    const lines = readFileSync(join(fixtures, "ours.jsonl"), "utf8");
+    writeFileSync(join(directory, "auto-router.events.jsonl"), lines + lines.split("\n")[0]!.slice(0, 50));
+    const text = await runScript("routing-stats", [], { AUTO_ROUTER_LOG_DIR: directory });
+    assert.match(text.stdout, /1 malformed line\(s\) skipped/);
+    assert.match(
+      text.stdout,
+      /malformed: .*auto-router\.events\.jsonl:\d+ \(cut off at the end of the file \(still being written/,
+    );
+  });
+
   it("reads the rotated and live files of $AUTO_ROUTER_LOG_DIR when --file is absent", async () => {
     const output = json(await runScript("routing-stats", ["--json"], { AUTO_ROUTER_LOG_DIR: fixtures }));
     assert.deepEqual(

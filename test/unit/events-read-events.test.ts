@@ -1,11 +1,17 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { NormalizedEvent } from "../../src/events/event-types.ts";
-import { emptyReadStats, findLogFiles, parseEventLine, readEvents } from "../../src/events/read-events.ts";
+import {
+  CUT_OFF_REASON,
+  emptyReadStats,
+  findLogFiles,
+  parseEventLine,
+  readEvents,
+} from "../../src/events/read-events.ts";
 
 const fixtures = fileURLToPath(new URL("../fixtures/events/", import.meta.url));
 
@@ -63,6 +69,23 @@ describe("readEvents", () => {
     });
     assert.equal(stats.malformedSamples.length, 5);
     assert.match(stats.malformedSamples[0]!, /malformed\.jsonl:2 \(not JSON\)$/);
+  });
+
+  it("names a last line cut off without its line break, and still reads a complete last line without one", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "auto-router-cut-off-"));
+    const line = readFileSync(join(fixtures, "ours.jsonl"), "utf8").split("\n")[0]!;
+    const cut = join(directory, "cut.jsonl");
+    writeFileSync(cut, `${line}\n${line.slice(0, 40)}`);
+    const stats = emptyReadStats();
+    assert.equal((await collect([cut], { stats })).length, 1);
+    assert.deepEqual(stats.malformedByReason, { [CUT_OFF_REASON]: 1 });
+    assert.match(stats.malformedSamples[0]!, /cut\.jsonl:2 \(cut off at the end of the file/);
+
+    const whole = join(directory, "whole.jsonl");
+    writeFileSync(whole, `{oops\n${line}`); // not JSON mid-file is not "cut off"; a whole last line is an event
+    const wholeStats = emptyReadStats();
+    assert.equal((await collect([whole], { stats: wholeStats })).length, 1);
+    assert.deepEqual(wholeStats.malformedByReason, { "not JSON": 1 });
   });
 
   it("drops events before `since` and counts them as filtered, not malformed", async () => {
