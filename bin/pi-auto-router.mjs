@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The package's command: `pi-auto-router serve ...`. It runs the prebuilt dist/gateway.mjs (scripts/build-extension.mjs,
 // run by `npm install`); a checkout without the build loads the TypeScript sources through tsx (a devDependency).
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { register } from "node:module";
 
 // pi's packages by their @mariozechner names: beside this package (a checkout), else in the pi the user runs
@@ -27,4 +27,5 @@ if (existsSync(bundle) && process.env.AUTO_ROUTER_FROM_SOURCE !== "1") {
   register();
   ({ main } = await import("../src/gateway/cli.ts"));
 }
-process.exitCode = await main(process.argv.slice(2), process.env);
+const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+process.exitCode = await main(process.argv.slice(2), process.env, version);

@@ -63,6 +63,27 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
   return typeof value === "string" && value.length > 0 ? value : undefined;
 };
 
+/**
+ * The request's JSON body: a body of another content type reaches the handlers as text or a stream, and a schema
+ * error about it would blame the body's fields rather than its type.
+ */
+export function jsonBody(request: FastifyRequest): unknown {
+  const body = request.body;
+  if (
+    body !== null &&
+    typeof body === "object" &&
+    !Buffer.isBuffer(body) &&
+    typeof (body as { pipe?: unknown }).pipe !== "function"
+  )
+    return body;
+  const type = request.headers["content-type"];
+  throw new GatewayError(
+    400,
+    "invalid_request",
+    `request body: expected a JSON object sent with \`Content-Type: application/json\`, got ${type ? `\`${type}\`` : "no Content-Type"}`,
+  );
+}
+
 export function sendError(reply: FastifyReply, protocol: Protocol, error: GatewayError): FastifyReply {
   return reply
     .code(error.status)
@@ -77,11 +98,12 @@ export async function serveChat<Request>(
   reply: FastifyReply,
 ): Promise<void> {
   const now = core.now();
-  const parsed = spec.parse(request.body);
+  const parsed = spec.parse(jsonBody(request));
   const name = header(request, "x-model") ?? spec.model(parsed);
   const runtime = core.engine.runtime;
-  const choice = resolveModelName(name, runtime.config(), runtime.registry());
-  if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, runtime.config()));
+  const names = core.engine.services.config.current; // the file's routes, not the one-target ones (DirectRoutes)
+  const choice = resolveModelName(name, names, runtime.registry());
+  if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, names));
   const routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
   const { context, options, promptIndex } = spec.toContext(parsed, now);
   const prompt = clientPrompt(context, promptIndex);

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { createEngine } from "../engine.ts";
 import { withEnvironmentKeyFallbacks } from "../runtime/env-key-fallback.ts";
 import { redactText } from "../state/redact.ts";
+import { followRoutesFile } from "./config-watch.ts";
 import { openRegistry } from "./credentials.ts";
 import { DirectRoutes } from "./model-names.ts";
 import { startGateway } from "./server.ts";
@@ -15,6 +16,20 @@ export const DEFAULT_PORT = 8787;
 export const DEFAULT_HOST = "127.0.0.1";
 
 const USAGE = "usage: pi-auto-router serve [--port N] [--host H] [--agent-dir D] [--allow-remote]";
+
+const HELP = `${USAGE}
+
+Runs the gateway: the router's routes, budgets and failover behind Anthropic- and OpenAI-compatible HTTP
+(/v1/messages, /v1/chat/completions, /v1/responses, /v1/models), with a proxy for any other path.
+
+  --port N        the port (default ${DEFAULT_PORT}; 0 = any free port)
+  --host H        the address to bind (default ${DEFAULT_HOST}; only loopback addresses unless --allow-remote)
+  --agent-dir D   pi's agent dir: credentials, routes file and state (default $PI_CODING_AGENT_DIR, else ~/.pi/agent)
+  --allow-remote  allow a --host that is not a loopback address (put TLS in front of it)
+
+The clients' token: AUTO_ROUTER_TOKEN, else the one generated into the state dir on first start
+(auto-router.gateway-token; its path is printed). The gateway's settings are the routes file's \`gateway\` block.
+pi-auto-router --version prints the version.`;
 
 export interface ServeArguments {
   port: number;
@@ -45,6 +60,8 @@ export function parseServeArguments(args: string[]): ServeArguments {
   return parsed;
 }
 
+const isHelp = (arg: string) => arg === "--help" || arg === "-h";
+
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
@@ -73,6 +90,7 @@ export async function serve(args: string[], env: Record<string, string | undefin
     // pi-auto-router documented (GOOGLE_KEY, DEEPSEEK_KEY, ...).
     engine.runtime.attachRegistry(withEnvironmentKeyFallbacks(await openRegistry(agentDir), env));
     engine.start();
+    followRoutesFile(engine, warn);
     await engine.services.backend.ready(); // the first request routes on the team's state, not a stale local copy
     const token = resolveToken(env, engine.services.stateDir);
     const gateway = await startGateway({
@@ -109,8 +127,20 @@ export async function serve(args: string[], env: Record<string, string | undefin
   }
 }
 
-export async function main(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  version = "unknown",
+): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === "--help" || command === "-h" || command === "help" || (command === "serve" && rest.some(isHelp))) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (command === "--version" || command === "-v") {
+    process.stdout.write(`pi-auto-router ${version}\n`);
+    return 0;
+  }
   if (command !== "serve") {
     process.stderr.write(`${command === undefined ? "" : `unknown command ${command}\n`}${USAGE}\n`);
     return 2;

@@ -10,6 +10,7 @@ export type ErrorCategory =
   | "invalid_request"
   | "authentication"
   | "not_found"
+  | "no_endpoint"
   | "too_large"
   | "rate_limit"
   | "overloaded"
@@ -30,6 +31,7 @@ const ANTHROPIC_TYPES: Record<ErrorCategory, string> = {
   invalid_request: "invalid_request_error",
   authentication: "authentication_error",
   not_found: "not_found_error",
+  no_endpoint: "not_found_error",
   too_large: "request_too_large",
   rate_limit: "rate_limit_error",
   overloaded: "overloaded_error",
@@ -40,10 +42,17 @@ const OPENAI_TYPES: Record<ErrorCategory, string> = {
   invalid_request: "invalid_request_error",
   authentication: "authentication_error",
   not_found: "not_found_error",
+  no_endpoint: "invalid_request_error",
   too_large: "invalid_request_error",
   rate_limit: "rate_limit_error",
   overloaded: "server_error",
   api_error: "api_error",
+};
+
+/** OpenAI's own codes: an unknown model and an unknown URL are told apart by `code`. */
+const OPENAI_CODES: Partial<Record<ErrorCategory, string>> = {
+  not_found: "model_not_found",
+  no_endpoint: "unknown_url",
 };
 
 export function categoryOf(status: number): ErrorCategory {
@@ -65,7 +74,7 @@ export function errorBody(protocol: Protocol, category: ErrorCategory, message: 
       message: text,
       type: OPENAI_TYPES[category],
       param: null,
-      code: category === "not_found" ? "model_not_found" : null,
+      code: OPENAI_CODES[category] ?? null,
     },
   };
 }

@@ -3,7 +3,8 @@
 // client's request to the target's URL with its credentials, the client's headers without hop-by-hop and
 // client-auth ones, the JSON body with the target's model id (or the raw body streamed once). A status that blames
 // the target (408, 429, 5xx), a network error or no response in time fails over; any other answer is the commit
-// point: its status and headers go to the client and its body is streamed through as it comes.
+// point: its status and headers go to the client and its body is streamed through as it comes (a client error's
+// body is read whole and redacted first).
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -12,6 +13,7 @@ import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
 import { advertises } from "./endpoint-prefixes.ts";
 import { editJson } from "./json-edit.ts";
+import { LimitedBody } from "./streamed-body.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 
 const DROPPED_RESPONSE_HEADERS = new Set([
@@ -49,6 +51,8 @@ export interface ProxyInput {
   reply: FastifyReply;
   /** The routing headers at the commit point. */
   routingHeaders(): Record<string, string>;
+  /** Takes credentials out of an error body a target answered (it may echo the key it was sent). */
+  redact(text: string): string;
   now(): number;
 }
 
@@ -127,6 +131,10 @@ async function forwardAttempt(
   const controller = new AbortController();
   const relay = () => controller.abort(signal?.reason);
   signal?.addEventListener("abort", relay, { once: true });
+  // An upload cut at the body limit ends the attempt at once; it is the client's doing, not the target's failure.
+  const upload = input.rawBody instanceof LimitedBody ? input.rawBody : undefined;
+  const cutUpload = () => controller.abort(new Error("request body over the limit"));
+  upload?.once("error", cutUpload);
   const deadlineMs = firstByteMs(attempt.timeouts);
   const deadline = deadlineMs ? setTimeout(() => controller.abort(new Error("timeout")), deadlineMs) : undefined;
   const headers = { ...forwardedHeaders(input.headers), ...authHeaders(target, auth) };
@@ -161,7 +169,8 @@ async function forwardAttempt(
     report.committed(response.status);
     attempt.onCommit();
     const ttftMs = latency();
-    const cutOff = await streamAnswer(input, response);
+    const cutOff =
+      response.status >= 400 ? await sendErrorAnswer(input, response) : await streamAnswer(input, response);
     if (signal?.aborted) return { status: "committed", final: "aborted", ttftMs, latencyMs: latency() };
     if (cutOff !== undefined)
       return { status: "committed", final: "error", failure: classified(cutOff), ttftMs, latencyMs: latency() };
@@ -177,7 +186,7 @@ async function forwardAttempt(
       };
     return { status: "committed", final: "done", ttftMs, latencyMs: latency() };
   } catch (error) {
-    if (signal?.aborted) return { status: "aborted", latencyMs: latency() };
+    if (signal?.aborted || upload?.tooLarge) return { status: "aborted", latencyMs: latency() };
     if (controller.signal.aborted)
       return {
         status: "failed",
@@ -187,7 +196,37 @@ async function forwardAttempt(
     return { status: "failed", failure: classified(errorText(error)), latencyMs: latency() };
   } finally {
     signal?.removeEventListener("abort", relay);
+    upload?.off("error", cutUpload);
   }
+}
+
+/** The upstream's headers the client gets, with the routing headers. */
+function answerHeaders(input: ProxyInput, response: Response): void {
+  for (const [name, value] of response.headers)
+    if (!DROPPED_RESPONSE_HEADERS.has(name)) input.reply.raw.setHeader(name, value);
+  for (const [name, value] of Object.entries(input.routingHeaders())) input.reply.raw.setHeader(name, value);
+}
+
+/**
+ * A client error the target answered (a 400, 401, 404...): its status, headers and body, the body read whole and
+ * redacted first (a provider's 401 may quote the key it was sent). Returns why the body was cut off, as streamAnswer.
+ */
+async function sendErrorAnswer(input: ProxyInput, response: Response): Promise<string | undefined> {
+  const { reply } = input;
+  let text = "";
+  let cutOff: string | undefined;
+  try {
+    text = await response.text();
+  } catch (error) {
+    cutOff = `network error: ${errorText(error)} (terminated)`;
+  }
+  const body = input.redact(text);
+  reply.hijack();
+  answerHeaders(input, response);
+  reply.raw.setHeader("content-length", Buffer.byteLength(body));
+  reply.raw.writeHead(response.status);
+  reply.raw.end(body);
+  return cutOff;
 }
 
 /**
@@ -197,9 +236,7 @@ async function forwardAttempt(
 async function streamAnswer(input: ProxyInput, response: Response): Promise<string | undefined> {
   const { reply } = input;
   reply.hijack();
-  for (const [name, value] of response.headers)
-    if (!DROPPED_RESPONSE_HEADERS.has(name)) reply.raw.setHeader(name, value);
-  for (const [name, value] of Object.entries(input.routingHeaders())) reply.raw.setHeader(name, value);
+  answerHeaders(input, response);
   reply.raw.writeHead(response.status);
   if (!response.body) return void reply.raw.end();
   const source = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);

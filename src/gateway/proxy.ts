@@ -15,21 +15,26 @@ import { requestShortcuts } from "./provider-preferences.ts";
 import { proxyPassthrough } from "./proxy-forward.ts";
 import { rawJsonBody } from "./raw-json-body.ts";
 import { RequestWatch } from "./request-watch.ts";
+import { bodyTooLargeText, LimitedBody } from "./streamed-body.ts";
 
-function notServed(config: RouterConfig, method: string, path: string): GatewayError {
+/** A 404 naming the path and the prefixes that are served; `routeId` when the client's route was the problem. */
+function notServed(config: RouterConfig, method: string, path: string, routeId?: string): GatewayError {
   const served = [...advertisedPrefixes(config)].map(
     ([provider, prefixes]) => `${provider}: ${prefixes.length ? prefixes.join(", ") : "every path"}`,
   );
+  const who = routeId === undefined ? "no provider advertises it" : `no provider of route ${routeId} advertises it`;
   return new GatewayError(
     404,
-    "not_found",
-    `no endpoint ${method} ${path}: no provider advertises it; proxied prefixes: ${served.join("; ") || "(none: set providers.<id>.endpointPrefixes in the routes file)"}`,
+    "no_endpoint",
+    `no endpoint ${method} ${path}: ${who}; proxied prefixes: ${served.join("; ") || "(none: set providers.<id>.endpointPrefixes in the routes file)"}`,
   );
 }
 
 export async function serveProxy(core: GatewayCore, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const runtime = core.engine.runtime;
-  const config = runtime.config();
+  // Names resolve against the routes file; the runtime's config also holds the one-target routes made for
+  // `provider/model` names (DirectRoutes), which are no names of their own.
+  const config = core.engine.services.config.current;
   const [path, query = ""] = request.url.split(/(?=\?)/, 2) as [string, string?];
   const body = request.body;
   const jsonBody =
@@ -53,8 +58,10 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   const prefixes = advertisedPrefixes(runtime.config());
   const routeTargets = runtime.config().routes[routeId]?.targets ?? [];
   if (!routeTargets.some((target) => advertises(prefixes.get(target.provider), path)))
-    throw notServed(config, request.method, path);
+    throw notServed(config, request.method, path, name === undefined ? undefined : routeId);
 
+  if (body instanceof LimitedBody && body.tooLarge)
+    throw new GatewayError(413, "too_large", bodyTooLargeText(body.limitBytes));
   const replayable = jsonBody !== undefined || body === undefined || body === null;
   const watch = new RequestWatch(core, reply, routeId, () => passthrough.committedStatus);
   const passthrough = proxyPassthrough({
@@ -68,6 +75,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     prefixes,
     reply,
     routingHeaders: () => watch.routingHeaders(),
+    redact: (text) => runtime.redact(text),
     now: core.now,
   });
   const now = core.now();
@@ -88,6 +96,8 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   try {
     const message = await stream.result();
     if (passthrough.committedStatus !== undefined) return; // answered (and streamed) by the target
+    if (body instanceof LimitedBody && body.tooLarge)
+      throw new GatewayError(413, "too_large", bodyTooLargeText(body.limitBytes), watch.routingHeaders());
     if (watch.signal.aborted) return void reply.hijack();
     const last = passthrough.lastFailedAnswer;
     if (last) {

@@ -5,12 +5,19 @@ import type { FastifyReply } from "fastify";
 import type { RequestEnd, RequestObserver } from "../runtime/failover-stream.ts";
 import { attemptsHeader, type AttemptRecord } from "./errors.ts";
 
+const watches = new WeakMap<object, RequestWatch>();
+
+/** The watch of the routed request a response belongs to (the access log reads its route, target and end). */
+export const watchOf = (response: object): RequestWatch | undefined => watches.get(response);
+
 export class RequestWatch {
   readonly controller = new AbortController();
   readonly attempts: AttemptRecord[] = [];
   servedKey: string | undefined;
   end: RequestEnd | undefined;
   private attemptStartedAt: number;
+  private closed = false;
+  private readonly afterClose: Array<() => void> = [];
   private readonly onClose = () => {
     if (!this.reply.raw.writableEnded) this.controller.abort(new Error("client disconnected"));
   };
@@ -19,13 +26,14 @@ export class RequestWatch {
     /** The gateway's clock and its set of in-flight requests (aborted together at the drain deadline). */
     private readonly core: { now(): number; inFlight: Set<AbortController> },
     private readonly reply: FastifyReply,
-    private readonly routeId: string,
+    readonly routeId: string,
     /** The served attempt's status in the attempts header (the proxy passes the target's own). */
     private readonly servedStatus: () => number | undefined = () => 200,
   ) {
     this.attemptStartedAt = core.now();
     core.inFlight.add(this.controller);
     reply.raw.on("close", this.onClose);
+    watches.set(reply.raw, this);
   }
 
   get signal(): AbortSignal {
@@ -63,8 +71,16 @@ export class RequestWatch {
     };
   }
 
+  /** Runs `callback` once the handler is done with the request (at once if it is): its end is known then. */
+  whenClosed(callback: () => void): void {
+    if (this.closed) callback();
+    else this.afterClose.push(callback);
+  }
+
   close(): void {
     this.reply.raw.off("close", this.onClose);
     this.core.inFlight.delete(this.controller);
+    this.closed = true;
+    for (const callback of this.afterClose.splice(0)) callback();
   }
 }

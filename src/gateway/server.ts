@@ -6,12 +6,14 @@ import type { AddressInfo } from "node:net";
 import type { Engine } from "../engine.ts";
 import { estimateTokens } from "../routing/context-estimate.ts";
 import { redactText } from "../state/redact.ts";
+import { loggedPath, logAccess } from "./access-log.ts";
 import { anthropicToContext, parseAnthropicRequest } from "./anthropic-request.ts";
-import { sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
+import { jsonBody, sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
 import { GatewayError, type Protocol } from "./errors.ts";
 import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
 import { keepRawJsonBodies } from "./raw-json-body.ts";
+import { bodyTooLargeText, streamedBody } from "./streamed-body.ts";
 import { listedModelNames, type DirectRoutes } from "./model-names.ts";
 import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
 import { presentedToken, tokenMatcher } from "./token.ts";
@@ -81,7 +83,7 @@ function routes(
       method: "POST",
       url: "/v1/messages/count_tokens",
       handler: async (request) => ({
-        input_tokens: estimateTokens(anthropicToContext(parseAnthropicRequest(request.body), core.now()).context),
+        input_tokens: estimateTokens(anthropicToContext(parseAnthropicRequest(jsonBody(request)), core.now()).context),
       }),
     },
     {
@@ -89,7 +91,7 @@ function routes(
       url: "/v1/models",
       handler: async () => ({
         object: "list",
-        data: listedModelNames(core.engine.runtime.config()).map((id) => ({
+        data: listedModelNames(core.engine.services.config.current).map((id) => ({
           id,
           object: "model",
           created: 0,
@@ -109,15 +111,11 @@ function routes(
   ];
 }
 
-function errorReply(error: unknown): GatewayError {
+function errorReply(error: unknown, bodyLimitBytes: number): GatewayError {
   if (error instanceof GatewayError) return error;
   const fastifyError = error as { code?: string; statusCode?: number; message?: string };
   if (fastifyError.code === "FST_ERR_CTP_BODY_TOO_LARGE")
-    return new GatewayError(
-      413,
-      "too_large",
-      `request body is larger than the gateway's limit (${fastifyError.message ?? ""})`,
-    );
+    return new GatewayError(413, "too_large", bodyTooLargeText(bodyLimitBytes));
   if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
     return new GatewayError(
       fastifyError.statusCode,
@@ -140,9 +138,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     passthrough: () => settings().passthrough !== false,
   };
   const headersTimeoutMs = settings().headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const bodyLimitBytes = settings().bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const app: FastifyInstance = Fastify({
     logger: false,
-    bodyLimit: settings().bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    bodyLimit: bodyLimitBytes,
     connectionTimeout: settings().idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
     forceCloseConnections: "idle",
     return503OnClosing: true,
@@ -152,6 +151,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   app.server.headersTimeout = headersTimeoutMs;
 
+  logAccess(app, log);
   const tokenMatches = tokenMatcher(options.token);
   app.addHook("onRequest", async (request, reply) => {
     if (tokenMatches(presentedToken(request.headers))) return;
@@ -161,28 +161,22 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       new GatewayError(
         401,
         "authentication",
-        "missing or wrong gateway token: send it as `Authorization: Bearer <token>` or `x-api-key: <token>`",
+        // Worded so that the redaction every error text passes leaves it whole (a header example would be a credential).
+        "missing or wrong gateway token: send it in the `Authorization` header with the Bearer scheme, or in the `x-api-key` header",
       ),
     );
   });
-  app.addHook("onResponse", (request, reply, done) => {
-    const served = reply.getHeader("x-auto-router-served-by") ?? reply.raw.getHeader("x-auto-router-served-by");
-    log(
-      `${request.method} ${request.routeOptions.url ?? "(no route)"} ${reply.statusCode}${served ? ` served-by=${served}` : ""} ${Math.round(reply.elapsedTime)}ms`,
-    );
-    done();
-  });
   app.setErrorHandler((error, request, reply) => {
-    const answer = errorReply(error);
+    const answer = errorReply(error, bodyLimitBytes);
     // Unknown model names are logged too: they are how an operator finds the ids a client sends (gateway.models).
     if (answer.status >= 500 || answer.status === 404)
-      log(`error ${request.method} ${request.routeOptions.url ?? ""}: ${redactText(answer.message)}`);
+      log(`error ${request.method} ${loggedPath(request)}: ${redactText(answer.message)}`);
     if (reply.sent || reply.raw.headersSent) return;
     return sendError(reply, protocolFor(request.url), answer);
   });
   keepRawJsonBodies(app);
   // Bodies of other types (file uploads, form posts) reach the wildcard proxy as a stream, forwarded unbuffered.
-  app.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
+  app.addContentTypeParser("*", (request, payload, done) => done(null, streamedBody(request, payload, bodyLimitBytes)));
   // Any other path: the wildcard proxy, under the same token and concurrency cap as the built-in endpoints.
   app.setNotFoundHandler(
     limited(

@@ -72,7 +72,7 @@ describe("Claude Code through the gateway", {
     // Claude Code's system prompt and tools arrived; its gateway token did not travel upstream.
     assert.ok(second.calls[0]!.body.tools.length > 0);
     assert.equal(second.calls[0]!.headers["x-api-key"], "sk-ant-mock-b-key-000001");
-    assert.match(fx.gateway.stderr(), /POST \/v1\/messages 200 served-by=mock-b\/model-b/);
+    assert.match(fx.gateway.stderr(), /POST \/v1\/messages route=main 200 served-by=mock-b\/model-b/);
   });
 
   it("keeps the tool-result turn of a `claude -p` prompt on the target that served its first turn", async () => {
@@ -106,7 +106,7 @@ describe("Claude Code through the gateway", {
       assert.ok(
         toolTurn.content.some((block: any) => block.type === "tool_result" && block.tool_use_id === "toolu_glob_1"),
       );
-      assert.match(turnsGateway.stderr(), /POST \/v1\/messages 200 served-by=mock-b\/model-b/);
+      assert.match(turnsGateway.stderr(), /POST \/v1\/messages route=main 200 served-by=mock-b\/model-b/);
       assert.doesNotMatch(turnsGateway.stderr(), /served-by=mock-a/);
     } finally {
       await turnsGateway.stop();

@@ -96,6 +96,6 @@ describe("Codex CLI through the gateway's Responses endpoint", {
       second.calls[0]!.body.tools.some((tool: { function: { name: string } }) => tool.function.name === "exec_command"),
     );
     assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-mock-b-key-000000000002");
-    assert.match(fx.gateway.stderr(), /POST \/v1\/responses 200 served-by=mock-b\/model-b/);
+    assert.match(fx.gateway.stderr(), /POST \/v1\/responses route=codex 200 served-by=mock-b\/model-b/);
   });
 });

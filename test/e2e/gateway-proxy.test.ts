@@ -56,6 +56,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
             ],
           },
         },
+        gateway: { bodyLimitBytes: 100_000 },
         providers: {
           "embed-a": { endpointPrefixes: ["/v1/embeddings"] },
           "embed-b": { endpointPrefixes: ["/v1/embeddings", "/v1/files"] },
@@ -164,10 +165,78 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       fx.openai.post("/rerank", { body: { query: "q", documents: ["a"] } }),
       (error: unknown) =>
         error instanceof OpenAI.NotFoundError &&
-        /\/v1\/rerank/.test(error.message) &&
+        error.code === "unknown_url" && // OpenAI's code for an unknown URL, not model_not_found
+        /no endpoint POST \/v1\/rerank: no provider advertises it/.test(error.message) &&
         /embed-b: \/v1\/embeddings, \/v1\/files/.test(error.message),
     );
-    assert.equal(first.calls.length + second.calls.length, 0);
+    // The client's route is the problem: the answer says so (embed-c, which serves /v1/files, is not on it).
+    await assert.rejects(
+      fx.openai.files.list({}, { headers: { "X-Model": "embed-a/embed-small" } }),
+      (error: unknown) =>
+        error instanceof OpenAI.NotFoundError &&
+        /no endpoint GET \/v1\/files: no provider of route embed-a\/embed-small advertises it/.test(error.message),
+    );
+    assert.equal(first.calls.length + second.calls.length + third.calls.length, 0);
+  });
+
+  it("redacts a key the target quotes in a client error it answered", async () => {
+    second.replies.push({
+      status: 401,
+      body: {
+        error: { message: "Incorrect API key provided: sk-embed-b-key-0000000002", type: "invalid_request_error" },
+      },
+    });
+    await assert.rejects(
+      fx.openai.embeddings.create({ model: "embed-b/embed-large", input: "hi" }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.AuthenticationError);
+        assert.equal(error.message, "401 Incorrect API key provided: [REDACTED]");
+        assert.equal(error.headers?.get("x-auto-router-served-by"), "embed-b/embed-large");
+        return true;
+      },
+    );
+    assert.equal(second.calls.length, 1);
+  });
+
+  it("refuses an upload over gateway.bodyLimitBytes with 413, whether its length is declared or not", async () => {
+    const big = Buffer.alloc(150_000, "a");
+    await assert.rejects(
+      fx.openai.files.create(
+        { file: await toFile(big, "big.jsonl"), purpose: "batch" },
+        { headers: { "X-Model": "uploads" } },
+      ),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError && error.status === 413, `declared: ${error}`);
+        assert.match(error.message, /larger than the gateway's limit of 100000 bytes \(gateway\.bodyLimitBytes/);
+        return true;
+      },
+    );
+    // A body streamed without a length: cut where it passes the limit, and answered 413 all the same.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let index = 0; index < 15; index++) controller.enqueue(new Uint8Array(10_000).fill(98));
+        controller.close();
+      },
+    });
+    await assert.rejects(
+      fx.openai.post("/files", {
+        body: chunks,
+        headers: { "X-Model": "uploads", "content-type": "application/octet-stream" },
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError && error.status === 413, String(error));
+        return true;
+      },
+    );
+    for (const call of third.calls) assert.ok(call.body.length <= 100_000, "no more than the limit reached the target");
+    // The client's oversized upload is no failure of the target: no cooldown, the next upload goes to it.
+    const calls = third.calls.length;
+    const small = await fx.openai.files.create(
+      { file: await toFile(Buffer.from("{}\n"), "small.jsonl"), purpose: "batch" },
+      { headers: { "X-Model": "uploads" } },
+    );
+    assert.equal(small.filename, "C.txt");
+    assert.equal(third.calls.length, calls + 1);
   });
 
   it("passes a non-retryable upstream 400 through unchanged, without failing over", async () => {

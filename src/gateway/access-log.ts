@@ -1,0 +1,51 @@
+// One access line per request, written when its connection is done with it (answered, cut off or abandoned):
+// method, path (never the query string, which may carry a key), the route, the status, the target that served it,
+// how an answer that did not end normally ended, and the milliseconds. Never headers or bodies.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { redactText } from "../state/redact.ts";
+import { watchOf } from "./request-watch.ts";
+
+const MAX_PATH_CHARS = 200;
+
+/** The request's path as logged: the endpoint's own for built-in ones, the client's (redacted) for proxied ones. */
+export function loggedPath(request: FastifyRequest): string {
+  const known = request.routeOptions.url;
+  if (known) return known;
+  const path = request.url.split("?", 1)[0]!;
+  return redactText(path.length > MAX_PATH_CHARS ? `${path.slice(0, MAX_PATH_CHARS)}...` : path);
+}
+
+export function accessLine(request: FastifyRequest, reply: FastifyReply, ms: number): string {
+  const raw = reply.raw;
+  const watch = watchOf(raw);
+  const route = watch?.routeId;
+  const served = watch?.servedKey;
+  const status = raw.headersSent ? raw.statusCode : undefined;
+  const ending =
+    status === undefined
+      ? " no-answer" // the connection closed before any answer: the client left, or the drain deadline passed
+      : !raw.writableFinished
+        ? " cut-off" // the answer had started: the client left, or an idle or drain timeout cut it
+        : watch?.end?.outcome === "failed" && watch.end.servedKey !== undefined && status < 400
+          ? " failed-after-start" // the target failed after the commit point: the client got the protocol's error record
+          : "";
+  return `${request.method} ${loggedPath(request)}${route ? ` route=${route}` : ""} ${status ?? "-"}${served ? ` served-by=${served}` : ""}${ending} ${Math.round(ms)}ms`;
+}
+
+/**
+ * Logs every request, the ones refused by the token check included (register before that check): once its connection
+ * is done with it and, for a routed request, once the router has ended it (a passthrough's answer can be sent before
+ * the router has read how it ended).
+ */
+export function logAccess(app: FastifyInstance, log: (line: string) => void): void {
+  app.addHook("onRequest", (request, reply, done) => {
+    const startedAt = performance.now();
+    reply.raw.once("close", () => {
+      const write = () => log(accessLine(request, reply, performance.now() - startedAt));
+      const watch = watchOf(reply.raw);
+      if (watch) watch.whenClosed(write);
+      else write();
+    });
+    done();
+  });
+}

@@ -1,0 +1,43 @@
+// Bodies of other content types than JSON (file uploads, form posts) reach the wildcard proxy as a stream, forwarded
+// unbuffered, under the same `gateway.bodyLimitBytes` as JSON bodies: a declared Content-Length over the limit is
+// refused before anything is forwarded, and a body without one is cut where it passes the limit; the proxy then
+// answers 413 (proxy.ts). The rest of the upload is read and dropped, on a connection kept open: a client still
+// sending its body (as undici does before it reads an answer) would otherwise see the connection break, not the 413.
+import type { FastifyRequest } from "fastify";
+import { Transform, type TransformCallback } from "node:stream";
+import { GatewayError } from "./errors.ts";
+
+export const bodyTooLargeText = (limitBytes: number): string =>
+  `request body is larger than the gateway's limit of ${limitBytes} bytes (gateway.bodyLimitBytes in the routes file, read when the gateway starts)`;
+
+/** A streamed request body that counts its bytes; `tooLarge` once it passed the limit (it is then destroyed). */
+export class LimitedBody extends Transform {
+  tooLarge = false;
+  private seen = 0;
+
+  constructor(readonly limitBytes: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen <= this.limitBytes) return callback(null, chunk);
+    this.tooLarge = true;
+    callback(new GatewayError(413, "too_large", bodyTooLargeText(this.limitBytes)));
+  }
+}
+
+/** The body a non-JSON request is served with: already `tooLarge` (and never read) when its declared length is. */
+export function streamedBody(request: FastifyRequest, payload: NodeJS.ReadableStream, limitBytes: number): LimitedBody {
+  const body = new LimitedBody(limitBytes);
+  const declared = Number(request.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    body.tooLarge = true; // node reads and drops the unread body once the answer is sent
+    return body;
+  }
+  body.once("error", () => {
+    payload.unpipe(body);
+    payload.resume();
+  });
+  return payload.pipe(body);
+}

@@ -1,0 +1,199 @@
+// What an operator of `pi-auto-router serve` sees and does, through the real process and the official clients: the
+// help and version, edits of the routes file picked up while the gateway runs (and a broken edit keeping the last
+// good routes), /v1/models listing routes only, one access line per request however it ended, and error texts that
+// say what was wrong (the token's header, the body's content type, the body limit).
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import OpenAI from "openai";
+import { ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
+import { until } from "../helpers/event-log.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { runGatewayCommand } from "../helpers/gateway-process.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const KEY_A = "sk-mock-a-key-0000000001";
+const SLOW_TEXT = Array.from({ length: 8 }, (_, index) => `word${index} `);
+
+describe("gateway operator", () => {
+  let fx: GatewayFixture<"A">;
+  let target: Emulator;
+  const routes = (extra: Record<string, unknown> = {}) => ({
+    routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] }, ...extra },
+    gateway: { bodyLimitBytes: 50_000 },
+  });
+  const routesFile = () => join(fx.agentDir, "extensions", ROUTES_FILE_NAME);
+  const modelIds = async () => (await fx.openai.models.list()).data.map((model) => model.id);
+  const accessLines = () => fx.gateway.stderr().split("\n");
+
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: { A: "openai" },
+      providers: { "mock-a": { emulator: "A", apiKey: KEY_A, models: ["model-a", "model-b"] } },
+      routes: routes(),
+    });
+    target = fx.emulators.A;
+  });
+  after(() => fx?.stop());
+
+  it("prints its help and version and exits 0", async () => {
+    for (const args of [["--help"], ["serve", "--help"], ["-h"]]) {
+      const help = await runGatewayCommand(fx.agentDir, args);
+      assert.equal(help.code, 0, args.join(" "));
+      assert.match(help.stdout, /^usage: pi-auto-router serve \[--port N\]/);
+      assert.match(help.stdout, /--agent-dir D +pi's agent dir/);
+      assert.match(help.stdout, /AUTO_ROUTER_TOKEN/);
+    }
+    const version = await runGatewayCommand(fx.agentDir, ["--version"]);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^pi-auto-router \d+\.\d+\.\d+\n$/);
+  });
+
+  it("lists routes only in /v1/models, not the provider/model names clients used", async () => {
+    target.enqueue({ text: "direct" });
+    await fx.openai.chat.completions.create({ model: "mock-a/model-b", messages: [{ role: "user", content: "hi" }] });
+    assert.equal(target.calls.at(-1)?.body.model, "model-b");
+    assert.deepEqual(await modelIds(), ["auto-router/main"]);
+    await assert.rejects(
+      fx.openai.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "hi" }] }),
+      (error: unknown) =>
+        error instanceof OpenAI.NotFoundError && /known routes: auto-router\/main$/.test(error.message),
+    );
+  });
+
+  it("follows edits of the routes file while it runs, and keeps the last good routes through a broken edit", async () => {
+    writeFileSync(
+      routesFile(),
+      JSON.stringify({
+        ...routes({ added: { targets: [{ provider: "mock-a", modelId: "model-b" }] } }),
+        gateway: { bodyLimitBytes: 50_000, models: { "gpt-4o": "auto-router/added" } },
+      }),
+    );
+    await until(() => fx.gateway.stderr().includes("routes file reloaded"), "the reload line", 15_000);
+    assert.match(fx.gateway.stderr(), /auto-router: routes file reloaded: .*auto-router\.routes\.json \(2 routes\)/);
+    assert.deepEqual(await modelIds(), ["auto-router/main", "auto-router/added"]);
+    target.enqueue({ text: "from the new route" });
+    const mapped = await fx.openai.chat.completions.create({
+      model: "gpt-4o",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.equal(mapped.choices[0]!.message.content, "from the new route");
+    assert.equal(target.calls.at(-1)?.body.model, "model-b");
+
+    const before = fx.gateway.stderr().length;
+    writeFileSync(routesFile(), '{ "routes": { "main": ');
+    await until(() => fx.gateway.stderr().slice(before).includes("not valid JSON"), "the broken edit's report", 15_000);
+    const report = fx.gateway.stderr().slice(before);
+    assert.match(report, /auto-router\.routes\.json/);
+    assert.match(report, /is invalid; keeping the last good config/);
+    target.enqueue({ text: "still served" });
+    const kept = await fx.openai.chat.completions.create({
+      model: "gpt-4o",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.equal(kept.choices[0]!.message.content, "still served");
+    const restored = fx.gateway.stderr().length;
+    writeFileSync(routesFile(), JSON.stringify(routes()));
+    await until(() => fx.gateway.stderr().slice(restored).includes("(1 routes)"), "the routes file restored", 15_000);
+    assert.deepEqual(await modelIds(), ["auto-router/main"]);
+  });
+
+  it("writes one access line per request: path, route, status, target, and how an answer that did not finish ended", async () => {
+    target.enqueue({ text: "ok" });
+    await fx.openai.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] });
+    await until(
+      () =>
+        accessLines().some((line) =>
+          /^POST \/v1\/chat\/completions route=main 200 served-by=mock-a\/model-a \d+ms$/.test(line),
+        ),
+      "the served request's access line",
+    );
+
+    const wrongToken = new OpenAI({ baseURL: `${fx.gateway.url}/v1`, apiKey: "wrong", maxRetries: 0 });
+    await assert.rejects(wrongToken.models.list(), (error: unknown) => error instanceof OpenAI.AuthenticationError);
+    await until(() => accessLines().some((line) => /^GET \/v1\/models 401 \d+ms$/.test(line)), "the 401's access line");
+
+    // The target fails after the answer started: the client gets the protocol's error record, the log says so.
+    target.enqueue({
+      text: ["one ", "two ", "three"],
+      streamError: { message: "boom", type: "server_error", afterChunks: 1 },
+    });
+    const broken = await fx.openai.chat.completions.create({
+      model: "main",
+      stream: true,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    await assert.rejects(async () => {
+      for await (const _chunk of broken);
+    });
+    await until(
+      () =>
+        accessLines().some((line) => / route=main 200 served-by=mock-a\/model-a failed-after-start \d+ms$/.test(line)),
+      `the failed stream's access line in\n${fx.gateway.stderr()}`,
+    );
+
+    // The client leaves mid-stream: the line is still written, marked cut off.
+    target.enqueue({ text: SLOW_TEXT, chunkDelayMs: 300 });
+    const controller = new AbortController();
+    const slow = await fx.openai.chat.completions.create(
+      { model: "main", stream: true, messages: [{ role: "user", content: "count" }] },
+      { signal: controller.signal },
+    );
+    for await (const _chunk of slow) {
+      controller.abort();
+      break;
+    }
+    await until(
+      () => accessLines().some((line) => / route=main 200 served-by=mock-a\/model-a cut-off \d+ms$/.test(line)),
+      "the abandoned stream's access line",
+    );
+
+    // A proxied path is logged as the client sent it, without its query string.
+    await fetch(`${fx.gateway.url}/v1/rerank?key=secret-in-query`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${fx.gateway.token}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    await until(() => accessLines().some((line) => /^POST \/v1\/rerank 404 \d+ms$/.test(line)), "the proxy's line");
+    assert.equal(fx.gateway.stderr().includes("secret-in-query"), false);
+  });
+
+  it("says how to send the token, that a body must be JSON, and what the body limit is", async () => {
+    const wrongToken = new OpenAI({ baseURL: `${fx.gateway.url}/v1`, apiKey: "wrong", maxRetries: 0 });
+    await assert.rejects(
+      wrongToken.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.AuthenticationError);
+        assert.match(
+          error.message,
+          /send it in the `Authorization` header with the Bearer scheme, or in the `x-api-key` header$/,
+        );
+        return true;
+      },
+    );
+    // A JSON body sent as text/plain: the answer names the content type, not a field of the body.
+    await assert.rejects(
+      fx.openai.post("/chat/completions", {
+        body: JSON.stringify({ model: "main", messages: [{ role: "user", content: "hi" }] }),
+        headers: { "content-type": "text/plain" },
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError);
+        assert.match(
+          error.message,
+          /expected a JSON object sent with `Content-Type: application\/json`, got `text\/plain`/,
+        );
+        return true;
+      },
+    );
+    await assert.rejects(
+      fx.openai.chat.completions.create({ model: "main", messages: [{ role: "user", content: "x".repeat(60_000) }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError && error.status === 413);
+        assert.match(error.message, /larger than the gateway's limit of 50000 bytes \(gateway\.bodyLimitBytes/);
+        return true;
+      },
+    );
+  });
+});
