@@ -3,10 +3,12 @@ import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatPrice, table } from "./format.ts";
 import {
   aliasCompletions,
+  describeAlias,
   describeResolved,
   nameCompletions,
   resolveName,
   type ResolvedName,
+  usableModel,
 } from "./name-resolution.ts";
 
 /** Whether a resolved name can be used now: the route exists, or pi knows the model and has credentials for it. */
@@ -36,9 +38,10 @@ export const aliasesCommand: Subcommand = {
       return output.info(
         'no aliases configured (add "aliases": {"short": "route-id or provider/model"} to the routes file)',
       );
+    const usable = usableModel(deps.runtime.registry());
     const rows = entries.map(([alias, target]) => {
-      const resolved = resolveName(alias, config);
-      return [alias, target, resolved ? describeResolved(resolved) : "-", resolvedState(resolved, deps)];
+      const resolved = resolveName(alias, config, usable);
+      return [alias, describeAlias(target), resolved ? describeResolved(resolved) : "-", resolvedState(resolved, deps)];
     });
     output.info(table(["alias", "points at", "resolves to", "state"], rows));
   },
@@ -56,12 +59,12 @@ export const resolveCommand: Subcommand = {
     const name = args[0];
     if (!name || args.length > 1) return output.error(`usage: /auto-router ${resolveCommand.usage}`);
     const config = deps.config();
-    const resolved = resolveName(name, config);
+    const resolved = resolveName(name, config, usableModel(deps.runtime.registry()));
     if (!resolved) {
       const aliased = config.aliases?.[name];
       return output.error(
         aliased !== undefined
-          ? `alias ${name} points at "${aliased}", which is neither a route nor provider/model`
+          ? `alias ${name} points at "${describeAlias(aliased)}", which is neither a route nor provider/model`
           : `"${name}" is not an alias, a route or provider/model (aliases: ${Object.keys(config.aliases ?? {}).join(", ") || "none"})`,
       );
     }

@@ -5,7 +5,9 @@ import type { RouterConfig } from "../config/schema.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import type { CommandDeps, CompletionItem } from "./command-types.ts";
 
-export const ROUTER_PROVIDER = "auto-router";
+import { aliasCandidates, describeAlias, ROUTER_PROVIDER } from "../config/alias-names.ts";
+
+export { describeAlias, ROUTER_PROVIDER };
 /** pi's catalogue has hundreds of models; a completion list longer than this is noise. */
 export const MAX_MODEL_COMPLETIONS = 50;
 
@@ -27,14 +29,38 @@ function resolveDirect(name: string, config: RouterConfig): ResolvedName | undef
   return { kind: "model", provider, modelId };
 }
 
-/** Aliases resolve one level deep (an alias naming another alias would be a loop waiting to happen). */
-export function resolveName(name: string, config: RouterConfig): ResolvedName | undefined {
+/** Whether pi can use a model now (it knows it and has credentials for it). */
+export function usableModel(registry: RegistryLike | undefined): (provider: string, modelId: string) => boolean {
+  return (provider, modelId) => {
+    try {
+      const model = registry?.find(provider, modelId);
+      return model !== undefined && registry!.hasConfiguredAuth(model);
+    } catch {
+      return false;
+    }
+  };
+}
+
+/**
+ * Aliases resolve one level deep (an alias naming another alias would be a loop waiting to happen). An alias with a
+ * list of names resolves to the first that is a route or a model `usable` says pi can use now; when none is, to the
+ * first that is a name at all (its use then says what is missing).
+ */
+export function resolveName(
+  name: string,
+  config: RouterConfig,
+  usable?: (provider: string, modelId: string) => boolean,
+): ResolvedName | undefined {
   const aliased = config.aliases?.[name];
-  if (aliased !== undefined) {
-    const resolved = resolveDirect(aliased, config);
-    return resolved ? { ...resolved, alias: name } : undefined;
-  }
-  return resolveDirect(name, config);
+  if (aliased === undefined) return resolveDirect(name, config);
+  const resolved = aliasCandidates(aliased)
+    .map((candidate) => resolveDirect(candidate, config))
+    .filter((candidate): candidate is ResolvedName => candidate !== undefined);
+  const chosen =
+    resolved.find(
+      (candidate) => candidate.kind === "route" || !usable || usable(candidate.provider, candidate.modelId),
+    ) ?? resolved[0];
+  return chosen ? { ...chosen, alias: name } : undefined;
 }
 
 export function describeResolved(resolved: ResolvedName): string {
@@ -58,7 +84,7 @@ export function catalogueModels(deps: CommandDeps, options: { available?: boolea
 export function aliasCompletions(prefix: string, config: RouterConfig): CompletionItem[] {
   return Object.entries(config.aliases ?? {})
     .filter(([alias]) => alias.startsWith(prefix))
-    .map(([alias, target]) => ({ value: alias, label: alias, description: `alias of ${target}` }));
+    .map(([alias, target]) => ({ value: alias, label: alias, description: `alias of ${describeAlias(target)}` }));
 }
 
 /** Routes, aliases and provider/model ids; with an empty prefix only models that have credentials. */

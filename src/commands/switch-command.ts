@@ -1,6 +1,6 @@
 // /auto-router switch <route|alias|provider/model>: selects the model pi uses, as /model would.
 import type { Subcommand } from "./command-types.ts";
-import { describeResolved, nameCompletions, resolveName, ROUTER_PROVIDER } from "./name-resolution.ts";
+import { describeResolved, nameCompletions, resolveName, ROUTER_PROVIDER, usableModel } from "./name-resolution.ts";
 
 export const switchCommand: Subcommand = {
   name: "switch",
@@ -20,7 +20,7 @@ export const switchCommand: Subcommand = {
     if (!name) return output.error(`usage: /auto-router ${switchCommand.usage}`);
     if (args.length > 1)
       return output.error(`usage: /auto-router ${switchCommand.usage} (one name, got ${args.length})`);
-    const resolved = resolveName(name, config);
+    const resolved = resolveName(name, config, usableModel(deps.runtime.registry()));
     if (!resolved) {
       return output.error(
         `"${name}" is neither a route, an alias nor provider/model (routes: ${Object.keys(config.routes).join(", ")}; aliases: ${Object.keys(config.aliases ?? {}).join(", ") || "none"})`,

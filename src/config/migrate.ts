@@ -30,9 +30,59 @@ const CONDITION_FIELDS = [
   "not",
 ];
 
+/** The earlier implementation's day numbers (Date#getDay: 0 = Sunday). */
+const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+/** Its "economy" tier is our "fast". */
+const TIER_RENAMES: Record<string, string> = { economy: "fast" };
+
+/** "9:00" as the schema's "09:00"; anything else as it was (the schema reports it). */
+const clockTime = (value: Json): Json => (typeof value === "string" && /^\d:\d\d$/.test(value) ? `0${value}` : value);
+
+/**
+ * The earlier implementation's condition fields, in a rule's `when` (its `condition`): estimatedTokensMin/Max,
+ * afterTime/beforeTime (local time, either alone) and daysOfWeek as numbers.
+ */
+function migrateCondition(when: Record<string, Json>, path: string, issues: ConfigIssue[]): void {
+  const renames: Array<[string, string]> = [
+    ["estimatedTokensMin", "minTokens"],
+    ["estimatedTokensMax", "maxTokens"],
+  ];
+  for (const [old, current] of renames) {
+    if (!(old in when)) continue;
+    if (!(current in when)) when[current] = when[old];
+    delete when[old];
+    issues.push({ severity: "warning", path: `${path}.${old}`, message: `renamed to ${current}` });
+  }
+  if (("afterTime" in when || "beforeTime" in when) && !("timeWindow" in when)) {
+    // Either bound alone: from it to midnight, or from midnight to it (a window may wrap past midnight).
+    when.timeWindow = { after: clockTime(when.afterTime ?? "00:00"), before: clockTime(when.beforeTime ?? "00:00") };
+    issues.push({ severity: "warning", path, message: "afterTime/beforeTime moved to timeWindow {after, before}" });
+  }
+  delete when.afterTime;
+  delete when.beforeTime;
+  const days = when.daysOfWeek;
+  if (Array.isArray(days) && days.some((day) => typeof day === "number")) {
+    when.daysOfWeek = days.map((day) => (typeof day === "number" && DAY_NAMES[day] ? DAY_NAMES[day] : day));
+    issues.push({
+      severity: "warning",
+      path: `${path}.daysOfWeek`,
+      message: "day numbers (0 = Sunday) migrated to names",
+    });
+  }
+  if (typeof when.tier === "string" && TIER_RENAMES[when.tier]) {
+    issues.push({
+      severity: "warning",
+      path: `${path}.tier`,
+      message: `tier ${when.tier} is now ${TIER_RENAMES[when.tier]}`,
+    });
+    when.tier = TIER_RENAMES[when.tier];
+  }
+}
+
 function migrateRule(rule: Json, path: string, issues: ConfigIssue[]): Json {
   if (!isObject(rule)) return rule;
   const out: Record<string, Json> = { ...rule };
+  const conditionPath = "condition" in out && !("when" in out) ? `${path}.condition` : `${path}.when`;
   if ("condition" in out && !("when" in out)) {
     out.when = out.condition;
     delete out.condition;
@@ -41,6 +91,20 @@ function migrateRule(rule: Json, path: string, issues: ConfigIssue[]): Json {
       path: `${path}.condition`,
       message: "renamed to `when` (old rule shape migrated)",
     });
+  }
+  // The earlier implementation's `provider`: one provider or a list of them.
+  if ("provider" in out && !("providers" in out)) {
+    out.providers = typeof out.provider === "string" ? [out.provider] : out.provider;
+    delete out.provider;
+    issues.push({ severity: "warning", path: `${path}.provider`, message: "renamed to providers (a list)" });
+  }
+  if (typeof out.tier === "string" && TIER_RENAMES[out.tier]) {
+    issues.push({
+      severity: "warning",
+      path: `${path}.tier`,
+      message: `tier ${out.tier} is now ${TIER_RENAMES[out.tier]}`,
+    });
+    out.tier = TIER_RENAMES[out.tier];
   }
   const when: Record<string, Json> = isObject(out.when) ? { ...out.when } : {};
   let moved = false;
@@ -80,7 +144,10 @@ function migrateRule(rule: Json, path: string, issues: ConfigIssue[]): Json {
     delete out.timeZone;
     moved = true;
   }
-  if (moved || "when" in out) out.when = when;
+  if (moved || "when" in out) {
+    migrateCondition(when, conditionPath, issues);
+    out.when = when;
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 // caller keeps its last good config.
 import { findNodeAtLocation, parseTree, type Node } from "jsonc-parser";
 import type { z } from "zod";
+import { aliasCandidates } from "./alias-names.ts";
 import { formatPath, type ConfigIssue } from "./issues.ts";
 import { migrateConfig } from "./migrate.ts";
 import { routerConfigSchema, type RouterConfig } from "./schema.ts";
@@ -53,14 +54,15 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
       });
     }
   }
-  for (const [alias, target] of Object.entries(config.aliases ?? {})) {
-    if (!routeIds.has(target) && !target.includes("/")) {
+  for (const [alias, value] of Object.entries(config.aliases ?? {})) {
+    aliasCandidates(value).forEach((target, index) => {
+      if (routeIds.has(target) || target.includes("/")) return;
       issues.push({
         severity: "warning",
-        path: `aliases.${alias}`,
+        path: Array.isArray(value) ? `aliases.${alias}[${index}]` : `aliases.${alias}`,
         message: `"${target}" is neither a route id nor provider/model`,
       });
-    }
+    });
   }
   const checkRules = (rules: RouterConfig["policyRules"], path: string, global: boolean) => {
     const priorities = new Map<number, string>();

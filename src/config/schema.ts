@@ -185,9 +185,11 @@ export const routerConfigSchema = () => {
       routeSchema(policyRule),
     ),
     aliases: z
-      .record(z.string().min(1), z.string().min(1))
+      .record(z.string().min(1), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]))
       .optional()
-      .describe("Short names for routes or provider/model ids, used by /auto-router switch and resolve"),
+      .describe(
+        "Short names for routes or provider/model ids, used by /auto-router switch and resolve; a list names candidates in order (the first usable one is taken)",
+      ),
     logDir: z.string().optional().describe("Where state files and the event log live (default <agentDir>/extensions)"),
     policyRules: z.array(policyRule).optional().describe("Global rules; `routes` scopes one to some routes"),
     preferences: providerPreferencesSchema().optional().describe("Default provider preferences for every route"),

@@ -2,6 +2,7 @@
 // quota pacing with nothing to pace from. Pure: the config, what pi knows about the targets and which providers
 // have a quota source come in as arguments. Each finding has a stable code so it is said once per session.
 import type { ModelFacts } from "../routing/types.ts";
+import { aliasCandidates, namesRoute } from "./alias-names.ts";
 import type { RouterConfig } from "./schema.ts";
 
 export interface SilentStrategy {
@@ -97,8 +98,9 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
       named(`${where}.${field}`, preferences?.[field], "provider");
   }
   for (const [alias, value] of Object.entries(config.aliases ?? {})) {
-    if (config.routes[value] || !value.includes("/")) continue;
-    named(`aliases.${alias}`, [value], "target");
+    // Only provider/model names are targets: a route id and `auto-router/<route>` name routes.
+    const targets = aliasCandidates(value).filter((name) => name.includes("/") && !namesRoute(name, config));
+    named(`aliases.${alias}`, targets, "target");
   }
 
   for (const provider of Object.keys(config.budgets?.providers ?? {}).sort()) {

@@ -3,7 +3,7 @@
 // `auto-router/<route>`, or `provider/model` (one real target, served through a one-target route). A proxied request
 // that names no model goes to the first provider advertising its path.
 import type { RouterConfig } from "../config/schema.ts";
-import { resolveName, ROUTER_PROVIDER } from "../commands/name-resolution.ts";
+import { resolveName, ROUTER_PROVIDER, usableModel } from "../commands/name-resolution.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
 
@@ -15,7 +15,7 @@ export function resolveModelName(
   registry: RegistryLike | undefined,
 ): ModelChoice | undefined {
   const mapped = config.gateway?.models?.[name] ?? name;
-  const resolved = resolveName(mapped, config);
+  const resolved = resolveName(mapped, config, usableModel(registry));
   if (!resolved) return undefined;
   if (resolved.kind === "route") return { kind: "route", routeId: resolved.routeId };
   let known = false;

@@ -50,6 +50,53 @@ describe("habits from the earlier pi-auto-router", () => {
     assert.deepEqual(await complete(h, "test-resolve q"), ["test-resolve quick"]);
   });
 
+  it("loads the earlier routes file: list aliases take their first usable name, earlier-shape rules apply", async () => {
+    const every = [0, 1, 2, 3, 4, 5, 6];
+    const h = await harnesses.start(
+      {
+        targets: TARGETS,
+        routes: {
+          routes: {
+            main: {
+              name: "Main",
+              targets: [
+                { provider: "mock-a", modelId: "model-a", label: "A" },
+                { provider: "mock-b", modelId: "model-b", label: "B" },
+              ],
+            },
+          },
+          aliases: { premium: ["auto-router/main"], pair: ["mock-a/model-gone", "mock-b/model-b"] },
+          policyRules: [
+            {
+              name: "no-a",
+              priority: 10,
+              type: "exclude-provider",
+              provider: "mock-a",
+              condition: { afterTime: "00:00", daysOfWeek: every },
+            },
+          ],
+        },
+      },
+      "auto-router-habits",
+    );
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B, as the earlier rule says")]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 0);
+
+    const aliases = await h.command("/auto-router aliases");
+    assert.match(aliases, /premium +auto-router\/main +auto-router\/main +route, 2 target\(s\)/);
+    assert.match(aliases, /pair +mock-a\/model-gone -> mock-b\/model-b +mock-b\/model-b +model, ready/);
+    assert.match(await h.command("/auto-router resolve pair"), /^pair → mock-b\/model-b \(alias\): model, ready/);
+    // No "does nothing" finding for an alias that names a route, and the migration is reported, not an error.
+    const status = await h.command("/auto-router status");
+    assert.doesNotMatch(status, /aliases\.premium/);
+    assert.doesNotMatch(status, /INVALID|config invalid/);
+    assert.match(await h.command("/auto-router switch pair"), /^switched to mock-b\/model-b \(alias pair\)/);
+  });
+
   it("turns shadow mode on with AUTO_ROUTER_SHADOW=1, marks it in the status line and keeps it on", async () => {
     const h = await start({ AUTO_ROUTER_SHADOW: "1" });
     assert.match(status(h), /^⇄ \S+ · 🔬 shadow/, "marked as soon as the route is selected, before any request");

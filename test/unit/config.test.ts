@@ -116,6 +116,60 @@ describe("routes file parsing", () => {
     assert.equal(result.issues[0]?.path, "routes.a.policyRules[0].daysOfWeek");
   });
 
+  it("loads the earlier implementation's list aliases and its policy rules, migrating the rules with warnings", () => {
+    const result = parse({
+      routes: { "subscription-premium": { targets: [{ provider: "x", modelId: "y", label: "Y" }] } },
+      aliases: { premium: ["auto-router/subscription-premium"], claude: ["x/opus-4-6", "x/opus-4-5"], y: "x/y" },
+      policyRules: [
+        {
+          name: "weekend-nights-no-x",
+          priority: 10,
+          type: "exclude-provider",
+          provider: "x",
+          condition: { afterTime: "22:00", beforeTime: "6:00", daysOfWeek: [0, 6], estimatedTokensMin: 1000 },
+        },
+        { name: "cheap-evenings", priority: 5, type: "force-tier", tier: "economy", condition: { afterTime: "18:00" } },
+        { name: "both", priority: 1, type: "prefer-provider", provider: ["x", "z"], condition: { intent: "code" } },
+      ],
+    });
+    assert.ok(result.config, JSON.stringify(result.issues));
+    assert.deepEqual(
+      result.issues.filter((issue) => issue.severity === "error"),
+      [],
+    );
+    assert.deepEqual(result.config.aliases, {
+      premium: ["auto-router/subscription-premium"],
+      claude: ["x/opus-4-6", "x/opus-4-5"],
+      y: "x/y",
+    });
+    const [nights, evenings, both] = result.config.policyRules!;
+    assert.deepEqual(nights!.providers, ["x"]);
+    assert.deepEqual(nights!.when, {
+      minTokens: 1000,
+      timeWindow: { after: "22:00", before: "06:00" },
+      daysOfWeek: ["sun", "sat"],
+    });
+    assert.equal(evenings!.tier, "fast");
+    assert.deepEqual(evenings!.when, { timeWindow: { after: "18:00", before: "00:00" } });
+    assert.deepEqual(both!.providers, ["x", "z"]);
+    // Nothing the earlier file said is dropped: each change is a warning naming where it was.
+    assert.deepEqual(
+      result.issues.map((issue) => issue.path),
+      [
+        "policyRules[0].condition",
+        "policyRules[0].provider",
+        "policyRules[0].condition.estimatedTokensMin",
+        "policyRules[0].condition",
+        "policyRules[0].condition.daysOfWeek",
+        "policyRules[1].condition",
+        "policyRules[1].tier",
+        "policyRules[1].condition",
+        "policyRules[2].condition",
+        "policyRules[2].provider",
+      ],
+    );
+  });
+
   it("migrates a routes array and provider/model strings into the current shape", () => {
     const result = parse({ routes: [{ id: "fast", targets: ["google/gemini-3-flash-preview"] }] });
     assert.deepEqual(result.config?.routes.fast?.targets, [{ provider: "google", modelId: "gemini-3-flash-preview" }]);
