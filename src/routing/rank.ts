@@ -7,7 +7,8 @@
 //   5. billing: subscription before per-token (its marginal cost is zero);
 //   6. estimated cost, compared only when both are known (unknown prices keep declared order among themselves);
 //   7. declared order.
-// `sortBy: "config"` keeps buckets and then declared order only.
+// `sortBy: "config"` keeps buckets and then declared order only; a prompt's `@sort=` on such a route (mode
+// `config:<key>`) ranks by that key and then declared order, without the preferences and hints the route opted out of.
 import { formatUsd } from "../analytics/text-format.ts";
 import type { Billing, SortKey } from "../config/routing-schema.ts";
 import type { Bucket, Candidate } from "./types.ts";
@@ -15,7 +16,15 @@ import type { Bucket, Candidate } from "./types.ts";
 /** Latencies within this ratio are a tie: EWMA noise must not reshuffle the order on every request. */
 export const LATENCY_TIE_RATIO = 0.1;
 
-export type RankMode = "auto" | "config" | SortKey;
+export type RankMode = "auto" | "config" | SortKey | `config:${SortKey}`;
+
+/** The explicit sort key of a mode, if any. */
+const sortKeyOf = (mode: RankMode): SortKey | undefined =>
+  mode === "auto" || mode === "config"
+    ? undefined
+    : mode.startsWith("config:")
+      ? (mode.slice(7) as SortKey)
+      : (mode as SortKey);
 
 export interface RankEntry {
   candidate: Candidate;
@@ -49,18 +58,30 @@ function compareLatency(a: number | undefined, b: number | undefined): number {
 
 /** The first key that separates `a` from `b`, and its sign (negative = a first). */
 export function compareEntries(a: RankEntry, b: RankEntry, mode: RankMode): { order: number; key: RankKey } {
+  return compareBy(a, b, mode === "config" || mode.startsWith("config:"), sortKeyOf(mode));
+}
+
+/** `declared`: the route keeps its declared order (sortBy config), after the prompt's sort key if it gave one. */
+function compareBy(
+  a: RankEntry,
+  b: RankEntry,
+  declared: boolean,
+  sort: SortKey | undefined,
+): { order: number; key: RankKey } {
   const ca = a.candidate,
     cb = b.candidate;
   let order = BUCKET_ORDER[ca.bucket] - BUCKET_ORDER[cb.bucket];
   if (order !== 0) return { order, key: "bucket" };
-  if (mode !== "config") {
+  if (!declared) {
     if (a.preferredRank !== b.preferredRank)
       return { order: a.preferredRank < b.preferredRank ? -1 : 1, key: "preferred" };
     if (a.meetsHint !== b.meetsHint) return { order: a.meetsHint ? -1 : 1, key: "hint" };
-    if (mode === "price") order = compareKnownFirst(ca.estimatedCostUsd, cb.estimatedCostUsd);
-    else if (mode === "latency") order = compareKnownFirst(ca.ttftMs, cb.ttftMs);
-    else if (mode === "throughput") order = compareKnownFirst(negate(a.tokensPerSecond), negate(b.tokensPerSecond));
-    if (order !== 0) return { order, key: "sort" };
+  }
+  if (sort === "price") order = compareKnownFirst(ca.estimatedCostUsd, cb.estimatedCostUsd);
+  else if (sort === "latency") order = compareKnownFirst(ca.ttftMs, cb.ttftMs);
+  else if (sort === "throughput") order = compareKnownFirst(negate(a.tokensPerSecond), negate(b.tokensPerSecond));
+  if (order !== 0) return { order, key: "sort" };
+  if (!declared) {
     order = compareLatency(ca.ttftMs, cb.ttftMs);
     if (order !== 0) return { order, key: "latency" };
     order = BILLING_ORDER[ca.billing] - BILLING_ORDER[cb.billing];
@@ -81,10 +102,12 @@ export function compareEntries(a: RankEntry, b: RankEntry, mode: RankMode): { or
  * deterministic pass in declared order matters more than asymptotics.
  */
 export function rankEntries(entries: RankEntry[], mode: RankMode): RankEntry[] {
+  const declared = mode === "config" || mode.startsWith("config:");
+  const sort = sortKeyOf(mode);
   for (let index = 1; index < entries.length; index++) {
     const entry = entries[index];
     let position = index - 1;
-    while (position >= 0 && compareEntries(entries[position], entry, mode).order > 0) {
+    while (position >= 0 && compareBy(entries[position], entry, declared, sort).order > 0) {
       entries[position + 1] = entries[position];
       position--;
     }
@@ -110,11 +133,13 @@ export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hin
       return `${label}: preferred provider ${a.provider}`;
     case "hint":
       return `${label}: meets the ${hintTier ?? "hinted"} tier, ${b.label} does not`;
-    case "sort":
-      if (mode === "price")
+    case "sort": {
+      const sort = sortKeyOf(mode);
+      if (sort === "price")
         return `${label}: cheapest (${a.estimatedCostUsd === undefined ? "?" : formatUsd(a.estimatedCostUsd, "estimate")})`;
-      if (mode === "latency") return `${label}: fastest first token (${a.ttftMs ?? "?"} ms)`;
+      if (sort === "latency") return `${label}: fastest first token (${a.ttftMs ?? "?"} ms)`;
       return `${label}: highest throughput (${first.tokensPerSecond ?? "?"} tokens/s)`;
+    }
     case "latency":
       return `${label}: faster first token (${a.ttftMs} ms vs ${b.ttftMs} ms for ${b.label})`;
     case "billing":
@@ -124,6 +149,8 @@ export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hin
     case "declared":
       return mode === "config"
         ? `${label}: first in declared order (sortBy config)`
-        : `${label}: first in declared order at equal rank`;
+        : mode.startsWith("config:")
+          ? `${label}: first in declared order (sortBy config) at equal ${sortKeyOf(mode)}`
+          : `${label}: first in declared order at equal rank`;
   }
 }

@@ -50,11 +50,15 @@ function rankingSettings(state: RouteState, active: RoutingSnapshot["config"]["r
   });
   const described = describePreferences(preferences);
   if (described.length) state.hints.push(`provider preferences: ${described.join("; ")}`);
+  // A prompt's sort wins; on a sortBy "config" route it ranks ahead of the declared order, which still breaks ties
+  // (the preferences' `order` and prefer-provider rules stay out of the ranking, as they are without it).
+  const promptSort = shortcuts?.preferences.sort;
   const mode: RankMode =
-    shortcuts?.preferences.sort ??
-    (active.sortBy && active.sortBy !== "auto" ? active.sortBy : undefined) ??
-    preferences.sort ??
-    "auto";
+    promptSort !== undefined
+      ? active.sortBy === "config"
+        ? `config:${promptSort}`
+        : promptSort
+      : ((active.sortBy && active.sortBy !== "auto" ? active.sortBy : undefined) ?? preferences.sort ?? "auto");
   return {
     preferences,
     mode,
@@ -70,7 +74,8 @@ function orderCandidates(state: RouteState, eligible: Pending[], soft: Pending[]
   if (eligible.length === 0 && soft.length > 0) ranked = fallBack(decision, soft, state.snapshot.budgetPolicy);
   else for (const item of soft) if (item.skip) decision.skipped.push(item.skip);
   for (const item of ranked) decision.declaredOrder.push(item.candidate.key);
-  if (mode !== "auto") hints.push(`sorted by ${mode}`);
+  if (mode !== "auto")
+    hints.push(`sorted by ${mode.startsWith("config:") ? `${mode.slice(7)}, then declared order` : mode}`);
   if (trace.fallback) {
     for (const item of ranked) decision.candidates.push(item.candidate);
     if (ranked.length > 0)

@@ -164,6 +164,35 @@ describe("routing through real pi", () => {
     assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
   });
 
+  it("ranks a sortBy config route by a prompt's @sort=price, never by the `order` that route leaves out", async () => {
+    const priced = (output: number) => ({ input: 1, output, cacheRead: 0, cacheWrite: 0 });
+    harness = await createSdkHarness({
+      targets: [
+        { provider: "mock-a", models: [{ id: "model-a", cost: priced(50) }] },
+        { provider: "mock-b", models: [{ id: "model-b", cost: priced(8) }] },
+        { provider: "mock-v", models: [{ id: "model-v", cost: priced(2) }] },
+      ],
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            preferences: { order: ["mock-b"] },
+            targets: ["mock-a/model-a", "mock-b/model-b", "mock-v/model-v"].map(target),
+          },
+        },
+      },
+    });
+    const h = harness;
+    await h.setModel("auto-router", "main");
+    h.faux("mock-a").setResponses([echoPrompt(h)]);
+    h.faux("mock-v").setResponses([echoPrompt(h)]);
+    await h.prompt("declared order");
+    assert.equal(h.lastAssistant().provider, "mock-a", "sortBy config: the declared first, `order` ranks nothing");
+    await h.prompt("@sort=price cheapest");
+    assert.equal(h.lastAssistant().provider, "mock-v", "$2 per 1M output tokens, not mock-b of `order`");
+    assert.equal(h.faux("mock-b").state.callCount, 0);
+  });
+
   it("applies the top-level preferences block to a route without its own", async () => {
     const h = await start(
       { sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) },

@@ -453,6 +453,28 @@ describe("route: ranking", () => {
     assert.deepEqual(keys(route({ routeId: "r", features: features() }, state, NOW)), ["a/1", "b/1"]);
   });
 
+  it("sorts a sortBy config route by a prompt's @sort= key, then declared order, never by its ignored `order`", () => {
+    const state = snapshot({
+      r: { sortBy: "config", preferences: { order: ["b"] }, targets: targets("a/1", "b/1", "c/1", "d/1") },
+    });
+    state.models["b/1"] = facts({ pricing: { input: 3, output: 15 } });
+    state.models["c/1"] = facts({ pricing: { input: 0.3, output: 1 } });
+    state.models["d/1"] = facts({ pricing: { input: 0.3, output: 1 } });
+    state.targets["d/1"] = { ttftMs: 100 };
+    state.targets["c/1"] = { ttftMs: 900 };
+    const plain = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(keys(plain), ["a/1", "b/1", "c/1", "d/1"]);
+    const sorted = route(
+      { routeId: "r", features: features(), shortcuts: parseShortcuts("@sort=price hi").shortcuts },
+      state,
+      NOW,
+    );
+    // c and d cost the same: declared order decides (not d's faster first token), and b's `order` ranks nothing.
+    assert.deepEqual(keys(sorted), ["c/1", "d/1", "b/1", "a/1"]);
+    assert.equal(sorted.trace.winner, "c/1: first in declared order (sortBy config) at equal price");
+    assert.ok(sorted.trace.hints.includes("sorted by price, then declared order"));
+  });
+
   it("sorts by price with @sort=price, unknown prices last", () => {
     const state = snapshot({ r: { targets: targets("a/1", "b/1", "c/1") } });
     state.models["b/1"] = facts({ pricing: { input: 3, output: 15 } });
