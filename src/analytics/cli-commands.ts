@@ -3,7 +3,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseConfigText } from "../config/parse-config.ts";
 import { route } from "../routing/route.ts";
-import { CliError, type CliCommand, type FlagValues } from "./cli-runner.ts";
+import { readModelsFileFacts } from "../state/models-file.ts";
+import { agentDirectory, CliError, type CliCommand, type FlagValues } from "./cli-runner.ts";
 import { renderSessionHtml } from "./html-report.ts";
 import { computeQualityStats, formatQualityStats } from "./quality-stats.ts";
 import { formatReplayReport, replayDecisions, type ModelLookup } from "./replay.ts";
@@ -102,17 +103,20 @@ export const sessionStatsCommand: CliCommand = {
   },
 };
 
-/** Catalogue facts from pi-ai's built-in model list, when pi-ai is installed; otherwise every fact is unknown. */
-export async function loadModelCatalogue(): Promise<ModelLookup | undefined> {
-  let piAi: typeof import("@mariozechner/pi-ai");
+/**
+ * Catalogue facts: pi-ai's built-in model list (when pi-ai is installed), then the models of the agent dir's
+ * models.json, which pi adds to it; a model in neither has every fact unknown.
+ */
+export async function loadModelCatalogue(agentDir: string): Promise<ModelLookup> {
+  const facts = new Map<string, ReturnType<ModelLookup>>();
+  let piAi: typeof import("@mariozechner/pi-ai") | undefined;
   try {
     piAi = await import("@mariozechner/pi-ai");
   } catch {
-    return undefined;
+    piAi = undefined;
   }
-  const facts = new Map<string, ReturnType<ModelLookup>>();
-  for (const provider of piAi.getProviders()) {
-    for (const model of piAi.getModels(provider)) {
+  for (const provider of piAi?.getProviders() ?? []) {
+    for (const model of piAi!.getModels(provider)) {
       facts.set(`${provider}/${model.id}`, {
         contextWindow: model.contextWindow,
         maxTokens: model.maxTokens,
@@ -122,6 +126,7 @@ export async function loadModelCatalogue(): Promise<ModelLookup | undefined> {
       });
     }
   }
+  for (const [key, model] of readModelsFileFacts(agentDir)) facts.set(key, model);
   return (provider, modelId) => facts.get(`${provider}/${modelId}`);
 }
 
@@ -136,7 +141,7 @@ export const replayCommand: CliCommand = {
   options: { config: { type: "string" }, limit: { type: "string" } },
   validate: (values) =>
     typeof values.config === "string" ? checkIntegers("limit")(values) : "--config <routes.json> is required",
-  async run({ items, route: routeFilter, values }) {
+  async run({ items, route: routeFilter, values, io }) {
     const path = values.config as string;
     let text: string;
     try {
@@ -154,7 +159,7 @@ export const replayCommand: CliCommand = {
     const report = await replayDecisions(
       items,
       parsed.config,
-      { route, lookupModel: await loadModelCatalogue() },
+      { route, lookupModel: await loadModelCatalogue(agentDirectory(io.processEnv, io.home)) },
       {
         route: routeFilter,
         limit: integerFlag(values, "limit", 10),

@@ -73,13 +73,16 @@ export function parseSince(value: string, now: number): number {
   return time;
 }
 
+/** pi's agent dir: $PI_CODING_AGENT_DIR, else ~/.pi/agent. */
+export function agentDirectory(processEnv: Record<string, string | undefined>, home: string): string {
+  return processEnv.PI_CODING_AGENT_DIR?.trim() || join(home, ".pi", "agent");
+}
+
 /** Where the logs are when --file is absent. */
 export function defaultLogDirectory(processEnv: Record<string, string | undefined>, home: string): string {
   const fromEnvironment = processEnv.AUTO_ROUTER_LOG_DIR?.trim();
   if (fromEnvironment) return fromEnvironment;
-  const agentDirectory = processEnv.PI_CODING_AGENT_DIR?.trim();
-  if (agentDirectory) return join(agentDirectory, "extensions");
-  return join(home, ".pi", "agent", "extensions");
+  return join(agentDirectory(processEnv, home), "extensions");
 }
 
 /** The files to read, each checked readable; throws CliError naming the path otherwise. */

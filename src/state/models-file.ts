@@ -17,3 +17,44 @@ export function readModelsFileIds(agentDir: string): Record<string, string[]> {
     return {};
   }
 }
+
+/** What pi assumes for a models.json model that leaves a field out (pi's ModelRegistry). */
+const PI_MODEL_DEFAULTS = { contextWindow: 128_000, maxTokens: 16_384 };
+
+export interface ModelsFileFacts {
+  contextWindow: number;
+  maxTokens: number;
+  reasoning: boolean;
+  vision: boolean;
+  pricing: { input: number; output: number };
+}
+
+/**
+ * The facts of models.json's own models ("provider/model" keys), with pi's defaults for what an entry leaves out:
+ * what an offline reader (routing-replay) knows of the custom models pi would route to.
+ */
+export function readModelsFileFacts(agentDir: string): Map<string, ModelsFileFacts> {
+  const facts = new Map<string, ModelsFileFacts>();
+  try {
+    const raw = JSON.parse(readFileSync(join(agentDir, "models.json"), "utf8")) as {
+      providers?: Record<string, { models?: Array<Record<string, unknown>> }>;
+    };
+    for (const [provider, settings] of Object.entries(raw.providers ?? {})) {
+      for (const model of settings?.models ?? []) {
+        if (typeof model?.id !== "string") continue;
+        const number = (value: unknown, fallback: number) => (typeof value === "number" ? value : fallback);
+        const cost = (model.cost ?? {}) as Record<string, unknown>;
+        facts.set(`${provider}/${model.id}`, {
+          contextWindow: number(model.contextWindow, PI_MODEL_DEFAULTS.contextWindow),
+          maxTokens: number(model.maxTokens, PI_MODEL_DEFAULTS.maxTokens),
+          reasoning: model.reasoning === true,
+          vision: Array.isArray(model.input) && model.input.includes("image"),
+          pricing: { input: number(cost.input, 0), output: number(cost.output, 0) },
+        });
+      }
+    }
+  } catch {
+    // No models.json, or an unreadable one: nothing is known from it.
+  }
+  return facts;
+}

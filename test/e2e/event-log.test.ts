@@ -12,6 +12,7 @@ import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agen
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
+import { startRpc } from "../helpers/rpc-client.ts";
 
 const run = promisify(execFile);
 // Built at run time so no key-shaped literal sits in the repository.
@@ -141,5 +142,61 @@ describe("the event log written by pi and read by the scripts", () => {
     const callsBefore = a.calls.length + b.calls.length;
     assert.ok(JSON.stringify(replay).includes("mock-b/model-b"));
     assert.equal(a.calls.length + b.calls.length, callsBefore);
+  });
+});
+
+describe("routing-replay of a log pi wrote with shortcuts on models.json models", () => {
+  let dir: EmulatedAgent<"A">;
+
+  before(async () => {
+    const priced = (output: number) => ({ cost: { input: 1, output, cacheRead: 0, cacheWrite: 0 } });
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai" },
+      providers: {
+        "mock-dear": { emulator: "A", apiKey: "sk-mock-dear", models: ["dear"], modelOptions: priced(15) },
+        "mock-cheap": { emulator: "A", apiKey: "sk-mock-cheap", models: ["cheap"], modelOptions: priced(2) },
+      },
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-dear", modelId: "dear" },
+              { provider: "mock-cheap", modelId: "cheap" },
+            ],
+          },
+        },
+      },
+    });
+    dir.emulators.A.setDefault({ text: "ok" });
+    const rpc = await startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] });
+    try {
+      // A shortcut-only run in print mode would be a file include for pi: prompts go through RPC.
+      for (const message of ["@sort=price hi", "@vision look", "plain"]) {
+        await rpc.request({ type: "prompt", message });
+        await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+      }
+    } finally {
+      await rpc.close();
+    }
+  });
+  after(() => dir?.stop());
+
+  it("finds no difference under the routes file the log was written with: the models' facts come from models.json", async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        join(REPO_ROOT, "scripts", "routing-replay.mjs"),
+        "--json",
+        "--config",
+        join(dir.agentDir, "extensions", "auto-router.routes.json"),
+      ],
+      { cwd: REPO_ROOT, env: { ...process.env, PI_CODING_AGENT_DIR: dir.agentDir, AUTO_ROUTER_LOG_DIR: "" } },
+    );
+    const { report } = JSON.parse(stdout);
+    assert.equal(report.decisions, 3);
+    assert.equal(report.replayed, 3);
+    assert.deepEqual(report.changes, [], "the cheapest for @sort=price, no candidate for @vision, as logged");
+    assert.equal(report.different, 0);
   });
 });
