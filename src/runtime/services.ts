@@ -8,7 +8,7 @@ import { join } from "node:path";
 import {
   configErrorText,
   describeLoad,
-  LAST_GOOD_COPY_NAME,
+  lastGoodCopyName,
   loadConfigFile,
   routesFilePath,
   watchConfigFile,
@@ -120,10 +120,10 @@ export const LATENCY_FLUSH_DELAY_MS = 5_000;
 export function openServices(options: ServicesOptions): Services {
   const stateDirFor = (logDir: string | undefined) =>
     resolveStateDir({ processEnv: options.processEnv, configLogDir: logDir, agentDir: options.agentDir });
-  const copyPath = options.inMemory
-    ? undefined
-    : (logDir: string | undefined) => join(stateDirFor(logDir), LAST_GOOD_COPY_NAME);
-  const config = new ConfigHolder(routesFilePath(options.processEnv, options.agentDir), options.warn, copyPath);
+  const routesFile = routesFilePath(options.processEnv, options.agentDir);
+  const copyName = lastGoodCopyName(routesFile, options.agentDir);
+  const copyPath = options.inMemory ? undefined : (logDir: string | undefined) => join(stateDirFor(logDir), copyName);
+  const config = new ConfigHolder(routesFile, options.warn, copyPath);
   const stateDir = stateDirFor(config.current.logDir);
   // Checked once up front: otherwise every store and the event log report the same broken directory on their own.
   const problem = options.inMemory ? undefined : directoryProblem(stateDir);

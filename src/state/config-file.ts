@@ -5,7 +5,8 @@
 // The file is polled (fs.watchFile) because editors replace files atomically, which breaks fs.watch handles.
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+import { dirname, join, resolve } from "node:path";
 import { parse as parseLenient } from "jsonc-parser";
 import writeFileAtomic from "write-file-atomic";
 import { defaultConfig } from "../config/defaults.ts";
@@ -53,6 +54,17 @@ function currentSignature(file: string): string {
   } catch {
     return "";
   }
+}
+
+/**
+ * The name of a routes file's last good copy in the state directory: the usual one for the agent dir's own routes
+ * file, and one of its own for any other (AUTO_ROUTER_CONFIG), so that a run on another file never replaces the copy
+ * a broken start of the usual file falls back to.
+ */
+export function lastGoodCopyName(file: string, agentDir: string): string {
+  const path = resolve(file);
+  if (path === resolve(agentDir, "extensions", ROUTES_FILE_NAME)) return LAST_GOOD_COPY_NAME;
+  return `auto-router.routes.last-good.${createHash("sha256").update(path).digest("hex").slice(0, 12)}.json`;
 }
 
 /** AUTO_ROUTER_CONFIG > <agentDir>/extensions/auto-router.routes.json */

@@ -58,6 +58,45 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(second.stderr, /is invalid; starting on the last good copy/);
   });
 
+  it("keeps the usual file's last good copy through a run on another file (AUTO_ROUTER_CONFIG)", async () => {
+    const dir = agentDir(GOOD_ROUTES);
+    emulator.enqueue({ text: "From my routes." });
+    assert.equal((await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "Hi"] })).code, 0);
+    const other = join(dir, "other-routes.json");
+    writeFileSync(
+      other,
+      JSON.stringify({ routes: { elsewhere: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } }),
+    );
+    emulator.enqueue({ text: "From the other file." });
+    const elsewhere = await runPi({
+      agentDir: dir,
+      args: ["--model", "auto-router/elsewhere", "-p", "Hi"],
+      env: { AUTO_ROUTER_CONFIG: other },
+    });
+    assert.equal(elsewhere.stdout.trim(), "From the other file.", elsewhere.stderr);
+    writeFileSync(routesFile(dir), MISSING_COMMA);
+    emulator.enqueue({ text: "Still my routes." });
+    const broken = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "Hi again"] });
+    assert.equal(broken.stdout.trim(), "Still my routes.", broken.stderr);
+    assert.match(
+      broken.stderr,
+      /is invalid; starting on the last good copy \(.*auto-router\.routes\.last-good\.json\)/,
+    );
+    // And the other file, broken in turn, starts on its own copy.
+    writeFileSync(other, "{");
+    emulator.enqueue({ text: "Still the other file." });
+    const otherBroken = await runPi({
+      agentDir: dir,
+      args: ["--model", "auto-router/elsewhere", "-p", "Hi"],
+      env: { AUTO_ROUTER_CONFIG: other },
+    });
+    assert.equal(otherBroken.stdout.trim(), "Still the other file.", otherBroken.stderr);
+    assert.match(
+      otherBroken.stderr,
+      /starting on the last good copy \(.*auto-router\.routes\.last-good\.[0-9a-f]{12}\.json\)/,
+    );
+  });
+
   it("without a good copy, keeps the declared route selected and fails its requests with the config error", async () => {
     const dir = agentDir(undefined);
     mkdirSync(join(dir, "extensions"), { recursive: true });
