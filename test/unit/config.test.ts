@@ -7,6 +7,7 @@ import { getModel } from "@mariozechner/pi-ai";
 import { DEFAULT_CONFIG } from "../../src/config/defaults.ts";
 import { routesJsonSchemaText, SCHEMA_FILE_NAME } from "../../src/config/json-schema.ts";
 import { parseConfigText } from "../../src/config/parse-config.ts";
+import { findSilentStrategies } from "../../src/config/silent-strategies.ts";
 import { configErrorText, describeLoad, loadConfigFile } from "../../src/state/config-file.ts";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
 
@@ -274,5 +275,13 @@ describe("JSON Schema", () => {
     assert.equal(example.$schema, `./${SCHEMA_FILE_NAME}`);
     const result = parse(example);
     assert.deepEqual(result.issues, []);
+    // Nor does anything in it silently do nothing (a preference naming a provider no route has, say).
+    const findings = findSilentStrategies({
+      config: result.config!,
+      models: {},
+      quotaPacing: { enabled: true, hard: false },
+      quotaSources: new Set(["anthropic", "openai-codex", "google-gemini-cli"]),
+    });
+    assert.deepEqual(findings, []);
   });
 });
