@@ -124,6 +124,11 @@ export function openServices(options: ServicesOptions): Services {
   const copyName = lastGoodCopyName(routesFile, options.agentDir);
   const copyPath = options.inMemory ? undefined : (logDir: string | undefined) => join(stateDirFor(logDir), copyName);
   const config = new ConfigHolder(routesFile, options.warn, copyPath);
+  // Without a file the built-in routes serve; when the user named one that is not there, that is worth saying.
+  if (options.processEnv.AUTO_ROUTER_CONFIG && config.state.origin === "defaults" && config.state.signature === "")
+    options.warn(
+      `auto-router: AUTO_ROUTER_CONFIG names ${routesFile}, which does not exist; using the built-in routes until it does (it is checked again every few seconds)`,
+    );
   const stateDir = stateDirFor(config.current.logDir);
   // Checked once up front: otherwise every store and the event log report the same broken directory on their own.
   const problem = options.inMemory ? undefined : directoryProblem(stateDir);

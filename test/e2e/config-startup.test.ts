@@ -120,6 +120,23 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(run.stderr, /routes mine, second fail every request until it is fixed/);
   });
 
+  it("says so when AUTO_ROUTER_CONFIG names a file that does not exist", async () => {
+    const dir = agentDir(GOOD_ROUTES);
+    const missing = join(dir, "no-such-routes.json");
+    const run = await runPi({
+      agentDir: dir,
+      args: ["--list-models", "auto-router"],
+      env: { AUTO_ROUTER_CONFIG: missing },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(
+      run.stderr.includes(
+        `auto-router: AUTO_ROUTER_CONFIG names ${missing}, which does not exist; using the built-in routes`,
+      ),
+      run.stderr,
+    );
+  });
+
   it("prints the config error on stderr for `pi --list-models`, which starts no session, and says what a route id may contain", async () => {
     const dir = agentDir({ routes: { "my route": { targets: [{ provider: "mock-a", modelId: "model-a" }] } } });
     const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
