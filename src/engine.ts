@@ -9,6 +9,7 @@ import { createTeamPlugin } from "./team/team-plugin.ts";
 import { readPiSettings } from "./state/pi-settings.ts";
 import type { PluginContext } from "./runtime/plugin.ts";
 import type { StatusSink } from "./runtime/request-environment.ts";
+import { catalogueRegistryWith } from "./runtime/model-catalogue.ts";
 import { RouterRuntime } from "./runtime/router-runtime.ts";
 import { openServices, type Services } from "./runtime/services.ts";
 import type { StreamFunction } from "./runtime/start-target.ts";
@@ -93,6 +94,7 @@ export function createEngine(options: EngineOptions): Engine {
     warn: options.warn,
     stream: options.stream,
     now: options.now,
+    catalogue: catalogueRegistryWith(options.agentDir),
   });
   runtimeRef = runtime;
   const subcommands = [...SUBCOMMANDS, ...plugins.flatMap((plugin) => plugin.subcommands ?? [])];

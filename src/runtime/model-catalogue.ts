@@ -2,6 +2,7 @@
 // models.json (read by the caller); after: pi's model registry, which also holds providers of other extensions.
 import { getModel, getModels, getProviders, type Api, type Model } from "@mariozechner/pi-ai";
 import type { KnownModels } from "../config/unknown-targets.ts";
+import { readModelsFileFacts } from "../state/models-file.ts";
 import type { RegistryLike } from "./start-target.ts";
 
 /** A registry stand-in over the built-in catalogue: capabilities for `--list-models` before any session. */
@@ -17,6 +18,32 @@ export const catalogueRegistry: RegistryLike = {
   hasConfiguredAuth: () => false,
   getApiKeyAndHeaders: async () => ({ ok: false, error: "no pi session yet" }),
 };
+
+/**
+ * The built-in catalogue with the models of the agent dir's models.json in front (read when first asked, then kept):
+ * what pi itself will know of them, so `pi --list-models` gives a route of custom models their real limits.
+ */
+export function catalogueRegistryWith(agentDir: string): RegistryLike {
+  let custom: ReturnType<typeof readModelsFileFacts> | undefined;
+  return {
+    ...catalogueRegistry,
+    find(provider, modelId) {
+      custom ??= readModelsFileFacts(agentDir);
+      const facts = custom.get(`${provider}/${modelId}`);
+      if (!facts) return catalogueRegistry.find(provider, modelId);
+      return {
+        id: modelId,
+        name: modelId,
+        provider,
+        contextWindow: facts.contextWindow,
+        maxTokens: facts.maxTokens,
+        reasoning: facts.reasoning,
+        input: facts.vision ? ["text", "image"] : ["text"],
+        cost: { ...facts.pricing, cacheRead: 0, cacheWrite: 0 },
+      } as Model<Api>;
+    },
+  };
+}
 
 function addModel(known: Map<string, string[]>, provider: string, modelId: string): void {
   const models = known.get(provider) ?? [];

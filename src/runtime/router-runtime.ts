@@ -50,6 +50,8 @@ export interface RouterRuntimeOptions {
   plugins?: RouterPlugin[];
   /** The roles one feature fills (breaker probes, quota pacing, shadow mode, budget reservations); absent = off. */
   collaborators?: RouterCollaborators;
+  /** What the router knows of models before a session attaches pi's registry (default: the built-in catalogue). */
+  catalogue?: RegistryLike;
 }
 
 export class RouterRuntime implements RequestEnvironment {
@@ -65,7 +67,7 @@ export class RouterRuntime implements RequestEnvironment {
   readonly stream?: StreamFunction;
   readonly now: () => number;
   sessionId: string = randomUUID();
-  private readonly facts = new TargetFacts();
+  private readonly facts: TargetFacts;
   private readonly prompts = new PromptMemory();
   readonly lastDecisions = new LastDecisions();
   private readonly probesInFlight = new Set<string>();
@@ -82,6 +84,7 @@ export class RouterRuntime implements RequestEnvironment {
   });
 
   constructor(private readonly options: RouterRuntimeOptions) {
+    this.facts = new TargetFacts(options.catalogue);
     this.cooldowns = options.cooldowns;
     this.books = {
       cooldowns: options.cooldowns,

@@ -13,6 +13,9 @@ export const FACTS_REUSE_MS = 1_000;
 export const MISSING_CREDENTIALS_RECHECK_MS = 60_000;
 
 export class TargetFacts {
+  /** `beforeSession`: what stands in for pi's registry until a session attaches it (the built-in catalogue). */
+  constructor(private readonly beforeSession: RegistryLike = catalogueRegistry) {}
+
   private registryRef: RegistryLike | undefined;
   private facts: Record<string, ModelFacts> = {};
   /** When `facts` was collected, and from which registry and config: reused within FACTS_REUSE_MS. */
@@ -54,7 +57,7 @@ export class TargetFacts {
     }
     this.source = { registry: this.registryRef, config, at: now };
     // Before a session, pi's built-in catalogue still gives each route's real context window and output limit.
-    const facts = collectModelFacts(this.registryRef ?? catalogueRegistry, config);
+    const facts = collectModelFacts(this.registryRef ?? this.beforeSession, config);
     for (const [provider, until] of this.missingCredentials) {
       if (until <= now) {
         this.missingCredentials.delete(provider);

@@ -155,5 +155,9 @@ describe("the router through the pi CLI (version-independent)", () => {
       .map(([, id]) => id)
       .sort();
     assert.deepEqual(routeIds, ["main", "reverse"]);
+    // Before a session, the routes' limits and capabilities come from models.json's models (here 128K context, 4K
+    // output, no reasoning, text only), not from the catalogue's fallbacks.
+    for (const row of rows.filter(([provider]) => provider === "auto-router"))
+      assert.deepEqual(row.slice(2), ["128K", "4.1K", "no", "no"], row.join(" "));
   });
 });
