@@ -201,6 +201,9 @@ async function serveRequest(
         out.push({ type: "error", reason: "error", error: message });
         return finish(message, "failed");
       }
+      // Nothing served, and no attempt left: waiting for a target to come back could only end in the same answer.
+      if (state.attempts >= maxAttempts && state.failures.length > 0)
+        return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
       // Nothing served. Wait for the first cooling target if it is back soon; otherwise explain and stop.
       const refreshed = servedBy(
         request,

@@ -372,6 +372,17 @@ describe("failover.maxAttempts", () => {
   const unavailable = (h: SdkHarness) =>
     h.fauxHelpers.fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" });
   const callCounts = (h: SdkHarness) => ["mock-a", "mock-b", "mock-c"].map((p) => h.faux(p).state.callCount);
+  /** Every status line shown: a request out of attempts must end at once, never wait for a cooling target. */
+  const statusHistory = (h: SdkHarness): string[] => {
+    const shown: string[] = [];
+    const statuses = h.ui!.statuses;
+    const set = statuses.set.bind(statuses);
+    statuses.set = (key, text) => {
+      if (text) shown.push(text);
+      return set(key, text);
+    };
+    return shown;
+  };
 
   it("tries at most that many targets for one request, the route's own setting before the top-level one", async () => {
     // Top level 1, the route 2: two targets tried, the third (which would have served) never called.
@@ -379,10 +390,17 @@ describe("failover.maxAttempts", () => {
     h.faux("mock-a").setResponses([unavailable(h)]);
     h.faux("mock-b").setResponses([unavailable(h)]);
     h.faux("mock-c").setResponses([h.fauxHelpers.fauxAssistantMessage("Hello from C")]);
+    const shown = statusHistory(h);
     await h.prompt("Say hi");
     assert.equal(h.lastAssistant().stopReason, "error");
     assert.match(h.lastAssistant().errorMessage, /mock-a\/model-a: .*mock-b\/model-b: /);
     assert.deepEqual(callCounts(h), [1, 1, 0]);
+    assert.ok(shown.length > 0, "the status line was followed");
+    assert.deepEqual(
+      shown.filter((text) => /waiting/.test(text)),
+      [],
+      "no wait for a cooling target once the attempts are used up",
+    );
   });
 
   it("applies the top-level setting to a route without its own", async () => {
