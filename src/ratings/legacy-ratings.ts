@@ -1,7 +1,7 @@
 // The earlier public pi-auto-router kept its ratings in the file we use for ours, `auto-router.ratings.json`, as an
 // array (its last 500) of `{provider, modelId, routeId, rating, reason?, tags?, tier?, intent?, requestId?,
 // conversationId?, timestamp}` (shared/docs/legacy-formats.md). Read exactly, they become our per-target windows, so a
-// user's ratings keep steering routing; the next write stores them in our shape.
+// user's ratings keep steering routing; the next write stores them in our shape, with everything each one said.
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
 import { RATING_WINDOW, ratingsStateSchema, type RatingEntry, type RatingsState } from "./ratings-book.ts";
@@ -14,6 +14,12 @@ export const legacyRatingsSchema = lazy(() =>
       modelId: z.string().min(1),
       rating: z.enum(["good", "bad"]),
       requestId: z.string().optional(),
+      routeId: z.string().optional(),
+      reason: z.string().optional(),
+      tags: z.array(z.string()).optional(),
+      tier: z.string().optional(),
+      intent: z.string().optional(),
+      conversationId: z.string().optional(),
       // Epoch ms, or an ISO string.
       timestamp: z.union([z.number().finite(), z.string().datetime({ offset: true })]),
     }),
@@ -32,6 +38,9 @@ export function fromLegacyRatings(raw: unknown): RatingsState {
       rating: entry.rating,
       requestId: entry.requestId ?? `legacy-rating-${index + 1}`,
     };
+    // Nothing it said is lost when the file is next written in our shape.
+    for (const field of ["routeId", "reason", "tags", "tier", "intent", "conversationId"] as const)
+      if (entry[field] !== undefined) (rating as Record<string, unknown>)[field] = entry[field];
     targets[key] = [...(targets[key] ?? []), rating].slice(-RATING_WINDOW);
   });
   return { v: 1, targets };

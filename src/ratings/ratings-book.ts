@@ -10,7 +10,19 @@ import { lazy } from "../lazy.ts";
 /** Ratings kept per target: the share of bad ones is over this many most recent, so old opinions fade out. */
 export const RATING_WINDOW = 50;
 
-const ratingEntrySchema = () => z.object({ at: z.number(), rating: z.enum(["good", "bad"]), requestId: z.string() });
+/** A rating; what was said with it is kept too (the earlier implementation's ratings bring their tier and intent). */
+const ratingEntrySchema = () =>
+  z.object({
+    at: z.number(),
+    rating: z.enum(["good", "bad"]),
+    requestId: z.string(),
+    routeId: z.string().optional(),
+    reason: z.string().optional(),
+    tags: z.array(z.string()).optional(),
+    tier: z.string().optional(),
+    intent: z.string().optional(),
+    conversationId: z.string().optional(),
+  });
 /** Built when a ratings file is first read: nothing is stored until someone rates a request. */
 export const ratingsStateSchema = lazy(() =>
   z.object({
@@ -80,7 +92,9 @@ export function createRatingService(
     rate(input, now) {
       if (!last) return undefined;
       const rated = last;
-      const entry: RatingEntry = { at: now, rating: input.rating, requestId: rated.requestId };
+      const entry: RatingEntry = { at: now, rating: input.rating, requestId: rated.requestId, routeId: rated.routeId };
+      if (input.reason) entry.reason = input.reason;
+      if (input.tags?.length) entry.tags = input.tags;
       store.update((state) => addRating(state, rated.servedTarget, entry));
       const data: FeedbackEventData = {
         rating: input.rating,

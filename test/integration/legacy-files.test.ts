@@ -83,8 +83,28 @@ describe("the earlier pi-auto-router's state files", () => {
     const ratings = await harness.command("/auto-router rate");
     assert.match(ratings, /mock-a\/model-a: 1 bad, 1 good of the last 2 rating\(s\)/);
     assert.match(ratings, /mock-b\/model-b: 0 bad, 1 good of the last 1 rating\(s\)/);
+    // A new rating rewrites the file in our shape: what the old ratings said is kept with them.
+    assert.match(await harness.command("/auto-router rate bad too slow --tags latency"), /rated/i);
     await harness.dispose();
     harness = undefined;
+    const rewritten = JSON.parse(readFileSync(join(logDirectory, "auto-router.ratings.json"), "utf8"));
+    const [first, second, mine] = rewritten.targets["mock-a/model-a"];
+    assert.deepEqual(first, {
+      at: 1777626000000,
+      rating: "good",
+      requestId: "r1",
+      routeId: "main",
+      reason: "fine",
+      tags: ["code"],
+      tier: "swe",
+      intent: "code",
+      conversationId: "c1",
+    });
+    assert.deepEqual(second, { at: 1777626060000, rating: "bad", requestId: "r2", routeId: "main" });
+    assert.equal(mine.rating, "bad");
+    assert.equal(mine.reason, "too slow");
+    assert.deepEqual(mine.tags, ["latency"]);
+    assert.equal(mine.routeId, "main");
     const warnings = (name: string) =>
       readdirSync(logDirectory!).filter((file) => file.startsWith(name) && file.includes(".corrupt-"));
     assert.deepEqual([...warnings("auto-router.ratings.json"), ...warnings("auto-router.latency.json")], []);
