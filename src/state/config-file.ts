@@ -153,10 +153,17 @@ function readOptionalText(path: string): string | undefined {
 
 /** The error a request on a `declared` route fails with: the file, where it is broken, and what to do. */
 export function configErrorText(loaded: LoadedConfig, routeId: string): string | undefined {
-  if (loaded.origin !== "declared") return undefined;
+  if (loaded.origin === "file") return undefined;
   const first = loaded.issues.find((issue) => issue.severity === "error");
-  const problem = first ? formatIssue(loaded.file, first).replace(/^error: /, "") : loaded.file;
-  return `auto-router: route ${routeId} cannot be served: the routes file is invalid (${problem}). Fix the file; it is re-read automatically.`;
+  if (!first) return undefined;
+  const problem = formatIssue(loaded.file, first).replace(/^error: /, "");
+  if (loaded.origin === "declared")
+    return `auto-router: route ${routeId} cannot be served: the routes file is invalid (${problem}). Fix the file; it is re-read automatically.`;
+  // On the last good (or built-in) routes, a route only the broken file has: the invalid file is why it is unknown.
+  // A gateway's one-target route (`provider/model`) is no route of the file.
+  if (loaded.config.routes[routeId] || routeId.includes("/")) return undefined;
+  const using = loaded.origin === "last-good" ? "the last good routes" : "the built-in routes";
+  return `auto-router: route ${routeId} is not in ${using} the router runs on while the routes file is invalid (${problem}). Fix the file; it is re-read automatically.`;
 }
 
 /** One phrase for where the config in use came from (status, reload). */

@@ -261,6 +261,22 @@ describe("routes file loading", () => {
     );
   });
 
+  it("on the last good routes, says a route only the broken file has is unknown because the file is invalid", () => {
+    const good = { routes: { mine: { targets: [{ provider: "x", modelId: "y" }] } } };
+    writeFileSync(file, JSON.stringify(good));
+    const first = loadConfigFile(file);
+    writeFileSync(file, '{ "routes": { "mine": {}, "ghost": {} ');
+    const loaded = loadConfigFile(file, { lastGood: first.config });
+    assert.equal(loaded.origin, "last-good");
+    assert.match(
+      configErrorText(loaded, "ghost") ?? "",
+      /^auto-router: route ghost is not in the last good routes the router runs on while the routes file is invalid \(.*not valid JSON.*\)\. Fix the file/,
+    );
+    assert.equal(configErrorText(loaded, "mine"), undefined, "a route of the last good routes is served");
+    assert.equal(configErrorText(loaded, "x/y"), undefined, "a gateway's one-target route is no route of the file");
+    assert.equal(configErrorText(first, "ghost"), undefined, "a valid file: the usual unknown-route answer");
+  });
+
   it("cleans up", () => rmSync(dir, { recursive: true, force: true }));
 });
 
