@@ -1,6 +1,7 @@
 // The four routing-* scripts as CliCommands: each names its own flags and turns the joined event stream into a
 // JSON-able result and a text report through the pure aggregate modules. The .mjs files in scripts/ only run them.
 import { readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseConfigText } from "../config/parse-config.ts";
 import { route } from "../routing/route.ts";
 import { readModelsFileFacts } from "../state/models-file.ts";
@@ -96,6 +97,8 @@ export const sessionStatsCommand: CliCommand = {
       }
     }
     if (values["bench-rss"]) io.stderr(`bench-max-rss-kb ${process.resourceUsage().maxRSS}`);
+    // Said on stderr, so stdout stays the report (or the JSON) whatever else is asked for.
+    if (typeof values.html === "string") io.stderr(`wrote the HTML report to ${resolve(values.html)}`);
     return {
       json: { stats, ...(typeof values.html === "string" ? { html: values.html } : {}) },
       text: formatSessionStats(stats, { verbose: values.verbose === true }),

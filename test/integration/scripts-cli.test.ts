@@ -103,19 +103,19 @@ describe("routing scripts from the command line", () => {
 
   it("routing-session-stats --json --html writes the chart page and reports drift", async () => {
     const html = join(mkdtempSync(join(tmpdir(), "auto-router-cli-html-")), "report.html");
-    const output = json(
-      await runScript("routing-session-stats", [
-        "--json",
-        "--file",
-        join(fixtures, "ours.jsonl"),
-        "--html",
-        html,
-        "--daily-top",
-        "1",
-        "--limit",
-        "2",
-      ]),
-    );
+    const run = await runScript("routing-session-stats", [
+      "--json",
+      "--file",
+      join(fixtures, "ours.jsonl"),
+      "--html",
+      html,
+      "--daily-top",
+      "1",
+      "--limit",
+      "2",
+    ]);
+    assert.equal(run.stderr.trim(), `wrote the HTML report to ${html}`);
+    const output = json(run);
     assert.deepEqual(
       output.stats.days.map((day: { day: string }) => day.day),
       ["2026-05-02", "2026-05-03"],
