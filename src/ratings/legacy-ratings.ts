@@ -4,6 +4,7 @@
 // user's ratings keep steering routing; the next write stores them in our shape, with everything each one said.
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
+import { redactText } from "../state/redact.ts";
 import { RATING_WINDOW, ratingsStateSchema, type RatingEntry, type RatingsState } from "./ratings-book.ts";
 
 /** Built only when such a file is read. */
@@ -39,8 +40,11 @@ export function fromLegacyRatings(raw: unknown): RatingsState {
       requestId: entry.requestId ?? `legacy-rating-${index + 1}`,
     };
     // Nothing it said is lost when the file is next written in our shape.
-    for (const field of ["routeId", "reason", "tags", "tier", "intent", "conversationId"] as const)
-      if (entry[field] !== undefined) (rating as Record<string, unknown>)[field] = entry[field];
+    for (const field of ["routeId", "tier", "intent", "conversationId"] as const)
+      if (entry[field] !== undefined) rating[field] = entry[field];
+    // Text a user typed: redacted like everything the router writes.
+    if (entry.reason !== undefined) rating.reason = redactText(entry.reason);
+    if (entry.tags !== undefined) rating.tags = entry.tags.map(redactText);
     targets[key] = [...(targets[key] ?? []), rating].slice(-RATING_WINDOW);
   });
   return { v: 1, targets };

@@ -6,6 +6,7 @@ import type { FeedbackEventData, Rating } from "../events/event-types.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
 import type { StateStore } from "../state/json-store.ts";
 import { lazy } from "../lazy.ts";
+import { redactText } from "../state/redact.ts";
 
 /** Ratings kept per target: the share of bad ones is over this many most recent, so old opinions fade out. */
 export const RATING_WINDOW = 50;
@@ -93,8 +94,9 @@ export function createRatingService(
       if (!last) return undefined;
       const rated = last;
       const entry: RatingEntry = { at: now, rating: input.rating, requestId: rated.requestId, routeId: rated.routeId };
-      if (input.reason) entry.reason = input.reason;
-      if (input.tags?.length) entry.tags = input.tags;
+      // Typed by the user: a key pasted into a reason must not reach the file (the event log redacts its copy too).
+      if (input.reason) entry.reason = redactText(input.reason);
+      if (input.tags?.length) entry.tags = input.tags.map(redactText);
       store.update((state) => addRating(state, rated.servedTarget, entry));
       const data: FeedbackEventData = {
         rating: input.rating,
