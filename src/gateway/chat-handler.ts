@@ -138,6 +138,7 @@ export async function serveChat<Request>(
       prompt,
       passthrough,
       observer: watch.observer,
+      overHttp: true,
     },
   );
   try {

@@ -91,6 +91,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
       maxAttempts: replayable ? undefined : 1,
       note: `proxied ${request.method} ${path}`,
       observer: watch.observer,
+      overHttp: true,
     },
   );
   try {

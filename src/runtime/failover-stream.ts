@@ -203,7 +203,7 @@ async function serveRequest(
       }
       // Nothing served, and no attempt left: waiting for a target to come back could only end in the same answer.
       if (state.attempts >= maxAttempts && state.failures.length > 0)
-        return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
+        return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry, request.overHttp).text);
       // Nothing served. Wait for the first cooling target if it is back soon; otherwise explain and stop.
       const refreshed = servedBy(
         request,
@@ -270,7 +270,7 @@ async function serveRequest(
         continue;
       }
       if (state.failures.length > 0) {
-        return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
+        return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry, request.overHttp).text);
       }
       if (refreshed.skipped.length > 0 && refreshed.skipped.every((s) => s.reason === "capability")) {
         return failWith(noCapableTargetText(state.routeId, refreshed.skipped));
@@ -283,10 +283,11 @@ async function serveRequest(
           reasons,
           cooling ? { key: cooling.key, until: cooling.until! } : undefined,
           env.clock.now(),
+          request.overHttp,
         ),
       );
     }
-    return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry).text);
+    return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry, request.overHttp).text);
   } catch (error) {
     // A bug mid-request: the request still ends with its final event (the event log writes what the request did
     // with it); streamRoute's last line of defence then ends the stream with the error.

@@ -51,22 +51,27 @@ export interface FailedTarget {
   kind: FailureKind;
 }
 
+/** Where an operator looks next: pi's commands, or the gateway's health endpoint for an HTTP client. */
+const seeAlso = (command: string, overHttp: boolean) =>
+  overHttp ? "GET /health/providers shows each target's state" : `See /auto-router ${command}`;
+
 export function allFailedText(
   routeId: string,
   failures: FailedTarget[],
   allowAgentRetry: boolean,
+  overHttp = false,
 ): { text: string; agentRetry: boolean } {
   const agentRetry = allowAgentRetry && failures.length > 0 && failures.every((f) => TRANSIENT_KINDS.has(f.kind));
   if (agentRetry) {
     const parts = failures.map((f) => `${f.key}: ${RETRY_WORDS[f.kind] ?? NEUTRAL_LABEL[f.kind]}`);
     return {
-      text: `auto-router: every target of route ${routeId} failed (${parts.join("; ")}); pi may retry the route`,
+      text: `auto-router: every target of route ${routeId} failed (${parts.join("; ")})${overHttp ? "; retrying later may succeed" : "; pi may retry the route"}`,
       agentRetry,
     };
   }
   const parts = failures.map((f) => `${f.key}: ${NEUTRAL_LABEL[f.kind]}`);
   return {
-    text: `auto-router: no target of route ${routeId} could serve this request (${parts.join("; ")}). See /auto-router explain ${routeId}`,
+    text: `auto-router: no target of route ${routeId} could serve this request (${parts.join("; ")}). ${seeAlso(`explain ${routeId}`, overHttp)}`,
     agentRetry,
   };
 }
@@ -84,12 +89,13 @@ export function noTargetText(
   reasons: string[],
   firstAvailable?: { key: string; until: number },
   now = 0,
+  overHttp = false,
 ): string {
   const when = firstAvailable
     ? ` First available: ${firstAvailable.key} at ${formatClock(firstAvailable.until, now)}.`
     : "";
   const why = reasons.length ? ` (${reasons.join("; ")})` : "";
-  return `auto-router: no target of route ${routeId} is available now${why}.${when} See /auto-router list`;
+  return `auto-router: no target of route ${routeId} is available now${why}.${when} ${seeAlso("list", overHttp)}`;
 }
 
 /**

@@ -46,6 +46,11 @@ export interface RouteRequest {
   maxAttempts?: number;
   /** What the request is, in the `final` event's notes (the proxied method and path). */
   note?: string;
+  /**
+   * The request comes over HTTP (the gateway), not from pi: its final errors leave out what only a pi user can act
+   * on (pi's own retry of the route, the /auto-router commands) and point at the gateway's health endpoint instead.
+   */
+  overHttp?: boolean;
 }
 
 /** One attempt a passthrough runs itself: the target, its resolved credentials and the attempt's limits. */

@@ -311,6 +311,21 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     assert.equal(second.calls.length, 0);
   });
 
+  it("passes a translated target's 400 through as the target's own message, not its raw error body", async () => {
+    // An OpenAI client on a route of Anthropic targets: the request is translated, and pi-ai words the target's
+    // error as `400 {"type":"error","error":{...}}`; the client gets the message inside.
+    firstAnthropic.enqueue({ status: 400, errorMessage: "messages: roles must alternate" });
+    await assert.rejects(
+      fx.openai.chat.completions.create({ model: "claude", messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 400);
+        assert.equal(error.message, "400 messages: roles must alternate");
+        return true;
+      },
+    );
+    assert.equal(secondAnthropic.calls.length, 0);
+  });
+
   it("ends a stream that fails after the commit point with each protocol's error event", async () => {
     secondAnthropic.enqueue({ text: ["one ", "two ", "three ", "four "], dropAfterChunks: 2 });
     firstAnthropic.enqueue(RATE_LIMITED);
@@ -362,6 +377,9 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         assert.equal(error.status, 503);
         assert.equal(error.error?.type, "error");
         assert.equal(error.headers.get("x-should-retry"), "true");
+        // Worded for an HTTP client: nothing about pi's retry or pi's commands.
+        assert.match(error.message, /every target of route claude failed \(.*\); retrying later may succeed"/);
+        assert.doesNotMatch(error.message, /\bpi\b|\/auto-router/);
         return true;
       },
     );

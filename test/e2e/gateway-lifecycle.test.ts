@@ -130,6 +130,8 @@ describe("gateway lifecycle", () => {
       (error: any) => {
         assert.equal(error.status, 429);
         assert.equal(error.error?.error?.type, "rate_limit_error");
+        assert.match(error.message, /is available now .*GET \/health\/providers shows each target's state/);
+        assert.doesNotMatch(error.message, /\/auto-router/);
         const retryAfter = Number(error.headers.get("retry-after"));
         assert.ok(retryAfter > 30 && retryAfter <= 90, `retry-after ${retryAfter}`);
         return true;
