@@ -69,14 +69,15 @@ function migrateCondition(when: Record<string, Json>, path: string, issues: Conf
       message: "day numbers (0 = Sunday) migrated to names",
     });
   }
-  if (typeof when.tier === "string" && TIER_RENAMES[when.tier]) {
-    issues.push({
-      severity: "warning",
-      path: `${path}.tier`,
-      message: `tier ${when.tier} is now ${TIER_RENAMES[when.tier]}`,
-    });
-    when.tier = TIER_RENAMES[when.tier];
-  }
+  renameTier(when, path, issues);
+}
+
+/** The earlier "economy" tier, in a rule or its condition, is our "fast". */
+function renameTier(holder: Record<string, Json>, path: string, issues: ConfigIssue[]): void {
+  const renamed = typeof holder.tier === "string" ? TIER_RENAMES[holder.tier] : undefined;
+  if (!renamed) return;
+  issues.push({ severity: "warning", path: `${path}.tier`, message: `tier ${holder.tier} is now ${renamed}` });
+  holder.tier = renamed;
 }
 
 function migrateRule(rule: Json, path: string, issues: ConfigIssue[]): Json {
@@ -98,14 +99,7 @@ function migrateRule(rule: Json, path: string, issues: ConfigIssue[]): Json {
     delete out.provider;
     issues.push({ severity: "warning", path: `${path}.provider`, message: "renamed to providers (a list)" });
   }
-  if (typeof out.tier === "string" && TIER_RENAMES[out.tier]) {
-    issues.push({
-      severity: "warning",
-      path: `${path}.tier`,
-      message: `tier ${out.tier} is now ${TIER_RENAMES[out.tier]}`,
-    });
-    out.tier = TIER_RENAMES[out.tier];
-  }
+  renameTier(out, path, issues);
   const when: Record<string, Json> = isObject(out.when) ? { ...out.when } : {};
   let moved = false;
   for (const field of CONDITION_FIELDS) {

@@ -5,7 +5,13 @@
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
 import { redactText } from "../state/redact.ts";
-import { RATING_WINDOW, ratingsStateSchema, type RatingEntry, type RatingsState } from "./ratings-book.ts";
+import {
+  RATING_WINDOW,
+  ratingDetailsShape,
+  ratingsStateSchema,
+  type RatingEntry,
+  type RatingsState,
+} from "./ratings-book.ts";
 
 /** Built only when such a file is read. */
 export const legacyRatingsSchema = lazy(() =>
@@ -15,12 +21,7 @@ export const legacyRatingsSchema = lazy(() =>
       modelId: z.string().min(1),
       rating: z.enum(["good", "bad"]),
       requestId: z.string().optional(),
-      routeId: z.string().optional(),
-      reason: z.string().optional(),
-      tags: z.array(z.string()).optional(),
-      tier: z.string().optional(),
-      intent: z.string().optional(),
-      conversationId: z.string().optional(),
+      ...ratingDetailsShape(),
       // Epoch ms, or an ISO string.
       timestamp: z.union([z.number().finite(), z.string().datetime({ offset: true })]),
     }),

@@ -11,19 +11,19 @@ import { redactText } from "../state/redact.ts";
 /** Ratings kept per target: the share of bad ones is over this many most recent, so old opinions fade out. */
 export const RATING_WINDOW = 50;
 
-/** A rating; what was said with it is kept too (the earlier implementation's ratings bring their tier and intent). */
+/** What was said with a rating, all optional (the earlier implementation's ratings bring their tier and intent). */
+export const ratingDetailsShape = () => ({
+  routeId: z.string().optional(),
+  reason: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  tier: z.string().optional(),
+  intent: z.string().optional(),
+  conversationId: z.string().optional(),
+});
+
+/** A rating, with what was said with it. */
 const ratingEntrySchema = () =>
-  z.object({
-    at: z.number(),
-    rating: z.enum(["good", "bad"]),
-    requestId: z.string(),
-    routeId: z.string().optional(),
-    reason: z.string().optional(),
-    tags: z.array(z.string()).optional(),
-    tier: z.string().optional(),
-    intent: z.string().optional(),
-    conversationId: z.string().optional(),
-  });
+  z.object({ at: z.number(), rating: z.enum(["good", "bad"]), requestId: z.string(), ...ratingDetailsShape() });
 /** Built when a ratings file is first read: nothing is stored until someone rates a request. */
 export const ratingsStateSchema = lazy(() =>
   z.object({
