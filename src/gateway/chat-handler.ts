@@ -148,7 +148,12 @@ export async function serveChat<Request>(
     if (first.done || first.value.type === "error") {
       const message = await stream.result();
       if (watch.signal.aborted) return void reply.hijack();
-      throw endToError(watch.end, message.errorMessage ?? "the router ended without an answer", core.now());
+      throw endToError(
+        watch.end,
+        message.errorMessage ?? "the router ended without an answer",
+        core.now(),
+        routingHeaders(),
+      );
     }
     const headers = routingHeaders();
     if (!spec.streaming(parsed)) {

@@ -114,8 +114,21 @@ export function upstreamErrorText(text: string): string {
   }
 }
 
-/** The HTTP answer to a request that ended before anything was served. */
-export function endToError(end: RequestEnd | undefined, message: string, now: number): GatewayError {
+/**
+ * The HTTP answer to a request that ended before anything was served, with the request's routing headers (its route
+ * and every attempt, so a client sees which targets failed and how).
+ */
+export function endToError(
+  end: RequestEnd | undefined,
+  message: string,
+  now: number,
+  routingHeaders: Record<string, string> = {},
+): GatewayError {
+  const answer = endAnswer(end, message, now);
+  return new GatewayError(answer.status, answer.category, answer.message, { ...routingHeaders, ...answer.headers });
+}
+
+function endAnswer(end: RequestEnd | undefined, message: string, now: number): GatewayError {
   if (!end) return new GatewayError(500, "api_error", message);
   if (end.surfaced) {
     // A single non-retryable upstream error: its own status and message, never masked.

@@ -113,11 +113,12 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
         .send(runtime.redact(last.text));
       return;
     }
-    const error = endToError(watch.end, message.errorMessage ?? "the router ended without an answer", core.now());
-    throw new GatewayError(error.status, error.category, error.message, {
-      ...watch.routingHeaders(),
-      ...error.headers,
-    });
+    throw endToError(
+      watch.end,
+      message.errorMessage ?? "the router ended without an answer",
+      core.now(),
+      watch.routingHeaders(),
+    );
   } finally {
     watch.close();
   }

@@ -379,6 +379,16 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         assert.equal(error.headers.get("x-should-retry"), "true");
         // Worded for an HTTP client: nothing about pi's retry or pi's commands.
         assert.match(error.message, /every target of route claude failed \(.*\); retrying later may succeed"/);
+        // Which targets failed and how, as on a served answer.
+        const attempts = JSON.parse(error.headers.get("x-auto-router-attempts"));
+        assert.deepEqual(
+          attempts.map((attempt: { kind: string; status: number }) => [attempt.kind, attempt.status]),
+          [
+            ["server", 500],
+            ["overloaded", 529],
+          ],
+        );
+        assert.equal(error.headers.get("x-auto-router-route"), "claude");
         assert.doesNotMatch(error.message, /\bpi\b|\/auto-router/);
         return true;
       },
