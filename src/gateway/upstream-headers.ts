@@ -3,7 +3,7 @@
 import type { Api, Model } from "@mariozechner/pi-ai";
 import type { IncomingHttpHeaders } from "node:http";
 
-/** Headers that describe one hop, or carry the client's own credentials and routing wishes: never forwarded. */
+/** Headers that describe one hop, or carry the client's own credentials, cookies and routing wishes: never forwarded. */
 const DROPPED_REQUEST_HEADERS = new Set([
   "host",
   "connection",
@@ -17,6 +17,11 @@ const DROPPED_REQUEST_HEADERS = new Set([
   "content-length",
   "authorization",
   "x-api-key",
+  // Other providers' key headers a client may send (Gemini, Azure) and the client's cookies (a browser sends every
+  // cookie of 127.0.0.1, whatever the port): never another party's.
+  "x-goog-api-key",
+  "api-key",
+  "cookie",
   "x-model",
   "x-provider",
   "accept-encoding",

@@ -153,11 +153,25 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   });
 
   it("sends a request without a model to the first provider advertising the path, keeping the query string", async () => {
-    const file = await fx.openai.files.retrieve("file-abc", { query: { include: "meta" } } as never);
+    // The client's cookies and other providers' key headers never go upstream; its other headers do.
+    const file = await fx.openai.files.retrieve("file-abc", {
+      query: { include: "meta" },
+      headers: {
+        cookie: "session=local-app",
+        "x-goog-api-key": "client-own-key",
+        "api-key": "azure-key",
+        "x-trace": "t1",
+      },
+    } as never);
     assert.equal(file.filename, "B.txt");
     assert.equal(second.calls[0]!.method, "GET");
     assert.equal(second.calls[0]!.path, "/v1/files/file-abc?include=meta");
     assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-embed-b-key-0000000002");
+    const sent = second.calls[0]!.headers;
+    assert.deepEqual(
+      [sent.cookie, sent["x-goog-api-key"], sent["api-key"], sent["x-trace"]],
+      [undefined, undefined, undefined, "t1"],
+    );
   });
 
   it("answers a path no provider advertises with a 404 naming the path and the proxied prefixes", async () => {
