@@ -14,7 +14,7 @@ import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
 import { keepRawJsonBodies } from "./raw-json-body.ts";
 import { bodyTooLargeText, streamedBody } from "./streamed-body.ts";
-import { listedModelNames, type DirectRoutes } from "./model-names.ts";
+import { listedModelNames, unknownModelText, type DirectRoutes } from "./model-names.ts";
 import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
 import { presentedToken, tokenMatcher } from "./token.ts";
 
@@ -69,6 +69,8 @@ function limited(limit: () => number, handler: Handler): Handler {
   };
 }
 
+const modelObject = (id: string) => ({ id, object: "model", created: 0, owned_by: "auto-router" });
+
 function routes(
   core: GatewayCore,
   limit: () => number,
@@ -91,13 +93,20 @@ function routes(
       url: "/v1/models",
       handler: async () => ({
         object: "list",
-        data: listedModelNames(core.engine.services.config.current).map((id) => ({
-          id,
-          object: "model",
-          created: 0,
-          owned_by: "auto-router",
-        })),
+        data: listedModelNames(core.engine.services.config.current).map(modelObject),
       }),
+    },
+    {
+      // OpenAI's retrieve: one listed name (`auto-router/<route>` has a slash, hence the wildcard).
+      method: "GET",
+      url: "/v1/models/*",
+      handler: async (request) => {
+        const id = decodeURIComponent((request.params as { "*": string })["*"]);
+        const config = core.engine.services.config.current;
+        if (!listedModelNames(config).includes(id))
+          throw new GatewayError(404, "not_found", unknownModelText(id, config));
+        return modelObject(id);
+      },
     },
     {
       method: "GET",

@@ -55,6 +55,11 @@ describe("gateway operator", () => {
     await fx.openai.chat.completions.create({ model: "mock-a/model-b", messages: [{ role: "user", content: "hi" }] });
     assert.equal(target.calls.at(-1)?.body.model, "model-b");
     assert.deepEqual(await modelIds(), ["auto-router/main"]);
+    assert.equal((await fx.openai.models.retrieve("auto-router/main")).id, "auto-router/main");
+    await assert.rejects(
+      fx.openai.models.retrieve("mock-a/model-b"),
+      (error: unknown) => error instanceof OpenAI.NotFoundError,
+    );
     await assert.rejects(
       fx.openai.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "hi" }] }),
       (error: unknown) =>
