@@ -1,5 +1,6 @@
 // /auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]
 // /auto-router balance [show|fetch]
+import type { RouterConfig } from "../config/schema.ts";
 import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
@@ -35,6 +36,14 @@ function providerNames(service: BudgetService, now: number): string[] {
       ...service.balanceSources().map((source) => source.provider),
     ]),
   ];
+}
+
+/** The providers spend is billed to (a target's authProvider, else its provider), lower-cased. */
+function billedProviders(config: RouterConfig): Set<string> {
+  const billed = new Set<string>();
+  for (const route of Object.values(config.routes))
+    for (const target of route.targets) billed.add((target.authProvider ?? target.provider).toLowerCase());
+  return billed;
 }
 
 function showBudget(service: BudgetService, now: number): string {
@@ -114,13 +123,25 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       if (action === "set") {
         const usd = parseUsd(rest[0]);
         const period = parsePeriod(rest[1]) ?? "daily";
-        if (usd === undefined || period === "invalid") return output.error(`usage: ${BUDGET_USAGE}`);
+        if (usd === undefined)
+          return output.error(
+            `budget set: "${rest[0] ?? ""}" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), or off\nusage: ${BUDGET_USAGE}`,
+          );
+        if (period === "invalid")
+          return output.error(
+            `budget set: "${rest[1]}" is not a period: expected daily or monthly\nusage: ${BUDGET_USAGE}`,
+          );
         service.limits.update(setLimitOperation(provider, period, usd, now));
         await service.limits.flush();
+        // Kept either way (a target may bill to it later), but a limit nothing is billed to is said to do nothing.
+        const billed = billedProviders(deps.config());
+        const unused = billed.has(provider.toLowerCase())
+          ? ""
+          : `\nnote: no target of any route bills to ${provider} (billed: ${[...billed].sort().join(", ") || "none"}); the limit applies once one does`;
         return output.info(
           usd === null
-            ? `${period} budget for ${provider} switched off (also overrides the config)`
-            : `${period} budget for ${provider} set to ${formatUsd(usd, "spend")}\n${showBudget(service, now)}`,
+            ? `${period} budget for ${provider} switched off (also overrides the config)${unused}`
+            : `${period} budget for ${provider} set to ${formatUsd(usd, "spend")}${unused}\n${showBudget(service, now)}`,
         );
       }
       const period = parsePeriod(rest[0]);

@@ -93,6 +93,20 @@ describe("budgets through pi", () => {
     const { fauxAssistantMessage } = h.fauxHelpers;
     const setOutput = await command(h, "/auto-router budget set mock-a 0.0001");
     assert.match(setOutput, /daily budget for mock-a set to \$0\.0001/);
+    assert.doesNotMatch(setOutput, /note: no target/);
+    // A provider nothing bills to is accepted but said to do nothing; a bad amount or period is named.
+    assert.match(
+      await command(h, "/auto-router budget set mock-z 3"),
+      /daily budget for mock-z set to \$3\.00?\nnote: no target of any route bills to mock-z \(billed: mock-a, mock-b\)/,
+    );
+    assert.match(
+      await command(h, "/auto-router budget set mock-a -3"),
+      /"-3" is not an amount: expected USD of 0 or more/,
+    );
+    assert.match(
+      await command(h, "/auto-router budget set mock-a 3 weekly"),
+      /"weekly" is not a period: expected daily or monthly/,
+    );
     h.faux("mock-a").setResponses([fauxAssistantMessage("answer from A"), fauxAssistantMessage("A again")]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("answer from B")]);
     await h.prompt("first");
