@@ -14,6 +14,9 @@ export const explainCommand: Subcommand = {
   description: "Why the last request of a route went where it went (from its recorded trace, not recomputed)",
   complete: (prefix, deps) => routeCompletions(prefix, deps),
   async run(args, deps, output) {
+    const routes = Object.keys(deps.config().routes);
+    if (args[0] && !routes.includes(args[0]))
+      return output.error(`explain: "${args[0]}" is not a route (routes: ${routes.join(", ") || "none"})`);
     const last = args[0] ? deps.runtime.lastDecision(args[0]) : deps.runtime.allLastDecisions()[0];
     if (!last) {
       return output.info(

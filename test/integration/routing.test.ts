@@ -270,6 +270,8 @@ describe("routing through real pi", () => {
     assert.match(output, /no-a/);
     // Commands never reach the model.
     assert.equal(h.faux("mock-b").state.callCount, 1);
+    // A name that is no route is said to be one, not "nothing routed through it yet".
+    assert.equal(await h.command("/auto-router explain mian"), 'explain: "mian" is not a route (routes: main)');
   });
 
   it("answers an unknown subcommand with an error and the list of subcommands", async () => {
