@@ -78,7 +78,11 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
       };
       const field = needs[rule.type];
       if (field && rule[field] === undefined) {
-        issues.push({ severity: "error", path: rulePath, message: `a ${rule.type} rule needs \`${String(field)}\`` });
+        issues.push({
+          severity: "error",
+          path: rulePath,
+          message: `${/^[aeiou]/.test(rule.type) ? "an" : "a"} ${rule.type} rule needs \`${String(field)}\``,
+        });
       }
       if (!global && rule.routes) {
         issues.push({
