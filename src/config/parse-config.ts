@@ -150,7 +150,9 @@ export function parseConfigText(text: string): ParsedConfig {
     // V8 says where as a character offset ("... in JSON at position 312"); people find line and column.
     const message = (error as Error).message;
     const offset = /at position (\d+)/.exec(message);
-    const where = offset ? lineAndColumn(text, Number(offset[1])) : {};
+    // A file cut short ("Unexpected end of JSON input") is broken where it ends.
+    const end = /end of JSON input/.test(message) ? text.replace(/\s+$/, "").length : undefined;
+    const where = offset ? lineAndColumn(text, Number(offset[1])) : end !== undefined ? lineAndColumn(text, end) : {};
     const what = message.replace(/\s*in JSON at position \d+(\s*\(line \d+ column \d+\))?/, "");
     return { issues: [{ severity: "error", path: "", message: `not valid JSON: ${what}`, ...where }] };
   }

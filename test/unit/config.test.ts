@@ -183,6 +183,12 @@ describe("routes file parsing", () => {
     assert.equal(result.issues[0]?.path, "defaultRoute");
   });
 
+  it("says where a file cut short ends", () => {
+    const result = parseConfigText('{\n  "routes": {\n    "a": {"targets": [\n\n');
+    assert.match(result.issues[0]!.message, /not valid JSON: Unexpected end of JSON input/);
+    assert.deepEqual([result.issues[0]!.line, result.issues[0]!.column], [3, 23], "just after the last character");
+  });
+
   it("reports invalid JSON instead of throwing", () => {
     const result = parseConfigText("{ routes: ");
     assert.equal(result.config, undefined);
