@@ -173,7 +173,7 @@ export function formatRoutingStats(stats: RoutingStats, options: { limit?: numbe
     `cost           ${formatUsd(stats.totalCostUsd)}`,
   ].join("\n");
   const pairs = formatTable(
-    ["planned", "served", "requests", ""],
+    ["planned", "served", "requests", "note"],
     stats.plannedToServed
       .slice(0, limit)
       .map((pair) => [pair.planned, pair.served, formatCount(pair.requests), pair.changed ? "changed" : ""]),
