@@ -80,7 +80,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     const known = registryModels(runtime.registry()) ?? catalogueModels(readModelsFileIds(agentDir));
     return known ? findUnknownTargets(services.config.current, known) : [];
   };
-  const checkConfig = () => reportUnknownTargets(unknownTargets(), services.config.file, warnings);
+  const checkConfig = () => reportUnknownTargets(unknownTargets(), services.config.source, warnings);
   const markConfig = () =>
     status.setConfigWarning(
       services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined,

@@ -22,7 +22,7 @@ export function followRoutesFile(engine: Engine, warn: (text: string) => void): 
     if (known)
       reportUnknownTargets(
         findUnknownTargets(engine.services.config.current, known),
-        engine.services.config.file,
+        engine.services.config.source,
         sink,
       );
   };

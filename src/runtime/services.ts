@@ -53,6 +53,11 @@ export class ConfigHolder {
     return this.loaded;
   }
 
+  /** The file the config in use was read from: the last good copy when pi started on it, else the routes file. */
+  get source(): string {
+    return this.loaded.origin === "last-good" && this.loaded.copy ? this.loaded.copy : this.file;
+  }
+
   /** Re-reads the file; an invalid file keeps the last good config. */
   reload(): LoadedConfig {
     const lastGood =

@@ -120,6 +120,29 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(run.stderr, /routes mine, second fail every request until it is fixed/);
   });
 
+  it("names the last good copy, not the broken file, when it warns about what the copy holds", async () => {
+    const dir = agentDir({
+      routes: {
+        mine: {
+          targets: [
+            { provider: "mock-a", modelId: "model-a" },
+            { provider: "mock-gone", modelId: "model-z" },
+          ],
+        },
+      },
+    });
+    emulator.enqueue({ text: "First." });
+    assert.equal((await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "Hi"] })).code, 0);
+    writeFileSync(routesFile(dir), MISSING_COMMA);
+    const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
+    const copy = join(dir, "extensions", "auto-router.routes.last-good.json");
+    assert.ok(
+      run.stderr.includes(`${copy} at routes.mine.targets[1]: provider 'mock-gone' is not known to pi`),
+      run.stderr,
+    );
+    assert.ok(!run.stderr.includes(`${routesFile(dir)} at routes.mine.targets[1]`), run.stderr);
+  });
+
   it("says so when AUTO_ROUTER_CONFIG names a file that does not exist", async () => {
     const dir = agentDir(GOOD_ROUTES);
     const missing = join(dir, "no-such-routes.json");
