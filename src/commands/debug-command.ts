@@ -84,7 +84,9 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
     ...(loaded.issues.length
       ? loaded.issues.map((issue) => `  ${issue.severity}: ${issue.path || "(file)"}: ${issue.message}`)
       : ["  no issues"]),
-    redactedJson(config),
+    // Through the text redaction too: it also takes a URL's password out (a team-mode state.url, say), which the
+    // event log's faster JSON check does not look for.
+    redactText(redactedJson(config)),
     "",
     "## state",
     stateDir,

@@ -80,6 +80,13 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
     pattern: /\b(Bearer\s+)([A-Za-z0-9._~+/=-]+)/g,
     replace: (match, prefix, token) => (isBearerToken(token) ? `${prefix}${REDACTED}` : match),
   },
+  // A URL's password: redis://user:secret@host -> redis://user:[REDACTED]@host (the user name stays: it names an ACL
+  // user or account, and says which credential it was).
+  {
+    pattern: /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@"'<>:]*:)([^\s/?#@"'<>]+)(@)/gi,
+    // A password already masked (`***`, as the team settings show it) stays as it is.
+    replace: (match, prefix, password, at) => (password === "***" ? match : `${prefix}${REDACTED}${at}`),
+  },
   // URL query parameters: ?key=AIza...&alt=sse -> ?key=[REDACTED]&alt=sse
   {
     pattern: new RegExp(`([?&](?:${QUERY_PARAMETER_NAMES})=)([^&#\\s"'<>]+)`, "gi"),
@@ -171,7 +178,7 @@ function redactCredentialValue(value: string): string {
 // The credential words only count when a value follows them (`key=`, `token: `, `"secret":`, `token is`), as in
 // every context pattern: "per-token" or "API key" alone cannot hide a secret.
 const MIGHT_HOLD_A_SECRET =
-  /sk-|AIza|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?"?\s*(?:[:=]|is\b)/i;
+  /sk-|AIza|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?"?\s*(?:[:=]|is\b)|:\/\/[^\s/@]*@/i;
 
 export function redactText(text: string): string {
   if (text.length < MINIMUM_SECRET_LENGTH) return text;

@@ -318,7 +318,7 @@ describe("team mode: several pi machines share one Redis", () => {
     assert.match(before.stderr, /AUTO_ROUTER_REDIS_URL: expected .*using the file store/);
     const status = await runPi({
       agentDir: dir.agentDir,
-      args: ["--model", "auto-router/main", "-p", "/auto-router status"],
+      args: ["--model", "auto-router/main", "-p", "/auto-router status", "/auto-router debug"],
     });
     assert.equal(status.code, 0, status.stderr);
     const shown = status.stdout + status.stderr;
@@ -326,7 +326,10 @@ describe("team mode: several pi machines share one Redis", () => {
       shown,
       new RegExp(`state backend: redis redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port}/0 \\(machine p1\\)`),
     );
-    assert.doesNotMatch(shown, /team-pass-9/);
+    // The debug report a user attaches to a bug shows the routes file's state.url without its password.
+    const report = readFileSync(join(dir.agentDir, "extensions", "auto-router.debug-report.txt"), "utf8");
+    assert.ok(report.includes(`redis://:[REDACTED]@127.0.0.1:${redis.port}/0`), report);
+    for (const text of [shown, report]) assert.doesNotMatch(text, /team-pass-9/);
     const state = await runPi({
       agentDir: dir.agentDir,
       args: ["--model", "auto-router/main", "-p", "/auto-router state"],

@@ -52,6 +52,22 @@ describe("redactText: provider keys", () => {
 });
 
 describe("redactText: credentials identified by their context", () => {
+  it("replaces a URL's password and keeps its user, host and an already masked one", () => {
+    assert.equal(
+      redactText("state.url is redis://ops:Team-Passw0rd@127.0.0.1:6380/0 (unreachable)"),
+      "state.url is redis://ops:[REDACTED]@127.0.0.1:6380/0 (unreachable)",
+    );
+    assert.equal(
+      redactText('{"url":"rediss://:pw-only-1@cache.internal/0"}'),
+      '{"url":"rediss://:[REDACTED]@cache.internal/0"}',
+    );
+    assert.equal(redactText("redis://:***@127.0.0.1:6379/0"), "redis://:***@127.0.0.1:6379/0");
+    assert.equal(
+      redactText("mail bob@example.com or see https://example.com/a@b"),
+      "mail bob@example.com or see https://example.com/a@b",
+    );
+  });
+
   it("keeps the word Bearer and replaces the token after it", () => {
     const token = fake("", 40);
     assert.equal(redactText(`sent Bearer ${token} upstream`), `sent Bearer ${REDACTED} upstream`);
