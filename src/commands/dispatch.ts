@@ -52,6 +52,9 @@ export async function runCommand(
   const subcommand = subcommands.find((s) => s.name === name);
   if (!subcommand) return output.error(`unknown subcommand "${name}"\n${helpText(subcommands)}`);
   try {
+    // A command that is the first thing a process does (`pi -p "/auto-router budget"`) shows the team's state, not
+    // the local view from before the first sync (bounded: an unreachable team store answers on the local view).
+    await deps.services.backend.ready();
     await subcommand.run(args, deps, output);
   } catch (error) {
     output.error(`/auto-router ${name} failed: ${error instanceof Error ? error.message : String(error)}`);

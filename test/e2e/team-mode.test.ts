@@ -158,6 +158,13 @@ describe("team mode: several pi machines share one Redis", () => {
     );
     assert.equal(merged.status, 0, merged.stderr);
     assert.equal(JSON.parse(merged.stdout).stats.requests, 100);
+    // A fresh machine whose first act is a command sees the team's spend, not its empty local view.
+    const fresh = await runPi({
+      agentDir: machine("m4", prefix).agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
+    });
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(fresh.stdout + fresh.stderr, /mock-a\b[^\n]*\b100\b/);
     // No secret reaches the team store: neither the provider keys nor the Redis password.
     const everything = redis.cli(
       "--no-raw",
