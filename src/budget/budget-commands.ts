@@ -87,8 +87,9 @@ function showBudget(service: BudgetService, now: number): string {
 function parseUsd(text: string | undefined): number | null | undefined {
   if (text === undefined) return undefined;
   if (text.toLowerCase() === "off") return null;
-  const value = Number(text.replace(/^\$/, ""));
-  return Number.isFinite(value) && value >= 0 ? value : undefined;
+  // Decimal dollars only: Number() would also take "0x10" (16), "1e3" or "" (0).
+  if (!/^\$?(\d+(\.\d*)?|\.\d+)$/.test(text)) return undefined;
+  return Number(text.replace(/^\$/, ""));
 }
 
 function parsePeriod(text: string | undefined): BudgetPeriod | undefined | "invalid" {
@@ -120,6 +121,9 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       // A key pasted in place of the provider name would be stored in the limits file as a provider.
       if (redactText(provider) !== provider)
         return output.error("budget: that provider name looks like an API key or token; nothing was changed");
+      const most = action === "set" ? 2 : 1;
+      if (rest.length > most)
+        return output.error(`budget ${action}: unexpected "${rest.slice(most).join(" ")}"\nusage: ${BUDGET_USAGE}`);
       if (action === "set") {
         const usd = parseUsd(rest[0]);
         const period = parsePeriod(rest[1]) ?? "daily";
@@ -145,7 +149,10 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
         );
       }
       const period = parsePeriod(rest[0]);
-      if (period === "invalid") return output.error(`usage: ${BUDGET_USAGE}`);
+      if (period === "invalid")
+        return output.error(
+          `budget clear: "${rest[0]}" is not a period: expected daily or monthly (or none for both)\nusage: ${BUDGET_USAGE}`,
+        );
       service.limits.update(clearLimitOperation(provider, period));
       await service.limits.flush();
       output.info(

@@ -107,6 +107,9 @@ describe("budgets through pi", () => {
       await command(h, "/auto-router budget set mock-a 3 weekly"),
       /"weekly" is not a period: expected daily or monthly/,
     );
+    assert.match(await command(h, "/auto-router budget set mock-a 0x10"), /"0x10" is not an amount/);
+    assert.match(await command(h, "/auto-router budget set mock-a 5 monthly extra"), /budget set: unexpected "extra"/);
+    assert.match(await command(h, "/auto-router budget clear mock-a yearly"), /"yearly" is not a period/);
     h.faux("mock-a").setResponses([fauxAssistantMessage("answer from A"), fauxAssistantMessage("A again")]);
     h.faux("mock-b").setResponses([fauxAssistantMessage("answer from B")]);
     await h.prompt("first");
