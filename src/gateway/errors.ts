@@ -99,22 +99,6 @@ export function attemptsHeader(attempts: AttemptRecord[]): string {
 }
 
 /**
- * A target's own error as pi-ai words it, `400 {"type":"error","error":{"message":"..."}}`: the message inside, which
- * is what the client's SDK would have shown had it called the target itself. Any other text is kept as it is.
- */
-export function upstreamErrorText(text: string): string {
-  const match = /^\d{3} (\{[\s\S]*\})\s*$/.exec(text);
-  if (!match) return text;
-  try {
-    const body = JSON.parse(match[1]!) as { error?: { message?: unknown } | string; message?: unknown };
-    const inner = typeof body.error === "object" ? body.error?.message : (body.error ?? body.message);
-    return typeof inner === "string" && inner.trim() !== "" ? inner : text;
-  } catch {
-    return text;
-  }
-}
-
-/**
  * The HTTP answer to a request that ended before anything was served, with the request's routing headers (its route
  * and every attempt, so a client sees which targets failed and how).
  */
@@ -131,10 +115,11 @@ export function endToError(
 function endAnswer(end: RequestEnd | undefined, message: string, now: number): GatewayError {
   if (!end) return new GatewayError(500, "api_error", message);
   if (end.surfaced) {
-    // A single non-retryable upstream error: its own status and message, never masked.
+    // A single non-retryable upstream error: its own status and message (the one inside its error body, as the
+    // client's SDK would have shown it calling the target itself), never masked.
     const status =
       end.surfaced.status && end.surfaced.status >= 400 && end.surfaced.status < 600 ? end.surfaced.status : 502;
-    return new GatewayError(status, categoryOf(status), upstreamErrorText(message), {
+    return new GatewayError(status, categoryOf(status), end.surfaced.providerMessage ?? message, {
       "x-should-retry": end.surfaced.retryable ? "true" : "false",
     });
   }

@@ -24,6 +24,8 @@ export interface Failure {
   retryAfterMs?: number;
   /** The original error text, unchanged (redaction happens where it is written). */
   message: string;
+  /** The provider's own message inside a JSON error body (`400 {"error":{"message":"..."}}`), when there is one. */
+  providerMessage?: string;
 }
 
 export interface FailureInput {
@@ -175,6 +177,7 @@ export function classifyFailure(input: FailureInput, now: number, options?: { ti
   const kind = kindFromEvidence(evidence);
   const overrides: Partial<Failure> = {};
   if (status !== undefined) overrides.status = status;
+  if (body.message !== undefined) overrides.providerMessage = body.message;
   const retryAfterMs =
     (input.retryAfter ? parseRetryHint(`Retry-After: ${input.retryAfter}`, now) : undefined) ??
     parseRetryHint(text, now, options);

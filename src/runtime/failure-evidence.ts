@@ -33,6 +33,8 @@ export function looksLikeOverflow(text: string, contextWindow: number | undefine
 export interface ParsedBody {
   status?: number;
   errorTypes: string[];
+  /** The body's own message (`error.message`, else `message`, else `error` as text). */
+  message?: string;
 }
 
 /**
@@ -68,7 +70,12 @@ export function parseJsonBody(text: string): ParsedBody {
   }
   const numericCode = [error?.code, record?.code, record?.status].find((value) => typeof value === "number");
   const status = typeof numericCode === "number" && numericCode >= 400 && numericCode <= 599 ? numericCode : undefined;
-  return status === undefined ? { errorTypes } : { status, errorTypes };
+  const parsed: ParsedBody = status === undefined ? { errorTypes } : { status, errorTypes };
+  const message = [error?.message, record?.message, record?.error].find(
+    (value): value is string => typeof value === "string" && value.trim() !== "",
+  );
+  if (message !== undefined) parsed.message = message;
+  return parsed;
 }
 
 function parseJson(candidate: string): unknown {

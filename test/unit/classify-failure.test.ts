@@ -558,6 +558,14 @@ describe("classifyFailure: cooldowns and retry hints", () => {
     assert.equal(failure.retryable, false);
   });
 
+  it("keeps the provider's own message from a JSON error body, and none from plain text", () => {
+    const anthropic =
+      '400 {"type":"error","error":{"type":"invalid_request_error","message":"messages: roles must alternate"}}';
+    assert.equal(classifyFailure(error(anthropic), NOW).providerMessage, "messages: roles must alternate");
+    assert.equal(classifyFailure(error('429: {"message":"slow down"}'), NOW).providerMessage, "slow down");
+    assert.equal(classifyFailure(error("503 Service Unavailable"), NOW).providerMessage, undefined);
+  });
+
   it("never cools a target for a failure that is about the request", () => {
     const failure = classifyFailure(error("400 Invalid value for 'tool_choice'. Please retry in 30s."), NOW);
     assert.equal(failure.kind, "invalid_request");
