@@ -1,6 +1,7 @@
 // /auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]
 // /auto-router balance [show|fetch]
 import type { RouterConfig } from "../config/schema.ts";
+import { accountOf } from "../routing/types.ts";
 import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
@@ -42,7 +43,7 @@ function providerNames(service: BudgetService, now: number): string[] {
 function billedProviders(config: RouterConfig): Set<string> {
   const billed = new Set<string>();
   for (const route of Object.values(config.routes))
-    for (const target of route.targets) billed.add((target.authProvider ?? target.provider).toLowerCase());
+    for (const target of route.targets) billed.add(accountOf(target).toLowerCase());
   return billed;
 }
 

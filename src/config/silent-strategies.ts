@@ -1,7 +1,7 @@
 // Configured strategies that silently do nothing: a budget nobody bills to, a rule naming a provider no route has,
 // quota pacing with nothing to pace from. Pure: the config, what pi knows about the targets and which providers
 // have a quota source come in as arguments. Each finding has a stable code so it is said once per session.
-import type { ModelFacts } from "../routing/types.ts";
+import { accountOf, type ModelFacts } from "../routing/types.ts";
 import { aliasCandidates, namesRoute } from "./alias-names.ts";
 import type { RouterConfig } from "./schema.ts";
 
@@ -35,7 +35,7 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
   for (const route of Object.values(config.routes)) {
     for (const target of route.targets) {
       const key = `${target.provider}/${target.modelId}`;
-      const auth = target.authProvider ?? target.provider;
+      const auth = accountOf(target);
       targets.add(lower(key));
       providers.add(lower(target.provider));
       providers.add(lower(auth));

@@ -4,6 +4,7 @@
 // for the first event: it is either the committed answer or the router's final error.
 import type { Api, AssistantMessage, AssistantMessageEvent, Model } from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { Readable } from "node:stream";
 import type { Engine } from "../engine.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";
 import { FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_TOKENS } from "../runtime/provider-models.ts";
@@ -63,19 +64,17 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
   return typeof value === "string" && value.length > 0 ? value : undefined;
 };
 
+/** Whether a request body is parsed JSON: a body of another content type arrives as text, bytes or a stream. */
+export const isParsedJson = (body: unknown): body is Record<string, unknown> =>
+  body !== null && typeof body === "object" && !Buffer.isBuffer(body) && !(body instanceof Readable);
+
 /**
  * The request's JSON body: a body of another content type reaches the handlers as text or a stream, and a schema
  * error about it would blame the body's fields rather than its type.
  */
 export function jsonBody(request: FastifyRequest): unknown {
   const body = request.body;
-  if (
-    body !== null &&
-    typeof body === "object" &&
-    !Buffer.isBuffer(body) &&
-    typeof (body as { pipe?: unknown }).pipe !== "function"
-  )
-    return body;
+  if (isParsedJson(body)) return body;
   const type = request.headers["content-type"];
   throw new GatewayError(
     400,

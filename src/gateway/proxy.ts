@@ -3,11 +3,10 @@
 // loop decides, reserves, fails over, cools targets down and records every attempt; proxy-forward.ts only forwards
 // the HTTP request of each attempt. JSON bodies are held (the model field is rewritten per target and a failover
 // resends them); any other body is streamed through once, so it gets one attempt. Answers are always streamed back.
-import { Readable } from "node:stream";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RouterConfig } from "../config/schema.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";
-import { routerModel, type GatewayCore } from "./chat-handler.ts";
+import { isParsedJson, routerModel, type GatewayCore } from "./chat-handler.ts";
 import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
 import { endToError, GatewayError } from "./errors.ts";
 import { defaultTargetForPath, resolveModelName, unknownModelText } from "./model-names.ts";
@@ -37,10 +36,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   const config = core.engine.services.config.current;
   const [path, query = ""] = request.url.split(/(?=\?)/, 2) as [string, string?];
   const body = request.body;
-  const jsonBody =
-    body !== null && typeof body === "object" && !(body instanceof Readable) && !Buffer.isBuffer(body)
-      ? (body as Record<string, unknown>)
-      : undefined;
+  const jsonBody = isParsedJson(body) ? body : undefined;
   const header = (name: string) =>
     typeof request.headers[name] === "string" ? (request.headers[name] as string) : undefined;
   const name = (typeof jsonBody?.model === "string" ? jsonBody.model : undefined) ?? header("x-model");
