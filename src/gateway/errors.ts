@@ -14,6 +14,7 @@ export type ErrorCategory =
   | "too_large"
   | "rate_limit"
   | "overloaded"
+  | "billing"
   | "api_error";
 
 export class GatewayError extends Error {
@@ -35,6 +36,7 @@ const ANTHROPIC_TYPES: Record<ErrorCategory, string> = {
   too_large: "request_too_large",
   rate_limit: "rate_limit_error",
   overloaded: "overloaded_error",
+  billing: "billing_error",
   api_error: "api_error",
 };
 
@@ -46,6 +48,7 @@ const OPENAI_TYPES: Record<ErrorCategory, string> = {
   too_large: "invalid_request_error",
   rate_limit: "rate_limit_error",
   overloaded: "server_error",
+  billing: "insufficient_quota",
   api_error: "api_error",
 };
 
@@ -53,11 +56,13 @@ const OPENAI_TYPES: Record<ErrorCategory, string> = {
 const OPENAI_CODES: Partial<Record<ErrorCategory, string>> = {
   not_found: "model_not_found",
   no_endpoint: "unknown_url",
+  billing: "insufficient_quota",
 };
 
 export function categoryOf(status: number): ErrorCategory {
   if (status === 401 || status === 403) return "authentication";
   if (status === 404) return "not_found";
+  if (status === 402) return "billing";
   if (status === 413) return "too_large";
   if (status === 429) return "rate_limit";
   if (status === 503 || status === 529) return "overloaded";
@@ -123,11 +128,18 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
       "x-should-retry": end.surfaced.retryable ? "true" : "false",
     });
   }
-  if (end.outcome === "refused") return new GatewayError(503, "overloaded", message, { "x-should-retry": "false" });
+  // Nothing to retry soon: a route that is not there, a hard budget that is spent. A budget's spend that cannot be
+  // read now (the team store is down) comes back once the store does.
+  if (end.refusal === "unknown-route") return new GatewayError(404, "not_found", message);
+  if (end.refusal === "spend-unknown")
+    return new GatewayError(503, "overloaded", message, { "x-should-retry": "true" });
   if (end.failures.length === 0 && end.coolingUntil !== undefined) {
     const seconds = Math.max(1, Math.ceil((end.coolingUntil - now) / 1000));
     return new GatewayError(429, "rate_limit", message, { "retry-after": String(seconds), "x-should-retry": "true" });
   }
+  if (end.refusal === "over-budget" && end.failures.length === 0)
+    return new GatewayError(402, "billing", message, { "x-should-retry": "false" });
+  if (end.outcome === "refused") return new GatewayError(503, "overloaded", message, { "x-should-retry": "false" });
   const transient = end.failures.some((failure) => TRANSIENT_KINDS.has(failure.kind as never));
   return new GatewayError(503, "overloaded", message, { "x-should-retry": transient ? "true" : "false" });
 }

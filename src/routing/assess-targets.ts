@@ -213,6 +213,7 @@ export function assessTargets(
       candidate,
       entry,
       budgetBlocked: budget?.level === "blocked" ? budget.detail : undefined,
+      spendUnknown: budget?.level === "blocked" && budget.spendUnknown === true,
     };
 
     // Rules: request-level ones already matched; per-target ones are evaluated with this target's status.

@@ -29,6 +29,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
   const state = startDecision(request, snapshot, now);
   if (!snapshot.config.routes[request.routeId]) {
     state.decision.refusal = `auto-router: route "${request.routeId}" is not in the config (known: ${Object.keys(snapshot.config.routes).join(", ")})`;
+    state.decision.refusalKind = "unknown-route";
     return state.decision;
   }
   chooseTier(state);

@@ -9,6 +9,8 @@ export interface Pending {
   candidate: Candidate;
   entry: RankEntry;
   budgetBlocked?: string;
+  /** Blocked because the spend cannot be read now, not because it is over the limit. */
+  spendUnknown?: boolean;
   skip?: SkippedTarget;
 }
 
@@ -44,6 +46,8 @@ export function fallBack(decision: Decision, soft: Pending[], policy: "soft" | "
   if (usable.length === 0) {
     const details = soft.map((item) => `${item.candidate.provider} (${item.budgetBlocked})`);
     decision.refusal = `auto-router: every target of route ${decision.routeId} is over budget and the budget policy is hard: ${[...new Set(details)].join("; ")}. Raise the budget or set budgets.policy to "soft".`;
+    // A target whose spend is only unknown may be under its limit once the spend can be read again.
+    decision.refusalKind = soft.some((item) => item.spendUnknown) ? "spend-unknown" : "over-budget";
     return [];
   }
   const reasons = [...new Set(usable.map((item) => item.skip?.reason))].join(" and ");

@@ -91,7 +91,8 @@ export type QuotaLevel = "surplus" | "ok" | "stressed" | "critical";
 
 /** Per-provider audits filled by the budget, quota and health modules. */
 export interface ProviderStatus {
-  budget?: { level: AuditLevel; detail: string };
+  /** `spendUnknown`: blocked because the spend cannot be read now (team store down), not because it is over. */
+  budget?: { level: AuditLevel; detail: string; spendUnknown?: boolean };
   /** `usedFraction` (0..1) and `window` name the fullest quota window, for reserves. */
   quota?: { level: QuotaLevel; uvi?: number; detail: string; usedFraction?: number; window?: string };
   /** Set when health checks keep failing: the provider is skipped with this reason. */
@@ -200,7 +201,15 @@ export interface Decision {
   declaredOrder: TargetKey[];
   /** Set when the request must not be served at all (hard budget): the message for the user. */
   refusal?: string;
+  /** Why, for a caller that answers in another protocol (the gateway's HTTP status). */
+  refusalKind?: RefusalKind;
 }
+
+/**
+ * Why a request was refused before any attempt: its route is not in the config, every target is over a hard budget,
+ * or a hard budget's spend cannot be read now (the team store is down), which passes once it can.
+ */
+export type RefusalKind = "unknown-route" | "over-budget" | "spend-unknown";
 
 /** The account a target bills and draws quota from: its authProvider (shared credentials), else its provider. */
 export const accountOf = (target: { provider: string; authProvider?: string }): string =>

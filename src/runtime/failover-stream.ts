@@ -24,7 +24,7 @@ import {
 import { routeSettings } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, failoversOf, type RequestState } from "./request-state.ts";
-import type { Decision } from "../routing/types.ts";
+import type { Decision, RefusalKind } from "../routing/types.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { tryCandidates } from "./try-candidates.ts";
@@ -87,6 +87,7 @@ async function serveRequest(
   const observer = request.observer;
   let surfaced: Failure | undefined;
   let coolingUntil: number | undefined;
+  let refusal: RefusalKind | undefined;
   const settings = routeSettings(env.routing.config(), model.id);
   const maxAttempts = Math.min(settings.maxAttempts, request.maxAttempts ?? Number.POSITIVE_INFINITY);
   const state: RequestState = {
@@ -127,7 +128,7 @@ async function serveRequest(
   ) => {
     recordFinal(outcome, served, outcome === "success" ? message.usage?.cost?.total : undefined);
     env.report.status.onFinished(state.routeId, outcome, served, failoversOf(state));
-    observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil });
+    observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil, refusal });
     if (outcome !== "aborted")
       env.books.revert?.onFinished(
         state.routeId,
@@ -156,6 +157,7 @@ async function serveRequest(
     if (!env.routing.registry())
       return failWith("auto-router: pi's model registry is not available yet (no session started)");
     if (!env.routing.config().routes[state.routeId]) {
+      refusal = "unknown-route";
       return failWith(
         `auto-router: route ${state.routeId} is not in the config (known: ${Object.keys(env.routing.config().routes).join(", ")})`,
       );
@@ -173,7 +175,10 @@ async function serveRequest(
         }),
       );
       state.plannedTarget ??= decision.candidates[0]?.key;
-      if (decision.refusal) return failWith(decision.refusal, "refused");
+      if (decision.refusal) {
+        refusal = decision.refusalKind;
+        return failWith(decision.refusal, "refused");
+      }
       const served = await tryCandidates(
         env,
         state,
@@ -277,6 +282,7 @@ async function serveRequest(
       }
       const reasons = [...refreshed.skipped.map((s) => `${s.key}: ${s.detail}`), ...state.refusals];
       coolingUntil = cooling?.until;
+      if (state.refusals.length > 0) refusal = "over-budget";
       return failWith(
         noTargetText(
           state.routeId,

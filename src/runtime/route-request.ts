@@ -1,6 +1,6 @@
 // What a caller other than pi (the gateway) hands one routed request and learns of its end.
 import type { Api, Model } from "@mariozechner/pi-ai";
-import type { Candidate, PromptShortcuts } from "../routing/types.ts";
+import type { Candidate, PromptShortcuts, RefusalKind } from "../routing/types.ts";
 import type { AttemptOutcome, AttemptTimeouts } from "./attempt.ts";
 import type { Failure } from "./classify-failure.ts";
 import type { FailedTarget } from "./final-error.ts";
@@ -16,6 +16,11 @@ export interface RequestEnd {
   surfaced?: Failure;
   /** Nothing was tried because every target is cooling down: when the first comes back. */
   coolingUntil?: number;
+  /**
+   * Refused before any attempt (the decision's refusal), or, with no failure, every target that was left was refused
+   * by its hard budget right before its attempt ("over-budget").
+   */
+  refusal?: RefusalKind;
 }
 
 /** Per-request hooks; the runtime's own bookkeeping runs regardless. */

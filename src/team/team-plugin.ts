@@ -3,6 +3,7 @@
 import type { FeaturePlugin, Subcommand } from "../commands/command-types.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { ProviderStatus } from "../routing/types.ts";
+import { STORE_DOWN_REFUSAL } from "./redis-ledger.ts";
 import type { StateBackend } from "./state-backend.ts";
 import type { BackendStatus } from "./team-connection.ts";
 
@@ -60,8 +61,8 @@ export function createTeamPlugin(backend: StateBackend, config: () => RouterConf
       )
         return {};
       const result: Record<string, ProviderStatus> = {};
-      const detail = "the team store is unreachable, so the team's spend is unknown (state.onStoreDown: block)";
-      for (const provider of budgetedProviders(current)) result[provider] = { budget: { level: "blocked", detail } };
+      for (const provider of budgetedProviders(current))
+        result[provider] = { budget: { level: "blocked", detail: STORE_DOWN_REFUSAL, spendUnknown: true } };
       return result;
     },
     subcommands: [stateCommand(backend)],

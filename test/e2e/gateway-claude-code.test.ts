@@ -114,6 +114,32 @@ describe("Claude Code through the gateway", {
       rmSync(work, { recursive: true, force: true });
     }
   });
+
+  it("stops at once on a spent hard budget (402 billing_error, not retried) and shows the budget message", async () => {
+    first.reset();
+    second.reset();
+    const budgetDir = makeAgentDir({
+      providers: fx.providers,
+      routes: {
+        ...routes(),
+        budgets: { policy: "hard", providers: { "mock-a": { daily: 0 }, "mock-b": { daily: 0 } } },
+      },
+    });
+    const budgetGateway = await startGatewayProcess({ agentDir: budgetDir.agentDir });
+    try {
+      const run = await claude(["-p", "Say hi"], budgetGateway.url, budgetGateway.token, budgetDir.agentDir);
+      assert.notEqual(run.code, 0, run.output);
+      assert.match(run.output, /402/);
+      assert.match(run.output, /every target of route main is over budget/);
+      assert.equal(first.calls.length + second.calls.length, 0);
+      // Claude Code retries an overloaded answer (it did, with the 503 this used to be); a billing error it does not.
+      const answers = budgetGateway.stderr().match(/POST \/v1\/messages\S* route=main \d+/g) ?? [];
+      assert.deepEqual(answers, ["POST /v1/messages route=main 402"]);
+    } finally {
+      await budgetGateway.stop();
+      budgetDir.cleanup();
+    }
+  });
 });
 
 // Claude Code asks for up to 128k output tokens; targets with a smaller limit would be ruled out by the router.

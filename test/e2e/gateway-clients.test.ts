@@ -1,9 +1,10 @@
 // The gateway driven by the official OpenAI and Anthropic npm clients, against the emulators: in every request the
 // first target answers 429 and the second serves, in the same request, through the real `pi-auto-router serve`.
-import type Anthropic from "@anthropic-ai/sdk";
+import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import type OpenAI from "openai";
+import OpenAI from "openai";
+import { until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
@@ -393,5 +394,65 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         return true;
       },
     );
+  });
+});
+
+describe("gateway: a hard budget that is spent, with the official clients", () => {
+  let fx: GatewayFixture<"A" | "C">;
+
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: { A: "openai", C: "anthropic" },
+      providers: {
+        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-000000000001", models: ["model-a"] },
+        "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c-key-0000001", models: ["model-c"] },
+      },
+      routes: {
+        routes: {
+          chat: { targets: [{ provider: "mock-a", modelId: "model-a" }] },
+          claude: { targets: [{ provider: "mock-c", modelId: "model-c" }] },
+        },
+        budgets: { policy: "hard", providers: { "mock-a": { daily: 0 }, "mock-c": { monthly: 0 } } },
+      },
+    });
+  });
+  after(() => fx?.stop());
+
+  it("answers 402 in each client's billing format, which neither SDK retries, and names the budget", async () => {
+    // The SDKs' default retries on: a budget that is spent must not be asked again.
+    const openai = new OpenAI({ baseURL: `${fx.gateway.url}/v1`, apiKey: fx.gateway.token });
+    const anthropic = new Anthropic({ baseURL: fx.gateway.url, apiKey: fx.gateway.token });
+    await assert.rejects(
+      openai.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 402);
+        assert.equal(error.type, "insufficient_quota");
+        assert.equal(error.code, "insufficient_quota");
+        assert.equal(error.headers.get("x-should-retry"), "false");
+        assert.equal(error.headers.get("x-auto-router-route"), "chat");
+        assert.match(
+          error.message,
+          /every target of route chat is over budget.*mock-a \(.*daily.*\).*Raise the budget/,
+        );
+        return true;
+      },
+    );
+    await assert.rejects(
+      anthropic.messages.create({ model: "claude", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 402);
+        assert.equal(error.error?.error?.type, "billing_error");
+        assert.match(error.message, /every target of route claude is over budget.*mock-c \(.*monthly.*\)/);
+        return true;
+      },
+    );
+    assert.equal(fx.emulators.A.calls.length + fx.emulators.C.calls.length, 0);
+    // One request each reached the gateway: no retry by either client. A later request's access line marks the
+    // point by which any retry (sent before the client gave up) has its line too.
+    await openai.models.list();
+    await until(() => /GET \/v1\/models /.test(fx.gateway.stderr()), "the sentinel's access line");
+    const lines = fx.gateway.stderr().split("\n");
+    assert.equal(lines.filter((line) => /POST \/v1\/chat\/completions route=chat 402 /.test(line)).length, 1);
+    assert.equal(lines.filter((line) => /POST \/v1\/messages route=claude 402 /.test(line)).length, 1);
   });
 });

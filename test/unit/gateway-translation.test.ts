@@ -321,6 +321,42 @@ describe("gateway token and error status", () => {
     assert.deepEqual([allFailed.status, allFailed.headers["x-should-retry"]], [503, "true"]);
   });
 
+  it("maps a refused request by why: spent budget 402 (billing), unknown spend 503 to retry, unknown route 404", () => {
+    const answer = (end: Parameters<typeof endToError>[0]) => {
+      const error = endToError(end, "refused", NOW);
+      return [error.status, error.category, error.headers["x-should-retry"]];
+    };
+    assert.deepEqual(answer({ outcome: "refused", failures: [], refusal: "over-budget" }), [402, "billing", "false"]);
+    // Every target that was left refused by its hard budget right before its attempt.
+    assert.deepEqual(answer({ outcome: "failed", failures: [], refusal: "over-budget" }), [402, "billing", "false"]);
+    assert.deepEqual(answer({ outcome: "refused", failures: [], refusal: "spend-unknown" }), [
+      503,
+      "overloaded",
+      "true",
+    ]);
+    assert.deepEqual(answer({ outcome: "refused", failures: [], refusal: "unknown-route" }), [
+      404,
+      "not_found",
+      undefined,
+    ]);
+    // A target refused by its budget while another is cooling down: the cooling one comes back, so 429.
+    assert.deepEqual(answer({ outcome: "failed", failures: [], refusal: "over-budget", coolingUntil: NOW + 5_000 }), [
+      429,
+      "rate_limit",
+      "true",
+    ]);
+    assert.deepEqual(
+      [errorBody("anthropic", "billing", "x"), errorBody("openai", "billing", "x")].map((body: any) => [
+        body.error.type,
+        body.error.code,
+      ]),
+      [
+        ["billing_error", undefined],
+        ["insufficient_quota", "insufficient_quota"],
+      ],
+    );
+  });
+
   it("redacts keys in every error body", () => {
     const body = JSON.stringify(errorBody("openai", "api_error", "upstream said sk-proj-AbCdEfGhIjKlMnOpQrStUv123"));
     assert.doesNotMatch(body, /AbCdEfGhIjKlMnOpQrStUv123/);

@@ -126,6 +126,7 @@ describe("route: availability", () => {
       NOW,
     );
     assert.match(decision.refusal ?? "", /"nope".*known: r/);
+    assert.equal(decision.refusalKind, "unknown-route");
   });
 });
 
@@ -176,6 +177,17 @@ describe("route: budgets and quota", () => {
     assert.deepEqual(keys(decision), []);
     assert.match(decision.refusal ?? "", /a \(\$5\.10 of \$5 daily\).*b \(\$20 of \$20 monthly\)/);
     assert.deepEqual(skippedReasons(decision), { "a/1": "budget", "b/1": "budget" });
+    assert.equal(decision.refusalKind, "over-budget");
+  });
+
+  it("tells a refusal whose spend is only unknown (team store down) from one that is over budget", () => {
+    const state = snapshot({ r: { targets: targets("a/1", "b/1") } }, { budgetPolicy: "hard" });
+    state.providers.a = { budget: { level: "blocked", detail: "$5.10 of $5 daily" } };
+    state.providers.b = { budget: { level: "blocked", detail: "team store is unreachable", spendUnknown: true } };
+    const decision = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(keys(decision), []);
+    // b may be under its limit once its spend can be read again: the refusal passes with time.
+    assert.equal(decision.refusalKind, "spend-unknown");
   });
 
   it("falls back to rule-excluded targets that are within budget under a hard policy", () => {

@@ -48,6 +48,7 @@ describe("team plugin", () => {
     assert.deepEqual(Object.keys(status), ["deepseek"]);
     assert.equal(status.deepseek?.budget?.level, "blocked");
     assert.match(status.deepseek!.budget!.detail, /team store is unreachable/);
+    assert.equal(status.deepseek?.budget?.spendUnknown, true);
   });
 
   it("routes on the local view instead when onStoreDown is local, when the budget is soft, or while connected", () => {
