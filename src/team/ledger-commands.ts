@@ -34,21 +34,26 @@ export function reserveInTeam(
   );
 }
 
-/** Writes `ledger` whole into a team store that holds no ledger yet; false when it holds one (or was seeded). */
+/**
+ * Writes `ledger` whole into a team store that holds no ledger yet; false when it holds one (or was seeded).
+ * `heldEntries`: the pending entries `ledger` already holds, marked as counted in the same step.
+ */
 export async function seedTeamLedger(
   connection: TeamConnection,
   ledger: UsageLedger,
   message: () => string,
+  heldEntries: readonly string[] = [],
 ): Promise<boolean> {
   const increments = incrementsOf(changesOfLedger(ledger));
   const keys = [
     connection.key("usage:seeded"),
     connection.key("usage:periods"),
     ...increments.map((entry) => connection.key(entry.name)),
+    ...heldEntries.map((id) => connection.key("usage:attempt", id)),
   ];
   const payload = JSON.stringify(increments.map((entry) => ({ fields: entry.fields, ttl: entry.ttl })));
   const seeded = await connection.call((client) =>
-    client.parSeedUsage(keys.length, ...keys, payload, connection.channel, message()),
+    client.parSeedUsage(keys.length, ...keys, payload, connection.channel, message(), BATCH_MARKER_TTL_SECONDS),
   );
   if (seeded === 1 && ledger.migratedFrom.length > 0)
     await connection.call((client) => client.sadd(connection.key("usage:migrated"), ...ledger.migratedFrom));

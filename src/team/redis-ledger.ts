@@ -38,6 +38,8 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
   readonly name: string;
   private memory: UsageLedger;
   private remote: UsageLedger | undefined;
+  /** The pending entries `memory` holds (a seed of the view writes them; their later sends must count nothing). */
+  private inView = new Set<string>();
   private sequence = 0;
   private chain: Promise<void> = Promise.resolve();
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -176,8 +178,11 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
   // ---- TeamMember ----------------------------------------------------------------------------------------------
   sync(reseed: boolean): Promise<void> {
     return this.serialize(async () => {
-      if (reseed && (await this.seed(this.memory))) {
-        this.options.pending.update(() => ({ entries: [] })); // the seed held them
+      if (reseed) {
+        // Only the entries the view holds: another process sharing this state dir may have queued more since.
+        const held = new Set(this.inView);
+        if (await this.seed(this.memory, [...held]))
+          this.options.pending.update((state) => ({ entries: state.entries.filter((entry) => !held.has(entry.id)) }));
       }
       await this.fetch(true);
       await this.send();
@@ -203,14 +208,14 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
 
   /** `state push`: this machine's file ledger into a team store that holds none yet. */
   async push(ledger: UsageLedger): Promise<boolean> {
-    const pushed = await this.seed(ledger);
+    const pushed = await this.seed(ledger, []);
     await this.refresh();
     return pushed;
   }
 
   /** Writes `ledger` whole into a team store that holds no ledger yet; false when it holds one (or was seeded). */
-  private async seed(ledger: UsageLedger): Promise<boolean> {
-    const seeded = await seedTeamLedger(this.options.connection, ledger, () => this.message());
+  private async seed(ledger: UsageLedger, heldEntries: string[]): Promise<boolean> {
+    const seeded = await seedTeamLedger(this.options.connection, ledger, () => this.message(), heldEntries);
     if (seeded) this.remote = undefined;
     return seeded;
   }
@@ -221,7 +226,10 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     this.options.pending.update((state) => ({ entries: [...state.entries, entry] }));
     // Before Redis was first read the view is the mirror file, which already holds every earlier pending entry.
     if (this.remote) this.adopt(this.remote);
-    else this.show(applyChanges(this.memory, entry.changes, entry.migrated));
+    else {
+      this.show(applyChanges(this.memory, entry.changes, entry.migrated));
+      this.inView.add(entry.id);
+    }
     if (this.closed) return;
     void this.flush(); // at once: a budget check right after this attempt must find its spend in Redis
   }
@@ -259,8 +267,13 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
   /** The view: the team's ledger as last read, plus this machine's entries not yet in it. */
   private adopt(remote: UsageLedger): void {
     let view = remote;
-    for (const entry of this.queue) view = applyChanges(view, entry.changes, entry.migrated);
+    const held = new Set<string>();
+    for (const entry of this.queue) {
+      view = applyChanges(view, entry.changes, entry.migrated);
+      held.add(entry.id);
+    }
     this.show(view);
+    this.inView = held;
   }
 
   private show(view: UsageLedger): void {

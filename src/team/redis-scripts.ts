@@ -92,9 +92,11 @@ return {1}
 /**
  * A team store without a ledger (it lost its data, or `state push` fills it) gets one whole ledger once: the first
  * machine to ask writes its view; every later one finds the periods or the seed flag and only replays what it has
- * not written yet.
- * KEYS[1] the seed flag; KEYS[2] the set of period hashes; KEYS[3..] the period hashes.
- * ARGV: JSON array as in RECORD_USAGE_LUA (fields set, not added), pub/sub channel, change message.
+ * not written yet. The pending entries the view holds get their attempt markers in the same step: another process
+ * that has them queued too (one sharing this machine's state dir) then finds them counted instead of adding them again.
+ * KEYS[1] the seed flag; KEYS[2] the set of period hashes; KEYS[3..] the period hashes (one per ARGV[1] entry), then
+ * the markers of the pending entries the view holds.
+ * ARGV: JSON array as in RECORD_USAGE_LUA (fields set, not added), pub/sub channel, change message, marker TTL s.
  */
 export const SEED_USAGE_LUA = `
 if redis.call('SCARD', KEYS[2]) > 0 then return 0 end
@@ -106,6 +108,7 @@ for i, change in ipairs(changes) do
   redis.call('EXPIRE', key, tonumber(change.ttl))
   redis.call('SADD', KEYS[2], key)
 end
+for i = 3 + #changes, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', tonumber(ARGV[4])) end
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
 `;

@@ -225,7 +225,7 @@ export class TeamConnection {
       for (const member of this.members.values()) void member.flush?.();
       if (wasDown)
         this.warn(
-          `auto-router: team store ${this.settings.displayUrl} reachable again${reseed ? "; it had lost its data and was re-seeded from this machine's view" : ""}`,
+          `auto-router: team store ${this.settings.displayUrl} reachable again${reseed ? "; it had lost its data and is re-seeded from the machines' views" : ""}`,
         );
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
@@ -235,15 +235,18 @@ export class TeamConnection {
   }
 
   /**
-   * Every team store carries an epoch key written once. If it is gone although this process saw one, Redis lost its
-   * data (restarted without persistence, flushed): the stores then write their local view back.
+   * Every team store carries an epoch key written once. If it is gone or another one although this process saw one,
+   * Redis lost its data (restarted without persistence, flushed): the stores then write their local view back. Every
+   * process that saw the old epoch tries (the stores' seeds are atomic, the first wins), not only the one that wrote
+   * the new epoch: one that only sent its queue could get there before that seed and have it refused.
    */
   private async checkEpoch(): Promise<boolean> {
     const epochKey = this.key("epoch");
     const fresh = randomUUID();
     const created = await this.call((client) => client.set(epochKey, fresh, "NX"));
-    const lost = created === "OK" && this.knownEpoch !== undefined;
-    this.knownEpoch = created === "OK" ? fresh : ((await this.call((client) => client.get(epochKey))) ?? fresh);
+    const current = created === "OK" ? fresh : ((await this.call((client) => client.get(epochKey))) ?? fresh);
+    const lost = this.knownEpoch !== undefined && current !== this.knownEpoch;
+    this.knownEpoch = current;
     return lost;
   }
 

@@ -42,8 +42,9 @@ describe("team ledger on Redis", () => {
   const machine = (
     name: string,
     keyPrefix: string,
-    options: { dir?: string; onStoreDown?: "local" | "block" } = {},
+    options: { dir?: string; onStoreDown?: "local" | "block"; warnings?: string[] } = {},
   ): Machine => {
+    const sink = options.warnings ?? warnings;
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), `auto-router-ledger-${name}-`));
     if (!options.dir) dirs.push(dir);
     const { settings } = resolveTeamSettings(
@@ -53,8 +54,8 @@ describe("team ledger on Redis", () => {
     const backend = openStateBackend({
       settings,
       stateDir: dir,
-      onWarning: (w) => warnings.push(w.message),
-      warn: (text) => warnings.push(text),
+      onWarning: (w) => sink.push(w.message),
+      warn: (text) => sink.push(text),
     });
     backends.push(backend);
     const usage = backend.open(USAGE_STORE_NAME, emptyLedger, parseLedger);
@@ -246,6 +247,58 @@ describe("team ledger on Redis", () => {
     assert.equal(costField(prefix, "day", "mock-a|*|requests"), 2);
     await third.backend.close();
     assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 0);
+  });
+
+  it("two processes on one state dir (pi and the gateway): Redis back empty, every entry of both counted once", async () => {
+    const prefix = "par:shared:";
+    const told: string[] = [];
+    const a = machine("sa", prefix, { warnings: told });
+    const b = machine("sb", prefix, { dir: a.dir, warnings: told });
+    await Promise.all([a.backend.ready(), b.backend.ready()]);
+    const record = (m: Machine, id: string) =>
+      m.ledger.record({ id, calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
+    record(a, "pre:a");
+    record(b, "pre:b");
+    await Promise.all([a.usage.flush(), b.usage.flush()]);
+    for (const m of [a, b])
+      await eventually(() => providerSpend(m.usage.read(), calendar, "mock-a").day.requests === 2, "both see 2");
+    await redis.kill();
+    for (const m of [a, b])
+      await eventually(() => m.backend.describe(Date.now()).connection === "down", `${m.dir} notices`);
+    const pendingFile = join(a.dir, "auto-router.team-usage-pending.json");
+    const pendingIds = () => {
+      try {
+        return (JSON.parse(readFileSync(pendingFile, "utf8")).entries as Array<{ id: string }>).map((e) => e.id);
+      } catch {
+        return [];
+      }
+    };
+    // a's entries early (both processes have read them from the shared file by the time Redis is back), b's right
+    // before Redis comes back (a's view may not hold them yet).
+    for (const id of ["a:1", "a:2", "a:3"]) record(a, id);
+    await eventually(() => pendingIds().length === 3, "a's entries in the shared pending file");
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // past the stores' 2 s refresh of other writers
+    for (const id of ["b:1", "b:2", "b:3"]) record(b, id);
+    await eventually(() => pendingIds().length === 6, "b's entries in the shared pending file");
+    await redis.restart();
+    for (const m of [a, b])
+      await eventually(() => m.backend.describe(Date.now()).connection === "connected", `${m.dir} reconnects`);
+    // Both saw the old epoch, so both try the re-seed before writing anything (the first one's seed wins): one that
+    // only wrote its queue could otherwise get in before the seed and have it refused.
+    assert.equal(told.filter((w) => /reachable again; it had lost its data/.test(w)).length, 2);
+    await Promise.all([a.usage.flush(), b.usage.flush()]);
+    await eventually(
+      () => pendingIds().length === 0 && [a, b].every((m) => m.backend.describe(Date.now()).pendingWrites === 0),
+      "the shared pending file emptied",
+    );
+    await Promise.all([a.usage.flush(), b.usage.flush()]);
+    // The two entries from before the loss (re-seeded) and the six written while Redis was down: each once.
+    assert.equal(costField(prefix, "day", "mock-a|*|requests"), 8);
+    assert.ok(Math.abs(costField(prefix, "day", "mock-a|*|costUsd") - 2) < 1e-9);
+    assert.equal(costField(prefix, "month", "mock-a|*|requests"), 8);
+    for (const m of [a, b])
+      await eventually(() => providerSpend(m.usage.read(), calendar, "mock-a").day.requests === 8, `${m.dir} sees 8`);
+    assert.equal(costField(prefix, "day", "mock-a|*|requests"), 8);
   });
 
   it('with state.onStoreDown "local" checks a hard budget against the machine\'s own view while Redis is down', async () => {
