@@ -50,6 +50,17 @@ const CONNECT_TIMEOUT_MS = 2_000;
 /** How long the marker of an applied write batch is kept: far longer than any replay after an outage. */
 export const BATCH_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
+const LOGIN_REFUSED = /^(?:WRONGPASS|NOAUTH)\b/;
+
+/**
+ * Redis that answers but refuses the URL's user or password is no network problem, and will not pass by waiting:
+ * the error says what to fix (the reconnects go on, for a password changed on the server).
+ */
+export function explainConnectionError(message: string): string {
+  if (!LOGIN_REFUSED.test(message)) return message;
+  return `${message.replace(/\.$/, "")}: check the user and password in state.url (or AUTO_ROUTER_REDIS_URL)`;
+}
+
 export class TeamConnection {
   private client: (Redis & TeamCommands) | undefined;
   private subscriber: Redis | undefined;
@@ -189,13 +200,19 @@ export class TeamConnection {
 
   private onDown(error: Error | undefined): void {
     if (this.closed) return;
-    if (error) this.lastError = error.message;
+    if (error) this.lastError = explainConnectionError(error.message);
     if (this.state === "down") return;
     const wasConnected = this.state === "connected";
     this.state = "down";
     this.resolveFirstSync();
+    const how =
+      this.lastError && LOGIN_REFUSED.test(this.lastError)
+        ? "refuses this machine's login"
+        : wasConnected
+          ? "lost"
+          : "unreachable";
     this.warn(
-      `auto-router: team store ${this.settings.displayUrl} ${wasConnected ? "lost" : "unreachable"}${this.lastError ? ` (${this.lastError})` : ""}; ` +
+      `auto-router: team store ${this.settings.displayUrl} ${how}${this.lastError ? ` (${this.lastError})` : ""}; ` +
         "routing continues on the local view, writes are kept and replayed on reconnect",
     );
   }

@@ -357,6 +357,29 @@ describe("team mode: several pi machines share one Redis", () => {
     assert.equal(teamSpend(prefix, "mock-a").day.requests, 2);
   });
 
+  it("says that Redis refuses a wrong password (not that it is unreachable), names what to fix, and still answers", async () => {
+    primary.reset();
+    primary.enqueue({ text: "Answered on the local view." });
+    const prefix = "par:wrongpass:";
+    const wrongUrl = redis.url.replace("team-pass-9", "not-the-pass-3");
+    assert.notEqual(wrongUrl, redis.url);
+    const dir = machine("w1", prefix, { state: { backend: "redis", url: wrongUrl, keyPrefix: prefix, machine: "w1" } });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router state", "hello"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const shown = run.stdout + run.stderr;
+    assert.match(
+      shown,
+      /team store redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0 refuses this machine's login \(WRONGPASS [^)]*: check the user and password in state\.url/,
+    );
+    assert.match(shown, /connection: down \(WRONGPASS .*check the user and password/);
+    assert.doesNotMatch(shown, /unreachable/);
+    assert.match(run.stdout, /Answered on the local view\./);
+    assert.doesNotMatch(shown, /not-the-pass-3/);
+  });
+
   it("answers every prompt while Redis is killed for 10 s and restarted empty, and the ledger then equals the served usage", async () => {
     primary.reset();
     const prefix = "par:fault:";
