@@ -4,6 +4,7 @@
 import { findNodeAtLocation, parseTree, type Node } from "jsonc-parser";
 import type { z } from "zod";
 import { aliasCandidates } from "./alias-names.ts";
+import { closestKey, keysAt } from "./key-suggestions.ts";
 import { formatPath, type ConfigIssue } from "./issues.ts";
 import { migrateConfig } from "./migrate.ts";
 import { routerConfigSchema, type RouterConfig } from "./schema.ts";
@@ -21,6 +22,15 @@ function deleteAt(root: unknown, path: ReadonlyArray<PropertyKey>, keys: string[
     node = (node as Record<PropertyKey, unknown>)[segment as string];
   }
   if (node && typeof node === "object") for (const key of keys) delete (node as Record<string, unknown>)[key];
+}
+
+function unknownKeyText(key: string, known: string[]): string {
+  const near = closestKey(key, known);
+  if (near) return `unknown key (ignored); did you mean "${near}"?`;
+  const listed = known.filter((name) => !name.startsWith("_"));
+  return listed.length > 0
+    ? `unknown key (ignored); check its spelling and placement (known here: ${listed.join(", ")})`
+    : "unknown key (ignored); check its spelling and placement";
 }
 
 function describeZodIssue(issue: z.core.$ZodIssue): string {
@@ -116,20 +126,22 @@ export function parseConfigValue(raw: unknown): ParsedConfig {
   const issues: ConfigIssue[] = [];
   const migrated = migrateConfig(raw, issues);
   if (issues.some((i) => i.severity === "error")) return { issues };
-  let result = routerConfigSchema().safeParse(migrated);
+  const schema = routerConfigSchema();
+  let result = schema.safeParse(migrated);
   if (!result.success) {
     const unknownKeys = result.error.issues.filter((i) => i.code === "unrecognized_keys");
     for (const issue of unknownKeys) {
+      const known = keysAt(schema, issue.path);
       for (const key of (issue as { keys: string[] }).keys) {
         issues.push({
           severity: "warning",
           path: formatPath([...issue.path, key]),
-          message: "unknown key (ignored); check its spelling and placement",
+          message: unknownKeyText(key, known),
         });
       }
       deleteAt(migrated, issue.path, (issue as { keys: string[] }).keys);
     }
-    if (unknownKeys.length > 0) result = routerConfigSchema().safeParse(migrated);
+    if (unknownKeys.length > 0) result = schema.safeParse(migrated);
   }
   if (!result.success) {
     for (const issue of result.error.issues) {

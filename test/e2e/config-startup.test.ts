@@ -143,6 +143,26 @@ describe("a routes file that is broken when pi starts", () => {
     assert.ok(!run.stderr.includes(`${routesFile(dir)} at routes.mine.targets[1]`), run.stderr);
   });
 
+  it("names what a misspelt key was probably meant to be, or the keys known at that place", async () => {
+    const dir = agentDir({
+      routes: { mine: { sortby: "cost", targets: [{ provider: "mock-a", modelId: "model-a", labl: "A" }] } },
+      budgets: { polcy: "hard" },
+      theme: "dark",
+    });
+    const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
+    assert.equal(run.code, 0, run.stderr);
+    const file = routesFile(dir).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    for (const [path, hint] of [
+      ["routes\\.mine\\.sortby", 'did you mean "sortBy"\\?'],
+      ["routes\\.mine\\.targets\\[0\\]\\.labl", 'did you mean "label"\\?'],
+      ["budgets\\.polcy", 'did you mean "policy"\\?'],
+      ["theme", "check its spelling and placement \\(known here: .*\\broutes\\b.*\\bbudgets\\b.*\\)"],
+    ])
+      assert.match(run.stderr, new RegExp(`warning: ${file}:\\d+:\\d+ at ${path}: unknown key \\(ignored\\); ${hint}`));
+    // Only warnings: the route is served.
+    assert.match(run.stdout + run.stderr, /auto-router\s+mine/);
+  });
+
   it("says so when AUTO_ROUTER_CONFIG names a file that does not exist", async () => {
     const dir = agentDir(GOOD_ROUTES);
     const missing = join(dir, "no-such-routes.json");

@@ -7,6 +7,7 @@ import { getModel } from "@mariozechner/pi-ai";
 import { DEFAULT_CONFIG } from "../../src/config/defaults.ts";
 import { routesJsonSchemaText, SCHEMA_FILE_NAME } from "../../src/config/json-schema.ts";
 import { parseConfigText } from "../../src/config/parse-config.ts";
+import { closestKey } from "../../src/config/key-suggestions.ts";
 import { findSilentStrategies } from "../../src/config/silent-strategies.ts";
 import { configErrorText, describeLoad, loadConfigFile } from "../../src/state/config-file.ts";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
@@ -88,6 +89,33 @@ describe("routes file parsing", () => {
         ["warning", "budgetz"],
       ],
     );
+  });
+
+  it("suggests the known key closest to a misspelt one, read from the schema at the key's place", () => {
+    const result = parse({
+      routes: {
+        a: {
+          sortby: "cost",
+          targets: [{ provider: "x", modelId: "y", lable: "q" }],
+          policyRules: [{ type: "exclude-provider", providers: ["x"], priorty: 1 }],
+        },
+      },
+      failover: { kinds: { rate_limit: { cooldownMS: 1 } } },
+      zzz: 1,
+    });
+    assert.deepEqual(
+      result.issues.map((i) => [i.path, i.message.replace(/^unknown key \(ignored\); /, "")]).slice(0, 4),
+      [
+        ["routes.a.targets[0].lable", 'did you mean "label"?'],
+        ["routes.a.policyRules[0].priorty", 'did you mean "priority"?'],
+        ["routes.a.sortby", 'did you mean "sortBy"?'],
+        ["failover.kinds.rate_limit.cooldownMS", 'did you mean "cooldownMs"?'],
+      ],
+    );
+    // Nothing close: the keys known at that place.
+    assert.match(result.issues[4]!.message, /known here: \$schema, version, defaultRoute, routes, /);
+    assert.deepEqual([closestKey("zzz", ["routes", "tiers"]), closestKey("wieght", ["weight"])], [undefined, "weight"]);
+    assert.deepEqual(closestKey("ab", ["abc", "xy"]), "abc");
   });
 
   it("rejects a wrong type, naming the path and what was expected", () => {
