@@ -10,7 +10,7 @@ import { streamRoute } from "../runtime/failover-stream.ts";
 import { FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_TOKENS } from "../runtime/provider-models.ts";
 import type { ClientContext } from "./client-messages.ts";
 import { clientPrompt, takeShortcuts } from "./client-prompt.ts";
-import { endToError, errorBody, GatewayError, type Protocol } from "./errors.ts";
+import { committedErrorText, endToError, errorBody, GatewayError, type Protocol } from "./errors.ts";
 import { type DirectRoutes, resolveModelName, unknownModelText } from "./model-names.ts";
 import { gatewayPassthrough } from "./passthrough.ts";
 import type { PassthroughDialect } from "./passthrough-scan.ts";
@@ -159,12 +159,7 @@ export async function serveChat<Request>(
       const message = await stream.result();
       if (watch.signal.aborted) return void reply.hijack();
       if (message.stopReason === "error" || message.stopReason === "aborted") {
-        throw new GatewayError(
-          502,
-          "api_error",
-          message.errorMessage ?? "the target failed after it had started answering",
-          headers,
-        );
+        throw new GatewayError(502, "api_error", committedErrorText(message.errorMessage, watch.servedKey), headers);
       }
       return void reply
         .code(200)
@@ -183,7 +178,17 @@ export async function serveChat<Request>(
     reply.raw.write(encoder.encode(first.value));
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
       if (watch.signal.aborted) break;
-      reply.raw.write(encoder.encode(next.value));
+      const event = next.value;
+      reply.raw.write(
+        encoder.encode(
+          event.type === "error" && event.reason === "error"
+            ? {
+                ...event,
+                error: { ...event.error, errorMessage: committedErrorText(event.error.errorMessage, watch.servedKey) },
+              }
+            : event,
+        ),
+      );
     }
     reply.raw.end();
   } finally {

@@ -143,3 +143,12 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
   const transient = end.failures.some((failure) => TRANSIENT_KINDS.has(failure.kind as never));
   return new GatewayError(503, "overloaded", message, { "x-should-retry": transient ? "true" : "false" });
 }
+
+/**
+ * The error that ends an answer after its commit point. pi-ai's own text says little over HTTP ("terminated"): the
+ * client is told which target broke off, and that what it received stands and nothing is sent again.
+ */
+export function committedErrorText(message: string | undefined, servedKey: string | undefined): string {
+  if (message?.startsWith("auto-router:")) return message;
+  return `auto-router: ${servedKey ?? "the target"} failed after it had started answering (${message ?? "no reason given"}); the answer so far stands and is not sent again`;
+}

@@ -369,6 +369,44 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     assert.equal(second.calls.length, 1);
   });
 
+  it("names the target that broke off a translated answer after it started, for both clients", async () => {
+    // An Anthropic client on an OpenAI target (route "mixed"), cut after its first chunk.
+    first.enqueue({ text: ["uno ", "dos ", "tres "], dropAfterChunks: 1 });
+    const stream = fx.anthropic.messages.stream({
+      model: "mixed",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "count" }],
+    });
+    let text = "";
+    stream.on("text", (delta) => (text += delta));
+    await assert.rejects(stream.finalMessage(), (error: any) => {
+      assert.equal(error.error?.error?.type, "api_error");
+      assert.match(
+        error.error?.error?.message,
+        /^auto-router: mock-a\/model-a failed after it had started answering \(terminated\); the answer so far stands/,
+      );
+      return true;
+    });
+    assert.equal(text, "uno ");
+    assert.equal(secondAnthropic.calls.length, 0, "no replay after the commit point");
+
+    // An OpenAI client on an Anthropic target (route "claude"), not streaming: a 502 naming the target.
+    firstAnthropic.enqueue({ text: ["eins ", "zwei ", "drei "], dropAfterChunks: 1 });
+    await assert.rejects(
+      fx.openai.chat.completions.create({ model: "claude", messages: [{ role: "user", content: "count" }] }),
+      (error: any) => {
+        assert.equal(error.status, 502);
+        assert.match(
+          error.message,
+          /auto-router: mock-c\/model-c failed after it had started answering \(terminated\)/,
+        );
+        assert.equal(error.headers.get("x-auto-router-served-by"), "mock-c/model-c");
+        return true;
+      },
+    );
+    assert.equal(secondAnthropic.calls.length, 0);
+  });
+
   it("answers 503 in the client's format when every target fails", async () => {
     firstAnthropic.enqueue({ status: 500 });
     secondAnthropic.enqueue({ status: 529, errorType: "overloaded_error", errorMessage: "Overloaded" });
