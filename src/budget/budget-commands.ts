@@ -154,10 +154,21 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
         return output.error(
           `budget clear: "${rest[0]}" is not a period: expected daily or monthly (or none for both)\nusage: ${BUDGET_USAGE}`,
         );
+      const commandSet = service.limits.read().providers;
+      const cleared = (period ? [period] : BUDGET_PERIODS).filter((name) => commandSet[provider]?.[name] !== undefined);
+      if (cleared.length === 0) {
+        const others = Object.keys(commandSet).filter((name) =>
+          BUDGET_PERIODS.some((p) => commandSet[name]?.[p] !== undefined),
+        );
+        return output.info(
+          `budget clear: no ${period ?? "daily or monthly"} budget for ${provider} was set by command, so nothing changed` +
+            ` (set by command: ${others.sort().join(", ") || "none"})`,
+        );
+      }
       service.limits.update(clearLimitOperation(provider, period));
       await service.limits.flush();
       output.info(
-        `${period ?? "daily and monthly"} budget set by command for ${provider} cleared; config limits (if any) apply again`,
+        `${cleared.join(" and ")} budget set by command for ${provider} cleared; config limits (if any) apply again`,
       );
     },
   };

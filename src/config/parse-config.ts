@@ -74,6 +74,14 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
       });
     });
   }
+  for (const [provider, limits] of Object.entries(config.budgets?.providers ?? {})) {
+    if (limits.daily !== undefined && limits.monthly !== undefined && limits.daily > limits.monthly)
+      issues.push({
+        severity: "warning",
+        path: `budgets.providers.${provider}.daily`,
+        message: `$${limits.daily} a day is more than the monthly limit of $${limits.monthly}, so it never blocks anything (a typo of one of them?)`,
+      });
+  }
   const checkRules = (rules: RouterConfig["policyRules"], path: string, global: boolean) => {
     const priorities = new Map<number, string>();
     (rules ?? []).forEach((rule, index) => {

@@ -143,10 +143,10 @@ describe("a routes file that is broken when pi starts", () => {
     assert.ok(!run.stderr.includes(`${routesFile(dir)} at routes.mine.targets[1]`), run.stderr);
   });
 
-  it("names what a misspelt key was probably meant to be, or the keys known at that place", async () => {
+  it("names what a misspelt key was probably meant to be, or the keys known at that place; a limit that cannot block", async () => {
     const dir = agentDir({
       routes: { mine: { sortby: "cost", targets: [{ provider: "mock-a", modelId: "model-a", labl: "A" }] } },
-      budgets: { polcy: "hard" },
+      budgets: { polcy: "hard", providers: { "mock-a": { daily: 50, monthly: 30 } } },
       theme: "dark",
     });
     const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
@@ -159,6 +159,13 @@ describe("a routes file that is broken when pi starts", () => {
       ["theme", "check its spelling and placement \\(known here: .*\\broutes\\b.*\\bbudgets\\b.*\\)"],
     ])
       assert.match(run.stderr, new RegExp(`warning: ${file}:\\d+:\\d+ at ${path}: unknown key \\(ignored\\); ${hint}`));
+    // A limit that can never block is a warning of the same kind.
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `warning: ${file}:\\d+:\\d+ at budgets\\.providers\\.mock-a\\.daily: \\$50 a day is more than the monthly limit of \\$30`,
+      ),
+    );
     // Only warnings: the route is served.
     assert.match(run.stdout + run.stderr, /auto-router\s+mine/);
   });

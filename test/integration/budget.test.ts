@@ -204,9 +204,21 @@ describe("budgets through pi", () => {
     h.faux("mock-b").setResponses([fauxAssistantMessage("B serves")]);
     await h.prompt("one");
     assert.equal(h.lastAssistant().provider, "mock-a");
-    assert.match(await command(h, "/auto-router budget clear mock-a"), /cleared/);
+    assert.match(
+      await command(h, "/auto-router budget clear nosuch"),
+      /no daily or monthly budget for nosuch was set by command, so nothing changed \(set by command: mock-a\)/,
+    );
+    assert.match(
+      await command(h, "/auto-router budget clear mock-a monthly"),
+      /no monthly budget for mock-a was set by command, so nothing changed/,
+    );
+    assert.match(
+      await command(h, "/auto-router budget clear mock-a"),
+      /^daily budget set by command for mock-a cleared/m,
+    );
     await h.prompt("two");
     assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.match(await command(h, "/auto-router budget clear mock-a"), /nothing changed \(set by command: none\)/);
   });
 
   it("warns in explain when a provider has used 80% of its budget", async () => {

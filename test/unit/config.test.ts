@@ -118,6 +118,24 @@ describe("routes file parsing", () => {
     assert.deepEqual(closestKey("ab", ["abc", "xy"]), "abc");
   });
 
+  it("warns about a daily budget above the monthly one, which can never block", () => {
+    const result = parse({
+      routes: { a: { targets: [{ provider: "x", modelId: "y" }] } },
+      budgets: { providers: { x: { daily: 50, monthly: 30 }, y: { daily: 5, monthly: 30 } } },
+    });
+    assert.ok(result.config);
+    assert.deepEqual(
+      result.issues.map((i) => [i.severity, i.path, i.message]),
+      [
+        [
+          "warning",
+          "budgets.providers.x.daily",
+          "$50 a day is more than the monthly limit of $30, so it never blocks anything (a typo of one of them?)",
+        ],
+      ],
+    );
+  });
+
   it("rejects a wrong type, naming the path and what was expected", () => {
     const result = parse({ routes: { a: { targets: [{ provider: 42, modelId: "y" }] } } });
     assert.equal(result.config, undefined);
