@@ -4,6 +4,7 @@ import type { Engine } from "../engine.ts";
 import type { CommandOutput } from "../commands/command-types.ts";
 import { runCommand } from "../commands/dispatch.ts";
 import type { ProviderHealth } from "../health/health-check.ts";
+import type { ProviderStatus } from "../routing/types.ts";
 import type { BackendStatus } from "../team/team-connection.ts";
 
 export interface ProviderHealthLine {
@@ -14,6 +15,9 @@ export interface ProviderHealthLine {
   credentials: string;
   unhealthy?: string;
   lastError?: string;
+  /** What routing reads of its budget and quota now ("blocked": skipped, or a 402 under a hard budget). */
+  budget?: { level: string; detail: string };
+  quota?: { level: string; detail: string };
   targets: Array<{
     key: string;
     resolvable: boolean;
@@ -23,7 +27,7 @@ export interface ProviderHealthLine {
   }>;
 }
 
-export function healthLine(report: ProviderHealth, now: number): ProviderHealthLine {
+export function healthLine(report: ProviderHealth, now: number, status?: ProviderStatus): ProviderHealthLine {
   const probes = report.targets.flatMap((target) => (target.probe ? [target.probe] : []));
   const resolvable = report.targets.some((target) => target.resolvable);
   const ok =
@@ -40,6 +44,8 @@ export function healthLine(report: ProviderHealth, now: number): ProviderHealthL
     credentials: report.credentials,
     ...(report.unhealthy ? { unhealthy: report.unhealthy } : {}),
     ...(report.lastError ? { lastError: report.lastError.message } : {}),
+    ...(status?.budget ? { budget: { level: status.budget.level, detail: status.budget.detail } } : {}),
+    ...(status?.quota ? { quota: { level: status.quota.level, detail: status.quota.detail } } : {}),
     targets: report.targets.map((target) => ({
       key: target.key,
       resolvable: target.resolvable,
@@ -74,7 +80,10 @@ export async function providersHealth(
   await runCommand(`health --json${probe ? " --probe" : ""}`, engine.commandDeps(), output, engine.subcommands);
   if (json === undefined) throw new Error(failure ?? "the health check produced no report");
   const now = engine.runtime.now();
-  const providers = (JSON.parse(json).providers as ProviderHealth[]).map((report) => healthLine(report, now));
+  const live = engine.runtime.liveStatus(now).providers;
+  const providers = (JSON.parse(json).providers as ProviderHealth[]).map((report) =>
+    healthLine(report, now, live[report.provider]),
+  );
   // The state backend (file, or the team store: its URL without the password, connection state and lag).
   return {
     ok: providers.every((provider) => provider.ok),

@@ -492,5 +492,14 @@ describe("gateway: a hard budget that is spent, with the official clients", () =
     const lines = fx.gateway.stderr().split("\n");
     assert.equal(lines.filter((line) => /POST \/v1\/chat\/completions route=chat 402 /.test(line)).length, 1);
     assert.equal(lines.filter((line) => /POST \/v1\/messages route=claude 402 /.test(line)).length, 1);
+    // The operator's health page says why: the budget, per provider (not a health problem: ok stays true).
+    const health = (await (
+      await fetch(`${fx.gateway.url}/health/providers`, { headers: { "x-api-key": fx.gateway.token } })
+    ).json()) as any;
+    const a = health.providers.find((p: any) => p.provider === "mock-a");
+    assert.equal(a.ok, true);
+    assert.equal(a.budget.level, "blocked");
+    assert.match(a.budget.detail, /daily/);
+    assert.equal(health.providers.find((p: any) => p.provider === "mock-c").budget.level, "blocked");
   });
 });
