@@ -1,7 +1,9 @@
 // Per-request provider preferences in OpenRouter's grammar (a body `provider` object or an `X-Provider` header of
 // JSON), mapped onto the router's own ProviderPreferences. Keys OpenRouter has but the router cannot honour
-// (data_collection, quantizations, ...) are ignored, as OpenRouter ignores what a provider does not support.
+// (data_collection, quantizations, ...) are ignored, as OpenRouter ignores what a provider does not support; so are
+// keys it may add later. A key a letter or two away from one OpenRouter has is a typo, and is refused with the key meant.
 import { z } from "zod";
+import { closestKey } from "../config/key-suggestions.ts";
 import { SORT_KEYS, type ProviderPreferences } from "../config/routing-schema.ts";
 import { emptyShortcuts } from "../routing/shortcuts.ts";
 import type { PromptShortcuts } from "../routing/types.ts";
@@ -27,6 +29,18 @@ const openRouterSchema = z.object({
     .optional(),
 });
 
+/** OpenRouter's keys the router has no counterpart for: accepted and ignored. */
+const IGNORED_KEYS = [
+  "require_parameters",
+  "data_collection",
+  "zdr",
+  "enforce_distillable_text",
+  "quantizations",
+  "preferred_min_throughput",
+  "preferred_max_latency",
+];
+const OPENROUTER_KEYS = [...Object.keys(openRouterSchema.shape), ...IGNORED_KEYS];
+
 const EXPECTED = `a JSON object in OpenRouter's provider grammar: {"order": [..], "only": [..], "ignore": [..], "allow_fallbacks": bool, "sort": "${SORT_KEYS.join('"|"')}", "max_price": number|{"completion": number}}`;
 
 /** Parses one source; `where` names it in the error ("X-Provider header", "body.provider"). */
@@ -45,6 +59,12 @@ export function parseProviderPreferences(raw: unknown, where: string): ProviderP
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new GatewayError(400, "invalid_request", `${where}: expected ${EXPECTED}`);
+  for (const key of Object.keys(value)) {
+    if (OPENROUTER_KEYS.includes(key)) continue;
+    const meant = closestKey(key, OPENROUTER_KEYS);
+    if (meant)
+      throw new GatewayError(400, "invalid_request", `${where}: unknown key "${key}"; did you mean "${meant}"?`);
+  }
   const parsed = openRouterSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

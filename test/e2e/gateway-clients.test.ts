@@ -279,6 +279,28 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         return true;
       },
     );
+    // A misspelt key would otherwise be ignored and the preference silently lost.
+    await assert.rejects(
+      fx.openai.chat.completions.create(
+        { model: "chat", messages: [{ role: "user", content: "hi" }] },
+        { headers: { "X-Provider": JSON.stringify({ ignor: ["mock-a"] }) } },
+      ),
+      (error: any) => {
+        assert.equal(error.status, 400);
+        assert.match(error.message, /X-Provider header: unknown key "ignor"; did you mean "ignore"\?/);
+        return true;
+      },
+    );
+    // OpenRouter keys the router has no counterpart for, and keys far from any it knows, are ignored.
+    second.enqueue({ text: "Still only B." });
+    const body = { provider: { only: ["mock-b"], data_collection: "deny", some_future_option: true } };
+    const kept = await fx.openai.chat.completions.create({
+      model: "chat",
+      messages: [{ role: "user", content: "hi" }],
+      ...body,
+    } as any);
+    assert.equal(kept.choices[0]!.message.content, "Still only B.");
+    assert.equal(first.calls.length, 0);
   });
 
   it("serves one real target named provider/model, and applies @shortcuts at the start of the last user message", async () => {
