@@ -83,8 +83,11 @@ export function assessWindow(
 ): WindowAssessment {
   const elapsed = elapsedFraction(window, now);
   const uvi = windowUvi(window, now);
-  // A window that is used up is critical whatever its pace: nothing is left until it resets.
-  const level = window.usedFraction >= 1 ? "critical" : uviLevel(uvi, elapsed, thresholds);
+  // A window that is used up is critical whatever its pace: nothing is left until it resets. A monthly budget's window
+  // only paces spending: it demotes at most. Blocking at the limit is the budget's own job, under budgets.policy (soft:
+  // routed anyway when nothing else can serve), which an exclusion here would turn into a hard limit.
+  const paced = window.usedFraction >= 1 ? "critical" : uviLevel(uvi, elapsed, thresholds);
+  const level = window.source === "budget" && paced === "critical" ? "stressed" : paced;
   const assessment: WindowAssessment = {
     name: window.name,
     uvi,

@@ -126,7 +126,7 @@ describe("provider health through pi", () => {
 });
 
 describe("monthly spend pacing through pi", () => {
-  it("skips a per-token provider that has spent its monthly budget faster than the month passes and logs a quota event", async () => {
+  it("demotes a per-token provider spending its monthly budget faster than the month passes, and logs a quota event", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "auto-router-health-state-"));
     const h = await start(
       { budgets: { providers: { "mock-a": { monthly: 0.0001 } } } },
@@ -141,13 +141,15 @@ describe("monthly spend pacing through pi", () => {
     await h.prompt("first");
     assert.equal(h.lastAssistant().provider, "mock-a");
 
+    // Past its limit: pacing says stressed (a budget window demotes at most), the budget itself skips it.
     const uvi = await h.command("/auto-router uvi");
-    assert.match(uvi, /mock-a\s+monthly budget\s+\d+%\s+\d+%\s+[\d.]+\s+critical\s+in .*budget/);
+    assert.match(uvi, /mock-a\s+monthly budget\s+\d+%\s+\d+%\s+[\d.]+\s+stressed\s+in .*budget/);
     await h.prompt("second");
     assert.equal(h.lastAssistant().provider, "mock-b");
     assert.equal(h.faux("mock-a").state.callCount, 1);
     const explained = await h.command("/auto-router explain");
-    assert.match(explained, /mock-a\/model-a.*quota critical: monthly budget window/s);
+    assert.match(explained, /mock-a\/model-a.*budget blocked: monthly/s);
+    assert.doesNotMatch(explained, /quota critical/);
 
     await h.dispose();
     harness = undefined;
@@ -157,7 +159,22 @@ describe("monthly spend pacing through pi", () => {
     assert.ok(quota.length >= 1, "a quota event for mock-a");
     assert.deepEqual(
       { level: quota.at(-1).data.level, window: quota.at(-1).data.window, source: quota.at(-1).data.source },
-      { level: "critical", window: "monthly budget", source: "budget" },
+      { level: "stressed", window: "monthly budget", source: "budget" },
     );
+  });
+
+  it("keeps a soft monthly budget soft: past its limit, a route with no other target is still served, as for a daily one", async () => {
+    const h = await start({
+      routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } },
+      budgets: { providers: { "mock-a": { monthly: 0.0001 } } },
+    });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("A answer"), fauxAssistantMessage("A again, over budget")]);
+    await h.prompt("first");
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().stopReason, "stop");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const explained = await h.command("/auto-router explain");
+    assert.match(explained, /every target was excluded by soft reasons \(budget\); budget policy soft/);
   });
 });

@@ -48,6 +48,14 @@ describe("UVI per window", () => {
   it("treats a window that is used up as critical whatever its pace", () => {
     assert.equal(assessWindow(window(1, 0.95), NOW).level, "critical");
   });
+  it("rates a monthly budget's window at most stressed: past its limit or pace, blocking is the budget's own job", () => {
+    const budget = (used: number, elapsed: number): QuotaWindow => ({ ...window(used, elapsed), source: "budget" });
+    assert.equal(assessWindow(budget(1.33, 0.98), NOW).level, "stressed");
+    assert.equal(assessWindow(budget(0.1, 0), NOW).level, "stressed"); // 10% on the first day: UVI 2
+    assert.equal(assessWindow(budget(0.2, 0.5), NOW).level, "ok");
+    assert.equal(assessWindow({ ...budget(1.33, 0.98), source: "usage-api" }, NOW).level, "critical");
+  });
+
   it("uses configured thresholds", () => {
     const thresholds = uviSettings({ uvi: { thresholds: { stressed: 1.2, critical: 3 } } }, {}).thresholds;
     assert.equal(assessWindow(window(0.5, 0.4), NOW, thresholds).level, "stressed");
@@ -96,7 +104,8 @@ describe("monthly spend window", () => {
     const end = Date.parse("2026-04-01T00:00:00Z");
     const tenthDay = Date.parse("2026-03-11T00:00:00Z");
     const assessed = assessWindow(monthlySpendWindow(20, 30, start, end), tenthDay);
-    assert.equal(assessed.level, "critical"); // 67% of the budget in 32% of the month
+    assert.equal(assessed.uvi.toFixed(2), "2.07"); // 67% of the budget in 32% of the month
+    assert.equal(assessed.level, "stressed"); // demoted, never excluded: the budget itself blocks at its limit
   });
 });
 
