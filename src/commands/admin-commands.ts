@@ -19,10 +19,10 @@ export const explainCommand: Subcommand = {
       return output.error(`explain: "${args[0]}" is not a route (routes: ${routes.join(", ") || "none"})`);
     const last = args[0] ? deps.runtime.lastDecision(args[0]) : deps.runtime.allLastDecisions()[0];
     if (!last) {
+      // Decisions are kept in memory: a separate `pi -p "/auto-router explain"` run has none of an earlier run.
       return output.info(
-        args[0]
-          ? `no request has been routed through ${args[0]} in this session yet`
-          : "no request has been routed in this session yet",
+        `${args[0] ? `no request has been routed through ${args[0]} in this pi process yet` : "no request has been routed in this pi process yet"}` +
+          ` (explain shows this process's requests: in print mode, give it after the prompt, as in pi -p "<prompt>" "/auto-router explain"; earlier runs are in the event log, see node scripts/routing-stats.mjs)`,
       );
     }
     const served = last.servedKey

@@ -128,6 +128,7 @@ async function serveRequest(
   ) => {
     recordFinal(outcome, served, outcome === "success" ? message.usage?.cost?.total : undefined);
     env.report.status.onFinished(state.routeId, outcome, served, failoversOf(state));
+    env.report.finished?.(state.requestId, state.routeId, outcome);
     observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil, refusal });
     if (outcome !== "aborted")
       env.books.revert?.onFinished(

@@ -83,6 +83,12 @@ export class LastDecisions {
     });
   }
 
+  /** How a request ended; shown as its outcome when no target was tried (every one skipped or refused). */
+  finished(routeId: string, requestId: string, outcome: string): void {
+    const last = this.ofRequest(routeId, requestId);
+    if (last && last.attempts.length === 0) last.outcome = outcome;
+  }
+
   private ofRequest(routeId: string, requestId: string): LastDecision | undefined {
     const last = this.byRoute.get(routeId);
     return last?.requestId === requestId ? last : undefined;

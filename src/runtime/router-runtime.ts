@@ -21,6 +21,7 @@ import type {
   RequestBooks,
   RequestClock,
   RequestEnvironment,
+  RequestOutcome,
   RequestReport,
   RequestRouting,
   StatusSink,
@@ -212,6 +213,10 @@ export class RouterRuntime implements RequestEnvironment {
 
   note(requestId: string, routeId: string, text: string): void {
     this.lastDecisions.note(routeId, requestId, text);
+  }
+
+  finished(requestId: string, routeId: string, outcome: RequestOutcome): void {
+    this.lastDecisions.finished(routeId, requestId, outcome);
   }
 
   modelFacts(key: string): ModelFacts | undefined {

@@ -152,7 +152,10 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
       ["/auto-router debug", /^report written to .*auto-router\.debug-report\.txt/],
       ["/auto-router models", /^2 model\(s\) in 2 route\(s\)/],
       ["/auto-router explain", /on chain, \d+s ago, served by mock-b\/model-b after 1 failover\(s\)/],
-      ["/auto-router explain solo", /no request has been routed through solo in this session yet/],
+      [
+        "/auto-router explain solo",
+        /no request has been routed through solo in this pi process yet \(explain shows this process.s requests: in print mode, give it after the prompt/,
+      ],
       ["/auto-router shortcuts", /@reasoning[\s\S]*@max-price=N/],
       ["/auto-router rules", /no-a-at-night: when 23:00-05:00 => exclude mock-a \(priority 0, all routes, disabled\)/],
       ["/auto-router reload", /reloaded .*auto-router\.routes\.json: 2 routes/],

@@ -151,6 +151,9 @@ describe("budgets through pi", () => {
     assert.match(last.errorMessage, /policy is hard/);
     assert.equal(h.faux("mock-a").state.callCount, 0);
     assert.equal(h.faux("mock-b").state.callCount, 0);
+    // A request that tried no target still has an outcome (it read "pending" for good).
+    assert.match(await command(h, "/auto-router explain"), /outcome: refused/);
+    assert.match(await command(h, "/auto-router status"), /last main: refused/);
   });
 
   it("still serves under the soft policy when every provider is over budget", async () => {
