@@ -118,9 +118,25 @@ for (const line of LINES) {
         bin: join(packageDir, "bin", "pi-auto-router.mjs"),
         env: { PATH: BASE_PATH, NODE_OPTIONS: undefined },
       });
-      assert.notEqual(run.code, 0);
+      assert.equal(run.code, 1);
       assert.match(run.stderr, /@mariozechner\/pi-ai is not installed beside pi-auto-router and no pi was found/);
       assert.match(run.stderr, /AUTO_ROUTER_PI_DIR/);
+      // One line naming the command, not an uncaught exception with its stack.
+      assert.deepEqual(
+        run.stderr
+          .trim()
+          .split("\n")
+          .map((text) => text.slice(0, 16)),
+        ["pi-auto-router: "],
+      );
+      // The version needs no pi.
+      const version = await runGatewayCommand(fx.agentDir, ["--version"], {
+        node: NODE_22,
+        bin: join(packageDir, "bin", "pi-auto-router.mjs"),
+        env: { PATH: BASE_PATH, NODE_OPTIONS: undefined },
+      });
+      assert.equal(version.code, 0, version.stderr);
+      assert.match(version.stdout, /^pi-auto-router \d+\.\d+\.\d+\n$/);
     });
   });
 }
