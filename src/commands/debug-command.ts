@@ -3,10 +3,11 @@
 // cooldowns, breakers, health marks and UVI readings, and the last decisions per route from the event log. The
 // whole text goes through the same redaction as the event log, and it holds no prompt text (the log has none).
 import { join } from "node:path";
+import type { RouterConfig } from "../config/schema.ts";
 import { LegacyEventReader } from "../events/legacy-events.ts";
 import { parseEventLine } from "../events/read-events.ts";
 import { classifyFailure } from "../runtime/classify-failure.ts";
-import { redactedJson, redactText } from "../state/redact.ts";
+import { REDACTED, redactedJson, redactText } from "../state/redact.ts";
 import { inventoryStateDir, readTailLines, writePrivateFile } from "../state/state-inventory.ts";
 import { EVENT_LOG_NAME } from "../state/state-paths.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
@@ -67,6 +68,27 @@ export function recentDecisions(lines: string[]): Map<string, string[]> {
   return result;
 }
 
+/**
+ * The config with the values of the targets' extra headers masked: a header a provider reads a token from
+ * (`private-token`, `x-custom-token`) holds one whatever it looks like, and the names are what a bug report needs.
+ */
+function withoutHeaderValues(config: RouterConfig): RouterConfig {
+  const routes = Object.fromEntries(
+    Object.entries(config.routes).map(([id, route]) => [
+      id,
+      {
+        ...route,
+        targets: route.targets.map((target) =>
+          target.headers
+            ? { ...target, headers: Object.fromEntries(Object.keys(target.headers).map((name) => [name, REDACTED])) }
+            : target,
+        ),
+      },
+    ]),
+  );
+  return { ...config, routes };
+}
+
 export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
   const now = deps.now();
   const loaded = deps.services.config.state;
@@ -86,7 +108,7 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
       : ["  no issues"]),
     // Through the text redaction too: it also takes a URL's password out (a team-mode state.url, say), which the
     // event log's faster JSON check does not look for.
-    redactText(redactedJson(config)),
+    redactText(redactedJson(withoutHeaderValues(config))),
     "",
     "## state",
     stateDir,

@@ -29,7 +29,12 @@ const ROUTES = {
           modelId: "model-a",
           balanceEndpoint: `http://127.0.0.1:9/balance?api_key=${ENDPOINT_KEY}`,
         },
-        { provider: "mock-b", modelId: "model-b" },
+        // Tokens in headers the redaction cannot know by name or shape (a GitLab-style private-token, say).
+        {
+          provider: "mock-b",
+          modelId: "model-b",
+          headers: { "private-token": "LEAKF-6666", "x-custom-token": "LEAKA-1111" },
+        },
         { provider: "nowhere", modelId: "missing-model" },
       ],
     },
@@ -82,7 +87,18 @@ describe("/auto-router debug", () => {
       /planned mock-a\/model-a \(.*\): success by mock-b\/model-b, 1 failover\(s\) \[rate_limit\]\n.*planned mock-b\/model-b \(.*\): success by mock-b\/model-b$/m,
     );
 
-    for (const secret of [CONFIG_KEY, ENDPOINT_KEY, ERROR_KEY, GOOGLE_KEY, "PROMPT-TEXT-MARKER", "secret plan"]) {
+    // A target's extra headers are shown by name only.
+    assert.match(report, /"headers":\{"private-token":"\[REDACTED\]","x-custom-token":"\[REDACTED\]"\}/);
+    for (const secret of [
+      CONFIG_KEY,
+      ENDPOINT_KEY,
+      ERROR_KEY,
+      GOOGLE_KEY,
+      "PROMPT-TEXT-MARKER",
+      "secret plan",
+      "LEAKF-6666",
+      "LEAKA-1111",
+    ]) {
       assert.ok(!report.includes(secret), `the report must not contain ${secret}`);
       assert.ok(!shown.includes(secret), `the UI must not show ${secret}`);
     }
