@@ -1,6 +1,7 @@
 // Per-target request patches: extra headers and body fields that one target needs (a beta header, a provider
 // routing block). They are applied to the options of ONE attempt, so they follow their target and never reach another.
 import type { Api, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
+import { rememberCredentials } from "../state/redact.ts";
 
 export interface RequestPatch {
   headers?: Record<string, string>;
@@ -24,7 +25,12 @@ export function mergeBody(payload: unknown, patch: Record<string, unknown>): unk
 export function applyRequestPatch(options: SimpleStreamOptions, patch: RequestPatch | undefined): SimpleStreamOptions {
   if (!patch || (!patch.headers && !patch.body)) return options;
   const result: SimpleStreamOptions = { ...options };
-  if (patch.headers) result.headers = { ...options.headers, ...patch.headers };
+  if (patch.headers) {
+    // A token the routes file sends in a header (by its name: private-token, x-auth-token...) is redacted verbatim
+    // from then on, like the keys pi resolves: a provider may quote it back in an error.
+    rememberCredentials(undefined, patch.headers);
+    result.headers = { ...options.headers, ...patch.headers };
+  }
   const body = patch.body;
   if (body) {
     const previous = options.onPayload;

@@ -2,6 +2,7 @@
 // only when configured, per-target request patches that follow their target, and retrying a warm target through a
 // blip before failing over.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
@@ -9,6 +10,9 @@ import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import { startRpc } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
+
+/** A GitLab-style token in a target header: a plain shape that no key pattern matches. */
+const HEADER_TOKEN = "glpat-team-token-of-plain-shape";
 
 const target = (key: string, extra: Record<string, unknown> = {}) => ({
   provider: key.split("/")[0],
@@ -65,7 +69,7 @@ describe("subscription features through the pi CLI", () => {
             sortBy: "config",
             targets: [
               target("mock-warm/warm", {
-                headers: { "x-plan-beta": "context-1m" },
+                headers: { "x-plan-beta": "context-1m", "private-token": HEADER_TOKEN },
                 body: { provider: { order: ["fireworks"] }, metadata: { team: "core" } },
               }),
               target("mock-spare/spare"),
@@ -159,13 +163,17 @@ describe("subscription features through the pi CLI", () => {
 
   it("sends a target's own headers and body fields with it and never to the next target", async () => {
     reset();
-    warm.enqueue({ status: 503, errorMessage: "upstream busy" });
+    // The target quotes the token of its header back: no pattern knows its shape, its header's name says what it is.
+    warm.enqueue({ status: 503, errorMessage: `upstream busy for private-token ${HEADER_TOKEN}` });
     spare.enqueue({ text: "Spare answered." });
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/patched", "-p", "Hello"] });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), "Spare answered.");
     const patched = warm.calls[0]!;
     assert.equal(patched.headers["x-plan-beta"], "context-1m");
+    assert.equal(patched.headers["private-token"], HEADER_TOKEN);
+    assert.match(readFileSync(logFile, "utf8"), /upstream busy for private-token \[REDACTED\]/);
+    assert.ok(!`${run.stdout}${run.stderr}${readFileSync(logFile, "utf8")}`.includes(HEADER_TOKEN));
     assert.deepEqual(patched.body.provider, { order: ["fireworks"] });
     assert.deepEqual(patched.body.metadata, { team: "core" });
     // pi-ai's own fields survive the merge, and the credentials are still the target's own.
@@ -179,7 +187,9 @@ describe("subscription features through the pi CLI", () => {
     const listed = events()
       .filter((event) => event.type === "candidates")
       .at(-1).data.candidates;
-    assert.deepEqual(listed[0].reasons, ["request patch: header x-plan-beta, body.provider, body.metadata"]);
+    assert.deepEqual(listed[0].reasons, [
+      "request patch: header x-plan-beta, header private-token, body.provider, body.metadata",
+    ]);
     assert.doesNotMatch(JSON.stringify(listed), /context-1m|fireworks/);
   });
 
