@@ -83,7 +83,7 @@ function failoverChart(stats: SessionStats): string {
     const height = (day.failovers / most) * (BAR_AREA_HEIGHT - 40);
     const x = 50 + index * slot;
     return (
-      `<rect class="bar" data-day="${day.day}" data-value="${day.failovers}" data-requests="${day.requests}" x="${x.toFixed(1)}" y="${(BAR_AREA_HEIGHT - 20 - height).toFixed(1)}" width="${Math.max(1, slot * 0.8).toFixed(1)}" height="${height.toFixed(1)}" fill="#e15759"><title>${day.day}: ${day.failovers} failovers of ${day.requests} requests</title></rect>` +
+      `<rect class="bar" data-day="${day.day}" data-value="${day.failovers}" data-requests="${day.requests}" x="${x.toFixed(1)}" y="${(BAR_AREA_HEIGHT - 20 - height).toFixed(1)}" width="${Math.max(1, slot * 0.8).toFixed(1)}" height="${height.toFixed(1)}" fill="#e15759"><title>${day.day}: ${day.failovers} failover(s) in ${day.requests} requests</title></rect>` +
       `<text class="axis-label" x="${(x + slot * 0.4).toFixed(1)}" y="${BAR_AREA_HEIGHT - 6}" text-anchor="middle">${day.day.slice(5)}</text>`
     );
   });

@@ -144,7 +144,7 @@ export class SessionStatsAccumulator {
     const day = dayKey(request.endTime);
     const dayTotals = this.days.get(day) ?? { requests: 0, failovers: 0, failed: 0, models: new Map<string, number>() };
     dayTotals.requests++;
-    if (final.failovers > 0) dayTotals.failovers++;
+    dayTotals.failovers += final.failovers; // failovers, not requests that had one: the demo's prompt with 2 counts 2
     if (final.outcome === "failed") dayTotals.failed++;
     const modelKey = served ?? "(not served)";
     dayTotals.models.set(modelKey, (dayTotals.models.get(modelKey) ?? 0) + 1);

@@ -75,14 +75,16 @@ export const ratio = (numerator: number, denominator: number): number | undefine
  */
 export type UsdPrecision = "report" | "spend" | "estimate";
 
-/** Dollars for people; "-" when there is no amount. */
+/** Dollars for people ("-$0.0085" for a negative amount); "-" when there is no amount. */
 export function formatUsd(value: number | undefined, precision: UsdPrecision = "report"): string {
   if (value === undefined || !Number.isFinite(value)) return "-";
   const magnitude = Math.abs(value);
-  if (precision === "spend") return `$${value >= 100 ? value.toFixed(2) : value.toFixed(4).replace(/0{1,2}$/, "")}`;
-  if (precision === "estimate") return `$${value.toFixed(value < 0.01 ? 4 : 3)}`;
+  const sign = value < 0 ? "-" : "";
+  if (precision === "spend")
+    return `${sign}$${magnitude >= 100 ? magnitude.toFixed(2) : magnitude.toFixed(4).replace(/0{1,2}$/, "")}`;
+  if (precision === "estimate") return `${sign}$${magnitude.toFixed(magnitude < 0.01 ? 4 : 3)}`;
   if (magnitude === 0) return "$0";
-  return `$${value.toFixed(magnitude < 0.01 ? 4 : 2)}`;
+  return `${sign}$${magnitude.toFixed(magnitude < 0.01 ? 4 : 2)}`;
 }
 
 /**

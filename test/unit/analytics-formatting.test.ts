@@ -97,6 +97,11 @@ describe("text formatting", () => {
       ["$0.00", "$0.001", "$1.234", "$1.50", "$123.46"],
     );
     assert.deepEqual([formatUsd(0.0012, "estimate"), formatUsd(1.5, "estimate")], ["$0.0012", "$1.500"]);
+    // A difference that fell: the sign before the dollar (replay's "(-$0.0085)").
+    assert.deepEqual(
+      [formatUsd(-0.0085), formatUsd(-1.5), formatUsd(-0.25, "spend"), formatUsd(-0.0012, "estimate")],
+      ["-$0.0085", "-$1.50", "-$0.25", "-$0.0012"],
+    );
     assert.deepEqual(
       [850, 2500, 42_000].map((ms) => formatDuration(ms, "latency")),
       ["850ms", "2.50s", "42.0s"],

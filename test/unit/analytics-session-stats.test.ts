@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findLogFiles, readEvents } from "../../src/events/read-events.ts";
 import { renderSessionHtml } from "../../src/analytics/html-report.ts";
@@ -44,6 +47,24 @@ describe("session stats", () => {
         composition: [{ model: "(not served)", requests: 1 }],
       },
     ]);
+  });
+
+  it("counts every failover of a day, not the requests that had one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "auto-router-session-stats-"));
+    try {
+      const original = readFileSync(fixture("ours.jsonl"), "utf8");
+      const twice = original.replace(
+        '"attempts":2,"failovers":1,"latencyMs":3300,"failureKinds":["rate_limit"]',
+        '"attempts":3,"failovers":2,"latencyMs":3300,"failureKinds":["rate_limit","server"]',
+      );
+      assert.notEqual(twice, original);
+      writeFileSync(join(dir, "auto-router.events.jsonl"), twice);
+      const stats = await computeSessionStats(joinRequests(readEvents(findLogFiles(dir))), {});
+      assert.equal(stats.days[0]!.failovers, 2);
+      assert.match(formatSessionStats(stats), /2026-05-01\s+2\s+2\s/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("names only --daily-top models per day and sums the rest as other; --limit keeps the latest days", async () => {
