@@ -103,6 +103,10 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
     return { malformed: "no data object" };
   const time = typeof record.ts === "string" ? Date.parse(record.ts) : Number.NaN;
   if (Number.isNaN(time)) return { malformed: "no valid ts" };
+  if (record.type === "feedback") {
+    const invalid = invalidFeedback(record.data as Record<string, unknown>);
+    if (invalid) return { malformed: invalid };
+  }
   const event = record as unknown as NormalizedEvent;
   event.time = time;
   if (typeof event.v !== "number") event.v = 1;
@@ -110,6 +114,18 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
   const events = event.v >= 3 ? unfoldEvents(event) : undefined;
   if (events === undefined) return { event };
   return Array.isArray(events) ? { event, events } : events;
+}
+
+/**
+ * A rating the quality report would count wrongly: "meh" is no bad rating, and a tags string is no list of tags (it
+ * would be read character by character).
+ */
+function invalidFeedback(data: Record<string, unknown>): string | undefined {
+  if (data.rating !== "good" && data.rating !== "bad") return 'feedback without rating "good" or "bad"';
+  if (typeof data.ratedRequestId !== "string") return "feedback without ratedRequestId";
+  if (data.tags !== undefined && !(Array.isArray(data.tags) && data.tags.every((tag) => typeof tag === "string")))
+    return "feedback tags not a list of strings";
+  return undefined;
 }
 
 /** Every event of a parsed line, in order. */

@@ -36,6 +36,19 @@ describe("parseEventLine", () => {
     assert.deepEqual(parseEventLine('{"type":"final","ts":"soon","data":{}}'), { malformed: "no valid ts" });
   });
 
+  it("counts a rating the quality report would misread as malformed: no good/bad rating, tags not a list", () => {
+    const feedback = (data: Record<string, unknown>) =>
+      parseEventLine(JSON.stringify({ v: 1, type: "feedback", ts: "2026-05-01T00:00:00Z", requestId: "f", data }));
+    assert.deepEqual(feedback({ rating: "meh", ratedRequestId: "r1" }), {
+      malformed: 'feedback without rating "good" or "bad"',
+    });
+    assert.deepEqual(feedback({ rating: "bad", ratedRequestId: "r1", tags: "a,b" }), {
+      malformed: "feedback tags not a list of strings",
+    });
+    assert.deepEqual(feedback({ rating: "good" }), { malformed: "feedback without ratedRequestId" });
+    assert.ok("event" in feedback({ rating: "good", ratedRequestId: "r1", tags: ["fast"] }));
+  });
+
   it("reports an envelope of a type no script knows separately from malformed lines", () => {
     assert.deepEqual(parseEventLine('{"v":1,"type":"config-reloaded","ts":"2026-05-01T00:00:00Z","data":{}}'), {
       unknownType: "config-reloaded",
