@@ -143,6 +143,7 @@ describe("monthly spend pacing through pi", () => {
 
     // Past its limit: pacing says stressed (a budget window demotes at most), the budget itself skips it.
     const uvi = await h.command("/auto-router uvi");
+    assert.match(uvi, /critical ≥ 2 or used up \(excluded\).*a monthly budget's window is at most stressed/);
     assert.match(uvi, /mock-a\s+monthly budget\s+\d+%\s+\d+%\s+[\d.]+\s+stressed\s+in .*budget/);
     await h.prompt("second");
     assert.equal(h.lastAssistant().provider, "mock-b");
