@@ -39,10 +39,16 @@ export function skipTarget(
   decision.skipped.push(skippedTarget(target, key, label, reason, detail, until));
 }
 
+/** Skip reasons that pass with time: a target skipped for one of them may serve the same request a little later. */
+const PASSING_REASONS: ReadonlySet<SkipReason> = new Set(["cooldown", "circuit-open", "unhealthy", "quota"]);
+
 /** Every remaining target was skipped for soft reasons only: apply the configured budget policy. */
 export function fallBack(decision: Decision, soft: Pending[], policy: "soft" | "hard"): Pending[] {
   const usable = policy === "soft" ? soft : soft.filter((item) => !item.budgetBlocked);
   for (const item of soft) if (!usable.includes(item) && item.skip) decision.skipped.push(item.skip);
+  // A target that is only resting is no reason to refuse: the request waits for it or is told when it is back, with
+  // the budget among the reasons (never "every target is over budget", which is not so).
+  if (usable.length === 0 && decision.skipped.some((skipped) => PASSING_REASONS.has(skipped.reason))) return [];
   if (usable.length === 0) {
     const details = soft.map((item) => `${item.candidate.provider} (${item.budgetBlocked})`);
     decision.refusal = `auto-router: every target of route ${decision.routeId} is over budget and the budget policy is hard: ${[...new Set(details)].join("; ")}. Raise the budget or set budgets.policy to "soft".`;

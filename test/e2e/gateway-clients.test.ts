@@ -458,19 +458,28 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
 });
 
 describe("gateway: a hard budget that is spent, with the official clients", () => {
-  let fx: GatewayFixture<"A" | "C">;
+  let fx: GatewayFixture<"A" | "B" | "C">;
 
   before(async () => {
     fx = await startGatewayFixture({
-      emulators: { A: "openai", C: "anthropic" },
+      emulators: { A: "openai", B: "openai", C: "anthropic" },
       providers: {
         "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-000000000001", models: ["model-a"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key-000000000002", models: ["model-b"] },
         "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c-key-0000001", models: ["model-c"] },
       },
       routes: {
         routes: {
           chat: { targets: [{ provider: "mock-a", modelId: "model-a" }] },
           claude: { targets: [{ provider: "mock-c", modelId: "model-c" }] },
+          // mock-b has no budget: once it rests, the route is not "over budget", only waiting for it.
+          split: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-b", modelId: "model-b" },
+              { provider: "mock-a", modelId: "model-a" },
+            ],
+          },
         },
         budgets: { policy: "hard", providers: { "mock-a": { daily: 0 }, "mock-c": { monthly: 0 } } },
       },
@@ -523,5 +532,24 @@ describe("gateway: a hard budget that is spent, with the official clients", () =
     assert.equal(a.budget.level, "blocked");
     assert.match(a.budget.detail, /daily/);
     assert.equal(health.providers.find((p: any) => p.provider === "mock-c").budget.level, "blocked");
+  });
+
+  it("answers 429 with Retry-After, not 402, while the target within budget only rests", async () => {
+    fx.emulators.B.enqueue({ status: 429, errorMessage: "Rate limit reached", retryAfterSeconds: 90 });
+    const openai = new OpenAI({ baseURL: `${fx.gateway.url}/v1`, apiKey: fx.gateway.token, maxRetries: 0 });
+    const ask = () => openai.chat.completions.create({ model: "split", messages: [{ role: "user", content: "hi" }] });
+    await assert.rejects(ask(), (error: any) => error.status === 503); // mock-b's own 429, mock-a over budget
+    await assert.rejects(ask(), (error: any) => {
+      assert.equal(error.status, 429);
+      assert.ok(Number(error.headers.get("retry-after")) > 60, error.headers.get("retry-after"));
+      assert.doesNotMatch(error.message, /every target of route split is over budget/);
+      assert.match(
+        error.message,
+        /no target of route split is available now \(.*mock-b\/model-b.*mock-a\/model-a: budget/,
+      );
+      return true;
+    });
+    assert.equal(fx.emulators.B.calls.length, 1);
+    assert.equal(fx.emulators.A.calls.length, 0);
   });
 });

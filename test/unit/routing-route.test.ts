@@ -180,6 +180,16 @@ describe("route: budgets and quota", () => {
     assert.equal(decision.refusalKind, "over-budget");
   });
 
+  it("does not refuse as 'every target over budget' while another target is only cooling down", () => {
+    const state = snapshot({ r: { targets: targets("a/1", "b/1") } }, { budgetPolicy: "hard" });
+    state.cooldowns[routeTargetKey("r", "a/1")] = { until: NOW + 90_000, kind: "rate_limit" };
+    state.providers.b = { budget: { level: "blocked", detail: "$5.10 of $5 daily" } };
+    const decision = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(keys(decision), []);
+    assert.equal(decision.refusal, undefined);
+    assert.deepEqual(skippedReasons(decision), { "a/1": "cooldown", "b/1": "budget" });
+  });
+
   it("tells a refusal whose spend is only unknown (team store down) from one that is over budget", () => {
     const state = snapshot({ r: { targets: targets("a/1", "b/1") } }, { budgetPolicy: "hard" });
     state.providers.a = { budget: { level: "blocked", detail: "$5.10 of $5 daily" } };
