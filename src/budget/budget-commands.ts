@@ -108,10 +108,19 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
     description: "Spend per provider today and this month against its daily/monthly USD limits; set or clear limits",
     complete(prefix, deps) {
       const words = prefix.split(/\s+/);
-      if (words.length <= 1) return pick(BUDGET_ACTIONS, words[0] ?? "");
-      if (words.length === 2 && words[0] !== "show") return pick(providerNames(service, deps.now()), words[1]!);
-      if (words[0] === "clear" && words.length === 3) return pick(BUDGET_PERIODS, words[2]!);
-      if (words[0] === "set" && words.length === 4) return pick(BUDGET_PERIODS, words[3]!);
+      // A chosen value replaces the whole argument text: the words before the last one are kept in it.
+      const last = (values: readonly string[]) =>
+        pick(values, words.at(-1) ?? "").map((item) => ({
+          ...item,
+          value: [...words.slice(0, -1), item.value].join(" "),
+        }));
+      if (words.length <= 1) return last(BUDGET_ACTIONS);
+      // The providers with spend or limits, and every provider a route's target bills to (a first limit is set on one
+      // of those).
+      if (words.length === 2 && words[0] !== "show")
+        return last([...new Set([...providerNames(service, deps.now()), ...billedProviders(deps.config())])].sort());
+      if (words[0] === "clear" && words.length === 3) return last(BUDGET_PERIODS);
+      if (words[0] === "set" && words.length === 4) return last(BUDGET_PERIODS);
       return [];
     },
     async run(args, deps, output) {

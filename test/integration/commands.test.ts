@@ -95,6 +95,15 @@ describe("/auto-router subcommands through pi", () => {
     assert.deepEqual(await complete(h, "rate "), ["rate good", "rate bad"]);
     assert.deepEqual(await complete(h, "rate bad too slow --t"), ["rate bad too slow --tags "]);
     assert.deepEqual(await complete(h, "shadow e"), ["shadow enable"]);
+    // The words before the one completed stay (a chosen value replaces the whole argument text).
+    assert.deepEqual(await complete(h, "budget se"), ["budget set"]);
+    assert.deepEqual(await complete(h, "budget set mock-"), [
+      "budget set mock-a",
+      "budget set mock-b",
+      "budget set mock-c",
+    ]);
+    assert.deepEqual(await complete(h, "budget clear mock-a m"), ["budget clear mock-a monthly"]);
+    assert.deepEqual(await complete(h, "budget set mock-a 5 d"), ["budget set mock-a 5 daily"]);
     assert.deepEqual(await complete(h, "rules d"), ["rules deep"]);
     assert.deepEqual(await complete(h, "search mock-"), ["search mock-a", "search mock-b", "search mock-c"]);
   });
