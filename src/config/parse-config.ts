@@ -74,6 +74,17 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
       });
     });
   }
+  for (const [name, value] of Object.entries(config.gateway?.models ?? {})) {
+    const route = value.startsWith("auto-router/") ? value.slice("auto-router/".length) : value;
+    if (routeIds.has(route) || config.aliases?.[route] !== undefined) continue;
+    if (!value.startsWith("auto-router/") && value.includes("/")) continue; // provider/model: checked when used
+    const near = closestKey(route, [...routeIds]);
+    issues.push({
+      severity: "warning",
+      path: `gateway.models.${name}`,
+      message: `"${value}" is not a route or alias${near ? `; did you mean "auto-router/${near}"?` : ` (routes: ${[...routeIds].join(", ")})`}`,
+    });
+  }
   for (const [provider, limits] of Object.entries(config.budgets?.providers ?? {})) {
     if (limits.daily !== undefined && limits.monthly !== undefined && limits.daily > limits.monthly)
       issues.push({

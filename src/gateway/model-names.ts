@@ -51,7 +51,11 @@ export function listedModelNames(config: RouterConfig): string[] {
 }
 
 export function unknownModelText(name: string, config: RouterConfig): string {
-  return `model ${JSON.stringify(name)} is not served here; known routes: ${listedModelNames(config).join(", ") || "(none configured)"}`;
+  const mapped = config.gateway?.models?.[name];
+  const known = `known routes: ${listedModelNames(config).join(", ") || "(none configured)"}`;
+  if (mapped !== undefined)
+    return `model ${JSON.stringify(name)} is mapped by gateway.models to ${JSON.stringify(mapped)}, which is not a route, an alias or a model pi knows; ${known}`;
+  return `model ${JSON.stringify(name)} is not served here; ${known}`;
 }
 
 /**

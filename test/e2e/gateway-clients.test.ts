@@ -55,7 +55,8 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
           },
         },
         aliases: { fast: "chat" },
-        gateway: { models: { "claude-sonnet-4-5": "auto-router/claude" } },
+        // The second mapping names a route that is not there (a typo).
+        gateway: { models: { "claude-sonnet-4-5": "auto-router/claude", "claude-haiku-9": "auto-router/claud" } },
         // Cooldowns (and waiting for one to end) would carry one test's failures into the next; each test here
         // wants the failover within its own request.
         failover: {
@@ -255,6 +256,28 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       },
     );
     assert.equal(first.calls.length + second.calls.length, 0);
+  });
+
+  it("reports a gateway.models mapping to a route that is not there, at start and in the 404", async () => {
+    assert.match(
+      fx.gateway.stderr(),
+      /warning: .*auto-router\.routes\.json:\d+:\d+ at gateway\.models\.claude-haiku-9: "auto-router\/claud" is not a route or alias; did you mean "auto-router\/claude"\?/,
+    );
+    await assert.rejects(
+      fx.anthropic.messages.create({
+        model: "claude-haiku-9",
+        max_tokens: 10,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+      (error: any) => {
+        assert.equal(error.status, 404);
+        assert.match(
+          error.error?.error?.message,
+          /model "claude-haiku-9" is mapped by gateway\.models to "auto-router\/claud", which is not a route, an alias or a model pi knows; known routes: auto-router\/chat/,
+        );
+        return true;
+      },
+    );
   });
 
   it("takes the model from X-Model and provider preferences from X-Provider, and refuses invalid X-Provider JSON", async () => {

@@ -118,6 +118,21 @@ describe("routes file parsing", () => {
     assert.deepEqual(closestKey("ab", ["abc", "xy"]), "abc");
   });
 
+  it("warns about a gateway.models mapping to a route that is not there, with the route meant", () => {
+    const result = parse({
+      routes: { main: { targets: [{ provider: "x", modelId: "y" }] } },
+      aliases: { quick: "main" },
+      gateway: { models: { a: "auto-router/mian", b: "auto-router/main", c: "quick", d: "x/y", e: "nothing-like-it" } },
+    });
+    assert.deepEqual(
+      result.issues.map((i) => [i.path, i.message]),
+      [
+        ["gateway.models.a", '"auto-router/mian" is not a route or alias; did you mean "auto-router/main"?'],
+        ["gateway.models.e", '"nothing-like-it" is not a route or alias (routes: main)'],
+      ],
+    );
+  });
+
   it("warns about a daily budget above the monthly one, which can never block", () => {
     const result = parse({
       routes: { a: { targets: [{ provider: "x", modelId: "y" }] } },
