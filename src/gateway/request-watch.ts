@@ -41,6 +41,9 @@ export class RequestWatch {
   }
 
   readonly observer: RequestObserver = {
+    // An attempt's time starts with it, not at the end of the one before: a wait for a resting target between them
+    // is no target's time.
+    onAttemptStart: () => void (this.attemptStartedAt = this.core.now()),
     onCommitted: (candidate) => {
       this.servedKey = candidate.key;
       this.attempts.push({

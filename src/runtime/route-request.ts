@@ -25,6 +25,8 @@ export interface RequestEnd {
 
 /** Per-request hooks; the runtime's own bookkeeping runs regardless. */
 export interface RequestObserver {
+  /** An attempt on `candidate` starts now (after any wait for a resting target). */
+  onAttemptStart?(candidate: Candidate): void;
   onCommitted?(candidate: Candidate): void;
   onAttemptResult?(candidate: Candidate, outcome: AttemptOutcome): void;
   /** Called once, before the stream ends (before its result() resolves). */

@@ -104,6 +104,7 @@ export async function tryCandidates(
       retry: retried?.count,
     });
     env.report.status.onAttempt(state.routeId, candidate, attemptNumber);
+    observer?.onAttemptStart?.(candidate);
 
     const patch = pin ? pinnedPatch(targetConfig, pin) : targetConfig;
     const onCommit = () => {

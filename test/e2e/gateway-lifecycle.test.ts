@@ -42,6 +42,7 @@ describe("gateway lifecycle", () => {
             ],
           },
           solo: { targets: [{ provider: "mock-b", modelId: "model-b" }] },
+          "solo-a": { targets: [{ provider: "mock-a", modelId: "model-a" }] },
         },
         gateway: { maxConcurrentRequests: 1 },
       },
@@ -138,6 +139,25 @@ describe("gateway lifecycle", () => {
       },
     );
     assert.equal(anthropicTarget.calls.length, 1, "the cooling target was not called again");
+  });
+
+  it("times each attempt from its own start in x-auto-router-attempts, not from the wait before it", async () => {
+    openaiTarget.reset();
+    openaiTarget.enqueue({ status: 429, errorMessage: "Rate limit reached", retryAfterSeconds: 2 });
+    openaiTarget.enqueue({ text: "After the wait." });
+    const { data, response } = await fx.openai.chat.completions
+      .create({ model: "solo-a", messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
+    assert.equal(data.choices[0]!.message.content, "After the wait.");
+    const attempts = JSON.parse(response.headers.get("x-auto-router-attempts")!);
+    assert.deepEqual(
+      attempts.map((attempt: { status: number }) => attempt.status),
+      [429, 200],
+    );
+    // The 2 s wait for the resting target is nobody's attempt time: counted in, the served attempt would read at least
+    // the wait (it did: 2,017 ms), whatever the machine's speed.
+    assert.ok(attempts[1].ms < 2_000, `the served attempt took ${attempts[1].ms} ms`);
+    assert.equal(openaiTarget.calls.length, 2);
   });
 
   it("reports provider health, 503 when a provider is not ok", async () => {
