@@ -19,6 +19,7 @@ import {
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { redactText } from "../state/redact.ts";
+import { committedErrorText } from "./errors.ts";
 import { editJson } from "./json-edit.ts";
 import { answerMessage, SseBlocks, type PassthroughDialect, type StreamScanner } from "./passthrough-scan.ts";
 import { PassthroughReply } from "./passthrough-reply.ts";
@@ -251,9 +252,11 @@ function runPassthrough(
       }
       const timedOut = watchdog.tripped !== undefined || noAnswerIn !== undefined;
       if (committed) {
+        // Node says "aborted" for an upstream connection that broke, which reads like the client's own cancel.
+        const reason = error.message === "aborted" ? "connection lost" : error.message;
         const text = timedOut
           ? cutOffText(timeoutFailure())
-          : `auto-router: ${candidate.key}: ${error.message}${error.code ? ` ${error.code}` : ""} (terminated)`;
+          : committedErrorText(`${reason}${error.code ? ` ${error.code}` : ""}`, candidate.key);
         return cutOff(text);
       }
       if (timedOut) return fail(timeoutFailure());

@@ -386,6 +386,11 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       // The SDK raises the gateway's `event: error` record as an APIError carrying its body.
       assert.equal(error.constructor.name, "APIError");
       assert.equal(error.error?.error?.type, "api_error");
+      // The same words as for a translated answer: which target broke off, and that nothing is sent again.
+      assert.match(
+        error.error?.error?.message,
+        /^auto-router: mock-d\/model-d failed after it had started answering \(connection lost ECONNRESET\); the answer so far stands/,
+      );
       return true;
     });
     assert.equal(text, "one two ");
