@@ -131,6 +131,9 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
   // Nothing to retry soon: a route that is not there, a hard budget that is spent. A budget's spend that cannot be
   // read now (the team store is down) comes back once the store does.
   if (end.refusal === "unknown-route") return new GatewayError(404, "not_found", message);
+  // The client's own provider filter left nothing (a typo in `only`, a max_price below every target): its request.
+  if (end.refusal === "no-match")
+    return new GatewayError(400, "invalid_request", message, { "x-should-retry": "false" });
   if (end.refusal === "spend-unknown")
     return new GatewayError(503, "overloaded", message, { "x-should-retry": "true" });
   if (end.failures.length === 0 && end.coolingUntil !== undefined) {

@@ -207,9 +207,10 @@ export interface Decision {
 
 /**
  * Why a request was refused before any attempt: its route is not in the config, every target is over a hard budget,
- * or a hard budget's spend cannot be read now (the team store is down), which passes once it can.
+ * or a hard budget's spend cannot be read now (the team store is down), which passes once it can; or (the runtime's
+ * verdict) every target is left out by the request's own provider preferences.
  */
-export type RefusalKind = "unknown-route" | "over-budget" | "spend-unknown";
+export type RefusalKind = "unknown-route" | "over-budget" | "spend-unknown" | "no-match";
 
 /** The account a target bills and draws quota from: its authProvider (shared credentials), else its provider. */
 export const accountOf = (target: { provider: string; authProvider?: string }): string =>

@@ -16,6 +16,7 @@ import type { Failure } from "./classify-failure.ts";
 import {
   allFailedText,
   noCapableTargetText,
+  noMatchingTargetText,
   noTargetText,
   routerAbortedMessage,
   routerErrorMessage,
@@ -280,6 +281,13 @@ async function serveRequest(
       }
       if (refreshed.skipped.length > 0 && refreshed.skipped.every((s) => s.reason === "capability")) {
         return failWith(noCapableTargetText(state.routeId, refreshed.skipped));
+      }
+      if (
+        refreshed.skipped.length > 0 &&
+        refreshed.skipped.every((s) => s.reason === "provider-preference" || s.reason === "price")
+      ) {
+        refusal = "no-match";
+        return failWith(noMatchingTargetText(state.routeId, refreshed.skipped));
       }
       const reasons = [...refreshed.skipped.map((s) => `${s.key}: ${s.detail}`), ...state.refusals];
       coolingUntil = cooling?.until;

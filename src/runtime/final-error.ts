@@ -122,6 +122,15 @@ export function noCapableTargetText(routeId: string, skipped: Array<{ key: strin
   return `auto-router: route ${routeId} has no target that ${what} (${parts}). Waiting will not change this: choose a route with such a target, or add one to this route.`;
 }
 
+/**
+ * Every target was left out by provider preferences (the request's `@only=`, X-Provider `only`/`ignore`/`max_price`,
+ * or the route's own): no outage, and waiting will not change it.
+ */
+export function noMatchingTargetText(routeId: string, skipped: Array<{ key: string; detail: string }>): string {
+  const parts = skipped.map((s) => `${s.key}: ${s.detail}`).join("; ");
+  return `auto-router: no target of route ${routeId} matches the provider preferences (${parts}). Waiting will not change this: check the provider names and limits asked for (the request's @only=/X-Provider, or the route's preferences).`;
+}
+
 /** An AssistantMessage carrying a router-made error, attributed to the virtual model. */
 export function routerErrorMessage(model: Model<Api>, text: string, now: number): AssistantMessage {
   return {

@@ -324,6 +324,24 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     } as any);
     assert.equal(kept.choices[0]!.message.content, "Still only B.");
     assert.equal(first.calls.length, 0);
+    // A filter that leaves no target is the request's own doing, not an outage: 400, never retried.
+    const calls = first.calls.length + second.calls.length;
+    await assert.rejects(
+      fx.openai.chat.completions.create(
+        { model: "chat", messages: [{ role: "user", content: "hi" }] },
+        { headers: { "X-Provider": JSON.stringify({ only: ["mock-zz"] }) } },
+      ),
+      (error: any) => {
+        assert.equal(error.status, 400);
+        assert.equal(error.headers.get("x-should-retry"), "false");
+        assert.match(
+          error.message,
+          /no target of route chat matches the provider preferences \(mock-a\/model-a: not in only: mock-zz; mock-b\/model-b: not in only: mock-zz\)/,
+        );
+        return true;
+      },
+    );
+    assert.equal(first.calls.length + second.calls.length, calls);
   });
 
   it("serves one real target named provider/model, and applies @shortcuts at the start of the last user message", async () => {

@@ -74,6 +74,18 @@ describe("routing through real pi", () => {
     assert.equal(h.faux("mock-a").state.callCount, 0);
   });
 
+  it("says an `@only=` that names no target of the route is the cause, not that no target is available now", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
+    await h.prompt("@only=mock-zz hello there");
+    const error = h.lastAssistant().errorMessage ?? "";
+    assert.match(
+      error,
+      /^auto-router: no target of route main matches the provider preferences \(mock-a\/model-a: not in only: mock-zz; mock-b\/model-b: not in only: mock-zz\)\. Waiting will not change this/,
+    );
+    assert.doesNotMatch(error, /available now/);
+    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+  });
+
   it("follows the route's preferences block: order first, no fallbacks beyond it when allowFallbacks is false", async () => {
     // The default ranking (not sortBy: "config", which keeps the declared order) puts `order`'s providers first.
     const three = ["mock-a/model-a", "mock-b/model-b", "mock-v/model-v"].map(target);
