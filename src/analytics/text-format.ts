@@ -80,8 +80,15 @@ export function formatUsd(value: number | undefined, precision: UsdPrecision = "
   if (value === undefined || !Number.isFinite(value)) return "-";
   const magnitude = Math.abs(value);
   const sign = value < 0 ? "-" : "";
-  if (precision === "spend")
+  if (precision === "spend") {
+    // A limit or spend below a tenth of a cent keeps its two significant digits: $0.00001 is no $0.00.
+    if (magnitude > 0 && magnitude < 0.0001)
+      return `${sign}$${magnitude
+        .toFixed(12)
+        .replace(/0+$/, "")
+        .replace(/(\.0*[1-9]\d?)\d*$/, "$1")}`;
     return `${sign}$${magnitude >= 100 ? magnitude.toFixed(2) : magnitude.toFixed(4).replace(/0{1,2}$/, "")}`;
+  }
   if (precision === "estimate") return `${sign}$${magnitude.toFixed(magnitude < 0.01 ? 4 : 3)}`;
   if (magnitude === 0) return "$0";
   return `${sign}$${magnitude.toFixed(magnitude < 0.01 ? 4 : 2)}`;

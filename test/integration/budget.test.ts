@@ -93,6 +93,9 @@ describe("budgets through pi", () => {
     const { fauxAssistantMessage } = h.fauxHelpers;
     const setOutput = await command(h, "/auto-router budget set mock-a 0.0001");
     assert.match(setOutput, /daily budget for mock-a set to \$0\.0001/);
+    // A smaller amount is shown as it is, not rounded to $0.00.
+    assert.match(await command(h, "/auto-router budget set mock-a 0.00001"), /set to \$0\.00001\b/);
+    await command(h, "/auto-router budget set mock-a 0.0001");
     assert.doesNotMatch(setOutput, /note: no target/);
     // A provider nothing bills to is accepted but said to do nothing; a bad amount or period is named.
     assert.match(

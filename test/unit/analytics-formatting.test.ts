@@ -96,6 +96,11 @@ describe("text formatting", () => {
       ],
       ["$0.00", "$0.001", "$1.234", "$1.50", "$123.46"],
     );
+    // Below a tenth of a cent: two significant digits, never "$0.00" for an amount that is not zero.
+    assert.deepEqual(
+      [formatUsd(0.00001, "spend"), formatUsd(0.000012345, "spend"), formatUsd(0.0001, "spend")],
+      ["$0.00001", "$0.000012", "$0.0001"],
+    );
     assert.deepEqual([formatUsd(0.0012, "estimate"), formatUsd(1.5, "estimate")], ["$0.0012", "$1.500"]);
     // A difference that fell: the sign before the dollar (replay's "(-$0.0085)").
     assert.deepEqual(
