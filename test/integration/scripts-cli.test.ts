@@ -1,11 +1,12 @@
 // Spawns each routing-* script with plain node (no loader flag): they must register tsx themselves.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { freshDir } from "../helpers/temp-and-workers.ts";
 
 const repository = fileURLToPath(new URL("../../", import.meta.url));
 const fixtures = join(repository, "test/fixtures/events");
@@ -18,7 +19,7 @@ interface Run {
 }
 
 function runScript(script: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const home = mkdtempSync(join(tmpdir(), "auto-router-cli-home-"));
+  const home = freshDir("auto-router-cli-home");
   const environment: Record<string, string | undefined> = {
     ...process.env,
     HOME: home,
@@ -42,7 +43,7 @@ function runScript(script: string, args: string[], env: Record<string, string> =
 }
 
 function replayConfig(): string {
-  const directory = mkdtempSync(join(tmpdir(), "auto-router-cli-config-"));
+  const directory = freshDir("auto-router-cli-config");
   const path = join(directory, "routes.json");
   writeFileSync(
     path,
@@ -102,7 +103,7 @@ describe("routing scripts from the command line", () => {
   });
 
   it("routing-session-stats --json --html writes the chart page and reports drift", async () => {
-    const html = join(mkdtempSync(join(tmpdir(), "auto-router-cli-html-")), "report.html");
+    const html = join(freshDir("auto-router-cli-html"), "report.html");
     const run = await runScript("routing-session-stats", [
       "--json",
       "--file",
@@ -159,7 +160,7 @@ describe("routing scripts from the command line", () => {
   });
 
   it("reads an old log directory that we kept appending to as one history, each request counted once", async () => {
-    const directory = mkdtempSync(join(tmpdir(), "auto-router-merged-log-"));
+    const directory = freshDir("auto-router-merged-log");
     const oldLines = readFileSync(join(fixtures, "legacy.jsonl"), "utf8");
     const newLines = readFileSync(join(fixtures, "ours.jsonl"), "utf8");
     writeFileSync(join(directory, "auto-router.events.jsonl"), oldLines + newLines);
@@ -179,7 +180,7 @@ describe("routing scripts from the command line", () => {
   });
 
   it("says a last line was cut off when the log is read while its writer is mid-line", async () => {
-    const directory = mkdtempSync(join(tmpdir(), "auto-router-live-log-"));
+    const directory = freshDir("auto-router-live-log");
     const lines = readFileSync(join(fixtures, "ours.jsonl"), "utf8");
     writeFileSync(join(directory, "auto-router.events.jsonl"), lines + lines.split("\n")[0]!.slice(0, 50));
     const text = await runScript("routing-stats", [], { AUTO_ROUTER_LOG_DIR: directory });
@@ -214,7 +215,7 @@ describe("routing scripts from the command line", () => {
   });
 
   it("exits 1 when the default log directory has no event log", async () => {
-    const agentDirectory = mkdtempSync(join(tmpdir(), "auto-router-cli-agent-"));
+    const agentDirectory = freshDir("auto-router-cli-agent");
     const run = await runScript("routing-quality-stats", [], { PI_CODING_AGENT_DIR: agentDirectory });
     assert.equal(run.code, 1);
     assert.match(run.stderr, /cannot read .*extensions: ENOENT/);

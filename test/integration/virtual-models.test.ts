@@ -1,11 +1,11 @@
 // The auto-router models as pi sees them: capabilities derived from the route's resolvable targets, and
 // re-registered when the routes file changes (reload command, or an edit on disk), with invalid edits kept out.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { freshDir } from "../helpers/temp-and-workers.ts";
 
 const TARGETS = [
   {
@@ -116,7 +116,7 @@ describe("auto-router virtual models", () => {
   });
 
   it("keep a route of a file broken at start-up selectable, fail its requests with the error, and serve once the file is fixed", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "auto-router-broken-"));
+    const dir = freshDir("auto-router-broken"); // the harness writes its state here until it is disposed
     try {
       const file = join(dir, "routes.json");
       writeFileSync(
