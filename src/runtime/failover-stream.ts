@@ -29,7 +29,7 @@ import type { Decision, RefusalKind } from "../routing/types.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { tryCandidates } from "./try-candidates.ts";
-import { describeWait, earliestQuotaReset, waitUntilReset } from "./wait-for-reset.ts";
+import { COUNTDOWN_TICK_MS, describeWait, earliestQuotaReset, waitUntilReset } from "./wait-for-reset.ts";
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
 export const MAX_WAIT_ROUNDS = 1;
@@ -236,8 +236,13 @@ async function serveRequest(
           cooling.until!,
           waitingText(state.routeId, state.failures, cooling.key, waitMs),
         );
-        const completed = await env.clock.sleep(Math.max(0, waitMs) + 5, signal);
-        if (!completed) return abortNow();
+        // In one-second ticks, each showing the seconds left: one long sleep left the status line's count frozen.
+        const until = cooling.until! + 5;
+        for (let left = until - env.clock.now(); left > 0; left = until - env.clock.now()) {
+          if (!(await env.clock.sleep(Math.min(COUNTDOWN_TICK_MS, left), signal))) return abortNow();
+          env.report.status.onWaiting(state.routeId, cooling.key, cooling.until!);
+        }
+        if (signal?.aborted) return abortNow();
         state.tried.clear();
         continue;
       }

@@ -258,9 +258,24 @@ describe("cooldowns", () => {
         errorMessage: "429 Rate limit reached. Please try again in 20s.",
       }),
     ]);
+    const shown: string[] = [];
+    const statuses = h.ui!.statuses;
+    const set = statuses.set.bind(statuses);
+    statuses.set = (key, text) => {
+      if (text) shown.push(text);
+      return set(key, text);
+    };
     await h.prompt("Say hi");
     assert.equal(textOf(h.lastAssistant()), "A after the wait");
     assert.equal(h.faux("mock-a").state.callCount, 2);
+    // The status line counts the wait down (it showed one number for the whole wait).
+    const counts = shown.flatMap((text) => /waiting (\d+)s for mock-a\/model-a/.exec(text)?.[1] ?? []);
+    assert.ok(new Set(counts).size >= 2, `the wait was shown as ${JSON.stringify(counts)}`);
+    assert.deepEqual(
+      [...counts].sort((a, b) => Number(b) - Number(a)),
+      counts,
+      "counting down",
+    );
   });
 
   it("fails at once, saying when a target is available, when every cooldown is longer than the wait", async () => {
