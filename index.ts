@@ -19,6 +19,7 @@ import { readModelsFileIds } from "./src/state/models-file.ts";
 import { redactText } from "./src/state/redact.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 import { WarningSink } from "./src/ui/warning-sink.ts";
+import type { Notify } from "./src/runtime/services.ts";
 
 export const PROVIDER_ID = "auto-router";
 
@@ -26,7 +27,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
   let context: ExtensionContext | undefined;
   const isActive = (ctx: ExtensionContext | undefined) => ctx?.model?.provider === PROVIDER_ID;
   const warnings = new WarningSink();
-  const warn = (text: string) => warnings.warn(text);
+  const warn: Notify = (text, level) => warnings.warn(text, level);
   const bind = (ctx: ExtensionContext) => {
     context = ctx;
     warnings.attach(ctx);

@@ -11,14 +11,14 @@ import type { PluginContext } from "./runtime/plugin.ts";
 import type { StatusSink } from "./runtime/request-environment.ts";
 import { catalogueRegistryWith } from "./runtime/model-catalogue.ts";
 import { RouterRuntime } from "./runtime/router-runtime.ts";
-import { openServices, type Services } from "./runtime/services.ts";
+import { type Notify, openServices, type Services } from "./runtime/services.ts";
 import type { StreamFunction } from "./runtime/start-target.ts";
 import { describeLoad } from "./state/config-file.ts";
 
 export interface EngineOptions {
   agentDir: string;
   processEnv: Record<string, string | undefined>;
-  warn: (text: string) => void;
+  warn: Notify;
   /** Where the runtime reports decisions and attempts (pi's status line); silent when absent. */
   status?: StatusSink;
   /** The config the runtime routes with, derived from the file's (the gateway adds one-target routes). */

@@ -22,11 +22,17 @@ import { CooldownBook, cooldownStateSchema, emptyCooldowns } from "./cooldown-bo
 import { LatencyBook, emptyLatency, latencyStateSchema, parseLatencyState } from "./latency-book.ts";
 import { salvageRecords } from "../state/salvage.ts";
 
+/** How a message is shown in pi's UI: a confirmation, a warning, or an error (a broken routes file). */
+export type NoticeLevel = "info" | "warning" | "error";
+
+/** Where the engine's messages go; the level only changes how pi's UI shows them (stderr takes the text alone). */
+export type Notify = (text: string, level?: NoticeLevel) => void;
+
 export interface ServicesOptions {
   agentDir: string;
   processEnv: Record<string, string | undefined>;
   /** Where warnings go (a notification in the UI, stderr otherwise). */
-  warn: (text: string) => void;
+  warn: Notify;
   /** Tests: keep state in memory, write no files. */
   inMemory?: boolean;
 }
@@ -38,7 +44,7 @@ export class ConfigHolder {
   /** `copyPath`: where the last good copy of the file is kept (in the state directory, which the config may move). */
   constructor(
     readonly file: string,
-    private readonly warn: (text: string) => void,
+    private readonly warn: Notify,
     private readonly copyPath?: (logDir: string | undefined) => string,
   ) {
     this.loaded = loadConfigFile(file, { copyPath });
@@ -83,6 +89,7 @@ export class ConfigHolder {
         if (loaded.origin === "file" && !loaded.issues.some((issue) => issue.severity === "error")) {
           this.warn(
             `auto-router: routes file reloaded: ${loaded.file} (${Object.keys(loaded.config.routes).length} routes)`,
+            "info",
           );
         }
         onChange(loaded);
@@ -97,7 +104,9 @@ export class ConfigHolder {
 
   private report(): void {
     const lines = describeLoad(this.loaded);
-    if (lines.length) this.warn(lines.join("\n"));
+    // A file that cannot be used is an error in pi's UI, not a warning; warnings alone stay warnings.
+    const broken = this.loaded.issues.some((issue) => issue.severity === "error");
+    if (lines.length) this.warn(lines.join("\n"), broken ? "error" : "warning");
   }
 }
 

@@ -1,6 +1,7 @@
 // Where the extension's warnings go: a notification when pi has a UI, stderr otherwise. Warnings raised before any
 // session exists (a broken routes file at load) wait for the first session; a run that never starts one, such as
 // `pi --list-models`, gets them on stderr as the process exits instead of losing them.
+import type { NoticeLevel } from "../runtime/services.ts";
 import { registerExitFlush } from "../state/exit-flush.ts";
 
 export interface WarningContext {
@@ -10,7 +11,7 @@ export interface WarningContext {
 
 export class WarningSink {
   private context: WarningContext | undefined;
-  private readonly pending: string[] = [];
+  private readonly pending: Array<{ text: string; level: NoticeLevel }> = [];
   /** Shown only if no session ever starts: a session re-checks with better knowledge (pi's registry). */
   private readonly provisional: string[] = [];
   private readonly said = new Set<string>();
@@ -21,15 +22,19 @@ export class WarningSink {
       hasPendingWork: () => this.pending.length + this.provisional.length > 0,
       holdsLock: () => false,
       flushSync: () =>
-        this.stderr([...this.pending.splice(0), ...this.provisional.splice(0)].map((text) => `${text}\n`).join("")),
+        this.stderr(
+          [...this.pending.splice(0).map((entry) => entry.text), ...this.provisional.splice(0)]
+            .map((text) => `${text}\n`)
+            .join(""),
+        ),
     });
   }
 
-  warn(text: string): void {
+  warn(text: string, level: NoticeLevel = "warning"): void {
     const context = this.context;
-    if (!context) return void this.pending.push(text);
+    if (!context) return void this.pending.push({ text, level });
     try {
-      if (context.hasUI) context.ui.notify(text, "warning");
+      if (context.hasUI) context.ui.notify(text, level);
       else this.stderr(`${text}\n`);
     } catch {
       this.stderr(`${text}\n`); // a stale context after /reload throws
@@ -56,7 +61,7 @@ export class WarningSink {
   attach(context: WarningContext): void {
     this.context = context;
     this.provisional.length = 0;
-    for (const text of this.pending.splice(0)) this.warn(text);
+    for (const entry of this.pending.splice(0)) this.warn(entry.text, entry.level);
     this.close();
   }
 

@@ -138,9 +138,14 @@ describe("auto-router virtual models", () => {
       const reloaded = () => harness!.ui!.notifications.filter((n) => n.message.includes("routes file reloaded"));
       const deadline = Date.now() + 10_000;
       while (reloaded().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      // A confirmation, not a warning; the broken file at start was an error.
       assert.deepEqual(
-        reloaded().map((n) => n.message),
-        [`auto-router: routes file reloaded: ${file} (1 routes)`],
+        reloaded().map((n) => [n.message, n.level]),
+        [[`auto-router: routes file reloaded: ${file} (1 routes)`, "info"]],
+      );
+      assert.deepEqual(
+        harness.ui!.notifications.filter((n) => n.message.includes("not valid JSON")).map((n) => n.level),
+        ["error"],
       );
       harness.faux("mock-a").setResponses([harness.fauxHelpers.fauxAssistantMessage("fixed")]);
       await harness.prompt("hello again");
