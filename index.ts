@@ -117,6 +117,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     handler: async (args, ctx) => {
       bind(ctx);
       await runCommand(args, deps, commandOutput(ctx), subcommands);
+      if (isActive(ctx)) status.refreshWarnings();
     },
   });
 

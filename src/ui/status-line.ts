@@ -67,6 +67,8 @@ export class StatusLine implements StatusSink {
   private configWarnings: string[] = [];
   /** The last decision, until its warnings are built (see onDecision). */
   private unbuiltWarnings: { decision: Decision; extra: () => string[] } | undefined;
+  /** The last decision and its warnings' source, to build them again after a command changed what they read. */
+  private lastDecision: { decision: Decision; extra: () => string[] } | undefined;
   private pending: NodeJS.Immediate | undefined;
 
   /**
@@ -99,6 +101,17 @@ export class StatusLine implements StatusSink {
     view.intent = decision.trace.intent;
     view.confidence = decision.trace.intentConfidence;
     this.unbuiltWarnings = { decision, extra: extraWarnings };
+    this.lastDecision = this.unbuiltWarnings;
+  }
+
+  /**
+   * After a command that changes what the warnings read (a budget set or cleared, a breaker reset): the last decision's
+   * warnings are built again, so the line does not keep a budget warning that a `budget clear` just ended.
+   */
+  refreshWarnings(): void {
+    if (!this.lastDecision) return;
+    this.unbuiltWarnings = this.lastDecision;
+    this.render();
   }
 
   private decisionWarnings(decision: Decision, extraWarnings: string[]): string[] {

@@ -227,6 +227,20 @@ describe("budgets through pi", () => {
     assert.match(await command(h, "/auto-router budget clear mock-a"), /nothing changed \(set by command: none\)/);
   });
 
+  it("takes a budget warning off the status line as soon as a command clears the budget", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    await command(h, "/auto-router budget set mock-a 0.00001");
+    h.faux("mock-a").setResponses([fauxAssistantMessage("A spends")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B serves")]);
+    await h.prompt("one");
+    await h.prompt("two"); // decided with mock-a over its limit
+    const line = () => h.ui!.statuses.get("auto-router") ?? "";
+    assert.match(line(), /budget mock-a \d+% blocked/);
+    await command(h, "/auto-router budget clear mock-a");
+    assert.doesNotMatch(line(), /budget mock-a/);
+  });
+
   it("warns in explain when a provider has used 80% of its budget", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
