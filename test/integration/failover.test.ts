@@ -55,6 +55,18 @@ const textOf = (message: any) =>
     .map((b: any) => b.text)
     .join("");
 
+/** Every status line the session shows from now on, in order. */
+function statusHistory(h: SdkHarness): string[] {
+  const shown: string[] = [];
+  const statuses = h.ui!.statuses;
+  const set = statuses.set.bind(statuses);
+  statuses.set = (key, text) => {
+    if (text) shown.push(text);
+    return set(key, text);
+  };
+  return shown;
+}
+
 describe("same-request failover", () => {
   for (const [name, errorMessage] of [
     ["429", "429 Rate limit reached for requests"],
@@ -258,13 +270,7 @@ describe("cooldowns", () => {
         errorMessage: "429 Rate limit reached. Please try again in 20s.",
       }),
     ]);
-    const shown: string[] = [];
-    const statuses = h.ui!.statuses;
-    const set = statuses.set.bind(statuses);
-    statuses.set = (key, text) => {
-      if (text) shown.push(text);
-      return set(key, text);
-    };
+    const shown = statusHistory(h);
     await h.prompt("Say hi");
     assert.equal(textOf(h.lastAssistant()), "A after the wait");
     assert.equal(h.faux("mock-a").state.callCount, 2);
@@ -387,17 +393,6 @@ describe("failover.maxAttempts", () => {
   const unavailable = (h: SdkHarness) =>
     h.fauxHelpers.fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" });
   const callCounts = (h: SdkHarness) => ["mock-a", "mock-b", "mock-c"].map((p) => h.faux(p).state.callCount);
-  /** Every status line shown: a request out of attempts must end at once, never wait for a cooling target. */
-  const statusHistory = (h: SdkHarness): string[] => {
-    const shown: string[] = [];
-    const statuses = h.ui!.statuses;
-    const set = statuses.set.bind(statuses);
-    statuses.set = (key, text) => {
-      if (text) shown.push(text);
-      return set(key, text);
-    };
-    return shown;
-  };
 
   it("tries at most that many targets for one request, the route's own setting before the top-level one", async () => {
     // Top level 1, the route 2: two targets tried, the third (which would have served) never called.
