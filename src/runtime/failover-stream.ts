@@ -237,8 +237,10 @@ async function serveRequest(
           waitingText(state.routeId, state.failures, cooling.key, waitMs),
         );
         // In one-second ticks, each showing the seconds left: one long sleep left the status line's count frozen.
+        // Bounded by the ticks the wait needs, so a clock that does not move (a test's frozen Date) cannot hold it.
         const until = cooling.until! + 5;
-        for (let left = until - env.clock.now(); left > 0; left = until - env.clock.now()) {
+        let ticks = Math.ceil((waitMs + 5) / COUNTDOWN_TICK_MS);
+        for (let left = until - env.clock.now(); left > 0 && ticks-- > 0; left = until - env.clock.now()) {
           if (!(await env.clock.sleep(Math.min(COUNTDOWN_TICK_MS, left), signal))) return abortNow();
           env.report.status.onWaiting(state.routeId, cooling.key, cooling.until!);
         }
