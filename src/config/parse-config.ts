@@ -3,7 +3,7 @@
 // caller keeps its last good config.
 import { findNodeAtLocation, parseTree, type Node } from "jsonc-parser";
 import type { z } from "zod";
-import { aliasCandidates } from "./alias-names.ts";
+import { aliasCandidates, namesRoute, ROUTER_PROVIDER } from "./alias-names.ts";
 import { closestKey, keysAt } from "./key-suggestions.ts";
 import { formatPath, type ConfigIssue } from "./issues.ts";
 import { migrateConfig } from "./migrate.ts";
@@ -75,14 +75,14 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
     });
   }
   for (const [name, value] of Object.entries(config.gateway?.models ?? {})) {
-    const route = value.startsWith("auto-router/") ? value.slice("auto-router/".length) : value;
-    if (routeIds.has(route) || config.aliases?.[route] !== undefined) continue;
-    if (!value.startsWith("auto-router/") && value.includes("/")) continue; // provider/model: checked when used
-    const near = closestKey(route, [...routeIds]);
+    if (namesRoute(value, config) || config.aliases?.[value] !== undefined) continue;
+    const prefix = `${ROUTER_PROVIDER}/`;
+    if (!value.startsWith(prefix) && value.includes("/")) continue; // provider/model: checked when used
+    const near = closestKey(value.startsWith(prefix) ? value.slice(prefix.length) : value, [...routeIds]);
     issues.push({
       severity: "warning",
       path: `gateway.models.${name}`,
-      message: `"${value}" is not a route or alias${near ? `; did you mean "auto-router/${near}"?` : ` (routes: ${[...routeIds].join(", ")})`}`,
+      message: `"${value}" is not a route or alias${near ? `; did you mean "${prefix}${near}"?` : ` (routes: ${[...routeIds].join(", ")})`}`,
     });
   }
   for (const [provider, limits] of Object.entries(config.budgets?.providers ?? {})) {

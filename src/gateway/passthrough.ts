@@ -252,11 +252,13 @@ function runPassthrough(
       }
       const timedOut = watchdog.tripped !== undefined || noAnswerIn !== undefined;
       if (committed) {
-        // Node says "aborted" for an upstream connection that broke, which reads like the client's own cancel.
-        const reason = error.message === "aborted" ? "connection lost" : error.message;
+        // The upstream connection broke mid-answer (Node's own word for it, "aborted", reads like a client's cancel).
         const text = timedOut
           ? cutOffText(timeoutFailure())
-          : committedErrorText(`${reason}${error.code ? ` ${error.code}` : ""}`, candidate.key);
+          : committedErrorText(
+              `connection lost${error.code ? `, ${error.code}` : `: ${error.message}`}`,
+              candidate.key,
+            );
         return cutOff(text);
       }
       if (timedOut) return fail(timeoutFailure());

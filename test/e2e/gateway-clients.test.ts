@@ -407,7 +407,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       // The same words as for a translated answer: which target broke off, and that nothing is sent again.
       assert.match(
         error.error?.error?.message,
-        /^auto-router: mock-d\/model-d failed after it had started answering \(connection lost ECONNRESET\); the answer so far stands/,
+        /^auto-router: mock-d\/model-d failed after it had started answering \(connection lost, ECONNRESET\); the answer so far stands/,
       );
       return true;
     });
