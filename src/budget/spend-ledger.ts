@@ -3,6 +3,7 @@
 // attempt in flight, so concurrent requests cannot all pass a limit that only one of them fits. With the file store
 // this is the ledger's own StateStore plus an in-process reservation book; the team store (src/team/redis-ledger.ts)
 // does the check and the reservation as one atomic step in Redis.
+import type { AttemptRefusal } from "../runtime/plugin.ts";
 import type { StateStore } from "../state/json-store.ts";
 import type { CalendarKeys } from "./calendar.ts";
 import { providerSpend, recordUsageOperation, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
@@ -29,8 +30,8 @@ export interface SpendReservation {
   now: number;
 }
 
-/** Undefined: granted. A string: why the attempt does not fit the budget. */
-export type ReservationAnswer = string | undefined;
+/** Undefined: granted; else why the attempt does not fit the budget, or that the team's spend is unknown now. */
+export type ReservationAnswer = AttemptRefusal | undefined;
 
 export interface SpendLedger {
   /** Adds an attempt's usage and ends its reservation. */
@@ -70,7 +71,7 @@ export function checkReservation(
   for (const period of periods) {
     if (period.limit === undefined) continue;
     if (exceeds(period.spent, reservedUsd, reservation.amountUsd, period.limit))
-      return refusalText(period.name, period.spent, reservedUsd, reservation.amountUsd, period.limit);
+      return { reason: refusalText(period.name, period.spent, reservedUsd, reservation.amountUsd, period.limit) };
   }
   return undefined;
 }

@@ -50,10 +50,13 @@ export function fallBack(decision: Decision, soft: Pending[], policy: "soft" | "
   // the budget among the reasons (never "every target is over budget", which is not so).
   if (usable.length === 0 && decision.skipped.some((skipped) => PASSING_REASONS.has(skipped.reason))) return [];
   if (usable.length === 0) {
-    const details = soft.map((item) => `${item.candidate.provider} (${item.budgetBlocked})`);
-    decision.refusal = `auto-router: every target of route ${decision.routeId} is over budget and the budget policy is hard: ${[...new Set(details)].join("; ")}. Raise the budget or set budgets.policy to "soft".`;
+    const details = [...new Set(soft.map((item) => `${item.candidate.provider} (${item.budgetBlocked})`))].join("; ");
     // A target whose spend is only unknown may be under its limit once the spend can be read again.
-    decision.refusalKind = soft.some((item) => item.spendUnknown) ? "spend-unknown" : "over-budget";
+    const spendUnknown = soft.some((item) => item.spendUnknown);
+    decision.refusal = spendUnknown
+      ? `auto-router: no target of route ${decision.routeId} can be checked against its hard budget now: ${details}. Retry once the team store answers again, or set state.onStoreDown to "local" to check against this machine's view.`
+      : `auto-router: every target of route ${decision.routeId} is over budget and the budget policy is hard: ${details}. Raise the budget or set budgets.policy to "soft".`;
+    decision.refusalKind = spendUnknown ? "spend-unknown" : "over-budget";
     return [];
   }
   const reasons = [...new Set(usable.map((item) => item.skip?.reason))].join(" and ");

@@ -296,9 +296,14 @@ async function serveRequest(
         refusal = "no-match";
         return failWith(noMatchingTargetText(state.routeId, refreshed.skipped));
       }
-      const reasons = [...refreshed.skipped.map((s) => `${s.key}: ${s.detail}`), ...state.refusals];
+      // A target refused at its reservation and skipped by the re-check for the same budget is named once.
+      const skippedKeys = refreshed.skipped.map((s) => `${s.key}: `);
+      const reasons = [
+        ...refreshed.skipped.map((s) => `${s.key}: ${s.detail}`),
+        ...state.refusals.filter((text) => !skippedKeys.some((key) => text.startsWith(key))),
+      ];
       coolingUntil = cooling?.until;
-      if (state.refusals.length > 0) refusal = "over-budget";
+      if (state.refusals.length > 0) refusal = state.spendUnknown ? "spend-unknown" : "over-budget";
       return failWith(
         noTargetText(
           state.routeId,

@@ -108,15 +108,24 @@ export interface ShadowSwitch {
   onDecision(observation: DecisionObservation): void;
 }
 
+/**
+ * Why a hard budget refused an attempt: it does not fit a limit, or (`spendUnknown`) the team's spend cannot be read
+ * now, which passes once the team store answers again (the gateway then answers 503 and lets the client retry).
+ */
+export interface AttemptRefusal {
+  reason: string;
+  spendUnknown?: boolean;
+}
+
 /** A hard budget's per-attempt reservation. */
 export interface AttemptReserver {
   readonly name: string;
   /**
    * Right before an attempt starts: checks and reserves the attempt's expected spend (one round trip to the team
-   * store; nothing when no hard limit applies). A string refuses: the target is skipped with that reason. A granted
-   * reservation ends with the attempt's onAttemptResult.
+   * store; nothing when no hard limit applies). A refusal skips the target with its reason. A granted reservation
+   * ends with the attempt's onAttemptResult.
    */
-  reserveAttempt(attempt: AttemptReservation): string | undefined | Promise<string | undefined>;
+  reserveAttempt(attempt: AttemptReservation): AttemptRefusal | undefined | Promise<AttemptRefusal | undefined>;
 }
 
 /** The one-implementer roles, each absent when its feature is not loaded. */

@@ -12,6 +12,7 @@ import type { RegistryLike, StreamFunction } from "./start-target.ts";
 import type { Stickiness } from "./stickiness.ts";
 import type { RevertBook } from "./revert-policy.ts";
 import type { UpstreamPins } from "./upstream-pin.ts";
+import type { AttemptRefusal } from "./plugin.ts";
 
 export type RequestOutcome = "success" | "failed" | "aborted" | "refused";
 
@@ -73,8 +74,11 @@ export interface RequestRouting {
 export interface AttemptHooks {
   /** Half-open breaker: take the single probe slot; false when another request holds it. */
   claimProbe(key: string): boolean | Promise<boolean>;
-  /** Before an attempt: undefined lets it start, a string is why the target is skipped (a hard budget). */
-  reserveAttempt?(request: AttemptContext, candidate: Candidate): string | undefined | Promise<string | undefined>;
+  /** Before an attempt: undefined lets it start, a refusal is why the target is skipped (a hard budget). */
+  reserveAttempt?(
+    request: AttemptContext,
+    candidate: Candidate,
+  ): AttemptRefusal | undefined | Promise<AttemptRefusal | undefined>;
   /** Bookkeeping after each attempt: result event, latency, usage, breaker. */
   onAttemptResult(request: AttemptContext, candidate: Candidate, outcome: AttemptOutcome): void;
   /** A target's successful HTTP response (status + headers), for passive quota tracking. */

@@ -26,8 +26,10 @@ export interface RequestState {
   revertProbe?: boolean;
   /** What happened beyond plain failover (retries, waits, revert holds): final event and explain. */
   notes: string[];
-  /** Targets a hard budget refused right before their attempt (reserveAttempt), with the reason. */
+  /** Targets a hard budget refused right before their attempt (reserveAttempt): "<target>: <reason>". */
   refusals: string[];
+  /** One of those refusals was for a spend that cannot be read now (the team store is down), not an exceeded limit. */
+  spendUnknown?: boolean;
 }
 
 /** How often the request moved on to another target: every attempt after the first that was not a retry. */

@@ -14,7 +14,7 @@ import { candidatesEventData, decisionEventData } from "./decision-events.ts";
 import { recordAttemptResult } from "./attempt-consequences.ts";
 import { LastDecisions, type LastDecision } from "./last-decisions.ts";
 import type { LatencyBook } from "./latency-book.ts";
-import type { RouterCollaborators, RouterPlugin } from "./plugin.ts";
+import type { AttemptRefusal, RouterCollaborators, RouterPlugin } from "./plugin.ts";
 import type {
   AttemptContext,
   AttemptHooks,
@@ -235,7 +235,7 @@ export class RouterRuntime implements RequestEnvironment {
     this.options.events?.append({ type, requestId, sessionId: this.sessionId, routeId, data });
   }
 
-  async reserveAttempt(request: AttemptContext, candidate: Candidate): Promise<string | undefined> {
+  async reserveAttempt(request: AttemptContext, candidate: Candidate): Promise<AttemptRefusal | undefined> {
     const decided = this.lastDecisions.get(request.routeId);
     const estimatedInputTokens =
       decided?.requestId === request.requestId ? decided.decision.trace.estimatedTokens : undefined;

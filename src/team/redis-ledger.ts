@@ -138,11 +138,13 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     if (Number(answer[0]) === 1) return undefined;
     const period = String(answer[1]);
     const limit = period === "daily" ? reservation.dailyUsd : reservation.monthlyUsd;
-    return refusalText(period, Number(answer[2]), Number(answer[3]), reservation.amountUsd, limit ?? 0);
+    return { reason: refusalText(period, Number(answer[2]), Number(answer[3]), reservation.amountUsd, limit ?? 0) };
   }
 
   private reserveWhileDown(reservation: SpendReservation): ReservationAnswer {
-    return this.options.onStoreDown === "block" ? STORE_DOWN_REFUSAL : this.whileDown.reserve(reservation);
+    return this.options.onStoreDown === "block"
+      ? { reason: STORE_DOWN_REFUSAL, spendUnknown: true }
+      : this.whileDown.reserve(reservation);
   }
 
   /**

@@ -47,6 +47,13 @@ export interface TeamMember {
 
 const MAX_RECONNECT_DELAY_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 2_000;
+/**
+ * A command unanswered this long means Redis hangs with the connection open (a stuck server, a partition that drops
+ * packets): the connection is then treated as down and made anew, so a hard budget's reservation or a probe claim
+ * waits this long at most, once, instead of for ever.
+ */
+export const COMMAND_TIMEOUT_MS = 2_000;
+const TIMED_OUT = "Command timed out";
 /** How long the marker of an applied write batch is kept: far longer than any replay after an outage. */
 export const BATCH_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -105,6 +112,7 @@ export class TeamConnection {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: CONNECT_TIMEOUT_MS,
+      commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), MAX_RECONNECT_DELAY_MS),
     };
     const client = new RedisClient(this.settings.url, options) as Redis & TeamCommands;
@@ -119,6 +127,7 @@ export class TeamConnection {
     // The subscriber may queue its SUBSCRIBE until it is connected; ioredis re-subscribes after a reconnect.
     const subscriber = new RedisClient(this.settings.url, {
       ...options,
+      commandTimeout: undefined,
       enableOfflineQueue: true,
       maxRetriesPerRequest: null,
     });
@@ -163,9 +172,18 @@ export class TeamConnection {
 
   /** Counts one round trip; every Redis call of the team code goes through here. */
   async call<T>(run: (client: Redis & TeamCommands) => Promise<T>): Promise<T> {
-    if (!this.client) throw new Error("not connected yet");
+    const client = this.client;
+    if (!client) throw new Error("not connected yet");
     this.roundTrips++;
-    return run(this.client);
+    try {
+      return await run(client);
+    } catch (error) {
+      if (error instanceof Error && error.message === TIMED_OUT && client === this.client && !this.closed) {
+        this.onDown(new Error(`no answer within ${COMMAND_TIMEOUT_MS} ms (${TIMED_OUT.toLowerCase()})`));
+        client.disconnect(true); // reconnects with backoff; the sync after it finds out what was written
+      }
+      throw error;
+    }
   }
 
   status(now: number): BackendStatus {

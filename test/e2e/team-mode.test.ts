@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
+import OpenAI from "openai";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
@@ -445,6 +446,55 @@ describe("team mode: several pi machines share one Redis", () => {
       );
     } finally {
       await Promise.allSettled(clients.map((rpc) => rpc.close()));
+    }
+  });
+
+  it("bounds a hard budget's check when Redis hangs with its connections open: 503 spend unknown, not a hang or a 402", async () => {
+    primary.reset();
+    const prefix = "par:hung:";
+    const dir = machine("hung1", prefix, {
+      routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } },
+      budgets: { policy: "hard", providers: { "mock-a": { daily: 5 } } },
+    });
+    const gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    const backend = async () =>
+      (
+        (await (
+          await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })
+        ).json()) as any
+      ).stateBackend;
+    const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0, timeout: 60_000 });
+    const ask = () => openai.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] });
+    try {
+      await eventually(async () => (await backend()).connection === "connected", "the gateway is connected");
+      assert.match((await ask()).choices[0]!.message.content ?? "", /./);
+      assert.equal(primary.calls.length, 1);
+      // A stuck server (or a partition): the TCP connection stays open and no answer ever comes. The decision still
+      // sees the connection up; the reservation's round trip is what finds it gone.
+      redis.pause();
+      const spendUnknown = (error: any) => {
+        assert.equal(error.status, 503, error.message);
+        assert.equal(error.headers.get("x-should-retry"), "true");
+        assert.match(error.message, /team store is unreachable, so the team's spend is unknown/);
+        assert.doesNotMatch(error.message, /over budget|exceeds/);
+        assert.equal(error.message.split("mock-a").length, 2, `the target is named once: ${error.message}`);
+        return true;
+      };
+      await assert.rejects(ask(), spendUnknown);
+      const down = await backend();
+      assert.equal(down.connection, "down", JSON.stringify(down));
+      assert.match(down.lastError, /timed out/i);
+      // Known to be down now: the next request is refused from the local view without another round trip.
+      await assert.rejects(ask(), spendUnknown);
+      assert.equal((await backend()).roundTrips, down.roundTrips);
+      assert.equal(primary.calls.length, 1, "nothing reached the target while the spend was unknown");
+      redis.resume();
+      await eventually(async () => (await backend()).connection === "connected", "the gateway reconnects");
+      assert.match((await ask()).choices[0]!.message.content ?? "", /./);
+      assert.equal(primary.calls.length, 2);
+    } finally {
+      redis.resume();
+      await gateway.stop();
     }
   });
 });

@@ -1,5 +1,6 @@
 // A throw-away redis-server for team-mode tests: a free loopback port, a temp dir, no persistence. kill() and
-// restart() (same port, empty: it saves nothing) drive the fault tests; stop() removes everything.
+// restart() (same port, empty: it saves nothing) drive the fault tests, pause() and resume() a Redis that hangs with its
+// connections open (SIGSTOP / SIGCONT: a stuck server or a network partition); stop() removes everything.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
@@ -13,6 +14,8 @@ export interface RedisServer {
   cli(...args: string[]): string;
   kill(): Promise<void>;
   restart(): Promise<void>;
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -66,6 +69,10 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
     if (started.exitCode !== null || started.signalCode !== null)
       throw new Error(`redis-server could not listen on port ${port}`);
   };
+  const signal = (name: NodeJS.Signals) => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) throw new Error("redis-server is not running");
+    child.kill(name);
+  };
   const kill = async () => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child!.once("exit", resolve));
@@ -94,6 +101,8 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
       return result.stdout.trim();
     },
     kill,
+    pause: () => signal("SIGSTOP"),
+    resume: () => signal("SIGCONT"),
     restart: async () => {
       await kill();
       await launch();

@@ -42,9 +42,13 @@ export function runWorker(worker: string, args: string[], env: Record<string, st
 }
 
 /** Polls `condition` every 25 ms until it holds; fails the test naming `what` after `attempts` polls (30 s). */
-export async function eventually(condition: () => boolean, what: string, attempts = 1_200): Promise<void> {
+export async function eventually(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  attempts = 1_200,
+): Promise<void> {
   for (let attempt = 0; attempt < attempts; attempt++) {
-    if (condition()) return;
+    if (await condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`never happened: ${what}`);

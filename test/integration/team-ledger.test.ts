@@ -145,8 +145,9 @@ describe("team ledger on Redis", () => {
     ]);
     assert.equal(answers.filter((answer) => answer === undefined).length, 1, JSON.stringify(answers));
     const refused = answers.find((answer) => answer !== undefined)!;
+    assert.equal(refused.spendUnknown, undefined, "an exceeded limit, not an unknown spend");
     assert.match(
-      refused,
+      refused.reason,
       /hard daily budget: spent \$0\.5000 \+ in flight \$0\.4000 \+ this request ~\$0\.4000 exceeds \$1\.0000/,
     );
     const winner = answers[0] === undefined ? a : b;
@@ -200,9 +201,9 @@ describe("team ledger on Redis", () => {
     await a.usage.flush();
     await redis.kill();
     await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
-    assert.equal(
+    assert.deepEqual(
       await a.ledger.reserve(reservation("down:1", 0.1, 10)),
-      STORE_DOWN_REFUSAL,
+      { reason: STORE_DOWN_REFUSAL, spendUnknown: true },
       "a hard budget fails closed while the team store is down",
     );
     a.ledger.record({ id: "down:2", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.25) });
@@ -310,7 +311,7 @@ describe("team ledger on Redis", () => {
     await redis.kill();
     await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
     assert.equal(await a.ledger.reserve(reservation("l:2", 0.4, 1)), undefined);
-    assert.match((await a.ledger.reserve(reservation("l:3", 0.4, 1))) ?? "", /in flight \$0\.4000/);
+    assert.match((await a.ledger.reserve(reservation("l:3", 0.4, 1)))?.reason ?? "", /in flight \$0\.4000/);
     await redis.restart();
     await eventually(() => a.backend.describe(Date.now()).connection === "connected", "machine a reconnects");
   });

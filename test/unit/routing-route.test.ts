@@ -198,6 +198,11 @@ describe("route: budgets and quota", () => {
     assert.deepEqual(keys(decision), []);
     // b may be under its limit once its spend can be read again: the refusal passes with time.
     assert.equal(decision.refusalKind, "spend-unknown");
+    assert.match(
+      decision.refusal ?? "",
+      /no target of route r can be checked against its hard budget now: a \(\$5\.10 of \$5 daily\); b \(team store is unreachable\)\. Retry once the team store answers again/,
+    );
+    assert.doesNotMatch(decision.refusal ?? "", /every target .* is over budget/);
   });
 
   it("falls back to rule-excluded targets that are within budget under a hard policy", () => {
