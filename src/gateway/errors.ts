@@ -142,9 +142,14 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
   }
   if (end.refusal === "over-budget" && end.failures.length === 0)
     return new GatewayError(402, "billing", message, { "x-should-retry": "false" });
-  if (end.outcome === "refused") return new GatewayError(503, "overloaded", message, { "x-should-retry": "false" });
-  const transient = end.failures.some((failure) => TRANSIENT_KINDS.has(failure.kind as never));
-  return new GatewayError(503, "overloaded", message, { "x-should-retry": transient ? "true" : "false" });
+  // Nothing a retry could change (the gateway's own setup: no credentials, a model pi does not know; or failures
+  // none of which passes with time): not "overloaded", which Claude Code retries whatever x-should-retry says.
+  if (end.refusal === "unservable") return new GatewayError(500, "api_error", message, { "x-should-retry": "false" });
+  // Every target resting (a breaker open, unhealthy, out of quota) or a transient failure: passes with time.
+  const transient =
+    end.failures.length === 0 || end.failures.some((failure) => TRANSIENT_KINDS.has(failure.kind as never));
+  if (transient) return new GatewayError(503, "overloaded", message, { "x-should-retry": "true" });
+  return new GatewayError(502, "api_error", message, { "x-should-retry": "false" });
 }
 
 /**

@@ -208,9 +208,11 @@ export interface Decision {
 /**
  * Why a request was refused before any attempt: its route is not in the config, every target is over a hard budget,
  * or a hard budget's spend cannot be read now (the team store is down), which passes once it can; or (the runtime's
- * verdict) every target is left out by the request's own provider preferences.
+ * verdict) every target is left out by the request itself (its provider preferences, a capability such as images
+ * that none has: "no-match"), or for reasons that waiting does not change (no credentials, not in pi's registry,
+ * disabled: "unservable"), which a retry would meet again.
  */
-export type RefusalKind = "unknown-route" | "over-budget" | "spend-unknown" | "no-match";
+export type RefusalKind = "unknown-route" | "over-budget" | "spend-unknown" | "no-match" | "unservable";
 
 /** The account a target bills and draws quota from: its authProvider (shared credentials), else its provider. */
 export const accountOf = (target: { provider: string; authProvider?: string }): string =>

@@ -25,11 +25,26 @@ import {
 import { routeSettings } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, failoversOf, type RequestState } from "./request-state.ts";
-import type { Decision, RefusalKind } from "../routing/types.ts";
+import type { Decision, RefusalKind, SkipReason } from "../routing/types.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { tryCandidates } from "./try-candidates.ts";
 import { COUNTDOWN_TICK_MS, describeWait, earliestQuotaReset, waitUntilReset } from "./wait-for-reset.ts";
+
+/** A route whose every target was left out for one of these can serve no request like this one. */
+const CAPABILITY: ReadonlySet<SkipReason> = new Set(["capability"]);
+/** ...or for the request's own provider filter. */
+const PREFERENCE: ReadonlySet<SkipReason> = new Set(["provider-preference", "price"]);
+/** Reasons that waiting does not change: a retry of the same request would be left out the same way. */
+const LASTING: ReadonlySet<SkipReason> = new Set([
+  ...CAPABILITY,
+  ...PREFERENCE,
+  "disabled",
+  "missing-model",
+  "no-credentials",
+  "context-too-small",
+  "excluded-by-rule",
+]);
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
 export const MAX_WAIT_ROUNDS = 1;
@@ -286,16 +301,17 @@ async function serveRequest(
       if (state.failures.length > 0) {
         return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry, request.overHttp).text);
       }
-      if (refreshed.skipped.length > 0 && refreshed.skipped.every((s) => s.reason === "capability")) {
+      const skippedFor = (reasons: ReadonlySet<SkipReason>) =>
+        refreshed.skipped.length > 0 && refreshed.skipped.every((s) => reasons.has(s.reason));
+      if (skippedFor(CAPABILITY)) {
+        refusal = "no-match";
         return failWith(noCapableTargetText(state.routeId, refreshed.skipped));
       }
-      if (
-        refreshed.skipped.length > 0 &&
-        refreshed.skipped.every((s) => s.reason === "provider-preference" || s.reason === "price")
-      ) {
+      if (skippedFor(PREFERENCE)) {
         refusal = "no-match";
         return failWith(noMatchingTargetText(state.routeId, refreshed.skipped));
       }
+      if (state.refusals.length === 0 && skippedFor(LASTING)) refusal = "unservable";
       // A target refused at its reservation and skipped by the re-check for the same budget is named once.
       const skippedKeys = refreshed.skipped.map((s) => `${s.key}: `);
       const reasons = [

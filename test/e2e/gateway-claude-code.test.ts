@@ -140,6 +140,32 @@ describe("Claude Code through the gateway", {
       budgetDir.cleanup();
     }
   });
+
+  it("stops at once when no target of the route has credentials (500 api_error, not retried) and says why", async () => {
+    first.reset();
+    second.reset();
+    // A route whose only target is pi's built-in Anthropic provider, with no key in the environment or auth.json.
+    const keylessDir = makeAgentDir({
+      providers: fx.providers,
+      routes: { ...routes(), routes: { main: { targets: [{ provider: "anthropic", modelId: "claude-sonnet-4-6" }] } } },
+    });
+    const keylessGateway = await startGatewayProcess({
+      agentDir: keylessDir.agentDir,
+      env: { ANTHROPIC_API_KEY: undefined, ANTHROPIC_OAUTH_TOKEN: undefined },
+    });
+    try {
+      const run = await claude(["-p", "Say hi"], keylessGateway.url, keylessGateway.token, keylessDir.agentDir);
+      assert.notEqual(run.code, 0, run.output);
+      assert.match(run.output, /anthropic\/claude-sonnet-4-6: no credentials/);
+      assert.equal(first.calls.length + second.calls.length, 0);
+      // It used to be a 503 overloaded_error, which Claude Code retried for minutes.
+      const answers = keylessGateway.stderr().match(/POST \/v1\/messages\S* route=main \d+/g) ?? [];
+      assert.deepEqual(answers, ["POST /v1/messages route=main 500"]);
+    } finally {
+      await keylessGateway.stop();
+      keylessDir.cleanup();
+    }
+  });
 });
 
 // Claude Code asks for up to 128k output tokens; targets with a smaller limit would be ruled out by the router.

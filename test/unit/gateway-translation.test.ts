@@ -319,6 +319,29 @@ describe("gateway token and error status", () => {
       NOW,
     );
     assert.deepEqual([allFailed.status, allFailed.headers["x-should-retry"]], [503, "true"]);
+    // Failures none of which passes with time (every target refused the gateway's key): not "overloaded", which
+    // Claude Code retries whatever x-should-retry says.
+    const lasting = endToError(
+      {
+        outcome: "failed",
+        failures: [
+          { key: "a/x", kind: "auth" },
+          { key: "b/y", kind: "auth" },
+        ],
+      },
+      "auth everywhere",
+      NOW,
+    );
+    assert.deepEqual(
+      [lasting.status, lasting.category, lasting.headers["x-should-retry"]],
+      [502, "api_error", "false"],
+    );
+    // Every target resting (a breaker open, unhealthy) without a cooldown to name: it passes, retry.
+    const resting = endToError({ outcome: "failed", failures: [] }, "resting", NOW);
+    assert.deepEqual(
+      [resting.status, resting.category, resting.headers["x-should-retry"]],
+      [503, "overloaded", "true"],
+    );
   });
 
   it("maps a refused request by why: spent budget 402 (billing), unknown spend 503 to retry, unknown route 404", () => {
@@ -333,6 +356,14 @@ describe("gateway token and error status", () => {
       503,
       "overloaded",
       "true",
+    ]);
+    // Every target left out for a reason a retry meets again (no credentials, not in pi's registry).
+    assert.deepEqual(answer({ outcome: "failed", failures: [], refusal: "unservable" }), [500, "api_error", "false"]);
+    // ...or by the request itself (its provider filter, images no target accepts).
+    assert.deepEqual(answer({ outcome: "failed", failures: [], refusal: "no-match" }), [
+      400,
+      "invalid_request",
+      "false",
     ]);
     assert.deepEqual(answer({ outcome: "refused", failures: [], refusal: "unknown-route" }), [
       404,
