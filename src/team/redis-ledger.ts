@@ -52,6 +52,9 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     this.name = options.name;
     this.file = options.local.file;
     this.memory = options.local.read();
+    // The mirror file holds every entry an earlier process left in the pending file (both are written as it exits):
+    // a re-seed with this view counts them, so their later sends must count nothing.
+    for (const entry of this.queue) this.inView.add(entry.id);
     this.whileDown = new LocalSpendLedger(this);
     this.periodicTimer = setInterval(() => void this.refresh(), REFRESH_INTERVAL_MS);
     this.periodicTimer.unref();

@@ -129,8 +129,9 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
   // ---- TeamMember ----------------------------------------------------------------------------------------------
   sync(reseed: boolean): Promise<void> {
     return this.serialize(async () => {
-      if (reseed) await this.reseed();
-      else if (!(await this.recoverUnwritten())) this.adopt(await this.fetch());
+      // Another machine re-seeded first: changes this process's predecessor left unwritten go on top when they can.
+      const seeded = reseed && (await this.reseed());
+      if (!seeded && !(await this.recoverUnwritten())) this.adopt(await this.fetch());
       await this.flushNow();
     });
   }
@@ -198,16 +199,18 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     if (this.queue.length > 0 && connection.writable) this.scheduleFlush();
   }
 
-  /** The team store lost its data: write this machine's whole view (it includes the queued operations). */
-  private async reseed(): Promise<void> {
+  /**
+   * The team store lost its data: write this machine's whole view (it includes the queued operations and what a
+   * predecessor left unwritten). False when another machine re-seeded first (the queue is then replayed on its state).
+   */
+  private async reseed(): Promise<boolean> {
     const [result] = await this.compareAndSet(this.batchId(`seed-${++this.batchSequence}`), 0, this.memory);
-    if (result === "ok") {
-      this.queue = [];
-      this.batch = undefined;
-      this.remote = { version: 1, state: this.memory };
-    } else {
-      this.adopt(await this.fetch()); // another machine re-seeded first; the queue is replayed on its state
-    }
+    if (result !== "ok") return false;
+    this.queue = [];
+    this.batch = undefined;
+    this.remote = { version: 1, state: this.memory };
+    clearUnwritten(this.options.unwritten, this.name);
+    return true;
   }
 
   /** A batch id unique to this writer and store; the script keeps its marker so a re-sent batch is recognised. */

@@ -78,11 +78,11 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
       close: async () => undefined,
     };
   }
-  const connection = new TeamConnection(settings, options.warn);
   type TeamStore = StateStore<unknown> & { push(state: unknown): Promise<boolean> };
   const unwritten = openFile(`${TEAM_MIRROR_PREFIX}unwritten`, emptyUnwritten, (raw) =>
     unwrittenStateSchema().parse(raw),
   );
+  const connection = new TeamConnection(settings, options.warn, unwritten);
   const stores = new Map<string, { store: TeamStore; defaults: () => unknown; parse: (raw: unknown) => unknown }>();
   // The spend ledger is written attempt by attempt into per-period hashes (redis-ledger.ts); every other store is
   // one JSON value written by compare-and-set.

@@ -5,7 +5,9 @@
 // local views.
 import { randomUUID } from "node:crypto";
 import type { Redis, RedisOptions } from "ioredis";
+import type { StateStore } from "../state/json-store.ts";
 import type { RedisSettings } from "./team-settings.ts";
+import { rememberedEpoch, rememberEpoch, type UnwrittenState } from "./unwritten-marker.ts";
 import {
   CLAIM_LUA,
   COMPARE_AND_SET_LUA,
@@ -85,10 +87,16 @@ export class TeamConnection {
   roundTrips = 0;
   private closed = false;
 
+  /**
+   * `views`: where the epoch the machine's views were last synced with is kept, so a process that starts after Redis
+   * lost its data (or while it is down) writes its views back instead of taking the empty store for a new team.
+   */
   constructor(
     readonly settings: RedisSettings,
     private readonly warn: (text: string) => void,
+    private readonly views?: StateStore<UnwrittenState>,
   ) {
+    this.knownEpoch = views ? rememberedEpoch(views, this.team) : undefined;
     this.firstSync = new Promise((resolve) => (this.resolveFirstSync = resolve));
     // A machine that cannot reach Redis at start routes on its local view; the first sync does not wait longer.
     setTimeout(() => this.resolveFirstSync(), CONNECT_TIMEOUT_MS).unref();
@@ -141,6 +149,11 @@ export class TeamConnection {
   /** True while commands can be sent. */
   get writable(): boolean {
     return this.client?.status === "ready";
+  }
+
+  /** Which team store this is, for the remembered epoch: its URL without the password, and its key prefix. */
+  private get team(): string {
+    return `${this.settings.displayUrl} ${this.settings.keyPrefix}`;
   }
 
   get channel(): string {
@@ -253,6 +266,8 @@ export class TeamConnection {
     try {
       const reseed = await this.checkEpoch();
       await Promise.all([...this.members.values()].map((member) => member.sync(reseed)));
+      // Only once the views are synced (re-seeded) with this epoch: a process that dies mid-way re-seeds next time.
+      if (this.views && this.knownEpoch) rememberEpoch(this.views, this.team, this.knownEpoch);
       const wasDown = this.state === "down";
       this.state = "connected";
       this.lastError = undefined;

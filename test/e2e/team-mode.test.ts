@@ -497,4 +497,26 @@ describe("team mode: several pi machines share one Redis", () => {
       await gateway.stop();
     }
   });
+
+  it("writes a machine's views back when Redis lost its data while none of the team's processes ran", async () => {
+    primary.reset();
+    const prefix = "par:forgot:";
+    const dir = machine("fg1", prefix);
+    const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "spend once"] });
+    assert.equal(first.code, 0, first.stderr);
+    await eventually(() => teamSpend(prefix, "mock-a").day.requests === 1, "the spend is in the team store");
+    // Redis comes back empty (restarted without persistence) while no process of this team runs.
+    redis.cli("EVAL", `for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end`, "0", `${prefix}*`);
+    assert.equal(redis.cli("EXISTS", `${prefix}epoch`), "0");
+    // The next start remembers the epoch its views were synced with: the store is not a new team, it lost its data.
+    const next = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
+    });
+    assert.equal(next.code, 0, next.stderr);
+    assert.doesNotMatch(next.stdout, /no spend recorded/);
+    assert.match(next.stdout + next.stderr, /mock-a/);
+    await eventually(() => teamSpend(prefix, "mock-a").day.requests === 1, "the machine's view is written back");
+    assert.ok(Math.abs(teamSpend(prefix, "mock-a").day.costUsd - COST_PER_ANSWER_USD) < 1e-9);
+  });
 });

@@ -217,12 +217,13 @@ describe("team ledger on Redis", () => {
     const pendingFile = join(a.dir, "auto-router.team-usage-pending.json");
     assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 2);
     await redis.restart();
-    // Redis came back empty (it saves nothing); the next start of this machine writes what it kept, once.
+    // Redis came back empty (it saves nothing); the next start of this machine remembers the epoch its view was
+    // synced with, so it re-seeds the ledger with its view: the entry from before the loss and the two it kept, once.
     const again = machine("pa", prefix, { dir: a.dir });
     await again.backend.ready();
     await again.usage.flush();
-    await eventually(() => costField(prefix, "day", "mock-a|*|requests") === 2, "the two kept entries reach Redis");
-    assert.ok(Math.abs(costField(prefix, "day", "mock-a|*|costUsd") - 0.5) < 1e-9);
+    await eventually(() => costField(prefix, "day", "mock-a|*|requests") === 3, "the view with the kept entries");
+    assert.ok(Math.abs(costField(prefix, "day", "mock-a|*|costUsd") - 0.75) < 1e-9);
     await again.backend.close();
     assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 0);
     // A start that replays the same entries again (a crash between writing them and clearing the file) adds nothing.
@@ -245,7 +246,7 @@ describe("team ledger on Redis", () => {
     const third = machine("pa", prefix, { dir: a.dir });
     await third.backend.ready();
     await third.usage.flush();
-    assert.equal(costField(prefix, "day", "mock-a|*|requests"), 2);
+    assert.equal(costField(prefix, "day", "mock-a|*|requests"), 3);
     await third.backend.close();
     assert.equal(JSON.parse(readFileSync(pendingFile, "utf8")).entries.length, 0);
   });
