@@ -10,7 +10,7 @@ function show(service: QuotaService, now: number): string {
   const settings = service.settings();
   const { critical, stressed, surplus, surplusElapsed } = settings.thresholds;
   const lines = [
-    `quota pacing (UVI = used share / elapsed share of a window): ${service.enabled() ? "enabled" : "disabled"}, ${settings.hard ? "hard mode: stressed providers are excluded" : "soft mode: stressed providers are demoted"}`,
+    `quota pacing (UVI = used share / elapsed share of a window): ${service.enabled() ? "enabled" : settings.forcedOff ? "disabled by AUTO_ROUTER_UVI=0" : "disabled"}, ${settings.hard ? "hard mode: stressed providers are excluded" : "soft mode: stressed providers are demoted"}`,
     `critical ≥ ${critical} or used up (excluded), stressed ≥ ${stressed} (demoted), surplus ≤ ${surplus} with ≥ ${percent(surplusElapsed)} elapsed (promoted); a monthly budget's window is at most stressed`,
   ];
   const rows: string[][] = [];
@@ -61,6 +61,10 @@ export function uviCommand(service: QuotaService): Subcommand {
       const action = args[0] ?? "show";
       if (!(ACTIONS as readonly string[]).includes(action))
         return output.error(`usage: /auto-router uvi [${ACTIONS.join("|")}]`);
+      if (action === "enable" && service.settings().forcedOff)
+        return output.warn(
+          "quota pacing stays off: AUTO_ROUTER_UVI=0 is set in pi's environment; unset it and restart pi to turn it on",
+        );
       if (action === "enable" || action === "disable") {
         service.setEnabled(action === "enable");
         return output.info(`quota pacing ${action}d`);

@@ -121,7 +121,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
   );
   const service: QuotaService = {
     settings,
-    enabled: () => store.read().enabled ?? settings().enabled,
+    enabled: () => !settings().forcedOff && (store.read().enabled ?? settings().enabled),
     setEnabled: (enabled) => store.update((state) => ({ ...state, enabled })),
     assess: (now) => assessAt(now, store.read(), context.config()),
     sources: () => cache,

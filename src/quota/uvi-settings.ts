@@ -7,6 +7,8 @@ import { USAGE_API_PROVIDERS, type UsageApiProvider } from "./usage-sources.ts";
 
 export interface UviSettings {
   enabled: boolean;
+  /** AUTO_ROUTER_UVI=0: off whatever `/auto-router uvi enable` stored (a teammate's, in team mode, too). */
+  forcedOff: boolean;
   hard: boolean;
   thresholds: UviThresholds;
   ttlMs: number;
@@ -45,12 +47,13 @@ export function uviSettings(
     const url = processEnv[ENDPOINT_ENV[provider]] || block.endpoints?.[ENDPOINT_CONFIG_KEY[provider]];
     if (url) endpoints[provider] = url;
   }
+  const forcedOff = processEnv.AUTO_ROUTER_UVI === "0";
   return {
-    enabled:
-      processEnv.AUTO_ROUTER_UVI === "0"
-        ? false
-        : (block.enabled ??
-          (typeof piSettings.autoRouterUviEnabled === "boolean" ? piSettings.autoRouterUviEnabled : true)),
+    forcedOff,
+    enabled: forcedOff
+      ? false
+      : (block.enabled ??
+        (typeof piSettings.autoRouterUviEnabled === "boolean" ? piSettings.autoRouterUviEnabled : true)),
     hard: processEnv.AUTO_ROUTER_UVI_HARD === "1" || processEnv.AUTO_ROUTER_UVI_HARD === "true" || block.hard === true,
     thresholds,
     ttlMs: block.ttlMs ?? DEFAULT_QUOTA_TTL_MS,
@@ -60,7 +63,7 @@ export function uviSettings(
 
 export interface QuotaService {
   settings(): UviSettings;
-  /** Enabled after /auto-router uvi enable|disable, else from settings. */
+  /** Off under AUTO_ROUTER_UVI=0; else as /auto-router uvi enable|disable set it, else from settings. */
   enabled(): boolean;
   setEnabled(enabled: boolean): void;
   assess(now: number): Record<string, ProviderAssessment>;

@@ -70,4 +70,29 @@ describe("quota pacing through the pi CLI", () => {
     });
     assert.match(shown.stdout + shown.stderr, /mock-c\s+5h\s+95%\s+5\d%\s+1\.\d\d\s+stressed/);
   });
+
+  it("keeps quota pacing off under AUTO_ROUTER_UVI=0 whatever a stored `uvi enable` says, and says so", async () => {
+    const uvi = (command: string, env?: Record<string, string>) =>
+      runPi({
+        agentDir: dir.agentDir,
+        env,
+        args: ["--model", "auto-router/main", "-p", `/auto-router uvi ${command}`],
+      });
+    const refused = await uvi("enable", { AUTO_ROUTER_UVI: "0" });
+    assert.match(refused.stdout + refused.stderr, /quota pacing stays off: AUTO_ROUTER_UVI=0 is set/);
+    // Stored without the variable (in team mode, by any teammate).
+    const enabled = await uvi("enable");
+    assert.match(enabled.stdout + enabled.stderr, /quota pacing enabled/);
+    const shown = await uvi("show", { AUTO_ROUTER_UVI: "0" });
+    assert.match(shown.stdout + shown.stderr, /quota pacing \(UVI[^)]*\): disabled by AUTO_ROUTER_UVI=0/);
+    // mock-c's window is stressed (the first test): with pacing on it would be demoted behind mock-b.
+    const before = { c: anthropic.calls.length, b: openai.calls.length };
+    const prompt = await runPi({
+      agentDir: dir.agentDir,
+      env: { AUTO_ROUTER_UVI: "0" },
+      args: ["--model", "auto-router/main", "-p", "hello"],
+    });
+    assert.equal(prompt.code, 0, prompt.stderr);
+    assert.deepEqual({ c: anthropic.calls.length - before.c, b: openai.calls.length - before.b }, { c: 1, b: 0 });
+  });
 });
