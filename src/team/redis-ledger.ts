@@ -13,7 +13,7 @@ import { applyChanges, changesBetween, type PendingEntry, type PendingState } fr
 import type { TeamConnection, TeamMember } from "./team-connection.ts";
 
 export const STORE_DOWN_REFUSAL =
-  "the team store is unreachable, so the team's spend is unknown (state.onStoreDown: block)";
+  "the team store is down (see /auto-router state or GET /health/providers), so the team's spend is unknown (state.onStoreDown: block)";
 
 export interface RedisLedgerOptions {
   name: string;

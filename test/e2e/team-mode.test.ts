@@ -475,7 +475,10 @@ describe("team mode: several pi machines share one Redis", () => {
       const spendUnknown = (error: any) => {
         assert.equal(error.status, 503, error.message);
         assert.equal(error.headers.get("x-should-retry"), "true");
-        assert.match(error.message, /team store is unreachable, so the team's spend is unknown/);
+        assert.match(
+          error.message,
+          /team store is down \(see \/auto-router state or GET \/health\/providers\), so the team's spend is unknown/,
+        );
         assert.doesNotMatch(error.message, /over budget|exceeds/);
         assert.equal(error.message.split("mock-a").length, 2, `the target is named once: ${error.message}`);
         return true;

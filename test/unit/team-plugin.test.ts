@@ -47,7 +47,7 @@ describe("team plugin", () => {
     const status = createTeamPlugin(fakeBackend("down"), () => config("hard")).providerStatus!(0);
     assert.deepEqual(Object.keys(status), ["deepseek"]);
     assert.equal(status.deepseek?.budget?.level, "blocked");
-    assert.match(status.deepseek!.budget!.detail, /team store is unreachable/);
+    assert.match(status.deepseek!.budget!.detail, /team store is down/);
     assert.equal(status.deepseek?.budget?.spendUnknown, true);
   });
 
