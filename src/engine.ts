@@ -78,6 +78,7 @@ export function createEngine(options: EngineOptions): Engine {
     record: (type, data, ids) => services.events?.append({ type, data, sessionId: runtimeRef?.sessionId, ...ids }),
     warn: options.warn,
     processEnv: options.processEnv,
+    teamMode: services.backend.settings.backend === "redis",
     now,
   };
   const features = createFeatures(pluginContext);

@@ -82,15 +82,17 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
   let warnedZone: string | undefined;
   let timer: NodeJS.Timeout | undefined;
 
+  // A team counts one calendar: machines in other zones would each fill their own local day's totals.
+  const defaultZone = () => (context.teamMode ? "UTC" : localTimeZone());
   const timeZone = (): string => {
     const configured = context.config().budgets?.timeZone;
-    if (!configured) return localTimeZone();
+    if (!configured) return defaultZone();
     if (isValidTimeZone(configured)) return configured;
     if (warnedZone !== configured) {
       warnedZone = configured;
-      context.warn(`auto-router: budgets.timeZone "${configured}" is not a known time zone; using ${localTimeZone()}`);
+      context.warn(`auto-router: budgets.timeZone "${configured}" is not a known time zone; using ${defaultZone()}`);
     }
-    return localTimeZone();
+    return defaultZone();
   };
   const keys = (now: number) => calendarKeys(now, timeZone());
   const limitsOf = lastValue(effectiveLimits);

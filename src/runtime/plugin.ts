@@ -154,6 +154,8 @@ export interface PluginContext {
   processEnv: Record<string, string | undefined>;
   /** pi's settings.json as it was at start (read-only). */
   piSettings?(): Record<string, unknown>;
+  /** The state is shared with a team (Redis): what every machine must count alike (the budget calendar) is. */
+  teamMode?: boolean;
   now(): number;
 }
 

@@ -517,9 +517,33 @@ describe("team mode: several pi machines share one Redis", () => {
       args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
     });
     assert.equal(next.code, 0, next.stderr);
-    assert.doesNotMatch(next.stdout, /no spend recorded/);
+    assert.doesNotMatch(next.stdout + next.stderr, /no spend recorded/);
     assert.match(next.stdout + next.stderr, /mock-a/);
     await eventually(() => teamSpend(prefix, "mock-a").day.requests === 1, "the machine's view is written back");
     assert.ok(Math.abs(teamSpend(prefix, "mock-a").day.costUsd - COST_PER_ANSWER_USD) < 1e-9);
+  });
+
+  it("counts the team's budgets on one calendar (UTC unless budgets.timeZone is set), whatever each machine's zone", async () => {
+    const prefix = "par:zones:";
+    const dir = machine("z1", prefix);
+    const show = async (tz: string, agentDir: string) => {
+      const run = await runPi({
+        agentDir,
+        env: { TZ: tz },
+        args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
+      });
+      assert.equal(run.code, 0, run.stderr);
+      return run.stdout + run.stderr;
+    };
+    const utc = calendarKeys(Date.now(), "UTC");
+    // UTC+14 and UTC-10: on no day of the year do both share a date with each other.
+    for (const tz of ["Pacific/Kiritimati", "Pacific/Honolulu"])
+      assert.match(await show(tz, dir.agentDir), new RegExp(`today ${utc.day}, month ${utc.month} \\(UTC\\)`), tz);
+    const zoned = machine("z2", prefix, { budgets: { timeZone: "Pacific/Kiritimati" } });
+    const kiritimati = calendarKeys(Date.now(), "Pacific/Kiritimati");
+    assert.match(
+      await show("UTC", zoned.agentDir),
+      new RegExp(`today ${kiritimati.day}, month ${kiritimati.month} \\(Pacific/Kiritimati\\)`),
+    );
   });
 });
