@@ -12,10 +12,15 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
   let first: Upstream;
   let second: Upstream;
   let third: Upstream;
+  /** Serves an Anthropic-style provider (x-api-key) and an Ollama one; `elsewhere` is another host it redirects to. */
+  let fourth: Upstream;
+  let elsewhere: Upstream;
   let fx: GatewayFixture<never>;
 
   before(async () => {
-    [first, second, third] = await Promise.all([startUpstream("A"), startUpstream("B"), startUpstream("C")]);
+    [first, second, third, fourth, elsewhere] = await Promise.all(
+      ["A", "B", "C", "D", "E"].map((name) => startUpstream(name)),
+    );
     // Whole provider entries: the upstreams are this file's own servers, not the fixture's emulators.
     fx = await startGatewayFixture({
       emulators: {},
@@ -37,6 +42,19 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
           api: "openai-completions",
           apiKey: "sk-embed-c-key-0000000003",
           models: [{ id: "uploader" }],
+        },
+        anth: {
+          baseUrl: fourth.url.replace(/\/v1$/, ""), // as Anthropic's own: no version in the base URL
+          api: "anthropic-messages",
+          apiKey: "sk-ant-anth-key-0000000004",
+          models: [{ id: "claude-batch" }],
+        },
+        // pi's usual Ollama entry: its OpenAI-compatible API under /v1, its own API (/api/chat) beside it.
+        ollama: {
+          baseUrl: fourth.url,
+          api: "openai-completions",
+          apiKey: "ollama-local-key-0000000005",
+          models: [{ id: "llama3" }],
         },
       },
       routes: {
@@ -61,16 +79,18 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
           "embed-a": { endpointPrefixes: ["/v1/embeddings"] },
           "embed-b": { endpointPrefixes: ["/v1/embeddings", "/v1/files"] },
           "embed-c": { endpointPrefixes: ["/v1/files"] },
+          anth: { endpointPrefixes: ["/v1/messages/batches"] },
+          ollama: { endpointPrefixes: ["/api/chat"] },
         },
       },
     });
   });
   after(async () => {
     await fx?.stop();
-    await Promise.all([first?.close(), second?.close(), third?.close()]);
+    await Promise.all([first, second, third, fourth, elsewhere].map((upstream) => upstream?.close()));
   });
   beforeEach(() => {
-    for (const upstream of [first, second, third]) {
+    for (const upstream of [first, second, third, fourth, elsewhere]) {
       upstream.calls.length = 0;
       upstream.downloads.length = 0;
       upstream.replies.length = 0;

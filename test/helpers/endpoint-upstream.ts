@@ -9,7 +9,8 @@ export interface Upstream {
   calls: Array<{ method: string; path: string; headers: IncomingMessage["headers"]; body: string }>;
   /** Slow downloads (GET .../content): how each one ended. */
   downloads: Array<{ ended: "open" | "complete" | "closed-by-client" }>;
-  replies: Array<{ status: number; body: unknown }>;
+  /** Queued answers, in order; `headers` are added to (or override) the default ones. */
+  replies: Array<{ status: number; body: unknown; headers?: Record<string, string> }>;
   close(): Promise<void>;
 }
 
@@ -81,6 +82,7 @@ export async function startUpstream(name: string): Promise<Upstream> {
       response.writeHead(reply.status, {
         "content-type": "application/json",
         ...(reply.status === 429 ? { "retry-after": "30" } : {}),
+        ...("headers" in reply ? reply.headers : {}),
       });
       response.end(JSON.stringify(reply.body));
     });
