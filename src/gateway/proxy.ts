@@ -12,6 +12,7 @@ import { endToError, GatewayError } from "./errors.ts";
 import { defaultTargetForPath, resolveModelName, unknownModelText } from "./model-names.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 import { proxyPassthrough } from "./proxy-forward.ts";
+import { checkProxiedPath } from "./proxy-path.ts";
 import { rawJsonBody } from "./raw-json-body.ts";
 import { RequestWatch } from "./request-watch.ts";
 import { bodyTooLargeText, LimitedBody } from "./streamed-body.ts";
@@ -35,6 +36,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   // `provider/model` names (DirectRoutes), which are no names of their own.
   const config = core.engine.services.config.current;
   const [path, query = ""] = request.url.split(/(?=\?)/, 2) as [string, string?];
+  checkProxiedPath(request.method, path);
   const body = request.body;
   const jsonBody = isParsedJson(body) ? body : undefined;
   const header = (name: string) =>

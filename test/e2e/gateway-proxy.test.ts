@@ -2,6 +2,7 @@
 // /v1/embeddings and /v1/files: the first answers 429, the second serves, and the engine's failover, retry headers
 // and cooldowns apply as they do for chat.
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI, { toFile } from "openai";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
@@ -345,5 +346,45 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       (event) => event.type === "result" && event.requestId === finalOf().requestId,
     );
     assert.equal(result.data.outcome, "failed-after-commit");
+  });
+
+  /** A request sent exactly as written: for what no official client (nor fetch, which it uses) can send. */
+  const rawRequest = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      // Host and path apart: a URL string would be parsed, and its dot segments resolved, before sending.
+      const { hostname, port } = new URL(fx.gateway.url);
+      const request = httpRequest({
+        hostname,
+        port,
+        path,
+        method,
+        headers: { authorization: `Bearer ${fx.gateway.token}`, ...headers },
+      });
+      request.on("error", reject);
+      request.on("response", (response) => {
+        let text = "";
+        response.on("data", (chunk) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+      });
+      request.end(body);
+    });
+
+  it("refuses a path with dot segments or encoded separators with 400, before anything reaches an upstream", async () => {
+    // The openai client (fetch) resolves `..` and `%2e%2e` itself before sending: node:http sends the path as written,
+    // as `curl --path-as-is` does. embed-a advertises /v1/embeddings only.
+    for (const path of [
+      "/v1/embeddings/../models",
+      "/v1/embeddings/%2e%2e/organization/api_keys",
+      "/v1/embeddings/%2E%2e/models",
+      "/v1/embeddings%2F..%2Fmodels",
+    ]) {
+      const answer = await rawRequest("GET", path, { "x-model": "embed-a/embed-small" });
+      assert.equal(answer.status, 400, path);
+      assert.match(
+        JSON.parse(answer.body).error.message,
+        /^path refused: GET \/v1\/embeddings.* holds (a dot segment|an encoded slash)/,
+      );
+    }
+    for (const upstream of [first, second, third, fourth]) assert.equal(upstream.calls.length, 0);
   });
 });
