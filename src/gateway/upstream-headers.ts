@@ -30,8 +30,16 @@ const DROPPED_REQUEST_HEADERS = new Set([
 /** The client's headers that may go upstream. */
 export function forwardedHeaders(incoming: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
+  // The headers the client's `Connection` names are hop-by-hop too (RFC 9110 7.6.1): meant for this hop only.
+  const hopByHop = new Set((incoming.connection ?? "").split(",").map((name) => name.trim().toLowerCase()));
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined || DROPPED_REQUEST_HEADERS.has(name) || name.startsWith("x-auto-router-")) continue;
+    if (
+      value === undefined ||
+      DROPPED_REQUEST_HEADERS.has(name) ||
+      hopByHop.has(name) ||
+      name.startsWith("x-auto-router-")
+    )
+      continue;
     out[name] = Array.isArray(value) ? value.join(", ") : value;
   }
   return out;

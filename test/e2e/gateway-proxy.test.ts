@@ -387,4 +387,23 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     }
     for (const upstream of [first, second, third, fourth]) assert.equal(upstream.calls.length, 0);
   });
+
+  it("drops the headers the client's Connection header names, keeping its other headers", async () => {
+    // Fetch (so the openai client) may not set a Connection header: node:http sends it.
+    const answer = await rawRequest(
+      "POST",
+      "/v1/embeddings",
+      {
+        connection: "X-Hop-Secret",
+        "x-hop-secret": "s3",
+        "x-trace": "t2",
+        "x-model": "embed-b/embed-large",
+        "content-type": "application/json",
+      },
+      JSON.stringify({ input: "hop" }),
+    );
+    assert.equal(answer.status, 200);
+    const sent = second.calls[0]!.headers;
+    assert.deepEqual([sent["x-hop-secret"], sent["x-trace"]], [undefined, "t2"]);
+  });
 });
