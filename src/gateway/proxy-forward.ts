@@ -42,6 +42,8 @@ export interface ProxyInput {
   headers: FastifyRequest["headers"];
   /** A JSON body, held so a failover can resend it with the next target's model id. */
   jsonBody: Record<string, unknown> | undefined;
+  /** The client named a model (body or X-Model): a JSON object body carries the target's model id, added if absent. */
+  modelNamed: boolean;
   /** The bytes it was parsed from (edited in place per target). */
   jsonBytes: Buffer | undefined;
   /** Any other body (a file upload): streamed through once. */
@@ -97,8 +99,9 @@ function upstreamBody(input: ProxyInput, modelId: string, headers: Record<string
     // A JSON array (a batch) has no fields of the router's: sent as it came.
     if (Array.isArray(input.jsonBody))
       return (input.jsonBytes ?? JSON.stringify(input.jsonBody)) as Uint8Array as BodyInit;
-    // As for chat: the target's model id where the client named one, the router's own `provider` field taken out.
-    const set = "model" in input.jsonBody ? { model: modelId } : {};
+    // As for chat: the target's model id where the client named a model (in the body or X-Model), the router's own
+    // `provider` field taken out. A body without a model for a request without one is left without.
+    const set = input.modelNamed || "model" in input.jsonBody ? { model: modelId } : {};
     // A Buffer over a plain ArrayBuffer; TypeScript's BodyInit names only the DOM's view types.
     return editJson(input.jsonBytes, input.jsonBody, { set, remove: ["provider"] }) as Uint8Array as BodyInit;
   }

@@ -68,6 +68,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     query,
     headers: request.headers,
     jsonBody,
+    modelNamed: name !== undefined,
     jsonBytes: jsonBody ? rawJsonBody(request) : undefined,
     rawBody: replayable ? undefined : body,
     prefixes,

@@ -406,4 +406,10 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     const sent = second.calls[0]!.headers;
     assert.deepEqual([sent["x-hop-secret"], sent["x-trace"]], [undefined, "t2"]);
   });
+
+  it("gives a body without a model the model id of the target that X-Model chose", async () => {
+    await fx.openai.embeddings.create({ input: "x" } as never, { headers: { "X-Model": "embed-b/embed-large" } });
+    const sent = JSON.parse(second.calls[0]!.body);
+    assert.deepEqual([sent.model, sent.input], ["embed-large", "x"]);
+  });
 });
