@@ -28,11 +28,18 @@ const ERROR_BODY_LIMIT_CHARS = 4_000;
 /** Statuses that say the target, not the request, is the problem: classified, and failed over when policy says so. */
 const isTargetFailure = (status: number) => status === 408 || status === 429 || status >= 500;
 
-/** The target's base URL and the client's path, without a doubled /v1. */
+/** An API-version segment ending a base URL's path: /v1, /v2, /v1beta... */
+const TRAILING_VERSION = /\/v\d+[a-z0-9]*$/;
+
+/**
+ * The target's base URL without its trailing API-version segment, then the client's path and query: the client's
+ * path names its own version (`/v1/embeddings`) or none (Ollama's `/api/chat`, beside its `/v1`).
+ */
 export function upstreamUrl(baseUrl: string, path: string, query: string): string {
   const base = baseUrl.replace(/\/+$/, "");
-  const tail = base.endsWith("/v1") && (path === "/v1" || path.startsWith("/v1/")) ? path.slice(3) : path;
-  return `${base}${tail}${query}`;
+  const pathStart = base.indexOf("/", base.indexOf("//") + 2); // after the scheme and host
+  const root = pathStart < 0 ? base : base.slice(0, pathStart) + base.slice(pathStart).replace(TRAILING_VERSION, "");
+  return `${root}${path}${query}`;
 }
 
 export interface ProxyInput {

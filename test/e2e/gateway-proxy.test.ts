@@ -412,4 +412,11 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     const sent = JSON.parse(second.calls[0]!.body);
     assert.deepEqual([sent.model, sent.input], ["embed-large", "x"]);
   });
+
+  it("sends Ollama's own API to the host beside its /v1 base URL", async () => {
+    const root = new OpenAI({ baseURL: fx.gateway.url, apiKey: fx.gateway.token, maxRetries: 0 });
+    await root.post("/api/chat", { body: { model: "ollama/llama3", messages: [{ role: "user", content: "hi" }] } });
+    assert.equal(fourth.calls[0]!.path, "/api/chat");
+    assert.equal(JSON.parse(fourth.calls[0]!.body).model, "llama3");
+  });
 });

@@ -57,6 +57,6 @@ describe("proxied paths", () => {
   it("joins the target's base URL and the client's path without a doubled /v1, keeping the query", () => {
     assert.equal(upstreamUrl("http://h:1/v1/", "/v1/embeddings", "?a=1"), "http://h:1/v1/embeddings?a=1");
     assert.equal(upstreamUrl("http://h:1", "/v1/embeddings", ""), "http://h:1/v1/embeddings");
-    assert.equal(upstreamUrl("http://h:1/v1", "/api/chat", ""), "http://h:1/v1/api/chat");
+    assert.equal(upstreamUrl("http://h:1/v1", "/api/chat", ""), "http://h:1/api/chat");
   });
 });

@@ -1,7 +1,32 @@
-// The paths the wildcard proxy refuses to forward.
+// The wildcard proxy's upstream URL (one join rule for every base URL) and the paths it refuses to forward.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { upstreamUrl } from "../../src/gateway/proxy-forward.ts";
 import { pathProblem } from "../../src/gateway/proxy-path.ts";
+
+describe("the wildcard proxy's upstream URL", () => {
+  it("replaces the base URL's trailing API-version segment by the client's path", () => {
+    // Ollama: pi's models.json entry names its OpenAI-compatible /v1; its own API lives beside it.
+    assert.equal(upstreamUrl("http://h:11434/v1", "/api/chat", ""), "http://h:11434/api/chat");
+    assert.equal(
+      upstreamUrl("https://api.groq.com/openai/v1", "/v1/embeddings", ""),
+      "https://api.groq.com/openai/v1/embeddings",
+    );
+    assert.equal(
+      upstreamUrl("https://api.anthropic.com", "/v1/messages/batches", ""),
+      "https://api.anthropic.com/v1/messages/batches",
+    );
+    assert.equal(
+      upstreamUrl("https://generativelanguage.googleapis.com/v1beta", "/v1beta/models/x", ""),
+      "https://generativelanguage.googleapis.com/v1beta/models/x",
+    );
+    assert.equal(upstreamUrl("http://h:1/v1/", "/v1/embeddings", "?a=1"), "http://h:1/v1/embeddings?a=1");
+  });
+
+  it("never takes a host that looks like a version for one", () => {
+    assert.equal(upstreamUrl("http://v1", "/v1/files", ""), "http://v1/v1/files");
+  });
+});
 
 describe("the paths the wildcard proxy refuses", () => {
   it("refuses dot segments, literal or percent-encoded in any case", () => {
