@@ -9,10 +9,11 @@ import { streamRoute } from "../runtime/failover-stream.ts";
 import { isParsedJson, routerModel, type GatewayCore } from "./chat-handler.ts";
 import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
 import { endToError, GatewayError } from "./errors.ts";
-import { defaultTargetForPath, resolveModelName, unknownModelText } from "./model-names.ts";
+import { resolveModelName, unknownModelText } from "./model-names.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 import { proxyPassthrough } from "./proxy-forward.ts";
 import { checkProxiedPath } from "./proxy-path.ts";
+import { noModelTarget } from "./proxy-target.ts";
 import { rawJsonBody } from "./raw-json-body.ts";
 import { RequestWatch } from "./request-watch.ts";
 import { bodyTooLargeText, LimitedBody } from "./streamed-body.ts";
@@ -42,6 +43,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   const header = (name: string) =>
     typeof request.headers[name] === "string" ? (request.headers[name] as string) : undefined;
   const name = (typeof jsonBody?.model === "string" ? jsonBody.model : undefined) ?? header("x-model");
+  const shortcuts = requestShortcuts(undefined, jsonBody?.provider, header("x-provider"));
 
   let routeId: string;
   if (name !== undefined) {
@@ -49,7 +51,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, config));
     routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
   } else {
-    const target = defaultTargetForPath(config, path);
+    const target = noModelTarget(config, request.method, path, shortcuts.preferences);
     if (!target) throw notServed(config, request.method, path);
     routeId = core.directRoutes.add(target.provider, target.modelId);
   }
@@ -61,7 +63,10 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   if (body instanceof LimitedBody && body.tooLarge)
     throw new GatewayError(413, "too_large", bodyTooLargeText(body.limitBytes));
   const replayable = jsonBody !== undefined || body === undefined || body === null;
-  const watch = new RequestWatch(core, reply, routeId, () => passthrough.committedStatus);
+  // A request without a model shows no route of its own: its one-target route is the provider's model, which the
+  // served-by header names already.
+  const shownRoute = name === undefined ? "(no-model)" : routeId;
+  const watch = new RequestWatch(core, reply, shownRoute, () => passthrough.committedStatus);
   const passthrough = proxyPassthrough({
     method: request.method,
     path,
@@ -84,7 +89,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     { messages: [{ role: "user", content: `${request.method} ${path}`, timestamp: now }] },
     { signal: watch.signal },
     {
-      shortcuts: requestShortcuts(undefined, jsonBody?.provider, header("x-provider")),
+      shortcuts,
       prompt: null,
       passthrough,
       maxAttempts: replayable ? undefined : 1,

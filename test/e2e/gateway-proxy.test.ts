@@ -419,4 +419,26 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(fourth.calls[0]!.path, "/api/chat");
     assert.equal(JSON.parse(fourth.calls[0]!.body).model, "llama3");
   });
+
+  it("lets the provider preferences choose among the providers advertising a path when there is no model", async () => {
+    const { data, response } = await fx.openai.files
+      .retrieve("file-abc", { headers: { "X-Provider": '{"only":["embed-c"]}' } })
+      .withResponse();
+    assert.equal(data.filename, "C.txt");
+    assert.equal(second.calls.length, 0);
+    assert.equal(response.headers.get("x-auto-router-route"), "(no-model)");
+    assert.equal(response.headers.get("x-auto-router-served-by"), "embed-c/uploader");
+    await assert.rejects(
+      fx.openai.files.retrieve("file-abc", { headers: { "X-Provider": '{"only":["nobody"]}' } }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+        assert.match(
+          error.message,
+          /no provider advertising GET \/v1\/files\/file-abc matches the provider preferences \(only: nobody\): embed-b: not in only: nobody; embed-c: not in only: nobody$/,
+        );
+        return true;
+      },
+    );
+    assert.equal(second.calls.length + third.calls.length, 1);
+  });
 });
