@@ -60,7 +60,7 @@ export interface ProxyInput {
   reply: FastifyReply;
   /** The routing headers at the commit point. */
   routingHeaders(): Record<string, string>;
-  /** Takes credentials out of an error body a target answered (it may echo the key it was sent). */
+  /** Takes credentials out of what a target answered: error bodies and every header (they may echo its key). */
   redact(text: string): string;
   now(): number;
 }
@@ -210,11 +210,19 @@ async function forwardAttempt(
   }
 }
 
+/** The upstream's headers the client may get: hop-by-hop and framing ones dropped, values redacted (a 401's
+ * `www-authenticate` may quote the key it was sent). */
+function passedBackHeaders(input: ProxyInput, response: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of response.headers)
+    if (!DROPPED_RESPONSE_HEADERS.has(name)) out[name] = input.redact(value);
+  return out;
+}
+
 /** The upstream's headers the client gets, with the routing headers. */
 function answerHeaders(input: ProxyInput, response: Response): void {
-  for (const [name, value] of response.headers)
-    if (!DROPPED_RESPONSE_HEADERS.has(name)) input.reply.raw.setHeader(name, value);
-  for (const [name, value] of Object.entries(input.routingHeaders())) input.reply.raw.setHeader(name, value);
+  const headers = { ...passedBackHeaders(input, response), ...input.routingHeaders() };
+  for (const [name, value] of Object.entries(headers)) input.reply.raw.setHeader(name, value);
 }
 
 /**

@@ -441,4 +441,26 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     );
     assert.equal(second.calls.length + third.calls.length, 1);
   });
+
+  it("redacts the target's key in every header it passes back, error or success", async () => {
+    const key = "sk-embed-b-key-0000000002";
+    second.replies.push(
+      {
+        status: 401,
+        body: { error: { message: "invalid token", type: "invalid_request_error" } },
+        headers: { "www-authenticate": `Bearer realm="x", error="invalid_token", key="${key}"` },
+      },
+      { status: 200, body: { id: "file-abc", object: "file", filename: "B.txt" }, headers: { "x-debug": key } },
+    );
+    const headers = { "X-Model": "embed-b/embed-large" };
+    await assert.rejects(fx.openai.files.retrieve("file-abc", { headers }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.AuthenticationError);
+      const challenge = error.headers?.get("www-authenticate") ?? "";
+      assert.match(challenge, /^Bearer realm="x"/);
+      assert.ok(!challenge.includes(key), challenge);
+      return true;
+    });
+    const { response } = await fx.openai.files.retrieve("file-abc", { headers }).withResponse();
+    assert.equal(response.headers.get("x-debug"), "[REDACTED]");
+  });
 });
