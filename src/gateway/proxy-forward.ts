@@ -159,6 +159,9 @@ async function forwardAttempt(
         headers,
         body,
         signal: controller.signal,
+        // Never followed here: a redirect to another host would take the target's credentials there (fetch drops
+        // only Authorization, not x-api-key). A 3xx is the target's answer, passed back for the client to follow.
+        redirect: "manual",
         ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
       } as RequestInit);
     } finally {

@@ -463,4 +463,33 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     const { response } = await fx.openai.files.retrieve("file-abc", { headers }).withResponse();
     assert.equal(response.headers.get("x-debug"), "[REDACTED]");
   });
+
+  it("passes a redirect back as the target's answer, never following it with the target's key", async () => {
+    // The official client with a fetch that shows a redirect instead of following it: the gateway's own answer.
+    const shown = new OpenAI({
+      baseURL: `${fx.gateway.url}/v1`,
+      apiKey: fx.gateway.token,
+      maxRetries: 0,
+      fetch: (url, init) => fetch(url, { ...init, redirect: "manual" }),
+    });
+    const location = `${elsewhere.url}/messages/batches`;
+    const moved = { status: 307, body: { moved: true }, headers: { location } };
+    fourth.replies.push(moved);
+    const headers = { "X-Model": "anth/claude-batch" };
+    await assert.rejects(shown.post("/messages/batches", { body: { requests: [] }, headers }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.APIError && error.status === 307, String(error));
+      assert.equal(error.headers?.get("location"), location);
+      assert.deepEqual(JSON.parse(error.headers!.get("x-auto-router-attempts")!)[0].status, 307);
+      return true;
+    });
+    assert.equal(fourth.calls[0]!.headers["x-api-key"], "sk-ant-anth-key-0000000004");
+    assert.equal(elsewhere.calls.length, 0, "the gateway followed no redirect");
+    // An answer, not a failure: no cooldown, the target gets the next request; a client that follows redirects
+    // follows this one itself, without the target's key.
+    fourth.replies.push(moved);
+    await fx.openai.post("/messages/batches", { body: { requests: [] }, headers });
+    assert.equal(fourth.calls.length, 2);
+    assert.equal(elsewhere.calls.length, 1);
+    assert.equal(elsewhere.calls[0]!.headers["x-api-key"], undefined);
+  });
 });
