@@ -69,7 +69,8 @@ export interface ProxyInput {
 export interface FailedAnswer {
   status: number;
   text: string;
-  contentType: string | undefined;
+  /** Its headers as the client may get them (passedBackHeaders): retry-after, content-type... */
+  headers: Record<string, string>;
   failure: Failure;
 }
 
@@ -170,12 +171,7 @@ async function forwardAttempt(
     if (isTargetFailure(response.status)) {
       const text = (await response.text().catch(() => "")).slice(0, ERROR_BODY_LIMIT_CHARS);
       const failure = classified(`${response.status} ${text}`, response.headers.get("retry-after") ?? undefined);
-      report.failed({
-        status: response.status,
-        text,
-        contentType: response.headers.get("content-type") ?? undefined,
-        failure,
-      });
+      report.failed({ status: response.status, text, headers: passedBackHeaders(input, response), failure });
       return { status: "failed", failure, latencyMs: latency() };
     }
     if (response.status < 400) attempt.onResponse(response.status, Object.fromEntries(response.headers));

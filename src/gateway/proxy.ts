@@ -106,13 +106,14 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     if (watch.signal.aborted) return void reply.hijack();
     const last = passthrough.lastFailedAnswer;
     if (last) {
-      // The last upstream answer, passed through as it was (never masked), when no target could do better.
+      // The last upstream answer, passed through as it was (never masked), when no target could do better: its
+      // headers too (a 429's retry-after), redacted as every header passed back.
       reply
         .code(last.status)
         .headers({
+          ...last.headers,
           ...watch.routingHeaders(),
           "x-should-retry": last.failure.retryable ? "true" : "false",
-          ...(last.contentType ? { "content-type": last.contentType } : {}),
         })
         .send(runtime.redact(last.text));
       return;

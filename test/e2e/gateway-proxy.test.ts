@@ -492,4 +492,24 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(elsewhere.calls.length, 1);
     assert.equal(elsewhere.calls[0]!.headers["x-api-key"], undefined);
   });
+
+  // Last: the target's 429 cools it down.
+  it("passes a 429's retry-after and retry-after-ms back when no target could do better", async () => {
+    fourth.replies.push({
+      status: 429,
+      body: { error: { message: "Rate limited", type: "rate_limit_error" } },
+      // Longer than the router waits for a cooling target (cooldownWaitMs, 30 s by default): it answers at once.
+      headers: { "retry-after": "120", "retry-after-ms": "120000" },
+    });
+    await assert.rejects(
+      fx.openai.post("/messages/batches", { body: { requests: [] }, headers: { "X-Model": "anth/claude-batch" } }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.RateLimitError, String(error));
+        assert.equal(error.headers?.get("retry-after"), "120");
+        assert.equal(error.headers?.get("retry-after-ms"), "120000");
+        return true;
+      },
+    );
+    assert.equal(fourth.calls.length, 1);
+  });
 });
