@@ -15,6 +15,11 @@ export function loggedPath(request: FastifyRequest): string {
   return redactText(path.length > MAX_PATH_CHARS ? `${path.slice(0, MAX_PATH_CHARS)}...` : path);
 }
 
+/** The `error` line of a request answered 404 or 5xx: why, redacted. */
+export function errorLine(request: FastifyRequest, why: string): string {
+  return `error ${request.method} ${loggedPath(request)}: ${redactText(why)}`;
+}
+
 export function accessLine(request: FastifyRequest, reply: FastifyReply, ms: number): string {
   const raw = reply.raw;
   const watch = watchOf(raw);

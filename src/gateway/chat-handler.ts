@@ -26,6 +26,8 @@ export interface GatewayCore {
   inFlight: Set<AbortController>;
   /** Send a request unchanged to targets of its own API (routes file `gateway.passthrough`, default on). */
   passthrough(): boolean;
+  /** Writes one of the gateway's stderr lines (the access and error lines). */
+  log(line: string): void;
 }
 
 /** What differs between protocols; everything else is shared. */

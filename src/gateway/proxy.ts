@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RouterConfig } from "../config/schema.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";
 import { isParsedJson, routerModel, type GatewayCore } from "./chat-handler.ts";
+import { errorLine } from "./access-log.ts";
 import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
 import { endToError, GatewayError } from "./errors.ts";
 import { resolveModelName, unknownModelText } from "./model-names.ts";
@@ -100,12 +101,21 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   );
   try {
     const message = await stream.result();
-    if (passthrough.committedStatus !== undefined) return; // answered (and streamed) by the target
+    // A 404 or 5xx passed back gets an error line, as the gateway's own do: the target answered it.
+    const logAnswer = (status: number, why: string) =>
+      (status === 404 || status >= 500) && core.log(errorLine(request, why));
+    const committed = passthrough.committedStatus;
+    if (committed !== undefined) {
+      logAnswer(committed, `the target ${watch.servedKey} answered ${committed}`);
+      return; // answered (and streamed) by the target
+    }
     if (body instanceof LimitedBody && body.tooLarge)
       throw new GatewayError(413, "too_large", bodyTooLargeText(body.limitBytes), watch.routingHeaders());
     if (watch.signal.aborted) return void reply.hijack();
     const last = passthrough.lastFailedAnswer;
     if (last) {
+      const key = watch.attempts.at(-1)?.target;
+      logAnswer(last.status, `every target failed; the last, ${key}, answered ${last.failure.message}`);
       // The last upstream answer, passed through as it was (never masked), when no target could do better: its
       // headers too (a 429's retry-after), redacted as every header passed back.
       reply

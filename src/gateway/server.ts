@@ -5,8 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { AddressInfo } from "node:net";
 import type { Engine } from "../engine.ts";
 import { estimateTokens } from "../routing/context-estimate.ts";
-import { redactText } from "../state/redact.ts";
-import { loggedPath, logAccess } from "./access-log.ts";
+import { errorLine, logAccess } from "./access-log.ts";
 import { anthropicToContext, parseAnthropicRequest } from "./anthropic-request.ts";
 import { jsonBody, sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
 import { GatewayError, type Protocol } from "./errors.ts";
@@ -145,6 +144,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     now: () => engine.runtime.now(),
     inFlight: new Set(),
     passthrough: () => settings().passthrough !== false,
+    log,
   };
   const headersTimeoutMs = settings().headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const bodyLimitBytes = settings().bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
@@ -178,8 +178,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   app.setErrorHandler((error, request, reply) => {
     const answer = errorReply(error, bodyLimitBytes);
     // Unknown model names are logged too: they are how an operator finds the ids a client sends (gateway.models).
-    if (answer.status >= 500 || answer.status === 404)
-      log(`error ${request.method} ${loggedPath(request)}: ${redactText(answer.message)}`);
+    if (answer.status >= 500 || answer.status === 404) log(errorLine(request, answer.message));
     if (reply.sent || reply.raw.headersSent) return;
     return sendError(reply, protocolFor(request.url), answer);
   });

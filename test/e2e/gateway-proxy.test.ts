@@ -512,4 +512,26 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     );
     assert.equal(fourth.calls.length, 1);
   });
+
+  it("writes an error line for a 404 or a 5xx a target answered", async () => {
+    second.replies.push({ status: 404, body: { error: { message: "No such file: file-gone" } } });
+    await assert.rejects(
+      fx.openai.files.retrieve("file-gone", { headers: { "X-Model": "embed-b/embed-large" } }),
+      OpenAI.NotFoundError,
+    );
+    // Longer than the router waits for a cooling target: the 500 is passed back at once.
+    fourth.replies.push({
+      status: 500,
+      body: { error: { message: "model crashed" } },
+      headers: { "retry-after": "120" },
+    });
+    const root = new OpenAI({ baseURL: fx.gateway.url, apiKey: fx.gateway.token, maxRetries: 0 });
+    await assert.rejects(root.post("/api/chat", { body: { model: "ollama/llama3" } }), OpenAI.InternalServerError);
+    await until(() => /error POST \/api\/chat: every target failed/.test(fx.gateway.stderr()), "the 500's error line");
+    assert.match(fx.gateway.stderr(), /error GET \/v1\/files\/file-gone: the target embed-b\/embed-large answered 404/);
+    assert.match(
+      fx.gateway.stderr(),
+      /error POST \/api\/chat: every target failed; the last, ollama\/llama3, answered .*model crashed/,
+    );
+  });
 });
