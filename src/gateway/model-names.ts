@@ -1,11 +1,10 @@
 // Which route serves a model name a client sent: `gateway.models` maps any incoming name first (Claude Code only
 // sends Anthropic model ids), then the same names `/auto-router switch` understands: an alias, a route id,
 // `auto-router/<route>`, or `provider/model` (one real target, served through a one-target route). A proxied request
-// that names no model goes to the first provider advertising its path.
+// that names no model goes to a provider advertising its path (proxy-target.ts).
 import type { RouterConfig } from "../config/schema.ts";
 import { resolveName, ROUTER_PROVIDER, usableModel } from "../commands/name-resolution.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
-import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
 
 export type ModelChoice = { kind: "route"; routeId: string } | { kind: "target"; provider: string; modelId: string };
 
@@ -25,24 +24,6 @@ export function resolveModelName(
     known = false;
   }
   return known ? { kind: "target", provider: resolved.provider, modelId: resolved.modelId } : undefined;
-}
-
-/**
- * Where a proxied request without a model goes: the first route target of the first provider advertising the path
- * (in the routes file's order of providers, then of routes).
- */
-export function defaultTargetForPath(
-  config: RouterConfig,
-  path: string,
-): { provider: string; modelId: string } | undefined {
-  for (const [provider, prefixes] of advertisedPrefixes(config)) {
-    if (!advertises(prefixes, path)) continue;
-    for (const route of Object.values(config.routes)) {
-      const target = route.targets.find((item) => item.provider === provider);
-      if (target) return { provider, modelId: target.modelId };
-    }
-  }
-  return undefined;
 }
 
 /** The names a client can list: every route as auto-router/<route>, then the aliases. */

@@ -11,6 +11,7 @@ import { pipeline } from "node:stream/promises";
 import type { AttemptOutcome } from "../runtime/attempt.ts";
 import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
+import { redactKeys } from "../state/redact.ts";
 import { advertises } from "./endpoint-prefixes.ts";
 import { editJson } from "./json-edit.ts";
 import { LimitedBody } from "./streamed-body.ts";
@@ -209,12 +210,15 @@ async function forwardAttempt(
   }
 }
 
-/** The upstream's headers the client may get: hop-by-hop and framing ones dropped, values redacted (a 401's
- * `www-authenticate` may quote the key it was sent). */
+/**
+ * The upstream's headers the client may get: hop-by-hop and framing ones dropped, values redacted (a 401's
+ * `www-authenticate` may quote the key it was sent). A redirect's Location loses only keys: its pre-signed query
+ * (`sig=`, `signature=`) is meant for the client, which follows it.
+ */
 function passedBackHeaders(input: ProxyInput, response: Response): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of response.headers)
-    if (!DROPPED_RESPONSE_HEADERS.has(name)) out[name] = input.redact(value);
+    if (!DROPPED_RESPONSE_HEADERS.has(name)) out[name] = name === "location" ? redactKeys(value) : input.redact(value);
   return out;
 }
 

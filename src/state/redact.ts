@@ -192,6 +192,16 @@ export function redactText(text: string): string {
   return result;
 }
 
+/**
+ * Only the credentials the router resolved itself and known provider key shapes: for a URL the client must be able
+ * to use as it is (a redirect's Location, whose pre-signed `sig=` or `signature=` is meant for the client).
+ */
+export function redactKeys(text: string): string {
+  let result = holdsRememberedCredential(text) ? replaceRememberedCredentials(text, REDACTED) : text;
+  for (const pattern of PROVIDER_KEY_PATTERNS) result = result.replace(pattern, REDACTED);
+  return result;
+}
+
 /** Object keys repeat endlessly in the event log ("key", "reason", "data"...): remember each verdict. */
 const secretKeyVerdicts = new Map<string, boolean>();
 const MAX_REMEMBERED_KEYS = 1_000;

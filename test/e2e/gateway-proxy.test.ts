@@ -472,7 +472,8 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       maxRetries: 0,
       fetch: (url, init) => fetch(url, { ...init, redirect: "manual" }),
     });
-    const location = `${elsewhere.url}/messages/batches`;
+    // A pre-signed URL (storage hosts sign it in the query): meant for the client, so not redacted as a secret.
+    const location = `${elsewhere.url}/messages/batches?sig=presigned0123456789abcdefXYZ&se=2026-12-01`;
     const moved = { status: 307, body: { moved: true }, headers: { location } };
     fourth.replies.push(moved);
     const headers = { "X-Model": "anth/claude-batch" };

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RouterConfig } from "../../src/config/schema.ts";
 import { advertisedPrefixes, advertises } from "../../src/gateway/endpoint-prefixes.ts";
-import { defaultTargetForPath } from "../../src/gateway/model-names.ts";
+import { noModelTarget } from "../../src/gateway/proxy-target.ts";
 import { upstreamUrl } from "../../src/gateway/proxy-forward.ts";
 
 const config = {
@@ -45,13 +45,14 @@ describe("proxied paths", () => {
   });
 
   it("sends a request without a model to the first route target of the first provider advertising the path", () => {
-    assert.deepEqual(defaultTargetForPath(config, "/v1/embeddings"), { provider: "embed-a", modelId: "e-small" });
-    assert.deepEqual(defaultTargetForPath(config, "/v1/rerank"), { provider: "anything", modelId: "any-1" });
+    const target = (cfg: RouterConfig, path: string) => noModelTarget(cfg, "POST", path, {});
+    assert.deepEqual(target(config, "/v1/embeddings"), { provider: "embed-a", modelId: "e-small" });
+    assert.deepEqual(target(config, "/v1/rerank"), { provider: "anything", modelId: "any-1" });
     const noCatchAll = {
       ...config,
       providers: { "embed-a": { endpointPrefixes: ["/v1/embeddings"] } },
     } as unknown as RouterConfig;
-    assert.equal(defaultTargetForPath(noCatchAll, "/v1/rerank"), undefined);
+    assert.equal(target(noCatchAll, "/v1/rerank"), undefined);
   });
 
   it("joins the target's base URL and the client's path without a doubled /v1, keeping the query", () => {
