@@ -13,7 +13,7 @@ import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
 import { keepRawJsonBodies } from "./raw-json-body.ts";
 import { bodyTooLargeText, streamedBody } from "./streamed-body.ts";
-import { listedModelNames, unknownModelText, type DirectRoutes } from "./model-names.ts";
+import { listedModelNames, resolveModelName, unknownModelText, type DirectRoutes } from "./model-names.ts";
 import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
 import { presentedToken, tokenMatcher } from "./token.ts";
 
@@ -96,13 +96,14 @@ function routes(
       }),
     },
     {
-      // OpenAI's retrieve: one listed name (`auto-router/<route>` has a slash, hence the wildcard).
+      // OpenAI's retrieve: any name a request may use (`auto-router/<route>` and `provider/model` have a slash, hence
+      // the wildcard): the listed ones, gateway.models names, route ids and the models pi knows.
       method: "GET",
       url: "/v1/models/*",
       handler: async (request) => {
         const id = decodeURIComponent((request.params as { "*": string })["*"]);
         const config = core.engine.services.config.current;
-        if (!listedModelNames(config).includes(id))
+        if (!resolveModelName(id, config, core.engine.runtime.registry()))
           throw new GatewayError(404, "not_found", unknownModelText(id, config));
         return modelObject(id);
       },

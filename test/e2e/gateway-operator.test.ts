@@ -50,15 +50,17 @@ describe("gateway operator", () => {
     assert.match(version.stdout, /^pi-auto-router \d+\.\d+\.\d+\n$/);
   });
 
-  it("lists routes only in /v1/models, not the provider/model names clients used", async () => {
+  it("lists routes only in /v1/models, not the provider/model names clients used; retrieves any name it serves", async () => {
     target.enqueue({ text: "direct" });
     await fx.openai.chat.completions.create({ model: "mock-a/model-b", messages: [{ role: "user", content: "hi" }] });
     assert.equal(target.calls.at(-1)?.body.model, "model-b");
     assert.deepEqual(await modelIds(), ["auto-router/main"]);
     assert.equal((await fx.openai.models.retrieve("auto-router/main")).id, "auto-router/main");
+    // A client that checks a name before using it: every name a request may use is there, listed or not.
+    for (const name of ["mock-a/model-b", "main"]) assert.equal((await fx.openai.models.retrieve(name)).id, name);
     await assert.rejects(
-      fx.openai.models.retrieve("mock-a/model-b"),
-      (error: unknown) => error instanceof OpenAI.NotFoundError,
+      fx.openai.models.retrieve("mock-a/model-zzz"),
+      (error: unknown) => error instanceof OpenAI.NotFoundError && /is not served here/.test(error.message),
     );
     await assert.rejects(
       fx.openai.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "hi" }] }),
@@ -84,6 +86,8 @@ describe("gateway operator", () => {
       messages: [{ role: "user", content: "hi" }],
     });
     assert.equal(mapped.choices[0]!.message.content, "from the new route");
+    // A gateway.models name is retrieved too (it used to be a 404 saying the mapping pointed at no route).
+    assert.equal((await fx.openai.models.retrieve("gpt-4o")).id, "gpt-4o");
     assert.equal(target.calls.at(-1)?.body.model, "model-b");
 
     const before = fx.gateway.stderr().length;
