@@ -26,7 +26,8 @@ export class RequestWatch {
     /** The gateway's clock and its set of in-flight requests (aborted together at the drain deadline). */
     private readonly core: { now(): number; inFlight: Set<AbortController> },
     private readonly reply: FastifyReply,
-    readonly routeId: string,
+    /** The route the request named; a tier's route once the router chose one (`@reasoning`). */
+    public routeId: string,
     /** The served attempt's status in the attempts header (the proxy passes the target's own). */
     private readonly servedStatus: () => number | undefined = () => 200,
   ) {
@@ -44,6 +45,7 @@ export class RequestWatch {
     // An attempt's time starts with it, not at the end of the one before: a wait for a resting target between them
     // is no target's time.
     onAttemptStart: () => void (this.attemptStartedAt = this.core.now()),
+    onRoute: (routeId) => void (this.routeId = routeId),
     onCommitted: (candidate) => {
       this.servedKey = candidate.key;
       this.attempts.push({

@@ -122,6 +122,17 @@ async function serveRequest(
     revert: settings.revert,
     pinUpstream: settings.pinUpstream,
   };
+  // The route whose targets the request uses: a tier's route after `@reasoning` ("route r (the tier route of s)").
+  let usedRoute = state.routeId;
+  const named = () =>
+    usedRoute === state.routeId ? state.routeId : `${usedRoute} (the tier route of ${state.routeId})`;
+  const decided = (decision: Decision): Decision => {
+    if (decision.routeId !== usedRoute && env.routing.config().routes[decision.routeId]) {
+      usedRoute = decision.routeId;
+      observer?.onRoute?.(usedRoute);
+    }
+    return decision;
+  };
   let finalRecorded = false;
   const recordFinal = (outcome: "success" | "failed" | "aborted" | "refused", served?: string, costUsd?: number) => {
     finalRecorded = true;
@@ -184,12 +195,14 @@ async function serveRequest(
 
     for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
       if (signal?.aborted) return abortNow();
-      const decision = servedBy(
-        request,
-        env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
-          shortcuts: request.shortcuts,
-          prompt: state.prompt,
-        }),
+      const decision = decided(
+        servedBy(
+          request,
+          env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
+            shortcuts: request.shortcuts,
+            prompt: state.prompt,
+          }),
+        ),
       );
       state.plannedTarget ??= decision.candidates[0]?.key;
       if (decision.refusal) {
@@ -225,15 +238,17 @@ async function serveRequest(
       }
       // Nothing served, and no attempt left: waiting for a target to come back could only end in the same answer.
       if (state.attempts >= maxAttempts && state.failures.length > 0)
-        return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry, request.overHttp).text);
+        return failWith(allFailedText(named(), state.failures, settings.agentRetry, request.overHttp).text);
       // Nothing served. Wait for the first cooling target if it is back soon; otherwise explain and stop.
-      const refreshed = servedBy(
-        request,
-        env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
-          quiet: true,
-          shortcuts: request.shortcuts,
-          prompt: state.prompt,
-        }),
+      const refreshed = decided(
+        servedBy(
+          request,
+          env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
+            quiet: true,
+            shortcuts: request.shortcuts,
+            prompt: state.prompt,
+          }),
+        ),
       );
       if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && state.attempts < maxAttempts) {
         // A target not tried yet became available while we were failing over (e.g. its cooldown ran out): go again.
@@ -249,7 +264,7 @@ async function serveRequest(
           state.routeId,
           cooling.key,
           cooling.until!,
-          waitingText(state.routeId, state.failures, cooling.key, waitMs),
+          waitingText(named(), state.failures, cooling.key, waitMs),
         );
         // In one-second ticks, each showing the seconds left: one long sleep left the status line's count frozen.
         // Bounded by the ticks the wait needs, so a clock that does not move (a test's frozen Date) cannot hold it.
@@ -299,17 +314,17 @@ async function serveRequest(
         continue;
       }
       if (state.failures.length > 0) {
-        return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry, request.overHttp).text);
+        return failWith(allFailedText(named(), state.failures, settings.agentRetry, request.overHttp).text);
       }
       const skippedFor = (reasons: ReadonlySet<SkipReason>) =>
         refreshed.skipped.length > 0 && refreshed.skipped.every((s) => reasons.has(s.reason));
       if (skippedFor(CAPABILITY)) {
         refusal = "no-match";
-        return failWith(noCapableTargetText(state.routeId, refreshed.skipped));
+        return failWith(noCapableTargetText(named(), refreshed.skipped));
       }
       if (skippedFor(PREFERENCE)) {
         refusal = "no-match";
-        return failWith(noMatchingTargetText(state.routeId, refreshed.skipped));
+        return failWith(noMatchingTargetText(named(), refreshed.skipped));
       }
       if (state.refusals.length === 0 && skippedFor(LASTING)) refusal = "unservable";
       // A target refused at its reservation and skipped by the re-check for the same budget is named once.
@@ -322,7 +337,7 @@ async function serveRequest(
       if (state.refusals.length > 0) refusal = state.spendUnknown ? "spend-unknown" : "over-budget";
       return failWith(
         noTargetText(
-          state.routeId,
+          named(),
           reasons,
           cooling ? { key: cooling.key, until: cooling.until! } : undefined,
           env.clock.now(),
@@ -330,7 +345,7 @@ async function serveRequest(
         ),
       );
     }
-    return failWith(allFailedText(state.routeId, state.failures, settings.agentRetry, request.overHttp).text);
+    return failWith(allFailedText(named(), state.failures, settings.agentRetry, request.overHttp).text);
   } catch (error) {
     // A bug mid-request: the request still ends with its final event (the event log writes what the request did
     // with it); streamRoute's last line of defence then ends the stream with the error.

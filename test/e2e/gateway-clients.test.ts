@@ -6,6 +6,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI from "openai";
 import { until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { eventually } from "../helpers/temp-and-workers.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 // No Retry-After header: the gateway's passthrough would cool the target for as long as it asks, and every test
@@ -596,6 +597,52 @@ describe("gateway: a hard budget that is spent, with the official clients", () =
       return true;
     });
     assert.equal(fx.emulators.B.calls.length, 1);
+    assert.equal(fx.emulators.A.calls.length, 0);
+  });
+});
+
+describe("gateway: a prompt's @reasoning tier, with the official OpenAI client", () => {
+  let fx: GatewayFixture<"A" | "C">;
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: { A: "openai", C: "anthropic" },
+      providers: {
+        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-000000000001", models: ["model-a"] },
+        "mock-c": {
+          emulator: "C",
+          apiKey: "sk-ant-mock-c-key-0000001",
+          models: [{ id: "model-c", reasoning: true }],
+        },
+      },
+      routes: {
+        routes: {
+          chat: { targets: [{ provider: "mock-a", modelId: "model-a" }] },
+          deep: { targets: [{ provider: "mock-c", modelId: "model-c" }] },
+        },
+        tiers: { reasoning: { route: "deep" } },
+        failover: { cooldownWaitMs: 0 },
+      },
+    });
+  });
+  after(() => fx?.stop());
+
+  it("names the tier's route in its header, its log line and its errors, not the route the client asked for", async () => {
+    const ask = () =>
+      fx.openai.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "@reasoning think" }] });
+    fx.emulators.C.enqueue({ text: "Thought about it." });
+    const { data, response } = await ask().withResponse();
+    assert.equal(data.choices[0]!.message.content, "Thought about it.");
+    assert.equal(response.headers.get("x-auto-router-route"), "deep");
+    assert.equal(response.headers.get("x-auto-router-served-by"), "mock-c/model-c");
+    const logged = /POST \/v1\/chat\/completions route=deep 200 served-by=mock-c\/model-c/;
+    await eventually(() => logged.test(fx.gateway.stderr()), "the access line names the tier's route");
+    fx.emulators.C.enqueue({ status: 401, errorMessage: "invalid x-api-key" });
+    await assert.rejects(ask(), (error: any) => {
+      assert.match(error.message, /route deep \(the tier route of chat\)/);
+      assert.doesNotMatch(error.message, /route chat\b(?! \))/);
+      assert.equal(error.headers.get("x-auto-router-route"), "deep");
+      return true;
+    });
     assert.equal(fx.emulators.A.calls.length, 0);
   });
 });
