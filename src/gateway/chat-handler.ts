@@ -10,7 +10,14 @@ import { streamRoute } from "../runtime/failover-stream.ts";
 import { FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_TOKENS } from "../runtime/provider-models.ts";
 import type { ClientContext } from "./client-messages.ts";
 import { clientPrompt, takeShortcuts } from "./client-prompt.ts";
-import { committedErrorText, endToError, errorBody, GatewayError, type Protocol } from "./errors.ts";
+import {
+  committedErrorText,
+  endToError,
+  errorBody,
+  GatewayError,
+  type Protocol,
+  unstreamedErrorText,
+} from "./errors.ts";
 import { type DirectRoutes, resolveModelName, unknownModelText } from "./model-names.ts";
 import { gatewayPassthrough } from "./passthrough.ts";
 import type { PassthroughDialect } from "./passthrough-scan.ts";
@@ -161,7 +168,8 @@ export async function serveChat<Request>(
       const message = await stream.result();
       if (watch.signal.aborted) return void reply.hijack();
       if (message.stopReason === "error" || message.stopReason === "aborted") {
-        throw new GatewayError(502, "api_error", committedErrorText(message.errorMessage, watch.servedKey), headers);
+        const text = unstreamedErrorText(committedErrorText(message.errorMessage, watch.servedKey));
+        throw new GatewayError(502, "api_error", text, headers);
       }
       return void reply
         .code(200)

@@ -158,5 +158,12 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
  */
 export function committedErrorText(message: string | undefined, servedKey: string | undefined): string {
   if (message?.startsWith("auto-router:")) return message;
-  return `auto-router: ${servedKey ?? "the target"} failed after it had started answering (${message ?? "no reason given"}); the answer so far stands and is not sent again`;
+  return `auto-router: ${servedKey ?? "the target"} failed after it had started answering (${message ?? "no reason given"})${STANDS}`;
+}
+
+const STANDS = "; the answer so far stands and is not sent again";
+
+/** The same error for a client that asked for the whole answer at once (`stream` off): it received none of it. */
+export function unstreamedErrorText(text: string): string {
+  return text.endsWith(STANDS) ? `${text.slice(0, -STANDS.length)}; none of the answer is returned` : text;
 }

@@ -4,7 +4,7 @@
 // path.
 import type { FastifyReply } from "fastify";
 import type { IncomingMessage } from "node:http";
-import { errorBody, type Protocol } from "./errors.ts";
+import { errorBody, type Protocol, unstreamedErrorText } from "./errors.ts";
 
 export class PassthroughReply {
   private draining = false;
@@ -78,7 +78,7 @@ export class PassthroughReply {
       return;
     }
     this.head(502, "application/json");
-    this.reply.raw.end(JSON.stringify(errorBody(this.protocol, "api_error", message)));
+    this.reply.raw.end(JSON.stringify(errorBody(this.protocol, "api_error", unstreamedErrorText(message))));
   }
 
   private head(status: number, contentType: string): void {
