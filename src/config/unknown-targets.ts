@@ -65,6 +65,12 @@ export function findUnknownTargets(config: RouterConfig, known: KnownModels): Un
       found.set(key, { key, path, message });
     });
   }
+  // The routes file's per-provider settings (endpointPrefixes...) under an id pi does not know apply to nothing.
+  for (const provider of Object.keys(config.providers ?? {})) {
+    if (known.has(provider) || found.has(provider)) continue;
+    const message = `provider '${provider}' is not known to pi, so these settings apply to nothing${suggestion(closestId(provider, known.keys()))}`;
+    found.set(provider, { key: provider, path: `providers.${provider}`, message });
+  }
   return [...found.values()];
 }
 

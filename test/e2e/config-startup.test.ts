@@ -147,6 +147,7 @@ describe("a routes file that is broken when pi starts", () => {
     const dir = agentDir({
       routes: { mine: { sortby: "cost", targets: [{ provider: "mock-a", modelId: "model-a", labl: "A" }] } },
       budgets: { polcy: "hard", providers: { "mock-a": { daily: 50, monthly: 30 } } },
+      providers: { "mock-aa": { endpointPrefixes: ["/v1/embeddings"] } },
       theme: "dark",
     });
     const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
@@ -164,6 +165,13 @@ describe("a routes file that is broken when pi starts", () => {
       run.stderr,
       new RegExp(
         `warning: ${file}:\\d+:\\d+ at budgets\\.providers\\.mock-a\\.daily: \\$50 a day is more than the monthly limit of \\$30`,
+      ),
+    );
+    // Settings under a provider id pi does not know apply to nothing.
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `auto-router: warning: ${file} at providers\\.mock-aa: provider 'mock-aa' is not known to pi, so these settings apply to nothing; did you mean 'mock-a'\\?`,
       ),
     );
     // Only warnings: the route is served.

@@ -40,6 +40,22 @@ it("names each unknown provider and model once, with the closest known id", () =
   );
 });
 
+it("names a routes-file providers entry whose id pi does not know", () => {
+  const withProviders = {
+    ...config([["alpha", "model-one"]]),
+    providers: { alpah: { endpointPrefixes: [] }, beta: { endpointPrefixes: [] } },
+  } as unknown as RouterConfig;
+  assert.deepEqual(
+    findUnknownTargets(withProviders, known).map((target) => [target.path, target.message]),
+    [
+      [
+        "providers.alpah",
+        "provider 'alpah' is not known to pi, so these settings apply to nothing; did you mean 'alpha'?",
+      ],
+    ],
+  );
+});
+
 it("suggests only ids near enough to be a typo", () => {
   assert.equal(closestId("claude-sonet-4", ["claude-sonnet-4", "claude-opus-4"]), "claude-sonnet-4");
   assert.equal(closestId("gpt", ["claude-sonnet-4"]), undefined);
