@@ -153,12 +153,13 @@ export function openServices(options: ServicesOptions): Services {
   const inMemory = options.inMemory || problem !== undefined;
   const onWarning = (warning: StoreWarning) => options.warn(`auto-router: ${warning.file}: ${warning.message}`);
   const team = resolveTeamSettings(config.current.state, options.processEnv);
-  for (const issue of team.issues)
-    options.warn(
-      `auto-router: ${issue.path === "state.url" ? `${config.file} at state.url` : issue.path}: ${issue.message}`,
-    );
+  const teamIssues = team.issues.map(
+    (issue) => `${issue.path === "state.url" ? `${config.file} at state.url` : issue.path}: ${issue.message}`,
+  );
+  for (const issue of teamIssues) options.warn(`auto-router: ${issue}`);
   const backend = openStateBackend({
     settings: inMemory ? { backend: "file", machine: team.settings.machine } : team.settings,
+    fileReason: teamIssues.join("; ") || undefined,
     stateDir,
     onWarning,
     warn: options.warn,

@@ -31,6 +31,8 @@ export interface StateBackend {
 
 export interface StateBackendOptions {
   settings: TeamSettings;
+  /** Why the file store serves although the config asked for the team store (an invalid state.url). */
+  fileReason?: string;
   stateDir: string;
   onWarning: (warning: StoreWarning) => void;
   warn: (text: string) => void;
@@ -67,6 +69,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
         lagMs: 0,
         pendingWrites: 0,
         roundTrips: 0,
+        ...(options.fileReason ? { lastError: options.fileReason } : {}),
       }),
       ready: async () => undefined,
       claim: async () => true,

@@ -10,7 +10,12 @@ import type { BackendStatus } from "./team-connection.ts";
 export const STORE_DOWN_MARK = "team store down";
 
 export function describeBackendLines(status: BackendStatus): string[] {
-  if (status.backend === "file") return [`state backend: file store (machine ${status.machine})`];
+  if (status.backend === "file")
+    return [
+      `state backend: file store (machine ${status.machine})`,
+      // A team store that was asked for and could not be used (an invalid state.url): said here, not only at start.
+      ...(status.lastError ? [`  not the team store: ${status.lastError}`] : []),
+    ];
   return [
     `state backend: redis ${status.url} (machine ${status.machine})`,
     `  connection: ${status.connection}${status.lastError ? ` (${status.lastError})` : ""}`,

@@ -41,7 +41,7 @@ export function checkRedisUrl(url: string): string | undefined {
   try {
     parsed = new URL(url);
   } catch {
-    return `expected redis://[user:password@]host:port/db or rediss://..., got "${redactRedisUrl(url)}"`;
+    return `expected redis://host:port/db (user:password@ before the host when Redis asks for a login) or rediss://..., got "${redactRedisUrl(url)}"`;
   }
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
     return `expected a redis:// or rediss:// URL, got protocol "${parsed.protocol}"`;

@@ -546,4 +546,19 @@ describe("team mode: several pi machines share one Redis", () => {
       new RegExp(`today ${kiritimati.day}, month ${kiritimati.month} \\(Pacific/Kiritimati\\)`),
     );
   });
+
+  it("says in /auto-router state why the file store serves when state.url is invalid, not only once at start", async () => {
+    const dir = machine("bad1", "par:bad:", {
+      state: { backend: "redis", url: "redis//127.0.0.1:6391", machine: "bad1" },
+    });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router state"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout + run.stderr,
+      /state backend: file store \(machine bad1\)\n\s+not the team store: .*auto-router\.routes\.json at state\.url: expected redis:\/\/host:port\/db \(user:password@ before the host when Redis asks for a login\).*got "redis\/\/127\.0\.0\.1:6391"; using the file store/,
+    );
+  });
 });
