@@ -35,7 +35,7 @@ function tierText(view: StatusView): string | undefined {
  */
 export function formatStatus(view: StatusView): string {
   const parts: string[] = [`⇄ ${view.routeId ?? "auto-router"}`, ...(view.marks ?? [])];
-  if (view.warnings.length) parts.push(`⚠ ${view.warnings.join(", ")}`);
+  if (view.warnings.length) parts.push(warningsText(view.warnings, STATUS_MAX_CHARS - parts.join(" · ").length - 3));
   if (view.phase) parts.push(view.phase);
   else if (view.servedKey)
     parts.push(
@@ -48,6 +48,20 @@ export function formatStatus(view: StatusView): string {
   while (parts.length > kept && parts.join(" · ").length > STATUS_MAX_CHARS) parts.pop();
   const text = parts.join(" · ");
   return text.length <= STATUS_MAX_CHARS ? text : `${text.slice(0, STATUS_MAX_CHARS - 1)}…`;
+}
+
+/**
+ * The warnings in `room` characters: every one whole, or the first ones that fit and how many more ("+2 more"), so
+ * a warning is never cut mid-word and none goes unmentioned.
+ */
+function warningsText(warnings: string[], room: number): string {
+  const all = `⚠ ${warnings.join(", ")}`;
+  if (all.length <= room) return all;
+  for (let shown = warnings.length - 1; shown > 0; shown--) {
+    const text = `⚠ ${warnings.slice(0, shown).join(", ")} +${warnings.length - shown} more`;
+    if (text.length <= room) return text;
+  }
+  return `⚠ ${warnings.length} warnings`;
 }
 
 /** Keeps the status view up to date from runtime callbacks and pushes the text through `publish`. */

@@ -41,6 +41,23 @@ describe("status line", () => {
     );
   });
 
+  it("shows the warnings that fit whole and counts the rest, never cutting one mid-word", () => {
+    const text = formatStatus({
+      routeId: "main",
+      marks: ["team store down"],
+      servedKey: "deepseek/gamma-1",
+      warnings: [
+        "budget alpha 100% blocked",
+        "quota stressed alpha 1.6",
+        "quota critical beta 2.4",
+        "breaker open gamma",
+      ],
+    });
+    assert.ok(text.length <= STATUS_MAX_CHARS, text);
+    assert.match(text, /^⇄ main · team store down · ⚠ budget alpha 100% blocked \+3 more · → deepseek\//);
+    assert.doesNotMatch(text, /critica…/);
+  });
+
   it("shortens the serving target rather than the warnings when even that does not fit", () => {
     const text = formatStatus({
       routeId: "route",
