@@ -116,6 +116,9 @@ export const statusCommand: Subcommand = {
       `code: ${RUNS_FROM_BUNDLE ? "bundled (dist/auto-router.cjs)" : "TypeScript sources (run `npm install` in the package to build the faster bundle)"}`,
       `routes: ${Object.keys(deps.config().routes).join(", ")}`,
     ];
+    // The status line shows what fits of these; here they are all.
+    const warnings = deps.runtime.statusWarnings(now);
+    if (warnings.length) lines.push(`warnings: ${warnings.join(", ")}`);
     const silent = deps.runtime.silentStrategies.update(
       deps.config(),
       deps.runtime.currentFacts(),

@@ -185,6 +185,11 @@ export class RouterRuntime implements RequestEnvironment {
     return computed.decision;
   }
 
+  /** What the plugins warn about on the status line now (a blocked budget, a stressed quota window...). */
+  statusWarnings(now: number): string[] {
+    return this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []);
+  }
+
   /** A decision that is not a quiet re-check: the last decision, the status line, its events and shadow history. */
   private publishDecision(requestId: string, routeId: string, computed: ComputedDecision, now: number): void {
     const { decision, shadow } = computed;
@@ -192,10 +197,7 @@ export class RouterRuntime implements RequestEnvironment {
     const silent = this.silentStrategies.update(computed.config, computed.models, this.collaborators.quota, now);
     const silentWarning =
       silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
-    this.status.onDecision?.(decision, () => [
-      ...this.plugins.flatMap((p) => p.statusWarnings?.(now) ?? []),
-      ...silentWarning,
-    ]);
+    this.status.onDecision?.(decision, () => [...this.statusWarnings(now), ...silentWarning]);
     this.record(
       requestId,
       routeId,

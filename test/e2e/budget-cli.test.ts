@@ -106,4 +106,24 @@ describe("spend through the pi CLI", () => {
       dir.cleanup();
     }
   });
+
+  it("lists every status-line warning in /auto-router status (the line itself shows what fits)", async () => {
+    const dir = setup(emulator);
+    try {
+      // Soft policy: one $0.026 answer puts a $0.02 daily limit over, and the route is still served.
+      const spent = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router budget set mock-a 0.02", "spend"],
+      });
+      assert.equal(spent.code, 0, spent.stderr);
+      const status = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router status"],
+      });
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout + status.stderr, /^warnings: budget mock-a 1\d\d% blocked$/m);
+    } finally {
+      dir.cleanup();
+    }
+  });
 });
