@@ -60,9 +60,14 @@ function formatAttempt(attempt: AttemptRecord, index: number): string {
 function servedLine(last: LastDecision): string {
   if (!last.servedKey) return `Served by: none (${last.outcome ?? "pending"})`;
   const failed = last.attempts.filter((attempt) => attempt.key !== last.servedKey && attempt.outcome === "failed");
+  const first = last.decision.candidates[0]?.key;
+  // A target ranked before it that was skipped right before its attempt (a hard budget's reservation) is no failure.
+  const skipped = last.notes?.find((note) => note.startsWith(`skipped ${first}:`));
   const why = failed.length
     ? `after ${failed.map((attempt) => `${attempt.key} failed (${attempt.failureKind ?? "error"})`).join(", ")}`
-    : "first choice, answered";
+    : first === undefined || first === last.servedKey
+      ? "first choice, answered"
+      : `answered; ${skipped ?? `${first}, ranked first, was not tried`}`;
   return `Served by: ${last.servedKey} (${why})`;
 }
 

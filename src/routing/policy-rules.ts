@@ -36,6 +36,9 @@ interface LocalClock {
 const lastClock = new Map<string, { minuteStart: number; clock: LocalClock }>();
 
 /** Local minutes-of-day and weekday at `now` in `zone`; undefined for an unknown zone. */
+/** A share as the rules' texts show it: 1 -> "100%", 0.3 -> "30%". */
+const percent = (share: number): string => `${Math.round(share * 1000) / 10}%`;
+
 export function localClock(now: number, zone: string): LocalClock | undefined {
   const minuteStart = now - (((now % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
   const cached = lastClock.get(zone);
@@ -132,9 +135,9 @@ export function evaluateCondition(condition: RuleCondition | undefined, context:
     const share = context.target?.badRatingShare;
     if (!context.target) return NEEDS_TARGET;
     if (share === undefined) return NO_RATINGS;
-    if (share <= condition.badRatingShareAbove)
-      return failed(`bad ratings ${share} <= ${condition.badRatingShareAbove}`);
-    reasons = append(reasons, `bad ratings ${share} > ${condition.badRatingShareAbove}`);
+    const shares = `${percent(share)} ${share <= condition.badRatingShareAbove ? "<=" : ">"} ${percent(condition.badRatingShareAbove)}`;
+    if (share <= condition.badRatingShareAbove) return failed(`bad ratings ${shares}`);
+    reasons = append(reasons, `bad ratings ${shares}`);
   }
   if (condition.all) {
     for (const child of condition.all) {

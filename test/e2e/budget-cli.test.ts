@@ -126,4 +126,46 @@ describe("spend through the pi CLI", () => {
       dir.cleanup();
     }
   });
+
+  it("explains a request served by its second target after a hard budget refused the first right before its attempt", async () => {
+    const cost = { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 };
+    const provider = (key: string, id: string) => ({
+      baseUrl: emulator.url,
+      api: "openai-completions" as const,
+      apiKey: key,
+      models: [{ id, cost }],
+    });
+    const dir = makeAgentDir({
+      providers: { "mock-a": provider("sk-mock-a-key", "model-a"), "mock-b": provider("sk-mock-b-key", "model-b") },
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+        // Under its limit, so still ranked first; but the request's expected cost (~1,250 input tokens at $1000 per
+        // 1M) does not fit, so the reservation right before the attempt refuses it.
+        budgets: { policy: "hard", providers: { "mock-a": { daily: 0.03 } } },
+      },
+    });
+    try {
+      const run = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "one", "/auto-router explain"],
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      assert.match(
+        shown,
+        /Served by: mock-b\/model-b \(answered; skipped mock-a\/model-a: hard daily budget: spent \$0\.\d{4} \+ in flight/,
+      );
+      assert.doesNotMatch(shown, /first choice, answered/);
+    } finally {
+      dir.cleanup();
+    }
+  });
 });

@@ -416,7 +416,7 @@ describe("route: rules and preferences", () => {
     const decision = route({ routeId: "r", features: features() }, state, NOW);
     assert.deepEqual(keys(decision), ["b/1", "a/1"]);
     assert.equal(decision.candidates[1].bucket, "demoted");
-    assert.match(decision.trace.rules[0].why, /matched for a\/1 \(bad ratings 0.5 > 0.3\)/);
+    assert.match(decision.trace.rules[0].why, /matched for a\/1 \(bad ratings 50% > 30%\)/);
   });
 
   it("puts preferred providers first and lets prefer-provider rules follow them", () => {
