@@ -177,6 +177,8 @@ export function migrateConfig(raw: Json, issues: ConfigIssue[]): Json {
   const value = stripCommentKeys(raw);
   if (!isObject(value)) return value;
   const out: Record<string, Json> = { ...value };
+  // Where each route stands in the file: a routes array's warnings point at `routes[0]...`, where the user wrote it.
+  const sourcePaths = new Map<string, string>();
   if (Array.isArray(out.routes)) {
     const routes: Record<string, Json> = {};
     out.routes.forEach((route, index) => {
@@ -191,6 +193,7 @@ export function migrateConfig(raw: Json, issues: ConfigIssue[]): Json {
       }
       const { id: _id, ...rest } = route as Record<string, Json>;
       routes[id] = rest;
+      sourcePaths.set(id, `routes[${index}]`);
     });
     issues.push({
       severity: "warning",
@@ -201,7 +204,10 @@ export function migrateConfig(raw: Json, issues: ConfigIssue[]): Json {
   }
   if (isObject(out.routes)) {
     out.routes = Object.fromEntries(
-      Object.entries(out.routes).map(([id, route]) => [id, migrateRoute(route, `routes.${id}`, issues)]),
+      Object.entries(out.routes).map(([id, route]) => [
+        id,
+        migrateRoute(route, sourcePaths.get(id) ?? `routes.${id}`, issues),
+      ]),
     );
   }
   if (Array.isArray(out.policyRules))

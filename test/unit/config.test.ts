@@ -238,6 +238,21 @@ describe("routes file parsing", () => {
     assert.ok(result.issues.every((i) => i.severity === "warning"));
   });
 
+  it("points a routes array's migration warnings at the place in the file where the user wrote each target", () => {
+    const text =
+      '{\n  "routes": [\n    {\n      "id": "main",\n      "targets": [\n        "alpha/alpha-1",\n        "beta/beta-1"\n      ]\n    }\n  ]\n}\n';
+    const migrated = parseConfigText(text).issues.filter((issue) =>
+      /migrated to \{provider, modelId\}/.test(issue.message),
+    );
+    assert.deepEqual(
+      migrated.map((issue) => [issue.path, issue.line, issue.column]),
+      [
+        ["routes[0].targets[0]", 6, 9],
+        ["routes[0].targets[1]", 7, 9],
+      ],
+    );
+  });
+
   it("rejects a defaultRoute that names no route", () => {
     const result = parse({ defaultRoute: "nope", routes: { a: { targets: [{ provider: "x", modelId: "y" }] } } });
     assert.equal(result.config, undefined);
