@@ -96,7 +96,7 @@ export function sendError(reply: FastifyReply, protocol: Protocol, error: Gatewa
   return reply
     .code(error.status)
     .headers(error.headers)
-    .send(errorBody(protocol, error.category, error.message));
+    .send(errorBody(protocol, error.category, error.message, error.fields));
 }
 
 export async function serveChat<Request>(

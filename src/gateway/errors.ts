@@ -17,12 +17,19 @@ export type ErrorCategory =
   | "billing"
   | "api_error";
 
+/** OpenAI's `param` and `code` of an upstream error passed on (the category's own code otherwise). */
+export interface ErrorFields {
+  param?: string;
+  code?: string;
+}
+
 export class GatewayError extends Error {
   constructor(
     readonly status: number,
     readonly category: ErrorCategory,
     message: string,
     readonly headers: Record<string, string> = {},
+    readonly fields: ErrorFields = {},
   ) {
     super(message);
   }
@@ -71,15 +78,20 @@ export function categoryOf(status: number): ErrorCategory {
 }
 
 /** The error body; the message is redacted here, the one place every error passes on its way out. */
-export function errorBody(protocol: Protocol, category: ErrorCategory, message: string): Record<string, unknown> {
+export function errorBody(
+  protocol: Protocol,
+  category: ErrorCategory,
+  message: string,
+  fields: ErrorFields = {},
+): Record<string, unknown> {
   const text = redactText(message);
   if (protocol === "anthropic") return { type: "error", error: { type: ANTHROPIC_TYPES[category], message: text } };
   return {
     error: {
       message: text,
       type: OPENAI_TYPES[category],
-      param: null,
-      code: OPENAI_CODES[category] ?? null,
+      param: fields.param ?? null,
+      code: fields.code ?? OPENAI_CODES[category] ?? null,
     },
   };
 }
@@ -114,7 +126,13 @@ export function endToError(
   routingHeaders: Record<string, string> = {},
 ): GatewayError {
   const answer = endAnswer(end, message, now);
-  return new GatewayError(answer.status, answer.category, answer.message, { ...routingHeaders, ...answer.headers });
+  return new GatewayError(
+    answer.status,
+    answer.category,
+    answer.message,
+    { ...routingHeaders, ...answer.headers },
+    answer.fields,
+  );
 }
 
 function endAnswer(end: RequestEnd | undefined, message: string, now: number): GatewayError {
@@ -124,9 +142,13 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
     // client's SDK would have shown it calling the target itself), never masked.
     const status =
       end.surfaced.status && end.surfaced.status >= 400 && end.surfaced.status < 600 ? end.surfaced.status : 502;
-    return new GatewayError(status, categoryOf(status), end.surfaced.providerMessage ?? message, {
-      "x-should-retry": end.surfaced.retryable ? "true" : "false",
-    });
+    return new GatewayError(
+      status,
+      categoryOf(status),
+      end.surfaced.providerMessage ?? message,
+      { "x-should-retry": end.surfaced.retryable ? "true" : "false" },
+      { param: end.surfaced.providerParam, code: end.surfaced.providerCode },
+    );
   }
   // Nothing to retry soon: a route that is not there, a hard budget that is spent. A budget's spend that cannot be
   // read now (the team store is down) comes back once the store does.

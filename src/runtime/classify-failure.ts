@@ -26,6 +26,9 @@ export interface Failure {
   message: string;
   /** The provider's own message inside a JSON error body (`400 {"error":{"message":"..."}}`), when there is one. */
   providerMessage?: string;
+  /** Its `error.param` and `error.code`, passed on with a surfaced error (the gateway's OpenAI error body). */
+  providerParam?: string;
+  providerCode?: string;
 }
 
 export interface FailureInput {
@@ -178,6 +181,8 @@ export function classifyFailure(input: FailureInput, now: number, options?: { ti
   const overrides: Partial<Failure> = {};
   if (status !== undefined) overrides.status = status;
   if (body.message !== undefined) overrides.providerMessage = body.message;
+  if (body.param !== undefined) overrides.providerParam = body.param;
+  if (body.code !== undefined) overrides.providerCode = body.code;
   const retryAfterMs =
     (input.retryAfter ? parseRetryHint(`Retry-After: ${input.retryAfter}`, now) : undefined) ??
     parseRetryHint(text, now, options);

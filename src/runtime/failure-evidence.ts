@@ -35,6 +35,9 @@ export interface ParsedBody {
   errorTypes: string[];
   /** The body's own message (`error.message`, else `message`, else `error` as text). */
   message?: string;
+  /** OpenAI's `error.param` and `error.code` (strings), which SDKs expose to programs. */
+  param?: string;
+  code?: string;
 }
 
 /**
@@ -75,6 +78,8 @@ export function parseJsonBody(text: string): ParsedBody {
     (value): value is string => typeof value === "string" && value.trim() !== "",
   );
   if (message !== undefined) parsed.message = message;
+  if (typeof error?.param === "string") parsed.param = error.param;
+  if (typeof error?.code === "string") parsed.code = error.code;
   return parsed;
 }
 

@@ -3,6 +3,7 @@
 // openai client, streaming and not, with a function-call round trip and a failover before the commit point. A request
 // with a hosted tool is translated (the tool left out on every target alike).
 import assert from "node:assert/strict";
+import OpenAI from "openai";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { readLoggedEvents, servedResults, until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
@@ -169,5 +170,24 @@ describe("gateway passthrough on the Responses endpoint", () => {
       sent.tools.map((tool: any) => tool.type),
       ["function"],
     );
+  });
+
+  it("passes a target's 400 on with its param and code, as the openai client reads them", async () => {
+    const body = JSON.stringify({
+      error: {
+        message: "Invalid 'input': empty.",
+        type: "invalid_request_error",
+        param: "input",
+        code: "invalid_value",
+      },
+    });
+    first.enqueue({ status: 400, body });
+    await assert.rejects(fx.openai.responses.create({ model: "gpt", input: "" }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+      assert.equal(error.message, "400 Invalid 'input': empty.");
+      assert.deepEqual([error.param, error.code, error.type], ["input", "invalid_value", "invalid_request_error"]);
+      return true;
+    });
+    assert.equal(second.calls.length, 0, "a client error is not failed over");
   });
 });
