@@ -9,6 +9,7 @@ import type { Engine } from "../engine.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";
 import { FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_TOKENS } from "../runtime/provider-models.ts";
 import type { ClientContext } from "./client-messages.ts";
+import type { ClientSettings } from "./client-settings.ts";
 import { clientPrompt, takeShortcuts } from "./client-prompt.ts";
 import {
   committedErrorText,
@@ -24,6 +25,7 @@ import type { PassthroughDialect } from "./passthrough-scan.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 import { rawJsonBody } from "./raw-json-body.ts";
 import { RequestWatch } from "./request-watch.ts";
+import { settingsCarrier } from "./target-settings.ts";
 
 export interface GatewayCore {
   engine: Engine;
@@ -49,6 +51,8 @@ export interface ChatProtocol<Request> {
   body(message: AssistantMessage, model: string, now: number): unknown;
   /** Extra response headers this protocol sets for a request (e.g. the hosted tools a Responses request lost). */
   headers?(request: Request): Record<string, string>;
+  /** What the request asks for that pi-ai's context and options have no place for (tool choice, JSON mode, ...). */
+  settings?(request: Request): ClientSettings;
   /** How a target of the same API is sent the client's own request (protocols without one are always translated). */
   passthrough?: PassthroughDialect;
 }
@@ -114,12 +118,17 @@ export async function serveChat<Request>(
   if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, names));
   const routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
   const { context, options, promptIndex } = spec.toContext(parsed, now);
+  const carrier = settingsCarrier(spec.settings?.(parsed));
   const prompt = clientPrompt(context, promptIndex);
   const typed = takeShortcuts(context, promptIndex);
   const shortcuts = requestShortcuts(typed, spec.provider(parsed), header(request, "x-provider"));
 
   const watch = new RequestWatch(core, reply, routeId);
-  const routingHeaders = (): Record<string, string> => ({ ...watch.routingHeaders(), ...spec.headers?.(parsed) });
+  const routingHeaders = (): Record<string, string> => ({
+    ...watch.routingHeaders(),
+    ...spec.headers?.(parsed),
+    ...carrier?.headers(watch.servedKey),
+  });
   // Shortcuts typed in the prompt change the request, so it is translated; otherwise a same-API target gets it as is.
   const passthrough =
     spec.passthrough && !typed && core.passthrough()
@@ -140,7 +149,7 @@ export async function serveChat<Request>(
     runtime,
     routerModel(routeId),
     context,
-    { ...options, signal: watch.signal },
+    { ...options, signal: watch.signal, ...(carrier ? { onPayload: carrier.onPayload } : {}) },
     {
       shortcuts,
       prompt,

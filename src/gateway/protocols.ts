@@ -2,6 +2,7 @@
 import type { ChatProtocol } from "./chat-handler.ts";
 import { anthropicMessage, AnthropicStreamEncoder } from "./anthropic-response.ts";
 import { anthropicToContext, parseAnthropicRequest, type AnthropicRequest } from "./anthropic-request.ts";
+import { anthropicSettings, chatSettings, responsesSettings } from "./client-settings.ts";
 import { openAICompletion, OpenAIStreamEncoder } from "./openai-response.ts";
 import { ANTHROPIC_PASSTHROUGH } from "./passthrough-anthropic.ts";
 import { OPENAI_CHAT_PASSTHROUGH } from "./passthrough-openai.ts";
@@ -18,6 +19,7 @@ export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
   provider: (request) => request.provider,
   streaming: (request) => request.stream === true,
   toContext: anthropicToContext,
+  settings: anthropicSettings,
   encoder: (_request, model) => new AnthropicStreamEncoder(model),
   body: (message, model) => anthropicMessage(message, model),
   passthrough: ANTHROPIC_PASSTHROUGH,
@@ -30,6 +32,7 @@ export const OPENAI_CHAT: ChatProtocol<OpenAIRequest> = {
   provider: (request) => request.provider,
   streaming: (request) => request.stream === true,
   toContext: openAIToContext,
+  settings: chatSettings,
   encoder: (request, model, now) => new OpenAIStreamEncoder(model, now, request.stream_options?.include_usage === true),
   body: openAICompletion,
   passthrough: OPENAI_CHAT_PASSTHROUGH,
@@ -42,6 +45,7 @@ export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {
   provider: (request) => request.provider,
   streaming: (request) => request.stream === true,
   toContext: responsesToContext,
+  settings: responsesSettings,
   encoder: (_request, model, now) => new ResponsesSseEncoder(model, now),
   body: responsesBody,
   passthrough: RESPONSES_PASSTHROUGH,

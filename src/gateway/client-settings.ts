@@ -1,0 +1,167 @@
+// A client's request settings that pi-ai's Context and options have no place for (tool choice, structured output,
+// strict tools, stop sequences, top_p, seed, the end user), read from each client API into one neutral form. A
+// translated request carries them to its target through the payload hook (target-settings.ts); a passthrough request
+// keeps them as the client wrote them.
+
+/** Which tool the model must call: any it likes, none, at least one, or the named function. */
+export type ToolChoice = "auto" | "none" | "required" | { name: string };
+
+export type OutputFormat =
+  | { type: "json_object" }
+  | { type: "json_schema"; name: string; schema?: unknown; strict?: boolean; description?: string };
+
+export interface SettingValues {
+  toolChoice: ToolChoice;
+  /** Only `false` is kept: one tool call per turn at most (parallel calls are every API's default). */
+  parallelToolCalls: false;
+  output: OutputFormat;
+  /** Names of the function tools the client marked `strict`. */
+  strictTools: string[];
+  stop: string[];
+  topP: number;
+  topK: number;
+  seed: number;
+  user: string;
+}
+
+export type SettingKey = keyof SettingValues;
+
+export interface ClientSettings {
+  values: Partial<SettingValues>;
+  /** The client API's own name of each setting: what `x-auto-router-ignored` lists when a target cannot take it. */
+  names: Record<SettingKey, string>;
+  /** Settings the client sent in a form no target is sent (e.g. `tool_choice: {"type":"allowed_tools"}`). */
+  unsupported: string[];
+}
+
+type Loose = Record<string, any>;
+const isObject = (value: unknown): value is Loose =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const given = (value: unknown): boolean => value !== undefined && value !== null;
+
+const NAMES: Record<SettingKey, string> = {
+  toolChoice: "tool_choice",
+  parallelToolCalls: "parallel_tool_calls",
+  output: "response_format",
+  strictTools: "tools[].function.strict",
+  stop: "stop",
+  topP: "top_p",
+  topK: "top_k",
+  seed: "seed",
+  user: "user",
+};
+const CHAT_NAMES = NAMES;
+const RESPONSES_NAMES = { ...NAMES, output: "text.format", strictTools: "tools[].strict" };
+const ANTHROPIC_NAMES = {
+  ...NAMES,
+  parallelToolCalls: "tool_choice.disable_parallel_tool_use",
+  stop: "stop_sequences",
+  user: "metadata.user_id",
+};
+
+/** Collects the settings a request gave; a value it gave in a form nothing reads is named in `unsupported`. */
+function collect(names: Record<SettingKey, string>, read: Partial<Record<SettingKey, [unknown, unknown]>>) {
+  const settings: ClientSettings = { values: {}, names, unsupported: [] };
+  for (const [key, [raw, value]] of Object.entries(read) as [SettingKey, [unknown, unknown]][]) {
+    if (value !== undefined) (settings.values as Record<string, unknown>)[key] = value;
+    else if (given(raw)) settings.unsupported.push(names[key]);
+  }
+  return settings;
+}
+
+const number = (value: unknown) => (typeof value === "number" ? value : undefined);
+const text = (value: unknown) => (typeof value === "string" && value.length > 0 ? value : undefined);
+const onlyFalse = (value: unknown) => (value === false ? false : undefined);
+const strings = (value: unknown): string[] | undefined => {
+  const list = typeof value === "string" ? [value] : value;
+  return Array.isArray(list) && list.length > 0 && list.every((item) => typeof item === "string") ? list : undefined;
+};
+
+/** Chat Completions (`{function:{name}}`) and Responses (`{name}`) tool choices. */
+export function openAIToolChoice(value: unknown): ToolChoice | undefined {
+  if (value === "auto" || value === "none" || value === "required") return value;
+  if (!isObject(value) || value.type !== "function") return undefined;
+  const name = text(value.name) ?? text(value.function?.name);
+  return name ? { name } : undefined;
+}
+
+export function anthropicToolChoice(value: unknown): ToolChoice | undefined {
+  if (!isObject(value)) return undefined;
+  if (value.type === "auto" || value.type === "none") return value.type;
+  if (value.type === "any") return "required";
+  return value.type === "tool" && text(value.name) ? { name: value.name } : undefined;
+}
+
+/** Chat's `response_format` (schema under `json_schema`) and Responses' `text.format` (schema beside `type`). */
+export function outputFormat(value: unknown): OutputFormat | "text" | undefined {
+  if (!isObject(value)) return undefined;
+  if (value.type === "text") return "text";
+  if (value.type === "json_object") return { type: "json_object" };
+  const fields = isObject(value.json_schema) ? value.json_schema : value;
+  if (value.type !== "json_schema" || !text(fields.name)) return undefined;
+  const format: OutputFormat = { type: "json_schema", name: fields.name, schema: fields.schema };
+  if (typeof fields.strict === "boolean") format.strict = fields.strict;
+  if (typeof fields.description === "string") format.description = fields.description;
+  return format;
+}
+
+/** `text` is every API's default: nothing to carry, nothing lost. */
+const output = (value: unknown) => {
+  const format = outputFormat(value);
+  return [format === "text" ? undefined : value, format === "text" ? undefined : format] as [unknown, unknown];
+};
+
+const strictNames = (tools: unknown, strictOf: (tool: Loose) => unknown, nameOf: (tool: Loose) => unknown) => {
+  const names = Array.isArray(tools) ? tools.filter((tool) => isObject(tool) && strictOf(tool) === true) : [];
+  return names.length ? names.map((tool) => String(nameOf(tool))) : undefined;
+};
+
+export function chatSettings(request: Loose): ClientSettings {
+  return collect(CHAT_NAMES, {
+    toolChoice: [request.tool_choice, openAIToolChoice(request.tool_choice)],
+    parallelToolCalls: [undefined, onlyFalse(request.parallel_tool_calls)],
+    output: output(request.response_format),
+    strictTools: [
+      undefined,
+      strictNames(
+        request.tools,
+        (tool) => tool.function?.strict,
+        (tool) => tool.function?.name,
+      ),
+    ],
+    stop: [request.stop, strings(request.stop)],
+    topP: [request.top_p, number(request.top_p)],
+    seed: [request.seed, number(request.seed)],
+    user: [request.user, text(request.user)],
+  });
+}
+
+export function responsesSettings(request: Loose): ClientSettings {
+  return collect(RESPONSES_NAMES, {
+    toolChoice: [request.tool_choice, openAIToolChoice(request.tool_choice)],
+    parallelToolCalls: [undefined, onlyFalse(request.parallel_tool_calls)],
+    output: output(request.text?.format),
+    strictTools: [
+      undefined,
+      strictNames(
+        request.tools,
+        (tool) => tool.strict,
+        (tool) => tool.name,
+      ),
+    ],
+    topP: [request.top_p, number(request.top_p)],
+    user: [request.user, text(request.user)],
+  });
+}
+
+export function anthropicSettings(request: Loose): ClientSettings {
+  const choice = request.tool_choice;
+  return collect(ANTHROPIC_NAMES, {
+    toolChoice: [choice, anthropicToolChoice(choice)],
+    parallelToolCalls: [undefined, isObject(choice) && choice.disable_parallel_tool_use === true ? false : undefined],
+    stop: [request.stop_sequences, strings(request.stop_sequences)],
+    topP: [request.top_p, number(request.top_p)],
+    topK: [request.top_k, number(request.top_k)],
+    user: [request.metadata?.user_id, text(request.metadata?.user_id)],
+  });
+}

@@ -1,0 +1,143 @@
+// The client's settings (client-settings.ts) written into the body pi-ai built for one target, by the target's API.
+// pi-ai's streamSimple passes none of them for these APIs (it sets `tool_choice` only from its own option, which the
+// gateway never sets, and `strict: false` on every tool), so they are written here, in pi-ai's payload hook, once per
+// attempt. What a target's API has no field for is not faked: it is named, in the client's own words, for the
+// `x-auto-router-ignored` header of the answer that target serves.
+import type { Api, Model } from "@mariozechner/pi-ai";
+import { targetKey } from "../routing/types.ts";
+import type { ClientSettings, OutputFormat, SettingKey, SettingValues, ToolChoice } from "./client-settings.ts";
+
+type Loose = Record<string, any>;
+type Values = Partial<SettingValues>;
+
+interface TargetApi {
+  /** Settings this API has no field for. */
+  lacks: SettingKey[];
+  /**
+   * Writes the rest into the payload (pi-ai builds a new one for every attempt); returns the settings it could not
+   * write into this payload after all.
+   */
+  write(payload: Loose, values: Values, tools: Loose[] | undefined): SettingKey[];
+}
+
+const put = (payload: Loose, field: string, value: unknown) => {
+  if (value !== undefined) payload[field] = value;
+};
+
+const openAIChoice = (choice: ToolChoice, named: (name: string) => Loose) =>
+  typeof choice === "string" ? choice : named(choice.name);
+
+const schemaFields = ({ type: _type, ...fields }: OutputFormat & { type: "json_schema" }) => fields;
+
+/** Marks the client's strict tools strict; a tool whose API form has no `strict` (pi-ai leaves it out) cannot be. */
+function markStrict(tools: Loose[] | undefined, names: string[] | undefined, holder: (tool: Loose) => Loose) {
+  if (!names) return [];
+  let lost = false;
+  for (const tool of tools ?? []) {
+    const fields = holder(tool);
+    if (!names.includes(fields.name)) continue;
+    if ("strict" in fields) fields.strict = true;
+    else lost = true;
+  }
+  return lost ? (["strictTools"] as SettingKey[]) : [];
+}
+
+const CHAT: TargetApi = {
+  lacks: ["topK"],
+  write(payload, values, tools) {
+    if (tools && values.toolChoice)
+      payload.tool_choice = openAIChoice(values.toolChoice, (name) => ({ type: "function", function: { name } }));
+    if (tools) put(payload, "parallel_tool_calls", values.parallelToolCalls);
+    const output = values.output;
+    if (output)
+      payload.response_format =
+        output.type === "json_object" ? output : { type: "json_schema", json_schema: schemaFields(output) };
+    put(payload, "stop", values.stop);
+    put(payload, "top_p", values.topP);
+    put(payload, "seed", values.seed);
+    put(payload, "user", values.user);
+    return markStrict(tools, values.strictTools, (tool) => tool.function);
+  },
+};
+
+const RESPONSES: TargetApi = {
+  lacks: ["stop", "seed", "topK"],
+  write(payload, values, tools) {
+    if (tools && values.toolChoice)
+      payload.tool_choice = openAIChoice(values.toolChoice, (name) => ({ type: "function", name }));
+    if (tools) put(payload, "parallel_tool_calls", values.parallelToolCalls);
+    const output = values.output;
+    if (output) payload.text = { ...payload.text, format: output };
+    put(payload, "top_p", values.topP);
+    put(payload, "user", values.user);
+    return markStrict(tools, values.strictTools, (tool) => tool);
+  },
+};
+
+const ANTHROPIC_CHOICE = { auto: "auto", none: "none", required: "any" } as const;
+
+const ANTHROPIC: TargetApi = {
+  // Messages has no JSON mode and no seed; strict tools need a beta this gateway does not send.
+  lacks: ["output", "strictTools", "seed"],
+  write(payload, values, tools) {
+    const choice = values.toolChoice;
+    if (tools && (choice || values.parallelToolCalls === false)) {
+      payload.tool_choice =
+        choice === undefined || typeof choice === "string"
+          ? { type: ANTHROPIC_CHOICE[choice ?? "auto"] }
+          : { type: "tool", name: choice.name };
+      if (values.parallelToolCalls === false && choice !== "none") payload.tool_choice.disable_parallel_tool_use = true;
+    }
+    put(payload, "stop_sequences", values.stop);
+    put(payload, "top_p", values.topP);
+    put(payload, "top_k", values.topK);
+    if (values.user) payload.metadata = { ...payload.metadata, user_id: values.user };
+    return [];
+  },
+};
+
+const TARGET_APIS: Partial<Record<Api, TargetApi>> = {
+  "openai-completions": CHAT,
+  "openai-responses": RESPONSES,
+  "anthropic-messages": ANTHROPIC,
+};
+
+/** The payload with the settings written in, and the client's names of those the target's API could not take. */
+export function writeSettings(
+  api: Api,
+  payload: unknown,
+  settings: ClientSettings,
+): { payload: unknown; ignored: string[] } {
+  const given = Object.keys(settings.values) as SettingKey[];
+  const target = TARGET_APIS[api];
+  if (!target || typeof payload !== "object" || payload === null || Array.isArray(payload))
+    return { payload, ignored: [...settings.unsupported, ...given.map((key) => settings.names[key])] };
+  const out: Loose = { ...payload };
+  const tools = Array.isArray(out.tools) && out.tools.length > 0 ? (out.tools as Loose[]) : undefined;
+  const lost = new Set([
+    ...target.write(out, settings.values, tools),
+    ...given.filter((key) => target.lacks.includes(key)),
+  ]);
+  return { payload: out, ignored: [...settings.unsupported, ...[...lost].map((key) => settings.names[key])] };
+}
+
+/**
+ * One request's settings for every attempt: the payload hook writes them into each target's body, and remembers per
+ * target what it could not, so the answer's header names what the target that served it did not honour.
+ */
+export function settingsCarrier(settings: ClientSettings | undefined) {
+  if (!settings || (Object.keys(settings.values).length === 0 && settings.unsupported.length === 0)) return undefined;
+  const ignoredBy = new Map<string, string[]>();
+  return {
+    onPayload: (payload: unknown, model: Model<Api>): unknown => {
+      const written = writeSettings(model.api, payload, settings);
+      ignoredBy.set(targetKey(model.provider, model.id), written.ignored);
+      return written.payload;
+    },
+    /** `x-auto-router-ignored` for the target that served (none for a passthrough: it sent the client's own body). */
+    headers(servedKey: string | undefined): Record<string, string> {
+      const ignored = servedKey ? ignoredBy.get(servedKey) : undefined;
+      return ignored?.length ? { "x-auto-router-ignored": ignored.join(", ") } : {};
+    },
+  };
+}

@@ -1,0 +1,186 @@
+// A translated request keeps the client's tool choice, structured output, strict tools and sampling settings: each
+// client API (official openai and @anthropic-ai/sdk clients, through the real `pi-auto-router serve`) to a target of
+// another API, asserting on the body the emulated target received. What the target's API cannot take is named in
+// `x-auto-router-ignored`, never faked; a passthrough answer names nothing.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const PARAMETERS = {
+  type: "object" as const,
+  properties: { city: { type: "string" } },
+  required: ["city"],
+  additionalProperties: false,
+};
+const SCHEMA = { type: "object", properties: { answer: { type: "string" } }, required: ["answer"] };
+
+describe("gateway: settings a translated request keeps", () => {
+  let fx: GatewayFixture<"A" | "R" | "C">;
+  let chat: Emulator, responses: Emulator, anthropic: Emulator;
+
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: { A: "openai", R: "responses", C: "anthropic" },
+      providers: {
+        "mock-chat": { emulator: "A", apiKey: "sk-mock-chat-0000000001", models: ["model-chat"] },
+        "mock-resp": { emulator: "R", apiKey: "sk-mock-resp-0000000002", models: ["model-resp"] },
+        "mock-claude": { emulator: "C", apiKey: "sk-ant-mock-0000000003", models: ["model-claude"] },
+      },
+      routes: {
+        routes: {
+          swe: { sortBy: "config", targets: [{ provider: "mock-chat", modelId: "model-chat" }] },
+          resp: { sortBy: "config", targets: [{ provider: "mock-resp", modelId: "model-resp" }] },
+          claude: { sortBy: "config", targets: [{ provider: "mock-claude", modelId: "model-claude" }] },
+          mixed: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-claude", modelId: "model-claude" },
+              { provider: "mock-chat", modelId: "model-chat" },
+            ],
+          },
+        },
+        failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
+      },
+    });
+    ({ A: chat, R: responses, C: anthropic } = fx.emulators);
+  });
+  after(() => fx?.stop());
+  beforeEach(() => fx.reset());
+
+  it("sends a Responses request's required tool choice, strict tool and JSON mode to a Chat Completions target", async () => {
+    chat.enqueue({ text: '{"ok":true}' });
+    const { response } = await fx.openai.responses
+      .create({
+        model: "swe",
+        input: "json please",
+        tool_choice: "required",
+        parallel_tool_calls: false,
+        tools: [{ type: "function", name: "f", strict: true, parameters: PARAMETERS }],
+        text: { format: { type: "json_object" } },
+        top_p: 0.5,
+        user: "end-user-7",
+      })
+      .withResponse();
+    const body = chat.calls[0]!.body;
+    assert.equal(body.tool_choice, "required");
+    assert.equal(body.parallel_tool_calls, false);
+    assert.deepEqual(body.response_format, { type: "json_object" });
+    assert.equal(body.tools[0].function.strict, true);
+    assert.equal(body.top_p, 0.5);
+    assert.equal(body.user, "end-user-7");
+    assert.equal(response.headers.get("x-auto-router-ignored"), null);
+  });
+
+  it("sends a Chat Completions request's named tool choice and json_schema format to a Responses target", async () => {
+    responses.enqueue({ text: '{"answer":"yes"}' });
+    const { response } = await fx.openai.chat.completions
+      .create({
+        model: "resp",
+        messages: [{ role: "user", content: "answer in JSON" }],
+        tools: [{ type: "function", function: { name: "get_weather", parameters: PARAMETERS, strict: true } }],
+        tool_choice: { type: "function", function: { name: "get_weather" } },
+        response_format: { type: "json_schema", json_schema: { name: "reply", schema: SCHEMA, strict: true } },
+        stop: ["END"],
+        seed: 7,
+      })
+      .withResponse();
+    const body = responses.calls[0]!.body;
+    assert.deepEqual(body.tool_choice, { type: "function", name: "get_weather" });
+    assert.deepEqual(body.text.format, { type: "json_schema", name: "reply", schema: SCHEMA, strict: true });
+    assert.equal(body.tools[0].strict, true);
+    // The Responses API has no stop sequences and no seed: named, not faked.
+    assert.equal(body.stop, undefined);
+    assert.equal(body.seed, undefined);
+    assert.equal(response.headers.get("x-auto-router-ignored"), "stop, seed");
+  });
+
+  it("sends an Anthropic request's `any` tool choice, stop sequences and user id to a Chat Completions target", async () => {
+    chat.enqueue({ toolCall: { id: "call_1", name: "get_weather", arguments: { city: "Paris" } } });
+    const { response } = await fx.anthropic.messages
+      .create({
+        model: "swe",
+        max_tokens: 256,
+        messages: [{ role: "user", content: "Weather in Paris?" }],
+        tools: [{ name: "get_weather", input_schema: PARAMETERS }],
+        tool_choice: { type: "any", disable_parallel_tool_use: true },
+        stop_sequences: ["STOP"],
+        top_k: 5,
+        metadata: { user_id: "end-user-8" },
+      })
+      .withResponse();
+    const body = chat.calls[0]!.body;
+    assert.equal(body.tool_choice, "required");
+    assert.equal(body.parallel_tool_calls, false);
+    assert.deepEqual(body.stop, ["STOP"]);
+    assert.equal(body.user, "end-user-8");
+    assert.equal(body.top_k, undefined);
+    assert.equal(response.headers.get("x-auto-router-ignored"), "top_k");
+  });
+
+  it("names JSON mode and strict tools in x-auto-router-ignored when an Anthropic target streams, and still forces the tool", async () => {
+    anthropic.enqueue({ text: "{}" });
+    const { data: stream, response } = await fx.openai.chat.completions
+      .create({
+        model: "claude",
+        stream: true,
+        messages: [{ role: "user", content: "answer in JSON" }],
+        tools: [{ type: "function", function: { name: "get_weather", parameters: PARAMETERS, strict: true } }],
+        tool_choice: { type: "function", function: { name: "get_weather" } },
+        parallel_tool_calls: false,
+        response_format: { type: "json_schema", json_schema: { name: "reply", schema: SCHEMA, strict: true } },
+        stop: "END",
+        user: "end-user-9",
+      })
+      .withResponse();
+    for await (const _chunk of stream);
+    const body = anthropic.calls[0]!.body;
+    assert.deepEqual(body.tool_choice, { type: "tool", name: "get_weather", disable_parallel_tool_use: true });
+    assert.deepEqual(body.stop_sequences, ["END"]);
+    assert.deepEqual(body.metadata, { user_id: "end-user-9" });
+    assert.equal(body.response_format, undefined);
+    assert.equal(body.tools[0].strict, undefined);
+    assert.equal(response.headers.get("x-auto-router-ignored"), "response_format, tools[].function.strict");
+  });
+
+  it("names only what the target that served could not take, after a failover from a target that could not", async () => {
+    anthropic.enqueue({ status: 429, errorMessage: "rate limited" });
+    chat.enqueue({ text: "{}" });
+    const { response } = await fx.openai.responses
+      .create({ model: "mixed", input: "json please", text: { format: { type: "json_object" } } })
+      .withResponse();
+    assert.equal(anthropic.calls.length, 1);
+    assert.deepEqual(chat.calls[0]!.body.response_format, { type: "json_object" });
+    assert.equal(response.headers.get("x-auto-router-served-by"), "mock-chat/model-chat");
+    assert.equal(response.headers.get("x-auto-router-ignored"), null);
+  });
+
+  it("names a tool choice of a form no target takes, and sends none", async () => {
+    chat.enqueue({ text: "hi" });
+    const { response } = await fx.openai.responses
+      .create({
+        model: "swe",
+        input: "hi",
+        tools: [{ type: "function", name: "f", strict: false, parameters: PARAMETERS }],
+        tool_choice: { type: "allowed_tools", mode: "auto", tools: [{ type: "function", name: "f" }] },
+      })
+      .withResponse();
+    assert.equal(chat.calls[0]!.body.tool_choice, undefined);
+    assert.equal(response.headers.get("x-auto-router-ignored"), "tool_choice");
+  });
+
+  it("sends a passthrough request's settings as the client wrote them and names nothing", async () => {
+    chat.enqueue({ text: "{}" });
+    const { response } = await fx.openai.chat.completions
+      .create({
+        model: "swe",
+        messages: [{ role: "user", content: "hi" }],
+        response_format: { type: "json_object" },
+        top_k: 3,
+      } as never)
+      .withResponse();
+    assert.deepEqual(chat.calls[0]!.body.response_format, { type: "json_object" });
+    assert.equal(chat.calls[0]!.body.top_k, 3);
+    assert.equal(response.headers.get("x-auto-router-ignored"), null);
+  });
+});

@@ -1,0 +1,162 @@
+// The client settings pi-ai's context has no place for, read from each client API into one form and written into
+// each target API's body: tool choice, parallel tool calls, structured output, strict tools, stop, top_p/top_k, seed,
+// end user. What a target's API lacks is named in the client's own words.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  anthropicSettings,
+  anthropicToolChoice,
+  chatSettings,
+  openAIToolChoice,
+  outputFormat,
+  responsesSettings,
+} from "../../src/gateway/client-settings.ts";
+import { settingsCarrier, writeSettings } from "../../src/gateway/target-settings.ts";
+
+const SCHEMA = { type: "object", properties: { a: { type: "string" } } };
+const chatTool = (strict?: boolean) => ({ type: "function", function: { name: "f", parameters: {}, strict } });
+
+describe("client settings: reading each client API", () => {
+  it("reads tool choices of all three APIs into one form", () => {
+    assert.equal(openAIToolChoice("required"), "required");
+    assert.deepEqual(openAIToolChoice({ type: "function", function: { name: "f" } }), { name: "f" });
+    assert.deepEqual(openAIToolChoice({ type: "function", name: "f" }), { name: "f" });
+    assert.equal(openAIToolChoice({ type: "allowed_tools" }), undefined);
+    assert.equal(anthropicToolChoice({ type: "any" }), "required");
+    assert.equal(anthropicToolChoice({ type: "none" }), "none");
+    assert.deepEqual(anthropicToolChoice({ type: "tool", name: "f" }), { name: "f" });
+  });
+
+  it("reads Chat's response_format and Responses' text.format into one form; plain text is no setting", () => {
+    const strictSchema = { type: "json_schema", name: "r", schema: SCHEMA, strict: true };
+    assert.deepEqual(
+      outputFormat({ type: "json_schema", json_schema: { name: "r", schema: SCHEMA, strict: true } }),
+      strictSchema,
+    );
+    assert.deepEqual(outputFormat(strictSchema), strictSchema);
+    assert.deepEqual(outputFormat({ type: "json_object" }), { type: "json_object" });
+    assert.equal(outputFormat({ type: "text" }), "text");
+    assert.deepEqual(chatSettings({ response_format: { type: "text" } }).values, {});
+  });
+
+  it("keeps what each API gave and names a setting given in an unreadable form", () => {
+    const chat = chatSettings({
+      tool_choice: "bogus",
+      stop: "END",
+      seed: 3,
+      tools: [chatTool(true)],
+      parallel_tool_calls: true,
+    });
+    assert.deepEqual(chat.values, { stop: ["END"], seed: 3, strictTools: ["f"] });
+    assert.deepEqual(chat.unsupported, ["tool_choice"]);
+    const responses = responsesSettings({ tool_choice: "none", text: { format: { type: "json_object" } }, user: "u" });
+    assert.deepEqual(responses.values, { toolChoice: "none", output: { type: "json_object" }, user: "u" });
+    const anthropic = anthropicSettings({
+      tool_choice: { type: "auto", disable_parallel_tool_use: true },
+      stop_sequences: ["S"],
+      top_k: 4,
+      metadata: { user_id: "u" },
+    });
+    assert.deepEqual(anthropic.values, {
+      toolChoice: "auto",
+      parallelToolCalls: false,
+      stop: ["S"],
+      topK: 4,
+      user: "u",
+    });
+  });
+});
+
+describe("target settings: writing each target API", () => {
+  it("writes a Chat Completions body: tool choice only beside tools, JSON schema, strict where pi-ai left the field", () => {
+    const settings = responsesSettings({
+      tool_choice: { type: "function", name: "f" },
+      parallel_tool_calls: false,
+      text: { format: { type: "json_schema", name: "r", schema: SCHEMA } },
+      tools: [{ type: "function", name: "f", strict: true }],
+    });
+    const { payload, ignored } = writeSettings("openai-completions", { tools: [chatTool(false)] }, settings);
+    assert.deepEqual(payload, {
+      tools: [chatTool(true)],
+      tool_choice: { type: "function", function: { name: "f" } },
+      parallel_tool_calls: false,
+      response_format: { type: "json_schema", json_schema: { name: "r", schema: SCHEMA } },
+    });
+    assert.deepEqual(ignored, []);
+    const noTools = writeSettings("openai-completions", {}, settings).payload as Record<string, unknown>;
+    assert.equal(noTools.tool_choice, undefined);
+    // A provider pi-ai sends no `strict` to (it rejects unknown fields) cannot make a tool strict.
+    const noStrict = writeSettings("openai-completions", { tools: [{ function: { name: "f" } }] }, settings);
+    assert.deepEqual(noStrict.ignored, ["tools[].strict"]);
+  });
+
+  it("writes a Responses body, merging the format into pi-ai's own `text`, and names stop and seed", () => {
+    const settings = chatSettings({
+      tool_choice: "required",
+      response_format: { type: "json_object" },
+      stop: ["X"],
+      seed: 1,
+    });
+    const { payload, ignored } = writeSettings(
+      "openai-responses",
+      { tools: [{}], text: { verbosity: "low" } },
+      settings,
+    );
+    assert.deepEqual(payload, {
+      tools: [{}],
+      tool_choice: "required",
+      text: { verbosity: "low", format: { type: "json_object" } },
+    });
+    assert.deepEqual(ignored, ["stop", "seed"]);
+  });
+
+  it("writes an Anthropic body and names JSON mode and strict tools, which it has not", () => {
+    const settings = chatSettings({
+      tool_choice: "required",
+      parallel_tool_calls: false,
+      response_format: { type: "json_object" },
+      tools: [chatTool(true)],
+      top_p: 0.3,
+      user: "u",
+    });
+    const { payload, ignored } = writeSettings(
+      "anthropic-messages",
+      { tools: [{ name: "f" }], metadata: {} },
+      settings,
+    );
+    assert.deepEqual(payload, {
+      tools: [{ name: "f" }],
+      tool_choice: { type: "any", disable_parallel_tool_use: true },
+      top_p: 0.3,
+      metadata: { user_id: "u" },
+    });
+    assert.deepEqual(ignored, ["response_format", "tools[].function.strict"]);
+    const onlyParallel = writeSettings(
+      "anthropic-messages",
+      { tools: [{}] },
+      chatSettings({ parallel_tool_calls: false }),
+    );
+    assert.deepEqual((onlyParallel.payload as { tool_choice: unknown }).tool_choice, {
+      type: "auto",
+      disable_parallel_tool_use: true,
+    });
+  });
+
+  it("names every setting for a target API it does not write", () => {
+    const settings = chatSettings({ tool_choice: "auto", top_p: 1 });
+    assert.deepEqual(writeSettings("google-generative-ai", { a: 1 }, settings), {
+      payload: { a: 1 },
+      ignored: ["tool_choice", "top_p"],
+    });
+  });
+
+  it("heads the answer with what the target that served could not take, per target", () => {
+    const carrier = settingsCarrier(chatSettings({ response_format: { type: "json_object" } }))!;
+    carrier.onPayload({}, { api: "anthropic-messages", provider: "c", id: "m" } as never);
+    carrier.onPayload({}, { api: "openai-completions", provider: "a", id: "m" } as never);
+    assert.deepEqual(carrier.headers("c/m"), { "x-auto-router-ignored": "response_format" });
+    assert.deepEqual(carrier.headers("a/m"), {});
+    assert.deepEqual(carrier.headers(undefined), {});
+    assert.equal(settingsCarrier(chatSettings({})), undefined);
+  });
+});
