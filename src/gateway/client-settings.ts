@@ -18,6 +18,8 @@ export interface SettingValues {
   /** Names of the function tools the client marked `strict`. */
   strictTools: string[];
   stop: string[];
+  frequencyPenalty: number;
+  presencePenalty: number;
   topP: number;
   topK: number;
   seed: number;
@@ -45,6 +47,8 @@ const NAMES: Record<SettingKey, string> = {
   output: "response_format",
   strictTools: "tools[].function.strict",
   stop: "stop",
+  frequencyPenalty: "frequency_penalty",
+  presencePenalty: "presence_penalty",
   topP: "top_p",
   topK: "top_k",
   seed: "seed",
@@ -116,8 +120,14 @@ const strictNames = (tools: unknown, strictOf: (tool: Loose) => unknown, nameOf:
   return names.length ? names.map((tool) => String(nameOf(tool))) : undefined;
 };
 
+/** Chat Completions asks that an answer translated back from pi-ai's one message cannot give. */
+const unanswerable = (request: Loose) => [
+  ...(typeof request.n === "number" && request.n > 1 ? ["n"] : []),
+  ...(request.logprobs === true ? ["logprobs"] : []),
+];
+
 export function chatSettings(request: Loose): ClientSettings {
-  return collect(CHAT_NAMES, {
+  const settings = collect(CHAT_NAMES, {
     toolChoice: [request.tool_choice, openAIToolChoice(request.tool_choice)],
     parallelToolCalls: [undefined, onlyFalse(request.parallel_tool_calls)],
     output: output(request.response_format),
@@ -130,10 +140,14 @@ export function chatSettings(request: Loose): ClientSettings {
       ),
     ],
     stop: [request.stop, strings(request.stop)],
+    frequencyPenalty: [request.frequency_penalty, number(request.frequency_penalty)],
+    presencePenalty: [request.presence_penalty, number(request.presence_penalty)],
     topP: [request.top_p, number(request.top_p)],
     seed: [request.seed, number(request.seed)],
     user: [request.user, text(request.user)],
   });
+  settings.unsupported.push(...unanswerable(request));
+  return settings;
 }
 
 export function responsesSettings(request: Loose): ClientSettings {

@@ -53,6 +53,8 @@ const CHAT: TargetApi = {
       payload.response_format =
         output.type === "json_object" ? output : { type: "json_schema", json_schema: schemaFields(output) };
     put(payload, "stop", values.stop);
+    put(payload, "frequency_penalty", values.frequencyPenalty);
+    put(payload, "presence_penalty", values.presencePenalty);
     put(payload, "top_p", values.topP);
     put(payload, "seed", values.seed);
     put(payload, "user", values.user);
@@ -61,7 +63,7 @@ const CHAT: TargetApi = {
 };
 
 const RESPONSES: TargetApi = {
-  lacks: ["stop", "seed", "topK"],
+  lacks: ["stop", "frequencyPenalty", "presencePenalty", "seed", "topK"],
   write(payload, values, tools) {
     if (tools && values.toolChoice)
       payload.tool_choice = openAIChoice(values.toolChoice, (name) => ({ type: "function", name }));
@@ -75,12 +77,16 @@ const RESPONSES: TargetApi = {
 };
 
 const ANTHROPIC_CHOICE = { auto: "auto", none: "none", required: "any" } as const;
+const THINKING: ReadonlySet<unknown> = new Set(["enabled", "adaptive"]);
 
 const ANTHROPIC: TargetApi = {
-  // Messages has no JSON mode and no seed; strict tools need a beta this gateway does not send.
-  lacks: ["output", "strictTools", "seed"],
+  // Messages has no JSON mode, penalties or seed; strict tools need a beta this gateway does not send.
+  lacks: ["output", "strictTools", "frequencyPenalty", "presencePenalty", "seed"],
   write(payload, values, tools) {
-    const choice = values.toolChoice;
+    // Anthropic refuses a forced tool call while thinking: the answer thinks, and says it did not force the call.
+    const forced = values.toolChoice === "required" || typeof values.toolChoice === "object";
+    const lost: SettingKey[] = forced && THINKING.has(payload.thinking?.type) ? ["toolChoice"] : [];
+    const choice = lost.length ? undefined : values.toolChoice;
     if (tools && (choice || values.parallelToolCalls === false)) {
       payload.tool_choice =
         choice === undefined || typeof choice === "string"
@@ -92,7 +98,7 @@ const ANTHROPIC: TargetApi = {
     put(payload, "top_p", values.topP);
     put(payload, "top_k", values.topK);
     if (values.user) payload.metadata = { ...payload.metadata, user_id: values.user };
-    return [];
+    return lost;
   },
 };
 

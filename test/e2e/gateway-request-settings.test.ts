@@ -13,6 +13,8 @@ const PARAMETERS = {
   required: ["city"],
   additionalProperties: false,
 };
+/** What the answer says the serving target did not honour. */
+const ignored = (response: Response) => response.headers.get("x-auto-router-ignored");
 const SCHEMA = { type: "object", properties: { answer: { type: "string" } }, required: ["answer"] };
 
 describe("gateway: settings a translated request keeps", () => {
@@ -25,7 +27,11 @@ describe("gateway: settings a translated request keeps", () => {
       providers: {
         "mock-chat": { emulator: "A", apiKey: "sk-mock-chat-0000000001", models: ["model-chat"] },
         "mock-resp": { emulator: "R", apiKey: "sk-mock-resp-0000000002", models: ["model-resp"] },
-        "mock-claude": { emulator: "C", apiKey: "sk-ant-mock-0000000003", models: ["model-claude"] },
+        "mock-claude": {
+          emulator: "C",
+          apiKey: "sk-ant-mock-0000000003",
+          models: [{ id: "model-claude", reasoning: true }],
+        },
       },
       routes: {
         routes: {
@@ -69,7 +75,7 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(body.tools[0].function.strict, true);
     assert.equal(body.top_p, 0.5);
     assert.equal(body.user, "end-user-7");
-    assert.equal(response.headers.get("x-auto-router-ignored"), null);
+    assert.equal(ignored(response), null);
   });
 
   it("sends a Chat Completions request's named tool choice and json_schema format to a Responses target", async () => {
@@ -92,7 +98,7 @@ describe("gateway: settings a translated request keeps", () => {
     // The Responses API has no stop sequences and no seed: named, not faked.
     assert.equal(body.stop, undefined);
     assert.equal(body.seed, undefined);
-    assert.equal(response.headers.get("x-auto-router-ignored"), "stop, seed");
+    assert.equal(ignored(response), "stop, seed");
   });
 
   it("sends an Anthropic request's `any` tool choice, stop sequences and user id to a Chat Completions target", async () => {
@@ -115,7 +121,7 @@ describe("gateway: settings a translated request keeps", () => {
     assert.deepEqual(body.stop, ["STOP"]);
     assert.equal(body.user, "end-user-8");
     assert.equal(body.top_k, undefined);
-    assert.equal(response.headers.get("x-auto-router-ignored"), "top_k");
+    assert.equal(ignored(response), "top_k");
   });
 
   it("names JSON mode and strict tools in x-auto-router-ignored when an Anthropic target streams, and still forces the tool", async () => {
@@ -130,6 +136,7 @@ describe("gateway: settings a translated request keeps", () => {
         parallel_tool_calls: false,
         response_format: { type: "json_schema", json_schema: { name: "reply", schema: SCHEMA, strict: true } },
         stop: "END",
+        presence_penalty: 1,
         user: "end-user-9",
       })
       .withResponse();
@@ -140,7 +147,46 @@ describe("gateway: settings a translated request keeps", () => {
     assert.deepEqual(body.metadata, { user_id: "end-user-9" });
     assert.equal(body.response_format, undefined);
     assert.equal(body.tools[0].strict, undefined);
-    assert.equal(response.headers.get("x-auto-router-ignored"), "response_format, tools[].function.strict");
+    assert.equal(body.presence_penalty, undefined);
+    assert.equal(ignored(response), "response_format, tools[].function.strict, presence_penalty");
+  });
+
+  it("leaves the tool choice free, and says so, when an Anthropic target thinks (it refuses a forced call then)", async () => {
+    anthropic.enqueue({ text: "thought" });
+    const { response } = await fx.openai.chat.completions
+      .create({
+        model: "claude",
+        reasoning_effort: "high",
+        messages: [{ role: "user", content: "Weather in Paris?" }],
+        tools: [{ type: "function", function: { name: "get_weather", parameters: PARAMETERS } }],
+        tool_choice: "required",
+      })
+      .withResponse();
+    const body = anthropic.calls[0]!.body;
+    assert.notEqual(body.thinking?.type, undefined);
+    assert.notEqual(body.thinking.type, "disabled");
+    assert.equal(body.tool_choice, undefined);
+    assert.equal(ignored(response), "tool_choice");
+  });
+
+  it("keeps a Chat request's penalties when a prompt shortcut has it translated for a Chat target, and names n and logprobs", async () => {
+    chat.enqueue({ text: "hi" });
+    const { response } = await fx.openai.chat.completions
+      .create({
+        model: "swe",
+        messages: [{ role: "user", content: "@only=mock-chat say hi" }],
+        frequency_penalty: 0.5,
+        presence_penalty: 0.25,
+        n: 2,
+        logprobs: true,
+      })
+      .withResponse();
+    const body = chat.calls[0]!.body;
+    assert.doesNotMatch(JSON.stringify(body.messages), /@only/, "translated, not passed through");
+    assert.equal(body.frequency_penalty, 0.5);
+    assert.equal(body.presence_penalty, 0.25);
+    assert.equal(body.n, undefined);
+    assert.equal(ignored(response), "n, logprobs");
   });
 
   it("names only what the target that served could not take, after a failover from a target that could not", async () => {
@@ -152,7 +198,7 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(anthropic.calls.length, 1);
     assert.deepEqual(chat.calls[0]!.body.response_format, { type: "json_object" });
     assert.equal(response.headers.get("x-auto-router-served-by"), "mock-chat/model-chat");
-    assert.equal(response.headers.get("x-auto-router-ignored"), null);
+    assert.equal(ignored(response), null);
   });
 
   it("names a tool choice of a form no target takes, and sends none", async () => {
@@ -166,7 +212,7 @@ describe("gateway: settings a translated request keeps", () => {
       })
       .withResponse();
     assert.equal(chat.calls[0]!.body.tool_choice, undefined);
-    assert.equal(response.headers.get("x-auto-router-ignored"), "tool_choice");
+    assert.equal(ignored(response), "tool_choice");
   });
 
   it("sends a passthrough request's settings as the client wrote them and names nothing", async () => {
@@ -181,6 +227,6 @@ describe("gateway: settings a translated request keeps", () => {
       .withResponse();
     assert.deepEqual(chat.calls[0]!.body.response_format, { type: "json_object" });
     assert.equal(chat.calls[0]!.body.top_k, 3);
-    assert.equal(response.headers.get("x-auto-router-ignored"), null);
+    assert.equal(ignored(response), null);
   });
 });

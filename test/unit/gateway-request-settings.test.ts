@@ -142,6 +142,37 @@ describe("target settings: writing each target API", () => {
     });
   });
 
+  it("leaves a forced tool choice out of a thinking Anthropic body and names it; auto stays", () => {
+    const thinking = { tools: [{ name: "f" }], thinking: { type: "adaptive" } };
+    const forced = writeSettings("anthropic-messages", { ...thinking }, chatSettings({ tool_choice: "required" }));
+    assert.equal((forced.payload as { tool_choice?: unknown }).tool_choice, undefined);
+    assert.deepEqual(forced.ignored, ["tool_choice"]);
+    const free = writeSettings("anthropic-messages", { ...thinking }, chatSettings({ tool_choice: "auto" }));
+    assert.deepEqual((free.payload as { tool_choice?: unknown }).tool_choice, { type: "auto" });
+    const disabled = { tools: [{ name: "f" }], thinking: { type: "disabled" } };
+    const named = writeSettings(
+      "anthropic-messages",
+      disabled,
+      anthropicSettings({ tool_choice: { type: "tool", name: "f" } }),
+    );
+    assert.deepEqual((named.payload as { tool_choice?: unknown }).tool_choice, { type: "tool", name: "f" });
+  });
+
+  it("carries Chat's penalties to Chat targets only, and names n > 1 and logprobs for every translated answer", () => {
+    const settings = chatSettings({ frequency_penalty: 0.5, presence_penalty: 0, n: 2, logprobs: true });
+    assert.deepEqual(writeSettings("openai-completions", {}, settings), {
+      payload: { frequency_penalty: 0.5, presence_penalty: 0 },
+      ignored: ["n", "logprobs"],
+    });
+    assert.deepEqual(writeSettings("openai-responses", {}, settings).ignored, [
+      "n",
+      "logprobs",
+      "frequency_penalty",
+      "presence_penalty",
+    ]);
+    assert.deepEqual(chatSettings({ n: 1, logprobs: false }).unsupported, []);
+  });
+
   it("names every setting for a target API it does not write", () => {
     const settings = chatSettings({ tool_choice: "auto", top_p: 1 });
     assert.deepEqual(writeSettings("google-generative-ai", { a: 1 }, settings), {
