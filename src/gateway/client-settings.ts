@@ -73,6 +73,10 @@ function collect(names: Record<SettingKey, string>, read: Partial<Record<Setting
   return settings;
 }
 
+/** `auto` is every API's default beside tools: nothing to carry, nothing lost (the Codex CLI always sends it). */
+const chosen = (raw: unknown, choice: ToolChoice | undefined): [unknown, unknown] =>
+  choice === "auto" ? [undefined, undefined] : [raw, choice];
+
 const number = (value: unknown) => (typeof value === "number" ? value : undefined);
 const text = (value: unknown) => (typeof value === "string" && value.length > 0 ? value : undefined);
 const onlyFalse = (value: unknown) => (value === false ? false : undefined);
@@ -128,7 +132,7 @@ const unanswerable = (request: Loose) => [
 
 export function chatSettings(request: Loose): ClientSettings {
   const settings = collect(CHAT_NAMES, {
-    toolChoice: [request.tool_choice, openAIToolChoice(request.tool_choice)],
+    toolChoice: chosen(request.tool_choice, openAIToolChoice(request.tool_choice)),
     parallelToolCalls: [undefined, onlyFalse(request.parallel_tool_calls)],
     output: output(request.response_format),
     strictTools: [
@@ -152,7 +156,7 @@ export function chatSettings(request: Loose): ClientSettings {
 
 export function responsesSettings(request: Loose): ClientSettings {
   return collect(RESPONSES_NAMES, {
-    toolChoice: [request.tool_choice, openAIToolChoice(request.tool_choice)],
+    toolChoice: chosen(request.tool_choice, openAIToolChoice(request.tool_choice)),
     parallelToolCalls: [undefined, onlyFalse(request.parallel_tool_calls)],
     output: output(request.text?.format),
     strictTools: [
@@ -171,7 +175,7 @@ export function responsesSettings(request: Loose): ClientSettings {
 export function anthropicSettings(request: Loose): ClientSettings {
   const choice = request.tool_choice;
   return collect(ANTHROPIC_NAMES, {
-    toolChoice: [choice, anthropicToolChoice(choice)],
+    toolChoice: chosen(choice, anthropicToolChoice(choice)),
     parallelToolCalls: [undefined, isObject(choice) && choice.disable_parallel_tool_use === true ? false : undefined],
     stop: [request.stop_sequences, strings(request.stop_sequences)],
     topP: [request.top_p, number(request.top_p)],

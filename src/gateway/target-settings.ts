@@ -1,7 +1,7 @@
 // The client's settings (client-settings.ts) written into the body pi-ai built for one target, by the target's API.
 // pi-ai's streamSimple passes none of them for these APIs (it sets `tool_choice` only from its own option, which the
-// gateway never sets, and `strict: false` on every tool), so they are written here, in pi-ai's payload hook, once per
-// attempt. What a target's API has no field for is not faked: it is named, in the client's own words, for the
+// gateway never sets, or a fixed `auto` for Codex, and `strict` false or null on every tool), so they are written
+// here, in pi-ai's payload hook, once per attempt. What a target's API has no field for is not faked: it is named, in the client's own words, for the
 // `x-auto-router-ignored` header of the answer that target serves.
 import type { Api, Model } from "@mariozechner/pi-ai";
 import { targetKey } from "../routing/types.ts";
@@ -102,9 +102,14 @@ const ANTHROPIC: TargetApi = {
   },
 };
 
+// ChatGPT's Codex backend speaks Responses but refuses parameters its own CLI does not send.
+const CODEX: TargetApi = { ...RESPONSES, lacks: [...RESPONSES.lacks, "topP", "user"] };
+
 const TARGET_APIS: Partial<Record<Api, TargetApi>> = {
   "openai-completions": CHAT,
   "openai-responses": RESPONSES,
+  "azure-openai-responses": RESPONSES,
+  "openai-codex-responses": CODEX,
   "anthropic-messages": ANTHROPIC,
 };
 
@@ -120,10 +125,11 @@ export function writeSettings(
     return { payload, ignored: [...settings.unsupported, ...given.map((key) => settings.names[key])] };
   const out: Loose = { ...payload };
   const tools = Array.isArray(out.tools) && out.tools.length > 0 ? (out.tools as Loose[]) : undefined;
-  const lost = new Set([
-    ...target.write(out, settings.values, tools),
-    ...given.filter((key) => target.lacks.includes(key)),
-  ]);
+  const lacked = given.filter((key) => target.lacks.includes(key));
+  const carried = Object.fromEntries(
+    Object.entries(settings.values).filter(([key]) => !lacked.includes(key as SettingKey)),
+  );
+  const lost = new Set([...target.write(out, carried, tools), ...lacked]);
   return { payload: out, ignored: [...settings.unsupported, ...[...lost].map((key) => settings.names[key])] };
 }
 

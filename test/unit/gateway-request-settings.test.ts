@@ -57,13 +57,10 @@ describe("client settings: reading each client API", () => {
       top_k: 4,
       metadata: { user_id: "u" },
     });
-    assert.deepEqual(anthropic.values, {
-      toolChoice: "auto",
-      parallelToolCalls: false,
-      stop: ["S"],
-      topK: 4,
-      user: "u",
-    });
+    // `auto` is every API's default: no setting (the Codex CLI sends it with every request).
+    assert.deepEqual(anthropic.values, { parallelToolCalls: false, stop: ["S"], topK: 4, user: "u" });
+    assert.deepEqual(responsesSettings({ tool_choice: "auto" }).values, {});
+    assert.deepEqual(responsesSettings({ tool_choice: "auto" }).unsupported, []);
   });
 });
 
@@ -142,13 +139,13 @@ describe("target settings: writing each target API", () => {
     });
   });
 
-  it("leaves a forced tool choice out of a thinking Anthropic body and names it; auto stays", () => {
+  it("leaves a forced tool choice out of a thinking Anthropic body and names it; none stays", () => {
     const thinking = { tools: [{ name: "f" }], thinking: { type: "adaptive" } };
     const forced = writeSettings("anthropic-messages", { ...thinking }, chatSettings({ tool_choice: "required" }));
     assert.equal((forced.payload as { tool_choice?: unknown }).tool_choice, undefined);
     assert.deepEqual(forced.ignored, ["tool_choice"]);
-    const free = writeSettings("anthropic-messages", { ...thinking }, chatSettings({ tool_choice: "auto" }));
-    assert.deepEqual((free.payload as { tool_choice?: unknown }).tool_choice, { type: "auto" });
+    const free = writeSettings("anthropic-messages", { ...thinking }, chatSettings({ tool_choice: "none" }));
+    assert.deepEqual((free.payload as { tool_choice?: unknown }).tool_choice, { type: "none" });
     const disabled = { tools: [{ name: "f" }], thinking: { type: "disabled" } };
     const named = writeSettings(
       "anthropic-messages",
@@ -173,8 +170,23 @@ describe("target settings: writing each target API", () => {
     assert.deepEqual(chatSettings({ n: 1, logprobs: false }).unsupported, []);
   });
 
+  it("writes Codex's Responses body but for the parameters its backend refuses, and Azure's as Responses", () => {
+    const settings = chatSettings({
+      tool_choice: "required",
+      top_p: 0.5,
+      user: "u",
+      response_format: { type: "json_object" },
+    });
+    const codexBody = { tools: [{}], tool_choice: "auto", text: { verbosity: "low" } };
+    assert.deepEqual(writeSettings("openai-codex-responses", codexBody, settings), {
+      payload: { tools: [{}], tool_choice: "required", text: { verbosity: "low", format: { type: "json_object" } } },
+      ignored: ["top_p", "user"],
+    });
+    assert.deepEqual(writeSettings("azure-openai-responses", { tools: [{}] }, settings).ignored, []);
+  });
+
   it("names every setting for a target API it does not write", () => {
-    const settings = chatSettings({ tool_choice: "auto", top_p: 1 });
+    const settings = chatSettings({ tool_choice: "none", top_p: 1 });
     assert.deepEqual(writeSettings("google-generative-ai", { a: 1 }, settings), {
       payload: { a: 1 },
       ignored: ["tool_choice", "top_p"],
