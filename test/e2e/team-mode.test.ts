@@ -10,12 +10,12 @@ import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
 import OpenAI from "openai";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
-import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
-import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { REPO_ROOT } from "../helpers/agent-dir.ts";
 import { runPi } from "../helpers/pi-cli.ts";
-import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
+import type { RedisServer } from "../helpers/redis-server.ts";
 import { startRpc, type RpcClient } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { startTeam, type Team } from "../helpers/team-machines.ts";
 import { eventually } from "../helpers/temp-and-workers.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
 
@@ -24,56 +24,17 @@ const COST_PER_ANSWER_USD = 0.026;
 const COST = { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 };
 
 describe("team mode: several pi machines share one Redis", () => {
+  let team: Team;
   let redis: RedisServer;
   let primary: Emulator;
   let secondary: Emulator;
-  const cleanups: Array<() => void> = [];
 
   before(async () => {
-    redis = await startRedisServer({ password: "team-pass-9" });
-    primary = await startOpenAIEmulator({ name: "A" });
-    secondary = await startOpenAIEmulator({ name: "B" });
+    team = await startTeam({ password: "team-pass-9", cost: COST });
+    ({ redis, primary, secondary } = team);
   });
-  after(async () => {
-    await Promise.all([primary.close(), secondary.close()]);
-    await redis.stop();
-    for (const cleanup of cleanups) cleanup();
-  });
-
-  /** One machine: its own agent dir, routes file with the team store, and a name. */
-  function machine(name: string, keyPrefix: string, extra: Record<string, unknown> = {}) {
-    const dir = makeAgentDir({
-      providers: {
-        "mock-a": {
-          baseUrl: primary.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-a-key",
-          models: [{ id: "model-a", cost: COST }],
-        },
-        "mock-b": {
-          baseUrl: secondary.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-b-key",
-          models: [{ id: "model-b", cost: COST }],
-        },
-      },
-      routes: {
-        routes: {
-          main: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
-        },
-        state: { backend: "redis", url: redis.url, keyPrefix, machine: name },
-        ...extra,
-      },
-    });
-    cleanups.push(dir.cleanup);
-    return dir;
-  }
+  after(() => team.close());
+  const machine: Team["machine"] = (...args) => team.machine(...args);
 
   /** The team's totals of one provider today and this month, as Redis holds them: one field per period hash. */
   const teamSpend = (keyPrefix: string, provider: string) => {
