@@ -2,8 +2,10 @@
 // array (its last 500) of `{provider, modelId, routeId, rating, reason?, tags?, tier?, intent?, requestId?,
 // conversationId?, timestamp}` (shared/docs/legacy-formats.md). Read exactly, they become our per-target windows, so a
 // user's ratings keep steering routing; the next write stores them in our shape, with everything each one said.
+// In team mode the same conversion is merged into the team's ratings (src/state/legacy-import.ts).
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
+import { legacyMarker, type LegacyFormat } from "../state/legacy-import.ts";
 import { redactText } from "../state/redact.ts";
 import {
   RATING_WINDOW,
@@ -28,17 +30,20 @@ export const legacyRatingsSchema = lazy(() =>
   ),
 );
 
-/** Our state from the old array; ratings without a request id get a stable one from their position. */
+/**
+ * Our state from the old array, marked as imported. Ratings without a request id get one from their time, the same
+ * on every machine holding that rating (a position would differ between two machines' files).
+ */
 export function fromLegacyRatings(raw: unknown): RatingsState {
   const entries = legacyRatingsSchema().parse(raw);
   const targets: RatingsState["targets"] = {};
-  entries.forEach((entry, index) => {
+  for (const entry of entries) {
     const key = `${entry.provider}/${entry.modelId}`;
     const at = typeof entry.timestamp === "number" ? entry.timestamp : Date.parse(entry.timestamp);
     const rating: RatingEntry = {
       at,
       rating: entry.rating,
-      requestId: entry.requestId ?? `legacy-rating-${index + 1}`,
+      requestId: entry.requestId ?? `legacy-rating-${at}`,
     };
     // Nothing it said is lost when the file is next written in our shape.
     for (const field of ["routeId", "tier", "intent", "conversationId"] as const)
@@ -47,9 +52,25 @@ export function fromLegacyRatings(raw: unknown): RatingsState {
     if (entry.reason !== undefined) rating.reason = redactText(entry.reason);
     if (entry.tags !== undefined) rating.tags = entry.tags.map(redactText);
     targets[key] = [...(targets[key] ?? []), rating].slice(-RATING_WINDOW);
-  });
-  return { v: 1, targets };
+  }
+  return { v: 1, targets, legacyImports: [legacyMarker(raw)] };
 }
+
+/** Adds the ratings `state` does not hold (by request id), in time order; the most recent RATING_WINDOW stay. */
+function mergeRatings(state: RatingsState, imported: RatingsState): RatingsState {
+  const targets = { ...state.targets };
+  for (const [key, entries] of Object.entries(imported.targets)) {
+    const held = targets[key] ?? [];
+    const added = entries.filter((entry) => !held.some((existing) => existing.requestId === entry.requestId));
+    if (added.length > 0) targets[key] = [...held, ...added].sort((a, b) => a.at - b.at).slice(-RATING_WINDOW);
+  }
+  return { ...state, targets };
+}
+
+export const legacyRatingsFormat: LegacyFormat<RatingsState> = {
+  convert: (raw) => (Array.isArray(raw) ? fromLegacyRatings(raw) : undefined),
+  merge: mergeRatings,
+};
 
 /** The ratings store's parser: our shape, or the earlier implementation's array. */
 export const parseRatingsState = (raw: unknown): RatingsState =>

@@ -29,6 +29,8 @@ export const ratingsStateSchema = lazy(() =>
   z.object({
     v: z.literal(1),
     targets: z.record(z.string(), z.array(ratingEntrySchema())),
+    /** The earlier router's ratings files already imported (src/state/legacy-import.ts). */
+    legacyImports: z.array(z.string()).optional(),
   }),
 );
 export type RatingsState = z.infer<ReturnType<typeof ratingsStateSchema>>;
@@ -54,7 +56,7 @@ export interface TargetRatings {
 /** Pure store operation: a second rating of the same request replaces the first; only the last RATING_WINDOW stay. */
 export function addRating(state: RatingsState, key: string, entry: RatingEntry): RatingsState {
   const kept = (state.targets[key] ?? []).filter((existing) => existing.requestId !== entry.requestId);
-  return { v: 1, targets: { ...state.targets, [key]: [...kept, entry].slice(-RATING_WINDOW) } };
+  return { ...state, targets: { ...state.targets, [key]: [...kept, entry].slice(-RATING_WINDOW) } };
 }
 
 export function summarizeRatings(state: RatingsState): Record<string, TargetRatings> {

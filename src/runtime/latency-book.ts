@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
 import type { StateStore } from "../state/json-store.ts";
+import { legacyMarker, type LegacyFormat } from "../state/legacy-import.ts";
 
 /** Weight of the newest sample: high enough to follow a provider that got slow today, low enough to ignore one blip. */
 export const LATENCY_EWMA_WEIGHT = 0.3;
@@ -22,6 +23,8 @@ export const latencyStateSchema = z.object({
   v: z.literal(1),
   targets: z.record(z.string(), sampleSchema),
   imported: z.record(z.string(), importedSchema).optional(),
+  /** The earlier router's latency files already imported (src/state/legacy-import.ts). */
+  legacyImports: z.array(z.string()).optional(),
 });
 export type LatencyState = z.infer<typeof latencyStateSchema>;
 export type LatencySample = z.infer<typeof sampleSchema>;
@@ -35,23 +38,40 @@ const legacyLatencySchema = lazy(() =>
   z.record(z.string(), z.object({ count: z.number(), totalMs: z.number(), lastMs: z.number(), updatedAt: z.number() })),
 );
 
+/** Our state from the earlier implementation's file (marked as imported); throws `error` when it is not one. */
+function fromLegacyLatency(raw: unknown, error: Error): LatencyState {
+  const legacy = legacyLatencySchema().safeParse(raw);
+  if (!legacy.success) throw error;
+  const imported: NonNullable<LatencyState["imported"]> = {};
+  for (const [provider, entry] of Object.entries(legacy.data)) {
+    if (entry.count > 0 && entry.totalMs >= 0)
+      imported[provider] = { averageMs: entry.totalMs / entry.count, count: entry.count, updatedAt: entry.updatedAt };
+  }
+  return { ...emptyLatency(), imported, legacyImports: [legacyMarker(raw)] };
+}
+
 /** The latency store's parser: our shape, or the earlier implementation's file, which starts ours empty. */
 export function parseLatencyState(raw: unknown): LatencyState {
   const ours = latencyStateSchema.safeParse(raw);
-  if (ours.success) return ours.data;
-  const legacy = legacyLatencySchema().safeParse(raw);
-  if (legacy.success) {
-    const imported: NonNullable<LatencyState["imported"]> = {};
-    for (const [provider, entry] of Object.entries(legacy.data)) {
-      if (entry.count > 0 && entry.totalMs >= 0)
-        imported[provider] = { averageMs: entry.totalMs / entry.count, count: entry.count, updatedAt: entry.updatedAt };
-    }
-    return { ...emptyLatency(), imported };
-  }
-  throw ours.error;
+  return ours.success ? ours.data : fromLegacyLatency(raw, ours.error);
 }
 
 const providerOf = (key: string) => key.slice(0, Math.max(0, key.indexOf("/")));
+
+/** Adds the carried-over averages of providers `state` has neither measured nor carried over yet. */
+function mergeLatency(state: LatencyState, imported: LatencyState): LatencyState {
+  const held = new Set([...Object.keys(state.imported ?? {}), ...Object.keys(state.targets).map(providerOf)]);
+  const added = Object.entries(imported.imported ?? {}).filter(([provider]) => !held.has(provider));
+  return added.length === 0 ? state : { ...state, imported: { ...state.imported, ...Object.fromEntries(added) } };
+}
+
+export const legacyLatencyFormat: LegacyFormat<LatencyState> = {
+  convert(raw) {
+    const ours = latencyStateSchema.safeParse(raw);
+    return ours.success ? undefined : fromLegacyLatency(raw, ours.error);
+  },
+  merge: mergeLatency,
+};
 
 function importedSample(state: LatencyState, key: string): LatencySample | undefined {
   const imported = state.imported?.[providerOf(key)];
@@ -99,16 +119,20 @@ export class LatencyBook {
       const provider = providerOf(key);
       if (!state.imported?.[provider]) return { ...state, targets: { ...state.targets, [key]: next } };
       // Measured now: the carried-over average of this provider has done its job.
+      const { imported: _all, ...rest } = state;
       const { [provider]: _done, ...imported } = state.imported;
       return {
-        v: 1,
+        ...rest,
         targets: { ...state.targets, [key]: next },
         ...(Object.keys(imported).length ? { imported } : {}),
       };
     });
   }
 
+  /** Forgets every average; the marks of imported old files stay, so a reset is not undone by importing them again. */
   clear(): void {
-    this.store.update(() => emptyLatency());
+    this.store.update((state) =>
+      state.legacyImports ? { ...emptyLatency(), legacyImports: state.legacyImports } : emptyLatency(),
+    );
   }
 }

@@ -2,7 +2,10 @@
 // store through `wrap`, so the code above never knows which backend it has.
 import { type OpenStore, openJsonStore, type StateStore, type StoreWarning } from "../state/json-store.ts";
 import { stateFile } from "../state/state-paths.ts";
+import { importLegacyFile, type LegacyFormat, type LegacyMarked } from "../state/legacy-import.ts";
 import { emptyLedger, USAGE_STORE_NAME, type UsageLedger } from "../budget/usage-ledger.ts";
+import { legacyRatingsFormat } from "../ratings/legacy-ratings.ts";
+import { legacyLatencyFormat } from "../runtime/latency-book.ts";
 import { emptyPending, pendingStateSchema } from "./ledger-hashes.ts";
 import { RedisLedgerStore } from "./redis-ledger.ts";
 import { RedisStateStore } from "./redis-store.ts";
@@ -12,6 +15,15 @@ import type { TeamSettings } from "./team-settings.ts";
 
 /** In team mode the machine keeps its view of the team state beside (never over) its own file-store state. */
 export const TEAM_MIRROR_PREFIX = "team-";
+
+/**
+ * The stores whose file name the earlier pi-auto-router used for its own: whichever backend opens one merges the
+ * machine's old file into it (once per content), so its ratings and latency carry over in team mode too.
+ */
+const LEGACY_FORMATS: Record<string, LegacyFormat<LegacyMarked>> = {
+  ratings: legacyRatingsFormat,
+  latency: legacyLatencyFormat,
+};
 
 export type PushResult = { name: string; result: "pushed" | "team store not empty" | "nothing local" };
 
@@ -40,6 +52,17 @@ export interface StateBackendOptions {
 
 export function openStateBackend(options: StateBackendOptions): StateBackend {
   const { settings, stateDir, onWarning } = options;
+  const withLegacyImport = <T>(name: string, store: StateStore<T>): StateStore<T> => {
+    const format = LEGACY_FORMATS[name];
+    if (format)
+      importLegacyFile(
+        store as StateStore<unknown> as StateStore<LegacyMarked>,
+        stateFile(stateDir, name),
+        format,
+        options.warn,
+      );
+    return store;
+  };
   const openFile = <T>(
     name: string,
     defaults: () => T,
@@ -61,7 +84,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
     return {
       settings,
       open: (name, defaults, parse, salvage, flushDelayMs) =>
-        openFile(name, defaults, parse, salvage, undefined, flushDelayMs),
+        withLegacyImport(name, openFile(name, defaults, parse, salvage, undefined, flushDelayMs)),
       describe: () => ({
         backend: "file",
         machine: settings.machine,
@@ -128,7 +151,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
     open: (name, defaults, parse, salvage, flushDelayMs) => {
       const store = openTeamStore(name, defaults, parse, salvage, flushDelayMs);
       stores.set(name, { store: store as unknown as TeamStore, defaults, parse });
-      return store;
+      return withLegacyImport(name, store);
     },
     describe: (now) => connection.status(now),
     async claim(name, ttlMs) {

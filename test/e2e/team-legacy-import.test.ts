@@ -1,0 +1,118 @@
+// A team's first machine is typically someone's existing install: the earlier pi-auto-router's ratings and latency
+// files in its state dir (shared/docs/legacy-formats.md, written here by hand) must reach the team store as they
+// reach the file store, through real pi processes sharing one redis-server. Each machine has its own agent dir.
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { runPi } from "../helpers/pi-cli.ts";
+import type { RedisServer } from "../helpers/redis-server.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { startTeam, type Team } from "../helpers/team-machines.ts";
+
+const T0 = 1777626000000;
+const badRating = (requestId: string | undefined, minute: number) => ({
+  provider: "mock-a",
+  modelId: "model-a",
+  routeId: "main",
+  rating: "bad",
+  ...(requestId ? { requestId } : {}),
+  timestamp: T0 + minute * 60_000,
+});
+/** Two bad ratings of mock-a, and mock-a's whole-response average of 1500 ms. */
+const FIRST_INSTALL = {
+  ratings: [badRating("r1", 1), badRating(undefined, 2)],
+  latency: { "mock-a": { count: 2, totalMs: 3000, lastMs: 1400, updatedAt: T0 } },
+};
+
+describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
+  let team: Team;
+  let redis: RedisServer;
+  let primary: Emulator;
+  let secondary: Emulator;
+
+  before(async () => {
+    team = await startTeam();
+    ({ redis, primary, secondary } = team);
+  });
+  after(() => team.close());
+
+  /** A machine in team mode whose state dir holds the earlier router's files, unchanged at the end (`unchanged`). */
+  function machine(name: string, keyPrefix: string, old: { ratings: unknown; latency: unknown }) {
+    const dir = team.machine(name, keyPrefix, {
+      policyRules: [{ id: "demote-badly-rated", type: "demote-target", when: { badRatingShareAbove: 0.3 } }],
+    });
+    const files = {
+      ratings: join(dir.agentDir, "extensions", "auto-router.ratings.json"),
+      latency: join(dir.agentDir, "extensions", "auto-router.latency.json"),
+    };
+    const text = { ratings: JSON.stringify(old.ratings), latency: JSON.stringify(old.latency) };
+    writeFileSync(files.ratings, text.ratings);
+    writeFileSync(files.latency, text.latency);
+    const unchanged = () => {
+      assert.equal(readFileSync(files.ratings, "utf8"), text.ratings, "the old ratings file is left as it was");
+      assert.equal(readFileSync(files.latency, "utf8"), text.latency, "the old latency file is left as it was");
+    };
+    const pi = async (...args: string[]) => {
+      const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", ...args] });
+      assert.equal(run.code, 0, run.stderr);
+      assert.doesNotMatch(run.stderr, /could not import|moved aside|corrupt/);
+      return run.stdout + run.stderr;
+    };
+    return { pi, unchanged };
+  }
+  const teamState = (prefix: string, name: string) => JSON.parse(redis.cli("HGET", `${prefix}state:${name}`, "json"));
+
+  it("carries a machine's old ratings and latency into the team store once: the badly rated target is demoted, the old average outlives a request, a reset stays reset", async () => {
+    primary.reset();
+    secondary.reset();
+    const prefix = "par:legacy-first:";
+    const first = machine("first", prefix, FIRST_INSTALL);
+    const shown = await first.pi("/auto-router rate", "/auto-router list main");
+    assert.match(shown, /mock-a\/model-a: 2 bad, 0 good of the last 2 rating\(s\) \(100% bad\)/);
+    assert.match(shown, /mock-a\/model-a.*1500 ms \(earlier router\)/);
+    assert.match(await first.pi("hello", "/auto-router rate good"), /mock-b\/model-b: 0 bad, 1 good/);
+    assert.equal(primary.calls.length, 0, "mock-a is demoted by its old bad ratings");
+    assert.equal(secondary.calls.length, 1);
+    const versions = () => ["ratings", "latency"].map((name) => redis.cli("HGET", `${prefix}state:${name}`, "v"));
+    const written = versions();
+    // The next start reads the team store (the old average still stands in for mock-a, which was not measured) and
+    // imports nothing again: it writes nothing.
+    const again = await first.pi("/auto-router rate", "/auto-router list main");
+    assert.match(again, /mock-a\/model-a: 2 bad, 0 good of the last 2 rating/);
+    assert.match(again, /mock-a\/model-a.*1500 ms \(earlier router\)/);
+    assert.deepEqual(versions(), written);
+    // Already in the team store: nothing for a push to add.
+    const push = await first.pi("/auto-router state push");
+    assert.match(push, /ratings: team store not empty/);
+    assert.match(push, /latency: team store not empty/);
+    // A reset of the latency averages is not undone by the old file at the next start.
+    await first.pi("/auto-router reset latency");
+    assert.doesNotMatch(await first.pi("/auto-router list main"), /earlier router/);
+    first.unchanged();
+  });
+
+  it("imports the same old file copied to a second machine once, and adds a third machine's own ratings without replacing the team's latency", async () => {
+    const prefix = "par:legacy-team:";
+    const first = machine("first", prefix, FIRST_INSTALL);
+    assert.match(await first.pi("/auto-router rate"), /mock-a\/model-a: 2 bad, 0 good of the last 2 rating/);
+    const copy = machine("copy", prefix, FIRST_INSTALL);
+    assert.match(await copy.pi("/auto-router rate"), /mock-a\/model-a: 2 bad, 0 good of the last 2 rating/);
+    const own = machine("own", prefix, {
+      // r1 is a rating the team holds already; the other is this install's own.
+      ratings: [badRating("r1", 1), { ...badRating(undefined, 3), rating: "good" }],
+      latency: {
+        "mock-a": { count: 1, totalMs: 900, lastMs: 900, updatedAt: T0 },
+        "mock-b": { count: 4, totalMs: 1200, lastMs: 300, updatedAt: T0 },
+      },
+    });
+    const shown = await own.pi("/auto-router rate", "/auto-router list main");
+    assert.match(shown, /mock-a\/model-a: 2 bad, 1 good of the last 3 rating\(s\) \(67% bad\)/);
+    assert.match(shown, /mock-a\/model-a.*1500 ms \(earlier router\)/, "the team's carried-over average is kept");
+    assert.match(shown, /mock-b\/model-b.*300 ms \(earlier router\)/);
+    // A restart of any of them imports nothing again.
+    assert.match(await first.pi("/auto-router rate"), /mock-a\/model-a: 2 bad, 1 good of the last 3 rating/);
+    assert.equal(teamState(prefix, "ratings").legacyImports.length, 2, "one mark per distinct old file");
+    for (const each of [first, copy, own]) each.unchanged();
+  });
+});
