@@ -110,6 +110,21 @@ describe("the earlier pi-auto-router's state files", () => {
     assert.deepEqual([...warnings("auto-router.ratings.json"), ...warnings("auto-router.latency.json")], []);
   });
 
+  it("leaves the old ratings and latency files as they were while the router has nothing of its own to write", async () => {
+    logDirectory = oldLogDirectory();
+    const names = ["auto-router.ratings.json", "auto-router.latency.json"];
+    const before = names.map((name) => readFileSync(join(logDirectory!, name), "utf8"));
+    harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: { AUTO_ROUTER_LOG_DIR: logDirectory } });
+    assert.match(await harness.command("/auto-router rate"), /mock-a\/model-a: 1 bad, 1 good/);
+    assert.match(await harness.command("/auto-router list fast"), /1500 ms \(earlier router\)/);
+    await harness.dispose();
+    harness = undefined;
+    assert.deepEqual(
+      names.map((name) => readFileSync(join(logDirectory!, name), "utf8")),
+      before,
+    );
+  });
+
   it("keeps UVI off when pi's settings.json says autoRouterUviEnabled: false, as the earlier router stored it", async () => {
     harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, settings: { autoRouterUviEnabled: false } });
     assert.match(await harness.command("/auto-router uvi"), /^quota pacing \(UVI[^)]*\): disabled/);
