@@ -53,13 +53,17 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
       assert.equal(readFileSync(files.ratings, "utf8"), text.ratings, "the old ratings file is left as it was");
       assert.equal(readFileSync(files.latency, "utf8"), text.latency, "the old latency file is left as it was");
     };
-    const pi = async (...args: string[]) => {
-      const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", ...args] });
-      assert.equal(run.code, 0, run.stderr);
-      assert.doesNotMatch(run.stderr, /could not import|moved aside|corrupt/);
-      return run.stdout + run.stderr;
+    const run = async (...args: string[]) => {
+      const done = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", ...args] });
+      assert.equal(done.code, 0, done.stderr);
+      return done;
     };
-    return { pi, unchanged };
+    const pi = async (...args: string[]) => {
+      const done = await run(...args);
+      assert.doesNotMatch(done.stderr, /could not import|moved aside|corrupt/);
+      return done.stdout + done.stderr;
+    };
+    return { run, pi, unchanged, files };
   }
   const teamState = (prefix: string, name: string) => JSON.parse(redis.cli("HGET", `${prefix}state:${name}`, "json"));
 
@@ -114,5 +118,21 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
     assert.match(await first.pi("/auto-router rate"), /mock-a\/model-a: 2 bad, 1 good of the last 3 rating/);
     assert.equal(teamState(prefix, "ratings").legacyImports.length, 2, "one mark per distinct old file");
     for (const each of [first, copy, own]) each.unchanged();
+  });
+
+  it("says that an old ratings file it cannot read was not imported, and leaves it as it was", async () => {
+    const damaged = machine("damaged", "par:legacy-damaged:", {
+      ratings: [{ provider: "mock-a", modelId: "model-a", timestamp: T0 }],
+      latency: FIRST_INSTALL.latency,
+    });
+    const { stdout, stderr } = await damaged.run("/auto-router rate", "/auto-router list main");
+    assert.equal(stderr.split(`could not import ${damaged.files.ratings} (kept unchanged)`).length, 2, stderr);
+    assert.doesNotMatch(stdout + stderr, /mock-a\/model-a: \d+ bad/);
+    assert.match(
+      stdout + stderr,
+      /mock-a\/model-a.*1500 ms \(earlier router\)/,
+      "the latency file is read all the same",
+    );
+    damaged.unchanged();
   });
 });
