@@ -180,6 +180,7 @@ export function anthropicSettings(request: Loose): ClientSettings {
     stop: [request.stop_sequences, strings(request.stop_sequences)],
     topP: [request.top_p, number(request.top_p)],
     topK: [request.top_k, number(request.top_k)],
-    user: [request.metadata?.user_id, text(request.metadata?.user_id)],
+    // metadata.user_id is not read: Claude Code fills it with an id of the user's Anthropic account and session,
+    // which is no business of another provider's (and a long `user` some OpenAI-compatible servers refuse).
   });
 }

@@ -119,7 +119,7 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(body.tool_choice, "required");
     assert.equal(body.parallel_tool_calls, false);
     assert.deepEqual(body.stop, ["STOP"]);
-    assert.equal(body.user, "end-user-8");
+    assert.equal(body.user, undefined, "an Anthropic account's user id is not passed to another provider");
     assert.equal(body.top_k, undefined);
     assert.equal(ignored(response), "top_k");
   });

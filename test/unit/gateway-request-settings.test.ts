@@ -58,7 +58,7 @@ describe("client settings: reading each client API", () => {
       metadata: { user_id: "u" },
     });
     // `auto` is every API's default: no setting (the Codex CLI sends it with every request).
-    assert.deepEqual(anthropic.values, { parallelToolCalls: false, stop: ["S"], topK: 4, user: "u" });
+    assert.deepEqual(anthropic.values, { parallelToolCalls: false, stop: ["S"], topK: 4 });
     assert.deepEqual(responsesSettings({ tool_choice: "auto" }).values, {});
     assert.deepEqual(responsesSettings({ tool_choice: "auto" }).unsupported, []);
   });
