@@ -5,12 +5,13 @@
 //    "limits":  {"<provider>": {"dailyUsd"?:usd,"monthlyUsd"?:usd}}}
 // Spend is keyed by provider only, so it is imported under the model id "(legacy)"; day and month keys are UTC
 // dates, taken as they are. `limits` were set by command in the original, so they become command-set limits here
-// (only where the user has not set that provider's period since). Everything is imported once per file (the
-// ledger remembers the file name); the old file is never changed.
+// (only where the user has not set that provider's period since). Everything is imported once per file content (the
+// ledger remembers the file name and a hash of what it held); the old file is never changed.
 import { join } from "node:path";
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
 import { readOptionalText } from "../state/read-optional-file.ts";
+import { legacyMarker } from "../state/legacy-import.ts";
 import type { LimitsState } from "./budget-limits.ts";
 import { addTotals, emptyTotals, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
 
@@ -100,15 +101,20 @@ function merge(target: Period, source: Period): Period {
   return result;
 }
 
-/** Replayable: imports the spend once per file name, whichever window gets there first. */
+/**
+ * Replayable: imports the spend once per file content (`<name>#<hash>`), whichever window or team machine gets there
+ * first; the same file copied to two machines counts once, two machines' own files add up. A ledger marked with the
+ * bare name (an import before content marks) is not imported into again.
+ */
 export function importLegacyOperation(name: string, legacy: LegacyImport) {
+  const marker = `${name}#${legacyMarker(legacy)}`;
   return (ledger: UsageLedger): UsageLedger => {
-    if (ledger.migratedFrom.includes(name)) return ledger;
+    if (ledger.migratedFrom.includes(name) || ledger.migratedFrom.includes(marker)) return ledger;
     return {
       ...ledger,
       days: merge(ledger.days, legacy.days),
       months: merge(ledger.months, legacy.months),
-      migratedFrom: [...ledger.migratedFrom, name],
+      migratedFrom: [...ledger.migratedFrom, marker],
     };
   };
 }

@@ -67,12 +67,11 @@ export async function sendLedgerEntry(
   message: () => string,
 ): Promise<boolean> {
   const increments = incrementsOf(entry.changes);
-  if (entry.migrated.length > 0)
-    await connection.call((client) => client.sadd(connection.key("usage:migrated"), ...entry.migrated));
   const keys = [
     connection.key("usage:attempt", entry.id),
     connection.key(`usage:reserved:${entry.reservationProvider ?? "-"}`),
     connection.key("usage:periods"),
+    connection.key("usage:migrated"),
     ...increments.map((increment) => connection.key(increment.name)),
   ];
   const payload = JSON.stringify(increments.map((increment) => ({ fields: increment.fields, ttl: increment.ttl })));
@@ -88,6 +87,7 @@ export async function sendLedgerEntry(
         payload,
         connection.channel,
         message(),
+        entry.migrated.length > 0 ? JSON.stringify(entry.migrated) : "",
       ),
     )) === 1
   );

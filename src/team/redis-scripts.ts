@@ -37,16 +37,24 @@ return 1
  * One counted attempt into the spend ledger: a hash per day and per month (see redis-ledger.ts), each field added
  * with HINCRBYFLOAT, guarded by the attempt's marker set in the same step, so a re-sent write never counts twice.
  * KEYS[1] the attempt's marker; KEYS[2] the provider's reservations hash; KEYS[3] the set of period hashes;
- * KEYS[4..] the period hashes. ARGV: marker TTL s, reservation id ('' for none), JSON array (one entry per period
- * hash: {"fields": {field: "amount"}, "ttl": seconds}), pub/sub channel, change message.
- * Returns 1 when counted, 0 when the attempt was already counted. Either way the reservation is ended.
+ * KEYS[4] the set of imported old files; KEYS[5..] the period hashes. ARGV: marker TTL s, reservation id ('' for
+ * none), JSON array (one entry per period hash: {"fields": {field: "amount"}, "ttl": seconds}), pub/sub channel,
+ * change message, JSON array of the old files the entry imports ('' for none: an old file's spend counts once for the
+ * whole team, whichever machine sends it first).
+ * Returns 1 when counted, 0 when the attempt (or every old file it imports) was already counted. Either way the
+ * reservation is ended.
  */
 export const RECORD_USAGE_LUA = `
 if ARGV[2] ~= '' then redis.call('HDEL', KEYS[2], ARGV[2]) end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
+if ARGV[6] and ARGV[6] ~= '' then
+  local added = 0
+  for _, marker in ipairs(cjson.decode(ARGV[6])) do added = added + redis.call('SADD', KEYS[4], marker) end
+  if added == 0 then return 0 end
+end
 local changes = cjson.decode(ARGV[3])
 for i, change in ipairs(changes) do
-  local key = KEYS[3 + i]
+  local key = KEYS[4 + i]
   for field, amount in pairs(change.fields) do redis.call('HINCRBYFLOAT', key, field, amount) end
   redis.call('EXPIRE', key, tonumber(change.ttl))
   redis.call('SADD', KEYS[3], key)

@@ -135,4 +135,32 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
     );
     damaged.unchanged();
   });
+
+  it("counts the same old auto-router.stats.json copied to two machines once, and two machines' own files both", async () => {
+    const day = new Date().toISOString().slice(0, 10);
+    const stats = (costUsd: number) => ({
+      version: 2,
+      daily: { [day]: { "mock-a": { inputTokens: 100, outputTokens: 50, estimatedCost: costUsd } } },
+      monthly: { [day.slice(0, 7)]: { "mock-a": { inputTokens: 100, outputTokens: 50, estimatedCost: costUsd } } },
+      limits: {},
+    });
+    const prefix = "par:legacy-stats:";
+    const teamCost = () => Number(redis.cli("HGET", `${prefix}usage:day:${day}`, "mock-a|*|costUsd") || "0");
+    const withStats = (name: string, costUsd: number) => {
+      const dir = team.machine(name, prefix, { budgets: { timeZone: "UTC" } });
+      writeFileSync(join(dir.agentDir, "extensions", "auto-router.stats.json"), JSON.stringify(stats(costUsd)));
+      return dir;
+    };
+    const budget = async (agentDir: string) => {
+      const done = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router budget"] });
+      assert.equal(done.code, 0, done.stderr);
+    };
+    // The same file on two fresh machines (a copied home directory): once.
+    await budget(withStats("s1", 0.5).agentDir);
+    await budget(withStats("s2", 0.5).agentDir);
+    assert.ok(Math.abs(teamCost() - 0.5) < 1e-9, `counted once: ${teamCost()}`);
+    // Another machine's own file: added.
+    await budget(withStats("s3", 0.25).agentDir);
+    assert.ok(Math.abs(teamCost() - 0.75) < 1e-9, `both files: ${teamCost()}`);
+  });
 });

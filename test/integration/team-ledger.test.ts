@@ -116,16 +116,18 @@ describe("team ledger on Redis", () => {
       redis.cli(
         "EVAL",
         RECORD_USAGE_LUA,
-        "4",
+        "5",
         `${prefix}usage:attempt:req-1:1`,
         `${prefix}usage:reserved:mock-a`,
         `${prefix}usage:periods`,
+        `${prefix}usage:migrated`,
         `${prefix}usage:day:${calendar.day}`,
         "60",
         "req-1:1",
         JSON.stringify([{ fields: { "mock-a|model-a|costUsd": "0.5", "mock-a|*|costUsd": "0.5" }, ttl: 600 }]),
         `${prefix}changed`,
         "usage:test:1",
+        "",
       );
     assert.equal(send(), "1");
     assert.equal(send(), "0");
