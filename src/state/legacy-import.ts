@@ -2,8 +2,8 @@
 // (`auto-router.ratings.json`, `auto-router.latency.json`; shared/docs/legacy-formats.md). The file store reads such
 // a file as its own: its parser converts the old shape. The team store reads Redis and the machine's view file
 // (`auto-router.team-<name>.json`), never that file, so the old content has to be brought in as an operation: merged
-// into whatever the store holds, once per file content. Either backend runs this on opening the store (for the file
-// store it finds the content already there and changes nothing); the old file itself is never written.
+// into whatever the store holds, once per file content, when the team store is opened (the file store needs none:
+// reading the file a second time would only report an unreadable one twice); the old file itself is never written.
 import { createHash } from "node:crypto";
 import { readOptionalText } from "./read-optional-file.ts";
 import type { StateStore, StoreOperation } from "./store-types.ts";

@@ -17,8 +17,8 @@ import type { TeamSettings } from "./team-settings.ts";
 export const TEAM_MIRROR_PREFIX = "team-";
 
 /**
- * The stores whose file name the earlier pi-auto-router used for its own: whichever backend opens one merges the
- * machine's old file into it (once per content), so its ratings and latency carry over in team mode too.
+ * The stores whose file name the earlier pi-auto-router used for its own: the team store merges the machine's old file
+ * into the team state (once per content), as the file store's parser reads it, so ratings and latency carry over.
  */
 const LEGACY_FORMATS: Record<string, LegacyFormat<LegacyMarked>> = {
   ratings: legacyRatingsFormat,
@@ -83,8 +83,9 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
   if (settings.backend === "file") {
     return {
       settings,
+      // The file store reads an old file of its own name itself: its parser converts the old shape.
       open: (name, defaults, parse, salvage, flushDelayMs) =>
-        withLegacyImport(name, openFile(name, defaults, parse, salvage, undefined, flushDelayMs)),
+        openFile(name, defaults, parse, salvage, undefined, flushDelayMs),
       describe: () => ({
         backend: "file",
         machine: settings.machine,
