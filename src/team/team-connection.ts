@@ -55,7 +55,6 @@ const CONNECT_TIMEOUT_MS = 2_000;
  * waits this long at most, once, instead of for ever.
  */
 export const COMMAND_TIMEOUT_MS = 2_000;
-const TIMED_OUT = "Command timed out";
 /** How long the marker of an applied write batch is kept: far longer than any replay after an outage. */
 export const BATCH_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -120,7 +119,6 @@ export class TeamConnection {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: CONNECT_TIMEOUT_MS,
-      commandTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), MAX_RECONNECT_DELAY_MS),
     };
     const client = new RedisClient(this.settings.url, options) as Redis & TeamCommands;
@@ -135,7 +133,6 @@ export class TeamConnection {
     // The subscriber may queue its SUBSCRIBE until it is connected; ioredis re-subscribes after a reconnect.
     const subscriber = new RedisClient(this.settings.url, {
       ...options,
-      commandTimeout: undefined,
       enableOfflineQueue: true,
       maxRetriesPerRequest: null,
     });
@@ -188,14 +185,22 @@ export class TeamConnection {
     const client = this.client;
     if (!client) throw new Error("not connected yet");
     this.roundTrips++;
+    // Our own timer, not ioredis' commandTimeout: its error is told apart only by its message.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`no answer within ${COMMAND_TIMEOUT_MS} ms (command timed out)`);
+        if (client === this.client && !this.closed) {
+          this.onDown(error);
+          client.disconnect(true); // reconnects with backoff; the sync after it finds out what was written
+        }
+        reject(error);
+      }, COMMAND_TIMEOUT_MS);
+    });
     try {
-      return await run(client);
-    } catch (error) {
-      if (error instanceof Error && error.message === TIMED_OUT && client === this.client && !this.closed) {
-        this.onDown(new Error(`no answer within ${COMMAND_TIMEOUT_MS} ms (${TIMED_OUT.toLowerCase()})`));
-        client.disconnect(true); // reconnects with backoff; the sync after it finds out what was written
-      }
-      throw error;
+      return await Promise.race([run(client), timedOut]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
