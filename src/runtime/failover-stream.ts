@@ -328,13 +328,12 @@ async function serveRequest(
       }
       if (state.refusals.length === 0 && skippedFor(LASTING)) refusal = "unservable";
       // A target refused at its reservation and skipped by the re-check for the same budget is named once.
-      const skippedKeys = refreshed.skipped.map((s) => `${s.key}: `);
-      const reasons = [
-        ...refreshed.skipped.map((s) => `${s.key}: ${s.detail}`),
-        ...state.refusals.filter((text) => !skippedKeys.some((key) => text.startsWith(key))),
-      ];
+      const reasons = refreshed.skipped.map((s) => `${s.key}: ${s.detail}`);
+      for (const refused of state.refusals)
+        if (!refreshed.skipped.some((s) => s.key === refused.key)) reasons.push(`${refused.key}: ${refused.reason}`);
       coolingUntil = cooling?.until;
-      if (state.refusals.length > 0) refusal = state.spendUnknown ? "spend-unknown" : "over-budget";
+      if (state.refusals.length > 0)
+        refusal = state.refusals.some((r) => r.spendUnknown) ? "spend-unknown" : "over-budget";
       return failWith(
         noTargetText(
           named(),

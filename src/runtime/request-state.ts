@@ -2,6 +2,7 @@
 import type { FailedTarget } from "./final-error.ts";
 import type { RequestReport } from "./request-environment.ts";
 import type { RevertSettings } from "./revert-policy.ts";
+import type { AttemptRefusal } from "./plugin.ts";
 
 export interface RequestState {
   requestId: string;
@@ -26,10 +27,8 @@ export interface RequestState {
   revertProbe?: boolean;
   /** What happened beyond plain failover (retries, waits, revert holds): final event and explain. */
   notes: string[];
-  /** Targets a hard budget refused right before their attempt (reserveAttempt): "<target>: <reason>". */
-  refusals: string[];
-  /** One of those refusals was for a spend that cannot be read now (the team store is down), not an exceeded limit. */
-  spendUnknown?: boolean;
+  /** Targets a hard budget refused right before their attempt (reserveAttempt), in the order they were refused. */
+  refusals: Array<{ key: string } & AttemptRefusal>;
 }
 
 /** How often the request moved on to another target: every attempt after the first that was not a retry. */

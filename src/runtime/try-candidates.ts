@@ -77,8 +77,7 @@ export async function tryCandidates(
     if (candidate.probe && !(await env.hooks.claimProbe(candidate.key))) continue; // another request holds the half-open probe
     const refusal = await env.hooks.reserveAttempt?.(state, candidate);
     if (refusal !== undefined) {
-      state.refusals.push(`${candidate.key}: ${refusal.reason}`);
-      if (refusal.spendUnknown) state.spendUnknown = true;
+      state.refusals.push({ key: candidate.key, ...refusal });
       addNote(env.report, state, `skipped ${candidate.key}: ${refusal.reason}`);
       continue;
     }
