@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
 import { calendarKeys } from "../../src/budget/calendar.ts";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import { startRpc } from "../helpers/rpc-client.ts";
@@ -139,13 +139,7 @@ describe("spend through the pi CLI", () => {
       providers: { "mock-a": provider("sk-mock-a-key", "model-a"), "mock-b": provider("sk-mock-b-key", "model-b") },
       routes: {
         routes: {
-          main: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
+          main: routeInOrder("mock-a/model-a", "mock-b/model-b"),
         },
         // Under its limit, so still ranked first; but the request's expected cost (~1,250 input tokens at $1000 per
         // 1M) does not fit, so the reservation right before the attempt refuses it.

@@ -5,7 +5,7 @@
 // One pi process per scenario, each in a fresh agent dir: cooldowns written by one scenario never reach the next.
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { makeAgentDir, type ProviderSpec } from "../helpers/agent-dir.ts";
+import { makeAgentDir, type ProviderSpec, routeInOrder } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import { startRpc } from "../helpers/rpc-client.ts";
@@ -24,13 +24,7 @@ const ROUTES = {
         { provider: "mock-b", modelId: "model-b" },
       ],
     },
-    reverse: {
-      sortBy: "config",
-      targets: [
-        { provider: "mock-b", modelId: "model-b" },
-        { provider: "mock-a", modelId: "model-a" },
-      ],
-    },
+    reverse: routeInOrder("mock-b/model-b", "mock-a/model-a"),
   },
 };
 

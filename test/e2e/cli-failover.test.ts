@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 /** A port nothing listens on: bind, read the port, close. */
 async function closedPort(): Promise<number> {
@@ -66,20 +67,8 @@ describe("pi CLI with auto-router against emulated providers", () => {
               { provider: "mock-b", modelId: "model-b" },
             ],
           },
-          empty: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-c", modelId: "model-c" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
-          dropped: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
+          empty: routeInOrder("mock-c/model-c", "mock-b/model-b"),
+          dropped: routeInOrder("mock-a/model-a", "mock-b/model-b"),
         },
       },
     });

@@ -7,7 +7,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
-import { REPO_ROOT } from "../helpers/agent-dir.ts";
+import { REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
@@ -128,13 +128,7 @@ describe("the event log written by pi and read by the scripts", () => {
       other,
       JSON.stringify({
         routes: {
-          logged: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-b", modelId: "model-b" },
-              { provider: "mock-a", modelId: "model-a" },
-            ],
-          },
+          logged: routeInOrder("mock-b/model-b", "mock-a/model-a"),
         },
       }),
     );
@@ -158,13 +152,7 @@ describe("routing-replay of a log pi wrote with shortcuts on models.json models"
       },
       routes: {
         routes: {
-          main: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-dear", modelId: "dear" },
-              { provider: "mock-cheap", modelId: "cheap" },
-            ],
-          },
+          main: routeInOrder("mock-dear/dear", "mock-cheap/cheap"),
         },
       },
     });

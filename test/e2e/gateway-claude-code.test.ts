@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
+import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
 import { runClientCli } from "../helpers/client-cli.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
@@ -178,13 +178,7 @@ const PROVIDERS = {
 function routes(failover?: Record<string, unknown>) {
   return {
     routes: {
-      main: {
-        sortBy: "config",
-        targets: [
-          { provider: "mock-a", modelId: "model-a" },
-          { provider: "mock-b", modelId: "model-b" },
-        ],
-      },
+      main: routeInOrder("mock-a/model-a", "mock-b/model-b"),
     },
     gateway: { models: { [CLAUDE_DEFAULT_MODEL]: "auto-router/main" } },
     ...(failover ? { failover } : {}),

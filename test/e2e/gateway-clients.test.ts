@@ -8,6 +8,7 @@ import { until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import { eventually } from "../helpers/temp-and-workers.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 // No Retry-After header: the gateway's passthrough would cool the target for as long as it asks, and every test
 // here starts with the first target answering (the header's cooldown is tested in gateway-passthrough.test.ts).
@@ -33,27 +34,9 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       },
       routes: {
         routes: {
-          chat: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
-          claude: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-c", modelId: "model-c" },
-              { provider: "mock-d", modelId: "model-d" },
-            ],
-          },
-          mixed: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-d", modelId: "model-d" },
-            ],
-          },
+          chat: routeInOrder("mock-a/model-a", "mock-b/model-b"),
+          claude: routeInOrder("mock-c/model-c", "mock-d/model-d"),
+          mixed: routeInOrder("mock-a/model-a", "mock-d/model-d"),
         },
         aliases: { fast: "chat" },
         // The second mapping names a route that is not there (a typo).
@@ -522,13 +505,7 @@ describe("gateway: a hard budget that is spent, with the official clients", () =
           chat: { targets: [{ provider: "mock-a", modelId: "model-a" }] },
           claude: { targets: [{ provider: "mock-c", modelId: "model-c" }] },
           // mock-b has no budget: once it rests, the route is not "over budget", only waiting for it.
-          split: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-b", modelId: "model-b" },
-              { provider: "mock-a", modelId: "model-a" },
-            ],
-          },
+          split: routeInOrder("mock-b/model-b", "mock-a/model-a"),
         },
         budgets: { policy: "hard", providers: { "mock-a": { daily: 0 }, "mock-c": { monthly: 0 } } },
       },

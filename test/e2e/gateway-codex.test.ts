@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { REPO_ROOT } from "../helpers/agent-dir.ts";
+import { REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
 import { runClientCli } from "../helpers/client-cli.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
@@ -41,13 +41,7 @@ describe("Codex CLI through the gateway's Responses endpoint", {
       },
       routes: {
         routes: {
-          codex: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
+          codex: routeInOrder("mock-a/model-a", "mock-b/model-b"),
         },
       },
     });

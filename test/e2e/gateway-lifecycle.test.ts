@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
@@ -34,13 +34,7 @@ describe("gateway lifecycle", () => {
       },
       routes: {
         routes: {
-          main: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
+          main: routeInOrder("mock-a/model-a", "mock-b/model-b"),
           solo: { targets: [{ provider: "mock-b", modelId: "model-b" }] },
           "solo-a": { targets: [{ provider: "mock-a", modelId: "model-a" }] },
         },

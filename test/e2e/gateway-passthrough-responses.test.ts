@@ -8,6 +8,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { readLoggedEvents, servedResults, until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import { answerWords, type Emulator } from "../helpers/sse-emulator-core.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const PRICE = { input: 2, output: 8, cacheRead: 0.5, cacheWrite: 0 };
 const WEATHER = {
@@ -31,13 +32,7 @@ describe("gateway passthrough on the Responses endpoint", () => {
       },
       routes: {
         routes: {
-          gpt: {
-            sortBy: "config",
-            targets: [
-              { provider: "resp-1", modelId: "gpt-r1" },
-              { provider: "resp-2", modelId: "gpt-r2" },
-            ],
-          },
+          gpt: routeInOrder("resp-1/gpt-r1", "resp-2/gpt-r2"),
         },
         failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
       },

@@ -7,6 +7,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { readLoggedEvents, servedResults, until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import { answerWords, type Emulator } from "../helpers/sse-emulator-core.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests" };
 const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
@@ -20,20 +21,8 @@ const PROVIDERS = {
 } as const;
 
 const ROUTES = {
-  claude: {
-    sortBy: "config",
-    targets: [
-      { provider: "an-c", modelId: "claude-c" },
-      { provider: "an-d", modelId: "claude-d" },
-    ],
-  },
-  chat: {
-    sortBy: "config",
-    targets: [
-      { provider: "oa-a", modelId: "gpt-a" },
-      { provider: "oa-b", modelId: "gpt-b" },
-    ],
-  },
+  claude: routeInOrder("an-c/claude-c", "an-d/claude-d"),
+  chat: routeInOrder("oa-a/gpt-a", "oa-b/gpt-b"),
 };
 const FAILOVER = {
   cooldownWaitMs: 0,

@@ -10,6 +10,7 @@ import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import { REMEMBERED_PROMPTS } from "../../src/runtime/stickiness.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const SERVER_ERROR = { status: 500, errorMessage: "Internal server error" };
 const TOOLS = [
@@ -45,20 +46,8 @@ describe("a client prompt's turns through the gateway", () => {
       routes: {
         routes: {
           // An Anthropic client: the first choice is translated, the second gets the client's own request.
-          mixed: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-d", modelId: "model-d" },
-            ],
-          },
-          chat: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
+          mixed: routeInOrder("mock-a/model-a", "mock-d/model-d"),
+          chat: routeInOrder("mock-a/model-a", "mock-b/model-b"),
           embed: { targets: [{ provider: "embed", modelId: "embed-small" }] },
         },
         failover: { cooldownWaitMs: 0, kinds: { server: { cooldownMs: 0 } } },

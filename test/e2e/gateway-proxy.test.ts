@@ -8,6 +8,7 @@ import OpenAI, { toFile } from "openai";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { startUpstream, type Upstream } from "../helpers/endpoint-upstream.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 describe("gateway wildcard proxy with the official OpenAI client", () => {
   let first: Upstream;
@@ -60,20 +61,8 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       },
       routes: {
         routes: {
-          embed: {
-            sortBy: "config",
-            targets: [
-              { provider: "embed-a", modelId: "embed-small" },
-              { provider: "embed-b", modelId: "embed-large" },
-            ],
-          },
-          uploads: {
-            sortBy: "config",
-            targets: [
-              { provider: "embed-c", modelId: "uploader" },
-              { provider: "embed-b", modelId: "embed-large" },
-            ],
-          },
+          embed: routeInOrder("embed-a/embed-small", "embed-b/embed-large"),
+          uploads: routeInOrder("embed-c/uploader", "embed-b/embed-large"),
         },
         gateway: { bodyLimitBytes: 100_000 },
         providers: {

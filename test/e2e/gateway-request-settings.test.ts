@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const PARAMETERS = {
   type: "object" as const,
@@ -35,16 +36,10 @@ describe("gateway: settings a translated request keeps", () => {
       },
       routes: {
         routes: {
-          swe: { sortBy: "config", targets: [{ provider: "mock-chat", modelId: "model-chat" }] },
-          resp: { sortBy: "config", targets: [{ provider: "mock-resp", modelId: "model-resp" }] },
-          claude: { sortBy: "config", targets: [{ provider: "mock-claude", modelId: "model-claude" }] },
-          mixed: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-claude", modelId: "model-claude" },
-              { provider: "mock-chat", modelId: "model-chat" },
-            ],
-          },
+          swe: routeInOrder("mock-chat/model-chat"),
+          resp: routeInOrder("mock-resp/model-resp"),
+          claude: routeInOrder("mock-claude/model-claude"),
+          mixed: routeInOrder("mock-claude/model-claude", "mock-chat/model-chat"),
         },
         failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
       },

@@ -5,6 +5,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI from "openai";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests", retryAfterSeconds: 20 };
 const WEATHER_TOOL = {
@@ -28,13 +29,7 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
       },
       routes: {
         routes: {
-          chat: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
+          chat: routeInOrder("mock-a/model-a", "mock-b/model-b"),
         },
         failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
       },

@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -22,13 +23,7 @@ describe("quota pacing through the pi CLI", () => {
       },
       routes: {
         routes: {
-          main: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-c", modelId: "model-c" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
+          main: routeInOrder("mock-c/model-c", "mock-b/model-b"),
         },
       },
     });

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
+import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
@@ -70,13 +70,7 @@ describe("quota pacing and health through the pi CLI", () => {
       },
       routes: {
         routes: {
-          main: {
-            sortBy: "config",
-            targets: [
-              { provider: "anthropic", modelId: "claude-emulated" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
+          main: routeInOrder("anthropic/claude-emulated", "mock-b/model-b"),
         },
       },
     });

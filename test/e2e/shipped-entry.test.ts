@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
+import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
@@ -23,13 +23,7 @@ describe("the shipped entry", () => {
       },
       routes: {
         routes: {
-          r: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
+          r: routeInOrder("mock-a/model-a", "mock-b/model-b"),
         },
       },
     });

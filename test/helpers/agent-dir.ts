@@ -31,6 +31,23 @@ export const OPENAI_EMULATOR_COMPAT = {
   supportsStore: false,
 };
 
+/**
+ * A route that tries its targets in the order given ("provider/modelId"), the shape most tests route over:
+ * routeInOrder("mock-a/model-a", "mock-b/model-b").
+ */
+export function routeInOrder(...targets: string[]): {
+  sortBy: "config";
+  targets: Array<{ provider: string; modelId: string }>;
+} {
+  return {
+    sortBy: "config",
+    targets: targets.map((target) => {
+      const slash = target.indexOf("/");
+      return { provider: target.slice(0, slash), modelId: target.slice(slash + 1) };
+    }),
+  };
+}
+
 // pi's own agent-level retry would re-run failed prompts with multi-second backoff and hide what a test checks.
 export const DEFAULT_TEST_SETTINGS: Record<string, unknown> = { retry: { enabled: false } };
 

@@ -1,6 +1,6 @@
 // Team mode through real pi processes: one redis-server and two emulated providers (mock-a served by emulator A,
 // mock-b by B), shared by "machines" that each have an agent dir of their own and a route `main` over both targets.
-import { makeAgentDir, type ProviderSpec } from "./agent-dir.ts";
+import { makeAgentDir, type ProviderSpec, routeInOrder } from "./agent-dir.ts";
 import { startOpenAIEmulator } from "./openai-emulator.ts";
 import { startRedisServer, type RedisServer } from "./redis-server.ts";
 import type { Emulator } from "./sse-emulator-core.ts";
@@ -40,13 +40,7 @@ export async function startTeam(options: { password?: string; cost?: ModelCost }
         },
         routes: {
           routes: {
-            main: {
-              sortBy: "config",
-              targets: [
-                { provider: "mock-a", modelId: "model-a" },
-                { provider: "mock-b", modelId: "model-b" },
-              ],
-            },
+            main: routeInOrder("mock-a/model-a", "mock-b/model-b"),
           },
           state: { backend: "redis", url: redis.url, keyPrefix, machine: name },
           ...extra,

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 // $100 per 1M tokens: every token costs exactly $0.0001.
 const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
@@ -24,13 +25,7 @@ describe("hard budget reservation through pi", () => {
       targets: TARGETS,
       routes: {
         routes: {
-          main: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
+          main: routeInOrder("mock-a/model-a", "mock-b/model-b"),
         },
         budgets: { policy: "hard" },
       },

@@ -5,6 +5,7 @@ import { after, afterEach, before, describe, it } from "node:test";
 import { until } from "../helpers/event-log.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const HOUR_MS = 3_600_000;
 const TARGETS = [
@@ -13,13 +14,7 @@ const TARGETS = [
 ];
 const ROUTES = {
   routes: {
-    main: {
-      sortBy: "config",
-      targets: [
-        { provider: "anthropic", modelId: "claude-faux" },
-        { provider: "mock-b", modelId: "model-b" },
-      ],
-    },
+    main: routeInOrder("anthropic/claude-faux", "mock-b/model-b"),
   },
 };
 

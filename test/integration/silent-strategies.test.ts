@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { harnessPerTest } from "../helpers/sdk-harness.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a" }] },
@@ -20,13 +21,7 @@ describe("strategies that silently do nothing", () => {
         targets: TARGETS,
         routes: {
           routes: {
-            main: {
-              sortBy: "config",
-              targets: [
-                { provider: "mock-a", modelId: "model-a" },
-                { provider: "mock-b", modelId: "model-b" },
-              ],
-            },
+            main: routeInOrder("mock-a/model-a", "mock-b/model-b"),
           },
           policyRules: [{ id: "no-openai", type: "exclude-provider", providers: ["openai"] }],
           budgets: { providers: { deepseek: { daily: 5 } } },

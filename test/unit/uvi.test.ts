@@ -14,6 +14,7 @@ import {
   type QuotaWindow,
 } from "../../src/routing/uvi.ts";
 import { uviSettings } from "../../src/quota/uvi-settings.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const HOUR_MS = 3_600_000;
 const WINDOW_MS = 10 * HOUR_MS;
@@ -111,14 +112,7 @@ describe("monthly spend window", () => {
 
 describe("route() with quota levels", () => {
   const routes: Record<string, RouteConfig> = {
-    r: {
-      sortBy: "config",
-      targets: [
-        { provider: "a", modelId: "1" },
-        { provider: "b", modelId: "1" },
-        { provider: "c", modelId: "1" },
-      ],
-    },
+    r: routeInOrder("a/1", "b/1", "c/1"),
   };
   const facts = (): ModelFacts => ({ resolvable: true, hasCredentials: true });
   const snapshot = (windows: Record<string, QuotaWindow[]>, quotaHard = false): RoutingSnapshot => {
