@@ -3,7 +3,7 @@
 // `setWidget` extension_ui_request), with a short notification pointing at it. The TUI gets the widget as a
 // component, because pi cuts a string[] widget after 10 lines. In print and JSON modes pi owns
 // stdout and every ctx.ui method is a no-op, so text goes to process.stdout (pi redirects an extension's stdout to
-// stderr there, keeping its own stdout clean).
+// stderr there, keeping its own stdout clean); a command that fails there makes pi exit 1, so a script sees it.
 import { redactText } from "../state/redact.ts";
 import { listingWidget, type ListingComponent } from "../ui/listing-widget.ts";
 import type { CommandOutput } from "./command-types.ts";
@@ -29,7 +29,12 @@ export function widgetNotice(lines: string[]): string {
 export function commandOutput(context: { hasUI: boolean; ui: UiLike }): CommandOutput {
   if (!context.hasUI) {
     const write = (text: string) => process.stdout.write(`${redactText(text)}\n`);
-    return { info: write, warn: write, error: write };
+    const error = (text: string) => {
+      write(text);
+      // pi sets the exit code only when its own print run fails (never back to 0), so this one stands.
+      process.exitCode = 1;
+    };
+    return { info: write, warn: write, error };
   }
   const ui = context.ui;
   const show = (raw: string, level: "info" | "warning") => {

@@ -139,6 +139,23 @@ describe("the router through the pi CLI (version-independent)", () => {
     }
   });
 
+  it("exits 1 when an /auto-router command fails in print mode, so a script sees it, and 0 when it works", async () => {
+    const agentDir = freshAgentDir();
+    const unknown = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router frobnicate"] });
+    assert.equal(unknown.code, 1, unknown.stdout + unknown.stderr);
+    assert.match(unknown.stdout + unknown.stderr, /unknown subcommand "frobnicate"/);
+    const noRoute = await runPi({
+      agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router explain nosuch"],
+    });
+    assert.equal(noRoute.code, 1, noRoute.stdout + noRoute.stderr);
+    assert.match(noRoute.stdout + noRoute.stderr, /"nosuch" is not a route/);
+    const list = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router list"] });
+    assert.equal(list.code, 0, list.stdout + list.stderr);
+    assert.match(list.stdout + list.stderr, /mock-b/);
+    assert.equal(emulatorA.calls.length + emulatorB.calls.length, 0, "a command calls no model");
+  });
+
   it("prints every route id for --list-models auto-router", async () => {
     const run = await runPi({ agentDir: freshAgentDir(), args: ["--list-models", "auto-router"] });
     assert.equal(run.code, 0, run.stderr);
