@@ -103,6 +103,18 @@ export function sendError(reply: FastifyReply, protocol: Protocol, error: Gatewa
     .send(errorBody(protocol, error.category, error.message, error.fields));
 }
 
+/**
+ * The model a request names (`X-Model` wins over the body's): a route, or a provider/model pi knows. Anything else is
+ * a 404 naming the known routes, the same answer on every endpoint that takes a model.
+ */
+export function requestedModel(core: GatewayCore, request: FastifyRequest, bodyModel: string) {
+  const name = header(request, "x-model") ?? bodyModel;
+  const names = core.engine.services.config.current; // the file's routes, not the one-target ones (DirectRoutes)
+  const choice = resolveModelName(name, names, core.engine.runtime.registry());
+  if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, names));
+  return { name, choice };
+}
+
 export async function serveChat<Request>(
   core: GatewayCore,
   spec: ChatProtocol<Request>,
@@ -111,11 +123,8 @@ export async function serveChat<Request>(
 ): Promise<void> {
   const now = core.now();
   const parsed = spec.parse(jsonBody(request));
-  const name = header(request, "x-model") ?? spec.model(parsed);
   const runtime = core.engine.runtime;
-  const names = core.engine.services.config.current; // the file's routes, not the one-target ones (DirectRoutes)
-  const choice = resolveModelName(name, names, runtime.registry());
-  if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, names));
+  const { name, choice } = requestedModel(core, request, spec.model(parsed));
   const routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
   const { context, options, promptIndex } = spec.toContext(parsed, now);
   const carrier = settingsCarrier(spec.settings?.(parsed));

@@ -7,7 +7,7 @@ import type { Engine } from "../engine.ts";
 import { estimateTokens } from "../routing/context-estimate.ts";
 import { errorLine, logAccess } from "./access-log.ts";
 import { anthropicToContext, parseAnthropicRequest } from "./anthropic-request.ts";
-import { jsonBody, sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
+import { jsonBody, requestedModel, sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
 import { GatewayError, type Protocol } from "./errors.ts";
 import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
@@ -83,9 +83,11 @@ function routes(
     {
       method: "POST",
       url: "/v1/messages/count_tokens",
-      handler: async (request) => ({
-        input_tokens: estimateTokens(anthropicToContext(parseAnthropicRequest(jsonBody(request)), core.now()).context),
-      }),
+      handler: async (request) => {
+        const parsed = parseAnthropicRequest(jsonBody(request));
+        requestedModel(core, request, parsed.model); // an unknown model is a 404, as for /v1/messages
+        return { input_tokens: estimateTokens(anthropicToContext(parsed, core.now()).context) };
+      },
     },
     {
       method: "GET",

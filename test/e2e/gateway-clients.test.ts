@@ -219,6 +219,16 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       messages: [{ role: "user", content: "x".repeat(400) }],
     });
     assert.ok(counted.input_tokens >= 100, `estimate ${counted.input_tokens}`);
+    // Counting for a model no request could use is the same 404 as asking it.
+    await assert.rejects(
+      fx.anthropic.messages.countTokens({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 404);
+        assert.equal(error.error?.error?.type, "not_found_error");
+        assert.match(error.message, /no-such-model.*auto-router\/chat, auto-router\/claude/);
+        return true;
+      },
+    );
     await assert.rejects(
       fx.openai.chat.completions.create({ model: "no-such-model", messages: [{ role: "user", content: "hi" }] }),
       (error: any) => {
