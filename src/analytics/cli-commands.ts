@@ -1,14 +1,15 @@
 // The four routing-* scripts as CliCommands: each names its own flags and turns the joined event stream into a
 // JSON-able result and a text report through the pure aggregate modules. The .mjs files in scripts/ only run them.
 import { readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseConfigText } from "../config/parse-config.ts";
 import { route } from "../routing/route.ts";
 import { readModelsFileFacts } from "../state/models-file.ts";
 import { agentDirectory, CliError, type CliCommand, type FlagValues } from "./cli-runner.ts";
 import { renderSessionHtml } from "./html-report.ts";
 import { computeQualityStats, formatQualityStats } from "./quality-stats.ts";
-import { formatReplayReport, replayDecisions, type ModelLookup } from "./replay.ts";
+import { replayDecisions, type ModelLookup } from "./replay.ts";
+import { formatReplayReport } from "./replay-format.ts";
 import { computeRoutingStats, formatRoutingStats } from "./routing-stats.ts";
 import { computeSessionStats } from "./session-stats.ts";
 import { formatSessionStats } from "./session-stats-format.ts";
@@ -106,11 +107,18 @@ export const sessionStatsCommand: CliCommand = {
   },
 };
 
+export interface ModelCatalogue {
+  lookup: ModelLookup;
+  /** pi-ai's built-in list was loaded, so a model the lookup lacks is one pi could not resolve either. */
+  complete: boolean;
+  modelsFile: string;
+}
+
 /**
  * Catalogue facts: pi-ai's built-in model list (when pi-ai is installed), then the models of the agent dir's
  * models.json, which pi adds to it; a model in neither has every fact unknown.
  */
-export async function loadModelCatalogue(agentDir: string): Promise<ModelLookup> {
+export async function loadModelCatalogue(agentDir: string): Promise<ModelCatalogue> {
   const facts = new Map<string, ReturnType<ModelLookup>>();
   let piAi: typeof import("@mariozechner/pi-ai") | undefined;
   try {
@@ -130,7 +138,11 @@ export async function loadModelCatalogue(agentDir: string): Promise<ModelLookup>
     }
   }
   for (const [key, model] of readModelsFileFacts(agentDir)) facts.set(key, model);
-  return (provider, modelId) => facts.get(`${provider}/${modelId}`);
+  return {
+    lookup: (provider, modelId) => facts.get(`${provider}/${modelId}`),
+    complete: piAi !== undefined,
+    modelsFile: join(agentDir, "models.json"),
+  };
 }
 
 export const replayCommand: CliCommand = {
@@ -159,16 +171,20 @@ export const replayCommand: CliCommand = {
         .map((issue) => `${issue.path || "(root)"}: ${issue.message}`);
       throw new CliError(`invalid config ${path}: ${errors.join("; ")}`);
     }
+    const catalogue = await loadModelCatalogue(agentDirectory(io.processEnv, io.home));
     const report = await replayDecisions(
       items,
       parsed.config,
-      { route, lookupModel: await loadModelCatalogue(agentDirectory(io.processEnv, io.home)) },
+      { route, lookupModel: catalogue.lookup, catalogueComplete: catalogue.complete },
       {
         route: routeFilter,
         limit: integerFlag(values, "limit", 10),
         timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
       },
     );
-    return { json: { config: path, report }, text: formatReplayReport(report) };
+    return {
+      json: { config: path, report },
+      text: formatReplayReport(report, { configFile: path, modelsFile: catalogue.modelsFile }),
+    };
   },
 };

@@ -2,15 +2,24 @@
 // prompt text) under another config, and reports how many requests would route differently, from what to what,
 // and the estimated cost difference. No model is called.
 //
-// The snapshot is rebuilt per request: every target of the new config is assumed resolvable and credentialed
-// (facts such as context window and pricing come from an injected catalogue lookup) unless the log's own
-// candidates/skipped events said a target was missing or had no credentials; no cooldowns, breakers, budgets or
-// quota pressure, since those were momentary. route() is injected so tests can use a small fake.
+// The snapshot is rebuilt per request. A target of the new config is resolvable when the catalogue lookup (pi-ai's
+// built-in list plus models.json in the script) knows it or the log has shown pi resolving it (a candidate, an
+// attempt, a served target); one in neither is missing and route() skips it as missing-model, as the live router
+// would, and the report names it. Facts such as context window and pricing come from the lookup. Every resolvable
+// target is assumed credentialed, unless the log's own candidates/skipped events said a target was missing or had no
+// credentials; no cooldowns, breakers, budgets or quota pressure, since those were momentary. route() is injected so
+// tests can use a small fake.
 import type { RouterConfig } from "../config/schema.ts";
 import { parseShortcuts } from "../routing/shortcuts.ts";
-import type { Decision, ModelFacts, PromptShortcuts, RouteRequest, RoutingSnapshot } from "../routing/types.ts";
-import { matchesRoute, plannedTargetOf, type JoinedItem, type JoinedRequest } from "./request-join.ts";
-import { formatCount, formatSection, formatTable, formatUsd } from "./text-format.ts";
+import {
+  targetKey,
+  type Decision,
+  type ModelFacts,
+  type PromptShortcuts,
+  type RouteRequest,
+  type RoutingSnapshot,
+} from "../routing/types.ts";
+import { matchesRoute, plannedTargetOf, servedTargetOf, type JoinedItem, type JoinedRequest } from "./request-join.ts";
 import { localTimeZone } from "../time/zoned-time.ts";
 
 export type RouteFunction = (request: RouteRequest, snapshot: RoutingSnapshot, now: number) => Decision;
@@ -23,6 +32,11 @@ export type ModelLookup = (
 export interface ReplayDependencies {
   route: RouteFunction;
   lookupModel?: ModelLookup;
+  /**
+   * True when lookupModel knows every model pi could resolve here (pi-ai's built-in catalogue was loaded): a target it
+   * does not know and the log never showed is then missing. Otherwise such a target is assumed to exist.
+   */
+  catalogueComplete?: boolean;
 }
 
 export interface ReplayOptions {
@@ -42,7 +56,21 @@ export interface ReplayChange {
   requests: number;
 }
 
+export interface MissingTarget {
+  /** "provider/model" of a target in the config. */
+  key: string;
+  /** Replayed requests in which route() skipped it as missing-model because replay could not find it. */
+  requests: number;
+}
+
 export interface ReplayReport {
+  /**
+   * Targets of the config found neither in the catalogue nor in the log, replayed as missing (skipped as
+   * missing-model, as the router skips a model pi's registry does not have): usually a typo in the config.
+   */
+  missingTargets: MissingTarget[];
+  /** False when the catalogue was incomplete (pi-ai not loadable), so no target could be found missing. */
+  targetsChecked: boolean;
   /** Requests with a logged decision. */
   decisions: number;
   replayed: number;
@@ -71,6 +99,9 @@ export interface ReplayReport {
 
 type Availability = "missing-model" | "no-credentials";
 
+/** Skip reasons route() gives only after finding the model (assess-targets checks enabled, then resolvable). */
+const NOT_RESOLVED_REASONS: ReadonlySet<string> = new Set(["disabled", "missing-model"]);
+
 /** Shortcuts as the prompt gave them: the logged tokens parsed again by the same parser. */
 export function shortcutsFromTokens(tokens: string[]): PromptShortcuts {
   if (tokens.length === 0) return { tiers: [], preferences: {}, tokens: [] };
@@ -79,8 +110,14 @@ export function shortcutsFromTokens(tokens: string[]): PromptShortcuts {
 
 export class ReplayAccumulator {
   private readonly availability = new Map<string, Availability>();
+  /** Models the log has shown pi resolving: a model pi had then exists, whatever this machine's catalogue says. */
+  private readonly seen = new Set<string>();
+  /** Per config target not found (catalogue or log), the replayed requests that skipped it as missing-model. */
+  private readonly missing = new Map<string, number>();
   private readonly changes = new Map<string, ReplayChange>();
   private readonly report: ReplayReport = {
+    missingTargets: [],
+    targetsChecked: false,
     decisions: 0,
     replayed: 0,
     same: 0,
@@ -102,28 +139,44 @@ export class ReplayAccumulator {
   }
 
   private learnAvailability(request: JoinedRequest): void {
-    for (const candidate of request.candidates?.candidates ?? []) this.availability.delete(candidate.key);
+    for (const candidate of request.candidates?.candidates ?? []) {
+      this.availability.delete(candidate.key);
+      this.seen.add(candidate.key);
+    }
     for (const skipped of request.candidates?.skipped ?? []) {
       if (skipped.reason === "missing-model" || skipped.reason === "no-credentials")
         this.availability.set(skipped.key, skipped.reason);
+      if (!NOT_RESOLVED_REASONS.has(skipped.reason)) this.seen.add(skipped.key);
     }
+    for (const attempt of request.attempts) this.seen.add(attempt.target);
+    for (const target of [plannedTargetOf(request), servedTargetOf(request)]) if (target) this.seen.add(target);
   }
 
-  private snapshot(): RoutingSnapshot {
+  /** A target replay can find: in the catalogue, shown by the log, or unknowable (no complete catalogue). */
+  private found(key: string, facts: ReturnType<ModelLookup>): boolean {
+    return facts !== undefined || this.seen.has(key) || this.dependencies.catalogueComplete !== true;
+  }
+
+  /** The snapshot, and the config's targets in it that replay could not find. */
+  private snapshot(): { snapshot: RoutingSnapshot; notFound: Set<string> } {
     const models: Record<string, ModelFacts> = {};
+    const notFound = new Set<string>();
     for (const route of Object.values(this.config.routes)) {
       for (const target of route.targets) {
-        const key = `${target.provider}/${target.modelId}`;
+        const key = targetKey(target.provider, target.modelId);
         if (models[key]) continue;
         const known = this.availability.get(key);
+        const facts = this.dependencies.lookupModel?.(target.provider, target.modelId);
+        const found = this.found(key, facts);
+        if (!found) notFound.add(key);
         models[key] = {
-          ...this.dependencies.lookupModel?.(target.provider, target.modelId),
-          resolvable: known !== "missing-model",
-          hasCredentials: known === undefined,
+          ...facts,
+          resolvable: found && known !== "missing-model",
+          hasCredentials: found && known === undefined,
         };
       }
     }
-    return {
+    const snapshot: RoutingSnapshot = {
       config: this.config,
       models,
       cooldowns: {},
@@ -133,6 +186,7 @@ export class ReplayAccumulator {
       quotaHard: false,
       timeZone: this.options.timeZone ?? localTimeZone(),
     };
+    return { snapshot, notFound };
   }
 
   add(item: JoinedItem): void {
@@ -147,18 +201,23 @@ export class ReplayAccumulator {
     const routeId = decision.requestedRouteId || request.requestedRouteId;
     if (!this.config.routes[routeId]) return this.skip(`route "${routeId}" not in the config`);
     let replayed: Decision;
+    const { snapshot, notFound } = this.snapshot();
     try {
       const shortcuts = shortcutsFromTokens(decision.shortcutTokens ?? []);
       if (decision.preferences) shortcuts.preferences = { ...decision.preferences, ...shortcuts.preferences };
       replayed = this.dependencies.route(
         { routeId, features: decision.features, shortcuts },
-        this.snapshot(),
+        snapshot,
         request.startTime,
       );
     } catch (error) {
       return this.skip(`route() failed: ${(error as Error).message}`);
     }
     this.report.replayed++;
+    for (const skipped of replayed.skipped ?? []) {
+      if (skipped.reason === "missing-model" && notFound.has(skipped.key))
+        this.missing.set(skipped.key, (this.missing.get(skipped.key) ?? 0) + 1);
+    }
     const from = decision.refusal ? REFUSED : (plannedTargetOf(request) ?? NO_CANDIDATE);
     const to = replayed.refusal ? REFUSED : (replayed.candidates[0]?.key ?? NO_CANDIDATE);
     if (from === to) {
@@ -194,12 +253,33 @@ export class ReplayAccumulator {
     }
   }
 
+  /** Targets not found by the end of the log, and any skipped as not found in some request before the log showed them. */
+  private missingTargets(): MissingTarget[] {
+    const missing = new Map(this.missing);
+    const { notFound } = this.snapshot();
+    for (const route of Object.values(this.config.routes)) {
+      for (const target of route.targets) {
+        const key = targetKey(target.provider, target.modelId);
+        if (target.enabled !== false && notFound.has(key) && !missing.has(key)) missing.set(key, 0);
+      }
+    }
+    return [...missing.entries()]
+      .map(([key, requests]) => ({ key, requests }))
+      .sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));
+  }
+
   result(): ReplayReport {
     const cost = { ...this.report.cost, differenceUsd: this.report.cost.replayedUsd - this.report.cost.loggedUsd };
     const changes = [...this.changes.values()].sort(
       (a, b) => b.requests - a.requests || a.from.localeCompare(b.from) || a.to.localeCompare(b.to),
     );
-    return { ...this.report, cost, changes };
+    return {
+      ...this.report,
+      missingTargets: this.missingTargets(),
+      targetsChecked: this.dependencies.catalogueComplete === true,
+      cost,
+      changes,
+    };
   }
 }
 
@@ -212,44 +292,4 @@ export async function replayDecisions(
   const accumulator = new ReplayAccumulator(config, dependencies, options);
   for await (const item of items) accumulator.add(item);
   return accumulator.result();
-}
-
-export function formatReplayReport(report: ReplayReport): string {
-  const skipped = Object.entries(report.notReplayable)
-    .map(([reason, count]) => `${reason}: ${count}`)
-    .join(", ");
-  const summary = [
-    `decisions        ${formatCount(report.decisions)}`,
-    `replayed         ${formatCount(report.replayed)}${skipped ? ` (not replayed: ${skipped})` : ""}`,
-    `same target      ${formatCount(report.same)}`,
-    `different        ${formatCount(report.different)}`,
-    `estimated cost   ${formatUsd(report.cost.loggedUsd)} logged -> ${formatUsd(report.cost.replayedUsd)} replayed (${report.cost.differenceUsd >= 0 ? "+" : ""}${formatUsd(report.cost.differenceUsd)}) over ${report.cost.compared} changed requests${report.cost.unknown ? `; ${report.cost.unknown} without an estimate` : ""}`,
-  ].join("\n");
-  const changes =
-    report.changes.length === 0
-      ? "(none)"
-      : formatTable(
-          ["from", "to", "requests"],
-          report.changes.map((change) => [change.from, change.to, formatCount(change.requests)]),
-          ["left", "left", "right"],
-        );
-  const examples =
-    report.examples.length === 0
-      ? "(none)"
-      : formatTable(
-          ["time", "request", "route", "from", "to", "cost"],
-          report.examples.map((row) => [
-            row.ts.slice(0, 19).replace("T", " "),
-            row.requestId,
-            row.routeId,
-            row.from,
-            row.to,
-            `${formatUsd(row.loggedCostUsd)} -> ${formatUsd(row.replayedCostUsd)}`,
-          ]),
-        );
-  return [
-    formatSection("Replay", summary),
-    formatSection("Changes", changes),
-    formatSection("Examples", examples),
-  ].join("\n\n");
 }

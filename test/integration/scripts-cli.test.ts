@@ -42,13 +42,16 @@ function runScript(script: string, args: string[], env: Record<string, string> =
   });
 }
 
-function replayConfig(): string {
+type Targets = Array<{ provider: string; modelId: string }>;
+
+/** A routes file in a fresh directory; the default reorders the fixture's routes. */
+function replayConfig(routes?: Record<string, { targets: Targets }>): string {
   const directory = freshDir("auto-router-cli-config");
   const path = join(directory, "routes.json");
   writeFileSync(
     path,
     JSON.stringify({
-      routes: {
+      routes: routes ?? {
         "subscription-swe": {
           targets: [
             { provider: "openai-codex", modelId: "gpt-5.3-codex" },
@@ -140,6 +143,59 @@ describe("routing scripts from the command line", () => {
       await runScript("routing-replay", ["--json", "--file", join(fixtures, "ours.jsonl"), "--config", replayConfig()]),
     );
     assert.deepEqual([output.report.replayed, output.report.same, output.report.different], [7, 2, 5]);
+    assert.deepEqual([output.report.missingTargets, output.report.targetsChecked], [[], true]);
+  });
+
+  it("routing-replay skips a target it cannot find as missing, as the router does, and names it once at the top", async () => {
+    // claude-sonnet-4-66 is a typo (in neither pi's catalogue nor a models.json, never in the log); gpt-5.3-codex is
+    // in both; zz/nope is the only target of its route.
+    const config = replayConfig({
+      "subscription-swe": {
+        targets: [
+          { provider: "anthropic", modelId: "claude-sonnet-4-66" },
+          { provider: "openai-codex", modelId: "gpt-5.3-codex" },
+        ],
+      },
+      "subscription-fast": { targets: [{ provider: "zz", modelId: "nope" }] },
+    });
+    const file = join(fixtures, "ours.jsonl");
+    const [text, output] = await Promise.all([
+      runScript("routing-replay", ["--file", file, "--config", config]),
+      runScript("routing-replay", ["--json", "--file", file, "--config", config]).then(json),
+    ]);
+    assert.equal(text.code, 0, text.stderr);
+    const [warning, rest] = text.stdout.split("\n\nReplay\n");
+    assert.match(
+      warning!,
+      /^Warning: 2 targets in .*routes\.json were not found in pi's model catalogue, .*models\.json or the log/,
+    );
+    assert.match(warning!, /^ {2}anthropic\/claude-sonnet-4-66 +skipped in 5 replayed requests$/m);
+    assert.match(warning!, /^ {2}zz\/nope +skipped in 2 replayed requests$/m);
+    assert.ok(!rest!.includes("claude-sonnet-4-66") && !rest!.includes("zz/nope"), rest);
+    assert.match(rest!, /^anthropic\/claude-sonnet-4-6 +openai-codex\/gpt-5\.3-codex +5$/m);
+    assert.match(rest!, /^google\/gemini-3-flash-preview +\(no candidate\) +2$/m);
+    assert.deepEqual(output.report.missingTargets, [
+      { key: "anthropic/claude-sonnet-4-66", requests: 5 },
+      { key: "zz/nope", requests: 2 },
+    ]);
+  });
+
+  it("routing-replay finds a target in the agent dir's models.json, as pi would", async () => {
+    const agentDirectory = freshDir("auto-router-cli-agent");
+    writeFileSync(
+      join(agentDirectory, "models.json"),
+      JSON.stringify({
+        providers: { zz: { baseUrl: "http://127.0.0.1:9", api: "openai-completions", models: [{ id: "nope" }] } },
+      }),
+    );
+    const config = replayConfig({ "subscription-fast": { targets: [{ provider: "zz", modelId: "nope" }] } });
+    const output = json(
+      await runScript("routing-replay", ["--json", "--file", join(fixtures, "ours.jsonl"), "--config", config], {
+        PI_CODING_AGENT_DIR: agentDirectory,
+      }),
+    );
+    assert.deepEqual(output.report.missingTargets, []);
+    assert.deepEqual(output.report.changes, [{ from: "google/gemini-3-flash-preview", to: "zz/nope", requests: 2 }]);
   });
 
   it("every script reads a log in the earlier public format", async () => {

@@ -5,12 +5,8 @@ import { parseConfigText } from "../../src/config/parse-config.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
 import type { NormalizedEvent } from "../../src/events/event-types.ts";
 import { findLogFiles, readEvents } from "../../src/events/read-events.ts";
-import {
-  formatReplayReport,
-  replayDecisions,
-  shortcutsFromTokens,
-  type RouteFunction,
-} from "../../src/analytics/replay.ts";
+import { formatReplayReport } from "../../src/analytics/replay-format.ts";
+import { replayDecisions, shortcutsFromTokens, type RouteFunction } from "../../src/analytics/replay.ts";
 import { joinRequests } from "../../src/analytics/request-join.ts";
 import { route } from "../../src/routing/route.ts";
 import type { Decision, RouteRequest, RoutingSnapshot } from "../../src/routing/types.ts";
@@ -168,6 +164,57 @@ describe("replay", () => {
       ],
     );
     assert.deepEqual([report.same, report.different], [2, 0]);
+  });
+
+  it("replays a target neither the catalogue nor the log knows as missing, as the router skips it, and names it", async () => {
+    const parsed = parseConfigText(
+      JSON.stringify({
+        routes: {
+          "subscription-swe": {
+            targets: [
+              { provider: "anthropic", modelId: "claude-sonnet-4-66" },
+              { provider: "openai-codex", modelId: "gpt-5.3-codex" },
+            ],
+          },
+        },
+      }),
+    );
+    assert.ok(parsed.config);
+    // The catalogue knows neither model; the log shows gpt-5.3-codex as a candidate, so it exists.
+    const report = await replayDecisions(itemsOf(fixture), parsed.config, {
+      route,
+      lookupModel: () => undefined,
+      catalogueComplete: true,
+    });
+    assert.deepEqual(
+      report.changes.map((change) => [change.from, change.to, change.requests]),
+      [["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", 5]],
+    );
+    assert.deepEqual(report.missingTargets, [{ key: "anthropic/claude-sonnet-4-66", requests: 5 }]);
+    const text = formatReplayReport(report, { configFile: "typo.json", modelsFile: "/agent/models.json" });
+    assert.match(
+      text,
+      /^Warning: a target in typo\.json was not found in pi's model catalogue, \/agent\/models\.json or the log,$/m,
+    );
+    assert.equal(text.split("claude-sonnet-4-66").length, 2, "named once");
+  });
+
+  it("assumes every target exists when the catalogue could not be loaded, and says so", async () => {
+    const parsed = parseConfigText(
+      JSON.stringify({ routes: { "subscription-swe": { targets: [{ provider: "zz", modelId: "nope" }] } } }),
+    );
+    assert.ok(parsed.config);
+    const report = await replayDecisions(itemsOf(fixture), parsed.config, {
+      route,
+      lookupModel: () => undefined,
+      catalogueComplete: false,
+    });
+    assert.deepEqual([report.missingTargets, report.targetsChecked], [[], false]);
+    assert.deepEqual(
+      report.changes.map((change) => change.to),
+      ["zz/nope"],
+    );
+    assert.match(formatReplayReport(report), /^Note: pi's built-in model catalogue could not be loaded/);
   });
 
   it("reports decisions it cannot replay instead of guessing: no features, or a route the config lacks", async () => {
