@@ -70,26 +70,31 @@ export const ratio = (numerator: number, denominator: number): number | undefine
 
 /**
  * How precise a dollar amount is shown: "report" rounds to cents (four decimals below a cent, "$0" for nothing) for the
- * scripts' reports; "spend" keeps cents plus up to two more decimals when they matter, below $100 (small per-request
- * spend in the budget listings); "estimate" shows a per-request estimate to 3 decimals (4 below a cent).
+ * scripts' reports, text and HTML; "spend" keeps cents plus up to two more decimals when they matter, below $100 (small
+ * per-request spend in the budget listings); "estimate" shows a per-request estimate to 3 decimals (4 below a cent).
+ * Below $0.0001, "report" and "spend" keep two significant digits ("$0.000012"): a cost that is not zero never
+ * shows as "$0.0000".
  */
 export type UsdPrecision = "report" | "spend" | "estimate";
+
+/** The smallest amount shown with fixed decimals; below it, two significant digits. */
+const SMALL_USD = 0.0001;
+
+/** A positive amount below SMALL_USD to two significant digits, rounded, without trailing zeros: "0.000012". */
+function smallAmount(magnitude: number): string {
+  const decimals = Math.min(100, 1 - Math.floor(Math.log10(magnitude)));
+  return magnitude.toFixed(decimals).replace(/0+$/, "");
+}
 
 /** Dollars for people ("-$0.0085" for a negative amount); "-" when there is no amount. */
 export function formatUsd(value: number | undefined, precision: UsdPrecision = "report"): string {
   if (value === undefined || !Number.isFinite(value)) return "-";
   const magnitude = Math.abs(value);
   const sign = value < 0 ? "-" : "";
-  if (precision === "spend") {
-    // A limit or spend below a tenth of a cent keeps its two significant digits: $0.00001 is no $0.00.
-    if (magnitude > 0 && magnitude < 0.0001)
-      return `${sign}$${magnitude
-        .toFixed(12)
-        .replace(/0+$/, "")
-        .replace(/(\.0*[1-9]\d?)\d*$/, "$1")}`;
-    return `${sign}$${magnitude >= 100 ? magnitude.toFixed(2) : magnitude.toFixed(4).replace(/0{1,2}$/, "")}`;
-  }
   if (precision === "estimate") return `${sign}$${magnitude.toFixed(magnitude < 0.01 ? 4 : 3)}`;
+  if (magnitude > 0 && magnitude < SMALL_USD) return `${sign}$${smallAmount(magnitude)}`;
+  if (precision === "spend")
+    return `${sign}$${magnitude >= 100 ? magnitude.toFixed(2) : magnitude.toFixed(4).replace(/0{1,2}$/, "")}`;
   if (magnitude === 0) return "$0";
   return `${sign}$${magnitude.toFixed(magnitude < 0.01 ? 4 : 2)}`;
 }

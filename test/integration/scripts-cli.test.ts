@@ -138,6 +138,23 @@ describe("routing scripts from the command line", () => {
     assert.match(run.stdout, /^Cost buckets per model$/m);
   });
 
+  it("routing-session-stats shows costs below $0.0001 to two significant digits, not as $0.0000", async () => {
+    // The fixture's costs ($0.001-$0.02 an attempt) made a thousand times smaller.
+    const directory = freshDir("auto-router-small-costs");
+    writeFileSync(
+      join(directory, "auto-router.events.jsonl"),
+      readFileSync(join(fixtures, "ours.jsonl"), "utf8").replace(
+        /"costUsd":([0-9.]+)/g,
+        (_match, cost: string) => `"costUsd":${Number(cost) / 1000}`,
+      ),
+    );
+    const run = await runScript("routing-session-stats", ["--file", directory]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^openai-codex\/gpt-5\.3-codex .* \$0\.00002 \/ \$0\.00002 +\$0\.00002 /m);
+    assert.match(run.stdout, /^google\/gemini-3-flash-preview .* \$0\.000002 \/ \$0\.000002 +\$0\.000002 /m);
+    assert.doesNotMatch(run.stdout, /\$0\.0000(?![0-9])/);
+  });
+
   it("routing-replay --json counts the requests a reordered config would route differently", async () => {
     const output = json(
       await runScript("routing-replay", ["--json", "--file", join(fixtures, "ours.jsonl"), "--config", replayConfig()]),

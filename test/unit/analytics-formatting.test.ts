@@ -101,6 +101,11 @@ describe("text formatting", () => {
       [formatUsd(0.00001, "spend"), formatUsd(0.000012345, "spend"), formatUsd(0.0001, "spend")],
       ["$0.00001", "$0.000012", "$0.0001"],
     );
+    // The scripts' reports too (text tables and the HTML charts), rounded: a cost that is not zero never shows as $0.0000.
+    assert.deepEqual(
+      [formatUsd(0.00001), formatUsd(0.0000129), formatUsd(0.00000049), formatUsd(0.0001), formatUsd(-0.00002)],
+      ["$0.00001", "$0.000013", "$0.00000049", "$0.0001", "-$0.00002"],
+    );
     assert.deepEqual([formatUsd(0.0012, "estimate"), formatUsd(1.5, "estimate")], ["$0.0012", "$1.500"]);
     // A difference that fell: the sign before the dollar (replay's "(-$0.0085)").
     assert.deepEqual(
