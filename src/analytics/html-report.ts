@@ -18,7 +18,24 @@ const PALETTE = [
 ];
 const CHART_WIDTH = 760;
 const BAR_AREA_HEIGHT = 220;
-const MARGIN_LEFT = 200;
+/**
+ * The most a character of the charts' 11 px text takes: digits, "$" and most lower-case letters are 0.55-0.64 em in
+ * the usual sans-serif fonts (DejaVu Sans, Arial, Helvetica). Labels get room for this many pixels per character so
+ * none runs past the SVG's edge, where it would be cut off.
+ */
+const CHARACTER_WIDTH_PX = 7;
+/** Gaps between a row's name and its bar, and between the bar and its value label. */
+const GAP_PX = 6;
+/** The model names' column takes at most this share of a chart's width; a longer name is shortened with "…". */
+const MAX_NAME_SHARE = 0.4;
+
+const textWidth = (text: string): number => text.length * CHARACTER_WIDTH_PX;
+
+/** `text` cut to fit `width` pixels, with "…" when cut. */
+function fitText(text: string, width: number): string {
+  const characters = Math.floor(width / CHARACTER_WIDTH_PX);
+  return text.length <= characters ? text : `${text.slice(0, Math.max(1, characters - 1))}…`;
+}
 
 export const escapeHtml = (text: string): string =>
   text
@@ -51,24 +68,34 @@ function dailyCompositionChart(stats: SessionStats): string {
   return `<svg id="chart-daily-composition" class="chart" role="img" aria-label="Daily composition by served model" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg">${bars.join("")}${legend.join("")}</svg>`;
 }
 
-/** Horizontal p50/p90 bars per model. */
+/**
+ * Horizontal p50/p90 bars per model. The name column and the room after the longest bar are sized to the labels, so
+ * the names and the "p50 / p90" values stay inside the chart.
+ */
 function percentileChart(
   id: string,
   label: string,
   rows: Array<{ model: string; p50?: number; p90?: number }>,
   format: (value: number) => string,
 ): string {
-  const shown = rows.filter((row) => row.p90 !== undefined);
+  const shown = rows
+    .filter((row) => row.p90 !== undefined)
+    .map((row) => ({ ...row, value: `${format(row.p50 ?? 0)} / ${format(row.p90!)}` }));
   const most = Math.max(Number.MIN_VALUE, ...shown.map((row) => row.p90!));
   const rowHeight = 24;
-  const scale = (value: number) => (value / most) * (CHART_WIDTH - MARGIN_LEFT - 90);
+  const nameWidth = Math.min(CHART_WIDTH * MAX_NAME_SHARE, Math.max(0, ...shown.map((row) => textWidth(row.model))));
+  const barLeft = nameWidth + 2 * GAP_PX;
+  const valueWidth = Math.max(0, ...shown.map((row) => textWidth(row.value)));
+  const barWidth = Math.max(0, CHART_WIDTH - barLeft - GAP_PX - valueWidth - GAP_PX);
+  const scale = (value: number) => (value / most) * barWidth;
   const marks = shown.map((row, index) => {
     const y = 10 + index * rowHeight;
+    const name = fitText(row.model, nameWidth);
     return (
-      `<g class="model-row" data-model="${escapeHtml(row.model)}"><text x="${MARGIN_LEFT - 8}" y="${y + 13}" text-anchor="end">${escapeHtml(row.model)}</text>` +
-      `<rect class="bar p90" data-value="${row.p90}" x="${MARGIN_LEFT}" y="${y}" width="${scale(row.p90!).toFixed(1)}" height="16" fill="#bab0ac"/>` +
-      `<rect class="bar p50" data-value="${row.p50}" x="${MARGIN_LEFT}" y="${y + 3}" width="${scale(row.p50 ?? 0).toFixed(1)}" height="10" fill="#4e79a7"/>` +
-      `<text x="${MARGIN_LEFT + scale(row.p90!) + 6}" y="${y + 13}">${format(row.p50 ?? 0)} / ${format(row.p90!)}</text></g>`
+      `<g class="model-row" data-model="${escapeHtml(row.model)}"><text class="model-name" x="${barLeft - GAP_PX}" y="${y + 13}" text-anchor="end">${name === row.model ? "" : `<title>${escapeHtml(row.model)}</title>`}${escapeHtml(name)}</text>` +
+      `<rect class="bar p90" data-value="${row.p90}" x="${barLeft}" y="${y}" width="${scale(row.p90!).toFixed(1)}" height="16" fill="#bab0ac"/>` +
+      `<rect class="bar p50" data-value="${row.p50}" x="${barLeft}" y="${y + 3}" width="${scale(row.p50 ?? 0).toFixed(1)}" height="10" fill="#4e79a7"/>` +
+      `<text class="value-label" x="${(barLeft + scale(row.p90!) + GAP_PX).toFixed(1)}" y="${y + 13}">${escapeHtml(row.value)}</text></g>`
     );
   });
   const height = Math.max(40, 20 + shown.length * rowHeight);

@@ -3,7 +3,7 @@
 // test is skipped on a developer's machine; under CI (.ci/run installs both) a missing browser fails it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -111,6 +111,55 @@ describe("the session report in headless Chromium", {
       `at least 1% of the page is drawn (${inked.count} of ${inked.total} pixels)`,
     );
     assert.ok(inked.colors >= 4, `the charts use several colours (${inked.colors})`);
+    await page.close();
+  });
+
+  it("keeps the cost chart's names and values inside the chart and shows costs below $0.0001 as they are", async () => {
+    // The fixture's costs ($0.001-$0.02 an attempt) made a thousand times smaller, and one model with a name longer
+    // than the names' column.
+    const longName = `openai-codex/${"a-very-long-fine-tuned-model-name-".repeat(3)}v1`;
+    const log = join(workDir, "auto-router.events.jsonl");
+    writeFileSync(
+      log,
+      readFileSync(join(REPO_ROOT, "test", "fixtures", "events", "ours.jsonl"), "utf8")
+        .replace(/"costUsd":([0-9.]+)/g, (_match, cost: string) => `"costUsd":${Number(cost) / 1000}`)
+        .replaceAll("openai-codex/gpt-5.4-mini", longName),
+    );
+    const report = join(workDir, "small-costs.html");
+    const run = spawnSync(
+      process.execPath,
+      [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", log, "--html", report],
+      { encoding: "utf8" },
+    );
+    assert.equal(run.status, 0, run.stderr);
+
+    const page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
+    await page.goto(pathToFileURL(report).href);
+    const chart: { width: number; texts: Array<{ text: string | null; left: number; right: number }> } =
+      await page.evaluate(() => {
+        const svg = document.querySelector("svg#chart-cost") as SVGSVGElement;
+        const frame = svg.getBoundingClientRect();
+        return {
+          width: frame.width,
+          texts: [...svg.querySelectorAll("text")].map((text) => {
+            const box = text.getBoundingClientRect();
+            return { text: text.textContent, left: box.left - frame.left, right: box.right - frame.left };
+          }),
+        };
+      });
+    assert.equal(chart.width, 760);
+    for (const text of chart.texts) {
+      assert.ok(
+        text.left >= 0 && text.right <= chart.width,
+        `"${text.text}" lies inside the chart: ${text.left.toFixed(1)}..${text.right.toFixed(1)} of ${chart.width}`,
+      );
+    }
+    const values = chart.texts.map((text) => text.text).filter((text) => text?.includes(" / "));
+    assert.ok(values.includes("$0.00002 / $0.00002"), values.join(", "));
+    assert.ok(
+      !values.some((text) => /\$0\.0000(?![0-9])/.test(text!)),
+      `no cost shows as $0.0000: ${values.join(", ")}`,
+    );
     await page.close();
   });
 });
