@@ -87,6 +87,16 @@ describe("routing scripts from the command line", () => {
     });
   }
 
+  it("analytics-cli.mjs, the scripts' shared loader, says what it is and names the scripts when run directly", async () => {
+    for (const args of [[], ["--help"]]) {
+      const run = await runScript("analytics-cli", args);
+      assert.equal(run.code, 2);
+      assert.equal(run.stdout, "");
+      assert.match(run.stderr, /analytics-cli\.mjs is the loader the routing-\*\.mjs scripts share, not a script/);
+      for (const script of SCRIPTS) assert.ok(run.stderr.includes(`node scripts/${script}.mjs`), run.stderr);
+    }
+  });
+
   it("routing-stats --json gives the fixture's counts and the reading summary", async () => {
     const output = json(await runScript("routing-stats", ["--json", "--file", join(fixtures, "ours.jsonl")]));
     assert.deepEqual(
