@@ -20,6 +20,7 @@ import {
   unstreamedErrorText,
 } from "./errors.ts";
 import { type DirectRoutes, resolveModelName, unknownModelText } from "./model-names.ts";
+import { errorLine } from "./access-log.ts";
 import { gatewayPassthrough } from "./passthrough.ts";
 import type { PassthroughDialect } from "./passthrough-scan.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
@@ -152,6 +153,7 @@ export async function serveChat<Request>(
           reply,
           headers: routingHeaders,
           now: core.now,
+          logError: (why) => core.log(errorLine(request, why)),
         })
       : undefined;
   const stream = streamRoute(

@@ -2,6 +2,7 @@
 // headers. The runtime already classified every failure; this only turns its verdict into HTTP.
 import type { RequestEnd } from "../runtime/failover-stream.ts";
 import { TRANSIENT_KINDS } from "../runtime/final-error.ts";
+import { isObject } from "../is-object.ts";
 import { redactText } from "../state/redact.ts";
 
 export type Protocol = "anthropic" | "openai";
@@ -181,6 +182,24 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
 export function committedErrorText(message: string | undefined, servedKey: string | undefined): string {
   if (message?.startsWith("auto-router:")) return message;
   return `auto-router: ${servedKey ?? "the target"} failed after it had started answering (${message ?? "no reason given"})${STANDS}`;
+}
+
+/**
+ * A target's own error record (the JSON of its stream's error event) as one readable line, "type: message", for the
+ * router's error text; anything that is not such a record stays as it is.
+ */
+export function upstreamErrorSummary(text: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  const record = isObject(parsed) ? (isObject(parsed.error) ? parsed.error : parsed) : undefined;
+  const message = record?.message;
+  if (typeof message !== "string" || message === "") return text;
+  const kind = [record!.type, record!.code].find((value) => typeof value === "string" && value !== "error");
+  return kind ? `${kind}: ${message}` : message;
 }
 
 const STANDS = "; the answer so far stands and is not sent again";

@@ -19,6 +19,8 @@ export class PassthroughReply {
     private readonly protocol: Protocol,
     /** The routing headers at the moment the status is sent. */
     private readonly headers: () => Record<string, string>,
+    /** The gateway's `error` line for a 502 (a client that streams gets its 200 and the error record instead). */
+    private readonly logError: (why: string) => void,
   ) {}
 
   /** The commit point: a stream's status and headers go out now. */
@@ -77,8 +79,10 @@ export class PassthroughReply {
       this.reply.raw.end();
       return;
     }
+    const text = unstreamedErrorText(message);
+    this.logError(text);
     this.head(502, "application/json");
-    this.reply.raw.end(JSON.stringify(errorBody(this.protocol, "api_error", unstreamedErrorText(message))));
+    this.reply.raw.end(JSON.stringify(errorBody(this.protocol, "api_error", text)));
   }
 
   private head(status: number, contentType: string): void {

@@ -19,7 +19,7 @@ import {
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { redactText } from "../state/redact.ts";
-import { committedErrorText } from "./errors.ts";
+import { committedErrorText, upstreamErrorSummary } from "./errors.ts";
 import { editJson } from "./json-edit.ts";
 import { answerMessage, SseBlocks, type PassthroughDialect, type StreamScanner } from "./passthrough-scan.ts";
 import { PassthroughReply } from "./passthrough-reply.ts";
@@ -43,6 +43,8 @@ export interface PassthroughInput {
   /** The response headers at the commit point (route, attempts, served-by). */
   headers(): Record<string, string>;
   now(): number;
+  /** Writes the `error` line of a client answered 502 after the commit point (it did not stream). */
+  logError(why: string): void;
 }
 
 export interface GatewayPassthrough extends TargetPassthrough {
@@ -102,7 +104,7 @@ function runPassthrough(
   const { target, auth, candidate, timeouts, signal } = attempt;
   const { dialect, reply, now } = input;
   const streaming = input.body.stream === true;
-  const client = new PassthroughReply(reply, streaming, dialect.protocol, input.headers);
+  const client = new PassthroughReply(reply, streaming, dialect.protocol, input.headers, input.logError);
   const startedAt = now();
   const url = upstreamUrl(auth.baseUrl ?? target.baseUrl, dialect, input.query);
   // A non-streaming client's answer is streamed from the target too: the same timeouts and commit point apply.
@@ -197,7 +199,9 @@ function runPassthrough(
         if (!committed) return fail(classified(text));
         write(pending.join(""));
         pending.length = 0;
-        return cutOff(text, redactText(step.text));
+        // The client learns which target broke off, as on the translating path: the router's error record, with the
+        // target's own error type and message inside it (not its raw JSON).
+        return cutOff(committedErrorText(upstreamErrorSummary(text), candidate.key));
       }
       if (step.text) pending.push(step.text);
       if (!committed) {

@@ -172,10 +172,38 @@ describe("gateway passthrough to a target of the client's own API", () => {
     await assert.rejects(failing.finalMessage(), (error: any) => {
       assert.equal(error.error?.error?.type, "api_error");
       assert.doesNotMatch(JSON.stringify(error.error), /sk-ant-c-key-0000003/);
-      assert.match(error.error.error.message, /upstream failed for key/);
+      // The router's record naming the target that broke off, with the target's own type and message inside.
+      assert.match(
+        error.error.error.message,
+        /^auto-router: an-c\/claude-c failed after it had started answering \(api_error: upstream failed for key .*\); the answer so far stands/,
+      );
       return true;
     });
     assert.equal(text, "one ");
+    assert.equal(d.calls.length, 0, "nothing replayed after the commit point");
+
+    // A client that does not stream: a 502 whose message says none of the answer is returned (not the target's raw
+    // JSON inside a string), and the gateway's error line for it.
+    c.enqueue({
+      text: ["one ", "two "],
+      streamError: { message: "Overloaded mid-stream", type: "overloaded_error", afterChunks: 1 },
+    });
+    await assert.rejects(fx.anthropic.messages.create(CLIENT_BODY), (error: any) => {
+      assert.equal(error.status, 502);
+      assert.equal(error.error?.error?.type, "api_error");
+      assert.equal(
+        error.error.error.message,
+        "auto-router: an-c/claude-c failed after it had started answering (overloaded_error: Overloaded mid-stream); none of the answer is returned",
+      );
+      return true;
+    });
+    await until(
+      () =>
+        /error POST \/v1\/messages: auto-router: an-c\/claude-c failed after it had started answering \(overloaded_error/.test(
+          fx.gateway.stderr(),
+        ),
+      "the 502's error line",
+    );
     assert.equal(d.calls.length, 0, "nothing replayed after the commit point");
 
     c.enqueue({ text: ["first ", "never "], stallAfterChunks: 1 });
@@ -187,9 +215,9 @@ describe("gateway passthrough to a target of the client's own API", () => {
       return true;
     });
     assert.equal(stalledText, "first ");
-    await until(() => c.calls[1]?.closedBeforeEnd === true, "the stalled upstream request to be closed");
+    await until(() => c.calls[2]?.closedBeforeEnd === true, "the stalled upstream request to be closed");
     await until(
-      () => readLoggedEvents(fx.agentDir).filter((event) => event.data?.outcome === "failed-after-commit").length === 2,
+      () => readLoggedEvents(fx.agentDir).filter((event) => event.data?.outcome === "failed-after-commit").length === 3,
       "both cut-off answers' results",
     );
   });

@@ -6,7 +6,7 @@ import type { AssistantMessage, AssistantMessageEvent } from "@mariozechner/pi-a
 import { AnthropicStreamEncoder, anthropicMessage } from "../../src/gateway/anthropic-response.ts";
 import { anthropicToContext, parseAnthropicRequest } from "../../src/gateway/anthropic-request.ts";
 import { takeShortcuts } from "../../src/gateway/client-prompt.ts";
-import { endToError, errorBody, GatewayError } from "../../src/gateway/errors.ts";
+import { endToError, errorBody, GatewayError, upstreamErrorSummary } from "../../src/gateway/errors.ts";
 import { DirectRoutes, resolveModelName } from "../../src/gateway/model-names.ts";
 import { OpenAIStreamEncoder } from "../../src/gateway/openai-response.ts";
 import { openAIToContext, parseOpenAIRequest } from "../../src/gateway/openai-request.ts";
@@ -391,5 +391,22 @@ describe("gateway token and error status", () => {
   it("redacts keys in every error body", () => {
     const body = JSON.stringify(errorBody("openai", "api_error", "upstream said sk-proj-AbCdEfGhIjKlMnOpQrStUv123"));
     assert.doesNotMatch(body, /AbCdEfGhIjKlMnOpQrStUv123/);
+  });
+
+  it("reads a target's own error record as 'type: message' for the router's cut-off text", () => {
+    const anthropic = '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}';
+    assert.equal(upstreamErrorSummary(anthropic), "overloaded_error: Overloaded");
+    assert.equal(
+      upstreamErrorSummary('{"error":{"message":"Server busy","type":"server_error"}}'),
+      "server_error: Server busy",
+    );
+    // Responses' response.failed error: a code, no type.
+    assert.equal(
+      upstreamErrorSummary('{"code":"rate_limit_exceeded","message":"Slow down"}'),
+      "rate_limit_exceeded: Slow down",
+    );
+    assert.equal(upstreamErrorSummary('{"error":{"message":"plain"}}'), "plain");
+    assert.equal(upstreamErrorSummary("not json at all"), "not json at all");
+    assert.equal(upstreamErrorSummary('{"unexpected":true}'), '{"unexpected":true}');
   });
 });

@@ -24,6 +24,7 @@ function passthrough(dialect = ANTHROPIC_PASSTHROUGH, oauth = false, body: Recor
     reply: {} as never,
     headers: () => ({}),
     now: Date.now,
+    logError: () => {},
   });
 }
 
