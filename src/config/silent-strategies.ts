@@ -56,6 +56,16 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
       });
     }
   }
+  // A reserve keeps the end of a quota window that pacing reads: with pacing off there is no window to keep.
+  if (!input.quotaPacing.enabled) {
+    for (const provider of Object.keys(config.quota?.reserve ?? {}).sort()) {
+      findings.push({
+        code: `reserve-unpaced:${provider}`,
+        short: `reserve off ${provider}`,
+        message: `quota.reserve.${provider} is set, but quota pacing is off (/auto-router uvi enable, and AUTO_ROUTER_UVI not 0): the reserve never applies`,
+      });
+    }
+  }
   if (input.quotaPacing.enabled && input.quotaPacing.hard && paced.length === 0) {
     findings.push({
       code: "quota-hard-nothing",

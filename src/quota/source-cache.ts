@@ -19,6 +19,8 @@ export interface SourceReading {
   latencyMs?: number;
   /** True when the last fetch failed and `windows` are from an earlier success (or empty). */
   stale: boolean;
+  /** When this process's last fetch failed (a stale reading). */
+  failedAt?: number;
   /** Fetched by another process sharing the state. */
   shared?: boolean;
   error?: string;
@@ -56,12 +58,21 @@ export class SourceCache {
     return this.sources;
   }
 
-  /** The newer of this process's reading and the shared one. */
+  /**
+   * The newer of this process's reading and the shared one. A shared reading older than this process's own failed
+   * fetch is the last good one, marked stale with that failure (a restart must not make a failing source look ok).
+   */
   reading(id: string): SourceReading | undefined {
     const own = this.readings.get(id);
     const shared = this.shared?.read(id);
     if (!shared || (own?.fetchedAt !== undefined && own.fetchedAt >= shared.fetchedAt)) return own;
-    return { windows: shared.windows, fetchedAt: shared.fetchedAt, stale: false, shared: true };
+    const reading: SourceReading = { windows: shared.windows, fetchedAt: shared.fetchedAt, stale: false, shared: true };
+    if (own?.stale && own.failedAt !== undefined && own.failedAt > shared.fetchedAt) {
+      reading.stale = true;
+      reading.failedAt = own.failedAt;
+      if (own.error !== undefined) reading.error = own.error;
+    }
+    return reading;
   }
 
   /** Windows per provider from every source's last good reading. */
@@ -110,10 +121,12 @@ export class SourceCache {
         },
         (error: unknown) => {
           const previous = this.readings.get(source.id);
+          const failedAt = this.now();
           const reading: SourceReading = {
             windows: previous?.windows ?? [],
             stale: true,
-            latencyMs: this.now() - startedAt,
+            failedAt,
+            latencyMs: failedAt - startedAt,
             error: error instanceof Error ? error.message : String(error),
           };
           if (previous?.fetchedAt !== undefined) reading.fetchedAt = previous.fetchedAt;

@@ -39,11 +39,12 @@ function show(service: QuotaService, now: number): string {
     lines.push("sources:");
     for (const source of sources) {
       const reading = service.sources().reading(source.id);
+      const age = reading?.fetchedAt === undefined ? undefined : `${formatDuration(now - reading.fetchedAt)} ago`;
       const state = !reading
         ? "not fetched yet"
         : reading.stale
-          ? `stale (${reading.error ?? "failed"})`
-          : `ok, ${reading.windows.length} window(s), ${reading.latencyMs ?? "?"} ms`;
+          ? `stale (${reading.error ?? "failed"})${age ? `; last good reading ${age}` : "; no good reading yet"}`
+          : `ok, ${reading.windows.length} window(s), fetched ${age}${reading.shared ? " by another process" : ` in ${reading.latencyMs} ms`}`;
       lines.push(`  ${source.id} (${source.provider}): ${state}`);
     }
   }

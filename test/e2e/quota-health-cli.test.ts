@@ -13,6 +13,7 @@ import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
+import { runPi } from "../helpers/pi-cli.ts";
 import { startRpc, type RpcClient } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
@@ -138,5 +139,21 @@ describe("quota pacing and health through the pi CLI", () => {
     );
     assert.equal(stats.status, 0, stats.stderr);
     assert.match(stats.stdout, /anthropic\s+\d{4}-\d\d-\d\d\s+2\s+0\.[45]\d\s+2\.\d\d\s+4\.[45]\d\s+ok/);
+  });
+
+  it("shows a usage API that fails after a restart as stale, with the age of the last good reading", async () => {
+    const env = { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}` };
+    const refresh = async () => {
+      const run = await runPi({ agentDir: dir.agentDir, args: ["-p", "/auto-router uvi refresh"], env });
+      assert.equal(run.code, 0, run.stderr);
+      return run.stdout + run.stderr;
+    };
+    quota.reply(USAGE_PATH, { body: usage(30, 4) });
+    assert.match(await refresh(), /anthropic-usage \(anthropic\): ok, 1 window\(s\), fetched \d+s ago in \d+ ms/);
+    // A new process whose own fetch fails: the reading the first one stored is the last good one, not "ok".
+    quota.reply(USAGE_PATH, { status: 500, body: { error: "usage API down" } });
+    const failing = await refresh();
+    assert.match(failing, /anthropic-usage \(anthropic\): stale \(.*500.*\); last good reading \d+s ago/);
+    assert.doesNotMatch(failing, /anthropic-usage \(anthropic\): ok/);
   });
 });

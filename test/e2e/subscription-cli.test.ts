@@ -370,6 +370,25 @@ describe("subscription features through the pi CLI", () => {
     );
   });
 
+  it("says a reserve never applies while quota pacing is off (AUTO_ROUTER_UVI=0)", async () => {
+    reset();
+    const off = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/reserved", "-p", "/auto-router status"],
+      env: { AUTO_ROUTER_UVI: "0" },
+    });
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(
+      off.stdout + off.stderr,
+      /quota\.reserve\.mock-thinker is set, but quota pacing is off .*: the reserve never applies/,
+    );
+    const on = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/reserved", "-p", "/auto-router status"],
+    });
+    assert.doesNotMatch(on.stdout + on.stderr, /the reserve never applies/);
+  });
+
   it("keeps a reserve for interactive prompts: typed prompts use it, prompts from an RPC client do not", async () => {
     reset();
     const usage = {

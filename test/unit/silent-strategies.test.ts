@@ -47,6 +47,14 @@ describe("findSilentStrategies", () => {
     assert.deepEqual(codes({ config: config(ROUTES), quotaPacing: { enabled: false, hard: false } }), []);
   });
 
+  it("says a quota reserve never applies while quota pacing is off", () => {
+    const reserved = config({ ...ROUTES, quota: { reserve: { anthropic: { percent: 15, for: ["reasoning"] } } } });
+    assert.deepEqual(codes({ config: reserved, quotaPacing: { enabled: false, hard: false } }), [
+      "reserve-unpaced:anthropic",
+    ]);
+    assert.deepEqual(codes({ config: reserved }), ["quota-no-source:moonshotai"]);
+  });
+
   it("says hard mode can exclude nothing when no subscription has a quota source", () => {
     const found = codes({
       config: config(ROUTES),
