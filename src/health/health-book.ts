@@ -106,6 +106,19 @@ export function probeCheckOf(result: ProbeResult, at: number): HealthCheck {
     : { type: "neutral", at };
 }
 
+/**
+ * One `--probe` run's check of a provider, from the probes of all its targets: a provider that answered on any target
+ * is well; one whose targets failed (in a way that says the provider is unwell) failed ONE check, however many
+ * targets it has, so three models failing at once are not three checks in a row.
+ */
+export function providerCheckOf(results: ProbeResult[], at: number): HealthCheck {
+  const checks = results.map((result) => probeCheckOf(result, at));
+  return (
+    checks.find((check) => check.type === "ok") ??
+    checks.find((check) => check.type === "failed") ?? { type: "neutral", at }
+  );
+}
+
 export const isMarked = (record: HealthRecord | undefined): boolean =>
   record?.unhealthySince !== undefined && record.failures >= UNHEALTHY_AFTER_FAILED_CHECKS;
 

@@ -55,8 +55,8 @@ export interface HealthInput {
   quotaSources: QuotaSource[];
   probe: boolean;
   stream?: StreamFunction;
-  /** Called with each probe's result (the probe is a health check). */
-  onProbe?: (provider: string, result: ProbeResult) => void;
+  /** Called once per provider with its targets' probe results (together they are one health check). */
+  onProbes?: (provider: string, results: ProbeResult[]) => void;
   timeoutMs?: number;
 }
 
@@ -184,11 +184,12 @@ export async function checkHealth(input: HealthInput): Promise<ProviderHealth[]>
               stream: input.stream,
               timeoutMs,
             });
-            input.onProbe?.(provider, report.probe);
           }
           return report;
         }),
       );
+      const probes = targetReports.flatMap((target) => (target.probe ? [target.probe] : []));
+      if (probes.length > 0) input.onProbes?.(provider, probes);
       const source = input.quotaSources.find((item) => item.provider === provider);
       const record = input.records(provider);
       const report: ProviderHealth = {

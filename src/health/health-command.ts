@@ -5,7 +5,7 @@ import { formatDuration, table } from "../commands/format.ts";
 import type { TargetStatus } from "../routing/types.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
 import { checkHealth, type ProviderHealth } from "./health-check.ts";
-import { probeCheckOf, type HealthBook, type ProbeResult } from "./health-book.ts";
+import { providerCheckOf, type HealthBook, type ProbeResult } from "./health-book.ts";
 import { createUsageSource, USAGE_API_PROVIDERS } from "../quota/usage-sources.ts";
 import { uviSettings } from "../quota/uvi-settings.ts";
 
@@ -102,7 +102,7 @@ export function healthCommand(book: HealthBook, context: PluginContext): Subcomm
         records: (provider) => book.record(provider),
         probe: args.includes("--probe"),
         stream: deps.runtime.stream,
-        onProbe: (provider, result) => void book.apply(provider, probeCheckOf(result, deps.now())),
+        onProbes: (provider, results) => void book.apply(provider, providerCheckOf(results, deps.now())),
       });
       output.info(
         args.includes("--json")

@@ -10,7 +10,13 @@ import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
 const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
 const TARGETS = [
-  { provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] },
+  {
+    provider: "mock-a",
+    models: [
+      { id: "model-a", cost: PRICED },
+      { id: "model-a2", cost: PRICED },
+    ],
+  },
   { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
 ];
 /** Cooldowns off, so what keeps mock-a out is the health mark and nothing else. */
@@ -93,6 +99,36 @@ describe("provider health through pi", () => {
     assert.match(probed, /mock-a: healthy/);
     await h.prompt("question 2");
     assert.equal(h.lastAssistant().provider, "mock-a");
+  });
+
+  it("counts one --probe run as one check of a provider, however many of its targets fail", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a" },
+              { provider: "mock-a", modelId: "model-a2" },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+            failover: FAILOVER,
+          },
+        },
+      },
+      env: ENV,
+    });
+    await harness.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = harness.fauxHelpers;
+    const unauthorized = () =>
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "401 Unauthorized: invalid x-api-key" });
+    harness.faux("mock-a").setResponses([unauthorized(), unauthorized()]);
+    harness.faux("mock-b").setResponses([fauxAssistantMessage("B ok")]);
+    const probed = await harness.command("/auto-router health --probe");
+    assert.equal(harness.faux("mock-a").state.callCount, 2, "both mock-a targets probed");
+    assert.match(probed, /mock-a: healthy, 1 failed check\(s\) in a row/);
+    assert.doesNotMatch(probed, /UNHEALTHY/);
   });
 
   it("remembers the last error of real requests without taking the provider out", async () => {
