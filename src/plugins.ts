@@ -23,7 +23,7 @@ export function createFeatures(context: PluginContext): Features {
   const quota = createUviPlugin(context, { extraWindows: monthlySpend.windows });
   const shadow = createShadowPlugin(context);
   return {
-    plugins: [budget, breaker, quota, createHealthPlugin(context), createRatingsPlugin(context), shadow],
+    plugins: [budget, breaker, quota, createHealthPlugin(context, quota.usage), createRatingsPlugin(context), shadow],
     collaborators: { probes: breaker, breakers: breaker, quota, shadow, budget },
   };
 }

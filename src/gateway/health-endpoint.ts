@@ -3,7 +3,7 @@
 import type { Engine } from "../engine.ts";
 import type { CommandOutput } from "../commands/command-types.ts";
 import { runCommand } from "../commands/dispatch.ts";
-import type { ProviderHealth } from "../health/health-check.ts";
+import type { ProviderHealth, QuotaSourceHealth } from "../health/health-check.ts";
 import type { ProviderStatus } from "../routing/types.ts";
 import type { BackendStatus } from "../team/team-connection.ts";
 
@@ -18,6 +18,11 @@ export interface ProviderHealthLine {
   /** What routing reads of its budget and quota now ("blocked": skipped, or a 402 under a hard budget). */
   budget?: { level: string; detail: string };
   quota?: { level: string; detail: string };
+  /**
+   * The provider's usage API as quota pacing last read it in the background (`?probe=1` fetches it now): whether that
+   * worked, its error, when its windows were fetched. A failing usage API does not change `ok`.
+   */
+  quotaSource?: { id: string; ok: boolean; live: boolean; error?: string; fetchedAt?: string; latencyMs?: number };
   targets: Array<{
     key: string;
     resolvable: boolean;
@@ -25,6 +30,17 @@ export interface ProviderHealthLine {
     coolingDown: boolean;
     probe?: { ok: boolean; status?: number; latencyMs: number; failureKind?: string };
   }>;
+}
+
+function quotaSourceLine(source: QuotaSourceHealth): NonNullable<ProviderHealthLine["quotaSource"]> {
+  return {
+    id: source.id,
+    ok: source.ok,
+    live: source.live,
+    ...(source.error !== undefined ? { error: source.error } : {}),
+    ...(source.fetchedAt !== undefined ? { fetchedAt: new Date(source.fetchedAt).toISOString() } : {}),
+    ...(source.latencyMs !== undefined ? { latencyMs: source.latencyMs } : {}),
+  };
 }
 
 export function healthLine(report: ProviderHealth, now: number, status?: ProviderStatus): ProviderHealthLine {
@@ -46,6 +62,7 @@ export function healthLine(report: ProviderHealth, now: number, status?: Provide
     ...(report.lastError ? { lastError: report.lastError.message } : {}),
     ...(status?.budget ? { budget: { level: status.budget.level, detail: status.budget.detail } } : {}),
     ...(status?.quota ? { quota: { level: status.quota.level, detail: status.quota.detail } } : {}),
+    ...(report.quotaSource ? { quotaSource: quotaSourceLine(report.quotaSource) } : {}),
     targets: report.targets.map((target) => ({
       key: target.key,
       resolvable: target.resolvable,

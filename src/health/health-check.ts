@@ -1,7 +1,7 @@
 // Gathers the health report of every provider used by a route: credentials and their kind, whether each target's
-// model resolves, cooldowns and breaker state, the usage API's reachability with its latency, the last error and the
-// unhealthy mark; with `probe`, a 1-token request per target through the runtime's own credentials path. Runs only
-// from the command, never on the request path.
+// model resolves, cooldowns and breaker state, the usage API's last reading (quota pacing's, from the background), the
+// last error and the unhealthy mark; with `probe`, a 1-token request per target through the runtime's own credentials
+// path, and a fetch of the usage API. Runs only from the command, never on the request path.
 import type { Api, AssistantMessage, Context, Model } from "@mariozechner/pi-ai";
 import type { RouterConfig } from "../config/schema.ts";
 import { classifyFailure } from "../runtime/classify-failure.ts";
@@ -9,7 +9,7 @@ import { startTarget, type RegistryLike, type StreamFunction } from "../runtime/
 import { accountOf, routeTargetKey, targetKey, type TargetStatus } from "../routing/types.ts";
 import { redactText } from "../state/redact.ts";
 import { unhealthyReason, type HealthRecord, type ProbeResult } from "./health-book.ts";
-import type { QuotaSource } from "../quota/source-cache.ts";
+import type { QuotaSource, SourceReading } from "../quota/source-cache.ts";
 
 /** A probe or usage-API check slower than this is reported as failed. */
 export const HEALTH_CHECK_TIMEOUT_MS = 15_000;
@@ -29,9 +29,13 @@ export interface TargetHealth {
 export interface QuotaSourceHealth {
   id: string;
   ok: boolean;
-  latencyMs: number;
+  /** Fetched for this check (`--probe`), or (false) quota pacing's last background reading. */
+  live: boolean;
+  latencyMs?: number;
   windows?: number;
   error?: string;
+  /** When the reading's windows were fetched (a cached reading; a stale one keeps the last good time). */
+  fetchedAt?: number;
 }
 
 export interface ProviderHealth {
@@ -53,6 +57,8 @@ export interface HealthInput {
   targetStatus: Record<string, Partial<TargetStatus>>;
   records: (provider: string) => HealthRecord | undefined;
   quotaSources: QuotaSource[];
+  /** Quota pacing's last reading of a source: what a check without `probe` reports, without fetching again. */
+  quotaReading?: (id: string) => SourceReading | undefined;
   probe: boolean;
   stream?: StreamFunction;
   /** Called once per provider with its targets' probe results (together they are one health check). */
@@ -125,15 +131,26 @@ async function checkSource(source: QuotaSource, now: () => number, timeoutMs: nu
   const startedAt = now();
   try {
     const windows = await source.fetch(AbortSignal.timeout(timeoutMs));
-    return { id: source.id, ok: true, latencyMs: now() - startedAt, windows: windows.length };
+    return { id: source.id, ok: true, live: true, latencyMs: now() - startedAt, windows: windows.length };
   } catch (error) {
     return {
       id: source.id,
       ok: false,
+      live: true,
       latencyMs: now() - startedAt,
       error: redactText(error instanceof Error ? error.message : String(error)),
     };
   }
+}
+
+/** The source as quota pacing last read it in the background (a health check polled often must not fetch). */
+function cachedSource(id: string, reading: SourceReading | undefined): QuotaSourceHealth {
+  if (!reading) return { id, ok: false, live: false, error: "not fetched yet" };
+  const report: QuotaSourceHealth = { id, ok: !reading.stale, live: false, windows: reading.windows.length };
+  if (reading.latencyMs !== undefined) report.latencyMs = reading.latencyMs;
+  if (reading.fetchedAt !== undefined) report.fetchedAt = reading.fetchedAt;
+  if (reading.stale) report.error = redactText(reading.error ?? "the last fetch failed");
+  return report;
 }
 
 /** Providers (auth providers) used by any route, with their targets (first route order, each target once). */
@@ -201,7 +218,11 @@ export async function checkHealth(input: HealthInput): Promise<ProviderHealth[]>
         targets: targetReports,
         consecutiveFailures: record?.failures ?? 0,
       };
-      if (source) report.quotaSource = await checkSource(source, input.now, timeoutMs);
+      if (source)
+        report.quotaSource =
+          input.probe || !input.quotaReading
+            ? await checkSource(source, input.now, timeoutMs)
+            : cachedSource(source.id, input.quotaReading(source.id));
       if (record?.lastError !== undefined && record.lastErrorAt !== undefined)
         report.lastError = { message: record.lastError, at: record.lastErrorAt };
       const unhealthy = unhealthyReason(input.records(provider), input.now());

@@ -3,11 +3,9 @@
 import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
 import type { TargetStatus } from "../routing/types.ts";
-import type { PluginContext } from "../runtime/plugin.ts";
-import { checkHealth, type ProviderHealth } from "./health-check.ts";
+import { checkHealth, type ProviderHealth, type QuotaSourceHealth } from "./health-check.ts";
 import { providerCheckOf, type HealthBook, type ProbeResult } from "./health-book.ts";
-import { createUsageSource, USAGE_API_PROVIDERS } from "../quota/usage-sources.ts";
-import { uviSettings } from "../quota/uvi-settings.ts";
+import type { SourceCache } from "../quota/source-cache.ts";
 
 const FLAGS = ["--probe", "--json"] as const;
 
@@ -17,6 +15,17 @@ function describeProbe(probe: ProbeResult | undefined): string {
   return probe.ok
     ? `ok ${status}${probe.latencyMs} ms`
     : `failed ${status}${probe.failureKind ?? ""} ${probe.latencyMs} ms: ${probe.error ?? ""}`.trim();
+}
+
+function describeSource(source: QuotaSourceHealth | undefined, now: number): string {
+  if (!source) return "none (pacing from response headers and budgets only)";
+  if (source.live)
+    return source.ok
+      ? `${source.id} reachable, ${source.latencyMs} ms, ${source.windows} window(s)`
+      : `${source.id} unreachable after ${source.latencyMs} ms: ${source.error}`;
+  const age = source.fetchedAt === undefined ? undefined : `${formatDuration(Math.max(0, now - source.fetchedAt))} ago`;
+  if (source.ok) return `${source.id} ok, ${source.windows} window(s), fetched ${age} (--probe fetches it now)`;
+  return `${source.id} ${source.error === "not fetched yet" ? "not fetched yet" : `failing: ${source.error}`}${age ? `; last good reading ${age}` : ""} (--probe fetches it now)`;
 }
 
 export function formatHealth(reports: ProviderHealth[], now: number): string {
@@ -30,9 +39,7 @@ export function formatHealth(reports: ProviderHealth[], now: number): string {
         : "healthy";
     lines.push(`${report.provider}: ${state}; credentials ${report.credentials}`);
     const source = report.quotaSource;
-    lines.push(
-      `  quota source: ${!source ? "none (pacing from response headers and budgets only)" : source.ok ? `${source.id} reachable, ${source.latencyMs} ms, ${source.windows} window(s)` : `${source.id} unreachable after ${source.latencyMs} ms: ${source.error}`}`,
-    );
+    lines.push(`  quota source: ${describeSource(source, now)}`);
     if (report.lastError)
       lines.push(
         `  last error ${formatDuration(Math.max(0, now - report.lastError.at))} ago: ${report.lastError.message}`,
@@ -61,7 +68,10 @@ export function formatHealth(reports: ProviderHealth[], now: number): string {
   return lines.join("\n");
 }
 
-export function healthCommand(book: HealthBook, context: PluginContext): Subcommand {
+/** Quota pacing's usage-API sources and their last readings (the health check reports them; `--probe` fetches). */
+export type UsageReadings = Pick<SourceCache, "list" | "reading">;
+
+export function healthCommand(book: HealthBook, usage: UsageReadings): Subcommand {
   return {
     name: "health",
     usage: "health [--probe] [--json]",
@@ -82,21 +92,14 @@ export function healthCommand(book: HealthBook, context: PluginContext): Subcomm
       const registry = deps.runtime.registry();
       const config = deps.config();
       const now = deps.now();
-      const settings = uviSettings(config, context.processEnv);
-      const token = async (provider: string) =>
-        (
-          registry as { getApiKeyForProvider?: (p: string) => Promise<string | undefined> } | undefined
-        )?.getApiKeyForProvider?.(provider);
-      const quotaSources = USAGE_API_PROVIDERS.map((provider) =>
-        createUsageSource({ provider, endpoint: settings.endpoints[provider], token, now: deps.now }),
-      );
       const targetStatus: Record<string, Partial<TargetStatus>> = {};
       for (const plugin of deps.runtime.plugins) Object.assign(targetStatus, plugin.targetStatus?.(now) ?? {});
       const reports = await checkHealth({
         config,
         registry,
         now: deps.now,
-        quotaSources,
+        quotaSources: usage.list(),
+        quotaReading: (id) => usage.reading(id),
         targetStatus,
         cooldowns: deps.runtime.cooldowns.active(now),
         records: (provider) => book.record(provider),

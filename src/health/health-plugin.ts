@@ -12,13 +12,13 @@
 // Usage-API failures are shown but never count either: a usage API outage must not stop routing. State is a store,
 // so every pi window and the next process agree.
 import type { PluginContext } from "../runtime/plugin.ts";
-import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
+import type { FeaturePlugin } from "../commands/command-types.ts";
 import { emptyHealth, HealthBook, healthCheckOf, healthStateSchema, isMarked } from "./health-book.ts";
 import { salvageRecords } from "../state/salvage.ts";
 
-import { healthCommand } from "./health-command.ts";
+import { healthCommand, type UsageReadings } from "./health-command.ts";
 
-export const createHealthPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
+export const createHealthPlugin = (context: PluginContext, usage: UsageReadings): FeaturePlugin => {
   const store = context.openStore(
     "health",
     emptyHealth,
@@ -35,6 +35,6 @@ export const createHealthPlugin: FeaturePluginFactory = (context: PluginContext)
       book.apply(observation.candidate.account, healthCheckOf(observation));
     },
     statusWarnings: (now) => Object.keys(book.providerStatus(now)).map((provider) => `unhealthy ${provider}`),
-    subcommands: [healthCommand(book, context)],
+    subcommands: [healthCommand(book, usage)],
   };
 };

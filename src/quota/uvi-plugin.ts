@@ -64,7 +64,11 @@ export function assessmentChanged(last: LoggedAssessment | undefined, assessment
 }
 
 /** Quota pacing: uniform hooks, plus hard mode, its sources and the response headers it reads. */
-export type UviPlugin = FeaturePlugin & QuotaTracker;
+export type UviPlugin = FeaturePlugin &
+  QuotaTracker & {
+    /** The usage-API sources and their last readings, for the health check (which must not poll them itself). */
+    readonly usage: Pick<SourceCache, "list" | "reading">;
+  };
 
 export function createUviPlugin(context: PluginContext, options: UviPluginOptions = {}): UviPlugin {
   const store = context.openStore(
@@ -150,6 +154,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
 
   return {
     name: "uvi",
+    usage: cache,
     providerStatus(now) {
       if (!service.enabled()) return {};
       const out: Record<string, ProviderStatus> = {};

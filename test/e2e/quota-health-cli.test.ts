@@ -144,16 +144,24 @@ describe("quota pacing and health through the pi CLI", () => {
   it("shows a usage API that fails after a restart as stale, with the age of the last good reading", async () => {
     const env = { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}` };
     const refresh = async () => {
-      const run = await runPi({ agentDir: dir.agentDir, args: ["-p", "/auto-router uvi refresh"], env });
+      const run = await runPi({
+        agentDir: dir.agentDir,
+        args: ["-p", "/auto-router uvi refresh", "/auto-router health"],
+        env,
+      });
       assert.equal(run.code, 0, run.stderr);
       return run.stdout + run.stderr;
     };
     quota.reply(USAGE_PATH, { body: usage(30, 4) });
-    assert.match(await refresh(), /anthropic-usage \(anthropic\): ok, 1 window\(s\), fetched \d+s ago in \d+ ms/);
+    const good = await refresh();
+    assert.match(good, /anthropic-usage \(anthropic\): ok, 1 window\(s\), fetched \d+s ago in \d+ ms/);
+    // The health check reports that reading; it does not fetch the usage API again without --probe.
+    assert.match(good, /quota source: anthropic-usage ok, 1 window\(s\), fetched \d+s ago \(--probe fetches it now\)/);
     // A new process whose own fetch fails: the reading the first one stored is the last good one, not "ok".
     quota.reply(USAGE_PATH, { status: 500, body: { error: "usage API down" } });
     const failing = await refresh();
     assert.match(failing, /anthropic-usage \(anthropic\): stale \(.*500.*\); last good reading \d+s ago/);
     assert.doesNotMatch(failing, /anthropic-usage \(anthropic\): ok/);
+    assert.match(failing, /quota source: anthropic-usage failing: .*500.*; last good reading \d+s ago/);
   });
 });

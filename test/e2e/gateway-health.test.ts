@@ -1,0 +1,79 @@
+// GET /health/providers under a load balancer's polling: it reports the usage API as quota pacing last read it in the
+// background (when, and whether that worked) without calling the usage API itself; `?probe=1` fetches it now.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
+import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
+import { until } from "../helpers/event-log.ts";
+import { startGatewayProcess, type GatewayProcess } from "../helpers/gateway-process.ts";
+import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const USAGE_PATH = "/api/oauth/usage";
+const HOUR_MS = 3_600_000;
+
+describe("gateway: /health/providers and the usage API", () => {
+  let anthropic: Emulator;
+  let quota: QuotaEmulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let gateway: GatewayProcess;
+
+  before(async () => {
+    anthropic = await startAnthropicEmulator({ name: "A" });
+    quota = await startQuotaEmulator();
+    quota.reply(USAGE_PATH, {
+      body: { five_hour: { utilization: 30, resets_at: new Date(Date.now() + 4 * HOUR_MS).toISOString() } },
+    });
+    dir = makeAgentDir({
+      providers: {
+        anthropic: {
+          baseUrl: anthropic.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-health-test-key",
+          models: [{ id: "claude-emulated" }],
+        },
+      },
+      routes: { routes: { main: routeInOrder("anthropic/claude-emulated") } },
+    });
+    gateway = await startGatewayProcess({
+      agentDir: dir.agentDir,
+      env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}` },
+    });
+  });
+  after(async () => {
+    await gateway?.stop();
+    await Promise.all([anthropic.close(), quota.close()]);
+    dir.cleanup();
+  });
+
+  const health = async (query = "") => {
+    const response = await fetch(`${gateway.url}/health/providers${query}`, {
+      headers: { authorization: `Bearer ${gateway.token}` },
+    });
+    return (await response.json()) as any;
+  };
+  const usageCalls = () => quota.calls.filter((call) => call.path === USAGE_PATH).length;
+
+  it("reports quota pacing's background reading without polling the usage API, and fetches it with ?probe=1", async () => {
+    // Quota pacing's own background fetch at start.
+    await until(() => usageCalls() === 1, "the background usage fetch");
+    const first = await health();
+    const source = first.providers.find((p: any) => p.provider === "anthropic").quotaSource;
+    assert.equal(source.id, "anthropic-usage");
+    assert.equal(source.ok, true);
+    assert.equal(source.live, false);
+    assert.ok(Date.parse(source.fetchedAt) <= Date.now(), source.fetchedAt);
+    for (let index = 0; index < 9; index++) await health();
+    assert.equal(usageCalls(), 1, "ten health checks polled the usage API no more");
+
+    // The usage API starts failing: a probe says so, live; the unprobed report keeps the background reading.
+    quota.reply(USAGE_PATH, { status: 500, body: { error: "usage API down" } });
+    const probed = await health("?probe=1");
+    const live = probed.providers.find((p: any) => p.provider === "anthropic").quotaSource;
+    assert.equal(live.live, true);
+    assert.equal(live.ok, false);
+    assert.match(live.error, /500/);
+    assert.equal(usageCalls(), 2);
+    assert.doesNotMatch(JSON.stringify(probed), /sk-ant-health-test-key/);
+  });
+});
