@@ -1,7 +1,7 @@
 // status, list, show: what the routes are and which targets can serve right now.
 import { describeBackendLines } from "../team/team-plugin.ts";
 import { RUNS_FROM_BUNDLE } from "../build-info.ts";
-import { accountOf, targetKey, routeTargetKey } from "../routing/types.ts";
+import { accountOf, quotaOfModel, targetKey, routeTargetKey } from "../routing/types.ts";
 import { describeOrigin } from "../state/config-file.ts";
 import type { CommandDeps, CompletionItem, Subcommand } from "./command-types.ts";
 import { formatDuration, formatPrice, table } from "./format.ts";
@@ -46,7 +46,7 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
                     ? "breaker half-open (probing)"
                     : provider?.budget?.level === "blocked"
                       ? "over budget"
-                      : provider?.quota?.level === "critical"
+                      : quotaOfModel(provider, target.modelId)?.level === "critical"
                         ? "quota critical"
                         : "ready";
     const latency = deps.runtime.latency.get(key);

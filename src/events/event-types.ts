@@ -129,6 +129,8 @@ export interface FeedbackEventData {
 /** Emitted when a provider's UVI (quota pressure) is refreshed: the UVI timeline. */
 export interface QuotaEventData {
   provider: string;
+  /** Set for windows only some of the provider's models draw on: which ones ("opus models"). */
+  models?: string;
   uvi: number;
   level: string;
   window?: string;

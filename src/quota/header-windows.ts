@@ -1,6 +1,7 @@
 // Passive quota source: the rate-limit headers every target response already carries, read through pi-ai's
 // onResponse hook. Any provider that sends them gets pacing with zero extra requests.
-//   Anthropic: anthropic-ratelimit-unified-<5h|7d|...>-utilization (0..1) + -reset (epoch s) on subscriptions;
+//   Anthropic: anthropic-ratelimit-unified-<5h|7d|...>-utilization (0..1) + -reset (epoch s) on subscriptions
+//              ("7d_opus": a window only Opus models draw on, so it paces only them);
 //              anthropic-ratelimit-<requests|tokens|input-tokens|output-tokens>-<limit|remaining|reset> (RFC 3339)
 //   OpenAI:    x-ratelimit-<limit|remaining|reset>-<requests|tokens> (reset as "6m0s", "1s", "20ms")
 //   Codex:     x-codex-<primary|secondary>-used-percent, -window-minutes, -reset-after-seconds | -reset-at (epoch s)
@@ -78,13 +79,16 @@ function anthropicWindows(headers: Record<string, string>, now: number): QuotaWi
     const resetSeconds = finite(headers[`anthropic-ratelimit-unified-${windowName}-reset`]);
     const windowMs = windowLengthFromName(windowName);
     if (utilization === undefined || resetSeconds === undefined || windowMs === undefined) continue;
-    windows.push({
+    const window: QuotaWindow = {
       name: windowName,
       usedFraction: Math.min(1, Math.max(0, utilization)),
       windowMs,
       resetsAt: resetSeconds * 1000,
       source: "headers",
-    });
+    };
+    const family = /^\d+[mhd]_([a-z]+)$/.exec(windowName)?.[1];
+    if (family) window.models = { family };
+    windows.push(window);
   }
   for (const kind of ["requests", "tokens", "input-tokens", "output-tokens"]) {
     const reset = headers[`anthropic-ratelimit-${kind}-reset`];

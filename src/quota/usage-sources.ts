@@ -1,11 +1,13 @@
 // Subscription usage APIs, read with the user's OAuth token from pi's model registry (getApiKeyForProvider refreshes
 // it; auth.json is never read or written here). Every endpoint can be overridden (config `uvi.endpoints` or env) so
 // tests run against a local emulator.
-//   Anthropic   GET  /api/oauth/usage  -> {five_hour:{utilization(0..100), resets_at}, seven_day:{...}, ...}
+//   Anthropic   GET  /api/oauth/usage  -> {five_hour:{utilization(0..100), resets_at}, seven_day:{...}, ...}; the
+//                                          seven_day_opus / seven_day_sonnet limits count (and pace) only those models
 //   Codex       GET  /backend-api/wham/usage -> {rate_limit:{primary_window:{used_percent, limit_window_seconds,
 //                                                reset_at | reset_after_seconds}, secondary_window:{...}}}
-//   Gemini CLI  POST /v1internal:retrieveUserQuota {project} -> {buckets:[{remainingFraction, resetTime, modelId}]}
-import { googleBucketWindow, type QuotaWindow } from "../routing/uvi.ts";
+//   Gemini CLI  POST /v1internal:retrieveUserQuota {project} -> {buckets:[{remainingFraction, resetTime, modelId}]};
+//                                          a bucket counts (and paces) only its model
+import { googleBucketWindow, type ModelScope, type QuotaWindow } from "../routing/uvi.ts";
 import { fetchJsonWithRetry, type FetchJsonOptions } from "./fetch-json.ts";
 import type { QuotaSource } from "./source-cache.ts";
 
@@ -36,11 +38,12 @@ function getJson(
 const toFraction = (percent: unknown): number | undefined =>
   typeof percent === "number" && Number.isFinite(percent) ? Math.min(1, Math.max(0, percent / 100)) : undefined;
 
-const ANTHROPIC_WINDOWS: Record<string, { name: string; windowMs: number }> = {
+/** The account-wide windows, and the weekly ones that only Opus or only Sonnet models draw on. */
+const ANTHROPIC_WINDOWS: Record<string, { name: string; windowMs: number; models?: ModelScope }> = {
   five_hour: { name: "5h", windowMs: 5 * HOUR_MS },
   seven_day: { name: "7d", windowMs: 7 * DAY_MS },
-  seven_day_opus: { name: "7d opus", windowMs: 7 * DAY_MS },
-  seven_day_sonnet: { name: "7d sonnet", windowMs: 7 * DAY_MS },
+  seven_day_opus: { name: "7d opus", windowMs: 7 * DAY_MS, models: { family: "opus" } },
+  seven_day_sonnet: { name: "7d sonnet", windowMs: 7 * DAY_MS, models: { family: "sonnet" } },
 };
 
 export function anthropicUsageWindows(body: any): QuotaWindow[] {
@@ -50,7 +53,15 @@ export function anthropicUsageWindows(body: any): QuotaWindow[] {
     const used = toFraction(entry?.utilization);
     const resetsAt = typeof entry?.resets_at === "string" ? Date.parse(entry.resets_at) : NaN;
     if (used === undefined || Number.isNaN(resetsAt)) continue;
-    windows.push({ name: spec.name, usedFraction: used, windowMs: spec.windowMs, resetsAt, source: "usage-api" });
+    const window: QuotaWindow = {
+      name: spec.name,
+      usedFraction: used,
+      windowMs: spec.windowMs,
+      resetsAt,
+      source: "usage-api",
+    };
+    if (spec.models) window.models = spec.models;
+    windows.push(window);
   }
   return windows;
 }
@@ -84,7 +95,8 @@ export function geminiQuotaWindows(body: any, periodMs: number = GEMINI_BUCKET_P
     const resetsAt = typeof bucket?.resetTime === "string" ? Date.parse(bucket.resetTime) : NaN;
     if (typeof remaining !== "number" || Number.isNaN(resetsAt)) continue;
     const name = [bucket.modelId, bucket.tokenType].filter((part) => typeof part === "string").join(" ") || "bucket";
-    windows.push(googleBucketWindow({ name, remainingFraction: remaining, resetsAt, periodMs }));
+    const modelId = typeof bucket.modelId === "string" && bucket.modelId !== "" ? bucket.modelId : undefined;
+    windows.push(googleBucketWindow({ name, remainingFraction: remaining, resetsAt, periodMs, modelId }));
   }
   return windows;
 }

@@ -1,6 +1,7 @@
 // /auto-router uvi [show|enable|disable|refresh]: quota pacing per provider, and where each window came from.
 import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
+import { worse, type WindowAssessment } from "../routing/uvi.ts";
 import type { QuotaService } from "./uvi-settings.ts";
 
 const ACTIONS = ["show", "enable", "disable", "refresh"] as const;
@@ -14,8 +15,8 @@ function show(service: QuotaService, now: number): string {
     `critical ≥ ${critical} or used up (excluded), stressed ≥ ${stressed} (demoted), surplus ≤ ${surplus} with ≥ ${percent(surplusElapsed)} elapsed (promoted); a monthly budget's window is at most stressed`,
   ];
   const rows: string[][] = [];
-  for (const [provider, assessment] of Object.entries(service.assess(now)).sort(([a], [b]) => a.localeCompare(b))) {
-    for (const window of assessment.windows) {
+  for (const [provider, quota] of Object.entries(service.assess(now)).sort(([a], [b]) => a.localeCompare(b))) {
+    const row = (window: WindowAssessment, models: string, mark: string) =>
       rows.push([
         provider,
         window.name,
@@ -25,13 +26,22 @@ function show(service: QuotaService, now: number): string {
         window.level,
         `in ${formatDuration(window.resetsAt - now)}`,
         window.source ?? "-",
-        window === assessment.worst ? "← worst" : "",
+        models,
+        mark,
       ]);
+    // Provider-wide windows pace every model ("all"), a scoped one only its models. "← worst" marks the window that
+    // decides: the worst provider-wide one, and a scope's worst where it is worse than that for its models.
+    const shared = quota.shared;
+    for (const window of shared?.windows ?? []) row(window, "all", window === shared!.worst ? "← worst" : "");
+    for (const scoped of quota.scoped) {
+      const decides = !shared || worse(scoped.assessment.worst, shared.worst);
+      for (const window of scoped.assessment.windows)
+        row(window, scoped.label, decides && window === scoped.assessment.worst ? "← worst" : "");
     }
   }
   lines.push(
     rows.length
-      ? table(["provider", "window", "used", "elapsed", "UVI", "level", "resets", "source", ""], rows)
+      ? table(["provider", "window", "used", "elapsed", "UVI", "level", "resets", "source", "models", ""], rows)
       : "no quota windows known yet (usage APIs not fetched, no rate-limit headers seen)",
   );
   const sources = service.sources().list();

@@ -6,8 +6,15 @@ import { lastValue } from "../runtime/last-value.ts";
 import { z } from "zod";
 import type { PluginContext, QuotaTracker } from "../runtime/plugin.ts";
 import type { FeaturePlugin } from "../commands/command-types.ts";
-import { accountOf, type ProviderStatus, type RoutingSnapshot } from "../routing/types.ts";
-import { assessProvider, type ProviderAssessment, type QuotaWindow } from "../routing/uvi.ts";
+import { accountOf, type ProviderStatus, type QuotaStatus, type RoutingSnapshot } from "../routing/types.ts";
+import {
+  assessQuota,
+  modelQuotaStatus,
+  quotaStatus,
+  type ProviderAssessment,
+  type QuotaAssessment,
+  type QuotaWindow,
+} from "../routing/uvi.ts";
 import { windowsFromHeaders } from "./header-windows.ts";
 import { SourceCache, type QuotaSource } from "./source-cache.ts";
 import { createUsageSource, USAGE_API_PROVIDERS } from "./usage-sources.ts";
@@ -20,6 +27,8 @@ const windowSchema = z.object({
   windowMs: z.number(),
   resetsAt: z.number(),
   source: z.string().optional(),
+  // Absent in readings persisted before windows had a scope: those load as provider-wide.
+  models: z.object({ family: z.string().optional(), id: z.string().optional() }).optional(),
 });
 export const quotaStateSchema = z.object({
   v: z.literal(1),
@@ -41,6 +50,39 @@ export function routedProviders(config: RoutingSnapshot["config"]): string[] {
   return [...providers].sort();
 }
 
+/** The model ids each account's routed targets use, with their lower-case form (what model scopes match). */
+export function routedModels(config: RoutingSnapshot["config"]): Map<string, Array<[id: string, lower: string]>> {
+  const byAccount = new Map<string, Array<[string, string]>>();
+  for (const route of Object.values(config.routes))
+    for (const target of route.targets) {
+      const models = byAccount.get(accountOf(target)) ?? [];
+      if (!models.some(([id]) => id === target.modelId)) models.push([target.modelId, target.modelId.toLowerCase()]);
+      byAccount.set(accountOf(target), models);
+    }
+  return byAccount;
+}
+
+/**
+ * What routing reads of one provider's quota: the provider-wide windows, each model scope apart (for showing), and per
+ * routed model a scoped window covers, its own verdict: worked out here, so route() only looks a target's model up.
+ */
+export function providerQuotaStatus(
+  quota: QuotaAssessment,
+  models: ReadonlyArray<readonly [id: string, lower: string]>,
+): ProviderStatus {
+  const status: ProviderStatus = {};
+  if (quota.shared) status.quota = quotaStatus([quota.shared]);
+  if (quota.scoped.length === 0) return status;
+  status.scopedQuota = quota.scoped.map((scoped) => ({ ...quotaStatus([scoped.assessment]), models: scoped.label }));
+  const byModel = new Map<string, QuotaStatus>();
+  for (const [id, lower] of models) {
+    const own = modelQuotaStatus(quota, lower);
+    if (own) byModel.set(id, own);
+  }
+  if (byModel.size > 0) status.quotaByModel = byModel;
+  return status;
+}
+
 export interface UviPluginOptions {
   /** Extra sources fetched in the background (tests); added to the usage APIs of the routed subscriptions. */
   extraSources?: (context: PluginContext) => QuotaSource[];
@@ -53,7 +95,7 @@ export const QUOTA_EVENT_UVI_STEP = 0.25;
 
 type LoggedAssessment = { level: string; uvi: number; window: string };
 
-/** True when `assessment` is news compared with what was last logged for the provider: the UVI timeline's points. */
+/** True when `assessment` is news compared with what was last logged for it: the UVI timeline's points. */
 export function assessmentChanged(last: LoggedAssessment | undefined, assessment: ProviderAssessment): boolean {
   return (
     !last ||
@@ -112,17 +154,16 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
     return byProvider;
   };
   // Several readers assess within one request (snapshot, status warnings): once per instant, state and config.
-  const assessAt = lastValue(
-    (now: number, _state: QuotaState, _config: unknown): Record<string, ProviderAssessment> => {
-      const thresholds = settings().thresholds;
-      const out: Record<string, ProviderAssessment> = {};
-      for (const [provider, windows] of Object.entries(windowsOf(now))) {
-        const assessment = assessProvider(windows, now, thresholds);
-        if (assessment) out[provider] = assessment;
-      }
-      return out;
-    },
-  );
+  const assessAt = lastValue((now: number, _state: QuotaState, _config: unknown): Record<string, QuotaAssessment> => {
+    const thresholds = settings().thresholds;
+    const out: Record<string, QuotaAssessment> = {};
+    for (const [provider, windows] of Object.entries(windowsOf(now))) {
+      const assessment = assessQuota(windows, now, thresholds);
+      if (assessment) out[provider] = assessment;
+    }
+    return out;
+  });
+  const modelsOf = lastValue(routedModels);
   const service: QuotaService = {
     settings,
     enabled: () => !settings().forcedOff && (store.read().enabled ?? settings().enabled),
@@ -135,20 +176,31 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
     },
   };
 
-  /** Appends a `quota` event for each provider whose assessment changed; memory and a buffered append only. */
-  function logChanges(assessments: Record<string, ProviderAssessment>): Record<string, ProviderAssessment> {
-    for (const provider of logged.keys()) if (!assessments[provider]) logged.delete(provider);
-    for (const [provider, assessment] of Object.entries(assessments)) {
-      if (!assessmentChanged(logged.get(provider), assessment)) continue;
-      logged.set(provider, { level: assessment.level, uvi: assessment.uvi, window: assessment.worst.name });
+  /**
+   * Appends a `quota` event for each provider (and each model scope of it, with `models`) whose assessment changed;
+   * memory and a buffered append only.
+   */
+  function logChanges(assessments: Record<string, QuotaAssessment>): Record<string, QuotaAssessment> {
+    const seen = new Set<string>();
+    const log = (provider: string, assessment: ProviderAssessment, models?: string) => {
+      const key = models === undefined ? provider : `${provider}\u0000${models}`;
+      seen.add(key);
+      if (!assessmentChanged(logged.get(key), assessment)) return;
+      logged.set(key, { level: assessment.level, uvi: assessment.uvi, window: assessment.worst.name });
       context.record("quota", {
         provider,
+        ...(models === undefined ? {} : { models }),
         uvi: Math.round(assessment.uvi * 100) / 100,
         level: assessment.level,
         window: assessment.worst.name,
         source: assessment.worst.source ?? "unknown",
       });
+    };
+    for (const [provider, quota] of Object.entries(assessments)) {
+      if (quota.shared) log(provider, quota.shared);
+      for (const scoped of quota.scoped) log(provider, scoped.assessment, scoped.label);
     }
+    for (const key of logged.keys()) if (!seen.has(key)) logged.delete(key);
     return assessments;
   }
 
@@ -158,21 +210,9 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
     providerStatus(now) {
       if (!service.enabled()) return {};
       const out: Record<string, ProviderStatus> = {};
-      for (const [provider, assessment] of Object.entries(logChanges(service.assess(now)))) {
-        const fullest = assessment.windows.reduce(
-          (most, window) => (window.usedFraction > most.usedFraction ? window : most),
-          assessment.worst,
-        );
-        out[provider] = {
-          quota: {
-            level: assessment.level,
-            uvi: assessment.uvi,
-            detail: assessment.detail,
-            usedFraction: fullest.usedFraction,
-            window: fullest.name,
-          },
-        };
-      }
+      const models = modelsOf(context.config());
+      for (const [provider, quota] of Object.entries(logChanges(service.assess(now))))
+        out[provider] = providerQuotaStatus(quota, models.get(provider) ?? []);
       return out;
     },
     quotaHard: () => service.enabled() && settings().hard,
@@ -203,9 +243,17 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
     },
     statusWarnings(now) {
       if (!service.enabled()) return [];
-      return Object.entries(service.assess(now))
-        .filter(([, assessment]) => assessment.level === "stressed" || assessment.level === "critical")
-        .map(([provider, assessment]) => `quota ${assessment.level} ${provider} ${assessment.uvi.toFixed(1)}`);
+      const warnings: string[] = [];
+      const warn = (who: string, assessment: ProviderAssessment | undefined) => {
+        if (assessment?.level === "stressed" || assessment?.level === "critical")
+          warnings.push(`quota ${assessment.level} ${who} ${assessment.uvi.toFixed(1)}`);
+      };
+      // A window of some models only is named with them: "quota critical anthropic (opus models) 4.0".
+      for (const [provider, quota] of Object.entries(service.assess(now))) {
+        warn(provider, quota.shared);
+        for (const scoped of quota.scoped) warn(`${provider} (${scoped.label})`, scoped.assessment);
+      }
+      return warnings;
     },
     subcommands: [uviCommand(service)],
     start() {

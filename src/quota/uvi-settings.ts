@@ -1,7 +1,7 @@
 // Quota pacing's settings (defaults < config `uvi` block < environment) and the service `/auto-router uvi` and
 // `/auto-router health` read.
 import { readUviConfig } from "../config/quota-schema.ts";
-import { DEFAULT_UVI_THRESHOLDS, type ProviderAssessment, type UviThresholds } from "../routing/uvi.ts";
+import { DEFAULT_UVI_THRESHOLDS, type QuotaAssessment, type UviThresholds } from "../routing/uvi.ts";
 import { DEFAULT_QUOTA_TTL_MS, type SourceCache } from "./source-cache.ts";
 import { USAGE_API_PROVIDERS, type UsageApiProvider } from "./usage-sources.ts";
 
@@ -66,7 +66,7 @@ export interface QuotaService {
   /** Off under AUTO_ROUTER_UVI=0; else as /auto-router uvi enable|disable set it, else from settings. */
   enabled(): boolean;
   setEnabled(enabled: boolean): void;
-  assess(now: number): Record<string, ProviderAssessment>;
+  assess(now: number): Record<string, QuotaAssessment>;
   sources(): SourceCache;
   refresh(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import type { ActiveRules, Ranking, RouteState } from "./route-state.ts";
 import { applyRule, type TargetView } from "./rule-effects.ts";
 import { skippedTarget, skipTarget, type Pending } from "./soft-fallback.ts";
 import { targetSettingsNotes } from "./target-settings-note.ts";
-import { accountOf, routeTargetKey, targetKey, type Candidate } from "./types.ts";
+import { accountOf, quotaOfModel, routeTargetKey, targetKey, type Candidate } from "./types.ts";
 
 const TOKENS_PER_MILLION = 1_000_000;
 
@@ -149,7 +149,8 @@ export function assessTargets(
       skipTarget(decision, target, key, label, rejection.reason, rejection.detail);
       continue;
     }
-    const quota = providerStatus?.quota;
+    // A window only some models draw on (Anthropic's weekly Opus limit) paces those models, not the whole provider.
+    const quota = quotaOfModel(providerStatus, target.modelId);
     if (quota?.level === "critical") {
       skipTarget(decision, target, key, label, "quota", `quota critical: ${quota.detail}`);
       continue;

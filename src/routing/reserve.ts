@@ -1,17 +1,18 @@
 // Quota reserves (quota.reserve): the last part of a provider's quota window is kept for the named tiers; other
 // requests treat the provider as out of quota once its fullest window crosses the line. "interactive" in the list keeps
 // the reserve for prompts a person typed (pi's input source "interactive"), whatever their tier. The window is the one quota
-// pacing already reads (ProviderStatus.quota), so a reserve needs no source of its own.
+// pacing already reads for the target's model (quotaOfModel: a window scoped to other models is not its concern), so a
+// reserve needs no source of its own.
 import { INTERACTIVE, type QuotaReserveConfig } from "../config/subscription-schema.ts";
 import type { Tier } from "../config/routing-schema.ts";
-import type { ProviderStatus } from "./types.ts";
+import type { QuotaStatus } from "./types.ts";
 
 export type ReserveVerdict = { kind: "excluded"; detail: string } | { kind: "allowed"; reason: string } | undefined;
 
 /** undefined = no reserve applies (none configured, no window known, or usage still below the line). */
 export function checkReserve(
   reserve: QuotaReserveConfig | undefined,
-  quota: ProviderStatus["quota"],
+  quota: QuotaStatus | undefined,
   tier: Tier | undefined,
   interactive = false,
 ): ReserveVerdict {

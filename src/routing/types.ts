@@ -89,12 +89,28 @@ export interface TargetStatus {
 export type AuditLevel = "ok" | "warning" | "blocked";
 export type QuotaLevel = "surplus" | "ok" | "stressed" | "critical";
 
+/** Quota pacing's verdict; `usedFraction` (0..1) and `window` name the fullest quota window, for reserves. */
+export interface QuotaStatus {
+  level: QuotaLevel;
+  uvi?: number;
+  detail: string;
+  usedFraction?: number;
+  window?: string;
+}
+
 /** Per-provider audits filled by the budget, quota and health modules. */
 export interface ProviderStatus {
   /** `spendUnknown`: blocked because the spend cannot be read now (team store down), not because it is over. */
   budget?: { level: AuditLevel; detail: string; spendUnknown?: boolean };
-  /** `usedFraction` (0..1) and `window` name the fullest quota window, for reserves. */
-  quota?: { level: QuotaLevel; uvi?: number; detail: string; usedFraction?: number; window?: string };
+  /** The provider-wide quota windows: every model of the provider draws on them. */
+  quota?: QuotaStatus;
+  /**
+   * Windows only some models draw on (Anthropic's weekly Opus limit, a Gemini CLI bucket), one entry per scope with
+   * its own windows only, `models` saying which ("opus models"). For showing; routing reads `quotaByModel`.
+   */
+  scopedQuota?: Array<QuotaStatus & { models: string }>;
+  /** Per routed model id that a scoped window covers: its provider-wide and scoped windows together. */
+  quotaByModel?: ReadonlyMap<string, QuotaStatus>;
   /** Set when health checks keep failing: the provider is skipped with this reason. */
   unhealthy?: string;
 }
@@ -213,6 +229,10 @@ export interface Decision {
  * disabled: "unservable"), which a retry would meet again.
  */
 export type RefusalKind = "unknown-route" | "over-budget" | "spend-unknown" | "no-match" | "unservable";
+
+/** The quota that paces one model of a provider: its own when a model-scoped window covers it, else the provider's. */
+export const quotaOfModel = (status: ProviderStatus | undefined, modelId: string): QuotaStatus | undefined =>
+  status?.quotaByModel?.get(modelId) ?? status?.quota;
 
 /** The account a target bills and draws quota from: its authProvider (shared credentials), else its provider. */
 export const accountOf = (target: { provider: string; authProvider?: string }): string =>

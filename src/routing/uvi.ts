@@ -3,7 +3,9 @@
 // twice as fast, so the quota runs out half-way. Pure: `now` and the windows come in as arguments.
 // The elapsed fraction comes from each window's real length: computed from reset-minus-now, Google's pacing comes out
 // ~20x too high.
-import type { QuotaLevel } from "./types.ts";
+// A window may concern only some models of its provider (Anthropic's weekly Opus limit, a Gemini CLI bucket): it paces
+// those models and no other, so a model is assessed from the provider-wide windows plus the windows scoped to it.
+import type { QuotaLevel, QuotaStatus } from "./types.ts";
 
 /** A window that just started must not divide by ~0: elapsed counts as at least this share. */
 export const MIN_ELAPSED_FRACTION = 0.05;
@@ -19,6 +21,34 @@ export interface QuotaWindow {
   resetsAt: number;
   /** Where it came from ("usage-api", "headers", "budget"), for the detail text. */
   source?: string;
+  /** Set when only some of the provider's models draw on this window; absent = every model of the provider. */
+  models?: ModelScope;
+}
+
+/**
+ * The models that draw on a window: ids containing `family` (Anthropic's weekly limits "opus", "sonnet"), else ids
+ * equal to `id` (a Gemini CLI bucket's model: "gemini-2.5-flash" must not cover "gemini-2.5-flash-lite"). Lower case.
+ */
+export interface ModelScope {
+  family?: string;
+  id?: string;
+}
+
+/** A window whose scope names neither a family nor an id is the provider's: undefined. */
+function scopeKey(scope: ModelScope | undefined): string | undefined {
+  if (scope?.family) return `family:${scope.family}`;
+  if (scope?.id) return `id:${scope.id}`;
+  return undefined;
+}
+
+/** True when a model (its id in lower case) draws on a window of this scope. */
+export function scopeCovers(scope: ModelScope, modelIdLower: string): boolean {
+  return scope.family ? modelIdLower.includes(scope.family) : modelIdLower === scope.id;
+}
+
+/** "opus models", "gemini-2.5-pro only": which models a scoped window concerns. */
+export function describeScope(scope: ModelScope): string {
+  return scope.family ? `${scope.family} models` : `${scope.id} only`;
 }
 
 export interface UviThresholds {
@@ -44,6 +74,7 @@ export interface WindowAssessment {
   level: QuotaLevel;
   resetsAt: number;
   source?: string;
+  models?: ModelScope;
 }
 
 export interface ProviderAssessment {
@@ -97,28 +128,106 @@ export function assessWindow(
     resetsAt: window.resetsAt,
   };
   if (window.source !== undefined) assessment.source = window.source;
+  if (scopeKey(window.models) !== undefined) assessment.models = window.models;
   return assessment;
 }
 
 const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
 
 export function describeWindow(window: WindowAssessment): string {
-  return `${window.name} window ${percent(window.usedFraction)} used at ${percent(window.elapsedFraction)} elapsed, UVI ${window.uvi.toFixed(2)}`;
+  const models = window.models ? ` (${describeScope(window.models)})` : "";
+  return `${window.name} window ${percent(window.usedFraction)} used${models} at ${percent(window.elapsedFraction)} elapsed, UVI ${window.uvi.toFixed(2)}`;
 }
 
-/** The worst window decides: its level (critical > stressed > ok > surplus), then its UVI. Undefined without windows. */
-export function assessProvider(
+/** Worse = a higher level (critical > stressed > ok > surplus), then a higher UVI. */
+export const worse = (a: { level: QuotaLevel; uvi: number }, b: { level: QuotaLevel; uvi: number }): boolean =>
+  LEVEL_RANK[a.level] > LEVEL_RANK[b.level] || (LEVEL_RANK[a.level] === LEVEL_RANK[b.level] && a.uvi > b.uvi);
+
+function assessWindows(assessed: WindowAssessment[]): ProviderAssessment {
+  const worst = assessed.reduce((a, b) => (worse(b, a) ? b : a));
+  return { level: worst.level, uvi: worst.uvi, worst, windows: assessed, detail: describeWindow(worst) };
+}
+
+export interface ScopedAssessment {
+  models: ModelScope;
+  /** "opus models": describeScope(models). */
+  label: string;
+  /** The scope's own windows only: the provider-wide ones are in QuotaAssessment.shared. */
+  assessment: ProviderAssessment;
+}
+
+/** A provider's windows, the provider-wide ones apart from those only some of its models draw on. */
+export interface QuotaAssessment {
+  /** The windows every model of the provider draws on; undefined when none is live. */
+  shared?: ProviderAssessment;
+  /** One entry per model scope with a live window, in the order the windows came. */
+  scoped: ScopedAssessment[];
+}
+
+/**
+ * The worst live window decides, among the provider-wide ones, and apart for each model scope (modelQuotaStatus puts
+ * them together for a model). Undefined without live windows.
+ */
+export function assessQuota(
   windows: QuotaWindow[],
   now: number,
   thresholds: UviThresholds = DEFAULT_UVI_THRESHOLDS,
-): ProviderAssessment | undefined {
-  const live = windows.filter((window) => window.resetsAt > now);
-  if (live.length === 0) return undefined;
-  const assessed = live.map((window) => assessWindow(window, now, thresholds));
-  const worst = assessed.reduce((a, b) =>
-    LEVEL_RANK[b.level] > LEVEL_RANK[a.level] || (LEVEL_RANK[b.level] === LEVEL_RANK[a.level] && b.uvi > a.uvi) ? b : a,
-  );
-  return { level: worst.level, uvi: worst.uvi, worst, windows: assessed, detail: describeWindow(worst) };
+): QuotaAssessment | undefined {
+  const shared: WindowAssessment[] = [];
+  const scoped = new Map<string, { models: ModelScope; windows: WindowAssessment[] }>();
+  for (const window of windows) {
+    if (window.resetsAt <= now) continue;
+    const assessed = assessWindow(window, now, thresholds);
+    const key = scopeKey(window.models);
+    if (key === undefined) shared.push(assessed);
+    else {
+      const group = scoped.get(key);
+      if (group) group.windows.push(assessed);
+      else scoped.set(key, { models: window.models!, windows: [assessed] });
+    }
+  }
+  if (shared.length === 0 && scoped.size === 0) return undefined;
+  const result: QuotaAssessment = { scoped: [] };
+  if (shared.length > 0) result.shared = assessWindows(shared);
+  for (const group of scoped.values())
+    result.scoped.push({
+      models: group.models,
+      label: describeScope(group.models),
+      assessment: assessWindows(group.windows),
+    });
+  return result;
+}
+
+/**
+ * What routing reads of the windows that pace a model (a provider's shared ones, those scoped to the model): the
+ * worst one's level, UVI and description, and the fullest one (for reserves). No string is built here.
+ */
+export function quotaStatus(assessments: readonly ProviderAssessment[]): QuotaStatus {
+  let decider = assessments[0]!;
+  let fullest = decider.worst;
+  for (const assessment of assessments) {
+    if (worse(assessment.worst, decider.worst)) decider = assessment;
+    for (const window of assessment.windows) if (window.usedFraction > fullest.usedFraction) fullest = window;
+  }
+  return {
+    level: decider.level,
+    uvi: decider.uvi,
+    detail: decider.detail,
+    usedFraction: fullest.usedFraction,
+    window: fullest.name,
+  };
+}
+
+/**
+ * The quota of a model (its id in lower case) that some scoped window covers: the provider-wide windows and the
+ * windows scoped to it together. Undefined when no scoped window covers it: the provider-wide status is its own.
+ */
+export function modelQuotaStatus(quota: QuotaAssessment, modelIdLower: string): QuotaStatus | undefined {
+  let paced: ProviderAssessment[] | undefined;
+  for (const scoped of quota.scoped)
+    if (scopeCovers(scoped.models, modelIdLower))
+      (paced ??= quota.shared ? [quota.shared] : []).push(scoped.assessment);
+  return paced ? quotaStatus(paced) : undefined;
 }
 
 /**
@@ -131,14 +240,18 @@ export function googleBucketWindow(bucket: {
   remainingFraction: number;
   resetsAt: number;
   periodMs: number;
+  /** The model the bucket counts (only that model draws on it). */
+  modelId?: string;
 }): QuotaWindow {
-  return {
+  const window: QuotaWindow = {
     name: bucket.name,
     usedFraction: Math.min(1, Math.max(0, 1 - bucket.remainingFraction)),
     windowMs: bucket.periodMs,
     resetsAt: bucket.resetsAt,
     source: "usage-api",
   };
+  if (bucket.modelId) window.models = { id: bucket.modelId.toLowerCase() };
+  return window;
 }
 
 /** A calendar-month spend window of a per-token provider: spent / budget over the month. */

@@ -13,7 +13,7 @@ import {
   type HealthRecord,
 } from "../../src/health/health-book.ts";
 import { assessmentChanged } from "../../src/quota/uvi-plugin.ts";
-import { assessProvider } from "../../src/routing/uvi.ts";
+import { assessQuota } from "../../src/routing/uvi.ts";
 
 const T0 = Date.UTC(2026, 4, 10, 12, 0, 0);
 const failed = (at: number) => ({ type: "failed" as const, at, error: "auth: 401" });
@@ -141,7 +141,7 @@ describe("monthly spend window of per-token providers", () => {
       },
     );
     // 30% spent with 9.5 of 31 days gone: UVI ≈ 0.98, on pace.
-    assert.equal(assessProvider([window], T0)!.level, "ok");
+    assert.equal(assessQuota([window], T0)!.shared!.level, "ok");
   });
 
   it("takes billing from the target's config, else per-token unless pi uses OAuth for the model", () => {
@@ -171,7 +171,8 @@ describe("monthly spend window of per-token providers", () => {
 
 describe("quota events", () => {
   const assessment = (used: number) =>
-    assessProvider([{ name: "5h", usedFraction: used, windowMs: 5 * 3_600_000, resetsAt: T0 + 2.5 * 3_600_000 }], T0)!;
+    assessQuota([{ name: "5h", usedFraction: used, windowMs: 5 * 3_600_000, resetsAt: T0 + 2.5 * 3_600_000 }], T0)!
+      .shared!;
 
   it("logs a provider's first assessment, a level change and a UVI move of a quarter, but not a small drift", () => {
     assert.equal(assessmentChanged(undefined, assessment(0.5)), true);

@@ -45,6 +45,34 @@ describe("usage API sources", () => {
     assert.equal(emulator.calls.at(-1)!.headers.authorization, "Bearer token-for-anthropic");
   });
 
+  it("scopes Anthropic's weekly Opus and Sonnet windows to those models; 5 h and 7 day stay account-wide", async () => {
+    const resetsAt = new Date(NOW + 96 * HOUR_MS).toISOString();
+    emulator.reply("/api/oauth/usage", {
+      body: {
+        five_hour: { utilization: 10, resets_at: new Date(NOW + 3 * HOUR_MS).toISOString() },
+        seven_day: { utilization: 20, resets_at: resetsAt },
+        seven_day_opus: { utilization: 100, resets_at: resetsAt },
+        seven_day_sonnet: { utilization: 5, resets_at: resetsAt },
+      },
+    });
+    const source = createUsageSource({
+      provider: "anthropic",
+      endpoint: `${emulator.url}/api/oauth/usage`,
+      token,
+      now: () => NOW,
+    });
+    const windows = await source.fetch(signal());
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.usedFraction, w.models]),
+      [
+        ["5h", 0.1, undefined],
+        ["7d", 0.2, undefined],
+        ["7d opus", 1, { family: "opus" }],
+        ["7d sonnet", 0.05, { family: "sonnet" }],
+      ],
+    );
+  });
+
   it("reads Codex primary and secondary windows", async () => {
     emulator.reply("/backend-api/wham/usage", {
       body: {
@@ -92,8 +120,8 @@ describe("usage API sources", () => {
     });
     const windows = await source.fetch(signal());
     assert.deepEqual(
-      windows.map((w) => [w.name, w.usedFraction, w.windowMs]),
-      [["gemini-2.5-pro REQUESTS", 0.75, 24 * HOUR_MS]],
+      windows.map((w) => [w.name, w.usedFraction, w.windowMs, w.models]),
+      [["gemini-2.5-pro REQUESTS", 0.75, 24 * HOUR_MS, { id: "gemini-2.5-pro" }]],
     );
     const call = emulator.calls.at(-1)!;
     assert.equal(call.method, "POST");
@@ -187,6 +215,24 @@ describe("rate-limit headers", () => {
       [
         ["5h", 0.95, 5 * HOUR_MS],
         ["7d", 0.2, 168 * HOUR_MS],
+      ],
+    );
+  });
+  it("scopes an Anthropic unified window named for a model family (7d_opus) to that family", () => {
+    const windows = windowsFromHeaders(
+      {
+        "anthropic-ratelimit-unified-7d-utilization": "0.2",
+        "anthropic-ratelimit-unified-7d-reset": String((NOW + 24 * HOUR_MS) / 1000),
+        "anthropic-ratelimit-unified-7d_opus-utilization": "0.99",
+        "anthropic-ratelimit-unified-7d_opus-reset": String((NOW + 24 * HOUR_MS) / 1000),
+      },
+      NOW,
+    );
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.models]),
+      [
+        ["7d", undefined],
+        ["7d_opus", { family: "opus" }],
       ],
     );
   });

@@ -5,7 +5,7 @@ import type { RouteConfig } from "../../src/config/schema.ts";
 import { route } from "../../src/routing/route.ts";
 import type { ModelFacts, RoutingSnapshot } from "../../src/routing/types.ts";
 import {
-  assessProvider,
+  assessQuota,
   assessWindow,
   elapsedFraction,
   googleBucketWindow,
@@ -66,18 +66,18 @@ describe("UVI per window", () => {
 
 describe("UVI per provider", () => {
   it("lets the worst window decide", () => {
-    const assessment = assessProvider([window(0.1, 0.9, "5h"), window(0.66, 0.3, "7d")], NOW)!;
+    const assessment = assessQuota([window(0.1, 0.9, "5h"), window(0.66, 0.3, "7d")], NOW)!.shared!;
     assert.equal(assessment.level, "critical");
     assert.equal(assessment.worst.name, "7d");
     assert.match(assessment.detail, /7d window 66% used at 30% elapsed, UVI 2\.20/);
   });
   it("is surplus only when every window is", () => {
-    assert.equal(assessProvider([window(0.2, 0.8, "5h"), window(0.3, 0.5, "7d")], NOW)!.level, "ok");
-    assert.equal(assessProvider([window(0.2, 0.8, "5h"), window(0.3, 0.9, "7d")], NOW)!.level, "surplus");
+    assert.equal(assessQuota([window(0.2, 0.8, "5h"), window(0.3, 0.5, "7d")], NOW)!.shared!.level, "ok");
+    assert.equal(assessQuota([window(0.2, 0.8, "5h"), window(0.3, 0.9, "7d")], NOW)!.shared!.level, "surplus");
   });
   it("ignores windows that have already reset", () => {
     assert.equal(
-      assessProvider([{ name: "old", usedFraction: 1, windowMs: WINDOW_MS, resetsAt: NOW - 1 }], NOW),
+      assessQuota([{ name: "old", usedFraction: 1, windowMs: WINDOW_MS, resetsAt: NOW - 1 }], NOW),
       undefined,
     );
   });
@@ -118,7 +118,7 @@ describe("route() with quota levels", () => {
   const snapshot = (windows: Record<string, QuotaWindow[]>, quotaHard = false): RoutingSnapshot => {
     const providers: RoutingSnapshot["providers"] = {};
     for (const [provider, list] of Object.entries(windows)) {
-      const assessment = assessProvider(list, NOW)!;
+      const assessment = assessQuota(list, NOW)!.shared!;
       providers[provider] = { quota: { level: assessment.level, uvi: assessment.uvi, detail: assessment.detail } };
     }
     return {
