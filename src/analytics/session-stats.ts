@@ -104,8 +104,10 @@ export class SessionStatsAccumulator {
   }
 
   private addQuota(event: EventOf<"quota">): void {
-    const { provider, uvi, level } = event.data;
+    const { uvi, level, models } = event.data;
     if (typeof uvi !== "number" || !Number.isFinite(uvi)) return;
+    // A window of some models only is a timeline of its own: "anthropic (opus models)".
+    const provider = typeof models === "string" ? `${event.data.provider} (${models})` : event.data.provider;
     const day = dayKey(event.time);
     const key = `${provider}\u0000${day}`;
     const row = this.uvi.get(key) ?? {

@@ -7,6 +7,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import { LegacyEventReader } from "../events/legacy-events.ts";
 import { parseEventLine } from "../events/read-events.ts";
 import { classifyFailure } from "../runtime/classify-failure.ts";
+import type { QuotaStatus } from "../routing/types.ts";
 import { REDACTED, redactedJson, redactText } from "../state/redact.ts";
 import { inventoryStateDir, readTailLines, writePrivateFile } from "../state/state-inventory.ts";
 import { EVENT_LOG_NAME } from "../state/state-paths.ts";
@@ -137,10 +138,12 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
   for (const [provider, status] of Object.entries(live.providers)) {
     if (status.unhealthy) lines.push(`  health ${provider}: ${status.unhealthy}`);
     if (status.budget) lines.push(`  budget ${provider}: ${status.budget.level}, ${status.budget.detail}`);
-    if (status.quota)
+    const uvi = (who: string, quota: QuotaStatus) =>
       lines.push(
-        `  uvi ${provider}: ${status.quota.level}${status.quota.uvi !== undefined ? ` ${status.quota.uvi.toFixed(2)}` : ""}, ${status.quota.detail}`,
+        `  uvi ${who}: ${quota.level}${quota.uvi !== undefined ? ` ${quota.uvi.toFixed(2)}` : ""}, ${quota.detail}`,
       );
+    if (status.quota) uvi(provider, status.quota);
+    for (const scoped of status.scopedQuota ?? []) uvi(`${provider} (${scoped.models})`, scoped);
   }
   lines.push(
     `  quota hard mode: ${live.quotaHard ? "on" : "off"}`,

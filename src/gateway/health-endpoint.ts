@@ -17,7 +17,9 @@ export interface ProviderHealthLine {
   lastError?: string;
   /** What routing reads of its budget and quota now ("blocked": skipped, or a 402 under a hard budget). */
   budget?: { level: string; detail: string };
+  /** The provider-wide windows; `scopedQuota`: those only some of its models draw on ("opus models"). */
   quota?: { level: string; detail: string };
+  scopedQuota?: Array<{ models: string; level: string; detail: string }>;
   /**
    * The provider's usage API as quota pacing last read it in the background (`?probe=1` fetches it now): whether that
    * worked, its error, when its windows were fetched. A failing usage API does not change `ok`.
@@ -62,6 +64,9 @@ export function healthLine(report: ProviderHealth, now: number, status?: Provide
     ...(report.lastError ? { lastError: report.lastError.message } : {}),
     ...(status?.budget ? { budget: { level: status.budget.level, detail: status.budget.detail } } : {}),
     ...(status?.quota ? { quota: { level: status.quota.level, detail: status.quota.detail } } : {}),
+    ...(status?.scopedQuota
+      ? { scopedQuota: status.scopedQuota.map(({ models, level, detail }) => ({ models, level, detail })) }
+      : {}),
     ...(report.quotaSource ? { quotaSource: quotaSourceLine(report.quotaSource) } : {}),
     targets: report.targets.map((target) => ({
       key: target.key,

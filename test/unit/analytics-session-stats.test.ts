@@ -103,6 +103,38 @@ describe("session stats", () => {
     ]);
   });
 
+  it("keeps a window of some models only on a timeline of its own, apart from the provider's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "auto-router-session-stats-"));
+    try {
+      const quota = (data: object) =>
+        JSON.stringify({ v: 1, type: "quota", ts: "2026-05-03T08:00:00.000Z", sessionId: "s1", routeId: null, data });
+      writeFileSync(
+        join(dir, "auto-router.events.jsonl"),
+        `${[
+          quota({ provider: "anthropic", uvi: 0.47, level: "ok", window: "7d", source: "usage-api" }),
+          quota({
+            provider: "anthropic",
+            models: "opus models",
+            uvi: 2.33,
+            level: "critical",
+            window: "7d opus",
+            source: "usage-api",
+          }),
+        ].join("\n")}\n`,
+      );
+      const stats = await computeSessionStats(joinRequests(readEvents(findLogFiles(dir))), {});
+      assert.deepEqual(
+        stats.uviTimeline.map((row) => [row.provider, row.max, row.lastLevel]),
+        [
+          ["anthropic", 0.47, "ok"],
+          ["anthropic (opus models)", 2.33, "critical"],
+        ],
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("gives latency, time to first token and cost per model from each attempt", async () => {
     const stats = await statsOf("ours.jsonl");
     assert.deepEqual(

@@ -1,0 +1,166 @@
+// A weekly limit of one model family through the real pi CLI and the gateway, with a Claude subscription login (OAuth
+// in auth.json) and pi's built-in anthropic models pointed at a local emulator: the usage API (emulated) says the
+// weekly Opus window is used up and the Sonnet one barely touched. The Opus target is skipped with that window named;
+// the Sonnet target of the same route serves, and nothing claims the whole provider is out of quota.
+import assert from "node:assert/strict";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
+import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
+import { readLoggedEvents } from "../helpers/event-log.ts";
+import { startGatewayProcess } from "../helpers/gateway-process.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const HOUR_MS = 3_600_000;
+const USAGE_PATH = "/api/oauth/usage";
+const OPUS = "anthropic/claude-opus-4-1";
+const SONNET = "anthropic/claude-sonnet-4-5";
+
+describe("model-scoped quota windows through the pi CLI", () => {
+  let anthropic: Emulator;
+  let quota: QuotaEmulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let home: string;
+
+  before(async () => {
+    anthropic = await startAnthropicEmulator({ name: "A" });
+    quota = await startQuotaEmulator();
+    home = mkdtempSync(join(tmpdir(), "auto-router-scope-home-"));
+    dir = makeAgentDir({ routes: { routes: { main: routeInOrder(OPUS, SONNET) } } });
+    // pi's own anthropic models, sent to the emulator; the credential is a /login (OAuth) that has not expired.
+    writeFileSync(
+      join(dir.agentDir, "models.json"),
+      JSON.stringify({ providers: { anthropic: { baseUrl: anthropic.url } } }),
+    );
+    const auth = join(dir.agentDir, "auth.json");
+    writeFileSync(
+      auth,
+      JSON.stringify({
+        anthropic: {
+          type: "oauth",
+          access: "sk-ant-oat01-emulated-access",
+          refresh: "emulated-refresh",
+          expires: Date.now() + 24 * HOUR_MS,
+        },
+      }),
+    );
+    chmodSync(auth, 0o600);
+  });
+  after(async () => {
+    await Promise.all([anthropic.close(), quota.close()]);
+    dir.cleanup();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("skips the Opus target for the used-up weekly Opus window and serves the Sonnet one", async () => {
+    const weekly = (utilization: number) => ({
+      utilization,
+      resets_at: new Date(Date.now() + 96 * HOUR_MS).toISOString(),
+    });
+    quota.reply(USAGE_PATH, {
+      body: {
+        five_hour: { utilization: 10, resets_at: new Date(Date.now() + 3 * HOUR_MS).toISOString() },
+        seven_day: weekly(20),
+        seven_day_opus: weekly(100),
+        seven_day_sonnet: weekly(5),
+      },
+    });
+    anthropic.enqueue({ text: "Hello from Sonnet." });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      env: { HOME: home, AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}` },
+      args: [
+        "--model",
+        "auto-router/main",
+        "-p",
+        "/auto-router uvi refresh",
+        "Say hi",
+        "/auto-router explain",
+        "/auto-router list",
+        "/auto-router status",
+        "/auto-router debug",
+      ],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const shown = run.stdout + run.stderr;
+    assert.equal(
+      quota.calls.at(-1)?.headers.authorization,
+      "Bearer sk-ant-oat01-emulated-access",
+      "the usage API is read with the login's token",
+    );
+
+    // Served by Sonnet, the second target: the one call the emulator saw asked for it.
+    assert.match(run.stdout, /Hello from Sonnet\./);
+    assert.deepEqual(
+      anthropic.calls.map((call) => call.body.model),
+      ["claude-sonnet-4-5"],
+    );
+
+    // /auto-router uvi: each weekly model window says which models it paces; only Opus' is critical, and decides for
+    // those models ("← worst"); Sonnet's does not (the account's 7 day window is fuller).
+    assert.match(shown, /anthropic\s+7d opus\s+100%\s+\d+%\s+\d\.\d\d\s+critical\s+.*\s+opus models\s+← worst/);
+    assert.match(shown, /anthropic\s+7d sonnet\s+5%[^\n]*\sok\s[^\n]*sonnet models[ \t]*$/m);
+    assert.match(shown, /anthropic\s+5h\s+10%\s+\d+%\s+\d\.\d\d\s+ok\s+.*\s+all/);
+
+    // explain: the Opus target skipped with the Opus window named, no quota skip for the Sonnet one.
+    assert.match(shown, new RegExp(`${OPUS}.*quota critical: 7d opus window 100% used \\(opus models\\)`));
+    assert.doesNotMatch(shown, new RegExp(`${SONNET}[^\\n]*quota`));
+    assert.match(shown, /Served by: anthropic\/claude-sonnet-4-5/);
+
+    // list: the Opus target is out of quota, the Sonnet one ready.
+    assert.match(shown, new RegExp(`${OPUS}\\s+OAuth\\s+quota critical`));
+    assert.match(shown, new RegExp(`${SONNET}\\s+OAuth\\s+ready`));
+
+    // status (the status line's warnings, all of them): the Opus models are critical, not the provider.
+    assert.match(shown, /warnings: [^\n]*quota critical anthropic \(opus models\) 2\.3/);
+    assert.doesNotMatch(shown, /quota (critical|stressed) anthropic \d/);
+
+    // debug (the report for bug reports): the provider's windows, then each model scope's.
+    assert.match(shown, /uvi anthropic: ok 0\.\d\d, 7d window 20% used/);
+    assert.match(shown, /uvi anthropic \(opus models\): critical 2\.3\d, 7d opus window 100% used \(opus models\)/);
+
+    // The UVI timeline: the provider's own point, and one per model scope.
+    assert.deepEqual(
+      readLoggedEvents(dir.agentDir)
+        .filter((event) => event.type === "quota")
+        .map((event) => [event.data.provider, event.data.models, event.data.level, event.data.window]),
+      [
+        ["anthropic", undefined, "ok", "7d"],
+        ["anthropic", "opus models", "critical", "7d opus"],
+        ["anthropic", "sonnet models", "ok", "7d sonnet"],
+      ],
+    );
+  });
+
+  it("reports the provider-wide quota and the Opus window apart in the gateway's GET /health/providers", async () => {
+    const gateway = await startGatewayProcess({
+      agentDir: dir.agentDir,
+      env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}` },
+    });
+    try {
+      // The gateway reads the usage API in the background after it starts: asked again until the reading is in.
+      let line: any;
+      for (let attempt = 0; attempt < 200 && line?.scopedQuota === undefined; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+        const response = await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } });
+        line = ((await response.json()) as any).providers.find((entry: any) => entry.provider === "anthropic");
+      }
+      assert.equal(line.quota.level, "ok", "the account-wide 5 h and 7 day windows are not critical");
+      assert.match(line.quota.detail, /^7d window 20% used at/);
+      assert.deepEqual(
+        line.scopedQuota.map((entry: any) => [entry.models, entry.level]),
+        [
+          ["opus models", "critical"],
+          ["sonnet models", "ok"],
+        ],
+      );
+      assert.match(line.scopedQuota[0].detail, /^7d opus window 100% used \(opus models\)/);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
