@@ -26,6 +26,31 @@ export type UsageApiProvider = (typeof USAGE_API_PROVIDERS)[number];
 
 export type TokenLookup = (provider: string) => Promise<string | undefined>;
 
+/** How a usage source reaches pi's login: the token (refreshed by pi), and whether a login is stored at all. */
+export interface LoginLookup {
+  token: TokenLookup;
+  /** pi's auth.json holds a credential for the provider (`/login`), whether or not it still gives a token. */
+  hasLogin?: (provider: string) => boolean;
+}
+
+/** The login lookups on pi's model registry (both pi lines have these methods; never `authStorage`). */
+export function registryLogins(registry: () => unknown): LoginLookup {
+  type Registry = {
+    getApiKeyForProvider?: (provider: string) => Promise<string | undefined>;
+    getProviderAuthStatus?: (provider: string) => { source?: string } | undefined;
+  };
+  return {
+    token: async (provider) => (registry() as Registry | undefined)?.getApiKeyForProvider?.(provider),
+    hasLogin: (provider) => {
+      try {
+        return (registry() as Registry | undefined)?.getProviderAuthStatus?.(provider)?.source === "stored";
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
 /** One try (the source cache refreshes on its own schedule), cancelled with the cache's signal. */
 function getJson(
   url: string,
@@ -113,10 +138,9 @@ function geminiCredential(raw: string): { token: string; projectId?: string } {
   return { token: raw };
 }
 
-export interface UsageSourceOptions {
+export interface UsageSourceOptions extends LoginLookup {
   provider: UsageApiProvider;
   endpoint?: string;
-  token: TokenLookup;
   now: () => number;
 }
 
@@ -124,8 +148,13 @@ export function createUsageSource(options: UsageSourceOptions): QuotaSource {
   const { provider, token, now } = options;
   const needToken = async () => {
     const value = await token(provider);
-    if (!value) throw new Error(`no OAuth credentials for ${provider} (/login)`);
-    return value;
+    if (value) return value;
+    // pi keeps an OAuth login whose refresh failed (offline, revoked) and gives no token for it: that is not "no login".
+    throw new Error(
+      options.hasLogin?.(provider)
+        ? `pi has a login for ${provider}, but its OAuth token has expired and could not be refreshed (offline, or the login was revoked?): /login again`
+        : `no OAuth credentials for ${provider} (/login)`,
+    );
   };
   switch (provider) {
     case "anthropic":

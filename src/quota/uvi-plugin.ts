@@ -17,7 +17,7 @@ import {
 } from "../routing/uvi.ts";
 import { windowsFromHeaders } from "./header-windows.ts";
 import { SourceCache, type QuotaSource } from "./source-cache.ts";
-import { createUsageSource, USAGE_API_PROVIDERS } from "./usage-sources.ts";
+import { createUsageSource, registryLogins, USAGE_API_PROVIDERS } from "./usage-sources.ts";
 import { uviCommand } from "./uvi-command.ts";
 import { uviSettings, type QuotaService } from "./uvi-settings.ts";
 
@@ -121,17 +121,12 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
   );
   const settingsOf = lastValue((config: unknown) => uviSettings(config, context.processEnv, context.piSettings?.()));
   const settings = () => settingsOf(context.config());
-  const token = async (provider: string): Promise<string | undefined> => {
-    const registry = context.registry() as
-      | { getApiKeyForProvider?: (provider: string) => Promise<string | undefined> }
-      | undefined;
-    return registry?.getApiKeyForProvider ? registry.getApiKeyForProvider(provider) : undefined;
-  };
+  const logins = registryLogins(() => context.registry());
   const buildSources = (): QuotaSource[] => {
     const current = settings();
     const routed = new Set(routedProviders(context.config()));
     const usage = USAGE_API_PROVIDERS.filter((provider) => routed.has(provider)).map((provider) =>
-      createUsageSource({ provider, endpoint: current.endpoints[provider], token, now: context.now }),
+      createUsageSource({ provider, endpoint: current.endpoints[provider], ...logins, now: context.now }),
     );
     return [...usage, ...(options.extraSources?.(context) ?? [])];
   };

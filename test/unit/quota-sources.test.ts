@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { windowsFromHeaders, parseResetDuration } from "../../src/quota/header-windows.ts";
 import { SourceCache, type QuotaSource } from "../../src/quota/source-cache.ts";
-import { createUsageSource } from "../../src/quota/usage-sources.ts";
+import { createUsageSource, registryLogins } from "../../src/quota/usage-sources.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
 
 const HOUR_MS = 3_600_000;
@@ -127,6 +127,37 @@ describe("usage API sources", () => {
     assert.equal(call.method, "POST");
     assert.equal(call.headers.authorization, "Bearer g-token");
     assert.deepEqual(JSON.parse(call.body), { project: "proj-1" });
+  });
+
+  it("tells a login whose token could not be refreshed from no login at all", async () => {
+    const calls = emulator.calls.length;
+    const source = (hasLogin: boolean) =>
+      createUsageSource({
+        provider: "anthropic",
+        endpoint: `${emulator.url}/api/oauth/usage`,
+        token: async () => undefined, // what pi's registry gives for an expired login it could not refresh
+        hasLogin: () => hasLogin,
+        now: () => NOW,
+      });
+    await assert.rejects(source(true).fetch(signal()), {
+      message:
+        "pi has a login for anthropic, but its OAuth token has expired and could not be refreshed (offline, or the login was revoked?): /login again",
+    });
+    await assert.rejects(source(false).fetch(signal()), { message: "no OAuth credentials for anthropic (/login)" });
+    assert.equal(emulator.calls.length, calls, "the usage API is not asked without a token");
+  });
+
+  it("reads whether pi stores a login for a provider from its registry's auth status", () => {
+    const logins = registryLogins(() => ({
+      getApiKeyForProvider: async () => undefined,
+      getProviderAuthStatus: (provider: string) =>
+        provider === "anthropic"
+          ? { configured: true, source: "stored" }
+          : { configured: false, source: "environment" },
+    }));
+    assert.equal(logins.hasLogin?.("anthropic"), true);
+    assert.equal(logins.hasLogin?.("openai-codex"), false, "a key in the environment is no /login");
+    assert.equal(registryLogins(() => undefined).hasLogin?.("anthropic"), false);
   });
 
   it("fails without leaking the token when the API answers an error", async () => {
