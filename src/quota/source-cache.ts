@@ -141,14 +141,19 @@ export class SourceCache {
     return done;
   }
 
-  /** Refreshes now and then every TTL, on an unref()'d timer so it never keeps pi alive; `onRefreshed` after each. */
-  start(onRefreshed?: () => void): void {
+  /**
+   * Refreshes now and then every TTL, on an unref()'d timer so it never keeps pi alive; `onRefreshed` after each.
+   * `sources`, when given, says before each round which sources there are (a login made meanwhile adds one).
+   */
+  start(onRefreshed?: () => void, sources?: () => QuotaSource[]): void {
     if (this.timer) return;
-    const run = () =>
+    const run = () => {
+      if (sources) this.sources = sources();
       void this.refresh().then(
         () => onRefreshed?.(),
         () => undefined,
       );
+    };
     run();
     this.timer = setInterval(run, Math.max(1_000, this.ttlMs()));
     this.timer.unref?.();

@@ -5,6 +5,7 @@ import { salvageRecords } from "../state/salvage.ts";
 import { lastValue } from "../runtime/last-value.ts";
 import { z } from "zod";
 import type { PluginContext, QuotaTracker } from "../runtime/plugin.ts";
+import type { RegistryLike } from "../runtime/start-target.ts";
 import type { FeaturePlugin } from "../commands/command-types.ts";
 import { accountOf, type ProviderStatus, type QuotaStatus, type RoutingSnapshot } from "../routing/types.ts";
 import {
@@ -42,12 +43,25 @@ export const quotaStateSchema = z.object({
 export type QuotaState = z.infer<typeof quotaStateSchema>;
 export const emptyQuotaState = (): QuotaState => ({ v: 1, observed: {} });
 
-/** Providers (auth providers) used by any route. */
-export function routedProviders(config: RoutingSnapshot["config"]): string[] {
-  const providers = new Set<string>();
+/**
+ * The routed providers logged in with OAuth (a subscription): a usage API takes the login's token. A provider used
+ * with an API key (an Anthropic key, say) is paced from its response headers and budgets; its key is never sent to a
+ * usage API, which would refuse it.
+ */
+export function oauthProviders(config: RoutingSnapshot["config"], registry: RegistryLike | undefined): Set<string> {
+  const out = new Set<string>();
   for (const route of Object.values(config.routes))
-    for (const target of route.targets) providers.add(accountOf(target));
-  return [...providers].sort();
+    for (const target of route.targets) {
+      const account = accountOf(target);
+      if (out.has(account)) continue;
+      try {
+        const model = registry?.find(target.provider, target.modelId);
+        if (model && registry?.isUsingOAuth?.(model)) out.add(account);
+      } catch {
+        // A registry that cannot answer: no usage API for it.
+      }
+    }
+  return out;
 }
 
 /** The model ids each account's routed targets use, with their lower-case form (what model scopes match). */
@@ -124,8 +138,8 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
   const logins = registryLogins(() => context.registry());
   const buildSources = (): QuotaSource[] => {
     const current = settings();
-    const routed = new Set(routedProviders(context.config()));
-    const usage = USAGE_API_PROVIDERS.filter((provider) => routed.has(provider)).map((provider) =>
+    const loggedIn = oauthProviders(context.config(), context.registry());
+    const usage = USAGE_API_PROVIDERS.filter((provider) => loggedIn.has(provider)).map((provider) =>
       createUsageSource({ provider, endpoint: current.endpoints[provider], ...logins, now: context.now }),
     );
     return [...usage, ...(options.extraSources?.(context) ?? [])];
@@ -252,10 +266,9 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
     },
     subcommands: [uviCommand(service)],
     start() {
-      cache.setSources(buildSources());
       cache.start(() => {
         if (service.enabled()) logChanges(service.assess(context.now()));
-      });
+      }, buildSources);
     },
     close: () => cache.close(),
   };

@@ -34,6 +34,8 @@ describe("gateway: /health/providers and the usage API", () => {
         },
       },
       routes: { routes: { main: routeInOrder("anthropic/claude-emulated") } },
+      // A Claude subscription (/login): its usage API takes the login's token.
+      oauth: { anthropic: "sk-ant-oat01-health-login" },
     });
     gateway = await startGatewayProcess({
       agentDir: dir.agentDir,
@@ -74,6 +76,6 @@ describe("gateway: /health/providers and the usage API", () => {
     assert.equal(live.ok, false);
     assert.match(live.error, /500/);
     assert.equal(usageCalls(), 2);
-    assert.doesNotMatch(JSON.stringify(probed), /sk-ant-health-test-key/);
+    assert.doesNotMatch(JSON.stringify(probed), /sk-ant-health-test-key|health-login/);
   });
 });

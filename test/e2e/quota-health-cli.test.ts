@@ -20,6 +20,7 @@ import { readEventLogFile } from "../helpers/event-log.ts";
 
 const HOUR_MS = 3_600_000;
 const USAGE_PATH = "/api/oauth/usage";
+const OAUTH_TOKEN = "sk-ant-oat01-quota-health-login";
 const usage = (usedPercent: number, hoursLeft: number) => ({
   five_hour: { utilization: usedPercent, resets_at: new Date(Date.now() + hoursLeft * HOUR_MS).toISOString() },
 });
@@ -74,6 +75,8 @@ describe("quota pacing and health through the pi CLI", () => {
           main: routeInOrder("anthropic/claude-emulated", "mock-b/model-b"),
         },
       },
+      // A Claude subscription (/login): its usage API takes the login's token.
+      oauth: { anthropic: OAUTH_TOKEN },
     });
   });
   after(async () => {
@@ -94,8 +97,8 @@ describe("quota pacing and health through the pi CLI", () => {
       assert.match(critical, /anthropic\s+5h\s+90%\s+20%\s+4\.[45]\d\s+critical/);
       assert.equal(
         quota.calls.at(-1)?.headers.authorization,
-        "Bearer sk-ant-test-override-key",
-        "read with the models.json key pi resolves",
+        `Bearer ${OAUTH_TOKEN}`,
+        "read with the login's OAuth token pi resolves",
       );
 
       openai.enqueue({ text: "Hello from B." });
@@ -112,11 +115,11 @@ describe("quota pacing and health through the pi CLI", () => {
       anthropic.enqueue({ text: "ok" });
       openai.enqueue({ text: "ok" });
       const health = await command(rpc, "/auto-router health --probe", /credentials/);
-      assert.match(health, /anthropic: healthy; credentials api-key/);
+      assert.match(health, /anthropic: healthy; credentials oauth/);
       assert.match(health, /quota source: anthropic-usage reachable, \d+ ms, 1 window/);
-      assert.match(health, /anthropic\/claude-emulated\s+yes\s+api-key\s+-\s+closed\s+ok 200 \d+ ms/);
+      assert.match(health, /anthropic\/claude-emulated\s+yes\s+oauth\s+-\s+closed\s+ok 200 \d+ ms/);
       assert.match(health, /mock-b\/model-b\s+yes\s+api-key\s+-\s+closed\s+ok 200 \d+ ms/);
-      assert.doesNotMatch(health, /sk-ant-test-override-key/);
+      assert.doesNotMatch(health, /sk-ant-test-override-key|quota-health-login/);
     } finally {
       const { code } = await rpc.close();
       assert.equal(code, 0, rpc.stderr);
@@ -163,5 +166,33 @@ describe("quota pacing and health through the pi CLI", () => {
     assert.match(failing, /anthropic-usage \(anthropic\): stale \(.*500.*\); last good reading \d+s ago/);
     assert.doesNotMatch(failing, /anthropic-usage \(anthropic\): ok/);
     assert.match(failing, /quota source: anthropic-usage failing: .*500.*; last good reading \d+s ago/);
+  });
+
+  it("never sends an API key to the OAuth usage API: a key-only provider is paced from headers and budgets", async () => {
+    const keyOnly = makeAgentDir({
+      providers: {
+        anthropic: {
+          baseUrl: anthropic.url,
+          api: "anthropic-messages",
+          apiKey: "sk-ant-api03-key-only-user",
+          models: [{ id: "claude-emulated" }],
+        },
+      },
+      routes: { routes: { main: routeInOrder("anthropic/claude-emulated") } },
+    });
+    try {
+      const before = quota.calls.length;
+      const run = await runPi({
+        agentDir: keyOnly.agentDir,
+        args: ["-p", "/auto-router uvi refresh", "/auto-router health"],
+        env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}` },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(quota.calls.length, before, "the usage API was not called with the key");
+      assert.match(run.stdout + run.stderr, /anthropic: healthy; credentials api-key/);
+      assert.match(run.stdout + run.stderr, /quota source: none \(pacing from response headers and budgets only\)/);
+    } finally {
+      keyOnly.cleanup();
+    }
   });
 });

@@ -59,6 +59,8 @@ describe("team mode: one machine's usage-API reading serves the others", () => {
           routes: { main: { targets: [{ provider: "anthropic", modelId: "claude-emulated" }] } },
           state: { backend: "redis", url: redis.url, keyPrefix: "par:quota:", machine: name },
         },
+        // A Claude subscription (/login): its usage API takes the login's token.
+        oauth: { anthropic: "sk-ant-oat01-team-login" },
       });
       cleanups.push(dir.cleanup);
       return dir;

@@ -1,6 +1,6 @@
 // Builds a throw-away pi agent directory (what PI_CODING_AGENT_DIR points at) so no test reads or writes ~/.pi:
 // models.json with emulator-backed providers, the router's routes file, and settings.json.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -87,11 +87,30 @@ function writeJson(path: string, value: unknown): void {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** auth.json with an OAuth login (what pi's /login stores) per provider, valid for a day: a subscription. */
+function writeOAuthLogins(agentDir: string, tokens: Record<string, string>): void {
+  const path = join(agentDir, "auth.json");
+  const expires = Date.now() + 24 * 3_600_000;
+  const logins = Object.entries(tokens).map(([provider, access]) => [
+    provider,
+    { type: "oauth", access, refresh: `${access}-refresh`, expires },
+  ]);
+  writeJson(path, Object.fromEntries(logins));
+  chmodSync(path, 0o600);
+}
+
 export function makeAgentDir(
-  options: { providers?: Record<string, ProviderSpec>; routes?: unknown; settings?: Record<string, unknown> } = {},
+  options: {
+    providers?: Record<string, ProviderSpec>;
+    routes?: unknown;
+    settings?: Record<string, unknown>;
+    /** Providers logged in with OAuth (a subscription), with the access token pi then sends. */
+    oauth?: Record<string, string>;
+  } = {},
 ): { agentDir: string; cleanup(): void } {
   const agentDir = mkdtempSync(join(tmpdir(), "pi-auto-router-agent-"));
   if (options.providers) writeJson(join(agentDir, "models.json"), modelsJson(options.providers));
+  if (options.oauth) writeOAuthLogins(agentDir, options.oauth);
   if (options.routes !== undefined) writeJson(join(agentDir, "extensions", ROUTES_FILE_NAME), options.routes);
   writeJson(join(agentDir, "settings.json"), mergeSettings(DEFAULT_TEST_SETTINGS, options.settings));
   // Retries: a pi process that just exited may still be finishing a write into the directory.

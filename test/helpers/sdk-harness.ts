@@ -60,6 +60,8 @@ export interface SdkHarnessOptions {
   ui?: boolean;
   /** Freeze Date (pi's and the router's clock) until advanceClock(); timers still run in real time. */
   clock?: boolean;
+  /** Providers logged in with OAuth (a subscription), with the access token pi then resolves for them. */
+  oauth?: Record<string, string>;
 }
 
 type FauxGlobals = { __fauxTargetSpec?: FauxProviderSpec[]; __fauxTargets?: Record<string, any>; __fauxHelpers?: any };
@@ -83,9 +85,19 @@ function applyEnvironment(values: Record<string, string>): () => void {
   };
 }
 
+/** An OAuth login (what pi's /login stores), valid for a day. */
+const oauthLogin = (access: string) => ({
+  type: "oauth",
+  access,
+  refresh: `${access}-refresh`,
+  expires: Date.now() + 24 * 3_600_000,
+});
+
 /** A Map-backed pi-ai CredentialStore (read/list/modify/delete), the new-pi counterpart of AuthStorage.inMemory(). */
-function inMemoryCredentials() {
-  const entries = new Map<string, any>();
+function inMemoryCredentials(oauth: Record<string, string>) {
+  const entries = new Map<string, any>(
+    Object.entries(oauth).map(([provider, access]) => [provider, oauthLogin(access)]),
+  );
   return {
     read: async (providerId: string) => entries.get(providerId),
     list: async () =>
@@ -99,18 +111,21 @@ function inMemoryCredentials() {
   };
 }
 
-async function modelServices(sdk: any): Promise<Record<string, unknown>> {
+async function modelServices(sdk: any, oauth: Record<string, string> = {}): Promise<Record<string, unknown>> {
   if (sdk.ModelRuntime) {
     // In-memory credentials like 0.73's AuthStorage.inMemory(): a file store would be re-created in the agent dir by
     // the background availability refresh that registerProvider() starts, after dispose() removed the dir.
     const modelRuntime = await sdk.ModelRuntime.create({
-      credentials: inMemoryCredentials(),
+      credentials: inMemoryCredentials(oauth),
       modelsPath: null,
       refreshOnCreate: false,
     });
+    // Its auth snapshot (isUsingOAuth) is read from the credentials on a refresh: only a login needs one.
+    if (Object.keys(oauth).length > 0) await modelRuntime.refresh();
     return { modelRuntime };
   }
   const authStorage = sdk.AuthStorage.inMemory();
+  for (const [provider, access] of Object.entries(oauth)) authStorage.set(provider, oauthLogin(access));
   return { authStorage, modelRegistry: sdk.ModelRegistry.inMemory(authStorage) };
 }
 
@@ -179,7 +194,7 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
     ({ session } = await sdk.createAgentSession({
       cwd: agentDir,
       agentDir,
-      ...(await modelServices(sdk)),
+      ...(await modelServices(sdk, options.oauth)),
       resourceLoader,
       settingsManager,
       sessionManager: sdk.SessionManager.inMemory(agentDir),

@@ -1,5 +1,6 @@
 // Quota pacing from a subscription usage API through real pi (SDK in-process): the faux target provider is named
-// `anthropic`, so the UVI plugin reads its usage from the (emulated) Anthropic usage API with the provider's key.
+// `anthropic` and logged in with OAuth, so the UVI plugin reads its usage from the (emulated) Anthropic usage API with
+// the login's token.
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { until } from "../helpers/event-log.ts";
@@ -8,6 +9,7 @@ import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const HOUR_MS = 3_600_000;
+const OAUTH_TOKEN = "sk-ant-oat01-pacing-login";
 const TARGETS = [
   { provider: "anthropic", models: [{ id: "claude-faux" }] },
   { provider: "mock-b", models: [{ id: "model-b" }] },
@@ -40,6 +42,8 @@ async function start(uvi?: Record<string, unknown>, endpointFromRoutes = false):
     targets: TARGETS,
     routes: uvi ? { ...ROUTES, uvi } : ROUTES,
     env: endpointFromRoutes ? {} : { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` },
+    // A Claude subscription (/login): its usage API takes the login's token.
+    oauth: { anthropic: OAUTH_TOKEN },
   });
   await harness.setModel("auto-router", "main");
   return harness;
@@ -59,8 +63,8 @@ describe("quota pacing from a usage API through pi", () => {
     assert.match(shown, /anthropic-usage \(anthropic\): ok, 1 window/);
     assert.equal(
       quota.calls.at(-1)?.headers.authorization,
-      "Bearer faux-key-anthropic",
-      "the usage API is read with the provider's own key from pi",
+      `Bearer ${OAUTH_TOKEN}`,
+      "the usage API is read with the login's OAuth token from pi",
     );
 
     await h.prompt("Say hi");
