@@ -76,6 +76,8 @@ export class BalanceBook {
   /** Counts changes to the entries, so views derived from them know when to recompute. */
   version = 0;
   private readonly inFlight = new Map<string, Promise<BalanceEntry>>();
+  /** Stops the fetches still running when the owner closes, so they never keep a finished `pi -p` alive. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: BalanceBookOptions) {}
 
@@ -118,6 +120,7 @@ export class BalanceBook {
     try {
       const body = await fetchJsonWithRetry(source.endpoint, {
         headers: await this.headers(source),
+        signal: this.closing.signal,
         fetch: this.options.fetch,
         retries: this.options.retries,
         backoffMs: this.options.backoffMs,
@@ -132,5 +135,11 @@ export class BalanceBook {
     this.entries.set(source.provider, entry);
     this.version += 1;
     return entry;
+  }
+
+  /** Cancels the fetches in flight (their entries become stale with "cancelled") and waits for them to end. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    await Promise.allSettled([...this.inFlight.values()]);
   }
 }

@@ -296,6 +296,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     async close() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      await balances.close();
     },
   };
   return plugin;

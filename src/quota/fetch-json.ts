@@ -1,6 +1,8 @@
 // The one HTTP helper for provider APIs (balances, subscription usage): fetch a JSON document with a timeout per try
 // and a bounded number of retries with exponential backoff. Errors never contain a key or token, nor the response
 // body (it may echo request details): only the URL's origin+path and the status.
+import { abortableSleep } from "../runtime/abortable-sleep.ts";
+
 export const BALANCE_TIMEOUT_MS = 5_000;
 export const BALANCE_RETRIES = 2;
 export const BALANCE_BACKOFF_MS = 250;
@@ -23,7 +25,12 @@ export interface FetchJsonOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/**
+ * The wait between tries is an ordinary (ref'd) timer, like each try's timeout: a command that awaits the answer
+ * (`pi -p "/auto-router balance fetch"`) must keep the process alive until it has one, or Node exits in the middle of
+ * the wait and the command prints nothing. A background fetch is stopped through `signal` when its owner closes.
+ */
+const defaultSleep = (ms: number, signal: AbortSignal | undefined) => abortableSleep(ms, signal).then(() => undefined);
 
 /** Only client errors other than 408/429 are final; everything else (5xx, network, timeout) is retried. */
 const isFinalStatus = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
@@ -40,7 +47,7 @@ function describeUrl(url: string): string {
 export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions): Promise<unknown> {
   const fetchFunction = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
   const retries = options.retries ?? BALANCE_RETRIES;
-  const sleep = options.sleep ?? defaultSleep;
+  const sleep = options.sleep ?? ((ms: number) => defaultSleep(ms, options.signal));
   let lastError = "";
   for (let attempt = 0; attempt <= retries; attempt += 1) {
     if (attempt > 0) await sleep((options.backoffMs ?? BALANCE_BACKOFF_MS) * 2 ** (attempt - 1));

@@ -103,6 +103,25 @@ describe("balance fetch", () => {
     await assert.rejects(pending, /cancelled/);
     assert.equal(calls, 1);
   });
+  it("ends its own wait between tries at once when the caller's signal aborts (a closing owner)", async () => {
+    let calls = 0;
+    const fetch: FetchLike = async () => {
+      calls += 1;
+      return json(503, {});
+    };
+    const caller = new AbortController();
+    // The default wait, an hour long: only the abort can end it.
+    const pending = fetchJsonWithRetry("http://127.0.0.1:1/b", {
+      headers: {},
+      fetch,
+      backoffMs: 3_600_000,
+      signal: caller.signal,
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    caller.abort();
+    await assert.rejects(pending, /HTTP 503/);
+    assert.equal(calls, 1);
+  });
   it("sends the method and body it is given (the Gemini quota API is a POST)", async () => {
     let seen: { method?: string; body?: string } = {};
     const fetch: FetchLike = async (_url, init) => {
@@ -166,5 +185,16 @@ describe("balance book", () => {
     assert.equal(calls, 2);
     assert.equal(stale.usd, 3.25);
     assert.equal(stale.stale, true);
+  });
+  it("cancels a fetch still running when it closes, so a finished pi -p is not kept alive by it", async () => {
+    const fetch: FetchLike = (_url, init) =>
+      new Promise((_resolve, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted"))));
+    const book = new BalanceBook({ registry: () => registry, now: () => 0, fetch, timeoutMs: 3_600_000 });
+    const pending = book.refresh(balanceSources(config)[0]!);
+    await new Promise((resolve) => setImmediate(resolve));
+    await book.close();
+    const entry = await pending;
+    assert.equal(entry.stale, true);
+    assert.match(entry.error ?? "", /cancelled/);
   });
 });

@@ -1,0 +1,118 @@
+// Prepaid balances through the real pi CLI in print mode, against a local balance API whose answer each test sets:
+// what `/auto-router balance` prints when the API fails or hangs, and how a balance below its floor steers routing.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+/** What the balance API does with the next requests: answer with a status and body, or never answer. */
+type BalanceAnswer = { status: number; body: unknown } | "hang";
+
+const openRouterCredits = (credits: number, usage: number): BalanceAnswer => ({
+  status: 200,
+  body: { data: { total_credits: credits, total_usage: usage } },
+});
+
+describe("balances through the pi CLI", () => {
+  let chat: Emulator;
+  let balanceApi: Server;
+  let answer: BalanceAnswer = openRouterCredits(10, 0);
+  let balanceRequests = 0;
+  let balanceEndpoint = "";
+
+  before(async () => {
+    chat = await startOpenAIEmulator({ name: "chat" });
+    balanceApi = createServer((_request, response) => {
+      balanceRequests += 1;
+      if (answer === "hang") return;
+      response.statusCode = answer.status;
+      response.setHeader("content-type", "application/json");
+      response.end(JSON.stringify(answer.body));
+    });
+    await new Promise<void>((resolve) => balanceApi.listen(0, "127.0.0.1", resolve));
+    balanceEndpoint = `http://127.0.0.1:${(balanceApi.address() as AddressInfo).port}/api/v1/credits`;
+  });
+  after(async () => {
+    balanceApi.closeAllConnections();
+    await new Promise<void>((resolve) => balanceApi.close(() => resolve()));
+    await chat.close();
+  });
+  beforeEach(() => {
+    chat.reset();
+    balanceRequests = 0;
+  });
+
+  /** An agent dir (and HOME) whose route tries openrouter first, then mock-b; openrouter has a $5 floor. */
+  function agent() {
+    const provider = (apiKey: string, model: string) => ({
+      baseUrl: chat.url,
+      api: "openai-completions" as const,
+      apiKey,
+      models: [{ id: model }],
+    });
+    const dir = makeAgentDir({
+      providers: { openrouter: provider("sk-or-test-key", "or-model"), "mock-b": provider("sk-mock-b-key", "model-b") },
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "openrouter", modelId: "or-model", balanceEndpoint },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+        budgets: { providers: { openrouter: { balanceFloor: 5 } } },
+      },
+    });
+    const home = join(dir.agentDir, "home");
+    mkdirSync(home);
+    const pi = (args: string[]) =>
+      runPi({
+        agentDir: dir.agentDir,
+        env: { HOME: home },
+        args: ["--model", "auto-router/main", ...args],
+        timeoutMs: 60_000,
+      });
+    return { ...dir, pi };
+  }
+
+  it("prints the stale table after the retries when the balance API answers 503, and exits 0", async () => {
+    answer = { status: 503, body: { error: "unavailable" } };
+    const dir = agent();
+    try {
+      const run = await dir.pi(["-p", "/auto-router balance fetch", "/auto-router balance show"]);
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      const rows = shown.match(
+        /^openrouter\s+unknown\s+\$5\.00\s+.*stale: HTTP 503 from http:\/\/127\.0\.0\.1:\d+\/api\/v1\/credits$/gm,
+      );
+      assert.equal(rows?.length, 2, shown);
+      assert.ok(
+        balanceRequests >= 3 && balanceRequests % 3 === 0,
+        `1 try and 2 retries per fetch, got ${balanceRequests}`,
+      );
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("prints the stale table when the balance API never answers, and exits 0", async () => {
+    answer = "hang";
+    const dir = agent();
+    try {
+      const run = await dir.pi(["-p", "/auto-router balance fetch"]);
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      assert.match(shown, /^openrouter\s+unknown\s+\$5\.00\s+.*stale: timed out after 5000 ms/m, shown);
+    } finally {
+      dir.cleanup();
+    }
+  });
+});
