@@ -1,6 +1,7 @@
 // Prepaid balances of per-token providers, fetched in the background (never on the request path): cached with a TTL,
 // one fetch in flight per provider, and a failed fetch keeps the last value marked stale. providerStatus() only
 // reads `get()`, which is memory.
+import { formatUsd } from "../analytics/text-format.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { DEEPSEEK_BALANCE_ENDPOINT, parseDeepSeekBalance, type ParsedBalance } from "../quota/balance-deepseek.ts";
@@ -22,10 +23,11 @@ export interface BalanceSource {
 }
 
 export interface BalanceEntry {
-  usd?: number;
+  amount?: number;
+  /** The currency of `amount` ("USD", "CNY"); floors are in USD and apply only to a USD balance. */
   currency?: string;
   fetchedAt?: number;
-  /** The last fetch failed; `usd` (if any) is from an earlier one. */
+  /** The last fetch failed; `amount` (if any) is from an earlier one. */
   stale?: boolean;
   error?: string;
 }
@@ -39,6 +41,14 @@ const PARSERS: Record<BalanceKind, (body: unknown) => ParsedBalance> = {
   deepseek: parseDeepSeekBalance,
   openrouter: parseOpenRouterBalance,
 };
+
+/** "$12.50" for dollars; any other currency in its own code, never with a "$": "30.00 CNY". */
+export function formatBalance(amount: number, currency = "USD"): string {
+  return currency === "USD" ? formatUsd(amount, "spend") : `${amount.toFixed(2)} ${currency}`;
+}
+
+/** Floors are USD: only a balance in USD is compared with one. */
+export const floorApplies = (entry: BalanceEntry): boolean => (entry.currency ?? "USD") === "USD";
 
 /** Providers of the config with a known balance API (by name), endpoint overridable per target (`balanceEndpoint`). */
 export function balanceSources(config: RouterConfig): BalanceSource[] {
@@ -127,7 +137,7 @@ export class BalanceBook {
         timeoutMs: this.options.timeoutMs,
       });
       const parsed = PARSERS[source.kind](body);
-      entry = { usd: parsed.usd, currency: parsed.currency, fetchedAt: this.options.now() };
+      entry = { amount: parsed.amount, currency: parsed.currency, fetchedAt: this.options.now() };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       entry = { ...previous, stale: true, error: message };

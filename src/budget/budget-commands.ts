@@ -14,6 +14,7 @@ import {
   type BudgetPeriod,
   type EffectiveLimit,
 } from "./budget-limits.ts";
+import { floorApplies, formatBalance } from "./balance-book.ts";
 import type { BudgetService } from "./budget-service.ts";
 
 const BUDGET_ACTIONS = ["show", "set", "clear"] as const;
@@ -195,23 +196,24 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       if (sources.length === 0)
         return output.info("no target uses a provider with a known balance API (deepseek, openrouter)");
       if (action === "fetch") await Promise.all(sources.map((source) => service.balances.refresh(source, true)));
-      const floors = Object.fromEntries(
-        service.views(deps.now()).map((view) => [view.provider, view.limits.balanceFloor]),
-      );
+      const views = new Map(service.views(deps.now()).map((view) => [view.provider, view]));
       const rows = sources.map((source) => {
         const entry = service.balances.get(source.provider);
-        const floor = floors[source.provider];
-        const value =
-          entry?.usd !== undefined
-            ? `${formatUsd(entry.usd, "spend")}${entry.currency && entry.currency !== "USD" ? ` ${entry.currency}` : ""}`
-            : "unknown";
+        const view = views.get(source.provider);
+        const floor = view?.limits.balanceFloor;
+        const known = entry?.amount !== undefined;
+        const value = known ? formatBalance(entry.amount!, entry.currency) : "unknown";
+        const floorCell = !floor
+          ? "-"
+          : known && !floorApplies(entry)
+            ? `${formatUsd(floor.usd, "spend")} (not applied: balance in ${entry.currency})`
+            : `${formatUsd(floor.usd, "spend")}${view?.audit.balance?.level === "blocked" ? " BLOCKED" : ""}`;
         const state = entry?.stale
           ? `stale: ${entry.error ?? "fetch failed"}`
           : entry?.fetchedAt !== undefined
             ? "fresh"
             : "not fetched (try balance fetch)";
-        const blocked = floor && entry?.usd !== undefined && entry.usd < floor.usd ? " BLOCKED" : "";
-        return [source.provider, value, floor ? formatUsd(floor.usd, "spend") + blocked : "-", state];
+        return [source.provider, value, floorCell, state];
       });
       const anyStale = sources.some((source) => service.balances.get(source.provider)?.stale);
       (anyStale ? output.warn : output.info)(table(["provider", "balance", "floor", "state"], rows));

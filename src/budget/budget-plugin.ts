@@ -8,7 +8,8 @@ import type { RouterConfig } from "../config/schema.ts";
 import type { FeaturePlugin } from "../commands/command-types.ts";
 import type { AttemptReserver, PluginContext } from "../runtime/plugin.ts";
 import type { Candidate, ProviderStatus } from "../routing/types.ts";
-import { BalanceBook, balanceSources } from "./balance-book.ts";
+import { BalanceBook, balanceSources, floorApplies, formatBalance } from "./balance-book.ts";
+import { formatUsd } from "../analytics/text-format.ts";
 import type { FetchLike } from "../quota/fetch-json.ts";
 import { createBudgetSubcommands } from "./budget-commands.ts";
 import type { BudgetService, ProviderBudgetView } from "./budget-service.ts";
@@ -95,6 +96,15 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     return defaultZone();
   };
   const keys = (now: number) => calendarKeys(now, timeZone());
+  // A floor is in USD: a balance in another currency cannot be compared with it without an exchange rate.
+  const warnedCurrencies = new Set<string>();
+  const warnFloorNotApplied = (provider: string, amount: number, currency: string | undefined, floorUsd: number) => {
+    if (warnedCurrencies.has(`${provider}|${currency}`)) return;
+    warnedCurrencies.add(`${provider}|${currency}`);
+    context.warn(
+      `auto-router: ${provider}'s balance is ${formatBalance(amount, currency)}; its balanceFloor (${formatUsd(floorUsd, "spend")}) is in USD and is not applied to a balance in ${currency}`,
+    );
+  };
   const limitsOf = lastValue(effectiveLimits);
   /** The limits set by config or command; none means the audits have nothing to say (every level "ok"). */
   const currentLimits = () => limitsOf(context.config().budgets, limits.read());
@@ -120,11 +130,14 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         const spend = providerSpend(ledger, calendar, provider);
         const providerLimits = effective[provider] ?? {};
         const balance = balances.get(provider);
+        const inUsd = balance?.amount !== undefined && floorApplies(balance);
+        if (balance?.amount !== undefined && !inUsd && providerLimits.balanceFloor)
+          warnFloorNotApplied(provider, balance.amount, balance.currency, providerLimits.balanceFloor.usd);
         const audit = auditProvider({
           limits: providerLimits,
           spentTodayUsd: spend.day.costUsd,
           spentThisMonthUsd: spend.month.costUsd,
-          balance: balance?.usd !== undefined ? { usd: balance.usd, stale: balance.stale } : undefined,
+          balance: inUsd ? { usd: balance.amount!, stale: balance.stale } : undefined,
         });
         return { provider, limits: providerLimits, spend, audit };
       });

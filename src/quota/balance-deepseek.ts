@@ -1,9 +1,12 @@
 // DeepSeek's prepaid balance: GET https://api.deepseek.com/user/balance with the API key.
 // Answer: {"is_available":true,"balance_infos":[{"currency":"USD","total_balance":"110.00",...}]}. Amounts are strings.
+// An account topped up in yuan answers with a "CNY" entry (possibly beside a "USD" one): the USD entry is taken when
+// there is one, else the first, in its own currency.
 export const DEEPSEEK_BALANCE_ENDPOINT = "https://api.deepseek.com/user/balance";
 
 export interface ParsedBalance {
-  usd: number;
+  amount: number;
+  /** ISO 4217 code, upper-case ("USD", "CNY"). */
   currency: string;
 }
 
@@ -11,8 +14,9 @@ export function parseDeepSeekBalance(body: unknown): ParsedBalance {
   const infos = (body as { balance_infos?: Array<{ currency?: string; total_balance?: string | number }> })
     ?.balance_infos;
   if (!Array.isArray(infos) || infos.length === 0) throw new Error("DeepSeek balance answer has no balance_infos");
-  const chosen = infos.find((info) => info.currency === "USD") ?? infos[0]!;
-  const usd = Number(chosen.total_balance);
-  if (!Number.isFinite(usd)) throw new Error("DeepSeek balance answer has no numeric total_balance");
-  return { usd, currency: chosen.currency ?? "USD" };
+  const currencyOf = (info: { currency?: string }) => (info.currency ?? "USD").toUpperCase();
+  const chosen = infos.find((info) => currencyOf(info) === "USD") ?? infos[0]!;
+  const amount = Number(chosen.total_balance);
+  if (!Number.isFinite(amount)) throw new Error("DeepSeek balance answer has no numeric total_balance");
+  return { amount, currency: currencyOf(chosen) };
 }

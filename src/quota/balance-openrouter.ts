@@ -11,8 +11,8 @@ export function parseOpenRouterBalance(body: unknown): ParsedBalance {
   const number = (value: unknown) => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
   const credits = number(data.total_credits);
   const used = number(data.total_usage);
-  if (credits !== undefined && used !== undefined) return { usd: credits - used, currency: "USD" };
+  if (credits !== undefined && used !== undefined) return { amount: credits - used, currency: "USD" };
   const remaining = number(data.limit_remaining);
-  if (remaining !== undefined) return { usd: remaining, currency: "USD" };
+  if (remaining !== undefined) return { amount: remaining, currency: "USD" };
   throw new Error("OpenRouter balance answer has neither total_credits/total_usage nor limit_remaining");
 }

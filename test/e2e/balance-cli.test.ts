@@ -48,27 +48,33 @@ describe("balances through the pi CLI", () => {
     balanceRequests = 0;
   });
 
-  /** An agent dir (and HOME) whose route tries openrouter first, then mock-b; openrouter has a $5 floor. */
-  function agent() {
-    const provider = (apiKey: string, model: string) => ({
+  /**
+   * An agent dir (and HOME) whose route tries `provider` (openrouter or deepseek: a provider with a balance API)
+   * first, then mock-b; `provider` has a $5 floor.
+   */
+  function agent(provider: "openrouter" | "deepseek" = "openrouter") {
+    const spec = (apiKey: string, model: string) => ({
       baseUrl: chat.url,
       api: "openai-completions" as const,
       apiKey,
       models: [{ id: model }],
     });
     const dir = makeAgentDir({
-      providers: { openrouter: provider("sk-or-test-key", "or-model"), "mock-b": provider("sk-mock-b-key", "model-b") },
+      providers: {
+        [provider]: spec("sk-balance-test-key", `${provider}-model`),
+        "mock-b": spec("sk-mock-b-key", "model-b"),
+      },
       routes: {
         routes: {
           main: {
             sortBy: "config",
             targets: [
-              { provider: "openrouter", modelId: "or-model", balanceEndpoint },
+              { provider, modelId: `${provider}-model`, balanceEndpoint },
               { provider: "mock-b", modelId: "model-b" },
             ],
           },
         },
-        budgets: { providers: { openrouter: { balanceFloor: 5 } } },
+        budgets: { providers: { [provider]: { balanceFloor: 5 } } },
       },
     });
     const home = join(dir.agentDir, "home");
@@ -82,6 +88,9 @@ describe("balances through the pi CLI", () => {
       });
     return { ...dir, pi };
   }
+
+  /** The model of each chat request, in order: which target served each prompt. */
+  const servedModels = () => chat.calls.map((call) => call.body.model);
 
   it("prints the stale table after the retries when the balance API answers 503, and exits 0", async () => {
     answer = { status: 503, body: { error: "unavailable" } };
@@ -111,6 +120,26 @@ describe("balances through the pi CLI", () => {
       assert.equal(run.code, 0, run.stderr);
       const shown = run.stdout + run.stderr;
       assert.match(shown, /^openrouter\s+unknown\s+\$5\.00\s+.*stale: timed out after 5000 ms/m, shown);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("shows a DeepSeek balance held in CNY in CNY, and never compares it with the floor in USD", async () => {
+    answer = { status: 200, body: { is_available: true, balance_infos: [{ currency: "CNY", total_balance: "3.00" }] } };
+    const dir = agent("deepseek");
+    try {
+      const run = await dir.pi(["-p", "/auto-router balance fetch", "Say hi", "Say hi again"]);
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      assert.match(shown, /^deepseek\s+3\.00 CNY\s+\$5\.00 \(not applied: balance in CNY\)\s/m, shown);
+      assert.doesNotMatch(shown, /\$3\.00/);
+      // Read as dollars, 3.00 would be below the $5 floor and deepseek skipped.
+      assert.deepEqual(servedModels(), ["deepseek-model", "deepseek-model"]);
+      const warnings = shown.match(
+        /deepseek's balance is 3\.00 CNY; its balanceFloor \(\$5\.00\) is in USD and is not applied/g,
+      );
+      assert.equal(warnings?.length, 1, shown);
     } finally {
       dir.cleanup();
     }

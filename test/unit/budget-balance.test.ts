@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BalanceBook, balanceSources } from "../../src/budget/balance-book.ts";
+import { BalanceBook, balanceSources, formatBalance } from "../../src/budget/balance-book.ts";
 import { parseDeepSeekBalance } from "../../src/quota/balance-deepseek.ts";
 import { fetchJsonWithRetry, type FetchLike } from "../../src/quota/fetch-json.ts";
 import { parseOpenRouterBalance } from "../../src/quota/balance-openrouter.ts";
@@ -17,15 +17,23 @@ describe("balance parsers", () => {
         { currency: "USD", total_balance: "10.50" },
       ],
     };
-    assert.deepEqual(parseDeepSeekBalance(body), { usd: 10.5, currency: "USD" });
+    assert.deepEqual(parseDeepSeekBalance(body), { amount: 10.5, currency: "USD" });
+  });
+  it("keeps a DeepSeek balance that is only in CNY in CNY, never as dollars", () => {
+    const body = { is_available: true, balance_infos: [{ currency: "cny", total_balance: "30.00" }] };
+    assert.deepEqual(parseDeepSeekBalance(body), { amount: 30, currency: "CNY" });
+  });
+  it("shows dollars with a $ and any other currency by its code, without one", () => {
+    assert.equal(formatBalance(12.5, "USD"), "$12.50");
+    assert.equal(formatBalance(30, "CNY"), "30.00 CNY");
   });
   it("reads OpenRouter credits minus usage, or the key's remaining limit", () => {
     assert.deepEqual(parseOpenRouterBalance({ data: { total_credits: 50, total_usage: 42.5 } }), {
-      usd: 7.5,
+      amount: 7.5,
       currency: "USD",
     });
     assert.deepEqual(parseOpenRouterBalance({ data: { limit: 10, usage: 2, limit_remaining: 8 } }), {
-      usd: 8,
+      amount: 8,
       currency: "USD",
     });
     assert.throws(() => parseOpenRouterBalance({ error: "nope" }));
@@ -176,14 +184,14 @@ describe("balance book", () => {
     assert.equal(calls, 1);
     assert.equal(first, second);
     assert.equal(seenAuthorization, "Bearer sk-test");
-    assert.equal(book.get("deepseek")!.usd, 3.25);
+    assert.equal(book.get("deepseek")!.amount, 3.25);
     await book.refresh(source!);
     assert.equal(calls, 1, "fresh value within the TTL is not fetched again");
     fail = true;
     now = 10 * 60_000;
     const stale = await book.refresh(source!);
     assert.equal(calls, 2);
-    assert.equal(stale.usd, 3.25);
+    assert.equal(stale.amount, 3.25);
     assert.equal(stale.stale, true);
   });
   it("cancels a fetch still running when it closes, so a finished pi -p is not kept alive by it", async () => {
