@@ -5,7 +5,7 @@ import { accountOf } from "../routing/types.ts";
 import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
-import { formatUsd } from "../analytics/text-format.ts";
+import { formatDuration, formatUsd } from "../analytics/text-format.ts";
 import { formatShare, type PeriodAudit } from "./budget-audit.ts";
 import {
   BUDGET_PERIODS,
@@ -196,7 +196,8 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       if (sources.length === 0)
         return output.info("no target uses a provider with a known balance API (deepseek, openrouter)");
       if (action === "fetch") await Promise.all(sources.map((source) => service.balances.refresh(source, true)));
-      const views = new Map(service.views(deps.now()).map((view) => [view.provider, view]));
+      const now = deps.now();
+      const views = new Map(service.views(now).map((view) => [view.provider, view]));
       const rows = sources.map((source) => {
         const entry = service.balances.get(source.provider);
         const view = views.get(source.provider);
@@ -208,15 +209,16 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
           : known && !floorApplies(entry)
             ? `${formatUsd(floor.usd, "spend")} (not applied: balance in ${entry.currency})`
             : `${formatUsd(floor.usd, "spend")}${view?.audit.balance?.level === "blocked" ? " BLOCKED" : ""}`;
+        const fetched = entry?.fetchedAt !== undefined ? `${formatDuration(now - entry.fetchedAt)} ago` : "never";
         const state = entry?.stale
           ? `stale: ${entry.error ?? "fetch failed"}`
           : entry?.fetchedAt !== undefined
             ? "fresh"
             : "not fetched (try balance fetch)";
-        return [source.provider, value, floorCell, state];
+        return [source.provider, value, floorCell, fetched, state];
       });
       const anyStale = sources.some((source) => service.balances.get(source.provider)?.stale);
-      (anyStale ? output.warn : output.info)(table(["provider", "balance", "floor", "state"], rows));
+      (anyStale ? output.warn : output.info)(table(["provider", "balance", "floor", "fetched", "state"], rows));
     },
   };
   return [budget, balance];

@@ -144,4 +144,19 @@ describe("balances through the pi CLI", () => {
       dir.cleanup();
     }
   });
+
+  it("shows when each balance was fetched", async () => {
+    answer = openRouterCredits(10, 8);
+    const dir = agent();
+    try {
+      const before = await dir.pi(["-p", "/auto-router balance"]);
+      assert.equal(before.code, 0, before.stderr);
+      assert.match(before.stdout + before.stderr, /^provider\s+balance\s+floor\s+fetched\s+state$/m);
+      const run = await dir.pi(["-p", "/auto-router balance fetch"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(run.stdout + run.stderr, /^openrouter\s+\$2\.00\s+\$5\.00 BLOCKED\s+\d+s ago\s+fresh$/m);
+    } finally {
+      dir.cleanup();
+    }
+  });
 });
