@@ -1,6 +1,9 @@
 // Prepaid balances of per-token providers, fetched in the background (never on the request path): cached with a TTL,
-// one fetch in flight per provider, and a failed fetch keeps the last value marked stale. providerStatus() only
-// reads `get()`, which is memory.
+// one fetch in flight per provider, and a failed fetch keeps the last value marked stale. The last good reading of
+// each provider is kept in a store (auto-router.balances.json; the team store in team mode) with the time it was
+// fetched, as quota readings are: a new process enforces a floor from its first prompt, and one process's fetch
+// serves every other. providerStatus() only reads `get()`, which is memory.
+import { z } from "zod";
 import { formatUsd } from "../analytics/text-format.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
@@ -10,6 +13,37 @@ import { OPENROUTER_BALANCE_ENDPOINT, parseOpenRouterBalance } from "../quota/ba
 import { accountOf } from "../routing/types.ts";
 
 export const BALANCE_TTL_MS = 5 * 60_000;
+/**
+ * A reading older than this missed a refresh and is shown as stale even when no fetch failed (one kept from an
+ * earlier process, say). Two TTLs: a refresh that finds its reading a moment short of the TTL leaves it to the next.
+ */
+export const BALANCE_STALE_AFTER_MS = 2 * BALANCE_TTL_MS;
+
+export const BALANCES_STORE_NAME = "balances";
+const storedBalanceSchema = z.object({ amount: z.number().finite(), currency: z.string(), fetchedAt: z.number() });
+export const balancesStateSchema = z.object({
+  v: z.literal(1),
+  /** The last successful reading per provider (no key or token: the amount, its currency and when it was read). */
+  readings: z.record(z.string(), storedBalanceSchema),
+});
+export type BalancesState = z.infer<typeof balancesStateSchema>;
+export type StoredBalance = z.infer<typeof storedBalanceSchema>;
+export const emptyBalances = (): BalancesState => ({ v: 1, readings: {} });
+export const parseBalances = (raw: unknown): BalancesState => balancesStateSchema.parse(raw);
+
+/** Stores a reading unless a newer one is there: a slow fetch ending after another window's does not replace it. */
+export const storeReadingOperation =
+  (provider: string, reading: StoredBalance) =>
+  (state: BalancesState): BalancesState =>
+    (state.readings[provider]?.fetchedAt ?? Number.NEGATIVE_INFINITY) > reading.fetchedAt
+      ? state
+      : { ...state, readings: { ...state.readings, [provider]: reading } };
+
+/** Successful readings as every process sharing the state sees them. */
+export interface SharedBalances {
+  read(provider: string): StoredBalance | undefined;
+  write(provider: string, reading: StoredBalance): void;
+}
 
 export type BalanceKind = "deepseek" | "openrouter";
 
@@ -47,6 +81,10 @@ export function formatBalance(amount: number, currency = "USD"): string {
   return currency === "USD" ? formatUsd(amount, "spend") : `${amount.toFixed(2)} ${currency}`;
 }
 
+/** The last fetch failed, or the reading missed a refresh (BALANCE_STALE_AFTER_MS). */
+export const isStale = (entry: BalanceEntry, now: number): boolean =>
+  entry.stale === true || (entry.fetchedAt !== undefined && now - entry.fetchedAt >= BALANCE_STALE_AFTER_MS);
+
 /** Floors are USD: only a balance in USD is compared with one. */
 export const floorApplies = (entry: BalanceEntry): boolean => (entry.currency ?? "USD") === "USD";
 
@@ -76,6 +114,8 @@ export interface BalanceBookOptions {
   now: () => number;
   fetch?: FetchLike;
   ttlMs?: number;
+  /** Where the last good readings are kept for the next process (and the team); memory only without. */
+  shared?: SharedBalances;
   retries?: number;
   backoffMs?: number;
   timeoutMs?: number;
@@ -91,17 +131,17 @@ export class BalanceBook {
 
   constructor(private readonly options: BalanceBookOptions) {}
 
+  /** The newer of this process's entry and the shared reading (one another process, or an earlier one, fetched). */
   get(provider: string): BalanceEntry | undefined {
-    return this.entries.get(provider);
-  }
-
-  all(): Record<string, BalanceEntry> {
-    return Object.fromEntries(this.entries);
+    const own = this.entries.get(provider);
+    const shared = this.options.shared?.read(provider);
+    if (!shared || (own?.fetchedAt !== undefined && own.fetchedAt >= shared.fetchedAt)) return own;
+    return { amount: shared.amount, currency: shared.currency, fetchedAt: shared.fetchedAt };
   }
 
   /** Fetches unless a fresh value exists (or `force`); concurrent calls for one provider share one request. */
   refresh(source: BalanceSource, force = false): Promise<BalanceEntry> {
-    const current = this.entries.get(source.provider);
+    const current = this.get(source.provider);
     const ttl = this.options.ttlMs ?? BALANCE_TTL_MS;
     if (!force && current?.fetchedAt !== undefined && !current.stale && this.options.now() - current.fetchedAt < ttl)
       return Promise.resolve(current);
@@ -125,7 +165,6 @@ export class BalanceBook {
   }
 
   private async fetchOne(source: BalanceSource): Promise<BalanceEntry> {
-    const previous = this.entries.get(source.provider);
     let entry: BalanceEntry;
     try {
       const body = await fetchJsonWithRetry(source.endpoint, {
@@ -137,10 +176,12 @@ export class BalanceBook {
         timeoutMs: this.options.timeoutMs,
       });
       const parsed = PARSERS[source.kind](body);
-      entry = { amount: parsed.amount, currency: parsed.currency, fetchedAt: this.options.now() };
+      const reading = { amount: parsed.amount, currency: parsed.currency, fetchedAt: this.options.now() };
+      this.options.shared?.write(source.provider, reading);
+      entry = reading;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      entry = { ...previous, stale: true, error: message };
+      entry = { ...this.get(source.provider), stale: true, error: message };
     }
     this.entries.set(source.provider, entry);
     this.version += 1;

@@ -1,7 +1,7 @@
 // The budget audit of one provider: spend against its daily and monthly limits (BOTH apply when both exist; the
 // earlier implementation let a monthly limit silently disable the daily one) and its balance against the floor.
 // >= 80% of any limit is a warning, >= 100% blocks. Pure.
-import { formatUsd } from "../analytics/text-format.ts";
+import { formatDuration, formatUsd } from "../analytics/text-format.ts";
 import type { AuditLevel } from "../routing/types.ts";
 import type { EffectiveLimits } from "./budget-limits.ts";
 
@@ -20,14 +20,17 @@ export interface PeriodAudit {
 
 export interface BalanceReading {
   usd: number;
+  /** The last fetch failed, or the reading is old (see isStale in balance-book.ts). */
   stale?: boolean;
+  /** How long ago the balance was fetched (it may come from an earlier process). */
+  fetchedAgoMs?: number;
 }
 
 export interface ProviderAudit {
   level: AuditLevel;
   detail: string;
   periods: PeriodAudit[];
-  balance?: { usd: number; floorUsd: number; level: AuditLevel; stale?: boolean };
+  balance?: { usd: number; floorUsd: number; level: AuditLevel; stale?: boolean; fetchedAgoMs?: number };
 }
 
 const rank: Record<AuditLevel, number> = { ok: 0, warning: 1, blocked: 2 };
@@ -42,6 +45,15 @@ export function levelOfShare(share: number): AuditLevel {
 
 export const formatShare = (share: number): string =>
   Number.isFinite(share) ? `${Math.floor(share * 100 + 1e-6)}%` : "over";
+
+/** " (stale, fetched 2h00m ago)": how old the balance a block rests on is. */
+export function balanceAge(balance: { stale?: boolean; fetchedAgoMs?: number }): string {
+  const parts = [
+    ...(balance.stale ? ["stale"] : []),
+    ...(balance.fetchedAgoMs !== undefined ? [`fetched ${formatDuration(balance.fetchedAgoMs)} ago`] : []),
+  ];
+  return parts.length ? ` (${parts.join(", ")})` : "";
+}
 
 function auditPeriod(period: "daily" | "monthly", spentUsd: number, limitUsd: number): PeriodAudit {
   // Rounded so that $0.24 of $0.30 is exactly 80%, not 79.99999%.
@@ -74,10 +86,11 @@ export function auditProvider(input: {
       floorUsd: floor.usd,
       level,
       ...(input.balance.stale ? { stale: true } : {}),
+      ...(input.balance.fetchedAgoMs !== undefined ? { fetchedAgoMs: input.balance.fetchedAgoMs } : {}),
     };
     if (level === "blocked")
       details.push(
-        `balance ${formatUsd(input.balance.usd, "spend")} below the floor ${formatUsd(floor.usd, "spend")}${input.balance.stale ? " (stale)" : ""}`,
+        `balance ${formatUsd(input.balance.usd, "spend")} below the floor ${formatUsd(floor.usd, "spend")}${balanceAge(input.balance)}`,
       );
     audit.level = worst([audit.level, level]);
   }

@@ -6,7 +6,7 @@ import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
 import { formatDuration, formatUsd } from "../analytics/text-format.ts";
-import { formatShare, type PeriodAudit } from "./budget-audit.ts";
+import { balanceAge, formatShare, type PeriodAudit } from "./budget-audit.ts";
 import {
   BUDGET_PERIODS,
   clearLimitOperation,
@@ -14,7 +14,7 @@ import {
   type BudgetPeriod,
   type EffectiveLimit,
 } from "./budget-limits.ts";
-import { floorApplies, formatBalance } from "./balance-book.ts";
+import { BALANCE_STALE_AFTER_MS, floorApplies, formatBalance, isStale } from "./balance-book.ts";
 import type { BudgetService } from "./budget-service.ts";
 
 const BUDGET_ACTIONS = ["show", "set", "clear"] as const;
@@ -81,7 +81,7 @@ function showBudget(service: BudgetService, now: number): string {
     .filter((view) => view.audit.balance)
     .map(
       (view) =>
-        `${view.provider}: balance ${formatUsd(view.audit.balance!.usd, "spend")}${view.audit.balance!.stale ? " (stale)" : ""}, floor ${formatUsd(view.audit.balance!.floorUsd, "spend")}${view.audit.balance!.level === "blocked" ? " BLOCKED" : ""}`,
+        `${view.provider}: balance ${formatUsd(view.audit.balance!.usd, "spend")}${balanceAge(view.audit.balance!)}, floor ${formatUsd(view.audit.balance!.floorUsd, "spend")}${view.audit.balance!.level === "blocked" ? " BLOCKED" : ""}`,
     );
   return [header, table(["provider", "period", "spent", "limit", "used", "requests"], rows), ...notes].join("\n");
 }
@@ -212,12 +212,17 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
         const fetched = entry?.fetchedAt !== undefined ? `${formatDuration(now - entry.fetchedAt)} ago` : "never";
         const state = entry?.stale
           ? `stale: ${entry.error ?? "fetch failed"}`
-          : entry?.fetchedAt !== undefined
-            ? "fresh"
-            : "not fetched (try balance fetch)";
+          : entry?.fetchedAt === undefined
+            ? "not fetched (try balance fetch)"
+            : isStale(entry, now)
+              ? `stale: not refreshed in ${formatDuration(BALANCE_STALE_AFTER_MS)}`
+              : "fresh";
         return [source.provider, value, floorCell, fetched, state];
       });
-      const anyStale = sources.some((source) => service.balances.get(source.provider)?.stale);
+      const anyStale = sources.some((source) => {
+        const entry = service.balances.get(source.provider);
+        return entry !== undefined && isStale(entry, now);
+      });
       (anyStale ? output.warn : output.info)(table(["provider", "balance", "floor", "fetched", "state"], rows));
     },
   };

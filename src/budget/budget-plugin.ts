@@ -8,8 +8,8 @@ import type { RouterConfig } from "../config/schema.ts";
 import type { FeaturePlugin } from "../commands/command-types.ts";
 import type { AttemptReserver, PluginContext } from "../runtime/plugin.ts";
 import type { Candidate, ProviderStatus } from "../routing/types.ts";
-import { BalanceBook, balanceSources, floorApplies, formatBalance } from "./balance-book.ts";
-import { formatUsd } from "../analytics/text-format.ts";
+import { balanceSources } from "./balance-book.ts";
+import { openBalanceFloors } from "./balance-floors.ts";
 import type { FetchLike } from "../quota/fetch-json.ts";
 import { createBudgetSubcommands } from "./budget-commands.ts";
 import type { BudgetService, ProviderBudgetView } from "./budget-service.ts";
@@ -75,11 +75,8 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     parseLimits,
     salvageRecords(limitsStateSchema, emptyLimits),
   );
-  const balances = new BalanceBook({
-    registry: () => context.registry(),
-    now: () => context.now(),
-    fetch: options.fetch,
-  });
+  const floors = openBalanceFloors(context, options.fetch);
+  const balances = floors.book;
   let warnedZone: string | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -96,15 +93,6 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     return defaultZone();
   };
   const keys = (now: number) => calendarKeys(now, timeZone());
-  // A floor is in USD: a balance in another currency cannot be compared with it without an exchange rate.
-  const warnedCurrencies = new Set<string>();
-  const warnFloorNotApplied = (provider: string, amount: number, currency: string | undefined, floorUsd: number) => {
-    if (warnedCurrencies.has(`${provider}|${currency}`)) return;
-    warnedCurrencies.add(`${provider}|${currency}`);
-    context.warn(
-      `auto-router: ${provider}'s balance is ${formatBalance(amount, currency)}; its balanceFloor (${formatUsd(floorUsd, "spend")}) is in USD and is not applied to a balance in ${currency}`,
-    );
-  };
   const limitsOf = lastValue(effectiveLimits);
   /** The limits set by config or command; none means the audits have nothing to say (every level "ok"). */
   const currentLimits = () => limitsOf(context.config().budgets, limits.read());
@@ -122,6 +110,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       limitsState: LimitsState,
       config: RouterConfig,
       _balances: number,
+      _storedBalances: unknown,
     ): ProviderBudgetView[] => {
       const calendar = keys(now);
       const effective = limitsOf(config.budgets, limitsState);
@@ -129,21 +118,18 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       return providers.map((provider) => {
         const spend = providerSpend(ledger, calendar, provider);
         const providerLimits = effective[provider] ?? {};
-        const balance = balances.get(provider);
-        const inUsd = balance?.amount !== undefined && floorApplies(balance);
-        if (balance?.amount !== undefined && !inUsd && providerLimits.balanceFloor)
-          warnFloorNotApplied(provider, balance.amount, balance.currency, providerLimits.balanceFloor.usd);
         const audit = auditProvider({
           limits: providerLimits,
           spentTodayUsd: spend.day.costUsd,
           spentThisMonthUsd: spend.month.costUsd,
-          balance: inUsd ? { usd: balance.amount!, stale: balance.stale } : undefined,
+          balance: floors.readingFor(provider, providerLimits.balanceFloor?.usd, now),
         });
         return { provider, limits: providerLimits, spend, audit };
       });
     },
   );
-  const views = (now: number) => viewsAt(now, usage.read(), limits.read(), context.config(), balances.version);
+  const views = (now: number) =>
+    viewsAt(now, usage.read(), limits.read(), context.config(), balances.version, floors.stored());
 
   // Quota source 2 (monthly spend / monthly budget of per-token providers) for the UVI plugin: see monthly-spend.ts.
   options.monthlySpend?.publish((now) => {
@@ -188,11 +174,12 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     return ((estimatedInputTokens ?? 0) * (pricingOf(candidate)?.input ?? 0)) / TOKENS_PER_MILLION;
   };
 
-  const refreshFloors = () => {
+  const flooredSources = () => {
     const effective = effectiveLimits(context.config().budgets, limits.read());
-    for (const source of balanceSources(context.config())) {
-      if (effective[source.provider]?.balanceFloor) void balances.refresh(source).catch(() => undefined);
-    }
+    return balanceSources(context.config()).filter((source) => effective[source.provider]?.balanceFloor);
+  };
+  const refreshFloors = () => {
+    for (const source of flooredSources()) void balances.refresh(source).catch(() => undefined);
   };
 
   // Synchronous up to the in-memory updates, so the first request already sees the imported limits and spend.

@@ -1,7 +1,7 @@
 // Prepaid balances through the real pi CLI in print mode, against a local balance API whose answer each test sets:
 // what `/auto-router balance` prints when the API fails or hangs, and how a balance below its floor steers routing.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -155,6 +155,47 @@ describe("balances through the pi CLI", () => {
       const run = await dir.pi(["-p", "/auto-router balance fetch"]);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout + run.stderr, /^openrouter\s+\$2\.00\s+\$5\.00 BLOCKED\s+\d+s ago\s+fresh$/m);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("skips a provider on a new process's first prompt when its last known balance is below the floor", async () => {
+    answer = openRouterCredits(10, 8);
+    const dir = agent();
+    try {
+      const fetched = await dir.pi(["-p", "/auto-router balance fetch"]);
+      assert.equal(fetched.code, 0, fetched.stderr);
+      assert.match(fetched.stdout + fetched.stderr, /^openrouter\s+\$2\.00\s+\$5\.00 BLOCKED/m);
+      // The balance API is down for the next process: it has only the balance the first one fetched.
+      answer = { status: 503, body: {} };
+      const run = await dir.pi(["-p", "Say hi", "/auto-router explain"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(servedModels(), ["model-b"]);
+      assert.match(
+        run.stdout + run.stderr,
+        /openrouter-model\]: budget - budget blocked: balance \$2\.00 below the floor \$5\.00 \((stale, )?fetched \d+s ago\)/,
+      );
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("says a balance kept from long ago is stale and how old it is, and still applies its floor", async () => {
+    answer = { status: 503, body: {} };
+    const dir = agent();
+    try {
+      const twoHoursAgo = Date.now() - 2 * 3_600_000;
+      writeFileSync(
+        join(dir.agentDir, "extensions", "auto-router.balances.json"),
+        JSON.stringify({ v: 1, readings: { openrouter: { amount: 2, currency: "USD", fetchedAt: twoHoursAgo } } }),
+      );
+      const run = await dir.pi(["-p", "/auto-router balance", "Say hi", "/auto-router explain"]);
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      assert.match(shown, /^openrouter\s+\$2\.00\s+\$5\.00 BLOCKED\s+2h00m ago\s+stale: /m, shown);
+      assert.deepEqual(servedModels(), ["model-b"]);
+      assert.match(shown, /balance \$2\.00 below the floor \$5\.00 \(stale, fetched 2h00m ago\)/);
     } finally {
       dir.cleanup();
     }

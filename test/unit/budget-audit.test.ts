@@ -63,6 +63,12 @@ describe("budget audit thresholds", () => {
       "no reading yet: not blocked",
     );
   });
+  it("says how old the balance behind a block is, and that it is stale", () => {
+    const limits = { balanceFloor: { usd: 5, source: "config" as const } };
+    const balance = { usd: 2, stale: true, fetchedAgoMs: 2 * 3_600_000 };
+    const audit = auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0, balance });
+    assert.equal(audit.detail, "balance $2.00 below the floor $5.00 (stale, fetched 2h00m ago)");
+  });
 });
 
 describe("budget limit precedence", () => {

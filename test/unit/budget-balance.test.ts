@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BalanceBook, balanceSources, formatBalance } from "../../src/budget/balance-book.ts";
+import {
+  BALANCE_STALE_AFTER_MS,
+  BALANCE_TTL_MS,
+  BalanceBook,
+  balanceSources,
+  emptyBalances,
+  formatBalance,
+  isStale,
+  storeReadingOperation,
+  type StoredBalance,
+} from "../../src/budget/balance-book.ts";
 import { parseDeepSeekBalance } from "../../src/quota/balance-deepseek.ts";
 import { fetchJsonWithRetry, type FetchLike } from "../../src/quota/fetch-json.ts";
 import { parseOpenRouterBalance } from "../../src/quota/balance-openrouter.ts";
@@ -204,5 +214,41 @@ describe("balance book", () => {
     const entry = await pending;
     assert.equal(entry.stale, true);
     assert.match(entry.error ?? "", /cancelled/);
+  });
+  it("starts from the stored reading of an earlier process, does not fetch it again within the TTL, and stores its own", async () => {
+    let calls = 0;
+    const fetch: FetchLike = async () => {
+      calls += 1;
+      return json(200, { balance_infos: [{ currency: "USD", total_balance: "4.00" }] });
+    };
+    const stored = new Map<string, StoredBalance>([["deepseek", { amount: 2, currency: "USD", fetchedAt: 1_000 }]]);
+    const shared = {
+      read: (provider: string) => stored.get(provider),
+      write: (p: string, r: StoredBalance) => void stored.set(p, r),
+    };
+    let now = 61_000;
+    const book = new BalanceBook({ registry: () => registry, now: () => now, fetch, retries: 0, shared });
+    const [source] = balanceSources(config);
+    assert.deepEqual(book.get("deepseek"), { amount: 2, currency: "USD", fetchedAt: 1_000 });
+    await book.refresh(source!);
+    assert.equal(calls, 0, "a minute-old stored reading is fresh");
+    now = 1_000 + BALANCE_TTL_MS;
+    await book.refresh(source!);
+    assert.equal(calls, 1);
+    assert.deepEqual(stored.get("deepseek"), { amount: 4, currency: "USD", fetchedAt: now });
+    assert.equal(book.get("deepseek")!.amount, 4);
+  });
+  it("stores a reading unless the store holds a newer one (another window's fetch that ended first)", () => {
+    const newer = { amount: 3, currency: "USD", fetchedAt: 2_000 };
+    const state = storeReadingOperation("deepseek", newer)(emptyBalances());
+    assert.deepEqual(state.readings.deepseek, newer);
+    assert.equal(storeReadingOperation("deepseek", { amount: 9, currency: "USD", fetchedAt: 1_000 })(state), state);
+    const newest = { amount: 1, currency: "USD", fetchedAt: 3_000 };
+    assert.deepEqual(storeReadingOperation("deepseek", newest)(state).readings.deepseek, newest);
+  });
+  it("calls a reading stale when its fetch failed or when it missed a refresh, whatever its source", () => {
+    assert.equal(isStale({ amount: 1, fetchedAt: 0 }, BALANCE_STALE_AFTER_MS - 1), false);
+    assert.equal(isStale({ amount: 1, fetchedAt: 0 }, BALANCE_STALE_AFTER_MS), true);
+    assert.equal(isStale({ amount: 1, fetchedAt: 0, stale: true, error: "HTTP 503" }, 1), true);
   });
 });
