@@ -140,7 +140,8 @@ export default function autoRouter(pi: ExtensionAPI): void {
   });
   pi.on("input", async (event, ctx) => {
     if (event.source === "extension" || !isActive(ctx)) return { action: "continue" };
-    await services.backend.ready(); // the first prompt after start routes on the team's state, not a stale local copy
+    // The first prompt after start routes on the team's state, not a stale local copy, and knows every floor's balance.
+    await engine.ready();
     const parsed = parseShortcuts(event.text);
     if (parsed.shortcuts.tokens.length && parsed.text.trim() === "" && !event.images?.length) {
       show(ctx, shortcutOnlyNotice(parsed.shortcuts), "info");

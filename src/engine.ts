@@ -43,6 +43,11 @@ export interface Engine {
   ): CommandDeps;
   /** Plugins' background work (quota fetches); call when a registry is attached (again after pi's /reload). */
   start(): void;
+  /**
+   * What the first prompt (or request) waits for: the team store's first sync, then what plugins must know first (a
+   * floor's first balance). Bounded; await it before routing, after start().
+   */
+  ready(): Promise<void>;
   /** Closes plugins, then flushes and closes every store and the event log. */
   close(): Promise<void>;
 }
@@ -115,6 +120,10 @@ export function createEngine(options: EngineOptions): Engine {
     }),
     start() {
       for (const plugin of plugins) plugin.start?.();
+    },
+    async ready() {
+      await services.backend.ready();
+      await Promise.all(plugins.map((plugin) => plugin.ready?.()));
     },
     async close() {
       await Promise.allSettled(plugins.map((plugin) => plugin.close?.()));

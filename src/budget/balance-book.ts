@@ -188,6 +188,25 @@ export class BalanceBook {
     return entry;
   }
 
+  /**
+   * Resolves once every source without a known amount has had one fetch (started now, or the one in flight), or after
+   * `maxWaitMs`, whichever is first; at once when every amount is known. Never rejects.
+   */
+  firstReadings(sources: BalanceSource[], maxWaitMs: number): Promise<void> {
+    const unknown = sources.filter((source) => this.get(source.provider)?.amount === undefined);
+    if (unknown.length === 0) return Promise.resolve();
+    const fetches = Promise.allSettled(unknown.map((source) => this.refresh(source)));
+    return new Promise((resolve) => {
+      // unref()'d: it only bounds the wait; the fetches keep the process alive while they run.
+      const timer = setTimeout(resolve, maxWaitMs);
+      timer.unref();
+      void fetches.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** Cancels the fetches in flight (their entries become stale with "cancelled") and waits for them to end. */
   async close(): Promise<void> {
     this.closing.abort();

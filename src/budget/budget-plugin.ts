@@ -48,6 +48,9 @@ import {
 /** A hard budget's reservation stops counting after this when its attempt never reports (a crashed process). */
 export const RESERVATION_TTL_MS = 10 * 60_000;
 
+/** The longest the first prompt waits for the first balance of a provider with a floor (as long as a team sync). */
+export const BALANCE_FIRST_WAIT_MS = 2_000;
+
 /** How often balances with a configured floor are refreshed in the background. */
 export const BALANCE_REFRESH_MS = 5 * 60_000;
 /**
@@ -77,6 +80,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
   );
   const floors = openBalanceFloors(context, options.fetch);
   const balances = floors.book;
+  let firstBalances: Promise<void> | undefined;
   let warnedZone: string | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -286,6 +290,12 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         });
     },
     subcommands: createBudgetSubcommands(service),
+    // Once per process, after the team store's first sync: a floor with no balance known at all (a new install, or a
+    // balance API that never answered) waits for its first fetch, briefly, rather than let the first prompt past it.
+    ready() {
+      firstBalances ??= balances.firstReadings(flooredSources(), BALANCE_FIRST_WAIT_MS);
+      return firstBalances;
+    },
     start() {
       migrateLegacy();
       if (timer) return;

@@ -91,7 +91,7 @@ export async function serve(args: string[], env: Record<string, string | undefin
     engine.runtime.attachRegistry(withEnvironmentKeyFallbacks(await openRegistry(agentDir), env));
     engine.start();
     followRoutesFile(engine, warn);
-    await engine.services.backend.ready(); // the first request routes on the team's state, not a stale local copy
+    await engine.ready(); // the first request routes on the team's state (not a stale local copy) and floors' balances
     const token = resolveToken(env, engine.services.stateDir);
     const gateway = await startGateway({
       engine,

@@ -73,6 +73,11 @@ export interface RouterPlugin {
   statusMarks?(): string[];
   /** Background work (fetches) may start here; never awaited on the request path. */
   start?(): void;
+  /**
+   * Awaited once before the first prompt (the gateway: before it listens), after the team store's first sync: what
+   * the first decision must know that start() only began to fetch. Bounded, and never rejects.
+   */
+  ready?(): Promise<void>;
   close?(): Promise<void>;
 }
 

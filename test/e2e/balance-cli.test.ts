@@ -200,4 +200,16 @@ describe("balances through the pi CLI", () => {
       dir.cleanup();
     }
   });
+
+  it("waits for the first balance when none is known yet, so a new install's first prompt already skips", async () => {
+    answer = openRouterCredits(10, 8);
+    const dir = agent();
+    try {
+      const run = await dir.pi(["-p", "Say hi"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual(servedModels(), ["model-b"]);
+    } finally {
+      dir.cleanup();
+    }
+  });
 });

@@ -251,4 +251,37 @@ describe("balance book", () => {
     assert.equal(isStale({ amount: 1, fetchedAt: 0 }, BALANCE_STALE_AFTER_MS), true);
     assert.equal(isStale({ amount: 1, fetchedAt: 0, stale: true, error: "HTTP 503" }, 1), true);
   });
+  it("waits for the first fetch of a provider with no known balance, and not at all once every balance is known", async () => {
+    let answer: (value: Awaited<ReturnType<FetchLike>>) => void = () => {};
+    const fetch: FetchLike = () => new Promise((resolve) => (answer = resolve));
+    const book = new BalanceBook({ registry: () => registry, now: () => 0, fetch, retries: 0 });
+    const sources = balanceSources(config);
+    let done = false;
+    const waiting = book.firstReadings(sources, 3_600_000).then(() => (done = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(done, false, "no balance known: waits for the fetch");
+    answer(json(200, { balance_infos: [{ currency: "USD", total_balance: "1.00" }] }));
+    await waiting;
+    assert.equal(book.get("deepseek")!.amount, 1);
+    let fetchedAgain = false;
+    const known = new BalanceBook({
+      registry: () => registry,
+      now: () => 0,
+      fetch: async () => {
+        fetchedAgain = true;
+        return json(200, {});
+      },
+      shared: { read: () => ({ amount: 9, currency: "USD", fetchedAt: 0 }), write: () => {} },
+    });
+    await known.firstReadings(sources, 3_600_000);
+    assert.equal(fetchedAgain, false);
+  });
+  it("stops waiting for a first balance after the longest wait it is given", async () => {
+    const hanging: FetchLike = (_url, init) =>
+      new Promise((_resolve, reject) => init.signal.addEventListener("abort", () => reject(new Error("aborted"))));
+    const book = new BalanceBook({ registry: () => registry, now: () => 0, fetch: hanging, timeoutMs: 3_600_000 });
+    await book.firstReadings(balanceSources(config), 1);
+    assert.equal(book.get("deepseek"), undefined, "still unknown: the prompt routes without it");
+    await book.close();
+  });
 });
