@@ -3,7 +3,7 @@
 // weekly Opus window is used up and the Sonnet one barely touched. The Opus target is skipped with that window named;
 // the Sonnet target of the same route serves, and nothing claims the whole provider is out of quota.
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -30,25 +30,16 @@ describe("model-scoped quota windows through the pi CLI", () => {
     anthropic = await startAnthropicEmulator({ name: "A" });
     quota = await startQuotaEmulator();
     home = mkdtempSync(join(tmpdir(), "auto-router-scope-home-"));
-    dir = makeAgentDir({ routes: { routes: { main: routeInOrder(OPUS, SONNET) } } });
-    // pi's own anthropic models, sent to the emulator; the credential is a /login (OAuth) that has not expired.
+    // The credential is a /login (OAuth) that has not expired.
+    dir = makeAgentDir({
+      routes: { routes: { main: routeInOrder(OPUS, SONNET) } },
+      oauth: { anthropic: "sk-ant-oat01-emulated-access" },
+    });
+    // pi's own anthropic models, sent to the emulator.
     writeFileSync(
       join(dir.agentDir, "models.json"),
       JSON.stringify({ providers: { anthropic: { baseUrl: anthropic.url } } }),
     );
-    const auth = join(dir.agentDir, "auth.json");
-    writeFileSync(
-      auth,
-      JSON.stringify({
-        anthropic: {
-          type: "oauth",
-          access: "sk-ant-oat01-emulated-access",
-          refresh: "emulated-refresh",
-          expires: Date.now() + 24 * HOUR_MS,
-        },
-      }),
-    );
-    chmodSync(auth, 0o600);
   });
   after(async () => {
     await Promise.all([anthropic.close(), quota.close()]);
