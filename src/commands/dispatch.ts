@@ -6,6 +6,7 @@ import { modelsCommand, searchCommand } from "./catalogue-commands.ts";
 import { rulesCommand, shortcutsCommand } from "./reference-commands.ts";
 import { listCommand, showCommand, statusCommand } from "./route-commands.ts";
 import { switchCommand } from "./switch-command.ts";
+import { wrapLine } from "../ui/listing-widget.ts";
 
 /** The built-in subcommands; plugins add theirs (budget, balance, circuit, uvi, rate, shadow, ...) after these. */
 export const SUBCOMMANDS: Subcommand[] = [
@@ -34,11 +35,16 @@ export function splitArguments(text: string): string[] {
   return words;
 }
 
+/** The widest a help line gets: it fits a 120-column terminal with pi's margins, in print mode as in the TUI. */
+export const HELP_COLUMNS = 116;
+
+/** One line per subcommand; a description too long for HELP_COLUMNS continues under itself, broken between words. */
 export function helpText(subcommands: Subcommand[] = SUBCOMMANDS): string {
   const width = Math.max(...subcommands.map((s) => s.usage.length));
-  return ["/auto-router subcommands:", ...subcommands.map((s) => `  ${s.usage.padEnd(width)}  ${s.description}`)].join(
-    "\n",
-  );
+  return [
+    "/auto-router subcommands:",
+    ...subcommands.flatMap((s) => wrapLine(`  ${s.usage.padEnd(width)}  ${s.description}`, HELP_COLUMNS)),
+  ].join("\n");
 }
 
 export async function runCommand(

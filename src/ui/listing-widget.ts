@@ -1,6 +1,7 @@
 // A long /auto-router listing as a pi widget component. pi cuts a widget given as string[] after 10 lines ("...
 // (widget truncated)"), so `help` or `list` lost their ends; a component is rendered in full. Lines are wrapped to
-// the terminal width because pi's TUI refuses a rendered line wider than the terminal.
+// the terminal width because pi's TUI refuses a rendered line wider than the terminal: at spaces, never inside a word
+// or a table cell that fits, with a hanging indent.
 
 /** The part of pi's Component interface a widget needs (render returns readonly string[] on newer pi). */
 export interface ListingComponent {
@@ -29,24 +30,80 @@ function columnsOf(codePoint: number): number {
   return wide ? 2 : 1;
 }
 
-/** Splits one line into pieces of at most `width` columns; continuation pieces are indented by `indent` spaces. */
+/** Terminal columns of a text without escape sequences. */
+function textColumns(text: string): number {
+  let columns = 0;
+  for (const character of text) columns += columnsOf(character.codePointAt(0)!);
+  return columns;
+}
+
+/** A continuation line keeps at least this share of the width for text; a deeper hanging indent is not used. */
+const MIN_CONTINUATION_SHARE = 1 / 3;
+const MIN_CONTINUATION_COLUMNS = 10;
+
+/**
+ * Splits one line into pieces of at most `width` columns, breaking at spaces. Continuation pieces start under the
+ * table cell the break fell in (a cell starts after a gap of two or more spaces, as in `help` and `search`), so a
+ * wrapped description or routes column stays in its column; in a line's first cell, or when that would leave too
+ * little room, they are indented `indent` spaces more than the line. Only a word wider than a whole piece is cut.
+ */
 export function wrapLine(line: string, width: number, indent = 2): string[] {
   const limit = Math.max(1, width);
+  const text = line.replace(/\t/g, "  ");
+  if (textColumns(text) <= limit) return [text];
+  const leading = text.length - text.trimStart().length;
+  // Columns where a table cell starts: a word after two or more spaces, past the line's own indentation.
+  const cellStarts: number[] = [];
+  const tokens = text.match(/ +|[^ ]+/g) ?? [];
+  let column = 0;
+  for (const [index, token] of tokens.entries()) {
+    if (index > 0 && token[0] !== " " && tokens[index - 1]!.length >= 2 && column - tokens[index - 1]!.length > 0)
+      cellStarts.push(column);
+    column += textColumns(token);
+  }
+  const minRoom = Math.max(MIN_CONTINUATION_COLUMNS, Math.floor(limit * MIN_CONTINUATION_SHARE));
+  const hangingIndent = (breakColumn: number): string => {
+    const cell = cellStarts.filter((start) => start <= breakColumn).at(-1);
+    if (cell !== undefined && limit - cell >= minRoom) return " ".repeat(cell);
+    if (limit - (leading + indent) >= minRoom) return " ".repeat(leading + indent);
+    return limit - indent >= minRoom ? " ".repeat(indent) : "";
+  };
+
   const pieces: string[] = [];
+  let pad: string | undefined; // the hanging indent, fixed at the first break
   let current = "";
   let used = 0;
-  for (const character of line.replace(/\t/g, "  ")) {
-    const columns = columnsOf(character.codePointAt(0)!);
-    if (used + columns > limit && current !== "") {
-      pieces.push(current);
-      const pad = limit > indent + 2 ? " ".repeat(indent) : "";
-      current = pad;
-      used = pad.length;
+  let hasWord = false;
+  let space = ""; // the spaces before the next word, written only if that word stays on this piece
+  let originalColumn = 0; // where the next token starts in the unwrapped line
+  const breakLine = () => {
+    pad ??= hangingIndent(originalColumn);
+    pieces.push(current.trimEnd());
+    current = pad;
+    used = pad.length;
+    hasWord = false;
+    space = "";
+  };
+  for (const token of tokens) {
+    const columns = textColumns(token);
+    if (token[0] === " ") {
+      space = token;
+    } else {
+      if (hasWord && used + space.length + columns > limit) breakLine();
+      current += space;
+      used += space.length;
+      space = "";
+      for (const character of token) {
+        const characterColumns = columnsOf(character.codePointAt(0)!);
+        if (hasWord && used + characterColumns > limit) breakLine();
+        current += character;
+        used += characterColumns;
+        hasWord = true;
+      }
     }
-    current += character;
-    used += columns;
+    originalColumn += columns;
   }
-  pieces.push(current);
+  pieces.push(current.trimEnd());
   return pieces;
 }
 

@@ -187,7 +187,10 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
     }
     // Any subcommand the table above does not know yet (a plugin's) still runs and shows something that is no error.
     const help = await run("/auto-router help");
-    const names = (help.widget ?? help.notice.split("\n")).slice(1).map((line) => line.trim().split(/\s+/)[0]!);
+    // A subcommand's line starts with two spaces; a long description continues on lines indented further.
+    const names = (help.widget ?? help.notice.split("\n"))
+      .filter((line) => /^ {2}\S/.test(line))
+      .map((line) => line.trim().split(/\s+/)[0]!);
     assert.ok(names.length >= 20, names.join(" "));
     for (const name of names.filter((n) => !ran.has(n) && !["show", "reset", "clear", "switch"].includes(n))) {
       const shown = await run(`/auto-router ${name}`);

@@ -4,8 +4,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { aliasesCommand, resolveCommand } from "../../src/commands/alias-commands.ts";
 import { matchesQuery, modelsCommand, searchCommand } from "../../src/commands/catalogue-commands.ts";
-import type { CommandDeps, CommandOutput } from "../../src/commands/command-types.ts";
-import { completeCommand, runCommand, splitArguments } from "../../src/commands/dispatch.ts";
+import type { CommandDeps, CommandOutput, Subcommand } from "../../src/commands/command-types.ts";
+import {
+  completeCommand,
+  HELP_COLUMNS,
+  helpText,
+  runCommand,
+  SUBCOMMANDS,
+  splitArguments,
+} from "../../src/commands/dispatch.ts";
 import { nameCompletions, resolveName, MAX_MODEL_COMPLETIONS } from "../../src/commands/name-resolution.ts";
 import { commandOutput, MAX_NOTIFY_LINES, WIDGET_KEY } from "../../src/commands/output.ts";
 import { completeRate, parseRateArguments, rateCommand } from "../../src/ratings/rate-command.ts";
@@ -472,6 +479,29 @@ describe("dispatch and output", () => {
       "reset all",
     ]);
     assert.equal(completeCommand("nothing", deps), null);
+  });
+
+  it("fits every help line in HELP_COLUMNS, continuing a long description under itself without cutting a word", () => {
+    const long: Subcommand = {
+      name: "long",
+      usage: "long [a|b|c]",
+      description: `A description ${"with many words ".repeat(12)}that ends here`,
+      run: async () => {},
+    };
+    const lines = helpText([...SUBCOMMANDS, long]).split("\n");
+    for (const line of lines) assert.ok(line.length <= HELP_COLUMNS, line);
+    const descriptionColumn = lines.find((line) => line.includes("long [a|b|c]"))!.indexOf("A description");
+    const continued = lines.slice(lines.findIndex((line) => line.includes("long [a|b|c]")) + 1);
+    assert.ok(continued.length >= 2);
+    for (const line of continued) assert.equal(line.search(/\S/), descriptionColumn, line);
+    assert.equal(
+      lines.join(" ").replace(/\s+/g, " "),
+      `/auto-router subcommands: ${[...SUBCOMMANDS, long].map((s) => `${s.usage} ${s.description}`).join(" ")}`.replace(
+        /\s+/g,
+        " ",
+      ),
+      "every word whole, in order",
+    );
   });
 
   it("answers an unknown subcommand with an error that lists the subcommands", async () => {

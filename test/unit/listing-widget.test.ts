@@ -15,3 +15,39 @@ it("wraps a line wider than the terminal, counting wide characters as two column
   assert.deepEqual(pieces, [`${"a".repeat(30)}漢`, "  字漢字"]);
   for (const line of listingWidget([`⇄ ${"x".repeat(200)}`])().render(50)) assert.ok([...line].length <= 50, line);
 });
+
+it("wraps at spaces: a wrapped help description continues under itself, never split inside a word", () => {
+  const line = `  ${"switch <route|alias|provider/model>".padEnd(38)}  Switch pi to an auto-router route (by id or alias) or straight to one provider/model`;
+  const pieces = wrapLine(line, 119);
+  assert.deepEqual(pieces, [
+    `  ${"switch <route|alias|provider/model>".padEnd(38)}  Switch pi to an auto-router route (by id or alias) or straight to one`,
+    `${" ".repeat(42)}provider/model`,
+  ]);
+  assert.deepEqual(wrapLine(line, 80).slice(1), [
+    `${" ".repeat(42)}id or alias) or straight to one`,
+    `${" ".repeat(42)}provider/model`,
+  ]);
+});
+
+it("moves a table's last cell whole to the next line, indented, when the row is wider than the terminal", () => {
+  const row = `  mock-b/model-b${" ".repeat(17)}Model B${" ".repeat(12)}yes${" ".repeat(10)}128k    1.00/2.00    chain,other`;
+  const pieces = wrapLine(row, 90);
+  assert.equal(pieces.length, 2);
+  assert.equal(pieces[1], "    chain,other", "the routes cell is not cut (`chain,othe` / `r`)");
+  assert.ok(pieces[0]!.endsWith("1.00/2.00"));
+});
+
+it("indents a wrapped line of prose by two spaces more than the line, and keeps every piece within the width", () => {
+  const prose = "  Note: a rather long line of prose that has to wrap somewhere in the middle of it";
+  const pieces = wrapLine(prose, 30);
+  assert.deepEqual(pieces, [
+    "  Note: a rather long line of",
+    "    prose that has to wrap",
+    "    somewhere in the middle of",
+    "    it",
+  ]);
+  for (const width of [12, 20, 33, 57]) {
+    for (const piece of wrapLine(prose, width)) assert.ok(piece.length <= width, `${width}: ${piece}`);
+    assert.equal(wrapLine(prose, width).join(" ").replace(/\s+/g, " ").trim(), prose.trim(), "no word lost or cut");
+  }
+});
