@@ -17,6 +17,7 @@ import { catalogueModels, registryModels } from "./src/runtime/model-catalogue.t
 import { describeLoad } from "./src/state/config-file.ts";
 import { readModelsFileIds } from "./src/state/models-file.ts";
 import { redactText } from "./src/state/redact.ts";
+import { listingEntries } from "./src/ui/listing-entry.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 import { WarningSink } from "./src/ui/warning-sink.ts";
 import type { Notify } from "./src/runtime/services.ts";
@@ -110,13 +111,17 @@ export default function autoRouter(pi: ExtensionAPI): void {
     reload,
     unknownTargets,
   );
+  // Newer pi's TUI clips a long widget (and the footer under it): there long listings go into the chat. ctx.mode is
+  // "tui" only on those lines; RPC clients keep getting the widget's lines, pi 0.73 the widget (no entry renderers).
+  const listing = listingEntries(pi);
+  const listingFor = (ctx: ExtensionContext) => ((ctx as { mode?: string }).mode === "tui" ? listing : undefined);
   pi.registerCommand("auto-router", {
     description:
       "Auto router: status, list, explain, switch, budget, circuit, uvi, health, rate, shadow ... (/auto-router help)",
     getArgumentCompletions: (prefix) => completeCommand(prefix, deps, subcommands),
     handler: async (args, ctx) => {
       bind(ctx);
-      await runCommand(args, deps, commandOutput(ctx), subcommands);
+      await runCommand(args, deps, commandOutput(ctx, listingFor(ctx)), subcommands);
       if (isActive(ctx)) status.refreshWarnings();
     },
   });

@@ -144,9 +144,12 @@ export const resetCommand: Subcommand = {
 export const clearCommand: Subcommand = {
   name: "clear",
   usage: "clear",
-  description: "Hide the listing shown above the editor",
+  description: "Hide the long listing shown above the editor (pi 0.73; newer pi shows listings in the chat)",
   async run(_args, _deps, output) {
     if (output.clear) output.clear();
-    else output.info("nothing to clear: listings are only shown above the editor when there is a UI");
+    else
+      output.info(
+        "nothing to clear: a long listing is shown above the editor only on pi 0.73 (newer pi puts it in the chat; print mode prints it)",
+      );
   },
 };

@@ -1,10 +1,13 @@
 // Where command output goes. In the TUI and RPC modes: ctx.ui.notify (RPC shows it as an extension_ui_request line);
 // a listing longer than a notification can hold goes into a widget above the editor instead (RPC sends that as a
 // `setWidget` extension_ui_request), with a short notification pointing at it. The TUI gets the widget as a
-// component, because pi cuts a string[] widget after 10 lines. In print and JSON modes pi owns
+// component, because pi cuts a string[] widget after 10 lines. Newer pi's TUI clips what does not fit in the dock
+// around the editor, so there a long listing goes into the chat instead (`listing`, see ui/listing-entry.ts).
+// In print and JSON modes pi owns
 // stdout and every ctx.ui method is a no-op, so text goes to process.stdout (pi redirects an extension's stdout to
 // stderr there, keeping its own stdout clean); a command that fails there makes pi exit 1, so a script sees it.
 import { redactText } from "../state/redact.ts";
+import type { ListingSink } from "../ui/listing-entry.ts";
 import { listingWidget, type ListingComponent } from "../ui/listing-widget.ts";
 import type { CommandOutput } from "./command-types.ts";
 
@@ -26,7 +29,8 @@ export function widgetNotice(lines: string[]): string {
 
 // Command texts echo what the user typed (a provider name, a rating reason) and what providers said; a key pasted
 // into either must not reach the screen, stderr or an RPC client, so every text is redacted on its way out.
-export function commandOutput(context: { hasUI: boolean; ui: UiLike }): CommandOutput {
+// `listing` shows a long listing in the chat (newer pi's TUI); without it, long listings go into the widget.
+export function commandOutput(context: { hasUI: boolean; ui: UiLike }, listing?: ListingSink): CommandOutput {
   if (!context.hasUI) {
     const write = (text: string) => process.stdout.write(`${redactText(text)}\n`);
     const error = (text: string) => {
@@ -40,7 +44,9 @@ export function commandOutput(context: { hasUI: boolean; ui: UiLike }): CommandO
   const show = (raw: string, level: "info" | "warning") => {
     const text = redactText(raw);
     const lines = text.split("\n");
-    if (lines.length > MAX_NOTIFY_LINES && ui.setWidget) {
+    if (lines.length > MAX_NOTIFY_LINES && listing) {
+      listing(lines, level);
+    } else if (lines.length > MAX_NOTIFY_LINES && ui.setWidget) {
       // RPC clients only receive string[] widgets (pi ignores a component there), and the TUI replaces those lines
       // with the component at once: the same two calls serve both without asking which mode pi runs in.
       ui.setWidget(WIDGET_KEY, lines);
@@ -57,6 +63,7 @@ export function commandOutput(context: { hasUI: boolean; ui: UiLike }): CommandO
     error: (text) => ui.notify(redactText(text), "error"),
     select: ui.select ? (title, options) => ui.select!(redactText(title), options) : undefined,
     confirm: ui.confirm ? (title, message) => ui.confirm!(redactText(title), redactText(message)) : undefined,
-    clear: ui.setWidget ? () => ui.setWidget!(WIDGET_KEY, undefined) : undefined,
+    // With listings in the chat there is no widget to hide (and the chat keeps what it shows).
+    clear: ui.setWidget && !listing ? () => ui.setWidget!(WIDGET_KEY, undefined) : undefined,
   };
 }

@@ -1,7 +1,7 @@
-// A long /auto-router listing as a pi widget component. pi cuts a widget given as string[] after 10 lines ("...
-// (widget truncated)"), so `help` or `list` lost their ends; a component is rendered in full. Lines are wrapped to
-// the terminal width because pi's TUI refuses a rendered line wider than the terminal: at spaces, never inside a word
-// or a table cell that fits, with a hanging indent.
+// A long /auto-router listing as a pi component (a widget above the editor on pi 0.73, an entry in the chat on newer
+// pi). pi cuts a widget given as string[] after 10 lines ("... (widget truncated)"), so `help` or `list` lost their
+// ends; a component is rendered in full. Lines are wrapped to the terminal width because pi's TUI refuses a rendered
+// line wider than the terminal: at spaces, never inside a word or a table cell that fits, with a hanging indent.
 
 /** The part of pi's Component interface a widget needs (render returns readonly string[] on newer pi). */
 export interface ListingComponent {
@@ -107,12 +107,17 @@ export function wrapLine(line: string, width: number, indent = 2): string[] {
   return pieces;
 }
 
-/** The widget factory pi's setWidget takes: every line of the listing, wrapped to the width pi renders at. */
-export function listingWidget(lines: readonly string[]): () => ListingComponent {
-  return () => ({
+/** The component pi renders: every line of the listing, wrapped to the width pi renders at; `style` colours a piece. */
+export function listingComponent(lines: readonly string[], style: (piece: string) => string = (piece) => piece) {
+  return {
     // One column of margin on the left, like pi's own string[] widgets.
     render: (width: number) =>
-      width < 2 ? [] : lines.flatMap((line) => wrapLine(line, width - 1).map((piece) => ` ${piece}`)),
+      width < 2 ? [] : lines.flatMap((line) => wrapLine(line, width - 1).map((piece) => ` ${style(piece)}`)),
     invalidate: () => {},
-  });
+  } satisfies ListingComponent;
+}
+
+/** The widget factory pi's setWidget takes. */
+export function listingWidget(lines: readonly string[]): () => ListingComponent {
+  return () => listingComponent(lines);
 }

@@ -543,4 +543,28 @@ describe("dispatch and output", () => {
     output.clear!();
     assert.deepEqual(widgets[1], [WIDGET_KEY, undefined]);
   });
+
+  it("puts a long listing into the chat where pi gives a listing sink (newer pi's TUI), never into the widget", () => {
+    const notified: Array<[string, string | undefined]> = [];
+    const widgets: unknown[] = [];
+    const listed: Array<[string[], string]> = [];
+    const output = commandOutput(
+      {
+        hasUI: true,
+        ui: {
+          notify: (text, level) => void notified.push([text, level]),
+          setWidget: (...call) => void widgets.push(call),
+        },
+      },
+      (lines, level) => void listed.push([lines, level]),
+    );
+    const long = Array.from({ length: MAX_NOTIFY_LINES + 1 }, (_, index) => `line ${index + 1}`);
+    output.warn(long.join("\n"));
+    assert.deepEqual(listed, [[long, "warning"]], "every line, with its level");
+    assert.deepEqual(widgets, [], "no widget: newer pi clips it, and the footer under it");
+    assert.deepEqual(notified, [], "the listing itself is in the chat: no notice pointing elsewhere");
+    output.info("short");
+    assert.deepEqual(notified, [["short", "info"]]);
+    assert.equal(output.clear, undefined, "nothing above the editor to clear");
+  });
 });

@@ -1,6 +1,8 @@
-// The component that shows long /auto-router listings in the TUI: every line, none wider than the terminal.
+// The component that shows long /auto-router listings in the TUI (a widget on pi 0.73, a chat entry on newer pi): every
+// line, none wider than the terminal, wrapped between words.
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import { LISTING_ENTRY_TYPE, listingEntries } from "../../src/ui/listing-entry.ts";
 import { listingWidget, wrapLine } from "../../src/ui/listing-widget.ts";
 
 it("renders every line of a listing longer than pi's 10-line widget cap", () => {
@@ -50,4 +52,29 @@ it("indents a wrapped line of prose by two spaces more than the line, and keeps 
     for (const piece of wrapLine(prose, width)) assert.ok(piece.length <= width, `${width}: ${piece}`);
     assert.equal(wrapLine(prose, width).join(" ").replace(/\s+/g, " ").trim(), prose.trim(), "no word lost or cut");
   }
+});
+
+it("registers a renderer for listing entries where pi has entry renderers, and appends each listing as one entry", () => {
+  const renderers = new Map<string, (entry: { data?: unknown }, options: unknown, theme: unknown) => unknown>();
+  const appended: Array<[string, unknown]> = [];
+  const sink = listingEntries({
+    appendEntry: (type, data) => void appended.push([type, data]),
+    registerEntryRenderer: (type, renderer) => void renderers.set(type, renderer as never),
+  });
+  assert.ok(sink);
+  const lines = Array.from({ length: 30 }, (_, index) => `line ${index + 1}`);
+  sink(lines, "warning");
+  assert.deepEqual(appended, [[LISTING_ENTRY_TYPE, { lines, level: "warning" }]]);
+  const theme = { fg: (color: string, text: string) => `<${color}>${text}` };
+  const component = renderers.get(LISTING_ENTRY_TYPE)!({ data: appended[0]![1] }, {}, theme) as {
+    render(width: number): string[];
+  };
+  const rendered = component.render(80);
+  assert.equal(rendered.length, 30, "every line: the chat scrolls, nothing is clipped");
+  assert.equal(rendered.at(-1), " <warning>line 30");
+  assert.equal(renderers.get(LISTING_ENTRY_TYPE)!({ data: { other: 1 } }, {}, theme), undefined, "not a listing");
+});
+
+it("leaves listings to the widget on a pi without entry renderers (0.73)", () => {
+  assert.equal(listingEntries({ appendEntry: () => assert.fail("no entry on 0.73") }), undefined);
 });
