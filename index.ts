@@ -133,14 +133,14 @@ export default function autoRouter(pi: ExtensionAPI): void {
     bind(ctx); // after registerModels: warnings about the registered models reach this session
     checkConfig(); // again with pi's registry, which knows models.json and other extensions' providers
     engine.start();
-    if (isActive(ctx)) status.render();
+    if (isActive(ctx)) status.select(ctx.model!.id);
   });
   pi.on("turn_start", (_event, ctx) => {
     bind(ctx);
   });
-  pi.on("model_select", (_event, ctx) => {
+  pi.on("model_select", (event, ctx) => {
     bind(ctx);
-    if (isActive(ctx)) status.render();
+    if (isActive(ctx)) status.select(event.model.id);
     else status.clear();
   });
   pi.on("input", async (event, ctx) => {

@@ -7,7 +7,10 @@ export const STATUS_KEY = "auto-router";
 export const STATUS_MAX_CHARS = 78;
 
 export interface StatusView {
+  /** The route selected in pi (auto-router/<route>). */
   routeId?: string;
+  /** The route whose targets the last request used, when a tier (`@reasoning`, a rule, the intent) moved it there. */
+  servingRouteId?: string;
   tier?: string;
   /** Where the tier came from: only a typed shortcut is shown as `@tier`. */
   tierSource?: "shortcut" | "rule" | "intent" | "none";
@@ -34,7 +37,9 @@ function tierText(view: StatusView): string | undefined {
  * too long, the least important segments are dropped first, and only the last one kept is shortened.
  */
 export function formatStatus(view: StatusView): string {
-  const parts: string[] = [`⇄ ${view.routeId ?? "auto-router"}`, ...(view.marks ?? [])];
+  const route = view.routeId ?? "auto-router";
+  const serving = view.servingRouteId && view.servingRouteId !== route ? ` -> ${view.servingRouteId}` : "";
+  const parts: string[] = [`⇄ ${route}${serving}`, ...(view.marks ?? [])];
   if (view.warnings.length) parts.push(warningsText(view.warnings, STATUS_MAX_CHARS - parts.join(" · ").length - 3));
   if (view.phase) parts.push(view.phase);
   else if (view.servedKey)
@@ -69,6 +74,7 @@ export class StatusLine implements StatusSink {
   /** Updated in place on every request (text() copies it): one shape with every field, no copy per callback. */
   private readonly view: StatusView = {
     routeId: undefined,
+    servingRouteId: undefined,
     tier: undefined,
     tierSource: undefined,
     intent: undefined,
@@ -98,6 +104,35 @@ export class StatusLine implements StatusSink {
     private readonly shown: () => boolean = () => true,
   ) {}
 
+  /**
+   * The user selected auto-router/<routeId> (in /model, with /auto-router switch, or at start): the line names it at
+   * once, and what it said about another route's last request (served target, tier, intent, that decision's
+   * warnings) goes until this route's first request.
+   */
+  select(routeId: string): void {
+    this.forRoute(routeId);
+    this.render();
+  }
+
+  /** Drops the request details of another route than `routeId` and makes `routeId` the line's route. */
+  private forRoute(routeId: string): void {
+    const view = this.view;
+    if (view.routeId !== routeId) {
+      view.servingRouteId = undefined;
+      view.tier = undefined;
+      view.tierSource = undefined;
+      view.intent = undefined;
+      view.confidence = undefined;
+      view.phase = undefined;
+      view.servedKey = undefined;
+      view.failovers = undefined;
+      view.warnings = [];
+      this.unbuiltWarnings = undefined;
+      this.lastDecision = undefined;
+    }
+    view.routeId = routeId;
+  }
+
   setConfigWarning(text: string | undefined): void {
     this.configWarnings = text ? [text] : [];
     this.render();
@@ -108,8 +143,9 @@ export class StatusLine implements StatusSink {
    * line is shown (print mode, the SDK, the gateway) they are never needed.
    */
   onDecision(decision: Decision, extraWarnings: () => string[] = () => []): void {
+    this.forRoute(decision.requestedRouteId);
     const view = this.view;
-    view.routeId = decision.requestedRouteId;
+    view.servingRouteId = decision.routeId;
     view.tier = decision.trace.tier;
     view.tierSource = decision.trace.tierSource;
     view.intent = decision.trace.intent;
@@ -142,13 +178,13 @@ export class StatusLine implements StatusSink {
   }
 
   onAttempt(routeId: string, candidate: Candidate, attempt: number): void {
-    this.view.routeId = routeId;
+    this.forRoute(routeId);
     this.view.phase = attempt > 1 ? `failing over → ${candidate.key}` : `→ ${candidate.key}…`;
     this.renderSoon();
   }
 
   onCommitted(routeId: string, candidate: Candidate): void {
-    this.view.routeId = routeId;
+    this.forRoute(routeId);
     this.view.phase = undefined;
     this.view.servedKey = candidate.key;
     this.renderSoon();
@@ -156,15 +192,15 @@ export class StatusLine implements StatusSink {
 
   onWaiting(routeId: string, key: string, until: number, notice?: string): void {
     const seconds = Math.max(0, Math.ceil((until - this.now()) / 1000));
-    this.view.routeId = routeId;
+    this.forRoute(routeId);
     this.view.phase = `waiting ${seconds}s for ${key}`;
     this.render();
     if (notice) this.announce?.(notice);
   }
 
   onFinished(routeId: string, outcome: RequestOutcome, servedKey: string | undefined, failovers: number): void {
+    this.forRoute(routeId);
     const view = this.view;
-    view.routeId = routeId;
     view.phase = outcome === "success" ? undefined : outcome === "aborted" ? "aborted" : "no target served";
     view.servedKey = servedKey ?? view.servedKey;
     view.failovers = failovers;

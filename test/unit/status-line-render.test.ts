@@ -105,4 +105,64 @@ describe("status line rendering", () => {
     status.render();
     assert.deepEqual([published, built], [["⇄ main · → a/x"], 1]);
   });
+
+  it("names the route selected in pi at once and drops what it said about another route's last request", () => {
+    const published: Array<string | undefined> = [];
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+    );
+    status.select("chain");
+    assert.deepEqual(published, ["⇄ chain"], "not `⇄ auto-router` before the first request");
+    const decision = {
+      requestedRouteId: "chain",
+      routeId: "chain",
+      candidates: [{ ...candidate, warnings: ["budget a 85%"] }],
+      skipped: [],
+      trace: { tier: "reasoning", tierSource: "intent", intent: "analysis", intentConfidence: 0.63 },
+    } as unknown as Decision;
+    status.onDecision(decision);
+    status.onFinished("chain", "success", "a/x", 0);
+    assert.equal(published.at(-1), "⇄ chain · ⚠ budget a 85% · → a/x · tier reasoning (intent) · analysis 0.63");
+    status.select("other");
+    assert.equal(published.at(-1), "⇄ other");
+    status.refreshWarnings();
+    assert.equal(status.text(), "⇄ other", "chain's decision warnings do not come back after a command");
+    status.select("other");
+    assert.equal(published.at(-1), "⇄ other");
+  });
+
+  it("keeps the line's request details when the route selected again is the one they are about", () => {
+    const status = new StatusLine(
+      () => {},
+      () => 0,
+    );
+    status.select("chain");
+    status.onAttempt("chain", candidate, 1);
+    status.onFinished("chain", "success", "a/x", 0);
+    status.select("chain");
+    assert.equal(status.text(), "⇄ chain · → a/x");
+  });
+
+  it("shows the route a tier moved the request to after the selected route, until a request stays on it", () => {
+    const status = new StatusLine(
+      () => {},
+      () => 0,
+    );
+    status.select("chain");
+    const onRoute = (routeId: string, tier?: string) =>
+      ({
+        requestedRouteId: "chain",
+        routeId,
+        candidates: [],
+        skipped: [],
+        trace: { tier, tierSource: tier ? "shortcut" : "none" },
+      }) as unknown as Decision;
+    status.onDecision(onRoute("other", "reasoning"));
+    status.onFinished("chain", "success", "a/x", 0);
+    assert.equal(status.text(), "⇄ chain -> other · → a/x · @reasoning");
+    status.onDecision(onRoute("chain"));
+    status.onFinished("chain", "success", "a/x", 0);
+    assert.equal(status.text(), "⇄ chain · → a/x");
+  });
 });
