@@ -67,7 +67,11 @@ export async function runCommand(
   }
 }
 
-/** pi passes the whole argument text before the cursor; a chosen value replaces all of it. */
+/**
+ * pi passes the whole argument text before the cursor; a chosen value replaces all of it, as is (pi adds a space only
+ * after a command's own name). A subcommand's name is offered with the space after it, as pi completes `/auto-router `
+ * itself, so what is typed next is its argument (and is completed as one).
+ */
 export function completeCommand(
   prefix: string,
   deps: CommandDeps,
@@ -77,7 +81,7 @@ export function completeCommand(
   if (space === -1) {
     const items = subcommands
       .filter((s) => s.name.startsWith(prefix))
-      .map((s) => ({ value: s.name, label: s.name, description: s.description }));
+      .map((s) => ({ value: `${s.name} `, label: s.name, description: s.description }));
     return items.length ? items : null;
   }
   const name = prefix.slice(0, space);

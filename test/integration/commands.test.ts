@@ -76,7 +76,8 @@ describe("/auto-router subcommands through pi", () => {
 
   it("completes subcommand names and their arguments: routes, aliases, provider/model ids, scopes and flags", async () => {
     const { h } = await start();
-    assert.deepEqual(await complete(h, "sh"), ["show", "shortcuts", "shadow"]);
+    // A subcommand's name comes with the space after it: what is typed next is its argument.
+    assert.deepEqual(await complete(h, "sh"), ["show ", "shortcuts ", "shadow "]);
     assert.deepEqual(await complete(h, "show "), ["show main", "show deep"]);
     const switchItems = await complete(h, "switch ");
     for (const expected of [

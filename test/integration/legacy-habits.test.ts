@@ -46,7 +46,7 @@ describe("habits from the earlier pi-auto-router", () => {
       await h.command("/auto-router test-resolve"),
       /usage: \/auto-router test-resolve <alias>|usage: \/auto-router resolve <alias>/,
     );
-    assert.deepEqual(await complete(h, "test-r"), ["test-resolve"]);
+    assert.deepEqual(await complete(h, "test-r"), ["test-resolve "]);
     assert.deepEqual(await complete(h, "test-resolve q"), ["test-resolve quick"]);
   });
 

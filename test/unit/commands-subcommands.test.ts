@@ -470,7 +470,7 @@ describe("shadow", () => {
 describe("dispatch and output", () => {
   it("completes subcommand names with the built-in and plugin tables, and full values for nested arguments", () => {
     const deps = fakeDeps();
-    assert.deepEqual(values(completeCommand("sh", deps)), ["show", "shortcuts"]);
+    assert.deepEqual(values(completeCommand("sh", deps)), ["show ", "shortcuts "]);
     assert.deepEqual(values(completeCommand("switch qu", deps)), ["switch quick"]);
     assert.deepEqual(values(completeCommand("reset ", deps)), [
       "reset cooldowns",
@@ -479,6 +479,15 @@ describe("dispatch and output", () => {
       "reset all",
     ]);
     assert.equal(completeCommand("nothing", deps), null);
+  });
+
+  it("ends a completed subcommand name with a space, so what is typed next is its argument and completes as one", () => {
+    const deps = fakeDeps();
+    // pi puts an argument completion's value in place of the argument text as is (no space of its own).
+    const [switchName] = values(completeCommand("swi", deps));
+    assert.equal(switchName, "switch ");
+    assert.deepEqual(values(completeCommand(`${switchName}qu`, deps)), ["switch quick"]);
+    assert.deepEqual(values(completeCommand("switch", deps)), ["switch "], "a complete name still gets its space");
   });
 
   it("fits every help line in HELP_COLUMNS, continuing a long description under itself without cutting a word", () => {
