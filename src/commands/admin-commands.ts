@@ -96,13 +96,21 @@ export const reloadCommand: Subcommand = {
   usage: "reload",
   description: "Re-read the routes file and re-register the auto-router models",
   async run(_args, deps, output) {
-    const lines = deps.reload();
+    // Reloading reports the file's issues itself (a warning, or an error when the file cannot be used); the command
+    // says what it did and how many there were, instead of showing them a second time.
+    deps.reload();
     const loaded = deps.services.config.state;
     const summary =
       loaded.origin === "file"
         ? `reloaded ${loaded.file}: ${Object.keys(loaded.config.routes).length} routes`
         : `${loaded.file}: ${describeOrigin(loaded)}`;
-    (loaded.issues.some((i) => i.severity === "error") ? output.warn : output.info)([summary, ...lines].join("\n"));
+    const errors = loaded.issues.filter((issue) => issue.severity === "error").length;
+    const warnings = loaded.issues.length - errors;
+    const counts = [
+      errors ? `${errors} error${errors > 1 ? "s" : ""}` : "",
+      warnings ? `${warnings} warning${warnings > 1 ? "s" : ""}` : "",
+    ].filter(Boolean);
+    (errors ? output.warn : output.info)(`${summary}${counts.length ? `; ${counts.join(", ")} (shown above)` : ""}`);
   },
 };
 

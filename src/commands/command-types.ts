@@ -21,7 +21,7 @@ export interface CommandDeps {
   runtime: RouterRuntime;
   services: Services;
   config(): RouterConfig;
-  /** Re-reads the routes file and re-registers the virtual models. */
+  /** Re-reads the routes file and re-registers the virtual models; the reload reports the file's issues itself. */
   reload(): string[];
   /** Switches pi's model to auto-router/<route> or provider/model; returns what happened. */
   switchModel(provider: string, modelId: string): Promise<boolean>;

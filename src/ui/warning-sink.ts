@@ -9,6 +9,19 @@ export interface WarningContext {
   ui: { notify(message: string, level?: "info" | "warning" | "error"): void };
 }
 
+/**
+ * pi's TUI starts a warning notification with "Warning: " and an error with "Error: ". A text that names its level
+ * itself (config issues read "error: <file>:8:23 ...", unknown targets "auto-router: warning: ...", as they must on
+ * stderr) would read "Error: error: ..." there: its own label is dropped from the notification.
+ */
+export function withoutLevelLabel(text: string, level: NoticeLevel): string {
+  if (level === "info") return text;
+  const label = `${level}: `;
+  if (text.startsWith(label)) return text.slice(label.length);
+  if (text.startsWith(`auto-router: ${label}`)) return `auto-router: ${text.slice(`auto-router: ${label}`.length)}`;
+  return text;
+}
+
 export class WarningSink {
   private context: WarningContext | undefined;
   private readonly pending: Array<{ text: string; level: NoticeLevel }> = [];
@@ -34,7 +47,7 @@ export class WarningSink {
     const context = this.context;
     if (!context) return void this.pending.push({ text, level });
     try {
-      if (context.hasUI) context.ui.notify(text, level);
+      if (context.hasUI) context.ui.notify(withoutLevelLabel(text, level), level);
       else this.stderr(`${text}\n`);
     } catch {
       this.stderr(`${text}\n`); // a stale context after /reload throws

@@ -2,6 +2,7 @@
 // the command dependencies (no pi).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { reloadCommand } from "../../src/commands/admin-commands.ts";
 import { aliasesCommand, resolveCommand } from "../../src/commands/alias-commands.ts";
 import { matchesQuery, modelsCommand, searchCommand } from "../../src/commands/catalogue-commands.ts";
 import type { CommandDeps, CommandOutput, Subcommand } from "../../src/commands/command-types.ts";
@@ -575,5 +576,32 @@ describe("dispatch and output", () => {
     output.info("short");
     assert.deepEqual(notified, [["short", "info"]]);
     assert.equal(output.clear, undefined, "nothing above the editor to clear");
+  });
+
+  it("says how many issues a reload found instead of repeating the ones the reload already reported", async () => {
+    const output = recordingOutput();
+    let reloads = 0;
+    const deps = {
+      ...fakeDeps(),
+      reload: () => {
+        reloads += 1;
+        return ["warning: /x/auto-router.routes.json:2:3 at shortcuts: unknown key (ignored)"];
+      },
+      services: {
+        config: {
+          state: {
+            origin: "file",
+            file: "/x/auto-router.routes.json",
+            config: CONFIG,
+            issues: [{ severity: "warning", path: "shortcuts", message: "unknown key (ignored)" }],
+          },
+        },
+      } as unknown as CommandDeps["services"],
+    };
+    await reloadCommand.run([], deps, output);
+    assert.equal(reloads, 1);
+    assert.deepEqual(output.lines, [
+      { level: "info", text: "reloaded /x/auto-router.routes.json: 2 routes; 1 warning (shown above)" },
+    ]);
   });
 });
