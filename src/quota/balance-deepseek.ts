@@ -16,7 +16,9 @@ export function parseDeepSeekBalance(body: unknown): ParsedBalance {
   if (!Array.isArray(infos) || infos.length === 0) throw new Error("DeepSeek balance answer has no balance_infos");
   const currencyOf = (info: { currency?: string }) => (info.currency ?? "USD").toUpperCase();
   const chosen = infos.find((info) => currencyOf(info) === "USD") ?? infos[0]!;
-  const amount = Number(chosen.total_balance);
+  // Number("") and Number(null) are 0: an empty amount would read as a spent balance and block the provider.
+  const raw = chosen.total_balance;
+  const amount = typeof raw === "number" || (typeof raw === "string" && raw.trim() !== "") ? Number(raw) : Number.NaN;
   if (!Number.isFinite(amount)) throw new Error("DeepSeek balance answer has no numeric total_balance");
   return { amount, currency: currencyOf(chosen) };
 }

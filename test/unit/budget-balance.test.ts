@@ -33,6 +33,17 @@ describe("balance parsers", () => {
     const body = { is_available: true, balance_infos: [{ currency: "cny", total_balance: "30.00" }] };
     assert.deepEqual(parseDeepSeekBalance(body), { amount: 30, currency: "CNY" });
   });
+  it("refuses a DeepSeek answer whose amount is empty instead of reading it as a spent $0 balance", () => {
+    for (const total_balance of ["", "  ", null, undefined, "n/a"]) {
+      const body = { is_available: true, balance_infos: [{ currency: "USD", total_balance }] };
+      assert.throws(() => parseDeepSeekBalance(body), /no numeric total_balance/, String(total_balance));
+    }
+    assert.deepEqual(
+      parseDeepSeekBalance({ balance_infos: [{ currency: "USD", total_balance: "0.00" }] }),
+      { amount: 0, currency: "USD" },
+      "a real zero stays zero",
+    );
+  });
   it("shows dollars with a $ and any other currency by its code, without one", () => {
     assert.equal(formatBalance(12.5, "USD"), "$12.50");
     assert.equal(formatBalance(30, "CNY"), "30.00 CNY");
