@@ -63,7 +63,15 @@ export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions)
         headers: options.headers,
         signal: controller.signal,
       });
-      if (response.ok) return await response.json();
+      if (response.ok) {
+        try {
+          return await response.json();
+        } catch {
+          // A login page or a proxy's HTML with a 200: say so, not "SyntaxError reaching ...".
+          lastError = `the answer from ${describeUrl(url)} (HTTP ${response.status}) is not JSON`;
+          continue;
+        }
+      }
       lastError = `HTTP ${response.status} from ${describeUrl(url)}`;
       if (isFinalStatus(response.status)) break;
     } catch (error) {

@@ -77,6 +77,20 @@ describe("balance fetch", () => {
     assert.deepEqual(body, { ok: 1 });
     assert.deepEqual(waits, [100]);
   });
+  it("says an answer that is not JSON is not JSON, not 'SyntaxError reaching'", async () => {
+    const fetch: FetchLike = async () => ({
+      ok: true,
+      status: 200,
+      json: async () => JSON.parse("<html>login</html>"),
+    });
+    await assert.rejects(
+      fetchJsonWithRetry("http://127.0.0.1:1/usage?token=x", { headers: {}, fetch, sleep: noSleep }),
+      (error: Error) => {
+        assert.equal(error.message, "the answer from http://127.0.0.1:1/usage (HTTP 200) is not JSON");
+        return true;
+      },
+    );
+  });
   it("gives up after the bounded number of retries and never puts the key in the error", async () => {
     let calls = 0;
     const fetch: FetchLike = async () => {
