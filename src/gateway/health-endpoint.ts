@@ -30,7 +30,8 @@ export interface ProviderHealthLine {
     resolvable: boolean;
     breaker: string;
     coolingDown: boolean;
-    probe?: { ok: boolean; status?: number; latencyMs: number; failureKind?: string };
+    /** `error`: why a failed probe failed (redacted), as `/auto-router health --probe` shows it. */
+    probe?: { ok: boolean; status?: number; latencyMs: number; failureKind?: string; error?: string };
   }>;
 }
 
@@ -80,6 +81,7 @@ export function healthLine(report: ProviderHealth, now: number, status?: Provide
               status: target.probe.status,
               latencyMs: target.probe.latencyMs,
               failureKind: target.probe.failureKind,
+              ...(target.probe.error ? { error: target.probe.error } : {}),
             },
           }
         : {}),

@@ -70,7 +70,13 @@ describe("gateway: /health/providers and the usage API", () => {
 
     // The usage API starts failing: a probe says so, live; the unprobed report keeps the background reading.
     quota.reply(USAGE_PATH, { status: 500, body: { error: "usage API down" } });
+    anthropic.enqueue({ status: 401, errorMessage: "invalid bearer token for this account" });
     const probed = await health("?probe=1");
+    // A failed probe says why, as /auto-router health --probe does.
+    const probe = probed.providers.find((p: any) => p.provider === "anthropic").targets[0].probe;
+    assert.equal(probe.ok, false);
+    assert.equal(probe.failureKind, "auth");
+    assert.match(probe.error, /invalid bearer token for this account/);
     const live = probed.providers.find((p: any) => p.provider === "anthropic").quotaSource;
     assert.equal(live.live, true);
     assert.equal(live.ok, false);
