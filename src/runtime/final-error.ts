@@ -91,9 +91,12 @@ export function noTargetText(
   now = 0,
   overHttp = false,
 ): string {
-  const when = firstAvailable
-    ? ` First available: ${firstAvailable.key} at ${formatClock(firstAvailable.until, now)}.`
-    : "";
+  // A time already past (a half-open breaker whose one probe is still out): the target is free again any moment.
+  const when = !firstAvailable
+    ? ""
+    : firstAvailable.until > now
+      ? ` First available: ${firstAvailable.key} at ${formatClock(firstAvailable.until, now)}.`
+      : ` First available: ${firstAvailable.key}, any moment now.`;
   const why = reasons.length ? ` (${reasons.join("; ")})` : "";
   return `auto-router: no target of route ${routeId} is available now${why}.${when} ${seeAlso("list", overHttp)}`;
 }

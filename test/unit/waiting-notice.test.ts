@@ -1,7 +1,7 @@
 // The one line a print-mode run gets while the router waits for a cooling target.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { waitingText } from "../../src/runtime/final-error.ts";
+import { noTargetText, waitingText } from "../../src/runtime/final-error.ts";
 import { StatusLine } from "../../src/ui/status-line.ts";
 
 describe("waiting notice", () => {
@@ -40,5 +40,19 @@ describe("waiting notice", () => {
     status.onWaiting("main", "a/x", 11_000);
     assert.deepEqual(announced, ["the notice"]);
     assert.match(published.at(-1)!, /waiting 10s for a\/x/);
+  });
+
+  it("never gives a first-available time that has passed (a breaker's probe still out): 'any moment now'", () => {
+    const now = Date.parse("2026-11-30T13:13:50Z");
+    const past = noTargetText(
+      "main",
+      ["a/x: half-open: a probe is already in flight"],
+      { key: "a/x", until: now - 8000 },
+      now,
+    );
+    assert.match(past, /First available: a\/x, any moment now\./);
+    assert.doesNotMatch(past, /\(in 0s\)/);
+    const future = noTargetText("main", [], { key: "a/x", until: now + 30_000 }, now);
+    assert.match(future, /First available: a\/x at \d\d:\d\d:\d\d \(in 30s\)\./);
   });
 });
