@@ -107,8 +107,9 @@ async function main(): Promise<number> {
   const outputs: Array<{ source: string; text: string }> = [];
   const replies = leakyReplies(secrets);
   try {
-    const printRuns: Array<{ route: string; args: string[] }> = [
-      { route: "leak-1", args: ["-p", "first question"] },
+    // `exit`: 1 for the commands pi refuses (an /auto-router command that fails in print mode exits 1), 0 otherwise.
+    const printRuns: Array<{ route: string; args: string[]; exit: number }> = [
+      { route: "leak-1", args: ["-p", "first question"], exit: 0 },
       {
         route: "leak-2",
         args: [
@@ -118,11 +119,12 @@ async function main(): Promise<number> {
           "second question",
           `/auto-router rate bad it leaked ${secrets.googleKey} and Bearer ${secrets.bearer}`,
         ],
+        exit: 0,
       },
-      { route: "leak-1", args: ["-p", `/auto-router budget set ${secrets.openaiKey} 5`] },
-      { route: "leak-1", args: ["-p", `/auto-router budget set sec-a ${secrets.anthropicKey}`] },
-      { route: "leak-1", args: ["-p", `/auto-router budget set sec-a 5 ${secrets.jwt}`] },
-      { route: "leak-1", args: ["-p", `/auto-router explain ${secrets.urlKey}`] },
+      { route: "leak-1", args: ["-p", `/auto-router budget set ${secrets.openaiKey} 5`], exit: 1 },
+      { route: "leak-1", args: ["-p", `/auto-router budget set sec-a ${secrets.anthropicKey}`], exit: 1 },
+      { route: "leak-1", args: ["-p", `/auto-router budget set sec-a 5 ${secrets.jwt}`], exit: 1 },
+      { route: "leak-1", args: ["-p", `/auto-router explain ${secrets.urlKey}`], exit: 1 },
     ];
     const runs = options.quick ? printRuns.slice(0, 4) : printRuns;
     for (const [index, run] of runs.entries()) {
@@ -139,7 +141,11 @@ async function main(): Promise<number> {
         { source: `pi ${run.args.join(" ").slice(0, 40)}… stdout`, text: result.stdout },
         { source: `pi … stderr (run ${index + 1})`, text: result.stderr },
       );
-      report.check(`pi run ${index + 1} exits 0`, result.code === 0, result.code === 0 ? "" : `exit ${result.code}`);
+      report.check(
+        `pi run ${index + 1} exits ${run.exit}`,
+        result.code === run.exit,
+        result.code === run.exit ? "" : `exit ${result.code}`,
+      );
     }
 
     fixture.targets.a.emulator.enqueue(replies.a[2]!);
