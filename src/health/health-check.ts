@@ -9,7 +9,7 @@ import { startTarget, type RegistryLike, type StreamFunction } from "../runtime/
 import { accountOf, routeTargetKey, targetKey, type TargetStatus } from "../routing/types.ts";
 import { redactText } from "../state/redact.ts";
 import { unhealthyReason, type HealthRecord, type ProbeResult } from "./health-book.ts";
-import type { QuotaSource, SourceReading } from "../quota/source-cache.ts";
+import type { QuotaSource, SourceCache, SourceReading } from "../quota/source-cache.ts";
 
 /** A probe or usage-API check slower than this is reported as failed. */
 export const HEALTH_CHECK_TIMEOUT_MS = 15_000;
@@ -49,6 +49,9 @@ export interface ProviderHealth {
   unhealthy?: string;
 }
 
+/** Quota pacing's usage-API sources and their last readings (the health check reports them; `probe` fetches). */
+export type UsageReadings = Pick<SourceCache, "list" | "reading">;
+
 export interface HealthInput {
   config: RouterConfig;
   registry: RegistryLike | undefined;
@@ -56,9 +59,8 @@ export interface HealthInput {
   cooldowns: Record<string, { until: number; kind: string }>;
   targetStatus: Record<string, Partial<TargetStatus>>;
   records: (provider: string) => HealthRecord | undefined;
-  quotaSources: QuotaSource[];
-  /** Quota pacing's last reading of a source: what a check without `probe` reports, without fetching again. */
-  quotaReading?: (id: string) => SourceReading | undefined;
+  /** Quota pacing's usage-API sources and their last readings: reported as read, fetched again only with `probe`. */
+  usage: UsageReadings;
   probe: boolean;
   stream?: StreamFunction;
   /** Called once per provider with its targets' probe results (together they are one health check). */
@@ -207,7 +209,7 @@ export async function checkHealth(input: HealthInput): Promise<ProviderHealth[]>
       );
       const probes = targetReports.flatMap((target) => (target.probe ? [target.probe] : []));
       if (probes.length > 0) input.onProbes?.(provider, probes);
-      const source = input.quotaSources.find((item) => item.provider === provider);
+      const source = input.usage.list().find((item) => item.provider === provider);
       const record = input.records(provider);
       const report: ProviderHealth = {
         provider,
@@ -219,10 +221,9 @@ export async function checkHealth(input: HealthInput): Promise<ProviderHealth[]>
         consecutiveFailures: record?.failures ?? 0,
       };
       if (source)
-        report.quotaSource =
-          input.probe || !input.quotaReading
-            ? await checkSource(source, input.now, timeoutMs)
-            : cachedSource(source.id, input.quotaReading(source.id));
+        report.quotaSource = input.probe
+          ? await checkSource(source, input.now, timeoutMs)
+          : cachedSource(source.id, input.usage.reading(source.id));
       if (record?.lastError !== undefined && record.lastErrorAt !== undefined)
         report.lastError = { message: record.lastError, at: record.lastErrorAt };
       const unhealthy = unhealthyReason(input.records(provider), input.now());

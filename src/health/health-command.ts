@@ -3,9 +3,8 @@
 import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
 import type { TargetStatus } from "../routing/types.ts";
-import { checkHealth, type ProviderHealth, type QuotaSourceHealth } from "./health-check.ts";
+import { checkHealth, type ProviderHealth, type QuotaSourceHealth, type UsageReadings } from "./health-check.ts";
 import { providerCheckOf, type HealthBook, type ProbeResult } from "./health-book.ts";
-import type { SourceCache } from "../quota/source-cache.ts";
 
 const FLAGS = ["--probe", "--json"] as const;
 
@@ -68,9 +67,6 @@ export function formatHealth(reports: ProviderHealth[], now: number): string {
   return lines.join("\n");
 }
 
-/** Quota pacing's usage-API sources and their last readings (the health check reports them; `--probe` fetches). */
-export type UsageReadings = Pick<SourceCache, "list" | "reading">;
-
 export function healthCommand(book: HealthBook, usage: UsageReadings): Subcommand {
   return {
     name: "health",
@@ -98,8 +94,7 @@ export function healthCommand(book: HealthBook, usage: UsageReadings): Subcomman
         config,
         registry,
         now: deps.now,
-        quotaSources: usage.list(),
-        quotaReading: (id) => usage.reading(id),
+        usage,
         targetStatus,
         cooldowns: deps.runtime.cooldowns.active(now),
         records: (provider) => book.record(provider),

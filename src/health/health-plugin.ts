@@ -16,7 +16,8 @@ import type { FeaturePlugin } from "../commands/command-types.ts";
 import { emptyHealth, HealthBook, healthCheckOf, healthStateSchema, isMarked } from "./health-book.ts";
 import { salvageRecords } from "../state/salvage.ts";
 
-import { healthCommand, type UsageReadings } from "./health-command.ts";
+import { healthCommand } from "./health-command.ts";
+import type { UsageReadings } from "./health-check.ts";
 
 export const createHealthPlugin = (context: PluginContext, usage: UsageReadings): FeaturePlugin => {
   const store = context.openStore(
