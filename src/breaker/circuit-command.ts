@@ -1,5 +1,8 @@
 // /auto-router circuit: every breaker's state, its recent failure ratio, and when it will probe.
 import type { Subcommand } from "../commands/command-types.ts";
+import type { RouterConfig } from "../config/schema.ts";
+import { closestId } from "../config/unknown-targets.ts";
+import { targetKey } from "../routing/types.ts";
 import { formatDuration, table } from "../commands/format.ts";
 import type { BreakerSettings } from "./breaker.ts";
 import type { BreakerBook, BreakerRow } from "./breaker-book.ts";
@@ -10,18 +13,45 @@ function describe(row: BreakerRow, now: number): string {
   return "-";
 }
 
+/** The provider/model keys a reset can name: every route's targets and every breaker the book holds. */
+function knownTargets(book: BreakerBook, config: RouterConfig, now: number): Set<string> {
+  const keys = new Set(book.rows(now).map((row) => row.key));
+  for (const route of Object.values(config.routes))
+    for (const target of route.targets) keys.add(targetKey(target.provider, target.modelId));
+  return keys;
+}
+
 export function circuitCommand(book: BreakerBook, settings: () => BreakerSettings & { enabled: boolean }): Subcommand {
   return {
     name: "circuit",
     usage: "circuit [reset [provider/model]]",
     description: "Circuit breaker per target: state, failures in the window, when it probes",
-    complete: (prefix) =>
-      ["reset"].filter((word) => word.startsWith(prefix)).map((word) => ({ value: word, label: word })),
+    complete(prefix, deps) {
+      const words = prefix.startsWith("reset ")
+        ? [...knownTargets(book, deps.config(), deps.now())].map((key) => `reset ${key}`)
+        : ["reset"];
+      return words.filter((word) => word.startsWith(prefix)).map((word) => ({ value: word, label: word }));
+    },
     async run(args, deps, output) {
       const now = deps.now();
-      if (args[0] === "reset") {
-        const count = book.reset(now, args[1]);
-        return output.info(`${count} breaker(s) closed${args[1] ? ` for ${args[1]}` : ""}`);
+      if (args[0] === "reset" && args.length <= 2) {
+        const key = args[1];
+        if (key === undefined) {
+          const count = book.reset(now);
+          return output.info(count > 0 ? `${count} breaker(s) closed` : "every breaker was already closed");
+        }
+        const known = knownTargets(book, deps.config(), now);
+        if (!known.has(key)) {
+          const near = closestId(key, known);
+          return output.error(
+            `'${key}' is not a target of any route${near ? `; did you mean '${near}'?` : ""} (see /auto-router circuit)`,
+          );
+        }
+        return output.info(
+          book.reset(now, key) > 0
+            ? `breaker of ${key} closed`
+            : `the breaker of ${key} was already closed; its recent results are cleared`,
+        );
       }
       if (args.length > 0) return output.error("usage: /auto-router circuit [reset [provider/model]]");
       const current = settings();

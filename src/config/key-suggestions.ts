@@ -2,6 +2,7 @@
 // the one closest in spelling ("sortby" -> "sortBy", "wieght" -> "weight"). Read from the zod schema itself, so the
 // suggestions follow every change of the schema.
 import type { z } from "zod";
+import { closestWord } from "./spelling.ts";
 
 type Def = {
   type: string;
@@ -50,29 +51,5 @@ export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
 }
 
 /** The known key closest to `key` in spelling, if one is close enough to be a typo of it (case ignored). */
-export function closestKey(key: string, known: readonly string[]): string | undefined {
-  const wanted = key.toLowerCase();
-  let best: { key: string; distance: number } | undefined;
-  for (const candidate of known) {
-    const distance = editDistance(wanted, candidate.toLowerCase());
-    if (!best || distance < best.distance) best = { key: candidate, distance };
-  }
-  const allowed = Math.max(1, Math.floor(key.length / 4));
-  return best && best.distance <= allowed ? best.key : undefined;
-}
-
-/** Levenshtein distance with adjacent transpositions counted as one edit ("wieght" / "weight"). */
-function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let value = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        value = Math.min(value, rows[i - 2]![j - 2]! + 1);
-      rows[i]![j] = value;
-    }
-  }
-  return rows[a.length]![b.length]!;
-}
+export const closestKey = (key: string, known: readonly string[]): string | undefined =>
+  closestWord(key, known, Math.max(1, Math.floor(key.length / 4)));

@@ -1,6 +1,7 @@
 // Targets whose provider or model id pi does not know, each with the closest known id: a misspelled id otherwise only
 // shows up as a target that is silently never used. Pure: the known ids are an argument.
 import { formatIssue } from "./issues.ts";
+import { closestWord } from "./spelling.ts";
 import type { RouterConfig } from "./schema.ts";
 
 /** provider id -> its model ids, as pi knows them (catalogue, models.json, other extensions). */
@@ -14,35 +15,9 @@ export interface UnknownTarget {
   message: string;
 }
 
-/** Levenshtein distance, stopping early beyond `limit`. */
-function distance(left: string, right: string, limit: number): number {
-  if (Math.abs(left.length - right.length) > limit) return limit + 1;
-  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= left.length; i += 1) {
-    const current = [i];
-    let best = i;
-    for (let j = 1; j <= right.length; j += 1) {
-      const cost = left[i - 1] === right[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
-      best = Math.min(best, current[j]!);
-    }
-    if (best > limit) return limit + 1;
-    previous = current;
-  }
-  return previous[right.length]!;
-}
-
 /** The known id nearest to `word` (case-insensitive), if it is near enough to be a plausible typo. */
-export function closestId(word: string, candidates: Iterable<string>): string | undefined {
-  const lower = word.toLowerCase();
-  const limit = Math.max(2, Math.floor(word.length / 3));
-  let best: { id: string; distance: number } | undefined;
-  for (const candidate of candidates) {
-    const found = distance(lower, candidate.toLowerCase(), limit);
-    if (found <= limit && (!best || found < best.distance)) best = { id: candidate, distance: found };
-  }
-  return best?.id;
-}
+export const closestId = (word: string, candidates: Iterable<string>): string | undefined =>
+  closestWord(word, candidates, Math.max(2, Math.floor(word.length / 3)));
 
 const suggestion = (id: string | undefined) => (id ? `; did you mean '${id}'?` : "");
 

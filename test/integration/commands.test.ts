@@ -286,6 +286,22 @@ describe("/auto-router subcommands through pi", () => {
       /^1 open breaker\(s\) closed\. The event log is never deleted\.$/,
     );
     assert.match(await run("/auto-router circuit"), /every breaker is closed/);
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }),
+    ]);
+    await run("/auto-router reset cooldowns");
+    await h.prompt("trip it again");
+    assert.equal(
+      await run("/auto-router circuit reset mock-a/modl-a"),
+      "'mock-a/modl-a' is not a target of any route; did you mean 'mock-a/model-a'? (see /auto-router circuit)",
+    );
+    assert.match(await run("/auto-router circuit"), /mock-a\/model-a\s+open/, "a mistyped reset closes nothing");
+    assert.equal(await run("/auto-router circuit reset mock-a/model-a"), "breaker of mock-a/model-a closed");
+    assert.equal(
+      await run("/auto-router circuit reset mock-a/model-a"),
+      "the breaker of mock-a/model-a was already closed; its recent results are cleared",
+    );
+    assert.equal(await run("/auto-router circuit reset"), "every breaker was already closed");
     assert.match(
       await run("/auto-router reset everything"),
       /usage: \/auto-router reset \[cooldowns\|breakers\|latency\|all\]/,
