@@ -8,7 +8,7 @@ import { completeCommand, runCommand } from "./src/commands/dispatch.ts";
 import { commandOutput } from "./src/commands/output.ts";
 import { createEngine } from "./src/engine.ts";
 import { packageInfo } from "./src/package-info.ts";
-import { parseShortcuts, shortcutOnlyNotice } from "./src/routing/shortcuts.ts";
+import { parseShortcuts, shortcutMistakeNotice, shortcutOnlyNotice } from "./src/routing/shortcuts.ts";
 import { withEnvironmentKeyFallbacks } from "./src/runtime/env-key-fallback.ts";
 import { createRouterStream } from "./src/runtime/failover-stream.ts";
 import { virtualModels } from "./src/runtime/provider-models.ts";
@@ -148,6 +148,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     // The first prompt after start routes on the team's state, not a stale local copy, and knows every floor's balance.
     await engine.ready();
     const parsed = parseShortcuts(event.text);
+    if (parsed.mistake) show(ctx, shortcutMistakeNotice(parsed.mistake), "warning");
     if (parsed.shortcuts.tokens.length && parsed.text.trim() === "" && !event.images?.length) {
       show(ctx, shortcutOnlyNotice(parsed.shortcuts), "info");
       return { action: "handled" };

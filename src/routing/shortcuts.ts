@@ -3,6 +3,7 @@
 // scanning stops at the first token that is not a shortcut, so `@src/index.ts explain this` (pi's file mention),
 // an e-mail address or any unknown `@word` stays in the prompt untouched.
 import { SORT_KEYS, TIERS, type ProviderPreferences, type SortKey, type Tier } from "../config/routing-schema.ts";
+import { closestKey } from "../config/key-suggestions.ts";
 import type { PromptShortcuts } from "./types.ts";
 
 const TIER_SET: ReadonlySet<string> = new Set(TIERS);
@@ -62,11 +63,51 @@ function applyToken(token: string, shortcuts: PromptShortcuts): boolean {
   }
 }
 
+const VALUE_SHORTCUTS = ["only", "ignore", "sort", "max-price"] as const;
+const VALUE_EXPECTED: Readonly<Record<(typeof VALUE_SHORTCUTS)[number], string>> = {
+  only: "provider names separated by commas, e.g. @only=anthropic,openai",
+  ignore: "provider names separated by commas, e.g. @ignore=openai",
+  sort: `one of ${SORT_KEYS.join(", ")}`,
+  "max-price": "USD per 1M output tokens, e.g. @max-price=15",
+};
+
+/**
+ * Why a leading `@token` that is not a shortcut looks like a mistyped one (`@reasonig`, `@sort=latncy`, `@only`), or
+ * undefined for anything else: a file mention (`@src/index.ts`, `@README.md`) or a word nowhere near a shortcut.
+ */
+export function shortcutMistake(token: string): string | undefined {
+  const body = token.slice(1);
+  if (/[/\\]/.test(body)) return undefined;
+  const equals = body.indexOf("=");
+  const name = (equals < 0 ? body : body.slice(0, equals)).toLowerCase();
+  const value = equals < 0 ? undefined : body.slice(equals + 1);
+  const valueName = VALUE_SHORTCUTS.find((known) => known === name);
+  if (valueName) {
+    const near = valueName === "sort" && value ? closestKey(value.toLowerCase(), SORT_KEYS) : undefined;
+    return `@${valueName}= takes ${VALUE_EXPECTED[valueName]}${near ? `; did you mean "@sort=${near}"?` : ""}`;
+  }
+  if (name.includes(".")) return undefined;
+  if (value === undefined) {
+    const tier = closestKey(name, TIERS);
+    if (tier) return `did you mean "@${tier}"?`;
+  }
+  const near = closestKey(name, VALUE_SHORTCUTS);
+  return near ? `did you mean "@${near}=${value ?? "..."}"?` : undefined;
+}
+
 const isSpace = (code: number): boolean => code === 32 || code === 9 || code === 10 || code === 13;
 
+export interface ParsedShortcuts {
+  text: string;
+  shortcuts: PromptShortcuts;
+  /** The leading `@token` that stopped the scan when it looks like a mistyped shortcut, and why. */
+  mistake?: { token: string; reason: string };
+}
+
 /** Text with the recognised leading tokens removed, and what they asked for. Unchanged text when none. */
-export function parseShortcuts(text: string): { text: string; shortcuts: PromptShortcuts } {
+export function parseShortcuts(text: string): ParsedShortcuts {
   const shortcuts = emptyShortcuts();
+  let mistake: ParsedShortcuts["mistake"];
   let position = 0;
   let consumedUpTo = 0;
   while (position < text.length) {
@@ -75,15 +116,19 @@ export function parseShortcuts(text: string): { text: string; shortcuts: PromptS
     let end = position + 1;
     while (end < text.length && !isSpace(text.charCodeAt(end))) end++;
     const token = text.slice(position, end);
-    if (!applyToken(token, shortcuts)) break;
+    if (!applyToken(token, shortcuts)) {
+      const reason = shortcutMistake(token);
+      if (reason) mistake = { token, reason };
+      break;
+    }
     shortcuts.tokens.push(token);
     position = end;
     consumedUpTo = end;
   }
-  if (shortcuts.tokens.length === 0) return { text, shortcuts };
+  if (shortcuts.tokens.length === 0) return mistake ? { text, shortcuts, mistake } : { text, shortcuts };
   let start = consumedUpTo;
   while (start < text.length && isSpace(text.charCodeAt(start))) start++;
-  return { text: text.slice(start), shortcuts };
+  return mistake ? { text: text.slice(start), shortcuts, mistake } : { text: text.slice(start), shortcuts };
 }
 
 export interface TierChoice {
@@ -143,3 +188,7 @@ export function shortcutOnlyNotice(shortcuts: PromptShortcuts): string {
     `(${describeShortcuts(shortcuts)}). Type the prompt after the shortcut, e.g. "${shortcuts.tokens.join(" ")} explain this error".`
   );
 }
+
+/** The warning for a mistyped shortcut: it is sent as part of the prompt, since it may be meant as text. */
+export const shortcutMistakeNotice = ({ token, reason }: { token: string; reason: string }): string =>
+  `auto-router: "${token}" is not a shortcut, so it was sent as part of the prompt: ${reason} (/auto-router shortcuts lists them)`;

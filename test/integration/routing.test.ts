@@ -256,6 +256,29 @@ describe("routing through real pi", () => {
     assert.equal(textOf(h.lastAssistant()), "received: mail bob@example.com about @someone");
   });
 
+  it("warns about a mistyped shortcut and sends it as part of the prompt; file mentions get no warning", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
+    h.faux("mock-a").setResponses([echoPrompt(h), echoPrompt(h), echoPrompt(h)]);
+    let notesBefore = h.ui!.notifications.length;
+    await h.prompt("@fast @reasonig why is this slow");
+    assert.equal(textOf(h.lastAssistant()), "received: @reasonig why is this slow");
+    assert.equal(
+      h.ui!.textSince(notesBefore),
+      'auto-router: "@reasonig" is not a shortcut, so it was sent as part of the prompt: did you mean "@reasoning"? (/auto-router shortcuts lists them)',
+    );
+    notesBefore = h.ui!.notifications.length;
+    await h.prompt("@sort=latncy hello");
+    assert.equal(textOf(h.lastAssistant()), "received: @sort=latncy hello");
+    assert.match(
+      h.ui!.textSince(notesBefore),
+      /"@sort=latncy" is not a shortcut.*@sort= takes one of price, latency, throughput; did you mean "@sort=latency"\?/,
+    );
+    notesBefore = h.ui!.notifications.length;
+    await h.prompt("@src/index.ts @README.md explain these");
+    assert.equal(textOf(h.lastAssistant()), "received: @src/index.ts @README.md explain these");
+    assert.equal(h.ui!.textSince(notesBefore), "", "a file mention is no shortcut attempt");
+  });
+
   it("keeps a provider out with an exclude-provider rule", async () => {
     const h = await start({
       sortBy: "config",

@@ -105,3 +105,25 @@ describe("shortcut-only prompts", () => {
     assert.match(notice, /"@fast explain this error"/);
   });
 });
+
+describe("mistyped shortcuts", () => {
+  it("names the shortcut a near-miss was meant to be, and what a value shortcut takes", () => {
+    const reason = (text: string) => parseShortcuts(text).mistake?.reason;
+    assert.equal(reason("@vison look at this"), 'did you mean "@vision"?');
+    assert.equal(reason("@onyl=anthropic fix it"), 'did you mean "@only=anthropic"?');
+    assert.equal(
+      reason("@only fix it"),
+      "@only= takes provider names separated by commas, e.g. @only=anthropic,openai",
+    );
+    assert.equal(reason("@max-price=cheap x"), "@max-price= takes USD per 1M output tokens, e.g. @max-price=15");
+    assert.equal(
+      reason("@fast @sort=prize x"),
+      '@sort= takes one of price, latency, throughput; did you mean "@sort=price"?',
+    );
+  });
+
+  it("leaves file mentions, e-mail addresses and unrelated words alone", () => {
+    for (const text of ["@src/index.ts explain", "@README.md x", "@Makefile x", "@someone hi", "bob@example.com"])
+      assert.equal(parseShortcuts(text).mistake, undefined, text);
+  });
+});
