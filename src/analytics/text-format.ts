@@ -91,11 +91,11 @@ export function formatUsd(value: number | undefined, precision: UsdPrecision = "
   if (value === undefined || !Number.isFinite(value)) return "-";
   const magnitude = Math.abs(value);
   const sign = value < 0 ? "-" : "";
-  if (precision === "estimate") return `${sign}$${magnitude.toFixed(magnitude < 0.01 ? 4 : 3)}`;
   if (magnitude > 0 && magnitude < SMALL_USD) return `${sign}$${smallAmount(magnitude)}`;
+  if (magnitude === 0 && precision !== "spend") return "$0";
+  if (precision === "estimate") return `${sign}$${magnitude.toFixed(magnitude < 0.01 ? 4 : 3)}`;
   if (precision === "spend")
     return `${sign}$${magnitude >= 100 ? magnitude.toFixed(2) : magnitude.toFixed(4).replace(/0{1,2}$/, "")}`;
-  if (magnitude === 0) return "$0";
   return `${sign}$${magnitude.toFixed(magnitude < 0.01 ? 4 : 2)}`;
 }
 

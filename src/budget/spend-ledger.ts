@@ -4,6 +4,7 @@
 // this is the ledger's own StateStore plus an in-process reservation book; the team store (src/team/redis-ledger.ts)
 // does the check and the reservation as one atomic step in Redis.
 import type { AttemptRefusal } from "../runtime/plugin.ts";
+import { formatUsd } from "../analytics/text-format.ts";
 import type { StateStore } from "../state/json-store.ts";
 import type { CalendarKeys } from "./calendar.ts";
 import { providerSpend, recordUsageOperation, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
@@ -81,7 +82,7 @@ export const exceeds = (spent: number, reserved: number, amount: number, limit: 
   spent + reserved + amount > limit + 1e-9;
 
 export function refusalText(period: string, spent: number, reserved: number, amount: number, limit: number): string {
-  const money = (value: number) => `$${value.toFixed(4)}`;
+  const money = (value: number) => formatUsd(value, "spend");
   return `hard ${period} budget: spent ${money(spent)} + in flight ${money(reserved)} + this request ~${money(amount)} exceeds ${money(limit)}`;
 }
 

@@ -1,5 +1,6 @@
 // Human-readable lines of a stored decision for `/auto-router explain` and logs. Built only from the Decision
 // (DESIGN.md rule 1): nothing is recomputed, so what is shown is what was decided.
+import { formatUsd } from "../analytics/text-format.ts";
 import type { Candidate, Decision, SkippedTarget } from "./types.ts";
 
 export interface FormatOptions {
@@ -20,7 +21,7 @@ function formatCandidate(candidate: Candidate, position: number): string {
   const facts: string[] = [candidate.billing];
   if (candidate.bucket !== "normal") facts.push(candidate.bucket);
   if (candidate.ttftMs !== undefined) facts.push(`ttft ${Math.round(candidate.ttftMs)} ms`);
-  if (candidate.estimatedCostUsd !== undefined) facts.push(`~$${candidate.estimatedCostUsd.toFixed(4)}`);
+  if (candidate.estimatedCostUsd !== undefined) facts.push(`~${formatUsd(candidate.estimatedCostUsd, "estimate")}`);
   if (candidate.probe) facts.push("probe");
   const extra = [...candidate.reasons, ...candidate.warnings.map((warning) => `warning: ${warning}`)];
   return `  ${position}. ${candidate.label} [${candidate.key}] (${facts.join(", ")})${extra.length ? ` - ${extra.join("; ")}` : ""}`;

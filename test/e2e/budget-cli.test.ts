@@ -155,7 +155,7 @@ describe("spend through the pi CLI", () => {
       const shown = run.stdout + run.stderr;
       assert.match(
         shown,
-        /Served by: mock-b\/model-b \(answered; skipped mock-a\/model-a: hard daily budget: spent \$0\.\d{4} \+ in flight/,
+        /Served by: mock-b\/model-b \(answered; skipped mock-a\/model-a: hard daily budget: spent \$0\.\d{2,4} \+ in flight/,
       );
       assert.doesNotMatch(shown, /first choice, answered/);
     } finally {

@@ -260,7 +260,7 @@ describe("team mode: several pi machines share one Redis", () => {
     const finals = [one!, two!].flatMap((dir) => events(dir.agentDir).filter((event) => event.type === "final"));
     const refused = finals.filter((event) =>
       (event.data.notes ?? []).some((note: string) =>
-        /skipped mock-a\/model-a: hard daily budget: spent \$0\.0260 \+ in flight \$0\.0260/.test(note),
+        /skipped mock-a\/model-a: hard daily budget: spent \$0\.026 \+ in flight \$0\.026/.test(note),
       ),
     );
     assert.equal(refused.length, 1, JSON.stringify(finals.map((event) => event.data)));

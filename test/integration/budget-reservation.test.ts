@@ -51,7 +51,7 @@ describe("hard budget reservation through pi", () => {
     const explain = await h.command("/auto-router explain main");
     assert.match(
       explain,
-      /skipped mock-a\/model-a: hard daily budget: spent \$\d\.\d{4} \+ in flight \$0\.0000 \+ this request ~\$\d\.\d{4} exceeds/,
+      /skipped mock-a\/model-a: hard daily budget: spent \$\d\.\d{2,4} \+ in flight \$0\.00 \+ this request ~\$\d\.\d{2,4} exceeds/,
     );
   });
 });

@@ -150,7 +150,7 @@ describe("team ledger on Redis", () => {
     assert.equal(refused.spendUnknown, undefined, "an exceeded limit, not an unknown spend");
     assert.match(
       refused.reason,
-      /hard daily budget: spent \$0\.5000 \+ in flight \$0\.4000 \+ this request ~\$0\.4000 exceeds \$1\.0000/,
+      /hard daily budget: spent \$0\.50 \+ in flight \$0\.40 \+ this request ~\$0\.40 exceeds \$1\.00/,
     );
     const winner = answers[0] === undefined ? a : b;
     const winnerId = answers[0] === undefined ? "ra:1" : "rb:1";
@@ -314,7 +314,7 @@ describe("team ledger on Redis", () => {
     await redis.kill();
     await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
     assert.equal(await a.ledger.reserve(reservation("l:2", 0.4, 1)), undefined);
-    assert.match((await a.ledger.reserve(reservation("l:3", 0.4, 1)))?.reason ?? "", /in flight \$0\.4000/);
+    assert.match((await a.ledger.reserve(reservation("l:3", 0.4, 1)))?.reason ?? "", /in flight \$0\.40 /);
     await redis.restart();
     await eventually(() => a.backend.describe(Date.now()).connection === "connected", "machine a reconnects");
   });

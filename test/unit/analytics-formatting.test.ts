@@ -106,7 +106,15 @@ describe("text formatting", () => {
       [formatUsd(0.00001), formatUsd(0.0000129), formatUsd(0.00000049), formatUsd(0.0001), formatUsd(-0.00002)],
       ["$0.00001", "$0.000013", "$0.00000049", "$0.0001", "-$0.00002"],
     );
-    assert.deepEqual([formatUsd(0.0012, "estimate"), formatUsd(1.5, "estimate")], ["$0.0012", "$1.500"]);
+    assert.deepEqual(
+      [
+        formatUsd(0.0012, "estimate"),
+        formatUsd(1.5, "estimate"),
+        formatUsd(0.0000123, "estimate"),
+        formatUsd(0, "estimate"),
+      ],
+      ["$0.0012", "$1.500", "$0.000012", "$0"],
+    );
     // A difference that fell: the sign before the dollar (replay's "(-$0.0085)").
     assert.deepEqual(
       [formatUsd(-0.0085), formatUsd(-1.5), formatUsd(-0.25, "spend"), formatUsd(-0.0012, "estimate")],

@@ -74,11 +74,8 @@ describe("team ledger hashes", () => {
     const ask = (id: string, now = 0) =>
       ledger.reserve({ id, provider: "p", calendar, amountUsd: 0.4, dailyUsd: 1, ttlMs: 1_000, now });
     assert.equal(ask("a"), undefined);
-    assert.match(
-      ask("b")?.reason ?? "",
-      /spent \$0\.5000 \+ in flight \$0\.4000 \+ this request ~\$0\.4000 exceeds \$1\.0000/,
-    );
-    assert.match(ask("c", 999)?.reason ?? "", /in flight \$0\.4000/);
+    assert.match(ask("b")?.reason ?? "", /spent \$0\.50 \+ in flight \$0\.40 \+ this request ~\$0\.40 exceeds \$1\.00/);
+    assert.match(ask("c", 999)?.reason ?? "", /in flight \$0\.40 /);
     assert.equal(ask("d", 1_000), undefined, "the first reservation expired");
     ledger.release("d");
     ledger.record({ id: "a", calendar, provider: "p", modelId: "m", totals: totals(0.1) });
