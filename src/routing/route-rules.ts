@@ -13,14 +13,15 @@ export function collectActiveRules(state: RouteState): ActiveRules {
     decision: { routeId },
     rules,
   } = state;
-  const activeRules =
-    routeId === request.routeId ? state.requestedRules : collectRules(state.snapshot.config, routeId, rules);
+  const switched = routeId !== request.routeId;
+  const activeRules = switched ? switchedRouteRules(state) : state.requestedRules;
   const matched: ScopedRule[] = [];
   const perTarget: PerTargetRule[] = [];
+  const traced = switched ? new Set(rules.map(traceKey)) : undefined;
   for (const scoped of activeRules) {
     const { rule } = scoped;
     if (rule.type === "force-tier") {
-      if (routeId !== request.routeId)
+      if (traced && !traced.has(traceKey({ scope: scoped.scope, rule: scoped.name })))
         rules.push({
           rule: scoped.name,
           scope: scoped.scope,
@@ -45,6 +46,38 @@ export function collectActiveRules(state: RouteState): ActiveRules {
     line.effect = describeRuleEffect(scoped);
   }
   return { matched, perTarget };
+}
+
+const traceKey = (line: { scope: string; rule: string }): string => `${line.scope}\u0000${line.rule}`;
+
+/**
+ * After a tier switched the route, the rules of the route that serves apply. The requested route's own rules are
+ * listed as not applied, and each rule is traced once: a global rule scoped to the requested route is not traced
+ * again as "scoped to" it.
+ */
+function switchedRouteRules(state: RouteState): ScopedRule[] {
+  const {
+    request,
+    decision: { routeId },
+    rules,
+  } = state;
+  const fresh: RuleTrace[] = [];
+  const active = collectRules(state.snapshot.config, routeId, fresh);
+  const applying = new Set(active.map((scoped) => scoped.rule));
+  const traced = new Set(rules.map(traceKey));
+  for (const scoped of state.requestedRules) {
+    if (scoped.rule.type === "force-tier" || applying.has(scoped.rule)) continue;
+    const line: RuleTrace = {
+      rule: scoped.name,
+      scope: scoped.scope,
+      matched: false,
+      why: `not applied: tier ${state.trace.tier} switched from route ${request.routeId} to ${routeId}, whose rules apply`,
+    };
+    rules.push(line);
+    traced.add(traceKey(line));
+  }
+  for (const line of fresh) if (!traced.has(traceKey(line))) rules.push(line);
+  return active;
 }
 
 export function closePerTargetRules(perTarget: PerTargetRule[]): void {

@@ -279,6 +279,32 @@ describe("routing through real pi", () => {
     assert.equal(h.ui!.textSince(notesBefore), "", "a file mention is no shortcut attempt");
   });
 
+  it("says in explain that the requested route's rules did not apply after a tier switched the route", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            targets: [target("mock-a/model-a")],
+            policyRules: [{ id: "no-b", type: "exclude-provider", providers: ["mock-b"] }],
+          },
+          quick: { sortBy: "config", targets: [target("mock-b/model-b")] },
+        },
+        tiers: { fast: { route: "quick" } },
+      },
+    });
+    const h = harness;
+    await h.setModel("auto-router", "main");
+    h.faux("mock-b").setResponses([echoPrompt(h)]);
+    await h.prompt("@fast hello");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.match(
+      await h.command("/auto-router explain"),
+      /- no-b \(route\): not applied: tier fast switched from route main to quick, whose rules apply/,
+    );
+  });
+
   it("keeps a provider out with an exclude-provider rule", async () => {
     const h = await start({
       sortBy: "config",

@@ -303,6 +303,41 @@ describe("route: tiers", () => {
     assert.match(decision.trace.rules.find((rule) => rule.rule === "big")?.effect ?? "", /already set by shortcut/);
   });
 
+  it("traces the requested route's rules as not applied after a tier switched the route, each rule once", () => {
+    const state = snapshot(
+      {
+        ...routes,
+        swe: {
+          ...routes.swe,
+          policyRules: [
+            { id: "big", type: "force-tier", tier: "long" },
+            { id: "no-b", type: "exclude-provider", providers: ["b"] },
+          ],
+        },
+      },
+      {},
+      {
+        tiers,
+        policyRules: [
+          { id: "g-swe", type: "prefer-provider", providers: ["a"], routes: ["swe"] },
+          { id: "g-all", type: "prefer-provider", providers: ["a"] },
+        ],
+      },
+    );
+    const decision = route({ routeId: "swe", features: features() }, state, NOW);
+    assert.equal(decision.routeId, "long");
+    const lines = decision.trace.rules.map((line) => `${line.matched ? "+" : "-"} ${line.rule}: ${line.why}`);
+    assert.deepEqual(
+      lines.filter((line) => !line.startsWith("+ big") && !line.startsWith("+ g-all")),
+      [
+        "- g-swe: not applied: tier long switched from route swe to long, whose rules apply",
+        "- no-b: not applied: tier long switched from route swe to long, whose rules apply",
+      ],
+    );
+    assert.equal(lines.filter((line) => line.startsWith("+ big")).length, 1, "the force-tier rule is traced once");
+    assert.equal(lines.filter((line) => line.startsWith("+ g-all")).length, 1, "a rule of both routes applies once");
+  });
+
   it("never switches route for an intent-only tier but ranks targets meeting it first", () => {
     const state = snapshot(
       { swe: { targets: targets("a/plain", "b/thinker") }, reasoning: { targets: targets("r/1") } },
