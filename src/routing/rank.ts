@@ -137,11 +137,12 @@ export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hin
       const sort = sortKeyOf(mode);
       if (sort === "price")
         return `${label}: cheapest (${a.estimatedCostUsd === undefined ? "?" : formatUsd(a.estimatedCostUsd, "estimate")})`;
-      if (sort === "latency") return `${label}: fastest first token (${a.ttftMs ?? "?"} ms)`;
-      return `${label}: highest throughput (${first.tokensPerSecond ?? "?"} tokens/s)`;
+      if (sort === "latency")
+        return `${label}: fastest first token (${a.ttftMs === undefined ? "?" : Math.round(a.ttftMs)} ms)`;
+      return `${label}: highest throughput (${first.tokensPerSecond === undefined ? "?" : Math.round(first.tokensPerSecond)} tokens/s)`;
     }
     case "latency":
-      return `${label}: faster first token (${a.ttftMs} ms vs ${b.ttftMs} ms for ${b.label})`;
+      return `${label}: faster first token (${Math.round(a.ttftMs!)} ms vs ${Math.round(b.ttftMs!)} ms for ${b.label})`;
     case "billing":
       return `${label}: subscription before per-token ${b.label}`;
     case "cost":

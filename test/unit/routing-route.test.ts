@@ -491,13 +491,13 @@ describe("route: rules and preferences", () => {
 describe("route: ranking", () => {
   it("ranks by latency when both are known, then subscription before per-token, then cost", () => {
     const state = snapshot({ r: { targets: targets("a/1", "b/1", "c/1", "d/1") } });
-    state.targets["a/1"] = { ttftMs: 900 };
-    state.targets["b/1"] = { ttftMs: 300 };
+    state.targets["a/1"] = { ttftMs: 900.4999999 };
+    state.targets["b/1"] = { ttftMs: 299.883 + 1e-9 };
     state.models["c/1"] = facts({ pricing: { input: 1, output: 2 } });
     state.models["d/1"] = facts({ pricing: { input: 0.1, output: 0.2 } });
     const decision = route({ routeId: "r", features: features() }, state, NOW);
     assert.deepEqual(keys(decision), ["b/1", "a/1", "d/1", "c/1"]);
-    assert.match(decision.trace.winner ?? "", /faster first token/);
+    assert.match(decision.trace.winner ?? "", /: faster first token \(300 ms vs 900 ms for /);
   });
 
   it("puts subscription targets before per-token ones at equal rank", () => {
