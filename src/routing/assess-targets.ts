@@ -200,6 +200,11 @@ export function assessTargets(
       candidate.reasons.push(`quota stressed: ${quota.detail}`);
       candidate.warnings.push(`quota stressed: ${quota.detail}`);
     }
+    const askedOutput = context.features.requestedMaxTokens;
+    if (askedOutput !== undefined && facts.maxTokens !== undefined && facts.maxTokens < askedOutput) {
+      candidate.bucket = "demoted";
+      candidate.reasons.push(`max output ${facts.maxTokens} < ${askedOutput} tokens asked: the answer is capped there`);
+    }
     let preferredRank = providerIndex(preferences.order, provider, authLower);
     if (preferredRank >= 0) candidate.reasons.push(`preferred provider (order #${preferredRank + 1})`);
     else preferredRank = Infinity;

@@ -21,13 +21,16 @@ export function tierConstraint(tier: Tier, estimatedTokens: number): Constraint 
   }
 }
 
-/** What the request itself needs: images need vision, tools need tool support, the prompt must fit. */
+/**
+ * What the request itself needs: images need vision, tools need tool support, the prompt must fit. The output it asks
+ * for (`maxTokens`) is not a need: a target with a smaller max output is ranked after those that can give it and the
+ * request is capped at its limit (pi's compaction asks for 13k tokens of summary whatever the model).
+ */
 export function requestConstraint(features: RequestFeatures): Constraint {
   const constraint: Constraint = {};
   if (features.hasImages) constraint.vision = true;
   if (features.hasTools) constraint.tools = true;
   if (features.estimatedTokens > 0) constraint.minContextWindow = features.estimatedTokens;
-  if (features.requestedMaxTokens !== undefined) constraint.minMaxTokens = features.requestedMaxTokens;
   return constraint;
 }
 

@@ -18,6 +18,7 @@ import {
   noCapableTargetText,
   noMatchingTargetText,
   noTargetText,
+  promptTooLongText,
   routerAbortedMessage,
   routerErrorMessage,
   waitingText,
@@ -33,6 +34,8 @@ import { COUNTDOWN_TICK_MS, describeWait, earliestQuotaReset, waitUntilReset } f
 
 /** A route whose every target was left out for one of these can serve no request like this one. */
 const CAPABILITY: ReadonlySet<SkipReason> = new Set(["capability"]);
+/** ...or because the prompt is longer than the windows of those that have the capabilities. */
+const TOO_LONG: ReadonlySet<SkipReason> = new Set(["capability", "context-too-small"]);
 /** ...or for the request's own provider filter. */
 const PREFERENCE: ReadonlySet<SkipReason> = new Set(["provider-preference", "price"]);
 /** Reasons that waiting does not change: a retry of the same request would be left out the same way. */
@@ -232,7 +235,10 @@ async function serveRequest(
         if (served.kind === "aborted") return abortNow(served.message);
         // A failure that must not fail over: surface the target's own error (pi compacts on overflow), minus secrets.
         surfaced = served.failure;
-        const message = redactedMessage(served.message);
+        const own = redactedMessage(served.message);
+        // pi compacts and retries after an overflow only when the error comes from the model it called: the route.
+        const message =
+          served.failure.kind === "context_overflow" ? { ...own, provider: model.provider, model: model.id } : own;
         out.push({ type: "error", reason: "error", error: message });
         return finish(message, "failed");
       }
@@ -318,6 +324,10 @@ async function serveRequest(
       }
       const skippedFor = (reasons: ReadonlySet<SkipReason>) =>
         refreshed.skipped.length > 0 && refreshed.skipped.every((s) => reasons.has(s.reason));
+      if (skippedFor(TOO_LONG) && refreshed.skipped.some((s) => s.reason === "context-too-small")) {
+        refusal = "no-match";
+        return failWith(promptTooLongText(named(), refreshed.skipped));
+      }
       if (skippedFor(CAPABILITY)) {
         refusal = "no-match";
         return failWith(noCapableTargetText(named(), refreshed.skipped));

@@ -126,6 +126,15 @@ export function noCapableTargetText(routeId: string, skipped: Array<{ key: strin
 }
 
 /**
+ * The prompt is longer than every capable target's context window. Worded so that pi's overflow check (`prompt is too
+ * long`) compacts the conversation and retries, as it does after a provider's own overflow error.
+ */
+export function promptTooLongText(routeId: string, skipped: Array<{ key: string; detail: string }>): string {
+  const parts = skipped.map((s) => `${s.key}: ${s.detail}`).join("; ");
+  return `auto-router: the prompt is too long for every target of route ${routeId} (${parts}). Waiting will not change this: compact the conversation, or choose a route with a larger window.`;
+}
+
+/**
  * Every target was left out by provider preferences (the request's `@only=`, X-Provider `only`/`ignore`/`max_price`,
  * or the route's own): no outage, and waiting will not change it.
  */

@@ -86,6 +86,10 @@ function targetOptions(input: StartTargetInput, auth: AuthResult & { ok: true })
   if (given)
     for (const key in given)
       if (key !== "apiKey" && key !== "headers" && key !== "env" && key !== "signal") options[key] = given[key];
+  // A request asking for more output than this target gives is capped at its limit (ranked after those that can give
+  // it); the provider would otherwise refuse it with a 400.
+  const limit = input.model.maxTokens;
+  if (typeof options.maxTokens === "number" && limit > 0 && options.maxTokens > limit) options.maxTokens = limit;
   if (input.onResponse) options.onResponse = input.onResponse;
   options.apiKey = auth.apiKey;
   options.headers = cleanHeaders(auth.headers);

@@ -27,7 +27,11 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     fx = await startGatewayFixture({
       emulators: { A: "openai", B: "openai", C: "anthropic", D: "anthropic" },
       providers: {
-        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-000000000001", models: ["model-a"] },
+        "mock-a": {
+          emulator: "A",
+          apiKey: "sk-mock-a-key-000000000001",
+          models: ["model-a", { id: "model-s", contextWindow: 2_000 }],
+        },
         "mock-b": { emulator: "B", apiKey: "sk-mock-b-key-000000000002", models: ["model-b"] },
         "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c-key-0000001", models: ["model-c"] },
         "mock-d": { emulator: "D", apiKey: "sk-ant-mock-d-key-0000002", models: ["model-d"] },
@@ -37,6 +41,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
           chat: routeInOrder("mock-a/model-a", "mock-b/model-b"),
           claude: routeInOrder("mock-c/model-c", "mock-d/model-d"),
           mixed: routeInOrder("mock-a/model-a", "mock-d/model-d"),
+          tiny: routeInOrder("mock-a/model-s"),
         },
         aliases: { fast: "chat" },
         // The second mapping names a route that is not there (a typo).
@@ -212,7 +217,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     const models = await fx.openai.models.list();
     assert.deepEqual(
       models.data.map((model) => model.id),
-      ["auto-router/chat", "auto-router/claude", "auto-router/mixed", "fast"],
+      ["auto-router/chat", "auto-router/claude", "auto-router/mixed", "auto-router/tiny", "fast"],
     );
     const counted = await fx.anthropic.messages.countTokens({
       model: "auto-router/claude",
@@ -336,6 +341,25 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       },
     );
     assert.equal(first.calls.length + second.calls.length, calls);
+  });
+
+  it("answers a prompt longer than every target's window with a 400 that says the prompt is too long", async () => {
+    const long = "word ".repeat(4_000);
+    for (const ask of [
+      () => fx.openai.chat.completions.create({ model: "tiny", messages: [{ role: "user", content: long }] }),
+      () =>
+        fx.anthropic.messages.create({ model: "tiny", max_tokens: 100, messages: [{ role: "user", content: long }] }),
+    ])
+      await assert.rejects(ask(), (error: any) => {
+        assert.equal(error.status, 400);
+        assert.equal(error.headers.get("x-should-retry"), "false");
+        assert.match(
+          error.message,
+          /the prompt is too long for every target of route tiny \(mock-a\/model-s: context window 2000 < \d+ tokens needed\)\. Waiting will not change this/,
+        );
+        return true;
+      });
+    assert.equal(first.calls.length, 0);
   });
 
   it("serves one real target named provider/model, and applies @shortcuts at the start of the last user message", async () => {

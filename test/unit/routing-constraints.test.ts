@@ -31,12 +31,11 @@ describe("constraints", () => {
     assert.deepEqual(tierConstraint("swe", 1), { reasoning: true });
   });
 
-  it("derives vision, tools, window and output needs from the request", () => {
+  it("derives vision, tools and window needs from the request, not the output it asks for", () => {
     assert.deepEqual(requestConstraint(features({ hasImages: true, hasTools: true, requestedMaxTokens: 8_000 })), {
       vision: true,
       tools: true,
       minContextWindow: 1_000,
-      minMaxTokens: 8_000,
     });
   });
 
