@@ -2,6 +2,7 @@
 // method, path (never the query string, which may carry a key), the route, the status, the target that served it,
 // how an answer that did not end normally ended, and the milliseconds. Never headers or bodies.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ServerResponse } from "node:http";
 import { redactText } from "../state/redact.ts";
 import { watchOf } from "./request-watch.ts";
 
@@ -20,18 +21,30 @@ export function errorLine(request: FastifyRequest, why: string): string {
   return `error ${request.method} ${loggedPath(request)}: ${redactText(why)}`;
 }
 
-export function accessLine(request: FastifyRequest, reply: FastifyReply, ms: number): string {
+/**
+ * How far the answer got when its connection was done with it: read at that moment, for every endpoint alike. A
+ * handler that ends the response after the client left (a translated stream stops at its next event and calls end())
+ * makes it look finished afterwards, so it is never read later.
+ */
+export type AnswerState = "none" | "cut-off" | "finished";
+
+export function answerState(raw: ServerResponse): AnswerState {
+  if (!raw.headersSent) return "none";
+  return raw.writableFinished ? "finished" : "cut-off";
+}
+
+export function accessLine(request: FastifyRequest, reply: FastifyReply, answer: AnswerState, ms: number): string {
   const raw = reply.raw;
   const watch = watchOf(raw);
   const route = watch?.routeId;
   const served = watch?.servedKey;
   const status = raw.headersSent ? raw.statusCode : undefined;
   const ending =
-    status === undefined
+    answer === "none"
       ? " no-answer" // the connection closed before any answer: the client left, or the drain deadline passed
-      : !raw.writableFinished
+      : answer === "cut-off"
         ? " cut-off" // the answer had started: the client left, or an idle or drain timeout cut it
-        : watch?.end?.outcome === "failed" && watch.end.servedKey !== undefined && status < 400
+        : watch?.end?.outcome === "failed" && watch.end.servedKey !== undefined && status !== undefined && status < 400
           ? " failed-after-start" // the target failed after the commit point: the client got the protocol's error record
           : "";
   return `${request.method} ${loggedPath(request)}${route ? ` route=${route}` : ""} ${status ?? "-"}${served ? ` served-by=${served}` : ""}${ending} ${Math.round(ms)}ms`;
@@ -46,7 +59,8 @@ export function logAccess(app: FastifyInstance, log: (line: string) => void): vo
   app.addHook("onRequest", (request, reply, done) => {
     const startedAt = performance.now();
     reply.raw.once("close", () => {
-      const write = () => log(accessLine(request, reply, performance.now() - startedAt));
+      const answer = answerState(reply.raw);
+      const write = () => log(accessLine(request, reply, answer, performance.now() - startedAt));
       const watch = watchOf(reply.raw);
       if (watch) watch.whenClosed(write);
       else write();

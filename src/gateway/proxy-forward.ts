@@ -12,6 +12,7 @@ import type { AttemptOutcome } from "../runtime/attempt.ts";
 import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
 import { redactKeys } from "../state/redact.ts";
+import { answerState } from "./access-log.ts";
 import { advertises } from "./endpoint-prefixes.ts";
 import { editJson } from "./json-edit.ts";
 import { LimitedBody } from "./streamed-body.ts";
@@ -265,7 +266,10 @@ async function streamAnswer(input: ProxyInput, response: Response): Promise<stri
   let upstreamError: unknown;
   let clientLeft = false;
   source.once("error", (error) => void (upstreamError ??= error));
-  reply.raw.once("close", () => void (clientLeft = upstreamError === undefined && !reply.raw.writableFinished));
+  reply.raw.once(
+    "close",
+    () => void (clientLeft = upstreamError === undefined && answerState(reply.raw) === "cut-off"),
+  );
   await pipeline(source, reply.raw).catch(() => {});
   return upstreamError !== undefined && !clientLeft
     ? `network error: ${errorText(upstreamError)} (terminated)`

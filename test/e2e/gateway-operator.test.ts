@@ -1,7 +1,8 @@
 // What an operator of `pi-auto-router serve` sees and does, through the real process and the official clients: the
 // help and version, edits of the routes file picked up while the gateway runs (and a broken edit keeping the last
-// good routes), /v1/models listing routes only, one access line per request however it ended, and error texts that
-// say what was wrong (the token's header, the body's content type, the body limit).
+// good routes), /v1/models listing routes only, one access line per request however it ended (a translated stream
+// as a passed-through one), and error texts that say what was wrong (the token's header, the body's content type,
+// the body limit).
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -156,6 +157,26 @@ describe("gateway operator", () => {
     await until(
       () => accessLines().some((line) => / route=main 200 served-by=mock-a\/model-a cut-off \d+ms$/.test(line)),
       "the abandoned stream's access line",
+    );
+
+    // The same for a translated stream (an Anthropic client on an OpenAI target): the line says cut off too.
+    target.enqueue({ text: SLOW_TEXT, chunkDelayMs: 300 });
+    const translated = new AbortController();
+    const anthropicStream = await fx.anthropic.messages.create(
+      { model: "main", max_tokens: 50, stream: true, messages: [{ role: "user", content: "count" }] },
+      { signal: translated.signal },
+    );
+    for await (const event of anthropicStream) {
+      if (event.type !== "content_block_delta") continue;
+      translated.abort();
+      break;
+    }
+    await until(
+      () =>
+        accessLines().some((line) =>
+          /^POST \/v1\/messages route=main 200 served-by=mock-a\/model-a cut-off \d+ms$/.test(line),
+        ),
+      `the abandoned translated stream's access line in\n${fx.gateway.stderr()}`,
     );
 
     // A proxied path is logged as the client sent it, without its query string.
