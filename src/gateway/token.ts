@@ -1,5 +1,6 @@
-// The gateway token: every request must carry it (`Authorization: Bearer <t>` or `x-api-key: <t>`). It comes from
-// AUTO_ROUTER_TOKEN or from a file in the state dir created 0600 on first start. Compared in constant time.
+// The gateway token: every request must carry it (`Authorization: Bearer <t>` or `x-api-key: <t>`; either, when both
+// are sent). It comes from AUTO_ROUTER_TOKEN or from a file in the state dir created 0600 on first start. Compared in
+// constant time.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -36,16 +37,21 @@ export function resolveToken(env: Record<string, string | undefined>, stateDir: 
   return { value, file, created: true };
 }
 
-/** The token a request presents, from either header; undefined when it carries none. */
-export function presentedToken(headers: Record<string, string | string[] | undefined>): string | undefined {
+/**
+ * The tokens a request presents, one per header that carries one (`x-api-key`, then `Authorization: Bearer`). Both
+ * are checked: Claude Code with ANTHROPIC_AUTH_TOKEN set to the gateway token and a personal ANTHROPIC_API_KEY sends
+ * both headers, the gateway token in either.
+ */
+export function presentedTokens(headers: Record<string, string | string[] | undefined>): string[] {
+  const tokens: string[] = [];
   const apiKey = headers["x-api-key"];
-  if (typeof apiKey === "string" && apiKey.length > 0) return apiKey;
+  if (typeof apiKey === "string" && apiKey.length > 0) tokens.push(apiKey);
   const authorization = headers.authorization;
   if (typeof authorization === "string") {
     const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
-    if (match) return match[1]!.trim();
+    if (match) tokens.push(match[1]!.trim());
   }
-  return undefined;
+  return tokens;
 }
 
 /** Presented tokens are compared in a buffer of at least this many bytes, whatever their length. */

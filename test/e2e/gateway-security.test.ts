@@ -56,6 +56,55 @@ describe("gateway security", () => {
     assert.equal(target.calls.length, 0);
   });
 
+  it("accepts the token in either header when the other holds another key, and forwards neither", async () => {
+    // Claude Code with ANTHROPIC_AUTH_TOKEN=<gateway token> and a personal ANTHROPIC_API_KEY sends both headers.
+    const personal = "sk-ant-api03-PersonalKeyOfTheUser0123456789";
+    const clients = [
+      new Anthropic({ baseURL: fx.gateway.url, apiKey: personal, authToken: fx.gateway.token, maxRetries: 0 }),
+      new Anthropic({ baseURL: fx.gateway.url, apiKey: fx.gateway.token, authToken: personal, maxRetries: 0 }),
+    ];
+    for (const [index, client] of clients.entries()) {
+      target.reset();
+      target.enqueue({ text: `served ${index}` });
+      const message = await client.messages.create({
+        model: "main",
+        max_tokens: 5,
+        messages: [{ role: "user", content: "hi" }],
+      });
+      assert.equal(message.content[0]!.type === "text" && message.content[0]!.text, `served ${index}`);
+      const sent = target.calls[0]!.headers;
+      assert.equal(sent.authorization, `Bearer ${TARGET_KEY}`, "the target got its own key");
+      assert.equal(sent["x-api-key"], undefined, "the client's x-api-key was not forwarded");
+      assert.ok(!JSON.stringify(sent).includes(personal) && !JSON.stringify(sent).includes(fx.gateway.token));
+    }
+    // The same through a passthrough (an OpenAI client on an OpenAI target), whose upstream request carries the
+    // client's own headers minus its credentials.
+    target.reset();
+    target.enqueue({ text: "passed through" });
+    const openai = new OpenAI({
+      baseURL: `${fx.gateway.url}/v1`,
+      apiKey: fx.gateway.token,
+      defaultHeaders: { "x-api-key": personal },
+      maxRetries: 0,
+    });
+    const completion = await openai.chat.completions.create({
+      model: "main",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.equal(completion.choices[0]!.message.content, "passed through");
+    const passed = target.calls[0]!.headers;
+    assert.equal(passed.authorization, `Bearer ${TARGET_KEY}`);
+    assert.equal(passed["x-api-key"], undefined);
+    // Both headers wrong is still a 401.
+    target.reset();
+    const neither = new Anthropic({ baseURL: fx.gateway.url, apiKey: personal, authToken: "wrong", maxRetries: 0 });
+    await assert.rejects(
+      neither.messages.create({ model: "main", max_tokens: 5, messages: [{ role: "user", content: "hi" }] }),
+      (error: unknown) => error instanceof Anthropic.AuthenticationError,
+    );
+    assert.equal(target.calls.length, 0);
+  });
+
   it("refuses a request body over the limit with 413 before routing it", async () => {
     target.reset();
     await assert.rejects(

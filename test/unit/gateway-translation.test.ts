@@ -11,7 +11,7 @@ import { DirectRoutes, resolveModelName } from "../../src/gateway/model-names.ts
 import { OpenAIStreamEncoder } from "../../src/gateway/openai-response.ts";
 import { openAIToContext, parseOpenAIRequest } from "../../src/gateway/openai-request.ts";
 import { parseProviderPreferences, requestShortcuts } from "../../src/gateway/provider-preferences.ts";
-import { presentedToken, tokenMatcher, tokenMatches } from "../../src/gateway/token.ts";
+import { presentedTokens, tokenMatcher, tokenMatches } from "../../src/gateway/token.ts";
 import { makeFailure } from "../../src/runtime/classify-failure.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
 
@@ -275,10 +275,11 @@ describe("request routing inputs", () => {
 });
 
 describe("gateway token and error status", () => {
-  it("reads the token from x-api-key or a Bearer header and compares it exactly", () => {
-    assert.equal(presentedToken({ "x-api-key": "t1" }), "t1");
-    assert.equal(presentedToken({ authorization: "Bearer t2" }), "t2");
-    assert.equal(presentedToken({ authorization: "Basic t3" }), undefined);
+  it("reads the token from x-api-key and a Bearer header, both when both are sent, and compares it exactly", () => {
+    assert.deepEqual(presentedTokens({ "x-api-key": "t1" }), ["t1"]);
+    assert.deepEqual(presentedTokens({ authorization: "Bearer t2" }), ["t2"]);
+    assert.deepEqual(presentedTokens({ authorization: "Basic t3" }), []);
+    assert.deepEqual(presentedTokens({ "x-api-key": "personal", authorization: "Bearer t4" }), ["personal", "t4"]);
     assert.ok(tokenMatches("secret", "secret"));
     assert.ok(!tokenMatches("secret", "secreT"));
     assert.ok(!tokenMatches("secret", undefined));
