@@ -4,7 +4,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { createEngine } from "../engine.ts";
 import { withEnvironmentKeyFallbacks } from "../runtime/env-key-fallback.ts";
-import { redactText } from "../state/redact.ts";
+import { redactText, rememberCredentials } from "../state/redact.ts";
 import { followRoutesFile } from "./config-watch.ts";
 import { openRegistry } from "./credentials.ts";
 import { DirectRoutes } from "./model-names.ts";
@@ -93,6 +93,8 @@ export async function serve(args: string[], env: Record<string, string | undefin
     followRoutesFile(engine, warn);
     await engine.ready(); // the first request routes on the team's state (not a stale local copy) and floors' balances
     const token = resolveToken(env, engine.services.stateDir);
+    // Redacted as the targets' keys are: an upstream error quoting it never reaches the event log, stderr or a client.
+    rememberCredentials(token.value);
     const gateway = await startGateway({
       engine,
       directRoutes,

@@ -167,6 +167,32 @@ describe("gateway security", () => {
     await fx.restartGateway();
   });
 
+  it("never lets the gateway token, quoted in an upstream error, reach the client, the gateway's output or the event log", async () => {
+    // An upstream that quotes a value it refused (an upstream proxy that saw the gateway token, say).
+    target.reset();
+    target.enqueue({ status: 400, errorMessage: `Invalid value '${fx.gateway.token}' is not allowed here` });
+    let seen = "";
+    await assert.rejects(
+      fx.openai.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 400);
+        seen = `${error.message} ${JSON.stringify(error.error)} ${JSON.stringify([...error.headers])}`;
+        return true;
+      },
+    );
+    assert.match(seen, /is not allowed here/);
+    await fx.gateway.stop();
+    const logs = readdirSync(join(fx.agentDir, "extensions"))
+      .filter((name) => name.endsWith(".jsonl"))
+      .map((name) => readFileSync(join(fx.agentDir, "extensions", name), "utf8"))
+      .join("\n");
+    assert.match(logs, /is not allowed here/, "the event log recorded the upstream's message");
+    assert.ok(!seen.includes(fx.gateway.token), `the client saw the token: ${seen}`);
+    assert.ok(!fx.gateway.stderr().includes(fx.gateway.token), "the gateway's stderr holds the token");
+    assert.ok(!logs.includes(fx.gateway.token), "the event log holds the token");
+    await fx.restartGateway();
+  });
+
   it("refuses a non-loopback --host unless --allow-remote is given", async () => {
     const run = await runGatewayCommand(fx.agentDir, ["serve", "--host", "0.0.0.0", "--port", "0"]);
     assert.equal(run.code, 2);
