@@ -17,7 +17,8 @@ const block = z.looseObject({ type: z.string() });
 const content = z.union([z.string(), z.array(block)]);
 
 export const anthropicRequestSchema = z.looseObject({
-  model: z.string().min(1),
+  // Optional: the X-Model header may name it instead (requestedModel says when neither does).
+  model: z.string().min(1).optional(),
   max_tokens: z.number().int().positive().optional(),
   // "system" turns inside the conversation are sent by newer clients (Claude Code 2.1) for mid-conversation context.
   messages: z.array(z.looseObject({ role: z.enum(["user", "assistant", "system"]), content })).min(1),

@@ -19,7 +19,7 @@ import {
   type Protocol,
   unstreamedErrorText,
 } from "./errors.ts";
-import { type DirectRoutes, resolveModelName, unknownModelText } from "./model-names.ts";
+import { type DirectRoutes, noModelText, resolveModelName, unknownModelText } from "./model-names.ts";
 import { errorLine } from "./access-log.ts";
 import { gatewayPassthrough } from "./passthrough.ts";
 import type { PassthroughDialect } from "./passthrough-scan.ts";
@@ -44,7 +44,8 @@ export interface GatewayCore {
 export interface ChatProtocol<Request> {
   protocol: Protocol;
   parse(body: unknown): Request;
-  model(request: Request): string;
+  /** The body's model; the X-Model header may name it instead. */
+  model(request: Request): string | undefined;
   provider(request: Request): unknown;
   streaming(request: Request): boolean;
   toContext(request: Request, now: number): ClientContext;
@@ -105,14 +106,17 @@ export function sendError(reply: FastifyReply, protocol: Protocol, error: Gatewa
 }
 
 /**
- * The model a request names (`X-Model` wins over the body's): a route, or a provider/model pi knows. Anything else is
- * a 404 naming the known routes, the same answer on every endpoint that takes a model.
+ * The model a request names (`X-Model` wins over the body's, and either is enough): a route, or a provider/model pi
+ * knows. Anything else is a 404 naming the known routes, the same answer on every endpoint that takes a model; a
+ * request that names none is a 400 naming both places.
  */
-export function requestedModel(core: GatewayCore, request: FastifyRequest, bodyModel: string) {
-  const name = header(request, "x-model") ?? bodyModel;
+export function requestedModel(core: GatewayCore, request: FastifyRequest, bodyModel: string | undefined) {
+  const fromHeader = header(request, "x-model");
   const names = core.engine.services.config.current; // the file's routes, not the one-target ones (DirectRoutes)
+  const name = fromHeader ?? bodyModel;
+  if (name === undefined) throw new GatewayError(400, "invalid_request", noModelText(names));
   const choice = resolveModelName(name, names, core.engine.runtime.registry());
-  if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, names));
+  if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, names, fromHeader ? "header" : "body"));
   return { name, choice };
 }
 

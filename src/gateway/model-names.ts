@@ -2,6 +2,7 @@
 // sends Anthropic model ids), then the same names `/auto-router switch` understands: an alias, a route id,
 // `auto-router/<route>`, or `provider/model` (one real target, served through a one-target route). A proxied request
 // that names no model goes to a provider advertising its path (proxy-target.ts).
+import { closestKey } from "../config/key-suggestions.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { resolveName, ROUTER_PROVIDER, usableModel } from "../commands/name-resolution.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
@@ -31,12 +32,32 @@ export function listedModelNames(config: RouterConfig): string[] {
   return [...Object.keys(config.routes).map((id) => `${ROUTER_PROVIDER}/${id}`), ...Object.keys(config.aliases ?? {})];
 }
 
-export function unknownModelText(name: string, config: RouterConfig): string {
+const knownRoutes = (config: RouterConfig) =>
+  `known routes: ${listedModelNames(config).join(", ") || "(none configured)"}`;
+
+/** The name a client probably meant: the closest in spelling of the names it could have sent (none when none is near). */
+function nearName(name: string, config: RouterConfig): string | undefined {
+  const names = [
+    ...listedModelNames(config),
+    ...Object.keys(config.routes),
+    ...Object.keys(config.gateway?.models ?? {}),
+  ];
+  return closestKey(name, names);
+}
+
+/** `from`: where the name came from; the X-Model header is said, since a client may not know it sends one. */
+export function unknownModelText(name: string, config: RouterConfig, from: "body" | "header" = "body"): string {
   const mapped = config.gateway?.models?.[name];
-  const known = `known routes: ${listedModelNames(config).join(", ") || "(none configured)"}`;
+  const shown = `model ${JSON.stringify(name)}${from === "header" ? " (from the `X-Model` header)" : ""}`;
   if (mapped !== undefined)
-    return `model ${JSON.stringify(name)} is mapped by gateway.models to ${JSON.stringify(mapped)}, which is not a route, an alias or a model pi knows; ${known}`;
-  return `model ${JSON.stringify(name)} is not served here; ${known}`;
+    return `${shown} is mapped by gateway.models to ${JSON.stringify(mapped)}, which is not a route, an alias or a model pi knows; ${knownRoutes(config)}`;
+  const near = nearName(name, config);
+  return `${shown} is not served here; ${near ? `did you mean ${JSON.stringify(near)}? ` : ""}${knownRoutes(config)}`;
+}
+
+/** A chat request that names no model, in its body or its X-Model header. */
+export function noModelText(config: RouterConfig): string {
+  return `body.model: no model named; send it as the body's \`model\` or in the \`X-Model\` header; ${knownRoutes(config)}`;
 }
 
 /**

@@ -18,7 +18,8 @@ const part = z.looseObject({ type: z.string() });
 const content = z.union([z.string(), z.array(part), z.null()]);
 
 export const openAIRequestSchema = z.looseObject({
-  model: z.string().min(1),
+  // Optional: the X-Model header may name it instead (requestedModel says when neither does).
+  model: z.string().min(1).optional(),
   messages: z
     .array(
       z.looseObject({

@@ -43,13 +43,19 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   const jsonBody = isParsedJson(body) ? body : undefined;
   const header = (name: string) =>
     typeof request.headers[name] === "string" ? (request.headers[name] as string) : undefined;
-  const name = (typeof jsonBody?.model === "string" ? jsonBody.model : undefined) ?? header("x-model");
+  const bodyModel = typeof jsonBody?.model === "string" ? jsonBody.model : undefined;
+  const name = bodyModel ?? header("x-model");
   const shortcuts = requestShortcuts(undefined, jsonBody?.provider, header("x-provider"));
 
   let routeId: string;
   if (name !== undefined) {
     const choice = resolveModelName(name, config, runtime.registry());
-    if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, config));
+    if (!choice)
+      throw new GatewayError(
+        404,
+        "not_found",
+        unknownModelText(name, config, bodyModel !== undefined ? "body" : "header"),
+      );
     routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
   } else {
     const target = noModelTarget(config, request.method, path, shortcuts.preferences);

@@ -55,7 +55,8 @@ const functionTool = z.object({
 
 export const responsesRequestSchema = z
   .object({
-    model: z.string().min(1),
+    // Optional: the X-Model header may name it instead (requestedModel says when neither does).
+    model: z.string().min(1).optional(),
     input: z.union([z.string(), z.array(inputItem)]),
     instructions: z.string().nullish(),
     tools: z.array(functionTool).optional(),

@@ -2,7 +2,7 @@
 // help and version, edits of the routes file picked up while the gateway runs (and a broken edit keeping the last
 // good routes), /v1/models listing routes only, one access line per request however it ended (a translated stream
 // as a passed-through one), and error texts that say what was wrong (the token's header, the body's content type,
-// the body limit).
+// the body limit, a model named nowhere).
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -187,6 +187,52 @@ describe("gateway operator", () => {
     });
     await until(() => accessLines().some((line) => /^POST \/v1\/rerank 404 \d+ms$/.test(line)), "the proxy's line");
     assert.equal(fx.gateway.stderr().includes("secret-in-query"), false);
+  });
+
+  it("takes the model from X-Model when the body has none, on every chat endpoint, and names both when neither is sent", async () => {
+    const viaHeader = { headers: { "X-Model": "main" } };
+    target.enqueue({ text: "chat" }, { text: "messages" }, { text: "responses" });
+    const chat = await fx.openai.chat.completions.create(
+      { messages: [{ role: "user", content: "hi" }] } as never,
+      viaHeader,
+    );
+    assert.equal(chat.choices[0]!.message.content, "chat");
+    assert.equal(target.calls.at(-1)?.body.model, "model-a");
+    const message = await fx.anthropic.messages.create(
+      { max_tokens: 20, messages: [{ role: "user", content: "hi" }] } as never,
+      viaHeader,
+    );
+    assert.equal(message.content[0]!.type === "text" && message.content[0]!.text, "messages");
+    const response = await fx.openai.responses.create({ input: "hi" } as never, viaHeader);
+    assert.equal(response.output_text, "responses");
+
+    const noModel = [
+      () => fx.openai.chat.completions.create({ messages: [{ role: "user", content: "hi" }] } as never),
+      () => fx.anthropic.messages.create({ max_tokens: 20, messages: [{ role: "user", content: "hi" }] } as never),
+      () => fx.openai.responses.create({ input: "hi" } as never),
+    ];
+    for (const send of noModel)
+      await assert.rejects(send(), (error: any) => {
+        assert.equal(error.status, 400);
+        assert.match(error.message, /body\.model.*`X-Model` header/);
+        assert.doesNotMatch(error.message, /received undefined/);
+        return true;
+      });
+
+    // A name from the header that no route has: the answer says where it came from and which route is near.
+    await assert.rejects(
+      fx.openai.chat.completions.create({ messages: [{ role: "user", content: "hi" }] } as never, {
+        headers: { "X-Model": "mian" },
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.NotFoundError);
+        assert.match(
+          error.message,
+          /model "mian" \(from the `X-Model` header\) is not served here; did you mean "main"\?/,
+        );
+        return true;
+      },
+    );
   });
 
   it("says how to send the token, that a body must be JSON, and what the body limit is", async () => {
