@@ -1,5 +1,6 @@
 // `pi-auto-router serve [--port N] [--host H] [--agent-dir D] [--allow-remote]`: the engine with pi's registry,
-// the gateway token, the HTTP server, and a graceful stop on SIGTERM/SIGINT (drain, flush the stores, exit 0).
+// the gateway token, the HTTP server, a graceful stop on SIGTERM/SIGINT (drain, flush the stores, exit 0), and
+// SIGHUP re-reading the routes file.
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { createEngine } from "../engine.ts";
@@ -29,6 +30,7 @@ Runs the gateway: the router's routes, budgets and failover behind Anthropic- an
 
 The clients' token: AUTO_ROUTER_TOKEN, else the one generated into the state dir on first start
 (auto-router.gateway-token; its path is printed). The gateway's settings are the routes file's \`gateway\` block.
+SIGHUP re-reads the routes file; SIGTERM/SIGINT let requests in flight finish, then stop.
 pi-auto-router --version prints the version.`;
 
 export interface ServeArguments {
@@ -85,12 +87,18 @@ export async function serve(args: string[], env: Record<string, string | undefin
     warn,
     deriveConfig: (config) => directRoutes.apply(config),
   });
+  const reloadOnHangup = () => {
+    stderr.line("SIGHUP: re-reading the routes file");
+    engine.services.config.reloadAndConfirm(); // reports the result as for an edit: reloaded, or why it is invalid
+  };
   try {
     // The same registry view as the extension: pi's credentials first, then the environment names the earlier
     // pi-auto-router documented (GOOGLE_KEY, DEEPSEEK_KEY, ...).
     engine.runtime.attachRegistry(withEnvironmentKeyFallbacks(await openRegistry(agentDir), env));
     engine.start();
     followRoutesFile(engine, warn);
+    // The daemon convention (and what a closed terminal sends): re-read the routes file as an edit of it is, never stop.
+    process.on("SIGHUP", reloadOnHangup);
     await engine.ready(); // the first request routes on the team's state (not a stale local copy) and floors' balances
     const token = resolveToken(env, engine.services.stateDir);
     // Redacted as the targets' keys are: an upstream error quoting it never reaches the event log, stderr or a client.
@@ -124,6 +132,7 @@ export async function serve(args: string[], env: Record<string, string | undefin
     return 0;
   } finally {
     await engine.close();
+    process.off("SIGHUP", reloadOnHangup);
     stderr.flush();
     process.off("exit", stderr.flush);
   }

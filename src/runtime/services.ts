@@ -40,6 +40,7 @@ export interface ServicesOptions {
 export class ConfigHolder {
   private loaded: LoadedConfig;
   private stopWatching: (() => void) | undefined;
+  private onReloaded: ((loaded: LoadedConfig) => void) | undefined;
 
   /** `copyPath`: where the last good copy of the file is kept (in the state directory, which the config may move). */
   constructor(
@@ -80,21 +81,29 @@ export class ConfigHolder {
 
   watch(onChange: (loaded: LoadedConfig) => void): void {
     this.stopWatching?.();
+    this.onReloaded = onChange;
     this.stopWatching = watchConfigFile(
       this.file,
       () => this.loaded.signature,
-      () => {
-        const loaded = this.reload();
-        // An edit picked up while pi runs is confirmed once; an invalid one was already reported by reload().
-        if (loaded.origin === "file" && !loaded.issues.some((issue) => issue.severity === "error")) {
-          this.warn(
-            `auto-router: routes file reloaded: ${loaded.file} (${Object.keys(loaded.config.routes).length} routes)`,
-            "info",
-          );
-        }
-        onChange(loaded);
-      },
+      () => this.reloadAndConfirm(),
     );
+  }
+
+  /**
+   * What the watcher does with an edit, also on request (the gateway's SIGHUP): re-reads the file, confirms a valid
+   * one, and tells the watch's listener.
+   */
+  reloadAndConfirm(): LoadedConfig {
+    const loaded = this.reload();
+    // An edit picked up while pi runs is confirmed once; an invalid one was already reported by reload().
+    if (loaded.origin === "file" && !loaded.issues.some((issue) => issue.severity === "error")) {
+      this.warn(
+        `auto-router: routes file reloaded: ${loaded.file} (${Object.keys(loaded.config.routes).length} routes)`,
+        "info",
+      );
+    }
+    this.onReloaded?.(loaded);
+    return loaded;
   }
 
   close(): void {

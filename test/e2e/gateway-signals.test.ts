@@ -1,0 +1,57 @@
+// The signals an operator sends the real `pi-auto-router serve` process: SIGHUP re-reads the routes file (the daemon
+// convention) without touching the requests in flight.
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { readLoggedEvents, until } from "../helpers/event-log.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+
+const words = (count: number) => Array.from({ length: count }, (_, index) => `word${index} `);
+
+describe("gateway signals", () => {
+  let fx: GatewayFixture<"A">;
+
+  beforeEach(async () => {
+    fx = await startGatewayFixture({
+      emulators: { A: "anthropic" },
+      providers: { "mock-a": { emulator: "A", apiKey: "sk-ant-mock-a-key-000003", models: ["model-a"] } },
+      routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
+    });
+  });
+  afterEach(() => fx?.stop());
+
+  it("re-reads the routes file on SIGHUP and keeps serving, a stream in flight included", async () => {
+    fx.emulators.A.enqueue({ text: words(6), chunkDelayMs: 150 });
+    const stream = fx.anthropic.messages.stream({
+      model: "main",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "count" }],
+    });
+    const types: string[] = [];
+    stream.on("streamEvent", (event) => types.push(event.type));
+    await until(() => types.includes("content_block_delta"), "the first text");
+    // The file is unchanged, so its watcher has nothing to report: a reload line can only come from the signal.
+    assert.doesNotMatch(fx.gateway.stderr(), /routes file reloaded/);
+    fx.gateway.child.kill("SIGHUP");
+    await until(
+      () => /routes file reloaded: .*auto-router\.routes\.json \(1 routes\)/.test(fx.gateway.stderr()),
+      `the reload line in\n${fx.gateway.stderr()}`,
+    );
+    assert.match(fx.gateway.stderr(), /^SIGHUP: re-reading the routes file$/m);
+    const final = await stream.finalMessage();
+    assert.equal(final.content[0]!.type === "text" && final.content[0]!.text, words(6).join(""));
+    assert.equal(types.at(-1), "message_stop");
+    await until(
+      () => readLoggedEvents(fx.agentDir).some((event) => event.type === "final" && event.data.outcome === "success"),
+      "the stream's final event",
+    );
+    assert.equal(fx.gateway.child.exitCode, null, "the gateway still runs");
+    fx.emulators.A.enqueue({ text: "after the reload" });
+    const next = await fx.anthropic.messages.create({
+      model: "main",
+      max_tokens: 10,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.equal(next.content[0]!.type === "text" && next.content[0]!.text, "after the reload");
+    assert.equal(await fx.gateway.stop(), 0, fx.gateway.stderr());
+  });
+});
