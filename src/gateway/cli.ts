@@ -1,7 +1,7 @@
 // `pi-auto-router serve [--port N] [--host H] [--agent-dir D] [--allow-remote]`: the engine with pi's registry,
-// the gateway token, the HTTP server, a graceful stop on SIGTERM/SIGINT (drain, flush the stores, exit 0), and
-// SIGHUP re-reading the routes file.
-import { homedir } from "node:os";
+// the gateway token, the HTTP server, a graceful stop on SIGTERM/SIGINT (drain, flush the stores, exit 0; a second
+// one exits at once), and SIGHUP re-reading the routes file.
+import { constants, homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { createEngine } from "../engine.ts";
 import { withEnvironmentKeyFallbacks } from "../runtime/env-key-fallback.ts";
@@ -30,7 +30,7 @@ Runs the gateway: the router's routes, budgets and failover behind Anthropic- an
 
 The clients' token: AUTO_ROUTER_TOKEN, else the one generated into the state dir on first start
 (auto-router.gateway-token; its path is printed). The gateway's settings are the routes file's \`gateway\` block.
-SIGHUP re-reads the routes file; SIGTERM/SIGINT let requests in flight finish, then stop.
+SIGHUP re-reads the routes file; SIGTERM/SIGINT let requests in flight finish, then stop (a second one: at once).
 pi-auto-router --version prints the version.`;
 
 export interface ServeArguments {
@@ -121,10 +121,21 @@ export async function serve(args: string[], env: Record<string, string | undefin
     );
     process.stdout.write(`listening on ${gateway.url}\n`);
     // `on`, not `once`, and left installed: proper-lockfile's signal-exit re-raises a signal when it sees no other
-    // listener, which would kill the process in the middle of the drain.
+    // listener, which would kill the process in the middle of the drain. The first signal drains; a second one (Ctrl-C
+    // twice) exits at once, with the shell's code for a process the signal ended.
+    let stopping = false;
     const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
-      process.on("SIGTERM", () => resolveSignal("SIGTERM"));
-      process.on("SIGINT", () => resolveSignal("SIGINT"));
+      const stop = (received: NodeJS.Signals) => {
+        if (!stopping) {
+          stopping = true;
+          return resolveSignal(received);
+        }
+        stderr.flush();
+        process.stderr.write(`${received} again: exiting now, without waiting for the requests in flight\n`);
+        process.exit(128 + constants.signals[received]);
+      };
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
     });
     stderr.flush();
     process.stderr.write(`${signal}: draining in-flight requests\n`);

@@ -1,5 +1,5 @@
 // The signals an operator sends the real `pi-auto-router serve` process: SIGHUP re-reads the routes file (the daemon
-// convention) without touching the requests in flight.
+// convention) without touching the requests in flight, and a second SIGINT/SIGTERM during the drain exits at once.
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
@@ -54,4 +54,32 @@ describe("gateway signals", () => {
     assert.equal(next.content[0]!.type === "text" && next.content[0]!.text, "after the reload");
     assert.equal(await fx.gateway.stop(), 0, fx.gateway.stderr());
   });
+
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    it(`exits at once on a second ${signal} during the drain, saying so`, async () => {
+      // 600 deltas 0.1 s apart: a minute of answer, longer than the default drain (30 s) the first signal waits for.
+      fx.emulators.A.enqueue({ text: words(600), chunkDelayMs: 100 });
+      const stream = fx.anthropic.messages.stream({
+        model: "main",
+        max_tokens: 100,
+        messages: [{ role: "user", content: "count slowly" }],
+      });
+      const types: string[] = [];
+      stream.on("streamEvent", (event) => types.push(event.type));
+      stream.on("error", () => {}); // the cut is expected; finalMessage() below says how the stream ended
+      await until(() => types.includes("content_block_delta"), "the first text");
+      fx.gateway.child.kill(signal);
+      await until(() => fx.gateway.stderr().includes(`${signal}: draining`), "the drain line");
+      fx.gateway.child.kill(signal);
+      const code = await fx.gateway.exited;
+      assert.equal(code, signal === "SIGINT" ? 130 : 143, fx.gateway.stderr());
+      assert.match(fx.gateway.stderr(), new RegExp(`^${signal} again: exiting now`, "m"));
+      const ending = await stream.finalMessage().then(
+        () => "finished",
+        () => "cut",
+      );
+      assert.equal(ending, "cut");
+      assert.ok(!types.includes("message_stop"));
+    });
+  }
 });
