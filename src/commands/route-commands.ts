@@ -108,7 +108,7 @@ export const statusCommand: Subcommand = {
       `config: ${loaded.file} (${describeOrigin(loaded)})`,
       ...loaded.issues.map(
         (i) =>
-          `  ${i.severity}: ${i.line !== undefined ? `line ${i.line}, column ${i.column}: ` : ""}${i.path || "(file)"}: ${i.message}`,
+          `  ${i.severity}: ${[i.line !== undefined ? `line ${i.line}, column ${i.column}` : "", i.path ? `at ${i.path}` : ""].filter(Boolean).join(" ")}${i.line !== undefined || i.path ? ": " : ""}${i.message}`,
       ),
       ...deps.unknownTargets().map((target) => `  warning: ${target.path}: ${target.message}`),
       `state: ${deps.services.stateDir}`,

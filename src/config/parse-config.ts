@@ -6,6 +6,7 @@ import type { z } from "zod";
 import { aliasCandidates, namesRoute, ROUTER_PROVIDER } from "./alias-names.ts";
 import { closestKey, keysAt } from "./key-suggestions.ts";
 import { formatPath, type ConfigIssue } from "./issues.ts";
+import { jsonSyntaxIssue, lineAndColumn } from "./json-syntax.ts";
 import { migrateConfig } from "./migrate.ts";
 import { routerConfigSchema, type RouterConfig } from "./schema.ts";
 
@@ -178,24 +179,10 @@ export function parseConfigText(text: string): ParsedConfig {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    // V8 says where as a character offset ("... in JSON at position 312"); people find line and column.
-    const message = (error as Error).message;
-    const offset = /at position (\d+)/.exec(message);
-    // A file cut short ("Unexpected end of JSON input") is broken where it ends.
-    const end = /end of JSON input/.test(message) ? text.replace(/\s+$/, "").length : undefined;
-    const where = offset ? lineAndColumn(text, Number(offset[1])) : end !== undefined ? lineAndColumn(text, end) : {};
-    const what = message.replace(/\s*in JSON at position \d+(\s*\(line \d+ column \d+\))?/, "");
-    return { issues: [{ severity: "error", path: "", message: `not valid JSON: ${what}`, ...where }] };
+    return { issues: [jsonSyntaxIssue(text, error)] };
   }
   const parsed = parseConfigValue(raw);
   return { ...parsed, issues: locateIssues(text, parsed.issues) };
-}
-
-/** 1-based line and column of a character offset. */
-export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
-  const lineStart = before.lastIndexOf("\n") + 1;
-  return { line: before.split("\n").length, column: offset - lineStart + 1 };
 }
 
 /** `routes.swe.targets[0].provider` back into segments. */

@@ -265,6 +265,29 @@ describe("routes file parsing", () => {
     assert.deepEqual([result.issues[0]!.line, result.issues[0]!.column], [3, 23], "just after the last character");
   });
 
+  it("gives every JSON syntax error on one line with its line and column, saying when a trailing comma is the problem", () => {
+    const cases: Array<[string, [number, number], RegExp]> = [
+      // V8 says no position for these: only an excerpt of the file, which may span lines.
+      [
+        '{"routes": {"a": {"targets": [\n  {"provider": "x", "modelId": "model-a"}, ]}}}',
+        [2, 44],
+        /^not valid JSON: Unexpected token '\]' \(JSON allows no comma before it\)$/,
+      ],
+      [
+        '{\n  "routes": {\n    "a": 1,\n  }\n}',
+        [4, 3],
+        /^not valid JSON: Expected double-quoted property name \(JSON allows no comma before it\)$/,
+      ],
+      ['{"a": tru}', [1, 7], /^not valid JSON: Unexpected token '\}'$/],
+      ['{\n  "routes" {}\n}', [2, 12], /^not valid JSON: Expected ':' after property name$/],
+    ];
+    for (const [text, [line, column], message] of cases) {
+      const [issue] = parseConfigText(text).issues;
+      assert.deepEqual([issue!.line, issue!.column], [line, column], text);
+      assert.match(issue!.message, message, text);
+    }
+  });
+
   it("reports invalid JSON instead of throwing", () => {
     const result = parseConfigText("{ routes: ");
     assert.equal(result.config, undefined);
