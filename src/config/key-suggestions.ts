@@ -15,6 +15,9 @@ type Def = {
   options?: z.ZodType[];
   left?: z.ZodType;
   right?: z.ZodType;
+  keyType?: z.ZodType;
+  entries?: Record<string, string | number>;
+  values?: unknown[];
 };
 
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
@@ -30,7 +33,20 @@ function objectsOf(schema: z.ZodType | undefined, depth = 0): z.ZodType[] {
   return [schema];
 }
 
-/** The keys an object accepts at `path` inside `schema` (every option's keys where a union allows several shapes). */
+/** The keys a record keyed by an enum (`failover.kinds`, `tiers`) accepts; none for one keyed by any string. */
+function recordKeys(keyType: z.ZodType | undefined): string[] {
+  return objectsOf(keyType).flatMap((node) => {
+    const def = defOf(node);
+    if (def.type === "enum") return Object.values(def.entries ?? {}).map(String);
+    if (def.type === "literal") return (def.values ?? []).map(String);
+    return [];
+  });
+}
+
+/**
+ * The keys an object accepts at `path` inside `schema` (every option's keys where a union allows several shapes), or
+ * a record's when its keys are a fixed set.
+ */
 export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   let nodes = objectsOf(schema);
   for (const segment of path) {
@@ -46,6 +62,7 @@ export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[
   for (const node of nodes) {
     const def = defOf(node);
     if (def.type === "object") for (const key of Object.keys(def.shape ?? {})) keys.add(key);
+    if (def.type === "record") for (const key of recordKeys(def.keyType)) keys.add(key);
   }
   return [...keys];
 }

@@ -288,6 +288,24 @@ describe("routes file parsing", () => {
     }
   });
 
+  it("suggests the closest key, or lists the known ones, inside objects whose keys are a fixed set (failure kinds, tiers)", () => {
+    const result = parse({
+      routes: { a: { targets: [{ provider: "x", modelId: "y" }] } },
+      failover: { kinds: { ratelimit: { cooldownMs: 1000 } } },
+      tiers: { turbo: {} },
+    });
+    assert.deepEqual(
+      result.issues.map((issue) => [issue.path, issue.message]),
+      [
+        [
+          "tiers.turbo",
+          "unknown key (ignored); check its spelling and placement (known here: reasoning, swe, long, vision, fast)",
+        ],
+        ["failover.kinds.ratelimit", 'unknown key (ignored); did you mean "rate_limit"?'],
+      ],
+    );
+  });
+
   it("reports invalid JSON instead of throwing", () => {
     const result = parseConfigText("{ routes: ");
     assert.equal(result.config, undefined);
