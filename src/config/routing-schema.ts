@@ -1,6 +1,7 @@
 // The parts of the config that steer the decision core: tiers, provider preferences and policy rules.
 // Kept apart from schema.ts because src/routing owns their meaning; schema.ts only places them in the file.
 import { z } from "zod";
+import { timeZoneSchema } from "./time-zone.ts";
 
 export const TIERS = ["reasoning", "swe", "long", "vision", "fast"] as const;
 export type Tier = (typeof TIERS)[number];
@@ -40,7 +41,7 @@ export const timeWindowSchema = () =>
   z.strictObject({
     after: clockTime().describe("Window start, inclusive (HH:MM)"),
     before: clockTime().describe("Window end, exclusive (HH:MM); may be earlier than `after` to wrap past midnight"),
-    timeZone: z.string().optional().describe("IANA time zone, e.g. Europe/Berlin; default: the local zone"),
+    timeZone: timeZoneSchema().optional().describe("IANA time zone, e.g. Europe/Berlin; default: the local zone"),
   });
 export type TimeWindow = z.infer<ReturnType<typeof timeWindowSchema>>;
 

@@ -4,6 +4,7 @@ import { billingSchema, policyRuleSchema, providerPreferencesSchema, tiersSchema
 import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
 import { gatewaySchema, proxyProvidersSchema } from "./gateway-schema.ts";
 import { stateConfigSchema } from "./state-schema.ts";
+import { timeZoneSchema } from "./time-zone.ts";
 import {
   quotaSchema,
   REVERT_MODES,
@@ -153,7 +154,7 @@ export const budgetsSchema = () =>
       .enum(["soft", "hard"])
       .optional()
       .describe("soft: when every candidate is over budget, route anyway and say so; hard: fail with a budget message"),
-    timeZone: z.string().optional().describe("IANA zone of the day/month calendar (default: local)"),
+    timeZone: timeZoneSchema().optional().describe("IANA zone of the day/month calendar (default: local)"),
     providers: z.record(z.string().min(1), budgetLimitSchema()).optional(),
   });
 export type BudgetsConfig = z.infer<ReturnType<typeof budgetsSchema>>;

@@ -288,6 +288,33 @@ describe("routes file parsing", () => {
     }
   });
 
+  it("rejects a time zone that does not exist, in a rule's time window and in budgets, with the closest real one", () => {
+    const window = (timeZone: string) => ({ after: "09:00", before: "17:00", timeZone });
+    const result = parse({
+      routes: { a: { targets: [{ provider: "x", modelId: "y" }] } },
+      policyRules: [{ type: "force-tier", tier: "fast", when: { timeWindow: window("Mars/Olympus") } }],
+      budgets: { timeZone: "Europe/Berln" },
+    });
+    assert.equal(result.config, undefined);
+    assert.deepEqual(
+      result.issues.map((issue) => [issue.severity, issue.path, issue.message]),
+      [
+        [
+          "error",
+          "policyRules[0].when.timeWindow.timeZone",
+          'unknown time zone "Mars/Olympus"; expected an IANA name such as "Europe/Berlin" or "UTC"',
+        ],
+        ["error", "budgets.timeZone", 'unknown time zone "Europe/Berln"; did you mean "Europe/Berlin"?'],
+      ],
+    );
+    const valid = parse({
+      routes: { a: { targets: [{ provider: "x", modelId: "y" }] } },
+      policyRules: [{ type: "force-tier", tier: "fast", when: { timeWindow: window("America/New_York") } }],
+      budgets: { timeZone: "UTC" },
+    });
+    assert.deepEqual(valid.issues, []);
+  });
+
   it("suggests the closest key, or lists the known ones, inside objects whose keys are a fixed set (failure kinds, tiers)", () => {
     const result = parse({
       routes: { a: { targets: [{ provider: "x", modelId: "y" }] } },
