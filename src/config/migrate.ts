@@ -192,6 +192,14 @@ export function migrateConfig(raw: Json, issues: ConfigIssue[]): Json {
         return;
       }
       const { id: _id, ...rest } = route as Record<string, Json>;
+      // As with a key written twice in an object, the later one wins; a pasted route not renamed must not go unseen.
+      const earlier = sourcePaths.get(id);
+      if (earlier)
+        issues.push({
+          severity: "warning",
+          path: `routes[${index}].id`,
+          message: `route id "${id}" is also the id of ${earlier}; the later definition is used and the first is ignored`,
+        });
       routes[id] = rest;
       sourcePaths.set(id, `routes[${index}]`);
     });

@@ -1,10 +1,11 @@
 // Pure: the text of a routes file in, `{config, issues}` out. Never throws (DESIGN.md rule 8).
 // Unknown keys are reported as warnings and dropped; anything else invalid makes the whole file invalid so the
 // caller keeps its last good config.
-import { findNodeAtLocation, parseTree, type Node } from "jsonc-parser";
+import { parseTree, type Node } from "jsonc-parser";
 import type { z } from "zod";
 import { aliasCandidates, namesRoute, ROUTER_PROVIDER } from "./alias-names.ts";
 import { closestKey, keysAt } from "./key-suggestions.ts";
+import { duplicateKeyIssues } from "./duplicate-keys.ts";
 import { formatPath, type ConfigIssue } from "./issues.ts";
 import { jsonSyntaxIssue, lineAndColumn } from "./json-syntax.ts";
 import { migrateConfig } from "./migrate.ts";
@@ -94,10 +95,24 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
         message: `$${limits.daily} a day is more than the monthly limit of $${limits.monthly}, so it never blocks anything (a typo of one of them?)`,
       });
   }
+  // A rule's id names it in explain, /auto-router rules and the event log: two rules that apply to one route under
+  // the same id cannot be told apart there. A route's rules share the route with the global ones.
+  const globalIds = new Map<string, string>();
   const checkRules = (rules: RouterConfig["policyRules"], path: string, global: boolean) => {
     const priorities = new Map<number, string>();
+    const ids = global ? globalIds : new Map(globalIds);
     (rules ?? []).forEach((rule, index) => {
       const rulePath = `${path}[${index}]`;
+      if (rule.id !== undefined) {
+        const other = ids.get(rule.id);
+        if (other)
+          issues.push({
+            severity: "warning",
+            path: `${rulePath}.id`,
+            message: `"${rule.id}" is also the id of ${other}; explain, /auto-router rules and the event log cannot tell the two apart`,
+          });
+        else ids.set(rule.id, rulePath);
+      }
       const needs: Record<string, keyof typeof rule> = {
         "force-tier": "tier",
         "prefer-provider": "providers",
@@ -181,8 +196,12 @@ export function parseConfigText(text: string): ParsedConfig {
   } catch (error) {
     return { issues: [jsonSyntaxIssue(text, error)] };
   }
+  const tree = parseTree(text);
   const parsed = parseConfigValue(raw);
-  return { ...parsed, issues: locateIssues(text, parsed.issues) };
+  return {
+    ...parsed,
+    issues: [...locateIssues(text, tree, parsed.issues), ...duplicateKeyIssues(text, tree)],
+  };
 }
 
 /** `routes.swe.targets[0].provider` back into segments. */
@@ -198,24 +217,48 @@ function pathSegments(path: string): Array<string | number> {
 }
 
 /**
+ * The value at `segments`, like jsonc-parser's findNodeAtLocation but taking the LAST property of a key written twice:
+ * JSON.parse keeps that one, so that is where every issue about it is.
+ */
+function valueAt(tree: Node, segments: ReadonlyArray<string | number>): Node | undefined {
+  let node: Node | undefined = tree;
+  for (const segment of segments) {
+    if (node?.type === "array" && typeof segment === "number") node = node.children?.[segment];
+    else if (node?.type === "object" && typeof segment === "string")
+      node = [...(node.children ?? [])].reverse().find((property) => property.children?.[0]?.value === segment)
+        ?.children?.[1];
+    else return undefined;
+  }
+  return node;
+}
+
+/**
  * Adds line and column to issues whose path is found in the text (the nearest enclosing value when a path names a
  * migrated or missing field). A key issue points at the key itself.
  */
-function locateIssues(text: string, issues: ConfigIssue[]): ConfigIssue[] {
-  if (!issues.some((issue) => issue.path)) return issues;
-  const tree = parseTree(text);
+function locateIssues(text: string, tree: Node | undefined, issues: ConfigIssue[]): ConfigIssue[] {
   if (!tree) return issues;
   return issues.map((issue) => {
-    if (!issue.path) return issue;
-    const segments = pathSegments(issue.path);
-    let node: Node | undefined;
-    for (let length = segments.length; length > 0 && !node; length -= 1)
-      node = findNodeAtLocation(tree, segments.slice(0, length));
-    if (!node) return issue;
-    const at =
-      node.parent?.type === "property" && node.parent.children?.[1] === node && /key|unknown key/.test(issue.message)
-        ? node.parent.children[0]!.offset
-        : node.offset;
-    return { ...issue, ...lineAndColumn(text, at) };
+    if (!issue.path || issue.line !== undefined) return issue;
+    const position = positionOf(text, tree, issue.path, /key|unknown key/.test(issue.message));
+    return position ? { ...issue, ...position } : issue;
   });
+}
+
+/** Where `path` is in the text: its value, or its key for `atKey`; the nearest enclosing value when it is not there. */
+function positionOf(
+  text: string,
+  tree: Node,
+  path: string,
+  atKey: boolean,
+): { line: number; column: number } | undefined {
+  const segments = pathSegments(path);
+  let node: Node | undefined;
+  for (let length = segments.length; length > 0 && !node; length -= 1) node = valueAt(tree, segments.slice(0, length));
+  if (!node) return undefined;
+  const at =
+    atKey && node.parent?.type === "property" && node.parent.children?.[1] === node
+      ? node.parent.children[0]!.offset
+      : node.offset;
+  return lineAndColumn(text, at);
 }

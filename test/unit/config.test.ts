@@ -288,6 +288,68 @@ describe("routes file parsing", () => {
     }
   });
 
+  it("warns about a key written twice in one object at the later definition, the one used, naming the line of the first", () => {
+    const text = [
+      "{",
+      '  "_comment": "documentation keys may repeat", "_comment": "silently",',
+      '  "routes": {',
+      '    "newr": {"targets": [{"provider": "x", "modelId": "first"}]},',
+      '    "other": {"targets": [{"provider": "x", "modelId": "y", "label": "a", "label": "b"}]},',
+      '    "newr": {"targets": [{"provider": "x", "modelId": "second", "lable": 1}]}',
+      "  }",
+      "}",
+    ].join("\n");
+    const result = parseConfigText(text);
+    assert.equal(result.config?.routes.newr?.targets[0]?.modelId, "second");
+    assert.deepEqual(
+      result.issues.map((issue) => [issue.severity, issue.path, issue.line, issue.column, issue.message]),
+      [
+        // Issues inside the key written twice point into the definition that is used.
+        ["warning", "routes.newr.targets[0].lable", 6, 65, 'unknown key (ignored); did you mean "label"?'],
+        [
+          "warning",
+          "routes.other.targets[0].label",
+          5,
+          75,
+          "defined twice (first at line 5); the later definition is used and the first is ignored",
+        ],
+        [
+          "warning",
+          "routes.newr",
+          6,
+          5,
+          "defined twice (first at line 4); the later definition is used and the first is ignored",
+        ],
+      ],
+    );
+  });
+
+  it("warns about a route id given twice in a routes array, and a policy rule id used twice for one route", () => {
+    const text = '{"routes": [\n  {"id": "old", "targets": ["x/a"]},\n  {"id": "old", "targets": ["x/b"]}\n]}';
+    const duplicate = parseConfigText(text).issues.find((issue) => issue.path === "routes[1].id");
+    assert.deepEqual(
+      [duplicate?.line, duplicate?.column, duplicate?.message],
+      [3, 10, 'route id "old" is also the id of routes[0]; the later definition is used and the first is ignored'],
+    );
+    const rule = (id: string, provider: string) => ({ id, type: "exclude-provider", providers: [provider] });
+    const rules = parse({
+      routes: {
+        a: { targets: [{ provider: "x", modelId: "y" }], policyRules: [rule("c", "q")] },
+        b: { targets: [{ provider: "x", modelId: "y" }], policyRules: [rule("d", "q"), rule("d", "r")] },
+      },
+      policyRules: [rule("c", "x"), rule("c", "y")],
+    });
+    assert.ok(rules.config, "a warning, not an error");
+    assert.deepEqual(
+      rules.issues.map((issue) => [issue.path, issue.message.replace(/;.*/, "")]),
+      [
+        ["policyRules[1].id", '"c" is also the id of policyRules[0]'],
+        ["routes.a.policyRules[0].id", '"c" is also the id of policyRules[0]'],
+        ["routes.b.policyRules[1].id", '"d" is also the id of routes.b.policyRules[0]'],
+      ],
+    );
+  });
+
   it("rejects a time zone that does not exist, in a rule's time window and in budgets, with the closest real one", () => {
     const window = (timeZone: string) => ({ after: "09:00", before: "17:00", timeZone });
     const result = parse({
