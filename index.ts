@@ -83,10 +83,16 @@ export default function autoRouter(pi: ExtensionAPI): void {
     return known ? findUnknownTargets(services.config.current, known) : [];
   };
   const checkConfig = () => reportUnknownTargets(unknownTargets(), services.config.source, warnings);
-  const markConfig = () =>
+  const markConfig = () => {
+    const loaded = services.config.state;
     status.setConfigWarning(
-      services.config.state.issues.some((i) => i.severity === "error") ? "config invalid" : undefined,
+      loaded.issues.some((i) => i.severity === "error")
+        ? "config invalid"
+        : loaded.origin === "missing"
+          ? "routes file removed"
+          : undefined,
     );
+  };
   const reload = () => {
     services.config.reload();
     registerModels();

@@ -10,6 +10,7 @@ import { classifyFailure } from "../runtime/classify-failure.ts";
 import type { QuotaStatus } from "../routing/types.ts";
 import { REDACTED, redactedJson, redactText } from "../state/redact.ts";
 import { inventoryStateDir, readTailLines, writePrivateFile } from "../state/state-inventory.ts";
+import { describeOrigin } from "../state/config-file.ts";
 import { EVENT_LOG_NAME } from "../state/state-paths.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatDuration } from "./format.ts";
@@ -103,7 +104,7 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
     `loaded from ${host.loadPath} (${host.runsFromBundle ? "bundle" : "TypeScript sources"})`,
     "",
     "## config",
-    `${loaded.file}: ${loaded.origin === "file" ? "loaded" : loaded.origin === "defaults" ? "not found or invalid, built-in routes" : "INVALID, keeping the last good config"}`,
+    `${loaded.file}: ${loaded.origin === "file" ? "loaded" : loaded.origin === "missing" ? describeOrigin(loaded) : loaded.origin === "defaults" ? "not found or invalid, built-in routes" : "INVALID, keeping the last good config"}`,
     ...(loaded.issues.length
       ? loaded.issues.map((issue) => `  ${issue.severity}: ${issue.path || "(file)"}: ${issue.message}`)
       : ["  no issues"]),

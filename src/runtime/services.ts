@@ -65,11 +65,18 @@ export class ConfigHolder {
     return this.loaded.origin === "last-good" && this.loaded.copy ? this.loaded.copy : this.file;
   }
 
-  /** Re-reads the file; an invalid file keeps the last good config. */
+  /**
+   * Re-reads the file; an invalid file keeps the last good config, and so does a file removed while running (also
+   * through a reload while it is still gone).
+   */
   reload(): LoadedConfig {
-    const lastGood =
-      this.loaded.origin === "file" || this.loaded.origin === "last-good" ? this.loaded.config : undefined;
-    this.loaded = loadConfigFile(this.file, { lastGood, copyPath: this.copyPath });
+    const { origin, config, signature } = this.loaded;
+    const lastGood = origin === "file" || origin === "last-good" || origin === "missing" ? config : undefined;
+    this.loaded = loadConfigFile(this.file, {
+      lastGood,
+      copyPath: this.copyPath,
+      existed: signature !== "" || origin === "missing",
+    });
     this.report();
     return this.loaded;
   }

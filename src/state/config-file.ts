@@ -21,9 +21,11 @@ export const CONFIG_POLL_INTERVAL_MS = 1_500;
 /**
  * file: the routes file itself; defaults: the built-in routes (no file); last-good: the file is invalid and the
  * previous good config (in memory, or the copy in the state directory) is used; declared: the file is invalid, no
- * good copy exists, and only its route ids are registered, each failing its requests with the error.
+ * good copy exists, and only its route ids are registered, each failing its requests with the error; missing: the
+ * file was there and has been removed (or renamed away) while running, and the config it gave is kept until it is
+ * back (a deleted file swapping the user's routes for the built-in ones would fail every request on them).
  */
-export type ConfigOrigin = "file" | "defaults" | "last-good" | "declared";
+export type ConfigOrigin = "file" | "defaults" | "last-good" | "declared" | "missing";
 
 export interface LoadedConfig {
   file: string;
@@ -34,6 +36,8 @@ export interface LoadedConfig {
   copy?: string;
   /** What the file looked like when it was read ("" when missing): the watcher compares against this. */
   signature: string;
+  /** The file existed at the previous load and is gone now (origin missing, or defaults when nothing good was kept). */
+  removed?: boolean;
 }
 
 export interface LoadOptions {
@@ -41,6 +45,8 @@ export interface LoadOptions {
   lastGood?: RouterConfig;
   /** Where the last good copy lives, given the config's logDir (the state directory depends on it). */
   copyPath?: (logDir: string | undefined) => string;
+  /** The file existed at the previous load: its absence now is a removal worth reporting, not the no-file default. */
+  existed?: boolean;
 }
 
 /** Size, mtime and inode of the file, "" when it does not exist. */
@@ -91,7 +97,17 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
     issues = parsed.issues;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return { file, config: defaultConfig(), issues: [], origin: "defaults" };
+    if (code === "ENOENT") {
+      if (options.existed && options.lastGood)
+        return { file, config: options.lastGood, issues: [], origin: "missing", removed: true };
+      return {
+        file,
+        config: defaultConfig(),
+        issues: [],
+        origin: "defaults",
+        ...(options.existed && { removed: true }),
+      };
+    }
     issues = [{ severity: "error", path: "", message: `cannot read the file (${code ?? "error"})` }];
   }
   if (options.lastGood) return { file, config: options.lastGood, issues, origin: "last-good" };
@@ -181,11 +197,21 @@ export function describeOrigin(loaded: LoadedConfig): string {
         : "INVALID, keeping the last good config";
     case "declared":
       return "INVALID, no good copy yet: its routes fail every request until it is fixed";
+    case "missing":
+      return `REMOVED, keeping the last good config (${routeCount(loaded)}) until the file is back`;
   }
 }
 
+const routeCount = (loaded: LoadedConfig) => `${Object.keys(loaded.config.routes).length} routes`;
+
 /** One line per issue, plus what the router does about it. */
 export function describeLoad(loaded: LoadedConfig): string[] {
+  if (loaded.removed)
+    return [
+      loaded.origin === "missing"
+        ? `auto-router: ${loaded.file} was removed; keeping the routes it had (${routeCount(loaded)}) until it is back`
+        : `auto-router: ${loaded.file} was removed; using the built-in routes until it is back`,
+    ];
   const lines = loaded.issues.map((issue) => formatIssue(loaded.file, issue));
   if (loaded.issues.some((i) => i.severity === "error")) {
     const doing =

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -9,7 +9,8 @@ import { routesJsonSchemaText, SCHEMA_FILE_NAME } from "../../src/config/json-sc
 import { parseConfigText } from "../../src/config/parse-config.ts";
 import { closestKey } from "../../src/config/key-suggestions.ts";
 import { findSilentStrategies } from "../../src/config/silent-strategies.ts";
-import { configErrorText, describeLoad, loadConfigFile } from "../../src/state/config-file.ts";
+import { ConfigHolder } from "../../src/runtime/services.ts";
+import { configErrorText, describeLoad, describeOrigin, loadConfigFile } from "../../src/state/config-file.ts";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
 
 const parse = (value: unknown) => parseConfigText(JSON.stringify(value));
@@ -487,6 +488,41 @@ describe("routes file loading", () => {
     assert.equal(configErrorText(loaded, "mine"), undefined, "a route of the last good routes is served");
     assert.equal(configErrorText(loaded, "x/y"), undefined, "a gateway's one-target route is no route of the file");
     assert.equal(configErrorText(first, "ghost"), undefined, "a valid file: the usual unknown-route answer");
+  });
+
+  it("keeps the routes of a file removed while running, says so once naming it, and loads the file again once it is back", () => {
+    writeFileSync(file, JSON.stringify(good));
+    const said: Array<[string, string | undefined]> = [];
+    const holder = new ConfigHolder(file, (text, level) => said.push([text, level]));
+    assert.equal(holder.state.origin, "file");
+    unlinkSync(file);
+    holder.reload(); // what the watcher does when the file's signature changes
+    assert.equal(holder.state.origin, "missing");
+    assert.deepEqual(Object.keys(holder.current.routes), ["mine"]);
+    assert.deepEqual(said, [
+      [`auto-router: ${file} was removed; keeping the routes it had (1 routes) until it is back`, "warning"],
+    ]);
+    assert.equal(
+      describeOrigin(holder.state),
+      "REMOVED, keeping the last good config (1 routes) until the file is back",
+    );
+    holder.reload(); // /auto-router reload while it is still gone
+    assert.deepEqual(Object.keys(holder.current.routes), ["mine"], "still the file's routes, not the built-in ones");
+    writeFileSync(file, JSON.stringify({ routes: { back: good.routes.mine } }));
+    holder.reload();
+    assert.equal(holder.state.origin, "file");
+    assert.deepEqual(Object.keys(holder.current.routes), ["back"]);
+  });
+
+  it("says so when a file that gave no usable routes is removed, and serves the built-in routes", () => {
+    writeFileSync(file, '{"routes": {"broken": {"targets": 1}}');
+    const said: string[] = [];
+    const holder = new ConfigHolder(file, (text) => said.push(text));
+    unlinkSync(file);
+    holder.reload();
+    assert.equal(holder.state.origin, "defaults");
+    assert.ok(holder.current.routes["subscription-swe"]);
+    assert.equal(said.at(-1), `auto-router: ${file} was removed; using the built-in routes until it is back`);
   });
 
   it("cleans up", () => rmSync(dir, { recursive: true, force: true }));

@@ -1,0 +1,113 @@
+// The routes file through real pi (the SDK with the real extension): a file removed while pi runs keeps its routes
+// and is reported once (notice, status line, /auto-router status) until it is back; and what is wrong in a file is
+// said with the file, line and column: a key written twice, a time zone that does not exist, a misspelt failure kind,
+// a JSON syntax error V8 gives no position for. (pi's UI labels a notice's
+// level itself, so the notices read without the "warning: " / "error: " that the same lines carry on stderr.)
+import assert from "node:assert/strict";
+import { unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { ROUTES_FILE_NAME, routeInOrder } from "../helpers/agent-dir.ts";
+import type { SdkHarness } from "../helpers/sdk-harness.ts";
+import { harnessPerTest } from "../helpers/sdk-harness.ts";
+
+const TARGETS = [
+  { provider: "mock-a", models: [{ id: "model-a" }] },
+  { provider: "mock-b", models: [{ id: "model-b" }] },
+];
+const ROUTES = { routes: { main: routeInOrder("mock-a/model-a"), second: routeInOrder("mock-b/model-b") } };
+
+const harnesses = harnessPerTest();
+
+/** Waits for the file poll to report (it runs every 1.5 s); fails with what was said if it never does. */
+async function noticeMatching(h: SdkHarness, pattern: RegExp, from = 0): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  const found = () => h.ui!.notifications.slice(from).some((n) => pattern.test(n.message));
+  while (!found() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.ok(found(), `no notice matching ${pattern}; got:\n${h.ui!.notifications.map((n) => n.message).join("\n")}`);
+}
+
+describe("the routes file through pi", () => {
+  it("keeps the routes of a file removed while pi runs, says so once, and loads it again when it is back", async () => {
+    const h = await harnesses.start({ targets: TARGETS, routes: ROUTES }, "fix-cfg-removed");
+    const file = join(h.agentDir, "extensions", ROUTES_FILE_NAME);
+    await h.setModel("auto-router", "second");
+    unlinkSync(file);
+    await noticeMatching(h, /was removed/);
+    const removed = () => h.ui!.notifications.filter((n) => n.message.includes("was removed"));
+    assert.deepEqual(
+      removed().map((n) => [n.message, n.level]),
+      [[`auto-router: ${file} was removed; keeping the routes it had (2 routes) until it is back`, "warning"]],
+    );
+    assert.match(h.ui!.statuses.get("auto-router") ?? "", /routes file removed/);
+
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("still routed")]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().provider, "mock-b", "the route of the removed file still serves");
+    const status = await h.command("/auto-router status");
+    assert.match(status, /config: .*auto-router\.routes\.json \(REMOVED, keeping the last good config \(2 routes\)/);
+    assert.match(status, /routes: main, second/);
+
+    writeFileSync(file, JSON.stringify({ routes: { second: routeInOrder("mock-a/model-a") } }));
+    await noticeMatching(h, /routes file reloaded/);
+    assert.equal(removed().length, 1, "said once, not at every poll");
+    assert.doesNotMatch(h.ui!.statuses.get("auto-router") ?? "", /routes file removed/);
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("from the file again")]);
+    await h.prompt("hello again");
+    assert.equal(h.lastAssistant().provider, "mock-a", "the file that came back is in use");
+  });
+
+  it("says what is wrong with the file, with its line and column, on reload", async () => {
+    const h = await harnesses.start({ targets: TARGETS, routes: ROUTES }, "fix-cfg-issues");
+    const file = join(h.agentDir, "extensions", ROUTES_FILE_NAME);
+    const reload = async (lines: string[]) => {
+      writeFileSync(file, lines.join("\n"));
+      return h.command("/auto-router reload");
+    };
+    const target = (provider: string) => `{"provider": "${provider}", "modelId": "model-a"}`;
+
+    let said = await reload([
+      '{"routes": {',
+      `  "main": {"targets": [${target("mock-a")}]},`,
+      `  "second": {"targets": [${target("mock-b")}]},`,
+      `  "main": {"targets": [${target("mock-b")}]}`,
+      "}}",
+    ]);
+    assert.ok(
+      said.includes(
+        `${file}:4:3 at routes.main: defined twice (first at line 2); the later definition is used and the first is ignored`,
+      ),
+      said,
+    );
+
+    said = await reload([
+      `{"routes": {"main": {"targets": [${target("mock-a")}]}},`,
+      ' "failover": {"kinds": {"ratelimit": {"cooldownMs": 1000}}},',
+      ' "budgets": {"timeZone": "Mars/Olympus"}}',
+    ]);
+    assert.ok(
+      said.includes(`${file}:2:25 at failover.kinds.ratelimit: unknown key (ignored); did you mean "rate_limit"?`),
+      said,
+    );
+    assert.ok(
+      said.includes(
+        `${file}:3:26 at budgets.timeZone: unknown time zone "Mars/Olympus"; expected an IANA name such as "Europe/Berlin" or "UTC"`,
+      ),
+      said,
+    );
+
+    said = await reload([`{"routes": {"main": {"targets": [`, `  ${target("mock-a")}, ]}}}`]);
+    assert.ok(
+      said
+        .split("\n")
+        .some((line) =>
+          line.endsWith(`${file}:2:49: not valid JSON: Unexpected token ']' (JSON allows no comma before it)`),
+        ),
+      said,
+    );
+    const status = await h.command("/auto-router status");
+    assert.match(status, /^ {2}error: line 2, column 49: not valid JSON: Unexpected token/m);
+    assert.doesNotMatch(status, /\(file\)/);
+
+  });
+});
