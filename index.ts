@@ -82,7 +82,10 @@ export default function autoRouter(pi: ExtensionAPI): void {
     const known = registryModels(runtime.registry()) ?? catalogueModels(readModelsFileIds(agentDir));
     return known ? findUnknownTargets(services.config.current, known) : [];
   };
-  const checkConfig = () => reportUnknownTargets(unknownTargets(), services.config.source, warnings);
+  const checkConfig = () =>
+    reportUnknownTargets(unknownTargets(), services.config.source, warnings, (path) =>
+      services.config.state.locate?.(path),
+    );
   const markConfig = () => {
     const loaded = services.config.state;
     status.setConfigWarning(

@@ -93,6 +93,7 @@ export function createEngine(options: EngineOptions): Engine {
     collaborators: features.collaborators,
     config,
     configError: (routeId) => services.config.requestError(routeId),
+    configWhere: (path) => services.config.where(path),
     cooldowns: services.cooldowns,
     latency: services.latency,
     events: services.events,

@@ -15,6 +15,8 @@ export interface ParsedConfig {
   /** Undefined when the file is invalid (an `error` issue explains why). */
   config?: RouterConfig;
   issues: ConfigIssue[];
+  /** Line and column of a path inside the text (e.g. `policyRules[0].providers[1]`), for warnings made later. */
+  locate?: (path: string) => { line: number; column: number } | undefined;
 }
 
 function deleteAt(root: unknown, path: ReadonlyArray<PropertyKey>, keys: string[]): void {
@@ -201,6 +203,7 @@ export function parseConfigText(text: string): ParsedConfig {
   return {
     ...parsed,
     issues: [...locateIssues(text, tree, parsed.issues), ...duplicateKeyIssues(text, tree)],
+    locate: (path) => (tree ? positionOf(text, tree, path, false) : undefined),
   };
 }
 

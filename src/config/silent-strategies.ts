@@ -12,6 +12,8 @@ export interface SilentStrategy {
   short: string;
   /** Full sentence, for /auto-router status and the event log. */
   message: string;
+  /** Where in the routes file the strategy is written (`policyRules[0].providers[1]`), so a warning can say file:line. */
+  path?: string;
 }
 
 export interface SilentStrategyInput {
@@ -63,6 +65,7 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
         code: `reserve-unpaced:${provider}`,
         short: `reserve off ${provider}`,
         message: `quota.reserve.${provider} is set, but quota pacing is off (/auto-router uvi enable, and AUTO_ROUTER_UVI not 0): the reserve never applies`,
+        path: `quota.reserve.${provider}`,
       });
     }
   }
@@ -74,16 +77,22 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
     });
   }
 
-  const named = (where: string, names: string[] | undefined, kind: "provider" | "target") => {
-    for (const name of names ?? []) {
+  const named = (
+    where: string,
+    names: string[] | undefined,
+    kind: "provider" | "target",
+    pathOf: (name: string, index: number) => string,
+  ) => {
+    (names ?? []).forEach((name, index) => {
       const known = kind === "provider" ? providers.has(lower(name)) : targets.has(lower(name));
-      if (known) continue;
+      if (known) return;
       findings.push({
         code: `unknown-${kind}:${where}:${name}`,
         short: `unknown ${kind} ${name}`,
         message: `${where} names the ${kind} "${name}", which no route has: it never matches anything`,
+        path: pathOf(name, index),
       });
-    }
+    });
   };
   const rules = [
     ...(config.policyRules ?? []).map((rule, index) => ({ rule, where: `policyRules[${index}]` })),
@@ -93,8 +102,13 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
   ];
   for (const { rule, where } of rules) {
     if (rule.enabled === false) continue;
-    named(`${where} (${rule.id ?? rule.type})`, rule.providers, "provider");
-    named(`${where} (${rule.id ?? rule.type})`, rule.targets, "target");
+    named(
+      `${where} (${rule.id ?? rule.type})`,
+      rule.providers,
+      "provider",
+      (_, index) => `${where}.providers[${index}]`,
+    );
+    named(`${where} (${rule.id ?? rule.type})`, rule.targets, "target", (_, index) => `${where}.targets[${index}]`);
   }
   const preferenceBlocks = [
     { where: "preferences", preferences: config.preferences },
@@ -105,12 +119,14 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
   ];
   for (const { where, preferences } of preferenceBlocks) {
     for (const field of ["order", "only", "ignore"] as const)
-      named(`${where}.${field}`, preferences?.[field], "provider");
+      named(`${where}.${field}`, preferences?.[field], "provider", (_, index) => `${where}.${field}[${index}]`);
   }
   for (const [alias, value] of Object.entries(config.aliases ?? {})) {
     // Only provider/model names are targets: a route id and `auto-router/<route>` name routes.
     const targets = aliasCandidates(value).filter((name) => name.includes("/") && !namesRoute(name, config));
-    named(`aliases.${alias}`, targets, "target");
+    named(`aliases.${alias}`, targets, "target", (name) =>
+      Array.isArray(value) ? `aliases.${alias}[${value.indexOf(name)}]` : `aliases.${alias}`,
+    );
   }
 
   for (const provider of Object.keys(config.budgets?.providers ?? {}).sort()) {
@@ -119,6 +135,7 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
       code: `budget-unused:${provider}`,
       short: `unused budget ${provider}`,
       message: `budgets.providers.${provider} is set, but no target bills to ${provider}: the budget never applies`,
+      path: `budgets.providers.${provider}`,
     });
   }
   return findings;

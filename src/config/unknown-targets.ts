@@ -49,14 +49,24 @@ export function findUnknownTargets(config: RouterConfig, known: KnownModels): Un
   return [...found.values()];
 }
 
-/** Warns about each unknown target: once per key in a session; before one, only for a run that never starts one. */
+/**
+ * Warns about each unknown target: once per key in a session; before one, only for a run that never starts one.
+ * `locate` gives the line and column of a path in `file`, when known.
+ */
 export function reportUnknownTargets(
   targets: UnknownTarget[],
   file: string,
   sink: { hasSession: boolean; warnOnce(key: string, text: string): void; warnIfNoSession(text: string): void },
+  locate?: (path: string) => { line: number; column: number } | undefined,
 ): void {
   for (const target of targets) {
-    const text = `auto-router: ${formatIssue(file, { severity: "warning", path: target.path, message: target.message })}`;
+    const issue = {
+      severity: "warning" as const,
+      path: target.path,
+      message: target.message,
+      ...locate?.(target.path),
+    };
+    const text = `auto-router: ${formatIssue(file, issue)}`;
     if (sink.hasSession) sink.warnOnce(`unknown-target:${target.key}`, text);
     else sink.warnIfNoSession(text);
   }

@@ -46,6 +46,8 @@ export interface RouterRuntimeOptions {
   events?: EventLog;
   status: StatusSink;
   warn: (text: string) => void;
+  /** `file:line:column` of a path in the routes file, for warnings about what the file says. */
+  configWhere?: (path: string) => string;
   now?: () => number;
   stream?: StreamFunction;
   plugins?: RouterPlugin[];
@@ -81,7 +83,8 @@ export class RouterRuntime implements RequestEnvironment {
       sessionId: this.sessionId,
       data: { code: finding.code, message: finding.message },
     } satisfies EventRecord);
-    this.warn(`auto-router: ${finding.message}`);
+    const where = finding.path && this.options.configWhere?.(finding.path);
+    this.warn(`auto-router: ${where ? `${where}: ` : ""}${finding.message}`);
   });
 
   constructor(private readonly options: RouterRuntimeOptions) {

@@ -66,6 +66,16 @@ export class ConfigHolder {
   }
 
   /**
+   * Where `path` is written in the file the config in use came from (`file:line:column`), for warnings found after
+   * loading (unknown providers, rules that match nothing); just the file when it cannot be said (a config kept in
+   * memory while the file on disk is broken or gone no longer matches the file's lines).
+   */
+  where(path: string): string {
+    const position = this.loaded.locate?.(path);
+    return position ? `${this.source}:${position.line}:${position.column}` : this.source;
+  }
+
+  /**
    * Re-reads the file; an invalid file keeps the last good config, and so does a file removed while running (also
    * through a reload while it is still gone).
    */

@@ -11,7 +11,7 @@ import { parse as parseLenient } from "jsonc-parser";
 import writeFileAtomic from "write-file-atomic";
 import { defaultConfig } from "../config/defaults.ts";
 import { formatIssue, type ConfigIssue } from "../config/issues.ts";
-import { parseConfigText } from "../config/parse-config.ts";
+import { type ParsedConfig, parseConfigText } from "../config/parse-config.ts";
 import type { RouterConfig } from "../config/schema.ts";
 
 export const ROUTES_FILE_NAME = "auto-router.routes.json";
@@ -38,6 +38,8 @@ export interface LoadedConfig {
   signature: string;
   /** The file existed at the previous load and is gone now (origin missing, or defaults when nothing good was kept). */
   removed?: boolean;
+  /** Line and column of a path in the file the config was read from (origin file, or last-good from the copy). */
+  locate?: (path: string) => { line: number; column: number } | undefined;
 }
 
 export interface LoadOptions {
@@ -92,7 +94,7 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
     const parsed = parseConfigText(text);
     if (parsed.config) {
       if (options.copyPath) saveCopy(options.copyPath(parsed.config.logDir), text);
-      return { file, config: parsed.config, issues: parsed.issues, origin: "file" };
+      return { file, config: parsed.config, issues: parsed.issues, origin: "file", locate: parsed.locate };
     }
     issues = parsed.issues;
   } catch (error) {
@@ -117,7 +119,7 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
   if (options.copyPath) {
     const copy = options.copyPath(typeof readable?.logDir === "string" ? readable.logDir : undefined);
     const saved = readCopy(copy);
-    if (saved) return { file, config: saved, issues, origin: "last-good", copy };
+    if (saved?.config) return { file, config: saved.config, issues, origin: "last-good", copy, locate: saved.locate };
   }
   const declared =
     readable?.routes && typeof readable.routes === "object"
@@ -154,9 +156,9 @@ function saveCopy(copy: string, text: string): void {
   }
 }
 
-function readCopy(copy: string): RouterConfig | undefined {
+function readCopy(copy: string): ParsedConfig | undefined {
   const text = readOptionalText(copy);
-  return text === undefined ? undefined : parseConfigText(text).config;
+  return text === undefined ? undefined : parseConfigText(text);
 }
 
 function readOptionalText(path: string): string | undefined {

@@ -1,7 +1,7 @@
 // The routes file through real pi (the SDK with the real extension): a file removed while pi runs keeps its routes
 // and is reported once (notice, status line, /auto-router status) until it is back; and what is wrong in a file is
 // said with the file, line and column: a key written twice, a time zone that does not exist, a misspelt failure kind,
-// a JSON syntax error V8 gives no position for. (pi's UI labels a notice's
+// a JSON syntax error V8 gives no position for, a rule naming a provider no route has. (pi's UI labels a notice's
 // level itself, so the notices read without the "warning: " / "error: " that the same lines carry on stderr.)
 import assert from "node:assert/strict";
 import { unlinkSync, writeFileSync } from "node:fs";
@@ -109,5 +109,24 @@ describe("the routes file through pi", () => {
     assert.match(status, /^ {2}error: line 2, column 49: not valid JSON: Unexpected token/m);
     assert.doesNotMatch(status, /\(file\)/);
 
+    const from = h.ui!.notifications.length;
+    await reload([
+      `{"routes": {"main": {"targets": [${target("mock-a")}, ${target("antropic")}]}},`,
+      ' "policyRules": [{"id": "c", "type": "exclude-provider", "providers": ["nowhere"]}]}',
+    ]);
+    await h.command("/auto-router status"); // where strategies that do nothing are worked out, and said once
+    const notices = h.ui!.notifications.slice(from).map((n) => n.message);
+    assert.ok(
+      notices.includes(
+        `auto-router: ${file}:1:80 at routes.main.targets[1]: provider 'antropic' is not known to pi; did you mean 'anthropic'?`,
+      ),
+      notices.join("\n"),
+    );
+    assert.ok(
+      notices.includes(
+        `auto-router: ${file}:2:72: policyRules[0] (c) names the provider "nowhere", which no route has: it never matches anything`,
+      ),
+      notices.join("\n"),
+    );
   });
 });

@@ -38,9 +38,11 @@ describe("strategies that silently do nothing", () => {
     const notices = h
       .ui!.notifications.map((n) => n.message)
       .filter((m) => /which no route has|no target bills to/.test(m));
+    // Each names the place in the routes file (file:line:column of the provider's name, of the budget).
+    const file = join(h.agentDir, "extensions", "auto-router.routes.json");
     assert.deepEqual(notices, [
-      'auto-router: policyRules[0] (no-openai) names the provider "openai", which no route has: it never matches anything',
-      "auto-router: budgets.providers.deepseek is set, but no target bills to deepseek: the budget never applies",
+      `auto-router: ${file}:22:9: policyRules[0] (no-openai) names the provider "openai", which no route has: it never matches anything`,
+      `auto-router: ${file}:28:19: budgets.providers.deepseek is set, but no target bills to deepseek: the budget never applies`,
     ]);
     assert.match(h.ui!.statuses.get("auto-router") ?? "", /2 config warnings/);
     const status = await h.command("/auto-router status");

@@ -396,6 +396,13 @@ describe("routes file parsing", () => {
     );
   });
 
+  it("locates a path of a loaded file for warnings made after loading", () => {
+    const parsed = parseConfigText(
+      '{\n  "routes": {"a": {"targets": [{"provider": "x", "modelId": "y"}]}},\n  "policyRules": [{"type": "exclude-provider", "providers": ["x", "q"]}]\n}',
+    );
+    assert.deepEqual(parsed.locate?.("policyRules[0].providers[1]"), { line: 3, column: 67 });
+  });
+
   it("reports invalid JSON instead of throwing", () => {
     const result = parseConfigText("{ routes: ");
     assert.equal(result.config, undefined);

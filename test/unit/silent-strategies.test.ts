@@ -89,6 +89,24 @@ describe("findSilentStrategies", () => {
     );
   });
 
+  it("says where in the routes file each unknown name is written, for the warning's line and column", () => {
+    const findings = findSilentStrategies({
+      config: config({
+        ...ROUTES,
+        policyRules: [{ id: "x", type: "exclude-provider", providers: ["anthropic", "groq"] }],
+        aliases: { list: ["main", "openai/gpt-9"] },
+        budgets: { providers: { openai: { daily: 1 } } },
+      }),
+      models: {},
+      quotaPacing: { enabled: false, hard: false },
+      quotaSources: new Set(),
+    });
+    assert.deepEqual(
+      findings.map((finding) => finding.path),
+      ["policyRules[0].providers[1]", "aliases.list[1]", "budgets.providers.openai"],
+    );
+  });
+
   it("names a budget for a provider no target bills to, counting authProvider", () => {
     const withAuth = {
       routes: { main: { targets: [{ provider: "openrouter", modelId: "x", authProvider: "my-router" }] } },
