@@ -25,9 +25,13 @@ export const explainCommand: Subcommand = {
           ` (explain shows this process's requests: in print mode, give it after the prompt, as in pi -p "<prompt>" "/auto-router explain"; earlier runs are in the event log, see node scripts/routing-stats.mjs)`,
       );
     }
-    const served = last.servedKey
-      ? `served by ${last.servedKey}${last.failovers ? ` after ${last.failovers} failover(s)` : ""}`
-      : `outcome: ${last.outcome ?? "pending"}`;
+    const failovers = last.failovers ? ` after ${last.failovers} failover(s)` : "";
+    const cutOff = cutOffAttempt(last);
+    const served = cutOff
+      ? `cut off: the answer from ${cutOff.key} broke off after it started (${cutOff.failureKind ?? "error"})${failovers}`
+      : last.servedKey
+        ? `served by ${last.servedKey}${failovers}`
+        : `outcome: ${last.outcome ?? "pending"}`;
     const lines = formatDecision(last.decision);
     // The decision's "Winner" is who was ranked first; after a failover another target served, so the attempts say
     // what actually happened.
@@ -57,17 +61,30 @@ function formatAttempt(attempt: AttemptRecord, index: number): string {
   return `  ${index + 1}. ${attempt.key}: ${attempt.outcome} (${facts.join(", ")})`;
 }
 
+/**
+ * The served target's attempt when its answer broke off after the commit point (a dropped connection, a stream error,
+ * a stall): the target started answering, so it served, but the request failed and was not failed over.
+ */
+function cutOffAttempt(last: LastDecision): AttemptRecord | undefined {
+  const served = last.attempts.filter((attempt) => attempt.key === last.servedKey).at(-1);
+  return served?.outcome === "failed-after-commit" ? served : undefined;
+}
+
 function servedLine(last: LastDecision): string {
   if (!last.servedKey) return `Served by: none (${last.outcome ?? "pending"})`;
   const failed = last.attempts.filter((attempt) => attempt.key !== last.servedKey && attempt.outcome === "failed");
   const first = last.decision.candidates[0]?.key;
   // A target ranked before it that was skipped right before its attempt (a hard budget's reservation) is no failure.
   const skipped = last.notes?.find((note) => note.startsWith(`skipped ${first}:`));
-  const why = failed.length
+  const afterFailures = failed.length
     ? `after ${failed.map((attempt) => `${attempt.key} failed (${attempt.failureKind ?? "error"})`).join(", ")}`
-    : first === undefined || first === last.servedKey
-      ? "first choice, answered"
-      : `answered; ${skipped ?? `${first}, ranked first, was not tried`}`;
+    : undefined;
+  const firstChoice = first === undefined || first === last.servedKey;
+  const notTried = skipped ?? `${first}, ranked first, was not tried`;
+  const cutOff = cutOffAttempt(last);
+  const why = cutOff
+    ? `${afterFailures ?? (firstChoice ? "first choice" : notTried)}; its answer broke off after it started (${cutOff.failureKind ?? "error"}), so the request failed`
+    : (afterFailures ?? (firstChoice ? "first choice, answered" : `answered; ${notTried}`));
   return `Served by: ${last.servedKey} (${why})`;
 }
 

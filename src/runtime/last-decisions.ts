@@ -77,7 +77,7 @@ export class LastDecisions {
     last.attempts.push({
       key: candidate.key,
       outcome: logged,
-      failureKind: outcome.status === "failed" ? outcome.failure.kind : undefined,
+      failureKind: "failure" in outcome ? outcome.failure.kind : undefined,
       status: outcome.status === "failed" ? outcome.failure.status : undefined,
       latencyMs: outcome.latencyMs,
     });

@@ -18,6 +18,8 @@ export interface StatusView {
   confidence?: number;
   phase?: string;
   servedKey?: string;
+  /** The served target's answer broke off after it started (after the commit point), so the request failed. */
+  cutOff?: boolean;
   failovers?: number;
   warnings: string[];
   /** Modes that change how routing behaves (shadow, UVI hard), shown right after the route so they stay visible. */
@@ -44,7 +46,7 @@ export function formatStatus(view: StatusView): string {
   if (view.phase) parts.push(view.phase);
   else if (view.servedKey)
     parts.push(
-      `→ ${view.servedKey}${view.failovers ? ` (${view.failovers} failover${view.failovers > 1 ? "s" : ""})` : ""}`,
+      `→ ${view.servedKey}${view.cutOff ? " cut off" : ""}${view.failovers ? ` (${view.failovers} failover${view.failovers > 1 ? "s" : ""})` : ""}`,
     );
   const tier = tierText(view);
   if (tier) parts.push(tier);
@@ -81,6 +83,7 @@ export class StatusLine implements StatusSink {
     confidence: undefined,
     phase: undefined,
     servedKey: undefined,
+    cutOff: undefined,
     failovers: undefined,
     warnings: [],
   };
@@ -125,6 +128,7 @@ export class StatusLine implements StatusSink {
       view.confidence = undefined;
       view.phase = undefined;
       view.servedKey = undefined;
+      view.cutOff = undefined;
       view.failovers = undefined;
       view.warnings = [];
       this.unbuiltWarnings = undefined;
@@ -187,6 +191,7 @@ export class StatusLine implements StatusSink {
     this.forRoute(routeId);
     this.view.phase = undefined;
     this.view.servedKey = candidate.key;
+    this.view.cutOff = undefined;
     this.renderSoon();
   }
 
@@ -201,8 +206,12 @@ export class StatusLine implements StatusSink {
   onFinished(routeId: string, outcome: RequestOutcome, servedKey: string | undefined, failovers: number): void {
     this.forRoute(routeId);
     const view = this.view;
-    view.phase = outcome === "success" ? undefined : outcome === "aborted" ? "aborted" : "no target served";
+    // A failed request with a served target started answering and broke off after the commit point: it names that
+    // target ("→ x cut off"), as explain does, rather than saying no target served.
+    const cutOff = outcome === "failed" && servedKey !== undefined;
+    view.phase = outcome === "success" || cutOff ? undefined : outcome === "aborted" ? "aborted" : "no target served";
     view.servedKey = servedKey ?? view.servedKey;
+    view.cutOff = cutOff || undefined;
     view.failovers = failovers;
     this.render();
   }

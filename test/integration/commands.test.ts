@@ -231,6 +231,53 @@ describe("/auto-router subcommands through pi", () => {
     assert.match(explain, /^Served by: mock-b\/model-b \(after mock-a\/model-a failed \(server\)\)$/m);
   });
 
+  it("explains an answer that broke off after it started as cut off, not answered, and the status line agrees", async () => {
+    const { h, run } = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage("partial answer", { stopReason: "error", errorMessage: "terminated" }),
+    ]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("should not be used")]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().errorMessage, "terminated", "pi shows the target's own error");
+    const explain = await run("/auto-router explain");
+    assert.match(
+      explain,
+      /^request \w{8} on main, .* ago, cut off: the answer from mock-a\/model-a broke off after it started \(network\)$/m,
+    );
+    assert.match(explain, /^Attempts:\n {2}1\. mock-a\/model-a: failed-after-commit \(network, \d+ ms\)$/m);
+    assert.match(
+      explain,
+      /^Served by: mock-a\/model-a \(first choice; its answer broke off after it started \(network\), so the request failed\)$/m,
+    );
+    assert.doesNotMatch(explain, /answered/);
+    const status = h.ui!.statuses.get("auto-router") ?? "";
+    assert.match(status, /^⇄ main · → mock-a\/model-a cut off( ·|$)/, status);
+    assert.doesNotMatch(status, /no target served/);
+  });
+
+  it("explains a failover whose answer then broke off: the failure before, and the cut-off answer after", async () => {
+    const { h, run } = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" }),
+    ]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage("half of it", { stopReason: "error", errorMessage: "terminated" }),
+    ]);
+    await h.prompt("hello");
+    const explain = await run("/auto-router explain");
+    assert.match(
+      explain,
+      /cut off: the answer from mock-b\/model-b broke off after it started \(network\) after 1 failover\(s\)$/m,
+    );
+    assert.match(
+      explain,
+      /^Served by: mock-b\/model-b \(after mock-a\/model-a failed \(server\); its answer broke off after it started \(network\), so the request failed\)$/m,
+    );
+    assert.match(h.ui!.statuses.get("auto-router") ?? "", /^⇄ main · → mock-b\/model-b cut off \(1 failover\)/);
+  });
+
   it("routes in declared order in shadow mode, records both orders and reports the match rate", async () => {
     const { h, run } = await start({
       routes: routes({}, { policyRules: [{ id: "prefer-b", type: "prefer-provider", providers: ["mock-b"] }] }),

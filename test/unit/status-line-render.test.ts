@@ -23,6 +23,23 @@ describe("status line rendering", () => {
     assert.deepEqual(published, ["⇄ main · → a/x"], "the pending repaint was dropped");
   });
 
+  it("names the target whose answer broke off after it started as cut off, until the next answer commits", () => {
+    const published: Array<string | undefined> = [];
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+    );
+    status.onAttempt("main", candidate, 1);
+    status.onCommitted("main", candidate);
+    status.onFinished("main", "failed", "a/x", 0);
+    assert.deepEqual(published, ["⇄ main · → a/x cut off"]);
+    status.onFinished("main", "failed", undefined, 2);
+    assert.equal(published.at(-1), "⇄ main · no target served", "a failure before any answer names no target");
+    status.onCommitted("main", candidate);
+    status.onFinished("main", "success", "a/x", 0);
+    assert.equal(published.at(-1), "⇄ main · → a/x");
+  });
+
   it("shows each step of a request whose steps come in separate turns", async () => {
     const published: Array<string | undefined> = [];
     const status = new StatusLine(
