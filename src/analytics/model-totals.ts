@@ -1,6 +1,6 @@
 // Per model (served target): attempts, outcomes and the latency, first-token and cost distributions the session
 // stats report (percentiles plus fixed buckets), folded in one attempt result at a time.
-import type { ResultEventData } from "../events/event-types.ts";
+import type { AttemptCost } from "./attempt-costs.ts";
 import { BucketCounter, ValueSample } from "./percentiles.ts";
 
 export const LATENCY_BUCKET_BOUNDS_MS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000] as const;
@@ -64,10 +64,20 @@ function distribution(sample: ValueSample, buckets: BucketCounter, label: (value
   };
 }
 
-/** One attempt's result: its outcome, and on success its latency and first-token time; its cost when known. */
-export function addResult(totals: ModelTotals, result: ResultEventData): void {
+/**
+ * One attempt: its result's outcome, and on success its latency and first-token time; its cost when known (as the
+ * budget counted it, see attempt-costs.ts).
+ */
+export function addAttempt(totals: ModelTotals, attempt: AttemptCost): void {
+  if (attempt.estimated) totals.estimated++;
+  const cost = attempt.costUsd;
+  if (cost !== undefined) {
+    totals.cost.add(cost);
+    totals.costBuckets.add(cost);
+  }
+  const result = attempt.result;
+  if (!result) return;
   totals.attempts++;
-  if (result.estimated) totals.estimated++;
   if (result.outcome === "success") {
     totals.success++;
     totals.latency.add(result.latencyMs);
@@ -77,11 +87,6 @@ export function addResult(totals: ModelTotals, result: ResultEventData): void {
       totals.ttftBuckets.add(result.ttftMs);
     }
   } else if (result.outcome !== "aborted") totals.failed++;
-  const cost = result.usage?.costUsd;
-  if (cost !== undefined && Number.isFinite(cost)) {
-    totals.cost.add(cost);
-    totals.costBuckets.add(cost);
-  }
 }
 
 export function modelRow(model: string, totals: ModelTotals): ModelRow {

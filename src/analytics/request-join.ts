@@ -9,6 +9,7 @@ import type {
   FinalEventData,
   NormalizedEvent,
   ResultEventData,
+  UsageEventData,
 } from "../events/event-types.ts";
 
 /** Open requests kept at most; beyond it the oldest is flushed as incomplete (a writer that lost its finals). */
@@ -28,6 +29,8 @@ export interface JoinedRequest {
   candidates?: CandidatesEventData;
   attempts: AttemptEventData[];
   results: ResultEventData[];
+  /** The spend the budget counted for its attempts (see attempt-costs.ts). */
+  usages: UsageEventData[];
   /** Absent: the request never finished in this log. */
   final?: FinalEventData;
 }
@@ -56,6 +59,7 @@ function openRequest(event: NormalizedEvent, requestId: string): JoinedRequest {
     endTime: event.time,
     attempts: [],
     results: [],
+    usages: [],
   };
 }
 
@@ -78,6 +82,9 @@ function absorb(request: JoinedRequest, event: NormalizedEvent): void {
       break;
     case "result":
       request.results.push(event.data);
+      break;
+    case "usage":
+      request.usages.push(event.data);
       break;
     case "final":
       request.final = event.data;

@@ -1,6 +1,8 @@
 // routing-stats: how many requests, how many succeeded, how many needed a failover; split by route and by the
 // provider that served; and which planned target ended up served by which. Aborted requests are counted but left
-// out of the rates: the user stopped them, so they say nothing about the router.
+// out of the rates: the user stopped them, so they say nothing about the router. A request's cost is every attempt's,
+// as the budget counted it (attempt-costs.ts): a cut-off answer's estimated spend included.
+import { requestCost } from "./attempt-costs.ts";
 import {
   failedOver,
   matchesRoute,
@@ -41,6 +43,8 @@ export interface RoutingStats {
   failoverRate?: number;
   failovers: number;
   totalCostUsd: number;
+  /** Attempts whose cost was estimated (the target reported no usable usage). */
+  estimatedCosts: number;
   byRoute: GroupRow[];
   byServedProvider: GroupRow[];
   plannedToServed: PairRow[];
@@ -52,9 +56,17 @@ interface GroupTotals {
   success: number;
   failovers: number;
   costUsd: number;
+  estimatedCosts: number;
 }
 
-const newTotals = (): GroupTotals => ({ requests: 0, counted: 0, success: 0, failovers: 0, costUsd: 0 });
+const newTotals = (): GroupTotals => ({
+  requests: 0,
+  counted: 0,
+  success: 0,
+  failovers: 0,
+  costUsd: 0,
+  estimatedCosts: 0,
+});
 
 function addTo(totals: GroupTotals, request: JoinedRequest): void {
   const final = request.final!;
@@ -62,7 +74,9 @@ function addTo(totals: GroupTotals, request: JoinedRequest): void {
   if (final.outcome !== "aborted") totals.counted++;
   if (final.outcome === "success") totals.success++;
   if (failedOver(request)) totals.failovers++;
-  totals.costUsd += final.costUsd ?? 0;
+  const cost = requestCost(request);
+  totals.costUsd += cost.costUsd;
+  totals.estimatedCosts += cost.estimated;
 }
 
 const toRow = (key: string, totals: GroupTotals): GroupRow => ({
@@ -128,6 +142,7 @@ export class RoutingStatsAccumulator {
       failoverRate: ratio(this.total.failovers, this.total.counted),
       failovers: this.total.failovers,
       totalCostUsd: this.total.costUsd,
+      estimatedCosts: this.total.estimatedCosts,
       byRoute: [...this.routes].map(([key, totals]) => toRow(key, totals)).sort(byRequestsThenKey),
       byServedProvider: [...this.providers].map(([key, totals]) => toRow(key, totals)).sort(byRequestsThenKey),
       plannedToServed: [...this.pairs.values()].sort(
@@ -170,7 +185,7 @@ export function formatRoutingStats(stats: RoutingStats, options: { limit?: numbe
     `outcomes       ${outcomes || "-"}`,
     `success rate   ${formatPercent(stats.successRate)}`,
     `failover rate  ${formatPercent(stats.failoverRate)} (${stats.failovers} requests)`,
-    `cost           ${formatUsd(stats.totalCostUsd)}`,
+    `cost           ${formatUsd(stats.totalCostUsd)}${stats.estimatedCosts ? ` (estimated for ${formatCount(stats.estimatedCosts)} attempt${stats.estimatedCosts > 1 ? "s" : ""})` : ""}`,
   ].join("\n");
   const pairs = formatTable(
     ["planned", "served", "requests", "note"],

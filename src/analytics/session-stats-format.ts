@@ -146,7 +146,7 @@ export function formatSessionStats(stats: SessionStats, options: { verbose?: boo
     formatSection("Failovers per day", failoversPerDay(stats)),
     formatSection("UVI timeline", uviTable(stats)),
     formatSection(
-      "Latency and cost per model (successful attempts for latency; every attempt for cost)",
+      "Latency and cost per model (successful attempts for latency; every attempt for cost, as the budget counts it)",
       modelTable(stats),
     ),
   ];

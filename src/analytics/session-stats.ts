@@ -2,8 +2,9 @@
 // provider, latency/cost distributions per model, drift (served != planned: a failover after an error, or the
 // planner itself moved), errors that a failover hid from the user, and the most recent drift rows.
 // Everything is folded in as requests finish; memory is bounded by days x models, not by the log size.
-import type { EventOf, ResultEventData } from "../events/event-types.ts";
-import { addResult, modelRow, newModelTotals, type ModelRow, type ModelTotals } from "./model-totals.ts";
+import type { EventOf } from "../events/event-types.ts";
+import { attemptCosts } from "./attempt-costs.ts";
+import { addAttempt, modelRow, newModelTotals, type ModelRow, type ModelTotals } from "./model-totals.ts";
 import { matchesRoute, plannedTargetOf, servedTargetOf, type JoinedItem, type JoinedRequest } from "./request-join.ts";
 import { dayKey, ratio } from "./text-format.ts";
 
@@ -157,24 +158,7 @@ export class SessionStatsAccumulator {
   }
 
   private addAttempts(request: JoinedRequest): void {
-    const final = request.final;
-    // Older logs may have only the final: count it as the served attempt.
-    const results: ResultEventData[] =
-      request.results.length === 0 && final?.servedTarget
-        ? [
-            {
-              attempt: final.attempts,
-              target: final.servedTarget,
-              outcome: "success",
-              latencyMs: final.latencyMs,
-              usage:
-                final.costUsd === undefined
-                  ? undefined
-                  : { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: final.costUsd },
-            },
-          ]
-        : request.results;
-    for (const result of results) addResult(this.model(result.target), result);
+    for (const attempt of attemptCosts(request)) addAttempt(this.model(attempt.target), attempt);
   }
 
   private addDrift(request: JoinedRequest, served: string | undefined): void {

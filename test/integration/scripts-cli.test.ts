@@ -6,6 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { formatUsd } from "../../src/analytics/text-format.ts";
+import { readEventLogFile } from "../helpers/event-log.ts";
+import { harnessPerTest } from "../helpers/sdk-harness.ts";
 import { freshDir } from "../helpers/temp-and-workers.ts";
 
 const repository = fileURLToPath(new URL("../../", import.meta.url));
@@ -70,6 +73,8 @@ function replayConfig(routes?: Record<string, { targets: Targets }>): string {
   );
   return path;
 }
+
+const harnesses = harnessPerTest();
 
 const json = (run: Run) => {
   assert.equal(run.code, 0, run.stderr);
@@ -163,6 +168,71 @@ describe("routing scripts from the command line", () => {
     assert.match(run.stdout, /^openai-codex\/gpt-5\.3-codex .* \$0\.00002 \/ \$0\.00002 +\$0\.00002 /m);
     assert.match(run.stdout, /^google\/gemini-3-flash-preview .* \$0\.000002 \/ \$0\.000002 +\$0\.000002 /m);
     assert.doesNotMatch(run.stdout, /\$0\.0000(?![0-9])/);
+  });
+
+  it("counts the spend /auto-router budget counts, a cut-off answer's estimated cost included, in every report", async () => {
+    // Real pi (SDK, priced faux target) writes the log: one answer, then one that breaks off after it started. The
+    // cut-off one reports no usage: its result says $0, the budget counts an estimate (its usage step).
+    const priced = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
+    const h = await harnesses.start(
+      {
+        targets: [{ provider: "mock-a", models: [{ id: "model-a", cost: priced }] }],
+        routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
+      },
+      "auto-router-cli-spend",
+    );
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage("a whole answer"),
+      fauxAssistantMessage("an answer that breaks off", { stopReason: "error", errorMessage: "terminated" }),
+    ]);
+    await h.prompt("one");
+    await h.prompt("two");
+    assert.equal(h.lastAssistant().errorMessage, "terminated");
+    const budget = await h.command("/auto-router budget");
+    await harnesses.stop(); // flushes the event log
+    const directory = harnesses.stateDir;
+    const events = readEventLogFile(join(directory, "auto-router.events.jsonl"));
+    const usage = events.filter((e) => e.type === "usage");
+    const cutOffResult = events.find((e) => e.type === "result" && e.data.outcome === "failed-after-commit");
+    assert.ok(!cutOffResult.data.usage?.costUsd, "the cut-off answer's result reports no cost");
+    assert.deepEqual(
+      usage.map((e) => e.data.outcome),
+      ["committed", "committed"],
+    );
+    assert.equal(usage[1].data.estimated, true, "the cut-off answer's spend is an estimate");
+    const estimated = usage.filter((e) => e.data.estimated).length;
+    const spent = usage.reduce((sum, e) => sum + e.data.costUsd, 0);
+    assert.ok(usage[1].data.costUsd > 0, "the cut-off answer's estimate is not zero");
+    assert.match(budget, new RegExp(`^mock-a +today +${formatUsd(spent, "spend").replace(/[$.]/g, "\\$&")} `, "m"));
+    assert.match(budget, new RegExp(`^ +month .* 2 \\(${estimated} estimated\\)$`, "m"), budget);
+
+    const sessionStats = json(await runScript("routing-session-stats", ["--json", "--file", directory]));
+    const model = sessionStats.stats.models.find((row: any) => row.model === "mock-a/model-a");
+    assert.deepEqual([model.attempts, model.estimated], [2, estimated]);
+    assert.ok(Math.abs(model.costUsd.total - spent) < 1e-12, `${model.costUsd.total} != ${spent}`);
+    const sessionText = await runScript("routing-session-stats", ["-v", "--file", directory]);
+    assert.match(
+      sessionText.stdout,
+      new RegExp(`^mock-a/model-a .* ${formatUsd(spent).replace(/[$.]/g, "\\$&")} +${estimated}$`, "m"),
+      sessionText.stdout,
+    );
+
+    const routingStats = json(await runScript("routing-stats", ["--json", "--file", directory]));
+    assert.ok(
+      Math.abs(routingStats.stats.totalCostUsd - spent) < 1e-12,
+      `${routingStats.stats.totalCostUsd} != ${spent}`,
+    );
+    assert.equal(routingStats.stats.estimatedCosts, estimated);
+    const routingText = await runScript("routing-stats", ["--file", directory]);
+    assert.match(
+      routingText.stdout,
+      new RegExp(
+        `^cost +${formatUsd(spent).replace(/[$.]/g, "\\$&")} \\(estimated for ${estimated} attempts?\\)$`,
+        "m",
+      ),
+    );
   });
 
   it("routing-replay --json counts the requests a reordered config would route differently", async () => {
