@@ -24,6 +24,7 @@ export function followRoutesFile(engine: Engine, warn: (text: string) => void): 
         findUnknownTargets(engine.services.config.current, known),
         engine.services.config.source,
         sink,
+        (path) => engine.services.config.state.locate?.(path),
       );
   };
   check();
