@@ -34,6 +34,11 @@ const PROVIDER_KEY_PATTERNS: RegExp[] = [
   new RegExp(`(?<!${KEY_CHARACTER})sk-(?=[A-Za-z0-9_-]*\\d)[A-Za-z0-9_-]{20,}`, "g"),
   // Google API keys: AIza + 35 characters
   new RegExp(`(?<!${KEY_CHARACTER})AIza[0-9A-Za-z_-]{35,}`, "g"),
+  // Groq (gsk_), xAI (xai-), Perplexity (pplx-), Hugging Face (hf_), NVIDIA (nvapi-), Replicate (r8_): a fixed prefix and
+  // a long random tail without hyphens, so model ids such as "xai-grok-4" stay intact.
+  new RegExp(`(?<!${KEY_CHARACTER})(?:gsk_|xai-|pplx-|hf_|nvapi-|r8_)[A-Za-z0-9]{20,}`, "g"),
+  // AWS access key ids (long-term AKIA, temporary ASIA), as Bedrock errors may quote them
+  new RegExp(`(?<!${KEY_CHARACTER})(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])`, "g"),
   // GitHub: classic personal, OAuth, user-to-server, server-to-server, refresh tokens; fine-grained PATs
   new RegExp(`(?<!${KEY_CHARACTER})gh[pousr]_[A-Za-z0-9]{30,}`, "g"),
   new RegExp(`(?<!${KEY_CHARACTER})github_pat_[A-Za-z0-9_]{22,}`, "g"),
@@ -178,7 +183,7 @@ function redactCredentialValue(value: string): string {
 // The credential words only count when a value follows them (`key=`, `token: `, `"secret":`, `token is`), as in
 // every context pattern: "per-token" or "API key" alone cannot hide a secret.
 const MIGHT_HOLD_A_SECRET =
-  /sk-|AIza|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?"?\s*(?:[:=]|is\b)|:\/\/[^\s/@]*@/i;
+  /sk-|AIza|gsk_|xai-|pplx-|hf_|nvapi-|r8_|AKIA|ASIA|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?"?\s*(?:[:=]|is\b)|:\/\/[^\s/@]*@/i;
 
 export function redactText(text: string): string {
   if (text.length < MINIMUM_SECRET_LENGTH) return text;
@@ -262,7 +267,7 @@ function needsCarefulPath(value: unknown, depth: number): boolean {
  * an escape (`\n`, `\u000b`).
  */
 const JSON_MIGHT_HOLD_A_SECRET =
-  /sk-|AIza|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?(?:\\")?(?:\s|\\[nrtf]|\\u000b)*(?:[:=]|is\b)/i;
+  /sk-|AIza|gsk_|xai-|pplx-|hf_|nvapi-|r8_|AKIA|ASIA|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?(?:\\")?(?:\s|\\[nrtf]|\\u000b)*(?:[:=]|is\b)/i;
 
 function jsonMightHoldSecret(text: string): boolean {
   if (JSON_MIGHT_HOLD_A_SECRET.test(text)) return true;

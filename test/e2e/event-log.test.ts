@@ -17,6 +17,9 @@ import { startRpc } from "../helpers/rpc-client.ts";
 const run = promisify(execFile);
 // Built at run time so no key-shaped literal sits in the repository.
 const OPENAI_KEY = ["sk", "proj", "Zx81QmT4vLr9WbN2kJd7Hs3Pq6Yc0Fa5Ue1Gt8Ri"].join("-");
+// Keys of other providers an upstream error may quote (a proxy's or an aggregator's): not this router's own keys.
+const GROQ_KEY = ["gsk", "Rk2Lw9Xc4Vb7Nm1Qs5Df8Gh3Jk6Lp0Zt2Wy4Ue7Io9Pa1Sd3F"].join("_");
+const AWS_KEY_ID = ["AKIA", "Q2W3E4R5T6Y7U8I9"].join("");
 const BEARER = ["eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiJ1c2VyLTEyMyJ9", "c2lnbmF0dXJlLXZhbHVl"].join(".");
 
 async function script(name: string, args: string[]) {
@@ -66,7 +69,7 @@ describe("the event log written by pi and read by the scripts", () => {
     a.enqueue(
       {
         status: 429,
-        errorMessage: `Rate limit for key ${OPENAI_KEY} (Authorization: Bearer ${BEARER}); see https://x.invalid/v1?key=${OPENAI_KEY}`,
+        errorMessage: `Rate limit for key ${OPENAI_KEY} (Authorization: Bearer ${BEARER}); see https://x.invalid/v1?key=${OPENAI_KEY}; upstream ${GROQ_KEY} via ${AWS_KEY_ID}`,
       },
       { text: "A answers." },
       { status: 503, errorMessage: "Service Unavailable" },
@@ -101,6 +104,8 @@ describe("the event log written by pi and read by the scripts", () => {
     const text = readFileSync(logFile, "utf8");
     assert.ok(!text.includes(OPENAI_KEY), "API key redacted");
     assert.ok(!text.includes(BEARER), "bearer token redacted");
+    assert.ok(!text.includes(GROQ_KEY), "a Groq key quoted by the upstream redacted");
+    assert.ok(!text.includes(AWS_KEY_ID), "an AWS access key id quoted by the upstream redacted");
     assert.match(text, /\[REDACTED\]/);
   });
 

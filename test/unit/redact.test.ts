@@ -25,6 +25,13 @@ function assertRedacted(input: string, secret: string): string {
   return output;
 }
 
+describe("redactText: model ids that look like key prefixes", () => {
+  it("keeps xai-, hf_ and AKIA-like words that are no keys", () => {
+    const text = "xai-grok-4-fast-reasoning failed; see hf_hub docs; AKIAXYZ is short";
+    assert.equal(redactText(`${text} token=`), `${text} token=`);
+  });
+});
+
 describe("redactText: provider keys", () => {
   const keys: Array<[string, string]> = [
     ["OpenAI project key", fake("sk-proj-", 48)],
@@ -37,6 +44,13 @@ describe("redactText: provider keys", () => {
     ["GitHub classic token", fake("ghp_", 36)],
     ["GitHub OAuth token", fake("gho_", 36)],
     ["GitHub fine-grained token", fake("github_pat_11", 70)],
+    ["Groq key", fake("gsk_", 52)],
+    ["xAI key", fake("xai-", 80)],
+    ["Perplexity key", fake("pplx-", 48)],
+    ["Hugging Face token", fake("hf_", 34)],
+    ["NVIDIA key", fake("nvapi-", 64)],
+    ["Replicate token", fake("r8_", 37)],
+    ["AWS access key id", fake("AKIA", 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")],
   ];
   for (const [name, key] of keys) {
     it(`replaces a ${name} inside a sentence and keeps the surrounding words`, () => {
