@@ -55,6 +55,19 @@ export interface FailedTarget {
 const seeAlso = (command: string, overHttp: boolean) =>
   overHttp ? "GET /health/providers shows each target's state" : `See /auto-router ${command}`;
 
+/**
+ * One part per target and failure, in order: a target that failed the same way twice (tried again after a wait for
+ * it to come back) is named once, with the count.
+ */
+function failureParts(failures: FailedTarget[], words: (kind: FailureKind) => string): string {
+  const counts = new Map<string, number>();
+  for (const failure of failures) {
+    const part = `${failure.key}: ${words(failure.kind)}`;
+    counts.set(part, (counts.get(part) ?? 0) + 1);
+  }
+  return [...counts].map(([part, count]) => (count > 1 ? `${part} (${count} attempts)` : part)).join("; ");
+}
+
 export function allFailedText(
   routeId: string,
   failures: FailedTarget[],
@@ -63,15 +76,15 @@ export function allFailedText(
 ): { text: string; agentRetry: boolean } {
   const agentRetry = allowAgentRetry && failures.length > 0 && failures.every((f) => TRANSIENT_KINDS.has(f.kind));
   if (agentRetry) {
-    const parts = failures.map((f) => `${f.key}: ${RETRY_WORDS[f.kind] ?? NEUTRAL_LABEL[f.kind]}`);
+    const parts = failureParts(failures, (kind) => RETRY_WORDS[kind] ?? NEUTRAL_LABEL[kind]);
     return {
-      text: `auto-router: every target of route ${routeId} failed (${parts.join("; ")})${overHttp ? "; retrying later may succeed" : "; pi may retry the route"}`,
+      text: `auto-router: every target of route ${routeId} failed (${parts})${overHttp ? "; retrying later may succeed" : "; pi may retry the route"}`,
       agentRetry,
     };
   }
-  const parts = failures.map((f) => `${f.key}: ${NEUTRAL_LABEL[f.kind]}`);
+  const parts = failureParts(failures, (kind) => NEUTRAL_LABEL[kind]);
   return {
-    text: `auto-router: no target of route ${routeId} could serve this request (${parts.join("; ")}). ${seeAlso(`explain ${routeId}`, overHttp)}`,
+    text: `auto-router: no target of route ${routeId} could serve this request (${parts}). ${seeAlso(`explain ${routeId}`, overHttp)}`,
     agentRetry,
   };
 }
@@ -109,7 +122,7 @@ export function waitingText(routeId: string, failures: FailedTarget[], key: stri
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
   const why =
     failures.length > 0
-      ? `every target of route ${routeId} failed (${failures.map((f) => `${f.key}: ${NEUTRAL_LABEL[f.kind]}`).join("; ")})`
+      ? `every target of route ${routeId} failed (${failureParts(failures, (kind) => NEUTRAL_LABEL[kind])})`
       : `every target of route ${routeId} is resting`;
   return `auto-router: ${why}; waiting ${seconds}s for ${key} to come back, then trying again`;
 }

@@ -359,6 +359,29 @@ describe("cooldowns", () => {
     );
   });
 
+  it("names a target that failed again after the wait once, with the count of its attempts", async () => {
+    const h = await start({ routes: routes({}, ["mock-a/model-a", "mock-b/model-b"]) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const limited = fauxAssistantMessage([], {
+      stopReason: "error",
+      errorMessage: "429 Rate limit reached. Please try again in 1s.",
+    });
+    h.faux("mock-a").setResponses([limited, limited]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: "429 Rate limit reached. Please try again in 20s.",
+      }),
+    ]);
+    await h.prompt("Say hi");
+    assert.equal(h.faux("mock-a").state.callCount, 2, "tried again after its 1 s cooldown");
+    assert.match(
+      h.lastAssistant().errorMessage ?? "",
+      /\(mock-a\/model-a: [a-z ]+ \(2 attempts\); mock-b\/model-b: [a-z ]+\)/,
+    );
+    assert.doesNotMatch(h.lastAssistant().errorMessage ?? "", /mock-a\/model-a: [^;)]+; mock-a\/model-a/);
+  });
+
   it("fails at once, saying when a target is available, when every cooldown is longer than the wait", async () => {
     const h = await start({
       routes: routes({ failover: { cooldownWaitMs: 1000 } }, ["mock-a/model-a", "mock-b/model-b"]),

@@ -1,7 +1,7 @@
 // The one line a print-mode run gets while the router waits for a cooling target.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { noTargetText, waitingText } from "../../src/runtime/final-error.ts";
+import { allFailedText, noTargetText, waitingText } from "../../src/runtime/final-error.ts";
 import { StatusLine } from "../../src/ui/status-line.ts";
 
 describe("waiting notice", () => {
@@ -18,6 +18,18 @@ describe("waiting notice", () => {
     assert.equal(
       text,
       "auto-router: every target of route main failed (a/x: throttled; b/y: provider fault); waiting 29s for a/x to come back, then trying again",
+    );
+  });
+
+  it("names a target that failed the same way twice once, with the count", () => {
+    const failures = [
+      { key: "a/x", kind: "rate_limit" as const },
+      { key: "b/y", kind: "server" as const },
+      { key: "a/x", kind: "rate_limit" as const },
+    ];
+    assert.equal(
+      allFailedText("main", failures, false).text,
+      "auto-router: no target of route main could serve this request (a/x: throttled (2 attempts); b/y: provider fault). See /auto-router explain main",
     );
   });
 
