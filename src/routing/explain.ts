@@ -17,6 +17,10 @@ function formatUntil(until: number | undefined, now: number | undefined): string
   return seconds >= 120 ? ` for ${Math.ceil(seconds / 60)} min` : ` for ${seconds} s`;
 }
 
+/** A target's label with its provider/model, or just provider/model when it has no label of its own. */
+const named = (target: { label: string; key: string }): string =>
+  target.label === target.key ? target.key : `${target.label} [${target.key}]`;
+
 function formatCandidate(candidate: Candidate, position: number): string {
   const facts: string[] = [candidate.billing];
   if (candidate.bucket !== "normal") facts.push(candidate.bucket);
@@ -24,11 +28,11 @@ function formatCandidate(candidate: Candidate, position: number): string {
   if (candidate.estimatedCostUsd !== undefined) facts.push(`~${formatUsd(candidate.estimatedCostUsd, "estimate")}`);
   if (candidate.probe) facts.push("probe");
   const extra = [...candidate.reasons, ...candidate.warnings.map((warning) => `warning: ${warning}`)];
-  return `  ${position}. ${candidate.label} [${candidate.key}] (${facts.join(", ")})${extra.length ? ` - ${extra.join("; ")}` : ""}`;
+  return `  ${position}. ${named(candidate)} (${facts.join(", ")})${extra.length ? ` - ${extra.join("; ")}` : ""}`;
 }
 
 const formatSkipped = (skipped: SkippedTarget, now: number | undefined): string =>
-  `  - ${skipped.label} [${skipped.key}]: ${skipped.reason}${formatUntil(skipped.until, now)} - ${skipped.detail}`;
+  `  - ${named(skipped)}: ${skipped.reason}${formatUntil(skipped.until, now)} - ${skipped.detail}`;
 
 export function formatDecision(decision: Decision, options: FormatOptions = {}): string[] {
   const { trace } = decision;

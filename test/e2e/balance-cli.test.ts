@@ -174,7 +174,7 @@ describe("balances through the pi CLI", () => {
       assert.deepEqual(servedModels(), ["model-b"]);
       assert.match(
         run.stdout + run.stderr,
-        /openrouter-model\]: budget - budget blocked: balance \$2\.00 below the floor \$5\.00 \((stale, )?fetched \d+s ago\)/,
+        /openrouter-model\]?: budget - budget blocked: balance \$2\.00 below the floor \$5\.00 \((stale, )?fetched \d+s ago\)/,
       );
     } finally {
       dir.cleanup();

@@ -14,6 +14,7 @@ function decide(): Decision {
           targets: [
             { provider: "a", modelId: "1", label: "Model A" },
             { provider: "b", modelId: "2", label: "Model B" },
+            { provider: "d", modelId: "4" },
           ],
           policyRules: [{ id: "no-c", type: "exclude-provider", providers: ["c"], when: { intent: "creative" } }],
         },
@@ -63,6 +64,7 @@ describe("formatDecision", () => {
     assert.match(text, /~1234 tokens \(short\), intent code \(confidence 0.8\)/);
     assert.match(text, /- no-c \(route\): intent code not in creative/);
     assert.match(text, /1\. Model B \[b\/2\]/);
+    assert.match(text, /^ {2}- d\/4: missing-model/m, "a target without a label is named once, not as d/4 [d/4]");
     assert.match(text, /Model A \[a\/1\]: cooldown for 42 s - rate_limit: 429/);
     assert.match(text, /^Winner: Model B/m);
   });

@@ -95,7 +95,7 @@ describe("route: quota reserves", () => {
     );
     assert.match(
       formatDecision(decision).join("\n"),
-      /anthropic\/opus\]: quota - reserved for reasoning: 5h window 90% used, last 15% kept/,
+      / - anthropic\/opus: quota - reserved for reasoning: 5h window 90% used, last 15% kept/,
     );
   });
 
