@@ -11,7 +11,7 @@ import type {
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
 import { type ClientContext, dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
-import { GatewayError } from "./errors.ts";
+import { bodySchemaError, GatewayError } from "./errors.ts";
 
 const block = z.looseObject({ type: z.string() });
 const content = z.union([z.string(), z.array(block)]);
@@ -72,8 +72,7 @@ function toolResultContent(value: unknown, where: string): (TextContent | ImageC
 export function parseAnthropicRequest(raw: unknown): AnthropicRequest {
   const parsed = anthropicRequestSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new GatewayError(400, "invalid_request", `body.${issue.path.join(".")}: ${issue.message}`);
+    throw bodySchemaError(parsed.error.issues[0]!);
   }
   return parsed.data;
 }

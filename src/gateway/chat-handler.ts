@@ -91,6 +91,13 @@ export function jsonBody(request: FastifyRequest): unknown {
   const body = request.body;
   if (isParsedJson(body)) return body;
   const type = request.headers["content-type"];
+  // JSON, but not an object: `null`, a number or a string at the top.
+  if (/json/i.test(type ?? "") && !Buffer.isBuffer(body) && !(body instanceof Readable))
+    throw new GatewayError(
+      400,
+      "invalid_request",
+      `request body: expected a JSON object, got ${body === null ? "null" : `a JSON ${typeof body}`}`,
+    );
   throw new GatewayError(
     400,
     "invalid_request",

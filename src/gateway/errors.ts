@@ -36,6 +36,18 @@ export class GatewayError extends Error {
   }
 }
 
+/** Where a schema issue is in the request body, as a client writes it: `body.messages[0].content`, or `request body`. */
+export function bodyPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "request body";
+  let where = "body";
+  for (const part of path) where += typeof part === "number" ? `[${part}]` : `.${String(part)}`;
+  return where;
+}
+
+/** The 400 for a body the endpoint's schema refuses: the first issue, with its place. */
+export const bodySchemaError = (issue: { path: readonly PropertyKey[]; message: string }): GatewayError =>
+  new GatewayError(400, "invalid_request", `${bodyPath(issue.path)}: ${issue.message}`);
+
 const ANTHROPIC_TYPES: Record<ErrorCategory, string> = {
   invalid_request: "invalid_request_error",
   authentication: "authentication_error",

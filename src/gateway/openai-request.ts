@@ -12,7 +12,7 @@ import type {
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
-import { GatewayError } from "./errors.ts";
+import { bodySchemaError, GatewayError } from "./errors.ts";
 
 const part = z.looseObject({ type: z.string() });
 const content = z.union([z.string(), z.array(part), z.null()]);
@@ -64,8 +64,7 @@ const LEVELS: ReadonlySet<string> = new Set(["minimal", "low", "medium", "high",
 export function parseOpenAIRequest(raw: unknown): OpenAIRequest {
   const parsed = openAIRequestSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new GatewayError(400, "invalid_request", `body.${issue.path.join(".")}: ${issue.message}`);
+    throw bodySchemaError(parsed.error.issues[0]!);
   }
   return parsed.data;
 }

@@ -14,7 +14,7 @@ import type {
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
-import { GatewayError } from "./errors.ts";
+import { bodySchemaError, GatewayError } from "./errors.ts";
 
 const textPart = z.object({ type: z.enum(["input_text", "output_text", "text"]), text: z.string() });
 const imagePart = z.object({
@@ -100,8 +100,7 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   }
   const parsed = responsesRequestSchema.safeParse(body);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw invalid(["body", ...issue.path].join("."), issue.message);
+    throw bodySchemaError(parsed.error.issues[0]!);
   }
   return { ...parsed.data, ignoredTools };
 }

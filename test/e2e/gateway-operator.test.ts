@@ -263,6 +263,26 @@ describe("gateway operator", () => {
         return true;
       },
     );
+    // JSON that is no object, and a field's place written as a client writes it.
+    for (const [body, expected] of [
+      [[1, 2], /request body: .*expected object, received array/],
+      ["hello", /request body: expected a JSON object, got a JSON string/],
+      [
+        {
+          model: "main",
+          messages: [
+            { role: "user", content: "hi" },
+            { role: "user", content: 5 },
+          ],
+        },
+        /body\.messages\[1\]/,
+      ],
+    ] as const)
+      await assert.rejects(fx.openai.post("/chat/completions", { body }), (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+        assert.match(error.message, expected);
+        return true;
+      });
     await assert.rejects(
       fx.openai.chat.completions.create({ model: "main", messages: [{ role: "user", content: "x".repeat(60_000) }] }),
       (error: unknown) => {
