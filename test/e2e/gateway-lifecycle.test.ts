@@ -12,7 +12,7 @@ import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
 import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
-import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { type GatewayFixture, startGatewayFixture, streamUntilFirstText } from "../helpers/gateway-fixture.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
@@ -190,14 +190,7 @@ describe("gateway lifecycle", () => {
   it("lets a stream in flight finish on SIGTERM, then exits 0", async () => {
     openaiTarget.reset();
     openaiTarget.enqueue({ text: SLOW_TEXT, chunkDelayMs: 150 });
-    const stream = fx.anthropic.messages.stream({
-      model: "main",
-      max_tokens: 100,
-      messages: [{ role: "user", content: "count" }],
-    });
-    const types: string[] = [];
-    stream.on("streamEvent", (event) => types.push(event.type));
-    await until(() => types.includes("content_block_delta"), "the first text");
+    const { stream, types } = await streamUntilFirstText(fx.anthropic, "main");
     fx.gateway.child.kill("SIGTERM");
     const final = await stream.finalMessage().catch(async (error) => {
       throw new Error(`${error}: ${await fx.gateway.exited} ${fx.gateway.stderr()} ${JSON.stringify(types)}`);
@@ -284,15 +277,10 @@ describe("gateway lifecycle, short limits (gateway.idleTimeoutMs, gateway.drainT
     // 200 deltas 0.1 s apart (each gap shorter than the idle timeout): 20 s of answer, far longer than the 0.3 s the
     // gateway may drain.
     fx.emulators.A.enqueue({ text: Array.from({ length: 200 }, (_, index) => `word${index} `), chunkDelayMs: 100 });
-    const stream = fx.anthropic.messages.stream({
-      model: "main",
-      max_tokens: 100,
-      messages: [{ role: "user", content: "count slowly" }],
+    const { stream, types } = await streamUntilFirstText(fx.anthropic, "main", {
+      content: "count slowly",
+      expectCut: true,
     });
-    const types: string[] = [];
-    stream.on("streamEvent", (event) => types.push(event.type));
-    stream.on("error", () => {}); // the cut is expected; finalMessage() below says how the stream ended
-    await until(() => types.includes("content_block_delta"), "the first text");
     fx.gateway.child.kill("SIGTERM");
     const ending = await stream.finalMessage().then(
       () => "finished",

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
-import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { type GatewayFixture, startGatewayFixture, streamUntilFirstText } from "../helpers/gateway-fixture.ts";
 
 const words = (count: number) => Array.from({ length: count }, (_, index) => `word${index} `);
 
@@ -21,14 +21,7 @@ describe("gateway signals", () => {
 
   it("re-reads the routes file on SIGHUP and keeps serving, a stream in flight included", async () => {
     fx.emulators.A.enqueue({ text: words(6), chunkDelayMs: 150 });
-    const stream = fx.anthropic.messages.stream({
-      model: "main",
-      max_tokens: 100,
-      messages: [{ role: "user", content: "count" }],
-    });
-    const types: string[] = [];
-    stream.on("streamEvent", (event) => types.push(event.type));
-    await until(() => types.includes("content_block_delta"), "the first text");
+    const { stream, types } = await streamUntilFirstText(fx.anthropic, "main");
     // The file is unchanged, so its watcher has nothing to report: a reload line can only come from the signal.
     assert.doesNotMatch(fx.gateway.stderr(), /routes file reloaded/);
     fx.gateway.child.kill("SIGHUP");
@@ -59,15 +52,10 @@ describe("gateway signals", () => {
     it(`exits at once on a second ${signal} during the drain, saying so`, async () => {
       // 600 deltas 0.1 s apart: a minute of answer, longer than the default drain (30 s) the first signal waits for.
       fx.emulators.A.enqueue({ text: words(600), chunkDelayMs: 100 });
-      const stream = fx.anthropic.messages.stream({
-        model: "main",
-        max_tokens: 100,
-        messages: [{ role: "user", content: "count slowly" }],
+      const { stream, types } = await streamUntilFirstText(fx.anthropic, "main", {
+        content: "count slowly",
+        expectCut: true,
       });
-      const types: string[] = [];
-      stream.on("streamEvent", (event) => types.push(event.type));
-      stream.on("error", () => {}); // the cut is expected; finalMessage() below says how the stream ended
-      await until(() => types.includes("content_block_delta"), "the first text");
       fx.gateway.child.kill(signal);
       await until(() => fx.gateway.stderr().includes(`${signal}: draining`), "the drain line");
       fx.gateway.child.kill(signal);

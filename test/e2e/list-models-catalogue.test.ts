@@ -40,6 +40,6 @@ it("lists each route with the smallest context window and output limit of its ta
   ]);
   const warnings = run.stderr.split("\n").filter((line) => line.includes("is not known to pi"));
   assert.deepEqual(warnings, [
-    `auto-router: warning: ${dir.agentDir}/extensions/auto-router.routes.json at routes.typo.targets[0]: provider 'anthropc' is not known to pi; did you mean 'anthropic'?`,
+    `auto-router: warning: ${dir.agentDir}/extensions/auto-router.routes.json:17:9 at routes.typo.targets[0]: provider 'anthropc' is not known to pi; did you mean 'anthropic'?`,
   ]);
 });

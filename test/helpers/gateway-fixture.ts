@@ -12,6 +12,7 @@ import {
   type FixtureProviders,
   startEmulatedAgent,
 } from "./emulated-agent.ts";
+import { until } from "./event-log.ts";
 import { startGatewayProcess, type GatewayProcess } from "./gateway-process.ts";
 
 export type { EmulatorKind, EmulatorProvider, FixtureProviders };
@@ -61,4 +62,25 @@ export async function startGatewayFixture<Name extends string>(
     await fixture.stop();
     throw error;
   }
+}
+
+/**
+ * An Anthropic client's stream on `model`, returned once its first text has arrived: for tests that signal or stop the
+ * gateway mid-answer. `expectCut`: the stream's error is expected (finalMessage() then says how it ended).
+ */
+export async function streamUntilFirstText(
+  client: Anthropic,
+  model: string,
+  options: { content?: string; expectCut?: boolean } = {},
+) {
+  const stream = client.messages.stream({
+    model,
+    max_tokens: 100,
+    messages: [{ role: "user", content: options.content ?? "count" }],
+  });
+  const types: string[] = [];
+  stream.on("streamEvent", (event) => types.push(event.type));
+  if (options.expectCut) stream.on("error", () => {});
+  await until(() => types.includes("content_block_delta"), "the first text");
+  return { stream, types };
 }
