@@ -5,7 +5,7 @@ import { constants, homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { createEngine } from "../engine.ts";
 import { withEnvironmentKeyFallbacks } from "../runtime/env-key-fallback.ts";
-import { redactText, rememberCredentials } from "../state/redact.ts";
+import { pinCredential, redactText } from "../state/redact.ts";
 import { followRoutesFile } from "./config-watch.ts";
 import { openRegistry } from "./credentials.ts";
 import { DirectRoutes } from "./model-names.ts";
@@ -102,7 +102,7 @@ export async function serve(args: string[], env: Record<string, string | undefin
     await engine.ready(); // the first request routes on the team's state (not a stale local copy) and floors' balances
     const token = resolveToken(env, engine.services.stateDir);
     // Redacted as the targets' keys are: an upstream error quoting it never reaches the event log, stderr or a client.
-    rememberCredentials(token.value);
+    pinCredential(token.value);
     const gateway = await startGateway({
       engine,
       directRoutes,

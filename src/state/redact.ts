@@ -9,7 +9,7 @@ import {
   replaceRememberedCredentials,
 } from "./remembered-credentials.ts";
 
-export { forgetRememberedCredentials, rememberCredentials } from "./remembered-credentials.ts";
+export { forgetRememberedCredentials, pinCredential, rememberCredentials } from "./remembered-credentials.ts";
 
 export const REDACTED = "[REDACTED]";
 

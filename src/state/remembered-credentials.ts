@@ -8,18 +8,39 @@ export const MIN_REMEMBERED_CREDENTIAL_LENGTH = 12;
 const MAX_REMEMBERED_CREDENTIALS = 256;
 /** Header names whose values are credentials (Authorization, x-api-key, api-key, X-Auth-Token, cookies...). */
 const CREDENTIAL_HEADER_NAME = /auth|key|token|secret|cookie|signature|password/i;
-const rememberedCredentials: string[] = [];
+/** Resolved credentials, oldest first: the oldest is forgotten when the bound is reached. */
+const recent: string[] = [];
+/** Credentials that are never forgotten (the gateway's own token). */
+const pinned = new Set<string>();
+/** Every remembered credential, longest first, so a value that contains another is replaced whole. */
+let rememberedCredentials: string[] = [];
 /** The same credentials as they appear inside JSON text (a quote or backslash in one is escaped there). */
 let rememberedInJson: string[] = [];
 
-function rememberCredential(value: string | null | undefined): void {
-  const secret = value?.trim();
-  if (!secret || secret.length < MIN_REMEMBERED_CREDENTIAL_LENGTH || rememberedCredentials.includes(secret)) return;
-  if (rememberedCredentials.length >= MAX_REMEMBERED_CREDENTIALS) rememberedCredentials.shift();
-  rememberedCredentials.push(secret);
-  // Longest first, so a value that contains another is replaced whole.
-  rememberedCredentials.sort((a, b) => b.length - a.length);
+function refresh(): void {
+  rememberedCredentials = [...new Set([...pinned, ...recent])].sort((a, b) => b.length - a.length);
   rememberedInJson = rememberedCredentials.map((credential) => JSON.stringify(credential).slice(1, -1));
+}
+
+const usable = (value: string | null | undefined): string | undefined => {
+  const secret = value?.trim();
+  return secret && secret.length >= MIN_REMEMBERED_CREDENTIAL_LENGTH ? secret : undefined;
+};
+
+function rememberCredential(value: string | null | undefined): void {
+  const secret = usable(value);
+  if (!secret || pinned.has(secret) || recent.includes(secret)) return;
+  if (recent.length >= MAX_REMEMBERED_CREDENTIALS) recent.shift();
+  recent.push(secret);
+  refresh();
+}
+
+/** Remembers a credential for the life of the process, whatever is resolved after it (the gateway's token). */
+export function pinCredential(value: string | undefined): void {
+  const secret = usable(value);
+  if (!secret || pinned.has(secret)) return;
+  pinned.add(secret);
+  refresh();
 }
 
 /** Remembers a target's resolved API key and credential header values (with and without their auth scheme). */
@@ -37,8 +58,9 @@ export function rememberCredentials(
 
 /** Test hook: forget every remembered credential. */
 export function forgetRememberedCredentials(): void {
-  rememberedCredentials.length = 0;
-  rememberedInJson = [];
+  recent.length = 0;
+  pinned.clear();
+  refresh();
 }
 
 export function holdsRememberedCredential(text: string): boolean {

@@ -2,6 +2,7 @@ import { afterEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   forgetRememberedCredentials,
+  pinCredential,
   REDACTED,
   redactDeep,
   redactedJson,
@@ -266,6 +267,15 @@ describe("credentials the router resolved itself", () => {
       "a key with a quote and a backslash, escaped in JSON",
     );
     assert.deepEqual(redactDeep({ list: [AZURE_KEY] }), { list: [REDACTED] });
+  });
+
+  it("keeps a pinned credential (the gateway token) and forgets the oldest others first, whatever their length", () => {
+    pinCredential(SELF_HOSTED);
+    rememberCredentials(AZURE_KEY); // the longest, and the oldest of the others
+    for (let index = 0; index < 300; index++) rememberCredentials(`rotating-token-${String(index).padStart(4, "0")}`);
+    assert.equal(redactText(`denied ${SELF_HOSTED}`), `denied ${REDACTED}`, "the pinned token stays");
+    assert.equal(redactText(`bad ${AZURE_KEY}`), `bad ${AZURE_KEY}`, "the oldest resolved key is forgotten");
+    assert.equal(redactText("old rotating-token-0299"), `old ${REDACTED}`, "the newest ones stay");
   });
 
   it("does not remember short placeholder keys, which would garble ordinary text", () => {
