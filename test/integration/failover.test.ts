@@ -244,14 +244,17 @@ describe("same-request failover", () => {
     assert.equal(textOf(h.lastAssistant()), "first answer");
     const result = await h.session.compact();
     assert.match(result.summary, /summary of the conversation/);
-    // pi 0.73.1 asks for 0.8 x reserveTokens (13,107) whatever the model gives; newer pi asks for no limit.
+    // pi 0.73.1 asks for 0.8 x reserveTokens (13,107) whatever the model gives, and the router caps it; 0.87.1 caps it
+    // at the route's advertised limit itself, and 1.6.0 asks for no limit. On every line the target gets at most its own.
+    assert.equal(asked.length, 1);
+    assert.ok(asked[0] === undefined || asked[0] <= 8_000, `asked ${asked[0]}`);
     if (!process.env.PI_SDK) {
-      assert.deepEqual(asked, [8_000], "pi asked for more than 8,000 tokens; the target got its own limit");
+      assert.equal(asked[0], 8_000, "pi asked for more than 8,000 tokens; the target got its own limit");
       assert.match(
         await h.command("/auto-router explain"),
         /mock-o\/model-o.*max output 8000 < \d+ tokens asked: the answer is capped there/,
       );
-    } else assert.deepEqual(asked, [undefined]);
+    }
   });
 
   it("skips a target that pi's registry does not know", async () => {
