@@ -1,24 +1,9 @@
 // A time zone name in the routes file is checked when the file loads: a zone Intl does not know ("Mars/Olympus",
-// "Europe/Berln") would otherwise make every time window on it silently never match. Each distinct name is tried once
-// (a reload re-validates the whole file, and building a DateTimeFormat is not free).
+// "Europe/Berln") would otherwise make every time window on it silently never match. Each distinct name is tried once,
+// by the clock's own memo of formatters (src/time/zoned-time.ts), which the time windows then use.
 import { z } from "zod";
+import { isValidTimeZone } from "../time/zoned-time.ts";
 import { closestWord } from "./spelling.ts";
-
-const known = new Map<string, boolean>();
-
-export function isTimeZone(name: string): boolean {
-  let valid = known.get(name);
-  if (valid === undefined) {
-    try {
-      new Intl.DateTimeFormat("en-US", { timeZone: name });
-      valid = true;
-    } catch {
-      valid = false;
-    }
-    known.set(name, valid);
-  }
-  return valid;
-}
 
 /** The zone Intl knows that is closest in spelling, only worked out for a name that is wrong. */
 function closestZone(name: string): string | undefined {
@@ -27,7 +12,7 @@ function closestZone(name: string): string | undefined {
 }
 
 export const timeZoneSchema = () =>
-  z.string().refine(isTimeZone, {
+  z.string().refine(isValidTimeZone, {
     error: (issue) => {
       const name = String(issue.input);
       const near = closestZone(name);
