@@ -69,6 +69,30 @@ export function explainConnectionError(message: string): string {
   return `${message.replace(/\.$/, "")}: check the user and password in state.url (or AUTO_ROUTER_REDIS_URL)`;
 }
 
+/**
+ * The connection that receives the other machines' change notices. It subscribes on every connect itself: ioredis'
+ * own re-subscribe after a reconnect leaves its promise unhandled, so a connection lost again (or closed) before
+ * Redis answered would end the process with an unhandled rejection.
+ */
+export function openChangeSubscriber(
+  RedisClient: typeof Redis,
+  url: string,
+  options: RedisOptions,
+  channel: string,
+  onMessage: (message: string) => void,
+): Redis {
+  const subscriber = new RedisClient(url, {
+    ...options,
+    autoResubscribe: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: null,
+  });
+  subscriber.on("error", () => undefined); // reported once through the command connection
+  subscriber.on("ready", () => void subscriber.subscribe(channel).catch(() => undefined));
+  subscriber.on("message", (_channel: string, message: string) => onMessage(message));
+  return subscriber;
+}
+
 export class TeamConnection {
   private client: (Redis & TeamCommands) | undefined;
   private subscriber: Redis | undefined;
@@ -130,15 +154,9 @@ export class TeamConnection {
     client.on("ready", () => this.onReady());
     client.on("error", (error: Error) => this.onDown(error));
     client.on("close", () => this.onDown(undefined));
-    // The subscriber may queue its SUBSCRIBE until it is connected; ioredis re-subscribes after a reconnect.
-    const subscriber = new RedisClient(this.settings.url, {
-      ...options,
-      enableOfflineQueue: true,
-      maxRetriesPerRequest: null,
-    });
-    subscriber.on("error", () => undefined); // reported once through the command connection
-    subscriber.on("message", (_channel: string, message: string) => this.onMessage(message));
-    void subscriber.subscribe(this.channel).catch(() => undefined);
+    const subscriber = openChangeSubscriber(RedisClient, this.settings.url, options, this.channel, (message) =>
+      this.onMessage(message),
+    );
     this.client = client;
     this.subscriber = subscriber;
   }
