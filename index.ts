@@ -11,6 +11,7 @@ import { packageInfo } from "./src/package-info.ts";
 import { parseShortcuts, shortcutMistakeNotice, shortcutOnlyNotice } from "./src/routing/shortcuts.ts";
 import { withEnvironmentKeyFallbacks } from "./src/runtime/env-key-fallback.ts";
 import { createRouterStream } from "./src/runtime/failover-stream.ts";
+import { modelChosenOnCommandLine, restoredRouteNotice, routeToRestore } from "./src/runtime/resumed-route.ts";
 import { virtualModels } from "./src/runtime/provider-models.ts";
 import { findUnknownTargets, reportUnknownTargets } from "./src/config/unknown-targets.ts";
 import { catalogueModels, registryModels } from "./src/runtime/model-catalogue.ts";
@@ -135,7 +136,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     },
   });
 
-  pi.on("session_start", (_event, ctx) => {
+  pi.on("session_start", async (_event, ctx) => {
     runtime.attachRegistry(withEnvironmentKeyFallbacks(ctx.modelRegistry, process.env));
     runtime.sessionId = ctx.sessionManager?.getSessionId?.() ?? runtime.sessionId;
     registerModels(); // now with the registry's view of each target (windows, prices, custom models.json providers)
@@ -143,6 +144,11 @@ export default function autoRouter(pi: ExtensionAPI): void {
     checkConfig(); // again with pi's registry, which knows models.json and other extensions' providers
     engine.start();
     if (isActive(ctx)) status.select(ctx.model!.id);
+    const route = routeToRestore(ctx.sessionManager?.getBranch?.() ?? [], ctx.model, PROVIDER_ID);
+    const routeModel = route && !modelChosenOnCommandLine(process.argv) && ctx.modelRegistry.find(PROVIDER_ID, route);
+    const taken = ctx.model;
+    if (routeModel && taken && (await pi.setModel(routeModel)))
+      show(ctx, restoredRouteNotice(route, PROVIDER_ID, taken), "info");
   });
   pi.on("turn_start", (_event, ctx) => {
     bind(ctx);

@@ -4,7 +4,7 @@
 #   compat-0.87.1: ...                       (test/pi-next: npm ci --prefix test/pi-next, Node 22 in that prefix)
 #   compat-1.6.0:  ...                       (test/pi-latest: npm ci --prefix test/pi-latest, Node 22 in that prefix)
 # Per line it runs, in one node:test process tree, every test/integration/*.test.ts that uses the SDK harness
-# (with PI_SDK) and test/e2e/cli-compat.test.ts (with PI_CLI + PI_NODE). Installs nothing.
+# (with PI_SDK) and the CLI suites test/e2e/cli-compat.test.ts and cli-resume.test.ts (with PI_CLI + PI_NODE). Installs nothing.
 # A line whose install is missing is reported as skipped; COMPAT_REQUIRE_ALL=1 turns a skip into a failure.
 # Full logs: $COMPAT_LOG_DIR (default: a fresh temp dir, named at the end). Exit code 1 if any test failed.
 set -uo pipefail
@@ -37,7 +37,7 @@ elif [[ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
 fi
 
 mapfile -t sdk_suites < <(grep -l "helpers/sdk-harness" test/integration/*.test.ts | sort)
-cli_suite="test/e2e/cli-compat.test.ts"
+cli_suites=(test/e2e/cli-compat.test.ts test/e2e/cli-resume.test.ts)
 
 package_version() { node -p "require('$1/package.json').version" 2>/dev/null || echo "?"; }
 
@@ -57,9 +57,9 @@ run_line() {
   local -a environment=(PI_NODE="$node_binary")
   [[ -n "$sdk_entry" ]] && environment+=(PI_SDK="$sdk_entry")
   [[ -n "$cli_entry" ]] && environment+=(PI_CLI="$cli_entry")
-  echo "== $label: pi ${label#compat-} / node $node_version: ${sdk_suites[*]} $cli_suite"
+  echo "== $label: pi ${label#compat-} / node $node_version: ${sdk_suites[*]} ${cli_suites[*]}"
   env "${environment[@]}" timeout --kill-after=10 "$LINE_TIMEOUT_SECONDS" \
-    "$node_binary" --import tsx --test --test-reporter=tap --test-concurrency=2 "${sdk_suites[@]}" "$cli_suite" \
+    "$node_binary" --import tsx --test --test-reporter=tap --test-concurrency=2 "${sdk_suites[@]}" "${cli_suites[@]}" \
     >"$log" 2>&1
   local code=$?
   local passed failed cancelled skipped

@@ -20,6 +20,8 @@ export interface PiProcessOptions {
   /** The extension to load with -e; false for none; "installed" for the packages `pi install` put in the agent dir. */
   extension?: string | false | "installed";
   cwd?: string;
+  /** Keep sessions in this directory (for --continue / --session) instead of running without one. */
+  sessionDir?: string;
 }
 
 /** The node binary and cli.js to run, honouring PI_CLI / PI_NODE. */
@@ -28,8 +30,9 @@ export function piCommand(): { node: string; cli: string } {
 }
 
 /** Flags that keep pi offline and away from anything on this machine except the given extension. */
-export function basePiArgs(extension: PiProcessOptions["extension"]): string[] {
-  const args = ["--offline", "--no-session", "-nc", "-ns", "-np", "--no-themes"];
+export function basePiArgs(extension: PiProcessOptions["extension"], sessionDir?: string): string[] {
+  const session = sessionDir ? ["--session-dir", sessionDir] : ["--no-session"];
+  const args = ["--offline", ...session, "-nc", "-ns", "-np", "--no-themes"];
   if (extension === "installed") return args;
   args.push("-ne");
   if (extension !== false) args.push("-e", extension ?? EXTENSION_ENTRY);
@@ -55,7 +58,7 @@ export function runPi(
 ): Promise<PiRun> {
   const { node, cli } = piCommand();
   const started = Date.now();
-  const child = spawn(node, [cli, ...basePiArgs(options.extension), ...options.args], {
+  const child = spawn(node, [cli, ...basePiArgs(options.extension, options.sessionDir), ...options.args], {
     cwd: options.cwd ?? options.agentDir,
     env: piEnvironment(options.agentDir, options.env),
     stdio: ["pipe", "pipe", "pipe"],

@@ -1,0 +1,70 @@
+// A continued session stays on its route. The router stamps each answer with the target that served it, and pi
+// resumes a session (`--continue`) on the model of its last answer: without the router putting its route back, the
+// second prompt would go to that one target alone, with no failover. The real pi CLI against local emulators.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { routeInOrder } from "../helpers/agent-dir.ts";
+import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+
+describe("pi --continue on an auto-router route", () => {
+  let dir: EmulatedAgent<"A" | "B">;
+  let sessions: string;
+
+  before(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { A: "anthropic", B: "openai" },
+      providers: {
+        "mock-a": { emulator: "A", apiKey: "sk-ant-mock-a", models: ["model-a"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
+      },
+      routes: { routes: { pair: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
+    });
+    sessions = mkdtempSync(join(tmpdir(), "auto-router-sessions-"));
+  });
+  after(async () => {
+    await dir?.stop();
+    rmSync(sessions, { recursive: true, force: true });
+  });
+
+  it("goes back to the route, says so, and fails over there; --model on the command line still wins", async () => {
+    const { A, B } = dir.emulators;
+    A.enqueue({ text: "Hello from A." });
+    const first = await runPi({
+      agentDir: dir.agentDir,
+      sessionDir: sessions,
+      args: ["--model", "auto-router/pair", "-p", "first"],
+    });
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout.trim(), "Hello from A.");
+
+    dir.reset();
+    A.enqueue({ status: 429, errorType: "rate_limit_error", errorMessage: "Rate limited", retryAfterSeconds: 30 });
+    B.enqueue({ text: "B took over." });
+    const second = await runPi({ agentDir: dir.agentDir, sessionDir: sessions, args: ["--continue", "-p", "second"] });
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout.trim(), "B took over.");
+    assert.equal(A.calls.length, 1);
+    assert.equal(B.calls.length, 1);
+    assert.match(
+      second.stderr,
+      /this session continues on auto-router\/pair, its route \(pi had resumed it on mock-a\/model-a, the target that answered last\)/,
+    );
+    // The history reached B: the continued session is the same conversation.
+    assert.match(JSON.stringify(B.calls[0]!.body), /Hello from A\./);
+
+    dir.reset();
+    B.enqueue({ text: "B directly." });
+    const chosen = await runPi({
+      agentDir: dir.agentDir,
+      sessionDir: sessions,
+      args: ["--continue", "--model", "mock-b/model-b", "-p", "third"],
+    });
+    assert.equal(chosen.code, 0, chosen.stderr);
+    assert.equal(chosen.stdout.trim(), "B directly.");
+    assert.doesNotMatch(chosen.stderr, /continues on auto-router/);
+  });
+});
