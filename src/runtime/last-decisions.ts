@@ -83,10 +83,13 @@ export class LastDecisions {
     });
   }
 
-  /** How a request ended; shown as its outcome when no target was tried (every one skipped or refused). */
+  /**
+   * How a request ended; shown as its outcome when no target was tried (every one skipped or refused), or when the
+   * user stopped it after its last attempt (Esc while it waited for a cooldown or a quota reset).
+   */
   finished(routeId: string, requestId: string, outcome: string): void {
     const last = this.ofRequest(routeId, requestId);
-    if (last && last.attempts.length === 0) last.outcome = outcome;
+    if (last && (last.attempts.length === 0 || outcome === "aborted")) last.outcome = outcome;
   }
 
   private ofRequest(routeId: string, requestId: string): LastDecision | undefined {

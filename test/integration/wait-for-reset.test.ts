@@ -58,9 +58,13 @@ describe("waiting for the earliest quota reset", () => {
     assert.equal(h.faux("mock-a").state.callCount, 1);
     assert.equal(h.faux("mock-b").state.callCount, 1);
     assert.match(h.ui!.statuses.get("auto-router") ?? "", /aborted/);
+    const explain = await h.command("/auto-router explain");
     assert.match(
-      await h.command("/auto-router explain"),
+      explain,
       /Notes:\n {2}every target out of quota: waiting for the reset of mock-b\/model-b, \d+ s away/,
     );
+    // Stopped by the user, as the status line says: not a failure.
+    assert.match(explain, /outcome: aborted/);
+    assert.doesNotMatch(explain, /outcome: failed|none \(failed\)/);
   });
 });
