@@ -87,6 +87,26 @@ const ROWS: Row[] = [
     status: 429,
   },
   {
+    source: "OpenAI 503 overloaded through pi-ai 0.73.1 (the message alone)",
+    input: error("503 The engine is currently overloaded, please try again later"),
+    kind: "overloaded",
+    status: 503,
+  },
+  {
+    source: "The same 503 through pi-ai 1.6.0 (the body's fields, server_error among them)",
+    input: error(
+      '503: {"message":"The engine is currently overloaded, please try again later","type":"server_error","param":null,"code":null}',
+    ),
+    kind: "overloaded",
+    status: 503,
+  },
+  {
+    source: "Anthropic 500 api_error",
+    input: error('500 {"type":"error","error":{"type":"api_error","message":"Internal server error"}}'),
+    kind: "server",
+    status: 500,
+  },
+  {
     source: "Bedrock via pi-ai",
     input: error("Throttling error: Too many tokens, please wait before trying again."),
     kind: "rate_limit",
