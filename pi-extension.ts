@@ -45,11 +45,13 @@ async function fromSources(pi: ExtensionAPI): Promise<void> {
   await factory(pi);
 }
 
-/**
- * Where this package was loaded from and its version, for `/auto-router debug`: only this file knows its own place,
- * so it leaves them where src/package-info.ts reads them (a plain fact, not a module).
- */
-function publishPackageInfo(): void {
+interface PackageCopy {
+  root: string;
+  version: string;
+}
+
+/** Where this copy of the package was loaded from, and its version. */
+function thisCopy(): PackageCopy {
   const root = dirname(fileURLToPath(import.meta.url));
   let version = "unknown";
   try {
@@ -57,11 +59,44 @@ function publishPackageInfo(): void {
   } catch {
     // A copy without its package.json still runs.
   }
-  (globalThis as Record<symbol, unknown>)[Symbol.for("pi-auto-router.package")] = { root, version };
+  return { root, version };
+}
+
+/**
+ * The copy already started in this pi (keyed by pi's event bus, one per loaded set of extensions), if it is another
+ * one. Two copies (an upgrade installed beside the old one) would both register the provider and the command, and pi
+ * renames clashing commands (`/auto-router:1`, `/auto-router:2`): `/auto-router status` would go to the model as a
+ * prompt. The second copy stays off and says so. A copy unloads its claim at session_shutdown (a /reload loads anew).
+ */
+function otherCopyStarted(pi: ExtensionAPI, copy: PackageCopy): PackageCopy | undefined {
+  const key = Symbol.for("pi-auto-router.copies");
+  const store = globalThis as Record<symbol, WeakMap<object, PackageCopy> | undefined>;
+  const started = (store[key] ??= new WeakMap());
+  const first = started.get(pi.events);
+  if (first && first.root !== copy.root) return first;
+  started.set(pi.events, copy);
+  pi.on("session_shutdown", () => {
+    if (started.get(pi.events) === copy) started.delete(pi.events);
+  });
+  return undefined;
+}
+
+function stayOff(pi: ExtensionAPI, copy: PackageCopy, first: PackageCopy): void {
+  const text =
+    `auto-router: pi-auto-router is loaded twice: ${first.root} (${first.version}) routes, ${copy.root} ` +
+    `(${copy.version}) stays off. Remove the copy you do not want (pi list shows both, pi remove <source>).`;
+  pi.on("session_start", (_event, ctx) => {
+    if (ctx.hasUI) ctx.ui.notify(text, "warning");
+    else process.stderr.write(`${text}\n`);
+  });
 }
 
 export default async function autoRouterEntry(pi: ExtensionAPI): Promise<void> {
-  publishPackageInfo();
+  const copy = thisCopy();
+  const first = otherCopyStarted(pi, copy);
+  if (first) return stayOff(pi, copy, first);
+  // For `/auto-router debug`: only this file knows its own place, so it leaves it where src/package-info.ts reads it.
+  (globalThis as Record<symbol, unknown>)[Symbol.for("pi-auto-router.package")] = copy;
   if (process.env.AUTO_ROUTER_FROM_SOURCE === "1") return fromSources(pi);
   await (loadBundle() ?? fromSources)(pi);
 }

@@ -3,7 +3,18 @@
 // runs `npm install`, whose `prepare` builds the bundles with the devDependencies).
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -145,6 +156,42 @@ describe("installing the package", () => {
       assert.equal(installed.code, 0, installed.output);
       assert.match(readFileSync(join(dir.agentDir, "settings.json"), "utf8"), /"packages"/);
       await prompt("served by the local checkout");
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("with a second copy installed beside the first (an upgrade without pi remove): one routes, the other stays off and says so", async () => {
+    const { dir, env } = user("twice");
+    const copy = join(scratch, "second-copy");
+    try {
+      mkdirSync(copy);
+      copyFileSync(join(REPO_ROOT, "pi-extension.ts"), join(copy, "pi-extension.ts"));
+      symlinkSync(join(REPO_ROOT, "dist"), join(copy, "dist"));
+      const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8"));
+      writeFileSync(join(copy, "package.json"), JSON.stringify({ ...manifest, version: "9.9.9", scripts: {} }));
+      for (const source of [REPO_ROOT, copy]) {
+        const installed = await piInstall(source, env, dir.agentDir, 60_000);
+        assert.equal(installed.code, 0, installed.output);
+      }
+      emulator.reset();
+      const run = await runPi({
+        agentDir: dir.agentDir,
+        extension: "installed",
+        env: { HOME: env.HOME! },
+        args: ["--model", "auto-router/r", "-p", "/auto-router status"],
+        timeoutMs: PROMPT_TIMEOUT_MS,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      // The command ran (pi would otherwise have sent "/auto-router status" to the model as a prompt).
+      assert.equal(emulator.calls.length, 0);
+      assert.match(run.stderr, /^routes: r$/m);
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `pi-auto-router is loaded twice: ${REPO_ROOT} \\(${manifest.version}\\) routes, ${copy} \\(9\\.9\\.9\\) stays off`,
+        ),
+      );
     } finally {
       dir.cleanup();
     }

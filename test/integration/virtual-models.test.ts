@@ -95,6 +95,23 @@ describe("auto-router virtual models", () => {
     assert.equal(harness.lastAssistant().provider, "mock-b");
   });
 
+  it("come back after pi's own /reload, which loads the extension anew (not taken for a second copy)", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: { targets: [target("mock-b/model-b")] } } },
+    });
+    await harness.session.reload();
+    assert.ok(find(harness, "main"), "route registered again");
+    await harness.setModel("auto-router", "main");
+    harness.faux("mock-b").setResponses([harness.fauxHelpers.fauxAssistantMessage("routed after reload")]);
+    await harness.prompt("hello");
+    assert.equal(harness.lastAssistant().provider, "mock-b");
+    assert.deepEqual(
+      harness.ui!.notifications.filter((n) => /loaded twice/.test(n.message)),
+      [],
+    );
+  });
+
   it("are re-registered when the routes file changes on disk, without a command", async () => {
     harness = await createSdkHarness({
       targets: TARGETS,
