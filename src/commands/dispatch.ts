@@ -88,5 +88,7 @@ export function completeCommand(
   const rest = prefix.slice(space + 1);
   const subcommand = subcommands.find((s) => s.name === name);
   const items = subcommand?.complete?.(rest, deps) ?? [];
-  return items.length ? items.map((item) => ({ ...item, value: `${name} ${item.value}` })) : null;
+  // Followed by a space like a subcommand name, so the next word is not glued to it (a last one's space is harmless).
+  const spaced = (value: string) => (value.endsWith(" ") ? value : `${value} `);
+  return items.length ? items.map((item) => ({ ...item, value: `${name} ${spaced(item.value)}` })) : null;
 }

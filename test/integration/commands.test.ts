@@ -78,35 +78,35 @@ describe("/auto-router subcommands through pi", () => {
     const { h } = await start();
     // A subcommand's name comes with the space after it: what is typed next is its argument.
     assert.deepEqual(await complete(h, "sh"), ["show ", "shortcuts ", "shadow "]);
-    assert.deepEqual(await complete(h, "show "), ["show main", "show deep"]);
+    assert.deepEqual(await complete(h, "show "), ["show main ", "show deep "]);
     const switchItems = await complete(h, "switch ");
     for (const expected of [
-      "switch main",
-      "switch deep",
-      "switch quick",
-      "switch bee",
-      "switch mock-a/model-a",
-      "switch mock-c/model-c",
+      "switch main ",
+      "switch deep ",
+      "switch quick ",
+      "switch bee ",
+      "switch mock-a/model-a ",
+      "switch mock-c/model-c ",
     ]) {
       assert.ok(switchItems.includes(expected), `${expected} in ${switchItems.join(", ")}`);
     }
-    assert.deepEqual(await complete(h, "switch mock-b/"), ["switch mock-b/model-b"]);
-    assert.deepEqual(await complete(h, "resolve t"), ["resolve think"]);
-    assert.deepEqual(await complete(h, "reset b"), ["reset breakers"]);
-    assert.deepEqual(await complete(h, "rate "), ["rate good", "rate bad"]);
+    assert.deepEqual(await complete(h, "switch mock-b/"), ["switch mock-b/model-b "]);
+    assert.deepEqual(await complete(h, "resolve t"), ["resolve think "]);
+    assert.deepEqual(await complete(h, "reset b"), ["reset breakers "]);
+    assert.deepEqual(await complete(h, "rate "), ["rate good ", "rate bad "]);
     assert.deepEqual(await complete(h, "rate bad too slow --t"), ["rate bad too slow --tags "]);
-    assert.deepEqual(await complete(h, "shadow e"), ["shadow enable"]);
+    assert.deepEqual(await complete(h, "shadow e"), ["shadow enable "]);
     // The words before the one completed stay (a chosen value replaces the whole argument text).
-    assert.deepEqual(await complete(h, "budget se"), ["budget set"]);
+    assert.deepEqual(await complete(h, "budget se"), ["budget set "]);
     assert.deepEqual(await complete(h, "budget set mock-"), [
-      "budget set mock-a",
-      "budget set mock-b",
-      "budget set mock-c",
+      "budget set mock-a ",
+      "budget set mock-b ",
+      "budget set mock-c ",
     ]);
-    assert.deepEqual(await complete(h, "budget clear mock-a m"), ["budget clear mock-a monthly"]);
-    assert.deepEqual(await complete(h, "budget set mock-a 5 d"), ["budget set mock-a 5 daily"]);
-    assert.deepEqual(await complete(h, "rules d"), ["rules deep"]);
-    assert.deepEqual(await complete(h, "search mock-"), ["search mock-a", "search mock-b", "search mock-c"]);
+    assert.deepEqual(await complete(h, "budget clear mock-a m"), ["budget clear mock-a monthly "]);
+    assert.deepEqual(await complete(h, "budget set mock-a 5 d"), ["budget set mock-a 5 daily "]);
+    assert.deepEqual(await complete(h, "rules d"), ["rules deep "]);
+    assert.deepEqual(await complete(h, "search mock-"), ["search mock-a ", "search mock-b ", "search mock-c "]);
   });
 
   it("answers an unknown subcommand with an error and the list of subcommands, the plugins' included", async () => {

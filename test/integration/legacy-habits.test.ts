@@ -47,7 +47,7 @@ describe("habits from the earlier pi-auto-router", () => {
       /usage: \/auto-router test-resolve <alias>|usage: \/auto-router resolve <alias>/,
     );
     assert.deepEqual(await complete(h, "test-r"), ["test-resolve "]);
-    assert.deepEqual(await complete(h, "test-resolve q"), ["test-resolve quick"]);
+    assert.deepEqual(await complete(h, "test-resolve q"), ["test-resolve quick "]);
   });
 
   it("loads the earlier routes file: list aliases take their first usable name, earlier-shape rules apply", async () => {

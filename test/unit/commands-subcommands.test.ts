@@ -472,12 +472,12 @@ describe("dispatch and output", () => {
   it("completes subcommand names with the built-in and plugin tables, and full values for nested arguments", () => {
     const deps = fakeDeps();
     assert.deepEqual(values(completeCommand("sh", deps)), ["show ", "shortcuts "]);
-    assert.deepEqual(values(completeCommand("switch qu", deps)), ["switch quick"]);
+    assert.deepEqual(values(completeCommand("switch qu", deps)), ["switch quick "]);
     assert.deepEqual(values(completeCommand("reset ", deps)), [
-      "reset cooldowns",
-      "reset breakers",
-      "reset latency",
-      "reset all",
+      "reset cooldowns ",
+      "reset breakers ",
+      "reset latency ",
+      "reset all ",
     ]);
     assert.equal(completeCommand("nothing", deps), null);
   });
@@ -487,8 +487,25 @@ describe("dispatch and output", () => {
     // pi puts an argument completion's value in place of the argument text as is (no space of its own).
     const [switchName] = values(completeCommand("swi", deps));
     assert.equal(switchName, "switch ");
-    assert.deepEqual(values(completeCommand(`${switchName}qu`, deps)), ["switch quick"]);
+    assert.deepEqual(values(completeCommand(`${switchName}qu`, deps)), ["switch quick "]);
     assert.deepEqual(values(completeCommand("switch", deps)), ["switch "], "a complete name still gets its space");
+  });
+
+  it("ends a completed argument with a space too, so the next argument is not glued to it", () => {
+    const deps = fakeDeps();
+    const scoped: Subcommand = {
+      name: "circuit",
+      usage: "circuit [reset [target]]",
+      description: "breakers",
+      complete: (prefix) =>
+        (prefix.startsWith("reset ") ? ["reset mock-a/model-a"] : ["reset"])
+          .filter((word) => word.startsWith(prefix))
+          .map((word) => ({ value: word, label: word })),
+      run: async () => {},
+    };
+    const [action] = values(completeCommand("circuit r", deps, [scoped]));
+    assert.equal(action, "circuit reset ");
+    assert.deepEqual(values(completeCommand(`${action}mo`, deps, [scoped])), ["circuit reset mock-a/model-a "]);
   });
 
   it("fits every help line in HELP_COLUMNS, continuing a long description under itself without cutting a word", () => {
