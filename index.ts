@@ -19,6 +19,7 @@ import { describeLoad } from "./src/state/config-file.ts";
 import { readModelsFileIds } from "./src/state/models-file.ts";
 import { redactText } from "./src/state/redact.ts";
 import { listingEntries } from "./src/ui/listing-entry.ts";
+import { selectedRouteGoneNotice } from "./src/ui/selected-route.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 import { WarningSink } from "./src/ui/warning-sink.ts";
 import type { Notify } from "./src/runtime/services.ts";
@@ -97,11 +98,19 @@ export default function autoRouter(pi: ExtensionAPI): void {
           : undefined,
     );
   };
+  const checkSelectedRoute = () => {
+    const gone = selectedRouteGoneNotice(
+      isActive(context) ? context!.model!.id : undefined,
+      services.config.current.routes,
+    );
+    if (gone) warn(gone, "warning");
+  };
   const reload = () => {
     services.config.reload();
     registerModels();
     markConfig();
     checkConfig();
+    checkSelectedRoute();
     return describeLoad(services.config.state);
   };
   registerModels();
@@ -111,6 +120,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     registerModels();
     markConfig();
     checkConfig();
+    checkSelectedRoute();
   });
 
   const deps = engine.commandDeps(

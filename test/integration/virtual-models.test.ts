@@ -95,6 +95,27 @@ describe("auto-router virtual models", () => {
     assert.equal(harness.lastAssistant().provider, "mock-b");
   });
 
+  it("say at a reload that the selected route is gone from the routes file, naming the routes left", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: { targets: [target("mock-a/model-a")] } } },
+    });
+    await harness.setModel("auto-router", "main");
+    const file = join(harness.agentDir, "extensions", "auto-router.routes.json");
+    writeFileSync(file, JSON.stringify({ routes: { renamed: { targets: [target("mock-a/model-a")] } } }));
+    await harness.prompt("/auto-router reload");
+    const gone = harness.ui!.notifications.filter((n) => /selected route/.test(n.message));
+    assert.deepEqual(
+      gone.map((n) => [n.message, n.level]),
+      [
+        [
+          "auto-router: the selected route main is no longer in the routes file; its prompts fail until you pick another with /model or /auto-router switch (routes: renamed)",
+          "warning",
+        ],
+      ],
+    );
+  });
+
   it("come back after pi's own /reload, which loads the extension anew (not taken for a second copy)", async () => {
     harness = await createSdkHarness({
       targets: TARGETS,
