@@ -19,6 +19,7 @@ import {
   noMatchingTargetText,
   noTargetText,
   promptTooLongText,
+  skippedReasonText,
   routerAbortedMessage,
   routerErrorMessage,
   waitingText,
@@ -338,7 +339,7 @@ async function serveRequest(
       }
       if (state.refusals.length === 0 && skippedFor(LASTING)) refusal = "unservable";
       // A target refused at its reservation and skipped by the re-check for the same budget is named once.
-      const reasons = refreshed.skipped.map((s) => `${s.key}: ${s.detail}`);
+      const reasons = refreshed.skipped.map(skippedReasonText);
       for (const refused of state.refusals)
         if (!refreshed.skipped.some((s) => s.key === refused.key)) reasons.push(`${refused.key}: ${refused.reason}`);
       coolingUntil = cooling?.until;

@@ -97,6 +97,16 @@ export function formatClock(epochMs: number, now: number): string {
   return `${at} (in ${inText})`;
 }
 
+/**
+ * Why a target was skipped, for the final error: a cooldown in the neutral label of the failure that started it, not
+ * the provider's text kept with it ("429 Rate limit reached ..." would make pi retry a route nothing can serve yet).
+ */
+export function skippedReasonText(skipped: { key: string; reason: string; detail: string }): string {
+  if (skipped.reason !== "cooldown") return `${skipped.key}: ${skipped.detail}`;
+  const kind = skipped.detail.split(":", 1)[0] as FailureKind;
+  return `${skipped.key}: resting (${NEUTRAL_LABEL[kind] ?? "failed"})`;
+}
+
 export function noTargetText(
   routeId: string,
   reasons: string[],

@@ -388,6 +388,8 @@ describe("cooldowns", () => {
   it("fails at once, saying when a target is available, when every cooldown is longer than the wait", async () => {
     const h = await start({
       routes: routes({ failover: { cooldownWaitMs: 1000 } }, ["mock-a/model-a", "mock-b/model-b"]),
+      // pi's agent retry on: the text must not invite it (nothing can serve before the cooldowns end).
+      settings: { retry: { enabled: true, maxRetries: 3, baseDelayMs: 10 } },
     });
     const { fauxAssistantMessage } = h.fauxHelpers;
     h.faux("mock-a").setResponses([
@@ -403,11 +405,20 @@ describe("cooldowns", () => {
       }),
     ]);
     await h.prompt("first");
+    await h.session.agent?.waitForIdle?.();
+    const before = h.events.length;
     await h.prompt("second");
+    await h.session.agent?.waitForIdle?.();
     const last = h.lastAssistant();
     assert.equal(last.stopReason, "error");
     assert.match(last.errorMessage, /no target of route main is available now/);
     assert.match(last.errorMessage, /First available: mock-a\/model-a at /);
+    // In plain words, without the providers' texts (which carry the words pi retries on).
+    assert.match(
+      last.errorMessage,
+      /\(mock-a\/model-a: resting \(throttled\); mock-b\/model-b: resting \(throttled\)\)/,
+    );
+    assert.ok(!h.events.slice(before).some((e) => e.type === "auto_retry_start"), "pi did not retry");
     assert.equal(h.faux("mock-a").state.callCount, 1);
   });
 });
