@@ -84,6 +84,7 @@ export function createEngine(options: EngineOptions): Engine {
     warn: options.warn,
     processEnv: options.processEnv,
     teamMode: services.backend.settings.backend === "redis",
+    machine: services.backend.settings.machine,
     now,
   };
   const features = createFeatures(pluginContext);

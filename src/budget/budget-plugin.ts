@@ -26,9 +26,13 @@ import { salvageRecords } from "../state/salvage.ts";
 
 import { calendarKeys, isValidTimeZone, localTimeZone } from "./calendar.ts";
 import {
+  addMarkerOperation,
+  checkLegacyImport,
   importLegacyLimitsOperation,
   importLegacyOperation,
   LEGACY_STATS_FILE,
+  legacyChangeMarker,
+  legacyOwnerMarker,
   readLegacyStats,
 } from "./legacy-stats.ts";
 import { monthlySpendWindows, perTokenProviders, type MonthlySpendLink } from "./monthly-spend.ts";
@@ -188,17 +192,29 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
 
   // Synchronous up to the in-memory updates, so the first request already sees the imported limits and spend.
   function migrateLegacy(): void {
-    if (usage.read().migratedFrom.includes(LEGACY_STATS_FILE)) return;
+    const file = join(context.stateDir, LEGACY_STATS_FILE);
+    const scope = { machine: context.machine ?? "local", teamMode: context.teamMode === true };
     try {
       const legacy = readLegacyStats(context.stateDir);
       if (!legacy) return;
-      // Limits first: the ledger's marker is what stops a later start from importing again.
-      limits.update(importLegacyLimitsOperation(legacy, context.now()));
-      usage.update(importLegacyOperation(LEGACY_STATS_FILE, legacy));
+      const check = checkLegacyImport(usage.read().migratedFrom, LEGACY_STATS_FILE, legacy, scope);
+      if (check === "imported" || check === "changed-noted") return;
+      if (check === "changed") {
+        context.warn(
+          `auto-router: ${file} changed after its spend was imported; the change is not imported (the earlier router's file is imported once per state directory, so nothing counts twice): spend the earlier router recorded there after the import is not counted here`,
+        );
+        usage.update(addMarkerOperation(legacyChangeMarker(LEGACY_STATS_FILE, scope)));
+      } else {
+        // Limits first: the ledger's marker is what stops a later start from importing again.
+        limits.update(importLegacyLimitsOperation(legacy, context.now()));
+        usage.update(importLegacyOperation(LEGACY_STATS_FILE, legacy, scope));
+        // Its own step: in team mode the content marker alone decides, in Redis, whether the spend is added.
+        usage.update(addMarkerOperation(legacyOwnerMarker(LEGACY_STATS_FILE, scope)));
+      }
       void Promise.all([limits.flush(), usage.flush()]).catch(() => undefined);
     } catch (error) {
       context.warn(
-        `auto-router: could not migrate ${join(context.stateDir, LEGACY_STATS_FILE)} (kept unchanged): ${error instanceof Error ? error.message : String(error)}`,
+        `auto-router: could not migrate ${file} (kept unchanged): ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }

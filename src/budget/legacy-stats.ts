@@ -5,8 +5,9 @@
 //    "limits":  {"<provider>": {"dailyUsd"?:usd,"monthlyUsd"?:usd}}}
 // Spend is keyed by provider only, so it is imported under the model id "(legacy)"; day and month keys are UTC
 // dates, taken as they are. `limits` were set by command in the original, so they become command-set limits here
-// (only where the user has not set that provider's period since). Everything is imported once per file content (the
-// ledger remembers the file name and a hash of what it held); the old file is never changed.
+// (only where the user has not set that provider's period since). Everything is imported once per agent dir (the
+// ledger remembers the file name, a hash of what it held and, for team mode, the machine); a later change of the old
+// file is reported once and not imported; the old file is never changed.
 import { join } from "node:path";
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
@@ -102,14 +103,47 @@ function merge(target: Period, source: Period): Period {
 }
 
 /**
- * Replayable: imports the spend once per file content (`<name>#<hash>`), whichever window or team machine gets there
- * first; the same file copied to two machines counts once, two machines' own files add up. A ledger marked with the
- * bare name (an import before content marks) is not imported into again.
+ * Where this agent dir (this machine, in team mode) stands with the old file: `import` it, it is `imported` (this
+ * content, or this file's content anywhere in the team), or it `changed` since this dir imported it. A change is never
+ * imported: the old router adds each day's spend to the same file, so importing again would count what was imported
+ * before a second time. The file store's ledger is this dir's own, so any marker of the file means this dir imported
+ * it; the team ledger is shared, so there it is this machine's ownership marker (`<name>@<machine>`) that says so.
  */
-export function importLegacyOperation(name: string, legacy: LegacyImport) {
-  const marker = `${name}#${legacyMarker(legacy)}`;
+export type LegacyCheck = "import" | "imported" | "changed" | "changed-noted";
+export interface LegacyScope {
+  machine: string;
+  teamMode: boolean;
+}
+
+export const legacyContentMarker = (name: string, legacy: LegacyImport): string => `${name}#${legacyMarker(legacy)}`;
+export const legacyOwnerMarker = (name: string, scope: LegacyScope): string => `${name}@${scope.machine}`;
+/** Remembers that the change was reported, so it is said once. */
+export const legacyChangeMarker = (name: string, scope: LegacyScope): string => `${name}@${scope.machine}#changed`;
+
+export function checkLegacyImport(
+  migratedFrom: readonly string[],
+  name: string,
+  legacy: LegacyImport,
+  scope: LegacyScope,
+): LegacyCheck {
+  // A bare name is an import from before content markers: what it held is unknown, so nothing more is imported.
+  if (migratedFrom.includes(name) || migratedFrom.includes(legacyContentMarker(name, legacy))) return "imported";
+  const importedHere = scope.teamMode
+    ? migratedFrom.includes(legacyOwnerMarker(name, scope))
+    : migratedFrom.some((marker) => marker.startsWith(`${name}#`) || marker.startsWith(`${name}@`));
+  if (!importedHere) return "import";
+  return migratedFrom.includes(legacyChangeMarker(name, scope)) ? "changed-noted" : "changed";
+}
+
+/**
+ * Replayable: imports the spend unless the ledger on disk (or in Redis: checked in the step that adds the content
+ * marker) says this dir imported the file already; whichever window or team machine gets there first. The same file
+ * copied to two machines counts once, two machines' own files add up.
+ */
+export function importLegacyOperation(name: string, legacy: LegacyImport, scope: LegacyScope) {
+  const marker = legacyContentMarker(name, legacy);
   return (ledger: UsageLedger): UsageLedger => {
-    if (ledger.migratedFrom.includes(name) || ledger.migratedFrom.includes(marker)) return ledger;
+    if (checkLegacyImport(ledger.migratedFrom, name, legacy, scope) !== "import") return ledger;
     return {
       ...ledger,
       days: merge(ledger.days, legacy.days),
@@ -117,6 +151,12 @@ export function importLegacyOperation(name: string, legacy: LegacyImport) {
       migratedFrom: [...ledger.migratedFrom, marker],
     };
   };
+}
+
+/** Replayable: adds a marker that carries no spend (ownership, a reported change). */
+export function addMarkerOperation(marker: string) {
+  return (ledger: UsageLedger): UsageLedger =>
+    ledger.migratedFrom.includes(marker) ? ledger : { ...ledger, migratedFrom: [...ledger.migratedFrom, marker] };
 }
 
 /** The old limits as command-set limits; a period the user has set (or switched off) here since is kept. */

@@ -136,7 +136,7 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
     damaged.unchanged();
   });
 
-  it("counts the same old auto-router.stats.json copied to two machines once, and two machines' own files both", async () => {
+  it("counts the same old auto-router.stats.json copied to two machines once, two machines' own files both, a changed one not again", async () => {
     const day = new Date().toISOString().slice(0, 10);
     const stats = (costUsd: number) => ({
       version: 2,
@@ -160,7 +160,12 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
     await budget(withStats("s2", 0.5).agentDir);
     assert.ok(Math.abs(teamCost() - 0.5) < 1e-9, `counted once: ${teamCost()}`);
     // Another machine's own file: added.
-    await budget(withStats("s3", 0.25).agentDir);
+    const s3 = withStats("s3", 0.25).agentDir;
+    await budget(s3);
     assert.ok(Math.abs(teamCost() - 0.75) < 1e-9, `both files: ${teamCost()}`);
+    // The earlier router on s3 adds to its file: not imported again (its whole content would count twice).
+    writeFileSync(join(s3, "extensions", "auto-router.stats.json"), JSON.stringify(stats(0.4)));
+    await budget(s3);
+    assert.ok(Math.abs(teamCost() - 0.75) < 1e-9, `a changed file is not imported again: ${teamCost()}`);
   });
 });

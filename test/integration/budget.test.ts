@@ -202,6 +202,46 @@ describe("budgets through pi", () => {
     }
   });
 
+  it("imports the earlier router's auto-router.stats.json once, not again after the earlier router added a day", async () => {
+    const logDirectory = mkdtempSync(join(tmpdir(), "auto-router-legacy-stats-"));
+    const today = new Date().toISOString().slice(0, 10);
+    const spend = (costUsd: number) => ({ "mock-a": { inputTokens: 3, outputTokens: 1, estimatedCost: costUsd } });
+    const writeStats = (daily: Record<string, unknown>, monthly: number) =>
+      writeFileSync(
+        join(logDirectory, "auto-router.stats.json"),
+        JSON.stringify({ version: 2, daily, monthly: { [today.slice(0, 7)]: spend(monthly) }, limits: {} }),
+      );
+    const budgetShow = async () => {
+      harness = await createSdkHarness({
+        targets: TARGETS,
+        routes: routes(),
+        env: { AUTO_ROUTER_LOG_DIR: logDirectory },
+      });
+      const output = await command(harness, "/auto-router budget show");
+      const notices = harness.ui!.textSince(0);
+      await harness.dispose();
+      harness = undefined;
+      return { month: spentCell(output, "mock-a", "month"), notices };
+    };
+    try {
+      writeStats({ "2000-01-01": spend(1) }, 1);
+      assert.equal((await budgetShow()).month, "$1.00");
+      // The earlier router, used for another day, adds that day to the same file.
+      writeStats({ "2000-01-01": spend(1), [today]: spend(0.2) }, 1.2);
+      const changed = await budgetShow();
+      assert.equal(changed.month, "$1.00", changed.notices);
+      assert.match(
+        changed.notices,
+        /auto-router\.stats\.json changed after its spend was imported; the change is not imported/,
+      );
+      const next = await budgetShow();
+      assert.equal(next.month, "$1.00");
+      assert.doesNotMatch(next.notices, /changed after its spend was imported/, "said once");
+    } finally {
+      rmSync(logDirectory, { recursive: true, force: true });
+    }
+  });
+
   it("lets a command switch a config limit off and clear restores it", async () => {
     const h = await start({ providers: { "mock-a": { daily: 0 } } });
     const { fauxAssistantMessage } = h.fauxHelpers;

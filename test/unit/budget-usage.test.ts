@@ -3,7 +3,14 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { importLegacyLimitsOperation, importLegacyOperation, parseLegacyStats } from "../../src/budget/legacy-stats.ts";
+import {
+  addMarkerOperation,
+  checkLegacyImport,
+  importLegacyLimitsOperation,
+  importLegacyOperation,
+  legacyOwnerMarker,
+  parseLegacyStats,
+} from "../../src/budget/legacy-stats.ts";
 import { reconcileUsage } from "../../src/budget/reconcile-usage.ts";
 import {
   emptyLedger,
@@ -14,6 +21,7 @@ import {
   recordUsageOperation,
   salvageLedger,
   totalsOf,
+  type UsageLedger,
 } from "../../src/budget/usage-ledger.ts";
 import { openJsonStore } from "../../src/state/json-store.ts";
 
@@ -265,8 +273,23 @@ describe("legacy stats migration", () => {
   };
   const keys = { day: "2025-01-31", month: "2025-01" };
 
+  const FILE = "auto-router.stats.json";
+  const local = { machine: "laptop", teamMode: false };
+  const team = (machine: string) => ({ machine, teamMode: true });
+  /** The old router's next day: the same file with one more day's spend added. */
+  const nextDay = {
+    ...legacy,
+    daily: { ...legacy.daily, "2025-02-01": { deepseek: { inputTokens: 10, outputTokens: 5, estimatedCost: 0.2 } } },
+    monthly: { ...legacy.monthly, "2025-02": { deepseek: { inputTokens: 10, outputTokens: 5, estimatedCost: 0.2 } } },
+  };
+  /** What a start does: the import, then this machine's ownership marker (two steps, as in team mode). */
+  const start = (ledger: UsageLedger, raw: unknown, scope: { machine: string; teamMode: boolean }) => {
+    const imported = importLegacyOperation(FILE, parseLegacyStats(raw), scope)(ledger);
+    return imported === ledger ? ledger : addMarkerOperation(legacyOwnerMarker(FILE, scope))(imported);
+  };
+
   it("imports the v2 daily and monthly spend per provider from estimatedCost", () => {
-    const ledger = importLegacyOperation("auto-router.stats.json", parseLegacyStats(legacy))(emptyLedger());
+    const ledger = importLegacyOperation(FILE, parseLegacyStats(legacy), local)(emptyLedger());
     const spend = providerSpend(ledger, keys, "deepseek");
     assert.deepEqual([spend.day.costUsd, spend.day.input, spend.day.output], [0.12, 900, 300]);
     assert.equal(spend.month.costUsd, 0.15);
@@ -275,9 +298,34 @@ describe("legacy stats migration", () => {
   });
 
   it("imports only once however many windows replay the migration", () => {
-    const operation = importLegacyOperation("auto-router.stats.json", parseLegacyStats(legacy));
+    const operation = importLegacyOperation(FILE, parseLegacyStats(legacy), local);
     const twice = operation(operation(emptyLedger()));
     assert.equal(providerSpend(twice, keys, "deepseek").day.costUsd, 0.12);
+  });
+
+  it("does not import the old file again once the earlier router has added a day to it", () => {
+    const first = start(emptyLedger(), legacy, local);
+    const again = start(first, nextDay, local);
+    assert.equal(again, first);
+    assert.equal(providerSpend(again, keys, "deepseek").month.costUsd, 0.15);
+    assert.equal(checkLegacyImport(again.migratedFrom, FILE, parseLegacyStats(nextDay), local), "changed");
+    assert.equal(checkLegacyImport(again.migratedFrom, FILE, parseLegacyStats(legacy), local), "imported");
+  });
+
+  it("holds a ledger imported into before ownership markers to the same rule (one content marker)", () => {
+    const before = { ...emptyLedger(), migratedFrom: [`${FILE}#0123456789abcdef`] };
+    assert.equal(checkLegacyImport(before.migratedFrom, FILE, parseLegacyStats(nextDay), local), "changed");
+  });
+
+  it("in team mode counts a copied file once, two machines' own files both, and no machine's changed file again", () => {
+    let ledger = start(emptyLedger(), legacy, team("s1"));
+    ledger = start(ledger, legacy, team("s2")); // a copied home directory
+    assert.equal(providerSpend(ledger, keys, "deepseek").month.costUsd, 0.15);
+    ledger = start(ledger, nextDay, team("s3")); // another machine's own file
+    assert.equal(providerSpend(ledger, { day: "2025-02-01", month: "2025-02" }, "deepseek").month.costUsd, 0.2);
+    const changedOnS3 = { ...nextDay, daily: { ...nextDay.daily, "2025-02-02": nextDay.daily["2025-02-01"] } };
+    assert.equal(start(ledger, changedOnS3, team("s3")), ledger);
+    assert.equal(checkLegacyImport(ledger.migratedFrom, FILE, parseLegacyStats(changedOnS3), team("s3")), "changed");
   });
 
   it("turns the old limits into command-set limits, keeping a period the user has set here since", () => {
