@@ -1,7 +1,8 @@
 // The routes file's `eventLog` settings reach the event log through real pi: `enabled: false` writes no log while
 // requests are still served, counted and explained, and `maxBytes` / `keepFiles` rotate it and bound its files.
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { readEventLogFile, until } from "../helpers/event-log.ts";
@@ -82,6 +83,30 @@ describe("the routes file's eventLog settings", () => {
     for (const name of eventLogFiles(h)) {
       const inFile = readEventLogFile(join(stateDir(h), name)).filter((event) => event.type === "final");
       assert.equal(inFile.length, 1, `${name} holds one request`);
+    }
+  });
+
+  it("makes a log older than the router private (0600) when its first append rotates it", async () => {
+    const logDirectory = mkdtempSync(join(tmpdir(), "auto-router-rotate-mode-"));
+    const old = join(logDirectory, "auto-router.events.jsonl");
+    writeFileSync(old, `${JSON.stringify({ v: 3, type: "warning", ts: 0, data: {} })}\n`.repeat(100));
+    chmodSync(old, 0o644);
+    try {
+      harness = await createSdkHarness({
+        targets: [{ provider: "mock-a", models: [{ id: "model-a", cost: PRICED }] }],
+        routes: { eventLog: { maxBytes: 2_000 }, routes: ROUTE },
+        env: { AUTO_ROUTER_LOG_DIR: logDirectory },
+      });
+      await harness.setModel("auto-router", "main");
+      harness.faux("mock-a").setResponses([harness.fauxHelpers.fauxAssistantMessage("answer")]);
+      await harness.prompt("one");
+      await quit(harness);
+      const modes = ["auto-router.events.1.jsonl", "auto-router.events.jsonl"].map((name) =>
+        (statSync(join(logDirectory, name)).mode & 0o777).toString(8),
+      );
+      assert.deepEqual(modes, ["600", "600"]);
+    } finally {
+      rmSync(logDirectory, { recursive: true, force: true });
     }
   });
 });

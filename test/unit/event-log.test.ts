@@ -249,7 +249,30 @@ describe("openEventLog: rotation", () => {
       assert.equal(indexes.at(-1), 39);
       for (const file of files) assert.ok(statSync(file).size <= 400);
     });
+
+    it(`makes a 0644 live file it rotates, and the rotated files it keeps, 0600${how}`, async () => {
+      const dir = freshDir("auto-router-events");
+      writeFileSync(join(dir, EVENT_LOG_NAME), "x".repeat(500));
+      writeFileSync(join(dir, "auto-router.events.1.jsonl"), "y".repeat(500));
+      for (const name of [EVENT_LOG_NAME, "auto-router.events.1.jsonl"]) chmodSync(join(dir, name), 0o644);
+      const log = openEventLog(options(dir, { maxBytes: 400, keepFiles: 2 }));
+      log.append({ type: "tick", data: {} });
+      await flush(log);
+      await log.close();
+      const modes = listLogFiles(dir).map((file) => (statSync(file).mode & 0o777).toString(8));
+      assert.deepEqual(modes, ["600", "600", "600"]);
+    });
   }
+
+  it("writes one flush whole into a fresh file even when it is larger than maxBytes (lines are never split across files)", async () => {
+    const dir = freshDir("auto-router-events");
+    const log = openEventLog(options(dir, { maxBytes: 400 }));
+    for (let index = 0; index < 10; index += 1) log.append({ type: "tick", data: { index, padding: "p".repeat(60) } });
+    await log.flush();
+    await log.close();
+    assert.deepEqual(listLogFiles(dir), [join(dir, EVENT_LOG_NAME)]);
+    assert.equal(readLines(join(dir, EVENT_LOG_NAME)).length, 10);
+  });
 
   it("does not rotate a second time when another writer rotated the file first", async () => {
     const dir = freshDir("auto-router-events");
