@@ -1,8 +1,14 @@
 // Cooldowns per route+target, persisted through the one state store so a restart (and every other pi window)
-// honours them. A new cooldown never shortens an existing one.
+// honours them. A new cooldown never shortens an existing one. `until` is an absolute time, so one written by a
+// clock that ran ahead (another team machine, a resumed VM, an NTP step) would rest a target for as long as the clock
+// was off; no cooldown lasts longer from now than the one the router set (`ms`), or for an entry without it, than the
+// longest the router could have set.
 import { z } from "zod";
+import type { RouterConfig } from "../config/schema.ts";
 import type { StateStore } from "../state/json-store.ts";
 import type { CooldownEntry } from "../routing/types.ts";
+import { DEFAULT_FAILURE_POLICY } from "./failure-kinds.ts";
+import { MAXIMUM_RETRY_HINT_MS } from "./retry-hint.ts";
 
 export const cooldownStateSchema = z.object({
   v: z.literal(1),
@@ -10,6 +16,8 @@ export const cooldownStateSchema = z.object({
     z.string(),
     z.object({
       until: z.number(),
+      /** How long the cooldown was when it was set (absent in entries written before it was recorded). */
+      ms: z.number().nonnegative().optional(),
       kind: z.string(),
       message: z.string().optional(),
       resetKnown: z.boolean().optional(),
@@ -17,24 +25,49 @@ export const cooldownStateSchema = z.object({
   ),
 });
 export type CooldownState = z.infer<typeof cooldownStateSchema>;
+type StoredCooldown = CooldownState["entries"][string];
 export const emptyCooldowns = (): CooldownState => ({ v: 1, entries: {} });
 
+/** The longest cooldown the router sets under `config`: a retry hint's maximum, or a kind's (configured) cooldown. */
+export function longestCooldownMs(config: RouterConfig | undefined): number {
+  const kinds = [config?.failover?.kinds, ...Object.values(config?.routes ?? {}).map((route) => route.failover?.kinds)];
+  const configured = kinds.flatMap((policy) => Object.values(policy ?? {}).map((kind) => kind?.cooldownMs ?? 0));
+  const defaults = Object.values(DEFAULT_FAILURE_POLICY).map((policy) => policy.cooldownMs ?? 0);
+  return Math.max(MAXIMUM_RETRY_HINT_MS, ...defaults, ...configured);
+}
+
+/** The entry with `until` at most its own length (else `longestMs`) from `now`; the same object when within it. */
+export function boundedCooldown<T extends StoredCooldown>(entry: T, now: number, longestMs: number): T {
+  const limit = now + (entry.ms ?? longestMs);
+  return entry.until > limit ? { ...entry, until: limit } : entry;
+}
+
 export class CooldownBook {
-  constructor(private readonly store: StateStore<CooldownState>) {}
+  constructor(
+    private readonly store: StateStore<CooldownState>,
+    private readonly longestMs: () => number = () => longestCooldownMs(undefined),
+  ) {}
 
   /** Active cooldowns at `now` (expired ones are ignored, and pruned at the next write). */
   active(now: number): Record<string, CooldownEntry> {
     const out: Record<string, CooldownEntry> = {};
-    for (const [key, entry] of Object.entries(this.store.read().entries)) if (entry.until > now) out[key] = entry;
+    let outOfBound = false;
+    for (const [key, stored] of Object.entries(this.store.read().entries)) {
+      const entry = boundedCooldown(stored, now, this.longestMs());
+      if (entry !== stored) outOfBound = true;
+      if (entry.until > now) out[key] = entry;
+    }
+    // Kept as bounded, so it runs out from here instead of being bounded anew (and never ending) at each read.
+    if (outOfBound) this.store.update((state) => this.bounded(state, now));
     return out;
   }
 
   set(key: string, entry: CooldownEntry, now: number): void {
     this.store.update((state) => {
       const entries: CooldownState["entries"] = {};
-      for (const [k, e] of Object.entries(state.entries)) if (e.until > now) entries[k] = e;
+      for (const [k, e] of Object.entries(this.bounded(state, now).entries)) if (e.until > now) entries[k] = e;
       const existing = entries[key];
-      if (!existing || existing.until < entry.until) entries[key] = entry;
+      if (!existing || existing.until < entry.until) entries[key] = { ...entry, ms: Math.max(0, entry.until - now) };
       return { v: 1, entries };
     });
   }
@@ -47,5 +80,13 @@ export class CooldownBook {
       entries: Object.fromEntries(Object.entries(state.entries).filter(([key]) => !match(key))),
     }));
     return count;
+  }
+
+  private bounded(state: CooldownState, now: number): CooldownState {
+    const longestMs = this.longestMs();
+    const entries = Object.fromEntries(
+      Object.entries(state.entries).map(([key, entry]) => [key, boundedCooldown(entry, now, longestMs)]),
+    );
+    return { v: 1, entries };
   }
 }

@@ -18,7 +18,7 @@ import { directoryProblem } from "../state/state-file.ts";
 import { resolveStateDir } from "../state/state-paths.ts";
 import { openStateBackend, type StateBackend } from "../team/state-backend.ts";
 import { resolveTeamSettings } from "../team/team-settings.ts";
-import { CooldownBook, cooldownStateSchema, emptyCooldowns } from "./cooldown-book.ts";
+import { CooldownBook, cooldownStateSchema, emptyCooldowns, longestCooldownMs } from "./cooldown-book.ts";
 import { LatencyBook, emptyLatency, latencyStateSchema, parseLatencyState } from "./latency-book.ts";
 import { salvageRecords } from "../state/salvage.ts";
 
@@ -226,7 +226,7 @@ export function openServices(options: ServicesOptions): Services {
   return {
     stateDir,
     config,
-    cooldowns: new CooldownBook(cooldownStore),
+    cooldowns: new CooldownBook(cooldownStore, () => longestCooldownMs(config.current)),
     latency: new LatencyBook(latencyStore),
     events,
     backend,
