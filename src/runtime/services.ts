@@ -15,7 +15,7 @@ import {
   type LoadedConfig,
 } from "../state/config-file.ts";
 import { directoryProblem } from "../state/state-file.ts";
-import { resolveStateDir } from "../state/state-paths.ts";
+import { resolveStateDir, stateDirSource } from "../state/state-paths.ts";
 import { openStateBackend, type StateBackend } from "../team/state-backend.ts";
 import { resolveTeamSettings } from "../team/team-settings.ts";
 import { CooldownBook, cooldownStateSchema, emptyCooldowns, longestCooldownMs } from "./cooldown-book.ts";
@@ -174,7 +174,7 @@ export function openServices(options: ServicesOptions): Services {
   const problem = options.inMemory ? undefined : directoryProblem(stateDir);
   if (problem)
     options.warn(
-      `auto-router: state directory ${stateDir} is not usable (${problem}); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
+      `auto-router: state directory ${stateDir} (from ${stateDirSource({ processEnv: options.processEnv, configLogDir: config.current.logDir })}) is not usable (${problem}); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
     );
   const inMemory = options.inMemory || problem !== undefined;
   const onWarning = (warning: StoreWarning) => options.warn(`auto-router: ${warning.file}: ${warning.message}`);

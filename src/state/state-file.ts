@@ -1,8 +1,19 @@
 // Reading one state file: its content and identity from one descriptor (so both describe the same version), the name a
 // corrupt copy is moved to, and a one-line reason for invalid content.
-import { accessSync, closeSync, constants, existsSync, fstatSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+} from "node:fs";
 import type { Stats } from "node:fs";
 import { open } from "node:fs/promises";
+import { resolve, sep } from "node:path";
 import { describeError, errorCode } from "./file-lock.ts";
 import type { JsonStoreOptions } from "./store-types.ts";
 
@@ -86,8 +97,27 @@ export function directoryProblem(dir: string): string | undefined {
     return undefined;
   } catch (error) {
     const code = errorCode(error);
+    if (code === "EEXIST" || code === "ENOTDIR") {
+      const blocker = firstNonDirectory(dir);
+      if (blocker === dir) return "it is a file, not a directory";
+      if (blocker) return `${blocker} is a file, not a directory`;
+    }
     return code === "unknown" ? describeError(error) : code;
   }
+}
+
+/** The path itself or the first of its parents that exists and is not a directory (mkdir's EEXIST, ENOTDIR). */
+function firstNonDirectory(path: string): string | undefined {
+  const parts = resolve(path).split(sep);
+  for (let index = 1; index <= parts.length; index += 1) {
+    const prefix = parts.slice(0, index).join(sep) || sep;
+    try {
+      if (!statSync(prefix).isDirectory()) return prefix === resolve(path) ? path : prefix;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /** What a state file's text decodes to: the parsed state, or why not (with what `salvage` could still read). */

@@ -29,6 +29,16 @@ export function resolveStateDir(input: {
   return join(input.agentDir, "extensions");
 }
 
+/** Where resolveStateDir took the directory from, as the user would name it in a message. */
+export function stateDirSource(input: {
+  processEnv: Record<string, string | undefined>;
+  configLogDir?: string;
+}): string {
+  if (input.processEnv.AUTO_ROUTER_LOG_DIR?.trim()) return "AUTO_ROUTER_LOG_DIR";
+  if (input.configLogDir?.trim()) return "logDir in the routes file";
+  return "the default, <agentDir>/extensions";
+}
+
 export function stateFile(dir: string, name: string): string {
   if (!STATE_NAME_PATTERN.test(name)) {
     throw new Error(`invalid state file name "${name}": use letters, digits and dashes only`);

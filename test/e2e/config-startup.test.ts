@@ -216,6 +216,24 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(run.stdout + run.stderr, /auto-router\s+my route/);
   });
 
+  it("says a state directory that is a file is not a directory, naming where it was set", async () => {
+    const dir = agentDir(GOOD_ROUTES);
+    const file = join(dir, "afile");
+    writeFileSync(file, "");
+    emulator.enqueue({ text: "Served anyway." });
+    const run = await runPi({
+      agentDir: dir,
+      env: { AUTO_ROUTER_LOG_DIR: file },
+      args: ["--model", "auto-router/mine", "-p", "Hi"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Served anyway.");
+    const lines = run.stderr.split("\n").filter((line) => line.includes("auto-router"));
+    assert.deepEqual(lines, [
+      `auto-router: state directory ${file} (from AUTO_ROUTER_LOG_DIR) is not usable (it is a file, not a directory); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
+    ]);
+  });
+
   it("reports an unusable state directory in one line naming the directory and the fallback", async () => {
     const dir = agentDir(GOOD_ROUTES);
     const blocker = join(dir, "not-a-directory");
@@ -230,7 +248,7 @@ describe("a routes file that is broken when pi starts", () => {
     assert.equal(run.stdout.trim(), "Served anyway.");
     const lines = run.stderr.split("\n").filter((line) => line.includes("auto-router"));
     assert.deepEqual(lines, [
-      `auto-router: state directory ${join(blocker, "state")} is not usable (ENOTDIR); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
+      `auto-router: state directory ${join(blocker, "state")} (from AUTO_ROUTER_LOG_DIR) is not usable (${blocker} is a file, not a directory); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
     ]);
   });
 });

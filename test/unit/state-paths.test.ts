@@ -1,7 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { EVENT_LOG_NAME, resolveStateDir, stateFile } from "../../src/state/state-paths.ts";
+import { directoryProblem } from "../../src/state/state-file.ts";
+import { EVENT_LOG_NAME, resolveStateDir, stateDirSource, stateFile } from "../../src/state/state-paths.ts";
+import { freshDir } from "../helpers/temp-and-workers.ts";
 
 const AGENT_DIR = join("/home", "someone", ".pi", "agent");
 
@@ -48,5 +51,23 @@ describe("stateFile and EVENT_LOG_NAME", () => {
 
   it("names the event log with a .jsonl extension that pi never loads", () => {
     assert.equal(EVENT_LOG_NAME, "auto-router.events.jsonl");
+  });
+});
+
+describe("an unusable state directory", () => {
+  it("names the setting the directory came from", () => {
+    assert.equal(
+      stateDirSource({ processEnv: { AUTO_ROUTER_LOG_DIR: "/x" }, configLogDir: "/y" }),
+      "AUTO_ROUTER_LOG_DIR",
+    );
+    assert.equal(stateDirSource({ processEnv: {}, configLogDir: "/y" }), "logDir in the routes file");
+    assert.equal(stateDirSource({ processEnv: {} }), "the default, <agentDir>/extensions");
+  });
+
+  it("says a file in its place, or in place of one of its parents, is not a directory", () => {
+    const file = join(freshDir("auto-router-state-dir"), "afile");
+    writeFileSync(file, "");
+    assert.equal(directoryProblem(file), "it is a file, not a directory");
+    assert.equal(directoryProblem(join(file, "state")), `${file} is a file, not a directory`);
   });
 });
