@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { EventType } from "../events/event-types.ts";
 import { emptyReadStats, findLogFiles, readEvents, type ReadStats } from "../events/read-events.ts";
+import { EVENT_LOG_NAME } from "../state/state-paths.ts";
 import { emptyJoinStats, joinRequests, type JoinedItem, type JoinStats } from "./request-join.ts";
 
 type OptionSpecs = NonNullable<ParseArgsConfig["options"]>;
@@ -85,6 +86,17 @@ export function defaultLogDirectory(processEnv: Record<string, string | undefine
   return join(agentDirectory(processEnv, home), "extensions");
 }
 
+/** Why a directory has no log to read: none there, or something other than a file under the log's name. */
+function noLogMessage(root: string): string {
+  const live = join(root, EVENT_LOG_NAME);
+  try {
+    const stats = statSync(live);
+    if (!stats.isFile())
+      return `${live} exists but is not a file (${stats.isDirectory() ? "a directory" : "not a regular file"}): no event log to read in ${root}`;
+  } catch {}
+  return `no event log (auto-router.events*.jsonl) in ${root}`;
+}
+
 /** The files to read, each checked readable; throws CliError naming the path otherwise. */
 export function resolveLogFiles(paths: string[] | undefined, io: CliIo): string[] {
   const roots = paths && paths.length > 0 ? paths : [defaultLogDirectory(io.processEnv, io.home)];
@@ -96,7 +108,7 @@ export function resolveLogFiles(paths: string[] | undefined, io: CliIo): string[
       throw new CliError(`cannot read ${root}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
     const found = findLogFiles(root);
-    if (found.length === 0) throw new CliError(`no event log (auto-router.events*.jsonl) in ${root}`);
+    if (found.length === 0) throw new CliError(noLogMessage(root));
     for (const file of found) {
       try {
         if (statSync(file).isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });

@@ -1,7 +1,7 @@
 // Spawns each routing-* script with plain node (no loader flag): they must register tsx themselves.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -372,6 +372,19 @@ describe("routing scripts from the command line", () => {
     const run = await runScript("routing-quality-stats", [], { PI_CODING_AGENT_DIR: agentDirectory });
     assert.equal(run.code, 1);
     assert.match(run.stderr, /cannot read .*extensions: ENOENT/);
+  });
+
+  it("exits 1 saying so when auto-router.events.jsonl in the directory is not a file", async () => {
+    const directory = freshDir("auto-router-cli-dir-log");
+    mkdirSync(join(directory, "auto-router.events.jsonl"));
+    const run = await runScript("routing-stats", ["--file", directory]);
+    assert.equal(run.code, 1);
+    assert.ok(
+      run.stderr.includes(
+        `${join(directory, "auto-router.events.jsonl")} exists but is not a file (a directory): no event log to read in ${directory}`,
+      ),
+      run.stderr,
+    );
   });
 
   it("exits 1 on a bad --since, a bad --limit, or replay without --config", async () => {
