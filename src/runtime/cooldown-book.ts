@@ -36,9 +36,12 @@ export function longestCooldownMs(config: RouterConfig | undefined): number {
   return Math.max(MAXIMUM_RETRY_HINT_MS, ...defaults, ...configured);
 }
 
-/** The entry with `until` at most its own length (else `longestMs`) from `now`; the same object when within it. */
-export function boundedCooldown<T extends StoredCooldown>(entry: T, now: number, longestMs: number): T {
-  const limit = now + (entry.ms ?? longestMs);
+/**
+ * The entry with `until` at most its own length (else `longestMs()`, asked only then) from `now`; the same object when
+ * within it.
+ */
+export function boundedCooldown<T extends StoredCooldown>(entry: T, now: number, longestMs: () => number): T {
+  const limit = now + (entry.ms ?? longestMs());
   return entry.until > limit ? { ...entry, until: limit } : entry;
 }
 
@@ -52,8 +55,12 @@ export class CooldownBook {
   active(now: number): Record<string, CooldownEntry> {
     const out: Record<string, CooldownEntry> = {};
     let outOfBound = false;
+    // Read on every routing decision: the longest cooldown (a walk over the config) only for an entry without its
+    // length, once.
+    let longest: number | undefined;
+    const longestMs = () => (longest ??= this.longestMs());
     for (const [key, stored] of Object.entries(this.store.read().entries)) {
-      const entry = boundedCooldown(stored, now, this.longestMs());
+      const entry = boundedCooldown(stored, now, longestMs);
       if (entry !== stored) outOfBound = true;
       if (entry.until > now) out[key] = entry;
     }
@@ -83,7 +90,8 @@ export class CooldownBook {
   }
 
   private bounded(state: CooldownState, now: number): CooldownState {
-    const longestMs = this.longestMs();
+    let longest: number | undefined;
+    const longestMs = () => (longest ??= this.longestMs());
     const entries = Object.fromEntries(
       Object.entries(state.entries).map(([key, entry]) => [key, boundedCooldown(entry, now, longestMs)]),
     );

@@ -18,14 +18,17 @@ const TEN_DAYS_MS = 240 * HOUR_MS;
 describe("cooldown bounds", () => {
   it("keeps a cooldown within its own length from now, and moves one set by a clock ahead back to it", () => {
     const within = { until: NOW + 500, ms: 1_000, kind: "rate_limit" };
-    assert.equal(boundedCooldown(within, NOW, MAXIMUM_RETRY_HINT_MS), within);
+    assert.equal(
+      boundedCooldown(within, NOW, () => MAXIMUM_RETRY_HINT_MS),
+      within,
+    );
     const ahead = { until: NOW + TEN_DAYS_MS + 1_000, ms: 1_000, kind: "rate_limit" };
-    assert.equal(boundedCooldown(ahead, NOW, MAXIMUM_RETRY_HINT_MS).until, NOW + 1_000);
+    assert.equal(boundedCooldown(ahead, NOW, () => MAXIMUM_RETRY_HINT_MS).until, NOW + 1_000);
   });
 
   it("bounds an entry without its length by the longest cooldown the router could set", () => {
     const old = { until: NOW + TEN_DAYS_MS, kind: "rate_limit" };
-    assert.equal(boundedCooldown(old, NOW, MAXIMUM_RETRY_HINT_MS).until, NOW + MAXIMUM_RETRY_HINT_MS);
+    assert.equal(boundedCooldown(old, NOW, () => MAXIMUM_RETRY_HINT_MS).until, NOW + MAXIMUM_RETRY_HINT_MS);
   });
 
   it("takes a configured cooldown longer than a retry hint's maximum as the longest", () => {
