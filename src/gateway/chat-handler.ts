@@ -6,6 +6,7 @@ import type { Api, AssistantMessage, AssistantMessageEvent, Model } from "@mario
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import type { Engine } from "../engine.ts";
+import { markClientHistory } from "../runtime/client-history.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";
 import { FALLBACK_CONTEXT_WINDOW, FALLBACK_MAX_TOKENS } from "../runtime/provider-models.ts";
 import type { ClientContext } from "./client-messages.ts";
@@ -139,6 +140,7 @@ export async function serveChat<Request>(
   const { name, choice } = requestedModel(core, request, spec.model(parsed));
   const routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
   const { context, options, promptIndex } = spec.toContext(parsed, now);
+  markClientHistory(context);
   const carrier = settingsCarrier(spec.settings?.(parsed));
   const prompt = clientPrompt(context, promptIndex);
   const typed = takeShortcuts(context, promptIndex);

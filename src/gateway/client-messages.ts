@@ -7,10 +7,9 @@ import type {
   TextContent,
   ThinkingLevel,
 } from "@mariozechner/pi-ai";
+import { CLIENT_MODEL, CLIENT_PROVIDER } from "../runtime/client-history.ts";
 import { zeroUsage } from "../runtime/zero-usage.ts";
 import { GatewayError } from "./errors.ts";
-
-export const CLIENT_PROVIDER = "gateway-client";
 
 /** A client's request in pi-ai's terms. */
 export interface ClientContext {
@@ -24,7 +23,10 @@ export interface ClientContext {
   promptIndex: number | undefined;
 }
 
-/** An assistant turn the client sent back as history. It came from no target we know, so it names none. */
+/**
+ * An assistant turn the client sent back as history. It came from no target we know, so it names none until an
+ * attempt fits it to its target (runtime/client-history.ts; the handler marks the context).
+ */
 export function historyAssistant(
   content: AssistantMessage["content"],
   api: string,
@@ -35,7 +37,7 @@ export function historyAssistant(
     content,
     api,
     provider: CLIENT_PROVIDER,
-    model: "client-history",
+    model: CLIENT_MODEL,
     usage: zeroUsage(),
     stopReason: content.some((block) => block.type === "toolCall") ? "toolUse" : "stop",
     timestamp,

@@ -8,6 +8,7 @@ import {
   type Model,
   type SimpleStreamOptions,
 } from "@mariozechner/pi-ai";
+import { contextForTarget } from "./client-history.ts";
 import { applyRequestPatch, type RequestPatch } from "./request-patch.ts";
 import { rememberCredentials } from "../state/redact.ts";
 
@@ -107,7 +108,7 @@ export async function startTarget(input: StartTargetInput): Promise<AssistantMes
     if (!auth.ok) return auth.error;
     const model = auth.baseUrl ? { ...input.model, baseUrl: auth.baseUrl } : input.model;
     const options = applyRequestPatch(targetOptions(input, auth), input.patch);
-    return (input.stream ?? streamSimple)(model, input.context, options);
+    return (input.stream ?? streamSimple)(model, contextForTarget(input.context, input.model), options);
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }

@@ -1,0 +1,96 @@
+// What a translated request (routes file `gateway.passthrough: false`, or a target of another API) keeps of the
+// client's conversation and limits, and what the answer gives back: through the real `pi-auto-router serve` with the
+// official openai and @anthropic-ai/sdk clients, asserting on the bodies the emulated targets received.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import type Anthropic from "@anthropic-ai/sdk";
+import { routeInOrder } from "../helpers/agent-dir.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const TOOL = { name: "read", input_schema: { type: "object" as const, properties: { path: { type: "string" } } } };
+
+/** A Claude Code tool loop with thinking on: the client's signed, redacted and unsigned thinking before a tool call. */
+const TOOL_LOOP: Anthropic.MessageParam[] = [
+  { role: "user", content: "Read a and b" },
+  {
+    role: "assistant",
+    content: [
+      { type: "thinking", thinking: "I should call tools", signature: "sig-from-claude" },
+      { type: "redacted_thinking", data: "opaque-redacted" },
+      { type: "thinking", thinking: "unsigned musing", signature: "" },
+      { type: "text", text: "Calling two tools." },
+      { type: "tool_use", id: "toolu_1", name: "read", input: { path: "a" } },
+    ],
+  },
+  { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "file a" }] },
+];
+
+describe("gateway: a translated request's conversation and limits", () => {
+  let fx: GatewayFixture<"C" | "A" | "R">;
+  let claude: Emulator, chat: Emulator;
+
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: { C: "anthropic", A: "openai", R: "responses" },
+      providers: {
+        "mock-claude": {
+          emulator: "C",
+          apiKey: "sk-ant-mock-0000000001",
+          models: [{ id: "model-claude", reasoning: true, maxTokens: 200_000 }],
+        },
+        "mock-chat": {
+          emulator: "A",
+          apiKey: "sk-mock-chat-0000000002",
+          models: [{ id: "model-chat", reasoning: true }],
+        },
+        "mock-resp": { emulator: "R", apiKey: "sk-mock-resp-0000000003", models: ["model-resp"] },
+      },
+      routes: {
+        routes: {
+          claude: routeInOrder("mock-claude/model-claude"),
+          chat: routeInOrder("mock-chat/model-chat"),
+          resp: routeInOrder("mock-resp/model-resp"),
+        },
+        gateway: { passthrough: false },
+      },
+    });
+    ({ C: claude, A: chat } = fx.emulators);
+  });
+  after(() => fx?.stop());
+  beforeEach(() => fx.reset());
+
+  it("sends an Anthropic client's signed and redacted thinking back to an Anthropic target as thinking, not text", async () => {
+    claude.enqueue({ text: "Both read." });
+    await fx.anthropic.messages.create({
+      model: "claude",
+      max_tokens: 8000,
+      thinking: { type: "enabled", budget_tokens: 4000 },
+      tools: [TOOL],
+      messages: TOOL_LOOP,
+    });
+    const assistant = claude.calls[0]!.body.messages[1];
+    assert.deepEqual(assistant.content, [
+      { type: "thinking", thinking: "I should call tools", signature: "sig-from-claude" },
+      { type: "redacted_thinking", data: "opaque-redacted" },
+      { type: "text", text: "Calling two tools." },
+      { type: "tool_use", id: "toolu_1", name: "read", input: { path: "a" } },
+    ]);
+  });
+
+  it("leaves an Anthropic client's thinking out of the assistant text an OpenAI target is sent", async () => {
+    chat.enqueue({ text: "Both read." });
+    await fx.anthropic.messages.create({
+      model: "chat",
+      max_tokens: 8000,
+      thinking: { type: "enabled", budget_tokens: 4000 },
+      tools: [TOOL],
+      messages: TOOL_LOOP,
+    });
+    const sent = chat.calls[0]!.body.messages;
+    const assistant = sent.find((message: any) => message.role === "assistant");
+    const text = typeof assistant.content === "string" ? assistant.content : assistant.content[0].text;
+    assert.equal(text, "Calling two tools.");
+    assert.doesNotMatch(JSON.stringify(sent), /I should call tools|unsigned musing|opaque-redacted/);
+  });
+});

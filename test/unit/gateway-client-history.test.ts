@@ -1,0 +1,51 @@
+// A gateway client's history turns fitted to each target (runtime/client-history.ts): the same API keeps signed and
+// redacted thinking under the target's own name, another API gets no thinking, and pi's own contexts pass untouched.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Api, AssistantMessage, Context, Model } from "@mariozechner/pi-ai";
+import { historyAssistant } from "../../src/gateway/client-messages.ts";
+import { contextForTarget, markClientHistory } from "../../src/runtime/client-history.ts";
+
+const NOW = 1_800_000_000_000;
+const target = (api: Api, provider = "anthropic", id = "claude-x") => ({ api, provider, id }) as Model<Api>;
+
+const CONTENT: AssistantMessage["content"] = [
+  { type: "thinking", thinking: "plan", thinkingSignature: "sig" },
+  { type: "thinking", thinking: "", thinkingSignature: "opaque", redacted: true },
+  { type: "thinking", thinking: "unsigned" },
+  { type: "text", text: "Calling." },
+  { type: "toolCall", id: "t1", name: "read", arguments: {} },
+];
+
+function clientContext(): Context {
+  const context: Context = {
+    messages: [{ role: "user", content: "go", timestamp: NOW }, historyAssistant(CONTENT, "anthropic-messages", NOW)],
+  };
+  markClientHistory(context);
+  return context;
+}
+
+describe("client history fitted to a target", () => {
+  it("stamps the client's turns with a same-API target's name and keeps signed and redacted thinking only", () => {
+    const context = clientContext();
+    const fitted = contextForTarget(context, target("anthropic-messages"));
+    const turn = fitted.messages[1] as AssistantMessage;
+    assert.deepEqual([turn.provider, turn.api, turn.model], ["anthropic", "anthropic-messages", "claude-x"]);
+    assert.deepEqual(turn.content, [CONTENT[0], CONTENT[1], CONTENT[3], CONTENT[4]]);
+    assert.equal(fitted.messages[0], context.messages[0]);
+    assert.equal((context.messages[1] as AssistantMessage).content.length, 5, "the client's context is not changed");
+  });
+
+  it("drops every thinking block for a target of another API and leaves the turn unnamed", () => {
+    const turn = contextForTarget(clientContext(), target("openai-completions", "openai", "gpt")).messages[1];
+    assert.equal((turn as AssistantMessage).provider, "gateway-client");
+    assert.deepEqual((turn as AssistantMessage).content, [CONTENT[3], CONTENT[4]]);
+  });
+
+  it("returns pi's own context object itself, and a marked context without client turns itself", () => {
+    const own: Context = { messages: [{ role: "user", content: "hi", timestamp: NOW }] };
+    assert.equal(contextForTarget(own, target("anthropic-messages")), own);
+    markClientHistory(own);
+    assert.equal(contextForTarget(own, target("anthropic-messages")), own);
+  });
+});
