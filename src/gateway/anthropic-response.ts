@@ -12,6 +12,14 @@ const STOP_REASONS: Partial<Record<StopReason, string>> = {
   toolUse: "tool_use",
 };
 
+/**
+ * A thinking block's signature as the client may send it back: only one an Anthropic target made. pi-ai keeps other
+ * APIs' reasoning state in the same field (an OpenAI target's is the name "reasoning_content"), which no Anthropic
+ * client or target can use; the block then has an empty signature, and the gateway drops it when it comes back.
+ */
+const signatureOf = (message: Pick<AssistantMessage, "api">, signature: string | undefined): string =>
+  message.api === "anthropic-messages" ? (signature ?? "") : "";
+
 function usageOf(message: AssistantMessage) {
   return {
     input_tokens: message.usage?.input ?? 0,
@@ -28,10 +36,11 @@ export function anthropicMessage(
 ) {
   const content = message.content.flatMap((block): Record<string, unknown>[] => {
     if (block.type === "text") return [{ type: "text", text: block.text }];
-    if (block.type === "thinking")
-      return block.redacted
-        ? [{ type: "redacted_thinking", data: block.thinkingSignature ?? "" }]
-        : [{ type: "thinking", thinking: block.thinking, signature: block.thinkingSignature ?? "" }];
+    if (block.type === "thinking") {
+      const signature = signatureOf(message, block.thinkingSignature);
+      if (block.redacted) return signature ? [{ type: "redacted_thinking", data: signature }] : [];
+      return [{ type: "thinking", thinking: block.thinking, signature }];
+    }
     return [{ type: "tool_use", id: block.id, name: block.name, input: block.arguments }];
   });
   return {
@@ -94,7 +103,7 @@ export class AnthropicStreamEncoder {
         return sse("content_block_start", {
           type: "content_block_start",
           index: this.indexOf(event.contentIndex),
-          content_block: { type: "thinking", thinking: "" },
+          content_block: { type: "thinking", thinking: "", signature: "" },
         });
       case "thinking_delta":
         return sse("content_block_delta", {
@@ -105,7 +114,7 @@ export class AnthropicStreamEncoder {
       case "thinking_end": {
         const index = this.indexOf(event.contentIndex);
         const block = event.partial.content[event.contentIndex];
-        const signature = block?.type === "thinking" ? block.thinkingSignature : undefined;
+        const signature = block?.type === "thinking" ? signatureOf(event.partial, block.thinkingSignature) : "";
         return (
           (signature
             ? sse("content_block_delta", {

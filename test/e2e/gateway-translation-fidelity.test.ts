@@ -93,4 +93,39 @@ describe("gateway: a translated request's conversation and limits", () => {
     assert.equal(text, "Calling two tools.");
     assert.doesNotMatch(JSON.stringify(sent), /I should call tools|unsigned musing|opaque-redacted/);
   });
+
+  it("gives an Anthropic client an OpenAI target's reasoning with an empty signature, an Anthropic target's with its own", async () => {
+    chat.enqueue({ thinking: "Let me think.", text: "Done." });
+    const fromChat = await fx.anthropic.messages.create({
+      model: "chat",
+      max_tokens: 8000,
+      thinking: { type: "enabled", budget_tokens: 4000 },
+      messages: [{ role: "user", content: "Hi" }],
+    });
+    assert.deepEqual(fromChat.content[0], { type: "thinking", thinking: "Let me think.", signature: "" });
+    chat.enqueue({ thinking: "Let me think.", text: "Done." });
+    const streamed = await fx.anthropic.messages
+      .stream({
+        model: "chat",
+        max_tokens: 8000,
+        thinking: { type: "enabled", budget_tokens: 4000 },
+        messages: [{ role: "user", content: "Hi" }],
+      })
+      .finalMessage();
+    assert.deepEqual(streamed.content[0], { type: "thinking", thinking: "Let me think.", signature: "" });
+    claude.enqueue({ thinking: "Let me think.", text: "Done." });
+    const fromClaude = await fx.anthropic.messages
+      .stream({
+        model: "claude",
+        max_tokens: 8000,
+        thinking: { type: "enabled", budget_tokens: 4000 },
+        messages: [{ role: "user", content: "Hi" }],
+      })
+      .finalMessage();
+    assert.deepEqual(fromClaude.content[0], {
+      type: "thinking",
+      thinking: "Let me think.",
+      signature: "emulated-signature",
+    });
+  });
 });

@@ -201,6 +201,29 @@ describe("pi-ai events as protocol frames", () => {
     assert.deepEqual(body.content, [{ type: "tool_use", id: "t", name: "ls", input: { a: 1 } }]);
     assert.equal(body.stop_reason, "tool_use");
   });
+
+  it("signs an Anthropic client's thinking only with an Anthropic target's signature", () => {
+    const reasoning: AssistantMessage["content"] = [
+      { type: "thinking", thinking: "plan", thinkingSignature: "reasoning_content" },
+      { type: "thinking", thinking: "", thinkingSignature: "opaque", redacted: true },
+    ];
+    assert.deepEqual(anthropicMessage(message(reasoning), "route", "msg_1").content, [
+      { type: "thinking", thinking: "plan", signature: "" },
+    ]);
+    const fromClaude = { ...message(reasoning), api: "anthropic-messages" as const };
+    assert.deepEqual(anthropicMessage(fromClaude, "route", "msg_1").content, [
+      { type: "thinking", thinking: "plan", signature: "reasoning_content" },
+      { type: "redacted_thinking", data: "opaque" },
+    ]);
+    const partial = message(reasoning);
+    const end = new AnthropicStreamEncoder("route").encode({
+      type: "thinking_end",
+      contentIndex: 0,
+      content: "plan",
+      partial,
+    });
+    assert.doesNotMatch(end, /signature_delta/);
+  });
 });
 
 describe("request routing inputs", () => {
