@@ -7,9 +7,10 @@ import { errorBody } from "./errors.ts";
 
 const FINISH_REASONS: Partial<Record<StopReason, string>> = { stop: "stop", length: "length", toolUse: "tool_calls" };
 
+/** OpenAI's prompt_tokens include cache reads and writes; cached_tokens are the reads (hits) alone. */
 function usageOf(message: AssistantMessage) {
-  const cached = (message.usage?.cacheRead ?? 0) + (message.usage?.cacheWrite ?? 0);
-  const prompt = (message.usage?.input ?? 0) + cached;
+  const cached = message.usage?.cacheRead ?? 0;
+  const prompt = (message.usage?.input ?? 0) + cached + (message.usage?.cacheWrite ?? 0);
   const completion = message.usage?.output ?? 0;
   return {
     prompt_tokens: prompt,

@@ -128,4 +128,26 @@ describe("gateway: a translated request's conversation and limits", () => {
       signature: "emulated-signature",
     });
   });
+
+  it("counts an Anthropic target's cache reads, not its cache writes, as a Chat client's cached tokens", async () => {
+    const usage = { input: 5, output: 7, cacheRead: 20, cacheWrite: 3 };
+    claude.enqueue({ text: "Hi.", usage });
+    const answer = await fx.openai.chat.completions.create({
+      model: "claude",
+      messages: [{ role: "user", content: "Hi" }],
+    });
+    assert.equal(answer.usage?.prompt_tokens_details?.cached_tokens, 20);
+    assert.equal(answer.usage?.prompt_tokens, 28);
+    claude.enqueue({ text: "Hi.", usage });
+    const stream = await fx.openai.chat.completions.create({
+      model: "claude",
+      messages: [{ role: "user", content: "Hi" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let streamedUsage: any;
+    for await (const chunk of stream) if (chunk.usage) streamedUsage = chunk.usage;
+    assert.equal(streamedUsage.prompt_tokens_details.cached_tokens, 20);
+    assert.equal(streamedUsage.prompt_tokens, 28);
+  });
 });

@@ -224,6 +224,16 @@ describe("pi-ai events as protocol frames", () => {
     });
     assert.doesNotMatch(end, /signature_delta/);
   });
+
+  it("counts cache reads alone as OpenAI cached tokens; prompt tokens include the cache writes", () => {
+    const usage = { ...message([]).usage, input: 5, cacheRead: 20, cacheWrite: 3 };
+    const encoded = new OpenAIStreamEncoder("route", NOW, true).encode({
+      type: "done",
+      reason: "stop",
+      message: { ...message([]), usage },
+    });
+    assert.match(encoded, /"prompt_tokens":28,.*"prompt_tokens_details":\{"cached_tokens":20\}/);
+  });
 });
 
 describe("request routing inputs", () => {
