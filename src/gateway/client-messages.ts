@@ -66,3 +66,15 @@ export function levelForBudget(budgetTokens: number | undefined): ThinkingLevel 
   if (budgetTokens <= 16_384) return "medium";
   return "high";
 }
+
+/**
+ * pi-ai names a Responses target's tool call `<call_id>|<item id>`. A client sees the call id alone (the Responses
+ * API's item id goes in the item's own `id`), never the composite: its `|` is no valid Anthropic id, and a client
+ * that sent it back would have the whole string taken for the call id.
+ */
+export function toolCallParts(id: string): { callId: string; itemId?: string } {
+  const bar = id.indexOf("|");
+  return bar < 0 ? { callId: id } : { callId: id.slice(0, bar), itemId: id.slice(bar + 1) };
+}
+
+export const clientToolCallId = (id: string): string => toolCallParts(id).callId;

@@ -3,6 +3,7 @@
 // message as a chat.completion body.
 import type { AssistantMessage, AssistantMessageEvent, StopReason } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
+import { clientToolCallId } from "./client-messages.ts";
 import { errorBody } from "./errors.ts";
 
 const FINISH_REASONS: Partial<Record<StopReason, string>> = { stop: "stop", length: "length", toolUse: "tool_calls" };
@@ -30,7 +31,13 @@ export function openAICompletion(message: AssistantMessage, model: string, now: 
     .join("");
   const toolCalls = message.content.flatMap((block) =>
     block.type === "toolCall"
-      ? [{ id: block.id, type: "function", function: { name: block.name, arguments: JSON.stringify(block.arguments) } }]
+      ? [
+          {
+            id: clientToolCallId(block.id),
+            type: "function",
+            function: { name: block.name, arguments: JSON.stringify(block.arguments) },
+          },
+        ]
       : [],
   );
   return {
@@ -96,7 +103,7 @@ export class OpenAIStreamEncoder {
           tool_calls: [
             {
               index: this.toolIndex(event.contentIndex),
-              id: call?.id ?? "",
+              id: clientToolCallId(call?.id ?? ""),
               type: "function",
               function: { name: call?.name ?? "", arguments: "" },
             },

@@ -32,6 +32,8 @@ const messageItem = z.object({
 });
 const functionCallItem = z.object({
   type: z.literal("function_call"),
+  // The item's own id (`fc_...`), kept beside its call_id for a Responses target.
+  id: z.string().min(1).optional(),
   call_id: z.string().min(1),
   name: z.string().min(1),
   arguments: z.string(),
@@ -146,6 +148,8 @@ function toMessages(input: string | InputItem[], now: number): Message[] {
   if (typeof input === "string") return [{ role: "user", content: input, timestamp: now }];
   const messages: Message[] = [];
   const toolNames = new Map<string, string>();
+  // call_id -> pi-ai's id of the call (`<call_id>|<item id>` when the client gave the item's id), for its result.
+  const callIds = new Map<string, string>();
   let assistant: AssistantMessage["content"] | undefined;
   const closeAssistant = () => {
     if (assistant) messages.push(historyAssistant(assistant, "openai-responses", now));
@@ -156,14 +160,16 @@ function toMessages(input: string | InputItem[], now: number): Message[] {
     if (item.type === "reasoning") return;
     if (item.type === "function_call") {
       toolNames.set(item.call_id, item.name);
-      (assistant ??= []).push(toolCall(item, where));
+      const call = toolCall(item, where);
+      callIds.set(item.call_id, call.id);
+      (assistant ??= []).push(call);
       return;
     }
     if (item.type === "function_call_output") {
       closeAssistant();
       messages.push({
         role: "toolResult",
-        toolCallId: item.call_id,
+        toolCallId: callIds.get(item.call_id) ?? item.call_id,
         toolName: toolNames.get(item.call_id) ?? "tool",
         content: typeof item.output === "string" ? [textBlock(item.output)] : userParts(item.output, `${where}.output`),
         isError: false,
@@ -197,7 +203,9 @@ function toolCall(item: z.infer<typeof functionCallItem>, where: string): ToolCa
   }
   if (!args || typeof args !== "object" || Array.isArray(args))
     throw invalid(`${where}.arguments`, "expected a JSON object encoded as a string");
-  return { type: "toolCall", id: item.call_id, name: item.name, arguments: args as ToolCall["arguments"] };
+  // pi-ai's own form of a Responses call (what its openai-responses converter splits into call_id and id again).
+  const id = item.id ? `${item.call_id}|${item.id}` : item.call_id;
+  return { type: "toolCall", id, name: item.name, arguments: args as ToolCall["arguments"] };
 }
 
 function userParts(parts: z.infer<typeof contentPart>[], where: string): (TextContent | ImageContent)[] {

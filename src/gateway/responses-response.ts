@@ -2,6 +2,7 @@
 // events (`response.created`, `response.completed` / `.incomplete` / `.failed`), its output items and its usage.
 import type { AssistantMessage, Usage } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
+import { toolCallParts } from "./client-messages.ts";
 
 export type OutputItem =
   | {
@@ -63,11 +64,12 @@ export function outputItemsOf(meta: ResponseMeta, message: AssistantMessage): Ou
         content: [{ type: "reasoning_text", text: block.thinking }],
       };
     }
+    const { callId, itemId: upstreamItemId } = toolCallParts(block.id);
     return {
-      id: itemId(meta, "fc", position),
+      id: upstreamItemId ?? itemId(meta, "fc", position),
       type: "function_call",
       status: "completed",
-      call_id: block.id,
+      call_id: callId,
       name: block.name,
       arguments: JSON.stringify(block.arguments ?? {}),
     };

@@ -13,6 +13,7 @@ import {
   responseMeta,
   responseObject,
 } from "./responses-response.ts";
+import { toolCallParts } from "./client-messages.ts";
 
 export interface ResponsesSseEvent {
   type: string;
@@ -121,15 +122,16 @@ export class ResponsesStreamWriter {
         });
       case "toolcall_start": {
         const block = event.partial.content[event.contentIndex];
-        const call = block?.type === "toolCall" ? block : undefined;
+        const call = block?.type === "toolCall" ? toolCallParts(block.id) : undefined;
         return this.addItem(
           event.contentIndex,
           {
-            id: this.itemId("fc"),
+            // A Responses target's own item id, else one of this response's.
+            id: call?.itemId ?? this.itemId("fc"),
             type: "function_call",
             status: "in_progress",
-            call_id: call?.id ?? "",
-            name: call?.name ?? "",
+            call_id: call?.callId ?? "",
+            name: block?.type === "toolCall" ? block.name : "",
             arguments: "",
           },
           () => [],
@@ -148,7 +150,7 @@ export class ResponsesStreamWriter {
         });
       case "toolcall_end":
         return this.withItem(event.contentIndex, "function_call", (item, index) => {
-          item.call_id = event.toolCall.id;
+          item.call_id = toolCallParts(event.toolCall.id).callId;
           item.name = event.toolCall.name;
           item.arguments = JSON.stringify(event.toolCall.arguments ?? {});
           item.status = "completed";

@@ -28,7 +28,7 @@ const TOOL_LOOP: Anthropic.MessageParam[] = [
 
 describe("gateway: a translated request's conversation and limits", () => {
   let fx: GatewayFixture<"C" | "A" | "R">;
-  let claude: Emulator, chat: Emulator;
+  let claude: Emulator, chat: Emulator, responses: Emulator;
 
   before(async () => {
     fx = await startGatewayFixture({
@@ -55,7 +55,7 @@ describe("gateway: a translated request's conversation and limits", () => {
         gateway: { passthrough: false },
       },
     });
-    ({ C: claude, A: chat } = fx.emulators);
+    ({ C: claude, A: chat, R: responses } = fx.emulators);
   });
   after(() => fx?.stop());
   beforeEach(() => fx.reset());
@@ -149,5 +149,50 @@ describe("gateway: a translated request's conversation and limits", () => {
     for await (const chunk of stream) if (chunk.usage) streamedUsage = chunk.usage;
     assert.equal(streamedUsage.prompt_tokens_details.cached_tokens, 20);
     assert.equal(streamedUsage.prompt_tokens, 28);
+  });
+
+  it("gives a Responses client a Responses target's call_id and item id apart, and sends both back intact", async () => {
+    const call = { id: "call_1_2", name: "read", arguments: { path: "a" } };
+    const FUNCTION = { type: "function" as const, name: "read", strict: false, parameters: TOOL.input_schema };
+    responses.enqueue({ toolCall: call });
+    const answer = await fx.openai.responses.create({ model: "resp", input: "Read a", tools: [FUNCTION] });
+    const item = answer.output.find((output) => output.type === "function_call")!;
+    assert.deepEqual([item.call_id, item.id], ["call_1_2", "fc_emu_1"]);
+    responses.enqueue({ toolCall: call });
+    const streamed = await fx.openai.responses
+      .stream({ model: "resp", input: "Read a", tools: [FUNCTION] })
+      .finalResponse();
+    const streamedItem = streamed.output.find((output) => output.type === "function_call")!;
+    assert.deepEqual([streamedItem.call_id, streamedItem.id], ["call_1_2", "fc_emu_2"]);
+    responses.enqueue({ text: "a says hi" });
+    await fx.openai.responses.create({
+      model: "resp",
+      tools: [FUNCTION],
+      input: [
+        { role: "user", content: "Read a" },
+        { type: "function_call", id: "fc_emu_1", call_id: "call_1_2", name: "read", arguments: '{"path":"a"}' },
+        { type: "function_call_output", call_id: "call_1_2", output: "hi" },
+      ],
+    });
+    const sent = responses.calls[2]!.body.input;
+    const sentCall = sent.find((entry: any) => entry.type === "function_call");
+    assert.deepEqual([sentCall.call_id, sentCall.id], ["call_1_2", "fc_emu_1"]);
+    assert.equal(sent.find((entry: any) => entry.type === "function_call_output").call_id, "call_1_2");
+  });
+
+  it("gives Chat and Anthropic clients a Responses target's call_id alone, never pi-ai's composite id", async () => {
+    const call = { id: "call_1_2", name: "read", arguments: { path: "a" } };
+    responses.enqueue({ toolCall: call });
+    const completion = await fx.openai.chat.completions.create({
+      model: "resp",
+      messages: [{ role: "user", content: "Read a" }],
+      tools: [{ type: "function", function: { name: "read", parameters: TOOL.input_schema } }],
+    });
+    assert.equal(completion.choices[0]!.message.tool_calls![0]!.id, "call_1_2");
+    responses.enqueue({ toolCall: call });
+    const streamed = await fx.anthropic.messages
+      .stream({ model: "resp", max_tokens: 500, tools: [TOOL], messages: [{ role: "user", content: "Read a" }] })
+      .finalMessage();
+    assert.equal(streamed.content.find((block) => block.type === "tool_use")?.id, "call_1_2");
   });
 });

@@ -83,6 +83,19 @@ describe("Responses requests", () => {
     assert.equal(parsed.context.tools?.[0].name, "get_weather");
   });
 
+  it("keeps a function call's item id beside its call_id as pi-ai's composite id, its result tied to it", () => {
+    const parsed = translate({
+      model: "swe",
+      input: [
+        { role: "user", content: "read" },
+        { type: "function_call", id: "fc_7", call_id: "call_7", name: "read", arguments: "{}" },
+        { type: "function_call_output", call_id: "call_7", output: "text" },
+      ],
+    });
+    assert.equal(((parsed.context.messages[1] as AssistantMessage).content[0] as { id: string }).id, "call_7|fc_7");
+    assert.equal((parsed.context.messages[2] as { toolCallId: string }).toolCallId, "call_7|fc_7");
+  });
+
   it("accepts a data-URL image and refuses a remote one, naming the field", () => {
     const ok = translate({
       model: "m",
@@ -217,6 +230,21 @@ describe("Responses output", () => {
       name: "read",
       arguments: '{"path":"a.ts"}',
     });
+  });
+
+  it("gives a Responses target's composite tool call id to the client as its call_id and item id", () => {
+    const writer = new ResponsesStreamWriter(meta);
+    const call = { type: "toolCall" as const, id: "call_9|fc_up_9", name: "read", arguments: {} };
+    const partial = message([call]);
+    const out = [
+      { type: "toolcall_start", contentIndex: 0, partial },
+      { type: "toolcall_end", contentIndex: 0, toolCall: call, partial },
+    ].flatMap((event) => writer.push(event as AssistantMessageEvent));
+    const item = out.at(-1)!.item as Record<string, unknown>;
+    assert.deepEqual([item.id, item.call_id], ["fc_up_9", "call_9"]);
+    const body = writer.final(message([call], "toolUse")) as Record<string, any>;
+    assert.deepEqual([body.output[0].id, body.output[0].call_id], ["fc_up_9", "call_9"]);
+    assert.doesNotMatch(JSON.stringify(out), /call_9\|/);
   });
 
   it("ends a stream that fails after the commit point with response.failed carrying the message", () => {
