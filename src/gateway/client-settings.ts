@@ -24,6 +24,17 @@ export interface SettingValues {
   topK: number;
   seed: number;
   user: string;
+  /**
+   * The client's output cap when it asked for reasoning (and a Messages client's thinking budget). pi-ai adds a
+   * thinking budget on top of the cap for an Anthropic target, whose max_tokens already holds the budget; the payload
+   * hook puts the cap back and fits the budget under it. Named as the client's reasoning field when it cannot fit.
+   */
+  thinkingLimit: ThinkingLimit;
+}
+
+export interface ThinkingLimit {
+  maxTokens: number;
+  budgetTokens?: number;
 }
 
 export type SettingKey = keyof SettingValues;
@@ -53,11 +64,18 @@ const NAMES: Record<SettingKey, string> = {
   topK: "top_k",
   seed: "seed",
   user: "user",
+  thinkingLimit: "reasoning_effort",
 };
 const CHAT_NAMES = NAMES;
-const RESPONSES_NAMES = { ...NAMES, output: "text.format", strictTools: "tools[].strict" };
+const RESPONSES_NAMES = {
+  ...NAMES,
+  output: "text.format",
+  strictTools: "tools[].strict",
+  thinkingLimit: "reasoning.effort",
+};
 const ANTHROPIC_NAMES = {
   ...NAMES,
+  thinkingLimit: "thinking",
   parallelToolCalls: "tool_choice.disable_parallel_tool_use",
   stop: "stop_sequences",
   user: "metadata.user_id",
@@ -77,6 +95,7 @@ function collect(names: Record<SettingKey, string>, read: Partial<Record<Setting
 const chosen = (raw: unknown, choice: ToolChoice | undefined): [unknown, unknown] =>
   choice === "auto" ? [undefined, undefined] : [raw, choice];
 
+const THINKING_TYPES: ReadonlySet<unknown> = new Set(["enabled", "adaptive"]);
 const number = (value: unknown) => (typeof value === "number" ? value : undefined);
 const text = (value: unknown) => (typeof value === "string" && value.length > 0 ? value : undefined);
 const onlyFalse = (value: unknown) => (value === false ? false : undefined);
@@ -124,6 +143,14 @@ const strictNames = (tools: unknown, strictOf: (tool: Loose) => unknown, nameOf:
   return names.length ? names.map((tool) => String(nameOf(tool))) : undefined;
 };
 
+/** The cap a client that asked for reasoning set (none asked, or no cap: nothing to keep). */
+const thinkingLimit = (reasoning: unknown, maxTokens: unknown, budgetTokens?: unknown): [unknown, unknown] => {
+  if (!reasoning || typeof maxTokens !== "number") return [undefined, undefined];
+  const limit: ThinkingLimit = { maxTokens };
+  if (typeof budgetTokens === "number") limit.budgetTokens = budgetTokens;
+  return [undefined, limit];
+};
+
 /** Chat Completions asks that an answer translated back from pi-ai's one message cannot give. */
 const unanswerable = (request: Loose) => [
   ...(typeof request.n === "number" && request.n > 1 ? ["n"] : []),
@@ -149,6 +176,7 @@ export function chatSettings(request: Loose): ClientSettings {
     topP: [request.top_p, number(request.top_p)],
     seed: [request.seed, number(request.seed)],
     user: [request.user, text(request.user)],
+    thinkingLimit: thinkingLimit(request.reasoning_effort, request.max_completion_tokens ?? request.max_tokens),
   });
   settings.unsupported.push(...unanswerable(request));
   return settings;
@@ -169,6 +197,7 @@ export function responsesSettings(request: Loose): ClientSettings {
     ],
     topP: [request.top_p, number(request.top_p)],
     user: [request.user, text(request.user)],
+    thinkingLimit: thinkingLimit(request.reasoning?.effort, request.max_output_tokens),
   });
 }
 
@@ -180,6 +209,11 @@ export function anthropicSettings(request: Loose): ClientSettings {
     stop: [request.stop_sequences, strings(request.stop_sequences)],
     topP: [request.top_p, number(request.top_p)],
     topK: [request.top_k, number(request.top_k)],
+    thinkingLimit: thinkingLimit(
+      THINKING_TYPES.has(request.thinking?.type),
+      request.max_tokens,
+      request.thinking?.budget_tokens,
+    ),
     // metadata.user_id is not read: Claude Code fills it with an id of the user's Anthropic account and session,
     // which is no business of another provider's (and a long `user` some OpenAI-compatible servers refuse).
   });

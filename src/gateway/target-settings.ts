@@ -5,7 +5,14 @@
 // `x-auto-router-ignored` header of the answer that target serves.
 import type { Api, Model } from "@mariozechner/pi-ai";
 import { targetKey } from "../routing/types.ts";
-import type { ClientSettings, OutputFormat, SettingKey, SettingValues, ToolChoice } from "./client-settings.ts";
+import type {
+  ClientSettings,
+  OutputFormat,
+  SettingKey,
+  SettingValues,
+  ThinkingLimit,
+  ToolChoice,
+} from "./client-settings.ts";
 
 type Loose = Record<string, any>;
 type Values = Partial<SettingValues>;
@@ -79,14 +86,41 @@ const RESPONSES: TargetApi = {
 const ANTHROPIC_CHOICE = { auto: "auto", none: "none", required: "any" } as const;
 const THINKING: ReadonlySet<unknown> = new Set(["enabled", "adaptive"]);
 
+/** Anthropic's least thinking budget; it must also stay below max_tokens. */
+const MIN_THINKING_BUDGET = 1024;
+
+/**
+ * max_tokens back at the client's cap (pi-ai adds the thinking budget to it, and Anthropic's max_tokens holds the
+ * budget already), with the budget under it: a Messages client's own when it fits, else pi-ai's for the level with
+ * room left to answer. A cap with no room for the least budget turns thinking off (named, not faked).
+ */
+function fitThinking(payload: Loose, limit: ThinkingLimit): SettingKey[] {
+  const cap = Math.min(typeof payload.max_tokens === "number" ? payload.max_tokens : limit.maxTokens, limit.maxTokens);
+  payload.max_tokens = cap;
+  if (cap <= MIN_THINKING_BUDGET) {
+    delete payload.thinking;
+    return ["thinkingLimit"];
+  }
+  const own = limit.budgetTokens;
+  const budget =
+    own !== undefined && own < cap
+      ? own
+      : Math.min(Number(payload.thinking.budget_tokens) || cap, cap - MIN_THINKING_BUDGET);
+  payload.thinking = { ...payload.thinking, budget_tokens: Math.max(MIN_THINKING_BUDGET, budget) };
+  return [];
+}
+
 const ANTHROPIC: TargetApi = {
   // Messages has no JSON mode, penalties or seed; strict tools need a beta this gateway does not send.
   lacks: ["output", "strictTools", "frequencyPenalty", "presencePenalty", "seed"],
   write(payload, values, tools) {
+    const unfit =
+      values.thinkingLimit && payload.thinking?.type === "enabled" ? fitThinking(payload, values.thinkingLimit) : [];
     // Anthropic refuses a forced tool call while thinking: the answer thinks, and says it did not force the call.
     const forced = values.toolChoice === "required" || typeof values.toolChoice === "object";
-    const lost: SettingKey[] = forced && THINKING.has(payload.thinking?.type) ? ["toolChoice"] : [];
-    const choice = lost.length ? undefined : values.toolChoice;
+    const choiceLost = forced && THINKING.has(payload.thinking?.type);
+    const lost: SettingKey[] = choiceLost ? ["toolChoice", ...unfit] : unfit;
+    const choice = choiceLost ? undefined : values.toolChoice;
     if (tools && (choice || values.parallelToolCalls === false)) {
       payload.tool_choice =
         choice === undefined || typeof choice === "string"
@@ -121,8 +155,11 @@ export function writeSettings(
 ): { payload: unknown; ignored: string[] } {
   const given = Object.keys(settings.values) as SettingKey[];
   const target = TARGET_APIS[api];
-  if (!target || typeof payload !== "object" || payload === null || Array.isArray(payload))
-    return { payload, ignored: [...settings.unsupported, ...given.map((key) => settings.names[key])] };
+  if (!target || typeof payload !== "object" || payload === null || Array.isArray(payload)) {
+    // The thinking limit is no field of its own: another API's target got the client's cap and reasoning as pi-ai sends them.
+    const named = given.filter((key) => key !== "thinkingLimit").map((key) => settings.names[key]);
+    return { payload, ignored: [...settings.unsupported, ...named] };
+  }
   const out: Loose = { ...payload };
   const tools = Array.isArray(out.tools) && out.tools.length > 0 ? (out.tools as Loose[]) : undefined;
   const lacked = given.filter((key) => target.lacks.includes(key));

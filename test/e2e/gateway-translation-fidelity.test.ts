@@ -195,4 +195,57 @@ describe("gateway: a translated request's conversation and limits", () => {
       .finalMessage();
     assert.equal(streamed.content.find((block) => block.type === "tool_use")?.id, "call_1_2");
   });
+
+  it("keeps an Anthropic target's max_tokens at the client's cap with the thinking budget inside it", async () => {
+    claude.enqueue({ text: "a" }, { text: "b" }, { text: "c" }, { text: "d" });
+    await fx.anthropic.messages.create({
+      model: "claude",
+      max_tokens: 8000,
+      thinking: { type: "enabled", budget_tokens: 4000 },
+      messages: [{ role: "user", content: "Hi" }],
+    });
+    // Claude Code: the largest cap, adaptive thinking (a budget-based model thinks at pi-ai's medium level).
+    await fx.anthropic.messages
+      .stream({
+        model: "claude",
+        max_tokens: 128_000,
+        thinking: { type: "adaptive" } as unknown as Anthropic.ThinkingConfigParam,
+        messages: [{ role: "user", content: "Hi" }],
+      })
+      .finalMessage();
+    await fx.openai.chat.completions.create({
+      model: "claude",
+      max_tokens: 20_000,
+      reasoning_effort: "high",
+      messages: [{ role: "user", content: "Hi" }],
+    });
+    await fx.openai.responses.create({
+      model: "claude",
+      max_output_tokens: 5000,
+      reasoning: { effort: "low" },
+      input: "Hi",
+    });
+    const sent = claude.calls.map((call) => [call.body.max_tokens, call.body.thinking.budget_tokens]);
+    assert.deepEqual(sent, [
+      [8000, 4000],
+      [128_000, 8192],
+      [20_000, 16_384],
+      [5000, 2048],
+    ]);
+  });
+
+  it("turns thinking off, and names it, when the client's cap leaves no room for Anthropic's least budget", async () => {
+    claude.enqueue({ text: "Short." });
+    const { response } = await fx.openai.chat.completions
+      .create({
+        model: "claude",
+        max_tokens: 333,
+        reasoning_effort: "high",
+        messages: [{ role: "user", content: "Hi" }],
+      })
+      .withResponse();
+    assert.equal(claude.calls[0]!.body.max_tokens, 333);
+    assert.equal(claude.calls[0]!.body.thinking, undefined);
+    assert.equal(response.headers.get("x-auto-router-ignored"), "reasoning_effort");
+  });
 });

@@ -185,6 +185,26 @@ describe("target settings: writing each target API", () => {
     assert.deepEqual(writeSettings("azure-openai-responses", { tools: [{}] }, settings).ignored, []);
   });
 
+  it("puts an Anthropic body's max_tokens back at the client's cap and fits the thinking budget under it", () => {
+    const thinking = (budget: number) => ({ type: "enabled", budget_tokens: budget });
+    const write = (settings: ReturnType<typeof chatSettings>, maxTokens: number, budget: number) =>
+      writeSettings("anthropic-messages", { max_tokens: maxTokens, thinking: thinking(budget) }, settings);
+    // A Messages client's own budget is kept when it fits under its cap.
+    const messages = anthropicSettings({ max_tokens: 8000, thinking: { type: "enabled", budget_tokens: 4000 } });
+    assert.deepEqual(write(messages, 10_048, 2048).payload, { max_tokens: 8000, thinking: thinking(4000) });
+    // pi-ai's budget for the level, with room left to answer when the cap is small.
+    const chat = (maxTokens: number) => chatSettings({ max_tokens: maxTokens, reasoning_effort: "high" });
+    assert.deepEqual(write(chat(20_000), 36_384, 16_384).payload, { max_tokens: 20_000, thinking: thinking(16_384) });
+    assert.deepEqual(write(chat(3000), 19_384, 16_384).payload, { max_tokens: 3000, thinking: thinking(1976) });
+    assert.deepEqual(write(chat(1500), 17_884, 16_384).payload, { max_tokens: 1500, thinking: thinking(1024) });
+    // No room for Anthropic's least budget: thinking off, named in the client's words.
+    assert.deepEqual(write(chat(333), 16_717, 16_384), { payload: { max_tokens: 333 }, ignored: ["reasoning_effort"] });
+    // No reasoning asked, or no cap given: nothing to keep, no hook.
+    assert.equal(settingsCarrier(chatSettings({ max_tokens: 100 })), undefined);
+    assert.equal(settingsCarrier(responsesSettings({ reasoning: { effort: "low" } })), undefined);
+    assert.deepEqual(writeSettings("google-generative-ai", {}, chat(333)).ignored, []);
+  });
+
   it("names every setting for a target API it does not write", () => {
     const settings = chatSettings({ tool_choice: "none", top_p: 1 });
     assert.deepEqual(writeSettings("google-generative-ai", { a: 1 }, settings), {
