@@ -64,8 +64,13 @@ function toolResultContent(value: unknown, where: string): (TextContent | ImageC
   if (typeof value === "string") return [textBlock(value)];
   if (!Array.isArray(value))
     throw new GatewayError(400, "invalid_request", `${where}: expected a string or an array of blocks`);
-  return value.map((item: Block, index) =>
-    item.type === "image" ? image(item.source, `${where}[${index}]`) : textBlock(String(item.text ?? "")),
+  // A document (pi-ai has none) is left out, not sent as empty text; client-settings.ts names it.
+  return value.flatMap((item: Block, index): (TextContent | ImageContent)[] =>
+    item.type === "image"
+      ? [image(item.source, `${where}[${index}]`)]
+      : item.type === "document"
+        ? []
+        : [textBlock(String(item.text ?? ""))],
   );
 }
 

@@ -157,6 +157,35 @@ const unanswerable = (request: Loose) => [
   ...(request.logprobs === true ? ["logprobs"] : []),
 ];
 
+/** Fields pi-ai's context has no place for, named once each when a request gave them. */
+const metadataOf = (request: Loose) =>
+  isObject(request.metadata) && Object.keys(request.metadata).length > 0 ? ["metadata"] : [];
+const partsOf = (list: unknown): Loose[] =>
+  Array.isArray(list) ? list.flatMap((item) => (Array.isArray(item?.content) ? item.content : [])) : [];
+/** An image's `detail` other than `auto` (pi-ai's images have none; every target gets its default). */
+const detailGiven = (detail: unknown) => typeof detail === "string" && detail !== "auto";
+
+/**
+ * Anthropic `document` blocks (PDF or text sources) by their path: pi-ai has no document content, so the target is
+ * sent the rest of the message without them.
+ */
+function documentPaths(messages: unknown): string[] {
+  if (!Array.isArray(messages)) return [];
+  const paths: string[] = [];
+  messages.forEach((message: Loose, index) => {
+    if (!Array.isArray(message?.content)) return;
+    message.content.forEach((block: Loose, blockIndex: number) => {
+      const where = `messages[${index}].content[${blockIndex}]`;
+      if (block?.type === "document") paths.push(where);
+      if (block?.type === "tool_result" && Array.isArray(block.content))
+        block.content.forEach((inner: Loose, innerIndex: number) => {
+          if (inner?.type === "document") paths.push(`${where}.content[${innerIndex}]`);
+        });
+    });
+  });
+  return paths.map((path) => `${path} (document)`);
+}
+
 export function chatSettings(request: Loose): ClientSettings {
   const settings = collect(CHAT_NAMES, {
     toolChoice: chosen(request.tool_choice, openAIToolChoice(request.tool_choice)),
@@ -178,12 +207,14 @@ export function chatSettings(request: Loose): ClientSettings {
     user: [request.user, text(request.user)],
     thinkingLimit: thinkingLimit(request.reasoning_effort, request.max_completion_tokens ?? request.max_tokens),
   });
-  settings.unsupported.push(...unanswerable(request));
+  settings.unsupported.push(...unanswerable(request), ...metadataOf(request));
+  if (partsOf(request.messages).some((part) => detailGiven(part.image_url?.detail)))
+    settings.unsupported.push("messages[].content[].image_url.detail");
   return settings;
 }
 
 export function responsesSettings(request: Loose): ClientSettings {
-  return collect(RESPONSES_NAMES, {
+  const settings = collect(RESPONSES_NAMES, {
     toolChoice: chosen(request.tool_choice, openAIToolChoice(request.tool_choice)),
     parallelToolCalls: [undefined, onlyFalse(request.parallel_tool_calls)],
     output: output(request.text?.format),
@@ -199,11 +230,15 @@ export function responsesSettings(request: Loose): ClientSettings {
     user: [request.user, text(request.user)],
     thinkingLimit: thinkingLimit(request.reasoning?.effort, request.max_output_tokens),
   });
+  settings.unsupported.push(...metadataOf(request));
+  if (partsOf(request.input).some((part) => part.type === "input_image" && detailGiven(part.detail)))
+    settings.unsupported.push("input[].content[].detail");
+  return settings;
 }
 
 export function anthropicSettings(request: Loose): ClientSettings {
   const choice = request.tool_choice;
-  return collect(ANTHROPIC_NAMES, {
+  const settings = collect(ANTHROPIC_NAMES, {
     toolChoice: chosen(choice, anthropicToolChoice(choice)),
     parallelToolCalls: [undefined, isObject(choice) && choice.disable_parallel_tool_use === true ? false : undefined],
     stop: [request.stop_sequences, strings(request.stop_sequences)],
@@ -217,4 +252,6 @@ export function anthropicSettings(request: Loose): ClientSettings {
     // metadata.user_id is not read: Claude Code fills it with an id of the user's Anthropic account and session,
     // which is no business of another provider's (and a long `user` some OpenAI-compatible servers refuse).
   });
+  settings.unsupported.push(...documentPaths(request.messages));
+  return settings;
 }

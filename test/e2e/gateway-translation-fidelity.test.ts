@@ -8,6 +8,10 @@ import { routeInOrder } from "../helpers/agent-dir.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
+const PNG = "iVBORw0KGgo=";
+/** What the answer says the serving target was not sent. */
+const ignored = (response: Response) => response.headers.get("x-auto-router-ignored");
+
 const TOOL = { name: "read", input_schema: { type: "object" as const, properties: { path: { type: "string" } } } };
 
 /** A Claude Code tool loop with thinking on: the client's signed, redacted and unsigned thinking before a tool call. */
@@ -37,7 +41,7 @@ describe("gateway: a translated request's conversation and limits", () => {
         "mock-claude": {
           emulator: "C",
           apiKey: "sk-ant-mock-0000000001",
-          models: [{ id: "model-claude", reasoning: true, maxTokens: 200_000 }],
+          models: [{ id: "model-claude", reasoning: true, maxTokens: 200_000, input: ["text", "image"] }],
         },
         "mock-chat": {
           emulator: "A",
@@ -247,5 +251,57 @@ describe("gateway: a translated request's conversation and limits", () => {
     assert.equal(claude.calls[0]!.body.max_tokens, 333);
     assert.equal(claude.calls[0]!.body.thinking, undefined);
     assert.equal(response.headers.get("x-auto-router-ignored"), "reasoning_effort");
+  });
+
+  it("names the document blocks, image detail and metadata a translated request leaves out", async () => {
+    chat.enqueue({ text: "Read." });
+    const document = {
+      type: "document" as const,
+      source: { type: "base64" as const, media_type: "application/pdf" as const, data: "JVBERi0xLjQK" },
+    };
+    const fromAnthropic = await fx.anthropic.messages
+      .create({
+        model: "chat",
+        max_tokens: 100,
+        messages: [
+          { role: "user", content: [document, { type: "text", text: "Summarise" }] },
+          { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "read", input: {} }] },
+          { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: [document] }] },
+        ],
+      })
+      .withResponse();
+    assert.equal(
+      ignored(fromAnthropic.response),
+      "messages[0].content[0] (document), messages[2].content[0].content[0] (document)",
+    );
+    assert.doesNotMatch(chat.calls[0]!.rawBody, /JVBERi0xLjQK/);
+    claude.enqueue({ text: "A pixel." });
+    const fromChat = await fx.openai.chat.completions
+      .create({
+        model: "claude",
+        metadata: { run: "7" },
+        messages: [
+          {
+            role: "user",
+            content: [{ type: "image_url", image_url: { url: `data:image/png;base64,${PNG}`, detail: "high" } }],
+          },
+        ],
+      })
+      .withResponse();
+    assert.equal(ignored(fromChat.response), "metadata, messages[].content[].image_url.detail");
+    claude.enqueue({ text: "A pixel." });
+    const fromResponses = await fx.openai.responses
+      .create({
+        model: "claude",
+        metadata: { run: "7" },
+        input: [
+          {
+            role: "user",
+            content: [{ type: "input_image", image_url: `data:image/png;base64,${PNG}`, detail: "low" }],
+          },
+        ],
+      })
+      .withResponse();
+    assert.equal(ignored(fromResponses.response), "metadata, input[].content[].detail");
   });
 });

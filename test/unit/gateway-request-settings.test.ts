@@ -64,6 +64,28 @@ describe("client settings: reading each client API", () => {
   });
 });
 
+describe("client settings: content pi-ai has no place for", () => {
+  it("names Anthropic documents by path, and Chat's and Responses' image detail and metadata once each", () => {
+    const document = { type: "document", source: { type: "text", media_type: "text/plain", data: "x" } };
+    const anthropic = anthropicSettings({
+      messages: [
+        { role: "user", content: [{ type: "text", text: "a" }, document] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "t", content: [document] }] },
+      ],
+    });
+    assert.deepEqual(anthropic.unsupported, [
+      "messages[0].content[1] (document)",
+      "messages[1].content[0].content[0] (document)",
+    ]);
+    const image = (detail: string) => ({ type: "image_url", image_url: { url: "data:x", detail } });
+    const chat = chatSettings({ metadata: { a: "1" }, messages: [{ content: [image("high"), image("low")] }] });
+    assert.deepEqual(chat.unsupported, ["metadata", "messages[].content[].image_url.detail"]);
+    assert.deepEqual(chatSettings({ metadata: {}, messages: [{ content: [image("auto")] }] }).unsupported, []);
+    const responses = responsesSettings({ input: [{ content: [{ type: "input_image", detail: "low" }] }] });
+    assert.deepEqual(responses.unsupported, ["input[].content[].detail"]);
+  });
+});
+
 describe("target settings: writing each target API", () => {
   it("writes a Chat Completions body: tool choice only beside tools, JSON schema, strict where pi-ai left the field", () => {
     const settings = responsesSettings({
