@@ -88,8 +88,10 @@ export const showCommand: Subcommand = {
   complete: (prefix, deps) => routeCompletions(prefix, deps),
   async run(args, deps, output) {
     let routeId: string | undefined = args[0];
-    if (!routeId && output.select)
+    if (!routeId && output.select) {
       routeId = await output.select("Show which route?", Object.keys(deps.config().routes));
+      if (!routeId) return output.info("show cancelled");
+    }
     if (!routeId) return output.error("usage: /auto-router show <route>");
     if (!deps.config().routes[routeId])
       return output.error(`unknown route "${routeId}" (known: ${Object.keys(deps.config().routes).join(", ")})`);

@@ -16,6 +16,7 @@ export const switchCommand: Subcommand = {
         ...Object.keys(config.aliases ?? {}).filter((alias) => !config.routes[alias]),
       ];
       name = await output.select("Switch to which route?", choices);
+      if (!name) return output.info("switch cancelled");
     }
     if (!name) return output.error(`usage: /auto-router ${switchCommand.usage}`);
     if (args.length > 1)

@@ -72,6 +72,10 @@ describe("/auto-router subcommands through pi", () => {
     );
     assert.match(await run("/auto-router switch nowhere"), /neither a route, an alias nor provider\/model/);
     assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/main");
+    // The pickers of switch and show closed without a choice (this UI's select answers like Esc).
+    assert.equal(await run("/auto-router switch"), "switch cancelled");
+    assert.equal(await run("/auto-router show"), "show cancelled");
+    assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/main");
   });
 
   it("completes subcommand names and their arguments: routes, aliases, provider/model ids, scopes and flags", async () => {

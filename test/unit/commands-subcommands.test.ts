@@ -19,6 +19,7 @@ import { commandOutput, MAX_NOTIFY_LINES, WIDGET_KEY } from "../../src/commands/
 import { completeRate, parseRateArguments, rateCommand } from "../../src/ratings/rate-command.ts";
 import { describeCondition, rulesText, shortcutsText } from "../../src/commands/reference-commands.ts";
 import { shadowCommand } from "../../src/shadow/shadow-command.ts";
+import { showCommand } from "../../src/commands/route-commands.ts";
 import { switchCommand } from "../../src/commands/switch-command.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
 import {
@@ -237,6 +238,19 @@ describe("switch", () => {
     delete noPicker.select;
     await switchCommand.run([], fakeDeps(), noPicker);
     assert.match(noPicker.text(), /^usage: \/auto-router switch/);
+  });
+
+  it("says a picker closed without a choice (Esc) was cancelled, for switch and show", async () => {
+    const switched: string[] = [];
+    const closed = recordingOutput(undefined);
+    await switchCommand.run([], fakeDeps({ switched }), closed);
+    await showCommand.run([], fakeDeps(), closed);
+    assert.deepEqual(closed.titles, ["Switch to which route?", "Show which route?"]);
+    assert.deepEqual(closed.lines, [
+      { level: "info", text: "switch cancelled" },
+      { level: "info", text: "show cancelled" },
+    ]);
+    assert.deepEqual(switched, []);
   });
 });
 
