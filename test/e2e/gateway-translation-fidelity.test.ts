@@ -98,34 +98,23 @@ describe("gateway: a translated request's conversation and limits", () => {
     assert.doesNotMatch(JSON.stringify(sent), /I should call tools|unsigned musing|opaque-redacted/);
   });
 
+  /** A one-line prompt with thinking on, to the route `model`. */
+  const thinkingHi = (model: string) => ({
+    model,
+    max_tokens: 8000,
+    thinking: { type: "enabled" as const, budget_tokens: 4000 },
+    messages: [{ role: "user" as const, content: "Hi" }],
+  });
+
   it("gives an Anthropic client an OpenAI target's reasoning with an empty signature, an Anthropic target's with its own", async () => {
     chat.enqueue({ thinking: "Let me think.", text: "Done." });
-    const fromChat = await fx.anthropic.messages.create({
-      model: "chat",
-      max_tokens: 8000,
-      thinking: { type: "enabled", budget_tokens: 4000 },
-      messages: [{ role: "user", content: "Hi" }],
-    });
+    const fromChat = await fx.anthropic.messages.create(thinkingHi("chat"));
     assert.deepEqual(fromChat.content[0], { type: "thinking", thinking: "Let me think.", signature: "" });
     chat.enqueue({ thinking: "Let me think.", text: "Done." });
-    const streamed = await fx.anthropic.messages
-      .stream({
-        model: "chat",
-        max_tokens: 8000,
-        thinking: { type: "enabled", budget_tokens: 4000 },
-        messages: [{ role: "user", content: "Hi" }],
-      })
-      .finalMessage();
+    const streamed = await fx.anthropic.messages.stream(thinkingHi("chat")).finalMessage();
     assert.deepEqual(streamed.content[0], { type: "thinking", thinking: "Let me think.", signature: "" });
     claude.enqueue({ thinking: "Let me think.", text: "Done." });
-    const fromClaude = await fx.anthropic.messages
-      .stream({
-        model: "claude",
-        max_tokens: 8000,
-        thinking: { type: "enabled", budget_tokens: 4000 },
-        messages: [{ role: "user", content: "Hi" }],
-      })
-      .finalMessage();
+    const fromClaude = await fx.anthropic.messages.stream(thinkingHi("claude")).finalMessage();
     assert.deepEqual(fromClaude.content[0], {
       type: "thinking",
       thinking: "Let me think.",
