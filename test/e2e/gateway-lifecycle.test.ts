@@ -253,7 +253,9 @@ describe("gateway lifecycle, short limits (gateway.idleTimeoutMs, gateway.drainT
       providers: { "mock-a": { emulator: "A", apiKey: "sk-ant-mock-a-key-000002", models: ["model-a"] } },
       routes: {
         routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } },
-        gateway: { idleTimeoutMs: 500, drainTimeoutMs: 300 },
+        // 2 s idle: short against the 120 s default, long enough that a gateway starved of CPU on a busy machine
+        // still answers the streaming test's request before its socket counts as idle.
+        gateway: { idleTimeoutMs: 2_000, drainTimeoutMs: 300 },
       },
     });
   });
