@@ -312,10 +312,14 @@ describe("team ledger on Redis", () => {
     a.ledger.record({ id: "l:1", calendar, provider: "mock-a", modelId: "model-a", totals: totals(0.5) });
     await a.usage.flush();
     await redis.kill();
-    await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
-    assert.equal(await a.ledger.reserve(reservation("l:2", 0.4, 1)), undefined);
-    assert.match((await a.ledger.reserve(reservation("l:3", 0.4, 1)))?.reason ?? "", /in flight \$0\.40 /);
-    await redis.restart();
+    try {
+      await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
+      assert.equal(await a.ledger.reserve(reservation("l:2", 0.4, 1)), undefined);
+      assert.match((await a.ledger.reserve(reservation("l:3", 0.4, 1)))?.reason ?? "", /in flight \$0\.40 /);
+    } finally {
+      // Back up even when an assertion failed: the other tests and the teardown need Redis.
+      await redis.restart();
+    }
     await eventually(() => a.backend.describe(Date.now()).connection === "connected", "machine a reconnects");
   });
 
