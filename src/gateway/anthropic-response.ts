@@ -2,7 +2,7 @@
 // message_delta with usage, message_stop; `error` after the commit point), and a final message as the JSON body.
 import type { AssistantMessage, AssistantMessageEvent, StopReason } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
-import { clientToolCallId } from "./client-messages.ts";
+import { anthropicToolUseId } from "./client-messages.ts";
 import { errorBody } from "./errors.ts";
 
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -42,7 +42,7 @@ export function anthropicMessage(
       if (block.redacted) return signature ? [{ type: "redacted_thinking", data: signature }] : [];
       return [{ type: "thinking", thinking: block.thinking, signature }];
     }
-    return [{ type: "tool_use", id: clientToolCallId(block.id), name: block.name, input: block.arguments }];
+    return [{ type: "tool_use", id: anthropicToolUseId(block.id), name: block.name, input: block.arguments }];
   });
   return {
     id,
@@ -132,7 +132,12 @@ export class AnthropicStreamEncoder {
         return sse("content_block_start", {
           type: "content_block_start",
           index: this.indexOf(event.contentIndex),
-          content_block: { type: "tool_use", id: clientToolCallId(call?.id ?? ""), name: call?.name ?? "", input: {} },
+          content_block: {
+            type: "tool_use",
+            id: anthropicToolUseId(call?.id ?? ""),
+            name: call?.name ?? "",
+            input: {},
+          },
         });
       }
       case "toolcall_delta":

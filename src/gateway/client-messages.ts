@@ -78,3 +78,13 @@ export function toolCallParts(id: string): { callId: string; itemId?: string } {
 }
 
 export const clientToolCallId = (id: string): string => toolCallParts(id).callId;
+
+/**
+ * A tool call's id as an Anthropic client may hold it: Anthropic accepts only `^[a-zA-Z0-9_-]+$` up to 64 characters,
+ * and the client sends the id back in its history, which may go to an Anthropic target as it is (other APIs' ids,
+ * Kimi's `functions.read:3` say, do not fit). The same id always maps to the same one.
+ */
+export const anthropicToolUseId = (id: string): string =>
+  clientToolCallId(id)
+    .replace(/[^a-zA-Z0-9_-]/g, "_")
+    .slice(0, 64) || "tool_call";

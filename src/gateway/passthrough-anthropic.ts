@@ -3,7 +3,9 @@
 // the named SSE events. Text deltas are not parsed after the commit point: usage and the stop reason come from
 // message_start and message_delta, which always carry them, so a streaming client's text deltas then pass unread.
 import type { StopReason } from "@mariozechner/pi-ai";
+import { fitAnthropicThinking, withoutThinkingEdits } from "./anthropic-thinking.ts";
 import { errorBody } from "./errors.ts";
+import type { JsonEdits } from "./json-edit.ts";
 import { AnthropicAssembler } from "./passthrough-assemble.ts";
 import {
   anthropicTokens,
@@ -103,11 +105,31 @@ class AnthropicScanner extends ScannerBase {
   }
 }
 
+/**
+ * The router's fields out, and the history fitted to Anthropic's thinking rules when turns another API served broke
+ * them (anthropic-thinking.ts): unsigned thinking left out, thinking off (with the edits that clear thinking) when the
+ * tool calls the last turn answers came without it.
+ */
+function anthropicEdits(client: Record<string, unknown>): JsonEdits {
+  const edits = ROUTER_FIELDS_OUT();
+  const fit = fitAnthropicThinking(client);
+  if (!fit) return edits;
+  const set: Record<string, unknown> = fit.messages ? { messages: fit.messages } : {};
+  const remove = [...edits.remove];
+  if (fit.thinkingOff) {
+    remove.push("thinking");
+    const management = withoutThinkingEdits(client.context_management);
+    if (management === undefined && client.context_management !== undefined) remove.push("context_management");
+    else if (management !== client.context_management) set.context_management = management;
+  }
+  return { set, remove };
+}
+
 export const ANTHROPIC_PASSTHROUGH: PassthroughDialect = {
   api: "anthropic-messages",
   protocol: "anthropic",
   path: () => "/v1/messages",
-  edits: ROUTER_FIELDS_OUT,
+  edits: anthropicEdits,
   scanner: (_client, clientModel, assemble) =>
     new AnthropicScanner(clientModel, assemble ? new AnthropicAssembler() : undefined),
 };

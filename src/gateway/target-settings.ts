@@ -5,6 +5,7 @@
 // `x-auto-router-ignored` header of the answer that target serves.
 import type { Api, Model } from "@mariozechner/pi-ai";
 import { targetKey } from "../routing/types.ts";
+import { fitAnthropicThinking } from "./anthropic-thinking.ts";
 import type {
   ClientSettings,
   OutputFormat,
@@ -116,6 +117,13 @@ const ANTHROPIC: TargetApi = {
   write(payload, values, tools) {
     const unfit =
       values.thinkingLimit && payload.thinking?.type === "enabled" ? fitThinking(payload, values.thinkingLimit) : [];
+    // Turns another API served may break Anthropic's thinking rules (anthropic-thinking.ts): thinking goes off then.
+    const history = fitAnthropicThinking(payload);
+    if (history?.messages) payload.messages = history.messages;
+    if (history?.thinkingOff) {
+      delete payload.thinking;
+      if (!unfit.includes("thinkingLimit")) unfit.push("thinkingLimit");
+    }
     // Anthropic refuses a forced tool call while thinking: the answer thinks, and says it did not force the call.
     const forced = values.toolChoice === "required" || typeof values.toolChoice === "object";
     const choiceLost = forced && THINKING.has(payload.thinking?.type);
@@ -175,7 +183,8 @@ export function writeSettings(
  * target what it could not, so the answer's header names what the target that served it did not honour.
  */
 export function settingsCarrier(settings: ClientSettings | undefined) {
-  if (!settings || (Object.keys(settings.values).length === 0 && settings.unsupported.length === 0)) return undefined;
+  // Also without settings of the client's own: an Anthropic target's body may need its history fitted to its rules.
+  if (!settings) return undefined;
   const ignoredBy = new Map<string, string[]>();
   return {
     onPayload: (payload: unknown, model: Model<Api>): unknown => {

@@ -221,9 +221,16 @@ describe("target settings: writing each target API", () => {
     assert.deepEqual(write(chat(1500), 17_884, 16_384).payload, { max_tokens: 1500, thinking: thinking(1024) });
     // No room for Anthropic's least budget: thinking off, named in the client's words.
     assert.deepEqual(write(chat(333), 16_717, 16_384), { payload: { max_tokens: 333 }, ignored: ["reasoning_effort"] });
-    // No reasoning asked, or no cap given: nothing to keep, no hook.
-    assert.equal(settingsCarrier(chatSettings({ max_tokens: 100 })), undefined);
-    assert.equal(settingsCarrier(responsesSettings({ reasoning: { effort: "low" } })), undefined);
+    // No reasoning asked, or no cap given: nothing to keep, the payload as pi-ai made it.
+    for (const settings of [chatSettings({ max_tokens: 100 }), responsesSettings({ reasoning: { effort: "low" } })]) {
+      const carrier = settingsCarrier(settings)!;
+      const made = { max_tokens: 17_384, thinking: thinking(16_384) };
+      assert.deepEqual(
+        carrier.onPayload({ ...made }, { api: "anthropic-messages", provider: "c", id: "m" } as never),
+        made,
+      );
+      assert.deepEqual(carrier.headers("c/m"), {});
+    }
     assert.deepEqual(writeSettings("google-generative-ai", {}, chat(333)).ignored, []);
   });
 
@@ -242,6 +249,8 @@ describe("target settings: writing each target API", () => {
     assert.deepEqual(carrier.headers("c/m"), { "x-auto-router-ignored": "response_format" });
     assert.deepEqual(carrier.headers("a/m"), {});
     assert.deepEqual(carrier.headers(undefined), {});
-    assert.equal(settingsCarrier(chatSettings({})), undefined);
+    // A request without settings of its own still gets the hook: an Anthropic target's history may need fitting.
+    assert.ok(settingsCarrier(chatSettings({})));
+    assert.equal(settingsCarrier(undefined), undefined);
   });
 });

@@ -1,0 +1,64 @@
+// Anthropic's rules for thinking in a request's history, applied to a Messages body on its way to an Anthropic target
+// (a passthrough of the client's body, or pi-ai's payload for a translated request). A conversation whose turns other
+// APIs served breaks them, and Anthropic refuses such a request with a 400 that no failover gets past:
+// - a thinking block must carry the signature Anthropic gave it: another API's reasoning (which an Anthropic client
+//   got from the gateway with `signature: ""`) is left out;
+// - with thinking on, the assistant turn whose tool calls the last user turn answers must start with a thinking
+//   block; when it does not (another API's target made those calls), thinking is off for this request.
+type Loose = Record<string, any>;
+
+const THINKING_BLOCKS: ReadonlySet<unknown> = new Set(["thinking", "redacted_thinking"]);
+
+const unsigned = (block: Loose) =>
+  block?.type === "thinking" && (typeof block.signature !== "string" || block.signature === "");
+
+export interface ThinkingFit {
+  /** The messages without unsigned thinking blocks; absent when there were none. */
+  messages?: Loose[];
+  /** Thinking must be off for this request. */
+  thinkingOff: boolean;
+}
+
+/**
+ * What to change in `body` (its `messages` and `thinking`); undefined when it keeps the rules as it is. Turning
+ * thinking off is what Anthropic's own error recommends ("To avoid this requirement, disable `thinking`").
+ */
+export function fitAnthropicThinking(body: Loose): ThinkingFit | undefined {
+  const given = body.messages;
+  if (!Array.isArray(given)) return undefined;
+  let messages: Loose[] | undefined;
+  given.forEach((message: Loose, index) => {
+    if (message?.role !== "assistant" || !Array.isArray(message.content) || !message.content.some(unsigned)) return;
+    messages ??= given.slice();
+    const content = message.content.filter((block: Loose) => !unsigned(block));
+    // A turn that was nothing but such reasoning keeps a word in its place: Anthropic refuses empty content.
+    messages[index] = {
+      ...message,
+      content: content.length ? content : [{ type: "text", text: "(reasoning left out)" }],
+    };
+  });
+  const list = messages ?? given;
+  const on = body.thinking?.type === "enabled" || body.thinking?.type === "adaptive";
+  const last = list.at(-1);
+  const answersTools =
+    last?.role === "user" &&
+    Array.isArray(last.content) &&
+    last.content.some((block: Loose) => block?.type === "tool_result");
+  const calls = answersTools ? list.at(-2) : undefined;
+  const startsWithThinking =
+    calls?.role === "assistant" && Array.isArray(calls.content) && THINKING_BLOCKS.has(calls.content[0]?.type);
+  const thinkingOff = on && calls?.role === "assistant" && !startsWithThinking;
+  return messages || thinkingOff ? { ...(messages ? { messages } : {}), thinkingOff } : undefined;
+}
+
+/**
+ * The client's context_management without the thinking-clearing edits (`clear_thinking_*`), which need thinking on;
+ * undefined when none is left (the member is then taken out), the same object when it had none.
+ */
+export function withoutThinkingEdits(contextManagement: unknown): unknown {
+  const edits = (contextManagement as Loose | undefined)?.edits;
+  if (!Array.isArray(edits)) return contextManagement;
+  const kept = edits.filter((edit: Loose) => !String(edit?.type ?? "").startsWith("clear_thinking"));
+  if (kept.length === edits.length) return contextManagement;
+  return kept.length ? { ...(contextManagement as Loose), edits: kept } : undefined;
+}
