@@ -3,8 +3,8 @@
 //   1. preferred providers (preferences `order`, then prefer-provider rules), by their position in that list;
 //   2. an intent-only tier hint: targets meeting the hinted tier's constraints first;
 //   3. an explicit sort (`@sort=` / preferences.sort / route sortBy price|latency): known values first, then best;
-//   4. latency: EWMA time to first token, compared only when both are known and they differ by more than 10%;
-//   5. billing: subscription before per-token (its marginal cost is zero);
+//   4. billing: subscription before per-token (its marginal cost is zero);
+//   5. latency: EWMA time to first token, compared only when both are known and they differ by more than 10%;
 //   6. estimated cost, compared only when both are known (unknown prices keep declared order among themselves);
 //   7. declared order.
 // `sortBy: "config"` keeps buckets and then declared order only; a prompt's `@sort=` on such a route (mode
@@ -82,10 +82,13 @@ function compareBy(
   else if (sort === "throughput") order = compareKnownFirst(negate(a.tokensPerSecond), negate(b.tokensPerSecond));
   if (order !== 0) return { order, key: "sort" };
   if (!declared) {
-    order = compareLatency(ca.ttftMs, cb.ttftMs);
-    if (order !== 0) return { order, key: "latency" };
+    // Subscriptions before per-token money, then the faster one within each: a per-token target a little faster than
+    // a subscription would otherwise take every request (and the subscription's latency would never be measured
+    // again). `sortBy: "latency"` (or `@sort=latency`) ranks by speed alone.
     order = BILLING_ORDER[ca.billing] - BILLING_ORDER[cb.billing];
     if (order !== 0) return { order, key: "billing" };
+    order = compareLatency(ca.ttftMs, cb.ttftMs);
+    if (order !== 0) return { order, key: "latency" };
     if (
       ca.estimatedCostUsd !== undefined &&
       cb.estimatedCostUsd !== undefined &&

@@ -489,6 +489,22 @@ describe("route: rules and preferences", () => {
 });
 
 describe("route: ranking", () => {
+  it("puts a slower subscription before a faster per-token target (money first), faster first within each kind", () => {
+    const state = snapshot({ r: { targets: targets("a/1", "b/1", "c/1") } });
+    state.models["a/1"] = facts({ usesOAuth: true });
+    state.targets["a/1"] = { ttftMs: 514 };
+    state.targets["b/1"] = { ttftMs: 206 };
+    state.targets["c/1"] = { ttftMs: 900 };
+    const decision = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(keys(decision), ["a/1", "b/1", "c/1"]);
+    assert.match(decision.trace.winner ?? "", /: subscription before per-token /);
+    // sortBy latency ranks by speed alone.
+    const fastest = snapshot({ r: { sortBy: "latency", targets: targets("a/1", "b/1", "c/1") } });
+    Object.assign(fastest.models, state.models);
+    Object.assign(fastest.targets, state.targets);
+    assert.deepEqual(keys(route({ routeId: "r", features: features() }, fastest, NOW)), ["b/1", "a/1", "c/1"]);
+  });
+
   it("ranks by latency when both are known, then subscription before per-token, then cost", () => {
     const state = snapshot({ r: { targets: targets("a/1", "b/1", "c/1", "d/1") } });
     state.targets["a/1"] = { ttftMs: 900.4999999 };

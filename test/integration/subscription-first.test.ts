@@ -1,0 +1,62 @@
+// "Spend subscriptions before per-token money" through real pi (SDK in-process, faux targets): a subscription target
+// known to be slower than a per-token one still serves first on a route's default ranking; `sortBy: "latency"` ranks
+// by speed alone. The two targets' times to first token come from a latency file in the state directory.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+const TARGETS = [
+  { provider: "mock-sub", models: [{ id: "model-s" }] },
+  { provider: "mock-paid", models: [{ id: "model-p" }] },
+];
+const BOTH = [
+  { provider: "mock-sub", modelId: "model-s", billing: "subscription" },
+  { provider: "mock-paid", modelId: "model-p", billing: "per-token" },
+];
+
+let harness: SdkHarness | undefined;
+let stateDir: string | undefined;
+afterEach(async () => {
+  await harness?.dispose();
+  harness = undefined;
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+/** A state directory whose latency file says the subscription answers in 514 ms, the per-token target in 206 ms. */
+function measuredStateDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "auto-router-subscription-first-"));
+  const sample = (ms: number) => ({ ttftMs: ms, samples: 5, updatedAt: Date.now() });
+  writeFileSync(
+    join(dir, "auto-router.latency.json"),
+    JSON.stringify({ v: 1, targets: { "mock-sub/model-s": sample(514), "mock-paid/model-p": sample(206) } }),
+  );
+  return dir;
+}
+
+describe("subscriptions before per-token money", () => {
+  it("serves from the slower subscription on the default ranking, and from the faster target with sortBy latency", async () => {
+    stateDir = measuredStateDir();
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: { targets: BOTH }, fast: { sortBy: "latency", targets: BOTH } } },
+      env: { AUTO_ROUTER_LOG_DIR: stateDir },
+    });
+    const { fauxAssistantMessage } = harness.fauxHelpers;
+    assert.match(await harness.command("/auto-router list main"), /mock-paid\/model-p[^\n]*206 ms/);
+    harness.faux("mock-sub").setResponses([fauxAssistantMessage("from the subscription")]);
+    await harness.setModel("auto-router", "main");
+    await harness.prompt("hello");
+    assert.equal(harness.lastAssistant().provider, "mock-sub");
+    assert.match(
+      await harness.command("/auto-router explain"),
+      /Ranked first: mock-sub\/model-s: subscription before per-token mock-paid\/model-p/,
+    );
+    harness.faux("mock-paid").setResponses([fauxAssistantMessage("the fast one")]);
+    await harness.setModel("auto-router", "fast");
+    await harness.prompt("hello again");
+    assert.equal(harness.lastAssistant().provider, "mock-paid");
+  });
+});
