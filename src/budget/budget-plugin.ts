@@ -253,7 +253,10 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         id: `${attempt.requestId}:${attempt.attempt}`,
         provider,
         calendar,
-        amountUsd: expectedCostUsd(attempt.candidate, calendar.month, attempt.estimatedInputTokens),
+        amountUsd:
+          attempt.candidate.billing === "subscription"
+            ? 0
+            : expectedCostUsd(attempt.candidate, calendar.month, attempt.estimatedInputTokens),
         dailyUsd: providerLimits.daily?.usd,
         monthlyUsd: providerLimits.monthly?.usd,
         ttlMs: RESERVATION_TTL_MS,
@@ -274,6 +277,8 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         return;
       }
       const calendar = keys(observation.now);
+      // A subscription's answer costs nothing more: its tokens are counted, its list price is not spend.
+      if (candidate.billing === "subscription") record.costUsd = 0;
       ledger.record({ id, calendar, provider, modelId: candidate.modelId, totals: totalsOf(record) });
       context.record(
         "usage",

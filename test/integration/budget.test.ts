@@ -88,6 +88,20 @@ describe("budgets through pi", () => {
     assert.match(output, /3 \(3 estimated\)/, "the zero cost reported for priced tokens is counted as estimated");
   });
 
+  it("counts a subscription target's requests and tokens but not its list price as spend, so its budget never blocks it", async () => {
+    const h = await start({ policy: "hard", providers: { "mock-a": { daily: 0.0001 } } }, { billing: "subscription" });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("from the plan"), fauxAssistantMessage("and again")]);
+    await h.prompt("one");
+    await h.prompt("two please");
+    assert.equal(h.lastAssistant().provider, "mock-a", "a $0.0001 hard limit does not block a subscription");
+    assert.ok(costOf(h.chat(), "mock-a") > 0.0001, "at list price the two answers would be over the limit");
+    const output = await command(h, "/auto-router budget show");
+    assert.equal(spentCell(output, "mock-a", "today"), "$0.00", output);
+    assert.match(output, /mock-a +today +\$0\.00 +\$0\.0001 \(config\) +0% +2\n/);
+    assert.match(output, / 2 \(2 estimated\)/);
+  });
+
   it("skips a provider over its daily budget set by command and serves the next target", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
