@@ -3,6 +3,7 @@
 // events. The response object of response.created and the terminal event carries the model (renamed to the name the
 // client asked for) and, at the end, the usage; a non-streaming client gets the terminal event's response object,
 // which holds every output item.
+import type { JsonEdits } from "./json-edit.ts";
 import { errorBody } from "./errors.ts";
 import {
   blocksBefore,
@@ -15,7 +16,7 @@ import {
   type TokenCounts,
 } from "./passthrough-scan.ts";
 
-type Loose = Record<string, unknown>;
+type Loose = Record<string, any>;
 
 const count = (value: unknown): number =>
   typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : 0;
@@ -107,11 +108,28 @@ class ResponsesScanner extends ScannerBase {
   }
 }
 
+/**
+ * A reasoning item the gateway made (`rs_<response>_<n>`, from another API's reasoning, without encrypted content):
+ * the client sends it back in its input, and OpenAI refuses an item id it never issued ("Item with id 'rs_...' not
+ * found"), so it is left out of the input a Responses target is sent.
+ */
+const madeReasoning = (item: Loose) =>
+  item?.type === "reasoning" &&
+  !item.encrypted_content &&
+  typeof item.id === "string" &&
+  /^rs_[0-9a-f]{32}_\d+$/.test(item.id);
+
+function responsesEdits(client: Loose): JsonEdits {
+  const edits = ROUTER_FIELDS_OUT();
+  if (!Array.isArray(client.input) || !client.input.some(madeReasoning)) return edits;
+  return { ...edits, set: { input: client.input.filter((item: Loose) => !madeReasoning(item)) } };
+}
+
 export const RESPONSES_PASSTHROUGH: PassthroughDialect = {
   api: "openai-responses",
   protocol: "openai",
   path: () => "/responses",
-  edits: ROUTER_FIELDS_OUT,
+  edits: responsesEdits,
   scanner: (_client, clientModel) => new ResponsesScanner(clientModel),
   // Hosted tools (web search, ...) run only on some targets: such a request is translated, which leaves them out
   // on every target alike and names them in x-auto-router-ignored-tools.

@@ -26,12 +26,12 @@ const AFTER_OPENAI_TURN: Anthropic.MessageParam[] = [
 ];
 
 describe("gateway: a tool loop across APIs, on to an Anthropic target", () => {
-  let fx: GatewayFixture<"C" | "A">;
-  let claude: Emulator, chat: Emulator;
+  let fx: GatewayFixture<"C" | "A" | "R">;
+  let claude: Emulator, chat: Emulator, responses: Emulator;
 
   before(async () => {
     fx = await startGatewayFixture({
-      emulators: { C: "anthropic", A: "openai" },
+      emulators: { C: "anthropic", A: "openai", R: "responses" },
       providers: {
         "mock-claude": {
           emulator: "C",
@@ -39,12 +39,17 @@ describe("gateway: a tool loop across APIs, on to an Anthropic target", () => {
           models: [{ id: "model-claude", reasoning: true, maxTokens: 64_000 }],
         },
         "mock-chat": { emulator: "A", apiKey: "sk-mock-chat-0000000012", models: [{ id: "model-chat" }] },
+        "mock-resp": { emulator: "R", apiKey: "sk-mock-resp-0000000013", models: [{ id: "model-resp" }] },
       },
       routes: {
-        routes: { claude: routeInOrder("mock-claude/model-claude"), chat: routeInOrder("mock-chat/model-chat") },
+        routes: {
+          claude: routeInOrder("mock-claude/model-claude"),
+          chat: routeInOrder("mock-chat/model-chat"),
+          resp: routeInOrder("mock-resp/model-resp"),
+        },
       },
     });
-    ({ C: claude, A: chat } = fx.emulators);
+    ({ C: claude, A: chat, R: responses } = fx.emulators);
   });
   after(() => fx?.stop());
   beforeEach(() => fx.reset());
@@ -118,6 +123,32 @@ describe("gateway: a tool loop across APIs, on to an Anthropic target", () => {
     const sent = claude.calls[0]!.body;
     assert.equal(sent.thinking, undefined);
     assert.match(response.headers.get("x-auto-router-ignored") ?? "", /\breasoning_effort\b/);
+  });
+
+  it("passthrough: leaves a reasoning item the gateway made out of a Responses target's input, keeps the target's own", async () => {
+    responses.enqueue({ text: "Done." });
+    const made = {
+      id: "rs_0123456789abcdef0123456789abcdef_0",
+      type: "reasoning" as const,
+      summary: [],
+      content: [{ type: "reasoning_text" as const, text: "another API's reasoning" }],
+    };
+    const own = { id: "rs_68af0c1e", type: "reasoning" as const, summary: [], encrypted_content: "ENC" };
+    await fx.openai.responses.create({
+      model: "resp",
+      input: [
+        { role: "user", content: "Read a" },
+        made,
+        own,
+        { role: "assistant", content: "Read." },
+        { role: "user", content: "Next" },
+      ],
+    });
+    const input = responses.calls[0]!.body.input;
+    assert.deepEqual(
+      input.map((item: any) => item.id ?? item.role),
+      ["user", "rs_68af0c1e", "assistant", "user"],
+    );
   });
 
   it("gives an Anthropic client another API's tool call id in the form Anthropic accepts, the same on every turn", async () => {
