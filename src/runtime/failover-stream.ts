@@ -18,6 +18,7 @@ import {
   noCapableTargetText,
   noMatchingTargetText,
   noTargetText,
+  OVER_BUDGET_ADVICE,
   promptTooLongText,
   skippedReasonText,
   routerAbortedMessage,
@@ -352,6 +353,7 @@ async function serveRequest(
           cooling ? { key: cooling.key, until: cooling.until! } : undefined,
           env.clock.now(),
           request.overHttp,
+          refusal === "over-budget" ? OVER_BUDGET_ADVICE : "",
         ),
       );
     }

@@ -107,12 +107,16 @@ export function skippedReasonText(skipped: { key: string; reason: string; detail
   return `${skipped.key}: resting (${NEUTRAL_LABEL[kind] ?? "failed"})`;
 }
 
+/** What a request refused by a hard budget's reservation tells the user to do (as the all-over-budget refusal does). */
+export const OVER_BUDGET_ADVICE = ' Raise the budget or set budgets.policy to "soft".';
+
 export function noTargetText(
   routeId: string,
   reasons: string[],
   firstAvailable?: { key: string; until: number },
   now = 0,
   overHttp = false,
+  advice = "",
 ): string {
   // A time already past (a half-open breaker whose one probe is still out): the target is free again any moment.
   const when = !firstAvailable
@@ -121,7 +125,7 @@ export function noTargetText(
       ? ` First available: ${firstAvailable.key} at ${formatClock(firstAvailable.until, now)}.`
       : ` First available: ${firstAvailable.key}, any moment now.`;
   const why = reasons.length ? ` (${reasons.join("; ")})` : "";
-  return `auto-router: no target of route ${routeId} is available now${why}.${when} ${seeAlso("list", overHttp)}`;
+  return `auto-router: no target of route ${routeId} is available now${why}.${when}${advice} ${seeAlso("list", overHttp)}`;
 }
 
 /**

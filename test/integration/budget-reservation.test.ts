@@ -54,4 +54,27 @@ describe("hard budget reservation through pi", () => {
       /skipped mock-a\/model-a: hard daily budget: spent \$\d\.\d{2,4} \+ in flight \$0\.00 \+ this request ~\$\d\.\d{2,4} exceeds/,
     );
   });
+
+  it("says what to do when the route's only target is refused by its reservation", async () => {
+    const h = (harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { solo: routeInOrder("mock-a/model-a") }, budgets: { policy: "hard" } },
+    }));
+    await h.setModel("auto-router", "solo");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("first answer from a"), fauxAssistantMessage("not called")]);
+    await h.prompt("first");
+    const first = h.lastAssistant().usage;
+    const limit =
+      Math.round((first.input + first.output + first.cacheRead + first.cacheWrite) * 0.0001 * 1.5 * 10_000) / 10_000;
+    await h.command(`/auto-router budget set mock-a ${limit} daily`);
+    await h.prompt("second");
+    const refused = h.lastAssistant();
+    assert.equal(refused.stopReason, "error");
+    assert.match(
+      refused.errorMessage ?? "",
+      /hard daily budget: spent .* exceeds .*\. Raise the budget or set budgets\.policy to "soft"\. See \/auto-router list/,
+    );
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+  });
 });
