@@ -2,6 +2,7 @@
 // credentials (src/runtime/route-request.ts, TargetPassthrough). The upstream's bytes go back to the client as they
 // come, scanned by the protocol's dialect for the commit point, usage and errors; nothing is translated through
 // pi-ai. Before the commit point the answer is held, so a failure still fails over inside the runtime's one loop.
+import type { StopReason } from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import http from "node:http";
 import https from "node:https";
@@ -154,7 +155,16 @@ function runPassthrough(
     const onAbort = () => request?.destroy(new Error("client disconnected"));
     signal?.addEventListener("abort", onAbort, { once: true });
 
-    const fail = (failure: Failure) => finish({ status: "failed", failure, latencyMs: latency() });
+    let answering = false;
+    /**
+     * What the attempt spent, for the runtime to book however it ended (as pi-ai's partial message on the translating
+     * path): the usage the stream reported so far and the text it streamed, from which the runtime estimates what was
+     * not reported. Nothing before the target's stream began.
+     */
+    const spent = (stopReason: StopReason, errorMessage?: string) =>
+      answering ? answerMessage(target, scanner.tokens, stopReason, scanner.content, now(), errorMessage) : undefined;
+    const fail = (failure: Failure) =>
+      finish({ status: "failed", failure, message: spent("error", failure.message), latencyMs: latency() });
     const classified = (text: string, retryAfter?: string) =>
       classifyFailure(
         { stopReason: "error", errorMessage: text, contextWindow: target.contextWindow, retryAfter },
@@ -251,8 +261,9 @@ function runPassthrough(
     const onError = (error: NodeJS.ErrnoException) => {
       if (settled) return;
       if (signal?.aborted) {
-        if (committed) return finish({ status: "committed", final: "aborted", ttftMs, latencyMs: latency() });
-        return finish({ status: "aborted", latencyMs: latency() });
+        const message = spent("aborted");
+        if (committed) return finish({ status: "committed", final: "aborted", message, ttftMs, latencyMs: latency() });
+        return finish({ status: "aborted", message, latencyMs: latency() });
       }
       const timedOut = watchdog.tripped !== undefined || noAnswerIn !== undefined;
       if (committed) {
@@ -291,6 +302,7 @@ function runPassthrough(
         return;
       }
       attempt.onResponse(status, headerRecord(res.headers));
+      answering = true;
       res.on("data", (chunk: string) => onText(chunk, false));
       res.on("end", onStreamEnd);
     };
