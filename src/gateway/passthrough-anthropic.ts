@@ -21,6 +21,9 @@ import {
 /** Any text that may hold an event the scanner reads after the commit point. */
 const READ_AFTER_COMMIT = /message_|error/;
 
+/** The keys of the streamed text in a content_block_delta (text, thinking, a tool call's JSON), with the quote. */
+const STREAMED = /"(?:text|thinking|partial_json)":"/g;
+
 const STOP_REASONS: Record<string, StopReason> = {
   end_turn: "stop",
   stop_sequence: "stop",
@@ -52,6 +55,7 @@ class AnthropicScanner extends ScannerBase {
     this.assembler?.add(event, parsed);
     switch (event) {
       case "content_block_delta": {
+        this.countStreamed(block, STREAMED);
         if (this.committed) return { text };
         const delta = parsed?.delta as Record<string, unknown> | undefined;
         if (delta?.type === "text_delta" && typeof delta.text === "string" && delta.text !== "")
@@ -94,6 +98,10 @@ class AnthropicScanner extends ScannerBase {
    */
   unreadLength(blocks: string): number {
     return this.committed && !this.assembler ? blocksBefore(blocks, READ_AFTER_COMMIT) : 0;
+  }
+
+  forwardedUnread(blocks: string): void {
+    this.countStreamed(blocks, STREAMED);
   }
 
   body(): string {

@@ -30,6 +30,9 @@ function responsesTokens(into: TokenCounts, usage: Loose | undefined): void {
   into.output = count(usage.output_tokens);
 }
 
+/** The key of the streamed text in a delta event (output text, reasoning, a function call's arguments). */
+const STREAMED = /"delta":"/g;
+
 const TERMINAL = new Set(["response.completed", "response.incomplete"]);
 const WITH_RESPONSE = new Set(["response.created", "response.in_progress", ...TERMINAL, "response.failed"]);
 /** Any text that may hold an event the scanner reads after the commit point (a response object, or an error). */
@@ -48,6 +51,7 @@ class ResponsesScanner extends ScannerBase {
     if (event === undefined) return { text };
     if (WITH_RESPONSE.has(event)) return this.withResponse(event, data);
     if (event === "error") return { text, end: "error", errorText: data };
+    if (event.endsWith(".delta")) this.countStreamed(block, STREAMED);
     if (this.committed) return { text };
     if (event === "response.output_text.delta") {
       const delta = safeJson(data)?.delta;
@@ -72,6 +76,10 @@ class ResponsesScanner extends ScannerBase {
    */
   unreadLength(blocks: string): number {
     return this.committed ? blocksBefore(blocks, READ_AFTER_COMMIT) : 0;
+  }
+
+  forwardedUnread(blocks: string): void {
+    this.countStreamed(blocks, STREAMED);
   }
 
   private withResponse(event: string, data: string): ScanStep {

@@ -41,26 +41,43 @@ export interface StreamScanner {
    * reason, the end, an error). The rest is read block by block.
    */
   unreadLength?(blocks: string): number;
+  /** Blocks that went to the client unread (the unreadLength part): the scanner counts the text they stream. */
+  forwardedUnread?(blocks: string): void;
   readonly tokens: TokenCounts;
   readonly stopReason: StopReason;
   readonly content: AssistantMessage["content"];
 }
 
 /**
- * What every dialect's scanner keeps: the counts, the stop reason, whether the commit point passed. The content is
- * left empty where the stream always reports usage (it is only read to estimate usage that was not reported).
+ * What every dialect's scanner keeps: the counts, the stop reason, whether the commit point passed, and the text the
+ * answer streamed. The content is only read to estimate usage the target did not report (an answer cut off, failed
+ * or cancelled before its usage record): where deltas are not parsed it is their string values as the target wrote
+ * them (JSON-escaped, not decoded: a rough character count, which is all the estimate needs).
  */
 export abstract class ScannerBase implements StreamScanner {
   readonly tokens = zeroTokens();
   stopReason: StopReason = "stop";
   protected committed = false;
+  private readonly streamed: string[] = [];
 
   abstract block(block: string): ScanStep;
   abstract errorBlock(message: string): string;
   abstract body(): string;
 
   get content(): AssistantMessage["content"] {
-    return [];
+    return this.streamed.length > 0 ? [{ type: "text", text: this.streamed.join("") }] : [];
+  }
+
+  /** Keeps the string values that follow `key` (a RegExp with the g flag, ending at the value's opening quote). */
+  protected countStreamed(text: string, key: RegExp): void {
+    key.lastIndex = 0;
+    for (let match = key.exec(text); match; match = key.exec(text)) {
+      const start = match.index + match[0].length;
+      const end = closingQuote(text, start);
+      if (end < 0) return;
+      if (end > start) this.streamed.push(text.slice(start, end));
+      key.lastIndex = end + 1;
+    }
   }
 
   /** Only a stream that ends with its own terminal event is complete. */
@@ -212,6 +229,16 @@ export function blocksBefore(blocks: string, marker: RegExp): number {
   if (!match) return blocks.length;
   const boundary = blocks.lastIndexOf("\n\n", match.index);
   return boundary < 0 ? 0 : boundary + 2;
+}
+
+/** The index of the quote that closes the JSON string whose text starts at `start` (-1: none in `text`). */
+function closingQuote(text: string, start: number): number {
+  for (let at = text.indexOf('"', start); at >= 0; at = text.indexOf('"', at + 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(at - 1 - backslashes) === 92) backslashes++;
+    if (backslashes % 2 === 0) return at;
+  }
+  return -1;
 }
 
 export const safeJson = (text: string): Record<string, unknown> | undefined => {

@@ -233,8 +233,15 @@ function runPassthrough(
       else {
         const ready = blocks.take(chunk);
         const unread = committed ? (scanner.unreadLength?.(ready) ?? 0) : 0;
-        if (unread === ready.length) return write(ready);
-        if (unread > 0) write(ready.slice(0, unread));
+        if (unread === ready.length) {
+          scanner.forwardedUnread?.(ready);
+          return write(ready);
+        }
+        if (unread > 0) {
+          const head = ready.slice(0, unread);
+          scanner.forwardedUnread?.(head);
+          write(head);
+        }
         list = SseBlocks.split(unread > 0 ? ready.slice(unread) : ready);
       }
       for (const block of list) {

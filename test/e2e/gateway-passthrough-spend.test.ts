@@ -1,6 +1,6 @@
 // What a passthrough attempt that does not end normally costs, through the real `pi-auto-router serve`, the official
-// clients and the emulators: the usage a target reported before it failed or was left by its client is booked,
-// priced as on every path; what it did not report (the output of an answer that never got its usage record) is
+// clients and the emulators: the usage a target reported before it failed, was cut off or was left by its client is
+// booked, priced as on every path; what it did not report (the output of an answer that never got its usage record) is
 // estimated from the text it streamed and marked estimated, as the translating path does.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
@@ -11,17 +11,24 @@ import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
 const CACHED = { input: 100_000, output: 500, cacheRead: 200_000, cacheWrite: 50_000 };
-/** Ten content chunks of 8 characters, then two the client never sees: 80 characters, 20 tokens at 4 a token. */
-const WORDS = Array.from({ length: 12 }, (_, index) => `word-${String(index).padStart(2, "0")} `);
+/**
+ * Ten content chunks the client sees, then two it never does; one holds quotes and a backslash, which JSON escapes.
+ * Chat Completions deltas are parsed: their text, 79 characters, is 20 tokens at 4 a token. Anthropic and Responses
+ * deltas are counted as sent, unparsed: 82 characters with the escapes, 21 tokens.
+ */
+const WORDS = Array.from({ length: 12 }, (_, index) =>
+  index === 3 ? 'a "b\\" ' : `word-${String(index).padStart(2, "0")} `,
+);
 const STREAMED = WORDS.slice(0, 10).join("");
 const STREAMED_TOKENS = Math.ceil(STREAMED.length / 4);
+const SENT_TOKENS = Math.ceil(WORDS.slice(0, 10).reduce((sum, word) => sum + JSON.stringify(word).length - 2, 0) / 4);
 
 const usageEvents = (agentDir: string) => readLoggedEvents(agentDir).filter((event) => event.type === "usage");
 const rounded = (usd: number) => Number(usd.toFixed(9));
 
 describe("gateway passthrough books the spend of an attempt that did not end normally", () => {
   let fx: GatewayFixture<"A" | "C" | "D" | "R">;
-  let a: Emulator, c: Emulator, d: Emulator;
+  let a: Emulator, c: Emulator, d: Emulator, r: Emulator;
   let seen = 0;
   /** The usage events logged since the last call, once `count` of them are there. */
   const newUsage = async (count: number) => {
@@ -49,7 +56,7 @@ describe("gateway passthrough books the spend of an attempt that did not end nor
         failover: { cooldownWaitMs: 0, kinds: { overloaded: { cooldownMs: 0 }, server_error: { cooldownMs: 0 } } },
       },
     });
-    ({ A: a, C: c, D: d } = fx.emulators);
+    ({ A: a, C: c, D: d, R: r } = fx.emulators);
   });
   after(() => fx?.stop());
   beforeEach(() => fx.reset());
@@ -80,6 +87,45 @@ describe("gateway passthrough books the spend of an attempt that did not end nor
     assert.deepEqual([served.input, served.output], [20, 5]);
   });
 
+  it("books an Anthropic answer cut off after its first text with the reported input and the output estimated from the text", async () => {
+    c.enqueue({ text: WORDS, usage: CACHED, dropAfterChunks: 10 });
+    let text = "";
+    const stream = fx.anthropic.messages.stream({
+      model: "claude",
+      max_tokens: 100,
+      messages: [{ role: "user", content: "hi" }],
+    });
+    stream.on("text", (delta) => (text += delta));
+    await assert.rejects(stream.finalMessage());
+    assert.equal(text, STREAMED);
+    const [cut] = await newUsage(1);
+    assert.equal(cut.outcome, "committed");
+    assert.deepEqual(
+      [cut.input, cut.output, cut.cacheRead, cut.cacheWrite, cut.estimated],
+      [100_000, SENT_TOKENS, 200_000, 50_000, true],
+    );
+    assert.match(cut.estimateReason, /output estimated from the text length/);
+    assert.equal(rounded(cut.costUsd), rounded((100_000 * 3 + SENT_TOKENS * 15 + 200_000 * 0.3 + 50_000 * 3.75) / 1e6));
+  });
+
+  it("books a Responses answer cut off mid-stream with its output estimated from the text", async () => {
+    r.enqueue({ text: WORDS, usage: CACHED, dropAfterChunks: 10 });
+    let text = "";
+    let last = "";
+    const stream = await fx.openai.responses.create({ model: "gpt", input: "hi", stream: true });
+    for await (const event of stream) {
+      if (event.type === "response.output_text.delta") text += event.delta;
+      last = event.type;
+    }
+    assert.equal(text, STREAMED);
+    assert.equal(last, "response.failed", "the cut-off answer ends with the protocol's failure event");
+    const [cut] = await newUsage(1);
+    assert.equal(cut.target, "resp-r/gpt-r");
+    assert.equal(cut.output, SENT_TOKENS);
+    assert.equal(cut.estimated, true);
+    assert.ok(cut.costUsd >= (SENT_TOKENS * 15) / 1e6, `priced: ${cut.costUsd}`);
+  });
+
   it("books what a Chat Completions stream had spent when its client disconnects", async () => {
     // Its usage comes only at the end: the output is estimated from the text so far (the input from the request).
     a.enqueue({ text: WORDS, usage: CACHED, stallAfterChunks: 10 });
@@ -100,5 +146,50 @@ describe("gateway passthrough books the spend of an attempt that did not end nor
     assert.equal(chatLeft.target, "oa-a/gpt-a");
     assert.deepEqual([chatLeft.output, chatLeft.estimated], [STREAMED_TOKENS, true]);
     assert.ok(chatLeft.costUsd >= (STREAMED_TOKENS * 15) / 1e6, `priced: ${chatLeft.costUsd}`);
+  });
+
+  it("books what an Anthropic or Responses stream had spent when its client disconnects", async () => {
+    // Anthropic: message_start's input and cache tokens as reported, the output estimated from the text so far.
+    c.enqueue({ text: WORDS, usage: CACHED, stallAfterChunks: 10 });
+    const controller = new AbortController();
+    let text = "";
+    const anthropic = fx.anthropic.messages.stream(
+      { model: "claude", max_tokens: 100, messages: [{ role: "user", content: "hi" }] },
+      { signal: controller.signal },
+    );
+    anthropic.on("text", (delta) => (text += delta));
+    await until(() => text === STREAMED, "the ten chunks");
+    controller.abort();
+    await assert.rejects(anthropic.finalMessage());
+    const [left] = await newUsage(1);
+    assert.equal(left.outcome, "committed");
+    assert.deepEqual(
+      [left.input, left.output, left.cacheRead, left.cacheWrite, left.estimated],
+      [100_000, SENT_TOKENS, 200_000, 50_000, true],
+    );
+    assert.equal(
+      rounded(left.costUsd),
+      rounded((100_000 * 3 + SENT_TOKENS * 15 + 200_000 * 0.3 + 50_000 * 3.75) / 1e6),
+    );
+
+    // Responses reports usage only at the end: the output is estimated from the text so far.
+    r.enqueue({ text: WORDS, usage: CACHED, stallAfterChunks: 10 });
+    const responsesController = new AbortController();
+    let responsesText = "";
+    const responses = await fx.openai.responses.create(
+      { model: "gpt", input: "hi", stream: true },
+      { signal: responsesController.signal },
+    );
+    const responsesRead = (async () => {
+      for await (const event of responses) {
+        if (event.type === "response.output_text.delta") responsesText += event.delta;
+        if (responsesText === STREAMED) responsesController.abort();
+      }
+    })();
+    await responsesRead;
+    const [responsesLeft] = await newUsage(1);
+    assert.equal(responsesLeft.target, "resp-r/gpt-r");
+    assert.deepEqual([responsesLeft.output, responsesLeft.estimated], [SENT_TOKENS, true]);
+    assert.ok(responsesLeft.costUsd >= (SENT_TOKENS * 15) / 1e6, `priced: ${responsesLeft.costUsd}`);
   });
 });
