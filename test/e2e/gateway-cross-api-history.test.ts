@@ -5,11 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type Anthropic from "@anthropic-ai/sdk";
-import { routeInOrder } from "../helpers/agent-dir.ts";
-import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { type GatewayFixture, READ_TOOL, startThreeApiGateway } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
-
-const TOOL = { name: "read", input_schema: { type: "object" as const, properties: { path: { type: "string" } } } };
 
 /** The client's history after an OpenAI target made the tool call: its reasoning came back with signature "". */
 const AFTER_OPENAI_TURN: Anthropic.MessageParam[] = [
@@ -30,25 +27,7 @@ describe("gateway: a tool loop across APIs, on to an Anthropic target", () => {
   let claude: Emulator, chat: Emulator, responses: Emulator;
 
   before(async () => {
-    fx = await startGatewayFixture({
-      emulators: { C: "anthropic", A: "openai", R: "responses" },
-      providers: {
-        "mock-claude": {
-          emulator: "C",
-          apiKey: "sk-ant-mock-0000000011",
-          models: [{ id: "model-claude", reasoning: true, maxTokens: 64_000 }],
-        },
-        "mock-chat": { emulator: "A", apiKey: "sk-mock-chat-0000000012", models: [{ id: "model-chat" }] },
-        "mock-resp": { emulator: "R", apiKey: "sk-mock-resp-0000000013", models: [{ id: "model-resp" }] },
-      },
-      routes: {
-        routes: {
-          claude: routeInOrder("mock-claude/model-claude"),
-          chat: routeInOrder("mock-chat/model-chat"),
-          resp: routeInOrder("mock-resp/model-resp"),
-        },
-      },
-    });
+    fx = await startThreeApiGateway();
     ({ C: claude, A: chat, R: responses } = fx.emulators);
   });
   after(() => fx?.stop());
@@ -60,7 +39,7 @@ describe("gateway: a tool loop across APIs, on to an Anthropic target", () => {
       model: "claude",
       max_tokens: 8000,
       thinking: { type: "enabled" as const, budget_tokens: 4000 },
-      tools: [TOOL],
+      tools: [READ_TOOL],
       messages: AFTER_OPENAI_TURN,
       context_management: { edits: [{ type: "clear_thinking_20251015" }, { type: "clear_tool_uses_20250919" }] },
     };
@@ -93,7 +72,7 @@ describe("gateway: a tool loop across APIs, on to an Anthropic target", () => {
       model: "claude",
       max_tokens: 8000,
       thinking: { type: "enabled", budget_tokens: 4000 },
-      tools: [TOOL],
+      tools: [READ_TOOL],
       messages: signed,
     });
     const sent = claude.calls[0]!.body;
@@ -108,7 +87,7 @@ describe("gateway: a tool loop across APIs, on to an Anthropic target", () => {
         model: "claude",
         max_tokens: 20_000,
         reasoning_effort: "medium",
-        tools: [{ type: "function", function: { name: "read", parameters: TOOL.input_schema } }],
+        tools: [{ type: "function", function: { name: "read", parameters: READ_TOOL.input_schema } }],
         messages: [
           { role: "user", content: "Read a" },
           {
@@ -156,14 +135,14 @@ describe("gateway: a tool loop across APIs, on to an Anthropic target", () => {
     const answer = await fx.anthropic.messages.create({
       model: "chat",
       max_tokens: 1000,
-      tools: [TOOL],
+      tools: [READ_TOOL],
       messages: [{ role: "user", content: "Read a" }],
     });
     const call = answer.content.find((block) => block.type === "tool_use") as Anthropic.ToolUseBlock;
     assert.equal(call.id, "functions_read_3");
     chat.enqueue({ toolCall: { id: "functions.read:3", name: "read", arguments: { path: "a" } } });
     const streamed = await fx.anthropic.messages
-      .stream({ model: "chat", max_tokens: 1000, tools: [TOOL], messages: [{ role: "user", content: "Read a" }] })
+      .stream({ model: "chat", max_tokens: 1000, tools: [READ_TOOL], messages: [{ role: "user", content: "Read a" }] })
       .finalMessage();
     assert.equal((streamed.content.find((block) => block.type === "tool_use") as Anthropic.ToolUseBlock).id, call.id);
   });

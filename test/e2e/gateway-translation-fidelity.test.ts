@@ -4,15 +4,12 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type Anthropic from "@anthropic-ai/sdk";
-import { routeInOrder } from "../helpers/agent-dir.ts";
-import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { type GatewayFixture, READ_TOOL, startThreeApiGateway } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const PNG = "iVBORw0KGgo=";
 /** What the answer says the serving target was not sent. */
 const ignored = (response: Response) => response.headers.get("x-auto-router-ignored");
-
-const TOOL = { name: "read", input_schema: { type: "object" as const, properties: { path: { type: "string" } } } };
 
 /** A Claude Code tool loop with thinking on: the client's signed, redacted and unsigned thinking before a tool call. */
 const TOOL_LOOP: Anthropic.MessageParam[] = [
@@ -35,30 +32,7 @@ describe("gateway: a translated request's conversation and limits", () => {
   let claude: Emulator, chat: Emulator, responses: Emulator;
 
   before(async () => {
-    fx = await startGatewayFixture({
-      emulators: { C: "anthropic", A: "openai", R: "responses" },
-      providers: {
-        "mock-claude": {
-          emulator: "C",
-          apiKey: "sk-ant-mock-0000000001",
-          models: [{ id: "model-claude", reasoning: true, maxTokens: 200_000, input: ["text", "image"] }],
-        },
-        "mock-chat": {
-          emulator: "A",
-          apiKey: "sk-mock-chat-0000000002",
-          models: [{ id: "model-chat", reasoning: true }],
-        },
-        "mock-resp": { emulator: "R", apiKey: "sk-mock-resp-0000000003", models: ["model-resp"] },
-      },
-      routes: {
-        routes: {
-          claude: routeInOrder("mock-claude/model-claude"),
-          chat: routeInOrder("mock-chat/model-chat"),
-          resp: routeInOrder("mock-resp/model-resp"),
-        },
-        gateway: { passthrough: false },
-      },
-    });
+    fx = await startThreeApiGateway({ passthrough: false });
     ({ C: claude, A: chat, R: responses } = fx.emulators);
   });
   after(() => fx?.stop());
@@ -70,7 +44,7 @@ describe("gateway: a translated request's conversation and limits", () => {
       model: "claude",
       max_tokens: 8000,
       thinking: { type: "enabled", budget_tokens: 4000 },
-      tools: [TOOL],
+      tools: [READ_TOOL],
       messages: TOOL_LOOP,
     });
     const assistant = claude.calls[0]!.body.messages[1];
@@ -88,7 +62,7 @@ describe("gateway: a translated request's conversation and limits", () => {
       model: "chat",
       max_tokens: 8000,
       thinking: { type: "enabled", budget_tokens: 4000 },
-      tools: [TOOL],
+      tools: [READ_TOOL],
       messages: TOOL_LOOP,
     });
     const sent = chat.calls[0]!.body.messages;
@@ -146,7 +120,7 @@ describe("gateway: a translated request's conversation and limits", () => {
 
   it("gives a Responses client a Responses target's call_id and item id apart, and sends both back intact", async () => {
     const call = { id: "call_1_2", name: "read", arguments: { path: "a" } };
-    const FUNCTION = { type: "function" as const, name: "read", strict: false, parameters: TOOL.input_schema };
+    const FUNCTION = { type: "function" as const, name: "read", strict: false, parameters: READ_TOOL.input_schema };
     responses.enqueue({ toolCall: call });
     const answer = await fx.openai.responses.create({ model: "resp", input: "Read a", tools: [FUNCTION] });
     const item = answer.output.find((output) => output.type === "function_call")!;
@@ -179,12 +153,12 @@ describe("gateway: a translated request's conversation and limits", () => {
     const completion = await fx.openai.chat.completions.create({
       model: "resp",
       messages: [{ role: "user", content: "Read a" }],
-      tools: [{ type: "function", function: { name: "read", parameters: TOOL.input_schema } }],
+      tools: [{ type: "function", function: { name: "read", parameters: READ_TOOL.input_schema } }],
     });
     assert.equal(completion.choices[0]!.message.tool_calls![0]!.id, "call_1_2");
     responses.enqueue({ toolCall: call });
     const streamed = await fx.anthropic.messages
-      .stream({ model: "resp", max_tokens: 500, tools: [TOOL], messages: [{ role: "user", content: "Read a" }] })
+      .stream({ model: "resp", max_tokens: 500, tools: [READ_TOOL], messages: [{ role: "user", content: "Read a" }] })
       .finalMessage();
     assert.equal(streamed.content.find((block) => block.type === "tool_use")?.id, "call_1_2");
   });

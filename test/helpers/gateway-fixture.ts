@@ -84,3 +84,43 @@ export async function streamUntilFirstText(
   await until(() => types.includes("content_block_delta"), "the first text");
   return { stream, types };
 }
+
+/** A `read` tool in Anthropic's shape, for the tool loops of the translation tests. */
+export const READ_TOOL = {
+  name: "read",
+  input_schema: { type: "object" as const, properties: { path: { type: "string" } } },
+};
+
+/**
+ * One target per API behind the gateway: routes `claude` (anthropic-messages, reasoning, images), `chat`
+ * (openai-completions, reasoning) and `resp` (openai-responses), on emulators C, A and R. `passthrough: false`
+ * translates every request; the default passes a client's body through to a target of its own API.
+ */
+export function startThreeApiGateway(
+  options: { passthrough?: boolean } = {},
+): Promise<GatewayFixture<"C" | "A" | "R">> {
+  return startGatewayFixture({
+    emulators: { C: "anthropic", A: "openai", R: "responses" },
+    providers: {
+      "mock-claude": {
+        emulator: "C",
+        apiKey: "sk-ant-mock-0000000001",
+        models: [{ id: "model-claude", reasoning: true, maxTokens: 200_000, input: ["text", "image"] }],
+      },
+      "mock-chat": {
+        emulator: "A",
+        apiKey: "sk-mock-chat-0000000002",
+        models: [{ id: "model-chat", reasoning: true }],
+      },
+      "mock-resp": { emulator: "R", apiKey: "sk-mock-resp-0000000003", models: ["model-resp"] },
+    },
+    routes: {
+      routes: {
+        claude: { sortBy: "config", targets: [{ provider: "mock-claude", modelId: "model-claude" }] },
+        chat: { sortBy: "config", targets: [{ provider: "mock-chat", modelId: "model-chat" }] },
+        resp: { sortBy: "config", targets: [{ provider: "mock-resp", modelId: "model-resp" }] },
+      },
+      ...(options.passthrough === false ? { gateway: { passthrough: false } } : {}),
+    },
+  });
+}
