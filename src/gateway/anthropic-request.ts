@@ -10,6 +10,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
+import { thinkingOn } from "./anthropic-thinking.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
 
@@ -143,8 +144,7 @@ export function anthropicToContext(request: AnthropicRequest, now: number): Clie
   const options: SimpleStreamOptions = {};
   if (request.max_tokens !== undefined) options.maxTokens = request.max_tokens;
   if (request.temperature !== undefined) options.temperature = request.temperature;
-  if (request.thinking?.type === "enabled" || request.thinking?.type === "adaptive")
-    options.reasoning = levelForBudget(request.thinking.budget_tokens);
+  if (thinkingOn(request.thinking)) options.reasoning = levelForBudget(request.thinking?.budget_tokens);
   return {
     context: { ...(systemPrompt ? { systemPrompt } : {}), messages, ...(tools?.length ? { tools } : {}) },
     options,

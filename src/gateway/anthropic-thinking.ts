@@ -9,6 +9,10 @@ type Loose = Record<string, any>;
 
 const THINKING_BLOCKS: ReadonlySet<unknown> = new Set(["thinking", "redacted_thinking"]);
 
+/** An Anthropic `thinking` setting that turns thinking on (`enabled`, or `adaptive`). */
+export const thinkingOn = (thinking: unknown): boolean =>
+  (thinking as Loose | undefined)?.type === "enabled" || (thinking as Loose | undefined)?.type === "adaptive";
+
 const unsigned = (block: Loose) =>
   block?.type === "thinking" && (typeof block.signature !== "string" || block.signature === "");
 
@@ -38,7 +42,7 @@ export function fitAnthropicThinking(body: Loose): ThinkingFit | undefined {
     };
   });
   const list = messages ?? given;
-  const on = body.thinking?.type === "enabled" || body.thinking?.type === "adaptive";
+  const on = thinkingOn(body.thinking);
   const last = list.at(-1);
   const answersTools =
     last?.role === "user" &&

@@ -2,6 +2,7 @@
 // strict tools, stop sequences, top_p, seed, the end user), read from each client API into one neutral form. A
 // translated request carries them to its target through the payload hook (target-settings.ts); a passthrough request
 // keeps them as the client wrote them.
+import { thinkingOn } from "./anthropic-thinking.ts";
 
 /** Which tool the model must call: any it likes, none, at least one, or the named function. */
 export type ToolChoice = "auto" | "none" | "required" | { name: string };
@@ -95,7 +96,6 @@ function collect(names: Record<SettingKey, string>, read: Partial<Record<Setting
 const chosen = (raw: unknown, choice: ToolChoice | undefined): [unknown, unknown] =>
   choice === "auto" ? [undefined, undefined] : [raw, choice];
 
-const THINKING_TYPES: ReadonlySet<unknown> = new Set(["enabled", "adaptive"]);
 const number = (value: unknown) => (typeof value === "number" ? value : undefined);
 const text = (value: unknown) => (typeof value === "string" && value.length > 0 ? value : undefined);
 const onlyFalse = (value: unknown) => (value === false ? false : undefined);
@@ -244,11 +244,7 @@ export function anthropicSettings(request: Loose): ClientSettings {
     stop: [request.stop_sequences, strings(request.stop_sequences)],
     topP: [request.top_p, number(request.top_p)],
     topK: [request.top_k, number(request.top_k)],
-    thinkingLimit: thinkingLimit(
-      THINKING_TYPES.has(request.thinking?.type),
-      request.max_tokens,
-      request.thinking?.budget_tokens,
-    ),
+    thinkingLimit: thinkingLimit(thinkingOn(request.thinking), request.max_tokens, request.thinking?.budget_tokens),
     // metadata.user_id is not read: Claude Code fills it with an id of the user's Anthropic account and session,
     // which is no business of another provider's (and a long `user` some OpenAI-compatible servers refuse).
   });

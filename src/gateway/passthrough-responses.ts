@@ -5,6 +5,7 @@
 // which holds every output item.
 import type { JsonEdits } from "./json-edit.ts";
 import { errorBody } from "./errors.ts";
+import { isGatewayItemId } from "./responses-response.ts";
 import {
   blocksBefore,
   ROUTER_FIELDS_OUT,
@@ -122,10 +123,7 @@ class ResponsesScanner extends ScannerBase {
  * found"), so it is left out of the input a Responses target is sent.
  */
 const madeReasoning = (item: Loose) =>
-  item?.type === "reasoning" &&
-  !item.encrypted_content &&
-  typeof item.id === "string" &&
-  /^rs_[0-9a-f]{32}_\d+$/.test(item.id);
+  item?.type === "reasoning" && !item.encrypted_content && isGatewayItemId(item.id, "rs");
 
 function responsesEdits(client: Loose): JsonEdits {
   const edits = ROUTER_FIELDS_OUT();

@@ -44,6 +44,10 @@ export const finalStatus = (message: AssistantMessage): ResponseStatus =>
 export const itemId = (meta: ResponseMeta, prefix: string, position: number): string =>
   `${prefix}_${meta.id.replace(/^resp_/, "")}_${position}`;
 
+/** Whether `id` is one itemId made (a response id is `resp_` and 32 hex digits), not a target's own. */
+export const isGatewayItemId = (id: unknown, prefix: string): boolean =>
+  typeof id === "string" && id.startsWith(`${prefix}_`) && /^[0-9a-f]{32}_\d+$/.test(id.slice(prefix.length + 1));
+
 /** The output items of a finished message, for an answer that was not streamed. */
 export function outputItemsOf(meta: ResponseMeta, message: AssistantMessage): OutputItem[] {
   return message.content.map((block, position): OutputItem => {

@@ -5,7 +5,7 @@
 // `x-auto-router-ignored` header of the answer that target serves.
 import type { Api, Model } from "@mariozechner/pi-ai";
 import { targetKey } from "../routing/types.ts";
-import { fitAnthropicThinking } from "./anthropic-thinking.ts";
+import { fitAnthropicThinking, thinkingOn } from "./anthropic-thinking.ts";
 import type {
   ClientSettings,
   OutputFormat,
@@ -85,7 +85,6 @@ const RESPONSES: TargetApi = {
 };
 
 const ANTHROPIC_CHOICE = { auto: "auto", none: "none", required: "any" } as const;
-const THINKING: ReadonlySet<unknown> = new Set(["enabled", "adaptive"]);
 
 /** Anthropic's least thinking budget; it must also stay below max_tokens. */
 const MIN_THINKING_BUDGET = 1024;
@@ -126,7 +125,7 @@ const ANTHROPIC: TargetApi = {
     }
     // Anthropic refuses a forced tool call while thinking: the answer thinks, and says it did not force the call.
     const forced = values.toolChoice === "required" || typeof values.toolChoice === "object";
-    const choiceLost = forced && THINKING.has(payload.thinking?.type);
+    const choiceLost = forced && thinkingOn(payload.thinking);
     const lost: SettingKey[] = choiceLost ? ["toolChoice", ...unfit] : unfit;
     const choice = choiceLost ? undefined : values.toolChoice;
     if (tools && (choice || values.parallelToolCalls === false)) {

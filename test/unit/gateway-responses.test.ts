@@ -9,6 +9,7 @@ const translate = (body: unknown, now = 0) => {
   const request = parseResponsesRequest(body);
   return { request, ...responsesToContext(request, now) };
 };
+import { isGatewayItemId, itemId, responseMeta } from "../../src/gateway/responses-response.ts";
 import { ResponsesStreamWriter } from "../../src/gateway/responses-stream.ts";
 
 const usage = {
@@ -154,6 +155,14 @@ describe("Responses requests", () => {
 });
 
 describe("Responses output", () => {
+  it("tells the item ids it makes from a target's own", () => {
+    const made = itemId(responseMeta("m", 0), "rs", 3);
+    assert.equal(isGatewayItemId(made, "rs"), true);
+    assert.equal(isGatewayItemId(made, "fc"), false);
+    assert.equal(isGatewayItemId("rs_68af0c1e2b", "rs"), false);
+    assert.equal(isGatewayItemId(undefined, "rs"), false);
+  });
+
   it("streams text as created, item, part, deltas, done events and a completed response with usage", () => {
     const writer = new ResponsesStreamWriter(meta);
     const partial = message([]);
