@@ -109,7 +109,7 @@ export function assessTargets(
         key,
         label,
         "cooldown",
-        `${cooldown.kind}${cooldown.message ? `: ${cooldown.message}` : ""}`,
+        cooldownDetail(cooldown.kind, cooldown.message),
         cooldown.until,
       );
       continue;
@@ -272,3 +272,9 @@ export function assessTargets(
   }
   return { eligible, soft };
 }
+
+/** A cooldown's skip detail: the failure kind that started it, then the provider's message (kept for explain). */
+export const cooldownDetail = (kind: string, message?: string): string => `${kind}${message ? `: ${message}` : ""}`;
+
+/** The failure kind at the head of a cooldown's skip detail (a kind has no colon). */
+export const cooldownKindOf = (detail: string): string => detail.split(":", 1)[0]!;

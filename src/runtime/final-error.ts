@@ -9,6 +9,7 @@
 //   wait): the text avoids every word of that regex, so pi stops at once and the user reads why.
 // Labels below are neutral on purpose: "throttled" and "busy" instead of the words pi matches.
 import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
+import { cooldownKindOf } from "../routing/assess-targets.ts";
 import type { FailureKind } from "./classify-failure.ts";
 import { zeroUsage } from "./zero-usage.ts";
 
@@ -103,7 +104,7 @@ export function formatClock(epochMs: number, now: number): string {
  */
 export function skippedReasonText(skipped: { key: string; reason: string; detail: string }): string {
   if (skipped.reason !== "cooldown") return `${skipped.key}: ${skipped.detail}`;
-  const kind = skipped.detail.split(":", 1)[0] as FailureKind;
+  const kind = cooldownKindOf(skipped.detail) as FailureKind;
   return `${skipped.key}: resting (${NEUTRAL_LABEL[kind] ?? "failed"})`;
 }
 
