@@ -39,8 +39,13 @@ const WITH_RESPONSE = new Set(["response.created", "response.in_progress", ...TE
 /** Any text that may hold an event the scanner reads after the commit point (a response object, or an error). */
 const READ_AFTER_COMMIT = /response\.(?:created|in_progress|completed|incomplete|failed)|error/;
 
+/** Where the last forwarded event's `sequence_number` value starts. */
+const SEQUENCE_KEY = '"sequence_number":';
+
 class ResponsesScanner extends ScannerBase {
   private response: Loose = {};
+  /** The text last forwarded, for the sequence number of a failure event the gateway adds after it. */
+  private lastForwarded = "";
 
   constructor(private readonly clientModel: string) {
     super();
@@ -48,6 +53,7 @@ class ResponsesScanner extends ScannerBase {
 
   block(block: string): ScanStep {
     const text = `${block}\n\n`;
+    this.lastForwarded = text;
     const { event, data } = parseBlock(block);
     if (event === undefined) return { text };
     if (WITH_RESPONSE.has(event)) return this.withResponse(event, data);
@@ -80,7 +86,19 @@ class ResponsesScanner extends ScannerBase {
   }
 
   forwardedUnread(blocks: string): void {
+    this.lastForwarded = blocks;
     this.countStreamed(blocks, STREAMED);
+  }
+
+  /** The number after the last forwarded event's (events are numbered from 0), or undefined when none had one. */
+  private nextSequence(): number | undefined {
+    const at = this.lastForwarded.lastIndexOf(SEQUENCE_KEY);
+    if (at < 0) return undefined;
+    const value = Number.parseInt(
+      this.lastForwarded.slice(at + SEQUENCE_KEY.length, at + SEQUENCE_KEY.length + 16),
+      10,
+    );
+    return Number.isSafeInteger(value) ? value + 1 : undefined;
   }
 
   private withResponse(event: string, data: string): ScanStep {
@@ -109,11 +127,20 @@ class ResponsesScanner extends ScannerBase {
     return JSON.stringify(this.response);
   }
 
-  /** The translating path's failure event: the response so far, status failed, with the error. */
+  /**
+   * The translating path's failure event: the response so far, status failed, with the error, numbered after the
+   * last event the target sent.
+   */
   errorBlock(message: string): string {
     const error = (errorBody("openai", "api_error", message).error as Loose).message;
     const response = { ...this.response, status: "failed", error: { code: "server_error", message: error } };
-    return `event: response.failed\ndata: ${JSON.stringify({ type: "response.failed", response })}\n\n`;
+    const sequence = this.nextSequence();
+    const event = {
+      type: "response.failed",
+      ...(sequence === undefined ? {} : { sequence_number: sequence }),
+      response,
+    };
+    return `event: response.failed\ndata: ${JSON.stringify(event)}\n\n`;
   }
 }
 

@@ -112,13 +112,20 @@ describe("gateway passthrough books the spend of an attempt that did not end nor
     r.enqueue({ text: WORDS, usage: CACHED, dropAfterChunks: 10 });
     let text = "";
     let last = "";
+    const sequence: number[] = [];
     const stream = await fx.openai.responses.create({ model: "gpt", input: "hi", stream: true });
     for await (const event of stream) {
       if (event.type === "response.output_text.delta") text += event.delta;
       last = event.type;
+      sequence.push(event.sequence_number);
     }
     assert.equal(text, STREAMED);
     assert.equal(last, "response.failed", "the cut-off answer ends with the protocol's failure event");
+    // The gateway's failure event is numbered after the target's last one, as every event of the stream is.
+    assert.deepEqual(
+      sequence,
+      sequence.map((_, index) => index),
+    );
     const [cut] = await newUsage(1);
     assert.equal(cut.target, "resp-r/gpt-r");
     assert.equal(cut.output, SENT_TOKENS);
