@@ -21,6 +21,8 @@ export interface SettingValues {
   stop: string[];
   frequencyPenalty: number;
   presencePenalty: number;
+  /** Carried by pi-ai's own option; kept here so a target that thinks can say it did not honour it. */
+  temperature: number;
   topP: number;
   topK: number;
   seed: number;
@@ -61,6 +63,7 @@ const NAMES: Record<SettingKey, string> = {
   stop: "stop",
   frequencyPenalty: "frequency_penalty",
   presencePenalty: "presence_penalty",
+  temperature: "temperature",
   topP: "top_p",
   topK: "top_k",
   seed: "seed",
@@ -202,6 +205,7 @@ export function chatSettings(request: Loose): ClientSettings {
     stop: [request.stop, strings(request.stop)],
     frequencyPenalty: [request.frequency_penalty, number(request.frequency_penalty)],
     presencePenalty: [request.presence_penalty, number(request.presence_penalty)],
+    temperature: [undefined, number(request.temperature)],
     topP: [request.top_p, number(request.top_p)],
     seed: [request.seed, number(request.seed)],
     user: [request.user, text(request.user)],
@@ -226,6 +230,7 @@ export function responsesSettings(request: Loose): ClientSettings {
         (tool) => tool.name,
       ),
     ],
+    temperature: [undefined, number(request.temperature)],
     topP: [request.top_p, number(request.top_p)],
     user: [request.user, text(request.user)],
     thinkingLimit: thinkingLimit(request.reasoning?.effort, request.max_output_tokens),
@@ -242,6 +247,7 @@ export function anthropicSettings(request: Loose): ClientSettings {
     toolChoice: chosen(choice, anthropicToolChoice(choice)),
     parallelToolCalls: [undefined, isObject(choice) && choice.disable_parallel_tool_use === true ? false : undefined],
     stop: [request.stop_sequences, strings(request.stop_sequences)],
+    temperature: [undefined, number(request.temperature)],
     topP: [request.top_p, number(request.top_p)],
     topK: [request.top_k, number(request.top_k)],
     thinkingLimit: thinkingLimit(thinkingOn(request.thinking), request.max_tokens, request.thinking?.budget_tokens),

@@ -110,6 +110,9 @@ function fitThinking(payload: Loose, limit: ThinkingLimit): SettingKey[] {
   return [];
 }
 
+/** The lowest top_p Anthropic takes with thinking on. */
+const MIN_THINKING_TOP_P = 0.95;
+
 const ANTHROPIC: TargetApi = {
   // Messages has no JSON mode, penalties or seed; strict tools need a beta this gateway does not send.
   lacks: ["output", "strictTools", "frequencyPenalty", "presencePenalty", "seed"],
@@ -126,7 +129,7 @@ const ANTHROPIC: TargetApi = {
     // Anthropic refuses a forced tool call while thinking: the answer thinks, and says it did not force the call.
     const forced = values.toolChoice === "required" || typeof values.toolChoice === "object";
     const choiceLost = forced && thinkingOn(payload.thinking);
-    const lost: SettingKey[] = choiceLost ? ["toolChoice", ...unfit] : unfit;
+    const lost: SettingKey[] = choiceLost ? ["toolChoice", ...unfit] : [...unfit];
     const choice = choiceLost ? undefined : values.toolChoice;
     if (tools && (choice || values.parallelToolCalls === false)) {
       payload.tool_choice =
@@ -136,8 +139,12 @@ const ANTHROPIC: TargetApi = {
       if (values.parallelToolCalls === false && choice !== "none") payload.tool_choice.disable_parallel_tool_use = true;
     }
     put(payload, "stop_sequences", values.stop);
-    put(payload, "top_p", values.topP);
-    put(payload, "top_k", values.topK);
+    // With thinking, Anthropic refuses top_k and a top_p below 0.95: each is left out, and named.
+    const thinking = thinkingOn(payload.thinking);
+    if (thinking && values.topP !== undefined && values.topP < MIN_THINKING_TOP_P) lost.push("topP");
+    else put(payload, "top_p", values.topP);
+    if (thinking && values.topK !== undefined) lost.push("topK");
+    else put(payload, "top_k", values.topK);
     if (values.user) payload.metadata = { ...payload.metadata, user_id: values.user };
     return lost;
   },
@@ -145,6 +152,9 @@ const ANTHROPIC: TargetApi = {
 
 // ChatGPT's Codex backend speaks Responses but refuses parameters its own CLI does not send.
 const CODEX: TargetApi = { ...RESPONSES, lacks: [...RESPONSES.lacks, "topP", "user"] };
+
+/** Settings pi-ai writes from its own options whatever the target's API. */
+const CARRIED_BY_PI_AI = new Set<SettingKey>(["thinkingLimit", "temperature"]);
 
 const TARGET_APIS: Partial<Record<Api, TargetApi>> = {
   "openai-completions": CHAT,
@@ -163,8 +173,8 @@ export function writeSettings(
   const given = Object.keys(settings.values) as SettingKey[];
   const target = TARGET_APIS[api];
   if (!target || typeof payload !== "object" || payload === null || Array.isArray(payload)) {
-    // The thinking limit is no field of its own: another API's target got the client's cap and reasoning as pi-ai sends them.
-    const named = given.filter((key) => key !== "thinkingLimit").map((key) => settings.names[key]);
+    // The thinking limit and the temperature are no fields of their own: another API's target got them as pi-ai sends them.
+    const named = given.filter((key) => !CARRIED_BY_PI_AI.has(key)).map((key) => settings.names[key]);
     return { payload, ignored: [...settings.unsupported, ...named] };
   }
   const out: Loose = { ...payload };
@@ -174,6 +184,8 @@ export function writeSettings(
     Object.entries(settings.values).filter(([key]) => !lacked.includes(key as SettingKey)),
   );
   const lost = new Set([...target.write(out, carried, tools), ...lacked]);
+  // pi-ai writes the temperature, or leaves it out where the target refuses one (an Anthropic model that thinks).
+  if (settings.values.temperature !== undefined && out.temperature === undefined) lost.add("temperature");
   return { payload: out, ignored: [...settings.unsupported, ...[...lost].map((key) => settings.names[key])] };
 }
 

@@ -164,6 +164,31 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(ignored(response), "tool_choice");
   });
 
+  it("leaves out and names the temperature, top_p and top_k an Anthropic target refuses while it thinks", async () => {
+    anthropic.enqueue({ text: "thought" });
+    anthropic.enqueue({ text: "plain" });
+    const thinking = await fx.openai.chat.completions
+      .create({
+        model: "claude",
+        reasoning_effort: "high",
+        temperature: 0.2,
+        top_p: 0.5,
+        messages: [{ role: "user", content: "Think, then answer." }],
+      })
+      .withResponse();
+    const body = anthropic.calls[0]!.body;
+    assert.equal(body.thinking?.type, "enabled");
+    assert.deepEqual([body.temperature, body.top_p], [undefined, undefined]);
+    assert.equal(ignored(thinking.response), "top_p, temperature");
+    // Without thinking, both reach the target and nothing is named.
+    const plain = await fx.openai.chat.completions
+      .create({ model: "claude", temperature: 0.2, top_p: 0.5, messages: [{ role: "user", content: "Answer." }] })
+      .withResponse();
+    const plainBody = anthropic.calls[1]!.body;
+    assert.deepEqual([plainBody.temperature, plainBody.top_p], [0.2, 0.5]);
+    assert.equal(ignored(plain.response), null);
+  });
+
   it("keeps a Chat request's penalties when a prompt shortcut has it translated for a Chat target, and names n and logprobs", async () => {
     chat.enqueue({ text: "hi" });
     const { response } = await fx.openai.chat.completions
