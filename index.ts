@@ -154,11 +154,17 @@ export default function autoRouter(pi: ExtensionAPI): void {
     checkConfig(); // again with pi's registry, which knows models.json and other extensions' providers
     engine.start();
     if (isActive(ctx)) status.select(ctx.model!.id);
-    const route = routeToRestore(ctx.sessionManager?.getBranch?.() ?? [], ctx.model, PROVIDER_ID);
-    const routeModel = route && !modelChosenOnCommandLine(process.argv) && ctx.modelRegistry.find(PROVIDER_ID, route);
+    // pi resumes on the last answer's target when it has it with credentials, else on its default model.
+    const restorable = (provider: string, id: string) => {
+      const model = ctx.modelRegistry.find(provider, id);
+      return model !== undefined && ctx.modelRegistry.hasConfiguredAuth(model);
+    };
+    const restored = routeToRestore(ctx.sessionManager?.getBranch?.() ?? [], ctx.model, PROVIDER_ID, restorable);
+    const routeModel =
+      restored && !modelChosenOnCommandLine(process.argv) && ctx.modelRegistry.find(PROVIDER_ID, restored.route);
     const taken = ctx.model;
-    if (routeModel && taken && (await pi.setModel(routeModel)))
-      show(ctx, restoredRouteNotice(route, PROVIDER_ID, taken), "info");
+    if (restored && routeModel && taken && (await pi.setModel(routeModel)))
+      show(ctx, restoredRouteNotice(restored, PROVIDER_ID, taken), "info");
   });
   pi.on("turn_start", (_event, ctx) => {
     bind(ctx);

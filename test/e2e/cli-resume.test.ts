@@ -2,7 +2,7 @@
 // resumes a session (`--continue`) on the model of its last answer: without the router putting its route back, the
 // second prompt would go to that one target alone, with no failover. The real pi CLI against local emulators.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -66,5 +66,51 @@ describe("pi --continue on an auto-router route", () => {
     assert.equal(chosen.code, 0, chosen.stderr);
     assert.equal(chosen.stdout.trim(), "B directly.");
     assert.doesNotMatch(chosen.stderr, /continues on auto-router/);
+  });
+
+  it("goes back to the route when pi cannot run the target that answered last and starts on its default model", async () => {
+    // An agent of its own: the first test leaves mock-a resting after its 429.
+    const own = await startEmulatedAgent({
+      emulators: { A: "anthropic", B: "openai" },
+      providers: {
+        "mock-a": { emulator: "A", apiKey: "sk-ant-mock-a", models: ["model-a"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
+      },
+      routes: { routes: { pair: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
+      settings: { defaultProvider: "mock-b", defaultModel: "model-b" },
+    });
+    const ownSessions = mkdtempSync(join(tmpdir(), "auto-router-sessions-"));
+    try {
+      const { A, B } = own.emulators;
+      A.enqueue({ text: "Hello from A." });
+      const first = await runPi({
+        agentDir: own.agentDir,
+        sessionDir: ownSessions,
+        args: ["--model", "auto-router/pair", "-p", "first"],
+      });
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(first.stdout.trim(), "Hello from A.");
+      // mock-a is gone from models.json: pi cannot resume on it and starts on its default model, a target.
+      const modelsPath = join(own.agentDir, "models.json");
+      const models = JSON.parse(readFileSync(modelsPath, "utf8"));
+      delete models.providers["mock-a"];
+      writeFileSync(modelsPath, JSON.stringify(models));
+
+      B.enqueue({ text: "B on the route." });
+      const second = await runPi({
+        agentDir: own.agentDir,
+        sessionDir: ownSessions,
+        args: ["--continue", "-p", "second"],
+      });
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(second.stdout.trim(), "B on the route.");
+      assert.match(
+        second.stderr,
+        /this session continues on auto-router\/pair, its route \(pi could not resume it on mock-a\/model-a, the target that answered last, and had started it on mock-b\/model-b\)/,
+      );
+    } finally {
+      await own.stop();
+      rmSync(ownSessions, { recursive: true, force: true });
+    }
   });
 });

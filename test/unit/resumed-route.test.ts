@@ -19,7 +19,22 @@ describe("routeToRestore", () => {
       user,
       answer("mock-a", "model-a"),
     ];
-    assert.equal(routeToRestore(branch, current, "auto-router"), "pair");
+    assert.equal(routeToRestore(branch, current, "auto-router")?.route, "pair");
+    assert.equal(routeToRestore(branch, current, "auto-router")?.resumedOn, "last-answer");
+  });
+  it("names the route when pi could not run the last answer's target and started on another model", () => {
+    const branch = [change("auto-router", "pair"), user, answer("mock-b", "model-b")];
+    const gone = (provider: string) => provider !== "mock-b";
+    assert.deepEqual(routeToRestore(branch, current, "auto-router", gone), {
+      route: "pair",
+      resumedOn: "default",
+      lastAnswer: { provider: "mock-b", id: "model-b" },
+    });
+    // pi could have run it: the other model is the user's choice.
+    assert.equal(
+      routeToRestore(branch, current, "auto-router", () => true),
+      undefined,
+    );
   });
   it("leaves a session the user moved to a target of their own, or one whose model is not the last answer's", () => {
     const moved = [change("auto-router", "pair"), user, answer("mock-a", "model-a"), change("mock-a", "model-a")];
