@@ -191,7 +191,9 @@ export function assessTargets(
       candidate.probe = true;
       candidate.reasons.push("half-open breaker: this attempt is the probe");
     }
-    if (quota?.level === "surplus") {
+    // A plan's unused share is lost at its reset, so a subscription in surplus goes first; a per-token target's unused
+    // rate limit costs nothing, and moving it ahead would spend money a subscription could have saved.
+    if (quota?.level === "surplus" && billing === "subscription") {
       candidate.bucket = "promoted";
       candidate.reasons.push(`quota surplus: ${quota.detail}`);
     }

@@ -107,6 +107,14 @@ export function uviLevel(uvi: number, elapsed: number, thresholds: UviThresholds
   return "ok";
 }
 
+/** What a monthly budget's pace means for its target: slow down at most, never speed up. */
+const BUDGET_LEVEL: Record<QuotaLevel, QuotaLevel> = {
+  critical: "stressed",
+  stressed: "stressed",
+  ok: "ok",
+  surplus: "ok",
+};
+
 export function assessWindow(
   window: QuotaWindow,
   now: number,
@@ -116,9 +124,10 @@ export function assessWindow(
   const uvi = windowUvi(window, now);
   // A window that is used up is critical whatever its pace: nothing is left until it resets. A monthly budget's window
   // only paces spending: it demotes at most. Blocking at the limit is the budget's own job, under budgets.policy (soft:
-  // routed anyway when nothing else can serve), which an exclusion here would turn into a hard limit.
+  // routed anyway when nothing else can serve), which an exclusion here would turn into a hard limit. Nor is a budget
+  // ever in surplus: money not spent by the month's end is saved, not lost, so it is no reason to spend it sooner.
   const paced = window.usedFraction >= 1 ? "critical" : uviLevel(uvi, elapsed, thresholds);
-  const level = window.source === "budget" && paced === "critical" ? "stressed" : paced;
+  const level = window.source === "budget" ? BUDGET_LEVEL[paced] : paced;
   const assessment: WindowAssessment = {
     name: window.name,
     uvi,

@@ -59,4 +59,28 @@ describe("subscriptions before per-token money", () => {
     await harness.prompt("hello again");
     assert.equal(harness.lastAssistant().provider, "mock-paid");
   });
+
+  it("keeps the subscription first late in the month when a per-token target has spent little of its monthly budget", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: {
+        routes: { main: { sortBy: "config", targets: [BOTH[1], BOTH[0]] } },
+        budgets: { timeZone: "UTC", providers: { "mock-paid": { monthly: 100 } } },
+      },
+      clock: true,
+    });
+    // The 28th of this month (or the next), noon UTC: ~90% of the month has passed and nothing of $100 is spent.
+    const now = new Date();
+    let late = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 28, 12);
+    if (late < now.getTime()) late = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 28, 12);
+    harness.advanceClock(late - now.getTime());
+    const { fauxAssistantMessage } = harness.fauxHelpers;
+    harness.faux("mock-sub").setResponses([fauxAssistantMessage("from the subscription")]);
+    await harness.setModel("auto-router", "main");
+    await harness.prompt("hello");
+    assert.equal(harness.lastAssistant().provider, "mock-sub");
+    // The budget's pace is shown, but money not spent is saved: no surplus, no promotion.
+    assert.match(await harness.command("/auto-router uvi"), /mock-paid\s+monthly budget\s+0%\s+\d+%\s+0\.00\s+ok/);
+    assert.doesNotMatch(await harness.command("/auto-router explain"), /promoted|surplus/);
+  });
 });

@@ -132,7 +132,11 @@ describe("route: availability", () => {
 
 describe("route: budgets and quota", () => {
   it("skips critical quota, demotes stressed quota, promotes surplus and warns on budget", () => {
-    const state = snapshot({ r: { targets: targets("a/1", "b/1", "c/1", "d/1") } });
+    const state = snapshot({
+      r: {
+        targets: [...targets("a/1", "b/1", "c/1"), { provider: "d", modelId: "1", billing: "subscription" as const }],
+      },
+    });
     state.providers.a = { quota: { level: "stressed", detail: "UVI 1.4" } };
     state.providers.b = { quota: { level: "critical", detail: "97% used" } };
     state.providers.c = { budget: { level: "warning", detail: "85% of $5 daily" } };

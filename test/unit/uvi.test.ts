@@ -54,6 +54,8 @@ describe("UVI per window", () => {
     assert.equal(assessWindow(budget(1.33, 0.98), NOW).level, "stressed");
     assert.equal(assessWindow(budget(0.1, 0), NOW).level, "stressed"); // 10% on the first day: UVI 2
     assert.equal(assessWindow(budget(0.2, 0.5), NOW).level, "ok");
+    // Late in the month with little spent: money not spent is saved, so the budget is no reason to spend it sooner.
+    assert.equal(assessWindow(budget(0.05, 0.95), NOW).level, "ok");
     assert.equal(assessWindow({ ...budget(1.33, 0.98), source: "usage-api" }, NOW).level, "critical");
   });
 
@@ -162,10 +164,17 @@ describe("route() with quota levels", () => {
     );
     assert.equal(hard.skipped.find((s) => s.key === "a/1")?.reason, "quota");
   });
-  it("promotes a surplus provider", () => {
+  it("promotes a subscription in surplus (its unused share is lost at the reset), not a per-token target", () => {
+    const subscription = snapshot({ c: [window(0.24, 0.8)] });
+    const [a, b, c] = routes.r!.targets;
+    subscription.config = { routes: { r: { ...routes.r!, targets: [a!, b!, { ...c!, billing: "subscription" }] } } };
+    assert.deepEqual(
+      decide(subscription).candidates.map((c) => c.key),
+      ["c/1", "a/1", "b/1"],
+    );
     assert.deepEqual(
       decide(snapshot({ c: [window(0.24, 0.8)] })).candidates.map((c) => c.key),
-      ["c/1", "a/1", "b/1"],
+      ["a/1", "b/1", "c/1"],
     );
   });
   it("turns hard mode on from AUTO_ROUTER_UVI_HARD=1 or the config", () => {
