@@ -31,7 +31,8 @@ export function redactRedisUrl(url: string): string {
     if (parsed.password) parsed.password = "***";
     return parsed.toString();
   } catch {
-    return url.replace(/\/\/[^@/]*@/, "//***@");
+    // Unparsable, often because the password holds a `/`, `?` or `#`: everything up to the last `@` is the login.
+    return url.replace(/\/\/\S*@/, "//***@");
   }
 }
 
@@ -41,7 +42,10 @@ export function checkRedisUrl(url: string): string | undefined {
   try {
     parsed = new URL(url);
   } catch {
-    return `expected redis://host:port/db (user:password@ before the host when Redis asks for a login) or rediss://..., got "${redactRedisUrl(url)}"`;
+    const login = url.includes("@")
+      ? "; a password with `/`, `?`, `#`, `@` or `:` must be percent-encoded (`/` as %2F)"
+      : "";
+    return `expected redis://host:port/db (user:password@ before the host when Redis asks for a login) or rediss://..., got "${redactRedisUrl(url)}"${login}`;
   }
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
     return `expected a redis:// or rediss:// URL, got protocol "${parsed.protocol}"`;

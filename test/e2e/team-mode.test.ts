@@ -281,10 +281,13 @@ describe("team mode: several pi machines share one Redis", () => {
     const before = await runPi({
       agentDir: dir.agentDir,
       args: ["--model", "auto-router/main", "-p", "one", "two"],
-      env: { AUTO_ROUTER_REDIS_URL: "not a url" },
+      // Unparsable: its password holds a `/` (generated passwords often do) that is not percent-encoded.
+      env: { AUTO_ROUTER_REDIS_URL: "redis://router:Xk9/qLr+Zs8TopSecret=@127.0.0.1:6399/0" },
     });
     assert.equal(before.code, 0, before.stderr);
-    assert.match(before.stderr, /AUTO_ROUTER_REDIS_URL: expected .*using the file store/);
+    assert.match(before.stderr, /AUTO_ROUTER_REDIS_URL: expected .*got "redis:\/\/\*\*\*@127\.0\.0\.1:6399\/0"/);
+    assert.match(before.stderr, /must be percent-encoded \(`\/` as %2F\).*using the file store/);
+    assert.doesNotMatch(before.stderr, /TopSecret|qLr/);
     const status = await runPi({
       agentDir: dir.agentDir,
       args: ["--model", "auto-router/main", "-p", "/auto-router status", "/auto-router debug"],

@@ -53,6 +53,8 @@ describe("team store settings", () => {
   it("never shows the password of a URL, also in the message about an invalid one", () => {
     assert.equal(redactRedisUrl("redis://:hunter2@host:6379/0"), "redis://:***@host:6379/0");
     assert.equal(redactRedisUrl("redis://alice:hunter2@host"), "redis://alice:***@host");
+    // Unparsable because the password holds a `/`: the whole login goes.
+    assert.equal(redactRedisUrl("redis://alice:hun/ter2@host:6379/0"), "redis://***@host:6379/0");
     const { issues } = resolveTeamSettings({ backend: "redis", url: "redis://:hunter2@ho st:6379" }, {}, "box");
     assert.ok(issues.length > 0);
     assert.doesNotMatch(issues[0]!.message, /hunter2/);
