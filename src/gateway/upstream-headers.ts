@@ -15,6 +15,9 @@ const DROPPED_REQUEST_HEADERS = new Set([
   "transfer-encoding",
   "upgrade",
   "content-length",
+  // `Expect: 100-continue` (curl sends it with large uploads) is answered by the gateway's own server; undici's fetch
+  // refuses the header, which failed every such upload as a network error of the target.
+  "expect",
   "authorization",
   "x-api-key",
   // Other providers' key headers a client may send (Gemini, Azure) and the client's cookies (a browser sends every

@@ -2,7 +2,9 @@
 // /v1/embeddings and /v1/files: the first answers 429, the second serves, and the engine's failover, retry headers
 // and cooldowns apply as they do for chat.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { request as httpRequest } from "node:http";
+import { promisify } from "node:util";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI, { toFile } from "openai";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
@@ -261,6 +263,30 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     );
     assert.equal(small.filename, "C.txt");
     assert.equal(third.calls.length, calls + 1);
+  });
+
+  it("forwards an upload whose client sends Expect: 100-continue, as curl does with large bodies", async () => {
+    // curl, a real client operators use: the gateway answers the 100 Continue itself and sends the body on.
+    const { stdout } = await promisify(execFile)("curl", [
+      "-sS",
+      "-w",
+      "\n%{http_code}",
+      `${fx.gateway.url}/v1/files`,
+      "-H",
+      `Authorization: Bearer ${fx.gateway.token}`,
+      "-H",
+      "X-Model: uploads",
+      "-H",
+      "Content-Type: application/octet-stream",
+      "-H",
+      "Expect: 100-continue",
+      "--data-binary",
+      "upload-body",
+    ]);
+    assert.equal(stdout.split("\n").at(-1), "200", stdout);
+    const call = third.calls.at(-1)!;
+    assert.equal(call.body, "upload-body");
+    assert.equal(call.headers.expect, undefined);
   });
 
   it("passes a non-retryable upstream 400 through unchanged, without failing over", async () => {
