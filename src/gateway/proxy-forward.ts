@@ -69,6 +69,8 @@ export interface ProxyInput {
 
 /** The last answer of a target that failed: passed through unchanged when no target could do better. */
 export interface FailedAnswer {
+  /** The target that answered it. */
+  target: string;
   status: number;
   text: string;
   /** Its headers as the client may get them (passedBackHeaders): retry-after, content-type... */
@@ -173,7 +175,13 @@ async function forwardAttempt(
     if (isTargetFailure(response.status)) {
       const text = (await response.text().catch(() => "")).slice(0, ERROR_BODY_LIMIT_CHARS);
       const failure = classified(`${response.status} ${text}`, response.headers.get("retry-after") ?? undefined);
-      report.failed({ status: response.status, text, headers: passedBackHeaders(input, response), failure });
+      report.failed({
+        target: candidate.key,
+        status: response.status,
+        text,
+        headers: passedBackHeaders(input, response),
+        failure,
+      });
       return { status: "failed", failure, latencyMs: latency() };
     }
     if (response.status < 400) attempt.onResponse(response.status, Object.fromEntries(response.headers));

@@ -120,8 +120,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     if (watch.signal.aborted) return void reply.hijack();
     const last = passthrough.lastFailedAnswer;
     if (last) {
-      const key = watch.attempts.at(-1)?.target;
-      logAnswer(last.status, `every target failed; the last, ${key}, answered ${last.failure.message}`);
+      logAnswer(last.status, `every target failed; passed back: ${last.target}'s ${last.failure.message}`);
       // The last upstream answer, passed through as it was (never masked), when no target could do better: its
       // headers too (a 429's retry-after), redacted as every header passed back.
       reply

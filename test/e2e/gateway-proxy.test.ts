@@ -53,6 +53,13 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
           apiKey: "sk-ant-anth-key-0000000004",
           models: [{ id: "claude-batch" }],
         },
+        // Nothing listens on port 9 of the loopback: every attempt is a network error.
+        "embed-dead": {
+          baseUrl: "http://127.0.0.1:9/v1",
+          api: "openai-completions",
+          apiKey: "sk-embed-dead-key-0000000006",
+          models: [{ id: "embed-x" }],
+        },
         // pi's usual Ollama entry: its OpenAI-compatible API under /v1, its own API (/api/chat) beside it.
         ollama: {
           baseUrl: fourth.url,
@@ -65,7 +72,10 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
         routes: {
           embed: routeInOrder("embed-a/embed-small", "embed-b/embed-large"),
           uploads: routeInOrder("embed-c/uploader", "embed-b/embed-large"),
+          mis: routeInOrder("embed-b/embed-large", "embed-dead/embed-x"),
         },
+        // Longer than the router waits for a cooling target: a dead target's error comes back at once.
+        failover: { kinds: { network: { cooldownMs: 120_000 } } },
         gateway: { bodyLimitBytes: 100_000 },
         providers: {
           "embed-a": { endpointPrefixes: ["/v1/embeddings"] },
@@ -73,6 +83,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
           "embed-c": { endpointPrefixes: ["/v1/files"] },
           anth: { endpointPrefixes: ["/v1/messages/batches"] },
           ollama: { endpointPrefixes: ["/api/chat"] },
+          "embed-dead": { endpointPrefixes: ["/v1/embeddings"] },
         },
       },
     });
@@ -547,7 +558,19 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.match(fx.gateway.stderr(), /error GET \/v1\/files\/file-gone: the target embed-b\/embed-large answered 404/);
     assert.match(
       fx.gateway.stderr(),
-      /error POST \/api\/chat: every target failed; the last, ollama\/llama3, answered .*model crashed/,
+      /error POST \/api\/chat: every target failed; passed back: ollama\/llama3's 500 .*model crashed/,
+    );
+    // The answer passed back is the last one a target gave, not the last attempt's (a network error here).
+    second.replies.push({
+      status: 500,
+      body: { error: { message: "upstream B exploded" } },
+      headers: { "retry-after": "120" },
+    });
+    await assert.rejects(fx.openai.embeddings.create({ model: "mis", input: "x" }), OpenAI.InternalServerError);
+    await until(() => /error POST \/v1\/embeddings: every target failed/.test(fx.gateway.stderr()), "the error line");
+    assert.match(
+      fx.gateway.stderr(),
+      /error POST \/v1\/embeddings: every target failed; passed back: embed-b\/embed-large's 500 .*upstream B exploded/,
     );
   });
 });
