@@ -15,6 +15,7 @@ import type {
 import { z } from "zod";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
+import { reasoningInputBlock } from "./responses-reasoning.ts";
 
 const textPart = z.object({ type: z.enum(["input_text", "output_text", "text"]), text: z.string() });
 const imagePart = z.object({
@@ -43,7 +44,8 @@ const functionCallOutputItem = z.object({
   call_id: z.string().min(1),
   output: z.union([z.string(), z.array(contentPart)]),
 });
-// Reasoning items from an earlier turn carry another model's encrypted state: accepted and left out.
+// Reasoning items from an earlier turn: one with encrypted content (a Responses target's own) goes back into its
+// turn for a target of that API (responses-reasoning.ts); the others, the gateway's own among them, are left out.
 const reasoningItem = z.object({ type: z.literal("reasoning") }).loose();
 const inputItem = z.union([messageItem, functionCallItem, functionCallOutputItem, reasoningItem]);
 
@@ -157,7 +159,12 @@ function toMessages(input: string | InputItem[], now: number): Message[] {
   };
   input.forEach((item, index) => {
     const where = `body.input[${index}]`;
-    if (item.type === "reasoning") return;
+    if (item.type === "reasoning") {
+      // Before the turn's function calls and message, as the target sent them.
+      const block = reasoningInputBlock(item);
+      if (block) (assistant ??= []).push(block);
+      return;
+    }
     if (item.type === "function_call") {
       toolNames.set(item.call_id, item.name);
       const call = toolCall(item, where);

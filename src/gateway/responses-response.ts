@@ -3,6 +3,7 @@
 import type { AssistantMessage, Usage } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
 import { toolCallParts } from "./client-messages.ts";
+import { type ReasoningTextPart, type SummaryPart, targetReasoningItem } from "./responses-reasoning.ts";
 
 export type OutputItem =
   | {
@@ -17,8 +18,10 @@ export type OutputItem =
       id: string;
       type: "reasoning";
       status?: string;
-      summary: [];
-      content: { type: "reasoning_text"; text: string }[];
+      summary: SummaryPart[];
+      content?: ReasoningTextPart[];
+      /** Only on a Responses target's own item (responses-reasoning.ts), which the client sends back. */
+      encrypted_content?: string;
     };
 
 export type ResponseStatus = "in_progress" | "completed" | "incomplete" | "failed";
@@ -61,6 +64,8 @@ export function outputItemsOf(meta: ResponseMeta, message: AssistantMessage): Ou
       };
     }
     if (block.type === "thinking") {
+      const own = targetReasoningItem(block, message.api);
+      if (own) return own;
       return {
         id: itemId(meta, "rs", position),
         type: "reasoning",

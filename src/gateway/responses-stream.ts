@@ -14,6 +14,7 @@ import {
   responseObject,
 } from "./responses-response.ts";
 import { toolCallParts } from "./client-messages.ts";
+import { mayCarryTargetReasoning, type TargetReasoningItem, targetReasoningItem } from "./responses-reasoning.ts";
 
 export interface ResponsesSseEvent {
   type: string;
@@ -24,6 +25,8 @@ export class ResponsesStreamWriter {
   private sequence = 0;
   private readonly items: OutputItem[] = [];
   private readonly itemByContentIndex = new Map<number, number>();
+  /** Content indexes of thinking held until it ends (see thinking_start). */
+  private readonly heldReasoning = new Set<number>();
 
   constructor(private readonly meta: ResponseMeta) {}
 
@@ -80,46 +83,27 @@ export class ResponsesStreamWriter {
           ];
         });
       case "thinking_start":
-        return this.addItem(
-          event.contentIndex,
-          { id: this.itemId("rs"), type: "reasoning", summary: [], content: [] },
-          (item, index) => [
-            this.event("response.content_part.added", {
-              item_id: item.id,
-              output_index: index,
-              content_index: 0,
-              part: { type: "reasoning_text", text: "" },
-            }),
-          ],
-        );
+        // An openai-responses target's reasoning item is only known whole, at its end: it is held until then so
+        // that the client's item has the target's id from its first event.
+        if (mayCarryTargetReasoning(event.partial.api)) {
+          this.heldReasoning.add(event.contentIndex);
+          return [];
+        }
+        return this.startReasoning(event.contentIndex);
       case "thinking_delta":
-        return this.withItem(event.contentIndex, "reasoning", (item, index) => {
-          item.content[0] ??= { type: "reasoning_text", text: "" };
-          item.content[0].text += event.delta;
-          return [
-            this.event("response.reasoning_text.delta", {
-              item_id: item.id,
-              output_index: index,
-              content_index: 0,
-              delta: event.delta,
-            }),
-          ];
-        });
-      case "thinking_end":
-        return this.withItem(event.contentIndex, "reasoning", (item, index) => {
-          const part = { type: "reasoning_text" as const, text: event.content };
-          item.content[0] = part;
-          return [
-            this.event("response.reasoning_text.done", {
-              item_id: item.id,
-              output_index: index,
-              content_index: 0,
-              text: event.content,
-            }),
-            this.event("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }),
-            this.event("response.output_item.done", { output_index: index, item }),
-          ];
-        });
+        return this.reasoningDelta(event.contentIndex, event.delta);
+      case "thinking_end": {
+        if (!this.heldReasoning.delete(event.contentIndex)) return this.endReasoning(event.contentIndex, event.content);
+        const block = event.partial.content[event.contentIndex];
+        const own = block?.type === "thinking" ? targetReasoningItem(block, event.partial.api) : undefined;
+        if (own) return this.targetReasoning(own);
+        // Nothing the client could send back: the gateway's own item, as for another API, all at once.
+        return [
+          ...this.startReasoning(event.contentIndex),
+          ...(event.content ? this.reasoningDelta(event.contentIndex, event.content) : []),
+          ...this.endReasoning(event.contentIndex, event.content),
+        ];
+      }
       case "toolcall_start": {
         const block = event.partial.content[event.contentIndex];
         const call = block?.type === "toolCall" ? toolCallParts(block.id) : undefined;
@@ -176,6 +160,63 @@ export class ResponsesStreamWriter {
       default:
         return [];
     }
+  }
+
+  private startReasoning(contentIndex: number): ResponsesSseEvent[] {
+    return this.addItem(
+      contentIndex,
+      { id: this.itemId("rs"), type: "reasoning", summary: [], content: [] },
+      (item, index) => [
+        this.event("response.content_part.added", {
+          item_id: item.id,
+          output_index: index,
+          content_index: 0,
+          part: { type: "reasoning_text", text: "" },
+        }),
+      ],
+    );
+  }
+
+  private reasoningDelta(contentIndex: number, delta: string): ResponsesSseEvent[] {
+    return this.withItem(contentIndex, "reasoning", (item, index) => {
+      const content = (item.content ??= []);
+      content[0] ??= { type: "reasoning_text", text: "" };
+      content[0].text += delta;
+      return [
+        this.event("response.reasoning_text.delta", { item_id: item.id, output_index: index, content_index: 0, delta }),
+      ];
+    });
+  }
+
+  private endReasoning(contentIndex: number, text: string): ResponsesSseEvent[] {
+    return this.withItem(contentIndex, "reasoning", (item, index) => {
+      const part = { type: "reasoning_text" as const, text };
+      item.content = [part];
+      return [
+        this.event("response.reasoning_text.done", { item_id: item.id, output_index: index, content_index: 0, text }),
+        this.event("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }),
+        this.event("response.output_item.done", { output_index: index, item }),
+      ];
+    });
+  }
+
+  /** A target's whole reasoning item, with the events api.openai.com sends for its summary. */
+  private targetReasoning(own: TargetReasoningItem): ResponsesSseEvent[] {
+    const index = this.items.push(own) - 1;
+    const opened = { ...structuredClone(own), summary: [] };
+    return [
+      this.event("response.output_item.added", { output_index: index, item: opened }),
+      ...own.summary.flatMap((part, summaryIndex) => {
+        const at = { item_id: own.id, output_index: index, summary_index: summaryIndex };
+        return [
+          this.event("response.reasoning_summary_part.added", { ...at, part: { type: "summary_text", text: "" } }),
+          this.event("response.reasoning_summary_text.delta", { ...at, delta: part.text }),
+          this.event("response.reasoning_summary_text.done", { ...at, text: part.text }),
+          this.event("response.reasoning_summary_part.done", { ...at, part }),
+        ];
+      }),
+      this.event("response.output_item.done", { output_index: index, item: own }),
+    ];
   }
 
   /** The non-streaming answer: the same object the stream's terminal event carries. */

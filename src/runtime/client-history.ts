@@ -2,8 +2,9 @@
 // pi-ai keeps thinking blocks, their signatures and redacted thinking only for "the same model" (provider, api and
 // model equal) and turns other thinking into plain text; a client's history names no target, so each attempt fits
 // it to its target here: the same API keeps the signed and redacted thinking (a tool loop with thinking on needs
-// it), another API gets none of it (a signature means nothing there, and as text the prior reasoning would join the
-// visible answer). Thinking without a signature is dropped everywhere: it cannot be replayed.
+// it; a Responses reasoning item with its encrypted content is such a signature, and Azure's and Codex's Responses
+// are other APIs), another API gets none of it (a signature means nothing there, and as text the prior reasoning
+// would join the visible answer). Thinking without a signature is dropped everywhere: it cannot be replayed.
 import type { Api, AssistantMessage, Context, Message, Model } from "@mariozechner/pi-ai";
 
 /** The provider a client's history turns are stamped with until an attempt fits them to its target. */

@@ -1,6 +1,7 @@
 // OpenAI Responses streaming emulator: POST /v1/responses with stream:true, answered with the named SSE events of
 // api.openai.com (response.created, output items with their content parts and deltas, function calls with argument
-// deltas, response.completed with usage; response.incomplete on a length stop) or with an OpenAI-shaped error body.
+// deltas, a reasoning item with its summary and encrypted_content, response.completed with usage;
+// response.incomplete on a length stop) or with an OpenAI-shaped error body.
 // The openai SDK appends /responses to the base URL, so the base URL ends in /v1.
 import { errorBody } from "./openai-emulator.ts";
 import {
@@ -35,6 +36,28 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
   });
   push("response.created", { response: response("in_progress") });
   push("response.in_progress", { response: response("in_progress") });
+  if ((reply.thinking !== undefined || reply.reasoningItem) && !reply.emptyStream) {
+    const index = output.length;
+    const id = reply.reasoningItem?.id ?? `rs_emu_${call.index + 1}`;
+    push("response.output_item.added", { output_index: index, item: { id, type: "reasoning", summary: [] } });
+    const chunks = splitIntoChunks(reply.thinking);
+    const summary = chunks.length > 0 ? [{ type: "summary_text", text: chunks.join("") }] : [];
+    for (const part of summary) {
+      const at = { item_id: id, output_index: index, summary_index: 0 };
+      push("response.reasoning_summary_part.added", { ...at, part: { type: "summary_text", text: "" } });
+      for (const delta of chunks) push("response.reasoning_summary_text.delta", { ...at, delta }, true);
+      push("response.reasoning_summary_text.done", { ...at, text: part.text });
+      push("response.reasoning_summary_part.done", { ...at, part });
+    }
+    const encrypted = reply.reasoningItem?.encryptedContent;
+    output.push({
+      id,
+      type: "reasoning",
+      summary,
+      ...(encrypted === undefined ? {} : { encrypted_content: encrypted }),
+    });
+    push("response.output_item.done", { output_index: index, item: output[index] });
+  }
   const texts = reply.emptyStream ? [] : splitIntoChunks(reply.text);
   if (texts.length > 0) {
     const index = output.length;

@@ -15,6 +15,9 @@ export interface EmulatorReply {
   resetBeforeHeaders?: boolean;
   text?: string | string[];
   thinking?: string;
+  /** Responses only: the reasoning item's id and the `encrypted_content` api.openai.com adds when the request asks
+   *  for `reasoning.encrypted_content`; `thinking` is the item's summary. */
+  reasoningItem?: { id: string; encryptedContent?: string };
   toolCall?: { id?: string; name: string; arguments: Record<string, unknown> };
   chunkDelayMs?: number;
   /** After this many content chunks every remaining frame goes out in one write: a chunk of many blocks. */
@@ -207,7 +210,11 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
   // A reply that asks for no output of its own (e.g. only a stall or a delay) still streams the default text,
   // and usage is reported unless the test says null.
   function withDefaults(reply: EmulatorReply, call: RecordedCall): EmulatorReply {
-    const hasOutput = reply.text !== undefined || reply.thinking !== undefined || reply.toolCall !== undefined;
+    const hasOutput =
+      reply.text !== undefined ||
+      reply.thinking !== undefined ||
+      reply.reasoningItem !== undefined ||
+      reply.toolCall !== undefined;
     return {
       ...reply,
       text: hasOutput || reply.emptyStream ? reply.text : fallback(call).text,
