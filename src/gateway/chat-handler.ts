@@ -17,7 +17,9 @@ import {
   endToError,
   errorBody,
   GatewayError,
+  GatewayShutdown,
   type Protocol,
+  shutdownError,
   unstreamedErrorText,
 } from "./errors.ts";
 import { type DirectRoutes, noModelText, resolveModelName, unknownModelText } from "./model-names.ts";
@@ -188,6 +190,7 @@ export async function serveChat<Request>(
     if (passthrough?.committed) return void (await stream.result()); // answered (or cut off) by the passthrough
     if (first.done || first.value.type === "error") {
       const message = await stream.result();
+      if (watch.shutDown) throw shutdownError(routingHeaders());
       if (watch.signal.aborted) return void reply.hijack();
       throw endToError(
         watch.end,
@@ -199,6 +202,7 @@ export async function serveChat<Request>(
     const headers = routingHeaders();
     if (!spec.streaming(parsed)) {
       const message = await stream.result();
+      if (watch.shutDown) throw shutdownError(headers);
       if (watch.signal.aborted) return void reply.hijack();
       if (message.stopReason === "error" || message.stopReason === "aborted") {
         const text = unstreamedErrorText(committedErrorText(message.errorMessage, watch.servedKey));
@@ -220,8 +224,15 @@ export async function serveChat<Request>(
     const encoder = spec.encoder(parsed, name, core.now());
     reply.raw.write(encoder.encode(first.value));
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-      if (watch.signal.aborted) break;
       const event = next.value;
+      if (watch.signal.aborted) {
+        if (!watch.shutDown) break; // the client left
+        // The drain deadline: the stream's own end (its aborted error event) reaches the client as an error.
+        if (event.type !== "error") continue;
+        const error = { ...event.error, stopReason: "error" as const, errorMessage: new GatewayShutdown().message };
+        reply.raw.write(encoder.encode({ type: "error", reason: "error", error }));
+        break;
+      }
       reply.raw.write(
         encoder.encode(
           event.type === "error" && event.reason === "error"

@@ -37,6 +37,21 @@ export class GatewayError extends Error {
 }
 
 /** Where a schema issue is in the request body, as a client writes it: `body.messages[0].content`, or `request body`. */
+/** Why a request still in flight at the drain deadline ends: the client gets it as an error it may retry. */
+export class GatewayShutdown extends Error {
+  constructor() {
+    super("the gateway is shutting down: retry the request");
+  }
+}
+
+/** The 503 of a request the drain deadline ended before its answer started. */
+export const shutdownError = (headers: Record<string, string> = {}): GatewayError =>
+  new GatewayError(503, "overloaded", new GatewayShutdown().message, {
+    ...headers,
+    "retry-after": "1",
+    "x-should-retry": "true",
+  });
+
 export function bodyPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return "request body";
   let where = "body";

@@ -20,7 +20,7 @@ import {
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { redactText } from "../state/redact.ts";
-import { committedErrorText, upstreamErrorSummary } from "./errors.ts";
+import { committedErrorText, GatewayShutdown, upstreamErrorSummary } from "./errors.ts";
 import { editJson } from "./json-edit.ts";
 import { answerMessage, SseBlocks, type PassthroughDialect, type StreamScanner } from "./passthrough-scan.ts";
 import { PassthroughReply } from "./passthrough-reply.ts";
@@ -269,6 +269,9 @@ function runPassthrough(
       if (settled) return;
       if (signal?.aborted) {
         const message = spent("aborted");
+        // At the drain deadline the client is told, in its protocol, that it may retry (a client that left is not).
+        if (committed && signal.reason instanceof GatewayShutdown)
+          client.cutOff(signal.reason.message, scanner.errorBlock(signal.reason.message));
         if (committed) return finish({ status: "committed", final: "aborted", message, ttftMs, latencyMs: latency() });
         return finish({ status: "aborted", message, latencyMs: latency() });
       }

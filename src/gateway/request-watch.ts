@@ -3,7 +3,7 @@
 // served it and how the request ended.
 import type { FastifyReply } from "fastify";
 import type { RequestEnd, RequestObserver } from "../runtime/failover-stream.ts";
-import { attemptsHeader, type AttemptRecord } from "./errors.ts";
+import { attemptsHeader, type AttemptRecord, GatewayShutdown } from "./errors.ts";
 
 const watches = new WeakMap<object, RequestWatch>();
 
@@ -39,6 +39,11 @@ export class RequestWatch {
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /** The request was ended by the drain deadline (not by its client): the client is told so. */
+  get shutDown(): boolean {
+    return this.controller.signal.reason instanceof GatewayShutdown;
   }
 
   readonly observer: RequestObserver = {

@@ -8,7 +8,7 @@ import { estimateTokens } from "../routing/context-estimate.ts";
 import { errorLine, logAccess } from "./access-log.ts";
 import { anthropicToContext, parseAnthropicRequest } from "./anthropic-request.ts";
 import { jsonBody, requestedModel, sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
-import { GatewayError, type Protocol } from "./errors.ts";
+import { GatewayError, GatewayShutdown, type Protocol } from "./errors.ts";
 import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
 import { keepRawJsonBodies } from "./raw-json-body.ts";
@@ -24,6 +24,8 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /** How often Node looks for clients past their headers timeout. */
 const HEADERS_CHECK_INTERVAL_MS = 1_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** After the drain deadline, how long the requests it ended have to write their error before connections close. */
+const SHUTDOWN_WRITE_GRACE_MS = 1_000;
 
 export interface GatewayOptions {
   engine: Engine;
@@ -42,6 +44,8 @@ export interface Gateway {
   /** Stops accepting, lets in-flight requests finish up to the drain deadline, then cuts the rest. */
   close(drainMs?: number): Promise<void>;
 }
+
+export const LIVENESS_PATH = "/healthz";
 
 const protocolFor = (url: string): Protocol => (url.startsWith("/v1/messages") ? "anthropic" : "openai");
 
@@ -165,7 +169,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   logAccess(app, log);
   const tokenMatches = tokenMatcher(options.token);
+  // Liveness for a load balancer, Docker or Kubernetes probe: the process serves. It needs no token and says nothing
+  // more (the providers' health is /health/providers, behind the token); while the gateway drains it answers 503.
+  app.get(LIVENESS_PATH, async () => ({ status: "ok" }));
   app.addHook("onRequest", async (request, reply) => {
+    if (request.routeOptions.url === LIVENESS_PATH && request.method === "GET") return;
     // Each presented token is compared in constant time; one match is enough.
     if (presentedTokens(request.headers).some(tokenMatches)) return;
     return sendError(
@@ -206,14 +214,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url: `http://${host}:${address.port}`,
     port: address.port,
     async close(drainMs = settings().drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS) {
+      // At the deadline each request still in flight ends with an error its client may retry (a stream's error
+      // event, or a 503); the connections still open a moment later are closed.
+      let lastCut: ReturnType<typeof setTimeout> | undefined;
       const deadline = setTimeout(() => {
-        for (const controller of core.inFlight) controller.abort(new Error("the gateway is shutting down"));
-        app.server.closeAllConnections();
+        for (const controller of core.inFlight) controller.abort(new GatewayShutdown());
+        lastCut = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_WRITE_GRACE_MS);
       }, drainMs);
       try {
         await app.close();
       } finally {
         clearTimeout(deadline);
+        clearTimeout(lastCut);
       }
     },
   };

@@ -187,11 +187,28 @@ describe("gateway lifecycle", () => {
     openaiTarget.reset();
   });
 
+  it("answers a liveness probe at /healthz without a token, and 503 while it drains on SIGTERM", async () => {
+    // A load balancer's or Kubernetes' HTTP probe: a plain GET, no credentials.
+    const live = await fetch(`${fx.gateway.url}/healthz`);
+    assert.equal(live.status, 200);
+    assert.deepEqual(await live.json(), { status: "ok" });
+    // Nothing else opens without the token; the probe says nothing of the providers.
+    assert.equal((await fetch(`${fx.gateway.url}/health/providers`)).status, 401);
+    assert.equal((await fetch(`${fx.gateway.url}/healthz`, { method: "POST" })).status, 401);
+  });
+
   it("lets a stream in flight finish on SIGTERM, then exits 0", async () => {
     openaiTarget.reset();
     openaiTarget.enqueue({ text: SLOW_TEXT, chunkDelayMs: 150 });
     const { stream, types } = await streamUntilFirstText(fx.anthropic, "main");
     fx.gateway.child.kill("SIGTERM");
+    // Draining: the liveness probe says so (or finds the listener closed), so a load balancer sends no more.
+    await until(() => /SIGTERM: draining in-flight requests/.test(fx.gateway.stderr()), "the drain");
+    const probe = await fetch(`${fx.gateway.url}/healthz`).then(
+      (response) => response.status,
+      (error: unknown) => `refused: ${error}`,
+    );
+    assert.ok(probe === 503 || String(probe).startsWith("refused"), `draining: ${probe}`);
     const final = await stream.finalMessage().catch(async (error) => {
       throw new Error(`${error}: ${await fx.gateway.exited} ${fx.gateway.stderr()} ${JSON.stringify(types)}`);
     });
@@ -275,21 +292,41 @@ describe("gateway lifecycle, short limits (gateway.idleTimeoutMs, gateway.drainT
     assert.equal(cutByTest, false, "the gateway closed the idle connection (the default would wait 120 s)");
   });
 
-  it("on SIGTERM, cuts a stream still running after drainTimeoutMs and exits 0", async () => {
+  it("on SIGTERM, ends what still runs after drainTimeoutMs with an error its client may retry, and exits 0", async () => {
     // 200 deltas 0.1 s apart (each gap shorter than the idle timeout): 20 s of answer, far longer than the 0.3 s the
-    // gateway may drain.
-    fx.emulators.A.enqueue({ text: Array.from({ length: 200 }, (_, index) => `word${index} `), chunkDelayMs: 100 });
+    // gateway may drain. Three requests: an Anthropic stream (passed through), a Chat Completions stream (translated)
+    // and a Chat Completions request without streaming (translated, its answer not started for the client).
+    const slow = { text: Array.from({ length: 200 }, (_, index) => `word${index} `), chunkDelayMs: 100 };
+    for (let index = 0; index < 3; index++) fx.emulators.A.enqueue(slow);
+    const messages = [{ role: "user" as const, content: "count slowly" }];
     const { stream, types } = await streamUntilFirstText(fx.anthropic, "main", {
       content: "count slowly",
       expectCut: true,
     });
-    fx.gateway.child.kill("SIGTERM");
-    const ending = await stream.finalMessage().then(
-      () => "finished",
-      () => "cut",
+    const chat = await fx.openai.chat.completions.create({ model: "main", stream: true, messages });
+    let chatText = "";
+    const chatEnd = (async () => {
+      for await (const chunk of chat) chatText += chunk.choices[0]?.delta?.content ?? "";
+    })().then(
+      () => undefined,
+      (error: unknown) => error,
     );
-    assert.equal(ending, "cut", `the stream was cut, not drained to its end (${types.join(", ")})`);
-    assert.ok(!types.includes("message_stop"));
+    const plain = fx.openai.chat.completions.create({ model: "main", messages }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await until(() => chatText !== "" && fx.emulators.A.calls.length === 3, "every request under way");
+    fx.gateway.child.kill("SIGTERM");
+    const anthropicEnd = await stream.finalMessage().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    assert.ok(!types.includes("message_stop"), `the stream was cut, not drained to its end (${types.join(", ")})`);
+    assert.match(String(anthropicEnd), /the gateway is shutting down: retry the request/);
+    assert.match(String(await chatEnd), /the gateway is shutting down: retry the request/);
+    const unstreamed = await plain;
+    assert.ok(unstreamed instanceof OpenAI.APIError && unstreamed.status === 503, String(unstreamed));
+    assert.match(unstreamed.message, /the gateway is shutting down: retry the request/);
     assert.equal(await fx.gateway.exited, 0, fx.gateway.stderr());
   });
 });
