@@ -70,3 +70,19 @@ export function lastUserText(context: Context): string {
   }
   return "";
 }
+
+/** How pi's own summary requests (compaction, branch summaries) begin their system prompt, on every pi line. */
+const PI_SUMMARY_SYSTEM_PROMPT = "You are a context summarization assistant.";
+
+/**
+ * Whether the request is pi's own summary of the conversation (compaction, or a branch summary): no prompt of the
+ * user's. 0.73.1 carries its system prompt in `context.systemPrompt`, new pi in a leading system message.
+ */
+export function isPiSummaryRequest(context: Context): boolean {
+  const own = (context as { systemPrompt?: unknown }).systemPrompt;
+  if (typeof own === "string") return own.startsWith(PI_SUMMARY_SYSTEM_PROMPT);
+  const first = messagesOf(context)[0];
+  return (
+    first !== undefined && isSystemMessage(first) && textOfContent(first.content).startsWith(PI_SUMMARY_SYSTEM_PROMPT)
+  );
+}

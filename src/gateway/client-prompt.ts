@@ -7,6 +7,7 @@
 import type { Context, UserMessage } from "@mariozechner/pi-ai";
 import { parseShortcuts } from "../routing/shortcuts.ts";
 import type { PromptShortcuts } from "../routing/types.ts";
+import { edgesHash } from "../text-hash.ts";
 
 /** Text hashed from each end of a long prompt (a pasted log): enough to tell prompts apart, cheap for any size. */
 const HASHED_CHARS = 8_192;
@@ -19,31 +20,11 @@ export function clientPrompt(
   const message = promptIndex === undefined ? undefined : context.messages[promptIndex];
   if (message?.role !== "user") return undefined;
   const text = promptText(message);
-  const hash =
-    text.length > 2 * HASHED_CHARS ? textHash(text, HASHED_CHARS, text.length - HASHED_CHARS) : textHash(text);
+  const hash = edgesHash(text, HASHED_CHARS);
   return {
     id: `client:${promptIndex}:${context.systemPrompt?.length ?? 0}:${text.length}:${hash}`,
     followUp: promptIndex! < context.messages.length - 1,
   };
-}
-
-/**
- * A 53-bit hash of `text` (cyrb53), skipping the characters from `skipFrom` to `skipTo`: it only tells prompts apart
- * (a collision makes two prompts share a target, which is harmless), so no cryptographic digest is needed, and it
- * costs a few nanoseconds per character where a digest's setup alone cost microseconds per request.
- */
-export function textHash(text: string, skipFrom = text.length, skipTo = text.length): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let index = 0; index < text.length; index++) {
-    if (index === skipFrom) index = skipTo;
-    const code = text.charCodeAt(index);
-    h1 = Math.imul(h1 ^ code, 2654435761);
-    h2 = Math.imul(h2 ^ code, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }
 
 function promptText(message: UserMessage): string {

@@ -5,7 +5,9 @@ import { classifyContext, estimateTokens } from "./context-estimate.ts";
 import { classifyIntent } from "./intent.ts";
 import type { RequestFeatures } from "./types.ts";
 // Newer pi carries the prompt and tools in `role: "system"` messages (pi-compat.md §2); these helpers read both shapes.
-import { conversationMessages, currentTools, lastUserText } from "../compat/pi-features.ts";
+import { conversationMessages, currentTools, isPiSummaryRequest, lastUserText } from "../compat/pi-features.ts";
+
+const UNCLASSIFIED = { intent: "general", confidence: 0 } as const;
 
 type Loose = Record<string, unknown>;
 
@@ -32,7 +34,9 @@ export function extractFeatures(context: Context, options?: FeatureOptions): Req
       break;
     }
   }
-  const { intent, confidence } = options?.intent ?? classifyIntent(lastUserText(context));
+  // pi's own summary of the conversation is no ask of the user's: it has no intent, and no intent rule applies to it.
+  const { intent, confidence } =
+    options?.intent ?? (isPiSummaryRequest(context) ? UNCLASSIFIED : classifyIntent(lastUserText(context)));
   const features: RequestFeatures = {
     estimatedTokens,
     contextClass: classifyContext(estimatedTokens),

@@ -1,7 +1,7 @@
 // One decision per user prompt: the target that served a prompt's first turn serves its tool-call turns too (it keeps
 // provider caches warm and thinking signatures valid), unless it fails, in which case the next decision stands.
 //
-// A prompt is recognised by its last user message (position and timestamp) in the request's own context, not by
+// A prompt is recognised by its last user message (its timestamp) in the request's own context, not by
 // pi's agent_start event: pi delivers extension events without waiting for them, so an event-based reset could land
 // after the next prompt's first call and carry the previous prompt's target over (seen in the soak suite). A caller
 // whose messages carry no stable timestamps (the gateway) hands its own identity per request.
@@ -10,17 +10,32 @@
 // prompt must not make another's tool-call turns forget their target.
 import type { Context } from "@mariozechner/pi-ai";
 import { BoundedMap } from "../bounded-map.ts";
+import { isPiSummaryRequest, lastUserText } from "../compat/pi-features.ts";
+import { edgesHash } from "../text-hash.ts";
 import type { Candidate } from "../routing/types.ts";
+
+/** Characters of each end of a stamped prompt's text that its identity hashes. */
+const STAMPED_HASH_CHARS = 64;
 
 /** Prompts remembered at once (each entry is a few short strings). */
 export const REMEMBERED_PROMPTS = 1_000;
 
-/** Identity of the prompt a request belongs to; undefined when the context holds no user message. */
+/**
+ * Identity of the prompt a request belongs to: its last user message's timestamp (pi stamps each message when it is
+ * made; compaction moves a kept message to another position, and the retry after it is the same prompt), or its
+ * position when it has none. Undefined when the context holds no user message, or is pi's own summary request (no
+ * prompt of the user's: it takes none of the prompt's shortcuts, intent or target).
+ */
 export function promptIdentity(context: Context): string | undefined {
+  if (isPiSummaryRequest(context)) return undefined;
   const messages = context.messages ?? [];
   for (let index = messages.length - 1; index >= 0; index--) {
     const message = messages[index] as { role?: string; timestamp?: number };
-    if (message.role === "user") return `${index}:${message.timestamp ?? ""}`;
+    if (message.role !== "user") continue;
+    if (typeof message.timestamp !== "number" || message.timestamp <= 0) return `i${index}`;
+    // Two prompts stamped in one millisecond (a frozen clock in tests) are told apart by their text's edges.
+    const text = lastUserText(context);
+    return `t${message.timestamp}:${text.length}:${edgesHash(text, STAMPED_HASH_CHARS)}`;
   }
   return undefined;
 }

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { anthropicToContext, parseAnthropicRequest } from "../../src/gateway/anthropic-request.ts";
-import { clientPrompt, takeShortcuts, textHash } from "../../src/gateway/client-prompt.ts";
+import { clientPrompt, takeShortcuts } from "../../src/gateway/client-prompt.ts";
+import { textHash } from "../../src/text-hash.ts";
 import { openAIToContext, parseOpenAIRequest } from "../../src/gateway/openai-request.ts";
 import { parseResponsesRequest, responsesToContext } from "../../src/gateway/responses-request.ts";
 
