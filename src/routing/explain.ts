@@ -27,7 +27,9 @@ function formatCandidate(candidate: Candidate, position: number): string {
   if (candidate.ttftMs !== undefined) facts.push(`ttft ${Math.round(candidate.ttftMs)} ms`);
   if (candidate.estimatedCostUsd !== undefined) facts.push(`~${formatUsd(candidate.estimatedCostUsd, "estimate")}`);
   if (candidate.probe) facts.push("probe");
-  const extra = [...candidate.reasons, ...candidate.warnings.map((warning) => `warning: ${warning}`)];
+  // A stressed quota window is both why the candidate is demoted (a reason) and a warning for the status line: said once.
+  const warnings = candidate.warnings.filter((warning) => !candidate.reasons.includes(warning));
+  const extra = [...candidate.reasons, ...warnings.map((warning) => `warning: ${warning}`)];
   return `  ${position}. ${named(candidate)} (${facts.join(", ")})${extra.length ? ` - ${extra.join("; ")}` : ""}`;
 }
 

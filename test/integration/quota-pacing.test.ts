@@ -93,6 +93,12 @@ describe("quota pacing from a usage API through pi", () => {
     // The status line is cut at 78 characters; warnings come right after the route, whole, and those that do not
     // fit are counted (status lists them all).
     assert.match(h.ui!.statuses.get("auto-router") ?? "", /^⇄ main · ⚠ quota stressed anthropic 1\.6 \+1 more · /);
+    // Explain gives the demotion's reason once (it is also the status line's warning, not a second one).
+    const candidate = (await h.command("/auto-router explain"))
+      .split("\n")
+      .find((line) => /^ {2}\d+\. .*anthropic\/claude-faux/.test(line));
+    assert.match(candidate ?? "", /demoted.* - quota stressed: 5h window 95% used/);
+    assert.equal((candidate ?? "").split("quota stressed").length - 1, 1, candidate);
   });
 
   it("reads the usage API at the URL the routes file's uvi.endpoints names", async () => {

@@ -87,4 +87,20 @@ describe("formatDecision", () => {
     const lines = formatDecision(decide(), { showUnmatchedRules: false });
     assert.ok(!lines.some((line) => line.includes("no-c")));
   });
+
+  it("says a demoted candidate's stressed quota once, not again as a warning", () => {
+    const decision = decide();
+    const candidate = decision.candidates[0]!;
+    candidate.reasons.push("quota stressed: 5h window 95% used at 60% elapsed, UVI 1.58");
+    candidate.warnings.push(
+      "quota stressed: 5h window 95% used at 60% elapsed, UVI 1.58",
+      "budget: daily $1 of $2 (50%)",
+    );
+    const line = formatDecision(decision).find((text) => text.includes(candidate.key))!;
+    assert.equal(line.split("quota stressed").length - 1, 1, line);
+    assert.match(
+      line,
+      /quota stressed: 5h window 95% used at 60% elapsed, UVI 1\.58; warning: budget: daily \$1 of \$2/,
+    );
+  });
 });
