@@ -39,6 +39,22 @@ export function skipTarget(
   decision.skipped.push(skippedTarget(target, key, label, reason, detail, until));
 }
 
+/**
+ * A hard budget refuses the request: the budgeted targets named with their budgets, and any other target of the route
+ * with the reason it was left out, so the budget is blamed only for the targets it stopped.
+ */
+export function overBudgetText(
+  routeId: string,
+  overBudget: string[],
+  others: ReadonlyArray<{ key: string; detail: string }>,
+): string {
+  const advice = 'Raise the budget or set budgets.policy to "soft".';
+  if (others.length === 0)
+    return `auto-router: every target of route ${routeId} is over budget and the budget policy is hard: ${overBudget.join("; ")}. ${advice}`;
+  const left = others.map((other) => `${other.key}: ${other.detail}`).join("; ");
+  return `auto-router: the targets of route ${routeId} left for this request are over budget and the budget policy is hard: ${overBudget.join("; ")}; the others were left out for other reasons: ${left}. ${advice}`;
+}
+
 /** Skip reasons that pass with time: a target skipped for one of them may serve the same request a little later. */
 const PASSING_REASONS: ReadonlySet<SkipReason> = new Set(["cooldown", "circuit-open", "unhealthy", "quota"]);
 
@@ -50,12 +66,15 @@ export function fallBack(decision: Decision, soft: Pending[], policy: "soft" | "
   // the budget among the reasons (never "every target is over budget", which is not so).
   if (usable.length === 0 && decision.skipped.some((skipped) => PASSING_REASONS.has(skipped.reason))) return [];
   if (usable.length === 0) {
-    const details = [...new Set(soft.map((item) => `${item.candidate.provider} (${item.budgetBlocked})`))].join("; ");
+    const overBudget = [...new Set(soft.map((item) => `${item.candidate.provider} (${item.budgetBlocked})`))];
     // A target whose spend is only unknown may be under its limit once the spend can be read again.
     const spendUnknown = soft.some((item) => item.spendUnknown);
+    // The targets left out before the budget was looked at (the prompt's @ignore, no credentials...), with their own
+    // reasons: the budget is not why they did not serve.
+    const others = decision.skipped.filter((skipped) => !soft.some((item) => item.skip === skipped));
     decision.refusal = spendUnknown
-      ? `auto-router: no target of route ${decision.routeId} can be checked against its hard budget now: ${details}. Retry once the team store answers again, or set state.onStoreDown to "local" to check against this machine's view.`
-      : `auto-router: every target of route ${decision.routeId} is over budget and the budget policy is hard: ${details}. Raise the budget or set budgets.policy to "soft".`;
+      ? `auto-router: no target of route ${decision.routeId} can be checked against its hard budget now: ${overBudget.join("; ")}. Retry once the team store answers again, or set state.onStoreDown to "local" to check against this machine's view.`
+      : overBudgetText(decision.routeId, overBudget, others);
     decision.refusalKind = spendUnknown ? "spend-unknown" : "over-budget";
     return [];
   }

@@ -173,6 +173,22 @@ describe("budgets through pi", () => {
     assert.match(await command(h, "/auto-router status"), /last main: refused/);
   });
 
+  it("blames the hard budget only for the target it stopped, naming the others' own reasons", async () => {
+    const h = await start({ policy: "hard", providers: { "mock-a": { daily: 0 } } });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("must not be called")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("must not be called: ignored by the prompt")]);
+    await h.prompt("@ignore=mock-b hello");
+    const last = h.lastAssistant();
+    assert.equal(last.stopReason, "error");
+    assert.match(
+      last.errorMessage,
+      /^auto-router: the targets of route main left for this request are over budget and the budget policy is hard: mock-a \(daily \$0\.00 of \$0\.00 \(100%\)\); the others were left out for other reasons: mock-b\/model-b: ignored: mock-b\. Raise the budget or set budgets\.policy to "soft"\.$/,
+    );
+    assert.doesNotMatch(last.errorMessage, /every target of route main is over budget/);
+    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+  });
+
   it("still serves under the soft policy when every provider is over budget", async () => {
     const h = await start({ providers: { "mock-a": { daily: 0 }, "mock-b": { daily: 0 } } });
     const { fauxAssistantMessage } = h.fauxHelpers;

@@ -184,6 +184,22 @@ describe("route: budgets and quota", () => {
     assert.equal(decision.refusalKind, "over-budget");
   });
 
+  it("blames a hard refusal's budget only on the budgeted targets and names why each other one was left out", () => {
+    const state = snapshot({ r: { targets: targets("a/1", "b/1", "c/1") } }, { budgetPolicy: "hard" });
+    state.models["c/1"] = facts({ hasCredentials: false, credentialsProblem: "no key for c" });
+    state.providers.a = { budget: { level: "blocked", detail: "$5.10 of $5 daily" } };
+    const decision = route(
+      { routeId: "r", features: features(), shortcuts: parseShortcuts("@ignore=b hi").shortcuts },
+      state,
+      NOW,
+    );
+    assert.equal(decision.refusalKind, "over-budget");
+    assert.equal(
+      decision.refusal,
+      'auto-router: the targets of route r left for this request are over budget and the budget policy is hard: a ($5.10 of $5 daily); the others were left out for other reasons: b/1: ignored: b; c/1: no key for c. Raise the budget or set budgets.policy to "soft".',
+    );
+  });
+
   it("does not refuse as 'every target over budget' while another target is only cooling down", () => {
     const state = snapshot({ r: { targets: targets("a/1", "b/1") } }, { budgetPolicy: "hard" });
     state.cooldowns[routeTargetKey("r", "a/1")] = { until: NOW + 90_000, kind: "rate_limit" };
