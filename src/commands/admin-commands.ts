@@ -1,5 +1,5 @@
 // explain, reload, reset, clear: reading the last decision back, picking up config edits, clearing learned state.
-import { formatDecision } from "../routing/explain.ts";
+import { formatDecision, withRefusedCandidates } from "../routing/explain.ts";
 import type { Decision, TargetStatus } from "../routing/types.ts";
 import { RESET_SCOPES, type ResetScope } from "../runtime/plugin.ts";
 import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
@@ -32,7 +32,11 @@ export const explainCommand: Subcommand = {
       : last.servedKey
         ? `served by ${last.servedKey}${failovers}`
         : `outcome: ${last.outcome ?? "pending"}`;
-    const lines = formatDecision(last.decision);
+    // Nothing tried because a hard budget refused the candidates at their reservation: they are skipped, not winners.
+    const refusedOnly = last.attempts.length === 0 && last.refused?.length ? last.refused : undefined;
+    const lines = formatDecision(refusedOnly ? withRefusedCandidates(last.decision, refusedOnly) : last.decision);
+    const shownAsSkipped = new Set(refusedOnly?.map((item) => `skipped ${item.key}: ${item.reason}`));
+    const notes = last.notes?.filter((note) => !shownAsSkipped.has(note));
     // The decision's "Winner" is who was ranked first; after a failover another target served, so the attempts say
     // what actually happened.
     if (last.attempts.length) {
@@ -45,7 +49,7 @@ export const explainCommand: Subcommand = {
       [
         `request ${last.requestId.slice(0, 8)} on ${last.decision.requestedRouteId}, ${formatDuration(deps.now() - last.at)} ago, ${served}`,
         ...lines,
-        ...(last.notes?.length ? ["Notes:", ...last.notes.map((note) => `  ${note}`)] : []),
+        ...(notes?.length ? ["Notes:", ...notes.map((note) => `  ${note}`)] : []),
         ...ratingLines(last.decision, deps),
       ].join("\n"),
     );

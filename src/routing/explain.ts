@@ -71,3 +71,33 @@ export function formatDecision(decision: Decision, options: FormatOptions = {}):
   if (decision.refusal) lines.push(`Refused: ${decision.refusal}`);
   return lines;
 }
+
+/**
+ * The decision as the request met it when a hard budget refused candidates right before their attempts and nothing was
+ * tried: those candidates are shown as skipped for their budget, and the decision names no winner it never tried.
+ * (What was decided is kept; only what the runtime found before any attempt is added.)
+ */
+export function withRefusedCandidates(
+  decision: Decision,
+  refused: ReadonlyArray<{ key: string; reason: string }>,
+): Decision {
+  const why = new Map(refused.map((item) => [item.key, item.reason]));
+  const moved = decision.candidates.filter((candidate) => why.has(candidate.key));
+  if (moved.length === 0) return decision;
+  const candidates = decision.candidates.filter((candidate) => !why.has(candidate.key));
+  const skipped: SkippedTarget[] = moved.map((candidate) => ({
+    key: candidate.key,
+    provider: candidate.provider,
+    modelId: candidate.modelId,
+    label: candidate.label,
+    reason: "budget",
+    detail: why.get(candidate.key)!,
+  }));
+  const winnerRefused = why.has(decision.candidates[0]!.key);
+  return {
+    ...decision,
+    candidates,
+    skipped: [...decision.skipped, ...skipped],
+    trace: { ...decision.trace, winner: winnerRefused ? undefined : decision.trace.winner },
+  };
+}

@@ -28,6 +28,7 @@ import {
 import { routeSettings } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, failoversOf, type RequestState } from "./request-state.ts";
+import { overBudgetText } from "../routing/soft-fallback.ts";
 import type { Decision, RefusalKind, SkipReason } from "../routing/types.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { promptIdentity } from "./stickiness.ts";
@@ -324,8 +325,27 @@ async function serveRequest(
       if (state.failures.length > 0) {
         return failWith(allFailedText(named(), state.failures, settings.agentRetry, request.overHttp).text);
       }
+      if (state.refusals.length > 0 && !cooling && !state.refusals.some((r) => r.spendUnknown)) {
+        refusal = "over-budget";
+        // Nothing will be back later either: the hard budget refused the request, worded and ended as route() refuses
+        // one whose limits are already reached, each other target named with its own reason.
+        const refusedKeys = new Set(state.refusals.map((refused) => refused.key));
+        const overBudget = [
+          ...state.refusals.map((refused) => `${refused.key} (${refused.reason})`),
+          ...refreshed.skipped
+            .filter((skipped) => skipped.reason === "budget" && !refusedKeys.has(skipped.key))
+            .map((skipped) => `${skipped.key} (${skipped.detail})`),
+        ];
+        const others = refreshed.skipped.filter(
+          (skipped) => skipped.reason !== "budget" && !refusedKeys.has(skipped.key),
+        );
+        return failWith(overBudgetText(named(), overBudget, others), "refused");
+      }
+      // Every target left out for these reasons (none refused at its reservation: that one was not left out).
       const skippedFor = (reasons: ReadonlySet<SkipReason>) =>
-        refreshed.skipped.length > 0 && refreshed.skipped.every((s) => reasons.has(s.reason));
+        state.refusals.length === 0 &&
+        refreshed.skipped.length > 0 &&
+        refreshed.skipped.every((s) => reasons.has(s.reason));
       if (skippedFor(TOO_LONG) && refreshed.skipped.some((s) => s.reason === "context-too-small")) {
         refusal = "no-match";
         return failWith(promptTooLongText(named(), refreshed.skipped));
@@ -338,7 +358,7 @@ async function serveRequest(
         refusal = "no-match";
         return failWith(noMatchingTargetText(named(), refreshed.skipped));
       }
-      if (state.refusals.length === 0 && skippedFor(LASTING)) refusal = "unservable";
+      if (skippedFor(LASTING)) refusal = "unservable";
       // A target refused at its reservation and skipped by the re-check for the same budget is named once.
       const reasons = refreshed.skipped.map(skippedReasonText);
       for (const refused of state.refusals)

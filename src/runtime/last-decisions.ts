@@ -27,6 +27,8 @@ export interface LastDecision {
   attempts: AttemptRecord[];
   /** Retries, waits and revert holds of that request, in plain words. */
   notes?: string[];
+  /** Candidates a hard budget refused right before their attempt, with why. */
+  refused?: Array<{ key: string; reason: string }>;
 }
 
 export class LastDecisions {
@@ -50,12 +52,18 @@ export class LastDecisions {
       decision,
       attempts: same ? earlier.attempts : [],
       notes: same ? earlier.notes : undefined,
+      refused: same ? earlier.refused : undefined,
     });
   }
 
   note(routeId: string, requestId: string, text: string): void {
     const last = this.ofRequest(routeId, requestId);
     if (last) (last.notes ??= []).push(text);
+  }
+
+  refused(routeId: string, requestId: string, key: string, reason: string): void {
+    const last = this.ofRequest(routeId, requestId);
+    if (last) (last.refused ??= []).push({ key, reason });
   }
 
   /** The decision's input estimate for the request's attempt, for the plugins' spend estimates. */

@@ -96,6 +96,8 @@ export interface RequestReport {
   record<T extends EventType>(requestId: string, routeId: string, type: T, data: EventDataByType[T]): void;
   /** A line about this request for `/auto-router explain` (retries, waits, revert holds). */
   note?(requestId: string, routeId: string, text: string): void;
+  /** A hard budget refused a candidate right before its attempt: explain lists it as skipped, not as tried or won. */
+  refused?(requestId: string, routeId: string, key: string, reason: string): void;
   /** How the request ended, for `/auto-router explain` (a request that tried no target has no attempt to show it). */
   finished?(requestId: string, routeId: string, outcome: RequestOutcome): void;
   status: StatusSink;

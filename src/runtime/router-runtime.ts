@@ -220,6 +220,10 @@ export class RouterRuntime implements RequestEnvironment {
     this.lastDecisions.note(routeId, requestId, text);
   }
 
+  refused(requestId: string, routeId: string, key: string, reason: string): void {
+    this.lastDecisions.refused(routeId, requestId, key, reason);
+  }
+
   finished(requestId: string, routeId: string, outcome: RequestOutcome): void {
     this.lastDecisions.finished(routeId, requestId, outcome);
   }

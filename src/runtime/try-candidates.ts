@@ -78,6 +78,7 @@ export async function tryCandidates(
     const refusal = await env.hooks.reserveAttempt?.(state, candidate);
     if (refusal !== undefined) {
       state.refusals.push({ key: candidate.key, ...refusal });
+      env.report.refused?.(state.requestId, state.routeId, candidate.key, refusal.reason);
       addNote(env.report, state, `skipped ${candidate.key}: ${refusal.reason}`);
       continue;
     }

@@ -71,10 +71,46 @@ describe("hard budget reservation through pi", () => {
     await h.prompt("second");
     const refused = h.lastAssistant();
     assert.equal(refused.stopReason, "error");
+    // Worded as a refusal whose limit is already reached: the hard budget is why, not that nothing is "available now".
     assert.match(
       refused.errorMessage ?? "",
-      /hard daily budget: spent .* exceeds .*\. Raise the budget or set budgets\.policy to "soft"\. See \/auto-router list/,
+      /^auto-router: every target of route solo is over budget and the budget policy is hard: mock-a\/model-a \(hard daily budget: spent .* exceeds [^)]*\)\. Raise the budget or set budgets\.policy to "soft"\.$/,
     );
     assert.equal(h.faux("mock-a").state.callCount, 1);
+  });
+
+  it("explains a request refused at the reservation as refused, its target skipped for budget, with no winner", async () => {
+    const h = (harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") }, budgets: { policy: "hard" } },
+    }));
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("first answer from a"), fauxAssistantMessage("not called")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("not called: ignored by the prompt")]);
+    await h.prompt("first");
+    const first = h.lastAssistant().usage;
+    const limit =
+      Math.round((first.input + first.output + first.cacheRead + first.cacheWrite) * 0.0001 * 1.5 * 10_000) / 10_000;
+    await h.command(`/auto-router budget set mock-a ${limit} daily`);
+    await h.prompt("@ignore=mock-b second");
+    const refused = h.lastAssistant();
+    assert.equal(refused.stopReason, "error");
+    assert.match(
+      refused.errorMessage ?? "",
+      /^auto-router: the targets of route main left for this request are over budget and the budget policy is hard: mock-a\/model-a \(hard daily budget: spent .* exceeds [^)]*\); the others were left out for other reasons: mock-b\/model-b: ignored: mock-b\. Raise the budget/,
+    );
+    const explain = await h.command("/auto-router explain main");
+    assert.match(explain, /^request \w+ on main, .* ago, outcome: refused$/m);
+    assert.match(explain, /^Candidates: none$/m);
+    assert.match(
+      explain,
+      /^Skipped:\n(?: {2}- .*\n)* {2}- mock-a\/model-a: budget - hard daily budget: spent .* exceeds /m,
+    );
+    assert.doesNotMatch(explain, /^(Winner|Ranked first|Attempts):/m);
+    // The refusal is shown once, as the skipped target's reason, not again as a note.
+    assert.equal(explain.split("hard daily budget").length - 1, 1, explain);
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+    assert.equal(h.faux("mock-b").state.callCount, 0);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { formatDecision } from "../../src/routing/explain.ts";
+import { formatDecision, withRefusedCandidates } from "../../src/routing/explain.ts";
 import { route } from "../../src/routing/route.ts";
 import { routeTargetKey, type Decision, type RoutingSnapshot } from "../../src/routing/types.ts";
 
@@ -102,5 +102,19 @@ describe("formatDecision", () => {
       line,
       /quota stressed: 5h window 95% used at 60% elapsed, UVI 1\.58; warning: budget: daily \$1 of \$2/,
     );
+  });
+
+  it("shows candidates a hard budget refused before any attempt as skipped for budget, with no winner", () => {
+    const decision = decide();
+    const first = decision.candidates[0]!;
+    const shown = withRefusedCandidates(decision, [
+      { key: first.key, reason: "hard daily budget: $1 + ~$2 exceeds $2" },
+    ]);
+    const lines = formatDecision(shown, { now: NOW });
+    assert.ok(!lines.some((line) => line.startsWith("Winner:")), lines.join("\n"));
+    assert.ok(lines.includes(`  - Model B [b/2]: budget - hard daily budget: $1 + ~$2 exceeds $2`), lines.join("\n"));
+    assert.ok(!shown.candidates.some((candidate) => candidate.key === first.key));
+    assert.equal(decision.candidates[0], first, "the recorded decision is left as it was");
+    assert.equal(withRefusedCandidates(decision, [{ key: "x/9", reason: "never a candidate" }]), decision);
   });
 });
