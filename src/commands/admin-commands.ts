@@ -1,6 +1,7 @@
 // explain, reload, reset, clear: reading the last decision back, picking up config edits, clearing learned state.
 import { formatDecision, withRefusedCandidates } from "../routing/explain.ts";
 import type { Decision, TargetStatus } from "../routing/types.ts";
+import { skippedDetailText } from "../runtime/final-error.ts";
 import { RESET_SCOPES, type ResetScope } from "../runtime/plugin.ts";
 import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import { describeOrigin } from "../state/config-file.ts";
@@ -34,22 +35,43 @@ export const explainCommand: Subcommand = {
         : `outcome: ${last.outcome ?? "pending"}`;
     // Nothing tried because a hard budget refused the candidates at their reservation: they are skipped, not winners.
     const refusedOnly = last.attempts.length === 0 && last.refused?.length ? last.refused : undefined;
-    const lines = formatDecision(refusedOnly ? withRefusedCandidates(last.decision, refusedOnly) : last.decision);
     const shownAsSkipped = new Set(refusedOnly?.map((item) => `skipped ${item.key}: ${item.reason}`));
-    const notes = last.notes?.filter((note) => !shownAsSkipped.has(note));
-    // The decision's "Winner" is who was ranked first; after a failover another target served, so the attempts say
-    // what actually happened.
-    if (last.attempts.length) {
-      const winner = lines.findIndex((line) => line.startsWith("Winner: "));
-      if (winner >= 0) lines[winner] = lines[winner]!.replace(/^Winner: /, "Ranked first: ");
-      lines.push("Attempts:", ...last.attempts.map(formatAttempt));
-      lines.push(servedLine(last));
-    }
+    const notes = (last.notes ?? []).filter((note) => !shownAsSkipped.has(note));
+    // A request that decided again (after waiting for a cooldown or a quota reset) shows each decision in order,
+    // with the attempts made on it and what it noted before the next one: the first is what the request began with.
+    const rounds = last.rounds ?? [{ decision: last.decision, at: last.at, firstAttempt: 0, firstNote: 0 }];
+    const body: string[] = [];
+    rounds.forEach((round, index) => {
+      const next = rounds[index + 1];
+      const attempts = last.attempts.slice(round.firstAttempt, next?.firstAttempt);
+      // Times as "for 5 s" and a cooldown in plain words: the provider's raw error is in the attempt's result event.
+      const lines = formatDecision(refusedOnly ? withRefusedCandidates(round.decision, refusedOnly) : round.decision, {
+        now: deps.now(),
+        skippedDetail: skippedDetailText,
+      });
+      // The decision's "Winner" is who was ranked first; after a failover another target served, so the attempts say
+      // what actually happened.
+      if (attempts.length) {
+        const winner = lines.findIndex((line) => line.startsWith("Winner: "));
+        if (winner >= 0) lines[winner] = lines[winner]!.replace(/^Winner: /, "Ranked first: ");
+        lines.push("Attempts:", ...attempts.map((attempt, at) => formatAttempt(attempt, round.firstAttempt + at)));
+      }
+      if (rounds.length === 1) {
+        body.push(...lines);
+        return;
+      }
+      const later = index === 0 ? "" : `, made again ${formatDuration(round.at - rounds[0]!.at)} after the first`;
+      body.push(`Decision ${index + 1} of ${rounds.length}${later}:`, ...lines);
+      const said = (last.notes ?? []).slice(round.firstNote, next?.firstNote).filter((note) => notes.includes(note));
+      if (said.length) body.push("Notes:", ...said.map((note) => `  ${note}`));
+    });
+    if (last.attempts.length) body.push(servedLine(last));
+    const trailingNotes = rounds.length === 1 && notes.length ? ["Notes:", ...notes.map((note) => `  ${note}`)] : [];
     output.info(
       [
         `request ${last.requestId.slice(0, 8)} on ${last.decision.requestedRouteId}, ${formatDuration(deps.now() - last.at)} ago, ${served}`,
-        ...lines,
-        ...(notes?.length ? ["Notes:", ...notes.map((note) => `  ${note}`)] : []),
+        ...body,
+        ...trailingNotes,
         ...ratingLines(last.decision, deps),
       ].join("\n"),
     );
@@ -76,8 +98,9 @@ function cutOffAttempt(last: LastDecision): AttemptRecord | undefined {
 
 function servedLine(last: LastDecision): string {
   if (!last.servedKey) return `Served by: none (${last.outcome ?? "pending"})`;
-  const failed = last.attempts.filter((attempt) => attempt.key !== last.servedKey && attempt.outcome === "failed");
-  const first = last.decision.candidates[0]?.key;
+  // Every failure before it, the serving target's own included (tried again after a retry or a wait).
+  const failed = last.attempts.filter((attempt) => attempt.outcome === "failed");
+  const first = (last.rounds?.[0]?.decision ?? last.decision).candidates[0]?.key;
   // A target ranked before it that was skipped right before its attempt (a hard budget's reservation) is no failure.
   const skipped = last.notes?.find((note) => note.startsWith(`skipped ${first}:`));
   const afterFailures = failed.length

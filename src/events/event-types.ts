@@ -137,9 +137,13 @@ export interface QuotaEventData {
   source: string;
 }
 
-/** A request waits for the earliest quota reset of its route (failover.waitForReset). */
+/**
+ * A request waits before trying again: for the earliest quota reset of its route (failover.waitForReset, or a reset
+ * named by the provider that is within failover.cooldownWaitMs: "quota-reset"), or for a target resting after a
+ * transient failure ("cooldown") or behind an open breaker ("circuit-open") to come back within cooldownWaitMs.
+ */
 export interface WaitEventData {
-  reason: "quota-reset";
+  reason: "quota-reset" | "cooldown" | "circuit-open";
   target: string;
   /** Epoch ms of the reset. */
   until: number;

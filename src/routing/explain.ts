@@ -8,6 +8,8 @@ export interface FormatOptions {
   now?: number;
   /** Also list rules that did not match (default true). */
   showUnmatchedRules?: boolean;
+  /** Why a target was skipped, in words (default: its detail as recorded, a cooldown's provider message included). */
+  skippedDetail?: (skipped: SkippedTarget) => string;
 }
 
 function formatUntil(until: number | undefined, now: number | undefined): string {
@@ -33,8 +35,8 @@ function formatCandidate(candidate: Candidate, position: number): string {
   return `  ${position}. ${named(candidate)} (${facts.join(", ")})${extra.length ? ` - ${extra.join("; ")}` : ""}`;
 }
 
-const formatSkipped = (skipped: SkippedTarget, now: number | undefined): string =>
-  `  - ${named(skipped)}: ${skipped.reason}${formatUntil(skipped.until, now)} - ${skipped.detail}`;
+const formatSkipped = (skipped: SkippedTarget, options: FormatOptions): string =>
+  `  - ${named(skipped)}: ${skipped.reason}${formatUntil(skipped.until, options.now)} - ${options.skippedDetail?.(skipped) ?? skipped.detail}`;
 
 export function formatDecision(decision: Decision, options: FormatOptions = {}): string[] {
   const { trace } = decision;
@@ -64,7 +66,7 @@ export function formatDecision(decision: Decision, options: FormatOptions = {}):
   }
   if (decision.skipped.length) {
     lines.push("Skipped:");
-    for (const skipped of decision.skipped) lines.push(formatSkipped(skipped, options.now));
+    for (const skipped of decision.skipped) lines.push(formatSkipped(skipped, options));
   }
   if (trace.winner) lines.push(`Winner: ${trace.winner}`);
   if (trace.fallback) lines.push(`Fallback: ${trace.fallback}`);

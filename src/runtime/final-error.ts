@@ -103,9 +103,14 @@ export function formatClock(epochMs: number, now: number): string {
  * the provider's text kept with it ("429 Rate limit reached ..." would make pi retry a route nothing can serve yet).
  */
 export function skippedReasonText(skipped: { key: string; reason: string; detail: string }): string {
-  if (skipped.reason !== "cooldown") return `${skipped.key}: ${skipped.detail}`;
+  return `${skipped.key}: ${skippedDetailText(skipped)}`;
+}
+
+/** The words of skippedReasonText without the target: a cooldown as "resting (quota used up)", anything else as is. */
+export function skippedDetailText(skipped: { reason: string; detail: string }): string {
+  if (skipped.reason !== "cooldown") return skipped.detail;
   const kind = cooldownKindOf(skipped.detail) as FailureKind;
-  return `${skipped.key}: resting (${NEUTRAL_LABEL[kind] ?? "failed"})`;
+  return `resting (${NEUTRAL_LABEL[kind] ?? "failed"})`;
 }
 
 /** What a request refused by a hard budget's reservation tells the user to do (as the all-over-budget refusal does). */

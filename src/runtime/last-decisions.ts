@@ -16,6 +16,15 @@ export interface AttemptRecord {
   latencyMs: number;
 }
 
+/** One decision of a request that decided more than once (again after a wait), and where its part begins. */
+export interface DecisionRound {
+  decision: Decision;
+  at: number;
+  /** Index of the round's first attempt in `attempts`, and of its first note in `notes`. */
+  firstAttempt: number;
+  firstNote: number;
+}
+
 export interface LastDecision {
   requestId: string;
   at: number;
@@ -27,6 +36,11 @@ export interface LastDecision {
   attempts: AttemptRecord[];
   /** Retries, waits and revert holds of that request, in plain words. */
   notes?: string[];
+  /**
+   * Every decision of the request, in order, when it decided more than once (it waited for a cooldown or a quota
+   * reset, or a target came back while it failed over); `decision` is the last of them.
+   */
+  rounds?: DecisionRound[];
   /** Candidates a hard budget refused right before their attempt, with why. */
   refused?: Array<{ key: string; reason: string }>;
 }
@@ -45,15 +59,14 @@ export class LastDecisions {
 
   decided(routeId: string, requestId: string, at: number, decision: Decision): void {
     const earlier = this.byRoute.get(routeId);
-    const same = earlier?.requestId === requestId;
-    this.byRoute.set(routeId, {
-      requestId,
-      at,
-      decision,
-      attempts: same ? earlier.attempts : [],
-      notes: same ? earlier.notes : undefined,
-      refused: same ? earlier.refused : undefined,
-    });
+    if (earlier?.requestId !== requestId) {
+      this.byRoute.set(routeId, { requestId, at, decision, attempts: [] });
+      return;
+    }
+    // The same request deciding again: what was decided before, and what came of it, stays readable.
+    const rounds = earlier.rounds ?? [{ decision: earlier.decision, at: earlier.at, firstAttempt: 0, firstNote: 0 }];
+    rounds.push({ decision, at, firstAttempt: earlier.attempts.length, firstNote: earlier.notes?.length ?? 0 });
+    this.byRoute.set(routeId, { ...earlier, decision, rounds });
   }
 
   note(routeId: string, requestId: string, text: string): void {

@@ -19,8 +19,10 @@ export interface RequestState {
   plannedTarget?: string;
   /** Per target key: retries made on it in this request and when it was first tried (retryBeforeFailover). */
   retries: Map<string, { count: number; since: number }>;
-  /** Attempts that tried the same target again (a retry, a new connection): not failovers. */
+  /** Attempts that tried the same target again (a retry, a new connection, a try after a wait): not failovers. */
   retried: number;
+  /** Every target attempted in this request (`tried` is cleared by a wait; this is not). */
+  attempted: Set<string>;
   revert: RevertSettings;
   pinUpstream: boolean;
   /** This request probes the first choice after a revert holdoff. */

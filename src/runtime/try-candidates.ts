@@ -96,6 +96,9 @@ export async function tryCandidates(
     if (pin) addNote(env.report, state, `upstream pinned: ${candidate.key} -> ${pin}`);
 
     state.attempts += 1;
+    // Back on a target this request tried already (a retry, a try after waiting for it): no failover to another one.
+    if (state.attempted.has(candidate.key)) state.retried += 1;
+    state.attempted.add(candidate.key);
     const attemptNumber = state.attempts;
     const retried = state.retries.get(candidate.key);
     env.report.record(state.requestId, state.routeId, "attempt", {
@@ -163,7 +166,6 @@ export async function tryCandidates(
     if (delayMs !== undefined) {
       // A blip on a warm target: try it again after a short backoff instead of cooling it down and moving on.
       state.retries.set(candidate.key, { count: retry.count + 1, since: retry.since });
-      state.retried += 1;
       addNote(
         env.report,
         state,

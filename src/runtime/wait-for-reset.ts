@@ -1,6 +1,8 @@
 // Waiting for the earliest quota reset (failover.waitForReset), opt-in: when every target of a route is out of quota
 // with a known reset time, a long agent run can sit out the few minutes to the reset instead of failing. The choice
 // is pure; the wait itself is abortable (Esc = the request's AbortSignal) and shows a countdown.
+import type { WaitEventData } from "../events/event-types.ts";
+import { cooldownKindOf } from "../routing/assess-targets.ts";
 import type { CooldownEntry, SkippedTarget } from "../routing/types.ts";
 import { routeTargetKey } from "../routing/types.ts";
 
@@ -73,4 +75,32 @@ export function describeWait(routeId: string, wait: ResetWait, now: number): str
   const seconds = Math.max(1, Math.ceil((wait.until - now) / 1000));
   const span = seconds >= 120 ? `${Math.ceil(seconds / 60)} min` : `${seconds} s`;
   return `auto-router: every target of ${routeId} is out of quota; waiting ${span} for ${wait.key} to reset (Esc stops)`;
+}
+
+/** What a short wait (failover.cooldownWaitMs) waits for: a quota reset the provider named, or a resting target. */
+export interface CooldownWait {
+  reason: WaitEventData["reason"];
+  /** The failure kind that started the cooldown (none for an open breaker). */
+  kind?: string;
+}
+
+export function cooldownWaitOf(
+  skipped: Pick<SkippedTarget, "reason" | "detail">,
+  cooldown: CooldownEntry | undefined,
+): CooldownWait {
+  if (skipped.reason === "circuit-open") return { reason: "circuit-open" };
+  if (cooldown?.kind === "quota_exhausted" && cooldown.resetKnown) return { reason: "quota-reset" };
+  return { reason: "cooldown", kind: cooldown?.kind ?? cooldownKindOf(skipped.detail) };
+}
+
+/** "waited 20 s for chatgpt/gpt-sub's quota reset", for explain and the final event's notes. */
+export function waitNoteText(verb: string, waitedMs: number, key: string, wait: CooldownWait): string {
+  const seconds = Math.max(0, Math.round(waitedMs / 1000));
+  const what =
+    wait.reason === "quota-reset"
+      ? `${key}'s quota reset`
+      : wait.reason === "circuit-open"
+        ? `${key}'s open breaker to let a probe through`
+        : `${key} to come back (resting after ${wait.kind ?? "a failure"})`;
+  return `${verb} ${seconds} s for ${what}`;
 }

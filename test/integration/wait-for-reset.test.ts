@@ -2,6 +2,8 @@
 // (the request's AbortSignal) ends the wait at once.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { join } from "node:path";
+import { readEventLogFile } from "../helpers/event-log.ts";
 import { harnessPerTest } from "../helpers/sdk-harness.ts";
 
 const TARGETS = [
@@ -66,5 +68,75 @@ describe("waiting for the earliest quota reset", () => {
     // Stopped by the user, as the status line says: not a failure.
     assert.match(explain, /outcome: aborted/);
     assert.doesNotMatch(explain, /outcome: failed|none \(failed\)/);
+  });
+
+  it("explains a wait for a quota reset within cooldownWaitMs: both decisions in order, the wait noted and logged", async () => {
+    const h = await harnesses.start(
+      {
+        targets: TARGETS,
+        clock: true,
+        routes: {
+          routes: {
+            main: {
+              sortBy: "config",
+              // The resets below are within the default cooldownWaitMs (30 s): the short wait, not waitForReset's.
+              failover: { waitForReset: { maxMs: 120_000 } },
+              targets: [
+                { provider: "mock-a", modelId: "model-a" },
+                { provider: "mock-b", modelId: "model-b" },
+              ],
+            },
+          },
+        },
+      },
+      "auto-router-wait-explain-",
+    );
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage([], { stopReason: "error", errorMessage: quota(25) })]);
+    h.faux("mock-b").setResponses([
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: quota(20) }),
+      fauxAssistantMessage("After the reset."),
+    ]);
+    const running = h.prompt("Keep going");
+    await until(() => /waiting \d+s for mock-b\/model-b/.test(h.ui!.statuses.get("auto-router") ?? ""));
+    h.advanceClock(20_000);
+    await running;
+    assert.equal(h.lastAssistant().content[0]?.text, "After the reset.");
+    assert.equal(h.faux("mock-b").state.callCount, 2);
+
+    const explain = await h.command("/auto-router explain");
+    // One failover (a -> b); trying b again after waiting for it is none.
+    assert.match(explain, /^request \w+ on main, .* ago, served by mock-b\/model-b after 1 failover\(s\)$/m);
+    const first = explain.indexOf("Decision 1 of 2:");
+    const second = explain.indexOf("Decision 2 of 2, made again 20s after the first:");
+    assert.ok(first >= 0 && second > first, explain);
+    const [before, after] = [explain.slice(first, second), explain.slice(second)];
+    // The decision the request began with: both targets, a first; its two attempts; then the wait.
+    assert.match(before, /Candidates:\n {2}1\. mock-a\/model-a .*\n {2}2\. mock-b\/model-b /);
+    assert.match(before, /Ranked first: mock-a\/model-a/);
+    assert.match(
+      before,
+      /Attempts:\n {2}1\. mock-a\/model-a: failed \(quota_exhausted.*\n {2}2\. mock-b\/model-b: failed \(quota_exhausted.*\nNotes:\n {2}waited 20 s for mock-b\/model-b's quota reset\n/,
+    );
+    // The decision made after the wait: a still resting (in plain words, no provider text or raw time), b served.
+    assert.match(after, /Skipped:\n {2}- mock-a\/model-a: cooldown for 5 s - resting \(quota used up\)\n/);
+    assert.doesNotMatch(explain, /\d{4}-\d\d-\d\dT\d\d:/, "no raw ISO time");
+    assert.doesNotMatch(explain, /You exceeded your current quota/, "no provider text");
+    assert.match(after, /Attempts:\n {2}3\. mock-b\/model-b: success/);
+    assert.match(
+      after,
+      /^Served by: mock-b\/model-b \(after mock-a\/model-a failed \(quota_exhausted\), mock-b\/model-b failed \(quota_exhausted\)\)$/m,
+    );
+
+    await harnesses.stop();
+    const events = readEventLogFile(join(harnesses.stateDir, "auto-router.events.jsonl"));
+    const waits = events.filter((event) => event.type === "wait");
+    assert.equal(waits.length, 1, JSON.stringify(waits));
+    assert.equal(waits[0].data.reason, "quota-reset");
+    assert.equal(waits[0].data.target, "mock-b/model-b");
+    const final = events.find((event) => event.type === "final");
+    assert.equal(final.data.failovers, 1);
+    assert.deepEqual(final.data.notes, ["waited 20 s for mock-b/model-b's quota reset"]);
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { CooldownEntry, SkippedTarget } from "../../src/routing/types.ts";
-import { earliestQuotaReset, waitUntilReset } from "../../src/runtime/wait-for-reset.ts";
+import { cooldownWaitOf, earliestQuotaReset, waitNoteText, waitUntilReset } from "../../src/runtime/wait-for-reset.ts";
 
 const NOW = 1_800_000_000_000;
 const skip = (key: string, reason: SkippedTarget["reason"], until?: number): SkippedTarget => ({
@@ -100,5 +100,27 @@ describe("waitUntilReset", () => {
     );
     assert.equal(done, false);
     assert.equal(sleeps, 1);
+  });
+});
+
+describe("a short wait (cooldownWaitMs) in words", () => {
+  it("calls a wait for a quota cooldown with a named reset a quota reset, and says how long it waited", () => {
+    const wait = cooldownWaitOf(skip("b/2", "cooldown", NOW + 20_000), quotaCooldown(NOW + 20_000));
+    assert.deepEqual(wait, { reason: "quota-reset" });
+    assert.equal(waitNoteText("waited", 20_400, "b/2", wait), "waited 20 s for b/2's quota reset");
+  });
+
+  it("calls a transient cooldown, an unnamed quota reset and an open breaker what they are", () => {
+    const transient = cooldownWaitOf(
+      { reason: "cooldown", detail: "rate_limit: 429 slow down" },
+      { until: NOW + 3_000, kind: "rate_limit" },
+    );
+    assert.deepEqual(transient, { reason: "cooldown", kind: "rate_limit" });
+    assert.equal(
+      waitNoteText("stopped after waiting", 2_000, "a/1", transient),
+      "stopped after waiting 2 s for a/1 to come back (resting after rate_limit)",
+    );
+    assert.equal(cooldownWaitOf(skip("b/2", "cooldown"), quotaCooldown(NOW + 20_000, false)).reason, "cooldown");
+    assert.deepEqual(cooldownWaitOf(skip("c/3", "circuit-open"), undefined), { reason: "circuit-open" });
   });
 });
