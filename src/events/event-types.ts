@@ -108,6 +108,7 @@ export interface FinalEventData {
   attempts: number;
   failovers: number;
   latencyMs: number;
+  /** The served answer's cost as the budget books it: $0 for a subscription target, whatever its list price. */
   costUsd?: number;
   failureKinds: string[];
   /** Retries of one target, quota-reset waits, revert holds and probes, in plain words. */

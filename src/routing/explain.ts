@@ -27,7 +27,11 @@ function formatCandidate(candidate: Candidate, position: number): string {
   const facts: string[] = [candidate.billing];
   if (candidate.bucket !== "normal") facts.push(candidate.bucket);
   if (candidate.ttftMs !== undefined) facts.push(`ttft ${Math.round(candidate.ttftMs)} ms`);
-  if (candidate.estimatedCostUsd !== undefined) facts.push(`~${formatUsd(candidate.estimatedCostUsd, "estimate")}`);
+  // A subscription's answer is booked at $0 (budget, ledger, events): its estimate is a list price, not a cost.
+  if (candidate.estimatedCostUsd !== undefined)
+    facts.push(
+      `${candidate.billing === "subscription" ? "list price " : ""}~${formatUsd(candidate.estimatedCostUsd, "estimate")}`,
+    );
   if (candidate.probe) facts.push("probe");
   // A stressed quota window is both why the candidate is demoted (a reason) and a warning for the status line: said once.
   const warnings = candidate.warnings.filter((warning) => !candidate.reasons.includes(warning));

@@ -5,7 +5,8 @@
 //   3. an explicit sort (`@sort=` / preferences.sort / route sortBy price|latency): known values first, then best;
 //   4. billing: subscription before per-token (its marginal cost is zero);
 //   5. latency: EWMA time to first token, compared only when both are known and they differ by more than 10%;
-//   6. estimated cost, compared only when both are known (unknown prices keep declared order among themselves);
+//   6. estimated cost, compared only when both are known (unknown prices keep declared order among themselves); for
+//      two subscriptions, both booked at $0, this is their list price and breaks the tie only;
 //   7. declared order.
 // `sortBy: "config"` keeps buckets and then declared order only; a prompt's `@sort=` on such a route (mode
 // `config:<key>`) ranks by that key and then declared order, without the preferences and hints the route opted out of.
@@ -139,7 +140,7 @@ export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hin
     case "sort": {
       const sort = sortKeyOf(mode);
       if (sort === "price")
-        return `${label}: cheapest (${a.estimatedCostUsd === undefined ? "?" : formatUsd(a.estimatedCostUsd, "estimate")})`;
+        return `${label}: cheapest (${a.estimatedCostUsd === undefined ? "?" : `${a.billing === "subscription" ? "list price " : ""}${formatUsd(a.estimatedCostUsd, "estimate")}`}${a.billing === "subscription" ? "; a subscription, booked at $0" : ""})`;
       if (sort === "latency")
         return `${label}: fastest first token (${a.ttftMs === undefined ? "?" : Math.round(a.ttftMs)} ms)`;
       return `${label}: highest throughput (${first.tokensPerSecond === undefined ? "?" : Math.round(first.tokensPerSecond)} tokens/s)`;
@@ -148,8 +149,14 @@ export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hin
       return `${label}: faster first token (${Math.round(a.ttftMs!)} ms vs ${Math.round(b.ttftMs!)} ms for ${b.label})`;
     case "billing":
       return `${label}: subscription before per-token ${b.label}`;
-    case "cost":
-      return `${label}: cheaper (${formatUsd(a.estimatedCostUsd ?? 0, "estimate")} vs ${formatUsd(b.estimatedCostUsd ?? 0, "estimate")} for ${b.label})`;
+    case "cost": {
+      const prices = `${formatUsd(a.estimatedCostUsd ?? 0, "estimate")} vs ${formatUsd(b.estimatedCostUsd ?? 0, "estimate")} for ${b.label}`;
+      // Billing ranks first, so both are subscriptions or neither. A subscription's answer is booked at $0: its list
+      // price only breaks the tie, it is no saving.
+      return a.billing === "subscription"
+        ? `${label}: lower list price (${prices}; both subscriptions, booked at $0)`
+        : `${label}: cheaper (${prices})`;
+    }
     case "declared":
       return mode === "config"
         ? `${label}: first in declared order (sortBy config)`

@@ -166,8 +166,11 @@ async function serveRequest(
     message: AssistantMessage,
     outcome: "success" | "failed" | "aborted" | "refused",
     served?: string,
+    subscription = false,
   ) => {
-    recordFinal(outcome, served, outcome === "success" ? message.usage?.cost?.total : undefined);
+    // The cost as the budget books it: a subscription's answer is $0 whatever its list price (budget-plugin.ts).
+    const costUsd = outcome !== "success" ? undefined : subscription ? 0 : message.usage?.cost?.total;
+    recordFinal(outcome, served, costUsd);
     env.report.status.onFinished(state.routeId, outcome, served, failoversOf(state));
     env.report.finished?.(state.requestId, state.routeId, outcome);
     observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil, refusal });
@@ -240,7 +243,7 @@ async function serveRequest(
         const message =
           served.message ??
           routerErrorMessage(model, "auto-router: the target ended without a message", env.clock.now());
-        return finish(redactedMessage(message), outcome, served.key);
+        return finish(redactedMessage(message), outcome, served.key, served.billing === "subscription");
       }
       if (served) {
         if (served.kind === "aborted") return abortNow(served.message);

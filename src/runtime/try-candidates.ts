@@ -16,7 +16,13 @@ import { isOpenRouter, pinnedPatch } from "./upstream-pin.ts";
 
 export type CandidatesResult =
   | undefined
-  | { kind: "served"; key: string; final: "done" | "error" | "aborted"; message?: AssistantMessage }
+  | {
+      kind: "served";
+      key: string;
+      billing: Candidate["billing"];
+      final: "done" | "error" | "aborted";
+      message?: AssistantMessage;
+    }
   | { kind: "surface"; message: AssistantMessage; failure: Failure }
   | { kind: "aborted"; message?: AssistantMessage };
 
@@ -143,7 +149,13 @@ export async function tryCandidates(
           settled.message,
           pins && !pin ? { pins, baseUrl: auth.baseUrl ?? target.baseUrl, apiKey: auth.apiKey } : undefined,
         );
-      return { kind: "served", key: candidate.key, final: settled.final, message: settled.message };
+      return {
+        kind: "served",
+        key: candidate.key,
+        billing: candidate.billing,
+        final: settled.final,
+        message: settled.message,
+      };
     }
     if (settled.status === "aborted") return { kind: "aborted", message: settled.message };
 

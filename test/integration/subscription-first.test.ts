@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
+import { readEventLogFile } from "../helpers/event-log.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
 const TARGETS = [
@@ -82,5 +83,64 @@ describe("subscriptions before per-token money", () => {
     // The budget's pace is shown, but money not spent is saved: no surplus, no promotion.
     assert.match(await harness.command("/auto-router uvi"), /mock-paid\s+monthly budget\s+0%\s+\d+%\s+0\.00\s+ok/);
     assert.doesNotMatch(await harness.command("/auto-router explain"), /promoted|surplus/);
+  });
+
+  it("books a subscription's answer at $0 in the final event, and calls two subscriptions' prices list prices", async () => {
+    stateDir = mkdtempSync(join(tmpdir(), "auto-router-subscription-cost-"));
+    const priced = (output: number) => ({ input: 1, output, cacheRead: 0, cacheWrite: 0 });
+    harness = await createSdkHarness({
+      targets: [
+        { provider: "mock-a", models: [{ id: "model-a", cost: priced(50) }] },
+        { provider: "mock-b", models: [{ id: "model-b", cost: priced(8) }] },
+      ],
+      routes: {
+        routes: {
+          main: {
+            targets: [
+              { provider: "mock-a", modelId: "model-a", billing: "subscription" },
+              { provider: "mock-b", modelId: "model-b", billing: "subscription" },
+            ],
+          },
+        },
+      },
+      env: { AUTO_ROUTER_LOG_DIR: stateDir },
+    });
+    const { fauxAssistantMessage, getApiProvider, registerApiProvider } = harness.fauxHelpers;
+    // pi-ai's faux provider reports a zero cost; a real provider's answer carries its list price, as this one does.
+    const faux = getApiProvider("faux-mock-b");
+    registerApiProvider({
+      ...faux,
+      streamSimple: (model: unknown, context: unknown, options: unknown) => {
+        const inner = faux.streamSimple(model, context, options);
+        return {
+          end: () => inner.end(),
+          async *[Symbol.asyncIterator]() {
+            for await (const event of inner) {
+              if (event.type === "done") event.message.usage.cost.total = 0.045;
+              yield event;
+            }
+          },
+        };
+      },
+    });
+    harness.faux("mock-b").setResponses([fauxAssistantMessage("from the plan with the lower list price")]);
+    await harness.setModel("auto-router", "main");
+    await harness.prompt("hello");
+    assert.equal(harness.lastAssistant().provider, "mock-b");
+    assert.equal(harness.lastAssistant().usage.cost.total, 0.045, "the answer carried its list price");
+    const explain = await harness.command("/auto-router explain");
+    assert.match(explain, /^ {2}1\. mock-b\/model-b \(subscription, list price ~\$[\d.]+\)$/m);
+    assert.match(
+      explain,
+      /^Ranked first: mock-b\/model-b: lower list price \(\$[\d.]+ vs \$[\d.]+ for mock-a\/model-a; both subscriptions, booked at \$0\)$/m,
+    );
+    assert.doesNotMatch(explain, /cheaper/);
+    await harness.dispose();
+    harness = undefined;
+    const events = readEventLogFile(join(stateDir, "auto-router.events.jsonl"));
+    const final = events.find((event) => event.type === "final");
+    assert.equal(final.data.servedTarget, "mock-b/model-b");
+    assert.equal(final.data.costUsd, 0, "booked as the budget books it");
+    assert.equal(events.find((event) => event.type === "usage").data.costUsd, 0);
   });
 });

@@ -70,4 +70,24 @@ describe("rankEntries", () => {
   it("explains a single candidate as the only eligible one", () => {
     assert.match(explainWinner([entry("a", 0)], "auto"), /only eligible/);
   });
+
+  it("calls the price between two subscriptions a list price that only breaks the tie, and keeps the order", () => {
+    const subscription = (key: string, index: number, usd: number) =>
+      entry(key, index, { billing: "subscription", estimatedCostUsd: usd });
+    const ranked = rankEntries([subscription("max", 0, 0.019), subscription("plan", 1, 0.012)], "auto");
+    assert.deepEqual(order(ranked), ["plan", "max"]);
+    assert.equal(
+      explainWinner(ranked, "auto"),
+      "plan: lower list price ($0.012 vs $0.019 for max; both subscriptions, booked at $0)",
+    );
+    const paid = rankEntries(
+      [entry("dear", 0, { estimatedCostUsd: 0.5 }), entry("cheap", 1, { estimatedCostUsd: 0.1 })],
+      "auto",
+    );
+    assert.equal(explainWinner(paid, "auto"), "cheap: cheaper ($0.100 vs $0.500 for dear)");
+    assert.equal(
+      explainWinner([subscription("plan", 0, 0.012), entry("dear", 1, { estimatedCostUsd: 0.5 })], "price"),
+      "plan: cheapest (list price $0.012; a subscription, booked at $0)",
+    );
+  });
 });
