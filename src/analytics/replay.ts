@@ -7,7 +7,8 @@
 // attempt, a served target); one in neither is missing and route() skips it as missing-model, as the live router
 // would, and the report names it. Facts such as context window and pricing come from the lookup. Every resolvable
 // target is assumed credentialed, unless the log's own candidates/skipped events said a target was missing or had no
-// credentials; no cooldowns, breakers, budgets or quota pressure, since those were momentary. route() is injected so
+// credentials; each target's time to first token is the last one the log's candidates showed; no cooldowns,
+// breakers, budgets or quota pressure, since those were momentary. route() is injected so
 // tests can use a small fake.
 import type { RouterConfig } from "../config/schema.ts";
 import { parseShortcuts } from "../routing/shortcuts.ts";
@@ -112,6 +113,8 @@ export class ReplayAccumulator {
   private readonly availability = new Map<string, Availability>();
   /** Models the log has shown pi resolving: a model pi had then exists, whatever this machine's catalogue says. */
   private readonly seen = new Set<string>();
+  /** Each target's time to first token as the router last knew it (a logged candidate's ttftMs), for latency ranking. */
+  private readonly ttftMs = new Map<string, number>();
   /** Per config target not found (catalogue or log), the replayed requests that skipped it as missing-model. */
   private readonly missing = new Map<string, number>();
   private readonly changes = new Map<string, ReplayChange>();
@@ -142,6 +145,7 @@ export class ReplayAccumulator {
     for (const candidate of request.candidates?.candidates ?? []) {
       this.availability.delete(candidate.key);
       this.seen.add(candidate.key);
+      if (typeof candidate.ttftMs === "number") this.ttftMs.set(candidate.key, candidate.ttftMs);
     }
     for (const skipped of request.candidates?.skipped ?? []) {
       if (skipped.reason === "missing-model" || skipped.reason === "no-credentials")
@@ -176,11 +180,14 @@ export class ReplayAccumulator {
         };
       }
     }
+    // Latency is no momentary pressure but a property the ranking reads (sortBy latency, ties): as the log knew it.
+    const targets: RoutingSnapshot["targets"] = {};
+    for (const [key, ttftMs] of this.ttftMs) targets[key] = { ttftMs };
     const snapshot: RoutingSnapshot = {
       config: this.config,
       models,
       cooldowns: {},
-      targets: {},
+      targets,
       providers: {},
       budgetPolicy: this.config.budgets?.policy ?? "soft",
       quotaHard: false,

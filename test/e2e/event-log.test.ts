@@ -3,7 +3,7 @@
 import { EVENT_SCHEMA_VERSION } from "../../src/events/event-types.ts";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
@@ -162,10 +162,16 @@ describe("routing-replay of a log pi wrote with shortcuts on models.json models"
       },
     });
     dir.emulators.A.setDefault({ text: "ok" });
+    // What the router measured before: the dear target answers its first token in 900 ms, the cheap one in 100 ms.
+    const sample = (ms: number) => ({ ttftMs: ms, samples: 5, updatedAt: Date.now() });
+    writeFileSync(
+      join(dir.agentDir, "extensions", "auto-router.latency.json"),
+      JSON.stringify({ v: 1, targets: { "mock-dear/dear": sample(900), "mock-cheap/cheap": sample(100) } }),
+    );
     const rpc = await startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] });
     try {
       // A shortcut-only run in print mode would be a file include for pi: prompts go through RPC.
-      for (const message of ["@sort=price hi", "@vision look", "plain"]) {
+      for (const message of ["@sort=latency quick", "@sort=price hi", "@vision look", "plain"]) {
         await rpc.request({ type: "prompt", message });
         await rpc.waitFor((line) => line.type === "agent_end", 60_000);
       }
@@ -175,7 +181,7 @@ describe("routing-replay of a log pi wrote with shortcuts on models.json models"
   });
   after(() => dir?.stop());
 
-  it("finds no difference under the routes file the log was written with: the models' facts come from models.json", async () => {
+  it("finds no difference under the routes file the log was written with: facts from models.json, latency from the log", async () => {
     const { stdout } = await run(
       process.execPath,
       [
@@ -187,9 +193,13 @@ describe("routing-replay of a log pi wrote with shortcuts on models.json models"
       { cwd: REPO_ROOT, env: { ...process.env, PI_CODING_AGENT_DIR: dir.agentDir, AUTO_ROUTER_LOG_DIR: "" } },
     );
     const { report } = JSON.parse(stdout);
-    assert.equal(report.decisions, 3);
-    assert.equal(report.replayed, 3);
-    assert.deepEqual(report.changes, [], "the cheapest for @sort=price, no candidate for @vision, as logged");
+    assert.equal(report.decisions, 4);
+    assert.equal(report.replayed, 4);
+    assert.deepEqual(
+      report.changes,
+      [],
+      "the fastest as the log measured it for @sort=latency, the cheapest for @sort=price, no candidate for @vision",
+    );
     assert.equal(report.different, 0);
   });
 });
