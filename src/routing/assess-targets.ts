@@ -5,7 +5,7 @@ import type { TargetConfig } from "../config/schema.ts";
 import { checkConstraint, meetsConstraint } from "./constraints.ts";
 import { evaluateCondition, type ConditionContext } from "./policy-rules.ts";
 import { checkPreferences, providerIndex } from "./preferences.ts";
-import type { RankEntry } from "./rank.ts";
+import { keepsDeclaredOrder, type RankEntry } from "./rank.ts";
 import { checkReserve } from "./reserve.ts";
 import type { ActiveRules, Ranking, RouteState } from "./route-state.ts";
 import { applyRule, type TargetView } from "./rule-effects.ts";
@@ -208,7 +208,9 @@ export function assessTargets(
       candidate.reasons.push(`max output ${facts.maxTokens} < ${askedOutput} tokens asked: the answer is capped there`);
     }
     let preferredRank = providerIndex(preferences.order, provider, authLower);
-    if (preferredRank >= 0) candidate.reasons.push(`preferred provider (order #${preferredRank + 1})`);
+    // On a sortBy config route the order does not rank (rank.ts): the candidate is not said to be preferred.
+    if (preferredRank >= 0 && !keepsDeclaredOrder(ranking.mode))
+      candidate.reasons.push(`preferred provider (order #${preferredRank + 1})`);
     else preferredRank = Infinity;
     const entry: RankEntry = {
       candidate,

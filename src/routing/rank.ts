@@ -59,8 +59,11 @@ function compareLatency(a: number | undefined, b: number | undefined): number {
 
 /** The first key that separates `a` from `b`, and its sign (negative = a first). */
 export function compareEntries(a: RankEntry, b: RankEntry, mode: RankMode): { order: number; key: RankKey } {
-  return compareBy(a, b, mode === "config" || mode.startsWith("config:"), sortKeyOf(mode));
+  return compareBy(a, b, keepsDeclaredOrder(mode), sortKeyOf(mode));
 }
+
+/** `sortBy: "config"` (with or without a prompt's sort key): preferences' order and the tier hint do not reorder. */
+export const keepsDeclaredOrder = (mode: RankMode): boolean => mode === "config" || mode.startsWith("config:");
 
 /** `declared`: the route keeps its declared order (sortBy config), after the prompt's sort key if it gave one. */
 function compareBy(

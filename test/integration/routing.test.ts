@@ -95,6 +95,18 @@ describe("routing through real pi", () => {
     assert.equal(h.lastAssistant().provider, "mock-v", "order puts mock-v before the configured first target");
     // Served first, not after the others failed (their faux targets have no answer queued).
     assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+    assert.match(
+      await h.command("/auto-router explain"),
+      /mock-v\/model-v \([^)]*\) - preferred provider \(order #1\)/,
+    );
+    await harness!.dispose();
+
+    // sortBy config keeps the declared order: the order provider is neither first nor said to be preferred.
+    const declared = await start({ sortBy: "config", targets: three, preferences: { order: ["mock-v"] } });
+    declared.faux("mock-a").setResponses([echoPrompt(declared)]);
+    await declared.prompt("in order");
+    assert.equal(declared.lastAssistant().provider, "mock-a");
+    assert.doesNotMatch(await declared.command("/auto-router explain"), /preferred provider/);
     await harness!.dispose();
 
     const strict = await start({ targets: three, preferences: { order: ["mock-v"], allowFallbacks: false } });
