@@ -27,7 +27,7 @@ export function jsonSyntaxIssue(text: string, error: unknown): ConfigIssue {
   const end = /end of JSON input/.test(message) ? text.replace(/\s+$/, "").length : undefined;
   const offset = position ? Number(position[1]) : (end ?? firstErrorOffset(text));
   const what = message
-    .replace(/\s*in JSON at position \d+(\s*\(line \d+ column \d+\))?/, "")
+    .replace(/\s*(in JSON )?at position \d+(\s*\(line \d+ column \d+\))?/, "")
     // The excerpt of the file V8 quotes says nothing line and column do not, and may hold line breaks.
     .replace(/,?\s*(?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, "")
     .replace(/\s+/g, " ")
@@ -38,10 +38,15 @@ export function jsonSyntaxIssue(text: string, error: unknown): ConfigIssue {
     (closer === "]" || closer === "}") && text.slice(0, offset).trimEnd().endsWith(",")
       ? " (JSON allows no comma before it)"
       : "";
+  // A `//` or `/* */` note, natural in a config file: V8 only says what it expected instead.
+  const comment =
+    offset !== undefined && /^\/[/*]/.test(text.slice(offset, offset + 2))
+      ? ' (comments are not allowed in this JSON file; write a note as a "_comment" key)'
+      : "";
   return {
     severity: "error",
     path: "",
-    message: `not valid JSON: ${what}${trailingComma}`,
+    message: `not valid JSON: ${what}${trailingComma}${comment}`,
     ...(offset !== undefined && lineAndColumn(text, offset)),
   };
 }

@@ -129,4 +129,35 @@ describe("the routes file through pi", () => {
       notices.join("\n"),
     );
   });
+
+  /** A harness on ROUTES and a function that writes the routes file and runs /auto-router reload. */
+  const startReloading = async (prefix: string) => {
+    const h = await harnesses.start({ targets: TARGETS, routes: ROUTES }, prefix);
+    const file = join(h.agentDir, "extensions", ROUTES_FILE_NAME);
+    const reload = async (lines: string[]) => {
+      writeFileSync(file, lines.join("\n"));
+      return h.command("/auto-router reload");
+    };
+    return { h, file, reload };
+  };
+  const WITH_COMMENT = [
+    '{"routes": {"main": {"targets": [',
+    '  {"provider": "mock-b", "modelId": "model-b"}   // from models.json',
+    "]}}}",
+  ];
+
+  it("says a // comment is not allowed in the file, with its line and column, on reload", async () => {
+    const { file, reload } = await startReloading("fix-cfg-comment");
+    const said = await reload(WITH_COMMENT);
+    assert.ok(
+      said
+        .split("\n")
+        .some((line) =>
+          line.endsWith(
+            `${file}:2:50: not valid JSON: Expected ',' or ']' after array element (comments are not allowed in this JSON file; write a note as a "_comment" key)`,
+          ),
+        ),
+      said,
+    );
+  });
 });

@@ -152,6 +152,27 @@ describe("routes file parsing", () => {
     );
   });
 
+  it("says when a // or /* */ comment is what makes the file invalid JSON, wherever it is", () => {
+    const note = '(comments are not allowed in this JSON file; write a note as a "_comment" key)';
+    const cases: Array<[string, [number, number]]> = [
+      // The README's example as it once was: a comment after an array element.
+      ['{"routes": {"a": {"targets": [\n  {"provider": "x", "modelId": "y"}   // from models.json\n]}}}', [2, 39]],
+      ['// my routes\n{"routes": {}}', [1, 1]],
+      ['{\n  /* old */ "routes": {}}', [2, 3]],
+      ['{"routes": {}}\n// the end', [2, 1]],
+    ];
+    for (const [text, [line, column]] of cases) {
+      const [issue] = parseConfigText(text).issues;
+      assert.deepEqual([issue!.line, issue!.column], [line, column], text);
+      assert.ok(issue!.message.startsWith("not valid JSON: "), issue!.message);
+      assert.ok(issue!.message.endsWith(note), issue!.message);
+      // The position V8 gives is in the line and column, not repeated in the message.
+      assert.doesNotMatch(issue!.message, /at position/);
+    }
+    // "//" inside a string is no comment.
+    assert.doesNotMatch(parseConfigText('{"routes": {"a": "http://x", }}').issues[0]!.message, /comment/);
+  });
+
   it("rejects a wrong type, naming the path and what was expected", () => {
     const result = parse({ routes: { a: { targets: [{ provider: 42, modelId: "y" }] } } });
     assert.equal(result.config, undefined);
