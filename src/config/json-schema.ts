@@ -16,11 +16,31 @@ function allowDocumentationKeys(node: unknown): void {
   for (const value of Object.values(record)) allowDocumentationKeys(value);
 }
 
+interface ZodCheck {
+  _zod: { def: { pattern?: unknown } };
+}
+
+/**
+ * JSON Schema patterns have no flags, and zod exports a regex's source without its flags: a route id pattern with
+ * `i` became one that rejects capitals the router accepts. Such a regex is refused here rather than exported wrong.
+ */
+function refuseRegexFlags(context: { zodSchema: unknown; path: ReadonlyArray<string | number> }): void {
+  const checks = (context.zodSchema as { _zod: { def: { checks?: ZodCheck[] } } })._zod.def.checks ?? [];
+  for (const check of checks) {
+    const pattern = check._zod.def.pattern;
+    if (pattern instanceof RegExp && pattern.flags)
+      throw new Error(
+        `${context.path.join(".")}: the regex ${pattern} has flags, which JSON Schema cannot express; write it without them`,
+      );
+  }
+}
+
 export function routesJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(routerConfigSchema(), {
     target: "draft-2020-12",
     io: "input",
     unrepresentable: "any",
+    override: refuseRegexFlags,
   }) as Record<string, unknown>;
   allowDocumentationKeys(schema);
   return {

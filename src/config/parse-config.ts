@@ -9,6 +9,7 @@ import { duplicateKeyIssues } from "./duplicate-keys.ts";
 import { formatPath, type ConfigIssue } from "./issues.ts";
 import { jsonSyntaxIssue, lineAndColumn } from "./json-syntax.ts";
 import { migrateConfig } from "./migrate.ts";
+import { RULE_NEEDS } from "./routing-schema.ts";
 import { routerConfigSchema, type RouterConfig } from "./schema.ts";
 
 export interface ParsedConfig {
@@ -115,15 +116,7 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
           });
         else ids.set(rule.id, rulePath);
       }
-      const needs: Record<string, keyof typeof rule> = {
-        "force-tier": "tier",
-        "prefer-provider": "providers",
-        "exclude-provider": "providers",
-        "require-provider": "providers",
-        "force-billing": "billing",
-        "force-constraint": "constraint",
-      };
-      const field = needs[rule.type];
+      const field: keyof typeof rule | undefined = RULE_NEEDS[rule.type as keyof typeof RULE_NEEDS];
       if (field && rule[field] === undefined) {
         issues.push({
           severity: "error",

@@ -99,28 +99,47 @@ export const constraintSchema = () =>
   });
 export type Constraint = z.infer<ReturnType<typeof constraintSchema>>;
 
+/** The field each rule type cannot do without (a demote-target rule without `targets` demotes every target). */
+export const RULE_NEEDS = {
+  "force-tier": "tier",
+  "prefer-provider": "providers",
+  "exclude-provider": "providers",
+  "require-provider": "providers",
+  "force-billing": "billing",
+  "force-constraint": "constraint",
+} as const satisfies Partial<Record<RuleType, string>>;
+
 export const policyRuleSchema = () =>
-  z.strictObject({
-    id: z.string().min(1).optional(),
-    name: z.string().optional(),
-    description: z.string().optional(),
-    enabled: z.boolean().optional(),
-    priority: z.number().int().min(0).max(1000).optional().describe("Higher runs first; default 0"),
-    routes: z
-      .array(z.string().min(1))
-      .optional()
-      .describe("Global rules only: the routes this rule applies to (default all)"),
-    type: z.enum(RULE_TYPES),
-    tier: tierSchema().optional().describe("force-tier: the tier to use"),
-    providers: z.array(z.string().min(1)).optional().describe("prefer/exclude/require-provider: provider names"),
-    targets: z
-      .array(z.string().min(1))
-      .optional()
-      .describe("demote-target: provider/modelId of the targets concerned (default all)"),
-    billing: billingSchema().optional().describe("force-billing: subscription or per-token"),
-    constraint: constraintSchema().optional().describe("force-constraint: capabilities every candidate must have"),
-    when: ruleConditionSchema().optional().describe("When the rule applies; absent = always"),
-  });
+  z
+    .strictObject({
+      id: z.string().min(1).optional(),
+      name: z.string().optional(),
+      description: z.string().optional(),
+      enabled: z.boolean().optional(),
+      priority: z.number().int().min(0).max(1000).optional().describe("Higher runs first; default 0"),
+      routes: z
+        .array(z.string().min(1))
+        .optional()
+        .describe("Global rules only: the routes this rule applies to (default all)"),
+      type: z.enum(RULE_TYPES),
+      tier: tierSchema().optional().describe("force-tier: the tier to use"),
+      providers: z.array(z.string().min(1)).optional().describe("prefer/exclude/require-provider: provider names"),
+      targets: z
+        .array(z.string().min(1))
+        .optional()
+        .describe("demote-target: provider/modelId of the targets concerned (default all)"),
+      billing: billingSchema().optional().describe("force-billing: subscription or per-token"),
+      constraint: constraintSchema().optional().describe("force-constraint: capabilities every candidate must have"),
+      when: ruleConditionSchema().optional().describe("When the rule applies; absent = always"),
+    })
+    // parse-config.ts checks RULE_NEEDS with its own messages; this says the same to editors through the JSON Schema.
+    .meta({
+      allOf: Object.entries(RULE_NEEDS).map(([type, field]) => ({
+        if: { properties: { type: { const: type } }, required: ["type"] },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, never awaited
+        then: { required: [field] },
+      })),
+    });
 export type PolicyRule = z.infer<ReturnType<typeof policyRuleSchema>>;
 
 export const tierSettingsSchema = () =>

@@ -179,8 +179,10 @@ export const routerConfigSchema = () => {
     routes: z.record(
       z
         .string()
+        // Capitals are fine (pi's `/model auto-router/<id>` takes them), written out rather than with the `i` flag:
+        // JSON Schema patterns have no flags, so the generated schema would reject them (json-schema.ts refuses).
         .regex(
-          /^[a-z0-9][a-z0-9._-]*$/i,
+          /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
           "a route id may contain only letters, digits, dots, underscores and dashes, and starts with a letter or digit (no spaces)",
         ),
       routeSchema(policyRule),

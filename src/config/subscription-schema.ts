@@ -38,12 +38,18 @@ export type RetryBeforeFailoverConfig = z.infer<ReturnType<typeof retryBeforeFai
 /** Header names the router sets itself from pi's credentials: a patch may not replace them. */
 export const PROTECTED_HEADERS = ["authorization", "x-api-key", "api-key", "x-goog-api-key"] as const;
 
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+
+/** The protected names in any case, as a JSON Schema pattern (which has no `i` flag): `[Aa][Uu]...`. */
+const protectedHeaderPattern = () =>
+  `^(${PROTECTED_HEADERS.map((name) => name.replace(/[a-z]/g, (letter) => `[${letter.toUpperCase()}${letter}]`)).join("|")})$`;
+
 export const requestHeadersSchema = () =>
   z
     .record(z.string(), z.string())
     .superRefine((headers, context) => {
       for (const name of Object.keys(headers)) {
-        if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) {
+        if (!HEADER_NAME.test(name)) {
           context.addIssue({ code: "custom", path: [name], message: `"${name}" is not an HTTP header name` });
         } else if ((PROTECTED_HEADERS as readonly string[]).includes(name.toLowerCase())) {
           context.addIssue({
@@ -54,7 +60,11 @@ export const requestHeadersSchema = () =>
         }
       }
     })
-    .describe("Extra HTTP headers sent with every attempt on this target");
+    // The checks above, for editors: the JSON Schema export cannot see a refinement.
+    .meta({
+      description: "Extra HTTP headers sent with every attempt on this target",
+      propertyNames: { type: "string", pattern: HEADER_NAME.source, not: { pattern: protectedHeaderPattern() } },
+    });
 
 export const requestBodySchema = () =>
   z

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { getModel } from "@mariozechner/pi-ai";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { DEFAULT_CONFIG } from "../../src/config/defaults.ts";
 import { routesJsonSchemaText, SCHEMA_FILE_NAME } from "../../src/config/json-schema.ts";
 import { parseConfigText } from "../../src/config/parse-config.ts";
@@ -171,6 +172,15 @@ describe("routes file parsing", () => {
     }
     // "//" inside a string is no comment.
     assert.doesNotMatch(parseConfigText('{"routes": {"a": "http://x", }}').issues[0]!.message, /comment/);
+  });
+
+  it("accepts route ids with capital letters, as pi's /model auto-router/<id> does", () => {
+    const result = parse({
+      routes: { MyRoute: { targets: [{ provider: "x", modelId: "y" }] } },
+      defaultRoute: "MyRoute",
+    });
+    assert.deepEqual(result.issues, []);
+    assert.deepEqual(Object.keys(result.config!.routes), ["MyRoute"]);
   });
 
   it("rejects a wrong type, naming the path and what was expected", () => {
@@ -560,6 +570,37 @@ describe("JSON Schema", () => {
   it("is checked in and in sync with the zod schema (run `npm run schema` after changing it)", () => {
     const checkedIn = readFileSync(join(REPO_ROOT, SCHEMA_FILE_NAME), "utf8");
     assert.equal(checkedIn, routesJsonSchemaText());
+  });
+
+  it("accepts and rejects what the router does, wherever JSON Schema can say it", () => {
+    // ajv (fastify's validator) stands in for an editor checking the file against the checked-in schema.
+    const validate = new Ajv2020({ strict: false }).compile(
+      JSON.parse(readFileSync(join(REPO_ROOT, SCHEMA_FILE_NAME), "utf8")),
+    );
+    const target = (extra: Record<string, unknown> = {}) => ({ provider: "ollama", modelId: "qwen3-coder", ...extra });
+    const file = (route: Record<string, unknown>, rest: Record<string, unknown> = {}, id = "r") => ({
+      routes: { [id]: { targets: [target()], ...route } },
+      ...rest,
+    });
+    const cases: Array<[string, unknown, "valid" | "invalid"]> = [
+      ["a route id with capitals", file({}, {}, "MyRoute"), "valid"],
+      ["a route id with a space", file({}, {}, "my route"), "invalid"],
+      ["an extra header", file({ targets: [target({ headers: { "anthropic-beta": "x" } })] }), "valid"],
+      ["an Authorization header", file({ targets: [target({ headers: { Authorization: "Bearer x" } })] }), "invalid"],
+      ["an x-api-key header", file({ targets: [target({ headers: { "x-api-key": "x" } })] }), "invalid"],
+      ["an X-Goog-Api-Key header", file({ targets: [target({ headers: { "X-Goog-Api-Key": "x" } })] }), "invalid"],
+      ["a header name with a space", file({ targets: [target({ headers: { "my header": "x" } })] }), "invalid"],
+      ["a force-tier rule with its tier", file({ policyRules: [{ type: "force-tier", tier: "fast" }] }), "valid"],
+      ["a force-tier rule without tier", file({ policyRules: [{ id: "a", type: "force-tier" }] }), "invalid"],
+      ["a prefer-provider rule without providers", file({}, { policyRules: [{ type: "prefer-provider" }] }), "invalid"],
+      ["a force-billing rule without billing", file({ policyRules: [{ type: "force-billing" }] }), "invalid"],
+      ["a demote-target rule without targets", file({ policyRules: [{ type: "demote-target" }] }), "valid"],
+    ];
+    for (const [what, value, expected] of cases) {
+      const router = parse(value).issues.some((issue) => issue.severity === "error") ? "invalid" : "valid";
+      const schema = validate(value) ? "valid" : "invalid";
+      assert.deepEqual([router, schema], [expected, expected], `${what}: router ${router}, schema ${schema}`);
+    }
   });
 
   it("is referenced by the example routes file, which itself loads without issues", () => {
