@@ -163,7 +163,12 @@ export const eventLogSchema = () =>
   z.strictObject({
     enabled: z.boolean().optional(),
     maxBytes: z.number().int().positive().optional(),
-    keepFiles: z.number().int().nonnegative().optional(),
+    keepFiles: z
+      .number()
+      .int()
+      .min(1, "expected at least 1: how many rotated files are kept (set `enabled: false` for no event log)")
+      .optional()
+      .describe("How many rotated files are kept (default 5, at least 1)"),
   });
 
 /**

@@ -160,4 +160,19 @@ describe("the routes file through pi", () => {
       said,
     );
   });
+
+  it("rejects eventLog.keepFiles 0 on reload, naming file, place and what is expected, and keeps the last good config", async () => {
+    const { file, reload } = await startReloading("fix-cfg-keep-files");
+    const said = await reload([
+      '{"routes": {"main": {"targets": [{"provider": "mock-b", "modelId": "model-b"}]}},',
+      ' "eventLog": {"keepFiles": 0}}',
+    ]);
+    assert.ok(
+      said.includes(
+        `${file}:2:28 at eventLog.keepFiles: expected at least 1: how many rotated files are kept (set \`enabled: false\` for no event log)`,
+      ),
+      said,
+    );
+    assert.match(said, /is invalid; keeping the last good config/);
+  });
 });

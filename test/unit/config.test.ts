@@ -174,6 +174,28 @@ describe("routes file parsing", () => {
     assert.doesNotMatch(parseConfigText('{"routes": {"a": "http://x", }}').issues[0]!.message, /comment/);
   });
 
+  it("rejects eventLog.keepFiles below 1, naming the path and what is expected", () => {
+    const result = parseConfigText(
+      '{"routes": {"a": {"targets": [{"provider": "x", "modelId": "y"}]}},\n "eventLog": {"keepFiles": 0}}',
+    );
+    assert.equal(result.config, undefined);
+    assert.deepEqual(
+      result.issues.map((issue) => [issue.severity, issue.path, issue.line, issue.column, issue.message]),
+      [
+        [
+          "error",
+          "eventLog.keepFiles",
+          2,
+          28,
+          "expected at least 1: how many rotated files are kept (set `enabled: false` for no event log)",
+        ],
+      ],
+    );
+    assert.ok(
+      parse({ routes: { a: { targets: [{ provider: "x", modelId: "y" }] } }, eventLog: { keepFiles: 1 } }).config,
+    );
+  });
+
   it("accepts route ids with capital letters, as pi's /model auto-router/<id> does", () => {
     const result = parse({
       routes: { MyRoute: { targets: [{ provider: "x", modelId: "y" }] } },
@@ -595,6 +617,8 @@ describe("JSON Schema", () => {
       ["a prefer-provider rule without providers", file({}, { policyRules: [{ type: "prefer-provider" }] }), "invalid"],
       ["a force-billing rule without billing", file({ policyRules: [{ type: "force-billing" }] }), "invalid"],
       ["a demote-target rule without targets", file({ policyRules: [{ type: "demote-target" }] }), "valid"],
+      ["eventLog.keepFiles 0", file({}, { eventLog: { keepFiles: 0 } }), "invalid"],
+      ["eventLog.keepFiles 1", file({}, { eventLog: { keepFiles: 1 } }), "valid"],
     ];
     for (const [what, value, expected] of cases) {
       const router = parse(value).issues.some((issue) => issue.severity === "error") ? "invalid" : "valid";
