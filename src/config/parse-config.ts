@@ -71,12 +71,16 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
   }
   for (const [alias, value] of Object.entries(config.aliases ?? {})) {
     aliasCandidates(value).forEach((target, index) => {
+      const path = Array.isArray(value) ? `aliases.${alias}[${index}]` : `aliases.${alias}`;
+      // provider/model names are checked against what pi knows (unknown-targets.ts), which this pure parse cannot.
+      if (target.startsWith(`${ROUTER_PROVIDER}/`) && !namesRoute(target, config))
+        issues.push({
+          severity: "warning",
+          path,
+          message: `"${target}" is not a route (routes: ${[...routeIds].join(", ")})`,
+        });
       if (routeIds.has(target) || target.includes("/")) return;
-      issues.push({
-        severity: "warning",
-        path: Array.isArray(value) ? `aliases.${alias}[${index}]` : `aliases.${alias}`,
-        message: `"${target}" is neither a route id nor provider/model`,
-      });
+      issues.push({ severity: "warning", path, message: `"${target}" is neither a route id nor provider/model` });
     });
   }
   for (const [name, value] of Object.entries(config.gateway?.models ?? {})) {

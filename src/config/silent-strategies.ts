@@ -2,7 +2,6 @@
 // quota pacing with nothing to pace from. Pure: the config, what pi knows about the targets and which providers
 // have a quota source come in as arguments. Each finding has a stable code so it is said once per session.
 import { accountOf, type ModelFacts } from "../routing/types.ts";
-import { aliasCandidates, namesRoute } from "./alias-names.ts";
 import type { RouterConfig } from "./schema.ts";
 
 export interface SilentStrategy {
@@ -121,13 +120,8 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
     for (const field of ["order", "only", "ignore"] as const)
       named(`${where}.${field}`, preferences?.[field], "provider", (_, index) => `${where}.${field}[${index}]`);
   }
-  for (const [alias, value] of Object.entries(config.aliases ?? {})) {
-    // Only provider/model names are targets: a route id and `auto-router/<route>` name routes.
-    const targets = aliasCandidates(value).filter((name) => name.includes("/") && !namesRoute(name, config));
-    named(`aliases.${alias}`, targets, "target", (name) =>
-      Array.isArray(value) ? `aliases.${alias}[${value.indexOf(name)}]` : `aliases.${alias}`,
-    );
-  }
+  // Aliases are not here: one naming a model no route has still switches to it (`/auto-router switch`). One naming a
+  // model pi does not know is found with the routes' unknown targets (unknown-targets.ts).
 
   for (const provider of Object.keys(config.budgets?.providers ?? {}).sort()) {
     if (billed.has(lower(provider))) continue;

@@ -1,5 +1,6 @@
-// Targets whose provider or model id pi does not know, each with the closest known id: a misspelled id otherwise only
-// shows up as a target that is silently never used. Pure: the known ids are an argument.
+// Targets (and alias names) whose provider or model id pi does not know, each with the closest known id: a misspelled
+// id otherwise only shows up as a target that is silently never used. Pure: the known ids are an argument.
+import { aliasCandidates, namesRoute, ROUTER_PROVIDER } from "./alias-names.ts";
 import { formatIssue } from "./issues.ts";
 import { closestWord } from "./spelling.ts";
 import type { RouterConfig } from "./schema.ts";
@@ -38,6 +39,28 @@ export function findUnknownTargets(config: RouterConfig, known: KnownModels): Un
       if (models.includes(target.modelId) || found.has(key)) return;
       const message = `model '${target.modelId}' is not known to pi for provider '${target.provider}'${suggestion(closestId(target.modelId, models))}`;
       found.set(key, { key, path, message });
+    });
+  }
+  // An alias may name any model pi knows, in a route or not (`/auto-router switch` goes to it); only one pi does not
+  // know does nothing (a list skips it). Route names (`auto-router/<route>`, a route id) are not models.
+  for (const [alias, value] of Object.entries(config.aliases ?? {})) {
+    aliasCandidates(value).forEach((name, index) => {
+      const slash = name.indexOf("/");
+      if (slash <= 0 || namesRoute(name, config) || name.startsWith(`${ROUTER_PROVIDER}/`)) return;
+      const path = Array.isArray(value) ? `aliases.${alias}[${index}]` : `aliases.${alias}`;
+      // Split at the first slash, as the alias is resolved: openrouter's model ids contain slashes themselves.
+      const provider = name.slice(0, slash);
+      const modelId = name.slice(slash + 1);
+      const models = known.get(provider);
+      if (!models) {
+        if (found.has(provider)) return;
+        const message = `provider '${provider}' is not known to pi${suggestion(closestId(provider, known.keys()))}`;
+        found.set(provider, { key: provider, path, message });
+        return;
+      }
+      if (models.includes(modelId) || found.has(name)) return;
+      const message = `model '${modelId}' is not known to pi for provider '${provider}'${suggestion(closestId(modelId, models))}`;
+      found.set(name, { key: name, path, message });
     });
   }
   // The routes file's per-provider settings (endpointPrefixes...) under an id pi does not know apply to nothing.

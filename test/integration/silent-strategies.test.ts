@@ -59,4 +59,31 @@ describe("strategies that silently do nothing", () => {
       ["unknown-provider:policyRules[0] (no-openai):openai", "budget-unused:deepseek"],
     );
   });
+
+  it("says nothing of an alias naming a model no route has, which switches to it; names one pi does not know", async () => {
+    const h = await harnesses.start(
+      {
+        targets: TARGETS,
+        routes: {
+          routes: { main: routeInOrder("mock-a/model-a") },
+          // The earlier router's list form: its first name is a provider pi does not know, the second works.
+          aliases: { bee: "mock-b/model-b", claude: ["claude-agent-sdk/claude-opus-4-6", "mock-b/model-b"] },
+        },
+      },
+      "auto-router-silent-alias",
+    );
+    const status = await h.command("/auto-router status");
+    const said = h.ui!.notifications.map((n) => n.message).join("\n");
+    assert.doesNotMatch(said, /never matches anything/);
+    assert.doesNotMatch(status, /strategies that do nothing/);
+    // The one name that does nothing is said once, at its place in the file, like a route's unknown target.
+    const file = join(h.agentDir, "extensions", "auto-router.routes.json");
+    assert.deepEqual(
+      h.ui!.notifications.map((n) => n.message).filter((message) => /^auto-router: .*is not known to pi/.test(message)),
+      [`auto-router: ${file}:16:7 at aliases.claude[0]: provider 'claude-agent-sdk' is not known to pi`],
+    );
+    assert.match(status, /^ {2}warning: aliases\.claude\[0\]: provider 'claude-agent-sdk' is not known to pi$/m);
+    assert.match(await h.command("/auto-router switch bee"), /switched to mock-b\/model-b \(alias bee\)/);
+    assert.match(await h.command("/auto-router switch claude"), /switched to mock-b\/model-b \(alias claude\)/);
+  });
 });

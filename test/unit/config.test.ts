@@ -205,6 +205,17 @@ describe("routes file parsing", () => {
     assert.deepEqual(Object.keys(result.config!.routes), ["MyRoute"]);
   });
 
+  it("warns about an alias naming auto-router/<route> for a route that is not there", () => {
+    const result = parse({
+      routes: { main: { targets: [{ provider: "x", modelId: "y" }] } },
+      aliases: { a: "auto-router/mian", b: ["auto-router/main", "x/y"] },
+    });
+    assert.deepEqual(
+      result.issues.map((issue) => [issue.path, issue.message]),
+      [["aliases.a", '"auto-router/mian" is not a route (routes: main)']],
+    );
+  });
+
   it("rejects a wrong type, naming the path and what was expected", () => {
     const result = parse({ routes: { a: { targets: [{ provider: 42, modelId: "y" }] } } });
     assert.equal(result.config, undefined);

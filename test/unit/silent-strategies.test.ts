@@ -67,7 +67,7 @@ describe("findSilentStrategies", () => {
     );
   });
 
-  it("names rules, preferences and aliases that point at providers or targets no route has", () => {
+  it("names rules and preferences that point at providers or targets no route has, not aliases (they still switch)", () => {
     const found = codes({
       config: config({
         ...ROUTES,
@@ -81,11 +81,7 @@ describe("findSilentStrategies", () => {
     });
     assert.deepEqual(
       found.filter((code) => code.startsWith("unknown")),
-      [
-        "unknown-target:policyRules[1] (x):openai/gpt-9",
-        "unknown-provider:preferences.order:groq",
-        "unknown-target:aliases.gpt:openai/gpt-9",
-      ],
+      ["unknown-target:policyRules[1] (x):openai/gpt-9", "unknown-provider:preferences.order:groq"],
     );
   });
 
@@ -94,7 +90,6 @@ describe("findSilentStrategies", () => {
       config: config({
         ...ROUTES,
         policyRules: [{ id: "x", type: "exclude-provider", providers: ["anthropic", "groq"] }],
-        aliases: { list: ["main", "openai/gpt-9"] },
         budgets: { providers: { openai: { daily: 1 } } },
       }),
       models: {},
@@ -103,7 +98,7 @@ describe("findSilentStrategies", () => {
     });
     assert.deepEqual(
       findings.map((finding) => finding.path),
-      ["policyRules[0].providers[1]", "aliases.list[1]", "budgets.providers.openai"],
+      ["policyRules[0].providers[1]", "budgets.providers.openai"],
     );
   });
 

@@ -56,6 +56,28 @@ it("names a routes-file providers entry whose id pi does not know", () => {
   );
 });
 
+it("names an alias's provider or model pi does not know, not one pi knows that no route has, nor a route name", () => {
+  const withAliases = {
+    ...config([["alpha", "model-one"]]),
+    aliases: {
+      other: "beta/big-model",
+      list: ["gamma/x", "alpha/model-two", "alpha/modle-two"],
+      route: ["main", "auto-router/other"],
+    },
+  } as unknown as RouterConfig;
+  assert.deepEqual(
+    findUnknownTargets(withAliases, known).map((target) => [target.key, target.path, target.message]),
+    [
+      ["gamma", "aliases.list[0]", "provider 'gamma' is not known to pi"],
+      [
+        "alpha/modle-two",
+        "aliases.list[2]",
+        "model 'modle-two' is not known to pi for provider 'alpha'; did you mean 'model-two'?",
+      ],
+    ],
+  );
+});
+
 it("suggests only ids near enough to be a typo", () => {
   assert.equal(closestId("claude-sonet-4", ["claude-sonnet-4", "claude-opus-4"]), "claude-sonnet-4");
   assert.equal(closestId("gpt", ["claude-sonnet-4"]), undefined);
