@@ -23,11 +23,21 @@ export const LEGACY_MODEL_ID = "(legacy)";
 const legacyStatsSchema = lazy(() => {
   const usd = z.number().finite().nonnegative();
   const tokens = z.number().int().nonnegative();
-  const providerUsageSchema = z.object({
-    inputTokens: tokens.default(0),
-    outputTokens: tokens.default(0),
-    estimatedCost: usd.default(0),
-  });
+  // Strict: the earlier router wrote exactly these fields. A cost under another name (`cost`) would otherwise be
+  // dropped and the file imported as $0, and then never looked at again.
+  const providerUsageSchema = z.strictObject(
+    {
+      inputTokens: tokens.default(0),
+      outputTokens: tokens.default(0),
+      estimatedCost: usd.default(0),
+    },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}; expected {inputTokens, outputTokens, estimatedCost} (the cost in USD is estimatedCost)`
+          : undefined,
+    },
+  );
   const periodSchema = (key: RegExp, shape: string) =>
     z
       .record(z.string(), z.record(z.string(), providerUsageSchema))

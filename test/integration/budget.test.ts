@@ -232,6 +232,51 @@ describe("budgets through pi", () => {
     }
   });
 
+  it("does not import a stats.json whose cost is not under estimatedCost as $0: it warns, and imports it once fixed", async () => {
+    const logDirectory = mkdtempSync(join(tmpdir(), "auto-router-legacy-stats-"));
+    const file = join(logDirectory, "auto-router.stats.json");
+    const today = new Date().toISOString().slice(0, 10);
+    const writeStats = (usage: Record<string, number>) =>
+      writeFileSync(
+        file,
+        JSON.stringify({
+          version: 2,
+          daily: { [today]: { "mock-a": usage } },
+          monthly: { [today.slice(0, 7)]: { "mock-a": usage } },
+        }),
+      );
+    const budgetShow = async () => {
+      harness = await createSdkHarness({
+        targets: TARGETS,
+        routes: routes(),
+        env: { AUTO_ROUTER_LOG_DIR: logDirectory },
+      });
+      const output = await command(harness, "/auto-router budget show");
+      const notices = harness.ui!.textSince(0);
+      await harness.dispose();
+      harness = undefined;
+      return { today: spentCell(output, "mock-a", "today"), output, notices };
+    };
+    try {
+      writeStats({ cost: 1.5, requests: 3, inputTokens: 10, outputTokens: 5 });
+      const wrong = await budgetShow();
+      assert.ok(
+        wrong.notices.includes(
+          `auto-router: could not migrate ${file} (kept unchanged): daily.${today}.mock-a: unknown fields "cost", "requests"; expected {inputTokens, outputTokens, estimatedCost} (the cost in USD is estimatedCost)`,
+        ),
+        wrong.notices,
+      );
+      assert.equal(wrong.today, undefined, `nothing imported (no mock-a row), not $0 imported: ${wrong.output}`);
+      // Not marked as imported: the corrected file is imported at the next start.
+      writeStats({ estimatedCost: 1.5, inputTokens: 10, outputTokens: 5 });
+      const fixed = await budgetShow();
+      assert.equal(fixed.today, "$1.50", fixed.output);
+      assert.doesNotMatch(fixed.notices, /could not migrate/);
+    } finally {
+      rmSync(logDirectory, { recursive: true, force: true });
+    }
+  });
+
   it("imports the earlier router's auto-router.stats.json once, not again after the earlier router added a day", async () => {
     const logDirectory = mkdtempSync(join(tmpdir(), "auto-router-legacy-stats-"));
     const today = new Date().toISOString().slice(0, 10);

@@ -340,6 +340,17 @@ describe("legacy stats migration", () => {
     });
   });
 
+  it("rejects a provider entry with a field the earlier router never wrote (a cost as `cost`), not reading it as $0", () => {
+    assert.throws(
+      () =>
+        parseLegacyStats({
+          version: 2,
+          daily: { "2025-01-31": { p: { cost: 1.5, requests: 3, inputTokens: 10, outputTokens: 5 } } },
+        }),
+      /^Error: daily\.2025-01-31\.p: unknown fields "cost", "requests"; expected \{inputTokens, outputTokens, estimatedCost\} \(the cost in USD is estimatedCost\)/,
+    );
+  });
+
   it("rejects a file that is not the v2 format, naming the path and what was expected", () => {
     assert.throws(() => parseLegacyStats({ version: 1, daily: {} }), /^Error: version: .*expected the v2 format/);
     assert.throws(
