@@ -3,7 +3,8 @@ import { describeBackendLines } from "../team/team-plugin.ts";
 import { RUNS_FROM_BUNDLE } from "../build-info.ts";
 import { accountOf, quotaOfModel, targetKey, routeTargetKey } from "../routing/types.ts";
 import { describeOrigin } from "../state/config-file.ts";
-import type { CommandDeps, CompletionItem, Subcommand } from "./command-types.ts";
+import { formatIssue } from "../config/issues.ts";
+import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
 import { formatDuration, formatPrice, table } from "./format.ts";
 
 export function routeCompletions(prefix: string, deps: CommandDeps): CompletionItem[] {
@@ -71,13 +72,48 @@ export function describeRoute(routeId: string, deps: CommandDeps): string {
   ].join("\n");
 }
 
+/**
+ * What a listing must say first when the config in use is not the file as written: an invalid file (listing the last
+ * good or the built-in routes instead) or a removed one. `declared` when the routes have no targets at all to list.
+ */
+function configNotice(deps: CommandDeps): { text: string; declared: boolean } | undefined {
+  const loaded = deps.services.config.state;
+  if (loaded.origin === "missing")
+    return { text: `${loaded.file} was removed; listing the routes it had`, declared: false };
+  const first = loaded.issues.find((issue) => issue.severity === "error");
+  if (loaded.origin === "file" || !first) return undefined;
+  const invalid = `the routes file is invalid (${formatIssue(loaded.file, first).replace(/^error: /, "")})`;
+  switch (loaded.origin) {
+    case "declared":
+      return {
+        text: `${invalid}; routes ${Object.keys(loaded.config.routes).join(", ")} have no targets to list until it is fixed (no good copy exists yet; /auto-router status lists every issue)`,
+        declared: true,
+      };
+    case "last-good":
+      return {
+        text: `${invalid}; listing the last good config${loaded.copy ? ` (${loaded.copy})` : ""}`,
+        declared: false,
+      };
+    case "defaults":
+      return { text: `${invalid}; listing the built-in routes`, declared: false };
+  }
+}
+
+/** A listing of `routeIds`, headed by what is wrong with the routes file; an error when nothing can be listed. */
+function showRoutes(routeIds: string[], deps: CommandDeps, output: CommandOutput): void {
+  const notice = configNotice(deps);
+  if (notice?.declared) return output.error(`auto-router: ${notice.text}`);
+  const sections = routeIds.map((id) => describeRoute(id, deps));
+  if (notice) output.warn([`auto-router: ${notice.text}`, ...sections].join("\n\n"));
+  else output.info(sections.join("\n\n"));
+}
+
 export const listCommand: Subcommand = {
   name: "list",
   usage: "list",
   description: "Every route with its targets: auth, availability, cooldowns, time to first token, price",
   async run(_args, deps, output) {
-    const sections = Object.keys(deps.config().routes).map((id) => describeRoute(id, deps));
-    output.info(sections.join("\n\n"));
+    showRoutes(Object.keys(deps.config().routes), deps, output);
   },
 };
 
@@ -95,7 +131,7 @@ export const showCommand: Subcommand = {
     if (!routeId) return output.error("usage: /auto-router show <route>");
     if (!deps.config().routes[routeId])
       return output.error(`unknown route "${routeId}" (known: ${Object.keys(deps.config().routes).join(", ")})`);
-    output.info(describeRoute(routeId, deps));
+    showRoutes([routeId], deps, output);
   },
 };
 

@@ -120,6 +120,22 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(run.stderr, /routes mine, second fail every request until it is fixed/);
   });
 
+  it("without a good copy, answers /auto-router list with why there is nothing to list, and fails", async () => {
+    const dir = agentDir(undefined);
+    mkdirSync(join(dir, "extensions"), { recursive: true });
+    writeFileSync(routesFile(dir), MISSING_COMMA);
+    const run = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "/auto-router list"] });
+    assert.equal(run.code, 1, run.stderr);
+    // pi sends an extension's stdout to stderr in print mode.
+    assert.ok(
+      run.stderr.includes(
+        `auto-router: the routes file is invalid (${routesFile(dir)}:4:5: not valid JSON: Expected ',' or '}' after property value); routes mine, second have no targets to list until it is fixed (no good copy exists yet; /auto-router status lists every issue)`,
+      ),
+      run.stderr,
+    );
+    assert.doesNotMatch(run.stderr, /#\s+target\s+provider\/model/, "no empty table");
+  });
+
   it("names the last good copy, not the broken file, when it warns about what the copy holds", async () => {
     const dir = agentDir({
       routes: {

@@ -175,4 +175,21 @@ describe("the routes file through pi", () => {
     );
     assert.match(said, /is invalid; keeping the last good config/);
   });
+
+  it("lists the last good routes after an invalid edit, first saying the file is invalid and where", async () => {
+    const { h, file, reload } = await startReloading("fix-cfg-list");
+    await reload(WITH_COMMENT);
+    const listed = await h.command("/auto-router list");
+    assert.ok(
+      listed.startsWith(
+        `auto-router: the routes file is invalid (${file}:2:50: not valid JSON: Expected ',' or ']' after array element`,
+      ),
+      listed,
+    );
+    assert.match(
+      listed,
+      /; listing the last good config\n\nauto-router\/main \(sortBy config\)\n[\s\S]*mock-a\/model-a/,
+    );
+    assert.equal(h.ui!.notifications.find((n) => n.message === listed)?.level, "warning");
+  });
 });
