@@ -80,8 +80,24 @@ function renameTier(holder: Record<string, Json>, path: string, issues: ConfigIs
   holder.tier = renamed;
 }
 
+/** The rule's warnings in the order of the fields they are about, as the user reads the file. */
 function migrateRule(rule: Json, path: string, issues: ConfigIssue[]): Json {
   if (!isObject(rule)) return rule;
+  const found: ConfigIssue[] = [];
+  const migrated = migrateRuleFields(rule, path, found);
+  const fields = Object.keys(rule);
+  const place = (issue: ConfigIssue) => {
+    // `routes.x.policyRules[0].condition.estimatedTokensMin` -> "condition"; the rule's own path -> its after/before.
+    const field = issue.path.slice(path.length + 1).split(/[.[]/)[0] || ("after" in rule ? "after" : "before");
+    const index = fields.indexOf(field);
+    return index < 0 ? fields.length : index;
+  };
+  // A stable sort: warnings about one field keep the order they were found in.
+  issues.push(...[...found].sort((a, b) => place(a) - place(b)));
+  return migrated;
+}
+
+function migrateRuleFields(rule: Record<string, Json>, path: string, issues: ConfigIssue[]): Json {
   const out: Record<string, Json> = { ...rule };
   const conditionPath = "condition" in out && !("when" in out) ? `${path}.condition` : `${path}.when`;
   if ("condition" in out && !("when" in out)) {

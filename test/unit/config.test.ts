@@ -279,20 +279,21 @@ describe("routes file parsing", () => {
     assert.equal(evenings!.tier, "fast");
     assert.deepEqual(evenings!.when, { timeWindow: { after: "18:00", before: "00:00" } });
     assert.deepEqual(both!.providers, ["x", "z"]);
-    // Nothing the earlier file said is dropped: each change is a warning naming where it was.
+    // Nothing the earlier file said is dropped: each change is a warning naming where it was, in the order of the
+    // rule's fields in the file (`provider` is written before `condition`, `tier` too).
     assert.deepEqual(
       result.issues.map((issue) => issue.path),
       [
-        "policyRules[0].condition",
         "policyRules[0].provider",
+        "policyRules[0].condition",
         "policyRules[0].condition.estimatedTokensMin",
         "policyRules[0].condition",
         "policyRules[0].condition.daysOfWeek",
-        "policyRules[1].condition",
         "policyRules[1].tier",
         "policyRules[1].condition",
-        "policyRules[2].condition",
+        "policyRules[1].condition",
         "policyRules[2].provider",
+        "policyRules[2].condition",
       ],
     );
   });
