@@ -4,7 +4,7 @@ import type { Decision, TargetStatus } from "../routing/types.ts";
 import { skippedDetailText } from "../runtime/final-error.ts";
 import { RESET_SCOPES, type ResetScope } from "../runtime/plugin.ts";
 import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
-import { describeOrigin } from "../state/config-file.ts";
+import { describeOrigin, routeCount } from "../state/config-file.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatDuration } from "./format.ts";
 import { routeCompletions } from "./route-commands.ts";
@@ -146,7 +146,7 @@ export const reloadCommand: Subcommand = {
     const loaded = deps.services.config.state;
     const summary =
       loaded.origin === "file"
-        ? `reloaded ${loaded.file}: ${Object.keys(loaded.config.routes).length} routes`
+        ? `reloaded ${loaded.file}: ${routeCount(loaded)}`
         : `${loaded.file}: ${describeOrigin(loaded)}`;
     const errors = loaded.issues.filter((issue) => issue.severity === "error").length;
     const warnings = loaded.issues.length - errors;

@@ -10,6 +10,7 @@ import {
   describeLoad,
   lastGoodCopyName,
   loadConfigFile,
+  routeCount,
   routesFilePath,
   watchConfigFile,
   type LoadedConfig,
@@ -114,10 +115,7 @@ export class ConfigHolder {
     const loaded = this.reload();
     // An edit picked up while pi runs is confirmed once; an invalid one was already reported by reload().
     if (loaded.origin === "file" && !loaded.issues.some((issue) => issue.severity === "error")) {
-      this.warn(
-        `auto-router: routes file reloaded: ${loaded.file} (${Object.keys(loaded.config.routes).length} routes)`,
-        "info",
-      );
+      this.warn(`auto-router: routes file reloaded: ${loaded.file} (${routeCount(loaded)})`, "info");
     }
     this.onReloaded?.(loaded);
     return loaded;

@@ -204,7 +204,11 @@ export function describeOrigin(loaded: LoadedConfig): string {
   }
 }
 
-const routeCount = (loaded: LoadedConfig) => `${Object.keys(loaded.config.routes).length} routes`;
+/** "1 route", "3 routes": how many routes a loaded config has. */
+export function routeCount(loaded: LoadedConfig): string {
+  const count = Object.keys(loaded.config.routes).length;
+  return `${count} route${count === 1 ? "" : "s"}`;
+}
 
 /** One line per issue, plus what the router does about it. */
 export function describeLoad(loaded: LoadedConfig): string[] {

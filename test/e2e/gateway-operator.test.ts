@@ -105,7 +105,7 @@ describe("gateway operator", () => {
     assert.equal(kept.choices[0]!.message.content, "still served");
     const restored = fx.gateway.stderr().length;
     writeFileSync(routesFile(), JSON.stringify(routes()));
-    await until(() => fx.gateway.stderr().slice(restored).includes("(1 routes)"), "the routes file restored", 15_000);
+    await until(() => fx.gateway.stderr().slice(restored).includes("(1 route)"), "the routes file restored", 15_000);
     assert.deepEqual(await modelIds(), ["auto-router/main"]);
   });
 

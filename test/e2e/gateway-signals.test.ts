@@ -26,7 +26,7 @@ describe("gateway signals", () => {
     assert.doesNotMatch(fx.gateway.stderr(), /routes file reloaded/);
     fx.gateway.child.kill("SIGHUP");
     await until(
-      () => /routes file reloaded: .*auto-router\.routes\.json \(1 routes\)/.test(fx.gateway.stderr()),
+      () => /routes file reloaded: .*auto-router\.routes\.json \(1 route\)/.test(fx.gateway.stderr()),
       `the reload line in\n${fx.gateway.stderr()}`,
     );
     assert.match(fx.gateway.stderr(), /^SIGHUP: re-reading the routes file$/m);

@@ -179,7 +179,7 @@ describe("auto-router virtual models", () => {
       // A confirmation, not a warning; the broken file at start was an error.
       assert.deepEqual(
         reloaded().map((n) => [n.message, n.level]),
-        [[`auto-router: routes file reloaded: ${file} (1 routes)`, "info"]],
+        [[`auto-router: routes file reloaded: ${file} (1 route)`, "info"]],
       );
       assert.deepEqual(
         harness.ui!.notifications.filter((n) => n.message.includes("not valid JSON")).map((n) => n.level),

@@ -572,11 +572,11 @@ describe("routes file loading", () => {
     assert.equal(holder.state.origin, "missing");
     assert.deepEqual(Object.keys(holder.current.routes), ["mine"]);
     assert.deepEqual(said, [
-      [`auto-router: ${file} was removed; keeping the routes it had (1 routes) until it is back`, "warning"],
+      [`auto-router: ${file} was removed; keeping the routes it had (1 route) until it is back`, "warning"],
     ]);
     assert.equal(
       describeOrigin(holder.state),
-      "REMOVED, keeping the last good config (1 routes) until the file is back",
+      "REMOVED, keeping the last good config (1 route) until the file is back",
     );
     holder.reload(); // /auto-router reload while it is still gone
     assert.deepEqual(Object.keys(holder.current.routes), ["mine"], "still the file's routes, not the built-in ones");
