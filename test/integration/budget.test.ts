@@ -57,6 +57,16 @@ const costOf = (messages: any[], provider: string) =>
       0,
     );
 
+/** A new pi session on a state directory's files (an earlier router's among them): `budget show`, and its notices. */
+async function budgetShowIn(logDirectory: string): Promise<{ output: string; notices: string }> {
+  harness = await createSdkHarness({ targets: TARGETS, routes: routes(), env: { AUTO_ROUTER_LOG_DIR: logDirectory } });
+  const output = await command(harness, "/auto-router budget show");
+  const notices = harness.ui!.textSince(0);
+  await harness.dispose();
+  harness = undefined;
+  return { output, notices };
+}
+
 /** The `spent` cell of a provider's today/month row in `budget show`. */
 function spentCell(output: string, provider: string, period: "today" | "month"): string | undefined {
   const lines = output.split("\n");
@@ -246,15 +256,7 @@ describe("budgets through pi", () => {
         }),
       );
     const budgetShow = async () => {
-      harness = await createSdkHarness({
-        targets: TARGETS,
-        routes: routes(),
-        env: { AUTO_ROUTER_LOG_DIR: logDirectory },
-      });
-      const output = await command(harness, "/auto-router budget show");
-      const notices = harness.ui!.textSince(0);
-      await harness.dispose();
-      harness = undefined;
+      const { output, notices } = await budgetShowIn(logDirectory);
       return { today: spentCell(output, "mock-a", "today"), output, notices };
     };
     try {
@@ -287,15 +289,7 @@ describe("budgets through pi", () => {
         JSON.stringify({ version: 2, daily, monthly: { [today.slice(0, 7)]: spend(monthly) }, limits: {} }),
       );
     const budgetShow = async () => {
-      harness = await createSdkHarness({
-        targets: TARGETS,
-        routes: routes(),
-        env: { AUTO_ROUTER_LOG_DIR: logDirectory },
-      });
-      const output = await command(harness, "/auto-router budget show");
-      const notices = harness.ui!.textSince(0);
-      await harness.dispose();
-      harness = undefined;
+      const { output, notices } = await budgetShowIn(logDirectory);
       return { month: spentCell(output, "mock-a", "month"), notices };
     };
     try {
