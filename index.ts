@@ -1,5 +1,6 @@
 // pi-auto-router: wiring only. Registers the auto-router provider, the /auto-router command and the event handlers;
 // everything they do lives in src/.
+import { join } from "node:path";
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { getAgentDir, VERSION } from "@mariozechner/pi-coding-agent";
 import { RUNS_FROM_BUNDLE } from "./src/build-info.ts";
@@ -14,7 +15,7 @@ import { createRouterStream } from "./src/runtime/failover-stream.ts";
 import { modelChosenOnCommandLine, restoredRouteNotice, routeToRestore } from "./src/runtime/resumed-route.ts";
 import { virtualModels } from "./src/runtime/provider-models.ts";
 import { findUnknownTargets, reportUnknownTargets } from "./src/config/unknown-targets.ts";
-import { catalogueModels, registryModels } from "./src/runtime/model-catalogue.ts";
+import { catalogueModels, registryLoadError, registryModels } from "./src/runtime/model-catalogue.ts";
 import { describeLoad } from "./src/state/config-file.ts";
 import { readModelsFileIds } from "./src/state/models-file.ts";
 import { redactText } from "./src/state/redact.ts";
@@ -84,10 +85,19 @@ export default function autoRouter(pi: ExtensionAPI): void {
     const known = registryModels(runtime.registry()) ?? catalogueModels(readModelsFileIds(agentDir));
     return known ? findUnknownTargets(services.config.current, known) : [];
   };
-  const checkConfig = () =>
-    reportUnknownTargets(unknownTargets(), services.config.source, warnings, (path) =>
-      services.config.state.locate?.(path),
+  const checkConfig = () => {
+    const unknown = unknownTargets();
+    // pi leaves out a models.json it cannot read, whole: its providers are then unknown for that reason alone.
+    const error = unknown.length > 0 ? registryLoadError(runtime.registry()) : undefined;
+    const modelsFile = error ? { path: join(agentDir, "models.json"), error } : undefined;
+    reportUnknownTargets(
+      unknown,
+      services.config.source,
+      warnings,
+      (path) => services.config.state.locate?.(path),
+      modelsFile,
     );
+  };
   const markConfig = () => {
     const loaded = services.config.state;
     status.setConfigWarning(

@@ -81,7 +81,14 @@ export function reportUnknownTargets(
   file: string,
   sink: { hasSession: boolean; warnOnce(key: string, text: string): void; warnIfNoSession(text: string): void },
   locate?: (path: string) => { line: number; column: number } | undefined,
+  /** pi could not load models.json (it then knows only its built-in models): said first, as the likely cause. */
+  modelsFile?: { path: string; error: string },
 ): void {
+  if (modelsFile) {
+    const text = `auto-router: pi could not load ${modelsFile.path}, so none of its providers is known to pi: ${modelsFile.error}`;
+    if (sink.hasSession) sink.warnOnce("models-file-error", text);
+    else sink.warnIfNoSession(text);
+  }
   for (const target of targets) {
     const issue = {
       severity: "warning" as const,

@@ -81,3 +81,14 @@ export function registryModels(registry: unknown): KnownModels | undefined {
   for (const model of getAll.call(registry)) addModel(known, model.provider, model.id);
   return known;
 }
+
+/** Why pi's registry left models.json out (it then holds only its built-in models); undefined when it loaded. */
+export function registryLoadError(registry: unknown): string | undefined {
+  const getError = (registry as { getError?: () => string | undefined } | undefined)?.getError;
+  if (typeof getError !== "function") return undefined;
+  try {
+    return getError.call(registry) || undefined;
+  } catch {
+    return undefined;
+  }
+}

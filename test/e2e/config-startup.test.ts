@@ -267,4 +267,28 @@ describe("a routes file that is broken when pi starts", () => {
       `auto-router: state directory ${join(blocker, "state")} (from AUTO_ROUTER_LOG_DIR) is not usable (${blocker} is a file, not a directory); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
     ]);
   });
+
+  it("says pi could not load models.json when that is why a route's providers are unknown", async () => {
+    const dir = agentDir(GOOD_ROUTES);
+    // A model cost without cacheRead and cacheWrite: pi leaves the whole file out.
+    const models = {
+      providers: {
+        "mock-a": {
+          baseUrl: emulator.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key",
+          models: [{ id: "model-a", cost: { input: 1, output: 2 } }],
+        },
+      },
+    };
+    writeFileSync(join(dir, "models.json"), JSON.stringify(models));
+    const run = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "Hi"] });
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `auto-router: pi could not load ${join(dir, "models.json").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}, so none of its providers is known to pi: \\S`,
+      ),
+    );
+    assert.match(run.stderr, /provider 'mock-a' is not known to pi/);
+  });
 });
