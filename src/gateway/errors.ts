@@ -163,6 +163,9 @@ export function endToError(
   );
 }
 
+/** A Retry-After value: whole seconds until `until`, at least 1. */
+const secondsUntil = (until: number, now: number): string => String(Math.max(1, Math.ceil((until - now) / 1000)));
+
 function endAnswer(end: RequestEnd | undefined, message: string, now: number): GatewayError {
   if (!end) return new GatewayError(500, "api_error", message);
   if (end.surfaced) {
@@ -187,8 +190,8 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
   if (end.refusal === "spend-unknown")
     return new GatewayError(503, "overloaded", message, { "x-should-retry": "true" });
   if (end.failures.length === 0 && end.coolingUntil !== undefined) {
-    const seconds = Math.max(1, Math.ceil((end.coolingUntil - now) / 1000));
-    return new GatewayError(429, "rate_limit", message, { "retry-after": String(seconds), "x-should-retry": "true" });
+    const retryAfter = secondsUntil(end.coolingUntil, now);
+    return new GatewayError(429, "rate_limit", message, { "retry-after": retryAfter, "x-should-retry": "true" });
   }
   if (end.refusal === "over-budget" && end.failures.length === 0)
     return new GatewayError(402, "billing", message, { "x-should-retry": "false" });
@@ -198,7 +201,12 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
   // Every target resting (a breaker open, unhealthy, out of quota) or a transient failure: passes with time.
   const transient =
     end.failures.length === 0 || end.failures.some((failure) => TRANSIENT_KINDS.has(failure.kind as never));
-  if (transient) return new GatewayError(503, "overloaded", message, { "x-should-retry": "true" });
+  if (transient) {
+    // When the first target of the route is back from its rest, as a hint for the client's retry.
+    const headers: Record<string, string> = { "x-should-retry": "true" };
+    if (end.coolingUntil !== undefined) headers["retry-after"] = secondsUntil(end.coolingUntil, now);
+    return new GatewayError(503, "overloaded", message, headers);
+  }
   return new GatewayError(502, "api_error", message, { "x-should-retry": "false" });
 }
 

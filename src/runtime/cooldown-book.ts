@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { RouterConfig } from "../config/schema.ts";
 import type { StateStore } from "../state/json-store.ts";
-import type { CooldownEntry } from "../routing/types.ts";
+import { type CooldownEntry, routeTargetKey } from "../routing/types.ts";
 import { DEFAULT_FAILURE_POLICY } from "./failure-kinds.ts";
 import { MAXIMUM_RETRY_HINT_MS } from "./retry-hint.ts";
 
@@ -67,6 +67,15 @@ export class CooldownBook {
     // Kept as bounded, so it runs out from here instead of being bounded anew (and never ending) at each read.
     if (outOfBound) this.store.update((state) => this.bounded(state, now));
     return out;
+  }
+
+  /** When the first of a route's resting targets comes back; undefined when none rests. */
+  soonestBack(routeId: string, now: number): number | undefined {
+    const prefix = routeTargetKey(routeId, "");
+    let soonest: number | undefined;
+    for (const [key, entry] of Object.entries(this.active(now)))
+      if (key.startsWith(prefix) && (soonest === undefined || entry.until < soonest)) soonest = entry.until;
+    return soonest;
   }
 
   set(key: string, entry: CooldownEntry, now: number): void {

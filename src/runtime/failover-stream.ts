@@ -147,6 +147,11 @@ async function serveRequest(
     }
     return decision;
   };
+  /** Every target failed: the error, and when a target of the route is back (a client's hint for its retry). */
+  const failedEveryTarget = () => {
+    coolingUntil = env.books.cooldowns.soonestBack(usedRoute, env.clock.now());
+    return failWith(allFailedText(named(), state.failures, settings.agentRetry, request.overHttp).text);
+  };
   let finalRecorded = false;
   const recordFinal = (outcome: "success" | "failed" | "aborted" | "refused", served?: string, costUsd?: number) => {
     finalRecorded = true;
@@ -257,8 +262,7 @@ async function serveRequest(
         return finish(message, "failed");
       }
       // Nothing served, and no attempt left: waiting for a target to come back could only end in the same answer.
-      if (state.attempts >= maxAttempts && state.failures.length > 0)
-        return failWith(allFailedText(named(), state.failures, settings.agentRetry, request.overHttp).text);
+      if (state.attempts >= maxAttempts && state.failures.length > 0) return failedEveryTarget();
       // Nothing served. Wait for the first cooling target if it is back soon; otherwise explain and stop.
       const refreshed = decided(
         servedBy(
@@ -354,9 +358,7 @@ async function serveRequest(
         round -= 1; // the reset wait is its own round; the short cooldown wait stays available after it
         continue;
       }
-      if (state.failures.length > 0) {
-        return failWith(allFailedText(named(), state.failures, settings.agentRetry, request.overHttp).text);
-      }
+      if (state.failures.length > 0) return failedEveryTarget();
       if (state.refusals.length > 0 && !cooling && !state.refusals.some((r) => r.spendUnknown)) {
         refusal = "over-budget";
         // Nothing will be back later either: the hard budget refused the request, worded and ended as route() refuses
@@ -409,7 +411,7 @@ async function serveRequest(
         ),
       );
     }
-    return failWith(allFailedText(named(), state.failures, settings.agentRetry, request.overHttp).text);
+    return failedEveryTarget();
   } catch (error) {
     // A bug mid-request: the request still ends with its final event (the event log writes what the request did
     // with it); streamRoute's last line of defence then ends the stream with the error.

@@ -109,7 +109,7 @@ describe("gateway lifecycle", () => {
     assert.equal(answer.choices[0]!.message.content, "free again");
   });
 
-  it("answers 429 with Retry-After when every target of the route is cooling down", async () => {
+  it("answers 503 with Retry-After when every target failed, and 429 when every target is cooling down", async () => {
     anthropicTarget.reset();
     anthropicTarget.enqueue({
       status: 429,
@@ -118,7 +118,13 @@ describe("gateway lifecycle", () => {
     });
     await assert.rejects(
       fx.anthropic.messages.create({ model: "solo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
-      (error: any) => error.status === 503,
+      (error: any) => {
+        assert.equal(error.status, 503);
+        // Its target failed and now rests 90 s: the 503 says when a retry may pass.
+        const retryAfter = Number(error.headers.get("retry-after"));
+        assert.ok(retryAfter > 30 && retryAfter <= 90, `retry-after ${retryAfter}`);
+        return true;
+      },
     );
     await assert.rejects(
       fx.anthropic.messages.create({ model: "solo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
