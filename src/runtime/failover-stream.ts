@@ -29,18 +29,12 @@ import { routeSettings } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, failoversOf, type RequestState } from "./request-state.ts";
 import { overBudgetText } from "../routing/soft-fallback.ts";
-import { routeTargetKey, type Decision, type RefusalKind, type SkipReason } from "../routing/types.ts";
+import type { Decision, RefusalKind, SkipReason } from "../routing/types.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { tryCandidates } from "./try-candidates.ts";
-import {
-  COUNTDOWN_TICK_MS,
-  cooldownWaitOf,
-  describeWait,
-  earliestQuotaReset,
-  waitNoteText,
-  waitUntilReset,
-} from "./wait-for-reset.ts";
+import { waitForCoolingTarget } from "./cooling-wait.ts";
+import { describeWait, earliestQuotaReset, waitUntilReset } from "./wait-for-reset.ts";
 
 /** A route whose every target was left out for one of these can serve no request like this one. */
 const CAPABILITY: ReadonlySet<SkipReason> = new Set(["capability"]);
@@ -284,42 +278,9 @@ async function serveRequest(
         .sort((a, b) => a.until! - b.until!)[0];
       const waitMs = cooling ? cooling.until! - env.clock.now() : Infinity;
       if (cooling && round < MAX_WAIT_ROUNDS && waitMs <= settings.cooldownWaitMs) {
-        env.report.status.onWaiting(
-          state.routeId,
-          cooling.key,
-          cooling.until!,
-          waitingText(named(), state.failures, cooling.key, waitMs),
-        );
-        // Logged and noted like a wait for a reset (a provider's named reset this close takes this path, not that one).
-        const waitingFor = cooldownWaitOf(
-          cooling,
-          env.books.cooldowns.active(env.clock.now())[routeTargetKey(refreshed.routeId, cooling.key)],
-        );
-        env.report.record(state.requestId, state.routeId, "wait", {
-          reason: waitingFor.reason,
-          target: cooling.key,
-          until: cooling.until!,
-          waitMs,
-        });
-        const waitStart = env.clock.now();
-        const waitedNote = (verb: string) =>
-          addNote(env.report, state, waitNoteText(verb, env.clock.now() - waitStart, cooling.key, waitingFor));
-        // In one-second ticks, each showing the seconds left: one long sleep left the status line's count frozen.
-        // Bounded by the ticks the wait needs, so a clock that does not move (a test's frozen Date) cannot hold it.
-        const until = cooling.until! + 5;
-        let ticks = Math.ceil((waitMs + 5) / COUNTDOWN_TICK_MS);
-        for (let left = until - env.clock.now(); left > 0 && ticks-- > 0; left = until - env.clock.now()) {
-          if (!(await env.clock.sleep(Math.min(COUNTDOWN_TICK_MS, left), signal))) {
-            waitedNote("stopped after waiting");
-            return abortNow();
-          }
-          env.report.status.onWaiting(state.routeId, cooling.key, cooling.until!);
-        }
-        if (signal?.aborted) {
-          waitedNote("stopped after waiting");
-          return abortNow();
-        }
-        waitedNote("waited");
+        const text = waitingText(named(), state.failures, cooling.key, waitMs);
+        const back = { ...cooling, until: cooling.until! };
+        if (!(await waitForCoolingTarget(env, state, refreshed.routeId, back, text, signal))) return abortNow();
         state.tried.clear();
         continue;
       }
