@@ -15,6 +15,7 @@ import { redactKeys } from "../state/redact.ts";
 import { answerState } from "./access-log.ts";
 import { advertises } from "./endpoint-prefixes.ts";
 import { editJson } from "./json-edit.ts";
+import { SecretScrub, sentSecrets } from "./secret-scrub.ts";
 import { LimitedBody } from "./streamed-body.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 
@@ -189,7 +190,9 @@ async function forwardAttempt(
     attempt.onCommit();
     const ttftMs = latency();
     const cutOff =
-      response.status >= 400 ? await sendErrorAnswer(input, response) : await streamAnswer(input, response);
+      response.status >= 400
+        ? await sendErrorAnswer(input, response)
+        : await streamAnswer(input, response, sentSecrets(auth));
     if (signal?.aborted) return { status: "committed", final: "aborted", ttftMs, latencyMs: latency() };
     if (cutOff !== undefined)
       return { status: "committed", final: "error", failure: classified(cutOff), ttftMs, latencyMs: latency() };
@@ -260,15 +263,24 @@ async function sendErrorAnswer(input: ProxyInput, response: Response): Promise<s
 }
 
 /**
- * The commit: the upstream's status and headers, then its body streamed to the client. Returns why the body was
+ * The commit: the upstream's status and headers, then its body streamed to the client (without the credentials the
+ * target was sent). Returns why the body was
  * cut off, if the upstream failed mid-download (the client's own disconnect is not a cut-off: the caller sees it).
  */
-async function streamAnswer(input: ProxyInput, response: Response): Promise<string | undefined> {
+async function streamAnswer(
+  input: ProxyInput,
+  response: Response,
+  /** The credentials the target was sent: never passed back (secret-scrub.ts). */
+  secrets: string[],
+): Promise<string | undefined> {
   const { reply } = input;
   reply.hijack();
   answerHeaders(input, response);
   reply.raw.writeHead(response.status);
   if (!response.body) return void reply.raw.end();
+  // The status and headers go out now, the commit point, whatever the first body bytes wait for (the scrub holds
+  // back the end of each chunk): a download cut off before them still reaches the client as a cut-off body.
+  reply.raw.flushHeaders();
   const source = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
   // Which side broke first: a client that went away is not the target's fault (the caller sees its signal).
   let upstreamError: unknown;
@@ -278,7 +290,9 @@ async function streamAnswer(input: ProxyInput, response: Response): Promise<stri
     "close",
     () => void (clientLeft = upstreamError === undefined && answerState(reply.raw) === "cut-off"),
   );
-  await pipeline(source, reply.raw).catch(() => {});
+  const streamed =
+    secrets.length > 0 ? pipeline(source, new SecretScrub(secrets), reply.raw) : pipeline(source, reply.raw);
+  await streamed.catch(() => {});
   return upstreamError !== undefined && !clientLeft
     ? `network error: ${errorText(upstreamError)} (terminated)`
     : undefined;

@@ -300,6 +300,17 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(call.headers.expect, undefined);
   });
 
+  it("never passes back the key it sent the target, even in a 200 body that echoes the request", async () => {
+    // A debug endpoint of the upstream host, reached through the proxy: its answer quotes the Authorization header
+    // the gateway sent, split across two writes in the middle of the key.
+    const echoed = (await fx.openai.get("/files/echo", { headers: { "X-Model": "embed-b/embed-large" } })) as {
+      headers: Record<string, string>;
+    };
+    assert.equal(second.calls.length, 0, "the echo path answers without a recorded call");
+    assert.equal(echoed.headers.authorization, "Bearer [REDACTED]");
+    assert.doesNotMatch(JSON.stringify(echoed), /sk-embed-b-key|0000000002/);
+  });
+
   it("passes a non-retryable upstream 400 through unchanged, without failing over", async () => {
     second.replies.push({
       status: 400,

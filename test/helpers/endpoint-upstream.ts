@@ -1,6 +1,6 @@
 // A stand-in for a provider's endpoints other than chat (the wildcard proxy's upstream): /v1/embeddings answers a
-// small embedding and /v1/files a file object, unless a reply is queued; GET .../content is a slow download and
-// GET .../file-broken/content one that drops mid-way.
+// small embedding and /v1/files a file object, unless a reply is queued; GET .../content is a slow download,
+// GET .../file-broken/content one that drops mid-way, and GET .../echo answers the request's headers.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -59,6 +59,15 @@ export async function startUpstream(name: string): Promise<Upstream> {
       return;
     }
     if (request.method === "GET" && request.url?.endsWith("/content")) return slowDownload(upstream, response);
+    if (request.method === "GET" && request.url?.endsWith("/echo")) {
+      // A debug endpoint echoing the request's headers, in two writes that split the text in the middle.
+      const text = JSON.stringify({ headers: request.headers });
+      const middle = text.indexOf("Bearer ") + 12;
+      response.writeHead(200, { "content-type": "application/json" });
+      response.write(text.slice(0, middle));
+      setTimeout(() => response.end(text.slice(middle)), 20);
+      return;
+    }
     let body = "";
     request.on("data", (chunk) => (body += chunk));
     request.on("end", () => {
