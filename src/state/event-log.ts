@@ -9,12 +9,21 @@
 // would grow past maxBytes is rotated under a cross-process lock (live -> .1 -> .2 ... -> .keepFiles, older deleted);
 // the size is re-checked under the lock so a rotation another window just did is not repeated. There is deliberately
 // no way to truncate or delete the live log: operators' analytics must survive any command.
-import { appendFileSync, chmodSync, mkdirSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync } from "node:fs";
 import { appendFile, chmod, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type EventEntry, type LogLine, LogLines } from "./log-lines.ts";
 import { SlicedSerialisation } from "./sliced-serialisation.ts";
-import { endsMidLine, endsMidLineSync, toPieces } from "./log-disk.ts";
+import {
+  APPEND_NO_FOLLOW,
+  appendNoFollowSync,
+  endsMidLine,
+  endsMidLineSync,
+  type MovedLink,
+  moveLinkAside,
+  moveLinkAsideSync,
+  toPieces,
+} from "./log-disk.ts";
 import { needsRotation, needsRotationSync, type RotatedLog, rotate, rotateSync } from "./log-rotation.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
 import { exitRegistry, registerExitFlush } from "./exit-flush.ts";
@@ -77,6 +86,7 @@ class JsonlEventLog implements EventLog, RotatedLog {
   private timer: NodeJS.Timeout | undefined;
   private earlyFlushQueued = false;
   private modeChecked = false;
+  private linkChecked = false;
   private closed = false;
   private readonly warned = new Set<string>();
   private readonly unregister: () => void;
@@ -183,10 +193,11 @@ class JsonlEventLog implements EventLog, RotatedLog {
     try {
       const created = mkdirSync(this.dir, { recursive: true, mode: DIRECTORY_MODE });
       if (created !== undefined) chmodSync(this.dir, DIRECTORY_MODE);
+      if (!this.linkChecked) this.moveLinkAsideSync();
       this.rotateIfNeededSync(bytes);
       const separator = endsMidLineSync(this.path) ? "\n" : "";
       pieces.forEach((piece, index) =>
-        appendFileSync(this.path, index === 0 ? separator + piece : piece, { mode: FILE_MODE, flag: "a" }),
+        appendNoFollowSync(this.path, index === 0 ? separator + piece : piece, FILE_MODE),
       );
       if (!this.modeChecked) this.tightenModeSync();
     } catch (error) {
@@ -208,10 +219,14 @@ class JsonlEventLog implements EventLog, RotatedLog {
     try {
       const created = await mkdir(this.dir, { recursive: true, mode: DIRECTORY_MODE });
       if (created !== undefined) await chmod(this.dir, DIRECTORY_MODE);
+      if (!this.linkChecked) await this.moveLinkAside();
       await this.rotateIfNeeded(bytes);
       const separator = (await endsMidLine(this.path)) ? "\n" : "";
       for (const [index, piece] of pieces.entries()) {
-        await appendFile(this.path, index === 0 ? separator + piece : piece, { mode: FILE_MODE, flag: "a" });
+        await appendFile(this.path, index === 0 ? separator + piece : piece, {
+          mode: FILE_MODE,
+          flag: APPEND_NO_FOLLOW,
+        });
         written += piece.split("\n").length - 1;
       }
       if (!this.modeChecked) await this.tightenMode();
@@ -265,6 +280,26 @@ class JsonlEventLog implements EventLog, RotatedLog {
       if (registry.heldLocks.get(this.path) === this) registry.heldLocks.delete(this.path);
       release();
     }
+  }
+
+  /** A link in the log's place is moved aside once, at the first write (log-disk.ts says why). */
+  private async moveLinkAside(): Promise<void> {
+    this.linkChecked = true;
+    const moved = await moveLinkAside(this.path);
+    if (moved) this.warnMovedLink(moved);
+  }
+
+  private moveLinkAsideSync(): void {
+    this.linkChecked = true;
+    const moved = moveLinkAsideSync(this.path);
+    if (moved) this.warnMovedLink(moved);
+  }
+
+  private warnMovedLink({ target, aside }: MovedLink): void {
+    this.warn(
+      "symlink",
+      `the event log was a symbolic link (to ${target}); it was moved aside as ${aside}, and the log is written to a file of its own (nothing is written where the link pointed)`,
+    );
   }
 
   /** The file may pre-date us with a looser mode; appendFile's mode only applies when it creates the file. */

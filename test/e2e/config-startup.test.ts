@@ -2,7 +2,16 @@
 // routes (from the last good copy in the state directory, or at least the route ids so pi keeps the selected model),
 // errors name file, line and column, and they reach stderr even in `pi --list-models`, where no session starts.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
@@ -290,5 +299,32 @@ describe("a routes file that is broken when pi starts", () => {
       ),
     );
     assert.match(run.stderr, /provider 'mock-a' is not known to pi/);
+  });
+
+  it("moves a symbolic link in the event log's place aside, and never writes where it pointed", async () => {
+    const dir = agentDir(GOOD_ROUTES);
+    const state = join(dir, "state");
+    mkdirSync(state, { mode: 0o700 });
+    const victim = join(dir, "someone-elses-file.txt");
+    writeFileSync(victim, "VICTIM-ORIGINAL\n", { mode: 0o644 });
+    symlinkSync(victim, join(state, "auto-router.events.jsonl"));
+    emulator.enqueue({ text: "Logged to a file of its own." });
+    const run = await runPi({
+      agentDir: dir,
+      env: { AUTO_ROUTER_LOG_DIR: state },
+      args: ["--model", "auto-router/mine", "-p", "Hi"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(readFileSync(victim, "utf8"), "VICTIM-ORIGINAL\n");
+    assert.equal(statSync(victim).mode & 0o777, 0o644);
+    const log = join(state, "auto-router.events.jsonl");
+    assert.ok(!lstatSync(log).isSymbolicLink(), "the log is a file of its own");
+    assert.match(readFileSync(log, "utf8"), /"type":"decision"/);
+    const aside = readdirSync(state).find((name) => name.startsWith("auto-router.events.jsonl.corrupt-"));
+    assert.ok(aside && lstatSync(join(state, aside)).isSymbolicLink(), `the link moved aside: ${readdirSync(state)}`);
+    assert.match(
+      run.stderr,
+      /the event log was a symbolic link \(to .*someone-elses-file\.txt\); it was moved aside as /,
+    );
   });
 });
