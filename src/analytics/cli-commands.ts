@@ -1,6 +1,6 @@
 // The four routing-* scripts as CliCommands: each names its own flags and turns the joined event stream into a
 // JSON-able result and a text report through the pure aggregate modules. The .mjs files in scripts/ only run them.
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseConfigText } from "../config/parse-config.ts";
 import { route } from "../routing/route.ts";
@@ -90,7 +90,11 @@ export const sessionStatsCommand: CliCommand = {
     });
     if (typeof values.html === "string") {
       try {
-        writeFileSync(values.html, renderSessionHtml(stats, { generatedAt: new Date(io.now()).toISOString() }));
+        // Routes, models and spend are no business of other local users: 0600, as the state files and the debug report.
+        writeFileSync(values.html, renderSessionHtml(stats, { generatedAt: new Date(io.now()).toISOString() }), {
+          mode: 0o600,
+        });
+        chmodSync(values.html, 0o600);
       } catch (error) {
         throw new CliError(
           `cannot write ${values.html}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,

@@ -1,7 +1,7 @@
 // Spawns each routing-* script with plain node (no loader flag): they must register tsx themselves.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -141,6 +141,7 @@ describe("routing scripts from the command line", () => {
     );
     assert.equal(output.stats.drift.plannerDrift, 1);
     assert.equal(output.html, html);
+    assert.equal(statSync(html).mode & 0o777, 0o600, "the report is for its owner only");
     const page = readFileSync(html, "utf8");
     for (const id of ["chart-daily-composition", "chart-latency", "chart-cost", "chart-failovers"])
       assert.match(page, new RegExp(`<svg id="${id}"`));
