@@ -7,6 +7,7 @@ import type { RouterConfig } from "./config/schema.ts";
 import { createFeatures } from "./plugins.ts";
 import { createTeamPlugin } from "./team/team-plugin.ts";
 import { readPiSettings } from "./state/pi-settings.ts";
+import { rememberModelsFileCredentials } from "./state/models-file.ts";
 import type { PluginContext } from "./runtime/plugin.ts";
 import type { StatusSink } from "./runtime/request-environment.ts";
 import { catalogueRegistryWith } from "./runtime/model-catalogue.ts";
@@ -71,6 +72,8 @@ export function createEngine(options: EngineOptions): Engine {
     ? () => options.deriveConfig!(services.config.current)
     : () => services.config.current;
   const piSettings = readPiSettings(options.agentDir);
+  // Redacted from the first request on, also when an upstream quotes the key of a provider not called yet.
+  rememberModelsFileCredentials(options.agentDir, options.processEnv);
   let runtimeRef: RouterRuntime | undefined;
   const pluginContext: PluginContext = {
     stateDir: services.stateDir,

@@ -2,6 +2,7 @@
 // later, is only handed to extensions at session start). Anything unreadable simply adds nothing.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { rememberCredentials } from "./remembered-credentials.ts";
 
 export function readModelsFileIds(agentDir: string): Record<string, string[]> {
   try {
@@ -57,4 +58,28 @@ export function readModelsFileFacts(agentDir: string): Map<string, ModelsFileFac
     // No models.json, or an unreadable one: nothing is known from it.
   }
   return facts;
+}
+
+/**
+ * Remembers the keys and credential header values models.json gives its providers, as pi resolves them (a variable
+ * named by the value, else the value itself; a `!command` is left alone: it would run now, and its key is
+ * remembered when a request resolves it), so an upstream error quoting the key of a provider this process has not
+ * called yet is redacted too (remembered-credentials.ts).
+ */
+export function rememberModelsFileCredentials(agentDir: string, env: Record<string, string | undefined>): void {
+  let raw: { providers?: Record<string, { apiKey?: unknown; headers?: Record<string, unknown> }> };
+  try {
+    raw = JSON.parse(readFileSync(join(agentDir, "models.json"), "utf8"));
+  } catch {
+    return;
+  }
+  const resolved = (value: unknown): string | undefined => {
+    if (typeof value !== "string" || value.startsWith("!")) return undefined;
+    return env[value] || value;
+  };
+  for (const settings of Object.values(raw.providers ?? {})) {
+    const headers: Record<string, string | undefined> = {};
+    for (const [name, value] of Object.entries(settings?.headers ?? {})) headers[name] = resolved(value);
+    rememberCredentials(resolved(settings?.apiKey), headers);
+  }
 }

@@ -31,6 +31,8 @@ describe("gateway lifecycle", () => {
       providers: {
         "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-0000000001", models: [{ id: "model-a", cost: COST }] },
         "mock-b": { emulator: "B", apiKey: "sk-ant-mock-b-key-000001", models: [{ id: "model-b", cost: COST }] },
+        // On no route, and its key has no known shape: only models.json says it is a key.
+        "mock-idle": { emulator: "A", apiKey: "idlekey-2222SECRET2222", models: ["model-idle"] },
       },
       routes: {
         routes: {
@@ -77,6 +79,21 @@ describe("gateway lifecycle", () => {
       .create({ model: "main", messages: [{ role: "user", content: "hi" }] })
       .withResponse();
     assert.equal(next.response.headers.get("x-auto-router-served-by"), "mock-a/model-a");
+  });
+
+  it("redacts a key from models.json that an upstream error quotes before its provider was ever called", async () => {
+    openaiTarget.reset();
+    openaiTarget.enqueue({ status: 400, errorMessage: "bad request; keys seen: idlekey-2222SECRET2222" });
+    await assert.rejects(
+      fx.openai.chat.completions.create({ model: "solo-a", messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 400);
+        assert.match(error.message, /keys seen: \[REDACTED\]/);
+        assert.doesNotMatch(error.message, /2222SECRET2222/);
+        return true;
+      },
+    );
+    assert.doesNotMatch(fx.gateway.stderr(), /2222SECRET2222/);
   });
 
   it("answers 503 when the concurrency cap is reached, and serves again once a slot is free", async () => {
