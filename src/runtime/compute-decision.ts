@@ -4,6 +4,7 @@
 import type { Context, SimpleStreamOptions } from "@mariozechner/pi-ai";
 import type { RouterConfig } from "../config/schema.ts";
 import type { ShadowComparison } from "../events/event-types.ts";
+import { isPiSummaryRequest } from "../compat/pi-features.ts";
 import { extractFeatures } from "../routing/features.ts";
 import { route } from "../routing/route.ts";
 import type { Decision, ModelFacts, PromptShortcuts, RequestFeatures } from "../routing/types.ts";
@@ -64,6 +65,7 @@ export function computeDecision(inputs: DecisionInputs, request: DecisionRequest
     providers,
     quotaHard,
   });
+  if (prompt === undefined && isPiSummaryRequest(context)) prompts.noteSummary();
   const facts = request.shortcuts ? undefined : prompts.factsFor(prompt);
   const shortcuts = request.shortcuts ?? facts?.shortcuts;
   const ranked = route({ routeId, features, shortcuts, interactive: facts?.interactive }, snapshot, now);

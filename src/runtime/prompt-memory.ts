@@ -24,6 +24,8 @@ export class PromptMemory {
   private readonly intents = new BoundedMap<string, PromptIntent>(REMEMBERED_PROMPTS);
   /** Input facts bound to the prompt they came with (see factsFor). */
   private boundPrompt: { prompt: string; facts: PendingPrompt | undefined } | undefined;
+  /** pi summarised the conversation (compaction) since the bound prompt's last request. */
+  private summarised = false;
 
   /**
    * What pi's `input` event knew of the next prompt: its shortcuts, and whether a person typed it (source
@@ -42,9 +44,18 @@ export class PromptMemory {
   factsFor(prompt: string | undefined): PendingPrompt | undefined {
     if (prompt === undefined) return undefined;
     if (this.boundPrompt?.prompt === prompt) return this.boundPrompt.facts;
-    this.boundPrompt = { prompt, facts: this.pendingPrompt };
+    // After pi summarised the conversation, a request with no new input is the prompt pi retries in the compacted
+    // context (which may hold it only in the summary): it keeps that prompt's shortcuts.
+    const retried = this.summarised && this.pendingPrompt === undefined ? this.boundPrompt?.facts : undefined;
+    this.summarised = false;
+    this.boundPrompt = { prompt, facts: this.pendingPrompt ?? retried };
     this.pendingPrompt = undefined;
     return this.boundPrompt.facts;
+  }
+
+  /** pi's own summary request went by (compaction, a branch summary): see factsFor. */
+  noteSummary(): void {
+    this.summarised = true;
   }
 
   /** The intent this prompt was classified with at its first request, if `prompt` is that prompt. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Context } from "@mariozechner/pi-ai";
 import { isPiSummaryRequest } from "../../src/compat/pi-features.ts";
+import { PromptMemory } from "../../src/runtime/prompt-memory.ts";
 import { promptIdentity } from "../../src/runtime/stickiness.ts";
 
 const user = (content: string, timestamp?: number) => ({ role: "user", content, timestamp });
@@ -25,5 +26,25 @@ describe("promptIdentity", () => {
     assert.equal(isPiSummaryRequest(newShape), true);
     assert.equal(promptIdentity(newShape), undefined);
     assert.equal(isPiSummaryRequest(context([user("hi", 3)], "You are pi, a coding agent.")), false);
+  });
+});
+
+describe("PromptMemory after pi summarised the conversation", () => {
+  const reasoning = { shortcuts: { tiers: ["reasoning"], preferences: {}, tokens: ["@reasoning"] }, interactive: true };
+  it("gives the prompt pi retries in the compacted context the shortcuts of the prompt it was", () => {
+    const memory = new PromptMemory();
+    memory.setPending(reasoning.shortcuts as never, true);
+    assert.deepEqual(memory.factsFor("t1"), reasoning);
+    memory.noteSummary();
+    assert.deepEqual(memory.factsFor("t2"), reasoning, "no new input: the same prompt, retried");
+  });
+  it("gives a new prompt typed after a compaction its own facts, and none without a compaction", () => {
+    const memory = new PromptMemory();
+    memory.setPending(reasoning.shortcuts as never, true);
+    memory.factsFor("t1");
+    memory.noteSummary();
+    memory.setPending(undefined, true);
+    assert.deepEqual(memory.factsFor("t2"), { shortcuts: undefined, interactive: true });
+    assert.equal(memory.factsFor("t3"), undefined);
   });
 });
