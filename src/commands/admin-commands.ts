@@ -3,6 +3,7 @@ import { formatDecision, withRefusedCandidates } from "../routing/explain.ts";
 import type { Decision, TargetStatus } from "../routing/types.ts";
 import { skippedDetailText } from "../runtime/final-error.ts";
 import { RESET_SCOPES, type ResetScope } from "../runtime/plugin.ts";
+import { refusalNote } from "../runtime/request-state.ts";
 import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import { describeOrigin, routeCount } from "../state/config-file.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
@@ -35,7 +36,7 @@ export const explainCommand: Subcommand = {
         : `outcome: ${last.outcome ?? "pending"}`;
     // Nothing tried because a hard budget refused the candidates at their reservation: they are skipped, not winners.
     const refusedOnly = last.attempts.length === 0 && last.refused?.length ? last.refused : undefined;
-    const shownAsSkipped = new Set(refusedOnly?.map((item) => `skipped ${item.key}: ${item.reason}`));
+    const shownAsSkipped = new Set(refusedOnly?.map((item) => refusalNote(item.key, item.reason)));
     const notes = (last.notes ?? []).filter((note) => !shownAsSkipped.has(note));
     // A request that decided again (after waiting for a cooldown or a quota reset) shows each decision in order,
     // with the attempts made on it and what it noted before the next one: the first is what the request began with.
@@ -102,7 +103,8 @@ function servedLine(last: LastDecision): string {
   const failed = last.attempts.filter((attempt) => attempt.outcome === "failed");
   const first = (last.rounds?.[0]?.decision ?? last.decision).candidates[0]?.key;
   // A target ranked before it that was skipped right before its attempt (a hard budget's reservation) is no failure.
-  const skipped = last.notes?.find((note) => note.startsWith(`skipped ${first}:`));
+  const refused = last.refused?.find((item) => item.key === first);
+  const skipped = refused && refusalNote(refused.key, refused.reason);
   const afterFailures = failed.length
     ? `after ${failed.map((attempt) => `${attempt.key} failed (${attempt.failureKind ?? "error"})`).join(", ")}`
     : undefined;

@@ -1,7 +1,6 @@
 // A request whose every target rests waits for the first one back when it is back within failover.cooldownWaitMs:
 // the wait is shown on the status line second by second, logged as a `wait` event and noted for explain.
-import type { SkippedTarget } from "../routing/types.ts";
-import { routeTargetKey } from "../routing/types.ts";
+import { routeTargetKey, type SkippedTarget } from "../routing/types.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, type RequestState } from "./request-state.ts";
 import { COUNTDOWN_TICK_MS, cooldownWaitOf, waitNoteText } from "./wait-for-reset.ts";

@@ -37,6 +37,9 @@ export interface RequestState {
 export const failoversOf = (state: { attempts: number; retried?: number }): number =>
   Math.max(0, state.attempts - 1 - (state.retried ?? 0));
 
+/** The note of a candidate a hard budget refused right before its attempt (explain lists it as skipped instead). */
+export const refusalNote = (key: string, reason: string): string => `skipped ${key}: ${reason}`;
+
 export function addNote(report: Pick<RequestReport, "note">, state: RequestState, text: string): void {
   state.notes.push(text);
   report.note?.(state.requestId, state.routeId, text);

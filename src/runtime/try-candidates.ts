@@ -7,7 +7,7 @@ import { answered, breakPin, restTarget, settleAttempt } from "./attempt-consequ
 import type { applyFailurePolicy, Failure } from "./classify-failure.ts";
 import { routerErrorMessage } from "./final-error.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
-import { addNote, type RequestState } from "./request-state.ts";
+import { addNote, refusalNote, type RequestState } from "./request-state.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { findTarget, targetTimeouts } from "./route-settings.ts";
 import { retryDelayMs } from "./retry-same-target.ts";
@@ -85,7 +85,7 @@ export async function tryCandidates(
     if (refusal !== undefined) {
       state.refusals.push({ key: candidate.key, ...refusal });
       env.report.refused?.(state.requestId, state.routeId, candidate.key, refusal.reason);
-      addNote(env.report, state, `skipped ${candidate.key}: ${refusal.reason}`);
+      addNote(env.report, state, refusalNote(candidate.key, refusal.reason));
       continue;
     }
     let anotherLeft = false;
