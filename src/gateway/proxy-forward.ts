@@ -12,10 +12,11 @@ import type { AttemptOutcome } from "../runtime/attempt.ts";
 import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
 import { redactKeys } from "../state/redact.ts";
+import { rememberedCredentialValues } from "../state/remembered-credentials.ts";
 import { answerState } from "./access-log.ts";
 import { advertises } from "./endpoint-prefixes.ts";
 import { editJson } from "./json-edit.ts";
-import { SecretScrub, sentSecrets } from "./secret-scrub.ts";
+import { SecretScrub } from "./secret-scrub.ts";
 import { LimitedBody } from "./streamed-body.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 
@@ -190,9 +191,7 @@ async function forwardAttempt(
     attempt.onCommit();
     const ttftMs = latency();
     const cutOff =
-      response.status >= 400
-        ? await sendErrorAnswer(input, response)
-        : await streamAnswer(input, response, sentSecrets(auth));
+      response.status >= 400 ? await sendErrorAnswer(input, response) : await streamAnswer(input, response);
     if (signal?.aborted) return { status: "committed", final: "aborted", ttftMs, latencyMs: latency() };
     if (cutOff !== undefined)
       return { status: "committed", final: "error", failure: classified(cutOff), ttftMs, latencyMs: latency() };
@@ -267,12 +266,7 @@ async function sendErrorAnswer(input: ProxyInput, response: Response): Promise<s
  * target was sent). Returns why the body was
  * cut off, if the upstream failed mid-download (the client's own disconnect is not a cut-off: the caller sees it).
  */
-async function streamAnswer(
-  input: ProxyInput,
-  response: Response,
-  /** The credentials the target was sent: never passed back (secret-scrub.ts). */
-  secrets: string[],
-): Promise<string | undefined> {
+async function streamAnswer(input: ProxyInput, response: Response): Promise<string | undefined> {
   const { reply } = input;
   reply.hijack();
   answerHeaders(input, response);
@@ -290,6 +284,8 @@ async function streamAnswer(
     "close",
     () => void (clientLeft = upstreamError === undefined && answerState(reply.raw) === "cut-off"),
   );
+  // The credentials the router knows (the target's own, resolved for this attempt, among them) are never passed back.
+  const secrets = rememberedCredentialValues();
   const streamed =
     secrets.length > 0 ? pipeline(source, new SecretScrub(secrets), reply.raw) : pipeline(source, reply.raw);
   await streamed.catch(() => {});

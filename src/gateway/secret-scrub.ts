@@ -1,72 +1,65 @@
-// A proxied answer's body streamed through to the client without the credentials the gateway sent its target: an
-// upstream endpoint that echoes its request (a debug or echo path behind `endpointPrefixes: []`) would otherwise
-// hand the target's key to the client. Only the exact values sent are looked for, byte for byte, so any body (JSON,
-// text, a file download) passes unchanged unless it holds one of them.
+// A proxied answer's body streamed through to the client without the credentials the router knows (the target's
+// own among them, remembered when its attempt resolved them: remembered-credentials.ts): an upstream endpoint that
+// echoes its request (a debug or echo path behind `endpointPrefixes: []`) would otherwise hand the key to the
+// client. Only those exact values are looked for, byte for byte, so any body (JSON, text, a file download) passes
+// unchanged unless it holds one of them.
 import { Transform, type TransformCallback } from "node:stream";
 import { REDACTED } from "../state/redact.ts";
 
-/** Shorter values are no secrets (the same floor as the redaction of texts). */
-const MINIMUM_SECRET_LENGTH = 12;
 const REPLACEMENT = Buffer.from(REDACTED);
 
 /**
- * The credential values an attempt sends: its API key and the values of its own headers (a scheme's token too, as in
- * `Bearer <token>`), each at least 12 characters; longest first, so a longer value wins over one it contains.
+ * Replaces each secret in the stream with [REDACTED], also across chunk boundaries: only a chunk's end that could be
+ * the start of a secret waits for the next chunk, so a streamed answer is not held back otherwise.
  */
-export function sentSecrets(auth: { apiKey?: string; headers?: Record<string, string | null> }): string[] {
-  const values = new Set<string>();
-  const add = (value: string | null | undefined) => {
-    if (!value) return;
-    if (value.length >= MINIMUM_SECRET_LENGTH) values.add(value);
-    const token = value.slice(value.lastIndexOf(" ") + 1);
-    if (token !== value && token.length >= MINIMUM_SECRET_LENGTH) values.add(token);
-  };
-  add(auth.apiKey);
-  for (const value of Object.values(auth.headers ?? {})) add(value);
-  return [...values].sort((a, b) => b.length - a.length);
-}
-
-/** Replaces each secret in the stream with [REDACTED], also across chunk boundaries. */
 export class SecretScrub extends Transform {
   private readonly secrets: Buffer[];
-  /** Bytes held back at the end of a chunk: the start of a secret the next chunk may complete. */
-  private readonly holdBack: number;
   private tail: Buffer = Buffer.alloc(0);
 
+  /** `secrets` longest first, so a longer value wins over one it contains. */
   constructor(secrets: readonly string[]) {
     super();
     this.secrets = secrets.map((secret) => Buffer.from(secret));
-    this.holdBack = Math.max(0, ...this.secrets.map((secret) => secret.length - 1));
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     const data = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
-    this.tail = this.scrub(data, Math.max(0, data.length - this.holdBack));
+    const from = this.replaceSecrets(data);
+    const held = this.partialSecretAt(data, from);
+    if (held > from) this.push(data.subarray(from, held));
+    this.tail = Buffer.from(data.subarray(held));
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    this.scrub(this.tail, this.tail.length);
+    if (this.tail.length > 0) this.push(this.tail);
     this.tail = Buffer.alloc(0);
     callback();
   }
 
-  /**
-   * Pushes `data` with every secret starting before `limit` replaced, up to `limit` (or the end of the last replaced
-   * secret, if later); returns the rest, to be read again with what follows.
-   */
-  private scrub(data: Buffer, limit: number): Buffer {
+  /** Pushes `data` up to its last whole secret, each replaced; returns where the rest begins. */
+  private replaceSecrets(data: Buffer): number {
     let from = 0;
-    for (;;) {
-      const found = this.nextSecret(data, from);
-      if (!found || found.at >= limit) break;
+    for (let found = this.nextSecret(data, from); found; found = this.nextSecret(data, from)) {
       if (found.at > from) this.push(data.subarray(from, found.at));
       this.push(REPLACEMENT);
       from = found.at + found.length;
     }
-    const end = Math.max(from, limit);
-    if (end > from) this.push(data.subarray(from, end));
-    return Buffer.from(data.subarray(end));
+    return from;
+  }
+
+  /** The earliest byte from `from` where the rest of `data` is the start of a secret (its length when none is). */
+  private partialSecretAt(data: Buffer, from: number): number {
+    let start = data.length;
+    for (const secret of this.secrets) {
+      for (let at = Math.max(from, data.length - secret.length + 1); at < start; at++) {
+        if (data[at] === secret[0] && data.subarray(at).equals(secret.subarray(0, data.length - at))) {
+          start = at;
+          break;
+        }
+      }
+    }
+    return start;
   }
 
   /** The earliest secret in `data` from `from` (the longest one where several start at the same byte). */

@@ -63,6 +63,9 @@ export function forgetRememberedCredentials(): void {
   refresh();
 }
 
+/** Every remembered credential, longest first (for a byte stream's scrub: gateway/secret-scrub.ts). */
+export const rememberedCredentialValues = (): readonly string[] => rememberedCredentials;
+
 export function holdsRememberedCredential(text: string): boolean {
   for (const secret of rememberedCredentials) if (text.includes(secret)) return true;
   return false;
