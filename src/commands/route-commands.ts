@@ -73,30 +73,15 @@ export function describeRoute(routeId: string, deps: CommandDeps): string {
 }
 
 /**
- * What a listing must say first when the config in use is not the file as written: an invalid file (listing the last
- * good or the built-in routes instead) or a removed one. `declared` when the routes have no targets at all to list.
+ * What a listing must say first when the config in use is not the file as written (describeOrigin's words, after the
+ * file's first error): `declared` when its routes have no targets to list.
  */
 function configNotice(deps: CommandDeps): { text: string; declared: boolean } | undefined {
   const loaded = deps.services.config.state;
-  if (loaded.origin === "missing")
-    return { text: `${loaded.file} was removed; listing the routes it had`, declared: false };
   const first = loaded.issues.find((issue) => issue.severity === "error");
-  if (loaded.origin === "file" || !first) return undefined;
-  const invalid = `the routes file is invalid (${formatIssue(loaded.file, first).replace(/^error: /, "")})`;
-  switch (loaded.origin) {
-    case "declared":
-      return {
-        text: `${invalid}; routes ${Object.keys(loaded.config.routes).join(", ")} have no targets to list until it is fixed (no good copy exists yet; /auto-router status lists every issue)`,
-        declared: true,
-      };
-    case "last-good":
-      return {
-        text: `${invalid}; listing the last good config${loaded.copy ? ` (${loaded.copy})` : ""}`,
-        declared: false,
-      };
-    case "defaults":
-      return { text: `${invalid}; listing the built-in routes`, declared: false };
-  }
+  if (loaded.origin === "file" || (loaded.origin !== "missing" && !first)) return undefined;
+  const why = first ? `${formatIssue(loaded.file, first).replace(/^error: /, "")}; ` : `${loaded.file}: `;
+  return { text: `${why}${describeOrigin(loaded)}`, declared: loaded.origin === "declared" };
 }
 
 /** A listing of `routeIds`, headed by what is wrong with the routes file; an error when nothing can be listed. */

@@ -138,7 +138,7 @@ describe("a routes file that is broken when pi starts", () => {
     // pi sends an extension's stdout to stderr in print mode.
     assert.ok(
       run.stderr.includes(
-        `auto-router: the routes file is invalid (${routesFile(dir)}:4:5: not valid JSON: Expected ',' or '}' after property value); routes mine, second have no targets to list until it is fixed (no good copy exists yet; /auto-router status lists every issue)`,
+        `auto-router: ${routesFile(dir)}:4:5: not valid JSON: Expected ',' or '}' after property value; INVALID, no good copy yet: its routes fail every request until it is fixed`,
       ),
       run.stderr,
     );
