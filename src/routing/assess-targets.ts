@@ -3,12 +3,12 @@
 // with its candidate and rank entry.
 import type { TargetConfig } from "../config/schema.ts";
 import { checkConstraint, meetsConstraint } from "./constraints.ts";
-import { evaluateCondition, type ConditionContext } from "./policy-rules.ts";
 import { checkPreferences, providerIndex } from "./preferences.ts";
 import { keepsDeclaredOrder, type RankEntry } from "./rank.ts";
 import { checkReserve } from "./reserve.ts";
 import type { ActiveRules, Ranking, RouteState } from "./route-state.ts";
-import { applyRule, type TargetView } from "./rule-effects.ts";
+import type { TargetView } from "./rule-effects.ts";
+import { applyRules } from "./rule-order.ts";
 import { skippedTarget, skipTarget, type Pending } from "./soft-fallback.ts";
 import { targetSettingsNotes } from "./target-settings-note.ts";
 import { accountOf, quotaOfModel, routeTargetKey, targetKey, type Candidate } from "./types.ts";
@@ -46,6 +46,13 @@ const hasEntries = (record: object): boolean => {
   return false;
 };
 
+/** A target that passed the hard checks, as the rules see it, with what the budget check after them needs. */
+interface Reached extends TargetView {
+  pending: Pending;
+  auth: string;
+  target: TargetConfig;
+}
+
 /** Every target of the active route: skipped with a reason, held back for a soft reason, or eligible. */
 export function assessTargets(
   state: RouteState,
@@ -62,6 +69,7 @@ export function assessTargets(
   const soft: Pending[] = [];
   const warnedProviders: string[] = [];
   const anyCooldown = hasEntries(snapshot.cooldowns);
+  const reached: Reached[] = [];
   for (let index = 0; index < targets.length; index++) {
     const target = targets[index];
     const names = namesOf(target);
@@ -226,9 +234,12 @@ export function assessTargets(
       spendUnknown: budget?.level === "blocked" && budget.spendUnknown === true,
     };
 
-    // Rules: request-level ones already matched; per-target ones are evaluated with this target's status.
-    const view: TargetView = {
+    reached.push({
+      pending,
+      auth,
+      target,
       key,
+      label,
       targetProvider: target.provider,
       provider,
       authLower,
@@ -236,30 +247,19 @@ export function assessTargets(
       candidate,
       entry,
       orderLength,
-    };
-    for (let ruleIndex = 0; ruleIndex < rules.matched.length && view.excludedBy === undefined; ruleIndex++)
-      applyRule(rules.matched[ruleIndex], ruleIndex, view);
-    if (rules.perTarget.length > 0) {
-      const targetContext: ConditionContext = {
-        features: context.features,
-        tier: context.tier,
-        now,
-        timeZone: context.timeZone,
-        target: status ?? {},
-      };
-      for (let ruleIndex = 0; ruleIndex < rules.perTarget.length && view.excludedBy === undefined; ruleIndex++) {
-        const item = rules.perTarget[ruleIndex];
-        const result = evaluateCondition(item.scoped.rule.when, targetContext);
-        if (result.matched && applyRule(item.scoped, rules.matched.length + ruleIndex, view))
-          item.matchedLabels.push(`${label} (${result.why})`);
-      }
-    }
-    const excludedBy = view.excludedBy;
+      status,
+    });
+  }
+  // Rules see every target that reached them at once: a rule that would leave none of them yields (rule-order.ts).
+  if (rules.length > 0) applyRules(rules, reached, context);
+  for (const { pending, auth, target, excludedBy, key, label } of reached) {
+    const { candidate } = pending;
     if (excludedBy) {
       pending.skip = skippedTarget(target, key, label, "excluded-by-rule", excludedBy);
       soft.push(pending);
       continue;
     }
+    const budget = snapshot.providers[auth]?.budget;
     if (budget?.level === "blocked") {
       pending.skip = skippedTarget(target, key, label, "budget", `budget blocked: ${budget.detail}`);
       soft.push(pending);

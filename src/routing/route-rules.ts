@@ -1,8 +1,8 @@
 // The active route's policy rules for one decision: request-level rules are evaluated once, target-dependent ones are
-// kept and evaluated per target (assess-targets.ts), then their trace lines are closed with what they matched.
+// kept and evaluated per target (rule-order.ts), then their trace lines are closed with what they did.
 import { mergeConstraints } from "./constraints.ts";
 import { collectRules, conditionUsesTarget, evaluateCondition, type ScopedRule } from "./policy-rules.ts";
-import type { ActiveRules, PerTargetRule, RouteState } from "./route-state.ts";
+import type { ActiveRules, RouteState } from "./route-state.ts";
 import { describeRuleEffect } from "./rule-effects.ts";
 import type { RuleTrace } from "./types.ts";
 
@@ -15,8 +15,7 @@ export function collectActiveRules(state: RouteState): ActiveRules {
   } = state;
   const switched = routeId !== request.routeId;
   const activeRules = switched ? switchedRouteRules(state) : state.requestedRules;
-  const matched: ScopedRule[] = [];
-  const perTarget: PerTargetRule[] = [];
+  const active: ActiveRules = [];
   const traced = switched ? new Set(rules.map(traceKey)) : undefined;
   for (const scoped of activeRules) {
     const { rule } = scoped;
@@ -33,7 +32,7 @@ export function collectActiveRules(state: RouteState): ActiveRules {
     if (conditionUsesTarget(rule.when) && rule.type !== "force-constraint") {
       const line: RuleTrace = { rule: scoped.name, scope: scoped.scope, matched: false, why: "evaluated per target" };
       rules.push(line);
-      perTarget.push({ scoped, line, matchedLabels: [] });
+      active.push({ scoped, line, perTarget: true, matchedLabels: [] });
       continue;
     }
     const result = evaluateCondition(rule.when, state.context);
@@ -42,10 +41,10 @@ export function collectActiveRules(state: RouteState): ActiveRules {
     if (!result.matched) continue;
     if (rule.type === "force-constraint") {
       mergeConstraints(state.constraint, rule.constraint);
-    } else matched.push(scoped);
+    } else active.push({ scoped, line, perTarget: false, matchedLabels: [] });
     line.effect = describeRuleEffect(scoped);
   }
-  return { matched, perTarget };
+  return active;
 }
 
 const traceKey = (line: { scope: string; rule: string }): string => `${line.scope}\u0000${line.rule}`;
@@ -80,10 +79,16 @@ function switchedRouteRules(state: RouteState): ScopedRule[] {
   return active;
 }
 
-export function closePerTargetRules(perTarget: PerTargetRule[]): void {
-  for (const item of perTarget) {
-    item.line.matched = item.matchedLabels.length > 0;
-    item.line.why = item.line.matched ? `matched for ${item.matchedLabels.join("; ")}` : "matched no eligible target";
-    if (item.line.matched) item.line.effect = describeRuleEffect(item.scoped);
+/** Closes the trace lines of the rules applied: what the per-target ones matched, and which rules yielded. */
+export function closeRules(active: ActiveRules): void {
+  for (const item of active) {
+    const { line } = item;
+    if (item.perTarget) {
+      line.matched = item.matchedLabels.length > 0;
+      line.why = line.matched ? `matched for ${item.matchedLabels.join("; ")}` : "matched no eligible target";
+    }
+    if (item.yieldedTo)
+      line.effect = `none: yields to ${item.yieldedTo.join(", ")} (applied after it, it would leave no target)`;
+    else if (item.perTarget && line.matched) line.effect = describeRuleEffect(item.scoped);
   }
 }

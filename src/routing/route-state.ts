@@ -7,10 +7,18 @@ import type { mergePreferences } from "./preferences.ts";
 import type { RankMode } from "./rank.ts";
 import type { Decision, DecisionTrace, RouteRequest, RoutingSnapshot, RuleTrace } from "./types.ts";
 
-export interface PerTargetRule {
+/**
+ * A rule of the active route whose condition matched, or is evaluated per target (`badRatingShareAbove`), in the
+ * order the rules apply: highest priority first, declared order (globals first) among equal priorities.
+ */
+export interface ActiveRule {
   scoped: ScopedRule;
   line: RuleTrace;
+  perTarget: boolean;
+  /** The targets a per-target rule matched and acted on, each with why. */
   matchedLabels: string[];
+  /** The excluding rules before it that it yielded to: applied after them, it would have left no target. */
+  yieldedTo?: string[];
 }
 
 /** What the steps of one route() call share. */
@@ -29,10 +37,7 @@ export interface RouteState {
   requestedRules: ScopedRule[];
 }
 
-export interface ActiveRules {
-  matched: ScopedRule[];
-  perTarget: PerTargetRule[];
-}
+export type ActiveRules = ActiveRule[];
 
 export interface Ranking {
   preferences: ReturnType<typeof mergePreferences>;

@@ -17,7 +17,7 @@ import { assessTargets } from "./assess-targets.ts";
 import { chooseTier } from "./choose-tier.ts";
 import { describePreferences, mergePreferences } from "./preferences.ts";
 import { explainWinner, rankEntries, type RankEntry, type RankMode } from "./rank.ts";
-import { closePerTargetRules, collectActiveRules } from "./route-rules.ts";
+import { closeRules, collectActiveRules } from "./route-rules.ts";
 import { startDecision, type Ranking, type RouteState } from "./route-state.ts";
 import { fallBack, type Pending } from "./soft-fallback.ts";
 import type { Decision, RouteRequest, RoutingSnapshot } from "./types.ts";
@@ -37,7 +37,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
   const rules = collectActiveRules(state);
   const ranking = rankingSettings(state, active);
   const { eligible, soft } = assessTargets(state, active.targets, rules, ranking);
-  closePerTargetRules(rules.perTarget);
+  closeRules(rules);
   orderCandidates(state, eligible, soft, ranking.mode);
   return state.decision;
 }

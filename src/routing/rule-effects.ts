@@ -1,11 +1,11 @@
 // What a matched policy rule does to one target (exclude, require, prefer, demote, force billing), and the short
 // description of that effect in the trace. route() decides which rules matched; this applies them.
-import type { Billing } from "../config/routing-schema.ts";
+import type { Billing, PolicyRule } from "../config/routing-schema.ts";
 import { describeConstraint } from "./constraints.ts";
-import type { ScopedRule } from "./policy-rules.ts";
+import type { ConditionContext, ScopedRule } from "./policy-rules.ts";
 import { providerIndex, providerListed } from "./preferences.ts";
 import type { RankEntry } from "./rank.ts";
-import type { Candidate } from "./types.ts";
+import type { Candidate, TargetStatus } from "./types.ts";
 
 /** Rule-preferred providers rank after the preferences' `order`; each rule gets its own band. */
 const RULE_PREFERENCE_BAND = 100;
@@ -13,6 +13,7 @@ const RULE_PREFERENCE_BAND = 100;
 /** One target as the rules see it; `excludedBy` is set by the first rule that excludes it. */
 export interface TargetView {
   key: string;
+  label: string;
   targetProvider: string;
   provider: string;
   authLower?: string;
@@ -20,7 +21,36 @@ export interface TargetView {
   candidate: Candidate;
   entry: RankEntry;
   orderLength: number;
+  /** The target's live status, for the conditions evaluated per target (`badRatingShareAbove`). */
+  status?: TargetStatus;
+  /** The condition context for this target, made the first time a per-target rule needs it. */
+  context?: ConditionContext;
   excludedBy?: string;
+}
+
+/** The rule types that leave targets out (the others only reorder them). */
+export const excludesTargets = (type: PolicyRule["type"]): boolean =>
+  type === "exclude-provider" || type === "require-provider" || type === "force-billing";
+
+/** Why a matched rule of an excluding type leaves this target out, or undefined when it keeps it. */
+export function exclusionOf(scoped: ScopedRule, view: TargetView): string | undefined {
+  const { rule } = scoped;
+  switch (rule.type) {
+    case "exclude-provider":
+      return providerListed(rule.providers, view.provider, view.authLower)
+        ? `${scoped.name}: excludes ${view.targetProvider}`
+        : undefined;
+    case "require-provider":
+      return providerListed(rule.providers, view.provider, view.authLower)
+        ? undefined
+        : `${scoped.name}: requires ${rule.providers?.join(", ")}`;
+    case "force-billing":
+      return rule.billing && view.billing !== rule.billing
+        ? `${scoped.name}: ${rule.billing} only, this is ${view.billing}`
+        : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** Applies a matched rule to one target; true when it had an effect on it. */
@@ -28,17 +58,13 @@ export function applyRule(scoped: ScopedRule, ruleIndex: number, view: TargetVie
   const { rule } = scoped;
   switch (rule.type) {
     case "exclude-provider":
-      if (!providerListed(rule.providers, view.provider, view.authLower)) return false;
-      view.excludedBy = `${scoped.name}: excludes ${view.targetProvider}`;
-      return true;
     case "require-provider":
-      if (providerListed(rule.providers, view.provider, view.authLower)) return false;
-      view.excludedBy = `${scoped.name}: requires ${rule.providers?.join(", ")}`;
+    case "force-billing": {
+      const excludedBy = exclusionOf(scoped, view);
+      if (excludedBy === undefined) return false;
+      view.excludedBy = excludedBy;
       return true;
-    case "force-billing":
-      if (!rule.billing || view.billing === rule.billing) return false;
-      view.excludedBy = `${scoped.name}: ${rule.billing} only, this is ${view.billing}`;
-      return true;
+    }
     case "prefer-provider": {
       const at = providerIndex(rule.providers, view.provider, view.authLower);
       if (at < 0) return false;

@@ -329,6 +329,38 @@ describe("routing through real pi", () => {
     assert.equal(h.faux("mock-a").state.callCount, 0);
   });
 
+  it("lets a lower-priority rule that would leave no target yield to the higher one, and explain says so", async () => {
+    const h = await start({
+      sortBy: "config",
+      targets: ["mock-a/model-a", "mock-b/model-b"].map(target),
+      policyRules: [
+        { id: "never-b", type: "exclude-provider", providers: ["mock-b"] },
+        {
+          id: "only-b-for-code",
+          type: "require-provider",
+          providers: ["mock-b"],
+          priority: 5,
+          when: { intent: "code" },
+        },
+      ],
+    });
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("from B")]);
+    await h.prompt("Fix the bug in this function:\n```ts\nfunction add(a: number, b: number) { return a - b; }\n```");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 0);
+    const output = await h.command("/auto-router explain main");
+    assert.match(output, /\+ only-b-for-code \(route\): intent code => only mock-b/);
+    assert.match(
+      output,
+      /\+ never-b \(route\): .* => none: yields to only-b-for-code \(applied after it, it would leave no target\)/,
+    );
+    assert.doesNotMatch(output, /fallback/);
+    // Without the higher rule's condition, the lower one applies as usual.
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("from A")]);
+    await h.prompt("write me a haiku about the sea");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+  });
+
   it("prints the recorded decision with `/auto-router explain`, naming skipped targets and the rule", async () => {
     const h = await start({
       sortBy: "config",

@@ -474,6 +474,69 @@ describe("route: rules and preferences", () => {
     assert.match(decision.trace.rules[0].why, /matched for a\/1 \(bad ratings 50% > 30%\)/);
   });
 
+  it("lets a rule that would leave no target yield to the higher-priority rules that excluded the others", () => {
+    const rules = (requirePriority: number) => [
+      { id: "never-b", type: "exclude-provider" as const, providers: ["b"] },
+      { id: "only-b", type: "require-provider" as const, providers: ["b"], priority: requirePriority },
+      { id: "per-token-only", type: "force-billing" as const, billing: "per-token" as const },
+    ];
+    const state = (requirePriority: number) =>
+      snapshot({
+        r: {
+          targets: [...targets("a/1", "b/1"), { provider: "b", modelId: "2", billing: "subscription" as const }],
+          policyRules: rules(requirePriority),
+        },
+      });
+    const higher = route({ routeId: "r", features: features() }, state(10), NOW);
+    // only-b (priority 10) leaves out a/1; never-b would leave nothing after it and yields; per-token-only still
+    // leaves b/1 and applies.
+    assert.deepEqual(keys(higher), ["b/1"]);
+    assert.equal(higher.trace.fallback, undefined);
+    const effects = Object.fromEntries(higher.trace.rules.map((line) => [line.rule, line.effect]));
+    assert.equal(effects["only-b"], "only b");
+    assert.equal(effects["never-b"], "none: yields to only-b (applied after it, it would leave no target)");
+    assert.equal(effects["per-token-only"], "per-token only");
+    assert.deepEqual(
+      higher.skipped.map((skip) => `${skip.key}: ${skip.detail}`),
+      ["a/1: only-b: requires b", "b/2: per-token-only: per-token only, this is subscription"],
+    );
+    // Declared order decides at equal priority: never-b comes first, leaves out b/1 and b/2, and only-b yields to it.
+    const equal = route({ routeId: "r", features: features() }, state(0), NOW);
+    assert.deepEqual(keys(equal), ["a/1"]);
+    assert.equal(
+      equal.trace.rules.find((line) => line.rule === "only-b")?.effect,
+      "none: yields to never-b (applied after it, it would leave no target)",
+    );
+  });
+
+  it("applies a rule that leaves every target out on its own, and falls back on the soft exclusion", () => {
+    const state = snapshot({
+      r: { targets: targets("a/1", "b/1"), policyRules: [{ id: "none", type: "require-provider", providers: ["z"] }] },
+    });
+    const decision = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(keys(decision), ["a/1", "b/1"]);
+    assert.match(decision.trace.fallback ?? "", /excluded by soft reasons \(excluded-by-rule\)/);
+    assert.equal(decision.trace.rules[0].effect, "only z");
+  });
+
+  it("lets a per-target rule yield too, naming the targets it matched", () => {
+    const state = snapshot({
+      r: {
+        targets: targets("a/1", "b/1"),
+        policyRules: [
+          { id: "only-b", type: "require-provider", providers: ["b"], priority: 1 },
+          { id: "bad-out", type: "exclude-provider", providers: ["b"], when: { badRatingShareAbove: 0.3 } },
+        ],
+      },
+    });
+    state.targets["b/1"] = { badRatingShare: 0.5, ratingCount: 20 };
+    const decision = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(keys(decision), ["b/1"]);
+    const line = decision.trace.rules.find((rule) => rule.rule === "bad-out");
+    assert.equal(line?.why, "matched for b/1 (bad ratings 50% > 30%)");
+    assert.equal(line?.effect, "none: yields to only-b (applied after it, it would leave no target)");
+  });
+
   it("puts preferred providers first and lets prefer-provider rules follow them", () => {
     const state = snapshot({
       r: {
