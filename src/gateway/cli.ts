@@ -114,6 +114,10 @@ export async function serve(args: string[], env: Record<string, string | undefin
       log: stderr.line,
     });
     stderr.flush();
+    if (token.movedLink)
+      process.stderr.write(
+        `the gateway token file was a symbolic link (to ${token.movedLink.target}); it was moved aside as ${token.movedLink.aside}, and a new token was written to a file of its own\n`,
+      );
     process.stderr.write(
       token.file
         ? `gateway token ${token.created ? "created in" : "read from"} ${token.file}\n`

@@ -2,8 +2,10 @@
 // are sent). It comes from AUTO_ROUTER_TOKEN or from a file in the state dir created 0600 on first start. Compared in
 // constant time.
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { errorCode } from "../state/file-lock.ts";
+import { type MovedLink, moveLinkAsideSync } from "../state/state-file.ts";
 
 export const TOKEN_FILE_NAME = "auto-router.gateway-token";
 const TOKEN_BYTES = 32;
@@ -13,18 +15,27 @@ export interface GatewayToken {
   /** The file it was read from or written to; undefined when it came from the environment. */
   file?: string;
   created: boolean;
+  /** A symbolic link that was in the file's place, moved aside unread (as a state file's is). */
+  movedLink?: MovedLink;
 }
+
+/** The token is read and written only as a regular file of its own, never through a link in its place. */
+const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+const CREATE_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+const REFILL_NO_FOLLOW = constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 export function resolveToken(env: Record<string, string | undefined>, stateDir: string): GatewayToken {
   const fromEnv = env.AUTO_ROUTER_TOKEN?.trim();
   if (fromEnv) return { value: fromEnv, created: false };
   const file = join(stateDir, TOKEN_FILE_NAME);
   let existing: string | undefined;
+  let movedLink: MovedLink | undefined;
   try {
-    existing = readFileSync(file, "utf8").trim();
+    existing = readNoFollow(file).trim();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
-      throw new Error(`${file}: cannot read the gateway token: ${(error as Error).message}`);
+    const code = errorCode(error);
+    if (code === "ELOOP") movedLink = moveLinkAsideSync(file);
+    else if (code !== "ENOENT") throw new Error(`${file}: cannot read the gateway token: ${(error as Error).message}`);
   }
   if (existing) {
     chmodSync(file, 0o600);
@@ -32,9 +43,24 @@ export function resolveToken(env: Record<string, string | undefined>, stateDir: 
   }
   const value = `ar-${randomBytes(TOKEN_BYTES).toString("base64url")}`;
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${value}\n`, { mode: 0o600, flag: "w" });
+  // An empty file left by an interrupted first start is filled; anything else in the place makes the open fail.
+  const descriptor = openSync(file, existing === "" ? REFILL_NO_FOLLOW : CREATE_NO_FOLLOW, 0o600);
+  try {
+    writeFileSync(descriptor, `${value}\n`);
+  } finally {
+    closeSync(descriptor);
+  }
   chmodSync(file, 0o600);
-  return { value, file, created: true };
+  return movedLink ? { value, file, created: true, movedLink } : { value, file, created: true };
+}
+
+function readNoFollow(file: string): string {
+  const descriptor = openSync(file, READ_NO_FOLLOW);
+  try {
+    return readFileSync(descriptor, "utf8");
+  } finally {
+    closeSync(descriptor);
+  }
 }
 
 /**

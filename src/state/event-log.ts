@@ -14,21 +14,13 @@ import { appendFile, chmod, mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type EventEntry, type LogLine, LogLines } from "./log-lines.ts";
 import { SlicedSerialisation } from "./sliced-serialisation.ts";
-import {
-  APPEND_NO_FOLLOW,
-  appendNoFollowSync,
-  endsMidLine,
-  endsMidLineSync,
-  type MovedLink,
-  moveLinkAside,
-  moveLinkAsideSync,
-  toPieces,
-} from "./log-disk.ts";
+import { APPEND_NO_FOLLOW, appendNoFollowSync, endsMidLine, endsMidLineSync, toPieces } from "./log-disk.ts";
 import { needsRotation, needsRotationSync, type RotatedLog, rotate, rotateSync } from "./log-rotation.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
 import { exitRegistry, registerExitFlush } from "./exit-flush.ts";
 import { acquireLock, acquireLockSync, describeError, errorCode } from "./file-lock.ts";
 import type { StoreWarning } from "./json-store.ts";
+import { type MovedLink, moveLinkAside, moveLinkAsideSync } from "./state-file.ts";
 
 export { listLogFiles } from "./log-disk.ts";
 export { SERIALISE_SLICE_LINES } from "./sliced-serialisation.ts";
@@ -282,7 +274,7 @@ class JsonlEventLog implements EventLog, RotatedLog {
     }
   }
 
-  /** A link in the log's place is moved aside once, at the first write (log-disk.ts says why). */
+  /** A link in the log's place is moved aside once, at the first write (state-file.ts says why). */
   private async moveLinkAside(): Promise<void> {
     this.linkChecked = true;
     const moved = await moveLinkAside(this.path);

@@ -1,24 +1,11 @@
 // The event log's files on disk: which files a log consists of, how buffered lines are cut into atomic appends, and
 // whether a file ends mid-line. Shared by the writer's async flush and its synchronous exit flush.
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readdirSync,
-  readlinkSync,
-  readSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { lstat, open, readlink, rename, stat } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, writeFileSync } from "node:fs";
+import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { rotatedOldestFirst } from "../events/log-files.ts";
 import { errorCode } from "./file-lock.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
-import { corruptName } from "./state-file.ts";
 
 /** Appends never follow a symbolic link in the log's place (the log moves such a link aside first). */
 export const APPEND_NO_FOLLOW = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
@@ -30,43 +17,6 @@ export function appendNoFollowSync(path: string, text: string, mode: number): vo
     writeFileSync(descriptor, text);
   } finally {
     closeSync(descriptor);
-  }
-}
-
-/** A symbolic link moved out of the log's place: where it pointed, and its new name. */
-export interface MovedLink {
-  target: string;
-  aside: string;
-}
-
-/**
- * A symbolic link in the log's place (someone else's file behind it would get the log's lines, and its mode changed)
- * is moved aside as a corrupt state file is, so the log gets a file of its own. Undefined when there was none.
- */
-export async function moveLinkAside(path: string): Promise<MovedLink | undefined> {
-  try {
-    if (!(await lstat(path)).isSymbolicLink()) return undefined;
-    const target = await readlink(path).catch(() => "?");
-    const aside = corruptName(path);
-    await rename(path, aside);
-    return { target, aside };
-  } catch {
-    return undefined; // missing (the first write creates it), or unreadable: the append's own error says which
-  }
-}
-
-export function moveLinkAsideSync(path: string): MovedLink | undefined {
-  try {
-    if (!lstatSync(path).isSymbolicLink()) return undefined;
-    let target = "?";
-    try {
-      target = readlinkSync(path);
-    } catch {}
-    const aside = corruptName(path);
-    renameSync(path, aside);
-    return { target, aside };
-  } catch {
-    return undefined;
   }
 }
 

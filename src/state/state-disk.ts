@@ -8,6 +8,10 @@ import {
   corruptName,
   decodeState,
   identityOf,
+  linkReason,
+  type MovedLink,
+  moveLinkAside,
+  moveLinkAsideSync,
   readContent,
   readContentSync,
   type Decoded,
@@ -35,6 +39,16 @@ function afterDamage<T>(decoded: Damaged<T>, movedTo: string, options: JsonStore
   return decoded.salvaged ?? options.defaults();
 }
 
+/** A symbolic link in the file's place was moved aside, unread: the state starts from the defaults. */
+function linkMovedAside<T>(
+  moved: MovedLink | undefined,
+  options: JsonStoreOptions<T>,
+  onDamage: OnDamage,
+): DiskState<T> {
+  if (moved) onDamage(linkReason(moved), moved.aside, false);
+  return { state: options.defaults(), identity: undefined };
+}
+
 /** Call only under the lock: a corrupt file is moved aside, so no other process may be replacing it meanwhile. */
 export async function readDisk<T>(
   file: string,
@@ -42,6 +56,7 @@ export async function readDisk<T>(
   onDamage: OnDamage,
 ): Promise<DiskState<T>> {
   const content = await readContent(file);
+  if (content?.symlink) return linkMovedAside(await moveLinkAside(file), options, onDamage);
   const decoded = content ? decodeState(content.text, options) : undefined;
   if (!content || !decoded) return { state: options.defaults(), identity: undefined };
   if (decoded.ok) return { state: decoded.value, identity: content.identity, text: content.text };
@@ -52,6 +67,7 @@ export async function readDisk<T>(
 
 export function readDiskSync<T>(file: string, options: JsonStoreOptions<T>, onDamage: OnDamage): DiskState<T> {
   const content = readContentSync(file);
+  if (content?.symlink) return linkMovedAside(moveLinkAsideSync(file), options, onDamage);
   const decoded = content ? decodeState(content.text, options) : undefined;
   if (!content || !decoded) return { state: options.defaults(), identity: undefined };
   if (decoded.ok) return { state: decoded.value, identity: content.identity, text: content.text };

@@ -1,18 +1,21 @@
-// Reading one state file: its content and identity from one descriptor (so both describe the same version), the name a
-// corrupt copy is moved to, and a one-line reason for invalid content.
+// Reading one state file: its content and identity from one descriptor (so both describe the same version, and never
+// through a symbolic link), the name a corrupt copy is moved to, and a one-line reason for invalid content.
 import {
   accessSync,
   closeSync,
   constants,
   existsSync,
   fstatSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
+  readlinkSync,
+  renameSync,
   statSync,
 } from "node:fs";
 import type { Stats } from "node:fs";
-import { open } from "node:fs/promises";
+import { lstat, open, readlink, rename } from "node:fs/promises";
 import { resolve, sep } from "node:path";
 import { describeError, errorCode } from "./file-lock.ts";
 import type { JsonStoreOptions } from "./store-types.ts";
@@ -38,15 +41,21 @@ export function sameIdentity(left: FileIdentity | undefined, right: FileIdentity
   );
 }
 
-export type FileContent = { text: string; identity: FileIdentity };
+/** `symlink`: a symbolic link is in the file's place; it was not followed, and `text` is empty. */
+export type FileContent = { text: string; identity: FileIdentity | undefined; symlink?: true };
+
+/** Reads never follow a symbolic link in a state file's place (open fails with ELOOP, on a dangling link too). */
+const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+const LINK_IN_PLACE: FileContent = { text: "", identity: undefined, symlink: true };
 
 /** Content and identity from one open file descriptor, so both describe the same version; undefined if absent. */
 export async function readContent(file: string): Promise<FileContent | undefined> {
   let handle;
   try {
-    handle = await open(file, "r");
+    handle = await open(file, READ_NO_FOLLOW);
   } catch (error) {
     if (isMissing(error)) return undefined;
+    if (errorCode(error) === "ELOOP") return LINK_IN_PLACE;
     throw error;
   }
   try {
@@ -60,9 +69,10 @@ export async function readContent(file: string): Promise<FileContent | undefined
 export function readContentSync(file: string): FileContent | undefined {
   let descriptor: number;
   try {
-    descriptor = openSync(file, "r");
+    descriptor = openSync(file, READ_NO_FOLLOW);
   } catch (error) {
     if (isMissing(error)) return undefined;
+    if (errorCode(error) === "ELOOP") return LINK_IN_PLACE;
     throw error;
   }
   try {
@@ -70,6 +80,47 @@ export function readContentSync(file: string): FileContent | undefined {
     return { text: readFileSync(descriptor, "utf8"), identity };
   } finally {
     closeSync(descriptor);
+  }
+}
+
+/** A symbolic link moved out of a state file's or the log's place: where it pointed, and its new name. */
+export interface MovedLink {
+  target: string;
+  aside: string;
+}
+
+/** Why a moved link was not followed, as a damaged file's reason. */
+export const linkReason = (link: MovedLink): string => `a symbolic link to ${link.target}, which is never followed`;
+
+/**
+ * A symbolic link in the place of a state file or the log (someone else's file behind it would be read and
+ * overwritten, and its mode changed) is moved aside as a corrupt file is, so the router writes a file of its own.
+ * Undefined when there was none.
+ */
+export async function moveLinkAside(path: string): Promise<MovedLink | undefined> {
+  try {
+    if (!(await lstat(path)).isSymbolicLink()) return undefined;
+    const target = await readlink(path).catch(() => "?");
+    const aside = corruptName(path);
+    await rename(path, aside);
+    return { target, aside };
+  } catch {
+    return undefined; // missing (the first write creates it), or unreadable: the next access's own error says which
+  }
+}
+
+export function moveLinkAsideSync(path: string): MovedLink | undefined {
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return undefined;
+    let target = "?";
+    try {
+      target = readlinkSync(path);
+    } catch {}
+    const aside = corruptName(path);
+    renameSync(path, aside);
+    return { target, aside };
+  } catch {
+    return undefined;
   }
 }
 

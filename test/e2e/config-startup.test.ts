@@ -18,6 +18,7 @@ import { makeAgentDir, ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { routeTargetKey } from "../../src/routing/types.ts";
 
 const GOOD_ROUTES = { routes: { mine: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } };
 // The same file with one comma missing after the first route (line 4).
@@ -325,6 +326,57 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(
       run.stderr,
       /the event log was a symbolic link \(to .*someone-elses-file\.txt\); it was moved aside as /,
+    );
+  });
+
+  it("never reads or writes a state file through a symbolic link in its place, dangling or not", async () => {
+    const dir = agentDir(GOOD_ROUTES);
+    const state = join(dir, "state");
+    mkdirSync(state, { mode: 0o700 });
+    // Someone else's file behind the cooldowns' name holds a cooldown that would keep the only target out for an hour.
+    const planted = JSON.stringify({
+      v: 1,
+      entries: {
+        [routeTargetKey("mine", "mock-a/model-a")]: {
+          until: Date.now() + 3_600_000,
+          kind: "rate_limit",
+          message: "planted through a link",
+        },
+      },
+    });
+    const victim = join(dir, "someone-elses.json");
+    writeFileSync(victim, planted, { mode: 0o644 });
+    symlinkSync(victim, join(state, "auto-router.cooldowns.json"));
+    const nowhere = join(dir, "not-there", "usage.json");
+    symlinkSync(nowhere, join(state, "auto-router.usage.json"));
+    emulator.enqueue({ text: "Served despite the planted cooldown." });
+    const run = await runPi({
+      agentDir: dir,
+      env: { AUTO_ROUTER_LOG_DIR: state },
+      args: ["--model", "auto-router/mine", "-p", "Hi"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "Served despite the planted cooldown.");
+    assert.equal(readFileSync(victim, "utf8"), planted);
+    assert.equal(statSync(victim).mode & 0o777, 0o644);
+    assert.ok(!existsSync(nowhere), "nothing was written where the dangling link pointed");
+    const usage = join(state, "auto-router.usage.json");
+    assert.ok(!lstatSync(usage).isSymbolicLink(), "the ledger is a file of its own");
+    assert.match(readFileSync(usage, "utf8"), /"mock-a"/);
+    for (const name of ["auto-router.cooldowns.json", "auto-router.usage.json"]) {
+      const aside = readdirSync(state).find((entry) => entry.startsWith(`${name}.corrupt-`));
+      assert.ok(
+        aside && lstatSync(join(state, aside)).isSymbolicLink(),
+        `${name}'s link moved aside: ${readdirSync(state)}`,
+      );
+    }
+    assert.match(
+      run.stderr,
+      /auto-router\.cooldowns\.json was unreadable \(a symbolic link to .*someone-elses\.json, which is never followed\); moved aside to /,
+    );
+    assert.match(
+      run.stderr,
+      /auto-router\.usage\.json was unreadable \(a symbolic link to .*not-there\/usage\.json, which is never followed\)/,
     );
   });
 });

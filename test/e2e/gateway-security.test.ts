@@ -3,7 +3,17 @@
 import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -224,6 +234,49 @@ describe("gateway security", () => {
       } finally {
         await again.stop();
       }
+    } finally {
+      own.cleanup();
+    }
+  });
+
+  it("never takes or writes its token through a symbolic link in the token file's place", async () => {
+    const own = makeAgentDir({
+      routes: { routes: { main: { targets: [{ provider: "mock-t", modelId: "model-t" }] } } },
+    });
+    try {
+      const extensions = join(own.agentDir, "extensions");
+      mkdirSync(extensions, { recursive: true });
+      const file = join(extensions, "auto-router.gateway-token");
+      // A token someone else knows, behind a link: the gateway must not accept it.
+      const planted = join(own.agentDir, "planted-token");
+      writeFileSync(planted, "ar-planted-token-someone-else-knows\n", { mode: 0o644 });
+      symlinkSync(planted, file);
+      const started = await startGatewayProcess({ agentDir: own.agentDir, env: { AUTO_ROUTER_TOKEN: undefined } });
+      try {
+        const list = (token: string) =>
+          fetch(`${started.url}/v1/models`, { headers: { authorization: `Bearer ${token}` } });
+        assert.equal((await list("ar-planted-token-someone-else-knows")).status, 401);
+        assert.ok(!lstatSync(file).isSymbolicLink(), "the token is a file of its own");
+        assert.equal(statSync(file).mode & 0o777, 0o600);
+        assert.equal((await list(readFileSync(file, "utf8").trim())).status, 200);
+      } finally {
+        await started.stop();
+      }
+      assert.equal(readFileSync(planted, "utf8"), "ar-planted-token-someone-else-knows\n");
+      assert.match(
+        started.stderr(),
+        /the gateway token file was a symbolic link \(to .*planted-token\); it was moved aside as .*auto-router\.gateway-token\.corrupt-.*, and a new token was written to a file of its own/,
+      );
+      assert.match(started.stderr(), /gateway token created in /);
+      // A dangling link: the new token is not written where it pointed.
+      const nowhere = join(own.agentDir, "nowhere", "token");
+      for (const name of readdirSync(extensions))
+        if (name.startsWith("auto-router.gateway-token")) rmSync(join(extensions, name));
+      symlinkSync(nowhere, file);
+      const again = await startGatewayProcess({ agentDir: own.agentDir, env: { AUTO_ROUTER_TOKEN: undefined } });
+      await again.stop();
+      assert.ok(!existsSync(nowhere), "nothing was written where the dangling link pointed");
+      assert.ok(!lstatSync(file).isSymbolicLink());
     } finally {
       own.cleanup();
     }
