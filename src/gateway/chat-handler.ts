@@ -182,6 +182,7 @@ export async function serveChat<Request>(
       passthrough,
       observer: watch.observer,
       overHttp: true,
+      holdsAnswer: !spec.streaming(parsed),
     },
   );
   try {

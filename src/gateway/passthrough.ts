@@ -128,6 +128,9 @@ function runPassthrough(
   return new Promise<AttemptOutcome>((resolve) => {
     let settled = false;
     let committed = false;
+    // A client that did not ask to stream gets the answer whole: past the commit point nothing is sent until it is
+    // done, so a target that breaks off mid-answer is a failure the request fails over from (held: that point passed).
+    let held = false;
     let ttftMs: number | undefined;
     const thinking = new ThinkingProgress();
     let request: http.ClientRequest | undefined;
@@ -175,15 +178,20 @@ function runPassthrough(
         ? makeFailure("timeout", `${candidate.key}: no response within ${noAnswerIn} ms (request timeout)`)
         : timeoutOf(candidate.key, watchdog.tripped ?? "stall", timeouts);
     const write = (text: string) => client.write(text, response);
-    const commit = () => {
+    const forward = () => {
       committed = true;
-      ttftMs = latency();
       attempt.onCommit();
       markCommitted();
-      watchdog.commit();
       client.open();
     };
+    const commit = () => {
+      ttftMs = latency();
+      watchdog.commit();
+      if (streaming) forward();
+      else held = true;
+    };
     const done = () => {
+      if (held) forward();
       client.complete(() => scanner.body());
       const answer = answerMessage(target, scanner.tokens, scanner.stopReason, scanner.content, now());
       finish({ status: "committed", final: "done", message: answer, ttftMs, latencyMs: latency() });
@@ -214,7 +222,7 @@ function runPassthrough(
         return cutOff(committedErrorText(upstreamErrorSummary(text), candidate.key));
       }
       if (step.text) pending.push(step.text);
-      if (!committed) {
+      if (!committed && !held) {
         if (step.thinkingChars) thinking.add(step.thinkingChars, now());
         if (step.substantive || thinking.sustained(now())) commit();
         else if (step.end === "done") return fail(emptyResponseFailure(candidate.key));
@@ -257,9 +265,10 @@ function runPassthrough(
       if (settled) return;
       onText("", true);
       if (settled) return;
-      if (committed) {
+      if (committed || held) {
         write(pending.join(""));
         if (scanner.completeAtEnd()) return done();
+        if (held) return fail(makeFailure("network", endedWithoutResultText(candidate.key)));
         return cutOff(endedWithoutResultText(candidate.key));
       }
       if (scanner.completeAtEnd()) return fail(emptyResponseFailure(candidate.key));

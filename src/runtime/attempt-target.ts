@@ -62,6 +62,8 @@ export interface TargetAttempt {
   /** The last target to try: no first-token timeout, it may take as long as it needs. */
   isLast: boolean;
   out: AssistantMessageEventStream;
+  /** The client gets the answer only whole (see AttemptInput.holdsAnswer). */
+  holdsAnswer?: boolean;
 }
 
 /** What an attempt uses of the request's environment. */
@@ -122,6 +124,7 @@ export async function attemptTarget(
         now: env.clock.now,
         label: candidate.key,
         onCommit,
+        holdsAnswer: attempt.holdsAnswer,
       });
     }
   } catch (error) {

@@ -44,8 +44,14 @@ export interface AttemptInput {
   timeouts: AttemptTimeouts;
   contextWindow?: number;
   now: () => number;
-  /** Called once, at the commit point. */
+  /** Called once, at the commit point (for an answer held to its end: when it is whole). */
   onCommit?: () => void;
+  /**
+   * The caller's client gets the answer only whole (a gateway client that did not ask to stream): past the commit
+   * point nothing is forwarded until the answer is done, so a target that breaks off mid-answer is a failure the
+   * request fails over from, not a cut-off answer.
+   */
+  holdsAnswer?: boolean;
   /** How long an aborted target may take to end its stream (default ABANDON_GRACE_MS). */
   abandonGraceMs?: number;
   label: string;
@@ -79,13 +85,22 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     // public end()) makes the pending read return, so the loop below needs no race per event.
     abandonTimer = setTimeout(() => input.stream.end(), input.abandonGraceMs ?? ABANDON_GRACE_MS);
   });
-  const commit = () => {
-    committed = true;
+  // Past the commit point with the answer held to its end: the first-token deadline is gone, nothing is forwarded yet.
+  let held = false;
+  const reachCommitPoint = () => {
     ttftMs = now() - startedAt;
+    watchdog.commit();
+  };
+  const forward = () => {
+    committed = true;
     for (const event of buffer) push(event);
     buffer.length = 0;
     input.onCommit?.();
-    watchdog.commit();
+  };
+  const commit = () => {
+    reachCommitPoint();
+    if (input.holdsAnswer) held = true;
+    else forward();
   };
   const latency = () => now() - startedAt;
   const committedError = (message: AssistantMessage | undefined): AttemptOutcome => ({
@@ -150,16 +165,24 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
           };
         }
         buffer.push(event);
-        commit();
+        if (!held) reachCommitPoint();
+        forward();
         return { status: "committed", final: "done", message: event.message, ttftMs, latencyMs: latency() };
       }
       buffer.push(event);
+      if (held) {
+        watchdog.arm();
+        continue;
+      }
       if (event.type === "thinking_delta") thinking.add(event.delta.length, now());
       if (isSubstantive(event) || thinking.sustained(now())) commit();
       else watchdog.arm();
     }
     // The stream ended without a terminal event, or was abandoned after the router aborted it.
-    if (watchdog.tripped && !committed) return { status: "failed", failure: timeoutFailure(), latencyMs: latency() };
+    // A held answer's partial message says what the attempt spent.
+    const spent = held ? lastPartial : undefined;
+    if (watchdog.tripped && !committed)
+      return { status: "failed", failure: timeoutFailure(), message: spent, latencyMs: latency() };
     if (input.userSignal?.aborted) return { status: "aborted", latencyMs: latency() };
     const text = watchdog.tripped
       ? `auto-router: ${timeoutFailure().message} (timed out)`
@@ -169,7 +192,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
       push({ type: "error", reason: "error", error: message });
       return committedError(message);
     }
-    return { status: "failed", failure: makeFailure("network", text), latencyMs: latency() };
+    return { status: "failed", failure: makeFailure("network", text), message: spent, latencyMs: latency() };
   } finally {
     watchdog.stop();
     if (abandonTimer) clearTimeout(abandonTimer);

@@ -60,6 +60,11 @@ export interface RouteRequest {
    * on (pi's own retry of the route, the /auto-router commands) and point at the gateway's health endpoint instead.
    */
   overHttp?: boolean;
+  /**
+   * The client gets the answer only whole (an HTTP client that did not ask to stream): a target that breaks off
+   * mid-answer fails over like one that failed before its first token (its partial answer is paid for all the same).
+   */
+  holdsAnswer?: boolean;
 }
 
 /** One attempt a passthrough runs itself: the target, its resolved credentials and the attempt's limits. */

@@ -133,7 +133,20 @@ export async function tryCandidates(
         })
       : await attemptTarget(
           env,
-          { registry, target, auth, candidate, context, options, routeId, patch, timeouts, isLast, out },
+          {
+            registry,
+            target,
+            auth,
+            candidate,
+            context,
+            options,
+            routeId,
+            patch,
+            timeouts,
+            isLast,
+            out,
+            holdsAnswer: request.holdsAnswer,
+          },
           onCommit,
         );
 

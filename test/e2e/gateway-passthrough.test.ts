@@ -53,6 +53,8 @@ describe("gateway passthrough to a target of the client's own API", () => {
           ...ROUTES,
           slow: { ...ROUTES.claude, timeouts: { firstTokenMs: 300 } },
           stalling: { ...ROUTES.claude, timeouts: { stallMs: 300 } },
+          // The non-streaming failovers' cooldowns stay on this route, out of the other tests' way.
+          whole: ROUTES.claude,
         },
         failover: FAILOVER,
       },
@@ -182,30 +184,6 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.equal(text, "one ");
     assert.equal(d.calls.length, 0, "nothing replayed after the commit point");
 
-    // A client that does not stream: a 502 whose message says none of the answer is returned (not the target's raw
-    // JSON inside a string), and the gateway's error line for it.
-    c.enqueue({
-      text: ["one ", "two "],
-      streamError: { message: "Overloaded mid-stream", type: "overloaded_error", afterChunks: 1 },
-    });
-    await assert.rejects(fx.anthropic.messages.create(CLIENT_BODY), (error: any) => {
-      assert.equal(error.status, 502);
-      assert.equal(error.error?.error?.type, "api_error");
-      assert.equal(
-        error.error.error.message,
-        "auto-router: an-c/claude-c failed after it had started answering (overloaded_error: Overloaded mid-stream); none of the answer is returned",
-      );
-      return true;
-    });
-    await until(
-      () =>
-        /error POST \/v1\/messages: auto-router: an-c\/claude-c failed after it had started answering \(overloaded_error/.test(
-          fx.gateway.stderr(),
-        ),
-      "the 502's error line",
-    );
-    assert.equal(d.calls.length, 0, "nothing replayed after the commit point");
-
     c.enqueue({ text: ["first ", "never "], stallAfterChunks: 1 });
     let stalledText = "";
     const stalled = fx.anthropic.messages.stream({ ...CLIENT_BODY, model: "stalling" });
@@ -215,9 +193,9 @@ describe("gateway passthrough to a target of the client's own API", () => {
       return true;
     });
     assert.equal(stalledText, "first ");
-    await until(() => c.calls[2]?.closedBeforeEnd === true, "the stalled upstream request to be closed");
+    await until(() => c.calls[1]?.closedBeforeEnd === true, "the stalled upstream request to be closed");
     await until(
-      () => readLoggedEvents(fx.agentDir).filter((event) => event.data?.outcome === "failed-after-commit").length === 3,
+      () => readLoggedEvents(fx.agentDir).filter((event) => event.data?.outcome === "failed-after-commit").length === 2,
       "both cut-off answers' results",
     );
   });
@@ -342,18 +320,57 @@ describe("gateway passthrough to a target of the client's own API", () => {
     });
   });
 
-  it("answers 502 in the client's format when a non-streaming answer is cut off after its first text", async () => {
-    c.enqueue({ text: ["one ", "two ", "three "], dropAfterChunks: 1 });
-    await assert.rejects(fx.anthropic.messages.create(CLIENT_BODY), (error: any) => {
-      assert.equal(error.status, 502);
-      assert.equal(error.error?.error?.type, "api_error");
-      assert.match(
-        error.error.error.message,
-        /^auto-router: an-c\/claude-c failed after it had started answering \(connection lost, ECONNRESET\); none of the answer is returned$/,
+  it("fails a non-streaming request over when its target breaks off mid-answer, and answers 503 when the last does", async () => {
+    const body = { ...CLIENT_BODY, model: "auto-router/whole" };
+    // A client that does not stream has received nothing when its target breaks off mid-answer: the request fails
+    // over to the next target, and the client gets that one's whole answer.
+    c.enqueue({
+      text: ["one ", "two "],
+      streamError: { message: "Overloaded mid-stream", type: "overloaded_error", afterChunks: 1 },
+    });
+    d.enqueue({ text: ["whole ", "answer"] });
+    const { data: whole, response } = await fx.anthropic.messages.create(body).withResponse();
+    assert.equal(whole.content.map((block) => (block.type === "text" ? block.text : "")).join(""), "whole answer");
+    assert.equal(response.headers.get("x-auto-router-served-by"), "an-d/claude-d");
+    assert.deepEqual(
+      JSON.parse(response.headers.get("x-auto-router-attempts")!).map((a: any) => [a.target, a.kind, a.status]),
+      [
+        ["an-c/claude-c", "overloaded", undefined],
+        ["an-d/claude-d", undefined, 200],
+      ],
+    );
+    await until(
+      () =>
+        readLoggedEvents(fx.agentDir).some(
+          (event) =>
+            event.type === "usage" &&
+            event.data.target === "an-c/claude-c" &&
+            event.data.outcome === "failed" &&
+            event.data.costUsd > 0,
+        ),
+      "the broken-off attempt's partial answer booked",
+    );
+    assert.equal(d.calls.length, 1);
+    assert.equal(
+      d.calls[0]!.rawBody,
+      c.calls[0]!.rawBody.replace('"claude-c"', '"claude-d"'),
+      "the client's own request, resent",
+    );
+
+    // an-c rests after its failure; the last target left breaks off too: nothing was sent, so the client gets the
+    // every-target-failed answer it may retry, not a 502 for a half answer.
+    d.enqueue({ text: ["uno ", "dos ", "tres "], dropAfterChunks: 1 });
+    await assert.rejects(fx.anthropic.messages.create(body), (error: any) => {
+      assert.equal(error.status, 503);
+      assert.equal(error.headers.get("x-should-retry"), "true");
+      assert.equal(
+        error.error?.error?.message,
+        "auto-router: every target of route whole failed (an-d/claude-d: network error); retrying later may succeed",
       );
       return true;
     });
-    assert.equal(d.calls.length, 0, "nothing replayed after the commit point");
+    assert.equal(c.calls.length, 1);
+    assert.equal(d.calls.length, 2);
   });
 
   it("translates when the prompt has a shortcut or the body uses a feature the target's compat flags say it lacks", async () => {

@@ -36,9 +36,15 @@ function scripted(deltaDelaysMs: number[], options: { finish?: boolean; controll
   return stream;
 }
 
-async function attempt(deltaDelaysMs: number[], timeouts: { firstTokenMs?: number; stallMs?: number }, finish = true) {
+async function attempt(
+  deltaDelaysMs: number[],
+  timeouts: { firstTokenMs?: number; stallMs?: number },
+  finish = true,
+  holdsAnswer = false,
+) {
   const controller = new AbortController();
   const pushed: AssistantMessageEvent[] = [];
+  let commits = 0;
   const outcome = await runAttempt({
     stream: scripted(deltaDelaysMs, { finish, controller }),
     push: (e) => pushed.push(e),
@@ -46,8 +52,10 @@ async function attempt(deltaDelaysMs: number[], timeouts: { firstTokenMs?: numbe
     timeouts,
     now: Date.now,
     label: "mock/m",
+    onCommit: () => commits++,
+    holdsAnswer,
   });
-  return { outcome, pushed };
+  return { outcome, pushed, commits };
 }
 
 describe("runAttempt", () => {
@@ -63,6 +71,27 @@ describe("runAttempt", () => {
     assert.equal(outcome.status, "failed");
     assert.equal(outcome.status === "failed" && outcome.failure.kind, "timeout");
     assert.deepEqual(pushed, []);
+  });
+
+  it("holds an answer its client takes only whole: a stall mid-answer is a failure to fail over from", async () => {
+    const stalled = await attempt([10, 400], { firstTokenMs: 60, stallMs: 80 }, true, true);
+    assert.equal(stalled.outcome.status, "failed");
+    assert.equal(stalled.outcome.status === "failed" && stalled.outcome.failure.kind, "timeout");
+    assert.match(
+      stalled.outcome.message?.content.map((block) => (block.type === "text" ? block.text : "")).join("") ?? "",
+      /^w0 $/,
+      "the partial answer, for its cost",
+    );
+    assert.deepEqual(stalled.pushed, [], "nothing reached the client");
+    assert.equal(stalled.commits, 0);
+    // Past the commit point the first-token deadline is gone: a slow but steady answer is kept, and forwarded whole.
+    const whole = await attempt([10, 60, 110, 160], { firstTokenMs: 60, stallMs: 80 }, true, true);
+    assert.equal(whole.outcome.status === "committed" && whole.outcome.final, "done");
+    assert.equal(whole.commits, 1);
+    assert.deepEqual(
+      whole.pushed.map((event) => event.type),
+      ["start", "text_start", "text_delta", "text_delta", "text_delta", "text_delta", "done"],
+    );
   });
 
   it("ends a committed answer that stalls with a clear error instead of hanging or failing over", async () => {
