@@ -155,10 +155,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const headersTimeoutMs = settings().headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const bodyLimitBytes = settings().bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const idleTimeoutMs = settings().idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const app: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: bodyLimitBytes,
-    connectionTimeout: settings().idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    // No traffic either way for this long closes the connection: during a request (connectionTimeout) and between
+    // a kept-alive connection's requests (keepAliveTimeout, else Node's 72 s whatever the setting).
+    connectionTimeout: idleTimeoutMs,
+    keepAliveTimeout: idleTimeoutMs,
     forceCloseConnections: "idle",
     return503OnClosing: true,
     // Node checks the headers timeout of incomplete requests only every connectionsCheckingInterval (30 s by

@@ -315,6 +315,25 @@ describe("gateway lifecycle, short limits (gateway.idleTimeoutMs, gateway.drainT
     assert.equal(cutByTest, false, "the gateway closed the idle connection (the default would wait 120 s)");
   });
 
+  it("closes a kept-alive connection that sends nothing within idleTimeoutMs after its answer", async () => {
+    const socket = connect(Number(new URL(fx.gateway.url).port), "127.0.0.1");
+    await once(socket, "connect");
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (received += chunk));
+    socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n");
+    let cutByTest = false;
+    // Node's keep-alive default is 72 s: far beyond this.
+    const cutOff = setTimeout(() => {
+      cutByTest = true;
+      socket.destroy();
+    }, 15_000);
+    await once(socket, "close");
+    clearTimeout(cutOff);
+    assert.match(received, /^HTTP\/1\.1 200 OK\r\n[\s\S]*Keep-Alive: timeout=2\r\n/i, received);
+    assert.equal(cutByTest, false, "the gateway closed the idle kept-alive connection");
+  });
+
   it("on SIGTERM, ends what still runs after drainTimeoutMs with an error its client may retry, and exits 0", async () => {
     // 200 deltas 0.1 s apart (each gap shorter than the idle timeout): 20 s of answer, far longer than the 0.3 s the
     // gateway may drain. Three requests: an Anthropic stream (passed through), a Chat Completions stream (translated)
