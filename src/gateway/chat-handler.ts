@@ -53,7 +53,7 @@ export interface ChatProtocol<Request> {
   streaming(request: Request): boolean;
   toContext(request: Request, now: number): ClientContext;
   encoder(request: Request, model: string, now: number): { encode(event: AssistantMessageEvent): string };
-  body(message: AssistantMessage, model: string, now: number): unknown;
+  body(message: AssistantMessage, model: string, now: number, request: Request): unknown;
   /** Extra response headers this protocol sets for a request (e.g. the hosted tools a Responses request lost). */
   headers?(request: Request): Record<string, string>;
   /** What the request asks for that pi-ai's context and options have no place for (tool choice, JSON mode, ...). */
@@ -212,7 +212,7 @@ export async function serveChat<Request>(
       return void reply
         .code(200)
         .headers(headers)
-        .send(spec.body(message, name, core.now()));
+        .send(spec.body(message, name, core.now(), parsed));
     }
     reply.hijack();
     for (const [name, value] of Object.entries({

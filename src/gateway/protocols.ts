@@ -9,7 +9,7 @@ import { OPENAI_CHAT_PASSTHROUGH } from "./passthrough-openai.ts";
 import { RESPONSES_PASSTHROUGH } from "./passthrough-responses.ts";
 import { openAIToContext, parseOpenAIRequest, type OpenAIRequest } from "./openai-request.ts";
 import { parseResponsesRequest, responsesToContext, type ResponsesRequest } from "./responses-request.ts";
-import { responsesBody } from "./responses-response.ts";
+import { asksSummary, responsesBody } from "./responses-response.ts";
 import { ResponsesSseEncoder } from "./responses-stream.ts";
 
 export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
@@ -46,8 +46,8 @@ export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {
   streaming: (request) => request.stream === true,
   toContext: responsesToContext,
   settings: responsesSettings,
-  encoder: (_request, model, now) => new ResponsesSseEncoder(model, now),
-  body: responsesBody,
+  encoder: (request, model, now) => new ResponsesSseEncoder(model, now, asksSummary(request.reasoning)),
+  body: (message, model, now, request) => responsesBody(message, model, now, asksSummary(request.reasoning)),
   passthrough: RESPONSES_PASSTHROUGH,
   headers: (request): Record<string, string> =>
     request.ignoredTools.length ? { "x-auto-router-ignored-tools": request.ignoredTools.join(", ") } : {},

@@ -31,13 +31,31 @@ export interface ResponseMeta {
   /** The model name the client asked for (a route), echoed back as OpenAI does. */
   model: string;
   createdAtSeconds: number;
+  /**
+   * The client asked for a reasoning summary (`reasoning.summary`): another API's thinking reaches it as the summary
+   * it reads, not as reasoning text (which the common clients do not show).
+   */
+  summary: boolean;
 }
 
-export const responseMeta = (model: string, now: number): ResponseMeta => ({
+export const responseMeta = (model: string, now: number, summary = false): ResponseMeta => ({
   id: `resp_${randomUUID().replace(/-/g, "")}`,
   model,
   createdAtSeconds: Math.floor(now / 1000),
+  summary,
 });
+
+/** Whether a request's `reasoning.summary` asks for a summary ("auto", "concise", "detailed"; not "none" or null). */
+export function asksSummary(reasoning: Record<string, unknown> | null | undefined): boolean {
+  const summary = reasoning?.summary;
+  return typeof summary === "string" && summary !== "none";
+}
+
+/** Another API's thinking as the client's reasoning item: a summary when it asked for one, else reasoning text. */
+export const gatewayReasoningItem = (meta: ResponseMeta, id: string, text: string): OutputItem =>
+  meta.summary
+    ? { id, type: "reasoning", summary: [{ type: "summary_text", text }] }
+    : { id, type: "reasoning", summary: [], content: [{ type: "reasoning_text", text }] };
 
 /** A length stop is `incomplete` (max_output_tokens), anything else that ended is `completed`. */
 export const finalStatus = (message: AssistantMessage): ResponseStatus =>
@@ -66,12 +84,7 @@ export function outputItemsOf(meta: ResponseMeta, message: AssistantMessage): Ou
     if (block.type === "thinking") {
       const own = targetReasoningItem(block, message.api);
       if (own) return own;
-      return {
-        id: itemId(meta, "rs", position),
-        type: "reasoning",
-        summary: [],
-        content: [{ type: "reasoning_text", text: block.thinking }],
-      };
+      return gatewayReasoningItem(meta, itemId(meta, "rs", position), block.thinking);
     }
     const { callId, itemId: upstreamItemId } = toolCallParts(block.id);
     return {
@@ -125,7 +138,12 @@ export function responseObject(
 }
 
 /** The non-streaming answer to a Responses request. */
-export function responsesBody(message: AssistantMessage, model: string, now: number): Record<string, unknown> {
-  const meta = responseMeta(model, now);
+export function responsesBody(
+  message: AssistantMessage,
+  model: string,
+  now: number,
+  summary = false,
+): Record<string, unknown> {
+  const meta = responseMeta(model, now, summary);
   return responseObject(meta, finalStatus(message), outputItemsOf(meta, message), message);
 }

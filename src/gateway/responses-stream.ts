@@ -2,7 +2,7 @@
 // response.completed / response.incomplete / response.failed). Pure: the gateway writes what `push` returns. Each
 // pi-ai content block (text, thinking, tool call) becomes one output item; responses-response.ts builds the
 // response object the opening and terminal events carry.
-import type { AssistantMessage, AssistantMessageEvent } from "@mariozechner/pi-ai";
+import type { AssistantMessage, AssistantMessageEvent, ToolCall } from "@mariozechner/pi-ai";
 import {
   finalStatus,
   itemId,
@@ -27,6 +27,12 @@ export class ResponsesStreamWriter {
   private readonly itemByContentIndex = new Map<number, number>();
   /** Content indexes of thinking held until it ends (see thinking_start). */
   private readonly heldReasoning = new Set<number>();
+  /**
+   * Content indexes of the items added and not yet done. As api.openai.com does, an item is done before the next one
+   * is added: pi-ai may end blocks only when the answer ends (its Chat Completions provider does), and then the open
+   * one is closed with what it holds so far, and its own end later adds nothing.
+   */
+  private readonly openItems = new Set<number>();
 
   constructor(private readonly meta: ResponseMeta) {}
 
@@ -52,7 +58,7 @@ export class ResponsesStreamWriter {
           ],
         );
       case "text_delta":
-        return this.withItem(event.contentIndex, "message", (item, index) => {
+        return this.withOpenItem(event.contentIndex, "message", (item, index) => {
           item.content[0] ??= { type: "output_text", text: "", annotations: [] };
           item.content[0].text += event.delta;
           return [
@@ -66,22 +72,7 @@ export class ResponsesStreamWriter {
           ];
         });
       case "text_end":
-        return this.withItem(event.contentIndex, "message", (item, index) => {
-          const part = { type: "output_text" as const, text: event.content, annotations: [] as [] };
-          item.content[0] = part;
-          item.status = "completed";
-          return [
-            this.event("response.output_text.done", {
-              item_id: item.id,
-              output_index: index,
-              content_index: 0,
-              text: event.content,
-              logprobs: [],
-            }),
-            this.event("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }),
-            this.event("response.output_item.done", { output_index: index, item }),
-          ];
-        });
+        return this.endMessage(event.contentIndex, event.content);
       case "thinking_start":
         // An openai-responses target's reasoning item is only known whole, at its end: it is held until then so
         // that the client's item has the target's id from its first event.
@@ -122,7 +113,7 @@ export class ResponsesStreamWriter {
         );
       }
       case "toolcall_delta":
-        return this.withItem(event.contentIndex, "function_call", (item, index) => {
+        return this.withOpenItem(event.contentIndex, "function_call", (item, index) => {
           item.arguments += event.delta;
           return [
             this.event("response.function_call_arguments.delta", {
@@ -133,21 +124,7 @@ export class ResponsesStreamWriter {
           ];
         });
       case "toolcall_end":
-        return this.withItem(event.contentIndex, "function_call", (item, index) => {
-          item.call_id = toolCallParts(event.toolCall.id).callId;
-          item.name = event.toolCall.name;
-          item.arguments = JSON.stringify(event.toolCall.arguments ?? {});
-          item.status = "completed";
-          return [
-            this.event("response.function_call_arguments.done", {
-              item_id: item.id,
-              output_index: index,
-              name: item.name,
-              arguments: item.arguments,
-            }),
-            this.event("response.output_item.done", { output_index: index, item }),
-          ];
-        });
+        return this.endCall(event.contentIndex, event.toolCall);
       case "done": {
         const status = event.reason === "length" ? "incomplete" : "completed";
         const response = this.response(status, event.message);
@@ -162,23 +139,46 @@ export class ResponsesStreamWriter {
     }
   }
 
+  /** The gateway's own reasoning item for another API's thinking: a summary when the client asked for one. */
   private startReasoning(contentIndex: number): ResponsesSseEvent[] {
+    const summary = this.meta.summary;
     return this.addItem(
       contentIndex,
-      { id: this.itemId("rs"), type: "reasoning", summary: [], content: [] },
+      summary
+        ? { id: this.itemId("rs"), type: "reasoning", summary: [] }
+        : { id: this.itemId("rs"), type: "reasoning", summary: [], content: [] },
       (item, index) => [
-        this.event("response.content_part.added", {
-          item_id: item.id,
-          output_index: index,
-          content_index: 0,
-          part: { type: "reasoning_text", text: "" },
-        }),
+        summary
+          ? this.event("response.reasoning_summary_part.added", {
+              item_id: item.id,
+              output_index: index,
+              summary_index: 0,
+              part: { type: "summary_text", text: "" },
+            })
+          : this.event("response.content_part.added", {
+              item_id: item.id,
+              output_index: index,
+              content_index: 0,
+              part: { type: "reasoning_text", text: "" },
+            }),
       ],
     );
   }
 
   private reasoningDelta(contentIndex: number, delta: string): ResponsesSseEvent[] {
-    return this.withItem(contentIndex, "reasoning", (item, index) => {
+    return this.withOpenItem(contentIndex, "reasoning", (item, index) => {
+      if (this.meta.summary) {
+        item.summary[0] ??= { type: "summary_text", text: "" };
+        item.summary[0].text += delta;
+        return [
+          this.event("response.reasoning_summary_text.delta", {
+            item_id: item.id,
+            output_index: index,
+            summary_index: 0,
+            delta,
+          }),
+        ];
+      }
       const content = (item.content ??= []);
       content[0] ??= { type: "reasoning_text", text: "" };
       content[0].text += delta;
@@ -189,7 +189,17 @@ export class ResponsesStreamWriter {
   }
 
   private endReasoning(contentIndex: number, text: string): ResponsesSseEvent[] {
-    return this.withItem(contentIndex, "reasoning", (item, index) => {
+    return this.closeItem(contentIndex, "reasoning", (item, index) => {
+      if (this.meta.summary) {
+        const part = { type: "summary_text" as const, text };
+        item.summary = [part];
+        const at = { item_id: item.id, output_index: index, summary_index: 0 };
+        return [
+          this.event("response.reasoning_summary_text.done", { ...at, text }),
+          this.event("response.reasoning_summary_part.done", { ...at, part }),
+          this.event("response.output_item.done", { output_index: index, item }),
+        ];
+      }
       const part = { type: "reasoning_text" as const, text };
       item.content = [part];
       return [
@@ -200,11 +210,72 @@ export class ResponsesStreamWriter {
     });
   }
 
+  private endMessage(contentIndex: number, text: string): ResponsesSseEvent[] {
+    return this.closeItem(contentIndex, "message", (item, index) => {
+      const part = { type: "output_text" as const, text, annotations: [] as [] };
+      item.content[0] = part;
+      item.status = "completed";
+      return [
+        this.event("response.output_text.done", {
+          item_id: item.id,
+          output_index: index,
+          content_index: 0,
+          text,
+          logprobs: [],
+        }),
+        this.event("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part }),
+        this.event("response.output_item.done", { output_index: index, item }),
+      ];
+    });
+  }
+
+  /** `toolCall`: pi-ai's finished call; absent when the call is closed early, with the arguments streamed so far. */
+  private endCall(contentIndex: number, toolCall?: ToolCall): ResponsesSseEvent[] {
+    return this.closeItem(contentIndex, "function_call", (item, index) => {
+      if (toolCall) {
+        item.call_id = toolCallParts(toolCall.id).callId;
+        item.name = toolCall.name;
+        item.arguments = JSON.stringify(toolCall.arguments ?? {});
+      }
+      item.status = "completed";
+      return [
+        this.event("response.function_call_arguments.done", {
+          item_id: item.id,
+          output_index: index,
+          name: item.name,
+          arguments: item.arguments,
+        }),
+        this.event("response.output_item.done", { output_index: index, item }),
+      ];
+    });
+  }
+
+  /** Closes the items still open with what they hold, before another is added. */
+  private closeOpenItems(): ResponsesSseEvent[] {
+    const events: ResponsesSseEvent[] = [];
+    for (const contentIndex of [...this.openItems]) {
+      const item = this.items[this.itemByContentIndex.get(contentIndex)!];
+      if (item?.type === "message") events.push(...this.endMessage(contentIndex, item.content[0]?.text ?? ""));
+      else if (item?.type === "reasoning")
+        events.push(
+          ...this.endReasoning(
+            contentIndex,
+            (this.meta.summary ? item.summary[0]?.text : item.content?.[0]?.text) ?? "",
+          ),
+        );
+      else if (item?.type === "function_call") events.push(...this.endCall(contentIndex));
+      this.openItems.delete(contentIndex);
+    }
+    return events;
+  }
+
   /** A target's whole reasoning item, with the events api.openai.com sends for its summary. */
   private targetReasoning(own: TargetReasoningItem): ResponsesSseEvent[] {
+    const closed = this.closeOpenItems();
     const index = this.items.push(own) - 1;
     const opened = { ...structuredClone(own), summary: [] };
     return [
+      ...closed,
       this.event("response.output_item.added", { output_index: index, item: opened }),
       ...own.summary.flatMap((part, summaryIndex) => {
         const at = { item_id: own.id, output_index: index, summary_index: summaryIndex };
@@ -235,22 +306,38 @@ export class ResponsesStreamWriter {
     item: T,
     then: (item: T, index: number) => ResponsesSseEvent[],
   ): ResponsesSseEvent[] {
+    const closed = this.closeOpenItems();
     const index = this.items.push(item) - 1;
     this.itemByContentIndex.set(contentIndex, index);
+    this.openItems.add(contentIndex);
     return [
+      ...closed,
       this.event("response.output_item.added", { output_index: index, item: structuredClone(item) }),
       ...then(item, index),
     ];
   }
 
-  private withItem<T extends OutputItem["type"]>(
+  /** Runs `then` on the open item of this content index and type (a closed one takes no more events). */
+  private withOpenItem<T extends OutputItem["type"]>(
     contentIndex: number,
     type: T,
     then: (item: Extract<OutputItem, { type: T }>, index: number) => ResponsesSseEvent[],
   ): ResponsesSseEvent[] {
+    if (!this.openItems.has(contentIndex)) return [];
     const index = this.itemByContentIndex.get(contentIndex);
     const item = index === undefined ? undefined : this.items[index];
     return item?.type === type ? then(item as Extract<OutputItem, { type: T }>, index as number) : [];
+  }
+
+  /** Runs `then` on the open item and marks it done; an item closed already adds nothing. */
+  private closeItem<T extends OutputItem["type"]>(
+    contentIndex: number,
+    type: T,
+    then: (item: Extract<OutputItem, { type: T }>, index: number) => ResponsesSseEvent[],
+  ): ResponsesSseEvent[] {
+    const events = this.withOpenItem(contentIndex, type, then);
+    this.openItems.delete(contentIndex);
+    return events;
   }
 
   private itemId(prefix: string): string {
@@ -267,8 +354,8 @@ export class ResponsesSseEncoder {
   private readonly writer: ResponsesStreamWriter;
   private opened = false;
 
-  constructor(model: string, now: number) {
-    this.writer = new ResponsesStreamWriter(responseMeta(model, now));
+  constructor(model: string, now: number, summary = false) {
+    this.writer = new ResponsesStreamWriter(responseMeta(model, now, summary));
   }
 
   encode(event: AssistantMessageEvent): string {

@@ -57,6 +57,45 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
     assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-mock-b-key-000000000002");
   });
 
+  it("gives another API's thinking as the reasoning summary the client asked for, its item done before the answer's", async () => {
+    first.enqueue({ thinking: "Two and two make four.", text: "4." });
+    const whole = await fx.openai.responses.create({
+      model: "auto-router/chat",
+      input: "2+2?",
+      reasoning: { summary: "auto" },
+    });
+    assert.deepEqual(
+      whole.output.map((item) => item.type),
+      ["reasoning", "message"],
+    );
+    assert.deepEqual(whole.output[0]!.type === "reasoning" && whole.output[0]!.summary, [
+      { type: "summary_text", text: "Two and two make four." },
+    ]);
+
+    first.enqueue({ thinking: "Two and two make four.", text: "4." });
+    const stream = fx.openai.responses.stream({
+      model: "auto-router/chat",
+      input: "2+2?",
+      reasoning: { summary: "auto" },
+    });
+    let summary = "";
+    const order: string[] = [];
+    stream.on("response.reasoning_summary_text.delta", (event) => (summary += event.delta));
+    stream.on("response.output_item.added", (event) => order.push(`added ${event.item.type}`));
+    stream.on("response.output_item.done", (event) => order.push(`done ${event.item.type}`));
+    const final = await stream.finalResponse();
+    assert.equal(summary, "Two and two make four.");
+    assert.equal(final.output_text, "4.");
+    assert.deepEqual(order, ["added reasoning", "done reasoning", "added message", "done message"]);
+
+    // Without a summary asked for, the thinking stays reasoning text, as before.
+    first.enqueue({ thinking: "Two and two make four.", text: "4." });
+    const plain = await fx.openai.responses.create({ model: "auto-router/chat", input: "2+2?" });
+    const item = plain.output[0] as { summary: unknown[]; content?: unknown[] };
+    assert.deepEqual(item.summary, []);
+    assert.deepEqual(item.content, [{ type: "reasoning_text", text: "Two and two make four." }]);
+  });
+
   it("streams a function call through a failover, then takes the function_call_output back and streams the answer", async () => {
     first.enqueue(RATE_LIMITED);
     second.enqueue({ toolCall: { id: "call_1", name: "get_weather", arguments: { city: "Paris" } } });

@@ -20,7 +20,12 @@ const signed = (item: object = ITEM): ThinkingContent => ({
   thinking: "Plan.",
   thinkingSignature: JSON.stringify(item),
 });
-const meta = { id: "resp_0123456789abcdef0123456789abcdef", model: "auto-router/swe", createdAtSeconds: 0 };
+const meta = {
+  id: "resp_0123456789abcdef0123456789abcdef",
+  model: "auto-router/swe",
+  createdAtSeconds: 0,
+  summary: false,
+};
 const partial = (api: Api, content: AssistantMessage["content"]) => ({ api, content }) as AssistantMessage;
 
 describe("a Responses target's reasoning item", () => {

@@ -33,7 +33,7 @@ const message = (
   stopReason,
   timestamp: 0,
 });
-const meta = { id: "resp_abc", model: "auto-router/swe", createdAtSeconds: 1_700_000_000 };
+const meta = { id: "resp_abc", model: "auto-router/swe", createdAtSeconds: 1_700_000_000, summary: false };
 
 describe("Responses requests", () => {
   it("turns a string input and instructions into one user message and a system prompt", () => {
@@ -205,6 +205,68 @@ describe("Responses output", () => {
       total_tokens: 16,
     });
     assert.equal((out[2].item as Record<string, unknown>).status, "in_progress");
+  });
+
+  it("closes each item before the next one is added, when pi-ai ends its blocks only at the answer's end", () => {
+    const run = (summary: boolean) => {
+      const writer = new ResponsesStreamWriter({ ...meta, summary });
+      const partial = message([]);
+      const final = message([
+        { type: "thinking", thinking: "Think." },
+        { type: "text", text: "Hi" },
+      ]);
+      const events: AssistantMessageEvent[] = [
+        { type: "thinking_start", contentIndex: 0, partial },
+        { type: "thinking_delta", contentIndex: 0, delta: "Think.", partial },
+        { type: "text_start", contentIndex: 1, partial },
+        { type: "text_delta", contentIndex: 1, delta: "Hi", partial },
+        // The Chat Completions provider ends both blocks here, after the text.
+        { type: "thinking_end", contentIndex: 0, content: "Think.", partial },
+        { type: "text_end", contentIndex: 1, content: "Hi", partial },
+        { type: "done", reason: "stop", message: final },
+      ];
+      return events.flatMap((event) => writer.push(event));
+    };
+    const text = run(false);
+    assert.deepEqual(
+      text.map((event) => `${event.type}${event.output_index === undefined ? "" : `#${event.output_index}`}`),
+      [
+        "response.output_item.added#0",
+        "response.content_part.added#0",
+        "response.reasoning_text.delta#0",
+        "response.reasoning_text.done#0",
+        "response.content_part.done#0",
+        "response.output_item.done#0",
+        "response.output_item.added#1",
+        "response.content_part.added#1",
+        "response.output_text.delta#1",
+        "response.output_text.done#1",
+        "response.content_part.done#1",
+        "response.output_item.done#1",
+        "response.completed",
+      ],
+    );
+    // A client that asked for a reasoning summary (`reasoning.summary`) gets the thinking as one: what it reads.
+    const summary = run(true);
+    assert.deepEqual(
+      summary.slice(0, 6).map((event) => event.type),
+      [
+        "response.output_item.added",
+        "response.reasoning_summary_part.added",
+        "response.reasoning_summary_text.delta",
+        "response.reasoning_summary_text.done",
+        "response.reasoning_summary_part.done",
+        "response.output_item.done",
+      ],
+    );
+    assert.deepEqual(summary[5].item, {
+      id: "rs_abc_0",
+      type: "reasoning",
+      summary: [{ type: "summary_text", text: "Think." }],
+    });
+    assert.deepEqual((summary.at(-1)!.response as Record<string, any>).output[0].summary, [
+      { type: "summary_text", text: "Think." },
+    ]);
   });
 
   it("streams a tool call as a function_call item with argument deltas and final arguments", () => {
