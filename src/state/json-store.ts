@@ -4,7 +4,8 @@
 // picks up other processes' writes. Disk problems become warnings (once per distinct problem) and the store keeps
 // working in memory; a corrupt file is moved aside as <name>.corrupt-<timestamp>, never silently dropped.
 // flushSync() exists for the process 'exit' hook; called while this process's own async flush holds the lock it
-// only schedules another flush (blocking here would stall the flush it waits for).
+// only schedules another flush (blocking here would stall the flush it waits for). transact() takes the lock like a
+// flush, in the same queue as the flushes, and decides on what the disk holds then.
 // The lock (file-lock.ts) and the exit hook (exit-flush.ts) are shared with the event log; the warnings and timers
 // are in store-warnings.ts and store-timers.ts.
 import { statSync } from "node:fs";
@@ -30,11 +31,24 @@ import {
   serializeState,
 } from "./state-disk.ts";
 import { StoreTimers } from "./store-timers.ts";
-import { replayOperations, type JsonStoreOptions, type StateStore, type StoreOperation } from "./store-types.ts";
+import {
+  replayOperations,
+  type JsonStoreOptions,
+  type StateStore,
+  type StoreDecision,
+  type StoreOperation,
+} from "./store-types.ts";
 import { StoreWarnings } from "./store-warnings.ts";
 import writeFileAtomic from "write-file-atomic";
 
-export type { JsonStoreOptions, OpenStore, StateStore, StoreOperation, StoreWarning } from "./store-types.ts";
+export type {
+  JsonStoreOptions,
+  OpenStore,
+  StateStore,
+  StoreDecision,
+  StoreOperation,
+  StoreWarning,
+} from "./store-types.ts";
 
 const DEFAULT_FLUSH_DELAY_MS = 250;
 const DEFAULT_REFRESH_INTERVAL_MS = 2000;
@@ -118,6 +132,25 @@ class JsonFileStore<T> implements StateStore<T> {
     else this.scheduleFlush(this.options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS);
   }
 
+  transact<R>(decide: (state: T) => StoreDecision<T, R>): Promise<R> {
+    // No file to share (a loadable name) or no more writes (closed): only this process decides, on its memory.
+    if (this.memoryOnly || this.closed) {
+      try {
+        const decision = decide(this.memory);
+        if (decision.operation) this.update(decision.operation);
+        return Promise.resolve(decision.result);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const run = this.chain.then(() => this.writeUnderLock(decide) as Promise<R>);
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
   flush(): Promise<void> {
     return this.serialize(() => this.flushNow(false));
   }
@@ -175,12 +208,21 @@ class JsonFileStore<T> implements StateStore<T> {
 
   private async flushNow(force: boolean): Promise<void> {
     if (this.memoryOnly || (this.queue.length === 0 && !force)) return;
+    await this.writeUnderLock<undefined>(undefined).catch(() => undefined); // warned; the operations stay queued
+  }
+
+  /**
+   * Under the lock: re-reads the disk, replays the queued operations on it and, for a transaction, commits the
+   * decision made on that state with them. Rejects (after the warning) when the file cannot be locked, read or
+   * written, or the decision throws; the queued operations then stay queued and the decision is not applied.
+   */
+  private async writeUnderLock<R>(decide: ((state: T) => StoreDecision<T, R>) | undefined): Promise<R | undefined> {
     const count = this.queue.length;
     try {
       await ensureDirectory(this.file);
     } catch (error) {
       this.warnings.disk(error, "cannot write to the state directory or file", "; changes are kept in memory");
-      return;
+      throw error;
     }
     let release: () => Promise<void>;
     try {
@@ -188,21 +230,35 @@ class JsonFileStore<T> implements StateStore<T> {
     } catch (error) {
       this.warnings.disk(error, "could not lock the state file", "; will retry");
       this.scheduleFlush(this.options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS);
-      return;
+      throw error;
     }
     const registry = exitRegistry();
     registry.heldLocks.set(this.file, this);
     this.inFlight = { count, observed: "not-read" };
+    let deciding = false;
     try {
       const disk = await readDisk(this.file, this.options, this.warnings.damaged);
       this.inFlight.observed = disk.identity;
-      const next = this.replay(disk.state, this.queue.slice(0, count));
+      let next = this.replay(disk.state, this.queue.slice(0, count));
+      let result: R | undefined;
+      if (decide) {
+        deciding = true;
+        const decision = decide(next);
+        if (decision.operation) next = decision.operation(next);
+        result = decision.result;
+        deciding = false;
+      }
       const text = serializeState(next);
-      if (text === disk.text) return this.commit(next, count, disk.identity!);
-      await writeFileAtomic(this.file, text, { mode: FILE_MODE });
-      this.commit(next, count, identityOf(await stat(this.file)));
+      if (text === disk.text) this.commit(next, count, disk.identity!);
+      else {
+        await writeFileAtomic(this.file, text, { mode: FILE_MODE });
+        this.commit(next, count, identityOf(await stat(this.file)));
+      }
+      return result;
     } catch (error) {
-      this.warnings.disk(error, "could not write the state file", "; changes are kept in memory");
+      if (deciding) this.warnings.operation(error, "in a transaction and was dropped");
+      else this.warnings.disk(error, "could not write the state file", "; changes are kept in memory");
+      throw error;
     } finally {
       this.inFlight = undefined;
       if (registry.heldLocks.get(this.file) === this) registry.heldLocks.delete(this.file);

@@ -2,7 +2,7 @@
 // Same contract as the file store (operations are pure functions of the state), minus the disk: flush, refresh and
 // close resolve at once. Unlike the file store, an operation that throws is rethrown, so a buggy operation fails
 // the test that exercises it instead of turning into a warning.
-import type { StateStore, StoreOperation } from "./json-store.ts";
+import type { StateStore, StoreDecision, StoreOperation } from "./json-store.ts";
 
 export function createMemoryStore<T>(initial: T): StateStore<T> {
   let state = initial;
@@ -11,6 +11,11 @@ export function createMemoryStore<T>(initial: T): StateStore<T> {
     read: () => state,
     update: (operation: StoreOperation<T>) => {
       state = operation(state);
+    },
+    transact: async <R>(decide: (state: T) => StoreDecision<T, R>) => {
+      const decision = decide(state);
+      if (decision.operation) state = decision.operation(state);
+      return decision.result;
     },
     flush: async () => undefined,
     flushSync: () => undefined,

@@ -12,8 +12,16 @@
 // capture such values in the closure: `const at = now(); store.update((state) => ({ ...state, lastSeen: at }))`.
 //
 // An operation that returns the very state it was given changed nothing: the file store does not write it.
+//
+// transact(decide) is for a decision that must see every process's committed state (a hard budget's check-and-reserve):
+// under the lock, the file store re-reads the disk, replays this process's queued operations, calls `decide` on that
+// state and writes its operation (if any) together with the queued ones before it unlocks. `decide` runs once; its
+// operation is pure like any other. When the file cannot be locked, read or written the promise rejects (after the
+// store's usual warning) and nothing of the decision is applied.
 export type StoreWarning = { file: string; message: string };
 export type StoreOperation<T> = (state: T) => T;
+/** What transact's `decide` returns: the change to commit (none: only read), and the caller's answer. */
+export type StoreDecision<T, R> = { operation?: StoreOperation<T>; result: R };
 
 /** Applies queued operations in order; one that throws is skipped (and reported) so the rest still apply. */
 export function replayOperations<T>(
@@ -49,6 +57,11 @@ export interface StateStore<T> {
   readonly file: string | undefined;
   read(): T;
   update(operation: StoreOperation<T>): void;
+  /**
+   * A decision on the state every process has committed, and its change, as one step (see the contract above). The
+   * file and memory stores have it; the team store does not (its spend ledger reserves in Redis itself).
+   */
+  transact?<R>(decide: (state: T) => StoreDecision<T, R>): Promise<R>;
   flush(): Promise<void>;
   flushSync(): void;
   refresh(): Promise<void>;
