@@ -1,12 +1,13 @@
 // How the budget feature writes spend and reserves it for a HARD budget, whatever the store behind the ledger.
 // Every counted attempt is one entry keyed by request id + attempt; a reservation holds the expected cost of an
 // attempt in flight, so concurrent requests cannot all pass a limit that only one of them fits. With the file store
-// this is the ledger's own StateStore plus an in-process reservation book; the team store (src/team/redis-ledger.ts)
-// does the check and the reservation as one atomic step in Redis.
+// the check and the reservation are one transaction on the shared usage file (reservations in ledger-reservations.ts);
+// the team store (src/team/redis-ledger.ts) does them as one atomic step in Redis.
 import type { AttemptRefusal } from "../runtime/plugin.ts";
 import { formatUsd } from "../analytics/text-format.ts";
 import type { StateStore } from "../state/json-store.ts";
 import type { CalendarKeys } from "./calendar.ts";
+import { endReservation, type OpenReservation, reservedUsd, reserveOperation } from "./ledger-reservations.ts";
 import { providerSpend, recordUsageOperation, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
 
 export interface AttemptUsage {
@@ -86,34 +87,57 @@ export function refusalText(period: string, spent: number, reserved: number, amo
   return `hard ${period} budget: spent ${money(spent)} + in flight ${money(reserved)} + this request ~${money(amount)} exceeds ${money(limit)}`;
 }
 
-/** The file store's ledger: spend through the store's operations, reservations held in this process. */
+/**
+ * The file store's ledger: spend through the store's operations. A hard budget's check and its reservation are one
+ * transaction on the usage file (under its lock, on what every process has committed), so the pi windows and the
+ * gateway sharing one agent dir cannot together pass a limit; record() ends the reservation in the same operation
+ * that adds the usage. A store without transactions (the team store while Redis is down), or a file that cannot be
+ * locked or written (a read-only agent dir; the store warns), leaves the reservation in this process's book.
+ */
 export class LocalSpendLedger implements SpendLedger {
-  private readonly open = new Map<string, { provider: string; amountUsd: number; expiresAt: number }>();
+  private readonly book = new Map<string, OpenReservation>();
 
   constructor(private readonly store: StateStore<UsageLedger>) {}
 
   record(usage: AttemptUsage): void {
-    this.open.delete(usage.id);
-    this.store.update(recordUsageOperation(usage.calendar, usage.provider, usage.modelId, usage.totals));
+    this.book.delete(usage.id);
+    const addUsage = recordUsageOperation(usage.calendar, usage.provider, usage.modelId, usage.totals);
+    this.store.update((ledger) => endReservation(addUsage(ledger), usage.id));
   }
 
   release(id: string): void {
-    this.open.delete(id);
+    this.book.delete(id);
+    if (Object.hasOwn(this.store.read().reservations, id)) this.store.update((ledger) => endReservation(ledger, id));
   }
 
-  reserve(reservation: SpendReservation): ReservationAnswer {
-    let reserved = 0;
-    for (const [id, entry] of this.open) {
-      if (entry.expiresAt <= reservation.now) this.open.delete(id);
-      else if (entry.provider === reservation.provider && id !== reservation.id) reserved += entry.amountUsd;
+  reserve(reservation: SpendReservation): ReservationAnswer | Promise<ReservationAnswer> {
+    if (!this.store.transact) return this.reserveInBook(reservation);
+    return this.store
+      .transact((ledger) => {
+        const reserved = reservedUsd(ledger.reservations, reservation.provider, reservation.now, reservation.id);
+        const refusal = checkReservation(ledger, reserved, reservation);
+        const added = refusal === undefined ? openedBy(reservation) : undefined;
+        return { operation: reserveOperation(reservation.now, reservation.id, added), result: refusal };
+      })
+      .catch(() => this.reserveInBook(reservation));
+  }
+
+  /** The check against what this process knows: the ledger's reservations as last read, plus its own book. */
+  private reserveInBook(reservation: SpendReservation): ReservationAnswer {
+    const { provider, now, id } = reservation;
+    let reserved = reservedUsd(this.store.read().reservations, provider, now, id);
+    for (const [key, entry] of this.book) {
+      if (entry.expiresAt <= now) this.book.delete(key);
+      else if (entry.provider === provider && key !== id) reserved += entry.amountUsd;
     }
     const refusal = checkReservation(this.store.read(), reserved, reservation);
-    if (refusal === undefined)
-      this.open.set(reservation.id, {
-        provider: reservation.provider,
-        amountUsd: reservation.amountUsd,
-        expiresAt: reservation.now + reservation.ttlMs,
-      });
+    if (refusal === undefined) this.book.set(id, openedBy(reservation));
     return refusal;
   }
 }
+
+const openedBy = (reservation: SpendReservation): OpenReservation => ({
+  provider: reservation.provider,
+  amountUsd: reservation.amountUsd,
+  expiresAt: reservation.now + reservation.ttlMs,
+});

@@ -1,5 +1,6 @@
 // The spend ledger (auto-router.usage.json): per calendar day and per calendar month, per provider and model, the
-// tokens and USD of every counted attempt. Shared by every pi window through one StateStore; every change is a pure
+// tokens and USD of every counted attempt; and, with the file store, the hard budgets' open reservations of every
+// process on the machine (ledger-reservations.ts). Shared by every pi window through one StateStore; every change is a pure
 // operation built here (values captured in the closure), so concurrent windows add up instead of overwriting.
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
@@ -16,7 +17,7 @@ const COST_DECIMALS = 1e10;
 
 const strictCount = z.number().finite().nonnegative();
 
-function ledgerSchema(count: z.ZodType<number>) {
+function ledgerSchema(count: z.ZodType<number>, salvage: boolean) {
   const totals = z.object({
     requests: count.default(0),
     estimated: count.default(0),
@@ -28,6 +29,10 @@ function ledgerSchema(count: z.ZodType<number>) {
   });
   /** period key -> provider -> modelId -> totals */
   const period = z.record(z.string(), z.record(z.string(), z.record(z.string(), totals)));
+  /** attempt id -> a hard budget's reservation (ledger-reservations.ts); a damaged one is dropped by the salvage. */
+  const reservations = z
+    .record(z.string(), z.object({ provider: z.string(), amountUsd: count, expiresAt: count }))
+    .default({});
   return {
     totals,
     ledger: z.object({
@@ -36,13 +41,14 @@ function ledgerSchema(count: z.ZodType<number>) {
       months: period.default({}),
       /** Legacy files already imported (so a migration runs once across every window). */
       migratedFrom: z.array(z.string()).default([]),
+      reservations: salvage ? reservations.catch({}) : reservations,
     }),
   };
 }
 
 // A wrong-typed count is damage, not zero: the strict schema rejects it, so the store keeps a copy and warns, and the
 // lenient one salvages every value that can be read.
-const strictSchemas = ledgerSchema(strictCount);
+const strictSchemas = ledgerSchema(strictCount, false);
 /**
  * Salvage: a number written as text ("0.5") is still that number; anything else unreadable counts as 0. Built when a
  * damaged ledger is read (a healthy session never needs it).
@@ -56,6 +62,7 @@ const lenientSchemas = lazy(() =>
         strictCount,
       )
       .catch(0),
+    true,
   ),
 );
 export const usageTotalsSchema = strictSchemas.totals;
@@ -69,6 +76,7 @@ export const emptyLedger = (): UsageLedger => ({
   days: {},
   months: {},
   migratedFrom: [],
+  reservations: {},
 });
 export const parseLedger = (raw: unknown): UsageLedger => usageLedgerSchema.parse(raw);
 export const salvageLedger = (raw: unknown): UsageLedger => lenientSchemas().ledger.parse(raw) as UsageLedger;

@@ -144,7 +144,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     return { reason: refusalText(period, Number(answer[2]), Number(answer[3]), reservation.amountUsd, limit ?? 0) };
   }
 
-  private reserveWhileDown(reservation: SpendReservation): ReservationAnswer {
+  private reserveWhileDown(reservation: SpendReservation): ReservationAnswer | Promise<ReservationAnswer> {
     return this.options.onStoreDown === "block"
       ? { reason: STORE_DOWN_REFUSAL, spendUnknown: true }
       : this.whileDown.reserve(reservation);

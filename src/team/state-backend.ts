@@ -25,6 +25,10 @@ const LEGACY_FORMATS: Record<string, LegacyFormat<LegacyMarked>> = {
   latency: legacyLatencyFormat,
 };
 
+/** A file ledger's open reservations are this machine's requests in flight, not spend to copy into the team. */
+const pushedContent = (name: string, state: unknown): unknown =>
+  name === USAGE_STORE_NAME ? { ...(state as UsageLedger), reservations: {} } : state;
+
 export type PushResult = { name: string; result: "pushed" | "team store not empty" | "nothing local" };
 
 export interface StateBackend {
@@ -180,7 +184,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
         const local = openFile(name, entry.defaults, entry.parse, undefined, 0);
         const state = local.read();
         await local.close();
-        if (JSON.stringify(state) === JSON.stringify(entry.defaults())) {
+        if (JSON.stringify(pushedContent(name, state)) === JSON.stringify(entry.defaults())) {
           results.push({ name, result: "nothing local" });
           continue;
         }

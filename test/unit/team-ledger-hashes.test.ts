@@ -68,17 +68,20 @@ describe("team ledger hashes", () => {
     assert.deepEqual(replayed.months, after.months);
   });
 
-  it("checks a hard budget against the spend plus the reservations open in this process (file store)", () => {
+  it("checks a hard budget against the spend plus the reservations open in the ledger (file store)", async () => {
     const store = createMemoryStore(recordUsageOperation(calendar, "p", "m", totals(0.5))(emptyLedger()));
     const ledger = new LocalSpendLedger(store);
     const ask = (id: string, now = 0) =>
       ledger.reserve({ id, provider: "p", calendar, amountUsd: 0.4, dailyUsd: 1, ttlMs: 1_000, now });
-    assert.equal(ask("a"), undefined);
-    assert.match(ask("b")?.reason ?? "", /spent \$0\.50 \+ in flight \$0\.40 \+ this request ~\$0\.40 exceeds \$1\.00/);
-    assert.match(ask("c", 999)?.reason ?? "", /in flight \$0\.40 /);
-    assert.equal(ask("d", 1_000), undefined, "the first reservation expired");
+    assert.equal(await ask("a"), undefined);
+    assert.match(
+      (await ask("b"))?.reason ?? "",
+      /spent \$0\.50 \+ in flight \$0\.40 \+ this request ~\$0\.40 exceeds \$1\.00/,
+    );
+    assert.match((await ask("c", 999))?.reason ?? "", /in flight \$0\.40 /);
+    assert.equal(await ask("d", 1_000), undefined, "the first reservation expired");
     ledger.release("d");
     ledger.record({ id: "a", calendar, provider: "p", modelId: "m", totals: totals(0.1) });
-    assert.equal(ask("e", 1_000), undefined, "$0.60 spent, nothing in flight");
+    assert.equal(await ask("e", 1_000), undefined, "$0.60 spent, nothing in flight");
   });
 });
