@@ -323,6 +323,26 @@ describe("team ledger on Redis", () => {
     await eventually(() => a.backend.describe(Date.now()).connection === "connected", "machine a reconnects");
   });
 
+  it("state push finds a file ledger holding only open reservations empty, and pushes spend without its reservations", async () => {
+    const prefix = "par:push-reserved:";
+    const dir = mkdtempSync(join(tmpdir(), "auto-router-ledger-push-"));
+    dirs.push(dir);
+    const reservations = { "crashed:1": { provider: "mock-a", amountUsd: 0.4, expiresAt: Date.now() + 60_000 } };
+    const fileLedger = join(dir, "auto-router.usage.json");
+    writeFileSync(fileLedger, JSON.stringify({ ...emptyLedger(), reservations }));
+    const a = machine("pr", prefix, { dir });
+    await a.backend.ready();
+    assert.deepEqual(await a.backend.pushLocal(), [{ name: USAGE_STORE_NAME, result: "nothing local" }]);
+    const spent = parseLedger(JSON.parse(readFileSync(fileLedger, "utf8")));
+    spent.days[calendar.day] = { "mock-a": { "model-a": totals(0.5) } };
+    spent.months[calendar.month] = { "mock-a": { "model-a": totals(0.5) } };
+    writeFileSync(fileLedger, JSON.stringify(spent));
+    assert.deepEqual(await a.backend.pushLocal(), [{ name: USAGE_STORE_NAME, result: "pushed" }]);
+    assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
+    assert.equal(redis.cli("EXISTS", `${prefix}usage:reserved:mock-a`), "0", "the machine's reservations stay local");
+    assert.deepEqual(a.usage.read().reservations, {});
+  });
+
   it("never puts a secret into the team store", () => {
     assert.doesNotMatch(redis.cli("KEYS", "*"), /ledger-secret/);
   });
