@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
+import { parseLedger, providerSpend, type UsageLedger } from "../../src/budget/usage-ledger.ts";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
@@ -34,9 +34,11 @@ function setup(emulator: Emulator) {
   });
 }
 
+const readLedger = (agentDir: string): UsageLedger =>
+  parseLedger(JSON.parse(readFileSync(join(agentDir, "extensions", "auto-router.usage.json"), "utf8")));
+
 function readSpend(agentDir: string) {
-  const ledger = parseLedger(JSON.parse(readFileSync(join(agentDir, "extensions", "auto-router.usage.json"), "utf8")));
-  return providerSpend(ledger, calendarKeys(Date.now(), undefined), "mock-a");
+  return providerSpend(readLedger(agentDir), calendarKeys(Date.now(), undefined), "mock-a");
 }
 
 /** The events as the readers expand them (a request's attempts, results and usage ride on its final line). */
@@ -123,6 +125,75 @@ describe("spend through the pi CLI", () => {
       assert.equal(status.code, 0, status.stderr);
       assert.match(status.stdout + status.stderr, /^warnings: budget mock-a 1\d\d% blocked$/m);
     } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("lets exactly one of two pi processes on one agent dir through a hard budget that fits one more request", async () => {
+    emulator.reset();
+    const fallback = await startOpenAIEmulator({ name: "B" });
+    const cost = { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 };
+    const dir = makeAgentDir({
+      providers: {
+        "mock-a": {
+          baseUrl: emulator.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key",
+          models: [{ id: "model-a", cost }],
+        },
+        "mock-b": {
+          baseUrl: fallback.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-b-key",
+          models: [{ id: "model-b", cost }],
+        },
+      },
+      routes: { routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") }, budgets: { policy: "hard" } },
+    });
+    try {
+      const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "first"] });
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(emulator.calls.length, 1);
+      // One answer costs $0.026: after the first, $0.06 a day fits exactly one more ($0.052), not two ($0.078).
+      const set = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router budget set mock-a 0.06 daily"],
+      });
+      assert.equal(set.code, 0, set.stderr);
+      const clients = await Promise.all(
+        [1, 2].map(() => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] })),
+      );
+      try {
+        await Promise.all(clients.map((rpc) => rpc.request({ type: "get_state" })));
+        // Slow answers: both processes decide and start while neither one's spend has been recorded.
+        emulator.setDefault({ delayBeforeHeadersMs: 2_000 });
+        await Promise.all(
+          clients.map(async (rpc) => {
+            await rpc.request({ type: "prompt", message: "at once" });
+            await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+          }),
+        );
+      } finally {
+        await Promise.allSettled(clients.map((rpc) => rpc.close()));
+        emulator.setDefault({});
+      }
+      assert.equal(emulator.calls.length - 1, 1, "exactly one process was let through to mock-a");
+      assert.equal(fallback.calls.length, 1, "the other was refused by the budget and went to mock-b");
+      const finals = readEvents(dir.agentDir).filter((event) => event.type === "final");
+      const refused = finals.filter((event) =>
+        (event.data.notes ?? []).some((note: string) =>
+          /skipped mock-a\/model-a: hard daily budget: spent \$0\.026 \+ in flight \$0\.026/.test(note),
+        ),
+      );
+      assert.equal(refused.length, 1, JSON.stringify(finals.map((event) => event.data)));
+      assert.equal(readSpend(dir.agentDir).day.requests, 2);
+      assert.deepEqual(
+        readLedger(dir.agentDir).reservations,
+        {},
+        "the served attempt's reservation ended with its usage",
+      );
+    } finally {
+      await fallback.close();
       dir.cleanup();
     }
   });
