@@ -127,7 +127,7 @@ export interface AttemptReserver {
   readonly name: string;
   /**
    * Right before an attempt starts: checks and reserves the attempt's expected spend (one round trip to the team
-   * store; nothing when no hard limit applies). A refusal skips the target with its reason. A granted reservation
+   * store, or one lock of the usage file with the file store; nothing when no hard limit applies). A refusal skips the target with its reason. A granted reservation
    * ends with the attempt's onAttemptResult.
    */
   reserveAttempt(attempt: AttemptReservation): AttemptRefusal | undefined | Promise<AttemptRefusal | undefined>;

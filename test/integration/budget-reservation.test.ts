@@ -1,5 +1,6 @@
 // A hard budget reserves an attempt's expected cost before it starts, through real pi (SDK in-process, faux targets
-// that report usage priced by their model cost). With the file store the reservations live in the process; the team
+// that report usage priced by their model cost). With the file store the reservations live in the usage file (shared
+// by the processes on the machine: test/unit/budget-reservations.test.ts, test/e2e/budget-cli.test.ts); the team
 // store's atomic version is tested in team-ledger.test.ts and test/e2e/team-mode.test.ts.
 import assert from "node:assert/strict";
 import { afterEach, describe, it } from "node:test";
