@@ -33,6 +33,12 @@ export interface SettingValues {
    * hook puts the cap back and fits the budget under it. Named as the client's reasoning field when it cannot fit.
    */
   thinkingLimit: ThinkingLimit;
+  /**
+   * The client asked for reasoning (an effort other than `none`, or Anthropic thinking on). pi-ai carries it by its
+   * own option; a target whose request ends up asking for none (a model without reasoning, a compat that has no
+   * effort field) did not honour it, and says so.
+   */
+  reasoning: true;
 }
 
 export interface ThinkingLimit {
@@ -69,6 +75,7 @@ const NAMES: Record<SettingKey, string> = {
   seed: "seed",
   user: "user",
   thinkingLimit: "reasoning_effort",
+  reasoning: "reasoning_effort",
 };
 const CHAT_NAMES = NAMES;
 const RESPONSES_NAMES = {
@@ -76,10 +83,12 @@ const RESPONSES_NAMES = {
   output: "text.format",
   strictTools: "tools[].strict",
   thinkingLimit: "reasoning.effort",
+  reasoning: "reasoning.effort",
 };
 const ANTHROPIC_NAMES = {
   ...NAMES,
   thinkingLimit: "thinking",
+  reasoning: "thinking",
   parallelToolCalls: "tool_choice.disable_parallel_tool_use",
   stop: "stop_sequences",
   user: "metadata.user_id",
@@ -146,6 +155,12 @@ const strictNames = (tools: unknown, strictOf: (tool: Loose) => unknown, nameOf:
   return names.length ? names.map((tool) => String(nameOf(tool))) : undefined;
 };
 
+/** A reasoning effort that asks for some (`none` asks for none). */
+const effortAsked = (effort: unknown): [unknown, true | undefined] => [
+  undefined,
+  typeof effort === "string" && effort !== "" && effort !== "none" ? true : undefined,
+];
+
 /** The cap a client that asked for reasoning set (none asked, or no cap: nothing to keep). */
 const thinkingLimit = (reasoning: unknown, maxTokens: unknown, budgetTokens?: unknown): [unknown, unknown] => {
   if (!reasoning || typeof maxTokens !== "number") return [undefined, undefined];
@@ -210,6 +225,7 @@ export function chatSettings(request: Loose): ClientSettings {
     seed: [request.seed, number(request.seed)],
     user: [request.user, text(request.user)],
     thinkingLimit: thinkingLimit(request.reasoning_effort, request.max_completion_tokens ?? request.max_tokens),
+    reasoning: effortAsked(request.reasoning_effort),
   });
   settings.unsupported.push(...unanswerable(request), ...metadataOf(request));
   if (partsOf(request.messages).some((part) => detailGiven(part.image_url?.detail)))
@@ -234,6 +250,7 @@ export function responsesSettings(request: Loose): ClientSettings {
     topP: [request.top_p, number(request.top_p)],
     user: [request.user, text(request.user)],
     thinkingLimit: thinkingLimit(request.reasoning?.effort, request.max_output_tokens),
+    reasoning: effortAsked(request.reasoning?.effort),
   });
   settings.unsupported.push(...metadataOf(request));
   if (partsOf(request.input).some((part) => part.type === "input_image" && detailGiven(part.detail)))
@@ -251,6 +268,7 @@ export function anthropicSettings(request: Loose): ClientSettings {
     topP: [request.top_p, number(request.top_p)],
     topK: [request.top_k, number(request.top_k)],
     thinkingLimit: thinkingLimit(thinkingOn(request.thinking), request.max_tokens, request.thinking?.budget_tokens),
+    reasoning: [undefined, thinkingOn(request.thinking) ? true : undefined],
     // metadata.user_id is not read: Claude Code fills it with an id of the user's Anthropic account and session,
     // which is no business of another provider's (and a long `user` some OpenAI-compatible servers refuse).
   });

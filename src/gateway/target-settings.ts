@@ -26,7 +26,12 @@ interface TargetApi {
    * write into this payload after all.
    */
   write(payload: Loose, values: Values, tools: Loose[] | undefined): SettingKey[];
+  /** Whether the body pi-ai built asks the target to reason (for a client that asked for reasoning). */
+  reasons(payload: Loose): boolean;
 }
+
+/** An effort field that asks for reasoning (`none` is the off value pi-ai may write). */
+const effortOn = (effort: unknown): boolean => typeof effort === "string" && effort !== "none";
 
 const put = (payload: Loose, field: string, value: unknown) => {
   if (value !== undefined) payload[field] = value;
@@ -68,6 +73,14 @@ const CHAT: TargetApi = {
     put(payload, "user", values.user);
     return markStrict(tools, values.strictTools, (tool) => tool.function);
   },
+  // pi-ai's forms by the target's compat.thinkingFormat: reasoning_effort (OpenAI, DeepSeek), enable_thinking (zai,
+  // qwen), chat_template_kwargs, thinking (DeepSeek) and reasoning.effort (OpenRouter).
+  reasons: (payload) =>
+    effortOn(payload.reasoning_effort) ||
+    payload.enable_thinking === true ||
+    payload.chat_template_kwargs?.enable_thinking === true ||
+    payload.thinking?.type === "enabled" ||
+    effortOn(payload.reasoning?.effort),
 };
 
 const RESPONSES: TargetApi = {
@@ -82,6 +95,7 @@ const RESPONSES: TargetApi = {
     put(payload, "user", values.user);
     return markStrict(tools, values.strictTools, (tool) => tool);
   },
+  reasons: (payload) => effortOn(payload.reasoning?.effort),
 };
 
 const ANTHROPIC_CHOICE = { auto: "auto", none: "none", required: "any" } as const;
@@ -148,13 +162,14 @@ const ANTHROPIC: TargetApi = {
     if (values.user) payload.metadata = { ...payload.metadata, user_id: values.user };
     return lost;
   },
+  reasons: (payload) => thinkingOn(payload.thinking),
 };
 
 // ChatGPT's Codex backend speaks Responses but refuses parameters its own CLI does not send.
 const CODEX: TargetApi = { ...RESPONSES, lacks: [...RESPONSES.lacks, "topP", "user"] };
 
 /** Settings pi-ai writes from its own options whatever the target's API. */
-const CARRIED_BY_PI_AI = new Set<SettingKey>(["thinkingLimit", "temperature"]);
+const CARRIED_BY_PI_AI = new Set<SettingKey>(["thinkingLimit", "temperature", "reasoning"]);
 
 const TARGET_APIS: Partial<Record<Api, TargetApi>> = {
   "openai-completions": CHAT,
@@ -186,7 +201,10 @@ export function writeSettings(
   const lost = new Set([...target.write(out, carried, tools), ...lacked]);
   // pi-ai writes the temperature, or leaves it out where the target refuses one (an Anthropic model that thinks).
   if (settings.values.temperature !== undefined && out.temperature === undefined) lost.add("temperature");
-  return { payload: out, ignored: [...settings.unsupported, ...[...lost].map((key) => settings.names[key])] };
+  if (settings.values.reasoning && !target.reasons(out)) lost.add("reasoning");
+  // One name for what the client sent: its reasoning field may stand for both the request and its budget.
+  const names = new Set([...settings.unsupported, ...[...lost].map((key) => settings.names[key])]);
+  return { payload: out, ignored: [...names] };
 }
 
 /**

@@ -209,6 +209,43 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(ignored(response), "n, logprobs");
   });
 
+  it("names the reasoning a client asked for when the serving target's request asks for none", async () => {
+    // model-chat takes no reasoning_effort (its compat says so): pi-ai leaves the effort out.
+    chat.enqueue({ text: "hi" });
+    const fromChat = await fx.openai.chat.completions
+      .create({ model: "swe", messages: [{ role: "user", content: "hi" }], reasoning_effort: "high" })
+      .withResponse();
+    assert.equal(chat.calls[0]!.body.reasoning_effort, undefined);
+    assert.equal(ignored(fromChat.response), "reasoning_effort");
+    chat.enqueue({ text: "hi" });
+    const fromResponses = await fx.openai.responses
+      .create({ model: "swe", input: "hi", reasoning: { effort: "high" } })
+      .withResponse();
+    assert.equal(ignored(fromResponses.response), "reasoning.effort");
+    chat.enqueue({ text: "hi" });
+    const fromMessages = await fx.anthropic.messages
+      .create({
+        model: "swe",
+        max_tokens: 4000,
+        thinking: { type: "enabled", budget_tokens: 2000 },
+        messages: [{ role: "user", content: "hi" }],
+      })
+      .withResponse();
+    assert.equal(ignored(fromMessages.response), "thinking");
+    // A target that thinks takes it: nothing named. "none" asks for no reasoning: nothing to name either.
+    anthropic.enqueue({ text: "hi" });
+    const thinking = await fx.openai.chat.completions
+      .create({ model: "claude", messages: [{ role: "user", content: "hi" }], reasoning_effort: "high" })
+      .withResponse();
+    assert.equal(anthropic.calls[0]!.body.thinking?.type, "enabled");
+    assert.equal(ignored(thinking.response), null);
+    chat.enqueue({ text: "hi" });
+    const none = await fx.openai.chat.completions
+      .create({ model: "swe", messages: [{ role: "user", content: "@only=mock-chat hi" }], reasoning_effort: "none" })
+      .withResponse();
+    assert.equal(ignored(none.response), null);
+  });
+
   it("names only what the target that served could not take, after a failover from a target that could not", async () => {
     anthropic.enqueue({ status: 429, errorMessage: "rate limited" });
     chat.enqueue({ text: "{}" });
