@@ -31,10 +31,23 @@ export function redactRedisUrl(url: string): string {
     if (parsed.password) parsed.password = "***";
     return parsed.toString();
   } catch {
-    // Unparsable, often because the password holds a `/`, `?` or `#`: everything up to the last `@` is the login.
-    return url.replace(/\/\/\S*@/, "//***@");
+    return maskLogin(url);
   }
 }
+
+/**
+ * A malformed URL, shown: whatever could be a login is masked. A password may hold any character (a space, `/`, `#`,
+ * `?`, `:`, `@`) when it was not percent-encoded, so everything between `://` and the last `@` is the login, whatever
+ * it holds; a URL without `://` (a typo such as `redis//host`) or without `@` has none.
+ */
+export function maskLogin(url: string): string {
+  const start = url.indexOf("://");
+  const end = url.lastIndexOf("@");
+  if (start < 0 || end < start + 3) return url;
+  return `${url.slice(0, start + 3)}***${url.slice(end)}`;
+}
+
+const PERCENT_ENCODE_HINT = "; a password with `/`, `?`, `#`, `@` or `:` must be percent-encoded (`/` as %2F)";
 
 /** Undefined when valid, otherwise what was expected. */
 export function checkRedisUrl(url: string): string | undefined {
@@ -42,18 +55,22 @@ export function checkRedisUrl(url: string): string | undefined {
   try {
     parsed = new URL(url);
   } catch {
-    const login = url.includes("@")
-      ? "; a password with `/`, `?`, `#`, `@` or `:` must be percent-encoded (`/` as %2F)"
-      : "";
-    return `expected redis://host:port/db (user:password@ before the host when Redis asks for a login) or rediss://..., got "${redactRedisUrl(url)}"${login}`;
+    const login = url.includes("@") ? PERCENT_ENCODE_HINT : "";
+    return `expected redis://host:port/db (user:password@ before the host when Redis asks for a login) or rediss://..., got "${maskLogin(url)}"${login}`;
   }
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
     return `expected a redis:// or rediss:// URL, got protocol "${parsed.protocol}"`;
   }
   if (!parsed.hostname) return "expected a host name after redis://";
   const database = parsed.pathname.replace(/^\//, "");
-  if (database !== "" && !/^\d+$/.test(database))
+  if (database !== "" && !/^\d+$/.test(database)) {
+    // An `@` after the host: a password with an unencoded `/` was read as a host and a path; the path holds the rest
+    // of the password, so the URL is shown with its login masked, not the path.
+    const authorityEnd = url.slice(url.indexOf("://") + 3).search(/[/?#]/) + url.indexOf("://") + 3;
+    if (url.lastIndexOf("@") > authorityEnd)
+      return `expected redis://host:port/db (user:password@ before the host when Redis asks for a login) or rediss://..., got "${maskLogin(url)}"${PERCENT_ENCODE_HINT}`;
     return `expected a database number after the host, got "/${database}"`;
+  }
   return undefined;
 }
 

@@ -526,3 +526,53 @@ describe("team mode: several pi machines share one Redis", () => {
     );
   });
 });
+
+describe("team mode: a team store that is misconfigured or misbehaves", () => {
+  let team: Team;
+
+  before(async () => {
+    team = await startTeam({ cost: COST });
+  });
+  after(() => team.close());
+
+  it("masks the whole login of a malformed state.url or AUTO_ROUTER_REDIS_URL, whatever the password holds", async () => {
+    const port = team.redis.port;
+    const malformed = [
+      `redis://:Pa ss/wordSECRET@127.0.0.1:${port}/0`,
+      `redis://router:my pass#wordSECRET@127.0.0.1:${port}/0`,
+      `redis://router:12/wordSECRET@127.0.0.1:${port}/0`,
+    ];
+    for (const url of malformed) {
+      const fromFile = team.machine("leak1", "par:leak:", {
+        state: { backend: "redis", url, keyPrefix: "par:leak:", machine: "leak1" },
+      });
+      const run = await runPi({
+        agentDir: fromFile.agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router state"],
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      assert.match(shown, new RegExp(`state\\.url: expected .*got "redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}/0"`), url);
+      assert.match(shown, /not the team store: /, url);
+      assert.doesNotMatch(shown, /wordSECRET|Pa ss|my pass/, url);
+      const fromEnv = await runPi({
+        agentDir: team.machine("leak2", "par:leak:").agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router state"],
+        env: { AUTO_ROUTER_REDIS_URL: url },
+      });
+      assert.equal(fromEnv.code, 0, fromEnv.stderr);
+      assert.match(fromEnv.stdout + fromEnv.stderr, /AUTO_ROUTER_REDIS_URL: expected .*got "redis:\/\/\*\*\*@127/, url);
+      assert.doesNotMatch(fromEnv.stdout + fromEnv.stderr, /wordSECRET|Pa ss|my pass/, url);
+    }
+    const gateway = await startGatewayProcess({
+      agentDir: team.machine("leak3", "par:leak:").agentDir,
+      env: { AUTO_ROUTER_REDIS_URL: malformed[0] },
+    });
+    const health = await (
+      await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })
+    ).text();
+    assert.equal(await gateway.stop(), 0, gateway.stderr());
+    assert.match(gateway.stderr(), /AUTO_ROUTER_REDIS_URL: expected .*got "redis:\/\/\*\*\*@127/);
+    for (const text of [gateway.stderr(), gateway.stdout(), health]) assert.doesNotMatch(text, /wordSECRET|Pa ss/);
+  });
+});

@@ -55,6 +55,18 @@ describe("team store settings", () => {
     assert.equal(redactRedisUrl("redis://alice:hunter2@host"), "redis://alice:***@host");
     // Unparsable because the password holds a `/`: the whole login goes.
     assert.equal(redactRedisUrl("redis://alice:hun/ter2@host:6379/0"), "redis://***@host:6379/0");
+    // A space beside the `/` or `#` (and anything else) is part of the login too.
+    assert.equal(redactRedisUrl("redis://:Pa ss/word@host:6379/0"), "redis://***@host:6379/0");
+    assert.equal(redactRedisUrl("redis://router:my pass#word@host:6379/0"), "redis://***@host:6379/0");
+    for (const url of [
+      "redis://:Pa ss/hunter2@host:1/0",
+      "redis://u:my pass#hunter2@h:1/0",
+      "redis://u:12/hunter2@h:1/0",
+    ])
+      assert.doesNotMatch(
+        resolveTeamSettings(undefined, { AUTO_ROUTER_REDIS_URL: url }, "box").issues[0]!.message,
+        /hunter2|my pass|Pa ss/,
+      );
     const { issues } = resolveTeamSettings({ backend: "redis", url: "redis://:hunter2@ho st:6379" }, {}, "box");
     assert.ok(issues.length > 0);
     assert.doesNotMatch(issues[0]!.message, /hunter2/);
