@@ -15,11 +15,11 @@ import {
 import { BATCH_MARKER_TTL_SECONDS, type TeamConnection } from "./team-connection.ts";
 
 /** A hard budget's check-and-reserve (RESERVE_LUA): 1 first when reserved, else the period and amounts that refused. */
-export function reserveInTeam(
+export async function reserveInTeam(
   connection: TeamConnection,
   reservation: SpendReservation,
 ): Promise<Array<number | string>> {
-  return connection.call((client) =>
+  const answer = await connection.call((client) =>
     client.parReserve(
       connection.key(`usage:reserved:${reservation.provider}`),
       connection.key(periodHashName("days", reservation.calendar.day)),
@@ -30,8 +30,12 @@ export function reserveInTeam(
       reservation.ttlMs,
       reservation.dailyUsd === undefined ? "" : String(reservation.dailyUsd),
       reservation.monthlyUsd === undefined ? "" : String(reservation.monthlyUsd),
+      connection.epochKey,
+      connection.epoch,
     ),
   );
+  if (Number(answer[0]) === -1) connection.assertEpoch(null);
+  return answer;
 }
 
 /**
@@ -60,7 +64,10 @@ export async function seedTeamLedger(
   return seeded === 1;
 }
 
-/** Records one pending entry; true when it was counted now, false when it had been counted before. */
+/**
+ * Records one pending entry; true when it was counted now, false when it had been counted before. Throws (nothing
+ * written, the entry stays pending) when the team store lost its data since the last sync: the connection re-seeds.
+ */
 export async function sendLedgerEntry(
   connection: TeamConnection,
   entry: PendingEntry,
@@ -77,20 +84,22 @@ export async function sendLedgerEntry(
   const payload = JSON.stringify(increments.map((increment) => ({ fields: increment.fields, ttl: increment.ttl })));
   const reservation =
     entry.reservationProvider && entry.id.startsWith("attempt:") ? entry.id.slice("attempt:".length) : "";
-  return (
-    (await connection.call((client) =>
-      client.parRecordUsage(
-        keys.length,
-        ...keys,
-        BATCH_MARKER_TTL_SECONDS,
-        reservation,
-        payload,
-        connection.channel,
-        message(),
-        entry.migrated.length > 0 ? JSON.stringify(entry.migrated) : "",
-      ),
-    )) === 1
+  const counted = await connection.call((client) =>
+    client.parRecordUsage(
+      keys.length,
+      ...keys,
+      BATCH_MARKER_TTL_SECONDS,
+      reservation,
+      payload,
+      connection.channel,
+      message(),
+      entry.migrated.length > 0 ? JSON.stringify(entry.migrated) : "",
+      connection.epochKey,
+      connection.epoch,
+    ),
   );
+  if (counted === -1) connection.assertEpoch(null);
+  return counted === 1;
 }
 
 /**
@@ -115,16 +124,23 @@ export async function readTeamLedger(
           const parsed = parsePeriodHashName(name)!;
           return name === newest("days") || name === newest("months") || last[parsed.period][parsed.key] === undefined;
         });
-  const [hashes, migrated] = await connection.call(async (client) => {
+  const [hashes, migrated, epoch] = await connection.call(async (client) => {
     const pipeline = client.pipeline();
     for (const name of wanted) pipeline.hgetall(name);
     pipeline.smembers(connection.key("usage:migrated"));
+    // Read after the hashes: an emptied (flushed, evicted) team store read above has lost its epoch key too.
+    pipeline.get(connection.epochKey);
     const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([error]) => error)?.[0];
+    if (failed) throw failed;
     return [
       results.slice(0, wanted.length).map(([, value]) => value as Record<string, string>),
-      results.at(-1)?.[1] as string[],
+      results.at(-2)?.[1] as string[],
+      results.at(-1)?.[1] as string | null,
     ] as const;
   });
+  // A team store that lost its data is not the team's spend: the view keeps its totals for the re-seed.
+  connection.assertEpoch(epoch);
   const base = full || !last ? defaults() : last;
   const next: UsageLedger = {
     ...base,

@@ -10,7 +10,7 @@ import type { UsageLedger } from "../budget/usage-ledger.ts";
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
 import { readTeamLedger, reserveInTeam, seedTeamLedger, sendLedgerEntry } from "./ledger-commands.ts";
 import { applyChanges, changesBetween, type PendingEntry, type PendingState } from "./ledger-hashes.ts";
-import type { TeamConnection, TeamMember } from "./team-connection.ts";
+import { EpochLostError, type TeamConnection, type TeamMember } from "./team-connection.ts";
 
 export const STORE_DOWN_REFUSAL =
   "the team store is down (see /auto-router state or GET /health/providers), so the team's spend is unknown (state.onStoreDown: block)";
@@ -135,7 +135,9 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     let answer: Array<number | string>;
     try {
       answer = await reserveInTeam(connection, reservation);
-    } catch {
+    } catch (error) {
+      // The team store lost its data and is being re-seeded: this machine's view holds the team's spend.
+      if (error instanceof EpochLostError) return this.whileDown.reserve(reservation);
       return this.reserveWhileDown(reservation);
     }
     if (Number(answer[0]) === 1) return undefined;

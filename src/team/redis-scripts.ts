@@ -4,12 +4,15 @@
 /**
  * Compare-and-set of one store's state, idempotent per write batch.
  * KEYS[1] state hash {v, json}; KEYS[2] the batch's marker key.
- * ARGV: expected version, new JSON, marker TTL in seconds, pub/sub channel, change message prefix.
- * Returns {"dup", v} when this batch was already applied (a retry after a lost reply), {"conflict", v} when another
- * machine wrote first (the caller re-reads, replays its operations on the fresh state and tries again), or
- * {"ok", v+1}.
+ * ARGV: expected version, new JSON, marker TTL in seconds, pub/sub channel, change message prefix, and (see
+ * EPOCH_GUARD_LUA) the epoch key and the epoch the writer's view is synced with.
+ * Returns {"epoch", 0} when the team store lost its data since (nothing written), {"dup", v} when this batch was
+ * already applied (a retry after a lost reply), {"conflict", v} when another machine wrote first (the caller re-reads,
+ * replays its operations on the fresh state and tries again), or {"ok", v+1}.
  */
 export const COMPARE_AND_SET_LUA = `
+local epoch = ARGV[7]
+if epoch and epoch ~= '' and redis.call('GET', ARGV[6]) ~= epoch then return {'epoch', 0} end
 local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'dup', current} end
 if current ~= tonumber(ARGV[1]) then return {'conflict', current} end
@@ -40,11 +43,14 @@ return 1
  * KEYS[4] the set of imported old files; KEYS[5..] the period hashes. ARGV: marker TTL s, reservation id ('' for
  * none), JSON array (one entry per period hash: {"fields": {field: "amount"}, "ttl": seconds}), pub/sub channel,
  * change message, JSON array of the old files the entry imports ('' for none: an old file's spend counts once for the
- * whole team, whichever machine sends it first).
+ * whole team, whichever machine sends it first), the epoch key and the writer's epoch (as in COMPARE_AND_SET_LUA).
  * Returns 1 when counted, 0 when the attempt (or every old file it imports) was already counted. Either way the
- * reservation is ended.
+ * reservation is ended. Returns -1 (nothing written) when the team store lost its data since the writer's last sync:
+ * an entry added to emptied hashes would make the re-seed of the whole ledger think it still holds one.
  */
 export const RECORD_USAGE_LUA = `
+local epoch = ARGV[8]
+if epoch and epoch ~= '' and redis.call('GET', ARGV[7]) ~= epoch then return -1 end
 if ARGV[2] ~= '' then redis.call('HDEL', KEYS[2], ARGV[2]) end
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
 if ARGV[6] and ARGV[6] ~= '' then
@@ -68,10 +74,14 @@ return 1
  * fields), plus its open reservations, plus this attempt's expected cost, against each limit. Expired reservations
  * (an attempt that never reported) are dropped on the way; the server's clock decides, so machines' clocks do not.
  * KEYS[1] the provider's reservations hash; KEYS[2] today's hash; KEYS[3] this month's hash.
- * ARGV: total-cost field, reservation id, amount, TTL ms, daily limit ('' none), monthly limit ('' none).
- * Returns {1} when reserved (also for the same id asked again), or {0, period, spent, reserved} as strings.
+ * ARGV: total-cost field, reservation id, amount, TTL ms, daily limit ('' none), monthly limit ('' none), the epoch
+ * key and the caller's epoch (as in COMPARE_AND_SET_LUA).
+ * Returns {1} when reserved (also for the same id asked again), {0, period, spent, reserved} as strings, or {-1} when
+ * the team store lost its data since the caller's last sync (its totals are not the team's spend until re-seeded).
  */
 export const RESERVE_LUA = `
+local epoch = ARGV[8]
+if epoch and epoch ~= '' and redis.call('GET', ARGV[7]) ~= epoch then return {-1} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local reserved = 0
@@ -130,6 +140,8 @@ export interface TeamCommands {
     markerTtlSeconds: number,
     channel: string,
     message: string,
+    epochKey: string,
+    epoch: string,
   ): Promise<[string, number]>;
   parClaim(key: string, holder: string, ttlMs: number): Promise<number>;
   parRecordUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
@@ -143,6 +155,8 @@ export interface TeamCommands {
     ttlMs: number,
     daily: string,
     monthly: string,
+    epochKey: string,
+    epoch: string,
   ): Promise<Array<number | string>>;
   parSeedUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
 }

@@ -99,7 +99,12 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     return this.serialize(async () => {
       if (!this.options.connection.writable) return;
       // The periodic check reads the version only; the state (the ledger can be large) only when it changed.
-      const version = Number((await this.options.connection.call((client) => client.hget(this.key, "v"))) ?? 0);
+      const connection = this.options.connection;
+      const [read, epoch] = pipelined<[string | null, string | null]>(
+        await connection.call((client) => client.pipeline().hget(this.key, "v").get(connection.epochKey).exec()),
+      );
+      connection.assertEpoch(epoch); // an emptied team store is re-seeded, not adopted
+      const version = Number(read ?? 0);
       if (this.remote && version === this.remote.version) return;
       const remote = await this.fetch();
       if (remote.version !== this.remote?.version) this.adopt(remote);
@@ -132,7 +137,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
       // Another machine re-seeded first: changes this process's predecessor left unwritten go on top when they can.
       const seeded = reseed && (await this.reseed());
       if (!seeded && !(await this.recoverUnwritten())) this.adopt(await this.fetch());
-      await this.flushNow();
+      await this.flushNow(true);
     });
   }
 
@@ -177,10 +182,14 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
   }
 
   // ---- writing -------------------------------------------------------------------------------------------------
-  private async flushNow(): Promise<void> {
+  /**
+   * `syncing`: called by sync(). Otherwise queued writes wait while the connection syncs (at start, after a reconnect,
+   * after the team store lost its data): replayed on an emptied store before its re-seed, they would take its place.
+   */
+  private async flushNow(syncing = false): Promise<void> {
     const connection = this.options.connection;
     for (let attempt = 0; this.queue.length > 0 && attempt < MAX_CAS_ATTEMPTS; attempt++) {
-      if (!connection.writable) return; // replayed by sync() on reconnect
+      if (!connection.writable || (!syncing && connection.state !== "connected")) return; // sync() sends them
       this.batch ??= { id: this.batchId(String(++this.batchSequence)), count: this.queue.length };
       const base = this.remote ?? (await this.fetch());
       const next = this.replay(
@@ -188,7 +197,9 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
         this.queue.slice(0, this.batch.count).map((entry) => entry.operation),
       );
       const [result, version] = await this.compareAndSet(this.batch.id, base.version, next);
-      if (result === "ok") {
+      if (result === "epoch") {
+        connection.assertEpoch(null); // the team store lost its data: re-seeded by the sync this starts
+      } else if (result === "ok") {
         this.commit({ version, state: next });
       } else if (result === "dup") {
         this.commit(await this.fetch()); // an earlier send of this batch was applied; its reply was lost
@@ -233,6 +244,8 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
         BATCH_MARKER_TTL_SECONDS,
         connection.channel,
         notice ?? `${this.name}:${connection.writerId}`,
+        connection.epochKey,
+        connection.epoch,
       ),
     );
   }
@@ -245,7 +258,12 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
   }
 
   private async fetch(): Promise<Remote<T>> {
-    const [version, json] = await this.options.connection.call((client) => client.hmget(this.key, "v", "json"));
+    const connection = this.options.connection;
+    const [read, epoch] = pipelined<[Array<string | null>, string | null]>(
+      await connection.call((client) => client.pipeline().hmget(this.key, "v", "json").get(connection.epochKey).exec()),
+    );
+    connection.assertEpoch(epoch); // read after the state: an emptied team store has lost its epoch key too
+    const [version, json] = read;
     if (version === null || json === null) return { version: 0, state: this.options.defaults() };
     try {
       return { version: Number(version), state: this.options.parse(JSON.parse(json)) };
@@ -296,6 +314,13 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     }, delayMs);
     this.flushTimer.unref();
   }
+}
+
+/** A pipeline's replies; its first failed command's error is thrown. */
+function pipelined<T extends unknown[]>(results: Array<[Error | null, unknown]> | null): T {
+  const failed = results?.find(([error]) => error)?.[0];
+  if (failed) throw failed;
+  return (results ?? []).map(([, value]) => value) as T;
 }
 
 function describe(error: unknown): string {

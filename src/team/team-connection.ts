@@ -60,6 +60,13 @@ export const BATCH_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
 const LOGIN_REFUSED = /^(?:WRONGPASS|NOAUTH)\b/;
 
+/** A read or write found the team store's epoch key gone or new: Redis lost its data (flushed, evicted, restarted). */
+export class EpochLostError extends Error {
+  constructor() {
+    super("the team store lost its data (its epoch key is gone or new); re-seeding it from this machine's views");
+  }
+}
+
 /**
  * Redis that answers but refuses the URL's user or password is no network problem, and will not pass by waiting:
  * the error says what to fix (the reconnects go on, for a password changed on the server).
@@ -169,6 +176,26 @@ export class TeamConnection {
   /** Which team store this is, for the remembered epoch: its URL without the password, and its key prefix. */
   private get team(): string {
     return `${this.settings.displayUrl} ${this.settings.keyPrefix}`;
+  }
+
+  get epochKey(): string {
+    return this.key("epoch");
+  }
+
+  /** The epoch this process's views are synced with; "" before the first sync (the scripts then do not check it). */
+  get epoch(): string {
+    return this.knownEpoch ?? "";
+  }
+
+  /**
+   * `value`: the epoch key as a read found it (read after the data, in the same round trip), or null for a script
+   * that refused to write because it did not match. Throws EpochLostError, and syncs again (re-seeding the team store
+   * from the views), when the team store lost its data since the last sync: a view must not adopt the emptied state.
+   */
+  assertEpoch(value: string | null): void {
+    if (this.knownEpoch === undefined || value === this.knownEpoch) return;
+    if (!this.closed && this.writable) this.onReady();
+    throw new EpochLostError();
   }
 
   get channel(): string {
@@ -286,12 +313,14 @@ export class TeamConnection {
   }
 
   private async syncAll(): Promise<void> {
+    const wasDown = this.state === "down";
+    // A sync while connected (the team store lost its data): writes wait until the views are synced (re-seeded).
+    if (this.state === "connected") this.state = "connecting";
     try {
       const reseed = await this.checkEpoch();
       await Promise.all([...this.members.values()].map((member) => member.sync(reseed)));
       // Only once the views are synced (re-seeded) with this epoch: a process that dies mid-way re-seeds next time.
       if (this.views && this.knownEpoch) rememberEpoch(this.views, this.team, this.knownEpoch);
-      const wasDown = this.state === "down";
       this.state = "connected";
       this.lastError = undefined;
       // Writes queued while the members synced were held back (see the ledger's flush): send them now.
@@ -300,8 +329,16 @@ export class TeamConnection {
         this.warn(
           `auto-router: team store ${this.settings.displayUrl} reachable again${reseed ? "; it had lost its data and is re-seeded from the machines' views" : ""}`,
         );
+      else if (reseed)
+        this.warn(
+          `auto-router: team store ${this.settings.displayUrl} lost its data while connected (flushed, or its keys evicted: run Redis with maxmemory-policy noeviction); re-seeded from the machines' views`,
+        );
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : String(error);
+      // A sync that failed while the connection stays up (the team store lost its data again mid-way, say) is tried
+      // again; a lost connection syncs on its reconnect.
+      if (this.state === "connecting" && this.writable && !this.closed)
+        setTimeout(() => this.writable && !this.closed && this.onReady(), 1_000).unref();
     } finally {
       this.resolveFirstSync();
     }

@@ -575,4 +575,72 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.match(gateway.stderr(), /AUTO_ROUTER_REDIS_URL: expected .*got "redis:\/\/\*\*\*@127/);
     for (const text of [gateway.stderr(), gateway.stdout(), health]) assert.doesNotMatch(text, /wordSECRET|Pa ss/);
   });
+
+  /** The team's requests of one provider today, as Redis holds them. */
+  const teamRequests = (keyPrefix: string, provider = "mock-a") =>
+    Number(
+      team.redis.cli(
+        "HGET",
+        `${keyPrefix}usage:day:${calendarKeys(Date.now(), undefined).day}`,
+        `${provider}|*|requests`,
+      ) || "0",
+    );
+  const askGateway = async (gateway: { url: string; token: string }, prompt: string) => {
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gateway.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "main", messages: [{ role: "user", content: prompt }] }),
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    await response.json();
+  };
+  const stateBackend = async (gateway: { url: string; token: string }) =>
+    (
+      (await (
+        await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })
+      ).json()) as any
+    ).stateBackend;
+
+  it("notices a FLUSHDB of the live Redis while gateways stay connected, and re-seeds the team's spend", async () => {
+    const prefix = "par:flushed:";
+    const gateways = await Promise.all(
+      ["fl1", "fl2"].map((name) => startGatewayProcess({ agentDir: team.machine(name, prefix).agentDir })),
+    );
+    try {
+      for (const gateway of gateways)
+        await eventually(async () => (await stateBackend(gateway)).connection === "connected", "connected");
+      for (let i = 0; i < 5; i++) for (const gateway of gateways) await askGateway(gateway, `before ${i}`);
+      await eventually(() => teamRequests(prefix) === 10, "the 10 answers are in the team store");
+      // Both gateways' views hold the 10 answers before Redis is emptied under them (no reconnect).
+      team.redis.cli("FLUSHDB");
+      for (let i = 0; i < 5; i++) for (const gateway of gateways) await askGateway(gateway, `after ${i}`);
+      await eventually(() => teamRequests(prefix) === 20, "the team store holds all 20 answers again").catch(
+        (error: Error) => {
+          throw new Error(
+            `${error.message} (it holds ${teamRequests(prefix)})\n${gateways.map((g) => g.stderr()).join("\n")}`,
+          );
+        },
+      );
+      assert.ok(
+        Math.abs(
+          Number(
+            team.redis.cli("HGET", `${prefix}usage:day:${calendarKeys(Date.now(), undefined).day}`, "mock-a|*|costUsd"),
+          ) -
+            20 * COST_PER_ANSWER_USD,
+        ) < 1e-9,
+      );
+      assert.match(
+        gateways.map((g) => g.stderr()).join("\n"),
+        /team store redis:\/\/127\.0\.0\.1:\d+\/0 lost its data while connected/,
+      );
+      // And a pi started now sees the team's whole spend.
+      const shown = await runPi({
+        agentDir: team.machine("fl3", prefix).agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
+      });
+      assert.match(shown.stdout + shown.stderr, /mock-a\b[^\n]*\b20\b/);
+    } finally {
+      for (const gateway of gateways) assert.equal(await gateway.stop(), 0, gateway.stderr());
+    }
+  });
 });
