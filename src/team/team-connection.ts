@@ -116,6 +116,9 @@ export class TeamConnection {
   lastError: string | undefined;
   roundTrips = 0;
   private closed = false;
+  /** Counts the connections made ("ready"); `abandoned`: the one a timed-out command already disconnected. */
+  private generation = 0;
+  private abandoned = -1;
 
   /**
    * `views`: where the epoch the machine's views were last synced with is kept, so a process that starts after Redis
@@ -158,7 +161,10 @@ export class TeamConnection {
     client.defineCommand("parRecordUsage", { lua: RECORD_USAGE_LUA });
     client.defineCommand("parReserve", { numberOfKeys: 3, lua: RESERVE_LUA });
     client.defineCommand("parSeedUsage", { lua: SEED_USAGE_LUA });
-    client.on("ready", () => this.onReady());
+    client.on("ready", () => {
+      this.generation++;
+      this.onReady();
+    });
     client.on("error", (error: Error) => this.onDown(error));
     client.on("close", () => this.onDown(undefined));
     const subscriber = openChangeSubscriber(RedisClient, this.settings.url, options, this.channel, (message) =>
@@ -230,6 +236,7 @@ export class TeamConnection {
     const client = this.client;
     if (!client) throw new Error("not connected yet");
     this.roundTrips++;
+    const generation = this.generation;
     // Our own timer, not ioredis' commandTimeout: its error is told apart only by its message.
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_resolve, reject) => {
@@ -237,7 +244,11 @@ export class TeamConnection {
         const error = new Error(`no answer within ${COMMAND_TIMEOUT_MS} ms (command timed out)`);
         if (client === this.client && !this.closed) {
           this.onDown(error);
-          client.disconnect(true); // reconnects with backoff; the sync after it finds out what was written
+          // Once per connection, not per timed-out command: each disconnect of a hung socket adds a close listener.
+          if (this.abandoned !== generation) {
+            this.abandoned = generation;
+            client.disconnect(true); // reconnects with backoff; the sync after it finds out what was written
+          }
         }
         reject(error);
       }, COMMAND_TIMEOUT_MS);
@@ -269,14 +280,24 @@ export class TeamConnection {
     };
   }
 
+  /**
+   * Ends both connections. A Redis that hangs (or is down) is not waited for longer than one command's timeout: the
+   * process exits, and what it did not write stays in its view and pending files for its next start.
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.subscriber?.disconnect();
-    try {
-      await this.client?.quit();
-    } catch {
-      this.client?.disconnect();
+    const client = this.client;
+    if (!client) return;
+    if (client.status === "ready") {
+      let timer: NodeJS.Timeout | undefined;
+      const bounded = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, COMMAND_TIMEOUT_MS);
+      });
+      await Promise.race([client.quit().catch(() => undefined), bounded]);
+      clearTimeout(timer);
     }
+    client.disconnect();
   }
 
   private onDown(error: Error | undefined): void {

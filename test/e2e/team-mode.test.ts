@@ -643,4 +643,34 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
       for (const gateway of gateways) assert.equal(await gateway.stop(), 0, gateway.stderr());
     }
   });
+
+  it("lets a pi -p run exit while Redis hangs, and its next start writes the spend it could not", async () => {
+    const prefix = "par:hungpi:";
+    const dir = team.machine("hp1", prefix);
+    const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "before"] });
+    assert.equal(first.code, 0, first.stderr);
+    await eventually(() => teamRequests(prefix) === 1, "the first answer is in the team store");
+    team.redis.pause();
+    let during: Awaited<ReturnType<typeof runPi>>;
+    try {
+      // Redis stays stopped until pi has exited: a pi waiting for it would be killed by the run's timeout.
+      during = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "during the hang"],
+        timeoutMs: 60_000,
+      });
+    } finally {
+      team.redis.resume();
+    }
+    assert.equal(during.code, 0, during.stderr);
+    assert.match(during.stdout, /./);
+    assert.doesNotMatch(during.stderr, /MaxListenersExceeded/);
+    assert.equal(teamRequests(prefix), 1, "the answer given during the hang was not written");
+    const next = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
+    });
+    assert.equal(next.code, 0, next.stderr);
+    await eventually(() => teamRequests(prefix) === 2, "the next start writes the kept answer");
+  });
 });
