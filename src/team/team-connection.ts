@@ -59,6 +59,8 @@ export const COMMAND_TIMEOUT_MS = 2_000;
 export const BATCH_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
 const LOGIN_REFUSED = /^(?:WRONGPASS|NOAUTH)\b/;
+const DB_OUT_OF_RANGE = /DB index is out of range|invalid DB index/i;
+const REDIS_URL_SOURCE = "state.url (or AUTO_ROUTER_REDIS_URL)";
 
 /** A read or write found the team store's epoch key gone or new: Redis lost its data (flushed, evicted, restarted). */
 export class EpochLostError extends Error {
@@ -116,6 +118,8 @@ export class TeamConnection {
   lastError: string | undefined;
   roundTrips = 0;
   private closed = false;
+  /** Why this Redis cannot serve as the team store (a database it does not have): set once, never reconnected. */
+  private misconfigured: string | undefined;
   /** Counts the connections made ("ready"); `abandoned`: the one a timed-out command already disconnected. */
   private generation = 0;
   private abandoned = -1;
@@ -176,7 +180,33 @@ export class TeamConnection {
 
   /** True while commands can be sent. */
   get writable(): boolean {
-    return this.client?.status === "ready";
+    return this.client?.status === "ready" && this.misconfigured === undefined;
+  }
+
+  /**
+   * Redis answers, but not as the team store state.url names can: the connection is closed for good (nothing is
+   * written anywhere else), the machine routes on its local view, and the warning and status say what to fix.
+   */
+  private refuse(reason: string): void {
+    if (this.misconfigured !== undefined || this.closed) return;
+    this.misconfigured = reason;
+    this.lastError = reason;
+    this.state = "down";
+    this.resolveFirstSync();
+    this.subscriber?.disconnect();
+    this.client?.disconnect();
+    this.warn(
+      `auto-router: team store ${this.settings.displayUrl} cannot be used: ${reason}; routing continues on the local view (restart after fixing it)`,
+    );
+  }
+
+  /** The database the URL names (ioredis selects it on connect; a failed SELECT would leave the connection on 0). */
+  private get database(): number {
+    try {
+      return Number(new URL(this.settings.url).pathname.slice(1) || "0");
+    } catch {
+      return 0;
+    }
   }
 
   /** Which team store this is, for the remembered epoch: its URL without the password, and its key prefix. */
@@ -301,7 +331,8 @@ export class TeamConnection {
   }
 
   private onDown(error: Error | undefined): void {
-    if (this.closed) return;
+    if (this.closed || this.misconfigured !== undefined) return;
+    if (error && DB_OUT_OF_RANGE.test(error.message)) return this.refuse(this.databaseProblem(error.message));
     if (error) this.lastError = explainConnectionError(error.message);
     if (this.state === "down") return;
     const wasConnected = this.state === "connected";
@@ -333,7 +364,21 @@ export class TeamConnection {
     });
   }
 
+  private databaseProblem(message: string): string {
+    return `${REDIS_URL_SOURCE} names database ${this.database}, which this Redis does not have (${message.replace(/\.$/, "")}); no team state was written`;
+  }
+
   private async syncAll(): Promise<void> {
+    // Before anything is read or written: ioredis reports a failed SELECT as an error and goes on, on database 0.
+    if (this.database !== 0) {
+      try {
+        await this.call((client) => client.select(this.database));
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (DB_OUT_OF_RANGE.test(message)) return this.refuse(this.databaseProblem(message));
+      }
+    }
+    if (this.misconfigured !== undefined) return;
     const wasDown = this.state === "down";
     // A sync while connected (the team store lost its data): writes wait until the views are synced (re-seeded).
     if (this.state === "connected") this.state = "connecting";

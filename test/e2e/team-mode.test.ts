@@ -673,4 +673,24 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.equal(next.code, 0, next.stderr);
     await eventually(() => teamRequests(prefix) === 2, "the next start writes the kept answer");
   });
+
+  it("refuses a database number the Redis does not have, says so, and writes nothing to another database", async () => {
+    const prefix = "par:wrongdb:";
+    const url = `redis://127.0.0.1:${team.redis.port}/99`; // redis-server has 16 databases
+    const dir = team.machine("db99", prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: "db99" } });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "spend on db 99", "/auto-router state"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const shown = run.stdout + run.stderr;
+    assert.match(
+      shown,
+      /team store redis:\/\/127\.0\.0\.1:\d+\/99 cannot be used: state\.url \(or AUTO_ROUTER_REDIS_URL\) names database 99, which this Redis does not have \(ERR DB index is out of range\)/,
+    );
+    assert.match(shown, /connection: down \(state\.url .*names database 99/);
+    assert.doesNotMatch(shown, /reachable again|connection: connected/);
+    for (const db of ["0", "15"])
+      assert.equal(team.redis.cli("-n", db, "--scan", "--pattern", `${prefix}*`), "", `db ${db}`);
+  });
 });
