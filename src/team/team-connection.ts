@@ -60,6 +60,8 @@ export const BATCH_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
 const LOGIN_REFUSED = /^(?:WRONGPASS|NOAUTH)\b/;
 const DB_OUT_OF_RANGE = /DB index is out of range|invalid DB index/i;
+/** ioredis' parser on a reply that is not RESP (an HTTP server, say, answers "HTTP/1.1 400 ..."). */
+const NOT_REDIS = /Protocol error, got "(.*?)" as reply type byte/;
 const REDIS_URL_SOURCE = "state.url (or AUTO_ROUTER_REDIS_URL)";
 
 /** A read or write found the team store's epoch key gone or new: Redis lost its data (flushed, evicted, restarted). */
@@ -333,6 +335,11 @@ export class TeamConnection {
   private onDown(error: Error | undefined): void {
     if (this.closed || this.misconfigured !== undefined) return;
     if (error && DB_OUT_OF_RANGE.test(error.message)) return this.refuse(this.databaseProblem(error.message));
+    const notRedis = error && NOT_REDIS.exec(error.message);
+    if (notRedis)
+      return this.refuse(
+        `the server at ${this.settings.displayUrl} is not a Redis server (it answered with ${JSON.stringify(notRedis[1])}, not the Redis protocol): check the host and port in ${REDIS_URL_SOURCE}`,
+      );
     if (error) this.lastError = explainConnectionError(error.message);
     if (this.state === "down") return;
     const wasConnected = this.state === "connected";

@@ -693,4 +693,23 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     for (const db of ["0", "15"])
       assert.equal(team.redis.cli("-n", db, "--scan", "--pattern", `${prefix}*`), "", `db ${db}`);
   });
+
+  it("says that the server at state.url is not a Redis server when it answers with another protocol", async () => {
+    const prefix = "par:notredis:";
+    const port = new URL(team.primary.url).port; // the emulated provider: an HTTP server
+    const url = `redis://127.0.0.1:${port}/0`;
+    const dir = team.machine("nr1", prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: "nr1" } });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "hi", "/auto-router state"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const shown = run.stdout + run.stderr;
+    assert.match(
+      shown,
+      new RegExp(`the server at redis://127\\.0\\.0\\.1:${port}/0 is not a Redis server \\(it answered with "H"`),
+    );
+    assert.match(shown, /connection: down \(the server at .* is not a Redis server/);
+    assert.doesNotMatch(shown, /Protocol error|Please report this|Stream isn't writeable/);
+  });
 });
