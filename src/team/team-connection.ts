@@ -120,6 +120,7 @@ export class TeamConnection {
   lastError: string | undefined;
   roundTrips = 0;
   private closed = false;
+  private evictionChecked = false;
   /** Why this Redis cannot serve as the team store (a database it does not have): set once, never reconnected. */
   private misconfigured: string | undefined;
   /** Counts the connections made ("ready"); `abandoned`: the one a timed-out command already disconnected. */
@@ -386,6 +387,7 @@ export class TeamConnection {
       }
     }
     if (this.misconfigured !== undefined) return;
+    await this.checkEvictionPolicy();
     const wasDown = this.state === "down";
     // A sync while connected (the team store lost its data): writes wait until the views are synced (re-seeded).
     if (this.state === "connected") this.state = "connecting";
@@ -415,6 +417,29 @@ export class TeamConnection {
     } finally {
       this.resolveFirstSync();
     }
+  }
+
+  /**
+   * Once per process: a Redis with maxmemory and an eviction policy drops keys when full, the team's spend among them,
+   * without an error. INFO (not CONFIG, which managed Redis often disables) tells. The epoch check re-seeds when the
+   * epoch key is evicted; hashes evicted beside a kept epoch key cannot be told from a smaller spend.
+   */
+  private async checkEvictionPolicy(): Promise<void> {
+    if (this.evictionChecked) return;
+    let info: string;
+    try {
+      info = await this.call((client) => client.info("memory"));
+    } catch {
+      return; // asked again at the next connect
+    }
+    this.evictionChecked = true;
+    const field = (name: string) => new RegExp(`^${name}:(.*)$`, "m").exec(info)?.[1]?.trim();
+    const policy = field("maxmemory_policy");
+    const maxmemory = Number(field("maxmemory") ?? "0");
+    if (!policy || policy === "noeviction" || !(maxmemory > 0)) return;
+    this.warn(
+      `auto-router: team store ${this.settings.displayUrl} runs with maxmemory-policy ${policy} (maxmemory ${maxmemory} bytes): Redis may evict the team state (the spend ledger, cooldowns) when it is full, and lost spend cannot always be noticed; run it with maxmemory-policy noeviction (or without maxmemory)`,
+    );
   }
 
   /**

@@ -712,4 +712,30 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.match(shown, /connection: down \(the server at .* is not a Redis server/);
     assert.doesNotMatch(shown, /Protocol error|Please report this|Stream isn't writeable/);
   });
+
+  it("warns at connect that a Redis with maxmemory and an eviction policy may evict the team state", async () => {
+    const dir = team.machine("ev1", "par:evict:");
+    team.redis.cli("CONFIG", "SET", "maxmemory", "200mb");
+    team.redis.cli("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+    let run: Awaited<ReturnType<typeof runPi>>;
+    try {
+      run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state"] });
+    } finally {
+      team.redis.cli("CONFIG", "SET", "maxmemory-policy", "noeviction");
+      team.redis.cli("CONFIG", "SET", "maxmemory", "0");
+    }
+    assert.equal(run.code, 0, run.stderr);
+    const shown = run.stdout + run.stderr;
+    assert.match(
+      shown,
+      /runs with maxmemory-policy allkeys-lru \(maxmemory 209715200 bytes\): Redis may evict the team state/,
+    );
+    assert.match(shown, /run it with maxmemory-policy noeviction/);
+    assert.match(shown, /connection: connected/);
+    const quiet = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router state"],
+    });
+    assert.doesNotMatch(quiet.stdout + quiet.stderr, /maxmemory-policy/);
+  });
 });
