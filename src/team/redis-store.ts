@@ -160,7 +160,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     }
     if (!written) {
       this.options.warn(
-        `auto-router: team store ${this.name}: changes this machine made before its last exit were not written (the team state changed since); using the team's`,
+        `auto-router: team store: this machine's ${this.name} changes from before its last exit were not written (another machine changed the team's ${this.name} since, so they were dropped); using the team's ${this.name}`,
       );
       this.adopt(await this.fetch());
     }

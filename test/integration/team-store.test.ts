@@ -224,7 +224,9 @@ describe("team store on Redis", () => {
     assert.equal(latest.read().count, 50);
     assert.ok(
       warnings.some((text) =>
-        /team store tally: changes this machine made before its last exit were not written/.test(text),
+        /team store: this machine's tally changes from before its last exit were not written \(another machine changed the team's tally since, so they were dropped\); using the team's tally/.test(
+          text,
+        ),
       ),
       warnings.join("\n"),
     );
