@@ -9,7 +9,7 @@ import { calendarKeys } from "../../src/budget/calendar.ts";
 import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
-import { startRpc } from "../helpers/rpc-client.ts";
+import { promptAtOnce, startRpc } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
 
@@ -167,12 +167,7 @@ describe("spend through the pi CLI", () => {
         await Promise.all(clients.map((rpc) => rpc.request({ type: "get_state" })));
         // Slow answers: both processes decide and start while neither one's spend has been recorded.
         emulator.setDefault({ delayBeforeHeadersMs: 2_000 });
-        await Promise.all(
-          clients.map(async (rpc) => {
-            await rpc.request({ type: "prompt", message: "at once" });
-            await rpc.waitFor((line) => line.type === "agent_end", 60_000);
-          }),
-        );
+        await promptAtOnce(clients, "at once");
       } finally {
         await Promise.allSettled(clients.map((rpc) => rpc.close()));
         emulator.setDefault({});

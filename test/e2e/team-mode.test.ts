@@ -13,7 +13,7 @@ import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { RedisServer } from "../helpers/redis-server.ts";
-import { startRpc, type RpcClient } from "../helpers/rpc-client.ts";
+import { promptAtOnce, startRpc, type RpcClient } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { startTeam, type Team } from "../helpers/team-machines.ts";
 import { eventually } from "../helpers/temp-and-workers.ts";
@@ -194,12 +194,7 @@ describe("team mode: several pi machines share one Redis", () => {
     try {
       await Promise.all(clients.map((rpc) => rpc.request({ type: "get_state" })));
       primary.setDefault({ delayBeforeHeadersMs: 5_000, text: "probe answer" });
-      await Promise.all(
-        clients.map(async (rpc) => {
-          await rpc.request({ type: "prompt", message: "at once" });
-          await rpc.waitFor((line) => line.type === "agent_end", 60_000);
-        }),
-      );
+      await promptAtOnce(clients, "at once");
       assert.equal(primary.calls.length - 2, 1, "exactly one machine probed mock-a");
       assert.equal(
         secondary.calls.length,
@@ -245,12 +240,7 @@ describe("team mode: several pi machines share one Redis", () => {
       await Promise.all(clients.map((rpc) => rpc.request({ type: "get_state" })));
       // Slow answers: both machines decide and start while neither one's spend has been recorded.
       primary.setDefault({ delayBeforeHeadersMs: 2_000 });
-      await Promise.all(
-        clients.map(async (rpc) => {
-          await rpc.request({ type: "prompt", message: "at once" });
-          await rpc.waitFor((line) => line.type === "agent_end", 60_000);
-        }),
-      );
+      await promptAtOnce(clients, "at once");
     } finally {
       await Promise.allSettled(clients.map((rpc) => rpc.close()));
       primary.setDefault({});

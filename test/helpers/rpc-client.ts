@@ -140,3 +140,13 @@ export async function startRpc(options: PiProcessOptions & { args?: string[] }):
     },
   };
 }
+
+/** Sends one prompt to every client in the same instant and waits until each has answered (its agent_end). */
+export async function promptAtOnce(clients: RpcClient[], message: string, timeoutMs = 60_000): Promise<void> {
+  await Promise.all(
+    clients.map(async (rpc) => {
+      await rpc.request({ type: "prompt", message });
+      await rpc.waitFor((line) => line.type === "agent_end", timeoutMs);
+    }),
+  );
+}
