@@ -89,6 +89,10 @@ export function closeRules(active: ActiveRules): void {
     }
     if (item.yieldedTo)
       line.effect = `none: yields to ${item.yieldedTo.join(", ")} (applied after it, it would leave no target)`;
+    else if (item.noTargetLeft)
+      line.effect = item.noTargetLeft.length
+        ? `none: ${item.noTargetLeft.join(", ")} had left every target out before it`
+        : "none: no target was left for it";
     else if (item.perTarget && line.matched) line.effect = describeRuleEffect(item.scoped);
   }
 }

@@ -19,6 +19,8 @@ export interface ActiveRule {
   matchedLabels: string[];
   /** The excluding rules before it that it yielded to: applied after them, it would have left no target. */
   yieldedTo?: string[];
+  /** No target was left when its turn came: the rules that had left every one out (none: no target reached it). */
+  noTargetLeft?: string[];
 }
 
 /** What the steps of one route() call share. */

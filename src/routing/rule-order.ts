@@ -13,6 +13,11 @@ export function applyRules(rules: ActiveRules, views: TargetView[], context: Con
   let decidedBy: string[] | undefined;
   for (let ruleIndex = 0; ruleIndex < rules.length; ruleIndex++) {
     const rule = rules[ruleIndex];
+    if (!rule.perTarget && !anyLeft(views)) {
+      // Nothing left to act on (the rules before it left every target out, or none reached the rules).
+      rule.noTargetLeft = decidedBy ? decidedBy.slice() : [];
+      continue;
+    }
     if (decidedBy && excludesTargets(rule.scoped.rule.type) && wouldLeaveNone(rule, views, context)) {
       rule.yieldedTo = decidedBy.slice();
       if (rule.perTarget) for (const view of views) if (view.excludedBy === undefined) noteMatch(rule, view, context);
@@ -29,6 +34,8 @@ export function applyRules(rules: ActiveRules, views: TargetView[], context: Con
     if (excluded) (decidedBy ??= []).push(rule.scoped.name);
   }
 }
+
+const anyLeft = (views: TargetView[]): boolean => views.some((view) => view.excludedBy === undefined);
 
 /** True when the excluding rule would leave out every target the rules before it kept (and there is one). */
 function wouldLeaveNone(rule: ActiveRule, views: TargetView[], context: ConditionContext): boolean {

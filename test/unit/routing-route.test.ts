@@ -517,6 +517,23 @@ describe("route: rules and preferences", () => {
     assert.deepEqual(keys(decision), ["a/1", "b/1"]);
     assert.match(decision.trace.fallback ?? "", /excluded by soft reasons \(excluded-by-rule\)/);
     assert.equal(decision.trace.rules[0].effect, "only z");
+    // A rule whose turn comes after every target was left out acts on none, and says so (not "only b").
+    const after = snapshot({
+      r: {
+        targets: targets("a/1", "b/1"),
+        policyRules: [
+          { id: "sub-only", type: "force-billing", billing: "subscription", priority: 10 },
+          { id: "only-b", type: "require-provider", providers: ["b"], priority: 5 },
+        ],
+      },
+    });
+    const late = route({ routeId: "r", features: features() }, after, NOW);
+    assert.deepEqual(keys(late), ["a/1", "b/1"]);
+    assert.equal(late.trace.rules.find((line) => line.rule === "sub-only")?.effect, "subscription only");
+    assert.equal(
+      late.trace.rules.find((line) => line.rule === "only-b")?.effect,
+      "none: sub-only had left every target out before it",
+    );
   });
 
   it("lets a per-target rule yield too, naming the targets it matched", () => {
