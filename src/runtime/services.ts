@@ -16,7 +16,8 @@ import {
   type LoadedConfig,
 } from "../state/config-file.ts";
 import { directoryProblem } from "../state/state-file.ts";
-import { resolveStateDir, stateDirSource } from "../state/state-paths.ts";
+import { resolveStateDir, stateDirSource, stateFile } from "../state/state-paths.ts";
+import { readStateOnly } from "../state/state-disk.ts";
 import { openStateBackend, type StateBackend } from "../team/state-backend.ts";
 import { resolveTeamSettings } from "../team/team-settings.ts";
 import { CooldownBook, cooldownStateSchema, emptyCooldowns, longestCooldownMs } from "./cooldown-book.ts";
@@ -172,7 +173,7 @@ export function openServices(options: ServicesOptions): Services {
   const problem = options.inMemory ? undefined : directoryProblem(stateDir);
   if (problem)
     options.warn(
-      `auto-router: state directory ${stateDir} (from ${stateDirSource({ processEnv: options.processEnv, configLogDir: config.current.logDir })}) is not usable (${problem}); cooldowns, spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
+      `auto-router: state directory ${stateDir} (from ${stateDirSource({ processEnv: options.processEnv, configLogDir: config.current.logDir })}) is not usable (${problem}); the state it holds is read, but changes to cooldowns and spend and the event log are kept in memory for this session (set AUTO_ROUTER_LOG_DIR or logDir to a writable directory)`,
     );
   const inMemory = options.inMemory || problem !== undefined;
   const onWarning = (warning: StoreWarning) => options.warn(`auto-router: ${warning.file}: ${warning.message}`);
@@ -195,7 +196,10 @@ export function openServices(options: ServicesOptions): Services {
     salvage?: (raw: unknown) => T,
     flushDelayMs?: number,
   ): StateStore<T> =>
-    inMemory ? createMemoryStore(defaults()) : backend.open(name, defaults, parse, salvage, flushDelayMs);
+    inMemory
+      ? // A directory that cannot be written may still be read: the spend, limits and cooldowns on disk keep counting.
+        createMemoryStore(problem ? readStateOnly(stateFile(stateDir, name), { defaults, parse, salvage }) : defaults())
+      : backend.open(name, defaults, parse, salvage, flushDelayMs);
   const cooldownStore = open(
     "cooldowns",
     emptyCooldowns,

@@ -91,3 +91,21 @@ export function ensureDirectorySync(file: string): void {
   const created = mkdirSync(directory, { recursive: true, mode: DIRECTORY_MODE });
   if (created !== undefined) chmodSync(directory, DIRECTORY_MODE);
 }
+
+/**
+ * What a state file holds, read without the lock and never repaired (its directory cannot be written): its state,
+ * what `salvage` can read of a damaged one, else the defaults. A link in its place is not followed.
+ */
+export function readStateOnly<T>(
+  file: string,
+  options: Pick<JsonStoreOptions<T>, "defaults" | "parse" | "salvage" | "migrate">,
+): T {
+  try {
+    const content = readContentSync(file);
+    if (!content || content.symlink) return options.defaults();
+    const decoded = decodeState(content.text, options);
+    return decoded.ok ? decoded.value : (decoded.salvaged ?? options.defaults());
+  } catch {
+    return options.defaults();
+  }
+}

@@ -1,6 +1,7 @@
 // Spend recorded through the real pi CLI: several pi processes share one agent dir (as several terminal windows do)
 // and answer from one OpenAI emulator that reports usage. The earlier implementation lost 70-75% of these updates.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -188,6 +189,49 @@ describe("spend through the pi CLI", () => {
         "the served attempt's reservation ended with its usage",
       );
     } finally {
+      await fallback.close();
+      dir.cleanup();
+    }
+  });
+
+  it("keeps counting the spend on disk under a hard budget when the state directory cannot be written", async (t) => {
+    emulator.reset();
+    const fallback = await startOpenAIEmulator({ name: "B" });
+    // An answer (12 input, 7 output tokens) costs $0.01412; the first request's estimate (~1,250 input tokens) $0.0125.
+    const cost = { input: 10, output: 2000, cacheRead: 0, cacheWrite: 0 };
+    const provider = (url: string, key: string, id: string) => ({
+      baseUrl: url,
+      api: "openai-completions" as const,
+      apiKey: key,
+      models: [{ id, cost }],
+    });
+    const dir = makeAgentDir({
+      providers: {
+        "mock-a": provider(emulator.url, "sk-mock-a-key", "model-a"),
+        "mock-b": provider(fallback.url, "sk-mock-b-key", "model-b"),
+      },
+      // Two answers ($0.028) fit, a third ($0.042) does not.
+      routes: {
+        routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") },
+        budgets: { policy: "hard", providers: { "mock-a": { daily: 0.035 } } },
+      },
+    });
+    const state = join(dir.agentDir, "extensions");
+    let immutable = false;
+    try {
+      const spent = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "one", "two"] });
+      assert.equal(spent.code, 0, spent.stderr);
+      assert.equal(emulator.calls.length, 2);
+      // An immutable directory (root or not, nothing can be written into it), its files still readable.
+      immutable = spawnSync("chattr", ["+i", state]).status === 0;
+      if (!immutable) return t.skip("chattr +i is not available here");
+      const third = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "three"] });
+      assert.equal(third.code, 0, third.stderr);
+      assert.match(third.stderr, /is not usable \(EPERM\); the state it holds is read, but changes/);
+      assert.equal(emulator.calls.length, 2, "the $0.028 on disk counts: mock-a's third answer would pass $0.035");
+      assert.equal(fallback.calls.length, 1);
+    } finally {
+      if (immutable) spawnSync("chattr", ["-i", state]);
       await fallback.close();
       dir.cleanup();
     }
