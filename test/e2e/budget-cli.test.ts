@@ -197,8 +197,9 @@ describe("spend through the pi CLI", () => {
   it("keeps counting the spend on disk under a hard budget when the state directory cannot be written", async (t) => {
     emulator.reset();
     const fallback = await startOpenAIEmulator({ name: "B" });
-    // An answer (12 input, 7 output tokens) costs $0.01412; the first request's estimate (~1,250 input tokens) $0.0125.
-    const cost = { input: 10, output: 2000, cacheRead: 0, cacheWrite: 0 };
+    // Each answer reports 2,000 input and 2,000 output tokens: $0.06. The first request's reservation, before any
+    // spend, is the decision's estimate (~1,250 prompt tokens and an assumed 1,000 output tokens: ~$0.035).
+    const cost = { input: 10, output: 20, cacheRead: 0, cacheWrite: 0 };
     const provider = (url: string, key: string, id: string) => ({
       baseUrl: url,
       api: "openai-completions" as const,
@@ -210,15 +211,17 @@ describe("spend through the pi CLI", () => {
         "mock-a": provider(emulator.url, "sk-mock-a-key", "model-a"),
         "mock-b": provider(fallback.url, "sk-mock-b-key", "model-b"),
       },
-      // Two answers ($0.028) fit, a third ($0.042) does not.
+      // Two answers ($0.12) fit, a third ($0.18) does not.
       routes: {
         routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") },
-        budgets: { policy: "hard", providers: { "mock-a": { daily: 0.035 } } },
+        budgets: { policy: "hard", providers: { "mock-a": { daily: 0.15 } } },
       },
     });
     const state = join(dir.agentDir, "extensions");
     let immutable = false;
     try {
+      const answer = { text: "answer", usage: { input: 2_000, output: 2_000 } };
+      emulator.enqueue(answer, answer);
       const spent = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "one", "two"] });
       assert.equal(spent.code, 0, spent.stderr);
       assert.equal(emulator.calls.length, 2);
@@ -228,7 +231,7 @@ describe("spend through the pi CLI", () => {
       const third = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "three"] });
       assert.equal(third.code, 0, third.stderr);
       assert.match(third.stderr, /is not usable \(EPERM\); the state it holds is read, but changes/);
-      assert.equal(emulator.calls.length, 2, "the $0.028 on disk counts: mock-a's third answer would pass $0.035");
+      assert.equal(emulator.calls.length, 2, "the $0.12 on disk counts: mock-a's third answer would pass $0.15");
       assert.equal(fallback.calls.length, 1);
     } finally {
       if (immutable) spawnSync("chattr", ["-i", state]);

@@ -56,6 +56,28 @@ describe("hard budget reservation through pi", () => {
     );
   });
 
+  it("reserves a first request's output too: the prompt alone fits the hard limit, the answer it asks for does not", async () => {
+    const h = (harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: {
+        routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") },
+        // A short prompt is a few dozen tokens ($0.00x); with the assumed 1,000 output tokens it is over $0.10.
+        budgets: { policy: "hard", providers: { "mock-a": { daily: 0.05 } } },
+      },
+    }));
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("not called")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("from b")]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 0);
+    assert.match(
+      await h.command("/auto-router explain main"),
+      /skipped mock-a\/model-a: hard daily budget: spent \$0\.00 \+ in flight \$0\.00 \+ this request ~\$0\.1\d* exceeds \$0\.05/,
+    );
+  });
+
   it("says what to do when the route's only target is refused by its reservation", async () => {
     const h = (harness = await createSdkHarness({
       targets: TARGETS,
