@@ -16,6 +16,7 @@ import {
 } from "./budget-limits.ts";
 import { BALANCE_STALE_AFTER_MS, floorApplies, formatBalance, isStale } from "./balance-book.ts";
 import type { BudgetService } from "./budget-service.ts";
+import type { UsageLedger } from "./usage-ledger.ts";
 
 const BUDGET_ACTIONS = ["show", "set", "clear"] as const;
 const BALANCE_ACTIONS = ["show", "fetch"] as const;
@@ -83,7 +84,33 @@ function showBudget(service: BudgetService, now: number): string {
       (view) =>
         `${view.provider}: balance ${formatUsd(view.audit.balance!.usd, "spend")}${balanceAge(view.audit.balance!)}, floor ${formatUsd(view.audit.balance!.floorUsd, "spend")}${view.audit.balance!.level === "blocked" ? " BLOCKED" : ""}`,
     );
-  return [header, table(["provider", "period", "spent", "limit", "used", "requests"], rows), ...notes].join("\n");
+  return [
+    header,
+    table(["provider", "period", "spent", "limit", "used", "requests"], rows),
+    ...notes,
+    ...inFlightNotes(service.usage.read().reservations, now),
+  ].join("\n");
+}
+
+/**
+ * What the hard budgets hold for requests in flight on this machine (the file store's reservations): a hard limit
+ * counts it beside the spend, so a provider can be refused while its spend alone is under the limit. A process that
+ * ended mid-request leaves its reservation until it expires; when the last one does is said.
+ */
+function inFlightNotes(reservations: UsageLedger["reservations"] | undefined, now: number): string[] {
+  const open = new Map<string, { usd: number; count: number; until: number }>();
+  for (const entry of Object.values(reservations ?? {})) {
+    if (entry.expiresAt <= now) continue;
+    const held = open.get(entry.provider) ?? { usd: 0, count: 0, until: 0 };
+    held.usd += entry.amountUsd;
+    held.count += 1;
+    held.until = Math.max(held.until, entry.expiresAt);
+    open.set(entry.provider, held);
+  }
+  return [...open].map(
+    ([provider, held]) =>
+      `${provider}: in flight ~${formatUsd(held.usd, "spend")} reserved by ${held.count} request${held.count === 1 ? "" : "s"} under the hard limit (one whose process ended stops counting within ${formatDuration(held.until - now)})`,
+  );
 }
 
 function parseUsd(text: string | undefined): number | null | undefined {

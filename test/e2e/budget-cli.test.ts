@@ -2,7 +2,7 @@
 // and answer from one OpenAI emulator that reports usage. The earlier implementation lost 70-75% of these updates.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseLedger, providerSpend, type UsageLedger } from "../../src/budget/usage-ledger.ts";
@@ -236,6 +236,45 @@ describe("spend through the pi CLI", () => {
     } finally {
       if (immutable) spawnSync("chattr", ["-i", state]);
       await fallback.close();
+      dir.cleanup();
+    }
+  });
+
+  it("shows in /auto-router budget what a process that ended mid-request still holds in flight, and until when", async () => {
+    const dir = makeAgentDir({
+      providers: {
+        "mock-a": {
+          baseUrl: emulator.url,
+          api: "openai-completions",
+          apiKey: "sk-mock-a-key",
+          models: [{ id: "model-a", cost: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 } }],
+        },
+      },
+      routes: {
+        routes: { main: routeInOrder("mock-a/model-a") },
+        budgets: { policy: "hard", providers: { "mock-a": { daily: 10 } } },
+      },
+    });
+    try {
+      // What a process killed mid-request leaves: its reservation, for the rest of its 10 minutes.
+      const ledger = {
+        version: 1,
+        days: {},
+        months: {},
+        migratedFrom: [],
+        reservations: { "dead-request:1": { provider: "mock-a", amountUsd: 3, expiresAt: Date.now() + 5 * 60_000 } },
+      };
+      writeFileSync(join(dir.agentDir, "extensions", "auto-router.usage.json"), JSON.stringify(ledger));
+      const shown = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
+      });
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(
+        shown.stdout + shown.stderr,
+        /^mock-a: in flight ~\$3\.00 reserved by 1 request under the hard limit \(one whose process ended stops counting within [45]m\)$/m,
+      );
+    } finally {
       dir.cleanup();
     }
   });
