@@ -1,0 +1,228 @@
+// Team mode through real pi processes and gateways when the team store is misconfigured (a malformed URL, a database
+// Redis lacks, a server that is not Redis, an eviction policy) or misbehaves (flushed while connected, hung): each
+// machine has its own agent dir, all share one redis-server started by the test (test/e2e/team-mode.test.ts has the
+// normal operation).
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { calendarKeys } from "../../src/budget/calendar.ts";
+import { startGatewayProcess } from "../helpers/gateway-process.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import { startTeam, type Team } from "../helpers/team-machines.ts";
+import { eventually } from "../helpers/temp-and-workers.ts";
+
+// The emulator's default usage is 12 input + 7 output tokens; at $1000/$2000 per 1M that is $0.026 per answer.
+const COST_PER_ANSWER_USD = 0.026;
+const COST = { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 };
+
+describe("team mode: a team store that is misconfigured or misbehaves", () => {
+  let team: Team;
+
+  before(async () => {
+    team = await startTeam({ cost: COST });
+  });
+  after(() => team.close());
+
+  it("masks the whole login of a malformed state.url or AUTO_ROUTER_REDIS_URL, whatever the password holds", async () => {
+    const port = team.redis.port;
+    const malformed = [
+      `redis://:Pa ss/wordSECRET@127.0.0.1:${port}/0`,
+      `redis://router:my pass#wordSECRET@127.0.0.1:${port}/0`,
+      `redis://router:12/wordSECRET@127.0.0.1:${port}/0`,
+    ];
+    for (const url of malformed) {
+      const fromFile = team.machine("leak1", "par:leak:", {
+        state: { backend: "redis", url, keyPrefix: "par:leak:", machine: "leak1" },
+      });
+      const run = await runPi({
+        agentDir: fromFile.agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router state"],
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      assert.match(shown, new RegExp(`state\\.url: expected .*got "redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}/0"`), url);
+      assert.match(shown, /not the team store: /, url);
+      assert.doesNotMatch(shown, /wordSECRET|Pa ss|my pass/, url);
+      const fromEnv = await runPi({
+        agentDir: team.machine("leak2", "par:leak:").agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router state"],
+        env: { AUTO_ROUTER_REDIS_URL: url },
+      });
+      assert.equal(fromEnv.code, 0, fromEnv.stderr);
+      assert.match(fromEnv.stdout + fromEnv.stderr, /AUTO_ROUTER_REDIS_URL: expected .*got "redis:\/\/\*\*\*@127/, url);
+      assert.doesNotMatch(fromEnv.stdout + fromEnv.stderr, /wordSECRET|Pa ss|my pass/, url);
+    }
+    const gateway = await startGatewayProcess({
+      agentDir: team.machine("leak3", "par:leak:").agentDir,
+      env: { AUTO_ROUTER_REDIS_URL: malformed[0] },
+    });
+    const health = await (
+      await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })
+    ).text();
+    assert.equal(await gateway.stop(), 0, gateway.stderr());
+    assert.match(gateway.stderr(), /AUTO_ROUTER_REDIS_URL: expected .*got "redis:\/\/\*\*\*@127/);
+    for (const text of [gateway.stderr(), gateway.stdout(), health]) assert.doesNotMatch(text, /wordSECRET|Pa ss/);
+  });
+
+  /** The team's requests of one provider today, as Redis holds them. */
+  const teamRequests = (keyPrefix: string, provider = "mock-a") =>
+    Number(
+      team.redis.cli(
+        "HGET",
+        `${keyPrefix}usage:day:${calendarKeys(Date.now(), undefined).day}`,
+        `${provider}|*|requests`,
+      ) || "0",
+    );
+  const askGateway = async (gateway: { url: string; token: string }, prompt: string) => {
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gateway.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "main", messages: [{ role: "user", content: prompt }] }),
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    await response.json();
+  };
+  const stateBackend = async (gateway: { url: string; token: string }) =>
+    (
+      (await (
+        await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })
+      ).json()) as any
+    ).stateBackend;
+
+  it("notices a FLUSHDB of the live Redis while gateways stay connected, and re-seeds the team's spend", async () => {
+    const prefix = "par:flushed:";
+    const gateways = await Promise.all(
+      ["fl1", "fl2"].map((name) => startGatewayProcess({ agentDir: team.machine(name, prefix).agentDir })),
+    );
+    try {
+      for (const gateway of gateways)
+        await eventually(async () => (await stateBackend(gateway)).connection === "connected", "connected");
+      for (let i = 0; i < 5; i++) for (const gateway of gateways) await askGateway(gateway, `before ${i}`);
+      await eventually(() => teamRequests(prefix) === 10, "the 10 answers are in the team store");
+      // Both gateways' views hold the 10 answers before Redis is emptied under them (no reconnect).
+      team.redis.cli("FLUSHDB");
+      for (let i = 0; i < 5; i++) for (const gateway of gateways) await askGateway(gateway, `after ${i}`);
+      await eventually(() => teamRequests(prefix) === 20, "the team store holds all 20 answers again").catch(
+        (error: Error) => {
+          throw new Error(
+            `${error.message} (it holds ${teamRequests(prefix)})\n${gateways.map((g) => g.stderr()).join("\n")}`,
+          );
+        },
+      );
+      assert.ok(
+        Math.abs(
+          Number(
+            team.redis.cli("HGET", `${prefix}usage:day:${calendarKeys(Date.now(), undefined).day}`, "mock-a|*|costUsd"),
+          ) -
+            20 * COST_PER_ANSWER_USD,
+        ) < 1e-9,
+      );
+      assert.match(
+        gateways.map((g) => g.stderr()).join("\n"),
+        /team store redis:\/\/127\.0\.0\.1:\d+\/0 lost its data while connected/,
+      );
+      // And a pi started now sees the team's whole spend.
+      const shown = await runPi({
+        agentDir: team.machine("fl3", prefix).agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
+      });
+      assert.match(shown.stdout + shown.stderr, /mock-a\b[^\n]*\b20\b/);
+    } finally {
+      for (const gateway of gateways) assert.equal(await gateway.stop(), 0, gateway.stderr());
+    }
+  });
+
+  it("lets a pi -p run exit while Redis hangs, and its next start writes the spend it could not", async () => {
+    const prefix = "par:hungpi:";
+    const dir = team.machine("hp1", prefix);
+    const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "before"] });
+    assert.equal(first.code, 0, first.stderr);
+    await eventually(() => teamRequests(prefix) === 1, "the first answer is in the team store");
+    team.redis.pause();
+    let during: Awaited<ReturnType<typeof runPi>>;
+    try {
+      // Redis stays stopped until pi has exited: a pi waiting for it would be killed by the run's timeout.
+      during = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "during the hang"],
+        timeoutMs: 60_000,
+      });
+    } finally {
+      team.redis.resume();
+    }
+    assert.equal(during.code, 0, during.stderr);
+    assert.match(during.stdout, /./);
+    assert.doesNotMatch(during.stderr, /MaxListenersExceeded/);
+    assert.equal(teamRequests(prefix), 1, "the answer given during the hang was not written");
+    const next = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
+    });
+    assert.equal(next.code, 0, next.stderr);
+    await eventually(() => teamRequests(prefix) === 2, "the next start writes the kept answer");
+  });
+
+  it("refuses a database number the Redis does not have, says so, and writes nothing to another database", async () => {
+    const prefix = "par:wrongdb:";
+    const url = `redis://127.0.0.1:${team.redis.port}/99`; // redis-server has 16 databases
+    const dir = team.machine("db99", prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: "db99" } });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "spend on db 99", "/auto-router state"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const shown = run.stdout + run.stderr;
+    assert.match(
+      shown,
+      /team store redis:\/\/127\.0\.0\.1:\d+\/99 cannot be used: state\.url \(or AUTO_ROUTER_REDIS_URL\) names database 99, which this Redis does not have \(ERR DB index is out of range\)/,
+    );
+    assert.match(shown, /connection: down \(state\.url .*names database 99/);
+    assert.doesNotMatch(shown, /reachable again|connection: connected/);
+    for (const db of ["0", "15"])
+      assert.equal(team.redis.cli("-n", db, "--scan", "--pattern", `${prefix}*`), "", `db ${db}`);
+  });
+
+  it("says that the server at state.url is not a Redis server when it answers with another protocol", async () => {
+    const prefix = "par:notredis:";
+    const port = new URL(team.primary.url).port; // the emulated provider: an HTTP server
+    const url = `redis://127.0.0.1:${port}/0`;
+    const dir = team.machine("nr1", prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: "nr1" } });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "hi", "/auto-router state"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const shown = run.stdout + run.stderr;
+    assert.match(
+      shown,
+      new RegExp(`the server at redis://127\\.0\\.0\\.1:${port}/0 is not a Redis server \\(it answered with "H"`),
+    );
+    assert.match(shown, /connection: down \(the server at .* is not a Redis server/);
+    assert.doesNotMatch(shown, /Protocol error|Please report this|Stream isn't writeable/);
+  });
+
+  it("warns at connect that a Redis with maxmemory and an eviction policy may evict the team state", async () => {
+    const dir = team.machine("ev1", "par:evict:");
+    team.redis.cli("CONFIG", "SET", "maxmemory", "200mb");
+    team.redis.cli("CONFIG", "SET", "maxmemory-policy", "allkeys-lru");
+    let run: Awaited<ReturnType<typeof runPi>>;
+    try {
+      run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state"] });
+    } finally {
+      team.redis.cli("CONFIG", "SET", "maxmemory-policy", "noeviction");
+      team.redis.cli("CONFIG", "SET", "maxmemory", "0");
+    }
+    assert.equal(run.code, 0, run.stderr);
+    const shown = run.stdout + run.stderr;
+    assert.match(
+      shown,
+      /runs with maxmemory-policy allkeys-lru \(maxmemory 209715200 bytes\): Redis may evict the team state/,
+    );
+    assert.match(shown, /run it with maxmemory-policy noeviction/);
+    assert.match(shown, /connection: connected/);
+    const quiet = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router state"],
+    });
+    assert.doesNotMatch(quiet.stdout + quiet.stderr, /maxmemory-policy/);
+  });
+});
