@@ -20,10 +20,8 @@ import {
   GatewayShutdown,
   type Protocol,
   shutdownError,
-  unstreamedErrorText,
 } from "./errors.ts";
 import { type DirectRoutes, noModelText, resolveModelName, unknownModelText } from "./model-names.ts";
-import { errorLine } from "./access-log.ts";
 import { gatewayPassthrough } from "./passthrough.ts";
 import type { PassthroughDialect } from "./passthrough-scan.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
@@ -168,7 +166,6 @@ export async function serveChat<Request>(
           reply,
           headers: routingHeaders,
           now: core.now,
-          logError: (why) => core.log(errorLine(request, why)),
         })
       : undefined;
   const stream = streamRoute(
@@ -204,11 +201,8 @@ export async function serveChat<Request>(
     if (!spec.streaming(parsed)) {
       const message = await stream.result();
       if (watch.shutDown) throw shutdownError(headers);
+      // The runtime held the answer to its end (holdsAnswer): the client gets it whole, or the request failed over.
       if (watch.signal.aborted) return void reply.hijack();
-      if (message.stopReason === "error" || message.stopReason === "aborted") {
-        const text = unstreamedErrorText(committedErrorText(message.errorMessage, watch.servedKey));
-        throw new GatewayError(502, "api_error", text, headers);
-      }
       return void reply
         .code(200)
         .headers(headers)

@@ -238,8 +238,3 @@ export function upstreamErrorSummary(text: string): string {
 }
 
 const STANDS = "; the answer so far stands and is not sent again";
-
-/** The same error for a client that asked for the whole answer at once (`stream` off): it received none of it. */
-export function unstreamedErrorText(text: string): string {
-  return text.endsWith(STANDS) ? `${text.slice(0, -STANDS.length)}; none of the answer is returned` : text;
-}

@@ -1,10 +1,9 @@
 // The client's side of a passthrough attempt. A stream is opened at the commit point and gets the target's blocks as
-// they come; a non-streaming client gets its whole body at the end. An answer cut off after the commit point ends
-// the stream with the protocol's error block, or answers 502 with the protocol's error body, as on the translating
-// path.
+// they come; a non-streaming client gets its whole body at the end (an attempt that breaks off before fails over, so
+// it is never cut off). An answer cut off after the commit point ends the stream with the protocol's error block, as
+// on the translating path.
 import type { FastifyReply } from "fastify";
 import type { IncomingMessage } from "node:http";
-import { errorBody, type Protocol, unstreamedErrorText } from "./errors.ts";
 
 export class PassthroughReply {
   private draining = false;
@@ -16,11 +15,8 @@ export class PassthroughReply {
   constructor(
     private readonly reply: FastifyReply,
     private readonly streaming: boolean,
-    private readonly protocol: Protocol,
     /** The routing headers at the moment the status is sent. */
     private readonly headers: () => Record<string, string>,
-    /** The gateway's `error` line for a 502 (a client that streams gets its 200 and the error record instead). */
-    private readonly logError: (why: string) => void,
   ) {}
 
   /** The commit point: a stream's status and headers go out now. */
@@ -72,17 +68,10 @@ export class PassthroughReply {
   }
 
   /** `block`: the error block a stream ends with (the target's own, redacted, or the router's). */
-  cutOff(message: string, block: string): void {
-    if (this.streaming) {
-      this.write(block, undefined);
-      this.flush();
-      this.reply.raw.end();
-      return;
-    }
-    const text = unstreamedErrorText(message);
-    this.logError(text);
-    this.head(502, "application/json");
-    this.reply.raw.end(JSON.stringify(errorBody(this.protocol, "api_error", text)));
+  cutOff(block: string): void {
+    this.write(block, undefined);
+    this.flush();
+    this.reply.raw.end();
   }
 
   private head(status: number, contentType: string): void {

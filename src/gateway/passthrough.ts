@@ -44,8 +44,6 @@ export interface PassthroughInput {
   /** The response headers at the commit point (route, attempts, served-by). */
   headers(): Record<string, string>;
   now(): number;
-  /** Writes the `error` line of a client answered 502 after the commit point (it did not stream). */
-  logError(why: string): void;
 }
 
 export interface GatewayPassthrough extends TargetPassthrough {
@@ -105,7 +103,7 @@ function runPassthrough(
   const { target, auth, candidate, timeouts, signal } = attempt;
   const { dialect, reply, now } = input;
   const streaming = input.body.stream === true;
-  const client = new PassthroughReply(reply, streaming, dialect.protocol, input.headers, input.logError);
+  const client = new PassthroughReply(reply, streaming, input.headers);
   const startedAt = now();
   const url = upstreamUrl(auth.baseUrl ?? target.baseUrl, dialect, input.query);
   // A non-streaming client's answer is streamed from the target too: the same timeouts and commit point apply.
@@ -198,7 +196,7 @@ function runPassthrough(
     };
     /** An answer cut off after the commit point: the client gets an error in its protocol, the loop a final error. */
     const cutOff = (text: string, block?: string) => {
-      client.cutOff(text, block ?? scanner.errorBlock(text));
+      client.cutOff(block ?? scanner.errorBlock(text));
       finish({
         status: "committed",
         final: "error",
@@ -280,7 +278,7 @@ function runPassthrough(
         const message = spent("aborted");
         // At the drain deadline the client is told, in its protocol, that it may retry (a client that left is not).
         if (committed && signal.reason instanceof GatewayShutdown)
-          client.cutOff(signal.reason.message, scanner.errorBlock(signal.reason.message));
+          client.cutOff(scanner.errorBlock(signal.reason.message));
         if (committed) return finish({ status: "committed", final: "aborted", message, ttftMs, latencyMs: latency() });
         return finish({ status: "aborted", message, latencyMs: latency() });
       }

@@ -24,7 +24,6 @@ function passthrough(dialect = ANTHROPIC_PASSTHROUGH, oauth = false, body: Recor
     reply: {} as never,
     headers: () => ({}),
     now: Date.now,
-    logError: () => {},
   });
 }
 
