@@ -26,6 +26,8 @@ const HEADERS_CHECK_INTERVAL_MS = 1_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 /** After the drain deadline, how long the requests it ended have to write their error before connections close. */
 const SHUTDOWN_WRITE_GRACE_MS = 1_000;
+/** While draining, how often connections whose last request has finished are closed. */
+const DRAIN_IDLE_SWEEP_MS = 100;
 
 export interface GatewayOptions {
   engine: Engine;
@@ -221,13 +223,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // At the deadline each request still in flight ends with an error its client may retry (a stream's error
       // event, or a 503); the connections still open a moment later are closed.
       let lastCut: ReturnType<typeof setTimeout> | undefined;
+      // A kept-alive connection whose request finishes during the drain would otherwise hold the close open until the
+      // deadline (Node closes only the connections idle when close begins): each is closed once its request is over.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), DRAIN_IDLE_SWEEP_MS);
       const deadline = setTimeout(() => {
+        log(
+          `drain deadline (gateway.drainTimeoutMs ${drainMs} ms) reached: ending ${core.inFlight.size} request(s) still in flight, then closing every connection`,
+        );
         for (const controller of core.inFlight) controller.abort(new GatewayShutdown());
         lastCut = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_WRITE_GRACE_MS);
       }, drainMs);
       try {
         await app.close();
       } finally {
+        clearInterval(sweep);
         clearTimeout(deadline);
         clearTimeout(lastCut);
       }

@@ -238,6 +238,8 @@ describe("gateway lifecycle", () => {
     assert.equal(types.at(-1), "message_stop");
     assert.equal(final.content[0]!.type === "text" && final.content[0]!.text, SLOW_TEXT.join(""));
     assert.equal(await fx.gateway.exited, 0, fx.gateway.stderr());
+    // The client keeps its connection alive after the answer: the drain closes it then, not at the deadline.
+    assert.doesNotMatch(fx.gateway.stderr(), /drain deadline/);
     await assert.rejects(fetch(`${fx.gateway.url}/v1/models`, { headers: { "x-api-key": fx.gateway.token } }));
     await fx.restartGateway();
   });
@@ -370,5 +372,9 @@ describe("gateway lifecycle, short limits (gateway.idleTimeoutMs, gateway.drainT
     assert.ok(unstreamed instanceof OpenAI.APIError && unstreamed.status === 503, String(unstreamed));
     assert.match(unstreamed.message, /the gateway is shutting down: retry the request/);
     assert.equal(await fx.gateway.exited, 0, fx.gateway.stderr());
+    assert.match(
+      fx.gateway.stderr(),
+      /drain deadline \(gateway\.drainTimeoutMs 300 ms\) reached: ending 3 request\(s\) still in flight/,
+    );
   });
 });
