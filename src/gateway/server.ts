@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { Engine } from "../engine.ts";
 import { estimateTokens } from "../routing/context-estimate.ts";
 import { errorLine, logAccess } from "./access-log.ts";
+import { trackConnections } from "./drain-connections.ts";
 import { anthropicToContext, parseAnthropicRequest } from "./anthropic-request.ts";
 import { jsonBody, requestedModel, sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
 import { GatewayError, GatewayShutdown, type Protocol } from "./errors.ts";
@@ -172,6 +173,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     http: { connectionsCheckingInterval: Math.min(HEADERS_CHECK_INTERVAL_MS, headersTimeoutMs) },
   });
   app.server.headersTimeout = headersTimeoutMs;
+  const connections = trackConnections(app.server);
 
   logAccess(app, log);
   const tokenMatches = tokenMatcher(options.token);
@@ -223,9 +225,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // At the deadline each request still in flight ends with an error its client may retry (a stream's error
       // event, or a 503); the connections still open a moment later are closed.
       let lastCut: ReturnType<typeof setTimeout> | undefined;
-      // A kept-alive connection whose request finishes during the drain would otherwise hold the close open until the
-      // deadline (Node closes only the connections idle when close begins): each is closed once its request is over.
-      const sweep = setInterval(() => app.server.closeIdleConnections(), DRAIN_IDLE_SWEEP_MS);
+      // A kept-alive connection whose request finishes during the drain, or one a client opened and never used, would
+      // otherwise hold the close open until the deadline: each is closed once it has no request under way.
+      connections.closeUnused();
+      const sweep = setInterval(() => connections.closeUnused(), DRAIN_IDLE_SWEEP_MS);
       const deadline = setTimeout(() => {
         log(
           `drain deadline (gateway.drainTimeoutMs ${drainMs} ms) reached: ending ${core.inFlight.size} request(s) still in flight, then closing every connection`,

@@ -224,6 +224,10 @@ describe("gateway lifecycle", () => {
     openaiTarget.reset();
     openaiTarget.enqueue({ text: SLOW_TEXT, chunkDelayMs: 150 });
     const { stream, types } = await streamUntilFirstText(fx.anthropic, "main");
+    // A connection a client's pool opened ahead of use and never sent on: the drain must not wait for it either.
+    const spare = connect(Number(new URL(fx.gateway.url).port), "127.0.0.1");
+    await once(spare, "connect");
+    const spareClosed = once(spare, "close");
     fx.gateway.child.kill("SIGTERM");
     // Draining: the liveness probe says so (or finds the listener closed), so a load balancer sends no more.
     await until(() => /SIGTERM: draining in-flight requests/.test(fx.gateway.stderr()), "the drain");
@@ -238,8 +242,10 @@ describe("gateway lifecycle", () => {
     assert.equal(types.at(-1), "message_stop");
     assert.equal(final.content[0]!.type === "text" && final.content[0]!.text, SLOW_TEXT.join(""));
     assert.equal(await fx.gateway.exited, 0, fx.gateway.stderr());
-    // The client keeps its connection alive after the answer: the drain closes it then, not at the deadline.
+    // The client keeps its connection alive after the answer, and the spare one was never used: the drain closes both
+    // once nothing runs on them, not at the deadline.
     assert.doesNotMatch(fx.gateway.stderr(), /drain deadline/);
+    await spareClosed;
     await assert.rejects(fetch(`${fx.gateway.url}/v1/models`, { headers: { "x-api-key": fx.gateway.token } }));
     await fx.restartGateway();
   });
