@@ -6,6 +6,7 @@
 # Per line it runs, in one node:test process tree, every test/integration/*.test.ts that uses the SDK harness
 # (with PI_SDK) and the CLI suites test/e2e/cli-compat.test.ts and cli-resume.test.ts (with PI_CLI + PI_NODE). Installs nothing.
 # A line whose install is missing is reported as skipped; COMPAT_REQUIRE_ALL=1 turns a skip into a failure.
+# COMPAT_ROOT_LINE_DONE="<what ran it>" leaves out the 0.73.1 line when that already ran the same suites (CI's npm test).
 # Full logs: $COMPAT_LOG_DIR (default: a fresh temp dir, named at the end). Exit code 1 if any test failed.
 set -uo pipefail
 
@@ -115,8 +116,13 @@ skip_line() {
 }
 
 # 0.73.1: the dev dependency, on whatever node runs this script (Node 20 in CI). The harnesses default to it.
+# CI sets COMPAT_ROOT_LINE_DONE (saying where) when `npm test` has just run these suites on this very pi and Node.
 root_agent="$root/node_modules/@mariozechner/pi-coding-agent"
-if [[ -f "$root_agent/package.json" ]]; then
+if [[ -n "${COMPAT_ROOT_LINE_DONE:-}" ]]; then
+  text="compat-$(package_version "$root_agent"): not run again ($COMPAT_ROOT_LINE_DONE ran these suites on pi $(package_version "$root_agent") / node $(node -p process.versions.node))"
+  summaries+=("$text")
+  echo "$text"
+elif [[ -f "$root_agent/package.json" ]]; then
   run_line "compat-$(package_version "$root_agent")" "$(command -v node)" "" ""
 else
   skip_line "compat-0.73.1" "node_modules/@mariozechner/pi-coding-agent missing: run npm ci"
