@@ -109,7 +109,11 @@ describe("routing through real pi", () => {
     assert.doesNotMatch(await declared.command("/auto-router explain"), /preferred provider/);
     await harness!.dispose();
 
-    const strict = await start({ targets: three, preferences: { order: ["mock-v"], allowFallbacks: false } });
+    // No wait for the one allowed target to come back from its cooldown: the request ends at once.
+    const strict = await start(
+      { targets: three, preferences: { order: ["mock-v"], allowFallbacks: false } },
+      { failover: { cooldownWaitMs: 0 } },
+    );
     const failing = strict.fauxHelpers.fauxAssistantMessage([], {
       stopReason: "error",
       errorMessage: "503 Service Unavailable",
