@@ -159,8 +159,14 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
       }
     }
     if (!written) {
+      // Made on a view that was never synced with the team (its run could not read the team store), or on a version
+      // another machine has changed since: either way they cannot be replayed on what the team holds.
+      const why =
+        marker.baseVersion < 0
+          ? `that run could not read the team's ${this.name} to make them on`
+          : `another machine changed the team's ${this.name} since`;
       this.options.warn(
-        `auto-router: team store: this machine's ${this.name} changes from before its last exit were not written (another machine changed the team's ${this.name} since, so they were dropped); using the team's ${this.name}`,
+        `auto-router: team store: this machine's ${this.name} changes from before its last exit were not written (${why}, so they were dropped); using the team's ${this.name}`,
       );
       this.adopt(await this.fetch());
     }

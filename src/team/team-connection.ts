@@ -63,6 +63,10 @@ const DB_OUT_OF_RANGE = /DB index is out of range|invalid DB index/i;
 /** ioredis' parser on a reply that is not RESP (an HTTP server, say, answers "HTTP/1.1 400 ..."). */
 const NOT_REDIS = /Protocol error, got "(.*?)" as reply type byte/;
 const REDIS_URL_SOURCE = "state.url (or AUTO_ROUTER_REDIS_URL)";
+/** Redis's refusal of a write when maxmemory is reached and nothing may be evicted. */
+const OUT_OF_MEMORY = /^OOM /;
+const OUT_OF_MEMORY_TEXT =
+  "Redis is out of memory and refuses writes (used memory > maxmemory, with maxmemory-policy noeviction): raise maxmemory or free memory in Redis";
 
 /** A read or write found the team store's epoch key gone or new: Redis lost its data (flushed, evicted, restarted). */
 export class EpochLostError extends Error {
@@ -121,6 +125,8 @@ export class TeamConnection {
   roundTrips = 0;
   private closed = false;
   private evictionChecked = false;
+  /** When Redis last refused a write for want of memory (maxmemory reached under noeviction); said once per process. */
+  private refusedForMemoryAt: number | undefined;
   /** Why this Redis cannot serve as the team store (a database it does not have): set once, never reconnected. */
   private misconfigured: string | undefined;
   /** Counts the connections made ("ready"); `abandoned`: the one a timed-out command already disconnected. */
@@ -288,6 +294,9 @@ export class TeamConnection {
     });
     try {
       return await Promise.race([run(client), timedOut]);
+    } catch (error) {
+      if (error instanceof Error && OUT_OF_MEMORY.test(error.message)) this.onOutOfMemory();
+      throw error;
     } finally {
       clearTimeout(timer);
     }
@@ -309,7 +318,9 @@ export class TeamConnection {
       lagMs: oldest === undefined ? 0 : Math.max(0, now - oldest),
       pendingWrites,
       roundTrips: this.roundTrips,
-      lastError: this.lastError,
+      // Connected, but the writes wait because Redis is full: the status says why they wait.
+      lastError:
+        this.lastError ?? (pendingWrites > 0 && this.refusedForMemoryAt !== undefined ? OUT_OF_MEMORY_TEXT : undefined),
     };
   }
 
@@ -409,7 +420,8 @@ export class TeamConnection {
           `auto-router: team store ${this.settings.displayUrl} lost its data while connected (flushed, or its keys evicted: run Redis with maxmemory-policy noeviction); re-seeded from the machines' views`,
         );
     } catch (error) {
-      this.lastError = error instanceof Error ? error.message : String(error);
+      const message = error instanceof Error ? error.message : String(error);
+      this.lastError = OUT_OF_MEMORY.test(message) ? OUT_OF_MEMORY_TEXT : message;
       // A sync that failed while the connection stays up (the team store lost its data again mid-way, say) is tried
       // again; a lost connection syncs on its reconnect.
       if (this.state === "connecting" && this.writable && !this.closed)
@@ -417,6 +429,20 @@ export class TeamConnection {
     } finally {
       this.resolveFirstSync();
     }
+  }
+
+  /**
+   * Redis is full (maxmemory under noeviction, the setting the README asks for) and refuses writes; reads still work.
+   * Nothing is lost: the stores and the ledger keep what they could not write and retry. Said once per process; the
+   * status names it while writes wait.
+   */
+  private onOutOfMemory(): void {
+    const first = this.refusedForMemoryAt === undefined;
+    this.refusedForMemoryAt = Date.now();
+    if (first)
+      this.warn(
+        `auto-router: team store ${this.settings.displayUrl}: ${OUT_OF_MEMORY_TEXT}; this machine keeps its spend and state changes and writes them once Redis has room`,
+      );
   }
 
   /**

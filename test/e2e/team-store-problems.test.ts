@@ -131,6 +131,60 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     }
   });
 
+  it("says when Redis is full and refuses writes, keeps the spend meanwhile, and counts it exactly once it has room", async () => {
+    const prefix = "par:full:";
+    const gateway = await startGatewayProcess({ agentDir: team.machine("full-gw", prefix).agentDir });
+    const piMachine = team.machine("full-pi", prefix);
+    const costOf = () =>
+      Number(
+        team.redis.cli("HGET", `${prefix}usage:day:${calendarKeys(Date.now(), undefined).day}`, "mock-a|*|costUsd"),
+      );
+    try {
+      await eventually(async () => (await stateBackend(gateway)).connection === "connected", "connected");
+      await askGateway(gateway, "before");
+      await eventually(() => teamRequests(prefix) === 1, "the first answer is in the team store");
+      // Full under noeviction (the setting the README asks for): every write is refused, reads still work.
+      team.redis.cli("CONFIG", "SET", "maxmemory", "1");
+      let fromPi: Awaited<ReturnType<typeof runPi>>;
+      try {
+        // A gateway connected before Redis filled up: its write waits, and its status says why.
+        await askGateway(gateway, "while full");
+        await eventually(
+          async () => /Redis is out of memory and refuses writes/.test((await stateBackend(gateway)).lastError ?? ""),
+          "the gateway's status names the full Redis",
+        );
+        // A pi started while Redis is full: it answers, and says so once, and its status too.
+        fromPi = await runPi({
+          agentDir: piMachine.agentDir,
+          args: ["--model", "auto-router/main", "-p", "while full, from pi", "/auto-router state"],
+        });
+      } finally {
+        team.redis.cli("CONFIG", "SET", "maxmemory", "0");
+      }
+      assert.equal(fromPi.code, 0, fromPi.stderr);
+      const shown = fromPi.stdout + fromPi.stderr;
+      assert.equal(
+        shown.match(
+          /team store redis:\/\/127\.0\.0\.1:\d+\/0: Redis is out of memory and refuses writes \(used memory > maxmemory, with maxmemory-policy noeviction\): raise maxmemory or free memory in Redis; this machine keeps its spend and state changes/g,
+        )?.length,
+        1,
+        shown,
+      );
+      assert.match(shown, /connection: \w+ \(Redis is out of memory and refuses writes/);
+      assert.match(gateway.stderr(), /Redis is out of memory and refuses writes/);
+      // Room again: whatever waited is written (a ledger script whose first write Redis lets through runs whole, so
+      // some spend may already be in), the pi machine's at its next start; each answer counted once.
+      await eventually(() => teamRequests(prefix) >= 2, "the gateway's answers are in the team store");
+      const next = await runPi({ agentDir: piMachine.agentDir, args: ["--model", "auto-router/main", "-p", "after"] });
+      assert.equal(next.code, 0, next.stderr);
+      await eventually(() => teamRequests(prefix) === 4, "the pi machine wrote what waited, and its new answer");
+      assert.ok(Math.abs(costOf() - 4 * COST_PER_ANSWER_USD) < 1e-9, String(costOf()));
+      assert.doesNotMatch(next.stderr, /another machine changed/);
+    } finally {
+      assert.equal(await gateway.stop(), 0, gateway.stderr());
+    }
+  });
+
   it("lets a pi -p run exit while Redis hangs, and its next start writes the spend it could not", async () => {
     const prefix = "par:hungpi:";
     const dir = team.machine("hp1", prefix);
