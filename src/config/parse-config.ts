@@ -83,7 +83,21 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
       issues.push({ severity: "warning", path, message: `"${target}" is neither a route id nor provider/model` });
     });
   }
+  const routeIdOf = (name: string) =>
+    name.startsWith(`${ROUTER_PROVIDER}/`) ? name.slice(ROUTER_PROVIDER.length + 1) : name;
   for (const [name, value] of Object.entries(config.gateway?.models ?? {})) {
+    // The mapping is looked up first: a name that is also a route or an alias no longer reaches it.
+    const hidden = namesRoute(name, config)
+      ? `the route ${ROUTER_PROVIDER}/${routeIdOf(name)}`
+      : config.aliases?.[name] !== undefined
+        ? `the alias "${name}"`
+        : undefined;
+    if (hidden && !(namesRoute(value, config) && routeIdOf(value) === routeIdOf(name)) && value !== name)
+      issues.push({
+        severity: "warning",
+        path: `gateway.models.${name}`,
+        message: `"${name}" is also ${hidden}, which gateway clients can no longer reach by that name: they get "${value}" instead (map another name, or remove this entry)`,
+      });
     if (namesRoute(value, config) || config.aliases?.[value] !== undefined) continue;
     const prefix = `${ROUTER_PROVIDER}/`;
     if (!value.startsWith(prefix) && value.includes("/")) continue; // provider/model: checked when used

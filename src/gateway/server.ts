@@ -178,10 +178,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   logAccess(app, log);
   const tokenMatches = tokenMatcher(options.token);
   // Liveness for a load balancer, Docker or Kubernetes probe: the process serves. It needs no token and says nothing
-  // more (the providers' health is /health/providers, behind the token); while the gateway drains it answers 503.
+  // more (the providers' health is /health/providers, behind the token); once the gateway drains, its listener is
+  // closed (a probe is refused) and a request on a connection still open gets 503.
   app.get(LIVENESS_PATH, async () => ({ status: "ok" }));
   app.addHook("onRequest", async (request, reply) => {
-    if (request.routeOptions.url === LIVENESS_PATH && request.method === "GET") return;
+    // HEAD too: uptime checkers and `curl -I` probe with it (fastify answers it from the GET route).
+    if (request.routeOptions.url === LIVENESS_PATH && (request.method === "GET" || request.method === "HEAD")) return;
     // Each presented token is compared in constant time; one match is enough.
     if (presentedTokens(request.headers).some(tokenMatches)) return;
     return sendError(

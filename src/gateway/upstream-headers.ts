@@ -2,6 +2,7 @@
 // attempt): the client's own, minus hop-by-hop, client-auth and routing headers, plus the target's credentials.
 import type { Api, Model } from "@mariozechner/pi-ai";
 import type { IncomingHttpHeaders } from "node:http";
+import { isCredentialHeaderName } from "../state/remembered-credentials.ts";
 
 /** Headers that describe one hop, or carry the client's own credentials, cookies and routing wishes: never forwarded. */
 const DROPPED_REQUEST_HEADERS = new Set([
@@ -25,6 +26,10 @@ const DROPPED_REQUEST_HEADERS = new Set([
   "x-goog-api-key",
   "api-key",
   "cookie",
+  // The client's OpenAI account scope (the openai client sends them from OPENAI_ORG_ID / OPENAI_PROJECT_ID): they
+  // belong to the client's key, not to the target's.
+  "openai-organization",
+  "openai-project",
   "x-model",
   "x-provider",
   "accept-encoding",
@@ -40,7 +45,9 @@ export function forwardedHeaders(incoming: IncomingHttpHeaders): Record<string, 
       value === undefined ||
       DROPPED_REQUEST_HEADERS.has(name) ||
       hopByHop.has(name) ||
-      name.startsWith("x-auto-router-")
+      name.startsWith("x-auto-router-") ||
+      // Any header whose name says it carries a credential (x-auth-token, anthropic-api-key, x-custom-secret, ...).
+      isCredentialHeaderName(name)
     )
       continue;
     out[name] = Array.isArray(value) ? value.join(", ") : value;

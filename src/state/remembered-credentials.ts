@@ -8,6 +8,9 @@ export const MIN_REMEMBERED_CREDENTIAL_LENGTH = 12;
 const MAX_REMEMBERED_CREDENTIALS = 256;
 /** Header names whose values are credentials (Authorization, x-api-key, api-key, X-Auth-Token, cookies...). */
 const CREDENTIAL_HEADER_NAME = /auth|key|token|secret|cookie|signature|password/i;
+
+/** Whether a header of this name carries a credential (its value is a secret; a client's is never forwarded). */
+export const isCredentialHeaderName = (name: string): boolean => CREDENTIAL_HEADER_NAME.test(name);
 /** Resolved credentials, oldest first: the oldest is forgotten when the bound is reached. */
 const recent: string[] = [];
 /** Credentials that are never forgotten (the gateway's own token). */

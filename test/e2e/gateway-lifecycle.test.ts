@@ -210,7 +210,7 @@ describe("gateway lifecycle", () => {
     openaiTarget.reset();
   });
 
-  it("answers a liveness probe at /healthz without a token, and 503 while it drains on SIGTERM", async () => {
+  it("answers a liveness probe at /healthz without a token, and HEAD as GET", async () => {
     // A load balancer's or Kubernetes' HTTP probe: a plain GET, no credentials.
     const live = await fetch(`${fx.gateway.url}/healthz`);
     assert.equal(live.status, 200);
@@ -218,6 +218,8 @@ describe("gateway lifecycle", () => {
     // Nothing else opens without the token; the probe says nothing of the providers.
     assert.equal((await fetch(`${fx.gateway.url}/health/providers`)).status, 401);
     assert.equal((await fetch(`${fx.gateway.url}/healthz`, { method: "POST" })).status, 401);
+    // An uptime checker's HEAD (curl -I) is the same probe without the body.
+    assert.equal((await fetch(`${fx.gateway.url}/healthz`, { method: "HEAD" })).status, 200);
   });
 
   it("lets a stream in flight finish on SIGTERM, then exits 0", async () => {

@@ -183,6 +183,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
         cookie: "session=local-app",
         "x-goog-api-key": "client-own-key",
         "api-key": "azure-key",
+        "x-auth-token": "client-private-token-1234",
         "x-trace": "t1",
       },
     } as never);
@@ -192,8 +193,8 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-embed-b-key-0000000002");
     const sent = second.calls[0]!.headers;
     assert.deepEqual(
-      [sent.cookie, sent["x-goog-api-key"], sent["api-key"], sent["x-trace"]],
-      [undefined, undefined, undefined, "t1"],
+      [sent.cookie, sent["x-goog-api-key"], sent["api-key"], sent["x-auth-token"], sent["x-trace"]],
+      [undefined, undefined, undefined, undefined, "t1"],
     );
   });
 

@@ -91,10 +91,20 @@ describe("gateway security", () => {
     // client's own headers minus its credentials.
     target.reset();
     target.enqueue({ text: "passed through" });
+    // Its account scope too (the client sends OpenAI-Organization and OpenAI-Project from these options, or from
+    // OPENAI_ORG_ID / OPENAI_PROJECT_ID), and any header whose name says it is a credential.
     const openai = new OpenAI({
       baseURL: `${fx.gateway.url}/v1`,
       apiKey: fx.gateway.token,
-      defaultHeaders: { "x-api-key": personal },
+      organization: "org-ClientOrg123",
+      project: "proj_Client456",
+      defaultHeaders: {
+        "x-api-key": personal,
+        "x-auth-token": "client-private-token-1234",
+        "anthropic-api-key": "client-anthropic-key-5678",
+        "x-custom-secret": "client-secret-value-789",
+        "x-trace": "t1",
+      },
       maxRetries: 0,
     });
     const completion = await openai.chat.completions.create({
@@ -105,6 +115,15 @@ describe("gateway security", () => {
     const passed = target.calls[0]!.headers;
     assert.equal(passed.authorization, `Bearer ${TARGET_KEY}`);
     assert.equal(passed["x-api-key"], undefined);
+    for (const name of [
+      "openai-organization",
+      "openai-project",
+      "x-auth-token",
+      "anthropic-api-key",
+      "x-custom-secret",
+    ])
+      assert.equal(passed[name], undefined, `the client's ${name} was not forwarded`);
+    assert.equal(passed["x-trace"], "t1", "the client's other headers are");
     // Both headers wrong is still a 401.
     target.reset();
     const neither = new Anthropic({ baseURL: fx.gateway.url, apiKey: personal, authToken: "wrong", maxRetries: 0 });

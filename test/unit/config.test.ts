@@ -135,6 +135,32 @@ describe("routes file parsing", () => {
     );
   });
 
+  it("warns about a gateway.models name that is also a route or an alias, which the mapping hides", () => {
+    const result = parse({
+      routes: {
+        chat: { targets: [{ provider: "x", modelId: "y" }] },
+        embed: { targets: [{ provider: "x", modelId: "e" }] },
+      },
+      aliases: { quick: "chat" },
+      gateway: {
+        models: { chat: "auto-router/embed", quick: "embed", embed: "auto-router/embed", "auto-router/chat": "chat" },
+      },
+    });
+    assert.deepEqual(
+      result.issues.map((i) => [i.path, i.message]),
+      [
+        [
+          "gateway.models.chat",
+          '"chat" is also the route auto-router/chat, which gateway clients can no longer reach by that name: they get "auto-router/embed" instead (map another name, or remove this entry)',
+        ],
+        [
+          "gateway.models.quick",
+          '"quick" is also the alias "quick", which gateway clients can no longer reach by that name: they get "embed" instead (map another name, or remove this entry)',
+        ],
+      ],
+    );
+  });
+
   it("warns about a daily budget above the monthly one, which can never block", () => {
     const result = parse({
       routes: { a: { targets: [{ provider: "x", modelId: "y" }] } },
