@@ -76,6 +76,15 @@ const PARSERS: Record<BalanceKind, (body: unknown) => ParsedBalance> = {
   openrouter: parseOpenRouterBalance,
 };
 
+function hostOf(url: unknown): string | undefined {
+  if (typeof url !== "string" || url === "") return undefined;
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
+}
+
 /** "$12.50" for dollars; any other currency in its own code, never with a "$": "30.00 CNY". */
 export function formatBalance(amount: number, currency = "USD"): string {
   return currency === "USD" ? formatUsd(amount, "spend") : `${amount.toFixed(2)} ${currency}`;
@@ -159,6 +168,16 @@ export class BalanceBook {
       throw new Error(
         `no model ${source.target.provider}/${source.target.modelId} in pi's registry to take credentials from`,
       );
+    // The provider's own API only: a key for a proxy or a self-hosted server (its baseUrl elsewhere) is not sent to the
+    // vendor's balance API, which would not know it anyway; balanceEndpoint names where to ask instead.
+    if (source.endpoint === DEFAULT_ENDPOINTS[source.kind]) {
+      const official = new URL(source.endpoint).host;
+      const own = hostOf(model.baseUrl);
+      if (own !== undefined && own !== official)
+        throw new Error(
+          `${source.target.provider}'s baseUrl is ${own}, not ${official}: its key is not sent to ${official}; set balanceEndpoint on its target to fetch its balance`,
+        );
+    }
     const auth = await registry.getApiKeyAndHeaders(model);
     if (!auth.ok || !auth.apiKey) throw new Error(`no API key for ${source.provider}`);
     return { Authorization: `Bearer ${auth.apiKey}`, Accept: "application/json" };

@@ -44,6 +44,14 @@ function describeUrl(url: string): string {
   }
 }
 
+/** Why a request got no answer, as a short code ("ENOTFOUND", "ECONNREFUSED"): fetch's own message is "fetch failed". */
+function networkCause(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.code === "string") return cause.code;
+  if (typeof cause?.message === "string" && cause.message !== "") return cause.message;
+  return error instanceof Error && error.message !== "" ? error.message : "network error";
+}
+
 export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions): Promise<unknown> {
   const fetchFunction = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
   const retries = options.retries ?? BALANCE_RETRIES;
@@ -81,7 +89,7 @@ export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions)
       }
       lastError = controller.signal.aborted
         ? `timed out after ${options.timeoutMs ?? BALANCE_TIMEOUT_MS} ms (${describeUrl(url)})`
-        : `${error instanceof Error ? error.name : "error"} reaching ${describeUrl(url)}`;
+        : `could not reach ${describeUrl(url)} (${networkCause(error)})`;
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", relay);

@@ -108,6 +108,17 @@ describe("balance fetch", () => {
     );
     assert.equal(calls, 3);
   });
+  it("names why a request got no answer (a refused connection, a host not found), not 'TypeError reaching'", async () => {
+    const fetch: FetchLike = async () => {
+      throw new TypeError("fetch failed", {
+        cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+      });
+    };
+    await assert.rejects(
+      fetchJsonWithRetry("http://127.0.0.1:1/b?key=secret", { headers: {}, fetch, sleep: noSleep, retries: 0 }),
+      (error: Error) => error.message === "could not reach http://127.0.0.1:1/b (ECONNREFUSED)",
+    );
+  });
   it("does not retry a 401", async () => {
     let calls = 0;
     const fetch: FetchLike = async () => {
@@ -228,6 +239,31 @@ describe("balance book", () => {
     assert.equal(calls, 2);
     assert.equal(stale.amount, 3.25);
     assert.equal(stale.stale, true);
+  });
+  it("never sends a key meant for another host (a proxy, a self-hosted server) to the vendor's balance API", async () => {
+    let calls = 0;
+    const fetch: FetchLike = async () => {
+      calls += 1;
+      return json(200, { balance_infos: [{ currency: "USD", total_balance: "1.00" }] });
+    };
+    const elsewhere: any = { ...registry, find: () => ({ id: "m", baseUrl: "http://127.0.0.1:9/v1" }) };
+    const official: any = { ...registry, find: () => ({ id: "m", baseUrl: "https://api.deepseek.com/v1" }) };
+    const noOverride: any = { routes: { main: { targets: [{ provider: "deepseek", modelId: "deepseek-chat" }] } } };
+    const [source] = balanceSources(noOverride);
+    const refused = await new BalanceBook({ registry: () => elsewhere, now: () => 0, fetch, retries: 0 }).refresh(
+      source!,
+    );
+    assert.equal(calls, 0);
+    assert.equal(
+      refused.error,
+      "deepseek's baseUrl is 127.0.0.1:9, not api.deepseek.com: its key is not sent to api.deepseek.com; set balanceEndpoint on its target to fetch its balance",
+    );
+    // The vendor's own host, or a balanceEndpoint named for it: fetched.
+    await new BalanceBook({ registry: () => official, now: () => 0, fetch, retries: 0 }).refresh(source!);
+    await new BalanceBook({ registry: () => elsewhere, now: () => 0, fetch, retries: 0 }).refresh(
+      balanceSources(config)[0]!,
+    );
+    assert.equal(calls, 2);
   });
   it("cancels a fetch still running when it closes, so a finished pi -p is not kept alive by it", async () => {
     const fetch: FetchLike = (_url, init) =>
