@@ -86,6 +86,9 @@ export default function autoRouter(pi: ExtensionAPI): void {
     return known ? findUnknownTargets(services.config.current, known) : [];
   };
   const checkConfig = () => {
+    // The built-in routes name models of every pi line; the ones this pi lacks are skipped with a reason when routing
+    // (explain, /auto-router list and status show them), not warned about: the user wrote none of them.
+    if (services.config.state.origin === "defaults") return;
     const unknown = unknownTargets();
     // pi leaves out a models.json it cannot read, whole: its providers are then unknown for that reason alone.
     const error = unknown.length > 0 ? registryLoadError(runtime.registry()) : undefined;
@@ -140,6 +143,10 @@ export default function autoRouter(pi: ExtensionAPI): void {
     },
     reload,
     unknownTargets,
+    () => {
+      status.refreshWarnings(); // the plugins' as they read now, beside the last decision's own
+      return status.warnings();
+    },
   );
   // Newer pi's TUI clips a long widget (and the footer under it): there long listings go into the chat. ctx.mode is
   // "tui" only on those lines; RPC clients keep getting the widget's lines, pi 0.73 the widget (no entry renderers).

@@ -41,6 +41,7 @@ export interface Engine {
     switchModel?: CommandDeps["switchModel"],
     reload?: () => string[],
     unknownTargets?: CommandDeps["unknownTargets"],
+    statusLineWarnings?: CommandDeps["statusLineWarnings"],
   ): CommandDeps;
   /** Plugins' background work (quota fetches); call when a registry is attached (again after pi's /reload). */
   start(): void;
@@ -114,7 +115,7 @@ export function createEngine(options: EngineOptions): Engine {
     plugins,
     runtime,
     subcommands,
-    commandDeps: (switchModel, reload, unknownTargets) => ({
+    commandDeps: (switchModel, reload, unknownTargets, statusLineWarnings) => ({
       runtime,
       services,
       config,
@@ -122,6 +123,7 @@ export function createEngine(options: EngineOptions): Engine {
       switchModel: switchModel ?? (async () => false),
       now,
       unknownTargets: unknownTargets ?? (() => []),
+      statusLineWarnings,
     }),
     start() {
       for (const plugin of plugins) plugin.start?.();

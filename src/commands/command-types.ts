@@ -28,6 +28,8 @@ export interface CommandDeps {
   now(): number;
   /** Targets whose provider or model pi does not know, with the closest known id. */
   unknownTargets(): UnknownTarget[];
+  /** Every warning pi's status line shows or folds into "+N more" (pi's extension only; the gateway has no line). */
+  statusLineWarnings?(): string[];
 }
 
 export interface CompletionItem {

@@ -120,6 +120,21 @@ export const showCommand: Subcommand = {
   },
 };
 
+/** Targets pi does not know: the file's, as warnings where they are written; the built-in routes', as what is skipped. */
+function unknownTargetLines(deps: CommandDeps): string[] {
+  const loaded = deps.services.config.state;
+  const unknown = deps.unknownTargets();
+  if (unknown.length === 0) return [];
+  if (loaded.origin === "defaults")
+    return [
+      `  built-in targets this pi does not know (skipped when routing): ${unknown.map((target) => target.key).join(", ")}`,
+    ];
+  return unknown.map((target) => {
+    const at = loaded.locate?.(target.path);
+    return `  warning: ${at ? `line ${at.line}, column ${at.column} ` : ""}at ${target.path}: ${target.message}`;
+  });
+}
+
 export const statusCommand: Subcommand = {
   name: "status",
   usage: "status",
@@ -133,14 +148,14 @@ export const statusCommand: Subcommand = {
         (i) =>
           `  ${i.severity}: ${[i.line !== undefined ? `line ${i.line}, column ${i.column}` : "", i.path ? `at ${i.path}` : ""].filter(Boolean).join(" ")}${i.line !== undefined || i.path ? ": " : ""}${i.message}`,
       ),
-      ...deps.unknownTargets().map((target) => `  warning: ${target.path}: ${target.message}`),
+      ...unknownTargetLines(deps),
       `state: ${deps.services.stateDir}`,
       ...describeBackendLines(deps.services.backend.describe(now)),
       `code: ${RUNS_FROM_BUNDLE ? "bundled (dist/auto-router.cjs)" : "TypeScript sources (run `npm install` in the package to build the faster bundle)"}`,
       `routes: ${Object.keys(deps.config().routes).join(", ")}`,
     ];
-    // The status line shows what fits of these; here they are all.
-    const warnings = deps.runtime.statusWarnings(now);
+    // The status line shows what fits of these (its "+2 more"); here they are all.
+    const warnings = [...new Set([...deps.runtime.statusWarnings(now), ...(deps.statusLineWarnings?.() ?? [])])];
     if (warnings.length) lines.push(`warnings: ${warnings.join(", ")}`);
     const silent = deps.runtime.silentStrategies.update(
       deps.config(),

@@ -42,6 +42,8 @@ const CAPABILITY: ReadonlySet<SkipReason> = new Set(["capability"]);
 const TOO_LONG: ReadonlySet<SkipReason> = new Set(["capability", "context-too-small"]);
 /** ...or for the request's own provider filter. */
 const PREFERENCE: ReadonlySet<SkipReason> = new Set(["provider-preference", "price"]);
+/** Targets that serve no request of this process: not configured to (disabled), no key, or a model pi lacks. */
+const INERT: ReadonlySet<SkipReason> = new Set(["disabled", "missing-model", "no-credentials"]);
 /** Reasons that waiting does not change: a retry of the same request would be left out the same way. */
 const LASTING: ReadonlySet<SkipReason> = new Set([
   ...CAPABILITY,
@@ -336,11 +338,13 @@ async function serveRequest(
         );
         return failWith(overBudgetText(named(), overBudget, others), "refused");
       }
-      // Every target left out for these reasons (none refused at its reservation: that one was not left out).
+      // Every target left out for these reasons (none refused at its reservation: that one was not left out), apart
+      // from those that could never serve anything here (disabled, no credentials, a model pi lacks): the built-in
+      // routes hold many of those, and they must not turn "no target accepts images" into "none is available now".
       const skippedFor = (reasons: ReadonlySet<SkipReason>) =>
         state.refusals.length === 0 &&
-        refreshed.skipped.length > 0 &&
-        refreshed.skipped.every((s) => reasons.has(s.reason));
+        refreshed.skipped.some((s) => reasons.has(s.reason)) &&
+        refreshed.skipped.every((s) => reasons.has(s.reason) || INERT.has(s.reason));
       if (skippedFor(TOO_LONG) && refreshed.skipped.some((s) => s.reason === "context-too-small")) {
         refusal = "no-match";
         return failWith(promptTooLongText(named(), refreshed.skipped));

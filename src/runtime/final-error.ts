@@ -151,8 +151,13 @@ export function waitingText(routeId: string, failures: FailedTarget[], key: stri
  * Every target lacks a capability the request needs (images, reasoning, tools, output length): unlike a cooldown this
  * does not pass with time, so the text must not read as "not available now".
  */
-export function noCapableTargetText(routeId: string, skipped: Array<{ key: string; detail: string }>): string {
-  const images = skipped.every((s) => s.detail === "no image input");
+export function noCapableTargetText(
+  routeId: string,
+  skipped: Array<{ key: string; detail: string; reason?: string }>,
+): string {
+  // The capability every capable-looking target lacks (the others could not serve anyway: no key, a missing model).
+  const lacking = skipped.filter((s) => s.reason === undefined || s.reason === "capability");
+  const images = lacking.length > 0 && lacking.every((s) => s.detail === "no image input");
   const what = images ? "accepts images" : "can do what this request needs";
   const parts = skipped.map((s) => `${s.key}: ${s.detail}`).join("; ");
   return `auto-router: route ${routeId} has no target that ${what} (${parts}). Waiting will not change this: choose a route with such a target, or add one to this route.`;

@@ -216,17 +216,18 @@ export class StatusLine implements StatusSink {
     this.render();
   }
 
-  text(): string {
+  /** Every warning the line shows, or counts in its "+N more": what `/auto-router status` lists. */
+  warnings(): string[] {
     const unbuilt = this.unbuiltWarnings;
     if (unbuilt) {
       this.unbuiltWarnings = undefined;
       this.view.warnings = this.decisionWarnings(unbuilt.decision, unbuilt.extra());
     }
-    return formatStatus({
-      ...this.view,
-      warnings: [...this.configWarnings, ...this.view.warnings],
-      marks: this.marks(),
-    });
+    return [...this.configWarnings, ...this.view.warnings];
+  }
+
+  text(): string {
+    return formatStatus({ ...this.view, warnings: this.warnings(), marks: this.marks() });
   }
 
   render(): void {

@@ -206,6 +206,15 @@ describe("budgets through pi", () => {
     await h.prompt("hello");
     assert.equal(h.lastAssistant().stopReason, "stop");
     assert.equal(h.lastAssistant().provider, "mock-a");
+    // The status line folds what does not fit into "+N more"; /auto-router status lists every one of them.
+    const line = h.ui!.statuses.get("auto-router") ?? "";
+    assert.match(line, /⚠/, line);
+    const listed = /^warnings: (.*)$/m.exec(await command(h, "/auto-router status"))?.[1]?.split(", ") ?? [];
+    assert.ok(listed.includes("budget fallback"), listed.join(" | "));
+    const shown = /⚠ (.*?)(?: \+(\d+) more)?(?: · |$)/.exec(line)!;
+    for (const warning of shown[1]!.split(", "))
+      assert.ok(listed.includes(warning), `${warning} in ${listed.join(" | ")}`);
+    assert.ok(listed.length >= shown[1]!.split(", ").length + Number(shown[2] ?? 0), `${line}\n${listed.join(" | ")}`);
   });
 
   it("keeps applying the budgets and spend of the earlier pi-auto-router's auto-router.stats.json", async () => {

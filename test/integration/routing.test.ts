@@ -63,6 +63,22 @@ describe("routing through real pi", () => {
     );
     assert.doesNotMatch(error, /available now/);
     assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+    await harness!.dispose();
+    // The same when the route also holds a target that could never serve here (a model pi lacks, as the built-in
+    // routes do on some pi lines): it is named, and does not turn the answer into "not available now".
+    const withInert = await start({
+      sortBy: "config",
+      targets: ["mock-a/model-a", "mock-a/model-gone", "mock-b/model-b"].map(target),
+    });
+    await withInert.prompt("@vision describe the screenshot");
+    const inert = withInert.lastAssistant().errorMessage ?? "";
+    assert.match(inert, /^auto-router: route main has no target that accepts images \(.*mock-a\/model-gone: /, inert);
+    assert.match(inert, /Waiting will not change this/);
+    assert.doesNotMatch(inert, /available now/);
+    await withInert.prompt("@only=mock-zz hello there");
+    const preference = withInert.lastAssistant().errorMessage ?? "";
+    assert.match(preference, /^auto-router: no target of route main matches the provider preferences \(/, preference);
+    assert.doesNotMatch(preference, /available now/);
   });
 
   it("routes only to the providers named by `@only=`", async () => {

@@ -82,7 +82,10 @@ describe("strategies that silently do nothing", () => {
       h.ui!.notifications.map((n) => n.message).filter((message) => /^auto-router: .*is not known to pi/.test(message)),
       [`auto-router: ${file}:16:7 at aliases.claude[0]: provider 'claude-agent-sdk' is not known to pi`],
     );
-    assert.match(status, /^ {2}warning: aliases\.claude\[0\]: provider 'claude-agent-sdk' is not known to pi$/m);
+    assert.match(
+      status,
+      /^ {2}warning: line 16, column 7 at aliases\.claude\[0\]: provider 'claude-agent-sdk' is not known to pi$/m,
+    );
     assert.match(await h.command("/auto-router switch bee"), /switched to mock-b\/model-b \(alias bee\)/);
     assert.match(await h.command("/auto-router switch claude"), /switched to mock-b\/model-b \(alias claude\)/);
   });

@@ -40,10 +40,27 @@ it("warns once per unknown provider or model with the closest known id, and stat
   const status = await harness.command("/auto-router status");
   assert.match(
     status,
-    /^ {2}warning: routes\.main\.targets\[0\]: provider 'mock-alpah' is not known to pi; did you mean 'mock-alpha'\?$/m,
+    /^ {2}warning: line \d+, column \d+ at routes\.main\.targets\[0\]: provider 'mock-alpah' is not known to pi; did you mean 'mock-alpha'\?$/m,
   );
   assert.match(
     status,
-    /^ {2}warning: routes\.main\.targets\[1\]: model 'modle-b' is not known to pi for provider 'mock-b'; did you mean 'model-b'\?$/m,
+    /^ {2}warning: line \d+, column \d+ at routes\.main\.targets\[1\]: model 'modle-b' is not known to pi for provider 'mock-b'; did you mean 'model-b'\?$/m,
   );
+});
+
+it("says nothing at start about built-in targets this pi lacks, and status names them as skipped", async () => {
+  await harness?.dispose();
+  // No routes file: the built-in routes, which name models of every pi line (0.73.1 has them all, newer lines lack some).
+  harness = await createSdkHarness({ targets: [{ provider: "mock-b", models: [{ id: "model-b" }] }] });
+  const notified = harness.ui!.notifications.map((n) => n.message);
+  assert.deepEqual(
+    notified.filter((text) => text.includes("is not known to pi")),
+    [],
+    "no warning about routes the user never wrote",
+  );
+  const status = await harness.command("/auto-router status");
+  assert.doesNotMatch(status, /^ {2}warning: .*is not known to pi/m);
+  const skipped = /^ {2}built-in targets this pi does not know \(skipped when routing\): (.+)$/m.exec(status);
+  // Where this pi lacks some, they are listed, each as provider/model.
+  if (skipped) for (const key of skipped[1]!.split(", ")) assert.match(key, /^[\w.-]+\/[\w.:-]+$/, status);
 });
