@@ -163,7 +163,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
       // another machine has changed since: either way they cannot be replayed on what the team holds.
       const why =
         marker.baseVersion < 0
-          ? `that run could not read the team's ${this.name} to make them on`
+          ? `that run never read the team's ${this.name} (the team store was out of reach or full when it started)`
           : `another machine changed the team's ${this.name} since`;
       this.options.warn(
         `auto-router: team store: this machine's ${this.name} changes from before its last exit were not written (${why}, so they were dropped); using the team's ${this.name}`,

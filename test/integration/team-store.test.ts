@@ -196,7 +196,8 @@ describe("team store on Redis", () => {
     assert.equal(reopened.read().count, 3);
     await again.close();
 
-    // Another machine wrote meanwhile: the kept changes cannot be replayed onto its state; they are dropped, said.
+    // A process that started while Redis was down, and another machine wrote meanwhile: the kept changes were made on
+    // no version the team knows and cannot be replayed onto its state; they are dropped, said.
     await redis.kill();
     const third = openStateBackend({
       settings,
@@ -224,7 +225,7 @@ describe("team store on Redis", () => {
     assert.equal(latest.read().count, 50);
     assert.ok(
       warnings.some((text) =>
-        /team store: this machine's tally changes from before its last exit were not written \(another machine changed the team's tally since, so they were dropped\); using the team's tally/.test(
+        /team store: this machine's tally changes from before its last exit were not written \(that run never read the team's tally \(the team store was out of reach or full when it started\), so they were dropped\); using the team's tally/.test(
           text,
         ),
       ),
