@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { createEngine } from "../engine.ts";
 import { withEnvironmentKeyFallbacks } from "../runtime/env-key-fallback.ts";
 import { pinCredential, redactText } from "../state/redact.ts";
+import { MIN_REMEMBERED_CREDENTIAL_LENGTH } from "../state/remembered-credentials.ts";
 import { followRoutesFile } from "./config-watch.ts";
 import { openRegistry } from "./credentials.ts";
 import { DirectRoutes } from "./model-names.ts";
@@ -123,6 +124,10 @@ export async function serve(args: string[], env: Record<string, string | undefin
         ? `gateway token ${token.created ? "created in" : "read from"} ${token.file}\n`
         : "gateway token from AUTO_ROUTER_TOKEN\n",
     );
+    if (!token.file && token.value.length < MIN_REMEMBERED_CREDENTIAL_LENGTH)
+      process.stderr.write(
+        `warning: AUTO_ROUTER_TOKEN is ${token.value.length} characters: a token shorter than ${MIN_REMEMBERED_CREDENTIAL_LENGTH} is easy to guess and too short to be told from ordinary text, so it is not redacted from logs and error texts; use a longer one (a generated token has 46)\n`,
+      );
     process.stdout.write(`listening on ${gateway.url}\n`);
     // `on`, not `once`, and left installed: proper-lockfile's signal-exit re-raises a signal when it sees no other
     // listener, which would kill the process in the middle of the drain. The first signal drains; a second one (Ctrl-C

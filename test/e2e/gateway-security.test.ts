@@ -250,8 +250,23 @@ describe("gateway security", () => {
           200,
         );
         assert.match(again.stderr(), /gateway token read from/);
+        assert.doesNotMatch(again.stderr(), /AUTO_ROUTER_TOKEN is/);
       } finally {
         await again.stop();
+      }
+      // A short AUTO_ROUTER_TOKEN serves, with a warning: it is easy to guess and cannot be redacted.
+      const short = await startGatewayProcess({ agentDir: own.agentDir, env: { AUTO_ROUTER_TOKEN: "hunter2" } });
+      try {
+        assert.equal(
+          (await fetch(`${short.url}/v1/models`, { headers: { authorization: "Bearer hunter2" } })).status,
+          200,
+        );
+        assert.match(
+          short.stderr(),
+          /^warning: AUTO_ROUTER_TOKEN is 7 characters: a token shorter than 12 is easy to guess and too short to be told from ordinary text, so it is not redacted/m,
+        );
+      } finally {
+        await short.stop();
       }
     } finally {
       own.cleanup();
