@@ -7,7 +7,9 @@ import { z } from "zod";
 import { lazy } from "../lazy.ts";
 import { legacyMarker, type LegacyFormat } from "../state/legacy-import.ts";
 import { redactText } from "../state/redact.ts";
+import { salvageRecords } from "../state/salvage.ts";
 import {
+  emptyRatings,
   RATING_WINDOW,
   ratingDetailsShape,
   ratingsStateSchema,
@@ -16,26 +18,32 @@ import {
 } from "./ratings-book.ts";
 
 /** Built only when such a file is read. */
-export const legacyRatingsSchema = lazy(() =>
-  z.array(
-    z.object({
-      provider: z.string().min(1),
-      modelId: z.string().min(1),
-      rating: z.enum(["good", "bad"]),
-      requestId: z.string().optional(),
-      ...ratingDetailsShape(),
-      // Epoch ms, or an ISO string.
-      timestamp: z.union([z.number().finite(), z.string().datetime({ offset: true })]),
-    }),
-  ),
+const legacyRatingSchema = lazy(() =>
+  z.object({
+    provider: z.string().min(1),
+    modelId: z.string().min(1),
+    rating: z.enum(["good", "bad"]),
+    requestId: z.string().optional(),
+    ...ratingDetailsShape(),
+    // Epoch ms, or an ISO string.
+    timestamp: z.union([z.number().finite(), z.string().datetime({ offset: true })]),
+  }),
 );
+export const legacyRatingsSchema = lazy(() => z.array(legacyRatingSchema()));
 
 /**
  * Our state from the old array, marked as imported. Ratings without a request id get one from their time, the same
- * on every machine holding that rating (a position would differ between two machines' files).
+ * on every machine holding that rating (a position would differ between two machines' files). `keepReadable`: an
+ * entry that does not read is left out instead of refusing the whole array (the store's salvage of a damaged file).
  */
-export function fromLegacyRatings(raw: unknown): RatingsState {
-  const entries = legacyRatingsSchema().parse(raw);
+export function fromLegacyRatings(raw: unknown, keepReadable = false): RatingsState {
+  const entries =
+    keepReadable && Array.isArray(raw)
+      ? raw.flatMap((entry) => {
+          const read = legacyRatingSchema().safeParse(entry);
+          return read.success ? [read.data] : [];
+        })
+      : legacyRatingsSchema().parse(raw);
   const targets: RatingsState["targets"] = {};
   for (const entry of entries) {
     const key = `${entry.provider}/${entry.modelId}`;
@@ -75,3 +83,10 @@ export const legacyRatingsFormat: LegacyFormat<RatingsState> = {
 /** The ratings store's parser: our shape, or the earlier implementation's array. */
 export const parseRatingsState = (raw: unknown): RatingsState =>
   Array.isArray(raw) ? fromLegacyRatings(raw) : ratingsStateSchema().parse(raw);
+
+/**
+ * What the store continues from when the file does not parse (it is moved aside and named in a warning first): every
+ * entry that reads, of our shape or of the old array, as the other state files keep theirs.
+ */
+export const salvageRatingsState = (raw: unknown): RatingsState =>
+  Array.isArray(raw) ? fromLegacyRatings(raw, true) : salvageRecords(ratingsStateSchema, emptyRatings)(raw);

@@ -5,19 +5,13 @@
 import type { PluginContext } from "../runtime/plugin.ts";
 import type { FeaturePluginFactory, FeaturePlugin } from "../commands/command-types.ts";
 import type { TargetStatus } from "../routing/types.ts";
-import { createRatingService, emptyRatings, ratingsStateSchema } from "./ratings-book.ts";
-import { salvageRecords } from "../state/salvage.ts";
+import { createRatingService, emptyRatings } from "./ratings-book.ts";
 
-import { parseRatingsState } from "./legacy-ratings.ts";
+import { parseRatingsState, salvageRatingsState } from "./legacy-ratings.ts";
 import { rateCommand } from "./rate-command.ts";
 
 export const createRatingsPlugin: FeaturePluginFactory = (context: PluginContext): FeaturePlugin => {
-  const store = context.openStore(
-    "ratings",
-    emptyRatings,
-    parseRatingsState,
-    salvageRecords(ratingsStateSchema, emptyRatings),
-  );
+  const store = context.openStore("ratings", emptyRatings, parseRatingsState, salvageRatingsState);
   const service = createRatingService(store, context.record);
   return {
     name: "ratings",

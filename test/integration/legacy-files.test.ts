@@ -110,6 +110,24 @@ describe("the earlier pi-auto-router's state files", () => {
     assert.deepEqual([...warnings("auto-router.ratings.json"), ...warnings("auto-router.latency.json")], []);
   });
 
+  it("keeps every old rating that reads when one entry of the array does not, and keeps the damaged file aside", async () => {
+    logDirectory = oldLogDirectory();
+    const file = join(logDirectory, "auto-router.ratings.json");
+    const old = JSON.parse(readFileSync(file, "utf8"));
+    old.push({ provider: "mock-b", modelId: "model-b", routeId: "main", rating: "meh", timestamp: 1777626120000 });
+    writeFileSync(file, JSON.stringify(old));
+    harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: { AUTO_ROUTER_LOG_DIR: logDirectory } });
+    const ratings = await harness.command("/auto-router rate");
+    assert.match(ratings, /mock-a\/model-a: 1 bad, 1 good of the last 2 rating\(s\)/);
+    assert.match(ratings, /mock-b\/model-b: 0 bad, 1 good of the last 1 rating\(s\)/);
+    const notices = harness.ui!.notifications.map((n) => n.message).join("\n");
+    assert.match(notices, /auto-router\.ratings\.json[^\n]*3\.rating/, notices);
+    assert.equal(
+      readdirSync(logDirectory).filter((name) => name.startsWith("auto-router.ratings.json.corrupt-")).length,
+      1,
+    );
+  });
+
   it("leaves the old ratings and latency files as they were while the router has nothing of its own to write", async () => {
     logDirectory = oldLogDirectory();
     const names = ["auto-router.ratings.json", "auto-router.latency.json"];
