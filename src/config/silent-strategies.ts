@@ -33,6 +33,7 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
   const billed = new Set<string>();
   const targets = new Set<string>();
   const subscriptions = new Set<string>();
+  const accounts = new Set<string>();
   for (const route of Object.values(config.routes)) {
     for (const target of route.targets) {
       const key = `${target.provider}/${target.modelId}`;
@@ -41,12 +42,15 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
       providers.add(lower(target.provider));
       providers.add(lower(auth));
       billed.add(lower(auth));
+      if (target.enabled !== false) accounts.add(auth);
       const billing = target.billing ?? (input.models[key]?.usesOAuth ? "subscription" : "per-token");
       if (billing === "subscription" && target.enabled !== false) subscriptions.add(auth);
     }
   }
 
-  const paced = [...subscriptions].filter((provider) => input.quotaSources.has(provider));
+  // Hard mode excludes any target whose quota window is stressed: a subscription's (usage API, rate-limit headers) or a
+  // per-token provider's monthly budget window.
+  const paced = [...accounts].filter((provider) => input.quotaSources.has(provider));
   if (input.quotaPacing.enabled) {
     for (const provider of [...subscriptions].sort()) {
       if (input.quotaSources.has(provider)) continue;
@@ -72,7 +76,8 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
     findings.push({
       code: "quota-hard-nothing",
       short: "hard quota mode idle",
-      message: "quota hard mode is on, but no subscription target has a quota source, so nothing can ever be excluded",
+      message:
+        "quota hard mode is on, but no target has a quota source (a subscription's usage API or rate-limit headers, or a monthly budget), so nothing can ever be excluded",
     });
   }
 

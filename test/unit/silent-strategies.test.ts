@@ -55,7 +55,17 @@ describe("findSilentStrategies", () => {
     assert.deepEqual(codes({ config: reserved }), ["quota-no-source:moonshotai"]);
   });
 
-  it("says hard mode can exclude nothing when no subscription has a quota source", () => {
+  it("does not say hard mode can exclude nothing when a per-token provider's monthly budget window is a quota source", () => {
+    // The UVI plugin lists a provider with a monthly budget among its quota sources: hard mode excludes it when stressed.
+    const found = codes({
+      config: config(ROUTES),
+      quotaPacing: { enabled: true, hard: true },
+      quotaSources: new Set(["deepseek"]),
+    });
+    assert.ok(!found.includes("quota-hard-nothing"), found.join());
+  });
+
+  it("says hard mode can exclude nothing when no target has a quota source", () => {
     const found = codes({
       config: config(ROUTES),
       quotaPacing: { enabled: true, hard: true },
