@@ -33,6 +33,7 @@ import {
   LEGACY_STATS_FILE,
   legacyChangeMarker,
   legacyOwnerMarker,
+  onCalendar,
   readLegacyStats,
 } from "./legacy-stats.ts";
 import { monthlySpendWindows, perTokenProviders, type MonthlySpendLink } from "./monthly-spend.ts";
@@ -210,7 +211,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       } else {
         // Limits first: the ledger's marker is what stops a later start from importing again.
         limits.update(importLegacyLimitsOperation(legacy, context.now()));
-        usage.update(importLegacyOperation(LEGACY_STATS_FILE, legacy, scope));
+        usage.update(importLegacyOperation(LEGACY_STATS_FILE, legacy, scope, onCalendar(legacy, context.now(), keys)));
         // Its own step: in team mode the content marker alone decides, in Redis, whether the spend is added.
         usage.update(addMarkerOperation(legacyOwnerMarker(LEGACY_STATS_FILE, scope)));
       }

@@ -4,7 +4,9 @@
 //    "monthly": {"YYYY-MM":    {"<provider>": {...same...}}},
 //    "limits":  {"<provider>": {"dailyUsd"?:usd,"monthlyUsd"?:usd}}}
 // Spend is keyed by provider only, so it is imported under the model id "(legacy)"; day and month keys are UTC
-// dates, taken as they are. `limits` were set by command in the original, so they become command-set limits here
+// dates, each put on the ledger's calendar (budgets.timeZone, else the local zone) as the day or month in which it
+// ended, or is now if it has not ended (onCalendar): the spend of the current UTC day counts for today's budget
+// wherever the machine is. `limits` were set by command in the original, so they become command-set limits here
 // (only where the user has not set that provider's period since). Everything is imported once per agent dir (the
 // ledger remembers the file name, a hash of what it held and, for team mode, the machine); a later change of the old
 // file is reported once and not imported; the old file is never changed.
@@ -150,17 +152,49 @@ export function checkLegacyImport(
  * marker) says this dir imported the file already; whichever window or team machine gets there first. The same file
  * copied to two machines counts once, two machines' own files add up.
  */
-export function importLegacyOperation(name: string, legacy: LegacyImport, scope: LegacyScope) {
+export function importLegacyOperation(
+  name: string,
+  legacy: LegacyImport,
+  scope: LegacyScope,
+  /** The same spend keyed on the ledger's calendar (onCalendar); the marker stays that of the file's content. */
+  placed: LegacyImport = legacy,
+) {
   const marker = legacyContentMarker(name, legacy);
   return (ledger: UsageLedger): UsageLedger => {
     if (checkLegacyImport(ledger.migratedFrom, name, legacy, scope) !== "import") return ledger;
     return {
       ...ledger,
-      days: merge(ledger.days, legacy.days),
-      months: merge(ledger.months, legacy.months),
+      days: merge(ledger.days, placed.days),
+      months: merge(ledger.months, placed.months),
       migratedFrom: [...ledger.migratedFrom, marker],
     };
   };
+}
+
+/**
+ * The old spend on the ledger's calendar: each UTC day (month) goes to the day (month) of `keysAt` at its last instant,
+ * or at `now` while it runs; two that land on one key add up. On a UTC calendar every key stays as it is.
+ */
+export function onCalendar(
+  legacy: LegacyImport,
+  now: number,
+  keysAt: (instant: number) => { day: string; month: string },
+): LegacyImport {
+  const place = (period: Period, lastInstant: (key: string) => number, pick: "day" | "month"): Period => {
+    let placed: Period = {};
+    for (const [key, providers] of Object.entries(period)) {
+      const end = lastInstant(key);
+      const target = Number.isFinite(end) ? keysAt(Math.min(now, end))[pick] : key;
+      placed = merge(placed, { [target]: providers });
+    }
+    return placed;
+  };
+  const dayEnd = (key: string) => Date.parse(`${key}T23:59:59.999Z`);
+  const monthEnd = (key: string) => {
+    const [year, month] = key.split("-").map(Number);
+    return Date.UTC(year!, month!, 1) - 1; // Date.UTC's months count from 0: this is the next month's first instant
+  };
+  return { ...legacy, days: place(legacy.days, dayEnd, "day"), months: place(legacy.months, monthEnd, "month") };
 }
 
 /** Replayable: adds a marker that carries no spend (ownership, a reported change). */

@@ -110,6 +110,37 @@ describe("spend through the pi CLI", () => {
     }
   });
 
+  it("counts what the earlier router booked under today's UTC date in today's budget, in a zone whose date is another", async () => {
+    // A zone where the local date differs from the UTC date right now: UTC-12 in the UTC morning, UTC+14 after.
+    const utc = new Date();
+    const zone = utc.getUTCHours() < 12 ? "Etc/GMT+12" : "Etc/GMT-14";
+    const today = utc.toISOString().slice(0, 10);
+    assert.notEqual(calendarKeys(utc.getTime(), zone).day, today);
+    const dir = setup(emulator);
+    try {
+      writeFileSync(
+        join(dir.agentDir, "extensions", "auto-router.stats.json"),
+        JSON.stringify({
+          version: 2,
+          daily: { [today]: { "mock-a": { inputTokens: 1000, outputTokens: 200, estimatedCost: 1.25 } } },
+          monthly: { [today.slice(0, 7)]: { "mock-a": { inputTokens: 1000, outputTokens: 200, estimatedCost: 1.25 } } },
+          limits: { "mock-a": { dailyUsd: 2 } },
+        }),
+      );
+      const run = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
+        env: { TZ: zone },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      assert.match(shown, new RegExp(`today ${calendarKeys(utc.getTime(), zone).day}`), shown);
+      assert.match(shown, /^mock-a\s+today\s+\$1\.25\s+\$2\.00\s+62%/m, shown);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it("lists every status-line warning in /auto-router status (the line itself shows what fits)", async () => {
     const dir = setup(emulator);
     try {

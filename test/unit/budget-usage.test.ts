@@ -9,8 +9,10 @@ import {
   importLegacyLimitsOperation,
   importLegacyOperation,
   legacyOwnerMarker,
+  onCalendar,
   parseLegacyStats,
 } from "../../src/budget/legacy-stats.ts";
+import { calendarKeys } from "../../src/budget/calendar.ts";
 import { reconcileUsage } from "../../src/budget/reconcile-usage.ts";
 import {
   emptyLedger,
@@ -295,6 +297,33 @@ describe("legacy stats migration", () => {
     assert.equal(spend.month.costUsd, 0.15);
     assert.equal(providerSpend(ledger, { day: "2025-01-30", month: "2025-01" }, "deepseek").day.costUsd, 0.03);
     assert.equal(providerSpend(ledger, keys, "anthropic").day.input, 5000);
+  });
+
+  it("puts each old UTC day and month on the ledger's calendar: the one it ended in, or the current one while it runs", () => {
+    const usage = (cost: number) => ({ deepseek: { inputTokens: 1, outputTokens: 1, estimatedCost: cost } });
+    const old = parseLegacyStats({
+      version: 2,
+      daily: { "2026-12-01": usage(1.25), "2026-11-30": usage(0.5), "2026-11-20": usage(1) },
+      monthly: { "2026-12": usage(1.25), "2026-11": usage(4) },
+    });
+    const costs = (period: Record<string, Record<string, Record<string, { costUsd: number }>>>) =>
+      Object.fromEntries(Object.entries(period).map(([key, p]) => [key, p.deepseek!["(legacy)"]!.costUsd]));
+    // 22:05 on 30 November in Los Angeles is 06:05 on 1 December UTC: what the old router booked under today's UTC
+    // date and month was spent on the local 30th, in November.
+    const la = onCalendar(old, Date.parse("2026-12-01T06:05:00Z"), (at) => calendarKeys(at, "America/Los_Angeles"));
+    assert.deepEqual(costs(la.days), { "2026-11-30": 1.75, "2026-11-20": 1 });
+    assert.deepEqual(costs(la.months), { "2026-11": 5.25 });
+    // 08:30 on 1 December in Tokyo: the current UTC day (the 30th) runs on the local 1st; the 29th ended on the 30th.
+    const earlier = parseLegacyStats({ version: 2, daily: { "2026-11-30": usage(0.5), "2026-11-29": usage(0.25) } });
+    const tokyo = onCalendar(earlier, Date.parse("2026-11-30T23:30:00Z"), (at) => calendarKeys(at, "Asia/Tokyo"));
+    assert.deepEqual(costs(tokyo.days), { "2026-12-01": 0.5, "2026-11-30": 0.25 });
+    // On a UTC calendar (team mode's default) every key stays.
+    const utc = onCalendar(old, Date.parse("2026-12-01T06:05:00Z"), (at) => calendarKeys(at, "UTC"));
+    assert.deepEqual(costs(utc.days), { "2026-12-01": 1.25, "2026-11-30": 0.5, "2026-11-20": 1 });
+    assert.deepEqual(costs(utc.months), { "2026-12": 1.25, "2026-11": 4 });
+    // Placed anywhere, the import's marker is that of the file's content: it is still imported once.
+    const placed = importLegacyOperation(FILE, old, local, la)(emptyLedger());
+    assert.equal(importLegacyOperation(FILE, old, local, utc)(placed), placed);
   });
 
   it("imports only once however many windows replay the migration", () => {
