@@ -95,6 +95,12 @@ export const targetSchema = () =>
       .describe("subscription or per-token (default: subscription when pi uses OAuth for it)"),
     balanceEndpoint: z.string().optional().describe("Override of the provider's balance API URL"),
     enabled: z.boolean().optional(),
+    probe: z
+      .boolean()
+      .optional()
+      .describe(
+        "false: health probes (/auto-router health --probe, the gateway's /health/providers?probe=1) do not call this target, e.g. an embeddings model kept for the wildcard proxy, which cannot answer a chat probe",
+      ),
     timeouts: timeoutsSchema().optional(),
     retryBeforeFailover: retryBeforeFailoverSchema()
       .optional()

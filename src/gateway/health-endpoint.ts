@@ -30,6 +30,8 @@ export interface ProviderHealthLine {
     resolvable: boolean;
     breaker: string;
     coolingDown: boolean;
+    /** `probe: false` in the routes file: the target is never probed. */
+    probeOff?: boolean;
     /** `error`: why a failed probe failed (redacted), as `/auto-router health --probe` shows it. */
     probe?: { ok: boolean; status?: number; latencyMs: number; failureKind?: string; error?: string };
   }>;
@@ -74,6 +76,7 @@ export function healthLine(report: ProviderHealth, now: number, status?: Provide
       resolvable: target.resolvable,
       breaker: target.breaker,
       coolingDown: target.cooldowns.some((cooldown) => cooldown.until > now),
+      ...(target.probeOff ? { probeOff: true } : {}),
       ...(target.probe
         ? {
             probe: {

@@ -24,6 +24,8 @@ export interface TargetHealth {
   breaker: "closed" | "open" | "half-open";
   breakerUntil?: number;
   probe?: ProbeResult;
+  /** `probe: false` in the routes file: never probed. */
+  probeOff?: true;
 }
 
 export interface QuotaSourceHealth {
@@ -156,14 +158,18 @@ function cachedSource(id: string, reading: SourceReading | undefined): QuotaSour
 }
 
 /** Providers (auth providers) used by any route, with their targets (first route order, each target once). */
-export function providerTargets(config: RouterConfig): Map<string, Array<{ provider: string; modelId: string }>> {
-  const out = new Map<string, Array<{ provider: string; modelId: string }>>();
+export function providerTargets(
+  config: RouterConfig,
+): Map<string, Array<{ provider: string; modelId: string; probeOff?: true }>> {
+  const out = new Map<string, Array<{ provider: string; modelId: string; probeOff?: true }>>();
   for (const route of Object.values(config.routes)) {
     for (const target of route.targets) {
       const provider = accountOf(target);
       const list = out.get(provider) ?? [];
-      if (!list.some((item) => item.provider === target.provider && item.modelId === target.modelId))
-        list.push({ provider: target.provider, modelId: target.modelId });
+      const listed = list.find((item) => item.provider === target.provider && item.modelId === target.modelId);
+      if (!listed) list.push({ provider: target.provider, modelId: target.modelId });
+      // `probe: false` on any route's entry of the target: it is not probed.
+      if (target.probe === false) (listed ?? list.at(-1)!).probeOff = true;
       out.set(provider, list);
     }
   }
@@ -197,7 +203,8 @@ export async function checkHealth(input: HealthInput): Promise<ProviderHealth[]>
             breaker: breaker?.state ?? "closed",
           };
           if (breaker?.until !== undefined) report.breakerUntil = breaker.until;
-          if (input.probe && model && input.registry) {
+          if (target.probeOff) report.probeOff = true;
+          else if (input.probe && model && input.registry) {
             report.probe = await probeTarget(input.registry, model, {
               now: input.now,
               stream: input.stream,

@@ -55,7 +55,7 @@ export function formatHealth(reports: ProviderHealth[], now: number): string {
       target.breaker === "closed"
         ? "closed"
         : `${target.breaker}${target.breakerUntil !== undefined ? ` ${formatDuration(Math.max(0, target.breakerUntil - now))}` : ""}`,
-      describeProbe(target.probe),
+      target.probeOff ? "off (probe: false)" : describeProbe(target.probe),
     ]);
     lines.push(
       table(

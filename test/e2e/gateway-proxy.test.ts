@@ -70,7 +70,14 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       },
       routes: {
         routes: {
-          embed: routeInOrder("embed-a/embed-small", "embed-b/embed-large"),
+          // Embeddings models: a chat probe of theirs could only fail, so health probes leave them out.
+          embed: {
+            sortBy: "config",
+            targets: routeInOrder("embed-a/embed-small", "embed-b/embed-large").targets.map((target) => ({
+              ...target,
+              probe: false,
+            })),
+          },
           uploads: routeInOrder("embed-c/uploader", "embed-b/embed-large"),
           mis: routeInOrder("embed-b/embed-large", "embed-dead/embed-x"),
         },
@@ -196,6 +203,23 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       [sent.cookie, sent["x-goog-api-key"], sent["api-key"], sent["x-auth-token"], sent["x-trace"]],
       [undefined, undefined, undefined, undefined, "t1"],
     );
+  });
+
+  it("leaves a target with probe: false out of health probes, so an embeddings-only provider is not reported failing", async () => {
+    const response = await fetch(`${fx.gateway.url}/health/providers?probe=1`, {
+      headers: { authorization: `Bearer ${fx.gateway.token}` },
+    });
+    const health = (await response.json()) as { providers: Array<{ provider: string; ok: boolean; targets: any[] }> };
+    const embedA = health.providers.find((line) => line.provider === "embed-a")!;
+    assert.deepEqual(
+      embedA.targets.map((target) => [target.key, target.probeOff, target.probe]),
+      [["embed-a/embed-small", true, undefined]],
+    );
+    assert.equal(embedA.ok, true);
+    assert.deepEqual(first.calls, [], "no chat request reached the embeddings provider");
+    // A target without it is probed as before.
+    const uploads = health.providers.find((line) => line.provider === "embed-c")!;
+    assert.notEqual(uploads.targets[0].probe, undefined);
   });
 
   it("answers a path no provider advertises with a 404 naming the path and the proxied prefixes", async () => {

@@ -131,6 +131,29 @@ describe("provider health through pi", () => {
     assert.doesNotMatch(probed, /UNHEALTHY/);
   });
 
+  it("leaves a target with probe: false out of --probe and says so", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: {
+        routes: {
+          main: {
+            sortBy: "config",
+            targets: [
+              { provider: "mock-a", modelId: "model-a", probe: false },
+              { provider: "mock-b", modelId: "model-b" },
+            ],
+          },
+        },
+      },
+      env: ENV,
+    });
+    harness.faux("mock-b").setResponses([harness.fauxHelpers.fauxAssistantMessage("B ok")]);
+    const probed = await harness.command("/auto-router health --probe");
+    assert.equal(harness.faux("mock-a").state.callCount, 0);
+    assert.equal(harness.faux("mock-b").state.callCount, 1);
+    assert.match(probed, /mock-a\/model-a\b.*off \(probe: false\)/);
+  });
+
   it("remembers the last error of real requests without taking the provider out", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
