@@ -21,17 +21,14 @@ const TARGETS = [
 ];
 /** Cooldowns off, so what keeps mock-a out is the health mark and nothing else. */
 const FAILOVER = { kinds: { auth: { cooldownMs: 0 }, server: { cooldownMs: 0 } } };
-const routes = (extra: Record<string, unknown> = {}) => ({
-  routes: {
-    main: {
-      sortBy: "config",
-      targets: [
-        { provider: "mock-a", modelId: "model-a" },
-        { provider: "mock-b", modelId: "model-b" },
-      ],
-      failover: FAILOVER,
-    },
-  },
+const routes = (
+  extra: Record<string, unknown> = {},
+  targets: Array<Record<string, unknown>> = [
+    { provider: "mock-a", modelId: "model-a" },
+    { provider: "mock-b", modelId: "model-b" },
+  ],
+) => ({
+  routes: { main: { sortBy: "config", targets, failover: FAILOVER } },
   ...extra,
 });
 /** The breaker must not be what skips mock-a here. */
@@ -104,19 +101,11 @@ describe("provider health through pi", () => {
   it("counts one --probe run as one check of a provider, however many of its targets fail", async () => {
     harness = await createSdkHarness({
       targets: TARGETS,
-      routes: {
-        routes: {
-          main: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a" },
-              { provider: "mock-a", modelId: "model-a2" },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-            failover: FAILOVER,
-          },
-        },
-      },
+      routes: routes({}, [
+        { provider: "mock-a", modelId: "model-a" },
+        { provider: "mock-a", modelId: "model-a2" },
+        { provider: "mock-b", modelId: "model-b" },
+      ]),
       env: ENV,
     });
     await harness.setModel("auto-router", "main");
@@ -134,17 +123,10 @@ describe("provider health through pi", () => {
   it("leaves a target with probe: false out of --probe and says so", async () => {
     harness = await createSdkHarness({
       targets: TARGETS,
-      routes: {
-        routes: {
-          main: {
-            sortBy: "config",
-            targets: [
-              { provider: "mock-a", modelId: "model-a", probe: false },
-              { provider: "mock-b", modelId: "model-b" },
-            ],
-          },
-        },
-      },
+      routes: routes({}, [
+        { provider: "mock-a", modelId: "model-a", probe: false },
+        { provider: "mock-b", modelId: "model-b" },
+      ]),
       env: ENV,
     });
     harness.faux("mock-b").setResponses([harness.fauxHelpers.fauxAssistantMessage("B ok")]);
