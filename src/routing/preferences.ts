@@ -37,6 +37,9 @@ export function providerIndex(list: readonly string[] | undefined, provider: str
   return -1;
 }
 
+/** How a target left out by `only` is described; the names follow, comma-separated. */
+export const NOT_IN_ONLY = "not in only: ";
+
 export interface PreferenceRejection {
   reason: Extract<SkipReason, "provider-preference" | "price">;
   detail: string;
@@ -53,7 +56,7 @@ export function checkPreferences(
   facts: ModelFacts | undefined,
 ): PreferenceRejection | undefined {
   if (preferences.only && !providerListed(preferences.only, provider, authProvider)) {
-    return { reason: "provider-preference", detail: `not in only: ${preferences.only.join(", ")}` };
+    return { reason: "provider-preference", detail: `${NOT_IN_ONLY}${preferences.only.join(", ")}` };
   }
   if (preferences.ignore && providerListed(preferences.ignore, provider, authProvider)) {
     return { reason: "provider-preference", detail: `ignored: ${provider}` };

@@ -100,6 +100,12 @@ describe("routing through real pi", () => {
     );
     assert.doesNotMatch(error, /available now/);
     assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+    // A name a letter away from a provider of the route is a typo: the answer names the provider meant.
+    await h.prompt("@only=mock-bb hello there");
+    assert.match(
+      h.lastAssistant().errorMessage ?? "",
+      /\)\. "mock-bb" is no provider of this route; did you mean "mock-b"\? Waiting will not change this/,
+    );
   });
 
   it("follows the route's preferences block: order first, no fallbacks beyond it when allowFallbacks is false", async () => {
