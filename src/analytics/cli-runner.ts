@@ -1,13 +1,14 @@
 // The shared frame of the routing-* scripts: flags (node:util parseArgs), --help, log file discovery, the streaming
 // read, --json or text output, and exit codes. Each script only supplies a CliCommand. Errors the user can fix
 // (bad flag, unreadable file) print one clear line and exit 1; nothing here prints a stack trace for them.
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, constants, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { EventType } from "../events/event-types.ts";
 import { emptyReadStats, findLogFiles, readEvents, type ReadStats } from "../events/read-events.ts";
-import { EVENT_LOG_NAME } from "../state/state-paths.ts";
+import { parse as parseJsonc } from "jsonc-parser";
+import { EVENT_LOG_NAME, resolveStateDir, routesFilePath } from "../state/state-paths.ts";
 import { emptyJoinStats, joinRequests, type JoinedItem, type JoinStats } from "./request-join.ts";
 
 type OptionSpecs = NonNullable<ParseArgsConfig["options"]>;
@@ -79,11 +80,23 @@ export function agentDirectory(processEnv: Record<string, string | undefined>, h
   return processEnv.PI_CODING_AGENT_DIR?.trim() || join(home, ".pi", "agent");
 }
 
-/** Where the logs are when --file is absent. */
+/**
+ * Where the logs are when --file is absent: where the router writes them, AUTO_ROUTER_LOG_DIR, else the routes file's
+ * `logDir`, else <agentDir>/extensions (src/state/state-paths.ts). Only `logDir` is read from the routes file (with
+ * comments and trailing commas, as the router reads it); an unreadable file leaves the default.
+ */
 export function defaultLogDirectory(processEnv: Record<string, string | undefined>, home: string): string {
-  const fromEnvironment = processEnv.AUTO_ROUTER_LOG_DIR?.trim();
-  if (fromEnvironment) return fromEnvironment;
-  return join(agentDirectory(processEnv, home), "extensions");
+  const agentDir = agentDirectory(processEnv, home);
+  let configLogDir: string | undefined;
+  try {
+    const text = readFileSync(routesFilePath(processEnv, agentDir), "utf8");
+    const config: unknown = parseJsonc(text, [], { allowTrailingComma: true });
+    const logDir = (config as { logDir?: unknown } | undefined)?.logDir;
+    if (typeof logDir === "string") configLogDir = logDir;
+  } catch {
+    // None, or unreadable: the router itself reports a routes file it cannot read.
+  }
+  return resolveStateDir({ processEnv: { HOME: home, ...processEnv }, configLogDir, agentDir });
 }
 
 /** Why a directory has no log to read: none there, or something other than a file under the log's name. */

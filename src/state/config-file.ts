@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createHash } from "node:crypto";
-import { dirname, join, resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parse as parseLenient } from "jsonc-parser";
 import writeFileAtomic from "write-file-atomic";
 import { defaultConfig } from "../config/defaults.ts";
@@ -14,7 +14,8 @@ import { formatIssue, type ConfigIssue } from "../config/issues.ts";
 import { type ParsedConfig, parseConfigText } from "../config/parse-config.ts";
 import type { RouterConfig } from "../config/schema.ts";
 
-export const ROUTES_FILE_NAME = "auto-router.routes.json";
+import { ROUTES_FILE_NAME } from "./state-paths.ts";
+export { ROUTES_FILE_NAME, routesFilePath } from "./state-paths.ts";
 export const LAST_GOOD_COPY_NAME = "auto-router.routes.last-good.json";
 export const CONFIG_POLL_INTERVAL_MS = 1_500;
 
@@ -73,11 +74,6 @@ export function lastGoodCopyName(file: string, agentDir: string): string {
   const path = resolve(file);
   if (path === resolve(agentDir, "extensions", ROUTES_FILE_NAME)) return LAST_GOOD_COPY_NAME;
   return `auto-router.routes.last-good.${createHash("sha256").update(path).digest("hex").slice(0, 12)}.json`;
-}
-
-/** AUTO_ROUTER_CONFIG > <agentDir>/extensions/auto-router.routes.json */
-export function routesFilePath(processEnv: Record<string, string | undefined>, agentDir: string): string {
-  return processEnv.AUTO_ROUTER_CONFIG || join(agentDir, "extensions", ROUTES_FILE_NAME);
 }
 
 export function loadConfigFile(file: string, options: LoadOptions = {}): LoadedConfig {

@@ -4,6 +4,12 @@
 import { join } from "node:path";
 
 export const EVENT_LOG_NAME = "auto-router.events.jsonl";
+export const ROUTES_FILE_NAME = "auto-router.routes.json";
+
+/** AUTO_ROUTER_CONFIG > <agentDir>/extensions/auto-router.routes.json */
+export function routesFilePath(processEnv: Record<string, string | undefined>, agentDir: string): string {
+  return processEnv.AUTO_ROUTER_CONFIG || join(agentDir, "extensions", ROUTES_FILE_NAME);
+}
 
 /** State file names are code constants such as "usage" or "breaker"; anything else would escape the directory. */
 const STATE_NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/i;

@@ -325,6 +325,20 @@ describe("routing scripts from the command line", () => {
     assert.equal(output.log.legacyEvents, 25);
   });
 
+  it("reads the log where the routes file's logDir puts it, as the router writes it there", async () => {
+    const agentDirectory = freshDir("auto-router-cli-agent");
+    const logs = freshDir("auto-router-cli-logdir");
+    mkdirSync(join(agentDirectory, "extensions"), { recursive: true });
+    // With a comment and a trailing comma, as the router accepts the file.
+    writeFileSync(
+      join(agentDirectory, "extensions", "auto-router.routes.json"),
+      `{\n  // the logs live elsewhere\n  "logDir": ${JSON.stringify(logs)},\n  "routes": {},\n}\n`,
+    );
+    writeFileSync(join(logs, "auto-router.events.jsonl"), readFileSync(join(fixtures, "ours.jsonl"), "utf8"));
+    const output = json(await runScript("routing-stats", ["--json"], { PI_CODING_AGENT_DIR: agentDirectory }));
+    assert.equal(output.stats.requests, 6);
+  });
+
   it("counts malformed lines in the output instead of failing", async () => {
     const output = json(await runScript("routing-stats", ["--json", "--file", join(fixtures, "malformed.jsonl")]));
     assert.equal(output.log.malformed, 7);
