@@ -184,7 +184,7 @@ export function formatRoutingStats(stats: RoutingStats, options: { limit?: numbe
     `requests       ${formatCount(stats.requests)}${stats.incomplete ? ` (+${stats.incomplete} without a final event)` : ""}`,
     `outcomes       ${outcomes || "-"}`,
     `success rate   ${formatPercent(stats.successRate)}`,
-    `failover rate  ${formatPercent(stats.failoverRate)} (${stats.failovers} requests)`,
+    `failover rate  ${formatPercent(stats.failoverRate)} (${stats.failovers} request${stats.failovers === 1 ? "" : "s"} failed over)`,
     `cost           ${formatUsd(stats.totalCostUsd)}${stats.estimatedCosts ? ` (estimated for ${formatCount(stats.estimatedCosts)} attempt${stats.estimatedCosts > 1 ? "s" : ""})` : ""}`,
   ].join("\n");
   const pairs = formatTable(

@@ -121,6 +121,6 @@ describe("routing stats", () => {
     for (const title of ["Routing", "By route", "By served provider", "Planned -> served"])
       assert.match(text, new RegExp(`^${title}$`, "m"));
     assert.match(text, /success rate {3}80\.0%/);
-    assert.match(text, /failover rate {2}40\.0% \(2 requests\)/);
+    assert.match(text, /failover rate {2}40\.0% \(2 requests failed over\)/);
   });
 });
