@@ -52,7 +52,7 @@ describe("balances through the pi CLI", () => {
    * An agent dir (and HOME) whose route tries `provider` (openrouter or deepseek: a provider with a balance API)
    * first, then mock-b; `provider` has a $5 floor.
    */
-  function agent(provider: "openrouter" | "deepseek" = "openrouter") {
+  function agent(provider: "openrouter" | "deepseek" = "openrouter", { endpoint = true } = {}) {
     const spec = (apiKey: string, model: string) => ({
       baseUrl: chat.url,
       api: "openai-completions" as const,
@@ -69,7 +69,7 @@ describe("balances through the pi CLI", () => {
           main: {
             sortBy: "config",
             targets: [
-              { provider, modelId: `${provider}-model`, balanceEndpoint },
+              { provider, modelId: `${provider}-model`, ...(endpoint ? { balanceEndpoint } : {}) },
               { provider: "mock-b", modelId: "model-b" },
             ],
           },
@@ -91,6 +91,21 @@ describe("balances through the pi CLI", () => {
 
   /** The model of each chat request, in order: which target served each prompt. */
   const servedModels = () => chat.calls.map((call) => call.body.model);
+
+  it("does not send the key of a provider pointed at another host to the vendor's balance API, and says why", async () => {
+    const dir = agent("openrouter", { endpoint: false });
+    try {
+      const run = await dir.pi(["-p", "/auto-router balance fetch"]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(
+        run.stdout + run.stderr,
+        /^openrouter\s+unknown\s+.*openrouter's baseUrl is 127\.0\.0\.1:\d+, not openrouter\.ai: its key is not sent to openrouter\.ai; set balanceEndpoint on its target to fetch its balance/m,
+      );
+      assert.doesNotMatch(run.stdout + run.stderr, /sk-balance-test-key/);
+    } finally {
+      dir.cleanup();
+    }
+  });
 
   it("prints the stale table after the retries when the balance API answers 503, and exits 0", async () => {
     answer = { status: 503, body: { error: "unavailable" } };

@@ -44,10 +44,17 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
           "claude-whole": routeInOrder("mock-c/model-c", "mock-d/model-d"),
           mixed: routeInOrder("mock-a/model-a", "mock-d/model-d"),
           tiny: routeInOrder("mock-a/model-s"),
+          hidden: routeInOrder("mock-a/model-a"),
         },
         aliases: { fast: "chat" },
-        // The second mapping names a route that is not there (a typo).
-        gateway: { models: { "claude-sonnet-4-5": "auto-router/claude", "claude-haiku-9": "auto-router/claud" } },
+        // The second mapping names a route that is not there (a typo); the third hides the route of its name.
+        gateway: {
+          models: {
+            "claude-sonnet-4-5": "auto-router/claude",
+            "claude-haiku-9": "auto-router/claud",
+            hidden: "auto-router/claude",
+          },
+        },
         // Cooldowns (and waiting for one to end) would carry one test's failures into the next; each test here
         // wants the failover within its own request.
         failover: {
@@ -264,6 +271,17 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       },
     );
     assert.equal(first.calls.length + second.calls.length, 0);
+  });
+
+  it("warns at start that a gateway.models name which is also a route hides it, and maps it as written", async () => {
+    assert.match(
+      fx.gateway.stderr(),
+      /warning: .*auto-router\.routes\.json:\d+:\d+ at gateway\.models\.hidden: "hidden" is also the route auto-router\/hidden, which gateway clients can no longer reach by that name: they get "auto-router\/claude" instead/,
+    );
+    const { response } = await fx.anthropic.messages
+      .create({ model: "hidden", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
+    assert.equal(response.headers.get("x-auto-router-route"), "claude");
   });
 
   it("reports a gateway.models mapping to a route that is not there, at start and in the 404", async () => {

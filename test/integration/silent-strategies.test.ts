@@ -60,6 +60,24 @@ describe("strategies that silently do nothing", () => {
     );
   });
 
+  it("counts a monthly budget as a quota source for hard quota mode, and says hard mode is idle only without one", async () => {
+    const idle = /quota hard mode is on, but no target has a quota source/;
+    const statusWith = async (budgets?: unknown) => {
+      const h = await harnesses.start({
+        targets: TARGETS,
+        routes: { routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") }, ...(budgets ? { budgets } : {}) },
+        env: { AUTO_ROUTER_UVI_HARD: "1" },
+      });
+      await h.setModel("auto-router", "main");
+      return h.command("/auto-router status");
+    };
+    assert.match(await statusWith(), idle);
+    // A per-token provider's monthly budget is a window hard mode can exclude it for.
+    const budgeted = await statusWith({ providers: { "mock-a": { monthly: 10 } } });
+    assert.match(budgeted, /^routes: main$/m);
+    assert.doesNotMatch(budgeted, idle);
+  });
+
   it("says nothing of an alias naming a model no route has, which switches to it; names one pi does not know", async () => {
     const h = await harnesses.start(
       {
