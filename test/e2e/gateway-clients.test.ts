@@ -232,6 +232,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         "auto-router/claude-whole",
         "auto-router/mixed",
         "auto-router/tiny",
+        "auto-router/hidden",
         "fast",
       ],
     );
