@@ -2,13 +2,13 @@
 // resumes a session (`--continue`) on the model of its last answer: without the router putting its route back, the
 // second prompt would go to that one target alone, with no failover. The real pi CLI against local emulators.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { runPi } from "../helpers/pi-cli.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 describe("pi --continue on an auto-router route", () => {
   let dir: EmulatedAgent<"A" | "B">;
@@ -23,7 +23,7 @@ describe("pi --continue on an auto-router route", () => {
       },
       routes: { routes: { pair: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
     });
-    sessions = mkdtempSync(join(tmpdir(), "auto-router-sessions-"));
+    sessions = freshDir("auto-router-sessions");
   });
   after(async () => {
     await dir?.stop();
@@ -79,7 +79,7 @@ describe("pi --continue on an auto-router route", () => {
       routes: { routes: { pair: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
       settings: { defaultProvider: "mock-b", defaultModel: "model-b" },
     });
-    const ownSessions = mkdtempSync(join(tmpdir(), "auto-router-sessions-"));
+    const ownSessions = freshDir("auto-router-sessions");
     try {
       const { A, B } = own.emulators;
       A.enqueue({ text: "Hello from A." });

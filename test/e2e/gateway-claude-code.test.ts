@@ -3,8 +3,7 @@
 // whose tool-result turn stays on the target that served its first turn. Skipped on a developer machine without that
 // folder; under CI a missing CLI fails the test.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
@@ -12,6 +11,7 @@ import { runClientCli } from "../helpers/client-cli.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const CLAUDE = join(REPO_ROOT, ".tmp", "claude-code", "node_modules", ".bin", "claude");
 /** The model id Claude Code 2.1.332 sends when none is chosen. */
@@ -35,7 +35,7 @@ describe("Claude Code through the gateway", {
       routes: routes(),
     });
     ({ A: first, B: second } = fx.emulators);
-    home = mkdtempSync(join(tmpdir(), "pi-auto-router-claude-home-"));
+    home = freshDir("pi-auto-router-claude-home");
   });
   after(async () => {
     await fx?.stop();
@@ -85,7 +85,7 @@ describe("Claude Code through the gateway", {
       routes: routes({ kinds: { server: { cooldownMs: 0 } }, cooldownWaitMs: 0 }),
     });
     const turnsGateway = await startGatewayProcess({ agentDir: turnsDir.agentDir });
-    const work = mkdtempSync(join(tmpdir(), "pi-auto-router-claude-work-"));
+    const work = freshDir("pi-auto-router-claude-work");
     try {
       first.enqueue({ status: 500, errorMessage: "Internal server error" });
       // Glob is read-only: `claude -p` runs it without asking, then sends its result back.

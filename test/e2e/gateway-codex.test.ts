@@ -2,14 +2,14 @@
 // gateway's /v1/responses as a custom model provider: the route's first target answers 429, the second serves.
 // Skipped on a developer machine without that folder; under CI a missing CLI fails the test.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
 import { runClientCli } from "../helpers/client-cli.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const CODEX = join(REPO_ROOT, ".tmp", "codex", "node_modules", ".bin", "codex");
 const CODEX_TIMEOUT_MS = 90_000;
@@ -46,7 +46,7 @@ describe("Codex CLI through the gateway's Responses endpoint", {
       },
     });
     ({ A: first, B: second } = fx.emulators);
-    home = mkdtempSync(join(tmpdir(), "pi-auto-router-codex-home-"));
+    home = freshDir("pi-auto-router-codex-home");
     mkdirSync(join(home, ".codex"));
     writeFileSync(
       join(home, ".codex", "config.toml"),

@@ -5,14 +5,14 @@
 // credentials and whose pi-ai translates.
 import Anthropic from "@anthropic-ai/sdk";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import { runGatewayCommand, startGatewayProcess } from "../helpers/gateway-process.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const inCi = process.env.CI === "true" || process.env.CI === "1";
 /** A PATH with the system tools and Node 22, and the newer pi first only where a test says so. */
@@ -37,7 +37,7 @@ for (const line of LINES) {
     before(async () => {
       assert.ok(!missing, `CI must run this test: test/${line.prefix} is missing`);
       // The files the npm package ships for the gateway, and no node_modules at all.
-      packageDir = mkdtempSync(join(tmpdir(), "pi-auto-router-installed-"));
+      packageDir = freshDir("pi-auto-router-installed");
       mkdirSync(join(packageDir, "bin"));
       mkdirSync(join(packageDir, "dist"));
       for (const file of ["package.json", "bin/pi-auto-router.mjs", "bin/pi-host-resolve.mjs", "dist/gateway.mjs"])

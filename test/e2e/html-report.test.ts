@@ -3,13 +3,13 @@
 // test is skipped on a developer's machine; under CI (.ci/run installs both) a missing browser fails it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 /** Per node.md: as root, in a closed network, Chromium needs these to start quietly. */
@@ -48,7 +48,7 @@ describe("the session report in headless Chromium", {
 
   before(async () => {
     assert.equal(missing, "", `CI must run this test: ${missing} missing`);
-    workDir = mkdtempSync(join(tmpdir(), "auto-router-html-"));
+    workDir = freshDir("auto-router-html");
     // A variable specifier: playwright-core is installed by .ci/run, not a dependency, so the type check must not need it.
     const { chromium } = await import(PLAYWRIGHT);
     // playwright starts each browser with a new empty profile of its own (it refuses a --user-data-dir argument).

@@ -7,7 +7,6 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -17,13 +16,13 @@ import {
 } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { piCommand, piEnvironment, runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 /**
  * What the extension adds beyond pi. The gateway's own bundle (dist/gateway.mjs, ~1.1 MB, mostly fastify and its
@@ -73,7 +72,7 @@ describe("installing the package", () => {
   let scratch: string;
   before(async () => {
     emulator = await startOpenAIEmulator({ name: "A" });
-    scratch = mkdtempSync(join(tmpdir(), "pi-auto-router-install-"));
+    scratch = freshDir("pi-auto-router-install");
   });
   after(async () => {
     await emulator.close();

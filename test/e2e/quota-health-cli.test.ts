@@ -5,8 +5,7 @@
 // timeline; `/auto-router health --probe` reaches both providers.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
@@ -17,6 +16,7 @@ import { runPi } from "../helpers/pi-cli.ts";
 import { startRpc, type RpcClient } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const HOUR_MS = 3_600_000;
 const USAGE_PATH = "/api/oauth/usage";
@@ -54,7 +54,7 @@ describe("quota pacing and health through the pi CLI", () => {
     anthropic = await startAnthropicEmulator({ name: "A" });
     openai = await startOpenAIEmulator({ name: "B" });
     quota = await startQuotaEmulator();
-    stateDir = mkdtempSync(join(tmpdir(), "auto-router-quota-state-"));
+    stateDir = freshDir("auto-router-quota-state");
     dir = makeAgentDir({
       providers: {
         anthropic: {

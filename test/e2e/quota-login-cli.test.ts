@@ -2,13 +2,13 @@
 // it and fails, so its registry gives no token. The usage source and /auto-router health say so (the login exists, its
 // token could not be refreshed, /login again) instead of claiming there is no login, and print no token.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const HOUR_MS = 3_600_000;
 const USAGE_PATH = "/api/oauth/usage";
@@ -22,7 +22,7 @@ describe("an expired login whose refresh fails, through the pi CLI", () => {
 
   before(async () => {
     quota = await startQuotaEmulator();
-    home = mkdtempSync(join(tmpdir(), "auto-router-login-home-"));
+    home = freshDir("auto-router-login-home");
     dir = makeAgentDir({ routes: { routes: { main: routeInOrder("anthropic/claude-sonnet-4-5") } } });
     const auth = join(dir.agentDir, "auth.json");
     writeFileSync(

@@ -3,8 +3,7 @@
 // weekly Opus window is used up and the Sonnet one barely touched. The Opus target is skipped with that window named;
 // the Sonnet target of the same route serves, and nothing claims the whole provider is out of quota.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
@@ -14,6 +13,7 @@ import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const HOUR_MS = 3_600_000;
 const USAGE_PATH = "/api/oauth/usage";
@@ -29,7 +29,7 @@ describe("model-scoped quota windows through the pi CLI", () => {
   before(async () => {
     anthropic = await startAnthropicEmulator({ name: "A" });
     quota = await startQuotaEmulator();
-    home = mkdtempSync(join(tmpdir(), "auto-router-scope-home-"));
+    home = freshDir("auto-router-scope-home");
     // The credential is a /login (OAuth) that has not expired.
     dir = makeAgentDir({
       routes: { routes: { main: routeInOrder(OPUS, SONNET) } },

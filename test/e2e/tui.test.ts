@@ -7,8 +7,7 @@
 // bounded deadline; nothing sleeps a fixed time for pi to be ready.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
@@ -16,6 +15,7 @@ import { makeAgentDir, REPO_ROOT } from "../helpers/agent-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { BUNDLED_PI_CLI, basePiArgs } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const HAS_TMUX = spawnSync("tmux", ["-V"]).status === 0;
 const SCREEN_COLUMNS = 120;
@@ -143,7 +143,7 @@ for (const line of PI_LINES) {
     }
 
     before(async () => {
-      socketDir = mkdtempSync(join(tmpdir(), "auto-router-tui-"));
+      socketDir = freshDir("auto-router-tui");
       first = await startOpenAIEmulator({ name: "A" });
       second = await startOpenAIEmulator({ name: "B" });
       dir = makeAgentDir({

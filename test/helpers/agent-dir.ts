@@ -1,9 +1,9 @@
 // Builds a throw-away pi agent directory (what PI_CODING_AGENT_DIR points at) so no test reads or writes ~/.pi:
 // models.json with emulator-backed providers, the router's routes file, and settings.json.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freshDir } from "./fresh-dir.ts";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The entry pi loads from the package (package.json "pi.extensions"): the prebuilt bundle when it exists. */
@@ -108,7 +108,7 @@ export function makeAgentDir(
     oauth?: Record<string, string>;
   } = {},
 ): { agentDir: string; cleanup(): void } {
-  const agentDir = mkdtempSync(join(tmpdir(), "pi-auto-router-agent-"));
+  const agentDir = freshDir("pi-auto-router-agent");
   if (options.providers) writeJson(join(agentDir, "models.json"), modelsJson(options.providers));
   if (options.oauth) writeOAuthLogins(agentDir, options.oauth);
   if (options.routes !== undefined) writeJson(join(agentDir, "extensions", ROUTES_FILE_NAME), options.routes);

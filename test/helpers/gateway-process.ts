@@ -1,10 +1,10 @@
 // Runs `pi-auto-router serve` as a real process (the package's bin through plain node) on a free loopback port,
 // with HOME and PI_CODING_AGENT_DIR in temp dirs, and stops it again. Output is captured for assertions.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./agent-dir.ts";
+import { freshDir } from "./fresh-dir.ts";
 
 export const GATEWAY_BIN = join(REPO_ROOT, "bin", "pi-auto-router.mjs");
 export const TEST_TOKEN = "test-gateway-token-0123456789";
@@ -29,7 +29,7 @@ export async function startGatewayProcess(options: {
   node?: string;
   bin?: string;
 }): Promise<GatewayProcess> {
-  const home = mkdtempSync(join(tmpdir(), "pi-auto-router-gateway-home-"));
+  const home = freshDir("pi-auto-router-gateway-home");
   const env: Record<string, string | undefined> = {
     ...process.env,
     HOME: home,
@@ -86,7 +86,7 @@ export function runGatewayCommand(
   args: string[],
   options: { node?: string; bin?: string; env?: Record<string, string | undefined> } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const home = mkdtempSync(join(tmpdir(), "pi-auto-router-gateway-home-"));
+  const home = freshDir("pi-auto-router-gateway-home");
   const env: Record<string, string | undefined> = {
     ...process.env,
     HOME: home,

@@ -2,10 +2,9 @@
 // restart() (same port, empty: it saves nothing) drive the fault tests, pause() and resume() a Redis that hangs with its
 // connections open (SIGSTOP / SIGCONT: a stuck server or a network partition); stop() removes everything.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { freshDir } from "./fresh-dir.ts";
 
 export interface RedisServer {
   port: number;
@@ -49,7 +48,7 @@ async function waitForPort(port: number, open: boolean): Promise<void> {
 
 export async function startRedisServer(options: { password?: string } = {}): Promise<RedisServer> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "auto-router-redis-"));
+  const dir = freshDir("auto-router-redis");
   let child: ChildProcess | undefined;
   // While "killed", the port is held by a server that drops every connection at once: clients see Redis as down,
   // and no other test's server (which asks the system for a free port) can take the port before the restart.

@@ -1,28 +1,13 @@
 // Small helpers several test files need: a fresh temporary directory, and a TypeScript worker process run to its end.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { REPO_ROOT } from "./agent-dir.ts";
+
+export { freshDir } from "./fresh-dir.ts";
 
 export interface WorkerResult {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-const madeDirs: string[] = [];
-// Every test file runs in a process of its own: what it made is removed when it exits, also by a caller that forgot,
-// and also what a store flushed into it on close after the caller's own removal.
-process.on("exit", () => {
-  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
-});
-
-/** A new empty directory under the system's temporary directory, removed when the test process exits at the latest. */
-export function freshDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
-  madeDirs.push(dir);
-  return dir;
 }
 
 /** Runs a TypeScript worker (through tsx) from the repository root and collects its output. */

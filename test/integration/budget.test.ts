@@ -1,12 +1,12 @@
 // Budgets through real pi (SDK in-process, faux targets that report usage priced by their model cost).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 // $100 per 1M tokens: every token costs exactly $0.0001, so spend is a whole number of ten-thousandths of a dollar.
 const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
@@ -218,7 +218,7 @@ describe("budgets through pi", () => {
   });
 
   it("keeps applying the budgets and spend of the earlier pi-auto-router's auto-router.stats.json", async () => {
-    const logDirectory = mkdtempSync(join(tmpdir(), "auto-router-legacy-stats-"));
+    const logDirectory = freshDir("auto-router-legacy-stats");
     const today = new Date().toISOString().slice(0, 10);
     writeFileSync(
       join(logDirectory, "auto-router.stats.json"),
@@ -252,7 +252,7 @@ describe("budgets through pi", () => {
   });
 
   it("does not import a stats.json whose cost is not under estimatedCost as $0: it warns, and imports it once fixed", async () => {
-    const logDirectory = mkdtempSync(join(tmpdir(), "auto-router-legacy-stats-"));
+    const logDirectory = freshDir("auto-router-legacy-stats");
     const file = join(logDirectory, "auto-router.stats.json");
     const today = new Date().toISOString().slice(0, 10);
     const writeStats = (usage: Record<string, number>) =>
@@ -289,7 +289,7 @@ describe("budgets through pi", () => {
   });
 
   it("imports the earlier router's auto-router.stats.json once, not again after the earlier router added a day", async () => {
-    const logDirectory = mkdtempSync(join(tmpdir(), "auto-router-legacy-stats-"));
+    const logDirectory = freshDir("auto-router-legacy-stats");
     const today = new Date().toISOString().slice(0, 10);
     const spend = (costUsd: number) => ({ "mock-a": { inputTokens: 3, outputTokens: 1, estimatedCost: costUsd } });
     const writeStats = (daily: Record<string, unknown>, monthly: number) =>

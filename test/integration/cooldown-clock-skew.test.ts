@@ -2,11 +2,10 @@
 // machine set wrong) must not rest the target for as long as the clock was off: through real pi, two sessions on one
 // state directory, the first with its clock 10 days ahead.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a" }] },
@@ -30,7 +29,7 @@ afterEach(async () => {
 
 describe("cooldowns and a clock that ran ahead", () => {
   it("rests a target no longer than the cooldown it was given when that cooldown was set with the clock 10 days ahead", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "auto-router-clock-skew-"));
+    const stateDir = freshDir("auto-router-clock-skew");
     try {
       harness = await createSdkHarness({
         targets: TARGETS,

@@ -1,12 +1,12 @@
 // The routes file's `eventLog` settings reach the event log through real pi: `enabled: false` writes no log while
 // requests are still served, counted and explained, and `maxBytes` / `keepFiles` rotate it and bound its files.
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { readEventLogFile, until } from "../helpers/event-log.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
 const ROUTE = { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } };
@@ -87,7 +87,7 @@ describe("the routes file's eventLog settings", () => {
   });
 
   it("makes a log older than the router private (0600) when its first append rotates it", async () => {
-    const logDirectory = mkdtempSync(join(tmpdir(), "auto-router-rotate-mode-"));
+    const logDirectory = freshDir("auto-router-rotate-mode");
     const old = join(logDirectory, "auto-router.events.jsonl");
     writeFileSync(old, `${JSON.stringify({ v: 3, type: "warning", ts: 0, data: {} })}\n`.repeat(100));
     chmodSync(old, 0o644);

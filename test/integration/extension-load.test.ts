@@ -4,15 +4,15 @@
 // what it keeps on the heap, seen through zod's construction hook: no schema a plain session never reads is built,
 // and the config schema is let go once the file is parsed.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const moduleCache = createRequire(import.meta.url).cache;
 const TARGETS = [{ provider: "load-target", models: [{ id: "model" }] }];
@@ -140,7 +140,7 @@ describe("loading the extension", () => {
   });
 
   it("builds the old ratings schema once an earlier implementation's ratings file is there", async () => {
-    logDirectory = mkdtempSync(join(tmpdir(), "auto-router-load-ratings-"));
+    logDirectory = freshDir("auto-router-load-ratings");
     writeFileSync(
       join(logDirectory, "auto-router.ratings.json"),
       JSON.stringify([{ provider: "load-target", modelId: "model", rating: "good", timestamp: 1777626000000 }]),

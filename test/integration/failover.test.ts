@@ -1,11 +1,10 @@
 // Same-request failover through real pi (SDK in-process, faux targets): the spine's behaviours.
 import { eventually } from "../helpers/temp-and-workers.ts";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a", contextWindow: 100_000 }] },
@@ -311,7 +310,7 @@ describe("cooldowns", () => {
   });
 
   it("keeps cooldowns across a restart of pi (persisted in the state directory)", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "auto-router-state-"));
+    const stateDir = freshDir("auto-router-state");
     try {
       let h = await start({ env: { AUTO_ROUTER_LOG_DIR: stateDir } });
       h.faux("mock-a").setResponses([

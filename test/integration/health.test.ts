@@ -2,11 +2,11 @@
 // keep failing is skipped with the reason until a probe succeeds; a per-token provider spending its monthly budget
 // too fast is paced by UVI and shows in the status line.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
 const TARGETS = [
@@ -168,7 +168,7 @@ describe("provider health through pi", () => {
 
 describe("monthly spend pacing through pi", () => {
   it("demotes a per-token provider spending its monthly budget faster than the month passes, and logs a quota event", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "auto-router-health-state-"));
+    const stateDir = freshDir("auto-router-health-state");
     const h = await start(
       { budgets: { providers: { "mock-a": { monthly: 0.0001 } } } },
       { AUTO_ROUTER_LOG_DIR: stateDir },

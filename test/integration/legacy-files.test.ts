@@ -1,11 +1,11 @@
 // A user switching from the earlier public pi-auto-router points the log directory at its old one: its files
 // (shared/docs/legacy-formats.md, written here by hand) must keep working through real pi, none moved aside.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a" }] },
@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 function oldLogDirectory(): string {
-  const directory = mkdtempSync(join(tmpdir(), "auto-router-old-logdir-"));
+  const directory = freshDir("auto-router-old-logdir");
   writeFileSync(
     join(directory, "auto-router.ratings.json"),
     JSON.stringify([

@@ -2,12 +2,12 @@
 // known to be slower than a per-token one still serves first on a route's default ranking; `sortBy: "latency"` ranks
 // by speed alone. The two targets' times to first token come from a latency file in the state directory.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { readEventLogFile } from "../helpers/event-log.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const TARGETS = [
   { provider: "mock-sub", models: [{ id: "model-s" }] },
@@ -28,7 +28,7 @@ afterEach(async () => {
 
 /** A state directory whose latency file says the subscription answers in 514 ms, the per-token target in 206 ms. */
 function measuredStateDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "auto-router-subscription-first-"));
+  const dir = freshDir("auto-router-subscription-first");
   const sample = (ms: number) => ({ ttftMs: ms, samples: 5, updatedAt: Date.now() });
   writeFileSync(
     join(dir, "auto-router.latency.json"),
@@ -86,7 +86,7 @@ describe("subscriptions before per-token money", () => {
   });
 
   it("books a subscription's answer at $0 in the final event, and calls two subscriptions' prices list prices", async () => {
-    stateDir = mkdtempSync(join(tmpdir(), "auto-router-subscription-cost-"));
+    stateDir = freshDir("auto-router-subscription-cost");
     const priced = (output: number) => ({ input: 1, output, cacheRead: 0, cacheWrite: 0 });
     harness = await createSdkHarness({
       targets: [

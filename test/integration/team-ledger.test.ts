@@ -1,8 +1,7 @@
 // The spend ledger and the hard-budget reservation in team mode, against a real redis-server: two state backends in
 // one process stand for two machines (each its own connection, writer id and state dir).
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { spendLedgerOf, type SpendLedger, type SpendReservation } from "../../src/budget/spend-ledger.ts";
@@ -20,6 +19,7 @@ import { openStateBackend, type StateBackend } from "../../src/team/state-backen
 import { resolveTeamSettings } from "../../src/team/team-settings.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
 import { eventually } from "../helpers/temp-and-workers.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const calendar = { day: "2026-11-29", month: "2026-11" };
 const totals = (costUsd: number) => ({
@@ -45,7 +45,7 @@ describe("team ledger on Redis", () => {
     options: { dir?: string; onStoreDown?: "local" | "block"; warnings?: string[] } = {},
   ): Machine => {
     const sink = options.warnings ?? warnings;
-    const dir = options.dir ?? mkdtempSync(join(tmpdir(), `auto-router-ledger-${name}-`));
+    const dir = options.dir ?? freshDir(`auto-router-ledger-${name}`);
     if (!options.dir) dirs.push(dir);
     const { settings } = resolveTeamSettings(
       { backend: "redis", url: redis.url, keyPrefix, machine: name, onStoreDown: options.onStoreDown },
@@ -325,7 +325,7 @@ describe("team ledger on Redis", () => {
 
   it("state push finds a file ledger holding only open reservations empty, and pushes spend without its reservations", async () => {
     const prefix = "par:push-reserved:";
-    const dir = mkdtempSync(join(tmpdir(), "auto-router-ledger-push-"));
+    const dir = freshDir("auto-router-ledger-push");
     dirs.push(dir);
     const reservations = { "crashed:1": { provider: "mock-a", amountUsd: 0.4, expiresAt: Date.now() + 60_000 } };
     const fileLedger = join(dir, "auto-router.usage.json");

@@ -1,8 +1,7 @@
 // The Redis team store through the same StateStore interface as the file store, against a real redis-server:
 // two backends in one process stand for two machines (each its own connection, writer id and state dir).
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { COMPARE_AND_SET_LUA } from "../../src/team/redis-scripts.ts";
@@ -10,6 +9,7 @@ import { openStateBackend, type StateBackend } from "../../src/team/state-backen
 import { resolveTeamSettings } from "../../src/team/team-settings.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
 import { eventually } from "../helpers/temp-and-workers.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 type Tally = { count: number; names: string[] };
 const defaults = (): Tally => ({ count: 0, names: [] });
@@ -28,7 +28,7 @@ describe("team store on Redis", () => {
   const warnings: string[] = [];
 
   const machine = (name: string, url = redis.url, keyPrefix = "par:test:"): { backend: StateBackend; dir: string } => {
-    const dir = mkdtempSync(join(tmpdir(), `auto-router-team-${name}-`));
+    const dir = freshDir(`auto-router-team-${name}`);
     dirs.push(dir);
     const { settings } = resolveTeamSettings({ backend: "redis", url, keyPrefix, machine: name }, {});
     const backend = openStateBackend({

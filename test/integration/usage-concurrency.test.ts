@@ -1,8 +1,7 @@
 // Several node processes record usage into one ledger and set budgets, as several pi windows do. The earlier
 // implementation rewrote the whole stats file from each process's memory and lost 70-75% of spend updates.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -11,6 +10,7 @@ import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
 import { openJsonStore } from "../../src/state/json-store.ts";
 import { stateFile } from "../../src/state/state-paths.ts";
 import { runWorker } from "../helpers/temp-and-workers.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WORKER = join(REPOSITORY_ROOT, "test", "fixtures", "usage-worker.ts");
@@ -18,7 +18,7 @@ const KEYS = { day: "2025-01-31", month: "2025-01" };
 
 describe("usage ledger shared by several processes", () => {
   it("keeps every usage event when four processes record 250 each into the same ledger at once", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "auto-router-usage-"));
+    const dir = freshDir("auto-router-usage");
     const barrier = join(dir, "barrier");
     mkdirSync(barrier);
     const workers = ["w1", "w2", "w3", "w4"];
@@ -37,7 +37,7 @@ describe("usage ledger shared by several processes", () => {
   });
 
   it("shows a budget set by one process to another process, next to its own unwritten change", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "auto-router-limits-"));
+    const dir = freshDir("auto-router-limits");
     const mine = openJsonStore({
       file: stateFile(dir, "budget-limits"),
       defaults: emptyLimits,

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findLogFiles, readEvents } from "../../src/events/read-events.ts";
@@ -9,6 +8,7 @@ import { renderSessionHtml } from "../../src/analytics/html-report.ts";
 import { joinRequests } from "../../src/analytics/request-join.ts";
 import { computeSessionStats, type SessionStatsOptions } from "../../src/analytics/session-stats.ts";
 import { formatSessionStats } from "../../src/analytics/session-stats-format.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/events/${name}`, import.meta.url));
 const statsOf = (name: string, options: SessionStatsOptions = {}) =>
@@ -50,7 +50,7 @@ describe("session stats", () => {
   });
 
   it("counts every failover of a day, not the requests that had one", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "auto-router-session-stats-"));
+    const dir = freshDir("auto-router-session-stats");
     try {
       const original = readFileSync(fixture("ours.jsonl"), "utf8");
       const twice = original.replace(
@@ -104,7 +104,7 @@ describe("session stats", () => {
   });
 
   it("keeps a window of some models only on a timeline of its own, apart from the provider's", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "auto-router-session-stats-"));
+    const dir = freshDir("auto-router-session-stats");
     try {
       const quota = (data: object) =>
         JSON.stringify({ v: 1, type: "quota", ts: "2026-05-03T08:00:00.000Z", sessionId: "s1", routeId: null, data });

@@ -1,7 +1,6 @@
 // The circuit breaker reducer and its book over a store: when it opens, the one probe, and persistence.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { RecentSuccesses } from "../../src/breaker/recent-successes.ts";
@@ -25,6 +24,7 @@ import { openJsonStore } from "../../src/state/json-store.ts";
 import { createMemoryStore } from "../../src/state/memory-store.ts";
 import { makeFailure } from "../../src/runtime/classify-failure.ts";
 import type { AttemptObservation } from "../../src/runtime/plugin.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const SETTINGS: BreakerSettings = {
   ratio: 0.5,
@@ -265,7 +265,7 @@ describe("breaker book", () => {
   });
 
   it("keeps an open breaker across a restart of the process", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "breaker-"));
+    const dir = freshDir("breaker");
     try {
       const file = join(dir, "auto-router.breakers.json");
       const open = () =>

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
@@ -26,6 +25,7 @@ import {
   type UsageLedger,
 } from "../../src/budget/usage-ledger.ts";
 import { openJsonStore } from "../../src/state/json-store.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 function message(text: string, usage?: Record<string, unknown>): any {
   return { role: "assistant", content: text ? [{ type: "text", text }] : [], usage, stopReason: "stop" };
@@ -213,7 +213,7 @@ describe("usage ledger", () => {
   });
 
   it("moves a corrupt ledger file aside, warns, and starts from an empty ledger", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "auto-router-ledger-"));
+    const dir = freshDir("auto-router-ledger");
     const file = join(dir, "auto-router.usage.json");
     writeFileSync(file, "{ not json");
     const warnings: string[] = [];

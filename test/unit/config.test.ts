@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { getModel } from "@mariozechner/pi-ai";
@@ -13,6 +12,7 @@ import { findSilentStrategies } from "../../src/config/silent-strategies.ts";
 import { ConfigHolder } from "../../src/runtime/services.ts";
 import { configErrorText, describeLoad, describeOrigin, loadConfigFile } from "../../src/state/config-file.ts";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const parse = (value: unknown) => parseConfigText(JSON.stringify(value));
 
@@ -502,7 +502,7 @@ describe("routes file parsing", () => {
 });
 
 describe("routes file loading", () => {
-  const dir = mkdtempSync(join(tmpdir(), "auto-router-config-"));
+  const dir = freshDir("auto-router-config");
   const file = join(dir, "auto-router.routes.json");
   const good = { routes: { mine: { targets: [{ provider: "x", modelId: "y" }] } } };
 

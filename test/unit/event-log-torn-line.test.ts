@@ -2,12 +2,12 @@
 // to it: before the fix the first new record was glued onto the fragment and lost to every reader (found by
 // reliability/corruption.ts).
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { it } from "node:test";
 import { openEventLog } from "../../src/state/event-log.ts";
 import { EVENT_LOG_NAME } from "../../src/state/state-paths.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const intactTypes = (text: string) =>
   text.split("\n").flatMap((line) => {
@@ -19,7 +19,7 @@ const intactTypes = (text: string) =>
   });
 
 it("starts a new line when the log ends in a line cut short, so the next record stays intact", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "auto-router-torn-"));
+  const dir = freshDir("auto-router-torn");
   writeFileSync(
     join(dir, EVENT_LOG_NAME),
     `{"v":1,"type":"old","ts":"2024-01-01T00:00:00.000Z","data":{}}\n{"v":1,"type":"cut`,
@@ -32,7 +32,7 @@ it("starts a new line when the log ends in a line cut short, so the next record 
 });
 
 it("adds no blank line when the log already ends with a complete line", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "auto-router-torn-"));
+  const dir = freshDir("auto-router-torn");
   writeFileSync(join(dir, EVENT_LOG_NAME), `{"v":1,"type":"old","ts":"2024-01-01T00:00:00.000Z","data":{}}\n`);
   const log = openEventLog({ dir });
   log.append({ type: "decision", requestId: "r1", data: {} });

@@ -2,10 +2,9 @@
 // candidates ride on its decision line and its attempts, results and usage on its final line, and the reader
 // expands them back into events of their own; v1 and v2 lines read as before.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type {
   CandidatesEventData,
   DecisionEventData,
@@ -16,14 +15,7 @@ import { EVENT_SCHEMA_VERSION } from "../../src/events/event-types.ts";
 import { EVENT_TYPES } from "../../src/events/event-types.ts";
 import { emptyReadStats, findLogFiles, parseEventLine, readEvents } from "../../src/events/read-events.ts";
 import { type EventLog, openEventLog } from "../../src/state/event-log.ts";
-
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-const freshDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), "pi-auto-router-compact-"));
-  dirs.push(dir);
-  return dir;
-};
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const DECISION: DecisionEventData = {
   requestedRouteId: "main",
@@ -84,7 +76,7 @@ async function readAll(dir: string) {
 
 describe("event log format v3", () => {
   it("writes version 3 without empty lists, default values, ranks, the repeated intent or a follow-up line's sessionId, route and machine", async () => {
-    const dir = freshDir();
+    const dir = freshDir("pi-auto-router-compact");
     const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
     for (const record of RECORDS) log.append(record);
     await log.close();
@@ -108,7 +100,7 @@ describe("event log format v3", () => {
   });
 
   it("gives each event on a final line its own time, as an offset from the line's", async () => {
-    const dir = freshDir();
+    const dir = freshDir("pi-auto-router-compact");
     let now = Date.parse("2026-01-01T00:00:00.000Z");
     const log = openEventLog({ dir, now: () => now });
     const result = {
@@ -157,7 +149,7 @@ describe("event log format v3", () => {
     ["close()", (log: EventLog) => log.close()],
   ] as const) {
     it(`leaves the decision and the events so far of a request that has not ended, at ${how}`, async () => {
-      const dir = freshDir();
+      const dir = freshDir("pi-auto-router-compact");
       const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
       for (const record of RECORDS.slice(0, 3)) log.append(record);
       await end(log);
@@ -176,7 +168,7 @@ describe("event log format v3", () => {
   }
 
   it("keeps what a request did before its second decision (after a wait) before that decision", async () => {
-    const dir = freshDir();
+    const dir = freshDir("pi-auto-router-compact");
     const log = openEventLog({ dir, now: () => 0 });
     const records: EventRecord[] = [...RECORDS.slice(0, 3), ...RECORDS.slice(0, 2), RECORDS[3]!];
     for (const record of records) log.append(record);
@@ -189,7 +181,7 @@ describe("event log format v3", () => {
   });
 
   it("writes candidates that come after their decision line was turned into text as a line of their own", async () => {
-    const dir = freshDir();
+    const dir = freshDir("pi-auto-router-compact");
     const log = openEventLog({ dir, now: () => 0 });
     log.append(RECORDS[0]!);
     // The decision line becomes text at the end of the turn it was appended in.
@@ -213,7 +205,7 @@ describe("event log format v3", () => {
   });
 
   it("reads v3 lines back as exactly the shapes that were written, sessionId, route and machine included", async () => {
-    const dir = freshDir();
+    const dir = freshDir("pi-auto-router-compact");
     const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
     for (const record of RECORDS) log.append(record);
     await log.close();
@@ -226,7 +218,7 @@ describe("event log format v3", () => {
   });
 
   it("keeps the whole envelope on a follow-up line whose request has no decision line in this log, or another route", async () => {
-    const dir = freshDir();
+    const dir = freshDir("pi-auto-router-compact");
     const log = openEventLog({ dir, now: () => 0, machine: "laptop" });
     log.append({
       type: "final",
@@ -250,7 +242,7 @@ describe("event log format v3", () => {
   });
 
   it("still reads v2 lines (one line per event, a follow-up line without its envelope) unchanged", async () => {
-    const dir = freshDir();
+    const dir = freshDir("pi-auto-router-compact");
     const v2 = RECORDS.map((record, index) =>
       JSON.stringify({
         v: 2,
@@ -295,7 +287,7 @@ describe("event log format v3", () => {
   });
 
   it("still reads v1 lines unchanged", async () => {
-    const dir = freshDir();
+    const dir = freshDir("pi-auto-router-compact");
     const v1 = RECORDS.map((record) =>
       JSON.stringify({ v: 1, type: record.type, ts: "2026-01-01T00:00:00.000Z", ...IDS, data: record.data }),
     );

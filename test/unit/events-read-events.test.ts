@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { NormalizedEvent } from "../../src/events/event-types.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 import {
   CUT_OFF_REASON,
   emptyReadStats,
@@ -85,7 +86,7 @@ describe("readEvents", () => {
   });
 
   it("names a last line cut off without its line break, and still reads a complete last line without one", async () => {
-    const directory = mkdtempSync(join(tmpdir(), "auto-router-cut-off-"));
+    const directory = freshDir("auto-router-cut-off");
     const line = readFileSync(join(fixtures, "ours.jsonl"), "utf8").split("\n")[0]!;
     const cut = join(directory, "cut.jsonl");
     writeFileSync(cut, `${line}\n${line.slice(0, 40)}`);
@@ -120,7 +121,7 @@ describe("readEvents", () => {
   });
 
   it("splits lines on LF and CRLF, also a line longer than one read chunk, and reads a last line without a newline", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "auto-router-read-lines-"));
+    const dir = freshDir("auto-router-read-lines");
     const line = (id: string, text = "") =>
       JSON.stringify({
         v: 1,
@@ -140,7 +141,7 @@ describe("readEvents", () => {
   });
 
   it("counts lines of the types a report skips as events without parsing them, in both formats", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "auto-router-skip-types-"));
+    const dir = freshDir("auto-router-skip-types");
     const file = join(dir, "auto-router.events.jsonl");
     writeFileSync(
       file,
@@ -172,7 +173,7 @@ describe("readEvents", () => {
 
 describe("findLogFiles", () => {
   it("lists a directory's rotated logs oldest first (numeric order), then the live log", () => {
-    const directory = mkdtempSync(join(tmpdir(), "auto-router-find-"));
+    const directory = freshDir("auto-router-find");
     for (const name of [
       "auto-router.events.jsonl",
       "auto-router.events.1.jsonl",
@@ -195,7 +196,7 @@ describe("findLogFiles", () => {
   });
 
   it("returns a given live file with its rotated siblings, and a rotated or unrelated file alone", () => {
-    const directory = mkdtempSync(join(tmpdir(), "auto-router-find-"));
+    const directory = freshDir("auto-router-find");
     mkdirSync(join(directory, "nested"));
     for (const name of ["custom.jsonl", "custom.1.jsonl", "single.jsonl"]) writeFileSync(join(directory, name), "");
     assert.deepEqual(findLogFiles(join(directory, "custom.jsonl")), [

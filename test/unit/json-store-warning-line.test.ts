@@ -2,12 +2,12 @@
 // naming where the content is wrong, not zod's multi-line dump of every issue (which split one warning over many
 // lines of stderr, found by reliability/corruption.ts).
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { it } from "node:test";
 import { z } from "zod";
 import { openJsonStore, type StoreWarning } from "../../src/state/json-store.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const schema = z.object({
   v: z.literal(1),
@@ -15,7 +15,7 @@ const schema = z.object({
 });
 
 it("reports a state file with wrong types in one warning line naming the first bad field", async () => {
-  const file = join(mkdtempSync(join(tmpdir(), "auto-router-store-line-")), "auto-router.cooldowns.json");
+  const file = join(freshDir("auto-router-store-line"), "auto-router.cooldowns.json");
   writeFileSync(file, JSON.stringify({ v: "1", entries: { "route::a/b": { until: "soon", kind: 7 } } }));
   const warnings: StoreWarning[] = [];
   const store = openJsonStore({

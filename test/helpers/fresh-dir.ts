@@ -1,0 +1,18 @@
+// A fresh temporary directory for a test, removed when the test process exits at the latest.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const madeDirs: string[] = [];
+// Every test file runs in a process of its own: what it made is removed when it exits, also by a caller that forgot
+// or failed before its own removal, and also what a store flushed into it on close after the caller's own removal.
+process.on("exit", () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new empty directory under the system's temporary directory, removed when the test process exits at the latest. */
+export function freshDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  madeDirs.push(dir);
+  return dir;
+}
