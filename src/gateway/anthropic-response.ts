@@ -56,21 +56,40 @@ export function anthropicMessage(
   };
 }
 
-/** One encoder per response; pi-ai's content indexes are renumbered as the client's block indexes. */
+type BlockKind = "text" | "thinking" | "toolCall";
+type BlockEvent = Extract<AssistantMessageEvent, { contentIndex: number }>;
+
+/** One content block as the client sees it; a text or thinking block of pi-ai's may become several (see below). */
+interface Segment {
+  contentIndex: number;
+  kind: BlockKind;
+  /** The client's block index, given when its content_block_start is written. */
+  index?: number;
+  /** What arrived while another block was open, written when this one's turn comes. */
+  held: BlockEvent[];
+  ended: boolean;
+  closed: boolean;
+}
+
+const kindOf = (event: BlockEvent): BlockKind =>
+  event.type.startsWith("text") ? "text" : event.type.startsWith("thinking") ? "thinking" : "toolCall";
+
+/**
+ * One encoder per response. Anthropic's stream has one content block open at a time (start, deltas, stop, then the
+ * next), while pi-ai's events need not: its Chat Completions provider ends every block only when the stream ends, and
+ * goes back to a text or thinking block after a tool call began. So a text or thinking block is closed when another
+ * block starts, and a later delta of it opens a new block of its kind with the rest (a second text block is what an
+ * Anthropic answer holds too). A tool call's input must stay in one block: while one is open, any other block's
+ * events wait and are written in order once the tool call ends. The client's block indexes count the blocks written.
+ */
 export class AnthropicStreamEncoder {
   private readonly id = `msg_${randomUUID().replace(/-/g, "")}`;
-  private readonly indexes = new Map<number, number>();
+  private readonly current = new Map<number, Segment>();
+  private readonly waiting: Segment[] = [];
+  private open: Segment | undefined;
+  private written = 0;
 
   constructor(private readonly model: string) {}
-
-  private indexOf(contentIndex: number): number {
-    let index = this.indexes.get(contentIndex);
-    if (index === undefined) {
-      index = this.indexes.size;
-      this.indexes.set(contentIndex, index);
-    }
-    return index;
-  }
 
   encode(event: AssistantMessageEvent): string {
     switch (event.type) {
@@ -89,73 +108,26 @@ export class AnthropicStreamEncoder {
           },
         });
       case "text_start":
-        return sse("content_block_start", {
-          type: "content_block_start",
-          index: this.indexOf(event.contentIndex),
-          content_block: { type: "text", text: "" },
-        });
-      case "text_delta":
-        return sse("content_block_delta", {
-          type: "content_block_delta",
-          index: this.indexOf(event.contentIndex),
-          delta: { type: "text_delta", text: event.delta },
-        });
       case "thinking_start":
-        return sse("content_block_start", {
-          type: "content_block_start",
-          index: this.indexOf(event.contentIndex),
-          content_block: { type: "thinking", thinking: "", signature: "" },
-        });
+      case "toolcall_start":
+        return this.begin(this.segment(event), event);
+      case "text_delta":
       case "thinking_delta":
-        return sse("content_block_delta", {
-          type: "content_block_delta",
-          index: this.indexOf(event.contentIndex),
-          delta: { type: "thinking_delta", thinking: event.delta },
-        });
-      case "thinking_end": {
-        const index = this.indexOf(event.contentIndex);
-        const block = event.partial.content[event.contentIndex];
-        const signature = block?.type === "thinking" ? signatureOf(event.partial, block.thinkingSignature) : "";
-        return (
-          (signature
-            ? sse("content_block_delta", {
-                type: "content_block_delta",
-                index,
-                delta: { type: "signature_delta", signature },
-              })
-            : "") + sse("content_block_stop", { type: "content_block_stop", index })
-        );
-      }
-      case "toolcall_start": {
-        const block = event.partial.content[event.contentIndex];
-        const call = block?.type === "toolCall" ? block : undefined;
-        return sse("content_block_start", {
-          type: "content_block_start",
-          index: this.indexOf(event.contentIndex),
-          content_block: {
-            type: "tool_use",
-            id: anthropicToolUseId(call?.id ?? ""),
-            name: call?.name ?? "",
-            input: {},
-          },
-        });
-      }
       case "toolcall_delta":
-        return sse("content_block_delta", {
-          type: "content_block_delta",
-          index: this.indexOf(event.contentIndex),
-          delta: { type: "input_json_delta", partial_json: event.delta },
-        });
+        return this.delta(event);
       case "text_end":
+      case "thinking_end":
       case "toolcall_end":
-        return sse("content_block_stop", { type: "content_block_stop", index: this.indexOf(event.contentIndex) });
+        return this.end(event);
       case "done":
         return (
+          this.closeAll() +
           sse("message_delta", {
             type: "message_delta",
             delta: { stop_reason: STOP_REASONS[event.reason] ?? "end_turn", stop_sequence: null },
             usage: usageOf(event.message),
-          }) + sse("message_stop", { type: "message_stop" })
+          }) +
+          sse("message_stop", { type: "message_stop" })
         );
       case "error":
         return sse(
@@ -166,6 +138,155 @@ export class AnthropicStreamEncoder {
             event.error.errorMessage ?? "the target failed after it had started answering",
           ),
         );
+    }
+  }
+
+  private segment(event: BlockEvent): Segment {
+    const segment: Segment = {
+      contentIndex: event.contentIndex,
+      kind: kindOf(event),
+      held: [],
+      ended: false,
+      closed: false,
+    };
+    this.current.set(event.contentIndex, segment);
+    return segment;
+  }
+
+  /** A new block: written now if no tool call is open or waiting (an open text or thinking block is closed first). */
+  private begin(segment: Segment, event: BlockEvent): string {
+    if (this.waiting.length === 0 && this.open?.kind !== "toolCall") {
+      const closed = this.open ? this.stop(this.open) : "";
+      this.open = segment;
+      return closed + this.write(segment, event);
+    }
+    segment.held.push(event);
+    this.waiting.push(segment);
+    return "";
+  }
+
+  private delta(event: BlockEvent): string {
+    const segment = this.current.get(event.contentIndex);
+    if (!segment) return "";
+    if (segment === this.open) return this.write(segment, event);
+    if (!segment.closed) {
+      segment.held.push(event);
+      return "";
+    }
+    // A text or thinking block closed when another began: the rest of it goes into a new block of its kind.
+    const startType = segment.kind === "text" ? "text_start" : "thinking_start";
+    const next = this.segment(event);
+    return (
+      this.begin(next, { type: startType, contentIndex: event.contentIndex, partial: event.partial }) +
+      this.delta(event)
+    );
+  }
+
+  private end(event: BlockEvent): string {
+    const segment = this.current.get(event.contentIndex);
+    if (!segment || segment.ended) return "";
+    segment.ended = true;
+    if (segment.closed) return "";
+    if (segment !== this.open) {
+      segment.held.push(event);
+      return "";
+    }
+    this.open = undefined;
+    let out = this.write(segment, event) + this.stop(segment);
+    // The blocks that waited, in order: each is written whole if it has ended, and the first that has not stays open.
+    while (!this.open && this.waiting.length > 0) {
+      const next = this.waiting.shift() as Segment;
+      this.open = next;
+      out += next.held.map((held) => this.write(next, held)).join("");
+      next.held = [];
+      if (next.ended) {
+        out += this.stop(next);
+        this.open = undefined;
+      }
+    }
+    return out;
+  }
+
+  /** The end of the answer: whatever is still open or waiting is written and closed, in order. */
+  private closeAll(): string {
+    let out = this.open ? this.stop(this.open) : "";
+    this.open = undefined;
+    for (const segment of this.waiting.splice(0)) {
+      out += segment.held.map((held) => this.write(segment, held)).join("");
+      if (!segment.closed) out += this.stop(segment);
+    }
+    return out;
+  }
+
+  private stop(segment: Segment): string {
+    if (segment.closed || segment.index === undefined) return "";
+    segment.closed = true;
+    return sse("content_block_stop", { type: "content_block_stop", index: segment.index });
+  }
+
+  /** One event of a segment as frames; its start gives the segment the next client block index. */
+  private write(segment: Segment, event: BlockEvent): string {
+    switch (event.type) {
+      case "text_start":
+        segment.index = this.written++;
+        return sse("content_block_start", {
+          type: "content_block_start",
+          index: segment.index,
+          content_block: { type: "text", text: "" },
+        });
+      case "thinking_start":
+        segment.index = this.written++;
+        return sse("content_block_start", {
+          type: "content_block_start",
+          index: segment.index,
+          content_block: { type: "thinking", thinking: "", signature: "" },
+        });
+      case "toolcall_start": {
+        segment.index = this.written++;
+        const block = event.partial.content[event.contentIndex];
+        const call = block?.type === "toolCall" ? block : undefined;
+        return sse("content_block_start", {
+          type: "content_block_start",
+          index: segment.index,
+          content_block: {
+            type: "tool_use",
+            id: anthropicToolUseId(call?.id ?? ""),
+            name: call?.name ?? "",
+            input: {},
+          },
+        });
+      }
+      case "text_delta":
+        return sse("content_block_delta", {
+          type: "content_block_delta",
+          index: segment.index,
+          delta: { type: "text_delta", text: event.delta },
+        });
+      case "thinking_delta":
+        return sse("content_block_delta", {
+          type: "content_block_delta",
+          index: segment.index,
+          delta: { type: "thinking_delta", thinking: event.delta },
+        });
+      case "toolcall_delta":
+        return sse("content_block_delta", {
+          type: "content_block_delta",
+          index: segment.index,
+          delta: { type: "input_json_delta", partial_json: event.delta },
+        });
+      case "thinking_end": {
+        const block = event.partial.content[event.contentIndex];
+        const signature = block?.type === "thinking" ? signatureOf(event.partial, block.thinkingSignature) : "";
+        return signature
+          ? sse("content_block_delta", {
+              type: "content_block_delta",
+              index: segment.index,
+              delta: { type: "signature_delta", signature },
+            })
+          : "";
+      }
+      default:
+        return "";
     }
   }
 }

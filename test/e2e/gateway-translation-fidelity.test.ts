@@ -96,6 +96,36 @@ describe("gateway: a translated request's conversation and limits", () => {
     });
   });
 
+  it("streams a Chat target's reasoning, text and tool call to an Anthropic client one block at a time", async () => {
+    // pi-ai's Chat Completions provider ends every block only when the stream ends.
+    chat.enqueue({
+      thinking: "Let me think.",
+      text: "Reading a.",
+      toolCall: { name: "read", arguments: { path: "a" } },
+    });
+    const stream = fx.anthropic.messages.stream({ ...thinkingHi("chat"), tools: [READ_TOOL] });
+    const seen: string[] = [];
+    let open: number | undefined;
+    for await (const event of stream) {
+      if (event.type === "content_block_start") {
+        assert.equal(open, undefined, `block ${event.index} started while block ${open} is open`);
+        open = event.index;
+        seen.push(`${event.index}:${event.content_block.type}`);
+      } else if (event.type === "content_block_delta") assert.equal(event.index, open);
+      else if (event.type === "content_block_stop") {
+        assert.equal(event.index, open);
+        open = undefined;
+      }
+    }
+    assert.deepEqual(seen, ["0:thinking", "1:text", "2:tool_use"]);
+    const final = await stream.finalMessage();
+    assert.deepEqual(
+      final.content.map((block) => (block.type === "tool_use" ? block.input : block.type)),
+      ["thinking", "text", { path: "a" }],
+    );
+    assert.equal(final.stop_reason, "tool_use");
+  });
+
   it("counts an Anthropic target's cache reads, not its cache writes, as a Chat client's cached tokens", async () => {
     const usage = { input: 5, output: 7, cacheRead: 20, cacheWrite: 3 };
     claude.enqueue({ text: "Hi.", usage });

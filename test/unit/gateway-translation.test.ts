@@ -216,12 +216,10 @@ describe("pi-ai events as protocol frames", () => {
       { type: "redacted_thinking", data: "opaque" },
     ]);
     const partial = message(reasoning);
-    const end = new AnthropicStreamEncoder("route").encode({
-      type: "thinking_end",
-      contentIndex: 0,
-      content: "plan",
-      partial,
-    });
+    const encoder = new AnthropicStreamEncoder("route");
+    assert.match(encoder.encode({ type: "thinking_start", contentIndex: 0, partial }), /content_block_start/);
+    const end = encoder.encode({ type: "thinking_end", contentIndex: 0, content: "plan", partial });
+    assert.match(end, /content_block_stop/);
     assert.doesNotMatch(end, /signature_delta/);
   });
 
