@@ -12,6 +12,7 @@ import { REDACTED, redactedJson, redactText } from "../state/redact.ts";
 import { inventoryStateDir, readTailLines, writePrivateFile } from "../state/state-inventory.ts";
 import { describeOrigin } from "../state/config-file.ts";
 import { EVENT_LOG_NAME } from "../state/state-paths.ts";
+import { redactRedisUrl } from "../team/team-settings.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatDuration } from "./format.ts";
 import { describeRoute } from "./route-commands.ts";
@@ -74,7 +75,7 @@ export function recentDecisions(lines: string[]): Map<string, string[]> {
  * The config with the values of the targets' extra headers masked: a header a provider reads a token from
  * (`private-token`, `x-custom-token`) holds one whatever it looks like, and the names are what a bug report needs.
  */
-function withoutHeaderValues(config: RouterConfig): RouterConfig {
+function withoutCredentialFields(config: RouterConfig): RouterConfig {
   const routes = Object.fromEntries(
     Object.entries(config.routes).map(([id, route]) => [
       id,
@@ -88,7 +89,10 @@ function withoutHeaderValues(config: RouterConfig): RouterConfig {
       },
     ]),
   );
-  return { ...config, routes };
+  // The team store's URL by field: a malformed one (an unencoded `/` or space in the password, `redis//...`) is
+  // beyond what the text redaction's URL pattern recognises.
+  const state = config.state?.url ? { ...config.state, url: redactRedisUrl(config.state.url) } : config.state;
+  return { ...config, routes, ...(state ? { state } : {}) };
 }
 
 export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
@@ -110,7 +114,7 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
       : ["  no issues"]),
     // Through the text redaction too: it also takes a URL's password out (a team-mode state.url, say), which the
     // event log's faster JSON check does not look for.
-    redactText(redactedJson(withoutHeaderValues(config))),
+    redactText(redactedJson(withoutCredentialFields(config))),
     "",
     "## state",
     stateDir,

@@ -28,6 +28,8 @@ export type TeamSettings = RedisSettings | FileSettings;
 export function redactRedisUrl(url: string): string {
   try {
     const parsed = new URL(url);
+    // An `@` after the host: a password with an unencoded `/` was read as a host, a port and a path.
+    if (`${parsed.pathname}${parsed.search}${parsed.hash}`.includes("@")) return maskLogin(url);
     if (parsed.password) parsed.password = "***";
     return parsed.toString();
   } catch {
@@ -38,13 +40,15 @@ export function redactRedisUrl(url: string): string {
 /**
  * A malformed URL, shown: whatever could be a login is masked. A password may hold any character (a space, `/`, `#`,
  * `?`, `:`, `@`) when it was not percent-encoded, so everything between `://` and the last `@` is the login, whatever
- * it holds; a URL without `://` (a typo such as `redis//host`) or without `@` has none.
+ * it holds. Without `://` (a typo such as `redis//user:pw@host` or `redis:/user:pw@host`) all but the leading scheme
+ * name before the last `@` is masked; a URL without `@` has no login.
  */
 export function maskLogin(url: string): string {
-  const start = url.indexOf("://");
   const end = url.lastIndexOf("@");
-  if (start < 0 || end < start + 3) return url;
-  return `${url.slice(0, start + 3)}***${url.slice(end)}`;
+  if (end < 0) return url;
+  const separator = url.indexOf("://");
+  const start = separator >= 0 && separator < end ? separator + 3 : (/^[a-z][a-z0-9+.-]*/i.exec(url)?.[0].length ?? 0);
+  return `${url.slice(0, start)}***${url.slice(end)}`;
 }
 
 const PERCENT_ENCODE_HINT = "; a password with `/`, `?`, `#`, `@` or `:` must be percent-encoded (`/` as %2F)";
@@ -61,7 +65,7 @@ export function checkRedisUrl(url: string): string | undefined {
   if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
     return `expected a redis:// or rediss:// URL, got protocol "${parsed.protocol}"`;
   }
-  if (!parsed.hostname) return "expected a host name after redis://";
+  if (!parsed.hostname) return `expected a host name after redis://, got "${maskLogin(url)}"`;
   const database = parsed.pathname.replace(/^\//, "");
   if (database !== "" && !/^\d+$/.test(database)) {
     // An `@` after the host: a password with an unencoded `/` was read as a host and a path; the path holds the rest

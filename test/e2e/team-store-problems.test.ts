@@ -3,6 +3,8 @@
 // machine has its own agent dir, all share one redis-server started by the test (test/e2e/team-mode.test.ts has the
 // normal operation).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
@@ -28,6 +30,9 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
       `redis://:Pa ss/wordSECRET@127.0.0.1:${port}/0`,
       `redis://router:my pass#wordSECRET@127.0.0.1:${port}/0`,
       `redis://router:12/wordSECRET@127.0.0.1:${port}/0`,
+      // without "://": a typo that leaves no URL to parse
+      `redis//router:wordSECRET@127.0.0.1:${port}/0`,
+      `redis:/router:wordSECRET@127.0.0.1:${port}/0`,
     ];
     for (const url of malformed) {
       const fromFile = team.machine("leak1", "par:leak:", {
@@ -35,20 +40,32 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
       });
       const run = await runPi({
         agentDir: fromFile.agentDir,
-        args: ["--model", "auto-router/main", "-p", "/auto-router state"],
+        args: ["--model", "auto-router/main", "-p", "/auto-router state", "/auto-router debug"],
       });
       assert.equal(run.code, 0, run.stderr);
       const shown = run.stdout + run.stderr;
-      assert.match(shown, new RegExp(`state\\.url: expected .*got "redis://\\*\\*\\*@127\\.0\\.0\\.1:${port}/0"`), url);
+      assert.match(
+        shown,
+        new RegExp(`state\\.url: expected .*got "redis(://)?\\*\\*\\*@127\\.0\\.0\\.1:${port}/0"`),
+        url,
+      );
       assert.match(shown, /not the team store: /, url);
       assert.doesNotMatch(shown, /wordSECRET|Pa ss|my pass/, url);
+      // The debug report, made to be attached to a bug report, holds the config: its state.url masked too.
+      const report = readFileSync(join(fromFile.agentDir, "extensions", "auto-router.debug-report.txt"), "utf8");
+      assert.match(report, /"url":"redis(:\/\/)?\*\*\*@127/, url);
+      assert.doesNotMatch(report, /wordSECRET|Pa ss|my pass/, url);
       const fromEnv = await runPi({
         agentDir: team.machine("leak2", "par:leak:").agentDir,
         args: ["--model", "auto-router/main", "-p", "/auto-router state"],
         env: { AUTO_ROUTER_REDIS_URL: url },
       });
       assert.equal(fromEnv.code, 0, fromEnv.stderr);
-      assert.match(fromEnv.stdout + fromEnv.stderr, /AUTO_ROUTER_REDIS_URL: expected .*got "redis:\/\/\*\*\*@127/, url);
+      assert.match(
+        fromEnv.stdout + fromEnv.stderr,
+        /AUTO_ROUTER_REDIS_URL: expected .*got "redis(:\/\/)?\*\*\*@127/,
+        url,
+      );
       assert.doesNotMatch(fromEnv.stdout + fromEnv.stderr, /wordSECRET|Pa ss|my pass/, url);
     }
     const gateway = await startGatewayProcess({

@@ -58,6 +58,11 @@ describe("team store settings", () => {
     // A space beside the `/` or `#` (and anything else) is part of the login too.
     assert.equal(redactRedisUrl("redis://:Pa ss/word@host:6379/0"), "redis://***@host:6379/0");
     assert.equal(redactRedisUrl("redis://router:my pass#word@host:6379/0"), "redis://***@host:6379/0");
+    // Parsable, as host "router", port 12 and a path holding the rest of the password and the real host.
+    assert.equal(redactRedisUrl("redis://router:12/hunter2@host:6379/0"), "redis://***@host:6379/0");
+    // No "://" at all: everything before the last "@" but the scheme name.
+    assert.equal(redactRedisUrl("redis//router:hunter2@host:6379/0"), "redis***@host:6379/0");
+    assert.equal(redactRedisUrl("redis:/router:hunter2@host"), "redis***@host");
     for (const url of [
       "redis://:Pa ss/hunter2@host:1/0",
       "redis://u:my pass#hunter2@h:1/0",
