@@ -62,22 +62,26 @@ function thisCopy(): PackageCopy {
   return { root, version };
 }
 
+/** The channel on pi's event bus on which the first copy in a pi answers a later one's roll call. */
+const COPIES_CHANNEL = "pi-auto-router:copies";
+
 /**
- * The copy already started in this pi (keyed by pi's event bus, one per loaded set of extensions), if it is another
- * one. Two copies (an upgrade installed beside the old one) would both register the provider and the command, and pi
- * renames clashing commands (`/auto-router:1`, `/auto-router:2`): `/auto-router status` would go to the model as a
- * prompt. The second copy stays off and says so. A copy unloads its claim at session_shutdown (a /reload loads anew).
+ * The copy already started in this pi, if it is another one. Two copies (an upgrade installed beside the old one)
+ * would both register the provider and the command, and pi renames clashing commands (`/auto-router:1`,
+ * `/auto-router:2`): `/auto-router status` would go to the model as a prompt. The second copy stays off and says so.
+ * The copies find each other on pi's event bus, shared by every extension of one pi session (pi 0.87 and later give
+ * each extension a `pi.events` object of its own over it): the bus calls listeners synchronously, so a roll call
+ * emitted while loading comes back answered. The first copy stops answering at session_shutdown (a /reload loads anew).
  */
 function otherCopyStarted(pi: ExtensionAPI, copy: PackageCopy): PackageCopy | undefined {
-  const key = Symbol.for("pi-auto-router.copies");
-  const store = globalThis as Record<symbol, WeakMap<object, PackageCopy> | undefined>;
-  const started = (store[key] ??= new WeakMap());
-  const first = started.get(pi.events);
-  if (first && first.root !== copy.root) return first;
-  started.set(pi.events, copy);
-  pi.on("session_shutdown", () => {
-    if (started.get(pi.events) === copy) started.delete(pi.events);
+  const rollCall: { first?: PackageCopy } = {};
+  pi.events.emit(COPIES_CHANNEL, rollCall);
+  if (rollCall.first) return rollCall.first.root === copy.root ? undefined : rollCall.first;
+  const stopAnswering = pi.events.on(COPIES_CHANNEL, (data) => {
+    const call = data as { first?: PackageCopy };
+    call.first ??= copy;
   });
+  pi.on("session_shutdown", () => stopAnswering());
   return undefined;
 }
 

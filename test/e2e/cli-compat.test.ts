@@ -5,7 +5,10 @@
 // One pi process per scenario, each in a fresh agent dir: cooldowns written by one scenario never reach the next.
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { makeAgentDir, type ProviderSpec, routeInOrder } from "../helpers/agent-dir.ts";
+import { copyFileSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { EXTENSION_ENTRY, makeAgentDir, type ProviderSpec, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import { startRpc } from "../helpers/rpc-client.ts";
@@ -154,6 +157,30 @@ describe("the router through the pi CLI (version-independent)", () => {
     assert.equal(list.code, 0, list.stdout + list.stderr);
     assert.match(list.stdout + list.stderr, /mock-b/);
     assert.equal(emulatorA.calls.length + emulatorB.calls.length, 0, "a command calls no model");
+  });
+
+  it("keeps a second copy of the package off and says so, so /auto-router stays one command", async () => {
+    // An upgrade installed beside the old copy: pi loads both. pi 0.87 and later give each extension its own
+    // pi.events object, so the copies find each other through pi's shared event bus.
+    const copy = freshDir("auto-router-second-copy");
+    copyFileSync(EXTENSION_ENTRY, join(copy, "pi-extension.ts"));
+    symlinkSync(join(REPO_ROOT, "dist"), join(copy, "dist"));
+    const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8"));
+    writeFileSync(join(copy, "package.json"), JSON.stringify({ ...manifest, version: "9.9.9", scripts: {} }));
+    const run = await runPi({
+      agentDir: freshAgentDir(),
+      args: ["-e", join(copy, "pi-extension.ts"), "--model", "auto-router/main", "-p", "/auto-router status"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    // The command ran: pi would otherwise have renamed it (/auto-router:1, :2) and sent the text to the model.
+    assert.equal(emulatorA.calls.length + emulatorB.calls.length, 0, run.stdout);
+    assert.match(run.stdout + run.stderr, /^routes: main, reverse$/m);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `pi-auto-router is loaded twice: ${REPO_ROOT} \\(${manifest.version}\\) routes, ${copy} \\(9\\.9\\.9\\) stays off`,
+      ),
+    );
   });
 
   it("prints every route id for --list-models auto-router", async () => {
