@@ -202,6 +202,7 @@ async function forwardAttempt(
         status: "committed",
         final: "error",
         failure: classified(`${response.status} (proxied ${input.path})`),
+        answeredError: true,
         ttftMs,
         latencyMs: latency(),
       };

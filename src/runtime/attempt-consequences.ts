@@ -6,8 +6,8 @@
 //   2. answered: after an answer the prompt sticks to its target, and an unpinned OpenRouter target's upstream is
 //      looked up and pinned for the session.
 //   3. breakPin: a pinned target that failed loses its pin (a note and a `pin` event); the next answer pins again.
-//   4. restTarget: when the request moves on from a failed target (not for a same-target retry), the target rests for
-//      the failure's cooldown on this route, and rejected credentials get one warning.
+//   4. restTarget: when the request moves on from a failed target (not for a same-target retry), or a target cut its
+//      answer off, the target rests for the failure's cooldown on this route; rejected credentials get one warning.
 import type { AssistantMessage } from "@mariozechner/pi-ai";
 import type { Candidate } from "../routing/types.ts";
 import { routeTargetKey } from "../routing/types.ts";
@@ -31,8 +31,8 @@ export function settleAttempt<O extends AttemptOutcome>(
   outcome: O,
   policy: Policy,
 ): O {
-  const settled =
-    outcome.status === "failed" ? { ...outcome, failure: applyFailurePolicy(outcome.failure, policy) } : outcome;
+  // A failure before the commit point, or one that cut an answer off (its target rests too, see try-candidates.ts).
+  const settled = "failure" in outcome ? { ...outcome, failure: applyFailurePolicy(outcome.failure, policy) } : outcome;
   env.hooks.onAttemptResult(request, candidate, settled);
   return settled;
 }

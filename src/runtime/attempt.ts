@@ -24,6 +24,11 @@ export type AttemptOutcome =
       status: "committed";
       final: "error";
       failure: Failure;
+      /**
+       * The target's own error response, passed on whole as its answer (the wildcard proxy's 400 or 404), not an
+       * answer cut off: its target does not rest for it.
+       */
+      answeredError?: true;
       message?: AssistantMessage;
       ttftMs?: number;
       latencyMs: number;

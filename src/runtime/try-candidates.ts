@@ -162,6 +162,10 @@ export async function tryCandidates(
           settled.message,
           pins && !pin ? { pins, baseUrl: auth.baseUrl ?? target.baseUrl, apiKey: auth.apiKey } : undefined,
         );
+      // A cut-off answer is the user's and is not failed over, but its target rests as one that failed before the
+      // commit point would: pi's retry of the request (or the next prompt) goes to another target, not into the same
+      // failure again.
+      if (settled.final === "error" && !settled.answeredError) restTarget(env, routeId, candidate, settled.failure);
       return {
         kind: "served",
         key: candidate.key,

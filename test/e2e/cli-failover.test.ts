@@ -162,5 +162,15 @@ describe("pi CLI with auto-router against emulated providers", () => {
     assert.equal(message.stopReason, "error");
     assert.equal(message.provider, "mock-a");
     assert.equal(healthy.calls.length, 0);
+    // Not failed over, but the target that cut its answer off rests like one that failed before the commit point:
+    // the next request (pi's own retry of this one, or the next prompt) goes to B, not into the same failure.
+    const cooldowns = JSON.parse(readFileSync(join(dir.agentDir, "extensions", "auto-router.cooldowns.json"), "utf8"));
+    assert.equal(cooldowns.entries["dropped::mock-a/model-a"]?.kind, "network");
+    reset();
+    healthy.enqueue({ text: "B took the retry." });
+    const again = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/dropped", "-p", "Count"] });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout.trim(), "B took the retry.");
+    assert.equal(openai.calls.length, 0, "A is not called again while it rests");
   });
 });

@@ -59,7 +59,13 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         // wants the failover within its own request.
         failover: {
           cooldownWaitMs: 0,
-          kinds: { rate_limit: { cooldownMs: 0 }, server: { cooldownMs: 0 }, overloaded: { cooldownMs: 0 } },
+          kinds: {
+            rate_limit: { cooldownMs: 0 },
+            server: { cooldownMs: 0 },
+            overloaded: { cooldownMs: 0 },
+            // an answer cut off after the commit point rests its target too
+            network: { cooldownMs: 0 },
+          },
         },
       },
     });

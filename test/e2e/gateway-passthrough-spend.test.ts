@@ -53,7 +53,11 @@ describe("gateway passthrough books the spend of an attempt that did not end nor
           chat: routeInOrder("oa-a/gpt-a"),
           gpt: routeInOrder("resp-r/gpt-r"),
         },
-        failover: { cooldownWaitMs: 0, kinds: { overloaded: { cooldownMs: 0 }, server_error: { cooldownMs: 0 } } },
+        // What is booked is under test here, not cooldowns: a target that broke off takes the next test's request.
+        failover: {
+          cooldownWaitMs: 0,
+          kinds: { overloaded: { cooldownMs: 0 }, server_error: { cooldownMs: 0 }, network: { cooldownMs: 0 } },
+        },
       },
     });
     ({ A: a, C: c, D: d, R: r } = fx.emulators);

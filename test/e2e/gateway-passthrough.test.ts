@@ -55,6 +55,8 @@ describe("gateway passthrough to a target of the client's own API", () => {
           stalling: { ...ROUTES.claude, timeouts: { stallMs: 300 } },
           // The non-streaming failovers' cooldowns stay on this route, out of the other tests' way.
           whole: ROUTES.claude,
+          // So does the rest of a target that cut its answer off.
+          cutoff: ROUTES.claude,
         },
         failover: FAILOVER,
       },
@@ -169,7 +171,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
       streamError: { message: "upstream failed for key sk-ant-c-key-0000003", type: "api_error", afterChunks: 1 },
     });
     let text = "";
-    const failing = fx.anthropic.messages.stream(CLIENT_BODY);
+    const failing = fx.anthropic.messages.stream({ ...CLIENT_BODY, model: "cutoff" });
     failing.on("text", (delta) => (text += delta));
     await assert.rejects(failing.finalMessage(), (error: any) => {
       assert.equal(error.error?.error?.type, "api_error");
@@ -183,6 +185,11 @@ describe("gateway passthrough to a target of the client's own API", () => {
     });
     assert.equal(text, "one ");
     assert.equal(d.calls.length, 0, "nothing replayed after the commit point");
+    // The target that broke off rests (as one that failed before the commit point would): the client's retry goes on.
+    d.enqueue({ text: "D took the retry." });
+    const retry = await fx.anthropic.messages.create({ ...CLIENT_BODY, model: "cutoff" });
+    assert.deepEqual(retry.content, [{ type: "text", text: "D took the retry." }]);
+    assert.equal(c.calls.length, 1, "the resting target is not sent the retry");
 
     c.enqueue({ text: ["first ", "never "], stallAfterChunks: 1 });
     let stalledText = "";

@@ -395,21 +395,6 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(third.calls[0]!.headers.authorization, "Bearer sk-embed-c-key-0000000003");
   });
 
-  it("ends a download the target cuts off mid-way as a failure after the commit point, not as an answer", async () => {
-    const response = await fx.openai.files.content("file-broken");
-    await assert.rejects(response.text()); // the client sees the body end early, never a complete answer
-    const finalOf = () =>
-      readLoggedEvents(fx.agentDir).find(
-        (event) => event.type === "final" && event.data.notes?.includes("proxied GET /v1/files/file-broken/content"),
-      );
-    await until(() => finalOf() !== undefined, "the cut-off download's final event");
-    assert.equal(finalOf().data.outcome, "failed");
-    const result = readLoggedEvents(fx.agentDir).find(
-      (event) => event.type === "result" && event.requestId === finalOf().requestId,
-    );
-    assert.equal(result.data.outcome, "failed-after-commit");
-  });
-
   /** A request sent exactly as written: for what no official client (nor fetch, which it uses) can send. */
   const rawRequest = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -608,5 +593,25 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       fx.gateway.stderr(),
       /error POST \/v1\/embeddings: every target failed; passed back: embed-b\/embed-large's 500 .*upstream B exploded/,
     );
+  });
+
+  it("ends a download the target cuts off mid-way as a failure after the commit point, and rests the target", async () => {
+    const response = await fx.openai.files.content("file-broken");
+    await assert.rejects(response.text()); // the client sees the body end early, never a complete answer
+    const finalOf = () =>
+      readLoggedEvents(fx.agentDir).find(
+        (event) => event.type === "final" && event.data.notes?.includes("proxied GET /v1/files/file-broken/content"),
+      );
+    await until(() => finalOf() !== undefined, "the cut-off download's final event");
+    assert.equal(finalOf().data.outcome, "failed");
+    const result = readLoggedEvents(fx.agentDir).find(
+      (event) => event.type === "result" && event.requestId === finalOf().requestId,
+    );
+    assert.equal(result.data.outcome, "failed-after-commit");
+    // Not failed over (the client had the first bytes), but the target rests as for a network failure before the
+    // commit point: the client's retry is not sent into the same broken download. (Last in this file for that.)
+    const reached = second.calls.length;
+    await assert.rejects(fx.openai.files.retrieve("file-abc"), /embed-b\/embed-large: resting \(unreachable\)/);
+    assert.equal(second.calls.length, reached, "the retry never reached the target");
   });
 });
