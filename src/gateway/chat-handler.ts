@@ -58,6 +58,11 @@ export interface ChatProtocol<Request> {
   settings?(request: Request): ClientSettings;
   /** How a target of the same API is sent the client's own request (protocols without one are always translated). */
   passthrough?: PassthroughDialect;
+  /**
+   * Valid content pi-ai's context has no place for, which only a target sent the client's own request can take
+   * (`body.input[0].content[1].type: "input_file"`): a translation would lose it.
+   */
+  untranslatable?(request: Request): string[];
 }
 
 export function routerModel(routeId: string): Model<Api> {
@@ -168,6 +173,27 @@ export async function serveChat<Request>(
           now: core.now,
         })
       : undefined;
+  const untranslatable = spec.untranslatable?.(parsed) ?? [];
+  if (untranslatable.length > 0) {
+    const why = !core.passthrough()
+      ? "the routes file sets gateway.passthrough to false"
+      : typed
+        ? "a prompt shortcut has the request translated"
+        : `route ${routeId} has no target of the client's API (${spec.passthrough?.api}) that is sent its request as is`;
+    const sentAsIs = (target: { provider: string; modelId: string }) => {
+      const model = runtime.registry()?.find(target.provider, target.modelId);
+      return model?.api === spec.passthrough?.api && (spec.passthrough?.fits?.(model!, request.body as never) ?? true);
+    };
+    const targets = runtime.config().routes[routeId]?.targets ?? [];
+    if (!passthrough || !targets.some(sentAsIs))
+      throw new GatewayError(
+        400,
+        "invalid_request",
+        `${untranslatable[0]} cannot be translated for a target of another API (${why})`,
+      );
+    // The targets that would be sent a translation are no options for this request.
+    passthrough.serves = sentAsIs;
+  }
   const stream = streamRoute(
     runtime,
     routerModel(routeId),

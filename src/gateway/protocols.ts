@@ -49,6 +49,7 @@ export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {
   encoder: (request, model, now) => new ResponsesSseEncoder(model, now, asksSummary(request.reasoning)),
   body: (message, model, now, request) => responsesBody(message, model, now, asksSummary(request.reasoning)),
   passthrough: RESPONSES_PASSTHROUGH,
+  untranslatable: (request) => request.untranslatable,
   headers: (request): Record<string, string> =>
     request.ignoredTools.length ? { "x-auto-router-ignored-tools": request.ignoredTools.join(", ") } : {},
 };

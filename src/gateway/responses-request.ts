@@ -2,7 +2,9 @@
 // rest. What the router cannot serve (stored conversations, remote image URLs) is a 400 naming the field and what
 // was expected. Hosted tools (web_search, namespaces of sub-agent tools, ...) run on OpenAI's servers, not on a
 // model, so no target can honour them: they are left out and named in `ignoredTools` for the response header, so
-// that clients such as the Codex CLI, which always send them, still work.
+// that clients such as the Codex CLI, which always send them, still work. Valid input the router has no pi-ai form
+// for (file parts, images by file id, item references, hosted tools' call items) is named in `untranslatable`: a
+// Responses target sent the client's own body takes it, a translated request cannot (chat-handler.ts refuses it).
 import type {
   AssistantMessage,
   Context,
@@ -14,7 +16,7 @@ import type {
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
-import { bodySchemaError, GatewayError } from "./errors.ts";
+import { bodyPath, bodySchemaError, GatewayError } from "./errors.ts";
 import { reasoningInputBlock } from "./responses-reasoning.ts";
 
 const textPart = z.object({ type: z.enum(["input_text", "output_text", "text"]), text: z.string() });
@@ -24,12 +26,24 @@ const imagePart = z.object({
   detail: z.string().optional(),
 });
 const refusalPart = z.object({ type: z.literal("refusal"), refusal: z.string() });
-const contentPart = z.union([textPart, imagePart, refusalPart]);
+type ContentPart = z.infer<typeof textPart> | z.infer<typeof imagePart> | z.infer<typeof refusalPart>;
+const PART_SCHEMAS: Record<string, z.ZodType<ContentPart>> = {
+  input_text: textPart,
+  output_text: textPart,
+  text: textPart,
+  input_image: imagePart,
+  refusal: refusalPart,
+};
+/** Content parts of the Responses API that pi-ai has no form for. */
+const UNMODELLED_PARTS = ["input_file", "input_audio"];
+const PART_TYPES = [...Object.keys(PART_SCHEMAS), ...UNMODELLED_PARTS].join(", ");
 
+// Content is checked part by part (contentParts): a union of shapes would be reported at `input` alone.
+const parts = z.union([z.string(), z.array(z.unknown())], { error: "expected a string or an array of content parts" });
 const messageItem = z.object({
   type: z.literal("message").optional(),
   role: z.enum(["user", "assistant", "system", "developer"]),
-  content: z.union([z.string(), z.array(contentPart)]),
+  content: parts,
 });
 const functionCallItem = z.object({
   type: z.literal("function_call"),
@@ -42,12 +56,53 @@ const functionCallItem = z.object({
 const functionCallOutputItem = z.object({
   type: z.literal("function_call_output"),
   call_id: z.string().min(1),
-  output: z.union([z.string(), z.array(contentPart)]),
+  output: parts,
 });
 // Reasoning items from an earlier turn: one with encrypted content (a Responses target's own) goes back into its
 // turn for a target of that API (responses-reasoning.ts); the others, the gateway's own among them, are left out.
 const reasoningItem = z.object({ type: z.literal("reasoning") }).loose();
-const inputItem = z.union([messageItem, functionCallItem, functionCallOutputItem, reasoningItem]);
+const ITEM_SCHEMAS = {
+  message: messageItem,
+  function_call: functionCallItem,
+  function_call_output: functionCallOutputItem,
+  reasoning: reasoningItem,
+};
+/** Input items of the Responses API that pi-ai has no form for: hosted tools' calls, references to stored items. */
+const UNMODELLED_ITEMS = [
+  "item_reference",
+  "file_search_call",
+  "web_search_call",
+  "computer_call",
+  "computer_call_output",
+  "code_interpreter_call",
+  "image_generation_call",
+  "local_shell_call",
+  "local_shell_call_output",
+  "shell_call",
+  "shell_call_output",
+  "apply_patch_call",
+  "apply_patch_call_output",
+  "mcp_list_tools",
+  "mcp_approval_request",
+  "mcp_approval_response",
+  "mcp_call",
+  "custom_tool_call",
+  "custom_tool_call_output",
+  "tool_search_call",
+  "tool_search_output",
+  "compaction",
+];
+const ITEM_TYPES = [...Object.keys(ITEM_SCHEMAS), ...UNMODELLED_ITEMS].join(", ");
+
+type MessageItem = Omit<z.infer<typeof messageItem>, "content"> & { content: string | ContentPart[] };
+type FunctionCallOutputItem = Omit<z.infer<typeof functionCallOutputItem>, "output"> & {
+  output: string | ContentPart[];
+};
+type InputItem =
+  | MessageItem
+  | z.infer<typeof functionCallItem>
+  | FunctionCallOutputItem
+  | z.infer<typeof reasoningItem>;
 
 const functionTool = z.object({
   type: z.literal("function"),
@@ -61,7 +116,10 @@ export const responsesRequestSchema = z
   .object({
     // Optional: the X-Model header may name it instead (requestedModel says when neither does).
     model: z.string().min(1).optional(),
-    input: z.union([z.string(), z.array(inputItem)]),
+    // Each item is checked by inputItems: its type says which schema applies.
+    input: z.union([z.string(), z.array(z.custom<InputItem>())], {
+      error: "expected a string or an array of input items",
+    }),
     instructions: z.string().nullish(),
     tools: z.array(functionTool).optional(),
     tool_choice: z.unknown().optional(),
@@ -80,9 +138,70 @@ export const responsesRequestSchema = z
 export type ResponsesRequest = z.infer<typeof responsesRequestSchema> & {
   /** Hosted tool types (and names) that were left out, e.g. ["web_search", "namespace:multi_agent_v1"]. */
   ignoredTools: string[];
+  /**
+   * Valid input left out of `input` (the client's own body keeps it for a passthrough) because pi-ai has no form
+   * for it: `body.input[0].content[1] (type "input_file")`.
+   */
+  untranslatable: string[];
 };
 
 const invalid = (path: string, message: string) => new GatewayError(400, "invalid_request", `${path}: ${message}`);
+
+type Loose = Record<string, unknown>;
+const isObject = (value: unknown): value is Loose =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A schema issue of one part of the input, with its place in the whole body. */
+const issueAt = (where: readonly PropertyKey[], error: z.ZodError) => {
+  const issue = error.issues[0]!;
+  return bodySchemaError({ path: [...where, ...issue.path], message: issue.message });
+};
+
+function contentParts(list: unknown[], where: readonly PropertyKey[], untranslatable: string[]): ContentPart[] {
+  return list.flatMap((part, index): ContentPart[] => {
+    const at = bodyPath([...where, index]);
+    const type = isObject(part) ? part.type : undefined;
+    if (typeof type === "string" && UNMODELLED_PARTS.includes(type)) {
+      untranslatable.push(`${at} (type "${type}")`);
+      return [];
+    }
+    if (type === "input_image" && isObject(part) && part.image_url == null && part.file_id != null) {
+      untranslatable.push(`${at} (an input_image by file_id)`);
+      return [];
+    }
+    const schema = typeof type === "string" ? PART_SCHEMAS[type] : undefined;
+    if (!schema) throw invalid(`${at}.type`, `expected one of ${PART_TYPES} (got ${JSON.stringify(type) ?? "none"})`);
+    const parsed = schema.safeParse(part);
+    if (!parsed.success) throw issueAt([...where, index], parsed.error);
+    return [parsed.data];
+  });
+}
+
+/** Each item by its own type's schema, so that a 400 names the item's field rather than the whole `input`. */
+function inputItems(list: readonly unknown[], untranslatable: string[]): InputItem[] {
+  return list.flatMap((item, index): InputItem[] => {
+    const where = ["input", index];
+    if (!isObject(item)) throw invalid(bodyPath(where), "expected an input item (an object)");
+    // A message may leave out its type (the SDK's EasyInputMessage).
+    const type = item.type ?? (item.role !== undefined ? "message" : undefined);
+    if (typeof type === "string" && UNMODELLED_ITEMS.includes(type)) {
+      untranslatable.push(`${bodyPath(where)} (type "${type}")`);
+      return [];
+    }
+    const schema = typeof type === "string" ? ITEM_SCHEMAS[type as keyof typeof ITEM_SCHEMAS] : undefined;
+    if (!schema)
+      throw invalid(
+        `${bodyPath(where)}.type`,
+        `expected a message (with a role) or one of ${ITEM_TYPES} (got ${JSON.stringify(type) ?? "none"})`,
+      );
+    const parsed = schema.safeParse(item);
+    if (!parsed.success) throw issueAt(where, parsed.error);
+    const data = parsed.data as Loose;
+    for (const field of ["content", "output"])
+      if (Array.isArray(data[field])) data[field] = contentParts(data[field], [...where, field], untranslatable);
+    return [data as InputItem];
+  });
+}
 
 /** Validates a Responses API body; a 400 names the field (`body.input[2].arguments`) and what was expected. */
 export function parseResponsesRequest(body: unknown): ResponsesRequest {
@@ -106,7 +225,10 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   if (!parsed.success) {
     throw bodySchemaError(parsed.error.issues[0]!);
   }
-  return { ...parsed.data, ignoredTools };
+  const untranslatable: string[] = [];
+  const input =
+    typeof parsed.data.input === "string" ? parsed.data.input : inputItems(parsed.data.input, untranslatable);
+  return { ...parsed.data, input, ignoredTools, untranslatable };
 }
 
 export function responsesToContext(request: ResponsesRequest, now: number): ClientContext {
@@ -143,8 +265,6 @@ function systemText(request: ResponsesRequest): string | undefined {
   }
   return parts.length ? parts.join("\n\n") : undefined;
 }
-
-type InputItem = z.infer<typeof inputItem>;
 
 function toMessages(input: string | InputItem[], now: number): Message[] {
   if (typeof input === "string") return [{ role: "user", content: input, timestamp: now }];
@@ -215,7 +335,7 @@ function toolCall(item: z.infer<typeof functionCallItem>, where: string): ToolCa
   return { type: "toolCall", id, name: item.name, arguments: args as ToolCall["arguments"] };
 }
 
-function userParts(parts: z.infer<typeof contentPart>[], where: string): (TextContent | ImageContent)[] {
+function userParts(parts: ContentPart[], where: string): (TextContent | ImageContent)[] {
   return parts.map((part, index) => {
     if (part.type === "refusal") return textBlock(part.refusal);
     if (part.type !== "input_image") return textBlock(part.text);
@@ -223,7 +343,7 @@ function userParts(parts: z.infer<typeof contentPart>[], where: string): (TextCo
   });
 }
 
-function plainText(content: string | z.infer<typeof contentPart>[]): string {
+function plainText(content: string | ContentPart[]): string {
   if (typeof content === "string") return content;
   return content
     .map((part) => (part.type === "input_image" ? "" : part.type === "refusal" ? part.refusal : part.text))

@@ -116,6 +116,63 @@ describe("Responses requests", () => {
     );
   });
 
+  it("keeps valid input it has no form for out of the context and names it, by path and type, as untranslatable", () => {
+    const parsed = translate({
+      model: "m",
+      input: [
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: "Summarise" },
+            { type: "input_file", file_id: "file_1" },
+            { type: "input_image", file_id: "file_2" },
+          ],
+        },
+        { type: "item_reference", id: "msg_1" },
+        { type: "web_search_call", id: "ws_1", status: "completed" },
+      ],
+    });
+    assert.deepEqual(parsed.context.messages[0]!.content, [{ type: "text", text: "Summarise" }]);
+    assert.equal(parsed.context.messages.length, 1);
+    assert.deepEqual(parsed.request.untranslatable, [
+      'body.input[0].content[1] (type "input_file")',
+      "body.input[0].content[2] (an input_image by file_id)",
+      'body.input[1] (type "item_reference")',
+      'body.input[2] (type "web_search_call")',
+    ]);
+  });
+
+  it("names the path and the accepted types of a misspelt part or item, and the field an item lacks", () => {
+    const messageOf = (input: unknown[]) => {
+      try {
+        translate({ model: "m", input });
+      } catch (error) {
+        assert.ok(error instanceof GatewayError && error.status === 400);
+        return error.message;
+      }
+      return "accepted";
+    };
+    assert.match(
+      messageOf([{ role: "user", content: [{ type: "input_txt", text: "hi" }] }]),
+      /^body\.input\[0\]\.content\[0\]\.type: expected one of input_text, .*input_file.* \(got "input_txt"\)$/,
+    );
+    assert.match(
+      messageOf([{ type: "function_calls", call_id: "c" }]),
+      /^body\.input\[0\]\.type: expected a message \(with a role\) or one of message, function_call, .*item_reference.* \(got "function_calls"\)$/,
+    );
+    assert.match(
+      messageOf([
+        { role: "user", content: "hi" },
+        { type: "function_call_output", output: "done" },
+      ]),
+      /^body\.input\[1\]\.call_id: /,
+    );
+    assert.match(
+      messageOf([{ role: "user", content: [{ type: "input_text" }] }]),
+      /^body\.input\[0\]\.content\[0\]\.text: /,
+    );
+  });
+
   it("leaves hosted tools out and names them, keeping the function tools", () => {
     const parsed = translate({
       model: "m",

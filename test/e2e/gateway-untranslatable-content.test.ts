@@ -1,0 +1,113 @@
+// Valid client content pi-ai has no place for (Responses file parts, images by file id, item references; Chat
+// messages of only file or audio parts): a target of the client's own API is sent it untouched, a translation would
+// lose it and is refused with a 400 naming where it is. Through the real `pi-auto-router serve` with the official
+// openai client, passthrough on (the default), asserting on the bodies the emulated targets received.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import OpenAI from "openai";
+import { routeInOrder } from "../helpers/agent-dir.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+/** A Responses conversation with a file part, an image by file id and a reference to a stored item. */
+const WITH_FILES = [
+  {
+    role: "user" as const,
+    content: [
+      { type: "input_text" as const, text: "Summarise the report" },
+      { type: "input_file" as const, file_id: "file-report" },
+      { type: "input_image" as const, file_id: "file-chart", detail: "auto" as const },
+    ],
+  },
+  { type: "item_reference" as const, id: "msg_earlier" },
+];
+
+/** The 400 a request gets: its status and message. */
+async function refusal(request: Promise<unknown>): Promise<{ status: number; message: string }> {
+  try {
+    await request;
+  } catch (error) {
+    assert.ok(error instanceof OpenAI.APIError, String(error));
+    return { status: error.status ?? 0, message: (error.error as { message: string }).message };
+  }
+  assert.fail("the request was answered");
+}
+
+describe("gateway: content only a target of the client's own API can take", () => {
+  let fx: GatewayFixture<"A" | "R">;
+  let chat: Emulator, responses: Emulator;
+
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: { A: "openai", R: "responses" },
+      providers: {
+        "mock-chat": { emulator: "A", apiKey: "sk-mock-chat-0000000001", models: ["model-chat"] },
+        "mock-resp": { emulator: "R", apiKey: "sk-mock-resp-0000000002", models: ["model-resp"] },
+      },
+      routes: {
+        routes: {
+          chat: routeInOrder("mock-chat/model-chat"),
+          resp: routeInOrder("mock-resp/model-resp"),
+          "chat-then-resp": routeInOrder("mock-chat/model-chat", "mock-resp/model-resp"),
+        },
+      },
+    });
+    ({ A: chat, R: responses } = fx.emulators);
+  });
+  after(() => fx?.stop());
+  beforeEach(() => fx.reset());
+
+  it("sends a Responses request's file parts, images by file id and item references to a Responses target untouched", async () => {
+    responses.enqueue({ text: "A summary." });
+    const answer = await fx.openai.responses.create({ model: "resp", input: WITH_FILES });
+    assert.equal(answer.output_text, "A summary.");
+    assert.deepEqual(responses.calls[0]!.body.input, WITH_FILES);
+  });
+
+  it("tries only the Responses target of a route for such a request, never a translation for the other", async () => {
+    responses.enqueue({ text: "A summary." });
+    const { response } = await fx.openai.responses
+      .create({ model: "chat-then-resp", input: WITH_FILES })
+      .withResponse();
+    assert.equal(response.headers.get("x-auto-router-served-by"), "mock-resp/model-resp");
+    assert.equal(chat.calls.length, 0);
+    assert.deepEqual(responses.calls[0]!.body.input, WITH_FILES);
+  });
+
+  it("refuses such a request, naming the part's path and type, when the route has no Responses target", async () => {
+    const { status, message } = await refusal(fx.openai.responses.create({ model: "chat", input: WITH_FILES }));
+    assert.equal(status, 400);
+    assert.equal(
+      message,
+      'body.input[0].content[1] (type "input_file") cannot be translated for a target of another API (route chat has no target of the client\'s API (openai-responses) that is sent its request as is)',
+    );
+    assert.equal(chat.calls.length, 0);
+  });
+
+  it("names the path and the accepted types of a misspelt part, and the call_id a function_call_output lacks", async () => {
+    const typo = await refusal(
+      fx.openai.responses.create({
+        model: "resp",
+        input: [{ role: "user", content: [{ type: "input_txt", text: "hi" }] }],
+      } as never),
+    );
+    assert.equal(typo.status, 400);
+    assert.match(
+      typo.message,
+      /^body\.input\[0\]\.content\[0\]\.type: expected one of input_text, .*\(got "input_txt"\)$/,
+    );
+    const noCallId = await refusal(
+      fx.openai.responses.create({
+        model: "resp",
+        input: [
+          { role: "user", content: "read a" },
+          { type: "function_call", call_id: "call_1", name: "read", arguments: "{}" },
+          { type: "function_call_output", output: "file a" },
+        ],
+      } as never),
+    );
+    assert.equal(noCallId.status, 400);
+    assert.match(noCallId.message, /^body\.input\[2\]\.call_id: /);
+    assert.equal(responses.calls.length, 0);
+  });
+});
