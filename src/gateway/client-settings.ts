@@ -3,6 +3,7 @@
 // translated request carries them to its target through the payload hook (target-settings.ts); a passthrough request
 // keeps them as the client wrote them.
 import { thinkingOn } from "./anthropic-thinking.ts";
+import { TRANSLATED_CHAT_PARTS } from "./openai-request.ts";
 
 /** Which tool the model must call: any it likes, none, at least one, or the named function. */
 export type ToolChoice = "auto" | "none" | "required" | { name: string };
@@ -204,6 +205,18 @@ function documentPaths(messages: unknown): string[] {
   return paths.map((path) => `${path} (document)`);
 }
 
+/** Chat content parts pi-ai has no form for (`file`, `input_audio`), by their path and type: a translation leaves them out. */
+function chatPartPaths(messages: unknown): string[] {
+  if (!Array.isArray(messages)) return [];
+  return messages.flatMap((message: Loose, index) =>
+    Array.isArray(message?.content)
+      ? message.content.flatMap((part: Loose, partIndex: number) =>
+          TRANSLATED_CHAT_PARTS.has(part?.type) ? [] : [`messages[${index}].content[${partIndex}] (${part?.type})`],
+        )
+      : [],
+  );
+}
+
 export function chatSettings(request: Loose): ClientSettings {
   const settings = collect(CHAT_NAMES, {
     toolChoice: chosen(request.tool_choice, openAIToolChoice(request.tool_choice)),
@@ -227,7 +240,7 @@ export function chatSettings(request: Loose): ClientSettings {
     thinkingLimit: thinkingLimit(request.reasoning_effort, request.max_completion_tokens ?? request.max_tokens),
     reasoning: effortAsked(request.reasoning_effort),
   });
-  settings.unsupported.push(...unanswerable(request), ...metadataOf(request));
+  settings.unsupported.push(...unanswerable(request), ...metadataOf(request), ...chatPartPaths(request.messages));
   if (partsOf(request.messages).some((part) => detailGiven(part.image_url?.detail)))
     settings.unsupported.push("messages[].content[].image_url.detail");
   return settings;

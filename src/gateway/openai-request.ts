@@ -71,6 +71,23 @@ export function parseOpenAIRequest(raw: unknown): OpenAIRequest {
 
 type Part = Record<string, any>;
 
+/**
+ * Content part types pi-ai has a form for. The others (`file`, `input_audio`, a provider's own) reach a target of the
+ * client's API as they are; a translation leaves them out, and client-settings.ts names them.
+ */
+export const TRANSLATED_CHAT_PARTS: ReadonlySet<string> = new Set(["text", "image_url"]);
+
+/** Messages a translation would leave with no content at all: only a Chat target sent the client's body takes them. */
+export function openAIUntranslatable(request: OpenAIRequest): string[] {
+  return request.messages.flatMap((message, index) => {
+    const content = message.content;
+    if (!Array.isArray(content) || content.length === 0) return [];
+    if (content.some((part) => TRANSLATED_CHAT_PARTS.has(part.type))) return [];
+    const types = [...new Set(content.map((part) => part.type))].join(", ");
+    return [`body.messages[${index}].content (only ${types} parts, which a translation leaves out)`];
+  });
+}
+
 function parts(value: string | Part[] | null | undefined, where: string): (TextContent | ImageContent)[] {
   if (value === null || value === undefined) return [];
   if (typeof value === "string") return [textBlock(value)];

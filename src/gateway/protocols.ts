@@ -7,7 +7,7 @@ import { openAICompletion, OpenAIStreamEncoder } from "./openai-response.ts";
 import { ANTHROPIC_PASSTHROUGH } from "./passthrough-anthropic.ts";
 import { OPENAI_CHAT_PASSTHROUGH } from "./passthrough-openai.ts";
 import { RESPONSES_PASSTHROUGH } from "./passthrough-responses.ts";
-import { openAIToContext, parseOpenAIRequest, type OpenAIRequest } from "./openai-request.ts";
+import { openAIToContext, openAIUntranslatable, parseOpenAIRequest, type OpenAIRequest } from "./openai-request.ts";
 import { parseResponsesRequest, responsesToContext, type ResponsesRequest } from "./responses-request.ts";
 import { asksSummary, responsesBody } from "./responses-response.ts";
 import { ResponsesSseEncoder } from "./responses-stream.ts";
@@ -36,6 +36,7 @@ export const OPENAI_CHAT: ChatProtocol<OpenAIRequest> = {
   encoder: (request, model, now) => new OpenAIStreamEncoder(model, now, request.stream_options?.include_usage === true),
   body: openAICompletion,
   passthrough: OPENAI_CHAT_PASSTHROUGH,
+  untranslatable: openAIUntranslatable,
 };
 
 export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {

@@ -110,4 +110,45 @@ describe("gateway: content only a target of the client's own API can take", () =
     assert.match(noCallId.message, /^body\.input\[2\]\.call_id: /);
     assert.equal(responses.calls.length, 0);
   });
+
+  it("sends a Chat message of only a file part to a Chat target untouched, and refuses to translate it", async () => {
+    const messages = [
+      { role: "user" as const, content: [{ type: "file" as const, file: { file_id: "file-report" } }] },
+    ];
+    chat.enqueue({ text: "A summary." });
+    await fx.openai.chat.completions.create({ model: "chat", messages });
+    assert.deepEqual(chat.calls[0]!.body.messages, messages);
+    const { status, message } = await refusal(fx.openai.chat.completions.create({ model: "resp", messages }));
+    assert.equal(status, 400);
+    assert.match(
+      message,
+      /^body\.messages\[0\]\.content \(only file parts, which a translation leaves out\) cannot be translated/,
+    );
+    assert.equal(responses.calls.length, 0);
+  });
+
+  it("names the Chat file and audio parts a translated request leaves out, and sends the rest", async () => {
+    responses.enqueue({ text: "A summary." });
+    const { response } = await fx.openai.chat.completions
+      .create({
+        model: "resp",
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "Summarise" },
+              { type: "file", file: { file_id: "file-report" } },
+              { type: "input_audio", input_audio: { data: "UklGRg==", format: "wav" } },
+            ],
+          },
+        ],
+      })
+      .withResponse();
+    assert.equal(
+      response.headers.get("x-auto-router-ignored"),
+      "messages[0].content[1] (file), messages[0].content[2] (input_audio)",
+    );
+    assert.doesNotMatch(responses.calls[0]!.rawBody, /file-report|UklGRg/);
+    assert.match(responses.calls[0]!.rawBody, /Summarise/);
+  });
 });

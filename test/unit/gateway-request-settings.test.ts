@@ -84,6 +84,23 @@ describe("client settings: content pi-ai has no place for", () => {
     const responses = responsesSettings({ input: [{ content: [{ type: "input_image", detail: "low" }] }] });
     assert.deepEqual(responses.unsupported, ["input[].content[].detail"]);
   });
+
+  it("names each Chat file and audio part by its path and type", () => {
+    const chat = chatSettings({
+      messages: [
+        { role: "system", content: "be brief" },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Summarise" },
+            { type: "file", file: { file_id: "file-1" } },
+            { type: "input_audio", input_audio: { data: "AAAA", format: "wav" } },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual(chat.unsupported, ["messages[1].content[1] (file)", "messages[1].content[2] (input_audio)"]);
+  });
 });
 
 describe("target settings: writing each target API", () => {

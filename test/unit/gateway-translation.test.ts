@@ -9,7 +9,7 @@ import { takeShortcuts } from "../../src/gateway/client-prompt.ts";
 import { endToError, errorBody, GatewayError, upstreamErrorSummary } from "../../src/gateway/errors.ts";
 import { DirectRoutes, resolveModelName } from "../../src/gateway/model-names.ts";
 import { OpenAIStreamEncoder } from "../../src/gateway/openai-response.ts";
-import { openAIToContext, parseOpenAIRequest } from "../../src/gateway/openai-request.ts";
+import { openAIToContext, openAIUntranslatable, parseOpenAIRequest } from "../../src/gateway/openai-request.ts";
 import { parseProviderPreferences, requestShortcuts } from "../../src/gateway/provider-preferences.ts";
 import { presentedTokens, tokenMatcher, tokenMatches } from "../../src/gateway/token.ts";
 import { makeFailure } from "../../src/runtime/classify-failure.ts";
@@ -155,6 +155,21 @@ describe("OpenAI requests as pi-ai contexts", () => {
       messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "https://example.com/a.png" } }] }],
     });
     assert.throws(() => openAIToContext(request, NOW), /body\.messages\[0\]\.content\[0\]\.image_url: only data: URLs/);
+  });
+
+  it("names a message a translation would leave without content, not one that keeps some", () => {
+    const file = { type: "file", file: { file_id: "file-1" } };
+    const request = parseOpenAIRequest({
+      model: "m",
+      messages: [
+        { role: "user", content: [file, { type: "input_audio", input_audio: { data: "AAAA", format: "wav" } }] },
+        { role: "assistant", content: null, tool_calls: [{ id: "c", function: { name: "f", arguments: "{}" } }] },
+        { role: "user", content: [{ type: "text", text: "and this" }, file] },
+      ],
+    });
+    assert.deepEqual(openAIUntranslatable(request), [
+      "body.messages[0].content (only file, input_audio parts, which a translation leaves out)",
+    ]);
   });
 });
 
