@@ -45,11 +45,15 @@ type Block = Record<string, any>;
 function image(source: Block, where: string): ImageContent {
   if (source?.type === "base64" && typeof source.data === "string")
     return { type: "image", mimeType: String(source.media_type ?? "image/png"), data: source.data };
-  if (source?.type === "url" && typeof source.url === "string") return dataUrlImage(source.url, where);
+  if (source?.type === "url" && typeof source.url === "string" && source.url.startsWith("data:"))
+    return dataUrlImage(source.url, `${where}.source.url`);
+  // Targets of every API are sent the image's bytes: the gateway fetches nothing.
+  const given =
+    source?.type === "url" ? "an image by URL is not supported" : `got type ${JSON.stringify(source?.type)}`;
   throw new GatewayError(
     400,
     "invalid_request",
-    `${where}.source: expected {"type":"base64","media_type":..,"data":..}`,
+    `${where}.source: ${given}; send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}`,
   );
 }
 

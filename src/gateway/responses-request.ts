@@ -165,7 +165,8 @@ function contentParts(list: unknown[], where: readonly PropertyKey[], untranslat
       untranslatable.push(`${at} (type "${type}")`);
       return [];
     }
-    if (type === "input_image" && isObject(part) && part.image_url == null && part.file_id != null) {
+    if (type === "input_image" && isObject(part) && part.image_url == null) {
+      if (part.file_id == null) throw invalid(at, "an input_image needs image_url (a data: URL) or file_id");
       untranslatable.push(`${at} (an input_image by file_id)`);
       return [];
     }

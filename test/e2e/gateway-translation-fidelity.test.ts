@@ -297,4 +297,39 @@ describe("gateway: a translated request's conversation and limits", () => {
       .withResponse();
     assert.equal(ignored(fromResponses.response), "metadata, input[].content[].detail");
   });
+
+  it("refuses an Anthropic image by URL and a Responses image without URL or file id, saying what to send", async () => {
+    const byUrl = await fx.anthropic.messages
+      .create({
+        model: "claude",
+        max_tokens: 100,
+        messages: [
+          { role: "user", content: [{ type: "image", source: { type: "url", url: "https://example.com/a.png" } }] },
+        ],
+      })
+      .then(
+        () => assert.fail("answered"),
+        (error: { status: number; error: { error: { message: string } } }) => error,
+      );
+    assert.equal(byUrl.status, 400);
+    assert.equal(
+      byUrl.error.error.message,
+      'body.messages[0].content[0].source: an image by URL is not supported; send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}',
+    );
+    const bare = await fx.openai.responses
+      .create({
+        model: "claude",
+        input: [{ role: "user", content: [{ type: "input_image", detail: "auto" }] }],
+      } as never)
+      .then(
+        () => assert.fail("answered"),
+        (error: { status: number; error: { message: string } }) => error,
+      );
+    assert.equal(bare.status, 400);
+    assert.equal(
+      bare.error.message,
+      "body.input[0].content[0]: an input_image needs image_url (a data: URL) or file_id",
+    );
+    assert.equal(claude.calls.length, 0);
+  });
 });

@@ -171,6 +171,10 @@ describe("Responses requests", () => {
       messageOf([{ role: "user", content: [{ type: "input_text" }] }]),
       /^body\.input\[0\]\.content\[0\]\.text: /,
     );
+    assert.equal(
+      messageOf([{ role: "user", content: [{ type: "input_image", detail: "auto" }] }]),
+      "body.input[0].content[0]: an input_image needs image_url (a data: URL) or file_id",
+    );
   });
 
   it("leaves hosted tools out and names them, keeping the function tools", () => {

@@ -106,6 +106,28 @@ describe("Anthropic requests as pi-ai contexts", () => {
       (error: any) => error instanceof GatewayError && error.status === 400 && /body\.messages/.test(error.message),
     );
   });
+
+  it("refuses an image by URL, naming its source and asking for a base64 one", () => {
+    const request = parseAnthropicRequest({
+      model: "m",
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "what is this" },
+            { type: "image", source: { type: "url", url: "https://example.com/a.png" } },
+          ],
+        },
+      ],
+    });
+    assert.throws(
+      () => anthropicToContext(request, NOW),
+      (error: any) =>
+        error instanceof GatewayError &&
+        error.message ===
+          'body.messages[0].content[1].source: an image by URL is not supported; send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}',
+    );
+  });
 });
 
 describe("OpenAI requests as pi-ai contexts", () => {
