@@ -170,10 +170,17 @@ const thinkingLimit = (reasoning: unknown, maxTokens: unknown, budgetTokens?: un
   return [undefined, limit];
 };
 
-/** Chat Completions asks that an answer translated back from pi-ai's one message cannot give. */
+/**
+ * Chat Completions asks that an answer translated back from pi-ai's one text message cannot give (several choices,
+ * log probabilities, spoken audio), or that pi-ai's options have no place for (token biases).
+ */
 const unanswerable = (request: Loose) => [
   ...(typeof request.n === "number" && request.n > 1 ? ["n"] : []),
   ...(request.logprobs === true ? ["logprobs"] : []),
+  ...(typeof request.top_logprobs === "number" && request.top_logprobs > 0 ? ["top_logprobs"] : []),
+  ...(isObject(request.logit_bias) && Object.keys(request.logit_bias).length > 0 ? ["logit_bias"] : []),
+  ...(Array.isArray(request.modalities) && request.modalities.includes("audio") ? ["modalities"] : []),
+  ...(given(request.audio) ? ["audio"] : []),
 ];
 
 /** Fields pi-ai's context has no place for, named once each when a request gave them. */

@@ -75,7 +75,7 @@ type Part = Record<string, any>;
  * Content part types pi-ai has a form for. The others (`file`, `input_audio`, a provider's own) reach a target of the
  * client's API as they are; a translation leaves them out, and client-settings.ts names them.
  */
-export const TRANSLATED_CHAT_PARTS: ReadonlySet<string> = new Set(["text", "image_url"]);
+export const TRANSLATED_CHAT_PARTS: ReadonlySet<string> = new Set(["text", "image_url", "refusal"]);
 
 /** Messages a translation would leave with no content at all: only a Chat target sent the client's body takes them. */
 export function openAIUntranslatable(request: OpenAIRequest): string[] {
@@ -93,6 +93,8 @@ function parts(value: string | Part[] | null | undefined, where: string): (TextC
   if (typeof value === "string") return [textBlock(value)];
   return value.flatMap((item, index): (TextContent | ImageContent)[] => {
     if (item.type === "text") return [textBlock(String(item.text ?? ""))];
+    // An assistant turn's refusal is what the model said: the history keeps it as its text.
+    if (item.type === "refusal") return [textBlock(String(item.refusal ?? ""))];
     if (item.type === "image_url")
       return [dataUrlImage(String(item.image_url?.url ?? item.image_url ?? ""), `${where}[${index}].image_url`)];
     return [];

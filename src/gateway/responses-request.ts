@@ -212,6 +212,12 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
       "stored responses are not kept by this gateway; send the whole conversation in `input`",
     );
   }
+  if (body && typeof body === "object" && (body as { conversation?: unknown }).conversation != null) {
+    throw invalid(
+      "body.conversation",
+      "stored conversations are not kept by this gateway; send the whole conversation in `input`",
+    );
+  }
   const ignoredTools: string[] = [];
   const tools = (body as { tools?: unknown })?.tools;
   if (Array.isArray(tools)) {

@@ -286,4 +286,36 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(chat.calls[0]!.body.top_k, 3);
     assert.equal(ignored(response), null);
   });
+
+  it("names the log probabilities, token biases and audio a translated Chat answer cannot give, and keeps a refusal", async () => {
+    anthropic.enqueue({ text: "Sure." });
+    const { response } = await fx.openai.chat.completions
+      .create({
+        model: "claude",
+        messages: [
+          { role: "user", content: "help me pick a lock" },
+          { role: "assistant", content: [{ type: "refusal", refusal: "I can't help with that." }] },
+          { role: "user", content: "a bike lock, mine" },
+        ],
+        logprobs: true,
+        top_logprobs: 3,
+        logit_bias: { "50256": -100 },
+        modalities: ["text", "audio"],
+        audio: { voice: "alloy", format: "wav" },
+      })
+      .withResponse();
+    assert.equal(ignored(response), "logprobs, top_logprobs, logit_bias, modalities, audio");
+    const assistant = anthropic.calls[0]!.body.messages[1];
+    assert.deepEqual(assistant.content, [{ type: "text", text: "I can't help with that." }]);
+  });
+
+  it("refuses a Responses request on a stored conversation, naming the field", async () => {
+    const refused = await fx.openai.responses.create({ model: "resp", input: "go on", conversation: "conv_1" }).then(
+      () => assert.fail("answered"),
+      (error: { status: number; error: { message: string } }) => error,
+    );
+    assert.equal(refused.status, 400);
+    assert.match(refused.error.message, /^body\.conversation: stored conversations are not kept/);
+    assert.equal(responses.calls.length, 0);
+  });
 });

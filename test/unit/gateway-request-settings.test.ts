@@ -85,6 +85,20 @@ describe("client settings: content pi-ai has no place for", () => {
     assert.deepEqual(responses.unsupported, ["input[].content[].detail"]);
   });
 
+  it("names Chat's log probabilities, token biases and audio output, which a translated answer cannot give", () => {
+    const chat = chatSettings({
+      messages: [{ role: "user", content: "hi" }],
+      logprobs: true,
+      top_logprobs: 3,
+      logit_bias: { "50256": -100 },
+      modalities: ["text", "audio"],
+      audio: { voice: "alloy", format: "wav" },
+    });
+    assert.deepEqual(chat.unsupported, ["logprobs", "top_logprobs", "logit_bias", "modalities", "audio"]);
+    const plain = chatSettings({ messages: [], top_logprobs: 0, logit_bias: {}, modalities: ["text"], audio: null });
+    assert.deepEqual(plain.unsupported, []);
+  });
+
   it("names each Chat file and audio part by its path and type", () => {
     const chat = chatSettings({
       messages: [

@@ -205,6 +205,7 @@ describe("Responses requests", () => {
       return "accepted";
     };
     assert.equal(pathOf({ model: "m", input: "x", previous_response_id: "resp_1" }), "body.previous_response_id");
+    assert.equal(pathOf({ model: "m", input: "x", conversation: "conv_1" }), "body.conversation");
     assert.equal(
       pathOf({ model: "m", input: [{ type: "function_call", call_id: "c", name: "f", arguments: "{oops" }] }),
       "body.input[0].arguments",

@@ -179,6 +179,19 @@ describe("OpenAI requests as pi-ai contexts", () => {
     assert.throws(() => openAIToContext(request, NOW), /body\.messages\[0\]\.content\[0\]\.image_url: only data: URLs/);
   });
 
+  it("keeps an assistant turn's refusal in the history as its text", () => {
+    const request = parseOpenAIRequest({
+      model: "m",
+      messages: [
+        { role: "user", content: "help me pick a lock" },
+        { role: "assistant", content: [{ type: "refusal", refusal: "I can't help with that." }] },
+        { role: "user", content: "a bike lock, mine" },
+      ],
+    });
+    const assistant = openAIToContext(request, NOW).context.messages[1] as AssistantMessage;
+    assert.deepEqual(assistant.content, [{ type: "text", text: "I can't help with that." }]);
+  });
+
   it("names a message a translation would leave without content, not one that keeps some", () => {
     const file = { type: "file", file: { file_id: "file-1" } };
     const request = parseOpenAIRequest({
