@@ -17,6 +17,7 @@ import {
   type QuotaWindow,
 } from "../routing/uvi.ts";
 import { windowsFromHeaders } from "./header-windows.ts";
+import { loggedAssessmentSchema, quotaNews } from "./quota-events.ts";
 import { SourceCache, type QuotaSource } from "./source-cache.ts";
 import { createUsageSource, registryLogins, USAGE_API_PROVIDERS } from "./usage-sources.ts";
 import { uviCommand } from "./uvi-command.ts";
@@ -39,6 +40,8 @@ export const quotaStateSchema = z.object({
   observed: z.record(z.string(), z.record(z.string(), windowSchema)),
   /** The last successful reading of each usage API (source id), with its time: one fetch serves every process. */
   readings: z.record(z.string(), z.object({ windows: z.array(windowSchema), fetchedAt: z.number() })).optional(),
+  /** What the last `quota` event of each provider (and model scope) said, whichever process logged it. */
+  logged: z.record(z.string(), loggedAssessmentSchema).optional(),
 });
 export type QuotaState = z.infer<typeof quotaStateSchema>;
 export const emptyQuotaState = (): QuotaState => ({ v: 1, observed: {} });
@@ -104,27 +107,14 @@ export interface UviPluginOptions {
   extraWindows?: (now: number) => Record<string, QuotaWindow[]>;
 }
 
-/** A provider's assessment is logged again (a `quota` event) when its UVI moved at least this much since the last. */
-export const QUOTA_EVENT_UVI_STEP = 0.25;
-
-type LoggedAssessment = { level: string; uvi: number; window: string };
-
-/** True when `assessment` is news compared with what was last logged for it: the UVI timeline's points. */
-export function assessmentChanged(last: LoggedAssessment | undefined, assessment: ProviderAssessment): boolean {
-  return (
-    !last ||
-    last.level !== assessment.level ||
-    last.window !== assessment.worst.name ||
-    Math.abs(last.uvi - assessment.uvi) >= QUOTA_EVENT_UVI_STEP
-  );
-}
-
 /** Quota pacing: uniform hooks, plus hard mode, its sources and the response headers it reads. */
 export type UviPlugin = FeaturePlugin &
   QuotaTracker & {
     /** The usage-API sources and their last readings, for the health check (which must not poll them itself). */
     readonly usage: Pick<SourceCache, "list" | "reading">;
   };
+
+const NOTHING_LOGGED: Readonly<Record<string, never>> = {};
 
 export function createUviPlugin(context: PluginContext, options: UviPluginOptions = {}): UviPlugin {
   const store = context.openStore(
@@ -150,7 +140,6 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
     claim: (name, ttlMs) => context.claim(name, ttlMs),
   });
   const extraWindows = options.extraWindows;
-  const logged = new Map<string, LoggedAssessment>();
 
   const windowsOf = (now: number): Record<string, QuotaWindow[]> => {
     const byProvider = cache.windowsByProvider();
@@ -186,16 +175,20 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
   };
 
   /**
-   * Appends a `quota` event for each provider (and each model scope of it, with `models`) whose assessment changed;
-   * memory and a buffered append only.
+   * Appends a `quota` event for each provider (and each model scope of it, with `models`) whose assessment changed
+   * since the last one logged (by any process); memory, a buffered append and a queued state write only.
    */
   function logChanges(assessments: Record<string, QuotaAssessment>): Record<string, QuotaAssessment> {
-    const seen = new Set<string>();
-    const log = (provider: string, assessment: ProviderAssessment, models?: string) => {
-      const key = models === undefined ? provider : `${provider}\u0000${models}`;
-      seen.add(key);
-      if (!assessmentChanged(logged.get(key), assessment)) return;
-      logged.set(key, { level: assessment.level, uvi: assessment.uvi, window: assessment.worst.name });
+    const last = store.read().logged ?? NOTHING_LOGGED;
+    const { news, next } = quotaNews(last, assessments);
+    if (next === last) return assessments;
+    // Replayed on what the disk holds when flushed: another process may have logged the same change meanwhile.
+    store.update((state) => {
+      const before = state.logged ?? NOTHING_LOGGED;
+      const after = quotaNews(before, assessments).next;
+      return after === before ? state : { ...state, logged: { ...after } };
+    });
+    for (const { provider, models, assessment } of news)
       context.record("quota", {
         provider,
         ...(models === undefined ? {} : { models }),
@@ -204,12 +197,6 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
         window: assessment.worst.name,
         source: assessment.worst.source ?? "unknown",
       });
-    };
-    for (const [provider, quota] of Object.entries(assessments)) {
-      if (quota.shared) log(provider, quota.shared);
-      for (const scoped of quota.scoped) log(provider, scoped.assessment, scoped.label);
-    }
-    for (const key of logged.keys()) if (!seen.has(key)) logged.delete(key);
     return assessments;
   }
 

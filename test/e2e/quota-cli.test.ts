@@ -6,6 +6,7 @@ import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agen
 import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
+import { readLoggedEvents } from "../helpers/event-log.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -64,6 +65,24 @@ describe("quota pacing through the pi CLI", () => {
       args: ["--model", "auto-router/main", "-p", "/auto-router uvi"],
     });
     assert.match(shown.stdout + shown.stderr, /mock-c\s+5h\s+95%\s+5\d%\s+1\.\d\d\s+stressed/);
+  });
+
+  it("logs a quota event only when a provider's assessment changed, not again in every new pi process", async () => {
+    const quotaEvents = () => readLoggedEvents(dir.agentDir).filter((event) => event.type === "quota");
+    // mock-c's stressed 5h window of the first test was logged when it was first seen.
+    const before = quotaEvents();
+    assert.deepEqual(
+      before.map((event) => [event.data.provider, event.data.level]),
+      [["mock-c", "stressed"]],
+    );
+    for (let run = 0; run < 3; run++) {
+      const status = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router circuit"],
+      });
+      assert.equal(status.code, 0, status.stderr);
+    }
+    assert.equal(quotaEvents().length, before.length);
   });
 
   it("keeps quota pacing off under AUTO_ROUTER_UVI=0 whatever a stored `uvi enable` says, and says so", async () => {

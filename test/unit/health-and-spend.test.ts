@@ -12,7 +12,7 @@ import {
   UNHEALTHY_HOLD_MS,
   type HealthRecord,
 } from "../../src/health/health-book.ts";
-import { assessmentChanged } from "../../src/quota/uvi-plugin.ts";
+import { assessmentChanged, quotaNews } from "../../src/quota/quota-events.ts";
 import { assessQuota } from "../../src/routing/uvi.ts";
 
 const T0 = Date.UTC(2026, 4, 10, 12, 0, 0);
@@ -180,5 +180,25 @@ describe("quota events", () => {
     assert.equal(assessmentChanged(logged, assessment(0.55)), false, "UVI 1.0 -> 1.1, still ok");
     assert.equal(assessmentChanged(logged, assessment(0.63)), true, "UVI 1.0 -> 1.26");
     assert.equal(assessmentChanged(logged, assessment(0.9)), true, "ok -> critical");
+  });
+
+  it("logs nothing again for what an earlier process logged, and forgets a provider whose windows are gone", () => {
+    const first = quotaNews({}, { anthropic: { shared: assessment(0.5), scoped: [] } });
+    assert.deepEqual(
+      first.news.map((news) => news.provider),
+      ["anthropic"],
+    );
+    // What the first process stored is all the next process knows: the same reading is no news, and no write.
+    const again = quotaNews(first.next, { anthropic: { shared: assessment(0.55), scoped: [] } });
+    assert.deepEqual(again.news, []);
+    assert.equal(again.next, first.next);
+    const moved = quotaNews(first.next, { anthropic: { shared: assessment(0.9), scoped: [] } });
+    assert.deepEqual(
+      moved.news.map((news) => news.assessment.level),
+      ["stressed"],
+    );
+    assert.equal(moved.next.anthropic?.level, "stressed");
+    const gone = quotaNews(moved.next, {});
+    assert.deepEqual(gone, { news: [], next: {} });
   });
 });
