@@ -1,7 +1,7 @@
 // status, list, show: what the routes are and which targets can serve right now.
 import { describeBackendLines } from "../team/team-plugin.ts";
 import { RUNS_FROM_BUNDLE } from "../build-info.ts";
-import { accountOf, quotaOfModel, targetKey, routeTargetKey } from "../routing/types.ts";
+import { accountOf, quotaOfModel, targetKey, routeTargetKey, type QuotaLevel } from "../routing/types.ts";
 import { describeOrigin } from "../state/config-file.ts";
 import { formatIssue } from "../config/issues.ts";
 import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
@@ -11,6 +11,13 @@ export function routeCompletions(prefix: string, deps: CommandDeps): CompletionI
   return Object.entries(deps.config().routes)
     .filter(([id]) => id.startsWith(prefix))
     .map(([id, route]) => ({ value: id, label: id, description: route.name ?? route.description }));
+}
+
+/** What list says of a target its quota keeps out of routing now (as route() skips it); undefined when it may serve. */
+export function quotaAvailability(level: QuotaLevel | undefined, hard: boolean): string | undefined {
+  if (level === "critical") return "quota critical";
+  if (level === "stressed" && hard) return "quota stressed (excluded in hard mode)";
+  return undefined;
 }
 
 function targetRows(routeId: string, deps: CommandDeps): string[][] {
@@ -30,6 +37,7 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
     const cooldown = cooldowns[routeTargetKey(routeId, key)];
     const breaker = live.targets[key]?.breaker;
     const provider = live.providers[accountOf(target)];
+    const quota = quotaAvailability(quotaOfModel(provider, target.modelId)?.level, live.quotaHard);
     const availability =
       target.enabled === false
         ? "disabled"
@@ -47,9 +55,7 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
                     ? "breaker half-open (probing)"
                     : provider?.budget?.level === "blocked"
                       ? "over budget"
-                      : quotaOfModel(provider, target.modelId)?.level === "critical"
-                        ? "quota critical"
-                        : "ready";
+                      : (quota ?? "ready");
     const latency = deps.runtime.latency.get(key);
     return [
       String(index + 1),

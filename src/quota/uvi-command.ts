@@ -12,7 +12,7 @@ function show(service: QuotaService, now: number): string {
   const { critical, stressed, surplus, surplusElapsed } = settings.thresholds;
   const lines = [
     `quota pacing (UVI = used share / elapsed share of a window): ${service.enabled() ? "enabled" : settings.forcedOff ? "disabled by AUTO_ROUTER_UVI=0" : "disabled"}, ${settings.hard ? "hard mode: stressed providers are excluded" : "soft mode: stressed providers are demoted"}`,
-    `critical ≥ ${critical} or used up (excluded), stressed ≥ ${stressed} (demoted), surplus ≤ ${surplus} with ≥ ${percent(surplusElapsed)} elapsed (promoted); a monthly budget's window is at most stressed`,
+    `critical ≥ ${critical} or used up (excluded), stressed ≥ ${stressed} (${settings.hard ? "excluded" : "demoted"}), surplus ≤ ${surplus} with ≥ ${percent(surplusElapsed)} elapsed (promoted); a monthly budget's window is at most stressed`,
   ];
   const rows: string[][] = [];
   for (const [provider, quota] of Object.entries(service.assess(now)).sort(([a], [b]) => a.localeCompare(b))) {

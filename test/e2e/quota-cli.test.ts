@@ -85,6 +85,23 @@ describe("quota pacing through the pi CLI", () => {
     assert.equal(quotaEvents().length, before.length);
   });
 
+  it("says in list and uvi that hard mode excludes a stressed provider, as routing then does", async () => {
+    const hard = (command: string) =>
+      runPi({
+        agentDir: dir.agentDir,
+        env: { AUTO_ROUTER_UVI_HARD: "1" },
+        args: ["--model", "auto-router/main", "-p", command],
+      });
+    const list = await hard("/auto-router list");
+    assert.equal(list.code, 0, list.stderr);
+    // mock-c's 5h window of the first test is stressed.
+    assert.match(list.stderr, /mock-c\/model-c\s.*quota stressed \(excluded in hard mode\)/);
+    assert.match(list.stderr, /mock-b\/model-b\s.*\bready\b/);
+    const uvi = await hard("/auto-router uvi");
+    assert.match(uvi.stderr, /hard mode: stressed providers are excluded/);
+    assert.match(uvi.stderr, /stressed ≥ 1\.5 \(excluded\)/);
+  });
+
   it("keeps quota pacing off under AUTO_ROUTER_UVI=0 whatever a stored `uvi enable` says, and says so", async () => {
     const uvi = (command: string, env?: Record<string, string>) =>
       runPi({

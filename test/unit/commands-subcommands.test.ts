@@ -18,6 +18,7 @@ import { nameCompletions, resolveName, MAX_MODEL_COMPLETIONS } from "../../src/c
 import { commandOutput, MAX_NOTIFY_LINES, WIDGET_KEY } from "../../src/commands/output.ts";
 import { completeRate, parseRateArguments, rateCommand } from "../../src/ratings/rate-command.ts";
 import { describeCondition, rulesText, shortcutsText } from "../../src/commands/reference-commands.ts";
+import { quotaAvailability } from "../../src/commands/route-commands.ts";
 import { shadowCommand } from "../../src/shadow/shadow-command.ts";
 import { showCommand } from "../../src/commands/route-commands.ts";
 import { switchCommand } from "../../src/commands/switch-command.ts";
@@ -634,5 +635,15 @@ describe("dispatch and output", () => {
     assert.deepEqual(output.lines, [
       { level: "info", text: "reloaded /x/auto-router.routes.json: 2 routes; 1 warning (shown above)" },
     ]);
+  });
+});
+
+describe("list's availability of a target paced by quota", () => {
+  it("says a critical target is excluded, and a stressed one only in hard mode (soft mode demotes it: ready)", () => {
+    assert.equal(quotaAvailability("critical", false), "quota critical");
+    assert.equal(quotaAvailability("stressed", true), "quota stressed (excluded in hard mode)");
+    assert.equal(quotaAvailability("stressed", false), undefined);
+    assert.equal(quotaAvailability("ok", true), undefined);
+    assert.equal(quotaAvailability(undefined, true), undefined);
   });
 });
