@@ -123,48 +123,86 @@ export function rankEntries(entries: RankEntry[], mode: RankMode): RankEntry[] {
   return entries;
 }
 
+/** A demoted candidate's reasons without their details: "quota stressed", "demoted by rule no-opus". */
+const demotionOf = (candidate: Candidate): string =>
+  candidate.reasons.map((reason) => reason.split(":")[0]).join("; ") || "demoted";
+
+/**
+ * The demoted entries that would have ranked ahead of `first` in its bucket: "first in declared order" would be untrue
+ * of a winner that only leads because the declared first was demoted.
+ */
+function passedOver(entries: readonly RankEntry[], first: RankEntry, mode: RankMode): RankEntry[] {
+  const bucket = first.candidate.bucket;
+  return entries.filter(
+    (entry) =>
+      entry.candidate.bucket === "demoted" &&
+      bucket !== "demoted" &&
+      compareEntries({ ...entry, candidate: { ...entry.candidate, bucket } }, first, mode).order < 0,
+  );
+}
+
 /** Why the first entry is ahead of the second, in plain words (for trace.winner). */
 export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hintTier?: string): string {
   const first = entries[0];
   if (!first) return "no candidate";
   const label = first.candidate.label;
   if (entries.length === 1) return `${label}: the only eligible target`;
-  const second = entries[1];
+  const second = entries[1]!;
   const { key } = compareEntries(first, second, mode);
+  const passed = passedOver(entries, first, mode);
+  if (key === "bucket") {
+    const a = first.candidate,
+      b = second.candidate;
+    const why = passed.includes(second) ? `: ${demotionOf(b)}` : "";
+    const others = passed.filter((entry) => entry !== second);
+    return `${label}: ${a.bucket} bucket ahead of ${b.label} (${b.bucket}${why})${others.length ? `; ${demotions(others)}` : ""}${a.reasons.length ? `; ${a.reasons.join("; ")}` : ""}`;
+  }
+  const reason = rankReason(first, second, key, mode, hintTier);
+  return passed.length ? `${label}: ${demotions(passed)}; then ${reason}` : `${label}: ${reason}`;
+}
+
+const demotions = (passed: readonly RankEntry[]): string =>
+  passed.map((entry) => `${entry.candidate.label} demoted (${demotionOf(entry.candidate)})`).join("; ");
+
+/** Why `first` is ahead of `second` in one bucket, by the key that separates them. */
+function rankReason(
+  first: RankEntry,
+  second: RankEntry,
+  key: Exclude<RankKey, "bucket">,
+  mode: RankMode,
+  hintTier: string | undefined,
+): string {
   const a = first.candidate,
     b = second.candidate;
   switch (key) {
-    case "bucket":
-      return `${label}: ${a.bucket} bucket ahead of ${b.label} (${b.bucket})${a.reasons.length ? `; ${a.reasons.join("; ")}` : ""}`;
     case "preferred":
-      return `${label}: preferred provider ${a.provider}`;
+      return `preferred provider ${a.provider}`;
     case "hint":
-      return `${label}: meets the ${hintTier ?? "hinted"} tier, ${b.label} does not`;
+      return `meets the ${hintTier ?? "hinted"} tier, ${b.label} does not`;
     case "sort": {
       const sort = sortKeyOf(mode);
       if (sort === "price")
-        return `${label}: cheapest (${a.estimatedCostUsd === undefined ? "?" : `${a.billing === "subscription" ? "list price " : ""}${formatUsd(a.estimatedCostUsd, "estimate")}`}${a.billing === "subscription" ? "; a subscription, booked at $0" : ""})`;
-      if (sort === "latency")
-        return `${label}: fastest first token (${a.ttftMs === undefined ? "?" : Math.round(a.ttftMs)} ms)`;
-      return `${label}: highest throughput (${first.tokensPerSecond === undefined ? "?" : Math.round(first.tokensPerSecond)} tokens/s)`;
+        return `cheapest (${a.estimatedCostUsd === undefined ? "?" : `${a.billing === "subscription" ? "list price " : ""}${formatUsd(a.estimatedCostUsd, "estimate")}`}${a.billing === "subscription" ? "; a subscription, booked at $0" : ""})`;
+      if (sort === "latency") return `fastest first token (${a.ttftMs === undefined ? "?" : Math.round(a.ttftMs)} ms)`;
+      return `highest throughput (${first.tokensPerSecond === undefined ? "?" : Math.round(first.tokensPerSecond)} tokens/s)`;
     }
     case "latency":
-      return `${label}: faster first token (${Math.round(a.ttftMs!)} ms vs ${Math.round(b.ttftMs!)} ms for ${b.label})`;
+      return `faster first token (${Math.round(a.ttftMs!)} ms vs ${Math.round(b.ttftMs!)} ms for ${b.label})`;
     case "billing":
-      return `${label}: subscription before per-token ${b.label}`;
+      return `subscription before per-token ${b.label}`;
     case "cost": {
       const prices = `${formatUsd(a.estimatedCostUsd ?? 0, "estimate")} vs ${formatUsd(b.estimatedCostUsd ?? 0, "estimate")} for ${b.label}`;
       // Billing ranks first, so both are subscriptions or neither. A subscription's answer is booked at $0: its list
       // price only breaks the tie, it is no saving.
       return a.billing === "subscription"
-        ? `${label}: lower list price (${prices}; both subscriptions, booked at $0)`
-        : `${label}: cheaper (${prices})`;
+        ? `lower list price (${prices}; both subscriptions, booked at $0)`
+        : `cheaper (${prices})`;
     }
     case "declared":
       return mode === "config"
-        ? `${label}: first in declared order (sortBy config)`
+        ? "first in declared order (sortBy config)"
         : mode.startsWith("config:")
-          ? `${label}: first in declared order (sortBy config) at equal ${sortKeyOf(mode)}`
-          : `${label}: first in declared order at equal rank`;
+          ? `first in declared order (sortBy config) at equal ${sortKeyOf(mode)}`
+          : "first in declared order at equal rank";
   }
 }

@@ -20,11 +20,12 @@ describe("quota pacing through the pi CLI", () => {
       emulators: { C: "anthropic", B: "openai" },
       providers: {
         "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c", models: ["model-c"] },
-        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b", "model-b2"] },
       },
       routes: {
         routes: {
           main: routeInOrder("mock-c/model-c", "mock-b/model-b"),
+          trio: routeInOrder("mock-c/model-c", "mock-b/model-b", "mock-b/model-b2"),
         },
       },
     });
@@ -100,6 +101,20 @@ describe("quota pacing through the pi CLI", () => {
     const uvi = await hard("/auto-router uvi");
     assert.match(uvi.stderr, /hard mode: stressed providers are excluded/);
     assert.match(uvi.stderr, /stressed ≥ 1\.5 \(excluded\)/);
+  });
+
+  it("explains the winner of a declared-order route by the demotion of the declared first target", async () => {
+    openai.enqueue({ text: "Hello from B." });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/trio", "-p", "Say hi", "/auto-router explain"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    // mock-c's 5h window of the first test is stressed: demoted behind both mock-b targets.
+    assert.match(
+      run.stderr,
+      /Ranked first: \S*model-b: \S*model-c demoted \(quota stressed\); then first in declared order \(sortBy config\)/,
+    );
   });
 
   it("keeps quota pacing off under AUTO_ROUTER_UVI=0 whatever a stored `uvi enable` says, and says so", async () => {

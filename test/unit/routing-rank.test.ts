@@ -90,4 +90,19 @@ describe("rankEntries", () => {
       "plan: cheapest (list price $0.012; a subscription, booked at $0)",
     );
   });
+
+  it("names the declared first target a demotion passed over, not declared order alone", () => {
+    const stressed = { bucket: "demoted" as const, reasons: ["quota stressed: 5h window 70% used at 40% elapsed"] };
+    const three = rankEntries([entry("sonnet", 0, stressed), entry("codex", 1), entry("gemini", 2)], "config");
+    assert.deepEqual(order(three), ["codex", "gemini", "sonnet"]);
+    assert.equal(
+      explainWinner(three, "config"),
+      "codex: sonnet demoted (quota stressed); then first in declared order (sortBy config)",
+    );
+    const two = rankEntries([entry("sonnet", 0, stressed), entry("codex", 1)], "config");
+    assert.equal(explainWinner(two, "config"), "codex: normal bucket ahead of sonnet (demoted: quota stressed)");
+    // A demoted target declared after the winner changed nothing: declared order is the whole reason.
+    const later = rankEntries([entry("codex", 0), entry("gemini", 1), entry("sonnet", 2, stressed)], "config");
+    assert.equal(explainWinner(later, "config"), "codex: first in declared order (sortBy config)");
+  });
 });
