@@ -8,6 +8,7 @@ import { LegacyEventReader } from "../events/legacy-events.ts";
 import { parseEventLine } from "../events/read-events.ts";
 import { classifyFailure } from "../runtime/classify-failure.ts";
 import type { QuotaStatus } from "../routing/types.ts";
+import { formatUvi } from "../routing/uvi.ts";
 import { REDACTED, redactedJson, redactText } from "../state/redact.ts";
 import { inventoryStateDir, readTailLines, writePrivateFile } from "../state/state-inventory.ts";
 import { describeOrigin } from "../state/config-file.ts";
@@ -145,7 +146,7 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
     if (status.budget) lines.push(`  budget ${provider}: ${status.budget.level}, ${status.budget.detail}`);
     const uvi = (who: string, quota: QuotaStatus) =>
       lines.push(
-        `  uvi ${who}: ${quota.level}${quota.uvi !== undefined ? ` ${quota.uvi.toFixed(2)}` : ""}, ${quota.detail}`,
+        `  uvi ${who}: ${quota.level}${quota.uvi !== undefined ? ` ${formatUvi(quota.uvi)}` : ""}, ${quota.detail}`,
       );
     if (status.quota) uvi(provider, status.quota);
     for (const scoped of status.scopedQuota ?? []) uvi(`${provider} (${scoped.models})`, scoped);

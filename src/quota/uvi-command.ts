@@ -1,11 +1,10 @@
 // /auto-router uvi [show|enable|disable|refresh]: quota pacing per provider, and where each window came from.
 import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
-import { worse, type WindowAssessment } from "../routing/uvi.ts";
+import { formatQuotaPercent as percent, formatUvi, worse, type WindowAssessment } from "../routing/uvi.ts";
 import type { QuotaService } from "./uvi-settings.ts";
 
 const ACTIONS = ["show", "enable", "disable", "refresh"] as const;
-const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
 
 function show(service: QuotaService, now: number): string {
   const settings = service.settings();
@@ -22,7 +21,7 @@ function show(service: QuotaService, now: number): string {
         window.name,
         percent(window.usedFraction),
         percent(window.elapsedFraction),
-        window.uvi.toFixed(2),
+        formatUvi(window.uvi),
         window.level,
         `in ${formatDuration(window.resetsAt - now)}`,
         window.source ?? "-",

@@ -10,6 +10,7 @@ import type { FeaturePlugin } from "../commands/command-types.ts";
 import { accountOf, type ProviderStatus, type QuotaStatus, type RoutingSnapshot } from "../routing/types.ts";
 import {
   assessQuota,
+  formatUvi,
   modelQuotaStatus,
   quotaStatus,
   type ProviderAssessment,
@@ -192,7 +193,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
       context.record("quota", {
         provider,
         ...(models === undefined ? {} : { models }),
-        uvi: Math.round(assessment.uvi * 100) / 100,
+        uvi: Number(formatUvi(assessment.uvi)),
         level: assessment.level,
         window: assessment.worst.name,
         source: assessment.worst.source ?? "unknown",
@@ -242,7 +243,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
       const warnings: string[] = [];
       const warn = (who: string, assessment: ProviderAssessment | undefined) => {
         if (assessment?.level === "stressed" || assessment?.level === "critical")
-          warnings.push(`quota ${assessment.level} ${who} ${assessment.uvi.toFixed(1)}`);
+          warnings.push(`quota ${assessment.level} ${who} ${formatUvi(assessment.uvi, 1)}`);
       };
       // A window of some models only is named with them: "quota critical anthropic (opus models) 4.0".
       for (const [provider, quota] of Object.entries(service.assess(now))) {

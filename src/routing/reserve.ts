@@ -6,6 +6,7 @@
 import { INTERACTIVE, type QuotaReserveConfig } from "../config/subscription-schema.ts";
 import type { Tier } from "../config/routing-schema.ts";
 import type { QuotaStatus } from "./types.ts";
+import { formatQuotaPercent } from "./uvi.ts";
 
 export type ReserveVerdict = { kind: "excluded"; detail: string } | { kind: "allowed"; reason: string } | undefined;
 
@@ -19,7 +20,7 @@ export function checkReserve(
   const used = quota?.usedFraction;
   if (!reserve || used === undefined) return undefined;
   if (used < 1 - reserve.percent / 100) return undefined;
-  const where = `${quota?.window ?? "quota"} window ${Math.round(used * 100)}% used, last ${reserve.percent}% kept`;
+  const where = `${quota?.window ?? "quota"} window ${formatQuotaPercent(used)} used, last ${reserve.percent}% kept`;
   if (tier !== undefined && reserve.for.includes(tier))
     return { kind: "allowed", reason: `uses the reserve for ${tier} (${where})` };
   if (interactive && reserve.for.includes(INTERACTIVE))

@@ -141,11 +141,26 @@ export function assessWindow(
   return assessment;
 }
 
-const percent = (fraction: number) => `${Math.round(fraction * 100)}%`;
+/**
+ * A quota figure as shown (UVI, used and elapsed shares): rounded DOWN, so a shown value never reaches a threshold the
+ * real one has not (UVI 1.995 shows 1.99 under "critical ≥ 2", not 2.00). The nudge only absorbs binary noise: 0.7 / 0.4
+ * is 1.7499999999999998 and shows 1.75, as it reads.
+ */
+export function floorTo(value: number, decimals: number): string {
+  const scale = 10 ** decimals;
+  return (Math.floor(value * scale + FLOAT_NOISE) / scale).toFixed(decimals);
+}
+const FLOAT_NOISE = 1e-6;
+
+/** A UVI as every view shows it: "1.75" (the status line, short of room, takes one decimal: "1.7"). */
+export const formatUvi = (uvi: number, decimals = 2): string => floorTo(uvi, decimals);
+
+/** A used or elapsed share of a window: "73%", rounded down like the budget's shares. */
+export const formatQuotaPercent = (fraction: number): string => `${floorTo(fraction * 100, 0)}%`;
 
 export function describeWindow(window: WindowAssessment): string {
   const models = window.models ? ` (${describeScope(window.models)})` : "";
-  return `${window.name} window ${percent(window.usedFraction)} used${models} at ${percent(window.elapsedFraction)} elapsed, UVI ${window.uvi.toFixed(2)}`;
+  return `${window.name} window ${formatQuotaPercent(window.usedFraction)} used${models} at ${formatQuotaPercent(window.elapsedFraction)} elapsed, UVI ${formatUvi(window.uvi)}`;
 }
 
 /** Worse = a higher level (critical > stressed > ok > surplus), then a higher UVI. */

@@ -142,3 +142,34 @@ describe("quota pacing through the pi CLI", () => {
     assert.deepEqual({ c: anthropic.calls.length - before.c, b: openai.calls.length - before.b }, { c: 1, b: 0 });
   });
 });
+
+describe("quota figures through the pi CLI", () => {
+  let dir: EmulatedAgent<"C">;
+
+  before(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { C: "anthropic" },
+      providers: { "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c", models: ["model-c"] } },
+      routes: { routes: { main: routeInOrder("mock-c/model-c") } },
+    });
+  });
+  after(() => dir?.stop());
+
+  it("rounds a UVI just under critical down everywhere it is shown, never up to the threshold", async () => {
+    // A 5h window that resets in 5 h has just started: elapsed counts as 5%, so 9.99% used is UVI 1.998, stressed.
+    dir.emulators.C.enqueue({
+      text: "Hello from C.",
+      headers: {
+        "anthropic-ratelimit-unified-5h-utilization": "0.0999",
+        "anthropic-ratelimit-unified-5h-reset": String(Math.ceil((Date.now() + 5 * HOUR_MS) / 1000)),
+      },
+    });
+    const run = (...args: string[]) =>
+      runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", ...args] });
+    const first = await run("-p", "Say hi");
+    assert.equal(first.code, 0, first.stderr);
+    const shown = await run("-p", "/auto-router uvi", "/auto-router status");
+    assert.match(shown.stderr, /mock-c\s+5h\s+9%\s+5%\s+1\.99\s+stressed/);
+    assert.match(shown.stderr, /warnings: [^\n]*quota stressed mock-c 1\.9\b/);
+  });
+});

@@ -13,7 +13,7 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const NOW = Date.parse("2026-03-04T12:00:00Z");
 
-/** A 7 day window `used` consumed with 4 days left (43% elapsed). */
+/** A 7 day window `used` consumed with 4 days left (42.9% elapsed, shown as 42%). */
 const weekly = (name: string, used: number, models?: QuotaWindow["models"]): QuotaWindow => ({
   name,
   usedFraction: used,
@@ -51,7 +51,7 @@ describe("quota windows scoped to models", () => {
     const quota = assessQuota(ANTHROPIC, NOW)!;
     const opus = modelQuotaStatus(quota, "claude-opus-4-1")!;
     assert.equal(opus.level, "critical");
-    assert.match(opus.detail, /^7d opus window 100% used \(opus models\) at 43% elapsed/);
+    assert.match(opus.detail, /^7d opus window 100% used \(opus models\) at 42% elapsed/);
     assert.equal(opus.window, "7d opus", "the fullest window, for reserves");
     const sonnet = modelQuotaStatus(quota, "claude-sonnet-4-5")!;
     assert.equal(sonnet.level, "ok");

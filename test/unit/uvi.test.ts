@@ -7,13 +7,18 @@ import type { ModelFacts, RoutingSnapshot } from "../../src/routing/types.ts";
 import {
   assessQuota,
   assessWindow,
+  describeWindow,
   elapsedFraction,
+  floorTo,
+  formatQuotaPercent,
+  formatUvi,
   googleBucketWindow,
   MIN_ELAPSED_FRACTION,
   monthlySpendWindow,
   type QuotaWindow,
 } from "../../src/routing/uvi.ts";
 import { uviSettings } from "../../src/quota/uvi-settings.ts";
+import { formatShare } from "../../src/budget/budget-audit.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const HOUR_MS = 3_600_000;
@@ -181,5 +186,27 @@ describe("route() with quota levels", () => {
     assert.equal(uviSettings({}, { AUTO_ROUTER_UVI_HARD: "1" }).hard, true);
     assert.equal(uviSettings({ uvi: { hard: true } }, {}).hard, true);
     assert.equal(uviSettings({}, {}).hard, false);
+  });
+});
+
+describe("how quota figures are shown", () => {
+  it("rounds down, so a shown UVI or share never reaches a threshold the real one has not", () => {
+    assert.equal(formatUvi(1.998), "1.99", "stressed under critical ≥ 2 must not read 2.00");
+    assert.equal(formatUvi(1.96, 1), "1.9");
+    assert.equal(formatQuotaPercent(0.7399), "73%");
+    assert.equal(floorTo(3, 2), "3.00");
+  });
+
+  it("reads binary noise as the value it stands for: 70% used at 40% elapsed is UVI 1.75 everywhere", () => {
+    const assessed = assessWindow(window(0.7, 0.4, "5h"), NOW);
+    assert.ok(assessed.uvi < 1.75, "0.7 / 0.4 in floating point");
+    assert.equal(formatUvi(assessed.uvi), "1.75");
+    assert.equal(formatUvi(assessed.uvi, 1), "1.7");
+    assert.match(describeWindow(assessed), /5h window 70% used at 40% elapsed, UVI 1\.75$/);
+  });
+
+  it("shows a share as the budget does", () => {
+    for (const share of [0.7399, 0.735, 0.8, 0.24 / 0.3, 0.999])
+      assert.equal(formatQuotaPercent(share), formatShare(share));
   });
 });
