@@ -7,6 +7,7 @@ import { aliasCandidates, namesRoute, ROUTER_PROVIDER } from "./alias-names.ts";
 import { closestKey, keysAt } from "./key-suggestions.ts";
 import { duplicateKeyIssues } from "./duplicate-keys.ts";
 import { formatPath, type ConfigIssue } from "./issues.ts";
+import { describeIssue, type IssueText } from "./zod-issue-text.ts";
 import { jsonSyntaxIssue, lineAndColumn } from "./json-syntax.ts";
 import { migrateConfig } from "./migrate.ts";
 import { RULE_NEEDS } from "./routing-schema.ts";
@@ -38,15 +39,16 @@ function unknownKeyText(key: string, known: string[]): string {
     : "unknown key (ignored); check its spelling and placement";
 }
 
-function describeZodIssue(issue: z.core.$ZodIssue): string {
+function describeZodIssue(issue: z.core.$ZodIssue): IssueText[] {
   // zod's "Invalid key in record" does not say what a key may look like; the key schema's own messages do.
   if (issue.code === "invalid_key") {
     const key = issue.path.at(-1);
     const reasons = issue.issues.map((inner) => inner.message).join("; ");
-    return `invalid key ${JSON.stringify(String(key))}: ${reasons}`;
+    return [{ path: [], message: `invalid key ${JSON.stringify(String(key))}: ${reasons}` }];
   }
-  // zod's other messages already say what was expected ("Invalid input: expected number, received string").
-  return issue.message;
+  // zod's other messages already say what was expected ("Invalid input: expected number, received string"), but for
+  // values outside a fixed set and unions.
+  return describeIssue(issue);
 }
 
 /** Cross-field checks the schema cannot express: references between routes, aliases, tiers, rules. */
@@ -175,7 +177,8 @@ export function parseConfigValue(raw: unknown): ParsedConfig {
   const migrated = migrateConfig(raw, issues);
   if (issues.some((i) => i.severity === "error")) return { issues };
   const schema = routerConfigSchema();
-  let result = schema.safeParse(migrated);
+  // reportInput: a message can say what was written ("got \"interactiv\"; did you mean ...").
+  let result = schema.safeParse(migrated, { reportInput: true });
   if (!result.success) {
     const unknownKeys = result.error.issues.filter((i) => i.code === "unrecognized_keys");
     for (const issue of unknownKeys) {
@@ -189,12 +192,12 @@ export function parseConfigValue(raw: unknown): ParsedConfig {
       }
       deleteAt(migrated, issue.path, (issue as { keys: string[] }).keys);
     }
-    if (unknownKeys.length > 0) result = schema.safeParse(migrated);
+    if (unknownKeys.length > 0) result = schema.safeParse(migrated, { reportInput: true });
   }
   if (!result.success) {
-    for (const issue of result.error.issues) {
-      issues.push({ severity: "error", path: formatPath(issue.path), message: describeZodIssue(issue) });
-    }
+    for (const issue of result.error.issues)
+      for (const text of describeZodIssue(issue))
+        issues.push({ severity: "error", path: formatPath([...issue.path, ...text.path]), message: text.message });
     return { issues };
   }
   checkReferences(result.data, issues);

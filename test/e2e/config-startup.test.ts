@@ -211,6 +211,27 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(run.stdout + run.stderr, /auto-router\s+mine/);
   });
 
+  it("names the accepted values and the closest one for a mistyped value, and keeps serving the last good routes", async () => {
+    const dir = agentDir(GOOD_ROUTES);
+    emulator.enqueue({ text: "First answer." });
+    assert.equal((await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "Hi"] })).code, 0);
+    writeFileSync(
+      routesFile(dir),
+      JSON.stringify({ ...GOOD_ROUTES, quota: { reserve: { "mock-a": { percent: 10, for: ["interactiv"] } } } }),
+    );
+    emulator.enqueue({ text: "Still routed." });
+    const run = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "Hi again"] });
+    assert.equal(run.stdout.trim(), "Still routed.", run.stderr);
+    const file = routesFile(dir).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `error: ${file}:\\d+:\\d+ at quota\\.reserve\\.mock-a\\.for\\[0\\]: expected one of "reasoning", .*"interactive", got "interactiv"; did you mean "interactive"\\?`,
+      ),
+    );
+    assert.match(run.stderr, /is invalid; starting on the last good copy/);
+  });
+
   it("says so when AUTO_ROUTER_CONFIG names a file that does not exist", async () => {
     const dir = agentDir(GOOD_ROUTES);
     const missing = join(dir, "no-such-routes.json");

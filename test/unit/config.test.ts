@@ -249,6 +249,35 @@ describe("routes file parsing", () => {
     assert.match(result.issues[0]!.message, /expected string/);
   });
 
+  it("names the accepted values and the closest one for a value outside a fixed set, in unions too", () => {
+    const route = { targets: [{ provider: "x", modelId: "y" }] };
+    const errors = (value: Record<string, unknown>) =>
+      parse({ routes: { a: route }, ...value }).issues.filter((issue) => issue.severity === "error");
+    const reserve = errors({ quota: { reserve: { "claude-sub": { percent: 10, for: ["interactiv"] } } } });
+    assert.deepEqual(
+      reserve.map((issue) => [issue.path, issue.message]),
+      [
+        [
+          "quota.reserve.claude-sub.for[0]",
+          'expected one of "reasoning", "swe", "long", "vision", "fast", "interactive", got "interactiv"; did you mean "interactive"?',
+        ],
+      ],
+    );
+    const sortBy = errors({ routes: { a: { ...route, sortBy: "confg" } } });
+    assert.match(sortBy[0]!.message, /^expected one of "auto", .*, got "confg"; did you mean "config"\?$/);
+    // A tier condition takes one tier or a list: a typo inside the list is reported at its place in the list.
+    const tiers = errors({ policyRules: [{ type: "force-tier", tier: "swe", when: { tier: ["swe", "fsat"] } }] });
+    assert.deepEqual(
+      tiers.map((issue) => [issue.path, /did you mean "fast"\?$/.test(issue.message)]),
+      [["policyRules[0].when.tier[1]", true]],
+    );
+    const alias = errors({ aliases: { quick: 5 } });
+    assert.deepEqual(
+      alias.map((issue) => [issue.path, issue.message]),
+      [["aliases.quick", "expected string or array, got number"]],
+    );
+  });
+
   it("says when a route has no targets", () => {
     const result = parse({ routes: { a: { targets: [] } } });
     assert.equal(result.config, undefined);

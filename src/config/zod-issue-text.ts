@@ -1,0 +1,77 @@
+// zod's words for a value outside a fixed set ("Invalid option: expected one of ...") or for a union no option of which
+// matched ("Invalid input") say neither what was written nor what it was probably meant to be. Config errors say both,
+// as the unknown-key warnings do: `expected one of "reasoning", ..., "interactive", got "interactiv"; did you mean
+// "interactive"?`. The issues come from a parse with `reportInput`, so each carries the value it is about.
+import type { z } from "zod";
+import { closestKey } from "./key-suggestions.ts";
+
+type Issue = z.core.$ZodIssue & { input?: unknown };
+
+/** A described issue, at its path below the issue zod reported (a union's option may fail deeper down). */
+export interface IssueText {
+  path: PropertyKey[];
+  message: string;
+}
+
+const shown = (value: unknown): string => {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+};
+
+const typeName = (value: unknown): string => (Array.isArray(value) ? "array" : value === null ? "null" : typeof value);
+
+function oneOf(values: readonly unknown[], input: unknown): string {
+  const listed = values.map(shown).join(", ");
+  const near =
+    typeof input === "string"
+      ? closestKey(
+          input,
+          values.filter((value): value is string => typeof value === "string"),
+        )
+      : undefined;
+  return `expected ${values.length === 1 ? listed : `one of ${listed}`}, got ${shown(input)}${near ? `; did you mean "${near}"?` : ""}`;
+}
+
+/** An option of a union that rejects the value's very shape (a string where it takes an array), not its content. */
+function rejectsShape(issues: readonly Issue[]): boolean {
+  return issues.some(
+    (issue) =>
+      issue.path.length === 0 &&
+      (issue.code === "invalid_type" ||
+        (issue.code === "invalid_value" && !issue.values.some((value) => typeof value === typeof issue.input))),
+  );
+}
+
+/** What an expected shape is called in "expected a string or an array". */
+function shapeOf(issues: readonly Issue[]): string {
+  const root = issues.find((issue) => issue.path.length === 0);
+  if (root?.code === "invalid_type") return root.expected;
+  if (root?.code === "invalid_value") return `one of ${root.values.map(shown).join(", ")}`;
+  return "another shape";
+}
+
+export function describeIssue(issue: Issue): IssueText[] {
+  if (issue.code === "invalid_value" && "input" in issue)
+    return [{ path: [], message: oneOf(issue.values, issue.input) }];
+  if (issue.code !== "invalid_union" || issue.errors.length === 0) return [{ path: [], message: issue.message }];
+  const options = issue.errors as Issue[][];
+  const fitting = options.filter((option) => !rejectsShape(option));
+  if (fitting.length === 0) {
+    const shapes = [...new Set(options.map(shapeOf))];
+    return [{ path: [], message: `expected ${shapes.join(" or ")}, got ${typeName(issue.input)}` }];
+  }
+  // Options that each take a value from a fixed set at the same place (a tier or "interactive"): one list of them.
+  const values = fitting.flat();
+  const first = values[0]!;
+  const samePlace = (other: Issue) => other.path.join(".") === first.path.join(".");
+  if (values.every((other) => other.code === "invalid_value" && samePlace(other)) && "input" in first)
+    return [
+      {
+        path: first.path,
+        message: oneOf([...new Set(values.flatMap((other) => (other as { values: unknown[] }).values))], first.input),
+      },
+    ];
+  return fitting[0]!.flatMap((inner) =>
+    describeIssue(inner).map((text) => ({ path: [...inner.path, ...text.path], message: text.message })),
+  );
+}
