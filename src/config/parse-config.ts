@@ -4,6 +4,7 @@
 import { parseTree, type Node } from "jsonc-parser";
 import type { z } from "zod";
 import { aliasCandidates, namesRoute, ROUTER_PROVIDER } from "./alias-names.ts";
+import { checkContradictions } from "./contradictions.ts";
 import { closestKey, keysAt } from "./key-suggestions.ts";
 import { duplicateKeyIssues } from "./duplicate-keys.ts";
 import { formatPath, type ConfigIssue } from "./issues.ts";
@@ -201,6 +202,7 @@ export function parseConfigValue(raw: unknown): ParsedConfig {
     return { issues };
   }
   checkReferences(result.data, issues);
+  checkContradictions(result.data, issues);
   if (issues.some((i) => i.severity === "error")) return { issues };
   return { config: result.data, issues };
 }

@@ -232,6 +232,30 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(run.stderr, /is invalid; starting on the last good copy/);
   });
 
+  it("rejects contradictory thresholds or break durations, naming the rule, and keeps serving the last good routes", async () => {
+    const dir = agentDir(GOOD_ROUTES);
+    emulator.enqueue({ text: "First answer." });
+    assert.equal((await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "Hi"] })).code, 0);
+    writeFileSync(
+      routesFile(dir),
+      JSON.stringify({
+        ...GOOD_ROUTES,
+        uvi: { thresholds: { stressed: 3, critical: 2 } },
+        breaker: { breakMs: 900_000, maxBreakMs: 60_000 },
+      }),
+    );
+    emulator.enqueue({ text: "Still routed." });
+    const run = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "Hi again"] });
+    assert.equal(run.stdout.trim(), "Still routed.", run.stderr);
+    const file = routesFile(dir).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    for (const error of [
+      "uvi\\.thresholds\\.stressed: must be below critical \\(2\\), got 3",
+      "breaker\\.breakMs: must be at most maxBreakMs \\(60000\\), got 900000",
+    ])
+      assert.match(run.stderr, new RegExp(`error: ${file}:\\d+:\\d+ at ${error}`));
+    assert.match(run.stderr, /is invalid; starting on the last good copy/);
+  });
+
   it("says so when AUTO_ROUTER_CONFIG names a file that does not exist", async () => {
     const dir = agentDir(GOOD_ROUTES);
     const missing = join(dir, "no-such-routes.json");

@@ -278,6 +278,30 @@ describe("routes file parsing", () => {
     );
   });
 
+  it("rejects thresholds and break durations that contradict each other, naming the rule and the other value", () => {
+    const route = { targets: [{ provider: "x", modelId: "y" }] };
+    const errors = (value: Record<string, unknown>) =>
+      parse({ routes: { a: route }, ...value })
+        .issues.filter((issue) => issue.severity === "error")
+        .map((issue) => `${issue.path}: ${issue.message}`);
+    assert.deepEqual(errors({ uvi: { thresholds: { stressed: 3, critical: 2 } } }), [
+      "uvi.thresholds.stressed: must be below critical (2), got 3",
+    ]);
+    assert.deepEqual(errors({ uvi: { thresholds: { stressed: 2.5 } } }), [
+      "uvi.thresholds.stressed: must be below critical (2, the default), got 2.5",
+    ]);
+    assert.deepEqual(errors({ uvi: { thresholds: { critical: 1.2 } } }), [
+      "uvi.thresholds.critical: must be above stressed (1.5, the default), got 1.2",
+    ]);
+    assert.deepEqual(errors({ uvi: { thresholds: { surplus: 1.6, stressed: 1.5 } } }), [
+      "uvi.thresholds.surplus: must be at most stressed (1.5), got 1.6",
+    ]);
+    assert.deepEqual(errors({ breaker: { breakMs: 900_000, maxBreakMs: 60_000 } }), [
+      "breaker.breakMs: must be at most maxBreakMs (60000), got 900000",
+    ]);
+    assert.deepEqual(errors({ uvi: { thresholds: { stressed: 1.2, critical: 3 } }, breaker: { breakMs: 60_000 } }), []);
+  });
+
   it("says when a route has no targets", () => {
     const result = parse({ routes: { a: { targets: [] } } });
     assert.equal(result.config, undefined);
