@@ -18,7 +18,11 @@ import {
   type BreakerEvent,
   type BreakerRecord,
   type BreakerSettings,
+  withSuccesses,
 } from "./breaker.ts";
+
+/** How often at most the successes a process kept in memory are written while requests keep succeeding. */
+export const SUCCESS_FLUSH_MS = 30_000;
 
 export const COUNTED_FAILURE_KINDS: ReadonlySet<FailureKind> = new Set(["server", "overloaded", "network", "timeout"]);
 
@@ -114,11 +118,15 @@ export class BreakerBook {
   ) {}
 
   /**
-   * Successes on a closed breaker with no failure in its window change nothing anyone can see, so they are kept in
-   * memory and written with the next failure of that target (where they still dilute its failure ratio), not
-   * rewritten to disk on every request. Neutral results on a closed breaker change nothing at all.
+   * Successes on a closed breaker with no failure in its window change nothing this process decides, so they are kept
+   * in memory, not rewritten to disk on every request. They still count for every process that shares the store (a
+   * failure elsewhere is judged against them), so they are written with this process's next failure of that target,
+   * at most every SUCCESS_FLUSH_MS while requests succeed, and when the process closes (flushSuccesses): a `pi -p` run
+   * that only succeeded would otherwise leave nothing behind, and three failed runs after five good ones would open the
+   * breaker at 3 of 3. Neutral results on a closed breaker change nothing at all.
    */
   private readonly unwrittenSuccesses = new Map<string, RecentSuccesses>();
+  private lastSuccessFlush: number | undefined;
 
   apply(key: string, event: BreakerEvent): BreakerRecord {
     const settings = this.settings();
@@ -151,6 +159,25 @@ export class BreakerBook {
     if (!successes) this.unwrittenSuccesses.set(key, (successes = new RecentSuccesses(MAX_WINDOW_SAMPLES)));
     // What slid out of the window or beyond the sample cap is forgotten, as the stored samples are.
     successes.add(at, settings.windowMs);
+    this.lastSuccessFlush ??= at;
+    if (at - this.lastSuccessFlush >= Math.min(SUCCESS_FLUSH_MS, settings.windowMs / 4)) this.flushSuccesses(at);
+  }
+
+  /** Writes the successes kept in memory (one store update for every target), so other processes count them. */
+  flushSuccesses(now: number): void {
+    this.lastSuccessFlush = now;
+    if (this.unwrittenSuccesses.size === 0) return;
+    const settings = this.settings();
+    const kept = [...this.unwrittenSuccesses].map(([key, successes]) => [key, successes.samples()] as const);
+    this.unwrittenSuccesses.clear();
+    this.store.update((state) => {
+      let breakers = state.breakers;
+      for (const [key, samples] of kept) {
+        const record = withSuccesses(breakers[key], samples, now, settings);
+        if (record && record !== breakers[key]) breakers = { ...breakers, [key]: record };
+      }
+      return breakers === state.breakers ? state : { v: 1, breakers };
+    });
   }
 
   /** Takes the single half-open probe slot. True for a closed breaker (no probe needed any more). */

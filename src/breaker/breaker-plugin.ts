@@ -52,5 +52,7 @@ export const createBreakerPlugin = (context: PluginContext): BreakerPlugin => {
     resetState: (scope, now) =>
       scope === "breakers" || scope === "all" ? `${book.reset(now)} open breaker(s) closed` : undefined,
     subcommands: [circuitCommand(book, settings)],
+    // Before the stores close: this process's successes count for the others (breaker-book.ts).
+    close: async () => book.flushSuccesses(Date.now()),
   };
 };

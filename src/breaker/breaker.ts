@@ -80,6 +80,26 @@ function open(record: BreakerRecord, at: number, breakMs: number, kind: string |
   return next;
 }
 
+/**
+ * Successes another moment kept back (a process's unwritten ones, breaker-book.ts) merged into a breaker's window in
+ * time order: they dilute a closed breaker's failure ratio, and change nothing on an open or half-open one (as late
+ * results do not). Returns `current` itself when nothing changes.
+ */
+export function withSuccesses(
+  current: BreakerRecord | undefined,
+  successes: readonly CallSample[],
+  now: number,
+  settings: BreakerSettings,
+): BreakerRecord | undefined {
+  const record = current ?? closedBreaker();
+  if (successes.length === 0 || settleBreaker(record, now, settings).state !== "closed") return current;
+  const samples = [...record.samples, ...successes]
+    .filter((sample) => sample.at > now - settings.windowMs)
+    .sort((a, b) => a.at - b.at)
+    .slice(-MAX_WINDOW_SAMPLES);
+  return { ...record, samples };
+}
+
 export function reduceBreaker(
   current: BreakerRecord | undefined,
   event: BreakerEvent,

@@ -174,3 +174,53 @@ describe("pi CLI with auto-router against emulated providers", () => {
     assert.equal(openai.calls.length, 0, "A is not called again while it rests");
   });
 });
+
+describe("pi CLI: the circuit breaker counts every pi process's successes", () => {
+  let dir: EmulatedAgent<"A" | "B">;
+  before(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai", B: "openai" },
+      providers: {
+        "mock-a": { emulator: "A", apiKey: "sk-mock-a-key", models: ["model-a"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
+      },
+      routes: {
+        routes: {
+          // No cooldown: what could keep mock-a out is the breaker alone.
+          pair: {
+            ...routeInOrder("mock-a/model-a", "mock-b/model-b"),
+            failover: { kinds: { server: { cooldownMs: 0 } } },
+          },
+        },
+        breaker: { minimumCalls: 2, ratio: 0.5 },
+      },
+    });
+  });
+  after(() => dir?.stop());
+
+  it("keeps a breaker closed at 2 failures in 5 calls when the 3 successes came from another pi process", async () => {
+    const { A: a, B: b } = dir.emulators;
+    const pi = (...prompts: string[]) =>
+      runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/pair", "-p", ...prompts] });
+    // One process, three answers from mock-a: a quiet closed breaker, nothing it decides changes.
+    const good = await pi("one", "two", "three");
+    assert.equal(good.code, 0, good.stderr);
+    assert.equal(a.calls.length, 3);
+    // Two more processes, each with mock-a failing (a counted failure) and mock-b answering.
+    for (const prompt of ["four", "five"]) {
+      a.enqueue({ status: 500, errorMessage: "upstream exploded" });
+      const failed = await pi(prompt, ...(prompt === "five" ? ["/auto-router circuit"] : []));
+      assert.equal(failed.code, 0, failed.stderr);
+      if (prompt === "five") assert.match(failed.stdout + failed.stderr, /mock-a\/model-a\s+closed\s+2\/5\s/);
+    }
+    assert.equal(a.calls.length, 5);
+    assert.equal(b.calls.length, 2);
+    const breakers = JSON.parse(readFileSync(join(dir.agentDir, "extensions", "auto-router.breakers.json"), "utf8"));
+    const record = breakers.breakers["mock-a/model-a"];
+    assert.equal(record.state, "closed", "2 of 5 calls failed, under the 0.5 ratio");
+    assert.deepEqual(
+      record.samples.map((sample: { failed: boolean }) => sample.failed),
+      [false, false, false, true, true],
+    );
+  });
+});

@@ -9,6 +9,7 @@ import {
   MAX_WINDOW_SAMPLES,
   reduceBreaker,
   viewBreaker,
+  withSuccesses,
   type BreakerEvent,
   type BreakerRecord,
   type BreakerSettings,
@@ -19,6 +20,7 @@ import {
   breakerSettings,
   breakerStateSchema,
   emptyBreakers,
+  SUCCESS_FLUSH_MS,
 } from "../../src/breaker/breaker-book.ts";
 import { openJsonStore } from "../../src/state/json-store.ts";
 import { createMemoryStore } from "../../src/state/memory-store.ts";
@@ -228,6 +230,37 @@ describe("breaker book", () => {
     // Without the three successes, four failures open it; with them, it takes four failures in seven calls.
     for (let at = 5; at <= 7; at++) book.apply("p/m", failure(at));
     assert.equal(book.rows(7)[0]?.state, "open");
+  });
+
+  it("writes the successes it kept for the other processes when closing, and while they keep coming", () => {
+    const store = createMemoryStore(emptyBreakers());
+    const book = new BreakerBook(store, settings);
+    // Another process's failure is in the store already; this one's successes are not judged against it yet.
+    store.update(() => ({ v: 1, breakers: { "p/m": run([failure(5)]) } }));
+    const quiet = new BreakerBook(store, settings);
+    quiet.apply("q/m", success(1));
+    quiet.apply("q/m", success(2));
+    assert.equal(store.read().breakers["q/m"], undefined, "nothing written per request");
+    quiet.flushSuccesses(3);
+    assert.deepEqual(store.read().breakers["q/m"]?.samples, [
+      { at: 1, failed: false },
+      { at: 2, failed: false },
+    ]);
+    // Merged in time order with what the store holds.
+    assert.deepEqual(withSuccesses(store.read().breakers["p/m"], [{ at: 2, failed: false }], 6, SETTINGS)?.samples, [
+      { at: 2, failed: false },
+      { at: 5, failed: true },
+    ]);
+    // An open breaker takes none (as late results change nothing).
+    const opened = run([failure(1), failure(2), failure(3), failure(4)]);
+    assert.equal(withSuccesses(opened, [{ at: 5, failed: false }], 6, SETTINGS), opened);
+    // While successes keep coming they are written at most every SUCCESS_FLUSH_MS (here a quarter of the window).
+    const every = Math.min(SUCCESS_FLUSH_MS, SETTINGS.windowMs / 4);
+    book.apply("r/m", success(1_000));
+    book.apply("r/m", success(1_000 + every - 1));
+    assert.equal(store.read().breakers["r/m"], undefined);
+    book.apply("r/m", success(1_000 + every));
+    assert.equal(store.read().breakers["r/m"]?.samples.length, 3);
   });
 
   it("forgets unwritten successes that left the window or exceed the sample cap", () => {
