@@ -13,7 +13,7 @@ import { GatewayError, GatewayShutdown, type Protocol } from "./errors.ts";
 import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
 import { keepRawJsonBodies } from "./raw-json-body.ts";
-import { bodyTooLargeText, streamedBody } from "./streamed-body.ts";
+import { bodyTooLargeText, drainedBody, streamedBody } from "./streamed-body.ts";
 import { listedModelNames, resolveModelName, unknownModelText, type DirectRoutes } from "./model-names.ts";
 import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
 import { presentedTokens, tokenMatcher } from "./token.ts";
@@ -197,11 +197,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       ),
     );
   });
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
     const answer = errorReply(error, bodyLimitBytes);
     // Unknown model names are logged too: they are how an operator finds the ids a client sends (gateway.models).
     if (answer.status >= 500 || answer.status === 404) log(errorLine(request, answer.message));
     if (reply.sent || reply.raw.headersSent) return;
+    // A refused upload is read to its end first, so that the client (still sending it) gets the 413; once it has
+    // been, the connection can serve the client's next request (fastify marks it to close on any body error).
+    if (answer.status === 413) {
+      await drainedBody(request.raw);
+      if (request.raw.complete) reply.removeHeader("connection");
+    }
     return sendError(reply, protocolFor(request.url), answer);
   });
   keepRawJsonBodies(app);

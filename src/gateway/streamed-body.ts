@@ -41,3 +41,28 @@ export function streamedBody(request: FastifyRequest, payload: NodeJS.ReadableSt
   });
   return payload.pipe(body);
 }
+
+/** How long the rest of a refused upload is read and dropped before the answer goes out anyway. */
+export const REFUSED_BODY_DRAIN_MS = 10_000;
+
+/**
+ * Resolves once the rest of a request body the gateway will not use has been read and dropped (at most
+ * REFUSED_BODY_DRAIN_MS). An answer sent while the client is still sending goes out with `Connection: close` (Node
+ * will not keep a connection whose request it did not read to its end): the client, still writing its upload, then
+ * sees the connection break (EPIPE, "Connection error." in the official SDKs, which upload it again) instead of the
+ * 413. Drained first, the connection stays open and the client reads the answer.
+ */
+export function drainedBody(raw: NodeJS.ReadableStream & { complete?: boolean }): Promise<void> {
+  if (raw.complete) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, REFUSED_BODY_DRAIN_MS);
+    raw.once("end", done);
+    raw.once("close", done);
+    raw.once("error", done);
+    raw.resume();
+  });
+}

@@ -283,13 +283,21 @@ describe("gateway operator", () => {
         assert.match(error.message, expected);
         return true;
       });
-    await assert.rejects(
-      fx.openai.chat.completions.create({ model: "main", messages: [{ role: "user", content: "x".repeat(60_000) }] }),
-      (error: unknown) => {
-        assert.ok(error instanceof OpenAI.APIError && error.status === 413);
-        assert.match(error.message, /larger than the gateway's limit of 50000 bytes \(gateway\.bodyLimitBytes/);
-        return true;
-      },
-    );
+    // Also far over the limit (MiBs the client is still sending when the gateway has decided): the gateway reads the
+    // rest before it answers, so the client gets the 413 on a connection that stays open, never a broken connection
+    // ("Connection error.", after which the SDKs upload the whole body again).
+    for (const size of [60_000, 16 * 1024 * 1024, 16 * 1024 * 1024, 16 * 1024 * 1024])
+      await assert.rejects(
+        fx.openai.chat.completions.create(
+          { model: "main", messages: [{ role: "user", content: "x".repeat(size) }] },
+          { maxRetries: 0 },
+        ),
+        (error: unknown) => {
+          assert.ok(error instanceof OpenAI.APIError && error.status === 413, `${size} bytes: ${error}`);
+          assert.match(error.message, /larger than the gateway's limit of 50000 bytes \(gateway\.bodyLimitBytes/);
+          assert.notEqual(error.headers?.get("connection"), "close", `${size} bytes: connection kept`);
+          return true;
+        },
+      );
   });
 });
