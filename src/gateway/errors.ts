@@ -189,15 +189,16 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
     return new GatewayError(400, "invalid_request", message, { "x-should-retry": "false" });
   if (end.refusal === "spend-unknown")
     return new GatewayError(503, "overloaded", message, { "x-should-retry": "true" });
+  // Nothing a retry could change (the gateway's own setup: no credentials, a model pi does not know; every target
+  // resting for rejected credentials; or failures none of which passes with time): not "overloaded" nor a 429, which
+  // Claude Code retries whatever x-should-retry says.
+  if (end.refusal === "unservable") return new GatewayError(500, "api_error", message, { "x-should-retry": "false" });
   if (end.failures.length === 0 && end.coolingUntil !== undefined) {
     const retryAfter = secondsUntil(end.coolingUntil, now);
     return new GatewayError(429, "rate_limit", message, { "retry-after": retryAfter, "x-should-retry": "true" });
   }
   if (end.refusal === "over-budget" && end.failures.length === 0)
     return new GatewayError(402, "billing", message, { "x-should-retry": "false" });
-  // Nothing a retry could change (the gateway's own setup: no credentials, a model pi does not know; or failures
-  // none of which passes with time): not "overloaded", which Claude Code retries whatever x-should-retry says.
-  if (end.refusal === "unservable") return new GatewayError(500, "api_error", message, { "x-should-retry": "false" });
   // Every target resting (a breaker open, unhealthy, out of quota) or a transient failure: passes with time.
   const transient =
     end.failures.length === 0 || end.failures.some((failure) => TRANSIENT_KINDS.has(failure.kind as never));

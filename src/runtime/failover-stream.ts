@@ -13,6 +13,7 @@ import {
 import { randomUUID } from "node:crypto";
 import { redactedMessage } from "./attempt-target.ts";
 import type { Failure } from "./classify-failure.ts";
+import type { FailureKind } from "./failure-kinds.ts";
 import {
   allFailedText,
   noCapableTargetText,
@@ -29,7 +30,7 @@ import { routeSettings } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, failoversOf, type RequestState } from "./request-state.ts";
 import { overBudgetText } from "../routing/soft-fallback.ts";
-import type { Decision, RefusalKind, SkipReason } from "../routing/types.ts";
+import { type Decision, type RefusalKind, routeTargetKey, type SkipReason } from "../routing/types.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { tryCandidates } from "./try-candidates.ts";
@@ -54,6 +55,13 @@ const LASTING: ReadonlySet<SkipReason> = new Set([
   "context-too-small",
   "excluded-by-rule",
 ]);
+
+/**
+ * Rests no retry of a client's within seconds could outwait: rejected credentials (30 min), a model the provider does
+ * not have (6 h). A route whose every target rests for one of them is as unservable as one without credentials.
+ */
+const LASTING_REST_KINDS: ReadonlySet<string> = new Set<FailureKind>(["auth", "model_not_found"]);
+const RESTING: ReadonlySet<SkipReason> = new Set(["cooldown"]);
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
 export const MAX_WAIT_ROUNDS = 1;
@@ -357,7 +365,13 @@ async function serveRequest(
         refusal = "no-match";
         return failWith(noMatchingTargetText(named(), refreshed.skipped));
       }
-      if (skippedFor(LASTING)) refusal = "unservable";
+      const restsForGood = () => {
+        const rests = env.books.cooldowns.active(env.clock.now());
+        return refreshed.skipped.every(
+          (s) => s.reason !== "cooldown" || LASTING_REST_KINDS.has(rests[routeTargetKey(usedRoute, s.key)]?.kind ?? ""),
+        );
+      };
+      if (skippedFor(LASTING) || (skippedFor(RESTING) && restsForGood())) refusal = "unservable";
       // A target refused at its reservation and skipped by the re-check for the same budget is named once.
       const reasons = refreshed.skipped.map(skippedReasonText);
       for (const refused of state.refusals)

@@ -674,8 +674,11 @@ describe("gateway: a prompt's @reasoning tier, with the official OpenAI client",
   after(() => fx?.stop());
 
   it("names the tier's route in its header, its log line and its errors, not the route the client asked for", async () => {
-    const ask = () =>
-      fx.openai.chat.completions.create({ model: "chat", messages: [{ role: "user", content: "@reasoning think" }] });
+    const ask = (options?: { maxRetries: number }) =>
+      fx.openai.chat.completions.create(
+        { model: "chat", messages: [{ role: "user", content: "@reasoning think" }] },
+        options,
+      );
     fx.emulators.C.enqueue({ text: "Thought about it." });
     const { data, response } = await ask().withResponse();
     assert.equal(data.choices[0]!.message.content, "Thought about it.");
@@ -691,5 +694,15 @@ describe("gateway: a prompt's @reasoning tier, with the official OpenAI client",
       return true;
     });
     assert.equal(fx.emulators.A.calls.length, 0);
+    // Its target now rests for 30 minutes for the rejected key: no retry within seconds can change that, so the
+    // client is not told to retry (a 429 would have the SDKs and Claude Code retry it again and again).
+    const calls = fx.emulators.C.calls.length;
+    await assert.rejects(ask({ maxRetries: 2 }), (error: any) => {
+      assert.equal(error.status, 500);
+      assert.equal(error.headers.get("x-should-retry"), "false");
+      assert.match(error.message, /mock-c\/model-c: resting \(credentials rejected\)/);
+      return true;
+    });
+    assert.equal(fx.emulators.C.calls.length, calls, "the resting target is not called");
   });
 });
