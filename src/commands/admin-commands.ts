@@ -8,7 +8,7 @@ import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import { describeOrigin, routeCount } from "../state/config-file.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatDuration } from "./format.ts";
-import { routeCompletions } from "./route-commands.ts";
+import { routeCompletions, servedText, unfinishedAttempt } from "./route-commands.ts";
 
 export const explainCommand: Subcommand = {
   name: "explain",
@@ -28,12 +28,8 @@ export const explainCommand: Subcommand = {
       );
     }
     const failovers = last.failovers ? ` after ${last.failovers} failover(s)` : "";
-    const cutOff = cutOffAttempt(last);
-    const served = cutOff
-      ? `cut off: the answer from ${cutOff.key} broke off after it started (${cutOff.failureKind ?? "error"})${failovers}`
-      : last.servedKey
-        ? `served by ${last.servedKey}${failovers}`
-        : `outcome: ${last.outcome ?? "pending"}`;
+    const servedBy = servedText(last);
+    const served = servedBy ? `${servedBy}${failovers}` : `outcome: ${last.outcome ?? "pending"}`;
     // Nothing tried because a hard budget refused the candidates at their reservation: they are skipped, not winners.
     const refusedOnly = last.attempts.length === 0 && last.refused?.length ? last.refused : undefined;
     const shownAsSkipped = new Set(refusedOnly?.map((item) => refusalNote(item.key, item.reason)));
@@ -88,15 +84,6 @@ function formatAttempt(attempt: AttemptRecord, index: number): string {
   return `  ${index + 1}. ${attempt.key}: ${attempt.outcome} (${facts.join(", ")})`;
 }
 
-/**
- * The served target's attempt when its answer broke off after the commit point (a dropped connection, a stream error,
- * a stall): the target started answering, so it served, but the request failed and was not failed over.
- */
-function cutOffAttempt(last: LastDecision): AttemptRecord | undefined {
-  const served = last.attempts.filter((attempt) => attempt.key === last.servedKey).at(-1);
-  return served?.outcome === "failed-after-commit" ? served : undefined;
-}
-
 function servedLine(last: LastDecision): string {
   if (!last.servedKey) return `Served by: none (${last.outcome ?? "pending"})`;
   // Every failure before it, the serving target's own included (tried again after a retry or a wait).
@@ -110,10 +97,14 @@ function servedLine(last: LastDecision): string {
     : undefined;
   const firstChoice = first === undefined || first === last.servedKey;
   const notTried = skipped ?? `${first}, ranked first, was not tried`;
-  const cutOff = cutOffAttempt(last);
-  const why = cutOff
-    ? `${afterFailures ?? (firstChoice ? "first choice" : notTried)}; its answer broke off after it started (${cutOff.failureKind ?? "error"}), so the request failed`
-    : (afterFailures ?? (firstChoice ? "first choice, answered" : `answered; ${notTried}`));
+  const unfinished = unfinishedAttempt(last);
+  const before = afterFailures ?? (firstChoice ? "first choice" : notTried);
+  const why =
+    unfinished?.outcome === "aborted"
+      ? `${before}; its answer was aborted after it started`
+      : unfinished
+        ? `${before}; its answer broke off after it started (${unfinished.failureKind ?? "error"}), so the request failed`
+        : (afterFailures ?? (firstChoice ? "first choice, answered" : `answered; ${notTried}`));
   return `Served by: ${last.servedKey} (${why})`;
 }
 

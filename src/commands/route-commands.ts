@@ -4,6 +4,7 @@ import { RUNS_FROM_BUNDLE } from "../build-info.ts";
 import { accountOf, quotaOfModel, targetKey, routeTargetKey, type QuotaLevel } from "../routing/types.ts";
 import { describeOrigin } from "../state/config-file.ts";
 import { formatIssue } from "../config/issues.ts";
+import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
 import { formatDuration, formatPrice, table } from "./format.ts";
 
@@ -177,9 +178,31 @@ export const statusCommand: Subcommand = {
     const decisions = deps.runtime.allLastDecisions();
     for (const last of decisions) {
       lines.push(
-        `last ${last.decision.requestedRouteId}: ${last.servedKey ? `served by ${last.servedKey}` : (last.outcome ?? "pending")}${last.failovers ? `, ${last.failovers} failover(s)` : ""}, ${formatDuration(now - last.at)} ago`,
+        `last ${last.decision.requestedRouteId}: ${servedText(last) ?? last.outcome ?? "pending"}${last.failovers ? `, ${last.failovers} failover(s)` : ""}, ${formatDuration(now - last.at)} ago`,
       );
     }
     output.info(lines.join("\n"));
   },
 };
+
+/**
+ * The served target's attempt when its answer did not end after it started: `failed-after-commit` (cut off by a dropped
+ * connection, a stream error or a stall: the request failed and was not failed over) or `aborted` (stopped, e.g. Esc).
+ */
+export function unfinishedAttempt(last: LastDecision): AttemptRecord | undefined {
+  const served = last.attempts.filter((attempt) => attempt.key === last.servedKey).at(-1);
+  return served?.outcome === "failed-after-commit" || served?.outcome === "aborted" ? served : undefined;
+}
+
+/**
+ * What came of the last request's served target, as explain's first line and status say it (a target whose answer was
+ * cut off or aborted is not "served by"); undefined when no target served.
+ */
+export function servedText(last: LastDecision): string | undefined {
+  const unfinished = unfinishedAttempt(last);
+  if (unfinished?.outcome === "aborted")
+    return `aborted: the answer from ${unfinished.key} was stopped after it started`;
+  if (unfinished)
+    return `cut off: the answer from ${unfinished.key} broke off after it started (${unfinished.failureKind ?? "error"})`;
+  return last.servedKey ? `served by ${last.servedKey}` : undefined;
+}

@@ -260,6 +260,46 @@ describe("/auto-router subcommands through pi", () => {
     assert.doesNotMatch(status, /no target served/);
   });
 
+  it("says a cut-off answer was cut off in status too, not that its target served", async () => {
+    const { h, run } = await start();
+    h.faux("mock-a").setResponses([
+      h.fauxHelpers.fauxAssistantMessage("partial answer", { stopReason: "error", errorMessage: "terminated" }),
+    ]);
+    await h.prompt("hello");
+    const status = await run("/auto-router status");
+    assert.match(
+      status,
+      /^last main: cut off: the answer from mock-a\/model-a broke off after it started \(network\), \d+s ago$/m,
+    );
+    assert.doesNotMatch(status, /served by/);
+  });
+
+  it("explains an answer aborted after it started as aborted, not answered, in explain and status", async () => {
+    const { h, run } = await start();
+    // The target had started answering when the stream ended aborted (Esc in pi, after the commit point).
+    h.faux("mock-a").setResponses([
+      h.fauxHelpers.fauxAssistantMessage("half an answer", {
+        stopReason: "aborted",
+        errorMessage: "Request was aborted",
+      }),
+    ]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().stopReason, "aborted");
+    const explain = await run("/auto-router explain");
+    assert.match(
+      explain,
+      /^request \w{8} on main, .* ago, aborted: the answer from mock-a\/model-a was stopped after it started$/m,
+    );
+    assert.match(explain, /^Attempts:\n {2}1\. mock-a\/model-a: aborted \(\d+ ms\)$/m);
+    assert.match(explain, /^Served by: mock-a\/model-a \(first choice; its answer was aborted after it started\)$/m);
+    assert.doesNotMatch(explain, /answered|served by/);
+    const status = await run("/auto-router status");
+    assert.match(
+      status,
+      /^last main: aborted: the answer from mock-a\/model-a was stopped after it started, \d+s ago$/m,
+    );
+  });
+
   it("explains a failover whose answer then broke off: the failure before, and the cut-off answer after", async () => {
     const { h, run } = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;

@@ -18,11 +18,12 @@ import { nameCompletions, resolveName, MAX_MODEL_COMPLETIONS } from "../../src/c
 import { commandOutput, MAX_NOTIFY_LINES, WIDGET_KEY } from "../../src/commands/output.ts";
 import { completeRate, parseRateArguments, rateCommand } from "../../src/ratings/rate-command.ts";
 import { describeCondition, rulesText, shortcutsText } from "../../src/commands/reference-commands.ts";
-import { quotaAvailability } from "../../src/commands/route-commands.ts";
+import { quotaAvailability, servedText } from "../../src/commands/route-commands.ts";
 import { shadowCommand } from "../../src/shadow/shadow-command.ts";
 import { showCommand } from "../../src/commands/route-commands.ts";
 import { switchCommand } from "../../src/commands/switch-command.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
+import type { AttemptRecord, LastDecision } from "../../src/runtime/router-runtime.ts";
 import {
   addRating,
   createRatingService,
@@ -635,6 +636,40 @@ describe("dispatch and output", () => {
     assert.deepEqual(output.lines, [
       { level: "info", text: "reloaded /x/auto-router.routes.json: 2 routes; 1 warning (shown above)" },
     ]);
+  });
+});
+
+describe("what came of the last request (explain's first line, status)", () => {
+  const last = (servedKey: string | undefined, ...attempts: AttemptRecord[]): LastDecision =>
+    ({ requestId: "r1", at: NOW, decision: {} as LastDecision["decision"], servedKey, attempts }) as LastDecision;
+  const attempt = (key: string, outcome: string, failureKind?: string): AttemptRecord => ({
+    key,
+    outcome,
+    failureKind,
+    latencyMs: 5,
+  });
+
+  it("says served by the target that answered, and nothing when none served", () => {
+    assert.equal(
+      servedText(
+        last("mock-b/model-b", attempt("mock-a/model-a", "failed", "server"), attempt("mock-b/model-b", "success")),
+      ),
+      "served by mock-b/model-b",
+    );
+    assert.equal(servedText(last(undefined, attempt("mock-a/model-a", "aborted"))), undefined);
+  });
+
+  it("says cut off or aborted when the served target's answer did not end, not served by", () => {
+    assert.equal(
+      servedText(last("mock-a/model-a", attempt("mock-a/model-a", "failed-after-commit", "network"))),
+      "cut off: the answer from mock-a/model-a broke off after it started (network)",
+    );
+    assert.equal(
+      servedText(
+        last("mock-b/model-b", attempt("mock-a/model-a", "failed", "rate_limit"), attempt("mock-b/model-b", "aborted")),
+      ),
+      "aborted: the answer from mock-b/model-b was stopped after it started",
+    );
   });
 });
 
