@@ -93,6 +93,11 @@ export class StatusLine implements StatusSink {
   /** The last decision and its warnings' source, to build them again after a command changed what they read. */
   private lastDecision: { decision: Decision; extra: () => string[] } | undefined;
   private pending: NodeJS.Immediate | undefined;
+  /**
+   * The targets the current request attempted: its failovers so far are the ones after the first (a target tried
+   * again is a retry, as in the runtime's count), shown from the commit on, not the last request's until it ends.
+   */
+  private readonly attempted = new Set<string>();
 
   /**
    * `publish` shows the status line (TUI, RPC); `announce` gets the one-line notices that matter when there is no
@@ -183,6 +188,8 @@ export class StatusLine implements StatusSink {
 
   onAttempt(routeId: string, candidate: Candidate, attempt: number): void {
     this.forRoute(routeId);
+    if (attempt === 1) this.attempted.clear();
+    this.attempted.add(candidate.key);
     this.view.phase = attempt > 1 ? `failing over → ${candidate.key}` : `→ ${candidate.key}…`;
     this.renderSoon();
   }
@@ -192,6 +199,7 @@ export class StatusLine implements StatusSink {
     this.view.phase = undefined;
     this.view.servedKey = candidate.key;
     this.view.cutOff = undefined;
+    this.view.failovers = Math.max(0, this.attempted.size - 1);
     this.renderSoon();
   }
 

@@ -12,6 +12,8 @@ const TARGETS = [
   { provider: "mock-c", models: [{ id: "model-c", contextWindow: 400_000 }] },
   { provider: "mock-s", models: [{ id: "model-s", contextWindow: 4_000 }] },
   { provider: "mock-o", models: [{ id: "model-o", maxTokens: 8_000 }] },
+  // Streams its answer over several turns of the event loop, so the status line is shown while it streams.
+  { provider: "mock-t", models: [{ id: "model-t" }], tokensPerSecond: 2_000 },
 ];
 
 function routes(extra: Record<string, unknown> = {}, targets = ["mock-a/model-a", "mock-b/model-b", "mock-c/model-c"]) {
@@ -624,6 +626,34 @@ describe("status line", () => {
     assert.match(status, /^⇄ main/);
     assert.match(status, /→ mock-b\/model-b \(1 failover\)/);
     assert.ok(status.length <= 78, `fits 80 columns: ${status.length}`);
+  });
+
+  it("shows the streaming request's own failover count, not the previous request's", async () => {
+    const h = await start({ routes: routes({}, ["mock-a/model-a", "mock-t/model-t"]) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage([], {
+        stopReason: "error",
+        errorMessage: "429 Rate limit reached. Please try again in 60s.",
+      }),
+    ]);
+    const answer = "An answer long enough to arrive in several pieces, one turn of the event loop after another.";
+    h.faux("mock-t").setResponses([fauxAssistantMessage(answer), fauxAssistantMessage(answer)]);
+    // The line while a target streams: its name without the ellipsis of a pending attempt.
+    const streaming = (shown: string[]) => shown.filter((text) => /· → mock-t\/model-t(?!…)/.test(text));
+
+    const first = statusHistory(h);
+    await h.prompt("first");
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+    assert.ok(streaming(first).length >= 2, `shown while streaming and at the end: ${JSON.stringify(first)}`);
+    for (const text of streaming(first)) assert.match(text, /→ mock-t\/model-t \(1 failover\)/);
+
+    // mock-a cools down: the second request goes straight to mock-t.
+    const second = statusHistory(h);
+    await h.prompt("second");
+    assert.equal(h.faux("mock-a").state.callCount, 1);
+    assert.ok(streaming(second).length >= 2, `shown while streaming and at the end: ${JSON.stringify(second)}`);
+    for (const text of streaming(second)) assert.doesNotMatch(text, /failover/);
   });
 
   it("is cleared when a model other than auto-router is selected", async () => {

@@ -40,6 +40,34 @@ describe("status line rendering", () => {
     assert.equal(published.at(-1), "⇄ main · → a/x");
   });
 
+  it("shows the current request's failovers from its commit on, not the previous request's", async () => {
+    const published: Array<string | undefined> = [];
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+    );
+    const other = { key: "b/y" } as Candidate;
+    status.onAttempt("main", candidate, 1);
+    status.onAttempt("main", other, 2);
+    status.onCommitted("main", other);
+    await nextTurn();
+    assert.equal(published.at(-1), "⇄ main · → b/y (1 failover)", "while the answer streams");
+    status.onFinished("main", "success", "b/y", 1);
+    // The next request goes straight to b/y (a/x is cooling): no failover, while it streams as after it.
+    status.onAttempt("main", other, 1);
+    status.onCommitted("main", other);
+    await nextTurn();
+    assert.equal(published.at(-1), "⇄ main · → b/y");
+    status.onFinished("main", "success", "b/y", 0);
+    // Trying the same target again (a retry, a try after waiting for it) is no failover.
+    status.onAttempt("main", other, 1);
+    status.onAttempt("main", other, 2);
+    status.onAttempt("main", candidate, 3);
+    status.onCommitted("main", candidate);
+    await nextTurn();
+    assert.equal(published.at(-1), "⇄ main · → a/x (1 failover)");
+  });
+
   it("shows each step of a request whose steps come in separate turns", async () => {
     const published: Array<string | undefined> = [];
     const status = new StatusLine(
