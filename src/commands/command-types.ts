@@ -15,6 +15,11 @@ export interface CommandOutput {
   confirm?(title: string, message: string): Promise<boolean>;
   /** Removes a listing shown in the widget (TUI and RPC); undefined where there is none. */
   clear?(): void;
+  /**
+   * True where what is shown is wrapped to the display's width (the TUI, an RPC client): a text is then given with
+   * its lines whole, as wrapping it to a width of its own first would wrap it twice. Print mode shows it as written.
+   */
+  wrapsLines?: boolean;
 }
 
 export interface CommandDeps {

@@ -35,15 +35,20 @@ export function splitArguments(text: string): string[] {
   return words;
 }
 
-/** The widest a help line gets: it fits a 120-column terminal with pi's margins, in print mode as in the TUI. */
+/** The widest a help line gets where nothing wraps it to the display (print mode): it fits a 120-column terminal. */
 export const HELP_COLUMNS = 116;
 
-/** One line per subcommand; a description too long for HELP_COLUMNS continues under itself, broken between words. */
-export function helpText(subcommands: Subcommand[] = SUBCOMMANDS): string {
+/**
+ * One line per subcommand. With `columns`, a description too long for them continues under itself, broken between
+ * words; without, lines stay whole for a display that wraps them to its own width (the TUI's listing does, under
+ * the description's column).
+ */
+export function helpText(subcommands: Subcommand[] = SUBCOMMANDS, columns?: number): string {
   const width = Math.max(...subcommands.map((s) => s.usage.length));
+  const lines = subcommands.map((s) => `  ${s.usage.padEnd(width)}  ${s.description}`);
   return [
     "/auto-router subcommands:",
-    ...subcommands.flatMap((s) => wrapLine(`  ${s.usage.padEnd(width)}  ${s.description}`, HELP_COLUMNS)),
+    ...(columns === undefined ? lines : lines.flatMap((line) => wrapLine(line, columns))),
   ].join("\n");
 }
 
@@ -54,9 +59,10 @@ export async function runCommand(
   subcommands: Subcommand[] = SUBCOMMANDS,
 ): Promise<void> {
   const [name = "status", ...args] = splitArguments(text);
-  if (name === "help" || name === "--help") return output.info(helpText(subcommands));
+  const help = () => helpText(subcommands, output.wrapsLines ? undefined : HELP_COLUMNS);
+  if (name === "help" || name === "--help") return output.info(help());
   const subcommand = subcommands.find((s) => s.name === name);
-  if (!subcommand) return output.error(`unknown subcommand "${name}"\n${helpText(subcommands)}`);
+  if (!subcommand) return output.error(`unknown subcommand "${name}"\n${help()}`);
   try {
     // A command that is the first thing a process does (`pi -p "/auto-router budget"`) shows the team's state, not
     // the local view from before the first sync (bounded: an unreachable team store answers on the local view).

@@ -65,5 +65,6 @@ export function commandOutput(context: { hasUI: boolean; ui: UiLike }, listing?:
     confirm: ui.confirm ? (title, message) => ui.confirm!(redactText(title), redactText(message)) : undefined,
     // With listings in the chat there is no widget to hide (and the chat keeps what it shows).
     clear: ui.setWidget && !listing ? () => ui.setWidget!(WIDGET_KEY, undefined) : undefined,
+    wrapsLines: true,
   };
 }

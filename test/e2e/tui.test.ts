@@ -22,6 +22,10 @@ const SCREEN_COLUMNS = 120;
 const SCREEN_ROWS = 40;
 /** A shorter terminal: under a long widget pi 1.6.0 lost its footer here (and at 40 rows); 0.73.1 kept it. */
 const SHORT_SCREEN_ROWS = 25;
+/** Narrow and wide terminals for the help listing, tall enough to show it whole (at 80 columns it wraps to ~40 lines). */
+const NARROW_SCREEN_COLUMNS = 80;
+const WIDE_SCREEN_COLUMNS = 160;
+const TALL_SCREEN_ROWS = 80;
 const POLL_INTERVAL_MS = 100;
 const SCREEN_TIMEOUT_MS = 20_000;
 /** A key press the TUI may take for its completion popup instead of the editor is repeated after this long. */
@@ -300,6 +304,55 @@ for (const line of PI_LINES) {
         assert.match(short, /^\s+debug\s+A redacted diagnostic report/m);
       } finally {
         tmux("resize-window", "-t", SESSION, "-y", String(SCREEN_ROWS));
+      }
+    });
+
+    /** The newest help listing's subcommand lines (their continuations included), as the screen shows them. */
+    function helpListing(): string[] {
+      const lines = capture("-S", "-300").split("\n");
+      const start = lines.lastIndexOf(" /auto-router subcommands:");
+      assert.ok(start >= 0, "the help listing is on screen");
+      const end = lines.findIndex((text, index) => index > start && !/^( {3}| {5,})\S/.test(text));
+      return lines.slice(start + 1, end).map((text) => text.trimEnd());
+    }
+
+    it("wraps /auto-router help once, to the terminal's width, under the description column, at 80 and 160 columns", async () => {
+      try {
+        await submit("/auto-router help", /^\s+debug\s+A redacted diagnostic report[\s\S]*\(auto-router\) chain/m);
+        // The listing is drawn again at the new width, and so is pi's footer, whose right-aligned model tmux cut off.
+        tmux("resize-window", "-t", SESSION, "-x", String(NARROW_SCREEN_COLUMNS), "-y", String(TALL_SCREEN_ROWS));
+        await waitForScreen(/^\S.* \(auto-router\) chain\b/m);
+        const narrow = helpListing();
+        const descriptionColumn = /^( {3}\S.*? {2,})\S/.exec(narrow[0]!)![1]!.length;
+        const widest = Math.max(...narrow.map((text) => text.length));
+        assert.ok(widest <= NARROW_SCREEN_COLUMNS, `no line wider than the terminal:\n${narrow.join("\n")}`);
+        let continued = 0;
+        narrow.forEach((text, index) => {
+          if (!/^ {5,}\S/.test(text)) return;
+          continued += 1;
+          assert.equal(text.search(/\S/), descriptionColumn, `under the description column:\n${text}`);
+          // Wrapped once, greedily: the word that starts a continuation did not fit on the line before it.
+          const word = text.trim().split(" ")[0]!;
+          assert.ok(
+            narrow[index - 1]!.length + 1 + word.length > widest,
+            `"${word}" would have fit on the line before (an orphan line):\n${narrow.slice(index - 2, index + 2).join("\n")}`,
+          );
+        });
+        assert.ok(
+          continued > 5,
+          `long descriptions are wrapped at ${NARROW_SCREEN_COLUMNS} columns:\n${narrow.join("\n")}`,
+        );
+
+        tmux("resize-window", "-t", SESSION, "-x", String(WIDE_SCREEN_COLUMNS));
+        await waitForScreen(new RegExp(`^.{${WIDE_SCREEN_COLUMNS - 40},} \\(auto-router\\) chain\\b`, "m"));
+        const wide = helpListing();
+        assert.ok(wide.length >= 20, wide.join("\n"));
+        for (const text of wide)
+          assert.match(text, /^ {3}\S+.*\S {2,}\S/, `one line per subcommand at 160 columns:\n${text}`);
+      } finally {
+        tmux("resize-window", "-t", SESSION, "-x", String(SCREEN_COLUMNS), "-y", String(SCREEN_ROWS));
+        // Until pi draws again at this width, tmux shows the wider frame folded (the model on a row of its own).
+        await waitForScreen(/^\S.* \(auto-router\) chain\b/m);
       }
     });
 

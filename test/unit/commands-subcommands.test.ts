@@ -524,14 +524,14 @@ describe("dispatch and output", () => {
     assert.deepEqual(values(completeCommand(`${action}mo`, deps, [scoped])), ["circuit reset mock-a/model-a "]);
   });
 
-  it("fits every help line in HELP_COLUMNS, continuing a long description under itself without cutting a word", () => {
+  it("fits every help line in the columns given, continuing a long description under itself without cutting a word", () => {
     const long: Subcommand = {
       name: "long",
       usage: "long [a|b|c]",
       description: `A description ${"with many words ".repeat(12)}that ends here`,
       run: async () => {},
     };
-    const lines = helpText([...SUBCOMMANDS, long]).split("\n");
+    const lines = helpText([...SUBCOMMANDS, long], HELP_COLUMNS).split("\n");
     for (const line of lines) assert.ok(line.length <= HELP_COLUMNS, line);
     const descriptionColumn = lines.find((line) => line.includes("long [a|b|c]"))!.indexOf("A description");
     const continued = lines.slice(lines.findIndex((line) => line.includes("long [a|b|c]")) + 1);
@@ -545,6 +545,25 @@ describe("dispatch and output", () => {
       ),
       "every word whole, in order",
     );
+  });
+
+  it("gives the help unwrapped where the display wraps it (the TUI), wrapped to HELP_COLUMNS where it does not (print mode)", async () => {
+    const long: Subcommand = {
+      name: "long",
+      usage: "long",
+      description: `A description ${"with many words ".repeat(12)}that ends here`,
+      run: async () => {},
+    };
+    const subcommands = [...SUBCOMMANDS, long];
+    const wrapping = { ...recordingOutput(), wrapsLines: true };
+    await runCommand("help", fakeDeps(), wrapping, subcommands);
+    assert.equal(wrapping.text().split("\n").length, subcommands.length + 1, "one line per subcommand");
+    const printed = recordingOutput();
+    await runCommand("help", fakeDeps(), printed, subcommands);
+    assert.ok(printed.text().split("\n").length > subcommands.length + 1);
+    for (const line of printed.text().split("\n")) assert.ok(line.length <= HELP_COLUMNS, line);
+    assert.equal(commandOutput({ hasUI: true, ui: { notify: () => {} } }).wrapsLines, true);
+    assert.equal(commandOutput({ hasUI: false, ui: { notify: () => {} } }).wrapsLines, undefined);
   });
 
   it("answers an unknown subcommand with an error that lists the subcommands", async () => {
