@@ -217,7 +217,9 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
  */
 export function committedErrorText(message: string | undefined, servedKey: string | undefined): string {
   if (message?.startsWith("auto-router:")) return message;
-  return `auto-router: ${servedKey ?? "the target"} failed after it had started answering (${message ?? "no reason given"})${STANDS}`;
+  // A target's error event as "type: message", whether the passthrough read it or pi-ai passed its JSON on.
+  const reason = message === undefined ? "no reason given" : upstreamErrorSummary(message);
+  return `auto-router: ${servedKey ?? "the target"} failed after it had started answering (${reason})${STANDS}`;
 }
 
 /**

@@ -20,7 +20,7 @@ import {
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { redactText } from "../state/redact.ts";
-import { committedErrorText, GatewayShutdown, upstreamErrorSummary } from "./errors.ts";
+import { committedErrorText, GatewayShutdown } from "./errors.ts";
 import { editJson } from "./json-edit.ts";
 import { answerMessage, SseBlocks, type PassthroughDialect, type StreamScanner } from "./passthrough-scan.ts";
 import { PassthroughReply } from "./passthrough-reply.ts";
@@ -217,7 +217,7 @@ function runPassthrough(
         pending.length = 0;
         // The client learns which target broke off, as on the translating path: the router's error record, with the
         // target's own error type and message inside it (not its raw JSON).
-        return cutOff(committedErrorText(upstreamErrorSummary(text), candidate.key));
+        return cutOff(committedErrorText(text, candidate.key));
       }
       if (step.text) pending.push(step.text);
       if (!committed && !held) {

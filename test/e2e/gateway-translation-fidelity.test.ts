@@ -126,6 +126,22 @@ describe("gateway: a translated request's conversation and limits", () => {
     assert.equal(final.stop_reason, "tool_use");
   });
 
+  it("names a translated answer's mid-stream error by its type and message, not the target's raw JSON", async () => {
+    claude.enqueue({
+      text: ["one ", "two ", "three "],
+      streamError: { message: "capacity exceeded", type: "overloaded_error", afterChunks: 1 },
+    });
+    const stream = fx.openai.chat.completions.stream({ model: "claude", messages: [{ role: "user", content: "Hi" }] });
+    await assert.rejects(stream.finalChatCompletion(), (error: any) => {
+      assert.match(
+        error.message,
+        /auto-router: \S+ failed after it had started answering \(overloaded_error: capacity exceeded\); the answer so far stands/,
+      );
+      assert.doesNotMatch(error.message, /\{"type"/);
+      return true;
+    });
+  });
+
   it("counts an Anthropic target's cache reads, not its cache writes, as a Chat client's cached tokens", async () => {
     const usage = { input: 5, output: 7, cacheRead: 20, cacheWrite: 3 };
     claude.enqueue({ text: "Hi.", usage });
