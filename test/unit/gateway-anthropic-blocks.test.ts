@@ -6,28 +6,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AssistantMessage, AssistantMessageEvent } from "@mariozechner/pi-ai";
 import { AnthropicStreamEncoder } from "../../src/gateway/anthropic-response.ts";
+import { mockAnswer } from "../helpers/assistant-message.ts";
 
 type Block = { type: string; text: string };
 
-function answer(content: AssistantMessage["content"]): AssistantMessage {
-  return {
-    role: "assistant",
-    content,
-    api: "openai-completions",
-    provider: "p",
-    model: "m",
-    usage: {
-      input: 1,
-      output: 1,
-      cacheRead: 0,
-      cacheWrite: 0,
-      totalTokens: 2,
-      cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
-    },
-    stopReason: "toolUse",
-    timestamp: 0,
-  };
-}
+/** An answer of a Chat Completions target with these blocks. */
+const answer = (content: AssistantMessage["content"]): AssistantMessage => ({
+  ...mockAnswer("", "toolUse"),
+  api: "openai-completions",
+  content,
+});
 
 /** Reads the frames as a client that holds the protocol to its word would, and returns the blocks it assembled. */
 function clientBlocks(frames: string): Block[] {
