@@ -198,8 +198,9 @@ function inputItems(list: readonly unknown[], untranslatable: string[]): InputIt
     const parsed = schema.safeParse(item);
     if (!parsed.success) throw issueAt(where, parsed.error);
     const data = parsed.data as Loose;
-    for (const field of ["content", "output"])
-      if (Array.isArray(data[field])) data[field] = contentParts(data[field], [...where, field], untranslatable);
+    // A message's content and a tool output's parts; a reasoning item's content (reasoning_text parts) is its own.
+    const field = type === "message" ? "content" : type === "function_call_output" ? "output" : undefined;
+    if (field && Array.isArray(data[field])) data[field] = contentParts(data[field], [...where, field], untranslatable);
     return [data as InputItem];
   });
 }

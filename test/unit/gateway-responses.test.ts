@@ -142,6 +142,19 @@ describe("Responses requests", () => {
     ]);
   });
 
+  it("takes a reasoning item's reasoning_text content as it is, not as message parts", () => {
+    const request = parseResponsesRequest({
+      model: "m",
+      input: [
+        { role: "user", content: "Hi" },
+        { type: "reasoning", id: "rs_1", summary: [], content: [{ type: "reasoning_text", text: "thinking" }] },
+        { role: "user", content: "Again" },
+      ],
+    });
+    assert.deepEqual(request.untranslatable, []);
+    assert.equal((request.input as unknown[]).length, 3);
+  });
+
   it("names the path and the accepted types of a misspelt part or item, and the field an item lacks", () => {
     const messageOf = (input: unknown[]) => {
       try {
