@@ -98,6 +98,8 @@ export async function startDemoWorld(): Promise<DemoWorld> {
       },
     ];
     const { agentDir, cleanup } = makeAgentDir({
+      // Left for the user to inspect after the demo (it prints the command that removes it).
+      keep: true,
       providers: {
         "demo-codex": {
           baseUrl: codex.url,

@@ -1,6 +1,7 @@
 // Builds a throw-away pi agent directory (what PI_CODING_AGENT_DIR points at) so no test reads or writes ~/.pi:
 // models.json with emulator-backed providers, the router's routes file, and settings.json.
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freshDir } from "./fresh-dir.ts";
@@ -106,9 +107,13 @@ export function makeAgentDir(
     settings?: Record<string, unknown>;
     /** Providers logged in with OAuth (a subscription), with the access token pi then sends. */
     oauth?: Record<string, string>;
+    /** Kept when the process exits (the demo leaves it for the user to inspect); removed by cleanup() only. */
+    keep?: boolean;
   } = {},
 ): { agentDir: string; cleanup(): void } {
-  const agentDir = freshDir("pi-auto-router-agent");
+  const agentDir = options.keep
+    ? mkdtempSync(join(tmpdir(), "pi-auto-router-agent-"))
+    : freshDir("pi-auto-router-agent");
   if (options.providers) writeJson(join(agentDir, "models.json"), modelsJson(options.providers));
   if (options.oauth) writeOAuthLogins(agentDir, options.oauth);
   if (options.routes !== undefined) writeJson(join(agentDir, "extensions", ROUTES_FILE_NAME), options.routes);
