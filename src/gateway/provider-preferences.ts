@@ -65,6 +65,18 @@ export function parseProviderPreferences(raw: unknown, where: string): ProviderP
     if (meant)
       throw new GatewayError(400, "invalid_request", `${where}: unknown key "${key}"; did you mean "${meant}"?`);
   }
+  // A price cap is never dropped without a word: only the output price can be capped here (the router's maxPrice).
+  const maxPrice = (value as { max_price?: unknown }).max_price;
+  if (typeof maxPrice === "object" && maxPrice !== null && !Array.isArray(maxPrice))
+    for (const key of Object.keys(maxPrice)) {
+      if (key === "completion") continue;
+      const meant = closestKey(key, ["completion"]);
+      throw new GatewayError(
+        400,
+        "invalid_request",
+        `${where}.max_price: ${meant ? `unknown key "${key}"; did you mean "completion"?` : `"${key}" cannot be capped here`}; only "completion" (the output price in $ per 1M tokens) is`,
+      );
+    }
   const parsed = openRouterSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -347,6 +347,22 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         return true;
       },
     );
+    // So would a price cap: a misspelt key inside max_price, or a price the router cannot cap, is refused too.
+    for (const [maxPrice, expected] of [
+      [{ completon: 3 }, /X-Provider header\.max_price: unknown key "completon"; did you mean "completion"\?/],
+      [{ prompt: 0.2 }, /X-Provider header\.max_price: "prompt" cannot be capped here; only "completion"/],
+    ] as const)
+      await assert.rejects(
+        fx.openai.chat.completions.create(
+          { model: "chat", messages: [{ role: "user", content: "hi" }] },
+          { headers: { "X-Provider": JSON.stringify({ max_price: maxPrice }) } },
+        ),
+        (error: any) => {
+          assert.equal(error.status, 400);
+          assert.match(error.message, expected);
+          return true;
+        },
+      );
     // OpenRouter keys the router has no counterpart for, and keys far from any it knows, are ignored.
     second.enqueue({ text: "Still only B." });
     const body = { provider: { only: ["mock-b"], data_collection: "deny", some_future_option: true } };

@@ -332,6 +332,10 @@ describe("request routing inputs", () => {
     );
     assert.throws(() => parseProviderPreferences("{", "X-Provider header"), /X-Provider header: not valid JSON/);
     assert.throws(
+      () => parseProviderPreferences({ max_price: { completon: 3 } }, "body.provider"),
+      /body\.provider\.max_price: unknown key "completon"; did you mean "completion"\?/,
+    );
+    assert.throws(
       () => parseProviderPreferences('{"only": "a"}', "X-Provider header"),
       /X-Provider header\.only: .*expected/,
     );
