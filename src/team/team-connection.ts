@@ -75,6 +75,13 @@ export class EpochLostError extends Error {
   }
 }
 
+/** The server accepted the connection, but did not answer the handshake within the command bound. */
+class SilentServerError extends Error {
+  constructor(address: string) {
+    super(`no answer from ${address} within ${COMMAND_TIMEOUT_MS / 1000} s: connected, but the server never answered`);
+  }
+}
+
 /**
  * Redis that answers but refuses the URL's user or password is no network problem, and will not pass by waiting:
  * the error says what to fix (the reconnects go on, for a password changed on the server).
@@ -132,6 +139,10 @@ export class TeamConnection {
   /** Counts the connections made ("ready"); `abandoned`: the one a timed-out command already disconnected. */
   private generation = 0;
   private abandoned = -1;
+  /** Runs from each TCP connect until Redis answered the handshake (see awaitHandshake). */
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  /** From an unanswered handshake's end to the next connect attempt. */
+  private handshakeAbandoned = false;
 
   /**
    * `views`: where the epoch the machine's views were last synced with is kept, so a process that starts after Redis
@@ -144,8 +155,12 @@ export class TeamConnection {
   ) {
     this.knownEpoch = views ? rememberedEpoch(views, this.team) : undefined;
     this.firstSync = new Promise((resolve) => (this.resolveFirstSync = resolve));
-    // A machine that cannot reach Redis at start routes on its local view; the first sync does not wait longer.
-    setTimeout(() => this.resolveFirstSync(), CONNECT_TIMEOUT_MS).unref();
+    // A machine that cannot reach Redis at start routes on its local view; the first sync does not wait longer. A
+    // handshake still unanswered then counts as down now, so the status the start ends with says why.
+    setTimeout(() => {
+      if (this.client?.status === "connect") this.giveUpHandshake(this.client);
+      this.resolveFirstSync();
+    }, CONNECT_TIMEOUT_MS).unref();
     void this.connect().catch((error: unknown) =>
       this.onDown(error instanceof Error ? error : new Error(String(error))),
     );
@@ -166,6 +181,9 @@ export class TeamConnection {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: CONNECT_TIMEOUT_MS,
+      // A socket given up on (a hung server, a closing process) is destroyed at once after our end of it, not up to
+      // 2 s later when the server has not closed its side: that wait would hold an exiting process.
+      disconnectTimeout: 0,
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), MAX_RECONNECT_DELAY_MS),
     };
     const client = new RedisClient(this.settings.url, options) as Redis & TeamCommands;
@@ -174,17 +192,44 @@ export class TeamConnection {
     client.defineCommand("parRecordUsage", { lua: RECORD_USAGE_LUA });
     client.defineCommand("parReserve", { numberOfKeys: 3, lua: RESERVE_LUA });
     client.defineCommand("parSeedUsage", { lua: SEED_USAGE_LUA });
+    client.on("connect", () => this.awaitHandshake(client));
     client.on("ready", () => {
+      clearTimeout(this.handshakeTimer);
       this.generation++;
       this.onReady();
     });
-    client.on("error", (error: Error) => this.onDown(error));
+    client.on("connecting", () => (this.handshakeAbandoned = false));
+    // A handshake given up on fails once more as its socket closes (its ready check errs): the silence stays the
+    // reason shown, and is not warned about twice.
+    client.on("error", (error: Error) => this.handshakeAbandoned || this.onDown(error));
     client.on("close", () => this.onDown(undefined));
     const subscriber = openChangeSubscriber(RedisClient, this.settings.url, options, this.channel, (message) =>
       this.onMessage(message),
     );
     this.client = client;
     this.subscriber = subscriber;
+  }
+
+  /**
+   * A server that accepts the connection but never answers (a stopped or hung redis-server, a proxy whose backend is
+   * gone) leaves ioredis waiting for the handshake's reply for ever, with no error: after the command bound it counts
+   * as down, like a command without an answer, and the connection is made anew (the reconnect finds it answering).
+   */
+  private awaitHandshake(client: Redis): void {
+    clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = setTimeout(() => this.giveUpHandshake(client), COMMAND_TIMEOUT_MS);
+    this.handshakeTimer.unref();
+  }
+
+  private giveUpHandshake(client: Redis): void {
+    if (client !== this.client || this.closed || client.status !== "connect") return;
+    clearTimeout(this.handshakeTimer);
+    const { host, port } = client.options;
+    this.onDown(new SilentServerError(`${host}:${port}`));
+    this.handshakeAbandoned = true;
+    client.disconnect(true);
+    // The subscriber waits on the same server: it is made anew too, or its notices would not come back with it.
+    if (this.subscriber?.status === "connect") this.subscriber.disconnect(true);
   }
 
   /** True while commands can be sent. */
@@ -330,6 +375,7 @@ export class TeamConnection {
    */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.handshakeTimer);
     this.subscriber?.disconnect();
     const client = this.client;
     if (!client) return;
@@ -360,9 +406,11 @@ export class TeamConnection {
     const how =
       this.lastError && LOGIN_REFUSED.test(this.lastError)
         ? "refuses this machine's login"
-        : wasConnected
-          ? "lost"
-          : "unreachable";
+        : error instanceof SilentServerError
+          ? "does not answer"
+          : wasConnected
+            ? "lost"
+            : "unreachable";
     this.warn(
       `auto-router: team store ${this.settings.displayUrl} ${how}${this.lastError ? ` (${this.lastError})` : ""}; ` +
         "routing continues on the local view, writes are kept and replayed on reconnect",

@@ -232,6 +232,52 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     await eventually(() => teamRequests(prefix) === 2, "the next start writes the kept answer");
   });
 
+  it("counts a Redis that accepts connections but never answers as down, says so once, and syncs once it answers", async () => {
+    const prefix = "par:silent:";
+    const dir = team.machine("sl1", prefix, { budgets: { policy: "hard", providers: { "mock-a": { daily: 5 } } } });
+    const silent = /no answer from 127\.0\.0\.1:\d+ within 2 s: connected, but the server never answered/;
+    // Stopped before pi starts: the kernel accepts the connections, redis-server never answers them.
+    team.redis.pause();
+    let during: Awaited<ReturnType<typeof runPi>>;
+    try {
+      during = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "while silent", "/auto-router state", "/auto-router explain"],
+        timeoutMs: 60_000,
+      });
+    } finally {
+      team.redis.resume();
+    }
+    assert.equal(during.code, 0, during.stderr);
+    const shown = during.stdout + during.stderr;
+    assert.equal(
+      shown.match(new RegExp(`team store redis://127\\.0\\.0\\.1:\\d+/0 does not answer \\(${silent.source}\\)`, "g"))
+        ?.length,
+      1,
+      shown,
+    );
+    assert.match(shown, new RegExp(`connection: down \\(${silent.source}\\)`));
+    // The hard budget's check agrees with the state: the spend is unknown because the store is down.
+    assert.match(shown, /mock-a\/model-a[^\n]*the team store is down/);
+    assert.match(during.stdout, /Hello from B/);
+    assert.equal(teamRequests(prefix, "mock-b"), 0, "nothing was written while Redis was silent");
+    // A gateway started while Redis is silent shows it down, and syncs once Redis answers again.
+    team.redis.pause();
+    const gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    try {
+      await eventually(async () => (await stateBackend(gateway)).connection === "down", "the gateway counts it down");
+      assert.match((await stateBackend(gateway)).lastError, silent);
+      team.redis.resume();
+      await eventually(async () => (await stateBackend(gateway)).connection === "connected", "the gateway syncs");
+      await eventually(() => teamRequests(prefix, "mock-b") === 1, "the pi run's answer is written by the gateway");
+      assert.match(gateway.stderr(), /reachable again/);
+      assert.equal(gateway.stderr().match(/does not answer/g)?.length, 1, gateway.stderr());
+    } finally {
+      team.redis.resume();
+      assert.equal(await gateway.stop(), 0, gateway.stderr());
+    }
+  });
+
   it("refuses a database number the Redis does not have, says so, and writes nothing to another database", async () => {
     const prefix = "par:wrongdb:";
     const url = `redis://127.0.0.1:${team.redis.port}/99`; // redis-server has 16 databases

@@ -2,6 +2,7 @@
 // two backends in one process stand for two machines (each its own connection, writer id and state dir).
 import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { COMPARE_AND_SET_LUA } from "../../src/team/redis-scripts.ts";
@@ -161,6 +162,40 @@ describe("team store on Redis", () => {
     assert.equal(status.connection, "down");
     assert.equal(status.pendingWrites, 1);
     assert.equal(warnings.slice(before).filter((text) => text.includes("unreachable")).length, 1);
+  });
+
+  it("counts a server that accepts the connection but never answers as down after 2 s, and keeps saying why", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const before = warnings.length;
+      const a = machine("silent", `redis://127.0.0.1:${port}/0`, "par:silent:");
+      const store = a.backend.open("tally", defaults, parse);
+      await a.backend.ready();
+      const reason = `no answer from 127.0.0.1:${port} within 2 s: connected, but the server never answered`;
+      assert.deepEqual(
+        { connection: a.backend.describe(Date.now()).connection, lastError: a.backend.describe(Date.now()).lastError },
+        { connection: "down", lastError: reason },
+      );
+      store.update(addOne);
+      assert.equal(store.read().count, 1, "routing goes on on the local view");
+      // Three rounds of both connections: each handshake is given up and made anew, the abandoned ones' errors (their
+      // ready check fails as the socket closes) neither warn again nor replace the reason.
+      await eventually(() => sockets.length >= 6, "the connections are made anew");
+      assert.equal(a.backend.describe(Date.now()).lastError, reason);
+      assert.deepEqual(
+        warnings.slice(before).filter((text) => text.includes(`127.0.0.1:${port}`)),
+        [
+          `auto-router: team store redis://127.0.0.1:${port}/0 does not answer (${reason}); routing continues on the local view, writes are kept and replayed on reconnect`,
+        ],
+      );
+      await a.backend.close();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   it("writes changes a process could not send before it exited at its next start, unless the team state moved on", async () => {
