@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Redis, RedisOptions } from "ioredis";
 import type { StateStore } from "../state/json-store.ts";
 import type { RedisSettings } from "./team-settings.ts";
+import { type SyncCause, syncWarning } from "./sync-warning.ts";
 import { rememberedEpoch, rememberEpoch, type UnwrittenState } from "./unwritten-marker.ts";
 import {
   CLAIM_LUA,
@@ -132,6 +133,8 @@ export class TeamConnection {
   roundTrips = 0;
   private closed = false;
   private evictionChecked = false;
+  /** Whether a sync has completed since the process started. */
+  private synced = false;
   /** When Redis last refused a write for want of memory (maxmemory reached under noeviction); said once per process. */
   private refusedForMemoryAt: number | undefined;
   /** Why this Redis cannot serve as the team store (a database it does not have): set once, never reconnected. */
@@ -447,7 +450,9 @@ export class TeamConnection {
     }
     if (this.misconfigured !== undefined) return;
     await this.checkEvictionPolicy();
-    const wasDown = this.state === "down";
+    // A sync retried after a failed one keeps "connecting": whether this process had synced tells a loss seen while
+    // connected from one that happened before it started.
+    const cause: SyncCause = this.state === "down" ? "reconnect" : this.synced ? "connected" : "start";
     // A sync while connected (the team store lost its data): writes wait until the views are synced (re-seeded).
     if (this.state === "connected") this.state = "connecting";
     try {
@@ -459,14 +464,9 @@ export class TeamConnection {
       this.lastError = undefined;
       // Writes queued while the members synced were held back (see the ledger's flush): send them now.
       for (const member of this.members.values()) void member.flush?.();
-      if (wasDown)
-        this.warn(
-          `auto-router: team store ${this.settings.displayUrl} reachable again${reseed ? "; it had lost its data and is re-seeded from the machines' views" : ""}`,
-        );
-      else if (reseed)
-        this.warn(
-          `auto-router: team store ${this.settings.displayUrl} lost its data while connected (flushed, or its keys evicted: run Redis with maxmemory-policy noeviction); re-seeded from the machines' views`,
-        );
+      const warning = syncWarning(this.settings.displayUrl, cause, reseed);
+      this.synced = true;
+      if (warning) this.warn(warning);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.lastError = OUT_OF_MEMORY.test(message) ? OUT_OF_MEMORY_TEXT : message;

@@ -148,6 +148,27 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     }
   });
 
+  it("says a Redis restarted without persistence between two runs lost its data since the last sync, not while connected", async () => {
+    const prefix = "par:restarted:";
+    const dir = team.machine("rs1", prefix);
+    const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "spend once"] });
+    assert.equal(first.code, 0, first.stderr);
+    await eventually(() => teamRequests(prefix) === 1, "the first answer is in the team store");
+    await team.redis.restart(); // it saves nothing: it comes back empty
+    const next = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
+    });
+    assert.equal(next.code, 0, next.stderr);
+    const shown = next.stdout + next.stderr;
+    assert.match(
+      shown,
+      /team store redis:\/\/127\.0\.0\.1:\d+\/0 lost its data since this machine last synced \(restarted without persistence, flushed or evicted\); re-seeded from the machines' views/,
+    );
+    assert.doesNotMatch(shown, /while connected|maxmemory-policy/);
+    await eventually(() => teamRequests(prefix) === 1, "the machine's view is written back");
+  });
+
   it("says when Redis is full and refuses writes, keeps the spend meanwhile, and counts it exactly once it has room", async () => {
     const prefix = "par:full:";
     const gateway = await startGatewayProcess({ agentDir: team.machine("full-gw", prefix).agentDir });
