@@ -4,8 +4,11 @@
 //   2. an intent-only tier hint: targets meeting the hinted tier's constraints first;
 //   3. an explicit sort (`@sort=` / preferences.sort / route sortBy price|latency): known values first, then best;
 //   4. billing: subscription before per-token (its marginal cost is zero);
-//   5. latency: EWMA time to first token, compared only when both are known and they differ by more than 10%;
-//   6. estimated cost, compared only when both are known (unknown prices keep declared order among themselves); for
+//   5. latency: EWMA time to first token, in bands: the fastest measured time opens the first band, a time within 10% of
+//      its band's first stays in it; a target not measured yet counts in the first band (as fast as the fastest, until
+//      a request measures it). Bands, not pairwise comparisons, keep the order one for every declared order: "unknown
+//      ties with everything" made it depend on the declaration (a slow cheap target could rank above a fast one);
+//   6. estimated cost, known before unknown (unknown prices keep declared order among themselves); for
 //      two subscriptions, both booked at $0, this is their list price and breaks the tie only;
 //   7. declared order.
 // `sortBy: "config"` keeps buckets and then declared order only; a prompt's `@sort=` on such a route (mode
@@ -33,6 +36,8 @@ export interface RankEntry {
   preferredRank: number;
   meetsHint: boolean;
   tokensPerSecond?: number;
+  /** Its first-token time's band among the entries ranked together (rankEntries sets it; see the header). */
+  latencyBand?: number;
 }
 
 const BUCKET_ORDER: Record<Bucket, number> = { promoted: 0, normal: 1, demoted: 2 };
@@ -50,11 +55,34 @@ function compareKnownFirst(a: number | undefined, b: number | undefined): number
 /** Higher throughput first, through the lower-first comparison. */
 const negate = (value: number | undefined) => (value === undefined ? undefined : -value);
 
-function compareLatency(a: number | undefined, b: number | undefined): number {
-  if (a === undefined || b === undefined) return 0;
-  const low = Math.min(a, b);
-  if (Math.abs(a - b) <= low * LATENCY_TIE_RATIO) return 0;
-  return a - b;
+/** Two entries' latency order: by their bands; two entries compared outside a ranking, by their times alone. */
+function compareLatency(a: RankEntry, b: RankEntry): number {
+  if (a.latencyBand !== undefined && b.latencyBand !== undefined) return a.latencyBand - b.latencyBand;
+  const ta = a.candidate.ttftMs,
+    tb = b.candidate.ttftMs;
+  if (ta === undefined || tb === undefined) return 0;
+  const low = Math.min(ta, tb);
+  if (Math.abs(ta - tb) <= low * LATENCY_TIE_RATIO) return 0;
+  return ta - tb;
+}
+
+/** Sets each entry's latency band (see the header): a key of its own, so the ranking is one order. */
+function assignLatencyBands(entries: RankEntry[]): void {
+  const measured = entries
+    .filter((entry) => entry.candidate.ttftMs !== undefined)
+    .sort((a, b) => a.candidate.ttftMs! - b.candidate.ttftMs!);
+  let band = 0;
+  let bandStart: number | undefined;
+  for (const entry of measured) {
+    const ttft = entry.candidate.ttftMs!;
+    if (bandStart === undefined) bandStart = ttft;
+    else if (ttft - bandStart > bandStart * LATENCY_TIE_RATIO) {
+      band += 1;
+      bandStart = ttft;
+    }
+    entry.latencyBand = band;
+  }
+  for (const entry of entries) if (entry.candidate.ttftMs === undefined) entry.latencyBand = 0;
 }
 
 /** The first key that separates `a` from `b`, and its sign (negative = a first). */
@@ -91,15 +119,12 @@ function compareBy(
     // again). `sortBy: "latency"` (or `@sort=latency`) ranks by speed alone.
     order = BILLING_ORDER[ca.billing] - BILLING_ORDER[cb.billing];
     if (order !== 0) return { order, key: "billing" };
-    order = compareLatency(ca.ttftMs, cb.ttftMs);
+    order = compareLatency(a, b);
     if (order !== 0) return { order, key: "latency" };
-    if (
-      ca.estimatedCostUsd !== undefined &&
-      cb.estimatedCostUsd !== undefined &&
-      ca.estimatedCostUsd !== cb.estimatedCostUsd
-    ) {
-      return { order: ca.estimatedCostUsd - cb.estimatedCostUsd, key: "cost" };
-    }
+    // Known prices before unknown ones (which keep declared order among themselves): "unknown ties with every price"
+    // would make the order depend on the declaration, as for latency.
+    order = compareKnownFirst(ca.estimatedCostUsd, cb.estimatedCostUsd);
+    if (order !== 0) return { order, key: "cost" };
   }
   return { order: ca.declaredIndex - cb.declaredIndex, key: "declared" };
 }
@@ -111,6 +136,7 @@ function compareBy(
 export function rankEntries(entries: RankEntry[], mode: RankMode): RankEntry[] {
   const declared = mode === "config" || mode.startsWith("config:");
   const sort = sortKeyOf(mode);
+  assignLatencyBands(entries);
   for (let index = 1; index < entries.length; index++) {
     const entry = entries[index];
     let position = index - 1;
@@ -187,10 +213,13 @@ function rankReason(
       return `highest throughput (${first.tokensPerSecond === undefined ? "?" : Math.round(first.tokensPerSecond)} tokens/s)`;
     }
     case "latency":
-      return `faster first token (${Math.round(a.ttftMs!)} ms vs ${Math.round(b.ttftMs!)} ms for ${b.label})`;
+      return a.ttftMs === undefined
+        ? `first token not measured yet, counted as fast as the fastest (${Math.round(b.ttftMs!)} ms for ${b.label})`
+        : `faster first token (${Math.round(a.ttftMs)} ms vs ${Math.round(b.ttftMs!)} ms for ${b.label})`;
     case "billing":
       return `subscription before per-token ${b.label}`;
     case "cost": {
+      if (b.estimatedCostUsd === undefined) return `known price, ${b.label}'s is not known`;
       const prices = `${formatUsd(a.estimatedCostUsd ?? 0, "estimate")} vs ${formatUsd(b.estimatedCostUsd ?? 0, "estimate")} for ${b.label}`;
       // Billing ranks first, so both are subscriptions or neither. A subscription's answer is booked at $0: its list
       // price only breaks the tie, it is no saving.

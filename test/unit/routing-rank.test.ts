@@ -42,6 +42,45 @@ describe("rankEntries", () => {
     assert.deepEqual(order(ranked), ["a", "b"]);
   });
 
+  it("ranks one set of targets in one order whatever their declared order", () => {
+    // Fast and expensive, not measured yet, slow and cheap: compared in pairs ("unknown ties on latency, then cost")
+    // the three form a cycle, and the winner depended on the declaration.
+    const targets = [
+      { key: "pricey", ttftMs: 74, estimatedCostUsd: 0.036 },
+      { key: "new", estimatedCostUsd: 0.0026 },
+      { key: "cheap", ttftMs: 577, estimatedCostUsd: 0.0006 },
+      { key: "unpriced", ttftMs: 80 },
+    ];
+    const permutations = (items: typeof targets): (typeof targets)[] =>
+      items.length <= 1
+        ? [items]
+        : items.flatMap((item, index) =>
+            permutations(items.filter((_, other) => other !== index)).map((rest) => [item, ...rest]),
+          );
+    const orders = new Set(
+      permutations(targets).map((declared) =>
+        order(
+          rankEntries(
+            declared.map(({ key, ...facts }, index) => entry(key, index, facts)),
+            "auto",
+          ),
+        ).join(" "),
+      ),
+    );
+    // The not-yet-measured one counts as fast as the fastest band (74-81 ms), where price decides; known prices
+    // first; the slow one after the whole band.
+    assert.deepEqual([...orders], ["new pricey unpriced cheap"]);
+    const ranked = rankEntries(
+      [
+        entry("new", 0, { estimatedCostUsd: 1 }),
+        entry("slow", 1, { ttftMs: 500, estimatedCostUsd: 0.1 }),
+        entry("fast", 2, { ttftMs: 100, estimatedCostUsd: 2 }),
+      ],
+      "auto",
+    );
+    assert.deepEqual(order(ranked), ["new", "fast", "slow"]);
+  });
+
   it("ranks a preferred provider above a faster one", () => {
     const ranked = rankEntries(
       [entry("fast", 0, { ttftMs: 100 }), entry("liked", 1, { ttftMs: 2_000 }, { preferredRank: 0 })],
@@ -59,12 +98,17 @@ describe("rankEntries", () => {
     assert.deepEqual(order(ranked), ["quick", "slow", "u"]);
   });
 
-  it("compares costs only when both are known, keeping declared order otherwise", () => {
+  it("ranks known costs cheapest first, then unknown ones in declared order", () => {
     const ranked = rankEntries(
-      [entry("unknown", 0), entry("dear", 1, { estimatedCostUsd: 0.5 }), entry("cheap", 2, { estimatedCostUsd: 0.1 })],
+      [
+        entry("unknown", 0),
+        entry("dear", 1, { estimatedCostUsd: 0.5 }),
+        entry("other", 2),
+        entry("cheap", 3, { estimatedCostUsd: 0.1 }),
+      ],
       "auto",
     );
-    assert.deepEqual(order(ranked), ["unknown", "cheap", "dear"]);
+    assert.deepEqual(order(ranked), ["cheap", "dear", "unknown", "other"]);
   });
 
   it("explains a single candidate as the only eligible one", () => {

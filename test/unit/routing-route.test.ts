@@ -609,6 +609,10 @@ describe("route: ranking", () => {
     const state = snapshot({ r: { targets: targets("a/1", "b/1", "c/1", "d/1") } });
     state.targets["a/1"] = { ttftMs: 900.4999999 };
     state.targets["b/1"] = { ttftMs: 299.883 + 1e-9 };
+    // c and d in one slower band (within 10%): their price decides. (A target not measured yet would count in the
+    // fastest band.)
+    state.targets["c/1"] = { ttftMs: 2_000 };
+    state.targets["d/1"] = { ttftMs: 2_150 };
     state.models["c/1"] = facts({ pricing: { input: 1, output: 2 } });
     state.models["d/1"] = facts({ pricing: { input: 0.1, output: 0.2 } });
     const decision = route({ routeId: "r", features: features() }, state, NOW);
