@@ -144,3 +144,44 @@ describe("subscriptions before per-token money", () => {
     assert.equal(events.find((event) => event.type === "usage").data.costUsd, 0);
   });
 });
+
+describe("one ranking whatever the declared order", () => {
+  it("serves the same target and explains the same order for the same three targets declared in two orders", async () => {
+    // Fast and dear (74 ms), not measured yet and mid-priced, slow and cheap (577 ms): compared in pairs these formed
+    // a cycle, and the route's declared order picked the winner.
+    const price = (output: number) => ({ input: output / 5, output, cacheRead: 0, cacheWrite: 0 });
+    const targets = [
+      { provider: "mock-dear", models: [{ id: "m", cost: price(30) }] },
+      { provider: "mock-new", models: [{ id: "m", cost: price(2) }] },
+      { provider: "mock-cheap", models: [{ id: "m", cost: price(0.5) }] },
+    ];
+    const candidates = (explain: string) =>
+      [...explain.matchAll(/^\s+\d+\. (mock-\w+)\/m \(per-token/gm)].map((match) => match[1]);
+    // Each declaration in a pi of its own: the first answer measures mock-new, which would decide the second.
+    for (const providers of [
+      ["mock-dear", "mock-new", "mock-cheap"],
+      ["mock-cheap", "mock-new", "mock-dear"],
+    ]) {
+      stateDir = freshDir("auto-router-one-ranking");
+      const sample = (ms: number) => ({ ttftMs: ms, samples: 5, updatedAt: Date.now() });
+      writeFileSync(
+        join(stateDir, "auto-router.latency.json"),
+        JSON.stringify({ v: 1, targets: { "mock-dear/m": sample(74), "mock-cheap/m": sample(577) } }),
+      );
+      harness = await createSdkHarness({
+        targets,
+        routes: { routes: { main: { targets: providers.map((provider) => ({ provider, modelId: "m" })) } } },
+        env: { AUTO_ROUTER_LOG_DIR: stateDir },
+      });
+      harness.faux("mock-new").setResponses([harness.fauxHelpers.fauxAssistantMessage("from the new one")]);
+      await harness.setModel("auto-router", "main");
+      await harness.prompt("hello");
+      assert.equal(harness.lastAssistant().provider, "mock-new", providers.join(", "));
+      const explain = await harness.command("/auto-router explain");
+      // The unmeasured one counts as fast as the fastest, where it is cheaper; the slow one comes last.
+      assert.deepEqual(candidates(explain), ["mock-new", "mock-dear", "mock-cheap"], explain);
+      await harness.dispose();
+      harness = undefined;
+    }
+  });
+});
