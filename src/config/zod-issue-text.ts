@@ -3,6 +3,7 @@
 // as the unknown-key warnings do: `expected one of "reasoning", ..., "interactive", got "interactiv"; did you mean
 // "interactive"?`. The issues come from a parse with `reportInput`, so each carries the value it is about.
 import type { z } from "zod";
+import { redactText } from "../state/redact.ts";
 import { closestKey } from "./key-suggestions.ts";
 
 type Issue = z.core.$ZodIssue & { input?: unknown };
@@ -13,8 +14,9 @@ export interface IssueText {
   message: string;
 }
 
+/** The value written, as a message quotes it: redacted (a key pasted into the wrong field is still a key), and short. */
 const shown = (value: unknown): string => {
-  const text = JSON.stringify(value) ?? String(value);
+  const text = redactText(JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
 

@@ -263,6 +263,9 @@ describe("routes file parsing", () => {
         ],
       ],
     );
+    // The value written is quoted, redacted: a key pasted into the wrong field stays out of the message.
+    const pasted = errors({ routes: { a: { ...route, sortBy: "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789" } } });
+    assert.match(pasted[0]!.message, /got "\[REDACTED\]"$/);
     const sortBy = errors({ routes: { a: { ...route, sortBy: "confg" } } });
     assert.match(sortBy[0]!.message, /^expected one of "auto", .*, got "confg"; did you mean "config"\?$/);
     // A tier condition takes one tier or a list: a typo inside the list is reported at its place in the list.
