@@ -122,3 +122,17 @@ export const formatSection = (title: string, body: string): string => `${title}\
 
 /** UTC calendar day of an epoch ms, `YYYY-MM-DD`. */
 export const dayKey = (time: number): string => new Date(time).toISOString().slice(0, 10);
+
+/**
+ * A quota or budget figure as shown (UVI, used and elapsed shares, a budget's share): rounded DOWN, so a shown value never reaches a threshold the
+ * real one has not (UVI 1.995 shows 1.99 under "critical ≥ 2", not 2.00). The nudge only absorbs binary noise: 0.7 / 0.4
+ * is 1.7499999999999998 and shows 1.75, as it reads.
+ */
+export function floorTo(value: number, decimals: number): string {
+  const scale = 10 ** decimals;
+  return (Math.floor(value * scale + FLOAT_NOISE) / scale).toFixed(decimals);
+}
+const FLOAT_NOISE = 1e-6;
+
+/** A share as a whole percentage rounded down ("79%" for 0.7999): a shown share never reaches a threshold early. */
+export const formatPercentDown = (fraction: number): string => `${floorTo(fraction * 100, 0)}%`;

@@ -1,7 +1,7 @@
 // The budget audit of one provider: spend against its daily and monthly limits (BOTH apply when both exist; the
 // earlier implementation let a monthly limit silently disable the daily one) and its balance against the floor.
 // >= 80% of any limit is a warning, >= 100% blocks. Pure.
-import { formatDuration, formatUsd } from "../analytics/text-format.ts";
+import { formatDuration, formatPercentDown, formatUsd } from "../analytics/text-format.ts";
 import type { AuditLevel } from "../routing/types.ts";
 import type { EffectiveLimits } from "./budget-limits.ts";
 
@@ -43,8 +43,7 @@ export function levelOfShare(share: number): AuditLevel {
   return "ok";
 }
 
-export const formatShare = (share: number): string =>
-  Number.isFinite(share) ? `${Math.floor(share * 100 + 1e-6)}%` : "over";
+export const formatShare = (share: number): string => (Number.isFinite(share) ? formatPercentDown(share) : "over");
 
 /** " (stale, fetched 2h00m ago)": how old the balance a block rests on is. */
 export function balanceAge(balance: { stale?: boolean; fetchedAgoMs?: number }): string {

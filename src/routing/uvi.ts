@@ -6,6 +6,7 @@
 // A window may concern only some models of its provider (Anthropic's weekly Opus limit, a Gemini CLI bucket): it paces
 // those models and no other, so a model is assessed from the provider-wide windows plus the windows scoped to it.
 import type { QuotaLevel, QuotaStatus } from "./types.ts";
+import { floorTo, formatPercentDown } from "../analytics/text-format.ts";
 
 /** A window that just started must not divide by ~0: elapsed counts as at least this share. */
 export const MIN_ELAPSED_FRACTION = 0.05;
@@ -141,22 +142,11 @@ export function assessWindow(
   return assessment;
 }
 
-/**
- * A quota figure as shown (UVI, used and elapsed shares): rounded DOWN, so a shown value never reaches a threshold the
- * real one has not (UVI 1.995 shows 1.99 under "critical ≥ 2", not 2.00). The nudge only absorbs binary noise: 0.7 / 0.4
- * is 1.7499999999999998 and shows 1.75, as it reads.
- */
-export function floorTo(value: number, decimals: number): string {
-  const scale = 10 ** decimals;
-  return (Math.floor(value * scale + FLOAT_NOISE) / scale).toFixed(decimals);
-}
-const FLOAT_NOISE = 1e-6;
-
 /** A UVI as every view shows it: "1.75" (the status line, short of room, takes one decimal: "1.7"). */
 export const formatUvi = (uvi: number, decimals = 2): string => floorTo(uvi, decimals);
 
 /** A used or elapsed share of a window: "73%", rounded down like the budget's shares. */
-export const formatQuotaPercent = (fraction: number): string => `${floorTo(fraction * 100, 0)}%`;
+export const formatQuotaPercent = (fraction: number): string => formatPercentDown(fraction);
 
 export function describeWindow(window: WindowAssessment): string {
   const models = window.models ? ` (${describeScope(window.models)})` : "";

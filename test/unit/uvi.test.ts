@@ -9,7 +9,6 @@ import {
   assessWindow,
   describeWindow,
   elapsedFraction,
-  floorTo,
   formatQuotaPercent,
   formatUvi,
   googleBucketWindow,
@@ -18,6 +17,7 @@ import {
   type QuotaWindow,
 } from "../../src/routing/uvi.ts";
 import { uviSettings } from "../../src/quota/uvi-settings.ts";
+import { floorTo } from "../../src/analytics/text-format.ts";
 import { formatShare } from "../../src/budget/budget-audit.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 
