@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { calendarKeys } from "../../src/budget/calendar.ts";
+import { TEAM_MIRROR_PREFIX } from "../../src/team/state-backend.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import { startTeam, type Team } from "../helpers/team-machines.ts";
@@ -107,15 +108,29 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
 
   it("notices a FLUSHDB of the live Redis while gateways stay connected, and re-seeds the team's spend", async () => {
     const prefix = "par:flushed:";
-    const gateways = await Promise.all(
-      ["fl1", "fl2"].map((name) => startGatewayProcess({ agentDir: team.machine(name, prefix).agentDir })),
-    );
+    const machines = ["fl1", "fl2"].map((name) => team.machine(name, prefix));
+    const gateways = await Promise.all(machines.map(({ agentDir }) => startGatewayProcess({ agentDir })));
+    /** A gateway's view of the team's requests today, as its mirror file holds it. */
+    const viewRequests = (agentDir: string) => {
+      try {
+        const ledger = JSON.parse(
+          readFileSync(join(agentDir, "extensions", `auto-router.${TEAM_MIRROR_PREFIX}usage.json`), "utf8"),
+        );
+        const models = ledger.days[calendarKeys(Date.now(), undefined).day]?.["mock-a"] ?? {};
+        return Object.values(models).reduce((sum: number, totals: any) => sum + totals.requests, 0);
+      } catch {
+        return 0; // not written yet
+      }
+    };
     try {
       for (const gateway of gateways)
         await eventually(async () => (await stateBackend(gateway)).connection === "connected", "connected");
       for (let i = 0; i < 5; i++) for (const gateway of gateways) await askGateway(gateway, `before ${i}`);
       await eventually(() => teamRequests(prefix) === 10, "the 10 answers are in the team store");
-      // Both gateways' views hold the 10 answers before Redis is emptied under them (no reconnect).
+      // Both gateways' views hold the 10 answers before Redis is emptied under them (no reconnect): what one wrote in
+      // the moment before the flush and the other had not yet read is what README says can be lost.
+      for (const { agentDir } of machines)
+        await eventually(() => viewRequests(agentDir) === 10, `the view of ${agentDir} holds the 10 answers`);
       team.redis.cli("FLUSHDB");
       for (let i = 0; i < 5; i++) for (const gateway of gateways) await askGateway(gateway, `after ${i}`);
       await eventually(() => teamRequests(prefix) === 20, "the team store holds all 20 answers again").catch(
