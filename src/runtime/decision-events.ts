@@ -57,14 +57,18 @@ export function candidatesEventData(decision: Decision): CandidatesEventData {
 
 /** One attempt's `result` event; a failure's message is redacted. */
 export function resultEventData(attempt: number, candidate: Candidate, outcome: AttemptOutcome): ResultEventData {
+  // pi-ai's error message for a failure before the commit point carries zero usage: that is no reading (the gateway's
+  // passthrough has no message at all), so both log the attempt without one.
   const usage = outcome.message?.usage;
+  const reported =
+    usage && (outcome.status === "committed" || usage.input + usage.output + usage.cacheRead + usage.cacheWrite > 0);
   const data: ResultEventData = {
     outcome: "failed",
     attempt,
     target: candidate.key,
     latencyMs: outcome.latencyMs,
     ttftMs: outcome.status !== "aborted" ? outcome.ttftMs : undefined,
-    usage: usage
+    usage: reported
       ? {
           input: usage.input,
           output: usage.output,

@@ -432,6 +432,10 @@ describe("gateway passthrough to a target of the client's own API", () => {
       () => failedOnA().some((event) => event.data.cooldownMs === 120_000),
       "a failed result of oa-a with the 120 s cooldown",
     );
+    assert.ok(
+      failedOnA().every((event) => event.data.usage === undefined),
+      "no usage on a failure before the commit point",
+    );
   });
 });
 
