@@ -21,6 +21,7 @@ import type {
   SkippedEntry,
 } from "./event-types.ts";
 import { isObject } from "../is-object.ts";
+import { redactText } from "../state/redact.ts";
 
 export const LEGACY_TYPE_PREFIX = "routing.";
 /** The failure kind of an error text: the one classifier's, passed in so a log without old lines never loads it. */
@@ -40,6 +41,15 @@ const count = (value: unknown): number | undefined =>
   typeof value === "number" && Number.isFinite(value) ? value : undefined;
 const texts = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+/**
+ * Free text of the earlier router (an error, a rating's reason, a candidate's reasons): it wrote it as it came, keys
+ * pasted into a reason or echoed by a provider's error included, so it is redacted here as our own writer does.
+ */
+const freeText = (value: unknown): string | undefined => {
+  const written = text(value);
+  return written === undefined ? undefined : redactText(written);
+};
+const freeTexts = (value: unknown): string[] => texts(value).map(redactText);
 
 /** `provider/modelId` of a `{provider, modelId, label}` object. */
 function targetKey(value: unknown): string | undefined {
@@ -87,7 +97,7 @@ function decisionData(data: Record_, routeId: string): DecisionEventData {
     shortcutTokens: [],
     plannedTarget: targetKey(data.plannedTarget),
     rules: [],
-    hints: text(data.reasoning) ? [data.reasoning as string] : [],
+    hints: text(data.reasoning) ? [freeText(data.reasoning)!] : [],
   };
 }
 
@@ -99,7 +109,7 @@ function candidatesData(data: Record_) {
     const key = targetKey(raw);
     if (!key) continue;
     const status = text(raw.status) ?? "eligible";
-    const reasons = texts(raw.reasons);
+    const reasons = freeTexts(raw.reasons);
     if (!TRIED_STATUSES.has(status)) {
       skipped.push({ key, reason: status, detail: reasons.join("; ") });
       continue;
@@ -121,7 +131,7 @@ function candidatesData(data: Record_) {
 
 function resultData(data: Record_, time: number, kindOf: FailureKindOf): ResultEventData {
   const success = data.outcome === "success";
-  const error = text(data.error);
+  const error = freeText(data.error);
   const input = count(data.inputTokens);
   const output = count(data.outputTokens);
   const costUsd = count(data.costUsd);
@@ -165,7 +175,7 @@ function feedbackData(
   if (data.rating !== "good" && data.rating !== "bad") return undefined;
   return {
     rating: data.rating,
-    reason: text(data.reason),
+    reason: freeText(data.reason),
     tags: texts(data.tags),
     ratedRequestId,
     servedTarget: targetKey(data),
