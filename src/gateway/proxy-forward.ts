@@ -57,7 +57,7 @@ export interface ProxyInput {
   modelNamed: boolean;
   /** The bytes it was parsed from (edited in place per target). */
   jsonBytes: Buffer | undefined;
-  /** Any other body (a file upload): streamed through once. */
+  /** Any other body: a file upload (streamed through once), or the bytes of JSON with no object or array at the top. */
   rawBody: unknown;
   /** Which prefixes each provider advertises (endpoint-prefixes.ts). */
   prefixes: Map<string, string[]>;

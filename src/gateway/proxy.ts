@@ -41,6 +41,9 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   checkProxiedPath(request.method, path);
   const body = request.body;
   const jsonBody = isParsedJson(body) ? body : undefined;
+  const jsonBytes = rawJsonBody(request);
+  // JSON with no object or array at the top (a string, a number, `null`) holds nothing of the router's: its own bytes.
+  const rawBody = jsonBody ? undefined : (jsonBytes ?? body);
   const header = (name: string) =>
     typeof request.headers[name] === "string" ? (request.headers[name] as string) : undefined;
   const bodyModel = typeof jsonBody?.model === "string" ? jsonBody.model : undefined;
@@ -69,7 +72,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
 
   if (body instanceof LimitedBody && body.tooLarge)
     throw new GatewayError(413, "too_large", bodyTooLargeText(body.limitBytes));
-  const replayable = jsonBody !== undefined || body === undefined || body === null;
+  const replayable = rawBody === undefined || rawBody === null || rawBody === jsonBytes;
   // A request without a model shows no route of its own: its one-target route is the provider's model, which the
   // served-by header names already.
   const shownRoute = name === undefined ? "(no-model)" : routeId;
@@ -81,8 +84,8 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     headers: request.headers,
     jsonBody,
     modelNamed: name !== undefined,
-    jsonBytes: jsonBody ? rawJsonBody(request) : undefined,
-    rawBody: replayable ? undefined : body,
+    jsonBytes: jsonBody ? jsonBytes : undefined,
+    rawBody: rawBody ?? undefined,
     prefixes,
     reply,
     routingHeaders: () => watch.routingHeaders(),

@@ -182,6 +182,16 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(second.calls[0]!.body, '["first","second"]');
   });
 
+  it("sends a JSON body that is a string, a number or a boolean on as its own bytes", async () => {
+    const bodies = ["str", 'a"b', 42, true];
+    for (const body of bodies)
+      await fx.openai.post("/embeddings", { body, headers: { "X-Model": "embed-b/embed-large" } });
+    assert.deepEqual(
+      second.calls.map((call) => [call.body, call.headers["content-type"]]),
+      bodies.map((body) => [JSON.stringify(body), "application/json"]),
+    );
+  });
+
   it("sends a request without a model to the first provider advertising the path, keeping the query string", async () => {
     // The client's cookies and other providers' key headers never go upstream; its other headers do.
     const file = await fx.openai.files.retrieve("file-abc", {
