@@ -2,6 +2,7 @@
 // request, a concurrency cap, and a route table. Issue-13 style additions (a /v1/responses handler, a wildcard
 // proxy in the not-found slot) are one more entry in ROUTES or a replacement of the not-found handler.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Engine } from "../engine.ts";
 import { estimateTokens } from "../routing/context-estimate.ts";
@@ -162,8 +163,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const app: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: bodyLimitBytes,
-    // No traffic either way for this long closes the connection: during a request (connectionTimeout) and between
-    // a kept-alive connection's requests (keepAliveTimeout, else Node's 72 s whatever the setting).
+    // No traffic either way for this long closes the connection: while a request is sent (connectionTimeout; not
+    // while it is answered, see answerWithoutIdleTimeout) and between a kept-alive connection's requests
+    // (keepAliveTimeout, else Node's 72 s whatever the setting).
     connectionTimeout: idleTimeoutMs,
     keepAliveTimeout: idleTimeoutMs,
     forceCloseConnections: "idle",
@@ -176,6 +178,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const connections = trackConnections(app.server);
 
   logAccess(app, log);
+  app.addHook("preHandler", (request, _reply, done) => {
+    answerWithoutIdleTimeout(request.raw);
+    done();
+  });
   const tokenMatches = tokenMatcher(options.token);
   // Liveness for a load balancer, Docker or Kubernetes probe: the process serves. It needs no token and says nothing
   // more (the providers' health is /health/providers, behind the token); once the gateway drains, its listener is
@@ -253,4 +259,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
     },
   };
+}
+
+/**
+ * Once the client has sent its whole request, the idle timeout stops counting until the answer is over: the silence
+ * is the target's (a non-streaming answer of a slow model takes minutes before its first byte), which the route's
+ * timeouts govern, and the client's own timeout. Node arms keepAliveTimeout when the answer ends and idleTimeoutMs
+ * again with the connection's next request.
+ */
+function answerWithoutIdleTimeout(request: IncomingMessage): void {
+  const socket = request.socket;
+  if (request.complete) socket.setTimeout(0);
+  else request.once("end", () => socket.setTimeout(0)); // an upload streamed to the wildcard proxy: once it is in
 }

@@ -344,11 +344,27 @@ describe("gateway lifecycle, short limits (gateway.idleTimeoutMs, gateway.drainT
     assert.equal(cutByTest, false, "the gateway closed the idle kept-alive connection");
   });
 
+  it("waits longer than idleTimeoutMs for a target's answer to a request sent whole, streamed or not", async () => {
+    // 8 deltas 0.5 s apart: the gateway is silent towards a non-streaming client for 4 s, twice the idle timeout.
+    const slow = { text: Array.from({ length: 8 }, (_, index) => `word${index} `), chunkDelayMs: 500 };
+    fx.emulators.A.enqueue(slow);
+    fx.emulators.A.enqueue(slow);
+    const messages = [{ role: "user" as const, content: "take your time" }];
+    const [anthropic, openai] = await Promise.all([
+      fx.anthropic.messages.create({ model: "main", max_tokens: 100, messages }),
+      fx.openai.chat.completions.create({ model: "main", messages }),
+    ]);
+    const expected = slow.text.join("");
+    assert.equal(anthropic.content[0]?.type === "text" ? anthropic.content[0].text : "", expected);
+    assert.equal(openai.choices[0]?.message.content, expected);
+  });
+
   it("on SIGTERM, ends what still runs after drainTimeoutMs with an error its client may retry, and exits 0", async () => {
     // 200 deltas 0.1 s apart (each gap shorter than the idle timeout): 20 s of answer, far longer than the 0.3 s the
     // gateway may drain. Three requests: an Anthropic stream (passed through), a Chat Completions stream (translated)
     // and a Chat Completions request without streaming (translated, its answer not started for the client).
     const slow = { text: Array.from({ length: 200 }, (_, index) => `word${index} `), chunkDelayMs: 100 };
+    fx.reset(); // the calls of the tests before
     for (let index = 0; index < 3; index++) fx.emulators.A.enqueue(slow);
     const messages = [{ role: "user" as const, content: "count slowly" }];
     const { stream, types } = await streamUntilFirstText(fx.anthropic, "main", {
