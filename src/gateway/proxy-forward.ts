@@ -129,9 +129,14 @@ const errorText = (error: unknown) => {
   return `${(error as Error).message}${code ? ` ${code}` : ""}`;
 };
 
-/** How long the target may take to send its status: the first-token timeout (not on the last target) or the request timeout. */
+/**
+ * How long the target may take to send its status: the first-token timeout (not on the last target), the stall
+ * timeout (120 s by default: silence that long is a stall for a proxied request too) or the request timeout.
+ */
 function firstByteMs(timeouts: PassthroughAttempt["timeouts"]): number | undefined {
-  const limits = [timeouts.firstTokenMs, timeouts.requestMs].filter((value): value is number => !!value);
+  const limits = [timeouts.firstTokenMs, timeouts.stallMs, timeouts.requestMs].filter(
+    (value): value is number => !!value,
+  );
   return limits.length ? Math.min(...limits) : undefined;
 }
 

@@ -80,6 +80,7 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
           },
           uploads: routeInOrder("embed-c/uploader", "embed-b/embed-large"),
           mis: routeInOrder("embed-b/embed-large", "embed-dead/embed-x"),
+          stalled: { ...routeInOrder("embed-b/embed-large"), timeouts: { stallMs: 1_000 } },
         },
         // Longer than the router waits for a cooling target: a dead target's error comes back at once.
         failover: { kinds: { network: { cooldownMs: 120_000 } } },
@@ -189,6 +190,23 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.deepEqual(
       second.calls.map((call) => [call.body, call.headers["content-type"]]),
       bodies.map((body) => [JSON.stringify(body), "application/json"]),
+    );
+  });
+
+  it("gives up on a target that sends no status within the route's stall timeout, and tries again", async () => {
+    second.replies.push({ status: 200, body: {}, hang: true });
+    const answer = await fx.openai.embeddings.create({ model: "stalled", input: "hi" });
+    assert.equal(answer.model, "embed-large");
+    assert.equal(second.calls.length, 2, "the silent attempt was given up and the target asked again");
+    await until(
+      () =>
+        readLoggedEvents(fx.agentDir).some(
+          (event) =>
+            event.type === "result" &&
+            event.data.failureKind === "timeout" &&
+            /no response from embed-b\/embed-large within 1000 ms/.test(event.data.message ?? ""),
+        ),
+      "the timed-out attempt in the event log",
     );
   });
 
@@ -351,11 +369,11 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
       status: 400,
       body: { error: { message: "input is too long", type: "invalid_request_error" } },
     });
+    // Route `mis` has embed-dead after embed-b: a failover would end in its network error, not the 400.
     await assert.rejects(
-      fx.openai.embeddings.create({ model: "embed", input: "x".repeat(10) }),
+      fx.openai.embeddings.create({ model: "mis", input: "x".repeat(10) }),
       (error: unknown) => error instanceof OpenAI.BadRequestError && /input is too long/.test(error.message),
     );
-    assert.equal(first.calls.length, 0); // still cooling down from the first test
     assert.equal(second.calls.length, 1);
   });
   it("aborts the upstream download when the client disconnects from a proxied stream, and counts it as no failure", async () => {

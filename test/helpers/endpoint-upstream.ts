@@ -9,8 +9,8 @@ export interface Upstream {
   calls: Array<{ method: string; path: string; headers: IncomingMessage["headers"]; body: string }>;
   /** Slow downloads (GET .../content): how each one ended. */
   downloads: Array<{ ended: "open" | "complete" | "closed-by-client" }>;
-  /** Queued answers, in order; `headers` are added to (or override) the default ones. */
-  replies: Array<{ status: number; body: unknown; headers?: Record<string, string> }>;
+  /** Queued answers, in order; `headers` are added to (or override) the default ones; `hang` answers nothing. */
+  replies: Array<{ status: number; body: unknown; headers?: Record<string, string>; hang?: boolean }>;
   close(): Promise<void>;
 }
 
@@ -88,6 +88,7 @@ export async function startUpstream(name: string): Promise<Upstream> {
               },
             }
           : { status: 200, body: embeddingReply(JSON.parse(body || "{}")) });
+      if ("hang" in reply && reply.hang) return; // until the client gives up
       response.writeHead(reply.status, {
         "content-type": "application/json",
         ...(reply.status === 429 ? { "retry-after": "30" } : {}),
