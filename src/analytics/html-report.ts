@@ -103,18 +103,19 @@ function percentileChart(
   return `<svg id="${id}" class="chart" role="img" aria-label="${escapeHtml(label)}" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg">${marks.join("")}${empty}</svg>`;
 }
 
+/** Requests failed over per day (what routing-stats' failover rate counts), not target switches. */
 function failoverChart(stats: SessionStats): string {
-  const most = Math.max(1, ...stats.days.map((day) => day.failovers));
+  const most = Math.max(1, ...stats.days.map((day) => day.requestsFailedOver));
   const slot = stats.days.length ? (CHART_WIDTH - 60) / stats.days.length : 0;
   const marks = stats.days.map((day, index) => {
-    const height = (day.failovers / most) * (BAR_AREA_HEIGHT - 40);
+    const height = (day.requestsFailedOver / most) * (BAR_AREA_HEIGHT - 40);
     const x = 50 + index * slot;
     return (
-      `<rect class="bar" data-day="${day.day}" data-value="${day.failovers}" data-requests="${day.requests}" x="${x.toFixed(1)}" y="${(BAR_AREA_HEIGHT - 20 - height).toFixed(1)}" width="${Math.max(1, slot * 0.8).toFixed(1)}" height="${height.toFixed(1)}" fill="#e15759"><title>${day.day}: ${day.failovers} failover(s) in ${day.requests} requests</title></rect>` +
+      `<rect class="bar" data-day="${day.day}" data-value="${day.requestsFailedOver}" data-requests="${day.requests}" data-target-switches="${day.targetSwitches}" x="${x.toFixed(1)}" y="${(BAR_AREA_HEIGHT - 20 - height).toFixed(1)}" width="${Math.max(1, slot * 0.8).toFixed(1)}" height="${height.toFixed(1)}" fill="#e15759"><title>${day.day}: ${day.requestsFailedOver} of ${day.requests} requests failed over (${day.targetSwitches} target switches)</title></rect>` +
       `<text class="axis-label" x="${(x + slot * 0.4).toFixed(1)}" y="${BAR_AREA_HEIGHT - 6}" text-anchor="middle">${day.day.slice(5)}</text>`
     );
   });
-  return `<svg id="chart-failovers" class="chart" role="img" aria-label="Failovers per day" width="${CHART_WIDTH}" height="${BAR_AREA_HEIGHT}" viewBox="0 0 ${CHART_WIDTH} ${BAR_AREA_HEIGHT}" xmlns="http://www.w3.org/2000/svg">${marks.join("")}</svg>`;
+  return `<svg id="chart-failovers" class="chart" role="img" aria-label="Requests failed over per day" width="${CHART_WIDTH}" height="${BAR_AREA_HEIGHT}" viewBox="0 0 ${CHART_WIDTH} ${BAR_AREA_HEIGHT}" xmlns="http://www.w3.org/2000/svg">${marks.join("")}</svg>`;
 }
 
 const table = (id: string, headers: string[], rows: string[][]): string =>
@@ -155,7 +156,7 @@ export function renderSessionHtml(stats: SessionStats, options: { title?: string
 <p id="generated">${escapeHtml(options.generatedAt ?? "")} · ${stats.requests} requests</p>
 <h2>Daily composition by served model</h2>
 ${dailyCompositionChart(stats)}
-<h2>Failovers over time</h2>
+<h2>Requests failed over per day</h2>
 ${failoverChart(stats)}
 <h2>Latency per model (p50 / p90, successful attempts)</h2>
 ${percentileChart(

@@ -18,7 +18,10 @@ export interface GroupRow {
   key: string;
   requests: number;
   success: number;
+  /** Requests that moved to another target at least once. */
   failovers: number;
+  /** Moves to the next target: a request that failed over twice counts 2. */
+  targetSwitches: number;
   successRate?: number;
   failoverRate?: number;
   costUsd: number;
@@ -41,7 +44,12 @@ export interface RoutingStats {
   successRate?: number;
   /** Requests with at least one failover / (requests - aborted). */
   failoverRate?: number;
+  /** Requests that moved to another target at least once. */
   failovers: number;
+  /** The same as failovers, under the name session-stats' days use for it. */
+  requestsFailedOver: number;
+  /** Moves to the next target: a request that failed over twice counts 2 (session-stats' days' `targetSwitches`). */
+  targetSwitches: number;
   totalCostUsd: number;
   /** Attempts whose cost was estimated (the target reported no usable usage). */
   estimatedCosts: number;
@@ -55,6 +63,7 @@ interface GroupTotals {
   counted: number;
   success: number;
   failovers: number;
+  targetSwitches: number;
   costUsd: number;
   estimatedCosts: number;
 }
@@ -64,6 +73,7 @@ const newTotals = (): GroupTotals => ({
   counted: 0,
   success: 0,
   failovers: 0,
+  targetSwitches: 0,
   costUsd: 0,
   estimatedCosts: 0,
 });
@@ -74,6 +84,7 @@ function addTo(totals: GroupTotals, request: JoinedRequest): void {
   if (final.outcome !== "aborted") totals.counted++;
   if (final.outcome === "success") totals.success++;
   if (failedOver(request)) totals.failovers++;
+  totals.targetSwitches += final.failovers;
   const cost = requestCost(request);
   totals.costUsd += cost.costUsd;
   totals.estimatedCosts += cost.estimated;
@@ -84,6 +95,7 @@ const toRow = (key: string, totals: GroupTotals): GroupRow => ({
   requests: totals.requests,
   success: totals.success,
   failovers: totals.failovers,
+  targetSwitches: totals.targetSwitches,
   successRate: ratio(totals.success, totals.counted),
   failoverRate: ratio(totals.failovers, totals.counted),
   costUsd: totals.costUsd,
@@ -141,6 +153,8 @@ export class RoutingStatsAccumulator {
       successRate: ratio(this.total.success, this.total.counted),
       failoverRate: ratio(this.total.failovers, this.total.counted),
       failovers: this.total.failovers,
+      requestsFailedOver: this.total.failovers,
+      targetSwitches: this.total.targetSwitches,
       totalCostUsd: this.total.costUsd,
       estimatedCosts: this.total.estimatedCosts,
       byRoute: [...this.routes].map(([key, totals]) => toRow(key, totals)).sort(byRequestsThenKey),
@@ -161,9 +175,12 @@ export async function computeRoutingStats(
   return accumulator.result();
 }
 
+const plural = (count: number, one: string, many = `${one}s`): string =>
+  `${formatCount(count)} ${count === 1 ? one : many}`;
+
 const groupTable = (rows: GroupRow[], title: string): string =>
   formatTable(
-    [title, "requests", "success", "failover", "cost"],
+    [title, "requests", "success", "failed over", "cost"],
     rows.map((row) => [
       row.key,
       formatCount(row.requests),
@@ -184,7 +201,7 @@ export function formatRoutingStats(stats: RoutingStats, options: { limit?: numbe
     `requests       ${formatCount(stats.requests)}${stats.incomplete ? ` (+${stats.incomplete} without a final event)` : ""}`,
     `outcomes       ${outcomes || "-"}`,
     `success rate   ${formatPercent(stats.successRate)}`,
-    `failover rate  ${formatPercent(stats.failoverRate)} (${stats.failovers} request${stats.failovers === 1 ? "" : "s"} failed over)`,
+    `failover rate  ${formatPercent(stats.failoverRate)} of requests (${plural(stats.failovers, "request")} failed over, ${plural(stats.targetSwitches, "target switch", "target switches")})`,
     `cost           ${formatUsd(stats.totalCostUsd)}${stats.estimatedCosts ? ` (estimated for ${formatCount(stats.estimatedCosts)} attempt${stats.estimatedCosts > 1 ? "s" : ""})` : ""}`,
   ].join("\n");
   const pairs = formatTable(

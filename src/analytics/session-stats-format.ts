@@ -38,19 +38,29 @@ function dailyComposition(stats: SessionStats): string {
   return [...lines, "", `legend: ${legend}`].join("\n");
 }
 
+/** What each column of "Failovers per day" counts: a failover is a request moved on, a switch each move. */
+const FAILOVER_COLUMNS_NOTE = [
+  "failed over: requests that moved to another target at least once (what routing-stats' failover rate counts);",
+  "target switches: moves to the next target (a request that failed over twice counts 2); failed: requests every",
+  "target tried failed; refused: requests the router refused without calling a target (a hard budget, say).",
+  "The bar is the share of the day's requests (aborted ones included) that failed over.",
+].join("\n");
+
 function failoversPerDay(stats: SessionStats): string {
-  const most = Math.max(1, ...stats.days.map((day) => day.failovers));
-  return formatTable(
-    ["day", "requests", "failovers", "failed", ""],
+  const table = formatTable(
+    ["day", "requests", "failed over", "target switches", "failed", "refused", ""],
     stats.days.map((day) => [
       day.day,
       formatCount(day.requests),
-      formatCount(day.failovers),
+      formatCount(day.requestsFailedOver),
+      formatCount(day.targetSwitches),
       formatCount(day.failed),
-      formatBar(day.failovers / most, 20).trimEnd(),
+      formatCount(day.refused),
+      formatBar(day.requestsFailedOver / Math.max(1, day.requests), 20).trimEnd(),
     ]),
-    ["left", "right", "right", "right", "left"],
+    ["left", "right", "right", "right", "right", "right", "left"],
   );
+  return `${table}\n\n${FAILOVER_COLUMNS_NOTE}`;
 }
 
 const percentiles = (distribution: Distribution, format: (value: number | undefined) => string) =>

@@ -24,8 +24,16 @@ export interface SessionStatsOptions {
 export interface DayRow {
   day: string;
   requests: number;
+  /** Requests that moved to another target at least once: what routing-stats' failover rate counts. */
+  requestsFailedOver: number;
+  /** Moves to the next target: a request that failed over twice counts 2. */
+  targetSwitches: number;
+  /** The same as targetSwitches, under its first name (kept for readers of earlier --json output). */
   failovers: number;
+  /** Requests that ended failed: every target tried failed. */
   failed: number;
+  /** Requests the router refused without calling a target (a hard budget, nothing left to try). */
+  refused: number;
   /** Top models of the day by served requests, then "other"; not-served requests are "(not served)". */
   composition: Array<{ model: string; requests: number }>;
 }
@@ -72,13 +80,28 @@ export interface SessionStats {
   recentDrift: DriftRow[];
 }
 
+interface DayTotals {
+  requests: number;
+  requestsFailedOver: number;
+  targetSwitches: number;
+  failed: number;
+  refused: number;
+  models: Map<string, number>;
+}
+
+const newDayTotals = (): DayTotals => ({
+  requests: 0,
+  requestsFailedOver: 0,
+  targetSwitches: 0,
+  failed: 0,
+  refused: 0,
+  models: new Map(),
+});
+
 export class SessionStatsAccumulator {
   private requests = 0;
   private incomplete = 0;
-  private readonly days = new Map<
-    string,
-    { requests: number; failovers: number; failed: number; models: Map<string, number> }
-  >();
+  private readonly days = new Map<string, DayTotals>();
   private readonly uvi = new Map<string, UviRow & { sum: number }>();
   private readonly models = new Map<string, ModelTotals>();
   private readonly drift = {
@@ -145,10 +168,12 @@ export class SessionStatsAccumulator {
     this.requests++;
     const served = servedTargetOf(request);
     const day = dayKey(request.endTime);
-    const dayTotals = this.days.get(day) ?? { requests: 0, failovers: 0, failed: 0, models: new Map<string, number>() };
+    const dayTotals = this.days.get(day) ?? newDayTotals();
     dayTotals.requests++;
-    dayTotals.failovers += final.failovers; // failovers, not requests that had one: the demo's prompt with 2 counts 2
+    dayTotals.targetSwitches += final.failovers;
+    if (final.failovers > 0) dayTotals.requestsFailedOver++;
     if (final.outcome === "failed") dayTotals.failed++;
+    if (final.outcome === "refused") dayTotals.refused++;
     const modelKey = served ?? "(not served)";
     dayTotals.models.set(modelKey, (dayTotals.models.get(modelKey) ?? 0) + 1);
     this.days.set(day, dayTotals);
@@ -227,7 +252,16 @@ export class SessionStatsAccumulator {
         const composition = ranked.slice(0, dailyTop).map(([model, requests]) => ({ model, requests }));
         const rest = ranked.slice(dailyTop).reduce((sum, [, requests]) => sum + requests, 0);
         if (rest > 0) composition.push({ model: "other", requests: rest });
-        return { day, requests: totals.requests, failovers: totals.failovers, failed: totals.failed, composition };
+        return {
+          day,
+          requests: totals.requests,
+          requestsFailedOver: totals.requestsFailedOver,
+          targetSwitches: totals.targetSwitches,
+          failovers: totals.targetSwitches,
+          failed: totals.failed,
+          refused: totals.refused,
+          composition,
+        };
       });
     const uviDays = new Set([...this.uvi.values()].map((row) => row.day));
     const keptUviDays = new Set([...uviDays].sort().slice(-this.limit));

@@ -154,6 +154,52 @@ describe("routing scripts from the command line", () => {
     assert.match(run.stdout, /^Cost buckets per model$/m);
   });
 
+  it("names the unit of every failover count, requests failed over apart from target switches and refusals", async () => {
+    // r2 moved twice (two target switches, one request failed over); r3 was refused by a hard budget.
+    const directory = freshDir("auto-router-cli-units");
+    const original = readFileSync(join(fixtures, "ours.jsonl"), "utf8");
+    const log = original
+      .replace(
+        '"attempts":2,"failovers":1,"latencyMs":3300,"failureKinds":["rate_limit"]',
+        '"attempts":3,"failovers":2,"latencyMs":3300,"failureKinds":["rate_limit","server"]',
+      )
+      .replace(
+        '"outcome":"failed","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":2,"failovers":1',
+        '"outcome":"refused","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":0,"failovers":0',
+      );
+    writeFileSync(join(directory, "auto-router.events.jsonl"), log);
+    const [routingText, routingJson, sessionText, sessionJson] = await Promise.all([
+      runScript("routing-stats", ["--file", directory]),
+      runScript("routing-stats", ["--json", "--file", directory]),
+      runScript("routing-session-stats", ["--file", directory]),
+      runScript("routing-session-stats", ["--json", "--file", directory]),
+    ]);
+    assert.match(
+      routingText.stdout,
+      /^failover rate {2}20\.0% of requests \(1 request failed over, 2 target switches\)$/m,
+    );
+    const routing = json(routingJson).stats;
+    assert.deepEqual([routing.failovers, routing.requestsFailedOver, routing.targetSwitches], [1, 1, 2]);
+    assert.match(sessionText.stdout, /^day +requests +failed over +target switches +failed +refused$/m);
+    assert.match(sessionText.stdout, /^2026-05-01 +2 +1 +2 +0 +0 /m);
+    assert.match(sessionText.stdout, /^2026-05-02 +3 +0 +0 +0 +1$/m);
+    assert.deepEqual(
+      json(sessionJson).stats.days.map((day: Record<string, unknown>) => [
+        day.day,
+        day.requestsFailedOver,
+        day.targetSwitches,
+        day.failovers,
+        day.failed,
+        day.refused,
+      ]),
+      [
+        ["2026-05-01", 1, 2, 2, 0, 0],
+        ["2026-05-02", 0, 0, 0, 0, 1],
+        ["2026-05-03", 0, 0, 0, 0, 0],
+      ],
+    );
+  });
+
   it("routing-session-stats shows costs below $0.0001 to two significant digits, not as $0.0000", async () => {
     // The fixture's costs ($0.001-$0.02 an attempt) made a thousand times smaller.
     const directory = freshDir("auto-router-small-costs");

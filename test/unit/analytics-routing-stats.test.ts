@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { findLogFiles, readEvents } from "../../src/events/read-events.ts";
 import { joinRequests } from "../../src/analytics/request-join.ts";
 import { computeRoutingStats, formatRoutingStats } from "../../src/analytics/routing-stats.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/events/${name}`, import.meta.url));
 const itemsOf = (path: string) => joinRequests(readEvents(findLogFiles(path)));
@@ -121,6 +124,33 @@ describe("routing stats", () => {
     for (const title of ["Routing", "By route", "By served provider", "Planned -> served"])
       assert.match(text, new RegExp(`^${title}$`, "m"));
     assert.match(text, /success rate {3}80\.0%/);
-    assert.match(text, /failover rate {2}40\.0% \(2 requests failed over\)/);
+    assert.match(text, /failover rate {2}40\.0% of requests \(2 requests failed over, 2 target switches\)/);
+  });
+
+  it("counts requests failed over and target switches apart, and names each unit in the text", async () => {
+    const dir = freshDir("auto-router-routing-stats");
+    const original = readFileSync(fixture("ours.jsonl"), "utf8");
+    // r2 now moved twice (Sonnet -> a 500 -> Codex): one request failed over, two target switches.
+    const twice = original.replace(
+      '"attempts":2,"failovers":1,"latencyMs":3300,"failureKinds":["rate_limit"]',
+      '"attempts":3,"failovers":2,"latencyMs":3300,"failureKinds":["rate_limit","server"]',
+    );
+    assert.notEqual(twice, original);
+    writeFileSync(join(dir, "auto-router.events.jsonl"), twice);
+    const stats = await computeRoutingStats(itemsOf(dir));
+    assert.deepEqual(
+      [stats.failovers, stats.requestsFailedOver, stats.targetSwitches, stats.failoverRate],
+      [2, 2, 3, 2 / 5],
+    );
+    assert.deepEqual(
+      stats.byRoute.map((row) => [row.key, row.failovers, row.targetSwitches]),
+      [
+        ["subscription-swe", 2, 3],
+        ["subscription-fast", 0, 0],
+      ],
+    );
+    const text = formatRoutingStats(stats);
+    assert.match(text, /failover rate {2}40\.0% of requests \(2 requests failed over, 3 target switches\)/);
+    assert.match(text, /^route +requests +success +failed over +cost$/m);
   });
 });

@@ -21,8 +21,11 @@ describe("session stats", () => {
       {
         day: "2026-05-01",
         requests: 2,
+        requestsFailedOver: 1,
+        targetSwitches: 1,
         failovers: 1,
         failed: 0,
+        refused: 0,
         composition: [
           { model: "anthropic/claude-sonnet-4-6", requests: 1 },
           { model: "openai-codex/gpt-5.3-codex", requests: 1 },
@@ -31,8 +34,11 @@ describe("session stats", () => {
       {
         day: "2026-05-02",
         requests: 3,
+        requestsFailedOver: 1,
+        targetSwitches: 1,
         failovers: 1,
         failed: 1,
+        refused: 0,
         composition: [
           { model: "(not served)", requests: 1 },
           { model: "google/gemini-3-flash-preview", requests: 1 },
@@ -42,14 +48,17 @@ describe("session stats", () => {
       {
         day: "2026-05-03",
         requests: 1,
+        requestsFailedOver: 0,
+        targetSwitches: 0,
         failovers: 0,
         failed: 0,
+        refused: 0,
         composition: [{ model: "(not served)", requests: 1 }],
       },
     ]);
   });
 
-  it("counts every failover of a day, not the requests that had one", async () => {
+  it("counts a day's requests failed over and its target switches apart, and names each unit", async () => {
     const dir = freshDir("auto-router-session-stats");
     try {
       const original = readFileSync(fixture("ours.jsonl"), "utf8");
@@ -60,8 +69,32 @@ describe("session stats", () => {
       assert.notEqual(twice, original);
       writeFileSync(join(dir, "auto-router.events.jsonl"), twice);
       const stats = await computeSessionStats(joinRequests(readEvents(findLogFiles(dir))), {});
-      assert.equal(stats.days[0]!.failovers, 2);
-      assert.match(formatSessionStats(stats), /2026-05-01\s+2\s+2\s/);
+      const day = stats.days[0]!;
+      assert.deepEqual([day.requests, day.requestsFailedOver, day.targetSwitches, day.failovers], [2, 1, 2, 2]);
+      const text = formatSessionStats(stats);
+      assert.match(text, /^day +requests +failed over +target switches +failed +refused$/m);
+      assert.match(text, /^2026-05-01 +2 +1 +2 +0 +0 /m);
+      assert.match(text, /target switches: moves to the next target/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("counts requests the router refused on their own, not as failed", async () => {
+    const dir = freshDir("auto-router-session-stats");
+    try {
+      // A hard budget refused r3 before any target was called: outcome "refused", no attempt.
+      const original = readFileSync(fixture("ours.jsonl"), "utf8");
+      const refused = original.replace(
+        '"outcome":"failed","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":2,"failovers":1',
+        '"outcome":"refused","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":0,"failovers":0',
+      );
+      assert.notEqual(refused, original);
+      writeFileSync(join(dir, "auto-router.events.jsonl"), refused);
+      const stats = await computeSessionStats(joinRequests(readEvents(findLogFiles(dir))), {});
+      const day = stats.days[1]!;
+      assert.deepEqual([day.day, day.requests, day.failed, day.refused], ["2026-05-02", 3, 0, 1]);
+      assert.match(formatSessionStats(stats), /^2026-05-02 +3 +0 +0 +0 +1$/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
