@@ -1,6 +1,7 @@
 // One self-contained HTML page for routing-session-stats --html: inline SVG charts and tables, no script, no
 // network. Charts carry stable ids (`chart-daily-composition`, `chart-latency`, `chart-cost`, `chart-failovers`)
 // and each mark carries data-* attributes, so a browser test can find and check them.
+import { CHARACTER_WIDTH_PX, CHART_WIDTH, dayBarChart, escapeHtml, textWidth } from "./day-bar-chart.ts";
 import type { SessionStats } from "./session-stats.ts";
 import { formatDuration, formatPercent, formatUsd } from "./text-format.ts";
 
@@ -16,20 +17,10 @@ const PALETTE = [
   "#9c755f",
   "#bab0ac",
 ];
-const CHART_WIDTH = 760;
-const BAR_AREA_HEIGHT = 220;
-/**
- * The most a character of the charts' 11 px text takes: digits, "$" and most lower-case letters are 0.55-0.64 em in
- * the usual sans-serif fonts (DejaVu Sans, Arial, Helvetica). Labels get room for this many pixels per character so
- * none runs past the SVG's edge, where it would be cut off.
- */
-const CHARACTER_WIDTH_PX = 7;
 /** Gaps between a row's name and its bar, and between the bar and its value label. */
 const GAP_PX = 6;
 /** The model names' column takes at most this share of a chart's width; a longer name is shortened with "…". */
 const MAX_NAME_SHARE = 0.4;
-
-const textWidth = (text: string): number => text.length * CHARACTER_WIDTH_PX;
 
 /** `text` cut to fit `width` pixels, with "…" when cut. */
 function fitText(text: string, width: number): string {
@@ -37,35 +28,30 @@ function fitText(text: string, width: number): string {
   return text.length <= characters ? text : `${text.slice(0, Math.max(1, characters - 1))}…`;
 }
 
-export const escapeHtml = (text: string): string =>
-  text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&#39;");
-
 function dailyCompositionChart(stats: SessionStats): string {
   const models = [...new Set(stats.days.flatMap((day) => day.composition.map((part) => part.model)))];
   const color = (model: string) => PALETTE[models.indexOf(model) % PALETTE.length]!;
-  const most = Math.max(1, ...stats.days.map((day) => day.requests));
-  const slot = stats.days.length ? (CHART_WIDTH - 60) / stats.days.length : 0;
-  const bars = stats.days.map((day, index) => {
-    let y = BAR_AREA_HEIGHT;
-    const x = 50 + index * slot;
-    const parts = day.composition.map((part) => {
-      const height = (part.requests / most) * (BAR_AREA_HEIGHT - 20);
-      y -= height;
-      return `<rect class="bar" data-day="${day.day}" data-model="${escapeHtml(part.model)}" data-value="${part.requests}" x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, slot * 0.8).toFixed(1)}" height="${height.toFixed(1)}" fill="${color(part.model)}"><title>${day.day} ${escapeHtml(part.model)}: ${part.requests}</title></rect>`;
-    });
-    return `${parts.join("")}<text class="axis-label" x="${(x + slot * 0.4).toFixed(1)}" y="${BAR_AREA_HEIGHT + 14}" text-anchor="middle">${day.day.slice(5)}</text>`;
+  return dayBarChart({
+    id: "chart-daily-composition",
+    label: "Daily composition by served model",
+    unit: "requests",
+    columns: stats.days.map((day) => ({
+      day: day.day,
+      value: String(day.requests),
+      // Drawn bottom up: the day's top model at the base.
+      parts: day.composition.map((part) => ({
+        value: part.requests,
+        fill: color(part.model),
+        attributes: `class="bar" data-day="${day.day}" data-model="${escapeHtml(part.model)}" data-value="${part.requests}"`,
+        title: `${day.day} ${part.model}: ${part.requests}`,
+      })),
+    })),
+    legend: models.map((model) => ({
+      name: model,
+      fill: color(model),
+      attributes: `data-model="${escapeHtml(model)}"`,
+    })),
   });
-  const legend = models.map(
-    (model, index) =>
-      `<g class="legend-item" data-model="${escapeHtml(model)}"><rect x="${10 + (index % 3) * 250}" y="${BAR_AREA_HEIGHT + 26 + Math.floor(index / 3) * 16}" width="10" height="10" fill="${color(model)}"/><text x="${24 + (index % 3) * 250}" y="${BAR_AREA_HEIGHT + 35 + Math.floor(index / 3) * 16}">${escapeHtml(model)}</text></g>`,
-  );
-  const height = BAR_AREA_HEIGHT + 40 + Math.ceil(models.length / 3) * 16;
-  return `<svg id="chart-daily-composition" class="chart" role="img" aria-label="Daily composition by served model" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg">${bars.join("")}${legend.join("")}</svg>`;
 }
 
 /**
@@ -103,19 +89,42 @@ function percentileChart(
   return `<svg id="${id}" class="chart" role="img" aria-label="${escapeHtml(label)}" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg">${marks.join("")}${empty}</svg>`;
 }
 
-/** Requests failed over per day (what routing-stats' failover rate counts), not target switches. */
+/**
+ * Requests failed over per day (what routing-stats' failover rate counts) stacked under the day's other requests, on
+ * one axis of requests: one failover among many requests is a short bar, not a full one.
+ */
 function failoverChart(stats: SessionStats): string {
-  const most = Math.max(1, ...stats.days.map((day) => day.requestsFailedOver));
-  const slot = stats.days.length ? (CHART_WIDTH - 60) / stats.days.length : 0;
-  const marks = stats.days.map((day, index) => {
-    const height = (day.requestsFailedOver / most) * (BAR_AREA_HEIGHT - 40);
-    const x = 50 + index * slot;
-    return (
-      `<rect class="bar" data-day="${day.day}" data-value="${day.requestsFailedOver}" data-requests="${day.requests}" data-target-switches="${day.targetSwitches}" x="${x.toFixed(1)}" y="${(BAR_AREA_HEIGHT - 20 - height).toFixed(1)}" width="${Math.max(1, slot * 0.8).toFixed(1)}" height="${height.toFixed(1)}" fill="#e15759"><title>${day.day}: ${day.requestsFailedOver} of ${day.requests} requests failed over (${day.targetSwitches} target switches)</title></rect>` +
-      `<text class="axis-label" x="${(x + slot * 0.4).toFixed(1)}" y="${BAR_AREA_HEIGHT - 6}" text-anchor="middle">${day.day.slice(5)}</text>`
-    );
+  return dayBarChart({
+    id: "chart-failovers",
+    label: "Requests failed over per day",
+    unit: "requests",
+    columns: stats.days.map((day) => {
+      const rest = day.requests - day.requestsFailedOver;
+      return {
+        day: day.day,
+        value: `${day.requestsFailedOver} of ${day.requests}`,
+        narrowValue: [String(day.requestsFailedOver), `of ${day.requests}`],
+        parts: [
+          {
+            value: day.requestsFailedOver,
+            fill: "#e15759",
+            attributes: `class="bar" data-day="${day.day}" data-value="${day.requestsFailedOver}" data-requests="${day.requests}" data-target-switches="${day.targetSwitches}"`,
+            title: `${day.day}: ${day.requestsFailedOver} of ${day.requests} requests failed over (${day.targetSwitches} target switches)`,
+          },
+          {
+            value: rest,
+            fill: "#d5d5d5",
+            attributes: `class="bar rest" data-day="${day.day}" data-value="${rest}"`,
+            title: `${day.day}: ${rest} of ${day.requests} requests did not fail over`,
+          },
+        ],
+      };
+    }),
+    legend: [
+      { name: "requests failed over", fill: "#e15759", attributes: 'data-series="failed-over"' },
+      { name: "other requests", fill: "#d5d5d5", attributes: 'data-series="rest"' },
+    ],
   });
-  return `<svg id="chart-failovers" class="chart" role="img" aria-label="Requests failed over per day" width="${CHART_WIDTH}" height="${BAR_AREA_HEIGHT}" viewBox="0 0 ${CHART_WIDTH} ${BAR_AREA_HEIGHT}" xmlns="http://www.w3.org/2000/svg">${marks.join("")}</svg>`;
 }
 
 const table = (id: string, headers: string[], rows: string[][]): string =>
@@ -138,6 +147,14 @@ export function renderSessionHtml(stats: SessionStats, options: { title?: string
       ],
     ],
   );
+  const failovers = table(
+    "table-failovers",
+    ["day", "requests", "failed over", "target switches", "failed", "refused"],
+    stats.days.map((day) => [
+      day.day,
+      ...[day.requests, day.requestsFailedOver, day.targetSwitches, day.failed, day.refused].map(String),
+    ]),
+  );
   const masked = table(
     "table-masked-errors",
     ["target", "kind", "count", "last message"],
@@ -150,7 +167,7 @@ export function renderSessionHtml(stats: SessionStats, options: { title?: string
   );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h2{margin-top:32px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}svg text{font-size:11px;fill:#333}</style>
+<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h2{margin-top:32px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}svg text{font-size:11px;fill:#333}.note{font-size:13px;color:#555}</style>
 </head><body>
 <h1>${escapeHtml(title)}</h1>
 <p id="generated">${escapeHtml(options.generatedAt ?? "")} · ${stats.requests} requests</p>
@@ -158,6 +175,10 @@ export function renderSessionHtml(stats: SessionStats, options: { title?: string
 ${dailyCompositionChart(stats)}
 <h2>Requests failed over per day</h2>
 ${failoverChart(stats)}
+${failovers}
+<p class="note">failed over: requests that moved to another target at least once; target switches: moves to the next
+target (a request that failed over twice counts 2); failed: every target tried failed; refused: the router called no
+target (a hard budget, say).</p>
 <h2>Latency per model (p50 / p90, successful attempts)</h2>
 ${percentileChart(
   "chart-latency",

@@ -3,9 +3,9 @@
 // test is skipped on a developer's machine; under CI (.ci/run installs both) a missing browser fails it.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { REPO_ROOT } from "../helpers/agent-dir.ts";
@@ -111,6 +111,59 @@ describe("the session report in headless Chromium", {
       `at least 1% of the page is drawn (${inked.count} of ${inked.total} pixels)`,
     );
     assert.ok(inked.colors >= 4, `the charts use several colours (${inked.colors})`);
+    await page.close();
+  });
+
+  it("shows one day's failover as its share of the day's requests, with the axis and values in visible text", async () => {
+    // One day of the fixture: 3 requests, 1 failed over. Before, that day was one red block filling the chart, its
+    // value only in a hover title.
+    const log = join(workDir, "one-day", "auto-router.events.jsonl");
+    mkdirSync(dirname(log));
+    const lines = readFileSync(join(REPO_ROOT, "test", "fixtures", "events", "ours.jsonl"), "utf8").split("\n");
+    writeFileSync(log, `${lines.filter((line) => line.includes('"ts":"2026-05-02')).join("\n")}\n`);
+    const report = join(workDir, "one-day.html");
+    const run = spawnSync(
+      process.execPath,
+      [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", log, "--html", report],
+      { encoding: "utf8" },
+    );
+    assert.equal(run.status, 0, run.stderr);
+
+    const page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
+    await page.goto(pathToFileURL(report).href);
+    const chart = (id: string) =>
+      page.evaluate((selector: string) => {
+        const svg = document.querySelector(selector) as SVGSVGElement;
+        // Sizes of the first failed-over bar and the first bar of other requests (no named helper: tsx would wrap
+        // it in a __name call the page does not have).
+        const [failedOver, rest] = ["rect.bar[data-value]:not(.rest)", "rect.bar.rest"]
+          .map((bar) => svg.querySelector(bar)?.getBoundingClientRect())
+          .map((rect) => (rect ? { width: rect.width, height: rect.height } : undefined));
+        return {
+          width: svg.getBoundingClientRect().width,
+          // What a reader sees: the <text> marks, drawn with a size (a <title> is only a tooltip).
+          texts: [...svg.querySelectorAll("text")]
+            .filter((text) => text.getBoundingClientRect().width > 0)
+            .map((text) => text.textContent),
+          failedOver,
+          rest,
+        };
+      }, `svg#${id}`);
+    const failovers = await chart("chart-failovers");
+    for (const text of ["0", "1", "2", "3", "requests", "1 of 3", "05-02"])
+      assert.ok(failovers.texts.includes(text), `"${text}" shown in ${JSON.stringify(failovers.texts)}`);
+    assert.ok(failovers.failedOver && failovers.rest, "failed-over and other requests are drawn");
+    assert.ok(
+      Math.abs(failovers.failedOver.height * 2 - failovers.rest.height) < 1,
+      `1 request failed over is half as tall as the 2 others (${failovers.failedOver.height}, ${failovers.rest.height})`,
+    );
+    assert.ok(
+      failovers.failedOver.width < failovers.width / 4,
+      `one day is a column, not a block the chart's width (${failovers.failedOver.width} of ${failovers.width})`,
+    );
+    const composition = await chart("chart-daily-composition");
+    for (const text of ["0", "1", "2", "3", "requests", "05-02"])
+      assert.ok(composition.texts.includes(text), `"${text}" shown in ${JSON.stringify(composition.texts)}`);
     await page.close();
   });
 

@@ -4,9 +4,10 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findLogFiles, readEvents } from "../../src/events/read-events.ts";
+import { countAxisTicks } from "../../src/analytics/day-bar-chart.ts";
 import { renderSessionHtml } from "../../src/analytics/html-report.ts";
 import { joinRequests } from "../../src/analytics/request-join.ts";
-import { computeSessionStats, type SessionStatsOptions } from "../../src/analytics/session-stats.ts";
+import { computeSessionStats, type DayRow, type SessionStatsOptions } from "../../src/analytics/session-stats.ts";
 import { formatSessionStats } from "../../src/analytics/session-stats-format.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 
@@ -264,7 +265,81 @@ describe("session stats", () => {
   });
 });
 
+/** The text a reader sees in one chart of the page: every <text> of the SVG, without the hover-only <title>s. */
+function visibleTexts(html: string, id: string): string[] {
+  const svg = new RegExp(`<svg id="${id}"[\\s\\S]*?</svg>`).exec(html)?.[0];
+  assert.ok(svg, `chart ${id} in the page`);
+  return [...svg.replace(/<title>[\s\S]*?<\/title>/g, "").matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map(
+    (match) => match[1]!,
+  );
+}
+
+/** A day of `requests` requests, `failedOver` of them failed over, all served by one model. */
+const day = (date: string, requests: number, failedOver: number): DayRow => ({
+  day: date,
+  requests,
+  requestsFailedOver: failedOver,
+  targetSwitches: failedOver,
+  failovers: failedOver,
+  failed: 0,
+  refused: 0,
+  composition: [{ model: "anthropic/claude-sonnet-4-6", requests }],
+});
+
 describe("session HTML report", () => {
+  it("puts the per-day bar charts on a count axis of whole steps of 1, 2 or 5 x 10^n", () => {
+    assert.deepEqual(countAxisTicks(0), [0, 1]);
+    assert.deepEqual(countAxisTicks(1), [0, 1]);
+    assert.deepEqual(countAxisTicks(3), [0, 1, 2, 3]);
+    assert.deepEqual(countAxisTicks(19), [0, 5, 10, 15, 20]);
+    assert.deepEqual(countAxisTicks(1234), [0, 500, 1000, 1500]);
+  });
+
+  it("shows each day's values, the axis and the days as visible text, not only in hover titles", async () => {
+    const html = renderSessionHtml(await statsOf("ours.jsonl"));
+    const failovers = visibleTexts(html, "chart-failovers");
+    for (const text of ["0", "1", "2", "3", "1 of 2", "1 of 3", "0 of 1", "05-01", "05-02", "05-03"])
+      assert.ok(failovers.includes(text), `"${text}" in ${JSON.stringify(failovers)}`);
+    const composition = visibleTexts(html, "chart-daily-composition");
+    for (const text of ["0", "1", "2", "3", "requests", "05-01", "05-02", "05-03"])
+      assert.ok(composition.includes(text), `"${text}" in ${JSON.stringify(composition)}`);
+    assert.match(
+      html,
+      /<table id="table-failovers">.*<th>failed over<\/th><th>target switches<\/th><th>failed<\/th><th>refused<\/th>.*<tr><td>2026-05-02<\/td><td>3<\/td><td>1<\/td><td>1<\/td><td>1<\/td><td>0<\/td><\/tr>/,
+    );
+  });
+
+  it("draws one day's single failover as its share of the day's requests, in a bar that does not fill the chart", async () => {
+    const stats = await statsOf("ours.jsonl");
+    stats.days = [day("2026-05-02", 19, 1)];
+    const html = renderSessionHtml(stats);
+    const failedOver =
+      /<rect class="bar" data-day="2026-05-02" data-value="1"[^>]*width="([\d.]+)" height="([\d.]+)"/.exec(html);
+    const rest = /<rect class="bar rest" data-day="2026-05-02" data-value="18"[^>]*height="([\d.]+)"/.exec(html);
+    assert.ok(failedOver && rest, "the day's failed-over and other requests are drawn");
+    assert.ok(Math.abs(Number(failedOver[2]) * 18 - Number(rest[1])) < 1, `1:18 (${failedOver[2]} / ${rest[1]})`);
+    assert.ok(Number(failedOver[1]) < 100, `one day's bar is a column, not the chart's width (${failedOver[1]})`);
+    const texts = visibleTexts(html, "chart-failovers");
+    for (const text of ["0", "5", "10", "15", "20", "1 of 19", "05-02"])
+      assert.ok(texts.includes(text), `"${text}" in ${JSON.stringify(texts)}`);
+  });
+
+  it("keeps the value labels one form for every day: 'N of M', else in two lines, else none when days crowd", async () => {
+    const stats = await statsOf("ours.jsonl");
+    const dates = (count: number) =>
+      Array.from({ length: count }, (_, index) => new Date(Date.UTC(2026, 4, 1 + index)).toISOString().slice(0, 10));
+    stats.days = dates(14).map((date, index) => day(date, 100 + index * 30, index * 10));
+    let texts = visibleTexts(renderSessionHtml(stats), "chart-failovers");
+    assert.ok(texts.includes("0") && texts.includes("of 100"), JSON.stringify(texts));
+    assert.ok(texts.includes("130") && texts.includes("of 490"), JSON.stringify(texts));
+    assert.ok(!texts.some((text) => / of /.test(text)), "no day keeps the one-line form");
+    stats.days = dates(40).map((date) => day(date, 1000, 100));
+    texts = visibleTexts(renderSessionHtml(stats), "chart-failovers");
+    assert.ok(!texts.includes("of 1000"), "no value label where they would overlap");
+    const dayLabels = texts.filter((text) => /^\d\d-\d\d$/.test(text));
+    assert.ok(dayLabels.length > 5 && dayLabels.length < 40, `every n-th day named (${dayLabels.length})`);
+  });
+
   it("is one self-contained page with the four charts under stable ids and no external resource", async () => {
     const html = renderSessionHtml(await statsOf("ours.jsonl"), { generatedAt: "2026-05-04T00:00:00.000Z" });
     assert.match(html, /^<!doctype html>/);

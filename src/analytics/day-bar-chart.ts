@@ -1,0 +1,123 @@
+// What the session report's SVG charts share: their width, how wide a label is, escaping, and the per-day bar chart
+// (daily composition, requests failed over) with its count axis, day labels and value labels in visible text.
+
+export const CHART_WIDTH = 760;
+export const BAR_AREA_HEIGHT = 220;
+/**
+ * The most a character of the charts' 11 px text takes: digits, "$" and most lower-case letters are 0.55-0.64 em in
+ * the usual sans-serif fonts (DejaVu Sans, Arial, Helvetica). Labels get room for this many pixels per character so
+ * none runs past the SVG's edge, where it would be cut off.
+ */
+export const CHARACTER_WIDTH_PX = 7;
+export const textWidth = (text: string): number => text.length * CHARACTER_WIDTH_PX;
+
+export const escapeHtml = (text: string): string =>
+  text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+
+/** Where the per-day bar charts draw: a count axis on the left, room for the value labels above the tallest bar. */
+const PLOT_LEFT_PX = 50;
+const PLOT_TOP_PX = 24;
+/** A bar is at most this wide: one day alone is a column with its value, not a block filling the chart. */
+const MAX_BAR_WIDTH_PX = 48;
+/** Between two lines of a value label, and the least room between day labels. */
+const LINE_HEIGHT_PX = 12;
+const GAP_PX = 6;
+/** About this many steps on a count axis. */
+const AXIS_STEPS = 4;
+
+/** Ticks of a count axis from 0 in whole steps of 1, 2 or 5 x 10^n; the last is at or above `most`. */
+export function countAxisTicks(most: number): number[] {
+  const rough = Math.max(1, most) / AXIS_STEPS;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const step = Math.max(1, [1, 2, 5, 10].map((factor) => factor * power).find((candidate) => candidate >= rough)!);
+  const top = Math.ceil(Math.max(1, most) / step) * step;
+  return Array.from({ length: Math.round(top / step) + 1 }, (_, index) => index * step);
+}
+
+export interface BarPart {
+  value: number;
+  fill: string;
+  /** The rect's class and data-* attributes, escaped. */
+  attributes: string;
+  title: string;
+}
+
+export interface LegendEntry {
+  name: string;
+  fill: string;
+  attributes: string;
+}
+
+/**
+ * One stacked bar per day on a count axis with its ticks and grid lines, the day under each bar and its value above
+ * it, in visible text: the <title> tooltips repeat them per part, but a screenshot or a print has no hover.
+ */
+export function dayBarChart(options: {
+  id: string;
+  label: string;
+  unit: string;
+  /**
+   * Shown above each bar: `value` where every column's fits its slot, else `narrowValue`'s lines ("12", "of 345"),
+   * else none (too many days: the axis gives the scale, the page's table the values).
+   */
+  columns: Array<{ day: string; parts: BarPart[]; value: string; narrowValue?: string[] }>;
+  legend: LegendEntry[];
+}): string {
+  const { id, label, unit, columns, legend } = options;
+  const ticks = countAxisTicks(
+    Math.max(0, ...columns.map((column) => column.parts.reduce((sum, part) => sum + part.value, 0))),
+  );
+  const top = ticks.at(-1)!;
+  const plotHeight = BAR_AREA_HEIGHT - PLOT_TOP_PX;
+  const yOf = (value: number) => BAR_AREA_HEIGHT - (value / top) * plotHeight;
+  const slot = columns.length ? (CHART_WIDTH - PLOT_LEFT_PX - 10) / columns.length : 0;
+  const barWidth = Math.max(1, Math.min(slot * 0.8, MAX_BAR_WIDTH_PX));
+  const fits = (lines: string[]) => lines.every((line) => textWidth(line) <= slot);
+  const labelLines = columns.every((column) => fits([column.value]))
+    ? columns.map((column) => [column.value])
+    : columns.every((column) => fits(column.narrowValue ?? [column.value]))
+      ? columns.map((column) => column.narrowValue ?? [column.value])
+      : columns.map(() => []);
+  // Every n-th day named where "05-01" is wider than a bar's slot.
+  const dayEvery = Math.max(1, Math.ceil((textWidth("05-01") + GAP_PX) / Math.max(1, slot)));
+  const axis = ticks.map(
+    (tick) =>
+      `<line class="grid" x1="${PLOT_LEFT_PX}" x2="${CHART_WIDTH - 10}" y1="${yOf(tick).toFixed(1)}" y2="${yOf(tick).toFixed(1)}" stroke="${tick === 0 ? "#888" : "#e4e4e4"}"/>` +
+      `<text class="axis-tick" x="${PLOT_LEFT_PX - 6}" y="${(yOf(tick) + 4).toFixed(1)}" text-anchor="end">${tick}</text>`,
+  );
+  const unitLabel = `<text class="axis-unit" x="4" y="10">${escapeHtml(unit)}</text>`;
+  const bars = columns.map((column, index) => {
+    const x = PLOT_LEFT_PX + index * slot + (slot - barWidth) / 2;
+    const center = (x + barWidth / 2).toFixed(1);
+    let total = 0;
+    const rects = column.parts.map((part) => {
+      const bottom = yOf(total);
+      total += part.value;
+      const height = bottom - yOf(total);
+      return `<rect ${part.attributes} x="${x.toFixed(1)}" y="${yOf(total).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${height.toFixed(1)}" fill="${part.fill}"><title>${escapeHtml(part.title)}</title></rect>`;
+    });
+    return (
+      rects.join("") +
+      labelLines[index]!.map(
+        (line, row, lines) =>
+          `<text class="value-label" data-day="${column.day}" x="${center}" y="${(yOf(total) - 5 - (lines.length - 1 - row) * LINE_HEIGHT_PX).toFixed(1)}" text-anchor="middle">${escapeHtml(line)}</text>`,
+      ).join("") +
+      (index % dayEvery === 0
+        ? `<text class="axis-label" x="${center}" y="${BAR_AREA_HEIGHT + 14}" text-anchor="middle">${column.day.slice(5)}</text>`
+        : "")
+    );
+  });
+  const legendMarks = legend.map(
+    (entry, index) =>
+      `<g class="legend-item" ${entry.attributes}><rect x="${10 + (index % 3) * 250}" y="${BAR_AREA_HEIGHT + 26 + Math.floor(index / 3) * 16}" width="10" height="10" fill="${entry.fill}"/><text x="${24 + (index % 3) * 250}" y="${BAR_AREA_HEIGHT + 35 + Math.floor(index / 3) * 16}">${escapeHtml(entry.name)}</text></g>`,
+  );
+  const empty =
+    columns.length === 0 ? `<text x="${PLOT_LEFT_PX + 10}" y="${BAR_AREA_HEIGHT / 2}">no finished requests</text>` : "";
+  const height = BAR_AREA_HEIGHT + 40 + Math.ceil(legend.length / 3) * 16;
+  return `<svg id="${id}" class="chart" role="img" aria-label="${escapeHtml(label)}" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg">${unitLabel}${axis.join("")}${bars.join("")}${legendMarks.join("")}${empty}</svg>`;
+}
