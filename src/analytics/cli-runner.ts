@@ -6,8 +6,9 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { EventType } from "../events/event-types.ts";
-import { emptyReadStats, findLogFiles, readEvents, type ReadStats } from "../events/read-events.ts";
+import { CUT_OFF_REASON, emptyReadStats, findLogFiles, readEvents, type ReadStats } from "../events/read-events.ts";
 import { parse as parseJsonc } from "jsonc-parser";
+import { closestKey } from "../config/key-suggestions.ts";
 import { EVENT_LOG_NAME, resolveStateDir, routesFilePath } from "../state/state-paths.ts";
 import { emptyJoinStats, joinRequests, type JoinedItem, type JoinStats } from "./request-join.ts";
 
@@ -177,6 +178,45 @@ function formatLogSummary(summary: ReturnType<typeof logSummary>): string {
   return lines.join("\n");
 }
 
+/**
+ * A file read that holds no event at all: README.md or a routes file given to --file. Said as such, naming its first
+ * line, rather than summed into "0 events, 1570 malformed line(s) skipped". A live log whose only line is still being
+ * written is a log.
+ */
+export function notAnEventLog(stats: ReadStats): string | undefined {
+  for (const [file, counts] of Object.entries(stats.byFile)) {
+    const first = counts.firstMalformed;
+    if (counts.eventLines > 0 || !first || (counts.malformed === 1 && first.reason === CUT_OFF_REASON)) continue;
+    return `${file} is not an event log: none of its ${counts.malformed} non-blank line(s) is an event (line ${first.line}: ${first.reason}); pass an auto-router.events*.jsonl file or the directory holding them`;
+  }
+  return undefined;
+}
+
+/** Most routes named when --route matches none. */
+const ROUTES_LISTED = 10;
+
+/** Why --route <route> found nothing, when the log has no request of it: the closest route it has, and its routes. */
+export function unknownRouteNote(route: string, routesInLog: ReadonlySet<string>, since: boolean): string {
+  const window = since ? " at or after --since" : "";
+  if (routesInLog.size === 0) return `--route ${route}: the log has no routed request${window}`;
+  const routes = [...routesInLog].sort();
+  const meant = closestKey(route, routes);
+  const listed = routes.slice(0, ROUTES_LISTED).join(", ");
+  const more = routes.length > ROUTES_LISTED ? `, +${routes.length - ROUTES_LISTED} more` : "";
+  return `--route ${route}: no request of this route in the log${window}${meant ? `; did you mean "${meant}"?` : ""} (routes in the log: ${listed}${more})`;
+}
+
+/** The items, unchanged, noting every route a request was routed to or asked for. */
+async function* notingRoutes(items: AsyncIterable<JoinedItem>, routes: Set<string>): AsyncIterable<JoinedItem> {
+  for await (const item of items) {
+    if (item.kind === "request") {
+      if (item.request.routeId) routes.add(item.request.routeId);
+      if (item.request.requestedRouteId) routes.add(item.request.requestedRouteId);
+    }
+    yield item;
+  }
+}
+
 export const defaultIo = (): CliIo => ({
   stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
   stderr: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
@@ -210,16 +250,27 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     const files = resolveLogFiles(values.file as string[] | undefined, io);
     const readStats = emptyReadStats();
     const joinStats = emptyJoinStats();
-    const items = joinRequests(readEvents(files, { since, stats: readStats, skipTypes: command.skipTypes }), joinStats);
+    const joined = joinRequests(
+      readEvents(files, { since, stats: readStats, skipTypes: command.skipTypes }),
+      joinStats,
+    );
+    const route = values.route as string | undefined;
+    const routesInLog = new Set<string>();
+    const items = route === undefined ? joined : notingRoutes(joined, routesInLog);
     let output;
     try {
-      output = await command.run({ values, items, route: values.route as string | undefined, io });
+      output = await command.run({ values, items, route, io });
     } catch (error) {
       if (error instanceof CliError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       if (code) throw new CliError(`cannot read the event log: ${code} ${(error as Error).message}`);
       throw error;
     }
+    const notLog = notAnEventLog(readStats);
+    if (notLog) throw new CliError(notLog);
+    // A route without requests is an answer (none in this window), not bad input: said on stderr, exit 0.
+    if (route !== undefined && !routesInLog.has(route))
+      io.stderr(`${command.name}: ${unknownRouteNote(route, routesInLog, since !== undefined)}`);
     const log = logSummary(readStats, joinStats);
     if (values.json) io.stdout(JSON.stringify({ log, ...(output.json as object) }, null, 2));
     else io.stdout(`${output.text}\n\n${formatLogSummary(log)}`);

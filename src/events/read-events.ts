@@ -33,6 +33,15 @@ export interface ReadStats {
   unknownTypes: Record<string, number>;
   /** Events dropped by `since`. */
   filteredOut: number;
+  /** Per file: so a reader can tell a file that holds no event at all (README.md given as a log) from a few bad lines. */
+  byFile: Record<string, FileReadStats>;
+}
+
+export interface FileReadStats {
+  /** Lines that were events, of any type, `since` or not. */
+  eventLines: number;
+  malformed: number;
+  firstMalformed?: { line: number; reason: string };
 }
 
 export interface ReadOptions {
@@ -70,6 +79,7 @@ export const emptyReadStats = (): ReadStats => ({
   malformedSamples: [],
   unknownTypes: {},
   filteredOut: 0,
+  byFile: {},
 });
 
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
@@ -189,6 +199,7 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
   const unused: ReadonlySet<string> = new Set(options.skipTypes ?? []);
   for (const file of files) {
     stats.files.push(file);
+    const fileStats: FileReadStats = (stats.byFile[file] ??= { eventLines: 0, malformed: 0 });
     const tail = { unterminated: false };
     const lines = readLines(createReadStream(file, { encoding: "utf8", highWaterMark: READ_CHUNK_BYTES }), tail);
     let lineNumber = 0;
@@ -197,6 +208,7 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
       stats.lines++;
       const skipped = skippedKind(line);
       if (skipped) {
+        fileStats.eventLines++;
         stats.events++;
         if (skipped === "legacy") stats.legacyEvents++;
         continue;
@@ -207,10 +219,15 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
         stats.blankLines++;
       } else if ("malformed" in outcome) {
         const cutOff = tail.unterminated && outcome.malformed === "not JSON";
-        recordMalformed(stats, cutOff ? CUT_OFF_REASON : outcome.malformed, `${file}:${lineNumber}`);
+        const reason = cutOff ? CUT_OFF_REASON : outcome.malformed;
+        recordMalformed(stats, reason, `${file}:${lineNumber}`);
+        fileStats.malformed++;
+        fileStats.firstMalformed ??= { line: lineNumber, reason };
       } else if ("unknownType" in outcome) {
+        fileStats.eventLines++;
         stats.unknownTypes[outcome.unknownType] = (stats.unknownTypes[outcome.unknownType] ?? 0) + 1;
       } else {
+        fileStats.eventLines++;
         for (const event of eventsOfLine(outcome)) {
           envelopes.fill(event); // before `since`: a request's decision may lie just before the window
           if (options.since !== undefined && event.time < options.since) {

@@ -393,6 +393,46 @@ describe("routing scripts from the command line", () => {
     assert.match(text.stdout, /7 malformed line\(s\) skipped/);
   });
 
+  it("says --route matched no request, naming the log's routes and the one probably meant, on stderr", async () => {
+    const file = join(fixtures, "ours.jsonl");
+    const [typo, unknown, known] = await Promise.all([
+      runScript("routing-stats", ["--json", "--route", "subscription-fsat", "--file", file]),
+      runScript("routing-session-stats", ["--route", "nightly", "--file", file]),
+      runScript("routing-stats", ["--route", "subscription-fast", "--file", file]),
+    ]);
+    assert.equal(json(typo).stats.requests, 0, "stdout stays the (empty) report");
+    assert.equal(
+      typo.stderr.trim(),
+      'routing-stats: --route subscription-fsat: no request of this route in the log; did you mean "subscription-fast"? (routes in the log: subscription-fast, subscription-swe)',
+    );
+    assert.equal(unknown.code, 0, unknown.stderr);
+    assert.match(
+      unknown.stderr,
+      /^routing-session-stats: --route nightly: no request of this route in the log \(routes in the log: subscription-fast, subscription-swe\)$/m,
+    );
+    assert.equal(known.code, 0);
+    assert.equal(known.stderr, "");
+  });
+
+  it("exits 1 saying a file is not an event log, naming it and its first line, instead of counting its lines", async () => {
+    const readme = join(repository, "README.md");
+    const run = await runScript("routing-stats", ["--file", readme]);
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, "");
+    assert.ok(run.stderr.startsWith(`routing-stats: ${readme} is not an event log: `), run.stderr);
+    assert.match(
+      run.stderr,
+      /none of its \d+ non-blank line\(s\) is an event \(line 1: not JSON\); pass an auto-router/,
+    );
+    // A live log whose only line is still being written is a log, read as one.
+    const directory = freshDir("auto-router-first-line");
+    const line = readFileSync(join(fixtures, "ours.jsonl"), "utf8").split("\n")[0]!;
+    writeFileSync(join(directory, "auto-router.events.jsonl"), line.slice(0, 50));
+    const live = await runScript("routing-stats", ["--file", directory]);
+    assert.equal(live.code, 0, live.stderr);
+    assert.match(live.stdout, /1 malformed line\(s\) skipped/);
+  });
+
   it("says a last line was cut off when the log is read while its writer is mid-line", async () => {
     const directory = freshDir("auto-router-live-log");
     const lines = readFileSync(join(fixtures, "ours.jsonl"), "utf8");

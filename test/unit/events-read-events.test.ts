@@ -85,6 +85,24 @@ describe("readEvents", () => {
     assert.match(stats.malformedSamples[0]!, /malformed\.jsonl:2 \(not JSON\)$/);
   });
 
+  it("counts each file's event lines and malformed lines apart, with its first malformed line", async () => {
+    const directory = freshDir("auto-router-by-file");
+    const notes = join(directory, "notes.md");
+    writeFileSync(notes, "# Notes\n\nnot a log\n");
+    const stats = emptyReadStats();
+    await collect([join(fixtures, "malformed.jsonl"), notes], { stats });
+    assert.deepEqual(stats.byFile[join(fixtures, "malformed.jsonl")], {
+      eventLines: 5,
+      malformed: 7,
+      firstMalformed: { line: 2, reason: "not JSON" },
+    });
+    assert.deepEqual(stats.byFile[notes], {
+      eventLines: 0,
+      malformed: 2,
+      firstMalformed: { line: 1, reason: "not JSON" },
+    });
+  });
+
   it("names a last line cut off without its line break, and still reads a complete last line without one", async () => {
     const directory = freshDir("auto-router-cut-off");
     const line = readFileSync(join(fixtures, "ours.jsonl"), "utf8").split("\n")[0]!;

@@ -1,0 +1,53 @@
+// The routing-* scripts' shared frame, its pure parts: what it says about the files it read and the flags it got.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { notAnEventLog, unknownRouteNote } from "../../src/analytics/cli-runner.ts";
+import { CUT_OFF_REASON, emptyReadStats } from "../../src/events/read-events.ts";
+
+describe("the scripts' notes on what they read", () => {
+  it("names a file none of whose lines is an event, with its first line, and leaves a log with bad lines alone", () => {
+    const stats = emptyReadStats();
+    stats.byFile = {
+      "/logs/auto-router.events.jsonl": {
+        eventLines: 40,
+        malformed: 3,
+        firstMalformed: { line: 7, reason: "not JSON" },
+      },
+      "README.md": { eventLines: 0, malformed: 1570, firstMalformed: { line: 1, reason: "not JSON" } },
+    };
+    assert.equal(
+      notAnEventLog(stats),
+      "README.md is not an event log: none of its 1570 non-blank line(s) is an event (line 1: not JSON); pass an auto-router.events*.jsonl file or the directory holding them",
+    );
+    delete stats.byFile["README.md"];
+    assert.equal(notAnEventLog(stats), undefined);
+  });
+
+  it("takes an empty file, or a live log whose only line is still being written, for a log", () => {
+    const stats = emptyReadStats();
+    stats.byFile = {
+      "/logs/auto-router.events.1.jsonl": { eventLines: 0, malformed: 0 },
+      "/logs/auto-router.events.jsonl": {
+        eventLines: 0,
+        malformed: 1,
+        firstMalformed: { line: 1, reason: CUT_OFF_REASON },
+      },
+    };
+    assert.equal(notAnEventLog(stats), undefined);
+  });
+
+  it("says which routes the log has when --route matches none, with the one probably meant", () => {
+    const routes = new Set(["r-fail", "subscription-swe", "subscription-fast"]);
+    assert.equal(
+      unknownRouteNote("r-fial", routes, false),
+      '--route r-fial: no request of this route in the log; did you mean "r-fail"? (routes in the log: r-fail, subscription-fast, subscription-swe)',
+    );
+    assert.equal(
+      unknownRouteNote("nightly", routes, true),
+      "--route nightly: no request of this route in the log at or after --since (routes in the log: r-fail, subscription-fast, subscription-swe)",
+    );
+    assert.equal(unknownRouteNote("r-fial", new Set(), false), "--route r-fial: the log has no routed request");
+    const many = new Set(Array.from({ length: 12 }, (_, index) => `route-${String(index).padStart(2, "0")}`));
+    assert.match(unknownRouteNote("other", many, false), /route-09, \+2 more\)$/);
+  });
+});
