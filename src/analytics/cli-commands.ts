@@ -2,6 +2,7 @@
 // JSON-able result and a text report through the pure aggregate modules. The .mjs files in scripts/ only run them.
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { formatIssue, type ConfigIssue } from "../config/issues.ts";
 import { parseConfigText } from "../config/parse-config.ts";
 import { route } from "../routing/route.ts";
 import { readModelsFileFacts } from "../state/models-file.ts";
@@ -111,6 +112,16 @@ export const sessionStatsCommand: CliCommand = {
   },
 };
 
+/**
+ * Why --config cannot be replayed under, as pi reports its routes file: `file:line:column[ at path]: message` for each
+ * error, so a syntax error says where it is.
+ */
+export const invalidConfigText = (path: string, issues: readonly ConfigIssue[]): string =>
+  `invalid config: ${issues
+    .filter((issue) => issue.severity === "error")
+    .map((issue) => formatIssue(path, issue).replace(/^error: /, ""))
+    .join("; ")}`;
+
 export interface ModelCatalogue {
   lookup: ModelLookup;
   /** pi-ai's built-in list was loaded, so a model the lookup lacks is one pi could not resolve either. */
@@ -169,12 +180,7 @@ export const replayCommand: CliCommand = {
       throw new CliError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
     const parsed = parseConfigText(text);
-    if (!parsed.config) {
-      const errors = parsed.issues
-        .filter((issue) => issue.severity === "error")
-        .map((issue) => `${issue.path || "(root)"}: ${issue.message}`);
-      throw new CliError(`invalid config ${path}: ${errors.join("; ")}`);
-    }
+    if (!parsed.config) throw new CliError(invalidConfigText(path, parsed.issues));
     const catalogue = await loadModelCatalogue(agentDirectory(io.processEnv, io.home));
     const report = await replayDecisions(
       items,

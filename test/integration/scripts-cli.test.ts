@@ -324,6 +324,20 @@ describe("routing scripts from the command line", () => {
     ]);
   });
 
+  it("routing-replay names the line and column of a --config that is not valid JSON, as pi does for its routes file", async () => {
+    const config = join(freshDir("auto-router-cli-bad-config"), "routes.json");
+    writeFileSync(config, '{\n  "routes": {\n    "swe": { "targets": [] },\n  }\n}\n');
+    const run = await runScript("routing-replay", ["--config", config, "--file", join(fixtures, "ours.jsonl")]);
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, "");
+    assert.ok(
+      run.stderr.startsWith(
+        `routing-replay: invalid config: ${config}:4:3: not valid JSON: Expected double-quoted property name (JSON allows no comma before it)\n`,
+      ),
+      run.stderr,
+    );
+  });
+
   it("routing-replay finds a target in the agent dir's models.json, as pi would", async () => {
     const agentDirectory = freshDir("auto-router-cli-agent");
     writeFileSync(

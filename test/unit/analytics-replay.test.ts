@@ -5,6 +5,7 @@ import { parseConfigText } from "../../src/config/parse-config.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
 import type { NormalizedEvent } from "../../src/events/event-types.ts";
 import { findLogFiles, readEvents } from "../../src/events/read-events.ts";
+import { invalidConfigText } from "../../src/analytics/cli-commands.ts";
 import { formatReplayReport } from "../../src/analytics/replay-format.ts";
 import { replayDecisions, shortcutsFromTokens, type RouteFunction } from "../../src/analytics/replay.ts";
 import { joinRequests } from "../../src/analytics/request-join.ts";
@@ -258,5 +259,18 @@ describe("replay", () => {
       tokens: ["@reasoning", "@only=anthropic"],
     });
     assert.deepEqual(shortcutsFromTokens([]), { tiers: [], preferences: {}, tokens: [] });
+  });
+
+  it("says where a --config that cannot be replayed under is broken, with line and column as pi reports it", () => {
+    const broken = '{\n  "routes": {\n    "a": { "targets": [] },\n  }\n}\n';
+    assert.equal(
+      invalidConfigText("new.json", parseConfigText(broken).issues),
+      "invalid config: new.json:4:3: not valid JSON: Expected double-quoted property name (JSON allows no comma before it)",
+    );
+    const wrongType = '{\n  "routes": {\n    "a": { "targets": [{ "provider": 3, "modelId": "m" }] }\n  }\n}\n';
+    assert.equal(
+      invalidConfigText("new.json", parseConfigText(wrongType).issues),
+      "invalid config: new.json:3:38 at routes.a.targets[0].provider: Invalid input: expected string, received number",
+    );
   });
 });
