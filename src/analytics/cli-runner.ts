@@ -56,8 +56,9 @@ const COMMON_OPTIONS: OptionSpecs = {
 
 const COMMON_USAGE = [
   "  --file <path>     event log file or directory (repeatable). A file is read with its rotated siblings",
-  "                    (x.N.jsonl ... x.1.jsonl, oldest first). Default: $AUTO_ROUTER_LOG_DIR, else",
-  "                    $PI_CODING_AGENT_DIR/extensions, else ~/.pi/agent/extensions",
+  "                    (x.N.jsonl ... x.1.jsonl, oldest first). Default: where the router writes it,",
+  "                    $AUTO_ROUTER_LOG_DIR, else the routes file's logDir, else $PI_CODING_AGENT_DIR/extensions,",
+  "                    else ~/.pi/agent/extensions",
   "  --route <id>      only requests of this route (requested or served)",
   "  --since <when>    only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w",
   "  --json            print the result as JSON",

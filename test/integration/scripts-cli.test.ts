@@ -89,6 +89,11 @@ describe("routing scripts from the command line", () => {
       assert.match(run.stdout, new RegExp(`Usage: node scripts/${script}\\.mjs`));
       for (const flag of ["--file", "--route", "--since", "--json"])
         assert.ok(run.stdout.includes(flag), `${flag} documented`);
+      assert.match(
+        run.stdout.replace(/\s+/g, " "),
+        /\$AUTO_ROUTER_LOG_DIR, else the routes file's logDir, else \$PI_CODING_AGENT_DIR\/extensions, else ~\/\.pi\/agent\/extensions/,
+        "the default log's places, as README and the code have them",
+      );
     });
   }
 

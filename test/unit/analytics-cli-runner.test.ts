@@ -1,7 +1,8 @@
 // The routing-* scripts' shared frame, its pure parts: what it says about the files it read and the flags it got.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { notAnEventLog, unknownRouteNote } from "../../src/analytics/cli-runner.ts";
+import { routingStatsCommand } from "../../src/analytics/cli-commands.ts";
+import { helpText, notAnEventLog, unknownRouteNote } from "../../src/analytics/cli-runner.ts";
 import { CUT_OFF_REASON, emptyReadStats } from "../../src/events/read-events.ts";
 
 describe("the scripts' notes on what they read", () => {
@@ -49,5 +50,15 @@ describe("the scripts' notes on what they read", () => {
     assert.equal(unknownRouteNote("r-fial", new Set(), false), "--route r-fial: the log has no routed request");
     const many = new Set(Array.from({ length: 12 }, (_, index) => `route-${String(index).padStart(2, "0")}`));
     assert.match(unknownRouteNote("other", many, false), /route-09, \+2 more\)$/);
+  });
+});
+
+describe("the scripts' help", () => {
+  it("names every place the default log comes from, in the order the router picks it", () => {
+    const text = helpText(routingStatsCommand).replace(/\s+/g, " ");
+    assert.match(
+      text,
+      /Default: where the router writes it, \$AUTO_ROUTER_LOG_DIR, else the routes file's logDir, else \$PI_CODING_AGENT_DIR\/extensions, else ~\/\.pi\/agent\/extensions/,
+    );
   });
 });
