@@ -21,7 +21,7 @@ export function integerFlag(values: FlagValues, name: string, fallback: number):
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (typeof raw !== "string" || !/^\d+$/.test(raw) || !Number.isSafeInteger(value))
-    throw new CliError(`--${name}: expected a whole number, got "${String(raw)}"`);
+    throw new CliError(`--${name}: expected a whole number (0 or more), got "${String(raw)}"`);
   return value;
 }
 

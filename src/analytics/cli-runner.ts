@@ -69,6 +69,10 @@ const RELATIVE_UNITS_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 
 
 /** `--since` value to epoch ms. */
 export function parseSince(value: string, now: number): number {
+  if (/^\s*-\d/.test(value))
+    throw new CliError(
+      `--since: negative values are not accepted ("${value}"); expected an ISO date/time or an age like 7d, 12h or 30m`,
+    );
   const relative = /^(\d+(?:\.\d+)?)([mhdw])$/.exec(value.trim());
   if (relative) return now - Number(relative[1]) * RELATIVE_UNITS_MS[relative[2]!]!;
   const time = Date.parse(value);
@@ -135,6 +139,36 @@ export function resolveLogFiles(paths: string[] | undefined, io: CliIo): string[
     }
   }
   return files;
+}
+
+/** What `--name` takes, from its line of --help: "<n>: rows per table (default 20)". */
+function expectedValue(command: CliCommand, name: string): string {
+  const line = [...COMMON_USAGE, ...command.usage].find((text) => text.trimStart().startsWith(`--${name} `));
+  const match = line && /^\s*--\S+\s+(<[^>]+>)\s+(.*?)(?:\. .*)?$/.exec(line);
+  return match ? `${match[1]}: ${match[2]}` : "a value";
+}
+
+/**
+ * Node's parseArgs refuses a value that starts with "-" (`--since -3d`, `--limit -1`, `--file --json`) with
+ * "argument is ambiguous. Did you forget to specify the option argument ...?"; this says it in the script's terms:
+ * the option, what it takes, and why the value is not it.
+ */
+export function dashValueProblem(command: CliCommand, argv: readonly string[]): string | undefined {
+  const options = { ...COMMON_OPTIONS, ...command.options };
+  for (let index = 0; index < argv.length - 1; index++) {
+    const argument = argv[index]!;
+    if (argument === "--") return undefined;
+    const name = argument.startsWith("--") ? argument.slice(2) : undefined;
+    const value = argv[index + 1]!;
+    if (!name || options[name]?.type !== "string" || value.length < 2 || !value.startsWith("-")) continue;
+    const expected = expectedValue(command, name);
+    const shorts = Object.values(options).flatMap((option) => (option.short ? [`-${option.short}`] : []));
+    const isOption = value.startsWith("--") ? value.slice(2).split("=")[0]! in options : shorts.includes(value);
+    if (isOption) return `--${name} needs a value, got the option ${value} next; expected ${expected}`;
+    if (/^-\d/.test(value)) return `--${name}: negative values are not accepted ("${value}"); expected ${expected}`;
+    return `--${name}: "${value}" starts with "-" and is read as an option; expected ${expected} (write --${name}=${value} for a value that does start with "-")`;
+  }
+  return undefined;
 }
 
 export function helpText(command: CliCommand): string {
@@ -229,6 +263,8 @@ export const defaultIo = (): CliIo => ({
 /** Runs one script; resolves to the exit code. */
 export async function runCli(command: CliCommand, argv: string[], io: CliIo = defaultIo()): Promise<number> {
   try {
+    const dashValue = dashValueProblem(command, argv);
+    if (dashValue) throw new CliError(dashValue);
     let parsed;
     try {
       parsed = parseArgs({

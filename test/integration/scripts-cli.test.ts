@@ -508,14 +508,29 @@ describe("routing scripts from the command line", () => {
   });
 
   it("exits 1 on a bad --since, a bad --limit, or replay without --config", async () => {
-    const [since, limit, replay] = await Promise.all([
-      runScript("routing-stats", ["--since", "last tuesday", "--file", join(fixtures, "ours.jsonl")]),
-      runScript("routing-session-stats", ["--limit", "-3", "--file", join(fixtures, "ours.jsonl")]),
-      runScript("routing-replay", ["--file", join(fixtures, "ours.jsonl")]),
+    const file = join(fixtures, "ours.jsonl");
+    const [since, limit, replay, negativeAge, valueMissing] = await Promise.all([
+      runScript("routing-stats", ["--since", "last tuesday", "--file", file]),
+      runScript("routing-session-stats", ["--limit", "-3", "--file", file]),
+      runScript("routing-replay", ["--file", file]),
+      runScript("routing-stats", ["--since", "-3d", "--file", file]),
+      runScript("routing-quality-stats", ["--file", "--json"]),
     ]);
-    assert.deepEqual([since.code, limit.code, replay.code], [1, 1, 1]);
+    assert.deepEqual([since.code, limit.code, replay.code, negativeAge.code, valueMissing.code], [1, 1, 1, 1, 1]);
     assert.match(since.stderr, /--since: "last tuesday"/);
-    assert.match(limit.stderr, /--limit/);
     assert.match(replay.stderr, /--config <routes\.json> is required/);
+    // The scripts' own words, not parseArgs' "argument is ambiguous. Did you forget to specify the option argument".
+    assert.equal(
+      limit.stderr,
+      'routing-session-stats: --limit: negative values are not accepted ("-3"); expected <n>: days, error rows and drift rows shown (default 14)\nRun with --help for usage.\n',
+    );
+    assert.equal(
+      negativeAge.stderr,
+      'routing-stats: --since: negative values are not accepted ("-3d"); expected <when>: only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w\nRun with --help for usage.\n',
+    );
+    assert.match(
+      valueMissing.stderr,
+      /^routing-quality-stats: --file needs a value, got the option --json next; expected <path>/,
+    );
   });
 });

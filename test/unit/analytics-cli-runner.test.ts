@@ -1,8 +1,15 @@
 // The routing-* scripts' shared frame, its pure parts: what it says about the files it read and the flags it got.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { routingStatsCommand } from "../../src/analytics/cli-commands.ts";
-import { helpText, notAnEventLog, unknownRouteNote } from "../../src/analytics/cli-runner.ts";
+import { routingStatsCommand, sessionStatsCommand } from "../../src/analytics/cli-commands.ts";
+import {
+  CliError,
+  dashValueProblem,
+  helpText,
+  notAnEventLog,
+  parseSince,
+  unknownRouteNote,
+} from "../../src/analytics/cli-runner.ts";
 import { CUT_OFF_REASON, emptyReadStats } from "../../src/events/read-events.ts";
 
 describe("the scripts' notes on what they read", () => {
@@ -59,6 +66,47 @@ describe("the scripts' help", () => {
     assert.match(
       text,
       /Default: where the router writes it, \$AUTO_ROUTER_LOG_DIR, else the routes file's logDir, else \$PI_CODING_AGENT_DIR\/extensions, else ~\/\.pi\/agent\/extensions/,
+    );
+  });
+});
+
+describe("the scripts' flags", () => {
+  it("says in its own words why a value starting with '-' is not taken, naming the option and what it takes", () => {
+    const since = "<when>: only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w";
+    assert.equal(
+      dashValueProblem(routingStatsCommand, ["--since", "-3d"]),
+      `--since: negative values are not accepted ("-3d"); expected ${since}`,
+    );
+    assert.equal(
+      dashValueProblem(sessionStatsCommand, ["--file", "log", "--daily-top", "-1"]),
+      '--daily-top: negative values are not accepted ("-1"); expected <n>: models named per day, the rest summed as "other" (default 5)',
+    );
+    assert.equal(
+      dashValueProblem(routingStatsCommand, ["--file", "--json"]),
+      "--file needs a value, got the option --json next; expected <path>: event log file or directory (repeatable)",
+    );
+    assert.equal(
+      dashValueProblem(sessionStatsCommand, ["--since", "-v"]),
+      `--since needs a value, got the option -v next; expected ${since}`,
+    );
+    assert.equal(
+      dashValueProblem(routingStatsCommand, ["--route", "-x"]),
+      '--route: "-x" starts with "-" and is read as an option; expected <id>: only requests of this route (requested or served) (write --route=-x for a value that does start with "-")',
+    );
+  });
+
+  it("leaves values parseArgs takes alone: plain ones, a lone '-', --name=-value and anything after --", () => {
+    for (const argv of [["--since", "7d", "--limit", "3"], ["--file", "-"], ["--since=-3d"], ["--", "--since", "-3d"]])
+      assert.equal(dashValueProblem(routingStatsCommand, argv), undefined, argv.join(" "));
+  });
+
+  it("refuses a negative --since given as --since=-3d, saying what it takes", () => {
+    assert.throws(
+      () => parseSince("-3d", Date.parse("2026-05-04T00:00:00Z")),
+      (error: unknown) =>
+        error instanceof CliError &&
+        error.message ===
+          '--since: negative values are not accepted ("-3d"); expected an ISO date/time or an age like 7d, 12h or 30m',
     );
   });
 });
