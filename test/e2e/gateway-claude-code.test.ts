@@ -42,11 +42,19 @@ describe("Claude Code through the gateway", {
     if (home) rmSync(home, { recursive: true, force: true });
   });
 
-  const claude = (args: string[], url: string, token: string, agentDir: string, cwd?: string) =>
+  const claude = (
+    args: string[],
+    url: string,
+    token: string,
+    agentDir: string,
+    cwd?: string,
+    extraEnv: Record<string, string> = {},
+  ) =>
     runClientCli(CLAUDE, args, {
       timeoutMs: CLAUDE_TIMEOUT_MS,
       cwd,
       env: {
+        ...extraEnv,
         HOME: home,
         PI_CODING_AGENT_DIR: agentDir,
         ANTHROPIC_BASE_URL: url,
@@ -138,6 +146,37 @@ describe("Claude Code through the gateway", {
     } finally {
       await budgetGateway.stop();
       budgetDir.cleanup();
+    }
+  });
+
+  it("says at once that every target failed, with CLAUDE_CODE_MAX_RETRIES=0 as README advises", async () => {
+    first.reset();
+    second.reset();
+    const failingDir = makeAgentDir({ providers: fx.providers, routes: routes() });
+    const failingGateway = await startGatewayProcess({ agentDir: failingDir.agentDir });
+    try {
+      // Enough for the router's retry of each target; reset() drops what is left.
+      const broken = { status: 500, errorMessage: "Internal server error" };
+      for (let index = 0; index < 3; index++) {
+        first.enqueue(broken);
+        second.enqueue(broken);
+      }
+      const run = await claude(
+        ["-p", "Say hi"],
+        failingGateway.url,
+        failingGateway.token,
+        failingDir.agentDir,
+        undefined,
+        { CLAUDE_CODE_MAX_RETRIES: "0" },
+      );
+      assert.notEqual(run.code, 0, run.output);
+      assert.match(run.output, /every target of route main failed/);
+      // Its own retries would each wait for the 503's Retry-After (the targets' 30 s rest): minutes of silence.
+      const answers = failingGateway.stderr().match(/POST \/v1\/messages\S* route=main \d+/g) ?? [];
+      assert.deepEqual(answers, ["POST /v1/messages route=main 503"]);
+    } finally {
+      await failingGateway.stop();
+      failingDir.cleanup();
     }
   });
 
