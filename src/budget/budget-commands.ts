@@ -1,15 +1,16 @@
 // /auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]
 // /auto-router balance [show|fetch]
-import type { RouterConfig } from "../config/schema.ts";
-import { accountOf } from "../routing/types.ts";
 import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
 import { formatDuration, formatUsd } from "../analytics/text-format.ts";
 import { balanceAge, formatShare, type PeriodAudit } from "./budget-audit.ts";
 import {
+  billedAccounts,
   BUDGET_PERIODS,
   clearLimitOperation,
+  providerNameIn,
+  sameProvider,
   setLimitOperation,
   type BudgetPeriod,
   type EffectiveLimit,
@@ -39,14 +40,6 @@ function providerNames(service: BudgetService, now: number): string[] {
       ...service.balanceSources().map((source) => source.provider),
     ]),
   ];
-}
-
-/** The providers spend is billed to (a target's authProvider, else its provider), lower-cased. */
-function billedProviders(config: RouterConfig): Set<string> {
-  const billed = new Set<string>();
-  for (const route of Object.values(config.routes))
-    for (const target of route.targets) billed.add(accountOf(target).toLowerCase());
-  return billed;
 }
 
 function showBudget(service: BudgetService, now: number): string {
@@ -146,19 +139,22 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       // The providers with spend or limits, and every provider a route's target bills to (a first limit is set on one
       // of those).
       if (words.length === 2 && words[0] !== "show")
-        return last([...new Set([...providerNames(service, deps.now()), ...billedProviders(deps.config())])].sort());
+        return last([...new Set([...providerNames(service, deps.now()), ...billedAccounts(deps.config())])].sort());
       if (words[0] === "clear" && words.length === 3) return last(BUDGET_PERIODS);
       if (words[0] === "set" && words.length === 4) return last(BUDGET_PERIODS);
       return [];
     },
     async run(args, deps, output) {
-      const [action = "show", provider, ...rest] = args;
+      const [action = "show", written, ...rest] = args;
       const now = deps.now();
       if (action === "show") return output.info(showBudget(service, now));
-      if (!provider || (action !== "set" && action !== "clear")) return output.error(`usage: ${BUDGET_USAGE}`);
+      if (!written || (action !== "set" && action !== "clear")) return output.error(`usage: ${BUDGET_USAGE}`);
       // A key pasted in place of the provider name would be stored in the limits file as a provider.
-      if (redactText(provider) !== provider)
+      if (redactText(written) !== written)
         return output.error("budget: that provider name looks like an API key or token; nothing was changed");
+      // Names match case-insensitively (as in budgets.providers): `MOCK-A` is the provider a target calls mock-a.
+      const billed = billedAccounts(deps.config());
+      const provider = providerNameIn(billed, written);
       const most = action === "set" ? 2 : 1;
       if (rest.length > most)
         return output.error(`budget ${action}: unexpected "${rest.slice(most).join(" ")}"\nusage: ${BUDGET_USAGE}`);
@@ -176,8 +172,7 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
         service.limits.update(setLimitOperation(provider, period, usd, now));
         await service.limits.flush();
         // Kept either way (a target may bill to it later), but a limit nothing is billed to is said to do nothing.
-        const billed = billedProviders(deps.config());
-        const unused = billed.has(provider.toLowerCase())
+        const unused = billed.includes(provider)
           ? ""
           : `\nnote: no target of any route bills to ${provider} (billed: ${[...billed].sort().join(", ") || "none"}); the limit applies once one does`;
         return output.info(
@@ -192,7 +187,11 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
           `budget clear: "${rest[0]}" is not a period: expected daily or monthly (or none for both)\nusage: ${BUDGET_USAGE}`,
         );
       const commandSet = service.limits.read().providers;
-      const cleared = (period ? [period] : BUDGET_PERIODS).filter((name) => commandSet[provider]?.[name] !== undefined);
+      const cleared = (period ? [period] : BUDGET_PERIODS).filter((name) =>
+        Object.entries(commandSet).some(
+          ([other, limits]) => sameProvider(other, provider) && limits[name] !== undefined,
+        ),
+      );
       if (cleared.length === 0) {
         const others = Object.keys(commandSet).filter((name) =>
           BUDGET_PERIODS.some((p) => commandSet[name]?.[p] !== undefined),

@@ -1,9 +1,11 @@
 // Budget limits come from two places: the config's `budgets.providers` block and `/auto-router budget set|clear`.
 // Command-set limits live in a store (auto-router.budget-limits.json) so every pi window sees them. Precedence, per
 // provider AND period: a command-set value overrides the config's value for that period; `off` (stored as null)
-// switches a config limit off; `clear` removes the command-set values so the config applies again.
+// switches a config limit off; `clear` removes the command-set values so the config applies again. Provider names match
+// case-insensitively, as provider preferences do: a limit for `Mock-A` is the limit of the provider `mock-a`.
 import { z } from "zod";
-import type { BudgetsConfig } from "../config/schema.ts";
+import type { BudgetsConfig, RouterConfig } from "../config/schema.ts";
+import { accountOf } from "../routing/types.ts";
 
 export const LIMITS_STORE_NAME = "budget-limits";
 export const BUDGET_PERIODS = ["daily", "monthly"] as const;
@@ -21,26 +23,54 @@ export type LimitsState = z.infer<typeof limitsStateSchema>;
 export const emptyLimits = (): LimitsState => ({ version: 1, providers: {} });
 export const parseLimits = (raw: unknown): LimitsState => limitsStateSchema.parse(raw);
 
-/** `usd` null switches the period off even when the config sets it. */
+export const sameProvider = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
+/** The providers spend is billed to (a target's authProvider, else its provider), spelled as the routes spell them. */
+export function billedAccounts(config: RouterConfig): string[] {
+  const accounts = new Set<string>();
+  for (const route of Object.values(config.routes)) for (const target of route.targets) accounts.add(accountOf(target));
+  return [...accounts];
+}
+
+/** The name a limit for `provider` is kept under: the billed provider's own spelling, else `provider` as written. */
+export const providerNameIn = (accounts: readonly string[], provider: string): string =>
+  accounts.find((account) => account === provider) ??
+  accounts.find((account) => sameProvider(account, provider)) ??
+  provider;
+
+/** Removes `period` (every period when undefined) from each spelling of `provider` in `providers`. */
+function withoutPeriod(providers: LimitsState["providers"], provider: string, period: BudgetPeriod | undefined) {
+  const result = { ...providers };
+  for (const [name, current] of Object.entries(providers)) {
+    if (!sameProvider(name, provider)) continue;
+    if (period === undefined) delete result[name];
+    else {
+      const { [period]: _removed, ...rest } = current;
+      result[name] = rest;
+    }
+  }
+  return result;
+}
+
+/**
+ * `usd` null switches the period off even when the config sets it. The value is kept under `provider` alone: the same
+ * period under another spelling of the name (kept by an earlier version) goes.
+ */
 export function setLimitOperation(provider: string, period: BudgetPeriod, usdLimit: number | null, at: number) {
-  return (state: LimitsState): LimitsState => ({
-    ...state,
-    providers: { ...state.providers, [provider]: { ...state.providers[provider], [period]: usdLimit, updatedAt: at } },
-  });
+  return (state: LimitsState): LimitsState => {
+    const providers = withoutPeriod(state.providers, provider, period);
+    return {
+      ...state,
+      providers: { ...providers, [provider]: { ...providers[provider], [period]: usdLimit, updatedAt: at } },
+    };
+  };
 }
 
 /** Removes command-set values: one period, or every period of the provider when `period` is undefined. */
 export function clearLimitOperation(provider: string, period: BudgetPeriod | undefined) {
   return (state: LimitsState): LimitsState => {
-    const current = state.providers[provider];
-    if (!current) return state;
-    const providers = { ...state.providers };
-    if (period === undefined) delete providers[provider];
-    else {
-      const { [period]: _removed, ...rest } = current;
-      providers[provider] = rest;
-    }
-    return { ...state, providers };
+    if (!Object.keys(state.providers).some((name) => sameProvider(name, provider))) return state;
+    return { ...state, providers: withoutPeriod(state.providers, provider, period) };
   };
 }
 
@@ -55,16 +85,42 @@ export interface EffectiveLimits {
   balanceFloor?: EffectiveLimit;
 }
 
-/** The limits that apply per provider after precedence (see the file comment). */
+type Limits = Partial<Record<BudgetPeriod | "balanceFloor", number | null>>;
+type StoredLimits = LimitsState["providers"][string];
+
+/** One provider's limits from several spellings of its name: each later one's values win. */
+function mergeLimits(entries: Limits[]): Limits {
+  const merged: Limits = {};
+  for (const entry of entries)
+    for (const field of [...BUDGET_PERIODS, "balanceFloor"] as const)
+      if (entry[field] !== undefined) merged[field] = entry[field];
+  return merged;
+}
+
+/**
+ * The limits that apply per provider after precedence (see the file comment), keyed by the name `accounts` (the
+ * providers targets bill to) spell it, else by the name as the config or command first wrote it. Of several spellings,
+ * the billed provider's own wins in the config, the latest set by command among command-set values.
+ */
 export function effectiveLimits(
   config: BudgetsConfig | undefined,
   stored: LimitsState,
+  accounts: readonly string[] = [],
 ): Record<string, EffectiveLimits> {
   const result: Record<string, EffectiveLimits> = {};
-  const providers = new Set([...Object.keys(config?.providers ?? {}), ...Object.keys(stored.providers)]);
-  for (const provider of providers) {
-    const fromConfig = config?.providers?.[provider] ?? {};
-    const fromCommand = stored.providers[provider] ?? {};
+  const groups = new Map<string, { name: string; config: [string, Limits][]; command: StoredLimits[] }>();
+  const groupOf = (written: string) => {
+    const key = written.toLowerCase();
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { name: providerNameIn(accounts, written), config: [], command: [] }));
+    return group;
+  };
+  for (const [name, limits] of Object.entries(config?.providers ?? {})) groupOf(name).config.push([name, limits]);
+  for (const [name, limits] of Object.entries(stored.providers)) groupOf(name).command.push(limits);
+  for (const { name: provider, config: configured, command } of groups.values()) {
+    const ownLast = configured.sort(([a], [b]) => Number(a === provider) - Number(b === provider));
+    const fromConfig = mergeLimits(ownLast.map(([, limits]) => limits));
+    const fromCommand = mergeLimits(command.sort((a, b) => (a.updatedAt ?? 0) - (b.updatedAt ?? 0)));
     const limits: EffectiveLimits = {};
     for (const field of [...BUDGET_PERIODS, "balanceFloor"] as const) {
       const commandValue = fromCommand[field];

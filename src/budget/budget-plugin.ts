@@ -15,6 +15,7 @@ import { createBudgetSubcommands } from "./budget-commands.ts";
 import type { BudgetService, ProviderBudgetView } from "./budget-service.ts";
 import { auditProvider, formatShare } from "./budget-audit.ts";
 import {
+  billedAccounts,
   effectiveLimits,
   emptyLimits,
   LIMITS_STORE_NAME,
@@ -102,9 +103,12 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     return defaultZone();
   };
   const keys = (now: number) => calendarKeys(now, timeZone());
+  const accountsOf = lastValue(billedAccounts);
+  // Keyed by the billed provider's own spelling, so a limit written `Mock-A` finds provider mock-a's spend.
   const limitsOf = lastValue(effectiveLimits);
+  const limitsIn = (config: RouterConfig, state: LimitsState) => limitsOf(config.budgets, state, accountsOf(config));
   /** The limits set by config or command; none means the audits have nothing to say (every level "ok"). */
-  const currentLimits = () => limitsOf(context.config().budgets, limits.read());
+  const currentLimits = () => limitsIn(context.config(), limits.read());
   const nothingToAudit = () => {
     for (const _provider in currentLimits()) return false;
     return true;
@@ -122,7 +126,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       _storedBalances: unknown,
     ): ProviderBudgetView[] => {
       const calendar = keys(now);
-      const effective = limitsOf(config.budgets, limitsState);
+      const effective = limitsIn(config, limitsState);
       const providers = [...new Set([...Object.keys(effective), ...providersWithUsage(ledger, calendar)])].sort();
       return providers.map((provider) => {
         const spend = providerSpend(ledger, calendar, provider);
@@ -187,7 +191,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
   };
 
   const flooredSources = () => {
-    const effective = effectiveLimits(context.config().budgets, limits.read());
+    const effective = currentLimits();
     return balanceSources(context.config()).filter((source) => effective[source.provider]?.balanceFloor);
   };
   const refreshFloors = () => {
@@ -250,7 +254,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       const config = context.config();
       if ((config.budgets?.policy ?? "soft") !== "hard") return undefined;
       const provider = attempt.candidate.account;
-      const providerLimits = limitsOf(config.budgets, limits.read())[provider];
+      const providerLimits = limitsIn(config, limits.read())[provider];
       if (!providerLimits?.daily && !providerLimits?.monthly) return undefined;
       const calendar = keys(attempt.now);
       return ledger.reserve({

@@ -225,6 +225,52 @@ describe("spend through the pi CLI", () => {
     }
   });
 
+  it("applies a hard budget written with another case of the provider's name, and a command's, to that provider", async () => {
+    emulator.reset();
+    const fallback = await startOpenAIEmulator({ name: "B" });
+    const cost = { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 };
+    const provider = (url: string, key: string, id: string) => ({
+      baseUrl: url,
+      api: "openai-completions" as const,
+      apiKey: key,
+      models: [{ id, cost }],
+    });
+    const dir = makeAgentDir({
+      providers: {
+        "mock-a": provider(emulator.url, "sk-mock-a-key", "model-a"),
+        "mock-b": provider(fallback.url, "sk-mock-b-key", "model-b"),
+      },
+      routes: {
+        routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") },
+        budgets: { policy: "hard", providers: { "Mock-A": { daily: 0.001 } } },
+      },
+    });
+    const pi = (...prompts: string[]) =>
+      runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", ...prompts] });
+    try {
+      const refused = await pi("one");
+      assert.equal(refused.code, 0, refused.stderr);
+      assert.equal(emulator.calls.length, 0, "mock-a is over the $0.001 written under Mock-A");
+      assert.equal(fallback.calls.length, 1);
+      // A command's limit in yet another case replaces the config's for mock-a: $5 lets it serve.
+      const set = await pi("/auto-router budget set MOCK-A 5", "two");
+      assert.equal(set.code, 0, set.stderr);
+      const shown = set.stdout + set.stderr;
+      assert.match(shown, /^daily budget for mock-a set to \$5\.00$/m, shown);
+      assert.doesNotMatch(shown, /no target of any route bills to/, shown);
+      assert.match(shown, /^mock-a\s+today\s+\$0\.00\s+\$5\.00\s/m, shown);
+      assert.doesNotMatch(shown, /^(Mock-A|MOCK-A)\s/m, "one row per provider");
+      assert.equal(emulator.calls.length, 1, "mock-a served under its $5 limit");
+      const stored = JSON.parse(
+        readFileSync(join(dir.agentDir, "extensions", "auto-router.budget-limits.json"), "utf8"),
+      );
+      assert.deepEqual(Object.keys(stored.providers), ["mock-a"]);
+    } finally {
+      await fallback.close();
+      dir.cleanup();
+    }
+  });
+
   it("keeps counting the spend on disk under a hard budget when the state directory cannot be written", async (t) => {
     emulator.reset();
     const fallback = await startOpenAIEmulator({ name: "B" });

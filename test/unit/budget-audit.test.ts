@@ -89,6 +89,26 @@ describe("budget limit precedence", () => {
     const cleared = clearLimitOperation("openai", "monthly")(off);
     assert.deepEqual(effectiveLimits(config, cleared).openai, { monthly: { usd: 50, source: "config" } });
   });
+  it("applies a limit whose provider name differs only in case, under the name the targets bill to", () => {
+    const cased = { providers: { "Mock-A": { daily: 0.001 }, "mock-b": { monthly: 4 } } };
+    const state = setLimitOperation("MOCK-A", "monthly", 3, 0)(emptyLimits());
+    assert.deepEqual(effectiveLimits(cased, state, ["mock-a", "Mock-B"]), {
+      "mock-a": { daily: { usd: 0.001, source: "config" }, monthly: { usd: 3, source: "command" } },
+      "Mock-B": { monthly: { usd: 4, source: "config" } },
+    });
+    // No target bills to it: one provider all the same, named as first written.
+    assert.deepEqual(Object.keys(effectiveLimits(cased, state)), ["Mock-A", "mock-b"]);
+  });
+  it("keeps one command-set value per provider and period whatever the spelling, and clears every spelling", () => {
+    const earlier = { version: 1, providers: { "MOCK-A": { daily: 1, monthly: 3, updatedAt: 1 } } };
+    const set = setLimitOperation("mock-a", "daily", 2, 5)(earlier);
+    assert.deepEqual(set.providers, { "MOCK-A": { monthly: 3, updatedAt: 1 }, "mock-a": { daily: 2, updatedAt: 5 } });
+    assert.deepEqual(effectiveLimits(undefined, set, ["mock-a"])["mock-a"], {
+      daily: { usd: 2, source: "command" },
+      monthly: { usd: 3, source: "command" },
+    });
+    assert.deepEqual(clearLimitOperation("Mock-A", undefined)(set).providers, {});
+  });
 });
 
 describe("spend calendar", () => {
