@@ -1,5 +1,6 @@
 // /auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]
 // /auto-router balance [show|fetch]
+import { dailyAboveMonthly } from "../config/silent-strategies.ts";
 import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
@@ -175,10 +176,14 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
         const unused = billed.includes(provider)
           ? ""
           : `\nnote: no target of any route bills to ${provider} (billed: ${[...billed].sort().join(", ") || "none"}); the limit applies once one does`;
-        return output.info(
+        // The config check's warning, on the limits that apply now (one of them may come from the config).
+        const applied = service.views(now).find((view) => view.provider === provider)?.limits;
+        const neverBlocks = dailyAboveMonthly({ daily: applied?.daily?.usd, monthly: applied?.monthly?.usd });
+        const warning = neverBlocks ? `\nwarning: ${provider}: ${neverBlocks}` : "";
+        return (neverBlocks ? output.warn : output.info)(
           usd === null
-            ? `${period} budget for ${provider} switched off (also overrides the config)${unused}`
-            : `${period} budget for ${provider} set to ${formatUsd(usd, "spend")}${unused}\n${showBudget(service, now)}`,
+            ? `${period} budget for ${provider} switched off (also overrides the config)${unused}${warning}`
+            : `${period} budget for ${provider} set to ${formatUsd(usd, "spend")}${unused}${warning}\n${showBudget(service, now)}`,
         );
       }
       const period = parsePeriod(rest[0]);

@@ -12,6 +12,7 @@ import { describeIssue, type IssueText } from "./zod-issue-text.ts";
 import { jsonSyntaxIssue, lineAndColumn } from "./json-syntax.ts";
 import { migrateConfig } from "./migrate.ts";
 import { RULE_NEEDS } from "./routing-schema.ts";
+import { dailyAboveMonthly } from "./silent-strategies.ts";
 import { routerConfigSchema, type RouterConfig } from "./schema.ts";
 
 export interface ParsedConfig {
@@ -112,12 +113,9 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
     });
   }
   for (const [provider, limits] of Object.entries(config.budgets?.providers ?? {})) {
-    if (limits.daily !== undefined && limits.monthly !== undefined && limits.daily > limits.monthly)
-      issues.push({
-        severity: "warning",
-        path: `budgets.providers.${provider}.daily`,
-        message: `$${limits.daily} a day is more than the monthly limit of $${limits.monthly}, so it never blocks anything (a typo of one of them?)`,
-      });
+    const neverBlocks = dailyAboveMonthly(limits);
+    if (neverBlocks)
+      issues.push({ severity: "warning", path: `budgets.providers.${provider}.daily`, message: neverBlocks });
   }
   // A rule's id names it in explain, /auto-router rules and the event log: two rules that apply to one route under
   // the same id cannot be told apart there. A route's rules share the route with the global ones.

@@ -139,3 +139,13 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
   }
   return findings;
 }
+
+/**
+ * A daily limit above the monthly one never blocks anything: the month's spend reaches its limit first. One check for
+ * the config's limits and the ones set by `/auto-router budget set`.
+ */
+export function dailyAboveMonthly(limits: { daily?: number; monthly?: number }): string | undefined {
+  const { daily, monthly } = limits;
+  if (daily === undefined || monthly === undefined || daily <= monthly) return undefined;
+  return `$${daily} a day is more than the monthly limit of $${monthly}, so it never blocks anything (a typo of one of them?)`;
+}

@@ -345,6 +345,20 @@ describe("budgets through pi", () => {
     assert.match(await command(h, "/auto-router budget clear mock-a"), /nothing changed \(set by command: none\)/);
   });
 
+  it("warns when a daily limit set by command is above the monthly one, as the config check does", async () => {
+    const h = await start({ providers: { "mock-a": { monthly: 1 } } });
+    const above = await command(h, "/auto-router budget set mock-a 2");
+    assert.match(
+      above,
+      /^warning: mock-a: \$2 a day is more than the monthly limit of \$1, so it never blocks anything \(a typo of one of them\?\)$/m,
+      above,
+    );
+    const monthlyBelow = await command(h, "/auto-router budget set mock-a 0.5 monthly");
+    assert.match(monthlyBelow, /^warning: mock-a: \$2 a day is more than the monthly limit of \$0\.5,/m, monthlyBelow);
+    const fits = await command(h, "/auto-router budget set mock-a 0.4");
+    assert.doesNotMatch(fits, /never blocks/, fits);
+  });
+
   it("takes a budget warning off the status line as soon as a command clears the budget", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
