@@ -18,7 +18,7 @@ import {
 } from "./budget-limits.ts";
 import { BALANCE_STALE_AFTER_MS, floorApplies, formatBalance, isStale } from "./balance-book.ts";
 import type { BudgetService } from "./budget-service.ts";
-import type { UsageLedger } from "./usage-ledger.ts";
+import type { UsageLedger, UsageTotals } from "./usage-ledger.ts";
 
 const BUDGET_ACTIONS = ["show", "set", "clear"] as const;
 const BALANCE_ACTIONS = ["show", "fetch"] as const;
@@ -33,6 +33,9 @@ function shareCell(period: PeriodAudit | undefined): string {
   if (!period) return "-";
   return `${formatShare(period.share)}${period.level === "blocked" ? " BLOCKED" : period.level === "warning" ? " warning" : ""}`;
 }
+
+const requestsCell = (totals: UsageTotals): string =>
+  `${totals.requests}${totals.estimated > 0 ? ` (${totals.estimated} estimated)` : ""}`;
 
 function providerNames(service: BudgetService, now: number): string[] {
   return [
@@ -52,7 +55,6 @@ function showBudget(service: BudgetService, now: number): string {
   const rows = views.flatMap((view) => {
     const daily = view.audit.periods.find((period) => period.period === "daily");
     const monthly = view.audit.periods.find((period) => period.period === "monthly");
-    const estimated = view.spend.month.estimated > 0 ? ` (${view.spend.month.estimated} estimated)` : "";
     return [
       [
         view.provider,
@@ -60,7 +62,7 @@ function showBudget(service: BudgetService, now: number): string {
         formatUsd(view.spend.day.costUsd, "spend"),
         limitCell(view.limits.daily),
         shareCell(daily),
-        String(view.spend.day.requests),
+        requestsCell(view.spend.day),
       ],
       [
         "",
@@ -68,7 +70,7 @@ function showBudget(service: BudgetService, now: number): string {
         formatUsd(view.spend.month.costUsd, "spend"),
         limitCell(view.limits.monthly),
         shareCell(monthly),
-        `${view.spend.month.requests}${estimated}`,
+        requestsCell(view.spend.month),
       ],
     ];
   });
