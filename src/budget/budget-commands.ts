@@ -150,7 +150,11 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
     async run(args, deps, output) {
       const [action = "show", written, ...rest] = args;
       const now = deps.now();
-      if (action === "show") return output.info(showBudget(service, now));
+      if (action === "show") {
+        if (args.length > 1)
+          return output.error(`budget show: unexpected "${args.slice(1).join(" ")}"\nusage: ${BUDGET_USAGE}`);
+        return output.info(showBudget(service, now));
+      }
       if (!written || (action !== "set" && action !== "clear")) return output.error(`usage: ${BUDGET_USAGE}`);
       // A key pasted in place of the provider name would be stored in the limits file as a provider.
       if (redactText(written) !== written)

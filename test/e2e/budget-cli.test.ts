@@ -141,6 +141,21 @@ describe("spend through the pi CLI", () => {
     }
   });
 
+  it("refuses an argument after budget show with the usage line and exit code 1, as other bad arguments", async () => {
+    const dir = setup(emulator);
+    try {
+      const run = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router budget show extra"],
+      });
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.match(run.stdout + run.stderr, /budget show: unexpected "extra"\nusage: \/auto-router budget \[show\]/);
+      assert.doesNotMatch(run.stdout + run.stderr, /^budgets: today/m, "no table for a refused command");
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it("lists every status-line warning in /auto-router status (the line itself shows what fits)", async () => {
     const dir = setup(emulator);
     try {
