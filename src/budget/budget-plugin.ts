@@ -203,8 +203,9 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     const file = join(context.stateDir, LEGACY_STATS_FILE);
     const scope = { machine: context.machine ?? "local", teamMode: context.teamMode === true };
     try {
-      const legacy = readLegacyStats(context.stateDir);
-      if (!legacy) return;
+      const read = readLegacyStats(context.stateDir);
+      if (!read) return;
+      const { legacy, dropped } = read;
       const check = checkLegacyImport(usage.read().migratedFrom, LEGACY_STATS_FILE, legacy, scope);
       if (check === "imported" || check === "changed-noted") return;
       if (check === "changed") {
@@ -218,6 +219,11 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         usage.update(importLegacyOperation(LEGACY_STATS_FILE, legacy, scope, onCalendar(legacy, context.now(), keys)));
         // Its own step: in team mode the content marker alone decides, in Redis, whether the spend is added.
         usage.update(addMarkerOperation(legacyOwnerMarker(LEGACY_STATS_FILE, scope)));
+        // Said at the import only: later starts find the same content imported.
+        if (dropped.length > 0)
+          context.warn(
+            `auto-router: imported ${file} without ${dropped.length === 1 ? "an entry" : `${dropped.length} entries`} it could not read (the file is kept unchanged and imported once: ${dropped.length === 1 ? "it is" : "they are"} not counted here):\n  ${dropped.join("\n  ")}`,
+          );
       }
       void Promise.all([limits.flush(), usage.flush()]).catch(() => undefined);
     } catch (error) {

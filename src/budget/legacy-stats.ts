@@ -9,7 +9,8 @@
 // wherever the machine is. `limits` were set by command in the original, so they become command-set limits here
 // (only where the user has not set that provider's period since). Everything is imported once per agent dir (the
 // ledger remembers the file name, a hash of what it held and, for team mode, the machine); a later change of the old
-// file is reported once and not imported; the old file is never changed.
+// file is reported once and not imported; the old file is never changed. An entry that cannot be read is left out and
+// named, the rest imported, as the earlier router kept what it could read of the file.
 import { join } from "node:path";
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
@@ -21,65 +22,88 @@ import { addTotals, emptyTotals, type UsageLedger, type UsageTotals } from "./us
 export const LEGACY_STATS_FILE = "auto-router.stats.json";
 export const LEGACY_MODEL_ID = "(legacy)";
 
+const TOKENS = "expected a whole number of tokens, 0 or more";
+const USD = "expected USD, a number of 0 or more";
+const USAGE_FIELDS = "{inputTokens, outputTokens, estimatedCost} (the cost in USD is estimatedCost)";
+
 // Built when a legacy stats file is there to read (a plain session never has one).
-const legacyStatsSchema = lazy(() => {
-  const usd = z.number().finite().nonnegative();
-  const tokens = z.number().int().nonnegative();
+const legacySchemas = lazy(() => {
+  const tokens = z.number({ error: TOKENS }).int({ error: TOKENS }).nonnegative({ error: TOKENS });
   // Strict: the earlier router wrote exactly these fields. A cost under another name (`cost`) would otherwise be
-  // dropped and the file imported as $0, and then never looked at again.
-  const providerUsageSchema = z.strictObject(
+  // read as $0 and imported so, and then never looked at again.
+  const usage = z.strictObject(
     {
       inputTokens: tokens.default(0),
       outputTokens: tokens.default(0),
-      estimatedCost: usd.default(0),
+      estimatedCost: z.number({ error: USD }).nonnegative({ error: USD }).default(0),
     },
     {
       error: (issue) =>
         issue.code === "unrecognized_keys"
-          ? `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}; expected {inputTokens, outputTokens, estimatedCost} (the cost in USD is estimatedCost)`
-          : undefined,
+          ? `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}; expected ${USAGE_FIELDS}`
+          : `expected an object ${USAGE_FIELDS}`,
     },
   );
-  const periodSchema = (key: RegExp, shape: string) =>
-    z
-      .record(z.string(), z.record(z.string(), providerUsageSchema))
-      .superRefine((period, context) => {
-        for (const name of Object.keys(period)) {
-          if (!key.test(name))
-            context.addIssue({
-              code: z.ZodIssueCode.custom,
-              path: [name],
-              message: `expected a ${shape} key (a UTC date)`,
-            });
-        }
-      })
-      .default({});
-  return z.object({
-    version: z.literal(2),
-    daily: periodSchema(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD"),
-    monthly: periodSchema(/^\d{4}-\d{2}$/, "YYYY-MM"),
-    limits: z.record(z.string(), z.object({ dailyUsd: usd.optional(), monthlyUsd: usd.optional() })).default({}),
-  });
+  const limit = z.number({ error: USD }).nonnegative({ error: USD }).optional();
+  return {
+    file: z.object(
+      { version: z.literal(2, { error: "expected the v2 format (version 2)" }) },
+      { error: "expected an object" },
+    ),
+    usage,
+    limits: z.object({ dailyUsd: limit, monthlyUsd: limit }, { error: "expected an object {dailyUsd?, monthlyUsd?}" }),
+  };
 });
-export type LegacyStats = z.infer<ReturnType<typeof legacyStatsSchema>>;
 
 type Period = UsageLedger["days"];
+type LegacyLimit = { dailyUsd?: number; monthlyUsd?: number };
 export interface LegacyImport {
   days: Period;
   months: Period;
-  limits: LegacyStats["limits"];
+  limits: Record<string, LegacyLimit>;
+}
+/** What a legacy file holds that can be imported, and where (path: what was expected) each entry that cannot is. */
+export interface LegacyRead {
+  legacy: LegacyImport;
+  dropped: string[];
 }
 
-function toPeriod(source: LegacyStats["daily"]): Period {
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const issueAt = (path: readonly string[], error: z.ZodError): string => {
+  const issue = error.issues[0]!;
+  return `${[...path, ...issue.path].join(".") || "(top level)"}: ${issue.message}`;
+};
+
+function readPeriod(section: string, raw: unknown, keyShape: RegExp, shape: string, dropped: string[]): Period {
   const period: Period = {};
-  for (const [key, providers] of Object.entries(source)) {
+  if (raw === undefined) return period;
+  if (!isRecord(raw)) {
+    dropped.push(`${section}: expected an object of ${shape} keys`);
+    return period;
+  }
+  for (const [key, providers] of Object.entries(raw)) {
+    if (!keyShape.test(key)) {
+      dropped.push(`${section}.${key}: expected a ${shape} key (a UTC date)`);
+      continue;
+    }
+    if (!isRecord(providers)) {
+      dropped.push(`${section}.${key}: expected an object of providers`);
+      continue;
+    }
     period[key] = {};
-    for (const [provider, usage] of Object.entries(providers)) {
+    for (const [provider, value] of Object.entries(providers)) {
+      const usage = legacySchemas().usage.safeParse(value);
+      if (!usage.success) {
+        dropped.push(issueAt([section, key, provider], usage.error));
+        continue;
+      }
       const totals: UsageTotals = {
         ...emptyTotals(),
-        input: usage.inputTokens,
-        output: usage.outputTokens,
-        costUsd: usage.estimatedCost,
+        input: usage.data.inputTokens,
+        output: usage.data.outputTokens,
+        costUsd: usage.data.estimatedCost,
       };
       period[key]![provider] = { [LEGACY_MODEL_ID]: totals };
     }
@@ -87,17 +111,44 @@ function toPeriod(source: LegacyStats["daily"]): Period {
   return period;
 }
 
-/** What to import from a parsed legacy file. Throws with the path and what was expected when it is not v2. */
-export function parseLegacyStats(raw: unknown): LegacyImport {
-  const parsed = legacyStatsSchema().safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(
-      `${issue.path.length ? issue.path.join(".") : "(top level)"}: ${issue.message} (expected the v2 format)`,
-    );
+function readLimits(raw: unknown, dropped: string[]): LegacyImport["limits"] {
+  const limits: LegacyImport["limits"] = {};
+  if (raw === undefined) return limits;
+  if (!isRecord(raw)) {
+    dropped.push("limits: expected an object of providers");
+    return limits;
   }
-  return { days: toPeriod(parsed.data.daily), months: toPeriod(parsed.data.monthly), limits: parsed.data.limits };
+  for (const [provider, value] of Object.entries(raw)) {
+    const limit = legacySchemas().limits.safeParse(value);
+    if (limit.success) limits[provider] = limit.data;
+    else dropped.push(issueAt(["limits", provider], limit.error));
+  }
+  return limits;
 }
+
+/**
+ * Every entry of a legacy file that can be read, as the earlier router kept what it could read of its file; the
+ * others are listed. Throws with the path and what was expected when nothing can be read: a file that is not v2, or
+ * one all of whose entries are wrong (so it is looked at again once fixed, not marked as imported with nothing).
+ */
+export function readLegacyEntries(raw: unknown): LegacyRead {
+  const file = legacySchemas().file.safeParse(raw);
+  if (!file.success) throw new Error(issueAt([], file.error));
+  const source = raw as Record<string, unknown>;
+  const dropped: string[] = [];
+  const legacy: LegacyImport = {
+    days: readPeriod("daily", source.daily, /^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD", dropped),
+    months: readPeriod("monthly", source.monthly, /^\d{4}-\d{2}$/, "YYYY-MM", dropped),
+    limits: readLimits(source.limits, dropped),
+  };
+  const entries = [...Object.values(legacy.days), ...Object.values(legacy.months)];
+  const readable = Object.keys(legacy.limits).length > 0 || entries.some((providers) => Object.keys(providers).length);
+  if (dropped.length > 0 && !readable) throw new Error(dropped.join("; "));
+  return { legacy, dropped };
+}
+
+/** What to import from a parsed legacy file (its unreadable entries left out: see readLegacyEntries). */
+export const parseLegacyStats = (raw: unknown): LegacyImport => readLegacyEntries(raw).legacy;
 
 function merge(target: Period, source: Period): Period {
   const result: Period = { ...target };
@@ -219,8 +270,8 @@ export function importLegacyLimitsOperation(legacy: LegacyImport, at: number) {
   };
 }
 
-/** Reads the legacy file from the state dir; undefined when absent. Unparseable content throws (caller warns). */
-export function readLegacyStats(stateDir: string): LegacyImport | undefined {
+/** Reads the legacy file from the state dir; undefined when absent. Unreadable content throws (caller warns). */
+export function readLegacyStats(stateDir: string): LegacyRead | undefined {
   const text = readOptionalText(join(stateDir, LEGACY_STATS_FILE));
-  return text === undefined ? undefined : parseLegacyStats(JSON.parse(text));
+  return text === undefined ? undefined : readLegacyEntries(JSON.parse(text));
 }

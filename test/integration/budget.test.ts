@@ -1,6 +1,6 @@
 // Budgets through real pi (SDK in-process, faux targets that report usage priced by their model cost).
 import assert from "node:assert/strict";
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -284,6 +284,40 @@ describe("budgets through pi", () => {
       const fixed = await budgetShow();
       assert.equal(fixed.today, "$1.50", fixed.output);
       assert.doesNotMatch(fixed.notices, /could not migrate/);
+    } finally {
+      rmSync(logDirectory, { recursive: true, force: true });
+    }
+  });
+
+  it("imports the readable spend and limits of a stats.json with a bad entry, naming the entry, once", async () => {
+    const logDirectory = freshDir("auto-router-legacy-stats");
+    const file = join(logDirectory, "auto-router.stats.json");
+    const today = new Date().toISOString().slice(0, 10);
+    const spend = (estimatedCost: number) => ({ inputTokens: 3, outputTokens: 1, estimatedCost });
+    const text = JSON.stringify({
+      version: 2,
+      daily: { [today]: { "mock-a": spend(0.0004), "mock-b": { ...spend(0.5), inputTokens: 1.5 } } },
+      monthly: { [today.slice(0, 7)]: { "mock-a": spend(0.0004), "mock-b": { ...spend(0.5), requests: 2 } } },
+      limits: { "mock-a": { dailyUsd: 0.0003 } },
+    });
+    writeFileSync(file, text);
+    try {
+      const first = await budgetShowIn(logDirectory);
+      assert.ok(
+        first.notices.includes(
+          `auto-router: imported ${file} without 2 entries it could not read (the file is kept unchanged and imported once: they are not counted here):\n` +
+            `  daily.${today}.mock-b.inputTokens: expected a whole number of tokens, 0 or more\n` +
+            `  monthly.${today.slice(0, 7)}.mock-b: unknown field "requests"; expected {inputTokens, outputTokens, estimatedCost} (the cost in USD is estimatedCost)`,
+        ),
+        first.notices,
+      );
+      assert.equal(spentCell(first.output, "mock-a", "today"), "$0.0004", first.output);
+      assert.match(first.output, /^mock-a\s+today\s+\$0\.0004\s+\$0\.0003\s+133% BLOCKED/m, first.output);
+      assert.equal(spentCell(first.output, "mock-b", "today"), undefined, first.output);
+      assert.equal(readFileSync(file, "utf8"), text, "the old file is kept unchanged");
+      const again = await budgetShowIn(logDirectory);
+      assert.equal(spentCell(again.output, "mock-a", "month"), "$0.0004", "imported once");
+      assert.doesNotMatch(again.notices, /could not read|changed after/, again.notices);
     } finally {
       rmSync(logDirectory, { recursive: true, force: true });
     }

@@ -10,6 +10,7 @@ import {
   legacyOwnerMarker,
   onCalendar,
   parseLegacyStats,
+  readLegacyEntries,
 } from "../../src/budget/legacy-stats.ts";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { reconcileUsage } from "../../src/budget/reconcile-usage.ts";
@@ -367,6 +368,34 @@ describe("legacy stats migration", () => {
       deepseek: { daily: null, monthly: 20, updatedAt: 2 },
       openai: { monthly: 10, updatedAt: 1 },
     });
+  });
+
+  it("imports every readable entry and limit of a file with unreadable ones, once, and lists each one it leaves out", () => {
+    const usage = (costUsd: number) => ({ inputTokens: 10, outputTokens: 5, estimatedCost: costUsd });
+    const raw = {
+      version: 2,
+      daily: {
+        "2025-01-31": { deepseek: { ...usage(0.5), inputTokens: 1.5 }, openai: usage(0.25) },
+        yesterday: { openai: usage(9) },
+      },
+      monthly: { "2025-01": { deepseek: { ...usage(2), note: "x" }, openai: usage(0.25) } },
+      limits: { deepseek: { dailyUsd: "5" }, openai: { monthlyUsd: 10 } },
+    };
+    const { legacy, dropped } = readLegacyEntries(raw);
+    assert.deepEqual(dropped, [
+      "daily.2025-01-31.deepseek.inputTokens: expected a whole number of tokens, 0 or more",
+      "daily.yesterday: expected a YYYY-MM-DD key (a UTC date)",
+      'monthly.2025-01.deepseek: unknown field "note"; expected {inputTokens, outputTokens, estimatedCost} (the cost in USD is estimatedCost)',
+      "limits.deepseek.dailyUsd: expected USD, a number of 0 or more",
+    ]);
+    assert.deepEqual(legacy.limits, { openai: { monthlyUsd: 10 } });
+    const once = start(emptyLedger(), raw, local);
+    const openai = providerSpend(once, keys, "openai");
+    const deepseek = providerSpend(once, keys, "deepseek");
+    assert.deepEqual([openai.day.costUsd, openai.month.costUsd], [0.25, 0.25]);
+    assert.deepEqual([deepseek.day.costUsd, deepseek.month.costUsd], [0, 0], "its unreadable entries left out");
+    assert.equal(start(once, raw, local), once, "the same file, read again, is not imported again");
+    assert.equal(checkLegacyImport(once.migratedFrom, FILE, parseLegacyStats(raw), local), "imported");
   });
 
   it("rejects a provider entry with a field the earlier router never wrote (a cost as `cost`), not reading it as $0", () => {
