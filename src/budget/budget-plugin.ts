@@ -33,6 +33,7 @@ import {
   importLegacyOperation,
   LEGACY_STATS_FILE,
   legacyChangeMarker,
+  legacyNoLimits,
   legacyOwnerMarker,
   onCalendar,
   readLegacyStats,
@@ -223,6 +224,11 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         if (dropped.length > 0)
           context.warn(
             `auto-router: imported ${file} without ${dropped.length === 1 ? "an entry" : `${dropped.length} entries`} it could not read (the file is kept unchanged and imported once: ${dropped.length === 1 ? "it is" : "they are"} not counted here):\n  ${dropped.join("\n  ")}`,
+          );
+        const noLimits = legacyNoLimits(legacy);
+        if (noLimits.length > 0)
+          context.warn(
+            `auto-router: ${file}: ${noLimits.join(", ")} not imported as a limit: the earlier router read a limit of 0 or less as no limit`,
           );
       }
       void Promise.all([limits.flush(), usage.flush()]).catch(() => undefined);

@@ -10,7 +10,8 @@
 // (only where the user has not set that provider's period since). Everything is imported once per agent dir (the
 // ledger remembers the file name, a hash of what it held and, for team mode, the machine); a later change of the old
 // file is reported once and not imported; the old file is never changed. An entry that cannot be read is left out and
-// named, the rest imported, as the earlier router kept what it could read of the file.
+// named, the rest imported, as the earlier router kept what it could read of the file. A limit of 0 or less, no limit to
+// the earlier router, is not imported.
 import { join } from "node:path";
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
@@ -44,7 +45,8 @@ const legacySchemas = lazy(() => {
           : `expected an object ${USAGE_FIELDS}`,
     },
   );
-  const limit = z.number({ error: USD }).nonnegative({ error: USD }).optional();
+  // Any number: the earlier router read a limit of 0 or less as no limit (importLegacyLimitsOperation skips it).
+  const limit = z.number({ error: "expected USD, a number" }).optional();
   return {
     file: z.object(
       { version: z.literal(2, { error: "expected the v2 format (version 2)" }) },
@@ -150,6 +152,15 @@ export function readLegacyEntries(raw: unknown): LegacyRead {
 /** What to import from a parsed legacy file (its unreadable entries left out: see readLegacyEntries). */
 export const parseLegacyStats = (raw: unknown): LegacyImport => readLegacyEntries(raw).legacy;
 
+/** Where a limit of 0 or less is (`limits.<provider>.dailyUsd`): the earlier router read it as no limit. */
+export function legacyNoLimits(legacy: LegacyImport): string[] {
+  return Object.entries(legacy.limits).flatMap(([provider, limit]) =>
+    (["dailyUsd", "monthlyUsd"] as const)
+      .filter((field) => limit[field] !== undefined && limit[field] <= 0)
+      .map((field) => `limits.${provider}.${field} (${limit[field]})`),
+  );
+}
+
 function merge(target: Period, source: Period): Period {
   const result: Period = { ...target };
   for (const [key, providers] of Object.entries(source)) {
@@ -254,16 +265,20 @@ export function addMarkerOperation(marker: string) {
     ledger.migratedFrom.includes(marker) ? ledger : { ...ledger, migratedFrom: [...ledger.migratedFrom, marker] };
 }
 
-/** The old limits as command-set limits; a period the user has set (or switched off) here since is kept. */
+/**
+ * The old limits as command-set limits; a period the user has set (or switched off) here since is kept, and one of 0 or
+ * less (no limit to the earlier router) is not imported.
+ */
 export function importLegacyLimitsOperation(legacy: LegacyImport, at: number) {
   return (state: LimitsState): LimitsState => {
     const providers = { ...state.providers };
     for (const [provider, old] of Object.entries(legacy.limits)) {
       const current = { ...providers[provider] };
       let changed = false;
-      if (old.dailyUsd !== undefined && current.daily === undefined) [current.daily, changed] = [old.dailyUsd, true];
-      if (old.monthlyUsd !== undefined && current.monthly === undefined)
-        [current.monthly, changed] = [old.monthlyUsd, true];
+      // The earlier router read a limit of 0 or less as no limit, not as one that blocks everything.
+      const usable = (value: number | undefined) => value !== undefined && value > 0;
+      if (usable(old.dailyUsd) && current.daily === undefined) [current.daily, changed] = [old.dailyUsd, true];
+      if (usable(old.monthlyUsd) && current.monthly === undefined) [current.monthly, changed] = [old.monthlyUsd, true];
       if (changed) providers[provider] = { ...current, updatedAt: at };
     }
     return { ...state, providers };

@@ -289,6 +289,38 @@ describe("budgets through pi", () => {
     }
   });
 
+  it("does not turn an earlier router's limit of 0 into a limit that blocks: to it 0 was no limit", async () => {
+    const logDirectory = freshDir("auto-router-legacy-stats");
+    const file = join(logDirectory, "auto-router.stats.json");
+    writeFileSync(file, JSON.stringify({ version: 2, limits: { "mock-a": { dailyUsd: 0, monthlyUsd: 20 } } }));
+    try {
+      harness = await createSdkHarness({
+        targets: TARGETS,
+        routes: routes(),
+        env: { AUTO_ROUTER_LOG_DIR: logDirectory },
+      });
+      const h = harness;
+      await h.setModel("auto-router", "main");
+      h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("A serves")]);
+      h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("B serves")]);
+      await h.prompt("hello");
+      assert.equal(h.lastAssistant().provider, "mock-a");
+      assert.equal(h.faux("mock-b").state.callCount, 0, "mock-a was not skipped for a $0 daily budget");
+      const notices = h.ui!.textSince(0);
+      assert.ok(
+        notices.includes(
+          `auto-router: ${file}: limits.mock-a.dailyUsd (0) not imported as a limit: the earlier router read a limit of 0 or less as no limit`,
+        ),
+        notices,
+      );
+      const output = await command(h, "/auto-router budget show");
+      assert.match(output, /^mock-a\s+today\s+\S+\s+-\s/m, output);
+      assert.match(output, /^\s+month\s+\S+\s+\$20\.00\s/m, output);
+    } finally {
+      rmSync(logDirectory, { recursive: true, force: true });
+    }
+  });
+
   it("imports the readable spend and limits of a stats.json with a bad entry, naming the entry, once", async () => {
     const logDirectory = freshDir("auto-router-legacy-stats");
     const file = join(logDirectory, "auto-router.stats.json");

@@ -7,11 +7,13 @@ import {
   checkLegacyImport,
   importLegacyLimitsOperation,
   importLegacyOperation,
+  legacyNoLimits,
   legacyOwnerMarker,
   onCalendar,
   parseLegacyStats,
   readLegacyEntries,
 } from "../../src/budget/legacy-stats.ts";
+import { emptyLimits } from "../../src/budget/budget-limits.ts";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { reconcileUsage } from "../../src/budget/reconcile-usage.ts";
 import {
@@ -370,6 +372,21 @@ describe("legacy stats migration", () => {
     });
   });
 
+  it("does not import a limit of 0 or less as a limit: the earlier router read it as no limit", () => {
+    const old = parseLegacyStats({
+      version: 2,
+      limits: { deepseek: { dailyUsd: 0, monthlyUsd: 5 }, openai: { dailyUsd: -1 }, google: { monthlyUsd: 0 } },
+    });
+    assert.deepEqual(importLegacyLimitsOperation(old, 1)(emptyLimits()).providers, {
+      deepseek: { monthly: 5, updatedAt: 1 },
+    });
+    assert.deepEqual(legacyNoLimits(old), [
+      "limits.deepseek.dailyUsd (0)",
+      "limits.openai.dailyUsd (-1)",
+      "limits.google.monthlyUsd (0)",
+    ]);
+  });
+
   it("imports every readable entry and limit of a file with unreadable ones, once, and lists each one it leaves out", () => {
     const usage = (costUsd: number) => ({ inputTokens: 10, outputTokens: 5, estimatedCost: costUsd });
     const raw = {
@@ -386,7 +403,7 @@ describe("legacy stats migration", () => {
       "daily.2025-01-31.deepseek.inputTokens: expected a whole number of tokens, 0 or more",
       "daily.yesterday: expected a YYYY-MM-DD key (a UTC date)",
       'monthly.2025-01.deepseek: unknown field "note"; expected {inputTokens, outputTokens, estimatedCost} (the cost in USD is estimatedCost)',
-      "limits.deepseek.dailyUsd: expected USD, a number of 0 or more",
+      "limits.deepseek.dailyUsd: expected USD, a number",
     ]);
     assert.deepEqual(legacy.limits, { openai: { monthlyUsd: 10 } });
     const once = start(emptyLedger(), raw, local);
