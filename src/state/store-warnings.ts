@@ -40,9 +40,10 @@ export class StoreWarnings {
   /** A corrupt state file was moved aside (readDisk's onDamage). */
   readonly damaged = (reason: string, movedTo: string, salvaged: boolean): void => {
     const outcome = salvaged ? "kept every value that could be read" : "started from defaults";
+    // Every sink puts the file in front of the message ("<file>: <message>"): named there once, not again here.
     this.warn(
       `corrupt:${movedTo}`,
-      `state file ${this.file} was ${salvaged ? "partly " : ""}unreadable (${reason}); moved aside to ${movedTo} and ${outcome}`,
+      `${salvaged ? "partly " : ""}unreadable (${reason}); moved aside to ${movedTo} and ${outcome}`,
     );
   };
 

@@ -298,6 +298,10 @@ describe("pi CLI: a wrong-typed field in the usage ledger", () => {
       warnings[0]!,
       /partly unreadable \(invalid content: days\.2026-01-01\.mock-a\.model-a\.costUsd: .*\); moved aside to .* and kept every value that could be read/,
     );
+    // The file is named once, in front; the only other mention is the copy's name.
+    const file = join(extensions, "auto-router.usage.json");
+    assert.ok(warnings[0]!.startsWith(`auto-router: ${file}: partly unreadable (`), warnings[0]);
+    assert.equal(warnings[0]!.split(`${file}:`).length, 2, warnings[0]);
     const copies = readdirSync(extensions).filter((name) => name.startsWith("auto-router.usage.json.corrupt-"));
     assert.equal(copies.length, 1);
     assert.equal(readFileSync(join(extensions, copies[0]!), "utf8"), damaged);

@@ -417,11 +417,11 @@ describe("a routes file that is broken when pi starts", () => {
     }
     assert.match(
       run.stderr,
-      /auto-router\.cooldowns\.json was unreadable \(a symbolic link to .*someone-elses\.json, which is never followed\); moved aside to /,
+      /auto-router\.cooldowns\.json: unreadable \(a symbolic link to .*someone-elses\.json, which is never followed\); moved aside to /,
     );
     assert.match(
       run.stderr,
-      /auto-router\.usage\.json was unreadable \(a symbolic link to .*not-there\/usage\.json, which is never followed\)/,
+      /auto-router\.usage\.json: unreadable \(a symbolic link to .*not-there\/usage\.json, which is never followed\)/,
     );
   });
 });
