@@ -19,6 +19,7 @@ import {
   noCapableTargetText,
   noMatchingTargetText,
   noTargetText,
+  unservableText,
   OVER_BUDGET_ADVICE,
   promptTooLongText,
   skippedReasonText,
@@ -376,6 +377,7 @@ async function serveRequest(
       const reasons = refreshed.skipped.map(skippedReasonText);
       for (const refused of state.refusals)
         if (!refreshed.skipped.some((s) => s.key === refused.key)) reasons.push(`${refused.key}: ${refused.reason}`);
+      if (refusal === "unservable") return failWith(unservableText(named(), reasons, request.overHttp));
       coolingUntil = cooling?.until;
       if (state.refusals.length > 0)
         refusal = state.refusals.some((r) => r.spendUnknown) ? "spend-unknown" : "over-budget";

@@ -137,6 +137,15 @@ export function noTargetText(
 }
 
 /**
+ * Every target of the route is left out for a reason that does not pass with time (no credentials, a model pi does not
+ * know, disabled, resting for rejected credentials): unlike noTargetText, nothing here says a wait could help.
+ */
+export function unservableText(routeId: string, reasons: string[], overHttp = false): string {
+  const why = reasons.length ? ` (${reasons.join("; ")})` : "";
+  return `auto-router: no target of route ${routeId} can serve this request${why}. Waiting will not change this: fix the targets named (their credentials, provider and model ids), or choose another route. ${seeAlso("list", overHttp)}`;
+}
+
+/**
  * One line for a non-interactive run while the router waits for a cooling target (the TUI shows it in the status
  * line): what it waits for, how long, and why nothing else could serve.
  */

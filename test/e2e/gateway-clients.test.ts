@@ -722,3 +722,38 @@ describe("gateway: a prompt's @reasoning tier, with the official OpenAI client",
     assert.equal(fx.emulators.C.calls.length, calls, "the resting target is not called");
   });
 });
+
+describe("gateway: a route none of whose targets pi knows, with the official clients", () => {
+  let fx: GatewayFixture<"A">;
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: { A: "openai" },
+      providers: { "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-000000000002", models: ["model-a"] } },
+      // A typo in the provider and one in the model: no wait and no retry can make either serve.
+      routes: { routes: { typo: routeInOrder("mock-aa/model-a", "mock-a/model-aa") } },
+    });
+  });
+  after(() => fx?.stop());
+
+  it("answers 500 saying no target can serve and that waiting will not change it, in each client's format", async () => {
+    const said =
+      /^auto-router: no target of route typo can serve this request \(mock-aa\/model-a: not in pi's model registry; mock-a\/model-aa: not in pi's model registry\)\. Waiting will not change this: .*GET \/health\/providers shows each target's state$/;
+    // The message inside each protocol's error body: OpenAI's `error.message`, Anthropic's `error.error.message`.
+    const unservable = (message: (error: any) => string) => (error: any) => {
+      assert.equal(error.status, 500);
+      assert.equal(error.headers.get("x-should-retry"), "false");
+      assert.equal(error.headers.get("retry-after"), null);
+      assert.match(message(error), said);
+      return true;
+    };
+    await assert.rejects(
+      fx.openai.chat.completions.create({ model: "typo", messages: [{ role: "user", content: "hi" }] }),
+      unservable((error) => error.error.message),
+    );
+    await assert.rejects(
+      fx.anthropic.messages.create({ model: "typo", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }),
+      unservable((error) => error.error.error.message),
+    );
+    assert.equal(fx.emulators.A.calls.length, 0);
+  });
+});

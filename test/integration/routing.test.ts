@@ -81,6 +81,17 @@ describe("routing through real pi", () => {
     assert.doesNotMatch(preference, /available now/);
   });
 
+  it("says a route whose targets pi does not know can serve nothing, and that waiting will not change it", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-aa/model-a", "mock-b/model-bb"].map(target) });
+    await h.prompt("hello there");
+    const error = h.lastAssistant().errorMessage ?? "";
+    assert.equal(
+      error,
+      "auto-router: no target of route main can serve this request (mock-aa/model-a: not in pi's model registry; mock-b/model-bb: not in pi's model registry). Waiting will not change this: fix the targets named (their credentials, provider and model ids), or choose another route. See /auto-router list",
+    );
+    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+  });
+
   it("routes only to the providers named by `@only=`", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
     h.faux("mock-b").setResponses([echoPrompt(h)]);

@@ -1,7 +1,7 @@
 // The one line a print-mode run gets while the router waits for a cooling target.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { allFailedText, noTargetText, waitingText } from "../../src/runtime/final-error.ts";
+import { allFailedText, noTargetText, unservableText, waitingText } from "../../src/runtime/final-error.ts";
 import { StatusLine } from "../../src/ui/status-line.ts";
 
 describe("waiting notice", () => {
@@ -52,6 +52,22 @@ describe("waiting notice", () => {
     status.onWaiting("main", "a/x", 11_000);
     assert.deepEqual(announced, ["the notice"]);
     assert.match(published.at(-1)!, /waiting 10s for a\/x/);
+  });
+
+  it("says a route that cannot serve for lasting reasons cannot, with no word of a wait or of pi's retry", () => {
+    const reasons = ["a/x: not in pi's model registry", "b/y: no credentials", "c/z: resting (credentials rejected)"];
+    const inPi = unservableText("typo", reasons);
+    assert.equal(
+      inPi,
+      "auto-router: no target of route typo can serve this request (a/x: not in pi's model registry; b/y: no credentials; c/z: resting (credentials rejected)). Waiting will not change this: fix the targets named (their credentials, provider and model ids), or choose another route. See /auto-router list",
+    );
+    const overHttp = unservableText("typo", reasons, true);
+    assert.match(overHttp, /Waiting will not change this: .* GET \/health\/providers shows each target's state$/);
+    for (const text of [inPi, overHttp]) {
+      assert.doesNotMatch(text, /available now|First available/);
+      // pi's retry regex (pi-extension-api.md §6): a match would have pi run the route again, to the same end.
+      assert.doesNotMatch(text, /overloaded|rate.?limit|429|500|502|503|504|server.?error|timeout|terminated/i);
+    }
   });
 
   it("never gives a first-available time that has passed (a breaker's probe still out): 'any moment now'", () => {
