@@ -10,7 +10,7 @@ import { errorLine, logAccess } from "./access-log.ts";
 import { trackConnections } from "./drain-connections.ts";
 import { anthropicToContext, parseAnthropicRequest } from "./anthropic-request.ts";
 import { jsonBody, requestedModel, sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
-import { GatewayError, GatewayShutdown, type Protocol } from "./errors.ts";
+import { GatewayError, GatewayShutdown, type Protocol, shutdownError } from "./errors.ts";
 import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
 import { keepRawJsonBodies } from "./raw-json-body.ts";
@@ -169,7 +169,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     connectionTimeout: idleTimeoutMs,
     keepAliveTimeout: idleTimeoutMs,
     forceCloseConnections: "idle",
-    return503OnClosing: true,
+    // Fastify's own 503 for a request during the close is a bare JSON of its own, with no Retry-After and no access
+    // line: the gateway answers such a request itself (below).
+    return503OnClosing: false,
     // Node checks the headers timeout of incomplete requests only every connectionsCheckingInterval (30 s by
     // default): a client given 5 s could hold its connection for 35. Checked every second, it is cut within a second.
     http: { connectionsCheckingInterval: Math.min(HEADERS_CHECK_INTERVAL_MS, headersTimeoutMs) },
@@ -181,6 +183,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   app.addHook("preHandler", (request, _reply, done) => {
     answerWithoutIdleTimeout(request.raw);
     done();
+  });
+  let draining = false;
+  // A request that arrives once the drain began (on a connection still open: kept alive, or accepted as the listener
+  // closed) is served nothing: the client gets the shutdown error in its own format with Retry-After, the error and
+  // access lines are written as for any answer, and the connection closes after it.
+  app.addHook("onRequest", (_request, _reply, done) => {
+    done(draining ? shutdownError({ connection: "close" }) : undefined);
   });
   const tokenMatches = tokenMatcher(options.token);
   // Liveness for a load balancer, Docker or Kubernetes probe: the process serves. It needs no token and says nothing
@@ -239,6 +248,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // At the deadline each request still in flight ends with an error its client may retry (a stream's error
       // event, or a 503); the connections still open a moment later are closed.
       let lastCut: ReturnType<typeof setTimeout> | undefined;
+      draining = true;
       // A kept-alive connection whose request finishes during the drain, or one a client opened and never used, would
       // otherwise hold the close open until the deadline: each is closed once it has no request under way.
       connections.closeUnused();

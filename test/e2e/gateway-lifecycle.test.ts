@@ -1,13 +1,17 @@
 // The gateway's behaviour over a request's and a process's life: a client that goes away aborts the upstream
-// attempt, SIGTERM lets a stream in flight finish, every target cooling down is a 429 with Retry-After, the
-// concurrency cap, the health endpoint, and pi and the gateway sharing one state dir.
+// attempt, SIGTERM lets a stream in flight finish (a request arriving meanwhile gets the shutdown error), every
+// target cooling down is a 429 with Retry-After, the concurrency cap, the health endpoint, and pi and the gateway
+// sharing one state dir.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import { Client } from "undici";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { parseLedger, providerSpend } from "../../src/budget/usage-ledger.ts";
 import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
@@ -400,5 +404,116 @@ describe("gateway lifecycle, short limits (gateway.idleTimeoutMs, gateway.drainT
       fx.gateway.stderr(),
       /drain deadline \(gateway\.drainTimeoutMs 300 ms\) reached: ending 3 request\(s\) still in flight/,
     );
+  });
+});
+
+/**
+ * A client's fetch over one kept-alive connection that sends its next request while the answer before it still
+ * streams (HTTP/1.1 pipelining): a request that reaches the gateway during its drain without racing the listener's
+ * close. undici pipelines only requests with a body in hand that it may send again: each is marked so (no client
+ * here retries), and undici's own fetch would hand its body over as a stream.
+ */
+function pipelinedConnection(origin: string): { fetch: typeof fetch; close(): Promise<void> } {
+  const client = new Client(origin, { pipelining: 2 });
+  const pipelined = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(String(input));
+    const answer = await client.request({
+      method: (init.method ?? "GET") as "GET",
+      path: `${url.pathname}${url.search}`,
+      headers: Object.fromEntries(new Headers(init.headers)),
+      body: init.body as string | undefined,
+      signal: init.signal ?? undefined,
+      idempotent: true,
+    });
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(answer.headers))
+      for (const one of [value ?? []].flat()) headers.append(name, one);
+    return new Response(Readable.toWeb(answer.body) as ReadableStream, { status: answer.statusCode, headers });
+  };
+  return { fetch: pipelined as typeof fetch, close: () => client.destroy() };
+}
+
+describe("gateway lifecycle: a request that arrives during the drain", () => {
+  let fx: GatewayFixture<"A">;
+
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: { A: "openai" },
+      providers: { "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-000000000003", models: ["model-a"] } },
+      routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
+    });
+  });
+  after(() => fx?.stop());
+
+  it("gets the shutdown error in its client's format, with Retry-After, x-should-retry and its access line", async () => {
+    const messages = [{ role: "user" as const, content: "hi" }];
+    // One connection per client, each holding a stream whose target stalls after its first word: the drain waits for
+    // them, and the next request on each connection reaches the gateway while it drains.
+    const connections = Array.from({ length: 4 }, () => pipelinedConnection(fx.gateway.url));
+    const openai = (index: number) =>
+      new OpenAI({
+        baseURL: `${fx.gateway.url}/v1`,
+        apiKey: fx.gateway.token,
+        maxRetries: 0,
+        fetch: connections[index]!.fetch,
+      });
+    try {
+      const held: Array<Promise<unknown>> = [];
+      for (let index = 0; index < connections.length; index++) {
+        fx.emulators.A.enqueue({ text: ["first ", "never "], stallAfterChunks: 1 });
+        const stream = await openai(index).chat.completions.create({ model: "main", stream: true, messages });
+        const chunks = stream[Symbol.asyncIterator]();
+        await chunks.next();
+        held.push(
+          (async () => {
+            while (!(await chunks.next()).done);
+          })().catch(() => undefined),
+        );
+      }
+      fx.gateway.child.kill("SIGTERM");
+      await until(() => /SIGTERM: draining/.test(fx.gateway.stderr()), "the drain");
+      const anthropic = new Anthropic({
+        baseURL: fx.gateway.url,
+        apiKey: fx.gateway.token,
+        maxRetries: 0,
+        fetch: connections[0]!.fetch,
+      });
+      const refused = [
+        anthropic.messages.create({ model: "main", max_tokens: 10, messages }),
+        openai(1).chat.completions.create({ model: "main", messages }),
+        openai(2).responses.create({ model: "main", input: "hi" }),
+        openai(3).embeddings.create({ model: "main", input: "hi" }), // the wildcard proxy's path
+      ].map((request) =>
+        request.then(
+          () => assert.fail("answered during the drain"),
+          (error: unknown) => error,
+        ),
+      );
+      // Each is answered at once (its error line says so); the answer goes out after the stream before it.
+      const shutdownLines = () =>
+        fx.gateway.stderr().match(/^error POST \S+: the gateway is shutting down: retry the request$/gm) ?? [];
+      await until(() => shutdownLines().length === 4, "the four requests refused");
+      await fx.emulators.A.close(); // the stalled targets go away: the held streams end
+      const [fromAnthropic, ...fromOpenAI] = await Promise.all(refused);
+      for (const error of [fromAnthropic, ...fromOpenAI] as any[]) {
+        assert.equal(error.status, 503, String(error));
+        assert.equal(error.headers.get("retry-after"), "1");
+        assert.equal(error.headers.get("x-should-retry"), "true");
+      }
+      assert.ok(fromAnthropic instanceof Anthropic.APIError);
+      assert.equal((fromAnthropic.error as any).error.type, "overloaded_error");
+      assert.equal((fromAnthropic.error as any).error.message, "the gateway is shutting down: retry the request");
+      for (const error of fromOpenAI) {
+        assert.ok(error instanceof OpenAI.APIError);
+        assert.equal((error.error as any).type, "server_error");
+        assert.equal((error.error as any).message, "the gateway is shutting down: retry the request");
+      }
+      await Promise.all(held);
+      assert.equal(await fx.gateway.exited, 0, fx.gateway.stderr());
+      for (const path of ["/v1/messages", "/v1/chat/completions", "/v1/responses", "/v1/embeddings"])
+        assert.match(fx.gateway.stderr(), new RegExp(`^POST ${path} 503 \\d+ms$`, "m"), fx.gateway.stderr());
+    } finally {
+      await Promise.all(connections.map((connection) => connection.close()));
+    }
   });
 });
