@@ -26,15 +26,15 @@ import { gatewayPassthrough } from "./passthrough.ts";
 import type { PassthroughDialect } from "./passthrough-scan.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 import { rawJsonBody } from "./raw-json-body.ts";
-import { RequestWatch } from "./request-watch.ts";
+import { type InFlightRequests, RequestWatch } from "./request-watch.ts";
 import { settingsCarrier } from "./target-settings.ts";
 
 export interface GatewayCore {
   engine: Engine;
   directRoutes: DirectRoutes;
   now(): number;
-  /** Aborts every in-flight request (the drain deadline on shutdown). */
-  inFlight: Set<AbortController>;
+  /** The routed requests in flight, which the drain ends. */
+  inFlight: InFlightRequests;
   /** Send a request unchanged to targets of its own API (routes file `gateway.passthrough`, default on). */
   passthrough(): boolean;
   /** Writes one of the gateway's stderr lines (the access and error lines). */

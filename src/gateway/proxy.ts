@@ -9,7 +9,7 @@ import { streamRoute } from "../runtime/failover-stream.ts";
 import { isParsedJson, routerModel, type GatewayCore } from "./chat-handler.ts";
 import { errorLine } from "./access-log.ts";
 import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
-import { endToError, GatewayError } from "./errors.ts";
+import { endToError, GatewayError, shutdownError } from "./errors.ts";
 import { resolveModelName, unknownModelText } from "./model-names.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 import { proxyPassthrough } from "./proxy-forward.ts";
@@ -120,6 +120,9 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     }
     if (body instanceof LimitedBody && body.tooLarge)
       throw new GatewayError(413, "too_large", bodyTooLargeText(body.limitBytes), watch.routingHeaders());
+    // Ended by the drain before any answer (waiting for a resting target, or at the deadline): told so, as a chat
+    // request is.
+    if (watch.shutDown) throw shutdownError(watch.routingHeaders());
     if (watch.signal.aborted) return void reply.hijack();
     const last = passthrough.lastFailedAnswer;
     if (last) {

@@ -7,6 +7,43 @@ import { attemptsHeader, type AttemptRecord, GatewayShutdown } from "./errors.ts
 
 const watches = new WeakMap<object, RequestWatch>();
 
+/**
+ * The routed requests in flight, which a drain ends with the shutdown error: at once those waiting for a resting
+ * target (a wait of up to failover.cooldownWaitMs would hold the drain for nothing the client gets), the others at
+ * its deadline.
+ */
+export class InFlightRequests {
+  private readonly watches = new Set<RequestWatch>();
+  private drainStarted = false;
+
+  get size(): number {
+    return this.watches.size;
+  }
+
+  get draining(): boolean {
+    return this.drainStarted;
+  }
+
+  add(watch: RequestWatch): void {
+    this.watches.add(watch);
+  }
+
+  delete(watch: RequestWatch): void {
+    this.watches.delete(watch);
+  }
+
+  /** The drain began: each request waiting now ends, and so does one that starts a wait later. */
+  drain(): void {
+    this.drainStarted = true;
+    for (const watch of this.watches) if (watch.waiting) watch.endForShutdown();
+  }
+
+  /** The drain deadline: every request still in flight ends. */
+  endAll(): void {
+    for (const watch of this.watches) watch.endForShutdown();
+  }
+}
+
 /** The watch of the routed request a response belongs to (the access log reads its route, target and end). */
 export const watchOf = (response: object): RequestWatch | undefined => watches.get(response);
 
@@ -15,6 +52,8 @@ export class RequestWatch {
   readonly attempts: AttemptRecord[] = [];
   servedKey: string | undefined;
   end: RequestEnd | undefined;
+  /** Between the runtime's onWait and the next attempt: waiting for a target to come back. */
+  waiting = false;
   private attemptStartedAt: number;
   private closed = false;
   private readonly afterClose: Array<() => void> = [];
@@ -24,7 +63,7 @@ export class RequestWatch {
 
   constructor(
     /** The gateway's clock and its set of in-flight requests (aborted together at the drain deadline). */
-    private readonly core: { now(): number; inFlight: Set<AbortController> },
+    private readonly core: { now(): number; inFlight: InFlightRequests },
     private readonly reply: FastifyReply,
     /** The route the request named; a tier's route once the router chose one (`@reasoning`). */
     public routeId: string,
@@ -32,7 +71,7 @@ export class RequestWatch {
     private readonly servedStatus: () => number | undefined = () => 200,
   ) {
     this.attemptStartedAt = core.now();
-    core.inFlight.add(this.controller);
+    core.inFlight.add(this);
     reply.raw.on("close", this.onClose);
     watches.set(reply.raw, this);
   }
@@ -41,7 +80,12 @@ export class RequestWatch {
     return this.controller.signal;
   }
 
-  /** The request was ended by the drain deadline (not by its client): the client is told so. */
+  /** Ends the request for the gateway's shutdown: its client is told so (see shutDown). */
+  endForShutdown(): void {
+    this.controller.abort(new GatewayShutdown());
+  }
+
+  /** The request was ended by the drain (not by its client): the client is told so. */
   get shutDown(): boolean {
     return this.controller.signal.reason instanceof GatewayShutdown;
   }
@@ -49,7 +93,14 @@ export class RequestWatch {
   readonly observer: RequestObserver = {
     // An attempt's time starts with it, not at the end of the one before: a wait for a resting target between them
     // is no target's time.
-    onAttemptStart: () => void (this.attemptStartedAt = this.core.now()),
+    onAttemptStart: () => {
+      this.waiting = false;
+      this.attemptStartedAt = this.core.now();
+    },
+    onWait: () => {
+      this.waiting = true;
+      if (this.core.inFlight.draining) this.endForShutdown();
+    },
     onRoute: (routeId) => void (this.routeId = routeId),
     onCommitted: (candidate) => {
       this.servedKey = candidate.key;
@@ -89,7 +140,7 @@ export class RequestWatch {
 
   close(): void {
     this.reply.raw.off("close", this.onClose);
-    this.core.inFlight.delete(this.controller);
+    this.core.inFlight.delete(this);
     this.closed = true;
     for (const callback of this.afterClose.splice(0)) callback();
   }

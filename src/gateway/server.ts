@@ -10,10 +10,11 @@ import { errorLine, logAccess } from "./access-log.ts";
 import { trackConnections } from "./drain-connections.ts";
 import { anthropicToContext, parseAnthropicRequest } from "./anthropic-request.ts";
 import { jsonBody, requestedModel, sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
-import { GatewayError, GatewayShutdown, type Protocol, shutdownError } from "./errors.ts";
+import { GatewayError, type Protocol, shutdownError } from "./errors.ts";
 import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
 import { keepRawJsonBodies } from "./raw-json-body.ts";
+import { InFlightRequests } from "./request-watch.ts";
 import { bodyTooLargeText, drainedBody, streamedBody } from "./streamed-body.ts";
 import { listedModelNames, resolveModelName, unknownModelText, type DirectRoutes } from "./model-names.ts";
 import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
@@ -153,7 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     engine,
     directRoutes: options.directRoutes,
     now: () => engine.runtime.now(),
-    inFlight: new Set(),
+    inFlight: new InFlightRequests(),
     passthrough: () => settings().passthrough !== false,
     log,
   };
@@ -249,6 +250,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       // event, or a 503); the connections still open a moment later are closed.
       let lastCut: ReturnType<typeof setTimeout> | undefined;
       draining = true;
+      core.inFlight.drain();
       // A kept-alive connection whose request finishes during the drain, or one a client opened and never used, would
       // otherwise hold the close open until the deadline: each is closed once it has no request under way.
       connections.closeUnused();
@@ -257,7 +259,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         log(
           `drain deadline (gateway.drainTimeoutMs ${drainMs} ms) reached: ending ${core.inFlight.size} request(s) still in flight, then closing every connection`,
         );
-        for (const controller of core.inFlight) controller.abort(new GatewayShutdown());
+        core.inFlight.endAll();
         lastCut = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_WRITE_GRACE_MS);
       }, drainMs);
       try {

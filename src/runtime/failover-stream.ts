@@ -291,6 +291,7 @@ async function serveRequest(
       if (cooling && round < MAX_WAIT_ROUNDS && waitMs <= settings.cooldownWaitMs) {
         const text = waitingText(named(), state.failures, cooling.key, waitMs);
         const back = { ...cooling, until: cooling.until! };
+        observer?.onWait?.(back.until);
         if (!(await waitForCoolingTarget(env, state, refreshed.routeId, back, text, signal))) return abortNow();
         state.tried.clear();
         continue;
@@ -325,6 +326,7 @@ async function serveRequest(
           sleep: env.clock.sleep.bind(env.clock),
           onTick: (key: string, until: number) => env.report.status.onWaiting(state.routeId, key, until),
         };
+        observer?.onWait?.(reset.until);
         if (!(await waitUntilReset(tick, reset, signal))) return abortNow();
         state.tried.clear();
         round -= 1; // the reset wait is its own round; the short cooldown wait stays available after it

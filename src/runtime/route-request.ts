@@ -30,6 +30,8 @@ export interface RequestObserver {
   /** An attempt on `candidate` starts now (after any wait for a resting target). */
   onAttemptStart?(candidate: Candidate): void;
   onCommitted?(candidate: Candidate): void;
+  /** The request waits for a resting target or a quota reset (until `until`); the next attempt, if any, ends it. */
+  onWait?(until: number): void;
   onAttemptResult?(candidate: Candidate, outcome: AttemptOutcome): void;
   /** Called once, before the stream ends (before its result() resolves). */
   onEnd?(end: RequestEnd): void;

@@ -517,3 +517,49 @@ describe("gateway lifecycle: a request that arrives during the drain", () => {
     }
   });
 });
+
+describe("gateway lifecycle: requests waiting for a resting target when the drain begins", () => {
+  let fx: GatewayFixture<"A">;
+
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: { A: "openai" },
+      providers: { "mock-a": { emulator: "A", apiKey: "sk-mock-a-key-000000000004", models: ["model-a"] } },
+      routes: {
+        routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } },
+        providers: { "mock-a": { endpointPrefixes: ["/v1/embeddings"] } },
+        // The wait (20 s) is within cooldownWaitMs and the drain deadline (30 s each, the defaults): without ending the
+        // waits at once, the drain would hold both requests until their target is back and then serve them.
+      },
+    });
+  });
+  after(() => fx?.stop());
+
+  it("end at once with the shutdown error, and the gateway exits without reaching the drain deadline", async () => {
+    fx.emulators.A.enqueue({ status: 429, errorMessage: "Rate limit reached", retryAfterSeconds: 20 });
+    const chat = fx.openai.chat.completions.create({ model: "main", messages: [{ role: "user", content: "hi" }] }).then(
+      () => assert.fail("served after the wait"),
+      (error: unknown) => error,
+    );
+    const waits = () => readLoggedEvents(fx.agentDir).filter((event) => event.type === "wait");
+    await until(() => waits().length === 1, "the chat request's wait");
+    // Its target now rests: a proxied request on the same route waits for it too, without an attempt.
+    const proxied = fx.openai.embeddings.create({ model: "main", input: "hi" }).then(
+      () => assert.fail("served after the wait"),
+      (error: unknown) => error,
+    );
+    await until(() => waits().length === 2, "the proxied request's wait");
+    fx.gateway.child.kill("SIGTERM");
+    for (const error of (await Promise.all([chat, proxied])) as any[]) {
+      assert.ok(error instanceof OpenAI.APIError, String(error));
+      assert.equal(error.status, 503);
+      assert.equal(error.headers.get("retry-after"), "1");
+      assert.equal(error.headers.get("x-should-retry"), "true");
+      assert.equal(error.headers.get("x-auto-router-route"), "main");
+      assert.equal((error.error as any).message, "the gateway is shutting down: retry the request");
+    }
+    assert.equal(await fx.gateway.exited, 0, fx.gateway.stderr());
+    assert.doesNotMatch(fx.gateway.stderr(), /drain deadline/);
+    assert.equal(fx.emulators.A.calls.length, 1, "the resting target was not called again");
+  });
+});
