@@ -62,7 +62,14 @@ export default function autoRouter(pi: ExtensionAPI): void {
   );
 
   const agentDir = getAgentDir();
-  const engine = createEngine({ agentDir, processEnv: process.env, warn, status });
+  // pi's /reload (and a new session) builds the extension afresh: it reads every setting again.
+  const engine = createEngine({
+    agentDir,
+    processEnv: process.env,
+    warn,
+    status,
+    startSettings: { restart: "pi's /reload" },
+  });
   const { services, runtime } = engine;
   const host = () => ({
     piVersion: VERSION,

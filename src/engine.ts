@@ -12,7 +12,7 @@ import type { PluginContext } from "./runtime/plugin.ts";
 import type { StatusSink } from "./runtime/request-environment.ts";
 import { catalogueRegistryWith } from "./runtime/model-catalogue.ts";
 import { RouterRuntime } from "./runtime/router-runtime.ts";
-import { type Notify, openServices, type Services } from "./runtime/services.ts";
+import { type Notify, openServices, type Services, type ServicesOptions } from "./runtime/services.ts";
 import type { StreamFunction } from "./runtime/start-target.ts";
 import { describeLoad } from "./state/config-file.ts";
 
@@ -26,6 +26,8 @@ export interface EngineOptions {
   deriveConfig?: (config: RouterConfig) => RouterConfig;
   /** Tests: keep state in memory. */
   inMemory?: boolean;
+  /** Settings this front door reads at start besides the shared ones, and what applies them (see ServicesOptions). */
+  startSettings?: ServicesOptions["startSettings"];
   stream?: StreamFunction;
   now?: () => number;
 }
@@ -68,6 +70,7 @@ export function createEngine(options: EngineOptions): Engine {
     processEnv: options.processEnv,
     warn: options.warn,
     inMemory: options.inMemory,
+    startSettings: options.startSettings,
   });
   const config = options.deriveConfig
     ? () => options.deriveConfig!(services.config.current)

@@ -137,9 +137,10 @@ export const reloadCommand: Subcommand = {
     // says what it did and how many there were, instead of showing them a second time.
     deps.reload();
     const loaded = deps.services.config.state;
+    const note = deps.services.config.restartNote();
     const summary =
       loaded.origin === "file"
-        ? `reloaded ${loaded.file}: ${routeCount(loaded)}`
+        ? `reloaded ${loaded.file}: ${routeCount(loaded)}${note ? `; ${note}` : ""}`
         : `${loaded.file}: ${describeOrigin(loaded)}`;
     const errors = loaded.issues.filter((issue) => issue.severity === "error").length;
     const warnings = loaded.issues.length - errors;

@@ -10,7 +10,7 @@ import { MIN_REMEMBERED_CREDENTIAL_LENGTH } from "../state/remembered-credential
 import { followRoutesFile } from "./config-watch.ts";
 import { openRegistry } from "./credentials.ts";
 import { DirectRoutes } from "./model-names.ts";
-import { startGateway } from "./server.ts";
+import { GATEWAY_START_SETTINGS, startGateway } from "./server.ts";
 import { batchedLines } from "./stderr-lines.ts";
 import { resolveToken } from "./token.ts";
 
@@ -87,6 +87,7 @@ export async function serve(args: string[], env: Record<string, string | undefin
     processEnv: env,
     warn,
     deriveConfig: (config) => directRoutes.apply(config),
+    startSettings: { paths: GATEWAY_START_SETTINGS, restart: "a restart of the gateway" },
   });
   const reloadOnHangup = () => {
     stderr.line("SIGHUP: re-reading the routes file");

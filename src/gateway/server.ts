@@ -27,6 +27,8 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /** How often Node looks for clients past their headers timeout. */
 const HEADERS_CHECK_INTERVAL_MS = 1_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** The settings startGateway reads once: an edit of one takes effect after a restart of the gateway. */
+export const GATEWAY_START_SETTINGS = ["gateway.bodyLimitBytes", "gateway.headersTimeoutMs", "gateway.idleTimeoutMs"];
 /** After the drain deadline, how long the requests it ended have to write their error before connections close. */
 const SHUTDOWN_WRITE_GRACE_MS = 1_000;
 /** While draining, how often connections whose last request has finished are closed. */

@@ -20,6 +20,12 @@ import { resolveStateDir, stateDirSource, stateFile } from "../state/state-paths
 import { readStateOnly } from "../state/state-disk.ts";
 import { openStateBackend, type StateBackend } from "../team/state-backend.ts";
 import { resolveTeamSettings } from "../team/team-settings.ts";
+import {
+  changedSettings,
+  restartNote,
+  START_SETTINGS,
+  settingsTheEnvironmentDecides,
+} from "../config/start-settings.ts";
 import { CooldownBook, cooldownStateSchema, emptyCooldowns, longestCooldownMs } from "./cooldown-book.ts";
 import { LatencyBook, emptyLatency, latencyStateSchema, parseLatencyState } from "./latency-book.ts";
 import { salvageRecords } from "../state/salvage.ts";
@@ -37,21 +43,46 @@ export interface ServicesOptions {
   warn: Notify;
   /** Tests: keep state in memory, write no files. */
   inMemory?: boolean;
+  /**
+   * Settings this front door reads at start besides the shared ones (the gateway's HTTP limits), and what applies
+   * them ("a restart of the gateway"): a reload's confirmation names those an edit changed.
+   */
+  startSettings?: { paths?: readonly string[]; restart: string };
+}
+
+/** The settings read at start, and what applies an edit of them. */
+export interface StartSettings {
+  paths: readonly string[];
+  /** Set by an environment variable that wins: an edit changes nothing, now or after a restart. */
+  ignored: readonly string[];
+  restart: string;
 }
 
 export class ConfigHolder {
   private loaded: LoadedConfig;
   private stopWatching: (() => void) | undefined;
   private onReloaded: ((loaded: LoadedConfig) => void) | undefined;
+  /** The config the settings read at start were read from. */
+  private readonly startConfig: RouterConfig;
 
   /** `copyPath`: where the last good copy of the file is kept (in the state directory, which the config may move). */
   constructor(
     readonly file: string,
     private readonly warn: Notify,
     private readonly copyPath?: (logDir: string | undefined) => string,
+    private readonly startSettings?: StartSettings,
   ) {
     this.loaded = loadConfigFile(file, { copyPath });
+    this.startConfig = this.loaded.config;
     this.report();
+  }
+
+  /** The settings read at start whose value in the config now in use differs, and what applies them; or undefined. */
+  restartNote(): string | undefined {
+    const settings = this.startSettings;
+    if (!settings) return undefined;
+    const changed = changedSettings(this.startConfig, this.loaded.config, settings.paths, settings.ignored);
+    return restartNote(changed, settings.restart);
   }
 
   get current(): RouterConfig {
@@ -116,7 +147,12 @@ export class ConfigHolder {
     const loaded = this.reload();
     // An edit picked up while pi runs is confirmed once; an invalid one was already reported by reload().
     if (loaded.origin === "file" && !loaded.issues.some((issue) => issue.severity === "error")) {
-      this.warn(`auto-router: routes file reloaded: ${loaded.file} (${routeCount(loaded)})`, "info");
+      // Settings read at start stay as they were: said here, so that an edit of one is not taken for applied.
+      const note = this.restartNote();
+      this.warn(
+        `auto-router: routes file reloaded: ${loaded.file} (${routeCount(loaded)})${note ? `; ${note}` : ""}`,
+        "info",
+      );
     }
     this.onReloaded?.(loaded);
     return loaded;
@@ -162,7 +198,11 @@ export function openServices(options: ServicesOptions): Services {
   const routesFile = routesFilePath(options.processEnv, options.agentDir);
   const copyName = lastGoodCopyName(routesFile, options.agentDir);
   const copyPath = options.inMemory ? undefined : (logDir: string | undefined) => join(stateDirFor(logDir), copyName);
-  const config = new ConfigHolder(routesFile, options.warn, copyPath);
+  const config = new ConfigHolder(routesFile, options.warn, copyPath, {
+    paths: [...START_SETTINGS, ...(options.startSettings?.paths ?? [])],
+    ignored: settingsTheEnvironmentDecides(options.processEnv),
+    restart: options.startSettings?.restart ?? "a restart",
+  });
   // Without a file the built-in routes serve; when the user named one that is not there, that is worth saying.
   if (options.processEnv.AUTO_ROUTER_CONFIG && config.state.origin === "defaults" && config.state.signature === "")
     options.warn(

@@ -1,7 +1,10 @@
 // The signals an operator sends the real `pi-auto-router serve` process: SIGHUP re-reads the routes file (the daemon
 // convention) without touching the requests in flight, and a second SIGINT/SIGTERM during the drain exits at once.
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
+import { ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture, streamUntilFirstText } from "../helpers/gateway-fixture.ts";
 
@@ -45,6 +48,32 @@ describe("gateway signals", () => {
       messages: [{ role: "user", content: "hi" }],
     });
     assert.equal(next.content[0]!.type === "text" && next.content[0]!.text, "after the reload");
+    assert.equal(await fx.gateway.stop(), 0, fx.gateway.stderr());
+  });
+
+  it("says which settings read at start an edit changed, and that they take effect after a restart", async () => {
+    const file = join(fx.agentDir, "extensions", ROUTES_FILE_NAME);
+    const routes = { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } };
+    // maxConcurrentRequests follows edits; the event log and the idle timeout are set up at start.
+    writeFileSync(
+      file,
+      JSON.stringify({
+        routes,
+        eventLog: { maxBytes: 4096 },
+        gateway: { idleTimeoutMs: 5_000, maxConcurrentRequests: 8 },
+      }),
+    );
+    const reloaded = /^auto-router: routes file reloaded: .*$/m;
+    await until(() => reloaded.test(fx.gateway.stderr()), `the reload line in\n${fx.gateway.stderr()}`);
+    assert.match(
+      fx.gateway.stderr(),
+      /^auto-router: routes file reloaded: .*auto-router\.routes\.json \(1 route\); eventLog\.maxBytes, gateway\.idleTimeoutMs changed: they take effect after a restart of the gateway$/m,
+    );
+    // Still the idle timeout it started with (Node's keep-alive header says it): the edit was not applied.
+    const { response } = await fx.anthropic.messages
+      .create({ model: "main", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })
+      .withResponse();
+    assert.equal(response.headers.get("keep-alive"), "timeout=120");
     assert.equal(await fx.gateway.stop(), 0, fx.gateway.stderr());
   });
 

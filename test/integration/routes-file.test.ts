@@ -176,6 +176,18 @@ describe("the routes file through pi", () => {
     assert.match(said, /is invalid; keeping the last good config/);
   });
 
+  it("says which settings read at start an edit changed, and that they take effect after pi's /reload", async () => {
+    const { reload } = await startReloading("fix-cfg-start-settings");
+    const main = '{"routes": {"main": {"targets": [{"provider": "mock-b", "modelId": "model-b"}]}}';
+    const said = await reload([`${main},`, ' "eventLog": {"maxBytes": 4096, "keepFiles": 2}}']);
+    assert.match(
+      said,
+      /reloaded .*auto-router\.routes\.json: 1 route; eventLog\.maxBytes, eventLog\.keepFiles changed: they take effect after pi's \/reload$/m,
+    );
+    // Back to the values in use: nothing waits for a reload any more.
+    assert.match(await reload([`${main}}`]), /reloaded .*auto-router\.routes\.json: 1 route$/m);
+  });
+
   it("lists the last good routes after an invalid edit, first saying the file is invalid and where", async () => {
     const { h, file, reload } = await startReloading("fix-cfg-list");
     await reload(WITH_COMMENT);

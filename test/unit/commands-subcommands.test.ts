@@ -647,6 +647,7 @@ describe("dispatch and output", () => {
             config: CONFIG,
             issues: [{ severity: "warning", path: "shortcuts", message: "unknown key (ignored)" }],
           },
+          restartNote: () => undefined,
         },
       } as unknown as CommandDeps["services"],
     };
