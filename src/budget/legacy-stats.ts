@@ -14,6 +14,7 @@
 // the earlier router, is not imported.
 import { join } from "node:path";
 import { z } from "zod";
+import { isObject } from "../is-object.ts";
 import { lazy } from "../lazy.ts";
 import { readOptionalText } from "../state/read-optional-file.ts";
 import { legacyMarker } from "../state/legacy-import.ts";
@@ -70,9 +71,6 @@ export interface LegacyRead {
   dropped: string[];
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
-
 const issueAt = (path: readonly string[], error: z.ZodError): string => {
   const issue = error.issues[0]!;
   return `${[...path, ...issue.path].join(".") || "(top level)"}: ${issue.message}`;
@@ -81,7 +79,7 @@ const issueAt = (path: readonly string[], error: z.ZodError): string => {
 function readPeriod(section: string, raw: unknown, keyShape: RegExp, shape: string, dropped: string[]): Period {
   const period: Period = {};
   if (raw === undefined) return period;
-  if (!isRecord(raw)) {
+  if (!isObject(raw)) {
     dropped.push(`${section}: expected an object of ${shape} keys`);
     return period;
   }
@@ -90,7 +88,7 @@ function readPeriod(section: string, raw: unknown, keyShape: RegExp, shape: stri
       dropped.push(`${section}.${key}: expected a ${shape} key (a UTC date)`);
       continue;
     }
-    if (!isRecord(providers)) {
+    if (!isObject(providers)) {
       dropped.push(`${section}.${key}: expected an object of providers`);
       continue;
     }
@@ -116,7 +114,7 @@ function readPeriod(section: string, raw: unknown, keyShape: RegExp, shape: stri
 function readLimits(raw: unknown, dropped: string[]): LegacyImport["limits"] {
   const limits: LegacyImport["limits"] = {};
   if (raw === undefined) return limits;
-  if (!isRecord(raw)) {
+  if (!isObject(raw)) {
     dropped.push("limits: expected an object of providers");
     return limits;
   }
