@@ -81,7 +81,7 @@ export function allFailedText(
   if (agentRetry) {
     const parts = failureParts(failures, (kind) => RETRY_WORDS[kind] ?? NEUTRAL_LABEL[kind]);
     return {
-      text: `auto-router: every target of route ${routeId} failed (${parts})${overHttp ? "; retrying later may succeed" : "; pi may retry the route"}`,
+      text: `auto-router: every target of route ${routeId} failed (${parts})${overHttp ? `; retrying later may succeed. ${seeAlso("", true)}` : "; pi may retry the route"}`,
       agentRetry,
     };
   }

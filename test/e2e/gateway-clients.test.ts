@@ -555,7 +555,10 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         assert.equal(error.error?.type, "error");
         assert.equal(error.headers.get("x-should-retry"), "true");
         // Worded for an HTTP client: nothing about pi's retry or pi's commands.
-        assert.match(error.message, /every target of route claude failed \(.*\); retrying later may succeed"/);
+        assert.match(
+          error.message,
+          /every target of route claude failed \(.*\); retrying later may succeed\. GET \/health\/providers shows each target's state"/,
+        );
         // Which targets failed and how, as on a served answer.
         const attempts = JSON.parse(error.headers.get("x-auto-router-attempts"));
         assert.deepEqual(

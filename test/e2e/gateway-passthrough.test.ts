@@ -372,7 +372,7 @@ describe("gateway passthrough to a target of the client's own API", () => {
       assert.equal(error.headers.get("x-should-retry"), "true");
       assert.equal(
         error.error?.error?.message,
-        "auto-router: every target of route whole failed (an-d/claude-d: network error); retrying later may succeed",
+        "auto-router: every target of route whole failed (an-d/claude-d: network error); retrying later may succeed. GET /health/providers shows each target's state",
       );
       return true;
     });
