@@ -16,7 +16,7 @@ import { EVENT_LOG_NAME } from "../state/state-paths.ts";
 import { redactRedisUrl } from "../team/team-settings.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatDuration } from "./format.ts";
-import { describeRoute } from "./route-commands.ts";
+import { configIssueLines, describeRoute } from "./route-commands.ts";
 
 export const DEBUG_REPORT_FILE = "auto-router.debug-report.txt";
 export const DECISIONS_PER_ROUTE = 5;
@@ -101,6 +101,7 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
   const loaded = deps.services.config.state;
   const stateDir = deps.services.stateDir;
   const config = deps.config();
+  const issues = configIssueLines(deps);
   const lines: string[] = [
     `auto-router debug report, ${new Date(now).toISOString()}`,
     "",
@@ -110,9 +111,7 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
     "",
     "## config",
     `${loaded.file}: ${loaded.origin === "file" ? "loaded" : loaded.origin === "missing" ? describeOrigin(loaded) : loaded.origin === "defaults" ? "not found or invalid, built-in routes" : "INVALID, keeping the last good config"}`,
-    ...(loaded.issues.length
-      ? loaded.issues.map((issue) => `  ${issue.severity}: ${issue.path || "(file)"}: ${issue.message}`)
-      : ["  no issues"]),
+    ...(issues.length ? issues : ["  no issues"]),
     // Through the text redaction too: it also takes a URL's password out (a team-mode state.url, say), which the
     // event log's faster JSON check does not look for.
     redactText(redactedJson(withoutCredentialFields(config))),

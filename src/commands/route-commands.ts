@@ -142,6 +142,21 @@ function unknownTargetLines(deps: CommandDeps): string[] {
   });
 }
 
+/**
+ * Every problem of the config in use, one indented line each with its line and column: the file's issues, then the
+ * provider/model ids pi does not know. status and the debug report both show these (a bug report needs all of them).
+ */
+export function configIssueLines(deps: CommandDeps): string[] {
+  const loaded = deps.services.config.state;
+  return [
+    ...loaded.issues.map(
+      (i) =>
+        `  ${i.severity}: ${[i.line !== undefined ? `line ${i.line}, column ${i.column}` : "", i.path ? `at ${i.path}` : ""].filter(Boolean).join(" ")}${i.line !== undefined || i.path ? ": " : ""}${i.message}`,
+    ),
+    ...unknownTargetLines(deps),
+  ];
+}
+
 export const statusCommand: Subcommand = {
   name: "status",
   usage: "status",
@@ -151,11 +166,7 @@ export const statusCommand: Subcommand = {
     const now = deps.now();
     const lines = [
       `config: ${loaded.file} (${describeOrigin(loaded)})`,
-      ...loaded.issues.map(
-        (i) =>
-          `  ${i.severity}: ${[i.line !== undefined ? `line ${i.line}, column ${i.column}` : "", i.path ? `at ${i.path}` : ""].filter(Boolean).join(" ")}${i.line !== undefined || i.path ? ": " : ""}${i.message}`,
-      ),
-      ...unknownTargetLines(deps),
+      ...configIssueLines(deps),
       `state: ${deps.services.stateDir}`,
       ...describeBackendLines(deps.services.backend.describe(now)),
       `code: ${RUNS_FROM_BUNDLE ? "bundled (dist/auto-router.cjs)" : "TypeScript sources (run `npm install` in the package to build the faster bundle)"}`,

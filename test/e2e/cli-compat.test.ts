@@ -159,6 +159,32 @@ describe("the router through the pi CLI (version-independent)", () => {
     assert.equal(emulatorA.calls.length + emulatorB.calls.length, 0, "a command calls no model");
   });
 
+  it("puts every config problem status shows into the debug report, line and column and unknown providers included", async () => {
+    const typo = { sortby: "cost", targets: ROUTES.routes.main.targets };
+    const { agentDir, cleanup } = makeAgentDir({
+      providers: providers(),
+      routes: { routes: { ...ROUTES.routes, typo }, aliases: { x: "antropic/claude" } },
+    });
+    cleanups.push(cleanup);
+    const run = await runPi({
+      agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router status", "/auto-router debug"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const output = run.stdout + run.stderr;
+    const status = output.slice(output.indexOf("\nconfig: "), output.indexOf("\nstate: ")).split("\n").slice(2);
+    assert.deepEqual(
+      status.map((line) => line.replace(/line \d+, column \d+/, "line L, column C")),
+      [
+        '  warning: line L, column C at routes.typo.sortby: unknown key (ignored); did you mean "sortBy"?',
+        "  warning: line L, column C at aliases.x: provider 'antropic' is not known to pi; did you mean 'anthropic'?",
+      ],
+    );
+    const report = readFileSync(join(agentDir, "extensions", "auto-router.debug-report.txt"), "utf8");
+    for (const line of status) assert.ok(report.includes(`\n${line}\n`), `${line} in the report:\n${report}`);
+    assert.doesNotMatch(report, /no issues/);
+  });
+
   it("keeps a second copy of the package off and says so, so /auto-router stays one command", async () => {
     // An upgrade installed beside the old copy: pi loads both. pi 0.87 and later give each extension its own
     // pi.events object, so the copies find each other through pi's shared event bus.

@@ -18,7 +18,7 @@ import { nameCompletions, resolveName, MAX_MODEL_COMPLETIONS } from "../../src/c
 import { commandOutput, MAX_NOTIFY_LINES, WIDGET_KEY } from "../../src/commands/output.ts";
 import { completeRate, parseRateArguments, rateCommand } from "../../src/ratings/rate-command.ts";
 import { describeCondition, rulesText, shortcutsText } from "../../src/commands/reference-commands.ts";
-import { quotaAvailability, servedText } from "../../src/commands/route-commands.ts";
+import { configIssueLines, quotaAvailability, servedText } from "../../src/commands/route-commands.ts";
 import { shadowCommand } from "../../src/shadow/shadow-command.ts";
 import { showCommand } from "../../src/commands/route-commands.ts";
 import { switchCommand } from "../../src/commands/switch-command.ts";
@@ -700,5 +700,48 @@ describe("list's availability of a target paced by quota", () => {
     assert.equal(quotaAvailability("stressed", false), undefined);
     assert.equal(quotaAvailability("ok", true), undefined);
     assert.equal(quotaAvailability(undefined, true), undefined);
+  });
+});
+
+describe("the config's problems (status and the debug report)", () => {
+  const withConfig = (origin: string, unknown: Array<{ key: string; path: string; message: string }>): CommandDeps => ({
+    ...fakeDeps(),
+    unknownTargets: () => unknown,
+    services: {
+      config: {
+        state: {
+          origin,
+          file: "/x/auto-router.routes.json",
+          config: CONFIG,
+          issues: [
+            { severity: "warning", path: "routes.r.sortby", message: "unknown key (ignored)", line: 1, column: 17 },
+            { severity: "error", path: "", message: "not valid JSON" },
+          ],
+          locate: (path: string) => (path === "aliases.x" ? { line: 3, column: 9 } : undefined),
+        },
+      },
+    } as unknown as CommandDeps["services"],
+  });
+
+  it("gives each issue with its line and column, then every provider/model id pi does not know, where it is", () => {
+    const unknown = [
+      {
+        key: "antropic",
+        path: "aliases.x",
+        message: "provider 'antropic' is not known to pi; did you mean 'anthropic'?",
+      },
+      { key: "mock-z", path: "routes.r.targets[1]", message: "provider 'mock-z' is not known to pi" },
+    ];
+    assert.deepEqual(configIssueLines(withConfig("file", unknown)), [
+      "  warning: line 1, column 17 at routes.r.sortby: unknown key (ignored)",
+      "  error: not valid JSON",
+      "  warning: line 3, column 9 at aliases.x: provider 'antropic' is not known to pi; did you mean 'anthropic'?",
+      "  warning: at routes.r.targets[1]: provider 'mock-z' is not known to pi",
+    ]);
+  });
+
+  it("names the built-in routes' unknown targets as skipped, not as warnings of a file", () => {
+    const lines = configIssueLines(withConfig("defaults", [{ key: "antropic/x", path: "routes.r", message: "m" }]));
+    assert.equal(lines.at(-1), "  built-in targets this pi does not know (skipped when routing): antropic/x");
   });
 });
