@@ -6,6 +6,7 @@ import { modelsCommand, searchCommand } from "./catalogue-commands.ts";
 import { rulesCommand, shortcutsCommand } from "./reference-commands.ts";
 import { listCommand, showCommand, statusCommand } from "./route-commands.ts";
 import { switchCommand } from "./switch-command.ts";
+import { closestKey } from "../config/key-suggestions.ts";
 import { wrapLine } from "../ui/listing-widget.ts";
 
 /** The built-in subcommands; plugins add theirs (budget, balance, circuit, uvi, rate, shadow, ...) after these. */
@@ -52,17 +53,43 @@ export function helpText(subcommands: Subcommand[] = SUBCOMMANDS, columns?: numb
   ].join("\n");
 }
 
+/** `help` lists the table it is in, the plugins' subcommands included: it is added where the whole table is known. */
+export function withHelp(subcommands: Subcommand[]): Subcommand[] {
+  if (subcommands.some((s) => s.name === "help")) return subcommands;
+  const table: Subcommand[] = [
+    ...subcommands,
+    {
+      name: "help",
+      usage: "help",
+      description: "This list of the subcommands",
+      async run(_args, _deps, output) {
+        output.info(helpText(table, output.wrapsLines ? undefined : HELP_COLUMNS));
+      },
+    },
+  ];
+  return table;
+}
+
 export async function runCommand(
   text: string,
   deps: CommandDeps,
   output: CommandOutput,
   subcommands: Subcommand[] = SUBCOMMANDS,
 ): Promise<void> {
-  const [name = "status", ...args] = splitArguments(text);
-  const help = () => helpText(subcommands, output.wrapsLines ? undefined : HELP_COLUMNS);
-  if (name === "help" || name === "--help") return output.info(help());
-  const subcommand = subcommands.find((s) => s.name === name);
-  if (!subcommand) return output.error(`unknown subcommand "${name}"\n${help()}`);
+  const [typed = "status", ...args] = splitArguments(text);
+  const name = typed === "--help" ? "help" : typed;
+  const table = withHelp(subcommands);
+  const subcommand = table.find((s) => s.name === name);
+  if (!subcommand) {
+    const near = closestKey(
+      name,
+      table.map((s) => s.name),
+    );
+    const list = helpText(table, output.wrapsLines ? undefined : HELP_COLUMNS);
+    return output.error(`unknown subcommand "${name}"${near ? `; did you mean "${near}"?` : ""}\n${list}`);
+  }
+  // The list reads no state: it does not wait for the team store.
+  if (name === "help") return subcommand.run(args, deps, output);
   try {
     // A command that is the first thing a process does (`pi -p "/auto-router budget"`) shows the team's state, not
     // the local view from before the first sync (bounded: an unreachable team store answers on the local view).
@@ -83,16 +110,17 @@ export function completeCommand(
   deps: CommandDeps,
   subcommands: Subcommand[] = SUBCOMMANDS,
 ): CompletionItem[] | null {
+  const table = withHelp(subcommands);
   const space = prefix.indexOf(" ");
   if (space === -1) {
-    const items = subcommands
+    const items = table
       .filter((s) => s.name.startsWith(prefix))
       .map((s) => ({ value: `${s.name} `, label: s.name, description: s.description }));
     return items.length ? items : null;
   }
   const name = prefix.slice(0, space);
   const rest = prefix.slice(space + 1);
-  const subcommand = subcommands.find((s) => s.name === name);
+  const subcommand = table.find((s) => s.name === name);
   const items = subcommand?.complete?.(rest, deps) ?? [];
   // Followed by a space like a subcommand name, so the next word is not glued to it (a last one's space is harmless).
   const spaced = (value: string) => (value.endsWith(" ") ? value : `${value} `);

@@ -159,6 +159,17 @@ describe("the router through the pi CLI (version-independent)", () => {
     assert.equal(emulatorA.calls.length + emulatorB.calls.length, 0, "a command calls no model");
   });
 
+  it("names the subcommand a mistyped one was probably meant to be, and help lists itself", async () => {
+    const agentDir = freshAgentDir();
+    const typo = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router statuss"] });
+    assert.equal(typo.code, 1, typo.stdout + typo.stderr);
+    assert.match(typo.stderr, /unknown subcommand "statuss"; did you mean "status"\?\n\/auto-router subcommands:/);
+    const help = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router help"] });
+    assert.equal(help.code, 0, help.stdout + help.stderr);
+    assert.match(help.stderr, /^ {2}status\s+Config file/m);
+    assert.match(help.stderr, /^ {2}help\s+This list of the subcommands$/m);
+  });
+
   it("puts every config problem status shows into the debug report, line and column and unknown providers included", async () => {
     const typo = { sortby: "cost", targets: ROUTES.routes.main.targets };
     const { agentDir, cleanup } = makeAgentDir({

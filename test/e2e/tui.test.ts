@@ -134,7 +134,12 @@ for (const line of PI_LINES) {
       type(command);
       press("Enter");
       const stillTyped = new RegExp(`^${escapeRegExp(command)}\\s*$`, "m");
-      return waitForScreen(until, { retry: () => stillTyped.test(screen()) && press("Enter") });
+      const retry = () => stillTyped.test(screen()) && press("Enter");
+      const shown = await waitForScreen(until, { retry });
+      // What an earlier run of the command left on screen matches at once, while a completion popup took the Enter.
+      if (!stillTyped.test(shown)) return shown;
+      press("Enter");
+      return waitForScreen(until, { retry });
     }
 
     /** Picks auto-router/<route> in pi's /model selector. */

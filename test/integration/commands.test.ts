@@ -133,6 +133,7 @@ describe("/auto-router subcommands through pi", () => {
       "uvi",
       "rate",
       "shadow",
+      "help",
     ]) {
       assert.match(output, new RegExp(`^  ${name}\\b`, "m"), name);
     }

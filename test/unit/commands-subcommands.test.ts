@@ -557,10 +557,10 @@ describe("dispatch and output", () => {
     const subcommands = [...SUBCOMMANDS, long];
     const wrapping = { ...recordingOutput(), wrapsLines: true };
     await runCommand("help", fakeDeps(), wrapping, subcommands);
-    assert.equal(wrapping.text().split("\n").length, subcommands.length + 1, "one line per subcommand");
+    assert.equal(wrapping.text().split("\n").length, subcommands.length + 2, "one line per subcommand, help's own too");
     const printed = recordingOutput();
     await runCommand("help", fakeDeps(), printed, subcommands);
-    assert.ok(printed.text().split("\n").length > subcommands.length + 1);
+    assert.ok(printed.text().split("\n").length > subcommands.length + 2);
     for (const line of printed.text().split("\n")) assert.ok(line.length <= HELP_COLUMNS, line);
     assert.equal(commandOutput({ hasUI: true, ui: { notify: () => {} } }).wrapsLines, true);
     assert.equal(commandOutput({ hasUI: false, ui: { notify: () => {} } }).wrapsLines, undefined);
@@ -573,6 +573,31 @@ describe("dispatch and output", () => {
     assert.equal(output.lines[0]!.level, "error");
     assert.match(output.text(), /^unknown subcommand "nope"\n\/auto-router subcommands:\n  status/);
     assert.match(output.text(), /^  switch <route\|alias\|provider\/model>\s+Switch pi/m);
+  });
+
+  it("names the subcommand a mistyped one was probably meant to be, help included", async () => {
+    for (const [typed, meant] of [
+      ["statuss", "status"],
+      ["lsit", "list"],
+      ["hepl", "help"],
+    ]) {
+      const output = recordingOutput();
+      await runCommand(typed!, fakeDeps(), output);
+      assert.match(
+        output.text(),
+        new RegExp(`^unknown subcommand "${typed}"; did you mean "${meant}"\\?\n/auto-router subcommands:`),
+      );
+    }
+  });
+
+  it("lists help itself in the help and completes it, as one of the subcommands", async () => {
+    for (const typed of ["help", "--help"]) {
+      const output = recordingOutput();
+      await runCommand(typed, fakeDeps(), { ...output, wrapsLines: true });
+      assert.match(output.text(), /^  help\s+This list of the subcommands$/m, typed);
+      assert.equal(output.lines[0]!.level, "info");
+    }
+    assert.deepEqual(values(completeCommand("he", fakeDeps())), ["help "]);
   });
 
   it("puts more than MAX_NOTIFY_LINES lines into the widget with a one-line notice; short text and errors stay notifications", () => {
