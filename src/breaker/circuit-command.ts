@@ -25,6 +25,7 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
   return {
     name: "circuit",
     usage: "circuit [reset [provider/model]]",
+    maxArguments: { reset: 2 },
     description: "Circuit breaker per target: state, failures in the window, when it probes",
     complete(prefix, deps) {
       const words = prefix.startsWith("reset ")
@@ -34,7 +35,7 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
     },
     async run(args, deps, output) {
       const now = deps.now();
-      if (args[0] === "reset" && args.length <= 2) {
+      if (args[0] === "reset") {
         const key = args[1];
         if (key === undefined) {
           const count = book.reset(now);

@@ -13,6 +13,7 @@ import { routeCompletions, servedText, unfinishedAttempt } from "./route-command
 export const explainCommand: Subcommand = {
   name: "explain",
   usage: "explain [route]",
+  maxArguments: 1,
   description: "Why the last request of a route went where it went (from its recorded trace, not recomputed)",
   complete: (prefix, deps) => routeCompletions(prefix, deps),
   async run(args, deps, output) {
@@ -131,6 +132,7 @@ function ratingLines(decision: Decision, deps: CommandDeps): string[] {
 export const reloadCommand: Subcommand = {
   name: "reload",
   usage: "reload",
+  maxArguments: 0,
   description: "Re-read the routes file and re-register the auto-router models",
   async run(_args, deps, output) {
     // Reloading reports the file's issues itself (a warning, or an error when the file cannot be used); the command
@@ -155,12 +157,12 @@ export const reloadCommand: Subcommand = {
 export const resetCommand: Subcommand = {
   name: "reset",
   usage: `reset [${RESET_SCOPES.join("|")}]`,
+  maxArguments: 1,
   description: "Clear learned state (never the event log)",
   complete: (prefix) => RESET_SCOPES.filter((s) => s.startsWith(prefix)).map((s) => ({ value: s, label: s })),
   async run(args, deps, output) {
     const scope = (args[0] ?? "cooldowns") as ResetScope;
-    if (!RESET_SCOPES.includes(scope) || args.length > 1)
-      return output.error(`usage: /auto-router reset [${RESET_SCOPES.join("|")}]`);
+    if (!RESET_SCOPES.includes(scope)) return output.error(`usage: /auto-router reset [${RESET_SCOPES.join("|")}]`);
     if (
       scope === "all" &&
       output.confirm &&
@@ -190,6 +192,7 @@ export const resetCommand: Subcommand = {
 export const clearCommand: Subcommand = {
   name: "clear",
   usage: "clear",
+  maxArguments: 0,
   description: "Hide the long listing shown above the editor (pi 0.73; newer pi shows listings in the chat)",
   async run(_args, _deps, output) {
     if (output.clear) output.clear();

@@ -30,6 +30,7 @@ function resolvedState(resolved: ResolvedName | undefined, deps: CommandDeps): s
 export const aliasesCommand: Subcommand = {
   name: "aliases",
   usage: "aliases",
+  maxArguments: 0,
   description: "The configured aliases and what each resolves to",
   async run(_args, deps, output) {
     const config = deps.config();
@@ -50,6 +51,7 @@ export const aliasesCommand: Subcommand = {
 export const resolveCommand: Subcommand = {
   name: "resolve",
   usage: "resolve <alias>",
+  maxArguments: 1,
   description: "What an alias (or route id, or provider/model) resolves to, and whether it can be used now",
   complete: (prefix, deps) => {
     const aliases = aliasCompletions(prefix, deps.config());
@@ -57,7 +59,7 @@ export const resolveCommand: Subcommand = {
   },
   async run(args, deps, output) {
     const name = args[0];
-    if (!name || args.length > 1) return output.error(`usage: /auto-router ${resolveCommand.usage}`);
+    if (!name) return output.error(`usage: /auto-router ${resolveCommand.usage}`);
     const config = deps.config();
     const resolved = resolveName(name, config, usableModel(deps.runtime.registry()));
     if (!resolved) {

@@ -44,6 +44,7 @@ export function matchesQuery(text: string, query: string): boolean {
 export const modelsCommand: Subcommand = {
   name: "models",
   usage: "models",
+  maxArguments: 0,
   description: "Every distinct model the routes use: capabilities, context, credentials, price, routes",
   async run(_args, deps, output) {
     const facts = deps.runtime.currentFacts();

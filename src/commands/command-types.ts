@@ -47,6 +47,13 @@ export interface Subcommand {
   name: string;
   usage: string;
   description: string;
+  /**
+   * The most words it takes after its name; the dispatcher refuses more with its usage before it runs, so no word is
+   * silently ignored. Per first word (an action: `show`, `reset`) the most counting that one; a first word not listed
+   * is the subcommand's own to refuse. Unset where the words are free text (rate's reason, search's query) or each is
+   * checked by the subcommand (health's flags).
+   */
+  maxArguments?: number | Readonly<Record<string, number>>;
   /** Completes the words after the subcommand name; `prefix` is the text after "<name> ". */
   complete?(prefix: string, deps: CommandDeps): CompletionItem[];
   run(args: string[], deps: CommandDeps, output: CommandOutput): Promise<void>;

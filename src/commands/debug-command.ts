@@ -165,9 +165,9 @@ export function debugCommand(host: () => HostInfo): Subcommand {
   return {
     name: "debug",
     usage: "debug",
+    maxArguments: 0,
     description: "A redacted diagnostic report (versions, config, state files, routes, decisions) for bug reports",
-    async run(args, deps, output) {
-      if (args.length) return output.error("usage: /auto-router debug");
+    async run(_args, deps, output) {
       // The report reads the state files and the log from disk: this window's pending writes go first.
       await deps.services.flush();
       const report = buildDebugReport(deps, host());

@@ -62,12 +62,23 @@ export function withHelp(subcommands: Subcommand[]): Subcommand[] {
       name: "help",
       usage: "help",
       description: "This list of the subcommands",
+      maxArguments: 0,
       async run(_args, _deps, output) {
         output.info(helpText(table, output.wrapsLines ? undefined : HELP_COLUMNS));
       },
     },
   ];
   return table;
+}
+
+/** The refusal of words past the most `subcommand` takes (its `maxArguments`); undefined when they are within it. */
+export function extraArgumentsError(subcommand: Subcommand, args: string[]): string | undefined {
+  const limit = subcommand.maxArguments;
+  const action = args[0] ?? "";
+  // Own keys only: a first word such as "constructor" is no action.
+  const most = typeof limit === "number" ? limit : limit && Object.hasOwn(limit, action) ? limit[action] : undefined;
+  if (most === undefined || args.length <= most) return undefined;
+  return `${subcommand.name}: unexpected "${args.slice(most).join(" ")}"\nusage: /auto-router ${subcommand.usage}`;
 }
 
 export async function runCommand(
@@ -88,6 +99,8 @@ export async function runCommand(
     const list = helpText(table, output.wrapsLines ? undefined : HELP_COLUMNS);
     return output.error(`unknown subcommand "${name}"${near ? `; did you mean "${near}"?` : ""}\n${list}`);
   }
+  const extra = extraArgumentsError(subcommand, args);
+  if (extra) return output.error(extra);
   // The list reads no state: it does not wait for the team store.
   if (name === "help") return subcommand.run(args, deps, output);
   try {

@@ -35,6 +35,7 @@ export function shortcutsText(config: RouterConfig): string {
 export const shortcutsCommand: Subcommand = {
   name: "shortcuts",
   usage: "shortcuts",
+  maxArguments: 0,
   description: "The @shortcuts a prompt may start with (tiers and provider preferences)",
   async run(_args, deps, output) {
     output.info(shortcutsText(deps.config()));
@@ -125,6 +126,7 @@ export function rulesText(config: RouterConfig, routeId?: string): string {
 export const rulesCommand: Subcommand = {
   name: "rules",
   usage: "rules [route]",
+  maxArguments: 1,
   description: "The policy rules (global and per route): when each applies and what it does",
   complete: (prefix, deps) => routeCompletions(prefix, deps),
   async run(args, deps, output) {

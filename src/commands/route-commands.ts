@@ -103,6 +103,7 @@ function showRoutes(routeIds: string[], deps: CommandDeps, output: CommandOutput
 export const listCommand: Subcommand = {
   name: "list",
   usage: "list",
+  maxArguments: 0,
   description: "Every route with its targets: auth, availability, cooldowns, time to first token, price",
   async run(_args, deps, output) {
     showRoutes(Object.keys(deps.config().routes), deps, output);
@@ -112,6 +113,7 @@ export const listCommand: Subcommand = {
 export const showCommand: Subcommand = {
   name: "show",
   usage: "show <route>",
+  maxArguments: 1,
   description: "One route in detail",
   complete: (prefix, deps) => routeCompletions(prefix, deps),
   async run(args, deps, output) {
@@ -160,6 +162,7 @@ export function configIssueLines(deps: CommandDeps): string[] {
 export const statusCommand: Subcommand = {
   name: "status",
   usage: "status",
+  maxArguments: 0,
   description: "Config file, state directory, last decisions and active cooldowns",
   async run(_args, deps, output) {
     const loaded = deps.services.config.state;

@@ -5,6 +5,7 @@ import { describeResolved, nameCompletions, resolveName, ROUTER_PROVIDER, usable
 export const switchCommand: Subcommand = {
   name: "switch",
   usage: "switch <route|alias|provider/model>",
+  maxArguments: 1,
   description: "Switch pi to an auto-router route (by id or alias) or straight to one provider/model",
   complete: (prefix, deps) => nameCompletions(prefix, deps),
   async run(args, deps, output) {
@@ -19,8 +20,6 @@ export const switchCommand: Subcommand = {
       if (!name) return output.info("switch cancelled");
     }
     if (!name) return output.error(`usage: /auto-router ${switchCommand.usage}`);
-    if (args.length > 1)
-      return output.error(`usage: /auto-router ${switchCommand.usage} (one name, got ${args.length})`);
     const resolved = resolveName(name, config, usableModel(deps.runtime.registry()));
     if (!resolved) {
       return output.error(

@@ -64,6 +64,7 @@ export function uviCommand(service: QuotaService): Subcommand {
   return {
     name: "uvi",
     usage: "uvi [show|enable|disable|refresh]",
+    maxArguments: 1,
     description: "Quota pacing (UVI) per provider and window; enable/disable it; refetch the usage APIs",
     complete: (prefix) =>
       ACTIONS.filter((action) => action.startsWith(prefix)).map((action) => ({ value: action, label: action })),

@@ -48,18 +48,13 @@ export function shadowCommand(service: ShadowService): Subcommand {
   return {
     name: "shadow",
     usage: USAGE,
+    maxArguments: { show: 2, enable: 1, disable: 1 },
     description: "Shadow mode: route in declared order, record the ranking, compare them (match rate)",
     complete: (prefix) =>
       ACTIONS.filter((action) => action.startsWith(prefix)).map((action) => ({ value: action, label: action })),
     async run(args, deps, output) {
       const action = args[0] ?? "show";
-      if (
-        !(ACTIONS as readonly string[]).includes(action) ||
-        args.length > 2 ||
-        (action !== "show" && args.length > 1)
-      ) {
-        return output.error(`usage: /auto-router ${USAGE}`);
-      }
+      if (!(ACTIONS as readonly string[]).includes(action)) return output.error(`usage: /auto-router ${USAGE}`);
       if (action === "disable" && service.forcedOn()) {
         return output.error(
           "shadow mode stays on: AUTO_ROUTER_SHADOW=1 is set in pi's environment; unset it and restart pi to turn it off",

@@ -28,6 +28,7 @@ export function stateCommand(backend: StateBackend): Subcommand {
   return {
     name: "state",
     usage: "state [push]",
+    maxArguments: 1,
     description:
       "State backend (file or team store): connection, lag; push copies this machine's file state into an empty team store",
     complete: (prefix) =>

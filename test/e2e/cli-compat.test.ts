@@ -159,6 +159,25 @@ describe("the router through the pi CLI (version-independent)", () => {
     assert.equal(emulatorA.calls.length + emulatorB.calls.length, 0, "a command calls no model");
   });
 
+  it("refuses words past what a subcommand takes with its usage and exit 1, instead of ignoring them", async () => {
+    const agentDir = freshAgentDir();
+    for (const [command, extra, usage] of [
+      ["status x", "x", "status"],
+      ["help x", "x", "help"],
+      ["show main extra", "extra", "show <route>"],
+      ["uvi enable now", "now", "uvi [show|enable|disable|refresh]"],
+      ["state push x", "x", "state [push]"],
+    ]) {
+      const run = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", `/auto-router ${command}`] });
+      assert.equal(run.code, 1, `${command}: ${run.stdout}${run.stderr}`);
+      const name = command!.split(" ")[0];
+      assert.ok(
+        run.stderr.includes(`${name}: unexpected "${extra}"\nusage: /auto-router ${usage}\n`),
+        `${command}: ${run.stderr}`,
+      );
+    }
+  });
+
   it("names the subcommand a mistyped one was probably meant to be, and help lists itself", async () => {
     const agentDir = freshAgentDir();
     const typo = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router statuss"] });

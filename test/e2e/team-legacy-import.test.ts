@@ -72,7 +72,7 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
     secondary.reset();
     const prefix = "par:legacy-first:";
     const first = machine("first", prefix, FIRST_INSTALL);
-    const shown = await first.pi("/auto-router rate", "/auto-router list main");
+    const shown = await first.pi("/auto-router rate", "/auto-router show main");
     assert.match(shown, /mock-a\/model-a: 2 bad, 0 good of the last 2 rating\(s\) \(100% bad\)/);
     assert.match(shown, /mock-a\/model-a.*1500 ms \(earlier router\)/);
     assert.match(await first.pi("hello", "/auto-router rate good"), /mock-b\/model-b: 0 bad, 1 good/);
@@ -82,7 +82,7 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
     const written = versions();
     // The next start reads the team store (the old average still stands in for mock-a, which was not measured) and
     // imports nothing again: it writes nothing.
-    const again = await first.pi("/auto-router rate", "/auto-router list main");
+    const again = await first.pi("/auto-router rate", "/auto-router show main");
     assert.match(again, /mock-a\/model-a: 2 bad, 0 good of the last 2 rating/);
     assert.match(again, /mock-a\/model-a.*1500 ms \(earlier router\)/);
     assert.deepEqual(versions(), written);
@@ -92,7 +92,7 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
     assert.match(push, /latency: team store not empty/);
     // A reset of the latency averages is not undone by the old file at the next start.
     await first.pi("/auto-router reset latency");
-    assert.doesNotMatch(await first.pi("/auto-router list main"), /earlier router/);
+    assert.doesNotMatch(await first.pi("/auto-router show main"), /earlier router/);
     first.unchanged();
   });
 
@@ -110,7 +110,7 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
         "mock-b": { count: 4, totalMs: 1200, lastMs: 300, updatedAt: T0 },
       },
     });
-    const shown = await own.pi("/auto-router rate", "/auto-router list main");
+    const shown = await own.pi("/auto-router rate", "/auto-router show main");
     assert.match(shown, /mock-a\/model-a: 2 bad, 1 good of the last 3 rating\(s\) \(67% bad\)/);
     assert.match(shown, /mock-a\/model-a.*1500 ms \(earlier router\)/, "the team's carried-over average is kept");
     assert.match(shown, /mock-b\/model-b.*300 ms \(earlier router\)/);
@@ -125,7 +125,7 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
       ratings: [{ provider: "mock-a", modelId: "model-a", timestamp: T0 }],
       latency: FIRST_INSTALL.latency,
     });
-    const { stdout, stderr } = await damaged.run("/auto-router rate", "/auto-router list main");
+    const { stdout, stderr } = await damaged.run("/auto-router rate", "/auto-router show main");
     assert.equal(stderr.split(`could not import ${damaged.files.ratings} (kept unchanged)`).length, 2, stderr);
     assert.doesNotMatch(stdout + stderr, /mock-a\/model-a: \d+ bad/);
     assert.match(

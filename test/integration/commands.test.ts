@@ -404,7 +404,7 @@ describe("/auto-router subcommands through pi", () => {
     const { h, run } = await start({
       routes: routes({}, { targets: [{ ...target("mock-a/model-a"), label: "Alpha" }, target("mock-b/model-b")] }),
     });
-    assert.match(await run("/auto-router list main"), /1\s+Alpha\s+mock-a\/model-a/);
+    assert.match(await run("/auto-router list"), /1\s+Alpha\s+mock-a\/model-a/);
     h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("hello")]);
     await h.prompt("hi");
     assert.match(await run("/auto-router explain"), /Alpha/);

@@ -134,7 +134,7 @@ describe("the earlier pi-auto-router's state files", () => {
     const before = names.map((name) => readFileSync(join(logDirectory!, name), "utf8"));
     harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: { AUTO_ROUTER_LOG_DIR: logDirectory } });
     assert.match(await harness.command("/auto-router rate"), /mock-a\/model-a: 1 bad, 1 good/);
-    assert.match(await harness.command("/auto-router list fast"), /1500 ms \(earlier router\)/);
+    assert.match(await harness.command("/auto-router show fast"), /1500 ms \(earlier router\)/);
     await harness.dispose();
     harness = undefined;
     assert.deepEqual(
@@ -155,7 +155,7 @@ describe("the earlier pi-auto-router's state files", () => {
     logDirectory = oldLogDirectory();
     harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: { AUTO_ROUTER_LOG_DIR: logDirectory } });
     await harness.setModel("auto-router", "fast");
-    const listing = await harness.command("/auto-router list fast");
+    const listing = await harness.command("/auto-router show fast");
     assert.match(listing, /mock-a\/model-a.*1500 ms \(earlier router\)/);
     assert.match(listing, /mock-b\/model-b.*300 ms \(earlier router\)/);
     const { fauxAssistantMessage } = harness.fauxHelpers;

@@ -46,7 +46,7 @@ describe("subscriptions before per-token money", () => {
       env: { AUTO_ROUTER_LOG_DIR: stateDir },
     });
     const { fauxAssistantMessage } = harness.fauxHelpers;
-    assert.match(await harness.command("/auto-router list main"), /mock-paid\/model-p[^\n]*206 ms/);
+    assert.match(await harness.command("/auto-router show main"), /mock-paid\/model-p[^\n]*206 ms/);
     harness.faux("mock-sub").setResponses([fauxAssistantMessage("from the subscription")]);
     await harness.setModel("auto-router", "main");
     await harness.prompt("hello");

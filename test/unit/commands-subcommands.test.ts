@@ -6,13 +6,19 @@ import { reloadCommand } from "../../src/commands/admin-commands.ts";
 import { aliasesCommand, resolveCommand } from "../../src/commands/alias-commands.ts";
 import { matchesQuery, modelsCommand, searchCommand } from "../../src/commands/catalogue-commands.ts";
 import type { CommandDeps, CommandOutput, Subcommand } from "../../src/commands/command-types.ts";
+import { circuitCommand } from "../../src/breaker/circuit-command.ts";
+import { debugCommand } from "../../src/commands/debug-command.ts";
+import { uviCommand } from "../../src/quota/uvi-command.ts";
+import { stateCommand } from "../../src/team/team-plugin.ts";
 import {
   completeCommand,
+  extraArgumentsError,
   HELP_COLUMNS,
   helpText,
   runCommand,
   SUBCOMMANDS,
   splitArguments,
+  withHelp,
 } from "../../src/commands/dispatch.ts";
 import { nameCompletions, resolveName, MAX_MODEL_COMPLETIONS } from "../../src/commands/name-resolution.ts";
 import { commandOutput, MAX_NOTIFY_LINES, WIDGET_KEY } from "../../src/commands/output.ts";
@@ -588,6 +594,78 @@ describe("dispatch and output", () => {
         new RegExp(`^unknown subcommand "${typed}"; did you mean "${meant}"\\?\n/auto-router subcommands:`),
       );
     }
+  });
+
+  it("refuses words past the most a subcommand takes, per action where it has actions; free text has no limit", () => {
+    const run = async () => {};
+    const counted: Subcommand = { name: "one", usage: "one [route]", maxArguments: 1, description: "", run };
+    assert.equal(extraArgumentsError(counted, ["main"]), undefined);
+    assert.equal(
+      extraArgumentsError(counted, ["main", "extra", "words"]),
+      'one: unexpected "extra words"\nusage: /auto-router one [route]',
+    );
+    const actions: Subcommand = {
+      ...counted,
+      name: "acts",
+      usage: "acts [show [N]|enable]",
+      maxArguments: { show: 2, enable: 1 },
+    };
+    assert.equal(extraArgumentsError(actions, ["show", "5"]), undefined);
+    assert.match(extraArgumentsError(actions, ["enable", "now"])!, /^acts: unexpected "now"\n/);
+    assert.equal(
+      extraArgumentsError(actions, ["bogus", "x"]),
+      undefined,
+      "an unknown action is the subcommand's to refuse",
+    );
+    assert.equal(extraArgumentsError(actions, ["constructor", "x"]), undefined, "not a key of the object's prototype");
+    assert.equal(extraArgumentsError({ ...counted, maxArguments: undefined }, ["a", "b", "c"]), undefined);
+  });
+
+  it("has every subcommand refuse an extra word with its usage before it runs, plugins' included", async () => {
+    const stub = {} as never;
+    const plugins = [
+      uviCommand(stub),
+      stateCommand(stub),
+      circuitCommand(stub, stub),
+      shadowCommand(stub),
+      rateCommand(stub),
+      debugCommand(() => stub),
+    ];
+    const valid: Record<string, string> = {
+      show: "main",
+      explain: "main",
+      rules: "main",
+      switch: "quick",
+      resolve: "quick",
+      "test-resolve": "quick",
+      reset: "cooldowns",
+      uvi: "enable",
+      state: "push",
+      circuit: "reset mock-a/model-a",
+      shadow: "show 5",
+    };
+    const table = withHelp([...SUBCOMMANDS, ...plugins]);
+    for (const subcommand of table) {
+      if (subcommand.maxArguments === undefined) continue;
+      const output = recordingOutput();
+      await runCommand(`${subcommand.name} ${valid[subcommand.name] ?? ""} extra`, fakeDeps(), output, table);
+      assert.deepEqual(
+        output.lines,
+        [{ level: "error", text: `${subcommand.name}: unexpected "extra"\nusage: /auto-router ${subcommand.usage}` }],
+        subcommand.name,
+      );
+    }
+    assert.deepEqual(
+      table.filter((s) => s.maxArguments === undefined).map((s) => s.name),
+      ["search", "rate"],
+      "only search's query and rate's reason are free text",
+    );
+    const shadow = recordingOutput();
+    await runCommand("shadow enable extra", fakeDeps(), shadow, table);
+    assert.match(
+      shadow.text(),
+      /^shadow: unexpected "extra"\nusage: \/auto-router shadow \[show \[N\]\|enable\|disable\]$/,
+    );
   });
 
   it("lists help itself in the help and completes it, as one of the subcommands", async () => {
