@@ -10,8 +10,10 @@ const USAGE = "rate <good|bad> [reason] [--tags a,b]";
 
 /** `["bad", "too", "slow", "--tags", "latency,tools"]` -> rating, reason "too slow", tags. A string is an error. */
 export function parseRateArguments(args: string[]): RatingInput | string {
-  const rating = args[0]?.toLowerCase();
-  if (rating !== "good" && rating !== "bad") return `usage: /auto-router ${USAGE}`;
+  const word = args[0];
+  const rating = word?.toLowerCase();
+  if (rating !== "good" && rating !== "bad")
+    return `${word === undefined ? "" : `"${word}" is not a rating: expected good or bad\n`}usage: /auto-router ${USAGE}`;
   const reason: string[] = [];
   const tags: string[] = [];
   for (let index = 1; index < args.length; index++) {

@@ -178,6 +178,18 @@ describe("the router through the pi CLI (version-independent)", () => {
     }
   });
 
+  it("says what is wrong with a rating that is neither good nor bad, then the usage, and exits 1", async () => {
+    const run = await runPi({
+      agentDir: freshAgentDir(),
+      args: ["--model", "auto-router/main", "-p", "/auto-router rate meh"],
+    });
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.ok(
+      run.stderr.includes('"meh" is not a rating: expected good or bad\nusage: /auto-router rate <good|bad> [reason]'),
+      run.stderr,
+    );
+  });
+
   it("names the subcommand a mistyped one was probably meant to be, and help lists itself", async () => {
     const agentDir = freshAgentDir();
     const typo = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router statuss"] });

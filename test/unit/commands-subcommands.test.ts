@@ -344,7 +344,11 @@ describe("rate", () => {
       { rating: "bad", reason: "made it up again", tags: ["wrong", "made-up", "slow"] },
     );
     assert.deepEqual(parseRateArguments(["GOOD"]), { rating: "good" });
-    assert.match(parseRateArguments(["meh"]) as string, /^usage: \/auto-router rate <good\|bad>/);
+    assert.equal(
+      parseRateArguments(["meh", "so-so"]),
+      '"meh" is not a rating: expected good or bad\nusage: /auto-router rate <good|bad> [reason] [--tags a,b]',
+    );
+    assert.match(parseRateArguments([]) as string, /^usage: \/auto-router rate <good\|bad>/);
     assert.match(parseRateArguments(["bad", "--tags"]) as string, /--tags needs a value/);
   });
 
