@@ -1,5 +1,6 @@
 // /auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]
 // /auto-router balance [show|fetch]
+import { closestKey } from "../config/key-suggestions.ts";
 import { dailyAboveMonthly } from "../config/silent-strategies.ts";
 import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
@@ -162,6 +163,10 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       // Names match case-insensitively (as in budgets.providers): `MOCK-A` is the provider a target calls mock-a.
       const billed = billedAccounts(deps.config());
       const provider = providerNameIn(billed, written);
+      const meant = (name: string) => {
+        const near = closestKey(name, billed);
+        return near ? `. Did you mean "${near}"?` : "";
+      };
       const most = action === "set" ? 2 : 1;
       if (rest.length > most)
         return output.error(`budget ${action}: unexpected "${rest.slice(most).join(" ")}"\nusage: ${BUDGET_USAGE}`);
@@ -181,7 +186,7 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
         // Kept either way (a target may bill to it later), but a limit nothing is billed to is said to do nothing.
         const unused = billed.includes(provider)
           ? ""
-          : `\nnote: no target of any route bills to ${provider} (billed: ${[...billed].sort().join(", ") || "none"}); the limit applies once one does`;
+          : `\nnote: no target of any route bills to ${provider} (billed: ${[...billed].sort().join(", ") || "none"}); the limit applies once one does${meant(provider)}`;
         // The config check's warning, on the limits that apply now (one of them may come from the config).
         const applied = service.views(now).find((view) => view.provider === provider)?.limits;
         const neverBlocks = dailyAboveMonthly({ daily: applied?.daily?.usd, monthly: applied?.monthly?.usd });
@@ -224,6 +229,7 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
     name: "balance",
     usage: "balance [show|fetch]",
     description: "Prepaid balances of per-token providers (DeepSeek, OpenRouter); fetch refreshes them now",
+    maxArguments: 1,
     complete: (prefix) => pick(BALANCE_ACTIONS, prefix.trim()),
     async run(args, deps, output) {
       const action = args[0] ?? "show";

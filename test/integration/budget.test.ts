@@ -127,6 +127,12 @@ describe("budgets through pi", () => {
       await command(h, "/auto-router budget set mock-z 3"),
       /daily budget for mock-z set to \$3\.00?\nnote: no target of any route bills to mock-z \(billed: mock-a, mock-b\)/,
     );
+    // A typo of a billed provider's name gets the name it is closest to.
+    assert.match(
+      await command(h, "/auto-router budget set mokc-b 3"),
+      /no target of any route bills to mokc-b \(billed: mock-a, mock-b\); the limit applies once one does\. Did you mean "mock-b"\?/,
+    );
+    await command(h, "/auto-router budget clear mokc-b");
     assert.match(
       await command(h, "/auto-router budget set mock-a -3"),
       /"-3" is not an amount: expected USD of 0 or more/,
