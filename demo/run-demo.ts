@@ -211,8 +211,21 @@ async function runSteps(world: DemoWorld): Promise<void> {
   );
 }
 
+const USAGE = `usage: npm run demo [-- --cleanup]
+  --cleanup   delete the temporary agent dir (and its event log) at the end of a successful run`;
+
 async function main(): Promise<number> {
-  const cleanup = process.argv.includes("--cleanup");
+  const flags = process.argv.slice(2);
+  if (flags.includes("--help") || flags.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
+  const unknown = flags.filter((flag) => flag !== "--cleanup");
+  if (unknown.length > 0) {
+    console.error(`npm run demo: unknown option ${unknown.map((flag) => `"${flag}"`).join(", ")}\n${USAGE}`);
+    return 2;
+  }
+  const cleanup = flags.includes("--cleanup");
   const started = Date.now();
   console.log("pi-auto-router demo: same-request failover through the real pi CLI");
   const world = await startDemoWorld();

@@ -20,6 +20,17 @@ function runDemo(args: string[]) {
 }
 
 describe("npm run demo", () => {
+  it("prints its usage for --help, and refuses a mistyped option before it starts anything", () => {
+    const help = runDemo(["--help"]);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /^usage: npm run demo \[-- --cleanup\]/);
+    assert.doesNotMatch(help.stdout, /same-request failover/, "the demo did not run");
+    const typo = runDemo(["--clenaup"]);
+    assert.equal(typo.status, 2, typo.stdout);
+    assert.match(typo.stderr, /npm run demo: unknown option "--clenaup"\nusage: npm run demo/);
+    assert.doesNotMatch(typo.stdout, /same-request failover|agent dir kept/, "the demo did not run");
+  });
+
   it("prints pi commands that run as shown from the package directory after npm install", () => {
     const run = runDemo([]);
     const agentDir = /agent dir kept for inspection; remove it with: rm -rf (\S+)/.exec(run.stdout)?.[1];
