@@ -26,8 +26,16 @@ const BALANCE_ACTIONS = ["show", "fetch"] as const;
 const BUDGET_USAGE =
   "/auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]";
 
+/** "$5.00 (config)", "$10.00" set by command, "$10.00 (set, config $50.00)" when that overrides the config's. */
 function limitCell(limit: EffectiveLimit | undefined): string {
-  return limit ? `${formatUsd(limit.usd, "spend")}${limit.source === "command" ? "" : " (config)"}` : "-";
+  if (!limit) return "-";
+  const from =
+    limit.source === "config"
+      ? " (config)"
+      : limit.overridesUsd !== undefined
+        ? ` (set, config ${formatUsd(limit.overridesUsd, "spend")})`
+        : "";
+  return `${formatUsd(limit.usd, "spend")}${from}`;
 }
 
 function shareCell(period: PeriodAudit | undefined): string {

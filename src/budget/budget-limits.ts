@@ -78,6 +78,8 @@ export type LimitSource = "config" | "command";
 export interface EffectiveLimit {
   usd: number;
   source: LimitSource;
+  /** A command-set limit's: the config's value for the same period, which it overrides. */
+  overridesUsd?: number;
 }
 export interface EffectiveLimits {
   daily?: EffectiveLimit;
@@ -125,7 +127,14 @@ export function effectiveLimits(
     for (const field of [...BUDGET_PERIODS, "balanceFloor"] as const) {
       const commandValue = fromCommand[field];
       if (commandValue !== undefined) {
-        if (commandValue !== null) limits[field] = { usd: commandValue, source: "command" };
+        if (commandValue !== null) {
+          const configured = fromConfig[field];
+          limits[field] = {
+            usd: commandValue,
+            source: "command",
+            ...(typeof configured === "number" ? { overridesUsd: configured } : {}),
+          };
+        }
       } else if (fromConfig[field] !== undefined) {
         limits[field] = { usd: fromConfig[field]!, source: "config" };
       }
