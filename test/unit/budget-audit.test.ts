@@ -80,7 +80,11 @@ describe("budget limit precedence", () => {
   it("lets a command-set limit override the config for that provider and period only", () => {
     const state = setLimitOperation("deepseek", "monthly", 3, 0)(emptyLimits());
     const limits = effectiveLimits(config, state);
-    assert.deepEqual(limits.deepseek, { daily: { usd: 1, source: "config" }, monthly: { usd: 3, source: "command" } });
+    // The config's monthly $10 is what the command-set $3 overrides (the budget table names it).
+    assert.deepEqual(limits.deepseek, {
+      daily: { usd: 1, source: "config" },
+      monthly: { usd: 3, source: "command", overridesUsd: 10 },
+    });
     assert.deepEqual(limits.openai, { monthly: { usd: 50, source: "config" } });
   });
   it("switches a config limit off with `off` and restores it with clear", () => {
