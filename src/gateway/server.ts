@@ -2,8 +2,8 @@
 // request, a concurrency cap, and a route table. Issue-13 style additions (a /v1/responses handler, a wildcard
 // proxy in the not-found slot) are one more entry in ROUTES or a replacement of the not-found handler.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type { IncomingMessage } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import type { Engine } from "../engine.ts";
 import { estimateTokens } from "../routing/context-estimate.ts";
 import { errorLine, logAccess } from "./access-log.ts";
@@ -166,9 +166,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const app: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: bodyLimitBytes,
-    // No traffic either way for this long closes the connection: while a request is sent (connectionTimeout; not
-    // while it is answered, see answerWithoutIdleTimeout) and between a kept-alive connection's requests
-    // (keepAliveTimeout, else Node's 72 s whatever the setting).
+    // No traffic either way for this long closes the connection: while a request is sent or answered
+    // (connectionTimeout; not while its answer is awaited, see idleOutsideTheWait) and between a kept-alive
+    // connection's requests (keepAliveTimeout, else Node's 72 s whatever the setting).
     connectionTimeout: idleTimeoutMs,
     keepAliveTimeout: idleTimeoutMs,
     forceCloseConnections: "idle",
@@ -183,8 +183,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const connections = trackConnections(app.server);
 
   logAccess(app, log);
-  app.addHook("preHandler", (request, _reply, done) => {
-    answerWithoutIdleTimeout(request.raw);
+  app.addHook("preHandler", (request, reply, done) => {
+    idleOutsideTheWait(request.raw, reply.raw);
     done();
   });
   let draining = false;
@@ -276,13 +276,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 }
 
 /**
- * Once the client has sent its whole request, the idle timeout stops counting until the answer is over: the silence
- * is the target's (a non-streaming answer of a slow model takes minutes before its first byte), which the route's
- * timeouts govern, and the client's own timeout. Node arms keepAliveTimeout when the answer ends and idleTimeoutMs
- * again with the connection's next request.
+ * The idle timeout spares the wait for an answer: once the client has sent its whole request and until the answer
+ * starts, the silence is the target's (a non-streaming answer of a slow model takes minutes before its first byte),
+ * which the route's timeouts govern, and the client's own timeout. A client still sending its request, or an answer
+ * that started and then stalled (a client that stopped reading it, a target silent mid-stream), is cut as before.
+ * Node's socket timer fires again only after new traffic, and arms keepAliveTimeout once the answer ends.
  */
-function answerWithoutIdleTimeout(request: IncomingMessage): void {
-  const socket = request.socket;
-  if (request.complete) socket.setTimeout(0);
-  else request.once("end", () => socket.setTimeout(0)); // an upload streamed to the wildcard proxy: once it is in
+function idleOutsideTheWait(request: IncomingMessage, response: ServerResponse): void {
+  // With a listener here Node leaves the socket to it (http's socketOnTimeout) instead of destroying it.
+  response.on("timeout", (socket: Socket) => {
+    if (request.complete && !response.headersSent) return;
+    socket.destroy();
+  });
 }

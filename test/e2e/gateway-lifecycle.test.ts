@@ -363,6 +363,25 @@ describe("gateway lifecycle, short limits (gateway.idleTimeoutMs, gateway.drainT
     assert.equal(openai.choices[0]?.message.content, expected);
   });
 
+  it("still closes a connection whose answer started and then stayed silent for idleTimeoutMs", async () => {
+    // The second delta comes 5 s after the first: the answer under way is silent for longer than the 2 s.
+    fx.emulators.A.enqueue({ text: ["first ", "second "], chunkDelayMs: 5_000 });
+    let text = "";
+    const ended = await (async () => {
+      const stream = await fx.openai.chat.completions.create({
+        model: "main",
+        stream: true,
+        messages: [{ role: "user", content: "pause midway" }],
+      });
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+    })().then(
+      () => "complete",
+      (error: unknown) => String(error),
+    );
+    assert.equal(text, "first ");
+    assert.notEqual(ended, "complete", "the stream was cut, not waited for");
+  });
+
   it("on SIGTERM, ends what still runs after drainTimeoutMs with an error its client may retry, and exits 0", async () => {
     // 200 deltas 0.1 s apart (each gap shorter than the idle timeout): 20 s of answer, far longer than the 0.3 s the
     // gateway may drain. Three requests: an Anthropic stream (passed through), a Chat Completions stream (translated)
