@@ -26,6 +26,7 @@ import {
   START_SETTINGS,
   settingsTheEnvironmentDecides,
 } from "../config/start-settings.ts";
+import { catalogueRegistry } from "./model-catalogue.ts";
 import { CooldownBook, cooldownStateSchema, emptyCooldowns, longestCooldownMs } from "./cooldown-book.ts";
 import { LatencyBook, emptyLatency, latencyStateSchema, parseLatencyState } from "./latency-book.ts";
 import { salvageRecords } from "../state/salvage.ts";
@@ -58,6 +59,10 @@ export interface StartSettings {
   restart: string;
 }
 
+/** The built-in routes take the model ids of the running pi's line from its catalogue. */
+const knowsModel = (provider: string, modelId: string): boolean =>
+  catalogueRegistry.find(provider, modelId) !== undefined;
+
 export class ConfigHolder {
   private loaded: LoadedConfig;
   private stopWatching: (() => void) | undefined;
@@ -72,7 +77,7 @@ export class ConfigHolder {
     private readonly copyPath?: (logDir: string | undefined) => string,
     private readonly startSettings?: StartSettings,
   ) {
-    this.loaded = loadConfigFile(file, { copyPath });
+    this.loaded = loadConfigFile(file, { copyPath, knowsModel });
     this.startConfig = this.loaded.config;
     this.report();
   }
@@ -118,6 +123,7 @@ export class ConfigHolder {
     this.loaded = loadConfigFile(this.file, {
       lastGood,
       copyPath: this.copyPath,
+      knowsModel,
       existed: signature !== "" || origin === "missing",
     });
     this.report();

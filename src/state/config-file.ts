@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { parse as parseLenient } from "jsonc-parser";
 import writeFileAtomic from "write-file-atomic";
-import { defaultConfig } from "../config/defaults.ts";
+import { defaultConfig, type KnowsModel } from "../config/defaults.ts";
 import { formatIssue, type ConfigIssue } from "../config/issues.ts";
 import { type ParsedConfig, parseConfigText } from "../config/parse-config.ts";
 import type { RouterConfig } from "../config/schema.ts";
@@ -50,6 +50,8 @@ export interface LoadOptions {
   copyPath?: (logDir: string | undefined) => string;
   /** The file existed at the previous load: its absence now is a removal worth reporting, not the no-file default. */
   existed?: boolean;
+  /** The running pi's catalogue, which picks the built-in routes' model ids of its line (defaults.ts). */
+  knowsModel?: KnowsModel;
 }
 
 /** Size, mtime and inode of the file, "" when it does not exist. */
@@ -100,7 +102,7 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
         return { file, config: options.lastGood, issues: [], origin: "missing", removed: true };
       return {
         file,
-        config: defaultConfig(),
+        config: defaultConfig(options.knowsModel),
         issues: [],
         origin: "defaults",
         ...(options.existed && { removed: true }),
@@ -121,11 +123,11 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
     readable?.routes && typeof readable.routes === "object"
       ? Object.keys(readable.routes as object).filter((id) => id.trim() !== "")
       : [];
-  if (declared.length === 0) return { file, config: defaultConfig(), issues, origin: "defaults" };
+  if (declared.length === 0) return { file, config: defaultConfig(options.knowsModel), issues, origin: "defaults" };
   const routes = Object.fromEntries(declared.map((id) => [id, { targets: [] }]));
   return {
     file,
-    config: { ...defaultConfig(), defaultRoute: undefined, routes } as RouterConfig,
+    config: { ...defaultConfig(options.knowsModel), defaultRoute: undefined, routes } as RouterConfig,
     issues,
     origin: "declared",
   };

@@ -1,6 +1,7 @@
 // A misspelled provider or model id in the routes, through real pi (SDK in-process, faux targets registered by
 // another extension): one warning per unknown id at session start with the closest id pi knows, none for ids that
-// only another extension provides, none repeated on reload, and `/auto-router status` lists them.
+// only another extension provides, none repeated on reload, and `/auto-router status` lists them; the built-in
+// routes name only models the running pi line knows.
 import assert from "node:assert/strict";
 import { after, it } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
@@ -48,9 +49,9 @@ it("warns once per unknown provider or model with the closest known id, and stat
   );
 });
 
-it("says nothing at start about built-in targets this pi lacks, and status names them as skipped", async () => {
+it("picks the built-in routes' model ids of the running pi's line: none is unknown on any line", async () => {
   await harness?.dispose();
-  // No routes file: the built-in routes, which name models of every pi line (0.73.1 has them all, newer lines lack some).
+  // No routes file: the built-in routes, whose Codex and DeepSeek Flash slots name each pi line's own ids.
   harness = await createSdkHarness({ targets: [{ provider: "mock-b", models: [{ id: "model-b" }] }] });
   const notified = harness.ui!.notifications.map((n) => n.message);
   assert.deepEqual(
@@ -60,7 +61,7 @@ it("says nothing at start about built-in targets this pi lacks, and status names
   );
   const status = await harness.command("/auto-router status");
   assert.doesNotMatch(status, /^ {2}warning: .*is not known to pi/m);
-  const skipped = /^ {2}built-in targets this pi does not know \(skipped when routing\): (.+)$/m.exec(status);
-  // Where this pi lacks some, they are listed, each as provider/model.
-  if (skipped) for (const key of skipped[1]!.split(", ")) assert.match(key, /^[\w.-]+\/[\w.:-]+$/, status);
+  assert.doesNotMatch(status, /built-in targets this pi does not know/, status);
+  const list = await harness.command("/auto-router list");
+  assert.match(list, /openai-codex\/gpt-[\w.-]+/, list);
 });

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { getModel } from "@mariozechner/pi-ai";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { DEFAULT_CONFIG } from "../../src/config/defaults.ts";
+import { defaultConfig } from "../../src/config/defaults.ts";
 import { routesJsonSchemaText, SCHEMA_FILE_NAME } from "../../src/config/json-schema.ts";
 import { parseConfigText } from "../../src/config/parse-config.ts";
 import { closestKey } from "../../src/config/key-suggestions.ts";
@@ -18,7 +18,7 @@ const parse = (value: unknown) => parseConfigText(JSON.stringify(value));
 
 describe("routes file parsing", () => {
   it("accepts the built-in defaults without any issue", () => {
-    const result = parse(DEFAULT_CONFIG);
+    const result = parse(defaultConfig());
     assert.deepEqual(result.issues, []);
     assert.ok(result.config);
   });
@@ -31,8 +31,9 @@ describe("routes file parsing", () => {
       "subscription-economy",
       "subscription-fast",
     ];
-    assert.deepEqual(Object.keys(DEFAULT_CONFIG.routes).sort(), [...expected].sort());
-    for (const route of Object.values(DEFAULT_CONFIG.routes)) {
+    const config = defaultConfig();
+    assert.deepEqual(Object.keys(config.routes).sort(), [...expected].sort());
+    for (const route of Object.values(config.routes)) {
       for (const target of route.targets) {
         assert.ok(
           getModel(target.provider as never, target.modelId as never),
@@ -40,6 +41,30 @@ describe("routes file parsing", () => {
         );
       }
     }
+  });
+
+  it("takes each built-in slot's first model id the running pi knows, and 0.73.1's when it knows none", () => {
+    const newer = new Set(["openai-codex/gpt-6.2-sol", "openai-codex/gpt-6-sol", "deepseek/deepseek-flash"]);
+    const swe = defaultConfig((provider, modelId) => newer.has(`${provider}/${modelId}`)).routes["subscription-swe"]!;
+    assert.deepEqual(swe.targets[1], {
+      provider: "openai-codex",
+      modelId: "gpt-6.2-sol",
+      label: "GPT-6.2 Sol (Codex)",
+    });
+    const economy = defaultConfig((provider, modelId) => newer.has(`${provider}/${modelId}`)).routes[
+      "subscription-economy"
+    ]!;
+    assert.deepEqual(
+      economy.targets.map((target) => `${target.provider}/${target.modelId}`),
+      [
+        "openai-codex/gpt-5.4-mini",
+        "google/gemini-3-flash-preview",
+        "deepseek/deepseek-flash",
+        "anthropic/claude-haiku-4-5",
+      ],
+    );
+    const long = defaultConfig().routes["subscription-long-context"]!;
+    assert.equal(long.targets[0]!.label, "Claude Sonnet 4.6 (1M)");
   });
 
   it("loads the earlier public file format unchanged: _comment and _example keys are ignored silently", () => {
