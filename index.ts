@@ -22,6 +22,7 @@ import { redactText } from "./src/state/redact.ts";
 import { listingEntries } from "./src/ui/listing-entry.ts";
 import { selectedRouteGoneNotice } from "./src/ui/selected-route.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
+import { type EndedMessage, isTextPrintMode, UnansweredOverflow } from "./src/ui/unanswered-overflow.ts";
 import { WarningSink } from "./src/ui/warning-sink.ts";
 import type { Notify } from "./src/runtime/services.ts";
 
@@ -216,7 +217,16 @@ export default function autoRouter(pi: ExtensionAPI): void {
       ? { action: "transform", text: parsed.text, images: event.images }
       : { action: "continue" };
   });
-  pi.on("session_shutdown", async () => {
+  const overflow = new UnansweredOverflow(PROVIDER_ID);
+  pi.on("message_end", (event) => {
+    overflow.onMessageEnd(event.message as EndedMessage);
+  });
+  pi.on("session_shutdown", async (_event, ctx) => {
+    const unanswered = overflow.take();
+    if (unanswered && isTextPrintMode(ctx.hasUI, (ctx as { mode?: string }).mode, process.argv)) {
+      process.stderr.write(`${redactText(unanswered)}\n`);
+      process.exitCode = 1;
+    }
     warnings.close();
     await engine.close();
   });

@@ -224,3 +224,38 @@ describe("pi CLI: the circuit breaker counts every pi process's successes", () =
     );
   });
 });
+
+describe("pi CLI: a prompt too long for every target of a route", () => {
+  let dir: EmulatedAgent<"A" | "B" | "C">;
+  // ~20k tokens against 4k windows: no target can take it, whatever it is doing.
+  const longPrompt = "word ".repeat(20_000);
+  before(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai", B: "openai", C: "openai" },
+      providers: {
+        "emu-a": { emulator: "A", apiKey: "sk-emu-a", models: [{ id: "m", contextWindow: 4_000 }] },
+        "emu-b": { emulator: "B", apiKey: "sk-emu-b", models: [{ id: "m", contextWindow: 4_000 }] },
+        "emu-c": { emulator: "C", apiKey: "sk-emu-c", models: [{ id: "m", contextWindow: 4_000 }] },
+      },
+      routes: {
+        routes: {
+          main: routeInOrder("emu-a/m", "emu-b/m", "emu-c/m"),
+          alt: routeInOrder("emu-a/m", "emu-c/m"),
+          fresh: routeInOrder("emu-b/m", "emu-c/m"),
+        },
+      },
+    });
+  });
+  after(() => dir?.stop());
+  const pi = (route: string, ...prompts: string[]) =>
+    runPi({ agentDir: dir.agentDir, args: ["--model", `auto-router/${route}`, "-p", ...prompts] });
+  const tooLong = (route: string) => new RegExp(`the prompt is too long for every target of route ${route} \\(`, "g");
+
+  it("in print mode, writes the refusal to stderr once and exits 1 when pi's compaction cannot recover", async () => {
+    dir.reset();
+    const run = await pi("fresh", longPrompt);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.stdout, "");
+    assert.equal(run.stderr.match(tooLong("fresh"))?.length, 1, run.stderr);
+  });
+});
