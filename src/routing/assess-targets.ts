@@ -1,5 +1,5 @@
-// Every target of the active route, in declared order: skipped with a hard reason (missing, credentials, health,
-// cooldown, breaker, constraints, preferences, quota), held back for a soft one (a rule, a blocked budget), or eligible
+// Every target of the active route, in declared order: skipped with a hard reason (missing, credentials, constraints,
+// health, cooldown, breaker, preferences, quota), held back for a soft one (a rule, a blocked budget), or eligible
 // with its candidate and rank entry.
 import type { TargetConfig } from "../config/schema.ts";
 import { checkConstraint, meetsConstraint } from "./constraints.ts";
@@ -96,6 +96,13 @@ export function assessTargets(
       );
       continue;
     }
+    // Before the passing states (health, cooldown, breaker): a target that cannot take the request at all is left out
+    // for that, or a prompt too long for every window would read "none available now" and wait for a resting one.
+    const violation = checkConstraint(facts, state.constraint);
+    if (violation) {
+      skipTarget(decision, target, key, label, violation.reason, violation.detail);
+      continue;
+    }
     const providerStatus = snapshot.providers[auth];
     const unhealthy =
       providerStatus?.unhealthy ??
@@ -145,11 +152,6 @@ export function assessTargets(
         continue;
       }
       probe = true;
-    }
-    const violation = checkConstraint(facts, state.constraint);
-    if (violation) {
-      skipTarget(decision, target, key, label, violation.reason, violation.detail);
-      continue;
     }
     const { provider, authLower } = names;
     const rejection = checkPreferences(preferences, provider, authLower, facts);

@@ -251,6 +251,27 @@ describe("pi CLI: a prompt too long for every target of a route", () => {
     runPi({ agentDir: dir.agentDir, args: ["--model", `auto-router/${route}`, "-p", ...prompts] });
   const tooLong = (route: string) => new RegExp(`the prompt is too long for every target of route ${route} \\(`, "g");
 
+  it("says the prompt is too long, not that no target is available, while a target that cannot fit rests", async () => {
+    dir.reset();
+    dir.emulators.A.enqueue({ status: 401 });
+    assert.equal((await pi("main", "hi")).code, 0);
+    const run = await pi("main", longPrompt);
+    assert.match(run.stderr, tooLong("main"));
+    assert.match(run.stderr, /emu-a\/m: context window 4000 < \d+ tokens needed/);
+    assert.doesNotMatch(run.stderr, /is available now|First available/);
+  });
+
+  it("does not wait for a resting target that could not take the prompt anyway", async () => {
+    dir.reset();
+    // Back in 5 s, well within the 30 s a request waits for a resting target.
+    dir.emulators.A.enqueue({ status: 429, retryAfterSeconds: 5 });
+    assert.equal((await pi("alt", "hi")).code, 0);
+    const run = await pi("alt", longPrompt);
+    assert.match(run.stderr, tooLong("alt"));
+    assert.equal(run.code, 1);
+    assert.doesNotMatch(run.stderr, /waiting \d+s for|First available/);
+  });
+
   it("in print mode, writes the refusal to stderr once and exits 1 when pi's compaction cannot recover", async () => {
     dir.reset();
     const run = await pi("fresh", longPrompt);

@@ -119,6 +119,24 @@ describe("route: availability", () => {
     assert.deepEqual(skippedReasons(decision), { "a/1": "context-too-small", "b/1": "capability" });
   });
 
+  it("leaves out a resting, unhealthy or broken target whose window is too small as too small, with no until", () => {
+    const state = snapshot({ r: { targets: targets("a/1", "b/1", "c/1") } });
+    for (const key of ["a/1", "b/1", "c/1"]) state.models[key] = facts({ contextWindow: 1_000 });
+    state.cooldowns[routeTargetKey("r", "a/1")] = { until: NOW + 30_000, kind: "auth" };
+    state.providers.b = { unhealthy: "health check failed 3 times" };
+    state.targets["c/1"] = { breaker: { state: "open", until: NOW + 60_000 } };
+    const decision = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(skippedReasons(decision), {
+      "a/1": "context-too-small",
+      "b/1": "context-too-small",
+      "c/1": "context-too-small",
+    });
+    assert.deepEqual(
+      decision.skipped.map((skipped) => skipped.until),
+      [undefined, undefined, undefined],
+    );
+  });
+
   it("refuses an unknown route with the known ones named", () => {
     const decision = route(
       { routeId: "nope", features: features() },
