@@ -17,7 +17,7 @@ import { SlicedSerialisation } from "./sliced-serialisation.ts";
 import { APPEND_NO_FOLLOW, appendNoFollowSync, endsMidLine, endsMidLineSync, toPieces } from "./log-disk.ts";
 import { needsRotation, needsRotationSync, type RotatedLog, rotate, rotateSync } from "./log-rotation.ts";
 import { EVENT_LOG_NAME } from "./state-paths.ts";
-import { exitRegistry, registerExitFlush } from "./exit-flush.ts";
+import { type ExitFlushParticipant, exitRegistry, registerExitFlush } from "./exit-flush.ts";
 import { acquireLock, acquireLockSync, describeError, errorCode } from "./file-lock.ts";
 import type { StoreWarning } from "./json-store.ts";
 import { type MovedLink, moveLinkAside, moveLinkAsideSync } from "./state-file.ts";
@@ -81,7 +81,8 @@ class JsonlEventLog implements EventLog, RotatedLog {
   private linkChecked = false;
   private closed = false;
   private readonly warned = new Set<string>();
-  private readonly unregister: () => void;
+  private readonly exitFlush: ExitFlushParticipant;
+  private unregister: (() => void) | undefined;
 
   constructor(options: EventLogOptions) {
     this.dir = options.dir;
@@ -94,16 +95,19 @@ class JsonlEventLog implements EventLog, RotatedLog {
     this.maxBufferedEvents = Math.max(1, options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS);
     this.onWarning = options.onWarning;
     this.lines = new LogLines(options.now ?? Date.now, options.machine);
-    this.unregister = registerExitFlush({
+    this.exitFlush = {
       hasPendingWork: () =>
         this.buffer.length > 0 || this.fresh.length > 0 || this.serialising !== undefined || this.lines.waiting > 0,
       holdsLock: () => exitRegistry().heldLocks.get(this.path) === this,
       flushSync: () => this.flushSync(),
-    });
+    };
+    this.unregister = registerExitFlush(this.exitFlush);
   }
 
   append(event: EventEntry): void {
-    if (this.closed) return this.warn("closed", "event appended after close() was dropped");
+    // A request still in flight when the log closed (pi shuts down while its overflow compaction runs) is written all
+    // the same: by the flush below, or at the process's exit at the latest.
+    if (this.closed) this.unregister ??= registerExitFlush(this.exitFlush);
     const made = this.fresh.length;
     try {
       this.lines.add(event, this.push);
@@ -169,7 +173,8 @@ class JsonlEventLog implements EventLog, RotatedLog {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
-    this.unregister();
+    this.unregister?.();
+    this.unregister = undefined;
   }
 
   flushSync(): void {

@@ -10,7 +10,7 @@
 // are in store-warnings.ts and store-timers.ts.
 import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { exitRegistry, registerExitFlush } from "./exit-flush.ts";
+import { type ExitFlushParticipant, exitRegistry, registerExitFlush } from "./exit-flush.ts";
 import { acquireLock, acquireLockSync } from "./file-lock.ts";
 import {
   decodeState,
@@ -76,7 +76,8 @@ class JsonFileStore<T> implements StateStore<T> {
   private inFlight: { count: number; observed: FileIdentity | undefined | "not-read" } | undefined;
   private readonly memoryOnly: boolean;
   private closed = false;
-  private readonly unregister: () => void;
+  private readonly exitFlush: ExitFlushParticipant;
+  private unregister: (() => void) | undefined;
 
   constructor(options: JsonStoreOptions<T>) {
     this.options = options;
@@ -90,11 +91,12 @@ class JsonFileStore<T> implements StateStore<T> {
         "refusing to write a .ts/.js file (pi would load it as an extension); state is kept in memory only",
       );
     else this.loadSync();
-    this.unregister = registerExitFlush({
+    this.exitFlush = {
       hasPendingWork: () => this.queue.length > 0,
       holdsLock: () => exitRegistry().heldLocks.get(this.file) === this,
       flushSync: () => this.flushSync(),
-    });
+    };
+    this.unregister = registerExitFlush(this.exitFlush);
     const interval = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
     if (interval > 0 && !this.memoryOnly) {
       this.timers.refreshEvery(interval, () => void this.refresh());
@@ -116,11 +118,14 @@ class JsonFileStore<T> implements StateStore<T> {
     // An operation that returns the state it was given changed nothing: nothing to write.
     if (next === this.memory) return;
     this.memory = next;
-    if (this.closed || this.memoryOnly) {
-      if (this.closed) this.warnings.warn("closed", "update after close() is kept in memory only");
-      return;
-    }
+    if (this.memoryOnly) return;
     this.queue.push(operation);
+    if (this.closed) {
+      // A request still in flight when the store closed (pi shuts down while its overflow compaction runs): its
+      // update is written once, soon, or at the process's exit at the latest.
+      this.unregister ??= registerExitFlush(this.exitFlush);
+      return this.timers.flushIn(this.options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS, () => void this.flush());
+    }
     if (this.queue.length > MAX_QUEUED_OPERATIONS && !this.inFlight) {
       this.queue.splice(0, this.queue.length - MAX_QUEUED_OPERATIONS / 2);
       this.warnings.warn(
@@ -165,7 +170,10 @@ class JsonFileStore<T> implements StateStore<T> {
     this.timers.clear();
     await this.serialize(() => this.flushNow(false));
     // Operations that could not be written stay registered so the exit hook makes a last attempt.
-    if (this.queue.length === 0) this.unregister();
+    if (this.queue.length === 0) {
+      this.unregister?.();
+      this.unregister = undefined;
+    }
   }
 
   flushSync(): void {

@@ -279,4 +279,22 @@ describe("pi CLI: a prompt too long for every target of a route", () => {
     assert.equal(run.stdout, "");
     assert.equal(run.stderr.match(tooLong("fresh"))?.length, 1, run.stderr);
   });
+
+  it("logs every request of the run to its end, those still in flight when pi shuts down included", async () => {
+    dir.reset();
+    const log = join(dir.agentDir, "extensions", "auto-router.events.jsonl");
+    const before = existsSync(log) ? readFileSync(log, "utf8").length : 0;
+    const run = await pi("fresh", longPrompt);
+    assert.doesNotMatch(run.stderr, /after close/);
+    const lines = readFileSync(log, "utf8").slice(before).split("\n").filter(Boolean);
+    const events = lines.map((line) => JSON.parse(line));
+    const decided = new Set(events.filter((e) => e.type === "decision").map((e) => e.requestId));
+    const ended = new Set(events.filter((e) => e.type === "final").map((e) => e.requestId));
+    assert.ok(decided.size > 0);
+    assert.deepEqual(
+      [...decided].filter((id) => !ended.has(id)),
+      [],
+      "a request without its final line",
+    );
+  });
 });

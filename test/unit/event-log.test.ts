@@ -13,6 +13,7 @@ import {
   SERIALISE_SLICE_LINES,
 } from "../../src/state/event-log.ts";
 import { EVENT_LOG_NAME } from "../../src/state/state-paths.ts";
+import { exitRegistry } from "../../src/state/exit-flush.ts";
 import type { StoreWarning } from "../../src/state/json-store.ts";
 import { freshDir, runWorker } from "../helpers/temp-and-workers.ts";
 
@@ -61,6 +62,23 @@ describe("openEventLog: lines", () => {
       { v: 3, type: "result", ts: "2024-12-31T23:59:59.000Z", data: { ok: true } },
     ]);
     await log.close();
+  });
+
+  it("writes at process exit the events of a request still in flight when the log closed", async () => {
+    const dir = freshDir("auto-router-events");
+    const warnings: StoreWarning[] = [];
+    const log = openEventLog(options(dir, { onWarning: (warning) => warnings.push(warning) }));
+    const request = { requestId: "123e4567-e89b-12d3-a456-426614174000", routeId: "main" };
+    log.append({ type: "decision", ...request, data: { target: "a/1" } });
+    await log.close();
+    log.append({ type: "final", ...request, data: { outcome: "success" } });
+    // What the process's exit hook does (exit-flush.ts): every registered log with work left writes it synchronously.
+    for (const participant of exitRegistry().participants) if (participant.hasPendingWork()) participant.flushSync();
+    assert.deepEqual(
+      readLines(log.path).map((line) => line.type),
+      ["decision", "final"],
+    );
+    assert.deepEqual(warnings, []);
   });
 
   it("never lets an API key in data.message or a secret header reach the file", async () => {

@@ -11,6 +11,7 @@ import {
   type StoreWarning,
 } from "../../src/state/json-store.ts";
 import { createMemoryStore } from "../../src/state/memory-store.ts";
+import { exitRegistry } from "../../src/state/exit-flush.ts";
 import { freshDir } from "../helpers/temp-and-workers.ts";
 
 type Tally = { count: number; names: string[] };
@@ -365,6 +366,21 @@ describe("openJsonStore: updated faster than its flush delay", () => {
     }
     await store.close();
     assert.equal(readTally(file).count, UPDATES);
+    assert.deepEqual(warnings, []);
+  });
+});
+
+describe("openJsonStore: after close()", () => {
+  it("writes an update made after close() (a request still in flight at shutdown) at process exit", async () => {
+    const file = join(freshDir("auto-router-store"), "auto-router.tally.json");
+    const warnings: StoreWarning[] = [];
+    const store = openJsonStore(tallyOptions(file, warnings));
+    store.update(addOne);
+    await store.close();
+    store.update(addName("late"));
+    // What the process's exit hook does (exit-flush.ts): every registered store with work left writes it synchronously.
+    for (const participant of exitRegistry().participants) if (participant.hasPendingWork()) participant.flushSync();
+    assert.deepEqual(readTally(file), { count: 1, names: ["late"] });
     assert.deepEqual(warnings, []);
   });
 });
