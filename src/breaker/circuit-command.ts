@@ -1,4 +1,4 @@
-// /auto-router circuit: every breaker's state, its recent failure ratio, and when it will probe.
+// /auto-router circuit: every breaker's state, its recent failure ratio, when it will probe, and what opened it.
 import type { Subcommand } from "../commands/command-types.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { closestId } from "../config/unknown-targets.ts";
@@ -65,9 +65,10 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
         row.state,
         row.state === "closed" ? `${row.failures}/${row.calls}` : "-",
         describe(row, now),
+        // The kind of failure that opened the breaker: a closed one's failures in the window have none recorded.
         row.record.lastFailure ?? "-",
       ]);
-      output.info(`${header}\n${table(["target", "state", "failed/calls", "next", "last failure"], lines)}`);
+      output.info(`${header}\n${table(["target", "state", "failed/calls", "next", "opened by"], lines)}`);
     },
   };
 }

@@ -58,7 +58,12 @@ describe("circuit breaker through pi", () => {
       h.faux("mock-a").setResponses([failing(), failing(), failing(), fauxAssistantMessage("A is back")]);
       h.faux("mock-b").setResponses(Array.from({ length: 5 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
 
-      for (let i = 0; i < 3; i++) await h.prompt(`question ${i + 1}`);
+      await h.prompt("question 1");
+      // One failure, still closed: nothing has opened it (the column names what opened a breaker, not a failure).
+      const first = await commandOutput(h, "/auto-router circuit");
+      assert.match(first, /target\s+state\s+failed\/calls\s+next\s+opened by/);
+      assert.match(first, /mock-a\/model-a\s+closed\s+1\/1\s+-\s+-/);
+      for (let i = 1; i < 3; i++) await h.prompt(`question ${i + 1}`);
       assert.equal(h.faux("mock-a").state.callCount, 3);
       assert.equal(h.lastAssistant().provider, "mock-b");
 
@@ -67,7 +72,7 @@ describe("circuit breaker through pi", () => {
       assert.equal(h.faux("mock-a").state.callCount, 3);
       assert.equal(h.lastAssistant().provider, "mock-b");
       const shown = await commandOutput(h, "/auto-router circuit");
-      assert.match(shown, /mock-a\/model-a\s+open\s+-\s+probe in/);
+      assert.match(shown, /mock-a\/model-a\s+open\s+-\s+probe in \S+\s+server/);
       // list's availability column names the open breaker (as a notification, or in the widget when it is long).
       const listed = `${await h.command("/auto-router list")}\n${(h.ui!.widgets.get("auto-router") ?? []).join("\n")}`;
       assert.match(listed, /mock-a\/model-a .*breaker open, probe in/);
