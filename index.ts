@@ -2,7 +2,7 @@
 // everything they do lives in src/.
 import { join } from "node:path";
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
-import { getAgentDir, VERSION } from "@mariozechner/pi-coding-agent";
+import { getAgentDir, SettingsManager, VERSION } from "@mariozechner/pi-coding-agent";
 import { RUNS_FROM_BUNDLE } from "./src/build-info.ts";
 import { debugCommand } from "./src/commands/debug-command.ts";
 import { completeCommand, runCommand } from "./src/commands/dispatch.ts";
@@ -20,6 +20,7 @@ import { describeLoad } from "./src/state/config-file.ts";
 import { readModelsFileIds } from "./src/state/models-file.ts";
 import { redactText } from "./src/state/redact.ts";
 import { listingEntries } from "./src/ui/listing-entry.ts";
+import { defaultRouteGoneNotice, resumedRouteGoneNotice, startsOnDefault } from "./src/ui/missing-route-notice.ts";
 import { selectedRouteGoneNotice } from "./src/ui/selected-route.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 import { type EndedMessage, isTextPrintMode, UnansweredOverflow } from "./src/ui/unanswered-overflow.ts";
@@ -184,12 +185,22 @@ export default function autoRouter(pi: ExtensionAPI): void {
       const model = ctx.modelRegistry.find(provider, id);
       return model !== undefined && ctx.modelRegistry.hasConfiguredAuth(model);
     };
-    const restored = routeToRestore(ctx.sessionManager?.getBranch?.() ?? [], ctx.model, PROVIDER_ID, restorable);
-    const routeModel =
-      restored && !modelChosenOnCommandLine(process.argv) && ctx.modelRegistry.find(PROVIDER_ID, restored.route);
+    const branch = ctx.sessionManager?.getBranch?.() ?? [];
+    const restored = routeToRestore(branch, ctx.model, PROVIDER_ID, restorable);
+    const chosen = modelChosenOnCommandLine(process.argv);
+    const routeModel = restored && !chosen && ctx.modelRegistry.find(PROVIDER_ID, restored.route);
     const taken = ctx.model;
+    const routes = services.config.current.routes;
+    if (restored && !chosen && taken && !routeModel)
+      show(ctx, resumedRouteGoneNotice(restored.route, PROVIDER_ID, taken, routes), "warning");
     if (restored && routeModel && taken && (await pi.setModel(routeModel)))
       show(ctx, restoredRouteNotice(restored, PROVIDER_ID, taken), "info");
+    if (!restored && !chosen && startsOnDefault(branch) && !isActive(ctx)) {
+      const settings = SettingsManager.create(ctx.cwd, agentDir);
+      const defaults = { provider: settings.getDefaultProvider(), model: settings.getDefaultModel() };
+      const gone = defaultRouteGoneNotice(defaults, PROVIDER_ID, taken, routes);
+      if (gone) show(ctx, gone, "warning");
+    }
   });
   pi.on("turn_start", (_event, ctx) => {
     bind(ctx);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { routeInOrder } from "../helpers/agent-dir.ts";
+import { ROUTES_FILE_NAME, routeInOrder } from "../helpers/agent-dir.ts";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
@@ -111,6 +111,67 @@ describe("pi --continue on an auto-router route", () => {
     } finally {
       await own.stop();
       rmSync(ownSessions, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("pi start on a route the routes file no longer has", () => {
+  const providers = {
+    "mock-a": { emulator: "A" as const, apiKey: "sk-mock-a-key", models: ["model-a"] },
+    "mock-b": { emulator: "B" as const, apiKey: "sk-mock-b-key", models: ["model-b"] },
+  };
+
+  it("--continue on a session whose route was renamed warns that it goes on the raw target, naming the routes", async () => {
+    const own = await startEmulatedAgent({
+      emulators: { A: "openai", B: "openai" },
+      providers,
+      routes: { routes: { pair: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
+    });
+    const ownSessions = freshDir("auto-router-sessions");
+    try {
+      own.emulators.A.enqueue({ text: "Hello from A." });
+      const first = await runPi({
+        agentDir: own.agentDir,
+        sessionDir: ownSessions,
+        args: ["--model", "auto-router/pair", "-p", "first"],
+      });
+      assert.equal(first.code, 0, first.stderr);
+      const routesFile = join(own.agentDir, "extensions", ROUTES_FILE_NAME);
+      writeFileSync(routesFile, JSON.stringify({ routes: { duo: routeInOrder("mock-a/model-a", "mock-b/model-b") } }));
+      own.emulators.A.enqueue({ text: "A alone." });
+      const second = await runPi({
+        agentDir: own.agentDir,
+        sessionDir: ownSessions,
+        args: ["--continue", "-p", "second"],
+      });
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(second.stdout.trim(), "A alone.");
+      assert.match(
+        second.stderr,
+        /this session's route auto-router\/pair is no longer in the routes file; it continues on mock-a\/model-a alone, with no failover, .*\(routes: duo\)/,
+      );
+    } finally {
+      await own.stop();
+      rmSync(ownSessions, { recursive: true, force: true });
+    }
+  });
+
+  it("warns at start when settings.json's default model names a route that is gone, and says what pi runs", async () => {
+    const own = await startEmulatedAgent({
+      emulators: { A: "openai", B: "openai" },
+      providers,
+      routes: { routes: { duo: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
+      settings: { defaultProvider: "auto-router", defaultModel: "pair" },
+    });
+    try {
+      const run = await runPi({ agentDir: own.agentDir, args: ["-p", "hi"] });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(
+        run.stderr,
+        /default model in settings.json \(defaultProvider "auto-router", defaultModel "pair"\) names a route that is not in the routes file; pi started on mock-[ab]\/model-[ab] instead\. Pick a route with \/model \(routes: duo\)/,
+      );
+    } finally {
+      await own.stop();
     }
   });
 });

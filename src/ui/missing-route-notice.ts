@@ -1,0 +1,43 @@
+// A session or a saved default that names a route the routes file no longer has: pi then runs a raw model, with no
+// routing and no failover, and says nothing. The session start says so, with what pi runs and the routes there are.
+import type { ModelRef } from "../runtime/resumed-route.ts";
+
+const routesList = (routes: Record<string, unknown>): string => {
+  const known = Object.keys(routes);
+  return known.length ? ` (routes: ${known.join(", ")})` : "";
+};
+
+/** `pi --continue` on a session whose route is gone: pi stays on the raw model it resumed it on. */
+export function resumedRouteGoneNotice(
+  route: string,
+  routerProvider: string,
+  taken: ModelRef,
+  routes: Record<string, unknown>,
+): string {
+  return (
+    `auto-router: this session's route ${routerProvider}/${route} is no longer in the routes file; it continues on ` +
+    `${taken.provider}/${taken.id} alone, with no failover, until you pick a route with /model or /auto-router ` +
+    `switch${routesList(routes)}`
+  );
+}
+
+/** settings.json's defaultProvider/defaultModel name a route that is gone: pi started on another model. */
+export function defaultRouteGoneNotice(
+  defaults: { provider?: string; model?: string },
+  routerProvider: string,
+  taken: ModelRef | undefined,
+  routes: Record<string, unknown>,
+): string | undefined {
+  if (defaults.provider !== routerProvider || defaults.model === undefined) return undefined;
+  if (Object.hasOwn(routes, defaults.model)) return undefined;
+  const now = taken ? `pi started on ${taken.provider}/${taken.id} instead` : "pi started without a model";
+  return (
+    `auto-router: pi's default model in settings.json (defaultProvider "${routerProvider}", defaultModel ` +
+    `"${defaults.model}") names a route that is not in the routes file; ${now}. Pick a route with /model` +
+    `${routesList(routes)}`
+  );
+}
+
+/** A session with no message yet: pi starts a new one on its default model (it records that model right away). */
+export const startsOnDefault = (branch: ReadonlyArray<{ type: string }>): boolean =>
+  !branch.some((entry) => entry.type === "message");

@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { defaultRouteGoneNotice, resumedRouteGoneNotice, startsOnDefault } from "../../src/ui/missing-route-notice.ts";
+
+const routes = { duo: {}, solo: {} };
+const taken = { provider: "mock-a", id: "model-a" };
+
+describe("missing route notices", () => {
+  it("names the gone route of a resumed session, the raw model pi is on, and the routes there are", () => {
+    assert.equal(
+      resumedRouteGoneNotice("pair", "auto-router", taken, routes),
+      "auto-router: this session's route auto-router/pair is no longer in the routes file; it continues on mock-a/model-a alone, with no failover, until you pick a route with /model or /auto-router switch (routes: duo, solo)",
+    );
+  });
+
+  it("warns about a saved default naming a gone route only", () => {
+    const text = defaultRouteGoneNotice({ provider: "auto-router", model: "pair" }, "auto-router", taken, routes);
+    assert.match(
+      text ?? "",
+      /defaultModel "pair"\) names a route that is not in the routes file; pi started on mock-a\/model-a instead/,
+    );
+    assert.equal(
+      defaultRouteGoneNotice({ provider: "auto-router", model: "duo" }, "auto-router", taken, routes),
+      undefined,
+    );
+    assert.equal(
+      defaultRouteGoneNotice({ provider: "openai", model: "pair" }, "auto-router", taken, routes),
+      undefined,
+    );
+    assert.equal(defaultRouteGoneNotice({}, "auto-router", taken, routes), undefined);
+  });
+
+  it("takes a session with no message yet as one pi started on its default model", () => {
+    assert.equal(startsOnDefault([{ type: "model_change" }, { type: "thinking_level_change" }]), true);
+    assert.equal(startsOnDefault([{ type: "model_change" }, { type: "message" }]), false);
+  });
+});
