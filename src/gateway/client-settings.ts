@@ -4,6 +4,7 @@
 // keeps them as the client wrote them.
 import { thinkingOn } from "./anthropic-thinking.ts";
 import { TRANSLATED_CHAT_PARTS } from "./openai-request.ts";
+import { reasoningLevel } from "./responses-request.ts";
 
 /** Which tool the model must call: any it likes, none, at least one, or the named function. */
 export type ToolChoice = "auto" | "none" | "required" | { name: string };
@@ -269,8 +270,8 @@ export function responsesSettings(request: Loose): ClientSettings {
     temperature: [undefined, number(request.temperature)],
     topP: [request.top_p, number(request.top_p)],
     user: [request.user, text(request.user)],
-    thinkingLimit: thinkingLimit(request.reasoning?.effort, request.max_output_tokens),
-    reasoning: effortAsked(request.reasoning?.effort),
+    thinkingLimit: thinkingLimit(reasoningLevel(request.reasoning), request.max_output_tokens),
+    reasoning: effortAsked(reasoningLevel(request.reasoning)),
   });
   settings.unsupported.push(...metadataOf(request));
   if (partsOf(request.input).some((part) => part.type === "input_image" && detailGiven(part.detail)))

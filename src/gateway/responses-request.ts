@@ -12,6 +12,7 @@ import type {
   Message,
   SimpleStreamOptions,
   TextContent,
+  ThinkingLevel,
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
@@ -127,7 +128,7 @@ export const responsesRequestSchema = z
     max_output_tokens: z.number().int().positive().nullish(),
     temperature: z.number().nullish(),
     reasoning: z
-      .object({ effort: z.enum(["minimal", "low", "medium", "high", "xhigh"]).nullish() })
+      .object({ effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullish() })
       .loose()
       .nullish(),
     previous_response_id: z.null().optional(),
@@ -253,13 +254,21 @@ export function responsesToContext(request: ResponsesRequest, now: number): Clie
   const options: SimpleStreamOptions = {};
   if (request.max_output_tokens) options.maxTokens = request.max_output_tokens;
   if (typeof request.temperature === "number") options.temperature = request.temperature;
-  if (request.reasoning?.effort) options.reasoning = request.reasoning.effort;
+  const reasoning = reasoningLevel(request.reasoning);
+  if (reasoning) options.reasoning = reasoning;
   // Tool results are their own items here (function_call_output): every user message is a prompt.
   let promptIndex: number | undefined;
   context.messages.forEach((message, index) => {
     if (message.role === "user") promptIndex = index;
   });
   return { context, options, promptIndex };
+}
+
+/** The reasoning a request's `reasoning` asks for, as pi-ai's level; `none` asks for none. */
+export function reasoningLevel(reasoning: unknown): ThinkingLevel | undefined {
+  if (!isObject(reasoning)) return undefined;
+  const effort = reasoning.effort;
+  return typeof effort === "string" && effort !== "none" && effort !== "" ? (effort as ThinkingLevel) : undefined;
 }
 
 function systemText(request: ResponsesRequest): string | undefined {

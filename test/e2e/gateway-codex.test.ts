@@ -92,4 +92,25 @@ describe("Codex CLI through the gateway's Responses endpoint", {
     assert.equal(second.calls[0]!.headers.authorization, "Bearer sk-mock-b-key-000000000002");
     assert.match(fx.gateway.stderr(), /POST \/v1\/responses route=codex 200 served-by=mock-b\/model-b/);
   });
+
+  it("answers `codex exec` with reasoning effort `none`, which asks the target for no reasoning", async () => {
+    // The first target may still rest from the test above: whichever serves gets the same answer.
+    const before = [first.calls.length, second.calls.length];
+    first.enqueue({ text: "Answered without reasoning." });
+    second.enqueue({ text: "Answered without reasoning." });
+    const run = await runClientCli(
+      CODEX,
+      ["exec", "--skip-git-repo-check", "-c", 'model_reasoning_effort="none"', "Say hi"],
+      {
+        cwd: home,
+        timeoutMs: CODEX_TIMEOUT_MS,
+        env: { HOME: home, CODEX_HOME: join(home, ".codex"), AUTO_ROUTER_GATEWAY_TOKEN: fx.gateway.token },
+      },
+    );
+    assert.equal(run.code, 0, run.output);
+    assert.match(run.output, /Answered without reasoning\./);
+    const sent = [...first.calls.slice(before[0]!), ...second.calls.slice(before[1]!)];
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.body.reasoning_effort, undefined);
+  });
 });

@@ -185,4 +185,12 @@ describe("gateway passthrough on the Responses endpoint", () => {
     });
     assert.equal(second.calls.length, 0, "a client error is not failed over");
   });
+
+  it("passes reasoning effort `none` (a valid OpenAI effort) to the target as the client wrote it", async () => {
+    first.enqueue({ text: "No thinking needed." });
+    const body = { model: "gpt", input: "Say hi", reasoning: { effort: "none" as const } };
+    const answer = await fx.openai.responses.create(body);
+    assert.equal(answer.output_text, "No thinking needed.");
+    assert.deepEqual(first.calls[0]!.body, { ...body, model: "gpt-r1", stream: true });
+  });
 });

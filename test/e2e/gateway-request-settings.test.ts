@@ -246,6 +246,16 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(ignored(none.response), null);
   });
 
+  it("sends a Responses request with reasoning effort `none` to a target that thinks without thinking, naming nothing", async () => {
+    anthropic.enqueue({ text: "hi" });
+    const { response } = await fx.openai.responses
+      .create({ model: "claude", input: "hi", reasoning: { effort: "none" }, max_output_tokens: 4000 })
+      .withResponse();
+    assert.notEqual(anthropic.calls[0]!.body.thinking?.type, "enabled");
+    assert.equal(anthropic.calls[0]!.body.max_tokens, 4000);
+    assert.equal(ignored(response), null);
+  });
+
   it("names only what the target that served could not take, after a failover from a target that could not", async () => {
     anthropic.enqueue({ status: 429, errorMessage: "rate limited" });
     chat.enqueue({ text: "{}" });

@@ -59,6 +59,8 @@ describe("client settings: reading each client API", () => {
     });
     // `auto` is every API's default: no setting (the Codex CLI sends it with every request).
     assert.deepEqual(anthropic.values, { parallelToolCalls: false, stop: ["S"], topK: 4 });
+    // Effort `none` asks for no reasoning: nothing to carry, no thinking cap to keep.
+    assert.deepEqual(responsesSettings({ reasoning: { effort: "none" }, max_output_tokens: 500 }).values, {});
     assert.deepEqual(responsesSettings({ tool_choice: "auto" }).values, {});
     assert.deepEqual(responsesSettings({ tool_choice: "auto" }).unsupported, []);
   });

@@ -97,6 +97,12 @@ describe("Responses requests", () => {
     assert.equal((parsed.context.messages[2] as { toolCallId: string }).toolCallId, "call_7|fc_7");
   });
 
+  it("takes reasoning effort `none` as asking for no reasoning, and any other effort as pi-ai's level", () => {
+    assert.equal(translate({ model: "m", input: "hi", reasoning: { effort: "none" } }).options.reasoning, undefined);
+    assert.equal(translate({ model: "m", input: "hi", reasoning: { effort: "xhigh" } }).options.reasoning, "xhigh");
+    assert.equal(translate({ model: "m", input: "hi" }).options.reasoning, undefined);
+  });
+
   it("accepts a data-URL image and refuses a remote one, naming the field", () => {
     const ok = translate({
       model: "m",
