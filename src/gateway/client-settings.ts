@@ -4,7 +4,7 @@
 // keeps them as the client wrote them.
 import { thinkingOn } from "./anthropic-thinking.ts";
 import { TRANSLATED_CHAT_PARTS } from "./openai-request.ts";
-import { reasoningLevel } from "./responses-request.ts";
+import { reasoningLevel, summaryOnly } from "./responses-request.ts";
 
 /** Which tool the model must call: any it likes, none, at least one, or the named function. */
 export type ToolChoice = "auto" | "none" | "required" | { name: string };
@@ -87,6 +87,8 @@ const RESPONSES_NAMES = {
   thinkingLimit: "reasoning.effort",
   reasoning: "reasoning.effort",
 };
+/** A Responses request that asked only for a summary has its reasoning named by that field. */
+const SUMMARY_NAMES = { ...RESPONSES_NAMES, thinkingLimit: "reasoning.summary", reasoning: "reasoning.summary" };
 const ANTHROPIC_NAMES = {
   ...NAMES,
   thinkingLimit: "thinking",
@@ -255,7 +257,7 @@ export function chatSettings(request: Loose): ClientSettings {
 }
 
 export function responsesSettings(request: Loose): ClientSettings {
-  const settings = collect(RESPONSES_NAMES, {
+  const settings = collect(summaryOnly(request.reasoning) ? SUMMARY_NAMES : RESPONSES_NAMES, {
     toolChoice: chosen(request.tool_choice, openAIToolChoice(request.tool_choice)),
     parallelToolCalls: [undefined, onlyFalse(request.parallel_tool_calls)],
     output: output(request.text?.format),

@@ -264,12 +264,24 @@ export function responsesToContext(request: ResponsesRequest, now: number): Clie
   return { context, options, promptIndex };
 }
 
-/** The reasoning a request's `reasoning` asks for, as pi-ai's level; `none` asks for none. */
+/**
+ * The reasoning a request's `reasoning` asks for, as pi-ai's level; `none` asks for none. A summary asked without an
+ * effort (the Codex CLI's default) asks for the model's default reasoning: OpenAI's is `medium`, and pi-ai's
+ * streamSimple has no option for the summary itself.
+ */
 export function reasoningLevel(reasoning: unknown): ThinkingLevel | undefined {
   if (!isObject(reasoning)) return undefined;
   const effort = reasoning.effort;
-  return typeof effort === "string" && effort !== "none" && effort !== "" ? (effort as ThinkingLevel) : undefined;
+  if (typeof effort === "string" && effort !== "") return effort === "none" ? undefined : (effort as ThinkingLevel);
+  return summaryOnly(reasoning) ? "medium" : undefined;
 }
+
+/** A reasoning summary asked for without an effort. */
+export const summaryOnly = (reasoning: unknown): boolean =>
+  isObject(reasoning) &&
+  (reasoning.effort === undefined || reasoning.effort === null || reasoning.effort === "") &&
+  typeof reasoning.summary === "string" &&
+  reasoning.summary !== "";
 
 function systemText(request: ResponsesRequest): string | undefined {
   const parts: string[] = [];

@@ -27,7 +27,11 @@ describe("gateway: settings a translated request keeps", () => {
       emulators: { A: "openai", R: "responses", C: "anthropic" },
       providers: {
         "mock-chat": { emulator: "A", apiKey: "sk-mock-chat-0000000001", models: ["model-chat"] },
-        "mock-resp": { emulator: "R", apiKey: "sk-mock-resp-0000000002", models: ["model-resp"] },
+        "mock-resp": {
+          emulator: "R",
+          apiKey: "sk-mock-resp-0000000002",
+          models: ["model-resp", { id: "model-resp-think", reasoning: true }],
+        },
         "mock-claude": {
           emulator: "C",
           apiKey: "sk-ant-mock-0000000003",
@@ -38,6 +42,7 @@ describe("gateway: settings a translated request keeps", () => {
         routes: {
           swe: routeInOrder("mock-chat/model-chat"),
           resp: routeInOrder("mock-resp/model-resp"),
+          "resp-think": routeInOrder("mock-resp/model-resp-think"),
           claude: routeInOrder("mock-claude/model-claude"),
           mixed: routeInOrder("mock-claude/model-claude", "mock-chat/model-chat"),
         },
@@ -254,6 +259,33 @@ describe("gateway: settings a translated request keeps", () => {
     assert.notEqual(anthropic.calls[0]!.body.thinking?.type, "enabled");
     assert.equal(anthropic.calls[0]!.body.max_tokens, 4000);
     assert.equal(ignored(response), null);
+  });
+
+  it("gives a translated Responses request that asks for a reasoning summary without an effort the default reasoning", async () => {
+    // What the Codex CLI sends by default; its hosted web_search tool has the request translated.
+    const codexLike = {
+      input: "hi",
+      reasoning: { summary: "auto" as const },
+      include: ["reasoning.encrypted_content" as const],
+      store: false,
+      tools: [{ type: "web_search" as const }],
+    };
+    responses.enqueue({ text: "hi" });
+    const fromResponses = await fx.openai.responses.create({ model: "resp-think", ...codexLike }).withResponse();
+    assert.deepEqual(responses.calls[0]!.body.reasoning, { effort: "medium", summary: "auto" });
+    assert.equal(ignored(fromResponses.response), null);
+    anthropic.enqueue({ text: "hi" });
+    const fromAnthropic = await fx.openai.responses.create({ model: "claude", ...codexLike }).withResponse();
+    assert.equal(anthropic.calls[0]!.body.thinking?.type, "enabled");
+    assert.equal(ignored(fromAnthropic.response), null);
+    // A target without reasoning cannot give the summary asked for: named by the field the client sent.
+    chat.enqueue({ text: "hi" });
+    const fromChat = await fx.openai.responses.create({ model: "swe", ...codexLike }).withResponse();
+    assert.equal(ignored(fromChat.response), "reasoning.summary");
+    // No `reasoning` at all asks for none.
+    anthropic.enqueue({ text: "hi" });
+    await fx.openai.responses.create({ model: "claude", input: "hi" });
+    assert.notEqual(anthropic.calls[1]!.body.thinking?.type, "enabled");
   });
 
   it("names only what the target that served could not take, after a failover from a target that could not", async () => {

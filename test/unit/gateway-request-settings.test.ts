@@ -61,6 +61,10 @@ describe("client settings: reading each client API", () => {
     assert.deepEqual(anthropic.values, { parallelToolCalls: false, stop: ["S"], topK: 4 });
     // Effort `none` asks for no reasoning: nothing to carry, no thinking cap to keep.
     assert.deepEqual(responsesSettings({ reasoning: { effort: "none" }, max_output_tokens: 500 }).values, {});
+    // A summary without an effort asks for reasoning, named by the field the client sent.
+    const summary = responsesSettings({ reasoning: { summary: "auto" }, max_output_tokens: 500 });
+    assert.deepEqual(summary.values, { reasoning: true, thinkingLimit: { maxTokens: 500 } });
+    assert.equal(summary.names.reasoning, "reasoning.summary");
     assert.deepEqual(responsesSettings({ tool_choice: "auto" }).values, {});
     assert.deepEqual(responsesSettings({ tool_choice: "auto" }).unsupported, []);
   });

@@ -103,6 +103,15 @@ describe("Responses requests", () => {
     assert.equal(translate({ model: "m", input: "hi" }).options.reasoning, undefined);
   });
 
+  it("takes a reasoning summary asked without an effort as the model's default reasoning, medium", () => {
+    const level = (reasoning: unknown) => translate({ model: "m", input: "hi", reasoning }).options.reasoning;
+    assert.equal(level({ summary: "auto" }), "medium");
+    assert.equal(level({ summary: "detailed", effort: null }), "medium");
+    assert.equal(level({ summary: "auto", effort: "low" }), "low");
+    assert.equal(level({ summary: "auto", effort: "none" }), undefined);
+    assert.equal(level({ summary: null }), undefined);
+  });
+
   it("accepts a data-URL image and refuses a remote one, naming the field", () => {
     const ok = translate({
       model: "m",
