@@ -3,6 +3,7 @@
 // translated request carries them to its target through the payload hook (target-settings.ts); a passthrough request
 // keeps them as the client wrote them.
 import { thinkingOn } from "./anthropic-thinking.ts";
+import { levelForBudget } from "./client-messages.ts";
 import { TRANSLATED_CHAT_PARTS } from "./openai-request.ts";
 import { reasoningLevel, summaryOnly } from "./responses-request.ts";
 
@@ -36,11 +37,12 @@ export interface SettingValues {
    */
   thinkingLimit: ThinkingLimit;
   /**
-   * The client asked for reasoning (an effort other than `none`, or Anthropic thinking on). pi-ai carries it by its
-   * own option; a target whose request ends up asking for none (a model without reasoning, a compat that has no
-   * effort field) did not honour it, and says so.
+   * The effort the client asked for (an effort other than `none`; Anthropic thinking on as pi-ai's level for its
+   * budget). pi-ai carries it by its own option; a target whose request ends up asking for none (a model without
+   * reasoning, a compat that has no effort field), or for a lower level (`xhigh` on a model without it), did not
+   * honour it, and says so.
    */
-  reasoning: true;
+  reasoning: string;
 }
 
 export interface ThinkingLimit {
@@ -160,9 +162,9 @@ const strictNames = (tools: unknown, strictOf: (tool: Loose) => unknown, nameOf:
 };
 
 /** A reasoning effort that asks for some (`none` asks for none). */
-const effortAsked = (effort: unknown): [unknown, true | undefined] => [
+const effortAsked = (effort: unknown): [unknown, string | undefined] => [
   undefined,
-  typeof effort === "string" && effort !== "" && effort !== "none" ? true : undefined,
+  typeof effort === "string" && effort !== "" && effort !== "none" ? effort : undefined,
 ];
 
 /** The cap a client that asked for reasoning set (none asked, or no cap: nothing to keep). */
@@ -186,9 +188,32 @@ const unanswerable = (request: Loose) => [
   ...(given(request.audio) ? ["audio"] : []),
 ];
 
+const nonEmpty = (value: unknown) => isObject(value) && Object.keys(value).length > 0;
+
+/**
+ * Responses asks that a translated request does not carry: pi-ai sends `store: false`, its own cache key and no
+ * service tier, answers at once, and has no place for the rest. A value equal to what the target gets anyway (the
+ * API's default) is no setting.
+ */
+const responsesUnanswerable = (request: Loose) => [
+  ...(request.store === true ? ["store"] : []),
+  ...(request.background === true ? ["background"] : []),
+  ...(text(request.service_tier) && request.service_tier !== "auto" ? ["service_tier"] : []),
+  ...(typeof request.top_logprobs === "number" && request.top_logprobs > 0 ? ["top_logprobs"] : []),
+  ...(text(request.prompt_cache_key) ? ["prompt_cache_key"] : []),
+  ...(text(request.safety_identifier) ? ["safety_identifier"] : []),
+  ...(text(request.text?.verbosity) && request.text.verbosity !== "medium" ? ["text.verbosity"] : []),
+  ...(request.truncation === "auto" ? ["truncation"] : []),
+  ...(typeof request.max_tool_calls === "number" ? ["max_tool_calls"] : []),
+  ...(nonEmpty(request.client_metadata) ? ["client_metadata"] : []),
+  // pi-ai asks for the reasoning's encrypted content itself (responses-reasoning.ts); nothing else is included.
+  ...(Array.isArray(request.include) ? request.include : []).flatMap((entry: unknown, index: number) =>
+    entry === "reasoning.encrypted_content" ? [] : [`include[${index}] (${String(entry)})`],
+  ),
+];
+
 /** Fields pi-ai's context has no place for, named once each when a request gave them. */
-const metadataOf = (request: Loose) =>
-  isObject(request.metadata) && Object.keys(request.metadata).length > 0 ? ["metadata"] : [];
+const metadataOf = (request: Loose) => (nonEmpty(request.metadata) ? ["metadata"] : []);
 const partsOf = (list: unknown): Loose[] =>
   Array.isArray(list) ? list.flatMap((item) => (Array.isArray(item?.content) ? item.content : [])) : [];
 /** An image's `detail` other than `auto` (pi-ai's images have none; every target gets its default). */
@@ -275,7 +300,7 @@ export function responsesSettings(request: Loose): ClientSettings {
     thinkingLimit: thinkingLimit(reasoningLevel(request.reasoning), request.max_output_tokens),
     reasoning: effortAsked(reasoningLevel(request.reasoning)),
   });
-  settings.unsupported.push(...metadataOf(request));
+  settings.unsupported.push(...responsesUnanswerable(request), ...metadataOf(request));
   if (partsOf(request.input).some((part) => part.type === "input_image" && detailGiven(part.detail)))
     settings.unsupported.push("input[].content[].detail");
   return settings;
@@ -291,7 +316,7 @@ export function anthropicSettings(request: Loose): ClientSettings {
     topP: [request.top_p, number(request.top_p)],
     topK: [request.top_k, number(request.top_k)],
     thinkingLimit: thinkingLimit(thinkingOn(request.thinking), request.max_tokens, request.thinking?.budget_tokens),
-    reasoning: [undefined, thinkingOn(request.thinking) ? true : undefined],
+    reasoning: [undefined, thinkingOn(request.thinking) ? levelForBudget(request.thinking?.budget_tokens) : undefined],
     // metadata.user_id is not read: Claude Code fills it with an id of the user's Anthropic account and session,
     // which is no business of another provider's (and a long `user` some OpenAI-compatible servers refuse).
   });

@@ -179,11 +179,21 @@ const TARGET_APIS: Partial<Record<Api, TargetApi>> = {
   "anthropic-messages": ANTHROPIC,
 };
 
+/**
+ * Whether pi-ai sends a model the reasoning level asked for as it is: it clamps a level the model's map does not offer
+ * (`null`, or `xhigh` left out) to one it does.
+ */
+const levelKept = (model: Model<Api> | undefined, level: string): boolean => {
+  const mapped = (model?.thinkingLevelMap as Record<string, unknown> | undefined)?.[level];
+  return !model || (mapped !== null && (level !== "xhigh" || mapped !== undefined));
+};
+
 /** The payload with the settings written in, and the client's names of those the target's API could not take. */
 export function writeSettings(
   api: Api,
   payload: unknown,
   settings: ClientSettings,
+  model?: Model<Api>,
 ): { payload: unknown; ignored: string[] } {
   const given = Object.keys(settings.values) as SettingKey[];
   const target = TARGET_APIS[api];
@@ -201,7 +211,8 @@ export function writeSettings(
   const lost = new Set([...target.write(out, carried, tools), ...lacked]);
   // pi-ai writes the temperature, or leaves it out where the target refuses one (an Anthropic model that thinks).
   if (settings.values.temperature !== undefined && out.temperature === undefined) lost.add("temperature");
-  if (settings.values.reasoning && !target.reasons(out)) lost.add("reasoning");
+  const reasoning = settings.values.reasoning;
+  if (reasoning && (!target.reasons(out) || !levelKept(model, reasoning))) lost.add("reasoning");
   // One name for what the client sent: its reasoning field may stand for both the request and its budget.
   const names = new Set([...settings.unsupported, ...[...lost].map((key) => settings.names[key])]);
   return { payload: out, ignored: [...names] };
@@ -217,7 +228,7 @@ export function settingsCarrier(settings: ClientSettings | undefined) {
   const ignoredBy = new Map<string, string[]>();
   return {
     onPayload: (payload: unknown, model: Model<Api>): unknown => {
-      const written = writeSettings(model.api, payload, settings);
+      const written = writeSettings(model.api, payload, settings, model);
       ignoredBy.set(targetKey(model.provider, model.id), written.ignored);
       return written.payload;
     },

@@ -288,6 +288,61 @@ describe("gateway: settings a translated request keeps", () => {
     assert.notEqual(anthropic.calls[1]!.body.thinking?.type, "enabled");
   });
 
+  it("names each Responses field a translated request does not carry, and none the Codex CLI sends at its default", async () => {
+    chat.enqueue({ text: "hi" });
+    const { response } = await fx.openai.responses
+      .create({
+        model: "swe",
+        input: "hi",
+        store: true,
+        background: true,
+        service_tier: "flex",
+        top_logprobs: 2,
+        prompt_cache_key: "conversation-1",
+        safety_identifier: "user-hash",
+        text: { verbosity: "low" },
+        truncation: "auto",
+        max_tool_calls: 3,
+        include: ["message.output_text.logprobs"],
+        client_metadata: { origin: "cli" },
+      } as never)
+      .withResponse();
+    assert.equal(
+      ignored(response),
+      "store, background, service_tier, top_logprobs, prompt_cache_key, safety_identifier, text.verbosity, " +
+        "truncation, max_tool_calls, client_metadata, include[0] (message.output_text.logprobs)",
+    );
+    chat.enqueue({ text: "hi" });
+    const defaults = await fx.openai.responses
+      .create({
+        model: "swe",
+        input: "hi",
+        store: false,
+        service_tier: "auto",
+        text: { verbosity: "medium" },
+        truncation: "disabled",
+        include: ["reasoning.encrypted_content"],
+      })
+      .withResponse();
+    assert.equal(ignored(defaults.response), null);
+  });
+
+  it("names an xhigh effort a target gets lowered to high (its model maps no xhigh)", async () => {
+    const translated = { tools: [{ type: "web_search" as const }], input: "hi" };
+    responses.enqueue({ text: "hi" });
+    const xhigh = await fx.openai.responses
+      .create({ model: "resp-think", ...translated, reasoning: { effort: "xhigh" } })
+      .withResponse();
+    assert.equal(responses.calls[0]!.body.reasoning.effort, "high");
+    assert.equal(ignored(xhigh.response), "reasoning.effort");
+    responses.enqueue({ text: "hi" });
+    const high = await fx.openai.responses
+      .create({ model: "resp-think", ...translated, reasoning: { effort: "high" } })
+      .withResponse();
+    assert.equal(responses.calls[1]!.body.reasoning.effort, "high");
+    assert.equal(ignored(high.response), null);
+  });
+
   it("names only what the target that served could not take, after a failover from a target that could not", async () => {
     anthropic.enqueue({ status: 429, errorMessage: "rate limited" });
     chat.enqueue({ text: "{}" });

@@ -63,7 +63,7 @@ describe("client settings: reading each client API", () => {
     assert.deepEqual(responsesSettings({ reasoning: { effort: "none" }, max_output_tokens: 500 }).values, {});
     // A summary without an effort asks for reasoning, named by the field the client sent.
     const summary = responsesSettings({ reasoning: { summary: "auto" }, max_output_tokens: 500 });
-    assert.deepEqual(summary.values, { reasoning: true, thinkingLimit: { maxTokens: 500 } });
+    assert.deepEqual(summary.values, { reasoning: "medium", thinkingLimit: { maxTokens: 500 } });
     assert.equal(summary.names.reasoning, "reasoning.summary");
     assert.deepEqual(responsesSettings({ tool_choice: "auto" }).values, {});
     assert.deepEqual(responsesSettings({ tool_choice: "auto" }).unsupported, []);
@@ -103,6 +103,47 @@ describe("client settings: content pi-ai has no place for", () => {
     assert.deepEqual(chat.unsupported, ["logprobs", "top_logprobs", "logit_bias", "modalities", "audio"]);
     const plain = chatSettings({ messages: [], top_logprobs: 0, logit_bias: {}, modalities: ["text"], audio: null });
     assert.deepEqual(plain.unsupported, []);
+  });
+
+  it("names what a translated Responses request does not carry, but not the values the target gets anyway", () => {
+    const responses = responsesSettings({
+      store: true,
+      background: true,
+      service_tier: "flex",
+      top_logprobs: 2,
+      prompt_cache_key: "conversation-1",
+      safety_identifier: "user-hash",
+      text: { verbosity: "low" },
+      truncation: "auto",
+      max_tool_calls: 3,
+      client_metadata: { origin: "cli" },
+      include: ["reasoning.encrypted_content", "message.output_text.logprobs"],
+    });
+    assert.deepEqual(responses.unsupported, [
+      "store",
+      "background",
+      "service_tier",
+      "top_logprobs",
+      "prompt_cache_key",
+      "safety_identifier",
+      "text.verbosity",
+      "truncation",
+      "max_tool_calls",
+      "client_metadata",
+      "include[1] (message.output_text.logprobs)",
+    ]);
+    const defaults = responsesSettings({
+      store: false,
+      background: false,
+      service_tier: "auto",
+      top_logprobs: 0,
+      text: { verbosity: "medium" },
+      truncation: "disabled",
+      client_metadata: {},
+      include: ["reasoning.encrypted_content"],
+    });
+    assert.deepEqual(defaults.unsupported, []);
+    assert.deepEqual(responsesSettings({ include: [] }).unsupported, []);
   });
 
   it("names each Chat file and audio part by its path and type", () => {
@@ -269,6 +310,22 @@ describe("target settings: writing each target API", () => {
       assert.deepEqual(carrier.headers("c/m"), {});
     }
     assert.deepEqual(writeSettings("google-generative-ai", {}, chat(333)).ignored, []);
+  });
+
+  it("names a reasoning level pi-ai lowers for the model (xhigh without a mapping for it)", () => {
+    const xhigh = responsesSettings({ reasoning: { effort: "xhigh" } });
+    const asked = { reasoning: { effort: "xhigh" } };
+    const model = (thinkingLevelMap?: Record<string, string | null>) =>
+      ({ api: "openai-responses", provider: "r", id: "m", reasoning: true, thinkingLevelMap }) as never;
+    assert.deepEqual(writeSettings("openai-responses", { reasoning: { effort: "high" } }, xhigh, model()).ignored, [
+      "reasoning.effort",
+    ]);
+    assert.deepEqual(writeSettings("openai-responses", asked, xhigh, model({ xhigh: "xhigh" })).ignored, []);
+    const minimal = responsesSettings({ reasoning: { effort: "minimal" } });
+    assert.deepEqual(writeSettings("openai-responses", asked, minimal, model({ minimal: null })).ignored, [
+      "reasoning.effort",
+    ]);
+    assert.deepEqual(writeSettings("openai-responses", asked, minimal, model()).ignored, []);
   });
 
   it("names every setting for a target API it does not write", () => {
