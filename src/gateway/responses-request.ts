@@ -1,10 +1,10 @@
 // OpenAI Responses request -> pi-ai Context. Pure: the gateway's /v1/responses handler calls it, the router does the
-// rest. What the router cannot serve (stored conversations, remote image URLs) is a 400 naming the field and what
-// was expected. Hosted tools (web_search, namespaces of sub-agent tools, ...) run on OpenAI's servers, not on a
-// model, so no target can honour them: they are left out and named in `ignoredTools` for the response header, so
-// that clients such as the Codex CLI, which always send them, still work. Valid input the router has no pi-ai form
-// for (file parts, images by file id, item references, hosted tools' call items) is named in `untranslatable`: a
-// Responses target sent the client's own body takes it, a translated request cannot (chat-handler.ts refuses it).
+// rest. What the router cannot serve (stored conversations) is a 400 naming the field and what was expected. Hosted
+// tools (web_search, namespaces of sub-agent tools, ...) run on OpenAI's servers, not on a model, so no target can
+// honour them: they are left out and named in `ignoredTools` for the response header, so that clients such as the
+// Codex CLI, which always send them, still work. Valid input the router has no pi-ai form for (file parts, images by
+// file id or remote URL, item references, hosted tools' call items) is named in `untranslatable`: a Responses target
+// sent the client's own body takes it, a translated request cannot (chat-handler.ts refuses it).
 import type {
   AssistantMessage,
   Context,
@@ -158,6 +158,8 @@ const issueAt = (where: readonly PropertyKey[], error: z.ZodError) => {
   return bodySchemaError({ path: [...where, ...issue.path], message: issue.message });
 };
 
+const REMOTE = /^https?:\/\//i;
+
 function contentParts(list: unknown[], where: readonly PropertyKey[], untranslatable: string[]): ContentPart[] {
   return list.flatMap((part, index): ContentPart[] => {
     const at = bodyPath([...where, index]);
@@ -167,8 +169,14 @@ function contentParts(list: unknown[], where: readonly PropertyKey[], untranslat
       return [];
     }
     if (type === "input_image" && isObject(part) && part.image_url == null) {
-      if (part.file_id == null) throw invalid(at, "an input_image needs image_url (a data: URL) or file_id");
+      if (part.file_id == null) throw invalid(at, "an input_image needs image_url (a data: or https: URL) or file_id");
       untranslatable.push(`${at} (an input_image by file_id)`);
+      return [];
+    }
+    // A target needs the bytes, and fetching a URL on a client's behalf is a server-side request risk: only a target
+    // sent the client's own body (which fetches it itself) takes it.
+    if (type === "input_image" && isObject(part) && typeof part.image_url === "string" && REMOTE.test(part.image_url)) {
+      untranslatable.push(`${at} (an input_image by URL)`);
       return [];
     }
     const schema = typeof type === "string" ? PART_SCHEMAS[type] : undefined;

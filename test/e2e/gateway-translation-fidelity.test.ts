@@ -344,7 +344,7 @@ describe("gateway: a translated request's conversation and limits", () => {
     assert.equal(bare.status, 400);
     assert.equal(
       bare.error.message,
-      "body.input[0].content[0]: an input_image needs image_url (a data: URL) or file_id",
+      "body.input[0].content[0]: an input_image needs image_url (a data: or https: URL) or file_id",
     );
     assert.equal(claude.calls.length, 0);
   });

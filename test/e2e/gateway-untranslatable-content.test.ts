@@ -1,4 +1,4 @@
-// Valid client content pi-ai has no place for (Responses file parts, images by file id, item references; Chat
+// Valid client content pi-ai has no place for (Responses file parts, images by file id or URL, item references; Chat
 // messages of only file or audio parts): a target of the client's own API is sent it untouched, a translation would
 // lose it and is refused with a 400 naming where it is. Through the real `pi-auto-router serve` with the official
 // openai client, passthrough on (the default), asserting on the bodies the emulated targets received.
@@ -80,6 +80,30 @@ describe("gateway: content only a target of the client's own API can take", () =
     assert.equal(
       message,
       'body.input[0].content[1] (type "input_file") cannot be translated for a target of another API (route chat has no target of the client\'s API (openai-responses) that is sent its request as is)',
+    );
+    assert.equal(chat.calls.length, 0);
+  });
+
+  it("sends a Responses image by URL to a Responses target untouched, and refuses to translate it, naming its path", async () => {
+    const input = [
+      {
+        role: "user" as const,
+        content: [
+          { type: "input_text" as const, text: "What is in this chart?" },
+          { type: "input_image" as const, image_url: "https://example.com/chart.png", detail: "auto" as const },
+        ],
+      },
+    ];
+    responses.enqueue({ text: "A chart." });
+    const { data, response } = await fx.openai.responses.create({ model: "chat-then-resp", input }).withResponse();
+    assert.equal(data.output_text, "A chart.");
+    assert.equal(response.headers.get("x-auto-router-served-by"), "mock-resp/model-resp");
+    assert.deepEqual(responses.calls[0]!.body.input, input);
+    const { status, message } = await refusal(fx.openai.responses.create({ model: "chat", input }));
+    assert.equal(status, 400);
+    assert.equal(
+      message,
+      "body.input[0].content[1] (an input_image by URL) cannot be translated for a target of another API (route chat has no target of the client's API (openai-responses) that is sent its request as is)",
     );
     assert.equal(chat.calls.length, 0);
   });

@@ -112,17 +112,31 @@ describe("Responses requests", () => {
     assert.equal(level({ summary: null }), undefined);
   });
 
-  it("accepts a data-URL image and refuses a remote one, naming the field", () => {
+  it("accepts a data-URL image, names a remote one as untranslatable, and refuses any other, naming the field", () => {
     const ok = translate({
       model: "m",
       input: [{ role: "user", content: [{ type: "input_image", image_url: "data:image/png;base64,AAAA" }] }],
     });
     assert.deepEqual(ok.context.messages[0].content, [{ type: "image", mimeType: "image/png", data: "AAAA" }]);
+    const remote = translate({
+      model: "m",
+      input: [
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: "What is this?" },
+            { type: "input_image", image_url: "https://x/y.png" },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual(remote.context.messages[0].content, [{ type: "text", text: "What is this?" }]);
+    assert.deepEqual(remote.request.untranslatable, ["body.input[0].content[1] (an input_image by URL)"]);
     assert.throws(
       () =>
         translate({
           model: "m",
-          input: [{ role: "user", content: [{ type: "input_image", image_url: "https://x/y.png" }] }],
+          input: [{ role: "user", content: [{ type: "input_image", image_url: "ftp://x/y.png" }] }],
         }),
       (error: unknown) =>
         error instanceof GatewayError &&
@@ -201,7 +215,7 @@ describe("Responses requests", () => {
     );
     assert.equal(
       messageOf([{ role: "user", content: [{ type: "input_image", detail: "auto" }] }]),
-      "body.input[0].content[0]: an input_image needs image_url (a data: URL) or file_id",
+      "body.input[0].content[0]: an input_image needs image_url (a data: or https: URL) or file_id",
     );
   });
 
