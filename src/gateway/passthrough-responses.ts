@@ -36,14 +36,39 @@ const STREAMED = /"delta":"/g;
 
 const TERMINAL = new Set(["response.completed", "response.incomplete"]);
 const WITH_RESPONSE = new Set(["response.created", "response.in_progress", ...TERMINAL, "response.failed"]);
-/** Any text that may hold an event the scanner reads after the commit point (a response object, or an error). */
-const READ_AFTER_COMMIT = /response\.(?:created|in_progress|completed|incomplete|failed)|error/;
+/**
+ * Any text that may hold an event the scanner reads after the commit point (a response object, an output item's start
+ * or end, or an error). Items are few; reading their ends keeps each run of unread deltas within one item.
+ */
+const READ_AFTER_COMMIT =
+  /response\.(?:created|in_progress|completed|incomplete|failed|output_item\.(?:added|done))|error/;
 
 /** Where the last forwarded event's `sequence_number` value starts. */
 const SEQUENCE_KEY = '"sequence_number":';
 
+/** Delta strings as the target wrote them (JSON-escaped), decoded; a cut that split an escape leaves them as sent. */
+function decoded(escaped: string): string {
+  try {
+    return JSON.parse(`"${escaped}"`);
+  } catch {
+    return escaped;
+  }
+}
+
+/** An output item the stream had not finished, with the text its deltas streamed. */
+function partialItem(item: Loose, escaped: string): Loose {
+  const text = decoded(escaped);
+  if (item.type === "message") return { ...item, content: [{ type: "output_text", text, annotations: [] }] };
+  if (item.type === "function_call") return { ...item, arguments: text };
+  return item;
+}
+
 class ResponsesScanner extends ScannerBase {
   private response: Loose = {};
+  /** The output items the stream finished, by output_index, for a failure event the gateway adds. */
+  private readonly items: Loose[] = [];
+  /** The item under way, and where its deltas start in the streamed text. */
+  private open?: { index: number; item: Loose; from: number };
   /** The text last forwarded, for the sequence number of a failure event the gateway adds after it. */
   private lastForwarded = "";
 
@@ -58,6 +83,7 @@ class ResponsesScanner extends ScannerBase {
     if (event === undefined) return { text };
     if (WITH_RESPONSE.has(event)) return this.withResponse(event, data);
     if (event === "error") return { text, end: "error", errorText: data };
+    if (event === "response.output_item.added" || event === "response.output_item.done") this.trackItem(event, data);
     if (event.endsWith(".delta")) this.countStreamed(block, STREAMED);
     if (this.committed) return { text };
     if (event === "response.output_text.delta") {
@@ -88,6 +114,29 @@ class ResponsesScanner extends ScannerBase {
   forwardedUnread(blocks: string): void {
     this.lastForwarded = blocks;
     this.countStreamed(blocks, STREAMED);
+  }
+
+  private streamedText(): string {
+    const [block] = this.content;
+    return block?.type === "text" ? block.text : "";
+  }
+
+  private trackItem(event: string, data: string): void {
+    const parsed = safeJson(data);
+    const item = parsed?.item as Loose | undefined;
+    const index = parsed?.output_index;
+    if (!item || typeof item !== "object" || typeof index !== "number") return;
+    if (event === "response.output_item.done") {
+      this.items[index] = item;
+      this.open = undefined;
+    } else this.open = { index, item, from: this.streamedText().length };
+  }
+
+  /** The items the stream finished, then the one under way with what it had streamed: the answer so far. */
+  private outputSoFar(): Loose[] {
+    const output = [...this.items];
+    if (this.open) output[this.open.index] = partialItem(this.open.item, this.streamedText().slice(this.open.from));
+    return output.filter((item) => item !== undefined);
   }
 
   /** The number after the last forwarded event's (events are numbered from 0), or undefined when none had one. */
@@ -128,12 +177,14 @@ class ResponsesScanner extends ScannerBase {
   }
 
   /**
-   * The translating path's failure event: the response so far, status failed, with the error, numbered after the
-   * last event the target sent.
+   * The translating path's failure event: the response so far (the target's own output when its response.failed had
+   * one, else the items streamed so far), status failed, with the error, numbered after the last event the target sent.
    */
   errorBlock(message: string): string {
     const error = (errorBody("openai", "api_error", message).error as Loose).message;
-    const response = { ...this.response, status: "failed", error: { code: "server_error", message: error } };
+    const own = this.response.output;
+    const output = Array.isArray(own) && own.length > 0 ? own : this.outputSoFar();
+    const response = { ...this.response, output, status: "failed", error: { code: "server_error", message: error } };
     const sequence = this.nextSequence();
     const event = {
       type: "response.failed",

@@ -193,4 +193,22 @@ describe("gateway passthrough on the Responses endpoint", () => {
     assert.equal(answer.output_text, "No thinking needed.");
     assert.deepEqual(first.calls[0]!.body, { ...body, model: "gpt-r1", stream: true });
   });
+
+  // Last: the target that broke off rests for its cooldown.
+  it("ends an answer cut off mid-stream with response.failed holding the message streamed so far", async () => {
+    first.enqueue({ text: ["Hello ", "from ", "R1, ", "and more."], dropAfterChunks: 2 });
+    const stream = await fx.openai.responses.create({ model: "gpt", stream: true, input: "Say hello" });
+    let text = "";
+    let failed: any;
+    for await (const event of stream) {
+      if (event.type === "response.output_text.delta") text += event.delta;
+      if (event.type === "response.failed") failed = event.response;
+    }
+    assert.equal(text, "Hello from ");
+    assert.equal(failed.status, "failed");
+    assert.deepEqual(
+      failed.output.map((item: any) => [item.type, item.content.map((part: any) => [part.type, part.text])]),
+      [["message", [["output_text", "Hello from "]]]],
+    );
+  });
 });

@@ -402,6 +402,8 @@ describe("Responses stream scanner", () => {
       "response.incomplete",
       "response.failed",
       "response.in_progress",
+      "response.output_item.added",
+      "response.output_item.done",
       "error",
     ]) {
       const read = `${anthropicBlock(event, { type: event })}\n\n`;
@@ -445,6 +447,29 @@ describe("Responses stream scanner", () => {
     const block = parseBlock(scanner.errorBlock("cut off").trim());
     assert.equal(block.event, "response.failed");
     assert.deepEqual(JSON.parse(block.data).response.error, { code: "server_error", message: "cut off" });
+  });
+
+  it("ends a cut-off answer with the items streamed so far: those finished, and the text of the one under way", () => {
+    const scanner = RESPONSES_PASSTHROUGH.scanner({}, "gpt", false);
+    const event = (type: string, fields: Record<string, unknown>) =>
+      scanner.block(anthropicBlock(type, { type, ...fields }));
+    event("response.created", { response: response("in_progress") });
+    const reasoning = { id: "rs_1", type: "reasoning", summary: [{ type: "summary_text", text: "Think." }] };
+    event("response.output_item.added", { output_index: 0, item: { ...reasoning, summary: [] } });
+    event("response.reasoning_summary_text.delta", { output_index: 0, delta: "Think." });
+    event("response.output_item.done", { output_index: 0, item: reasoning });
+    const message = { id: "msg_1", type: "message", status: "in_progress", role: "assistant", content: [] };
+    event("response.output_item.added", { output_index: 1, item: message });
+    event("response.output_text.delta", { output_index: 1, delta: "Say " });
+    // After the commit point the deltas go out unread, and are still counted.
+    const unread = `${anthropicBlock("response.output_text.delta", { type: "response.output_text.delta", delta: '"hi"' })}\n\n`;
+    assert.equal(scanner.unreadLength?.(unread), unread.length);
+    scanner.forwardedUnread?.(unread);
+    const failed = JSON.parse(parseBlock(scanner.errorBlock("cut off").trim()).data).response;
+    assert.deepEqual(failed.output, [
+      reasoning,
+      { ...message, content: [{ type: "output_text", text: 'Say "hi"', annotations: [] }] },
+    ]);
   });
 
   it("takes function tools only: a hosted tool sends the request through the translating path", () => {
