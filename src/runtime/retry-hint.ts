@@ -84,10 +84,11 @@ const EXTRACTORS: readonly Extractor[] = [
     ).exec(text);
     return match ? durationToMs(match[1]!) : undefined;
   },
-  // "Retry-After: 30", "retry-after: 30", "retry after 30", JSON "retry_after": 30 (seconds by HTTP convention)
+  // "Retry-After: 30", "retry-after: 30", "retry after 30", JSON "retry_after": 30 (seconds by HTTP convention).
+  // The number must be the whole value: "1e3" or "30abc" is no delay in seconds, and its leading digit is not one.
   (text) => {
     const match = new RegExp(
-      `\\bretry[-_ ]?after["']?\\s*[:=]?\\s*["']?(\\d+(?:\\.\\d+)?)(?![\\d.:-]|\\s*${UNIT})`,
+      `\\bretry[-_ ]?after["']?\\s*[:=]?\\s*["']?(\\d+(?:\\.\\d+)?)(?![\\d.:a-z-]|\\s*${UNIT})`,
       "i",
     ).exec(text);
     return match ? Number(match[1]) * MILLISECONDS_PER_SECOND : undefined;

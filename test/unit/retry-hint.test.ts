@@ -112,6 +112,12 @@ describe("parseRetryHint: no hint and absurd hints", () => {
     assert.equal(parseRetryHint("Please try again later.", NOW), undefined);
   });
 
+  it("ignores a Retry-After value that is neither delta-seconds nor an HTTP-date", () => {
+    for (const value of ["1e3", "30abc", "abc", "-5", "0x10"])
+      assert.equal(parseRetryHint(`Retry-After: ${value}`, NOW), undefined, value);
+    assert.equal(parseRetryHint(`{"retry_after": 2e1}`, NOW), undefined);
+  });
+
   it("rejects hints in the past", () => {
     assert.equal(parseRetryHint("resets at 2026-11-22T11:00:00Z", NOW), undefined);
   });
