@@ -5,13 +5,36 @@
 //              anthropic-ratelimit-<requests|tokens|input-tokens|output-tokens>-<limit|remaining|reset> (RFC 3339)
 //   OpenAI:    x-ratelimit-<limit|remaining|reset>-<requests|tokens> (reset as "6m0s", "1s", "20ms")
 //   Codex:     x-codex-<primary|secondary>-used-percent, -window-minutes, -reset-after-seconds | -reset-at (epoch s)
-import type { QuotaWindow } from "../routing/uvi.ts";
+import { resetBelievable, unbelievableResetText, type QuotaWindow } from "../routing/uvi.ts";
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
 const DAY_MS = 24 * HOUR_MS;
 /** Per-minute limits are the norm for request/token headers; longer resets mean a per-day limit. */
 const MINUTE_WINDOW_MS = MINUTE_MS;
+
+/** A window left out because its reset cannot be right: the header that said so, and why. */
+export interface RejectedHeader {
+  header: string;
+  text: string;
+}
+
+/** Keeps a window whose reset is believable; names the header of any other in `rejected` (uvi.ts resetBelievable). */
+function keep(
+  windows: QuotaWindow[],
+  rejected: RejectedHeader[],
+  window: QuotaWindow,
+  header: string,
+  expected: string,
+  now: number,
+): void {
+  if (resetBelievable(window, now)) windows.push(window);
+  else
+    rejected.push({
+      header,
+      text: `${header} says the ${window.name} window ${unbelievableResetText(window, now)} (expected ${expected}): window ignored`,
+    });
+}
 
 const lower = (headers: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), String(value)]));
@@ -69,7 +92,7 @@ function limitWindow(
   };
 }
 
-function anthropicWindows(headers: Record<string, string>, now: number): QuotaWindow[] {
+function anthropicWindows(headers: Record<string, string>, now: number, rejected: RejectedHeader[]): QuotaWindow[] {
   const windows: QuotaWindow[] = [];
   for (const [name, value] of Object.entries(headers)) {
     const match = /^anthropic-ratelimit-unified-(.+)-utilization$/.exec(name);
@@ -88,7 +111,7 @@ function anthropicWindows(headers: Record<string, string>, now: number): QuotaWi
     };
     const family = /^\d+[mhd]_([a-z]+)$/.exec(windowName)?.[1];
     if (family) window.models = { family };
-    windows.push(window);
+    keep(windows, rejected, window, `anthropic-ratelimit-unified-${windowName}-reset`, "epoch seconds", now);
   }
   for (const kind of ["requests", "tokens", "input-tokens", "output-tokens"]) {
     const reset = headers[`anthropic-ratelimit-${kind}-reset`];
@@ -100,12 +123,13 @@ function anthropicWindows(headers: Record<string, string>, now: number): QuotaWi
       Number.isNaN(resetAt) ? undefined : resetAt - now,
       now,
     );
-    if (window) windows.push(window);
+    if (window)
+      keep(windows, rejected, window, `anthropic-ratelimit-${kind}-reset`, "an RFC 3339 time within a day", now);
   }
   return windows;
 }
 
-function openaiWindows(headers: Record<string, string>, now: number): QuotaWindow[] {
+function openaiWindows(headers: Record<string, string>, now: number, rejected: RejectedHeader[]): QuotaWindow[] {
   const windows: QuotaWindow[] = [];
   for (const kind of ["requests", "tokens"]) {
     const window = limitWindow(
@@ -115,7 +139,7 @@ function openaiWindows(headers: Record<string, string>, now: number): QuotaWindo
       parseResetDuration(headers[`x-ratelimit-reset-${kind}`]),
       now,
     );
-    if (window) windows.push(window);
+    if (window) keep(windows, rejected, window, `x-ratelimit-reset-${kind}`, "a duration of at most a day", now);
   }
   for (const slot of ["primary", "secondary"]) {
     const usedPercent = finite(headers[`x-codex-${slot}-used-percent`]);
@@ -126,13 +150,15 @@ function openaiWindows(headers: Record<string, string>, now: number): QuotaWindo
     const resetsAt =
       resetAfter !== undefined ? now + resetAfter * 1000 : resetAt !== undefined ? resetAt * 1000 : undefined;
     if (resetsAt === undefined) continue;
-    windows.push({
+    const window: QuotaWindow = {
       name: slot,
       usedFraction: Math.min(1, Math.max(0, usedPercent / 100)),
       windowMs: windowMinutes * MINUTE_MS,
       resetsAt,
       source: "headers",
-    });
+    };
+    const header = `x-codex-${slot}-${resetAfter !== undefined ? "reset-after-seconds" : "reset-at"}`;
+    keep(windows, rejected, window, header, resetAfter !== undefined ? "seconds" : "epoch seconds", now);
   }
   return windows;
 }
@@ -142,9 +168,16 @@ const isQuotaHeader = (name: string): boolean => {
   return lowered.includes("ratelimit") || lowered.startsWith("x-codex-");
 };
 
-/** Every quota window the headers of one response describe (none when the provider sends no such headers). */
-export function windowsFromHeaders(headers: Record<string, string>, now: number): QuotaWindow[] {
+/**
+ * Every quota window the headers of one response describe (none when the provider sends no such headers). A window
+ * whose reset lies further away than the window is long is left out, named in `rejected`.
+ */
+export function windowsFromHeaders(
+  headers: Record<string, string>,
+  now: number,
+  rejected: RejectedHeader[] = [],
+): QuotaWindow[] {
   if (!Object.keys(headers).some(isQuotaHeader)) return []; // most providers send none: checked before any copying
   const normalized = lower(headers);
-  return [...anthropicWindows(normalized, now), ...openaiWindows(normalized, now)];
+  return [...anthropicWindows(normalized, now, rejected), ...openaiWindows(normalized, now, rejected)];
 }

@@ -7,7 +7,13 @@
 //                                                reset_at | reset_after_seconds}, secondary_window:{...}}}
 //   Gemini CLI  POST /v1internal:retrieveUserQuota {project} -> {buckets:[{remainingFraction, resetTime, modelId}]};
 //                                          a bucket counts (and paces) only its model
-import { googleBucketWindow, type ModelScope, type QuotaWindow } from "../routing/uvi.ts";
+import {
+  googleBucketWindow,
+  resetBelievable,
+  unbelievableResetText,
+  type ModelScope,
+  type QuotaWindow,
+} from "../routing/uvi.ts";
 import { fetchJsonWithRetry, type FetchJsonOptions } from "./fetch-json.ts";
 import type { QuotaSource } from "./source-cache.ts";
 
@@ -60,6 +66,15 @@ function getJson(
   return fetchJsonWithRetry(url, { ...request, signal, retries: 0 });
 }
 
+/**
+ * Keeps a window whose reset is believable; any other is a problem of the answer, named by its field (`where`): the
+ * fetch fails, and the last good reading stays, marked stale, rather than a window keeping the target out for ages.
+ */
+function keep(windows: QuotaWindow[], problems: string[], window: QuotaWindow, where: string, now: number): void {
+  if (resetBelievable(window, now)) windows.push(window);
+  else problems.push(`${where}: the ${window.name} window ${unbelievableResetText(window, now)}`);
+}
+
 const toFraction = (percent: unknown): number | undefined =>
   typeof percent === "number" && Number.isFinite(percent) ? Math.min(1, Math.max(0, percent / 100)) : undefined;
 
@@ -71,7 +86,7 @@ const ANTHROPIC_WINDOWS: Record<string, { name: string; windowMs: number; models
   seven_day_sonnet: { name: "7d sonnet", windowMs: 7 * DAY_MS, models: { family: "sonnet" } },
 };
 
-export function anthropicUsageWindows(body: any): QuotaWindow[] {
+export function anthropicUsageWindows(body: any, now: number, problems: string[] = []): QuotaWindow[] {
   const windows: QuotaWindow[] = [];
   for (const [field, spec] of Object.entries(ANTHROPIC_WINDOWS)) {
     const entry = body?.[field];
@@ -86,12 +101,12 @@ export function anthropicUsageWindows(body: any): QuotaWindow[] {
       source: "usage-api",
     };
     if (spec.models) window.models = spec.models;
-    windows.push(window);
+    keep(windows, problems, window, `${field}.resets_at`, now);
   }
   return windows;
 }
 
-export function codexUsageWindows(body: any, now: number): QuotaWindow[] {
+export function codexUsageWindows(body: any, now: number, problems: string[] = []): QuotaWindow[] {
   const windows: QuotaWindow[] = [];
   for (const [field, name] of [
     ["primary_window", "primary"],
@@ -108,20 +123,35 @@ export function codexUsageWindows(body: any, now: number): QuotaWindow[] {
           ? now + entry.reset_after_seconds * 1000
           : undefined;
     if (resetsAt === undefined) continue;
-    windows.push({ name, usedFraction: used, windowMs: windowSeconds * 1000, resetsAt, source: "usage-api" });
+    const window: QuotaWindow = {
+      name,
+      usedFraction: used,
+      windowMs: windowSeconds * 1000,
+      resetsAt,
+      source: "usage-api",
+    };
+    const reset = typeof entry.reset_at === "number" ? "reset_at" : "reset_after_seconds";
+    keep(windows, problems, window, `rate_limit.${field}.${reset}`, now);
   }
   return windows;
 }
 
-export function geminiQuotaWindows(body: any, periodMs: number = GEMINI_BUCKET_PERIOD_MS): QuotaWindow[] {
+export function geminiQuotaWindows(
+  body: any,
+  now: number,
+  problems: string[] = [],
+  periodMs: number = GEMINI_BUCKET_PERIOD_MS,
+): QuotaWindow[] {
   const windows: QuotaWindow[] = [];
-  for (const bucket of Array.isArray(body?.buckets) ? body.buckets : []) {
+  const buckets: unknown[] = Array.isArray(body?.buckets) ? body.buckets : [];
+  for (const [index, bucket] of buckets.entries() as IterableIterator<[number, any]>) {
     const remaining = bucket?.remainingFraction;
     const resetsAt = typeof bucket?.resetTime === "string" ? Date.parse(bucket.resetTime) : NaN;
     if (typeof remaining !== "number" || Number.isNaN(resetsAt)) continue;
     const name = [bucket.modelId, bucket.tokenType].filter((part) => typeof part === "string").join(" ") || "bucket";
     const modelId = typeof bucket.modelId === "string" && bucket.modelId !== "" ? bucket.modelId : undefined;
-    windows.push(googleBucketWindow({ name, remainingFraction: remaining, resetsAt, periodMs, modelId }));
+    const window = googleBucketWindow({ name, remainingFraction: remaining, resetsAt, periodMs, modelId });
+    keep(windows, problems, window, `buckets[${index}].resetTime`, now);
   }
   return windows;
 }
@@ -136,6 +166,14 @@ function geminiCredential(raw: string): { token: string; projectId?: string } {
     // not JSON: a bare token
   }
   return { token: raw };
+}
+
+/** The windows an answer gives, or a failed fetch naming every problem found in it. */
+function checked(read: (problems: string[]) => QuotaWindow[]): QuotaWindow[] {
+  const problems: string[] = [];
+  const windows = read(problems);
+  if (problems.length > 0) throw new Error(`unusable usage API answer: ${problems.join("; ")}`);
+  return windows;
 }
 
 export interface UsageSourceOptions extends LoginLookup {
@@ -167,7 +205,7 @@ export function createUsageSource(options: UsageSourceOptions): QuotaSource {
             { headers: { authorization: `Bearer ${await needToken()}`, "anthropic-beta": "oauth-2025-04-20" } },
             signal,
           );
-          return anthropicUsageWindows(body);
+          return checked((problems) => anthropicUsageWindows(body, now(), problems));
         },
       };
     case "openai-codex":
@@ -180,7 +218,7 @@ export function createUsageSource(options: UsageSourceOptions): QuotaSource {
             { headers: { authorization: `Bearer ${await needToken()}` } },
             signal,
           );
-          return codexUsageWindows(body, now());
+          return checked((problems) => codexUsageWindows(body, now(), problems));
         },
       };
     case "google-gemini-cli":
@@ -198,7 +236,7 @@ export function createUsageSource(options: UsageSourceOptions): QuotaSource {
             },
             signal,
           );
-          return geminiQuotaWindows(body);
+          return checked((problems) => geminiQuotaWindows(body, now(), problems));
         },
       };
   }

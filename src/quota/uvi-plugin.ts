@@ -17,7 +17,7 @@ import {
   type QuotaAssessment,
   type QuotaWindow,
 } from "../routing/uvi.ts";
-import { windowsFromHeaders } from "./header-windows.ts";
+import { type RejectedHeader, windowsFromHeaders } from "./header-windows.ts";
 import { loggedAssessmentSchema, quotaNews } from "./quota-events.ts";
 import { SourceCache, type QuotaSource } from "./source-cache.ts";
 import { createUsageSource, registryLogins, USAGE_API_PROVIDERS } from "./usage-sources.ts";
@@ -141,6 +141,8 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
     claim: (name, ttlMs) => context.claim(name, ttlMs),
   });
   const extraWindows = options.extraWindows;
+  /** Provider and header of each impossible reset already warned about: said once, not on every answer. */
+  const warnedResets = new Set<string>();
 
   const windowsOf = (now: number): Record<string, QuotaWindow[]> => {
     const byProvider = cache.windowsByProvider();
@@ -220,9 +222,15 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
       providers: [...USAGE_API_PROVIDERS, ...Object.keys(windowsOf(now))],
     }),
     onTargetResponse(response) {
-      const windows = windowsFromHeaders(response.headers, response.now);
-      if (windows.length === 0) return;
+      const rejected: RejectedHeader[] = [];
+      const windows = windowsFromHeaders(response.headers, response.now, rejected);
       const provider = response.candidate.account;
+      for (const { header, text } of rejected) {
+        if (warnedResets.has(`${provider} ${header}`)) continue;
+        warnedResets.add(`${provider} ${header}`);
+        context.warn(`auto-router: quota pacing of ${provider}: ${text}`);
+      }
+      if (windows.length === 0) return;
       const now = response.now;
       store.update((state) => {
         const observed: QuotaState["observed"] = {};

@@ -10,6 +10,8 @@ import { floorTo, formatPercentDown } from "../analytics/text-format.ts";
 
 /** A window that just started must not divide by ~0: elapsed counts as at least this share. */
 export const MIN_ELAPSED_FRACTION = 0.05;
+/** The provider's clock and ours differ a little: a reset this much further away than its window is long still counts. */
+export const RESET_TOLERANCE_MS = 60_000;
 
 export interface QuotaWindow {
   /** "5h", "7d", "primary", "requests"... */
@@ -96,6 +98,22 @@ export function elapsedFraction(window: Pick<QuotaWindow, "windowMs" | "resetsAt
   const elapsed = 1 - remainingMs / window.windowMs;
   return Math.min(1, Math.max(MIN_ELAPSED_FRACTION, elapsed));
 }
+
+/**
+ * False when the reset lies further away than the window is long: no window of that length can reset then (epoch ms
+ * sent where seconds were due, a date in 2099). Believed, it would pace the target as if the window had just started
+ * and keep it out for ages, with no answer of its ever coming to correct it.
+ */
+export const resetBelievable = (window: Pick<QuotaWindow, "windowMs" | "resetsAt">, now: number): boolean =>
+  window.resetsAt - now <= window.windowMs + RESET_TOLERANCE_MS;
+
+const HOUR_MS = 3_600_000;
+const spanText = (ms: number): string =>
+  ms >= 2 * HOUR_MS ? `${Math.round(ms / HOUR_MS)}h` : `${Math.max(1, Math.round(ms / 60_000))}min`;
+
+/** Why a window's reset is not believed: "resets in 498430473h, but the window is 5h long". */
+export const unbelievableResetText = (window: Pick<QuotaWindow, "windowMs" | "resetsAt">, now: number): string =>
+  `resets in ${spanText(window.resetsAt - now)}, but the window is ${spanText(window.windowMs)} long`;
 
 export function windowUvi(window: QuotaWindow, now: number): number {
   return Math.max(0, window.usedFraction) / elapsedFraction(window, now);
@@ -190,7 +208,9 @@ export function assessQuota(
   const shared: WindowAssessment[] = [];
   const scoped = new Map<string, { models: ModelScope; windows: WindowAssessment[] }>();
   for (const window of windows) {
-    if (window.resetsAt <= now) continue;
+    // A reset already passed says nothing of the new window; one further away than a window is not believed (kept in
+    // the state before its source checked it).
+    if (window.resetsAt <= now || !resetBelievable(window, now)) continue;
     const assessed = assessWindow(window, now, thresholds);
     const key = scopeKey(window.models);
     if (key === undefined) shared.push(assessed);

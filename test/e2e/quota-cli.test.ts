@@ -173,3 +173,43 @@ describe("quota figures through the pi CLI", () => {
     assert.match(shown.stderr, /warnings: [^\n]*quota stressed mock-c 1\.9\b/);
   });
 });
+
+describe("impossible quota resets through the pi CLI", () => {
+  let dir: EmulatedAgent<"C">;
+
+  before(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { C: "anthropic" },
+      providers: { "mock-c": { emulator: "C", apiKey: "sk-ant-mock-c", models: ["model-c"] } },
+      routes: { routes: { main: routeInOrder("mock-c/model-c") } },
+    });
+  });
+  after(() => dir?.stop());
+
+  it("ignores a 5h window whose reset is given in epoch ms, says so once, and keeps routing to the target", async () => {
+    // Milliseconds where seconds are due: read as seconds, the window would reset in ~57,000 years, 30% used at the
+    // floor of 5% elapsed: critical, and the only target of the route shut out with no answer ever to correct it.
+    const headers = {
+      "anthropic-ratelimit-unified-5h-utilization": "0.3",
+      "anthropic-ratelimit-unified-5h-reset": String(Date.now() + 2 * HOUR_MS),
+    };
+    dir.emulators.C.enqueue({ text: "Hello from C.", headers });
+    dir.emulators.C.enqueue({ text: "C again.", headers });
+    const run = (...args: string[]) =>
+      runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", ...args] });
+    const first = await run("-p", "Say hi", "Say hi again");
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /C again\./);
+    const warnings = first.stderr.match(/anthropic-ratelimit-unified-5h-reset says the 5h window resets in \d+h/g);
+    assert.equal(warnings?.length, 1, first.stderr);
+    assert.match(first.stderr, /expected epoch seconds\): window ignored/);
+
+    dir.emulators.C.enqueue({ text: "Still C." });
+    const next = await run("-p", "One more");
+    assert.equal(next.code, 0, next.stderr);
+    assert.match(next.stdout, /Still C\./);
+    assert.equal(dir.emulators.C.calls.length, 3);
+    const shown = await run("-p", "/auto-router uvi");
+    assert.match(shown.stdout + shown.stderr, /no quota windows known yet/);
+  });
+});

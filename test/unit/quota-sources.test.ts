@@ -2,7 +2,7 @@
 // passive rate-limit header parser.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { windowsFromHeaders, parseResetDuration } from "../../src/quota/header-windows.ts";
+import { windowsFromHeaders, parseResetDuration, type RejectedHeader } from "../../src/quota/header-windows.ts";
 import { SourceCache, type QuotaSource } from "../../src/quota/source-cache.ts";
 import { createUsageSource, registryLogins } from "../../src/quota/usage-sources.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
@@ -160,6 +160,37 @@ describe("usage API sources", () => {
     assert.equal(registryLogins(() => undefined).hasLogin?.("anthropic"), false);
   });
 
+  it("fails a fetch whose answer puts a reset further away than its window, naming the field", async () => {
+    emulator.reply("/api/oauth/usage", {
+      body: {
+        five_hour: { utilization: 40, resets_at: "2099-01-01T00:00:00Z" },
+        seven_day: { utilization: 12.5, resets_at: new Date(NOW + 96 * HOUR_MS).toISOString() },
+      },
+    });
+    const anthropic = createUsageSource({
+      provider: "anthropic",
+      endpoint: `${emulator.url}/api/oauth/usage`,
+      token,
+      now: () => NOW,
+    });
+    await assert.rejects(
+      anthropic.fetch(signal()),
+      /five_hour\.resets_at: the 5h window resets in \d+h, but the window is 5h long/,
+    );
+    emulator.reply("/backend-api/wham/usage", {
+      body: {
+        rate_limit: { primary_window: { used_percent: 10, limit_window_seconds: 18_000, reset_at: NOW + HOUR_MS } },
+      },
+    });
+    const codex = createUsageSource({
+      provider: "openai-codex",
+      endpoint: `${emulator.url}/backend-api/wham/usage`,
+      token,
+      now: () => NOW,
+    });
+    await assert.rejects(codex.fetch(signal()), /rate_limit\.primary_window\.reset_at: the primary window resets in/);
+  });
+
   it("fails without leaking the token when the API answers an error", async () => {
     emulator.reply("/api/oauth/usage", { status: 401, body: { error: "bad token token-for-anthropic" } });
     const source = createUsageSource({
@@ -305,6 +336,34 @@ describe("rate-limit headers", () => {
     assert.deepEqual(
       windows.map((w) => [w.name, w.usedFraction, w.windowMs, w.resetsAt]),
       [["primary", 0.6, 300 * 60_000, NOW + 600_000]],
+    );
+  });
+  it("leaves out a window whose reset header lies further away than the window, naming the header", () => {
+    const rejected: RejectedHeader[] = [];
+    const windows = windowsFromHeaders(
+      {
+        "anthropic-ratelimit-unified-5h-utilization": "0.3",
+        "anthropic-ratelimit-unified-5h-reset": String(NOW + HOUR_MS), // epoch ms where seconds are due
+        "anthropic-ratelimit-unified-7d-utilization": "0.1",
+        "anthropic-ratelimit-unified-7d-reset": String((NOW + 48 * HOUR_MS) / 1000),
+        "x-codex-primary-used-percent": "60",
+        "x-codex-primary-window-minutes": "300",
+        "x-codex-primary-reset-at": String(NOW + HOUR_MS),
+      },
+      NOW,
+      rejected,
+    );
+    assert.deepEqual(
+      windows.map((w) => w.name),
+      ["7d"],
+    );
+    assert.deepEqual(
+      rejected.map((r) => r.header),
+      ["anthropic-ratelimit-unified-5h-reset", "x-codex-primary-reset-at"],
+    );
+    assert.match(
+      rejected[0]!.text,
+      /the 5h window resets in \d+h, but the window is 5h long \(expected epoch seconds\)/,
     );
   });
   it("finds nothing in responses without rate-limit headers", () => {

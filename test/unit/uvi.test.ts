@@ -82,6 +82,13 @@ describe("UVI per provider", () => {
     assert.equal(assessQuota([window(0.2, 0.8, "5h"), window(0.3, 0.5, "7d")], NOW)!.shared!.level, "ok");
     assert.equal(assessQuota([window(0.2, 0.8, "5h"), window(0.3, 0.9, "7d")], NOW)!.shared!.level, "surplus");
   });
+  it("ignores a window whose reset lies further away than the window is long: no such window resets then", () => {
+    const far = { name: "5h", usedFraction: 0.3, windowMs: 5 * HOUR_MS, resetsAt: NOW + 5 * HOUR_MS * 1000 };
+    assert.equal(assessQuota([far], NOW), undefined);
+    assert.equal(assessQuota([window(0.1, 0.9, "7d"), far], NOW)!.shared!.worst.name, "7d");
+    // A little beyond its length is the provider's clock, not an impossible reset.
+    assert.equal(assessQuota([{ ...far, resetsAt: NOW + 5 * HOUR_MS + 30_000 }], NOW)!.shared!.level, "critical");
+  });
   it("ignores windows that have already reset", () => {
     assert.equal(
       assessQuota([{ name: "old", usedFraction: 1, windowMs: WINDOW_MS, resetsAt: NOW - 1 }], NOW),
