@@ -75,8 +75,48 @@ function keep(windows: QuotaWindow[], problems: string[], window: QuotaWindow, w
   else problems.push(`${where}: the ${window.name} window ${unbelievableResetText(window, now)}`);
 }
 
-const toFraction = (percent: unknown): number | undefined =>
-  typeof percent === "number" && Number.isFinite(percent) ? Math.min(1, Math.max(0, percent / 100)) : undefined;
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A value as a problem shows it: short, and never the inside of an object. */
+function shown(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (isObject(value)) return "an object";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
+
+/**
+ * The answer's fields read with their types checked: a field absent or null is not there (a window not started yet),
+ * one of another type is a problem named by its path, and the fetch fails rather than read as "no windows".
+ */
+class Fields {
+  constructor(readonly problems: string[]) {}
+  wrong(where: string, expected: string, value: unknown): undefined {
+    this.problems.push(`${where}: expected ${expected}, got ${shown(value)}`);
+    return undefined;
+  }
+  number(entry: Record<string, unknown>, name: string, where: string): number | undefined {
+    const value = entry[name];
+    if (value === undefined || value === null) return undefined;
+    return typeof value === "number" && Number.isFinite(value)
+      ? value
+      : this.wrong(`${where}.${name}`, "a number", value);
+  }
+  time(entry: Record<string, unknown>, name: string, where: string): number | undefined {
+    const value = entry[name];
+    if (value === undefined || value === null) return undefined;
+    const time = typeof value === "string" ? Date.parse(value) : NaN;
+    return Number.isNaN(time) ? this.wrong(`${where}.${name}`, "an ISO 8601 time", value) : time;
+  }
+  /** An entry that must be an object when present; undefined (and a problem when it is something else) otherwise. */
+  object(value: unknown, where: string, expected: string): Record<string, unknown> | undefined {
+    if (value === undefined || value === null) return undefined;
+    return isObject(value) ? value : this.wrong(where, expected, value);
+  }
+}
+
+const percentToFraction = (percent: number): number => Math.min(1, Math.max(0, percent / 100));
 
 /** The account-wide windows, and the weekly ones that only Opus or only Sonnet models draw on. */
 const ANTHROPIC_WINDOWS: Record<string, { name: string; windowMs: number; models?: ModelScope }> = {
@@ -86,16 +126,24 @@ const ANTHROPIC_WINDOWS: Record<string, { name: string; windowMs: number; models
   seven_day_sonnet: { name: "7d sonnet", windowMs: 7 * DAY_MS, models: { family: "sonnet" } },
 };
 
-export function anthropicUsageWindows(body: any, now: number, problems: string[] = []): QuotaWindow[] {
+/** A window null, or without a reset, has not started (nothing used in it yet): no window, and no problem. */
+export function anthropicUsageWindows(body: unknown, now: number, problems: string[] = []): QuotaWindow[] {
+  const fields = new Fields(problems);
+  const names = Object.keys(ANTHROPIC_WINDOWS);
+  if (!isObject(body) || !names.some((name) => name in body)) {
+    fields.wrong("the answer", `an object with ${names.join(", ")}`, body);
+    return [];
+  }
   const windows: QuotaWindow[] = [];
   for (const [field, spec] of Object.entries(ANTHROPIC_WINDOWS)) {
-    const entry = body?.[field];
-    const used = toFraction(entry?.utilization);
-    const resetsAt = typeof entry?.resets_at === "string" ? Date.parse(entry.resets_at) : NaN;
-    if (used === undefined || Number.isNaN(resetsAt)) continue;
+    const entry = fields.object(body[field], field, "an object {utilization, resets_at}");
+    if (!entry) continue;
+    const utilization = fields.number(entry, "utilization", field);
+    const resetsAt = fields.time(entry, "resets_at", field);
+    if (utilization === undefined || resetsAt === undefined) continue;
     const window: QuotaWindow = {
       name: spec.name,
-      usedFraction: used,
+      usedFraction: percentToFraction(utilization),
       windowMs: spec.windowMs,
       resetsAt,
       source: "usage-api",
@@ -106,52 +154,67 @@ export function anthropicUsageWindows(body: any, now: number, problems: string[]
   return windows;
 }
 
-export function codexUsageWindows(body: any, now: number, problems: string[] = []): QuotaWindow[] {
+/** `rate_limit: null` is an account without limits: no windows, and no problem. */
+export function codexUsageWindows(body: unknown, now: number, problems: string[] = []): QuotaWindow[] {
+  const fields = new Fields(problems);
+  if (!isObject(body) || !("rate_limit" in body)) {
+    fields.wrong("the answer", "an object with rate_limit", body);
+    return [];
+  }
+  const limits = fields.object(body.rate_limit, "rate_limit", "an object {primary_window, secondary_window}");
   const windows: QuotaWindow[] = [];
   for (const [field, name] of [
     ["primary_window", "primary"],
     ["secondary_window", "secondary"],
   ] as const) {
-    const entry = body?.rate_limit?.[field];
-    const used = toFraction(entry?.used_percent);
-    const windowSeconds = entry?.limit_window_seconds;
-    if (used === undefined || typeof windowSeconds !== "number" || windowSeconds <= 0) continue;
-    const resetsAt =
-      typeof entry.reset_at === "number"
-        ? entry.reset_at * 1000
-        : typeof entry.reset_after_seconds === "number"
-          ? now + entry.reset_after_seconds * 1000
-          : undefined;
-    if (resetsAt === undefined) continue;
+    const where = `rate_limit.${field}`;
+    const entry = limits && fields.object(limits[field], where, "an object {used_percent, limit_window_seconds, ...}");
+    if (!entry) continue;
+    const used = fields.number(entry, "used_percent", where);
+    const windowSeconds = fields.number(entry, "limit_window_seconds", where);
+    const resetAt = fields.number(entry, "reset_at", where);
+    const resetAfter = resetAt === undefined ? fields.number(entry, "reset_after_seconds", where) : undefined;
+    if (used === undefined || windowSeconds === undefined) continue;
+    if (windowSeconds <= 0) fields.wrong(`${where}.limit_window_seconds`, "a number above 0", windowSeconds);
+    const resetsAt = resetAt !== undefined ? resetAt * 1000 : resetAfter !== undefined ? now + resetAfter * 1000 : NaN;
+    if (Number.isNaN(resetsAt)) fields.wrong(where, "reset_at or reset_after_seconds", entry);
+    if (windowSeconds <= 0 || Number.isNaN(resetsAt)) continue;
     const window: QuotaWindow = {
       name,
-      usedFraction: used,
+      usedFraction: percentToFraction(used),
       windowMs: windowSeconds * 1000,
       resetsAt,
       source: "usage-api",
     };
-    const reset = typeof entry.reset_at === "number" ? "reset_at" : "reset_after_seconds";
-    keep(windows, problems, window, `rate_limit.${field}.${reset}`, now);
+    keep(windows, problems, window, `${where}.${resetAt !== undefined ? "reset_at" : "reset_after_seconds"}`, now);
   }
   return windows;
 }
 
+/** An empty bucket list is an account without buckets; a bucket without remainingFraction is not limited. */
 export function geminiQuotaWindows(
-  body: any,
+  body: unknown,
   now: number,
   problems: string[] = [],
   periodMs: number = GEMINI_BUCKET_PERIOD_MS,
 ): QuotaWindow[] {
+  const fields = new Fields(problems);
+  if (!isObject(body) || !Array.isArray(body.buckets)) {
+    fields.wrong("the answer", "an object with a buckets array", body);
+    return [];
+  }
   const windows: QuotaWindow[] = [];
-  const buckets: unknown[] = Array.isArray(body?.buckets) ? body.buckets : [];
-  for (const [index, bucket] of buckets.entries() as IterableIterator<[number, any]>) {
-    const remaining = bucket?.remainingFraction;
-    const resetsAt = typeof bucket?.resetTime === "string" ? Date.parse(bucket.resetTime) : NaN;
-    if (typeof remaining !== "number" || Number.isNaN(resetsAt)) continue;
+  for (const [index, item] of body.buckets.entries()) {
+    const where = `buckets[${index}]`;
+    const bucket = fields.object(item, where, "an object {remainingFraction, resetTime, modelId}");
+    if (!bucket) continue;
+    const remaining = fields.number(bucket, "remainingFraction", where);
+    const resetsAt = fields.time(bucket, "resetTime", where);
+    if (remaining === undefined || resetsAt === undefined) continue;
     const name = [bucket.modelId, bucket.tokenType].filter((part) => typeof part === "string").join(" ") || "bucket";
     const modelId = typeof bucket.modelId === "string" && bucket.modelId !== "" ? bucket.modelId : undefined;
     const window = googleBucketWindow({ name, remainingFraction: remaining, resetsAt, periodMs, modelId });
-    keep(windows, problems, window, `buckets[${index}].resetTime`, now);
+    keep(windows, problems, window, `${where}.resetTime`, now);
   }
   return windows;
 }

@@ -168,6 +168,31 @@ describe("quota pacing and health through the pi CLI", () => {
     assert.match(failing, /quota source: anthropic-usage failing: .*500.*; last good reading \d+s ago/);
   });
 
+  it("keeps the last critical reading, stale, when the usage API answers without readable windows", async () => {
+    const env = { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}` };
+    const run = async (...args: string[]) => {
+      const result = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", ...args], env });
+      assert.equal(result.code, 0, result.stderr);
+      return result.stdout + result.stderr;
+    };
+    quota.reply(USAGE_PATH, { body: usage(90, 4) });
+    assert.match(await run("/auto-router uvi refresh"), /anthropic\s+5h\s+90%\s+20%\s+4\.[45]\d\s+critical/);
+    // Utilization as a string: no window could be read, which is no reason to forget the critical one.
+    quota.reply(USAGE_PATH, {
+      body: { five_hour: { utilization: "85", resets_at: new Date(Date.now() + 4 * HOUR_MS).toISOString() } },
+    });
+    const calls = anthropic.calls.length;
+    openai.enqueue({ text: "Hello from B." });
+    const shown = await run("/auto-router uvi refresh", "Say hi", "/auto-router health");
+    assert.match(
+      shown,
+      /anthropic-usage \(anthropic\): stale \([^)]*five_hour\.utilization: expected a number, got "85"/,
+    );
+    assert.doesNotMatch(shown, /anthropic-usage \(anthropic\): ok/);
+    assert.match(shown, /Hello from B\./);
+    assert.equal(anthropic.calls.length, calls, "the critical subscription was not routed to");
+  });
+
   it("never sends an API key to the OAuth usage API: a key-only provider is paced from headers and budgets", async () => {
     const keyOnly = makeAgentDir({
       providers: {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { windowsFromHeaders, parseResetDuration, type RejectedHeader } from "../../src/quota/header-windows.ts";
 import { SourceCache, type QuotaSource } from "../../src/quota/source-cache.ts";
-import { createUsageSource, registryLogins } from "../../src/quota/usage-sources.ts";
+import { anthropicUsageWindows, createUsageSource, registryLogins } from "../../src/quota/usage-sources.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
 
 const HOUR_MS = 3_600_000;
@@ -189,6 +189,83 @@ describe("usage API sources", () => {
       now: () => NOW,
     });
     await assert.rejects(codex.fetch(signal()), /rate_limit\.primary_window\.reset_at: the primary window resets in/);
+  });
+
+  it("fails a fetch whose answer has none of the expected windows or a field of the wrong type, naming it", async () => {
+    const anthropic = createUsageSource({
+      provider: "anthropic",
+      endpoint: `${emulator.url}/api/oauth/usage`,
+      token,
+      now: () => NOW,
+    });
+    const resetsAt = new Date(NOW + 3 * HOUR_MS).toISOString();
+    const cases: Array<[unknown, RegExp]> = [
+      [{}, /the answer: expected an object with five_hour, seven_day, seven_day_opus, seven_day_sonnet, got an object/],
+      [
+        { five_hour: { utilization: "85", resets_at: resetsAt } },
+        /five_hour\.utilization: expected a number, got "85"/,
+      ],
+      [{ five_hour: { utilization: 85, resets_at: 1_800_000_000 } }, /five_hour\.resets_at: expected an ISO 8601 time/],
+      [{ seven_day: [] }, /seven_day: expected an object \{utilization, resets_at\}, got an array/],
+    ];
+    for (const [body, expected] of cases) {
+      emulator.reply("/api/oauth/usage", { body });
+      await assert.rejects(anthropic.fetch(signal()), expected, JSON.stringify(body));
+    }
+    const problems: string[] = [];
+    assert.deepEqual(anthropicUsageWindows(null, NOW, problems), []);
+    assert.match(problems.join(), /the answer: expected an object with five_hour, .*, got null/);
+    // Documented shapes without a window: one not started yet (no reset) and a scoped limit the plan lacks (null).
+    emulator.reply("/api/oauth/usage", {
+      body: {
+        five_hour: { utilization: 0, resets_at: null },
+        seven_day: { utilization: 3, resets_at: resetsAt },
+        seven_day_opus: null,
+      },
+    });
+    assert.deepEqual(
+      (await anthropic.fetch(signal())).map((w) => w.name),
+      ["7d"],
+    );
+  });
+
+  it("fails an unreadable Codex or Gemini answer too, and reads their documented empty shapes as no windows", async () => {
+    const codex = createUsageSource({
+      provider: "openai-codex",
+      endpoint: `${emulator.url}/backend-api/wham/usage`,
+      token,
+      now: () => NOW,
+    });
+    emulator.reply("/backend-api/wham/usage", { body: {} });
+    await assert.rejects(codex.fetch(signal()), /the answer: expected an object with rate_limit/);
+    emulator.reply("/backend-api/wham/usage", {
+      body: {
+        rate_limit: { primary_window: { used_percent: "80", limit_window_seconds: 18_000, reset_after_seconds: 60 } },
+      },
+    });
+    await assert.rejects(
+      codex.fetch(signal()),
+      /rate_limit\.primary_window\.used_percent: expected a number, got "80"/,
+    );
+    emulator.reply("/backend-api/wham/usage", { body: { rate_limit: null } });
+    assert.deepEqual(await codex.fetch(signal()), []);
+    const gemini = createUsageSource({
+      provider: "google-gemini-cli",
+      endpoint: `${emulator.url}/v1internal:retrieveUserQuota`,
+      token,
+      now: () => NOW,
+    });
+    emulator.reply("/v1internal:retrieveUserQuota", { body: { quota: [] } });
+    await assert.rejects(gemini.fetch(signal()), /the answer: expected an object with a buckets array/);
+    emulator.reply("/v1internal:retrieveUserQuota", {
+      body: { buckets: [{ remainingFraction: "0.5", resetTime: "x" }] },
+    });
+    await assert.rejects(
+      gemini.fetch(signal()),
+      /buckets\[0\]\.remainingFraction: expected a number.*buckets\[0\]\.resetTime: expected an ISO 8601 time, got "x"/,
+    );
+    emulator.reply("/v1internal:retrieveUserQuota", { body: { buckets: [] } });
+    assert.deepEqual(await gemini.fetch(signal()), []);
   });
 
   it("fails without leaking the token when the API answers an error", async () => {
