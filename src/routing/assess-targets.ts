@@ -162,7 +162,8 @@ export function assessTargets(
     // A window only some models draw on (Anthropic's weekly Opus limit) paces those models, not the whole provider.
     const quota = quotaOfModel(providerStatus, target.modelId);
     if (quota?.level === "critical") {
-      skipTarget(decision, target, key, label, "quota", `quota critical: ${quota.detail}`);
+      // With its time, like a cooldown: a short wait, "First available" and a gateway's Retry-After read it.
+      skipTarget(decision, target, key, label, "quota", `quota critical: ${quota.detail}`, quota.until);
       continue;
     }
     if (quota?.level === "stressed" && snapshot.quotaHard) {

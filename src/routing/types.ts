@@ -96,6 +96,8 @@ export interface QuotaStatus {
   detail: string;
   usedFraction?: number;
   window?: string;
+  /** Critical: when no window is critical any more if no more is used (epoch ms), for "First available". */
+  until?: number;
 }
 
 /** Per-provider audits filled by the budget, quota and health modules. */

@@ -76,6 +76,8 @@ export interface WindowAssessment {
   elapsedFraction: number;
   level: QuotaLevel;
   resetsAt: number;
+  /** A critical window: when it stops being critical if no more of it is used (its reset, if it is used up). */
+  until?: number;
   source?: string;
   models?: ModelScope;
 }
@@ -155,9 +157,22 @@ export function assessWindow(
     level,
     resetsAt: window.resetsAt,
   };
+  if (level === "critical") assessment.until = criticalUntil(window, thresholds);
   if (window.source !== undefined) assessment.source = window.source;
   if (scopeKey(window.models) !== undefined) assessment.models = window.models;
   return assessment;
+}
+
+/**
+ * When a critical window is critical no more, if no more of it is used: a used-up one at its reset; one used too fast
+ * once enough of it has passed for its pace to fall below critical (80% of 5 h: 2 h in), and at its reset at the latest.
+ * Rounded up to the second, so that at that time the pace is below the threshold, not on it.
+ */
+function criticalUntil(window: QuotaWindow, thresholds: UviThresholds): number {
+  if (window.usedFraction >= 1) return window.resetsAt;
+  const start = window.resetsAt - window.windowMs;
+  const eased = start + (window.windowMs * Math.max(0, window.usedFraction)) / thresholds.critical;
+  return Math.min(window.resetsAt, Math.ceil(eased / 1000) * 1000 + 1000);
 }
 
 /** A UVI as every view shows it: "1.75" (the status line, short of room, takes one decimal: "1.7"). */
@@ -168,7 +183,9 @@ export const formatQuotaPercent = (fraction: number): string => formatPercentDow
 
 export function describeWindow(window: WindowAssessment): string {
   const models = window.models ? ` (${describeScope(window.models)})` : "";
-  return `${window.name} window ${formatQuotaPercent(window.usedFraction)} used${models} at ${formatQuotaPercent(window.elapsedFraction)} elapsed, UVI ${formatUvi(window.uvi)}`;
+  // A used-up window's UVI says nothing (1.48 at 67% elapsed is below stressed): nothing is left until it resets.
+  const pace = window.usedFraction >= 1 ? ": used up until its reset" : `, UVI ${formatUvi(window.uvi)}`;
+  return `${window.name} window ${formatQuotaPercent(window.usedFraction)} used${models} at ${formatQuotaPercent(window.elapsedFraction)} elapsed${pace}`;
 }
 
 /** Worse = a higher level (critical > stressed > ok > surplus), then a higher UVI. */
@@ -239,17 +256,24 @@ export function assessQuota(
 export function quotaStatus(assessments: readonly ProviderAssessment[]): QuotaStatus {
   let decider = assessments[0]!;
   let fullest = decider.worst;
+  // Critical until the last of its critical windows is critical no more.
+  let until: number | undefined;
   for (const assessment of assessments) {
     if (worse(assessment.worst, decider.worst)) decider = assessment;
-    for (const window of assessment.windows) if (window.usedFraction > fullest.usedFraction) fullest = window;
+    for (const window of assessment.windows) {
+      if (window.usedFraction > fullest.usedFraction) fullest = window;
+      if (window.until !== undefined && (until === undefined || window.until > until)) until = window.until;
+    }
   }
-  return {
+  const status: QuotaStatus = {
     level: decider.level,
     uvi: decider.uvi,
     detail: decider.detail,
     usedFraction: fullest.usedFraction,
     window: fullest.name,
   };
+  if (until !== undefined) status.until = until;
+  return status;
 }
 
 /**

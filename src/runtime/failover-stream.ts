@@ -63,6 +63,8 @@ const LASTING: ReadonlySet<SkipReason> = new Set([
  */
 const LASTING_REST_KINDS: ReadonlySet<string> = new Set<FailureKind>(["auth", "model_not_found"]);
 const RESTING: ReadonlySet<SkipReason> = new Set(["cooldown"]);
+/** Reasons whose skip says when the target is back: the request may wait for it (failover.cooldownWaitMs). */
+const WAITABLE: ReadonlySet<SkipReason> = new Set(["cooldown", "circuit-open", "quota"]);
 
 /** Rounds of "everything is cooling down: wait for the first to come back" per request. */
 export const MAX_WAIT_ROUNDS = 1;
@@ -285,7 +287,7 @@ async function serveRequest(
         continue;
       }
       const cooling = refreshed.skipped
-        .filter((s) => (s.reason === "cooldown" || s.reason === "circuit-open") && s.until !== undefined)
+        .filter((s) => WAITABLE.has(s.reason) && s.until !== undefined)
         .sort((a, b) => a.until! - b.until!)[0];
       const waitMs = cooling ? cooling.until! - env.clock.now() : Infinity;
       if (cooling && round < MAX_WAIT_ROUNDS && waitMs <= settings.cooldownWaitMs) {

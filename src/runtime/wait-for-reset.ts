@@ -89,6 +89,8 @@ export function cooldownWaitOf(
   cooldown: CooldownEntry | undefined,
 ): CooldownWait {
   if (skipped.reason === "circuit-open") return { reason: "circuit-open" };
+  // A quota window critical until its reset, or until its pace eases (route() says when).
+  if (skipped.reason === "quota") return { reason: "quota-reset" };
   if (cooldown?.kind === "quota_exhausted" && cooldown.resetKnown) return { reason: "quota-reset" };
   return { reason: "cooldown", kind: cooldown?.kind ?? cooldownKindOf(skipped.detail) };
 }

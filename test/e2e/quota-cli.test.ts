@@ -7,6 +7,8 @@ import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
+import { startGatewayProcess } from "../helpers/gateway-process.ts";
+import OpenAI from "openai";
 
 const HOUR_MS = 3_600_000;
 
@@ -211,5 +213,60 @@ describe("impossible quota resets through the pi CLI", () => {
     assert.equal(dir.emulators.C.calls.length, 3);
     const shown = await run("-p", "/auto-router uvi");
     assert.match(shown.stdout + shown.stderr, /no quota windows known yet/);
+  });
+});
+
+describe("a used-up rate-limit window through the pi CLI and the gateway", () => {
+  let dir: EmulatedAgent<"B">;
+
+  before(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { B: "openai" },
+      providers: { "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] } },
+      // No short wait: the request is answered at once, with when the target is back.
+      routes: { routes: { g: { ...routeInOrder("mock-b/model-b"), failover: { cooldownWaitMs: 0 } } } },
+    });
+  });
+  after(() => dir?.stop());
+
+  it("says when the target is back, in pi's error and in the gateway's Retry-After", async () => {
+    // The last request of the minute: the requests window is used up until it resets in 25 s.
+    dir.emulators.B.enqueue({
+      text: "Hello from B.",
+      headers: {
+        "x-ratelimit-limit-requests": "10",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "25s",
+      },
+    });
+    const run = (...args: string[]) => runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/g", ...args] });
+    const first = await run("-p", "Say hi");
+    assert.equal(first.code, 0, first.stderr);
+
+    const refused = await run("-p", "Say hi again");
+    const text = refused.stdout + refused.stderr;
+    assert.match(
+      text,
+      /mock-b\/model-b: quota critical: requests window 100% used at \d+% elapsed: used up until its reset/,
+    );
+    assert.doesNotMatch(text, /requests window 100% used[^)]*UVI/);
+    assert.match(text, /First available: mock-b\/model-b at \d\d:\d\d:\d\d \(in \d+s\)/);
+
+    const gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    try {
+      const openai = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: gateway.token, maxRetries: 0 });
+      await assert.rejects(
+        openai.chat.completions.create({ model: "g", messages: [{ role: "user", content: "hi" }] }),
+        (error: any) => {
+          assert.equal(error.status, 429);
+          const seconds = Number(error.headers.get("retry-after"));
+          assert.ok(seconds >= 1 && seconds <= 26, String(error.headers.get("retry-after")));
+          return true;
+        },
+      );
+    } finally {
+      await gateway.stop();
+    }
+    assert.equal(dir.emulators.B.calls.length, 1);
   });
 });

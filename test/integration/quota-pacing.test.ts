@@ -77,6 +77,36 @@ describe("quota pacing from a usage API through pi", () => {
     assert.match(h.ui!.statuses.get("auto-router") ?? "", /quota critical anthropic 4\.[45]/);
   });
 
+  it("waits for a used-up window's reset within cooldownWaitMs when no other target can serve, then serves", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      clock: true,
+      routes: { routes: { solo: routeInOrder("anthropic/claude-faux") } },
+      env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` },
+      oauth: { anthropic: OAUTH_TOKEN },
+    });
+    const h = harness;
+    await h.setModel("auto-router", "solo");
+    // The 5 h window used up, resetting in 20 s: within the default short wait (30 s).
+    quota.reply("/api/oauth/usage", {
+      body: { five_hour: { utilization: 100, resets_at: new Date(Date.now() + 20_000).toISOString() } },
+    });
+    assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+100%.*critical/);
+    h.faux("anthropic").setResponses([h.fauxHelpers.fauxAssistantMessage("After the reset.")]);
+    let ended = false;
+    const running = h.prompt("Keep going").finally(() => {
+      ended = true;
+    });
+    // The status line cuts the target's name short. (The frozen clock never ends `until`: a prompt that ends does.)
+    const waiting = () => /waiting 20s for anthropic\//.test(h.ui!.statuses.get("auto-router") ?? "");
+    await until(() => ended || waiting(), "the wait for the reset");
+    assert.ok(waiting(), h.lastAssistant()?.errorMessage);
+    h.advanceClock(20_000);
+    await running;
+    assert.equal(h.lastAssistant().content[0]?.text, "After the reset.");
+    assert.match(await h.command("/auto-router explain"), /waited 20 s for anthropic\/claude-faux's quota reset/);
+  });
+
   it("shows a stressed provider in the status line and still serves it after the others", async () => {
     // 95% of the 5 h window used with 2 h left: 60% elapsed, UVI 1.58 (shown rounded down: 1.5) -> stressed (demoted, not excluded).
     quota.reply("/api/oauth/usage", { body: usage(95, 2) });

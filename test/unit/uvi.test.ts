@@ -14,6 +14,7 @@ import {
   googleBucketWindow,
   MIN_ELAPSED_FRACTION,
   monthlySpendWindow,
+  quotaStatus,
   type QuotaWindow,
 } from "../../src/routing/uvi.ts";
 import { uviSettings } from "../../src/quota/uvi-settings.ts";
@@ -51,8 +52,12 @@ describe("UVI per window", () => {
     assert.equal(elapsedFraction({ windowMs: WINDOW_MS, resetsAt: NOW + WINDOW_MS }, NOW), MIN_ELAPSED_FRACTION);
     assert.equal(assessWindow(window(0.01, 0), NOW).uvi.toFixed(2), "0.20");
   });
-  it("treats a window that is used up as critical whatever its pace", () => {
-    assert.equal(assessWindow(window(1, 0.95), NOW).level, "critical");
+  it("treats a window that is used up as critical whatever its pace, until its reset", () => {
+    const assessed = assessWindow(window(1, 0.67), NOW);
+    assert.equal(assessed.level, "critical");
+    assert.equal(assessed.until, NOW + 0.33 * WINDOW_MS);
+    // Its UVI (1.49) is below stressed: shown, it would contradict the level.
+    assert.equal(describeWindow(assessed), "w window 100% used at 67% elapsed: used up until its reset");
   });
   it("rates a monthly budget's window at most stressed: past its limit or pace, blocking is the budget's own job", () => {
     const budget = (used: number, elapsed: number): QuotaWindow => ({ ...window(used, elapsed), source: "budget" });
@@ -132,8 +137,7 @@ describe("route() with quota levels", () => {
   const snapshot = (windows: Record<string, QuotaWindow[]>, quotaHard = false): RoutingSnapshot => {
     const providers: RoutingSnapshot["providers"] = {};
     for (const [provider, list] of Object.entries(windows)) {
-      const assessment = assessQuota(list, NOW)!.shared!;
-      providers[provider] = { quota: { level: assessment.level, uvi: assessment.uvi, detail: assessment.detail } };
+      providers[provider] = { quota: quotaStatus([assessQuota(list, NOW)!.shared!]) };
     }
     return {
       config: { routes },
@@ -163,6 +167,15 @@ describe("route() with quota levels", () => {
       ["b/1", "c/1"],
     );
     assert.equal(decision.skipped.find((s) => s.key === "a/1")?.reason, "quota");
+  });
+  it("says until when a critical provider is skipped: its reset when used up, else when its pace eases", () => {
+    const usedUp = decide(snapshot({ a: [window(1, 0.5)] })).skipped.find((s) => s.key === "a/1")!;
+    assert.equal(usedUp.until, NOW + 0.5 * WINDOW_MS);
+    assert.match(usedUp.detail, /^quota critical: w window 100% used at 50% elapsed: used up until its reset$/);
+    // 80% used at 30% elapsed: below UVI 2 once 40% has passed, an hour from now (and a second, to be past it).
+    const fast = decide(snapshot({ a: [window(0.8, 0.3)] })).skipped.find((s) => s.key === "a/1")!;
+    assert.equal(fast.until, NOW + 0.1 * WINDOW_MS + 1000);
+    assert.equal(assessWindow(window(0.8, 0.3), NOW + 0.1 * WINDOW_MS + 1000).level, "stressed");
   });
   it("demotes a stressed provider to the end, and excludes it in hard mode", () => {
     assert.deepEqual(
