@@ -27,6 +27,7 @@ import type { PassthroughDialect } from "./passthrough-scan.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 import { rawJsonBody } from "./raw-json-body.ts";
 import { type InFlightRequests, RequestWatch } from "./request-watch.ts";
+import { TextScrub } from "./secret-scrub.ts";
 import { settingsCarrier } from "./target-settings.ts";
 
 export interface GatewayCore {
@@ -229,10 +230,11 @@ export async function serveChat<Request>(
       if (watch.shutDown) throw shutdownError(headers);
       // The runtime held the answer to its end (holdsAnswer): the client gets it whole, or the request failed over.
       if (watch.signal.aborted) return void reply.hijack();
+      // Serialised here to be scrubbed: an upstream that echoed its request must not hand the client its key.
       return void reply
         .code(200)
-        .headers(headers)
-        .send(spec.body(message, name, core.now(), parsed));
+        .headers({ "content-type": "application/json; charset=utf-8", ...headers })
+        .send(TextScrub.all(JSON.stringify(spec.body(message, name, core.now(), parsed))));
     }
     reply.hijack();
     for (const [name, value] of Object.entries({
@@ -243,7 +245,9 @@ export async function serveChat<Request>(
       reply.raw.setHeader(name, value);
     reply.raw.writeHead(200);
     const encoder = spec.encoder(parsed, name, core.now());
-    reply.raw.write(encoder.encode(first.value));
+    const scrub = new TextScrub();
+    const write = (text: string) => void reply.raw.write(scrub.take(text));
+    write(encoder.encode(first.value));
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
       const event = next.value;
       if (watch.signal.aborted) {
@@ -251,10 +255,10 @@ export async function serveChat<Request>(
         // The drain deadline: the stream's own end (its aborted error event) reaches the client as an error.
         if (event.type !== "error") continue;
         const error = { ...event.error, stopReason: "error" as const, errorMessage: new GatewayShutdown().message };
-        reply.raw.write(encoder.encode({ type: "error", reason: "error", error }));
+        write(encoder.encode({ type: "error", reason: "error", error }));
         break;
       }
-      reply.raw.write(
+      write(
         encoder.encode(
           event.type === "error" && event.reason === "error"
             ? {
@@ -265,7 +269,7 @@ export async function serveChat<Request>(
         ),
       );
     }
-    reply.raw.end();
+    reply.raw.end(scrub.end());
   } finally {
     watch.close();
   }

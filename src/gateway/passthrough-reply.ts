@@ -1,9 +1,10 @@
 // The client's side of a passthrough attempt. A stream is opened at the commit point and gets the target's blocks as
 // they come; a non-streaming client gets its whole body at the end (an attempt that breaks off before fails over, so
 // it is never cut off). An answer cut off after the commit point ends the stream with the protocol's error block, as
-// on the translating path.
+// on the translating path. Either is scrubbed of the credentials the router knows on its way (secret-scrub.ts).
 import type { FastifyReply } from "fastify";
 import type { IncomingMessage } from "node:http";
+import { TextScrub } from "./secret-scrub.ts";
 
 export class PassthroughReply {
   private draining = false;
@@ -11,6 +12,7 @@ export class PassthroughReply {
   private buffered = "";
   private source: IncomingMessage | undefined;
   private flushQueued = false;
+  private readonly scrub = new TextScrub();
 
   constructor(
     private readonly reply: FastifyReply,
@@ -42,7 +44,7 @@ export class PassthroughReply {
   complete(body: () => string): void {
     this.flush();
     if (!this.streaming) this.head(200, "application/json");
-    this.reply.raw.end(this.streaming ? undefined : body());
+    this.reply.raw.end(this.streaming ? this.scrub.end() : this.scrub.take(body()) + this.scrub.end());
   }
 
   private readonly flushFromQueue = () => {
@@ -51,11 +53,11 @@ export class PassthroughReply {
   };
 
   private flush(): void {
-    const text = this.buffered;
-    if (text === "") return;
+    if (this.buffered === "") return;
+    const text = this.scrub.take(this.buffered);
     this.buffered = "";
     const raw = this.reply.raw;
-    if (raw.destroyed || raw.writableEnded) return;
+    if (text === "" || raw.destroyed || raw.writableEnded) return;
     const source = this.source;
     if (!raw.write(text) && source && !this.draining) {
       this.draining = true;
@@ -71,7 +73,7 @@ export class PassthroughReply {
   cutOff(block: string): void {
     this.write(block, undefined);
     this.flush();
-    this.reply.raw.end();
+    this.reply.raw.end(this.scrub.end());
   }
 
   private head(status: number, contentType: string): void {

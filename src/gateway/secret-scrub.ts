@@ -1,32 +1,106 @@
-// A proxied answer's body streamed through to the client without the credentials the router knows (the target's
-// own among them, remembered when its attempt resolved them: remembered-credentials.ts): an upstream endpoint that
-// echoes its request (a debug or echo path behind `endpointPrefixes: []`) would otherwise hand the key to the
-// client. Only those exact values are looked for, byte for byte, so any body (JSON, text, a file download) passes
-// unchanged unless it holds one of them.
+// An answer on its way to the client without the credentials the router knows (the target's own among them,
+// remembered when its attempt resolved them: remembered-credentials.ts): an upstream that echoes its request (a debug
+// or echo endpoint, a misbehaving proxy) would otherwise hand the operator's key to a client that holds only the
+// gateway token. Only those exact values are looked for, so any answer (JSON, SSE, text, a file download) passes
+// unchanged unless it holds one of them. The wildcard proxy scrubs bytes (SecretScrub), the chat endpoints the text
+// they write (TextScrub), both with the same scan.
 import { Transform, type TransformCallback } from "node:stream";
 import { REDACTED } from "../state/redact.ts";
+import { rememberedCredentialValues } from "../state/remembered-credentials.ts";
 
 const REPLACEMENT = Buffer.from(REDACTED);
 
 /**
- * Replaces each secret in the stream with [REDACTED], also across chunk boundaries: only a chunk's end that could be
- * the start of a secret waits for the next chunk, so a streamed answer is not held back otherwise.
+ * The secrets of one list, compiled once: every event of every answer is scanned, so a chunk that holds none costs one
+ * regex pass (irregexp skips ahead on the secrets' first characters), and a possible start of one at its end is looked
+ * for only where its last characters could all belong to a secret (an SSE event ends in a newline: none can).
+ */
+class SecretScan {
+  private readonly pattern: RegExp;
+  private readonly characters: Set<number>;
+  private readonly longest: number;
+
+  /** `secrets` longest first: of several that start at the same index the longest is replaced. */
+  constructor(private readonly secrets: readonly string[]) {
+    const escaped = secrets.map((secret) => secret.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&"));
+    this.pattern = new RegExp(escaped.length > 0 ? escaped.join("|") : "(?!)", "g");
+    this.characters = new Set(secrets.flatMap((secret) => [...secret].map((character) => character.charCodeAt(0))));
+    this.longest = Math.max(0, ...secrets.map((secret) => secret.length));
+  }
+
+  /**
+   * Reports each stretch of `data` without a secret (`clean`) and each secret in it (`secret`), in order, and returns
+   * where its end could begin a secret (its length when it cannot): that part waits for what comes next.
+   */
+  run(data: string, clean: (from: number, to: number) => void, secret: () => void): number {
+    let from = 0;
+    this.pattern.lastIndex = 0;
+    for (let match = this.pattern.exec(data); match; match = this.pattern.exec(data)) {
+      if (match.index > from) clean(from, match.index);
+      secret();
+      from = this.pattern.lastIndex;
+    }
+    const held = this.partialSecretAt(data, from);
+    if (held > from) clean(from, held);
+    return held;
+  }
+
+  /** The earliest index from `from` where the rest of `data` is the start of a secret (its length when none is). */
+  private partialSecretAt(data: string, from: number): number {
+    // Only the last characters that all occur in some secret, and fewer than the longest one, can begin one.
+    const earliest = Math.max(from, data.length - this.longest + 1);
+    let run = data.length;
+    while (run > earliest && this.characters.has(data.charCodeAt(run - 1))) run--;
+    for (let at = run; at < data.length; at++) {
+      const rest = data.length - at;
+      for (const secret of this.secrets) {
+        if (secret.length <= rest) continue;
+        let index = 0;
+        while (index < rest && data.charCodeAt(at + index) === secret.charCodeAt(index)) index++;
+        if (index === rest) return at;
+      }
+    }
+    return data.length;
+  }
+}
+
+/** The scan of each list of secrets, kept while the list is (remembered-credentials.ts makes a new one on a change). */
+const scans = new WeakMap<readonly string[], SecretScan>();
+/** The same for bytes: each secret spelled as its UTF-8 bytes read as latin1, one character per byte. */
+const byteScans = new WeakMap<readonly string[], SecretScan>();
+
+function scanOf(secrets: readonly string[], bytes: boolean): SecretScan {
+  const cache = bytes ? byteScans : scans;
+  let scan = cache.get(secrets);
+  if (!scan) {
+    scan = new SecretScan(bytes ? secrets.map((secret) => Buffer.from(secret).toString("latin1")) : secrets);
+    cache.set(secrets, scan);
+  }
+  return scan;
+}
+
+/**
+ * Replaces each secret in a byte stream with [REDACTED], also across chunk boundaries: only a chunk's end that could
+ * be the start of a secret waits for the next chunk, so a streamed answer is not held back otherwise.
  */
 export class SecretScrub extends Transform {
-  private readonly secrets: Buffer[];
+  private readonly scan: SecretScan;
   private tail: Buffer = Buffer.alloc(0);
 
   /** `secrets` longest first, so a longer value wins over one it contains. */
   constructor(secrets: readonly string[]) {
     super();
-    this.secrets = secrets.map((secret) => Buffer.from(secret));
+    this.scan = scanOf(secrets, true);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     const data = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
-    const from = this.replaceSecrets(data);
-    const held = this.partialSecretAt(data, from);
-    if (held > from) this.push(data.subarray(from, held));
+    // Read as latin1, each character is one byte: the scan's indexes are the buffer's.
+    const held = this.scan.run(
+      data.toString("latin1"),
+      (from, to) => this.push(data.subarray(from, to)),
+      () => this.push(REPLACEMENT),
+    );
     this.tail = Buffer.from(data.subarray(held));
     callback();
   }
@@ -36,39 +110,44 @@ export class SecretScrub extends Transform {
     this.tail = Buffer.alloc(0);
     callback();
   }
+}
 
-  /** Pushes `data` up to its last whole secret, each replaced; returns where the rest begins. */
-  private replaceSecrets(data: Buffer): number {
-    let from = 0;
-    for (let found = this.nextSecret(data, from); found; found = this.nextSecret(data, from)) {
-      if (found.at > from) this.push(data.subarray(from, found.at));
-      this.push(REPLACEMENT);
-      from = found.at + found.length;
-    }
-    return from;
+/**
+ * The same for text written piece by piece (a chat answer's events): `take` returns what may go out now, `end` what
+ * was held at the end. The credentials are those known when it is made: the attempt's own are resolved by then.
+ */
+export class TextScrub {
+  private readonly scan: SecretScan | undefined;
+  private tail = "";
+  private data = "";
+  private out = "";
+  private readonly clean = (from: number, to: number) => void (this.out += this.data.slice(from, to));
+  private readonly secret = () => void (this.out += REDACTED);
+
+  /** `secrets` longest first, so a longer value wins over one it contains. */
+  constructor(secrets: readonly string[] = rememberedCredentialValues()) {
+    this.scan = secrets.length > 0 ? scanOf(secrets, false) : undefined;
   }
 
-  /** The earliest byte from `from` where the rest of `data` is the start of a secret (its length when none is). */
-  private partialSecretAt(data: Buffer, from: number): number {
-    let start = data.length;
-    for (const secret of this.secrets) {
-      for (let at = Math.max(from, data.length - secret.length + 1); at < start; at++) {
-        if (data[at] === secret[0] && data.subarray(at).equals(secret.subarray(0, data.length - at))) {
-          start = at;
-          break;
-        }
-      }
-    }
-    return start;
+  take(text: string): string {
+    if (!this.scan) return text;
+    this.data = this.tail === "" ? text : this.tail + text;
+    const held = this.scan.run(this.data, this.clean, this.secret);
+    this.tail = held < this.data.length ? this.data.slice(held) : "";
+    const out = this.out;
+    this.data = this.out = "";
+    return out;
   }
 
-  /** The earliest secret in `data` from `from` (the longest one where several start at the same byte). */
-  private nextSecret(data: Buffer, from: number): { at: number; length: number } | undefined {
-    let best: { at: number; length: number } | undefined;
-    for (const secret of this.secrets) {
-      const at = data.indexOf(secret, from);
-      if (at >= 0 && (!best || at < best.at)) best = { at, length: secret.length };
-    }
-    return best;
+  end(): string {
+    const tail = this.tail;
+    this.tail = "";
+    return tail;
+  }
+
+  /** A whole answer, scrubbed at once. */
+  static all(text: string, secrets?: readonly string[]): string {
+    const scrub = new TextScrub(secrets);
+    return scrub.take(text) + scrub.end();
   }
 }

@@ -19,10 +19,13 @@ const pinned = new Set<string>();
 let rememberedCredentials: string[] = [];
 /** The same credentials as they appear inside JSON text (a quote or backslash in one is escaped there). */
 let rememberedInJson: string[] = [];
+/** Both spellings, longest first: what an answer to a client is scrubbed of (an answer is JSON, or text). */
+let answerSecrets: string[] = [];
 
 function refresh(): void {
   rememberedCredentials = [...new Set([...pinned, ...recent])].sort((a, b) => b.length - a.length);
   rememberedInJson = rememberedCredentials.map((credential) => JSON.stringify(credential).slice(1, -1));
+  answerSecrets = [...new Set([...rememberedCredentials, ...rememberedInJson])].sort((a, b) => b.length - a.length);
 }
 
 const usable = (value: string | null | undefined): string | undefined => {
@@ -66,8 +69,11 @@ export function forgetRememberedCredentials(): void {
   refresh();
 }
 
-/** Every remembered credential, longest first (for a byte stream's scrub: gateway/secret-scrub.ts). */
-export const rememberedCredentialValues = (): readonly string[] => rememberedCredentials;
+/**
+ * Every remembered credential, as it is and as JSON text spells it, longest first (for the scrub of an answer to a
+ * client: gateway/secret-scrub.ts). A new list whenever one is remembered: a scrub keeps the one it was made with.
+ */
+export const rememberedCredentialValues = (): readonly string[] => answerSecrets;
 
 export function holdsRememberedCredential(text: string): boolean {
   for (const secret of rememberedCredentials) if (text.includes(secret)) return true;

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { makeAgentDir } from "../helpers/agent-dir.ts";
-import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import { type GatewayFixture, startGatewayFixture, startThreeApiGateway } from "../helpers/gateway-fixture.ts";
 import { runGatewayCommand, startGatewayProcess } from "../helpers/gateway-process.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
@@ -315,4 +315,83 @@ describe("gateway security", () => {
       own.cleanup();
     }
   });
+});
+
+describe("gateway answers that quote the target's credentials", () => {
+  // The keys startThreeApiGateway gives its targets, each echoed back by its upstream as the answer's text.
+  const KEYS = ["sk-ant-mock-0000000001", "sk-mock-chat-0000000002", "sk-mock-resp-0000000003"];
+  let fx: GatewayFixture<"C" | "A" | "R">;
+
+  before(async () => {
+    fx = await startThreeApiGateway();
+    const echo = (header: string) => (call: { headers: Record<string, unknown> }) => ({
+      text: [`you sent ${call.headers[header]}`, " and nothing else"],
+    });
+    fx.emulators.C.setDefault(echo("x-api-key"));
+    fx.emulators.A.setDefault(echo("authorization"));
+    fx.emulators.R.setDefault(echo("authorization"));
+  });
+  after(() => fx?.stop());
+
+  const ask = "repeat what you were sent";
+  /** Everything a client got, streamed or whole, through each endpoint: `route` decides passthrough or translated. */
+  const answers: Record<string, (route: string) => Promise<string>> = {
+    "chat completions": async (route) =>
+      JSON.stringify(
+        await fx.openai.chat.completions.create({ model: route, messages: [{ role: "user", content: ask }] }),
+      ),
+    "chat completions, streamed": async (route) => {
+      const stream = await fx.openai.chat.completions.create({
+        model: route,
+        stream: true,
+        messages: [{ role: "user", content: ask }],
+      });
+      let seen = "";
+      for await (const chunk of stream) seen += JSON.stringify(chunk);
+      return seen;
+    },
+    messages: async (route) =>
+      JSON.stringify(
+        await fx.anthropic.messages.create({
+          model: route,
+          max_tokens: 50,
+          messages: [{ role: "user", content: ask }],
+        }),
+      ),
+    "messages, streamed": async (route) => {
+      const stream = fx.anthropic.messages.stream({
+        model: route,
+        max_tokens: 50,
+        messages: [{ role: "user", content: ask }],
+      });
+      let seen = "";
+      stream.on("streamEvent", (event) => void (seen += JSON.stringify(event)));
+      return seen + JSON.stringify(await stream.finalMessage());
+    },
+    responses: async (route) => JSON.stringify(await fx.openai.responses.create({ model: route, input: ask })),
+    "responses, streamed": async (route) => {
+      const stream = await fx.openai.responses.create({ model: route, input: ask, stream: true });
+      let seen = "";
+      for await (const event of stream) seen += JSON.stringify(event);
+      return seen;
+    },
+  };
+  // Each endpoint's own API is passed through; `claude` (or `chat` for Messages) is translated.
+  const routes: Record<string, { passthrough: string; translated: string }> = {
+    "chat completions": { passthrough: "chat", translated: "claude" },
+    messages: { passthrough: "claude", translated: "chat" },
+    responses: { passthrough: "resp", translated: "chat" },
+  };
+
+  for (const [endpoint, answer] of Object.entries(answers)) {
+    for (const path of ["passthrough", "translated"] as const) {
+      it(`never hands the client the target's key an upstream echoed: ${endpoint}, ${path}`, async () => {
+        const route = routes[endpoint.replace(", streamed", "")]![path];
+        const seen = await answer(route);
+        assert.match(seen, /you sent /, "the echoed answer reached the client");
+        assert.match(seen, /\[REDACTED\]/);
+        for (const key of KEYS) assert.ok(!seen.includes(key), `the client saw ${key.slice(0, 8)}...`);
+      });
+    }
+  }
 });
