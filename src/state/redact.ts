@@ -12,6 +12,8 @@ import {
 export { forgetRememberedCredentials, pinCredential, rememberCredentials } from "./remembered-credentials.ts";
 
 export const REDACTED = "[REDACTED]";
+/** A password already masked, as the team settings show a redis URL's (team-settings.ts): it stays as it is. */
+const MASKED = "***";
 
 /** Below this length no secret pattern can match, so the regex pass is skipped. */
 const MINIMUM_SECRET_LENGTH = 8;
@@ -89,18 +91,18 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
   // user or account, and says which credential it was).
   {
     pattern: /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#@"'<>:]*:)([^\s/?#@"'<>]+)(@)/gi,
-    // A password already masked (`***`, as the team settings show it) stays as it is.
-    replace: (match, prefix, password, at) => (password === "***" ? match : `${prefix}${REDACTED}${at}`),
+    replace: (match, prefix, password, at) => (password === MASKED ? match : `${prefix}${REDACTED}${at}`),
   },
-  // URL query parameters: ?key=AIza...&alt=sse -> ?key=[REDACTED]&alt=sse
+  // URL query parameters: ?key=AIza...&alt=sse -> ?key=[REDACTED]&alt=sse (a redis URL's `?password=***`, masked as
+  // the team settings show it, stays as it is)
   {
     pattern: new RegExp(`([?&](?:${QUERY_PARAMETER_NAMES})=)([^&#\\s"'<>]+)`, "gi"),
-    replace: (_match, prefix) => `${prefix}${REDACTED}`,
+    replace: (match, prefix, value) => (value === MASKED ? match : `${prefix}${REDACTED}`),
   },
   // Field assignments in free text: api_key=xxx, password: xxx, client_secret = 'xxx'
   {
     pattern: new RegExp(`(?<![A-Za-z0-9])((?:${SECRET_FIELD_NAMES})"?\\s*[:=]\\s*["']?)([^\\s"',;&}]+)`, "gi"),
-    replace: (match, prefix, value) => (value === REDACTED ? match : `${prefix}${REDACTED}`),
+    replace: (match, prefix, value) => (value === REDACTED || value === MASKED ? match : `${prefix}${REDACTED}`),
   },
   // "key: <opaque>", "token=<opaque>", "key is <opaque>": only when the value looks like random credential material.
   {

@@ -24,17 +24,44 @@ export interface FileSettings {
 }
 export type TeamSettings = RedisSettings | FileSettings;
 
-/** Removes the password (and only the password) from a redis URL; user names stay, they identify the ACL user. */
+/**
+ * Removes the passwords (and only those) from a redis URL: the login's, and a query parameter's (ioredis takes every
+ * query parameter as an option: `?password=` logs in as the login's password does). User names stay, they identify
+ * the ACL user; `redis://name@host` is one too (ioredis sends it as the user name, with an empty password).
+ */
 export function redactRedisUrl(url: string): string {
+  // First, so that the rest never sees a query password (one holding an `@` would look like the end of a login). A URL
+  // without one is shown (and names its team's remembered epoch: team-connection.ts) exactly as before.
+  const masked = maskQueryPasswords(url);
   try {
-    const parsed = new URL(url);
+    const parsed = new URL(masked);
     // An `@` after the host: a password with an unencoded `/` was read as a host, a port and a path.
-    if (`${parsed.pathname}${parsed.search}${parsed.hash}`.includes("@")) return maskLogin(url);
+    if (`${parsed.pathname}${parsed.search}${parsed.hash}`.includes("@")) return maskLogin(masked);
     if (parsed.password) parsed.password = "***";
     return parsed.toString();
   } catch {
-    return maskLogin(url);
+    return maskLogin(masked);
   }
+}
+
+/** Query parameters whose value is a secret: `password`, `sentinelPassword`... */
+const SECRET_PARAMETER = /password|passphrase|secret|token/i;
+
+/**
+ * `url` with the value of each secret query parameter replaced by `***`, up to the next `&` whatever it holds (an
+ * unencoded `@` or `#`). From the first `?`: in a malformed URL that may be inside the login, which is masked anyway.
+ */
+function maskQueryPasswords(url: string): string {
+  const query = url.indexOf("?");
+  if (query < 0) return url;
+  const masked = url.slice(query).replace(/([?&])([^=&#]*)=([^&]*)/g, (parameter, separator: string, name: string) => {
+    let decoded = name;
+    try {
+      decoded = decodeURIComponent(name.replace(/\+/g, " "));
+    } catch {}
+    return SECRET_PARAMETER.test(decoded) ? `${separator}${name}=***` : parameter;
+  });
+  return url.slice(0, query) + masked;
 }
 
 /**
@@ -43,7 +70,8 @@ export function redactRedisUrl(url: string): string {
  * it holds. Without `://` (a typo such as `redis//user:pw@host` or `redis:/user:pw@host`) all but the leading scheme
  * name before the last `@` is masked; a URL without `@` has no login.
  */
-export function maskLogin(url: string): string {
+export function maskLogin(shown: string): string {
+  const url = maskQueryPasswords(shown);
   const end = url.lastIndexOf("@");
   if (end < 0) return url;
   const separator = url.indexOf("://");

@@ -336,6 +336,45 @@ describe("team mode: several pi machines share one Redis", () => {
     assert.doesNotMatch(shown, /not-the-pass-3/);
   });
 
+  it("never shows a Redis password given as ?password=: in pi's warning and state, the state file or the gateway's health page", async () => {
+    primary.reset();
+    const prefix = "par:querypass:";
+    const url = `redis://127.0.0.1:${redis.port}/0?password=team-pass-9`;
+    const masked = `redis://127.0.0.1:${redis.port}/0?password=***`;
+    const wrong = machine("qp0", prefix, {
+      state: { backend: "redis", url: url.replace("team-pass-9", "not-the-pass-3"), keyPrefix: prefix, machine: "qp0" },
+    });
+    const refused = await runPi({ agentDir: wrong.agentDir, args: ["--model", "auto-router/main", "-p", "hello"] });
+    assert.equal(refused.code, 0, refused.stderr);
+    assert.ok(refused.stderr.includes(`team store ${masked} refuses this machine's login`), refused.stderr);
+    assert.doesNotMatch(refused.stdout + refused.stderr, /not-the-pass-3/);
+    // The right one logs in, as ioredis takes it; the epoch the machine remembers names the team store masked too.
+    const dir = machine("qp1", prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: "qp1" } });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "hello", "/auto-router state"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const shown = run.stdout + run.stderr;
+    assert.ok(shown.includes(`state backend: redis ${masked} (machine qp1)`), shown);
+    assert.match(shown, /connection: connected/);
+    const marker = readFileSync(join(dir.agentDir, "extensions", "auto-router.team-unwritten.json"), "utf8");
+    assert.ok(marker.includes(`${masked} ${prefix}`), marker);
+    const gateway = await startGatewayProcess({
+      agentDir: machine("qp2", prefix).agentDir,
+      env: { AUTO_ROUTER_REDIS_URL: url },
+    });
+    try {
+      const health = await (
+        await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })
+      ).text();
+      assert.equal(JSON.parse(health).stateBackend.url, masked);
+      for (const text of [shown, marker, health, gateway.stderr()]) assert.doesNotMatch(text, /team-pass-9/);
+    } finally {
+      assert.equal(await gateway.stop(), 0, gateway.stderr());
+    }
+  });
+
   it("answers every prompt while Redis is killed for 10 s and restarted empty, and the ledger then equals the served usage", async () => {
     primary.reset();
     const prefix = "par:fault:";

@@ -77,6 +77,8 @@ describe("redactText: credentials identified by their context", () => {
       '{"url":"rediss://:[REDACTED]@cache.internal/0"}',
     );
     assert.equal(redactText("redis://:***@127.0.0.1:6379/0"), "redis://:***@127.0.0.1:6379/0");
+    assert.equal(redactText("redis://h:6379/0?password=***"), "redis://h:6379/0?password=***");
+    assert.equal(redactText("redis://h:6379/0?password=hunter2"), `redis://h:6379/0?password=${REDACTED}`);
     assert.equal(
       redactText("mail bob@example.com or see https://example.com/a@b"),
       "mail bob@example.com or see https://example.com/a@b",

@@ -77,6 +77,28 @@ describe("team store settings", () => {
     assert.doesNotMatch(issues[0]!.message, /hunter2/);
   });
 
+  it("never shows a password given as a query parameter, and shows a URL without one exactly as before", () => {
+    assert.equal(redactRedisUrl("redis://127.0.0.1:6379/0?password=hunter2"), "redis://127.0.0.1:6379/0?password=***");
+    assert.equal(
+      redactRedisUrl("rediss://alice:pw2@h:1/0?family=6&sentinelPassword=hunter2&Pass%77ord=hunter2"),
+      "rediss://alice:***@h:1/0?family=6&sentinelPassword=***&Pass%77ord=***",
+    );
+    // An `@` or `#` in it does not end it, nor make it look like a login.
+    assert.equal(redactRedisUrl("redis://h:1/0?password=hun@ter#2&db=1"), "redis://h:1/0?password=***&db=1");
+    // ioredis sends `name@` as the ACL user name (with an empty password): it stays, as user names do.
+    assert.equal(redactRedisUrl("redis://router@h:1/0"), "redis://router@h:1/0");
+    // The epoch a machine remembers is keyed by this text: other query parameters keep their spelling.
+    for (const url of ["redis://:p@h:1/0?family=6&name=a%20b", "redis://h:1?keyPrefix=x", "redis://h:1/0?"])
+      assert.equal(redactRedisUrl(url), new URL(url.replace(":p@", ":***@")).toString());
+    const { issues } = resolveTeamSettings(
+      undefined,
+      { AUTO_ROUTER_REDIS_URL: "redis://h:port/0?password=hunter2" },
+      "b",
+    );
+    assert.ok(issues.length > 0);
+    assert.doesNotMatch(issues[0]!.message, /hunter2/);
+  });
+
   it("names the machine from AUTO_ROUTER_MACHINE, then state.machine, then the host name", () => {
     assert.equal(
       resolveTeamSettings({ machine: "laptop" }, { AUTO_ROUTER_MACHINE: "ci-7" }, "host").settings.machine,
