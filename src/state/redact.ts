@@ -60,6 +60,20 @@ const CONTEXT_WORDS = "key|token";
 const QUERY_PARAMETER_NAMES =
   "key|api_key|api-key|apikey|token|access_token|refresh_token|id_token|secret|client_secret|sig|signature|password";
 
+/**
+ * Whether a match is the end of a config path followed by its validation message (`...headers.x-auth-token: Invalid
+ * input`, `...headers.Authorization: credentials come from pi's login`), not a header or field with its value: its name
+ * is a dotted path's last segment, and a colon follows it. `place`: a replace callback's arguments after the groups.
+ */
+function inConfigPath(prefix: string, place: unknown[]): boolean {
+  const offset = place.at(-2) as number;
+  const text = place.at(-1) as string;
+  if (!/^[^:=]*:\s*$/.test(prefix)) return false;
+  let start = offset;
+  while (start > 0 && /[A-Za-z0-9_-]/.test(text[start - 1]!)) start--;
+  return text[start - 1] === ".";
+}
+
 const CONTEXT_REPLACEMENTS: Replacement[] = [
   // JSON form: "x-api-key":"xxx", "Authorization": "Bearer xxx", "apiKey": "xxx"
   {
@@ -80,7 +94,8 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
       `(?<![A-Za-z0-9_-])((?:${SECRET_HEADER_NAMES})\\s*[:=]\\s*)(${AUTH_SCHEME}\\s+)?([^\\s"',;}]+)`,
       "gi",
     ),
-    replace: (_match, prefix, scheme) => `${prefix}${scheme ?? ""}${REDACTED}`,
+    replace: (match, prefix, scheme, ...place) =>
+      inConfigPath(prefix, place) ? match : `${prefix}${scheme ?? ""}${REDACTED}`,
   },
   // Bare "Bearer <token>" anywhere (keep the word Bearer so the log still says what kind of credential it was).
   {
@@ -102,7 +117,8 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
   // Field assignments in free text: api_key=xxx, password: xxx, client_secret = 'xxx'
   {
     pattern: new RegExp(`(?<![A-Za-z0-9])((?:${SECRET_FIELD_NAMES})"?\\s*[:=]\\s*["']?)([^\\s"',;&}]+)`, "gi"),
-    replace: (match, prefix, value) => (value === REDACTED || value === MASKED ? match : `${prefix}${REDACTED}`),
+    replace: (match, prefix, value, ...place) =>
+      value === REDACTED || value === MASKED || inConfigPath(prefix, place) ? match : `${prefix}${REDACTED}`,
   },
   // "key: <opaque>", "token=<opaque>", "key is <opaque>": only when the value looks like random credential material.
   {

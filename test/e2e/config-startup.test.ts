@@ -232,6 +232,25 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(run.stderr, /is invalid; starting on the last good copy/);
   });
 
+  it("shows a config error about a credential-named header as it is in /auto-router status: a path is no secret", async () => {
+    const target = (headers: Record<string, unknown>) => ({ provider: "mock-a", modelId: "model-a", headers });
+    const dir = agentDir({
+      routes: { mine: { targets: [target({ "x-auth-token": 123 }), target({ Authorization: "Bearer x" })] } },
+    });
+    const run = await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "/auto-router status"] });
+    const shown = run.stdout + run.stderr;
+    // The status's own lines ("line 9, column 29 at ..."), not only the start's warning.
+    assert.match(
+      shown,
+      /error: line \d+, column \d+ at routes\.mine\.targets\[0\]\.headers\.x-auth-token: Invalid input: expected string, received number/,
+    );
+    assert.match(
+      shown,
+      /error: line \d+, column \d+ at routes\.mine\.targets\[1\]\.headers\.Authorization: Authorization: credentials come from pi's login/,
+    );
+    assert.doesNotMatch(shown, /REDACTED/, "nothing shown was a secret");
+  });
+
   it("rejects contradictory thresholds or break durations, naming the rule, and keeps serving the last good routes", async () => {
     const dir = agentDir(GOOD_ROUTES);
     emulator.enqueue({ text: "First answer." });

@@ -126,6 +126,24 @@ describe("redactText: credentials identified by their context", () => {
     assert.equal(redactText(`token=${opaque}`), `token=${REDACTED}`);
   });
 
+  it("keeps a config path and its validation message, and still replaces the value of a header or field", () => {
+    const issues = [
+      "auto-router.routes.json:5:3 at routes.main.targets[0].headers.x-auth-token: Invalid input: expected string, received number",
+      "routes.main.targets[0].headers.Authorization: Authorization: credentials come from pi's login (/login, auth.json)",
+      "targets[1].headers.x-api-key: expected string, received number",
+      "state.password: unknown key",
+    ];
+    for (const issue of issues) assert.equal(redactText(issue), issue);
+    const key = fake("sk-proj-", 48);
+    assert.equal(redactText(`Authorization: Bearer ${key}`), `Authorization: Bearer ${REDACTED}`);
+    assert.equal(
+      redactText(`request.headers.Authorization: Bearer ${key}`),
+      `request.headers.Authorization: Bearer ${REDACTED}`,
+    );
+    assert.equal(redactText("sent x-auth-token: abc123def upstream"), `sent x-auth-token: ${REDACTED} upstream`);
+    assert.equal(redactText("db.password=hunter2"), `db.password=${REDACTED}`);
+  });
+
   it("replaces every value of a Cookie header", () => {
     assert.equal(redactText("Cookie: session=abc; other=def"), `Cookie: ${REDACTED}`);
   });
