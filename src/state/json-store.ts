@@ -67,6 +67,11 @@ class JsonFileStore<T> implements StateStore<T> {
   readonly file: string;
   private readonly options: JsonStoreOptions<T>;
   private memory: T;
+  /**
+   * The state this process last read from or wrote to the file (memory is this plus the queued operations); undefined
+   * until it has read one. A damaged file is rewritten from it, so a truncation loses nothing this process knew.
+   */
+  private view: T | undefined;
   private queue: StoreOperation<T>[] = [];
   private identity: FileIdentity | undefined;
   private readonly warnings: StoreWarnings;
@@ -191,7 +196,7 @@ class JsonFileStore<T> implements StateStore<T> {
       return;
     }
     try {
-      const disk = readDiskSync(this.file, this.options, this.warnings.damaged);
+      const disk = readDiskSync(this.file, this.options, this.warnings.damaged, this.view);
       if (
         this.inFlight &&
         this.inFlight.observed !== "not-read" &&
@@ -245,7 +250,7 @@ class JsonFileStore<T> implements StateStore<T> {
     this.inFlight = { count, observed: "not-read" };
     let deciding = false;
     try {
-      const disk = await readDisk(this.file, this.options, this.warnings.damaged);
+      const disk = await readDisk(this.file, this.options, this.warnings.damaged, this.view);
       this.inFlight.observed = disk.identity;
       let next = this.replay(disk.state, this.queue.slice(0, count));
       let result: R | undefined;
@@ -331,6 +336,9 @@ class JsonFileStore<T> implements StateStore<T> {
 
   private adopt(state: T, identity: FileIdentity | undefined): void {
     this.identity = identity;
+    // No file (removed, or nothing kept of a damaged one at start): nothing read, so no view to rewrite one from.
+    // Memory gets its own copy below, and operations are pure: the view needs none.
+    this.view = identity ? state : undefined;
     this.memory = this.replay(structuredClone(state), this.queue);
   }
 

@@ -1,6 +1,7 @@
 // The file store's warnings: each distinct problem is said once (disk problems keyed by error code, so one EACCES
 // seen by read, lock and write is reported once), to the store's warning sink or, without one, to stderr.
 import { describeError, errorCode } from "./file-lock.ts";
+import type { DamageOutcome } from "./state-disk.ts";
 import type { JsonStoreOptions } from "./store-types.ts";
 
 export class StoreWarnings {
@@ -38,8 +39,12 @@ export class StoreWarnings {
   }
 
   /** A corrupt state file was moved aside (readDisk's onDamage). */
-  readonly damaged = (reason: string, movedTo: string, salvaged: boolean): void => {
-    const outcome = salvaged ? "kept every value that could be read" : "started from defaults";
+  readonly damaged = (reason: string, movedTo: string, { salvaged, fromView }: DamageOutcome): void => {
+    const outcome = fromView
+      ? `rewritten from this process's last view of it${salvaged ? " and every other value that could be read" : ""}`
+      : salvaged
+        ? "kept every value that could be read"
+        : "started from defaults";
     // Every sink puts the file in front of the message ("<file>: <message>"): named there once, not again here.
     this.warn(
       `corrupt:${movedTo}`,

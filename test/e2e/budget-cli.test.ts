@@ -12,7 +12,7 @@ import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import { promptAtOnce, startRpc } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
-import { readLoggedEvents } from "../helpers/event-log.ts";
+import { readLoggedEvents, until } from "../helpers/event-log.ts";
 
 const PROCESSES = 4;
 const PROMPTS_PER_PROCESS = 10;
@@ -327,6 +327,64 @@ describe("spend through the pi CLI", () => {
       assert.equal(fallback.calls.length, 1);
     } finally {
       if (immutable) spawnSync("chattr", ["-i", state]);
+      await fallback.close();
+      dir.cleanup();
+    }
+  });
+
+  it("still blocks a spent hard budget after the usage file is cut short under a running pi process", async () => {
+    emulator.reset();
+    const fallback = await startOpenAIEmulator({ name: "B" });
+    // Each answer reports 2,000 input and 2,000 output tokens: $0.06; two ($0.12) fit under $0.15, a third does not.
+    const cost = { input: 10, output: 20, cacheRead: 0, cacheWrite: 0 };
+    const provider = (url: string, key: string, id: string) => ({
+      baseUrl: url,
+      api: "openai-completions" as const,
+      apiKey: key,
+      models: [{ id, cost }],
+    });
+    const dir = makeAgentDir({
+      providers: {
+        "mock-a": provider(emulator.url, "sk-mock-a-key", "model-a"),
+        "mock-b": provider(fallback.url, "sk-mock-b-key", "model-b"),
+      },
+      routes: {
+        routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") },
+        budgets: { policy: "hard", providers: { "mock-a": { daily: 0.15 } } },
+      },
+    });
+    const usageFile = join(dir.agentDir, "extensions", "auto-router.usage.json");
+    const parses = (): boolean => {
+      try {
+        JSON.parse(readFileSync(usageFile, "utf8"));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const rpc = await startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] });
+    try {
+      const answer = { text: "answer", usage: { input: 2_000, output: 2_000 } };
+      emulator.enqueue(answer, answer);
+      for (const prompt of ["one", "two"]) await promptAtOnce([rpc], prompt);
+      assert.equal(emulator.calls.length, 2);
+      await until(() => parses() && readSpend(dir.agentDir).day.requests === 2, "both answers' spend on disk");
+      const text = readFileSync(usageFile, "utf8");
+      writeFileSync(usageFile, text.slice(0, Math.floor(text.length / 2)));
+      // The running process finds the damage on its next read of the file (its refresh or its next write).
+      await until(parses, "the usage file rewritten");
+      await promptAtOnce([rpc], "three");
+      assert.equal(emulator.calls.length, 2, "mock-a's $0.12 still counts: a third answer would pass $0.15");
+      assert.equal(fallback.calls.length, 1);
+      await rpc.close();
+      assert.equal(readSpend(dir.agentDir).day.requests, 2, "mock-a's spend was written back");
+      const shown = rpc.stderr + JSON.stringify(rpc.uiRequests());
+      assert.match(
+        shown,
+        /moved aside to \S*auto-router\.usage\.json\.corrupt-\S* and rewritten from this process's last view of it/,
+      );
+    } finally {
+      await rpc.close();
       await fallback.close();
       dir.cleanup();
     }

@@ -188,7 +188,7 @@ describe("openJsonStore: damaged files", () => {
     assert.deepEqual(readTally(file), { count: 5, names: ["kept"] });
   });
 
-  it("moves a file corrupted by someone else after open aside on the next flush and keeps the queued update", async () => {
+  it("moves a file corrupted by someone else after open aside on the next flush, rewrites it from its last view and keeps the queued update", async () => {
     const dir = freshDir("auto-router-store");
     const file = join(dir, "auto-router.tally.json");
     const warnings: StoreWarning[] = [];
@@ -198,9 +198,82 @@ describe("openJsonStore: damaged files", () => {
     writeFileSync(file, "]]garbage");
     store.update(addName("after"));
     await store.flush();
-    assert.deepEqual(readTally(file), { count: 0, names: ["after"] });
+    assert.deepEqual(readTally(file), { count: 1, names: ["after"] });
     assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0]!.message,
+      /moved aside to .*corrupt-.* and rewritten from this process's last view of it$/,
+    );
     assert.equal(readdirSync(dir).filter((name) => name.includes(".corrupt-")).length, 1);
+    await store.close();
+  });
+
+  it("loses no process's spend when the shared file is truncated: the next writer rewrites it from its view, once", async () => {
+    const dir = freshDir("auto-router-store");
+    const file = join(dir, "auto-router.tally.json");
+    const firstWarnings: StoreWarning[] = [];
+    const secondWarnings: StoreWarning[] = [];
+    const first = openJsonStore(tallyOptions(file, firstWarnings));
+    const second = openJsonStore(tallyOptions(file, secondWarnings));
+    for (let round = 0; round < 3; round += 1) first.update(addOne);
+    await first.flush();
+    await second.refresh();
+    assert.equal(second.read().count, 3, "the second store has seen the first's spend");
+    const text = readFileSync(file, "utf8");
+    writeFileSync(file, text.slice(0, Math.floor(text.length / 2)));
+    second.update(addName("second"));
+    await second.flush();
+    assert.deepEqual(
+      readTally(file),
+      { count: 3, names: ["second"] },
+      "rewritten from the second's view, plus its update",
+    );
+    first.update(addOne);
+    await first.flush();
+    await second.refresh();
+    assert.deepEqual(readTally(file), { count: 4, names: ["second"] });
+    assert.deepEqual(second.read(), { count: 4, names: ["second"] });
+    assert.equal(readdirSync(dir).filter((name) => name.includes(".corrupt-")).length, 1, "moved aside once");
+    assert.deepEqual(firstWarnings, [], "the first found the rewritten file good");
+    assert.equal(secondWarnings.length, 1);
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  it("rewrites a damaged file from its view completed by what salvage reads, the view winning where both hold a value", async () => {
+    type Book = { entries: Record<string, number> };
+    const dir = freshDir("auto-router-store");
+    const file = join(dir, "auto-router.book.json");
+    const warnings: StoreWarning[] = [];
+    const parse = (raw: unknown): Book => {
+      const entries = (raw as Book | null)?.entries;
+      if (!entries || Object.values(entries).some((value) => typeof value !== "number"))
+        throw new Error("entries must be numbers");
+      return { entries: { ...entries } };
+    };
+    const salvage = (raw: unknown): Book => ({
+      entries: Object.fromEntries(
+        Object.entries((raw as Book).entries).filter(([, value]) => typeof value === "number"),
+      ),
+    });
+    const store = openJsonStore<Book>({
+      file,
+      defaults: () => ({ entries: {} }),
+      parse,
+      salvage,
+      onWarning: (warning) => warnings.push(warning),
+      flushDelayMs: NO_AUTOMATIC_FLUSH_MS,
+      refreshIntervalMs: 0,
+    });
+    store.update((state) => ({ entries: { ...state.entries, mine: 5 } }));
+    await store.flush();
+    writeFileSync(file, JSON.stringify({ entries: { mine: 1, theirs: 2, broken: "x" } }));
+    store.update((state) => ({ entries: { ...state.entries, later: 1 } }));
+    await store.flush();
+    assert.deepEqual(readTally(file) as unknown, { entries: { mine: 5, theirs: 2, later: 1 } });
+    assert.match(
+      warnings[0]!.message,
+      /rewritten from this process's last view of it and every other value that could be read$/,
+    );
     await store.close();
   });
 
