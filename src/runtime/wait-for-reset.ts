@@ -26,8 +26,9 @@ export interface ResetWait {
 
 /**
  * The earliest reset to wait for, or undefined. Only when nothing can serve now and every target that could serve
- * later is out of quota with a reset time the provider named (a transient cooldown is the job of cooldownWaitMs,
- * and a quota cooldown without a named reset is a guess); and only when that reset is within maxMs.
+ * later is out of quota with a known time: a reset the provider named, or a quota-paced window's reset or easing
+ * (a transient cooldown is the job of cooldownWaitMs, and a quota cooldown without a named reset is a guess); and
+ * only when that time is within maxMs.
  */
 export function earliestQuotaReset(input: {
   routeId: string;
@@ -41,13 +42,26 @@ export function earliestQuotaReset(input: {
   let earliest: ResetWait | undefined;
   for (const skipped of input.skipped) {
     if (!AVAILABILITY_REASONS.has(skipped.reason)) continue;
-    const cooldown =
-      skipped.reason === "cooldown" ? input.cooldowns[routeTargetKey(input.routeId, skipped.key)] : undefined;
-    if (cooldown?.kind !== "quota_exhausted" || !cooldown.resetKnown) return undefined;
-    if (!earliest || cooldown.until < earliest.until) earliest = { key: skipped.key, until: cooldown.until };
+    const until = quotaBackAt(skipped, input);
+    if (until === undefined) return undefined;
+    if (!earliest || until < earliest.until) earliest = { key: skipped.key, until };
   }
   if (!earliest || earliest.until - input.now > input.maxMs) return undefined;
   return earliest;
+}
+
+/**
+ * When a target out of quota is back: a quota cooldown's reset the provider named, or (quota pacing) when a window
+ * that excludes it resets or its pace is no longer critical; undefined when it is not out of quota or no time is known.
+ */
+function quotaBackAt(
+  skipped: SkippedTarget,
+  input: { routeId: string; cooldowns: Record<string, CooldownEntry> },
+): number | undefined {
+  if (skipped.reason === "quota") return skipped.until;
+  const cooldown =
+    skipped.reason === "cooldown" ? input.cooldowns[routeTargetKey(input.routeId, skipped.key)] : undefined;
+  return cooldown?.kind === "quota_exhausted" && cooldown.resetKnown ? cooldown.until : undefined;
 }
 
 export interface ResetWaitEnvironment {

@@ -107,6 +107,42 @@ describe("quota pacing from a usage API through pi", () => {
     assert.match(await h.command("/auto-router explain"), /waited 20 s for anthropic\/claude-faux's quota reset/);
   });
 
+  it("with failover.waitForReset, waits minutes for a used-up window's reset when no other target can serve", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      clock: true,
+      routes: {
+        routes: { solo: routeInOrder("anthropic/claude-faux") },
+        failover: { waitForReset: { maxMs: 600_000 } },
+      },
+      env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` },
+      oauth: { anthropic: OAUTH_TOKEN },
+    });
+    const h = harness;
+    await h.setModel("auto-router", "solo");
+    // Resetting in 4 min: beyond the short wait (30 s), within waitForReset's 10 min.
+    quota.reply("/api/oauth/usage", {
+      body: { five_hour: { utilization: 100, resets_at: new Date(Date.now() + 240_000).toISOString() } },
+    });
+    assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+100%.*critical/);
+    h.faux("anthropic").setResponses([h.fauxHelpers.fauxAssistantMessage("After the long wait.")]);
+    let ended = false;
+    const running = h.prompt("Keep going").finally(() => {
+      ended = true;
+    });
+    const waiting = () => /waiting 240s for anthropic\//.test(h.ui!.statuses.get("auto-router") ?? "");
+    await until(() => ended || waiting(), "the wait for the reset");
+    assert.ok(waiting(), h.lastAssistant()?.errorMessage);
+    // The wait ends a moment past the reset (RESET_MARGIN_MS), so the provider's own clock has rolled over too.
+    h.advanceClock(241_000);
+    await running;
+    assert.equal(h.lastAssistant().content[0]?.text, "After the long wait.");
+    assert.match(
+      await h.command("/auto-router explain"),
+      /waiting for the reset of anthropic\/claude-faux, 240 s away/,
+    );
+  });
+
   it("shows a stressed provider in the status line and still serves it after the others", async () => {
     // 95% of the 5 h window used with 2 h left: 60% elapsed, UVI 1.58 (shown rounded down: 1.5) -> stressed (demoted, not excluded).
     quota.reply("/api/oauth/usage", { body: usage(95, 2) });

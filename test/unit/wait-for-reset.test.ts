@@ -54,6 +54,15 @@ describe("earliestQuotaReset", () => {
     );
   });
 
+  it("waits for a quota-paced window that excludes a target, by the time route() gives, and not without one", () => {
+    const wait = ask([skip("a/1", "quota", NOW + 240_000), skip("b/2", "cooldown")], {
+      "r::b/2": quotaCooldown(NOW + 300_000),
+    });
+    assert.deepEqual(wait, { key: "a/1", until: NOW + 240_000 });
+    assert.equal(ask([skip("a/1", "quota")], {}), undefined);
+    assert.equal(ask([skip("a/1", "quota", NOW + 240_000)], {}, 239_999), undefined);
+  });
+
   it("ignores targets that could never serve this route (no credentials, missing model)", () => {
     const wait = ask([skip("a/1", "cooldown"), skip("b/2", "no-credentials"), skip("c/3", "missing-model")], {
       "r::a/1": quotaCooldown(NOW + 60_000),
