@@ -22,6 +22,7 @@ import type { RegistryLike } from "../runtime/start-target.ts";
 import { redactText } from "../state/redact.ts";
 import { committedErrorText, GatewayShutdown } from "./errors.ts";
 import { editJson } from "./json-edit.ts";
+import { outputCapEdits } from "./passthrough-output-cap.ts";
 import { answerMessage, SseBlocks, type PassthroughDialect, type StreamScanner } from "./passthrough-scan.ts";
 import { PassthroughReply } from "./passthrough-reply.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
@@ -85,6 +86,7 @@ export function gatewayPassthrough(input: PassthroughInput): GatewayPassthrough 
       if (target.api !== input.dialect.api || patch?.headers || patch?.body || auth.env) return false;
       // pi-ai adapts requests to these (subscription logins, a provider's quirks): they take the translating path.
       if (input.registry?.isUsingOAuth?.(target) || auth.apiKey?.startsWith("sk-ant-oat")) return false;
+      if (!outputCapEdits(target, input.body)) return false;
       return input.dialect.fits?.(target, input.body) ?? true;
     },
     attempt: (attempt) =>
@@ -108,8 +110,11 @@ function runPassthrough(
   const url = upstreamUrl(auth.baseUrl ?? target.baseUrl, dialect, input.query);
   // A non-streaming client's answer is streamed from the target too: the same timeouts and commit point apply.
   const edits = dialect.edits(input.body);
+  const capped = outputCapEdits(target, input.body) ?? {};
+  // Thinking the dialect turned off stays off: a fitted budget would add it back.
+  for (const key of edits.remove) delete capped[key];
   const payload = editJson(input.jsonBytes, input.body, {
-    set: { ...edits.set, model: target.id, ...(streaming ? {} : { stream: true }) },
+    set: { ...edits.set, ...capped, model: target.id, ...(streaming ? {} : { stream: true }) },
     remove: edits.remove,
   });
   const headers: Record<string, string | number> = {

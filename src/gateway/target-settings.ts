@@ -108,7 +108,7 @@ const MIN_THINKING_BUDGET = 1024;
  * budget already), with the budget under it: a Messages client's own when it fits, else pi-ai's for the level with
  * room left to answer. A cap with no room for the least budget turns thinking off (named, not faked).
  */
-function fitThinking(payload: Loose, limit: ThinkingLimit): SettingKey[] {
+export function fitThinking(payload: Loose, limit: ThinkingLimit): SettingKey[] {
   const cap = Math.min(typeof payload.max_tokens === "number" ? payload.max_tokens : limit.maxTokens, limit.maxTokens);
   payload.max_tokens = cap;
   if (cap <= MIN_THINKING_BUDGET) {

@@ -28,11 +28,17 @@ describe("gateway passthrough on the Responses endpoint", () => {
       emulators: { R1: "responses", R2: "responses" },
       providers: {
         "resp-1": { emulator: "R1", apiKey: "sk-resp-1-key-0001", models: ["gpt-r1"], modelOptions: { cost: PRICE } },
-        "resp-2": { emulator: "R2", apiKey: "sk-resp-2-key-0002", models: ["gpt-r2"], modelOptions: { cost: PRICE } },
+        "resp-2": {
+          emulator: "R2",
+          apiKey: "sk-resp-2-key-0002",
+          models: ["gpt-r2", { id: "gpt-small", maxTokens: 4096 }],
+          modelOptions: { cost: PRICE },
+        },
       },
       routes: {
         routes: {
           gpt: routeInOrder("resp-1/gpt-r1", "resp-2/gpt-r2"),
+          small: routeInOrder("resp-2/gpt-small"),
         },
         failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
       },
@@ -165,6 +171,16 @@ describe("gateway passthrough on the Responses endpoint", () => {
       sent.tools.map((tool: any) => tool.type),
       ["function"],
     );
+  });
+
+  it("caps max_output_tokens at the target's output limit, which would refuse more", async () => {
+    second.enqueue({ text: "Capped." });
+    const body = { model: "small", stream: true as const, input: "Say hello", max_output_tokens: 32_000 };
+    let text = "";
+    for await (const event of await fx.openai.responses.create(body))
+      if (event.type === "response.output_text.delta") text += event.delta;
+    assert.equal(text, "Capped.");
+    assert.deepEqual(second.calls[0]!.body, { ...body, model: "gpt-small", max_output_tokens: 4096 });
   });
 
   it("passes a target's 400 on with its param and code, as the openai client reads them", async () => {

@@ -14,9 +14,14 @@ const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
 
 const EMULATORS = { A: "openai", B: "openai", C: "anthropic", D: "anthropic" } as const;
 const PROVIDERS = {
-  "oa-a": { emulator: "A", apiKey: "sk-oa-a-key-00000001", models: ["gpt-a"] },
+  "oa-a": { emulator: "A", apiKey: "sk-oa-a-key-00000001", models: ["gpt-a", { id: "gpt-small", maxTokens: 4096 }] },
   "oa-b": { emulator: "B", apiKey: "sk-oa-b-key-00000002", models: ["gpt-b"] },
-  "an-c": { emulator: "C", apiKey: "sk-ant-c-key-0000003", models: ["claude-c"], modelOptions: { cost: PRICE } },
+  "an-c": {
+    emulator: "C",
+    apiKey: "sk-ant-c-key-0000003",
+    models: ["claude-c", { id: "claude-small", maxTokens: 8192 }],
+    modelOptions: { cost: PRICE },
+  },
   "an-d": { emulator: "D", apiKey: "sk-ant-d-key-0000004", models: ["claude-d"], modelOptions: { cost: PRICE } },
 } as const;
 
@@ -57,6 +62,8 @@ describe("gateway passthrough to a target of the client's own API", () => {
           whole: ROUTES.claude,
           // So does the rest of a target that cut its answer off.
           cutoff: ROUTES.claude,
+          small: routeInOrder("an-c/claude-small"),
+          "small-chat": routeInOrder("oa-a/gpt-small"),
         },
         failover: FAILOVER,
       },
@@ -411,6 +418,39 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.equal(chunks.join(""), "Developer translated.");
     assert.ok(!a.calls[0]!.body.messages.some((message: any) => message.role === "developer"));
     assert.equal(a.calls[0]!.body.stream_options?.include_usage, true);
+  });
+
+  it("caps a request asking for more output than the target gives at its limit, with the thinking budget fitted under it", async () => {
+    // Claude Code asks for 64k; a target whose limit is 8192 would refuse that with a 400 and no other target tried.
+    c.enqueue({ text: "Capped." });
+    const asked = { ...CLIENT_BODY, model: "small", temperature: 1, max_tokens: 64_000 };
+    const thinking = { type: "enabled" as const, budget_tokens: 60_000 };
+    const stream = fx.anthropic.messages.stream({ ...asked, thinking });
+    const message = await stream.finalMessage();
+    const { response } = await stream.withResponse();
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("x-auto-router-served-by"), "an-c/claude-small");
+    assert.equal(message.content.map((block) => (block.type === "text" ? block.text : "")).join(""), "Capped.");
+    assert.deepEqual(c.calls[0]!.body, {
+      ...asked,
+      model: "claude-small",
+      stream: true,
+      max_tokens: 8192,
+      thinking: { type: "enabled", budget_tokens: 8192 - 1024 },
+    });
+
+    a.enqueue({ text: "Capped too." });
+    const chunks: string[] = [];
+    for await (const chunk of await fx.openai.chat.completions.create({
+      model: "small-chat",
+      stream: true,
+      max_completion_tokens: 32_000,
+      messages: [{ role: "user", content: "Count" }],
+    }))
+      chunks.push(chunk.choices[0]?.delta?.content ?? "");
+    assert.equal(chunks.join(""), "Capped too.");
+    assert.equal(a.calls[0]!.body.max_completion_tokens, 4096);
+    assert.equal(a.calls[0]!.body.messages[0].content, "Count", "the client's own body (not a translation)");
   });
 
   it("cools a target down for as long as its 429's Retry-After header asks, over the configured cooldown", async () => {

@@ -52,4 +52,11 @@ describe("which targets take a request as it is", () => {
     assert.equal(passthrough(OPENAI_CHAT_PASSTHROUGH).accepts(strict, key, undefined), true);
     assert.equal(passthrough(OPENAI_CHAT_PASSTHROUGH, false, developer).accepts(strict, key, undefined), false);
   });
+
+  it("translates for a target whose output limit leaves no room for the client's thinking budget (the answer names it)", () => {
+    const thinking = { max_tokens: 64_000, thinking: { type: "enabled", budget_tokens: 2000 } };
+    const small = model("anthropic-messages", { maxTokens: 1024 });
+    assert.equal(passthrough(ANTHROPIC_PASSTHROUGH, false, thinking).accepts(small, key, undefined), false);
+    assert.equal(passthrough().accepts(small, key, undefined), true, "without thinking it is capped instead");
+  });
 });
