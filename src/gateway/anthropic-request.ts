@@ -13,6 +13,7 @@ import { z } from "zod";
 import { thinkingOn } from "./anthropic-thinking.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
+import { withoutHostedTools } from "./responses-request.ts";
 
 const block = z.looseObject({ type: z.string() });
 const content = z.union([z.string(), z.array(block)]);
@@ -38,7 +39,13 @@ export const anthropicRequestSchema = z.looseObject({
   thinking: z.looseObject({ type: z.string(), budget_tokens: z.number().optional() }).optional(),
   provider: z.unknown().optional(),
 });
-export type AnthropicRequest = z.infer<typeof anthropicRequestSchema>;
+export type AnthropicRequest = z.infer<typeof anthropicRequestSchema> & {
+  /**
+   * Server tools (`web_search_20250305`, `bash_20250124`, any type but `custom`) left out of a translation, which has
+   * no form for them: `web_search_20250305:web_search`. A passthrough to an Anthropic target sends them as they came.
+   */
+  ignoredTools: string[];
+};
 
 type Block = Record<string, any>;
 
@@ -80,11 +87,12 @@ function toolResultContent(value: unknown, where: string): (TextContent | ImageC
 }
 
 export function parseAnthropicRequest(raw: unknown): AnthropicRequest {
-  const parsed = anthropicRequestSchema.safeParse(raw);
+  const { body, ignoredTools } = withoutHostedTools(raw, (tool) => tool?.type === undefined || tool?.type === "custom");
+  const parsed = anthropicRequestSchema.safeParse(body);
   if (!parsed.success) {
     throw bodySchemaError(parsed.error.issues[0]!);
   }
-  return parsed.data;
+  return { ...parsed.data, ignoredTools };
 }
 
 export function anthropicToContext(request: AnthropicRequest, now: number): ClientContext {

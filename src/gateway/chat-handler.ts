@@ -53,8 +53,11 @@ export interface ChatProtocol<Request> {
   toContext(request: Request, now: number): ClientContext;
   encoder(request: Request, model: string, now: number): { encode(event: AssistantMessageEvent): string };
   body(message: AssistantMessage, model: string, now: number, request: Request): unknown;
-  /** Extra response headers this protocol sets for a request (e.g. the hosted tools a Responses request lost). */
-  headers?(request: Request): Record<string, string>;
+  /**
+   * Extra response headers this protocol sets for a request (e.g. the hosted tools a translation left out);
+   * `sentAsIs`: a passthrough attempt serves, which sent the client's own body.
+   */
+  headers?(request: Request, sentAsIs: boolean): Record<string, string>;
   /** What the request asks for that pi-ai's context and options have no place for (tool choice, JSON mode, ...). */
   settings?(request: Request): ClientSettings;
   /** How a target of the same API is sent the client's own request (protocols without one are always translated). */
@@ -155,7 +158,7 @@ export async function serveChat<Request>(
   const watch = new RequestWatch(core, reply, routeId);
   const routingHeaders = (): Record<string, string> => ({
     ...watch.routingHeaders(),
-    ...spec.headers?.(parsed),
+    ...spec.headers?.(parsed, passthrough?.committed === true),
     ...carrier?.headers(watch.servedKey),
   });
   // Shortcuts typed in the prompt change the request, so it is translated; otherwise a same-API target gets it as is.

@@ -12,6 +12,9 @@ import { parseResponsesRequest, responsesToContext, type ResponsesRequest } from
 import { asksSummary, responsesBody } from "./responses-response.ts";
 import { ResponsesSseEncoder } from "./responses-stream.ts";
 
+const ignoredToolsHeader = (tools: string[]): Record<string, string> =>
+  tools.length ? { "x-auto-router-ignored-tools": tools.join(", ") } : {};
+
 export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
   protocol: "anthropic",
   parse: parseAnthropicRequest,
@@ -23,6 +26,8 @@ export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
   encoder: (_request, model) => new AnthropicStreamEncoder(model),
   body: (message, model) => anthropicMessage(message, model),
   passthrough: ANTHROPIC_PASSTHROUGH,
+  // An Anthropic target sent the client's own body runs its server tools; a translation leaves them out.
+  headers: (request, sentAsIs) => (sentAsIs ? {} : ignoredToolsHeader(request.ignoredTools)),
 };
 
 export const OPENAI_CHAT: ChatProtocol<OpenAIRequest> = {
@@ -51,6 +56,6 @@ export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {
   body: (message, model, now, request) => responsesBody(message, model, now, asksSummary(request.reasoning)),
   passthrough: RESPONSES_PASSTHROUGH,
   untranslatable: (request) => request.untranslatable,
-  headers: (request): Record<string, string> =>
-    request.ignoredTools.length ? { "x-auto-router-ignored-tools": request.ignoredTools.join(", ") } : {},
+  // A request with a hosted tool is always translated (RESPONSES_PASSTHROUGH.fits).
+  headers: (request) => ignoredToolsHeader(request.ignoredTools),
 };

@@ -214,6 +214,28 @@ function inputItems(list: readonly unknown[], untranslatable: string[]): InputIt
   });
 }
 
+type ToolShape = { type?: unknown; name?: unknown } | undefined;
+
+/**
+ * The body with only the tools a routed model can call (`isModelTool`), and the others named as `type:name` (or the
+ * type alone) for `x-auto-router-ignored-tools`: hosted tools run on the provider's servers, not on a model, and a
+ * translation has no form for them. Shared by the Responses and Anthropic Messages endpoints.
+ */
+export function withoutHostedTools(
+  body: unknown,
+  isModelTool: (tool: ToolShape) => boolean,
+): { body: unknown; ignoredTools: string[] } {
+  const ignoredTools: string[] = [];
+  const tools = (body as { tools?: unknown })?.tools;
+  if (!Array.isArray(tools)) return { body, ignoredTools };
+  const served = tools.filter((tool: ToolShape) => {
+    if (isModelTool(tool)) return true;
+    ignoredTools.push(typeof tool?.name === "string" ? `${String(tool.type)}:${tool.name}` : String(tool?.type));
+    return false;
+  });
+  return { body: ignoredTools.length ? { ...(body as object), tools: served } : body, ignoredTools };
+}
+
 /** Validates a Responses API body; a 400 names the field (`body.input[2].arguments`) and what was expected. */
 export function parseResponsesRequest(body: unknown): ResponsesRequest {
   if (body && typeof body === "object" && (body as { previous_response_id?: unknown }).previous_response_id != null) {
@@ -228,16 +250,8 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
       "stored conversations are not kept by this gateway; send the whole conversation in `input`",
     );
   }
-  const ignoredTools: string[] = [];
-  const tools = (body as { tools?: unknown })?.tools;
-  if (Array.isArray(tools)) {
-    const served = tools.filter((tool: { type?: unknown; name?: unknown }) => {
-      if (tool?.type === "function") return true;
-      ignoredTools.push(typeof tool?.name === "string" ? `${String(tool.type)}:${tool.name}` : String(tool?.type));
-      return false;
-    });
-    body = { ...(body as object), tools: served };
-  }
+  const { body: served, ignoredTools } = withoutHostedTools(body, (tool) => tool?.type === "function");
+  body = served;
   const parsed = responsesRequestSchema.safeParse(body);
   if (!parsed.success) {
     throw bodySchemaError(parsed.error.issues[0]!);

@@ -420,6 +420,23 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.equal(a.calls[0]!.body.stream_options?.include_usage, true);
   });
 
+  it("sends an Anthropic client's server tools to an Anthropic target as they came, naming none as ignored", async () => {
+    c.enqueue({ text: "Searched." });
+    d.enqueue({ text: "Searched." });
+    const tools = [
+      { type: "web_search_20250305" as const, name: "web_search" as const, max_uses: 3 },
+      { type: "bash_20250124" as const, name: "bash" as const },
+    ];
+    const stream = fx.anthropic.messages.stream({ ...CLIENT_BODY, tools });
+    await stream.finalMessage();
+    const { response } = await stream.withResponse();
+    assert.equal(response.headers.get("x-auto-router-ignored-tools"), null);
+    // Either Anthropic target (the route may stick to the one that served this prompt before); only one was called.
+    const calls = [...c.calls, ...d.calls];
+    assert.equal(calls.length, 1);
+    assert.deepEqual(calls[0]!.body.tools, tools);
+  });
+
   it("caps a request asking for more output than the target gives at its limit, with the thinking budget fitted under it", async () => {
     // Claude Code asks for 64k; a target whose limit is 8192 would refuse that with a 400 and no other target tried.
     c.enqueue({ text: "Capped." });

@@ -314,6 +314,34 @@ describe("gateway: a translated request's conversation and limits", () => {
     assert.equal(ignored(fromResponses.response), "metadata, input[].content[].detail");
   });
 
+  it("leaves an Anthropic client's server tools out of a translation and names them, streaming and not", async () => {
+    const tools: Anthropic.Messages.ToolUnion[] = [
+      READ_TOOL,
+      { type: "web_search_20250305", name: "web_search", max_uses: 3 },
+      { type: "bash_20250124", name: "bash" },
+      { type: "custom", name: "grep", input_schema: { type: "object", properties: { pattern: { type: "string" } } } },
+    ];
+    const request = { max_tokens: 100, tools, messages: [{ role: "user" as const, content: "Search" }] };
+    const named = "web_search_20250305:web_search, bash_20250124:bash";
+    chat.enqueue({ text: "Searched." });
+    const whole = await fx.anthropic.messages.create({ ...request, model: "chat" }).withResponse();
+    assert.equal(whole.response.headers.get("x-auto-router-ignored-tools"), named);
+    assert.deepEqual(
+      chat.calls[0]!.body.tools.map((tool: any) => tool.function.name),
+      ["read", "grep"],
+      "no empty function tool stands in for a server tool",
+    );
+    responses.enqueue({ text: "Searched." });
+    const stream = fx.anthropic.messages.stream({ ...request, model: "resp" });
+    await stream.finalMessage();
+    const { response } = await stream.withResponse();
+    assert.equal(response.headers.get("x-auto-router-ignored-tools"), named);
+    assert.deepEqual(
+      responses.calls[0]!.body.tools.map((tool: any) => tool.name),
+      ["read", "grep"],
+    );
+  });
+
   it("refuses an Anthropic image by URL and a Responses image without URL or file id, saying what to send", async () => {
     const byUrl = await fx.anthropic.messages
       .create({

@@ -100,6 +100,28 @@ describe("Anthropic requests as pi-ai contexts", () => {
     assert.deepEqual(options, { maxTokens: 100, reasoning: "low" });
   });
 
+  it("leaves server tools out of the context and names them, keeping the client's own tools", () => {
+    const raw = {
+      model: "m",
+      max_tokens: 100,
+      tools: [
+        { name: "read", input_schema: { type: "object", properties: { path: { type: "string" } } } },
+        { type: "web_search_20250305", name: "web_search", max_uses: 3 },
+        { type: "bash_20250124", name: "bash" },
+        { type: "custom", name: "grep", input_schema: { type: "object", properties: {} } },
+      ],
+      messages: [{ role: "user", content: "Search" }],
+    };
+    const request = parseAnthropicRequest(raw);
+    assert.deepEqual(request.ignoredTools, ["web_search_20250305:web_search", "bash_20250124:bash"]);
+    const { context } = anthropicToContext(request, NOW);
+    assert.deepEqual(
+      context.tools?.map((tool) => tool.name),
+      ["read", "grep"],
+    );
+    assert.equal(raw.tools.length, 4, "the client's body, which a passthrough sends, keeps them");
+  });
+
   it("names the field of an invalid request", () => {
     assert.throws(
       () => parseAnthropicRequest({ model: "m", messages: [] }),
