@@ -152,7 +152,8 @@ describe("Claude Code through the gateway", {
   it("says at once that every target failed, with CLAUDE_CODE_MAX_RETRIES=0 as README advises", async () => {
     first.reset();
     second.reset();
-    const failingDir = makeAgentDir({ providers: fx.providers, routes: routes() });
+    // No wait for the cooling targets (cooldownWaitMs, 30 s by default): the 503 comes at once.
+    const failingDir = makeAgentDir({ providers: fx.providers, routes: routes({ cooldownWaitMs: 0 }) });
     const failingGateway = await startGatewayProcess({ agentDir: failingDir.agentDir });
     try {
       // Enough for the router's retry of each target; reset() drops what is left.

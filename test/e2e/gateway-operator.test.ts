@@ -23,6 +23,8 @@ describe("gateway operator", () => {
   const routes = (extra: Record<string, unknown> = {}) => ({
     routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] }, ...extra },
     gateway: { bodyLimitBytes: 50_000 },
+    // The route's one target is served again at once after a stream that broke on purpose (no 30 s rest).
+    failover: { kinds: { server: { cooldownMs: 0 } } },
   });
   const routesFile = () => join(fx.agentDir, "extensions", ROUTES_FILE_NAME);
   const modelIds = async () => (await fx.openai.models.list()).data.map((model) => model.id);

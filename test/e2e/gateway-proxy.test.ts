@@ -82,8 +82,9 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
           mis: routeInOrder("embed-b/embed-large", "embed-dead/embed-x"),
           stalled: { ...routeInOrder("embed-b/embed-large"), timeouts: { stallMs: 1_000 } },
         },
-        // Longer than the router waits for a cooling target: a dead target's error comes back at once.
-        failover: { kinds: { network: { cooldownMs: 120_000 } } },
+        // Longer than the router waits for a cooling target: a dead target's error comes back at once. A stalled one
+        // rests 1 s, so the test does not wait out the default rest before the target is asked again.
+        failover: { kinds: { network: { cooldownMs: 120_000 }, timeout: { cooldownMs: 1_000 } } },
         gateway: { bodyLimitBytes: 100_000 },
         providers: {
           "embed-a": { endpointPrefixes: ["/v1/embeddings"] },

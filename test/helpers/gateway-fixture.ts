@@ -121,6 +121,8 @@ export function startThreeApiGateway(
         resp: { sortBy: "config", targets: [{ provider: "mock-resp", modelId: "model-resp" }] },
       },
       ...(options.passthrough === false ? { gateway: { passthrough: false } } : {}),
+      // Each route has one target: one a test breaks on purpose is served again by the next test, not after 30 s.
+      failover: { kinds: { overloaded: { cooldownMs: 0 }, server: { cooldownMs: 0 } } },
     },
   });
 }
