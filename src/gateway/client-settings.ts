@@ -308,8 +308,13 @@ export function responsesSettings(request: Loose): ClientSettings {
 
 export function anthropicSettings(request: Loose): ClientSettings {
   const choice = request.tool_choice;
+  const toolChoice = anthropicToolChoice(choice);
+  // A choice of a server tool the translation left out (parseAnthropicRequest) would name a tool the target is not
+  // sent, which it refuses: named as not carried instead.
+  const leftOut =
+    isObject(toolChoice) && request.ignoredTools?.some((tool: string) => tool.endsWith(`:${toolChoice.name}`));
   const settings = collect(ANTHROPIC_NAMES, {
-    toolChoice: chosen(choice, anthropicToolChoice(choice)),
+    toolChoice: chosen(choice, leftOut ? undefined : toolChoice),
     parallelToolCalls: [undefined, isObject(choice) && choice.disable_parallel_tool_use === true ? false : undefined],
     stop: [request.stop_sequences, strings(request.stop_sequences)],
     temperature: [undefined, number(request.temperature)],

@@ -340,6 +340,13 @@ describe("gateway: a translated request's conversation and limits", () => {
       responses.calls[0]!.body.tools.map((tool: any) => tool.name),
       ["read", "grep"],
     );
+    // A choice of a server tool would name a tool the target is not sent, which it refuses: named, not sent.
+    chat.enqueue({ text: "Searched." });
+    const chosen = await fx.anthropic.messages
+      .create({ ...request, model: "chat", tool_choice: { type: "tool", name: "web_search" } })
+      .withResponse();
+    assert.equal(chosen.response.headers.get("x-auto-router-ignored"), "tool_choice");
+    assert.equal(chat.calls[1]!.body.tool_choice, undefined);
   });
 
   it("refuses an Anthropic image by URL and a Responses image without URL or file id, saying what to send", async () => {

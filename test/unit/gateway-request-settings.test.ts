@@ -255,6 +255,27 @@ describe("target settings: writing each target API", () => {
     assert.deepEqual((named.payload as { tool_choice?: unknown }).tool_choice, { type: "tool", name: "f" });
   });
 
+  it("names a choice of an Anthropic server tool the translation left out, and sends no choice of it", () => {
+    const request = {
+      tool_choice: { type: "tool", name: "web_search" },
+      ignoredTools: ["web_search_20250305:web_search"],
+    };
+    const tools = { tools: [{ type: "function", function: { name: "read" } }] };
+    const left = writeSettings("openai-completions", tools, anthropicSettings(request));
+    assert.equal((left.payload as { tool_choice?: unknown }).tool_choice, undefined);
+    assert.deepEqual(left.ignored, ["tool_choice"]);
+    // A choice of a tool the target is sent stays.
+    const kept = writeSettings(
+      "openai-completions",
+      tools,
+      anthropicSettings({ ...request, tool_choice: { type: "tool", name: "read" } }),
+    );
+    assert.deepEqual((kept.payload as { tool_choice?: unknown }).tool_choice, {
+      type: "function",
+      function: { name: "read" },
+    });
+  });
+
   it("carries Chat's penalties to Chat targets only, and names n > 1 and logprobs for every translated answer", () => {
     const settings = chatSettings({ frequency_penalty: 0.5, presence_penalty: 0, n: 2, logprobs: true });
     assert.deepEqual(writeSettings("openai-completions", {}, settings), {
