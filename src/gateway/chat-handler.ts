@@ -27,7 +27,7 @@ import type { PassthroughDialect } from "./passthrough-scan.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 import { rawJsonBody } from "./raw-json-body.ts";
 import { type InFlightRequests, RequestWatch } from "./request-watch.ts";
-import { TextScrub } from "./secret-scrub.ts";
+import { DeltaScrub, TextScrub } from "./secret-scrub.ts";
 import { settingsCarrier } from "./target-settings.ts";
 
 export interface GatewayCore {
@@ -249,8 +249,11 @@ export async function serveChat<Request>(
     reply.raw.writeHead(200);
     const encoder = spec.encoder(parsed, name, core.now());
     const scrub = new TextScrub();
-    const write = (text: string) => void reply.raw.write(scrub.take(text));
-    write(encoder.encode(first.value));
+    const deltas = new DeltaScrub();
+    const write = (event: AssistantMessageEvent) => {
+      for (const scrubbed of deltas.events(event)) reply.raw.write(scrub.take(encoder.encode(scrubbed)));
+    };
+    write(first.value);
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
       const event = next.value;
       if (watch.signal.aborted) {
@@ -258,18 +261,16 @@ export async function serveChat<Request>(
         // The drain deadline: the stream's own end (its aborted error event) reaches the client as an error.
         if (event.type !== "error") continue;
         const error = { ...event.error, stopReason: "error" as const, errorMessage: new GatewayShutdown().message };
-        write(encoder.encode({ type: "error", reason: "error", error }));
+        write({ type: "error", reason: "error", error });
         break;
       }
       write(
-        encoder.encode(
-          event.type === "error" && event.reason === "error"
-            ? {
-                ...event,
-                error: { ...event.error, errorMessage: committedErrorText(event.error.errorMessage, watch.servedKey) },
-              }
-            : event,
-        ),
+        event.type === "error" && event.reason === "error"
+          ? {
+              ...event,
+              error: { ...event.error, errorMessage: committedErrorText(event.error.errorMessage, watch.servedKey) },
+            }
+          : event,
       );
     }
     reply.raw.end(scrub.end());

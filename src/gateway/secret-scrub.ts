@@ -5,6 +5,7 @@
 // unchanged unless it holds one of them. The wildcard proxy scrubs bytes (SecretScrub), the chat endpoints the text
 // they write (TextScrub), both with the same scan.
 import { Transform, type TransformCallback } from "node:stream";
+import type { AssistantMessageEvent } from "@mariozechner/pi-ai";
 import { REDACTED } from "../state/redact.ts";
 import { rememberedCredentialValues } from "../state/remembered-credentials.ts";
 
@@ -149,5 +150,59 @@ export class TextScrub {
   static all(text: string, secrets?: readonly string[]): string {
     const scrub = new TextScrub(secrets);
     return scrub.take(text) + scrub.end();
+  }
+}
+
+type DeltaEvent = Extract<AssistantMessageEvent, { delta: string }>;
+const DELTA_OF_END = {
+  text_end: "text_delta",
+  thinking_end: "thinking_delta",
+  toolcall_end: "toolcall_delta",
+} as const;
+
+/**
+ * A streamed answer's deltas scrubbed per content block as one text, before they are encoded: a credential split
+ * across two deltas (a model streams a few characters at a time) is in no single encoded event for TextScrub to find.
+ * What could begin a credential waits for the block's next delta, and goes out before the block's end (or the
+ * answer's, when it breaks off).
+ */
+export class DeltaScrub {
+  private readonly secrets: readonly string[];
+  private readonly blocks = new Map<number, { scrub: TextScrub; type: DeltaEvent["type"] }>();
+
+  constructor(secrets: readonly string[] = rememberedCredentialValues()) {
+    this.secrets = secrets;
+  }
+
+  /** The events to encode for `event`: a delta scrubbed (none when all of it waits); before an end, what waited. */
+  events(event: AssistantMessageEvent): AssistantMessageEvent[] {
+    if (this.secrets.length === 0) return [event];
+    if (event.type === "text_delta" || event.type === "thinking_delta" || event.type === "toolcall_delta") {
+      let block = this.blocks.get(event.contentIndex);
+      if (!block) {
+        block = { scrub: new TextScrub(this.secrets), type: event.type };
+        this.blocks.set(event.contentIndex, block);
+      }
+      const delta = block.scrub.take(event.delta);
+      return delta === "" ? [] : [{ ...event, delta }];
+    }
+    if (event.type === "text_end" || event.type === "thinking_end" || event.type === "toolcall_end")
+      return [...this.held(event.contentIndex, DELTA_OF_END[event.type], event.partial), event];
+    if (event.type === "done" || event.type === "error") {
+      const partial = event.type === "done" ? event.message : event.error;
+      return [...[...this.blocks.keys()].flatMap((index) => this.held(index, undefined, partial)), event];
+    }
+    return [event];
+  }
+
+  private held(
+    contentIndex: number,
+    type: DeltaEvent["type"] | undefined,
+    partial: DeltaEvent["partial"],
+  ): AssistantMessageEvent[] {
+    const block = this.blocks.get(contentIndex);
+    this.blocks.delete(contentIndex);
+    const delta = block?.scrub.end() ?? "";
+    return delta === "" ? [] : [{ type: type ?? block!.type, contentIndex, delta, partial } as DeltaEvent];
   }
 }

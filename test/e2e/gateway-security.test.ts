@@ -322,11 +322,12 @@ describe("gateway answers that quote the target's credentials", () => {
   const KEYS = ["sk-ant-mock-0000000001", "sk-mock-chat-0000000002", "sk-mock-resp-0000000003"];
   let fx: GatewayFixture<"C" | "A" | "R">;
 
+  const echo = (header: string) => (call: { headers: Record<string, unknown> }) => ({
+    text: [`you sent ${call.headers[header]}`, " and nothing else"],
+  });
+
   before(async () => {
     fx = await startThreeApiGateway();
-    const echo = (header: string) => (call: { headers: Record<string, unknown> }) => ({
-      text: [`you sent ${call.headers[header]}`, " and nothing else"],
-    });
     fx.emulators.C.setDefault(echo("x-api-key"));
     fx.emulators.A.setDefault(echo("authorization"));
     fx.emulators.R.setDefault(echo("authorization"));
@@ -382,6 +383,28 @@ describe("gateway answers that quote the target's credentials", () => {
     messages: { passthrough: "claude", translated: "chat" },
     responses: { passthrough: "resp", translated: "chat" },
   };
+
+  it("never hands the client a key an upstream echoed split across two deltas of a translated stream", async () => {
+    const split = (header: string) => (call: { headers: Record<string, unknown> }) => {
+      const sent = String(call.headers[header]);
+      return { text: [`you sent ${sent.slice(0, 12)}`, `${sent.slice(12)} and nothing else`] };
+    };
+    fx.emulators.C.setDefault(split("x-api-key"));
+    fx.emulators.A.setDefault(split("authorization"));
+    try {
+      for (const endpoint of ["chat completions, streamed", "messages, streamed", "responses, streamed"]) {
+        const seen = await answers[endpoint]!(routes[endpoint.replace(", streamed", "")]!.translated);
+        assert.match(seen, /you sent /, endpoint);
+        assert.match(seen, /\[REDACTED\]/, endpoint);
+        assert.match(seen, /nothing else/, `${endpoint}: the text after the key still came`);
+        for (const key of KEYS)
+          assert.ok(!seen.includes(key.slice(4)), `${endpoint}: the client saw ${key.slice(0, 8)}...`);
+      }
+    } finally {
+      fx.emulators.C.setDefault(echo("x-api-key"));
+      fx.emulators.A.setDefault(echo("authorization"));
+    }
+  });
 
   for (const [endpoint, answer] of Object.entries(answers)) {
     for (const path of ["passthrough", "translated"] as const) {

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { describe, it } from "node:test";
-import { SecretScrub, TextScrub } from "../../src/gateway/secret-scrub.ts";
+import type { AssistantMessageEvent } from "@mariozechner/pi-ai";
+import { DeltaScrub, SecretScrub, TextScrub } from "../../src/gateway/secret-scrub.ts";
 import { forgetRememberedCredentials, rememberCredentials } from "../../src/state/redact.ts";
 
 const KEY = "sk-test-key-000000000001";
@@ -69,5 +70,41 @@ describe("TextScrub", () => {
     } finally {
       forgetRememberedCredentials();
     }
+  });
+});
+
+describe("DeltaScrub", () => {
+  const partial = { role: "assistant", content: [] } as never;
+  const delta = (type: "text_delta" | "toolcall_delta", contentIndex: number, text: string) =>
+    ({ type, contentIndex, delta: text, partial }) as const;
+  const texts = (events: AssistantMessageEvent[]) =>
+    events.map((event) => ("delta" in event ? `${event.type}:${event.contentIndex}:${event.delta}` : event.type));
+
+  it("finds a secret split across two deltas of a block, and sends what waited before the block's end", () => {
+    const scrub = new DeltaScrub([KEY]);
+    assert.deepEqual(texts(scrub.events(delta("text_delta", 0, `you sent ${KEY.slice(0, 9)}`))), [
+      "text_delta:0:you sent ",
+    ]);
+    assert.deepEqual(texts(scrub.events(delta("text_delta", 0, `${KEY.slice(9)} then sk-t`))), [
+      "text_delta:0:[REDACTED] then ",
+    ]);
+    // Another block's deltas are their own text: its "sk-t" does not complete the first block's.
+    assert.deepEqual(texts(scrub.events(delta("toolcall_delta", 1, "est"))), ["toolcall_delta:1:est"]);
+    assert.deepEqual(texts(scrub.events({ type: "text_end", contentIndex: 0, content: "", partial })), [
+      "text_delta:0:sk-t",
+      "text_end",
+    ]);
+  });
+
+  it("sends what still waits before the answer's error when it breaks off mid-block", () => {
+    const scrub = new DeltaScrub([KEY]);
+    assert.deepEqual(texts(scrub.events(delta("text_delta", 0, "almost sk-test"))), ["text_delta:0:almost "]);
+    const error = { type: "error", reason: "error", error: partial } as AssistantMessageEvent;
+    assert.deepEqual(texts(scrub.events(error)), ["text_delta:0:sk-test", "error"]);
+  });
+
+  it("passes every event on as it is when the router knows no credential", () => {
+    const event = delta("text_delta", 0, "sk-test");
+    assert.equal(new DeltaScrub([]).events(event)[0], event);
   });
 });
