@@ -77,19 +77,22 @@ describe("quota pacing from a usage API through pi", () => {
     assert.match(h.ui!.statuses.get("auto-router") ?? "", /quota critical anthropic 4\.[45]/);
   });
 
-  it("waits for a used-up window's reset within cooldownWaitMs when no other target can serve, then serves", async () => {
+  /**
+   * Serves the solo route's one target after its used-up 5 h window resets `resetMs` from now, having shown the wait
+   * in the status line (which cuts the target's name short); returns /auto-router explain's text.
+   */
+  async function servesAfterReset(resetMs: number, failover?: Record<string, unknown>): Promise<string> {
     harness = await createSdkHarness({
       targets: TARGETS,
       clock: true,
-      routes: { routes: { solo: routeInOrder("anthropic/claude-faux") } },
+      routes: { routes: { solo: routeInOrder("anthropic/claude-faux") }, ...(failover ? { failover } : {}) },
       env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` },
       oauth: { anthropic: OAUTH_TOKEN },
     });
     const h = harness;
     await h.setModel("auto-router", "solo");
-    // The 5 h window used up, resetting in 20 s: within the default short wait (30 s).
     quota.reply("/api/oauth/usage", {
-      body: { five_hour: { utilization: 100, resets_at: new Date(Date.now() + 20_000).toISOString() } },
+      body: { five_hour: { utilization: 100, resets_at: new Date(Date.now() + resetMs).toISOString() } },
     });
     assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+100%.*critical/);
     h.faux("anthropic").setResponses([h.fauxHelpers.fauxAssistantMessage("After the reset.")]);
@@ -97,50 +100,28 @@ describe("quota pacing from a usage API through pi", () => {
     const running = h.prompt("Keep going").finally(() => {
       ended = true;
     });
-    // The status line cuts the target's name short. (The frozen clock never ends `until`: a prompt that ends does.)
-    const waiting = () => /waiting 20s for anthropic\//.test(h.ui!.statuses.get("auto-router") ?? "");
+    // (The frozen clock never ends `until`: a prompt that ends does.)
+    const waiting = () =>
+      new RegExp(`waiting ${resetMs / 1000}s for anthropic/`).test(h.ui!.statuses.get("auto-router") ?? "");
     await until(() => ended || waiting(), "the wait for the reset");
     assert.ok(waiting(), h.lastAssistant()?.errorMessage);
-    h.advanceClock(20_000);
+    // A wait for a reset ends a moment past it (RESET_MARGIN_MS), so the provider's own clock has rolled over too.
+    h.advanceClock(resetMs + 1_000);
     await running;
     assert.equal(h.lastAssistant().content[0]?.text, "After the reset.");
-    assert.match(await h.command("/auto-router explain"), /waited 20 s for anthropic\/claude-faux's quota reset/);
+    return h.command("/auto-router explain");
+  }
+
+  it("waits for a used-up window's reset within cooldownWaitMs when no other target can serve, then serves", async () => {
+    // Resetting in 20 s: within the default short wait (30 s).
+    // The frozen clock moved on 21 s at once: that is the wait explain names.
+    assert.match(await servesAfterReset(20_000), /waited 21 s for anthropic\/claude-faux's quota reset/);
   });
 
   it("with failover.waitForReset, waits minutes for a used-up window's reset when no other target can serve", async () => {
-    harness = await createSdkHarness({
-      targets: TARGETS,
-      clock: true,
-      routes: {
-        routes: { solo: routeInOrder("anthropic/claude-faux") },
-        failover: { waitForReset: { maxMs: 600_000 } },
-      },
-      env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` },
-      oauth: { anthropic: OAUTH_TOKEN },
-    });
-    const h = harness;
-    await h.setModel("auto-router", "solo");
     // Resetting in 4 min: beyond the short wait (30 s), within waitForReset's 10 min.
-    quota.reply("/api/oauth/usage", {
-      body: { five_hour: { utilization: 100, resets_at: new Date(Date.now() + 240_000).toISOString() } },
-    });
-    assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+100%.*critical/);
-    h.faux("anthropic").setResponses([h.fauxHelpers.fauxAssistantMessage("After the long wait.")]);
-    let ended = false;
-    const running = h.prompt("Keep going").finally(() => {
-      ended = true;
-    });
-    const waiting = () => /waiting 240s for anthropic\//.test(h.ui!.statuses.get("auto-router") ?? "");
-    await until(() => ended || waiting(), "the wait for the reset");
-    assert.ok(waiting(), h.lastAssistant()?.errorMessage);
-    // The wait ends a moment past the reset (RESET_MARGIN_MS), so the provider's own clock has rolled over too.
-    h.advanceClock(241_000);
-    await running;
-    assert.equal(h.lastAssistant().content[0]?.text, "After the long wait.");
-    assert.match(
-      await h.command("/auto-router explain"),
-      /waiting for the reset of anthropic\/claude-faux, 240 s away/,
-    );
+    const explained = await servesAfterReset(240_000, { waitForReset: { maxMs: 600_000 } });
+    assert.match(explained, /waiting for the reset of anthropic\/claude-faux, 240 s away/);
   });
 
   it("shows a stressed provider in the status line and still serves it after the others", async () => {
