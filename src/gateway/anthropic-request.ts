@@ -13,7 +13,7 @@ import { z } from "zod";
 import { thinkingOn } from "./anthropic-thinking.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
-import { withoutHostedTools } from "./responses-request.ts";
+import { withoutHostedTools } from "./hosted-tools.ts";
 
 const block = z.looseObject({ type: z.string() });
 const content = z.union([z.string(), z.array(block)]);

@@ -19,6 +19,7 @@ import { z } from "zod";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { bodyPath, bodySchemaError, GatewayError } from "./errors.ts";
 import { reasoningInputBlock } from "./responses-reasoning.ts";
+import { withoutHostedTools } from "./hosted-tools.ts";
 
 const textPart = z.object({ type: z.enum(["input_text", "output_text", "text"]), text: z.string() });
 const imagePart = z.object({
@@ -212,28 +213,6 @@ function inputItems(list: readonly unknown[], untranslatable: string[]): InputIt
     if (field && Array.isArray(data[field])) data[field] = contentParts(data[field], [...where, field], untranslatable);
     return [data as InputItem];
   });
-}
-
-type ToolShape = { type?: unknown; name?: unknown } | undefined;
-
-/**
- * The body with only the tools a routed model can call (`isModelTool`), and the others named as `type:name` (or the
- * type alone) for `x-auto-router-ignored-tools`: hosted tools run on the provider's servers, not on a model, and a
- * translation has no form for them. Shared by the Responses and Anthropic Messages endpoints.
- */
-export function withoutHostedTools(
-  body: unknown,
-  isModelTool: (tool: ToolShape) => boolean,
-): { body: unknown; ignoredTools: string[] } {
-  const ignoredTools: string[] = [];
-  const tools = (body as { tools?: unknown })?.tools;
-  if (!Array.isArray(tools)) return { body, ignoredTools };
-  const served = tools.filter((tool: ToolShape) => {
-    if (isModelTool(tool)) return true;
-    ignoredTools.push(typeof tool?.name === "string" ? `${String(tool.type)}:${tool.name}` : String(tool?.type));
-    return false;
-  });
-  return { body: ignoredTools.length ? { ...(body as object), tools: served } : body, ignoredTools };
 }
 
 /** Validates a Responses API body; a 400 names the field (`body.input[2].arguments`) and what was expected. */
