@@ -250,9 +250,8 @@ export async function serveChat<Request>(
     const encoder = spec.encoder(parsed, name, core.now());
     const scrub = new TextScrub();
     const deltas = new DeltaScrub();
-    const write = (event: AssistantMessageEvent) => {
-      for (const scrubbed of deltas.events(event)) reply.raw.write(scrub.take(encoder.encode(scrubbed)));
-    };
+    const send = (event: AssistantMessageEvent) => void reply.raw.write(scrub.take(encoder.encode(event)));
+    const write = (event: AssistantMessageEvent) => deltas.pass(event, send);
     write(first.value);
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
       const event = next.value;

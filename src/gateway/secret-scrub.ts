@@ -154,11 +154,6 @@ export class TextScrub {
 }
 
 type DeltaEvent = Extract<AssistantMessageEvent, { delta: string }>;
-const DELTA_OF_END = {
-  text_end: "text_delta",
-  thinking_end: "thinking_delta",
-  toolcall_end: "toolcall_delta",
-} as const;
 
 /**
  * A streamed answer's deltas scrubbed per content block as one text, before they are encoded: a credential split
@@ -174,9 +169,12 @@ export class DeltaScrub {
     this.secrets = secrets;
   }
 
-  /** The events to encode for `event`: a delta scrubbed (none when all of it waits); before an end, what waited. */
-  events(event: AssistantMessageEvent): AssistantMessageEvent[] {
-    if (this.secrets.length === 0) return [event];
+  /**
+   * Hands `emit` the events to encode for `event`: a delta scrubbed (none when all of it waits; the event itself when
+   * nothing changed), and before a block's or the answer's end what waited.
+   */
+  pass(event: AssistantMessageEvent, emit: (event: AssistantMessageEvent) => void): void {
+    if (this.secrets.length === 0) return emit(event);
     if (event.type === "text_delta" || event.type === "thinking_delta" || event.type === "toolcall_delta") {
       let block = this.blocks.get(event.contentIndex);
       if (!block) {
@@ -184,25 +182,27 @@ export class DeltaScrub {
         this.blocks.set(event.contentIndex, block);
       }
       const delta = block.scrub.take(event.delta);
-      return delta === "" ? [] : [{ ...event, delta }];
+      if (delta !== "") emit(delta === event.delta ? event : { ...event, delta });
+      return;
     }
     if (event.type === "text_end" || event.type === "thinking_end" || event.type === "toolcall_end")
-      return [...this.held(event.contentIndex, DELTA_OF_END[event.type], event.partial), event];
-    if (event.type === "done" || event.type === "error") {
-      const partial = event.type === "done" ? event.message : event.error;
-      return [...[...this.blocks.keys()].flatMap((index) => this.held(index, undefined, partial)), event];
-    }
-    return [event];
+      this.flush(event.contentIndex, event.partial, emit);
+    else if (event.type === "done" || event.type === "error")
+      for (const index of [...this.blocks.keys()])
+        this.flush(index, event.type === "done" ? event.message : event.error, emit);
+    emit(event);
   }
 
-  private held(
+  /** What a block's scrub still holds, as one more delta of its kind. */
+  private flush(
     contentIndex: number,
-    type: DeltaEvent["type"] | undefined,
     partial: DeltaEvent["partial"],
-  ): AssistantMessageEvent[] {
+    emit: (event: AssistantMessageEvent) => void,
+  ): void {
     const block = this.blocks.get(contentIndex);
+    if (!block) return;
     this.blocks.delete(contentIndex);
-    const delta = block?.scrub.end() ?? "";
-    return delta === "" ? [] : [{ type: type ?? block!.type, contentIndex, delta, partial } as DeltaEvent];
+    const delta = block.scrub.end();
+    if (delta !== "") emit({ type: block.type, contentIndex, delta, partial } as DeltaEvent);
   }
 }
