@@ -2,7 +2,7 @@
 // Node 20's --test does not expand globs, so this finds test files and hands them to node:test.
 // Usage: node test/run-tests.mjs [dir-or-file ...]   (default: test/e2e test/integration test/unit)
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -49,10 +49,29 @@ if (unitFiles.length > 1) {
   entries.push(entry);
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
+// TAP on stdout as before, and the failed tests alone into a file printed last: a CI record keeps the end of a run.
+const reportDir = mkdtempSync(join(tmpdir(), "auto-router-test-report-"));
+const failuresFile = join(reportDir, "failures.txt");
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...entries],
+  [
+    "--import",
+    "tsx",
+    "--test",
+    `--test-concurrency=${concurrency}`,
+    "--test-reporter=tap",
+    "--test-reporter-destination=stdout",
+    `--test-reporter=${fileURLToPath(new URL("./failures-reporter.mjs", import.meta.url))}`,
+    `--test-reporter-destination=${failuresFile}`,
+    ...entries,
+  ],
   { stdio: "inherit" },
 );
+let failures = "";
+try {
+  failures = readFileSync(failuresFile, "utf8");
+} catch {}
+if (failures) console.log(`\n# ${failures.replaceAll("\n", "\n# ")}`);
+rmSync(reportDir, { recursive: true, force: true });
 if (unitEntryDir) rmSync(unitEntryDir, { recursive: true, force: true });
 process.exit(result.status ?? 1);
