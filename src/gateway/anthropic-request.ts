@@ -13,7 +13,7 @@ import { z } from "zod";
 import { thinkingOn } from "./anthropic-thinking.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
-import { withoutHostedTools } from "./hosted-tools.ts";
+import { type IgnoredTool, withoutHostedTools } from "./hosted-tools.ts";
 
 const block = z.looseObject({ type: z.string() });
 const content = z.union([z.string(), z.array(block)]);
@@ -42,9 +42,10 @@ export const anthropicRequestSchema = z.looseObject({
 export type AnthropicRequest = z.infer<typeof anthropicRequestSchema> & {
   /**
    * Server tools (`web_search_20250305`, `bash_20250124`, any type but `custom`) left out of a translation, which has
-   * no form for them: `web_search_20250305:web_search`. A passthrough to an Anthropic target sends them as they came.
+   * no form for them: `{ type: "web_search_20250305", name: "web_search" }`. A passthrough to an Anthropic target sends
+   * them as they came.
    */
-  ignoredTools: string[];
+  ignoredTools: IgnoredTool[];
 };
 
 type Block = Record<string, any>;

@@ -3,6 +3,7 @@
 // translated request carries them to its target through the payload hook (target-settings.ts); a passthrough request
 // keeps them as the client wrote them.
 import { thinkingOn } from "./anthropic-thinking.ts";
+import type { IgnoredTool } from "./hosted-tools.ts";
 import { levelForBudget } from "./client-messages.ts";
 import { TRANSLATED_CHAT_PARTS } from "./openai-request.ts";
 import { reasoningLevel, summaryOnly } from "./responses-request.ts";
@@ -312,7 +313,7 @@ export function anthropicSettings(request: Loose): ClientSettings {
   // A choice of a server tool the translation left out (parseAnthropicRequest) would name a tool the target is not
   // sent, which it refuses: named as not carried instead.
   const leftOut =
-    isObject(toolChoice) && request.ignoredTools?.some((tool: string) => tool.endsWith(`:${toolChoice.name}`));
+    isObject(toolChoice) && request.ignoredTools?.some((tool: IgnoredTool) => tool.name === toolChoice.name);
   const settings = collect(ANTHROPIC_NAMES, {
     toolChoice: chosen(choice, leftOut ? undefined : toolChoice),
     parallelToolCalls: [undefined, isObject(choice) && choice.disable_parallel_tool_use === true ? false : undefined],

@@ -3,22 +3,35 @@
 
 export type ToolShape = { type?: unknown; name?: unknown } | undefined;
 
+/** A tool left out of a translated request: its type, and its name when it has one. */
+export type IgnoredTool = { type: string; name?: string };
+
 /**
- * The body with only the tools a routed model can call (`isModelTool`), and the others named as `type:name` (or the
- * type alone) for `x-auto-router-ignored-tools`: hosted tools run on the provider's servers, not on a model, and a
- * translation has no form for them. Shared by the Responses and Anthropic Messages endpoints.
+ * The body with only the tools a routed model can call (`isModelTool`), and the others listed for
+ * `x-auto-router-ignored-tools`: hosted tools run on the provider's servers, not on a model, and a translation has no
+ * form for them. Shared by the Responses and Anthropic Messages endpoints.
  */
 export function withoutHostedTools(
   body: unknown,
   isModelTool: (tool: ToolShape) => boolean,
-): { body: unknown; ignoredTools: string[] } {
-  const ignoredTools: string[] = [];
+): { body: unknown; ignoredTools: IgnoredTool[] } {
+  const ignoredTools: IgnoredTool[] = [];
   const tools = (body as { tools?: unknown })?.tools;
   if (!Array.isArray(tools)) return { body, ignoredTools };
   const served = tools.filter((tool: ToolShape) => {
     if (isModelTool(tool)) return true;
-    ignoredTools.push(typeof tool?.name === "string" ? `${String(tool.type)}:${tool.name}` : String(tool?.type));
+    ignoredTools.push({ type: String(tool?.type), ...(typeof tool?.name === "string" ? { name: tool.name } : {}) });
     return false;
   });
   return { body: ignoredTools.length ? { ...(body as object), tools: served } : body, ignoredTools };
 }
+
+/** `x-auto-router-ignored-tools`: each left-out tool as `type:name`, or its type alone. */
+export const ignoredToolsHeader = (tools: readonly IgnoredTool[]): Record<string, string> =>
+  tools.length
+    ? {
+        "x-auto-router-ignored-tools": tools
+          .map((tool) => (tool.name ? `${tool.type}:${tool.name}` : tool.type))
+          .join(", "),
+      }
+    : {};

@@ -11,9 +11,7 @@ import { openAIToContext, openAIUntranslatable, parseOpenAIRequest, type OpenAIR
 import { parseResponsesRequest, responsesToContext, type ResponsesRequest } from "./responses-request.ts";
 import { asksSummary, responsesBody } from "./responses-response.ts";
 import { ResponsesSseEncoder } from "./responses-stream.ts";
-
-const ignoredToolsHeader = (tools: string[]): Record<string, string> =>
-  tools.length ? { "x-auto-router-ignored-tools": tools.join(", ") } : {};
+import { ignoredToolsHeader } from "./hosted-tools.ts";
 
 export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
   protocol: "anthropic",

@@ -19,7 +19,7 @@ import { z } from "zod";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { bodyPath, bodySchemaError, GatewayError } from "./errors.ts";
 import { reasoningInputBlock } from "./responses-reasoning.ts";
-import { withoutHostedTools } from "./hosted-tools.ts";
+import { type IgnoredTool, withoutHostedTools } from "./hosted-tools.ts";
 
 const textPart = z.object({ type: z.enum(["input_text", "output_text", "text"]), text: z.string() });
 const imagePart = z.object({
@@ -138,8 +138,8 @@ export const responsesRequestSchema = z
   .loose();
 
 export type ResponsesRequest = z.infer<typeof responsesRequestSchema> & {
-  /** Hosted tool types (and names) that were left out, e.g. ["web_search", "namespace:multi_agent_v1"]. */
-  ignoredTools: string[];
+  /** Hosted tools that were left out, e.g. `{ type: "web_search" }`, `{ type: "namespace", name: "multi_agent_v1" }`. */
+  ignoredTools: IgnoredTool[];
   /**
    * Valid input left out of `input` (the client's own body keeps it for a passthrough) because pi-ai has no form
    * for it: `body.input[0].content[1] (type "input_file")`.

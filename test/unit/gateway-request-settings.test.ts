@@ -258,7 +258,7 @@ describe("target settings: writing each target API", () => {
   it("names a choice of an Anthropic server tool the translation left out, and sends no choice of it", () => {
     const request = {
       tool_choice: { type: "tool", name: "web_search" },
-      ignoredTools: ["web_search_20250305:web_search"],
+      ignoredTools: [{ type: "web_search_20250305", name: "web_search" }],
     };
     const tools = { tools: [{ type: "function", function: { name: "read" } }] };
     const left = writeSettings("openai-completions", tools, anthropicSettings(request));

@@ -233,7 +233,10 @@ describe("Responses requests", () => {
       parsed.context.tools?.map((tool) => tool.name),
       ["exec"],
     );
-    assert.deepEqual(parsed.request.ignoredTools, ["web_search", "namespace:multi_agent_v1"]);
+    assert.deepEqual(parsed.request.ignoredTools, [
+      { type: "web_search" },
+      { type: "namespace", name: "multi_agent_v1" },
+    ]);
   });
 
   it("refuses stored conversations, hosted tools, bad arguments and a body that is no object with the field's path", () => {

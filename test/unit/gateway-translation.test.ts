@@ -113,7 +113,10 @@ describe("Anthropic requests as pi-ai contexts", () => {
       messages: [{ role: "user", content: "Search" }],
     };
     const request = parseAnthropicRequest(raw);
-    assert.deepEqual(request.ignoredTools, ["web_search_20250305:web_search", "bash_20250124:bash"]);
+    assert.deepEqual(request.ignoredTools, [
+      { type: "web_search_20250305", name: "web_search" },
+      { type: "bash_20250124", name: "bash" },
+    ]);
     const { context } = anthropicToContext(request, NOW);
     assert.deepEqual(
       context.tools?.map((tool) => tool.name),
