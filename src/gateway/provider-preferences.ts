@@ -43,10 +43,13 @@ const OPENROUTER_KEYS = [...Object.keys(openRouterSchema.shape), ...IGNORED_KEYS
 
 const EXPECTED = `a JSON object in OpenRouter's provider grammar: {"order": [..], "only": [..], "ignore": [..], "allow_fallbacks": bool, "sort": "${SORT_KEYS.join('"|"')}", "max_price": number|{"completion": number}}`;
 
-/** Parses one source; `where` names it in the error ("X-Provider header", "body.provider"). */
-export function parseProviderPreferences(raw: unknown, where: string): ProviderPreferences {
+/**
+ * Parses one source; `where` names it in the error ("X-Provider header", "body.provider"). A header's value is JSON
+ * text; a body's `provider` is the object itself, so a string there is the wrong type, not JSON to parse.
+ */
+export function parseProviderPreferences(raw: unknown, where: string, jsonText = false): ProviderPreferences {
   let value = raw;
-  if (typeof raw === "string") {
+  if (jsonText && typeof raw === "string") {
     try {
       value = JSON.parse(raw);
     } catch (error) {
@@ -58,7 +61,7 @@ export function parseProviderPreferences(raw: unknown, where: string): ProviderP
     }
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new GatewayError(400, "invalid_request", `${where}: expected ${EXPECTED}`);
+    throw new GatewayError(400, "invalid_request", `${where}: expected ${EXPECTED}, got ${jsonType(value)}`);
   for (const key of Object.keys(value)) {
     if (OPENROUTER_KEYS.includes(key)) continue;
     const meant = closestKey(key, OPENROUTER_KEYS);
@@ -97,6 +100,13 @@ export function parseProviderPreferences(raw: unknown, where: string): ProviderP
   return preferences;
 }
 
+const jsonType = (value: unknown): string =>
+  value === null
+    ? "null"
+    : Array.isArray(value)
+      ? "an array"
+      : `a ${typeof value} (${JSON.stringify(value).slice(0, 80)})`;
+
 /** The request's shortcuts: those typed at the start of the last user message, then body and header preferences. */
 export function requestShortcuts(
   typed: PromptShortcuts | undefined,
@@ -104,7 +114,7 @@ export function requestShortcuts(
   header: string | undefined,
 ): PromptShortcuts {
   const fromBody = body === undefined ? {} : parseProviderPreferences(body, "body.provider");
-  const fromHeader = header === undefined ? {} : parseProviderPreferences(header, "X-Provider header");
+  const fromHeader = header === undefined ? {} : parseProviderPreferences(header, "X-Provider header", true);
   const base = typed ?? emptyShortcuts();
   return { ...base, preferences: { ...base.preferences, ...fromBody, ...fromHeader } };
 }

@@ -363,6 +363,22 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
           return true;
         },
       );
+    // The body's provider is an object: a provider's name given there as a string is the wrong type, said as such
+    // (it was parsed as JSON text and reported "not valid JSON" of a body that is).
+    await assert.rejects(
+      fx.openai.chat.completions.create({
+        model: "chat",
+        messages: [{ role: "user", content: "hi" }],
+        provider: "mock-b",
+      } as any),
+      (error: any) => {
+        assert.equal(error.status, 400);
+        assert.match(error.message, /body\.provider: expected a JSON object in OpenRouter's provider grammar/);
+        assert.match(error.message, /got a string \("mock-b"\)/);
+        assert.doesNotMatch(error.message, /not valid JSON/);
+        return true;
+      },
+    );
     // OpenRouter keys the router has no counterpart for, and keys far from any it knows, are ignored.
     second.enqueue({ text: "Still only B." });
     const body = { provider: { only: ["mock-b"], data_collection: "deny", some_future_option: true } };

@@ -355,15 +355,21 @@ describe("request routing inputs", () => {
       ),
       { order: ["a"], ignore: ["b"], allowFallbacks: false, sort: "price", maxPrice: 3 },
     );
-    assert.throws(() => parseProviderPreferences("{", "X-Provider header"), /X-Provider header: not valid JSON/);
+    assert.throws(() => parseProviderPreferences("{", "X-Provider header", true), /X-Provider header: not valid JSON/);
     assert.throws(
       () => parseProviderPreferences({ max_price: { completon: 3 } }, "body.provider"),
       /body\.provider\.max_price: unknown key "completon"; did you mean "completion"\?/,
     );
     assert.throws(
-      () => parseProviderPreferences('{"only": "a"}', "X-Provider header"),
+      () => parseProviderPreferences('{"only": "a"}', "X-Provider header", true),
       /X-Provider header\.only: .*expected/,
     );
+    // A body's provider is the object itself: a string there is the wrong type, not JSON text.
+    assert.throws(
+      () => requestShortcuts(undefined, "openai", undefined),
+      /body\.provider: expected a JSON object in OpenRouter's provider grammar.*, got a string \("openai"\)$/,
+    );
+    assert.throws(() => requestShortcuts(undefined, '{"only":["a"]}', undefined), /body\.provider: .*got a string/);
     const merged = requestShortcuts(
       { tiers: ["reasoning"], preferences: { only: ["c"] }, tokens: ["@reasoning"] },
       { sort: "latency" },
