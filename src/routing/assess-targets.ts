@@ -98,7 +98,7 @@ export function assessTargets(
     }
     // Before the passing states (health, cooldown, breaker): a target that cannot take the request at all is left out
     // for that, or a prompt too long for every window would read "none available now" and wait for a resting one.
-    const violation = checkConstraint(facts, state.constraint);
+    const violation = checkConstraint(facts, state.constraint, state.request.features.estimatedTokens);
     if (violation) {
       skipTarget(decision, target, key, label, violation.reason, violation.detail);
       continue;

@@ -51,13 +51,28 @@ export interface ConstraintViolation {
   detail: string;
 }
 
-/** The first requirement the model is known NOT to meet, or undefined. Unknown facts never reject. */
-export function checkConstraint(facts: ModelFacts, constraint: Constraint): ConstraintViolation | undefined {
+/**
+ * The first requirement the model is known NOT to meet, or undefined. Unknown facts never reject. A window smaller
+ * than the prompt (`promptTokens`) is `context-too-small`, which the client may cure by compacting; a window the
+ * prompt fits but smaller than a tier's or rule's minimum (`@long`, `minContextWindow`) is a missing capability: no
+ * compaction makes that target larger, so the refusal must not read as an overflow (pi would compact and send a
+ * summary request for nothing).
+ */
+export function checkConstraint(
+  facts: ModelFacts,
+  constraint: Constraint,
+  promptTokens?: number,
+): ConstraintViolation | undefined {
   if (
     constraint.minContextWindow !== undefined &&
     facts.contextWindow !== undefined &&
     facts.contextWindow < constraint.minContextWindow
   ) {
+    if (promptTokens !== undefined && facts.contextWindow >= promptTokens)
+      return {
+        reason: "capability",
+        detail: `context window ${facts.contextWindow} < ${constraint.minContextWindow} tokens asked for by the tier or a rule (the prompt needs ~${promptTokens})`,
+      };
     return {
       reason: "context-too-small",
       detail: `context window ${facts.contextWindow} < ${constraint.minContextWindow} tokens needed`,

@@ -280,6 +280,26 @@ describe("pi CLI: a prompt too long for every target of a route", () => {
     assert.equal(run.stderr.match(tooLong("fresh"))?.length, 1, run.stderr);
   });
 
+  it("says a window smaller than @long asks for is missing, not that the prompt is too long, and pi sends no summary", async () => {
+    dir.reset();
+    // A short prompt that fits every 4k window; @long asks for 100k. "prompt is too long" here made pi compact the
+    // conversation, which sent a summary request (billed) that could not help: no target grows by compacting.
+    // On stdin: pi reads an argument starting with @ as a file to attach.
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/fresh", "-p"],
+      stdin: "@long summarise this short note",
+    });
+    const said = run.stdout + run.stderr;
+    assert.match(
+      said,
+      /route fresh has no target that can do what this request needs \(emu-b\/m: context window 4000 < 100000 tokens asked for by the tier or a rule \(the prompt needs ~\d+\)/,
+    );
+    assert.doesNotMatch(said, /too long/);
+    assert.equal(dir.emulators.B.calls.length + dir.emulators.C.calls.length, 0, "no summary request was sent");
+    assert.equal(run.code, 1, said);
+  });
+
   it("logs every request of the run to its end, those still in flight when pi shuts down included", async () => {
     dir.reset();
     const log = join(dir.agentDir, "extensions", "auto-router.events.jsonl");

@@ -50,6 +50,16 @@ describe("constraints", () => {
       { minContextWindow: 10_000 },
     );
     assert.equal(violation?.reason, "context-too-small");
+    const facts = { resolvable: true, hasCredentials: true, contextWindow: 8_000 };
+    assert.equal(checkConstraint(facts, { minContextWindow: 10_000 }, 9_000)?.reason, "context-too-small");
+  });
+
+  it("calls a window the prompt fits but a tier or rule finds too small a missing capability, not an overflow", () => {
+    const facts = { resolvable: true, hasCredentials: true, contextWindow: 32_000 };
+    assert.deepEqual(checkConstraint(facts, { minContextWindow: 100_000 }, 300), {
+      reason: "capability",
+      detail: "context window 32000 < 100000 tokens asked for by the tier or a rule (the prompt needs ~300)",
+    });
   });
 
   it("rejects known missing capabilities with a reason each", () => {
