@@ -379,6 +379,22 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         return true;
       },
     );
+    // A provider name a letter away from one of the route's is a typo: in `ignore` it would otherwise send the
+    // request to the very provider the client meant to leave out.
+    const sentBefore = first.calls.length + second.calls.length;
+    await assert.rejects(
+      fx.openai.chat.completions.create(
+        { model: "chat", messages: [{ role: "user", content: "hi" }] },
+        { headers: { "X-Provider": JSON.stringify({ ignore: ["mock-aa"] }) } },
+      ),
+      (error: any) => {
+        assert.equal(error.status, 400);
+        assert.match(error.message, /"mock-aa" \(ignore\) is no provider of route chat; did you mean "mock-a"\?/);
+        assert.equal(error.headers.get("x-should-retry"), "false");
+        return true;
+      },
+    );
+    assert.equal(first.calls.length + second.calls.length, sentBefore, "nothing was sent");
     // OpenRouter keys the router has no counterpart for, and keys far from any it knows, are ignored.
     second.enqueue({ text: "Still only B." });
     const body = { provider: { only: ["mock-b"], data_collection: "deny", some_future_option: true } };

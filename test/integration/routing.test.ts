@@ -119,6 +119,26 @@ describe("routing through real pi", () => {
     );
   });
 
+  it("refuses an @ignore=, or one name of an @only=, a letter away from a provider of the route, naming the one meant", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
+    // Served anyway, the request went to the very provider it meant to leave out, without a word.
+    for (const shortcut of ["@ignore=mock-aa", "@only=mock-b,mock-aa"]) {
+      await h.prompt(`${shortcut} hello there`);
+      const error = h.lastAssistant().errorMessage ?? "";
+      assert.match(
+        error,
+        /^auto-router: "mock-aa" \((ignore|only)\) is no provider of route main; did you mean "mock-a"\? Nothing was sent/,
+        shortcut,
+      );
+      assert.doesNotMatch(error, /available now/);
+    }
+    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+    // A name far from every provider of the route is no typo: it changes nothing.
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("from a")]);
+    await h.prompt("@ignore=deepinfra hello there");
+    assert.equal(textOf(h.lastAssistant()), "from a");
+  });
+
   it("follows the route's preferences block: order first, no fallbacks beyond it when allowFallbacks is false", async () => {
     // The default ranking (not sortBy: "config", which keeps the declared order) puts `order`'s providers first.
     const three = ["mock-a/model-a", "mock-b/model-b", "mock-v/model-v"].map(target);

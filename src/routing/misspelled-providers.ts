@@ -1,0 +1,52 @@
+// A provider name in a request's own preferences (`@only=`/`@ignore=`, the gateway's X-Provider or a body's
+// `provider`) that no route has, but that is a letter or two from a provider of the route, is a typo. Served anyway,
+// the request would go to the very provider it meant to leave out (`ignore`), or lose one it asked for (`only`,
+// `order`), without a word: it is refused instead, naming the provider meant. A name far from every provider of the
+// route (a generic client's `ignore: ["deepinfra"]`) or one another route has is no typo and changes nothing.
+import { closestKey } from "../config/key-suggestions.ts";
+import type { ProviderPreferences } from "../config/routing-schema.ts";
+
+type Target = { provider: string; authProvider?: string };
+
+const LISTS = ["only", "ignore", "order"] as const;
+/** What every request without such preferences gets: route() runs for every request, so nothing is allocated. */
+const NONE: readonly string[] = Object.freeze([]);
+
+/** `"alpah" (ignore) is no provider of route main; did you mean "alpha"?`, one per typo; empty when there is none. */
+export function misspelledProviderNames(
+  preferences: ProviderPreferences | undefined,
+  routeId: string,
+  targets: readonly Target[],
+  routes: Record<string, { targets: readonly Target[] }>,
+): readonly string[] {
+  if (!preferences || (!preferences.only && !preferences.ignore && !preferences.order)) return NONE;
+  const ofRoute = providerNames(targets);
+  const lowerOfRoute = new Set(ofRoute.map((name) => name.toLowerCase()));
+  let known: Set<string> | undefined;
+  const hints: string[] = [];
+  for (const list of LISTS) {
+    const names = preferences[list];
+    if (!names) continue;
+    // An `only` none of whose names the route has leaves nothing to serve: that refusal names the typos already.
+    if (list === "only" && !names.some((name) => lowerOfRoute.has(name.toLowerCase()))) continue;
+    for (const name of names) {
+      if (lowerOfRoute.has(name.toLowerCase())) continue;
+      known ??= new Set(
+        Object.values(routes).flatMap((route) => providerNames(route.targets).map((known) => known.toLowerCase())),
+      );
+      if (known.has(name.toLowerCase())) continue;
+      const meant = closestKey(name, ofRoute);
+      if (meant) hints.push(`"${name}" (${list}) is no provider of route ${routeId}; did you mean "${meant}"?`);
+    }
+  }
+  return hints;
+}
+
+function providerNames(targets: readonly Target[]): string[] {
+  const names = new Set<string>();
+  for (const target of targets) {
+    names.add(target.provider);
+    if (target.authProvider) names.add(target.authProvider);
+  }
+  return [...names];
+}
