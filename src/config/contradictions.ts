@@ -1,10 +1,12 @@
 // Settings that each pass the schema but contradict each other: a stressed threshold at or above the critical one can
-// never be reached (a window goes straight from ok to critical), a break longer than its cap never doubles. Each is an
+// never be reached (a window goes straight from ok to critical), a break longer than its cap never doubles, a
+// provider both in `only` and `ignore` never serves, a rule's `minTokens` above its `maxTokens` never applies. Each is an
 // error naming the rule, so the last good config keeps serving instead of one that silently does something else.
 // An unset side counts at its default: `stressed: 3` alone contradicts the default critical 2.
 import { DEFAULT_BREAKER_SETTINGS } from "../breaker/breaker.ts";
 import { DEFAULT_UVI_THRESHOLDS } from "../routing/uvi.ts";
 import type { ConfigIssue } from "./issues.ts";
+import type { ProviderPreferences, RuleCondition } from "./routing-schema.ts";
 import type { RouterConfig } from "./schema.ts";
 
 /** `lower` must stay below `upper` (`orEqual`: or equal), where at least one of them is written in the file. */
@@ -28,7 +30,48 @@ function ordered(
   issues.push({ severity: "error", path: `${block}.${at}`, message: text });
 }
 
+/** A provider both in `only` and in `ignore` of one preferences block never serves (and with `only` all ignored, none). */
+function onlyAndIgnored(issues: ConfigIssue[], block: string, preferences: ProviderPreferences | undefined): void {
+  if (!preferences?.only || !preferences.ignore) return;
+  const only = new Set(preferences.only.map((name) => name.toLowerCase()));
+  preferences.ignore.forEach((name, index) => {
+    if (only.has(name.toLowerCase()))
+      issues.push({
+        severity: "error",
+        path: `${block}.ignore[${index}]`,
+        message: `"${name}" is in \`only\` too: a provider both required and ignored never serves`,
+      });
+  });
+}
+
+/** A condition whose `minTokens` is above its `maxTokens` never holds: its rule never applies. */
+function emptyTokenRange(issues: ConfigIssue[], path: string, when: RuleCondition | undefined): void {
+  if (!when) return;
+  if (when.minTokens !== undefined && when.maxTokens !== undefined && when.minTokens > when.maxTokens)
+    issues.push({
+      severity: "error",
+      path: `${path}.minTokens`,
+      message: `must be at most maxTokens (${when.maxTokens}), got ${when.minTokens}: the rule could never apply`,
+    });
+  when.all?.forEach((part, index) => emptyTokenRange(issues, `${path}.all[${index}]`, part));
+  when.any?.forEach((part, index) => emptyTokenRange(issues, `${path}.any[${index}]`, part));
+  emptyTokenRange(issues, `${path}.not`, when.not);
+}
+
+function checkRoutingBlock(
+  issues: ConfigIssue[],
+  path: string,
+  block: { preferences?: ProviderPreferences; policyRules?: Array<{ when?: RuleCondition }> },
+): void {
+  onlyAndIgnored(issues, `${path ? `${path}.` : ""}preferences`, block.preferences);
+  block.policyRules?.forEach((rule, index) =>
+    emptyTokenRange(issues, `${path ? `${path}.` : ""}policyRules[${index}].when`, rule.when),
+  );
+}
+
 export function checkContradictions(config: RouterConfig, issues: ConfigIssue[]): void {
+  checkRoutingBlock(issues, "", config);
+  for (const [id, route] of Object.entries(config.routes ?? {})) checkRoutingBlock(issues, `routes.${id}`, route);
   const thresholds = config.uvi?.thresholds ?? {};
   const uvi = (name: "surplus" | "stressed" | "critical") => ({
     name,

@@ -136,11 +136,14 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
         else ids.set(rule.id, rulePath);
       }
       const field: keyof typeof rule | undefined = RULE_NEEDS[rule.type as keyof typeof RULE_NEEDS];
-      if (field && rule[field] === undefined) {
+      // An empty list is no list: a require-provider rule with `providers: []` would leave nothing to serve, the
+      // others would do nothing.
+      const value = field ? rule[field] : undefined;
+      if (field && (value === undefined || (Array.isArray(value) && value.length === 0))) {
         issues.push({
           severity: "error",
           path: rulePath,
-          message: `${/^[aeiou]/.test(rule.type) ? "an" : "a"} ${rule.type} rule needs \`${String(field)}\``,
+          message: `${/^[aeiou]/.test(rule.type) ? "an" : "a"} ${rule.type} rule needs \`${String(field)}\`${value === undefined ? "" : ", at least one"}`,
         });
       }
       if (!global && rule.routes) {

@@ -251,7 +251,7 @@ describe("a routes file that is broken when pi starts", () => {
     assert.doesNotMatch(shown, /REDACTED/, "nothing shown was a secret");
   });
 
-  it("rejects contradictory thresholds or break durations, naming the rule, and keeps serving the last good routes", async () => {
+  it("rejects contradictory thresholds, break durations, preferences or rule conditions, naming the rule, and keeps serving the last good routes", async () => {
     const dir = agentDir(GOOD_ROUTES);
     emulator.enqueue({ text: "First answer." });
     assert.equal((await runPi({ agentDir: dir, args: ["--model", "auto-router/mine", "-p", "Hi"] })).code, 0);
@@ -261,6 +261,9 @@ describe("a routes file that is broken when pi starts", () => {
         ...GOOD_ROUTES,
         uvi: { thresholds: { stressed: 3, critical: 2 } },
         breaker: { breakMs: 900_000, maxBreakMs: 60_000 },
+        // Loaded, these made every request fail ("no target matches the provider preferences") or a rule inert.
+        preferences: { only: ["mock-a"], ignore: ["mock-a"] },
+        policyRules: [{ type: "exclude-provider", providers: ["mock-a"], when: { minTokens: 5_000, maxTokens: 100 } }],
       }),
     );
     emulator.enqueue({ text: "Still routed." });
@@ -270,6 +273,8 @@ describe("a routes file that is broken when pi starts", () => {
     for (const error of [
       "uvi\\.thresholds\\.stressed: must be below critical \\(2\\), got 3",
       "breaker\\.breakMs: must be at most maxBreakMs \\(60000\\), got 900000",
+      'preferences\\.ignore\\[0\\]: "mock-a" is in `only` too: a provider both required and ignored never serves',
+      "policyRules\\[0\\]\\.when\\.minTokens: must be at most maxTokens \\(100\\), got 5000: the rule could never apply",
     ])
       assert.match(run.stderr, new RegExp(`error: ${file}:\\d+:\\d+ at ${error}`));
     assert.match(run.stderr, /is invalid; starting on the last good copy/);

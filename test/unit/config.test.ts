@@ -330,6 +330,50 @@ describe("routes file parsing", () => {
     assert.deepEqual(errors({ uvi: { thresholds: { stressed: 1.2, critical: 3 } }, breaker: { breakMs: 60_000 } }), []);
   });
 
+  it("rejects a provider both in only and ignore, a rule whose minTokens is above its maxTokens, and an empty providers list", () => {
+    const targets = [{ provider: "x", modelId: "y" }];
+    const errors = (value: Record<string, unknown>) =>
+      parse(value)
+        .issues.filter((issue) => issue.severity === "error")
+        .map((issue) => `${issue.path}: ${issue.message}`);
+    assert.deepEqual(
+      errors({
+        preferences: { only: ["x", "z"], ignore: ["Z"] },
+        routes: { a: { targets, preferences: { only: ["x"], ignore: ["x"] } } },
+      }),
+      [
+        'preferences.ignore[0]: "Z" is in `only` too: a provider both required and ignored never serves',
+        'routes.a.preferences.ignore[0]: "x" is in `only` too: a provider both required and ignored never serves',
+      ],
+    );
+    const rule = (when: Record<string, unknown>) => ({ type: "exclude-provider", providers: ["x"], when });
+    assert.deepEqual(
+      errors({
+        routes: {
+          a: {
+            targets,
+            policyRules: [rule({ minTokens: 5_000, maxTokens: 100 }), rule({ any: [{ minTokens: 9, maxTokens: 8 }] })],
+          },
+        },
+      }),
+      [
+        "routes.a.policyRules[0].when.minTokens: must be at most maxTokens (100), got 5000: the rule could never apply",
+        "routes.a.policyRules[1].when.any[0].minTokens: must be at most maxTokens (8), got 9: the rule could never apply",
+      ],
+    );
+    assert.deepEqual(
+      errors({ routes: { a: { targets, policyRules: [{ type: "require-provider", providers: [] }] } } }),
+      ["routes.a.policyRules[0]: a require-provider rule needs `providers`, at least one"],
+    );
+    assert.deepEqual(
+      errors({
+        preferences: { only: ["x"], ignore: ["z"] },
+        routes: { a: { targets, policyRules: [rule({ minTokens: 100, maxTokens: 100 })] } },
+      }),
+      [],
+    );
+  });
+
   it("says when a route has no targets", () => {
     const result = parse({ routes: { a: { targets: [] } } });
     assert.equal(result.config, undefined);
