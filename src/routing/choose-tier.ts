@@ -62,8 +62,12 @@ export function chooseTier(state: RouteState): void {
     trace.tier = hintTier;
     trace.tierSource = "intent";
     state.hintConstraint = mergeConstraints(tierConstraint(hintTier, est), config.tiers?.[hintTier]?.constraint);
+    // A sortBy "config" route keeps its declared order: the hint reorders nothing there (rank.ts), and says so.
+    const declared = config.routes[state.decision.routeId]?.sortBy === "config";
     hints.push(
-      `intent ${features.intent} (${features.intentConfidence}) hints tier ${hintTier}: targets with ${describeConstraint(state.hintConstraint)} first in their bucket; route unchanged`,
+      declared
+        ? `intent ${features.intent} (${features.intentConfidence}) hints tier ${hintTier}: unused, route ${state.decision.routeId} keeps its declared order (sortBy "config")`
+        : `intent ${features.intent} (${features.intentConfidence}) hints tier ${hintTier}: targets with ${describeConstraint(state.hintConstraint)} first in their bucket; route unchanged`,
     );
   } else if (INTENT_TIER_HINTS[features.intent]) {
     hints.push(

@@ -386,6 +386,19 @@ describe("routing through real pi", () => {
     assert.equal(h.faux("mock-a").state.callCount, 0);
   });
 
+  it("explains an intent hint as unused on a sortBy config route, which keeps its declared order", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("from A")]);
+    await h.prompt("Fix the bug in this function:\n```ts\nfunction add(a: number, b: number) { return a - b; }\n```");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const output = await h.command("/auto-router explain main");
+    assert.match(
+      output,
+      /intent code \([\d.]+\) hints tier swe: unused, route main keeps its declared order \(sortBy "config"\)/,
+    );
+    assert.doesNotMatch(output, /first in their bucket/);
+  });
+
   it("lets a lower-priority rule that would leave no target yield to the higher one, and explain says so", async () => {
     const h = await start({
       sortBy: "config",

@@ -395,6 +395,24 @@ describe("route: tiers", () => {
     assert.match(decision.trace.winner ?? "", /meets the swe tier/);
   });
 
+  it("says an intent hint is unused on a sortBy config route, whose declared order it does not change", () => {
+    const state = snapshot({ swe: { sortBy: "config", targets: targets("a/plain", "b/thinker") } });
+    state.models["a/plain"] = facts({ reasoning: false });
+    const decision = route(
+      { routeId: "swe", features: features({ intent: "code", intentConfidence: 0.9 }) },
+      state,
+      NOW,
+    );
+    assert.deepEqual(keys(decision), ["a/plain", "b/thinker"]);
+    assert.ok(
+      decision.trace.hints.includes(
+        'intent code (0.9) hints tier swe: unused, route swe keeps its declared order (sortBy "config")',
+      ),
+      decision.trace.hints.join(" | "),
+    );
+    assert.ok(!decision.trace.hints.some((hint) => hint.includes("first in their bucket")));
+  });
+
   it("gives no tier hint when the intent confidence is low", () => {
     const state = snapshot({ swe: { targets: targets("a/plain", "b/thinker") } });
     state.models["a/plain"] = facts({ reasoning: false });
