@@ -24,7 +24,7 @@ export function shortcutsText(config: RouterConfig): string {
     lines.push(`  @${tier.padEnd(10)} ${TIER_MEANINGS[tier]}${route ? ` (route ${route})` : " (the active route)"}`);
   }
   lines.push("Provider preferences:");
-  lines.push("  @only=a,b       only these providers may serve");
+  lines.push("  @only=a,b       only these providers may serve (provider names, no spaces)");
   lines.push("  @ignore=a,b     these providers never serve");
   lines.push(`  @sort=KEY       rank by ${SORT_KEYS.join(" | ")}`);
   lines.push("  @max-price=N    highest USD per 1M output tokens");

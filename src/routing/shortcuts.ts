@@ -45,6 +45,8 @@ function applyToken(token: string, shortcuts: PromptShortcuts): boolean {
   switch (name) {
     case "only":
     case "ignore": {
+      // `@only=gamma, beta`: the list stops at the space, so taking it would route to gamma and send "beta" as text.
+      if (value.endsWith(",")) return false;
       const providers = parseProviderList(value);
       if (!providers) return false;
       preferences[name] = union(preferences[name], providers);
@@ -74,13 +76,25 @@ const VALUE_EXPECTED: Readonly<Record<(typeof VALUE_SHORTCUTS)[number], string>>
 /**
  * Why a leading `@token` that is not a shortcut looks like a mistyped one (`@reasonig`, `@sort=latncy`, `@only`), or
  * undefined for anything else: a file mention (`@src/index.ts`, `@README.md`) or a word nowhere near a shortcut.
+ * `next` is the word after the token, for a provider list broken by a space (`@only=gamma, beta`).
  */
-export function shortcutMistake(token: string): string | undefined {
+export function shortcutMistake(token: string, next?: string): string | undefined {
   const body = token.slice(1);
-  if (/[/\\]/.test(body)) return undefined;
   const equals = body.indexOf("=");
   const name = (equals < 0 ? body : body.slice(0, equals)).toLowerCase();
   const value = equals < 0 ? undefined : body.slice(equals + 1);
+  if ((name === "only" || name === "ignore") && value) {
+    // `@only=gamma/g-haiku` names a model: no file mention starts with a shortcut and `=`.
+    if (/[/\\]/.test(value)) {
+      const providers = value.split(",").map((entry) => entry.split(/[/\\]/)[0]);
+      return `@${name}= takes provider names (e.g. @${name}=${providers.join(",")}), not provider/model`;
+    }
+    if (value.endsWith(","))
+      return next
+        ? `a list of providers has no spaces: write "${token}${next}", not "${token} ${next}"`
+        : `the list of providers ends in a comma: write "${token.slice(0, -1)}", or name the next provider right after the comma`;
+  }
+  if (/[/\\]/.test(body)) return undefined;
   const valueName = VALUE_SHORTCUTS.find((known) => known === name);
   if (valueName) {
     const near = valueName === "sort" && value ? closestKey(value.toLowerCase(), SORT_KEYS) : undefined;
@@ -96,6 +110,15 @@ export function shortcutMistake(token: string): string | undefined {
 }
 
 const isSpace = (code: number): boolean => code === 32 || code === 9 || code === 10 || code === 13;
+
+/** The word after `position`, past the spaces (on the same line or the next); undefined at the end. */
+function nextWord(text: string, position: number): string | undefined {
+  let start = position;
+  while (start < text.length && isSpace(text.charCodeAt(start))) start++;
+  let end = start;
+  while (end < text.length && !isSpace(text.charCodeAt(end))) end++;
+  return end > start ? text.slice(start, end) : undefined;
+}
 
 export interface ParsedShortcuts {
   text: string;
@@ -117,7 +140,7 @@ export function parseShortcuts(text: string): ParsedShortcuts {
     while (end < text.length && !isSpace(text.charCodeAt(end))) end++;
     const token = text.slice(position, end);
     if (!applyToken(token, shortcuts)) {
-      const reason = shortcutMistake(token);
+      const reason = shortcutMistake(token, nextWord(text, end));
       if (reason) mistake = { token, reason };
       break;
     }

@@ -122,6 +122,33 @@ describe("mistyped shortcuts", () => {
     );
   });
 
+  it("says @only= and @ignore= take provider names when a value names a model", () => {
+    const parsed = parseShortcuts("@only=gamma/g-haiku hi");
+    assert.equal(parsed.text, "@only=gamma/g-haiku hi");
+    assert.deepEqual(parsed.shortcuts.tokens, []);
+    assert.equal(parsed.mistake?.reason, "@only= takes provider names (e.g. @only=gamma), not provider/model");
+    assert.equal(
+      parseShortcuts("@fast @ignore=alpha,gamma/g-opus x").mistake?.reason,
+      "@ignore= takes provider names (e.g. @ignore=alpha,gamma), not provider/model",
+    );
+  });
+
+  it("does not take a provider list broken by a space, and says how to write it", () => {
+    const parsed = parseShortcuts("@only=gamma, beta hi");
+    assert.equal(parsed.text, "@only=gamma, beta hi");
+    assert.deepEqual(parsed.shortcuts.preferences, {});
+    assert.equal(
+      parsed.mistake?.reason,
+      'a list of providers has no spaces: write "@only=gamma,beta", not "@only=gamma, beta"',
+    );
+    const atEnd = parseShortcuts("@fast @ignore=alpha,\n");
+    assert.deepEqual(atEnd.shortcuts.tokens, ["@fast"]);
+    assert.equal(
+      atEnd.mistake?.reason,
+      'the list of providers ends in a comma: write "@ignore=alpha", or name the next provider right after the comma',
+    );
+  });
+
   it("leaves file mentions, e-mail addresses and unrelated words alone", () => {
     for (const text of ["@src/index.ts explain", "@README.md x", "@Makefile x", "@someone hi", "bob@example.com"])
       assert.equal(parseShortcuts(text).mistake, undefined, text);
