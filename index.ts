@@ -23,7 +23,7 @@ import { listingEntries } from "./src/ui/listing-entry.ts";
 import { defaultRouteGoneNotice, resumedRouteGoneNotice, startsOnDefault } from "./src/ui/missing-route-notice.ts";
 import { selectedRouteGoneNotice } from "./src/ui/selected-route.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
-import { type EndedMessage, isTextPrintMode, UnansweredOverflow } from "./src/ui/unanswered-overflow.ts";
+import { type EndedMessage, isPrintMode, isTextPrintMode, UnansweredOverflow } from "./src/ui/unanswered-overflow.ts";
 import { WarningSink } from "./src/ui/warning-sink.ts";
 import type { Notify } from "./src/runtime/services.ts";
 
@@ -218,6 +218,8 @@ export default function autoRouter(pi: ExtensionAPI): void {
     if (parsed.mistake) show(ctx, shortcutMistakeNotice(parsed.mistake), "warning");
     if (parsed.shortcuts.tokens.length && parsed.text.trim() === "" && !event.images?.length) {
       show(ctx, shortcutOnlyNotice(parsed.shortcuts), "info");
+      // In print mode the notice went to stderr and the run ends unanswered: exit 1 tells a script so.
+      if (isPrintMode(ctx.hasUI, (ctx as { mode?: string }).mode, process.argv)) process.exitCode = 1;
       return { action: "handled" };
     }
     runtime.setPendingPrompt(

@@ -47,3 +47,14 @@ export function isTextPrintMode(hasUI: boolean, mode: string | undefined, argv: 
   const flag = argv.lastIndexOf("--mode");
   return flag < 0 || argv[flag + 1] === "text";
 }
+
+/**
+ * pi's print mode with either output (`pi -p`, piped input, `--mode json`): a single run whose exit status a script
+ * reads. Not the TUI or RPC, which stay open for the next prompt.
+ */
+export function isPrintMode(hasUI: boolean, mode: string | undefined, argv: readonly string[]): boolean {
+  if (hasUI) return false;
+  if (mode !== undefined) return mode === "print" || mode === "json";
+  const flag = argv.lastIndexOf("--mode");
+  return flag < 0 || argv[flag + 1] === "text" || argv[flag + 1] === "json";
+}

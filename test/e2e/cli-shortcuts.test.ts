@@ -1,5 +1,6 @@
 // The real pi CLI with the extension against local HTTP emulators, for what a prompt's shortcuts and the routes file's
-// rules do when they are written wrong: a mistyped shortcut is sent as text with a warning that says how to write it.
+// rules do when they are written wrong: a mistyped shortcut is sent as text with a warning that says how to write it,
+// and a prompt of shortcuts alone ends a print-mode run with exit 1.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { routeInOrder } from "../helpers/agent-dir.ts";
@@ -56,5 +57,24 @@ describe("pi CLI: prompt shortcuts written wrong", () => {
       /"@only=gamma," is not a shortcut, so it was sent as part of the prompt: a list of providers has no spaces: write "@only=gamma,beta"/,
     );
     assert.deepEqual(served(), [["A", "@only=gamma, beta hi"]]);
+  });
+
+  it("ends a print-mode run of shortcuts alone with the notice on stderr and exit 1, text or JSON output", async () => {
+    const text = await pi("@fast\n");
+    assert.equal(text.code, 1, text.stderr);
+    assert.equal(text.stdout, "");
+    assert.match(text.stderr, /auto-router: nothing was sent: @fast only says how the prompt after it is routed/);
+    const json = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "--mode", "json"],
+      stdin: "@fast @only=beta\n",
+    });
+    assert.equal(json.code, 1, json.stderr);
+    assert.match(json.stderr, /auto-router: nothing was sent: @fast @only=beta only says/);
+    assert.deepEqual(served(), []);
+    // A prompt after the shortcut is sent and answered as before.
+    const answered = await pi("@only=beta hi\n");
+    assert.equal(answered.code, 0, answered.stderr);
+    assert.deepEqual(served(), [["B", "hi"]]);
   });
 });

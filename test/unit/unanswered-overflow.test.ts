@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isTextPrintMode, UnansweredOverflow } from "../../src/ui/unanswered-overflow.ts";
+import { isPrintMode, isTextPrintMode, UnansweredOverflow } from "../../src/ui/unanswered-overflow.ts";
 
 const TOO_LONG =
   "auto-router: the prompt is too long for every target of route main (a/1: context window 4000 < 26233 tokens needed). Waiting will not change this: compact the conversation, or choose a route with a larger window.";
@@ -41,5 +41,18 @@ describe("isTextPrintMode", () => {
     assert.equal(isTextPrintMode(false, undefined, ["node", "pi", "--mode", "json", "hi"]), false);
     assert.equal(isTextPrintMode(false, undefined, ["node", "pi", "--mode", "text", "hi"]), true);
     assert.equal(isTextPrintMode(true, undefined, ["node", "pi", "--mode", "rpc"]), false);
+  });
+});
+
+describe("isPrintMode", () => {
+  it("is pi's print mode with text or JSON output, not the TUI or RPC", () => {
+    assert.equal(isPrintMode(false, "print", []), true);
+    assert.equal(isPrintMode(false, "json", []), true);
+    assert.equal(isPrintMode(false, "rpc", []), false);
+    assert.equal(isPrintMode(true, "tui", []), false);
+    assert.equal(isPrintMode(false, undefined, ["node", "pi", "-p", "hi"]), true);
+    assert.equal(isPrintMode(false, undefined, ["node", "pi", "--mode", "json", "hi"]), true);
+    assert.equal(isPrintMode(false, undefined, ["node", "pi", "--mode", "rpc"]), false);
+    assert.equal(isPrintMode(true, undefined, ["node", "pi", "--mode", "rpc"]), false);
   });
 });
