@@ -3,6 +3,7 @@
 // have a quota source come in as arguments. Each finding has a stable code so it is said once per session.
 import { accountOf, type ModelFacts } from "../routing/types.ts";
 import type { RouterConfig } from "./schema.ts";
+import { closestId, didYouMean } from "./unknown-targets.ts";
 
 export interface SilentStrategy {
   /** Stable per cause, e.g. "budget-unused:deepseek": the key for saying it once. */
@@ -34,13 +35,18 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
   const targets = new Set<string>();
   const subscriptions = new Set<string>();
   const accounts = new Set<string>();
+  // As written, for saying which one a mistyped name was probably meant to be.
+  const providerNames = new Set<string>();
+  const targetNames = new Set<string>();
   for (const route of Object.values(config.routes)) {
     for (const target of route.targets) {
       const key = `${target.provider}/${target.modelId}`;
       const auth = accountOf(target);
       targets.add(lower(key));
+      targetNames.add(key);
       providers.add(lower(target.provider));
       providers.add(lower(auth));
+      providerNames.add(target.provider).add(auth);
       billed.add(lower(auth));
       if (target.enabled !== false) accounts.add(auth);
       const billing = target.billing ?? (input.models[key]?.usesOAuth ? "subscription" : "per-token");
@@ -81,6 +87,20 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
     });
   }
 
+  const unknownMessage = (where: string, name: string, kind: "provider" | "target"): string => {
+    if (kind === "target" && !name.includes("/")) {
+      // `"alpha"` for `"alpha/a-small"`: a rule's targets are matched as provider/modelId, never by provider.
+      const known = [...targetNames];
+      const example =
+        known.find((target) => lower(target).startsWith(`${lower(name)}/`)) ??
+        closestId(name, known) ??
+        known[0] ??
+        "provider/modelId";
+      return `${where} names the target "${name}", but a target is written provider/modelId (e.g. "${example}"): it never matches anything`;
+    }
+    const near = closestId(name, kind === "provider" ? providerNames : targetNames);
+    return `${where} names the ${kind} "${name}", which no route has: it never matches anything${didYouMean(near)}`;
+  };
   const named = (
     where: string,
     names: string[] | undefined,
@@ -93,7 +113,7 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
       findings.push({
         code: `unknown-${kind}:${where}:${name}`,
         short: `unknown ${kind} ${name}`,
-        message: `${where} names the ${kind} "${name}", which no route has: it never matches anything`,
+        message: unknownMessage(where, name, kind),
         path: pathOf(name, index),
       });
     });

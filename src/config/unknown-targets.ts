@@ -20,7 +20,8 @@ export interface UnknownTarget {
 export const closestId = (word: string, candidates: Iterable<string>): string | undefined =>
   closestWord(word, candidates, Math.max(2, Math.floor(word.length / 3)));
 
-const suggestion = (id: string | undefined) => (id ? `; did you mean '${id}'?` : "");
+/** `; did you mean 'alpha'?` after a message about an unknown id, or nothing when no known id is near. */
+export const didYouMean = (id: string | undefined) => (id ? `; did you mean '${id}'?` : "");
 
 export function findUnknownTargets(config: RouterConfig, known: KnownModels): UnknownTarget[] {
   const found = new Map<string, UnknownTarget>();
@@ -30,14 +31,14 @@ export function findUnknownTargets(config: RouterConfig, known: KnownModels): Un
       const models = known.get(target.provider);
       if (!models) {
         if (!found.has(target.provider)) {
-          const message = `provider '${target.provider}' is not known to pi${suggestion(closestId(target.provider, known.keys()))}`;
+          const message = `provider '${target.provider}' is not known to pi${didYouMean(closestId(target.provider, known.keys()))}`;
           found.set(target.provider, { key: target.provider, path, message });
         }
         return;
       }
       const key = `${target.provider}/${target.modelId}`;
       if (models.includes(target.modelId) || found.has(key)) return;
-      const message = `model '${target.modelId}' is not known to pi for provider '${target.provider}'${suggestion(closestId(target.modelId, models))}`;
+      const message = `model '${target.modelId}' is not known to pi for provider '${target.provider}'${didYouMean(closestId(target.modelId, models))}`;
       found.set(key, { key, path, message });
     });
   }
@@ -54,19 +55,19 @@ export function findUnknownTargets(config: RouterConfig, known: KnownModels): Un
       const models = known.get(provider);
       if (!models) {
         if (found.has(provider)) return;
-        const message = `provider '${provider}' is not known to pi${suggestion(closestId(provider, known.keys()))}`;
+        const message = `provider '${provider}' is not known to pi${didYouMean(closestId(provider, known.keys()))}`;
         found.set(provider, { key: provider, path, message });
         return;
       }
       if (models.includes(modelId) || found.has(name)) return;
-      const message = `model '${modelId}' is not known to pi for provider '${provider}'${suggestion(closestId(modelId, models))}`;
+      const message = `model '${modelId}' is not known to pi for provider '${provider}'${didYouMean(closestId(modelId, models))}`;
       found.set(name, { key: name, path, message });
     });
   }
   // The routes file's per-provider settings (endpointPrefixes...) under an id pi does not know apply to nothing.
   for (const provider of Object.keys(config.providers ?? {})) {
     if (known.has(provider) || found.has(provider)) continue;
-    const message = `provider '${provider}' is not known to pi, so these settings apply to nothing${suggestion(closestId(provider, known.keys()))}`;
+    const message = `provider '${provider}' is not known to pi, so these settings apply to nothing${didYouMean(closestId(provider, known.keys()))}`;
     found.set(provider, { key: provider, path: `providers.${provider}`, message });
   }
   return [...found.values()];

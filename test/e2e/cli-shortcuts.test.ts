@@ -1,6 +1,7 @@
 // The real pi CLI with the extension against local HTTP emulators, for what a prompt's shortcuts and the routes file's
 // rules do when they are written wrong: a mistyped shortcut is sent as text with a warning that says how to write it,
-// and a prompt of shortcuts alone ends a print-mode run with exit 1.
+// a prompt of shortcuts alone ends a print-mode run with exit 1, and a rule naming a mistyped provider or target says
+// which one it was probably meant to be.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { routeInOrder } from "../helpers/agent-dir.ts";
@@ -76,5 +77,48 @@ describe("pi CLI: prompt shortcuts written wrong", () => {
     const answered = await pi("@only=beta hi\n");
     assert.equal(answered.code, 0, answered.stderr);
     assert.deepEqual(served(), [["B", "hi"]]);
+  });
+});
+
+describe("pi CLI: a rule naming a mistyped provider or target", () => {
+  let dir: EmulatedAgent<"A" | "B">;
+  before(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai", B: "openai" },
+      providers: {
+        alpha: { emulator: "A", apiKey: "sk-alpha", models: ["a-small", "a-reason"] },
+        beta: { emulator: "B", apiKey: "sk-beta", models: ["b-vision"] },
+      },
+      routes: {
+        routes: {
+          ruled: {
+            ...routeInOrder("alpha/a-small", "beta/b-vision", "alpha/a-reason"),
+            policyRules: [
+              { id: "ex-alph", type: "exclude-provider", providers: ["alpah"] },
+              { id: "dem-bare", type: "demote-target", targets: ["beta"] },
+              { id: "dem-typo", type: "demote-target", targets: ["alpha/a-smal"] },
+            ],
+          },
+        },
+      },
+    });
+  });
+  after(() => dir?.stop());
+
+  it("warns with the closest known provider or target, and says a target is written provider/modelId", async () => {
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/ruled", "-p", "hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stderr,
+      /\(ex-alph\) names the provider "alpah", which no route has: it never matches anything; did you mean 'alpha'\?/,
+    );
+    assert.match(
+      run.stderr,
+      /\(dem-bare\) names the target "beta", but a target is written provider\/modelId \(e\.g\. "beta\/b-vision"\): it never matches anything/,
+    );
+    assert.match(
+      run.stderr,
+      /\(dem-typo\) names the target "alpha\/a-smal", which no route has: it never matches anything; did you mean 'alpha\/a-small'\?/,
+    );
   });
 });

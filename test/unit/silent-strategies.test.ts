@@ -116,6 +116,29 @@ describe("findSilentStrategies", () => {
     );
   });
 
+  it("names the closest provider or target a rule's mistyped name was meant to be, and the provider/modelId form", () => {
+    const messages = findSilentStrategies({
+      config: config({
+        ...ROUTES,
+        policyRules: [
+          { id: "ex", type: "exclude-provider", providers: ["antropic", "groq"] },
+          { id: "bare", type: "demote-target", targets: ["deepseek"] },
+          { id: "typo", type: "demote-target", targets: ["deepseek/v5", "openai/gpt-9"] },
+        ],
+      }),
+      models: {},
+      quotaPacing: { enabled: false, hard: false },
+      quotaSources: new Set(),
+    }).map((finding) => finding.message);
+    assert.deepEqual(messages, [
+      `policyRules[0] (ex) names the provider "antropic", which no route has: it never matches anything; did you mean 'anthropic'?`,
+      'policyRules[0] (ex) names the provider "groq", which no route has: it never matches anything',
+      'policyRules[1] (bare) names the target "deepseek", but a target is written provider/modelId (e.g. "deepseek/v4"): it never matches anything',
+      `policyRules[2] (typo) names the target "deepseek/v5", which no route has: it never matches anything; did you mean 'deepseek/v4'?`,
+      'policyRules[2] (typo) names the target "openai/gpt-9", which no route has: it never matches anything',
+    ]);
+  });
+
   it("names a budget for a provider no target bills to, counting authProvider", () => {
     const withAuth = {
       routes: { main: { targets: [{ provider: "openrouter", modelId: "x", authProvider: "my-router" }] } },
