@@ -15,6 +15,15 @@ export function pathProblem(path: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A request target's path and its whole query string (from its first `?`, that `?` included, "" when it has none):
+ * a query's own `?`s (`next=https://x.example/cb?a=1`) are part of it and go upstream as they came.
+ */
+export function splitUrl(url: string): { path: string; query: string } {
+  const mark = url.indexOf("?");
+  return mark < 0 ? { path: url, query: "" } : { path: url.slice(0, mark), query: url.slice(mark) };
+}
+
 export function checkProxiedPath(method: string, path: string): void {
   const problem = pathProblem(path);
   if (problem)

@@ -13,7 +13,7 @@ import { endToError, GatewayError, shutdownError } from "./errors.ts";
 import { resolveModelName, unknownModelText } from "./model-names.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 import { proxyPassthrough } from "./proxy-forward.ts";
-import { checkProxiedPath } from "./proxy-path.ts";
+import { checkProxiedPath, splitUrl } from "./proxy-path.ts";
 import { noModelTarget } from "./proxy-target.ts";
 import { rawJsonBody } from "./raw-json-body.ts";
 import { RequestWatch } from "./request-watch.ts";
@@ -37,7 +37,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   // Names resolve against the routes file; the runtime's config also holds the one-target routes made for
   // `provider/model` names (DirectRoutes), which are no names of their own.
   const config = core.engine.services.config.current;
-  const [path, query = ""] = request.url.split(/(?=\?)/, 2) as [string, string?];
+  const { path, query } = splitUrl(request.url);
   checkProxiedPath(request.method, path);
   const body = request.body;
   const jsonBody = isParsedJson(body) ? body : undefined;

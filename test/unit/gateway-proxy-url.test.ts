@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { upstreamUrl } from "../../src/gateway/proxy-forward.ts";
-import { pathProblem } from "../../src/gateway/proxy-path.ts";
+import { pathProblem, splitUrl } from "../../src/gateway/proxy-path.ts";
 
 describe("the wildcard proxy's upstream URL", () => {
   it("replaces the base URL's trailing API-version segment by the client's path", () => {
@@ -25,6 +25,17 @@ describe("the wildcard proxy's upstream URL", () => {
 
   it("never takes a host that looks like a version for one", () => {
     assert.equal(upstreamUrl("http://v1", "/v1/files", ""), "http://v1/v1/files");
+  });
+});
+
+describe("a proxied request's path and query string", () => {
+  it("splits at the first `?` and keeps the whole query string, its own `?`s included", () => {
+    assert.deepEqual(splitUrl("/v1/embeddings?next=https://x.example/cb?a=1&keep=yes"), {
+      path: "/v1/embeddings",
+      query: "?next=https://x.example/cb?a=1&keep=yes",
+    });
+    assert.deepEqual(splitUrl("/v1/files/abc"), { path: "/v1/files/abc", query: "" });
+    assert.deepEqual(splitUrl("/v1/files?"), { path: "/v1/files", query: "?" });
   });
 });
 
