@@ -107,15 +107,36 @@ export function proxyPassthrough(input: ProxyInput): ProxyPassthrough {
   };
 }
 
-function upstreamBody(input: ProxyInput, modelId: string, headers: Record<string, string>): BodyInit | undefined {
+/** APIs whose requests name the model in the path (`/v1beta/models/<id>:embedContent`), never in the body. */
+const MODEL_IN_PATH_APIS = new Set<string>(["google-generative-ai", "google-vertex"]);
+
+/**
+ * The fields a JSON object body gets for the target: its model id where the client named a model (in the body or
+ * X-Model), added if absent, except for an API that names the model in the path (Google's), where only a `model` the
+ * body already has is replaced. A body without a model for a request without one is left without.
+ */
+export function modelFieldSet(
+  body: Record<string, unknown>,
+  modelNamed: boolean,
+  api: string,
+  modelId: string,
+): { model?: string } {
+  if ("model" in body) return { model: modelId };
+  return modelNamed && !MODEL_IN_PATH_APIS.has(api) ? { model: modelId } : {};
+}
+
+function upstreamBody(
+  input: ProxyInput,
+  target: { id: string; api: string },
+  headers: Record<string, string>,
+): BodyInit | undefined {
   if (input.jsonBody) {
     headers["content-type"] = "application/json";
     // A JSON array (a batch) has no fields of the router's: sent as it came.
     if (Array.isArray(input.jsonBody))
       return (input.jsonBytes ?? JSON.stringify(input.jsonBody)) as Uint8Array as BodyInit;
-    // As for chat: the target's model id where the client named a model (in the body or X-Model), the router's own
-    // `provider` field taken out. A body without a model for a request without one is left without.
-    const set = input.modelNamed || "model" in input.jsonBody ? { model: modelId } : {};
+    // As for chat: the target's model id (modelFieldSet), the router's own `provider` field taken out.
+    const set = modelFieldSet(input.jsonBody, input.modelNamed, target.api, target.id);
     // A Buffer over a plain ArrayBuffer; TypeScript's BodyInit names only the DOM's view types.
     return editJson(input.jsonBytes, input.jsonBody, { set, remove: ["provider"] }) as Uint8Array as BodyInit;
   }
@@ -160,7 +181,7 @@ async function forwardAttempt(
   const deadlineMs = firstByteMs(attempt.timeouts);
   const deadline = deadlineMs ? setTimeout(() => controller.abort(new Error("timeout")), deadlineMs) : undefined;
   const headers = { ...forwardedHeaders(input.headers), ...authHeaders(target, auth) };
-  const body = upstreamBody(input, target.id, headers);
+  const body = upstreamBody(input, target, headers);
   const classified = (text: string, retryAfter?: string) =>
     classifyFailure({ stopReason: "error", errorMessage: text, retryAfter }, now());
   try {

@@ -55,6 +55,18 @@ export function forwardedHeaders(incoming: IncomingHttpHeaders): Record<string, 
   return out;
 }
 
+/**
+ * The header a key goes in for each API, as pi-ai's own clients send it: Anthropic's `x-api-key`, Google's
+ * `x-goog-api-key` (@google/genai, for Gemini and for Vertex with an API key), Azure OpenAI's `api-key` (the openai
+ * package's AzureOpenAI); `Authorization: Bearer` for every other API.
+ */
+export function keyHeaderName(api: Api): string {
+  if (api === "anthropic-messages") return "x-api-key";
+  if (api === "google-generative-ai" || api === "google-vertex") return "x-goog-api-key";
+  if (api.startsWith("azure-")) return "api-key";
+  return "authorization";
+}
+
 /** The target's credentials in the header its API reads, plus the provider's own headers. */
 export function authHeaders(
   model: Model<Api>,
@@ -62,8 +74,8 @@ export function authHeaders(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   if (auth.apiKey) {
-    if (model.api === "anthropic-messages") out["x-api-key"] = auth.apiKey;
-    else out.authorization = `Bearer ${auth.apiKey}`;
+    const name = keyHeaderName(model.api);
+    out[name] = name === "authorization" ? `Bearer ${auth.apiKey}` : auth.apiKey;
   }
   for (const [name, value] of Object.entries(auth.headers ?? {})) {
     if (value !== null && value !== undefined) out[name.toLowerCase()] = value;

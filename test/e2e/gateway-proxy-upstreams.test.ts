@@ -1,17 +1,25 @@
 // The wildcard proxy's fidelity to what the client sent and what the upstream answered, through the real gateway
-// process and the official OpenAI client against local upstream servers: the query string kept whole.
+// process and the official OpenAI client against local upstream servers: the query string kept whole, each API's
+// key in the header its own clients send it in.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import OpenAI from "openai";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 import { startUpstream, type Upstream } from "../helpers/endpoint-upstream.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 
 describe("gateway wildcard proxy: requests and answers passed on intact", () => {
   let plain: Upstream;
+  let google: Upstream;
+  let azure: Upstream;
   let fx: GatewayFixture<never>;
+  /** For paths outside /v1 (Google's /v1beta). */
+  let root: OpenAI;
+  const upstreams = () => [plain, google, azure];
 
   before(async () => {
-    plain = await startUpstream("P");
+    [plain, google, azure] = await Promise.all(["P", "G", "Z"].map((name) => startUpstream(name)));
+    const host = (upstream: Upstream) => upstream.url.replace(/\/v1$/, "");
     fx = await startGatewayFixture({
       emulators: {},
       providers: {
@@ -21,19 +29,42 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
           apiKey: "sk-plain-key-0000000001",
           models: [{ id: "embed-plain" }],
         },
+        // Gemini's own API: the model in the path, the key in x-goog-api-key.
+        gem: {
+          baseUrl: `${host(google)}/v1beta`,
+          api: "google-generative-ai",
+          apiKey: "AIza-gem-key-0000000002",
+          models: [{ id: "text-embedding-004" }],
+        },
+        // Azure OpenAI's v1 API, as pi's azure-openai-responses entries name it: the key in api-key.
+        azure: {
+          baseUrl: `${host(azure)}/openai/v1`,
+          api: "azure-openai-responses",
+          apiKey: "azure-key-00000000000000000003",
+          models: [{ id: "text-embedding-3-large" }],
+        },
       },
       routes: {
-        routes: { plain: routeInOrder("plain/embed-plain") },
-        providers: { plain: { endpointPrefixes: ["/v1/embeddings"] } },
+        routes: {
+          plain: routeInOrder("plain/embed-plain"),
+          gem: routeInOrder("gem/text-embedding-004"),
+          azure: routeInOrder("azure/text-embedding-3-large"),
+        },
+        providers: {
+          plain: { endpointPrefixes: ["/v1/embeddings"] },
+          gem: { endpointPrefixes: ["/v1beta/models"] },
+          azure: { endpointPrefixes: ["/v1/embeddings"] },
+        },
       },
     });
+    root = new OpenAI({ baseURL: fx.gateway.url, apiKey: fx.gateway.token, maxRetries: 0 });
   });
   after(async () => {
     await fx?.stop();
-    await plain?.close();
+    await Promise.all(upstreams().map((upstream) => upstream?.close()));
   });
   beforeEach(() => {
-    for (const upstream of [plain]) {
+    for (const upstream of upstreams()) {
       upstream.calls.length = 0;
       upstream.replies.length = 0;
     }
@@ -45,5 +76,34 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
       body: { model: "plain", input: "hi" },
     });
     assert.equal(plain.calls[0]!.path, "/v1/embeddings?next=https://x.example/cb?a=1&keep=yes");
+  });
+
+  it("sends a Google target its key as x-goog-api-key, and adds no model to a body whose model is in the path", async () => {
+    // Gemini's native embedContent: no openai client method for it, so its generic post.
+    const path = "/v1beta/models/text-embedding-004:embedContent";
+    await root.post(path, { body: { content: { parts: [{ text: "hi" }] } }, headers: { "X-Model": "gem" } });
+    const call = google.calls[0]!;
+    assert.equal(call.path, path);
+    assert.equal(call.headers["x-goog-api-key"], "AIza-gem-key-0000000002");
+    assert.equal(call.headers.authorization, undefined);
+    assert.deepEqual(JSON.parse(call.body), { content: { parts: [{ text: "hi" }] } });
+    // A model field the body has is still the target's model id.
+    await root.post(path, { body: { model: "gem", content: { parts: [{ text: "x" }] } } });
+    assert.equal(JSON.parse(google.calls[1]!.body).model, "text-embedding-004");
+  });
+
+  it("sends an Azure OpenAI target its key as api-key", async () => {
+    const answer = await fx.openai.embeddings.create({ model: "azure", input: "hi" });
+    assert.equal(answer.model, "text-embedding-3-large");
+    const call = azure.calls[0]!;
+    assert.equal(call.path, "/openai/v1/embeddings");
+    assert.equal(call.headers["api-key"], "azure-key-00000000000000000003");
+    assert.equal(call.headers.authorization, undefined);
+  });
+
+  it("sends an OpenAI-style target its key as Authorization: Bearer", async () => {
+    await fx.openai.embeddings.create({ model: "plain", input: "hi" });
+    assert.equal(plain.calls[0]!.headers.authorization, "Bearer sk-plain-key-0000000001");
+    assert.equal(plain.calls[0]!.headers["x-goog-api-key"], undefined);
   });
 });

@@ -13,7 +13,12 @@ export const ROUTES_FILE_NAME = "auto-router.routes.json";
 
 export interface ProviderSpec {
   baseUrl: string;
-  api: "openai-completions" | "anthropic-messages" | "openai-responses";
+  api:
+    | "openai-completions"
+    | "anthropic-messages"
+    | "openai-responses"
+    | "google-generative-ai"
+    | "azure-openai-responses";
   apiKey: string;
   models: Array<{
     id: string;
