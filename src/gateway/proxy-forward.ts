@@ -4,7 +4,8 @@
 // client-auth ones, the JSON body with the target's model id (or the raw body streamed once). A status that blames
 // the target (408, 429, 5xx), a network error or no response in time fails over; any other answer is the commit
 // point: its status and headers go to the client and its body is streamed through as it comes (a client error's
-// body is read whole and redacted first).
+// body is read whole and redacted first, and so is a body with a declared length of up to 1 MiB, sent with the length
+// it has after the credential scrub: answerLength).
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -20,6 +21,10 @@ import { SecretScrub } from "./secret-scrub.ts";
 import { LimitedBody } from "./streamed-body.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 
+/**
+ * Never passed back as they came: hop-by-hop, and the framing fetch undid (it decodes a content-encoding). The
+ * content-length is set again by the answer itself where it still holds (answerLength).
+ */
 const DROPPED_RESPONSE_HEADERS = new Set([
   "connection",
   "keep-alive",
@@ -27,6 +32,11 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   "content-length",
   "content-encoding",
 ]);
+/**
+ * The largest answer read whole so that its content-length can be kept while credentials are scrubbed out of it
+ * (answerLength); a longer one is streamed through without a length, as it comes.
+ */
+export const LENGTH_KEPT_BYTES = 1024 * 1024;
 const ERROR_BODY_LIMIT_CHARS = 4_000;
 
 /** Statuses that say the target, not the request, is the problem: classified, and failed over when policy says so. */
@@ -75,8 +85,8 @@ export interface FailedAnswer {
   target: string;
   status: number;
   text: string;
-  /** Its headers as the client may get them (passedBackHeaders): retry-after, content-type... */
-  headers: Record<string, string>;
+  /** Its headers as the client may get them (passedBackHeaders): retry-after, content-type, each set-cookie... */
+  headers: PassedBackHeaders;
   failure: Failure;
 }
 
@@ -248,15 +258,22 @@ async function forwardAttempt(
   }
 }
 
+/** Header values by name; `set-cookie` is a list, one value per cookie, as the upstream sent them. */
+export type PassedBackHeaders = Record<string, string | string[]>;
+
 /**
  * The upstream's headers the client may get: hop-by-hop and framing ones dropped, values redacted (a 401's
  * `www-authenticate` may quote the key it was sent). A redirect's Location loses only keys: its pre-signed query
- * (`sig=`, `signature=`) is meant for the client, which follows it.
+ * (`sig=`, `signature=`) is meant for the client, which follows it. Each Set-Cookie stays a header of its own (joined
+ * with a comma they would be one cookie with the others in its attributes).
  */
-function passedBackHeaders(input: ProxyInput, response: Response): Record<string, string> {
-  const out: Record<string, string> = {};
+function passedBackHeaders(input: ProxyInput, response: Response): PassedBackHeaders {
+  const out: PassedBackHeaders = {};
   for (const [name, value] of response.headers)
-    if (!DROPPED_RESPONSE_HEADERS.has(name)) out[name] = name === "location" ? redactKeys(value) : input.redact(value);
+    if (!DROPPED_RESPONSE_HEADERS.has(name) && name !== "set-cookie")
+      out[name] = name === "location" ? redactKeys(value) : input.redact(value);
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) out["set-cookie"] = cookies.map((cookie) => input.redact(cookie));
   return out;
 }
 
@@ -264,6 +281,32 @@ function passedBackHeaders(input: ProxyInput, response: Response): Record<string
 function answerHeaders(input: ProxyInput, response: Response): void {
   const headers = { ...passedBackHeaders(input, response), ...input.routingHeaders() };
   for (const [name, value] of Object.entries(headers)) input.reply.raw.setHeader(name, value);
+}
+
+/**
+ * How the upstream's content-length is passed back (DROPPED_RESPONSE_HEADERS drops it from the others):
+ * - `as-is`: an answer without a body (to a HEAD, a 204 or 304) keeps the length the upstream declared.
+ * - `as-is` too for a body that goes to the client byte for byte: a declared length, no content-encoding fetch
+ *   decoded (none, or `identity`), and no credential the router knows to scrub out of it.
+ * - `scrubbed`: the same body when credentials are known (the gateway's own token always is) and it is no longer than
+ *   LENGTH_KEPT_BYTES: the scrub replaces a credential with [REDACTED], which changes the length, so the body is read
+ *   whole, scrubbed, and sent with its own length.
+ * - `none`: otherwise (a decoded body, no declared length, or a longer body with credentials known): streamed through
+ *   as it comes, chunked, since its length after the scrub is not known before its end.
+ */
+export function answerLength(
+  method: string,
+  status: number,
+  headers: Headers,
+  credentialsKnown: boolean,
+): "as-is" | "scrubbed" | "none" {
+  const declared = headers.get("content-length");
+  if (declared === null || !/^\d+$/.test(declared.trim())) return "none";
+  if (method === "HEAD" || status === 204 || status === 304) return "as-is";
+  const encoding = headers.get("content-encoding")?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== "" && encoding !== "identity") return "none";
+  if (!credentialsKnown) return "as-is";
+  return Number(declared) <= LENGTH_KEPT_BYTES ? "scrubbed" : "none";
 }
 
 /**
@@ -282,7 +325,12 @@ async function sendErrorAnswer(input: ProxyInput, response: Response): Promise<s
   const body = input.redact(text);
   reply.hijack();
   answerHeaders(input, response);
-  reply.raw.setHeader("content-length", Buffer.byteLength(body));
+  // An answer to a HEAD has no body: the length the upstream declared is passed back (answerLength).
+  const bodyless = input.method === "HEAD" && answerLength("HEAD", response.status, response.headers, true) === "as-is";
+  reply.raw.setHeader(
+    "content-length",
+    bodyless ? response.headers.get("content-length")!.trim() : Buffer.byteLength(body),
+  );
   reply.raw.writeHead(response.status);
   reply.raw.end(body);
   return cutOff;
@@ -297,6 +345,11 @@ async function streamAnswer(input: ProxyInput, response: Response): Promise<stri
   const { reply } = input;
   reply.hijack();
   answerHeaders(input, response);
+  // The credentials the router knows (the target's own, resolved for this attempt, among them) are never passed back.
+  const secrets = rememberedCredentialValues();
+  const length = answerLength(input.method, response.status, response.headers, secrets.length > 0);
+  if (length === "as-is") reply.raw.setHeader("content-length", response.headers.get("content-length")!.trim());
+  if (length === "scrubbed" && response.body) return sendScrubbedWhole(input, response, secrets);
   reply.raw.writeHead(response.status);
   if (!response.body) return void reply.raw.end();
   // The status and headers go out now, the commit point, whatever the first body bytes wait for (the scrub holds
@@ -311,12 +364,37 @@ async function streamAnswer(input: ProxyInput, response: Response): Promise<stri
     "close",
     () => void (clientLeft = upstreamError === undefined && answerState(reply.raw) === "cut-off"),
   );
-  // The credentials the router knows (the target's own, resolved for this attempt, among them) are never passed back.
-  const secrets = rememberedCredentialValues();
   const streamed =
     secrets.length > 0 ? pipeline(source, new SecretScrub(secrets), reply.raw) : pipeline(source, reply.raw);
   await streamed.catch(() => {});
   return upstreamError !== undefined && !clientLeft
     ? `network error: ${errorText(upstreamError)} (terminated)`
     : undefined;
+}
+
+/**
+ * An answer with a declared length, read whole and scrubbed, then sent with the length it has after the scrub
+ * (answerLength `scrubbed`). Returns why the body was cut off, as streamAnswer: the client then gets the status and
+ * headers and a cut connection, as for a download cut off mid-way.
+ */
+async function sendScrubbedWhole(
+  input: ProxyInput,
+  response: Response,
+  secrets: readonly string[],
+): Promise<string | undefined> {
+  const { reply } = input;
+  let bytes: Buffer;
+  try {
+    bytes = Buffer.from(await response.arrayBuffer());
+  } catch (error) {
+    reply.raw.writeHead(response.status);
+    reply.raw.flushHeaders();
+    reply.raw.destroy();
+    return `network error: ${errorText(error)} (terminated)`;
+  }
+  const body = SecretScrub.all(bytes, secrets);
+  reply.raw.setHeader("content-length", body.length);
+  reply.raw.writeHead(response.status);
+  reply.raw.end(body);
+  return undefined;
 }

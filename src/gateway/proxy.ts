@@ -2,7 +2,8 @@
 // prefix (`providers.<id>.endpointPrefixes`). It is a routed request like a chat request: the runtime's one failover
 // loop decides, reserves, fails over, cools targets down and records every attempt; proxy-forward.ts only forwards
 // the HTTP request of each attempt. JSON bodies are held (the model field is rewritten per target and a failover
-// resends them); any other body is streamed through once, so it gets one attempt. Answers are always streamed back.
+// resends them); any other body is streamed through once, so it gets one attempt. Answers are streamed back (one
+// with a declared length of up to 1 MiB is read whole first, so that its length holds after the credential scrub).
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RouterConfig } from "../config/schema.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";

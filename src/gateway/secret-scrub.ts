@@ -111,6 +111,24 @@ export class SecretScrub extends Transform {
     this.tail = Buffer.alloc(0);
     callback();
   }
+
+  /** A whole body, scrubbed at once (the body itself when it holds none). */
+  static all(data: Buffer, secrets: readonly string[]): Buffer {
+    if (secrets.length === 0) return data;
+    const parts: Buffer[] = [];
+    let found = false;
+    // What run() holds back as the possible start of a secret is the body's end here: it goes out as it is.
+    const held = scanOf(secrets, true).run(
+      data.toString("latin1"),
+      (from, to) => parts.push(data.subarray(from, to)),
+      () => {
+        found = true;
+        parts.push(REPLACEMENT);
+      },
+    );
+    parts.push(data.subarray(held));
+    return found ? Buffer.concat(parts) : data;
+  }
 }
 
 /**

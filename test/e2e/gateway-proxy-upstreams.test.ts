@@ -1,6 +1,7 @@
 // The wildcard proxy's fidelity to what the client sent and what the upstream answered, through the real gateway
 // process and the official OpenAI client against local upstream servers: the query string kept whole, each API's
-// key in the header its own clients send it in.
+// key in the header its own clients send it in, the upstream's headers passed back as it sent them (each Set-Cookie,
+// the Content-Length wherever the body the client gets has that length).
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI from "openai";
@@ -51,7 +52,7 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
           azure: routeInOrder("azure/text-embedding-3-large"),
         },
         providers: {
-          plain: { endpointPrefixes: ["/v1/embeddings"] },
+          plain: { endpointPrefixes: ["/v1/embeddings", "/v1/files"] },
           gem: { endpointPrefixes: ["/v1beta/models"] },
           azure: { endpointPrefixes: ["/v1/embeddings"] },
         },
@@ -105,5 +106,69 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
     await fx.openai.embeddings.create({ model: "plain", input: "hi" });
     assert.equal(plain.calls[0]!.headers.authorization, "Bearer sk-plain-key-0000000001");
     assert.equal(plain.calls[0]!.headers["x-goog-api-key"], undefined);
+  });
+
+  /** A file object as the upstream's /v1/files answers it, and the exact bytes it sends. */
+  const fileObject = (extra: Record<string, unknown> = {}) => {
+    const body = {
+      id: "file-abc",
+      object: "file",
+      bytes: 3,
+      created_at: 0,
+      filename: "P.txt",
+      purpose: "batch",
+      ...extra,
+    };
+    return { body, length: Buffer.byteLength(JSON.stringify(body)) };
+  };
+  const asPlain = { headers: { "X-Model": "plain" } };
+
+  it("passes back each Set-Cookie the upstream sent as a header of its own", async () => {
+    plain.replies.push({
+      status: 200,
+      body: fileObject().body,
+      headers: { "set-cookie": ["a=1; Path=/", "b=2; Path=/; HttpOnly"] },
+    });
+    const { response } = await fx.openai.files.retrieve("file-abc", asPlain).withResponse();
+    assert.deepEqual(response.headers.getSetCookie(), ["a=1; Path=/", "b=2; Path=/; HttpOnly"]);
+  });
+
+  it("keeps the upstream's Content-Length for a body passed on as it came", async () => {
+    const { body, length } = fileObject();
+    plain.replies.push({ status: 200, body, headers: { "content-length": String(length) } });
+    const { data, response } = await fx.openai.files.retrieve("file-abc", asPlain).withResponse();
+    assert.equal(data.filename, "P.txt");
+    assert.equal(response.headers.get("content-length"), String(length));
+    assert.equal(response.headers.get("transfer-encoding"), null);
+  });
+
+  it("sends a scrubbed body with the length it has after the scrub, never the upstream's", async () => {
+    // The upstream echoes the key it was sent: [REDACTED] is shorter than the key, so the declared length is wrong.
+    const { body, length } = fileObject({ echoed: "Bearer sk-plain-key-0000000001" });
+    plain.replies.push({ status: 200, body, headers: { "content-length": String(length) } });
+    const { data, response } = await fx.openai.files.retrieve("file-abc", asPlain).withResponse();
+    assert.equal((data as unknown as { echoed: string }).echoed, "Bearer [REDACTED]");
+    assert.equal(response.headers.get("content-length"), String(Buffer.byteLength(JSON.stringify(data))));
+  });
+
+  it("streams a body longer than the gateway reads whole without a length, scrubbed as it comes", async () => {
+    const { body, length } = fileObject({ pad: "x".repeat(1_100_000), echoed: "sk-plain-key-0000000001" });
+    plain.replies.push({ status: 200, body, headers: { "content-length": String(length) } });
+    const { data, response } = await fx.openai.files.retrieve("file-abc", asPlain).withResponse();
+    assert.equal(response.headers.get("content-length"), null);
+    assert.equal((data as unknown as { echoed: string }).echoed, "[REDACTED]");
+    assert.equal((data as unknown as { pad: string }).pad.length, 1_100_000);
+  });
+
+  it("passes back the Content-Length of an answer to HEAD", async () => {
+    // No official client method sends a HEAD: plain fetch.
+    plain.replies.push({ status: 200, body: {}, headers: { "content-length": "4242" } });
+    const response = await fetch(`${fx.gateway.url}/v1/files/file-abc/meta`, {
+      method: "HEAD",
+      headers: { authorization: `Bearer ${fx.gateway.token}`, "x-model": "plain" },
+    });
+    assert.equal(response.status, 200);
+    assert.equal(plain.calls[0]!.method, "HEAD");
+    assert.equal(response.headers.get("content-length"), "4242");
   });
 });

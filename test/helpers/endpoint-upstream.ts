@@ -9,8 +9,11 @@ export interface Upstream {
   calls: Array<{ method: string; path: string; headers: IncomingMessage["headers"]; body: string }>;
   /** Slow downloads (GET .../content): how each one ended. */
   downloads: Array<{ ended: "open" | "complete" | "closed-by-client" }>;
-  /** Queued answers, in order; `headers` are added to (or override) the default ones; `hang` answers nothing. */
-  replies: Array<{ status: number; body: unknown; headers?: Record<string, string>; hang?: boolean }>;
+  /**
+   * Queued answers, in order; `headers` are added to (or override) the default ones (a list is sent as that many
+   * headers: set-cookie); `hang` answers nothing.
+   */
+  replies: Array<{ status: number; body: unknown; headers?: Record<string, string | string[]>; hang?: boolean }>;
   close(): Promise<void>;
 }
 

@@ -11,6 +11,13 @@ const scrubbed = async (chunks: Array<string | Buffer>, secrets = [KEY]) =>
   buffer(Readable.from(chunks.map((chunk) => Buffer.from(chunk))).pipe(new SecretScrub(secrets)));
 
 describe("SecretScrub", () => {
+  it("scrubs a whole body at once, its end included, and hands back the body itself when it holds none", () => {
+    const body = Buffer.from(`{"a":"${KEY}","é":"ends in sk-te"}`);
+    assert.equal(SecretScrub.all(body, [KEY]).toString(), '{"a":"[REDACTED]","é":"ends in sk-te"}');
+    const clean = Buffer.from("no secret, ends in sk-test");
+    assert.equal(SecretScrub.all(clean, [KEY]), clean);
+    assert.equal(SecretScrub.all(body, []), body);
+  });
   it("replaces a secret wherever the chunks split it", async () => {
     const text = `{"authorization":"Bearer ${KEY}","again":"${KEY}"}`;
     for (let cut = 0; cut <= text.length; cut++) {
