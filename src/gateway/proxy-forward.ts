@@ -44,16 +44,26 @@ const isTargetFailure = (status: number) => status === 408 || status === 429 || 
 
 /** An API-version segment ending a base URL's path: /v1, /v2, /v1beta... */
 const TRAILING_VERSION = /\/v\d+[a-z0-9]*$/;
+/** An API-version segment anywhere in a path (`/v1beta/openai`), and one leading a client's path (`/v1/...`). */
+const VERSION_SEGMENT = /\/v\d+[a-z0-9]*(?=\/|$)/;
+const LEADING_VERSION = /^\/v\d+[a-z0-9]*(?=\/|$)/;
 
 /**
- * The target's base URL without its trailing API-version segment, then the client's path and query: the client's
- * path names its own version (`/v1/embeddings`) or none (Ollama's `/api/chat`, beside its `/v1`).
+ * The target's base URL, then the client's path and query, with one API version between them:
+ * - a base URL ending in a version segment loses it: the client's path names its own version (`/v1/embeddings`) or
+ *   none (Ollama's `/api/chat`, beside its `/v1`);
+ * - a base URL with a version segment elsewhere (Gemini's OpenAI-compatible `/v1beta/openai`) keeps it, and a client's
+ *   path that starts with a version segment loses that one: `/v1/embeddings` there is `/v1beta/openai/embeddings`;
+ * - a base URL without a version (`https://api.anthropic.com`) is followed by the client's path as it is.
  */
 export function upstreamUrl(baseUrl: string, path: string, query: string): string {
   const base = baseUrl.replace(/\/+$/, "");
   const pathStart = base.indexOf("/", base.indexOf("//") + 2); // after the scheme and host
-  const root = pathStart < 0 ? base : base.slice(0, pathStart) + base.slice(pathStart).replace(TRAILING_VERSION, "");
-  return `${root}${path}${query}`;
+  const origin = pathStart < 0 ? base : base.slice(0, pathStart);
+  const basePath = pathStart < 0 ? "" : base.slice(pathStart);
+  if (TRAILING_VERSION.test(basePath)) return `${origin}${basePath.replace(TRAILING_VERSION, "")}${path}${query}`;
+  const clientPath = VERSION_SEGMENT.test(basePath) ? path.replace(LEADING_VERSION, "") : path;
+  return `${origin}${basePath}${clientPath}${query}`;
 }
 
 export interface ProxyInput {

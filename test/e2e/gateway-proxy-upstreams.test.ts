@@ -1,7 +1,7 @@
 // The wildcard proxy's fidelity to what the client sent and what the upstream answered, through the real gateway
 // process and the official OpenAI client against local upstream servers: the query string kept whole, each API's
 // key in the header its own clients send it in, the upstream's headers passed back as it sent them (each Set-Cookie,
-// the Content-Length wherever the body the client gets has that length).
+// the Content-Length wherever the body the client gets has that length), one API version between base URL and path.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI from "openai";
@@ -37,6 +37,13 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
           apiKey: "AIza-gem-key-0000000002",
           models: [{ id: "text-embedding-004" }],
         },
+        // Gemini's OpenAI-compatible API: its version segment is not the last of its base URL.
+        "gem-openai": {
+          baseUrl: `${host(google)}/v1beta/openai`,
+          api: "openai-completions",
+          apiKey: "AIza-gem-openai-key-0000000004",
+          models: [{ id: "gemini-embedding-001" }],
+        },
         // Azure OpenAI's v1 API, as pi's azure-openai-responses entries name it: the key in api-key.
         azure: {
           baseUrl: `${host(azure)}/openai/v1`,
@@ -50,11 +57,13 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
           plain: routeInOrder("plain/embed-plain"),
           gem: routeInOrder("gem/text-embedding-004"),
           azure: routeInOrder("azure/text-embedding-3-large"),
+          "gem-openai": routeInOrder("gem-openai/gemini-embedding-001"),
         },
         providers: {
           plain: { endpointPrefixes: ["/v1/embeddings", "/v1/files"] },
           gem: { endpointPrefixes: ["/v1beta/models"] },
           azure: { endpointPrefixes: ["/v1/embeddings"] },
+          "gem-openai": { endpointPrefixes: ["/v1/embeddings"] },
         },
       },
     });
@@ -100,6 +109,13 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
     assert.equal(call.path, "/openai/v1/embeddings");
     assert.equal(call.headers["api-key"], "azure-key-00000000000000000003");
     assert.equal(call.headers.authorization, undefined);
+  });
+
+  it("sends /v1/embeddings to a base URL with its version before its end without a second version", async () => {
+    const answer = await fx.openai.embeddings.create({ model: "gem-openai", input: "hi" });
+    assert.equal(answer.model, "gemini-embedding-001");
+    assert.equal(google.calls[0]!.path, "/v1beta/openai/embeddings");
+    assert.equal(google.calls[0]!.headers.authorization, "Bearer AIza-gem-openai-key-0000000004");
   });
 
   it("sends an OpenAI-style target its key as Authorization: Bearer", async () => {

@@ -23,6 +23,21 @@ describe("the wildcard proxy's upstream URL", () => {
     assert.equal(upstreamUrl("http://h:1/v1/", "/v1/embeddings", "?a=1"), "http://h:1/v1/embeddings?a=1");
   });
 
+  it("drops the client's leading version segment when the base URL has a version segment before its end", () => {
+    // Gemini's OpenAI-compatible base URL: its version is not the last segment.
+    assert.equal(
+      upstreamUrl("https://generativelanguage.googleapis.com/v1beta/openai", "/v1/embeddings", "?a=1"),
+      "https://generativelanguage.googleapis.com/v1beta/openai/embeddings?a=1",
+    );
+    assert.equal(upstreamUrl("http://h:1/v1beta/openai/", "/v1", ""), "http://h:1/v1beta/openai");
+    assert.equal(upstreamUrl("http://h:1/api/v2/proxy", "/v1/files/f", ""), "http://h:1/api/v2/proxy/files/f");
+    // A client path without a version, or a segment that only starts like one, is kept whole.
+    assert.equal(upstreamUrl("http://h:1/v1beta/openai", "/api/chat", ""), "http://h:1/v1beta/openai/api/chat");
+    assert.equal(upstreamUrl("http://h:1/v1beta/openai", "/v1-files/x", ""), "http://h:1/v1beta/openai/v1-files/x");
+    // A segment that only starts like a version in the base URL is none.
+    assert.equal(upstreamUrl("http://h:1/v1x-/openai", "/v1/embeddings", ""), "http://h:1/v1x-/openai/v1/embeddings");
+  });
+
   it("never takes a host that looks like a version for one", () => {
     assert.equal(upstreamUrl("http://v1", "/v1/files", ""), "http://v1/v1/files");
   });
