@@ -11,15 +11,18 @@ export function advertisedPrefixes(config: RouterConfig): Map<string, string[]> 
   );
 }
 
+/**
+ * Whether a provider with these prefixes serves `path`: a prefix matches the path itself and what lies under it, at a
+ * segment boundary (`/v1/files` serves `/v1/files/abc`, never `/v1/filesystem`). A prefix's trailing slash does not
+ * matter: `/v1/files/` serves `GET /v1/files` too.
+ */
 export function advertises(prefixes: string[] | undefined, path: string): boolean {
   if (!prefixes) return false;
   return (
     prefixes.length === 0 ||
-    prefixes.some(
-      (prefix) =>
-        path === prefix ||
-        path.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`) ||
-        path.startsWith(`${prefix}?`),
-    )
+    prefixes.some((written) => {
+      const prefix = written.replace(/\/+$/, "");
+      return path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
+    })
   );
 }

@@ -1,7 +1,8 @@
 // The wildcard proxy's fidelity to what the client sent and what the upstream answered, through the real gateway
 // process and the official OpenAI client against local upstream servers: the query string kept whole, each API's
 // key in the header its own clients send it in, the upstream's headers passed back as it sent them (each Set-Cookie,
-// the Content-Length wherever the body the client gets has that length), one API version between base URL and path.
+// the Content-Length wherever the body the client gets has that length), one API version between base URL and path, a prefix's trailing slash of no
+// matter.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI from "openai";
@@ -62,8 +63,9 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
         providers: {
           plain: { endpointPrefixes: ["/v1/embeddings", "/v1/files"] },
           gem: { endpointPrefixes: ["/v1beta/models"] },
-          azure: { endpointPrefixes: ["/v1/embeddings"] },
           "gem-openai": { endpointPrefixes: ["/v1/embeddings"] },
+          // Written with a trailing slash: the same prefix as /v1/files.
+          azure: { endpointPrefixes: ["/v1/embeddings", "/v1/files/"] },
         },
       },
     });
@@ -186,5 +188,13 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
     assert.equal(response.status, 200);
     assert.equal(plain.calls[0]!.method, "HEAD");
     assert.equal(response.headers.get("content-length"), "4242");
+  });
+
+  it("serves GET /v1/files for a provider whose prefix is written /v1/files/", async () => {
+    azure.replies.push({ status: 200, body: { object: "list", data: [], has_more: false } });
+    const page = await fx.openai.files.list({}, { headers: { "X-Model": "azure" } });
+    assert.deepEqual(page.data, []);
+    assert.equal(azure.calls[0]!.method, "GET");
+    assert.equal(azure.calls[0]!.path, "/openai/v1/files");
   });
 });

@@ -44,6 +44,13 @@ describe("proxied paths", () => {
     assert.equal(advertises(["/v1/files/"], "/v1/files/abc"), true);
   });
 
+  it("reads a prefix with a trailing slash as the same prefix without it", () => {
+    assert.equal(advertises(["/v1/files/"], "/v1/files"), true);
+    assert.equal(advertises(["/v1/files//"], "/v1/files?limit=2"), true);
+    assert.equal(advertises(["/v1/files/"], "/v1/filesystem"), false);
+    assert.equal(advertises(["/"], "/anything/at/all"), true);
+  });
+
   it("sends a request without a model to the first route target of the first provider advertising the path", () => {
     const target = (cfg: RouterConfig, path: string) => noModelTarget(cfg, "POST", path, {});
     assert.deepEqual(target(config, "/v1/embeddings"), { provider: "embed-a", modelId: "e-small" });
