@@ -54,12 +54,20 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   let routeId: string;
   if (name !== undefined) {
     const choice = resolveModelName(name, config, runtime.registry());
-    if (!choice)
+    if (!choice) {
+      // On a proxied path the body's model comes first: an X-Model sent beside it was not read, which the 404 says
+      // (the official clients' embeddings and other calls always send a model).
+      const headerModel = bodyModel !== undefined ? header("x-model") : undefined;
+      const unread =
+        headerModel !== undefined
+          ? ` (the \`X-Model\` header ${JSON.stringify(headerModel)} was not read: on a proxied path the body's model comes first; name the route in the body's model)`
+          : "";
       throw new GatewayError(
         404,
         "not_found",
-        unknownModelText(name, config, bodyModel !== undefined ? "body" : "header"),
+        `${unknownModelText(name, config, bodyModel !== undefined ? "body" : "header")}${unread}`,
       );
+    }
     routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
   } else {
     const target = noModelTarget(config, request.method, path, shortcuts.preferences);

@@ -178,6 +178,26 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(sent.model, "embed-large");
   });
 
+  it("says in a 404 for the body's model that an X-Model sent beside it was not read", async () => {
+    // The official client's embeddings.create always sends a model: the body's comes first on a proxied path.
+    await assert.rejects(
+      fx.openai.embeddings.create(
+        { model: "text-embedding-3-small", input: "hi" },
+        { headers: { "X-Model": "embed-b/embed-large" } },
+      ),
+      (error: any) => {
+        assert.equal(error.status, 404);
+        assert.match(error.message, /model "text-embedding-3-small" is not served here/);
+        assert.match(
+          error.message,
+          /the `X-Model` header "embed-b\/embed-large" was not read: on a proxied path the body's model comes first/,
+        );
+        return true;
+      },
+    );
+    assert.equal(first.calls.length + second.calls.length, 0);
+  });
+
   it("sends a JSON array body on as it came (its route named by X-Model)", async () => {
     await fx.openai.post("/embeddings", { body: ["first", "second"], headers: { "X-Model": "embed-b/embed-large" } });
     assert.equal(second.calls.length, 1);
