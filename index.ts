@@ -24,6 +24,7 @@ import { defaultRouteGoneNotice, resumedRouteGoneNotice, startsOnDefault } from 
 import { selectedRouteGoneNotice } from "./src/ui/selected-route.ts";
 import { STATUS_KEY, StatusLine } from "./src/ui/status-line.ts";
 import { type EndedMessage, isPrintMode, isTextPrintMode, UnansweredOverflow } from "./src/ui/unanswered-overflow.ts";
+import { contextUi } from "./src/ui/context-ui.ts";
 import { WarningSink } from "./src/ui/warning-sink.ts";
 import type { Notify } from "./src/runtime/services.ts";
 
@@ -47,20 +48,22 @@ export default function autoRouter(pi: ExtensionAPI): void {
       process.stderr.write(`${text}\n`);
     }
   };
+  // A stale ctx (a new session or /reload while a request streams) shows nothing until session_start brings a fresh
+  // one: contextUi reads it without throwing into the request's attempt.
   const status = new StatusLine(
     (text) => {
       try {
-        if (context?.hasUI) context.ui.setStatus(STATUS_KEY, isActive(context) ? text : undefined);
+        if (contextUi(context) === "ui") context?.ui.setStatus(STATUS_KEY, isActive(context) ? text : undefined);
       } catch {
-        // A stale ctx after /reload throws; the next session_start brings a fresh one.
+        // setStatus itself may find the ctx stale.
       }
     },
     Date.now,
     (text) => {
-      if (!context?.hasUI) process.stderr.write(`${text}\n`);
+      if (contextUi(context) === "none") process.stderr.write(`${text}\n`);
     },
     () => engine.plugins.flatMap((plugin) => plugin.statusMarks?.() ?? []),
-    () => context?.hasUI === true,
+    () => contextUi(context) === "ui",
   );
 
   const agentDir = getAgentDir();

@@ -8,6 +8,8 @@ import { after, before, describe, it } from "node:test";
 import { ROUTES_FILE_NAME, routeInOrder } from "../helpers/agent-dir.ts";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { runPi } from "../helpers/pi-cli.ts";
+import { readLoggedEvents, until } from "../helpers/event-log.ts";
+import { startRpc } from "../helpers/rpc-client.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 
 describe("pi --continue on an auto-router route", () => {
@@ -175,3 +177,57 @@ describe("pi start on a route the routes file no longer has", () => {
     }
   });
 });
+
+describe("a new session started while a routed answer streams", () => {
+  it("rests no target: the stale session's status line is dropped, and the next prompt is served by the first target", async () => {
+    const own = await startEmulatedAgent({
+      emulators: { A: "anthropic", B: "openai" },
+      providers: {
+        "mock-a": { emulator: "A", apiKey: "sk-ant-mock-a", models: ["model-a"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
+      },
+      routes: { routes: { pair: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
+    });
+    const rpc = await startRpc({
+      agentDir: own.agentDir,
+      sessionDir: freshDir("auto-router-sessions"),
+      args: ["--model", "auto-router/pair"],
+    });
+    try {
+      // The answer's first bytes come after the new session replaced the one that asked: pi's getters on the old
+      // context then throw ("ctx is stale"), which the status line read inside the attempt, failing it and resting
+      // mock-a for 10 s in every pi window.
+      own.emulators.A.enqueue({ delayBeforeHeadersMs: 1_500, text: ["slow ", "answer"], chunkDelayMs: 100 });
+      await rpc.request({ type: "prompt", message: "slow one" });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await rpc.request({ type: "new_session" });
+      await until(
+        () => own.emulators.A.calls.length === 1 && finals(own.agentDir).length === 1,
+        "the first request's end",
+      );
+      own.emulators.A.enqueue({ text: "Hello from A." });
+      await rpc.request({ type: "prompt", message: "in the new session" });
+      const ended = await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+      const answer = ended.messages?.findLast?.((message: any) => message.role === "assistant");
+      assert.equal(answer?.provider, "mock-a", JSON.stringify(answer));
+      const events = readLoggedEvents(own.agentDir);
+      // Newer pi lines abort the request of the replaced session (outcome "aborted": no failure, no rest); pi 0.73
+      // lets it finish.
+      const failed = events.filter(
+        (event) => event.type === "result" && !["success", "aborted"].includes(event.data.outcome),
+      );
+      assert.deepEqual(
+        failed.map((event) => `${event.data.target}: ${event.data.outcome} ${event.data.message}`),
+        [],
+        "no attempt failed for the router's own stale context",
+      );
+      assert.doesNotMatch(JSON.stringify(events), /ctx is stale/);
+      assert.equal(own.emulators.B.calls.length, 0, "nothing failed over");
+    } finally {
+      await rpc.close();
+      await own.stop();
+    }
+  });
+});
+
+const finals = (agentDir: string) => readLoggedEvents(agentDir).filter((event) => event.type === "final");

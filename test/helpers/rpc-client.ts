@@ -30,11 +30,15 @@ interface Waiter {
 
 export async function startRpc(options: PiProcessOptions & { args?: string[] }): Promise<RpcClient> {
   const { node, cli } = piCommand();
-  const child = spawn(node, [cli, ...basePiArgs(options.extension), "--mode", "rpc", ...(options.args ?? [])], {
-    cwd: options.cwd ?? options.agentDir,
-    env: piEnvironment(options.agentDir, options.env),
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = spawn(
+    node,
+    [cli, ...basePiArgs(options.extension, options.sessionDir), "--mode", "rpc", ...(options.args ?? [])],
+    {
+      cwd: options.cwd ?? options.agentDir,
+      env: piEnvironment(options.agentDir, options.env),
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   const lines: any[] = [];
   const waiters = new Set<Waiter>();
   let stderr = "";
