@@ -136,14 +136,18 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
         else ids.set(rule.id, rulePath);
       }
       const field: keyof typeof rule | undefined = RULE_NEEDS[rule.type as keyof typeof RULE_NEEDS];
-      // An empty list is no list: a require-provider rule with `providers: []` would leave nothing to serve, the
-      // others would do nothing.
       const value = field ? rule[field] : undefined;
-      if (field && (value === undefined || (Array.isArray(value) && value.length === 0))) {
+      const article = /^[aeiou]/.test(rule.type) ? "an" : "a";
+      if (field && value === undefined) {
+        issues.push({ severity: "error", path: rulePath, message: `${article} ${rule.type} rule needs \`${field}\`` });
+      } else if (Array.isArray(value) && value.length === 0) {
+        // An empty list is no list: a require-provider rule with `providers: []` would leave nothing to serve (an
+        // error); a prefer- or exclude-provider rule does nothing (a warning: the rest of the file still serves).
+        const leavesNothing = rule.type === "require-provider";
         issues.push({
-          severity: "error",
-          path: rulePath,
-          message: `${/^[aeiou]/.test(rule.type) ? "an" : "a"} ${rule.type} rule needs \`${String(field)}\`${value === undefined ? "" : ", at least one"}`,
+          severity: leavesNothing ? "error" : "warning",
+          path: `${rulePath}.${String(field)}`,
+          message: `${article} ${rule.type} rule needs at least one of \`${String(field)}\`${leavesNothing ? ": with none it leaves no target" : ": with none it does nothing"}`,
         });
       }
       if (!global && rule.routes) {

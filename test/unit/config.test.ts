@@ -363,7 +363,18 @@ describe("routes file parsing", () => {
     );
     assert.deepEqual(
       errors({ routes: { a: { targets, policyRules: [{ type: "require-provider", providers: [] }] } } }),
-      ["routes.a.policyRules[0]: a require-provider rule needs `providers`, at least one"],
+      [
+        "routes.a.policyRules[0].providers: a require-provider rule needs at least one of `providers`: with none it leaves no target",
+      ],
+    );
+    // One that would do nothing is a warning: the rest of the file still serves.
+    const noop = parse({ routes: { a: { targets, policyRules: [{ type: "exclude-provider", providers: [] }] } } });
+    assert.ok(noop.config, "the file still loads");
+    assert.deepEqual(
+      noop.issues.map((issue) => `${issue.severity} ${issue.path}: ${issue.message}`),
+      [
+        "warning routes.a.policyRules[0].providers: an exclude-provider rule needs at least one of `providers`: with none it does nothing",
+      ],
     );
     assert.deepEqual(
       errors({
