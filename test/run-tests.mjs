@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Node 20's --test does not expand globs, so this finds test files and hands them to node:test.
-// Usage: node test/run-tests.mjs [dir-or-file ...]   (default: test/e2e test/integration test/unit)
-import { spawnSync } from "node:child_process";
+// Usage: node test/run-tests.mjs [--typecheck] [dir-or-file ...]   (default: test/e2e test/integration test/unit)
+// --typecheck (`npm test`): the type check (tsc, ~20 s of one core) runs beside the tests, not before them; its
+// errors are printed at the end and fail the run.
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -9,7 +11,10 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 // The slowest files (pi and gateway processes) first, the many quick ones last: with two at a time, the run then ends
 // on short files instead of waiting for one long one that started late.
-const roots = process.argv.slice(2).length ? process.argv.slice(2) : ["test/e2e", "test/integration", "test/unit"];
+const args = process.argv.slice(2);
+const typecheck = args.includes("--typecheck");
+const paths = args.filter((arg) => arg !== "--typecheck");
+const roots = paths.length ? paths : ["test/e2e", "test/integration", "test/unit"];
 const files = [];
 const walk = (path) => {
   let stat;
@@ -48,25 +53,43 @@ if (unitFiles.length > 1) {
   writeFileSync(entry, unitFiles.map((file) => `import ${JSON.stringify(pathToFileURL(file).href)};\n`).join(""));
   entries.push(entry);
 }
+let typechecked;
+if (typecheck) {
+  const tsc = spawn(
+    process.execPath,
+    [fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url)), "-p", "tsconfig.json", "--noEmit"],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  tsc.stdout.on("data", (chunk) => (output += chunk));
+  tsc.stderr.on("data", (chunk) => (output += chunk));
+  typechecked = new Promise((resolve) => tsc.on("close", (code) => resolve({ code, output })));
+}
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
 // TAP on stdout as before, and the failed tests alone into a file printed last: a CI record keeps the end of a run.
 const reportDir = mkdtempSync(join(tmpdir(), "auto-router-test-report-"));
 const failuresFile = join(reportDir, "failures.txt");
-const result = spawnSync(
-  process.execPath,
-  [
-    "--import",
-    "tsx",
-    "--test",
-    `--test-concurrency=${concurrency}`,
-    "--test-reporter=tap",
-    "--test-reporter-destination=stdout",
-    `--test-reporter=${fileURLToPath(new URL("./failures-reporter.mjs", import.meta.url))}`,
-    `--test-reporter-destination=${failuresFile}`,
-    ...entries,
-  ],
-  { stdio: "inherit" },
-);
+// Asynchronous, so that the type check's output is read meanwhile.
+const result = await new Promise((resolve) => {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "--test",
+      `--test-concurrency=${concurrency}`,
+      "--test-reporter=tap",
+      "--test-reporter-destination=stdout",
+      `--test-reporter=${fileURLToPath(new URL("./failures-reporter.mjs", import.meta.url))}`,
+      `--test-reporter-destination=${failuresFile}`,
+      ...entries,
+    ],
+    { stdio: "inherit" },
+  );
+  child.on("close", (status) => resolve({ status }));
+});
 let failures = "";
 try {
   failures = readFileSync(failuresFile, "utf8");
@@ -74,4 +97,12 @@ try {
 if (failures) console.log(`\n# ${failures.replaceAll("\n", "\n# ")}`);
 rmSync(reportDir, { recursive: true, force: true });
 if (unitEntryDir) rmSync(unitEntryDir, { recursive: true, force: true });
+if (typechecked) {
+  const { code, output } = await typechecked;
+  if (code !== 0) {
+    console.log(`\n# the type check (tsc -p tsconfig.json --noEmit) failed:\n${output}`);
+    process.exit(1);
+  }
+  console.log("\n# type check (tsc -p tsconfig.json --noEmit): no errors");
+}
 process.exit(result.status ?? 1);
