@@ -12,18 +12,23 @@ import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { startRpc } from "../helpers/rpc-client.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 
+/** Route `pair`: mock-a (Anthropic API) first, mock-b (OpenAI API) second. */
+const PAIR = {
+  emulators: { A: "anthropic", B: "openai" },
+  providers: {
+    "mock-a": { emulator: "A", apiKey: "sk-ant-mock-a", models: ["model-a"] },
+    "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
+  },
+  routes: { routes: { pair: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
+} as const;
+
 describe("pi --continue on an auto-router route", () => {
   let dir: EmulatedAgent<"A" | "B">;
   let sessions: string;
 
   before(async () => {
     dir = await startEmulatedAgent({
-      emulators: { A: "anthropic", B: "openai" },
-      providers: {
-        "mock-a": { emulator: "A", apiKey: "sk-ant-mock-a", models: ["model-a"] },
-        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
-      },
-      routes: { routes: { pair: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
+      ...PAIR,
     });
     sessions = freshDir("auto-router-sessions");
   });
@@ -73,12 +78,7 @@ describe("pi --continue on an auto-router route", () => {
   it("goes back to the route when pi cannot run the target that answered last and starts on its default model", async () => {
     // An agent of its own: the first test leaves mock-a resting after its 429.
     const own = await startEmulatedAgent({
-      emulators: { A: "anthropic", B: "openai" },
-      providers: {
-        "mock-a": { emulator: "A", apiKey: "sk-ant-mock-a", models: ["model-a"] },
-        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
-      },
-      routes: { routes: { pair: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
+      ...PAIR,
       settings: { defaultProvider: "mock-b", defaultModel: "model-b" },
     });
     const ownSessions = freshDir("auto-router-sessions");
@@ -181,12 +181,7 @@ describe("pi start on a route the routes file no longer has", () => {
 describe("a new session started while a routed answer streams", () => {
   it("rests no target: the stale session's status line is dropped, and the next prompt is served by the first target", async () => {
     const own = await startEmulatedAgent({
-      emulators: { A: "anthropic", B: "openai" },
-      providers: {
-        "mock-a": { emulator: "A", apiKey: "sk-ant-mock-a", models: ["model-a"] },
-        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] },
-      },
-      routes: { routes: { pair: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
+      ...PAIR,
     });
     const rpc = await startRpc({
       agentDir: own.agentDir,
