@@ -38,23 +38,22 @@ export class UnansweredOverflow {
 }
 
 /**
- * pi's text print mode (`pi -p`, or piped input without `--mode`), where the exit status tells a script whether the
- * prompt was answered. Newer pi names its mode in ctx.mode; pi 0.73 only has the command line (`--mode json`).
+ * pi's print mode and its output (`pi -p` or piped input: "text"; `--mode json`: "json"), or undefined for the TUI
+ * and RPC, which stay open for the next prompt. Newer pi names its mode in ctx.mode; pi 0.73 only has the command
+ * line.
  */
-export function isTextPrintMode(hasUI: boolean, mode: string | undefined, argv: readonly string[]): boolean {
-  if (hasUI) return false;
-  if (mode !== undefined) return mode === "print";
+function printOutput(hasUI: boolean, mode: string | undefined, argv: readonly string[]): "text" | "json" | undefined {
+  if (hasUI) return undefined;
+  if (mode !== undefined) return mode === "print" ? "text" : mode === "json" ? "json" : undefined;
   const flag = argv.lastIndexOf("--mode");
-  return flag < 0 || argv[flag + 1] === "text";
+  const value = flag < 0 ? "text" : argv[flag + 1];
+  return value === "text" || value === "json" ? value : undefined;
 }
 
-/**
- * pi's print mode with either output (`pi -p`, piped input, `--mode json`): a single run whose exit status a script
- * reads. Not the TUI or RPC, which stay open for the next prompt.
- */
-export function isPrintMode(hasUI: boolean, mode: string | undefined, argv: readonly string[]): boolean {
-  if (hasUI) return false;
-  if (mode !== undefined) return mode === "print" || mode === "json";
-  const flag = argv.lastIndexOf("--mode");
-  return flag < 0 || argv[flag + 1] === "text" || argv[flag + 1] === "json";
-}
+/** pi's text print mode, where the exit status tells a script whether the prompt was answered. */
+export const isTextPrintMode = (hasUI: boolean, mode: string | undefined, argv: readonly string[]): boolean =>
+  printOutput(hasUI, mode, argv) === "text";
+
+/** pi's print mode with either output: a single run whose exit status a script reads. */
+export const isPrintMode = (hasUI: boolean, mode: string | undefined, argv: readonly string[]): boolean =>
+  printOutput(hasUI, mode, argv) !== undefined;
