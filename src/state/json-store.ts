@@ -21,6 +21,7 @@ import {
   sameIdentity,
   type FileContent,
   type FileIdentity,
+  writtenIdentity,
 } from "./state-file.ts";
 import {
   ensureDirectory,
@@ -209,7 +210,7 @@ class JsonFileStore<T> implements StateStore<T> {
       const text = serializeState(next);
       if (text === disk.text) return this.commit(next, count, disk.identity!);
       writeFileAtomic.sync(this.file, text, { mode: FILE_MODE });
-      this.commit(next, count, identityOf(statSync(this.file)));
+      this.commit(next, count, writtenIdentity(statSync(this.file), text));
     } catch (error) {
       this.warnings.disk(error, "could not write the state file", "; changes are kept in memory");
     } finally {
@@ -265,7 +266,7 @@ class JsonFileStore<T> implements StateStore<T> {
       if (text === disk.text) this.commit(next, count, disk.identity!);
       else {
         await writeFileAtomic(this.file, text, { mode: FILE_MODE });
-        this.commit(next, count, identityOf(await stat(this.file)));
+        this.commit(next, count, writtenIdentity(await stat(this.file), text));
       }
       return result;
     } catch (error) {

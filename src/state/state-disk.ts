@@ -8,7 +8,7 @@ import writeFileAtomic from "write-file-atomic";
 import {
   corruptName,
   decodeState,
-  identityOf,
+  writtenIdentity,
   linkReason,
   type MovedLink,
   moveLinkAside,
@@ -116,8 +116,9 @@ export function readDiskSync<T>(
   const state = afterDamage(decoded, target, options, onDamage, view);
   if (decoded.salvaged === undefined && view === undefined) return { state, identity: undefined };
   // What was kept goes back to disk at once (the caller holds the lock), so a restart does not lose it.
-  writeFileAtomic.sync(file, serializeState(state), { mode: FILE_MODE });
-  return { state, identity: identityOf(statSync(file)) };
+  const text = serializeState(state);
+  writeFileAtomic.sync(file, text, { mode: FILE_MODE });
+  return { state, identity: writtenIdentity(statSync(file), text) };
 }
 
 export async function ensureDirectory(file: string): Promise<void> {

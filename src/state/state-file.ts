@@ -31,6 +31,17 @@ export function identityOf(stats: Stats): FileIdentity {
   return { inode: stats.ino, size: stats.size, modifiedMs: stats.mtimeMs, changedMs: stats.ctimeMs };
 }
 
+/**
+ * The identity of a file this process has just written, from a stat taken after the write landed. Another program may
+ * have rewritten the file in between (a user's editor, a truncation): a size other than what was written says so, and
+ * the identity returned then matches no file, so the next refresh reads the file instead of taking it for this
+ * process's own write (and repairs it if it is damaged).
+ */
+export function writtenIdentity(stats: Stats, text: string): FileIdentity {
+  const identity = identityOf(stats);
+  return identity.size === Buffer.byteLength(text) ? identity : { ...identity, size: -1 };
+}
+
 export function sameIdentity(left: FileIdentity | undefined, right: FileIdentity | undefined): boolean {
   if (!left || !right) return left === right;
   return (

@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { createRequire, syncBuiltinESMExports } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
@@ -237,6 +238,42 @@ describe("openJsonStore: damaged files", () => {
     assert.deepEqual(firstWarnings, [], "the first found the rewritten file good");
     assert.equal(secondWarnings.length, 1);
     await Promise.all([first.close(), second.close()]);
+  });
+
+  it("notices a file cut short by another program right after its own write, before it could look at what it wrote", async () => {
+    const dir = freshDir("auto-router-store");
+    const file = join(dir, "auto-router.tally.json");
+    const warnings: StoreWarning[] = [];
+    const store = openJsonStore(tallyOptions(file, warnings));
+    store.update(addOne);
+    await store.flush();
+    // The store's own write lands (renamed into place); before its stat of the file, someone truncates it (a user, a
+    // test, a process of an older version writing without the lock). That stat must not pass for the store's write.
+    const promises = createRequire(import.meta.url)("node:fs/promises") as typeof import("node:fs/promises");
+    const originalStat = promises.stat;
+    let cut = false;
+    promises.stat = (async (...args: Parameters<typeof originalStat>) => {
+      if (!cut && args[0] === file) {
+        cut = true;
+        const text = readFileSync(file, "utf8");
+        writeFileSync(file, text.slice(0, Math.floor(text.length / 2)));
+      }
+      return originalStat(...args);
+    }) as typeof originalStat;
+    syncBuiltinESMExports();
+    try {
+      store.update(addName("second"));
+      await store.flush();
+    } finally {
+      promises.stat = originalStat;
+      syncBuiltinESMExports();
+    }
+    assert.ok(cut, "the file was cut right after the store's write");
+    await store.refresh();
+    assert.deepEqual(readTally(file), { count: 1, names: ["second"] }, "rewritten from the store's view");
+    assert.equal(readdirSync(dir).filter((name) => name.includes(".corrupt-")).length, 1, "the cut file moved aside");
+    assert.equal(warnings.length, 1);
+    await store.close();
   });
 
   it("rewrites a damaged file from its view completed by what salvage reads, the view winning where both hold a value", async () => {
