@@ -3,7 +3,7 @@
 import { mergeConstraints } from "./constraints.ts";
 import { collectRules, conditionUsesTarget, evaluateCondition, type ScopedRule } from "./policy-rules.ts";
 import type { ActiveRules, RouteState } from "./route-state.ts";
-import { describeRuleEffect } from "./rule-effects.ts";
+import { describeNoEffect, describeRuleEffect } from "./rule-effects.ts";
 import type { RuleTrace } from "./types.ts";
 
 /** The active route's rules: request-level ones evaluated now, target-dependent ones kept for each target. */
@@ -94,5 +94,6 @@ export function closeRules(active: ActiveRules): void {
         ? `none: ${item.noTargetLeft.join(", ")} had left every target out before it`
         : "none: no target was left for it";
     else if (item.perTarget && line.matched) line.effect = describeRuleEffect(item.scoped);
+    else if (!item.perTarget && !item.acted) line.effect = describeNoEffect(item.scoped);
   }
 }

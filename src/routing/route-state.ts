@@ -21,6 +21,8 @@ export interface ActiveRule {
   yieldedTo?: string[];
   /** No target was left when its turn came: the rules that had left every one out (none: no target reached it). */
   noTargetLeft?: string[];
+  /** It changed at least one target it was applied to (left it out, preferred or demoted it). */
+  acted?: boolean;
 }
 
 /** What the steps of one route() call share. */

@@ -112,3 +112,21 @@ function describeEffect(rule: ScopedRule["rule"]): string {
       return rule.type;
   }
 }
+
+/** A matched rule that changed no target it was applied to: why it changed nothing. */
+export function describeNoEffect(scoped: ScopedRule): string {
+  const { rule } = scoped;
+  switch (rule.type) {
+    case "exclude-provider":
+    case "prefer-provider":
+      return `none: no target left is from ${rule.providers?.join(", ")}`;
+    case "require-provider":
+      return `none: every target left is from ${rule.providers?.join(", ")}`;
+    case "force-billing":
+      return `none: every target left is ${rule.billing}`;
+    case "demote-target":
+      return `none: no target left is ${rule.targets?.join(", ")}`;
+    default:
+      return describeRuleEffect(scoped);
+  }
+}

@@ -28,6 +28,7 @@ export function applyRules(rules: ActiveRules, views: TargetView[], context: Con
       if (view.excludedBy !== undefined) continue;
       const why = rule.perTarget ? conditionFor(rule, view, context) : "";
       if (why === undefined || !applyRule(rule.scoped, ruleIndex, view)) continue;
+      rule.acted = true;
       if (rule.perTarget) rule.matchedLabels.push(`${view.label} (${why})`);
       if (view.excludedBy !== undefined) excluded = true;
     }

@@ -431,6 +431,27 @@ describe("routing through real pi", () => {
     assert.equal(h.lastAssistant().provider, "mock-a");
   });
 
+  it("explains a matched rule that changed no target as having no effect, and says why", async () => {
+    const h = await start({
+      sortBy: "config",
+      targets: ["mock-a/model-a", "mock-b/model-b"].map(target),
+      policyRules: [
+        { id: "no-c", type: "exclude-provider", providers: ["mock-c"] },
+        { id: "prefer-c", type: "prefer-provider", providers: ["mock-c"] },
+        { id: "a-or-b", type: "require-provider", providers: ["mock-a", "mock-b"] },
+        { id: "no-b", type: "exclude-provider", providers: ["mock-b"] },
+      ],
+    });
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("from A")]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const output = await h.command("/auto-router explain main");
+    assert.match(output, /\+ no-c \(route\): [^\n]* => none: no target left is from mock-c\n/);
+    assert.match(output, /\+ prefer-c \(route\): [^\n]* => none: no target left is from mock-c\n/);
+    assert.match(output, /\+ a-or-b \(route\): [^\n]* => none: every target left is from mock-a, mock-b\n/);
+    assert.match(output, /\+ no-b \(route\): [^\n]* => exclude mock-b\n/, "a rule that acted keeps its effect");
+  });
+
   it("prints the recorded decision with `/auto-router explain`, naming skipped targets and the rule", async () => {
     const h = await start({
       sortBy: "config",
