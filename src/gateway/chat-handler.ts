@@ -150,10 +150,10 @@ export async function serveChat<Request>(
   const routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
   const { context, options, promptIndex } = spec.toContext(parsed, now);
   markClientHistory(context);
-  const carrier = settingsCarrier(spec.settings?.(parsed));
   const prompt = clientPrompt(context, promptIndex);
   const typed = takeShortcuts(context, promptIndex);
-  const shortcuts = requestShortcuts(typed, spec.provider(parsed), header(request, "x-provider"));
+  const { shortcuts, openRouter } = requestShortcuts(typed, spec.provider(parsed), header(request, "x-provider"));
+  const carrier = settingsCarrier(spec.settings?.(parsed), openRouter);
 
   const watch = new RequestWatch(core, reply, routeId);
   const routingHeaders = (): Record<string, string> => ({
@@ -175,6 +175,7 @@ export async function serveChat<Request>(
           reply,
           headers: routingHeaders,
           now: core.now,
+          ...(carrier && openRouter ? { targetFields: carrier.sentAsIs } : {}),
         })
       : undefined;
   const untranslatable = spec.untranslatable?.(parsed) ?? [];

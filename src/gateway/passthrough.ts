@@ -2,7 +2,7 @@
 // credentials (src/runtime/route-request.ts, TargetPassthrough). The upstream's bytes go back to the client as they
 // come, scanned by the protocol's dialect for the commit point, usage and errors; nothing is translated through
 // pi-ai. Before the commit point the answer is held, so a failure still fails over inside the runtime's one loop.
-import type { StopReason } from "@mariozechner/pi-ai";
+import type { Api, Model, StopReason } from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import http from "node:http";
 import https from "node:https";
@@ -45,6 +45,8 @@ export interface PassthroughInput {
   /** The response headers at the commit point (route, attempts, served-by). */
   headers(): Record<string, string>;
   now(): number;
+  /** Top-level fields one target is sent besides its model (an OpenRouter target's `provider` block). */
+  targetFields?(target: Model<Api>): Record<string, unknown>;
 }
 
 export interface GatewayPassthrough extends TargetPassthrough {
@@ -113,9 +115,10 @@ function runPassthrough(
   const capped = outputCapEdits(target, input.body) ?? {};
   // Thinking the dialect turned off stays off: a fitted budget would add it back.
   for (const key of edits.remove) delete capped[key];
+  const own = input.targetFields?.(target);
   const payload = editJson(input.jsonBytes, input.body, {
-    set: { ...edits.set, ...capped, model: target.id, ...(streaming ? {} : { stream: true }) },
-    remove: edits.remove,
+    set: { ...edits.set, ...capped, ...own, model: target.id, ...(streaming ? {} : { stream: true }) },
+    remove: own ? edits.remove.filter((key) => !Object.hasOwn(own, key)) : edits.remove,
   });
   const headers: Record<string, string | number> = {
     ...forwardedHeaders(input.clientHeaders),

@@ -1,13 +1,20 @@
 // Per-request provider preferences in OpenRouter's grammar (a body `provider` object or an `X-Provider` header of
-// JSON), mapped onto the router's own ProviderPreferences. Keys OpenRouter has but the router cannot honour
-// (data_collection, quantizations, ...) are ignored, as OpenRouter ignores what a provider does not support; so are
-// keys it may add later. A key a letter or two away from one OpenRouter has is a typo, and is refused with the key meant.
+// JSON), mapped onto the router's own ProviderPreferences. OpenRouter's keys the router has no counterpart for
+// (data_collection, zdr, quantizations, ...) are checked and kept for OpenRouter targets (openrouter-keys.ts); keys
+// OpenRouter may add later are ignored. A key a letter or two away from one OpenRouter has is a typo, and is refused
+// with the key meant.
 import { z } from "zod";
 import { closestKey } from "../config/key-suggestions.ts";
 import { SORT_KEYS, type ProviderPreferences } from "../config/routing-schema.ts";
 import { emptyShortcuts } from "../routing/shortcuts.ts";
 import type { PromptShortcuts } from "../routing/types.ts";
 import { GatewayError } from "./errors.ts";
+import {
+  OPENROUTER_ONLY_KEYS,
+  type OpenRouterKeys,
+  openRouterKeysSchema,
+  pickOpenRouterKeys,
+} from "./openrouter-keys.ts";
 
 const names = z.array(z.string().min(1)).describe("an array of provider names");
 const price = z.union([
@@ -27,19 +34,10 @@ const openRouterSchema = z.object({
   max_price: z
     .union([price, z.object({ completion: price.optional() }).transform((value) => value.completion)])
     .optional(),
+  ...openRouterKeysSchema.shape,
 });
 
-/** OpenRouter's keys the router has no counterpart for: accepted and ignored. */
-const IGNORED_KEYS = [
-  "require_parameters",
-  "data_collection",
-  "zdr",
-  "enforce_distillable_text",
-  "quantizations",
-  "preferred_min_throughput",
-  "preferred_max_latency",
-];
-const OPENROUTER_KEYS = [...Object.keys(openRouterSchema.shape), ...IGNORED_KEYS];
+const OPENROUTER_KEYS = Object.keys(openRouterSchema.shape);
 
 const EXPECTED = `a JSON object in OpenRouter's provider grammar: {"order": [..], "only": [..], "ignore": [..], "allow_fallbacks": bool, "sort": "${SORT_KEYS.join('"|"')}", "max_price": number|{"completion": number}}`;
 
@@ -47,7 +45,11 @@ const EXPECTED = `a JSON object in OpenRouter's provider grammar: {"order": [..]
  * Parses one source; `where` names it in the error ("X-Provider header", "body.provider"). A header's value is JSON
  * text; a body's `provider` is the object itself, so a string there is the wrong type, not JSON to parse.
  */
-export function parseProviderPreferences(raw: unknown, where: string, jsonText = false): ProviderPreferences {
+export function parseProviderPreferences(
+  raw: unknown,
+  where: string,
+  jsonText = false,
+): { preferences: ProviderPreferences; openRouter: OpenRouterKeys } {
   let value = raw;
   if (jsonText && typeof raw === "string") {
     try {
@@ -83,10 +85,12 @@ export function parseProviderPreferences(raw: unknown, where: string, jsonText =
   const parsed = openRouterSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
+    // OpenRouter's own keys are checked against its types: the one at fault is named, not the router's grammar.
+    const forOpenRouter = OPENROUTER_ONLY_KEYS.includes(String(issue.path[0]));
     throw new GatewayError(
       400,
       "invalid_request",
-      `${where}.${issue.path.join(".")}: ${issue.message}; expected ${EXPECTED}`,
+      `${where}.${issue.path.join(".")}: ${issue.message}${forOpenRouter ? " (OpenRouter's own key, sent to OpenRouter targets)" : `; expected ${EXPECTED}`}`,
     );
   }
   const { order, only, ignore, allow_fallbacks, sort, max_price } = parsed.data;
@@ -97,7 +101,7 @@ export function parseProviderPreferences(raw: unknown, where: string, jsonText =
   if (allow_fallbacks !== undefined) preferences.allowFallbacks = allow_fallbacks;
   if (sort) preferences.sort = sort;
   if (max_price !== undefined) preferences.maxPrice = max_price;
-  return preferences;
+  return { preferences, openRouter: pickOpenRouterKeys(parsed.data) };
 }
 
 const jsonType = (value: unknown): string =>
@@ -107,14 +111,22 @@ const jsonType = (value: unknown): string =>
       ? "an array"
       : `a ${typeof value} (${JSON.stringify(value).slice(0, 80)})`;
 
-/** The request's shortcuts: those typed at the start of the last user message, then body and header preferences. */
+/**
+ * The request's shortcuts: those typed at the start of the last user message, then body and header preferences
+ * (field by field, the header wins); and the OpenRouter keys of both, merged the same way.
+ */
 export function requestShortcuts(
   typed: PromptShortcuts | undefined,
   body: unknown,
   header: string | undefined,
-): PromptShortcuts {
-  const fromBody = body === undefined ? {} : parseProviderPreferences(body, "body.provider");
-  const fromHeader = header === undefined ? {} : parseProviderPreferences(header, "X-Provider header", true);
+): { shortcuts: PromptShortcuts; openRouter: OpenRouterKeys } {
+  const fromBody = body === undefined ? undefined : parseProviderPreferences(body, "body.provider");
+  const fromHeader = header === undefined ? undefined : parseProviderPreferences(header, "X-Provider header", true);
   const base = typed ?? emptyShortcuts();
-  return { ...base, preferences: { ...base.preferences, ...fromBody, ...fromHeader } };
+  const openRouter =
+    fromBody?.openRouter || fromHeader?.openRouter ? { ...fromBody?.openRouter, ...fromHeader?.openRouter } : undefined;
+  return {
+    shortcuts: { ...base, preferences: { ...base.preferences, ...fromBody?.preferences, ...fromHeader?.preferences } },
+    openRouter,
+  };
 }

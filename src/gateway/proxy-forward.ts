@@ -6,6 +6,7 @@
 // point: its status and headers go to the client and its body is streamed through as it comes (a client error's
 // body is read whole and redacted first, and so is a body with a declared length of up to 1 MiB, sent with the length
 // it has after the credential scrub: answerLength).
+import type { Api, Model } from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -84,6 +85,8 @@ export interface ProxyInput {
   reply: FastifyReply;
   /** The routing headers at the commit point. */
   routingHeaders(): Record<string, string>;
+  /** Top-level fields one target's JSON object body gets (an OpenRouter target's `provider` block). */
+  targetFields?(target: Model<Api>): Record<string, unknown>;
   /** Takes credentials out of what a target answered: error bodies and every header (they may echo its key). */
   redact(text: string): string;
   now(): number;
@@ -145,20 +148,18 @@ export function modelFieldSet(
   return modelNamed && !MODEL_IN_PATH_APIS.has(api) ? { model: modelId } : {};
 }
 
-function upstreamBody(
-  input: ProxyInput,
-  target: { id: string; api: string },
-  headers: Record<string, string>,
-): BodyInit | undefined {
+function upstreamBody(input: ProxyInput, target: Model<Api>, headers: Record<string, string>): BodyInit | undefined {
   if (input.jsonBody) {
     headers["content-type"] = "application/json";
     // A JSON array (a batch) has no fields of the router's: sent as it came.
     if (Array.isArray(input.jsonBody))
       return (input.jsonBytes ?? JSON.stringify(input.jsonBody)) as Uint8Array as BodyInit;
     // As for chat: the target's model id (modelFieldSet), the router's own `provider` field taken out.
-    const set = modelFieldSet(input.jsonBody, input.modelNamed, target.api, target.id);
+    const own = input.targetFields?.(target);
+    const set = { ...own, ...modelFieldSet(input.jsonBody, input.modelNamed, target.api, target.id) };
+    const remove = own?.provider ? [] : ["provider"];
     // A Buffer over a plain ArrayBuffer; TypeScript's BodyInit names only the DOM's view types.
-    return editJson(input.jsonBytes, input.jsonBody, { set, remove: ["provider"] }) as Uint8Array as BodyInit;
+    return editJson(input.jsonBytes, input.jsonBody, { set, remove }) as Uint8Array as BodyInit;
   }
   if (input.rawBody instanceof Readable) return Readable.toWeb(input.rawBody) as BodyInit;
   if (Buffer.isBuffer(input.rawBody) || typeof input.rawBody === "string") return input.rawBody as BodyInit;

@@ -13,6 +13,7 @@ import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
 import { endToError, GatewayError, shutdownError } from "./errors.ts";
 import { resolveModelName, unknownModelText } from "./model-names.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
+import { settingsCarrier } from "./target-settings.ts";
 import { proxyPassthrough } from "./proxy-forward.ts";
 import { checkProxiedPath, splitUrl } from "./proxy-path.ts";
 import { noModelTarget } from "./proxy-target.ts";
@@ -49,7 +50,9 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     typeof request.headers[name] === "string" ? (request.headers[name] as string) : undefined;
   const bodyModel = typeof jsonBody?.model === "string" ? jsonBody.model : undefined;
   const name = bodyModel ?? header("x-model");
-  const shortcuts = requestShortcuts(undefined, jsonBody?.provider, header("x-provider"));
+  const { shortcuts, openRouter } = requestShortcuts(undefined, jsonBody?.provider, header("x-provider"));
+  // OpenRouter's own provider keys go to an OpenRouter target's body; another target's answer names them as ignored.
+  const carrier = settingsCarrier(undefined, openRouter);
 
   let routeId: string;
   if (name !== undefined) {
@@ -97,7 +100,8 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     rawBody: rawBody ?? undefined,
     prefixes,
     reply,
-    routingHeaders: () => watch.routingHeaders(),
+    routingHeaders: () => ({ ...watch.routingHeaders(), ...carrier?.headers(watch.servedKey) }),
+    ...(carrier ? { targetFields: carrier.sentAsIs } : {}),
     redact: (text) => runtime.redact(text),
     now: core.now,
   });

@@ -5,6 +5,7 @@
 // `x-auto-router-ignored` header of the answer that target serves.
 import type { Api, Model } from "@mariozechner/pi-ai";
 import { targetKey } from "../routing/types.ts";
+import { type OpenRouterKeys, openRouterFields } from "./openrouter-keys.ts";
 import { fitAnthropicThinking, thinkingOn } from "./anthropic-thinking.ts";
 import type {
   ClientSettings,
@@ -219,20 +220,29 @@ export function writeSettings(
 }
 
 /**
- * One request's settings for every attempt: the payload hook writes them into each target's body, and remembers per
- * target what it could not, so the answer's header names what the target that served it did not honour.
+ * One request's settings for every attempt: the payload hook writes them (and the request's OpenRouter keys) into each
+ * target's body, and remembers per target what it could not, so the answer's header names what the target that served
+ * it did not honour. A target sent the client's own body (a passthrough) takes only the OpenRouter keys: `sentAsIs`
+ * gives the fields to set in that body.
  */
-export function settingsCarrier(settings: ClientSettings | undefined) {
+export function settingsCarrier(settings: ClientSettings | undefined, openRouter?: OpenRouterKeys) {
   // Also without settings of the client's own: an Anthropic target's body may need its history fitted to its rules.
-  if (!settings) return undefined;
+  if (!settings && !openRouter) return undefined;
   const ignoredBy = new Map<string, string[]>();
   return {
     onPayload: (payload: unknown, model: Model<Api>): unknown => {
-      const written = writeSettings(model.api, payload, settings, model);
-      ignoredBy.set(targetKey(model.provider, model.id), written.ignored);
-      return written.payload;
+      const written = settings ? writeSettings(model.api, payload, settings, model) : { payload, ignored: [] };
+      const out = written.payload as Loose;
+      const carried = openRouterFields(model, openRouter, out?.provider);
+      ignoredBy.set(targetKey(model.provider, model.id), [...written.ignored, ...carried.ignored]);
+      return carried.provider && typeof out === "object" && out !== null ? { ...out, provider: carried.provider } : out;
     },
-    /** `x-auto-router-ignored` for the target that served (none for a passthrough: it sent the client's own body). */
+    sentAsIs(model: Model<Api>): Record<string, unknown> {
+      const carried = openRouterFields(model, openRouter);
+      ignoredBy.set(targetKey(model.provider, model.id), carried.ignored);
+      return carried.provider ? { provider: carried.provider } : {};
+    },
+    /** `x-auto-router-ignored` for the target that served. */
     headers(servedKey: string | undefined): Record<string, string> {
       const ignored = servedKey ? ignoredBy.get(servedKey) : undefined;
       return ignored?.length ? { "x-auto-router-ignored": ignored.join(", ") } : {};

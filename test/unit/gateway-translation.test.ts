@@ -350,10 +350,23 @@ describe("request routing inputs", () => {
           sort: { by: "price" },
           max_price: { completion: 3 },
           data_collection: "deny",
+          zdr: true,
+          quantizations: ["fp8"],
         },
         "body.provider",
       ),
-      { order: ["a"], ignore: ["b"], allowFallbacks: false, sort: "price", maxPrice: 3 },
+      {
+        preferences: { order: ["a"], ignore: ["b"], allowFallbacks: false, sort: "price", maxPrice: 3 },
+        openRouter: { data_collection: "deny", zdr: true, quantizations: ["fp8"] },
+      },
+    );
+    assert.throws(
+      () => parseProviderPreferences({ data_collection: "never" }, "body.provider"),
+      /body\.provider\.data_collection: .*expected one of "allow"\|"deny" \(OpenRouter's own key, sent to OpenRouter targets\)$/,
+    );
+    assert.throws(
+      () => parseProviderPreferences('{"zdr": "yes"}', "X-Provider header", true),
+      /X-Provider header\.zdr: .*boolean/,
     );
     assert.throws(() => parseProviderPreferences("{", "X-Provider header", true), /X-Provider header: not valid JSON/);
     assert.throws(
@@ -372,11 +385,13 @@ describe("request routing inputs", () => {
     assert.throws(() => requestShortcuts(undefined, '{"only":["a"]}', undefined), /body\.provider: .*got a string/);
     const merged = requestShortcuts(
       { tiers: ["reasoning"], preferences: { only: ["c"] }, tokens: ["@reasoning"] },
-      { sort: "latency" },
-      '{"only":["d"]}',
+      { sort: "latency", zdr: false, data_collection: "deny" },
+      '{"only":["d"], "zdr": true}',
     );
-    assert.deepEqual(merged.preferences, { only: ["d"], sort: "latency" });
-    assert.deepEqual(merged.tiers, ["reasoning"]);
+    assert.deepEqual(merged.shortcuts.preferences, { only: ["d"], sort: "latency" });
+    assert.deepEqual(merged.shortcuts.tiers, ["reasoning"]);
+    assert.deepEqual(merged.openRouter, { zdr: true, data_collection: "deny" }, "key by key, the header wins");
+    assert.equal(requestShortcuts(undefined, { only: ["a"] }, undefined).openRouter, undefined);
   });
 
   it("strips shortcuts from the start of the prompt", () => {
