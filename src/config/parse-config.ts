@@ -11,7 +11,7 @@ import { formatPath, type ConfigIssue } from "./issues.ts";
 import { describeIssue, type IssueText } from "./zod-issue-text.ts";
 import { jsonSyntaxIssue, lineAndColumn } from "./json-syntax.ts";
 import { migrateConfig } from "./migrate.ts";
-import { RULE_NEEDS } from "./routing-schema.ts";
+import { RULE_FIELD_TYPES, RULE_NEEDS } from "./routing-schema.ts";
 import { dailyAboveMonthly } from "./silent-strategies.ts";
 import { routerConfigSchema, type RouterConfig } from "./schema.ts";
 
@@ -148,6 +148,16 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
           severity: leavesNothing ? "error" : "warning",
           path: `${rulePath}.${String(field)}`,
           message: `${article} ${rule.type} rule needs at least one of \`${String(field)}\`${leavesNothing ? ": with none it leaves no target" : ": with none it does nothing"}`,
+        });
+      }
+      for (const [name, types] of Object.entries(RULE_FIELD_TYPES)) {
+        if (rule[name as keyof typeof rule] === undefined || (types as readonly string[]).includes(rule.type)) continue;
+        // `tier` on another rule most often means "on this tier only", which is a condition.
+        const instead = name === "tier" ? "; to apply the rule on a tier only, write `when: { tier: ... }`" : "";
+        issues.push({
+          severity: "warning",
+          path: `${rulePath}.${name}`,
+          message: `does nothing on ${article} ${rule.type} rule (it is read by ${types.join(", ")} rules)${instead}`,
         });
       }
       if (!global && rule.routes) {

@@ -109,6 +109,15 @@ export const RULE_NEEDS = {
   "force-constraint": "constraint",
 } as const satisfies Partial<Record<RuleType, string>>;
 
+/** The rule types each type-specific field is read by: on a rule of another type it does nothing. */
+export const RULE_FIELD_TYPES = {
+  tier: ["force-tier"],
+  providers: ["prefer-provider", "exclude-provider", "require-provider"],
+  targets: ["demote-target"],
+  billing: ["force-billing"],
+  constraint: ["force-constraint"],
+} as const satisfies Record<string, readonly RuleType[]>;
+
 export const policyRuleSchema = () =>
   z
     .strictObject({

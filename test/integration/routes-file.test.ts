@@ -96,6 +96,17 @@ describe("the routes file through pi", () => {
       said,
     );
 
+    said = await reload([
+      `{"routes": {"main": {"targets": [${target("mock-a")}],`,
+      '  "policyRules": [{"type": "exclude-provider", "providers": ["mock-b"], "tier": "fast"}]}}}',
+    ]);
+    assert.ok(
+      said.includes(
+        `${file}:2:81 at routes.main.policyRules[0].tier: does nothing on an exclude-provider rule (it is read by force-tier rules); to apply the rule on a tier only, write \`when: { tier: ... }\``,
+      ),
+      said,
+    );
+
     said = await reload([`{"routes": {"main": {"targets": [`, `  ${target("mock-a")}, ]}}}`]);
     assert.ok(
       said

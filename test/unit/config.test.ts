@@ -383,6 +383,28 @@ describe("routes file parsing", () => {
       }),
       [],
     );
+    // A field another rule type reads does nothing here: a warning naming the types that read it.
+    const stray = parse({
+      routes: {
+        a: {
+          targets,
+          policyRules: [
+            { type: "exclude-provider", providers: ["x"], tier: "fast" },
+            { type: "force-tier", tier: "swe", providers: ["x"], billing: "subscription" },
+            { type: "demote-target", targets: ["x/m"] },
+          ],
+        },
+      },
+    });
+    assert.ok(stray.config, "the file still loads");
+    assert.deepEqual(
+      stray.issues.map((issue) => `${issue.severity} ${issue.path}: ${issue.message}`),
+      [
+        "warning routes.a.policyRules[0].tier: does nothing on an exclude-provider rule (it is read by force-tier rules); to apply the rule on a tier only, write `when: { tier: ... }`",
+        "warning routes.a.policyRules[1].providers: does nothing on a force-tier rule (it is read by prefer-provider, exclude-provider, require-provider rules)",
+        "warning routes.a.policyRules[1].billing: does nothing on a force-tier rule (it is read by force-billing rules)",
+      ],
+    );
   });
 
   it("says when a route has no targets", () => {
