@@ -98,6 +98,8 @@ export class LogLines {
         open.steps.push({ type: event.type, at: this.now(), data });
         return;
       }
+      // A wait follows the attempts that led to it: they are written before it, not with the final line after it.
+      if (event.type === "wait") this.writeSteps(requestId!, open, emit);
       if (event.type === "final") {
         this.requests.delete(requestId!);
         const at = event.ts === undefined ? this.now() : Date.parse(event.ts);
@@ -162,7 +164,14 @@ export class LogLines {
   /** A request's waiting events as their own lines, with its envelope; it is no longer open. */
   private release(requestId: string, open: OpenRequest, emit: (line: LogLine) => void): void {
     this.requests.delete(requestId);
-    for (const step of open.steps) {
+    this.writeSteps(requestId, open, emit);
+  }
+
+  /** A request's waiting events as their own lines, with its envelope; it stays open for the events after them. */
+  private writeSteps(requestId: string, open: OpenRequest, emit: (line: LogLine) => void): void {
+    const steps = open.steps;
+    open.steps = [];
+    for (const step of steps) {
       emit(
         this.envelope(
           { type: step.type, requestId, sessionId: open.sessionId, routeId: open.routeId, data: step.data },

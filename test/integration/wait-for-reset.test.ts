@@ -135,6 +135,19 @@ describe("waiting for the earliest quota reset", () => {
     assert.equal(waits.length, 1, JSON.stringify(waits));
     assert.equal(waits[0].data.reason, "quota-reset");
     assert.equal(waits[0].data.target, "mock-b/model-b");
+    // In the log's order, as they happened: the two failed attempts, then the wait they led to, then the attempt after.
+    const steps = events
+      .filter((event) => ["attempt", "result", "wait"].includes(event.type))
+      .map((event) => `${event.type}${event.type === "result" ? ` ${event.data.outcome}` : ""} ${event.data.target}`);
+    assert.deepEqual(steps, [
+      "attempt mock-a/model-a",
+      "result failed mock-a/model-a",
+      "attempt mock-b/model-b",
+      "result failed mock-b/model-b",
+      "wait mock-b/model-b",
+      "attempt mock-b/model-b",
+      "result success mock-b/model-b",
+    ]);
     const final = events.find((event) => event.type === "final");
     assert.equal(final.data.failovers, 1);
     assert.deepEqual(final.data.notes, ["waited 20 s for mock-b/model-b's quota reset"]);
