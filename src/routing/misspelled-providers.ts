@@ -27,8 +27,6 @@ export function misspelledProviderNames(
   for (const list of LISTS) {
     const names = preferences[list];
     if (!names) continue;
-    // An `only` none of whose names the route has leaves nothing to serve: that refusal names the typos already.
-    if (list === "only" && !names.some((name) => lowerOfRoute.has(name.toLowerCase()))) continue;
     for (const name of names) {
       if (lowerOfRoute.has(name.toLowerCase())) continue;
       known ??= new Set(

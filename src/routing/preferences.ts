@@ -38,7 +38,7 @@ export function providerIndex(list: readonly string[] | undefined, provider: str
 }
 
 /** How a target left out by `only` is described; the names follow, comma-separated. */
-export const NOT_IN_ONLY = "not in only: ";
+const NOT_IN_ONLY = "not in only: ";
 
 export interface PreferenceRejection {
   reason: Extract<SkipReason, "provider-preference" | "price">;

@@ -12,8 +12,6 @@ import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
 import { cooldownKindOf } from "../routing/assess-targets.ts";
 import type { FailureKind } from "./classify-failure.ts";
 import { zeroUsage } from "./zero-usage.ts";
-import { closestKey } from "../config/key-suggestions.ts";
-import { NOT_IN_ONLY } from "../routing/preferences.ts";
 
 export const TRANSIENT_KINDS: ReadonlySet<FailureKind> = new Set([
   "rate_limit",
@@ -192,21 +190,7 @@ export function noMatchingTargetText(
   skipped: Array<{ key: string; detail: string; provider?: string }>,
 ): string {
   const parts = skipped.map((s) => `${s.key}: ${s.detail}`).join("; ");
-  return `auto-router: no target of route ${routeId} matches the provider preferences (${parts}).${misspelledOnly(skipped)} Waiting will not change this: check the provider names and limits asked for (the request's @only=/X-Provider, or the route's preferences).`;
-}
-
-/** A name in `only` that is no provider of the route but is close to one: " "antropic": did you mean "anthropic"?" */
-function misspelledOnly(skipped: Array<{ detail: string; provider?: string }>): string {
-  const providers = [...new Set(skipped.flatMap((s) => (s.provider ? [s.provider] : [])))];
-  const named = new Set(
-    skipped.flatMap((s) => (s.detail.startsWith(NOT_IN_ONLY) ? s.detail.slice(NOT_IN_ONLY.length).split(", ") : [])),
-  );
-  const hints = [...named].flatMap((name) => {
-    if (providers.some((provider) => provider.toLowerCase() === name.toLowerCase())) return [];
-    const meant = closestKey(name, providers);
-    return meant ? [`"${name}" is no provider of this route; did you mean "${meant}"?`] : [];
-  });
-  return hints.length ? ` ${hints.join(" ")}` : "";
+  return `auto-router: no target of route ${routeId} matches the provider preferences (${parts}). Waiting will not change this: check the provider names and limits asked for (the request's @only=/X-Provider, or the route's preferences).`;
 }
 
 /** An AssistantMessage carrying a router-made error, attributed to the virtual model. */

@@ -115,7 +115,7 @@ describe("routing through real pi", () => {
     await h.prompt("@only=mock-bb hello there");
     assert.match(
       h.lastAssistant().errorMessage ?? "",
-      /\)\. "mock-bb" is no provider of this route; did you mean "mock-b"\? Waiting will not change this/,
+      /^auto-router: "mock-bb" \(only\) is no provider of route main; did you mean "mock-b"\? Nothing was sent/,
     );
   });
 
