@@ -187,6 +187,12 @@ const unanswerable = (request: Loose) => [
   ...(isObject(request.logit_bias) && Object.keys(request.logit_bias).length > 0 ? ["logit_bias"] : []),
   ...(Array.isArray(request.modalities) && request.modalities.includes("audio") ? ["modalities"] : []),
   ...(given(request.audio) ? ["audio"] : []),
+  // pi-ai sends `store: false` (or none), no service tier, no verbosity, no predicted output and no web search.
+  ...(request.store === true ? ["store"] : []),
+  ...(text(request.service_tier) && request.service_tier !== "auto" ? ["service_tier"] : []),
+  ...(text(request.verbosity) && request.verbosity !== "medium" ? ["verbosity"] : []),
+  ...(given(request.prediction) ? ["prediction"] : []),
+  ...(given(request.web_search_options) ? ["web_search_options"] : []),
 ];
 
 const nonEmpty = (value: unknown) => isObject(value) && Object.keys(value).length > 0;
@@ -211,6 +217,16 @@ const responsesUnanswerable = (request: Loose) => [
   ...(Array.isArray(request.include) ? request.include : []).flatMap((entry: unknown, index: number) =>
     entry === "reasoning.encrypted_content" ? [] : [`include[${index}] (${String(entry)})`],
   ),
+];
+
+/**
+ * Messages asks that a translated request does not carry: pi-ai sends no service tier, and has no place for a code
+ * execution container or remote MCP servers (which only Anthropic's servers can run).
+ */
+const anthropicUnanswerable = (request: Loose) => [
+  ...(text(request.service_tier) && request.service_tier !== "auto" ? ["service_tier"] : []),
+  ...(given(request.container) ? ["container"] : []),
+  ...(Array.isArray(request.mcp_servers) && request.mcp_servers.length > 0 ? ["mcp_servers"] : []),
 ];
 
 /** Fields pi-ai's context has no place for, named once each when a request gave them. */
@@ -326,6 +342,6 @@ export function anthropicSettings(request: Loose): ClientSettings {
     // metadata.user_id is not read: Claude Code fills it with an id of the user's Anthropic account and session,
     // which is no business of another provider's (and a long `user` some OpenAI-compatible servers refuse).
   });
-  settings.unsupported.push(...documentPaths(request.messages));
+  settings.unsupported.push(...anthropicUnanswerable(request), ...documentPaths(request.messages));
   return settings;
 }

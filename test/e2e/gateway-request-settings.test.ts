@@ -406,6 +406,32 @@ describe("gateway: settings a translated request keeps", () => {
     assert.deepEqual(assistant.content, [{ type: "text", text: "I can't help with that." }]);
   });
 
+  it("names a Chat request's service tier, verbosity and web search, and a Messages request's MCP servers, when translated", async () => {
+    anthropic.enqueue({ text: "Answered." });
+    const chatAnswer = await fx.openai.chat.completions
+      .create({
+        model: "claude",
+        messages: [{ role: "user", content: "hello" }],
+        service_tier: "priority",
+        verbosity: "low",
+        web_search_options: {},
+      })
+      .withResponse();
+    assert.equal(ignored(chatAnswer.response), "service_tier, verbosity, web_search_options");
+    assert.equal(anthropic.calls[0]!.body.service_tier, undefined, "an OpenAI service tier is not an Anthropic one");
+    chat.enqueue({ text: "Answered." });
+    const messagesAnswer = await fx.anthropic.messages
+      .create({
+        model: "swe",
+        max_tokens: 64,
+        messages: [{ role: "user", content: "hello" }],
+        mcp_servers: [{ type: "url", url: "https://mcp.example.com/sse", name: "example" }],
+      } as never)
+      .withResponse();
+    assert.equal(ignored(messagesAnswer.response), "mcp_servers");
+    assert.equal(chat.calls[0]!.body.mcp_servers, undefined);
+  });
+
   it("refuses a Responses request on a stored conversation, naming the field", async () => {
     const refused = await fx.openai.responses.create({ model: "resp", input: "go on", conversation: "conv_1" }).then(
       () => assert.fail("answered"),

@@ -105,6 +105,28 @@ describe("client settings: content pi-ai has no place for", () => {
     assert.deepEqual(plain.unsupported, []);
   });
 
+  it("names Chat's and Messages' service tiers, stored completions, verbosity, predictions, web search and MCP servers", () => {
+    const chat = chatSettings({
+      messages: [],
+      store: true,
+      service_tier: "priority",
+      verbosity: "low",
+      prediction: { type: "content", content: "old code" },
+      web_search_options: {},
+    });
+    assert.deepEqual(chat.unsupported, ["store", "service_tier", "verbosity", "prediction", "web_search_options"]);
+    const defaults = chatSettings({ messages: [], store: false, service_tier: "auto", verbosity: "medium" });
+    assert.deepEqual(defaults.unsupported, [], "the values the target gets anyway are no settings");
+    const messages = anthropicSettings({
+      messages: [],
+      service_tier: "standard_only",
+      container: "container_1",
+      mcp_servers: [{ type: "url", url: "https://mcp.example.com/sse", name: "example" }],
+    });
+    assert.deepEqual(messages.unsupported, ["service_tier", "container", "mcp_servers"]);
+    assert.deepEqual(anthropicSettings({ messages: [], service_tier: "auto", mcp_servers: [] }).unsupported, []);
+  });
+
   it("names what a translated Responses request does not carry, but not the values the target gets anyway", () => {
     const responses = responsesSettings({
       store: true,
