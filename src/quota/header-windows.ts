@@ -74,25 +74,38 @@ export function parseResetDuration(text: string | undefined): number | undefined
   return matched ? total : undefined;
 }
 
+/**
+ * A request or token limit window. These limits are the model's (Anthropic's per model class, OpenAI's per model), so
+ * with the answering model's id the window paces that model only: one model near its per-minute limit does not demote
+ * or skip the provider's other models.
+ */
 function limitWindow(
   name: string,
   limit: number | undefined,
   remaining: number | undefined,
   resetInMs: number | undefined,
   now: number,
+  modelId: string | undefined,
 ): QuotaWindow | undefined {
   if (limit === undefined || remaining === undefined || limit <= 0 || resetInMs === undefined) return undefined;
   const windowMs = resetInMs > MINUTE_WINDOW_MS ? DAY_MS : MINUTE_WINDOW_MS;
-  return {
+  const window: QuotaWindow = {
     name,
     usedFraction: Math.min(1, Math.max(0, 1 - remaining / limit)),
     windowMs,
     resetsAt: now + Math.max(0, resetInMs),
     source: "headers",
   };
+  if (modelId) window.models = { id: modelId.toLowerCase() };
+  return window;
 }
 
-function anthropicWindows(headers: Record<string, string>, now: number, rejected: RejectedHeader[]): QuotaWindow[] {
+function anthropicWindows(
+  headers: Record<string, string>,
+  now: number,
+  rejected: RejectedHeader[],
+  modelId: string | undefined,
+): QuotaWindow[] {
   const windows: QuotaWindow[] = [];
   for (const [name, value] of Object.entries(headers)) {
     const match = /^anthropic-ratelimit-unified-(.+)-utilization$/.exec(name);
@@ -122,6 +135,7 @@ function anthropicWindows(headers: Record<string, string>, now: number, rejected
       finite(headers[`anthropic-ratelimit-${kind}-remaining`]),
       Number.isNaN(resetAt) ? undefined : resetAt - now,
       now,
+      modelId,
     );
     if (window)
       keep(windows, rejected, window, `anthropic-ratelimit-${kind}-reset`, "an RFC 3339 time within a day", now);
@@ -129,7 +143,12 @@ function anthropicWindows(headers: Record<string, string>, now: number, rejected
   return windows;
 }
 
-function openaiWindows(headers: Record<string, string>, now: number, rejected: RejectedHeader[]): QuotaWindow[] {
+function openaiWindows(
+  headers: Record<string, string>,
+  now: number,
+  rejected: RejectedHeader[],
+  modelId: string | undefined,
+): QuotaWindow[] {
   const windows: QuotaWindow[] = [];
   for (const kind of ["requests", "tokens"]) {
     const window = limitWindow(
@@ -138,6 +157,7 @@ function openaiWindows(headers: Record<string, string>, now: number, rejected: R
       finite(headers[`x-ratelimit-remaining-${kind}`]),
       parseResetDuration(headers[`x-ratelimit-reset-${kind}`]),
       now,
+      modelId,
     );
     if (window) keep(windows, rejected, window, `x-ratelimit-reset-${kind}`, "a duration of at most a day", now);
   }
@@ -170,14 +190,23 @@ const isQuotaHeader = (name: string): boolean => {
 
 /**
  * Every quota window the headers of one response describe (none when the provider sends no such headers). A window
- * whose reset lies further away than the window is long is left out, named in `rejected`.
+ * whose reset lies further away than the window is long is left out, named in `rejected`. `modelId`: the model that
+ * answered, whose own request and token limits the headers give (see limitWindow).
  */
 export function windowsFromHeaders(
   headers: Record<string, string>,
   now: number,
   rejected: RejectedHeader[] = [],
+  modelId?: string,
 ): QuotaWindow[] {
   if (!Object.keys(headers).some(isQuotaHeader)) return []; // most providers send none: checked before any copying
   const normalized = lower(headers);
-  return [...anthropicWindows(normalized, now, rejected), ...openaiWindows(normalized, now, rejected)];
+  return [
+    ...anthropicWindows(normalized, now, rejected, modelId),
+    ...openaiWindows(normalized, now, rejected, modelId),
+  ];
 }
+
+/** Where a window is kept among its provider's: one per name and model scope (each model's own request limit). */
+export const windowKey = (window: QuotaWindow): string =>
+  window.models?.id ? `${window.name} ${window.models.id}` : window.name;

@@ -17,7 +17,7 @@ import {
   type QuotaAssessment,
   type QuotaWindow,
 } from "../routing/uvi.ts";
-import { type RejectedHeader, windowsFromHeaders } from "./header-windows.ts";
+import { type RejectedHeader, windowKey, windowsFromHeaders } from "./header-windows.ts";
 import { loggedAssessmentSchema, quotaNews } from "./quota-events.ts";
 import { SourceCache, type QuotaSource } from "./source-cache.ts";
 import { createUsageSource, registryLogins, USAGE_API_PROVIDERS } from "./usage-sources.ts";
@@ -223,7 +223,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
     }),
     onTargetResponse(response) {
       const rejected: RejectedHeader[] = [];
-      const windows = windowsFromHeaders(response.headers, response.now, rejected);
+      const windows = windowsFromHeaders(response.headers, response.now, rejected, response.candidate.modelId);
       const provider = response.candidate.account;
       for (const { header, text } of rejected) {
         if (warnedResets.has(`${provider} ${header}`)) continue;
@@ -240,7 +240,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
         }
         observed[provider] = {
           ...observed[provider],
-          ...Object.fromEntries(windows.map((window) => [window.name, window])),
+          ...Object.fromEntries(windows.map((window) => [windowKey(window), window])),
         };
         return { ...state, observed };
       });

@@ -247,7 +247,7 @@ describe("a used-up rate-limit window through the pi CLI and the gateway", () =>
     const text = refused.stdout + refused.stderr;
     assert.match(
       text,
-      /mock-b\/model-b: quota critical: requests window 100% used at \d+% elapsed: used up until its reset/,
+      /mock-b\/model-b: quota critical: requests window 100% used \(model-b only\) at \d+% elapsed: used up until its reset/,
     );
     assert.doesNotMatch(text, /requests window 100% used[^)]*UVI/);
     assert.match(text, /First available: mock-b\/model-b at \d\d:\d\d:\d\d \(in \d+s\)/);
@@ -268,5 +268,55 @@ describe("a used-up rate-limit window through the pi CLI and the gateway", () =>
       await gateway.stop();
     }
     assert.equal(dir.emulators.B.calls.length, 1);
+  });
+});
+
+describe("a model's own rate-limit window through the pi CLI", () => {
+  let dir: EmulatedAgent<"B">;
+
+  before(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { B: "openai" },
+      providers: { "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b", "model-b2"] } },
+      routes: {
+        routes: { pair: { ...routeInOrder("mock-b/model-b", "mock-b/model-b2"), failover: { cooldownWaitMs: 0 } } },
+      },
+    });
+  });
+  after(() => dir?.stop());
+
+  it("skips only the model whose per-minute requests are used up, and serves the provider's other model", async () => {
+    // Request and token limits are per model (OpenAI's x-ratelimit-*, Anthropic's anthropic-ratelimit-requests-*).
+    dir.emulators.B.enqueue({
+      text: "From model-b.",
+      headers: {
+        "x-ratelimit-limit-requests": "10",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "25s",
+      },
+    });
+    const run = (...args: string[]) =>
+      runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/pair", "--mode", "json", ...args] });
+    const first = await run("Say hi");
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(lastAssistantMessage(first.stdout).model, "model-b");
+
+    dir.emulators.B.enqueue({ text: "From model-b2." });
+    const second = await run("Say hi again");
+    assert.equal(second.code, 0, second.stderr);
+    const answer = lastAssistantMessage(second.stdout);
+    assert.equal(answer.provider, "mock-b", "the same provider serves");
+    assert.equal(answer.model, "model-b2");
+    assert.deepEqual(
+      dir.emulators.B.calls.map((call) => call.body.model),
+      ["model-b", "model-b2"],
+      "model-b is not asked while its window is used up",
+    );
+
+    const shown = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/pair", "-p", "/auto-router uvi"],
+    });
+    assert.match(shown.stdout + shown.stderr, /\nmock-b\s+requests\s+100%\s.*\bcritical\b.*\bheaders\s+model-b only\b/);
   });
 });

@@ -2,7 +2,12 @@
 // passive rate-limit header parser.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { windowsFromHeaders, parseResetDuration, type RejectedHeader } from "../../src/quota/header-windows.ts";
+import {
+  windowKey,
+  windowsFromHeaders,
+  parseResetDuration,
+  type RejectedHeader,
+} from "../../src/quota/header-windows.ts";
 import { SourceCache, type QuotaSource } from "../../src/quota/source-cache.ts";
 import { anthropicUsageWindows, createUsageSource, registryLogins } from "../../src/quota/usage-sources.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
@@ -372,6 +377,31 @@ describe("rate-limit headers", () => {
       [
         ["7d", undefined],
         ["7d_opus", { family: "opus" }],
+      ],
+    );
+  });
+  it("scopes request and token limits to the model that answered, and subscription windows to none", () => {
+    const windows = windowsFromHeaders(
+      {
+        "anthropic-ratelimit-unified-5h-utilization": "0.2",
+        "anthropic-ratelimit-unified-5h-reset": String((NOW + HOUR_MS) / 1000),
+        "anthropic-ratelimit-requests-limit": "50",
+        "anthropic-ratelimit-requests-remaining": "10",
+        "anthropic-ratelimit-requests-reset": new Date(NOW + 30_000).toISOString(),
+        "x-ratelimit-limit-tokens": "1000",
+        "x-ratelimit-remaining-tokens": "500",
+        "x-ratelimit-reset-tokens": "30s",
+      },
+      NOW,
+      [],
+      "Claude-Sonnet-4-5",
+    );
+    assert.deepEqual(
+      windows.map((w) => [windowKey(w), w.models]),
+      [
+        ["5h", undefined],
+        ["requests claude-sonnet-4-5", { id: "claude-sonnet-4-5" }],
+        ["tokens claude-sonnet-4-5", { id: "claude-sonnet-4-5" }],
       ],
     );
   });
