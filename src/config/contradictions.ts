@@ -58,15 +58,31 @@ function emptyTokenRange(issues: ConfigIssue[], path: string, when: RuleConditio
   emptyTokenRange(issues, `${path}.not`, when.not);
 }
 
+/** `minRatings` only qualifies a `badRatingShareAbove` beside it: alone it does nothing (a warning). */
+function loneMinRatings(issues: ConfigIssue[], path: string, when: RuleCondition | undefined): void {
+  if (!when) return;
+  if (when.minRatings !== undefined && when.badRatingShareAbove === undefined)
+    issues.push({
+      severity: "warning",
+      path: `${path}.minRatings`,
+      message: "does nothing without `badRatingShareAbove` beside it (the ratings a bad-rating share needs)",
+    });
+  when.all?.forEach((part, index) => loneMinRatings(issues, `${path}.all[${index}]`, part));
+  when.any?.forEach((part, index) => loneMinRatings(issues, `${path}.any[${index}]`, part));
+  loneMinRatings(issues, `${path}.not`, when.not);
+}
+
 function checkRoutingBlock(
   issues: ConfigIssue[],
   path: string,
   block: { preferences?: ProviderPreferences; policyRules?: Array<{ when?: RuleCondition }> },
 ): void {
   onlyAndIgnored(issues, `${path ? `${path}.` : ""}preferences`, block.preferences);
-  block.policyRules?.forEach((rule, index) =>
-    emptyTokenRange(issues, `${path ? `${path}.` : ""}policyRules[${index}].when`, rule.when),
-  );
+  block.policyRules?.forEach((rule, index) => {
+    const where = `${path ? `${path}.` : ""}policyRules[${index}].when`;
+    emptyTokenRange(issues, where, rule.when);
+    loneMinRatings(issues, where, rule.when);
+  });
 }
 
 export function checkContradictions(config: RouterConfig, issues: ConfigIssue[]): void {

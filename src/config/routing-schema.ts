@@ -54,10 +54,15 @@ export interface RuleCondition {
   daysOfWeek?: DayOfWeek[];
   /** Matches when the target's recent share of bad ratings is above this fraction (0..1). */
   badRatingShareAbove?: number;
+  /** With badRatingShareAbove: the ratings a target needs before its share counts (DEFAULT_MIN_RATINGS). */
+  minRatings?: number;
   all?: RuleCondition[];
   any?: RuleCondition[];
   not?: RuleCondition;
 }
+
+/** One bad rating is a 100% share: a share counts once a target has this many ratings (`when.minRatings`). */
+export const DEFAULT_MIN_RATINGS = 5;
 
 /** One instance per build: its `all`/`any`/`not` refer back to it. */
 export const ruleConditionSchema = (): z.ZodType<RuleCondition> => {
@@ -70,6 +75,14 @@ export const ruleConditionSchema = (): z.ZodType<RuleCondition> => {
       timeWindow: timeWindowSchema().optional(),
       daysOfWeek: z.array(z.enum(DAYS)).optional(),
       badRatingShareAbove: z.number().min(0).max(1).optional(),
+      minRatings: z
+        .number()
+        .int()
+        .min(1)
+        .optional()
+        .describe(
+          `With badRatingShareAbove: ratings a target needs before its share counts (default ${DEFAULT_MIN_RATINGS})`,
+        ),
       all: z.array(condition).optional(),
       any: z.array(condition).optional(),
       not: condition.optional(),

@@ -1,6 +1,6 @@
 // Policy rules: which apply to a route, whether their condition matches now, and a dry-run line for every one of
 // them (matched or not, and why) so `/auto-router explain` can show what the rules did without recomputing.
-import type { PolicyRule, RuleCondition, TimeWindow } from "../config/routing-schema.ts";
+import { DEFAULT_MIN_RATINGS, type PolicyRule, type RuleCondition, type TimeWindow } from "../config/routing-schema.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { RequestFeatures, RuleTrace, TargetStatus } from "./types.ts";
 import type { Tier } from "../config/routing-schema.ts";
@@ -135,6 +135,9 @@ export function evaluateCondition(condition: RuleCondition | undefined, context:
     const share = context.target?.badRatingShare;
     if (!context.target) return NEEDS_TARGET;
     if (share === undefined) return NO_RATINGS;
+    const count = context.target.ratingCount ?? 0;
+    const needed = condition.minRatings ?? DEFAULT_MIN_RATINGS;
+    if (count < needed) return failed(`${count} rating(s), fewer than the ${needed} a bad-rating share needs`);
     const shares = `${percent(share)} ${share <= condition.badRatingShareAbove ? "<=" : ">"} ${percent(condition.badRatingShareAbove)}`;
     if (share <= condition.badRatingShareAbove) return failed(`bad ratings ${shares}`);
     reasons = append(reasons, `bad ratings ${shares}`);

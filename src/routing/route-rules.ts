@@ -85,7 +85,10 @@ export function closeRules(active: ActiveRules): void {
     const { line } = item;
     if (item.perTarget) {
       line.matched = item.matchedLabels.length > 0;
-      line.why = line.matched ? `matched for ${item.matchedLabels.join("; ")}` : "matched no eligible target";
+      const unmatched = item.unmatchedLabels ? ` (${[...new Set(item.unmatchedLabels)].join("; ")})` : "";
+      line.why = line.matched
+        ? `matched for ${item.matchedLabels.join("; ")}`
+        : `matched no eligible target${unmatched}`;
     }
     if (item.yieldedTo)
       line.effect = `none: yields to ${item.yieldedTo.join(", ")} (applied after it, it would leave no target)`;

@@ -17,6 +17,8 @@ export interface ActiveRule {
   perTarget: boolean;
   /** The targets a per-target rule matched and acted on, each with why. */
   matchedLabels: string[];
+  /** The targets a per-target rule's condition did not match, each with why (once per target). */
+  unmatchedLabels?: string[];
   /** The excluding rules before it that it yielded to: applied after them, it would have left no target. */
   yieldedTo?: string[];
   /** No target was left when its turn came: the rules that had left every one out (none: no target reached it). */

@@ -65,5 +65,8 @@ function conditionFor(rule: ActiveRule, view: TargetView, context: ConditionCont
     target: view.status ?? {},
   };
   const result = evaluateCondition(rule.scoped.rule.when, view.context);
-  return result.matched ? result.why : undefined;
+  if (result.matched) return result.why;
+  // Why it did not: explain shows it when the rule matched no target at all.
+  (rule.unmatchedLabels ??= []).push(`${view.label}: ${result.why}`);
+  return undefined;
 }

@@ -40,7 +40,10 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
   /** A machine in team mode whose state dir holds the earlier router's files, unchanged at the end (`unchanged`). */
   function machine(name: string, keyPrefix: string, old: { ratings: unknown; latency: unknown }) {
     const dir = team.machine(name, keyPrefix, {
-      policyRules: [{ id: "demote-badly-rated", type: "demote-target", when: { badRatingShareAbove: 0.3 } }],
+      // The old file holds two ratings of the target: enough here (the default needs five).
+      policyRules: [
+        { id: "demote-badly-rated", type: "demote-target", when: { badRatingShareAbove: 0.3, minRatings: 2 } },
+      ],
     });
     const files = {
       ratings: join(dir.agentDir, "extensions", "auto-router.ratings.json"),

@@ -177,9 +177,32 @@ describe("/auto-router subcommands through pi", () => {
     );
   });
 
-  it("rates the last answered request, logs feedback, shows the stats in explain and demotes the target by rule", async () => {
+  it("counts a bad-rating share only once a target has minRatings ratings (5 unless set), and explain says so", async () => {
     const demoteBadTargets = {
       policyRules: [{ id: "demote-bad", type: "demote-target", when: { badRatingShareAbove: 0.5 } }],
+    };
+    const { h, run } = await start({ routes: routes(demoteBadTargets) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("A answers"), fauxAssistantMessage("A again")]);
+    await h.prompt("first");
+    assert.match(
+      await run("/auto-router rate bad"),
+      /mock-a\/model-a: 1 bad, 0 good of the last 1 rating\(s\) \(100% bad\)/,
+    );
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const explain = await run("/auto-router explain");
+    assert.match(
+      explain,
+      /- demote-bad \(global\): matched no eligible target \(mock-a\/model-a: 1 rating\(s\), fewer than the 5 a bad-rating share needs; mock-b\/model-b: no ratings\)\n/,
+    );
+    assert.doesNotMatch(explain, /demoted by demote-bad/);
+  });
+
+  it("rates the last answered request, logs feedback, shows the stats in explain and demotes the target by rule", async () => {
+    const demoteBadTargets = {
+      // One rating is enough here (the default needs five: see the test above).
+      policyRules: [{ id: "demote-bad", type: "demote-target", when: { badRatingShareAbove: 0.5, minRatings: 1 } }],
     };
     const { h, run } = await start({ routes: routes(demoteBadTargets) });
     const { fauxAssistantMessage } = h.fauxHelpers;

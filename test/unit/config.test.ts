@@ -383,6 +383,15 @@ describe("routes file parsing", () => {
       }),
       [],
     );
+    const lone = parse({
+      routes: { a: { targets, policyRules: [{ type: "demote-target", when: { any: [{ minRatings: 3 }] } }] } },
+    });
+    assert.deepEqual(
+      lone.issues.map((issue) => `${issue.severity} ${issue.path}: ${issue.message}`),
+      [
+        "warning routes.a.policyRules[0].when.any[0].minRatings: does nothing without `badRatingShareAbove` beside it (the ratings a bad-rating share needs)",
+      ],
+    );
     // A field another rule type reads does nothing here: a warning naming the types that read it.
     const stray = parse({
       routes: {

@@ -99,14 +99,19 @@ describe("evaluateCondition", () => {
 
   it("compares a target's bad rating share only when a target is given", () => {
     assert.equal(evaluateCondition({ badRatingShareAbove: 0.3 }, context()).matched, false);
-    assert.equal(
-      evaluateCondition({ badRatingShareAbove: 0.3 }, context({ target: { badRatingShare: 0.5 } })).matched,
-      true,
-    );
-    assert.equal(
-      evaluateCondition({ badRatingShareAbove: 0.3 }, context({ target: { badRatingShare: 0.3 } })).matched,
-      false,
-    );
+    const rated = (badRatingShare: number) => context({ target: { badRatingShare, ratingCount: 5 } });
+    assert.equal(evaluateCondition({ badRatingShareAbove: 0.3 }, rated(0.5)).matched, true);
+    assert.equal(evaluateCondition({ badRatingShareAbove: 0.3 }, rated(0.3)).matched, false);
+  });
+
+  it("counts a bad rating share only from minRatings ratings on, five unless the condition says", () => {
+    const few = context({ target: { badRatingShare: 1, ratingCount: 4 } });
+    assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.3 }, few), {
+      matched: false,
+      why: "4 rating(s), fewer than the 5 a bad-rating share needs",
+    });
+    assert.equal(evaluateCondition({ badRatingShareAbove: 0.3, minRatings: 4 }, few).matched, true);
+    assert.equal(evaluateCondition({ badRatingShareAbove: 0.3, minRatings: 1 }, few).matched, true);
   });
 
   it("always matches an absent condition", () => {
