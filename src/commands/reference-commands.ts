@@ -1,5 +1,11 @@
 // shortcuts, rules: what can be typed at the start of a prompt, and the policy rules the config declares.
-import { SORT_KEYS, TIERS, type PolicyRule, type RuleCondition } from "../config/routing-schema.ts";
+import {
+  DEFAULT_MIN_RATINGS,
+  SORT_KEYS,
+  TIERS,
+  type PolicyRule,
+  type RuleCondition,
+} from "../config/routing-schema.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { LONG_TIER_MIN_CONTEXT_TOKENS } from "../routing/constraints.ts";
 import { ruleName } from "../routing/policy-rules.ts";
@@ -56,7 +62,9 @@ export function describeCondition(condition: RuleCondition | undefined): string 
     );
   if (condition.daysOfWeek) parts.push(condition.daysOfWeek.join(","));
   if (condition.badRatingShareAbove !== undefined)
-    parts.push(`bad ratings > ${Math.round(condition.badRatingShareAbove * 100)}%`);
+    parts.push(
+      `bad ratings > ${Math.round(condition.badRatingShareAbove * 100)}% of ≥ ${condition.minRatings ?? DEFAULT_MIN_RATINGS}`,
+    );
   if (condition.all) parts.push(`all(${condition.all.map(describeCondition).join("; ")})`);
   if (condition.any) parts.push(`any(${condition.any.map(describeCondition).join("; ")})`);
   if (condition.not) parts.push(`not(${describeCondition(condition.not)})`);

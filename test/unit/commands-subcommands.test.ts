@@ -330,7 +330,7 @@ describe("shortcuts and rules", () => {
     assert.match(all, /Global rules:\n  night: when 22:00-06:00 => exclude mock-c \(priority 5, routes main\)/);
     assert.match(
       all,
-      /Route deep:\n  routes\.deep\.policyRules\[0\] demote-target: when bad ratings > 40% => demote each matching target \(priority 0, this route\)/,
+      /Route deep:\n  routes\.deep\.policyRules\[0\] demote-target: when bad ratings > 40% of ≥ 5 => demote each matching target \(priority 0, this route\)/,
     );
     assert.doesNotMatch(rulesText(CONFIG, "deep"), /night/, "a global rule scoped to other routes does not apply");
     assert.match(rulesText({ routes: CONFIG.routes } as RouterConfig, "main"), /no policy rules apply to route main/);
