@@ -3,6 +3,7 @@
 // one exits at once), and SIGHUP re-reading the routes file.
 import { constants, homedir } from "node:os";
 import { join, resolve } from "node:path";
+import { closestKey } from "../config/key-suggestions.ts";
 import { createEngine } from "../engine.ts";
 import { withEnvironmentKeyFallbacks } from "../runtime/env-key-fallback.ts";
 import { pinCredential, redactText } from "../state/redact.ts";
@@ -41,6 +42,8 @@ export interface ServeArguments {
   allowRemote: boolean;
 }
 
+const SERVE_FLAGS = ["port", "host", "agent-dir", "allow-remote", "help"];
+
 export function parseServeArguments(args: string[]): ServeArguments {
   const parsed: ServeArguments = { port: DEFAULT_PORT, host: DEFAULT_HOST, allowRemote: false };
   for (let index = 0; index < args.length; index++) {
@@ -58,7 +61,10 @@ export function parseServeArguments(args: string[]): ServeArguments {
     } else if (flag === "--host") parsed.host = value();
     else if (flag === "--agent-dir") parsed.agentDir = value();
     else if (flag === "--allow-remote") parsed.allowRemote = true;
-    else throw new Error(`unknown argument ${flag}\n${USAGE}`);
+    else {
+      const meant = closestKey(flag.replace(/^-+/, ""), SERVE_FLAGS);
+      throw new Error(`unknown argument ${flag}${meant ? `; did you mean --${meant}?` : ""}\n${USAGE}`);
+    }
   }
   return parsed;
 }
@@ -174,7 +180,10 @@ export async function main(
     return 0;
   }
   if (command !== "serve") {
-    process.stderr.write(`${command === undefined ? "" : `unknown command ${command}\n`}${USAGE}\n`);
+    const meant = command === undefined ? undefined : closestKey(command, ["serve", "help"]);
+    const unknown =
+      command === undefined ? "" : `unknown command ${command}${meant ? `; did you mean ${meant}?` : ""}\n`;
+    process.stderr.write(`${unknown}${USAGE}\n`);
     return 2;
   }
   try {

@@ -48,6 +48,15 @@ describe("gateway operator", () => {
       assert.match(help.stdout, /--agent-dir D +pi's agent dir/);
       assert.match(help.stdout, /AUTO_ROUTER_TOKEN/);
     }
+    // A typo gets the word meant, and exit code 2.
+    for (const [args, said] of [
+      [["serve", "--prot", "1"], /^pi-auto-router serve: unknown argument --prot; did you mean --port\?\nusage:/],
+      [["srve"], /^unknown command srve; did you mean serve\?\nusage:/],
+    ] as const) {
+      const typo = await runGatewayCommand(fx.agentDir, [...args]);
+      assert.equal(typo.code, 2, args.join(" "));
+      assert.match(typo.stderr, said);
+    }
     const version = await runGatewayCommand(fx.agentDir, ["--version"]);
     assert.equal(version.code, 0);
     assert.match(version.stdout, /^pi-auto-router \d+\.\d+\.\d+\n$/);
