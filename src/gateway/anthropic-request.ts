@@ -96,6 +96,23 @@ export function parseAnthropicRequest(raw: unknown): AnthropicRequest {
   return { ...parsed.data, ignoredTools };
 }
 
+/** The user blocks a translation keeps (anthropicToContext); documents and any other block are left out. */
+const TRANSLATED_USER_BLOCKS = new Set(["text", "image", "tool_result"]);
+
+/**
+ * User messages made only of blocks a translation leaves out (`document` blocks, say): translated, the message would
+ * vanish from the conversation, so only a target sent the client's own body can take the request.
+ */
+export function anthropicUntranslatable(request: AnthropicRequest): string[] {
+  return request.messages.flatMap((message, index) => {
+    const content = message.content;
+    if (message.role !== "user" || !Array.isArray(content) || content.length === 0) return [];
+    if (content.some((item) => TRANSLATED_USER_BLOCKS.has(item.type))) return [];
+    const types = [...new Set(content.map((item) => item.type))].join(", ");
+    return [`body.messages[${index}].content (only ${types} blocks, which a translation leaves out)`];
+  });
+}
+
 export function anthropicToContext(request: AnthropicRequest, now: number): ClientContext {
   const messages: Message[] = [];
   let promptIndex: number | undefined;

@@ -1,7 +1,12 @@
 // The chat protocols as ChatProtocol entries: parsing, context translation and response encoding per protocol.
 import type { ChatProtocol } from "./chat-handler.ts";
 import { anthropicMessage, AnthropicStreamEncoder } from "./anthropic-response.ts";
-import { anthropicToContext, parseAnthropicRequest, type AnthropicRequest } from "./anthropic-request.ts";
+import {
+  anthropicToContext,
+  anthropicUntranslatable,
+  parseAnthropicRequest,
+  type AnthropicRequest,
+} from "./anthropic-request.ts";
 import { anthropicSettings, chatSettings, responsesSettings } from "./client-settings.ts";
 import { openAICompletion, OpenAIStreamEncoder } from "./openai-response.ts";
 import { ANTHROPIC_PASSTHROUGH } from "./passthrough-anthropic.ts";
@@ -26,6 +31,7 @@ export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
   passthrough: ANTHROPIC_PASSTHROUGH,
   // An Anthropic target sent the client's own body runs its server tools; a translation leaves them out.
   headers: (request, sentAsIs) => (sentAsIs ? {} : ignoredToolsHeader(request.ignoredTools)),
+  untranslatable: anthropicUntranslatable,
 };
 
 export const OPENAI_CHAT: ChatProtocol<OpenAIRequest> = {

@@ -1,7 +1,8 @@
 // Valid client content pi-ai has no place for (Responses file parts, images by file id or URL, item references; Chat
-// messages of only file or audio parts): a target of the client's own API is sent it untouched, a translation would
-// lose it and is refused with a 400 naming where it is. Through the real `pi-auto-router serve` with the official
-// openai client, passthrough on (the default), asserting on the bodies the emulated targets received.
+// messages of only file or audio parts, Anthropic messages of only document blocks): a target of the client's own API
+// is sent it untouched, a translation would lose it and is refused with a 400 naming where it is. Through the real
+// `pi-auto-router serve` with the official openai and Anthropic clients, passthrough on (the default), asserting on
+// the bodies the emulated targets received.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import OpenAI from "openai";
@@ -34,25 +35,27 @@ async function refusal(request: Promise<unknown>): Promise<{ status: number; mes
 }
 
 describe("gateway: content only a target of the client's own API can take", () => {
-  let fx: GatewayFixture<"A" | "R">;
-  let chat: Emulator, responses: Emulator;
+  let fx: GatewayFixture<"A" | "R" | "C">;
+  let chat: Emulator, responses: Emulator, anthropic: Emulator;
 
   before(async () => {
     fx = await startGatewayFixture({
-      emulators: { A: "openai", R: "responses" },
+      emulators: { A: "openai", R: "responses", C: "anthropic" },
       providers: {
         "mock-chat": { emulator: "A", apiKey: "sk-mock-chat-0000000001", models: ["model-chat"] },
         "mock-resp": { emulator: "R", apiKey: "sk-mock-resp-0000000002", models: ["model-resp"] },
+        "mock-claude": { emulator: "C", apiKey: "sk-ant-mock-0000000003", models: ["model-claude"] },
       },
       routes: {
         routes: {
           chat: routeInOrder("mock-chat/model-chat"),
           resp: routeInOrder("mock-resp/model-resp"),
           "chat-then-resp": routeInOrder("mock-chat/model-chat", "mock-resp/model-resp"),
+          claude: routeInOrder("mock-claude/model-claude"),
         },
       },
     });
-    ({ A: chat, R: responses } = fx.emulators);
+    ({ A: chat, R: responses, C: anthropic } = fx.emulators);
   });
   after(() => fx?.stop());
   beforeEach(() => fx.reset());
@@ -174,5 +177,31 @@ describe("gateway: content only a target of the client's own API can take", () =
     );
     assert.doesNotMatch(responses.calls[0]!.rawBody, /file-report|UklGRg/);
     assert.match(responses.calls[0]!.rawBody, /Summarise/);
+  });
+
+  it("sends an Anthropic message of only document blocks to an Anthropic target untouched, and refuses to translate it", async () => {
+    const document = {
+      type: "document" as const,
+      source: { type: "text" as const, media_type: "text/plain" as const, data: "The quarterly report." },
+    };
+    const messages = [
+      { role: "user" as const, content: [document] },
+      { role: "assistant" as const, content: "I have read it." },
+      { role: "user" as const, content: "Summarise it." },
+    ];
+    anthropic.enqueue({ text: "A summary." });
+    await fx.anthropic.messages.create({ model: "claude", max_tokens: 64, messages });
+    assert.deepEqual(anthropic.calls[0]!.body.messages[0].content, [document]);
+    // Translated, the first message would vanish: the model would summarise a report it never got.
+    const refused = await fx.anthropic.messages.create({ model: "chat", max_tokens: 64, messages }).then(
+      () => assert.fail("answered"),
+      (error: { status: number; message: string }) => error,
+    );
+    assert.equal(refused.status, 400);
+    assert.match(
+      refused.message,
+      /body\.messages\[0\]\.content \(only document blocks, which a translation leaves out\) cannot be translated for a target of another API \(route chat has no target of the client's API \(anthropic-messages\)/,
+    );
+    assert.equal(chat.calls.length, 0);
   });
 });
