@@ -1,5 +1,5 @@
 // The one HTTP helper for provider APIs (balances, subscription usage): fetch a JSON document with a timeout per try
-// and a bounded number of retries with exponential backoff. Errors never contain a key or token, nor the response
+// and a bounded number of retries with exponential backoff (a try that timed out is not retried). Errors never contain a key or token, nor the response
 // body (it may echo request details): only the URL's origin+path and the status.
 import { abortableSleep } from "../runtime/abortable-sleep.ts";
 
@@ -32,7 +32,7 @@ export interface FetchJsonOptions {
  */
 const defaultSleep = (ms: number, signal: AbortSignal | undefined) => abortableSleep(ms, signal).then(() => undefined);
 
-/** Only client errors other than 408/429 are final; everything else (5xx, network, timeout) is retried. */
+/** Only client errors other than 408/429 are final; everything else (5xx, network) is retried, but not a timeout. */
 const isFinalStatus = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
 
 function describeUrl(url: string): string {
@@ -87,9 +87,13 @@ export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions)
         lastError = `cancelled while reaching ${describeUrl(url)}`;
         break;
       }
-      lastError = controller.signal.aborted
-        ? `timed out after ${options.timeoutMs ?? BALANCE_TIMEOUT_MS} ms (${describeUrl(url)})`
-        : `could not reach ${describeUrl(url)} (${networkCause(error)})`;
+      if (controller.signal.aborted) {
+        // A server that held a try for the whole timeout holds the next one too: a command awaiting the answer
+        // (`/auto-router balance fetch`) would wait three timeouts for the same news.
+        lastError = `timed out after ${options.timeoutMs ?? BALANCE_TIMEOUT_MS} ms (${describeUrl(url)})`;
+        break;
+      }
+      lastError = `could not reach ${describeUrl(url)} (${networkCause(error)})`;
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", relay);

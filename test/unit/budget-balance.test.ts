@@ -119,6 +119,20 @@ describe("balance fetch", () => {
       (error: Error) => error.message === "could not reach http://127.0.0.1:1/b (ECONNREFUSED)",
     );
   });
+  it("does not retry a try that timed out: the answer comes after one timeout, not three", async () => {
+    let calls = 0;
+    const fetch: FetchLike = (_url, init) => {
+      calls += 1;
+      return new Promise((_resolve, reject) =>
+        init.signal.addEventListener("abort", () => reject(new Error("aborted"))),
+      );
+    };
+    await assert.rejects(
+      fetchJsonWithRetry("http://127.0.0.1:1/b", { headers: {}, fetch, sleep: noSleep, timeoutMs: 20 }),
+      (error: Error) => error.message === "timed out after 20 ms (http://127.0.0.1:1/b)",
+    );
+    assert.equal(calls, 1);
+  });
   it("does not retry a 401", async () => {
     let calls = 0;
     const fetch: FetchLike = async () => {
