@@ -75,9 +75,20 @@ export function parseSince(value: string, now: number): number {
     );
   const relative = /^(\d+(?:\.\d+)?)([mhdw])$/.exec(value.trim());
   if (relative) return now - Number(relative[1]) * RELATIVE_UNITS_MS[relative[2]!]!;
+  // Date.parse reads a bare 1 to 12 as a month of 2001 ("7": July 2001), which would keep every event: an age whose
+  // unit was left out. A four-digit number is a year (ISO "2026").
+  if (/^\s*\d+(?:\.\d+)?\s*$/.test(value) && !/^\s*\d{4}\s*$/.test(value))
+    throw new CliError(
+      `--since: "${value.trim()}" has no unit; expected an age such as ${value.trim()}d (days), ${value.trim()}h, ${value.trim()}m or ${value.trim()}w, or an ISO date/time such as 2026-05-04`,
+    );
   const time = Date.parse(value);
   if (Number.isNaN(time))
     throw new CliError(`--since: "${value}" is neither an ISO date/time nor an age like 7d, 12h or 30m`);
+  // A date without its year ("Dec 1", "March 5") is read as one in 2001, again keeping every event.
+  if (!/\d{4}/.test(value))
+    throw new CliError(
+      `--since: "${value}" names no year (it would be read as ${new Date(time).getFullYear()}); expected an ISO date/time such as 2026-05-04 or an age like 7d, 12h or 30m`,
+    );
   return time;
 }
 

@@ -507,6 +507,28 @@ describe("routing scripts from the command line", () => {
     );
   });
 
+  it("refuses a --since that Date.parse would read as a day in 2001: an age without its unit, a date without its year", async () => {
+    const file = join(fixtures, "ours.jsonl");
+    const [bareNumber, noYear, year] = await Promise.all([
+      runScript("routing-stats", ["--since", "7", "--file", file]),
+      runScript("routing-session-stats", ["--since", "Dec 1", "--file", file]),
+      runScript("routing-stats", ["--since", "2026", "--file", file, "--json"]),
+    ]);
+    assert.equal(bareNumber.code, 1, bareNumber.stdout);
+    assert.equal(
+      bareNumber.stderr,
+      'routing-stats: --since: "7" has no unit; expected an age such as 7d (days), 7h, 7m or 7w, or an ISO date/time such as 2026-05-04\nRun with --help for usage.\n',
+    );
+    assert.equal(noYear.code, 1, noYear.stdout);
+    assert.equal(
+      noYear.stderr,
+      'routing-session-stats: --since: "Dec 1" names no year (it would be read as 2001); expected an ISO date/time such as 2026-05-04 or an age like 7d, 12h or 30m\nRun with --help for usage.\n',
+    );
+    // A four-digit number is a year, as ISO reads it.
+    assert.equal(year.code, 0, year.stderr);
+    assert.ok(JSON.parse(year.stdout).log.lines > 0);
+  });
+
   it("exits 1 on a bad --since, a bad --limit, or replay without --config", async () => {
     const file = join(fixtures, "ours.jsonl");
     const [since, limit, replay, negativeAge, valueMissing] = await Promise.all([
