@@ -117,6 +117,14 @@ export function resolveTeamSettings(
   const url = fromEnv || (state?.backend === "redis" ? state.url?.trim() : undefined);
   const where = fromEnv ? REDIS_URL_ENV : "state.url";
   if (!url) {
+    // A URL without `backend`: the team store was meant (AUTO_ROUTER_REDIS_URL alone selects it), but only
+    // `backend: "redis"` selects it in the routes file. Said, not left to a file store that shares nothing.
+    if (state?.backend === undefined && state?.url?.trim())
+      issues.push({
+        severity: "warning",
+        path: "state.url",
+        message: `names a team store, but state.backend is not "redis": using the file store; add "backend": "redis" to the state block to use it (or set ${REDIS_URL_ENV})`,
+      });
     if (state?.backend === "redis")
       issues.push({
         severity: "warning",

@@ -81,6 +81,31 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     for (const text of [gateway.stderr(), gateway.stdout(), health]) assert.doesNotMatch(text, /wordSECRET|Pa ss/);
   });
 
+  it('says that a state.url without backend "redis" is not used, instead of silently sharing nothing', async () => {
+    const prefix = "par:nobackend:";
+    const dir = team.machine("nb1", prefix, { state: { url: team.redis.url, keyPrefix: prefix, machine: "nb1" } });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router state", "hello"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const warning =
+      'auto-router.routes.json at state.url: names a team store, but state.backend is not "redis": using the file store; add "backend": "redis" to the state block to use it (or set AUTO_ROUTER_REDIS_URL)';
+    assert.ok(run.stderr.includes(`auto-router: ${join(dir.agentDir, "extensions", warning)}`), run.stderr);
+    assert.match(run.stderr, /state backend: file store \(machine nb1\)\n {2}not the team store: .*names a team store/);
+    assert.equal(team.redis.cli("KEYS", `${prefix}*`), "", "nothing was written to the team store");
+    // "backend": "file" next to a URL is a choice (team mode switched off): nothing to say.
+    const off = team.machine("nb2", prefix, {
+      state: { backend: "file", url: team.redis.url, keyPrefix: prefix, machine: "nb2" },
+    });
+    const quiet = await runPi({
+      agentDir: off.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router state"],
+    });
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.doesNotMatch(quiet.stderr, /names a team store|not the team store/);
+  });
+
   /** The team's requests of one provider today, as Redis holds them. */
   const teamRequests = (keyPrefix: string, provider = "mock-a") =>
     Number(
