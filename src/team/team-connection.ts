@@ -83,13 +83,66 @@ class SilentServerError extends Error {
   }
 }
 
+/** Certificate errors that the CA which signed the server's certificate, given to Node, resolves. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+]);
+/** Other certificate errors: expired, not yet valid, issued for another host name. */
+const REFUSED_CERTIFICATE = /^(?:CERT_|ERR_TLS_CERT_)/;
+
+export interface ConnectionProblem {
+  /** What the warning says the team store does ("refuses this machine's login"); unset: unreachable or lost. */
+  how?: string;
+  /** The error, with what to fix where that is known: shown in the warning and by `/auto-router state`. */
+  reason: string;
+}
+
 /**
- * Redis that answers but refuses the URL's user or password is no network problem, and will not pass by waiting:
- * the error says what to fix (the reconnects go on, for a password changed on the server).
+ * A connection error in the user's terms. Redis that answers but refuses the URL's user or password is no network
+ * problem, and will not pass by waiting: the error says what to fix (the reconnects go on, for a password changed on
+ * the server). So are TLS problems, which Node names only by their code: a certificate this machine does not trust, a
+ * `rediss://` URL for a Redis without TLS (it never answers the TLS handshake), a `redis://` URL for a Redis that takes
+ * only TLS (it closes the connection at the first command). `tls`: the URL is rediss://; `handshaking`: the
+ * connection was made, and Redis had not answered yet.
  */
-export function explainConnectionError(message: string): string {
-  if (!LOGIN_REFUSED.test(message)) return message;
-  return `${message.replace(/\.$/, "")}: check the user and password in state.url (or AUTO_ROUTER_REDIS_URL)`;
+export function explainConnectionError(
+  error: Error & { code?: unknown },
+  context: { tls: boolean; handshaking: boolean },
+): ConnectionProblem {
+  const message = error.message;
+  const code = typeof error.code === "string" ? error.code : "";
+  if (LOGIN_REFUSED.test(message))
+    return {
+      how: "refuses this machine's login",
+      reason: `${message.replace(/\.$/, "")}: check the user and password in ${REDIS_URL_SOURCE}`,
+    };
+  if (UNTRUSTED_CERTIFICATE.has(code))
+    return {
+      how: "has a TLS certificate this machine does not trust",
+      reason: `${message}: give Node the CA that signed it, NODE_EXTRA_CA_CERTS=<ca.pem> in the environment of pi (or the gateway)`,
+    };
+  if (REFUSED_CERTIFICATE.test(code)) return { how: "has a TLS certificate this machine refuses", reason: message };
+  // A Redis without TLS answers the TLS hello as a command (or not at all, below): not a TLS record.
+  if (context.tls && (code === "ERR_SSL_WRONG_VERSION_NUMBER" || code === "ERR_SSL_PACKET_LENGTH_TOO_LONG"))
+    return {
+      how: "does not answer in TLS",
+      reason: `${message}: if this Redis does not take TLS, use redis:// in ${REDIS_URL_SOURCE}`,
+    };
+  if (context.tls && code === "ETIMEDOUT")
+    return {
+      how: "does not answer",
+      reason: `${message}: no TLS handshake within ${CONNECT_TIMEOUT_MS / 1000} s; if this Redis does not take TLS, use redis:// in ${REDIS_URL_SOURCE}`,
+    };
+  if (!context.tls && context.handshaking && (code === "ECONNRESET" || code === "EPIPE"))
+    return {
+      how: "closes the connection before answering",
+      reason: `${message}: a Redis that takes only TLS does so; if it does, use rediss:// in ${REDIS_URL_SOURCE}`,
+    };
+  return { reason: message };
 }
 
 /**
@@ -204,7 +257,7 @@ export class TeamConnection {
     client.on("connecting", () => (this.handshakeAbandoned = false));
     // A handshake given up on fails once more as its socket closes (its ready check errs): the silence stays the
     // reason shown, and is not warned about twice.
-    client.on("error", (error: Error) => this.handshakeAbandoned || this.onDown(error));
+    client.on("error", (error: Error) => this.handshakeAbandoned || this.onDown(error, client.status === "connect"));
     client.on("close", () => this.onDown(undefined));
     const subscriber = openChangeSubscriber(RedisClient, this.settings.url, options, this.channel, (message) =>
       this.onMessage(message),
@@ -393,7 +446,7 @@ export class TeamConnection {
     client.disconnect();
   }
 
-  private onDown(error: Error | undefined): void {
+  private onDown(error: Error | undefined, handshaking = false): void {
     if (this.closed || this.misconfigured !== undefined) return;
     if (error && DB_OUT_OF_RANGE.test(error.message)) return this.refuse(this.databaseProblem(error.message));
     const notRedis = error && NOT_REDIS.exec(error.message);
@@ -401,19 +454,17 @@ export class TeamConnection {
       return this.refuse(
         `the server at ${this.settings.displayUrl} is not a Redis server (it answered with ${JSON.stringify(notRedis[1])}, not the Redis protocol): check the host and port in ${REDIS_URL_SOURCE}`,
       );
-    if (error) this.lastError = explainConnectionError(error.message);
+    let problem: ConnectionProblem | undefined;
+    if (error) {
+      problem = explainConnectionError(error, { tls: /^rediss:/i.test(this.settings.url), handshaking });
+      this.lastError = problem.reason;
+    }
     if (this.state === "down") return;
     const wasConnected = this.state === "connected";
     this.state = "down";
     this.resolveFirstSync();
     const how =
-      this.lastError && LOGIN_REFUSED.test(this.lastError)
-        ? "refuses this machine's login"
-        : error instanceof SilentServerError
-          ? "does not answer"
-          : wasConnected
-            ? "lost"
-            : "unreachable";
+      problem?.how ?? (error instanceof SilentServerError ? "does not answer" : wasConnected ? "lost" : "unreachable");
     this.warn(
       `auto-router: team store ${this.settings.displayUrl} ${how}${this.lastError ? ` (${this.lastError})` : ""}; ` +
         "routing continues on the local view, writes are kept and replayed on reconnect",

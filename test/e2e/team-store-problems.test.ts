@@ -10,6 +10,7 @@ import { calendarKeys } from "../../src/budget/calendar.ts";
 import { TEAM_MIRROR_PREFIX } from "../../src/team/state-backend.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { runPi } from "../helpers/pi-cli.ts";
+import { opensslAvailable, startRedisServer } from "../helpers/redis-server.ts";
 import { startTeam, type Team } from "../helpers/team-machines.ts";
 import { eventually } from "../helpers/temp-and-workers.ts";
 
@@ -291,6 +292,65 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     });
     assert.equal(next.code, 0, next.stderr);
     await eventually(() => teamRequests(prefix) === 2, "the next start writes the kept answer");
+  });
+
+  it("says what to change when state.url's TLS does not match the server's, not that Redis is unreachable", {
+    skip: !opensslAvailable() && "openssl is not installed (it makes the TLS Redis's certificate)",
+  }, async () => {
+    const prefix = "par:tls:";
+    const tlsRedis = await startRedisServer({ tls: true });
+    const machine = (name: string, url: string) =>
+      team.machine(name, prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: name } });
+    const state = (agentDir: string, env: Record<string, string> = {}) =>
+      runPi({ agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router state"], env });
+    try {
+      // Its certificate is self-signed: not trusted, until Node is given it as a CA, as the warning says.
+      const dir = machine("tls1", tlsRedis.url).agentDir;
+      const untrusted = await state(dir);
+      assert.equal(untrusted.code, 0, untrusted.stderr);
+      const notTrusted =
+        "self-signed certificate: give Node the CA that signed it, NODE_EXTRA_CA_CERTS=<ca.pem> in the environment of pi (or the gateway)";
+      assert.ok(
+        untrusted.stderr.includes(
+          `auto-router: team store ${tlsRedis.url} has a TLS certificate this machine does not trust (${notTrusted})`,
+        ),
+        untrusted.stderr,
+      );
+      assert.ok(untrusted.stderr.includes(`connection: down (${notTrusted})`), untrusted.stderr);
+      assert.doesNotMatch(untrusted.stderr, /unreachable/);
+      const trusted = await state(dir, { NODE_EXTRA_CA_CERTS: tlsRedis.caFile! });
+      assert.equal(trusted.code, 0, trusted.stderr);
+      assert.match(trusted.stderr, /connection: connected/);
+
+      // redis:// for a Redis that takes only TLS: it closes the connection at the first command.
+      const plainUrl = tlsRedis.url.replace("rediss://", "redis://");
+      const plain = await state(machine("tls2", plainUrl).agentDir);
+      assert.equal(plain.code, 0, plain.stderr);
+      assert.match(
+        plain.stderr,
+        new RegExp(
+          `team store ${plainUrl.replaceAll(".", "\\.")} closes the connection before answering \\((read|write) ECONNRESET: a Redis that takes only TLS does so; if it does, use rediss:// in state\\.url \\(or AUTO_ROUTER_REDIS_URL\\)\\)`,
+        ),
+      );
+      assert.doesNotMatch(plain.stderr, /unreachable/);
+    } finally {
+      await tlsRedis.stop();
+    }
+
+    // rediss:// for the team's Redis, which has no TLS: it never answers the TLS hello.
+    const tlsUrl = team.redis.url.replace("redis://", "rediss://");
+    const gateway = await startGatewayProcess({ agentDir: machine("tls3", tlsUrl).agentDir });
+    try {
+      const noTls = `connect ETIMEDOUT: no TLS handshake within 2 s; if this Redis does not take TLS, use redis:// in state.url (or AUTO_ROUTER_REDIS_URL)`;
+      await eventually(async () => (await stateBackend(gateway)).lastError === noTls, "the gateway says why");
+      await eventually(
+        () => gateway.stderr().includes(`team store ${tlsUrl} does not answer (${noTls})`),
+        "the gateway warns",
+      );
+      assert.doesNotMatch(gateway.stderr(), /unreachable/);
+    } finally {
+      assert.equal(await gateway.stop(), 0, gateway.stderr());
+    }
   });
 
   it("counts a Redis that accepts connections but never answers as down, says so once, and syncs once it answers", async () => {

@@ -4,6 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
+import { join } from "node:path";
 import { freshDir } from "./fresh-dir.ts";
 
 export interface RedisServer {
@@ -46,9 +47,37 @@ async function waitForPort(port: number, open: boolean): Promise<void> {
   throw new Error(`redis-server on port ${port} did not ${open ? "start" : "stop"}`);
 }
 
-export async function startRedisServer(options: { password?: string } = {}): Promise<RedisServer> {
+/** Whether openssl can make the certificate of a TLS Redis (startRedisServer's `tls`). */
+export function opensslAvailable(): boolean {
+  return spawnSync("openssl", ["version"]).status === 0;
+}
+
+/** A self-signed certificate for 127.0.0.1 in `dir`: the CA a client must be given to trust the server. */
+function makeCertificate(dir: string): { cert: string; key: string } {
+  const cert = join(dir, "redis-cert.pem");
+  const key = join(dir, "redis-key.pem");
+  const made = spawnSync(
+    "openssl",
+    [
+      ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1"],
+      ...["-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+    ],
+    { encoding: "utf8" },
+  );
+  if (made.status !== 0) throw new Error(`openssl could not make a certificate: ${made.stderr}`);
+  return { cert, key };
+}
+
+/**
+ * `tls`: the server takes only TLS (its port speaks nothing else), with a self-signed certificate (`caFile`); its
+ * `url` is rediss://.
+ */
+export async function startRedisServer(
+  options: { password?: string; tls?: boolean } = {},
+): Promise<RedisServer & { caFile?: string }> {
   const port = await freePort();
   const dir = freshDir("auto-router-redis");
+  const certificate = options.tls ? makeCertificate(dir) : undefined;
   let child: ChildProcess | undefined;
   // While "killed", the port is held by a server that drops every connection at once: clients see Redis as down,
   // and no other test's server (which asks the system for a free port) can take the port before the restart.
@@ -60,7 +89,13 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
   };
   const launch = async () => {
     await releasePort();
-    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
+    const args = certificate
+      ? [
+          ...["--port", "0", "--tls-port", String(port), "--tls-auth-clients", "no"],
+          ...["--tls-cert-file", certificate.cert, "--tls-key-file", certificate.key],
+        ]
+      : ["--port", String(port)];
+    args.push("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir);
     if (options.password) args.push("--requirepass", options.password);
     const started = spawn("redis-server", args, { stdio: "ignore" });
     child = started;
@@ -89,11 +124,18 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : "";
   return {
     port,
-    url: `redis://${auth}127.0.0.1:${port}/0`,
+    url: `${certificate ? "rediss" : "redis"}://${auth}127.0.0.1:${port}/0`,
+    ...(certificate ? { caFile: certificate.cert } : {}),
     cli: (...args) => {
       const result = spawnSync(
         "redis-cli",
-        ["-p", String(port), ...(options.password ? ["-a", options.password, "--no-auth-warning"] : []), ...args],
+        [
+          "-p",
+          String(port),
+          ...(certificate ? ["--tls", "--cacert", certificate.cert] : []),
+          ...(options.password ? ["-a", options.password, "--no-auth-warning"] : []),
+          ...args,
+        ],
         { encoding: "utf8" },
       );
       if (result.status !== 0) throw new Error(`redis-cli ${args.join(" ")} failed: ${result.stderr}`);
