@@ -145,6 +145,33 @@ export function explainConnectionError(
   return { reason: message };
 }
 
+/** What ioredis writes with console.warn when the URL gives a password the server does not ask for (Redis 5; 6+). */
+const PASSWORD_NOT_ASKED =
+  /^\[WARN\] (?:Redis server|This Redis server's `default` user) does not require a password, but a password was supplied/;
+const passwordNotAskedListeners = new Set<() => void>();
+let consoleWarnFiltered = false;
+
+/**
+ * Calls `listener` instead of letting ioredis print its own line (raw on stderr, in the middle of pi's screen, twice
+ * per connect: the command connection and the subscriber) when Redis does not ask for the password the URL gives. The
+ * filter on console.warn passes every other line on unchanged. Returns the function that stops the calls.
+ */
+export function onPasswordNotAsked(listener: () => void): () => void {
+  if (!consoleWarnFiltered) {
+    consoleWarnFiltered = true;
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => {
+      if (passwordNotAskedListeners.size > 0 && typeof args[0] === "string" && PASSWORD_NOT_ASKED.test(args[0])) {
+        for (const notify of passwordNotAskedListeners) notify();
+        return;
+      }
+      original.apply(console, args);
+    };
+  }
+  passwordNotAskedListeners.add(listener);
+  return () => passwordNotAskedListeners.delete(listener);
+}
+
 /**
  * The connection that receives the other machines' change notices. It subscribes on every connect itself: ioredis'
  * own re-subscribe after a reconnect leaves its promise unhandled, so a connection lost again (or closed) before
@@ -199,6 +226,8 @@ export class TeamConnection {
   private handshakeTimer: NodeJS.Timeout | undefined;
   /** From an unanswered handshake's end to the next connect attempt. */
   private handshakeAbandoned = false;
+  /** Stops the notice that Redis asks for no password although the URL gives one (said once per process). */
+  private stopPasswordNotice: (() => void) | undefined;
 
   /**
    * `views`: where the epoch the machine's views were last synced with is kept, so a process that starts after Redis
@@ -242,6 +271,14 @@ export class TeamConnection {
       disconnectTimeout: 0,
       retryStrategy: (times: number) => Math.min(100 * 2 ** Math.min(times, 5), MAX_RECONNECT_DELAY_MS),
     };
+    let passwordNoticed = false;
+    this.stopPasswordNotice = onPasswordNotAsked(() => {
+      if (passwordNoticed || this.closed) return;
+      passwordNoticed = true;
+      this.warn(
+        `auto-router: team store ${this.settings.displayUrl} asks for no password, but ${REDIS_URL_SOURCE} gives one: connected without it (anyone who reaches this Redis can read and change the team's state); set requirepass or an ACL user on the server, or take the password out of the URL`,
+      );
+    });
     const client = new RedisClient(this.settings.url, options) as Redis & TeamCommands;
     client.defineCommand("parCompareAndSet", { numberOfKeys: 2, lua: COMPARE_AND_SET_LUA });
     client.defineCommand("parClaim", { numberOfKeys: 1, lua: CLAIM_LUA });
@@ -431,6 +468,7 @@ export class TeamConnection {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.stopPasswordNotice?.();
     clearTimeout(this.handshakeTimer);
     this.subscriber?.disconnect();
     const client = this.client;

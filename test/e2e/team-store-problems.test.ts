@@ -107,6 +107,24 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.doesNotMatch(quiet.stderr, /names a team store|not the team store/);
   });
 
+  it("says once, in its own words, that Redis asks for no password although the URL gives one", async () => {
+    const prefix = "par:needless-password:";
+    const url = team.redis.url.replace("redis://", "redis://:Needless-Pass-7@");
+    const dir = team.machine("np1", prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: "np1" } });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "hello", "/auto-router state"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const masked = url.replace("Needless-Pass-7", "***");
+    const warning = `auto-router: team store ${masked} asks for no password, but state.url (or AUTO_ROUTER_REDIS_URL) gives one: connected without it (anyone who reaches this Redis can read and change the team's state); set requirepass or an ACL user on the server, or take the password out of the URL`;
+    assert.equal(run.stderr.split(warning).length, 2, run.stderr);
+    // Not ioredis' own line, printed raw on pi's screen once per connection.
+    assert.doesNotMatch(run.stderr, /\[WARN\]|does not require a password/);
+    assert.match(run.stderr, /connection: connected/);
+    assert.doesNotMatch(run.stdout + run.stderr, /Needless-Pass-7/);
+  });
+
   /** The team's requests of one provider today, as Redis holds them. */
   const teamRequests = (keyPrefix: string, provider = "mock-a") =>
     Number(
