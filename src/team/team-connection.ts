@@ -64,6 +64,11 @@ const DB_OUT_OF_RANGE = /DB index is out of range|invalid DB index/i;
 /** ioredis' parser on a reply that is not RESP (an HTTP server, say, answers "HTTP/1.1 400 ..."). */
 const NOT_REDIS = /Protocol error, got "(.*?)" as reply type byte/;
 const REDIS_URL_SOURCE = "state.url (or AUTO_ROUTER_REDIS_URL)";
+/**
+ * Redis refused a command to the URL's ACL user: NOPERM for a command, key or channel; from a script, the PUBLISH of
+ * its change notice (Redis 7 gives a new user no channel unless `&<channel>` or `allchannels` is granted).
+ */
+const NO_PERMISSION = /^NOPERM\b|can't publish to the channel|no permissions to (?:run|access)/;
 /** Redis's refusal of a write when maxmemory is reached and nothing may be evicted. */
 const OUT_OF_MEMORY = /^OOM /;
 const OUT_OF_MEMORY_TEXT =
@@ -183,6 +188,7 @@ export function openChangeSubscriber(
   options: RedisOptions,
   channel: string,
   onMessage: (message: string) => void,
+  onRefused: (error: Error) => void = () => undefined,
 ): Redis {
   const subscriber = new RedisClient(url, {
     ...options,
@@ -191,7 +197,13 @@ export function openChangeSubscriber(
     maxRetriesPerRequest: null,
   });
   subscriber.on("error", () => undefined); // reported once through the command connection
-  subscriber.on("ready", () => void subscriber.subscribe(channel).catch(() => undefined));
+  subscriber.on(
+    "ready",
+    () =>
+      void subscriber.subscribe(channel).catch((error: unknown) => {
+        if (error instanceof Error && NO_PERMISSION.test(error.message)) onRefused(error);
+      }),
+  );
   subscriber.on("message", (_channel: string, message: string) => onMessage(message));
   return subscriber;
 }
@@ -215,6 +227,8 @@ export class TeamConnection {
   private evictionChecked = false;
   /** Whether a sync has completed since the process started. */
   private synced = false;
+  /** What Redis answered when it refused a command to the URL's ACL user (NOPERM); said once per process. */
+  private refusedPermission: string | undefined;
   /** When Redis last refused a write for want of memory (maxmemory reached under noeviction); said once per process. */
   private refusedForMemoryAt: number | undefined;
   /** Why this Redis cannot serve as the team store (a database it does not have): set once, never reconnected. */
@@ -296,8 +310,13 @@ export class TeamConnection {
     // reason shown, and is not warned about twice.
     client.on("error", (error: Error) => this.handshakeAbandoned || this.onDown(error, client.status === "connect"));
     client.on("close", () => this.onDown(undefined));
-    const subscriber = openChangeSubscriber(RedisClient, this.settings.url, options, this.channel, (message) =>
-      this.onMessage(message),
+    const subscriber = openChangeSubscriber(
+      RedisClient,
+      this.settings.url,
+      options,
+      this.channel,
+      (message) => this.onMessage(message),
+      (error) => this.onPermissionRefused(error.message),
     );
     this.client = client;
     this.subscriber = subscriber;
@@ -434,6 +453,7 @@ export class TeamConnection {
       return await Promise.race([run(client), timedOut]);
     } catch (error) {
       if (error instanceof Error && OUT_OF_MEMORY.test(error.message)) this.onOutOfMemory();
+      if (error instanceof Error && NO_PERMISSION.test(error.message)) this.onPermissionRefused(error.message);
       throw error;
     } finally {
       clearTimeout(timer);
@@ -458,7 +478,9 @@ export class TeamConnection {
       roundTrips: this.roundTrips,
       // Connected, but the writes wait because Redis is full: the status says why they wait.
       lastError:
-        this.lastError ?? (pendingWrites > 0 && this.refusedForMemoryAt !== undefined ? OUT_OF_MEMORY_TEXT : undefined),
+        this.lastError ??
+        (pendingWrites > 0 && this.refusedForMemoryAt !== undefined ? OUT_OF_MEMORY_TEXT : undefined) ??
+        (this.refusedPermission !== undefined ? this.permissionProblem(this.refusedPermission) : undefined),
     };
   }
 
@@ -566,6 +588,30 @@ export class TeamConnection {
     } finally {
       this.resolveFirstSync();
     }
+  }
+
+  /**
+   * Redis refused a command to the URL's ACL user. Mostly the change notices: a user made on Redis 7 gets no pub/sub
+   * channel unless it is granted, so its writes land but the other machines hear of them only at their re-check, and
+   * it hears of theirs only at its own. Said once per process, with the grant that fixes it; the status keeps it.
+   */
+  private onPermissionRefused(message: string): void {
+    if (this.refusedPermission !== undefined || this.closed) return;
+    this.refusedPermission = message.replace(/\.$/, "");
+    this.warn(`auto-router: team store ${this.settings.displayUrl} ${this.permissionProblem(this.refusedPermission)}`);
+  }
+
+  private permissionProblem(message: string): string {
+    let user = "default";
+    try {
+      user = decodeURIComponent(new URL(this.settings.url).username) || "default";
+    } catch {}
+    const prefix = this.settings.keyPrefix;
+    // The stores' and the ledger's re-check (redis-store.ts, redis-ledger.ts): every 5 s.
+    const late = /channel/.test(message)
+      ? ": the team's changes reach the machines only at their re-check every 5 s, not at once"
+      : "";
+    return `refused a command to this machine's Redis user (${message})${late}; grant the user the team's keys, its channel and commands, e.g. ACL SETUSER ${user} ~${prefix}* &${prefix}changed +@all`;
   }
 
   /**

@@ -371,6 +371,36 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     }
   });
 
+  it("says that Redis refuses the URL's ACL user its change notices (Redis 7 grants a new user no channel), and the grant that fixes it", async () => {
+    const prefix = "par:acl:";
+    // The user an admin makes from the README's advice: every command on the team's keys; Redis 7 adds no channel.
+    team.redis.cli("ACL", "SETUSER", "router", "on", ">router-pass-5", `~${prefix}*`, "+@all");
+    const url = team.redis.url.replace("redis://", "redis://router:router-pass-5@");
+    const masked = url.replace("router-pass-5", "***");
+    const machine = (name: string) =>
+      team.machine(name, prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: name } });
+    const refused = `refused a command to this machine's Redis user (NOPERM this user has no permissions to access one of the channels used as arguments): the team's changes reach the machines only at their re-check every 5 s, not at once; grant the user the team's keys, its channel and commands, e.g. ACL SETUSER router ~${prefix}* &${prefix}changed +@all`;
+    const gateway = await startGatewayProcess({ agentDir: machine("acl1").agentDir });
+    try {
+      await askGateway(gateway, "hello");
+      await eventually(async () => (await stateBackend(gateway)).lastError === refused, "the health page says why");
+      assert.equal((await stateBackend(gateway)).connection, "connected");
+      assert.equal(gateway.stderr().split(`auto-router: team store ${masked} ${refused}`).length, 2, gateway.stderr());
+    } finally {
+      assert.equal(await gateway.stop(), 0, gateway.stderr());
+    }
+    for (const text of [gateway.stderr(), gateway.stdout()]) assert.doesNotMatch(text, /router-pass-5/);
+    // The grant the warning names is enough.
+    team.redis.cli("ACL", "SETUSER", "router", `~${prefix}*`, `&${prefix}changed`, "+@all");
+    const granted = await runPi({
+      agentDir: machine("acl2").agentDir,
+      args: ["--model", "auto-router/main", "-p", "hello", "/auto-router state"],
+    });
+    assert.equal(granted.code, 0, granted.stderr);
+    assert.match(granted.stderr, /connection: connected\n/);
+    assert.doesNotMatch(granted.stderr, /refused|NOPERM/);
+  });
+
   it("counts a Redis that accepts connections but never answers as down, says so once, and syncs once it answers", async () => {
     const prefix = "par:silent:";
     const dir = team.machine("sl1", prefix, { budgets: { policy: "hard", providers: { "mock-a": { daily: 5 } } } });
