@@ -88,6 +88,11 @@ class SilentServerError extends Error {
   }
 }
 
+/**
+ * ioredis' words for its handshake's command when the server closed the connection under it (just after the reset or
+ * broken pipe that says more, which it does not replace).
+ */
+const UNWRITABLE = /^Stream isn't writeable/;
 /** Certificate errors that the CA which signed the server's certificate, given to Node, resolves. */
 const UNTRUSTED_CERTIFICATE = new Set([
   "DEPTH_ZERO_SELF_SIGNED_CERT",
@@ -112,11 +117,11 @@ export interface ConnectionProblem {
  * the server). So are TLS problems, which Node names only by their code: a certificate this machine does not trust, a
  * `rediss://` URL for a Redis without TLS (it never answers the TLS handshake), a `redis://` URL for a Redis that takes
  * only TLS (it closes the connection at the first command). `tls`: the URL is rediss://; `handshaking`: the
- * connection was made, and Redis had not answered yet.
+ * connection was made, and Redis had not answered yet; `answeredBefore`: a connection of this process was ready once.
  */
 export function explainConnectionError(
   error: Error & { code?: unknown },
-  context: { tls: boolean; handshaking: boolean },
+  context: { tls: boolean; handshaking: boolean; answeredBefore?: boolean },
 ): ConnectionProblem {
   const message = error.message;
   const code = typeof error.code === "string" ? error.code : "";
@@ -142,11 +147,18 @@ export function explainConnectionError(
       how: "does not answer",
       reason: `${message}: no TLS handshake within ${CONNECT_TIMEOUT_MS / 1000} s; if this Redis does not take TLS, use redis:// in ${REDIS_URL_SOURCE}`,
     };
-  if (!context.tls && context.handshaking && (code === "ECONNRESET" || code === "EPIPE"))
+  const unwritable = UNWRITABLE.test(message);
+  if ((context.handshaking && (code === "ECONNRESET" || code === "EPIPE")) || unwritable) {
+    const reason = unwritable ? "the server closed the connection before it answered" : message;
+    // A server this URL reached before is not one that takes only TLS.
+    const tlsHint = !context.tls && !context.answeredBefore;
     return {
       how: "closes the connection before answering",
-      reason: `${message}: a Redis that takes only TLS does so; if it does, use rediss:// in ${REDIS_URL_SOURCE}`,
+      reason: tlsHint
+        ? `${reason}: a Redis that takes only TLS does so; if it does, use rediss:// in ${REDIS_URL_SOURCE}`
+        : reason,
     };
+  }
   return { reason: message };
 }
 
@@ -515,8 +527,13 @@ export class TeamConnection {
         `the server at ${this.settings.displayUrl} is not a Redis server (it answered with ${JSON.stringify(notRedis[1])}, not the Redis protocol): check the host and port in ${REDIS_URL_SOURCE}`,
       );
     let problem: ConnectionProblem | undefined;
+    if (error && UNWRITABLE.test(error.message) && this.lastError !== undefined) error = undefined;
     if (error) {
-      problem = explainConnectionError(error, { tls: /^rediss:/i.test(this.settings.url), handshaking });
+      problem = explainConnectionError(error, {
+        tls: /^rediss:/i.test(this.settings.url),
+        handshaking,
+        answeredBefore: this.generation > 0,
+      });
       this.lastError = problem.reason;
     }
     if (this.state === "down") return;

@@ -4,6 +4,7 @@
 // normal operation).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { calendarKeys } from "../../src/budget/calendar.ts";
@@ -399,6 +400,37 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.equal(granted.code, 0, granted.stderr);
     assert.match(granted.stderr, /connection: connected\n/);
     assert.doesNotMatch(granted.stderr, /refused|NOPERM/);
+  });
+
+  it("says why a server that accepts the connection and drops it is down, not in ioredis' words", async () => {
+    // A TCP proxy whose Redis is gone: it accepts each connection and closes it at once.
+    const dropping = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => dropping.listen(0, "127.0.0.1", resolve));
+    const url = `redis://127.0.0.1:${(dropping.address() as AddressInfo).port}/0`;
+    const gateway = await startGatewayProcess({
+      agentDir: team.machine("drop1", "par:drop:").agentDir,
+      env: { AUTO_ROUTER_REDIS_URL: url },
+    });
+    try {
+      await eventually(async () => (await stateBackend(gateway)).lastError !== undefined, "the gateway says why");
+      // Several reconnects: each says why, none "Stream isn't writeable and enableOfflineQueue options is false".
+      const reasons = new Set<string>();
+      for (let sample = 0; sample < 40; sample++) {
+        const status = await stateBackend(gateway);
+        assert.equal(status.connection, "down");
+        reasons.add(status.lastError);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      for (const reason of reasons) assert.match(reason, /^(read ECONNRESET|write EPIPE|write ECONNRESET)\b/, reason);
+      assert.match(
+        gateway.stderr(),
+        new RegExp(`team store ${url.replaceAll(".", "\\.")} closes the connection before answering`),
+      );
+      assert.doesNotMatch(gateway.stderr(), /enableOfflineQueue|Stream isn't writeable/);
+    } finally {
+      assert.equal(await gateway.stop(), 0, gateway.stderr());
+      await new Promise<void>((resolve) => dropping.close(() => resolve()));
+    }
   });
 
   it("counts a Redis that accepts connections but never answers as down, says so once, and syncs once it answers", async () => {
