@@ -131,6 +131,9 @@ function noLogMessage(root: string): string {
 export function resolveLogFiles(paths: string[] | undefined, io: CliIo): string[] {
   const roots = paths && paths.length > 0 ? paths : [defaultLogDirectory(io.processEnv, io.home)];
   const files: string[] = [];
+  // A file is known by its device and inode, not its path: the same log named twice (a directory and its live file,
+  // a relative and an absolute path, a symbolic link) is read once, not counted twice.
+  const seen = new Set<string>();
   for (const root of roots) {
     try {
       statSync(root);
@@ -140,13 +143,18 @@ export function resolveLogFiles(paths: string[] | undefined, io: CliIo): string[
     const found = findLogFiles(root);
     if (found.length === 0) throw new CliError(noLogMessage(root));
     for (const file of found) {
+      let identity: string;
       try {
-        if (statSync(file).isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+        const stats = statSync(file);
+        if (stats.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
         accessSync(file, constants.R_OK);
+        identity = `${stats.dev}:${stats.ino}`;
       } catch (error) {
         throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
       }
-      if (!files.includes(file)) files.push(file);
+      if (seen.has(identity)) continue;
+      seen.add(identity);
+      files.push(file);
     }
   }
   return files;

@@ -1,7 +1,7 @@
 // Spawns each routing-* script with plain node (no loader flag): they must register tsx themselves.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -505,6 +505,30 @@ describe("routing scripts from the command line", () => {
       ),
       run.stderr,
     );
+  });
+
+  it("reads a log named twice (its directory and its file, another spelling, a symbolic link) once, not counting it twice", async () => {
+    const directory = freshDir("auto-router-cli-twice");
+    const logs = join(directory, "logs");
+    mkdirSync(logs);
+    for (const name of ["auto-router.events.1.jsonl", "auto-router.events.jsonl"])
+      copyFileSync(join(fixtures, name), join(logs, name));
+    symlinkSync(logs, join(directory, "link"));
+    const once = await runScript("routing-stats", ["--file", logs, "--json"]);
+    assert.equal(once.code, 0, once.stderr);
+    const expected = JSON.parse(once.stdout);
+    assert.equal(expected.stats.requests, 2);
+    for (const twice of [
+      [logs, join(logs, "auto-router.events.jsonl")],
+      [logs, `${directory}/./logs/`],
+      [logs, join(directory, "link")],
+    ]) {
+      const run = await runScript("routing-stats", [...twice.flatMap((file) => ["--file", file]), "--json"]);
+      assert.equal(run.code, 0, run.stderr);
+      const result = JSON.parse(run.stdout);
+      assert.deepEqual(result.stats, expected.stats, twice.join(" + "));
+      assert.deepEqual(result.log.files, expected.log.files, twice.join(" + "));
+    }
   });
 
   it("refuses a --since that Date.parse would read as a day in 2001: an age without its unit, a date without its year", async () => {
