@@ -5,7 +5,7 @@ import { createReadStream, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { expandEvent, RequestEnvelopes } from "./compact-events.ts";
 import { unfoldEvents } from "./folded-events.ts";
-import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
+import { EVENT_TYPES, type EventType, type FinalOutcome, type NormalizedEvent } from "./event-types.ts";
 import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-events.ts";
 import { rotatedOldestFirst } from "./log-files.ts";
 
@@ -113,8 +113,9 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
     return { malformed: "no data object" };
   const time = typeof record.ts === "string" ? Date.parse(record.ts) : Number.NaN;
   if (Number.isNaN(time)) return { malformed: "no valid ts" };
-  if (record.type === "feedback") {
-    const invalid = invalidFeedback(record.data as Record<string, unknown>);
+  if (record.type === "feedback" || record.type === "final") {
+    const data = record.data as Record<string, unknown>;
+    const invalid = record.type === "feedback" ? invalidFeedback(data) : invalidFinal(data);
     if (invalid) return { malformed: invalid };
   }
   const event = record as unknown as NormalizedEvent;
@@ -135,6 +136,22 @@ function invalidFeedback(data: Record<string, unknown>): string | undefined {
   if (typeof data.ratedRequestId !== "string") return "feedback without ratedRequestId";
   if (data.tags !== undefined && !(Array.isArray(data.tags) && data.tags.every((tag) => typeof tag === "string")))
     return "feedback tags not a list of strings";
+  return undefined;
+}
+
+const FINAL_OUTCOMES: ReadonlySet<unknown> = new Set<FinalOutcome>(["success", "failed", "aborted", "refused"]);
+
+/**
+ * A final event the reports would count wrongly: its outcome would be counted as "undefined", and a count that is no
+ * number would be added as text ("0" + "2" is "02") or as NaN.
+ */
+function invalidFinal(data: Record<string, unknown>): string | undefined {
+  if (!FINAL_OUTCOMES.has(data.outcome)) return 'final without outcome "success", "failed", "aborted" or "refused"';
+  for (const count of ["attempts", "failovers"] as const) {
+    const value = data[count];
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
+      return `final without ${count} as a whole number`;
+  }
   return undefined;
 }
 

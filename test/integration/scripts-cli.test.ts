@@ -507,6 +507,37 @@ describe("routing scripts from the command line", () => {
     );
   });
 
+  it("skips and names a final line whose outcome or counts the reports would print as garbage (02, NaN, undefined)", async () => {
+    const file = join(freshDir("auto-router-cli-final"), "auto-router.events.jsonl");
+    const line = (requestId: string, data: Record<string, unknown>) =>
+      JSON.stringify({ v: 1, type: "final", ts: "2026-05-04T10:00:01.000Z", requestId, routeId: "r1", data });
+    const served = { outcome: "success", servedTarget: "p/m", attempts: 1, failovers: 0 };
+    writeFileSync(
+      file,
+      `${[
+        line("good", served),
+        line("text-count", { ...served, attempts: "3", failovers: "2" }),
+        line("no-count", { outcome: "success", servedTarget: "p/m" }),
+        line("no-outcome", { ...served, outcome: undefined }),
+      ].join("\n")}\n`,
+    );
+    for (const script of ["routing-stats", "routing-session-stats"]) {
+      const run = await runScript(script, ["--file", file]);
+      assert.equal(run.code, 0, run.stderr);
+      assert.doesNotMatch(run.stdout, /NaN|undefined/, `${script}: ${run.stdout}`);
+      assert.match(run.stdout, /read 4 lines from 1 file\(s\): 1 events, 3 malformed line\(s\) skipped/);
+      assert.ok(run.stdout.includes(`${file}:2 (final without attempts as a whole number)`), run.stdout);
+      assert.ok(run.stdout.includes(`${file}:3 (final without attempts as a whole number)`), run.stdout);
+      assert.ok(
+        run.stdout.includes(`${file}:4 (final without outcome "success", "failed", "aborted" or "refused")`),
+        run.stdout,
+      );
+    }
+    const json = JSON.parse((await runScript("routing-stats", ["--file", file, "--json"])).stdout);
+    assert.equal(json.stats.requests, 1);
+    assert.equal(json.stats.targetSwitches, 0);
+  });
+
   it("reads a log named twice (its directory and its file, another spelling, a symbolic link) once, not counting it twice", async () => {
     const directory = freshDir("auto-router-cli-twice");
     const logs = join(directory, "logs");

@@ -302,8 +302,14 @@ describe("event log format v3", () => {
   it("reads a line of every type the writer accepts as a known type", () => {
     // The writer only takes types of the event type map (checked by the compiler); EVENT_TYPES must list them all.
     for (const type of EVENT_TYPES) {
-      // A rating's data is checked too (a rating without one is malformed): the smallest valid one.
-      const data = type === "feedback" ? { rating: "good", ratedRequestId: "r" } : {};
+      // A rating's and a final's data are checked too (one without a rating, an outcome or its counts is malformed):
+      // the smallest valid one.
+      const data =
+        type === "feedback"
+          ? { rating: "good", ratedRequestId: "r" }
+          : type === "final"
+            ? { outcome: "success", attempts: 1, failovers: 0 }
+            : {};
       const outcome = parseEventLine(
         JSON.stringify({ v: EVENT_SCHEMA_VERSION, type, ts: "2026-01-01T00:00:00.000Z", data }),
       );
