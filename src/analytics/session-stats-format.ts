@@ -15,7 +15,8 @@ import {
 const DAILY_BAR_WIDTH = 40;
 
 function dailyComposition(stats: SessionStats): string {
-  if (stats.days.length === 0) return "(no finished requests)";
+  // Finished requests but no day: --limit 0 asked for none.
+  if (stats.days.length === 0) return stats.requests > 0 ? "(no day shown: --limit 0)" : "(no finished requests)";
   // One fill character per model across all days, so the legend holds for every bar.
   const characters = new Map<string, string>();
   for (const day of stats.days) {

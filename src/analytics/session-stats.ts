@@ -13,6 +13,9 @@ export type { Distribution, ModelRow } from "./model-totals.ts";
 /** Characters of an error message kept in the masked-error table. */
 const MESSAGE_PREVIEW_LENGTH = 120;
 
+/** Where the last `limit` of `length` items start: `slice(-limit)` would keep them all for a limit of 0. */
+const lastStart = (length: number, limit: number): number => Math.max(0, length - limit);
+
 export interface SessionStatsOptions {
   route?: string;
   /** Rows per list (days, errors, drift rows). */
@@ -246,7 +249,7 @@ export class SessionStatsAccumulator {
     const dailyTop = this.options.dailyTop ?? 5;
     const days = [...this.days.entries()]
       .sort((a, b) => a[0].localeCompare(b[0]))
-      .slice(-this.limit)
+      .slice(lastStart(this.days.size, this.limit))
       .map(([day, totals]) => {
         const ranked = [...totals.models.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
         const composition = ranked.slice(0, dailyTop).map(([model, requests]) => ({ model, requests }));
@@ -264,7 +267,7 @@ export class SessionStatsAccumulator {
         };
       });
     const uviDays = new Set([...this.uvi.values()].map((row) => row.day));
-    const keptUviDays = new Set([...uviDays].sort().slice(-this.limit));
+    const keptUviDays = new Set([...uviDays].sort().slice(lastStart(uviDays.size, this.limit)));
     const uviTimeline = [...this.uvi.values()]
       .filter((row) => keptUviDays.has(row.day))
       .map(({ sum, ...row }) => ({ ...row, average: sum / row.samples }))

@@ -538,6 +538,22 @@ describe("routing scripts from the command line", () => {
     assert.equal(json.stats.targetSwitches, 0);
   });
 
+  it("shows no day for --limit 0 in routing-session-stats, as for its other lists, not every day", async () => {
+    const file = join(fixtures, "ours.jsonl");
+    const [none, one] = await Promise.all([
+      runScript("routing-session-stats", ["--file", file, "--limit", "0", "--json"]),
+      runScript("routing-session-stats", ["--file", file, "--limit", "1", "--json"]),
+    ]);
+    assert.equal(none.code, 0, none.stderr);
+    const stats = JSON.parse(none.stdout).stats;
+    assert.deepEqual(stats.days, []);
+    assert.deepEqual(stats.recentDrift, []);
+    assert.equal(JSON.parse(one.stdout).stats.days.length, 1);
+    const text = await runScript("routing-session-stats", ["--file", file, "--limit", "0"]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /\(UTC days, 6 requests, 1 unfinished\)\n=+\n\(no day shown: --limit 0\)\n/);
+  });
+
   it("reads a log named twice (its directory and its file, another spelling, a symbolic link) once, not counting it twice", async () => {
     const directory = freshDir("auto-router-cli-twice");
     const logs = join(directory, "logs");
