@@ -177,7 +177,8 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
     async pushLocal() {
       if (!connection.writable)
         throw new Error(
-          `the team store ${settings.displayUrl} is not reachable (${connection.lastError ?? connection.state})`,
+          // Not "unreachable": a Redis that refuses the login or a command was reached.
+          `the team store ${settings.displayUrl} is not connected (${connection.lastError ?? connection.state}): nothing was pushed; run it again once /auto-router state shows it connected`,
         );
       const results: PushResult[] = [];
       for (const [name, entry] of stores) {

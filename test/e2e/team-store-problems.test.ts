@@ -108,6 +108,24 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.doesNotMatch(quiet.stderr, /names a team store|not the team store/);
   });
 
+  it("says that state push pushed nothing while Redis refuses the login, not that it is unreachable", async () => {
+    const prefix = "par:push-refused:";
+    team.redis.cli("ACL", "SETUSER", "pusher", "on", ">right-pass-4", `~${prefix}*`, `&${prefix}changed`, "+@all");
+    const url = team.redis.url.replace("redis://", "redis://pusher:wrong-pass-4@");
+    const dir = team.machine("pr1", prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: "pr1" } });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router state push"],
+    });
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(
+      run.stderr,
+      /\/auto-router state failed: the team store redis:\/\/pusher:\*\*\*@127\.0\.0\.1:\d+\/0 is not connected \(WRONGPASS [^)]*: check the user and password in state\.url \(or AUTO_ROUTER_REDIS_URL\)\): nothing was pushed; run it again once \/auto-router state shows it connected/,
+    );
+    assert.doesNotMatch(run.stderr, /not reachable|unreachable|wrong-pass-4/);
+    assert.equal(team.redis.cli("KEYS", `${prefix}*`), "");
+  });
+
   it("says once, in its own words, that Redis asks for no password although the URL gives one", async () => {
     const prefix = "par:needless-password:";
     const url = team.redis.url.replace("redis://", "redis://:Needless-Pass-7@");
