@@ -165,22 +165,32 @@ export function explainConnectionError(
 /** What ioredis writes with console.warn when the URL gives a password the server does not ask for (Redis 5; 6+). */
 const PASSWORD_NOT_ASKED =
   /^\[WARN\] (?:Redis server|This Redis server's `default` user) does not require a password, but a password was supplied/;
+/**
+ * What ioredis writes with console.warn on each connect of a user refused INFO (`-@dangerous`, a usual restriction): it
+ * skips its ready check and goes on, and so does the team store (INFO only feeds its eviction check). Nothing to fix.
+ */
+const READY_CHECK_SKIPPED = /^Skipping the ready check because INFO command fails: "NOPERM\b/;
 const passwordNotAskedListeners = new Set<() => void>();
 let consoleWarnFiltered = false;
 
 /**
  * Calls `listener` instead of letting ioredis print its own line (raw on stderr, in the middle of pi's screen, twice
- * per connect: the command connection and the subscriber) when Redis does not ask for the password the URL gives. The
- * filter on console.warn passes every other line on unchanged. Returns the function that stops the calls.
+ * per connect: the command connection and the subscriber) when Redis does not ask for the password the URL gives; drops
+ * its line about a skipped ready check (READY_CHECK_SKIPPED) while a listener is registered. The filter on console.warn
+ * passes every other line on unchanged. Returns the function that stops the calls.
  */
 export function onPasswordNotAsked(listener: () => void): () => void {
   if (!consoleWarnFiltered) {
     consoleWarnFiltered = true;
     const original = console.warn;
     console.warn = (...args: unknown[]) => {
-      if (passwordNotAskedListeners.size > 0 && typeof args[0] === "string" && PASSWORD_NOT_ASKED.test(args[0])) {
-        for (const notify of passwordNotAskedListeners) notify();
-        return;
+      const text = args[0];
+      if (passwordNotAskedListeners.size > 0 && typeof text === "string") {
+        if (READY_CHECK_SKIPPED.test(text)) return;
+        if (PASSWORD_NOT_ASKED.test(text)) {
+          for (const notify of passwordNotAskedListeners) notify();
+          return;
+        }
       }
       original.apply(console, args);
     };
@@ -613,7 +623,8 @@ export class TeamConnection {
    * it hears of theirs only at its own. Said once per process, with the grant that fixes it; the status keeps it.
    */
   private onPermissionRefused(message: string): void {
-    if (this.refusedPermission !== undefined || this.closed) return;
+    // INFO is only read for the eviction check, which a user without it (`-@dangerous`) skips: nothing to fix.
+    if (this.refusedPermission !== undefined || this.closed || /'info' command/i.test(message)) return;
     this.refusedPermission = message.replace(/\.$/, "");
     this.warn(`auto-router: team store ${this.settings.displayUrl} ${this.permissionProblem(this.refusedPermission)}`);
   }

@@ -108,6 +108,22 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.doesNotMatch(quiet.stderr, /names a team store|not the team store/);
   });
 
+  it("works quietly for an ACL user refused INFO (-@dangerous): no ioredis line on pi's screen, no warning", async () => {
+    const prefix = "par:no-info:";
+    team.redis.cli("ACL", "SETUSER", "careful", "on", ">careful-pass-2", `~${prefix}*`, `&${prefix}changed`);
+    team.redis.cli("ACL", "SETUSER", "careful", "+@all", "-@dangerous");
+    const url = team.redis.url.replace("redis://", "redis://careful:careful-pass-2@");
+    const dir = team.machine("ni1", prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: "ni1" } });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "hello", "/auto-router state"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /connection: connected\n/);
+    assert.doesNotMatch(run.stderr, /ready check|NOPERM|refused|auto-router: team store/);
+    await eventually(() => teamRequests(prefix) === 1, "the answer is in the team store");
+  });
+
   it("says that state push pushed nothing while Redis refuses the login, not that it is unreachable", async () => {
     const prefix = "par:push-refused:";
     team.redis.cli("ACL", "SETUSER", "pusher", "on", ">right-pass-4", `~${prefix}*`, `&${prefix}changed`, "+@all");
