@@ -1,6 +1,6 @@
 // The four routing-* scripts as CliCommands: each names its own flags and turns the joined event stream into a
 // JSON-able result and a text report through the pure aggregate modules. The .mjs files in scripts/ only run them.
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, type Stats, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { formatIssue, type ConfigIssue } from "../config/issues.ts";
 import { parseConfigText } from "../config/parse-config.ts";
@@ -35,6 +35,24 @@ const checkIntegers =
       return (error as Error).message;
     }
   };
+
+/** The one of `files` that `path` names (the same device and inode, whatever the spelling), if any. */
+function sameFile(path: string, files: readonly string[]): string | undefined {
+  let target: Stats;
+  try {
+    target = statSync(path);
+  } catch {
+    return undefined; // not there yet: no log
+  }
+  return files.find((file) => {
+    try {
+      const stats = statSync(file);
+      return stats.dev === target.dev && stats.ino === target.ino;
+    } catch {
+      return false;
+    }
+  });
+}
 
 export const routingStatsCommand: CliCommand = {
   name: "routing-stats",
@@ -83,7 +101,13 @@ export const sessionStatsCommand: CliCommand = {
   },
   validate: checkIntegers("limit", "daily-top"),
   skipTypes: ["candidates"],
-  async run({ items, route: routeFilter, values, io }) {
+  async run({ items, files, route: routeFilter, values, io }) {
+    // Checked before anything is read: the report written over a log it reads would destroy that log.
+    const overwritten = typeof values.html === "string" ? sameFile(values.html, files) : undefined;
+    if (overwritten)
+      throw new CliError(
+        `--html ${values.html}: that is the event log ${overwritten}, which this report reads and would replace; name another file for the report`,
+      );
     const stats = await computeSessionStats(items, {
       route: routeFilter,
       limit: integerFlag(values, "limit", 14),

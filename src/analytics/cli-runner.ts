@@ -27,6 +27,8 @@ export interface CommandContext {
   values: FlagValues;
   /** Joined requests, feedback and quota events of the selected files, after --since. */
   items: AsyncIterable<JoinedItem>;
+  /** The log files read, oldest first. */
+  files: readonly string[];
   route?: string;
   io: CliIo;
 }
@@ -315,7 +317,7 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     const items = route === undefined ? joined : notingRoutes(joined, routesInLog);
     let output;
     try {
-      output = await command.run({ values, items, route, io });
+      output = await command.run({ values, items, files, route, io });
     } catch (error) {
       if (error instanceof CliError) throw error;
       const code = (error as NodeJS.ErrnoException).code;

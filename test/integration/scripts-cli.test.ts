@@ -554,6 +554,36 @@ describe("routing scripts from the command line", () => {
     assert.match(text.stdout, /\(UTC days, 6 requests, 1 unfinished\)\n=+\n\(no day shown: --limit 0\)\n/);
   });
 
+  it("refuses --html naming an event log it reads, which the report would replace, and leaves the log as it was", async () => {
+    const directory = freshDir("auto-router-cli-html-over-log");
+    for (const name of ["auto-router.events.1.jsonl", "auto-router.events.jsonl"])
+      copyFileSync(join(fixtures, name), join(directory, name));
+    for (const name of ["auto-router.events.jsonl", "auto-router.events.1.jsonl"]) {
+      const log = join(directory, name);
+      const before = readFileSync(log, "utf8");
+      // The default log (the state directory's) and the log named by --file alike.
+      for (const args of [
+        ["--html", log],
+        ["--file", directory, "--html", `${directory}/./${name}`],
+      ]) {
+        const run = await runScript("routing-session-stats", args, {
+          PI_CODING_AGENT_DIR: freshDir("auto-router-cli-agent"),
+          AUTO_ROUTER_LOG_DIR: directory,
+        });
+        assert.equal(run.code, 1, run.stdout);
+        assert.equal(
+          run.stderr,
+          `routing-session-stats: --html ${args.at(-1)}: that is the event log ${log}, which this report reads and would replace; name another file for the report\nRun with --help for usage.\n`,
+        );
+        assert.equal(readFileSync(log, "utf8"), before);
+      }
+    }
+    const report = join(directory, "report.html");
+    const written = await runScript("routing-session-stats", ["--file", directory, "--html", report]);
+    assert.equal(written.code, 0, written.stderr);
+    assert.match(readFileSync(report, "utf8"), /^<!doctype html>/);
+  });
+
   it("reads a log named twice (its directory and its file, another spelling, a symbolic link) once, not counting it twice", async () => {
     const directory = freshDir("auto-router-cli-twice");
     const logs = join(directory, "logs");
