@@ -67,6 +67,8 @@ export function dayBarChart(options: {
    */
   columns: Array<{ day: string; parts: BarPart[]; value: string; narrowValue?: string[] }>;
   legend: LegendEntry[];
+  /** Shown in a chart without columns (default: "no finished requests"). */
+  emptyText?: string;
 }): string {
   const { id, label, unit, columns, legend } = options;
   const ticks = countAxisTicks(
@@ -117,7 +119,9 @@ export function dayBarChart(options: {
       `<g class="legend-item" ${entry.attributes}><rect x="${10 + (index % 3) * 250}" y="${BAR_AREA_HEIGHT + 26 + Math.floor(index / 3) * 16}" width="10" height="10" fill="${entry.fill}"/><text x="${24 + (index % 3) * 250}" y="${BAR_AREA_HEIGHT + 35 + Math.floor(index / 3) * 16}">${escapeHtml(entry.name)}</text></g>`,
   );
   const empty =
-    columns.length === 0 ? `<text x="${PLOT_LEFT_PX + 10}" y="${BAR_AREA_HEIGHT / 2}">no finished requests</text>` : "";
+    columns.length === 0
+      ? `<text x="${PLOT_LEFT_PX + 10}" y="${BAR_AREA_HEIGHT / 2}">${escapeHtml(options.emptyText ?? "no finished requests")}</text>`
+      : "";
   const height = BAR_AREA_HEIGHT + 40 + Math.ceil(legend.length / 3) * 16;
   return `<svg id="${id}" class="chart" role="img" aria-label="${escapeHtml(label)}" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg">${unitLabel}${axis.join("")}${bars.join("")}${legendMarks.join("")}${empty}</svg>`;
 }

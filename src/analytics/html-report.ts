@@ -28,6 +28,10 @@ function fitText(text: string, width: number): string {
   return text.length <= characters ? text : `${text.slice(0, Math.max(1, characters - 1))}…`;
 }
 
+/** A chart without days: none finished, or `--limit 0` asked for none (as the text report says). */
+const emptyText = (stats: SessionStats): string =>
+  stats.requests > 0 ? "no day shown: --limit 0" : "no finished requests";
+
 function dailyCompositionChart(stats: SessionStats): string {
   const models = [...new Set(stats.days.flatMap((day) => day.composition.map((part) => part.model)))];
   const color = (model: string) => PALETTE[models.indexOf(model) % PALETTE.length]!;
@@ -35,6 +39,7 @@ function dailyCompositionChart(stats: SessionStats): string {
     id: "chart-daily-composition",
     label: "Daily composition by served model",
     unit: "requests",
+    emptyText: emptyText(stats),
     columns: stats.days.map((day) => ({
       day: day.day,
       value: String(day.requests),
@@ -98,6 +103,7 @@ function failoverChart(stats: SessionStats): string {
     id: "chart-failovers",
     label: "Requests failed over per day",
     unit: "requests",
+    emptyText: emptyText(stats),
     columns: stats.days.map((day) => {
       const rest = day.requests - day.requestsFailedOver;
       return {

@@ -552,6 +552,13 @@ describe("routing scripts from the command line", () => {
     const text = await runScript("routing-session-stats", ["--file", file, "--limit", "0"]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /\(UTC days, 6 requests, 1 unfinished\)\n=+\n\(no day shown: --limit 0\)\n/);
+    // The HTML report's charts say the same, not that no request finished.
+    const html = join(freshDir("auto-router-cli-html-limit0"), "report.html");
+    const page = await runScript("routing-session-stats", ["--file", file, "--limit", "0", "--html", html]);
+    assert.equal(page.code, 0, page.stderr);
+    const written = readFileSync(html, "utf8");
+    assert.equal(written.split(">no day shown: --limit 0</text>").length, 3, "both day charts");
+    assert.doesNotMatch(written, /no finished requests/);
   });
 
   it("refuses --html naming an event log it reads, which the report would replace, and leaves the log as it was", async () => {
