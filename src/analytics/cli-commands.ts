@@ -205,6 +205,9 @@ export const replayCommand: CliCommand = {
     }
     const parsed = parseConfigText(text);
     if (!parsed.config) throw new CliError(invalidConfigText(path, parsed.issues));
+    // What pi would warn about at start (an unknown key, a typo): the replay uses the file as pi reads it.
+    for (const issue of parsed.issues)
+      if (issue.severity === "warning") io.stderr(`routing-replay: ${formatIssue(path, issue)}`);
     const catalogue = await loadModelCatalogue(agentDirectory(io.processEnv, io.home));
     const report = await replayDecisions(
       items,

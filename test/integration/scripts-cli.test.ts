@@ -343,6 +343,23 @@ describe("routing scripts from the command line", () => {
     );
   });
 
+  it("routing-replay says what pi would warn about in --config (an unknown key), with its line and column", async () => {
+    const config = join(freshDir("auto-router-cli-warned-config"), "routes.json");
+    writeFileSync(
+      config,
+      JSON.stringify({ routes: { swe: { targets: [{ provider: "anthropic", modelId: "m" }] } }, state: { urll: "x" } }),
+    );
+    const run = await runScript("routing-replay", ["--config", config, "--file", join(fixtures, "ours.jsonl")]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `^routing-replay: warning: ${config.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:1:\\d+ at state\\.urll: unknown key \\(ignored\\); did you mean "url"\\?$`,
+        "m",
+      ),
+    );
+  });
+
   it("routing-replay finds a target in the agent dir's models.json, as pi would", async () => {
     const agentDirectory = freshDir("auto-router-cli-agent");
     writeFileSync(
