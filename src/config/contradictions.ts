@@ -44,32 +44,36 @@ function onlyAndIgnored(issues: ConfigIssue[], block: string, preferences: Provi
   });
 }
 
-/** A condition whose `minTokens` is above its `maxTokens` never holds: its rule never applies. */
-function emptyTokenRange(issues: ConfigIssue[], path: string, when: RuleCondition | undefined): void {
+/** Visits a rule's condition and every condition nested in it (`all`, `any`, `not`), each with its path. */
+function eachCondition(
+  when: RuleCondition | undefined,
+  path: string,
+  visit: (condition: RuleCondition, path: string) => void,
+): void {
   if (!when) return;
+  visit(when, path);
+  when.all?.forEach((part, index) => eachCondition(part, `${path}.all[${index}]`, visit));
+  when.any?.forEach((part, index) => eachCondition(part, `${path}.any[${index}]`, visit));
+  eachCondition(when.not, `${path}.not`, visit);
+}
+
+/**
+ * One condition's own contradictions: a `minTokens` above its `maxTokens` never holds, so its rule never applies (an
+ * error); `minRatings` only qualifies a `badRatingShareAbove` beside it, and alone does nothing (a warning).
+ */
+function checkCondition(issues: ConfigIssue[], when: RuleCondition, path: string): void {
   if (when.minTokens !== undefined && when.maxTokens !== undefined && when.minTokens > when.maxTokens)
     issues.push({
       severity: "error",
       path: `${path}.minTokens`,
       message: `must be at most maxTokens (${when.maxTokens}), got ${when.minTokens}: the rule could never apply`,
     });
-  when.all?.forEach((part, index) => emptyTokenRange(issues, `${path}.all[${index}]`, part));
-  when.any?.forEach((part, index) => emptyTokenRange(issues, `${path}.any[${index}]`, part));
-  emptyTokenRange(issues, `${path}.not`, when.not);
-}
-
-/** `minRatings` only qualifies a `badRatingShareAbove` beside it: alone it does nothing (a warning). */
-function loneMinRatings(issues: ConfigIssue[], path: string, when: RuleCondition | undefined): void {
-  if (!when) return;
   if (when.minRatings !== undefined && when.badRatingShareAbove === undefined)
     issues.push({
       severity: "warning",
       path: `${path}.minRatings`,
       message: "does nothing without `badRatingShareAbove` beside it (the ratings a bad-rating share needs)",
     });
-  when.all?.forEach((part, index) => loneMinRatings(issues, `${path}.all[${index}]`, part));
-  when.any?.forEach((part, index) => loneMinRatings(issues, `${path}.any[${index}]`, part));
-  loneMinRatings(issues, `${path}.not`, when.not);
 }
 
 function checkRoutingBlock(
@@ -78,11 +82,11 @@ function checkRoutingBlock(
   block: { preferences?: ProviderPreferences; policyRules?: Array<{ when?: RuleCondition }> },
 ): void {
   onlyAndIgnored(issues, `${path ? `${path}.` : ""}preferences`, block.preferences);
-  block.policyRules?.forEach((rule, index) => {
-    const where = `${path ? `${path}.` : ""}policyRules[${index}].when`;
-    emptyTokenRange(issues, where, rule.when);
-    loneMinRatings(issues, where, rule.when);
-  });
+  block.policyRules?.forEach((rule, index) =>
+    eachCondition(rule.when, `${path ? `${path}.` : ""}policyRules[${index}].when`, (condition, where) =>
+      checkCondition(issues, condition, where),
+    ),
+  );
 }
 
 export function checkContradictions(config: RouterConfig, issues: ConfigIssue[]): void {
