@@ -1,12 +1,12 @@
 // The four routing-* scripts as CliCommands: each names its own flags and turns the joined event stream into a
 // JSON-able result and a text report through the pure aggregate modules. The .mjs files in scripts/ only run them.
-import { chmodSync, readFileSync, type Stats, statSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { formatIssue, type ConfigIssue } from "../config/issues.ts";
 import { parseConfigText } from "../config/parse-config.ts";
 import { route } from "../routing/route.ts";
 import { readModelsFileFacts } from "../state/models-file.ts";
-import { agentDirectory, CliError, type CliCommand, type FlagValues } from "./cli-runner.ts";
+import { agentDirectory, CliError, type CliCommand, fileIdentity, type FlagValues } from "./cli-runner.ts";
 import { renderSessionHtml } from "./html-report.ts";
 import { computeQualityStats, formatQualityStats } from "./quality-stats.ts";
 import { replayDecisions, type ModelLookup } from "./replay.ts";
@@ -36,22 +36,17 @@ const checkIntegers =
     }
   };
 
-/** The one of `files` that `path` names (the same device and inode, whatever the spelling), if any. */
+/** The one of `files` that `path` names (the same file whatever the spelling: fileIdentity), if any. */
 function sameFile(path: string, files: readonly string[]): string | undefined {
-  let target: Stats;
-  try {
-    target = statSync(path);
-  } catch {
-    return undefined; // not there yet: no log
-  }
-  return files.find((file) => {
+  const identity = (file: string) => {
     try {
-      const stats = statSync(file);
-      return stats.dev === target.dev && stats.ino === target.ino;
+      return fileIdentity(statSync(file));
     } catch {
-      return false;
+      return undefined; // not there (yet)
     }
-  });
+  };
+  const target = identity(path);
+  return target === undefined ? undefined : files.find((file) => identity(file) === target);
 }
 
 export const routingStatsCommand: CliCommand = {

@@ -1,7 +1,7 @@
 // The shared frame of the routing-* scripts: flags (node:util parseArgs), --help, log file discovery, the streaming
 // read, --json or text output, and exit codes. Each script only supplies a CliCommand. Errors the user can fix
 // (bad flag, unreadable file) print one clear line and exit 1; nothing here prints a stack trace for them.
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { accessSync, constants, readFileSync, type Stats, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
@@ -130,6 +130,9 @@ function noLogMessage(root: string): string {
 }
 
 /** The files to read, each checked readable; throws CliError naming the path otherwise. */
+/** A file as the file system knows it (device and inode), whatever the path's spelling or links. */
+export const fileIdentity = (stats: Stats): string => `${stats.dev}:${stats.ino}`;
+
 export function resolveLogFiles(paths: string[] | undefined, io: CliIo): string[] {
   const roots = paths && paths.length > 0 ? paths : [defaultLogDirectory(io.processEnv, io.home)];
   const files: string[] = [];
@@ -150,7 +153,7 @@ export function resolveLogFiles(paths: string[] | undefined, io: CliIo): string[
         const stats = statSync(file);
         if (stats.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
         accessSync(file, constants.R_OK);
-        identity = `${stats.dev}:${stats.ino}`;
+        identity = fileIdentity(stats);
       } catch (error) {
         throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
       }
