@@ -44,6 +44,15 @@ function describeUrl(url: string): string {
   }
 }
 
+/**
+ * A connection the server closed while the client still held it for reuse (keep-alive): the request never reached the
+ * server. undici expires idle connections on its own coarse clock, so under load it can hand out one a server already
+ * closed; any client of a keep-alive API meets this now and then, and one try on a new connection is the cure.
+ */
+const STALE_CONNECTION_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+const isStaleConnection = (error: unknown) =>
+  STALE_CONNECTION_CODES.has(String((error as { cause?: { code?: unknown } } | undefined)?.cause?.code));
+
 /** Why a request got no answer, as a short code ("ENOTFOUND", "ECONNREFUSED"): fetch's own message is "fetch failed". */
 function networkCause(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
@@ -57,8 +66,12 @@ export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions)
   const retries = options.retries ?? BALANCE_RETRIES;
   const sleep = options.sleep ?? ((ms: number) => defaultSleep(ms, options.signal));
   let lastError = "";
+  // One reset connection is tried again at once and is not one of the `retries` (a source read with no retries too).
+  let staleConnectionRetried = false;
+  let tryAgainNow = false;
   for (let attempt = 0; attempt <= retries; attempt += 1) {
-    if (attempt > 0) await sleep((options.backoffMs ?? BALANCE_BACKOFF_MS) * 2 ** (attempt - 1));
+    if (attempt > 0 && !tryAgainNow) await sleep((options.backoffMs ?? BALANCE_BACKOFF_MS) * 2 ** (attempt - 1));
+    tryAgainNow = false;
     if (options.signal?.aborted) break;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? BALANCE_TIMEOUT_MS);
@@ -94,6 +107,11 @@ export async function fetchJsonWithRetry(url: string, options: FetchJsonOptions)
         break;
       }
       lastError = `could not reach ${describeUrl(url)} (${networkCause(error)})`;
+      if (isStaleConnection(error) && !staleConnectionRetried) {
+        staleConnectionRetried = true;
+        tryAgainNow = true;
+        attempt -= 1;
+      }
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener("abort", relay);

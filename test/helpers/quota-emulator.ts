@@ -6,6 +6,8 @@ export interface QuotaReply {
   status?: number;
   body?: unknown;
   delayMs?: number;
+  /** Closes the connection of this many requests to the path without an answer (as a server closing an idle one). */
+  resets?: number;
 }
 export interface QuotaCall {
   method: string;
@@ -32,6 +34,11 @@ export async function startQuotaEmulator(): Promise<QuotaEmulator> {
       const path = (request.url ?? "/").split("?")[0]!;
       calls.push({ method: request.method ?? "GET", path, headers: request.headers, body });
       const reply = replies.get(path) ?? { status: 404, body: { error: "no reply queued" } };
+      if (reply.resets) {
+        reply.resets -= 1;
+        request.socket.destroy();
+        return;
+      }
       setTimeout(() => {
         response.writeHead(reply.status ?? 200, { "content-type": "application/json" });
         response.end(JSON.stringify(reply.body ?? {}));

@@ -156,6 +156,19 @@ describe("quota pacing from a usage API through pi", () => {
     assert.ok(quota.calls.length > calls, "the emulated usage API was asked");
   });
 
+  it("reads a usage API through a connection the server reset (a closed keep-alive one) instead of going stale", async () => {
+    quota.reply("/api/oauth/usage", { body: usage(10, 4) });
+    const h = await start();
+    // The session's own first read is over (a forced refresh joins one in flight): the reset meets the next.
+    assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+10%/);
+    quota.reply("/api/oauth/usage", { body: usage(90, 4), resets: 1 });
+    const calls = quota.calls.length;
+    const shown = await h.command("/auto-router uvi refresh");
+    assert.match(shown, /anthropic-usage \(anthropic\): ok, 1 window/);
+    assert.match(shown, /anthropic\s+5h\s+90%\s+20%\s+4\.[45]\d\s+critical/);
+    assert.equal(quota.calls.length, calls + 2, "the reset request and the one on a new connection");
+  });
+
   it("reads the usage API again every uvi.ttlMs by itself", async () => {
     quota.reply("/api/oauth/usage", { body: usage(10, 4) });
     const asked = () => quota.calls.filter((call) => call.path === "/api/oauth/usage").length;

@@ -119,6 +119,51 @@ describe("balance fetch", () => {
       (error: Error) => error.message === "could not reach http://127.0.0.1:1/b (ECONNREFUSED)",
     );
   });
+  it("tries a reset connection (a keep-alive one the server closed) once more at once, even with no retries", async () => {
+    const reset = () =>
+      new TypeError("fetch failed", { cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }) });
+    let calls = 0;
+    const waits: number[] = [];
+    const sleep = async (ms: number) => void waits.push(ms);
+    const resetOnce: FetchLike = async () => {
+      calls += 1;
+      if (calls === 1) throw reset();
+      return json(200, { ok: 1 });
+    };
+    assert.deepEqual(
+      await fetchJsonWithRetry("http://127.0.0.1:1/u", { headers: {}, fetch: resetOnce, sleep, retries: 0 }),
+      {
+        ok: 1,
+      },
+    );
+    assert.equal(calls, 2);
+    assert.deepEqual(waits, [], "no backoff before the new connection");
+
+    // Only once: a server that resets every connection is named after the second.
+    calls = 0;
+    const resetAlways: FetchLike = async () => {
+      calls += 1;
+      throw reset();
+    };
+    await assert.rejects(
+      fetchJsonWithRetry("http://127.0.0.1:1/u", { headers: {}, fetch: resetAlways, sleep, retries: 0 }),
+      (error: Error) => error.message === "could not reach http://127.0.0.1:1/u (ECONNRESET)",
+    );
+    assert.equal(calls, 2);
+    // With retries, the reset's own try does not use one up, and the retries still back off.
+    calls = 0;
+    await assert.rejects(
+      fetchJsonWithRetry("http://127.0.0.1:1/u", {
+        headers: {},
+        fetch: resetAlways,
+        sleep,
+        retries: 2,
+        backoffMs: 100,
+      }),
+    );
+    assert.equal(calls, 4);
+    assert.deepEqual(waits, [100, 200]);
+  });
   it("does not retry a try that timed out: the answer comes after one timeout, not three", async () => {
     let calls = 0;
     const fetch: FetchLike = (_url, init) => {
