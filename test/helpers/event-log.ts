@@ -34,11 +34,14 @@ export function readEventLogFile(file: string): any[] {
     });
 }
 
-/** Polls a condition the test is waiting for. */
+/**
+ * Polls a condition the test is waiting for. The limit is on the monotonic clock: a test that freezes or moves Date
+ * (`clock: true`), or a wall clock stepped by the host, neither ends the wait early nor holds it forever.
+ */
 export async function until(condition: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
+  const deadline = performance.now() + limitMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`still waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`still waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

@@ -100,7 +100,7 @@ describe("quota pacing from a usage API through pi", () => {
     const running = h.prompt("Keep going").finally(() => {
       ended = true;
     });
-    // (The frozen clock never ends `until`: a prompt that ends does.)
+    // A prompt that ends without waiting ends the wait at once (its error is then shown).
     const waiting = () =>
       new RegExp(`waiting ${resetMs / 1000}s for anthropic/`).test(h.ui!.statuses.get("auto-router") ?? "");
     await until(() => ended || waiting(), "the wait for the reset");
