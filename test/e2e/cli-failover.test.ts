@@ -46,6 +46,8 @@ describe("pi CLI with auto-router against emulated providers", () => {
         routes: {
           chain: {
             sortBy: "config",
+            // Rests long enough to outlast the next test's pi start on a loaded machine (the default is 30 s).
+            failover: { kinds: { overloaded: { cooldownMs: 600_000 } } },
             targets: ["mock-dead/model-dead", "mock-a/model-a", "mock-c/model-c", "mock-b/model-b"].map((t) => ({
               provider: t.split("/")[0],
               modelId: t.split("/")[1],
@@ -82,8 +84,8 @@ describe("pi CLI with auto-router against emulated providers", () => {
     reset();
     openai.enqueue({
       status: 429,
-      errorMessage: "Rate limit reached for gpt. Please try again in 20s.",
-      retryAfterSeconds: 20,
+      errorMessage: "Rate limit reached for gpt. Please try again in 10m0s.",
+      retryAfterSeconds: 600,
     });
     anthropic.enqueue({ status: 529, errorType: "overloaded_error", errorMessage: "Overloaded" });
     healthy.enqueue({ text: "Hello from B." });
@@ -110,7 +112,7 @@ describe("pi CLI with auto-router against emulated providers", () => {
     const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Again"] });
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), "Straight to B.");
-    assert.equal(openai.calls.length, 0, "rate-limited target rests for its 20 s hint");
+    assert.equal(openai.calls.length, 0, "rate-limited target rests for its 10 min hint");
     assert.equal(anthropic.calls.length, 0, "overloaded target rests");
     const cooldownFile = join(dir.agentDir, "extensions", "auto-router.cooldowns.json");
     assert.ok(existsSync(cooldownFile));
