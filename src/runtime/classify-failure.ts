@@ -101,10 +101,11 @@ const SERVER_TEXT =
 // "404 The model `gpt-9` does not exist or you do not have access to it.",
 // "404 {"type":"error","error":{"type":"not_found_error","message":"model: claude-x"}}",
 // "models/gemini-9 is not found for API version v1beta, or is not supported for generateContent.",
-// "400 Model Not Exist" (DeepSeek), "400 foo/bar is not a valid model ID" (OpenRouter)
+// "400 Model Not Exist" (DeepSeek), "400 foo/bar is not a valid model ID" (OpenRouter),
+// "400 The model `mixtral-8x7b-32768` has been decommissioned and is no longer supported. ..." (Groq, a retired model)
 // ("not supported" is deliberately absent: "400 temperature is not supported with this model" is a request bug.)
 const MODEL_NOT_FOUND_TEXT =
-  /model_not_found|not a valid model\b|\bmodels?\b.*(?:not[ _]found|(?:does )?not exist)|(?:not[ _]found|does not exist).*\bmodel\b/i;
+  /model_not_found|not a valid model\b|\bmodels?\b.*(?:not[ _]found|(?:does )?not exist)|(?:not[ _]found|does not exist).*\bmodel\b|\bmodel\b[^.]*\bhas been (?:decommissioned|retired)\b/i;
 // "Provider finish_reason: content_filter", "400 Invalid prompt: your prompt was flagged as potentially violating
 // our usage policy", "400 ... rejected by the safety system", "content_policy_violation"
 const CONTENT_POLICY_TEXT =

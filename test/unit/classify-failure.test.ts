@@ -319,6 +319,14 @@ const ROWS: Row[] = [
     kind: "model_not_found",
     status: 400,
   },
+  {
+    source: "Groq retired model",
+    input: error(
+      "400 The model `mixtral-8x7b-32768` has been decommissioned and is no longer supported. Please refer to https://console.groq.com/docs/deprecations for a recommendation on which model to use instead.",
+    ),
+    kind: "model_not_found",
+    status: 400,
+  },
   // context_overflow
   {
     source: "Anthropic",

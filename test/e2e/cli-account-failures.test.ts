@@ -1,0 +1,65 @@
+// The real pi CLI against the HTTP emulators, for failures that say something about the target or the account rather
+// than the moment: a model the provider has retired, worded the way each provider words it, as pi-ai passes it on.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
+import { readLoggedEvents } from "../helpers/event-log.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+const target = (key: string) => ({ provider: key.split("/")[0], modelId: key.split("/")[1] });
+
+/** Each failed attempt's target and the kind the router gave it. */
+function failedKinds(agentDir: string): Array<[string, string]> {
+  return readLoggedEvents(agentDir)
+    .filter((event: any) => event.type === "result" && event.data.outcome === "failed")
+    .map((event: any) => [event.data.target, event.data.failureKind]);
+}
+
+/** The cooldowns file's entries: kind and how long from `now` each one lasts. */
+function cooldowns(agentDir: string, now: number): Array<{ kind: string; remainingMs: number }> {
+  const file = JSON.parse(readFileSync(join(agentDir, "extensions", "auto-router.cooldowns.json"), "utf8"));
+  return Object.values(file.entries).map((entry: any) => ({ kind: entry.kind, remainingMs: entry.until - now }));
+}
+
+describe("pi CLI: OpenAI-compatible providers' account and model failures", () => {
+  let failing: Emulator;
+  let healthy: Emulator;
+  let dir: EmulatedAgent<"A" | "B">;
+
+  before(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { A: "openai", B: "openai" },
+      providers: {
+        "mock-a": { emulator: "A", apiKey: "sk-mock-a", models: ["model-a"] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b", models: ["model-b"] },
+      },
+      routes: {
+        routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } },
+      },
+    });
+    ({ A: failing, B: healthy } = dir.emulators);
+  });
+  beforeEach(() => dir.reset());
+  after(() => dir?.stop());
+
+  it("fails over from a model Groq has decommissioned (a 400) and rests it as a missing model", async () => {
+    failing.enqueue({
+      status: 400,
+      errorType: "model_decommissioned",
+      errorMessage:
+        "The model `mixtral-8x7b-32768` has been decommissioned and is no longer supported. Please refer to https://console.groq.com/docs/deprecations for a recommendation on which model to use instead.",
+    });
+    healthy.enqueue({ text: "B served." });
+    const startedAt = Date.now();
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    assert.deepEqual(failedKinds(dir.agentDir), [["mock-a/model-a", "model_not_found"]]);
+    const [entry] = cooldowns(dir.agentDir, startedAt);
+    assert.equal(entry?.kind, "model_not_found");
+    assert.ok(entry.remainingMs > 5 * 3_600_000, `rests for hours, not ${entry.remainingMs} ms`);
+  });
+});
