@@ -73,6 +73,9 @@ const RETRYABLE_KINDS: ReadonlySet<FailureKind> = new Set([
 // "402 Insufficient Balance" (DeepSeek), "402 This request requires more credits..." (OpenRouter)
 const QUOTA_TEXT =
   /\bquota\b|insufficient[_ ]quota|usage[_ ]?limit|billing|\bcredits?\b|insufficient[_ ](?:balance|funds)|balance is too low/i;
+// Words that name a quota without saying one is used up: Google's generic RESOURCE_EXHAUSTED text "Resource has been
+// exhausted (e.g. check quota)." (Vertex AI's answer to a burst on shared capacity, gone within the minute).
+const QUOTA_ASIDE = /\(e\.g\.,? check quota\)/gi;
 // "429 Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM)...", "429 Too Many Requests",
 // "Throttling error: Too many tokens, please wait before trying again." (Bedrock)
 const RATE_LIMIT_TEXT = /rate[_ -]?limit|too many requests|throttl/i;
@@ -246,7 +249,7 @@ function kindFromEvidence(evidence: Evidence): FailureKind {
 function kindFromErrorTypes({ text, errorTypes }: Evidence): FailureKind | undefined {
   for (const errorType of errorTypes) {
     const mapped = KIND_BY_ERROR_TYPE[errorType];
-    if (mapped === "rate_limit_or_quota") return QUOTA_TEXT.test(text) ? "quota_exhausted" : "rate_limit";
+    if (mapped === "rate_limit_or_quota") return saysQuota(text) ? "quota_exhausted" : "rate_limit";
     if (mapped === "overloaded_or_server") return OVERLOADED_TEXT.test(text) ? "overloaded" : "server";
     if (mapped) return mapped;
     // Anthropic says not_found_error for any missing resource; only a model mention makes it model_not_found.
@@ -258,14 +261,14 @@ function kindFromErrorTypes({ text, errorTypes }: Evidence): FailureKind | undef
 }
 
 function kindFromStatus(status: number, text: string): FailureKind {
-  if (status === 429) return QUOTA_TEXT.test(text) ? "quota_exhausted" : "rate_limit";
+  if (status === 429) return saysQuota(text) ? "quota_exhausted" : "rate_limit";
   if (status >= 500) return OVERLOADED_TEXT.test(text) ? "overloaded" : "server";
   if (status === 403) {
     if (CONTENT_POLICY_TEXT.test(text)) return "content_policy";
-    return QUOTA_TEXT.test(text) ? "quota_exhausted" : "auth";
+    return saysQuota(text) ? "quota_exhausted" : "auth";
   }
   // Remaining 4xx: the request or the account, never the target's health. Do not fail over on a plain 400.
-  if (QUOTA_TEXT.test(text)) return "quota_exhausted";
+  if (saysQuota(text)) return "quota_exhausted";
   if (AUTH_TEXT.test(text)) return "auth";
   if (CONTENT_POLICY_TEXT.test(text)) return "content_policy";
   if (MODEL_NOT_FOUND_TEXT.test(text)) return "model_not_found";
@@ -276,7 +279,7 @@ function kindFromStatus(status: number, text: string): FailureKind {
 function kindFromKeywords(text: string): FailureKind {
   if (AUTH_TEXT.test(text)) return "auth";
   if (OVERLOADED_TEXT.test(text)) return "overloaded";
-  if (QUOTA_TEXT.test(text)) return "quota_exhausted";
+  if (saysQuota(text)) return "quota_exhausted";
   if (RATE_LIMIT_TEXT.test(text)) return "rate_limit";
   if (NETWORK_TEXT.test(text)) return "network";
   if (SERVER_TEXT.test(text)) return "server";
@@ -285,4 +288,9 @@ function kindFromKeywords(text: string): FailureKind {
   if (CONTENT_POLICY_TEXT.test(text)) return "content_policy";
   if (INVALID_REQUEST_TEXT.test(text)) return "invalid_request";
   return "unknown";
+}
+
+/** Does the text say a quota, a balance or credits ran out? (The quota words, less asides that only name a quota.) */
+function saysQuota(text: string): boolean {
+  return QUOTA_TEXT.test(text.replace(QUOTA_ASIDE, ""));
 }

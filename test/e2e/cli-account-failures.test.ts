@@ -1,10 +1,12 @@
 // The real pi CLI against the HTTP emulators, for failures that say something about the target or the account rather
-// than the moment: a model the provider has retired, worded the way each provider words it, as pi-ai passes it on.
+// than the moment (a model the provider has retired), or only seem to (Google's generic "check quota" 429), worded the
+// way each provider words it, as pi-ai passes it on.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
+import { startUpstream, type Upstream } from "../helpers/endpoint-upstream.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
@@ -61,5 +63,51 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
     const [entry] = cooldowns(dir.agentDir, startedAt);
     assert.equal(entry?.kind, "model_not_found");
     assert.ok(entry.remainingMs > 5 * 3_600_000, `rests for hours, not ${entry.remainingMs} ms`);
+  });
+});
+
+describe("pi CLI: Google's RESOURCE_EXHAUSTED answers", () => {
+  let google: Upstream;
+  let healthy: Emulator;
+  let dir: EmulatedAgent<"B">;
+
+  before(async () => {
+    // Gemini's API answers an error as plain JSON, whatever the path: the stand-in upstream does that.
+    google = await startUpstream("G");
+    dir = await startEmulatedAgent({
+      emulators: { B: "openai" },
+      providers: {
+        gem: { baseUrl: google.url, api: "google-generative-ai", apiKey: "AIza-gem-key", models: [{ id: "gemini-x" }] },
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b", models: ["model-b"] },
+      },
+      routes: { routes: { chain: { sortBy: "config", targets: [target("gem/gemini-x"), target("mock-b/model-b")] } } },
+    });
+    healthy = dir.emulators.B;
+  });
+  beforeEach(() => {
+    dir.reset();
+    google.calls.length = 0;
+  });
+  after(async () => {
+    await dir?.stop();
+    await google?.close();
+  });
+
+  it("rests a target for a rate limit's minute, not a quota's hour, on the generic 'check quota' 429", async () => {
+    google.replies.push({
+      status: 429,
+      body: {
+        error: { code: 429, message: "Resource has been exhausted (e.g. check quota).", status: "RESOURCE_EXHAUSTED" },
+      },
+    });
+    healthy.enqueue({ text: "B served." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    assert.equal(google.calls.length, 1);
+    assert.deepEqual(failedKinds(dir.agentDir), [["gem/gemini-x", "rate_limit"]]);
+    const [entry] = cooldowns(dir.agentDir, Date.now());
+    assert.equal(entry?.kind, "rate_limit");
+    assert.ok(entry.remainingMs <= 60_000, `rests a minute at most, not ${entry.remainingMs} ms`);
   });
 });

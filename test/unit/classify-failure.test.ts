@@ -58,6 +58,14 @@ const ROWS: Row[] = [
     status: 429,
   },
   {
+    source: "Google generic RESOURCE_EXHAUSTED (Vertex AI shared capacity)",
+    input: error(
+      '{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}',
+    ),
+    kind: "rate_limit",
+    status: 429,
+  },
+  {
     source: "pi-extension-api.md emulator, pi 0.73.1",
     input: error("429 Mock A: rate limit exceeded"),
     kind: "rate_limit",
