@@ -74,8 +74,11 @@ const RETRYABLE_KINDS: ReadonlySet<FailureKind> = new Set([
 const QUOTA_TEXT =
   /\bquota\b|insufficient[_ ]quota|usage[_ ]?limit|billing|\bcredits?\b|insufficient[_ ](?:balance|funds)|balance is too low/i;
 // Words that name a quota without saying one is used up: Google's generic RESOURCE_EXHAUSTED text "Resource has been
-// exhausted (e.g. check quota)." (Vertex AI's answer to a burst on shared capacity, gone within the minute).
-const QUOTA_ASIDE = /\(e\.g\.,? check quota\)/gi;
+// exhausted (e.g. check quota)." (Vertex AI's answer to a burst on shared capacity, gone within the minute), and links:
+// per-minute limits point at a billing page ("... Please try again in 2.5s. Need more tokens? Upgrade to Dev Tier today
+// at https://console.groq.com/settings/billing", OpenAI's free tier "... add a payment method ... at
+// https://platform.openai.com/account/billing").
+const QUOTA_ASIDE = /\(e\.g\.,? check quota\)|\bhttps?:\/\/\S+/gi;
 // "429 Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM)...", "429 Too Many Requests",
 // "Throttling error: Too many tokens, please wait before trying again." (Bedrock)
 const RATE_LIMIT_TEXT = /rate[_ -]?limit|too many requests|throttl/i;
@@ -290,7 +293,7 @@ function kindFromKeywords(text: string): FailureKind {
   return "unknown";
 }
 
-/** Does the text say a quota, a balance or credits ran out? (The quota words, less asides that only name a quota.) */
+/** Does the text say a quota, a balance or credits ran out? (The quota words, less asides and links.) */
 function saysQuota(text: string): boolean {
   return QUOTA_TEXT.test(text.replace(QUOTA_ASIDE, ""));
 }

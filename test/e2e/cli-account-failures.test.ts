@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { startUpstream, type Upstream } from "../helpers/endpoint-upstream.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
@@ -31,7 +31,8 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
   let healthy: Emulator;
   let dir: EmulatedAgent<"A" | "B">;
 
-  before(async () => {
+  // A fresh agent dir for each test: one test's cooldown and log lines must not meet the next one.
+  beforeEach(async () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", B: "openai" },
       providers: {
@@ -44,8 +45,7 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
     });
     ({ A: failing, B: healthy } = dir.emulators);
   });
-  beforeEach(() => dir.reset());
-  after(() => dir?.stop());
+  afterEach(() => dir?.stop());
 
   it("fails over from a model Groq has decommissioned (a 400) and rests it as a missing model", async () => {
     failing.enqueue({
@@ -63,6 +63,20 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
     const [entry] = cooldowns(dir.agentDir, startedAt);
     assert.equal(entry?.kind, "model_not_found");
     assert.ok(entry.remainingMs > 5 * 3_600_000, `rests for hours, not ${entry.remainingMs} ms`);
+  });
+
+  it("reads a per-minute limit as a rate limit though its text links a billing page (Groq, OpenAI free tier)", async () => {
+    failing.enqueue({
+      status: 429,
+      errorType: "rate_limit_exceeded",
+      errorMessage:
+        "Rate limit reached for model `llama-3.3-70b-versatile` in organization `org_01abc` service tier `on_demand` on tokens per minute (TPM): Limit 12000, Used 11000, Requested 1500. Please try again in 2.5s. Need more tokens? Upgrade to Dev Tier today at https://console.groq.com/settings/billing",
+    });
+    healthy.enqueue({ text: "B served." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    assert.deepEqual(failedKinds(dir.agentDir), [["mock-a/model-a", "rate_limit"]]);
   });
 });
 

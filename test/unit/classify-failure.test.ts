@@ -58,6 +58,14 @@ const ROWS: Row[] = [
     status: 429,
   },
   {
+    source: "OpenAI free tier, a billing link in a per-minute limit",
+    input: error(
+      "429 Rate limit reached for gpt-4o-mini in organization org-abc on requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 20s. Visit https://platform.openai.com/account/rate-limits to learn more. You can increase your rate limit by adding a payment method to your account at https://platform.openai.com/account/billing.",
+    ),
+    kind: "rate_limit",
+    status: 429,
+  },
+  {
     source: "Google generic RESOURCE_EXHAUSTED (Vertex AI shared capacity)",
     input: error(
       '{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}',
