@@ -8,6 +8,8 @@ const MILLISECONDS_PER_SECOND = 1_000;
 const MILLISECONDS_PER_MINUTE = 60 * MILLISECONDS_PER_SECOND;
 const MILLISECONDS_PER_HOUR = 60 * MILLISECONDS_PER_MINUTE;
 const MILLISECONDS_PER_DAY = 24 * MILLISECONDS_PER_HOUR;
+/** Where Google's daily quotas roll over. */
+const GOOGLE_QUOTA_TIME_ZONE = "America/Los_Angeles";
 /** A hint further away than this is a parsing accident or a provider bug, not a cooldown. */
 export const MAXIMUM_RETRY_HINT_MS = 7 * MILLISECONDS_PER_DAY;
 
@@ -28,6 +30,13 @@ type Extractor = (text: string, now: number, timeZone: string) => number | undef
 
 // Ordered: the most specific, machine-written forms first.
 const EXTRACTORS: readonly Extractor[] = [
+  // Gemini's per-day quotas ("quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier") reset at midnight Pacific
+  // time (ai.google.dev/gemini-api/docs/rate-limits); the retryDelay of seconds the same body carries cannot help.
+  (text, now) => {
+    if (!/"quotaId"\s*:\s*"[^"]*PerDay/i.test(text)) return undefined;
+    const resetAt = nextWallClockTime(now, 0, 0, GOOGLE_QUOTA_TIME_ZONE);
+    return resetAt === undefined ? undefined : resetAt - now;
+  },
   // Gemini: ..."details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"17s"}]
   (text) => {
     const match = /"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"/i.exec(text);

@@ -80,6 +80,44 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
   });
 });
 
+/** Gemini's answer once a free tier's requests per day are used up, as ai.google.dev sends it. */
+const DAILY_QUOTA_BODY = {
+  error: {
+    code: 429,
+    message:
+      "You exceeded your current quota, please check your plan and billing details.\n* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 250, model: gemini-2.5-flash\nPlease retry in 37.28s.",
+    status: "RESOURCE_EXHAUSTED",
+    details: [
+      {
+        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+        violations: [
+          {
+            quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+            quotaId: "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+            quotaDimensions: { location: "global", model: "gemini-2.5-flash" },
+            quotaValue: "250",
+          },
+        ],
+      },
+      { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "37s" },
+    ],
+  },
+};
+
+/** Milliseconds from `now` to the next midnight in Los Angeles (where Google's daily quotas roll over). */
+function msUntilMidnightInLosAngeles(now: number): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone: "America/Los_Angeles",
+    hourCycle: "h23",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+  }).formatToParts(now);
+  const part = (type: string) => Number(parts.find((entry) => entry.type === type)?.value);
+  const sinceMidnightMs = ((part("hour") * 60 + part("minute")) * 60 + part("second")) * 1_000 + (now % 1_000);
+  return 24 * 3_600_000 - sinceMidnightMs;
+}
+
 describe("pi CLI: Google's RESOURCE_EXHAUSTED answers", () => {
   let google: Upstream;
   let healthy: Emulator;
@@ -88,6 +126,9 @@ describe("pi CLI: Google's RESOURCE_EXHAUSTED answers", () => {
   before(async () => {
     // Gemini's API answers an error as plain JSON, whatever the path: the stand-in upstream does that.
     google = await startUpstream("G");
+  });
+  beforeEach(async () => {
+    google.calls.length = 0;
     dir = await startEmulatedAgent({
       emulators: { B: "openai" },
       providers: {
@@ -98,14 +139,8 @@ describe("pi CLI: Google's RESOURCE_EXHAUSTED answers", () => {
     });
     healthy = dir.emulators.B;
   });
-  beforeEach(() => {
-    dir.reset();
-    google.calls.length = 0;
-  });
-  after(async () => {
-    await dir?.stop();
-    await google?.close();
-  });
+  afterEach(() => dir?.stop());
+  after(() => google?.close());
 
   it("rests a target for a rate limit's minute, not a quota's hour, on the generic 'check quota' 429", async () => {
     google.replies.push({
@@ -123,5 +158,17 @@ describe("pi CLI: Google's RESOURCE_EXHAUSTED answers", () => {
     const [entry] = cooldowns(dir.agentDir, Date.now());
     assert.equal(entry?.kind, "rate_limit");
     assert.ok(entry.remainingMs <= 60_000, `rests a minute at most, not ${entry.remainingMs} ms`);
+  });
+
+  it("rests a target whose daily quota is used up until Google's midnight, not for the body's retryDelay", async () => {
+    google.replies.push({ status: 429, body: DAILY_QUOTA_BODY });
+    healthy.enqueue({ text: "B served." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    const entries = cooldowns(dir.agentDir, Date.now()).filter((entry) => entry.kind === "quota_exhausted");
+    assert.equal(entries.length, 1);
+    const untilMidnight = msUntilMidnightInLosAngeles(Date.now());
+    assert.ok(Math.abs(entries[0]!.remainingMs - untilMidnight) < 60_000, `${entries[0]!.remainingMs} ms`);
   });
 });

@@ -139,7 +139,7 @@ const ROWS: Row[] = [
   {
     source: "Gemini",
     input: error(
-      '{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaValue":"50"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"17s"}]}}',
+      '{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier","quotaValue":"10"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"17s"}]}}',
     ),
     kind: "quota_exhausted",
     status: 429,
@@ -593,6 +593,16 @@ describe("classifyFailure: cooldowns and retry hints", () => {
       NOW,
     );
     assert.equal(failure.cooldownMs, 17_000);
+  });
+
+  it("cools a Gemini per-day quota until midnight Pacific time, not for the seconds of its retryDelay", () => {
+    const perDay =
+      '{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaValue":"250"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"37s"}]}}';
+    const failure = classifyFailure(error(perDay), NOW);
+    assert.equal(failure.kind, "quota_exhausted");
+    // NOW is 04:00 in Los Angeles (PST): the quota rolls over 20 hours later.
+    assert.equal(failure.cooldownMs, 20 * HOUR_MS);
+    assert.equal(failure.retryAfterMs, 20 * HOUR_MS);
   });
 
   it("cools a target with a bad key for a long time but still fails over", () => {
