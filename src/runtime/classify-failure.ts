@@ -70,9 +70,11 @@ const RETRYABLE_KINDS: ReadonlySet<FailureKind> = new Set([
 // "429 You exceeded your current quota, please check your plan and billing details." (OpenAI insufficient_quota)
 // "You have hit your ChatGPT usage limit (plus plan). Try again in ~42 min." (Codex, pi-ai friendly message)
 // "400 {"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API..."}}"
-// "402 Insufficient Balance" (DeepSeek), "402 This request requires more credits..." (OpenRouter)
+// "402 Insufficient Balance" (DeepSeek), "402 This request requires more credits..." (OpenRouter),
+// "403 Key limit exceeded (monthly limit). Manage it using https://openrouter.ai/settings/keys" (an OpenRouter key's
+// spending cap: the key is good, its money is spent)
 const QUOTA_TEXT =
-  /\bquota\b|insufficient[_ ]quota|usage[_ ]?limit|billing|\bcredits?\b|insufficient[_ ](?:balance|funds)|balance is too low/i;
+  /\bquota\b|insufficient[_ ]quota|usage[_ ]?limit|billing|\bcredits?\b|insufficient[_ ](?:balance|funds)|balance is too low|\bkey limit exceeded\b/i;
 // Words that name a quota without saying one is used up: Google's generic RESOURCE_EXHAUSTED text "Resource has been
 // exhausted (e.g. check quota)." (Vertex AI's answer to a burst on shared capacity, gone within the minute), and links:
 // per-minute limits point at a billing page ("... Please try again in 2.5s. Need more tokens? Upgrade to Dev Tier today

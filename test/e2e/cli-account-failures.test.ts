@@ -78,6 +78,24 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
     assert.equal(run.stdout.trim(), "B served.");
     assert.deepEqual(failedKinds(dir.agentDir), [["mock-a/model-a", "rate_limit"]]);
   });
+
+  it("reads OpenRouter's 403 for a key past its spending limit as a used-up quota, not rejected credentials", async () => {
+    failing.enqueue({
+      status: 403,
+      body: JSON.stringify({
+        error: {
+          message: "Key limit exceeded (monthly limit). Manage it using https://openrouter.ai/settings/keys",
+          code: 403,
+        },
+      }),
+    });
+    healthy.enqueue({ text: "B served." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    assert.deepEqual(failedKinds(dir.agentDir), [["mock-a/model-a", "quota_exhausted"]]);
+    assert.doesNotMatch(run.stderr, /rejected its credentials/);
+  });
 });
 
 /** Gemini's answer once a free tier's requests per day are used up, as ai.google.dev sends it. */

@@ -152,6 +152,12 @@ const ROWS: Row[] = [
   { source: "Codex raw", input: error("The usage limit has been reached"), kind: "quota_exhausted" },
   { source: "DeepSeek", input: error("402 Insufficient Balance"), kind: "quota_exhausted", status: 402 },
   {
+    source: "OpenRouter key spending cap",
+    input: error("403 Key limit exceeded (monthly limit). Manage it using https://openrouter.ai/settings/keys"),
+    kind: "quota_exhausted",
+    status: 403,
+  },
+  {
     source: "OpenRouter",
     input: error(
       "402 This request requires more credits, or fewer max_tokens. You requested up to 32000 tokens, but can only afford 1234. To increase, visit https://openrouter.ai/settings/credits and upgrade to a paid account",
