@@ -81,6 +81,10 @@ const QUOTA_TEXT =
 // at https://console.groq.com/settings/billing", OpenAI's free tier "... add a payment method ... at
 // https://platform.openai.com/account/billing").
 const QUOTA_ASIDE = /\(e\.g\.,? check quota\)|\bhttps?:\/\/\S+/gi;
+// A quota whose window is a minute is a rate limit, gone within it: Vertex AI's "429 Quota exceeded for
+// aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base model: ...".
+// (Gemini's quotaIds, "GenerateRequestsPerMinutePerProjectPerModel-FreeTier", always come with a retryDelay.)
+const MINUTE_WINDOW_TEXT = /_per_minute(?:_|\b)|\bper minute\b/i;
 // "429 Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM)...", "429 Too Many Requests",
 // "Throttling error: Too many tokens, please wait before trying again." (Bedrock)
 const RATE_LIMIT_TEXT = /rate[_ -]?limit|too many requests|throttl/i;
@@ -295,7 +299,8 @@ function kindFromKeywords(text: string): FailureKind {
   return "unknown";
 }
 
-/** Does the text say a quota, a balance or credits ran out? (The quota words, less asides and links.) */
+/** Does the text say a quota, a balance or credits ran out? (The quota words, less asides and links, for longer than a minute.) */
 function saysQuota(text: string): boolean {
-  return QUOTA_TEXT.test(text.replace(QUOTA_ASIDE, ""));
+  const words = text.replace(QUOTA_ASIDE, "");
+  return QUOTA_TEXT.test(words) && !MINUTE_WINDOW_TEXT.test(words);
 }

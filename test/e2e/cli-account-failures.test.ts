@@ -178,6 +178,27 @@ describe("pi CLI: Google's RESOURCE_EXHAUSTED answers", () => {
     assert.ok(entry.remainingMs <= 60_000, `rests a minute at most, not ${entry.remainingMs} ms`);
   });
 
+  it("rests a target for a minute on a per-minute quota that names no retry time (Vertex AI)", async () => {
+    google.replies.push({
+      status: 429,
+      body: {
+        error: {
+          code: 429,
+          message:
+            "Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base model: gemini-2.5-pro. Please submit a quota increase request. https://cloud.google.com/vertex-ai/docs/generative-ai/quotas-genai.",
+          status: "RESOURCE_EXHAUSTED",
+        },
+      },
+    });
+    healthy.enqueue({ text: "B served." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    assert.deepEqual(failedKinds(dir.agentDir), [["gem/gemini-x", "rate_limit"]]);
+    const [entry] = cooldowns(dir.agentDir, Date.now());
+    assert.ok(entry && entry.remainingMs <= 60_000, `rests a minute at most, not ${entry?.remainingMs} ms`);
+  });
+
   it("rests a target whose daily quota is used up until Google's midnight, not for the body's retryDelay", async () => {
     google.replies.push({ status: 429, body: DAILY_QUOTA_BODY });
     healthy.enqueue({ text: "B served." });

@@ -66,6 +66,14 @@ const ROWS: Row[] = [
     status: 429,
   },
   {
+    source: "Vertex AI per-minute quota",
+    input: error(
+      '{"error":{"code":429,"message":"Quota exceeded for aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base model: gemini-2.5-pro. Please submit a quota increase request. https://cloud.google.com/vertex-ai/docs/generative-ai/quotas-genai.","status":"RESOURCE_EXHAUSTED"}}',
+    ),
+    kind: "rate_limit",
+    status: 429,
+  },
+  {
     source: "Google generic RESOURCE_EXHAUSTED (Vertex AI shared capacity)",
     input: error(
       '{"error":{"code":429,"message":"Resource has been exhausted (e.g. check quota).","status":"RESOURCE_EXHAUSTED"}}',
