@@ -85,6 +85,10 @@ const QUOTA_ASIDE = /\(e\.g\.,? check quota\)|\bhttps?:\/\/\S+/gi;
 // aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base model: ...".
 // (Gemini's quotaIds, "GenerateRequestsPerMinutePerProjectPerModel-FreeTier", always come with a retryDelay.)
 const MINUTE_WINDOW_TEXT = /_per_minute(?:_|\b)|\bper minute\b/i;
+// A limit per day is a quota, whatever word it uses: "429 Rate limit exceeded: free-models-per-day." (OpenRouter),
+// "429 Rate limit reached for model `x` ... on tokens per day (TPD): ... Please try again in 7m12.5s." (Groq), OpenAI's
+// "... on requests per day (RPD) ...". Retried each minute it only fails again; a stated time still sets the rest.
+const DAY_WINDOW_TEXT = /\bper[ _-]day\b/i;
 // "429 Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM)...", "429 Too Many Requests",
 // "Throttling error: Too many tokens, please wait before trying again." (Bedrock)
 const RATE_LIMIT_TEXT = /rate[_ -]?limit|too many requests|throttl/i;
@@ -299,8 +303,9 @@ function kindFromKeywords(text: string): FailureKind {
   return "unknown";
 }
 
-/** Does the text say a quota, a balance or credits ran out? (The quota words, less asides and links, for longer than a minute.) */
+/** Does the text say a quota, a balance or credits ran out? (A daily limit; quota words, less asides and links, unless per minute.) */
 function saysQuota(text: string): boolean {
   const words = text.replace(QUOTA_ASIDE, "");
+  if (DAY_WINDOW_TEXT.test(words)) return true;
   return QUOTA_TEXT.test(words) && !MINUTE_WINDOW_TEXT.test(words);
 }

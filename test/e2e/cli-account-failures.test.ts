@@ -79,6 +79,21 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
     assert.deepEqual(failedKinds(dir.agentDir), [["mock-a/model-a", "rate_limit"]]);
   });
 
+  it("rests a target an hour on a daily limit that names no retry time (OpenRouter's free models), not a minute", async () => {
+    failing.enqueue({
+      status: 429,
+      body: JSON.stringify({ error: { message: "Rate limit exceeded: free-models-per-day. ", code: 429 } }),
+    });
+    healthy.enqueue({ text: "B served." });
+    const startedAt = Date.now();
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    assert.deepEqual(failedKinds(dir.agentDir), [["mock-a/model-a", "quota_exhausted"]]);
+    const [entry] = cooldowns(dir.agentDir, startedAt);
+    assert.ok(entry && entry.remainingMs >= 3_600_000, `rests an hour, not ${entry?.remainingMs} ms`);
+  });
+
   it("reads OpenRouter's 403 for a key past its spending limit as a used-up quota, not rejected credentials", async () => {
     failing.enqueue({
       status: 403,

@@ -160,6 +160,20 @@ const ROWS: Row[] = [
   { source: "Codex raw", input: error("The usage limit has been reached"), kind: "quota_exhausted" },
   { source: "DeepSeek", input: error("402 Insufficient Balance"), kind: "quota_exhausted", status: 402 },
   {
+    source: "OpenRouter free models' daily limit",
+    input: error("429 Rate limit exceeded: free-models-per-day. "),
+    kind: "quota_exhausted",
+    status: 429,
+  },
+  {
+    source: "Groq tokens per day",
+    input: error(
+      "429 Rate limit reached for model `llama-3.3-70b-versatile` in organization `org_01abc` service tier `on_demand` on tokens per day (TPD): Limit 100000, Used 99800, Requested 1500. Please try again in 7m12.5s. Need more tokens? Upgrade to Dev Tier today at https://console.groq.com/settings/billing",
+    ),
+    kind: "quota_exhausted",
+    status: 429,
+  },
+  {
     source: "OpenRouter key spending cap",
     input: error("403 Key limit exceeded (monthly limit). Manage it using https://openrouter.ai/settings/keys"),
     kind: "quota_exhausted",
@@ -599,6 +613,11 @@ describe("classifyFailure: cooldowns and retry hints", () => {
       timeZone: "Asia/Tokyo",
     });
     assert.equal(failure.cooldownMs, 18 * HOUR_MS);
+  });
+
+  it("rests a daily limit for its stated time, in minutes and fractional seconds (Groq)", () => {
+    const failure = classifyFailure(ROWS.find((row) => row.source === "Groq tokens per day")!.input, NOW);
+    assert.equal(failure.cooldownMs, 432_500);
   });
 
   it("takes Gemini's retryDelay as the cooldown of a quota failure", () => {
