@@ -163,6 +163,13 @@ export function restTarget(
   }
   if (failure.kind === "auth")
     env.report.warn(
-      `auto-router: ${candidate.key} rejected its credentials; it rests for ${Math.round((failure.cooldownMs ?? 0) / 60000)} min. Check /login or the API key.`,
+      `auto-router: ${candidate.key} rejected its credentials or access (${providerWords(failure)}); it rests for ${Math.round((failure.cooldownMs ?? 0) / 60000)} min. Check /login or the API key.`,
     );
+}
+
+/** The provider's own words for a refusal, short and redacted: "invalid x-api-key", "User location is not supported". */
+const WARNING_WORDS_MAX_CHARS = 160;
+function providerWords(failure: Failure): string {
+  const words = redactText((failure.providerMessage ?? failure.message).trim());
+  return words.length > WARNING_WORDS_MAX_CHARS ? `${words.slice(0, WARNING_WORDS_MAX_CHARS - 1)}…` : words;
 }

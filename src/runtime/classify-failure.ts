@@ -96,9 +96,11 @@ const RATE_LIMIT_TEXT = /rate[_ -]?limit|too many requests|throttl/i;
 // "503 {"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}"
 const OVERLOADED_TEXT = /overloaded|over capacity|at capacity/i;
 // "No API key for provider: openai", "401 invalid x-api-key", "401 Incorrect API key provided: sk-...",
-// "API key not valid. Please pass a valid API key." (Gemini, sent as 400), "OAuth token has expired"
+// "API key not valid. Please pass a valid API key." (Gemini, sent as 400), "OAuth token has expired";
+// access refused where the user is, which no other request to this target changes: Gemini's 400 FAILED_PRECONDITION
+// "User location is not supported for the API use.", OpenAI's 403 "Country, region, or territory not supported"
 const AUTH_TEXT =
-  /no api key for provider|invalid[ _-]?x-api-key|invalid[ _-]?api[ _-]?key|incorrect api key|api key not valid|api_key_invalid|api key is required|authenticat|unauthori[sz]ed|token (?:has )?expired|invalid (?:bearer |access )?token/i;
+  /no api key for provider|user location is not supported|country, region, or territory not supported|invalid[ _-]?x-api-key|invalid[ _-]?api[ _-]?key|incorrect api key|api key not valid|api_key_invalid|api key is required|authenticat|unauthori[sz]ed|token (?:has )?expired|invalid (?:bearer |access )?token/i;
 // "Connection error." (openai SDK), "fetch failed" / "other side closed" / "terminated" (undici),
 // "read ECONNRESET", "connect ECONNREFUSED 127.0.0.1:8080", "socket hang up",
 // "Anthropic stream ended before message_stop", "WebSocket stream closed before response.completed"

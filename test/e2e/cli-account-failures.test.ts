@@ -214,6 +214,26 @@ describe("pi CLI: Google's RESOURCE_EXHAUSTED answers", () => {
     assert.ok(entry && entry.remainingMs <= 60_000, `rests a minute at most, not ${entry?.remainingMs} ms`);
   });
 
+  it("fails over from a Gemini target that refuses the user's location (a 400) and rests it", async () => {
+    google.replies.push({
+      status: 400,
+      body: {
+        error: { code: 400, message: "User location is not supported for the API use.", status: "FAILED_PRECONDITION" },
+      },
+    });
+    healthy.enqueue({ text: "B served." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    assert.deepEqual(failedKinds(dir.agentDir), [["gem/gemini-x", "auth"]]);
+    assert.equal(cooldowns(dir.agentDir, Date.now())[0]?.kind, "auth");
+    // The warning carries the provider's words: checking the key would not help here.
+    assert.match(
+      run.stderr,
+      /gem\/gemini-x rejected its credentials or access \(User location is not supported for the API use\.\); it rests for 30 min/,
+    );
+  });
+
   it("rests a target whose daily quota is used up until Google's midnight, not for the body's retryDelay", async () => {
     google.replies.push({ status: 429, body: DAILY_QUOTA_BODY });
     healthy.enqueue({ text: "B served." });

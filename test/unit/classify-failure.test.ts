@@ -333,6 +333,14 @@ const ROWS: Row[] = [
     status: 401,
   },
   { source: "OpenRouter", input: error("401 No auth credentials found"), kind: "auth", status: 401 },
+  {
+    source: "Gemini, a region it does not serve",
+    input: error(
+      '{"error":{"code":400,"message":"User location is not supported for the API use.","status":"FAILED_PRECONDITION"}}',
+    ),
+    kind: "auth",
+    status: 400,
+  },
   // model_not_found
   {
     source: "OpenAI",
