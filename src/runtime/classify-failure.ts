@@ -4,6 +4,7 @@
 // Precision matters more than recall: matching "500" anywhere in the text, or failing over on request-shape 400s,
 // hides real bugs. Here a status counts only at the START of the text.
 import { leadingStatus, looksLikeOverflow, parseJsonBody } from "./failure-evidence.ts";
+import { saysQuota } from "./quota-text.ts";
 import { parseRetryHint } from "./retry-hint.ts";
 
 import { DEFAULT_FAILURE_POLICY, type FailureKind, type FailurePolicyOverrides } from "./failure-kinds.ts";
@@ -67,28 +68,7 @@ const RETRYABLE_KINDS: ReadonlySet<FailureKind> = new Set([
 ]);
 
 // ---- The text table. Each pattern lists real messages it exists for. -------------------------------------------
-// "429 You exceeded your current quota, please check your plan and billing details." (OpenAI insufficient_quota)
-// "You have hit your ChatGPT usage limit (plus plan). Try again in ~42 min." (Codex, pi-ai friendly message)
-// "400 {"type":"error","error":{"type":"invalid_request_error","message":"Your credit balance is too low to access the Anthropic API..."}}"
-// "402 Insufficient Balance" (DeepSeek), "402 This request requires more credits..." (OpenRouter),
-// "403 Key limit exceeded (monthly limit). Manage it using https://openrouter.ai/settings/keys" (an OpenRouter key's
-// spending cap: the key is good, its money is spent)
-const QUOTA_TEXT =
-  /\bquota\b|insufficient[_ ]quota|usage[_ ]?limit|billing|\bcredits?\b|insufficient[_ ](?:balance|funds)|balance is too low|\bkey limit exceeded\b/i;
-// Words that name a quota without saying one is used up: Google's generic RESOURCE_EXHAUSTED text "Resource has been
-// exhausted (e.g. check quota)." (Vertex AI's answer to a burst on shared capacity, gone within the minute), and links:
-// per-minute limits point at a billing page ("... Please try again in 2.5s. Need more tokens? Upgrade to Dev Tier today
-// at https://console.groq.com/settings/billing", OpenAI's free tier "... add a payment method ... at
-// https://platform.openai.com/account/billing").
-const QUOTA_ASIDE = /\(e\.g\.,? check quota\)|\bhttps?:\/\/\S+/gi;
-// A quota whose window is a minute is a rate limit, gone within it: Vertex AI's "429 Quota exceeded for
-// aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base model: ...".
-// (Gemini's quotaIds, "GenerateRequestsPerMinutePerProjectPerModel-FreeTier", always come with a retryDelay.)
-const MINUTE_WINDOW_TEXT = /_per_minute(?:_|\b)|\bper minute\b/i;
-// A limit per day is a quota, whatever word it uses: "429 Rate limit exceeded: free-models-per-day." (OpenRouter),
-// "429 Rate limit reached for model `x` ... on tokens per day (TPD): ... Please try again in 7m12.5s." (Groq), OpenAI's
-// "... on requests per day (RPD) ...". Retried each minute it only fails again; a stated time still sets the rest.
-const DAY_WINDOW_TEXT = /\bper[ _-]day\b/i;
+// (The quota words, and what keeps a rate limit from reading as a used-up quota, are in quota-text.ts.)
 // "429 Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM)...", "429 Too Many Requests",
 // "Throttling error: Too many tokens, please wait before trying again." (Bedrock)
 const RATE_LIMIT_TEXT = /rate[_ -]?limit|too many requests|throttl/i;
@@ -303,11 +283,4 @@ function kindFromKeywords(text: string): FailureKind {
   if (CONTENT_POLICY_TEXT.test(text)) return "content_policy";
   if (INVALID_REQUEST_TEXT.test(text)) return "invalid_request";
   return "unknown";
-}
-
-/** Does the text say a quota, a balance or credits ran out? (A daily limit; quota words, less asides and links, unless per minute.) */
-function saysQuota(text: string): boolean {
-  const words = text.replace(QUOTA_ASIDE, "");
-  if (DAY_WINDOW_TEXT.test(words)) return true;
-  return QUOTA_TEXT.test(words) && !MINUTE_WINDOW_TEXT.test(words);
 }
