@@ -83,7 +83,9 @@ export function resultEventData(attempt: number, candidate: Candidate, outcome: 
       outcome.final === "done" ? "success" : outcome.final === "aborted" ? "aborted" : "failed-after-commit";
   } else if (outcome.status === "aborted") {
     data.outcome = "aborted";
-  } else {
+  }
+  // A failure, before the commit point or one that cut an answer off (its target rests as well): why, and how long.
+  if ("failure" in outcome) {
     data.failureKind = outcome.failure.kind;
     data.message = redactText(outcome.failure.message);
     data.cooldownMs = outcome.failure.cooldownMs;

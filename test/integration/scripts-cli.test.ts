@@ -249,6 +249,9 @@ describe("routing scripts from the command line", () => {
     const usage = events.filter((e) => e.type === "usage");
     const cutOffResult = events.find((e) => e.type === "result" && e.data.outcome === "failed-after-commit");
     assert.ok(!cutOffResult.data.usage?.costUsd, "the cut-off answer's result reports no cost");
+    // Why it broke off, as a failure before the commit point is logged (its target rests as well).
+    assert.equal(cutOffResult.data.failureKind, "network");
+    assert.equal(cutOffResult.data.message, "terminated");
     assert.deepEqual(
       usage.map((e) => e.data.outcome),
       ["committed", "committed"],
