@@ -32,6 +32,26 @@ export function listedModelNames(config: RouterConfig): string[] {
   return [...Object.keys(config.routes).map((id) => `${ROUTER_PROVIDER}/${id}`), ...Object.keys(config.aliases ?? {})];
 }
 
+/**
+ * One model as both APIs' clients read it: OpenAI's `object`, `created` and `owned_by`, and Anthropic's `type`,
+ * `display_name` and `created_at` (the Anthropic SDKs of typed languages refuse a model without them).
+ */
+export const modelObject = (id: string) => ({
+  id,
+  object: "model",
+  created: 0,
+  owned_by: "auto-router",
+  type: "model",
+  display_name: id,
+  created_at: "1970-01-01T00:00:00Z",
+});
+
+/** `GET /v1/models`: OpenAI's list and Anthropic's page in one body; every name is on this one page. */
+export function modelList(config: RouterConfig) {
+  const data = listedModelNames(config).map(modelObject);
+  return { object: "list", data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
+}
+
 const knownRoutes = (config: RouterConfig) =>
   `known routes: ${listedModelNames(config).join(", ") || "(none configured)"}`;
 

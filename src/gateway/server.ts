@@ -16,7 +16,7 @@ import { serveProxy } from "./proxy.ts";
 import { keepRawJsonBodies } from "./raw-json-body.ts";
 import { InFlightRequests } from "./request-watch.ts";
 import { bodyTooLargeText, drainedBody, streamedBody } from "./streamed-body.ts";
-import { listedModelNames, resolveModelName, unknownModelText, type DirectRoutes } from "./model-names.ts";
+import { modelList, modelObject, resolveModelName, unknownModelText, type DirectRoutes } from "./model-names.ts";
 import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
 import { presentedTokens, tokenMatcher } from "./token.ts";
 
@@ -79,8 +79,6 @@ function limited(limit: () => number, handler: Handler): Handler {
   };
 }
 
-const modelObject = (id: string) => ({ id, object: "model", created: 0, owned_by: "auto-router" });
-
 function routes(
   core: GatewayCore,
   limit: () => number,
@@ -103,10 +101,7 @@ function routes(
     {
       method: "GET",
       url: "/v1/models",
-      handler: async () => ({
-        object: "list",
-        data: listedModelNames(core.engine.services.config.current).map(modelObject),
-      }),
+      handler: async () => modelList(core.engine.services.config.current),
     },
     {
       // OpenAI's retrieve: any name a request may use (`auto-router/<route>` and `provider/model` have a slash, hence

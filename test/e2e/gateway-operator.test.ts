@@ -70,6 +70,16 @@ describe("gateway operator", () => {
     assert.equal((await fx.openai.models.retrieve("auto-router/main")).id, "auto-router/main");
     // A client that checks a name before using it: every name a request may use is there, listed or not.
     for (const name of ["mock-a/model-b", "main"]) assert.equal((await fx.openai.models.retrieve(name)).id, name);
+    // The Anthropic SDK reads the same endpoints as its own page and models (the typed-language SDKs refuse a list
+    // without `has_more` and a model without `display_name` and `created_at`).
+    const page = await fx.anthropic.models.list();
+    assert.deepEqual(
+      page.data.map((model) => [model.id, model.type, model.display_name, model.created_at]),
+      [["auto-router/main", "model", "auto-router/main", "1970-01-01T00:00:00Z"]],
+    );
+    assert.deepEqual([page.has_more, page.first_id, page.last_id], [false, "auto-router/main", "auto-router/main"]);
+    const retrieved = await fx.anthropic.models.retrieve("mock-a/model-b");
+    assert.deepEqual([retrieved.type, retrieved.display_name], ["model", "mock-a/model-b"]);
     await assert.rejects(
       fx.openai.models.retrieve("mock-a/model-zzz"),
       (error: unknown) => error instanceof OpenAI.NotFoundError && /is not served here/.test(error.message),
