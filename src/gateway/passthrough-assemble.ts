@@ -51,10 +51,12 @@ interface Choice {
   refusal?: string;
   reasoning?: string;
   calls: { id?: string; type: string; function: { name: string; arguments: string } }[];
+  /** `logprobs: true`: each chunk's token log probabilities, of the content and of a refusal, in order. */
+  logprobs?: { content: unknown[] | null; refusal: unknown[] | null };
   finish?: unknown;
 }
 
-/** OpenAI Chat Completions: the chunks' deltas per choice, tool calls by index, the usage record. */
+/** OpenAI Chat Completions: the chunks' deltas per choice, tool calls by index, log probabilities, the usage record. */
 export class OpenAIAssembler {
   private head: Loose = {};
   private usage: unknown;
@@ -82,6 +84,14 @@ export class OpenAIAssembler {
         if (typeof fn.name === "string") entry.function.name += fn.name;
         if (typeof fn.arguments === "string") entry.function.arguments += fn.arguments;
       }
+      const logprobs = loose(raw.logprobs);
+      if (logprobs) {
+        const into = (choice.logprobs ??= { content: null, refusal: null });
+        for (const key of ["content", "refusal"] as const) {
+          const tokens = logprobs[key];
+          if (Array.isArray(tokens)) into[key] = [...(into[key] ?? []), ...tokens];
+        }
+      }
       if (raw.finish_reason !== undefined && raw.finish_reason !== null) choice.finish = raw.finish_reason;
     }
   }
@@ -101,7 +111,7 @@ export class OpenAIAssembler {
           ...(choice.calls.length ? { tool_calls: choice.calls.filter(Boolean) } : {}),
         },
         finish_reason: choice.finish ?? null,
-        logprobs: null,
+        logprobs: choice.logprobs ?? null,
       })),
       ...(this.usage ? { usage: this.usage } : {}),
     });

@@ -8,6 +8,7 @@ import { readLoggedEvents, servedResults, until } from "../helpers/event-log.ts"
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import { answerWords, type Emulator } from "../helpers/sse-emulator-core.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
+import { tokenLogprob } from "../helpers/openai-emulator.ts";
 
 const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests" };
 const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
@@ -332,6 +333,28 @@ describe("gateway passthrough to a target of the client's own API", () => {
       stream: true,
       stream_options: { include_usage: true },
     });
+  });
+
+  it("keeps the log probabilities a non-streaming Chat client asked for, put together from the target's chunks", async () => {
+    a.enqueue({ text: ["Sunny ", "in ", "Oslo."] });
+    const completion = await fx.openai.chat.completions.create({
+      model: "chat",
+      logprobs: true,
+      messages: [{ role: "user", content: "Weather?" }],
+    });
+    assert.equal(completion.choices[0]!.message.content, "Sunny in Oslo.");
+    assert.deepEqual(completion.choices[0]!.logprobs, {
+      content: ["Sunny ", "in ", "Oslo."].map(tokenLogprob),
+      refusal: null,
+    });
+    assert.equal(a.calls[0]!.body.logprobs, true);
+    // Without the request's logprobs there are none, as from api.openai.com.
+    a.enqueue({ text: "Rain." });
+    const plain = await fx.openai.chat.completions.create({
+      model: "chat",
+      messages: [{ role: "user", content: "And?" }],
+    });
+    assert.equal(plain.choices[0]!.logprobs, null);
   });
 
   it("fails a non-streaming request over when its target breaks off mid-answer, and answers 503 when the last does", async () => {

@@ -59,8 +59,13 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
       object: "chat.completion.chunk",
       created,
       model,
-      choices: [{ index: 0, delta, finish_reason: finishReason }],
+      choices: [{ index: 0, delta, ...logprobsOf(delta), finish_reason: finishReason }],
     });
+  // A request with `logprobs: true` gets each text piece's log probability in its chunk, as api.openai.com sends it.
+  const logprobsOf = (delta: Record<string, unknown>) =>
+    call.body?.logprobs === true && typeof delta.content === "string" && delta.content !== ""
+      ? { logprobs: { content: [tokenLogprob(delta.content)], refusal: null } }
+      : {};
   const result: SseFrame[] = [{ text: chunk({ role: "assistant", content: "" }), content: false }];
   if (!reply.emptyStream) {
     for (const piece of splitIntoChunks(reply.thinking))
@@ -104,6 +109,14 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
   result.push({ text: sseData("[DONE]"), content: false });
   return result;
 }
+
+/** A text piece as one token with a made-up log probability (its length, negated, in tenths). */
+export const tokenLogprob = (token: string) => ({
+  token,
+  logprob: -token.length / 10,
+  bytes: [...Buffer.from(token)],
+  top_logprobs: [],
+});
 
 const OPENAI_DIALECT: EmulatorDialect = {
   path: "/v1/chat/completions",
