@@ -154,6 +154,9 @@ const ANTHROPIC: TargetApi = {
       if (values.parallelToolCalls === false && choice !== "none") payload.tool_choice.disable_parallel_tool_use = true;
     }
     put(payload, "stop_sequences", values.stop);
+    // Anthropic takes a temperature from 0 to 1 (OpenAI's go to 2) and refuses a higher one: it is left out (Anthropic's
+    // default, 1, is then the highest it gives), and named.
+    if (typeof payload.temperature === "number" && payload.temperature > 1) delete payload.temperature;
     // With thinking, Anthropic refuses top_k and a top_p below 0.95: each is left out, and named.
     const thinking = thinkingOn(payload.thinking);
     if (thinking && values.topP !== undefined && values.topP < MIN_THINKING_TOP_P) lost.push("topP");

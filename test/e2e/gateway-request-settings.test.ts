@@ -194,6 +194,34 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(ignored(plain.response), null);
   });
 
+  it("leaves out and names an OpenAI temperature above 1, which an Anthropic target refuses, and keeps it for a Chat target", async () => {
+    anthropic.enqueue({ text: "warm" });
+    const hot = await fx.openai.chat.completions
+      .create({ model: "claude", temperature: 1.5, messages: [{ role: "user", content: "Be creative." }] })
+      .withResponse();
+    assert.equal(anthropic.calls[0]!.body.temperature, undefined);
+    assert.equal(ignored(hot.response), "temperature");
+    anthropic.enqueue({ text: "warm" });
+    const hottest = await fx.openai.responses
+      .create({ model: "claude", temperature: 2, input: "Be creative." })
+      .withResponse();
+    assert.equal(anthropic.calls[1]!.body.temperature, undefined);
+    assert.equal(ignored(hottest.response), "temperature");
+    // 1 is within Anthropic's range; a Chat target takes OpenAI's whole range.
+    anthropic.enqueue({ text: "warm" });
+    const one = await fx.openai.chat.completions
+      .create({ model: "claude", temperature: 1, messages: [{ role: "user", content: "Be creative." }] })
+      .withResponse();
+    assert.equal(anthropic.calls[2]!.body.temperature, 1);
+    assert.equal(ignored(one.response), null);
+    chat.enqueue({ text: "warm" });
+    const chatHot = await fx.openai.chat.completions
+      .create({ model: "swe", temperature: 1.5, messages: [{ role: "user", content: "@only=mock-chat be creative" }] })
+      .withResponse();
+    assert.equal(chat.calls[0]!.body.temperature, 1.5);
+    assert.equal(ignored(chatHot.response), null);
+  });
+
   it("keeps a Chat request's penalties when a prompt shortcut has it translated for a Chat target, and names n and logprobs", async () => {
     chat.enqueue({ text: "hi" });
     const { response } = await fx.openai.chat.completions
