@@ -178,7 +178,8 @@ const thinkingLimit = (reasoning: unknown, maxTokens: unknown, budgetTokens?: un
 
 /**
  * Chat Completions asks that an answer translated back from pi-ai's one text message cannot give (several choices,
- * log probabilities, spoken audio), or that pi-ai's options have no place for (token biases).
+ * log probabilities, spoken audio), or that pi-ai's options and messages have no place for (token biases, legacy
+ * functions, participant names).
  */
 const unanswerable = (request: Loose) => [
   ...(typeof request.n === "number" && request.n > 1 ? ["n"] : []),
@@ -193,6 +194,14 @@ const unanswerable = (request: Loose) => [
   ...(text(request.verbosity) && request.verbosity !== "medium" ? ["verbosity"] : []),
   ...(given(request.prediction) ? ["prediction"] : []),
   ...(given(request.web_search_options) ? ["web_search_options"] : []),
+  // The deprecated functions API (before `tools`): pi-ai's context has tools only, so the target gets none of these.
+  ...(Array.isArray(request.functions) && request.functions.length > 0 ? ["functions"] : []),
+  ...(given(request.function_call) ? ["function_call"] : []),
+  // A participant's name (pi-ai's messages have none); a tool result's is its tool's, which the call carries.
+  ...(Array.isArray(request.messages) &&
+  request.messages.some((message: Loose) => message?.role !== "tool" && text(message?.name))
+    ? ["messages[].name"]
+    : []),
 ];
 
 const nonEmpty = (value: unknown) => isObject(value) && Object.keys(value).length > 0;

@@ -460,6 +460,45 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(chat.calls[0]!.body.mcp_servers, undefined);
   });
 
+  it("names a Chat request's legacy functions and its participants' names, which a translation leaves out", async () => {
+    anthropic.enqueue({ text: "No function to call." });
+    const { data, response } = await fx.openai.chat.completions
+      .create({
+        model: "claude",
+        messages: [
+          { role: "system", content: "You moderate.", name: "house-rules" },
+          { role: "user", content: "What is the weather in Oslo?", name: "alice" },
+        ],
+        functions: [{ name: "get_weather", parameters: PARAMETERS }],
+        function_call: { name: "get_weather" },
+      })
+      .withResponse();
+    assert.equal(data.choices[0]!.message.content, "No function to call.");
+    assert.equal(ignored(response), "functions, function_call, messages[].name");
+    const body = anthropic.calls[0]!.body;
+    assert.deepEqual([body.tools, body.tool_choice], [undefined, undefined]);
+    // A tool result's name is its tool's, which the call it answers carries: nothing is lost.
+    anthropic.enqueue({ text: "Sunny." });
+    const toolTurn = await fx.openai.chat.completions
+      .create({
+        model: "claude",
+        tools: [{ type: "function", function: { name: "get_weather", parameters: PARAMETERS } }],
+        messages: [
+          { role: "user", content: "Weather in Oslo?" },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [
+              { id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Oslo"}' } },
+            ],
+          },
+          { role: "tool", tool_call_id: "call_1", content: "sunny", name: "get_weather" } as never,
+        ],
+      })
+      .withResponse();
+    assert.equal(ignored(toolTurn.response), null);
+  });
+
   it("refuses a Responses request on a stored conversation, naming the field", async () => {
     const refused = await fx.openai.responses.create({ model: "resp", input: "go on", conversation: "conv_1" }).then(
       () => assert.fail("answered"),
