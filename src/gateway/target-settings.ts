@@ -56,6 +56,8 @@ function markStrict(tools: Loose[] | undefined, names: string[] | undefined, hol
   return lost ? (["strictTools"] as SettingKey[]) : [];
 }
 
+const MAX_CHAT_STOP = 4;
+
 const CHAT: TargetApi = {
   lacks: ["topK"],
   write(payload, values, tools) {
@@ -66,13 +68,16 @@ const CHAT: TargetApi = {
     if (output)
       payload.response_format =
         output.type === "json_object" ? output : { type: "json_schema", json_schema: schemaFields(output) };
-    put(payload, "stop", values.stop);
+    // Chat Completions takes at most 4 stop sequences (api.openai.com refuses more): the first 4 are sent, and named.
+    const stop = values.stop?.slice(0, MAX_CHAT_STOP);
+    put(payload, "stop", stop);
     put(payload, "frequency_penalty", values.frequencyPenalty);
     put(payload, "presence_penalty", values.presencePenalty);
     put(payload, "top_p", values.topP);
     put(payload, "seed", values.seed);
     put(payload, "user", values.user);
-    return markStrict(tools, values.strictTools, (tool) => tool.function);
+    const cut: SettingKey[] = stop && stop.length < values.stop!.length ? ["stop"] : [];
+    return [...markStrict(tools, values.strictTools, (tool) => tool.function), ...cut];
   },
   // pi-ai's forms by the target's compat.thinkingFormat: reasoning_effort (OpenAI, DeepSeek), enable_thinking (zai,
   // qwen), chat_template_kwargs, thinking (DeepSeek) and reasoning.effort (OpenRouter).

@@ -124,6 +124,32 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(ignored(response), "top_k");
   });
 
+  it("sends a Chat Completions target the first 4 of an Anthropic request's stop sequences, the most it takes, and names them", async () => {
+    chat.enqueue({ text: "one" });
+    const { response } = await fx.anthropic.messages
+      .create({
+        model: "swe",
+        max_tokens: 256,
+        messages: [{ role: "user", content: "Count." }],
+        stop_sequences: ["5", "6", "7", "8", "9"],
+      })
+      .withResponse();
+    assert.deepEqual(chat.calls[0]!.body.stop, ["5", "6", "7", "8"]);
+    assert.equal(ignored(response), "stop_sequences");
+    // An Anthropic target takes them all (a prompt shortcut has the request translated).
+    anthropic.enqueue({ text: "one" });
+    const whole = await fx.anthropic.messages
+      .create({
+        model: "claude",
+        max_tokens: 256,
+        messages: [{ role: "user", content: "@only=mock-claude Count." }],
+        stop_sequences: ["5", "6", "7", "8", "9"],
+      })
+      .withResponse();
+    assert.deepEqual(anthropic.calls[0]!.body.stop_sequences, ["5", "6", "7", "8", "9"]);
+    assert.equal(ignored(whole.response), null);
+  });
+
   it("names JSON mode and strict tools in x-auto-router-ignored when an Anthropic target streams, and still forces the tool", async () => {
     anthropic.enqueue({ text: "{}" });
     const { data: stream, response } = await fx.openai.chat.completions
