@@ -51,12 +51,17 @@ interface Choice {
   refusal?: string;
   reasoning?: string;
   calls: { id?: string; type: string; function: { name: string; arguments: string } }[];
+  /** The deprecated functions API's one call (a request with `functions`). */
+  functionCall?: { name: string; arguments: string };
   /** `logprobs: true`: each chunk's token log probabilities, of the content and of a refusal, in order. */
   logprobs?: { content: unknown[] | null; refusal: unknown[] | null };
   finish?: unknown;
 }
 
-/** OpenAI Chat Completions: the chunks' deltas per choice, tool calls by index, log probabilities, the usage record. */
+/**
+ * OpenAI Chat Completions: the chunks' deltas per choice (text, refusal, reasoning, tool calls by index, a legacy
+ * function call), log probabilities, the usage record.
+ */
 export class OpenAIAssembler {
   private head: Loose = {};
   private usage: unknown;
@@ -84,6 +89,12 @@ export class OpenAIAssembler {
         if (typeof fn.name === "string") entry.function.name += fn.name;
         if (typeof fn.arguments === "string") entry.function.arguments += fn.arguments;
       }
+      const fnCall = loose(delta.function_call);
+      if (fnCall) {
+        const into = (choice.functionCall ??= { name: "", arguments: "" });
+        if (typeof fnCall.name === "string") into.name += fnCall.name;
+        if (typeof fnCall.arguments === "string") into.arguments += fnCall.arguments;
+      }
       const logprobs = loose(raw.logprobs);
       if (logprobs) {
         const into = (choice.logprobs ??= { content: null, refusal: null });
@@ -109,6 +120,7 @@ export class OpenAIAssembler {
           ...(choice.refusal !== undefined ? { refusal: choice.refusal } : {}),
           ...(choice.reasoning !== undefined ? { reasoning_content: choice.reasoning } : {}),
           ...(choice.calls.length ? { tool_calls: choice.calls.filter(Boolean) } : {}),
+          ...(choice.functionCall ? { function_call: choice.functionCall } : {}),
         },
         finish_reason: choice.finish ?? null,
         logprobs: choice.logprobs ?? null,

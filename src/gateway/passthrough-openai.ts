@@ -91,6 +91,14 @@ class OpenAIScanner extends ScannerBase {
         substantive = true;
       }
     }
+    // The deprecated functions API's call (a request with `functions`): an answer as much as a tool call is.
+    const legacy = delta.function_call as Loose | undefined;
+    if (legacy && typeof legacy === "object") {
+      const entry = (this.calls[0] ??= { id: "", name: "", args: "" });
+      if (typeof legacy.name === "string") entry.name += legacy.name;
+      if (typeof legacy.arguments === "string") entry.args += legacy.arguments;
+      substantive = true;
+    }
     const thinking = delta.reasoning_content ?? delta.reasoning;
     return {
       text,

@@ -357,6 +357,26 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.equal(plain.choices[0]!.logprobs, null);
   });
 
+  it("serves a legacy function call (a request with `functions`) as an answer, streamed and put together", async () => {
+    const request = {
+      model: "chat",
+      messages: [{ role: "user" as const, content: "Weather in Oslo?" }],
+      functions: [{ name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }],
+    };
+    a.enqueue({ toolCall: { name: "get_weather", arguments: { city: "Oslo" } } });
+    const { data: called, response } = await fx.openai.chat.completions.create(request).withResponse();
+    assert.deepEqual(called.choices[0]!.message.function_call, { name: "get_weather", arguments: '{"city":"Oslo"}' });
+    assert.equal(called.choices[0]!.finish_reason, "function_call");
+    assert.equal(response.headers.get("x-auto-router-served-by"), "oa-a/gpt-a");
+    a.enqueue({ toolCall: { name: "get_weather", arguments: { city: "Oslo" } } });
+    const stream = await fx.openai.chat.completions.create({ ...request, stream: true }).withResponse();
+    let args = "";
+    for await (const chunk of stream.data) args += chunk.choices[0]?.delta.function_call?.arguments ?? "";
+    assert.equal(args, '{"city":"Oslo"}');
+    assert.equal(stream.response.headers.get("x-auto-router-served-by"), "oa-a/gpt-a");
+    assert.equal(b.calls.length, 0, "a function call is an answer, not an empty one to fail over from");
+  });
+
   it("fails a non-streaming request over when its target breaks off mid-answer, and answers 503 when the last does", async () => {
     const body = { ...CLIENT_BODY, model: "auto-router/whole" };
     // A client that does not stream has received nothing when its target breaks off mid-answer: the request fails

@@ -71,7 +71,12 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
     for (const piece of splitIntoChunks(reply.thinking))
       result.push({ text: chunk({ reasoning_content: piece }), content: true });
     for (const piece of splitIntoChunks(reply.text)) result.push({ text: chunk({ content: piece }), content: true });
-    if (reply.toolCall) {
+    if (reply.toolCall && Array.isArray(call.body?.functions)) {
+      // A request with the deprecated `functions` gets the call as api.openai.com sends it then: `function_call`.
+      result.push({ text: chunk({ function_call: { name: reply.toolCall.name, arguments: "" } }), content: true });
+      for (const piece of splitInHalves(JSON.stringify(reply.toolCall.arguments)))
+        result.push({ text: chunk({ function_call: { arguments: piece } }), content: true });
+    } else if (reply.toolCall) {
       const toolCallId = reply.toolCall.id ?? `call_emu_${call.index + 1}`;
       const start = {
         index: 0,
@@ -85,7 +90,8 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
       }
     }
   }
-  const finishReason = reply.finishReason ?? (reply.toolCall && !reply.emptyStream ? "tool_calls" : "stop");
+  const called = Array.isArray(call.body?.functions) ? "function_call" : "tool_calls";
+  const finishReason = reply.finishReason ?? (reply.toolCall && !reply.emptyStream ? called : "stop");
   result.push({ text: chunk({}, finishReason), content: false });
   if (reply.usage) {
     const cacheRead = reply.usage.cacheRead ?? 0;
