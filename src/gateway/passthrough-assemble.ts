@@ -53,6 +53,8 @@ interface Choice {
   calls: { id?: string; type: string; function: { name: string; arguments: string } }[];
   /** The deprecated functions API's one call (a request with `functions`). */
   functionCall?: { name: string; arguments: string };
+  /** Citations of a search model's answer (`url_citation`), in order. */
+  annotations?: unknown[];
   /** `logprobs: true`: each chunk's token log probabilities, of the content and of a refusal, in order. */
   logprobs?: { content: unknown[] | null; refusal: unknown[] | null };
   finish?: unknown;
@@ -60,7 +62,7 @@ interface Choice {
 
 /**
  * OpenAI Chat Completions: the chunks' deltas per choice (text, refusal, reasoning, tool calls by index, a legacy
- * function call), log probabilities, the usage record.
+ * function call, a search answer's annotations), log probabilities, the usage record.
  */
 export class OpenAIAssembler {
   private head: Loose = {};
@@ -95,6 +97,7 @@ export class OpenAIAssembler {
         if (typeof fnCall.name === "string") into.name += fnCall.name;
         if (typeof fnCall.arguments === "string") into.arguments += fnCall.arguments;
       }
+      if (Array.isArray(delta.annotations)) choice.annotations = [...(choice.annotations ?? []), ...delta.annotations];
       const logprobs = loose(raw.logprobs);
       if (logprobs) {
         const into = (choice.logprobs ??= { content: null, refusal: null });
@@ -121,6 +124,7 @@ export class OpenAIAssembler {
           ...(choice.reasoning !== undefined ? { reasoning_content: choice.reasoning } : {}),
           ...(choice.calls.length ? { tool_calls: choice.calls.filter(Boolean) } : {}),
           ...(choice.functionCall ? { function_call: choice.functionCall } : {}),
+          ...(choice.annotations ? { annotations: choice.annotations } : {}),
         },
         finish_reason: choice.finish ?? null,
         logprobs: choice.logprobs ?? null,

@@ -8,7 +8,7 @@ import { readLoggedEvents, servedResults, until } from "../helpers/event-log.ts"
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 import { answerWords, type Emulator } from "../helpers/sse-emulator-core.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
-import { tokenLogprob } from "../helpers/openai-emulator.ts";
+import { tokenLogprob, urlCitation } from "../helpers/openai-emulator.ts";
 
 const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests" };
 const PRICE = { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 };
@@ -375,6 +375,17 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.equal(args, '{"city":"Oslo"}');
     assert.equal(stream.response.headers.get("x-auto-router-served-by"), "oa-a/gpt-a");
     assert.equal(b.calls.length, 0, "a function call is an answer, not an empty one to fail over from");
+  });
+
+  it("keeps a non-streaming search answer's citations (annotations), put together from the target's chunks", async () => {
+    a.enqueue({ text: ["Sunny ", "in ", "Oslo."] });
+    const searched = await fx.openai.chat.completions.create({
+      model: "chat",
+      messages: [{ role: "user", content: "Weather in Oslo?" }],
+      web_search_options: {},
+    });
+    assert.equal(searched.choices[0]!.message.content, "Sunny in Oslo.");
+    assert.deepEqual(searched.choices[0]!.message.annotations, [urlCitation("Sunny in Oslo.")]);
   });
 
   it("fails a non-streaming request over when its target breaks off mid-answer, and answers 503 when the last does", async () => {

@@ -71,6 +71,12 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
     for (const piece of splitIntoChunks(reply.thinking))
       result.push({ text: chunk({ reasoning_content: piece }), content: true });
     for (const piece of splitIntoChunks(reply.text)) result.push({ text: chunk({ content: piece }), content: true });
+    // A search model (a request with `web_search_options`) cites its sources after the text, as api.openai.com does.
+    if (call.body?.web_search_options && reply.text)
+      result.push({
+        text: chunk({ annotations: [urlCitation(splitIntoChunks(reply.text).join(""))] }),
+        content: false,
+      });
     if (reply.toolCall && Array.isArray(call.body?.functions)) {
       // A request with the deprecated `functions` gets the call as api.openai.com sends it then: `function_call`.
       result.push({ text: chunk({ function_call: { name: reply.toolCall.name, arguments: "" } }), content: true });
@@ -115,6 +121,12 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
   result.push({ text: sseData("[DONE]"), content: false });
   return result;
 }
+
+/** The citation the emulator gives a search model's whole answer. */
+export const urlCitation = (text: string) => ({
+  type: "url_citation",
+  url_citation: { start_index: 0, end_index: text.length, url: "https://example.com/source", title: "Source" },
+});
 
 /** A text piece as one token with a made-up log probability (its length, negated, in tenths). */
 export const tokenLogprob = (token: string) => ({
