@@ -197,9 +197,9 @@ const unanswerable = (request: Loose) => [
   // The deprecated functions API (before `tools`): pi-ai's context has tools only, so the target gets none of these.
   ...(Array.isArray(request.functions) && request.functions.length > 0 ? ["functions"] : []),
   ...(given(request.function_call) ? ["function_call"] : []),
-  // A participant's name (pi-ai's messages have none); a tool result's is its tool's, which the call carries.
+  // A participant's name (pi-ai's messages have none); a tool or function result's is its tool's, which the call carries.
   ...(Array.isArray(request.messages) &&
-  request.messages.some((message: Loose) => message?.role !== "tool" && text(message?.name))
+  request.messages.some((message: Loose) => !["tool", "function"].includes(message?.role) && text(message?.name))
     ? ["messages[].name"]
     : []),
 ];

@@ -23,7 +23,8 @@ export const openAIRequestSchema = z.looseObject({
   messages: z
     .array(
       z.looseObject({
-        role: z.enum(["system", "developer", "user", "assistant", "tool"]),
+        // `function`: a result of the deprecated functions API, which only a Chat target sent the body takes.
+        role: z.enum(["system", "developer", "user", "assistant", "tool", "function"]),
         content: content.optional(),
         tool_calls: z
           .array(
@@ -77,9 +78,17 @@ type Part = Record<string, any>;
  */
 export const TRANSLATED_CHAT_PARTS: ReadonlySet<string> = new Set(["text", "image_url", "refusal"]);
 
-/** Messages a translation would leave with no content at all: only a Chat target sent the client's body takes them. */
+/**
+ * Messages a translation would leave with no content at all, and turns of the deprecated functions API (a `function`
+ * result, an assistant's `function_call`), which pi-ai has no form for: only a Chat target sent the client's body
+ * takes them.
+ */
 export function openAIUntranslatable(request: OpenAIRequest): string[] {
   return request.messages.flatMap((message, index) => {
+    if (message.role === "function")
+      return [`body.messages[${index}] (a function message of the deprecated functions API)`];
+    if (message.function_call !== undefined && message.function_call !== null)
+      return [`body.messages[${index}].function_call (the deprecated functions API)`];
     const content = message.content;
     if (!Array.isArray(content) || content.length === 0) return [];
     if (content.some((part) => TRANSLATED_CHAT_PARTS.has(part.type))) return [];
@@ -122,6 +131,8 @@ export function openAIToContext(request: OpenAIRequest, now: number): ClientCont
     const where = `body.messages[${index}]`;
     const body = parts(message.content as string | Part[] | null | undefined, `${where}.content`);
     if (message.role === "system" || message.role === "developer") return void system.push(textOf(body));
+    // Never translated (openAIUntranslatable): only a Chat target sent the client's own body gets such a request.
+    if (message.role === "function") return;
     if (message.role === "user") {
       promptIndex = messages.length;
       return void messages.push({ role: "user", content: body, timestamp: now });

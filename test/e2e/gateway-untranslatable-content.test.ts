@@ -154,6 +154,32 @@ describe("gateway: content only a target of the client's own API can take", () =
     assert.equal(responses.calls.length, 0);
   });
 
+  it("sends a conversation of the deprecated functions API to a Chat target untouched, and refuses to translate it", async () => {
+    const messages = [
+      { role: "user" as const, content: "Weather in Oslo?" },
+      {
+        role: "assistant" as const,
+        content: null,
+        function_call: { name: "get_weather", arguments: '{"city":"Oslo"}' },
+      },
+      { role: "function" as const, name: "get_weather", content: "sunny" },
+    ];
+    const functions = [{ name: "get_weather", parameters: { type: "object", properties: {} } }];
+    chat.enqueue({ text: "Sunny in Oslo." });
+    const answer = await fx.openai.chat.completions.create({ model: "chat", messages, functions });
+    assert.equal(answer.choices[0]!.message.content, "Sunny in Oslo.");
+    assert.deepEqual(chat.calls[0]!.body.messages, messages);
+    const { status, message } = await refusal(
+      fx.openai.chat.completions.create({ model: "resp", messages, functions }),
+    );
+    assert.equal(status, 400);
+    assert.match(
+      message,
+      /^body\.messages\[1\]\.function_call \(the deprecated functions API\) cannot be translated for a target of another API/,
+    );
+    assert.equal(responses.calls.length, 0);
+  });
+
   it("names the Chat file and audio parts a translated request leaves out, and sends the rest", async () => {
     responses.enqueue({ text: "A summary." });
     const { response } = await fx.openai.chat.completions
