@@ -1,5 +1,6 @@
 // Tools a routed model cannot call: hosted (Responses) or server (Anthropic Messages) tools run on the provider's
-// servers, and a translation has no form for them. Both endpoints leave them out the same way and name them.
+// servers, and a translation has no form for them (nor for Chat's custom tools, whose input is free text). Each
+// endpoint leaves them out the same way and names them.
 
 export type ToolShape = { type?: unknown; name?: unknown } | undefined;
 
@@ -14,13 +15,15 @@ export type IgnoredTool = { type: string; name?: string };
 export function withoutHostedTools(
   body: unknown,
   isModelTool: (tool: ToolShape) => boolean,
+  nameOf: (tool: ToolShape) => unknown = (tool) => tool?.name,
 ): { body: unknown; ignoredTools: IgnoredTool[] } {
   const ignoredTools: IgnoredTool[] = [];
   const tools = (body as { tools?: unknown })?.tools;
   if (!Array.isArray(tools)) return { body, ignoredTools };
   const served = tools.filter((tool: ToolShape) => {
     if (isModelTool(tool)) return true;
-    ignoredTools.push({ type: String(tool?.type), ...(typeof tool?.name === "string" ? { name: tool.name } : {}) });
+    const name = nameOf(tool);
+    ignoredTools.push({ type: String(tool?.type), ...(typeof name === "string" ? { name } : {}) });
     return false;
   });
   return { body: ignoredTools.length ? { ...(body as object), tools: served } : body, ignoredTools };

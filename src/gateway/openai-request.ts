@@ -13,6 +13,7 @@ import type {
 import { z } from "zod";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
+import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-tools.ts";
 
 const part = z.looseObject({ type: z.string() });
 const content = z.union([z.string(), z.array(part), z.null()]);
@@ -30,7 +31,8 @@ export const openAIRequestSchema = z.looseObject({
           .array(
             z.looseObject({
               id: z.string(),
-              function: z.looseObject({ name: z.string(), arguments: z.string().optional() }),
+              // A custom tool's call has `custom` instead (openAIUntranslatable).
+              function: z.looseObject({ name: z.string(), arguments: z.string().optional() }).optional(),
             }),
           )
           .optional(),
@@ -38,6 +40,7 @@ export const openAIRequestSchema = z.looseObject({
       }),
     )
     .min(1),
+  // Function tools only: parseOpenAIRequest takes custom tools out first.
   tools: z
     .array(
       z.looseObject({
@@ -58,16 +61,21 @@ export const openAIRequestSchema = z.looseObject({
   reasoning_effort: z.string().nullable().optional(),
   provider: z.unknown().optional(),
 });
-export type OpenAIRequest = z.infer<typeof openAIRequestSchema>;
+/** The tools a translation leaves out (custom tools: pi-ai's tools take JSON arguments), for the response header. */
+export type OpenAIRequest = z.infer<typeof openAIRequestSchema> & { ignoredTools: IgnoredTool[] };
 
 const LEVELS: ReadonlySet<string> = new Set(["minimal", "low", "medium", "high", "xhigh"]);
 
+const isFunctionTool = (tool: ToolShape) => tool?.type === undefined || tool?.type === "function";
+const customName = (tool: ToolShape) => (tool as { custom?: { name?: unknown } } | undefined)?.custom?.name;
+
 export function parseOpenAIRequest(raw: unknown): OpenAIRequest {
-  const parsed = openAIRequestSchema.safeParse(raw);
+  const { body, ignoredTools } = withoutHostedTools(raw, isFunctionTool, customName);
+  const parsed = openAIRequestSchema.safeParse(body);
   if (!parsed.success) {
     throw bodySchemaError(parsed.error.issues[0]!);
   }
-  return parsed.data;
+  return { ...parsed.data, ignoredTools };
 }
 
 type Part = Record<string, any>;
@@ -89,6 +97,8 @@ export function openAIUntranslatable(request: OpenAIRequest): string[] {
       return [`body.messages[${index}] (a function message of the deprecated functions API)`];
     if (message.function_call !== undefined && message.function_call !== null)
       return [`body.messages[${index}].function_call (the deprecated functions API)`];
+    const custom = (message.tool_calls ?? []).findIndex((call) => !call.function);
+    if (custom >= 0) return [`body.messages[${index}].tool_calls[${custom}] (a custom tool's call)`];
     const content = message.content;
     if (!Array.isArray(content) || content.length === 0) return [];
     if (content.some((part) => TRANSLATED_CHAT_PARTS.has(part.type))) return [];
@@ -150,6 +160,7 @@ export function openAIToContext(request: OpenAIRequest, now: number): ClientCont
     }
     const content: AssistantMessage["content"] = body.filter((item): item is TextContent => item.type === "text");
     (message.tool_calls ?? []).forEach((call, callIndex) => {
+      if (!call.function) return; // a custom tool's call: never translated (openAIUntranslatable)
       toolNames.set(call.id, call.function.name);
       content.push({
         type: "toolCall",

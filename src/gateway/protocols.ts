@@ -45,6 +45,8 @@ export const OPENAI_CHAT: ChatProtocol<OpenAIRequest> = {
   encoder: (request, model, now) => new OpenAIStreamEncoder(model, now, request.stream_options?.include_usage === true),
   body: openAICompletion,
   passthrough: OPENAI_CHAT_PASSTHROUGH,
+  // A Chat target sent the client's own body gets its custom tools; a translation leaves them out.
+  headers: (request, sentAsIs) => (sentAsIs ? {} : ignoredToolsHeader(request.ignoredTools)),
   untranslatable: openAIUntranslatable,
 };
 

@@ -180,6 +180,47 @@ describe("gateway: content only a target of the client's own API can take", () =
     assert.equal(responses.calls.length, 0);
   });
 
+  it("sends Chat custom tools to a Chat target untouched, leaves them out of a translation and names them", async () => {
+    const tools = [
+      { type: "custom" as const, custom: { name: "apply_patch", description: "Apply a patch" } },
+      { type: "function" as const, function: { name: "read", parameters: { type: "object", properties: {} } } },
+    ];
+    const messages = [{ role: "user" as const, content: "Fix the bug" }];
+    chat.enqueue({ text: "Patched." });
+    const passed = await fx.openai.chat.completions.create({ model: "chat", messages, tools }).withResponse();
+    assert.equal(passed.data.choices[0]!.message.content, "Patched.");
+    assert.deepEqual(chat.calls[0]!.body.tools, tools);
+    assert.equal(passed.response.headers.get("x-auto-router-ignored-tools"), null);
+    responses.enqueue({ text: "Read it." });
+    const translated = await fx.openai.chat.completions.create({ model: "resp", messages, tools }).withResponse();
+    assert.equal(translated.response.headers.get("x-auto-router-ignored-tools"), "custom:apply_patch");
+    assert.deepEqual(
+      responses.calls[0]!.body.tools.map((tool: { name: string }) => tool.name),
+      ["read"],
+    );
+    // A custom tool's call in the history has no translation: a Chat target gets it, a translation is refused.
+    const history = [
+      ...messages,
+      {
+        role: "assistant" as const,
+        content: null,
+        tool_calls: [
+          { id: "call_1", type: "custom" as const, custom: { name: "apply_patch", input: "*** Begin Patch" } },
+        ],
+      },
+      { role: "tool" as const, tool_call_id: "call_1", content: "applied" },
+    ];
+    chat.enqueue({ text: "Done." });
+    await fx.openai.chat.completions.create({ model: "chat", messages: history, tools });
+    assert.deepEqual(chat.calls[1]!.body.messages, history);
+    const { status, message } = await refusal(
+      fx.openai.chat.completions.create({ model: "resp", messages: history, tools }),
+    );
+    assert.equal(status, 400);
+    assert.match(message, /^body\.messages\[1\]\.tool_calls\[0\] \(a custom tool's call\) cannot be translated/);
+    assert.equal(responses.calls.length, 1);
+  });
+
   it("names the Chat file and audio parts a translated request leaves out, and sends the rest", async () => {
     responses.enqueue({ text: "A summary." });
     const { response } = await fx.openai.chat.completions
