@@ -99,6 +99,7 @@ const ANTHROPIC_NAMES = {
   parallelToolCalls: "tool_choice.disable_parallel_tool_use",
   stop: "stop_sequences",
   user: "metadata.user_id",
+  output: "output_config.format",
 };
 
 /** Collects the settings a request gave; a value it gave in a form nothing reads is named in `unsupported`. */
@@ -229,11 +230,23 @@ const responsesUnanswerable = (request: Loose) => [
 ];
 
 /**
- * Messages asks that a translated request does not carry: pi-ai sends no service tier, and has no place for a code
- * execution container or remote MCP servers (which only Anthropic's servers can run).
+ * Anthropic's structured output (`output_config.format`, a JSON schema) in the neutral form: another API's target is
+ * sent it as its own JSON-schema format, named `response` (OpenAI's formats need a name; Anthropic's have none).
+ */
+const anthropicOutput = (format: unknown): [unknown, unknown] => [
+  format,
+  isObject(format) && format.type === "json_schema" && isObject(format.schema)
+    ? { type: "json_schema", name: "response", schema: format.schema }
+    : undefined,
+];
+
+/**
+ * Messages asks that a translated request does not carry: pi-ai sends no service tier and no effort of Anthropic's
+ * own, and has no place for a code execution container or remote MCP servers (which only Anthropic's servers can run).
  */
 const anthropicUnanswerable = (request: Loose) => [
   ...(text(request.service_tier) && request.service_tier !== "auto" ? ["service_tier"] : []),
+  ...(given(request.output_config?.effort) ? ["output_config.effort"] : []),
   ...(given(request.container) ? ["container"] : []),
   ...(Array.isArray(request.mcp_servers) && request.mcp_servers.length > 0 ? ["mcp_servers"] : []),
 ];
@@ -343,6 +356,7 @@ export function anthropicSettings(request: Loose): ClientSettings {
     toolChoice: chosen(choice, leftOut ? undefined : toolChoice),
     parallelToolCalls: [undefined, isObject(choice) && choice.disable_parallel_tool_use === true ? false : undefined],
     stop: [request.stop_sequences, strings(request.stop_sequences)],
+    output: anthropicOutput(request.output_config?.format),
     temperature: [undefined, number(request.temperature)],
     topP: [request.top_p, number(request.top_p)],
     topK: [request.top_k, number(request.top_k)],

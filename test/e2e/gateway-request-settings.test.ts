@@ -150,6 +150,27 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(ignored(whole.response), null);
   });
 
+  it("sends an Anthropic request's structured output (output_config.format) to Chat and Responses targets as theirs", async () => {
+    const request = {
+      max_tokens: 256,
+      messages: [{ role: "user" as const, content: "Answer in JSON." }],
+      output_config: { format: { type: "json_schema" as const, schema: SCHEMA } },
+    };
+    chat.enqueue({ text: '{"answer":"yes"}' });
+    const toChat = await fx.anthropic.messages.create({ ...request, model: "swe" }).withResponse();
+    assert.deepEqual(chat.calls[0]!.body.response_format, {
+      type: "json_schema",
+      json_schema: { name: "response", schema: SCHEMA },
+    });
+    assert.equal(ignored(toChat.response), null);
+    responses.enqueue({ text: '{"answer":"yes"}' });
+    const toResponses = await fx.anthropic.messages
+      .create({ ...request, model: "resp", output_config: { ...request.output_config, effort: "low" } })
+      .withResponse();
+    assert.deepEqual(responses.calls[0]!.body.text.format, { type: "json_schema", name: "response", schema: SCHEMA });
+    assert.equal(ignored(toResponses.response), "output_config.effort");
+  });
+
   it("names JSON mode and strict tools in x-auto-router-ignored when an Anthropic target streams, and still forces the tool", async () => {
     anthropic.enqueue({ text: "{}" });
     const { data: stream, response } = await fx.openai.chat.completions
