@@ -247,6 +247,8 @@ const anthropicOutput = (format: unknown): [unknown, unknown] => [
 const anthropicUnanswerable = (request: Loose) => [
   ...(text(request.service_tier) && request.service_tier !== "auto" ? ["service_tier"] : []),
   ...(given(request.output_config?.effort) ? ["output_config.effort"] : []),
+  // Context editing (clearing old tool results or thinking) runs on Anthropic's servers: a translation sends it nowhere.
+  ...(given(request.context_management) ? ["context_management"] : []),
   ...(given(request.container) ? ["container"] : []),
   ...(Array.isArray(request.mcp_servers) && request.mcp_servers.length > 0 ? ["mcp_servers"] : []),
 ];

@@ -546,6 +546,20 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(ignored(toolTurn.response), null);
   });
 
+  it("names a Messages request's context editing, which only Anthropic's servers run, when translated", async () => {
+    chat.enqueue({ text: "Answered." });
+    const { response } = await fx.anthropic.messages
+      .create({
+        model: "swe",
+        max_tokens: 64,
+        messages: [{ role: "user", content: "hello" }],
+        context_management: { edits: [{ type: "clear_tool_uses_20250919" }] },
+      } as never)
+      .withResponse();
+    assert.equal(ignored(response), "context_management");
+    assert.equal(chat.calls[0]!.body.context_management, undefined);
+  });
+
   it("refuses a Responses request on a stored conversation, naming the field", async () => {
     const refused = await fx.openai.responses.create({ model: "resp", input: "go on", conversation: "conv_1" }).then(
       () => assert.fail("answered"),
