@@ -178,6 +178,18 @@ const thinkingLimit = (reasoning: unknown, maxTokens: unknown, budgetTokens?: un
 };
 
 /**
+ * Both OpenAI APIs' prompt cache key and retention (pi-ai sends its own key, and the default retention) and the end
+ * user's safety identifier, which a translated request does not carry.
+ */
+const promptCacheAndSafety = (request: Loose) => [
+  ...(text(request.prompt_cache_key) ? ["prompt_cache_key"] : []),
+  ...(text(request.prompt_cache_retention) && request.prompt_cache_retention !== "in-memory"
+    ? ["prompt_cache_retention"]
+    : []),
+  ...(text(request.safety_identifier) ? ["safety_identifier"] : []),
+];
+
+/**
  * Chat Completions asks that an answer translated back from pi-ai's one text message cannot give (several choices,
  * log probabilities, spoken audio), or that pi-ai's options and messages have no place for (token biases, legacy
  * functions, participant names).
@@ -195,6 +207,7 @@ const unanswerable = (request: Loose) => [
   ...(text(request.verbosity) && request.verbosity !== "medium" ? ["verbosity"] : []),
   ...(given(request.prediction) ? ["prediction"] : []),
   ...(given(request.web_search_options) ? ["web_search_options"] : []),
+  ...promptCacheAndSafety(request),
   // The deprecated functions API (before `tools`): pi-ai's context has tools only, so the target gets none of these.
   ...(Array.isArray(request.functions) && request.functions.length > 0 ? ["functions"] : []),
   ...(given(request.function_call) ? ["function_call"] : []),
@@ -217,8 +230,7 @@ const responsesUnanswerable = (request: Loose) => [
   ...(request.background === true ? ["background"] : []),
   ...(text(request.service_tier) && request.service_tier !== "auto" ? ["service_tier"] : []),
   ...(typeof request.top_logprobs === "number" && request.top_logprobs > 0 ? ["top_logprobs"] : []),
-  ...(text(request.prompt_cache_key) ? ["prompt_cache_key"] : []),
-  ...(text(request.safety_identifier) ? ["safety_identifier"] : []),
+  ...promptCacheAndSafety(request),
   ...(text(request.text?.verbosity) && request.text.verbosity !== "medium" ? ["text.verbosity"] : []),
   ...(request.truncation === "auto" ? ["truncation"] : []),
   ...(typeof request.max_tool_calls === "number" ? ["max_tool_calls"] : []),

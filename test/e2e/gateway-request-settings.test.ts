@@ -402,6 +402,31 @@ describe("gateway: settings a translated request keeps", () => {
     assert.equal(ignored(defaults.response), null);
   });
 
+  it("names a Chat request's prompt cache key and retention and its safety identifier when translated", async () => {
+    anthropic.enqueue({ text: "hi" });
+    const { response } = await fx.openai.chat.completions
+      .create({
+        model: "claude",
+        messages: [{ role: "user", content: "hi" }],
+        prompt_cache_key: "conversation-1",
+        prompt_cache_retention: "24h",
+        safety_identifier: "user-hash",
+      })
+      .withResponse();
+    assert.equal(ignored(response), "prompt_cache_key, prompt_cache_retention, safety_identifier");
+    chat.enqueue({ text: "hi" });
+    const fromResponses = await fx.openai.responses
+      .create({ model: "swe", input: "hi", prompt_cache_retention: "24h" })
+      .withResponse();
+    assert.equal(ignored(fromResponses.response), "prompt_cache_retention");
+    // The default retention is no setting.
+    anthropic.enqueue({ text: "hi" });
+    const plain = await fx.openai.chat.completions
+      .create({ model: "claude", messages: [{ role: "user", content: "hi" }], prompt_cache_retention: "in-memory" })
+      .withResponse();
+    assert.equal(ignored(plain.response), null);
+  });
+
   it("names an xhigh effort a target gets lowered to high (its model maps no xhigh)", async () => {
     const translated = { tools: [{ type: "web_search" as const }], input: "hi" };
     responses.enqueue({ text: "hi" });
