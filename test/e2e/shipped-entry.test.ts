@@ -72,6 +72,8 @@ describe("the shipped entry", () => {
         agentDir: dir.agentDir,
         env,
         args: ["--model", "auto-router/r", "-p", "hello", "/auto-router status"],
+        // Loading the TypeScript sources (jiti) is the slow start this case is about: 30 s was not enough under load.
+        timeoutMs: 120_000,
       });
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout.trim(), "served by B");
