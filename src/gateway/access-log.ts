@@ -39,10 +39,12 @@ export function accessLine(request: FastifyRequest, reply: FastifyReply, answer:
   const route = watch?.routeId;
   const served = watch?.servedKey;
   const status = raw.headersSent ? raw.statusCode : undefined;
+  // The drain deadline ends an answer under way with the protocol's error record: finished, yet cut all the same.
+  const cutByDrain = answer === "finished" && watch?.shutDown === true && status !== undefined && status < 400;
   const ending =
     answer === "none"
       ? " no-answer" // the connection closed before any answer: the client left, or the drain deadline passed
-      : answer === "cut-off"
+      : answer === "cut-off" || cutByDrain
         ? " cut-off" // the answer had started: the client left, or an idle or drain timeout cut it
         : watch?.end?.outcome === "failed" && watch.end.servedKey !== undefined && status !== undefined && status < 400
           ? " failed-after-start" // the target failed after the commit point: the client got the protocol's error record

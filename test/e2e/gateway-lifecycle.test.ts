@@ -423,6 +423,14 @@ describe("gateway lifecycle, short limits (gateway.idleTimeoutMs, gateway.drainT
       fx.gateway.stderr(),
       /drain deadline \(gateway\.drainTimeoutMs 300 ms\) reached: ending 3 request\(s\) still in flight/,
     );
+    // The access lines of the two streams the deadline cut say so: their 200 was no whole answer.
+    const streamed = fx.gateway
+      .stderr()
+      .split("\n")
+      .filter((line) => /^POST \/v1\/(messages|chat\/completions) route=main 200 /.test(line))
+      .slice(-2);
+    assert.equal(streamed.length, 2, fx.gateway.stderr());
+    for (const line of streamed) assert.match(line, / cut-off \d+ms$/);
   });
 });
 
