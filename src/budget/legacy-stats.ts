@@ -27,6 +27,7 @@ export const LEGACY_MODEL_ID = "(legacy)";
 const TOKENS = "expected a whole number of tokens, 0 or more";
 const USD = "expected USD, a number of 0 or more";
 const USAGE_FIELDS = "{inputTokens, outputTokens, estimatedCost} (the cost in USD is estimatedCost)";
+const LIMIT_FIELDS = "{dailyUsd, monthlyUsd} (limits in USD are dailyUsd and monthlyUsd)";
 
 // Built when a legacy stats file is there to read (a plain session never has one).
 const legacySchemas = lazy(() => {
@@ -54,7 +55,16 @@ const legacySchemas = lazy(() => {
       { error: "expected an object" },
     ),
     usage,
-    limits: z.object({ dailyUsd: limit, monthlyUsd: limit }, { error: "expected an object {dailyUsd?, monthlyUsd?}" }),
+    // Strict too: a limit under another name (`daily`) would otherwise be read as no limit, silently.
+    limits: z.strictObject(
+      { dailyUsd: limit, monthlyUsd: limit },
+      {
+        error: (issue) =>
+          issue.code === "unrecognized_keys"
+            ? `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}; expected ${LIMIT_FIELDS}`
+            : `expected an object ${LIMIT_FIELDS}`,
+      },
+    ),
   };
 });
 

@@ -361,6 +361,31 @@ describe("budgets through pi", () => {
     }
   });
 
+  it("names a stats.json limit with a field the earlier router never wrote, rather than importing it as no limit", async () => {
+    const logDirectory = freshDir("auto-router-legacy-stats");
+    const file = join(logDirectory, "auto-router.stats.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 2,
+        limits: { "mock-a": { daily: 0.0003 }, "mock-b": { monthlyUsd: 20 } },
+      }),
+    );
+    try {
+      const { output, notices } = await budgetShowIn(logDirectory);
+      assert.ok(
+        notices.includes(
+          `auto-router: imported ${file} without an entry it could not read (the file is kept unchanged and imported once: it is not counted here):\n` +
+            '  limits.mock-a: unknown field "daily"; expected {dailyUsd, monthlyUsd} (limits in USD are dailyUsd and monthlyUsd)',
+        ),
+        notices,
+      );
+      assert.match(output, /^\s+month\s+\S+\s+\$20\.00\s/m, output);
+    } finally {
+      rmSync(logDirectory, { recursive: true, force: true });
+    }
+  });
+
   it("imports the earlier router's auto-router.stats.json once, not again after the earlier router added a day", async () => {
     const logDirectory = freshDir("auto-router-legacy-stats");
     const today = new Date().toISOString().slice(0, 10);
