@@ -16,6 +16,8 @@ function formatUntil(until: number | undefined, now: number | undefined): string
   if (until === undefined) return "";
   if (now === undefined) return ` until ${new Date(until).toISOString()}`;
   const seconds = Math.max(0, Math.ceil((until - now) / 1000));
+  // Explain reads a past decision: a rest that has ended meanwhile says so, not "for 0 s".
+  if (seconds === 0) return " (ended since)";
   return seconds >= 120 ? ` for ${Math.ceil(seconds / 60)} min` : ` for ${seconds} s`;
 }
 

@@ -121,6 +121,12 @@ describe("waiting for the earliest quota reset", () => {
     );
     // The decision made after the wait: a still resting (in plain words, no provider text or raw time), b served.
     assert.match(after, /Skipped:\n {2}- mock-a\/model-a: cooldown for 5 s - resting \(quota used up\)\n/);
+    // Once that rest has ended, the same decision says so (not "cooldown for 0 s").
+    h.advanceClock(6_000);
+    assert.match(
+      await h.command("/auto-router explain"),
+      /Skipped:\n {2}- mock-a\/model-a: cooldown \(ended since\) - resting \(quota used up\)\n/,
+    );
     assert.doesNotMatch(explain, /\d{4}-\d\d-\d\dT\d\d:/, "no raw ISO time");
     assert.doesNotMatch(explain, /You exceeded your current quota/, "no provider text");
     assert.match(after, /Attempts:\n {2}3\. mock-b\/model-b: success/);
