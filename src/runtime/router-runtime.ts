@@ -200,7 +200,9 @@ export class RouterRuntime implements RequestEnvironment {
     const silent = this.silentStrategies.update(computed.config, computed.models, this.collaborators.quota, now);
     const silentWarning =
       silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
-    this.status.onDecision?.(decision, () => [...this.statusWarnings(now), ...silentWarning]);
+    // The plugins' warnings as they read when the line is built (again after a command): a budget blocked before
+    // local midnight is not still blocked after it.
+    this.status.onDecision?.(decision, () => [...this.statusWarnings(this.now()), ...silentWarning]);
     this.record(
       requestId,
       routeId,
