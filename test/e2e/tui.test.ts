@@ -131,9 +131,12 @@ for (const line of PI_LINES) {
 
     /** Types a command and presses Enter, again while the editor still holds it (a completion popup took it). */
     async function submit(command: string, until: RegExp): Promise<string> {
-      type(command);
-      press("Enter");
       const stillTyped = new RegExp(`^${escapeRegExp(command)}\\s*$`, "m");
+      type(command);
+      // Enter only once pi shows the whole command in its editor: under load pi draws late, and an earlier run's
+      // output could match `until` before this command ran, leaving it in the editor for the next one to extend.
+      await waitForScreen(stillTyped);
+      press("Enter");
       const retry = () => stillTyped.test(screen()) && press("Enter");
       const shown = await waitForScreen(until, { retry });
       // What an earlier run of the command left on screen matches at once, while a completion popup took the Enter.
