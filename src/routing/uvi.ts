@@ -97,7 +97,8 @@ const LEVEL_RANK: Record<QuotaLevel, number> = { surplus: 0, ok: 1, stressed: 2,
 export function elapsedFraction(window: Pick<QuotaWindow, "windowMs" | "resetsAt">, now: number): number {
   if (window.windowMs <= 0) return 1;
   const remainingMs = Math.max(0, window.resetsAt - now);
-  const elapsed = 1 - remainingMs / window.windowMs;
+  // Passed time over length, not 1 - remaining / length: 1.5 h of 5 h is 0.3 exactly, not 0.30000000000000004.
+  const elapsed = (window.windowMs - remainingMs) / window.windowMs;
   return Math.min(1, Math.max(MIN_ELAPSED_FRACTION, elapsed));
 }
 
@@ -121,10 +122,16 @@ export function windowUvi(window: QuotaWindow, now: number): number {
   return Math.max(0, window.usedFraction) / elapsedFraction(window, now);
 }
 
+/**
+ * How far below a threshold a UVI (or share) still counts as on it: floating-point noise, no more than what the views
+ * round away (formatUvi shows 1.9999999999999996 as 2.00, so that one is critical too, not stressed under "2.00").
+ */
+const LEVEL_NOISE = 1e-8;
+
 export function uviLevel(uvi: number, elapsed: number, thresholds: UviThresholds = DEFAULT_UVI_THRESHOLDS): QuotaLevel {
-  if (uvi >= thresholds.critical) return "critical";
-  if (uvi >= thresholds.stressed) return "stressed";
-  if (uvi <= thresholds.surplus && elapsed >= thresholds.surplusElapsed) return "surplus";
+  if (uvi + LEVEL_NOISE >= thresholds.critical) return "critical";
+  if (uvi + LEVEL_NOISE >= thresholds.stressed) return "stressed";
+  if (uvi - LEVEL_NOISE <= thresholds.surplus && elapsed + LEVEL_NOISE >= thresholds.surplusElapsed) return "surplus";
   return "ok";
 }
 

@@ -124,6 +124,28 @@ describe("quota pacing from a usage API through pi", () => {
     assert.match(explained, /waiting for the reset of anthropic\/claude-faux, 240 s away/);
   });
 
+  it("takes a UVI exactly on the critical threshold as critical, as it shows it (2.00)", async () => {
+    // 60% of the 5 h window used 1.5 h in (30% elapsed, on a frozen clock): UVI 2 exactly, not 1.9999999999999996.
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      clock: true,
+      routes: ROUTES,
+      env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` },
+      oauth: { anthropic: OAUTH_TOKEN },
+    });
+    const h = harness;
+    await h.setModel("auto-router", "main");
+    quota.reply("/api/oauth/usage", { body: usage(60, 3.5) });
+    assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+60%\s+30%\s+2\.00\s+critical/);
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("Hello from B.")]);
+    await h.prompt("Say hi");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.match(
+      await h.command("/auto-router explain"),
+      /quota critical: 5h window 60% used at 30% elapsed, UVI 2\.00/,
+    );
+  });
+
   it("shows a stressed provider in the status line and still serves it after the others", async () => {
     // 95% of the 5 h window used with 2 h left: 60% elapsed, UVI 1.58 (shown rounded down: 1.5) -> stressed (demoted, not excluded).
     quota.reply("/api/oauth/usage", { body: usage(95, 2) });
