@@ -250,8 +250,10 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
       if (!service.enabled()) return [];
       const warnings: string[] = [];
       const warn = (who: string, assessment: ProviderAssessment | undefined) => {
-        if (assessment?.level === "stressed" || assessment?.level === "critical")
-          warnings.push(`quota ${assessment.level} ${who} ${formatUvi(assessment.uvi, 1)}`);
+        if (assessment?.level !== "stressed" && assessment?.level !== "critical") return;
+        // A used-up window's UVI says nothing (1.4 at 70% elapsed, below stressed): it is out until its reset.
+        const figure = assessment.worst.usedFraction >= 1 ? "used up" : formatUvi(assessment.uvi, 1);
+        warnings.push(`quota ${assessment.level} ${who} ${figure}`);
       };
       // A window of some models only is named with them: "quota critical anthropic (opus models) 4.0".
       for (const [provider, quota] of Object.entries(service.assess(now))) {

@@ -107,7 +107,8 @@ describe("model-scoped quota windows through the pi CLI", () => {
     assert.match(shown, new RegExp(`${SONNET}\\s+OAuth\\s+ready`));
 
     // status (the status line's warnings, all of them): the Opus models are critical, not the provider.
-    assert.match(shown, /warnings: [^\n]*quota critical anthropic \(opus models\) 2\.3/);
+    // The Opus window is used up: said so, rather than its pace.
+    assert.match(shown, /warnings: [^\n]*quota critical anthropic \(opus models\) used up/);
     assert.doesNotMatch(shown, /quota (critical|stressed) anthropic \d/);
 
     // debug (the report for bug reports): the provider's windows, then each model scope's.

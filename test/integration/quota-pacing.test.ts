@@ -77,6 +77,17 @@ describe("quota pacing from a usage API through pi", () => {
     assert.match(h.ui!.statuses.get("auto-router") ?? "", /quota critical anthropic 4\.[45]/);
   });
 
+  it("says a used-up window is used up in the status line, not its UVI (below critical)", async () => {
+    // 100% of the 5 h window used with 1.5 h left: 70% elapsed, UVI 1.42, critical only because nothing is left.
+    quota.reply("/api/oauth/usage", { body: usage(100, 1.5) });
+    const h = await start();
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("Hello from B.")]);
+    assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+100%\s+70%\s+1\.42\s+critical/);
+    await h.prompt("Say hi");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.match(h.ui!.statuses.get("auto-router") ?? "", /⚠ quota critical anthropic used up · /);
+  });
+
   /**
    * Serves the solo route's one target after its used-up 5 h window resets `resetMs` from now, having shown the wait
    * in the status line (which cuts the target's name short); returns /auto-router explain's text.
