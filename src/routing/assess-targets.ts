@@ -163,11 +163,14 @@ export function assessTargets(
     const quota = quotaOfModel(providerStatus, target.modelId);
     if (quota?.level === "critical") {
       // With its time, like a cooldown: a short wait, "First available" and a gateway's Retry-After read it.
-      skipTarget(decision, target, key, label, "quota", `quota critical: ${quota.detail}`, quota.until);
+      // Hard mode keeps it out while it is stressed too: back once its pace is below stressed.
+      const back = snapshot.quotaHard ? quota.calmUntil : quota.until;
+      skipTarget(decision, target, key, label, "quota", `quota critical: ${quota.detail}`, back);
       continue;
     }
     if (quota?.level === "stressed" && snapshot.quotaHard) {
-      skipTarget(decision, target, key, label, "quota", `quota stressed (hard mode): ${quota.detail}`);
+      const detail = `quota stressed (hard mode): ${quota.detail}`;
+      skipTarget(decision, target, key, label, "quota", detail, quota.calmUntil);
       continue;
     }
     const reserve = reserves

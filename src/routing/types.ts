@@ -98,6 +98,8 @@ export interface QuotaStatus {
   window?: string;
   /** Critical: when no window is critical any more if no more is used (epoch ms), for "First available". */
   until?: number;
+  /** Stressed or critical: when no window is either any more if no more is used (hard mode excludes until then). */
+  calmUntil?: number;
 }
 
 /** Per-provider audits filled by the budget, quota and health modules. */

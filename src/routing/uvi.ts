@@ -78,6 +78,8 @@ export interface WindowAssessment {
   resetsAt: number;
   /** A critical window: when it stops being critical if no more of it is used (its reset, if it is used up). */
   until?: number;
+  /** A stressed or critical window: when it is neither any more if no more of it is used (hard mode's exclusion). */
+  calmUntil?: number;
   source?: string;
   models?: ModelScope;
 }
@@ -164,21 +166,22 @@ export function assessWindow(
     level,
     resetsAt: window.resetsAt,
   };
-  if (level === "critical") assessment.until = criticalUntil(window, thresholds);
+  if (level === "critical") assessment.until = easedAt(window, thresholds.critical);
+  if (level === "critical" || level === "stressed") assessment.calmUntil = easedAt(window, thresholds.stressed);
   if (window.source !== undefined) assessment.source = window.source;
   if (scopeKey(window.models) !== undefined) assessment.models = window.models;
   return assessment;
 }
 
 /**
- * When a critical window is critical no more, if no more of it is used: a used-up one at its reset; one used too fast
- * once enough of it has passed for its pace to fall below critical (80% of 5 h: 2 h in), and at its reset at the latest.
- * Rounded up to the second, so that at that time the pace is below the threshold, not on it.
+ * When a window's pace is below `threshold` (critical, or stressed for hard mode), if no more of it is used: a used-up
+ * one at its reset; one used too fast once enough of it has passed (80% of 5 h: below 2.0 from 2 h in), and at its
+ * reset at the latest. Rounded up to the second, so that at that time the pace is below the threshold, not on it.
  */
-function criticalUntil(window: QuotaWindow, thresholds: UviThresholds): number {
+function easedAt(window: QuotaWindow, threshold: number): number {
   if (window.usedFraction >= 1) return window.resetsAt;
   const start = window.resetsAt - window.windowMs;
-  const eased = start + (window.windowMs * Math.max(0, window.usedFraction)) / thresholds.critical;
+  const eased = start + (window.windowMs * Math.max(0, window.usedFraction)) / threshold;
   return Math.min(window.resetsAt, Math.ceil(eased / 1000) * 1000 + 1000);
 }
 
@@ -263,13 +266,16 @@ export function assessQuota(
 export function quotaStatus(assessments: readonly ProviderAssessment[]): QuotaStatus {
   let decider = assessments[0]!;
   let fullest = decider.worst;
-  // Critical until the last of its critical windows is critical no more.
+  // Critical until the last of its critical windows is critical no more; stressed or worse likewise.
   let until: number | undefined;
+  let calmUntil: number | undefined;
   for (const assessment of assessments) {
     if (worse(assessment.worst, decider.worst)) decider = assessment;
     for (const window of assessment.windows) {
       if (window.usedFraction > fullest.usedFraction) fullest = window;
       if (window.until !== undefined && (until === undefined || window.until > until)) until = window.until;
+      if (window.calmUntil !== undefined && (calmUntil === undefined || window.calmUntil > calmUntil))
+        calmUntil = window.calmUntil;
     }
   }
   const status: QuotaStatus = {
@@ -280,6 +286,7 @@ export function quotaStatus(assessments: readonly ProviderAssessment[]): QuotaSt
     window: fullest.name,
   };
   if (until !== undefined) status.until = until;
+  if (calmUntil !== undefined) status.calmUntil = calmUntil;
   return status;
 }
 

@@ -157,6 +157,40 @@ describe("quota pacing from a usage API through pi", () => {
     );
   });
 
+  it("in hard mode, waits (failover.waitForReset) for a stressed window's pace to ease when nothing else can serve", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      clock: true,
+      routes: {
+        routes: { solo: routeInOrder("anthropic/claude-faux") },
+        uvi: { hard: true },
+        failover: { waitForReset: { maxMs: 900_000 } },
+      },
+      env: { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}/api/oauth/usage` },
+      oauth: { anthropic: OAUTH_TOKEN },
+    });
+    const h = harness;
+    await h.setModel("auto-router", "solo");
+    // 95% used 3 h into 5 h: UVI 1.58, stressed (excluded in hard mode); below 1.5 from 3 h 10 min in, 600 s away (rounded up to the second, plus one).
+    quota.reply("/api/oauth/usage", { body: usage(95, 2) });
+    assert.match(await h.command("/auto-router uvi refresh"), /anthropic\s+5h\s+95%\s+60%\s+1\.58\s+stressed/);
+    h.faux("anthropic").setResponses([h.fauxHelpers.fauxAssistantMessage("Paced again.")]);
+    let ended = false;
+    const running = h.prompt("Keep going").finally(() => {
+      ended = true;
+    });
+    const waiting = () => /waiting 60[12]s for ant/.test(h.ui!.statuses.get("auto-router") ?? "");
+    await until(() => ended || waiting(), "the wait for the pace to ease");
+    assert.ok(waiting(), h.lastAssistant()?.errorMessage);
+    h.advanceClock(605_000); // past the eased time, and past the wait's margin after it
+    await running;
+    assert.equal(h.lastAssistant().content[0]?.text, "Paced again.");
+    assert.match(
+      await h.command("/auto-router explain"),
+      /waiting for the reset of anthropic\/claude-faux, 60[12] s away/,
+    );
+  });
+
   it("shows a stressed provider in the status line and still serves it after the others", async () => {
     // 95% of the 5 h window used with 2 h left: 60% elapsed, UVI 1.58 (shown rounded down: 1.5) -> stressed (demoted, not excluded).
     quota.reply("/api/oauth/usage", { body: usage(95, 2) });
