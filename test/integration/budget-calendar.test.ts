@@ -2,6 +2,7 @@
 // instants around local midnights, DST changes and month ends in budgets.timeZone.
 import assert from "node:assert/strict";
 import { afterEach, describe, it, mock } from "node:test";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
 const PRICED = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
@@ -10,15 +11,7 @@ const TARGETS = [
   { provider: "mock-b", models: [{ id: "model-b", cost: PRICED }] },
 ];
 const routes = (budgets: unknown) => ({
-  routes: {
-    main: {
-      sortBy: "config",
-      targets: [
-        { provider: "mock-a", modelId: "model-a" },
-        { provider: "mock-b", modelId: "model-b" },
-      ],
-    },
-  },
+  routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") },
   budgets,
 });
 
