@@ -1,7 +1,7 @@
 // The breaker state of every target, over one store: its schema, its settings (defaults < config < environment),
 // what an attempt tells a breaker, and the book the plugin and `/auto-router circuit` read.
 import { z } from "zod";
-import { readBreakerConfig } from "../config/quota-schema.ts";
+import { breakerConfigSchema, readBreakerConfig } from "../config/quota-schema.ts";
 import type { FailureKind } from "../runtime/classify-failure.ts";
 import type { AttemptObservation } from "../runtime/plugin.ts";
 import type { TargetStatus } from "../routing/types.ts";
@@ -39,36 +39,58 @@ export const breakerStateSchema = z.object({ v: z.literal(1), breakers: z.record
 export type BreakerStoreState = z.infer<typeof breakerStateSchema>;
 export const emptyBreakers = (): BreakerStoreState => ({ v: 1, breakers: {} });
 
-const numberFrom = (text: string | undefined): number | undefined => {
-  if (text === undefined || text.trim() === "") return undefined;
-  const value = Number(text);
-  return Number.isFinite(value) && value > 0 ? value : undefined;
-};
+const MILLISECONDS = "a whole number of milliseconds above 0";
+/** Each setting's variable and what its value must be (the routes file's rule, breakerConfigSchema). */
+const SETTING_VARIABLES: ReadonlyArray<readonly [keyof BreakerSettings, string, string]> = [
+  ["ratio", "AUTO_ROUTER_BREAKER_RATIO", "a number above 0 and at most 1"],
+  ["minimumCalls", "AUTO_ROUTER_BREAKER_MINIMUM_CALLS", "a whole number above 0"],
+  ["windowMs", "AUTO_ROUTER_BREAKER_WINDOW_MS", MILLISECONDS],
+  ["breakMs", "AUTO_ROUTER_BREAKER_BREAK_MS", MILLISECONDS],
+  ["maxBreakMs", "AUTO_ROUTER_BREAKER_MAX_BREAK_MS", MILLISECONDS],
+  ["probeTimeoutMs", "AUTO_ROUTER_BREAKER_PROBE_TIMEOUT_MS", "a whole number of milliseconds, 0 or more"],
+];
 
-/** Defaults < config `breaker` block < AUTO_ROUTER_BREAKER_* environment variables. */
-export function breakerSettings(
-  config: unknown,
-  processEnv: Record<string, string | undefined>,
-): BreakerSettings & { enabled: boolean } {
+/** The settings, and what in the environment was not used and why (the routes file's own errors are config issues). */
+export interface BreakerSettingsRead extends BreakerSettings {
+  enabled: boolean;
+  problems: string[];
+}
+
+/**
+ * Defaults < config `breaker` block < AUTO_ROUTER_BREAKER_* environment variables. A variable is read with the routes
+ * file's rule for the same setting: one that breaks it is named in `problems` and not used, as is a pair of them
+ * that would put `breakMs` above `maxBreakMs`.
+ */
+export function breakerSettings(config: unknown, processEnv: Record<string, string | undefined>): BreakerSettingsRead {
   const block = readBreakerConfig(config);
-  const settings = { ...DEFAULT_BREAKER_SETTINGS, enabled: block.enabled ?? true };
-  for (const key of ["ratio", "minimumCalls", "windowMs", "breakMs", "maxBreakMs", "probeTimeoutMs"] as const) {
+  const settings: BreakerSettingsRead = { ...DEFAULT_BREAKER_SETTINGS, enabled: block.enabled ?? true, problems: [] };
+  for (const [key] of SETTING_VARIABLES) {
     const fromConfig = block[key];
     if (fromConfig !== undefined) settings[key] = fromConfig;
   }
-  const fromEnv: Array<[keyof BreakerSettings, string]> = [
-    ["ratio", "AUTO_ROUTER_BREAKER_RATIO"],
-    ["minimumCalls", "AUTO_ROUTER_BREAKER_MINIMUM_CALLS"],
-    ["windowMs", "AUTO_ROUTER_BREAKER_WINDOW_MS"],
-    ["breakMs", "AUTO_ROUTER_BREAKER_BREAK_MS"],
-    ["maxBreakMs", "AUTO_ROUTER_BREAKER_MAX_BREAK_MS"],
-    ["probeTimeoutMs", "AUTO_ROUTER_BREAKER_PROBE_TIMEOUT_MS"],
-  ];
-  for (const [key, name] of fromEnv) {
-    const value = numberFrom(processEnv[name]);
-    if (value !== undefined) settings[key] = value;
+  const rules = breakerConfigSchema().shape;
+  const fromEnv: Partial<BreakerSettings> = {};
+  for (const [key, name, expected] of SETTING_VARIABLES) {
+    const text = processEnv[name];
+    if (text === undefined || text.trim() === "") continue;
+    const parsed = rules[key].safeParse(Number(text));
+    if (parsed.success && parsed.data !== undefined) fromEnv[key] = parsed.data;
+    else settings.problems.push(`${name}=${JSON.stringify(text)} is not used: expected ${expected}`);
   }
-  if (processEnv.AUTO_ROUTER_BREAKER === "0") settings.enabled = false;
+  const breakMs = fromEnv.breakMs ?? settings.breakMs;
+  const maxBreakMs = fromEnv.maxBreakMs ?? settings.maxBreakMs;
+  if (breakMs > maxBreakMs) {
+    settings.problems.push(
+      `AUTO_ROUTER_BREAKER_BREAK_MS / _MAX_BREAK_MS are not used: they would put breakMs (${breakMs}) above maxBreakMs (${maxBreakMs})`,
+    );
+    delete fromEnv.breakMs;
+    delete fromEnv.maxBreakMs;
+  }
+  Object.assign(settings, fromEnv);
+  const switchText = processEnv.AUTO_ROUTER_BREAKER?.trim();
+  if (switchText === "0" || switchText === "false") settings.enabled = false;
+  else if (switchText !== undefined && switchText !== "" && switchText !== "1" && switchText !== "true")
+    settings.problems.push(`AUTO_ROUTER_BREAKER=${JSON.stringify(switchText)} is not used: expected 0 (off) or 1 (on)`);
   return settings;
 }
 

@@ -21,7 +21,16 @@ export const createBreakerPlugin = (context: PluginContext): BreakerPlugin => {
     (raw) => breakerStateSchema.parse(raw),
     salvageRecords(breakerStateSchema, emptyBreakers),
   );
-  const settingsOf = lastValue((config: unknown) => breakerSettings(config, context.processEnv));
+  const warned = new Set<string>();
+  const settingsOf = lastValue((config: unknown) => {
+    const read = breakerSettings(config, context.processEnv);
+    for (const problem of read.problems) {
+      if (warned.has(problem)) continue;
+      warned.add(problem);
+      context.warn(`auto-router: breaker: ${problem}`);
+    }
+    return read;
+  });
   const settings = () => settingsOf(context.config());
   const book = new BreakerBook(store, settings, (key, from, to) => {
     context.record("breaker", {

@@ -112,4 +112,34 @@ describe("circuit breaker through pi", () => {
     assert.equal(h.faux("mock-a").state.callCount, 4);
     assert.doesNotMatch(await commandOutput(h, "/auto-router circuit"), /mock-a\/model-a\s+(open|half-open)/);
   });
+
+  it("names an environment variable it cannot use, and keeps the routes file's setting in its place", async () => {
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { ...ROUTES, breaker: { minimumCalls: 3, breakMs: BREAK_MS } },
+      env: {
+        AUTO_ROUTER_BREAKER_RATIO: "50%",
+        AUTO_ROUTER_BREAKER_MAX_BREAK_MS: "100",
+        AUTO_ROUTER_BREAKER: "off",
+      },
+      clock: true,
+    });
+    const h = harness;
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const failing = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" });
+    h.faux("mock-a").setResponses([failing(), failing(), failing(), fauxAssistantMessage("A is back")]);
+    h.faux("mock-b").setResponses(Array.from({ length: 4 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
+    for (let i = 0; i < 4; i++) await h.prompt(`question ${i + 1}`);
+    // The ratio from the routes file (default 0.5) and its breakMs (not above the variable's 100 ms cap) are used,
+    // and the breaker stays on: three failures opened it and the fourth prompt did not reach mock-a.
+    assert.equal(h.faux("mock-a").state.callCount, 3);
+    assert.match(await commandOutput(h, "/auto-router circuit"), /mock-a\/model-a\s+open/);
+    const said = h.ui!.notifications.map((n) => n.message).join("\n");
+    assert.match(said, /AUTO_ROUTER_BREAKER_RATIO="50%" is not used: expected a number above 0 and at most 1/);
+    assert.match(said, /_MAX_BREAK_MS are not used: they would put breakMs \(300\) above maxBreakMs \(100\)/);
+    assert.match(said, /AUTO_ROUTER_BREAKER="off" is not used: expected 0 \(off\) or 1 \(on\)/);
+    // Each is said once, not per request.
+    assert.equal(said.match(/AUTO_ROUTER_BREAKER_RATIO/g)?.length, 1);
+  });
 });

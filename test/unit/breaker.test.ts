@@ -326,5 +326,33 @@ describe("breaker book", () => {
     assert.equal(merged.minimumCalls, 2);
     assert.equal(merged.ratio, 0.5);
     assert.equal(merged.enabled, true);
+    assert.deepEqual(merged.problems, []);
+  });
+
+  it("leaves out a variable that breaks the routes file's rule for its setting, and says why", () => {
+    const merged = breakerSettings(
+      { breaker: { breakMs: 5_000 } },
+      {
+        AUTO_ROUTER_BREAKER_RATIO: "1.5",
+        AUTO_ROUTER_BREAKER_MINIMUM_CALLS: "2.5",
+        AUTO_ROUTER_BREAKER_WINDOW_MS: "2m",
+        AUTO_ROUTER_BREAKER_PROBE_TIMEOUT_MS: "0",
+        AUTO_ROUTER_BREAKER_MAX_BREAK_MS: "1000",
+        AUTO_ROUTER_BREAKER: "false",
+      },
+    );
+    assert.equal(merged.ratio, 0.5);
+    assert.equal(merged.minimumCalls, 5);
+    assert.equal(merged.windowMs, 120_000);
+    assert.equal(merged.probeTimeoutMs, 0);
+    assert.equal(merged.breakMs, 5_000);
+    assert.equal(merged.maxBreakMs, 600_000);
+    assert.equal(merged.enabled, false);
+    assert.deepEqual(merged.problems, [
+      'AUTO_ROUTER_BREAKER_RATIO="1.5" is not used: expected a number above 0 and at most 1',
+      'AUTO_ROUTER_BREAKER_MINIMUM_CALLS="2.5" is not used: expected a whole number above 0',
+      'AUTO_ROUTER_BREAKER_WINDOW_MS="2m" is not used: expected a whole number of milliseconds above 0',
+      "AUTO_ROUTER_BREAKER_BREAK_MS / _MAX_BREAK_MS are not used: they would put breakMs (5000) above maxBreakMs (1000)",
+    ]);
   });
 });
