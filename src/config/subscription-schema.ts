@@ -18,7 +18,15 @@ export const waitForResetSchema = () =>
 export type WaitForResetConfig = z.infer<ReturnType<typeof waitForResetSchema>>;
 
 /** Failure kinds a warm target may be retried on: transient ones only, never a quota or request failure. */
-export const RETRY_KINDS = ["rate_limit", "overloaded", "server", "network", "timeout", "empty_response"] as const;
+export const RETRY_KINDS = [
+  "rate_limit",
+  "overloaded",
+  "server",
+  "network",
+  "timeout",
+  "empty_response",
+  "malformed_output",
+] as const;
 export type RetryKind = (typeof RETRY_KINDS)[number];
 
 export const retryBeforeFailoverSchema = () =>

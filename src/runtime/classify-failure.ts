@@ -114,6 +114,14 @@ const CONTENT_POLICY_TEXT =
 // Gemini SAFETY/PROHIBITED_CONTENT/RECITATION/BLOCKLIST; nothing else produces that exact text on these APIs).
 const REFUSAL_TEXT =
   /^(?:an unknown error occurred\.?|the model refused to complete the request\b.*|provider stopped with: sensitive)$/i;
+// One generation the provider rejected because the model wrote it wrong, not the request: Groq validates a model's
+// tool call (and JSON mode output) before it answers, and a bad one ends the request with a 400 (code
+// tool_use_failed / json_validate_failed), or in a stream an `event: error` record pi-ai passes on as its bare message:
+// "400 Failed to call a function. Please adjust your prompt. See 'failed_generation' for more details.",
+// "Failed to generate JSON. Please adjust your prompt. See 'failed_generation' for more details.",
+// "tool call validation failed: parameters for tool HassTurnOff did not match schema: errors: [...]",
+// "tool call validation failed: attempted to call tool 'listFiles' which was not in request.tools".
+const MALFORMED_OUTPUT_TEXT = /see 'failed_generation'|\btool call validation failed\b/i;
 // "Validation error: ..." (Bedrock ValidationException prefix)
 const INVALID_REQUEST_TEXT = /^validation error:|invalid[_ ]request|invalid[_ ]argument/i;
 // pi-ai's faux provider when a test queued too few responses; say unknown, never something that blames a target.
@@ -152,6 +160,8 @@ const KIND_BY_ERROR_TYPE: Readonly<Record<string, FailureKind | "rate_limit_or_q
   context_length_exceeded: "context_overflow",
   content_filter: "content_policy",
   content_policy_violation: "content_policy",
+  tool_use_failed: "malformed_output",
+  json_validate_failed: "malformed_output",
 };
 
 const OVERFLOW_STATUSES: ReadonlySet<number> = new Set([400, 413, 422]);
@@ -263,6 +273,7 @@ function kindFromStatus(status: number, text: string): FailureKind {
     return saysQuota(text) ? "quota_exhausted" : "auth";
   }
   // Remaining 4xx: the request or the account, never the target's health. Do not fail over on a plain 400.
+  if (MALFORMED_OUTPUT_TEXT.test(text)) return "malformed_output";
   if (saysQuota(text)) return "quota_exhausted";
   if (AUTH_TEXT.test(text)) return "auth";
   if (CONTENT_POLICY_TEXT.test(text)) return "content_policy";
@@ -272,6 +283,8 @@ function kindFromStatus(status: number, text: string): FailureKind {
 
 /** Texts without a leading status: SDK and transport errors, Bedrock prefixes, friendly provider messages. */
 function kindFromKeywords(text: string): FailureKind {
+  // First: the text names the user's tools, whose names may hold another table's words ("check_rate_limit").
+  if (MALFORMED_OUTPUT_TEXT.test(text)) return "malformed_output";
   if (AUTH_TEXT.test(text)) return "auth";
   if (OVERLOADED_TEXT.test(text)) return "overloaded";
   if (saysQuota(text)) return "quota_exhausted";

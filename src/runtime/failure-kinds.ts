@@ -13,6 +13,7 @@ export const FAILURE_KINDS = [
   "invalid_request",
   "content_policy",
   "empty_response",
+  "malformed_output",
   "aborted",
   "unknown",
 ] as const;
@@ -55,6 +56,9 @@ export const DEFAULT_FAILURE_POLICY: Readonly<Record<FailureKind, FailureKindPol
   invalid_request: { failover: false },
   content_policy: { failover: false },
   empty_response: { failover: true, cooldownMs: EMPTY_RESPONSE_COOLDOWN_MS },
+  // One generation the provider could not turn into a valid tool call or JSON (Groq's tool_use_failed): neither the
+  // target's health nor the request's validity, so the request moves on and the target does not rest.
+  malformed_output: { failover: true },
   aborted: { failover: false },
   unknown: { failover: true, cooldownMs: UNKNOWN_COOLDOWN_MS },
 };

@@ -34,6 +34,7 @@ const NEUTRAL_LABEL: Record<FailureKind, string> = {
   invalid_request: "request rejected",
   content_policy: "blocked by content policy",
   empty_response: "empty answer",
+  malformed_output: "malformed tool call or JSON",
   aborted: "cancelled",
   unknown: "failed",
 };

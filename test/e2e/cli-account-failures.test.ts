@@ -2,7 +2,7 @@
 // than the moment (a model the provider has retired), or only seem to (Google's generic "check quota" 429), worded the
 // way each provider words it, as pi-ai passes it on.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
@@ -25,6 +25,25 @@ function cooldowns(agentDir: string, now: number): Array<{ kind: string; remaini
   const file = JSON.parse(readFileSync(join(agentDir, "extensions", "auto-router.cooldowns.json"), "utf8"));
   return Object.values(file.entries).map((entry: any) => ({ kind: entry.kind, remainingMs: entry.until - now }));
 }
+
+/** The breaker's samples of a target that say it failed (none when the breakers file was never written). */
+function failedBreakerSamples(agentDir: string, key: string): number {
+  const path = join(agentDir, "extensions", "auto-router.breakers.json");
+  if (!existsSync(path)) return 0;
+  const samples = JSON.parse(readFileSync(path, "utf8")).breakers[key]?.samples ?? [];
+  return samples.filter((sample: { failed: boolean }) => sample.failed).length;
+}
+
+/** Groq's answer when its model wrote a tool call it could not parse (a 400, though the request was fine). */
+const GROQ_TOOL_USE_FAILED = {
+  error: {
+    message: "Failed to call a function. Please adjust your prompt. See 'failed_generation' for more details.",
+    type: "invalid_request_error",
+    code: "tool_use_failed",
+    failed_generation:
+      'web_search{"query": "SPFMV and SPCSV in the Pearl Of Africa 2016", "filter_year": 2016}</function>',
+  },
+};
 
 describe("pi CLI: OpenAI-compatible providers' account and model failures", () => {
   let failing: Emulator;
@@ -63,6 +82,34 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
     const [entry] = cooldowns(dir.agentDir, startedAt);
     assert.equal(entry?.kind, "model_not_found");
     assert.ok(entry.remainingMs > 5 * 3_600_000, `rests for hours, not ${entry.remainingMs} ms`);
+  });
+
+  it("fails over from a tool call Groq could not parse (400 tool_use_failed), without resting the target", async () => {
+    failing.enqueue({ status: 400, body: JSON.stringify(GROQ_TOOL_USE_FAILED) });
+    failing.enqueue({ text: "A served." });
+    healthy.enqueue({ text: "B served." });
+    const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout.trim(), "B served.");
+    assert.deepEqual(failedKinds(dir.agentDir), [["mock-a/model-a", "malformed_output"]]);
+    assert.equal(failedBreakerSamples(dir.agentDir, "mock-a/model-a"), 0, "one bad generation is no outage");
+    // No rest: the next prompt (another pi process) goes to the route's first target again.
+    const second = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stdout.trim(), "A served.");
+    assert.equal(failing.calls.length, 2);
+    assert.equal(healthy.calls.length, 1);
+  });
+
+  it("fails over from Groq's tool_use_failed sent inside the stream (event: error, no HTTP status)", async () => {
+    failing.enqueue({
+      body: `event: error\ndata: ${JSON.stringify({ error: { ...GROQ_TOOL_USE_FAILED.error, status_code: 400 } })}\n\n`,
+    });
+    healthy.enqueue({ text: "B served." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "B served.");
+    assert.deepEqual(failedKinds(dir.agentDir), [["mock-a/model-a", "malformed_output"]]);
   });
 
   it("reads a per-minute limit as a rate limit though its text links a billing page (Groq, OpenAI free tier)", async () => {

@@ -379,6 +379,47 @@ const ROWS: Row[] = [
     kind: "model_not_found",
     status: 400,
   },
+  // malformed_output: one generation the provider rejected, not the request
+  {
+    source: "Groq tool call (pi-ai's text of the 400)",
+    input: error("400 Failed to call a function. Please adjust your prompt. See 'failed_generation' for more details."),
+    kind: "malformed_output",
+    status: 400,
+  },
+  {
+    source: "Groq tool call (the 400's body, as the gateway's passthrough reads it)",
+    input: error(
+      '400 {"error":{"message":"Failed to call a function. Please adjust your prompt. See \'failed_generation\' for more details.","type":"invalid_request_error","code":"tool_use_failed","failed_generation":"web_search{\\"query\\": \\"rate limit\\"}</function>"}}',
+    ),
+    kind: "malformed_output",
+    status: 400,
+  },
+  {
+    source: "Groq tool call in a stream (event: error, no status)",
+    input: error("Failed to call a function. Please adjust your prompt. See 'failed_generation' for more details."),
+    kind: "malformed_output",
+  },
+  {
+    source: "Groq JSON mode",
+    input: error("400 Failed to generate JSON. Please adjust your prompt. See 'failed_generation' for more details."),
+    kind: "malformed_output",
+    status: 400,
+  },
+  {
+    source: "Groq tool call validation (arguments)",
+    input: error(
+      "400 tool call validation failed: parameters for tool HassTurnOff did not match schema: errors: [`/domain`: expected array, but got string]",
+    ),
+    kind: "malformed_output",
+    status: 400,
+  },
+  {
+    source: "Groq tool call validation (a tool not offered, named like a rate limit)",
+    input: error(
+      "Tool call validation failed: tool call validation failed: attempted to call tool 'check_rate_limit' which was not in request.tools",
+    ),
+    kind: "malformed_output",
+  },
   // context_overflow
   {
     source: "Anthropic",
