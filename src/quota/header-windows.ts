@@ -3,7 +3,11 @@
 //   Anthropic: anthropic-ratelimit-unified-<5h|7d|...>-utilization (0..1) + -reset (epoch s) on subscriptions
 //              ("7d_opus": a window only Opus models draw on, so it paces only them);
 //              anthropic-ratelimit-<requests|tokens|input-tokens|output-tokens>-<limit|remaining|reset> (RFC 3339)
-//   OpenAI:    x-ratelimit-<limit|remaining|reset>-<requests|tokens> (reset as "6m0s", "1s", "20ms")
+//   OpenAI:    x-ratelimit-<limit|remaining|reset>-<requests|tokens> (reset as "6m0s", "1s", "20ms"; Groq the same,
+//              "1.57s"); other OpenAI-compatible providers send the reset as a bare number of seconds ("59.5") or
+//              epoch seconds (see parseResetTime)
+//   Cerebras:  x-ratelimit-<limit|remaining|reset>-<requests-day|tokens-minute> (reset in seconds, "11.382867097854614"):
+//              the name says the window's length
 //   Codex:     x-codex-<primary|secondary>-used-percent, -window-minutes, -reset-after-seconds | -reset-at (epoch s)
 import { resetBelievable, unbelievableResetText, type QuotaWindow } from "../routing/uvi.ts";
 
@@ -53,9 +57,11 @@ export function windowLengthFromName(name: string): number | undefined {
   return Number(match[1]) * unit;
 }
 
-/** OpenAI's reset durations: "1s", "6m0s", "1h2m3.5s", "20ms". */
+/** OpenAI's reset durations: "1s", "6m0s", "1h2m3.5s", "20ms"; undefined for anything else (the whole text must be one). */
 export function parseResetDuration(text: string | undefined): number | undefined {
   if (!text) return undefined;
+  text = text.trim();
+  if (!/^(?:\d+(?:\.\d+)?(?:ms|h|m|s))+$/.test(text)) return undefined;
   const pattern = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
   let total = 0;
   let matched = false;
@@ -75,6 +81,52 @@ export function parseResetDuration(text: string | undefined): number | undefined
 }
 
 /**
+ * A bare number in a reset header is seconds from now ("1", "59.5") or a time in epoch seconds ("1764662400"). Every
+ * epoch-seconds time a provider sends now lies past 1e9 (September 2001), and no rate-limit window comes near 1e9
+ * seconds from now (a day is 86,400 s, a year 3.2e7 s), so 1e9 tells the two apart. (Epoch milliseconds read as epoch
+ * seconds lie millennia ahead: resetBelievable leaves that window out, with a warning naming the header.)
+ */
+const EPOCH_SECONDS_FROM = 1e9;
+
+/**
+ * When a reset header says its window resets (epoch ms): a duration ("6m0s", "1.57s", "20ms") or a bare number
+ * (seconds from now or epoch seconds, see EPOCH_SECONDS_FROM); undefined when the value is neither.
+ */
+export function parseResetTime(text: string, now: number): number | undefined {
+  const duration = parseResetDuration(text);
+  if (duration !== undefined) return now + duration;
+  const seconds = finite(text);
+  if (seconds === undefined || seconds < 0) return undefined;
+  return seconds >= EPOCH_SECONDS_FROM ? seconds * 1000 : now + seconds * 1000;
+}
+
+/**
+ * What a header's value looks like, for a warning: each digit as 9 and each letter as a, other characters kept
+ * ("12:30" -> "99:99"). The value itself is never quoted: a header could carry anything.
+ */
+export function valueShape(text: string): string {
+  const shape = text
+    .trim()
+    .replace(/[0-9]/g, "9")
+    .replace(/[A-Za-z]/g, "a")
+    .replace(/[^\x20-\x7e]/g, "?");
+  if (shape === "") return "an empty value";
+  return shape.length > 32
+    ? `a value shaped ${shape.slice(0, 32)}... (${shape.length} characters)`
+    : `a value shaped ${shape}`;
+}
+
+/** A reset header present but unreadable: named in `rejected` (warned once per provider and header), with its shape. */
+function unreadable(rejected: RejectedHeader[], header: string, value: string, expected: string): void {
+  rejected.push({
+    header,
+    text: `${header} has ${valueShape(value)}, which cannot be read as a reset (expected ${expected}): its window is ignored`,
+  });
+}
+
+const RESET_TIME_EXPECTED = 'seconds from now ("59.5"), epoch seconds, or a duration such as "6m0s"';
+
+/**
  * A request or token limit window. These limits are the model's (Anthropic's per model class, OpenAI's per model), so
  * with the answering model's id the window paces that model only: one model near its per-minute limit does not demote
  * or skip the provider's other models.
@@ -86,9 +138,10 @@ function limitWindow(
   resetInMs: number | undefined,
   now: number,
   modelId: string | undefined,
+  namedWindowMs?: number,
 ): QuotaWindow | undefined {
   if (limit === undefined || remaining === undefined || limit <= 0 || resetInMs === undefined) return undefined;
-  const windowMs = resetInMs > MINUTE_WINDOW_MS ? DAY_MS : MINUTE_WINDOW_MS;
+  const windowMs = namedWindowMs ?? (resetInMs > MINUTE_WINDOW_MS ? DAY_MS : MINUTE_WINDOW_MS);
   const window: QuotaWindow = {
     name,
     usedFraction: Math.min(1, Math.max(0, 1 - remaining / limit)),
@@ -112,23 +165,34 @@ function anthropicWindows(
     if (!match) continue;
     const windowName = match[1]!;
     const utilization = finite(value);
-    const resetSeconds = finite(headers[`anthropic-ratelimit-unified-${windowName}-reset`]);
+    const resetHeader = `anthropic-ratelimit-unified-${windowName}-reset`;
+    const resetText = headers[resetHeader];
+    // Epoch seconds, as Anthropic sends; a bare number of seconds from now or a duration is read too (parseResetTime).
+    const resetsAt = resetText === undefined ? undefined : parseResetTime(resetText, now);
     const windowMs = windowLengthFromName(windowName);
-    if (utilization === undefined || resetSeconds === undefined || windowMs === undefined) continue;
+    if (utilization === undefined || windowMs === undefined) continue;
+    if (resetsAt === undefined) {
+      if (resetText !== undefined) unreadable(rejected, resetHeader, resetText, "epoch seconds");
+      continue;
+    }
     const window: QuotaWindow = {
       name: windowName,
       usedFraction: Math.min(1, Math.max(0, utilization)),
       windowMs,
-      resetsAt: resetSeconds * 1000,
+      resetsAt,
       source: "headers",
     };
     const family = /^\d+[mhd]_([a-z]+)$/.exec(windowName)?.[1];
     if (family) window.models = { family };
-    keep(windows, rejected, window, `anthropic-ratelimit-unified-${windowName}-reset`, "epoch seconds", now);
+    keep(windows, rejected, window, resetHeader, "epoch seconds", now);
   }
   for (const kind of ["requests", "tokens", "input-tokens", "output-tokens"]) {
     const reset = headers[`anthropic-ratelimit-${kind}-reset`];
     const resetAt = reset ? Date.parse(reset) : NaN;
+    if (reset !== undefined && Number.isNaN(resetAt)) {
+      unreadable(rejected, `anthropic-ratelimit-${kind}-reset`, reset, "an RFC 3339 time");
+      continue;
+    }
     const window = limitWindow(
       kind,
       finite(headers[`anthropic-ratelimit-${kind}-limit`]),
@@ -143,6 +207,17 @@ function anthropicWindows(
   return windows;
 }
 
+/** The x-ratelimit-*-<kind> suffixes read: OpenAI's (window length from the reset) and Cerebras's (named). */
+const LIMIT_KINDS: ReadonlyArray<{ kind: string; windowMs?: number; within: string }> = [
+  { kind: "requests", within: "a day" },
+  { kind: "tokens", within: "a day" },
+  ...["requests", "tokens"].flatMap((kind) => [
+    { kind: `${kind}-minute`, windowMs: MINUTE_MS, within: "a minute" },
+    { kind: `${kind}-hour`, windowMs: HOUR_MS, within: "an hour" },
+    { kind: `${kind}-day`, windowMs: DAY_MS, within: "a day" },
+  ]),
+];
+
 function openaiWindows(
   headers: Record<string, string>,
   now: number,
@@ -150,16 +225,24 @@ function openaiWindows(
   modelId: string | undefined,
 ): QuotaWindow[] {
   const windows: QuotaWindow[] = [];
-  for (const kind of ["requests", "tokens"]) {
+  for (const { kind, windowMs, within } of LIMIT_KINDS) {
+    const resetHeader = `x-ratelimit-reset-${kind}`;
+    const resetText = headers[resetHeader];
+    const resetsAt = resetText === undefined ? undefined : parseResetTime(resetText, now);
+    if (resetText !== undefined && resetsAt === undefined) {
+      unreadable(rejected, resetHeader, resetText, RESET_TIME_EXPECTED);
+      continue;
+    }
     const window = limitWindow(
       kind,
       finite(headers[`x-ratelimit-limit-${kind}`]),
       finite(headers[`x-ratelimit-remaining-${kind}`]),
-      parseResetDuration(headers[`x-ratelimit-reset-${kind}`]),
+      resetsAt === undefined ? undefined : resetsAt - now,
       now,
       modelId,
+      windowMs,
     );
-    if (window) keep(windows, rejected, window, `x-ratelimit-reset-${kind}`, "a duration of at most a day", now);
+    if (window) keep(windows, rejected, window, resetHeader, `a reset within ${within}`, now);
   }
   for (const slot of ["primary", "secondary"]) {
     const usedPercent = finite(headers[`x-codex-${slot}-used-percent`]);

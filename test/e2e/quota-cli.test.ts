@@ -1,7 +1,7 @@
 // Quota pacing through the real pi CLI against emulated providers: rate-limit headers of one response demote that
 // provider on the next prompt (a new pi process: the observed windows live in the shared state directory).
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
@@ -320,5 +320,61 @@ describe("a model's own rate-limit window through the pi CLI", () => {
       args: ["--model", "auto-router/pair", "-p", "/auto-router uvi"],
     });
     assert.match(shown.stdout + shown.stderr, /\nmock-b\s+requests\s+100%\s.*\bcritical\b.*\bheaders\s+model-b only\b/);
+  });
+});
+
+describe("reset headers other OpenAI-compatible providers send, through the pi CLI", () => {
+  let dir: EmulatedAgent<"B">;
+
+  beforeEach(async () => {
+    dir = await startEmulatedAgent({
+      emulators: { B: "openai" },
+      providers: { "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] } },
+      routes: { routes: { g: { ...routeInOrder("mock-b/model-b"), failover: { cooldownWaitMs: 0 } } } },
+    });
+  });
+  afterEach(() => dir?.stop());
+  const run = (...args: string[]) => runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/g", ...args] });
+
+  it("reads a bare number of seconds in x-ratelimit-reset-requests: a used-up window holds the target until then", async () => {
+    dir.emulators.B.enqueue({
+      text: "Hello from B.",
+      headers: {
+        "x-ratelimit-limit-requests": "10",
+        "x-ratelimit-remaining-requests": "0",
+        // Seconds as a bare number (OpenAI itself would say "100s"); long enough for the second pi process below.
+        "x-ratelimit-reset-requests": "100",
+      },
+    });
+    const first = await run("-p", "Say hi");
+    assert.equal(first.code, 0, first.stderr);
+    assert.doesNotMatch(first.stderr, /cannot be read/);
+
+    const refused = await run("-p", "Say hi again");
+    const text = refused.stdout + refused.stderr;
+    assert.match(
+      text,
+      /mock-b\/model-b: quota critical: requests window 100% used \(model-b only\)[^\n]*used up until its reset/,
+    );
+    assert.match(text, /First available: mock-b\/model-b at \d\d:\d\d:\d\d \(in \d+s\)/);
+    assert.equal(dir.emulators.B.calls.length, 1);
+  });
+
+  it("says once which reset header it cannot read, with its value's shape and what it expected, never the value", async () => {
+    const headers = {
+      "x-ratelimit-limit-tokens": "1000",
+      "x-ratelimit-remaining-tokens": "100",
+      "x-ratelimit-reset-tokens": "12:30",
+    };
+    dir.emulators.B.enqueue({ text: "One.", headers });
+    dir.emulators.B.enqueue({ text: "Two.", headers });
+    const first = await run("-p", "Say hi", "Say hi again");
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /Two\./);
+    const warnings = first.stderr.match(
+      /quota pacing of mock-b: x-ratelimit-reset-tokens has a value shaped 99:99, which cannot be read as a reset \(expected seconds from now \("59\.5"\), epoch seconds, or a duration such as "6m0s"\): its window is ignored/g,
+    );
+    assert.equal(warnings?.length, 1, first.stderr);
+    assert.doesNotMatch(first.stderr, /12:30/);
   });
 });

@@ -6,6 +6,8 @@ import {
   windowKey,
   windowsFromHeaders,
   parseResetDuration,
+  parseResetTime,
+  valueShape,
   type RejectedHeader,
 } from "../../src/quota/header-windows.ts";
 import { SourceCache, type QuotaSource } from "../../src/quota/source-cache.ts";
@@ -471,6 +473,104 @@ describe("rate-limit headers", () => {
     assert.match(
       rejected[0]!.text,
       /the 5h window resets in \d+h, but the window is 5h long \(expected epoch seconds\)/,
+    );
+  });
+  it("reads a bare number in a reset header as seconds from now, or as epoch seconds from 1e9 on", () => {
+    assert.equal(parseResetTime("1", NOW), NOW + 1_000);
+    assert.equal(parseResetTime("59.5", NOW), NOW + 59_500);
+    assert.equal(parseResetTime(" 6m0s ", NOW), NOW + 360_000);
+    assert.equal(parseResetTime(String(NOW / 1000 + 30), NOW), NOW + 30_000);
+    assert.equal(parseResetTime("999999999", NOW), NOW + 999_999_999_000, "just under 1e9: still seconds from now");
+    for (const unreadable of ["12:30", "soon", "-5", "", "5 minutes", "1s later"])
+      assert.equal(parseResetTime(unreadable, NOW), undefined, unreadable);
+    assert.equal(parseResetDuration("at 5s"), undefined, "a duration is the whole value, not a part of it");
+  });
+  it("reads x-ratelimit windows whose reset is a bare number of seconds (OpenAI-compatible providers)", () => {
+    const rejected: RejectedHeader[] = [];
+    const windows = windowsFromHeaders(
+      {
+        "x-ratelimit-limit-requests": "30",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "59.5",
+        "x-ratelimit-limit-tokens": "1000",
+        "x-ratelimit-remaining-tokens": "250",
+        "x-ratelimit-reset-tokens": String(NOW / 1000 + 20),
+      },
+      NOW,
+      rejected,
+    );
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.usedFraction, w.windowMs, w.resetsAt]),
+      [
+        ["requests", 1, 60_000, NOW + 59_500],
+        ["tokens", 0.75, 60_000, NOW + 20_000],
+      ],
+    );
+    assert.deepEqual(rejected, []);
+  });
+  it("reads Cerebras's windows named for their length, with resets in seconds", () => {
+    const windows = windowsFromHeaders(
+      {
+        "x-ratelimit-limit-requests-day": "14400",
+        "x-ratelimit-remaining-requests-day": "3600",
+        "x-ratelimit-reset-requests-day": "33011.382867097855",
+        "x-ratelimit-limit-tokens-minute": "60000",
+        "x-ratelimit-remaining-tokens-minute": "30000",
+        "x-ratelimit-reset-tokens-minute": "11.382867097854614",
+      },
+      NOW,
+    );
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.usedFraction, w.windowMs, Math.round(w.resetsAt - NOW)]),
+      [
+        ["requests-day", 0.75, 24 * HOUR_MS, 33_011_383],
+        ["tokens-minute", 0.5, 60_000, 11_383],
+      ],
+    );
+  });
+  it("names an unreadable reset header with the shape of its value and what was expected, never the value", () => {
+    const rejected: RejectedHeader[] = [];
+    const windows = windowsFromHeaders(
+      {
+        "x-ratelimit-limit-requests": "30",
+        "x-ratelimit-remaining-requests": "3",
+        "x-ratelimit-reset-requests": "12:30",
+        "anthropic-ratelimit-unified-5h-utilization": "0.4",
+        "anthropic-ratelimit-unified-5h-reset": "Tue, 03 Mar 2026 17:00:00 GMT",
+      },
+      NOW,
+      rejected,
+    );
+    assert.deepEqual(windows, []);
+    assert.deepEqual(
+      rejected.map((r) => r.header),
+      ["anthropic-ratelimit-unified-5h-reset", "x-ratelimit-reset-requests"],
+    );
+    assert.match(
+      rejected[0]!.text,
+      /has a value shaped aaa, 99 aaa 9999 99:99:99 aaa, which cannot be read as a reset \(expected epoch seconds\)/,
+    );
+    assert.match(
+      rejected[1]!.text,
+      /has a value shaped 99:99, which cannot be read as a reset \(expected seconds from now/,
+    );
+    assert.doesNotMatch(rejected.map((r) => r.text).join(" "), /12:30|GMT|Mar/);
+    assert.equal(
+      valueShape("sk-live-0123456789abcdefghijklmnop"),
+      "a value shaped aa-aaaa-9999999999aaaaaaaaaaaaaa... (34 characters)",
+    );
+  });
+  it("reads a duration in an Anthropic unified reset header as time from now", () => {
+    const windows = windowsFromHeaders(
+      {
+        "anthropic-ratelimit-unified-5h-utilization": "0.4",
+        "anthropic-ratelimit-unified-5h-reset": "2h30m",
+      },
+      NOW,
+    );
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.resetsAt]),
+      [["5h", NOW + 2.5 * HOUR_MS]],
     );
   });
   it("finds nothing in responses without rate-limit headers", () => {
