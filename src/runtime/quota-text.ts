@@ -17,16 +17,26 @@ const QUOTA_TEXT =
 const QUOTA_ASIDE = /\(e\.g\.,? check quota\)|\bhttps?:\/\/\S+/gi;
 // A quota whose window is a minute is a rate limit, gone within it: Vertex AI's "429 Quota exceeded for
 // aiplatform.googleapis.com/generate_content_requests_per_minute_per_project_per_base_model with base model: ...".
-// (Gemini's quotaIds, "GenerateRequestsPerMinutePerProjectPerModel-FreeTier", always come with a retryDelay.)
 const MINUTE_WINDOW_TEXT = /_per_minute(?:_|\b)|\bper minute\b/i;
+// Gemini's 429 RESOURCE_EXHAUSTED says "You exceeded your current quota" whatever the window, and names each limit it
+// enforced in a quotaId: "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+// "GenerateContentInputTokensPerModelPerMinute-FreeTier" (a rate limit, with a retryDelay of seconds) or
+// "GenerateRequestsPerDayPerProjectPerModel-FreeTier" (a quota until Google's midnight, retry-hint.ts). One body may
+// name both; the day's limit then decides, as it outlasts the minute. (Read in the whole text: the link to its docs
+// earlier in the body, taken out as an aside with everything up to the next space, would take the quotaIds along.)
+const MINUTE_QUOTA_ID = /"quotaId"\s*:\s*"[^"]*PerMinute/i;
+const DAY_QUOTA_ID = /"quotaId"\s*:\s*"[^"]*PerDay/i;
 // A limit per day is a quota, whatever word it uses: "429 Rate limit exceeded: free-models-per-day." (OpenRouter),
 // "429 Rate limit reached for model `x` ... on tokens per day (TPD): ... Please try again in 7m12.5s." (Groq), OpenAI's
 // "... on requests per day (RPD) ...". Retried each minute it only fails again; a stated time still sets the rest.
 const DAY_WINDOW_TEXT = /\bper[ _-]day\b/i;
 
-/** Does the text say a quota, a balance or credits ran out? (A daily limit; quota words, less asides and links, unless per minute.) */
+/**
+ * Does the text say a quota, a balance or credits ran out? (A daily limit; quota words, less asides and links, unless
+ * per minute.)
+ */
 export function saysQuota(text: string): boolean {
   const words = text.replace(QUOTA_ASIDE, "");
-  if (DAY_WINDOW_TEXT.test(words)) return true;
-  return QUOTA_TEXT.test(words) && !MINUTE_WINDOW_TEXT.test(words);
+  if (DAY_WINDOW_TEXT.test(words) || DAY_QUOTA_ID.test(text)) return true;
+  return QUOTA_TEXT.test(words) && !MINUTE_WINDOW_TEXT.test(words) && !MINUTE_QUOTA_ID.test(text);
 }

@@ -184,6 +184,30 @@ const DAILY_QUOTA_BODY = {
   },
 };
 
+/** Gemini's answer once a free tier's requests per minute are used up (the same words as a used-up quota). */
+const PER_MINUTE_LIMIT_BODY = {
+  error: {
+    code: 429,
+    message:
+      "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
+    status: "RESOURCE_EXHAUSTED",
+    details: [
+      {
+        "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+        violations: [
+          {
+            quotaMetric: "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+            quotaId: "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+            quotaDimensions: { location: "global", model: "gemini-2.5-flash" },
+            quotaValue: "10",
+          },
+        ],
+      },
+      { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "41s" },
+    ],
+  },
+};
+
 /** Milliseconds from `now` to the next midnight in Los Angeles (where Google's daily quotas roll over). */
 function msUntilMidnightInLosAngeles(now: number): number {
   const parts = new Intl.DateTimeFormat("en-US", {
@@ -279,6 +303,32 @@ describe("pi CLI: Google's RESOURCE_EXHAUSTED answers", () => {
       run.stderr,
       /gem\/gemini-x rejected its credentials or access \(User location is not supported for the API use\.\); it rests for 30 min/,
     );
+  });
+
+  it("reads Gemini's per-minute limit as a rate limit resting its retryDelay, and says so, not 'quota used up'", async () => {
+    google.replies.push({ status: 429, body: PER_MINUTE_LIMIT_BODY });
+    healthy.enqueue({ text: "B served." });
+    healthy.enqueue({ text: "B again." });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/chain", "-p", "Say hi", "Say hi again", "/auto-router explain chain"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /B again\./);
+    assert.equal(google.calls.length, 1, "the second prompt skips the resting target");
+    assert.deepEqual(failedKinds(dir.agentDir), [["gem/gemini-x", "rate_limit"]]);
+    const results = readLoggedEvents(dir.agentDir).filter(
+      (event: any) => event.type === "result" && event.data.outcome === "failed",
+    );
+    assert.deepEqual(
+      results.map((event: any) => event.data.cooldownMs),
+      [41_000],
+      "rests the body's retryDelay",
+    );
+    assert.equal(cooldowns(dir.agentDir, Date.now())[0]?.kind, "rate_limit");
+    const text = run.stdout + run.stderr;
+    assert.match(text, /gem\/gemini-x[^\n]*resting \(throttled\)/);
+    assert.doesNotMatch(text, /quota used up/);
   });
 
   it("rests a target whose daily quota is used up until Google's midnight, not for the body's retryDelay", async () => {

@@ -149,6 +149,22 @@ const ROWS: Row[] = [
     input: error(
       '{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier","quotaValue":"10"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"17s"}]}}',
     ),
+    kind: "rate_limit",
+    status: 429,
+  },
+  {
+    source: "Gemini input tokens per minute",
+    input: error(
+      '{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_input_token_count","quotaId":"GenerateContentInputTokensPerModelPerMinute-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.5-flash"},"quotaValue":"250000"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"26s"}]}}',
+    ),
+    kind: "rate_limit",
+    status: 429,
+  },
+  {
+    source: "Gemini per-day and per-minute limits in one body",
+    input: error(
+      '{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.0-flash"}},{"quotaMetric":"generativelanguage.googleapis.com/generate_content_free_tier_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier","quotaDimensions":{"location":"global","model":"gemini-2.0-flash"}}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"47s"}]}}',
+    ),
     kind: "quota_exhausted",
     status: 429,
   },
@@ -669,11 +685,9 @@ describe("classifyFailure: cooldowns and retry hints", () => {
     assert.equal(failure.cooldownMs, 432_500);
   });
 
-  it("takes Gemini's retryDelay as the cooldown of a quota failure", () => {
-    const failure = classifyFailure(
-      ROWS.find((row) => row.source === "Gemini" && row.kind === "quota_exhausted")!.input,
-      NOW,
-    );
+  it("takes Gemini's retryDelay as the cooldown of its per-minute limit, a rate limit", () => {
+    const failure = classifyFailure(ROWS.find((row) => row.source === "Gemini")!.input, NOW);
+    assert.equal(failure.kind, "rate_limit");
     assert.equal(failure.cooldownMs, 17_000);
   });
 
