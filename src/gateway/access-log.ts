@@ -46,9 +46,14 @@ export function accessLine(request: FastifyRequest, reply: FastifyReply, answer:
       ? " no-answer" // the connection closed before any answer: the client left, or the drain deadline passed
       : answer === "cut-off" || cutByDrain
         ? " cut-off" // the answer had started: the client left, or an idle or drain timeout cut it
-        : watch?.end?.outcome === "failed" && watch.end.servedKey !== undefined && status !== undefined && status < 400
-          ? " failed-after-start" // the target failed after the commit point: the client got the protocol's error record
-          : "";
+        : watch?.refused
+          ? " refused" // the target refused: the client got its protocol's refusal (content_filter, refusal)
+          : watch?.end?.outcome === "failed" &&
+              watch.end.servedKey !== undefined &&
+              status !== undefined &&
+              status < 400
+            ? " failed-after-start" // the target failed after the commit point: the client got the protocol's error record
+            : "";
   return `${request.method} ${loggedPath(request)}${route ? ` route=${route}` : ""} ${status ?? "-"}${served ? ` served-by=${served}` : ""}${ending} ${Math.round(ms)}ms`;
 }
 

@@ -1,9 +1,11 @@
 // pi-ai's AssistantMessageEvent stream as Anthropic Messages SSE (message_start, content_block_start/delta/stop,
-// message_delta with usage, message_stop; `error` after the commit point), and a final message as the JSON body.
+// message_delta with usage, message_stop; `error` after the commit point; a target's refusal as stop_reason
+// `refusal`), and a final message as the JSON body.
 import type { AssistantMessage, AssistantMessageEvent, StopReason } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
 import { anthropicToolUseId } from "./client-messages.ts";
 import { errorBody } from "./errors.ts";
+import type { AnswerEvent } from "./refusal.ts";
 
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
@@ -30,10 +32,12 @@ function usageOf(message: AssistantMessage) {
   };
 }
 
+/** `refused`: the target refused (refusal.ts): Anthropic's own `refusal` stop reason, with the text it wrote. */
 export function anthropicMessage(
   message: AssistantMessage,
   model: string,
   id = `msg_${randomUUID().replace(/-/g, "")}`,
+  refused = false,
 ) {
   const content = message.content.flatMap((block): Record<string, unknown>[] => {
     if (block.type === "text") return [{ type: "text", text: block.text }];
@@ -50,7 +54,7 @@ export function anthropicMessage(
     role: "assistant",
     model,
     content,
-    stop_reason: STOP_REASONS[message.stopReason] ?? "end_turn",
+    stop_reason: refused ? "refusal" : (STOP_REASONS[message.stopReason] ?? "end_turn"),
     stop_sequence: null,
     usage: usageOf(message),
   };
@@ -91,7 +95,7 @@ export class AnthropicStreamEncoder {
 
   constructor(private readonly model: string) {}
 
-  encode(event: AssistantMessageEvent): string {
+  encode(event: AnswerEvent): string {
     switch (event.type) {
       case "start":
         return sse("message_start", {
@@ -120,15 +124,9 @@ export class AnthropicStreamEncoder {
       case "toolcall_end":
         return this.end(event);
       case "done":
-        return (
-          this.closeAll() +
-          sse("message_delta", {
-            type: "message_delta",
-            delta: { stop_reason: STOP_REASONS[event.reason] ?? "end_turn", stop_sequence: null },
-            usage: usageOf(event.message),
-          }) +
-          sse("message_stop", { type: "message_stop" })
-        );
+        return this.finish(STOP_REASONS[event.reason] ?? "end_turn", event.message);
+      case "refusal":
+        return this.finish("refusal", event.message);
       case "error":
         return sse(
           "error",
@@ -139,6 +137,19 @@ export class AnthropicStreamEncoder {
           ),
         );
     }
+  }
+
+  /** The open blocks closed, then message_delta with the stop reason and usage, and message_stop. */
+  private finish(stopReason: string, message: AssistantMessage): string {
+    return (
+      this.closeAll() +
+      sse("message_delta", {
+        type: "message_delta",
+        delta: { stop_reason: stopReason, stop_sequence: null },
+        usage: usageOf(message),
+      }) +
+      sse("message_stop", { type: "message_stop" })
+    );
   }
 
   private segment(event: BlockEvent): Segment {

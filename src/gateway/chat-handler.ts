@@ -2,7 +2,7 @@
 // request's shortcuts and provider preferences, call the runtime's streamRoute (the function pi calls) with an
 // abort signal tied to the client's connection, then answer in the client's protocol. The status and headers wait
 // for the first event: it is either the committed answer or the router's final error.
-import type { Api, AssistantMessage, AssistantMessageEvent, Model } from "@mariozechner/pi-ai";
+import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
 import type { Engine } from "../engine.ts";
@@ -26,6 +26,7 @@ import { gatewayPassthrough } from "./passthrough.ts";
 import type { PassthroughDialect } from "./passthrough-scan.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 import { rawJsonBody } from "./raw-json-body.ts";
+import { type AnswerEvent, isRefusal, refusedBy } from "./refusal.ts";
 import { type InFlightRequests, RequestWatch } from "./request-watch.ts";
 import { DeltaScrub, TextScrub } from "./secret-scrub.ts";
 import { settingsCarrier } from "./target-settings.ts";
@@ -51,8 +52,9 @@ export interface ChatProtocol<Request> {
   provider(request: Request): unknown;
   streaming(request: Request): boolean;
   toContext(request: Request, now: number): ClientContext;
-  encoder(request: Request, model: string, now: number): { encode(event: AssistantMessageEvent): string };
-  body(message: AssistantMessage, model: string, now: number, request: Request): unknown;
+  encoder(request: Request, model: string, now: number): { encode(event: AnswerEvent): string };
+  /** `refused`: the target refused (refusal.ts): the body says so in the protocol's own terms. */
+  body(message: AssistantMessage, model: string, now: number, request: Request, refused: boolean): unknown;
   /**
    * Extra response headers this protocol sets for a request (e.g. the hosted tools a translation left out);
    * `sentAsIs`: a passthrough attempt serves, which sent the client's own body.
@@ -213,33 +215,14 @@ export async function serveChat<Request>(
       holdsAnswer: !spec.streaming(parsed),
     },
   );
-  try {
-    const iterator = stream[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    if (passthrough?.committed) return void (await stream.result()); // answered (or cut off) by the passthrough
-    if (first.done || first.value.type === "error") {
-      const message = await stream.result();
-      if (watch.shutDown) throw shutdownError(routingHeaders());
-      if (watch.signal.aborted) return void reply.hijack();
-      throw endToError(
-        watch.end,
-        message.errorMessage ?? "the router ended without an answer",
-        core.now(),
-        routingHeaders(),
-      );
-    }
-    const headers = routingHeaders();
-    if (!spec.streaming(parsed)) {
-      const message = await stream.result();
-      if (watch.shutDown) throw shutdownError(headers);
-      // The runtime held the answer to its end (holdsAnswer): the client gets it whole, or the request failed over.
-      if (watch.signal.aborted) return void reply.hijack();
-      // Serialised here to be scrubbed: an upstream that echoed its request must not hand the client its key.
-      return void reply
-        .code(200)
-        .headers({ "content-type": "application/json; charset=utf-8", ...headers })
-        .send(TextScrub.all(JSON.stringify(spec.body(message, name, core.now(), parsed))));
-    }
+  /** The whole answer as one JSON body, scrubbed: an upstream that echoed its request must not hand the client its key. */
+  const sendWhole = (message: AssistantMessage, headers: Record<string, string>, refused = false) =>
+    void reply
+      .code(200)
+      .headers({ "content-type": "application/json; charset=utf-8", ...headers })
+      .send(TextScrub.all(JSON.stringify(spec.body(message, name, core.now(), parsed, refused))));
+  /** Opens the client's event stream; `write` encodes and scrubs each event, `end` ends it. */
+  const openStream = (headers: Record<string, string>) => {
     reply.hijack();
     for (const [name, value] of Object.entries({
       "content-type": "text/event-stream; charset=utf-8",
@@ -251,9 +234,50 @@ export async function serveChat<Request>(
     const encoder = spec.encoder(parsed, name, core.now());
     const scrub = new TextScrub();
     const deltas = new DeltaScrub();
-    const send = (event: AssistantMessageEvent) => void reply.raw.write(scrub.take(encoder.encode(event)));
-    const write = (event: AssistantMessageEvent) => deltas.pass(event, send);
-    write(first.value);
+    const send = (event: AnswerEvent) => void reply.raw.write(scrub.take(encoder.encode(event)));
+    return {
+      write: (event: AnswerEvent) => deltas.pass(event, send),
+      end: () => void reply.raw.end(scrub.end()),
+    };
+  };
+  try {
+    const iterator = stream[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (passthrough?.committed) return void (await stream.result()); // answered (or cut off) by the passthrough
+    if (first.done || first.value.type === "error") {
+      const message = await stream.result();
+      if (watch.shutDown) throw shutdownError(routingHeaders());
+      if (watch.signal.aborted) return void reply.hijack();
+      const refusing = refusedBy(watch.end, watch.attempts);
+      if (refusing === undefined)
+        throw endToError(
+          watch.end,
+          message.errorMessage ?? "the router ended without an answer",
+          core.now(),
+          routingHeaders(),
+        );
+      // The target refused before its answer's commit point: the client's own refusal, with what the target wrote
+      // (a held answer's text; a streamed one had none yet).
+      watch.servedKey = refusing;
+      watch.refused = true;
+      const headers = routingHeaders();
+      if (!spec.streaming(parsed)) return sendWhole(message, headers, true);
+      const refused = { ...message, content: [] };
+      const client = openStream(headers);
+      client.write({ type: "start", partial: refused });
+      client.write({ type: "refusal", message: refused });
+      return client.end();
+    }
+    const headers = routingHeaders();
+    if (!spec.streaming(parsed)) {
+      const message = await stream.result();
+      if (watch.shutDown) throw shutdownError(headers);
+      // The runtime held the answer to its end (holdsAnswer): the client gets it whole, or the request failed over.
+      if (watch.signal.aborted) return void reply.hijack();
+      return sendWhole(message, headers);
+    }
+    const client = openStream(headers);
+    client.write(first.value);
     for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
       const event = next.value;
       if (watch.signal.aborted) {
@@ -261,19 +285,24 @@ export async function serveChat<Request>(
         // The drain deadline: the stream's own end (its aborted error event) reaches the client as an error.
         if (event.type !== "error") continue;
         const error = { ...event.error, stopReason: "error" as const, errorMessage: new GatewayShutdown().message };
-        write({ type: "error", reason: "error", error });
+        client.write({ type: "error", reason: "error", error });
         break;
       }
-      write(
-        event.type === "error" && event.reason === "error"
-          ? {
-              ...event,
-              error: { ...event.error, errorMessage: committedErrorText(event.error.errorMessage, watch.servedKey) },
-            }
-          : event,
-      );
+      if (event.type !== "error" || event.reason !== "error") {
+        client.write(event);
+        continue;
+      }
+      // The runtime has recorded why the answer was cut off once its stream ends (right after this event).
+      await stream.result();
+      watch.refused = isRefusal(watch.cutOff);
+      if (watch.refused) client.write({ type: "refusal", message: event.error });
+      else
+        client.write({
+          ...event,
+          error: { ...event.error, errorMessage: committedErrorText(event.error.errorMessage, watch.servedKey) },
+        });
     }
-    reply.raw.end(scrub.end());
+    client.end();
   } finally {
     watch.close();
   }

@@ -1,10 +1,11 @@
 // pi-ai's AssistantMessageEvent stream as OpenAI chat.completion.chunk records (usage with
-// stream_options.include_usage, then [DONE]; an error record before [DONE] after the commit point), and a final
-// message as a chat.completion body.
-import type { AssistantMessage, AssistantMessageEvent, StopReason } from "@mariozechner/pi-ai";
+// stream_options.include_usage, then [DONE]; an error record before [DONE] after the commit point; a target's
+// refusal as finish_reason content_filter), and a final message as a chat.completion body.
+import type { AssistantMessage, StopReason } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
 import { clientToolCallId } from "./client-messages.ts";
 import { errorBody } from "./errors.ts";
+import type { AnswerEvent } from "./refusal.ts";
 
 const FINISH_REASONS: Partial<Record<StopReason, string>> = { stop: "stop", length: "length", toolUse: "tool_calls" };
 
@@ -24,7 +25,8 @@ function usageOf(message: AssistantMessage) {
 const newId = () => `chatcmpl-${randomUUID().replace(/-/g, "")}`;
 const seconds = (epochMs: number) => Math.floor(epochMs / 1000);
 
-export function openAICompletion(message: AssistantMessage, model: string, now: number) {
+/** `refused`: the target refused (refusal.ts): OpenAI's own `content_filter` finish, with the text it wrote. */
+export function openAICompletion(message: AssistantMessage, model: string, now: number, refused = false) {
   const text = message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("");
   const reasoning = message.content
     .flatMap((block) => (block.type === "thinking" && !block.redacted ? [block.thinking] : []))
@@ -54,7 +56,7 @@ export function openAICompletion(message: AssistantMessage, model: string, now: 
           ...(reasoning ? { reasoning_content: reasoning } : {}),
           ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
         },
-        finish_reason: FINISH_REASONS[message.stopReason] ?? "stop",
+        finish_reason: refused ? "content_filter" : (FINISH_REASONS[message.stopReason] ?? "stop"),
       },
     ],
     usage: usageOf(message),
@@ -88,7 +90,7 @@ export class OpenAIStreamEncoder {
     return index;
   }
 
-  encode(event: AssistantMessageEvent): string {
+  encode(event: AnswerEvent): string {
     switch (event.type) {
       case "start":
         return this.chunk({ role: "assistant", content: "" });
@@ -114,16 +116,22 @@ export class OpenAIStreamEncoder {
         return this.chunk({
           tool_calls: [{ index: this.toolIndex(event.contentIndex), function: { arguments: event.delta } }],
         });
-      case "done": {
-        const usage = this.includeUsage
-          ? `data: ${JSON.stringify({ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: usageOf(event.message) })}\n\n`
-          : "";
-        return this.chunk({}, FINISH_REASONS[event.reason] ?? "stop") + usage + "data: [DONE]\n\n";
-      }
+      case "done":
+        return this.finish(FINISH_REASONS[event.reason] ?? "stop", event.message);
+      case "refusal":
+        return this.finish("content_filter", event.message);
       case "error":
         return `data: ${JSON.stringify(errorBody("openai", "api_error", event.error.errorMessage ?? "the target failed after it had started answering"))}\n\ndata: [DONE]\n\n`;
       default:
         return "";
     }
+  }
+
+  /** The chunk with the finish reason, then usage (when asked for) and [DONE]. */
+  private finish(finishReason: string, message: AssistantMessage): string {
+    const usage = this.includeUsage
+      ? `data: ${JSON.stringify({ id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: usageOf(message) })}\n\n`
+      : "";
+    return this.chunk({}, finishReason) + usage + "data: [DONE]\n\n";
   }
 }

@@ -27,7 +27,7 @@ export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
   toContext: anthropicToContext,
   settings: anthropicSettings,
   encoder: (_request, model) => new AnthropicStreamEncoder(model),
-  body: (message, model) => anthropicMessage(message, model),
+  body: (message, model, _now, _request, refused) => anthropicMessage(message, model, undefined, refused),
   passthrough: ANTHROPIC_PASSTHROUGH,
   // An Anthropic target sent the client's own body runs its server tools; a translation leaves them out.
   headers: (request, sentAsIs) => (sentAsIs ? {} : ignoredToolsHeader(request.ignoredTools)),
@@ -43,7 +43,7 @@ export const OPENAI_CHAT: ChatProtocol<OpenAIRequest> = {
   toContext: openAIToContext,
   settings: chatSettings,
   encoder: (request, model, now) => new OpenAIStreamEncoder(model, now, request.stream_options?.include_usage === true),
-  body: openAICompletion,
+  body: (message, model, now, _request, refused) => openAICompletion(message, model, now, refused),
   passthrough: OPENAI_CHAT_PASSTHROUGH,
   // A Chat target sent the client's own body gets its custom tools; a translation leaves them out.
   headers: (request, sentAsIs) => (sentAsIs ? {} : ignoredToolsHeader(request.ignoredTools)),
@@ -59,7 +59,8 @@ export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {
   toContext: responsesToContext,
   settings: responsesSettings,
   encoder: (request, model, now) => new ResponsesSseEncoder(model, now, asksSummary(request.reasoning)),
-  body: (message, model, now, request) => responsesBody(message, model, now, asksSummary(request.reasoning)),
+  body: (message, model, now, request, refused) =>
+    responsesBody(message, model, now, asksSummary(request.reasoning), refused),
   passthrough: RESPONSES_PASSTHROUGH,
   untranslatable: (request) => request.untranslatable,
   // A request with a hosted tool is always translated (RESPONSES_PASSTHROUGH.fits).

@@ -2,6 +2,7 @@
 // connection as the request's abort signal, each attempt for the `x-auto-router-attempts` header, the target that
 // served it and how the request ended.
 import type { FastifyReply } from "fastify";
+import type { Failure } from "../runtime/classify-failure.ts";
 import type { RequestEnd, RequestObserver } from "../runtime/failover-stream.ts";
 import { attemptsHeader, type AttemptRecord, GatewayShutdown } from "./errors.ts";
 
@@ -52,6 +53,10 @@ export class RequestWatch {
   readonly attempts: AttemptRecord[] = [];
   servedKey: string | undefined;
   end: RequestEnd | undefined;
+  /** The failure that cut the served answer off after its commit point (a refusal mid-answer, a dropped stream). */
+  cutOff: Failure | undefined;
+  /** The client got a target's refusal as its protocol's own (refusal.ts), from the target servedKey names. */
+  refused = false;
   /** Between the runtime's onWait and the next attempt: waiting for a target to come back. */
   waiting = false;
   private attemptStartedAt: number;
@@ -111,6 +116,7 @@ export class RequestWatch {
       });
     },
     onAttemptResult: (candidate, outcome) => {
+      if (outcome.status === "committed" && outcome.final === "error") this.cutOff = outcome.failure;
       if (outcome.status === "failed")
         this.attempts.push({
           target: candidate.key,

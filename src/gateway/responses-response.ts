@@ -109,12 +109,16 @@ export function responsesUsage(usage: Usage): Record<string, unknown> {
   };
 }
 
+/** Why a response is `incomplete`: its output limit, or a target's refusal (refusal.ts). */
+export type IncompleteReason = "max_output_tokens" | "content_filter";
+
 /** The response object; `output` and usage are empty while it is in progress. */
 export function responseObject(
   meta: ResponseMeta,
   status: ResponseStatus,
   output: OutputItem[],
   message?: AssistantMessage,
+  incompleteReason: IncompleteReason = "max_output_tokens",
 ): Record<string, unknown> {
   const ended = message !== undefined && status !== "in_progress";
   const items = ended ? output : [];
@@ -129,7 +133,7 @@ export function responseObject(
       .flatMap((item) => (item.type === "message" ? item.content.map((part) => part.text) : []))
       .join(""),
     error: status === "failed" ? { code: "server_error", message: message?.errorMessage ?? "the answer failed" } : null,
-    incomplete_details: status === "incomplete" ? { reason: "max_output_tokens" } : null,
+    incomplete_details: status === "incomplete" ? { reason: incompleteReason } : null,
     usage: ended ? responsesUsage(message.usage) : null,
     parallel_tool_calls: true,
     tool_choice: "auto",
@@ -137,13 +141,16 @@ export function responseObject(
   };
 }
 
-/** The non-streaming answer to a Responses request. */
+/** The non-streaming answer to a Responses request; `refused`: incomplete for content_filter, with the text so far. */
 export function responsesBody(
   message: AssistantMessage,
   model: string,
   now: number,
   summary = false,
+  refused = false,
 ): Record<string, unknown> {
   const meta = responseMeta(model, now, summary);
-  return responseObject(meta, finalStatus(message), outputItemsOf(meta, message), message);
+  const output = outputItemsOf(meta, message);
+  if (refused) return responseObject(meta, "incomplete", output, message, "content_filter");
+  return responseObject(meta, finalStatus(message), output, message);
 }

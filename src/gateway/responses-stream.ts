@@ -2,9 +2,10 @@
 // response.completed / response.incomplete / response.failed). Pure: the gateway writes what `push` returns. Each
 // pi-ai content block (text, thinking, tool call) becomes one output item; responses-response.ts builds the
 // response object the opening and terminal events carry.
-import type { AssistantMessage, AssistantMessageEvent, ToolCall } from "@mariozechner/pi-ai";
+import type { AssistantMessage, ToolCall } from "@mariozechner/pi-ai";
 import {
   finalStatus,
+  type IncompleteReason,
   itemId,
   type OutputItem,
   outputItemsOf,
@@ -14,6 +15,7 @@ import {
   responseObject,
 } from "./responses-response.ts";
 import { toolCallParts } from "./client-messages.ts";
+import type { AnswerEvent } from "./refusal.ts";
 import { mayCarryTargetReasoning, type TargetReasoningItem, targetReasoningItem } from "./responses-reasoning.ts";
 
 export interface ResponsesSseEvent {
@@ -42,7 +44,7 @@ export class ResponsesStreamWriter {
     return [this.event("response.created", { response }), this.event("response.in_progress", { response })];
   }
 
-  push(event: AssistantMessageEvent): ResponsesSseEvent[] {
+  push(event: AnswerEvent): ResponsesSseEvent[] {
     switch (event.type) {
       case "text_start":
         return this.addItem(
@@ -129,6 +131,12 @@ export class ResponsesStreamWriter {
         const status = event.reason === "length" ? "incomplete" : "completed";
         const response = this.response(status, event.message);
         return [this.event(status === "incomplete" ? "response.incomplete" : "response.completed", { response })];
+      }
+      case "refusal": {
+        // A target refused mid-answer: what it wrote stands, its open items end, the response is incomplete.
+        const closed = this.closeOpenItems();
+        const response = this.response("incomplete", event.message, "content_filter");
+        return [...closed, this.event("response.incomplete", { response })];
       }
       case "error": {
         const response = this.response("failed", event.error);
@@ -296,9 +304,13 @@ export class ResponsesStreamWriter {
   }
 
   /** Streamed items as sent; without any (nothing was streamed), the final message's. */
-  private response(status: ResponseStatus, message?: AssistantMessage): Record<string, unknown> {
+  private response(
+    status: ResponseStatus,
+    message?: AssistantMessage,
+    incompleteReason?: IncompleteReason,
+  ): Record<string, unknown> {
     const output = message && !this.items.length ? outputItemsOf(this.meta, message) : this.items;
-    return responseObject(this.meta, status, output, message);
+    return responseObject(this.meta, status, output, message, incompleteReason);
   }
 
   private addItem<T extends OutputItem>(
@@ -358,7 +370,7 @@ export class ResponsesSseEncoder {
     this.writer = new ResponsesStreamWriter(responseMeta(model, now, summary));
   }
 
-  encode(event: AssistantMessageEvent): string {
+  encode(event: AnswerEvent): string {
     const events = this.opened ? [] : this.writer.open();
     this.opened = true;
     events.push(...this.writer.push(event));

@@ -7,6 +7,7 @@
 import { Transform, type TransformCallback } from "node:stream";
 import type { AssistantMessageEvent } from "@mariozechner/pi-ai";
 import { REDACTED } from "../state/redact.ts";
+import type { AnswerEvent } from "./refusal.ts";
 import { rememberedCredentialValues } from "../state/remembered-credentials.ts";
 
 const REPLACEMENT = Buffer.from(REDACTED);
@@ -191,7 +192,7 @@ export class DeltaScrub {
    * Hands `emit` the events to encode for `event`: a delta scrubbed (none when all of it waits; the event itself when
    * nothing changed), and before a block's or the answer's end what waited.
    */
-  pass(event: AssistantMessageEvent, emit: (event: AssistantMessageEvent) => void): void {
+  pass(event: AnswerEvent, emit: (event: AnswerEvent) => void): void {
     if (this.secrets.length === 0) return emit(event);
     if (event.type === "text_delta" || event.type === "thinking_delta" || event.type === "toolcall_delta") {
       let block = this.blocks.get(event.contentIndex);
@@ -205,9 +206,9 @@ export class DeltaScrub {
     }
     if (event.type === "text_end" || event.type === "thinking_end" || event.type === "toolcall_end")
       this.flush(event.contentIndex, event.partial, emit);
-    else if (event.type === "done" || event.type === "error")
+    else if (event.type === "done" || event.type === "error" || event.type === "refusal")
       for (const index of [...this.blocks.keys()])
-        this.flush(index, event.type === "done" ? event.message : event.error, emit);
+        this.flush(index, event.type === "error" ? event.error : event.message, emit);
     emit(event);
   }
 

@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { describe, it } from "node:test";
 import type { AssistantMessageEvent } from "@mariozechner/pi-ai";
+import type { AnswerEvent } from "../../src/gateway/refusal.ts";
 import { DeltaScrub, SecretScrub, TextScrub } from "../../src/gateway/secret-scrub.ts";
 import { forgetRememberedCredentials, rememberCredentials } from "../../src/state/redact.ts";
 
@@ -84,12 +85,12 @@ describe("DeltaScrub", () => {
   const partial = { role: "assistant", content: [] } as never;
   const delta = (type: "text_delta" | "toolcall_delta", contentIndex: number, text: string) =>
     ({ type, contentIndex, delta: text, partial }) as const;
-  const passed = (scrub: DeltaScrub, event: AssistantMessageEvent) => {
-    const events: AssistantMessageEvent[] = [];
+  const passed = (scrub: DeltaScrub, event: AnswerEvent) => {
+    const events: AnswerEvent[] = [];
     scrub.pass(event, (out) => events.push(out));
     return events;
   };
-  const texts = (events: AssistantMessageEvent[]) =>
+  const texts = (events: AnswerEvent[]) =>
     events.map((event) => ("delta" in event ? `${event.type}:${event.contentIndex}:${event.delta}` : event.type));
 
   it("finds a secret split across two deltas of a block, and sends what waited before the block's end", () => {

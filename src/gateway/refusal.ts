@@ -1,0 +1,37 @@
+// A target's refusal as the client's own refusal signal. pi-ai has no stop reason for one: it ends a refused answer
+// with an error (Anthropic `stop_reason: "refusal"` / `"sensitive"`, OpenAI `finish_reason: "content_filter"`, a
+// Gemini safety stop), which the runtime's classifier calls `content_policy`. A client of the target's own API gets
+// the provider's answer as is (passthrough); a client of another API gets its protocol's refusal instead of an error:
+// Chat `finish_reason: "content_filter"`, Responses `status: "incomplete"` with `incomplete_details.reason:
+// "content_filter"`, Anthropic `stop_reason: "refusal"`, each with whatever text the target wrote before it stopped.
+import type { AssistantMessage, AssistantMessageEvent } from "@mariozechner/pi-ai";
+import type { RequestEnd } from "../runtime/failover-stream.ts";
+import type { AttemptRecord } from "./errors.ts";
+
+/** The gateway's own end event for a refused answer (the encoders turn it into the client's refusal). */
+export interface RefusalEvent {
+  type: "refusal";
+  message: AssistantMessage;
+}
+
+/** What the gateway's encoders take: pi-ai's events and the refusal end. */
+export type AnswerEvent = AssistantMessageEvent | RefusalEvent;
+
+/**
+ * A failure that is a target's refusal: a content_policy stop inside its answer, which has no HTTP status. A content
+ * policy HTTP error (OpenAI's 400 "Invalid prompt: ... flagged as potentially violating our usage policy") stays an
+ * error with its status, as the provider's own API gives it.
+ */
+export const isRefusal = (failure: { kind?: string; status?: number } | undefined): boolean =>
+  failure?.kind === "content_policy" && failure.status === undefined;
+
+/**
+ * The target whose refusal a request that ended before any answer ended in, if it did: the target's refusal was
+ * surfaced (by default a refusal does not fail over), or every target tried refused (a route that fails over on
+ * content_policy) and the last one is named.
+ */
+export function refusedBy(end: RequestEnd | undefined, attempts: readonly AttemptRecord[]): string | undefined {
+  if (end?.outcome !== "failed" || end.refusal !== undefined) return undefined;
+  const refused = end.surfaced ? isRefusal(end.surfaced) : attempts.length > 0 && attempts.every(isRefusal);
+  return refused ? end.failures.at(-1)?.key : undefined;
+}
