@@ -79,7 +79,11 @@ class AnthropicScanner extends ScannerBase {
       case "message_delta": {
         anthropicTokens(this.tokens, parsed?.usage as Record<string, unknown> | undefined);
         const reason = (parsed?.delta as Record<string, unknown> | undefined)?.stop_reason;
-        if (typeof reason === "string") this.stopReason = STOP_REASONS[reason] ?? "stop";
+        if (typeof reason === "string") {
+          this.stopReason = STOP_REASONS[reason] ?? "stop";
+          // "sensitive": Anthropic's safety filter, which pi-ai treats as a refusal too.
+          if (reason === "refusal" || reason === "sensitive") this.refusal = `stop_reason ${reason}`;
+        }
         return { text };
       }
       case "message_stop":

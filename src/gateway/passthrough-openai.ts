@@ -72,6 +72,7 @@ class OpenAIScanner extends ScannerBase {
     if (typeof choice.finish_reason === "string") {
       this.finished = true;
       this.stopReason = STOP_REASONS[choice.finish_reason] ?? "stop";
+      if (choice.finish_reason === "content_filter") this.refusal = "finish_reason content_filter";
     }
     const delta = choice.delta as Loose | undefined;
     if (!delta) return { text };

@@ -163,6 +163,8 @@ class ResponsesScanner extends ScannerBase {
     if (!TERMINAL.has(event)) return { text };
     responsesTokens(this.tokens, response.usage as Loose | undefined);
     const output = (response.output as Loose[] | undefined) ?? [];
+    if ((response.incomplete_details as Loose | undefined)?.reason === "content_filter")
+      this.refusal = "incomplete_details.reason content_filter";
     this.stopReason =
       event === "response.incomplete"
         ? "length"

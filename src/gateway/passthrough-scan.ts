@@ -45,6 +45,11 @@ export interface StreamScanner {
   forwardedUnread?(blocks: string): void;
   readonly tokens: TokenCounts;
   readonly stopReason: StopReason;
+  /**
+   * The target's refusal stop as its API wrote it (`stop_reason refusal`, `finish_reason content_filter`), which
+   * pi-ai's StopReason has no word for; undefined for any other stop.
+   */
+  readonly refusal: string | undefined;
   readonly content: AssistantMessage["content"];
 }
 
@@ -57,6 +62,7 @@ export interface StreamScanner {
 export abstract class ScannerBase implements StreamScanner {
   readonly tokens = zeroTokens();
   stopReason: StopReason = "stop";
+  refusal: string | undefined;
   protected committed = false;
   private readonly streamed: string[] = [];
 

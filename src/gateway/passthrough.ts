@@ -25,6 +25,7 @@ import { editJson } from "./json-edit.ts";
 import { outputCapEdits } from "./passthrough-output-cap.ts";
 import { answerMessage, SseBlocks, type PassthroughDialect, type StreamScanner } from "./passthrough-scan.ts";
 import { PassthroughReply } from "./passthrough-reply.ts";
+import { refusalFailure } from "./refusal.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 
 const AGENTS = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
@@ -179,6 +180,11 @@ function runPassthrough(
         { stopReason: "error", errorMessage: text, contextWindow: target.contextWindow, retryAfter },
         now(),
       );
+    /** An answer that ended before its commit point: the target's refusal, or an empty response. */
+    const nothingAnswered = (): Failure =>
+      scanner.refusal !== undefined
+        ? refusalFailure(candidate.key, scanner.refusal)
+        : emptyResponseFailure(candidate.key);
     const timeoutFailure = (): Failure =>
       noAnswerIn !== undefined
         ? makeFailure("timeout", `${candidate.key}: no response within ${noAnswerIn} ms (request timeout)`)
@@ -231,7 +237,7 @@ function runPassthrough(
       if (!committed && !held) {
         if (step.thinkingChars) thinking.add(step.thinkingChars, now());
         if (step.substantive || thinking.sustained(now())) commit();
-        else if (step.end === "done") return fail(emptyResponseFailure(candidate.key));
+        else if (step.end === "done") return fail(nothingAnswered());
       }
       if (step.end === "done") {
         write(pending.join(""));
@@ -277,7 +283,7 @@ function runPassthrough(
         if (held) return fail(makeFailure("network", endedWithoutResultText(candidate.key)));
         return cutOff(endedWithoutResultText(candidate.key));
       }
-      if (scanner.completeAtEnd()) return fail(emptyResponseFailure(candidate.key));
+      if (scanner.completeAtEnd()) return fail(nothingAnswered());
       fail(makeFailure("network", endedWithoutResultText(candidate.key)));
     };
     const onError = (error: NodeJS.ErrnoException) => {

@@ -5,6 +5,7 @@
 // Chat `finish_reason: "content_filter"`, Responses `status: "incomplete"` with `incomplete_details.reason:
 // "content_filter"`, Anthropic `stop_reason: "refusal"`, each with whatever text the target wrote before it stopped.
 import type { AssistantMessage, AssistantMessageEvent } from "@mariozechner/pi-ai";
+import { type Failure, makeFailure } from "../runtime/classify-failure.ts";
 import type { RequestEnd } from "../runtime/failover-stream.ts";
 import type { AttemptRecord } from "./errors.ts";
 
@@ -16,6 +17,14 @@ export interface RefusalEvent {
 
 /** What the gateway's encoders take: pi-ai's events and the refusal end. */
 export type AnswerEvent = AssistantMessageEvent | RefusalEvent;
+
+/**
+ * A passthrough answer that ended with its target's refusal before any output (`stop`: the stop as its API wrote
+ * it): the content_policy failure pi-ai's error makes of it on the translating path, not an empty response, which
+ * would fail over and rest the target.
+ */
+export const refusalFailure = (label: string, stop: string): Failure =>
+  makeFailure("content_policy", `${label}: the model refused to answer (${stop})`);
 
 /**
  * A failure that is a target's refusal: a content_policy stop inside its answer, which has no HTTP status. A content

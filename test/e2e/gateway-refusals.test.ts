@@ -89,6 +89,9 @@ for (const line of LINES)
               ...routeInOrder("mock-claude/model-claude", "mock-chat/model-chat"),
               failover: { kinds: { content_policy: { failover: true } } },
             },
+            // A client of the first target's own API is sent to it as is (passthrough).
+            "chat-first": routeInOrder("mock-chat/model-chat", "mock-claude/model-claude"),
+            "resp-first": routeInOrder("mock-resp/model-resp", "mock-claude/model-claude"),
           },
         },
       });
@@ -268,6 +271,55 @@ for (const line of LINES)
       });
       assert.equal(empty.stop_reason, "refusal");
       assert.deepEqual(empty.content, []);
+    });
+
+    it("surfaces a refusal before any output of a target of the client's own API, without failing over or resting it", async () => {
+      chat.enqueue({ emptyStream: true, finishReason: "content_filter" });
+      const { data, response } = await fx.openai.chat.completions
+        .create({ model: "chat-first", messages: [{ role: "user", content: "Write it" }] })
+        .withResponse();
+      assert.equal(response.status, 200);
+      assert.equal(data.choices[0]!.finish_reason, "content_filter");
+      assert.deepEqual(attemptsOf(response), [["mock-chat/model-chat", "content_policy"]]);
+
+      chat.enqueue({ emptyStream: true, finishReason: "content_filter" });
+      const stream = await fx.openai.chat.completions.create({
+        model: "chat-first",
+        stream: true,
+        messages: [{ role: "user", content: "Write it" }],
+      });
+      const finishes: Array<string | null> = [];
+      for await (const chunk of stream)
+        if (chunk.choices[0]?.finish_reason) finishes.push(chunk.choices[0].finish_reason);
+      assert.deepEqual(finishes, ["content_filter"]);
+
+      claude.enqueue(REFUSED_AT_ONCE);
+      const message = await fx.anthropic.messages.create({
+        model: "claude",
+        max_tokens: 100,
+        messages: [{ role: "user", content: "Write it" }],
+      });
+      assert.equal(message.stop_reason, "refusal");
+      claude.enqueue(REFUSED_AT_ONCE);
+      const final = await fx.anthropic.messages
+        .stream({ model: "claude", max_tokens: 100, messages: [{ role: "user", content: "Write it" }] })
+        .finalMessage();
+      assert.equal(final.stop_reason, "refusal");
+
+      responses.enqueue({ emptyStream: true, finishReason: "content_filter" });
+      const body = await fx.openai.responses.create({ model: "resp-first", input: "Write it" });
+      assert.equal(body.status, "incomplete");
+      assert.deepEqual(body.incomplete_details, { reason: "content_filter" });
+
+      // Nothing failed over, and no target rests: each serves its next request.
+      assert.deepEqual([chat.calls.length, claude.calls.length, responses.calls.length], [2, 2, 1]);
+      chat.enqueue({ text: "Chat is back." });
+      const next = await fx.openai.chat.completions.create({
+        model: "chat-first",
+        messages: [{ role: "user", content: "Something else" }],
+      });
+      assert.equal(next.choices[0]!.message.content, "Chat is back.");
+      assert.equal(claude.calls.length, 2);
     });
 
     it("keeps a content policy HTTP error an error: the provider's own status, not a refusal", async () => {

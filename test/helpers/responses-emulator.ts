@@ -108,9 +108,18 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
     output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: usage.input + cached + usage.output,
   };
-  const incomplete = reply.finishReason === "length";
+  // As api.openai.com ends a response cut at its output limit ("length") or stopped by its content filter.
+  const incomplete =
+    reply.finishReason === "length"
+      ? "max_output_tokens"
+      : reply.finishReason === "content_filter"
+        ? "content_filter"
+        : undefined;
   push(incomplete ? "response.incomplete" : "response.completed", {
-    response: response(incomplete ? "incomplete" : "completed", totals),
+    response: {
+      ...response(incomplete ? "incomplete" : "completed", totals),
+      ...(incomplete ? { incomplete_details: { reason: incomplete } } : {}),
+    },
   });
   return result;
 }

@@ -28,7 +28,8 @@ export interface EmulatorReply {
   malformedSse?: boolean;
   usage?: { input: number; output: number; cacheRead?: number; cacheWrite?: number } | null;
   /** Raw provider stop value overriding the natural one: openai finish_reason ("length", "content_filter"),
-   *  anthropic stop_reason ("max_tokens", "refusal"). An addition to the shared reply shape. */
+   *  anthropic stop_reason ("max_tokens", "refusal"), responses incomplete_details.reason ("length" for
+   *  max_output_tokens, "content_filter"). An addition to the shared reply shape. */
   finishReason?: string;
   /** An error record sent inside a 200 stream after `afterChunks` content chunks (the stream then ends): what
    *  api.openai.com sends as `data: {"error":{...}}` and api.anthropic.com as `event: error`. */
