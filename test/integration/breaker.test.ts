@@ -142,4 +142,19 @@ describe("circuit breaker through pi", () => {
     // Each is said once, not per request.
     assert.equal(said.match(/AUTO_ROUTER_BREAKER_RATIO/g)?.length, 1);
   });
+
+  it("neither counts a refusal against the breaker nor rests the target: a refusal is about the prompt", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    // pi-ai 0.73.1's words for Anthropic stop_reason "refusal" (newer pi-ai: "The model refused to complete ...").
+    const refused = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "An unknown error occurred" });
+    h.faux("mock-a").setResponses([refused(), refused(), refused(), refused(), fauxAssistantMessage("A answers")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B must not answer")]);
+    for (let i = 0; i < 4; i++) await h.prompt(`question ${i + 1}`);
+    await h.prompt("something else");
+    // Each refusal was surfaced (not failed over), and the next prompt went to mock-a again.
+    assert.equal(h.faux("mock-a").state.callCount, 5);
+    assert.equal(h.faux("mock-b").state.callCount, 0);
+    assert.doesNotMatch(await commandOutput(h, "/auto-router circuit"), /mock-a\/model-a\s+(open|half-open)/);
+  });
 });
