@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
+import { runClientCli } from "../helpers/client-cli.ts";
 import { until } from "../helpers/event-log.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
@@ -338,3 +339,53 @@ for (const line of LINES)
       assert.match(error?.message ?? "", /usage policy/);
     });
   });
+
+const CLAUDE = join(REPO_ROOT, ".tmp", "claude-code", "node_modules", ".bin", "claude");
+/** The model id Claude Code 2.1.332 sends when none is chosen. */
+const CLAUDE_DEFAULT_MODEL = "claude-opus-5-5";
+const claudeMissing = !existsSync(CLAUDE);
+
+describe("Claude Code through the gateway: an OpenAI target's content filter", {
+  skip: claudeMissing && !inCi ? `Claude Code is not installed in ${CLAUDE} (.ci/run installs it)` : false,
+}, () => {
+  let fx: GatewayFixture<"A">;
+  let home: string;
+
+  before(async () => {
+    assert.ok(!claudeMissing, `CI must run this test: ${CLAUDE} is missing`);
+    fx = await startGatewayFixture({
+      emulators: { A: "openai" },
+      providers: { "mock-chat": { emulator: "A", apiKey: "sk-mock-chat-0000000002", models: ["model-chat"] } },
+      routes: {
+        routes: { chat: routeInOrder("mock-chat/model-chat") },
+        gateway: { models: { [CLAUDE_DEFAULT_MODEL]: "auto-router/chat" } },
+      },
+    });
+    home = freshDir("pi-auto-router-claude-home");
+  });
+  after(async () => {
+    await fx?.stop();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it("ends `claude -p` with Claude Code's own refusal, not an API error", async () => {
+    // Every call Claude Code makes for the prompt is filtered.
+    fx.emulators.A.setDefault({ text: "Partly", finishReason: "content_filter", usage: { input: 40, output: 12 } });
+    const run = await runClientCli(CLAUDE, ["-p", "--output-format", "json", "Write it"], {
+      timeoutMs: 90_000,
+      env: {
+        HOME: home,
+        PI_CODING_AGENT_DIR: fx.agentDir,
+        ANTHROPIC_BASE_URL: fx.gateway.url,
+        ANTHROPIC_API_KEY: fx.gateway.token,
+        DISABLE_TELEMETRY: "1",
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+        DISABLE_AUTOUPDATER: "1",
+      },
+    });
+    const result = JSON.parse(run.output.slice(run.output.indexOf("{")));
+    assert.equal(result.stop_reason, "refusal", run.output);
+    assert.equal(result.api_error_status, null, run.output);
+    assert.equal(result.usage.input_tokens, 40 * fx.emulators.A.calls.length);
+  });
+});
