@@ -323,6 +323,31 @@ for (const line of LINES)
       assert.equal(claude.calls.length, 2);
     });
 
+    it("gives Chat and Anthropic clients their refusal for a Responses target's content filter", {
+      skip:
+        line.version === "0.73.1"
+          ? "pi-ai 0.73.1 reads no response.incomplete: the answer ends as a normal finish (ROADMAP.md)"
+          : false,
+    }, async () => {
+      responses.enqueue({ text: "Partly", finishReason: "content_filter" });
+      const completion = await fx.openai.chat.completions.create({
+        model: "resp-first",
+        messages: [{ role: "user", content: "Write it" }],
+      });
+      assert.equal(completion.choices[0]!.finish_reason, "content_filter");
+      assert.equal(completion.choices[0]!.message.content, "Partly");
+
+      responses.enqueue({ emptyStream: true, finishReason: "content_filter" });
+      const message = await fx.anthropic.messages.create({
+        model: "resp-first",
+        max_tokens: 100,
+        messages: [{ role: "user", content: "Write it" }],
+      });
+      assert.equal(message.stop_reason, "refusal");
+      assert.deepEqual(message.content, []);
+      assert.equal(claude.calls.length, 0);
+    });
+
     it("keeps a content policy HTTP error an error: the provider's own status, not a refusal", async () => {
       claude.enqueue({
         status: 400,
