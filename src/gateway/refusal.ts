@@ -7,7 +7,10 @@
 import type { AssistantMessage, AssistantMessageEvent } from "@mariozechner/pi-ai";
 import { type Failure, makeFailure } from "../runtime/classify-failure.ts";
 import type { RequestEnd } from "../runtime/failover-stream.ts";
+import { isRefusal } from "../runtime/refusal.ts";
 import type { AttemptRecord } from "./errors.ts";
+
+export { isRefusal };
 
 /** The gateway's own end event for a refused answer (the encoders turn it into the client's refusal). */
 export interface RefusalEvent {
@@ -24,15 +27,7 @@ export type AnswerEvent = AssistantMessageEvent | RefusalEvent;
  * would fail over and rest the target.
  */
 export const refusalFailure = (label: string, stop: string): Failure =>
-  makeFailure("content_policy", `${label}: the model refused to answer (${stop})`);
-
-/**
- * A failure that is a target's refusal: a content_policy stop inside its answer, which has no HTTP status. A content
- * policy HTTP error (OpenAI's 400 "Invalid prompt: ... flagged as potentially violating our usage policy") stays an
- * error with its status, as the provider's own API gives it.
- */
-export const isRefusal = (failure: { kind?: string; status?: number } | undefined): boolean =>
-  failure?.kind === "content_policy" && failure.status === undefined;
+  makeFailure("content_policy", `${label} stopped with ${stop} before any output`);
 
 /**
  * The target whose refusal a request that ended before any answer ended in, if it did: the target's refusal was

@@ -4,6 +4,7 @@
 import type { AssistantMessage, AssistantMessageEvent, AssistantMessageEventStream } from "@mariozechner/pi-ai";
 import { AttemptWatchdog, type AttemptTimeouts } from "./attempt-watchdog.ts";
 import { classifyFailure, makeFailure, type Failure } from "./classify-failure.ts";
+import { isRefusal, refusedMessage } from "./refusal.ts";
 import {
   cutOffText,
   emptyResponseFailure,
@@ -134,14 +135,22 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
           push({ type: "error", reason: "error", error: message });
           return committedError(message);
         }
+        if (event.type === "error" && event.reason === "error") {
+          // A refusal mid-answer is told as one (pi-ai 0.73.1 words it "An unknown error occurred").
+          const outcome = committedError(event.error);
+          if (outcome.status !== "committed" || outcome.final !== "error" || !isRefusal(outcome.failure)) {
+            push(event);
+            return outcome;
+          }
+          const refused = refusedMessage(event.error, input.label);
+          push({ ...event, error: refused });
+          return { ...outcome, message: refused };
+        }
         push(event);
         if (event.type === "done")
           return { status: "committed", final: "done", message: event.message, ttftMs, latencyMs: latency() };
-        if (event.type === "error") {
-          return event.reason === "aborted"
-            ? { status: "committed", final: "aborted", message: event.error, ttftMs, latencyMs: latency() }
-            : committedError(event.error);
-        }
+        if (event.type === "error")
+          return { status: "committed", final: "aborted", message: event.error, ttftMs, latencyMs: latency() };
         watchdog.arm();
         continue;
       }

@@ -27,6 +27,7 @@ import {
   routerErrorMessage,
   waitingText,
 } from "./final-error.ts";
+import { isRefusal, refusedMessage } from "./refusal.ts";
 import { routeSettings } from "./route-settings.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, failoversOf, type RequestState } from "./request-state.ts";
@@ -261,7 +262,10 @@ async function serveRequest(
         if (served.kind === "aborted") return abortNow(served.message);
         // A failure that must not fail over: surface the target's own error (pi compacts on overflow), minus secrets.
         surfaced = served.failure;
-        const own = redactedMessage(served.message);
+        const refusing = isRefusal(served.failure) ? state.failures.at(-1)?.key : undefined;
+        const own = refusing
+          ? refusedMessage(redactedMessage(served.message), refusing)
+          : redactedMessage(served.message);
         // pi compacts and retries after an overflow only when the error comes from the model it called: the route.
         const message =
           served.failure.kind === "context_overflow" ? { ...own, provider: model.provider, model: model.id } : own;

@@ -119,6 +119,8 @@ describe("subscription features through the pi CLI", () => {
     const message = lastAssistantMessage(run.stdout);
     assert.equal(message.stopReason, "error");
     assert.equal(message.provider, "mock-claude");
+    // Told as a refusal, with pi-ai's own words after it (0.73.1: "An unknown error occurred").
+    assert.match(message.errorMessage, /^auto-router: mock-claude\/claude refused to answer \(.+\)$/);
     assert.equal(spare.calls.length, 0);
     const result = events()
       .filter((event) => event.type === "result")
@@ -152,6 +154,8 @@ describe("subscription features through the pi CLI", () => {
     const message = lastAssistantMessage(run.stdout);
     assert.equal(message.stopReason, "error");
     assert.equal(message.provider, "mock-claude");
+    assert.deepEqual(message.content, [{ type: "text", text: "I started, but" }]);
+    assert.match(message.errorMessage, /^auto-router: mock-claude\/claude refused to answer \(.+\)$/);
     assert.equal(spare.calls.length, 0);
     assert.equal(
       events()
