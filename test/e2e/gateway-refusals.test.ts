@@ -229,6 +229,24 @@ for (const line of LINES)
       assert.equal(types.includes("error"), false);
     });
 
+    it("ends the open output item before response.incomplete when a Chat target's filter stops its text", async () => {
+      chat.enqueue({ text: "Partly", finishReason: "content_filter" });
+      const stream = await fx.openai.responses.create({ model: "chat", input: "Write it", stream: true });
+      const types: string[] = [];
+      let last: any;
+      for await (const event of stream) {
+        types.push(event.type);
+        last = event;
+      }
+      assert.deepEqual(
+        types.filter((type) => type.startsWith("response.output_item.")),
+        ["response.output_item.added", "response.output_item.done"],
+      );
+      assert.equal(last.type, "response.incomplete");
+      assert.deepEqual(last.response.incomplete_details, { reason: "content_filter" });
+      assert.equal(last.response.output_text, "Partly");
+    });
+
     it("gives a Responses client an incomplete content_filter response for a refusal before any text", async () => {
       claude.enqueue(REFUSED_AT_ONCE);
       const body = await fx.openai.responses.create({ model: "claude", input: "Write it" });
