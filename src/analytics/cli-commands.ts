@@ -108,25 +108,30 @@ export const sessionStatsCommand: CliCommand = {
       limit: integerFlag(values, "limit", 14),
       dailyTop: integerFlag(values, "daily-top", 5),
     });
-    if (typeof values.html === "string") {
-      try {
-        // Routes, models and spend are no business of other local users: 0600, as the state files and the debug report.
-        writeFileSync(values.html, renderSessionHtml(stats, { generatedAt: new Date(io.now()).toISOString() }), {
-          mode: 0o600,
-        });
-        chmodSync(values.html, 0o600);
-      } catch (error) {
-        throw new CliError(
-          `cannot write ${values.html}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
-      }
-    }
+    const html = typeof values.html === "string" ? values.html : undefined;
     if (values["bench-rss"]) io.stderr(`bench-max-rss-kb ${process.resourceUsage().maxRSS}`);
-    // Said on stderr, so stdout stays the report (or the JSON) whatever else is asked for.
-    if (typeof values.html === "string") io.stderr(`wrote the HTML report to ${resolve(values.html)}`);
+    const writeFiles =
+      html !== undefined
+        ? () => {
+            try {
+              // Routes, models and spend are no business of other local users: 0600, as the state files and the debug report.
+              writeFileSync(html, renderSessionHtml(stats, { generatedAt: new Date(io.now()).toISOString() }), {
+                mode: 0o600,
+              });
+              chmodSync(html, 0o600);
+            } catch (error) {
+              throw new CliError(
+                `cannot write ${html}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+              );
+            }
+            // Said on stderr, so stdout stays the report (or the JSON) whatever else is asked for.
+            io.stderr(`wrote the HTML report to ${resolve(html)}`);
+          }
+        : undefined;
     return {
-      json: { stats, ...(typeof values.html === "string" ? { html: values.html } : {}) },
+      json: { stats, ...(html !== undefined ? { html } : {}) },
       text: formatSessionStats(stats, { verbose: values.verbose === true }),
+      writeFiles,
     };
   },
 };

@@ -43,7 +43,17 @@ export interface CliCommand {
   validate?: (values: FlagValues) => string | undefined;
   /** Event types the command never looks at: read past without parsing (a third of a log's bytes are candidates). */
   skipTypes?: readonly EventType[];
-  run(context: CommandContext): Promise<{ json: unknown; text: string }>;
+  run(context: CommandContext): Promise<CommandOutput>;
+}
+
+export interface CommandOutput {
+  json: unknown;
+  text: string;
+  /**
+   * Writes the files the command was asked for (`--html`). Called only once every file read proved to be an event
+   * log: a run refused as bad input must leave the files it names as they were.
+   */
+  writeFiles?: () => void;
 }
 
 export class CliError extends Error {}
@@ -329,6 +339,7 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     }
     const notLog = notAnEventLog(readStats);
     if (notLog) throw new CliError(notLog);
+    output.writeFiles?.();
     // A route without requests is an answer (none in this window), not bad input: said on stderr, exit 0.
     if (route !== undefined && !routesInLog.has(route))
       io.stderr(`${command.name}: ${unknownRouteNote(route, routesInLog, since !== undefined)}`);

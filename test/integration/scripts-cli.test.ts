@@ -1,7 +1,7 @@
 // Spawns each routing-* script with plain node (no loader flag): they must register tsx themselves.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -609,6 +609,42 @@ describe("routing scripts from the command line", () => {
     const written = await runScript("routing-session-stats", ["--file", directory, "--html", report]);
     assert.equal(written.code, 0, written.stderr);
     assert.match(readFileSync(report, "utf8"), /^<!doctype html>/);
+  });
+
+  it("writes no --html report when a --file is not an event log: an earlier report stays, none is created", async () => {
+    // Real pi (SDK, faux target) writes the log, and the report of it is written as usual.
+    const h = await harnesses.start(
+      {
+        targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
+        routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
+      },
+      "auto-router-cli-html-not-log",
+    );
+    await h.setModel("auto-router", "main");
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("an answer")]);
+    await h.prompt("one");
+    await harnesses.stop(); // flushes the event log
+    const directory = harnesses.stateDir;
+    const reports = freshDir("auto-router-cli-html-reports");
+    const report = join(reports, "report.html");
+    const first = await runScript("routing-session-stats", ["--file", directory, "--html", report]);
+    assert.equal(first.code, 0, first.stderr);
+    const earlier = readFileSync(report, "utf8");
+    assert.match(earlier, /· 1 requests</);
+
+    // The same run with README.md named beside the log (a slip of the shell's completion) is refused as bad input,
+    // and a refused run leaves the files it names as they were.
+    const readme = join(repository, "README.md");
+    const fresh = join(reports, "fresh.html");
+    for (const target of [report, fresh]) {
+      const run = await runScript("routing-session-stats", ["--file", directory, "--file", readme, "--html", target]);
+      assert.equal(run.code, 1, run.stdout);
+      assert.equal(run.stdout, "");
+      assert.ok(run.stderr.startsWith(`routing-session-stats: ${readme} is not an event log: `), run.stderr);
+      assert.doesNotMatch(run.stderr, /wrote the HTML report/);
+    }
+    assert.equal(readFileSync(report, "utf8"), earlier, "the earlier report is not replaced by one of the refused run");
+    assert.equal(existsSync(fresh), false, "no report is created by a refused run");
   });
 
   it("reads a log named twice (its directory and its file, another spelling, a symbolic link) once, not counting it twice", async () => {
