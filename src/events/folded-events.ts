@@ -2,18 +2,25 @@
 // final line (written by state/log-lines.ts). The readers make them events of their own again here.
 import { isObject } from "../is-object.ts";
 import { expandEvent } from "./compact-events.ts";
-import type { EventType, NormalizedEvent } from "./event-types.ts";
+import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
 
 /** The events that ride on their request's final line (`steps`); its candidates ride on its decision line. */
 export const FOLDED_TYPES: ReadonlySet<string> = new Set<EventType>(["attempt", "result", "usage"]);
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
 /**
  * The events of a v3 line that carries others (compact-events' counterpart of LogLines.add): a decision line gives
  * [decision, candidates], a final line [its steps..., final], each step with its own time and its line's envelope,
  * and each expanded like a line of its own. Undefined for a line of one event; a reason when what it carries is not
- * events (the line is then malformed as a whole). Removes the carried fields from `event`.
+ * events (the line is then malformed as a whole). A step of a type no reader knows (a newer writer's) is left out and
+ * its type added to `unknownTypes`, as a line of that type is: the request's final and its other steps still count.
+ * Removes the carried fields from `event`.
  */
-export function unfoldEvents(event: NormalizedEvent): NormalizedEvent[] | { malformed: string } | undefined {
+export function unfoldEvents(
+  event: NormalizedEvent,
+  unknownTypes: string[] = [],
+): NormalizedEvent[] | { malformed: string } | undefined {
   const line = event as NormalizedEvent & { candidates?: unknown; steps?: unknown };
   const { candidates, steps } = line;
   if (candidates === undefined && steps === undefined) return undefined;
@@ -39,6 +46,10 @@ export function unfoldEvents(event: NormalizedEvent): NormalizedEvent[] | { malf
     return folded;
   };
   for (const step of steps ?? []) {
+    if (isObject(step) && typeof step.type === "string" && step.type !== "" && !KNOWN_TYPES.has(step.type)) {
+      unknownTypes.push(step.type);
+      continue;
+    }
     if (!isObject(step) || typeof step.type !== "string" || !FOLDED_TYPES.has(step.type) || !isObject(step.data))
       return { malformed: "a step that is not an attempt, result or usage event" };
     const ms = step.ms ?? 0;

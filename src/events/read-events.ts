@@ -85,8 +85,11 @@ export const emptyReadStats = (): ReadStats => ({
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 
 export type LineOutcome =
-  /** `event` is the line's own; `events`, when the line carries several (v3), all of them in order, `event` among them. */
-  | { event: NormalizedEvent; events?: NormalizedEvent[] }
+  /**
+   * `event` is the line's own; `events`, when the line carries several (v3), all of them in order, `event` among them;
+   * `unknownTypes`, the types of carried events no reader knows (left out of `events`).
+   */
+  | { event: NormalizedEvent; events?: NormalizedEvent[]; unknownTypes?: string[] }
   | { malformed: string }
   | { unknownType: string }
   | { blank: true };
@@ -122,9 +125,11 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
   event.time = time;
   if (typeof event.v !== "number") event.v = 1;
   if (event.v >= 2) expandEvent(event);
-  const events = event.v >= 3 ? unfoldEvents(event) : undefined;
+  const unknownTypes: string[] = [];
+  const events = event.v >= 3 ? unfoldEvents(event, unknownTypes) : undefined;
   if (events === undefined) return { event };
-  return Array.isArray(events) ? { event, events } : events;
+  if (!Array.isArray(events)) return events;
+  return unknownTypes.length > 0 ? { event, events, unknownTypes } : { event, events };
 }
 
 /**
@@ -245,6 +250,7 @@ export async function* readEvents(files: string[], options: ReadOptions = {}): A
         stats.unknownTypes[outcome.unknownType] = (stats.unknownTypes[outcome.unknownType] ?? 0) + 1;
       } else {
         fileStats.eventLines++;
+        for (const type of outcome.unknownTypes ?? []) stats.unknownTypes[type] = (stats.unknownTypes[type] ?? 0) + 1;
         for (const event of eventsOfLine(outcome)) {
           envelopes.fill(event); // before `since`: a request's decision may lie just before the window
           if (options.since !== undefined && event.time < options.since) {

@@ -647,6 +647,73 @@ describe("routing scripts from the command line", () => {
     assert.equal(existsSync(fresh), false, "no report is created by a refused run");
   });
 
+  it("counts a request whose final line carries a step of a type from a newer version, leaving out only that step", async () => {
+    // Real pi (SDK, faux targets) writes the log: one request served at once, one after a failover.
+    const h = await harnesses.start(
+      {
+        targets: [
+          { provider: "mock-a", models: [{ id: "model-a" }] },
+          { provider: "mock-b", models: [{ id: "model-b" }] },
+        ],
+        routes: {
+          routes: {
+            main: {
+              sortBy: "config",
+              targets: [
+                { provider: "mock-a", modelId: "model-a" },
+                { provider: "mock-b", modelId: "model-b" },
+              ],
+            },
+          },
+        },
+      },
+      "auto-router-cli-newer-step",
+    );
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage("served by a"),
+      fauxAssistantMessage("", { stopReason: "error", errorMessage: "503 service unavailable" }),
+    ]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("served by b")]);
+    await h.prompt("one");
+    await h.prompt("two");
+    await harnesses.stop(); // flushes the event log
+    const log = join(harnesses.stateDir, "auto-router.events.jsonl");
+    const written = readFileSync(log, "utf8");
+    const finals = written.split("\n").filter((line) => line.includes('"type":"final"'));
+    assert.equal(finals.length, 2);
+    assert.ok(
+      finals.every((line) => JSON.parse(line).steps?.length > 0),
+      "the finals carry their steps",
+    );
+    const expected = json(await runScript("routing-stats", ["--json", "--file", log]));
+    assert.deepEqual(expected.stats.outcomes, { success: 2 });
+    assert.equal(expected.stats.requestsFailedOver, 1);
+
+    // The same log as a newer writer might fold it: an event of a type this version does not know among the steps.
+    const newer = join(freshDir("auto-router-cli-newer-step-log"), "auto-router.events.jsonl");
+    const withNewStep = (line: string) => {
+      if (!line.includes('"type":"final"')) return line;
+      const record = JSON.parse(line);
+      record.v = 4;
+      record.steps.splice(1, 0, { type: "hedge", data: { target: "mock-b/model-b" }, ms: -1 });
+      return JSON.stringify(record);
+    };
+    writeFileSync(newer, written.split("\n").map(withNewStep).join("\n"));
+    const stats = json(await runScript("routing-stats", ["--json", "--file", newer]));
+    assert.deepEqual(stats.stats, expected.stats, "the requests count as in the log without the new step");
+    assert.equal(stats.log.malformed, 0);
+    assert.deepEqual(stats.log.unknownTypes, { hedge: 2 });
+    assert.equal(stats.log.completedRequests, 2);
+    const session = json(await runScript("routing-session-stats", ["--json", "--file", newer]));
+    const sessionExpected = json(await runScript("routing-session-stats", ["--json", "--file", log]));
+    assert.deepEqual(session.stats.models, sessionExpected.stats.models, "every attempt of the requests counted");
+    const text = await runScript("routing-stats", ["--file", newer]);
+    assert.match(text.stdout, /^requests {7}2$/m);
+    assert.match(text.stdout, /0 malformed line\(s\) skipped, 2 of unknown types$/m);
+  });
+
   it("reads a log named twice (its directory and its file, another spelling, a symbolic link) once, not counting it twice", async () => {
     const directory = freshDir("auto-router-cli-twice");
     const logs = join(directory, "logs");

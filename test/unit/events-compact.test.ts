@@ -274,6 +274,21 @@ describe("event log format v3", () => {
       malformed: "a step without a valid ms",
     });
     assert.deepEqual(parseEventLine(line({ steps: {} })), { malformed: "steps not a list" });
+    // A step of a type no reader knows (a newer writer's) is left out and named, not the line's ruin.
+    const newer = parseEventLine(
+      line({
+        steps: [
+          { type: "hedge", data: {} },
+          { type: "attempt", data: { attempt: 1, target: "a/1" } },
+        ],
+      }),
+    );
+    assert.ok("events" in newer && newer.events);
+    assert.deepEqual(
+      newer.events.map((event) => event.type),
+      ["attempt", "final"],
+    );
+    assert.deepEqual(newer.unknownTypes, ["hedge"]);
     assert.deepEqual(parseEventLine(line({ candidates: [1] })), { malformed: "candidates not an object" });
     const good = parseEventLine(line({ steps: [{ type: "attempt", data: { attempt: 1, target: "a/1" }, ms: -4 }] }));
     assert.ok("events" in good && good.events);
