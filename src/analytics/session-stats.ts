@@ -101,11 +101,12 @@ const newDayTotals = (): DayTotals => ({
   models: new Map(),
 });
 
+/** What a report calls last or recent is the latest in time: logs of several machines are read one file after another. */
 export class SessionStatsAccumulator {
   private requests = 0;
   private incomplete = 0;
   private readonly days = new Map<string, DayTotals>();
-  private readonly uvi = new Map<string, UviRow & { sum: number }>();
+  private readonly uvi = new Map<string, UviRow & { sum: number; lastTime: number }>();
   private readonly models = new Map<string, ModelTotals>();
   private readonly drift = {
     servedAsPlanned: 0,
@@ -116,9 +117,11 @@ export class SessionStatsAccumulator {
   };
   private readonly masked = new Map<
     string,
-    { target: string; failureKind: string; count: number; lastMessage?: string }
+    { target: string; failureKind: string; count: number; lastMessage?: string; lastTime?: number }
   >();
-  private readonly recentDrift: DriftRow[] = [];
+  /** The latest `limit` drift rows seen so far, with their time and the order they were read in. */
+  private readonly recentDrift: Array<DriftRow & { time: number; order: number }> = [];
+  private driftOrder = 0;
   private readonly limit: number;
 
   constructor(private readonly options: SessionStatsOptions = {}) {
@@ -146,12 +149,16 @@ export class SessionStatsAccumulator {
       average: 0,
       lastLevel: level,
       sum: 0,
+      lastTime: event.time,
     };
     row.samples++;
     row.sum += uvi;
     row.min = Math.min(row.min, uvi);
     row.max = Math.max(row.max, uvi);
-    row.lastLevel = level;
+    if (event.time >= row.lastTime) {
+      row.lastLevel = level;
+      row.lastTime = event.time;
+    }
     this.uvi.set(key, row);
   }
 
@@ -209,6 +216,8 @@ export class SessionStatsAccumulator {
       ? final.failureKinds
       : request.results.flatMap((result) => (result.failureKind ? [result.failureKind] : []));
     this.recentDrift.push({
+      time: request.endTime,
+      order: this.driftOrder++,
       ts: new Date(request.endTime).toISOString(),
       requestId: request.requestId,
       routeId: request.routeId,
@@ -217,7 +226,14 @@ export class SessionStatsAccumulator {
       kind,
       failureKinds,
     });
-    if (this.recentDrift.length > this.limit) this.recentDrift.shift();
+    if (this.recentDrift.length > this.limit) {
+      // Drop the oldest row (of equal times, the one read first): the latest stay whatever the order of the files.
+      let oldest = 0;
+      this.recentDrift.forEach((row, index) => {
+        if (newerFirst(this.recentDrift[oldest]!, row) < 0) oldest = index;
+      });
+      this.recentDrift.splice(oldest, 1);
+    }
   }
 
   private addMaskedErrors(request: JoinedRequest): void {
@@ -240,7 +256,10 @@ export class SessionStatsAccumulator {
       const key = `${entry.target}\u0000${entry.failureKind}`;
       const row = this.masked.get(key) ?? { target: entry.target, failureKind: entry.failureKind, count: 0 };
       row.count++;
-      if (entry.message) row.lastMessage = entry.message.slice(0, MESSAGE_PREVIEW_LENGTH);
+      if (entry.message && request.endTime >= (row.lastTime ?? Number.NEGATIVE_INFINITY)) {
+        row.lastMessage = entry.message.slice(0, MESSAGE_PREVIEW_LENGTH);
+        row.lastTime = request.endTime;
+      }
       this.masked.set(key, row);
     }
   }
@@ -270,7 +289,7 @@ export class SessionStatsAccumulator {
     const keptUviDays = new Set([...uviDays].sort().slice(lastStart(uviDays.size, this.limit)));
     const uviTimeline = [...this.uvi.values()]
       .filter((row) => keptUviDays.has(row.day))
-      .map(({ sum, ...row }) => ({ ...row, average: sum / row.samples }))
+      .map(({ sum, lastTime, ...row }) => ({ ...row, average: sum / row.samples }))
       .sort((a, b) => a.provider.localeCompare(b.provider) || a.day.localeCompare(b.day));
     const models = [...this.models.entries()]
       .map(([model, totals]) => modelRow(model, totals))
@@ -289,11 +308,16 @@ export class SessionStatsAccumulator {
       },
       maskedErrors: [...this.masked.values()]
         .sort((a, b) => b.count - a.count || a.target.localeCompare(b.target))
-        .slice(0, this.limit),
-      recentDrift: [...this.recentDrift].reverse(),
+        .slice(0, this.limit)
+        .map(({ lastTime, ...row }) => row),
+      recentDrift: [...this.recentDrift].sort(newerFirst).map(({ time, order, ...row }) => row),
     };
   }
 }
+
+/** Newest first; of equal times, the one read last first. */
+const newerFirst = (a: { time: number; order: number }, b: { time: number; order: number }): number =>
+  b.time - a.time || b.order - a.order;
 
 export async function computeSessionStats(
   items: AsyncIterable<JoinedItem>,
