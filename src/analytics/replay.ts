@@ -8,9 +8,11 @@
 // would, and the report names it. Facts such as context window and pricing come from the lookup. Every resolvable
 // target is assumed credentialed, unless the log's own candidates/skipped events said a target was missing or had no
 // credentials; each target's time to first token is the last one the log's candidates showed; no cooldowns,
-// breakers, budgets or quota pressure, since those were momentary. route() is injected so
-// tests can use a small fake.
+// breakers, budgets or quota pressure, since those were momentary. A request the gateway's wildcard proxy served
+// (its final notes `proxied <METHOD> <path>`) is replayed over the targets whose provider advertises its path in the
+// new config, as the gateway would consider only those. route() is injected so tests can use a small fake.
 import type { RouterConfig } from "../config/schema.ts";
+import { advertisedPrefixes, advertises } from "../gateway/endpoint-prefixes.ts";
 import { parseShortcuts } from "../routing/shortcuts.ts";
 import {
   targetKey,
@@ -220,6 +222,8 @@ export class ReplayAccumulator {
     } catch (error) {
       return this.skip(`route() failed: ${(error as Error).message}`);
     }
+    const path = proxiedPath(request);
+    if (path !== undefined) replayed = onPath(replayed, this.config, path);
     this.report.replayed++;
     for (const skipped of replayed.skipped ?? []) {
       if (skipped.reason === "missing-model" && notFound.has(skipped.key))
@@ -288,6 +292,22 @@ export class ReplayAccumulator {
       changes,
     };
   }
+}
+
+/** The path of a request the gateway's wildcard proxy served (its final's note), else undefined. */
+function proxiedPath(request: JoinedRequest): string | undefined {
+  for (const note of request.final?.notes ?? []) {
+    const match = /^proxied [A-Z]+ (\/\S*)$/.exec(note);
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+/** The decision without the targets whose provider does not advertise `path` in `config`: never the proxy's options. */
+function onPath(decision: Decision, config: RouterConfig, path: string): Decision {
+  const prefixes = advertisedPrefixes(config);
+  const serves = (target: { provider: string }) => advertises(prefixes.get(target.provider), path);
+  return { ...decision, candidates: decision.candidates.filter(serves), skipped: decision.skipped.filter(serves) };
 }
 
 export async function replayDecisions(
