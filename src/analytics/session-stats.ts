@@ -134,7 +134,9 @@ export class SessionStatsAccumulator {
   }
 
   private addQuota(event: EventOf<"quota">): void {
-    const { uvi, level, models } = event.data;
+    const { uvi, models } = event.data;
+    // A used-up window's UVI says nothing of it (1.4 at 70% elapsed): the level says it is out until its reset.
+    const level = event.data.usedUp === true ? `${event.data.level} (used up)` : event.data.level;
     if (typeof uvi !== "number" || !Number.isFinite(uvi)) return;
     // A window of some models only is a timeline of its own: "anthropic (opus models)".
     const provider = typeof models === "string" ? `${event.data.provider} (${models})` : event.data.provider;

@@ -135,6 +135,8 @@ export interface QuotaEventData {
   uvi: number;
   level: string;
   window?: string;
+  /** The worst window is 100% used: out until its reset, whatever its UVI (1.4 at 70% elapsed) says. */
+  usedUp?: true;
   source: string;
 }
 

@@ -198,6 +198,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
         uvi: Number(formatUvi(assessment.uvi)),
         level: assessment.level,
         window: assessment.worst.name,
+        ...(assessment.worst.usedFraction >= 1 ? { usedUp: true as const } : {}),
         source: assessment.worst.source ?? "unknown",
       });
     return assessments;

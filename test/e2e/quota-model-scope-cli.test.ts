@@ -3,10 +3,11 @@
 // weekly Opus window is used up and the Sonnet one barely touched. The Opus target is skipped with that window named;
 // the Sonnet target of the same route serves, and nothing claims the whole provider is out of quota.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
+import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
@@ -119,13 +120,31 @@ describe("model-scoped quota windows through the pi CLI", () => {
     assert.deepEqual(
       readLoggedEvents(dir.agentDir)
         .filter((event) => event.type === "quota")
-        .map((event) => [event.data.provider, event.data.models, event.data.level, event.data.window]),
+        .map((event) => [
+          event.data.provider,
+          event.data.models,
+          event.data.level,
+          event.data.window,
+          event.data.usedUp,
+        ]),
       [
-        ["anthropic", undefined, "ok", "7d"],
-        ["anthropic", "opus models", "critical", "7d opus"],
-        ["anthropic", "sonnet models", "ok", "7d sonnet"],
+        ["anthropic", undefined, "ok", "7d", undefined],
+        ["anthropic", "opus models", "critical", "7d opus", true],
+        ["anthropic", "sonnet models", "ok", "7d sonnet", undefined],
       ],
     );
+    // routing-session-stats' UVI timeline over that log: the used-up window's last level says so, not only its UVI.
+    const report = spawnSync(
+      process.execPath,
+      [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", join(dir.agentDir, "extensions"), "-v"],
+      { encoding: "utf8", env: { ...process.env, HOME: home, PI_CODING_AGENT_DIR: dir.agentDir } },
+    );
+    assert.equal(report.status, 0, report.stderr);
+    assert.match(
+      report.stdout,
+      /anthropic \(opus models\)\s+\S+\s+1\s+2\.\d\d\s+2\.\d\d\s+2\.\d\d\s+critical \(used up\)/,
+    );
+    assert.match(report.stdout, /anthropic \(sonnet models\)\s+\S+\s+1\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+ok\s*$/m);
   });
 
   it("reports the provider-wide quota and the Opus window apart in the gateway's GET /health/providers", async () => {
