@@ -2,41 +2,18 @@
 // session report calls recent or last is the latest in time, whichever file it came from and in whatever order the
 // files are named. The logs are written by the real pi CLI against the local emulators, one agent dir per machine.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
+import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
-import { freshDir } from "../helpers/fresh-dir.ts";
+import { routingScriptJson } from "../helpers/routing-script.ts";
 import { lastAssistantMessage, runPi } from "../helpers/pi-cli.ts";
 
 const HOUR_MS = 3_600_000;
 
-function sessionStats(files: string[], extra: string[] = []): Promise<any> {
-  const environment: Record<string, string | undefined> = {
-    ...process.env,
-    HOME: freshDir("auto-router-merged-home"),
-    AUTO_ROUTER_LOG_DIR: undefined,
-    PI_CODING_AGENT_DIR: undefined,
-    NODE_OPTIONS: undefined,
-  };
-  const args = [...files.flatMap((file) => ["--file", file]), "--json", ...extra];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), ...args], {
-      env: environment as NodeJS.ProcessEnv,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0) reject(new Error(`routing-session-stats exited ${code}: ${stderr}`));
-      else resolve(JSON.parse(stdout));
-    });
-  });
-}
+const sessionStats = (files: string[], extra: string[] = []): Promise<any> =>
+  routingScriptJson("routing-session-stats", [...files.flatMap((file) => ["--file", file]), ...extra]);
 
 /** Response headers of an answer that used `used` of a 5 h window with `left` of it to go. */
 const windowHeaders = (used: number, leftMs: number) => ({

@@ -3,15 +3,15 @@
 // weekly Opus window is used up and the Sonnet one barely touched. The Opus target is skipped with that window named;
 // the Sonnet target of the same route serves, and nothing claims the whole provider is out of quota.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
+import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { runPi } from "../helpers/pi-cli.ts";
+import { runRoutingScript } from "../helpers/routing-script.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
@@ -134,12 +134,8 @@ describe("model-scoped quota windows through the pi CLI", () => {
       ],
     );
     // routing-session-stats' UVI timeline over that log: the used-up window's last level says so, not only its UVI.
-    const report = spawnSync(
-      process.execPath,
-      [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", join(dir.agentDir, "extensions"), "-v"],
-      { encoding: "utf8", env: { ...process.env, HOME: home, PI_CODING_AGENT_DIR: dir.agentDir } },
-    );
-    assert.equal(report.status, 0, report.stderr);
+    const report = await runRoutingScript("routing-session-stats", ["--file", join(dir.agentDir, "extensions"), "-v"]);
+    assert.equal(report.code, 0, report.stderr);
     assert.match(
       report.stdout,
       /anthropic \(opus models\)\s+\S+\s+1\s+2\.\d\d\s+2\.\d\d\s+2\.\d\d\s+critical \(used up\)/,

@@ -3,40 +3,21 @@
 // request as routed differently. The log is written by the real `pi-auto-router serve` behind the official OpenAI
 // client.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { REPO_ROOT, ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
+import { ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
 import { startUpstream, type Upstream } from "../helpers/endpoint-upstream.ts";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
+import { routingScriptJson } from "../helpers/routing-script.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
 
-function replay(agentDir: string, config: string): Promise<any> {
-  const environment: Record<string, string | undefined> = {
-    ...process.env,
-    HOME: freshDir("auto-router-replay-home"),
-    AUTO_ROUTER_LOG_DIR: undefined,
-    PI_CODING_AGENT_DIR: agentDir, // its models.json: the proxy's models are no pi built-ins
-    NODE_OPTIONS: undefined,
-  };
-  const args = ["--file", join(agentDir, "extensions"), "--config", config, "--json"];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, "scripts", "routing-replay.mjs"), ...args], {
-      env: environment as NodeJS.ProcessEnv,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code !== 0) reject(new Error(`routing-replay exited ${code}: ${stderr}`));
-      else resolve(JSON.parse(stdout));
-    });
+// PI_CODING_AGENT_DIR: its models.json: the proxy's models are no pi built-ins.
+const replay = (agentDir: string, config: string): Promise<any> =>
+  routingScriptJson("routing-replay", ["--file", join(agentDir, "extensions"), "--config", config], {
+    PI_CODING_AGENT_DIR: agentDir,
   });
-}
 
 describe("routing-replay of requests the gateway proxied", () => {
   let files: Upstream;

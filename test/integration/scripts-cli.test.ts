@@ -1,6 +1,5 @@
 // Spawns each routing-* script with plain node (no loader flag): they must register tsx themselves.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,41 +8,15 @@ import { fileURLToPath } from "node:url";
 import { formatUsd } from "../../src/analytics/text-format.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
 import { harnessPerTest } from "../helpers/sdk-harness.ts";
+import { runRoutingScript, type ScriptRun } from "../helpers/routing-script.ts";
 import { freshDir } from "../helpers/temp-and-workers.ts";
 
 const repository = fileURLToPath(new URL("../../", import.meta.url));
 const fixtures = join(repository, "test/fixtures/events");
 const SCRIPTS = ["routing-stats", "routing-quality-stats", "routing-session-stats", "routing-replay"] as const;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runScript(script: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const home = freshDir("auto-router-cli-home");
-  const environment: Record<string, string | undefined> = {
-    ...process.env,
-    HOME: home,
-    AUTO_ROUTER_LOG_DIR: undefined,
-    PI_CODING_AGENT_DIR: undefined,
-    NODE_OPTIONS: undefined,
-    ...env,
-  };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repository, "scripts", `${script}.mjs`), ...args], {
-      cwd: repository,
-      env: environment as NodeJS.ProcessEnv,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+type Run = ScriptRun;
+const runScript = runRoutingScript;
 
 type Targets = Array<{ provider: string; modelId: string }>;
 
