@@ -8,7 +8,7 @@ import { startOpenAIEmulator } from "../test/helpers/openai-emulator.ts";
 
 export const DEMO_ROUTE_ID = "demo-swe";
 /** What the rate-limited provider says. pi-ai drops response headers on errors, so this text is all the router sees. */
-export const RATE_LIMIT_RETRY_AFTER_SECONDS = 20;
+export const RATE_LIMIT_RETRY_AFTER_SECONDS = 50;
 export const RATE_LIMIT_MESSAGE =
   `Rate limit reached for gpt-5.3-codex in organization org-demo on requests per min (RPM): Limit 3, Used 3, Requested 1. ` +
   `Please try again in ${RATE_LIMIT_RETRY_AFTER_SECONDS}s.`;

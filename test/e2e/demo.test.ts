@@ -79,7 +79,7 @@ describe("npm run demo", () => {
     });
     assert.equal(run.status, 0, `demo failed:\n${run.stdout}\n${run.stderr}`);
     const output = run.stdout;
-    assert.match(output, /attempt 1 demo-codex\/gpt-5\.3-codex: rate_limit, cooldown 20 s/);
+    assert.match(output, /attempt 1 demo-codex\/gpt-5\.3-codex: rate_limit, cooldown 50 s/);
     assert.match(output, /attempt 2 demo-claude\/claude-sonnet-4-6: overloaded/);
     assert.match(output, /final {5}success, served by demo-deepseek\/deepseek-v4-pro, 2 failover\(s\)/);
     assert.match(output, /pi-ai drops response headers on errors/);
