@@ -70,7 +70,11 @@ describe("pi CLI with auto-router against emulated providers", () => {
             ],
           },
           empty: routeInOrder("mock-c/model-c", "mock-b/model-b"),
-          dropped: routeInOrder("mock-a/model-a", "mock-b/model-b"),
+          // Rests long enough to outlast the second pi process's start on a loaded machine (the default is 15 s).
+          dropped: {
+            ...routeInOrder("mock-a/model-a", "mock-b/model-b"),
+            failover: { kinds: { network: { cooldownMs: 600_000 } } },
+          },
         },
       },
     });
