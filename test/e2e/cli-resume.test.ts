@@ -194,11 +194,14 @@ describe("a new session started while a routed answer streams", () => {
       // mock-a for 10 s in every pi window.
       own.emulators.A.enqueue({ delayBeforeHeadersMs: 1_500, text: ["slow ", "answer"], chunkDelayMs: 100 });
       await rpc.request({ type: "prompt", message: "slow one" });
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The request has reached mock-a, whose headers are 1.5 s away: the new session replaces the one that asked
+      // while it waits for them (a fixed 500 ms could end before a loaded pi had even sent the request).
+      await until(() => own.emulators.A.calls.length === 1, "the first request at mock-a", 60_000);
       await rpc.request({ type: "new_session" });
       await until(
         () => own.emulators.A.calls.length === 1 && finals(own.agentDir).length === 1,
         "the first request's end",
+        60_000,
       );
       own.emulators.A.enqueue({ text: "Hello from A." });
       await rpc.request({ type: "prompt", message: "in the new session" });
