@@ -1,6 +1,11 @@
 // A node:test reporter that writes only the failed tests, each with its file, its error and where it was thrown.
 // test/run-tests.mjs prints this after the TAP output, so the end of a long run (all a CI record may keep) names
 // what failed instead of only counting it.
+import { readFileSync } from "node:fs";
+
+// test/run-tests.mjs runs each file through a numbered entry (so that the files start in its order): name the file.
+const entryFiles = process.env.RUN_TESTS_ENTRIES ? JSON.parse(readFileSync(process.env.RUN_TESTS_ENTRIES, "utf8")) : {};
+
 const indent = (text, by) =>
   String(text)
     .split("\n")
@@ -26,7 +31,7 @@ export default async function* failures(source) {
     failed.push(
       [
         `✖ ${name}`,
-        `  file: ${file ?? "?"}`,
+        `  file: ${entryFiles[file] ?? file ?? "?"}`,
         `  ${details?.duration_ms !== undefined ? `after ${Math.round(details.duration_ms)} ms: ` : ""}${error?.failureType ?? "failed"}`,
         indent(message.slice(0, 2000), "  | "),
         where ? indent(where, "  ") : "",

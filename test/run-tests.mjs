@@ -6,11 +6,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-// The slowest files (pi and gateway processes) first, the many quick ones last: with two at a time, the run then ends
-// on short files instead of waiting for one long one that started late.
 const args = process.argv.slice(2);
 const typecheck = args.includes("--typecheck");
 const paths = args.filter((arg) => arg !== "--typecheck");
@@ -34,6 +32,45 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(", ")}`);
   process.exit(1);
 }
+// The slowest files first, the many quick ones last: with three at a time, the run then ends on short files instead of
+// waiting for one long one that started late. node:test sorts the files it is handed by path, whatever order they
+// come in (so test/unit's entry, in the temp dir, ran first and test/e2e/tui.test.ts near the end): each file is run
+// through an entry in a temp dir whose numbered name sorts where the file should start, and which imports it.
+// Seconds of each file in `TEST_CONCURRENCY=3 npm test` on a 2-core machine shared with other work (2026-12-02: the
+// whole run took 2,260 s there; the order is what counts). Files not listed start after these, in path order, and the
+// unit tests' one process last. A new file that takes minutes belongs in this list.
+const SLOWEST_FIRST = [
+  "e2e/team-mode", // 543 s
+  "e2e/team-store-problems", // 539 s
+  "e2e/quota-cli", // 504 s
+  "e2e/subscription-cli", // 327 s
+  "e2e/install", // 277 s
+  "e2e/reliability-suites", // 270 s
+  "e2e/team-legacy-import", // 248 s
+  "e2e/cli-failover", // 211 s
+  "e2e/config-startup", // 202 s
+  "e2e/cli-compat", // 201 s
+  "e2e/budget-cli", // 200 s
+  "e2e/gateway-prompt-turns", // 192 s
+  "e2e/cli-account-failures", // 147 s
+  "e2e/gateway-security", // 141 s
+  "e2e/shipped-entry", // 136 s
+  "e2e/balance-cli", // 129 s
+  "e2e/quota-health-cli", // 128 s
+  "e2e/cli-provider-surprises", // 124 s
+  "e2e/cli-resume", // 98 s
+  "e2e/gateway-lifecycle", // 84 s
+  "e2e/tui", // 74 s
+  "e2e/demo", // 74 s
+  "e2e/gateway-reliability", // 72 s
+  "e2e/cli-shortcuts", // 66 s
+  "e2e/gateway-signals", // 62 s
+  "integration/harness", // 60 s
+].map((name) => fileURLToPath(new URL(`./${name}.test.ts`, import.meta.url)));
+const rank = (file) => {
+  const index = SLOWEST_FIRST.indexOf(file);
+  return index === -1 ? SLOWEST_FIRST.length : index;
+};
 // pi loads the extension from its prebuilt bundle (pi-extension.ts -> dist/auto-router.cjs): rebuild it so the
 // tests never run stale code.
 const built = spawnSync(process.execPath, [fileURLToPath(new URL("../scripts/build-extension.mjs", import.meta.url))], {
@@ -45,14 +82,27 @@ if (built.status !== 0) process.exit(built.status ?? 1);
 // process-wide settings, their temp dirs their own); pi and gateway tests keep a process each.
 const unitDir = resolve("test/unit");
 const unitFiles = files.filter((file) => file.startsWith(`${unitDir}/`));
-const entries = unitFiles.length > 1 ? files.filter((file) => !unitFiles.includes(file)) : files;
-let unitEntryDir;
-if (unitFiles.length > 1) {
-  unitEntryDir = mkdtempSync(join(tmpdir(), "auto-router-unit-tests-"));
-  const entry = join(unitEntryDir, "unit.test.mjs");
-  writeFileSync(entry, unitFiles.map((file) => `import ${JSON.stringify(pathToFileURL(file).href)};\n`).join(""));
+const ordered = (unitFiles.length > 1 ? files.filter((file) => !unitFiles.includes(file)) : files)
+  .map((file, index) => ({ file, index }))
+  .sort((a, b) => rank(a.file) - rank(b.file) || a.index - b.index)
+  .map(({ file }) => [file]);
+if (unitFiles.length > 1) ordered.push(unitFiles);
+// Each entry's name: its place, then the file it runs (test/e2e/tui.test.ts -> 031-e2e--tui.test.mjs), so a report
+// naming an entry still says which file; the failures reporter names the file itself (RUN_TESTS_ENTRIES).
+const entryDir = mkdtempSync(join(tmpdir(), "auto-router-test-entries-"));
+const entries = [];
+const entryFiles = {};
+ordered.forEach((group, index) => {
+  const path = relative(fileURLToPath(new URL(".", import.meta.url)), group[0]);
+  const name =
+    group.length > 1 ? "unit" : (path.startsWith("..") ? basename(path) : path).replace(/\.test\.(ts|mjs)$/, "");
+  const entry = join(entryDir, `${String(index).padStart(3, "0")}-${name.replaceAll("/", "--")}.test.mjs`);
+  writeFileSync(entry, group.map((file) => `import ${JSON.stringify(pathToFileURL(file).href)};\n`).join(""));
   entries.push(entry);
-}
+  entryFiles[entry] = group.length > 1 ? `${unitDir} (${group.length} files in one process)` : group[0];
+});
+const entriesFile = join(entryDir, "entries.json");
+writeFileSync(entriesFile, JSON.stringify(entryFiles));
 let typechecked;
 if (typecheck) {
   const tsc = spawn(
@@ -86,7 +136,7 @@ const result = await new Promise((resolve) => {
       `--test-reporter-destination=${failuresFile}`,
       ...entries,
     ],
-    { stdio: "inherit" },
+    { stdio: "inherit", env: { ...process.env, RUN_TESTS_ENTRIES: entriesFile } },
   );
   child.on("close", (status) => resolve({ status }));
 });
@@ -96,7 +146,7 @@ try {
 } catch {}
 if (failures) console.log(`\n# ${failures.replaceAll("\n", "\n# ")}`);
 rmSync(reportDir, { recursive: true, force: true });
-if (unitEntryDir) rmSync(unitEntryDir, { recursive: true, force: true });
+rmSync(entryDir, { recursive: true, force: true });
 if (typechecked) {
   const { code, output } = await typechecked;
   if (code !== 0) {
