@@ -101,17 +101,6 @@ export function streamRoute(
   return out;
 }
 
-/** The decision without the targets the caller's passthrough does not serve (they were never options). */
-function servedBy(request: RouteRequest, decision: Decision): Decision {
-  const serves = request.passthrough?.serves;
-  if (!serves) return decision;
-  return {
-    ...decision,
-    candidates: decision.candidates.filter(serves),
-    skipped: decision.skipped.filter(serves),
-  };
-}
-
 async function serveRequest(
   env: RequestEnvironment,
   model: Model<Api>,
@@ -225,14 +214,14 @@ async function serveRequest(
 
     for (let round = 0; round <= MAX_WAIT_ROUNDS; round++) {
       if (signal?.aborted) return abortNow();
+      // Only the targets the caller's passthrough serves are options (the wildcard proxy's: those advertising the
+      // path): the decision is made, logged and shown without the others.
       const decision = decided(
-        servedBy(
-          request,
-          env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
-            shortcuts: request.shortcuts,
-            prompt: state.prompt,
-          }),
-        ),
+        env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
+          shortcuts: request.shortcuts,
+          prompt: state.prompt,
+          serves: request.passthrough?.serves,
+        }),
       );
       state.plannedTarget ??= decision.candidates[0]?.key;
       if (decision.refusal) {
@@ -276,14 +265,12 @@ async function serveRequest(
       if (state.attempts >= maxAttempts && state.failures.length > 0) return failedEveryTarget();
       // Nothing served. Wait for the first cooling target if it is back soon; otherwise explain and stop.
       const refreshed = decided(
-        servedBy(
-          request,
-          env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
-            quiet: true,
-            shortcuts: request.shortcuts,
-            prompt: state.prompt,
-          }),
-        ),
+        env.routing.decide(state.requestId, state.routeId, context, options, env.clock.now(), {
+          quiet: true,
+          shortcuts: request.shortcuts,
+          prompt: state.prompt,
+          serves: request.passthrough?.serves,
+        }),
       );
       if (refreshed.candidates.some((c) => !state.tried.has(c.key)) && state.attempts < maxAttempts) {
         // A target not tried yet became available while we were failing over (e.g. its cooldown ran out): go again.

@@ -14,6 +14,9 @@ import type { RevertBook } from "./revert-policy.ts";
 import type { UpstreamPins } from "./upstream-pin.ts";
 import type { AttemptRefusal } from "./plugin.ts";
 
+/** Which targets a request can use at all (a passthrough's `serves`). */
+export type TargetFilter = (target: Pick<Candidate, "provider" | "modelId">) => boolean;
+
 export type RequestOutcome = "success" | "failed" | "aborted" | "refused";
 
 export interface StatusSink {
@@ -55,7 +58,8 @@ export interface RequestRouting {
   /**
    * Features + snapshot + route(). `quiet` decisions are not logged or shown (re-checks during one request);
    * `shortcuts` are the request's own (the gateway's), used instead of those pi's input event handed over;
-   * `prompt` is the identity of the request's prompt (none: the request is no prompt).
+   * `prompt` is the identity of the request's prompt (none: the request is no prompt); `serves`, the targets the
+   * request's passthrough can serve: the others are left out of the decision, the one published included.
    */
   decide(
     requestId: string,
@@ -63,7 +67,7 @@ export interface RequestRouting {
     context: Context,
     options: SimpleStreamOptions | undefined,
     now: number,
-    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts; prompt?: string },
+    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts; prompt?: string; serves?: TargetFilter },
   ): Decision;
   modelFacts(key: string): ModelFacts | undefined;
   /** How a target is called; absent = pi-ai's streamSimple. */

@@ -25,6 +25,7 @@ import type {
   RequestReport,
   RequestRouting,
   StatusSink,
+  TargetFilter,
 } from "./request-environment.ts";
 import { liveStatus, type LiveStatus } from "./live-status.ts";
 import { PromptMemory } from "./prompt-memory.ts";
@@ -170,7 +171,7 @@ export class RouterRuntime implements RequestEnvironment {
     context: Context,
     options: SimpleStreamOptions | undefined,
     now: number,
-    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts; prompt?: string },
+    flags?: { quiet?: boolean; shortcuts?: PromptShortcuts; prompt?: string; serves?: TargetFilter },
   ): Decision {
     const computed = computeDecision(
       {
@@ -181,7 +182,7 @@ export class RouterRuntime implements RequestEnvironment {
         cooldowns: this.cooldowns,
         shadow: this.collaborators.shadow,
       },
-      { routeId, context, options, shortcuts: flags?.shortcuts, prompt: flags?.prompt },
+      { routeId, context, options, shortcuts: flags?.shortcuts, prompt: flags?.prompt, serves: flags?.serves },
       now,
     );
     if (!flags?.quiet) this.publishDecision(requestId, routeId, computed, now);

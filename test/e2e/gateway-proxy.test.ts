@@ -178,6 +178,32 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     assert.equal(sent.model, "embed-large");
   });
 
+  it("logs the decision it acts on: the planned target and candidates are only targets that advertise the path", async () => {
+    // Route `uploads` lists embed-c first, which serves /v1/files only: it was never an option for embeddings.
+    const { response } = await fx.openai.embeddings.create({ model: "uploads", input: "planned" }).withResponse();
+    assert.equal(response.headers.get("x-auto-router-served-by"), "embed-b/embed-large");
+    const finalOf = () =>
+      [...readLoggedEvents(fx.agentDir)]
+        .reverse()
+        .find(
+          (event) =>
+            event.type === "final" &&
+            event.routeId === "uploads" &&
+            event.data.notes?.includes("proxied POST /v1/embeddings"),
+        );
+    await until(() => finalOf() !== undefined, "the proxied request's final event");
+    const final = finalOf();
+    const ofRequest = (type: string) =>
+      readLoggedEvents(fx.agentDir).find((event) => event.type === type && event.requestId === final.requestId);
+    assert.equal(ofRequest("decision").data.plannedTarget, "embed-b/embed-large");
+    assert.equal(final.data.plannedTarget, "embed-b/embed-large");
+    const listed = ofRequest("candidates").data;
+    assert.deepEqual(
+      [...listed.candidates, ...listed.skipped].map((entry: { key: string }) => entry.key),
+      ["embed-b/embed-large"],
+    );
+  });
+
   it("says in a 404 for the body's model that an X-Model sent beside it was not read", async () => {
     // The official client's embeddings.create always sends a model: the body's comes first on a proxied path.
     await assert.rejects(
