@@ -5,7 +5,8 @@
 // the target (408, 429, 5xx), a network error or no response in time fails over; any other answer is the commit
 // point: its status and headers go to the client and its body is streamed through as it comes (a client error's
 // body is read whole and redacted first, and so is a body with a declared length of up to 1 MiB, sent with the length
-// it has after the credential scrub: answerLength).
+// it has after the credential scrub: answerLength). A whole JSON answer's usage record is read from a bounded copy of
+// the bytes forwarded and booked as the attempt's usage (proxy-usage.ts).
 import type { Api, Model } from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
@@ -20,6 +21,7 @@ import { advertises } from "./endpoint-prefixes.ts";
 import { editJson } from "./json-edit.ts";
 import { SecretScrub } from "./secret-scrub.ts";
 import { LimitedBody } from "./streamed-body.ts";
+import { proxiedAnswerMessage, UsageTap, usageReadable } from "./proxy-usage.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 
 /**
@@ -237,8 +239,10 @@ async function forwardAttempt(
     report.committed(response.status);
     attempt.onCommit();
     const ttftMs = latency();
+    // A whole JSON answer's usage record is read from a copy of what was forwarded (proxy-usage.ts).
+    const tap = usageReadable(input.method, response.status, response.headers) ? new UsageTap() : undefined;
     const cutOff =
-      response.status >= 400 ? await sendErrorAnswer(input, response) : await streamAnswer(input, response);
+      response.status >= 400 ? await sendErrorAnswer(input, response) : await streamAnswer(input, response, tap);
     if (signal?.aborted) return { status: "committed", final: "aborted", ttftMs, latencyMs: latency() };
     if (cutOff !== undefined)
       return { status: "committed", final: "error", failure: classified(cutOff), ttftMs, latencyMs: latency() };
@@ -253,7 +257,8 @@ async function forwardAttempt(
         ttftMs,
         latencyMs: latency(),
       };
-    return { status: "committed", final: "done", ttftMs, latencyMs: latency() };
+    const message = proxiedAnswerMessage(target, tap, now());
+    return { status: "committed", final: "done", ...(message ? { message } : {}), ttftMs, latencyMs: latency() };
   } catch (error) {
     if (signal?.aborted || upload?.tooLarge) return { status: "aborted", latencyMs: latency() };
     if (controller.signal.aborted)
@@ -352,7 +357,7 @@ async function sendErrorAnswer(input: ProxyInput, response: Response): Promise<s
  * target was sent). Returns why the body was
  * cut off, if the upstream failed mid-download (the client's own disconnect is not a cut-off: the caller sees it).
  */
-async function streamAnswer(input: ProxyInput, response: Response): Promise<string | undefined> {
+async function streamAnswer(input: ProxyInput, response: Response, tap?: UsageTap): Promise<string | undefined> {
   const { reply } = input;
   reply.hijack();
   answerHeaders(input, response);
@@ -360,7 +365,7 @@ async function streamAnswer(input: ProxyInput, response: Response): Promise<stri
   const secrets = rememberedCredentialValues();
   const length = answerLength(input.method, response.status, response.headers, secrets.length > 0);
   if (length === "as-is") reply.raw.setHeader("content-length", response.headers.get("content-length")!.trim());
-  if (length === "scrubbed" && response.body) return sendScrubbedWhole(input, response, secrets);
+  if (length === "scrubbed" && response.body) return sendScrubbedWhole(input, response, secrets, tap);
   reply.raw.writeHead(response.status);
   if (!response.body) return void reply.raw.end();
   // The status and headers go out now, the commit point, whatever the first body bytes wait for (the scrub holds
@@ -377,6 +382,8 @@ async function streamAnswer(input: ProxyInput, response: Response): Promise<stri
   );
   const streamed =
     secrets.length > 0 ? pipeline(source, new SecretScrub(secrets), reply.raw) : pipeline(source, reply.raw);
+  // Beside the pipe, set up above: it sees each chunk as it is forwarded, and the pipe's backpressure pauses both.
+  if (tap) source.on("data", (chunk: Uint8Array) => tap.add(chunk));
   await streamed.catch(() => {});
   return upstreamError !== undefined && !clientLeft
     ? `network error: ${errorText(upstreamError)} (terminated)`
@@ -392,11 +399,13 @@ async function sendScrubbedWhole(
   input: ProxyInput,
   response: Response,
   secrets: readonly string[],
+  tap?: UsageTap,
 ): Promise<string | undefined> {
   const { reply } = input;
   let bytes: Buffer;
   try {
     bytes = Buffer.from(await response.arrayBuffer());
+    tap?.add(bytes);
   } catch (error) {
     reply.raw.writeHead(response.status);
     reply.raw.flushHeaders();

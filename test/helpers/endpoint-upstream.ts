@@ -11,9 +11,15 @@ export interface Upstream {
   downloads: Array<{ ended: "open" | "complete" | "closed-by-client" }>;
   /**
    * Queued answers, in order; `headers` are added to (or override) the default ones (a list is sent as that many
-   * headers: set-cookie); `hang` answers nothing.
+   * headers: set-cookie); `hang` answers nothing; `split` sends the body in two writes, chunked, without a length.
    */
-  replies: Array<{ status: number; body: unknown; headers?: Record<string, string | string[]>; hang?: boolean }>;
+  replies: Array<{
+    status: number;
+    body: unknown;
+    headers?: Record<string, string | string[]>;
+    hang?: boolean;
+    split?: boolean;
+  }>;
   close(): Promise<void>;
 }
 
@@ -97,7 +103,10 @@ export async function startUpstream(name: string): Promise<Upstream> {
         ...(reply.status === 429 ? { "retry-after": "30" } : {}),
         ...("headers" in reply ? reply.headers : {}),
       });
-      response.end(JSON.stringify(reply.body));
+      const text = JSON.stringify(reply.body);
+      if (!("split" in reply && reply.split)) return void response.end(text);
+      response.write(text.slice(0, text.length >> 1));
+      setTimeout(() => response.end(text.slice(text.length >> 1)), 20);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
