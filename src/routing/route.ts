@@ -48,7 +48,8 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
   }
   const rules = collectActiveRules(state);
   const ranking = rankingSettings(state, active);
-  const { eligible, soft } = assessTargets(state, active.targets, rules, ranking);
+  const targets = request.serves ? active.targets.filter(request.serves) : active.targets;
+  const { eligible, soft } = assessTargets(state, targets, rules, ranking);
   closeRules(rules);
   orderCandidates(state, eligible, soft, ranking.mode);
   return state.decision;

@@ -41,6 +41,11 @@ export interface RouteRequest {
   shortcuts?: PromptShortcuts;
   /** A person typed this prompt into pi (input source "interactive"); quota reserves can be kept for them. */
   interactive?: boolean;
+  /**
+   * The targets the request can be sent to at all (the gateway's wildcard proxy: those whose provider advertises the
+   * path); the route's others are no options: left out before anything is assessed, as if the route did not list them.
+   */
+  serves?: (target: { provider: string; modelId: string }) => boolean;
 }
 
 // ---- snapshot --------------------------------------------------------------------------------------------------

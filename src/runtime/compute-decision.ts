@@ -7,7 +7,7 @@ import type { ShadowComparison } from "../events/event-types.ts";
 import { isPiSummaryRequest } from "../compat/pi-features.ts";
 import { extractFeatures } from "../routing/features.ts";
 import { route } from "../routing/route.ts";
-import type { Candidate, Decision, ModelFacts, PromptShortcuts, RequestFeatures } from "../routing/types.ts";
+import type { Decision, ModelFacts, PromptShortcuts, RequestFeatures, RouteRequest } from "../routing/types.ts";
 import type { CooldownBook } from "./cooldown-book.ts";
 import { inDeclaredOrder } from "./decision-events.ts";
 import type { LiveStatus } from "./live-status.ts";
@@ -47,15 +47,9 @@ export interface DecisionRequest {
   prompt: string | undefined;
   /**
    * The targets the request's passthrough can serve (the wildcard proxy: those whose provider advertises the path);
-   * the others are no options of this request and leave the decision, before any order is compared or published.
+   * route() leaves the others out before it assesses any, so no budget, fallback or order is decided on them.
    */
-  serves?: (target: Pick<Candidate, "provider" | "modelId">) => boolean;
-}
-
-/** The decision without the targets the request cannot use (they were never options). */
-function servedOnly(decision: Decision, serves: DecisionRequest["serves"]): Decision {
-  if (!serves) return decision;
-  return { ...decision, candidates: decision.candidates.filter(serves), skipped: decision.skipped.filter(serves) };
+  serves?: RouteRequest["serves"];
 }
 
 export function computeDecision(inputs: DecisionInputs, request: DecisionRequest, now: number): ComputedDecision {
@@ -79,9 +73,10 @@ export function computeDecision(inputs: DecisionInputs, request: DecisionRequest
   if (prompt === undefined && isPiSummaryRequest(context)) prompts.noteSummary();
   const facts = request.shortcuts ? undefined : prompts.factsFor(prompt);
   const shortcuts = request.shortcuts ?? facts?.shortcuts;
-  const ranked = servedOnly(
-    route({ routeId, features, shortcuts, interactive: facts?.interactive }, snapshot, now),
-    request.serves,
+  const ranked = route(
+    { routeId, features, shortcuts, interactive: facts?.interactive, serves: request.serves },
+    snapshot,
+    now,
   );
   const shadowOn = !ranked.refusal && (inputs.shadow?.shadowMode() ?? false);
   const { decision, shadow } = shadowOn ? inDeclaredOrder(ranked) : { decision: ranked, shadow: undefined };

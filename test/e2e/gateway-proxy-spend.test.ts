@@ -58,15 +58,26 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
           apiKey: "sk-embed-h-0002",
           models: [model("eh")],
         },
+        "files-f": {
+          baseUrl: upstream.url,
+          api: "openai-completions",
+          apiKey: "sk-files-f-0003",
+          models: [model("ff")],
+        },
       },
       routes: {
         routes: {
           spend: { targets: routeInOrder("embed-p/ep").targets.map((target) => ({ ...target, probe: false })) },
           capped: { targets: routeInOrder("embed-h/eh").targets.map((target) => ({ ...target, probe: false })) },
+          // files-f has no budget, but serves /v1/files only: for embeddings this route is embed-h's alone.
+          mixed: {
+            targets: routeInOrder("files-f/ff", "embed-h/eh").targets.map((target) => ({ ...target, probe: false })),
+          },
         },
         providers: {
           "embed-p": { endpointPrefixes: ["/v1/embeddings"] },
           "embed-h": { endpointPrefixes: ["/v1/embeddings"] },
+          "files-f": { endpointPrefixes: ["/v1/files"] },
         },
         // Under the cost of one answer: the first proxied request passes (nothing spent yet), and exhausts it.
         budgets: { policy: "hard", providers: { "embed-h": { daily: 0.1 } } },
@@ -190,5 +201,17 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
       return true;
     });
     assert.equal(upstream.calls.length, 1, "the refused request never reached the upstream");
+  });
+
+  it("refuses with 402 on a route whose only target advertising the path is over a hard budget", async () => {
+    // The route's other target is within budget but was never an option for this path: the budget refuses, as it
+    // does a chat request on a route whose every target is over budget.
+    await assert.rejects(fx.openai.embeddings.create({ model: "mixed", input: "third" }), (error: any) => {
+      assert.equal(error.status, 402);
+      assert.match(error.message, /every target of route mixed is over budget.*embed-h \(.*daily.*\)/);
+      assert.doesNotMatch(error.message, /files-f/);
+      return true;
+    });
+    assert.equal(upstream.calls.length, 0);
   });
 });
