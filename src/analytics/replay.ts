@@ -12,7 +12,7 @@
 // (its final notes `proxied <METHOD> <path>`) is replayed over the targets whose provider advertises its path in the
 // new config, as the gateway would consider only those. route() is injected so tests can use a small fake.
 import type { RouterConfig } from "../config/schema.ts";
-import { advertisedPrefixes, advertises } from "../gateway/endpoint-prefixes.ts";
+import { advertisedPrefixes, servingPath } from "../gateway/endpoint-prefixes.ts";
 import { parseShortcuts } from "../routing/shortcuts.ts";
 import {
   targetKey,
@@ -214,16 +214,17 @@ export class ReplayAccumulator {
     try {
       const shortcuts = shortcutsFromTokens(decision.shortcutTokens ?? []);
       if (decision.preferences) shortcuts.preferences = { ...decision.preferences, ...shortcuts.preferences };
+      // A proxied request could only go to the targets advertising its path, as route() is told in the gateway.
+      const path = proxiedPath(request);
+      const serves = path === undefined ? undefined : servingPath(advertisedPrefixes(this.config), path);
       replayed = this.dependencies.route(
-        { routeId, features: decision.features, shortcuts },
+        { routeId, features: decision.features, shortcuts, serves },
         snapshot,
         request.startTime,
       );
     } catch (error) {
       return this.skip(`route() failed: ${(error as Error).message}`);
     }
-    const path = proxiedPath(request);
-    if (path !== undefined) replayed = onPath(replayed, this.config, path);
     this.report.replayed++;
     for (const skipped of replayed.skipped ?? []) {
       if (skipped.reason === "missing-model" && notFound.has(skipped.key))
@@ -301,13 +302,6 @@ function proxiedPath(request: JoinedRequest): string | undefined {
     if (match) return match[1];
   }
   return undefined;
-}
-
-/** The decision without the targets whose provider does not advertise `path` in `config`: never the proxy's options. */
-function onPath(decision: Decision, config: RouterConfig, path: string): Decision {
-  const prefixes = advertisedPrefixes(config);
-  const serves = (target: { provider: string }) => advertises(prefixes.get(target.provider), path);
-  return { ...decision, candidates: decision.candidates.filter(serves), skipped: decision.skipped.filter(serves) };
 }
 
 export async function replayDecisions(

@@ -26,3 +26,9 @@ export function advertises(prefixes: string[] | undefined, path: string): boolea
     })
   );
 }
+
+/** Which targets can serve `path`: those whose provider advertises it (route()'s `serves` for a proxied request). */
+export const servingPath =
+  (prefixes: ReadonlyMap<string, string[]>, path: string) =>
+  (target: { provider: string }): boolean =>
+    advertises(prefixes.get(target.provider), path);

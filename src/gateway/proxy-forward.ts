@@ -17,7 +17,7 @@ import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-req
 import { redactKeys } from "../state/redact.ts";
 import { rememberedCredentialValues } from "../state/remembered-credentials.ts";
 import { answerState } from "./access-log.ts";
-import { advertises } from "./endpoint-prefixes.ts";
+import { servingPath } from "./endpoint-prefixes.ts";
 import { editJson } from "./json-edit.ts";
 import { SecretScrub } from "./secret-scrub.ts";
 import { LimitedBody } from "./streamed-body.ts";
@@ -121,7 +121,7 @@ export function proxyPassthrough(input: ProxyInput): ProxyPassthrough {
     get lastFailedAnswer() {
       return lastFailedAnswer;
     },
-    serves: (target) => advertises(input.prefixes.get(target.provider), input.path),
+    serves: servingPath(input.prefixes, input.path),
     // Nothing here can be translated through pi-ai: every target it serves is forwarded as it is.
     accepts: () => true,
     attempt: (attempt) =>
