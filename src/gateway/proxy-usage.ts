@@ -5,6 +5,7 @@
 // runtime's one bookkeeping (ledger, `usage` and `result` events, the final's cost, budgets) counts it. Nothing here
 // changes or delays what the client gets, and nothing it cannot read is guessed: no usage, nothing counted.
 import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
+import { isObject } from "../is-object.ts";
 import { answerMessage, openAITokens, type TokenCounts, zeroTokens } from "./passthrough-scan.ts";
 
 /**
@@ -51,8 +52,6 @@ export class UsageTap {
 
 type Loose = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Loose =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 const count = (value: unknown): number | undefined =>
   typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;
 
