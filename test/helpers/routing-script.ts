@@ -1,15 +1,10 @@
 // Runs one of scripts/routing-*.mjs with plain node (no loader flag: they must register tsx themselves), as an
 // operator does, in a fresh HOME and without the agent dir or log dir of the test process unless `env` sets them.
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { REPO_ROOT } from "./agent-dir.ts";
-import { freshDir } from "./temp-and-workers.ts";
+import { freshDir, runNode, type WorkerResult } from "./temp-and-workers.ts";
 
-export interface ScriptRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type ScriptRun = WorkerResult;
 
 export function runRoutingScript(
   script: string,
@@ -24,18 +19,7 @@ export function runRoutingScript(
     NODE_OPTIONS: undefined,
     ...env,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, "scripts", `${script}.mjs`), ...args], {
-      cwd: REPO_ROOT,
-      env: environment as NodeJS.ProcessEnv,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNode([join(REPO_ROOT, "scripts", `${script}.mjs`), ...args], environment);
 }
 
 /** The script's `--json` output (`script`: "routing-stats", ...); rejects with its stderr when it exits non-zero. */

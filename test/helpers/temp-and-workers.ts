@@ -11,12 +11,13 @@ export interface WorkerResult {
 }
 
 /** Runs a TypeScript worker (through tsx) from the repository root and collects its output. */
-export function runWorker(worker: string, args: string[], env: Record<string, string> = {}): Promise<WorkerResult> {
+export const runWorker = (worker: string, args: string[], env: Record<string, string> = {}): Promise<WorkerResult> =>
+  runNode(["--import", "tsx", worker, ...args], { ...process.env, ...env });
+
+/** Runs node with `args` from the repository root, in exactly `env`, and collects its output. */
+export function runNode(args: string[], env: Record<string, string | undefined>): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", worker, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-    });
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: env as NodeJS.ProcessEnv });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));
