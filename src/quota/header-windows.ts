@@ -248,11 +248,18 @@ function openaiWindows(
     const usedPercent = finite(headers[`x-codex-${slot}-used-percent`]);
     const windowMinutes = finite(headers[`x-codex-${slot}-window-minutes`]);
     if (usedPercent === undefined || windowMinutes === undefined || windowMinutes <= 0) continue;
-    const resetAfter = finite(headers[`x-codex-${slot}-reset-after-seconds`]);
-    const resetAt = finite(headers[`x-codex-${slot}-reset-at`]);
+    const afterText = headers[`x-codex-${slot}-reset-after-seconds`];
+    const atText = headers[`x-codex-${slot}-reset-at`];
+    const resetAfter = finite(afterText);
+    const resetAt = finite(atText);
     const resetsAt =
       resetAfter !== undefined ? now + resetAfter * 1000 : resetAt !== undefined ? resetAt * 1000 : undefined;
-    if (resetsAt === undefined) continue;
+    if (resetsAt === undefined) {
+      // Present but unreadable: said, as for the other reset headers (neither present: no reset given, nothing to say).
+      if (afterText !== undefined) unreadable(rejected, `x-codex-${slot}-reset-after-seconds`, afterText, "seconds");
+      else if (atText !== undefined) unreadable(rejected, `x-codex-${slot}-reset-at`, atText, "epoch seconds");
+      continue;
+    }
     const window: QuotaWindow = {
       name: slot,
       usedFraction: Math.min(1, Math.max(0, usedPercent / 100)),

@@ -365,6 +365,10 @@ describe("reset headers other OpenAI-compatible providers send, through the pi C
       "x-ratelimit-limit-tokens": "1000",
       "x-ratelimit-remaining-tokens": "100",
       "x-ratelimit-reset-tokens": "12:30",
+      // ChatGPT/Codex subscription windows: a reset that is no number is said too.
+      "x-codex-primary-used-percent": "40",
+      "x-codex-primary-window-minutes": "300",
+      "x-codex-primary-reset-after-seconds": "in-a-bit",
     };
     dir.emulators.B.enqueue({ text: "One.", headers });
     dir.emulators.B.enqueue({ text: "Two.", headers });
@@ -376,5 +380,10 @@ describe("reset headers other OpenAI-compatible providers send, through the pi C
     );
     assert.equal(warnings?.length, 1, first.stderr);
     assert.doesNotMatch(first.stderr, /12:30/);
+    const codex = first.stderr.match(
+      /quota pacing of mock-b: x-codex-primary-reset-after-seconds has a value shaped aa-a-aaa, which cannot be read as a reset \(expected seconds\): its window is ignored/g,
+    );
+    assert.equal(codex?.length, 1, first.stderr);
+    assert.doesNotMatch(first.stderr, /in-a-bit/);
   });
 });
