@@ -6,6 +6,7 @@ import type {
   CandidatesEventData,
   DecisionEventData,
   EventOf,
+  EventType,
   FinalEventData,
   NormalizedEvent,
   ResultEventData,
@@ -43,9 +44,20 @@ export type JoinedItem =
 export interface JoinStats {
   completed: number;
   incomplete: number;
-  /** Request-scoped events without a requestId. */
+  /** Request-scoped events (REQUEST_TYPES) without a requestId; a process's own (breaker, health) are none. */
   orphanEvents: number;
 }
+
+/** The events that belong to one request and carry its id; the others (breaker, health, warning, pin) may not. */
+const REQUEST_TYPES: ReadonlySet<string> = new Set<EventType>([
+  "decision",
+  "candidates",
+  "attempt",
+  "result",
+  "usage",
+  "wait",
+  "final",
+]);
 
 export const emptyJoinStats = (): JoinStats => ({ completed: 0, incomplete: 0, orphanEvents: 0 });
 
@@ -110,7 +122,7 @@ export async function* joinRequests(
     }
     const requestId = event.requestId;
     if (!requestId) {
-      stats.orphanEvents++;
+      if (REQUEST_TYPES.has(event.type)) stats.orphanEvents++;
       continue;
     }
     let request = open.get(requestId);

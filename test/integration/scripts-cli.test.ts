@@ -687,6 +687,47 @@ describe("routing scripts from the command line", () => {
     assert.match(text.stdout, /0 malformed line\(s\) skipped, 2 of unknown types$/m);
   });
 
+  it("counts no breaker event as a request event without an id (log.orphanEvents)", async () => {
+    // Real pi (SDK, faux targets) writes the log: mock-a fails once, which opens its breaker (one call is enough here).
+    const h = await harnesses.start(
+      {
+        targets: [
+          { provider: "mock-a", models: [{ id: "model-a" }] },
+          { provider: "mock-b", models: [{ id: "model-b" }] },
+        ],
+        routes: {
+          routes: {
+            main: {
+              sortBy: "config",
+              targets: [
+                { provider: "mock-a", modelId: "model-a" },
+                { provider: "mock-b", modelId: "model-b" },
+              ],
+            },
+          },
+        },
+        env: { AUTO_ROUTER_BREAKER_MINIMUM_CALLS: "1" },
+      },
+      "auto-router-cli-orphans",
+    );
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage("", { stopReason: "error", errorMessage: "503 service unavailable" }),
+    ]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("served by b")]);
+    await h.prompt("one");
+    await harnesses.stop(); // flushes the event log
+    const log = join(harnesses.stateDir, "auto-router.events.jsonl");
+    const breakerLines = readFileSync(log, "utf8")
+      .split("\n")
+      .filter((line) => line.includes('"type":"breaker"'));
+    assert.equal(breakerLines.length, 1, "the breaker opened and was logged");
+    const stats = json(await runScript("routing-stats", ["--json", "--file", log]));
+    assert.equal(stats.log.completedRequests, 1);
+    assert.equal(stats.log.orphanEvents, 0);
+  });
+
   it("reads a log named twice (its directory and its file, another spelling, a symbolic link) once, not counting it twice", async () => {
     const directory = freshDir("auto-router-cli-twice");
     const logs = join(directory, "logs");

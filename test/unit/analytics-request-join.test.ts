@@ -57,6 +57,16 @@ describe("request join", () => {
     assert.equal(stats.orphanEvents, 1);
   });
 
+  it("does not count a process's own events (breaker, health, warning) as request events without an id", async () => {
+    const { items, stats } = await collect([
+      event("breaker", undefined, 1, { target: "a/b", from: "closed", to: "open" }),
+      event("health", undefined, 2, { provider: "a", unhealthy: true, failures: 3 }),
+      event("warning", undefined, 3, { message: "config reloaded" }),
+    ]);
+    assert.deepEqual(items, []);
+    assert.equal(stats.orphanEvents, 0);
+  });
+
   it("flushes the oldest open request as incomplete once too many are open, keeping memory bounded", async () => {
     const { items, stats } = await collect(
       [
