@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { formatUsd } from "../../src/analytics/text-format.ts";
+import { routeInOrder } from "../helpers/agent-dir.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
 import { harnessPerTest } from "../helpers/sdk-harness.ts";
 import { runRoutingScript, type ScriptRun } from "../helpers/routing-script.ts";
@@ -48,6 +49,14 @@ function replayConfig(routes?: Record<string, { targets: Targets }>): string {
 }
 
 const harnesses = harnessPerTest();
+/** Two faux targets and a route trying mock-a, then mock-b: what the tests whose log real pi writes use. */
+const TWO_TARGETS = {
+  targets: [
+    { provider: "mock-a", models: [{ id: "model-a" }] },
+    { provider: "mock-b", models: [{ id: "model-b" }] },
+  ],
+  routes: { routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
+};
 
 const json = (run: Run) => {
   assert.equal(run.code, 0, run.stderr);
@@ -624,21 +633,7 @@ describe("routing scripts from the command line", () => {
     // Real pi (SDK, faux targets) writes the log: one request served at once, one after a failover.
     const h = await harnesses.start(
       {
-        targets: [
-          { provider: "mock-a", models: [{ id: "model-a" }] },
-          { provider: "mock-b", models: [{ id: "model-b" }] },
-        ],
-        routes: {
-          routes: {
-            main: {
-              sortBy: "config",
-              targets: [
-                { provider: "mock-a", modelId: "model-a" },
-                { provider: "mock-b", modelId: "model-b" },
-              ],
-            },
-          },
-        },
+        ...TWO_TARGETS,
       },
       "auto-router-cli-newer-step",
     );
@@ -691,21 +686,7 @@ describe("routing scripts from the command line", () => {
     // Real pi (SDK, faux targets) writes the log: mock-a fails once, which opens its breaker (one call is enough here).
     const h = await harnesses.start(
       {
-        targets: [
-          { provider: "mock-a", models: [{ id: "model-a" }] },
-          { provider: "mock-b", models: [{ id: "model-b" }] },
-        ],
-        routes: {
-          routes: {
-            main: {
-              sortBy: "config",
-              targets: [
-                { provider: "mock-a", modelId: "model-a" },
-                { provider: "mock-b", modelId: "model-b" },
-              ],
-            },
-          },
-        },
+        ...TWO_TARGETS,
         env: { AUTO_ROUTER_BREAKER_MINIMUM_CALLS: "1" },
       },
       "auto-router-cli-orphans",
