@@ -5,8 +5,9 @@
 // the target (408, 429, 5xx), a network error or no response in time fails over; any other answer is the commit
 // point: its status and headers go to the client and its body is streamed through as it comes (a client error's
 // body is read whole and redacted first, and so is a body with a declared length of up to 1 MiB, sent with the length
-// it has after the credential scrub: answerLength). A whole JSON answer's usage record is read from a bounded copy of
-// the bytes forwarded and booked as the attempt's usage (proxy-usage.ts).
+// it has after the credential scrub: answerLength). The answer's usage record (a JSON document's, or a stream's last
+// events') is read from the bytes forwarded as they pass, in bounded memory, and booked as the attempt's usage
+// (proxy-usage-stream.ts).
 import type { Api, Model } from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
@@ -21,7 +22,8 @@ import { servingPath } from "./endpoint-prefixes.ts";
 import { editJson } from "./json-edit.ts";
 import { SecretScrub } from "./secret-scrub.ts";
 import { LimitedBody } from "./streamed-body.ts";
-import { proxiedAnswerMessage, UsageTap, usageReadable } from "./proxy-usage.ts";
+import { proxiedAnswerMessage, type UsageReader } from "./proxy-usage.ts";
+import { usageReader } from "./proxy-usage-stream.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 
 /**
@@ -239,8 +241,8 @@ async function forwardAttempt(
     report.committed(response.status);
     attempt.onCommit();
     const ttftMs = latency();
-    // A whole JSON answer's usage record is read from a copy of what was forwarded (proxy-usage.ts).
-    const tap = usageReadable(input.method, response.status, response.headers) ? new UsageTap() : undefined;
+    // The answer's usage record is read from what is forwarded, as it passes (proxy-usage-stream.ts).
+    const tap = usageReader(input.method, response.status, response.headers);
     const cutOff =
       response.status >= 400 ? await sendErrorAnswer(input, response) : await streamAnswer(input, response, tap);
     if (signal?.aborted) return { status: "committed", final: "aborted", ttftMs, latencyMs: latency() };
@@ -357,7 +359,7 @@ async function sendErrorAnswer(input: ProxyInput, response: Response): Promise<s
  * target was sent). Returns why the body was
  * cut off, if the upstream failed mid-download (the client's own disconnect is not a cut-off: the caller sees it).
  */
-async function streamAnswer(input: ProxyInput, response: Response, tap?: UsageTap): Promise<string | undefined> {
+async function streamAnswer(input: ProxyInput, response: Response, tap?: UsageReader): Promise<string | undefined> {
   const { reply } = input;
   reply.hijack();
   answerHeaders(input, response);
@@ -399,7 +401,7 @@ async function sendScrubbedWhole(
   input: ProxyInput,
   response: Response,
   secrets: readonly string[],
-  tap?: UsageTap,
+  tap?: UsageReader,
 ): Promise<string | undefined> {
   const { reply } = input;
   let bytes: Buffer;

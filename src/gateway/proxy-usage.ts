@@ -1,54 +1,12 @@
-// What a proxied answer cost: the wildcard proxy forwards bytes it does not translate, but an answer that is one JSON
-// document (an embeddings list, a rerank result, a whole chat answer) usually carries the provider's own usage record.
-// The bytes forwarded are copied on the side, up to USAGE_READ_BYTES, and read once the answer has reached the client;
-// what they say becomes the attempt's message, priced with the target model's prices as a chat answer is, so the
-// runtime's one bookkeeping (ledger, `usage` and `result` events, the final's cost, budgets) counts it. Nothing here
-// changes or delays what the client gets, and nothing it cannot read is guessed: no usage, nothing counted.
+// What a proxied answer cost: the wildcard proxy forwards bytes it does not translate, but most answers carry the
+// provider's own usage record: a JSON document (an embeddings list, a rerank result, a whole chat answer) or the last
+// events of a stream. The bytes forwarded are read on the side as they pass (proxy-usage-stream.ts keeps only what it
+// needs), and what they say becomes the attempt's message, priced with the target model's prices as a chat answer is,
+// so the runtime's one bookkeeping (ledger, `usage` and `result` events, the final's cost, budgets) counts it. Nothing
+// here changes or delays what the client gets, and nothing it cannot read is guessed: no usage, nothing counted.
 import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
 import { isObject } from "../is-object.ts";
 import { answerMessage, openAITokens, type TokenCounts, zeroTokens } from "./passthrough-scan.ts";
-
-/**
- * The largest answer whose usage is read. The copy is held while the answer streams to the client, so this bounds the
- * memory one proxied request may hold beside it, and the parse (~10-20 ms of main thread at the bound). 4 MiB holds
- * any rerank answer and an OpenAI embeddings answer of about 500 inputs of 1,536 dimensions in the official clients'
- * base64 encoding (about 125 as JSON floats); a longer answer is forwarded as it is and its usage is not read.
- */
-export const USAGE_READ_BYTES = 4 * 1024 * 1024;
-
-/** JSON, and one document (not NDJSON lines, not an event stream): `application/json`, `application/<x>+json`. */
-const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
-
-/**
- * Whether this answer's usage may be read: a 2xx answer with a body, one JSON document by its content-type, not
- * declared longer than USAGE_READ_BYTES (a streamed or non-JSON answer is only forwarded).
- */
-export function usageReadable(method: string, status: number, headers: Headers): boolean {
-  if (method === "HEAD" || status < 200 || status >= 300 || status === 204) return false;
-  if (!JSON_TYPE.test(headers.get("content-type") ?? "")) return false;
-  const declared = headers.get("content-length");
-  return declared === null || !/^\d+$/.test(declared.trim()) || Number(declared) <= USAGE_READ_BYTES;
-}
-
-/** The answer's bytes as they pass, kept only while they stay within the bound (then none are). */
-export class UsageTap {
-  private chunks: Uint8Array[] | undefined = [];
-  private length = 0;
-
-  constructor(private readonly limitBytes = USAGE_READ_BYTES) {}
-
-  add(chunk: Uint8Array): void {
-    if (!this.chunks) return;
-    this.length += chunk.byteLength;
-    if (this.length > this.limitBytes) this.chunks = undefined;
-    else this.chunks.push(chunk);
-  }
-
-  /** The whole answer, or undefined when it passed the bound. */
-  bytes(): Buffer | undefined {
-    return this.chunks ? Buffer.concat(this.chunks) : undefined;
-  }
-}
 
 type Loose = Record<string, unknown>;
 
@@ -99,37 +57,84 @@ function geminiTokens(metadata: Loose): TokenCounts | undefined {
   };
 }
 
+/** Where a usage record sits in a JSON value, by its provider's shape; its fields are read by recordTokens. */
+export type UsageShape = "usage" | "usageMetadata" | "billed_units" | "ollama";
+export interface UsageRecord {
+  shape: UsageShape;
+  fields: Loose;
+}
+
+/** Ollama's native answers (`/api/chat`, `/api/generate`, `/api/embed`): top-level counts, no usage object. */
+const OLLAMA_FIELDS = ["prompt_eval_count", "eval_count"] as const;
+
 /**
- * The tokens a proxied JSON answer reports, or undefined when it reports none this reads: not JSON, no usage record,
- * a record without token counts (Cohere's rerank `search_units`, an audio answer's `seconds`: no per-token price
- * applies) or with invalid ones only. Never throws.
+ * The usage record a JSON value holds, or undefined: `usage` at the top (or in a stream event, under `response`
+ * (OpenAI Responses' `response.completed`) or `message` (Anthropic's `message_start`)), Gemini's `usageMetadata`,
+ * Cohere's `meta.billed_units`, or Ollama's `prompt_eval_count` / `eval_count`. The first found is the one.
  */
+export function usageRecord(value: unknown): UsageRecord | undefined {
+  if (!isObject(value)) return undefined;
+  if (isObject(value.usage)) return { shape: "usage", fields: value.usage };
+  for (const holder of [value.response, value.message])
+    if (isObject(holder) && isObject(holder.usage)) return { shape: "usage", fields: holder.usage };
+  if (isObject(value.usageMetadata)) return { shape: "usageMetadata", fields: value.usageMetadata };
+  if (isObject(value.meta) && isObject(value.meta.billed_units))
+    return { shape: "billed_units", fields: value.meta.billed_units };
+  const ollama: Loose = {};
+  for (const field of OLLAMA_FIELDS) if (count(value[field]) !== undefined) ollama[field] = value[field];
+  return Object.keys(ollama).length > 0 ? { shape: "ollama", fields: ollama } : undefined;
+}
+
+/**
+ * A record's tokens, or undefined when it has none this reads: a record without token counts (Cohere's rerank
+ * `search_units`, an audio answer's `seconds`: no per-token price applies) or with invalid ones only.
+ */
+export function recordTokens(record: UsageRecord | undefined): TokenCounts | undefined {
+  const fields = record?.fields;
+  switch (record?.shape) {
+    case "usage":
+      return usageTokens(fields!);
+    case "usageMetadata":
+      return geminiTokens(fields!);
+    case "billed_units":
+      // Cohere (embed, chat): input and output tokens.
+      if (count(fields!.input_tokens) === undefined && count(fields!.output_tokens) === undefined) return undefined;
+      return { ...zeroTokens(), input: count(fields!.input_tokens) ?? 0, output: count(fields!.output_tokens) ?? 0 };
+    case "ollama": {
+      const input = count(fields!.prompt_eval_count);
+      const output = count(fields!.eval_count);
+      if (input === undefined && output === undefined) return undefined;
+      return { ...zeroTokens(), input: input ?? 0, output: output ?? 0 };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The tokens a whole proxied JSON answer reports, or undefined when it reports none this reads. Never throws. */
 export function proxiedTokens(body: Buffer): TokenCounts | undefined {
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString("utf8"));
+    return recordTokens(usageRecord(JSON.parse(body.toString("utf8"))));
   } catch {
     return undefined;
   }
-  if (!isObject(parsed)) return undefined;
-  if (isObject(parsed.usage)) return usageTokens(parsed.usage);
-  if (isObject(parsed.usageMetadata)) return geminiTokens(parsed.usageMetadata);
-  // Cohere's `meta.billed_units` (embed, chat): input and output tokens.
-  const billed = isObject(parsed.meta) && isObject(parsed.meta.billed_units) ? parsed.meta.billed_units : undefined;
-  if (billed && (count(billed.input_tokens) !== undefined || count(billed.output_tokens) !== undefined))
-    return { ...zeroTokens(), input: count(billed.input_tokens) ?? 0, output: count(billed.output_tokens) ?? 0 };
-  return undefined;
+}
+
+/** What reads a proxied answer's usage as its bytes pass (proxy-usage-stream.ts). */
+export interface UsageReader {
+  add(chunk: Uint8Array): void;
+  /** The tokens read, once the answer has ended; undefined when none were. */
+  tokens(): TokenCounts | undefined;
 }
 
 /** The message the runtime books for a proxied answer whose usage was read; undefined when none was. */
 export function proxiedAnswerMessage(
   target: Model<Api>,
-  tap: UsageTap | undefined,
+  reader: UsageReader | undefined,
   now: number,
 ): AssistantMessage | undefined {
   try {
-    const bytes = tap?.bytes();
-    const tokens = bytes && bytes.length > 0 ? proxiedTokens(bytes) : undefined;
+    const tokens = reader?.tokens();
     return tokens ? answerMessage(target, tokens, "stop", [], now) : undefined;
   } catch {
     return undefined; // the answer was forwarded already: what cannot be read is not counted, never an error

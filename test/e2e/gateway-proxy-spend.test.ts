@@ -1,8 +1,10 @@
 // What a proxied request costs, through the real `pi-auto-router serve` and the official OpenAI client against local
-// upstream servers: a whole JSON answer's usage record (OpenAI embeddings' `prompt_tokens`) is priced with the target
-// model's prices and booked once, as a chat answer is (the ledger, the `usage` and `result` events, the final's cost,
-// the routing-stats report), and a hard budget it exhausts refuses the next proxied request with 402. An answer whose
-// usage cannot be read (an invalid record, an event stream) is forwarded untouched and books nothing.
+// upstream servers: a JSON answer's usage record (OpenAI embeddings' `prompt_tokens`, also at the end of an answer
+// over 4 MiB), an event stream's last usage (a legacy Completions stream) and an Ollama NDJSON stream's counts are
+// priced with the target model's prices and booked once, as a chat answer is (the ledger, the `usage` and `result`
+// events, the final's cost, the routing-stats report), and a hard budget it exhausts refuses the next proxied request
+// with 402. An answer whose usage cannot be read (an invalid record, a type not read) is forwarded untouched and books
+// nothing.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -22,6 +24,9 @@ const PRICE = { input: 100, output: 0, cacheRead: 0, cacheWrite: 0 };
 const PROMPT_TOKENS = 1234;
 const COST_USD = (PROMPT_TOKENS * PRICE.input) / 1_000_000; // $0.1234
 const rounded = (usd: number) => Number(usd.toFixed(9));
+/** USD per 1M tokens for the streamed chat-like answers: input and output. */
+const CHAT_PRICE = { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 };
+const chatCost = (input: number, output: number) => (input * CHAT_PRICE.input + output * CHAT_PRICE.output) / 1e6;
 
 /** An OpenAI embeddings answer (float vectors) with the given usage record. */
 const embeddings = (model: string, usage: unknown) => ({
@@ -40,9 +45,44 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
   const eventsOf = (type: string, requestId: string) =>
     readLoggedEvents(fx.agentDir).filter((event) => event.type === type && event.requestId === requestId);
 
+  const ledgerFile = () => join(fx.agentDir, "extensions", "auto-router.usage.json");
+  /** A provider's spend today in the ledger file, once it is there. */
+  const spentToday = (provider: string) =>
+    existsSync(ledgerFile())
+      ? providerSpend(
+          parseLedger(JSON.parse(readFileSync(ledgerFile(), "utf8"))),
+          calendarKeys(Date.now(), undefined),
+          provider,
+        ).day
+      : undefined;
+
+  /** The route's one request: its `usage` event's tokens and cost, its final's cost, and the provider's ledger row. */
+  async function assertBookedOnce(
+    routeId: string,
+    target: string,
+    tokens: { input: number; output: number },
+    costUsd: number,
+  ) {
+    await until(() => finalsOf(routeId).length === 1, `the ${routeId} request's final event`);
+    const [final] = finalsOf(routeId);
+    assert.equal(final.data.outcome, "success");
+    const usage = eventsOf("usage", final.requestId);
+    assert.equal(usage.length, 1);
+    const { input, output, cacheRead, cacheWrite } = usage[0].data;
+    assert.deepEqual({ input, output, cacheRead, cacheWrite }, { ...tokens, cacheRead: 0, cacheWrite: 0 });
+    assert.equal(usage[0].data.target, target);
+    assert.equal(rounded(usage[0].data.costUsd), rounded(costUsd));
+    assert.equal(rounded(final.data.costUsd), rounded(costUsd));
+    const provider = target.split("/")[0]!;
+    await until(() => (spentToday(provider)?.requests ?? 0) >= 1, `${provider}'s spend in the ledger file`);
+    assert.equal(spentToday(provider)!.requests, 1);
+    assert.equal(rounded(spentToday(provider)!.costUsd), rounded(costUsd));
+  }
+
   before(async () => {
     upstream = await startUpstream("S");
-    const model = (id: string) => ({ id, cost: PRICE });
+    const unprobed = (key: string) => routeInOrder(key).targets.map((target) => ({ ...target, probe: false }));
+    const model = (id: string, cost = PRICE) => ({ id, cost });
     fx = await startGatewayFixture({
       emulators: {},
       providers: {
@@ -64,6 +104,19 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
           apiKey: "sk-files-f-0003",
           models: [model("ff")],
         },
+        "big-b": { baseUrl: upstream.url, api: "openai-completions", apiKey: "sk-big-b-0004", models: [model("bb")] },
+        "complete-c": {
+          baseUrl: upstream.url,
+          api: "openai-completions",
+          apiKey: "sk-complete-c-0005",
+          models: [model("cc", CHAT_PRICE)],
+        },
+        "ollama-o": {
+          baseUrl: upstream.url,
+          api: "openai-completions",
+          apiKey: "sk-ollama-o-0006",
+          models: [model("llama", CHAT_PRICE)],
+        },
       },
       routes: {
         routes: {
@@ -73,8 +126,14 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
           mixed: {
             targets: routeInOrder("files-f/ff", "embed-h/eh").targets.map((target) => ({ ...target, probe: false })),
           },
+          big: { targets: unprobed("big-b/bb") },
+          complete: { targets: unprobed("complete-c/cc") },
+          ollama: { targets: unprobed("ollama-o/llama") },
         },
         providers: {
+          "big-b": { endpointPrefixes: ["/v1/embeddings"] },
+          "complete-c": { endpointPrefixes: ["/v1/completions"] },
+          "ollama-o": { endpointPrefixes: ["/api/chat"] },
           "embed-p": { endpointPrefixes: ["/v1/embeddings"] },
           "embed-h": { endpointPrefixes: ["/v1/embeddings"] },
           "files-f": { endpointPrefixes: ["/v1/files"] },
@@ -116,9 +175,9 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
     // Two answers whose usage cannot be read are forwarded untouched and book nothing.
     const invalid = embeddings("ep", { prompt_tokens: "lots", total_tokens: -3 });
     upstream.replies.push({ status: 200, body: invalid });
-    const sse = 'data: {"usage":{"prompt_tokens":999}}\n\n';
-    upstream.replies.push({ status: 200, body: sse, headers: { "content-type": "text/event-stream" } });
-    for (const expected of [JSON.stringify(invalid), JSON.stringify(sse)]) {
+    const plain = { usage: { prompt_tokens: 999 } };
+    upstream.replies.push({ status: 200, body: plain, headers: { "content-type": "text/plain" } });
+    for (const expected of [JSON.stringify(invalid), JSON.stringify(plain)]) {
       const raw = await fetch(`${fx.gateway.url}/v1/embeddings`, {
         method: "POST",
         headers: { authorization: `Bearer ${fx.gateway.token}`, "content-type": "application/json" },
@@ -162,11 +221,10 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
     assert.equal(readLoggedEvents(fx.agentDir).filter((event) => event.type === "usage").length, 2);
 
     // The spend ledger: two requests at that cost each, written within the store's flush delay.
-    const ledgerFile = join(fx.agentDir, "extensions", "auto-router.usage.json");
     const spent = () =>
-      existsSync(ledgerFile)
+      existsSync(ledgerFile())
         ? providerSpend(
-            parseLedger(JSON.parse(readFileSync(ledgerFile, "utf8"))),
+            parseLedger(JSON.parse(readFileSync(ledgerFile(), "utf8"))),
             calendarKeys(Date.now(), undefined),
             "embed-p",
           )
@@ -186,6 +244,86 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
     const route = JSON.parse(stdout).stats.byRoute.find((row: { key: string }) => row.key === "spend");
     assert.equal(route.requests, 4);
     assert.equal(rounded(route.costUsd), 2 * COST_USD);
+  });
+
+  it("books the usage at the end of an embeddings answer over 4 MiB, read from its tail", async () => {
+    const vector = Array.from({ length: 1536 }, (_, index) => 0.123456789 + index / 1e9);
+    const data = Array.from({ length: 250 }, (_, index) => ({ object: "embedding", index, embedding: vector }));
+    const tokens = 98_765;
+    const body = { object: "list", data, model: "bb", usage: { prompt_tokens: tokens, total_tokens: tokens } };
+    assert.ok(JSON.stringify(body).length > 4 * 1024 * 1024, "the answer is over the whole-read bound");
+    upstream.replies.push({ status: 200, body });
+    const answer = await fx.openai.embeddings.create({ model: "big", input: "many", encoding_format: "float" });
+    assert.equal(answer.data.length, 250, "the answer reaches the client whole");
+    assert.deepEqual(answer.data[249]!.embedding, vector);
+    assert.equal(answer.usage.prompt_tokens, tokens);
+    await assertBookedOnce("big", "big-b/bb", { input: tokens, output: 0 }, (tokens * PRICE.input) / 1e6);
+  });
+
+  it("books a streamed Completions answer's usage from its last event", async () => {
+    const chunk = (text: string, usage: unknown) =>
+      `data: ${JSON.stringify({ id: "c1", object: "text_completion", created: 1, model: "cc", choices: text ? [{ index: 0, text, finish_reason: null, logprobs: null }] : [], usage })}\n\n`;
+    upstream.replies.push({
+      status: 200,
+      body: undefined,
+      headers: { "content-type": "text/event-stream" },
+      chunks: [
+        chunk("Hello", null),
+        chunk(" world", null),
+        chunk("", { prompt_tokens: 321, completion_tokens: 45, total_tokens: 366 }),
+        "data: [DONE]\n\n",
+      ],
+    });
+    const stream = await fx.openai.completions.create({
+      model: "complete",
+      prompt: "Say hello",
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    let usage: unknown;
+    for await (const event of stream) {
+      text += event.choices[0]?.text ?? "";
+      usage = event.usage ?? usage;
+    }
+    assert.equal(text, "Hello world", "the stream reaches the client as it came");
+    assert.deepEqual(usage, { prompt_tokens: 321, completion_tokens: 45, total_tokens: 366 });
+    await assertBookedOnce("complete", "complete-c/cc", { input: 321, output: 45 }, chatCost(321, 45));
+  });
+
+  it("books an Ollama /api/chat NDJSON stream's prompt_eval_count and eval_count from its done line", async () => {
+    const line = (fields: object) =>
+      `${JSON.stringify({ model: "llama", created_at: "2026-12-02T00:00:00Z", ...fields })}\n`;
+    const lines = [
+      line({ message: { role: "assistant", content: "Hi" }, done: false }),
+      line({ message: { role: "assistant", content: " there" }, done: false }),
+      line({
+        message: { role: "assistant", content: "" },
+        done: true,
+        done_reason: "stop",
+        total_duration: 5_000_000,
+        prompt_eval_count: 26,
+        eval_count: 298,
+      }),
+    ];
+    upstream.replies.push({
+      status: 200,
+      body: undefined,
+      headers: { "content-type": "application/x-ndjson" },
+      chunks: lines,
+    });
+    // Ollama's own clients post to /api/chat and read the lines as they come.
+    const response = await fetch(`${fx.gateway.url}/api/chat`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${fx.gateway.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "ollama", messages: [{ role: "user", content: "hello" }], stream: true }),
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-type"), "application/x-ndjson");
+    assert.equal(await response.text(), lines.join(""), "the lines reach the client as they came");
+    assert.equal(JSON.parse(upstream.calls[0]!.body).model, "llama", "the target's model id was sent");
+    assert.equal(upstream.calls[0]!.path, "/api/chat");
+    await assertBookedOnce("ollama", "ollama-o/llama", { input: 26, output: 298 }, chatCost(26, 298));
   });
 
   it("refuses the next proxied request with 402 once a hard budget is spent by a proxied one", async () => {

@@ -11,7 +11,8 @@ export interface Upstream {
   downloads: Array<{ ended: "open" | "complete" | "closed-by-client" }>;
   /**
    * Queued answers, in order; `headers` are added to (or override) the default ones (a list is sent as that many
-   * headers: set-cookie); `hang` answers nothing; `split` sends the body in two writes, chunked, without a length.
+   * headers: set-cookie); `hang` answers nothing; `split` sends the body in two writes, chunked, without a length;
+   * `chunks` sends these strings as they are (an event stream, NDJSON), one write each, instead of the JSON body.
    */
   replies: Array<{
     status: number;
@@ -19,6 +20,7 @@ export interface Upstream {
     headers?: Record<string, string | string[]>;
     hang?: boolean;
     split?: boolean;
+    chunks?: string[];
   }>;
   close(): Promise<void>;
 }
@@ -53,6 +55,14 @@ function slowDownload(upstream: Upstream, response: import("node:http").ServerRe
     clearInterval(timer);
     download.ended = response.writableEnded ? "complete" : "closed-by-client";
   });
+}
+
+/** Each chunk a write of its own, 10 ms apart, as a stream's events come; then the end. */
+function writeInTurn(response: import("node:http").ServerResponse, chunks: readonly string[]): void {
+  const [first, ...rest] = chunks;
+  if (first === undefined) return void response.end();
+  response.write(first);
+  setTimeout(() => writeInTurn(response, rest), 10);
 }
 
 /** A stand-in for a provider's non-chat endpoints: answers queued replies (default 200 with a small embedding). */
@@ -103,6 +113,7 @@ export async function startUpstream(name: string): Promise<Upstream> {
         ...(reply.status === 429 ? { "retry-after": "30" } : {}),
         ...("headers" in reply ? reply.headers : {}),
       });
+      if ("chunks" in reply && reply.chunks) return writeInTurn(response, reply.chunks);
       const text = JSON.stringify(reply.body);
       if (!("split" in reply && reply.split)) return void response.end(text);
       response.write(text.slice(0, text.length >> 1));

@@ -1,8 +1,11 @@
-// Which usage records of proxied JSON answers the wildcard proxy reads (embeddings, rerank, whole chat answers of
-// several APIs), and what it leaves alone: invalid counts, records without tokens, non-JSON, answers past the bound.
+// Which usage records of proxied answers the wildcard proxy reads (embeddings, rerank, whole chat answers of several
+// APIs, Ollama's counts, the tail of a long document, SSE and NDJSON streams), and what it leaves alone: invalid counts,
+// records without tokens, non-JSON, other types.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { proxiedTokens, UsageTap, usageReadable } from "../../src/gateway/proxy-usage.ts";
+import { proxiedTokens, recordTokens } from "../../src/gateway/proxy-usage.ts";
+import { BoundedText, usageReader } from "../../src/gateway/proxy-usage-stream.ts";
+import { tailUsageRecord } from "../../src/gateway/proxy-usage-tail.ts";
 
 const read = (body: unknown) => proxiedTokens(Buffer.from(typeof body === "string" ? body : JSON.stringify(body)));
 const tokens = (input: number, output = 0, cacheRead = 0, cacheWrite = 0) => ({ input, output, cacheRead, cacheWrite });
@@ -44,6 +47,11 @@ describe("proxied answers' usage", () => {
     assert.deepEqual(read({ meta: { billed_units: { input_tokens: 8 } } }), tokens(8));
   });
 
+  it("reads Ollama's prompt_eval_count and eval_count (native /api/chat, /api/generate, /api/embed)", () => {
+    assert.deepEqual(read({ model: "m", done: true, prompt_eval_count: 26, eval_count: 298 }), tokens(26, 298));
+    assert.deepEqual(read({ embeddings: [[0.1]], prompt_eval_count: 8 }), tokens(8));
+  });
+
   it("reads nothing from a record without token counts, invalid counts, no record, non-JSON or a JSON array", () => {
     for (const body of [
       { results: [], meta: { billed_units: { search_units: 1 } } },
@@ -59,36 +67,106 @@ describe("proxied answers' usage", () => {
   });
 });
 
+describe("the usage record at the end of a long JSON text", () => {
+  const tail = (text: string) => recordTokens(tailUsageRecord(text));
+
+  it("finds the last usage object after a cut-off start, braces in strings included", () => {
+    const text = '.5,0.25]}],"model":"m {x}","usage":{"prompt_tokens":5000,"total_tokens":5000}}';
+    assert.deepEqual(tail(text), tokens(5000));
+    const nested = 'x"}],"usage":{"input_tokens":50,"output_tokens":9,"input_tokens_details":{"cached_tokens":20}}}';
+    assert.deepEqual(tail(nested), tokens(30, 9, 20));
+  });
+
+  it("finds Gemini's, Cohere's and Ollama's records too", () => {
+    assert.deepEqual(tail('1]}],"usageMetadata":{"promptTokenCount":7}}'), tokens(7));
+    assert.deepEqual(tail('1]],"meta":{"billed_units":{"input_tokens":8}}}'), tokens(8));
+    assert.deepEqual(tail('3,4],"total_duration":5,"prompt_eval_count":26,"eval_count":298}'), tokens(26, 298));
+  });
+
+  it("reads nothing from a usage object cut off by the end, an escaped key or no record", () => {
+    for (const text of ['"usage":{"prompt_tokens":5', '"content":"\\"usage\\":{\\"prompt_tokens\\":5}"}', "1,2]]}"])
+      assert.equal(tail(text), undefined, text);
+  });
+});
+
+describe("proxied streams' usage", () => {
+  const readStream = (type: string, chunks: string[]) => {
+    const reader = usageReader("POST", 200, new Headers({ "content-type": type }))!;
+    for (const chunk of chunks) reader.add(Buffer.from(chunk));
+    return reader.tokens();
+  };
+
+  it("reads the last usage of an SSE stream, lines split across chunks anywhere", () => {
+    const text = [
+      'data: {"choices":[{"text":"a"}],"usage":null}\n\n',
+      ": comment\n\nevent: x\r\n",
+      'data: {"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":4}}\r\n\r\n',
+      "data: [DONE]\n\n",
+    ].join("");
+    for (const at of [0, 3, 20, 60, text.length - 5])
+      assert.deepEqual(readStream("text/event-stream", [text.slice(0, at), text.slice(at)]), tokens(11, 4), `${at}`);
+  });
+
+  it("merges Anthropic's message_start input with its message_delta output", () => {
+    const start = { type: "message_start", message: { usage: { input_tokens: 25, output_tokens: 1 } } };
+    const delta = { type: "message_delta", usage: { output_tokens: 15, input_tokens: null } };
+    const sse = [start, delta].map((event) => `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    assert.deepEqual(readStream("text/event-stream; charset=utf-8", sse), tokens(25, 15));
+  });
+
+  it("reads an Ollama NDJSON stream's done line, its last line without a newline too", () => {
+    const lines = [
+      '{"message":{"content":"hi"},"done":false}\n',
+      '{"done":true,"prompt_eval_count":26,"eval_count":298}',
+    ];
+    assert.deepEqual(readStream("application/x-ndjson", lines), tokens(26, 298));
+  });
+
+  it("reads a line longer than the whole-read bound by its tail", () => {
+    const context = Array.from({ length: 300_000 }, (_, index) => index).join(",");
+    const line = `{"done":true,"context":[${context}],"prompt_eval_count":3,"eval_count":4}\n`;
+    assert.ok(line.length > 1024 * 1024);
+    assert.deepEqual(readStream("application/x-ndjson", [line.slice(0, 1000), line.slice(1000)]), tokens(3, 4));
+  });
+
+  it("reads nothing from a stream without a usage record or with a broken one", () => {
+    assert.equal(readStream("text/event-stream", ['data: {"choices":[]}\n\n']), undefined);
+    assert.equal(readStream("text/event-stream", ['data: {"usage":{"prompt_tokens":1\n\n']), undefined);
+    assert.equal(readStream("text/event-stream", ['{"usage":{"prompt_tokens":1}}\n\n']), undefined, "not a data line");
+  });
+});
+
 describe("which proxied answers are read", () => {
-  const headers = (fields: Record<string, string>) => new Headers(fields);
+  const reads = (method: string, status: number, fields: Record<string, string>) =>
+    usageReader(method, status, new Headers(fields)) !== undefined;
 
-  it("reads a 2xx JSON answer with a body, not declared longer than the bound", () => {
-    assert.equal(usageReadable("POST", 200, headers({ "content-type": "application/json; charset=utf-8" })), true);
-    assert.equal(usageReadable("POST", 201, headers({ "content-type": "application/vnd.api+json" })), true);
-    assert.equal(
-      usageReadable("POST", 200, headers({ "content-type": "application/json", "content-length": "5000000" })),
-      false,
-    );
+  it("reads a 2xx JSON document, event stream or NDJSON, whatever its declared length", () => {
+    for (const type of [
+      "application/json; charset=utf-8",
+      "application/vnd.api+json",
+      "text/event-stream",
+      "application/x-ndjson",
+    ])
+      assert.equal(reads("POST", 200, { "content-type": type }), true, type);
+    assert.equal(reads("POST", 201, { "content-type": "application/json", "content-length": "50000000" }), true);
   });
 
-  it("leaves streams, NDJSON, other types, errors, redirects and bodyless answers alone", () => {
-    for (const type of ["text/event-stream", "application/x-ndjson", "application/octet-stream", "text/plain"])
-      assert.equal(usageReadable("POST", 200, headers({ "content-type": type })), false, type);
-    const json = headers({ "content-type": "application/json" });
-    assert.equal(usageReadable("POST", 400, json), false);
-    assert.equal(usageReadable("GET", 302, json), false);
-    assert.equal(usageReadable("DELETE", 204, json), false);
-    assert.equal(usageReadable("HEAD", 200, json), false);
+  it("leaves other types, errors, redirects and bodyless answers alone", () => {
+    for (const type of ["application/octet-stream", "text/plain"])
+      assert.equal(reads("POST", 200, { "content-type": type }), false, type);
+    const json = { "content-type": "application/json" };
+    assert.equal(reads("POST", 400, json), false);
+    assert.equal(reads("GET", 302, json), false);
+    assert.equal(reads("DELETE", 204, json), false);
+    assert.equal(reads("HEAD", 200, json), false);
   });
 
-  it("keeps the bytes up to the bound, and none of them past it", () => {
-    const tap = new UsageTap(10);
-    tap.add(Buffer.from("12345"));
-    tap.add(Buffer.from("67890"));
-    assert.equal(tap.bytes()?.toString(), "1234567890");
-    tap.add(Buffer.from("!"));
-    assert.equal(tap.bytes(), undefined);
-    tap.add(Buffer.from("x"));
-    assert.equal(tap.bytes(), undefined);
+  it("keeps the text whole up to the bound, then only its tail", () => {
+    const text = new BoundedText(10, 4);
+    text.add(Buffer.from("12345"));
+    text.add(Buffer.from("67890"));
+    assert.deepEqual(text.take(), { text: Buffer.from("1234567890"), whole: true });
+    for (const chunk of ["12345", "67890", "ab", "c"]) text.add(Buffer.from(chunk));
+    assert.deepEqual(text.take(), { text: Buffer.from("0abc"), whole: false });
   });
 });
