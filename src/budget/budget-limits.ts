@@ -74,6 +74,33 @@ export function clearLimitOperation(provider: string, period: BudgetPeriod | und
   };
 }
 
+/**
+ * `state push` of command-set limits into the team's: a provider the team has no limit for gets this machine's; one
+ * the team has gets the values this machine set later than the team's (by `updatedAt`, per provider). A limit
+ * without a set time (written before the stores kept one) is not compared: the team's stays. `pushed` names the
+ * providers whose limits went in. A clear removes a limit without a trace, so a limit the team cleared is pushed
+ * again like one it never had.
+ */
+const LIMIT_FIELDS = [...BUDGET_PERIODS, "balanceFloor"] as const;
+
+export function pushLimits(team: LimitsState, local: LimitsState): { state: LimitsState; pushed: string[] } {
+  const providers = { ...team.providers };
+  const pushed: string[] = [];
+  for (const [name, limits] of Object.entries(local.providers)) {
+    if (!LIMIT_FIELDS.some((field) => limits[field] !== undefined)) continue;
+    const held = Object.entries(team.providers).filter(([other]) => sameProvider(other, name));
+    const newer =
+      held.length === 0 ||
+      (limits.updatedAt !== undefined &&
+        held.every(([, other]) => other.updatedAt !== undefined && other.updatedAt < limits.updatedAt!));
+    if (!newer) continue;
+    const values = Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined));
+    providers[name] = { ...providers[name], ...values };
+    pushed.push(name);
+  }
+  return pushed.length === 0 ? { state: team, pushed } : { state: { ...team, providers }, pushed };
+}
+
 export type LimitSource = "config" | "command";
 export interface EffectiveLimit {
   usd: number;

@@ -7,9 +7,11 @@ import {
   bucketOfHash,
   changesOfLedger,
   incrementsOf,
+  ledgerPushPlan,
   parsePeriodHashName,
   periodHashName,
   providerCostField,
+  pushMarker,
   type PendingEntry,
 } from "./ledger-hashes.ts";
 import { BATCH_MARKER_TTL_SECONDS, type TeamConnection } from "./team-connection.ts";
@@ -62,6 +64,58 @@ export async function seedTeamLedger(
   if (seeded === 1 && ledger.migratedFrom.length > 0)
     await connection.call((client) => client.sadd(connection.key("usage:migrated"), ...ledger.migratedFrom));
   return seeded === 1;
+}
+
+/** What `state push` did with the usage ledger (PUSH_USAGE_LUA). */
+export type LedgerPushOutcome =
+  | { added: true; entries: number; importedSkipped: boolean }
+  | { added: false; pushedAt: number };
+
+/** Adds `ledger` (a machine's file ledger) to the team's once per machine; see PUSH_USAGE_LUA. */
+export async function pushTeamLedger(
+  connection: TeamConnection,
+  ledger: UsageLedger,
+  machine: string,
+  now: number,
+  message: () => string,
+): Promise<LedgerPushOutcome> {
+  const plan = ledgerPushPlan(ledger);
+  const own = incrementsOf(plan.own);
+  const imported = incrementsOf(plan.legacy);
+  const keys = [
+    connection.key("usage:migrated"),
+    connection.key("usage:periods"),
+    ...[...own, ...imported].map((entry) => connection.key(entry.name)),
+  ];
+  const payload = (increments: typeof own) =>
+    JSON.stringify(increments.map((entry) => ({ fields: entry.fields, ttl: entry.ttl })));
+  const answer = await connection.call((client) =>
+    client.parPushUsage(
+      keys.length,
+      ...keys,
+      machine,
+      pushMarker(machine, now),
+      payload(own),
+      payload(imported),
+      plan.legacyMarkers.length > 0 ? JSON.stringify(plan.legacyMarkers) : "",
+      connection.channel,
+      message(),
+      connection.epochKey,
+      connection.epoch,
+    ),
+  );
+  const code = Number(answer[0]);
+  if (code === -1) {
+    connection.assertEpoch(null);
+    throw new Error("the team store lost its data since this machine last read it: nothing was pushed");
+  }
+  if (code === 0) return { added: false, pushedAt: Number(answer[1]) };
+  const importedAdded = Number(answer[1]) === 1;
+  return {
+    added: true,
+    entries: plan.own.length + (importedAdded ? plan.legacy.length : 0),
+    importedSkipped: !importedAdded && plan.legacy.length > 0,
+  };
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type UsageLedger,
   type UsageTotals,
 } from "../budget/usage-ledger.ts";
+import { LEGACY_MODEL_ID, LEGACY_STATS_FILE } from "../budget/legacy-stats.ts";
 import { lazy } from "../lazy.ts";
 
 export const PROVIDER_TOTAL = "*";
@@ -163,3 +164,34 @@ export function bucketOfHash(hash: Record<string, string>): UsageLedger["days"][
 }
 
 const roundAmount = (value: number): number => Math.round(value * COST_DECIMALS) / COST_DECIMALS;
+
+/**
+ * What `state push` adds of a machine's file ledger: its own spend, and apart from it the spend it imported from the
+ * earlier router's stats file (model "(legacy)"), which the team may hold already: that file's content markers decide
+ * in Redis. A ledger without such a marker has nothing to tell apart, so all of it is its own.
+ */
+export interface LedgerPushPlan {
+  own: LedgerChange[];
+  legacy: LedgerChange[];
+  legacyMarkers: string[];
+}
+
+export function ledgerPushPlan(ledger: UsageLedger): LedgerPushPlan {
+  const changes = changesOfLedger(ledger);
+  // The bare name (an import from before content markers) and `<name>#<content>`; not `<name>@<machine>...`.
+  const legacyMarkers = ledger.migratedFrom.filter(
+    (marker) => marker === LEGACY_STATS_FILE || marker.startsWith(`${LEGACY_STATS_FILE}#`),
+  );
+  if (legacyMarkers.length === 0) return { own: changes, legacy: [], legacyMarkers };
+  return {
+    own: changes.filter((change) => change.modelId !== LEGACY_MODEL_ID),
+    legacy: changes.filter((change) => change.modelId === LEGACY_MODEL_ID),
+    legacyMarkers,
+  };
+}
+
+/**
+ * The mark a machine's `state push` leaves in the team's set of imports ("usage:migrated", which a re-seed of an
+ * emptied team store writes again): when and from which machine its file ledger was added.
+ */
+export const pushMarker = (machine: string, at: number): string => `state-push:${at}@${machine}`;

@@ -8,7 +8,14 @@ import type { SpendLedger, SpendReservation, ReservationAnswer, AttemptUsage } f
 import { LocalSpendLedger, refusalText } from "../budget/spend-ledger.ts";
 import type { UsageLedger } from "../budget/usage-ledger.ts";
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
-import { readTeamLedger, reserveInTeam, seedTeamLedger, sendLedgerEntry } from "./ledger-commands.ts";
+import {
+  type LedgerPushOutcome,
+  pushTeamLedger,
+  readTeamLedger,
+  reserveInTeam,
+  seedTeamLedger,
+  sendLedgerEntry,
+} from "./ledger-commands.ts";
 import { applyChanges, changesBetween, type PendingEntry, type PendingState } from "./ledger-hashes.ts";
 import { EpochLostError, type TeamConnection, type TeamMember } from "./team-connection.ts";
 
@@ -213,11 +220,19 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     return this.queue.length;
   }
 
-  /** `state push`: this machine's file ledger into a team store that holds none yet. */
-  async push(ledger: UsageLedger): Promise<boolean> {
-    const pushed = await this.seed(ledger, []);
-    await this.refresh();
-    return pushed;
+  /**
+   * `state push`: adds this machine's file ledger to the team's, once per machine (PUSH_USAGE_LUA). Its entries are
+   * data, so they are added to whatever the team holds, not only to an empty store.
+   */
+  async push(ledger: UsageLedger): Promise<LedgerPushOutcome> {
+    await this.flush(); // what this process queued (an import of the earlier router's file) goes first
+    const connection = this.options.connection;
+    const outcome = await pushTeamLedger(connection, ledger, connection.settings.machine, Date.now(), () =>
+      this.message(),
+    );
+    // Every period: the push may have added to days and months the view read before.
+    if (outcome.added) await this.serialize(() => this.fetch(true));
+    return outcome;
   }
 
   /** Writes `ledger` whole into a team store that holds no ledger yet; false when it holds one (or was seeded). */

@@ -131,6 +131,52 @@ redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
 `;
 
+/**
+ * `state push` of the usage ledger: adds a machine's file ledger to the team's, once per machine. The machine's mark
+ * ("state-push:<ms>@<machine>", in the set of imports) is checked and written in the same step as the additions, so
+ * a second push, or two at once, add nothing more. The spend the file ledger imported from the earlier router's
+ * stats file is added only when none of that file's content markers is in the team's imports (the team imported the
+ * same file, or a machine pushed it, before); the markers are added either way.
+ * KEYS[1] the set of imports; KEYS[2] the set of period hashes; KEYS[3..] the period hashes of the own spend (one per
+ * entry of ARGV[3]), then those of the imported spend (ARGV[4]).
+ * ARGV: machine name, its mark, own and imported spend as JSON arrays as in RECORD_USAGE_LUA, JSON array of the
+ * stats file's content markers ('' for none), pub/sub channel, change message, the epoch key and the writer's epoch
+ * (as in COMPARE_AND_SET_LUA).
+ * Returns {1, 1 | 0 (the imported spend was added or not)}, {0, "<ms>"} when the machine pushed before, or {-1}
+ * (nothing written) when the team store lost its data since the writer's last sync.
+ */
+export const PUSH_USAGE_LUA = `
+local epoch = ARGV[9]
+if epoch and epoch ~= '' and redis.call('GET', ARGV[8]) ~= epoch then return {-1} end
+for _, marker in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local at, machine = string.match(marker, '^state%-push:(%d+)@(.*)$')
+  if machine == ARGV[1] then return {0, at} end
+end
+local own = cjson.decode(ARGV[3])
+local imported = cjson.decode(ARGV[4])
+local withImported = 1
+if ARGV[5] ~= '' then
+  local markers = cjson.decode(ARGV[5])
+  for _, marker in ipairs(markers) do
+    if redis.call('SISMEMBER', KEYS[1], marker) == 1 then withImported = 0 end
+  end
+  for _, marker in ipairs(markers) do redis.call('SADD', KEYS[1], marker) end
+end
+local function add(changes, offset)
+  for i, change in ipairs(changes) do
+    local key = KEYS[offset + i]
+    for field, amount in pairs(change.fields) do redis.call('HINCRBYFLOAT', key, field, amount) end
+    redis.call('EXPIRE', key, tonumber(change.ttl))
+    redis.call('SADD', KEYS[2], key)
+  end
+end
+add(own, 2)
+if withImported == 1 then add(imported, 2 + #own) end
+redis.call('SADD', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[6], ARGV[7])
+return {1, withImported}
+`;
+
 export interface TeamCommands {
   parCompareAndSet(
     stateKey: string,
@@ -159,4 +205,5 @@ export interface TeamCommands {
     epoch: string,
   ): Promise<Array<number | string>>;
   parSeedUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
+  parPushUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>;
 }

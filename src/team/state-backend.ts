@@ -4,9 +4,12 @@ import { type OpenStore, openJsonStore, type StateStore, type StoreWarning } fro
 import { stateFile } from "../state/state-paths.ts";
 import { importLegacyFile, type LegacyFormat, type LegacyMarked } from "../state/legacy-import.ts";
 import { emptyLedger, USAGE_STORE_NAME, type UsageLedger } from "../budget/usage-ledger.ts";
+import { LIMITS_STORE_NAME, type LimitsState, pushLimits } from "../budget/budget-limits.ts";
+import { LEGACY_STATS_FILE } from "../budget/legacy-stats.ts";
 import { legacyRatingsFormat } from "../ratings/legacy-ratings.ts";
 import { legacyLatencyFormat } from "../runtime/latency-book.ts";
 import { emptyPending, pendingStateSchema } from "./ledger-hashes.ts";
+import type { LedgerPushOutcome } from "./ledger-commands.ts";
 import { RedisLedgerStore } from "./redis-ledger.ts";
 import { RedisStateStore } from "./redis-store.ts";
 import { emptyUnwritten, unwrittenStateSchema } from "./unwritten-marker.ts";
@@ -29,7 +32,32 @@ const LEGACY_FORMATS: Record<string, LegacyFormat<LegacyMarked>> = {
 const pushedContent = (name: string, state: unknown): unknown =>
   name === USAGE_STORE_NAME ? { ...(state as UsageLedger), reservations: {} } : state;
 
-export type PushResult = { name: string; result: "pushed" | "team store not empty" | "nothing local" };
+/** Per store, what `state push` did, as it prints it ("pushed", "team store not empty", "nothing local", or a sentence). */
+export type PushResult = { name: string; result: string };
+
+export function describeLedgerPush(outcome: LedgerPushOutcome): string {
+  if (!outcome.added) return `this machine's spend was pushed before (${new Date(outcome.pushedAt).toISOString()})`;
+  const imported = outcome.importedSkipped
+    ? `; the ${LEGACY_STATS_FILE} spend it imported was in the team's already, not added again`
+    : "";
+  return `added this machine's spend (${outcome.entries} ${outcome.entries === 1 ? "entry" : "entries"}${imported})`;
+}
+
+/** Limits go in by their set time (pushLimits): the team's may hold some while this machine set others later. */
+async function pushLimitsInto(store: StateStore<unknown>, local: LimitsState): Promise<string> {
+  if (pushLimits(store.read() as LimitsState, local).pushed.length === 0)
+    return "the team's limits are as new as this machine's or newer: nothing pushed";
+  let pushed: string[] = [];
+  store.update((team) => {
+    const merged = pushLimits(team as LimitsState, local);
+    pushed = merged.pushed; // the last replay is the one written (on the team's state as the write found it)
+    return merged.state;
+  });
+  await store.flush();
+  return pushed.length === 0
+    ? "the team's limits are as new as this machine's or newer: nothing pushed"
+    : `pushed the limits of ${pushed.join(", ")} (set here later than the team's, or the team had none)`;
+}
 
 export interface StateBackend {
   readonly settings: TeamSettings;
@@ -40,7 +68,10 @@ export interface StateBackend {
   claim(name: string, ttlMs: number): Promise<boolean>;
   /** Resolves when the first sync with the team store is done (at once for files; bounded when Redis is down). */
   ready(): Promise<void>;
-  /** Copies the machine's file-store state into the team store, for each store the team store does not hold yet. */
+  /**
+   * Copies the machine's file-store state into the team store: the usage ledger is added once per machine, limits
+   * go in by their set time, every other store only when the team store does not hold it yet.
+   */
   pushLocal(): Promise<PushResult[]>;
   close(): Promise<void>;
 }
@@ -109,7 +140,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
       close: async () => undefined,
     };
   }
-  type TeamStore = StateStore<unknown> & { push(state: unknown): Promise<boolean> };
+  type TeamStore = StateStore<unknown> & { push(state: unknown): Promise<boolean | LedgerPushOutcome> };
   const unwritten = openFile(`${TEAM_MIRROR_PREFIX}unwritten`, emptyUnwritten, (raw) =>
     unwrittenStateSchema().parse(raw),
   );
@@ -123,7 +154,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
     parse: (raw: unknown) => T,
     salvage?: (raw: unknown) => T,
     flushDelayMs?: number,
-  ): StateStore<T> & { push(state: T): Promise<boolean> } => {
+  ): StateStore<T> & { push(state: T): Promise<boolean | LedgerPushOutcome> } => {
     const local = openFile(`${TEAM_MIRROR_PREFIX}${name}`, defaults, parse, salvage, undefined, flushDelayMs);
     if (name !== USAGE_STORE_NAME)
       return new RedisStateStore<T>({
@@ -149,7 +180,7 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
       onStoreDown: settings.onStoreDown,
       warn: options.warn,
     });
-    return ledger as unknown as StateStore<T> & { push(state: T): Promise<boolean> };
+    return ledger as unknown as StateStore<T> & { push(state: T): Promise<boolean | LedgerPushOutcome> };
   };
   return {
     settings,
@@ -189,7 +220,15 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
           results.push({ name, result: "nothing local" });
           continue;
         }
-        results.push({ name, result: (await entry.store.push(state)) ? "pushed" : "team store not empty" });
+        if (name === LIMITS_STORE_NAME) {
+          results.push({ name, result: await pushLimitsInto(entry.store, state as LimitsState) });
+          continue;
+        }
+        const pushed = await entry.store.push(state);
+        results.push({
+          name,
+          result: typeof pushed === "object" ? describeLedgerPush(pushed) : pushed ? "pushed" : "team store not empty",
+        });
       }
       return results;
     },

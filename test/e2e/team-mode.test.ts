@@ -263,7 +263,7 @@ describe("team mode: several pi machines share one Redis", () => {
     );
   });
 
-  it("shows the backend in /auto-router status and copies a machine's file state into the empty team store with state push", async () => {
+  it("shows the backend in /auto-router status and adds a machine's file-store spend to the team store once with state push", async () => {
     primary.reset();
     const prefix = "par:push:";
     const dir = machine("p1", prefix);
@@ -303,13 +303,13 @@ describe("team mode: several pi machines share one Redis", () => {
       args: ["--model", "auto-router/main", "-p", "/auto-router state push"],
     });
     assert.equal(push.code, 0, push.stderr);
-    assert.match(push.stdout + push.stderr, /usage: pushed/);
+    assert.match(push.stdout + push.stderr, /usage: added this machine's spend \(2 entries\)/);
     assert.equal(teamSpend(prefix, "mock-a").day.requests, 2);
     const again = await runPi({
       agentDir: dir.agentDir,
       args: ["--model", "auto-router/main", "-p", "/auto-router state push"],
     });
-    assert.match(again.stdout + again.stderr, /usage: team store not empty/);
+    assert.match(again.stdout + again.stderr, /usage: this machine's spend was pushed before \(/);
     assert.equal(teamSpend(prefix, "mock-a").day.requests, 2);
   });
 

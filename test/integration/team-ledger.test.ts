@@ -337,10 +337,48 @@ describe("team ledger on Redis", () => {
     spent.days[calendar.day] = { "mock-a": { "model-a": totals(0.5) } };
     spent.months[calendar.month] = { "mock-a": { "model-a": totals(0.5) } };
     writeFileSync(fileLedger, JSON.stringify(spent));
-    assert.deepEqual(await a.backend.pushLocal(), [{ name: USAGE_STORE_NAME, result: "pushed" }]);
+    assert.deepEqual(await a.backend.pushLocal(), [
+      { name: USAGE_STORE_NAME, result: "added this machine's spend (2 entries)" },
+    ]);
     assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
     assert.equal(redis.cli("EXISTS", `${prefix}usage:reserved:mock-a`), "0", "the machine's reservations stay local");
     assert.deepEqual(a.usage.read().reservations, {});
+  });
+
+  it("state push adds each machine's file ledger once: eight windows of one machine pushing at once count it once, a second machine adds its own", async () => {
+    const prefix = "par:push-once:";
+    const fileLedger = (costUsd: number) => {
+      const ledger = emptyLedger();
+      ledger.days[calendar.day] = { "mock-a": { "model-a": totals(costUsd) } };
+      ledger.months[calendar.month] = { "mock-a": { "model-a": totals(costUsd) } };
+      return JSON.stringify(ledger);
+    };
+    const windows = Array.from({ length: 8 }, () => {
+      const dir = freshDir("auto-router-ledger-push-once");
+      dirs.push(dir);
+      writeFileSync(join(dir, "auto-router.usage.json"), fileLedger(0.5));
+      return machine("same", prefix, { dir });
+    });
+    await Promise.all(windows.map((window) => window.backend.ready()));
+    const results = await Promise.all(windows.map((window) => window.backend.pushLocal()));
+    const said = results.map(([entry]) => entry?.result ?? "");
+    assert.equal(said.filter((text) => text === "added this machine's spend (2 entries)").length, 1, said.join("\n"));
+    assert.equal(said.filter((text) => /^this machine's spend was pushed before \(/.test(text)).length, 7);
+    assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.5);
+    assert.equal(costField(prefix, "month", "mock-a|model-a|requests"), 1);
+    const dir = freshDir("auto-router-ledger-push-other");
+    dirs.push(dir);
+    writeFileSync(join(dir, "auto-router.usage.json"), fileLedger(0.25));
+    const other = machine("other", prefix, { dir });
+    await other.backend.ready();
+    assert.deepEqual(await other.backend.pushLocal(), [
+      { name: USAGE_STORE_NAME, result: "added this machine's spend (2 entries)" },
+    ]);
+    assert.equal(costField(prefix, "day", "mock-a|*|costUsd"), 0.75);
+    await eventually(
+      () => providerSpend(windows[0]!.usage.read(), calendar, "mock-a").day.costUsd === 0.75,
+      "the view follows",
+    );
   });
 
   it("never puts a secret into the team store", () => {

@@ -1,0 +1,158 @@
+// `/auto-router state push` when a team switches over machine by machine: each machine's file-store spend (its own
+// auto-router.usage.json, written here as file mode leaves it) is added to the team's ledger once per machine, and
+// its command-set limits go in by their set time. Real pi processes share one redis-server; each machine has its own
+// agent dir. The team's totals are read from Redis, one field per period hash.
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { LimitsState } from "../../src/budget/budget-limits.ts";
+import { calendarKeys } from "../../src/budget/calendar.ts";
+import {
+  addMarkerOperation,
+  importLegacyOperation,
+  LEGACY_STATS_FILE,
+  legacyOwnerMarker,
+  parseLegacyStats,
+} from "../../src/budget/legacy-stats.ts";
+import { emptyLedger, emptyTotals, type UsageLedger } from "../../src/budget/usage-ledger.ts";
+import { runPi } from "../helpers/pi-cli.ts";
+import type { RedisServer } from "../helpers/redis-server.ts";
+import { startTeam, type Team } from "../helpers/team-machines.ts";
+
+const PREFIX = "par:push-add:";
+// The machines' calendar is UTC (budgets.timeZone), so the keys written here are the ones the team uses.
+const KEYS = calendarKeys(Date.now(), "UTC");
+const T0 = Date.now() - 86_400_000;
+
+/** A file ledger holding `requests` requests costing `costUsd` of one model, today and this month. */
+function spent(
+  provider: string,
+  modelId: string,
+  requests: number,
+  costUsd: number,
+  base = emptyLedger(),
+): UsageLedger {
+  const totals = { ...emptyTotals(), requests, input: 100 * requests, output: 50 * requests, costUsd };
+  const ledger: UsageLedger = structuredClone(base);
+  for (const [period, key] of [
+    ["days", KEYS.day],
+    ["months", KEYS.month],
+  ] as const) {
+    const bucket = (ledger[period][key] ??= {});
+    (bucket[provider] ??= {})[modelId] = totals;
+  }
+  return ledger;
+}
+
+/** The earlier router's stats file: $1 of mock-a today (UTC), no limits. */
+const OLD_STATS = {
+  version: 2,
+  daily: { [KEYS.day]: { "mock-a": { inputTokens: 1000, outputTokens: 500, estimatedCost: 1 } } },
+  monthly: { [KEYS.month]: { "mock-a": { inputTokens: 1000, outputTokens: 500, estimatedCost: 1 } } },
+  limits: {},
+};
+
+describe("team mode: state push adds each machine's file-store spend once and newer limits", () => {
+  let team: Team;
+  let redis: RedisServer;
+
+  before(async () => {
+    team = await startTeam();
+    ({ redis } = team);
+  });
+  after(() => team.close());
+
+  /** A machine in team mode whose state dir holds what it recorded in file mode. */
+  function machine(name: string, files: { usage: UsageLedger; limits?: LimitsState; oldStats?: unknown }) {
+    const dir = team.machine(name, PREFIX, { budgets: { timeZone: "UTC" } });
+    const stateDir = join(dir.agentDir, "extensions");
+    writeFileSync(join(stateDir, "auto-router.usage.json"), JSON.stringify(files.usage));
+    if (files.limits) writeFileSync(join(stateDir, "auto-router.budget-limits.json"), JSON.stringify(files.limits));
+    if (files.oldStats) writeFileSync(join(stateDir, LEGACY_STATS_FILE), JSON.stringify(files.oldStats));
+    return {
+      push: async () => {
+        const done = await runPi({
+          agentDir: dir.agentDir,
+          args: ["--model", "auto-router/main", "-p", "/auto-router state push"],
+        });
+        assert.equal(done.code, 0, done.stderr);
+        return done.stdout + done.stderr;
+      },
+    };
+  }
+  /** The team's total of one provider this month (and today), as Redis holds it. */
+  const teamSpend = (provider: string, metric: "requests" | "costUsd") => {
+    const read = (hash: string) =>
+      Number(redis.cli("HGET", `${PREFIX}usage:${hash}`, `${provider}|*|${metric}`) || "0");
+    return { day: read(`day:${KEYS.day}`), month: read(`month:${KEYS.month}`) };
+  };
+  const teamLimits = (): LimitsState => JSON.parse(redis.cli("HGET", `${PREFIX}state:budget-limits`, "json"));
+
+  it("adds two machines' spend to the team's, counts a machine's second push and two concurrent pushes once, and pushes limits set later than the team's", async () => {
+    // Machine a switches first: its spend and a limit set a day ago.
+    const a = machine("a", {
+      usage: spent("mock-a", "model-a", 2, 0.5),
+      limits: { version: 1, providers: { "mock-a": { daily: 5, updatedAt: T0 } } },
+    });
+    assert.match(await a.push(), /usage: added this machine's spend \(2 entries\)/);
+    assert.deepEqual(teamSpend("mock-a", "costUsd"), { day: 0.5, month: 0.5 });
+    assert.equal(teamLimits().providers["mock-a"]?.daily, 5);
+
+    // Machine b ran this router in file mode after importing the earlier router's stats file, which is still in its
+    // state dir: its first team start imports that file into the team, so its push adds only its own spend. It set
+    // mock-a's limit after a did (its wins) and mock-b's for the first time.
+    const legacy = parseLegacyStats(OLD_STATS);
+    const scope = { machine: "b", teamMode: false };
+    const imported = addMarkerOperation(legacyOwnerMarker(LEGACY_STATS_FILE, scope))(
+      importLegacyOperation(LEGACY_STATS_FILE, legacy, scope)(emptyLedger()),
+    );
+    const b = machine("b", {
+      usage: spent("mock-a", "model-a", 3, 0.25, imported),
+      limits: {
+        version: 1,
+        providers: {
+          "mock-a": { daily: 9, updatedAt: T0 + 60_000 },
+          "mock-b": { monthly: 20, updatedAt: T0 - 60_000 },
+        },
+      },
+      oldStats: OLD_STATS,
+    });
+    const pushedB = await b.push();
+    assert.match(
+      pushedB,
+      /usage: added this machine's spend \(2 entries; the auto-router\.stats\.json spend it imported was in the team's already, not added again\)/,
+    );
+    assert.match(pushedB, /budget-limits: pushed the limits of mock-a, mock-b/);
+    // a's $0.50 + b's $0.25 + the old file's $1 once.
+    assert.deepEqual(teamSpend("mock-a", "costUsd"), { day: 1.75, month: 1.75 });
+    assert.deepEqual(teamSpend("mock-a", "requests"), { day: 5, month: 5 });
+    assert.equal(teamLimits().providers["mock-a"]?.daily, 9);
+    assert.equal(teamLimits().providers["mock-b"]?.monthly, 20);
+
+    // a again (a restart): counted before, said with its time.
+    assert.match(await a.push(), /usage: this machine's spend was pushed before \(\d{4}-\d\d-\d\dT[\d:.]+Z\)/);
+    assert.deepEqual(teamSpend("mock-a", "costUsd"), { day: 1.75, month: 1.75 });
+
+    // Machine c's two windows push at once: one adds, the other finds it pushed. Its limit is older than the team's.
+    const c = machine("c", {
+      usage: spent("mock-b", "model-b", 1, 0.125),
+      limits: { version: 1, providers: { "mock-a": { daily: 1, updatedAt: T0 - 1 } } },
+    });
+    const both = await Promise.all([c.push(), c.push()]);
+    assert.equal(
+      both.filter((text) => /usage: added this machine's spend \(2 entries\)/.test(text)).length,
+      1,
+      both.join("\n"),
+    );
+    assert.equal(
+      both.filter((text) => /usage: this machine's spend was pushed before/.test(text)).length,
+      1,
+      both.join("\n"),
+    );
+    assert.deepEqual(teamSpend("mock-b", "costUsd"), { day: 0.125, month: 0.125 });
+    assert.deepEqual(teamSpend("mock-a", "costUsd"), { day: 1.75, month: 1.75 });
+    assert.match(both[0]!, /budget-limits: the team's limits are as new as this machine's or newer: nothing pushed/);
+    assert.equal(teamLimits().providers["mock-a"]?.daily, 9);
+  });
+});

@@ -1,0 +1,128 @@
+// `state push` (pure parts): what of a machine's file ledger is its own spend and what it imported from the earlier
+// router's stats file, the machine's mark, what the push says, and which command-set limits go into the team's.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { emptyLimits, type LimitsState, pushLimits } from "../../src/budget/budget-limits.ts";
+import {
+  addMarkerOperation,
+  importLegacyOperation,
+  LEGACY_MODEL_ID,
+  LEGACY_STATS_FILE,
+  legacyOwnerMarker,
+  parseLegacyStats,
+} from "../../src/budget/legacy-stats.ts";
+import { emptyLedger, emptyTotals, type UsageLedger } from "../../src/budget/usage-ledger.ts";
+import { ledgerPushPlan, pushMarker } from "../../src/team/ledger-hashes.ts";
+import { describeLedgerPush } from "../../src/team/state-backend.ts";
+
+const day = "2026-11-29";
+const month = "2026-11";
+
+function withSpend(ledger: UsageLedger, provider: string, modelId: string, costUsd: number): UsageLedger {
+  const next = structuredClone(ledger);
+  const totals = { ...emptyTotals(), requests: 1, costUsd };
+  for (const [period, key] of [
+    ["days", day],
+    ["months", month],
+  ] as const)
+    ((next[period][key] ??= {})[provider] ??= {})[modelId] = totals;
+  return next;
+}
+
+const OLD_STATS = {
+  version: 2,
+  daily: { [day]: { "mock-a": { inputTokens: 10, outputTokens: 5, estimatedCost: 1 } } },
+  monthly: { [month]: { "mock-a": { inputTokens: 10, outputTokens: 5, estimatedCost: 1 } } },
+  limits: {},
+};
+
+describe("state push: the usage ledger", () => {
+  it("adds all of a ledger that imported no stats file as its own spend, a model named (legacy) too", () => {
+    const ledger = withSpend(withSpend(emptyLedger(), "p", "m", 0.5), "p", LEGACY_MODEL_ID, 1);
+    const plan = ledgerPushPlan(ledger);
+    assert.equal(plan.own.length, 4);
+    assert.deepEqual(plan.legacy, []);
+    assert.deepEqual(plan.legacyMarkers, []);
+  });
+
+  it("keeps the imported stats file's spend apart, with the file's content marker and not the machine's marker", () => {
+    const legacy = parseLegacyStats(OLD_STATS);
+    const scope = { machine: "laptop", teamMode: false };
+    const imported = addMarkerOperation(legacyOwnerMarker(LEGACY_STATS_FILE, scope))(
+      importLegacyOperation(LEGACY_STATS_FILE, legacy, scope)(emptyLedger()),
+    );
+    const plan = ledgerPushPlan(withSpend(imported, "p", "m", 0.5));
+    assert.deepEqual(
+      plan.own.map((change) => [change.period, change.provider, change.modelId]),
+      [
+        ["days", "p", "m"],
+        ["months", "p", "m"],
+      ],
+    );
+    assert.deepEqual(
+      plan.legacy.map((change) => [change.period, change.provider, change.modelId, change.totals.costUsd]),
+      [
+        ["days", "mock-a", LEGACY_MODEL_ID, 1],
+        ["months", "mock-a", LEGACY_MODEL_ID, 1],
+      ],
+    );
+    assert.equal(plan.legacyMarkers.length, 1);
+    assert.match(plan.legacyMarkers[0]!, /^auto-router\.stats\.json#/);
+  });
+
+  it("marks the machine with the push's time, and says what happened", () => {
+    assert.equal(pushMarker("laptop@home", 1_764_000_000_000), "state-push:1764000000000@laptop@home");
+    assert.equal(
+      describeLedgerPush({ added: true, entries: 4, importedSkipped: false }),
+      "added this machine's spend (4 entries)",
+    );
+    assert.equal(
+      describeLedgerPush({ added: true, entries: 1, importedSkipped: true }),
+      "added this machine's spend (1 entry; the auto-router.stats.json spend it imported was in the team's already, not added again)",
+    );
+    assert.equal(
+      describeLedgerPush({ added: false, pushedAt: Date.UTC(2026, 11, 2, 9, 30) }),
+      "this machine's spend was pushed before (2026-12-02T09:30:00.000Z)",
+    );
+  });
+});
+
+describe("state push: limits by their set time", () => {
+  const limits = (providers: LimitsState["providers"]): LimitsState => ({ version: 1, providers });
+
+  it("pushes a limit set later than the team's and one the team does not have, keeps the team's other periods", () => {
+    const team = limits({ "mock-a": { daily: 5, monthly: 50, updatedAt: 100 } });
+    const local = limits({ "MOCK-A": { daily: 9, updatedAt: 200 }, "mock-b": { monthly: 20, updatedAt: 1 } });
+    const { state, pushed } = pushLimits(team, local);
+    assert.deepEqual(pushed, ["MOCK-A", "mock-b"]);
+    assert.deepEqual(state.providers["mock-a"], team.providers["mock-a"], "the team's spelling is left for the newer");
+    assert.deepEqual(state.providers["MOCK-A"], { daily: 9, updatedAt: 200 });
+    assert.deepEqual(state.providers["mock-b"], { monthly: 20, updatedAt: 1 });
+  });
+
+  it("merges a newer limit into the team's entry of the same spelling", () => {
+    const team = limits({ "mock-a": { daily: 5, monthly: 50, updatedAt: 100 } });
+    const { state } = pushLimits(team, limits({ "mock-a": { daily: null, updatedAt: 200 } }));
+    assert.deepEqual(state.providers["mock-a"], { daily: null, monthly: 50, updatedAt: 200 });
+  });
+
+  it("pushes nothing older, as old, without a set time against the team's, or without a value", () => {
+    const team = limits({ "mock-a": { daily: 5, updatedAt: 100 }, "mock-b": { daily: 3 } });
+    for (const local of [
+      limits({ "mock-a": { daily: 1, updatedAt: 99 } }),
+      limits({ "mock-a": { daily: 1, updatedAt: 100 } }),
+      limits({ "mock-a": { daily: 1 } }),
+      limits({ "mock-b": { daily: 1, updatedAt: 500 } }),
+      limits({ "mock-c": { updatedAt: 500 } }),
+    ]) {
+      const { state, pushed } = pushLimits(team, local);
+      assert.deepEqual(pushed, [], JSON.stringify(local));
+      assert.equal(state, team);
+    }
+  });
+
+  it("fills a team store without limits with every one of this machine's", () => {
+    const local = limits({ "mock-a": { daily: 1 }, "mock-b": { monthly: 2, updatedAt: 3 } });
+    assert.deepEqual(pushLimits(emptyLimits(), local).state, local);
+  });
+});
