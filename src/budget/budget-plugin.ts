@@ -2,6 +2,7 @@
 // provider's spend against its daily AND monthly limits (and its balance against a floor) for every routing
 // snapshot, and adds the `budget` and `balance` subcommands. route() acts on the levels (blocked -> skipped
 // "budget", soft/hard fallback by budgets.policy); this plugin only computes them, from memory.
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { lastValue } from "../runtime/last-value.ts";
 import type { RouterConfig } from "../config/schema.ts";
@@ -216,7 +217,10 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         usage.update(addMarkerOperation(legacyChangeMarker(LEGACY_STATS_FILE, scope)));
       } else {
         // Limits first: the ledger's marker is what stops a later start from importing again.
-        limits.update(importLegacyLimitsOperation(legacy, context.now()));
+        // Set by the earlier router no later than it last wrote its file: a limit set here since is newer (what
+        // `state push` compares), whichever of this dir's stores gets the import first.
+        const setBy = Math.min(context.now(), statSync(file).mtimeMs);
+        limits.update(importLegacyLimitsOperation(legacy, setBy));
         usage.update(importLegacyOperation(LEGACY_STATS_FILE, legacy, scope, onCalendar(legacy, context.now(), keys)));
         // Its own step: in team mode the content marker alone decides, in Redis, whether the spend is added.
         usage.update(addMarkerOperation(legacyOwnerMarker(LEGACY_STATS_FILE, scope)));

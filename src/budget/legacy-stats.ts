@@ -275,7 +275,8 @@ export function addMarkerOperation(marker: string) {
 
 /**
  * The old limits as command-set limits; a period the user has set (or switched off) here since is kept, and one of 0 or
- * less (no limit to the earlier router) is not imported.
+ * less (no limit to the earlier router) is not imported. `at`: when they were set at the latest (the old file's last
+ * write), which `state push` compares with a limit set on this machine in file mode.
  */
 export function importLegacyLimitsOperation(legacy: LegacyImport, at: number) {
   return (state: LimitsState): LimitsState => {
@@ -287,7 +288,8 @@ export function importLegacyLimitsOperation(legacy: LegacyImport, at: number) {
       const usable = (value: number | undefined) => value !== undefined && value > 0;
       if (usable(old.dailyUsd) && current.daily === undefined) [current.daily, changed] = [old.dailyUsd, true];
       if (usable(old.monthlyUsd) && current.monthly === undefined) [current.monthly, changed] = [old.monthlyUsd, true];
-      if (changed) providers[provider] = { ...current, updatedAt: at };
+      // A period set here later keeps its time: the entry's time is its latest setting.
+      if (changed) providers[provider] = { ...current, updatedAt: Math.max(current.updatedAt ?? at, at) };
     }
     return { ...state, providers };
   };

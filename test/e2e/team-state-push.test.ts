@@ -3,7 +3,7 @@
 // its command-set limits go in by their set time. Real pi processes share one redis-server; each machine has its own
 // agent dir. The team's totals are read from Redis, one field per period hash.
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { LimitsState } from "../../src/budget/budget-limits.ts";
@@ -45,12 +45,12 @@ function spent(
   return ledger;
 }
 
-/** The earlier router's stats file: $1 of mock-a today (UTC), no limits. */
+/** The earlier router's stats file, last written two days ago: $1 of mock-a today (UTC), and a limit for mock-b. */
 const OLD_STATS = {
   version: 2,
   daily: { [KEYS.day]: { "mock-a": { inputTokens: 1000, outputTokens: 500, estimatedCost: 1 } } },
   monthly: { [KEYS.month]: { "mock-a": { inputTokens: 1000, outputTokens: 500, estimatedCost: 1 } } },
-  limits: {},
+  limits: { "mock-b": { monthlyUsd: 7 } },
 };
 
 describe("team mode: state push adds each machine's file-store spend once and newer limits", () => {
@@ -69,7 +69,11 @@ describe("team mode: state push adds each machine's file-store spend once and ne
     const stateDir = join(dir.agentDir, "extensions");
     writeFileSync(join(stateDir, "auto-router.usage.json"), JSON.stringify(files.usage));
     if (files.limits) writeFileSync(join(stateDir, "auto-router.budget-limits.json"), JSON.stringify(files.limits));
-    if (files.oldStats) writeFileSync(join(stateDir, LEGACY_STATS_FILE), JSON.stringify(files.oldStats));
+    if (files.oldStats) {
+      const file = join(stateDir, LEGACY_STATS_FILE);
+      writeFileSync(file, JSON.stringify(files.oldStats));
+      utimesSync(file, new Date(T0 - 86_400_000), new Date(T0 - 86_400_000));
+    }
     return {
       push: async () => {
         const done = await runPi({
@@ -101,7 +105,8 @@ describe("team mode: state push adds each machine's file-store spend once and ne
 
     // Machine b ran this router in file mode after importing the earlier router's stats file, which is still in its
     // state dir: its first team start imports that file into the team, so its push adds only its own spend. It set
-    // mock-a's limit after a did (its wins) and mock-b's for the first time.
+    // mock-a's limit after a did (its wins), and raised mock-b's from the old file's $7 to $20 in file mode: the
+    // team's import of the old file at b's first team start puts $7 in, which must not win over the raise.
     const legacy = parseLegacyStats(OLD_STATS);
     const scope = { machine: "b", teamMode: false };
     const imported = addMarkerOperation(legacyOwnerMarker(LEGACY_STATS_FILE, scope))(

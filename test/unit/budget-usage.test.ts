@@ -372,6 +372,15 @@ describe("legacy stats migration", () => {
     });
   });
 
+  it("keeps the time of a provider's limit set here after the old file was last written", () => {
+    const state = { version: 1, providers: { deepseek: { daily: 3, updatedAt: 5 } } };
+    assert.deepEqual(importLegacyLimitsOperation(parseLegacyStats(legacy), 2)(state).providers.deepseek, {
+      daily: 3,
+      monthly: 20,
+      updatedAt: 5,
+    });
+  });
+
   it("does not import a limit of 0 or less as a limit: the earlier router read it as no limit", () => {
     const old = parseLegacyStats({
       version: 2,
