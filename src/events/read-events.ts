@@ -5,7 +5,7 @@ import { createReadStream, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { expandEvent, RequestEnvelopes } from "./compact-events.ts";
 import { unfoldEvents } from "./folded-events.ts";
-import { EVENT_TYPES, type EventType, type FinalOutcome, type NormalizedEvent } from "./event-types.ts";
+import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
 import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-events.ts";
 import { rotatedOldestFirst } from "./log-files.ts";
 
@@ -144,14 +144,13 @@ function invalidFeedback(data: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
-const FINAL_OUTCOMES: ReadonlySet<unknown> = new Set<FinalOutcome>(["success", "failed", "aborted", "refused"]);
-
 /**
  * A final event the reports would count wrongly: its outcome would be counted as "undefined", and a count that is no
- * number would be added as text ("0" + "2" is "02") or as NaN.
+ * number would be added as text ("0" + "2" is "02") or as NaN. An outcome this version does not know (a newer
+ * writer's) is no reason to drop the request: it is counted, its outcome shown as written (FinalOutcome lists ours).
  */
 function invalidFinal(data: Record<string, unknown>): string | undefined {
-  if (!FINAL_OUTCOMES.has(data.outcome)) return 'final without outcome "success", "failed", "aborted" or "refused"';
+  if (typeof data.outcome !== "string" || data.outcome.trim() === "") return "final without an outcome";
   for (const count of ["attempts", "failovers"] as const) {
     const value = data[count];
     if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
