@@ -72,14 +72,43 @@ const COMMON_USAGE = [
   "                    $AUTO_ROUTER_LOG_DIR, else the routes file's logDir, else $PI_CODING_AGENT_DIR/extensions,",
   "                    else ~/.pi/agent/extensions",
   "  --route <id>      only requests of this route (requested or served)",
-  "  --since <when>    only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w",
+  "  --since <when>    only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w. A date",
+  "                    or date-time without a zone is UTC, as the per-day buckets are (2026-12-01: that UTC day)",
   "  --json            print the result as JSON",
   "  -h, --help        show this help",
 ];
 
 const RELATIVE_UNITS_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-/** `--since` value to epoch ms. */
+/** An ISO date-time without a zone (`2026-12-01T08:00`, `2026-12-01 08:00:30.5`): Date.parse reads it as local time. */
+const ISO_LOCAL_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
+/** A zone at the end of a date-time: `Z`, `+02:00`, `-0500`, `UTC`, `GMT+2`, the US abbreviations Date.parse reads (`EST`). */
+const ZONE_SUFFIX = /(?:Z|[+-]\d{2}:?\d{2}|\b(?:UTC|GMT|UT|[ECMP][SD]T)(?:[+-]\d{1,4})?)$/i;
+
+/**
+ * A date or date-time as UTC unless it names its zone, as the reports' day buckets are UTC days: Date.parse reads a
+ * date alone as UTC (`2026-12-01`) but a date-time without a zone, and any other form (`Dec 1 2026`), as local time.
+ */
+function utcUnlessZoned(value: string): number {
+  const text = value.trim();
+  const isoLocal = ISO_LOCAL_DATE_TIME.exec(text);
+  if (isoLocal) return Date.parse(`${isoLocal[1]}T${isoLocal[2]}Z`);
+  const time = Date.parse(text);
+  if (Number.isNaN(time) || /^\d{4}(?:-\d{2}(?:-\d{2})?)?$/.test(text) || ZONE_SUFFIX.test(text)) return time;
+  // Another form without a zone, read as local time: the same wall-clock reading in UTC.
+  const local = new Date(time);
+  return Date.UTC(
+    local.getFullYear(),
+    local.getMonth(),
+    local.getDate(),
+    local.getHours(),
+    local.getMinutes(),
+    local.getSeconds(),
+    local.getMilliseconds(),
+  );
+}
+
+/** `--since` value to epoch ms: an age back from `now`, or a date/time read as UTC unless it names its zone. */
 export function parseSince(value: string, now: number): number {
   if (/^\s*-\d/.test(value))
     throw new CliError(
@@ -93,7 +122,7 @@ export function parseSince(value: string, now: number): number {
     throw new CliError(
       `--since: "${value.trim()}" has no unit; expected an age such as ${value.trim()}d (days), ${value.trim()}h, ${value.trim()}m or ${value.trim()}w, or an ISO date/time such as 2026-05-04`,
     );
-  const time = Date.parse(value);
+  const time = utcUnlessZoned(value);
   if (Number.isNaN(time))
     throw new CliError(`--since: "${value}" is neither an ISO date/time nor an age like 7d, 12h or 30m`);
   // A date without its year ("Dec 1", "March 5") is read as one in 2001, again keeping every event.
@@ -218,8 +247,10 @@ export function helpText(command: CliCommand): string {
 }
 
 /** Reading summary shown by every script: how much was read and how much was skipped, and why. */
-export function logSummary(stats: ReadStats, join: JoinStats) {
+export function logSummary(stats: ReadStats, join: JoinStats, since?: number) {
   return {
+    /** The instant `--since` was read as (ISO 8601, UTC). */
+    ...(since !== undefined && { since: new Date(since).toISOString() }),
     files: stats.files,
     lines: stats.lines,
     events: stats.events,
@@ -241,7 +272,7 @@ function formatLogSummary(summary: ReturnType<typeof logSummary>): string {
   parts.push(`${summary.malformed} malformed line(s) skipped`);
   const unknown = Object.values(summary.unknownTypes).reduce((sum, count) => sum + count, 0);
   if (unknown) parts.push(`${unknown} of unknown types`);
-  if (summary.filteredOut) parts.push(`${summary.filteredOut} before --since`);
+  if (summary.since) parts.push(`${summary.filteredOut} before --since ${summary.since}`);
   const lines = [parts.join(", ")];
   for (const sample of summary.malformedSamples) lines.push(`  malformed: ${sample}`);
   return lines.join("\n");
@@ -343,7 +374,7 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     // A route without requests is an answer (none in this window), not bad input: said on stderr, exit 0.
     if (route !== undefined && !routesInLog.has(route))
       io.stderr(`${command.name}: ${unknownRouteNote(route, routesInLog, since !== undefined)}`);
-    const log = logSummary(readStats, joinStats);
+    const log = logSummary(readStats, joinStats, since);
     if (values.json) io.stdout(JSON.stringify({ log, ...(output.json as object) }, null, 2));
     else io.stdout(`${output.text}\n\n${formatLogSummary(log)}`);
     return 0;

@@ -786,6 +786,34 @@ describe("routing scripts from the command line", () => {
     assert.ok(JSON.parse(year.stdout).log.lines > 0);
   });
 
+  it("reads a --since date or date-time without a zone as UTC, as the day buckets are, and says the instant", async () => {
+    // The child runs in New York: a local reading would move every bound 4 hours later (EDT in May).
+    const file = join(fixtures, "ours.jsonl");
+    const newYork = { TZ: "America/New_York" };
+    const [day, dayTime, spaced, zoned, utc] = await Promise.all([
+      runScript("routing-session-stats", ["--json", "--since", "2026-05-02", "--file", file], newYork),
+      runScript("routing-stats", ["--json", "--since", "2026-05-02T09:30", "--file", file], newYork),
+      runScript("routing-stats", ["--since", "2026-05-02 09:30", "--file", file], newYork),
+      runScript("routing-stats", ["--json", "--since", "2026-05-02T05:30-04:00", "--file", file], newYork),
+      runScript("routing-stats", ["--json", "--since", "2026-05-02T09:30", "--file", file], { TZ: "UTC" }),
+    ]);
+    const sessions = json(day);
+    assert.equal(sessions.log.since, "2026-05-02T00:00:00.000Z", "a date alone is the UTC day");
+    assert.deepEqual(
+      sessions.stats.days.map((row: { day: string }) => row.day).sort(),
+      ["2026-05-02", "2026-05-03"],
+      "the first day shown is the day asked for, whole",
+    );
+    const atNineThirty = json(dayTime);
+    assert.equal(atNineThirty.log.since, "2026-05-02T09:30:00.000Z", "a date-time without a zone is UTC");
+    assert.deepEqual(atNineThirty, json(utc), "the same report whatever the machine's zone");
+    assert.deepEqual(json(zoned).stats, atNineThirty.stats, "a date-time naming its zone keeps it");
+    assert.equal(spaced.code, 0, spaced.stderr);
+    assert.match(spaced.stdout, / before --since 2026-05-02T09:30:00\.000Z$/m, "the text report says the instant");
+    // The fixture's requests after 09:30 UTC on May 2nd: 10:00 and 11:00 that day, 09:00 on May 3rd (and one unfinished).
+    assert.equal(atNineThirty.stats.requests, 3);
+  });
+
   it("exits 1 on a bad --since, a bad --limit, or replay without --config", async () => {
     const file = join(fixtures, "ours.jsonl");
     const [since, limit, replay, negativeAge, valueMissing] = await Promise.all([
