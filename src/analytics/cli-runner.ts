@@ -8,9 +8,9 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { EventType } from "../events/event-types.ts";
 import { CUT_OFF_REASON, emptyReadStats, findLogFiles, readEvents, type ReadStats } from "../events/read-events.ts";
 import { parse as parseJsonc } from "jsonc-parser";
-import { closestKey } from "../config/key-suggestions.ts";
 import { EVENT_LOG_NAME, resolveStateDir, routesFilePath } from "../state/state-paths.ts";
 import { emptyJoinStats, joinRequests, type JoinedItem, type JoinStats } from "./request-join.ts";
+import { readRoutesView, resolvedRouteNote, resolveRouteFilter, unknownRouteNote } from "./route-names.ts";
 
 type OptionSpecs = NonNullable<ParseArgsConfig["options"]>;
 export type FlagValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
@@ -71,7 +71,8 @@ const COMMON_USAGE = [
   "                    (x.N.jsonl ... x.1.jsonl, oldest first). Default: where the router writes it,",
   "                    $AUTO_ROUTER_LOG_DIR, else the routes file's logDir, else $PI_CODING_AGENT_DIR/extensions,",
   "                    else ~/.pi/agent/extensions",
-  "  --route <id>      only requests of this route (requested or served)",
+  "  --route <route>   only requests of this route (requested or served). A route id, auto-router/<id>, or an",
+  "                    alias of the routes file, resolved to its route (the log records route ids)",
   "  --since <when>    only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w. A date",
   "                    or date-time without a zone is UTC, as the per-day buckets are (2026-12-01: that UTC day)",
   "  --json            print the result as JSON",
@@ -292,20 +293,6 @@ export function notAnEventLog(stats: ReadStats): string | undefined {
   return undefined;
 }
 
-/** Most routes named when --route matches none. */
-const ROUTES_LISTED = 10;
-
-/** Why --route <route> found nothing, when the log has no request of it: the closest route it has, and its routes. */
-export function unknownRouteNote(route: string, routesInLog: ReadonlySet<string>, since: boolean): string {
-  const window = since ? " at or after --since" : "";
-  if (routesInLog.size === 0) return `--route ${route}: the log has no routed request${window}`;
-  const routes = [...routesInLog].sort();
-  const meant = closestKey(route, routes);
-  const listed = routes.slice(0, ROUTES_LISTED).join(", ");
-  const more = routes.length > ROUTES_LISTED ? `, +${routes.length - ROUTES_LISTED} more` : "";
-  return `--route ${route}: no request of this route in the log${window}${meant ? `; did you mean "${meant}"?` : ""} (routes in the log: ${listed}${more})`;
-}
-
 /** The items, unchanged, noting every route a request was routed to or asked for. */
 async function* notingRoutes(items: AsyncIterable<JoinedItem>, routes: Set<string>): AsyncIterable<JoinedItem> {
   for await (const item of items) {
@@ -356,7 +343,13 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
       readEvents(files, { since, stats: readStats, skipTypes: command.skipTypes }),
       joinStats,
     );
-    const route = values.route as string | undefined;
+    // The log records route ids: an alias of the routes file (or `auto-router/<route>`) is resolved to its route's.
+    const routesView =
+      values.route === undefined
+        ? undefined
+        : readRoutesView(routesFilePath(io.processEnv, agentDirectory(io.processEnv, io.home)));
+    const routeFilter = routesView === undefined ? undefined : resolveRouteFilter(values.route as string, routesView);
+    const route = routeFilter?.routeId;
     const routesInLog = new Set<string>();
     const items = route === undefined ? joined : notingRoutes(joined, routesInLog);
     let output;
@@ -372,9 +365,16 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     if (notLog) throw new CliError(notLog);
     output.writeFiles?.();
     // A route without requests is an answer (none in this window), not bad input: said on stderr, exit 0.
-    if (route !== undefined && !routesInLog.has(route))
-      io.stderr(`${command.name}: ${unknownRouteNote(route, routesInLog, since !== undefined)}`);
-    const log = logSummary(readStats, joinStats, since);
+    if (routeFilter && routesView) {
+      const resolved = resolvedRouteNote(routeFilter, routesView);
+      if (resolved) io.stderr(`${command.name}: ${resolved}`);
+      if (!routesInLog.has(routeFilter.routeId))
+        io.stderr(`${command.name}: ${unknownRouteNote(routeFilter, routesInLog, since !== undefined, routesView)}`);
+    }
+    const log = {
+      ...logSummary(readStats, joinStats, since),
+      ...(routeFilter && { route: { asked: routeFilter.asked, routeId: routeFilter.routeId } }),
+    };
     if (values.json) io.stdout(JSON.stringify({ log, ...(output.json as object) }, null, 2));
     else io.stdout(`${output.text}\n\n${formatLogSummary(log)}`);
     return 0;

@@ -422,17 +422,67 @@ describe("routing scripts from the command line", () => {
       runScript("routing-stats", ["--route", "subscription-fast", "--file", file]),
     ]);
     assert.equal(json(typo).stats.requests, 0, "stdout stays the (empty) report");
-    assert.equal(
+    // No routes file in the fresh HOME: the router's built-in routes and aliases are the ones in force.
+    assert.match(
       typo.stderr.trim(),
-      'routing-stats: --route subscription-fsat: no request of this route in the log; did you mean "subscription-fast"? (routes in the log: subscription-fast, subscription-swe)',
+      /^routing-stats: --route subscription-fsat: no requests for route subscription-fsat in the log; did you mean "subscription-fast"\? \(routes in the log: subscription-fast, subscription-swe; built-in routes \(no routes file at \S+auto-router\.routes\.json\): subscription-economy, subscription-fast, [^;]+; aliases: economy, fast, long, reasoning, swe\)$/,
     );
     assert.equal(unknown.code, 0, unknown.stderr);
     assert.match(
       unknown.stderr,
-      /^routing-session-stats: --route nightly: no request of this route in the log \(routes in the log: subscription-fast, subscription-swe\)$/m,
+      /^routing-session-stats: --route nightly: no requests for route nightly in the log \(routes in the log: subscription-fast, subscription-swe; built-in routes /m,
     );
     assert.equal(known.code, 0);
     assert.equal(known.stderr, "");
+  });
+
+  it("resolves a --route alias of the routes file to its route id, and names what exists when a name has no requests", async () => {
+    // Real pi (SDK, faux targets) writes the log of route main; the routes file gives it an alias.
+    const routes = { ...TWO_TARGETS.routes, aliases: { m: "main", second: "mock-b/model-b" } };
+    const h = await harnesses.start({ ...TWO_TARGETS, routes }, "auto-router-cli-route-alias");
+    await h.setModel("auto-router", "main");
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("one")]);
+    await h.prompt("one");
+    await harnesses.stop(); // flushes the event log
+    const log = join(harnesses.stateDir, "auto-router.events.jsonl");
+    const agentDir = freshDir("auto-router-cli-route-alias-agent");
+    const routesFile = join(agentDir, "extensions", "auto-router.routes.json");
+    mkdirSync(join(agentDir, "extensions"));
+    writeFileSync(routesFile, JSON.stringify(routes));
+    const env = { PI_CODING_AGENT_DIR: agentDir };
+    const [byId, byAlias, byModelName, aliasOfModel, unknown] = await Promise.all(
+      [["main"], ["m"], ["auto-router/main"], ["second"], ["mian"]].map(([route]) =>
+        runScript("routing-stats", ["--json", "--route", route!, "--file", log], env),
+      ),
+    );
+    assert.equal(json(byId).stats.requests, 1);
+    assert.equal(byId.stderr, "");
+    const aliased = json(byAlias);
+    assert.deepEqual(aliased.stats, json(byId).stats, "the alias's report is its route's");
+    assert.deepEqual(aliased.log.route, { asked: "m", routeId: "main" });
+    assert.equal(
+      byAlias.stderr.trim(),
+      `routing-stats: --route m is an alias of route main (the routes file ${routesFile}): showing that route's requests`,
+    );
+    assert.deepEqual(json(byModelName).stats, json(byId).stats, "auto-router/<route> is the route");
+    assert.equal(json(aliasOfModel).stats.requests, 0);
+    assert.equal(
+      aliasOfModel.stderr.trim(),
+      `routing-stats: --route second: no requests for route second: it is an alias of the model mock-b/model-b, not of a route, and the log records route ids (routes in the log: main; routes in ${routesFile}: main; aliases: m, second)`,
+    );
+    assert.equal(json(unknown).stats.requests, 0);
+    assert.equal(
+      unknown.stderr.trim(),
+      `routing-stats: --route mian: no requests for route mian in the log; did you mean "main"? (routes in the log: main; routes in ${routesFile}: main; aliases: m, second)`,
+    );
+    // A routes file that cannot be read: the alias cannot be resolved, and the note says why instead of an empty report.
+    writeFileSync(routesFile, "{ not json");
+    const unreadable = await runScript("routing-stats", ["--route", "m", "--file", log], env);
+    assert.equal(unreadable.code, 0, unreadable.stderr);
+    assert.equal(
+      unreadable.stderr.trim(),
+      `routing-stats: --route m: no requests for route m in the log (routes in the log: main; ${routesFile} is unreadable or invalid, so no alias is known)`,
+    );
   });
 
   it("exits 1 saying a file is not an event log, naming it and its first line, instead of counting its lines", async () => {

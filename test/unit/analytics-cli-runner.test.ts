@@ -2,14 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { routingStatsCommand, sessionStatsCommand } from "../../src/analytics/cli-commands.ts";
-import {
-  CliError,
-  dashValueProblem,
-  helpText,
-  notAnEventLog,
-  parseSince,
-  unknownRouteNote,
-} from "../../src/analytics/cli-runner.ts";
+import { CliError, dashValueProblem, helpText, notAnEventLog, parseSince } from "../../src/analytics/cli-runner.ts";
+import { unknownRouteNote } from "../../src/analytics/route-names.ts";
 import { CUT_OFF_REASON, emptyReadStats } from "../../src/events/read-events.ts";
 
 describe("the scripts' notes on what they read", () => {
@@ -46,17 +40,21 @@ describe("the scripts' notes on what they read", () => {
 
   it("says which routes the log has when --route matches none, with the one probably meant", () => {
     const routes = new Set(["r-fail", "subscription-swe", "subscription-fast"]);
+    const asked = (name: string) => ({ asked: name, routeId: name });
     assert.equal(
-      unknownRouteNote("r-fial", routes, false),
-      '--route r-fial: no request of this route in the log; did you mean "r-fail"? (routes in the log: r-fail, subscription-fast, subscription-swe)',
+      unknownRouteNote(asked("r-fial"), routes, false),
+      '--route r-fial: no requests for route r-fial in the log; did you mean "r-fail"? (routes in the log: r-fail, subscription-fast, subscription-swe)',
     );
     assert.equal(
-      unknownRouteNote("nightly", routes, true),
-      "--route nightly: no request of this route in the log at or after --since (routes in the log: r-fail, subscription-fast, subscription-swe)",
+      unknownRouteNote(asked("nightly"), routes, true),
+      "--route nightly: no requests for route nightly in the log at or after --since (routes in the log at or after --since: r-fail, subscription-fast, subscription-swe)",
     );
-    assert.equal(unknownRouteNote("r-fial", new Set(), false), "--route r-fial: the log has no routed request");
+    assert.equal(
+      unknownRouteNote(asked("r-fial"), new Set(), false),
+      "--route r-fial: no requests for route r-fial in the log (routes in the log: none)",
+    );
     const many = new Set(Array.from({ length: 12 }, (_, index) => `route-${String(index).padStart(2, "0")}`));
-    assert.match(unknownRouteNote("other", many, false), /route-09, \+2 more\)$/);
+    assert.match(unknownRouteNote(asked("other"), many, false), /route-09, \+2 more\)$/);
   });
 });
 
@@ -91,7 +89,7 @@ describe("the scripts' flags", () => {
     );
     assert.equal(
       dashValueProblem(routingStatsCommand, ["--route", "-x"]),
-      '--route: "-x" starts with "-" and is read as an option; expected <id>: only requests of this route (requested or served) (write --route=-x for a value that does start with "-")',
+      '--route: "-x" starts with "-" and is read as an option; expected <route>: only requests of this route (requested or served) (write --route=-x for a value that does start with "-")',
     );
   });
 
