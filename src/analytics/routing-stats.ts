@@ -40,6 +40,11 @@ export interface RoutingStats {
   /** Requests seen without a final event. */
   incomplete: number;
   outcomes: Record<string, number>;
+  /**
+   * Of the `refused` outcomes, those a target refused (its content filter: `refusedBy` on the final line), apart from
+   * those the router refused before calling any target (a hard budget). Neither is a failure.
+   */
+  refusedByTarget: number;
   /** success / (requests - aborted). */
   successRate?: number;
   /** Requests with at least one failover / (requests - aborted). */
@@ -107,6 +112,7 @@ const byRequestsThenKey = (a: { requests: number; key?: string }, b: { requests:
 export class RoutingStatsAccumulator {
   private readonly total = newTotals();
   private incomplete = 0;
+  private refusedByTarget = 0;
   private readonly outcomes: Record<string, number> = {};
   private readonly routes = new Map<string, GroupTotals>();
   private readonly providers = new Map<string, GroupTotals>();
@@ -123,6 +129,7 @@ export class RoutingStatsAccumulator {
     }
     addTo(this.total, request);
     this.outcomes[request.final.outcome] = (this.outcomes[request.final.outcome] ?? 0) + 1;
+    if (request.final.outcome === "refused" && request.final.refusedBy !== undefined) this.refusedByTarget++;
     const routeKey = request.routeId || "(unknown)";
     if (!this.routes.has(routeKey)) this.routes.set(routeKey, newTotals());
     addTo(this.routes.get(routeKey)!, request);
@@ -150,6 +157,7 @@ export class RoutingStatsAccumulator {
       requests: this.total.requests,
       incomplete: this.incomplete,
       outcomes: this.outcomes,
+      refusedByTarget: this.refusedByTarget,
       successRate: ratio(this.total.success, this.total.counted),
       failoverRate: ratio(this.total.failovers, this.total.counted),
       failovers: this.total.failovers,
@@ -191,11 +199,21 @@ const groupTable = (rows: GroupRow[], title: string): string =>
     ["left", "right", "right", "right", "right"],
   );
 
+/** Who refused: " (by its target)", " (by their targets)", " (by the router)", or how many of each. */
+function refusalSplit(refused: number, byTarget: number): string {
+  if (byTarget === 0) return " (by the router)";
+  if (byTarget === refused) return refused === 1 ? " (by its target)" : " (by their targets)";
+  return ` (${byTarget} by the target, ${refused - byTarget} by the router)`;
+}
+
 export function formatRoutingStats(stats: RoutingStats, options: { limit?: number } = {}): string {
   const limit = options.limit ?? 20;
   const outcomes = Object.entries(stats.outcomes)
     .sort((a, b) => b[1] - a[1])
-    .map(([outcome, count]) => `${outcome} ${count}`)
+    .map(
+      ([outcome, count]) =>
+        `${outcome} ${count}${outcome === "refused" ? refusalSplit(count, stats.refusedByTarget) : ""}`,
+    )
     .join(", ");
   const summary = [
     `requests       ${formatCount(stats.requests)}${stats.incomplete ? ` (+${stats.incomplete} without a final event)` : ""}`,

@@ -99,6 +99,11 @@ export interface ResultEventData {
   cooldownMs?: number;
 }
 
+/**
+ * `refused`: the router refused the request before calling a target (a hard budget, no route), or, with `refusedBy`,
+ * the target named there refused to answer (a content_policy stop, which a gateway client gets as its API's refusal).
+ * Readers keep any other outcome (a newer writer's) as written.
+ */
 export type FinalOutcome = "success" | "failed" | "aborted" | "refused";
 
 export interface FinalEventData {
@@ -111,6 +116,8 @@ export interface FinalEventData {
   /** The served answer's cost as the budget books it: $0 for a subscription target, whatever its list price. */
   costUsd?: number;
   failureKinds: string[];
+  /** The target whose refusal ended the request (outcome `refused`); absent when the router refused it. */
+  refusedBy?: string;
   /** Retries of one target, quota-reset waits, revert holds and probes, in plain words. */
   notes?: string[];
 }

@@ -147,13 +147,25 @@ async function serveRequest(
   /** Every target failed: the error, and when a target of the route is back (a client's hint for its retry). */
   const failedEveryTarget = () => {
     coolingUntil = env.books.cooldowns.soonestBack(usedRoute, env.clock.now());
-    return failWith(allFailedText(named(), state.failures, settings.agentRetry, request.overHttp).text);
+    // Every target tried refused (a route that fails over on content_policy): the request ends in the last one's refusal.
+    const refusedBy = state.failures.every((failure) => failure.refusal) ? state.failures.at(-1)?.key : undefined;
+    return failWith(
+      allFailedText(named(), state.failures, settings.agentRetry, request.overHttp).text,
+      "failed",
+      refusedBy,
+    );
   };
   let finalRecorded = false;
-  const recordFinal = (outcome: "success" | "failed" | "aborted" | "refused", served?: string, costUsd?: number) => {
+  /** `refusedBy`: the target whose refusal ended the request, logged as outcome refused (the others see a failure). */
+  const recordFinal = (
+    outcome: "success" | "failed" | "aborted" | "refused",
+    served?: string,
+    costUsd?: number,
+    refusedBy?: string,
+  ) => {
     finalRecorded = true;
     env.report.record(state.requestId, state.routeId, "final", {
-      outcome,
+      outcome: refusedBy === undefined ? outcome : "refused",
       servedTarget: served,
       plannedTarget: state.plannedTarget,
       attempts: state.attempts,
@@ -161,6 +173,7 @@ async function serveRequest(
       latencyMs: env.clock.now() - state.startedAt,
       costUsd,
       failureKinds: state.failures.map((f) => f.kind),
+      refusedBy,
       notes: state.notes.length ? state.notes : undefined,
     });
   };
@@ -169,10 +182,11 @@ async function serveRequest(
     outcome: "success" | "failed" | "aborted" | "refused",
     served?: string,
     subscription = false,
+    refusedBy?: string,
   ) => {
     // The cost as the budget books it: a subscription's answer is $0 whatever its list price (budget-plugin.ts).
     const costUsd = outcome !== "success" ? undefined : subscription ? 0 : message.usage?.cost?.total;
-    recordFinal(outcome, served, costUsd);
+    recordFinal(outcome, served, costUsd, refusedBy);
     env.report.status.onFinished(state.routeId, outcome, served, failoversOf(state));
     env.report.finished?.(state.requestId, state.routeId, outcome);
     observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil, refusal });
@@ -187,10 +201,10 @@ async function serveRequest(
       );
     out.end(message);
   };
-  const failWith = (text: string, outcome: "failed" | "refused" = "failed") => {
+  const failWith = (text: string, outcome: "failed" | "refused" = "failed", refusedBy?: string) => {
     const message = routerErrorMessage(model, text, env.clock.now());
     out.push({ type: "error", reason: "error", error: message });
-    finish(message, outcome);
+    finish(message, outcome, undefined, false, refusedBy);
   };
   const abortNow = (message?: AssistantMessage) => {
     const aborted = message?.stopReason === "aborted" ? message : routerAbortedMessage(model, env.clock.now());
@@ -245,7 +259,13 @@ async function serveRequest(
         const message =
           served.message ??
           routerErrorMessage(model, "auto-router: the target ended without a message", env.clock.now());
-        return finish(redactedMessage(message), outcome, served.key, served.billing === "subscription");
+        return finish(
+          redactedMessage(message),
+          outcome,
+          served.key,
+          served.billing === "subscription",
+          served.refused ? served.key : undefined,
+        );
       }
       if (served) {
         if (served.kind === "aborted") return abortNow(served.message);
@@ -259,7 +279,7 @@ async function serveRequest(
         const message =
           served.failure.kind === "context_overflow" ? { ...own, provider: model.provider, model: model.id } : own;
         out.push({ type: "error", reason: "error", error: message });
-        return finish(message, "failed");
+        return finish(message, "failed", undefined, false, refusing);
       }
       // Nothing served, and no attempt left: waiting for a target to come back could only end in the same answer.
       if (state.attempts >= maxAttempts && state.failures.length > 0) return failedEveryTarget();

@@ -51,6 +51,8 @@ const RETRY_WORDS: Partial<Record<FailureKind, string>> = {
 export interface FailedTarget {
   key: string;
   kind: FailureKind;
+  /** The target refused to answer (refusal.ts): the request's final event says so when every target tried did. */
+  refusal?: true;
 }
 
 /** Where an operator looks next: pi's commands, or the gateway's health endpoint for an HTTP client. */

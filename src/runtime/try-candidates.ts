@@ -7,6 +7,7 @@ import { answered, breakPin, restTarget, settleAttempt } from "./attempt-consequ
 import type { applyFailurePolicy, Failure } from "./classify-failure.ts";
 import { routerErrorMessage } from "./final-error.ts";
 import type { RequestEnvironment } from "./request-environment.ts";
+import { isRefusal } from "./refusal.ts";
 import { addNote, refusalNote, type RequestState } from "./request-state.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { findTarget, targetTimeouts } from "./route-settings.ts";
@@ -22,6 +23,8 @@ export type CandidatesResult =
       billing: Candidate["billing"];
       final: "done" | "error" | "aborted";
       message?: AssistantMessage;
+      /** The answer ended with its target's refusal after the commit point (refusal.ts). */
+      refused?: boolean;
     }
   | { kind: "surface"; message: AssistantMessage; failure: Failure }
   | { kind: "aborted"; message?: AssistantMessage };
@@ -172,6 +175,7 @@ export async function tryCandidates(
         billing: candidate.billing,
         final: settled.final,
         message: settled.message,
+        refused: settled.final === "error" && isRefusal(settled.failure),
       };
     }
     if (settled.status === "aborted") return { kind: "aborted", message: settled.message };
@@ -179,7 +183,7 @@ export async function tryCandidates(
     const { failure } = settled;
     breakPin(env, state, candidate, pins, pin, failure, (text) => addNote(env.report, state, text));
     observer?.onAttemptResult?.(candidate, settled);
-    state.failures.push({ key: candidate.key, kind: failure.kind });
+    state.failures.push({ key: candidate.key, kind: failure.kind, ...(isRefusal(failure) && { refusal: true }) });
     const retry = retried ?? { count: 0, since: env.clock.now() - outcome.latencyMs };
     const delayMs =
       state.attempts < maxAttempts
