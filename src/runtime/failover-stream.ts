@@ -177,15 +177,20 @@ async function serveRequest(
       notes: state.notes.length ? state.notes : undefined,
     });
   };
+  /**
+   * `served`: the target that answered; `subscription`: its billing; `refusedBy`: the target whose refusal ended the
+   * request; `costUnknown`: the answer came without a usage record the router could read (a proxied answer's).
+   */
   const finish = (
     message: AssistantMessage,
     outcome: "success" | "failed" | "aborted" | "refused",
-    served?: string,
-    subscription = false,
-    refusedBy?: string,
+    how: { served?: string; subscription?: boolean; refusedBy?: string; costUnknown?: boolean } = {},
   ) => {
-    // The cost as the budget books it: a subscription's answer is $0 whatever its list price (budget-plugin.ts).
-    const costUsd = outcome !== "success" ? undefined : subscription ? 0 : message.usage?.cost?.total;
+    const { served, subscription, refusedBy } = how;
+    // The cost as the budget books it: a subscription's answer is $0 whatever its list price (budget-plugin.ts); an
+    // answer whose usage was not read has no cost to log (not $0: it was not free).
+    const costUsd =
+      outcome !== "success" || how.costUnknown ? undefined : subscription ? 0 : message.usage?.cost?.total;
     recordFinal(outcome, served, costUsd, refusedBy);
     env.report.status.onFinished(state.routeId, outcome, served, failoversOf(state));
     env.report.finished?.(state.requestId, state.routeId, outcome);
@@ -204,7 +209,7 @@ async function serveRequest(
   const failWith = (text: string, outcome: "failed" | "refused" = "failed", refusedBy?: string) => {
     const message = routerErrorMessage(model, text, env.clock.now());
     out.push({ type: "error", reason: "error", error: message });
-    finish(message, outcome, undefined, false, refusedBy);
+    finish(message, outcome, { refusedBy });
   };
   const abortNow = (message?: AssistantMessage) => {
     const aborted = message?.stopReason === "aborted" ? message : routerAbortedMessage(model, env.clock.now());
@@ -259,13 +264,12 @@ async function serveRequest(
         const message =
           served.message ??
           routerErrorMessage(model, "auto-router: the target ended without a message", env.clock.now());
-        return finish(
-          redactedMessage(message),
-          outcome,
-          served.key,
-          served.billing === "subscription",
-          served.refused ? served.key : undefined,
-        );
+        return finish(redactedMessage(message), outcome, {
+          served: served.key,
+          subscription: served.billing === "subscription",
+          refusedBy: served.refused ? served.key : undefined,
+          costUnknown: served.message === undefined,
+        });
       }
       if (served) {
         if (served.kind === "aborted") return abortNow(served.message);
@@ -279,7 +283,7 @@ async function serveRequest(
         const message =
           served.failure.kind === "context_overflow" ? { ...own, provider: model.provider, model: model.id } : own;
         out.push({ type: "error", reason: "error", error: message });
-        return finish(message, "failed", undefined, false, refusing);
+        return finish(message, "failed", { refusedBy: refusing });
       }
       // Nothing served, and no attempt left: waiting for a target to come back could only end in the same answer.
       if (state.attempts >= maxAttempts && state.failures.length > 0) return failedEveryTarget();

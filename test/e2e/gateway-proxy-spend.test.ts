@@ -215,6 +215,7 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
     }
     for (const final of unread) {
       assert.equal(final.data.outcome, "success");
+      assert.equal(final.data.costUsd, undefined, "no cost on the final, not $0: the answer was not free");
       assert.equal(eventsOf("usage", final.requestId).length, 0);
       assert.equal(eventsOf("result", final.requestId)[0].data.usage, undefined);
     }
