@@ -155,10 +155,12 @@ export function renderSessionHtml(stats: SessionStats, options: { title?: string
   );
   const failovers = table(
     "table-failovers",
-    ["day", "requests", "failed over", "target switches", "failed", "refused"],
+    ["day", "requests", "failed over", "target switches", "failed", "refused", "target refused"],
     stats.days.map((day) => [
       day.day,
-      ...[day.requests, day.requestsFailedOver, day.targetSwitches, day.failed, day.refused].map(String),
+      ...[day.requests, day.requestsFailedOver, day.targetSwitches, day.failed, day.refused, day.refusedByTarget].map(
+        String,
+      ),
     ]),
   );
   const masked = table(
@@ -184,7 +186,7 @@ ${failoverChart(stats)}
 ${failovers}
 <p class="note">failed over: requests that moved to another target at least once; target switches: moves to the next
 target (a request that failed over twice counts 2); failed: every target tried failed; refused: the router called no
-target (a hard budget, say).</p>
+target (a hard budget, say); target refused: a target refused to answer (a content filter).</p>
 <h2>Latency per model (p50 / p90, successful attempts)</h2>
 ${percentileChart(
   "chart-latency",

@@ -43,13 +43,14 @@ function dailyComposition(stats: SessionStats): string {
 const FAILOVER_COLUMNS_NOTE = [
   "failed over: requests that moved to another target at least once (what routing-stats' failover rate counts);",
   "target switches: moves to the next target (a request that failed over twice counts 2); failed: requests every",
-  "target tried failed; refused: requests the router refused without calling a target (a hard budget, say).",
+  "target tried failed; refused: requests the router refused without calling a target (a hard budget, say);",
+  "target refused: requests that ended in a target's refusal to answer (a content filter).",
   "The bar is the share of the day's requests (aborted ones included) that failed over.",
 ].join("\n");
 
 function failoversPerDay(stats: SessionStats): string {
   const table = formatTable(
-    ["day", "requests", "failed over", "target switches", "failed", "refused", ""],
+    ["day", "requests", "failed over", "target switches", "failed", "refused", "target refused", ""],
     stats.days.map((day) => [
       day.day,
       formatCount(day.requests),
@@ -57,9 +58,10 @@ function failoversPerDay(stats: SessionStats): string {
       formatCount(day.targetSwitches),
       formatCount(day.failed),
       formatCount(day.refused),
+      formatCount(day.refusedByTarget),
       formatBar(day.requestsFailedOver / Math.max(1, day.requests), 20).trimEnd(),
     ]),
-    ["left", "right", "right", "right", "right", "right", "left"],
+    ["left", "right", "right", "right", "right", "right", "right", "left"],
   );
   return `${table}\n\n${FAILOVER_COLUMNS_NOTE}`;
 }

@@ -37,6 +37,8 @@ export interface DayRow {
   failed: number;
   /** Requests the router refused without calling a target (a hard budget, nothing left to try). */
   refused: number;
+  /** Requests that ended in a target's refusal (a content filter: outcome refused with refusedBy). */
+  refusedByTarget: number;
   /** Top models of the day by served requests, then "other"; not-served requests are "(not served)". */
   composition: Array<{ model: string; requests: number }>;
 }
@@ -89,6 +91,7 @@ interface DayTotals {
   targetSwitches: number;
   failed: number;
   refused: number;
+  refusedByTarget: number;
   models: Map<string, number>;
 }
 
@@ -98,6 +101,7 @@ const newDayTotals = (): DayTotals => ({
   targetSwitches: 0,
   failed: 0,
   refused: 0,
+  refusedByTarget: 0,
   models: new Map(),
 });
 
@@ -185,7 +189,10 @@ export class SessionStatsAccumulator {
     dayTotals.targetSwitches += final.failovers;
     if (final.failovers > 0) dayTotals.requestsFailedOver++;
     if (final.outcome === "failed") dayTotals.failed++;
-    if (final.outcome === "refused") dayTotals.refused++;
+    if (final.outcome === "refused") {
+      if (final.refusedBy === undefined) dayTotals.refused++;
+      else dayTotals.refusedByTarget++;
+    }
     const modelKey = served ?? "(not served)";
     dayTotals.models.set(modelKey, (dayTotals.models.get(modelKey) ?? 0) + 1);
     this.days.set(day, dayTotals);
@@ -284,6 +291,7 @@ export class SessionStatsAccumulator {
           failovers: totals.targetSwitches,
           failed: totals.failed,
           refused: totals.refused,
+          refusedByTarget: totals.refusedByTarget,
           composition,
         };
       });

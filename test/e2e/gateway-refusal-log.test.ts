@@ -103,5 +103,11 @@ describe("gateway: a target's refusal in the event log and routing-stats", () =>
       text.stdout,
       /^outcomes {7}refused 3 \(by their targets\), (failed 1, success 1|success 1, failed 1)$/m,
     );
+    // routing-session-stats counts them apart from failures and from the router's own refusals.
+    const session = await runRoutingScript("routing-session-stats", ["--json", "--file", logDir]);
+    assert.equal(session.code, 0, session.stderr);
+    const days: Array<Record<string, number>> = JSON.parse(session.stdout).stats.days;
+    const sum = (field: string) => days.reduce((total, day) => total + day[field]!, 0);
+    assert.deepEqual(["requests", "failed", "refused", "refusedByTarget"].map(sum), [5, 1, 0, 3]);
   });
 });

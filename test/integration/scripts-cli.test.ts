@@ -167,9 +167,9 @@ describe("routing scripts from the command line", () => {
     );
     const routing = json(routingJson).stats;
     assert.deepEqual([routing.failovers, routing.requestsFailedOver, routing.targetSwitches], [1, 1, 2]);
-    assert.match(sessionText.stdout, /^day +requests +failed over +target switches +failed +refused$/m);
+    assert.match(sessionText.stdout, /^day +requests +failed over +target switches +failed +refused +target refused$/m);
     assert.match(sessionText.stdout, /^2026-05-01 +2 +1 +2 +0 +0 /m);
-    assert.match(sessionText.stdout, /^2026-05-02 +3 +0 +0 +0 +1$/m);
+    assert.match(sessionText.stdout, /^2026-05-02 +3 +0 +0 +0 +1 +0$/m);
     assert.deepEqual(
       json(sessionJson).stats.days.map((day: Record<string, unknown>) => [
         day.day,

@@ -27,6 +27,7 @@ describe("session stats", () => {
         failovers: 1,
         failed: 0,
         refused: 0,
+        refusedByTarget: 0,
         composition: [
           { model: "anthropic/claude-sonnet-4-6", requests: 1 },
           { model: "openai-codex/gpt-5.3-codex", requests: 1 },
@@ -40,6 +41,7 @@ describe("session stats", () => {
         failovers: 1,
         failed: 1,
         refused: 0,
+        refusedByTarget: 0,
         composition: [
           { model: "(not served)", requests: 1 },
           { model: "google/gemini-3-flash-preview", requests: 1 },
@@ -54,6 +56,7 @@ describe("session stats", () => {
         failovers: 0,
         failed: 0,
         refused: 0,
+        refusedByTarget: 0,
         composition: [{ model: "(not served)", requests: 1 }],
       },
     ]);
@@ -73,8 +76,8 @@ describe("session stats", () => {
       const day = stats.days[0]!;
       assert.deepEqual([day.requests, day.requestsFailedOver, day.targetSwitches, day.failovers], [2, 1, 2, 2]);
       const text = formatSessionStats(stats);
-      assert.match(text, /^day +requests +failed over +target switches +failed +refused$/m);
-      assert.match(text, /^2026-05-01 +2 +1 +2 +0 +0 /m);
+      assert.match(text, /^day +requests +failed over +target switches +failed +refused +target refused$/m);
+      assert.match(text, /^2026-05-01 +2 +1 +2 +0 +0 +0 /m);
       assert.match(text, /target switches: moves to the next target/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -94,8 +97,36 @@ describe("session stats", () => {
       writeFileSync(join(dir, "auto-router.events.jsonl"), refused);
       const stats = await computeSessionStats(joinRequests(readEvents(findLogFiles(dir))), {});
       const day = stats.days[1]!;
-      assert.deepEqual([day.day, day.requests, day.failed, day.refused], ["2026-05-02", 3, 0, 1]);
-      assert.match(formatSessionStats(stats), /^2026-05-02 +3 +0 +0 +0 +1$/m);
+      assert.deepEqual(
+        [day.day, day.requests, day.failed, day.refused, day.refusedByTarget],
+        ["2026-05-02", 3, 0, 1, 0],
+      );
+      assert.match(formatSessionStats(stats), /^2026-05-02 +3 +0 +0 +0 +1 +0$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("counts requests a target refused to answer apart from the router's refusals and from failures", async () => {
+    const dir = freshDir("auto-router-session-stats");
+    try {
+      // The target refused r3 (a content filter): outcome "refused" with refusedBy naming it.
+      const original = readFileSync(fixture("ours.jsonl"), "utf8");
+      const refused = original.replace(
+        '"outcome":"failed","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":2,"failovers":1',
+        '"outcome":"refused","refusedBy":"anthropic/claude-sonnet-4-6","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":2,"failovers":1',
+      );
+      assert.notEqual(refused, original);
+      writeFileSync(join(dir, "auto-router.events.jsonl"), refused);
+      const stats = await computeSessionStats(joinRequests(readEvents(findLogFiles(dir))), {});
+      const day = stats.days[1]!;
+      assert.deepEqual(
+        [day.day, day.requests, day.failed, day.refused, day.refusedByTarget],
+        ["2026-05-02", 3, 0, 0, 1],
+      );
+      const text = formatSessionStats(stats);
+      assert.match(text, /^2026-05-02 +3 +1 +1 +0 +0 +1 /m);
+      assert.match(text, /target refused: requests that ended in a target's refusal/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -283,6 +314,7 @@ const day = (date: string, requests: number, failedOver: number): DayRow => ({
   failovers: failedOver,
   failed: 0,
   refused: 0,
+  refusedByTarget: 0,
   composition: [{ model: "anthropic/claude-sonnet-4-6", requests }],
 });
 
@@ -305,7 +337,7 @@ describe("session HTML report", () => {
       assert.ok(composition.includes(text), `"${text}" in ${JSON.stringify(composition)}`);
     assert.match(
       html,
-      /<table id="table-failovers">.*<th>failed over<\/th><th>target switches<\/th><th>failed<\/th><th>refused<\/th>.*<tr><td>2026-05-02<\/td><td>3<\/td><td>1<\/td><td>1<\/td><td>1<\/td><td>0<\/td><\/tr>/,
+      /<table id="table-failovers">.*<th>failed over<\/th><th>target switches<\/th><th>failed<\/th><th>refused<\/th><th>target refused<\/th>.*<tr><td>2026-05-02<\/td><td>3<\/td><td>1<\/td><td>1<\/td><td>1<\/td><td>0<\/td><td>0<\/td><\/tr>/,
     );
   });
 
