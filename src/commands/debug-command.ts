@@ -57,7 +57,7 @@ export function recentDecisions(lines: string[]): Map<string, string[]> {
       const data = event.data;
       finished.set(
         event.requestId!,
-        `${data.outcome}${data.servedTarget ? ` by ${data.servedTarget}` : ""}${data.failovers ? `, ${data.failovers} failover(s)` : ""}${data.failureKinds.length ? ` [${data.failureKinds.join(", ")}]` : ""}`,
+        `${data.outcome}${data.refusedBy ? ` by ${data.refusedBy} (the target refused to answer)` : data.servedTarget ? ` by ${data.servedTarget}` : ""}${data.failovers ? `, ${data.failovers} failover(s)` : ""}${data.failureKinds.length ? ` [${data.failureKinds.join(", ")}]` : ""}`,
       );
     }
   }

@@ -114,7 +114,7 @@ describe("subscription features through the pi CLI", () => {
     spare.enqueue({ text: "must not be used" });
     const run = await runPi({
       agentDir: dir.agentDir,
-      args: ["--model", "auto-router/strict", "--mode", "json", "Write it"],
+      args: ["--model", "auto-router/strict", "--mode", "json", "Write it", "/auto-router debug"],
     });
     const message = lastAssistantMessage(run.stdout);
     assert.equal(message.stopReason, "error");
@@ -127,6 +127,13 @@ describe("subscription features through the pi CLI", () => {
       .at(-1);
     assert.equal(result.data.outcome, "failed");
     assert.equal(result.data.failureKind, "content_policy");
+    // The request ends as the target's refusal, not as a failure, in the log and in the debug report's last decisions.
+    const final = events()
+      .filter((event) => event.type === "final")
+      .at(-1);
+    assert.deepEqual([final.data.outcome, final.data.refusedBy], ["refused", "mock-claude/claude"]);
+    const report = readFileSync(join(dir.agentDir, "extensions", "auto-router.debug-report.txt"), "utf8");
+    assert.match(report, /: refused by mock-claude\/claude \(the target refused to answer\) \[content_policy\]$/m);
   });
 
   it("moves a refusal before any output to the next target when content_policy failover is on", async () => {
