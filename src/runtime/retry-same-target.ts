@@ -20,6 +20,8 @@ export interface RetryQuestion {
   budgetMs: number;
   /** A number in [0, 1). */
   random: number;
+  /** No other target of the route is left to fail over to. */
+  lastTarget?: boolean;
 }
 
 /**
@@ -30,7 +32,12 @@ export interface RetryQuestion {
  */
 export function retryDelayMs(question: RetryQuestion): number | undefined {
   const { config, failure } = question;
-  if (!config || question.retriesDone >= config.times) return undefined;
+  // One bad generation (a tool call the provider could not parse) on the only target left: sampled again once, at
+  // once, unless the target's own retryBeforeFailover says otherwise. Failing over is not possible, and pi's own retry
+  // does not act on it, so without this the prompt would end on one unlucky sample.
+  if (!config)
+    return question.lastTarget && failure.kind === "malformed_output" && question.retriesDone === 0 ? 0 : undefined;
+  if (question.retriesDone >= config.times) return undefined;
   const kinds: readonly string[] = config.kinds ?? DEFAULT_RETRY_KINDS;
   if (!kinds.includes(failure.kind)) return undefined;
   const maxDelayMs = config.maxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS;

@@ -194,6 +194,7 @@ export async function tryCandidates(
             elapsedOnTargetMs: env.clock.now() - retry.since,
             budgetMs: timeouts.firstTokenMs,
             random: Math.random(),
+            lastTarget: !anotherLeft,
           })
         : undefined;
     if (delayMs !== undefined) {

@@ -59,7 +59,10 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
         "mock-b": { emulator: "B", apiKey: "sk-mock-b", models: ["model-b"] },
       },
       routes: {
-        routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } },
+        routes: {
+          chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] },
+          solo: { targets: [target("mock-a/model-a")] },
+        },
       },
     });
     ({ A: failing, B: healthy } = dir.emulators);
@@ -99,6 +102,23 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
     assert.equal(second.stdout.trim(), "A served.");
     assert.equal(failing.calls.length, 2);
     assert.equal(healthy.calls.length, 1);
+  });
+
+  it("samples the only target of a route again once after a tool call it could not parse, and serves the prompt", async () => {
+    failing.enqueue({ status: 400, body: JSON.stringify(GROQ_TOOL_USE_FAILED) });
+    failing.enqueue({ text: "A served on its second sample." });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/solo", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "A served on its second sample.");
+    assert.equal(failing.calls.length, 2);
+    assert.deepEqual(failedKinds(dir.agentDir), [["mock-a/model-a", "malformed_output"]]);
+    const events = readLoggedEvents(dir.agentDir);
+    const final = events.filter((event) => event.type === "final").at(-1);
+    assert.deepEqual([final.data.outcome, final.data.attempts, final.data.failovers], ["success", 2, 0]);
+    assert.ok(
+      final.data.notes?.some((note: string) => note.startsWith("retried mock-a/model-a after malformed_output (0 ms")),
+      JSON.stringify(final.data.notes),
+    );
   });
 
   it("fails over from Groq's tool_use_failed sent inside the stream (event: error, no HTTP status)", async () => {

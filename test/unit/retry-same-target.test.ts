@@ -22,6 +22,16 @@ const ask = (overrides: Partial<RetryQuestion>): number | undefined =>
 describe("retryDelayMs: staying on a warm target through a blip", () => {
   it("never retries without a retryBeforeFailover block", () => {
     assert.equal(ask({ config: undefined }), undefined);
+    assert.equal(ask({ config: undefined, lastTarget: true }), undefined, "a server error on the last target neither");
+  });
+
+  it("samples a malformed generation again once, at once, on the only target left, without a block", () => {
+    const malformed = makeFailure("malformed_output", "400 Failed to call a function. Please adjust your prompt.");
+    assert.equal(ask({ config: undefined, failure: malformed, lastTarget: true }), 0);
+    assert.equal(ask({ config: undefined, failure: malformed, lastTarget: true, retriesDone: 1 }), undefined);
+    assert.equal(ask({ config: undefined, failure: malformed, lastTarget: false }), undefined, "fails over instead");
+    // The target's own block decides when it has one: kinds without malformed_output means no retry.
+    assert.equal(ask({ config: { times: 2, kinds: ["server"] }, failure: malformed, lastTarget: true }), undefined);
   });
 
   it("retries a server error with a jittered backoff that doubles per retry", () => {
