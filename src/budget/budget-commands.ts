@@ -1,5 +1,4 @@
 // /auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]
-// /auto-router balance [show|fetch]
 import { closestKey } from "../config/key-suggestions.ts";
 import { dailyAboveMonthly } from "../config/silent-strategies.ts";
 import { redactText } from "../state/redact.ts";
@@ -17,17 +16,15 @@ import {
   type BudgetPeriod,
   type EffectiveLimit,
 } from "./budget-limits.ts";
-import { BALANCE_STALE_AFTER_MS, floorApplies, formatBalance, isStale } from "./balance-book.ts";
 import type { BudgetService } from "./budget-service.ts";
 import type { UsageLedger, UsageTotals } from "./usage-ledger.ts";
 
 const BUDGET_ACTIONS = ["show", "set", "clear"] as const;
-const BALANCE_ACTIONS = ["show", "fetch"] as const;
 const BUDGET_USAGE =
   "/auto-router budget [show] | budget set <provider> <usd|off> [daily|monthly] | budget clear <provider> [daily|monthly]";
 
 /** "$5.00 (config)", "$10.00" set by command, "$10.00 (set, config $50.00)" when that overrides the config's. */
-function limitCell(limit: EffectiveLimit | undefined): string {
+export function limitCell(limit: EffectiveLimit | undefined): string {
   if (!limit) return "-";
   const from =
     limit.source === "config"
@@ -118,7 +115,7 @@ function inFlightNotes(reservations: UsageLedger["reservations"] | undefined, no
   );
 }
 
-function parseUsd(text: string | undefined): number | null | undefined {
+export function parseUsd(text: string | undefined): number | null | undefined {
   if (text === undefined) return undefined;
   if (text.toLowerCase() === "off") return null;
   // Decimal dollars only: Number() would also take "0x10" (16), "1e3" or "" (0).
@@ -131,7 +128,7 @@ function parsePeriod(text: string | undefined): BudgetPeriod | undefined | "inva
   return (BUDGET_PERIODS as readonly string[]).includes(text) ? (text as BudgetPeriod) : "invalid";
 }
 
-const pick = (values: readonly string[], prefix: string): CompletionItem[] =>
+export const pick = (values: readonly string[], prefix: string): CompletionItem[] =>
   values.filter((value) => value.startsWith(prefix)).map((value) => ({ value, label: value }));
 
 export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
@@ -233,49 +230,5 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
     },
   };
 
-  const balance: Subcommand = {
-    name: "balance",
-    usage: "balance [show|fetch]",
-    description: "Prepaid balances of per-token providers (DeepSeek, OpenRouter); fetch refreshes them now",
-    maxArguments: 1,
-    complete: (prefix) => pick(BALANCE_ACTIONS, prefix.trim()),
-    async run(args, deps, output) {
-      const action = args[0] ?? "show";
-      if (!(BALANCE_ACTIONS as readonly string[]).includes(action))
-        return output.error("usage: /auto-router balance [show|fetch]");
-      const sources = service.balanceSources();
-      if (sources.length === 0)
-        return output.info("no target uses a provider with a known balance API (deepseek, openrouter)");
-      if (action === "fetch") await Promise.all(sources.map((source) => service.balances.refresh(source, true)));
-      const now = deps.now();
-      const views = new Map(service.views(now).map((view) => [view.provider, view]));
-      const rows = sources.map((source) => {
-        const entry = service.balances.get(source.provider);
-        const view = views.get(source.provider);
-        const floor = view?.limits.balanceFloor;
-        const known = entry?.amount !== undefined;
-        const value = known ? formatBalance(entry.amount!, entry.currency) : "unknown";
-        const floorCell = !floor
-          ? "-"
-          : known && !floorApplies(entry)
-            ? `${formatUsd(floor.usd, "spend")} (not applied: balance in ${entry.currency})`
-            : `${formatUsd(floor.usd, "spend")}${view?.audit.balance?.level === "blocked" ? " BLOCKED" : ""}`;
-        const fetched = entry?.fetchedAt !== undefined ? `${formatDuration(now - entry.fetchedAt)} ago` : "never";
-        const state = entry?.stale
-          ? `stale: ${entry.error ?? "fetch failed"}`
-          : entry?.fetchedAt === undefined
-            ? "not fetched (try balance fetch)"
-            : isStale(entry, now)
-              ? `stale: not refreshed in ${formatDuration(BALANCE_STALE_AFTER_MS)}`
-              : "fresh";
-        return [source.provider, value, floorCell, fetched, state];
-      });
-      const anyStale = sources.some((source) => {
-        const entry = service.balances.get(source.provider);
-        return entry !== undefined && isStale(entry, now);
-      });
-      (anyStale ? output.warn : output.info)(table(["provider", "balance", "floor", "fetched", "state"], rows));
-    },
-  };
-  return [budget, balance];
+  return [budget];
 }

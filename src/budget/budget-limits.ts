@@ -1,7 +1,8 @@
-// Budget limits come from two places: the config's `budgets.providers` block and `/auto-router budget set|clear`.
-// Command-set limits live in a store (auto-router.budget-limits.json) so every pi window sees them. Precedence, per
-// provider AND period: a command-set value overrides the config's value for that period; `off` (stored as null)
-// switches a config limit off; `clear` removes the command-set values so the config applies again. Provider names match
+// Budget limits come from two places: the config's `budgets.providers` block and `/auto-router budget set|clear` (and
+// `/auto-router balance floor` for a balance floor). Command-set limits live in a store (auto-router.budget-limits.json)
+// so every pi window sees them. Precedence, per provider AND field (daily, monthly, balanceFloor): a command-set value
+// overrides the config's value for that field; `off` (stored as null) switches a config limit off; `clear` removes the
+// command-set values so the config applies again. Provider names match
 // case-insensitively, as provider preferences do: a limit for `Mock-A` is the limit of the provider `mock-a`.
 import { z } from "zod";
 import type { BudgetsConfig, RouterConfig } from "../config/schema.ts";
@@ -10,6 +11,8 @@ import { accountOf } from "../routing/types.ts";
 export const LIMITS_STORE_NAME = "budget-limits";
 export const BUDGET_PERIODS = ["daily", "monthly"] as const;
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
+/** What a command can set per provider: a period's limit, or the balance floor. */
+export type LimitField = BudgetPeriod | "balanceFloor";
 
 const usd = z.number().finite().nonnegative().nullable().optional();
 export const limitsStateSchema = z.object({
@@ -22,6 +25,8 @@ export type LimitsState = z.infer<typeof limitsStateSchema>;
 
 export const emptyLimits = (): LimitsState => ({ version: 1, providers: {} });
 export const parseLimits = (raw: unknown): LimitsState => limitsStateSchema.parse(raw);
+
+const LIMIT_FIELDS = [...BUDGET_PERIODS, "balanceFloor"] as const;
 
 export const sameProvider = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
@@ -38,39 +43,41 @@ export const providerNameIn = (accounts: readonly string[], provider: string): s
   accounts.find((account) => sameProvider(account, provider)) ??
   provider;
 
-/** Removes `period` (every period when undefined) from each spelling of `provider` in `providers`. */
-function withoutPeriod(providers: LimitsState["providers"], provider: string, period: BudgetPeriod | undefined) {
+/** Removes `fields` from each spelling of `provider` in `providers`; an entry left with no value goes. */
+function withoutFields(providers: LimitsState["providers"], provider: string, fields: readonly LimitField[]) {
   const result = { ...providers };
   for (const [name, current] of Object.entries(providers)) {
     if (!sameProvider(name, provider)) continue;
-    if (period === undefined) delete result[name];
-    else {
-      const { [period]: _removed, ...rest } = current;
-      result[name] = rest;
-    }
+    const rest = { ...current };
+    for (const field of fields) delete rest[field];
+    if (LIMIT_FIELDS.some((field) => rest[field] !== undefined)) result[name] = rest;
+    else delete result[name];
   }
   return result;
 }
 
 /**
- * `usd` null switches the period off even when the config sets it. The value is kept under `provider` alone: the same
- * period under another spelling of the name (kept by an earlier version) goes.
+ * `usd` null switches the period (or floor) off even when the config sets it. The value is kept under `provider`
+ * alone: the same field under another spelling of the name (kept by an earlier version) goes.
  */
-export function setLimitOperation(provider: string, period: BudgetPeriod, usdLimit: number | null, at: number) {
+export function setLimitOperation(provider: string, field: LimitField, usdLimit: number | null, at: number) {
   return (state: LimitsState): LimitsState => {
-    const providers = withoutPeriod(state.providers, provider, period);
+    const providers = withoutFields(state.providers, provider, [field]);
     return {
       ...state,
-      providers: { ...providers, [provider]: { ...providers[provider], [period]: usdLimit, updatedAt: at } },
+      providers: { ...providers, [provider]: { ...providers[provider], [field]: usdLimit, updatedAt: at } },
     };
   };
 }
 
-/** Removes command-set values: one period, or every period of the provider when `period` is undefined. */
-export function clearLimitOperation(provider: string, period: BudgetPeriod | undefined) {
+/**
+ * Removes command-set values: one field, or both periods of the provider when `field` is undefined (`budget clear
+ * <provider>`; a command-set balance floor stays: `balance floor <provider> clear` removes it).
+ */
+export function clearLimitOperation(provider: string, field: LimitField | undefined) {
   return (state: LimitsState): LimitsState => {
     if (!Object.keys(state.providers).some((name) => sameProvider(name, provider))) return state;
-    return { ...state, providers: withoutPeriod(state.providers, provider, period) };
+    return { ...state, providers: withoutFields(state.providers, provider, field ? [field] : BUDGET_PERIODS) };
   };
 }
 
@@ -81,8 +88,6 @@ export function clearLimitOperation(provider: string, period: BudgetPeriod | und
  * providers whose limits went in. A clear removes a limit without a trace, so a limit the team cleared is pushed
  * again like one it never had.
  */
-const LIMIT_FIELDS = [...BUDGET_PERIODS, "balanceFloor"] as const;
-
 export function pushLimits(team: LimitsState, local: LimitsState): { state: LimitsState; pushed: string[] } {
   const providers = { ...team.providers };
   const pushed: string[] = [];
@@ -169,4 +174,25 @@ export function effectiveLimits(
     if (limits.daily || limits.monthly || limits.balanceFloor) result[provider] = limits;
   }
   return result;
+}
+
+/**
+ * A floor switched off by command (`balance floor <provider> off`): the config's floor it overrides, if any; undefined
+ * when no command switched `provider`'s floor off (the latest command-set value of any spelling decides).
+ */
+export function balanceFloorOff(
+  config: BudgetsConfig | undefined,
+  stored: LimitsState,
+  provider: string,
+): { configUsd?: number } | undefined {
+  const command = Object.entries(stored.providers)
+    .filter(([name]) => sameProvider(name, provider))
+    .map(([, limits]) => limits)
+    .sort((a, b) => (a.updatedAt ?? 0) - (b.updatedAt ?? 0));
+  if (mergeLimits(command).balanceFloor !== null) return undefined;
+  const configured = Object.entries(config?.providers ?? {})
+    .filter(([name]) => sameProvider(name, provider))
+    .sort(([a], [b]) => Number(a === provider) - Number(b === provider));
+  const configUsd = mergeLimits(configured.map(([, limits]) => limits)).balanceFloor;
+  return typeof configUsd === "number" ? { configUsd } : {};
 }

@@ -12,6 +12,7 @@ import type { Candidate, ProviderStatus } from "../routing/types.ts";
 import { balanceSources } from "./balance-book.ts";
 import { openBalanceFloors } from "./balance-floors.ts";
 import type { FetchLike } from "../quota/fetch-json.ts";
+import { createBalanceSubcommand } from "./balance-commands.ts";
 import { createBudgetSubcommands } from "./budget-commands.ts";
 import type { BudgetService, ProviderBudgetView } from "./budget-service.ts";
 import { auditProvider, formatShare } from "./budget-audit.ts";
@@ -334,7 +335,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
           return `budget ${view.provider} ${what}${view.audit.level === "blocked" ? " blocked" : ""}`;
         });
     },
-    subcommands: createBudgetSubcommands(service),
+    subcommands: [...createBudgetSubcommands(service), createBalanceSubcommand(service)],
     // Once per process, after the team store's first sync: a floor with no balance known at all (a new install, or a
     // balance API that never answered) waits for its first fetch, briefly, rather than let the first prompt past it.
     ready() {

@@ -147,7 +147,7 @@ describe("balances through the pi CLI", () => {
       const run = await dir.pi(["-p", "/auto-router balance fetch", "Say hi", "Say hi again"]);
       assert.equal(run.code, 0, run.stderr);
       const shown = run.stdout + run.stderr;
-      assert.match(shown, /^deepseek\s+3\.00 CNY\s+\$5\.00 \(not applied: balance in CNY\)\s/m, shown);
+      assert.match(shown, /^deepseek\s+3\.00 CNY\s+\$5\.00 \(config\), not applied: balance in CNY\s/m, shown);
       assert.doesNotMatch(shown, /\$3\.00/);
       // Read as dollars, 3.00 would be below the $5 floor and deepseek skipped.
       assert.deepEqual(servedModels(), ["deepseek-model", "deepseek-model"]);
@@ -169,7 +169,7 @@ describe("balances through the pi CLI", () => {
       assert.match(before.stdout + before.stderr, /^provider\s+balance\s+floor\s+fetched\s+state$/m);
       const run = await dir.pi(["-p", "/auto-router balance fetch"]);
       assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stdout + run.stderr, /^openrouter\s+\$2\.00\s+\$5\.00 BLOCKED\s+\d+s ago\s+fresh$/m);
+      assert.match(run.stdout + run.stderr, /^openrouter\s+\$2\.00\s+\$5\.00 \(config\) BLOCKED\s+\d+s ago\s+fresh$/m);
     } finally {
       dir.cleanup();
     }
@@ -181,7 +181,7 @@ describe("balances through the pi CLI", () => {
     try {
       const fetched = await dir.pi(["-p", "/auto-router balance fetch"]);
       assert.equal(fetched.code, 0, fetched.stderr);
-      assert.match(fetched.stdout + fetched.stderr, /^openrouter\s+\$2\.00\s+\$5\.00 BLOCKED/m);
+      assert.match(fetched.stdout + fetched.stderr, /^openrouter\s+\$2\.00\s+\$5\.00 \(config\) BLOCKED/m);
       // The balance API is down for the next process: it has only the balance the first one fetched.
       answer = { status: 503, body: {} };
       const run = await dir.pi(["-p", "Say hi", "/auto-router explain"]);
@@ -208,9 +208,113 @@ describe("balances through the pi CLI", () => {
       const run = await dir.pi(["-p", "/auto-router balance", "Say hi", "/auto-router explain"]);
       assert.equal(run.code, 0, run.stderr);
       const shown = run.stdout + run.stderr;
-      assert.match(shown, /^openrouter\s+\$2\.00\s+\$5\.00 BLOCKED\s+2h00m ago\s+stale: /m, shown);
+      assert.match(shown, /^openrouter\s+\$2\.00\s+\$5\.00 \(config\) BLOCKED\s+2h00m ago\s+stale: /m, shown);
       assert.deepEqual(servedModels(), ["model-b"]);
       assert.match(shown, /balance \$2\.00 below the floor \$5\.00 \(stale, fetched 2h00m ago\)/);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  const deepSeekUsd = (usd: string): BalanceAnswer => ({
+    status: 200,
+    body: { is_available: true, balance_infos: [{ currency: "USD", total_balance: usd }] },
+  });
+
+  it("blocks a provider below a floor set by command from the next prompt on, in a new process too, until cleared", async () => {
+    // $8: above the config's $5 floor, below the $10 one the command sets.
+    answer = deepSeekUsd("8.00");
+    const dir = agent("deepseek");
+    try {
+      const set = await dir.pi([
+        "-p",
+        "/auto-router balance floor deepseek 10",
+        "Say hi",
+        "/auto-router explain",
+        "/auto-router balance",
+      ]);
+      assert.equal(set.code, 0, set.stderr);
+      const shown = set.stdout + set.stderr;
+      assert.match(shown, /^balance floor for deepseek set to \$10\.00$/m, shown);
+      assert.deepEqual(servedModels(), ["model-b"]);
+      assert.match(
+        shown,
+        /deepseek-model\]?: budget - budget blocked: balance \$8\.00 below the floor \$10\.00/,
+        shown,
+      );
+      assert.match(shown, /^deepseek\s+\$8\.00\s+\$10\.00 \(set, config \$5\.00\) BLOCKED\s+\d+s ago\s+fresh$/m, shown);
+
+      chat.reset();
+      const later = await dir.pi(["-p", "Say hi", "/auto-router balance"]);
+      assert.equal(later.code, 0, later.stderr);
+      assert.deepEqual(servedModels(), ["model-b"], "the floor set by the earlier process still applies");
+      assert.match(later.stdout + later.stderr, /^deepseek\s+\$8\.00\s+\$10\.00 \(set, config \$5\.00\) BLOCKED/m);
+
+      chat.reset();
+      const cleared = await dir.pi(["-p", "/auto-router balance floor deepseek clear", "Say hi"]);
+      assert.equal(cleared.code, 0, cleared.stderr);
+      const said = cleared.stdout + cleared.stderr;
+      assert.match(
+        said,
+        /^balance floor set by command for deepseek cleared; the config's floor \(if any\) applies again: the floor is now \$5\.00 \(config\)$/m,
+        said,
+      );
+      assert.match(said, /^deepseek\s+\$8\.00\s+\$5\.00 \(config\)\s+\d+s ago\s+fresh$/m, said);
+      assert.deepEqual(servedModels(), ["deepseek-model"]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("switches the config's floor off with off, and clear puts it back at once", async () => {
+    // $2: below the config's $5 floor.
+    answer = deepSeekUsd("2.00");
+    const dir = agent("deepseek");
+    try {
+      const run = await dir.pi([
+        "-p",
+        "/auto-router balance floor deepseek off",
+        "Say hi",
+        "/auto-router balance floor deepseek clear",
+        "Say hi",
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      assert.match(shown, /^balance floor for deepseek switched off \(also overrides the config\)$/m, shown);
+      assert.match(shown, /^deepseek\s+\$2\.00\s+off \(set, config \$5\.00\)\s/m, shown);
+      assert.match(shown, /^deepseek\s+\$2\.00\s+\$5\.00 \(config\) BLOCKED\s/m, shown);
+      assert.deepEqual(servedModels(), ["deepseek-model", "model-b"]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  it("refuses a floor for a provider without a balance source, an amount that is not USD, and extra words, with exit 1", async () => {
+    answer = deepSeekUsd("8.00");
+    const dir = agent("deepseek");
+    try {
+      const usage = "usage: /auto-router balance [show|fetch] | balance floor <provider> <usd|off|clear>";
+      const unknown = await dir.pi(["-p", "/auto-router balance floor mock-b 5"]);
+      assert.equal(unknown.code, 1, unknown.stdout + unknown.stderr);
+      assert.ok(
+        unknown.stderr.includes(`balance floor: mock-b has no balance source (providers with one: deepseek)\n${usage}`),
+        unknown.stderr,
+      );
+      const bad = await dir.pi([
+        "-p",
+        "/auto-router balance floor deepseek -1",
+        "/auto-router balance floor deepseek five",
+        "/auto-router balance floor deepseek 5 daily",
+        "/auto-router balance",
+      ]);
+      assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+      for (const message of [
+        `balance floor: "-1" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), off or clear\n${usage}`,
+        `balance floor: "five" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), off or clear\n${usage}`,
+        `balance floor: unexpected "daily"\n${usage}`,
+      ])
+        assert.ok(bad.stderr.includes(message), `${message}\n---\n${bad.stderr}`);
+      assert.match(bad.stdout + bad.stderr, /^deepseek\s+\S+\s+\$5\.00 \(config\)\s/m, "nothing was changed");
     } finally {
       dir.cleanup();
     }

@@ -167,7 +167,7 @@ describe("the router through the pi CLI (version-independent)", () => {
       ["show main extra", "extra", "show <route>"],
       ["uvi enable now", "now", "uvi [show|enable|disable|refresh]"],
       ["state push x", "x", "state [push]"],
-      ["balance show x", "x", "balance [show|fetch]"],
+      ["balance show x", "x", "balance [show|fetch|floor]"],
     ]) {
       const run = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", `/auto-router ${command}`] });
       assert.equal(run.code, 1, `${command}: ${run.stdout}${run.stderr}`);

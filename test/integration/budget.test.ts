@@ -518,7 +518,7 @@ describe("balances through pi", () => {
       const h = harness;
       await h.setModel("auto-router", "main");
       const shown = await command(h, "/auto-router balance fetch");
-      assert.match(shown, /deepseek\s+\$1\.50\s+\$5\.00 BLOCKED\s+\d+s ago\s+fresh/, shown);
+      assert.match(shown, /deepseek\s+\$1\.50\s+\$5\.00 \(config\) BLOCKED\s+\d+s ago\s+fresh/, shown);
       assert.equal(authorizations.at(-1), "Bearer faux-key-deepseek");
       h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("served by B")]);
       await h.prompt("hello");

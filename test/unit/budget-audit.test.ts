@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { auditProvider } from "../../src/budget/budget-audit.ts";
 import {
+  balanceFloorOff,
   clearLimitOperation,
   effectiveLimits,
   emptyLimits,
@@ -112,6 +113,38 @@ describe("budget limit precedence", () => {
       monthly: { usd: 3, source: "command" },
     });
     assert.deepEqual(clearLimitOperation("Mock-A", undefined)(set).providers, {});
+  });
+});
+
+describe("balance floor precedence", () => {
+  const config = { providers: { deepseek: { daily: 1, balanceFloor: 5 } } };
+  it("lets a floor set by command override the config's floor, as a command-set limit overrides a period's", () => {
+    const state = setLimitOperation("DeepSeek", "balanceFloor", 10, 0)(emptyLimits());
+    assert.deepEqual(effectiveLimits(config, state, ["deepseek"]).deepseek, {
+      daily: { usd: 1, source: "config" },
+      balanceFloor: { usd: 10, source: "command", overridesUsd: 5 },
+    });
+    assert.equal(balanceFloorOff(config, state, "deepseek"), undefined);
+  });
+  it("switches the config's floor off with off, says which floor it overrides, and restores it with clear", () => {
+    const off = setLimitOperation("deepseek", "balanceFloor", null, 0)(emptyLimits());
+    assert.deepEqual(effectiveLimits(config, off).deepseek, { daily: { usd: 1, source: "config" } });
+    assert.deepEqual(balanceFloorOff(config, off, "DEEPSEEK"), { configUsd: 5 });
+    assert.deepEqual(balanceFloorOff(undefined, off, "deepseek"), {});
+    const cleared = clearLimitOperation("deepseek", "balanceFloor")(off);
+    assert.deepEqual(cleared.providers, {});
+    assert.deepEqual(effectiveLimits(config, cleared).deepseek?.balanceFloor, { usd: 5, source: "config" });
+  });
+  it("keeps a floor set by command when budget clear removes the provider's daily and monthly limits", () => {
+    const state = setLimitOperation(
+      "deepseek",
+      "daily",
+      2,
+      1,
+    )(setLimitOperation("deepseek", "balanceFloor", 10, 0)(emptyLimits()));
+    const cleared = clearLimitOperation("deepseek", undefined)(state);
+    assert.deepEqual(cleared.providers, { deepseek: { balanceFloor: 10, updatedAt: 1 } });
+    assert.deepEqual(clearLimitOperation("deepseek", "balanceFloor")(cleared).providers, {});
   });
 });
 

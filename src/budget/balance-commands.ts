@@ -1,0 +1,176 @@
+// /auto-router balance [show|fetch] | balance floor <provider> <usd|off|clear>
+// A floor set by command is kept in the limits store beside budget set's limits (auto-router.budget-limits.json; the
+// team's in team mode) and overrides the config's floor as a command-set limit overrides the config's limit.
+import { formatDuration, formatUsd } from "../analytics/text-format.ts";
+import type { CommandDeps, CommandOutput, Subcommand } from "../commands/command-types.ts";
+import { table } from "../commands/format.ts";
+import { closestKey } from "../config/key-suggestions.ts";
+import type { RouterConfig } from "../config/schema.ts";
+import { redactText } from "../state/redact.ts";
+import { BALANCE_STALE_AFTER_MS, type BalanceSource, floorApplies, formatBalance, isStale } from "./balance-book.ts";
+import { limitCell, parseUsd, pick } from "./budget-commands.ts";
+import {
+  balanceFloorOff,
+  clearLimitOperation,
+  type EffectiveLimit,
+  sameProvider,
+  setLimitOperation,
+} from "./budget-limits.ts";
+import type { BudgetService } from "./budget-service.ts";
+
+const BALANCE_ACTIONS = ["show", "fetch", "floor"] as const;
+const BALANCE_USAGE = "/auto-router balance [show|fetch] | balance floor <provider> <usd|off|clear>";
+
+/** The balance source `written` names (its own spelling first, then any case), and every source's name. */
+export function floorSources(
+  sources: readonly BalanceSource[],
+  written: string,
+): { source?: BalanceSource; names: string[] } {
+  const source =
+    sources.find((candidate) => candidate.provider === written) ??
+    sources.find((candidate) => sameProvider(candidate.provider, written));
+  return { source, names: sources.map((candidate) => candidate.provider).sort() };
+}
+
+/** USD of 0 or more, null for `off`, "clear" to let the config apply again; undefined for anything else. */
+export function parseFloorValue(text: string | undefined): number | null | "clear" | undefined {
+  if (text?.toLowerCase() === "clear") return "clear";
+  return parseUsd(text);
+}
+
+/** A floor's cell: as a limit's, and "(set)" for a command-set floor no config floor is under. */
+const floorLimitCell = (floor: EffectiveLimit): string =>
+  `${limitCell(floor)}${floor.source === "command" && floor.overridesUsd === undefined ? " (set)" : ""}`;
+
+export function createBalanceSubcommand(service: BudgetService): Subcommand {
+  /** The balance table: each provider's balance, the floor in force and where it comes from, and how fresh it is. */
+  function showBalances(now: number, config: RouterConfig): { text: string; anyStale: boolean } {
+    const sources = service.balanceSources();
+    const views = new Map(service.views(now).map((view) => [view.provider, view]));
+    const rows = sources.map((source) => {
+      const entry = service.balances.get(source.provider);
+      const view = views.get(source.provider);
+      const floor = view?.limits.balanceFloor;
+      const known = entry?.amount !== undefined;
+      const value = known ? formatBalance(entry.amount!, entry.currency) : "unknown";
+      const off = floor ? undefined : balanceFloorOff(config.budgets, service.limits.read(), source.provider);
+      const floorCell = !floor
+        ? off
+          ? `off (set${off.configUsd !== undefined ? `, config ${formatUsd(off.configUsd, "spend")}` : ""})`
+          : "-"
+        : known && !floorApplies(entry)
+          ? `${floorLimitCell(floor)}, not applied: balance in ${entry.currency}`
+          : `${floorLimitCell(floor)}${view?.audit.balance?.level === "blocked" ? " BLOCKED" : ""}`;
+      const fetched = entry?.fetchedAt !== undefined ? `${formatDuration(now - entry.fetchedAt)} ago` : "never";
+      const state = entry?.stale
+        ? `stale: ${entry.error ?? "fetch failed"}`
+        : entry?.fetchedAt === undefined
+          ? "not fetched (try balance fetch)"
+          : isStale(entry, now)
+            ? `stale: not refreshed in ${formatDuration(BALANCE_STALE_AFTER_MS)}`
+            : "fresh";
+      return [source.provider, value, floorCell, fetched, state];
+    });
+    const anyStale = sources.some((source) => {
+      const entry = service.balances.get(source.provider);
+      return entry !== undefined && isStale(entry, now);
+    });
+    return { text: table(["provider", "balance", "floor", "fetched", "state"], rows), anyStale };
+  }
+
+  /** `balance floor <provider> <usd|off|clear>`: a command-set floor, kept in the limits store as budget set's. */
+  async function setFloor(args: string[], deps: CommandDeps, output: CommandOutput): Promise<void> {
+    const [written, value, ...extra] = args;
+    if (!written) return output.error(`balance floor: expected a provider and an amount\nusage: ${BALANCE_USAGE}`);
+    // A key pasted in place of the provider name would be stored in the limits file as a provider.
+    if (redactText(written) !== written)
+      return output.error("balance floor: that provider name looks like an API key or token; nothing was changed");
+    if (extra.length > 0)
+      return output.error(`balance floor: unexpected "${extra.join(" ")}"\nusage: ${BALANCE_USAGE}`);
+    const sources = floorSources(service.balanceSources(), written);
+    if (!sources.source) {
+      const near = closestKey(written, sources.names);
+      return output.error(
+        `balance floor: ${written} has no balance source (providers with one: ${sources.names.join(", ") || "none: no target uses deepseek or openrouter"})${near ? `. Did you mean "${near}"?` : ""}\nusage: ${BALANCE_USAGE}`,
+      );
+    }
+    const provider = sources.source.provider;
+    const parsed = parseFloorValue(value);
+    if (parsed === undefined)
+      return output.error(
+        `balance floor: "${value ?? ""}" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), off or clear\nusage: ${BALANCE_USAGE}`,
+      );
+    const now = deps.now();
+    if (parsed === "clear") {
+      const commandSet = service.limits.read().providers;
+      const held = Object.entries(commandSet).some(
+        ([other, limits]) => sameProvider(other, provider) && limits.balanceFloor !== undefined,
+      );
+      if (!held) {
+        const others = Object.keys(commandSet).filter((name) => commandSet[name]?.balanceFloor !== undefined);
+        return output.info(
+          `balance floor clear: no balance floor for ${provider} was set by command, so nothing changed` +
+            ` (set by command: ${others.sort().join(", ") || "none"})`,
+        );
+      }
+      service.limits.update(clearLimitOperation(provider, "balanceFloor"));
+    } else service.limits.update(setLimitOperation(provider, "balanceFloor", parsed, now));
+    await service.limits.flush();
+    // A floor with no balance known yet: its first fetch now (one another window made within the TTL is reused), so
+    // the next prompt is already compared with it.
+    if (service.balances.get(provider)?.amount === undefined)
+      await service.balances.refresh(sources.source).catch(() => undefined);
+    const applied = service.views(deps.now()).find((view) => view.provider === provider)?.limits.balanceFloor;
+    const inForce = applied
+      ? `the floor is now ${formatUsd(applied.usd, "spend")} (${applied.source === "config" ? "config" : "set by command"})`
+      : "no floor applies now";
+    const said =
+      parsed === "clear"
+        ? `balance floor set by command for ${provider} cleared; the config's floor (if any) applies again: ${inForce}`
+        : parsed === null
+          ? `balance floor for ${provider} switched off (also overrides the config)`
+          : `balance floor for ${provider} set to ${formatUsd(parsed, "spend")}`;
+    const shown = showBalances(deps.now(), deps.config());
+    (shown.anyStale ? output.warn : output.info)(`${said}\n${shown.text}`);
+  }
+
+  const balance: Subcommand = {
+    name: "balance",
+    usage: "balance [show|fetch|floor]",
+    description:
+      "Prepaid balances of per-token providers (DeepSeek, OpenRouter); fetch refreshes them now; floor <provider> <usd|off|clear> sets the floor below which one is blocked",
+    maxArguments: { show: 1, fetch: 1 },
+    complete(prefix) {
+      const words = prefix.split(/\s+/);
+      const last = (values: readonly string[]) =>
+        pick(values, words.at(-1) ?? "").map((item) => ({
+          ...item,
+          value: [...words.slice(0, -1), item.value].join(" "),
+        }));
+      if (words.length <= 1) return last(BALANCE_ACTIONS);
+      if (words[0] !== "floor") return [];
+      // Only providers with a balance source take a floor.
+      if (words.length === 2)
+        return last(
+          service
+            .balanceSources()
+            .map((source) => source.provider)
+            .sort(),
+        );
+      if (words.length === 3) return last(["off", "clear"]);
+      return [];
+    },
+    async run(args, deps, output) {
+      const action = args[0] ?? "show";
+      if (!(BALANCE_ACTIONS as readonly string[]).includes(action)) return output.error(`usage: ${BALANCE_USAGE}`);
+      if (action === "floor") return setFloor(args.slice(1), deps, output);
+      const sources = service.balanceSources();
+      if (sources.length === 0)
+        return output.info("no target uses a provider with a known balance API (deepseek, openrouter)");
+      if (action === "fetch") await Promise.all(sources.map((source) => service.balances.refresh(source, true)));
+      const shown = showBalances(deps.now(), deps.config());
+      (shown.anyStale ? output.warn : output.info)(shown.text);
+    },
+  };
+  return balance;
+}

@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { CommandDeps } from "../../src/commands/command-types.ts";
+import type { BalanceSource } from "../../src/budget/balance-book.ts";
+import { createBalanceSubcommand, floorSources, parseFloorValue } from "../../src/budget/balance-commands.ts";
+import type { BudgetService } from "../../src/budget/budget-service.ts";
+
+const source = (provider: string): BalanceSource => ({
+  provider,
+  kind: "deepseek",
+  endpoint: "http://127.0.0.1:1/user/balance",
+  target: { provider, modelId: "m" },
+});
+
+describe("balance floor command words", () => {
+  it("reads USD of 0 or more, off and clear, and nothing else", () => {
+    assert.equal(parseFloorValue("5"), 5);
+    assert.equal(parseFloorValue("$2.50"), 2.5);
+    assert.equal(parseFloorValue("0"), 0);
+    assert.equal(parseFloorValue("OFF"), null);
+    assert.equal(parseFloorValue("clear"), "clear");
+    for (const bad of [undefined, "", "-1", "five", "1e3", "0x10", "5usd"])
+      assert.equal(parseFloorValue(bad), undefined);
+  });
+
+  it("finds the balance source a provider name means in any case, and lists every one", () => {
+    const sources = [source("openrouter"), source("deepseek")];
+    assert.equal(floorSources(sources, "DeepSeek").source?.provider, "deepseek");
+    assert.deepEqual(floorSources(sources, "mock-b"), { source: undefined, names: ["deepseek", "openrouter"] });
+  });
+
+  it("completes floor, then the providers with a balance source, then off and clear", () => {
+    const service = { balanceSources: () => [source("openrouter"), source("deepseek")] } as unknown as BudgetService;
+    const balance = createBalanceSubcommand(service);
+    const deps = {} as CommandDeps;
+    const values = (prefix: string) => balance.complete!(prefix, deps).map((item) => item.value);
+    assert.deepEqual(values("fl"), ["floor"]);
+    assert.deepEqual(values("floor "), ["floor deepseek", "floor openrouter"]);
+    assert.deepEqual(values("floor deepseek "), ["floor deepseek off", "floor deepseek clear"]);
+    assert.deepEqual(values("floor deepseek c"), ["floor deepseek clear"]);
+    assert.deepEqual(values("fetch "), []);
+  });
+});
