@@ -11,8 +11,18 @@ export interface Team {
   redis: RedisServer;
   primary: Emulator;
   secondary: Emulator;
-  /** One machine: its own agent dir, routes file with the team store (plus `extra` fields), and a name. */
-  machine(name: string, keyPrefix: string, extra?: Record<string, unknown>): { agentDir: string };
+  /**
+   * One machine: its own agent dir, routes file with the team store (plus `extra` fields), and a name; `providers`
+   * adds providers to pi's models.json beside mock-a and mock-b.
+   */
+  machine(
+    name: string,
+    keyPrefix: string,
+    extra?: Record<string, unknown>,
+    providers?: Record<string, ProviderSpec>,
+  ): { agentDir: string };
+  /** A provider served by `emulator` with one model `id` (at the team's prices). */
+  provider(emulator: Emulator, apiKey: string, id: string): ProviderSpec;
   /** Stops the servers and removes every machine's agent dir. */
   close(): Promise<void>;
 }
@@ -32,11 +42,13 @@ export async function startTeam(options: { password?: string; cost?: ModelCost }
     redis,
     primary,
     secondary,
-    machine(name, keyPrefix, extra = {}) {
+    provider,
+    machine(name, keyPrefix, extra = {}, providers = {}) {
       const dir = makeAgentDir({
         providers: {
           "mock-a": provider(primary, "sk-mock-a-key", "model-a"),
           "mock-b": provider(secondary, "sk-mock-b-key", "model-b"),
+          ...providers,
         },
         routes: {
           routes: {
