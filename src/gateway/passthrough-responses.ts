@@ -205,9 +205,24 @@ class ResponsesScanner extends ScannerBase {
 const madeReasoning = (item: Loose) =>
   item?.type === "reasoning" && !item.encrypted_content && isGatewayItemId(item.id, "rs");
 
-function responsesEdits(client: Loose): JsonEdits {
+/**
+ * The input without any reasoning item, for a target that refused the encrypted ones (another OpenAI account or
+ * organisation made them: 400 `invalid_encrypted_content`), and its function calls without their item ids, which
+ * OpenAI pairs with the reasoning item before them (the call_id that results answer stays).
+ */
+const withoutReasoningItems = (input: Loose[]): Loose[] =>
+  input.flatMap((item) => {
+    if (item?.type === "reasoning") return [];
+    if (item?.type !== "function_call" || item.id === undefined) return [item];
+    const { id: _id, ...call } = item;
+    return [call];
+  });
+
+function responsesEdits(client: Loose, withoutReasoning?: boolean): JsonEdits {
   const edits = ROUTER_FIELDS_OUT();
-  if (!Array.isArray(client.input) || !client.input.some(madeReasoning)) return edits;
+  if (!Array.isArray(client.input)) return edits;
+  if (withoutReasoning) return { ...edits, set: { input: withoutReasoningItems(client.input) } };
+  if (!client.input.some(madeReasoning)) return edits;
   return { ...edits, set: { input: client.input.filter((item: Loose) => !madeReasoning(item)) } };
 }
 

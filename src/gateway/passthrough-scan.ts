@@ -108,7 +108,8 @@ export interface PassthroughDialect {
    * What changes in the client's body besides the target's model id (and `stream`, set for a client that asked for
    * no stream): the router's own fields taken out, what the API needs added.
    */
-  edits(client: Record<string, unknown>): JsonEdits;
+  /** `withoutReasoning`: the target refused the client's encrypted reasoning items; leave them out this time. */
+  edits(client: Record<string, unknown>, withoutReasoning?: boolean): JsonEdits;
   /** `assemble`: the client did not ask for a stream; the events are put together into its body. */
   scanner(client: Record<string, unknown>, clientModel: string, assemble: boolean): StreamScanner;
   /** Whether the client's body suits this target as it is (absent: every target of the API). */

@@ -112,7 +112,7 @@ function runPassthrough(
   const startedAt = now();
   const url = upstreamUrl(auth.baseUrl ?? target.baseUrl, dialect, input.query);
   // A non-streaming client's answer is streamed from the target too: the same timeouts and commit point apply.
-  const edits = dialect.edits(input.body);
+  const edits = dialect.edits(input.body, attempt.withoutReasoning);
   const capped = outputCapEdits(target, input.body) ?? {};
   // Thinking the dialect turned off stays off: a fitted budget would add it back.
   for (const key of edits.remove) delete capped[key];

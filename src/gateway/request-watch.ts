@@ -57,6 +57,8 @@ export class RequestWatch {
   cutOff: Failure | undefined;
   /** The client got a target's refusal as its protocol's own (refusal.ts), from the target servedKey names. */
   refused = false;
+  /** Targets tried again without the client's encrypted reasoning items, which they refused (another account's). */
+  private readonly reasoningLeftOut = new Set<string>();
   /** Between the runtime's onWait and the next attempt: waiting for a target to come back. */
   waiting = false;
   private attemptStartedAt: number;
@@ -126,6 +128,7 @@ export class RequestWatch {
         });
       this.attemptStartedAt = this.core.now();
     },
+    onReasoningLeftOut: (candidate) => void this.reasoningLeftOut.add(candidate.key),
     onEnd: (value) => void (this.end = value),
   };
 
@@ -135,6 +138,10 @@ export class RequestWatch {
       "x-auto-router-route": this.routeId,
       "x-auto-router-attempts": attemptsHeader(this.attempts),
       ...(this.servedKey ? { "x-auto-router-served-by": this.servedKey } : {}),
+      // The serving target refused the encrypted reasoning items the client sent back, and answered without them.
+      ...(this.servedKey && this.reasoningLeftOut.has(this.servedKey)
+        ? { "x-auto-router-ignored-reasoning": "encrypted_content" }
+        : {}),
     };
   }
 

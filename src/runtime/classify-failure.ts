@@ -30,6 +30,11 @@ export interface Failure {
   /** Its `error.param` and `error.code`, passed on with a surfaced error (the gateway's OpenAI error body). */
   providerParam?: string;
   providerCode?: string;
+  /**
+   * An OpenAI Responses target refused the encrypted reasoning items it was sent back (another account or
+   * organisation issued them): the request itself is fine, and goes to the same target again without them.
+   */
+  encryptedReasoning?: true;
 }
 
 export interface FailureInput {
@@ -122,6 +127,12 @@ const REFUSAL_TEXT =
 // "tool call validation failed: parameters for tool HassTurnOff did not match schema: errors: [...]",
 // "tool call validation failed: attempted to call tool 'listFiles' which was not in request.tools".
 const MALFORMED_OUTPUT_TEXT = /see 'failed_generation'|\btool call validation failed\b/i;
+// An OpenAI Responses target that cannot decrypt a reasoning item it is sent back (made under another account or
+// organisation): 400 {"error":{"message":"The encrypted content gAAA...DQ== could not be verified.","type":
+// "invalid_request_error","param":null,"code":"invalid_encrypted_content"}}, also "... could not be verified. Reason:
+// Encrypted content could not be decrypted or parsed."
+const ENCRYPTED_REASONING_CODE = "invalid_encrypted_content";
+const ENCRYPTED_REASONING_TEXT = /\bencrypted content\b.{0,400}?\bcould not be (?:verified|decrypted)/is;
 // "Validation error: ..." (Bedrock ValidationException prefix)
 const INVALID_REQUEST_TEXT = /^validation error:|invalid[_ ]request|invalid[_ ]argument/i;
 // pi-ai's faux provider when a test queued too few responses; say unknown, never something that blames a target.
@@ -187,8 +198,12 @@ export function classifyFailure(input: FailureInput, now: number, options?: { ti
     errorTypes: body.errorTypes,
     overflow: looksLikeOverflow(text, input.contextWindow),
   };
-  const kind = kindFromEvidence(evidence);
-  const overrides: Partial<Failure> = {};
+  // About the request's replayed reasoning, never the target's health, whatever else its words say.
+  const refusedReasoning =
+    body.errorTypes.includes(ENCRYPTED_REASONING_CODE) ||
+    ((status === undefined || status === 400) && ENCRYPTED_REASONING_TEXT.test(text));
+  const kind = refusedReasoning ? "invalid_request" : kindFromEvidence(evidence);
+  const overrides: Partial<Failure> = refusedReasoning ? { encryptedReasoning: true } : {};
   if (status !== undefined) overrides.status = status;
   if (body.message !== undefined) overrides.providerMessage = body.message;
   if (body.param !== undefined) overrides.providerParam = body.param;

@@ -5,6 +5,8 @@
 // it; a Responses reasoning item with its encrypted content is such a signature, and Azure's and Codex's Responses
 // are other APIs), another API gets none of it (a signature means nothing there, and as text the prior reasoning
 // would join the visible answer). Thinking without a signature is dropped everywhere: it cannot be replayed.
+// A target that refused the reasoning it was sent back (an OpenAI account's encrypted reasoning made by another
+// account) is sent the context again without any replayed reasoning (withoutReplayedReasoning).
 import type { Api, AssistantMessage, Context, Message, Model } from "@mariozechner/pi-ai";
 
 /** The provider a client's history turns are stamped with until an attempt fits them to its target. */
@@ -17,6 +19,9 @@ const withClientHistory = new WeakSet<Context>();
 export function markClientHistory(context: Context): void {
   withClientHistory.add(context);
 }
+
+/** Contexts to send without replayed reasoning: their target refused it (see withoutReplayedReasoning). */
+const withoutReasoning = new WeakSet<Context>();
 
 type Block = AssistantMessage["content"][number];
 
@@ -31,9 +36,49 @@ function fitted(message: AssistantMessage, target: Model<Api>): AssistantMessage
   return { ...message, content: message.content.filter((block) => block.type !== "thinking") };
 }
 
+/**
+ * The context for a second try of a target that refused the encrypted reasoning it was sent back (OpenAI's 400
+ * `invalid_encrypted_content`: another account or organisation made it). Every assistant turn, the client's or pi's
+ * own, goes without its thinking blocks (the reasoning is lost, the conversation goes on), and each tool call without
+ * the Responses item id pi-ai keeps after its `|` (and each tool result with it): OpenAI pairs a function call's item
+ * id with the reasoning item that preceded it, and pi-ai leaves the id out too when that reasoning is not sent.
+ */
+export function withoutReplayedReasoning(context: Context): Context {
+  const copy = { ...context };
+  withoutReasoning.add(copy);
+  if (withClientHistory.has(context)) withClientHistory.add(copy);
+  return copy;
+}
+
+const callIdOnly = (id: string): string => {
+  const bar = id.indexOf("|");
+  return bar < 0 ? id : id.slice(0, bar);
+};
+
+function reasoningLeftOut(message: Message): Message {
+  if (message.role === "toolResult") {
+    const toolCallId = callIdOnly(message.toolCallId);
+    return toolCallId === message.toolCallId ? message : { ...message, toolCallId };
+  }
+  if (message.role !== "assistant") return message;
+  const content = message.content.flatMap((block): Block[] => {
+    if (block.type === "thinking") return [];
+    if (block.type === "toolCall" && block.id.includes("|")) return [{ ...block, id: callIdOnly(block.id) }];
+    return [block];
+  });
+  return { ...message, content };
+}
+
 /** The context this target is sent: the same object unless the client's history has turns to fit. */
 export function contextForTarget(context: Context, target: Model<Api>): Context {
-  if (!withClientHistory.has(context)) return context;
+  if (withoutReasoning.has(context)) {
+    const fittedContext = withClientHistory.has(context) ? fittedHistory(context, target) : context;
+    return { ...fittedContext, messages: fittedContext.messages.map(reasoningLeftOut) };
+  }
+  return withClientHistory.has(context) ? fittedHistory(context, target) : context;
+}
+
+function fittedHistory(context: Context, target: Model<Api>): Context {
   let messages: Message[] | undefined;
   context.messages.forEach((message, index) => {
     if (message.role !== "assistant" || message.provider !== CLIENT_PROVIDER) return;

@@ -21,6 +21,8 @@ export interface RequestState {
   retries: Map<string, { count: number; since: number }>;
   /** Attempts that tried the same target again (a retry, a new connection, a try after a wait): not failovers. */
   retried: number;
+  /** Targets tried again without the reasoning the client or pi replayed, which they refused (another account's). */
+  withoutReasoning?: Set<string>;
   /** Every target attempted in this request (`tried` is cleared by a wait; this is not). */
   attempted: Set<string>;
   revert: RevertSettings;

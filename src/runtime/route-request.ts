@@ -33,6 +33,8 @@ export interface RequestObserver {
   /** The request waits for a resting target or a quota reset (until `until`); the next attempt, if any, ends it. */
   onWait?(until: number): void;
   onAttemptResult?(candidate: Candidate, outcome: AttemptOutcome): void;
+  /** `candidate` refused the encrypted reasoning it was sent back; it is tried again at once without it. */
+  onReasoningLeftOut?(candidate: Candidate): void;
   /** Called once, before the stream ends (before its result() resolves). */
   onEnd?(end: RequestEnd): void;
 }
@@ -81,6 +83,8 @@ export interface PassthroughAttempt {
   onCommit(): void;
   /** A successful HTTP response's status and headers (passive quota tracking). */
   onResponse(status: number, headers: Record<string, string>): void;
+  /** The target refused the encrypted reasoning items of the client's input: this attempt leaves them out. */
+  withoutReasoning?: boolean;
 }
 
 /**

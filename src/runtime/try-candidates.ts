@@ -3,6 +3,7 @@
 import type { AssistantMessage, AssistantMessageEventStream, Context, SimpleStreamOptions } from "@mariozechner/pi-ai";
 import type { Candidate, Decision } from "../routing/types.ts";
 import { attemptTarget } from "./attempt-target.ts";
+import { withoutReplayedReasoning } from "./client-history.ts";
 import { answered, breakPin, restTarget, settleAttempt } from "./attempt-consequences.ts";
 import type { applyFailurePolicy, Failure } from "./classify-failure.ts";
 import { routerErrorMessage } from "./final-error.ts";
@@ -124,6 +125,7 @@ export async function tryCandidates(
       env.report.status.onCommitted(state.routeId, candidate);
       observer?.onCommitted?.(candidate);
     };
+    const withoutReasoning = state.withoutReasoning?.has(candidate.key) === true;
     const outcome = passthrough?.accepts(target, auth, patch)
       ? await passthrough.attempt({
           target,
@@ -133,6 +135,7 @@ export async function tryCandidates(
           signal: options?.signal,
           onCommit,
           onResponse: (status, headers) => env.hooks.onTargetResponse?.(routeId, candidate, { status, headers }),
+          ...(withoutReasoning && { withoutReasoning }),
         })
       : await attemptTarget(
           env,
@@ -141,7 +144,7 @@ export async function tryCandidates(
             target,
             auth,
             candidate,
-            context,
+            context: withoutReasoning ? withoutReplayedReasoning(context) : context,
             options,
             routeId,
             patch,
@@ -184,6 +187,21 @@ export async function tryCandidates(
     breakPin(env, state, candidate, pins, pin, failure, (text) => addNote(env.report, state, text));
     observer?.onAttemptResult?.(candidate, settled);
     state.failures.push({ key: candidate.key, kind: failure.kind, ...(isRefusal(failure) && { refusal: true }) });
+    if (failure.encryptedReasoning && !withoutReasoning && state.attempts < maxAttempts) {
+      // The request is fine; the reasoning it replays was made under another account (e.g. before a failover from
+      // it), which this one cannot decrypt. Tried again at once without it: no rest, and no breaker failure
+      // (invalid_request says nothing about the target's health).
+      (state.withoutReasoning ??= new Set()).add(candidate.key);
+      addNote(
+        env.report,
+        state,
+        `retried ${candidate.key} without the replayed reasoning: it refused the encrypted reasoning (another account's)`,
+      );
+      observer?.onReasoningLeftOut?.(candidate);
+      state.tried.delete(candidate.key);
+      index -= 1;
+      continue;
+    }
     const retry = retried ?? { count: 0, since: env.clock.now() - outcome.latencyMs };
     const delayMs =
       state.attempts < maxAttempts

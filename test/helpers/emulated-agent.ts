@@ -7,12 +7,16 @@ import { startOpenAIEmulator } from "./openai-emulator.ts";
 import { startResponsesEmulator } from "./responses-emulator.ts";
 import type { Emulator } from "./sse-emulator-core.ts";
 
-export type EmulatorKind = "openai" | "anthropic" | "responses";
+/** `responses-account`: a Responses emulator that refuses encrypted reasoning it did not issue (one OpenAI account). */
+export type EmulatorKind = "openai" | "anthropic" | "responses" | "responses-account";
+
+const startAccountEmulator = (options: { name?: string }) => startResponsesEmulator({ ...options, account: true });
 
 const EMULATOR_KINDS = {
   openai: { start: startOpenAIEmulator, api: "openai-completions" },
   anthropic: { start: startAnthropicEmulator, api: "anthropic-messages" },
   responses: { start: startResponsesEmulator, api: "openai-responses" },
+  "responses-account": { start: startAccountEmulator, api: "openai-responses" },
 } as const satisfies Record<EmulatorKind, { start: unknown; api: ProviderSpec["api"] }>;
 
 type ModelSpec = ProviderSpec["models"][number];

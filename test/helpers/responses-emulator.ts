@@ -124,6 +124,34 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
   return result;
 }
 
+/**
+ * An OpenAI account's check of the reasoning items it is sent back: it decrypts only the encrypted content it issued
+ * itself, and refuses the whole request otherwise, as api.openai.com does for items made under another organisation.
+ */
+function accountCheck(issued: Set<string>) {
+  return (call: RecordedCall): EmulatorReply | undefined => {
+    const input: unknown = call.body?.input;
+    if (!Array.isArray(input)) return undefined;
+    const foreign = input.find(
+      (item) =>
+        item?.type === "reasoning" && typeof item.encrypted_content === "string" && !issued.has(item.encrypted_content),
+    );
+    if (!foreign) return undefined;
+    const content: string = foreign.encrypted_content;
+    return {
+      status: 400,
+      body: JSON.stringify({
+        error: {
+          message: `The encrypted content ${content.slice(0, 4)}...${content.slice(-4)} could not be verified.`,
+          type: "invalid_request_error",
+          param: null,
+          code: "invalid_encrypted_content",
+        },
+      }),
+    };
+  };
+}
+
 const RESPONSES_DIALECT: EmulatorDialect = {
   path: "/v1/responses",
   baseUrl: (origin) => `${origin}/v1`,
@@ -134,6 +162,31 @@ const RESPONSES_DIALECT: EmulatorDialect = {
     sseEvent("error", { type: "error", code: error.type, message: error.message, param: null }),
 };
 
-export function startResponsesEmulator(options: { name?: string; model?: string } = {}): Promise<Emulator> {
-  return startEmulator(RESPONSES_DIALECT, options.name ?? "responses-emulator", options.model ?? "emulated-gpt-5");
+export interface ResponsesEmulatorOptions {
+  name?: string;
+  model?: string;
+  /**
+   * One OpenAI account: reasoning items sent back with encrypted content it did not issue are refused with a 400
+   * `invalid_encrypted_content`, before any queued reply is taken.
+   */
+  account?: boolean;
+}
+
+export function startResponsesEmulator(options: ResponsesEmulatorOptions = {}): Promise<Emulator> {
+  const name = options.name ?? "responses-emulator";
+  const model = options.model ?? "emulated-gpt-5";
+  if (!options.account) return startEmulator(RESPONSES_DIALECT, name, model);
+  const issued = new Set<string>();
+  return startEmulator(
+    {
+      ...RESPONSES_DIALECT,
+      frames: (reply, call, model) => {
+        if (reply.reasoningItem?.encryptedContent) issued.add(reply.reasoningItem.encryptedContent);
+        return frames(reply, call, model);
+      },
+      refusal: accountCheck(issued),
+    },
+    name,
+    model,
+  );
 }

@@ -81,6 +81,8 @@ export interface EmulatorDialect {
   malformedBody(): string;
   /** The provider's in-stream error record. */
   streamErrorFrame(error: { message: string; type: string }): string;
+  /** A refusal of the request as it came, before any queued reply is taken (which then answers the next call). */
+  refusal?(call: RecordedCall): EmulatorReply | undefined;
 }
 
 export const DEFAULT_USAGE = { input: 12, output: 7 } as const;
@@ -247,7 +249,7 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
       );
       return;
     }
-    const reply = queue.shift() ?? defaultFor(call);
+    const reply = dialect.refusal?.(call) ?? queue.shift() ?? defaultFor(call);
     if (reply.delayBeforeHeadersMs) await waitUnlessClosed(response, reply.delayBeforeHeadersMs);
     if (isClosed(response)) return;
     if (reply.resetBeforeHeaders) {

@@ -871,3 +871,30 @@ describe("a Retry-After header the caller saw on the response", () => {
     assert.equal(failure.cooldownMs, 120_000);
   });
 });
+
+describe("classifyFailure: encrypted reasoning another account made", () => {
+  it("marks OpenAI's refusal of a reasoning item's encrypted content, a request failure that moves nowhere", () => {
+    const texts = [
+      // pi-ai's text of the 400 (the openai SDK's "<status> <error.message>")
+      "400 The encrypted content gAAA...DQ== could not be verified.",
+      "400 The encrypted content gAAA...out. could not be verified. Reason: Encrypted content could not be decrypted or parsed.",
+      // the body a passthrough reads
+      '400 {"error":{"message":"The encrypted content gAAA...DQ== could not be verified.","type":"invalid_request_error","param":null,"code":"invalid_encrypted_content"}}',
+    ];
+    for (const text of texts) {
+      const failure = classifyFailure(error(text), NOW);
+      assert.equal(failure.kind, "invalid_request", text);
+      assert.equal(failure.encryptedReasoning, true, text);
+      assert.equal(failure.failover, false, text);
+      assert.equal(failure.cooldownMs, undefined, text);
+    }
+  });
+
+  it("leaves other request failures unmarked", () => {
+    for (const text of [
+      "400 Item with id 'rs_123' not found. Items are not persisted when `store` is set to false.",
+      "400 Invalid 'input[2].encrypted_content': string too long.",
+    ])
+      assert.equal(classifyFailure(error(text), NOW).encryptedReasoning, undefined, text);
+  });
+});

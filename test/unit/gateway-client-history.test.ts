@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Api, AssistantMessage, Context, Model } from "@mariozechner/pi-ai";
 import { historyAssistant } from "../../src/gateway/client-messages.ts";
-import { contextForTarget, markClientHistory } from "../../src/runtime/client-history.ts";
+import { contextForTarget, markClientHistory, withoutReplayedReasoning } from "../../src/runtime/client-history.ts";
 
 const NOW = 1_800_000_000_000;
 const target = (api: Api, provider = "anthropic", id = "claude-x") => ({ api, provider, id }) as Model<Api>;
@@ -47,5 +47,39 @@ describe("client history fitted to a target", () => {
     assert.equal(contextForTarget(own, target("anthropic-messages")), own);
     markClientHistory(own);
     assert.equal(contextForTarget(own, target("anthropic-messages")), own);
+  });
+
+  it("leaves out every thinking block and the Responses item ids of tool calls for a target that refused them", () => {
+    const responses = target("openai-responses", "acct-b", "gpt");
+    const reasoning = { type: "thinking", thinking: "plan", thinkingSignature: '{"type":"reasoning"}' } as const;
+    const call = { type: "toolCall", id: "call_1|fc_1", name: "read", arguments: {} } as const;
+    const own = { ...historyAssistant([reasoning, call], "openai-responses", NOW), provider: "acct-a", model: "gpt" };
+    const context: Context = {
+      messages: [
+        { role: "user", content: "go", timestamp: NOW },
+        historyAssistant([reasoning, { type: "text", text: "Calling." }, call], "openai-responses", NOW),
+        {
+          role: "toolResult",
+          toolCallId: "call_1|fc_1",
+          toolName: "read",
+          content: [],
+          isError: false,
+          timestamp: NOW,
+        },
+        own,
+      ],
+    };
+    markClientHistory(context);
+    const sent = contextForTarget(withoutReplayedReasoning(context), responses);
+    const client = sent.messages[1] as AssistantMessage;
+    assert.equal(client.provider, "acct-b", "still fitted to the target");
+    assert.deepEqual(client.content, [
+      { type: "text", text: "Calling." },
+      { ...call, id: "call_1" },
+    ]);
+    assert.equal((sent.messages[2] as { toolCallId: string }).toolCallId, "call_1");
+    assert.deepEqual((sent.messages[3] as AssistantMessage).content, [{ ...call, id: "call_1" }], "pi's own turns too");
+    const again = contextForTarget(context, responses).messages[1] as AssistantMessage;
+    assert.deepEqual(again.content[0], reasoning, "the context itself keeps its reasoning for other targets");
   });
 });

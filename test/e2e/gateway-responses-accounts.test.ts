@@ -1,0 +1,197 @@
+// Two OpenAI accounts on one route, through the real `pi-auto-router serve` with the official OpenAI client: a
+// Responses client (the Codex CLI, `store: false`) sends each reasoning item back with its encrypted_content, which
+// only the account that issued it can decrypt. After a failover from account A to account B mid-conversation, B
+// refuses A's reasoning with a 400 `invalid_encrypted_content` (the emulators check it as api.openai.com does); the
+// gateway tries B again at once without the reasoning, and the client gets its answer, passed through or translated,
+// streamed or not.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, beforeEach, describe, it } from "node:test";
+import type OpenAI from "openai";
+import { routeInOrder } from "../helpers/agent-dir.ts";
+import { readLoggedEvents, until } from "../helpers/event-log.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+import type { Emulator } from "../helpers/sse-emulator-core.ts";
+
+type InputItem = OpenAI.Responses.ResponseInputItem;
+
+const REASONING_ID = "rs_0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071";
+const ENCRYPTED_BY_A = "gAAAAABo-reasoning-state-only-account-a-can-read==";
+const SUMMARY = "The weather tool answers this.";
+const KEY_A = "sk-acct-a-0000000000000001";
+const KEY_B = "sk-acct-b-0000000000000002";
+const ACCOUNT_A = "acct-a/gpt-test";
+const ACCOUNT_B = "acct-b/gpt-test";
+// Without a retry hint: A rests for the route's 0 ms, so each test starts on A again.
+const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests" };
+const WEATHER_TOOL: OpenAI.Responses.Tool = {
+  type: "function",
+  name: "get_weather",
+  strict: false,
+  parameters: { type: "object", properties: { city: { type: "string" } } },
+};
+/** A hosted tool keeps the request off the passthrough: it is translated through pi-ai. */
+const TOOLS = { passthrough: [WEATHER_TOOL], translated: [{ type: "web_search" }, WEATHER_TOOL] } as const;
+const REASONED_CALL = {
+  thinking: SUMMARY,
+  reasoningItem: { id: REASONING_ID, encryptedContent: ENCRYPTED_BY_A },
+  toolCall: { id: "call_1", name: "get_weather", arguments: { city: "Paris" } },
+};
+const REFUSED_AGAIN = {
+  status: 400,
+  body: JSON.stringify({
+    error: {
+      message: "The encrypted content gAAA...ad== could not be verified.",
+      type: "invalid_request_error",
+      param: null,
+      code: "invalid_encrypted_content",
+    },
+  }),
+};
+
+/** Each test's own prompt: the router keeps a prompt on the target that served its earlier turns. */
+let prompts = 0;
+let prompt = "";
+
+/** The next request of a tool loop: the first answer's items back, then the tool's output. */
+const followUp = (answer: InputItem[]): InputItem[] => [
+  { role: "user", content: prompt },
+  ...answer,
+  { type: "function_call_output", call_id: "call_1", output: "sunny, 21 C" },
+];
+
+type Path = keyof typeof TOOLS;
+
+describe("gateway /v1/responses: two OpenAI accounts on one route and the client's encrypted reasoning", () => {
+  let fx: GatewayFixture<"A" | "B">;
+  let accountA: Emulator, accountB: Emulator;
+
+  before(async () => {
+    fx = await startGatewayFixture({
+      emulators: { A: "responses-account", B: "responses-account" },
+      providers: {
+        "acct-a": { emulator: "A", apiKey: KEY_A, models: [{ id: "gpt-test", reasoning: true }] },
+        "acct-b": { emulator: "B", apiKey: KEY_B, models: [{ id: "gpt-test", reasoning: true }] },
+      },
+      routes: {
+        routes: { accounts: routeInOrder(ACCOUNT_A, ACCOUNT_B) },
+        failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
+      },
+    });
+    ({ A: accountA, B: accountB } = fx.emulators);
+  });
+  after(() => fx?.stop());
+  beforeEach(() => {
+    fx.reset();
+    prompt = `Weather in Paris? (${++prompts})`;
+  });
+
+  /** Account A's answer to the first request: its reasoning item (encrypted by A) and a function call. */
+  async function firstAnswer(path: Path): Promise<InputItem[]> {
+    accountA.enqueue(REASONED_CALL);
+    const { data, response } = await fx.openai.responses
+      .create({ model: "accounts", input: prompt, tools: [...TOOLS[path]], store: false })
+      .withResponse();
+    assert.equal(response.headers.get("x-auto-router-served-by"), ACCOUNT_A);
+    const reasoning = data.output[0] as OpenAI.Responses.ResponseReasoningItem;
+    assert.equal(reasoning.encrypted_content, ENCRYPTED_BY_A, "the client keeps A's reasoning to send back");
+    return data.output as InputItem[];
+  }
+
+  /** The follow-up, which A cannot take (rate limited) and B is sent: its text and response headers. */
+  async function followUpOnB(path: Path, stream: boolean): Promise<{ text: string; headers: Headers }> {
+    const answer = await firstAnswer(path);
+    accountA.enqueue(RATE_LIMITED);
+    accountB.enqueue({ text: "Sunny, 21 C." });
+    const body = { model: "accounts", tools: [...TOOLS[path]], input: followUp(answer), store: false };
+    if (!stream) {
+      const { data, response } = await fx.openai.responses.create(body).withResponse();
+      return { text: data.output_text, headers: response.headers };
+    }
+    const { data, response } = await fx.openai.responses.create({ ...body, stream: true }).withResponse();
+    let text = "";
+    for await (const event of data) if (event.type === "response.output_text.delta") text += event.delta;
+    return { text, headers: response.headers };
+  }
+
+  /** What B was sent: first the client's input with A's reasoning (refused), then the same without any reasoning. */
+  function assertBRetriedWithoutReasoning(path: Path): void {
+    assert.equal(accountB.calls.length, 2, "B refused once and was tried again");
+    const refused = accountB.calls[0]!.body.input.find((item: { type?: string }) => item.type === "reasoning");
+    assert.equal(refused?.encrypted_content, ENCRYPTED_BY_A, "B was offered A's reasoning first");
+    const retried = accountB.calls[1]!;
+    for (const secret of [ENCRYPTED_BY_A, REASONING_ID, SUMMARY])
+      assert.equal(retried.rawBody.includes(secret), false, `${path}: ${secret} left out`);
+    const input: Array<Record<string, unknown>> = retried.body.input;
+    const call = input.find((item) => item.type === "function_call")!;
+    assert.equal(call.call_id, "call_1");
+    assert.equal(call.id, undefined, "the call goes without the item id paired with the reasoning left out");
+    const output = input.find((item) => item.type === "function_call_output")!;
+    assert.equal(output.call_id, "call_1");
+    assert.equal(retried.headers.authorization, `Bearer ${KEY_B}`);
+  }
+
+  /** The event log of the follow-up: A rate limited, B refused the reasoning, B served; nothing secret written. */
+  async function assertLogged(): Promise<void> {
+    const finals = () => readLoggedEvents(fx.agentDir).filter((event) => event.type === "final");
+    await until(() => finals().length >= 2, "the follow-up's final event");
+    const final = finals().at(-1)!;
+    assert.equal(final.data.outcome, "success");
+    assert.equal(final.data.servedTarget, ACCOUNT_B);
+    assert.ok(
+      final.data.notes?.some((note: string) => note.startsWith(`retried ${ACCOUNT_B} without the replayed reasoning`)),
+      JSON.stringify(final.data.notes),
+    );
+    const results = readLoggedEvents(fx.agentDir)
+      .filter((event) => event.type === "result" && event.requestId === final.requestId)
+      .map((event) => [event.data.target, event.data.outcome, event.data.failureKind]);
+    assert.deepEqual(results, [
+      [ACCOUNT_A, "failed", "rate_limit"],
+      [ACCOUNT_B, "failed", "invalid_request"],
+      [ACCOUNT_B, "success", undefined],
+    ]);
+    const log = readFileSync(join(fx.agentDir, "extensions", "auto-router.events.jsonl"), "utf8");
+    for (const secret of [ENCRYPTED_BY_A, KEY_A, KEY_B]) assert.equal(log.includes(secret), false, secret);
+  }
+
+  for (const path of ["passthrough", "translated"] as const)
+    for (const stream of [false, true])
+      it(`answers from account B without A's reasoning (${path}, ${stream ? "streamed" : "not streamed"})`, async () => {
+        const { text, headers } = await followUpOnB(path, stream);
+        assert.equal(text, "Sunny, 21 C.");
+        assert.equal(headers.get("x-auto-router-served-by"), ACCOUNT_B);
+        assert.equal(headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
+        if (path === "translated") assert.equal(headers.get("x-auto-router-ignored-tools"), "web_search");
+        assertBRetriedWithoutReasoning(path);
+        await assertLogged();
+      });
+
+  it("does not rest account B for it: the next request A cannot take goes to B at once", async () => {
+    await followUpOnB("passthrough", false);
+    accountA.enqueue(RATE_LIMITED);
+    accountB.enqueue({ text: "Still here." });
+    const { data, response } = await fx.openai.responses
+      .create({ model: "accounts", input: "Anything else?", store: false })
+      .withResponse();
+    assert.equal(data.output_text, "Still here.");
+    assert.equal(response.headers.get("x-auto-router-served-by"), ACCOUNT_B);
+    assert.equal(response.headers.get("x-auto-router-ignored-reasoning"), null, "nothing left out of this one");
+  });
+
+  it("tries B without the reasoning once: a second refusal reaches the client as B's 400", async () => {
+    const answer = await firstAnswer("passthrough");
+    accountA.enqueue(RATE_LIMITED);
+    accountB.enqueue(REFUSED_AGAIN);
+    await assert.rejects(
+      fx.openai.responses.create({
+        model: "accounts",
+        tools: [WEATHER_TOOL],
+        input: followUp(answer),
+        store: false,
+      }),
+      (error: { status?: number; code?: string }) => error.status === 400 && error.code === "invalid_encrypted_content",
+    );
+    assert.equal(accountB.calls.length, 2);
+  });
+});
