@@ -6,7 +6,10 @@
 //   Codex       GET  /backend-api/wham/usage -> {rate_limit:{primary_window:{used_percent, limit_window_seconds,
 //                                                reset_at | reset_after_seconds}, secondary_window:{...}}}
 //   Gemini CLI  POST /v1internal:retrieveUserQuota {project} -> {buckets:[{remainingFraction, resetTime, modelId}]};
-//                                          a bucket counts (and paces) only its model
+//                                          a bucket counts (and paces) only its model. Each model comes twice, its
+//                                          own bucket and one whose modelId ends in "_vertex" ("gemini-2.5-pro" and
+//                                          "gemini-2.5-pro_vertex", in answers quoted by Gemini CLI quota viewers and
+//                                          CLIProxyAPI's management UI, which strips the suffix): see bucketModelId
 import {
   googleBucketWindow,
   resetBelievable,
@@ -191,7 +194,24 @@ export function codexUsageWindows(body: unknown, now: number, problems: string[]
   return windows;
 }
 
-/** An empty bucket list is an account without buckets; a bucket without remainingFraction is not limited. */
+/**
+ * Suffixes a Gemini CLI bucket's modelId carries after the model's own id. Only "_vertex" is known; a routed Gemini id
+ * never holds an underscore, so cutting it never turns one model's id into another's ("gemini-2.5-pro-preview_vertex"
+ * is gemini-2.5-pro-preview's, never gemini-2.5-pro's).
+ */
+export const GEMINI_BUCKET_MODEL_SUFFIXES: readonly string[] = ["_vertex"];
+
+/** The model a bucket counts: its modelId without a known suffix ("gemini-2.5-pro_vertex" -> "gemini-2.5-pro"). */
+export function bucketModelId(modelId: string): string {
+  const lower = modelId.toLowerCase();
+  const suffix = GEMINI_BUCKET_MODEL_SUFFIXES.find((end) => lower.length > end.length && lower.endsWith(end));
+  return suffix ? modelId.slice(0, -suffix.length) : modelId;
+}
+
+/**
+ * An empty bucket list is an account without buckets; a bucket without remainingFraction is not limited. A bucket's
+ * name keeps its modelId as sent; its model scope is the model it counts (bucketModelId), the id routes use.
+ */
 export function geminiQuotaWindows(
   body: unknown,
   now: number,
@@ -212,7 +232,8 @@ export function geminiQuotaWindows(
     const resetsAt = fields.time(bucket, "resetTime", where);
     if (remaining === undefined || resetsAt === undefined) continue;
     const name = [bucket.modelId, bucket.tokenType].filter((part) => typeof part === "string").join(" ") || "bucket";
-    const modelId = typeof bucket.modelId === "string" && bucket.modelId !== "" ? bucket.modelId : undefined;
+    const modelId =
+      typeof bucket.modelId === "string" && bucket.modelId !== "" ? bucketModelId(bucket.modelId) : undefined;
     const window = googleBucketWindow({ name, remainingFraction: remaining, resetsAt, periodMs, modelId });
     keep(windows, problems, window, `${where}.resetTime`, now);
   }

@@ -5,9 +5,11 @@
 import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
+import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { runPi } from "../helpers/pi-cli.ts";
@@ -15,11 +17,15 @@ import { runRoutingScript } from "../helpers/routing-script.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
+import { TEST_GEMINI_PROJECT } from "../fixtures/gemini-cli-login.ts";
 
 const HOUR_MS = 3_600_000;
 const USAGE_PATH = "/api/oauth/usage";
 const OPUS = "anthropic/claude-opus-4-1";
 const SONNET = "anthropic/claude-sonnet-4-5";
+const GEMINI_PATH = "/v1internal:retrieveUserQuota";
+/** The Gemini CLI OAuth login pi 0.73.1 lacks, as a second extension (see the file). */
+const GEMINI_LOGIN = fileURLToPath(new URL("../fixtures/gemini-cli-login.ts", import.meta.url));
 
 describe("model-scoped quota windows through the pi CLI", () => {
   let anthropic: Emulator;
@@ -169,5 +175,89 @@ describe("model-scoped quota windows through the pi CLI", () => {
     } finally {
       await gateway.stop();
     }
+  });
+});
+
+describe("a Gemini CLI bucket whose model id carries a suffix, through the pi CLI", () => {
+  let gemini: Emulator;
+  let quota: QuotaEmulator;
+  let dir: ReturnType<typeof makeAgentDir>;
+  let home: string;
+
+  before(async () => {
+    gemini = await startOpenAIEmulator({ name: "G" });
+    quota = await startQuotaEmulator();
+    home = freshDir("auto-router-gemini-home");
+    dir = makeAgentDir({
+      providers: {
+        "google-gemini-cli": {
+          baseUrl: gemini.url,
+          api: "openai-completions",
+          apiKey: "unused-the-login-answers",
+          models: [{ id: "gemini-2.5-pro" }, { id: "gemini-2.5-flash" }],
+        },
+      },
+      routes: {
+        routes: { main: routeInOrder("google-gemini-cli/gemini-2.5-pro", "google-gemini-cli/gemini-2.5-flash") },
+      },
+      oauth: { "google-gemini-cli": "ya29.emulated-gemini-access" },
+    });
+  });
+  after(async () => {
+    await Promise.all([gemini.close(), quota.close()]);
+    dir.cleanup();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it("skips gemini-2.5-pro while its _vertex bucket is nearly used up, and serves gemini-2.5-flash", async () => {
+    // A quarter into the day's buckets: 98% of pro's _vertex bucket used is UVI 3.9, critical. Each model also has its
+    // own bucket, as the real API answers; flash-lite's used-up _vertex bucket paces neither pro nor flash.
+    const resetTime = new Date(Date.now() + 18 * HOUR_MS).toISOString();
+    quota.reply(GEMINI_PATH, {
+      body: {
+        buckets: [
+          { modelId: "gemini-2.5-pro", tokenType: "REQUESTS", remainingFraction: 0.9, resetTime },
+          { modelId: "gemini-2.5-pro_vertex", tokenType: "REQUESTS", remainingFraction: 0.02, resetTime },
+          { modelId: "gemini-2.5-flash", tokenType: "REQUESTS", remainingFraction: 0.8, resetTime },
+          { modelId: "gemini-2.5-flash-lite_vertex", tokenType: "REQUESTS", remainingFraction: 0, resetTime },
+        ],
+      },
+    });
+    gemini.enqueue({ text: "Hello from flash." });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      env: { HOME: home, AUTO_ROUTER_GEMINI_QUOTA_URL: `${quota.url}${GEMINI_PATH}` },
+      args: [
+        "-e",
+        GEMINI_LOGIN,
+        "--model",
+        "auto-router/main",
+        "-p",
+        "/auto-router uvi refresh",
+        "Say hi",
+        "/auto-router explain",
+      ],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const shown = run.stdout + run.stderr;
+    const call = quota.calls.at(-1);
+    assert.equal(call?.headers.authorization, "Bearer ya29.emulated-gemini-access", "read with the login's token");
+    assert.deepEqual(JSON.parse(call!.body), { project: TEST_GEMINI_PROJECT });
+
+    assert.match(run.stdout, /Hello from flash\./);
+    assert.deepEqual(
+      gemini.calls.map((entry) => entry.body.model),
+      ["gemini-2.5-flash"],
+      "gemini-2.5-pro is not asked",
+    );
+    assert.match(
+      shown,
+      /google-gemini-cli\s+gemini-2\.5-pro_vertex REQUESTS\s+98%\s+\d+%\s+\d\.\d\d\s+critical\s[^\n]*gemini-2\.5-pro only/,
+    );
+    assert.match(
+      shown,
+      /google-gemini-cli\/gemini-2\.5-pro[^\n]*quota critical: gemini-2\.5-pro_vertex REQUESTS window 98% used \(gemini-2\.5-pro only\)/,
+    );
+    assert.match(shown, /Served by: google-gemini-cli\/gemini-2\.5-flash/);
   });
 });

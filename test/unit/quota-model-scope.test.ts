@@ -7,6 +7,7 @@ import { formatDecision } from "../../src/routing/explain.ts";
 import { route } from "../../src/routing/route.ts";
 import type { ModelFacts, RequestFeatures, RoutingSnapshot } from "../../src/routing/types.ts";
 import { assessQuota, modelQuotaStatus, type QuotaWindow } from "../../src/routing/uvi.ts";
+import { bucketModelId, geminiQuotaWindows } from "../../src/quota/usage-sources.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 
 const HOUR_MS = 3_600_000;
@@ -81,6 +82,41 @@ describe("quota windows scoped to models", () => {
     assert.equal(modelQuotaStatus(quota, "gemini-2.5-flash")?.level, "critical");
     assert.equal(modelQuotaStatus(quota, "gemini-2.5-flash-lite")?.level, "ok");
     assert.equal(modelQuotaStatus(quota, "gemini-2.5-pro"), undefined);
+  });
+
+  it("paces the routed model by its _vertex bucket too, and never a model whose id only starts the same", () => {
+    assert.equal(bucketModelId("gemini-2.5-pro_vertex"), "gemini-2.5-pro");
+    assert.equal(bucketModelId("gemini-2.5-pro-preview_vertex"), "gemini-2.5-pro-preview");
+    assert.equal(bucketModelId("gemini-2.5-pro"), "gemini-2.5-pro");
+    assert.equal(bucketModelId("_vertex"), "_vertex", "a suffix alone names no model");
+    const resetTime = new Date(NOW + 18 * HOUR_MS).toISOString();
+    const windows = geminiQuotaWindows(
+      {
+        buckets: [
+          { modelId: "gemini-2.5-pro", tokenType: "REQUESTS", remainingFraction: 0.9, resetTime },
+          { modelId: "gemini-2.5-pro_vertex", tokenType: "REQUESTS", remainingFraction: 0.02, resetTime },
+          { modelId: "gemini-2.5-flash-preview_vertex", tokenType: "REQUESTS", remainingFraction: 0, resetTime },
+          { modelId: "gemini-2.5-flash", tokenType: "REQUESTS", remainingFraction: 0.8, resetTime },
+        ],
+      },
+      NOW,
+    );
+    assert.deepEqual(
+      windows.map((window) => [window.name, window.models]),
+      [
+        ["gemini-2.5-pro REQUESTS", { id: "gemini-2.5-pro" }],
+        ["gemini-2.5-pro_vertex REQUESTS", { id: "gemini-2.5-pro" }],
+        ["gemini-2.5-flash-preview_vertex REQUESTS", { id: "gemini-2.5-flash-preview" }],
+        ["gemini-2.5-flash REQUESTS", { id: "gemini-2.5-flash" }],
+      ],
+    );
+    const quota = assessQuota(windows, NOW)!;
+    const pro = modelQuotaStatus(quota, "gemini-2.5-pro")!;
+    assert.equal(pro.level, "critical", "98% of a day's bucket used a quarter into it");
+    assert.match(pro.detail, /^gemini-2\.5-pro_vertex REQUESTS window 98% used \(gemini-2\.5-pro only\)/);
+    assert.equal(modelQuotaStatus(quota, "gemini-2.5-flash")?.level, "ok", "not paced by flash-preview's bucket");
+    assert.equal(modelQuotaStatus(quota, "gemini-2.5-flash-preview")?.level, "critical");
+    assert.equal(modelQuotaStatus(quota, "gemini-2.5-pro-preview"), undefined, "no bucket of its own");
   });
 
   it("loads readings persisted before windows had a scope, and keeps the scope of new ones", () => {
