@@ -9,6 +9,15 @@
 //   Cerebras:  x-ratelimit-<limit|remaining|reset>-<requests-day|tokens-minute> (reset in seconds, "11.382867097854614"):
 //              the name says the window's length
 //   Codex:     x-codex-<primary|secondary>-used-percent, -window-minutes, -reset-after-seconds | -reset-at (epoch s)
+//   Unsuffixed x-ratelimit-<limit|remaining|reset> (one request limit; genericWindows), read when no suffixed
+//   x-ratelimit-*-requests is sent:
+//              OpenRouter: the reset in epoch MILLISECONDS ("X-RateLimit-Reset": "1743638400000" for a daily limit,
+//                "1789138080000" for a per-minute one, in the metadata.headers of OpenRouter 429 bodies quoted in
+//                public issues and tests);
+//              Together AI: the reset as the time until it resets, in seconds (support.together.ai "Rate limits":
+//                "x-ratelimit-reset: the time until the rate limit (based on requests) resets"), and its token limit
+//                as x-tokenlimit-<limit|remaining> (no reset of its own: x-ratelimit-reset's applies);
+//              other APIs of this shape send epoch seconds (GitHub-style "1700000000").
 import { resetBelievable, unbelievableResetText, type QuotaWindow } from "../routing/uvi.ts";
 
 const MINUTE_MS = 60_000;
@@ -81,23 +90,26 @@ export function parseResetDuration(text: string | undefined): number | undefined
 }
 
 /**
- * A bare number in a reset header is seconds from now ("1", "59.5") or a time in epoch seconds ("1764662400"). Every
- * epoch-seconds time a provider sends now lies past 1e9 (September 2001), and no rate-limit window comes near 1e9
- * seconds from now (a day is 86,400 s, a year 3.2e7 s), so 1e9 tells the two apart. (Epoch milliseconds read as epoch
- * seconds lie millennia ahead: resetBelievable leaves that window out, with a warning naming the header.)
+ * A bare number in a reset header is seconds from now ("1", "59.5"), a time in epoch seconds ("1764662400") or one in
+ * epoch milliseconds ("1764662400000", OpenRouter). Every epoch-seconds time a provider sends now lies past 1e9
+ * (September 2001), and no rate-limit window comes near 1e9 seconds from now (a day is 86,400 s, a year 3.2e7 s), so 1e9
+ * tells the first two apart. Epoch seconds reach 1e12 only in the year 33658, and every epoch-milliseconds time since
+ * September 2001 lies past it, so 1e12 tells the last two apart.
  */
 const EPOCH_SECONDS_FROM = 1e9;
+const EPOCH_MILLISECONDS_FROM = 1e12;
 
 /**
  * When a reset header says its window resets (epoch ms): a duration ("6m0s", "1.57s", "20ms") or a bare number
- * (seconds from now or epoch seconds, see EPOCH_SECONDS_FROM); undefined when the value is neither.
+ * (seconds from now, epoch seconds or epoch milliseconds, see EPOCH_SECONDS_FROM); undefined when the value is neither.
  */
 export function parseResetTime(text: string, now: number): number | undefined {
   const duration = parseResetDuration(text);
   if (duration !== undefined) return now + duration;
-  const seconds = finite(text);
-  if (seconds === undefined || seconds < 0) return undefined;
-  return seconds >= EPOCH_SECONDS_FROM ? seconds * 1000 : now + seconds * 1000;
+  const value = finite(text);
+  if (value === undefined || value < 0) return undefined;
+  if (value >= EPOCH_MILLISECONDS_FROM) return value;
+  return value >= EPOCH_SECONDS_FROM ? value * 1000 : now + value * 1000;
 }
 
 /**
@@ -124,7 +136,7 @@ function unreadable(rejected: RejectedHeader[], header: string, value: string, e
   });
 }
 
-const RESET_TIME_EXPECTED = 'seconds from now ("59.5"), epoch seconds, or a duration such as "6m0s"';
+const RESET_TIME_EXPECTED = 'seconds from now ("59.5"), epoch seconds or milliseconds, or a duration such as "6m0s"';
 
 /**
  * A request or token limit window. These limits are the model's (Anthropic's per model class, OpenAI's per model), so
@@ -273,9 +285,45 @@ function openaiWindows(
   return windows;
 }
 
+/**
+ * The unsuffixed limits (see the top of the file): x-ratelimit-limit/-remaining as a requests window, Together's
+ * x-tokenlimit-limit/-remaining as a tokens window, each reset by the first reset header present. Each is left to the
+ * suffixed headers when the provider sends those too (x-ratelimit-limit-requests...), so no limit is read twice.
+ */
+const GENERIC_LIMITS: ReadonlyArray<{ name: string; prefix: string; resets: readonly string[]; suffixed: string }> = [
+  { name: "requests", prefix: "x-ratelimit", resets: ["x-ratelimit-reset"], suffixed: "requests" },
+  { name: "tokens", prefix: "x-tokenlimit", resets: ["x-tokenlimit-reset", "x-ratelimit-reset"], suffixed: "tokens" },
+];
+
+function genericWindows(
+  headers: Record<string, string>,
+  now: number,
+  rejected: RejectedHeader[],
+  modelId: string | undefined,
+): QuotaWindow[] {
+  const windows: QuotaWindow[] = [];
+  for (const { name, prefix, resets, suffixed } of GENERIC_LIMITS) {
+    const limit = finite(headers[`${prefix}-limit`]);
+    const remaining = finite(headers[`${prefix}-remaining`]);
+    if (limit === undefined || remaining === undefined) continue;
+    if (`x-ratelimit-limit-${suffixed}` in headers || `x-ratelimit-remaining-${suffixed}` in headers) continue;
+    const resetHeader = resets.find((header) => headers[header] !== undefined);
+    if (resetHeader === undefined) continue; // no reset given: nothing to pace on, nothing to say
+    const resetText = headers[resetHeader]!;
+    const resetsAt = parseResetTime(resetText, now);
+    if (resetsAt === undefined) {
+      unreadable(rejected, resetHeader, resetText, RESET_TIME_EXPECTED);
+      continue;
+    }
+    const window = limitWindow(name, limit, remaining, resetsAt - now, now, modelId);
+    if (window) keep(windows, rejected, window, resetHeader, "a reset within a day", now);
+  }
+  return windows;
+}
+
 const isQuotaHeader = (name: string): boolean => {
   const lowered = name.toLowerCase();
-  return lowered.includes("ratelimit") || lowered.startsWith("x-codex-");
+  return lowered.includes("ratelimit") || lowered.includes("tokenlimit") || lowered.startsWith("x-codex-");
 };
 
 /**
@@ -294,6 +342,7 @@ export function windowsFromHeaders(
   return [
     ...anthropicWindows(normalized, now, rejected, modelId),
     ...openaiWindows(normalized, now, rejected, modelId),
+    ...genericWindows(normalized, now, rejected, modelId),
   ];
 }
 

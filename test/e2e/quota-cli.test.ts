@@ -188,12 +188,12 @@ describe("impossible quota resets through the pi CLI", () => {
   });
   after(() => dir?.stop());
 
-  it("ignores a 5h window whose reset is given in epoch ms, says so once, and keeps routing to the target", async () => {
-    // Milliseconds where seconds are due: read as seconds, the window would reset in ~57,000 years, 30% used at the
-    // floor of 5% elapsed: critical, and the only target of the route shut out with no answer ever to correct it.
+  it("ignores a 5h window whose reset lies days ahead, says so once, and keeps routing to the target", async () => {
+    // A 5 h window said to reset in 10 days cannot be right: believed, it would be 30% used at the floor of 5% elapsed,
+    // critical, and the only target of the route shut out until then. (Epoch milliseconds are read as such now.)
     const headers = {
       "anthropic-ratelimit-unified-5h-utilization": "0.3",
-      "anthropic-ratelimit-unified-5h-reset": String(Date.now() + 2 * HOUR_MS),
+      "anthropic-ratelimit-unified-5h-reset": String(Math.round((Date.now() + 240 * HOUR_MS) / 1000)),
     };
     dir.emulators.C.enqueue({ text: "Hello from C.", headers });
     dir.emulators.C.enqueue({ text: "C again.", headers });
@@ -360,6 +360,31 @@ describe("reset headers other OpenAI-compatible providers send, through the pi C
     assert.equal(dir.emulators.B.calls.length, 1);
   });
 
+  it("reads OpenRouter's unsuffixed x-ratelimit-* with its reset in epoch ms: uvi lists it, routing holds the target", async () => {
+    dir.emulators.B.enqueue({
+      text: "Hello from B.",
+      headers: {
+        // The last of a free model's daily requests; OpenRouter sends the reset in epoch milliseconds. Ten minutes:
+        // still ahead for the second prompt on a loaded machine.
+        "X-RateLimit-Limit": "50",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": String(Date.now() + 10 * 60_000),
+      },
+    });
+    dir.emulators.B.enqueue({ text: "B again (should not be used)." });
+    const runs = await run("-p", "Say hi", "/auto-router uvi", "Say hi again");
+    assert.equal(runs.code, 1, "the second prompt finds no target");
+    // The first prompt is served (its answer carries the headers); the second finds the window used up.
+    const text = runs.stdout + runs.stderr;
+    assert.doesNotMatch(text, /cannot be read|window ignored/);
+    assert.match(text, /\nmock-b\s+requests\s+100%\s.*\bcritical\b.*\bheaders\s+model-b only\b/);
+    assert.match(
+      text,
+      /mock-b\/model-b: quota critical: requests window 100% used \(model-b only\)[^\n]*used up until its reset/,
+    );
+    assert.equal(dir.emulators.B.calls.length, 1, "not asked again while the window is used up");
+  });
+
   it("says once which reset header it cannot read, with its value's shape and what it expected, never the value", async () => {
     const headers = {
       "x-ratelimit-limit-tokens": "1000",
@@ -376,7 +401,7 @@ describe("reset headers other OpenAI-compatible providers send, through the pi C
     assert.equal(first.code, 0, first.stderr);
     assert.match(first.stdout, /Two\./);
     const warnings = first.stderr.match(
-      /quota pacing of mock-b: x-ratelimit-reset-tokens has a value shaped 99:99, which cannot be read as a reset \(expected seconds from now \("59\.5"\), epoch seconds, or a duration such as "6m0s"\): its window is ignored/g,
+      /quota pacing of mock-b: x-ratelimit-reset-tokens has a value shaped 99:99, which cannot be read as a reset \(expected seconds from now \("59\.5"\), epoch seconds or milliseconds, or a duration such as "6m0s"\): its window is ignored/g,
     );
     assert.equal(warnings?.length, 1, first.stderr);
     assert.doesNotMatch(first.stderr, /12:30/);

@@ -452,7 +452,7 @@ describe("rate-limit headers", () => {
     const windows = windowsFromHeaders(
       {
         "anthropic-ratelimit-unified-5h-utilization": "0.3",
-        "anthropic-ratelimit-unified-5h-reset": String(NOW + HOUR_MS), // epoch ms where seconds are due
+        "anthropic-ratelimit-unified-5h-reset": String((NOW + 240 * HOUR_MS) / 1000), // 10 days ahead for a 5 h window
         "anthropic-ratelimit-unified-7d-utilization": "0.1",
         "anthropic-ratelimit-unified-7d-reset": String((NOW + 48 * HOUR_MS) / 1000),
         "x-codex-primary-used-percent": "60",
@@ -475,12 +475,14 @@ describe("rate-limit headers", () => {
       /the 5h window resets in \d+h, but the window is 5h long \(expected epoch seconds\)/,
     );
   });
-  it("reads a bare number in a reset header as seconds from now, or as epoch seconds from 1e9 on", () => {
+  it("reads a bare number in a reset header as seconds from now, epoch seconds from 1e9 on, epoch ms from 1e12 on", () => {
     assert.equal(parseResetTime("1", NOW), NOW + 1_000);
     assert.equal(parseResetTime("59.5", NOW), NOW + 59_500);
     assert.equal(parseResetTime(" 6m0s ", NOW), NOW + 360_000);
     assert.equal(parseResetTime(String(NOW / 1000 + 30), NOW), NOW + 30_000);
     assert.equal(parseResetTime("999999999", NOW), NOW + 999_999_999_000, "just under 1e9: still seconds from now");
+    assert.equal(parseResetTime(String(NOW + 30_000), NOW), NOW + 30_000, "OpenRouter's epoch milliseconds");
+    assert.equal(parseResetTime("999999999999", NOW), 999_999_999_999_000, "just under 1e12: still epoch seconds");
     for (const unreadable of ["12:30", "soon", "-5", "", "5 minutes", "1s later"])
       assert.equal(parseResetTime(unreadable, NOW), undefined, unreadable);
     assert.equal(parseResetDuration("at 5s"), undefined, "a duration is the whole value, not a part of it");
@@ -507,6 +509,112 @@ describe("rate-limit headers", () => {
       ],
     );
     assert.deepEqual(rejected, []);
+  });
+  it("reads unsuffixed x-ratelimit-* as the model's requests window: OpenRouter's epoch ms, others' seconds", () => {
+    const read = (headers: Record<string, string>, rejected: RejectedHeader[] = []) =>
+      windowsFromHeaders(headers, NOW, rejected, "Model-X").map((w) => [
+        w.name,
+        w.usedFraction,
+        w.windowMs,
+        w.resetsAt,
+      ]);
+    // OpenRouter: a free model's daily limit, reset at midnight UTC in epoch milliseconds.
+    const openrouter = {
+      "X-RateLimit-Limit": "50",
+      "X-RateLimit-Remaining": "10",
+      "X-RateLimit-Reset": String(NOW + 12 * HOUR_MS),
+    };
+    assert.deepEqual(read(openrouter), [["requests", 0.8, 24 * HOUR_MS, NOW + 12 * HOUR_MS]]);
+    assert.deepEqual(windowsFromHeaders(openrouter, NOW, [], "Model-X")[0]!.models, { id: "model-x" });
+    // Together: seconds until the reset, and the token limit, which that reset applies to as well.
+    assert.deepEqual(
+      read({
+        "x-ratelimit-limit": "10",
+        "x-ratelimit-remaining": "5",
+        "x-ratelimit-reset": "1",
+        "x-tokenlimit-limit": "4000",
+        "x-tokenlimit-remaining": "1000",
+      }),
+      [
+        ["requests", 0.5, 60_000, NOW + 1_000],
+        ["tokens", 0.75, 60_000, NOW + 1_000],
+      ],
+    );
+    // Epoch seconds (GitHub-style APIs).
+    assert.deepEqual(
+      read({ "x-ratelimit-limit": "60", "x-ratelimit-remaining": "30", "x-ratelimit-reset": String(NOW / 1000 + 30) }),
+      [["requests", 0.5, 60_000, NOW + 30_000]],
+    );
+    // No reset, or no limit: no window, and nothing to say.
+    const quiet: RejectedHeader[] = [];
+    assert.deepEqual(read({ "x-ratelimit-limit": "60", "x-ratelimit-remaining": "30" }, quiet), []);
+    assert.deepEqual(read({ "x-ratelimit-reset": "30", "x-tokenlimit-remaining": "5" }, quiet), []);
+    assert.deepEqual(quiet, []);
+  });
+  it("reads an unsuffixed limit only when the provider sends no suffixed one of its kind", () => {
+    const windows = windowsFromHeaders(
+      {
+        "x-ratelimit-limit": "100",
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": "30",
+        "x-ratelimit-limit-requests": "100",
+        "x-ratelimit-remaining-requests": "50",
+        "x-ratelimit-reset-requests": "30s",
+        "x-tokenlimit-limit": "1000",
+        "x-tokenlimit-remaining": "0",
+        "x-ratelimit-limit-tokens": "1000",
+        "x-ratelimit-remaining-tokens": "500",
+        "x-ratelimit-reset-tokens": "30s",
+      },
+      NOW,
+    );
+    assert.deepEqual(
+      windows.map((w) => [w.name, w.usedFraction]),
+      [
+        ["requests", 0.5],
+        ["tokens", 0.5],
+      ],
+    );
+  });
+  it("names an unreadable or unbelievable unsuffixed reset header with the value's shape, never the value", () => {
+    const rejected: RejectedHeader[] = [];
+    const unreadable = windowsFromHeaders(
+      {
+        "x-ratelimit-limit": "20",
+        "x-ratelimit-remaining": "1",
+        "x-ratelimit-reset": "Tue, 03 Mar 2026 17:00:00 GMT",
+        "x-tokenlimit-limit": "1000",
+        "x-tokenlimit-remaining": "10",
+      },
+      NOW,
+      rejected,
+    );
+    assert.deepEqual(unreadable, []);
+    assert.deepEqual(
+      rejected.map((r) => r.header),
+      ["x-ratelimit-reset", "x-ratelimit-reset"],
+      "one warning per provider and header is shown (uvi-plugin)",
+    );
+    assert.match(
+      rejected[0]!.text,
+      /^x-ratelimit-reset has a value shaped aaa, 99 aaa 9999 99:99:99 aaa, which cannot be read as a reset \(expected seconds from now \("59\.5"\), epoch seconds or milliseconds, or a duration such as "6m0s"\)/,
+    );
+    assert.doesNotMatch(rejected[0]!.text, /GMT|Mar/);
+    const far: RejectedHeader[] = [];
+    const years = windowsFromHeaders(
+      {
+        "x-ratelimit-limit": "20",
+        "x-ratelimit-remaining": "1",
+        "x-ratelimit-reset": String(NOW + 400 * 24 * HOUR_MS),
+      },
+      NOW,
+      far,
+    );
+    assert.deepEqual(years, []);
+    assert.match(
+      far[0]!.text,
+      /^x-ratelimit-reset says the requests window resets in \d+h, but the window is 24h long/,
+    );
   });
   it("reads Cerebras's windows named for their length, with resets in seconds", () => {
     const windows = windowsFromHeaders(
