@@ -138,7 +138,7 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
     name: "balance",
     usage: "balance [show|fetch|floor]",
     description:
-      "Prepaid balances of per-token providers (DeepSeek, OpenRouter); fetch refreshes them now; floor <provider> <usd|off|clear> sets the floor below which one is blocked",
+      "Prepaid balances (DeepSeek, OpenRouter); fetch refreshes them; floor <provider> <usd|off|clear> sets the floor",
     maxArguments: { show: 1, fetch: 1 },
     complete(prefix) {
       const words = prefix.split(/\s+/);

@@ -30,7 +30,7 @@ export function stateCommand(backend: StateBackend): Subcommand {
     usage: "state [push]",
     maxArguments: 1,
     description:
-      "State backend (file or team store): connection, lag; push adds this machine's file-store spend (once per machine) and newer limits to the team store",
+      "State backend (file or team store): connection, lag; push adds this machine's file-store state to the team store",
     complete: (prefix) =>
       ["push"].filter((word) => word.startsWith(prefix)).map((word) => ({ value: word, label: word })),
     async run(args, deps, output) {
