@@ -55,8 +55,17 @@ export function modelList(config: RouterConfig) {
 const knownRoutes = (config: RouterConfig) =>
   `known routes: ${listedModelNames(config).join(", ") || "(none configured)"}`;
 
-/** The name a client probably meant: the closest in spelling of the names it could have sent (none when none is near). */
+/**
+ * The name a client probably meant: the closest in spelling of the names it could have sent (none when none is near).
+ * An `auto-router/<route>` name is compared by its route part, so the shared prefix does not make an unrelated route
+ * look close (`auto-router/embed` is no typo of `auto-router/main`).
+ */
 function nearName(name: string, config: RouterConfig): string | undefined {
+  const prefix = `${ROUTER_PROVIDER}/`;
+  if (name.startsWith(prefix)) {
+    const near = closestKey(name.slice(prefix.length), Object.keys(config.routes));
+    return near === undefined ? undefined : `${prefix}${near}`;
+  }
   const names = [
     ...listedModelNames(config),
     ...Object.keys(config.routes),

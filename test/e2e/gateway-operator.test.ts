@@ -254,6 +254,21 @@ describe("gateway operator", () => {
         return true;
       },
     );
+    // `auto-router/<route>` is compared by its route: a typo of it is named, an unrelated route is not offered for
+    // another just because both share the prefix (README's `auto-router/embed` on a gateway without that route).
+    await assert.rejects(
+      fx.openai.chat.completions.create({ model: "auto-router/mian", messages: [{ role: "user", content: "hi" }] }),
+      /model "auto-router\/mian" is not served here; did you mean "auto-router\/main"\?/,
+    );
+    await assert.rejects(
+      fx.openai.embeddings.create({ model: "auto-router/embed", input: "hello" }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.NotFoundError);
+        assert.match(error.message, /model "auto-router\/embed" is not served here; known routes: .*auto-router\/main/);
+        assert.doesNotMatch(error.message, /did you mean/);
+        return true;
+      },
+    );
   });
 
   it("says how to send the token, that a body must be JSON, and what the body limit is", async () => {
