@@ -8,6 +8,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { EventType } from "../events/event-types.ts";
 import { CUT_OFF_REASON, emptyReadStats, findLogFiles, readEvents, type ReadStats } from "../events/read-events.ts";
 import { parse as parseJsonc } from "jsonc-parser";
+import { closestKey } from "../config/key-suggestions.ts";
 import { EVENT_LOG_NAME, resolveStateDir, routesFilePath } from "../state/state-paths.ts";
 import { emptyJoinStats, joinRequests, type JoinedItem, type JoinStats } from "./request-join.ts";
 import { readRoutesView, resolvedRouteNote, resolveRouteFilter, unknownRouteNote } from "./route-names.ts";
@@ -312,6 +313,18 @@ export const defaultIo = (): CliIo => ({
   now: () => Date.now(),
 });
 
+/**
+ * parseArgs's refusal of an unknown option, with the option probably meant when one is close in spelling
+ * (`Unknown option '--confg'; did you mean --config?`), as the gateway's command line and /auto-router do.
+ */
+function withOptionMeant(error: NodeJS.ErrnoException, options: OptionSpecs): string {
+  const typed = error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'--([^'=]+)/.exec(error.message)?.[1] : undefined;
+  const near = typed === undefined ? undefined : closestKey(typed, Object.keys(options));
+  if (near === undefined) return error.message;
+  // parseArgs goes on to suggest `--` for a value that starts with "-": a mistyped option is the likelier slip.
+  return `Unknown option '--${typed}'; did you mean --${near}?`;
+}
+
 /** Runs one script; resolves to the exit code. */
 export async function runCli(command: CliCommand, argv: string[], io: CliIo = defaultIo()): Promise<number> {
   try {
@@ -326,7 +339,7 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
         allowPositionals: false,
       });
     } catch (error) {
-      throw new CliError((error as Error).message);
+      throw new CliError(withOptionMeant(error as NodeJS.ErrnoException, { ...COMMON_OPTIONS, ...command.options }));
     }
     const values = parsed.values as FlagValues;
     if (values.help) {

@@ -529,7 +529,27 @@ describe("routing scripts from the command line", () => {
     const run = await runScript("routing-stats", ["--bogus"]);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /routing-stats: Unknown option '--bogus'/);
+    assert.doesNotMatch(run.stderr, /did you mean/);
     assert.equal(run.stdout, "");
+    // A mistyped option is named with the one meant, a script's own (--config) as the common ones (--json).
+    for (const [script, args, said] of [
+      [
+        "routing-replay",
+        ["--confg", "new-routes.json"],
+        /^routing-replay: Unknown option '--confg'; did you mean --config\?\n/,
+      ],
+      ["routing-stats", ["--jsno"], /^routing-stats: Unknown option '--jsno'; did you mean --json\?\n/],
+      [
+        "routing-session-stats",
+        ["--sicne=7d"],
+        /^routing-session-stats: Unknown option '--sicne'; did you mean --since\?\n/,
+      ],
+    ] as const) {
+      const typo = await runScript(script, [...args]);
+      assert.equal(typo.code, 1, script);
+      assert.match(typo.stderr, said);
+      assert.equal(typo.stdout, "");
+    }
   });
 
   it("exits 1 naming the path when the log file cannot be read", async () => {
