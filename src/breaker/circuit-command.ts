@@ -6,6 +6,7 @@ import { targetKey } from "../routing/types.ts";
 import { formatDuration, table } from "../commands/format.ts";
 import type { BreakerSettings } from "./breaker.ts";
 import type { BreakerBook, BreakerRow } from "./breaker-book.ts";
+import { unknownWordText } from "../commands/unknown-word.ts";
 
 function describe(row: BreakerRow, now: number): string {
   if (row.state === "open") return row.until !== undefined ? `probe in ${formatDuration(row.until - now)}` : "waiting";
@@ -54,7 +55,10 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
             : `the breaker of ${key} was already closed; its recent results are cleared`,
         );
       }
-      if (args.length > 0) return output.error("usage: /auto-router circuit [reset [provider/model]]");
+      if (args.length > 0)
+        return output.error(
+          unknownWordText("circuit", "action", args[0]!, ["reset"], "/auto-router circuit [reset [provider/model]]"),
+        );
       const current = settings();
       const header = `circuit breakers${current.enabled ? "" : " (disabled)"}: open at ≥ ${Math.round(current.ratio * 100)}% failures of ≥ ${current.minimumCalls} calls in ${formatDuration(current.windowMs)}; break ${formatDuration(current.breakMs)} doubling to ${formatDuration(current.maxBreakMs)}`;
       const rows = book.rows(now);

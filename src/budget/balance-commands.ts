@@ -17,6 +17,7 @@ import {
   setLimitOperation,
 } from "./budget-limits.ts";
 import type { BudgetService } from "./budget-service.ts";
+import { unknownWordText } from "../commands/unknown-word.ts";
 
 const BALANCE_ACTIONS = ["show", "fetch", "floor"] as const;
 const BALANCE_USAGE = "/auto-router balance [show|fetch] | balance floor <provider> <usd|off|clear>";
@@ -162,7 +163,8 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
     },
     async run(args, deps, output) {
       const action = args[0] ?? "show";
-      if (!(BALANCE_ACTIONS as readonly string[]).includes(action)) return output.error(`usage: ${BALANCE_USAGE}`);
+      if (!(BALANCE_ACTIONS as readonly string[]).includes(action))
+        return output.error(unknownWordText("balance", "action", action, BALANCE_ACTIONS, BALANCE_USAGE));
       if (action === "floor") return setFloor(args.slice(1), deps, output);
       const sources = service.balanceSources();
       if (sources.length === 0)

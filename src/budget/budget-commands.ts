@@ -18,6 +18,7 @@ import {
 } from "./budget-limits.ts";
 import type { BudgetService } from "./budget-service.ts";
 import type { UsageLedger, UsageTotals } from "./usage-ledger.ts";
+import { unknownWordText } from "../commands/unknown-word.ts";
 
 const BUDGET_ACTIONS = ["show", "set", "clear"] as const;
 const BUDGET_USAGE =
@@ -161,7 +162,9 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
           return output.error(`budget show: unexpected "${args.slice(1).join(" ")}"\nusage: ${BUDGET_USAGE}`);
         return output.info(showBudget(service, now));
       }
-      if (!written || (action !== "set" && action !== "clear")) return output.error(`usage: ${BUDGET_USAGE}`);
+      if (action !== "set" && action !== "clear")
+        return output.error(unknownWordText("budget", "action", action, ["show", "set", "clear"], BUDGET_USAGE));
+      if (!written) return output.error(`usage: ${BUDGET_USAGE}`);
       // A key pasted in place of the provider name would be stored in the limits file as a provider.
       if (redactText(written) !== written)
         return output.error("budget: that provider name looks like an API key or token; nothing was changed");

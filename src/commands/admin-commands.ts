@@ -9,6 +9,7 @@ import { describeOrigin, routeCount } from "../state/config-file.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatDuration } from "./format.ts";
 import { routeCompletions, servedText, unfinishedAttempt } from "./route-commands.ts";
+import { unknownWordText } from "./unknown-word.ts";
 
 export const explainCommand: Subcommand = {
   name: "explain",
@@ -162,7 +163,8 @@ export const resetCommand: Subcommand = {
   complete: (prefix) => RESET_SCOPES.filter((s) => s.startsWith(prefix)).map((s) => ({ value: s, label: s })),
   async run(args, deps, output) {
     const scope = (args[0] ?? "cooldowns") as ResetScope;
-    if (!RESET_SCOPES.includes(scope)) return output.error(`usage: /auto-router reset [${RESET_SCOPES.join("|")}]`);
+    if (!RESET_SCOPES.includes(scope))
+      return output.error(unknownWordText("reset", "scope", scope, RESET_SCOPES, `/auto-router ${resetCommand.usage}`));
     if (
       scope === "all" &&
       output.confirm &&

@@ -5,6 +5,7 @@ import { formatDuration, table } from "../commands/format.ts";
 import type { TargetStatus } from "../routing/types.ts";
 import { checkHealth, type ProviderHealth, type QuotaSourceHealth, type UsageReadings } from "./health-check.ts";
 import { providerCheckOf, type HealthBook, type ProbeResult } from "./health-book.ts";
+import { unknownWordText } from "../commands/unknown-word.ts";
 
 const FLAGS = ["--probe", "--json"] as const;
 
@@ -84,7 +85,9 @@ export function healthCommand(book: HealthBook, usage: UsageReadings): Subcomman
     async run(args, deps, output) {
       const unknown = args.filter((arg) => !(FLAGS as readonly string[]).includes(arg));
       if (unknown.length)
-        return output.error(`usage: /auto-router health [--probe] [--json] (unknown: ${unknown.join(" ")})`);
+        return output.error(
+          unknownWordText("health", "flag", unknown[0]!, FLAGS, "/auto-router health [--probe] [--json]"),
+        );
       const registry = deps.runtime.registry();
       const config = deps.config();
       const now = deps.now();

@@ -3,6 +3,7 @@ import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
 import { formatQuotaPercent as percent, formatUvi, worse, type WindowAssessment } from "../routing/uvi.ts";
 import type { QuotaService } from "./uvi-settings.ts";
+import { unknownWordText } from "../commands/unknown-word.ts";
 
 const ACTIONS = ["show", "enable", "disable", "refresh"] as const;
 
@@ -71,7 +72,9 @@ export function uviCommand(service: QuotaService): Subcommand {
     async run(args, deps, output) {
       const action = args[0] ?? "show";
       if (!(ACTIONS as readonly string[]).includes(action))
-        return output.error(`usage: /auto-router uvi [${ACTIONS.join("|")}]`);
+        return output.error(
+          unknownWordText("uvi", "action", action, ACTIONS, `/auto-router uvi [${ACTIONS.join("|")}]`),
+        );
       if (action === "enable" && service.settings().forcedOff)
         return output.warn(
           "quota pacing stays off: AUTO_ROUTER_UVI=0 is set in pi's environment; unset it and restart pi to turn it on",

@@ -3,6 +3,7 @@
 import { SHADOW_HISTORY, summarizeShadow, type ShadowService } from "./shadow-history.ts";
 import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration } from "../commands/format.ts";
+import { unknownWordText } from "../commands/unknown-word.ts";
 
 const ACTIONS = ["show", "enable", "disable"] as const;
 const USAGE = "shadow [show [N]|enable|disable]";
@@ -54,7 +55,8 @@ export function shadowCommand(service: ShadowService): Subcommand {
       ACTIONS.filter((action) => action.startsWith(prefix)).map((action) => ({ value: action, label: action })),
     async run(args, deps, output) {
       const action = args[0] ?? "show";
-      if (!(ACTIONS as readonly string[]).includes(action)) return output.error(`usage: /auto-router ${USAGE}`);
+      if (!(ACTIONS as readonly string[]).includes(action))
+        return output.error(unknownWordText("shadow", "action", action, ACTIONS, `/auto-router ${USAGE}`));
       if (action === "disable" && service.forcedOn()) {
         return output.error(
           "shadow mode stays on: AUTO_ROUTER_SHADOW=1 is set in pi's environment; unset it and restart pi to turn it off",

@@ -6,6 +6,7 @@ import type { ProviderStatus } from "../routing/types.ts";
 import { STORE_DOWN_REFUSAL } from "./redis-ledger.ts";
 import type { StateBackend } from "./state-backend.ts";
 import type { BackendStatus } from "./team-connection.ts";
+import { unknownWordText } from "../commands/unknown-word.ts";
 
 export const STORE_DOWN_MARK = "team store down";
 
@@ -37,7 +38,7 @@ export function stateCommand(backend: StateBackend): Subcommand {
       await backend.ready(); // a command typed right at start reports the first sync's outcome, not "connecting"
       if (args[0] === undefined) return output.info(describeBackendLines(backend.describe(deps.now())).join("\n"));
       if (args[0] !== "push")
-        return output.error(`unknown state subcommand "${args[0]}"; usage: /auto-router state [push]`);
+        return output.error(unknownWordText("state", "action", args[0], ["push"], "/auto-router state [push]"));
       const results = await backend.pushLocal();
       output.info(["state push:", ...results.map((entry) => `  ${entry.name}: ${entry.result}`)].join("\n"));
     },

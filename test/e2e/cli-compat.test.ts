@@ -202,6 +202,29 @@ describe("the router through the pi CLI (version-independent)", () => {
     assert.match(help.stderr, /^ {2}help\s+This list of the subcommands$/m);
   });
 
+  it("names the word a mistyped scope, action or flag was probably meant to be, then the usage, and exits 1", async () => {
+    const typos = {
+      "reset cooldown": 'reset: unknown scope "cooldown"; did you mean "cooldowns"?\nusage: /auto-router reset [',
+      "reset everything": 'reset: unknown scope "everything"\nusage: /auto-router reset [cooldowns|breakers|',
+      "shadow shwo": 'shadow: unknown action "shwo"; did you mean "show"?\nusage: /auto-router shadow [',
+      "uvi enabel": 'uvi: unknown action "enabel"; did you mean "enable"?\nusage: /auto-router uvi [',
+      "health --jsn":
+        'health: unknown flag "--jsn"; did you mean "--json"?\nusage: /auto-router health [--probe] [--json]',
+      "state psuh": 'state: unknown action "psuh"; did you mean "push"?\nusage: /auto-router state [push]',
+      "circuit rest": 'circuit: unknown action "rest"; did you mean "reset"?\nusage: /auto-router circuit [reset',
+      "budget st": 'budget: unknown action "st"; did you mean "set"?\nusage: /auto-router budget [show] |',
+      "balance fecth":
+        'balance: unknown action "fecth"; did you mean "fetch"?\nusage: /auto-router balance [show|fetch]',
+    };
+    const run = await runPi({
+      agentDir: freshAgentDir(),
+      args: ["--model", "auto-router/main", "-p", ...Object.keys(typos).map((typo) => `/auto-router ${typo}`)],
+    });
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    for (const [typo, said] of Object.entries(typos)) assert.ok(run.stderr.includes(said), `${typo}: ${run.stderr}`);
+    assert.equal(emulatorA.calls.length + emulatorB.calls.length, 0, "a command calls no model");
+  });
+
   it("puts every config problem status shows into the debug report, line and column and unknown providers included", async () => {
     const typo = { sortby: "cost", targets: ROUTES.routes.main.targets };
     const { agentDir, cleanup } = makeAgentDir({
