@@ -1,6 +1,7 @@
 // `pi-auto-router serve [--port N] [--host H] [--agent-dir D] [--allow-remote]`: the engine with pi's registry,
 // the gateway token, the HTTP server, a graceful stop on SIGTERM/SIGINT (drain, flush the stores, exit 0; a second
 // one exits at once), and SIGHUP re-reading the routes file.
+import { existsSync } from "node:fs";
 import { constants, homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { closestKey } from "../config/key-suggestions.ts";
@@ -84,6 +85,13 @@ export async function serve(args: string[], env: Record<string, string | undefin
     );
   }
   const agentDir = resolve(options.agentDir ?? env.PI_CODING_AGENT_DIR ?? join(homedir(), ".pi", "agent"));
+  // A mistyped --agent-dir would otherwise serve the built-in routes without a credential, as if nothing were wrong.
+  const agentDirFrom = options.agentDir
+    ? "--agent-dir"
+    : env.PI_CODING_AGENT_DIR
+      ? "PI_CODING_AGENT_DIR"
+      : "the default";
+  const missingAgentDir = !existsSync(agentDir);
   const stderr = batchedLines((text) => process.stderr.write(text));
   process.on("exit", stderr.flush);
   const warn = (text: string) => stderr.line(redactText(text));
@@ -122,6 +130,10 @@ export async function serve(args: string[], env: Record<string, string | undefin
       log: stderr.line,
     });
     stderr.flush();
+    if (missingAgentDir)
+      process.stderr.write(
+        `warning: pi's agent dir ${agentDir} (${agentDirFrom}) did not exist: no login, models.json or routes file was read from it (the built-in routes are served, with API keys from the environment only); check the path, or run pi (and /login) first\n`,
+      );
     if (token.movedLink)
       process.stderr.write(
         `the gateway token file was a symbolic link (to ${token.movedLink.target}); it was moved aside as ${token.movedLink.aside}, and a new token was written to a file of its own\n`,

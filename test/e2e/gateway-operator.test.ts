@@ -4,14 +4,15 @@
 // as a passed-through one), and error texts that say what was wrong (the token's header, the body's content type,
 // the body limit, a model named nowhere).
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import OpenAI from "openai";
 import { ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
 import { until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
-import { runGatewayCommand } from "../helpers/gateway-process.ts";
+import { runGatewayCommand, startGatewayProcess } from "../helpers/gateway-process.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const KEY_A = "sk-mock-a-key-0000000001";
@@ -60,6 +61,24 @@ describe("gateway operator", () => {
     const version = await runGatewayCommand(fx.agentDir, ["--version"]);
     assert.equal(version.code, 0);
     assert.match(version.stdout, /^pi-auto-router \d+\.\d+\.\d+\n$/);
+  });
+
+  it("warns at start when the agent dir it was given does not exist (a mistyped --agent-dir), and not otherwise", async () => {
+    const parent = freshDir("pi-auto-router-gateway-agent-typo");
+    const mistyped = join(parent, "agnet");
+    const gateway = await startGatewayProcess({ agentDir: fx.agentDir, args: ["--agent-dir", mistyped] });
+    try {
+      // stderr and stdout are two pipes: the warning, written before the listening line, may be read after it.
+      await until(() => gateway.stderr().includes("gateway token"), "the gateway's start lines");
+      assert.match(
+        gateway.stderr(),
+        /warning: pi's agent dir .*agnet \(--agent-dir\) did not exist: no login, models\.json or routes file was read from it/,
+      );
+    } finally {
+      assert.equal(await gateway.stop(), 0, gateway.stderr());
+      rmSync(parent, { recursive: true, force: true });
+    }
+    assert.doesNotMatch(fx.gateway.stderr(), /did not exist/);
   });
 
   it("lists routes only in /v1/models, not the provider/model names clients used; retrieves any name it serves", async () => {
