@@ -5,6 +5,7 @@
 // resends them); any other body is streamed through once, so it gets one attempt. Answers are streamed back (one
 // with a declared length of up to 1 MiB is read whole first, so that its length holds after the credential scrub).
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { closestKey } from "../config/key-suggestions.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";
 import { isParsedJson, routerModel, type GatewayCore } from "./chat-handler.ts";
@@ -30,8 +31,40 @@ function notServed(config: RouterConfig, method: string, path: string, routeId?:
   return new GatewayError(
     404,
     "no_endpoint",
-    `no endpoint ${method} ${path}: ${who}; proxied prefixes: ${served.join("; ") || "(none: set providers.<id>.endpointPrefixes in the routes file)"}`,
+    `no endpoint ${method} ${path}: ${who}; proxied prefixes: ${served.join("; ") || "(none: set providers.<id>.endpointPrefixes in the routes file)"}${ownEndpointMeant(method, path)}`,
   );
+}
+
+/** The gateway's own endpoints, which a client whose base URL is wrong by a `/v1` (or a typo) misses. */
+const OWN_ENDPOINTS = [
+  "POST /v1/messages",
+  "POST /v1/messages/count_tokens",
+  "POST /v1/chat/completions",
+  "POST /v1/responses",
+  "GET /v1/models",
+  "GET /health/providers",
+];
+
+/**
+ * A path that is one of the gateway's own endpoints but for a `/v1` too few or too many (a base URL of
+ * `http://host:port` given to an OpenAI client, `http://host:port/v1` to an Anthropic one), or a letter or two off
+ * one: said after the 404, which would otherwise point at `endpointPrefixes` only.
+ */
+function ownEndpointMeant(method: string, path: string): string {
+  const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  const own = OWN_ENDPOINTS.filter((endpoint) => endpoint.startsWith(`${method.toUpperCase()} `));
+  const served = (candidate: string) => own.find((endpoint) => endpoint === `${method.toUpperCase()} ${candidate}`);
+  const withV1 = served(`/v1${trimmed}`);
+  if (withV1)
+    return `. The gateway serves ${withV1} itself: the client's base URL probably lacks /v1 (http://<host>:<port>/v1 for the OpenAI clients)`;
+  const withoutV1 = trimmed.startsWith("/v1/v1/") ? served(trimmed.slice(3)) : undefined;
+  if (withoutV1)
+    return `. The gateway serves ${withoutV1} itself: the client's base URL probably ends in /v1 already (http://<host>:<port> for the Anthropic clients and ANTHROPIC_BASE_URL)`;
+  const near = closestKey(
+    trimmed,
+    own.map((endpoint) => endpoint.slice(endpoint.indexOf(" ") + 1)),
+  );
+  return near ? `. Did you mean ${method.toUpperCase()} ${near}, the gateway's own endpoint?` : "";
 }
 
 export async function serveProxy(core: GatewayCore, request: FastifyRequest, reply: FastifyReply): Promise<void> {

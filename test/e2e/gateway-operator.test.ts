@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
 import { until } from "../helpers/event-log.ts";
@@ -288,6 +289,43 @@ describe("gateway operator", () => {
         return true;
       },
     );
+  });
+
+  it("names its own endpoint when a client's base URL lacks /v1 or repeats it, or a path is a letter off", async () => {
+    const messages = [{ role: "user" as const, content: "hi" }];
+    const before = target.calls.length;
+    // The OpenAI client given the Anthropic-style base URL (no /v1): POST /chat/completions.
+    const noV1 = new OpenAI({ baseURL: fx.gateway.url, apiKey: fx.gateway.token, maxRetries: 0 });
+    await assert.rejects(noV1.chat.completions.create({ model: "main", messages }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.NotFoundError);
+      assert.match(
+        error.message,
+        /^404 no endpoint POST \/chat\/completions: .*\. The gateway serves POST \/v1\/chat\/completions itself: the client's base URL probably lacks \/v1/,
+      );
+      return true;
+    });
+    // The Anthropic client given the OpenAI-style one (with /v1): POST /v1/v1/messages.
+    const doubled = new Anthropic({ baseURL: `${fx.gateway.url}/v1`, apiKey: fx.gateway.token, maxRetries: 0 });
+    await assert.rejects(doubled.messages.create({ model: "main", max_tokens: 20, messages }), (error: unknown) => {
+      assert.ok(error instanceof Anthropic.NotFoundError);
+      assert.match(
+        error.message,
+        /no endpoint POST \/v1\/v1\/messages: .*\. The gateway serves POST \/v1\/messages itself: the client's base URL probably ends in \/v1 already/,
+      );
+      return true;
+    });
+    await assert.rejects(
+      fx.openai.post("/chat/completion", { body: { model: "main", messages } }),
+      /no endpoint POST \/v1\/chat\/completion: .*\. Did you mean POST \/v1\/chat\/completions, the gateway's own endpoint\?/,
+    );
+    // A path far from every endpoint of the gateway's own gets the 404 as it was.
+    await assert.rejects(fx.openai.post("/rerank", { body: { model: "main" } }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.NotFoundError);
+      assert.match(error.message, /^404 no endpoint POST \/v1\/rerank: no provider of route main advertises it; /);
+      assert.doesNotMatch(error.message, /gateway serves|Did you mean/);
+      return true;
+    });
+    assert.equal(target.calls.length, before, "no request reached a target");
   });
 
   it("says how to send the token, that a body must be JSON, and what the body limit is", async () => {
