@@ -15,6 +15,20 @@ const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/events/${na
 const statsOf = (name: string, options: SessionStatsOptions = {}) =>
   computeSessionStats(joinRequests(readEvents(findLogFiles(fixture(name)))), options);
 
+/** The stats of ours.jsonl with one text replaced in it (the replacement must change the log). */
+async function statsOfEdited(from: string, to: string) {
+  const dir = freshDir("auto-router-session-stats");
+  try {
+    const original = readFileSync(fixture("ours.jsonl"), "utf8");
+    const edited = original.replace(from, to);
+    assert.notEqual(edited, original);
+    writeFileSync(join(dir, "auto-router.events.jsonl"), edited);
+    return await computeSessionStats(joinRequests(readEvents(findLogFiles(dir))), {});
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("session stats", () => {
   it("composes each UTC day by served model, with failovers and failures per day", async () => {
     const stats = await statsOf("ours.jsonl");
@@ -63,73 +77,40 @@ describe("session stats", () => {
   });
 
   it("counts a day's requests failed over and its target switches apart, and names each unit", async () => {
-    const dir = freshDir("auto-router-session-stats");
-    try {
-      const original = readFileSync(fixture("ours.jsonl"), "utf8");
-      const twice = original.replace(
-        '"attempts":2,"failovers":1,"latencyMs":3300,"failureKinds":["rate_limit"]',
-        '"attempts":3,"failovers":2,"latencyMs":3300,"failureKinds":["rate_limit","server"]',
-      );
-      assert.notEqual(twice, original);
-      writeFileSync(join(dir, "auto-router.events.jsonl"), twice);
-      const stats = await computeSessionStats(joinRequests(readEvents(findLogFiles(dir))), {});
-      const day = stats.days[0]!;
-      assert.deepEqual([day.requests, day.requestsFailedOver, day.targetSwitches, day.failovers], [2, 1, 2, 2]);
-      const text = formatSessionStats(stats);
-      assert.match(text, /^day +requests +failed over +target switches +failed +refused +target refused$/m);
-      assert.match(text, /^2026-05-01 +2 +1 +2 +0 +0 +0 /m);
-      assert.match(text, /target switches: moves to the next target/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const stats = await statsOfEdited(
+      '"attempts":2,"failovers":1,"latencyMs":3300,"failureKinds":["rate_limit"]',
+      '"attempts":3,"failovers":2,"latencyMs":3300,"failureKinds":["rate_limit","server"]',
+    );
+    const day = stats.days[0]!;
+    assert.deepEqual([day.requests, day.requestsFailedOver, day.targetSwitches, day.failovers], [2, 1, 2, 2]);
+    const text = formatSessionStats(stats);
+    assert.match(text, /^day +requests +failed over +target switches +failed +refused +target refused$/m);
+    assert.match(text, /^2026-05-01 +2 +1 +2 +0 +0 +0 /m);
+    assert.match(text, /target switches: moves to the next target/);
   });
 
   it("counts requests the router refused on their own, not as failed", async () => {
-    const dir = freshDir("auto-router-session-stats");
-    try {
-      // A hard budget refused r3 before any target was called: outcome "refused", no attempt.
-      const original = readFileSync(fixture("ours.jsonl"), "utf8");
-      const refused = original.replace(
-        '"outcome":"failed","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":2,"failovers":1',
-        '"outcome":"refused","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":0,"failovers":0',
-      );
-      assert.notEqual(refused, original);
-      writeFileSync(join(dir, "auto-router.events.jsonl"), refused);
-      const stats = await computeSessionStats(joinRequests(readEvents(findLogFiles(dir))), {});
-      const day = stats.days[1]!;
-      assert.deepEqual(
-        [day.day, day.requests, day.failed, day.refused, day.refusedByTarget],
-        ["2026-05-02", 3, 0, 1, 0],
-      );
-      assert.match(formatSessionStats(stats), /^2026-05-02 +3 +0 +0 +0 +1 +0$/m);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // A hard budget refused r3 before any target was called: outcome "refused", no attempt.
+    const stats = await statsOfEdited(
+      '"outcome":"failed","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":2,"failovers":1',
+      '"outcome":"refused","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":0,"failovers":0',
+    );
+    const day = stats.days[1]!;
+    assert.deepEqual([day.day, day.requests, day.failed, day.refused, day.refusedByTarget], ["2026-05-02", 3, 0, 1, 0]);
+    assert.match(formatSessionStats(stats), /^2026-05-02 +3 +0 +0 +0 +1 +0$/m);
   });
 
   it("counts requests a target refused to answer apart from the router's refusals and from failures", async () => {
-    const dir = freshDir("auto-router-session-stats");
-    try {
-      // The target refused r3 (a content filter): outcome "refused" with refusedBy naming it.
-      const original = readFileSync(fixture("ours.jsonl"), "utf8");
-      const refused = original.replace(
-        '"outcome":"failed","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":2,"failovers":1',
-        '"outcome":"refused","refusedBy":"anthropic/claude-sonnet-4-6","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":2,"failovers":1',
-      );
-      assert.notEqual(refused, original);
-      writeFileSync(join(dir, "auto-router.events.jsonl"), refused);
-      const stats = await computeSessionStats(joinRequests(readEvents(findLogFiles(dir))), {});
-      const day = stats.days[1]!;
-      assert.deepEqual(
-        [day.day, day.requests, day.failed, day.refused, day.refusedByTarget],
-        ["2026-05-02", 3, 0, 0, 1],
-      );
-      const text = formatSessionStats(stats);
-      assert.match(text, /^2026-05-02 +3 +1 +1 +0 +0 +1 /m);
-      assert.match(text, /target refused: requests that ended in a target's refusal/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // The target refused r3 (a content filter): outcome "refused" with refusedBy naming it.
+    const stats = await statsOfEdited(
+      '"outcome":"failed","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":2,"failovers":1',
+      '"outcome":"refused","refusedBy":"anthropic/claude-sonnet-4-6","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":2,"failovers":1',
+    );
+    const day = stats.days[1]!;
+    assert.deepEqual([day.day, day.requests, day.failed, day.refused, day.refusedByTarget], ["2026-05-02", 3, 0, 0, 1]);
+    const text = formatSessionStats(stats);
+    assert.match(text, /^2026-05-02 +3 +1 +1 +0 +0 +1 /m);
+    assert.match(text, /target refused: requests that ended in a target's refusal/);
   });
 
   it("names only --daily-top models per day and sums the rest as other; --limit keeps the latest days", async () => {
