@@ -160,23 +160,29 @@ describe("the router through the pi CLI (version-independent)", () => {
   });
 
   it("refuses words past what a subcommand takes with its usage and exit 1, instead of ignoring them", async () => {
-    const agentDir = freshAgentDir();
-    for (const [command, extra, usage] of [
+    const refused = [
       ["status x", "x", "status"],
       ["help x", "x", "help"],
       ["show main extra", "extra", "show <route>"],
       ["uvi enable now", "now", "uvi [show|enable|disable|refresh]"],
       ["state push x", "x", "state [push]"],
       ["balance show x", "x", "balance [show|fetch|floor]"],
-    ]) {
-      const run = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", `/auto-router ${command}`] });
-      assert.equal(run.code, 1, `${command}: ${run.stdout}${run.stderr}`);
+    ];
+    // One pi process for them all (print mode goes on after a failing command and exits 1 at the end): each refusal
+    // is its own line on stderr, and pi starts cost seconds each.
+    const run = await runPi({
+      agentDir: freshAgentDir(),
+      args: ["--model", "auto-router/main", "-p", ...refused.map(([command]) => `/auto-router ${command}`)],
+    });
+    assert.equal(run.code, 1, `${run.stdout}${run.stderr}`);
+    for (const [command, extra, usage] of refused) {
       const name = command!.split(" ")[0];
       assert.ok(
         run.stderr.includes(`${name}: unexpected "${extra}"\nusage: /auto-router ${usage}\n`),
         `${command}: ${run.stderr}`,
       );
     }
+    assert.doesNotMatch(run.stdout + run.stderr, /quota pacing enabled|state push:/, "no refused command ran");
   });
 
   it("says what is wrong with a rating that is neither good nor bad, then the usage, and exits 1", async () => {
