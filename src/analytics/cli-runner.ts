@@ -315,10 +315,15 @@ export const defaultIo = (): CliIo => ({
 
 /**
  * parseArgs's refusal of an unknown option, with the option probably meant when one is close in spelling
- * (`Unknown option '--confg'; did you mean --config?`), as the gateway's command line and /auto-router do.
+ * (`Unknown option '--confg'; did you mean --config?`), as the gateway's command line and /auto-router do. The option
+ * typed is taken from the arguments (the first `--name` the script does not have), not from parseArgs' wording.
  */
-function withOptionMeant(error: NodeJS.ErrnoException, options: OptionSpecs): string {
-  const typed = error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /'--([^'=]+)/.exec(error.message)?.[1] : undefined;
+function withOptionMeant(error: NodeJS.ErrnoException, argv: string[], options: OptionSpecs): string {
+  if (error.code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return error.message;
+  const typed = argv
+    .filter((arg) => arg.startsWith("--") && arg.length > 2)
+    .map((arg) => arg.slice(2).split("=")[0]!)
+    .find((name) => !(name in options));
   const near = typed === undefined ? undefined : closestKey(typed, Object.keys(options));
   if (near === undefined) return error.message;
   // parseArgs goes on to suggest `--` for a value that starts with "-": a mistyped option is the likelier slip.
@@ -339,7 +344,9 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
         allowPositionals: false,
       });
     } catch (error) {
-      throw new CliError(withOptionMeant(error as NodeJS.ErrnoException, { ...COMMON_OPTIONS, ...command.options }));
+      throw new CliError(
+        withOptionMeant(error as NodeJS.ErrnoException, argv, { ...COMMON_OPTIONS, ...command.options }),
+      );
     }
     const values = parsed.values as FlagValues;
     if (values.help) {

@@ -163,7 +163,7 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
         return output.info(showBudget(service, now));
       }
       if (action !== "set" && action !== "clear")
-        return output.error(unknownWordText("budget", "action", action, ["show", "set", "clear"], BUDGET_USAGE));
+        return output.error(unknownWordText("budget", "action", action, BUDGET_ACTIONS, BUDGET_USAGE));
       if (!written) return output.error(`usage: ${BUDGET_USAGE}`);
       // A key pasted in place of the provider name would be stored in the limits file as a provider.
       if (redactText(written) !== written)

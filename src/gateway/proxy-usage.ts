@@ -111,15 +111,6 @@ export function recordTokens(record: UsageRecord | undefined): TokenCounts | und
   }
 }
 
-/** The tokens a whole proxied JSON answer reports, or undefined when it reports none this reads. Never throws. */
-export function proxiedTokens(body: Buffer): TokenCounts | undefined {
-  try {
-    return recordTokens(usageRecord(JSON.parse(body.toString("utf8"))));
-  } catch {
-    return undefined;
-  }
-}
-
 /** What reads a proxied answer's usage as its bytes pass (proxy-usage-stream.ts). */
 export interface UsageReader {
   add(chunk: Uint8Array): void;

@@ -3,11 +3,16 @@
 // records without tokens, non-JSON, other types.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { proxiedTokens, recordTokens } from "../../src/gateway/proxy-usage.ts";
+import { recordTokens } from "../../src/gateway/proxy-usage.ts";
 import { BoundedText, usageReader } from "../../src/gateway/proxy-usage-stream.ts";
 import { tailUsageRecord } from "../../src/gateway/proxy-usage-tail.ts";
 
-const read = (body: unknown) => proxiedTokens(Buffer.from(typeof body === "string" ? body : JSON.stringify(body)));
+/** A whole JSON answer's tokens, read as the proxy reads them (its reader for application/json). */
+const read = (body: unknown) => {
+  const reader = usageReader("POST", 200, new Headers({ "content-type": "application/json" }))!;
+  reader.add(Buffer.from(typeof body === "string" ? body : JSON.stringify(body)));
+  return reader.tokens();
+};
 const tokens = (input: number, output = 0, cacheRead = 0, cacheWrite = 0) => ({ input, output, cacheRead, cacheWrite });
 
 describe("proxied answers' usage", () => {
