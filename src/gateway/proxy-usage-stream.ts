@@ -2,11 +2,13 @@
 // - one JSON document: kept whole up to WHOLE_READ_BYTES and parsed at its end; past that, only its last TAIL_BYTES
 //   are kept, where the APIs put `usage` (an OpenAI embeddings batch), and read by proxy-usage-tail.ts;
 // - an event stream (`text/event-stream`: Chat Completions or legacy Completions with `stream: true`, Responses,
-//   Anthropic, Gemini's `alt=sse`) and NDJSON (`application/x-ndjson`: Ollama's `/api/chat` and `/api/generate`): read
-//   line by line, each `data:` line (SSE) or line (NDJSON) that names a usage field parsed as one JSON value (a longer
-//   line than the bound by its tail), and the records found merged field by field, later over earlier: a stream's
-//   last record is its total (OpenAI's final chunk, Gemini's last `usageMetadata`, Ollama's `done: true` line), and
-//   Anthropic's `message_delta` output count completes its `message_start` input count.
+//   Anthropic, Gemini's `alt=sse`): read event by event, each event's `data:` lines joined as the SSE spec joins them
+//   and read as one JSON value at the event's end (a blank line, or the stream's);
+// - NDJSON (`application/x-ndjson`: Ollama's `/api/chat` and `/api/generate`): read line by line, each line one value.
+// An event's data or a line is parsed only when it names a usage field (a longer one than the bound is read by its
+// tail), and the records found are merged field by field, later over earlier: a
+// stream's last record is its total (OpenAI's final chunk, Gemini's last `usageMetadata`, Ollama's `done: true`
+// line), and Anthropic's `message_delta` output count completes its `message_start` input count.
 // Nothing here throws into the pipe it sits beside: a reader that fails reads nothing more, and the answer books no
 // usage, as one without a record.
 import type { TokenCounts } from "./passthrough-scan.ts";
@@ -14,8 +16,8 @@ import { recordTokens, type UsageReader, type UsageRecord, type UsageShape, usag
 import { tailUsageRecord } from "./proxy-usage-tail.ts";
 
 /**
- * The longest JSON document (or stream line) parsed whole. It is held while the answer streams to the client, so this
- * bounds the memory one proxied request holds beside it and the parse (~10-20 ms of main thread at the bound): it
+ * The longest JSON document (or stream event or line) parsed whole. It is held while the answer streams to the client,
+ * so this bounds the memory one proxied request holds beside it and the parse (~10-20 ms of main thread at the bound): it
  * holds any rerank answer and an OpenAI embeddings answer of about 500 inputs of 1,536 dimensions in base64.
  */
 export const WHOLE_READ_BYTES = 4 * 1024 * 1024;
@@ -92,31 +94,45 @@ class DocumentUsage implements UsageReader {
   }
 }
 
-/** The names a line must hold for it to be parsed: a line without any has no usage record (most stream chunks). */
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const NEWLINE = Buffer.from("\n");
+/** The names a text must hold for it to be parsed: one without any has no usage record (most stream chunks). */
 const USAGE_MARKERS = ["usage", "billed_units", "eval_count"].map((name) => Buffer.from(name));
-const NEWLINE = 0x0a;
-const SSE_DATA = Buffer.from("data:");
-/** The first bytes of a line are kept beside its text: a long SSE line's tail no longer shows its field name. */
-const HEAD_BYTES = SSE_DATA.length;
 
-/** A stream's usage: its lines' records, merged as they come. */
-class LineUsage implements UsageReader {
-  private readonly line = new BoundedText();
-  private head = Buffer.alloc(0);
+/** A stream's usage records, merged as they come: later over earlier, field by field. */
+class MergedRecords {
   private readonly merged = new Map<UsageShape, Record<string, unknown>>();
-  private failed = false;
 
-  constructor(private readonly sse: boolean) {}
+  add(taken: { text: Buffer; whole: boolean }): void {
+    if (!USAGE_MARKERS.some((marker) => taken.text.includes(marker))) return;
+    const record = textRecord(taken);
+    if (!record) return;
+    // A field a later event leaves null (Anthropic's message_delta may) keeps the count an earlier one gave.
+    const fields = { ...this.merged.get(record.shape) };
+    for (const [name, value] of Object.entries(record.fields)) if (value != null) fields[name] = value;
+    this.merged.set(record.shape, fields);
+  }
+
+  tokens(): TokenCounts | undefined {
+    for (const shape of ["usage", "usageMetadata", "billed_units", "ollama"] as const) {
+      const fields = this.merged.get(shape);
+      if (fields) return recordTokens({ shape, fields });
+    }
+    return undefined;
+  }
+}
+
+/** A stream's usage: its records read as its bytes come, merged; a reader that fails reads nothing more. */
+abstract class StreamUsage implements UsageReader {
+  protected readonly records = new MergedRecords();
+  private failed = false;
 
   add(chunk: Uint8Array): void {
     if (this.failed) return;
     try {
-      let start = 0;
-      for (let end = chunk.indexOf(NEWLINE); end >= 0; start = end + 1, end = chunk.indexOf(NEWLINE, start)) {
-        this.addToLine(chunk.subarray(start, end));
-        this.endLine();
-      }
-      this.addToLine(chunk.subarray(start));
+      this.read(chunk);
     } catch {
       this.failed = true;
     }
@@ -125,38 +141,113 @@ class LineUsage implements UsageReader {
   tokens(): TokenCounts | undefined {
     if (this.failed) return undefined;
     try {
-      this.endLine(); // a last line without its newline
-      for (const shape of ["usage", "usageMetadata", "billed_units", "ollama"] as const) {
-        const fields = this.merged.get(shape);
-        if (fields) return recordTokens({ shape, fields });
+      this.end();
+      return this.records.tokens();
+    } catch {
+      return undefined;
+    }
+  }
+
+  protected abstract read(chunk: Uint8Array): void;
+  /** The stream has ended: what is under way is read as if it had. */
+  protected abstract end(): void;
+}
+
+/** NDJSON: each line one JSON value. */
+class NdjsonUsage extends StreamUsage {
+  private readonly line = new BoundedText();
+
+  protected read(chunk: Uint8Array): void {
+    let start = 0;
+    for (let end = chunk.indexOf(LF); end >= 0; start = end + 1, end = chunk.indexOf(LF, start)) {
+      this.line.add(chunk.subarray(start, end));
+      this.records.add(this.line.take());
+    }
+    this.line.add(chunk.subarray(start));
+  }
+
+  protected end(): void {
+    this.records.add(this.line.take()); // a last line without its newline
+  }
+}
+
+const DATA_FIELD = Buffer.from("data:");
+
+/**
+ * An event stream, as the SSE spec reads one: lines end with LF, CRLF or a lone CR; a `data` line's value (after
+ * `data:` and one optional space) is one line of its event's data, which are joined with "\n"; a blank line ends the
+ * event, whose data is then read as one JSON value (Anthropic's, OpenAI's and Gemini's events each send theirs on one
+ * line, but the spec lets a server spread it over several). Comments (`:`), `event:`, `id:` and `retry:` lines are
+ * no data. Only the event's data is kept, as a BoundedText: an event longer than its bound is read by its tail.
+ */
+class EventStreamUsage extends StreamUsage {
+  private readonly data = new BoundedText();
+  private dataLines = 0;
+  /** Where the line under way is: in its field name (`matched` bytes of `data:` so far), a data value, or no data. */
+  private line: "name" | "valueStart" | "value" | "other" = "name";
+  private matched = 0;
+  /** The last chunk ended with a CR: an LF starting the next one ends the same line. */
+  private afterCR = false;
+
+  protected read(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    let start = 0;
+    if (this.afterCR && chunk[0] === LF) start = 1;
+    this.afterCR = false;
+    let lf = chunk.indexOf(LF, start);
+    let cr = chunk.indexOf(CR, start);
+    while (lf >= 0 || cr >= 0) {
+      const end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+      this.addToLine(chunk.subarray(start, end));
+      this.endLine();
+      start = end + 1;
+      if (end === cr) {
+        if (start === chunk.length) this.afterCR = true;
+        else if (chunk[start] === LF) start++;
       }
-    } catch {}
-    return undefined;
+      if (lf >= 0 && lf < start) lf = chunk.indexOf(LF, start);
+      if (cr >= 0 && cr < start) cr = chunk.indexOf(CR, start);
+    }
+    this.addToLine(chunk.subarray(start));
+  }
+
+  protected end(): void {
+    this.endLine(); // a last line without its end
+    this.endEvent(); // a last event without its blank line
   }
 
   private addToLine(bytes: Uint8Array): void {
-    if (this.head.length < HEAD_BYTES)
-      this.head = Buffer.concat([this.head, bytes.subarray(0, HEAD_BYTES - this.head.length)]);
-    this.line.add(bytes);
+    let index = 0;
+    for (; this.line === "name" && index < bytes.length; index++) {
+      if (bytes[index] !== DATA_FIELD[this.matched]) this.line = "other";
+      else if (++this.matched === DATA_FIELD.length) this.line = "valueStart";
+    }
+    if (this.line === "valueStart" && index < bytes.length) {
+      this.startDataLine();
+      if (bytes[index] === SPACE) index++;
+      this.line = "value";
+    }
+    if (this.line === "value" && index < bytes.length) this.data.add(bytes.subarray(index));
   }
 
   private endLine(): void {
-    const head = this.head;
-    this.head = Buffer.alloc(0);
-    const { text, whole } = this.line.take();
-    if (this.sse && !head.equals(SSE_DATA)) return; // an event name, an id, a comment, a blank line
-    let json = text;
-    if (this.sse && whole) {
-      json = text.subarray(SSE_DATA.length);
-      if (json[0] === 0x20) json = json.subarray(1);
-    }
-    if (!USAGE_MARKERS.some((marker) => json.includes(marker))) return;
-    const record = textRecord({ text: json, whole });
-    if (!record) return;
-    // A field a later event leaves null (Anthropic's message_delta may) keeps the count an earlier one gave.
-    const fields = { ...this.merged.get(record.shape) };
-    for (const [name, value] of Object.entries(record.fields)) if (value != null) fields[name] = value;
-    this.merged.set(record.shape, fields);
+    if (this.line === "name" && this.matched === 0)
+      this.endEvent(); // a blank line
+    // `data` alone or `data:` alone: an empty data line.
+    else if (this.line === "valueStart" || (this.line === "name" && this.matched === DATA_FIELD.length - 1))
+      this.startDataLine();
+    this.line = "name";
+    this.matched = 0;
+  }
+
+  private startDataLine(): void {
+    if (this.dataLines++ > 0) this.data.add(NEWLINE);
+  }
+
+  private endEvent(): void {
+    if (this.dataLines === 0) return; // no data: no event
+    this.dataLines = 0;
+    this.records.add(this.data.take());
   }
 }
 
@@ -168,7 +259,7 @@ export function usageReader(method: string, status: number, headers: Headers): U
   if (method === "HEAD" || status < 200 || status >= 300 || status === 204) return undefined;
   const type = headers.get("content-type") ?? "";
   if (JSON_TYPE.test(type)) return new DocumentUsage();
-  if (SSE_TYPE.test(type)) return new LineUsage(true);
-  if (NDJSON_TYPE.test(type)) return new LineUsage(false);
+  if (SSE_TYPE.test(type)) return new EventStreamUsage();
+  if (NDJSON_TYPE.test(type)) return new NdjsonUsage();
   return undefined;
 }

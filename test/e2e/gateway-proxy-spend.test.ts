@@ -1,10 +1,10 @@
 // What a proxied request costs, through the real `pi-auto-router serve` and the official OpenAI client against local
 // upstream servers: a JSON answer's usage record (OpenAI embeddings' `prompt_tokens`, also at the end of an answer
-// over 4 MiB), an event stream's last usage (a legacy Completions stream) and an Ollama NDJSON stream's counts are
-// priced with the target model's prices and booked once, as a chat answer is (the ledger, the `usage` and `result`
-// events, the final's cost, the routing-stats report), and a hard budget it exhausts refuses the next proxied request
-// with 402. An answer whose usage cannot be read (an invalid record, a type not read) is forwarded untouched and books
-// nothing.
+// over 4 MiB), an event stream's last usage (a legacy Completions stream, also one whose usage event spreads its JSON
+// over several `data:` lines) and an Ollama NDJSON stream's counts are priced with the target model's prices and
+// booked once, as a chat answer is (the ledger, the `usage` and `result` events, the final's cost, the routing-stats
+// report), and a hard budget it exhausts refuses the next proxied request with 402. An answer whose usage cannot be
+// read (an invalid record, a type not read) is forwarded untouched and books nothing.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -111,6 +111,12 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
           apiKey: "sk-complete-c-0005",
           models: [model("cc", CHAT_PRICE)],
         },
+        "complete-m": {
+          baseUrl: upstream.url,
+          api: "openai-completions",
+          apiKey: "sk-complete-m-0007",
+          models: [model("cm", CHAT_PRICE)],
+        },
         "ollama-o": {
           baseUrl: upstream.url,
           api: "openai-completions",
@@ -128,11 +134,13 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
           },
           big: { targets: unprobed("big-b/bb") },
           complete: { targets: unprobed("complete-c/cc") },
+          multiline: { targets: unprobed("complete-m/cm") },
           ollama: { targets: unprobed("ollama-o/llama") },
         },
         providers: {
           "big-b": { endpointPrefixes: ["/v1/embeddings"] },
           "complete-c": { endpointPrefixes: ["/v1/completions"] },
+          "complete-m": { endpointPrefixes: ["/v1/completions"] },
           "ollama-o": { endpointPrefixes: ["/api/chat"] },
           "embed-p": { endpointPrefixes: ["/v1/embeddings"] },
           "embed-h": { endpointPrefixes: ["/v1/embeddings"] },
@@ -290,6 +298,39 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
     assert.equal(text, "Hello world", "the stream reaches the client as it came");
     assert.deepEqual(usage, { prompt_tokens: 321, completion_tokens: 45, total_tokens: 366 });
     await assertBookedOnce("complete", "complete-c/cc", { input: 321, output: 45 }, chatCost(321, 45));
+  });
+
+  it("books a streamed Completions answer whose usage event spreads its JSON over several data lines", async () => {
+    const event = (fields: object, eol = "\n") =>
+      `${JSON.stringify({ id: "m1", object: "text_completion", created: 1, model: "cm", ...fields }, null, 2)
+        .split("\n")
+        .map((line) => `data: ${line}${eol}`)
+        .join("")}${eol}`;
+    const choice = (text: string) => [{ index: 0, text, finish_reason: null, logprobs: null }];
+    const usage = { prompt_tokens: 210, completion_tokens: 34, total_tokens: 244 };
+    const chunks = [
+      event({ choices: choice("Multi"), usage: null }),
+      `: keep-alive\r\n${event({ choices: choice(" line"), usage: null }, "\r\n")}`,
+      // The usage event, in CRLF, cut mid-line across two writes.
+      ...((text) => [text.slice(0, 40), text.slice(40)])(event({ choices: [], usage }, "\r\n")),
+      "data: [DONE]\n\n",
+    ];
+    upstream.replies.push({ status: 200, body: undefined, headers: { "content-type": "text/event-stream" }, chunks });
+    const stream = await fx.openai.completions.create({
+      model: "multiline",
+      prompt: "Say it over several lines",
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = "";
+    let read: unknown;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.text ?? "";
+      read = chunk.usage ?? read;
+    }
+    assert.equal(text, "Multi line", "the client reads the several-line events as they came");
+    assert.deepEqual(read, usage);
+    await assertBookedOnce("multiline", "complete-m/cm", { input: 210, output: 34 }, chatCost(210, 34));
   });
 
   it("books an Ollama /api/chat NDJSON stream's prompt_eval_count and eval_count from its done line", async () => {

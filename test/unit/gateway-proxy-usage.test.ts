@@ -119,6 +119,59 @@ describe("proxied streams' usage", () => {
     assert.deepEqual(readStream("text/event-stream; charset=utf-8", sse), tokens(25, 15));
   });
 
+  it("reads an event whose JSON spans several data lines, its lines ended by LF, CRLF or CR, split anywhere", () => {
+    const usage = { prompt_tokens: 11, completion_tokens: 4 };
+    const pretty = JSON.stringify({ choices: [], usage }, null, 2).split("\n");
+    for (const eol of ["\n", "\r\n", "\r"]) {
+      const text = [
+        'data: {"choices":[{"delta":{"content":"a"}}],"usage":null}',
+        "",
+        ": a comment",
+        "event: chunk",
+        ...pretty.map((line, index) => (index % 2 ? `data: ${line}` : `data:${line}`)),
+        "id: 7",
+        "",
+        "data: [DONE]",
+        "",
+        "",
+      ].join(eol);
+      for (let at = 0; at <= text.length; at++)
+        assert.deepEqual(
+          readStream("text/event-stream", [text.slice(0, at), text.slice(at)]),
+          tokens(11, 4),
+          `${JSON.stringify(eol)} split at ${at}`,
+        );
+    }
+  });
+
+  it("reads a several-line event the stream ends without a blank line after, and empty data lines in one", () => {
+    const lines = ['data: {"usage":', "data", "data:", 'data: {"prompt_tokens":3,"completion_tokens":2}}'];
+    assert.deepEqual(readStream("text/event-stream", [lines.join("\n")]), tokens(3, 2));
+    assert.deepEqual(readStream("text/event-stream", [`${lines.join("\n")}\n`]), tokens(3, 2));
+  });
+
+  it("merges Anthropic's message_start and message_delta usage, each spread over several data lines", () => {
+    const start = { type: "message_start", message: { usage: { input_tokens: 25, output_tokens: 1 } } };
+    const delta = { type: "message_delta", usage: { output_tokens: 15, input_tokens: null } };
+    const sse = [start, delta].map((event) => {
+      const data = JSON.stringify(event, null, 1).split("\n");
+      return `event: ${event.type}\r\n${data.map((line) => `data: ${line}\r\n`).join("")}\r\n`;
+    });
+    assert.deepEqual(readStream("text/event-stream", sse), tokens(25, 15));
+  });
+
+  it("reads a several-line event longer than the whole-read bound by its tail", () => {
+    const context = Array.from({ length: 60_000 }, (_, index) => index).join(",");
+    const data = [
+      '{"object":"chunk",',
+      ...Array.from({ length: 14 }, (_, index) => `"field${index}":[${context}],`),
+      '"usage":{"prompt_tokens":5,"completion_tokens":6}}',
+    ];
+    const event = `${data.map((line) => `data: ${line}\n`).join("")}\n`;
+    assert.ok(event.length > 4 * 1024 * 1024);
+    assert.deepEqual(readStream("text/event-stream", [event.slice(0, 1000), event.slice(1000)]), tokens(5, 6));
+  });
+
   it("reads an Ollama NDJSON stream's done line, its last line without a newline too", () => {
     const lines = [
       '{"message":{"content":"hi"},"done":false}\n',
