@@ -5,8 +5,8 @@
 //   Anthropic, Gemini's `alt=sse`): read event by event, each event's `data:` lines joined as the SSE spec joins them
 //   and read as one JSON value at the event's end (a blank line, or the stream's);
 // - NDJSON (`application/x-ndjson`: Ollama's `/api/chat` and `/api/generate`): read line by line, each line one value.
-// An event's data or a line is parsed only when it names a usage field (a longer one than the bound is read by its
-// tail), and the records found are merged field by field, later over earlier: a
+// An event's data or a line is parsed only when it names a usage field with a value other than null (a longer one
+// than the bound is read by its tail), and the records found are merged field by field, later over earlier: a
 // stream's last record is its total (OpenAI's final chunk, Gemini's last `usageMetadata`, Ollama's `done: true`
 // line), and Anthropic's `message_delta` output count completes its `message_start` input count.
 // Nothing here throws into the pipe it sits beside: a reader that fails reads nothing more, and the answer books no
@@ -94,19 +94,44 @@ class DocumentUsage implements UsageReader {
   }
 }
 
+const QUOTE = 0x22;
+const COLON = 0x3a;
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;
 const NEWLINE = Buffer.from("\n");
-/** The names a text must hold for it to be parsed: one without any has no usage record (most stream chunks). */
+const NULL = Buffer.from("null");
+/** The names a usage record's text holds (`usage` in `usageMetadata`, `eval_count` in `prompt_eval_count` too). */
 const USAGE_MARKERS = ["usage", "billed_units", "eval_count"].map((name) => Buffer.from(name));
+const isJSONSpace = (byte: number | undefined) => byte === SPACE || byte === LF || byte === CR || byte === 0x09;
+
+/**
+ * Whether a JSON text may hold a usage record, without parsing it: a usage field's name as a key (its closing quote,
+ * then a colon) with a value other than null. Most stream chunks name none, and a Chat Completions stream with
+ * `stream_options.include_usage` names `"usage":null` in every chunk but its last: neither is parsed. The name in a
+ * string that happens to look like a key costs one parse, no more.
+ */
+export function mayHoldUsage(text: Buffer): boolean {
+  for (const marker of USAGE_MARKERS)
+    for (let at = text.indexOf(marker); at >= 0; at = text.indexOf(marker, at + marker.length)) {
+      let index = text.indexOf(QUOTE, at + marker.length);
+      if (index < 0) break; // no key ends after this name, nor after a later one
+      index++;
+      while (isJSONSpace(text[index])) index++;
+      if (text[index] !== COLON) continue;
+      index++;
+      while (isJSONSpace(text[index])) index++;
+      if (index < text.length && !text.subarray(index, index + NULL.length).equals(NULL)) return true;
+    }
+  return false;
+}
 
 /** A stream's usage records, merged as they come: later over earlier, field by field. */
 class MergedRecords {
   private readonly merged = new Map<UsageShape, Record<string, unknown>>();
 
   add(taken: { text: Buffer; whole: boolean }): void {
-    if (!USAGE_MARKERS.some((marker) => taken.text.includes(marker))) return;
+    if (!mayHoldUsage(taken.text)) return;
     const record = textRecord(taken);
     if (!record) return;
     // A field a later event leaves null (Anthropic's message_delta may) keeps the count an earlier one gave.

@@ -2,9 +2,9 @@
 // APIs, Ollama's counts, the tail of a long document, SSE and NDJSON streams), and what it leaves alone: invalid counts,
 // records without tokens, non-JSON, other types.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it, mock } from "node:test";
 import { recordTokens } from "../../src/gateway/proxy-usage.ts";
-import { BoundedText, usageReader } from "../../src/gateway/proxy-usage-stream.ts";
+import { BoundedText, mayHoldUsage, usageReader } from "../../src/gateway/proxy-usage-stream.ts";
 import { tailUsageRecord } from "../../src/gateway/proxy-usage-tail.ts";
 
 /** A whole JSON answer's tokens, read as the proxy reads them (its reader for application/json). */
@@ -170,6 +170,40 @@ describe("proxied streams' usage", () => {
     const event = `${data.map((line) => `data: ${line}\n`).join("")}\n`;
     assert.ok(event.length > 4 * 1024 * 1024);
     assert.deepEqual(readStream("text/event-stream", [event.slice(0, 1000), event.slice(1000)]), tokens(5, 6));
+  });
+
+  it("parses only the usage-bearing event of a 1,000-chunk Chat Completions stream with include_usage", () => {
+    const chunk = (fields: object) =>
+      `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", model: "m", ...fields })}\n\n`;
+    const chunks = Array.from({ length: 1000 }, (_, index) =>
+      chunk({ choices: [{ index: 0, delta: { content: index % 2 ? "the usage: " : `${index}` } }], usage: null }),
+    );
+    chunks.push(chunk({ choices: [], usage: { prompt_tokens: 900, completion_tokens: 1000 } }), "data: [DONE]\n\n");
+    const parse = mock.method(JSON, "parse");
+    try {
+      assert.deepEqual(readStream("text/event-stream", chunks), tokens(900, 1000));
+      assert.equal(parse.mock.callCount(), 1);
+      assert.match(String(parse.mock.calls[0]!.arguments[0]), /"prompt_tokens":900/);
+    } finally {
+      parse.mock.restore();
+    }
+  });
+
+  it("parses a text only when it names a usage field as a key with a value other than null", () => {
+    const cases: Array<[string, boolean]> = [
+      ['{"usage":null}', false],
+      ['{"usage" :\n  null, "choices":[]}', false],
+      ['{"content":"usage: high"}', false],
+      ['{"content":"usage"}', false],
+      ['{"usage":{"prompt_tokens":1}}', true],
+      ['{"usage": {}}', true],
+      ['{"content":"usage","usage":{"total_tokens":1}}', true],
+      ['{"usageMetadata":{"promptTokenCount":7}}', true],
+      ['{"meta":{"billed_units":{"input_tokens":8}}}', true],
+      ['{"done":true,"prompt_eval_count":26}', true],
+      ['{"choices":[]}', false],
+    ];
+    for (const [text, expected] of cases) assert.equal(mayHoldUsage(Buffer.from(text)), expected, text);
   });
 
   it("reads an Ollama NDJSON stream's done line, its last line without a newline too", () => {
