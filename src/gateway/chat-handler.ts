@@ -134,8 +134,10 @@ export function requestedModel(core: GatewayCore, request: FastifyRequest, bodyM
   const names = core.engine.services.config.current; // the file's routes, not the one-target ones (DirectRoutes)
   const name = fromHeader ?? bodyModel;
   if (name === undefined) throw new GatewayError(400, "invalid_request", noModelText(names));
-  const choice = resolveModelName(name, names, core.engine.runtime.registry());
-  if (!choice) throw new GatewayError(404, "not_found", unknownModelText(name, names, fromHeader ? "header" : "body"));
+  const registry = core.engine.runtime.registry();
+  const choice = resolveModelName(name, names, registry);
+  if (!choice)
+    throw new GatewayError(404, "not_found", unknownModelText(name, names, registry, fromHeader ? "header" : "body"));
   return { name, choice };
 }
 

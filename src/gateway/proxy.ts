@@ -101,7 +101,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
       throw new GatewayError(
         404,
         "not_found",
-        `${unknownModelText(name, config, bodyModel !== undefined ? "body" : "header")}${unread}`,
+        `${unknownModelText(name, config, runtime.registry(), bodyModel !== undefined ? "body" : "header")}${unread}`,
       );
     }
     routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);

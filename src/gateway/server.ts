@@ -111,8 +111,9 @@ function routes(
       handler: async (request) => {
         const id = decodeURIComponent((request.params as { "*": string })["*"]);
         const config = core.engine.services.config.current;
-        if (!resolveModelName(id, config, core.engine.runtime.registry()))
-          throw new GatewayError(404, "not_found", unknownModelText(id, config));
+        const registry = core.engine.runtime.registry();
+        if (!resolveModelName(id, config, registry))
+          throw new GatewayError(404, "not_found", unknownModelText(id, config, registry));
         return modelObject(id);
       },
     },

@@ -289,6 +289,35 @@ describe("gateway operator", () => {
         return true;
       },
     );
+    // A mistyped provider/model gets the one meant: from pi's own catalogue (no route names an openai model here),
+    // and a models.json model with its provider mistyped (the whole name compared) through the Anthropic client.
+    await assert.rejects(
+      fx.openai.chat.completions.create({ model: "openai/gpt-4.1-mnii", messages: [{ role: "user", content: "hi" }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.NotFoundError);
+        assert.match(
+          error.message,
+          /model "openai\/gpt-4\.1-mnii" is not served here; did you mean "openai\/gpt-4\.1-mini"\? known routes: auto-router\/main$/,
+        );
+        return true;
+      },
+    );
+    await assert.rejects(
+      fx.anthropic.messages.create({
+        model: "mokc-a/model-b",
+        max_tokens: 20,
+        messages: [{ role: "user", content: "hi" }],
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof Anthropic.NotFoundError);
+        assert.equal((error.error as any).error.type, "not_found_error");
+        assert.match(
+          (error.error as any).error.message,
+          /^model "mokc-a\/model-b" is not served here; did you mean "mock-a\/model-b"\? known routes: auto-router\/main$/,
+        );
+        return true;
+      },
+    );
   });
 
   it("names its own endpoint when a client's base URL lacks /v1 or repeats it, or a path is a letter off", async () => {

@@ -7,13 +7,14 @@ import { AnthropicStreamEncoder, anthropicMessage } from "../../src/gateway/anth
 import { anthropicToContext, parseAnthropicRequest } from "../../src/gateway/anthropic-request.ts";
 import { takeShortcuts } from "../../src/gateway/client-prompt.ts";
 import { endToError, errorBody, GatewayError, upstreamErrorSummary } from "../../src/gateway/errors.ts";
-import { DirectRoutes, resolveModelName } from "../../src/gateway/model-names.ts";
+import { DirectRoutes, resolveModelName, unknownModelText } from "../../src/gateway/model-names.ts";
 import { OpenAIStreamEncoder } from "../../src/gateway/openai-response.ts";
 import { openAIToContext, openAIUntranslatable, parseOpenAIRequest } from "../../src/gateway/openai-request.ts";
 import { parseProviderPreferences, requestShortcuts } from "../../src/gateway/provider-preferences.ts";
 import { presentedTokens, tokenMatcher, tokenMatches } from "../../src/gateway/token.ts";
 import { makeFailure } from "../../src/runtime/classify-failure.ts";
 import type { RouterConfig } from "../../src/config/schema.ts";
+import type { RegistryLike } from "../../src/runtime/start-target.ts";
 
 const NOW = 1_800_000_000_000;
 const PNG = "iVBORw0KGgo=";
@@ -329,6 +330,56 @@ describe("request routing inputs", () => {
     assert.deepEqual(resolveModelName("a/x", config, registry), { kind: "target", provider: "a", modelId: "x" });
     assert.equal(resolveModelName("a/unknown", config, registry), undefined);
     assert.equal(resolveModelName("gpt-9", config, registry), undefined);
+  });
+
+  it("names the provider/model a mistyped one probably meant: the config's targets and the registry's models", () => {
+    const said = (name: string, registryUsed: RegistryLike | undefined, configUsed = config) =>
+      /did you mean "([^"]+)"\?/.exec(unknownModelText(name, configUsed, registryUsed))?.[1];
+    // The config's targets (a route's, an alias's, a gateway.models value), each only when pi's registry finds it.
+    const wide = {
+      ...config,
+      aliases: { quick: "main", fast: ["b/gpt-4.1-mini", "main"] },
+      gateway: { models: { "claude-x": "auto-router/main", "claude-y": "c/sonnet-4-5" } },
+    } as unknown as RouterConfig;
+    const finds = (...known: string[]) => ({
+      ...registry,
+      find: (provider: string, modelId: string) =>
+        known.includes(`${provider}/${modelId}`) ? ({ id: modelId } as any) : undefined,
+    });
+    const findsAll = finds("a/x", "b/gpt-4.1-mini", "c/sonnet-4-5");
+    assert.equal(said("b/gpt-4.1-mnii", findsAll, wide), "b/gpt-4.1-mini");
+    assert.equal(said("bb/gpt-4.1-mini", findsAll, wide), "b/gpt-4.1-mini", "a mistyped provider: the whole name");
+    assert.equal(said("c/sonet-4-5", findsAll, wide), "c/sonnet-4-5");
+    assert.equal(said("a/y", findsAll, wide), "a/x");
+    assert.equal(said("b/gpt-4.1-mnii", finds("a/x"), wide), undefined, "a target pi does not know would 404 too");
+    assert.equal(said("b/gpt-4.1-mnii", undefined, wide), undefined);
+    // A registry that lists its models adds them; one whose listing or lookup throws adds nothing and throws nothing.
+    const catalogue = ["openai/gpt-4.1-mini", "openai/gpt-4.1-nano", "anthropic/claude-sonnet-4-5"];
+    const listing = {
+      ...finds(...catalogue),
+      getAll: () =>
+        [...catalogue, "auto-router/main"].map((name) => ({ provider: name.split("/")[0], id: name.split("/")[1] })),
+    } as unknown as RegistryLike;
+    assert.equal(said("openai/gpt-4.1-mnii", listing), "openai/gpt-4.1-mini");
+    assert.equal(said("opnai/gpt-4.1-mini", listing), "openai/gpt-4.1-mini");
+    assert.equal(said("OpenAI/gpt-4.1-nano", listing), "openai/gpt-4.1-nano");
+    assert.equal(said("anthropic/claude-sonet-4-5", listing), "anthropic/claude-sonnet-4-5");
+    assert.match(
+      unknownModelText("openai/gpt-4.1-mnii", config, listing),
+      /^model "openai\/gpt-4\.1-mnii" is not served here; did you mean "openai\/gpt-4\.1-mini"\? known routes: auto-router\/main, quick$/,
+    );
+    // Nothing far off: the provider's own models by their model part, another provider's by the whole name.
+    for (const far of ["openai/o3", "openai/gpt-5-codex", "mistral/gpt-4.1-mini", "auto-router/gpt-4.1-mini"])
+      assert.equal(said(far, listing), undefined, far);
+    const throwing = {
+      find: () => {
+        throw new Error("not loaded");
+      },
+      getAll: () => {
+        throw new Error("not loaded");
+      },
+    } as unknown as RegistryLike;
+    assert.match(unknownModelText("a/y", config, throwing), /^model "a\/y" is not served here; known routes: /);
   });
 
   it("adds one-target routes for provider/model without touching configured routes", () => {
