@@ -1,7 +1,8 @@
 // What `--route <name>` of the routing-* scripts means. The event log records route ids only (an alias, or
 // `auto-router/<route>`, is resolved before a request is routed), so a name that is an alias of the routes file is
-// resolved to its route id as the router resolves it (commands/name-resolution.ts), and a name the log has no request
-// of is answered with what was asked, what it resolved to, and the routes that do exist.
+// resolved to its route id as the router resolves it (commands/name-resolution.ts), a `gateway.models` name as the
+// gateway does (mapped first, then resolved: gateway/model-names.ts), and a name the log has no request of is
+// answered with what was asked, what it resolved to, and the routes that do exist.
 import { readFileSync } from "node:fs";
 import { ROUTER_PROVIDER } from "../config/alias-names.ts";
 import { defaultConfig } from "../config/defaults.ts";
@@ -35,14 +36,32 @@ export function readRoutesView(file: string): RoutesView {
 export interface RouteFilter {
   asked: string;
   routeId: string;
-  /** How `asked` became `routeId`: "alias" of the routes file, or the "auto-router/<route>" model name. */
-  via?: "alias" | "model-name";
+  /**
+   * How `asked` became `routeId`: "alias" of the routes file, the "auto-router/<route>" model name, or a
+   * "gateway-model" name the routes file's `gateway.models` maps to `mapped`.
+   */
+  via?: "alias" | "model-name" | "gateway-model";
+  /** What `gateway.models` maps `asked` to (via "gateway-model"). */
+  mapped?: string;
   /** The alias names a model rather than a route: the log has no route of that name to filter on. */
   aliasOfModel?: string;
 }
 
 export function resolveRouteFilter(asked: string, view: RoutesView): RouteFilter {
   const config = view.config;
+  // The gateway maps a gateway.models name first, then resolves what it maps to as any other name: a route (by id,
+  // alias or auto-router/<route>) is that route; a real target is served as the one-target route `provider/model`.
+  const mapped = config?.gateway?.models?.[asked];
+  if (config && mapped !== undefined) {
+    const resolved = resolveName(mapped, config);
+    const routeId =
+      resolved === undefined
+        ? mapped
+        : resolved.kind === "route"
+          ? resolved.routeId
+          : `${resolved.provider}/${resolved.modelId}`;
+    return { asked, routeId, via: "gateway-model", mapped };
+  }
   if (config?.routes[asked]) return { asked, routeId: asked };
   if (config?.aliases?.[asked] !== undefined) {
     const resolved = resolveName(asked, config);
@@ -62,6 +81,8 @@ export function resolvedRouteNote(filter: RouteFilter, view: RoutesView): string
   if (filter.via === "alias")
     return `--route ${filter.asked} is an alias of route ${filter.routeId} (${source}): showing that route's requests`;
   if (filter.via === "model-name") return `--route ${filter.asked}: showing the requests of route ${filter.routeId}`;
+  if (filter.via === "gateway-model")
+    return `--route ${filter.asked} is mapped by gateway.models to ${filter.mapped} (${source}): showing the requests of route ${filter.routeId}`;
   return undefined;
 }
 
@@ -88,7 +109,8 @@ export function unknownRouteNote(
   const config = view?.config;
   const configRoutes = config ? Object.keys(config.routes) : [];
   const aliases = config?.aliases ? Object.keys(config.aliases) : [];
-  const candidates = new Set([...routesInLog, ...configRoutes, ...aliases]);
+  const gatewayNames = Object.keys(config?.gateway?.models ?? {});
+  const candidates = new Set([...routesInLog, ...configRoutes, ...aliases, ...gatewayNames]);
   candidates.delete(filter.asked);
   const meant = filter.via || filter.aliasOfModel ? undefined : closestKey(filter.routeId, [...candidates]);
   const parts = [`routes in the log${window}: ${routesInLog.size === 0 ? "none" : listed(routesInLog)}`];
@@ -96,11 +118,14 @@ export function unknownRouteNote(
     const source = view.builtIn ? `built-in routes (no routes file at ${view.file})` : `routes in ${view.file}`;
     parts.push(`${source}: ${listed(configRoutes)}`);
     if (aliases.length > 0) parts.push(`aliases: ${listed(aliases)}`);
+    if (gatewayNames.length > 0) parts.push(`gateway.models: ${listed(gatewayNames)}`);
   } else if (view) parts.push(`${view.file} is unreadable or invalid, so no alias is known`);
   const head = filter.aliasOfModel
     ? `--route ${filter.asked}: no requests for route ${filter.asked}: it is an alias of the model ${filter.aliasOfModel}, not of a route, and the log records route ids`
     : filter.via === "alias"
       ? `--route ${filter.asked}: no requests for route ${filter.routeId} (what the alias ${filter.asked} names) in the log${window}`
-      : `--route ${filter.asked}: no requests for route ${filter.routeId} in the log${window}`;
+      : filter.via === "gateway-model"
+        ? `--route ${filter.asked}: no requests for route ${filter.routeId} (what gateway.models maps ${filter.asked} to: ${filter.mapped}) in the log${window}`
+        : `--route ${filter.asked}: no requests for route ${filter.routeId} in the log${window}`;
   return `${head}${meant ? `; did you mean "${meant}"?` : ""} (${parts.join("; ")})`;
 }

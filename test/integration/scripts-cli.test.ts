@@ -436,7 +436,7 @@ describe("routing scripts from the command line", () => {
     assert.equal(known.stderr, "");
   });
 
-  it("resolves a --route alias of the routes file to its route id, and names what exists when a name has no requests", async () => {
+  it("resolves a --route alias or gateway.models name of the routes file to its route id, and names what exists when a name has no requests", async () => {
     // Real pi (SDK, faux targets) writes the log of route main; the routes file gives it an alias.
     const routes = { ...TWO_TARGETS.routes, aliases: { m: "main", second: "mock-b/model-b" } };
     const h = await harnesses.start({ ...TWO_TARGETS, routes }, "auto-router-cli-route-alias");
@@ -448,10 +448,11 @@ describe("routing scripts from the command line", () => {
     const agentDir = freshDir("auto-router-cli-route-alias-agent");
     const routesFile = join(agentDir, "extensions", "auto-router.routes.json");
     mkdirSync(join(agentDir, "extensions"));
-    writeFileSync(routesFile, JSON.stringify(routes));
+    // A client of the gateway knows the route by the name gateway.models maps to it.
+    writeFileSync(routesFile, JSON.stringify({ ...routes, gateway: { models: { "claude-sonnet-4-5": "m" } } }));
     const env = { PI_CODING_AGENT_DIR: agentDir };
-    const [byId, byAlias, byModelName, aliasOfModel, unknown] = await Promise.all(
-      [["main"], ["m"], ["auto-router/main"], ["second"], ["mian"]].map(([route]) =>
+    const [byId, byAlias, byModelName, aliasOfModel, unknown, byGatewayName] = await Promise.all(
+      [["main"], ["m"], ["auto-router/main"], ["second"], ["mian"], ["claude-sonnet-4-5"]].map(([route]) =>
         runScript("routing-stats", ["--json", "--route", route!, "--file", log], env),
       ),
     );
@@ -465,15 +466,22 @@ describe("routing scripts from the command line", () => {
       `routing-stats: --route m is an alias of route main (the routes file ${routesFile}): showing that route's requests`,
     );
     assert.deepEqual(json(byModelName).stats, json(byId).stats, "auto-router/<route> is the route");
+    const gatewayNamed = json(byGatewayName);
+    assert.deepEqual(gatewayNamed.stats, json(byId).stats, "the gateway.models name's report is its route's");
+    assert.deepEqual(gatewayNamed.log.route, { asked: "claude-sonnet-4-5", routeId: "main" });
+    assert.equal(
+      byGatewayName.stderr.trim(),
+      `routing-stats: --route claude-sonnet-4-5 is mapped by gateway.models to m (the routes file ${routesFile}): showing the requests of route main`,
+    );
     assert.equal(json(aliasOfModel).stats.requests, 0);
     assert.equal(
       aliasOfModel.stderr.trim(),
-      `routing-stats: --route second: no requests for route second: it is an alias of the model mock-b/model-b, not of a route, and the log records route ids (routes in the log: main; routes in ${routesFile}: main; aliases: m, second)`,
+      `routing-stats: --route second: no requests for route second: it is an alias of the model mock-b/model-b, not of a route, and the log records route ids (routes in the log: main; routes in ${routesFile}: main; aliases: m, second; gateway.models: claude-sonnet-4-5)`,
     );
     assert.equal(json(unknown).stats.requests, 0);
     assert.equal(
       unknown.stderr.trim(),
-      `routing-stats: --route mian: no requests for route mian in the log; did you mean "main"? (routes in the log: main; routes in ${routesFile}: main; aliases: m, second)`,
+      `routing-stats: --route mian: no requests for route mian in the log; did you mean "main"? (routes in the log: main; routes in ${routesFile}: main; aliases: m, second; gateway.models: claude-sonnet-4-5)`,
     );
     // A routes file that cannot be read: the alias cannot be resolved, and the note says why instead of an empty report.
     writeFileSync(routesFile, "{ not json");

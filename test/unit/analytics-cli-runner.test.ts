@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { routingStatsCommand, sessionStatsCommand } from "../../src/analytics/cli-commands.ts";
 import { CliError, dashValueProblem, helpText, notAnEventLog, parseSince } from "../../src/analytics/cli-runner.ts";
-import { unknownRouteNote } from "../../src/analytics/route-names.ts";
+import { resolvedRouteNote, resolveRouteFilter, unknownRouteNote } from "../../src/analytics/route-names.ts";
+import type { RouterConfig } from "../../src/config/schema.ts";
 import { CUT_OFF_REASON, emptyReadStats } from "../../src/events/read-events.ts";
 
 describe("the scripts' notes on what they read", () => {
@@ -55,6 +56,57 @@ describe("the scripts' notes on what they read", () => {
     );
     const many = new Set(Array.from({ length: 12 }, (_, index) => `route-${String(index).padStart(2, "0")}`));
     assert.match(unknownRouteNote(asked("other"), many, false), /route-09, \+2 more\)$/);
+  });
+});
+
+describe("--route names", () => {
+  const file = "/agent/extensions/auto-router.routes.json";
+  const config = {
+    routes: {
+      main: { targets: [{ provider: "a", modelId: "x" }] },
+      fast: { targets: [{ provider: "b", modelId: "y" }] },
+    },
+    aliases: { m: "main" },
+    gateway: {
+      models: {
+        "claude-sonnet-4-5": "auto-router/main",
+        "claude-haiku-4-5": "m",
+        "gpt-4o": "fast",
+        "gpt-4.1": "b/gpt-4.1",
+        main: "fast",
+      },
+    },
+  } as unknown as RouterConfig;
+  const view = { file, config };
+
+  it("resolves a gateway.models name as the gateway does: mapped first, then a route, an alias or a real target", () => {
+    assert.deepEqual(resolveRouteFilter("claude-sonnet-4-5", view), {
+      asked: "claude-sonnet-4-5",
+      routeId: "main",
+      via: "gateway-model",
+      mapped: "auto-router/main",
+    });
+    assert.equal(resolveRouteFilter("claude-haiku-4-5", view).routeId, "main", "mapped to an alias");
+    assert.equal(resolveRouteFilter("gpt-4o", view).routeId, "fast", "mapped to a route id");
+    // The gateway serves a provider/model through the one-target route of that name, which the log records.
+    assert.equal(resolveRouteFilter("gpt-4.1", view).routeId, "b/gpt-4.1");
+    // The gateway maps before it looks for a route of the name.
+    assert.equal(resolveRouteFilter("main", view).routeId, "fast");
+    assert.equal(
+      resolvedRouteNote(resolveRouteFilter("claude-sonnet-4-5", view), view),
+      `--route claude-sonnet-4-5 is mapped by gateway.models to auto-router/main (the routes file ${file}): showing the requests of route main`,
+    );
+  });
+
+  it("names the gateway.models names, and the mapping, when --route matches no request", () => {
+    assert.equal(
+      unknownRouteNote(resolveRouteFilter("gpt-4o", view), new Set(["main"]), false, view),
+      `--route gpt-4o: no requests for route fast (what gateway.models maps gpt-4o to: fast) in the log (routes in the log: main; routes in ${file}: fast, main; aliases: m; gateway.models: claude-haiku-4-5, claude-sonnet-4-5, gpt-4.1, gpt-4o, main)`,
+    );
+    assert.match(
+      unknownRouteNote(resolveRouteFilter("claude-sonet-4-5", view), new Set(["main"]), false, view),
+      /^--route claude-sonet-4-5: no requests for route claude-sonet-4-5 in the log; did you mean "claude-sonnet-4-5"\?/,
+    );
   });
 });
 
