@@ -38,11 +38,13 @@ if (files.length === 0) {
 // through an entry in a temp dir whose numbered name sorts where the file should start, and which imports it.
 // Seconds of each file in `TEST_CONCURRENCY=3 npm test` on a 2-core machine shared with other work (2026-12-02: the
 // whole run took 2,260 s there; the order is what counts). Files not listed start after these, in path order, and the
-// unit tests' one process last. A new file that takes minutes belongs in this list.
+// unit tests' one process last (the integration files' one process is a line of the list). A new file that takes
+// minutes belongs in this list.
 const SLOWEST_FIRST = [
   "e2e/team-mode", // 543 s
   "e2e/team-store-problems", // 539 s
   "e2e/quota-cli", // 504 s
+  "integration", // the integration files in one process: 117 s alone on a quiet machine, ~2 minutes of CPU
   "e2e/subscription-cli", // 327 s
   "e2e/install", // 277 s
   "e2e/reliability-suites", // 270 s
@@ -65,42 +67,70 @@ const SLOWEST_FIRST = [
   "e2e/gateway-reliability", // 72 s
   "e2e/cli-shortcuts", // 66 s
   "e2e/gateway-signals", // 62 s
-  "integration/harness", // 60 s
   "e2e/team-state-push", // new: 16 s alone at load ~3.7 (5 pi runs and a Redis), not measured in that run
-].map((name) => fileURLToPath(new URL(`./${name}.test.ts`, import.meta.url)));
-const rank = (file) => {
-  const index = SLOWEST_FIRST.indexOf(file);
-  return index === -1 ? SLOWEST_FIRST.length : index;
+];
+// A file's name in that list: its path under test/ without .test.ts (a file outside test/: its base name).
+function testName(file) {
+  const path = relative(fileURLToPath(new URL(".", import.meta.url)), file);
+  return (path.startsWith("..") ? basename(path) : path).replace(/\.test\.(ts|mjs)$/, "");
+}
+const rank = (name) => {
+  const index = SLOWEST_FIRST.indexOf(name);
+  return index === -1 ? SLOWEST_FIRST.length + (name === "unit" ? 1 : 0) : index;
 };
 // pi loads the extension from its prebuilt bundle (pi-extension.ts -> dist/auto-router.cjs): rebuild it so the
-// tests never run stale code.
-const built = spawnSync(process.execPath, [fileURLToPath(new URL("../scripts/build-extension.mjs", import.meta.url))], {
-  stdio: "inherit",
-});
-if (built.status !== 0) process.exit(built.status ?? 1);
-// The unit test files run in one process, which imports them all: each alone pays ~1 s of CPU for node, tsx and its
-// imports, more than most of them take (98 files: ~115 s of CPU against ~17 s in one process). They are pure (no
-// process-wide settings, their temp dirs their own); pi and gateway tests keep a process each.
-const unitDir = resolve("test/unit");
-const unitFiles = files.filter((file) => file.startsWith(`${unitDir}/`));
-const ordered = (unitFiles.length > 1 ? files.filter((file) => !unitFiles.includes(file)) : files)
-  .map((file, index) => ({ file, index }))
-  .sort((a, b) => rank(a.file) - rank(b.file) || a.index - b.index)
-  .map(({ file }) => [file]);
-if (unitFiles.length > 1) ordered.push(unitFiles);
-// Each entry's name: its place, then the file it runs (test/e2e/tui.test.ts -> 031-e2e--tui.test.mjs), so a report
-// naming an entry still says which file; the failures reporter names the file itself (RUN_TESTS_ENTRIES).
+// tests never run stale code. RUN_TESTS_BUILT=1: the caller has just built it (the pi version matrix builds once, then
+// runs its lines side by side, which must not rebuild the bundle under each other).
+if (process.env.RUN_TESTS_BUILT !== "1") {
+  const built = spawnSync(
+    process.execPath,
+    [fileURLToPath(new URL("../scripts/build-extension.mjs", import.meta.url))],
+    { stdio: "inherit" },
+  );
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}
+// The unit test files run in one process, which imports them all, and so do the integration test files: each alone
+// pays ~1 s of CPU for node, tsx and its imports, and an integration file ~4 s more for pi's SDK, its extension loader
+// and the bundle, more than most of them take (98 unit files: ~115 s of CPU against ~17 s in one process; 36
+// integration files: ~235 s against ~100 s, in less time than they took side by side). Their files run one after the
+// other there, each with temp dirs of its own. A file that counts what the process has loaded, or otherwise needs a
+// process of its own, says so in a line of its own: `// run-tests: own process (why)`.
+const OWN_PROCESS = /^\/\/ run-tests: own process\b/m;
+const groupOf = (file) => {
+  for (const group of ["unit", "integration"]) {
+    if (!file.startsWith(`${resolve("test", group)}/`)) continue;
+    return OWN_PROCESS.test(readFileSync(file, "utf8")) ? undefined : group;
+  }
+  return undefined;
+};
+const groups = new Map();
+const singles = [];
+for (const file of files) {
+  const group = groupOf(file);
+  if (group) groups.set(group, [...(groups.get(group) ?? []), file]);
+  else singles.push(file);
+}
+for (const [group, members] of groups)
+  if (members.length === 1) {
+    singles.push(members[0]);
+    groups.delete(group);
+  }
+const ordered = [
+  ...singles.map((file) => ({ name: testName(file), files: [file] })),
+  ...[...groups].map(([group, members]) => ({ name: group, files: members })),
+]
+  .map((entry, index) => ({ ...entry, index }))
+  .sort((a, b) => rank(a.name) - rank(b.name) || a.index - b.index);
+// Each entry's name: its place, then the file or group it runs (test/e2e/tui.test.ts -> 031-e2e--tui.test.mjs), so a
+// report naming an entry still says which file; the failures reporter names the file itself (RUN_TESTS_ENTRIES).
 const entryDir = mkdtempSync(join(tmpdir(), "auto-router-test-entries-"));
 const entries = [];
 const entryFiles = {};
-ordered.forEach((group, index) => {
-  const path = relative(fileURLToPath(new URL(".", import.meta.url)), group[0]);
-  const name =
-    group.length > 1 ? "unit" : (path.startsWith("..") ? basename(path) : path).replace(/\.test\.(ts|mjs)$/, "");
+ordered.forEach(({ name, files: group }, index) => {
   const entry = join(entryDir, `${String(index).padStart(3, "0")}-${name.replaceAll("/", "--")}.test.mjs`);
   writeFileSync(entry, group.map((file) => `import ${JSON.stringify(pathToFileURL(file).href)};\n`).join(""));
   entries.push(entry);
-  entryFiles[entry] = group.length > 1 ? `${unitDir} (${group.length} files in one process)` : group[0];
+  entryFiles[entry] = group.length > 1 ? `${resolve("test", name)} (${group.length} files in one process)` : group[0];
 });
 const entriesFile = join(entryDir, "entries.json");
 writeFileSync(entriesFile, JSON.stringify(entryFiles));

@@ -3,7 +3,7 @@
 #   compat-0.73.1: 37 passed, 0 failed      (pi 0.73.1 / node 20.x, root node_modules)
 #   compat-0.87.1: ...                       (test/pi-next: npm ci --prefix test/pi-next, Node 22 in that prefix)
 #   compat-1.6.0:  ...                       (test/pi-latest: npm ci --prefix test/pi-latest, Node 22 in that prefix)
-# Per line it runs, in one node:test process tree, every test/integration/*.test.ts that uses the SDK harness
+# Per line it runs, through test/run-tests.mjs, every test/integration/*.test.ts that uses the SDK harness
 # (with PI_SDK) and the CLI suites test/e2e/cli-compat.test.ts and cli-resume.test.ts (with PI_CLI + PI_NODE). Installs nothing.
 # A line whose install is missing is reported as skipped; COMPAT_REQUIRE_ALL=1 turns a skip into a failure.
 # COMPAT_ROOT_LINE_DONE="<what ran it>" leaves out the 0.73.1 line when that already ran the same suites (CI's npm test).
@@ -64,9 +64,9 @@ start_line() {
   [[ -n "$cli_entry" ]] && environment+=(PI_CLI="$cli_entry")
   echo "== $label: pi ${label#compat-} / node ${line_node_version[$label]}: ${sdk_suites[*]} ${cli_suites[*]}"
   (
-    env "${environment[@]}" timeout --kill-after=10 "$LINE_TIMEOUT_SECONDS" \
-      "$node_binary" --import tsx --test --test-reporter=tap --test-concurrency=2 "${sdk_suites[@]}" "${cli_suites[@]}" \
-      >"$log" 2>&1
+    # test/run-tests.mjs, as npm test runs them: the integration suites in one process (not one each), TAP out.
+    env "${environment[@]}" RUN_TESTS_BUILT=1 TEST_CONCURRENCY=2 timeout --kill-after=10 "$LINE_TIMEOUT_SECONDS" \
+      "$node_binary" test/run-tests.mjs "${sdk_suites[@]}" "${cli_suites[@]}" >"$log" 2>&1
     echo "$? $SECONDS" >"$log.code"
   ) &
   line_pid[$label]=$!
