@@ -3,7 +3,7 @@
 // >= 80% of any limit is a warning, >= 100% blocks. Pure.
 import { formatDuration, formatPercentDown, formatUsd } from "../analytics/text-format.ts";
 import type { AuditLevel } from "../routing/types.ts";
-import type { EffectiveLimits } from "./budget-limits.ts";
+import type { EffectiveLimit, EffectiveLimits } from "./budget-limits.ts";
 
 export const WARNING_SHARE = 0.8;
 export const BLOCK_SHARE = 1;
@@ -61,6 +61,13 @@ function auditPeriod(period: "daily" | "monthly", spentUsd: number, limitUsd: nu
   return { period, spentUsd, limitUsd, share, level: levelOfShare(share) };
 }
 
+/**
+ * A limit set by command is named as such where it blocks or warns: it overrides the routes file (and in team mode
+ * may have been set on another machine), so whoever reads the reason would otherwise look for it in the config.
+ */
+const bySetCommand = (limit: EffectiveLimit | undefined, command: string) =>
+  limit?.source === "command" ? ` set with /auto-router ${command}` : "";
+
 export function auditProvider(input: {
   limits: EffectiveLimits;
   spentTodayUsd: number;
@@ -74,7 +81,7 @@ export function auditProvider(input: {
     .filter((item) => item.level !== "ok")
     .map(
       (item) =>
-        `${item.period} ${formatUsd(item.spentUsd, "spend")} of ${formatUsd(item.limitUsd, "spend")} (${formatShare(item.share)})`,
+        `${item.period} ${formatUsd(item.spentUsd, "spend")} of ${formatUsd(item.limitUsd, "spend")}${bySetCommand(input.limits[item.period], "budget set")} (${formatShare(item.share)})`,
     );
   const audit: ProviderAudit = { level: worst(periods.map((item) => item.level)), detail: "", periods };
   const floor = input.limits.balanceFloor;
@@ -89,7 +96,7 @@ export function auditProvider(input: {
     };
     if (level === "blocked")
       details.push(
-        `balance ${formatUsd(input.balance.usd, "spend")} below the floor ${formatUsd(floor.usd, "spend")}${balanceAge(input.balance)}`,
+        `balance ${formatUsd(input.balance.usd, "spend")} below the floor ${formatUsd(floor.usd, "spend")}${bySetCommand(floor, "balance floor")}${balanceAge(input.balance)}`,
       );
     audit.level = worst([audit.level, level]);
   }

@@ -48,7 +48,7 @@ describe("budget audit thresholds", () => {
     const limits = { daily: { usd: 5, source: "config" as const }, monthly: { usd: 20, source: "command" as const } };
     const audit = auditProvider({ limits, spentTodayUsd: 1, spentThisMonthUsd: 20 });
     assert.equal(audit.level, "blocked");
-    assert.match(audit.detail, /monthly \$20\.00 of \$20\.00 \(100%\)/);
+    assert.match(audit.detail, /monthly \$20\.00 of \$20\.00 set with \/auto-router budget set \(100%\)/);
     assert.doesNotMatch(audit.detail, /daily/);
   });
   it("blocks a provider whose balance is below the floor, and not one at the floor", () => {
@@ -62,6 +62,32 @@ describe("budget audit thresholds", () => {
       auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0 }).level,
       "ok",
       "no reading yet: not blocked",
+    );
+  });
+  it("names a floor or a limit set by command where it blocks, since the routes file does not hold it", () => {
+    const balance = { usd: 8 };
+    const fromCommand = auditProvider({
+      limits: { balanceFloor: { usd: 10, source: "command", overridesUsd: 5 } },
+      spentTodayUsd: 0,
+      spentThisMonthUsd: 0,
+      balance,
+    });
+    assert.equal(fromCommand.detail, "balance $8.00 below the floor $10.00 set with /auto-router balance floor");
+    const fromConfig = auditProvider({
+      limits: { balanceFloor: { usd: 10, source: "config" } },
+      spentTodayUsd: 0,
+      spentThisMonthUsd: 0,
+      balance,
+    });
+    assert.equal(fromConfig.detail, "balance $8.00 below the floor $10.00");
+    const daily = auditProvider({
+      limits: { daily: { usd: 5, source: "command" }, monthly: { usd: 20, source: "config" } },
+      spentTodayUsd: 5,
+      spentThisMonthUsd: 20,
+    });
+    assert.equal(
+      daily.detail,
+      "daily $5.00 of $5.00 set with /auto-router budget set (100%); monthly $20.00 of $20.00 (100%)",
     );
   });
   it("says how old the balance behind a block is, and that it is stale", () => {
