@@ -295,12 +295,20 @@ const GENERIC_LIMITS: ReadonlyArray<{ name: string; prefix: string; resets: read
   { name: "tokens", prefix: "x-tokenlimit", resets: ["x-tokenlimit-reset", "x-ratelimit-reset"], suffixed: "tokens" },
 ];
 
+/**
+ * OpenRouter's free variants (model ids ending in `:free`) share one limit of the account, per minute and per day,
+ * whichever of them is asked: a window read on one of them paces them all (scope: ids containing `:free`), so the
+ * router does not try each free model in turn into the same 429. Only OpenRouter names models so.
+ */
+const FREE_VARIANT = ":free";
+
 function genericWindows(
   headers: Record<string, string>,
   now: number,
   rejected: RejectedHeader[],
   modelId: string | undefined,
 ): QuotaWindow[] {
+  const freeVariant = modelId?.toLowerCase().endsWith(FREE_VARIANT) === true;
   const windows: QuotaWindow[] = [];
   for (const { name, prefix, resets, suffixed } of GENERIC_LIMITS) {
     const limit = finite(headers[`${prefix}-limit`]);
@@ -316,6 +324,7 @@ function genericWindows(
       continue;
     }
     const window = limitWindow(name, limit, remaining, resetsAt - now, now, modelId);
+    if (window && freeVariant) window.models = { family: FREE_VARIANT };
     if (window) keep(windows, rejected, window, resetHeader, "a reset within a day", now);
   }
   return windows;

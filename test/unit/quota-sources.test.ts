@@ -13,6 +13,7 @@ import {
 import { SourceCache, type QuotaSource } from "../../src/quota/source-cache.ts";
 import { anthropicUsageWindows, createUsageSource, registryLogins } from "../../src/quota/usage-sources.ts";
 import { startQuotaEmulator, type QuotaEmulator } from "../helpers/quota-emulator.ts";
+import { describeScope, scopeCovers } from "../../src/routing/uvi.ts";
 
 const HOUR_MS = 3_600_000;
 const NOW = Date.parse("2026-03-04T12:00:00Z");
@@ -526,6 +527,12 @@ describe("rate-limit headers", () => {
     };
     assert.deepEqual(read(openrouter), [["requests", 0.8, 24 * HOUR_MS, NOW + 12 * HOUR_MS]]);
     assert.deepEqual(windowsFromHeaders(openrouter, NOW, [], "Model-X")[0]!.models, { id: "model-x" });
+    // A free variant's limit is the account's, shared by every free variant: it paces them all, and no paid model.
+    const [free] = windowsFromHeaders(openrouter, NOW, [], "meta-llama/Llama-3.3-70b-instruct:FREE");
+    assert.deepEqual(free!.models, { family: ":free" });
+    assert.equal(scopeCovers(free!.models!, "qwen/qwen3-coder:free"), true);
+    assert.equal(scopeCovers(free!.models!, "qwen/qwen3-coder"), false);
+    assert.equal(describeScope(free!.models!), ":free models");
     // Together: seconds until the reset, and the token limit, which that reset applies to as well.
     assert.deepEqual(
       read({
