@@ -331,14 +331,28 @@ describe("team mode: several pi machines share one Redis", () => {
     assert.match(before.stderr, /AUTO_ROUTER_REDIS_URL: expected .*got "redis:\/\/\*\*\*@127\.0\.0\.1:6399\/0"/);
     assert.match(before.stderr, /must be percent-encoded \(`\/` as %2F\).*using the file store/);
     assert.doesNotMatch(before.stderr, /TopSecret|qLr/);
+    // The status, the debug report, the state and the push in one pi process (print mode runs them in order); each
+    // command's lines are matched in its own part of the output: the status's before the debug report's first line,
+    // the state's from its "state backend:" line (the last one before the push) to the push's first line.
     const status = await runPi({
       agentDir: dir.agentDir,
-      args: ["--model", "auto-router/main", "-p", "/auto-router status", "/auto-router debug"],
+      args: [
+        "--model",
+        "auto-router/main",
+        "-p",
+        "/auto-router status",
+        "/auto-router debug",
+        "/auto-router state",
+        "/auto-router state push",
+      ],
     });
     assert.equal(status.code, 0, status.stderr);
     const shown = status.stdout + status.stderr;
+    const debugAt = shown.indexOf("report written to ");
+    const pushAt = shown.indexOf("state push:", debugAt);
+    assert.ok(debugAt >= 0 && pushAt > debugAt, shown);
     assert.match(
-      shown,
+      shown.slice(0, debugAt),
       new RegExp(`state backend: redis redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port}/0 \\(machine p1\\)`),
     );
     // The debug report a user attaches to a bug shows the routes file's state.url without its password.
@@ -346,17 +360,10 @@ describe("team mode: several pi machines share one Redis", () => {
     // (masked as the status shows it)
     assert.ok(report.includes(`redis://:***@127.0.0.1:${redis.port}/0`), report);
     for (const text of [shown, report]) assert.doesNotMatch(text, /team-pass-9/);
-    const state = await runPi({
-      agentDir: dir.agentDir,
-      args: ["--model", "auto-router/main", "-p", "/auto-router state"],
-    });
-    assert.match(state.stdout + state.stderr, /connection: connected\n  lag: none/);
-    const push = await runPi({
-      agentDir: dir.agentDir,
-      args: ["--model", "auto-router/main", "-p", "/auto-router state push"],
-    });
-    assert.equal(push.code, 0, push.stderr);
-    assert.match(push.stdout + push.stderr, /usage: added this machine's spend \(2 entries\)/);
+    const stateAt = shown.lastIndexOf("state backend:", pushAt);
+    assert.ok(stateAt > debugAt, shown);
+    assert.match(shown.slice(stateAt, pushAt), /^state backend: [^\n]*\n {2}connection: connected\n {2}lag: none/);
+    assert.match(shown.slice(pushAt), /usage: added this machine's spend \(2 entries\)/);
     assert.equal(teamSpend(prefix, "mock-a").day.requests, 2);
     const again = await runPi({
       agentDir: dir.agentDir,
