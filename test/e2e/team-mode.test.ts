@@ -214,20 +214,19 @@ describe("team mode: several pi machines share one Redis", () => {
     secondary.reset();
     const prefix = "par:hard:";
     const [one, two] = ["h1", "h2"].map((name) => machine(name, prefix, { budgets: { policy: "hard" } }));
-    const first = await runPi({ agentDir: one!.agentDir, args: ["--model", "auto-router/main", "-p", "first"] });
+    // One answer costs $0.026: after the first, $0.06 a day fits exactly one more ($0.052), not two ($0.078). The
+    // limit is set by command on one machine, in the process of its first answer; the team store gives it to the
+    // other, which has not run before the two send at once.
+    const first = await runPi({
+      agentDir: one!.agentDir,
+      args: ["--model", "auto-router/main", "-p", "first", "/auto-router budget set mock-a 0.06 daily"],
+    });
     assert.equal(first.code, 0, first.stderr);
     assert.equal(primary.calls.length, 1);
-    // One answer costs $0.026: after the first, $0.06 a day fits exactly one more ($0.052), not two ($0.078). The
-    // limit is set by command on one machine; the team store gives it to the other.
-    const set = await runPi({
-      agentDir: two!.agentDir,
-      args: ["--model", "auto-router/main", "-p", "/auto-router budget set mock-a 0.06 daily"],
-    });
-    assert.equal(set.code, 0, set.stderr);
     // A print-mode run may exit before its asynchronous team write: the change is kept in its view file and written
     // by the machine's next start.
     const shown = await runPi({
-      agentDir: two!.agentDir,
+      agentDir: one!.agentDir,
       args: ["--model", "auto-router/main", "-p", "/auto-router budget"],
     });
     assert.match(shown.stdout + shown.stderr, /mock-a.*\$0\.06/);
