@@ -159,25 +159,34 @@ describe("pi CLI with auto-router against emulated providers", () => {
     reset();
     // mock-a may still be cooling from the first test in route "chain"; cooldowns are per route, "dropped" is fresh.
     openai.enqueue({ text: ["one ", "two ", "three"], dropAfterChunks: 2 });
-    healthy.enqueue({ text: "must not be used" });
+    healthy.enqueue({ text: "B took the retry." });
+    // Both prompts in one pi process: the first is cut off, the second is the next prompt after it.
     const run = await runPi({
       agentDir: dir.agentDir,
-      args: ["--model", "auto-router/dropped", "--mode", "json", "Count"],
+      args: ["--model", "auto-router/dropped", "--mode", "json", "Count", "Count again"],
     });
-    const message = lastAssistantMessage(run.stdout);
-    assert.equal(message.stopReason, "error");
-    assert.equal(message.provider, "mock-a");
-    assert.equal(healthy.calls.length, 0);
+    const answers = run.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
+      .map((event) => event.message);
+    assert.equal(answers.length, 2, run.stdout + run.stderr);
+    const [dropped, again] = answers;
+    assert.equal(dropped.stopReason, "error");
+    assert.equal(dropped.provider, "mock-a");
+    // B's only call is the second prompt's: the cut-off answer was not failed over.
+    assert.equal(healthy.calls.length, 1);
+    const asked = (healthy.calls[0]!.body.messages as Array<{ role: string }>).filter((m) => m.role === "user");
+    assert.match(JSON.stringify(asked.at(-1)), /Count again/);
     // Not failed over, but the target that cut its answer off rests like one that failed before the commit point:
     // the next request (pi's own retry of this one, or the next prompt) goes to B, not into the same failure.
     const cooldowns = JSON.parse(readFileSync(join(dir.agentDir, "extensions", "auto-router.cooldowns.json"), "utf8"));
     assert.equal(cooldowns.entries["dropped::mock-a/model-a"]?.kind, "network");
-    reset();
-    healthy.enqueue({ text: "B took the retry." });
-    const again = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/dropped", "-p", "Count"] });
-    assert.equal(again.code, 0, again.stderr);
-    assert.equal(again.stdout.trim(), "B took the retry.");
-    assert.equal(openai.calls.length, 0, "A is not called again while it rests");
+    assert.equal(again.stopReason, "stop", again.errorMessage);
+    assert.equal(again.provider, "mock-b");
+    assert.deepEqual(again.content, [{ type: "text", text: "B took the retry." }]);
+    assert.equal(openai.calls.length, 1, "A is not called again while it rests");
   });
 });
 
