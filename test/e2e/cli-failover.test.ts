@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
-import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
+import { type PiRun, runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 
@@ -265,6 +265,16 @@ describe("pi CLI: a prompt too long for every target of a route", () => {
   const pi = (route: string, ...prompts: string[]) =>
     runPi({ agentDir: dir.agentDir, args: ["--model", `auto-router/${route}`, "-p", ...prompts] });
   const tooLong = (route: string) => new RegExp(`the prompt is too long for every target of route ${route} \\(`, "g");
+  const log = () => join(dir.agentDir, "extensions", "auto-router.events.jsonl");
+  // The print-mode run of a prompt too long for route fresh: one pi process, which two tests read (what it printed,
+  // and what it logged), started by whichever of them runs first.
+  let freshLongRun: Promise<{ run: PiRun; logged: string }> | undefined;
+  const runFreshLong = () =>
+    (freshLongRun ??= (async () => {
+      const before = existsSync(log()) ? readFileSync(log(), "utf8").length : 0;
+      const run = await pi("fresh", longPrompt);
+      return { run, logged: readFileSync(log(), "utf8").slice(before) };
+    })());
 
   it("says the prompt is too long, not that no target is available, while a target that cannot fit rests", async () => {
     dir.reset();
@@ -289,7 +299,7 @@ describe("pi CLI: a prompt too long for every target of a route", () => {
 
   it("in print mode, writes the refusal to stderr once and exits 1 when pi's compaction cannot recover", async () => {
     dir.reset();
-    const run = await pi("fresh", longPrompt);
+    const { run } = await runFreshLong();
     assert.equal(run.code, 1, run.stderr);
     assert.equal(run.stdout, "");
     assert.equal(run.stderr.match(tooLong("fresh"))?.length, 1, run.stderr);
@@ -317,11 +327,9 @@ describe("pi CLI: a prompt too long for every target of a route", () => {
 
   it("logs every request of the run to its end, those still in flight when pi shuts down included", async () => {
     dir.reset();
-    const log = join(dir.agentDir, "extensions", "auto-router.events.jsonl");
-    const before = existsSync(log) ? readFileSync(log, "utf8").length : 0;
-    const run = await pi("fresh", longPrompt);
+    const { run, logged } = await runFreshLong();
     assert.doesNotMatch(run.stderr, /after close/);
-    const lines = readFileSync(log, "utf8").slice(before).split("\n").filter(Boolean);
+    const lines = logged.split("\n").filter(Boolean);
     const events = lines.map((line) => JSON.parse(line));
     const decided = new Set(events.filter((e) => e.type === "decision").map((e) => e.requestId));
     const ended = new Set(events.filter((e) => e.type === "final").map((e) => e.requestId));
