@@ -91,15 +91,32 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
     failing.enqueue({ status: 400, body: JSON.stringify(GROQ_TOOL_USE_FAILED) });
     failing.enqueue({ text: "A served." });
     healthy.enqueue({ text: "B served." });
-    const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
-    assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.stdout.trim(), "B served.");
+    // Both prompts in one pi process: the second shows whether the first left the target resting.
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/chain", "--mode", "json", "Say hi", "Say hi again"],
+    });
+    const answers = run.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
+      .map((event) => event.message);
+    assert.deepEqual(
+      answers.map((message) => [message.stopReason, message.provider, message.content]),
+      [
+        ["stop", "mock-b", [{ type: "text", text: "B served." }]],
+        // No rest: the next prompt goes to the route's first target again.
+        ["stop", "mock-a", [{ type: "text", text: "A served." }]],
+      ],
+      run.stderr,
+    );
     assert.deepEqual(failedKinds(dir.agentDir), [["mock-a/model-a", "malformed_output"]]);
     assert.equal(failedBreakerSamples(dir.agentDir, "mock-a/model-a"), 0, "one bad generation is no outage");
-    // No rest: the next prompt (another pi process) goes to the route's first target again.
-    const second = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/chain", "-p", "Say hi"] });
-    assert.equal(second.code, 0, second.stderr);
-    assert.equal(second.stdout.trim(), "A served.");
+    // Nor is a rest kept for the next pi process.
+    const cooldownFile = join(dir.agentDir, "extensions", "auto-router.cooldowns.json");
+    const kept = existsSync(cooldownFile) ? JSON.parse(readFileSync(cooldownFile, "utf8")).entries : {};
+    assert.equal(kept["chain::mock-a/model-a"], undefined, JSON.stringify(kept));
     assert.equal(failing.calls.length, 2);
     assert.equal(healthy.calls.length, 1);
   });
