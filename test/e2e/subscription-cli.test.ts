@@ -20,6 +20,15 @@ const target = (key: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+/** The assistant messages of a `--mode json` run's stdout, in order. */
+const assistantMessages = (stdout: string): any[] =>
+  stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+    .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
+    .map((event) => event.message);
+
 const retryRoute = {
   sortBy: "config",
   targets: [
@@ -347,15 +356,20 @@ describe("subscription features through the pi CLI", () => {
       "x-codex-primary-reset-after-seconds": "600",
     };
     warm.enqueue({ text: "Warm, reporting its usage.", headers: usage });
-    const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/reserved", "-p", "Hello"] });
-    assert.equal(first.stdout.trim(), "Warm, reporting its usage.", first.stderr);
-
     spare.enqueue({ text: "Spare, since warm is reserved." });
-    const second = await runPi({
+    // One pi process: the first prompt's answer reports the usage, the second is routed by it.
+    const run = await runPi({
       agentDir: dir.agentDir,
-      args: ["--model", "auto-router/reserved", "-p", "Hello again"],
+      args: ["--model", "auto-router/reserved", "--mode", "json", "Hello", "Hello again"],
     });
-    assert.equal(second.stdout.trim(), "Spare, since warm is reserved.", second.stderr);
+    assert.deepEqual(
+      assistantMessages(run.stdout).map((message) => [message.stopReason, message.content]),
+      [
+        ["stop", [{ type: "text", text: "Warm, reporting its usage." }]],
+        ["stop", [{ type: "text", text: "Spare, since warm is reserved." }]],
+      ],
+      run.stderr,
+    );
     const skipped = events()
       .filter((event) => event.type === "candidates")
       .at(-1).data.skipped;
