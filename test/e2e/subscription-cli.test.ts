@@ -422,18 +422,28 @@ describe("subscription features through the pi CLI", () => {
       "x-codex-primary-reset-after-seconds": "600",
     };
     warm.enqueue({ text: "Typist, reporting its usage.", headers: usage });
-    const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/typed", "-p", "Hello"] });
-    assert.equal(first.stdout.trim(), "Typist, reporting its usage.", first.stderr);
-
-    // An RPC client's prompt is not typed by a person: the reserved subscription is skipped.
     spare.enqueue({ text: "Spare, for the script." });
+    // One RPC client: its first prompt (no usage known yet, so no reserve) gets the usage reported; its second is not
+    // typed by a person, so the reserved subscription is skipped.
     const rpc = await startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/typed"] });
+    const answers: any[] = [];
     try {
-      await rpc.request({ type: "prompt", message: "from a script" });
-      await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+      for (const message of ["Hello", "from a script"]) {
+        await rpc.request({ type: "prompt", message });
+        const end = await rpc.waitFor((line) => line.type === "agent_end", 60_000);
+        answers.push(end.messages.filter((m: any) => m.role === "assistant").at(-1));
+      }
     } finally {
       await rpc.close();
     }
+    assert.deepEqual(
+      answers.map((message) => [message.stopReason, message.provider, message.content]),
+      [
+        ["stop", "mock-typist", [{ type: "text", text: "Typist, reporting its usage." }]],
+        ["stop", "mock-spare", [{ type: "text", text: "Spare, for the script." }]],
+      ],
+      rpc.stderr,
+    );
     assert.equal(spare.calls.length, 1);
     const skipped = events()
       .filter((event) => event.type === "candidates")
