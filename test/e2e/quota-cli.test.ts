@@ -12,6 +12,15 @@ import OpenAI from "openai";
 
 const HOUR_MS = 3_600_000;
 
+/** Every assistant message of a `--mode json` run's stdout, in order (one per prompt). */
+const assistantMessages = (stdout: string): any[] =>
+  stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+    .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
+    .map((event) => event.message);
+
 describe("quota pacing through the pi CLI", () => {
   let anthropic: Emulator;
   let openai: Emulator;
@@ -54,20 +63,16 @@ describe("quota pacing through the pi CLI", () => {
 
     anthropic.enqueue({ text: "C again (should not be used)." });
     openai.enqueue({ text: "Hello from B." });
+    // The uvi table in the same (second) process: pi writes a command's output to stderr, the JSON events to stdout.
     const second = await runPi({
       agentDir: dir.agentDir,
-      args: ["--model", "auto-router/main", "--mode", "json", "Say hi again"],
+      args: ["--model", "auto-router/main", "--mode", "json", "Say hi again", "/auto-router uvi"],
     });
     assert.equal(second.code, 0, second.stderr);
     assert.equal(lastAssistantMessage(second.stdout).provider, "mock-b");
     assert.equal(anthropic.calls.length, 1);
     assert.equal(openai.calls.length, 1);
-
-    const shown = await runPi({
-      agentDir: dir.agentDir,
-      args: ["--model", "auto-router/main", "-p", "/auto-router uvi"],
-    });
-    assert.match(shown.stdout + shown.stderr, /mock-c\s+5h\s+95%\s+5\d%\s+1\.\d\d\s+stressed/);
+    assert.match(second.stderr, /mock-c\s+5h\s+95%\s+5\d%\s+1\.\d\d\s+stressed/);
   });
 
   it("logs a quota event only when a provider's assessment changed, not again in every new pi process", async () => {
@@ -89,20 +94,22 @@ describe("quota pacing through the pi CLI", () => {
   });
 
   it("says in list and uvi that hard mode excludes a stressed provider, as routing then does", async () => {
-    const hard = (command: string) =>
-      runPi({
-        agentDir: dir.agentDir,
-        env: { AUTO_ROUTER_UVI_HARD: "1" },
-        args: ["--model", "auto-router/main", "-p", command],
-      });
-    const list = await hard("/auto-router list");
-    assert.equal(list.code, 0, list.stderr);
+    // Both commands in one pi process: list's output ends where uvi's first line begins.
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      env: { AUTO_ROUTER_UVI_HARD: "1" },
+      args: ["--model", "auto-router/main", "-p", "/auto-router list", "/auto-router uvi"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const uviStart = "quota pacing (UVI = ";
+    assert.equal(run.stderr.split(uviStart).length, 2, run.stderr);
+    const list = run.stderr.slice(0, run.stderr.indexOf(uviStart));
+    const uvi = run.stderr.slice(run.stderr.indexOf(uviStart));
     // mock-c's 5h window of the first test is stressed.
-    assert.match(list.stderr, /mock-c\/model-c\s.*quota stressed \(excluded in hard mode\)/);
-    assert.match(list.stderr, /mock-b\/model-b\s.*\bready\b/);
-    const uvi = await hard("/auto-router uvi");
-    assert.match(uvi.stderr, /hard mode: stressed providers are excluded/);
-    assert.match(uvi.stderr, /stressed ≥ 1\.5 \(excluded\)/);
+    assert.match(list, /mock-c\/model-c\s.*quota stressed \(excluded in hard mode\)/);
+    assert.match(list, /mock-b\/model-b\s.*\bready\b/);
+    assert.match(uvi, /hard mode: stressed providers are excluded/);
+    assert.match(uvi, /stressed ≥ 1\.5 \(excluded\)/);
   });
 
   it("explains the winner of a declared-order route by the demotion of the declared first target", async () => {
@@ -131,16 +138,16 @@ describe("quota pacing through the pi CLI", () => {
     // Stored without the variable (in team mode, by any teammate).
     const enabled = await uvi("enable");
     assert.match(enabled.stdout + enabled.stderr, /quota pacing enabled/);
-    const shown = await uvi("show", { AUTO_ROUTER_UVI: "0" });
-    assert.match(shown.stdout + shown.stderr, /quota pacing \(UVI[^)]*\): disabled by AUTO_ROUTER_UVI=0/);
-    // mock-c's window is stressed (the first test): with pacing on it would be demoted behind mock-b.
+    // mock-c's window is stressed (the first test): with pacing on it would be demoted behind mock-b. The show and
+    // the prompt run in one pi process, under the same variable.
     const before = { c: anthropic.calls.length, b: openai.calls.length };
     const prompt = await runPi({
       agentDir: dir.agentDir,
       env: { AUTO_ROUTER_UVI: "0" },
-      args: ["--model", "auto-router/main", "-p", "hello"],
+      args: ["--model", "auto-router/main", "-p", "/auto-router uvi show", "hello"],
     });
     assert.equal(prompt.code, 0, prompt.stderr);
+    assert.match(prompt.stdout + prompt.stderr, /quota pacing \(UVI[^)]*\): disabled by AUTO_ROUTER_UVI=0/);
     assert.deepEqual({ c: anthropic.calls.length - before.c, b: openai.calls.length - before.b }, { c: 1, b: 0 });
   });
 });
@@ -168,9 +175,9 @@ describe("quota figures through the pi CLI", () => {
     });
     const run = (...args: string[]) =>
       runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", ...args] });
-    const first = await run("-p", "Say hi");
-    assert.equal(first.code, 0, first.stderr);
-    const shown = await run("-p", "/auto-router uvi", "/auto-router status");
+    // The prompt that brings the headers, then both views of them, in one pi process.
+    const shown = await run("-p", "Say hi", "/auto-router uvi", "/auto-router status");
+    assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stderr, /mock-c\s+5h\s+9%\s+5%\s+1\.99\s+stressed/);
     assert.match(shown.stderr, /warnings: [^\n]*quota stressed mock-c 1\.9\b/);
   });
@@ -207,12 +214,12 @@ describe("impossible quota resets through the pi CLI", () => {
     assert.match(first.stderr, /expected epoch seconds\): window ignored/);
 
     dir.emulators.C.enqueue({ text: "Still C." });
-    const next = await run("-p", "One more");
+    // A new pi process: the ignored window was not kept in the state directory either.
+    const next = await run("-p", "One more", "/auto-router uvi");
     assert.equal(next.code, 0, next.stderr);
     assert.match(next.stdout, /Still C\./);
     assert.equal(dir.emulators.C.calls.length, 3);
-    const shown = await run("-p", "/auto-router uvi");
-    assert.match(shown.stdout + shown.stderr, /no quota windows known yet/);
+    assert.match(next.stdout + next.stderr, /no quota windows known yet/);
   });
 });
 
@@ -230,7 +237,7 @@ describe("a used-up rate-limit window through the pi CLI and the gateway", () =>
   after(() => dir?.stop());
 
   it("says when the target is back, in pi's error and in the gateway's Retry-After", async () => {
-    // The last request of the window: used up until it resets in 100 s (long enough for the second pi process and the
+    // The last request of the window: used up until it resets in 100 s (long enough for the second prompt and the
     // gateway below on a loaded machine, short enough to read in seconds).
     dir.emulators.B.enqueue({
       text: "Hello from B.",
@@ -240,12 +247,17 @@ describe("a used-up rate-limit window through the pi CLI and the gateway", () =>
         "x-ratelimit-reset-requests": "100s",
       },
     });
-    const run = (...args: string[]) => runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/g", ...args] });
-    const first = await run("-p", "Say hi");
-    assert.equal(first.code, 0, first.stderr);
-
-    const refused = await run("-p", "Say hi again");
-    const text = refused.stdout + refused.stderr;
+    // Both prompts in one pi process, in JSON mode: each prompt's own answer or error.
+    const runs = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/g", "--mode", "json", "Say hi", "Say hi again"],
+    });
+    const [first, refused, ...more] = assistantMessages(runs.stdout);
+    assert.equal(first?.stopReason, "stop", runs.stderr);
+    assert.equal(more.length, 0, runs.stdout);
+    assert.equal(refused?.stopReason, "error", runs.stdout);
+    // What print mode shows of the refused prompt: its error (on stderr), and what pi said on stderr.
+    const text = `${runs.stderr}\n${refused.errorMessage}`;
     assert.match(
       text,
       /mock-b\/model-b: quota critical: requests window 100% used \(model-b only\) at \d+% elapsed: used up until its reset/,
@@ -293,20 +305,22 @@ describe("a model's own rate-limit window through the pi CLI", () => {
       headers: {
         "x-ratelimit-limit-requests": "10",
         "x-ratelimit-remaining-requests": "0",
-        // Ten minutes: the third pi process below still sees it on a loaded machine.
+        // Ten minutes: the second prompt and the uvi table below still see it on a loaded machine.
         "x-ratelimit-reset-requests": "10m",
       },
     });
-    const run = (...args: string[]) =>
-      runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/pair", "--mode", "json", ...args] });
-    const first = await run("Say hi");
-    assert.equal(first.code, 0, first.stderr);
-    assert.equal(lastAssistantMessage(first.stdout).model, "model-b");
-
     dir.emulators.B.enqueue({ text: "From model-b2." });
-    const second = await run("Say hi again");
-    assert.equal(second.code, 0, second.stderr);
-    const answer = lastAssistantMessage(second.stdout);
+    // Both prompts and the uvi table in one pi process (JSON events on stdout, the command's output on stderr).
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/pair", "--mode", "json", "Say hi", "Say hi again", "/auto-router uvi"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const [first, answer, ...more] = assistantMessages(run.stdout);
+    assert.equal(more.length, 0, run.stdout);
+    assert.equal(first?.stopReason, "stop", run.stderr);
+    assert.equal(first.model, "model-b");
+    assert.equal(answer?.stopReason, "stop", run.stderr);
     assert.equal(answer.provider, "mock-b", "the same provider serves");
     assert.equal(answer.model, "model-b2");
     assert.deepEqual(
@@ -315,11 +329,7 @@ describe("a model's own rate-limit window through the pi CLI", () => {
       "model-b is not asked while its window is used up",
     );
 
-    const shown = await runPi({
-      agentDir: dir.agentDir,
-      args: ["--model", "auto-router/pair", "-p", "/auto-router uvi"],
-    });
-    assert.match(shown.stdout + shown.stderr, /\nmock-b\s+requests\s+100%\s.*\bcritical\b.*\bheaders\s+model-b only\b/);
+    assert.match(run.stderr, /\nmock-b\s+requests\s+100%\s.*\bcritical\b.*\bheaders\s+model-b only\b/);
   });
 });
 
@@ -342,16 +352,19 @@ describe("reset headers other OpenAI-compatible providers send, through the pi C
       headers: {
         "x-ratelimit-limit-requests": "10",
         "x-ratelimit-remaining-requests": "0",
-        // Seconds as a bare number (OpenAI itself would say "100s"); long enough for the second pi process below.
+        // Seconds as a bare number (OpenAI itself would say "100s"); long enough for the second prompt below.
         "x-ratelimit-reset-requests": "100",
       },
     });
-    const first = await run("-p", "Say hi");
-    assert.equal(first.code, 0, first.stderr);
-    assert.doesNotMatch(first.stderr, /cannot be read/);
-
-    const refused = await run("-p", "Say hi again");
-    const text = refused.stdout + refused.stderr;
+    // Both prompts in one pi process, in JSON mode: each prompt's own answer or error.
+    const runs = await run("--mode", "json", "Say hi", "Say hi again");
+    const [first, refused, ...more] = assistantMessages(runs.stdout);
+    assert.equal(first?.stopReason, "stop", runs.stderr);
+    assert.equal(more.length, 0, runs.stdout);
+    assert.doesNotMatch(runs.stderr, /cannot be read/);
+    assert.equal(refused?.stopReason, "error", runs.stdout);
+    // What print mode shows of the refused prompt: its error (on stderr), and what pi said on stderr.
+    const text = `${runs.stderr}\n${refused.errorMessage}`;
     assert.match(
       text,
       /mock-b\/model-b: quota critical: requests window 100% used \(model-b only\)[^\n]*used up until its reset/,
