@@ -164,12 +164,12 @@ describe("balances through the pi CLI", () => {
     answer = openRouterCredits(10, 8);
     const dir = agent();
     try {
-      const before = await dir.pi(["-p", "/auto-router balance"]);
-      assert.equal(before.code, 0, before.stderr);
-      assert.match(before.stdout + before.stderr, /^provider\s+balance\s+floor\s+fetched\s+state$/m);
-      const run = await dir.pi(["-p", "/auto-router balance fetch"]);
+      // Both commands in one pi process: each prints one table, the fetch's second.
+      const run = await dir.pi(["-p", "/auto-router balance", "/auto-router balance fetch"]);
       assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stdout + run.stderr, /^openrouter\s+\$2\.00\s+\$5\.00 \(config\) BLOCKED\s+\d+s ago\s+fresh$/m);
+      const tables = (run.stdout + run.stderr).split(/^provider\s+balance\s+floor\s+fetched\s+state$/m);
+      assert.equal(tables.length, 3, run.stdout + run.stderr);
+      assert.match(tables[2]!, /^openrouter\s+\$2\.00\s+\$5\.00 \(config\) BLOCKED\s+\d+s ago\s+fresh$/m);
     } finally {
       dir.cleanup();
     }
@@ -244,23 +244,31 @@ describe("balances through the pi CLI", () => {
       );
       assert.match(shown, /^deepseek\s+\$8\.00\s+\$10\.00 \(set, config \$5\.00\) BLOCKED\s+\d+s ago\s+fresh$/m, shown);
 
+      // A new pi process: the floor set by the earlier one still applies, until cleared (in this process too).
       chat.reset();
-      const later = await dir.pi(["-p", "Say hi", "/auto-router balance"]);
+      const later = await dir.pi([
+        "-p",
+        "Say hi",
+        "/auto-router balance",
+        "/auto-router balance floor deepseek clear",
+        "Say hi",
+      ]);
       assert.equal(later.code, 0, later.stderr);
-      assert.deepEqual(servedModels(), ["model-b"], "the floor set by the earlier process still applies");
-      assert.match(later.stdout + later.stderr, /^deepseek\s+\$8\.00\s+\$10\.00 \(set, config \$5\.00\) BLOCKED/m);
-
-      chat.reset();
-      const cleared = await dir.pi(["-p", "/auto-router balance floor deepseek clear", "Say hi"]);
-      assert.equal(cleared.code, 0, cleared.stderr);
-      const said = cleared.stdout + cleared.stderr;
+      assert.deepEqual(
+        servedModels(),
+        ["model-b", "deepseek-model"],
+        "the floor set by the earlier process still applies, and no longer once cleared",
+      );
+      const clearedAt = later.stderr.indexOf("balance floor set by command for deepseek cleared");
+      assert.ok(clearedAt > 0, later.stderr);
+      assert.match(later.stderr.slice(0, clearedAt), /^deepseek\s+\$8\.00\s+\$10\.00 \(set, config \$5\.00\) BLOCKED/m);
+      const said = later.stderr.slice(clearedAt);
       assert.match(
         said,
         /^balance floor set by command for deepseek cleared; the config's floor \(if any\) applies again: the floor is now \$5\.00 \(config\)$/m,
         said,
       );
       assert.match(said, /^deepseek\s+\$8\.00\s+\$5\.00 \(config\)\s+\d+s ago\s+fresh$/m, said);
-      assert.deepEqual(servedModels(), ["deepseek-model"]);
     } finally {
       dir.cleanup();
     }
@@ -294,14 +302,11 @@ describe("balances through the pi CLI", () => {
     const dir = agent("deepseek");
     try {
       const usage = "usage: /auto-router balance [show|fetch] | balance floor <provider> <usd|off|clear>";
-      const unknown = await dir.pi(["-p", "/auto-router balance floor mock-b 5"]);
-      assert.equal(unknown.code, 1, unknown.stdout + unknown.stderr);
-      assert.ok(
-        unknown.stderr.includes(`balance floor: mock-b has no balance source (providers with one: deepseek)\n${usage}`),
-        unknown.stderr,
-      );
+      // All refused in one pi process (print mode goes on after a failing command and exits 1 at the end): each
+      // refusal is its own lines on stderr.
       const bad = await dir.pi([
         "-p",
+        "/auto-router balance floor mock-b 5",
         "/auto-router balance floor deepseek -1",
         "/auto-router balance floor deepseek five",
         "/auto-router balance floor deepseek 5 daily",
@@ -309,6 +314,7 @@ describe("balances through the pi CLI", () => {
       ]);
       assert.equal(bad.code, 1, bad.stdout + bad.stderr);
       for (const message of [
+        `balance floor: mock-b has no balance source (providers with one: deepseek)\n${usage}`,
         `balance floor: "-1" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), off or clear\n${usage}`,
         `balance floor: "five" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), off or clear\n${usage}`,
         `balance floor: unexpected "daily"\n${usage}`,
