@@ -159,15 +159,18 @@ describe("spend through the pi CLI", () => {
   it("lists every status-line warning in /auto-router status (the line itself shows what fits)", async () => {
     const dir = setup(emulator);
     try {
-      // Soft policy: one $0.026 answer puts a $0.02 daily limit over, and the route is still served.
-      const spent = await runPi({
-        agentDir: dir.agentDir,
-        args: ["--model", "auto-router/main", "-p", "/auto-router budget set mock-a 0.02", "spend"],
-      });
-      assert.equal(spent.code, 0, spent.stderr);
+      // Soft policy: one $0.026 answer puts a $0.02 daily limit over, and the route is still served. The status after
+      // it in the same pi process (only status prints a warnings line).
       const status = await runPi({
         agentDir: dir.agentDir,
-        args: ["--model", "auto-router/main", "-p", "/auto-router status"],
+        args: [
+          "--model",
+          "auto-router/main",
+          "-p",
+          "/auto-router budget set mock-a 0.02",
+          "spend",
+          "/auto-router status",
+        ],
       });
       assert.equal(status.code, 0, status.stderr);
       assert.match(status.stdout + status.stderr, /^warnings: budget mock-a 1\d\d% blocked$/m);
@@ -198,15 +201,14 @@ describe("spend through the pi CLI", () => {
       routes: { routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") }, budgets: { policy: "hard" } },
     });
     try {
-      const first = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", "first"] });
-      assert.equal(first.code, 0, first.stderr);
-      assert.equal(emulator.calls.length, 1);
-      // One answer costs $0.026: after the first, $0.06 a day fits exactly one more ($0.052), not two ($0.078).
+      // One answer costs $0.026: after the first, $0.06 a day fits exactly one more ($0.052), not two ($0.078). The
+      // first prompt and the limit's command in one pi process.
       const set = await runPi({
         agentDir: dir.agentDir,
-        args: ["--model", "auto-router/main", "-p", "/auto-router budget set mock-a 0.06 daily"],
+        args: ["--model", "auto-router/main", "-p", "first", "/auto-router budget set mock-a 0.06 daily"],
       });
       assert.equal(set.code, 0, set.stderr);
+      assert.equal(emulator.calls.length, 1);
       const clients = await Promise.all(
         [1, 2].map(() => startRpc({ agentDir: dir.agentDir, args: ["--model", "auto-router/main"] })),
       );
@@ -260,22 +262,30 @@ describe("spend through the pi CLI", () => {
         budgets: { policy: "hard", providers: { "Mock-A": { daily: 0.001 } } },
       },
     });
-    const pi = (...prompts: string[]) =>
-      runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/main", "-p", ...prompts] });
+    /** The text of the last user message a call sent: the prompt it answered. */
+    const prompted = (call: { body: any }): string => {
+      const content = call.body.messages.at(-1)?.content;
+      return typeof content === "string" ? content : content.map((part: any) => part.text).join("");
+    };
     try {
-      const refused = await pi("one");
-      assert.equal(refused.code, 0, refused.stderr);
-      assert.equal(emulator.calls.length, 0, "mock-a is over the $0.001 written under Mock-A");
-      assert.equal(fallback.calls.length, 1);
-      // A command's limit in yet another case replaces the config's for mock-a: $5 lets it serve.
-      const set = await pi("/auto-router budget set MOCK-A 5", "two");
+      // A command's limit in yet another case replaces the config's for mock-a: $5 lets it serve. All in one pi
+      // process: "one" before the command, "two" after it.
+      const set = await runPi({
+        agentDir: dir.agentDir,
+        args: ["--model", "auto-router/main", "-p", "one", "/auto-router budget set MOCK-A 5", "two"],
+      });
       assert.equal(set.code, 0, set.stderr);
+      assert.deepEqual(
+        fallback.calls.map(prompted),
+        ["one"],
+        "mock-a is over the $0.001 written under Mock-A: mock-b answered one",
+      );
       const shown = set.stdout + set.stderr;
       assert.match(shown, /^daily budget for mock-a set to \$5\.00$/m, shown);
       assert.doesNotMatch(shown, /no target of any route bills to/, shown);
       assert.match(shown, /^mock-a\s+today\s+\$0\.00\s+\$5\.00\s/m, shown);
       assert.doesNotMatch(shown, /^(Mock-A|MOCK-A)\s/m, "one row per provider");
-      assert.equal(emulator.calls.length, 1, "mock-a served under its $5 limit");
+      assert.deepEqual(emulator.calls.map(prompted), ["two"], "mock-a served two under its $5 limit");
       const stored = JSON.parse(
         readFileSync(join(dir.agentDir, "extensions", "auto-router.budget-limits.json"), "utf8"),
       );
