@@ -339,8 +339,19 @@ describe("reset headers other OpenAI-compatible providers send, through the pi C
   beforeEach(async () => {
     dir = await startEmulatedAgent({
       emulators: { B: "openai" },
-      providers: { "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b"] } },
-      routes: { routes: { g: { ...routeInOrder("mock-b/model-b"), failover: { cooldownWaitMs: 0 } } } },
+      providers: {
+        "mock-b": { emulator: "B", apiKey: "sk-mock-b-key", models: ["model-b", "llama:free", "qwen:free"] },
+      },
+      routes: {
+        routes: {
+          g: { ...routeInOrder("mock-b/model-b"), failover: { cooldownWaitMs: 0 } },
+          // OpenRouter's free variants first, then a paid model.
+          free: {
+            ...routeInOrder("mock-b/llama:free", "mock-b/qwen:free", "mock-b/model-b"),
+            failover: { cooldownWaitMs: 0 },
+          },
+        },
+      },
     });
   });
   afterEach(() => dir?.stop());
@@ -373,29 +384,45 @@ describe("reset headers other OpenAI-compatible providers send, through the pi C
     assert.equal(dir.emulators.B.calls.length, 1);
   });
 
-  it("reads OpenRouter's unsuffixed x-ratelimit-* with its reset in epoch ms: uvi lists it, routing holds the target", async () => {
-    dir.emulators.B.enqueue({
-      text: "Hello from B.",
-      headers: {
-        // The last of a free model's daily requests; OpenRouter sends the reset in epoch milliseconds. Ten minutes:
-        // still ahead for the second prompt on a loaded machine.
-        "X-RateLimit-Limit": "50",
-        "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": String(Date.now() + 10 * 60_000),
-      },
+  it("reads OpenRouter's unsuffixed x-ratelimit-* (reset in epoch ms): a free variant's window holds every free variant, a paid model's only it", async () => {
+    // OpenRouter sends the reset in epoch milliseconds. Ten minutes: still ahead for the later prompts on a loaded
+    // machine.
+    const usedUp = (limit: string) => ({
+      "X-RateLimit-Limit": limit,
+      "X-RateLimit-Remaining": "0",
+      "X-RateLimit-Reset": String(Date.now() + 10 * 60_000),
     });
+    // The last of the account's free-model requests today, answered by one free variant.
+    dir.emulators.B.enqueue({ text: "Hello from a free model.", headers: usedUp("50") });
+    // The paid model's own last request of its window.
+    dir.emulators.B.enqueue({ text: "Hello from the paid model.", headers: usedUp("20") });
     dir.emulators.B.enqueue({ text: "B again (should not be used)." });
-    const runs = await run("-p", "Say hi", "/auto-router uvi", "Say hi again");
-    assert.equal(runs.code, 1, "the second prompt finds no target");
-    // The first prompt is served (its answer carries the headers); the second finds the window used up.
+    const runs = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/free", "-p", "Say hi", "/auto-router uvi", "Say hi again", "Once more"],
+    });
+    assert.equal(runs.code, 1, "the third prompt finds no target");
     const text = runs.stdout + runs.stderr;
     assert.doesNotMatch(text, /cannot be read|window ignored/);
-    assert.match(text, /\nmock-b\s+requests\s+100%\s.*\bcritical\b.*\bheaders\s+model-b only\b/);
+    assert.deepEqual(
+      dir.emulators.B.calls.map((call) => call.body.model),
+      ["llama:free", "model-b"],
+      "the other free variant is not asked once the free models' window is used up, nor the paid model after its own",
+    );
+    // uvi names whose window it is: every free variant's.
+    assert.match(text, /\nmock-b\s+requests\s+100%\s.*\bcritical\b.*\bheaders\s+:free models\b/);
+    // The third prompt: both free variants held by the free models' window, the paid model by its own.
+    for (const model of ["llama:free", "qwen:free"])
+      assert.match(
+        text,
+        new RegExp(
+          `mock-b/${model}: quota critical: requests window 100% used \\(:free models\\)[^\\n]*used up until its reset`,
+        ),
+      );
     assert.match(
       text,
       /mock-b\/model-b: quota critical: requests window 100% used \(model-b only\)[^\n]*used up until its reset/,
     );
-    assert.equal(dir.emulators.B.calls.length, 1, "not asked again while the window is used up");
   });
 
   it("says once which reset header it cannot read, with its value's shape and what it expected, never the value", async () => {
