@@ -239,7 +239,7 @@ describe("balances through the pi CLI", () => {
       assert.deepEqual(servedModels(), ["model-b"]);
       assert.match(
         shown,
-        /deepseek-model\]?: budget - budget blocked: balance \$8\.00 below the floor \$10\.00/,
+        /deepseek-model\]?: budget - budget blocked: balance \$8\.00 below the floor \$10\.00 set with \/auto-router balance floor/,
         shown,
       );
       assert.match(shown, /^deepseek\s+\$8\.00\s+\$10\.00 \(set, config \$5\.00\) BLOCKED\s+\d+s ago\s+fresh$/m, shown);
