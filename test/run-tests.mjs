@@ -38,9 +38,10 @@ if (files.length === 0) {
 // through an entry in a temp dir whose numbered name sorts where the file should start, and which imports it.
 // Seconds of each file in `TEST_CONCURRENCY=3 npm test` on a 2-core machine shared with other work (2026-12-02: the
 // whole run took 2,260 s there; the order is what counts). Files not listed start after these, in path order, and the
-// unit tests' one process last (the integration files' one process is a line of the list). A new file that takes
+// unit tests' one process last (the integration files' and the gateway files' processes are lines of the list). A new file that takes
 // minutes belongs in this list.
 const SLOWEST_FIRST = [
+  "e2e/gateway", // the gateway's e2e files in one process: ~200 s alone on a quiet machine
   "e2e/team-mode", // 543 s
   "e2e/team-store-problems", // 539 s
   "e2e/quota-cli", // 504 s
@@ -53,20 +54,15 @@ const SLOWEST_FIRST = [
   "e2e/config-startup", // 202 s
   "e2e/cli-compat", // 201 s
   "e2e/budget-cli", // 200 s
-  "e2e/gateway-prompt-turns", // 192 s
   "e2e/cli-account-failures", // 147 s
-  "e2e/gateway-security", // 141 s
   "e2e/shipped-entry", // 136 s
   "e2e/balance-cli", // 129 s
   "e2e/quota-health-cli", // 128 s
   "e2e/cli-provider-surprises", // 124 s
   "e2e/cli-resume", // 98 s
-  "e2e/gateway-lifecycle", // 84 s
   "e2e/tui", // 74 s
   "e2e/demo", // 74 s
-  "e2e/gateway-reliability", // 72 s
   "e2e/cli-shortcuts", // 66 s
-  "e2e/gateway-signals", // 62 s
   "e2e/team-state-push", // new: 16 s alone at load ~3.7 (5 pi runs and a Redis), not measured in that run
 ];
 // A file's name in that list: its path under test/ without .test.ts (a file outside test/: its base name).
@@ -96,12 +92,17 @@ if (process.env.RUN_TESTS_BUILT !== "1") {
 // other there, each with temp dirs of its own. A file that counts what the process has loaded, or otherwise needs a
 // process of its own, says so in a line of its own: `// run-tests: own process (why)`.
 const OWN_PROCESS = /^\/\/ run-tests: own process\b/m;
+// The gateway's e2e files (test/e2e/gateway-*) share one too: each starts its own gateway processes and clients, and
+// one process for the 28 of them took ~160 s of CPU against ~240 s side by side.
+const GROUPS = [
+  { name: "unit", start: `${resolve("test", "unit")}/` },
+  { name: "integration", start: `${resolve("test", "integration")}/` },
+  { name: "e2e/gateway", start: `${resolve("test", "e2e", "gateway-")}` },
+];
 const groupOf = (file) => {
-  for (const group of ["unit", "integration"]) {
-    if (!file.startsWith(`${resolve("test", group)}/`)) continue;
-    return OWN_PROCESS.test(readFileSync(file, "utf8")) ? undefined : group;
-  }
-  return undefined;
+  const group = GROUPS.find(({ start }) => file.startsWith(start));
+  if (!group) return undefined;
+  return OWN_PROCESS.test(readFileSync(file, "utf8")) ? undefined : group.name;
 };
 const groups = new Map();
 const singles = [];
