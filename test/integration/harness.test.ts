@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir, OPENAI_EMULATOR_COMPAT } from "../helpers/agent-dir.ts";
+import { makeAgentDir, OPENAI_EMULATOR_COMPAT, type ProviderSpec } from "../helpers/agent-dir.ts";
 import { startAnthropicEmulator } from "../helpers/anthropic-emulator.ts";
 import { startOpenAIEmulator } from "../helpers/openai-emulator.ts";
 import { runPi } from "../helpers/pi-cli.ts";
@@ -55,22 +55,24 @@ describe("the pi CLI and RPC mode against the emulators (no router)", () => {
   before(async () => {
     openai = await startOpenAIEmulator({ name: "A" });
     anthropic = await startAnthropicEmulator({ name: "B" });
-    ({ agentDir, cleanup } = makeAgentDir({
-      providers: {
-        "mock-a": {
-          baseUrl: openai.url,
-          api: "openai-completions",
-          apiKey: "sk-mock-a",
-          models: [{ id: "model-a", contextWindow: 128000, maxTokens: 4096 }],
-        },
-        "mock-b": {
-          baseUrl: anthropic.url,
-          api: "anthropic-messages",
-          apiKey: "sk-mock-b",
-          models: [{ id: "model-b", contextWindow: 200000, maxTokens: 8192 }],
-        },
+    ({ agentDir, cleanup } = makeAgentDir(emulatorAgent()));
+  });
+  /** The agent dir's settings: both emulators as providers. */
+  const emulatorAgent = (): { providers: Record<string, ProviderSpec> } => ({
+    providers: {
+      "mock-a": {
+        baseUrl: openai.url,
+        api: "openai-completions",
+        apiKey: "sk-mock-a",
+        models: [{ id: "model-a", contextWindow: 128000, maxTokens: 4096 }],
       },
-    }));
+      "mock-b": {
+        baseUrl: anthropic.url,
+        api: "anthropic-messages",
+        apiKey: "sk-mock-b",
+        models: [{ id: "model-b", contextWindow: 200000, maxTokens: 8192 }],
+      },
+    },
   });
   after(async () => {
     await Promise.all([openai.close(), anthropic.close()]);
@@ -115,9 +117,12 @@ describe("the pi CLI and RPC mode against the emulators (no router)", () => {
   it("kills pi at the timeout and resolves with what was captured", async () => {
     openai.reset();
     openai.setDefault({ text: "never finished", stallAfterChunks: 0 });
+    // An agent dir of its own: pi 1.6.0 holds a lock file in its agent dir, which a killed pi leaves behind, and the
+    // next pi started there would find it held (ELOCKED) until it goes stale.
+    const own = makeAgentDir(emulatorAgent());
     try {
       const run = await runPi({
-        agentDir,
+        agentDir: own.agentDir,
         extension: false,
         args: ["--model", "mock-a/model-a", "-p", "Say hi"],
         timeoutMs: 1500,
@@ -126,6 +131,7 @@ describe("the pi CLI and RPC mode against the emulators (no router)", () => {
       assert.match(run.stderr, /killed after 1500 ms/);
     } finally {
       openai.reset();
+      own.cleanup();
     }
   });
 
