@@ -8,7 +8,7 @@ import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { startUpstream, type Upstream } from "../helpers/endpoint-upstream.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
-import { runPi } from "../helpers/pi-cli.ts";
+import { assistantMessages, runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
 const target = (key: string) => ({ provider: key.split("/")[0], modelId: key.split("/")[1] });
@@ -96,12 +96,7 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
       agentDir: dir.agentDir,
       args: ["--model", "auto-router/chain", "--mode", "json", "Say hi", "Say hi again"],
     });
-    const answers = run.stdout
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line))
-      .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
-      .map((event) => event.message);
+    const answers = assistantMessages(run.stdout);
     assert.deepEqual(
       answers.map((message) => [message.stopReason, message.provider, message.content]),
       [

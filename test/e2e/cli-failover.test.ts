@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
-import { type PiRun, runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
+import { assistantMessages, type PiRun, runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 
@@ -165,12 +165,7 @@ describe("pi CLI with auto-router against emulated providers", () => {
       agentDir: dir.agentDir,
       args: ["--model", "auto-router/dropped", "--mode", "json", "Count", "Count again"],
     });
-    const answers = run.stdout
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line))
-      .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
-      .map((event) => event.message);
+    const answers = assistantMessages(run.stdout);
     assert.equal(answers.length, 2, run.stdout + run.stderr);
     const [dropped, again] = answers;
     assert.equal(dropped.stopReason, "error");

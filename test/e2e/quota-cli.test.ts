@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
-import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
+import { assistantMessages, runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
@@ -11,15 +11,6 @@ import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import OpenAI from "openai";
 
 const HOUR_MS = 3_600_000;
-
-/** Every assistant message of a `--mode json` run's stdout, in order (one per prompt). */
-const assistantMessages = (stdout: string): any[] =>
-  stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line))
-    .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
-    .map((event) => event.message);
 
 describe("quota pacing through the pi CLI", () => {
   let anthropic: Emulator;

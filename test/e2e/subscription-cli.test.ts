@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
-import { runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
+import { assistantMessages, runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import { startRpc } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
@@ -19,15 +19,6 @@ const target = (key: string, extra: Record<string, unknown> = {}) => ({
   modelId: key.split("/")[1],
   ...extra,
 });
-
-/** The assistant messages of a `--mode json` run's stdout, in order. */
-const assistantMessages = (stdout: string): any[] =>
-  stdout
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line))
-    .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
-    .map((event) => event.message);
 
 const retryRoute = {
   sortBy: "config",

@@ -89,11 +89,14 @@ export function runPi(
   });
 }
 
-/** The last assistant message of a `--mode json` run's stdout (its last `message_end` of role assistant). */
-export const lastAssistantMessage = (stdout: string): any =>
+/** Every assistant message of a `--mode json` run's stdout, in order (its `message_end` events of role assistant). */
+export const assistantMessages = (stdout: string): any[] =>
   stdout
     .split("\n")
     .filter(Boolean)
     .map((line) => JSON.parse(line))
     .filter((event) => event.type === "message_end" && event.message?.role === "assistant")
-    .at(-1)?.message;
+    .map((event) => event.message);
+
+/** The last assistant message of a `--mode json` run's stdout. */
+export const lastAssistantMessage = (stdout: string): any => assistantMessages(stdout).at(-1);
