@@ -45,7 +45,10 @@ export interface RoutingStats {
    * those the router refused before calling any target (a hard budget). Neither is a failure.
    */
   refusedByTarget: number;
-  /** success / (requests - aborted). */
+  /**
+   * success / (requests - aborted - refused): a refusal, the router's (a hard budget) or a target's (its content
+   * filter), is an answer the request got on purpose, neither a success of routing nor a failure.
+   */
   successRate?: number;
   /** Requests with at least one failover / (requests - aborted). */
   failoverRate?: number;
@@ -65,7 +68,10 @@ export interface RoutingStats {
 
 interface GroupTotals {
   requests: number;
+  /** Requests not aborted: the failover rate's denominator. */
   counted: number;
+  /** Requests neither aborted nor refused: the success rate's denominator. */
+  servable: number;
   success: number;
   failovers: number;
   targetSwitches: number;
@@ -76,6 +82,7 @@ interface GroupTotals {
 const newTotals = (): GroupTotals => ({
   requests: 0,
   counted: 0,
+  servable: 0,
   success: 0,
   failovers: 0,
   targetSwitches: 0,
@@ -87,6 +94,7 @@ function addTo(totals: GroupTotals, request: JoinedRequest): void {
   const final = request.final!;
   totals.requests++;
   if (final.outcome !== "aborted") totals.counted++;
+  if (final.outcome !== "aborted" && final.outcome !== "refused") totals.servable++;
   if (final.outcome === "success") totals.success++;
   if (failedOver(request)) totals.failovers++;
   totals.targetSwitches += final.failovers;
@@ -101,7 +109,7 @@ const toRow = (key: string, totals: GroupTotals): GroupRow => ({
   success: totals.success,
   failovers: totals.failovers,
   targetSwitches: totals.targetSwitches,
-  successRate: ratio(totals.success, totals.counted),
+  successRate: ratio(totals.success, totals.servable),
   failoverRate: ratio(totals.failovers, totals.counted),
   costUsd: totals.costUsd,
 });
@@ -158,7 +166,7 @@ export class RoutingStatsAccumulator {
       incomplete: this.incomplete,
       outcomes: this.outcomes,
       refusedByTarget: this.refusedByTarget,
-      successRate: ratio(this.total.success, this.total.counted),
+      successRate: ratio(this.total.success, this.total.servable),
       failoverRate: ratio(this.total.failovers, this.total.counted),
       failovers: this.total.failovers,
       requestsFailedOver: this.total.failovers,
@@ -218,7 +226,7 @@ export function formatRoutingStats(stats: RoutingStats, options: { limit?: numbe
   const summary = [
     `requests       ${formatCount(stats.requests)}${stats.incomplete ? ` (+${stats.incomplete} without a final event)` : ""}`,
     `outcomes       ${outcomes || "-"}`,
-    `success rate   ${formatPercent(stats.successRate)}`,
+    `success rate   ${formatPercent(stats.successRate)}${stats.outcomes.refused ? " (refused requests apart)" : ""}`,
     `failover rate  ${formatPercent(stats.failoverRate)} of requests (${plural(stats.failovers, "request")} failed over, ${plural(stats.targetSwitches, "target switch", "target switches")})`,
     `cost           ${formatUsd(stats.totalCostUsd)}${stats.estimatedCosts ? ` (estimated for ${formatCount(stats.estimatedCosts)} attempt${stats.estimatedCosts > 1 ? "s" : ""})` : ""}`,
   ].join("\n");

@@ -98,11 +98,14 @@ describe("gateway: a target's refusal in the event log and routing-stats", () =>
     assert.equal(log.malformed, 0);
     assert.deepEqual(stats.outcomes, { refused: 3, failed: 1, success: 1 });
     assert.equal(stats.refusedByTarget, 3);
+    // A refusal is neither a success nor a failure of routing: 1 success of the 2 requests not refused.
+    assert.equal(stats.successRate, 0.5);
     const text = await runRoutingScript("routing-stats", ["--file", logDir]);
     assert.match(
       text.stdout,
       /^outcomes {7}refused 3 \(by their targets\), (failed 1, success 1|success 1, failed 1)$/m,
     );
+    assert.match(text.stdout, /^success rate {3}50\.0% \(refused requests apart\)$/m);
     // routing-session-stats counts them apart from failures and from the router's own refusals.
     const session = await runRoutingScript("routing-session-stats", ["--json", "--file", logDir]);
     assert.equal(session.code, 0, session.stderr);

@@ -127,6 +127,30 @@ describe("routing stats", () => {
     assert.match(text, /failover rate {2}40\.0% of requests \(2 requests failed over, 2 target switches\)/);
   });
 
+  it("leaves refused requests out of the success rate: a refusal is neither a success nor a failure", async () => {
+    const dir = freshDir("auto-router-routing-stats");
+    const original = readFileSync(fixture("ours.jsonl"), "utf8");
+    // r3 failed on both targets; as a target's refusal (its content filter) it is neither: 4 successes of 4.
+    const refused = original.replace(
+      '"outcome":"failed","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":2',
+      '"outcome":"refused","refusedBy":"openai-codex/gpt-5.3-codex","plannedTarget":"anthropic/claude-sonnet-4-6","attempts":2',
+    );
+    assert.notEqual(refused, original);
+    writeFileSync(join(dir, "auto-router.events.jsonl"), refused);
+    const stats = await computeRoutingStats(itemsOf(dir));
+    assert.deepEqual(stats.outcomes, { success: 4, refused: 1, aborted: 1 });
+    assert.equal(stats.successRate, 1);
+    assert.equal(stats.failoverRate, 2 / 5); // failing over is counted of every request not aborted, as before
+    assert.deepEqual(
+      stats.byRoute.map((row) => [row.key, row.successRate]),
+      [
+        ["subscription-swe", 1],
+        ["subscription-fast", 1],
+      ],
+    );
+    assert.match(formatRoutingStats(stats), /^success rate {3}100\.0% \(refused requests apart\)$/m);
+  });
+
   it("counts requests failed over and target switches apart, and names each unit in the text", async () => {
     const dir = freshDir("auto-router-routing-stats");
     const original = readFileSync(fixture("ours.jsonl"), "utf8");
