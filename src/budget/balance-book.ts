@@ -130,6 +130,12 @@ export interface BalanceBookOptions {
   timeoutMs?: number;
 }
 
+/**
+ * The longest the first prompt waits for the first balance of a provider with a floor (as long as a team sync), and
+ * `balance floor` for the first balance of the provider it set a floor for.
+ */
+export const BALANCE_FIRST_WAIT_MS = 2_000;
+
 export class BalanceBook {
   private readonly entries = new Map<string, BalanceEntry>();
   /** Counts changes to the entries, so views derived from them know when to recompute. */
@@ -146,6 +152,11 @@ export class BalanceBook {
     const shared = this.options.shared?.read(provider);
     if (!shared || (own?.fetchedAt !== undefined && own.fetchedAt >= shared.fetchedAt)) return own;
     return { amount: shared.amount, currency: shared.currency, fetchedAt: shared.fetchedAt };
+  }
+
+  /** Whether a fetch of the provider's balance is under way. */
+  fetching(provider: string): boolean {
+    return this.inFlight.has(provider);
   }
 
   /** Fetches unless a fresh value exists (or `force`); concurrent calls for one provider share one request. */

@@ -7,7 +7,14 @@ import { table } from "../commands/format.ts";
 import { closestKey } from "../config/key-suggestions.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { redactText } from "../state/redact.ts";
-import { BALANCE_STALE_AFTER_MS, type BalanceSource, floorApplies, formatBalance, isStale } from "./balance-book.ts";
+import {
+  BALANCE_FIRST_WAIT_MS,
+  BALANCE_STALE_AFTER_MS,
+  type BalanceSource,
+  floorApplies,
+  formatBalance,
+  isStale,
+} from "./balance-book.ts";
 import { limitCell, parseUsd, pick } from "./budget-commands.ts";
 import {
   balanceFloorOff,
@@ -63,13 +70,16 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
           ? `${floorLimitCell(floor)}, not applied: balance in ${entry.currency}`
           : `${floorLimitCell(floor)}${view?.audit.balance?.level === "blocked" ? " BLOCKED" : ""}`;
       const fetched = entry?.fetchedAt !== undefined ? `${formatDuration(now - entry.fetchedAt)} ago` : "never";
-      const state = entry?.stale
-        ? `stale: ${entry.error ?? "fetch failed"}`
-        : entry?.fetchedAt === undefined
-          ? "not fetched (try balance fetch)"
-          : isStale(entry, now)
-            ? `stale: not refreshed in ${formatDuration(BALANCE_STALE_AFTER_MS)}`
-            : "fresh";
+      const state =
+        !known && service.balances.fetching(source.provider)
+          ? "fetching (the floor applies once the balance is known)"
+          : entry?.stale
+            ? `stale: ${entry.error ?? "fetch failed"}`
+            : entry?.fetchedAt === undefined
+              ? "not fetched (try balance fetch)"
+              : isStale(entry, now)
+                ? `stale: not refreshed in ${formatDuration(BALANCE_STALE_AFTER_MS)}`
+                : "fresh";
       return [source.provider, value, floorCell, fetched, state];
     });
     const anyStale = sources.some((source) => {
@@ -118,9 +128,9 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
     } else service.limits.update(setLimitOperation(provider, "balanceFloor", parsed, now));
     await service.limits.flush();
     // A floor with no balance known yet: its first fetch now (one another window made within the TTL is reused), so
-    // the next prompt is already compared with it.
-    if (service.balances.get(provider)?.amount === undefined)
-      await service.balances.refresh(sources.source).catch(() => undefined);
+    // the next prompt is already compared with it; waited for as briefly as a first prompt waits (a balance API that
+    // hangs would hold the command for its timeouts and retries), the table then says it is still fetching.
+    await service.balances.firstReadings([sources.source], BALANCE_FIRST_WAIT_MS);
     const applied = service.views(deps.now()).find((view) => view.provider === provider)?.limits.balanceFloor;
     const inForce = applied
       ? `the floor is now ${formatUsd(applied.usd, "spend")} (${applied.source === "config" ? "config" : "set by command"})`

@@ -9,7 +9,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import type { FeaturePlugin } from "../commands/command-types.ts";
 import type { AttemptReserver, PluginContext } from "../runtime/plugin.ts";
 import type { Candidate, ProviderStatus } from "../routing/types.ts";
-import { balanceSources } from "./balance-book.ts";
+import { BALANCE_FIRST_WAIT_MS, balanceSources } from "./balance-book.ts";
 import { openBalanceFloors } from "./balance-floors.ts";
 import type { FetchLike } from "../quota/fetch-json.ts";
 import { createBalanceSubcommand } from "./balance-commands.ts";
@@ -56,9 +56,6 @@ import {
 
 /** A hard budget's reservation stops counting after this when its attempt never reports (a crashed process). */
 export const RESERVATION_TTL_MS = 10 * 60_000;
-
-/** The longest the first prompt waits for the first balance of a provider with a floor (as long as a team sync). */
-export const BALANCE_FIRST_WAIT_MS = 2_000;
 
 /** How often balances with a configured floor are refreshed in the background. */
 export const BALANCE_REFRESH_MS = 5 * 60_000;

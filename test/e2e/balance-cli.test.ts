@@ -131,10 +131,19 @@ describe("balances through the pi CLI", () => {
     answer = "hang";
     const dir = agent();
     try {
-      const run = await dir.pi(["-p", "/auto-router balance fetch"]);
+      // A floor set while no balance is known waits for the first fetch only briefly, and says it is under way; the
+      // fetch after it (the same request, shared) then times out.
+      const run = await dir.pi(["-p", "/auto-router balance floor openrouter 3", "/auto-router balance fetch"]);
       assert.equal(run.code, 0, run.stderr);
       const shown = run.stdout + run.stderr;
-      assert.match(shown, /^openrouter\s+unknown\s+\$5\.00\s+.*stale: timed out after 5000 ms/m, shown);
+      const [said, floorPart, fetchPart] = shown.split(/^provider\s+balance\s+floor\s+fetched\s+state$/m);
+      assert.match(said ?? "", /^balance floor for openrouter set to \$3\.00$/m, shown);
+      assert.match(
+        floorPart ?? "",
+        /^openrouter\s+unknown\s+\$3\.00.*\s+never\s+fetching \(the floor applies once the balance is known\)$/m,
+        shown,
+      );
+      assert.match(fetchPart ?? "", /^openrouter\s+unknown\s+\$3\.00.*stale: timed out after 5000 ms/m, shown);
     } finally {
       dir.cleanup();
     }
