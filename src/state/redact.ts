@@ -120,6 +120,12 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
     replace: (match, prefix, value, ...place) =>
       value === REDACTED || value === MASKED || inConfigPath(prefix, place) ? match : `${prefix}${REDACTED}`,
   },
+  // OpenAI's refusal of reasoning another account encrypted quotes the encrypted content's first and last four
+  // characters ("The encrypted content gAAA...DQ== could not be verified."): none of it is passed on.
+  {
+    pattern: /(\bencrypted content\s+)(\S+)(?=\s+could not be (?:verified|decrypted))/gi,
+    replace: (_match, prefix) => `${prefix}${REDACTED}`,
+  },
   // "key: <opaque>", "token=<opaque>", "key is <opaque>": only when the value looks like random credential material.
   {
     pattern: new RegExp(
@@ -194,14 +200,14 @@ function redactCredentialValue(value: string): string {
 }
 
 /**
- * Every pattern above needs one of these: a key prefix, or a credential word. A string with none of them (model ids,
- * reasons, route names: most of what the event log carries) skips the fifteen regex passes; this matters because
- * every event of every request is redacted.
+ * Every pattern above needs one of these: a key prefix, a credential word, or OpenAI's words for encrypted content. A
+ * string with none of them (model ids, reasons, route names: most of what the event log carries) skips the regex
+ * passes; this matters because every event of every request is redacted.
  */
 // The credential words only count when a value follows them (`key=`, `token: `, `"secret":`, `token is`), as in
 // every context pattern: "per-token" or "API key" alone cannot hide a secret.
 const MIGHT_HOLD_A_SECRET =
-  /sk-|AIza|gsk_|xai-|pplx-|hf_|nvapi-|r8_|AKIA|ASIA|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?"?\s*(?:[:=]|is\b)|:\/\/[^\s/@]*@/i;
+  /sk-|AIza|gsk_|xai-|pplx-|hf_|nvapi-|r8_|AKIA|ASIA|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|encrypted content|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?"?\s*(?:[:=]|is\b)|:\/\/[^\s/@]*@/i;
 
 export function redactText(text: string): string {
   if (text.length < MINIMUM_SECRET_LENGTH) return text;
@@ -285,7 +291,7 @@ function needsCarefulPath(value: unknown, depth: number): boolean {
  * an escape (`\n`, `\u000b`).
  */
 const JSON_MIGHT_HOLD_A_SECRET =
-  /sk-|AIza|gsk_|xai-|pplx-|hf_|nvapi-|r8_|AKIA|ASIA|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?(?:\\")?(?:\s|\\[nrtf]|\\u000b)*(?:[:=]|is\b)/i;
+  /sk-|AIza|gsk_|xai-|pplx-|hf_|nvapi-|r8_|AKIA|ASIA|gh[pousr]_|github_pat_|eyJ|authori[sz]|bearer|encrypted content|(?:key|token|secret|passw(?:or)?d|cookie|sig(?:nature)?)s?(?:\\")?(?:\s|\\[nrtf]|\\u000b)*(?:[:=]|is\b)/i;
 
 function jsonMightHoldSecret(text: string): boolean {
   if (JSON_MIGHT_HOLD_A_SECRET.test(text)) return true;

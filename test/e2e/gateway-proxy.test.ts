@@ -423,6 +423,26 @@ describe("gateway wildcard proxy with the official OpenAI client", () => {
     );
     assert.equal(second.calls.length, 1);
   });
+  it("passes a refusal of encrypted reasoning back as the target's answer, without the part of it OpenAI quotes", async () => {
+    second.replies.push({
+      status: 400,
+      body: {
+        error: {
+          message: "The encrypted content gAAA...DQ== could not be verified.",
+          type: "invalid_request_error",
+          param: null,
+          code: "invalid_encrypted_content",
+        },
+      },
+    });
+    await assert.rejects(fx.openai.embeddings.create({ model: "mis", input: "x" }), (error: unknown) => {
+      assert.ok(error instanceof OpenAI.BadRequestError);
+      assert.equal(error.message, "400 The encrypted content [REDACTED] could not be verified.");
+      return true;
+    });
+    assert.equal(second.calls.length, 1);
+  });
+
   it("aborts the upstream download when the client disconnects from a proxied stream, and counts it as no failure", async () => {
     const controller = new AbortController();
     const response = await fx.openai.files.content("file-big", { signal: controller.signal });

@@ -149,6 +149,32 @@ describe("redactText: credentials identified by their context", () => {
   });
 });
 
+describe("redactText: OpenAI's refusal of another account's encrypted reasoning", () => {
+  it("replaces the part of the encrypted content it quotes, in its text and in its JSON body", () => {
+    assert.equal(
+      redactText("400 The encrypted content gAAA...DQ== could not be verified."),
+      `400 The encrypted content ${REDACTED} could not be verified.`,
+    );
+    assert.equal(
+      redactText(
+        "400 The encrypted content gAAA...out. could not be verified. Reason: Encrypted content could not be decrypted or parsed.",
+      ),
+      `400 The encrypted content ${REDACTED} could not be verified. Reason: Encrypted content could not be decrypted or parsed.`,
+    );
+    assert.equal(
+      redactText(
+        '{"error":{"message":"The encrypted content gAAA...DQ== could not be verified.","code":"invalid_encrypted_content"}}',
+      ),
+      `{"error":{"message":"The encrypted content ${REDACTED} could not be verified.","code":"invalid_encrypted_content"}}`,
+    );
+  });
+
+  it("leaves other words about encrypted content alone", () => {
+    for (const text of ["Encrypted content could not be decrypted or parsed.", "the encrypted content is kept"])
+      assert.equal(redactText(text), text);
+  });
+});
+
 describe("redactText: ordinary text is left alone", () => {
   const ordinary = [
     "moved the task-list to a risk-free place; ask-me-anything mode",
