@@ -27,19 +27,29 @@ const fromUsage = (usage: UsageEventData, result?: ResultEventData): AttemptCost
   estimated: usage.estimated === true,
 });
 
-/** Every attempt of the request with its cost, in log order (results first, then usage steps without a result). */
+/**
+ * Every attempt of the request with its cost, in log order (results first, then usage steps without a result). An
+ * attempt's usage step belongs to its last result: a target that refused the reasoning it was sent back has a result
+ * for that refusal and one for its second try, in the same attempt (runtime/reasoning-retry.ts), and only the second
+ * is counted.
+ */
 export function attemptCosts(request: JoinedRequest): AttemptCost[] {
   const unmatched = [...request.usages];
-  const costs = request.results.map((result): AttemptCost => {
-    const index = unmatched.findIndex((usage) => usage.attempt === result.attempt && usage.target === result.target);
-    if (index >= 0) return fromUsage(unmatched.splice(index, 1)[0]!, result);
-    return {
-      target: result.target,
-      result,
-      costUsd: finite(result.usage?.costUsd),
-      estimated: result.estimated === true,
-    };
-  });
+  const results = request.results;
+  const costs: AttemptCost[] = new Array(results.length);
+  for (let index = results.length - 1; index >= 0; index--) {
+    const result = results[index]!;
+    const found = unmatched.findIndex((usage) => usage.attempt === result.attempt && usage.target === result.target);
+    costs[index] =
+      found >= 0
+        ? fromUsage(unmatched.splice(found, 1)[0]!, result)
+        : {
+            target: result.target,
+            result,
+            costUsd: finite(result.usage?.costUsd),
+            estimated: result.estimated === true,
+          };
+  }
   for (const usage of unmatched) costs.push(fromUsage(usage));
   const final = request.final;
   // Older logs may have only the final: it stands for the served attempt.

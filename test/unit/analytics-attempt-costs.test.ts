@@ -127,6 +127,42 @@ describe("attempt costs", () => {
     );
   });
 
+  it("counts the usage of an attempt that tried its target twice (the reasoning refused, then left out) once", async () => {
+    const [request] = await joined([
+      event("result", "r5", 1, {
+        attempt: 1,
+        target: "a/x",
+        outcome: "failed",
+        failureKind: "invalid_request",
+        latencyMs: 3,
+      }),
+      event("result", "r5", 2, {
+        attempt: 1,
+        target: "a/x",
+        outcome: "success",
+        latencyMs: 8,
+        usage: { input: 10, output: 20, cacheRead: 0, cacheWrite: 0, costUsd: 0.003 },
+      }),
+      event("usage", "r5", 2, usage(1, "a/x", 0.003, false)),
+      event("final", "r5", 3, {
+        outcome: "success",
+        servedTarget: "a/x",
+        attempts: 1,
+        failovers: 0,
+        latencyMs: 11,
+        failureKinds: ["invalid_request"],
+      }),
+    ]);
+    assert.deepEqual(
+      attemptCosts(request!).map((attempt) => [attempt.result?.outcome, attempt.costUsd]),
+      [
+        ["failed", undefined],
+        ["success", 0.003],
+      ],
+    );
+    assert.deepEqual(requestCost(request!), { costUsd: 0.003, estimated: 0 });
+  });
+
   it("gives routing-stats and session-stats the same cost for the cut-off request", async () => {
     const routing = await computeRoutingStats(joinRequests(stream(cutOff)));
     assert.equal(routing.totalCostUsd, 0.001237);
