@@ -1,7 +1,9 @@
 // One pass over a decision's candidates: each is tried (or skipped) in order until one commits, a failure must be
-// surfaced, the attempts run out or the list ends. Same-target retries and context-overflow skips happen here.
+// surfaced, the attempts run out or the list ends. Same-target retries and context-overflow skips happen here; a
+// target's refusal of replayed encrypted reasoning is tried again within its attempt (reasoning-retry.ts).
 import type { AssistantMessage, AssistantMessageEventStream, Context, SimpleStreamOptions } from "@mariozechner/pi-ai";
 import type { Candidate, Decision } from "../routing/types.ts";
+import type { AttemptOutcome } from "./attempt.ts";
 import { attemptTarget } from "./attempt-target.ts";
 import { withoutReplayedReasoning } from "./client-history.ts";
 import { answered, breakPin, restTarget, settleAttempt } from "./attempt-consequences.ts";
@@ -12,6 +14,7 @@ import { isRefusal } from "./refusal.ts";
 import { addNote, refusalNote, type RequestState } from "./request-state.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { findTarget, targetTimeouts } from "./route-settings.ts";
+import { recordRefusedReasoning, refusedReasoning } from "./reasoning-retry.ts";
 import { retryDelayMs } from "./retry-same-target.ts";
 import { resolveTargetAuth } from "./start-target.ts";
 import { isOpenRouter, pinnedPatch } from "./upstream-pin.ts";
@@ -125,36 +128,45 @@ export async function tryCandidates(
       env.report.status.onCommitted(state.routeId, candidate);
       observer?.onCommitted?.(candidate);
     };
-    const withoutReasoning = state.withoutReasoning?.has(candidate.key) === true;
-    const outcome = passthrough?.accepts(target, auth, patch)
-      ? await passthrough.attempt({
-          target,
-          auth,
-          candidate,
-          timeouts: { ...timeouts, firstTokenMs: isLast ? undefined : timeouts.firstTokenMs },
-          signal: options?.signal,
-          onCommit,
-          onResponse: (status, headers) => env.hooks.onTargetResponse?.(routeId, candidate, { status, headers }),
-          ...(withoutReasoning && { withoutReasoning }),
-        })
-      : await attemptTarget(
-          env,
-          {
-            registry,
+    const through = passthrough?.accepts(target, auth, patch) ? passthrough : undefined;
+    const tryTarget = (withoutReasoning: boolean): Promise<AttemptOutcome> =>
+      through
+        ? through.attempt({
             target,
             auth,
             candidate,
-            context: withoutReasoning ? withoutReplayedReasoning(context) : context,
-            options,
-            routeId,
-            patch,
-            timeouts,
-            isLast,
-            out,
-            holdsAnswer: request.holdsAnswer,
-          },
-          onCommit,
-        );
+            timeouts: { ...timeouts, firstTokenMs: isLast ? undefined : timeouts.firstTokenMs },
+            signal: options?.signal,
+            onCommit,
+            onResponse: (status, headers) => env.hooks.onTargetResponse?.(routeId, candidate, { status, headers }),
+            ...(withoutReasoning && { withoutReasoning }),
+          })
+        : attemptTarget(
+            env,
+            {
+              registry,
+              target,
+              auth,
+              candidate,
+              context: withoutReasoning ? withoutReplayedReasoning(context) : context,
+              options,
+              routeId,
+              patch,
+              timeouts,
+              isLast,
+              out,
+              holdsAnswer: request.holdsAnswer,
+            },
+            onCommit,
+          );
+    const withoutReasoning = state.withoutReasoning?.has(candidate.key) === true;
+    let outcome = await tryTarget(withoutReasoning);
+    // The reasoning it was sent back was made under another account (e.g. before a failover from it), which this one
+    // cannot decrypt: the same attempt tries again at once without it (reasoning-retry.ts).
+    if (!withoutReasoning && refusedReasoning(outcome)) {
+      recordRefusedReasoning(env, state, candidate, outcome, policy, observer);
+      outcome = await tryTarget(true);
+    }
 
     // What the attempt changes (attempt-consequences.ts, in this order): recorded once, then the stream's own.
     const settled = settleAttempt(env, state, candidate, outcome, policy);
@@ -187,21 +199,6 @@ export async function tryCandidates(
     breakPin(env, state, candidate, pins, pin, failure, (text) => addNote(env.report, state, text));
     observer?.onAttemptResult?.(candidate, settled);
     state.failures.push({ key: candidate.key, kind: failure.kind, ...(isRefusal(failure) && { refusal: true }) });
-    if (failure.encryptedReasoning && !withoutReasoning && state.attempts < maxAttempts) {
-      // The request is fine; the reasoning it replays was made under another account (e.g. before a failover from
-      // it), which this one cannot decrypt. Tried again at once without it: no rest, and no breaker failure
-      // (invalid_request says nothing about the target's health).
-      (state.withoutReasoning ??= new Set()).add(candidate.key);
-      addNote(
-        env.report,
-        state,
-        `retried ${candidate.key} without the replayed reasoning: it refused the encrypted reasoning (another account's)`,
-      );
-      observer?.onReasoningLeftOut?.(candidate);
-      state.tried.delete(candidate.key);
-      index -= 1;
-      continue;
-    }
     const retry = retried ?? { count: 0, since: env.clock.now() - outcome.latencyMs };
     const delayMs =
       state.attempts < maxAttempts

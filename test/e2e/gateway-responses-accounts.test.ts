@@ -151,6 +151,7 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
     const final = finals().at(-1)!;
     assert.equal(final.data.outcome, "success");
     assert.equal(final.data.servedTarget, ACCOUNT_B);
+    assert.equal(final.data.attempts, 2, "B's try without the reasoning is part of its attempt");
     assert.ok(
       final.data.notes?.some((note: string) => note.startsWith(`retried ${ACCOUNT_B} without the replayed reasoning`)),
       JSON.stringify(final.data.notes),
@@ -202,7 +203,13 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
         input: followUp(answer),
         store: false,
       }),
-      (error: { status?: number; code?: string }) => error.status === 400 && error.code === "invalid_encrypted_content",
+      (error: { status?: number; code?: string; message?: string }) => {
+        assert.equal(error.status, 400);
+        assert.equal(error.code, "invalid_encrypted_content");
+        // OpenAI quotes four characters of each end of the encrypted content: they do not reach the client.
+        assert.equal(error.message, "400 The encrypted content [REDACTED] could not be verified.");
+        return true;
+      },
     );
     assert.equal(accountB.calls.length, 2);
   });
