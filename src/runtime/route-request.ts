@@ -33,8 +33,7 @@ export interface RequestObserver {
   /** The request waits for a resting target or a quota reset (until `until`); the next attempt, if any, ends it. */
   onWait?(until: number): void;
   onAttemptResult?(candidate: Candidate, outcome: AttemptOutcome): void;
-  /** `candidate` refused the encrypted reasoning it was sent back; it is tried again at once without it, in the same
-   *  attempt (reasoning-retry.ts). */
+  /** `candidate` refused the encrypted reasoning it was sent back; its attempt tries it again at once without it. */
   onReasoningLeftOut?(candidate: Candidate): void;
   /** Called once, before the stream ends (before its result() resolves). */
   onEnd?(end: RequestEnd): void;
