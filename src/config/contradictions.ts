@@ -59,7 +59,8 @@ function eachCondition(
 
 /**
  * One condition's own contradictions: a `minTokens` above its `maxTokens` never holds, so its rule never applies (an
- * error); `minRatings` only qualifies a `badRatingShareAbove` beside it, and alone does nothing (a warning).
+ * error); `minRatings` and `ratingMaxAgeDays` only qualify a `badRatingShareAbove` beside them, and alone do nothing (a
+ * warning).
  */
 function checkCondition(issues: ConfigIssue[], when: RuleCondition, path: string): void {
   if (when.minTokens !== undefined && when.maxTokens !== undefined && when.minTokens > when.maxTokens)
@@ -73,6 +74,12 @@ function checkCondition(issues: ConfigIssue[], when: RuleCondition, path: string
       severity: "warning",
       path: `${path}.minRatings`,
       message: "does nothing without `badRatingShareAbove` beside it (the ratings a bad-rating share needs)",
+    });
+  if (when.ratingMaxAgeDays !== undefined && when.badRatingShareAbove === undefined)
+    issues.push({
+      severity: "warning",
+      path: `${path}.ratingMaxAgeDays`,
+      message: "does nothing without `badRatingShareAbove` beside it (how old a rating that share counts may be)",
     });
 }
 

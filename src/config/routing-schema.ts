@@ -56,6 +56,8 @@ export interface RuleCondition {
   badRatingShareAbove?: number;
   /** With badRatingShareAbove: the ratings a target needs before its share counts (DEFAULT_MIN_RATINGS). */
   minRatings?: number;
+  /** With badRatingShareAbove: only ratings from the last this many days count (else a target's last 50, any age). */
+  ratingMaxAgeDays?: number;
   all?: RuleCondition[];
   any?: RuleCondition[];
   not?: RuleCondition;
@@ -82,6 +84,13 @@ export const ruleConditionSchema = (): z.ZodType<RuleCondition> => {
         .optional()
         .describe(
           `With badRatingShareAbove: ratings a target needs before its share counts (default ${DEFAULT_MIN_RATINGS})`,
+        ),
+      ratingMaxAgeDays: z
+        .number()
+        .positive()
+        .optional()
+        .describe(
+          "With badRatingShareAbove: only ratings from the last this many days count, for the share and for minRatings (default: a target's last 50 ratings, however old)",
         ),
       all: z.array(condition).optional(),
       any: z.array(condition).optional(),

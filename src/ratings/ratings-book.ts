@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { FeedbackEventData, Rating } from "../events/event-types.ts";
+import type { RatingMark } from "../routing/types.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
 import type { StateStore } from "../state/json-store.ts";
 import { lazy } from "../lazy.ts";
@@ -51,6 +52,8 @@ export interface TargetRatings {
   count: number;
   /** 0..1 */
   badShare: number;
+  /** Each rating's time and verdict, oldest first (a rule may count only recent ones). */
+  marks: RatingMark[];
 }
 
 /** Pure store operation: a second rating of the same request replaces the first; only the last RATING_WINDOW stay. */
@@ -63,8 +66,9 @@ export function summarizeRatings(state: RatingsState): Record<string, TargetRati
   const out: Record<string, TargetRatings> = {};
   for (const [key, entries] of Object.entries(state.targets)) {
     if (entries.length === 0) continue;
-    const bad = entries.filter((entry) => entry.rating === "bad").length;
-    out[key] = { good: entries.length - bad, bad, count: entries.length, badShare: bad / entries.length };
+    const marks = entries.map((entry) => ({ at: entry.at, bad: entry.rating === "bad" }));
+    const bad = marks.filter((mark) => mark.bad).length;
+    out[key] = { good: entries.length - bad, bad, count: entries.length, badShare: bad / entries.length, marks };
   }
   return out;
 }
@@ -88,10 +92,17 @@ export function createRatingService(
   record: PluginContext["record"],
 ): RatingService & { remember(request: RatedRequest | undefined): void } {
   let last: RatedRequest | undefined;
+  // Asked for on every decision: summarised again only when the stored state is a new one.
+  let summarised: { state: RatingsState; stats: Record<string, TargetRatings> } | undefined;
+  const stats = (): Record<string, TargetRatings> => {
+    const state = store.read();
+    if (summarised?.state !== state) summarised = { state, stats: summarizeRatings(state) };
+    return summarised.stats;
+  };
   return {
     remember: (request) => void (last = request),
     lastCompleted: () => last,
-    stats: () => summarizeRatings(store.read()),
+    stats,
     rate(input, now) {
       if (!last) return undefined;
       const rated = last;
@@ -109,7 +120,7 @@ export function createRatingService(
       if (input.reason) data.reason = input.reason;
       if (input.tags?.length) data.tags = input.tags;
       record("feedback", { ...data }, { requestId: randomUUID(), routeId: rated.routeId });
-      return { rated, stats: summarizeRatings(store.read())[rated.servedTarget]! };
+      return { rated, stats: stats()[rated.servedTarget]! };
     },
   };
 }

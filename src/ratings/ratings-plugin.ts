@@ -30,7 +30,7 @@ export const createRatingsPlugin: FeaturePluginFactory = (context: PluginContext
     targetStatus() {
       const out: Record<string, Partial<TargetStatus>> = {};
       for (const [key, stats] of Object.entries(service.stats()))
-        out[key] = { badRatingShare: stats.badShare, ratingCount: stats.count };
+        out[key] = { badRatingShare: stats.badShare, ratingCount: stats.count, ratings: stats.marks };
       return out;
     },
     subcommands: [rateCommand(service)],

@@ -85,6 +85,29 @@ function failed(why: string): ConditionResult {
 const NO_CONDITION: ConditionResult = Object.freeze({ matched: true, why: "no condition" });
 const NEEDS_TARGET: ConditionResult = Object.freeze({ matched: false, why: "badRatingShareAbove needs a target" });
 const NO_RATINGS: ConditionResult = Object.freeze({ matched: false, why: "no ratings" });
+const DAY_MS = 86_400_000;
+
+/**
+ * The target's ratings a `badRatingShareAbove` counts: all it keeps, or with `ratingMaxAgeDays` only those given in
+ * the last that many days (`within` then says so in the rule's reasons).
+ */
+function ratingsInScope(
+  condition: RuleCondition,
+  target: TargetStatus,
+  now: number,
+): { share?: number; count: number; within: string } {
+  const days = condition.ratingMaxAgeDays;
+  if (days === undefined) return { share: target.badRatingShare, count: target.ratingCount ?? 0, within: "" };
+  const since = now - days * DAY_MS;
+  let count = 0;
+  let bad = 0;
+  for (const mark of target.ratings ?? []) {
+    if (mark.at < since) continue;
+    count++;
+    if (mark.bad) bad++;
+  }
+  return { share: count > 0 ? bad / count : undefined, count, within: ` in the last ${days} day(s)` };
+}
 
 /** Every field of a condition must match (an implicit `all`); an empty condition always matches. */
 export function evaluateCondition(condition: RuleCondition | undefined, context: ConditionContext): ConditionResult {
@@ -132,15 +155,14 @@ export function evaluateCondition(condition: RuleCondition | undefined, context:
     }
   }
   if (condition.badRatingShareAbove !== undefined) {
-    const share = context.target?.badRatingShare;
     if (!context.target) return NEEDS_TARGET;
-    if (share === undefined) return NO_RATINGS;
-    const count = context.target.ratingCount ?? 0;
+    const { share, count, within } = ratingsInScope(condition, context.target, context.now);
+    if (share === undefined) return within ? failed(`no ratings${within}`) : NO_RATINGS;
     const needed = condition.minRatings ?? DEFAULT_MIN_RATINGS;
-    if (count < needed) return failed(`${count} rating(s), fewer than the ${needed} a bad-rating share needs`);
+    if (count < needed) return failed(`${count} rating(s)${within}, fewer than the ${needed} a bad-rating share needs`);
     const shares = `${percent(share)} ${share <= condition.badRatingShareAbove ? "<=" : ">"} ${percent(condition.badRatingShareAbove)}`;
-    if (share <= condition.badRatingShareAbove) return failed(`bad ratings ${shares}`);
-    reasons = append(reasons, `bad ratings ${shares}`);
+    if (share <= condition.badRatingShareAbove) return failed(`bad ratings${within} ${shares}`);
+    reasons = append(reasons, `bad ratings${within} ${shares}`);
   }
   if (condition.all) {
     for (const child of condition.all) {

@@ -89,6 +89,14 @@ export interface TargetStatus {
   /** Share (0..1) of recent ratings that were bad, and how many ratings that share is based on. */
   badRatingShare?: number;
   ratingCount?: number;
+  /** The same ratings, oldest first, for a rule that counts only recent ones (`ratingMaxAgeDays`). */
+  ratings?: readonly RatingMark[];
+}
+
+/** One rating of a target: when it was given, and whether it was bad. */
+export interface RatingMark {
+  at: number;
+  bad: boolean;
 }
 
 export type AuditLevel = "ok" | "warning" | "blocked";

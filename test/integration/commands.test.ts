@@ -1,9 +1,11 @@
 // The /auto-router subcommands through real pi (SDK in-process, faux targets): switching models, completion,
 // ratings that feed routing, shadow mode, resets, long listings in the widget.
 import assert from "node:assert/strict";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { WIDGET_KEY } from "../../src/commands/output.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
 import { harnessPerTest, type SdkHarness } from "../helpers/sdk-harness.ts";
 import { readEventLogFile } from "../helpers/event-log.ts";
 
@@ -197,6 +199,42 @@ describe("/auto-router subcommands through pi", () => {
       /- demote-bad \(global\): matched no eligible target \(mock-a\/model-a: 1 rating\(s\), fewer than the 5 a bad-rating share needs; mock-b\/model-b: no ratings\)\n/,
     );
     assert.doesNotMatch(explain, /demoted by demote-bad/);
+  });
+
+  it("counts only the ratings of the last ratingMaxAgeDays days when a rule says so", async () => {
+    const recentOnly = {
+      policyRules: [
+        {
+          id: "demote-recent-bad",
+          type: "demote-target",
+          when: { badRatingShareAbove: 0.5, minRatings: 1, ratingMaxAgeDays: 30 },
+        },
+      ],
+    };
+    // mock-a's one rating is 60 days old: kept (a target's last 50 stay), but not counted by this rule.
+    const stateDir = freshDir("auto-router-old-ratings");
+    after(() => rmSync(stateDir, { recursive: true, force: true }));
+    const longAgo = Date.now() - 60 * 86_400_000;
+    writeFileSync(
+      join(stateDir, "auto-router.ratings.json"),
+      JSON.stringify({ v: 1, targets: { "mock-a/model-a": [{ at: longAgo, rating: "bad", requestId: "old-1" }] } }),
+    );
+    const { h, run } = await start({ routes: routes(recentOnly), env: { AUTO_ROUTER_LOG_DIR: stateDir } });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("A answers")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B answers")]);
+    await h.prompt("first");
+    assert.equal(h.lastAssistant().provider, "mock-a", "an old bad rating does not demote mock-a");
+    assert.match(
+      await run("/auto-router explain"),
+      /- demote-recent-bad \(global\): matched no eligible target \(mock-a\/model-a: no ratings in the last 30 day\(s\); mock-b\/model-b: no ratings in the last 30 day\(s\)\)\n/,
+    );
+    assert.match(await run("/auto-router rate bad"), /mock-a\/model-a: 2 bad, 0 good of the last 2 rating\(s\)/);
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-b", "a bad rating given now demotes mock-a");
+    const explain = await run("/auto-router explain");
+    assert.match(explain, /demoted by demote-recent-bad/);
+    assert.match(explain, /bad ratings in the last 30 day\(s\) 100% > 50%/);
   });
 
   it("rates the last answered request, logs feedback, shows the stats in explain and demotes the target by rule", async () => {

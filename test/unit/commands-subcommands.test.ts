@@ -364,12 +364,13 @@ describe("rate", () => {
     let state = emptyRatings();
     for (let index = 0; index < RATING_WINDOW + 5; index++)
       state = addRating(state, "a/1", { at: index, rating: index < 10 ? "bad" : "good", requestId: `r${index}` });
-    assert.deepEqual(summarizeRatings(state)["a/1"], {
-      good: RATING_WINDOW - 5,
-      bad: 5,
-      count: RATING_WINDOW,
-      badShare: 5 / RATING_WINDOW,
-    });
+    const { marks, ...totals } = summarizeRatings(state)["a/1"]!;
+    assert.deepEqual(totals, { good: RATING_WINDOW - 5, bad: 5, count: RATING_WINDOW, badShare: 5 / RATING_WINDOW });
+    // Each kept rating's time and verdict, oldest first (ratings 5..54 of the 55 given; 5..9 bad).
+    assert.deepEqual(
+      marks,
+      Array.from({ length: RATING_WINDOW }, (_, index) => ({ at: index + 5, bad: index + 5 < 10 })),
+    );
     state = addRating(state, "a/1", { at: 99, rating: "bad", requestId: `r${RATING_WINDOW + 4}` });
     assert.equal(summarizeRatings(state)["a/1"]!.bad, 6);
     assert.equal(summarizeRatings(state)["a/1"]!.count, RATING_WINDOW);

@@ -384,12 +384,18 @@ describe("routes file parsing", () => {
       [],
     );
     const lone = parse({
-      routes: { a: { targets, policyRules: [{ type: "demote-target", when: { any: [{ minRatings: 3 }] } }] } },
+      routes: {
+        a: {
+          targets,
+          policyRules: [{ type: "demote-target", when: { any: [{ minRatings: 3 }, { ratingMaxAgeDays: 30 }] } }],
+        },
+      },
     });
     assert.deepEqual(
       lone.issues.map((issue) => `${issue.severity} ${issue.path}: ${issue.message}`),
       [
         "warning routes.a.policyRules[0].when.any[0].minRatings: does nothing without `badRatingShareAbove` beside it (the ratings a bad-rating share needs)",
+        "warning routes.a.policyRules[0].when.any[1].ratingMaxAgeDays: does nothing without `badRatingShareAbove` beside it (how old a rating that share counts may be)",
       ],
     );
     // A field another rule type reads does nothing here: a warning naming the types that read it.

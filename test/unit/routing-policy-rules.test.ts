@@ -114,6 +114,36 @@ describe("evaluateCondition", () => {
     assert.equal(evaluateCondition({ badRatingShareAbove: 0.3, minRatings: 1 }, few).matched, true);
   });
 
+  it("counts only the ratings of the last ratingMaxAgeDays days, for the share and for minRatings", () => {
+    const now = context().now;
+    const day = 86_400_000;
+    const ratings = [
+      { at: now - 40 * day, bad: true },
+      { at: now - 31 * day, bad: true },
+      { at: now - 29 * day, bad: false },
+      { at: now - day, bad: true },
+    ];
+    const target = context({ target: { badRatingShare: 0.75, ratingCount: 4, ratings } });
+    assert.equal(evaluateCondition({ badRatingShareAbove: 0.6, minRatings: 2 }, target).matched, true);
+    // The last 30 days hold two ratings, one bad: 50%.
+    assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.6, minRatings: 2, ratingMaxAgeDays: 30 }, target), {
+      matched: false,
+      why: "bad ratings in the last 30 day(s) 50% <= 60%",
+    });
+    assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.4, minRatings: 2, ratingMaxAgeDays: 30 }, target), {
+      matched: true,
+      why: "bad ratings in the last 30 day(s) 50% > 40%",
+    });
+    assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.4, minRatings: 3, ratingMaxAgeDays: 30 }, target), {
+      matched: false,
+      why: "2 rating(s) in the last 30 day(s), fewer than the 3 a bad-rating share needs",
+    });
+    assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.4, ratingMaxAgeDays: 0.5 }, target), {
+      matched: false,
+      why: "no ratings in the last 0.5 day(s)",
+    });
+  });
+
   it("always matches an absent condition", () => {
     assert.equal(evaluateCondition(undefined, context()).matched, true);
   });
