@@ -124,7 +124,7 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
             ` (set by command: ${others.sort().join(", ") || "none"})`,
         );
       }
-      service.limits.update(clearLimitOperation(provider, "balanceFloor"));
+      service.limits.update(clearLimitOperation(provider, "balanceFloor", now));
     } else service.limits.update(setLimitOperation(provider, "balanceFloor", parsed, now));
     await service.limits.flush();
     // A floor with no balance known yet: its first fetch now (one another window made within the TTL is reused), so

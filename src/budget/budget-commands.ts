@@ -225,7 +225,7 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
             ` (set by command: ${others.sort().join(", ") || "none"})`,
         );
       }
-      service.limits.update(clearLimitOperation(provider, period));
+      service.limits.update(clearLimitOperation(provider, period, now));
       await service.limits.flush();
       output.info(
         `${cleared.join(" and ")} budget set by command for ${provider} cleared; config limits (if any) apply again`,

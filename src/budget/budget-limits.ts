@@ -2,8 +2,9 @@
 // `/auto-router balance floor` for a balance floor). Command-set limits live in a store (auto-router.budget-limits.json)
 // so every pi window sees them. Precedence, per provider AND field (daily, monthly, balanceFloor): a command-set value
 // overrides the config's value for that field; `off` (stored as null) switches a config limit off; `clear` removes the
-// command-set values so the config applies again. Provider names match
-// case-insensitively, as provider preferences do: a limit for `Mock-A` is the limit of the provider `mock-a`.
+// command-set values so the config applies again, and leaves the clear's time per provider and field (`cleared`, beside
+// the values, shared with them in team mode) so that `state push` does not bring back a value set before it. Provider
+// names match case-insensitively, as provider preferences do: a limit for `Mock-A` is the limit of the provider `mock-a`.
 import { z } from "zod";
 import type { BudgetsConfig, RouterConfig } from "../config/schema.ts";
 import { accountOf } from "../routing/types.ts";
@@ -15,11 +16,14 @@ export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 export type LimitField = BudgetPeriod | "balanceFloor";
 
 const usd = z.number().finite().nonnegative().nullable().optional();
+const clearedAt = z.number().finite().optional();
 export const limitsStateSchema = z.object({
   version: z.number().int().default(1),
   providers: z
     .record(z.string(), z.object({ daily: usd, monthly: usd, balanceFloor: usd, updatedAt: z.number().optional() }))
     .default({}),
+  /** When a command last cleared a provider's field (epoch ms); a value set since removes it. No limit in itself. */
+  cleared: z.record(z.string(), z.object({ daily: clearedAt, monthly: clearedAt, balanceFloor: clearedAt })).optional(),
 });
 export type LimitsState = z.infer<typeof limitsStateSchema>;
 
@@ -43,6 +47,37 @@ export const providerNameIn = (accounts: readonly string[], provider: string): s
   accounts.find((account) => sameProvider(account, provider)) ??
   provider;
 
+type Clears = NonNullable<LimitsState["cleared"]>;
+
+/** `state` with `providers` and `cleared` (left out when empty, as a state that never had a clear has it). */
+function stateWith(state: LimitsState, providers: LimitsState["providers"], cleared: Clears): LimitsState {
+  const { cleared: _previous, ...rest } = state;
+  return Object.keys(cleared).length === 0 ? { ...rest, providers } : { ...rest, providers, cleared };
+}
+
+/** When a command last cleared `provider`'s `field` (any spelling); undefined when none did, or it was set since. */
+export function clearedAtOf(state: LimitsState, provider: string, field: LimitField): number | undefined {
+  let latest: number | undefined;
+  for (const [name, times] of Object.entries(state.cleared ?? {})) {
+    const at = times[field];
+    if (sameProvider(name, provider) && at !== undefined) latest = Math.max(latest ?? at, at);
+  }
+  return latest;
+}
+
+/** The clear times without `fields` of any spelling of `provider`, then those fields cleared `at` when given. */
+function withClears(state: LimitsState, provider: string, fields: readonly LimitField[], at?: number): Clears {
+  const result: Clears = {};
+  for (const [name, times] of Object.entries(state.cleared ?? {})) {
+    const rest = { ...times };
+    if (sameProvider(name, provider)) for (const field of fields) delete rest[field];
+    if (LIMIT_FIELDS.some((field) => rest[field] !== undefined)) result[name] = rest;
+  }
+  if (at !== undefined)
+    result[provider] = { ...result[provider], ...Object.fromEntries(fields.map((field) => [field, at])) };
+  return result;
+}
+
 /** Removes `fields` from each spelling of `provider` in `providers`; an entry left with no value goes. */
 function withoutFields(providers: LimitsState["providers"], provider: string, fields: readonly LimitField[]) {
   const result = { ...providers };
@@ -63,47 +98,71 @@ function withoutFields(providers: LimitsState["providers"], provider: string, fi
 export function setLimitOperation(provider: string, field: LimitField, usdLimit: number | null, at: number) {
   return (state: LimitsState): LimitsState => {
     const providers = withoutFields(state.providers, provider, [field]);
-    return {
-      ...state,
-      providers: { ...providers, [provider]: { ...providers[provider], [field]: usdLimit, updatedAt: at } },
-    };
+    return stateWith(
+      state,
+      { ...providers, [provider]: { ...providers[provider], [field]: usdLimit, updatedAt: at } },
+      withClears(state, provider, [field]),
+    );
   };
 }
 
 /**
  * Removes command-set values: one field, or both periods of the provider when `field` is undefined (`budget clear
- * <provider>`; a command-set balance floor stays: `balance floor <provider> clear` removes it).
+ * <provider>`; a command-set balance floor stays: `balance floor <provider> clear` removes it). The fields' clear time
+ * is kept: a value set on a machine before `at` is older than the clear, and `state push` does not bring it back.
  */
-export function clearLimitOperation(provider: string, field: LimitField | undefined) {
+export function clearLimitOperation(provider: string, field: LimitField | undefined, at: number) {
   return (state: LimitsState): LimitsState => {
-    if (!Object.keys(state.providers).some((name) => sameProvider(name, provider))) return state;
-    return { ...state, providers: withoutFields(state.providers, provider, field ? [field] : BUDGET_PERIODS) };
+    const fields = field ? [field] : BUDGET_PERIODS;
+    return stateWith(state, withoutFields(state.providers, provider, fields), withClears(state, provider, fields, at));
   };
+}
+
+/** What `state push` of the limits did: the providers whose values went in, and the fields the team cleared later. */
+export interface LimitsPush {
+  state: LimitsState;
+  pushed: string[];
+  clearedLater: { provider: string; fields: LimitField[] }[];
 }
 
 /**
  * `state push` of command-set limits into the team's: a provider the team has no limit for gets this machine's; one
  * the team has gets the values this machine set later than the team's (by `updatedAt`, per provider). A limit
- * without a set time (written before the stores kept one) is not compared: the team's stays. `pushed` names the
- * providers whose limits went in. A clear removes a limit without a trace, so a limit the team cleared is pushed
- * again like one it never had.
+ * without a set time (written before the stores kept one) is not compared: the team's stays. A field the team cleared
+ * no earlier than this machine set it stays cleared (`clearedLater`); one set after the clear goes in, and its clear
+ * time goes. `pushed` names the providers whose limits went in.
  */
-export function pushLimits(team: LimitsState, local: LimitsState): { state: LimitsState; pushed: string[] } {
+export function pushLimits(team: LimitsState, local: LimitsState): LimitsPush {
   const providers = { ...team.providers };
+  let cleared: Clears = team.cleared ?? {};
   const pushed: string[] = [];
+  const clearedLater: LimitsPush["clearedLater"] = [];
   for (const [name, limits] of Object.entries(local.providers)) {
-    if (!LIMIT_FIELDS.some((field) => limits[field] !== undefined)) continue;
+    const fields = LIMIT_FIELDS.filter((field) => limits[field] !== undefined);
+    if (fields.length === 0) continue;
     const held = Object.entries(team.providers).filter(([other]) => sameProvider(other, name));
     const newer =
       held.length === 0 ||
       (limits.updatedAt !== undefined &&
         held.every(([, other]) => other.updatedAt !== undefined && other.updatedAt < limits.updatedAt!));
     if (!newer) continue;
-    const values = Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined));
-    providers[name] = { ...providers[name], ...values };
+    const clearedSince = fields.filter((field) => {
+      const at = clearedAtOf(team, name, field);
+      return at !== undefined && (limits.updatedAt === undefined || at >= limits.updatedAt);
+    });
+    if (clearedSince.length > 0) clearedLater.push({ provider: name, fields: clearedSince });
+    const kept = fields.filter((field) => !clearedSince.includes(field));
+    if (kept.length === 0) continue;
+    const values = Object.fromEntries(kept.map((field) => [field, limits[field]]));
+    providers[name] = {
+      ...providers[name],
+      ...values,
+      ...(limits.updatedAt !== undefined ? { updatedAt: limits.updatedAt } : {}),
+    };
+    cleared = withClears({ ...team, cleared }, name, kept);
     pushed.push(name);
   }
-  return pushed.length === 0 ? { state: team, pushed } : { state: { ...team, providers }, pushed };
+  return { state: pushed.length === 0 ? team : stateWith(team, providers, cleared), pushed, clearedLater };
 }
 
 export type LimitSource = "config" | "command";

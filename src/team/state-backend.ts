@@ -4,7 +4,7 @@ import { type OpenStore, openJsonStore, type StateStore, type StoreWarning } fro
 import { stateFile } from "../state/state-paths.ts";
 import { importLegacyFile, type LegacyFormat, type LegacyMarked } from "../state/legacy-import.ts";
 import { emptyLedger, USAGE_STORE_NAME, type UsageLedger } from "../budget/usage-ledger.ts";
-import { LIMITS_STORE_NAME, type LimitsState, pushLimits } from "../budget/budget-limits.ts";
+import { LIMITS_STORE_NAME, type LimitsPush, type LimitsState, pushLimits } from "../budget/budget-limits.ts";
 import { LEGACY_STATS_FILE } from "../budget/legacy-stats.ts";
 import { legacyRatingsFormat } from "../ratings/legacy-ratings.ts";
 import { legacyLatencyFormat } from "../runtime/latency-book.ts";
@@ -28,9 +28,17 @@ const LEGACY_FORMATS: Record<string, LegacyFormat<LegacyMarked>> = {
   latency: legacyLatencyFormat,
 };
 
-/** A file ledger's open reservations are this machine's requests in flight, not spend to copy into the team. */
-const pushedContent = (name: string, state: unknown): unknown =>
-  name === USAGE_STORE_NAME ? { ...(state as UsageLedger), reservations: {} } : state;
+/**
+ * What `state push` would copy of a file store's state (compared with its defaults: "nothing local"). A file ledger's
+ * open reservations are this machine's requests in flight, not spend; the limits' clear times are not pushed (a push
+ * adds limits, it never clears the team's).
+ */
+export function pushedContent(name: string, state: unknown): unknown {
+  if (name === USAGE_STORE_NAME) return { ...(state as UsageLedger), reservations: {} };
+  if (name !== LIMITS_STORE_NAME) return state;
+  const { cleared: _cleared, ...limits } = state as LimitsState;
+  return limits;
+}
 
 /** Per store, what `state push` did, as it prints it ("pushed", "team store not empty", "nothing local", or a sentence). */
 export type PushResult = { name: string; result: string };
@@ -43,20 +51,29 @@ export function describeLedgerPush(outcome: LedgerPushOutcome): string {
   return `added this machine's spend (${outcome.entries} ${outcome.entries === 1 ? "entry" : "entries"}${imported})`;
 }
 
+/** What the limits' push did: the providers pushed, and the fields left out because the team cleared them later. */
+export function describeLimitsPush(push: Omit<LimitsPush, "state">): string {
+  const clearedLater = push.clearedLater.map((entry) => `${entry.provider} (${entry.fields.join(", ")})`).join(", ");
+  const notCleared = `cleared in the team store after this machine set it: ${clearedLater}`;
+  if (push.pushed.length === 0)
+    return clearedLater
+      ? `nothing pushed: ${notCleared}`
+      : "the team's limits are as new as this machine's or newer: nothing pushed";
+  const pushed = `pushed the limits of ${push.pushed.join(", ")} (set here later than the team's, or the team had none)`;
+  return clearedLater ? `${pushed}; not pushed, ${notCleared}` : pushed;
+}
+
 /** Limits go in by their set time (pushLimits): the team's may hold some while this machine set others later. */
 async function pushLimitsInto(store: StateStore<unknown>, local: LimitsState): Promise<string> {
-  if (pushLimits(store.read() as LimitsState, local).pushed.length === 0)
-    return "the team's limits are as new as this machine's or newer: nothing pushed";
-  let pushed: string[] = [];
+  const planned = pushLimits(store.read() as LimitsState, local);
+  if (planned.pushed.length === 0) return describeLimitsPush(planned);
+  let done: LimitsPush = planned;
   store.update((team) => {
-    const merged = pushLimits(team as LimitsState, local);
-    pushed = merged.pushed; // the last replay is the one written (on the team's state as the write found it)
-    return merged.state;
+    done = pushLimits(team as LimitsState, local); // the last replay is the one written (on the team's state then)
+    return done.state;
   });
   await store.flush();
-  return pushed.length === 0
-    ? "the team's limits are as new as this machine's or newer: nothing pushed"
-    : `pushed the limits of ${pushed.join(", ")} (set here later than the team's, or the team had none)`;
+  return describeLimitsPush(done);
 }
 
 export interface StateBackend {

@@ -75,10 +75,11 @@ describe("team mode: state push adds each machine's file-store spend once and ne
       utimesSync(file, new Date(T0 - 86_400_000), new Date(T0 - 86_400_000));
     }
     return {
-      push: async () => {
+      /** `state push`, after the commands in `before` and followed by those in `after`, in one pi run. */
+      push: async (before: string[] = [], after: string[] = []) => {
         const done = await runPi({
           agentDir: dir.agentDir,
-          args: ["--model", "auto-router/main", "-p", "/auto-router state push"],
+          args: ["--model", "auto-router/main", "-p", ...before, "/auto-router state push", ...after],
         });
         assert.equal(done.code, 0, done.stderr);
         return done.stdout + done.stderr;
@@ -94,10 +95,13 @@ describe("team mode: state push adds each machine's file-store spend once and ne
   const teamLimits = (): LimitsState => JSON.parse(redis.cli("HGET", `${PREFIX}state:budget-limits`, "json"));
 
   it("adds two machines' spend to the team's, counts a machine's second push and two concurrent pushes once, and pushes limits set later than the team's", async () => {
-    // Machine a switches first: its spend and a limit set a day ago.
+    // Machine a switches first: its spend and limits set a day ago.
     const a = machine("a", {
       usage: spent("mock-a", "model-a", 2, 0.5),
-      limits: { version: 1, providers: { "mock-a": { daily: 5, updatedAt: T0 } } },
+      limits: {
+        version: 1,
+        providers: { "mock-a": { daily: 5, updatedAt: T0 }, "mock-b": { monthly: 3, updatedAt: T0 - 120_000 } },
+      },
     });
     assert.match(await a.push(), /usage: added this machine's spend \(2 entries\)/);
     assert.deepEqual(teamSpend("mock-a", "costUsd"), { day: 0.5, month: 0.5 });
@@ -135,16 +139,32 @@ describe("team mode: state push adds each machine's file-store spend once and ne
     assert.equal(teamLimits().providers["mock-a"]?.daily, 9);
     assert.equal(teamLimits().providers["mock-b"]?.monthly, 20);
 
-    // a again (a restart): counted before, said with its time.
-    assert.match(await a.push(), /usage: this machine's spend was pushed before \(\d{4}-\d\d-\d\dT[\d:.]+Z\)/);
+    // a again (a restart): counted before, said with its time. The team clears mock-b's limit (from a, in team mode)
+    // first: a's file store still holds the one it set before the clear, which stays cleared.
+    const clearedFrom = Date.now();
+    const pushedAgain = await a.push(["/auto-router budget clear mock-b"]);
+    assert.match(pushedAgain, /usage: this machine's spend was pushed before \(\d{4}-\d\d-\d\dT[\d:.]+Z\)/);
     assert.deepEqual(teamSpend("mock-a", "costUsd"), { day: 1.75, month: 1.75 });
+    assert.match(pushedAgain, /monthly budget set by command for mock-b cleared/);
+    assert.match(
+      pushedAgain,
+      /budget-limits: nothing pushed: cleared in the team store after this machine set it: mock-b \(monthly\)/,
+    );
+    assert.equal(teamLimits().providers["mock-b"], undefined);
+    const clearedAt = teamLimits().cleared?.["mock-b"];
+    assert.ok(clearedAt?.monthly && clearedAt.monthly >= clearedFrom, JSON.stringify(teamLimits()));
 
     // Machine c's two windows push at once: one adds, the other finds it pushed. Its limit is older than the team's.
+    // One window then sets mock-b's limit again, after the team's clear: it applies, and the clear's trace goes.
     const c = machine("c", {
       usage: spent("mock-b", "model-b", 1, 0.125),
       limits: { version: 1, providers: { "mock-a": { daily: 1, updatedAt: T0 - 1 } } },
     });
-    const both = await Promise.all([c.push(), c.push()]);
+    const both = await Promise.all([c.push(), c.push([], ["/auto-router budget set mock-b 4 monthly"])]);
+    assert.match(both[1]!, /monthly budget for mock-b set to \$4\.00/);
+    assert.equal(teamLimits().providers["mock-b"]?.monthly, 4);
+    // `budget clear mock-b` cleared both periods: the daily one's trace stays.
+    assert.deepEqual(teamLimits().cleared, { "mock-b": { daily: clearedAt.daily } });
     assert.equal(
       both.filter((text) => /usage: added this machine's spend \(2 entries\)/.test(text)).length,
       1,

@@ -117,7 +117,7 @@ describe("budget limit precedence", () => {
   it("switches a config limit off with `off` and restores it with clear", () => {
     const off = setLimitOperation("openai", "monthly", null, 0)(emptyLimits());
     assert.equal(effectiveLimits(config, off).openai, undefined);
-    const cleared = clearLimitOperation("openai", "monthly")(off);
+    const cleared = clearLimitOperation("openai", "monthly", 1)(off);
     assert.deepEqual(effectiveLimits(config, cleared).openai, { monthly: { usd: 50, source: "config" } });
   });
   it("applies a limit whose provider name differs only in case, under the name the targets bill to", () => {
@@ -138,7 +138,49 @@ describe("budget limit precedence", () => {
       daily: { usd: 2, source: "command" },
       monthly: { usd: 3, source: "command" },
     });
-    assert.deepEqual(clearLimitOperation("Mock-A", undefined)(set).providers, {});
+    assert.deepEqual(clearLimitOperation("Mock-A", undefined, 6)(set).providers, {});
+  });
+});
+
+describe("the trace a clear leaves", () => {
+  const config = { providers: { deepseek: { daily: 1, balanceFloor: 5 } } };
+  it("keeps each cleared field's time, which is no limit: the config's applies; a value set again removes it", () => {
+    const set = setLimitOperation(
+      "DeepSeek",
+      "balanceFloor",
+      10,
+      1,
+    )(setLimitOperation("deepseek", "daily", 2, 1)(emptyLimits()));
+    const cleared = clearLimitOperation(
+      "deepseek",
+      "balanceFloor",
+      7,
+    )(clearLimitOperation("deepseek", undefined, 5)(set));
+    assert.deepEqual(cleared, {
+      version: 1,
+      providers: {},
+      cleared: { deepseek: { daily: 5, monthly: 5, balanceFloor: 7 } },
+    });
+    assert.deepEqual(effectiveLimits(config, cleared, ["deepseek"]).deepseek, {
+      daily: { usd: 1, source: "config" },
+      balanceFloor: { usd: 5, source: "config" },
+    });
+    assert.equal(balanceFloorOff(config, cleared, "deepseek"), undefined);
+    assert.deepEqual(effectiveLimits(undefined, cleared), {});
+    const again = setLimitOperation("DEEPSEEK", "daily", 3, 9)(cleared);
+    assert.deepEqual(again.cleared, { deepseek: { monthly: 5, balanceFloor: 7 } });
+    assert.deepEqual(effectiveLimits(config, again, ["deepseek"]).deepseek?.daily, {
+      usd: 3,
+      source: "command",
+      overridesUsd: 1,
+    });
+    const allSetAgain = setLimitOperation(
+      "deepseek",
+      "balanceFloor",
+      4,
+      9,
+    )(setLimitOperation("deepseek", "monthly", 4, 9)(again));
+    assert.equal(allSetAgain.cleared, undefined, "no trace is left once every cleared field is set again");
   });
 });
 
@@ -157,7 +199,7 @@ describe("balance floor precedence", () => {
     assert.deepEqual(effectiveLimits(config, off).deepseek, { daily: { usd: 1, source: "config" } });
     assert.deepEqual(balanceFloorOff(config, off, "DEEPSEEK"), { configUsd: 5 });
     assert.deepEqual(balanceFloorOff(undefined, off, "deepseek"), {});
-    const cleared = clearLimitOperation("deepseek", "balanceFloor")(off);
+    const cleared = clearLimitOperation("deepseek", "balanceFloor", 1)(off);
     assert.deepEqual(cleared.providers, {});
     assert.deepEqual(effectiveLimits(config, cleared).deepseek?.balanceFloor, { usd: 5, source: "config" });
   });
@@ -168,9 +210,9 @@ describe("balance floor precedence", () => {
       2,
       1,
     )(setLimitOperation("deepseek", "balanceFloor", 10, 0)(emptyLimits()));
-    const cleared = clearLimitOperation("deepseek", undefined)(state);
+    const cleared = clearLimitOperation("deepseek", undefined, 2)(state);
     assert.deepEqual(cleared.providers, { deepseek: { balanceFloor: 10, updatedAt: 1 } });
-    assert.deepEqual(clearLimitOperation("deepseek", "balanceFloor")(cleared).providers, {});
+    assert.deepEqual(clearLimitOperation("deepseek", "balanceFloor", 3)(cleared).providers, {});
   });
 });
 

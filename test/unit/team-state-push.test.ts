@@ -13,7 +13,7 @@ import {
 } from "../../src/budget/legacy-stats.ts";
 import { emptyLedger, emptyTotals, type UsageLedger } from "../../src/budget/usage-ledger.ts";
 import { ledgerPushPlan, pushMarker } from "../../src/team/ledger-hashes.ts";
-import { describeLedgerPush } from "../../src/team/state-backend.ts";
+import { describeLedgerPush, describeLimitsPush, pushedContent } from "../../src/team/state-backend.ts";
 
 const day = "2026-11-29";
 const month = "2026-11";
@@ -119,6 +119,67 @@ describe("state push: limits by their set time", () => {
       assert.deepEqual(pushed, [], JSON.stringify(local));
       assert.equal(state, team);
     }
+  });
+
+  it("leaves out the fields the team cleared after this machine set them, a balance floor too, and says which", () => {
+    const team: LimitsState = {
+      version: 1,
+      providers: { "mock-a": { monthly: 50, updatedAt: 100 } },
+      cleared: { "mock-a": { daily: 300 }, "mock-b": { daily: 300, monthly: 300 }, deepseek: { balanceFloor: 300 } },
+    };
+    const local = limits({
+      "mock-a": { daily: 9, monthly: 60, updatedAt: 200 },
+      "MOCK-B": { daily: 1, updatedAt: 300 },
+      deepseek: { balanceFloor: 10, updatedAt: 299 },
+    });
+    const push = pushLimits(team, local);
+    assert.deepEqual(push.pushed, ["mock-a"]);
+    assert.deepEqual(push.clearedLater, [
+      { provider: "mock-a", fields: ["daily"] },
+      { provider: "MOCK-B", fields: ["daily"] },
+      { provider: "deepseek", fields: ["balanceFloor"] },
+    ]);
+    assert.deepEqual(push.state.providers, { "mock-a": { monthly: 60, updatedAt: 200 } });
+    assert.deepEqual(push.state.cleared, team.cleared, "the clears stay: nothing was set after them");
+    const onlyCleared = pushLimits(team, limits({ "mock-b": { daily: 1, monthly: 2, updatedAt: 1 } }));
+    assert.equal(onlyCleared.state, team);
+    assert.deepEqual(onlyCleared.clearedLater, [{ provider: "mock-b", fields: ["daily", "monthly"] }]);
+  });
+
+  it("pushes a limit set after the team's clear, and its clear time goes; one without a set time stays cleared", () => {
+    const team: LimitsState = { version: 1, providers: {}, cleared: { "mock-b": { daily: 300, monthly: 300 } } };
+    const later = pushLimits(team, limits({ "MOCK-B": { daily: 1, updatedAt: 301 } }));
+    assert.deepEqual(later.pushed, ["MOCK-B"]);
+    assert.deepEqual(later.clearedLater, []);
+    assert.deepEqual(later.state, {
+      version: 1,
+      providers: { "MOCK-B": { daily: 1, updatedAt: 301 } },
+      cleared: { "mock-b": { monthly: 300 } },
+    });
+    const undated = pushLimits(team, limits({ "mock-b": { monthly: 1 } }));
+    assert.deepEqual([undated.pushed, undated.clearedLater], [[], [{ provider: "mock-b", fields: ["monthly"] }]]);
+  });
+
+  it("says what was pushed and what the team cleared after this machine set it", () => {
+    const cleared = [{ provider: "mock-b", fields: ["daily" as const, "monthly" as const] }];
+    assert.equal(
+      describeLimitsPush({ pushed: [], clearedLater: cleared }),
+      "nothing pushed: cleared in the team store after this machine set it: mock-b (daily, monthly)",
+    );
+    assert.equal(
+      describeLimitsPush({ pushed: ["mock-a"], clearedLater: cleared }),
+      "pushed the limits of mock-a (set here later than the team's, or the team had none); not pushed, cleared in the team store after this machine set it: mock-b (daily, monthly)",
+    );
+    assert.equal(
+      describeLimitsPush({ pushed: [], clearedLater: [] }),
+      "the team's limits are as new as this machine's or newer: nothing pushed",
+    );
+  });
+
+  it("has nothing to push of a limits file that holds only clear times", () => {
+    const onlyCleared: LimitsState = { version: 1, providers: {}, cleared: { "mock-a": { daily: 5 } } };
+    assert.deepEqual(pushedContent("budget-limits", onlyCleared), emptyLimits());
+    assert.deepEqual(pushedContent("cooldowns", onlyCleared), onlyCleared);
   });
 
   it("fills a team store without limits with every one of this machine's", () => {
