@@ -18,7 +18,7 @@ import { isObject } from "../is-object.ts";
 import { lazy } from "../lazy.ts";
 import { readOptionalText } from "../state/read-optional-file.ts";
 import { legacyMarker } from "../state/legacy-import.ts";
-import type { LimitsState } from "./budget-limits.ts";
+import { clearedAtOf, type LimitsState } from "./budget-limits.ts";
 import { addTotals, emptyTotals, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
 
 export const LEGACY_STATS_FILE = "auto-router.stats.json";
@@ -274,7 +274,8 @@ export function addMarkerOperation(marker: string) {
 }
 
 /**
- * The old limits as command-set limits; a period the user has set (or switched off) here since is kept, and one of 0 or
+ * The old limits as command-set limits; a period the user has set (or switched off) here since is kept, one cleared
+ * by command since (in team mode perhaps on another machine) stays cleared, and one of 0 or
  * less (no limit to the earlier router) is not imported. `at`: when they were set at the latest (the old file's last
  * write), which `state push` compares with a limit set on this machine in file mode.
  */
@@ -285,9 +286,17 @@ export function importLegacyLimitsOperation(legacy: LegacyImport, at: number) {
       const current = { ...providers[provider] };
       let changed = false;
       // The earlier router read a limit of 0 or less as no limit, not as one that blocks everything.
-      const usable = (value: number | undefined) => value !== undefined && value > 0;
-      if (usable(old.dailyUsd) && current.daily === undefined) [current.daily, changed] = [old.dailyUsd, true];
-      if (usable(old.monthlyUsd) && current.monthly === undefined) [current.monthly, changed] = [old.monthlyUsd, true];
+      const usable = (value: number | undefined, period: "daily" | "monthly") => {
+        const clearedAt = clearedAtOf(state, provider, period);
+        return (
+          value !== undefined &&
+          value > 0 &&
+          current[period] === undefined &&
+          !(clearedAt !== undefined && clearedAt >= at)
+        );
+      };
+      if (usable(old.dailyUsd, "daily")) [current.daily, changed] = [old.dailyUsd, true];
+      if (usable(old.monthlyUsd, "monthly")) [current.monthly, changed] = [old.monthlyUsd, true];
       // A period set here later keeps its time: the entry's time is its latest setting.
       if (changed) providers[provider] = { ...current, updatedAt: Math.max(current.updatedAt ?? at, at) };
     }

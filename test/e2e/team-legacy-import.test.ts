@@ -2,7 +2,7 @@
 // files in its state dir (shared/docs/legacy-formats.md, written here by hand) must reach the team store as they
 // reach the file store, through real pi processes sharing one redis-server. Each machine has its own agent dir.
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runPi } from "../helpers/pi-cli.ts";
@@ -145,29 +145,40 @@ describe("team mode: the earlier pi-auto-router's ratings and latency", () => {
     damaged.unchanged();
   });
 
-  it("counts the same old auto-router.stats.json copied to two machines once, two machines' own files both, a changed one not again", async () => {
+  it("counts the same old auto-router.stats.json copied to two machines once, two machines' own files both, a changed one not again, and does not bring back a limit the team cleared", async () => {
     const day = new Date().toISOString().slice(0, 10);
     const stats = (costUsd: number) => ({
       version: 2,
       daily: { [day]: { "mock-a": { inputTokens: 100, outputTokens: 50, estimatedCost: costUsd } } },
       monthly: { [day.slice(0, 7)]: { "mock-a": { inputTokens: 100, outputTokens: 50, estimatedCost: costUsd } } },
-      limits: {},
+      limits: { "mock-b": { monthlyUsd: 7 } },
     });
     const prefix = "par:legacy-stats:";
+    const teamLimits = () => JSON.parse(redis.cli("HGET", `${prefix}state:budget-limits`, "json"));
+    const dayAgo = new Date(Date.now() - 86_400_000);
     const teamCost = () => Number(redis.cli("HGET", `${prefix}usage:day:${day}`, "mock-a|*|costUsd") || "0");
     const withStats = (name: string, costUsd: number) => {
       const dir = team.machine(name, prefix, { budgets: { timeZone: "UTC" } });
-      writeFileSync(join(dir.agentDir, "extensions", "auto-router.stats.json"), JSON.stringify(stats(costUsd)));
+      const file = join(dir.agentDir, "extensions", "auto-router.stats.json");
+      writeFileSync(file, JSON.stringify(stats(costUsd)));
+      utimesSync(file, dayAgo, dayAgo); // the earlier router last wrote it (and set its limit) a day ago
       return dir;
     };
-    const budget = async (agentDir: string) => {
-      const done = await runPi({ agentDir, args: ["--model", "auto-router/main", "-p", "/auto-router budget"] });
+    const budget = async (agentDir: string, before: string[] = []) => {
+      const done = await runPi({
+        agentDir,
+        args: ["--model", "auto-router/main", "-p", ...before, "/auto-router budget"],
+      });
       assert.equal(done.code, 0, done.stderr);
+      return done.stdout + done.stderr;
     };
-    // The same file on two fresh machines (a copied home directory): once.
-    await budget(withStats("s1", 0.5).agentDir);
+    // The same file on two fresh machines (a copied home directory): once. The first imports its limit, and the team
+    // clears it: the second machine's import of the same old limit (set before the clear) does not bring it back.
+    const first = await budget(withStats("s1", 0.5).agentDir, ["/auto-router budget clear mock-b"]);
+    assert.match(first, /monthly budget set by command for mock-b cleared/);
     await budget(withStats("s2", 0.5).agentDir);
     assert.ok(Math.abs(teamCost() - 0.5) < 1e-9, `counted once: ${teamCost()}`);
+    assert.equal(teamLimits().providers["mock-b"], undefined, JSON.stringify(teamLimits()));
     // Another machine's own file: added.
     const s3 = withStats("s3", 0.25).agentDir;
     await budget(s3);

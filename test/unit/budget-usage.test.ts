@@ -381,6 +381,20 @@ describe("legacy stats migration", () => {
     });
   });
 
+  it("does not bring back a period cleared by command after the old file was last written", () => {
+    const state = {
+      version: 1,
+      providers: {},
+      cleared: { DeepSeek: { daily: 2, monthly: 3 }, openai: { monthly: 2 } },
+    };
+    assert.deepEqual(importLegacyLimitsOperation(parseLegacyStats(legacy), 2)(state).providers, {});
+    const clearedBefore = { version: 1, providers: {}, cleared: { deepseek: { monthly: 1 }, openai: { daily: 5 } } };
+    assert.deepEqual(importLegacyLimitsOperation(parseLegacyStats(legacy), 2)(clearedBefore).providers, {
+      deepseek: { daily: 1, monthly: 20, updatedAt: 2 },
+      openai: { monthly: 50, updatedAt: 2 },
+    });
+  });
+
   it("does not import a limit of 0 or less as a limit: the earlier router read it as no limit", () => {
     const old = parseLegacyStats({
       version: 2,
