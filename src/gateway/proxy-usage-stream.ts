@@ -1,93 +1,86 @@
 // Reading a proxied answer's usage as its bytes pass to the client, in bounded memory, by its content-type:
-// - one JSON document: kept whole up to WHOLE_READ_BYTES and parsed at its end; past that, only its last TAIL_BYTES
-//   are kept, where the APIs put `usage` (an OpenAI embeddings batch), and read by proxy-usage-tail.ts;
+// - one JSON document: scanned as it passes (proxy-usage-scan.ts), which keeps only its usage record's values, wherever
+//   they sit and however long the document is;
 // - an event stream (`text/event-stream`: Chat Completions or legacy Completions with `stream: true`, Responses,
 //   Anthropic, Gemini's `alt=sse`): read event by event, each event's `data:` lines joined as the SSE spec joins them
 //   and read as one JSON value at the event's end (a blank line, or the stream's);
 // - NDJSON (`application/x-ndjson`: Ollama's `/api/chat` and `/api/generate`): read line by line, each line one value.
-// An event's data or a line is parsed only when it names a usage field with a value other than null (a longer one
-// than the bound is read by its tail), and the records found are merged field by field, later over earlier: a
+// An event's data or a line is parsed only when it names a usage field with a value other than null (one longer than
+// WHOLE_READ_BYTES is scanned as the document is, from the bound on), and the records found are merged field by field, later over earlier: a
 // stream's last record is its total (OpenAI's final chunk, Gemini's last `usageMetadata`, Ollama's `done: true`
 // line), and Anthropic's `message_delta` output count completes its `message_start` input count.
 // Nothing here throws into the pipe it sits beside: a reader that fails reads nothing more, and the answer books no
 // usage, as one without a record.
 import type { TokenCounts } from "./passthrough-scan.ts";
 import { recordTokens, type UsageReader, type UsageRecord, type UsageShape, usageRecord } from "./proxy-usage.ts";
-import { tailUsageRecord } from "./proxy-usage-tail.ts";
+import { UsageScan } from "./proxy-usage-scan.ts";
 
 /**
- * The longest JSON document (or stream event or line) parsed whole. It is held while the answer streams to the client,
- * so this bounds the memory one proxied request holds beside it and the parse (~10-20 ms of main thread at the bound): it
- * holds any rerank answer and an OpenAI embeddings answer of about 500 inputs of 1,536 dimensions in base64.
+ * The longest stream event or line parsed whole. It is held while the answer streams to the client, so this bounds
+ * the memory one proxied stream holds beside it and the parse (~10-20 ms of main thread at the bound); a longer one is
+ * scanned (proxy-usage-scan.ts) from there on, the bytes held first included.
  */
 export const WHOLE_READ_BYTES = 4 * 1024 * 1024;
-/** What is kept of a longer one: its end, where a usage record sits, with room to spare. */
-export const TAIL_BYTES = 64 * 1024;
 
 /** JSON, and one document: `application/json`, `application/<x>+json`. */
 const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i;
 const SSE_TYPE = /^text\/event-stream\s*(?:;|$)/i;
 const NDJSON_TYPE = /^application\/(?:x-)?ndjson\s*(?:;|$)/i;
 
-/** A line (or document) as it passes: kept whole up to a bound, then only its last `tailBytes`. */
+/** What a BoundedText gives: its text whole, or the scan that read a longer one. */
+export type TakenText = { text: Buffer } | { scan: UsageScan };
+
+/** A stream event's data or a line as it passes: kept whole up to a bound, then scanned instead of kept. */
 export class BoundedText {
   private chunks: Uint8Array[] = [];
   private kept = 0;
-  private whole = true;
+  private scan: UsageScan | undefined;
 
-  constructor(
-    private readonly wholeBytes = WHOLE_READ_BYTES,
-    private readonly tailBytes = TAIL_BYTES,
-  ) {}
+  constructor(private readonly wholeBytes = WHOLE_READ_BYTES) {}
 
   add(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return;
+    if (this.scan) return this.scan.add(chunk);
     this.chunks.push(chunk);
     this.kept += chunk.byteLength;
-    if (this.whole && this.kept <= this.wholeBytes) return;
-    this.whole = false;
-    // Past the bound: the oldest chunks go while what remains still covers the tail.
-    while (this.chunks.length > 1 && this.kept - this.chunks[0]!.byteLength >= this.tailBytes)
-      this.kept -= this.chunks.shift()!.byteLength;
-  }
-
-  /** The text so far, whole or its tail, and starts over. */
-  take(): { text: Buffer; whole: boolean } {
-    const text = Buffer.concat(this.chunks);
-    const taken = {
-      text: this.whole ? text : text.subarray(Math.max(0, text.length - this.tailBytes)),
-      whole: this.whole,
-    };
+    if (this.kept <= this.wholeBytes) return;
+    this.scan = new UsageScan();
+    for (const held of this.chunks) this.scan.add(held);
     this.chunks = [];
     this.kept = 0;
-    this.whole = true;
+  }
+
+  /** The text so far, or its scan, and starts over. */
+  take(): TakenText {
+    const taken: TakenText = this.scan ? { scan: this.scan } : { text: Buffer.concat(this.chunks) };
+    this.chunks = [];
+    this.kept = 0;
+    this.scan = undefined;
     return taken;
   }
 }
 
-/** A JSON text's usage record: parsed whole, or found in its tail. */
-function textRecord({ text, whole }: { text: Buffer; whole: boolean }): UsageRecord | undefined {
-  if (!whole) return tailUsageRecord(text.toString("utf8"));
+/** A JSON text's usage record: parsed whole, or as its scan read it. */
+function textRecord(taken: TakenText): UsageRecord | undefined {
+  if ("scan" in taken) return taken.scan.record();
   try {
-    return usageRecord(JSON.parse(text.toString("utf8")));
+    return usageRecord(JSON.parse(taken.text.toString("utf8")));
   } catch {
     return undefined;
   }
 }
 
-/** One JSON document's usage: read at its end. */
+/** One JSON document's usage: scanned as it passes, read at its end. */
 class DocumentUsage implements UsageReader {
-  private readonly text = new BoundedText();
+  private readonly scan = new UsageScan();
 
   add(chunk: Uint8Array): void {
-    try {
-      this.text.add(chunk);
-    } catch {} // cannot happen short of memory: the answer then books no usage
+    this.scan.add(chunk);
   }
 
   tokens(): TokenCounts | undefined {
     try {
-      return recordTokens(textRecord(this.text.take()));
+      return recordTokens(this.scan.record());
     } catch {
       return undefined;
     }
@@ -130,8 +123,8 @@ export function mayHoldUsage(text: Buffer): boolean {
 class MergedRecords {
   private readonly merged = new Map<UsageShape, Record<string, unknown>>();
 
-  add(taken: { text: Buffer; whole: boolean }): void {
-    if (!mayHoldUsage(taken.text)) return;
+  add(taken: TakenText): void {
+    if ("text" in taken && !mayHoldUsage(taken.text)) return;
     const record = textRecord(taken);
     if (!record) return;
     // A field a later event leaves null (Anthropic's message_delta may) keeps the count an earlier one gave.
@@ -203,7 +196,7 @@ const DATA_FIELD = Buffer.from("data:");
  * `data:` and one optional space) is one line of its event's data, which are joined with "\n"; a blank line ends the
  * event, whose data is then read as one JSON value (Anthropic's, OpenAI's and Gemini's events each send theirs on one
  * line, but the spec lets a server spread it over several). Comments (`:`), `event:`, `id:` and `retry:` lines are
- * no data. Only the event's data is kept, as a BoundedText: an event longer than its bound is read by its tail.
+ * no data. Only the event's data is kept, as a BoundedText: an event longer than its bound is scanned.
  */
 class EventStreamUsage extends StreamUsage {
   private readonly data = new BoundedText();

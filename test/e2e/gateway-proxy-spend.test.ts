@@ -1,6 +1,6 @@
 // What a proxied request costs, through the real `pi-auto-router serve` and the official OpenAI client against local
-// upstream servers: a JSON answer's usage record (OpenAI embeddings' `prompt_tokens`, also at the end of an answer
-// over 4 MiB), an event stream's last usage (a legacy Completions stream, also one whose usage event spreads its JSON
+// upstream servers: a JSON answer's usage record (OpenAI embeddings' `prompt_tokens`, also at the end or the start of
+// an answer over 4 MiB), an event stream's last usage (a legacy Completions stream, also one whose usage event spreads its JSON
 // over several `data:` lines) and an Ollama NDJSON stream's counts are priced with the target model's prices and
 // booked once, as a chat answer is (the ledger, the `usage` and `result` events, the final's cost, the routing-stats
 // report), and a hard budget it exhausts refuses the next proxied request with 402. An answer whose usage cannot be
@@ -105,6 +105,7 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
           models: [model("ff")],
         },
         "big-b": { baseUrl: upstream.url, api: "openai-completions", apiKey: "sk-big-b-0004", models: [model("bb")] },
+        "big-f": { baseUrl: upstream.url, api: "openai-completions", apiKey: "sk-big-f-0008", models: [model("bf")] },
         "complete-c": {
           baseUrl: upstream.url,
           api: "openai-completions",
@@ -133,12 +134,14 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
             targets: routeInOrder("files-f/ff", "embed-h/eh").targets.map((target) => ({ ...target, probe: false })),
           },
           big: { targets: unprobed("big-b/bb") },
+          bigfirst: { targets: unprobed("big-f/bf") },
           complete: { targets: unprobed("complete-c/cc") },
           multiline: { targets: unprobed("complete-m/cm") },
           ollama: { targets: unprobed("ollama-o/llama") },
         },
         providers: {
           "big-b": { endpointPrefixes: ["/v1/embeddings"] },
+          "big-f": { endpointPrefixes: ["/v1/embeddings"] },
           "complete-c": { endpointPrefixes: ["/v1/completions"] },
           "complete-m": { endpointPrefixes: ["/v1/completions"] },
           "ollama-o": { endpointPrefixes: ["/api/chat"] },
@@ -255,7 +258,7 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
     assert.equal(rounded(route.costUsd), 2 * COST_USD);
   });
 
-  it("books the usage at the end of an embeddings answer over 4 MiB, read from its tail", async () => {
+  it("books the usage at the end or the start of an embeddings answer over 4 MiB, read as it passes", async () => {
     const vector = Array.from({ length: 1536 }, (_, index) => 0.123456789 + index / 1e9);
     const data = Array.from({ length: 250 }, (_, index) => ({ object: "embedding", index, embedding: vector }));
     const tokens = 98_765;
@@ -267,6 +270,19 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
     assert.deepEqual(answer.data[249]!.embedding, vector);
     assert.equal(answer.usage.prompt_tokens, tokens);
     await assertBookedOnce("big", "big-b/bb", { input: tokens, output: 0 }, (tokens * PRICE.input) / 1e6);
+
+    // The same answer with its usage first, more than 4 MiB from its end.
+    const first = { usage: { prompt_tokens: tokens + 1, total_tokens: tokens + 1 }, object: "list", data, model: "bf" };
+    upstream.replies.push({ status: 200, body: first });
+    const read = await fx.openai.embeddings.create({ model: "bigfirst", input: "many", encoding_format: "float" });
+    assert.equal(read.data.length, 250, "the answer reaches the client whole");
+    assert.equal(read.usage.prompt_tokens, tokens + 1);
+    await assertBookedOnce(
+      "bigfirst",
+      "big-f/bf",
+      { input: tokens + 1, output: 0 },
+      ((tokens + 1) * PRICE.input) / 1e6,
+    );
   });
 
   it("books a streamed Completions answer's usage from its last event", async () => {

@@ -1,18 +1,17 @@
 // Which usage records of proxied answers the wildcard proxy reads (embeddings, rerank, whole chat answers of several
-// APIs, Ollama's counts, the tail of a long document, SSE and NDJSON streams), and what it leaves alone: invalid counts,
-// records without tokens, non-JSON, other types.
+// APIs, Ollama's counts, a long document's record wherever it sits, SSE and NDJSON streams), and what it leaves alone:
+// invalid counts, records without tokens, records below the top, non-JSON, other types.
 import assert from "node:assert/strict";
 import { describe, it, mock } from "node:test";
-import { recordTokens } from "../../src/gateway/proxy-usage.ts";
 import { BoundedText, mayHoldUsage, usageReader } from "../../src/gateway/proxy-usage-stream.ts";
-import { tailUsageRecord } from "../../src/gateway/proxy-usage-tail.ts";
 
-/** A whole JSON answer's tokens, read as the proxy reads them (its reader for application/json). */
-const read = (body: unknown) => {
+/** A whole JSON answer's usage, read as the proxy reads them (its reader for application/json), in the given chunks. */
+const readChunks = (chunks: readonly (string | Buffer)[]) => {
   const reader = usageReader("POST", 200, new Headers({ "content-type": "application/json" }))!;
-  reader.add(Buffer.from(typeof body === "string" ? body : JSON.stringify(body)));
+  for (const chunk of chunks) reader.add(Buffer.from(chunk));
   return reader.tokens();
 };
+const read = (body: unknown) => readChunks([typeof body === "string" ? body : JSON.stringify(body)]);
 const tokens = (input: number, output = 0, cacheRead = 0, cacheWrite = 0) => ({ input, output, cacheRead, cacheWrite });
 
 describe("proxied answers' usage", () => {
@@ -72,25 +71,88 @@ describe("proxied answers' usage", () => {
   });
 });
 
-describe("the usage record at the end of a long JSON text", () => {
-  const tail = (text: string) => recordTokens(tailUsageRecord(text));
+describe("a JSON document's usage record, scanned as it passes", () => {
+  const usage = { prompt_tokens: 5000, total_tokens: 5000 };
+  /** Each split of the text in two, and in three around its middle: every chunk boundary the scan must carry. */
+  function* splits(text: string): Generator<string[]> {
+    for (let at = 0; at <= text.length; at++) yield [text.slice(0, at), text.slice(at)];
+    const middle = text.length >> 1;
+    for (let at = 0; at < middle; at++) yield [text.slice(0, at), text.slice(at, middle), text.slice(middle)];
+  }
+  const readEverySplit = (text: string, expected: unknown) => {
+    for (const chunks of splits(text))
+      assert.deepEqual(readChunks(chunks), expected, `split at ${chunks.map((chunk) => chunk.length).join("+")}`);
+  };
 
-  it("finds the last usage object after a cut-off start, braces in strings included", () => {
-    const text = '.5,0.25]}],"model":"m {x}","usage":{"prompt_tokens":5000,"total_tokens":5000}}';
-    assert.deepEqual(tail(text), tokens(5000));
-    const nested = 'x"}],"usage":{"input_tokens":50,"output_tokens":9,"input_tokens_details":{"cached_tokens":20}}}';
-    assert.deepEqual(tail(nested), tokens(30, 9, 20));
+  it("finds the record first, in the middle or last, split across chunks at every position", () => {
+    const data = [{ object: "embedding", index: 0, embedding: [0.5, -1e-3] }];
+    for (const body of [
+      { usage, object: "list", data },
+      { object: "list", usage, data, model: "m" },
+      { object: "list", data, model: "m {x}", usage },
+    ])
+      readEverySplit(JSON.stringify(body, null, body.usage === usage ? 1 : 0), tokens(5000));
   });
 
-  it("finds Gemini's, Cohere's and Ollama's records too", () => {
-    assert.deepEqual(tail('1]}],"usageMetadata":{"promptTokenCount":7}}'), tokens(7));
-    assert.deepEqual(tail('1]],"meta":{"billed_units":{"input_tokens":8}}}'), tokens(8));
-    assert.deepEqual(tail('3,4],"total_duration":5,"prompt_eval_count":26,"eval_count":298}'), tokens(26, 298));
+  it("reads across strings with escaped quotes and backslashes, braces and usage-like text in them", () => {
+    const text = String.raw`{"a":"\"usage\":{\"prompt_tokens\":1}}","b\\":"\\","c":"x\\\"}]{[","d":["\\\\",{"e":"\u0022"}],"usage":{"prompt_tokens":7,"note":"}\"{"},"f":"\\"}`;
+    assert.deepEqual(JSON.parse(text).usage.prompt_tokens, 7, "the text is one JSON document");
+    readEverySplit(text, tokens(7));
   });
 
-  it("reads nothing from a usage object cut off by the end, an escaped key or no record", () => {
-    for (const text of ['"usage":{"prompt_tokens":5', '"content":"\\"usage\\":{\\"prompt_tokens\\":5}"}', "1,2]]}"])
-      assert.equal(tail(text), undefined, text);
+  it("finds Gemini's usageMetadata, Cohere's meta.billed_units and Ollama's counts at any place", () => {
+    readEverySplit('{"usageMetadata":{"promptTokenCount":7},"candidates":[{"content":{}}]}', tokens(7));
+    readEverySplit(
+      '{"id":"x","meta":{"api_version":{"version":"2"},"billed_units":{"input_tokens":8}},"embeddings":[[1]]}',
+      tokens(8),
+    );
+    readEverySplit('{"prompt_eval_count":26,"context":[1,2,3],"eval_count":298,"done":true}', tokens(26, 298));
+  });
+
+  it("does not count a member of a usage record's name below the top level", () => {
+    for (const body of [
+      { data: [{ usage: { prompt_tokens: 9 } }] },
+      { choices: [{ message: { usage: { prompt_tokens: 9 } } }] },
+      { result: { usage: { prompt_tokens: 9 }, usageMetadata: { promptTokenCount: 9 } } },
+      { other: { billed_units: { input_tokens: 9 } } },
+      { meta: { inner: { billed_units: { input_tokens: 9 } } } },
+      { meta: [{ billed_units: { input_tokens: 9 } }] },
+      { stats: { prompt_eval_count: 9, eval_count: 9 } },
+    ])
+      readEverySplit(JSON.stringify(body), undefined);
+    readEverySplit(JSON.stringify({ data: [{ usage: { prompt_tokens: 9 } }], usage: { prompt_tokens: 4 } }), tokens(4));
+  });
+
+  it("takes the last of a repeated member, as JSON.parse does", () => {
+    readEverySplit('{"usage":{"prompt_tokens":1},"data":[],"usage":{"prompt_tokens":2}}', tokens(2));
+  });
+
+  it("reads nothing from a document that is no object, is cut off, has text after it, or a value over the bound", () => {
+    for (const text of [
+      '[{"usage":{"prompt_tokens":1}}]',
+      '"usage"',
+      '{"usage":{"prompt_tokens":1}',
+      '{"usage":{"prompt_tokens":1}} {}',
+      '{"usage":{"prompt_tokens":1},"data":"unterminated}',
+      '{"usage":{"prompt_tokens" 1}}',
+      `{"usage":{"prompt_tokens":1,"pad":"${"x".repeat(64 * 1024)}"}}`,
+    ])
+      assert.equal(read(text), undefined, text.slice(0, 60));
+  });
+
+  it("finds the record of a document of several MiB fed in 64 KiB chunks, at its start or end", () => {
+    const vector = Array.from({ length: 1536 }, (_, index) => 0.123456789 + index / 1e9);
+    const data = Array.from({ length: 250 }, (_, index) => ({ object: "embedding", index, embedding: vector }));
+    for (const body of [
+      { usage, object: "list", data },
+      { object: "list", data, usage },
+    ]) {
+      const bytes = Buffer.from(JSON.stringify(body));
+      assert.ok(bytes.length > 4 * 1024 * 1024);
+      const chunks = [];
+      for (let at = 0; at < bytes.length; at += 65536) chunks.push(bytes.subarray(at, at + 65536));
+      assert.deepEqual(readChunks(chunks), tokens(5000));
+    }
   });
 });
 
@@ -160,7 +222,7 @@ describe("proxied streams' usage", () => {
     assert.deepEqual(readStream("text/event-stream", sse), tokens(25, 15));
   });
 
-  it("reads a several-line event longer than the whole-read bound by its tail", () => {
+  it("reads a several-line event longer than the whole-read bound by scanning it", () => {
     const context = Array.from({ length: 60_000 }, (_, index) => index).join(",");
     const data = [
       '{"object":"chunk",',
@@ -214,11 +276,15 @@ describe("proxied streams' usage", () => {
     assert.deepEqual(readStream("application/x-ndjson", lines), tokens(26, 298));
   });
 
-  it("reads a line longer than the whole-read bound by its tail", () => {
-    const context = Array.from({ length: 300_000 }, (_, index) => index).join(",");
-    const line = `{"done":true,"context":[${context}],"prompt_eval_count":3,"eval_count":4}\n`;
-    assert.ok(line.length > 1024 * 1024);
-    assert.deepEqual(readStream("application/x-ndjson", [line.slice(0, 1000), line.slice(1000)]), tokens(3, 4));
+  it("reads a line longer than the whole-read bound by scanning it, its record first or last", () => {
+    const context = Array.from({ length: 800_000 }, (_, index) => index).join(",");
+    for (const line of [
+      `{"done":true,"context":[${context}],"prompt_eval_count":3,"eval_count":4}\n`,
+      `{"prompt_eval_count":3,"eval_count":4,"done":true,"context":[${context}]}\n`,
+    ]) {
+      assert.ok(line.length > 4 * 1024 * 1024);
+      assert.deepEqual(readStream("application/x-ndjson", [line.slice(0, 1000), line.slice(1000)]), tokens(3, 4));
+    }
   });
 
   it("reads nothing from a stream without a usage record or with a broken one", () => {
@@ -253,12 +319,16 @@ describe("which proxied answers are read", () => {
     assert.equal(reads("HEAD", 200, json), false);
   });
 
-  it("keeps the text whole up to the bound, then only its tail", () => {
-    const text = new BoundedText(10, 4);
+  it("keeps the text whole up to the bound, then scans it, the bytes held first included", () => {
+    const text = new BoundedText(10);
     text.add(Buffer.from("12345"));
     text.add(Buffer.from("67890"));
-    assert.deepEqual(text.take(), { text: Buffer.from("1234567890"), whole: true });
-    for (const chunk of ["12345", "67890", "ab", "c"]) text.add(Buffer.from(chunk));
-    assert.deepEqual(text.take(), { text: Buffer.from("0abc"), whole: false });
+    assert.deepEqual(text.take(), { text: Buffer.from("1234567890") });
+    for (const chunk of ['{"usage":', '{"total_', 'tokens":3}', ',"x":1}']) text.add(Buffer.from(chunk));
+    const taken = text.take();
+    assert.ok("scan" in taken);
+    assert.deepEqual(taken.scan.record(), { shape: "usage", fields: { total_tokens: 3 } });
+    text.add(Buffer.from("{}"));
+    assert.deepEqual(text.take(), { text: Buffer.from("{}") }, "each take starts over");
   });
 });
