@@ -316,6 +316,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
           costUsd: record.costUsd,
           estimated: record.estimated ?? false,
           estimateReason: record.reason,
+          ...(record.units ? { units: record.units } : {}),
           day: calendar.day,
           month: calendar.month,
         },

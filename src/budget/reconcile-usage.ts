@@ -3,6 +3,7 @@
 // or do not add up, the record is estimated from the answer's length (about 4 characters per token, the same rule
 // pi-ai's faux provider uses), marked `estimated: true` with the reason, and counted like any other. Pure.
 import type { AssistantMessage } from "@mariozechner/pi-ai";
+import { type UnitCounts, usageUnits } from "../usage-units.ts";
 
 export const CHARACTERS_PER_TOKEN = 4;
 export const TOKENS_PER_MILLION = 1_000_000;
@@ -26,6 +27,8 @@ export interface UsageRecord {
   estimated?: boolean;
   /** Why it was estimated, for the event log and `budget show`. */
   reason?: string;
+  /** Billed units that are no tokens (usage-units.ts): logged, never priced. */
+  units?: UnitCounts;
 }
 
 /** USD per 1M tokens, from the target model's `cost` in pi's registry. */
@@ -111,6 +114,9 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
     tokens[field] = value ?? 0;
   }
   const tokenSum = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
+  const units = usageUnits(usage);
+  // An answer billed in units alone (a rerank's search units) is a request to count all the same, at no known price.
+  if (tokenSum === 0 && characters === 0 && units && reasons.length === 0) return { ...tokens, costUsd: 0, units };
   if (tokenSum === 0 && characters === 0) {
     return reasons.length > 0 ? { ...tokens, costUsd: 0, estimated: true, reason: reasons.join("; ") } : undefined;
   }
@@ -163,7 +169,7 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
   } else {
     costUsd = total;
   }
-  const record: UsageRecord = { ...tokens, costUsd: clean(costUsd) ?? 0 };
+  const record: UsageRecord = { ...tokens, costUsd: clean(costUsd) ?? 0, ...(units ? { units } : {}) };
   if (reasons.length > 0) {
     record.estimated = true;
     record.reason = reasons.join("; ");

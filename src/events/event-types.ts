@@ -81,6 +81,8 @@ export interface UsageData {
   cacheRead: number;
   cacheWrite: number;
   costUsd: number;
+  /** Billed units that are no tokens, as in the `usage` event. */
+  units?: Record<string, number>;
 }
 
 export interface ResultEventData {
@@ -189,6 +191,8 @@ export interface UsageEventData {
   costUsd: number;
   estimated: boolean;
   estimateReason?: string;
+  /** Billed units that are no tokens (Cohere's `search_units`, audio `seconds`): never priced, so not in costUsd. */
+  units?: Record<string, number>;
   /** Calendar keys in the budget's time zone. */
   day: string;
   month: string;

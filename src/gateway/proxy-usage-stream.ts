@@ -11,8 +11,14 @@
 // line), and Anthropic's `message_delta` output count completes its `message_start` input count.
 // Nothing here throws into the pipe it sits beside: a reader that fails reads nothing more, and the answer books no
 // usage, as one without a record.
-import type { TokenCounts } from "./passthrough-scan.ts";
-import { recordTokens, type UsageReader, type UsageRecord, type UsageShape, usageRecord } from "./proxy-usage.ts";
+import {
+  type ProxiedUsage,
+  recordUsage,
+  type UsageReader,
+  type UsageRecord,
+  type UsageShape,
+  usageRecord,
+} from "./proxy-usage.ts";
 import { UsageScan } from "./proxy-usage-scan.ts";
 
 /**
@@ -78,9 +84,9 @@ class DocumentUsage implements UsageReader {
     this.scan.add(chunk);
   }
 
-  tokens(): TokenCounts | undefined {
+  usage(): ProxiedUsage | undefined {
     try {
-      return recordTokens(this.scan.record());
+      return recordUsage(this.scan.record());
     } catch {
       return undefined;
     }
@@ -133,10 +139,10 @@ class MergedRecords {
     this.merged.set(record.shape, fields);
   }
 
-  tokens(): TokenCounts | undefined {
+  usage(): ProxiedUsage | undefined {
     for (const shape of ["usage", "usageMetadata", "billed_units", "ollama"] as const) {
       const fields = this.merged.get(shape);
-      if (fields) return recordTokens({ shape, fields });
+      if (fields) return recordUsage({ shape, fields });
     }
     return undefined;
   }
@@ -156,11 +162,11 @@ abstract class StreamUsage implements UsageReader {
     }
   }
 
-  tokens(): TokenCounts | undefined {
+  usage(): ProxiedUsage | undefined {
     if (this.failed) return undefined;
     try {
       this.end();
-      return this.records.tokens();
+      return this.records.usage();
     } catch {
       return undefined;
     }

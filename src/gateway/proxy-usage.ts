@@ -2,10 +2,11 @@
 // provider's own usage record: a JSON document (an embeddings list, a rerank result, a whole chat answer) or the last
 // events of a stream. The bytes forwarded are read on the side as they pass (proxy-usage-stream.ts keeps only what it
 // needs), and what they say becomes the attempt's message, priced with the target model's prices as a chat answer is,
-// so the runtime's one bookkeeping (ledger, `usage` and `result` events, the final's cost, budgets) counts it. Nothing
-// here changes or delays what the client gets, and nothing it cannot read is guessed: no usage, nothing counted.
+// so the runtime's one bookkeeping (ledger, `usage` and `result` events, the final's cost, budgets) counts it; units that
+// are no tokens (rerank's search units, audio seconds) are counted as a request and logged, unpriced. Nothing here changes or delays what the client gets, and nothing it cannot read is guessed: no usage, nothing counted.
 import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
 import { isObject } from "../is-object.ts";
+import type { UnitCounts } from "../usage-units.ts";
 import { answerMessage, openAITokens, type TokenCounts, zeroTokens } from "./passthrough-scan.ts";
 
 type Loose = Record<string, unknown>;
@@ -57,7 +58,7 @@ function geminiTokens(metadata: Loose): TokenCounts | undefined {
   };
 }
 
-/** Where a usage record sits in a JSON value, by its provider's shape; its fields are read by recordTokens. */
+/** Where a usage record sits in a JSON value, by its provider's shape; its fields are read by recordUsage. */
 export type UsageShape = "usage" | "usageMetadata" | "billed_units" | "ollama";
 export interface UsageRecord {
   shape: UsageShape;
@@ -85,37 +86,61 @@ export function usageRecord(value: unknown): UsageRecord | undefined {
   return Object.keys(ollama).length > 0 ? { shape: "ollama", fields: ollama } : undefined;
 }
 
-/**
- * A record's tokens, or undefined when it has none this reads: a record without token counts (Cohere's rerank
- * `search_units`, an audio answer's `seconds`: no per-token price applies) or with invalid ones only.
- */
-export function recordTokens(record: UsageRecord | undefined): TokenCounts | undefined {
-  const fields = record?.fields;
-  switch (record?.shape) {
+/** A record's tokens, or undefined when it has none this reads (none, or invalid ones only). */
+function recordTokens(record: UsageRecord): TokenCounts | undefined {
+  const fields = record.fields;
+  switch (record.shape) {
     case "usage":
-      return usageTokens(fields!);
+      return usageTokens(fields);
     case "usageMetadata":
-      return geminiTokens(fields!);
+      return geminiTokens(fields);
     case "billed_units":
       // Cohere (embed, chat): input and output tokens.
-      if (count(fields!.input_tokens) === undefined && count(fields!.output_tokens) === undefined) return undefined;
-      return { ...zeroTokens(), input: count(fields!.input_tokens) ?? 0, output: count(fields!.output_tokens) ?? 0 };
+      if (count(fields.input_tokens) === undefined && count(fields.output_tokens) === undefined) return undefined;
+      return { ...zeroTokens(), input: count(fields.input_tokens) ?? 0, output: count(fields.output_tokens) ?? 0 };
     case "ollama": {
-      const input = count(fields!.prompt_eval_count);
-      const output = count(fields!.eval_count);
+      const input = count(fields.prompt_eval_count);
+      const output = count(fields.eval_count);
       if (input === undefined && output === undefined) return undefined;
       return { ...zeroTokens(), input: input ?? 0, output: output ?? 0 };
     }
-    default:
-      return undefined;
   }
+}
+
+/** Cohere's billed units that are no tokens: `search_units` (rerank), `classifications`, `images`... */
+const BILLED_TOKENS = new Set(["input_tokens", "output_tokens"]);
+
+/** A record's units that are no tokens (usage-units.ts): Cohere's other billed units, an audio answer's `seconds`. */
+function recordUnits(record: UsageRecord): UnitCounts | undefined {
+  const units: UnitCounts = {};
+  if (record.shape === "billed_units") {
+    for (const [name, value] of Object.entries(record.fields))
+      if (!BILLED_TOKENS.has(name) && count(value) !== undefined) units[name] = value as number;
+  } else if (record.shape === "usage" && count(record.fields.seconds) !== undefined)
+    units.seconds = record.fields.seconds as number;
+  return Object.keys(units).length > 0 ? units : undefined;
+}
+
+/** What a proxied answer's usage record says: its tokens, its units that are no tokens, or both. */
+export interface ProxiedUsage {
+  tokens?: TokenCounts;
+  units?: UnitCounts;
+}
+
+/** A record's usage, or undefined when it has neither tokens nor units this reads. */
+export function recordUsage(record: UsageRecord | undefined): ProxiedUsage | undefined {
+  if (!record) return undefined;
+  const tokens = recordTokens(record);
+  const units = recordUnits(record);
+  if (!tokens && !units) return undefined;
+  return { ...(tokens ? { tokens } : {}), ...(units ? { units } : {}) };
 }
 
 /** What reads a proxied answer's usage as its bytes pass (proxy-usage-stream.ts). */
 export interface UsageReader {
   add(chunk: Uint8Array): void;
-  /** The tokens read, once the answer has ended; undefined when none were. */
-  tokens(): TokenCounts | undefined;
+  /** The usage read, once the answer has ended; undefined when none was. */
+  usage(): ProxiedUsage | undefined;
 }
 
 /** The message the runtime books for a proxied answer whose usage was read; undefined when none was. */
@@ -125,8 +150,12 @@ export function proxiedAnswerMessage(
   now: number,
 ): AssistantMessage | undefined {
   try {
-    const tokens = reader?.tokens();
-    return tokens ? answerMessage(target, tokens, "stop", [], now) : undefined;
+    const usage = reader?.usage();
+    if (!usage) return undefined;
+    const message = answerMessage(target, usage.tokens ?? zeroTokens(), "stop", [], now);
+    // Units are never priced: they ride on the usage to the budget and the event log (usage-units.ts).
+    if (usage.units) Object.assign(message.usage, { units: usage.units });
+    return message;
   } catch {
     return undefined; // the answer was forwarded already: what cannot be read is not counted, never an error
   }

@@ -8,6 +8,7 @@ import type {
 } from "../events/event-types.ts";
 import type { Candidate, Decision, PromptShortcuts, RequestFeatures } from "../routing/types.ts";
 import { redactText } from "../state/redact.ts";
+import { usageUnits } from "../usage-units.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 
 export function decisionEventData(
@@ -62,6 +63,7 @@ export function resultEventData(attempt: number, candidate: Candidate, outcome: 
   const usage = outcome.message?.usage;
   const reported =
     usage && (outcome.status === "committed" || usage.input + usage.output + usage.cacheRead + usage.cacheWrite > 0);
+  const units = usageUnits(usage);
   const data: ResultEventData = {
     outcome: "failed",
     attempt,
@@ -75,6 +77,7 @@ export function resultEventData(attempt: number, candidate: Candidate, outcome: 
           cacheRead: usage.cacheRead,
           cacheWrite: usage.cacheWrite,
           costUsd: usage.cost?.total as number,
+          ...(units ? { units } : {}),
         }
       : undefined,
   };

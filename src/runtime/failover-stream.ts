@@ -33,6 +33,7 @@ import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, failoversOf, type RequestState } from "./request-state.ts";
 import { overBudgetText } from "../routing/soft-fallback.ts";
 import { type Decision, type RefusalKind, routeTargetKey, type SkipReason } from "../routing/types.ts";
+import { usageUnits } from "../usage-units.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { tryCandidates } from "./try-candidates.ts";
@@ -179,7 +180,8 @@ async function serveRequest(
   };
   /**
    * `served`: the target that answered; `subscription`: its billing; `refusedBy`: the target whose refusal ended the
-   * request; `costUnknown`: the answer came without a usage record the router could read (a proxied answer's).
+   * request; `costUnknown`: the answer came without a usage record the router could read (a proxied answer's), or
+   * with billed units no price applies to (usage-units.ts).
    */
   const finish = (
     message: AssistantMessage,
@@ -268,7 +270,7 @@ async function serveRequest(
           served: served.key,
           subscription: served.billing === "subscription",
           refusedBy: served.refused ? served.key : undefined,
-          costUnknown: served.message === undefined,
+          costUnknown: served.message === undefined || usageUnits(served.message.usage) !== undefined,
         });
       }
       if (served) {

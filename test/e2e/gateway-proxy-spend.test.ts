@@ -1,6 +1,7 @@
 // What a proxied request costs, through the real `pi-auto-router serve` and the official OpenAI client against local
 // upstream servers: a JSON answer's usage record (OpenAI embeddings' `prompt_tokens`, also at the end or the start of
-// an answer over 4 MiB), an event stream's last usage (a legacy Completions stream, also one whose usage event spreads its JSON
+// an answer over 4 MiB), units that are no tokens (a Cohere rerank's search units, a transcription's seconds: counted
+// as requests and logged, unpriced), an event stream's last usage (a legacy Completions stream, also one whose usage event spreads its JSON
 // over several `data:` lines) and an Ollama NDJSON stream's counts are priced with the target model's prices and
 // booked once, as a chat answer is (the ledger, the `usage` and `result` events, the final's cost, the routing-stats
 // report), and a hard budget it exhausts refuses the next proxied request with 402. An answer whose usage cannot be
@@ -106,6 +107,18 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
         },
         "big-b": { baseUrl: upstream.url, api: "openai-completions", apiKey: "sk-big-b-0004", models: [model("bb")] },
         "big-f": { baseUrl: upstream.url, api: "openai-completions", apiKey: "sk-big-f-0008", models: [model("bf")] },
+        "rerank-r": {
+          baseUrl: upstream.url,
+          api: "openai-completions",
+          apiKey: "sk-rerank-r-0009",
+          models: [model("rr")],
+        },
+        "audio-a": {
+          baseUrl: upstream.url,
+          api: "openai-completions",
+          apiKey: "sk-audio-a-0010",
+          models: [model("aa")],
+        },
         "complete-c": {
           baseUrl: upstream.url,
           api: "openai-completions",
@@ -135,6 +148,8 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
           },
           big: { targets: unprobed("big-b/bb") },
           bigfirst: { targets: unprobed("big-f/bf") },
+          rerank: { targets: unprobed("rerank-r/rr") },
+          audio: { targets: unprobed("audio-a/aa") },
           complete: { targets: unprobed("complete-c/cc") },
           multiline: { targets: unprobed("complete-m/cm") },
           ollama: { targets: unprobed("ollama-o/llama") },
@@ -142,6 +157,8 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
         providers: {
           "big-b": { endpointPrefixes: ["/v1/embeddings"] },
           "big-f": { endpointPrefixes: ["/v1/embeddings"] },
+          "rerank-r": { endpointPrefixes: ["/v1/rerank"] },
+          "audio-a": { endpointPrefixes: ["/v1/audio"] },
           "complete-c": { endpointPrefixes: ["/v1/completions"] },
           "complete-m": { endpointPrefixes: ["/v1/completions"] },
           "ollama-o": { endpointPrefixes: ["/api/chat"] },
@@ -283,6 +300,54 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
       { input: tokens + 1, output: 0 },
       ((tokens + 1) * PRICE.input) / 1e6,
     );
+  });
+
+  it("counts a rerank's search units and a transcription's seconds as requests, logged beside zero tokens, unpriced", async () => {
+    // Cohere's rerank, as its clients post it: the answer's billed units are search units, no tokens.
+    const rerank = {
+      id: "r1",
+      results: [{ index: 0, relevance_score: 0.9 }],
+      meta: { api_version: { version: "2" }, billed_units: { search_units: 1 } },
+    };
+    upstream.replies.push({ status: 200, body: rerank });
+    const response = await fetch(`${fx.gateway.url}/v1/rerank`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${fx.gateway.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "rerank", query: "q", documents: ["a"] }),
+    });
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), JSON.stringify(rerank), "the answer reaches the client as it came");
+    // OpenAI's transcription, through its official client: a multipart upload, the route named by X-Model.
+    upstream.replies.push({ status: 200, body: { text: "hello", usage: { type: "duration", seconds: 3.5 } } });
+    const transcription = await fx.openai.audio.transcriptions.create(
+      { file: new File([Buffer.from("RIFF....WAVE")], "hello.wav", { type: "audio/wav" }), model: "audio" },
+      { headers: { "x-model": "audio" } },
+    );
+    assert.equal(transcription.text, "hello");
+    assert.equal(upstream.calls.at(-1)!.path, "/v1/audio/transcriptions");
+
+    for (const [routeId, target, units] of [
+      ["rerank", "rerank-r/rr", { search_units: 1 }],
+      ["audio", "audio-a/aa", { seconds: 3.5 }],
+    ] as const) {
+      await until(() => finalsOf(routeId).length === 1, `the ${routeId} request's final event`);
+      const [final] = finalsOf(routeId);
+      assert.equal(final.data.outcome, "success");
+      assert.equal(final.data.costUsd, undefined, "no cost on the final, not $0: units have no price");
+      const usage = eventsOf("usage", final.requestId);
+      assert.equal(usage.length, 1);
+      const { input, output, cacheRead, cacheWrite, costUsd } = usage[0].data;
+      assert.deepEqual(
+        { input, output, cacheRead, cacheWrite, costUsd },
+        { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0 },
+      );
+      assert.deepEqual(usage[0].data.units, units);
+      assert.equal(usage[0].data.target, target);
+      assert.deepEqual(eventsOf("result", final.requestId)[0].data.usage.units, units);
+      const provider = target.split("/")[0]!;
+      await until(() => (spentToday(provider)?.requests ?? 0) >= 1, `${provider}'s request in the ledger file`);
+      assert.deepEqual([spentToday(provider)!.requests, spentToday(provider)!.costUsd], [1, 0]);
+    }
   });
 
   it("books a streamed Completions answer's usage from its last event", async () => {

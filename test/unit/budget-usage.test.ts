@@ -138,6 +138,22 @@ describe("usage reconciliation", () => {
     assert.equal(reconcileUsage({ message: undefined }), undefined);
     assert.equal(reconcileUsage({ message: message("", usage(0, 0, {})) }), undefined);
   });
+  it("counts an answer billed in units alone (rerank search units) as a request at no known price, its units kept", () => {
+    const units = { search_units: 2, bogus: -1 };
+    assert.deepEqual(reconcileUsage({ message: message("", { ...usage(0, 0, {}), units }), pricing: PRICING }), {
+      input: 0,
+      output: 0,
+      cacheRead: 0,
+      cacheWrite: 0,
+      costUsd: 0,
+      units: { search_units: 2 },
+    });
+    const both = reconcileUsage({
+      message: message("", { ...usage(1000, 0, { input: 0.001, total: 0.001 }), units: { images: 3 } }),
+      pricing: PRICING,
+    })!;
+    assert.deepEqual([both.input, both.costUsd, both.units, both.estimated], [1000, 0.001, { images: 3 }, undefined]);
+  });
   it("counts a failed attempt that streamed text before failing", () => {
     const failed = {
       ...message("partial answer", usage(50, 3, { input: 0.00005, output: 0.000006, total: 0.000056 })),

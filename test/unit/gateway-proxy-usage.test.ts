@@ -1,6 +1,6 @@
 // Which usage records of proxied answers the wildcard proxy reads (embeddings, rerank, whole chat answers of several
-// APIs, Ollama's counts, a long document's record wherever it sits, SSE and NDJSON streams), and what it leaves alone:
-// invalid counts, records without tokens, records below the top, non-JSON, other types.
+// APIs, Ollama's counts, units that are no tokens, a long document's record wherever it sits, SSE and NDJSON streams),
+// and what it leaves alone: invalid counts, records below the top, non-JSON, other types.
 import assert from "node:assert/strict";
 import { describe, it, mock } from "node:test";
 import { BoundedText, mayHoldUsage, usageReader } from "../../src/gateway/proxy-usage-stream.ts";
@@ -9,10 +9,13 @@ import { BoundedText, mayHoldUsage, usageReader } from "../../src/gateway/proxy-
 const readChunks = (chunks: readonly (string | Buffer)[]) => {
   const reader = usageReader("POST", 200, new Headers({ "content-type": "application/json" }))!;
   for (const chunk of chunks) reader.add(Buffer.from(chunk));
-  return reader.tokens();
+  return reader.usage();
 };
 const read = (body: unknown) => readChunks([typeof body === "string" ? body : JSON.stringify(body)]);
-const tokens = (input: number, output = 0, cacheRead = 0, cacheWrite = 0) => ({ input, output, cacheRead, cacheWrite });
+/** The usage of an answer that reports these tokens and no units. */
+const tokens = (input: number, output = 0, cacheRead = 0, cacheWrite = 0) => ({
+  tokens: { input, output, cacheRead, cacheWrite },
+});
 
 describe("proxied answers' usage", () => {
   it("reads OpenAI embeddings' prompt_tokens as input", () => {
@@ -56,10 +59,21 @@ describe("proxied answers' usage", () => {
     assert.deepEqual(read({ embeddings: [[0.1]], prompt_eval_count: 8 }), tokens(8));
   });
 
-  it("reads nothing from a record without token counts, invalid counts, no record, non-JSON or a JSON array", () => {
+  it("reads units that are no tokens: Cohere rerank's search units, an audio answer's seconds, beside tokens too", () => {
+    assert.deepEqual(read({ results: [], meta: { api_version: {}, billed_units: { search_units: 1 } } }), {
+      units: { search_units: 1 },
+    });
+    assert.deepEqual(read({ text: "hi", usage: { type: "duration", seconds: 3.5 } }), { units: { seconds: 3.5 } });
+    assert.deepEqual(read({ meta: { billed_units: { input_tokens: 8, images: 2, classifications: -1 } } }), {
+      ...tokens(8),
+      units: { images: 2 },
+    });
+  });
+
+  it("reads nothing from a record with neither tokens nor units, invalid counts, no record, non-JSON or a JSON array", () => {
     for (const body of [
-      { results: [], meta: { billed_units: { search_units: 1 } } },
-      { text: "hi", usage: { type: "duration", seconds: 3 } },
+      { results: [], meta: { billed_units: { search_units: "one" } } },
+      { text: "hi", usage: { type: "duration", seconds: -3 } },
       { usage: { prompt_tokens: "lots", total_tokens: -3 } },
       { usage: null },
       { data: [] },
@@ -160,7 +174,7 @@ describe("proxied streams' usage", () => {
   const readStream = (type: string, chunks: string[]) => {
     const reader = usageReader("POST", 200, new Headers({ "content-type": type }))!;
     for (const chunk of chunks) reader.add(Buffer.from(chunk));
-    return reader.tokens();
+    return reader.usage();
   };
 
   it("reads the last usage of an SSE stream, lines split across chunks anywhere", () => {
