@@ -16,18 +16,32 @@ export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 export type LimitField = BudgetPeriod | "balanceFloor";
 
 const usd = z.number().finite().nonnegative().nullable().optional();
-const clearedAt = z.number().finite().optional();
+const time = z.number().finite().optional();
+/** A time (epoch ms) per field. */
+const fieldTimes = z.object({ daily: time, monthly: time, balanceFloor: time });
 export const limitsStateSchema = z.object({
   version: z.number().int().default(1),
   providers: z
-    .record(z.string(), z.object({ daily: usd, monthly: usd, balanceFloor: usd, updatedAt: z.number().optional() }))
+    .record(
+      z.string(),
+      z.object({
+        daily: usd,
+        monthly: usd,
+        balanceFloor: usd,
+        /** When the latest of its fields was set. */
+        updatedAt: z.number().optional(),
+        /** When each field was set (stores written before kept only updatedAt: it stands for each field then). */
+        setAt: fieldTimes.optional(),
+      }),
+    )
     .default({}),
   /** When a command last cleared a provider's field (epoch ms); a value set since removes it. No limit in itself. */
-  cleared: z.record(z.string(), z.object({ daily: clearedAt, monthly: clearedAt, balanceFloor: clearedAt })).optional(),
+  cleared: z.record(z.string(), fieldTimes).optional(),
 });
 export type LimitsState = z.infer<typeof limitsStateSchema>;
 
 export const emptyLimits = (): LimitsState => ({ version: 1, providers: {} });
+type StoredLimits = LimitsState["providers"][string];
 export const parseLimits = (raw: unknown): LimitsState => limitsStateSchema.parse(raw);
 
 const LIMIT_FIELDS = [...BUDGET_PERIODS, "balanceFloor"] as const;
@@ -85,6 +99,12 @@ function withoutFields(providers: LimitsState["providers"], provider: string, fi
     if (!sameProvider(name, provider)) continue;
     const rest = { ...current };
     for (const field of fields) delete rest[field];
+    if (rest.setAt) {
+      const setAt = { ...rest.setAt };
+      for (const field of fields) delete setAt[field];
+      if (LIMIT_FIELDS.some((field) => setAt[field] !== undefined)) rest.setAt = setAt;
+      else delete rest.setAt;
+    }
     if (LIMIT_FIELDS.some((field) => rest[field] !== undefined)) result[name] = rest;
     else delete result[name];
   }
@@ -100,7 +120,15 @@ export function setLimitOperation(provider: string, field: LimitField, usdLimit:
     const providers = withoutFields(state.providers, provider, [field]);
     return stateWith(
       state,
-      { ...providers, [provider]: { ...providers[provider], [field]: usdLimit, updatedAt: at } },
+      {
+        ...providers,
+        [provider]: {
+          ...providers[provider],
+          [field]: usdLimit,
+          updatedAt: at,
+          setAt: { ...providers[provider]?.setAt, [field]: at },
+        },
+      },
       withClears(state, provider, [field]),
     );
   };
@@ -125,12 +153,17 @@ export interface LimitsPush {
   clearedLater: { provider: string; fields: LimitField[] }[];
 }
 
+/** When `entry`'s `field` was set: its own time, else (a store written before per-field times) the entry's latest. */
+const setTimeOf = (entry: StoredLimits, field: LimitField): number | undefined =>
+  entry.setAt?.[field] ?? entry.updatedAt;
+
 /**
- * `state push` of command-set limits into the team's: a provider the team has no limit for gets this machine's; one
- * the team has gets the values this machine set later than the team's (by `updatedAt`, per provider). A limit
- * without a set time (written before the stores kept one) is not compared: the team's stays. A field the team cleared
- * no earlier than this machine set it stays cleared (`clearedLater`); one set after the clear goes in, and its clear
- * time goes. `pushed` names the providers whose limits went in.
+ * `state push` of command-set limits into the team's, field by field (a period's limit, the balance floor): a field
+ * the team holds no value for gets this machine's; one it holds gets this machine's when set later than the team's
+ * (by each field's set time; a store written before those were kept compares its entry's latest). A value without a
+ * set time is not compared: the team's stays. A field the team cleared no earlier than this machine set it stays
+ * cleared (`clearedLater`); one set after the clear goes in, and its clear time goes. `pushed` names the providers
+ * whose limits went in.
  */
 export function pushLimits(team: LimitsState, local: LimitsState): LimitsPush {
   const providers = { ...team.providers };
@@ -138,27 +171,44 @@ export function pushLimits(team: LimitsState, local: LimitsState): LimitsPush {
   const pushed: string[] = [];
   const clearedLater: LimitsPush["clearedLater"] = [];
   for (const [name, limits] of Object.entries(local.providers)) {
-    const fields = LIMIT_FIELDS.filter((field) => limits[field] !== undefined);
-    if (fields.length === 0) continue;
-    const held = Object.entries(team.providers).filter(([other]) => sameProvider(other, name));
-    const newer =
-      held.length === 0 ||
-      (limits.updatedAt !== undefined &&
-        held.every(([, other]) => other.updatedAt !== undefined && other.updatedAt < limits.updatedAt!));
-    if (!newer) continue;
-    const clearedSince = fields.filter((field) => {
+    const held = Object.entries(team.providers)
+      .filter(([other]) => sameProvider(other, name))
+      .map(([, other]) => other);
+    const newer = LIMIT_FIELDS.filter((field) => {
+      if (limits[field] === undefined) return false;
+      const at = setTimeOf(limits, field);
+      const holders = held.filter((other) => other[field] !== undefined);
+      return (
+        holders.length === 0 ||
+        (at !== undefined &&
+          holders.every((other) => {
+            const theirs = setTimeOf(other, field);
+            return theirs !== undefined && theirs < at;
+          }))
+      );
+    });
+    const clearedSince = newer.filter((field) => {
       const at = clearedAtOf(team, name, field);
-      return at !== undefined && (limits.updatedAt === undefined || at >= limits.updatedAt);
+      const set = setTimeOf(limits, field);
+      return at !== undefined && (set === undefined || at >= set);
     });
     if (clearedSince.length > 0) clearedLater.push({ provider: name, fields: clearedSince });
-    const kept = fields.filter((field) => !clearedSince.includes(field));
+    const kept = newer.filter((field) => !clearedSince.includes(field));
     if (kept.length === 0) continue;
-    const values = Object.fromEntries(kept.map((field) => [field, limits[field]]));
-    providers[name] = {
-      ...providers[name],
-      ...values,
-      ...(limits.updatedAt !== undefined ? { updatedAt: limits.updatedAt } : {}),
-    };
+    const entry: StoredLimits = { ...providers[name] };
+    const setAt = { ...entry.setAt };
+    for (const field of kept) {
+      entry[field] = limits[field];
+      // The field's own time goes with it; without one, the entry's latest stands for it (as it did here).
+      const own = limits.setAt?.[field];
+      if (own !== undefined) setAt[field] = own;
+      else delete setAt[field];
+      const at = setTimeOf(limits, field);
+      if (at !== undefined) entry.updatedAt = Math.max(entry.updatedAt ?? at, at);
+    }
+    if (LIMIT_FIELDS.some((field) => setAt[field] !== undefined)) entry.setAt = setAt;
+    else delete entry.setAt;
+    providers[name] = entry;
     cleared = withClears({ ...team, cleared }, name, kept);
     pushed.push(name);
   }
@@ -179,7 +229,6 @@ export interface EffectiveLimits {
 }
 
 type Limits = Partial<Record<BudgetPeriod | "balanceFloor", number | null>>;
-type StoredLimits = LimitsState["providers"][string];
 
 /** One provider's limits from several spellings of its name: each later one's values win. */
 function mergeLimits(entries: Limits[]): Limits {

@@ -154,11 +154,15 @@ describe("team mode: state push adds each machine's file-store spend once and ne
     const clearedAt = teamLimits().cleared?.["mock-b"];
     assert.ok(clearedAt?.monthly && clearedAt.monthly >= clearedFrom, JSON.stringify(teamLimits()));
 
-    // Machine c's two windows push at once: one adds, the other finds it pushed. Its limit is older than the team's.
+    // Machine c's two windows push at once: one adds, the other finds it pushed. Its daily limit is older than the
+    // team's; its monthly one, which the team has none of, goes in (each field is compared on its own).
     // One window then sets mock-b's limit again, after the team's clear: it applies, and the clear's trace goes.
     const c = machine("c", {
       usage: spent("mock-b", "model-b", 1, 0.125),
-      limits: { version: 1, providers: { "mock-a": { daily: 1, updatedAt: T0 - 1 } } },
+      limits: {
+        version: 1,
+        providers: { "mock-a": { daily: 1, monthly: 6, updatedAt: T0 - 1, setAt: { daily: T0 - 2, monthly: T0 - 1 } } },
+      },
     });
     const both = await Promise.all([c.push(), c.push([], ["/auto-router budget set mock-b 4 monthly"])]);
     assert.match(both[1]!, /monthly budget for mock-b set to \$4\.00/);
@@ -177,7 +181,12 @@ describe("team mode: state push adds each machine's file-store spend once and ne
     );
     assert.deepEqual(teamSpend("mock-b", "costUsd"), { day: 0.125, month: 0.125 });
     assert.deepEqual(teamSpend("mock-a", "costUsd"), { day: 1.75, month: 1.75 });
-    assert.match(both[0]!, /budget-limits: the team's limits are as new as this machine's or newer: nothing pushed/);
+    const limitLines = both.map((text) => /^\s*budget-limits: (.*)$/m.exec(text)?.[1]).sort();
+    assert.deepEqual(limitLines, [
+      "pushed the limits of mock-a (set here later than the team's, or the team had none)",
+      "the team's limits are as new as this machine's or newer: nothing pushed",
+    ]);
     assert.equal(teamLimits().providers["mock-a"]?.daily, 9);
+    assert.equal(teamLimits().providers["mock-a"]?.monthly, 6);
   });
 });

@@ -133,7 +133,10 @@ describe("budget limit precedence", () => {
   it("keeps one command-set value per provider and period whatever the spelling, and clears every spelling", () => {
     const earlier = { version: 1, providers: { "MOCK-A": { daily: 1, monthly: 3, updatedAt: 1 } } };
     const set = setLimitOperation("mock-a", "daily", 2, 5)(earlier);
-    assert.deepEqual(set.providers, { "MOCK-A": { monthly: 3, updatedAt: 1 }, "mock-a": { daily: 2, updatedAt: 5 } });
+    assert.deepEqual(set.providers, {
+      "MOCK-A": { monthly: 3, updatedAt: 1 },
+      "mock-a": { daily: 2, updatedAt: 5, setAt: { daily: 5 } },
+    });
     assert.deepEqual(effectiveLimits(undefined, set, ["mock-a"])["mock-a"], {
       daily: { usd: 2, source: "command" },
       monthly: { usd: 3, source: "command" },
@@ -211,7 +214,8 @@ describe("balance floor precedence", () => {
       1,
     )(setLimitOperation("deepseek", "balanceFloor", 10, 0)(emptyLimits()));
     const cleared = clearLimitOperation("deepseek", undefined, 2)(state);
-    assert.deepEqual(cleared.providers, { deepseek: { balanceFloor: 10, updatedAt: 1 } });
+    // The floor keeps its own set time; the entry's latest is the daily limit's, which is gone.
+    assert.deepEqual(cleared.providers, { deepseek: { balanceFloor: 10, updatedAt: 1, setAt: { balanceFloor: 0 } } });
     assert.deepEqual(clearLimitOperation("deepseek", "balanceFloor", 3)(cleared).providers, {});
   });
 });

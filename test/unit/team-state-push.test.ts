@@ -106,6 +106,29 @@ describe("state push: limits by their set time", () => {
     assert.deepEqual(state.providers["mock-a"], { daily: null, monthly: 50, updatedAt: 200 });
   });
 
+  it("compares each field's own set time: a period the team set later does not hide an older one it set earlier", () => {
+    // The team set mock-a's daily limit at 50 and its monthly at 300; this machine set its daily at 100: newer.
+    const team = limits({ "mock-a": { daily: 5, monthly: 50, updatedAt: 300, setAt: { daily: 50, monthly: 300 } } });
+    const local = limits({
+      "mock-a": { daily: 9, monthly: 70, updatedAt: 250, setAt: { daily: 100, monthly: 250 } },
+      // The team has no floor for mock-a at all: this machine's goes in, whenever the team set its other fields.
+      "Mock-A": { balanceFloor: 4, updatedAt: 20, setAt: { balanceFloor: 20 } },
+    });
+    const { state, pushed } = pushLimits(team, local);
+    assert.deepEqual(pushed, ["mock-a", "Mock-A"]);
+    assert.deepEqual(state.providers["mock-a"], {
+      daily: 9,
+      monthly: 50,
+      updatedAt: 300,
+      setAt: { daily: 100, monthly: 300 },
+    });
+    assert.deepEqual(state.providers["Mock-A"], { balanceFloor: 4, updatedAt: 20, setAt: { balanceFloor: 20 } });
+    // A team entry written before fields had their own times: its latest stands for each field, so 100 is older.
+    const older = pushLimits(limits({ "mock-a": { daily: 5, monthly: 50, updatedAt: 300 } }), local);
+    assert.deepEqual(older.pushed, ["Mock-A"]);
+    assert.equal(older.state.providers["mock-a"]?.daily, 5);
+  });
+
   it("pushes nothing older, as old, without a set time against the team's, or without a value", () => {
     const team = limits({ "mock-a": { daily: 5, updatedAt: 100 }, "mock-b": { daily: 3 } });
     for (const local of [
