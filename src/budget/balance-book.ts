@@ -2,7 +2,8 @@
 // one fetch in flight per provider, and a failed fetch keeps the last value marked stale. The last good reading of
 // each provider is kept in a store (auto-router.balances.json; the team store in team mode) with the time it was
 // fetched, as quota readings are: a new process enforces a floor from its first prompt, and one process's fetch
-// serves every other. providerStatus() only reads `get()`, which is memory.
+// serves every other. A background refresh fetches only for the process holding the provider's claim for the TTL (one
+// machine of a team per refresh period; the others use its reading). providerStatus() only reads `get()`, memory.
 import { z } from "zod";
 import { formatUsd } from "../analytics/text-format.ts";
 import type { RouterConfig } from "../config/schema.ts";
@@ -43,6 +44,11 @@ export const storeReadingOperation =
 export interface SharedBalances {
   read(provider: string): StoredBalance | undefined;
   write(provider: string, reading: StoredBalance): void;
+  /**
+   * True for the one process that fetches this provider's balance in this TTL (see PluginContext.claim); a claim that
+   * expires without a reading lets another fetch. Absent: every process fetches a reading older than the TTL itself.
+   */
+  claim?(name: string, ttlMs: number): Promise<boolean>;
 }
 
 export type BalanceKind = "deepseek" | "openrouter";
@@ -135,12 +141,16 @@ export interface BalanceBookOptions {
  * `balance floor` for the first balance of the provider it set a floor for.
  */
 export const BALANCE_FIRST_WAIT_MS = 2_000;
+/** How often that wait looks for a reading another process fetched (it held the claim): memory only. */
+const FIRST_READING_POLL_MS = 50;
 
 export class BalanceBook {
   private readonly entries = new Map<string, BalanceEntry>();
   /** Counts changes to the entries, so views derived from them know when to recompute. */
   version = 0;
   private readonly inFlight = new Map<string, Promise<BalanceEntry>>();
+  /** Background refreshes asking for the provider's claim (then fetching if granted). */
+  private readonly claiming = new Map<string, Promise<BalanceEntry>>();
   /** Stops the fetches still running when the owner closes, so they never keep a finished `pi -p` alive. */
   private readonly closing = new AbortController();
 
@@ -159,12 +169,47 @@ export class BalanceBook {
     return this.inFlight.has(provider);
   }
 
-  /** Fetches unless a fresh value exists (or `force`); concurrent calls for one provider share one request. */
+  /**
+   * Fetches unless a fresh value exists, and then only while holding the provider's claim for the TTL; `force`
+   * (`balance fetch`) fetches whatever is shared or claimed. Concurrent calls for one provider share one request.
+   */
   refresh(source: BalanceSource, force = false): Promise<BalanceEntry> {
     const current = this.get(source.provider);
-    const ttl = this.options.ttlMs ?? BALANCE_TTL_MS;
-    if (!force && current?.fetchedAt !== undefined && !current.stale && this.options.now() - current.fetchedAt < ttl)
-      return Promise.resolve(current);
+    if (!force && this.fresh(current)) return Promise.resolve(current);
+    if (force || !this.options.shared?.claim) return this.fetchNow(source);
+    const pending = this.inFlight.get(source.provider) ?? this.claiming.get(source.provider);
+    if (pending) return pending;
+    const run = this.fetchClaimed(source).finally(() => this.claiming.delete(source.provider));
+    this.claiming.set(source.provider, run);
+    return run;
+  }
+
+  /** Only the process holding this TTL's claim fetches; the others use its reading when it arrives. */
+  private async fetchClaimed(source: BalanceSource): Promise<BalanceEntry> {
+    try {
+      await this.headers(source);
+    } catch {
+      // No credentials here (or a key not for this endpoint): said locally, without taking the team's claim from a
+      // machine that can fetch.
+      return this.fetchNow(source);
+    }
+    const claimed = await this.options.shared!.claim!(`balance-fetch:${source.provider}`, this.ttlMs());
+    // The claim waited for the team store: a reading it brought (a forced fetch elsewhere) is not fetched again.
+    const current = this.get(source.provider);
+    if (!claimed || this.fresh(current)) return current ?? {};
+    return this.fetchNow(source);
+  }
+
+  private ttlMs(): number {
+    return this.options.ttlMs ?? BALANCE_TTL_MS;
+  }
+
+  /** A reading of the last TTL whose fetch did not fail since. */
+  private fresh(entry: BalanceEntry | undefined): entry is BalanceEntry {
+    return entry?.fetchedAt !== undefined && !entry.stale && this.options.now() - entry.fetchedAt < this.ttlMs();
+  }
+
+  private fetchNow(source: BalanceSource): Promise<BalanceEntry> {
     const pending = this.inFlight.get(source.provider);
     if (pending) return pending;
     const run = this.fetchOne(source).finally(() => this.inFlight.delete(source.provider));
@@ -219,20 +264,30 @@ export class BalanceBook {
   }
 
   /**
-   * Resolves once every source without a known amount has had one fetch (started now, or the one in flight), or after
-   * `maxWaitMs`, whichever is first; at once when every amount is known. Never rejects.
+   * Resolves once every source without a known amount has had one fetch (started now, or the one in flight) or, where
+   * another process holds the claim, its reading has arrived, or after `maxWaitMs`, whichever is first; at once when
+   * every amount is known. Never rejects.
    */
   firstReadings(sources: BalanceSource[], maxWaitMs: number): Promise<void> {
     const unknown = sources.filter((source) => this.get(source.provider)?.amount === undefined);
     if (unknown.length === 0) return Promise.resolve();
     const fetches = Promise.allSettled(unknown.map((source) => this.refresh(source)));
+    const answered = () =>
+      unknown.every((source) => this.get(source.provider)?.amount !== undefined || this.entries.has(source.provider));
     return new Promise((resolve) => {
-      // unref()'d: it only bounds the wait; the fetches keep the process alive while they run.
-      const timer = setTimeout(resolve, maxWaitMs);
+      let poll: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        resolve();
+      };
+      // unref()'d: it only bounds the wait; the fetches keep the process alive while they run, the poll (for another
+      // process's reading) until it arrives or the wait ends.
+      const timer = setTimeout(done, maxWaitMs);
       timer.unref();
       void fetches.then(() => {
-        clearTimeout(timer);
-        resolve();
+        if (answered()) return done();
+        poll = setInterval(() => answered() && done(), FIRST_READING_POLL_MS);
       });
     });
   }
@@ -240,6 +295,6 @@ export class BalanceBook {
   /** Cancels the fetches in flight (their entries become stale with "cancelled") and waits for them to end. */
   async close(): Promise<void> {
     this.closing.abort();
-    await Promise.allSettled([...this.inFlight.values()]);
+    await Promise.allSettled([...this.claiming.values(), ...this.inFlight.values()]);
   }
 }

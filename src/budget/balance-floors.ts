@@ -41,6 +41,7 @@ export function openBalanceFloors(context: PluginContext, fetch?: FetchLike): Ba
     shared: {
       read: (provider) => store.read().readings[provider],
       write: (provider, reading) => store.update(storeReadingOperation(provider, reading)),
+      claim: (name, ttlMs) => context.claim(name, ttlMs),
     },
   });
   const warned = new Set<string>();
