@@ -27,6 +27,7 @@ import type { PassthroughDialect } from "./passthrough-scan.ts";
 import { requestShortcuts } from "./provider-preferences.ts";
 import { rawJsonBody } from "./raw-json-body.ts";
 import { type AnswerEvent, isRefusal, refusedBy } from "./refusal.ts";
+import { observingIssuedReasoning, type ReasoningIssuers } from "./reasoning-issuers.ts";
 import { type InFlightRequests, RequestWatch } from "./request-watch.ts";
 import { DeltaScrub, TextScrub } from "./secret-scrub.ts";
 import { settingsCarrier } from "./target-settings.ts";
@@ -37,6 +38,8 @@ export interface GatewayCore {
   now(): number;
   /** The routed requests in flight, which the drain ends. */
   inFlight: InFlightRequests;
+  /** Which provider issued the encrypted reasoning items clients got, and which providers refused whose. */
+  reasoningIssuers: ReasoningIssuers;
   /** Send a request unchanged to targets of its own API (routes file `gateway.passthrough`, default on). */
   passthrough(): boolean;
   /** Writes one of the gateway's stderr lines (the access and error lines). */
@@ -64,6 +67,10 @@ export interface ChatProtocol<Request> {
   settings?(request: Request): ClientSettings;
   /** How a target of the same API is sent the client's own request (protocols without one are always translated). */
   passthrough?: PassthroughDialect;
+  /** The ids of the encrypted reasoning items the client sends back (Responses: every turn's, when stateless). */
+  replayedReasoning?(request: Request): string[];
+  /** The ids of the encrypted reasoning items a translated answer hands the client. */
+  issuedReasoning?(message: AssistantMessage): string[];
   /**
    * Valid content pi-ai's context has no place for, which only a target sent the client's own request can take
    * (`body.input[0].content[1].type: "input_file"`): a translation would lose it.
@@ -180,6 +187,7 @@ export async function serveChat<Request>(
           headers: routingHeaders,
           now: core.now,
           ...(carrier && openRouter ? { targetFields: carrier.sentAsIs } : {}),
+          onIssuedReasoning: (ids, target) => core.reasoningIssuers.issued(ids, target.provider),
         })
       : undefined;
   const untranslatable = spec.untranslatable?.(parsed) ?? [];
@@ -212,7 +220,10 @@ export async function serveChat<Request>(
       shortcuts,
       prompt,
       passthrough,
-      observer: watch.observer,
+      observer: spec.issuedReasoning
+        ? observingIssuedReasoning(watch.observer, core.reasoningIssuers, spec.issuedReasoning)
+        : watch.observer,
+      replayedReasoning: spec.replayedReasoning && core.reasoningIssuers.replayed(spec.replayedReasoning(parsed)),
       overHttp: true,
       holdsAnswer: !spec.streaming(parsed),
     },

@@ -3,6 +3,7 @@
 // events. The response object of response.created and the terminal event carries the model (renamed to the name the
 // client asked for) and, at the end, the usage; a non-streaming client gets the terminal event's response object,
 // which holds every output item.
+import type { ReasoningLeftOut } from "../runtime/client-history.ts";
 import type { JsonEdits } from "./json-edit.ts";
 import { errorBody } from "./errors.ts";
 import { isGatewayItemId } from "./responses-response.ts";
@@ -178,6 +179,15 @@ class ResponsesScanner extends ScannerBase {
     return JSON.stringify(this.response);
   }
 
+  /** The target's own reasoning items the client got so far, which it can send back (their encrypted content). */
+  issuedReasoning(): string[] {
+    const own = this.response.output;
+    const items: Loose[] = Array.isArray(own) && own.length > 0 ? own : this.items;
+    return items.flatMap((item) =>
+      item?.type === "reasoning" && typeof item.id === "string" && item.encrypted_content ? [item.id] : [],
+    );
+  }
+
   /**
    * The translating path's failure event: the response so far (the target's own output when its response.failed had
    * one, else the items streamed so far), status failed, with the error, numbered after the last event the target sent.
@@ -206,24 +216,32 @@ const madeReasoning = (item: Loose) =>
   item?.type === "reasoning" && !item.encrypted_content && isGatewayItemId(item.id, "rs");
 
 /**
- * The input without any reasoning item, for a target that refused the encrypted ones (another OpenAI account or
- * organisation made them: 400 `invalid_encrypted_content`), and its function calls without their item ids, which
- * OpenAI pairs with the reasoning item before them (the call_id that results answer stays).
+ * The input without the reasoning items a target cannot read (another OpenAI account or organisation made them: 400
+ * `invalid_encrypted_content`), all of them or those of these ids, and each function call after a left-out item (up
+ * to a reasoning item that stays; after all of them: every call) without its item id, which OpenAI pairs with the
+ * reasoning item before it (the call_id that results answer stays).
  */
-const withoutReasoningItems = (input: Loose[]): Loose[] =>
-  input.flatMap((item) => {
-    if (item?.type === "reasoning") return [];
-    if (item?.type !== "function_call" || item.id === undefined) return [item];
+function withoutReasoningItems(input: Loose[], leftOut: ReasoningLeftOut): Loose[] {
+  let afterLeftOut = leftOut === "all";
+  return input.flatMap((item) => {
+    if (item?.type === "reasoning") {
+      afterLeftOut = leftOut === "all" || leftOut.has(item.id);
+      return afterLeftOut ? [] : [item];
+    }
+    if (!afterLeftOut || item?.type !== "function_call" || item.id === undefined) return [item];
     const { id: _id, ...call } = item;
     return [call];
   });
+}
 
-function responsesEdits(client: Loose, withoutReasoning?: boolean): JsonEdits {
+function responsesEdits(client: Loose, withoutReasoning?: ReasoningLeftOut): JsonEdits {
   const edits = ROUTER_FIELDS_OUT();
   if (!Array.isArray(client.input)) return edits;
-  if (withoutReasoning) return { ...edits, set: { input: withoutReasoningItems(client.input) } };
-  if (!client.input.some(madeReasoning)) return edits;
-  return { ...edits, set: { input: client.input.filter((item: Loose) => !madeReasoning(item)) } };
+  const input = client.input.some(madeReasoning)
+    ? client.input.filter((item: Loose) => !madeReasoning(item))
+    : client.input;
+  if (withoutReasoning) return { ...edits, set: { input: withoutReasoningItems(input, withoutReasoning) } };
+  return input === client.input ? edits : { ...edits, set: { input } };
 }
 
 export const RESPONSES_PASSTHROUGH: PassthroughDialect = {

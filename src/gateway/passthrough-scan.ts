@@ -6,6 +6,7 @@
 import { calculateCost, type Api, type AssistantMessage, type Model, type StopReason } from "@mariozechner/pi-ai";
 import { isObject } from "../is-object.ts";
 import { zeroUsage } from "../runtime/zero-usage.ts";
+import type { ReasoningLeftOut } from "../runtime/client-history.ts";
 import type { Protocol } from "./errors.ts";
 import type { JsonEdits } from "./json-edit.ts";
 
@@ -51,6 +52,8 @@ export interface StreamScanner {
    */
   readonly refusal: string | undefined;
   readonly content: AssistantMessage["content"];
+  /** The ids of the encrypted reasoning items the answer handed the client so far (Responses only). */
+  issuedReasoning?(): string[];
 }
 
 /**
@@ -106,10 +109,10 @@ export interface PassthroughDialect {
   path(baseUrl: string): string;
   /**
    * What changes in the client's body besides the target's model id (and `stream`, set for a client that asked for
-   * no stream): the router's own fields taken out, what the API needs added.
+   * no stream): the router's own fields taken out, what the API needs added. `withoutReasoning`: the client's
+   * encrypted reasoning items the target cannot read (all: it refused them; some: it refused their issuer's before).
    */
-  /** `withoutReasoning`: the target refused the client's encrypted reasoning items; leave them out this time. */
-  edits(client: Record<string, unknown>, withoutReasoning?: boolean): JsonEdits;
+  edits(client: Record<string, unknown>, withoutReasoning?: ReasoningLeftOut): JsonEdits;
   /** `assemble`: the client did not ask for a stream; the events are put together into its body. */
   scanner(client: Record<string, unknown>, clientModel: string, assemble: boolean): StreamScanner;
   /** Whether the client's body suits this target as it is (absent: every target of the API). */

@@ -48,6 +48,8 @@ export interface PassthroughInput {
   now(): number;
   /** Top-level fields one target is sent besides its model (an OpenRouter target's `provider` block). */
   targetFields?(target: Model<Api>): Record<string, unknown>;
+  /** The encrypted reasoning items the target's answer handed the client, when it ends (done or cut off). */
+  onIssuedReasoning?(ids: string[], target: Model<Api>): void;
 }
 
 export interface GatewayPassthrough extends TargetPassthrough {
@@ -202,14 +204,21 @@ function runPassthrough(
       if (streaming) forward();
       else held = true;
     };
+    /** The client can send the answer's encrypted reasoning back: the gateway learns who issued it. */
+    const handOverReasoning = () => {
+      const ids = scanner.issuedReasoning?.();
+      if (ids?.length) input.onIssuedReasoning?.(ids, target);
+    };
     const done = () => {
       if (held) forward();
+      handOverReasoning();
       client.complete(() => scanner.body());
       const answer = answerMessage(target, scanner.tokens, scanner.stopReason, scanner.content, now());
       finish({ status: "committed", final: "done", message: answer, ttftMs, latencyMs: latency() });
     };
     /** An answer cut off after the commit point: the client gets an error in its protocol, the loop a final error. */
     const cutOff = (text: string, block?: string) => {
+      handOverReasoning();
       client.cutOff(block ?? scanner.errorBlock(text));
       finish({
         status: "committed",

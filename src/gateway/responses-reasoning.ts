@@ -5,7 +5,7 @@
 // replayed to the same API. Out, the client gets that item (the target's own id, summary and encrypted_content)
 // instead of one the gateway makes; in, an item it sends back becomes such a block again, which
 // runtime/client-history.ts replays only to an openai-responses target and drops for every other API.
-import type { Api, ThinkingContent } from "@mariozechner/pi-ai";
+import type { Api, AssistantMessage, ThinkingContent } from "@mariozechner/pi-ai";
 
 export interface SummaryPart {
   type: "summary_text";
@@ -51,6 +51,21 @@ export function targetReasoningItem(block: ThinkingContent, api: Api): TargetRea
   if (fields.type !== "reasoning" || typeof fields.id !== "string" || !hasEncryptedContent(fields)) return undefined;
   return { ...fields, summary: Array.isArray(fields.summary) ? fields.summary : [] } as TargetReasoningItem;
 }
+
+/** The ids of the target's own reasoning items an answer hands the client (reasoning-issuers.ts). */
+export const issuedReasoningIds = (message: AssistantMessage): string[] =>
+  message.content.flatMap((block) => {
+    const item = block.type === "thinking" ? targetReasoningItem(block, message.api) : undefined;
+    return item ? [item.id] : [];
+  });
+
+/** The ids of the encrypted reasoning items a client sends back in its input. */
+export const replayedReasoningIds = (input: unknown): string[] =>
+  Array.isArray(input)
+    ? input.flatMap((item) =>
+        item?.type === "reasoning" && typeof item.id === "string" && hasEncryptedContent(item) ? [item.id] : [],
+      )
+    : [];
 
 /** Whether a target's thinking may come back as its own reasoning item: such thinking is held until it ends. */
 export const mayCarryTargetReasoning = (api: Api): boolean => api === "openai-responses";

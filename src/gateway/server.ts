@@ -10,6 +10,7 @@ import { errorLine, logAccess } from "./access-log.ts";
 import { trackConnections } from "./drain-connections.ts";
 import { anthropicToContext, parseAnthropicRequest } from "./anthropic-request.ts";
 import { jsonBody, requestedModel, sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
+import { ReasoningIssuers } from "./reasoning-issuers.ts";
 import { GatewayError, type Protocol, shutdownError } from "./errors.ts";
 import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
@@ -153,6 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     directRoutes: options.directRoutes,
     now: () => engine.runtime.now(),
     inFlight: new InFlightRequests(),
+    reasoningIssuers: new ReasoningIssuers(),
     passthrough: () => settings().passthrough !== false,
     log,
   };

@@ -6,7 +6,8 @@
 // are other APIs), another API gets none of it (a signature means nothing there, and as text the prior reasoning
 // would join the visible answer). Thinking without a signature is dropped everywhere: it cannot be replayed.
 // A target that refused the reasoning it was sent back (an OpenAI account's encrypted reasoning made by another
-// account) is sent the context again without any replayed reasoning (withoutReplayedReasoning).
+// account) is sent the context again without any replayed reasoning (withoutReplayedReasoning); a target the gateway
+// knows to refuse some of it is sent the context without those items from its first try.
 import type { Api, AssistantMessage, Context, Message, Model } from "@mariozechner/pi-ai";
 
 /** The provider a client's history turns are stamped with until an attempt fits them to its target. */
@@ -20,8 +21,14 @@ export function markClientHistory(context: Context): void {
   withClientHistory.add(context);
 }
 
-/** Contexts to send without replayed reasoning: their target refused it (see withoutReplayedReasoning). */
-const withoutReasoning = new WeakSet<Context>();
+/**
+ * Replayed reasoning a target is sent without: all of it (it refused it), or the Responses reasoning items of these
+ * ids (the gateway knows it refused their issuer's reasoning before).
+ */
+export type ReasoningLeftOut = "all" | ReadonlySet<string>;
+
+/** Contexts to send without (some) replayed reasoning (see withoutReplayedReasoning). */
+const withoutReasoning = new WeakMap<Context, ReasoningLeftOut>();
 
 type Block = AssistantMessage["content"][number];
 
@@ -42,10 +49,12 @@ function fitted(message: AssistantMessage, target: Model<Api>): AssistantMessage
  * own, goes without its thinking blocks (the reasoning is lost, the conversation goes on), and each tool call without
  * the Responses item id pi-ai keeps after its `|` (and each tool result with it): OpenAI pairs a function call's item
  * id with the reasoning item that preceded it, and pi-ai leaves the id out too when that reasoning is not sent.
+ * With item ids, only the thinking blocks of those reasoning items go, and the tool calls after each of them in its
+ * turn (up to a reasoning item that stays) lose their item ids.
  */
-export function withoutReplayedReasoning(context: Context): Context {
+export function withoutReplayedReasoning(context: Context, leftOut: ReasoningLeftOut = "all"): Context {
   const copy = { ...context };
-  withoutReasoning.add(copy);
+  withoutReasoning.set(copy, leftOut);
   if (withClientHistory.has(context)) withClientHistory.add(copy);
   return copy;
 }
@@ -55,25 +64,50 @@ const callIdOnly = (id: string): string => {
   return bar < 0 ? id : id.slice(0, bar);
 };
 
-function reasoningLeftOut(message: Message): Message {
-  if (message.role === "toolResult") {
-    const toolCallId = callIdOnly(message.toolCallId);
-    return toolCallId === message.toolCallId ? message : { ...message, toolCallId };
+/** The Responses reasoning item id in a thinking block's signature (pi-ai keeps the item there as JSON). */
+function reasoningItemId(signature: string | undefined): string | undefined {
+  if (!signature?.startsWith("{")) return undefined;
+  try {
+    const id = JSON.parse(signature)?.id;
+    return typeof id === "string" ? id : undefined;
+  } catch {
+    return undefined;
   }
-  if (message.role !== "assistant") return message;
-  const content = message.content.flatMap((block): Block[] => {
-    if (block.type === "thinking") return [];
-    if (block.type === "toolCall" && block.id.includes("|")) return [{ ...block, id: callIdOnly(block.id) }];
-    return [block];
+}
+
+/** The messages without the thinking blocks left out, and without the item ids paired with them. */
+function reasoningLeftOut(messages: Message[], leftOut: ReasoningLeftOut): Message[] {
+  const goes = (block: Extract<Block, { type: "thinking" }>) =>
+    leftOut === "all" || leftOut.has(reasoningItemId(block.thinkingSignature) ?? "");
+  /** Tool call ids whose item id went (their results go without it too). */
+  const unpaired = new Set<string>();
+  return messages.map((message): Message => {
+    if (message.role === "toolResult") {
+      if (leftOut !== "all" && !unpaired.has(message.toolCallId)) return message;
+      const toolCallId = callIdOnly(message.toolCallId);
+      return toolCallId === message.toolCallId ? message : { ...message, toolCallId };
+    }
+    if (message.role !== "assistant") return message;
+    let afterLeftOut = leftOut === "all";
+    const content = message.content.flatMap((block): Block[] => {
+      if (block.type === "thinking") {
+        afterLeftOut = goes(block);
+        return afterLeftOut ? [] : [block];
+      }
+      if (block.type !== "toolCall" || !afterLeftOut || !block.id.includes("|")) return [block];
+      unpaired.add(block.id);
+      return [{ ...block, id: callIdOnly(block.id) }];
+    });
+    return { ...message, content };
   });
-  return { ...message, content };
 }
 
 /** The context this target is sent: the same object unless the client's history has turns to fit. */
 export function contextForTarget(context: Context, target: Model<Api>): Context {
-  if (withoutReasoning.has(context)) {
+  const leftOut = withoutReasoning.get(context);
+  if (leftOut) {
     const fittedContext = withClientHistory.has(context) ? fittedHistory(context, target) : context;
-    return { ...fittedContext, messages: fittedContext.messages.map(reasoningLeftOut) };
+    return { ...fittedContext, messages: reasoningLeftOut(fittedContext.messages, leftOut) };
   }
   return withClientHistory.has(context) ? fittedHistory(context, target) : context;
 }

@@ -3,13 +3,15 @@
 // attempt: the route's attempt count, a hard budget's reservation and a half-open breaker's probe claim are taken once
 // for both tries, and the attempt's result (usage, breaker, health) is recorded once, for the try that ends it. The
 // refused try still shows: a `result` event of the same attempt number, a note, and the observer's attempt list.
+// The caller learns from the refusal (ReplayedReasoning): a later request leaves out, from the target's first try, the
+// items of an issuer it refused before, with a note saying so.
 import type { Candidate } from "../routing/types.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import { applyFailurePolicy } from "./classify-failure.ts";
 import { resultEventData } from "./decision-events.ts";
 import type { RequestReport } from "./request-environment.ts";
 import { addNote, type RequestState } from "./request-state.ts";
-import type { RequestObserver } from "./route-request.ts";
+import type { ReplayedReasoning, RequestObserver } from "./route-request.ts";
 
 type FailedOutcome = Extract<AttemptOutcome, { status: "failed" }>;
 
@@ -40,4 +42,27 @@ export function recordRefusedReasoning(
     `retried ${candidate.key} without the replayed reasoning: it refused the encrypted reasoning (another account's)`,
   );
   observer?.onReasoningLeftOut?.(candidate);
+}
+
+/**
+ * The client's reasoning items this target is sent without from its first try, because it refused their issuer's
+ * reasoning before (in an earlier request), with a note naming the issuers; undefined when there are none.
+ */
+export function leftOutForRefusedBefore(
+  env: { report: Pick<RequestReport, "note"> },
+  state: RequestState,
+  candidate: Candidate,
+  replayed: ReplayedReasoning | undefined,
+  observer: RequestObserver | undefined,
+): ReadonlySet<string> | undefined {
+  const known = replayed?.refusedBefore(candidate);
+  if (!known) return undefined;
+  const issuers = known.issuers.join(", ");
+  addNote(
+    env.report,
+    state,
+    `left out ${issuers}'s encrypted reasoning for ${candidate.key} before its first try: it refused ${issuers}'s reasoning before (another account's)`,
+  );
+  observer?.onReasoningLeftOut?.(candidate);
+  return known.ids;
 }

@@ -3,6 +3,7 @@ import type { Api, Model } from "@mariozechner/pi-ai";
 import type { Candidate, PromptShortcuts, RefusalKind } from "../routing/types.ts";
 import type { AttemptOutcome, AttemptTimeouts } from "./attempt.ts";
 import type { Failure } from "./classify-failure.ts";
+import type { ReasoningLeftOut } from "./client-history.ts";
 import type { FailedTarget } from "./final-error.ts";
 import type { RequestPatch } from "./request-patch.ts";
 import type { AuthResult } from "./start-target.ts";
@@ -33,7 +34,10 @@ export interface RequestObserver {
   /** The request waits for a resting target or a quota reset (until `until`); the next attempt, if any, ends it. */
   onWait?(until: number): void;
   onAttemptResult?(candidate: Candidate, outcome: AttemptOutcome): void;
-  /** `candidate` refused the encrypted reasoning it was sent back; its attempt tries it again at once without it. */
+  /**
+   * `candidate` is sent the request without (some of) the encrypted reasoning the client sent back: it refused it,
+   * and its attempt tries it again at once without it, or it refused its issuer's reasoning before.
+   */
   onReasoningLeftOut?(candidate: Candidate): void;
   /** Called once, before the stream ends (before its result() resolves). */
   onEnd?(end: RequestEnd): void;
@@ -57,6 +61,8 @@ export interface RouteRequest {
   passthrough?: TargetPassthrough;
   /** At most this many attempts, below the route's own limit (a request body that cannot be resent: 1). */
   maxAttempts?: number;
+  /** The encrypted reasoning the client sends back, as far as the caller knows which provider issued it. */
+  replayedReasoning?: ReplayedReasoning;
   /** What the request is, in the `final` event's notes (the proxied method and path). */
   note?: string;
   /**
@@ -83,8 +89,20 @@ export interface PassthroughAttempt {
   onCommit(): void;
   /** A successful HTTP response's status and headers (passive quota tracking). */
   onResponse(status: number, headers: Record<string, string>): void;
-  /** The target refused the encrypted reasoning items of the client's input: this attempt leaves them out. */
-  withoutReasoning?: boolean;
+  /** The encrypted reasoning items of the client's input this try leaves out (see ReplayedReasoning). */
+  withoutReasoning?: ReasoningLeftOut;
+}
+
+/**
+ * The client's encrypted reasoning items whose issuer the caller (the gateway) knows. An OpenAI account cannot read
+ * another's: a target that refused an issuer's items once is sent the request without that issuer's items from its
+ * first try, instead of paying for the refusal again on every later turn of the conversation.
+ */
+export interface ReplayedReasoning {
+  /** The items `candidate` refused the issuers of before (never its own provider's), and those issuers. */
+  refusedBefore(candidate: Candidate): { ids: ReadonlySet<string>; issuers: string[] } | undefined;
+  /** `candidate` refused the reasoning items it was sent: every other issuer's, from now on. */
+  refused(candidate: Candidate): void;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { AssistantMessage, AssistantMessageEventStream, Context, SimpleStre
 import type { Candidate, Decision } from "../routing/types.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import { attemptTarget } from "./attempt-target.ts";
-import { withoutReplayedReasoning } from "./client-history.ts";
+import { type ReasoningLeftOut, withoutReplayedReasoning } from "./client-history.ts";
 import { answered, breakPin, restTarget, settleAttempt } from "./attempt-consequences.ts";
 import type { applyFailurePolicy, Failure } from "./classify-failure.ts";
 import { routerErrorMessage } from "./final-error.ts";
@@ -14,7 +14,7 @@ import { isRefusal } from "./refusal.ts";
 import { addNote, refusalNote, type RequestState } from "./request-state.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { findTarget, targetTimeouts } from "./route-settings.ts";
-import { recordRefusedReasoning, refusedReasoning } from "./reasoning-retry.ts";
+import { leftOutForRefusedBefore, recordRefusedReasoning, refusedReasoning } from "./reasoning-retry.ts";
 import { retryDelayMs } from "./retry-same-target.ts";
 import { resolveTargetAuth } from "./start-target.ts";
 import { isOpenRouter, pinnedPatch } from "./upstream-pin.ts";
@@ -129,7 +129,7 @@ export async function tryCandidates(
       observer?.onCommitted?.(candidate);
     };
     const through = passthrough?.accepts(target, auth, patch) ? passthrough : undefined;
-    const tryTarget = (withoutReasoning: boolean): Promise<AttemptOutcome> =>
+    const tryTarget = (withoutReasoning: ReasoningLeftOut | undefined): Promise<AttemptOutcome> =>
       through
         ? through.attempt({
             target,
@@ -148,7 +148,7 @@ export async function tryCandidates(
               target,
               auth,
               candidate,
-              context: withoutReasoning ? withoutReplayedReasoning(context) : context,
+              context: withoutReasoning ? withoutReplayedReasoning(context, withoutReasoning) : context,
               options,
               routeId,
               patch,
@@ -159,13 +159,17 @@ export async function tryCandidates(
             },
             onCommit,
           );
-    const withoutReasoning = state.withoutReasoning?.has(candidate.key) === true;
+    const withoutReasoning: ReasoningLeftOut | undefined =
+      state.withoutReasoning?.has(candidate.key) === true
+        ? "all"
+        : leftOutForRefusedBefore(env, state, candidate, request.replayedReasoning, observer);
     let outcome = await tryTarget(withoutReasoning);
     // The reasoning it was sent back was made under another account (e.g. before a failover from it), which this one
     // cannot decrypt: the same attempt tries again at once without it (reasoning-retry.ts).
-    if (!withoutReasoning && refusedReasoning(outcome)) {
+    if (withoutReasoning !== "all" && refusedReasoning(outcome)) {
+      request.replayedReasoning?.refused(candidate);
       recordRefusedReasoning(env, state, candidate, outcome, policy, observer);
-      outcome = await tryTarget(true);
+      outcome = await tryTarget("all");
     }
 
     // What the attempt changes (attempt-consequences.ts, in this order): recorded once, then the stream's own.

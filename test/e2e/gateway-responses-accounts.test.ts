@@ -3,7 +3,8 @@
 // only the account that issued it can decrypt. After a failover from account A to account B mid-conversation, B
 // refuses A's reasoning with a 400 `invalid_encrypted_content` (the emulators check it as api.openai.com does); the
 // gateway tries B again at once without the reasoning, and the client gets its answer, passed through or translated,
-// streamed or not.
+// streamed or not. The gateway learns from the refusal: a later turn leaves A's reasoning out of B's first try. It
+// remembers that per pair of providers, so each test has its own pair (both on the same two emulated accounts).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,8 +22,14 @@ const ENCRYPTED_BY_A = "gAAAAABo-reasoning-state-only-account-a-can-read==";
 const SUMMARY = "The weather tool answers this.";
 const KEY_A = "sk-acct-a-0000000000000001";
 const KEY_B = "sk-acct-b-0000000000000002";
-const ACCOUNT_A = "acct-a/gpt-test";
-const ACCOUNT_B = "acct-b/gpt-test";
+const REASONING_ID_B = "rs_b0b1b2b3b4b5b6b7b8b9babbbcbdbebfb0b1b2b3b4b5b6b7";
+const ENCRYPTED_BY_B = "gAAAAABo-reasoning-state-only-account-b-can-read==";
+/** One pair of providers per test: route `accounts<n>` tries `acct-a<n>` (on account A), then `acct-b<n>` (B). */
+const PAIRS = 10;
+let pair = 0;
+let route = "";
+let targetA = "";
+let targetB = "";
 // Without a retry hint: A rests for the route's 0 ms, so each test starts on A again.
 const RATE_LIMITED = { status: 429, errorMessage: "Rate limit reached for requests" };
 const WEATHER_TOOL: OpenAI.Responses.Tool = {
@@ -80,12 +87,19 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
   before(async () => {
     fx = await startGatewayFixture({
       emulators: { A: "responses-account", B: "responses-account" },
-      providers: {
-        "acct-a": { emulator: "A", apiKey: KEY_A, models: [{ id: "gpt-test", reasoning: true }] },
-        "acct-b": { emulator: "B", apiKey: KEY_B, models: [{ id: "gpt-test", reasoning: true }] },
-      },
+      providers: Object.fromEntries(
+        Array.from({ length: PAIRS }, (_, index) => [
+          [`acct-a${index + 1}`, { emulator: "A", apiKey: KEY_A, models: [{ id: "gpt-test", reasoning: true }] }],
+          [`acct-b${index + 1}`, { emulator: "B", apiKey: KEY_B, models: [{ id: "gpt-test", reasoning: true }] }],
+        ]).flat(),
+      ),
       routes: {
-        routes: { accounts: routeInOrder(ACCOUNT_A, ACCOUNT_B) },
+        routes: Object.fromEntries(
+          Array.from({ length: PAIRS }, (_, index) => [
+            `accounts${index + 1}`,
+            routeInOrder(`acct-a${index + 1}/gpt-test`, `acct-b${index + 1}/gpt-test`),
+          ]),
+        ),
         failover: { cooldownWaitMs: 0, kinds: { rate_limit: { cooldownMs: 0 } } },
       },
     });
@@ -95,15 +109,20 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
   beforeEach(() => {
     fx.reset();
     prompt = `Weather in Paris? (${++prompts})`;
+    pair += 1;
+    assert.ok(pair <= PAIRS, "one more pair of providers for this test");
+    route = `accounts${pair}`;
+    targetA = `acct-a${pair}/gpt-test`;
+    targetB = `acct-b${pair}/gpt-test`;
   });
 
   /** Account A's answer to the first request: its reasoning item (encrypted by A) and a function call. */
   async function firstAnswer(path: Path): Promise<InputItem[]> {
     accountA.enqueue(REASONED_CALL);
     const { data, response } = await responses(fx)
-      .create({ model: "accounts", input: prompt, tools: [...TOOLS[path]], store: false })
+      .create({ model: route, input: prompt, tools: [...TOOLS[path]], store: false })
       .withResponse();
-    assert.equal(response.headers.get("x-auto-router-served-by"), ACCOUNT_A);
+    assert.equal(response.headers.get("x-auto-router-served-by"), targetA);
     const reasoning = data.output[0] as OpenAI.Responses.ResponseReasoningItem;
     assert.equal(reasoning.encrypted_content, ENCRYPTED_BY_A, "the client keeps A's reasoning to send back");
     return data.output as InputItem[];
@@ -114,7 +133,7 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
     const answer = await firstAnswer(path);
     accountA.enqueue(RATE_LIMITED);
     accountB.enqueue({ text: "Sunny, 21 C." });
-    const body = { model: "accounts", tools: [...TOOLS[path]], input: followUp(answer), store: false };
+    const body = { model: route, tools: [...TOOLS[path]], input: followUp(answer), store: false };
     if (!stream) {
       const { data, response } = await responses(fx).create(body).withResponse();
       return { text: data.output_text, headers: response.headers };
@@ -150,19 +169,19 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
     await until(() => finals().length >= sent, "the follow-up's final event");
     const final = finals().at(-1)!;
     assert.equal(final.data.outcome, "success");
-    assert.equal(final.data.servedTarget, ACCOUNT_B);
+    assert.equal(final.data.servedTarget, targetB);
     assert.equal(final.data.attempts, 2, "B's try without the reasoning is part of its attempt");
     assert.ok(
-      final.data.notes?.some((note: string) => note.startsWith(`retried ${ACCOUNT_B} without the replayed reasoning`)),
+      final.data.notes?.some((note: string) => note.startsWith(`retried ${targetB} without the replayed reasoning`)),
       JSON.stringify(final.data.notes),
     );
     const results = readLoggedEvents(fx.agentDir)
       .filter((event) => event.type === "result" && event.requestId === final.requestId)
       .map((event) => [event.data.target, event.data.outcome, event.data.failureKind]);
     assert.deepEqual(results, [
-      [ACCOUNT_A, "failed", "rate_limit"],
-      [ACCOUNT_B, "failed", "invalid_request"],
-      [ACCOUNT_B, "success", undefined],
+      [targetA, "failed", "rate_limit"],
+      [targetB, "failed", "invalid_request"],
+      [targetB, "success", undefined],
     ]);
     const log = readFileSync(join(fx.agentDir, "extensions", "auto-router.events.jsonl"), "utf8");
     for (const secret of [ENCRYPTED_BY_A, KEY_A, KEY_B]) assert.equal(log.includes(secret), false, secret);
@@ -173,22 +192,96 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
       it(`answers from account B without A's reasoning (${path}, ${stream ? "streamed" : "not streamed"})`, async () => {
         const { text, headers } = await followUpOnB(path, stream);
         assert.equal(text, "Sunny, 21 C.");
-        assert.equal(headers.get("x-auto-router-served-by"), ACCOUNT_B);
+        assert.equal(headers.get("x-auto-router-served-by"), targetB);
         assert.equal(headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
         if (path === "translated") assert.equal(headers.get("x-auto-router-ignored-tools"), "web_search");
         assertBRetriedWithoutReasoning(path);
         await assertLogged();
       });
 
+  /** The final event of the request sent last, and its result events as `[target, outcome, failure kind]`. */
+  async function lastLogged(): Promise<{ notes: string[]; results: unknown[][] }> {
+    const finals = () => readLoggedEvents(fx.agentDir).filter((event) => event.type === "final");
+    await until(() => finals().length >= sent, "the last request's final event");
+    const final = finals().at(-1)!;
+    const results = readLoggedEvents(fx.agentDir)
+      .filter((event) => event.type === "result" && event.requestId === final.requestId)
+      .map((event) => [event.data.target, event.data.outcome, event.data.failureKind]);
+    return { notes: final.data.notes ?? [], results };
+  }
+
+  /** The encrypted content of each reasoning item in a list of input or output items. */
+  const reasoningOf = (items: Array<{ type?: string; encrypted_content?: unknown }>) =>
+    items.filter((item) => item.type === "reasoning").map((item) => item.encrypted_content);
+
+  for (const path of ["passthrough", "translated"] as const)
+    it(`learns from B's refusal: later turns leave A's reasoning out of B's first try, not A's (${path})`, async () => {
+      const tools = [...TOOLS[path]];
+      const answer = await firstAnswer(path);
+      accountA.enqueue(RATE_LIMITED);
+      accountB.enqueue({
+        thinking: "Answer from the tool's output.",
+        reasoningItem: { id: REASONING_ID_B, encryptedContent: ENCRYPTED_BY_B },
+        text: "Sunny, 21 C.",
+      });
+      const second = await responses(fx).create({ model: route, tools, input: followUp(answer), store: false });
+      assert.equal(accountB.calls.length, 2, "B refused A's reasoning once and was tried again without it");
+      assert.deepEqual(reasoningOf(second.output), [ENCRYPTED_BY_B], "the client keeps B's own reasoning");
+      const history: InputItem[] = [
+        ...followUp(answer),
+        ...(second.output as InputItem[]),
+        { role: "user", content: "And tomorrow?" },
+      ];
+
+      // The next turn, which A cannot take either (it refuses B's reasoning first, which it never refused before, and
+      // is tried again without any): B is asked once, without A's items but with its own.
+      accountA.enqueue(RATE_LIMITED);
+      accountB.enqueue({ text: "Rain." });
+      const third = await responses(fx).create({ model: route, tools, input: history, store: false }).withResponse();
+      assert.equal(third.data.output_text, "Rain.");
+      assert.equal(third.response.headers.get("x-auto-router-served-by"), targetB);
+      assert.equal(third.response.headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
+      assert.equal(accountB.calls.length, 3, "no refused round trip: B was asked once");
+      const toB = accountB.calls[2]!;
+      for (const secret of [ENCRYPTED_BY_A, REASONING_ID])
+        assert.equal(toB.rawBody.includes(secret), false, `${path}: ${secret} left out`);
+      assert.deepEqual(reasoningOf(toB.body.input), [ENCRYPTED_BY_B], "B's own reasoning is kept");
+      const call = toB.body.input.find((item: { type?: string }) => item.type === "function_call");
+      assert.equal(call.call_id, "call_1");
+      assert.equal(call.id, undefined, "the call goes without the item id paired with A's reasoning");
+      const logged = await lastLogged();
+      assert.deepEqual(logged.results, [
+        [targetA, "failed", "invalid_request"],
+        [targetA, "failed", "rate_limit"],
+        [targetB, "success", undefined],
+      ]);
+      const leftOut = `left out acct-a${pair}'s encrypted reasoning for ${targetB} before its first try: it refused acct-a${pair}'s reasoning before`;
+      assert.ok(
+        logged.notes.some((note) => note.startsWith(leftOut)),
+        JSON.stringify(logged.notes),
+      );
+
+      // The same turn on A, which has learnt too: asked once, with its own reasoning and without B's.
+      accountA.reset();
+      accountA.enqueue({ text: "Rain, says A." });
+      const back = await responses(fx).create({ model: route, tools, input: history, store: false }).withResponse();
+      assert.equal(back.data.output_text, "Rain, says A.");
+      assert.equal(back.response.headers.get("x-auto-router-served-by"), targetA);
+      assert.equal(back.response.headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
+      assert.equal(accountA.calls.length, 1, "no refused round trip: A was asked once");
+      assert.deepEqual(reasoningOf(accountA.calls[0]!.body.input), [ENCRYPTED_BY_A], "A was sent its own reasoning");
+      assert.equal(accountB.calls.length, 3);
+    });
+
   it("does not rest account B for it: the next request A cannot take goes to B at once", async () => {
     await followUpOnB("passthrough", false);
     accountA.enqueue(RATE_LIMITED);
     accountB.enqueue({ text: "Still here." });
     const { data, response } = await responses(fx)
-      .create({ model: "accounts", input: "Anything else?", store: false })
+      .create({ model: route, input: "Anything else?", store: false })
       .withResponse();
     assert.equal(data.output_text, "Still here.");
-    assert.equal(response.headers.get("x-auto-router-served-by"), ACCOUNT_B);
+    assert.equal(response.headers.get("x-auto-router-served-by"), targetB);
     assert.equal(response.headers.get("x-auto-router-ignored-reasoning"), null, "nothing left out of this one");
   });
 
@@ -198,7 +291,7 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
     accountB.enqueue(REFUSED_AGAIN);
     await assert.rejects(
       responses(fx).create({
-        model: "accounts",
+        model: route,
         tools: [WEATHER_TOOL],
         input: followUp(answer),
         store: false,

@@ -2,7 +2,7 @@
 // redacted thinking under the target's own name, another API gets no thinking, and pi's own contexts pass untouched.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Api, AssistantMessage, Context, Model } from "@mariozechner/pi-ai";
+import type { Api, AssistantMessage, Context, Message, Model } from "@mariozechner/pi-ai";
 import { historyAssistant } from "../../src/gateway/client-messages.ts";
 import { contextForTarget, markClientHistory, withoutReplayedReasoning } from "../../src/runtime/client-history.ts";
 
@@ -81,5 +81,46 @@ describe("client history fitted to a target", () => {
     assert.deepEqual((sent.messages[3] as AssistantMessage).content, [{ ...call, id: "call_1" }], "pi's own turns too");
     const again = contextForTarget(context, responses).messages[1] as AssistantMessage;
     assert.deepEqual(again.content[0], reasoning, "the context itself keeps its reasoning for other targets");
+  });
+
+  it("leaves out only the reasoning items named, and the item ids of the tool calls after them in their turn", () => {
+    const responses = target("openai-responses", "acct-b", "gpt");
+    const thinking = (id: string) =>
+      ({ type: "thinking", thinking: id, thinkingSignature: JSON.stringify({ type: "reasoning", id }) }) as const;
+    const call = (id: string) => ({ type: "toolCall", id: `${id}|fc_${id}`, name: "read", arguments: {} }) as const;
+    const result = (id: string): Message => ({
+      role: "toolResult",
+      toolCallId: `${id}|fc_${id}`,
+      toolName: "read",
+      content: [],
+      isError: false,
+      timestamp: NOW,
+    });
+    const context: Context = {
+      messages: [
+        { role: "user", content: "go", timestamp: NOW },
+        historyAssistant([thinking("rs_a"), call("call_1"), call("call_2")], "openai-responses", NOW),
+        result("call_1"),
+        result("call_2"),
+        historyAssistant([thinking("rs_b"), call("call_3")], "openai-responses", NOW),
+        result("call_3"),
+      ],
+    };
+    markClientHistory(context);
+    const sent = contextForTarget(withoutReplayedReasoning(context, new Set(["rs_a"])), responses).messages;
+    assert.deepEqual((sent[1] as AssistantMessage).content, [
+      { ...call("call_1"), id: "call_1" },
+      { ...call("call_2"), id: "call_2" },
+    ]);
+    assert.deepEqual(
+      sent.slice(2, 4).map((message) => (message as { toolCallId: string }).toolCallId),
+      ["call_1", "call_2"],
+    );
+    assert.deepEqual(
+      (sent[4] as AssistantMessage).content,
+      [thinking("rs_b"), call("call_3")],
+      "the other stays whole",
+    );
+    assert.equal((sent[5] as { toolCallId: string }).toolCallId, "call_3|fc_call_3");
   });
 });

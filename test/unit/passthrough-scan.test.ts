@@ -472,6 +472,43 @@ describe("Responses stream scanner", () => {
     ]);
   });
 
+  it("names the encrypted reasoning items it handed the client: finished ones, then the terminal response's", () => {
+    const scanner = RESPONSES_PASSTHROUGH.scanner({}, "gpt", false);
+    const event = (type: string, fields: Record<string, unknown>) =>
+      scanner.block(anthropicBlock(type, { type, ...fields }));
+    const own = { id: "rs_1", type: "reasoning", summary: [], encrypted_content: "gAAA-1" };
+    event("response.created", { response: response("in_progress") });
+    event("response.output_item.done", { output_index: 0, item: own });
+    event("response.output_item.done", { output_index: 1, item: { id: "rs_2", type: "reasoning", summary: [] } });
+    assert.deepEqual(scanner.issuedReasoning?.(), ["rs_1"], "one without encrypted content cannot come back");
+    const second = { ...own, id: "rs_3", encrypted_content: "gAAA-3" };
+    event("response.completed", { response: { ...response("completed"), output: [own, second] } });
+    assert.deepEqual(scanner.issuedReasoning?.(), ["rs_1", "rs_3"]);
+  });
+
+  it("leaves out the reasoning items named, and the item ids of the function calls after each up to one kept", () => {
+    const reasoning = (id: string) => ({ type: "reasoning", id, summary: [], encrypted_content: `gAAA-${id}` });
+    const call = (id: string) => ({ type: "function_call", id: `fc_${id}`, call_id: id, name: "f", arguments: "{}" });
+    const output = (id: string) => ({ type: "function_call_output", call_id: id, output: "ok" });
+    const input = [
+      { role: "user", content: "go" },
+      reasoning("rs_a"),
+      call("call_1"),
+      output("call_1"),
+      reasoning("rs_b"),
+      call("call_2"),
+      output("call_2"),
+    ];
+    const sent = RESPONSES_PASSTHROUGH.edits({ model: "gpt", input }, new Set(["rs_a"])).set.input;
+    const { id: _id, ...unpaired } = call("call_1");
+    assert.deepEqual(sent, [input[0], unpaired, input[3], input[4], input[5], input[6]]);
+    const none = RESPONSES_PASSTHROUGH.edits({ model: "gpt", input }, "all").set.input as Array<{ id?: string }>;
+    assert.deepEqual(
+      none.map((item) => item.id),
+      [undefined, undefined, undefined, undefined, undefined],
+    );
+  });
+
   it("takes function tools only: a hosted tool sends the request through the translating path", () => {
     const fits = RESPONSES_PASSTHROUGH.fits!;
     const target = {} as never;
