@@ -67,9 +67,9 @@ export interface ChatProtocol<Request> {
   settings?(request: Request): ClientSettings;
   /** How a target of the same API is sent the client's own request (protocols without one are always translated). */
   passthrough?: PassthroughDialect;
-  /** The ids of the encrypted reasoning items the client sends back (Responses: every turn's, when stateless). */
+  /** The encrypted content of the reasoning items the client sends back (Responses: every turn's, when stateless). */
   replayedReasoning?(request: Request): string[];
-  /** The ids of the encrypted reasoning items a translated answer hands the client. */
+  /** The encrypted content of the reasoning items a translated answer hands the client. */
   issuedReasoning?(message: AssistantMessage): string[];
   /**
    * Valid content pi-ai's context has no place for, which only a target sent the client's own request can take
@@ -187,7 +187,7 @@ export async function serveChat<Request>(
           headers: routingHeaders,
           now: core.now,
           ...(carrier && openRouter ? { targetFields: carrier.sentAsIs } : {}),
-          onIssuedReasoning: (ids, target) => core.reasoningIssuers.issued(ids, target.provider),
+          onIssuedReasoning: (issued, target) => core.reasoningIssuers.issued(issued, target.provider),
         })
       : undefined;
   const untranslatable = spec.untranslatable?.(parsed) ?? [];
@@ -223,7 +223,8 @@ export async function serveChat<Request>(
       observer: spec.issuedReasoning
         ? observingIssuedReasoning(watch.observer, core.reasoningIssuers, spec.issuedReasoning)
         : watch.observer,
-      replayedReasoning: spec.replayedReasoning && core.reasoningIssuers.replayed(spec.replayedReasoning(parsed)),
+      replayedReasoning:
+        spec.replayedReasoning && core.reasoningIssuers.forRequest(() => spec.replayedReasoning!(parsed)),
       overHttp: true,
       holdsAnswer: !spec.streaming(parsed),
     },

@@ -4,6 +4,7 @@
 // client asked for) and, at the end, the usage; a non-streaming client gets the terminal event's response object,
 // which holds every output item.
 import type { ReasoningLeftOut } from "../runtime/client-history.ts";
+import { reasoningKey } from "../runtime/reasoning-key.ts";
 import type { JsonEdits } from "./json-edit.ts";
 import { errorBody } from "./errors.ts";
 import { isGatewayItemId } from "./responses-response.ts";
@@ -179,12 +180,14 @@ class ResponsesScanner extends ScannerBase {
     return JSON.stringify(this.response);
   }
 
-  /** The target's own reasoning items the client got so far, which it can send back (their encrypted content). */
+  /** The encrypted content of the target's own reasoning items the client got so far, which it can send back. */
   issuedReasoning(): string[] {
     const own = this.response.output;
     const items: Loose[] = Array.isArray(own) && own.length > 0 ? own : this.items;
     return items.flatMap((item) =>
-      item?.type === "reasoning" && typeof item.id === "string" && item.encrypted_content ? [item.id] : [],
+      item?.type === "reasoning" && typeof item.encrypted_content === "string" && item.encrypted_content
+        ? [item.encrypted_content]
+        : [],
     );
   }
 
@@ -217,7 +220,7 @@ const madeReasoning = (item: Loose) =>
 
 /**
  * The input without the reasoning items a target cannot read (another OpenAI account or organisation made them: 400
- * `invalid_encrypted_content`), all of them or those of these ids, and each function call after a left-out item (up
+ * `invalid_encrypted_content`), all of them or those of these keys, and each function call after a left-out item (up
  * to a reasoning item that stays; after all of them: every call) without its item id, which OpenAI pairs with the
  * reasoning item before it (the call_id that results answer stays).
  */
@@ -225,7 +228,9 @@ function withoutReasoningItems(input: Loose[], leftOut: ReasoningLeftOut): Loose
   let afterLeftOut = leftOut === "all";
   return input.flatMap((item) => {
     if (item?.type === "reasoning") {
-      afterLeftOut = leftOut === "all" || leftOut.has(item.id);
+      afterLeftOut =
+        leftOut === "all" ||
+        (typeof item.encrypted_content === "string" && leftOut.has(reasoningKey(item.encrypted_content)));
       return afterLeftOut ? [] : [item];
     }
     if (!afterLeftOut || item?.type !== "function_call" || item.id === undefined) return [item];

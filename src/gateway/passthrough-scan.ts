@@ -52,7 +52,7 @@ export interface StreamScanner {
    */
   readonly refusal: string | undefined;
   readonly content: AssistantMessage["content"];
-  /** The ids of the encrypted reasoning items the answer handed the client so far (Responses only). */
+  /** The encrypted content of each reasoning item the answer handed the client so far (Responses only). */
   issuedReasoning?(): string[];
 }
 

@@ -48,8 +48,8 @@ export interface PassthroughInput {
   now(): number;
   /** Top-level fields one target is sent besides its model (an OpenRouter target's `provider` block). */
   targetFields?(target: Model<Api>): Record<string, unknown>;
-  /** The encrypted reasoning items the target's answer handed the client, when it ends (done or cut off). */
-  onIssuedReasoning?(ids: string[], target: Model<Api>): void;
+  /** The encrypted content of the reasoning items the target's answer handed the client, when it ends. */
+  onIssuedReasoning?(encryptedContents: string[], target: Model<Api>): void;
 }
 
 export interface GatewayPassthrough extends TargetPassthrough {
@@ -206,8 +206,8 @@ function runPassthrough(
     };
     /** The client can send the answer's encrypted reasoning back: the gateway learns who issued it. */
     const handOverReasoning = () => {
-      const ids = scanner.issuedReasoning?.();
-      if (ids?.length) input.onIssuedReasoning?.(ids, target);
+      const issued = scanner.issuedReasoning?.();
+      if (issued?.length) input.onIssuedReasoning?.(issued, target);
     };
     const done = () => {
       if (held) forward();

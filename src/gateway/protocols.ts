@@ -16,7 +16,7 @@ import { openAIToContext, openAIUntranslatable, parseOpenAIRequest, type OpenAIR
 import { parseResponsesRequest, responsesToContext, type ResponsesRequest } from "./responses-request.ts";
 import { asksSummary, responsesBody } from "./responses-response.ts";
 import { ResponsesSseEncoder } from "./responses-stream.ts";
-import { issuedReasoningIds, replayedReasoningIds } from "./responses-reasoning.ts";
+import { issuedReasoning, replayedReasoning } from "./responses-reasoning.ts";
 import { ignoredToolsHeader } from "./hosted-tools.ts";
 
 export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
@@ -64,8 +64,8 @@ export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {
     responsesBody(message, model, now, asksSummary(request.reasoning), refused),
   passthrough: RESPONSES_PASSTHROUGH,
   // Encrypted reasoning is readable only by the account that issued it (reasoning-issuers.ts).
-  replayedReasoning: (request) => replayedReasoningIds(request.input),
-  issuedReasoning: issuedReasoningIds,
+  replayedReasoning: (request) => replayedReasoning(request.input),
+  issuedReasoning,
   untranslatable: (request) => request.untranslatable,
   // A request with a hosted tool is always translated (RESPONSES_PASSTHROUGH.fits).
   headers: (request) => ignoredToolsHeader(request.ignoredTools),

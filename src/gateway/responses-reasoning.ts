@@ -52,19 +52,17 @@ export function targetReasoningItem(block: ThinkingContent, api: Api): TargetRea
   return { ...fields, summary: Array.isArray(fields.summary) ? fields.summary : [] } as TargetReasoningItem;
 }
 
-/** The ids of the target's own reasoning items an answer hands the client (reasoning-issuers.ts). */
-export const issuedReasoningIds = (message: AssistantMessage): string[] =>
+/** The encrypted content of the target's own reasoning items an answer hands the client (reasoning-issuers.ts). */
+export const issuedReasoning = (message: AssistantMessage): string[] =>
   message.content.flatMap((block) => {
     const item = block.type === "thinking" ? targetReasoningItem(block, message.api) : undefined;
-    return item ? [item.id] : [];
+    return item ? [item.encrypted_content] : [];
   });
 
-/** The ids of the encrypted reasoning items a client sends back in its input. */
-export const replayedReasoningIds = (input: unknown): string[] =>
+/** The encrypted content of the reasoning items a client sends back in its input (with or without their ids). */
+export const replayedReasoning = (input: unknown): string[] =>
   Array.isArray(input)
-    ? input.flatMap((item) =>
-        item?.type === "reasoning" && typeof item.id === "string" && hasEncryptedContent(item) ? [item.id] : [],
-      )
+    ? input.flatMap((item) => (item?.type === "reasoning" && hasEncryptedContent(item) ? [item.encrypted_content] : []))
     : [];
 
 /** Whether a target's thinking may come back as its own reasoning item: such thinking is held until it ends. */

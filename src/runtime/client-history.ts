@@ -9,6 +9,7 @@
 // account) is sent the context again without any replayed reasoning (withoutReplayedReasoning); a target the gateway
 // knows to refuse some of it is sent the context without those items from its first try.
 import type { Api, AssistantMessage, Context, Message, Model } from "@mariozechner/pi-ai";
+import { reasoningKey } from "./reasoning-key.ts";
 
 /** The provider a client's history turns are stamped with until an attempt fits them to its target. */
 export const CLIENT_PROVIDER = "gateway-client";
@@ -23,7 +24,7 @@ export function markClientHistory(context: Context): void {
 
 /**
  * Replayed reasoning a target is sent without: all of it (it refused it), or the Responses reasoning items of these
- * ids (the gateway knows it refused their issuer's reasoning before).
+ * keys (reasoning-key.ts: the gateway knows the target refused their issuer's reasoning before).
  */
 export type ReasoningLeftOut = "all" | ReadonlySet<string>;
 
@@ -49,7 +50,7 @@ function fitted(message: AssistantMessage, target: Model<Api>): AssistantMessage
  * own, goes without its thinking blocks (the reasoning is lost, the conversation goes on), and each tool call without
  * the Responses item id pi-ai keeps after its `|` (and each tool result with it): OpenAI pairs a function call's item
  * id with the reasoning item that preceded it, and pi-ai leaves the id out too when that reasoning is not sent.
- * With item ids, only the thinking blocks of those reasoning items go, and the tool calls after each of them in its
+ * With item keys, only the thinking blocks of those reasoning items go, and the tool calls after each of them in its
  * turn (up to a reasoning item that stays) lose their item ids.
  */
 export function withoutReplayedReasoning(context: Context, leftOut: ReasoningLeftOut = "all"): Context {
@@ -64,12 +65,12 @@ const callIdOnly = (id: string): string => {
   return bar < 0 ? id : id.slice(0, bar);
 };
 
-/** The Responses reasoning item id in a thinking block's signature (pi-ai keeps the item there as JSON). */
-function reasoningItemId(signature: string | undefined): string | undefined {
+/** The key of the Responses reasoning item in a thinking block's signature (pi-ai keeps the item there as JSON). */
+function reasoningItemKey(signature: string | undefined): string | undefined {
   if (!signature?.startsWith("{")) return undefined;
   try {
-    const id = JSON.parse(signature)?.id;
-    return typeof id === "string" ? id : undefined;
+    const content = JSON.parse(signature)?.encrypted_content;
+    return typeof content === "string" ? reasoningKey(content) : undefined;
   } catch {
     return undefined;
   }
@@ -78,7 +79,7 @@ function reasoningItemId(signature: string | undefined): string | undefined {
 /** The messages without the thinking blocks left out, and without the item ids paired with them. */
 function reasoningLeftOut(messages: Message[], leftOut: ReasoningLeftOut): Message[] {
   const goes = (block: Extract<Block, { type: "thinking" }>) =>
-    leftOut === "all" || leftOut.has(reasoningItemId(block.thinkingSignature) ?? "");
+    leftOut === "all" || leftOut.has(reasoningItemKey(block.thinkingSignature) ?? "");
   /** Tool call ids whose item id went (their results go without it too). */
   const unpaired = new Set<string>();
   return messages.map((message): Message => {

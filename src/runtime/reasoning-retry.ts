@@ -64,5 +64,5 @@ export function leftOutForRefusedBefore(
     `left out ${issuers}'s encrypted reasoning for ${candidate.key} before its first try: it refused ${issuers}'s reasoning before (another account's)`,
   );
   observer?.onReasoningLeftOut?.(candidate);
-  return known.ids;
+  return known.keys;
 }

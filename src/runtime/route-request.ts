@@ -99,8 +99,11 @@ export interface PassthroughAttempt {
  * first try, instead of paying for the refusal again on every later turn of the conversation.
  */
 export interface ReplayedReasoning {
-  /** The items `candidate` refused the issuers of before (never its own provider's), and those issuers. */
-  refusedBefore(candidate: Candidate): { ids: ReadonlySet<string>; issuers: string[] } | undefined;
+  /**
+   * The keys (reasoning-key.ts) of the items `candidate` refused the issuers of before (never its own provider's),
+   * and those issuers.
+   */
+  refusedBefore(candidate: Candidate): { keys: ReadonlySet<string>; issuers: string[] } | undefined;
   /** `candidate` refused the reasoning items it was sent: every other issuer's, from now on. */
   refused(candidate: Candidate): void;
 }

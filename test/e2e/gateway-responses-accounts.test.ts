@@ -25,7 +25,7 @@ const KEY_B = "sk-acct-b-0000000000000002";
 const REASONING_ID_B = "rs_b0b1b2b3b4b5b6b7b8b9babbbcbdbebfb0b1b2b3b4b5b6b7";
 const ENCRYPTED_BY_B = "gAAAAABo-reasoning-state-only-account-b-can-read==";
 /** One pair of providers per test: route `accounts<n>` tries `acct-a<n>` (on account A), then `acct-b<n>` (B). */
-const PAIRS = 10;
+const PAIRS = 12;
 let pair = 0;
 let route = "";
 let targetA = "";
@@ -214,64 +214,74 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
   const reasoningOf = (items: Array<{ type?: string; encrypted_content?: unknown }>) =>
     items.filter((item) => item.type === "reasoning").map((item) => item.encrypted_content);
 
-  for (const path of ["passthrough", "translated"] as const)
-    it(`learns from B's refusal: later turns leave A's reasoning out of B's first try, not A's (${path})`, async () => {
-      const tools = [...TOOLS[path]];
-      const answer = await firstAnswer(path);
-      accountA.enqueue(RATE_LIMITED);
-      accountB.enqueue({
-        thinking: "Answer from the tool's output.",
-        reasoningItem: { id: REASONING_ID_B, encryptedContent: ENCRYPTED_BY_B },
-        text: "Sunny, 21 C.",
-      });
-      const second = await responses(fx).create({ model: route, tools, input: followUp(answer), store: false });
-      assert.equal(accountB.calls.length, 2, "B refused A's reasoning once and was tried again without it");
-      assert.deepEqual(reasoningOf(second.output), [ENCRYPTED_BY_B], "the client keeps B's own reasoning");
-      const history: InputItem[] = [
-        ...followUp(answer),
-        ...(second.output as InputItem[]),
-        { role: "user", content: "And tomorrow?" },
-      ];
-
-      // The next turn, which A cannot take either (it refuses B's reasoning first, which it never refused before, and
-      // is tried again without any): B is asked once, without A's items but with its own.
-      accountA.enqueue(RATE_LIMITED);
-      accountB.enqueue({ text: "Rain." });
-      const third = await responses(fx).create({ model: route, tools, input: history, store: false }).withResponse();
-      assert.equal(third.data.output_text, "Rain.");
-      assert.equal(third.response.headers.get("x-auto-router-served-by"), targetB);
-      assert.equal(third.response.headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
-      assert.equal(accountB.calls.length, 3, "no refused round trip: B was asked once");
-      const toB = accountB.calls[2]!;
-      for (const secret of [ENCRYPTED_BY_A, REASONING_ID])
-        assert.equal(toB.rawBody.includes(secret), false, `${path}: ${secret} left out`);
-      assert.deepEqual(reasoningOf(toB.body.input), [ENCRYPTED_BY_B], "B's own reasoning is kept");
-      const call = toB.body.input.find((item: { type?: string }) => item.type === "function_call");
-      assert.equal(call.call_id, "call_1");
-      assert.equal(call.id, undefined, "the call goes without the item id paired with A's reasoning");
-      const logged = await lastLogged();
-      assert.deepEqual(logged.results, [
-        [targetA, "failed", "invalid_request"],
-        [targetA, "failed", "rate_limit"],
-        [targetB, "success", undefined],
-      ]);
-      const leftOut = `left out acct-a${pair}'s encrypted reasoning for ${targetB} before its first try: it refused acct-a${pair}'s reasoning before`;
-      assert.ok(
-        logged.notes.some((note) => note.startsWith(leftOut)),
-        JSON.stringify(logged.notes),
-      );
-
-      // The same turn on A, which has learnt too: asked once, with its own reasoning and without B's.
-      accountA.reset();
-      accountA.enqueue({ text: "Rain, says A." });
-      const back = await responses(fx).create({ model: route, tools, input: history, store: false }).withResponse();
-      assert.equal(back.data.output_text, "Rain, says A.");
-      assert.equal(back.response.headers.get("x-auto-router-served-by"), targetA);
-      assert.equal(back.response.headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
-      assert.equal(accountA.calls.length, 1, "no refused round trip: A was asked once");
-      assert.deepEqual(reasoningOf(accountA.calls[0]!.body.input), [ENCRYPTED_BY_A], "A was sent its own reasoning");
-      assert.equal(accountB.calls.length, 3);
+  /** The Codex CLI sends every item back without its id: items are known by their encrypted content. */
+  const withoutIds = (items: InputItem[]): InputItem[] =>
+    items.map((item) => {
+      if (!("id" in item)) return item;
+      const { id: _id, ...rest } = item;
+      return rest as InputItem;
     });
+
+  for (const path of ["passthrough", "translated"] as const)
+    for (const client of ["openai", "codex"] as const)
+      it(`learns from B's refusal: later turns leave A's reasoning out of B's first try, not A's (${path}, ${client} client)`, async () => {
+        const tools = [...TOOLS[path]];
+        const sentBack = client === "codex" ? withoutIds : (items: InputItem[]) => items;
+        const answer = sentBack(await firstAnswer(path));
+        accountA.enqueue(RATE_LIMITED);
+        accountB.enqueue({
+          thinking: "Answer from the tool's output.",
+          reasoningItem: { id: REASONING_ID_B, encryptedContent: ENCRYPTED_BY_B },
+          text: "Sunny, 21 C.",
+        });
+        const second = await responses(fx).create({ model: route, tools, input: followUp(answer), store: false });
+        assert.equal(accountB.calls.length, 2, "B refused A's reasoning once and was tried again without it");
+        assert.deepEqual(reasoningOf(second.output), [ENCRYPTED_BY_B], "the client keeps B's own reasoning");
+        const history: InputItem[] = [
+          ...followUp(answer),
+          ...sentBack(second.output as InputItem[]),
+          { role: "user", content: "And tomorrow?" },
+        ];
+
+        // The next turn, which A cannot take either (it refuses B's reasoning first, which it never refused before, and
+        // is tried again without any): B is asked once, without A's items but with its own.
+        accountA.enqueue(RATE_LIMITED);
+        accountB.enqueue({ text: "Rain." });
+        const third = await responses(fx).create({ model: route, tools, input: history, store: false }).withResponse();
+        assert.equal(third.data.output_text, "Rain.");
+        assert.equal(third.response.headers.get("x-auto-router-served-by"), targetB);
+        assert.equal(third.response.headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
+        assert.equal(accountB.calls.length, 3, "no refused round trip: B was asked once");
+        const toB = accountB.calls[2]!;
+        for (const secret of [ENCRYPTED_BY_A, REASONING_ID])
+          assert.equal(toB.rawBody.includes(secret), false, `${path}: ${secret} left out`);
+        assert.deepEqual(reasoningOf(toB.body.input), [ENCRYPTED_BY_B], "B's own reasoning is kept");
+        const call = toB.body.input.find((item: { type?: string }) => item.type === "function_call");
+        assert.equal(call.call_id, "call_1");
+        assert.equal(call.id, undefined, "the call goes without the item id paired with A's reasoning");
+        const logged = await lastLogged();
+        assert.deepEqual(logged.results, [
+          [targetA, "failed", "invalid_request"],
+          [targetA, "failed", "rate_limit"],
+          [targetB, "success", undefined],
+        ]);
+        const leftOut = `left out acct-a${pair}'s encrypted reasoning for ${targetB} before its first try: it refused acct-a${pair}'s reasoning before`;
+        assert.ok(
+          logged.notes.some((note) => note.startsWith(leftOut)),
+          JSON.stringify(logged.notes),
+        );
+
+        // The same turn on A, which has learnt too: asked once, with its own reasoning and without B's.
+        accountA.reset();
+        accountA.enqueue({ text: "Rain, says A." });
+        const back = await responses(fx).create({ model: route, tools, input: history, store: false }).withResponse();
+        assert.equal(back.data.output_text, "Rain, says A.");
+        assert.equal(back.response.headers.get("x-auto-router-served-by"), targetA);
+        assert.equal(back.response.headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
+        assert.equal(accountA.calls.length, 1, "no refused round trip: A was asked once");
+        assert.deepEqual(reasoningOf(accountA.calls[0]!.body.input), [ENCRYPTED_BY_A], "A was sent its own reasoning");
+        assert.equal(accountB.calls.length, 3);
+      });
 
   it("does not rest account B for it: the next request A cannot take goes to B at once", async () => {
     await followUpOnB("passthrough", false);

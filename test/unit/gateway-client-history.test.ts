@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import type { Api, AssistantMessage, Context, Message, Model } from "@mariozechner/pi-ai";
 import { historyAssistant } from "../../src/gateway/client-messages.ts";
 import { contextForTarget, markClientHistory, withoutReplayedReasoning } from "../../src/runtime/client-history.ts";
+import { reasoningKey } from "../../src/runtime/reasoning-key.ts";
 
 const NOW = 1_800_000_000_000;
 const target = (api: Api, provider = "anthropic", id = "claude-x") => ({ api, provider, id }) as Model<Api>;
@@ -83,10 +84,14 @@ describe("client history fitted to a target", () => {
     assert.deepEqual(again.content[0], reasoning, "the context itself keeps its reasoning for other targets");
   });
 
-  it("leaves out only the reasoning items named, and the item ids of the tool calls after them in their turn", () => {
+  it("leaves out only the reasoning items of the keys given, and the item ids of the tool calls after them in their turn", () => {
     const responses = target("openai-responses", "acct-b", "gpt");
     const thinking = (id: string) =>
-      ({ type: "thinking", thinking: id, thinkingSignature: JSON.stringify({ type: "reasoning", id }) }) as const;
+      ({
+        type: "thinking",
+        thinking: id,
+        thinkingSignature: JSON.stringify({ type: "reasoning", id, encrypted_content: `gAAA-${id}` }),
+      }) as const;
     const call = (id: string) => ({ type: "toolCall", id: `${id}|fc_${id}`, name: "read", arguments: {} }) as const;
     const result = (id: string): Message => ({
       role: "toolResult",
@@ -107,7 +112,10 @@ describe("client history fitted to a target", () => {
       ],
     };
     markClientHistory(context);
-    const sent = contextForTarget(withoutReplayedReasoning(context, new Set(["rs_a"])), responses).messages;
+    const sent = contextForTarget(
+      withoutReplayedReasoning(context, new Set([reasoningKey("gAAA-rs_a")])),
+      responses,
+    ).messages;
     assert.deepEqual((sent[1] as AssistantMessage).content, [
       { ...call("call_1"), id: "call_1" },
       { ...call("call_2"), id: "call_2" },

@@ -6,6 +6,7 @@ import { ANTHROPIC_PASSTHROUGH } from "../../src/gateway/passthrough-anthropic.t
 import { bodyFitsCompat, OPENAI_CHAT_PASSTHROUGH } from "../../src/gateway/passthrough-openai.ts";
 import { RESPONSES_PASSTHROUGH } from "../../src/gateway/passthrough-responses.ts";
 import { editJson } from "../../src/gateway/json-edit.ts";
+import { reasoningKey } from "../../src/runtime/reasoning-key.ts";
 import {
   openAITokens,
   parseBlock,
@@ -472,7 +473,7 @@ describe("Responses stream scanner", () => {
     ]);
   });
 
-  it("names the encrypted reasoning items it handed the client: finished ones, then the terminal response's", () => {
+  it("names the encrypted content of the reasoning items it handed the client: finished ones, then the terminal response's", () => {
     const scanner = RESPONSES_PASSTHROUGH.scanner({}, "gpt", false);
     const event = (type: string, fields: Record<string, unknown>) =>
       scanner.block(anthropicBlock(type, { type, ...fields }));
@@ -480,13 +481,13 @@ describe("Responses stream scanner", () => {
     event("response.created", { response: response("in_progress") });
     event("response.output_item.done", { output_index: 0, item: own });
     event("response.output_item.done", { output_index: 1, item: { id: "rs_2", type: "reasoning", summary: [] } });
-    assert.deepEqual(scanner.issuedReasoning?.(), ["rs_1"], "one without encrypted content cannot come back");
+    assert.deepEqual(scanner.issuedReasoning?.(), ["gAAA-1"], "one without encrypted content cannot come back");
     const second = { ...own, id: "rs_3", encrypted_content: "gAAA-3" };
     event("response.completed", { response: { ...response("completed"), output: [own, second] } });
-    assert.deepEqual(scanner.issuedReasoning?.(), ["rs_1", "rs_3"]);
+    assert.deepEqual(scanner.issuedReasoning?.(), ["gAAA-1", "gAAA-3"]);
   });
 
-  it("leaves out the reasoning items named, and the item ids of the function calls after each up to one kept", () => {
+  it("leaves out the reasoning items of the keys given, and the item ids of the function calls after each up to one kept", () => {
     const reasoning = (id: string) => ({ type: "reasoning", id, summary: [], encrypted_content: `gAAA-${id}` });
     const call = (id: string) => ({ type: "function_call", id: `fc_${id}`, call_id: id, name: "f", arguments: "{}" });
     const output = (id: string) => ({ type: "function_call_output", call_id: id, output: "ok" });
@@ -499,7 +500,7 @@ describe("Responses stream scanner", () => {
       call("call_2"),
       output("call_2"),
     ];
-    const sent = RESPONSES_PASSTHROUGH.edits({ model: "gpt", input }, new Set(["rs_a"])).set.input;
+    const sent = RESPONSES_PASSTHROUGH.edits({ model: "gpt", input }, new Set([reasoningKey("gAAA-rs_a")])).set.input;
     const { id: _id, ...unpaired } = call("call_1");
     assert.deepEqual(sent, [input[0], unpaired, input[3], input[4], input[5], input[6]]);
     const none = RESPONSES_PASSTHROUGH.edits({ model: "gpt", input }, "all").set.input as Array<{ id?: string }>;
