@@ -26,6 +26,7 @@ import {
   type LimitsState,
 } from "./budget-limits.ts";
 import { salvageRecords } from "../state/salvage.ts";
+import { unitPricesOf } from "../usage-units.ts";
 
 import { calendarKeys, isValidTimeZone, localTimeZone } from "./calendar.ts";
 import {
@@ -292,6 +293,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       const record = reconcileUsage({
         message: outcome.message,
         pricing: pricingOf(candidate),
+        unitPrices: unitPricesOf(context.config(), candidate.provider),
         estimatedInputTokens: observation.estimatedInputTokens,
       });
       if (!record) {

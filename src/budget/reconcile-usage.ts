@@ -1,9 +1,10 @@
 // Turns what a target reported (pi-ai's AssistantMessage.usage, cost computed with the target's prices) into one
 // usage record that is safe to add to the ledger: never negative, never NaN. When the provider's numbers are missing
 // or do not add up, the record is estimated from the answer's length (about 4 characters per token, the same rule
-// pi-ai's faux provider uses), marked `estimated: true` with the reason, and counted like any other. Pure.
+// pi-ai's faux provider uses), marked `estimated: true` with the reason, and counted like any other. Billed units that
+// are no tokens add their cost when every one has a price (usage-units.ts). Pure.
 import type { AssistantMessage } from "@mariozechner/pi-ai";
-import { type UnitCounts, usageUnits } from "../usage-units.ts";
+import { type UnitCounts, type UnitPrices, unitsCostUsd, usageUnits } from "../usage-units.ts";
 
 export const CHARACTERS_PER_TOKEN = 4;
 export const TOKENS_PER_MILLION = 1_000_000;
@@ -27,7 +28,7 @@ export interface UsageRecord {
   estimated?: boolean;
   /** Why it was estimated, for the event log and `budget show`. */
   reason?: string;
-  /** Billed units that are no tokens (usage-units.ts): logged, never priced. */
+  /** Billed units that are no tokens (usage-units.ts): logged; in costUsd when every one has a price. */
   units?: UnitCounts;
 }
 
@@ -42,6 +43,8 @@ export interface Pricing {
 export interface ReconcileInput {
   message: AssistantMessage | undefined;
   pricing?: Pricing;
+  /** USD per billed unit that is no token (the routes file's `providers.<id>.unitPrices`). */
+  unitPrices?: UnitPrices;
   /** The router's estimate of the request's input tokens, used when the provider reported none. */
   estimatedInputTokens?: number;
 }
@@ -115,8 +118,11 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
   }
   const tokenSum = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
   const units = usageUnits(usage);
-  // An answer billed in units alone (a rerank's search units) is a request to count all the same, at no known price.
-  if (tokenSum === 0 && characters === 0 && units && reasons.length === 0) return { ...tokens, costUsd: 0, units };
+  // Units without a price add nothing: their cost is unknown, not $0 (the final says so by having none).
+  const unitsCost = unitsCostUsd(units, input.unitPrices) ?? 0;
+  // An answer billed in units alone (a rerank's search units) is a request to count all the same, at its units' price.
+  if (tokenSum === 0 && characters === 0 && units && reasons.length === 0)
+    return { ...tokens, costUsd: unitsCost, units };
   if (tokenSum === 0 && characters === 0) {
     return reasons.length > 0 ? { ...tokens, costUsd: 0, estimated: true, reason: reasons.join("; ") } : undefined;
   }
@@ -169,7 +175,7 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
   } else {
     costUsd = total;
   }
-  const record: UsageRecord = { ...tokens, costUsd: clean(costUsd) ?? 0, ...(units ? { units } : {}) };
+  const record: UsageRecord = { ...tokens, costUsd: (clean(costUsd) ?? 0) + unitsCost, ...(units ? { units } : {}) };
   if (reasons.length > 0) {
     record.estimated = true;
     record.reason = reasons.join("; ");

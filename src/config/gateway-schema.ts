@@ -48,7 +48,7 @@ export const gatewaySchema = () =>
   });
 export type GatewayConfig = z.infer<ReturnType<typeof gatewaySchema>>;
 
-/** Per pi provider: which paths the gateway's wildcard proxy may forward to it. */
+/** Per pi provider: which paths the gateway's wildcard proxy may forward to it, and what its units that are no tokens cost. */
 export const proxyProvidersSchema = () =>
   z.record(
     z.string().min(1),
@@ -58,6 +58,12 @@ export const proxyProvidersSchema = () =>
         .optional()
         .describe(
           'Paths this provider serves through `pi-auto-router serve`\'s proxy, e.g. ["/v1/embeddings"]; [] accepts every path',
+        ),
+      unitPrices: z
+        .record(z.string().min(1), z.number().nonnegative("expected a price of 0 or more: USD per unit"))
+        .optional()
+        .describe(
+          'USD per billed unit that is no token, by the unit\'s name as the provider spells it, e.g. {"search_units": 0.002} (Cohere rerank) or {"seconds": 0.0001} (audio): an answer whose units all have a price is costed and counted in budgets',
         ),
     }),
   );

@@ -217,7 +217,9 @@ export const routerConfigSchema = () => {
     gateway: gatewaySchema().optional().describe("`pi-auto-router serve`: model name mapping and HTTP limits"),
     providers: proxyProvidersSchema()
       .optional()
-      .describe("Per provider: the endpoint paths the gateway's wildcard proxy forwards to it"),
+      .describe(
+        "Per provider: the endpoint paths the gateway's wildcard proxy forwards to it, and the prices of its units that are no tokens",
+      ),
     state: stateConfigSchema().optional().describe("Team mode: share routing state across machines on Redis/Valkey"),
     quota: quotaSchema().optional(),
   });

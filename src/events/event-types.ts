@@ -191,7 +191,7 @@ export interface UsageEventData {
   costUsd: number;
   estimated: boolean;
   estimateReason?: string;
-  /** Billed units that are no tokens (Cohere's `search_units`, audio `seconds`): never priced, so not in costUsd. */
+  /** Billed units that are no tokens (Cohere's `search_units`, audio `seconds`): in costUsd when all have a price. */
   units?: Record<string, number>;
   /** Calendar keys in the budget's time zone. */
   day: string;

@@ -3,7 +3,9 @@
 // events of a stream. The bytes forwarded are read on the side as they pass (proxy-usage-stream.ts keeps only what it
 // needs), and what they say becomes the attempt's message, priced with the target model's prices as a chat answer is,
 // so the runtime's one bookkeeping (ledger, `usage` and `result` events, the final's cost, budgets) counts it; units that
-// are no tokens (rerank's search units, audio seconds) are counted as a request and logged, unpriced. Nothing here changes or delays what the client gets, and nothing it cannot read is guessed: no usage, nothing counted.
+// are no tokens (rerank's search units, audio seconds) ride along and are priced by the runtime when the routes file
+// gives every one a price, else counted as a request and logged, unpriced (usage-units.ts). Nothing here changes or
+// delays what the client gets, and nothing it cannot read is guessed: no usage, nothing counted.
 import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
 import { isObject } from "../is-object.ts";
 import type { UnitCounts } from "../usage-units.ts";
@@ -153,7 +155,7 @@ export function proxiedAnswerMessage(
     const usage = reader?.usage();
     if (!usage) return undefined;
     const message = answerMessage(target, usage.tokens ?? zeroTokens(), "stop", [], now);
-    // Units are never priced: they ride on the usage to the budget and the event log (usage-units.ts).
+    // Units are priced downstream, with the routes file's unitPrices: they ride on the usage (usage-units.ts).
     if (usage.units) Object.assign(message.usage, { units: usage.units });
     return message;
   } catch {

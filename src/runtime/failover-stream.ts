@@ -33,7 +33,7 @@ import type { RequestEnvironment } from "./request-environment.ts";
 import { addNote, failoversOf, type RequestState } from "./request-state.ts";
 import { overBudgetText } from "../routing/soft-fallback.ts";
 import { type Decision, type RefusalKind, routeTargetKey, type SkipReason } from "../routing/types.ts";
-import { usageUnits } from "../usage-units.ts";
+import { unitPricesOf, unitsCostUsd, usageUnits } from "../usage-units.ts";
 import type { RouteRequest } from "./route-request.ts";
 import { promptIdentity } from "./stickiness.ts";
 import { tryCandidates } from "./try-candidates.ts";
@@ -181,18 +181,31 @@ async function serveRequest(
   /**
    * `served`: the target that answered; `subscription`: its billing; `refusedBy`: the target whose refusal ended the
    * request; `costUnknown`: the answer came without a usage record the router could read (a proxied answer's), or
-   * with billed units no price applies to (usage-units.ts).
+   * with billed units no price applies to; `unitsCostUsd`: what its priced units cost (usage-units.ts).
    */
   const finish = (
     message: AssistantMessage,
     outcome: "success" | "failed" | "aborted" | "refused",
-    how: { served?: string; subscription?: boolean; refusedBy?: string; costUnknown?: boolean } = {},
+    how: {
+      served?: string;
+      subscription?: boolean;
+      refusedBy?: string;
+      costUnknown?: boolean;
+      unitsCostUsd?: number;
+    } = {},
   ) => {
     const { served, subscription, refusedBy } = how;
     // The cost as the budget books it: a subscription's answer is $0 whatever its list price (budget-plugin.ts); an
     // answer whose usage was not read has no cost to log (not $0: it was not free).
+    const tokensCostUsd = message.usage?.cost?.total;
     const costUsd =
-      outcome !== "success" || how.costUnknown ? undefined : subscription ? 0 : message.usage?.cost?.total;
+      outcome !== "success" || how.costUnknown
+        ? undefined
+        : subscription
+          ? 0
+          : tokensCostUsd === undefined
+            ? undefined
+            : tokensCostUsd + (how.unitsCostUsd ?? 0);
     recordFinal(outcome, served, costUsd, refusedBy);
     env.report.status.onFinished(state.routeId, outcome, served, failoversOf(state));
     env.report.finished?.(state.requestId, state.routeId, outcome);
@@ -266,11 +279,16 @@ async function serveRequest(
         const message =
           served.message ??
           routerErrorMessage(model, "auto-router: the target ended without a message", env.clock.now());
+        const unitsCost = unitsCostUsd(
+          usageUnits(served.message?.usage),
+          unitPricesOf(env.routing.config(), served.provider),
+        );
         return finish(redactedMessage(message), outcome, {
           served: served.key,
           subscription: served.billing === "subscription",
           refusedBy: served.refused ? served.key : undefined,
-          costUnknown: served.message === undefined || usageUnits(served.message.usage) !== undefined,
+          costUnknown: served.message === undefined || unitsCost === undefined,
+          unitsCostUsd: unitsCost,
         });
       }
       if (served) {

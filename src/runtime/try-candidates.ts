@@ -24,6 +24,8 @@ export type CandidatesResult =
   | {
       kind: "served";
       key: string;
+      /** The target's pi provider (whose `unitPrices` price its units). */
+      provider: string;
       billing: Candidate["billing"];
       final: "done" | "error" | "aborted";
       message?: AssistantMessage;
@@ -191,6 +193,7 @@ export async function tryCandidates(
       return {
         kind: "served",
         key: candidate.key,
+        provider: candidate.provider,
         billing: candidate.billing,
         final: settled.final,
         message: settled.message,

@@ -1,7 +1,7 @@
 // What a proxied request costs, through the real `pi-auto-router serve` and the official OpenAI client against local
 // upstream servers: a JSON answer's usage record (OpenAI embeddings' `prompt_tokens`, also at the end or the start of
 // an answer over 4 MiB), units that are no tokens (a Cohere rerank's search units, a transcription's seconds: counted
-// as requests and logged, unpriced), an event stream's last usage (a legacy Completions stream, also one whose usage event spreads its JSON
+// as requests and logged, unpriced, or priced by the routes file's unitPrices), an event stream's last usage (a legacy Completions stream, also one whose usage event spreads its JSON
 // over several `data:` lines) and an Ollama NDJSON stream's counts are priced with the target model's prices and
 // booked once, as a chat answer is (the ledger, the `usage` and `result` events, the final's cost, the routing-stats
 // report), and a hard budget it exhausts refuses the next proxied request with 402. An answer whose usage cannot be
@@ -28,6 +28,8 @@ const rounded = (usd: number) => Number(usd.toFixed(9));
 /** USD per 1M tokens for the streamed chat-like answers: input and output. */
 const CHAT_PRICE = { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 };
 const chatCost = (input: number, output: number) => (input * CHAT_PRICE.input + output * CHAT_PRICE.output) / 1e6;
+/** USD per search unit, the routes file's price for one rerank provider's units. */
+const SEARCH_UNIT_USD = 0.002;
 
 /** An OpenAI embeddings answer (float vectors) with the given usage record. */
 const embeddings = (model: string, usage: unknown) => ({
@@ -113,6 +115,12 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
           apiKey: "sk-rerank-r-0009",
           models: [model("rr")],
         },
+        "rerank-p": {
+          baseUrl: upstream.url,
+          api: "openai-completions",
+          apiKey: "sk-rerank-p-0011",
+          models: [model("rp")],
+        },
         "audio-a": {
           baseUrl: upstream.url,
           api: "openai-completions",
@@ -149,6 +157,7 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
           big: { targets: unprobed("big-b/bb") },
           bigfirst: { targets: unprobed("big-f/bf") },
           rerank: { targets: unprobed("rerank-r/rr") },
+          rerankpriced: { targets: unprobed("rerank-p/rp") },
           audio: { targets: unprobed("audio-a/aa") },
           complete: { targets: unprobed("complete-c/cc") },
           multiline: { targets: unprobed("complete-m/cm") },
@@ -158,6 +167,7 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
           "big-b": { endpointPrefixes: ["/v1/embeddings"] },
           "big-f": { endpointPrefixes: ["/v1/embeddings"] },
           "rerank-r": { endpointPrefixes: ["/v1/rerank"] },
+          "rerank-p": { endpointPrefixes: ["/v1/rerank"], unitPrices: { search_units: SEARCH_UNIT_USD } },
           "audio-a": { endpointPrefixes: ["/v1/audio"] },
           "complete-c": { endpointPrefixes: ["/v1/completions"] },
           "complete-m": { endpointPrefixes: ["/v1/completions"] },
@@ -302,7 +312,7 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
     );
   });
 
-  it("counts a rerank's search units and a transcription's seconds as requests, logged beside zero tokens, unpriced", async () => {
+  it("counts a rerank's search units and a transcription's seconds as requests beside zero tokens, priced where the routes file says", async () => {
     // Cohere's rerank, as its clients post it: the answer's billed units are search units, no tokens.
     const rerank = {
       id: "r1",
@@ -348,6 +358,19 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
       await until(() => (spentToday(provider)?.requests ?? 0) >= 1, `${provider}'s request in the ledger file`);
       assert.deepEqual([spentToday(provider)!.requests, spentToday(provider)!.costUsd], [1, 0]);
     }
+
+    // The same rerank from a provider whose search units have a price in the routes file: costed and booked.
+    const priced = { ...rerank, meta: { ...rerank.meta, billed_units: { search_units: 3 } } };
+    upstream.replies.push({ status: 200, body: priced });
+    const pricedResponse = await fetch(`${fx.gateway.url}/v1/rerank`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${fx.gateway.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "rerankpriced", query: "q", documents: ["a"] }),
+    });
+    assert.equal(await pricedResponse.text(), JSON.stringify(priced));
+    await assertBookedOnce("rerankpriced", "rerank-p/rp", { input: 0, output: 0 }, 3 * SEARCH_UNIT_USD);
+    const [pricedFinal] = finalsOf("rerankpriced");
+    assert.deepEqual(eventsOf("usage", pricedFinal.requestId)[0].data.units, { search_units: 3 });
   });
 
   it("books a streamed Completions answer's usage from its last event", async () => {

@@ -28,6 +28,7 @@ import {
   type UsageLedger,
 } from "../../src/budget/usage-ledger.ts";
 import { openJsonStore } from "../../src/state/json-store.ts";
+import { unitsCostUsd } from "../../src/usage-units.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 
 function message(text: string, usage?: Record<string, unknown>): any {
@@ -153,6 +154,34 @@ describe("usage reconciliation", () => {
       pricing: PRICING,
     })!;
     assert.deepEqual([both.input, both.costUsd, both.units, both.estimated], [1000, 0.001, { images: 3 }, undefined]);
+  });
+  it("adds the units' cost to the tokens' when the routes file prices every unit, and none when one has no price", () => {
+    const prices = { search_units: 0.002, images: 0.01 };
+    const alone = reconcileUsage({
+      message: message("", { ...usage(0, 0, {}), units: { search_units: 3 } }),
+      pricing: PRICING,
+      unitPrices: prices,
+    })!;
+    assert.deepEqual([alone.costUsd, alone.units, alone.estimated], [0.006, { search_units: 3 }, undefined]);
+    const both = reconcileUsage({
+      message: message("", { ...usage(1000, 0, { input: 0.001, total: 0.001 }), units: { images: 3 } }),
+      pricing: PRICING,
+      unitPrices: prices,
+    })!;
+    assert.equal(Number(both.costUsd.toFixed(12)), 0.031);
+    const unpriced = reconcileUsage({
+      message: message("", { ...usage(1000, 0, { input: 0.001, total: 0.001 }), units: { images: 3, seconds: 2 } }),
+      pricing: PRICING,
+      unitPrices: prices,
+    })!;
+    assert.deepEqual([unpriced.costUsd, unpriced.units], [0.001, { images: 3, seconds: 2 }]);
+  });
+  it("prices units only by the names the routes file gives, not by what every object has", () => {
+    assert.equal(unitsCostUsd(undefined, undefined), 0);
+    assert.equal(unitsCostUsd({ search_units: 2 }, undefined), undefined);
+    assert.equal(unitsCostUsd({ search_units: 2 }, { search_units: 0.5 }), 1);
+    assert.equal(unitsCostUsd({ constructor: 1 }, {}), undefined);
+    assert.equal(unitsCostUsd({ seconds: 2, search_units: 1 }, { seconds: 0.25 }), undefined);
   });
   it("counts a failed attempt that streamed text before failing", () => {
     const failed = {

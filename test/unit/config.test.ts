@@ -247,6 +247,23 @@ describe("routes file parsing", () => {
     );
   });
 
+  it("rejects a unit price that is no number of 0 or more, naming the path and what is expected", () => {
+    const route = { targets: [{ provider: "x", modelId: "y" }] };
+    const priced = (unitPrices: unknown) => parse({ routes: { a: route }, providers: { cohere: { unitPrices } } });
+    assert.deepEqual(
+      [priced({ search_units: -1 }), priced({ search_units: "0.002" })].map((result) =>
+        result.issues.map((issue) => [issue.severity, issue.path, issue.message]),
+      ),
+      [
+        [["error", "providers.cohere.unitPrices.search_units", "expected a price of 0 or more: USD per unit"]],
+        [["error", "providers.cohere.unitPrices.search_units", "Invalid input: expected number, received string"]],
+      ],
+    );
+    assert.deepEqual(priced({ search_units: 0.002 }).config?.providers, {
+      cohere: { unitPrices: { search_units: 0.002 } },
+    });
+  });
+
   it("accepts route ids with capital letters, as pi's /model auto-router/<id> does", () => {
     const result = parse({
       routes: { MyRoute: { targets: [{ provider: "x", modelId: "y" }] } },
