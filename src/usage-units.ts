@@ -28,8 +28,9 @@ export function unitPricesOf(config: RouterConfig, provider: string): UnitPrices
 
 /** What an answer's units cost in USD: 0 without units, undefined when one of them has no price (cost unknown). */
 export function unitsCostUsd(units: UnitCounts | undefined, prices: UnitPrices | undefined): number | undefined {
+  if (!units) return 0; // every answer passes here: no units, nothing to look up
   let cost = 0;
-  for (const [name, count] of Object.entries(units ?? {})) {
+  for (const [name, count] of Object.entries(units)) {
     const price = prices && Object.hasOwn(prices, name) ? prices[name] : undefined;
     if (typeof price !== "number" || !Number.isFinite(price) || price < 0) return undefined;
     cost += count * price;
