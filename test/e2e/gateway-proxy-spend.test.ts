@@ -85,66 +85,27 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
   before(async () => {
     upstream = await startUpstream("S");
     const unprobed = (key: string) => routeInOrder(key).targets.map((target) => ({ ...target, probe: false }));
-    const model = (id: string, cost = PRICE) => ({ id, cost });
+    /** A provider of one model on the upstream emulator, with its own key. */
+    const upstreamProvider = (apiKey: string, id: string, cost = PRICE) => ({
+      baseUrl: upstream.url,
+      api: "openai-completions" as const,
+      apiKey,
+      models: [{ id, cost }],
+    });
     fx = await startGatewayFixture({
       emulators: {},
       providers: {
-        "embed-p": {
-          baseUrl: upstream.url,
-          api: "openai-completions",
-          apiKey: "sk-embed-p-0001",
-          models: [model("ep")],
-        },
-        "embed-h": {
-          baseUrl: upstream.url,
-          api: "openai-completions",
-          apiKey: "sk-embed-h-0002",
-          models: [model("eh")],
-        },
-        "files-f": {
-          baseUrl: upstream.url,
-          api: "openai-completions",
-          apiKey: "sk-files-f-0003",
-          models: [model("ff")],
-        },
-        "big-b": { baseUrl: upstream.url, api: "openai-completions", apiKey: "sk-big-b-0004", models: [model("bb")] },
-        "big-f": { baseUrl: upstream.url, api: "openai-completions", apiKey: "sk-big-f-0008", models: [model("bf")] },
-        "rerank-r": {
-          baseUrl: upstream.url,
-          api: "openai-completions",
-          apiKey: "sk-rerank-r-0009",
-          models: [model("rr")],
-        },
-        "rerank-p": {
-          baseUrl: upstream.url,
-          api: "openai-completions",
-          apiKey: "sk-rerank-p-0011",
-          models: [model("rp")],
-        },
-        "audio-a": {
-          baseUrl: upstream.url,
-          api: "openai-completions",
-          apiKey: "sk-audio-a-0010",
-          models: [model("aa")],
-        },
-        "complete-c": {
-          baseUrl: upstream.url,
-          api: "openai-completions",
-          apiKey: "sk-complete-c-0005",
-          models: [model("cc", CHAT_PRICE)],
-        },
-        "complete-m": {
-          baseUrl: upstream.url,
-          api: "openai-completions",
-          apiKey: "sk-complete-m-0007",
-          models: [model("cm", CHAT_PRICE)],
-        },
-        "ollama-o": {
-          baseUrl: upstream.url,
-          api: "openai-completions",
-          apiKey: "sk-ollama-o-0006",
-          models: [model("llama", CHAT_PRICE)],
-        },
+        "embed-p": upstreamProvider("sk-embed-p-0001", "ep"),
+        "embed-h": upstreamProvider("sk-embed-h-0002", "eh"),
+        "files-f": upstreamProvider("sk-files-f-0003", "ff"),
+        "big-b": upstreamProvider("sk-big-b-0004", "bb"),
+        "big-f": upstreamProvider("sk-big-f-0008", "bf"),
+        "rerank-r": upstreamProvider("sk-rerank-r-0009", "rr"),
+        "rerank-p": upstreamProvider("sk-rerank-p-0011", "rp"),
+        "audio-a": upstreamProvider("sk-audio-a-0010", "aa"),
+        "complete-c": upstreamProvider("sk-complete-c-0005", "cc", CHAT_PRICE),
+        "complete-m": upstreamProvider("sk-complete-m-0007", "cm", CHAT_PRICE),
+        "ollama-o": upstreamProvider("sk-ollama-o-0006", "llama", CHAT_PRICE),
       },
       routes: {
         routes: {
