@@ -4,12 +4,17 @@
 // account B each request to B would be refused (400 `invalid_encrypted_content`) and tried again without the
 // reasoning. Once B has refused A's items, a later request to B leaves A's items out before its first try
 // (runtime/reasoning-retry.ts). Items are known by a hash of their encrypted content (reasoning-key.ts), the one part
-// every client sends back. Kept in memory per gateway process, bounded: an item it does not know (issued before a
-// restart, or dropped as the least recently used) is sent as before, refused and retried once.
+// every client sends back. Kept in memory per gateway process, bounded. An item whose issuer it does not know (issued
+// before a restart, by another gateway of the team, straight by the provider before the client came to the gateway,
+// or dropped as the least recently used) is sent as before; when a target refuses a request whose other items it
+// could all read (none of a known other issuer's it had not refused before), the unknown items are what it refused:
+// they are remembered as refused by that target and left out of its later first tries, so the refusal is paid once,
+// not on every later turn of the conversation.
 import type { AssistantMessage } from "@mariozechner/pi-ai";
+import { BoundedMap } from "../bounded-map.ts";
 import type { Candidate } from "../routing/types.ts";
 import { reasoningKey } from "../runtime/reasoning-key.ts";
-import type { ReplayedReasoning, RequestObserver } from "../runtime/route-request.ts";
+import type { LeftOutReasoning, ReplayedReasoning, RequestObserver } from "../runtime/route-request.ts";
 
 /** The most items remembered; the least recently issued or sent back is dropped first. */
 export const REMEMBERED_REASONING_ITEMS = 10_000;
@@ -23,8 +28,12 @@ export class ReasoningIssuers {
   private readonly refusedPairs = new Set<string>();
   /** The providers that refused any other's items: a request to another one needs no look-up at all. */
   private readonly refusing = new Set<string>();
+  /** Item key -> the providers that refused the item, whose issuer is not known. */
+  private readonly refusedItems: BoundedMap<string, string[]>;
 
-  constructor(private readonly capacity = REMEMBERED_REASONING_ITEMS) {}
+  constructor(private readonly capacity = REMEMBERED_REASONING_ITEMS) {
+    this.refusedItems = new BoundedMap(capacity);
+  }
 
   get size(): number {
     return this.issuerOf.size;
@@ -52,6 +61,17 @@ export class ReasoningIssuers {
     return this.refusedPairs.has(pairKey(issuer, target));
   }
 
+  /** `target` refused the item of this key, whose issuer is not known. */
+  refusedItem(key: string, target: string): void {
+    const refusing = this.refusedItems.get(key) ?? [];
+    if (!refusing.includes(target)) this.refusedItems.set(key, [...refusing, target]);
+    this.refusing.add(target);
+  }
+
+  hasRefusedItem(key: string, target: string): boolean {
+    return this.refusedItems.get(key)?.includes(target) === true;
+  }
+
   refusedAny(target: string): boolean {
     return this.refusing.has(target);
   }
@@ -71,40 +91,56 @@ export class ReasoningIssuers {
   }
 }
 
-/** One request's replayed items, with the issuer of each the gateway knows (key -> provider), found once. */
+/** One request's replayed items: each one's key and its issuer as far as the gateway knows, found once. */
 class RequestReasoning implements ReplayedReasoning {
-  private issuers?: Map<string, string>;
+  private items?: Map<string, string | undefined>;
 
   constructor(
     private readonly memory: ReasoningIssuers,
     private readonly encryptedContents: () => string[],
   ) {}
 
-  refusedBefore(candidate: Candidate): { keys: ReadonlySet<string>; issuers: string[] } | undefined {
-    if (!this.memory.refusedAny(candidate.provider)) return undefined;
+  refusedBefore(candidate: Candidate): LeftOutReasoning | undefined {
+    const target = candidate.provider;
+    if (!this.memory.refusedAny(target)) return undefined;
     let keys: Set<string> | undefined;
     const issuers = new Set<string>();
+    let unknownIssuer = 0;
     for (const [key, issuer] of this.known()) {
-      if (!this.memory.hasRefused(issuer, candidate.provider)) continue;
+      if (issuer === undefined ? !this.memory.hasRefusedItem(key, target) : !this.memory.hasRefused(issuer, target))
+        continue;
       (keys ??= new Set()).add(key);
-      issuers.add(issuer);
+      if (issuer === undefined) unknownIssuer += 1;
+      else issuers.add(issuer);
     }
-    return keys && { keys, issuers: [...issuers] };
+    return keys && { keys, issuers: [...issuers], unknownIssuer };
   }
 
+  /**
+   * The items of known other issuers it had not refused before are what it refused; when there are none, it is the
+   * items of unknown issuers it had not refused before.
+   */
   refused(candidate: Candidate): void {
-    for (const issuer of new Set(this.known().values())) this.memory.refused(issuer, candidate.provider);
+    const target = candidate.provider;
+    const foreign = new Set<string>();
+    const unknown: string[] = [];
+    for (const [key, issuer] of this.known()) {
+      if (issuer === undefined) {
+        if (!this.memory.hasRefusedItem(key, target)) unknown.push(key);
+      } else if (issuer !== target && !this.memory.hasRefused(issuer, target)) foreign.add(issuer);
+    }
+    if (foreign.size > 0) for (const issuer of foreign) this.memory.refused(issuer, target);
+    else for (const key of unknown) this.memory.refusedItem(key, target);
   }
 
-  private known(): Map<string, string> {
-    if (this.issuers) return this.issuers;
-    this.issuers = new Map();
+  private known(): Map<string, string | undefined> {
+    if (this.items) return this.items;
+    this.items = new Map();
     for (const content of this.encryptedContents()) {
       const key = reasoningKey(content);
-      const issuer = this.memory.issuer(key);
-      if (issuer !== undefined) this.issuers.set(key, issuer);
+      this.items.set(key, this.memory.issuer(key));
     }
-    return this.issuers;
+    return this.items;
   }
 }
 

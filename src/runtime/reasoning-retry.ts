@@ -4,7 +4,7 @@
 // for both tries, and the attempt's result (usage, breaker, health) is recorded once, for the try that ends it. The
 // refused try still shows: a `result` event of the same attempt number, a note, and the observer's attempt list.
 // The caller learns from the refusal (ReplayedReasoning): a later request leaves out, from the target's first try, the
-// items of an issuer it refused before, with a note saying so.
+// items of an issuer it refused before (or the very items, when their issuer is not known), with a note saying so.
 import type { Candidate } from "../routing/types.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import { applyFailurePolicy } from "./classify-failure.ts";
@@ -58,11 +58,21 @@ export function leftOutForRefusedBefore(
   const known = replayed?.refusedBefore(candidate);
   if (!known) return undefined;
   const issuers = known.issuers.join(", ");
-  addNote(
-    env.report,
-    state,
-    `left out ${issuers}'s encrypted reasoning for ${candidate.key} before its first try: it refused ${issuers}'s reasoning before (another account's)`,
-  );
+  if (issuers)
+    addNote(
+      env.report,
+      state,
+      `left out ${issuers}'s encrypted reasoning for ${candidate.key} before its first try: it refused ${issuers}'s reasoning before (another account's)`,
+    );
+  if (known.unknownIssuer > 0) {
+    const items =
+      known.unknownIssuer === 1 ? "1 encrypted reasoning item" : `${known.unknownIssuer} encrypted reasoning items`;
+    addNote(
+      env.report,
+      state,
+      `left out ${items} of an issuer not known here for ${candidate.key} before its first try: it refused ${known.unknownIssuer === 1 ? "it" : "them"} before`,
+    );
+  }
   observer?.onReasoningLeftOut?.(candidate);
   return known.keys;
 }

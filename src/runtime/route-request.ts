@@ -99,13 +99,18 @@ export interface PassthroughAttempt {
  * first try, instead of paying for the refusal again on every later turn of the conversation.
  */
 export interface ReplayedReasoning {
-  /**
-   * The keys (reasoning-key.ts) of the items `candidate` refused the issuers of before (never its own provider's),
-   * and those issuers.
-   */
-  refusedBefore(candidate: Candidate): { keys: ReadonlySet<string>; issuers: string[] } | undefined;
-  /** `candidate` refused the reasoning items it was sent: every other issuer's, from now on. */
+  /** The items `candidate` refused before (never its own provider's), to leave out of its first try. */
+  refusedBefore(candidate: Candidate): LeftOutReasoning | undefined;
+  /** `candidate` refused the reasoning items it was sent: the ones it cannot read, from now on. */
   refused(candidate: Candidate): void;
+}
+
+/** The replayed items a target refused before: their keys (reasoning-key.ts), their known issuers, the rest's count. */
+export interface LeftOutReasoning {
+  keys: ReadonlySet<string>;
+  issuers: string[];
+  /** How many of them have an issuer the gateway does not know (issued before a restart, or elsewhere). */
+  unknownIssuer: number;
 }
 
 /**

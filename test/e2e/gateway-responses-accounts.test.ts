@@ -5,11 +5,13 @@
 // gateway tries B again at once without the reasoning, and the client gets its answer, passed through or translated,
 // streamed or not. The gateway learns from the refusal: a later turn leaves A's reasoning out of B's first try. It
 // remembers that per pair of providers, so each test has its own pair (both on the same two emulated accounts).
+// Reasoning the gateway never handed out (made by account A straight, before the client came to the gateway, as after
+// a gateway restart) is refused by B once: later turns leave those very items out of B's first try.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
-import type OpenAI from "openai";
+import OpenAI from "openai";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
@@ -282,6 +284,68 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
         assert.deepEqual(reasoningOf(accountA.calls[0]!.body.input), [ENCRYPTED_BY_A], "A was sent its own reasoning");
         assert.equal(accountB.calls.length, 3);
       });
+
+  for (const path of ["passthrough", "translated"] as const)
+    it(`learns which items of an issuer it never knew B refused: later turns leave just those out (${path})`, async () => {
+      const tools = [...TOOLS[path]];
+      // The client's first turn went to account A straight: the gateway never saw A's reasoning item.
+      const straightToA = new OpenAI({ baseURL: accountA.url, apiKey: KEY_A, maxRetries: 0 });
+      // Content the gateway never handed out (the other tests' items are known to it as their pair's A's).
+      const madeByA = `gAAAAABo-made-by-account-a-before-the-gateway-${pair}==`;
+      accountA.enqueue({ ...REASONED_CALL, reasoningItem: { id: REASONING_ID, encryptedContent: madeByA } });
+      const first = await straightToA.responses
+        .stream({ model: "gpt-test", input: prompt, tools: [WEATHER_TOOL], store: false })
+        .finalResponse();
+      assert.deepEqual(reasoningOf(first.output), [madeByA]);
+      const answer = first.output as InputItem[];
+
+      accountA.enqueue(RATE_LIMITED);
+      accountB.enqueue({
+        thinking: "Answer from the tool's output.",
+        reasoningItem: { id: REASONING_ID_B, encryptedContent: ENCRYPTED_BY_B },
+        text: "Sunny, 21 C.",
+      });
+      const second = await responses(fx).create({ model: route, tools, input: followUp(answer), store: false });
+      assert.deepEqual(reasoningOf(second.output), [ENCRYPTED_BY_B]);
+      assert.equal(accountB.calls.length, 2, "B refused the unknown reasoning once and was tried again without it");
+      const history: InputItem[] = [
+        ...followUp(answer),
+        ...(second.output as InputItem[]),
+        { role: "user", content: "And tomorrow?" },
+      ];
+
+      // The next turn on B: asked once, without A's item (its issuer still unknown here) but with its own.
+      accountA.enqueue(RATE_LIMITED);
+      accountB.enqueue({ text: "Rain." });
+      const third = await responses(fx).create({ model: route, tools, input: history, store: false }).withResponse();
+      assert.equal(third.data.output_text, "Rain.");
+      assert.equal(third.response.headers.get("x-auto-router-served-by"), targetB);
+      assert.equal(third.response.headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
+      assert.equal(accountB.calls.length, 3, "no refused round trip: B was asked once");
+      assert.deepEqual(reasoningOf(accountB.calls[2]!.body.input), [ENCRYPTED_BY_B], "B's own reasoning is kept");
+      assert.equal(accountB.calls[2]!.rawBody.includes(madeByA), false);
+      const logged = await lastLogged();
+      assert.deepEqual(logged.results.at(-1), [targetB, "success", undefined]);
+      assert.equal(logged.results.filter(([target]) => target === targetB).length, 1);
+      const leftOut = `left out 1 encrypted reasoning item of an issuer not known here for ${targetB} before its first try: it refused it before`;
+      assert.ok(
+        logged.notes.some((note) => note === leftOut),
+        JSON.stringify(logged.notes),
+      );
+
+      // A refused B's item (known as B's) on that turn, before its rate limit, and not its own item, which the gateway
+      // does not know as A's either: the same turn on A is asked once, with its own reasoning and without B's.
+      assert.deepEqual(logged.results.slice(0, 2), [
+        [targetA, "failed", "invalid_request"],
+        [targetA, "failed", "rate_limit"],
+      ]);
+      accountA.reset();
+      accountA.enqueue({ text: "Rain, says A." });
+      const back = await responses(fx).create({ model: route, tools, input: history, store: false });
+      assert.equal(back.output_text, "Rain, says A.");
+      assert.equal(accountA.calls.length, 1, "no refused round trip: A was asked once");
+      assert.deepEqual(reasoningOf(accountA.calls[0]!.body.input), [madeByA], "A was sent its own reasoning");
+    });
 
   it("does not rest account B for it: the next request A cannot take goes to B at once", async () => {
     await followUpOnB("passthrough", false);

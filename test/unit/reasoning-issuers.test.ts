@@ -56,4 +56,33 @@ describe("reasoning issuers", () => {
     assert.deepEqual(leftOut.issuers, ["acct-a"]);
     assert.equal(later.refusedBefore(on("acct-a")), undefined, "a pair never refused keeps its items");
   });
+
+  it("holds items of an issuer it does not know against a target only when no known other issuer's explain the refusal", () => {
+    const memory = new ReasoningIssuers();
+    memory.issued(["gAAA-a"], "acct-a");
+    memory.issued(["gAAA-b"], "acct-b");
+    // A known other issuer's item was sent: that is what B refused; the unknown item may be B's own from before.
+    memory.forRequest(() => ["gAAA-a", "gAAA-b", "gAAA-old"]).refused(on("acct-b"));
+    assert.equal(memory.hasRefused("acct-a", "acct-b"), true);
+    assert.equal(memory.hasRefusedItem(key("gAAA-old"), "acct-b"), false);
+
+    // A's items left out, B refused again: the unknown item is what it cannot read.
+    const next = memory.forRequest(() => ["gAAA-a", "gAAA-b", "gAAA-old"]);
+    assert.deepEqual(next.refusedBefore(on("acct-b")), {
+      keys: new Set([key("gAAA-a")]),
+      issuers: ["acct-a"],
+      unknownIssuer: 0,
+    });
+    next.refused(on("acct-b"));
+    assert.equal(memory.hasRefusedItem(key("gAAA-old"), "acct-b"), true);
+    assert.equal(memory.hasRefusedItem(key("gAAA-old"), "acct-a"), false, "held against B only");
+
+    const later = memory.forRequest(() => ["gAAA-old", "gAAA-b", "gAAA-new"]);
+    assert.deepEqual(later.refusedBefore(on("acct-b")), {
+      keys: new Set([key("gAAA-old")]),
+      issuers: [],
+      unknownIssuer: 1,
+    });
+    assert.equal(later.refusedBefore(on("acct-c")), undefined, "C never refused anything");
+  });
 });
