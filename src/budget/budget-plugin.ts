@@ -28,7 +28,7 @@ import {
 import { salvageRecords } from "../state/salvage.ts";
 import { unitPricesOf } from "../usage-units.ts";
 
-import { calendarKeys, isValidTimeZone, localTimeZone } from "./calendar.ts";
+import { calendarKeys, isValidTimeZone, localTimeZone, previousMonthKey } from "./calendar.ts";
 import {
   addMarkerOperation,
   checkLegacyImport,
@@ -179,14 +179,17 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
 
   /**
    * What an attempt is expected to cost: the model's average cost per request this month (what its requests really
-   * cost), or before any the decision's estimate: the prompt's tokens and the output asked for (else an assumed
-   * 1,000 tokens) at the model's prices. The output is most of an answer's cost, so the prompt alone would let a burst
-   * of first requests pass a limit many times over. A hard budget reserves this before the attempt starts; the
-   * recorded cost replaces it.
+   * cost), else last month's (the first requests of a month), or before any the decision's estimate: the prompt's
+   * tokens and the output asked for (else an assumed 1,000 tokens) at the model's prices. The output is most of an
+   * answer's cost, so the prompt alone would let a burst of first requests pass a limit many times over. A hard budget
+   * reserves this before the attempt starts; the recorded cost replaces it.
    */
   const expectedCostUsd = (candidate: Candidate, month: string, estimatedInputTokens: number | undefined): number => {
-    const totals = usage.read().months[month]?.[candidate.account]?.[candidate.modelId];
-    if (totals && totals.requests > 0) return totals.costUsd / totals.requests;
+    const months = usage.read().months;
+    for (const key of [month, previousMonthKey(month)]) {
+      const totals = months[key]?.[candidate.account]?.[candidate.modelId];
+      if (totals && totals.requests > 0) return totals.costUsd / totals.requests;
+    }
     if (candidate.estimatedCostUsd !== undefined) return candidate.estimatedCostUsd;
     return ((estimatedInputTokens ?? 0) * (pricingOf(candidate)?.input ?? 0)) / TOKENS_PER_MILLION;
   };

@@ -29,3 +29,10 @@ export function calendarKeys(now: number, zone: string | undefined): CalendarKey
   lastKeys.set(resolved, { slot, keys });
   return keys;
 }
+
+/** The month before `month` (YYYY-MM). */
+export function previousMonthKey(month: string): string {
+  const year = Number(month.slice(0, 4));
+  const number = Number(month.slice(5, 7));
+  return number === 1 ? `${year - 1}-12` : `${year}-${pad(number - 1)}`;
+}

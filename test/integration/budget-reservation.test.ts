@@ -3,7 +3,7 @@
 // by the processes on the machine: test/unit/budget-reservations.test.ts, test/e2e/budget-cli.test.ts); the team
 // store's atomic version is tested in team-ledger.test.ts and test/e2e/team-mode.test.ts.
 import assert from "node:assert/strict";
-import { afterEach, describe, it } from "node:test";
+import { afterEach, describe, it, mock } from "node:test";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
 
@@ -76,6 +76,36 @@ describe("hard budget reservation through pi", () => {
       await h.command("/auto-router explain main"),
       /skipped mock-a\/model-a: hard daily budget: spent \$0\.00 \+ in flight \$0\.00 \+ this request ~\$0\.1\d* exceeds \$0\.05/,
     );
+  });
+
+  it("reserves last month's average on the first requests of a month, not the first-request estimate", async () => {
+    const h = (harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: {
+        routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") },
+        budgets: { policy: "hard", timeZone: "UTC" },
+      },
+      clock: true,
+    }));
+    mock.timers.setTime(Date.parse("2026-11-30T12:00:00Z"));
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("november from a"), fauxAssistantMessage("december from a")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("from b")]);
+    await h.prompt("hello");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const { input, output, cacheRead, cacheWrite } = h.lastAssistant().usage;
+    const novemberCost = (input + output + cacheRead + cacheWrite) * 0.0001;
+    // A hard daily limit of 1.2 November requests: below a first request's estimate, which adds the 1,000 output
+    // tokens it is assumed to ask for ($0.10 at these prices) to its prompt.
+    const limit = Math.round(novemberCost * 1.2 * 10_000) / 10_000;
+    assert.ok(limit < novemberCost + 0.09, `limit ${limit}`);
+    assert.match(await h.command(`/auto-router budget set mock-a ${limit} daily`), /daily budget for mock-a set/);
+
+    h.advanceClock(24 * 3_600_000); // 2026-12-01, 12:00 UTC: nothing spent in December yet
+    await h.prompt("hello again");
+    assert.equal(h.lastAssistant().provider, "mock-a", await h.command("/auto-router explain main"));
+    assert.equal(h.faux("mock-b").state.callCount, 0);
   });
 
   it("says what to do when the route's only target is refused by its reservation", async () => {

@@ -3,7 +3,7 @@
 // local midnight and at no other instant.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { calendarKeys } from "../../src/budget/calendar.ts";
+import { calendarKeys, previousMonthKey } from "../../src/budget/calendar.ts";
 import { monthBounds } from "../../src/budget/monthly-spend.ts";
 
 const MINUTE = 60_000;
@@ -70,5 +70,14 @@ describe("the spend calendar at its edges", () => {
       start: Date.parse("2026-09-30T13:30:00Z"),
       end: Date.parse("2026-10-31T13:00:00Z"),
     });
+  });
+
+  it("names the month before a month, across a year's end", () => {
+    assert.deepEqual(["2026-12", "2026-10", "2027-01", "2026-03"].map(previousMonthKey), [
+      "2026-11",
+      "2026-09",
+      "2026-12",
+      "2026-02",
+    ]);
   });
 });
