@@ -1,6 +1,8 @@
 // routing-quality-stats: user ratings (feedback events) joined to the requests they rate. A rating points at its
 // request by `ratedRequestId`; requests are remembered in a compact form (bounded) so ratings that arrive after the
 // request's final can still be joined. A request rated twice counts once, with its latest rating.
+import { RecentMap } from "../recent-map.ts";
+import { SharedNames } from "./shared-names.ts";
 import type { EventOf } from "../events/event-types.ts";
 import { failedOver, providerOf, servedTargetOf, type JoinedItem } from "./request-join.ts";
 import { formatCount, formatPercent, formatSection, formatTable, ratio } from "./text-format.ts";
@@ -78,8 +80,10 @@ const rows = (grouping: Grouping): ShareRow[] =>
     .sort((a, b) => b.rated - a.rated || a.key.localeCompare(b.key));
 
 export class QualityStatsAccumulator {
-  private readonly requests = new Map<string, RequestSummary>();
+  private readonly requests = new RecentMap<string, RequestSummary>(MAX_REMEMBERED_REQUESTS);
   private readonly ratings = new Map<string, EventOf<"feedback">>();
+  /** The few route, target, tier, intent and outcome names, one copy each for every summary remembered. */
+  private readonly names = new SharedNames();
 
   constructor(private readonly options: { route?: string; limit?: number } = {}) {}
 
@@ -93,16 +97,16 @@ export class QualityStatsAccumulator {
     if (item.kind !== "request") return;
     const request = item.request;
     if (!request.final) return;
+    const served = servedTargetOf(request);
     this.requests.set(request.requestId, {
-      routeId: request.routeId,
-      requestedRouteId: request.requestedRouteId,
-      served: servedTargetOf(request),
-      tier: request.decision?.tier ?? "none",
-      intent: request.decision?.intent ?? "unknown",
-      outcome: request.final.outcome,
+      routeId: this.names.of(request.routeId),
+      requestedRouteId: this.names.of(request.requestedRouteId),
+      served: served === undefined ? undefined : this.names.of(served),
+      tier: this.names.of(request.decision?.tier ?? "none"),
+      intent: this.names.of(request.decision?.intent ?? "unknown"),
+      outcome: this.names.of(request.final.outcome),
       failedOver: failedOver(request),
     });
-    if (this.requests.size > MAX_REMEMBERED_REQUESTS) this.requests.delete(this.requests.keys().next().value as string);
   }
 
   result(): QualityStats {

@@ -1,6 +1,7 @@
 // Joins the events of one request (shared requestId) into one record, streaming: a request's events are held only
 // until its `final` arrives, then the joined request is handed on and forgotten. Requests that never finish
 // (crash, truncated log) are flushed as incomplete at the end, or when too many are open at once.
+import { RecentMap } from "../recent-map.ts";
 import type {
   AttemptEventData,
   CandidatesEventData,
@@ -110,7 +111,7 @@ export async function* joinRequests(
   stats: JoinStats = emptyJoinStats(),
   maxOpenRequests = MAX_OPEN_REQUESTS,
 ): AsyncIterable<JoinedItem> {
-  const open = new Map<string, JoinedRequest>();
+  const open = new RecentMap<string, JoinedRequest>(maxOpenRequests);
   for await (const event of events) {
     if (event.type === "feedback") {
       yield { kind: "feedback", event };
@@ -128,10 +129,9 @@ export async function* joinRequests(
     let request = open.get(requestId);
     if (!request) {
       request = openRequest(event, requestId);
-      open.set(requestId, request);
-      if (open.size > maxOpenRequests) {
-        const [oldestId, oldest] = open.entries().next().value as [string, JoinedRequest];
-        open.delete(oldestId);
+      const dropped = open.set(requestId, request);
+      if (dropped) {
+        const [, oldest] = dropped;
         stats.incomplete++;
         yield { kind: "request", request: oldest };
       }

@@ -6,6 +6,7 @@
 // reading, so every reader sees the v1 shapes. v3 writes two lines per request (the writer's side is in
 // state/log-lines.ts): the decision line carries the candidates, the final line the attempts, results and usage;
 // unfoldEvents() (folded-events.ts) makes them events of their own again.
+import { RecentMap } from "../recent-map.ts";
 import { isObject } from "../is-object.ts";
 import type { CandidateEntry, EventRecord, EventType, NormalizedEvent } from "./event-types.ts";
 
@@ -247,15 +248,21 @@ interface RequestEnvelope {
  * lines are written within its lifetime, so only the most recent requests need remembering.
  */
 export class RequestEnvelopes {
-  private readonly requests = new Map<string, RequestEnvelope>();
+  private readonly requests: RecentMap<string, RequestEnvelope>;
 
-  constructor(private readonly limit = 10_000) {}
+  constructor(limit = 10_000) {
+    this.requests = new RecentMap(limit);
+  }
 
   fill(event: NormalizedEvent): void {
     if (event.requestId === undefined) return;
     if (event.type === "decision") {
       if (event.sessionId !== undefined || event.routeId !== undefined || event.machine !== undefined) {
-        this.remember(event.requestId, { sessionId: event.sessionId, routeId: event.routeId, machine: event.machine });
+        this.requests.set(event.requestId, {
+          sessionId: event.sessionId,
+          routeId: event.routeId,
+          machine: event.machine,
+        });
       }
       return;
     }
@@ -265,11 +272,5 @@ export class RequestEnvelopes {
     if (event.sessionId === undefined && envelope.sessionId !== undefined) event.sessionId = envelope.sessionId;
     if (event.routeId === undefined && envelope.routeId !== undefined) event.routeId = envelope.routeId;
     if (event.machine === undefined && envelope.machine !== undefined) event.machine = envelope.machine;
-  }
-
-  private remember(requestId: string, envelope: RequestEnvelope): void {
-    this.requests.delete(requestId);
-    this.requests.set(requestId, envelope);
-    if (this.requests.size > this.limit) this.requests.delete(this.requests.keys().next().value!);
   }
 }

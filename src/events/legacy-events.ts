@@ -8,6 +8,7 @@
 // cost/latency/TTFT are those of the successful `routing.result`, and the failure kinds come from each failed
 // result's error text through our one classifier. So the reader keeps a little state per open request and
 // completes our `final` from it; a request whose `routing.final` never arrives stays unfinished.
+import { RecentMap } from "../recent-map.ts";
 import { INTENTS, type Intent } from "../config/routing-schema.ts";
 import { classifyContext } from "../routing/context-estimate.ts";
 import type {
@@ -194,7 +195,7 @@ const KINDS: Record<string, EventType> = {
 
 /** One reader per read of a log (its state spans rotated files, which continue each other). */
 export class LegacyEventReader {
-  private readonly open = new Map<string, OpenRequest>();
+  private readonly open = new RecentMap<string, OpenRequest>(MAX_OPEN_LEGACY_REQUESTS);
 
   constructor(private readonly kindOf: FailureKindOf) {}
 
@@ -203,7 +204,6 @@ export class LegacyEventReader {
     if (!request) {
       request = { attempts: 0, failureKinds: [], lastLatencyMs: 0 };
       this.open.set(requestId, request);
-      if (this.open.size > MAX_OPEN_LEGACY_REQUESTS) this.open.delete(this.open.keys().next().value as string);
     }
     return request;
   }

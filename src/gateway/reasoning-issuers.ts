@@ -10,6 +10,7 @@
 // could all read (none of a known other issuer's it had not refused before), the unknown items are what it refused:
 // they are remembered as refused by that target and left out of its later first tries, so the refusal is paid once,
 // not on every later turn of the conversation.
+import { RecentMap } from "../recent-map.ts";
 import type { AssistantMessage } from "@mariozechner/pi-ai";
 import { BoundedMap } from "../bounded-map.ts";
 import type { Candidate } from "../routing/types.ts";
@@ -23,7 +24,7 @@ const pairKey = (issuer: string, target: string) => `${issuer}\n${target}`;
 
 export class ReasoningIssuers {
   /** Item key -> the provider that issued it, least recently used first. */
-  private readonly issuerOf = new Map<string, string>();
+  private readonly issuerOf: RecentMap<string, string>;
   /** `issuer \n target` of every provider that refused another's items. */
   private readonly refusedPairs = new Set<string>();
   /** The providers that refused any other's items: a request to another one needs no look-up at all. */
@@ -31,7 +32,8 @@ export class ReasoningIssuers {
   /** Item key -> the providers that refused the item, whose issuer is not known. */
   private readonly refusedItems: BoundedMap<string, string[]>;
 
-  constructor(private readonly capacity = REMEMBERED_REASONING_ITEMS) {
+  constructor(capacity = REMEMBERED_REASONING_ITEMS) {
+    this.issuerOf = new RecentMap(capacity);
     this.refusedItems = new BoundedMap(capacity);
   }
 
@@ -85,9 +87,7 @@ export class ReasoningIssuers {
   }
 
   private remember(key: string, provider: string): void {
-    this.issuerOf.delete(key);
     this.issuerOf.set(key, provider);
-    if (this.issuerOf.size > this.capacity) this.issuerOf.delete(this.issuerOf.keys().next().value!);
   }
 }
 

@@ -2,6 +2,7 @@
 // event is appended, and its compacted data and redacted JSON text, built when the log is flushed, off the request's
 // path (the event log's callers hand over fresh data and do not change it afterwards). The event log
 // (event-log.ts) only decides when lines reach the disk and how.
+import { RecentMap } from "../recent-map.ts";
 import { compactEventData, writesRequestEnvelope } from "../events/compact-events.ts";
 import { FOLDED_TYPES } from "../events/folded-events.ts";
 import { EVENT_SCHEMA_VERSION, type EventRecord } from "../events/event-types.ts";
@@ -59,7 +60,7 @@ interface OpenRequest {
 export class LogLines {
   private lastStampMs = Number.NaN;
   private lastStamp = "";
-  private readonly requests = new Map<string, OpenRequest>();
+  private readonly requests = new RecentMap<string, OpenRequest>(REMEMBERED_DECISIONS);
   /** Lines already turned into text: a decision line there takes no more candidates. */
   private readonly written = new WeakSet<LogLine>();
 
@@ -81,11 +82,13 @@ export class LogLines {
       // A second decision of one request (after a wait): what its first round did keeps its place before it.
       if (open) this.release(requestId, open, emit);
       const line = this.envelope(event, this.stampOf(event), true);
-      this.requests.set(requestId, { sessionId: event.sessionId, routeId: event.routeId, decision: line, steps: [] });
-      if (this.requests.size > REMEMBERED_DECISIONS) {
-        const [oldestId, oldest] = this.requests.entries().next().value!;
-        this.release(oldestId, oldest, emit);
-      }
+      const dropped = this.requests.set(requestId, {
+        sessionId: event.sessionId,
+        routeId: event.routeId,
+        decision: line,
+        steps: [],
+      });
+      if (dropped) this.writeSteps(dropped[0], dropped[1], emit);
       return emit(line);
     }
     if (open && open.sessionId === event.sessionId && open.routeId === event.routeId) {
@@ -129,7 +132,7 @@ export class LogLines {
 
   /** Writes every waiting event as its own line (the process exits, or the log closes, before its request ended). */
   drain(emit: (line: LogLine) => void): void {
-    for (const [requestId, open] of this.requests) this.release(requestId, open, emit);
+    for (const [requestId, open] of this.requests.entries()) this.release(requestId, open, emit);
   }
 
   /**
