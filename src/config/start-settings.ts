@@ -1,10 +1,10 @@
-// Settings read once, when pi's extension or the gateway starts: the state directory, the event log and the team store
+// Settings read once, when pi's extension or the gateway starts: the state directory and the team store
 // (the gateway adds its HTTP limits). A reload of the routes file cannot apply them, so its confirmation names those an
 // edit changed from the values in use: an edit is not taken for applied.
 import { isObject } from "../is-object.ts";
 
 /** What both front doors read at start. */
-export const START_SETTINGS: readonly string[] = ["logDir", "eventLog", "state"];
+export const START_SETTINGS: readonly string[] = ["logDir", "state"];
 
 /** An environment variable that wins over a setting makes the setting's edits moot, now and after a restart. */
 const ENVIRONMENT_WINS: Record<string, readonly string[]> = {

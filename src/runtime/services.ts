@@ -1,7 +1,8 @@
 // Opens what one pi session of the extension needs: the config (with last-good fallback and a file watcher), the
 // state stores and the event log, all in the state directory. Closing flushes everything.
 import type { RouterConfig } from "../config/schema.ts";
-import { openEventLog, type EventLog } from "../state/event-log.ts";
+import type { EventLog } from "../state/event-log.ts";
+import { ConfiguredEventLog } from "../state/configured-event-log.ts";
 import type { OpenStore, StateStore, StoreWarning } from "../state/json-store.ts";
 import { createMemoryStore } from "../state/memory-store.ts";
 import { join } from "node:path";
@@ -259,17 +260,9 @@ export function openServices(options: ServicesOptions): Services {
     salvageRecords(latencyStateSchema, emptyLatency),
     LATENCY_FLUSH_DELAY_MS,
   );
-  const eventLogSettings = config.current.eventLog;
-  const events =
-    inMemory || eventLogSettings?.enabled === false
-      ? undefined
-      : openEventLog({
-          dir: stateDir,
-          maxBytes: eventLogSettings?.maxBytes,
-          keepFiles: eventLogSettings?.keepFiles,
-          onWarning,
-          machine: team.settings.machine,
-        });
+  const events = inMemory
+    ? undefined
+    : new ConfiguredEventLog(() => config.current, { dir: stateDir, onWarning, machine: team.settings.machine });
   const stores = [cooldownStore, latencyStore] as StateStore<unknown>[];
   return {
     stateDir,

@@ -42,6 +42,8 @@ export interface EventLogOptions {
 export interface EventLog {
   /** Keeps the event's data until the next flush: callers hand over fresh objects and do not change them afterwards. */
   append(event: EventEntry): void;
+  /** New rotation limits (the routes file's `eventLog.maxBytes` / `keepFiles` changed): the next append uses them. */
+  setLimits(maxBytes: number | undefined, keepFiles: number | undefined): void;
   flush(): Promise<void>;
   flushSync(): void;
   close(): Promise<void>;
@@ -61,8 +63,8 @@ class JsonlEventLog implements EventLog, RotatedLog {
   readonly path: string;
   readonly fileName: string;
   readonly dir: string;
-  readonly maxBytes: number;
-  readonly keepFiles: number;
+  maxBytes = DEFAULT_MAX_BYTES;
+  keepFiles = DEFAULT_KEEP_FILES;
   private readonly flushDelayMs: number;
   private readonly maxBufferedEvents: number;
   private readonly onWarning: ((warning: StoreWarning) => void) | undefined;
@@ -88,9 +90,7 @@ class JsonlEventLog implements EventLog, RotatedLog {
     this.dir = options.dir;
     this.fileName = options.fileName ?? EVENT_LOG_NAME;
     this.path = join(this.dir, this.fileName);
-    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-    // At least one rotated file: rotating with none kept would delete the live log's history.
-    this.keepFiles = Math.max(1, Math.floor(options.keepFiles ?? DEFAULT_KEEP_FILES));
+    this.setLimits(options.maxBytes, options.keepFiles);
     this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
     this.maxBufferedEvents = Math.max(1, options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS);
     this.onWarning = options.onWarning;
@@ -102,6 +102,12 @@ class JsonlEventLog implements EventLog, RotatedLog {
       flushSync: () => this.flushSync(),
     };
     this.unregister = registerExitFlush(this.exitFlush);
+  }
+
+  setLimits(maxBytes: number | undefined, keepFiles: number | undefined): void {
+    this.maxBytes = maxBytes ?? DEFAULT_MAX_BYTES;
+    // At least one rotated file: rotating with none kept would delete the live log's history.
+    this.keepFiles = Math.max(1, Math.floor(keepFiles ?? DEFAULT_KEEP_FILES));
   }
 
   append(event: EventEntry): void {

@@ -54,12 +54,16 @@ describe("gateway signals", () => {
   it("says which settings read at start an edit changed, and that they take effect after a restart", async () => {
     const file = join(fx.agentDir, "extensions", ROUTES_FILE_NAME);
     const routes = { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } };
-    // maxConcurrentRequests follows edits; the event log and the idle timeout are set up at start.
+    const finals = () => readLoggedEvents(fx.agentDir).filter((event) => event.type === "final").length;
+    fx.emulators.A.enqueue({ text: "logged" });
+    await fx.anthropic.messages.create({ model: "main", max_tokens: 10, messages: [{ role: "user", content: "hi" }] });
+    await until(() => finals() === 1, "the first request's final line");
+    // maxConcurrentRequests and the event log follow edits; the idle timeout is set up at start.
     writeFileSync(
       file,
       JSON.stringify({
         routes,
-        eventLog: { maxBytes: 4096 },
+        eventLog: { enabled: false },
         gateway: { idleTimeoutMs: 5_000, maxConcurrentRequests: 8 },
       }),
     );
@@ -67,14 +71,17 @@ describe("gateway signals", () => {
     await until(() => reloaded.test(fx.gateway.stderr()), `the reload line in\n${fx.gateway.stderr()}`);
     assert.match(
       fx.gateway.stderr(),
-      /^auto-router: routes file reloaded: .*auto-router\.routes\.json \(1 route\); eventLog\.maxBytes, gateway\.idleTimeoutMs changed: they take effect after a restart of the gateway$/m,
+      /^auto-router: routes file reloaded: .*auto-router\.routes\.json \(1 route\); gateway\.idleTimeoutMs changed: it takes effect after a restart of the gateway$/m,
     );
     // Still the idle timeout it started with (Node's keep-alive header says it): the edit was not applied.
+    fx.emulators.A.enqueue({ text: "not logged" });
     const { response } = await fx.anthropic.messages
       .create({ model: "main", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })
       .withResponse();
     assert.equal(response.headers.get("keep-alive"), "timeout=120");
     assert.equal(await fx.gateway.stop(), 0, fx.gateway.stderr());
+    // The event log was turned off by the edit: the gateway wrote what was waiting and nothing after.
+    assert.equal(finals(), 1);
   });
 
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

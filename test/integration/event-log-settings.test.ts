@@ -1,9 +1,11 @@
 // The routes file's `eventLog` settings reach the event log through real pi: `enabled: false` writes no log while
-// requests are still served, counted and explained, and `maxBytes` / `keepFiles` rotate it and bound its files.
+// requests are still served, counted and explained, and `maxBytes` / `keepFiles` rotate it and bound its files. Edits
+// of them apply while pi runs (`/auto-router reload`, or the file's watcher).
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
+import { ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
 import { readEventLogFile, until } from "../helpers/event-log.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
@@ -83,6 +85,39 @@ describe("the routes file's eventLog settings", () => {
     for (const name of eventLogFiles(h)) {
       const inFile = readEventLogFile(join(stateDir(h), name)).filter((event) => event.type === "final");
       assert.equal(inFile.length, 1, `${name} holds one request`);
+    }
+  });
+
+  it("applies edits while pi runs: off, on again, then new rotation limits, and says no restart is needed", async () => {
+    const h = await servedHarness();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses(Array.from({ length: 5 }, (_, index) => fauxAssistantMessage(`answer ${index}`)));
+    const reload = async (eventLog: Record<string, unknown>) => {
+      writeFileSync(join(stateDir(h), ROUTES_FILE_NAME), JSON.stringify({ eventLog, routes: ROUTE }));
+      return h.command("/auto-router reload");
+    };
+    await h.prompt("one");
+    await until(() => finals(h).length === 1, "the first request's final line");
+
+    assert.match(await reload({ enabled: false }), /^reloaded .*: 1 route$/m, "nothing waits for a restart");
+    await h.prompt("two");
+    assert.match(await reload({}), /^reloaded .*: 1 route$/m);
+    await h.prompt("three");
+    await until(() => finals(h).length >= 2, "the third request's final line");
+    // Written after the second request's lines would have been: the log holds the first and the third alone.
+    assert.equal(finals(h).length, 2);
+
+    await reload({ maxBytes: 1_200, keepFiles: 1 });
+    for (const prompt of ["four", "five"]) {
+      const before = new Set(finals(h).map((event) => event.requestId));
+      await h.prompt(prompt);
+      await until(() => finals(h).some((event) => !before.has(event.requestId)), `the final line of "${prompt}"`);
+    }
+    await quit(h);
+    assert.deepEqual(eventLogFiles(h), ["auto-router.events.1.jsonl", "auto-router.events.jsonl"]);
+    for (const name of eventLogFiles(h)) {
+      const inFile = readEventLogFile(join(stateDir(h), name)).filter((event) => event.type === "final");
+      assert.equal(inFile.length, 1, `${name} holds one request: rotated at 1,200 bytes, one rotated file kept`);
     }
   });
 

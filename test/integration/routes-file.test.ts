@@ -190,10 +190,11 @@ describe("the routes file through pi", () => {
   it("says which settings read at start an edit changed, and that they take effect after pi's /reload", async () => {
     const { reload } = await startReloading("fix-cfg-start-settings");
     const main = '{"routes": {"main": {"targets": [{"provider": "mock-b", "modelId": "model-b"}]}}';
-    const said = await reload([`${main},`, ' "eventLog": {"maxBytes": 4096, "keepFiles": 2}}']);
+    const said = await reload([`${main},`, ' "state": {"machine": "laptop-2"}, "eventLog": {"maxBytes": 4096}}']);
     assert.match(
       said,
-      /reloaded .*auto-router\.routes\.json: 1 route; eventLog\.maxBytes, eventLog\.keepFiles changed: they take effect after pi's \/reload$/m,
+      /reloaded .*auto-router\.routes\.json: 1 route; state\.machine changed: it takes effect after pi's \/reload$/m,
+      "the event log's settings apply at once",
     );
     // Back to the values in use: nothing waits for a reload any more.
     assert.match(await reload([`${main}}`]), /reloaded .*auto-router\.routes\.json: 1 route$/m);

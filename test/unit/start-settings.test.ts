@@ -12,7 +12,7 @@ import {
 const GATEWAY = [...START_SETTINGS, "gateway.bodyLimitBytes", "gateway.headersTimeoutMs", "gateway.idleTimeoutMs"];
 
 describe("settings read at start", () => {
-  it("names each changed leaf under a start setting, a block added or removed included, and nothing else", () => {
+  it("names each changed leaf under a start setting, a block added or removed included, and nothing else (the event log's apply at once)", () => {
     const before = {
       routes: {},
       eventLog: { maxBytes: 1000 },
@@ -24,18 +24,8 @@ describe("settings read at start", () => {
       state: { keyPrefix: "team:" },
       gateway: { idleTimeoutMs: 5000, maxConcurrentRequests: 8, bodyLimitBytes: 10 },
     };
-    assert.deepEqual(changedSettings(before, after, GATEWAY), [
-      "eventLog.maxBytes",
-      "eventLog.keepFiles",
-      "state.keyPrefix",
-      "gateway.bodyLimitBytes",
-    ]);
-    assert.deepEqual(changedSettings(after, before, GATEWAY).sort(), [
-      "eventLog.keepFiles",
-      "eventLog.maxBytes",
-      "gateway.bodyLimitBytes",
-      "state.keyPrefix",
-    ]);
+    assert.deepEqual(changedSettings(before, after, GATEWAY), ["state.keyPrefix", "gateway.bodyLimitBytes"]);
+    assert.deepEqual(changedSettings(after, before, GATEWAY).sort(), ["gateway.bodyLimitBytes", "state.keyPrefix"]);
     assert.deepEqual(changedSettings(before, structuredClone(before), GATEWAY), []);
   });
 
@@ -43,8 +33,8 @@ describe("settings read at start", () => {
     const ignored = settingsTheEnvironmentDecides({ AUTO_ROUTER_LOG_DIR: "/state", AUTO_ROUTER_REDIS_URL: " " });
     assert.deepEqual(ignored, ["logDir"]);
     assert.deepEqual(
-      changedSettings({ logDir: "/a" }, { logDir: "/b", eventLog: { enabled: false } }, START_SETTINGS, ignored),
-      ["eventLog.enabled"],
+      changedSettings({ logDir: "/a" }, { logDir: "/b", state: { machine: "m" } }, START_SETTINGS, ignored),
+      ["state.machine"],
     );
     assert.deepEqual(settingsTheEnvironmentDecides({ AUTO_ROUTER_REDIS_URL: "redis://h", AUTO_ROUTER_MACHINE: "m" }), [
       "state.backend",
@@ -60,8 +50,8 @@ describe("settings read at start", () => {
       "gateway.idleTimeoutMs changed: it takes effect after a restart of the gateway",
     );
     assert.equal(
-      restartNote(["eventLog.maxBytes", "gateway.idleTimeoutMs"], "a restart of the gateway"),
-      "eventLog.maxBytes, gateway.idleTimeoutMs changed: they take effect after a restart of the gateway",
+      restartNote(["state.machine", "gateway.idleTimeoutMs"], "a restart of the gateway"),
+      "state.machine, gateway.idleTimeoutMs changed: they take effect after a restart of the gateway",
     );
   });
 });
