@@ -224,40 +224,66 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
       return rest as InputItem;
     });
 
+  /**
+   * The follow-up of `answer`, which A cannot take (rate limited): B refuses the reasoning it cannot read, is tried
+   * again without it and answers with its own. The next turn's input, the client sending items back as `sentBack`.
+   */
+  async function secondTurnOnB(
+    tools: OpenAI.Responses.Tool[],
+    answer: InputItem[],
+    sentBack: (items: InputItem[]) => InputItem[] = (items) => items,
+  ): Promise<InputItem[]> {
+    accountA.enqueue(RATE_LIMITED);
+    accountB.enqueue({
+      thinking: "Answer from the tool's output.",
+      reasoningItem: { id: REASONING_ID_B, encryptedContent: ENCRYPTED_BY_B },
+      text: "Sunny, 21 C.",
+    });
+    const second = await responses(fx).create({ model: route, tools, input: followUp(answer), store: false });
+    assert.equal(accountB.calls.length, 2, "B refused the reasoning once and was tried again without it");
+    assert.deepEqual(reasoningOf(second.output), [ENCRYPTED_BY_B], "the client keeps B's own reasoning");
+    return [...followUp(answer), ...sentBack(second.output as InputItem[]), { role: "user", content: "And tomorrow?" }];
+  }
+
+  /** The next turn, which A cannot take either: B is asked once, with its own reasoning. What B was sent. */
+  async function thirdTurnOnB(tools: OpenAI.Responses.Tool[], history: InputItem[]) {
+    accountA.enqueue(RATE_LIMITED);
+    accountB.enqueue({ text: "Rain." });
+    const third = await responses(fx).create({ model: route, tools, input: history, store: false }).withResponse();
+    assert.equal(third.data.output_text, "Rain.");
+    assert.equal(third.response.headers.get("x-auto-router-served-by"), targetB);
+    assert.equal(third.response.headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
+    assert.equal(accountB.calls.length, 3, "no refused round trip: B was asked once");
+    const toB = accountB.calls[2]!;
+    assert.deepEqual(reasoningOf(toB.body.input), [ENCRYPTED_BY_B], "B's own reasoning is kept");
+    return toB;
+  }
+
+  /** The same turn on A, which refused B's reasoning on the turn before: asked once, with its own reasoning alone. */
+  async function sameTurnOnA(tools: OpenAI.Responses.Tool[], history: InputItem[], own: string): Promise<void> {
+    accountA.reset();
+    accountA.enqueue({ text: "Rain, says A." });
+    const back = await responses(fx).create({ model: route, tools, input: history, store: false }).withResponse();
+    assert.equal(back.data.output_text, "Rain, says A.");
+    assert.equal(back.response.headers.get("x-auto-router-served-by"), targetA);
+    assert.equal(back.response.headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
+    assert.equal(accountA.calls.length, 1, "no refused round trip: A was asked once");
+    assert.deepEqual(reasoningOf(accountA.calls[0]!.body.input), [own], "A was sent its own reasoning");
+    assert.equal(accountB.calls.length, 3);
+  }
+
   for (const path of ["passthrough", "translated"] as const)
     for (const client of ["openai", "codex"] as const)
       it(`learns from B's refusal: later turns leave A's reasoning out of B's first try, not A's (${path}, ${client} client)`, async () => {
         const tools = [...TOOLS[path]];
         const sentBack = client === "codex" ? withoutIds : (items: InputItem[]) => items;
         const answer = sentBack(await firstAnswer(path));
-        accountA.enqueue(RATE_LIMITED);
-        accountB.enqueue({
-          thinking: "Answer from the tool's output.",
-          reasoningItem: { id: REASONING_ID_B, encryptedContent: ENCRYPTED_BY_B },
-          text: "Sunny, 21 C.",
-        });
-        const second = await responses(fx).create({ model: route, tools, input: followUp(answer), store: false });
-        assert.equal(accountB.calls.length, 2, "B refused A's reasoning once and was tried again without it");
-        assert.deepEqual(reasoningOf(second.output), [ENCRYPTED_BY_B], "the client keeps B's own reasoning");
-        const history: InputItem[] = [
-          ...followUp(answer),
-          ...sentBack(second.output as InputItem[]),
-          { role: "user", content: "And tomorrow?" },
-        ];
-
+        const history = await secondTurnOnB(tools, answer, sentBack);
         // The next turn, which A cannot take either (it refuses B's reasoning first, which it never refused before, and
         // is tried again without any): B is asked once, without A's items but with its own.
-        accountA.enqueue(RATE_LIMITED);
-        accountB.enqueue({ text: "Rain." });
-        const third = await responses(fx).create({ model: route, tools, input: history, store: false }).withResponse();
-        assert.equal(third.data.output_text, "Rain.");
-        assert.equal(third.response.headers.get("x-auto-router-served-by"), targetB);
-        assert.equal(third.response.headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
-        assert.equal(accountB.calls.length, 3, "no refused round trip: B was asked once");
-        const toB = accountB.calls[2]!;
+        const toB = await thirdTurnOnB(tools, history);
         for (const secret of [ENCRYPTED_BY_A, REASONING_ID])
           assert.equal(toB.rawBody.includes(secret), false, `${path}: ${secret} left out`);
-        assert.deepEqual(reasoningOf(toB.body.input), [ENCRYPTED_BY_B], "B's own reasoning is kept");
         const call = toB.body.input.find((item: { type?: string }) => item.type === "function_call");
         assert.equal(call.call_id, "call_1");
         assert.equal(call.id, undefined, "the call goes without the item id paired with A's reasoning");
@@ -274,15 +300,7 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
         );
 
         // The same turn on A, which has learnt too: asked once, with its own reasoning and without B's.
-        accountA.reset();
-        accountA.enqueue({ text: "Rain, says A." });
-        const back = await responses(fx).create({ model: route, tools, input: history, store: false }).withResponse();
-        assert.equal(back.data.output_text, "Rain, says A.");
-        assert.equal(back.response.headers.get("x-auto-router-served-by"), targetA);
-        assert.equal(back.response.headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
-        assert.equal(accountA.calls.length, 1, "no refused round trip: A was asked once");
-        assert.deepEqual(reasoningOf(accountA.calls[0]!.body.input), [ENCRYPTED_BY_A], "A was sent its own reasoning");
-        assert.equal(accountB.calls.length, 3);
+        await sameTurnOnA(tools, history, ENCRYPTED_BY_A);
       });
 
   for (const path of ["passthrough", "translated"] as const)
@@ -299,31 +317,10 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
       assert.deepEqual(reasoningOf(first.output), [madeByA]);
       const answer = first.output as InputItem[];
 
-      accountA.enqueue(RATE_LIMITED);
-      accountB.enqueue({
-        thinking: "Answer from the tool's output.",
-        reasoningItem: { id: REASONING_ID_B, encryptedContent: ENCRYPTED_BY_B },
-        text: "Sunny, 21 C.",
-      });
-      const second = await responses(fx).create({ model: route, tools, input: followUp(answer), store: false });
-      assert.deepEqual(reasoningOf(second.output), [ENCRYPTED_BY_B]);
-      assert.equal(accountB.calls.length, 2, "B refused the unknown reasoning once and was tried again without it");
-      const history: InputItem[] = [
-        ...followUp(answer),
-        ...(second.output as InputItem[]),
-        { role: "user", content: "And tomorrow?" },
-      ];
-
+      const history = await secondTurnOnB(tools, answer);
       // The next turn on B: asked once, without A's item (its issuer still unknown here) but with its own.
-      accountA.enqueue(RATE_LIMITED);
-      accountB.enqueue({ text: "Rain." });
-      const third = await responses(fx).create({ model: route, tools, input: history, store: false }).withResponse();
-      assert.equal(third.data.output_text, "Rain.");
-      assert.equal(third.response.headers.get("x-auto-router-served-by"), targetB);
-      assert.equal(third.response.headers.get("x-auto-router-ignored-reasoning"), "encrypted_content");
-      assert.equal(accountB.calls.length, 3, "no refused round trip: B was asked once");
-      assert.deepEqual(reasoningOf(accountB.calls[2]!.body.input), [ENCRYPTED_BY_B], "B's own reasoning is kept");
-      assert.equal(accountB.calls[2]!.rawBody.includes(madeByA), false);
+      const toB = await thirdTurnOnB(tools, history);
+      assert.equal(toB.rawBody.includes(madeByA), false);
       const logged = await lastLogged();
       assert.deepEqual(logged.results.at(-1), [targetB, "success", undefined]);
       assert.equal(logged.results.filter(([target]) => target === targetB).length, 1);
@@ -339,12 +336,7 @@ describe("gateway /v1/responses: two OpenAI accounts on one route and the client
         [targetA, "failed", "invalid_request"],
         [targetA, "failed", "rate_limit"],
       ]);
-      accountA.reset();
-      accountA.enqueue({ text: "Rain, says A." });
-      const back = await responses(fx).create({ model: route, tools, input: history, store: false });
-      assert.equal(back.output_text, "Rain, says A.");
-      assert.equal(accountA.calls.length, 1, "no refused round trip: A was asked once");
-      assert.deepEqual(reasoningOf(accountA.calls[0]!.body.input), [madeByA], "A was sent its own reasoning");
+      await sameTurnOnA(tools, history, madeByA);
     });
 
   it("does not rest account B for it: the next request A cannot take goes to B at once", async () => {
