@@ -8,6 +8,8 @@
 //   3. breakPin: a pinned target that failed loses its pin (a note and a `pin` event); the next answer pins again.
 //   4. restTarget: when the request moves on from a failed target (not for a same-target retry), or a target cut its
 //      answer off, the target rests for the failure's cooldown on this route; rejected credentials get one warning.
+import type { RouterConfig } from "../config/schema.ts";
+import { unitPricesOf } from "../usage-units.ts";
 import type { AssistantMessage } from "@mariozechner/pi-ai";
 import type { Candidate } from "../routing/types.ts";
 import { routeTargetKey } from "../routing/types.ts";
@@ -45,6 +47,8 @@ export interface AttemptBooks {
   record: RequestReport["record"];
   warn(text: string): void;
   now(): number;
+  /** The routes file in use: its `providers.<id>.unitPrices` price an answer's units in its `result` event. */
+  config(): RouterConfig;
 }
 
 /** The bookkeeping of one attempt's result: latency of an answer, the `result` event, the plugins, the last decision. */
@@ -55,7 +59,7 @@ export function recordAttemptResult(
   outcome: AttemptOutcome,
 ): void {
   const now = books.now();
-  const data = resultEventData(request.attempts, candidate, outcome);
+  const data = resultEventData(request.attempts, candidate, outcome, unitPricesOf(books.config(), candidate.provider));
   const usage = outcome.message?.usage;
   if (outcome.status === "committed" && outcome.final === "done" && outcome.ttftMs !== undefined) {
     const generationMs = outcome.latencyMs - outcome.ttftMs;

@@ -8,7 +8,7 @@ import type {
 } from "../events/event-types.ts";
 import type { Candidate, Decision, PromptShortcuts, RequestFeatures } from "../routing/types.ts";
 import { redactText } from "../state/redact.ts";
-import { usageUnits } from "../usage-units.ts";
+import { type UnitPrices, unitsCostUsd, usageUnits } from "../usage-units.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 
 export function decisionEventData(
@@ -56,8 +56,19 @@ export function candidatesEventData(decision: Decision): CandidatesEventData {
   };
 }
 
-/** One attempt's `result` event; a failure's message is redacted. */
-export function resultEventData(attempt: number, candidate: Candidate, outcome: AttemptOutcome): ResultEventData {
+const addUnits = (tokensUsd: number | undefined, unitsUsd: number | undefined) =>
+  (tokensUsd === undefined ? undefined : tokensUsd + (unitsUsd ?? 0)) as number;
+
+/**
+ * One attempt's `result` event; a failure's message is redacted. Its usage's cost is the tokens' plus, where the
+ * routes file prices them all (`unitPrices`), the units' (as the `usage` event and the budget count it).
+ */
+export function resultEventData(
+  attempt: number,
+  candidate: Candidate,
+  outcome: AttemptOutcome,
+  unitPrices?: UnitPrices,
+): ResultEventData {
   // pi-ai's error message for a failure before the commit point carries zero usage: that is no reading (the gateway's
   // passthrough has no message at all), so both log the attempt without one.
   const usage = outcome.message?.usage;
@@ -76,7 +87,7 @@ export function resultEventData(attempt: number, candidate: Candidate, outcome: 
           output: usage.output,
           cacheRead: usage.cacheRead,
           cacheWrite: usage.cacheWrite,
-          costUsd: usage.cost?.total as number,
+          costUsd: units ? addUnits(usage.cost?.total, unitsCostUsd(units, unitPrices)) : (usage.cost?.total as number),
           ...(units ? { units } : {}),
         }
       : undefined,

@@ -59,7 +59,10 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
         ).day
       : undefined;
 
-  /** The route's one request: its `usage` event's tokens and cost, its final's cost, and the provider's ledger row. */
+  /**
+   * The route's one request: its `usage` event's tokens and cost, its `result`'s and its final's cost, and the
+   * provider's ledger row.
+   */
   async function assertBookedOnce(
     routeId: string,
     target: string,
@@ -76,6 +79,8 @@ describe("gateway wildcard proxy: the spend of proxied requests", () => {
     assert.equal(usage[0].data.target, target);
     assert.equal(rounded(usage[0].data.costUsd), rounded(costUsd));
     assert.equal(rounded(final.data.costUsd), rounded(costUsd));
+    const [result] = eventsOf("result", final.requestId);
+    assert.equal(rounded(result.data.usage.costUsd), rounded(costUsd), "the result's cost is the one booked");
     const provider = target.split("/")[0]!;
     await until(() => (spentToday(provider)?.requests ?? 0) >= 1, `${provider}'s spend in the ledger file`);
     assert.equal(spentToday(provider)!.requests, 1);
