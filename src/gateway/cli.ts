@@ -12,7 +12,7 @@ import { MIN_REMEMBERED_CREDENTIAL_LENGTH } from "../state/remembered-credential
 import { followRoutesFile } from "./config-watch.ts";
 import { openRegistry } from "./credentials.ts";
 import { DirectRoutes } from "./model-names.ts";
-import { GATEWAY_START_SETTINGS, startGateway } from "./server.ts";
+import { GATEWAY_START_SETTINGS, type Gateway, startGateway } from "./server.ts";
 import { batchedLines } from "./stderr-lines.ts";
 import { resolveToken } from "./token.ts";
 
@@ -112,14 +112,16 @@ export async function serve(args: string[], env: Record<string, string | undefin
     // pi-auto-router documented (GOOGLE_KEY, DEEPSEEK_KEY, ...).
     engine.runtime.attachRegistry(withEnvironmentKeyFallbacks(await openRegistry(agentDir), env));
     engine.start();
-    followRoutesFile(engine, warn);
+    // The server settings that follow edits reach the server once it listens.
+    let gateway: Gateway | undefined;
+    followRoutesFile(engine, warn, () => gateway?.followEdits());
     // The daemon convention (and what a closed terminal sends): re-read the routes file as an edit of it is, never stop.
     process.on("SIGHUP", reloadOnHangup);
     await engine.ready(); // the first request routes on the team's state (not a stale local copy) and floors' balances
     const token = resolveToken(env, engine.services.stateDir);
     // Redacted as the targets' keys are: an upstream error quoting it never reaches the event log, stderr or a client.
     pinCredential(token.value);
-    const gateway = await startGateway({
+    gateway = await startGateway({
       engine,
       directRoutes,
       token: token.value,

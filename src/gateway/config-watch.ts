@@ -5,8 +5,11 @@ import { findUnknownTargets, reportUnknownTargets } from "../config/unknown-targ
 import type { Engine } from "../engine.ts";
 import { registryModels } from "../runtime/model-catalogue.ts";
 
-/** Reports unknown targets now and starts following the file; stopped by the engine's close(). */
-export function followRoutesFile(engine: Engine, warn: (text: string) => void): void {
+/**
+ * Reports unknown targets now and starts following the file, telling `onEdit` after each reload; stopped by the
+ * engine's close().
+ */
+export function followRoutesFile(engine: Engine, warn: (text: string) => void, onEdit: () => void): void {
   const reported = new Set<string>();
   const sink = {
     hasSession: true,
@@ -28,5 +31,8 @@ export function followRoutesFile(engine: Engine, warn: (text: string) => void): 
       );
   };
   check();
-  engine.services.config.watch(check);
+  engine.services.config.watch(() => {
+    check();
+    onEdit();
+  });
 }

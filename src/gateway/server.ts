@@ -28,8 +28,11 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 /** How often Node looks for clients past their headers timeout. */
 const HEADERS_CHECK_INTERVAL_MS = 1_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
-/** The settings startGateway reads once: an edit of one takes effect after a restart of the gateway. */
-export const GATEWAY_START_SETTINGS = ["gateway.bodyLimitBytes", "gateway.headersTimeoutMs", "gateway.idleTimeoutMs"];
+/**
+ * The settings startGateway reads once: an edit of one takes effect after a restart of the gateway (fastify builds
+ * its body parsers with the limit). The timeouts follow edits (serverTimeouts).
+ */
+export const GATEWAY_START_SETTINGS = ["gateway.bodyLimitBytes"];
 /** After the drain deadline, how long the requests it ended have to write their error before connections close. */
 const SHUTDOWN_WRITE_GRACE_MS = 1_000;
 /** While draining, how often connections whose last request has finished are closed. */
@@ -49,6 +52,11 @@ export interface GatewayOptions {
 export interface Gateway {
   url: string;
   port: number;
+  /**
+   * Applies an edit of the routes file's timeouts (headersTimeoutMs, idleTimeoutMs): from now on for the headers
+   * check, for every answer's keep-alive and for each connection's next request (and every new connection).
+   */
+  followEdits(): void;
   /** Stops accepting, lets in-flight requests finish up to the drain deadline, then cuts the rest. */
   close(drainMs?: number): Promise<void>;
 }
@@ -158,9 +166,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     passthrough: () => settings().passthrough !== false,
     log,
   };
-  const headersTimeoutMs = settings().headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const bodyLimitBytes = settings().bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  const idleTimeoutMs = settings().idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const { headersTimeoutMs, idleTimeoutMs } = serverTimeouts(settings());
   const app: FastifyInstance = Fastify({
     logger: false,
     bodyLimit: bodyLimitBytes,
@@ -245,6 +252,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
+    followEdits() {
+      const edited = serverTimeouts(settings());
+      app.server.headersTimeout = edited.headersTimeoutMs;
+      app.server.keepAliveTimeout = edited.idleTimeoutMs;
+      app.server.setTimeout(edited.idleTimeoutMs);
+    },
     async close(drainMs = settings().drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS) {
       // At the deadline each request still in flight ends with an error its client may retry (a stream's error
       // event, or a 503); the connections still open a moment later are closed.
@@ -270,6 +283,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         clearTimeout(lastCut);
       }
     },
+  };
+}
+
+/** The routes file's `gateway.headersTimeoutMs` and `gateway.idleTimeoutMs`, or their defaults. */
+function serverTimeouts(settings: { headersTimeoutMs?: number; idleTimeoutMs?: number }) {
+  return {
+    headersTimeoutMs: settings.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    idleTimeoutMs: settings.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
   };
 }
 

@@ -58,27 +58,27 @@ describe("gateway signals", () => {
     fx.emulators.A.enqueue({ text: "logged" });
     await fx.anthropic.messages.create({ model: "main", max_tokens: 10, messages: [{ role: "user", content: "hi" }] });
     await until(() => finals() === 1, "the first request's final line");
-    // maxConcurrentRequests and the event log follow edits; the idle timeout is set up at start.
+    // maxConcurrentRequests, the event log and the timeouts follow edits; the body limit is set up at start.
     writeFileSync(
       file,
       JSON.stringify({
         routes,
         eventLog: { enabled: false },
-        gateway: { idleTimeoutMs: 5_000, maxConcurrentRequests: 8 },
+        gateway: { idleTimeoutMs: 5_000, bodyLimitBytes: 1_000_000, maxConcurrentRequests: 8 },
       }),
     );
     const reloaded = /^auto-router: routes file reloaded: .*$/m;
     await until(() => reloaded.test(fx.gateway.stderr()), `the reload line in\n${fx.gateway.stderr()}`);
     assert.match(
       fx.gateway.stderr(),
-      /^auto-router: routes file reloaded: .*auto-router\.routes\.json \(1 route\); gateway\.idleTimeoutMs changed: it takes effect after a restart of the gateway$/m,
+      /^auto-router: routes file reloaded: .*auto-router\.routes\.json \(1 route\); gateway\.bodyLimitBytes changed: it takes effect after a restart of the gateway$/m,
     );
-    // Still the idle timeout it started with (Node's keep-alive header says it): the edit was not applied.
+    // The edited idle timeout, from the next request on (Node's keep-alive header says it; it was 120 s).
     fx.emulators.A.enqueue({ text: "not logged" });
     const { response } = await fx.anthropic.messages
       .create({ model: "main", max_tokens: 10, messages: [{ role: "user", content: "hi" }] })
       .withResponse();
-    assert.equal(response.headers.get("keep-alive"), "timeout=120");
+    assert.equal(response.headers.get("keep-alive"), "timeout=5");
     assert.equal(await fx.gateway.stop(), 0, fx.gateway.stderr());
     // The event log was turned off by the edit: the gateway wrote what was waiting and nothing after.
     assert.equal(finals(), 1);
