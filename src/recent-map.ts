@@ -1,5 +1,6 @@
 // A map that keeps its `limit` most recently set keys and drops the least recently set one beyond that: the memory of
-// the latest requests in a log reader or a long-running gateway. Dropping the oldest key of a plain Map with
+// the latest requests or prompts in a log reader, a pi session or a long-running gateway, which must not grow with
+// every one it ever saw. Dropping the oldest key of a plain Map with
 // `map.keys().next()` costs more the more keys were deleted before it: V8 leaves deleted slots in place until it
 // rehashes, and every fresh iterator walks past all of them (33 µs per set at 100,000 keys, against 1-2 µs here). One
 // iterator is kept instead and moves on from where it stopped; V8 carries a live iterator over a rehash. A key set

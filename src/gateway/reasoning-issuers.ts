@@ -12,7 +12,6 @@
 // not on every later turn of the conversation.
 import { RecentMap } from "../recent-map.ts";
 import type { AssistantMessage } from "@mariozechner/pi-ai";
-import { BoundedMap } from "../bounded-map.ts";
 import type { Candidate } from "../routing/types.ts";
 import { reasoningKey } from "../runtime/reasoning-key.ts";
 import type { LeftOutReasoning, ReplayedReasoning, RequestObserver } from "../runtime/route-request.ts";
@@ -30,11 +29,11 @@ export class ReasoningIssuers {
   /** The providers that refused any other's items: a request to another one needs no look-up at all. */
   private readonly refusing = new Set<string>();
   /** Item key -> the providers that refused the item, whose issuer is not known. */
-  private readonly refusedItems: BoundedMap<string, string[]>;
+  private readonly refusedItems: RecentMap<string, string[]>;
 
   constructor(capacity = REMEMBERED_REASONING_ITEMS) {
     this.issuerOf = new RecentMap(capacity);
-    this.refusedItems = new BoundedMap(capacity);
+    this.refusedItems = new RecentMap(capacity);
   }
 
   get size(): number {

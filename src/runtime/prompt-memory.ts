@@ -1,6 +1,6 @@
 // What the runtime remembers about the current user prompt across its tool-call turns: the input facts pi's `input`
 // event handed over (shortcuts, typed by a person) and the intent its text was classified with.
-import { BoundedMap } from "../bounded-map.ts";
+import { RecentMap } from "../recent-map.ts";
 import type { PromptShortcuts, RequestFeatures } from "../routing/types.ts";
 import { REMEMBERED_PROMPTS } from "./stickiness.ts";
 
@@ -21,7 +21,7 @@ export class PromptMemory {
    * The intent of each recent prompt, classified at its first request: its tool-call turns reuse it (the gateway's
    * clients may add other text to those turns, and several clients' prompts interleave).
    */
-  private readonly intents = new BoundedMap<string, PromptIntent>(REMEMBERED_PROMPTS);
+  private readonly intents = new RecentMap<string, PromptIntent>(REMEMBERED_PROMPTS);
   /** Input facts bound to the prompt they came with (see factsFor). */
   private boundPrompt: { prompt: string; facts: PendingPrompt | undefined } | undefined;
   /** pi summarised the conversation (compaction) since the bound prompt's last request. */

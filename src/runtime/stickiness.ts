@@ -8,8 +8,8 @@
 //
 // Each route remembers several prompts, not only the latest: a gateway serves many clients at once, and one client's
 // prompt must not make another's tool-call turns forget their target.
+import { RecentMap } from "../recent-map.ts";
 import type { Context } from "@mariozechner/pi-ai";
-import { BoundedMap } from "../bounded-map.ts";
 import { isPiSummaryRequest, lastUserText } from "../compat/pi-features.ts";
 import { edgesHash } from "../text-hash.ts";
 import type { Candidate } from "../routing/types.ts";
@@ -42,7 +42,7 @@ export function promptIdentity(context: Context): string | undefined {
 
 export class Stickiness {
   /** "routeId\nprompt" -> the key of the target that served the prompt. */
-  private readonly served = new BoundedMap<string, string>(REMEMBERED_PROMPTS);
+  private readonly served = new RecentMap<string, string>(REMEMBERED_PROMPTS);
 
   remember(routeId: string, prompt: string | undefined, key: string): void {
     if (prompt === undefined) return;

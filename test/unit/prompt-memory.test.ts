@@ -2,7 +2,6 @@
 // with. A gateway serves many clients at once, so prompts interleave on one route and neither may forget the other.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BoundedMap } from "../../src/bounded-map.ts";
 import { PromptMemory } from "../../src/runtime/prompt-memory.ts";
 import { REMEMBERED_PROMPTS, Stickiness } from "../../src/runtime/stickiness.ts";
 import type { Candidate } from "../../src/routing/types.ts";
@@ -42,16 +41,5 @@ describe("per-prompt memory", () => {
     assert.equal(memory.knownIntent("y")?.intent, "creative");
     assert.equal(memory.knownIntent("z"), undefined);
     assert.equal(memory.knownIntent(undefined), undefined);
-  });
-
-  it("a bounded map keeps at least its limit of most recently set keys, the newest value of each", () => {
-    const map = new BoundedMap<string, number>(2);
-    map.set("a", 1);
-    map.set("b", 2); // full: a and b move to the old generation
-    map.set("a", 3); // set again: the young generation's value wins
-    assert.deepEqual([map.get("a"), map.get("b")], [3, 2]);
-    map.set("c", 4); // full again: b is dropped with the old generation
-    map.set("d", 5);
-    assert.deepEqual([map.get("a"), map.get("b"), map.get("c"), map.get("d")], [3, undefined, 4, 5]);
   });
 });
