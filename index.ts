@@ -11,6 +11,7 @@ import { createEngine } from "./src/engine.ts";
 import { packageInfo } from "./src/package-info.ts";
 import { parseShortcuts, shortcutMistakeNotice, shortcutOnlyNotice } from "./src/routing/shortcuts.ts";
 import { withEnvironmentKeyFallbacks } from "./src/runtime/env-key-fallback.ts";
+import { claimApiName } from "./src/runtime/api-name.ts";
 import { createRouterStream } from "./src/runtime/failover-stream.ts";
 import { modelChosenOnCommandLine, restoredRouteNotice, routeToRestore } from "./src/runtime/resumed-route.ts";
 import { virtualModels } from "./src/runtime/provider-models.ts";
@@ -84,10 +85,11 @@ export default function autoRouter(pi: ExtensionAPI): void {
     runsFromBundle: RUNS_FROM_BUNDLE,
   });
   const subcommands = [...engine.subcommands, debugCommand(host)];
+  const api = claimApiName(PROVIDER_ID);
   const registerModels = () =>
     pi.registerProvider(PROVIDER_ID, {
       name: "Auto Router",
-      api: "auto-router",
+      api: api.name,
       baseUrl: "http://auto-router.invalid",
       apiKey: "auto-router-virtual",
       streamSimple: createRouterStream(runtime),
@@ -244,6 +246,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
       process.exitCode = 1;
     }
     warnings.close();
+    api.release();
     await engine.close();
   });
 }

@@ -1,5 +1,7 @@
 // SDK users open many sessions in one process: the extension must not add a process listener per session (it once
-// did: each session ran the bundle again, and with it its dependencies' signal hooks).
+// did: each session ran the bundle again, and with it its dependencies' signal hooks), and each session's requests must
+// go through its own router (pi 0.73's api registry is process-wide: a second session's "auto-router" registration
+// once took over the first session's requests).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createSdkHarness } from "../helpers/sdk-harness.ts";
@@ -36,5 +38,45 @@ describe("many SDK sessions in one process", () => {
       counts.push(listenerCounts());
     }
     for (const later of counts.slice(1)) assert.deepEqual(later, counts[0]);
+  });
+});
+
+describe("two SDK sessions open at once in one process", () => {
+  it("each routes through its own routes file, also after the other is disposed", async () => {
+    const a = await createSdkHarness({
+      targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
+      routes: { routes: { r: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
+    });
+    const fauxA = a.faux("mock-a");
+    const { fauxAssistantMessage } = a.fauxHelpers;
+    let b: Awaited<ReturnType<typeof createSdkHarness>> | undefined;
+    try {
+      b = await createSdkHarness({
+        targets: [{ provider: "mock-b", models: [{ id: "model-b" }] }],
+        routes: { routes: { r: { targets: [{ provider: "mock-b", modelId: "model-b" }] } } },
+      });
+      const fauxB = b.faux("mock-b");
+      await a.setModel("auto-router", "r");
+      await b.setModel("auto-router", "r");
+      fauxA.setResponses([fauxAssistantMessage("from a")]);
+      fauxB.setResponses([fauxAssistantMessage("from b")]);
+      await a.prompt("hello a");
+      assert.equal(a.lastAssistant()?.errorMessage, undefined);
+      assert.equal(a.lastAssistant()?.provider, "mock-a");
+      assert.deepEqual(a.lastAssistant()?.content, [{ type: "text", text: "from a" }]);
+      await b.prompt("hello b");
+      assert.equal(b.lastAssistant()?.provider, "mock-b");
+      assert.deepEqual(b.lastAssistant()?.content, [{ type: "text", text: "from b" }]);
+      await b.dispose();
+      b = undefined;
+      fauxA.setResponses([fauxAssistantMessage("still a")]);
+      await a.prompt("again a");
+      assert.equal(a.lastAssistant()?.errorMessage, undefined);
+      assert.equal(a.lastAssistant()?.provider, "mock-a");
+      assert.deepEqual(a.lastAssistant()?.content, [{ type: "text", text: "still a" }]);
+    } finally {
+      await b?.dispose();
+      await a.dispose();
+    }
   });
 });
