@@ -11,6 +11,8 @@ import { EVENT_LOG_NAME } from "./state-paths.ts";
 export class ConfiguredEventLog implements EventLog {
   readonly path: string;
   private log: EventLog | undefined;
+  /** The log turned off last, until it has written what was waiting: a log opened meanwhile appends after it. */
+  private closing: Promise<void> | undefined;
   private appliedTo: RouterConfig | undefined;
   /** Closed with pi or the gateway: a late event still goes to the log as it was (it writes it at exit). */
   private closed = false;
@@ -33,7 +35,8 @@ export class ConfiguredEventLog implements EventLog {
   }
 
   flush(): Promise<void> {
-    return this.log?.flush() ?? Promise.resolve();
+    // A log opened while the last one turned off was still writing flushes after it (its chain starts there).
+    return this.log?.flush() ?? this.closing ?? Promise.resolve();
   }
 
   flushSync(): void {
@@ -42,7 +45,7 @@ export class ConfiguredEventLog implements EventLog {
 
   close(): Promise<void> {
     this.closed = true;
-    return this.log?.close() ?? Promise.resolve();
+    return this.log?.close() ?? this.closing ?? Promise.resolve();
   }
 
   private apply(): void {
@@ -51,11 +54,23 @@ export class ConfiguredEventLog implements EventLog {
     const settings = config.eventLog;
     if (settings?.enabled === false) {
       // What is waiting is written out; the closed log takes nothing more.
-      void this.log?.close().catch(() => undefined);
+      if (this.log) {
+        const closing = this.log.close().catch(() => undefined);
+        this.closing = closing;
+        void closing.then(() => {
+          if (this.closing === closing) this.closing = undefined;
+        });
+      }
       this.log = undefined;
       return;
     }
     if (this.log) this.log.setLimits(settings?.maxBytes, settings?.keepFiles);
-    else this.log = openEventLog({ ...this.options, maxBytes: settings?.maxBytes, keepFiles: settings?.keepFiles });
+    else
+      this.log = openEventLog({
+        ...this.options,
+        maxBytes: settings?.maxBytes,
+        keepFiles: settings?.keepFiles,
+        after: this.closing,
+      });
   }
 }

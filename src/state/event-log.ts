@@ -37,6 +37,8 @@ export interface EventLogOptions {
   now?: () => number;
   /** Written into every event as `machine`. */
   machine?: string;
+  /** An earlier log of the same file still writing its last lines (turned off, then on again): this one writes after. */
+  after?: Promise<void>;
 }
 
 export interface EventLog {
@@ -95,6 +97,7 @@ class JsonlEventLog implements EventLog, RotatedLog {
     this.maxBufferedEvents = Math.max(1, options.maxBufferedEvents ?? DEFAULT_MAX_BUFFERED_EVENTS);
     this.onWarning = options.onWarning;
     this.lines = new LogLines(options.now ?? Date.now, options.machine);
+    if (options.after) this.chain = options.after.catch(() => undefined);
     this.exitFlush = {
       hasPendingWork: () =>
         this.buffer.length > 0 || this.fresh.length > 0 || this.serialising !== undefined || this.lines.waiting > 0,
