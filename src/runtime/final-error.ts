@@ -11,6 +11,7 @@
 import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
 import { cooldownKindOf } from "../routing/assess-targets.ts";
 import type { FailureKind } from "./classify-failure.ts";
+import { waitSeconds } from "./wait-for-reset.ts";
 import { zeroUsage } from "./zero-usage.ts";
 
 export const TRANSIENT_KINDS: ReadonlySet<FailureKind> = new Set([
@@ -151,7 +152,7 @@ export function unservableText(routeId: string, reasons: string[], overHttp = fa
  * line): what it waits for, how long, and why nothing else could serve.
  */
 export function waitingText(routeId: string, failures: FailedTarget[], key: string, waitMs: number): string {
-  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  const seconds = waitSeconds(waitMs);
   const why =
     failures.length > 0
       ? `every target of route ${routeId} failed (${failureParts(failures, (kind) => NEUTRAL_LABEL[kind])})`

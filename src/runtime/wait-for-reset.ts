@@ -85,9 +85,22 @@ export async function waitUntilReset(
   return !signal?.aborted;
 }
 
+/**
+ * A wait's seconds as the notices show them: whole seconds, a wait still to come rounded up and one waited rounded to
+ * the nearest; under a second in tenths ("0.4"), so that a wait of a few milliseconds does not read as a second.
+ */
+export function waitSeconds(ms: number, rounding: "up" | "nearest" = "up"): string {
+  const round = rounding === "up" ? Math.ceil : Math.round;
+  if (ms <= 0) return "0";
+  const tenths = round(ms / 100);
+  if (tenths < 10) return tenths === 0 ? "0" : (tenths / 10).toFixed(1);
+  return String(round(ms / 1000));
+}
+
 export function describeWait(routeId: string, wait: ResetWait, now: number): string {
-  const seconds = Math.max(1, Math.ceil((wait.until - now) / 1000));
-  const span = seconds >= 120 ? `${Math.ceil(seconds / 60)} min` : `${seconds} s`;
+  const left = wait.until - now;
+  const seconds = Math.ceil(left / 1000);
+  const span = seconds >= 120 ? `${Math.ceil(seconds / 60)} min` : `${waitSeconds(left)} s`;
   return `auto-router: every target of ${routeId} is out of quota; waiting ${span} for ${wait.key} to reset (Esc stops)`;
 }
 
@@ -111,7 +124,7 @@ export function cooldownWaitOf(
 
 /** "waited 20 s for chatgpt/gpt-sub's quota reset", for explain and the final event's notes. */
 export function waitNoteText(verb: string, waitedMs: number, key: string, wait: CooldownWait): string {
-  const seconds = Math.max(0, Math.round(waitedMs / 1000));
+  const seconds = waitSeconds(waitedMs, "nearest");
   const what =
     wait.reason === "quota-reset"
       ? `${key}'s quota reset`

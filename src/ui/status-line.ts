@@ -2,6 +2,7 @@
 // auto-router model is selected (index.ts clears it on model_select).
 import type { Candidate, Decision } from "../routing/types.ts";
 import type { RequestOutcome, StatusSink } from "../runtime/request-environment.ts";
+import { waitSeconds } from "../runtime/wait-for-reset.ts";
 
 export const STATUS_KEY = "auto-router";
 export const STATUS_MAX_CHARS = 78;
@@ -204,7 +205,7 @@ export class StatusLine implements StatusSink {
   }
 
   onWaiting(routeId: string, key: string, until: number, notice?: string): void {
-    const seconds = Math.max(0, Math.ceil((until - this.now()) / 1000));
+    const seconds = waitSeconds(until - this.now());
     this.forRoute(routeId);
     this.view.phase = `waiting ${seconds}s for ${key}`;
     this.render();

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { allFailedText, noTargetText, unservableText, waitingText } from "../../src/runtime/final-error.ts";
+import { waitSeconds } from "../../src/runtime/wait-for-reset.ts";
 import { StatusLine } from "../../src/ui/status-line.ts";
 
 describe("waiting notice", () => {
@@ -35,9 +36,27 @@ describe("waiting notice", () => {
 
   it("says the targets are resting when they were cooled down by earlier requests", () => {
     assert.equal(
-      waitingText("main", [], "a/x", 400),
-      "auto-router: every target of route main is resting; waiting 1s for a/x to come back, then trying again",
+      waitingText("main", [], "a/x", 1_400),
+      "auto-router: every target of route main is resting; waiting 2s for a/x to come back, then trying again",
     );
+  });
+
+  it("shows a wait under a second in tenths, not as a whole second", () => {
+    assert.match(waitingText("main", [], "a/x", 1), /; waiting 0\.1s for a\/x/);
+    assert.match(waitingText("main", [], "a/x", 400), /; waiting 0\.4s for a\/x/);
+    assert.match(waitingText("main", [], "a/x", 950), /; waiting 1s for a\/x/);
+    assert.equal(waitSeconds(1_001), "2");
+    assert.equal(waitSeconds(0), "0");
+    assert.equal(waitSeconds(30, "nearest"), "0");
+    assert.equal(waitSeconds(260, "nearest"), "0.3");
+    assert.equal(waitSeconds(20_400, "nearest"), "20");
+    const published: Array<string | undefined> = [];
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 1_000,
+    );
+    status.onWaiting("main", "a/x", 1_300);
+    assert.match(published.at(-1)!, /waiting 0\.3s for a\/x/);
   });
 
   it("is announced once per wait by the status line, next to the status text", () => {
