@@ -41,6 +41,16 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
   readonly name: string;
   private memory: T;
   private remote: Remote<T> | undefined;
+  /**
+   * The team version the view (memory and the view file, before the queued operations) is based on. Unlike `remote`
+   * it outlives a lost connection or a refused write, and at start it is the version the view file held when the
+   * machine's last process ended: changes made while the team store is out of reach are marked on it, so that they
+   * are written when the team state has not moved since.
+   */
+  private viewVersion: number | undefined;
+  /** The view file held changes a predecessor could not write (read at start). */
+  private readonly inheritedUnwritten: boolean;
+  private firstSync = true;
   private queue: Queued<T>[] = [];
   /** The id of the batch being written; kept until it is known to be applied, so a re-send is recognised. */
   private batch: { id: string; count: number } | undefined;
@@ -54,6 +64,14 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     this.name = options.name;
     this.file = options.local.file;
     this.memory = options.local.read();
+    // A predecessor's unwritten changes were marked on the version its view was based on then (a marker is re-marked
+    // whenever the view is), even when it ended without saying so (killed): that is the view file's base.
+    const inherited = options.unwritten?.read().stores[this.name];
+    this.inheritedUnwritten = inherited !== undefined;
+    this.viewVersion =
+      inherited && inherited.baseVersion >= 0
+        ? inherited.baseVersion
+        : options.connection.rememberedViewVersion(this.name);
     const interval = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
     if (interval > 0) {
       this.refreshTimer = setInterval(() => void this.refresh(), interval);
@@ -82,7 +100,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     this.options.local.update(operation);
     if (this.closed) return;
     this.queue.push({ operation, at: Date.now() });
-    markUnwritten(this.options.unwritten, this.name, this.remote?.version ?? -1);
+    markUnwritten(this.options.unwritten, this.name, this.viewVersion ?? -1);
     this.scheduleFlush();
   }
 
@@ -119,6 +137,8 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     // A short run (a print-mode command) may end before the first connection: its writes wait for it (bounded).
     await this.options.connection.settled();
     await this.flush();
+    // The next process's changes made before it reaches the team store are then made on a known version.
+    if (this.viewVersion !== undefined) this.options.connection.rememberViewVersion(this.name, this.viewVersion);
     this.options.connection.leave(this.name);
     await this.options.local.close();
   }
@@ -136,41 +156,51 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     return this.serialize(async () => {
       // Another machine re-seeded first: changes this process's predecessor left unwritten go on top when they can.
       const seeded = reseed && (await this.reseed());
-      if (!seeded && !(await this.recoverUnwritten())) this.adopt(await this.fetch());
+      const first = this.firstSync;
+      this.firstSync = false;
+      if (!seeded && !(first && (await this.recoverUnwritten(reseed)))) this.adopt(await this.fetch());
       await this.flushNow(true);
     });
   }
 
   /**
-   * The first sync of a process whose predecessor exited with changes unwritten (Redis down, or gone before the
-   * asynchronous write): its view file holds them. Written when the team state is still the version they were made
-   * on; otherwise they cannot be replayed on the newer state (operations are code, not data) and are dropped, said.
+   * The first sync of a process whose view holds changes not in the team store: its predecessor's (Redis down, or
+   * gone before the asynchronous write; its view file holds them) or its own, made before it reached the team store.
+   * Written, the view whole, when the team state is still the version they were made on. Otherwise the queued
+   * operations of this process are replayed on the team's state, and a predecessor's changes cannot be (operations
+   * are code, not data): they are dropped, said. `reseed`: the team store lost its data since the view's version,
+   * whose number then counts other data.
    */
-  private async recoverUnwritten(): Promise<boolean> {
+  private async recoverUnwritten(reseed: boolean): Promise<boolean> {
     const marker = this.options.unwritten?.read().stores[this.name];
-    if (!marker || this.queue.length > 0 || this.remote) return false;
+    if (!marker || this.remote || this.batch) return false;
     const remote = await this.fetch();
     let written = false;
-    if (remote.version === marker.baseVersion || (marker.baseVersion < 0 && remote.version === 0)) {
+    if (!reseed && (remote.version === marker.baseVersion || (marker.baseVersion < 0 && remote.version === 0))) {
       const [result, version] = await this.compareAndSet(this.batchId("recovered"), remote.version, this.memory);
       if (result === "ok") {
+        this.queue = [];
         this.adopt({ version, state: this.memory });
         written = true;
       }
     }
     if (!written) {
-      // Made on a view that was never synced with the team (its run could not read the team store), or on a version
-      // another machine has changed since: either way they cannot be replayed on what the team holds.
-      const why =
-        marker.baseVersion < 0
-          ? `that run never read the team's ${this.name} (the team store was out of reach or full when it started)`
-          : `another machine changed the team's ${this.name} since`;
-      this.options.warn(
-        `auto-router: team store: this machine's ${this.name} changes from before its last exit were not written (${why}, so they were dropped); using the team's ${this.name}`,
-      );
-      this.adopt(await this.fetch());
+      if (this.inheritedUnwritten) {
+        // Made on a view that was never synced with the team (its run could not read the team store), or on a
+        // version another machine has changed since: either way they cannot be replayed on what the team holds.
+        const why =
+          marker.baseVersion < 0
+            ? `that run never read the team's ${this.name} (the team store was out of reach or full when it started)`
+            : reseed
+              ? `the team store lost its data since and another machine wrote it first`
+              : `another machine changed the team's ${this.name} since`;
+        this.options.warn(
+          `auto-router: team store: this machine's ${this.name} changes from before its last exit were not written (${why}, so they were dropped); using the team's ${this.name}`,
+        );
+      }
+      this.adopt(await this.fetch()); // this process's queued operations replayed on it
     }
-    clearUnwritten(this.options.unwritten, this.name);
+    if (this.queue.length === 0) clearUnwritten(this.options.unwritten, this.name);
     return true;
   }
 
@@ -226,6 +256,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     this.queue = [];
     this.batch = undefined;
     this.remote = { version: 1, state: this.memory };
+    this.viewVersion = 1;
     clearUnwritten(this.options.unwritten, this.name);
     return true;
   }
@@ -284,6 +315,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
 
   private adopt(remote: Remote<T>): void {
     this.remote = remote;
+    this.viewVersion = remote.version;
     this.memory = this.replay(
       structuredClone(remote.state),
       this.queue.map((entry) => entry.operation),
@@ -291,7 +323,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     const view = this.memory;
     this.options.local.update(() => view);
     // The view is now based on this version.
-    if (this.queue.length > 0) markUnwritten(this.options.unwritten, this.name, this.remote?.version ?? -1);
+    if (this.queue.length > 0) markUnwritten(this.options.unwritten, this.name, remote.version);
   }
 
   private replay(state: T, operations: StoreOperation<T>[]): T {

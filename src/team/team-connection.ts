@@ -8,7 +8,13 @@ import type { Redis, RedisOptions } from "ioredis";
 import type { StateStore } from "../state/json-store.ts";
 import type { RedisSettings } from "./team-settings.ts";
 import { type SyncCause, syncWarning } from "./sync-warning.ts";
-import { rememberedEpoch, rememberEpoch, type UnwrittenState } from "./unwritten-marker.ts";
+import {
+  rememberedEpoch,
+  rememberedViewVersion,
+  rememberEpoch,
+  rememberViewVersion,
+  type UnwrittenState,
+} from "./unwritten-marker.ts";
 import {
   CLAIM_LUA,
   COMPARE_AND_SET_LUA,
@@ -397,6 +403,15 @@ export class TeamConnection {
     } catch {
       return 0;
     }
+  }
+
+  /** The team version store `name`'s view was based on when the machine's last process ended (this team, epoch). */
+  rememberedViewVersion(name: string): number | undefined {
+    return rememberedViewVersion(this.views, this.team, name);
+  }
+
+  rememberViewVersion(name: string, version: number): void {
+    rememberViewVersion(this.views, this.team, name, version);
   }
 
   /** Which team store this is, for the remembered epoch: its URL without the password, and its key prefix. */

@@ -1,6 +1,7 @@
 // Per store, whether this machine's view file holds changes not yet in Redis, and the team version they were made
-// on; and the team store's epoch the views were last synced with. Written with the view (a file store, so also when
-// the process exits), read by the next start to recover them.
+// on; the team store's epoch the views were last synced with, and the team version each view file held when its
+// process ended (so that changes a next process makes before it reaches the team store have a known base). Written
+// with the view (a file store, so also when the process exits), read by the next start to recover them.
 import { z } from "zod";
 import type { StateStore } from "../state/json-store.ts";
 import { lazy } from "../lazy.ts";
@@ -10,7 +11,14 @@ export const unwrittenStateSchema = lazy(() =>
   z.object({
     stores: z.record(z.string(), z.object({ baseVersion: z.number(), since: z.number() })).default({}),
     /** `team`: the store's URL (without its password) and key prefix, so a switch to another team is no data loss. */
-    epoch: z.object({ id: z.string(), team: z.string() }).optional(),
+    epoch: z
+      .object({
+        id: z.string(),
+        team: z.string(),
+        /** Per store, the team version (of this epoch) its view file was based on when its process ended. */
+        views: z.record(z.string(), z.number()).optional(),
+      })
+      .optional(),
   }),
 );
 export type UnwrittenState = z.infer<ReturnType<typeof unwrittenStateSchema>>;
@@ -22,10 +30,35 @@ export function rememberedEpoch(unwritten: StateStore<UnwrittenState>, team: str
   return epoch?.team === team ? epoch.id : undefined;
 }
 
+/** A new epoch (or team) forgets the view versions: they count versions of the team store's earlier data. */
 export function rememberEpoch(unwritten: StateStore<UnwrittenState>, team: string, id: string): void {
   const epoch = unwritten.read().epoch;
   if (epoch?.id === id && epoch.team === team) return;
   unwritten.update((state) => ({ ...state, epoch: { id, team } }));
+}
+
+/** The team version store `name`'s view file was based on when its last process ended, in the remembered epoch. */
+export function rememberedViewVersion(
+  unwritten: StateStore<UnwrittenState> | undefined,
+  team: string,
+  name: string,
+): number | undefined {
+  const epoch = unwritten?.read().epoch;
+  return epoch?.team === team ? epoch.views?.[name] : undefined;
+}
+
+/** Kept with the remembered epoch, which the version belongs to (no epoch remembered yet: nothing to keep it with). */
+export function rememberViewVersion(
+  unwritten: StateStore<UnwrittenState> | undefined,
+  team: string,
+  name: string,
+  version: number,
+): void {
+  const epoch = unwritten?.read().epoch;
+  if (!unwritten || epoch?.team !== team || epoch.views?.[name] === version) return;
+  unwritten.update((state) =>
+    state.epoch ? { ...state, epoch: { ...state.epoch, views: { ...state.epoch.views, [name]: version } } } : state,
+  );
 }
 
 /** Store `name` has unwritten changes made on team version `base` (-1: before any was read). */

@@ -205,67 +205,127 @@ describe("team store on Redis", () => {
     const store = a.backend.open("tally", defaults, parse);
     store.update(addOne);
     await store.flush();
+    const epoch = redis.cli("GET", `${prefix}epoch`);
+    /** Redis restarted with its data (the test's server keeps none): the epoch and the team state as they were. */
+    const restartWithData = async (version: number, state: Tally) => {
+      await redis.restart();
+      redis.cli("SET", `${prefix}epoch`, epoch);
+      redis.cli("HSET", `${prefix}state:tally`, "v", String(version), "json", JSON.stringify(state));
+    };
     await redis.kill();
     await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
     store.update(addOne);
+    await store.flush(); // a write that fails: the connection is down
     store.update(addOne);
     await a.backend.close(); // exits with two changes unwritten
-    await redis.restart();
-    // Redis came back empty here; a restarted Redis with its data behaves the same (the version is the same).
-    redis.cli("HSET", `${prefix}state:tally`, "v", "1", "json", JSON.stringify({ count: 1, names: [] }));
+    await restartWithData(1, { count: 1, names: [] });
     const { settings } = resolveTeamSettings(
       { backend: "redis", url: redis.url, keyPrefix: prefix, machine: "exit-a" },
       {},
     );
-    const again = openStateBackend({
-      settings,
-      stateDir: a.dir,
-      onWarning: (w) => warnings.push(w.message),
-      warn: (text) => warnings.push(text),
-    });
-    backends.push(again);
-    const reopened = again.open("tally", defaults, parse);
-    await again.ready();
-    await reopened.flush();
-    assert.equal(JSON.parse(redis.cli("HGET", `${prefix}state:tally`, "json")).count, 3);
-    assert.equal(reopened.read().count, 3);
-    await again.close();
+    const start = () => {
+      const backend = openStateBackend({
+        settings,
+        stateDir: a.dir,
+        onWarning: (w) => warnings.push(w.message),
+        warn: (text) => warnings.push(text),
+      });
+      backends.push(backend);
+      return { backend, store: backend.open("tally", defaults, parse) };
+    };
+    const teamCount = () => JSON.parse(redis.cli("HGET", `${prefix}state:tally`, "json")).count;
+    const again = start();
+    await again.backend.ready();
+    await again.store.flush();
+    assert.equal(teamCount(), 3);
+    assert.equal(again.store.read().count, 3);
+    await again.backend.close(); // the team's tally at version 2
 
-    // A process that started while Redis was down, and another machine wrote meanwhile: the kept changes were made on
-    // no version the team knows and cannot be replayed onto its state; they are dropped, said.
+    // A process that started while Redis was down: its changes are made on the view its predecessor left (version 2),
+    // and written when the team state is still that version.
+    const before = warnings.length;
     await redis.kill();
-    const third = openStateBackend({
-      settings,
-      stateDir: a.dir,
-      onWarning: () => undefined,
-      warn: (text) => warnings.push(text),
-    });
-    backends.push(third);
-    const offline = third.open("tally", defaults, parse);
-    await third.ready();
-    offline.update(addOne);
-    await third.close();
-    await redis.restart();
-    redis.cli("HSET", `${prefix}state:tally`, "v", "7", "json", JSON.stringify({ count: 50, names: [] }));
-    const fourth = openStateBackend({
-      settings,
-      stateDir: a.dir,
-      onWarning: () => undefined,
-      warn: (text) => warnings.push(text),
-    });
-    backends.push(fourth);
-    const latest = fourth.open("tally", defaults, parse);
-    await fourth.ready();
-    await latest.flush();
-    assert.equal(latest.read().count, 50);
+    const offline = start();
+    await offline.backend.ready();
+    offline.store.update(addOne);
+    await offline.backend.close();
+    await restartWithData(2, { count: 3, names: [] });
+    const back = start();
+    await back.backend.ready();
+    await back.store.flush();
+    assert.equal(teamCount(), 4);
+    assert.equal(back.store.read().count, 4);
+    assert.deepEqual(
+      warnings.slice(before).filter((text) => text.includes("were not written")),
+      [],
+    );
+    await back.backend.close(); // version 3
+
+    // The same, but another machine wrote meanwhile: the kept changes cannot be replayed onto the team's state; they
+    // are dropped, said.
+    await redis.kill();
+    const offlineAgain = start();
+    await offlineAgain.backend.ready();
+    offlineAgain.store.update(addOne);
+    await offlineAgain.backend.close();
+    await restartWithData(7, { count: 50, names: [] });
+    const latest = start();
+    await latest.backend.ready();
+    await latest.store.flush();
+    assert.equal(latest.store.read().count, 50);
+    assert.equal(teamCount(), 50);
     assert.ok(
       warnings.some((text) =>
-        /team store: this machine's tally changes from before its last exit were not written \(that run never read the team's tally \(the team store was out of reach or full when it started\), so they were dropped\); using the team's tally/.test(
+        /team store: this machine's tally changes from before its last exit were not written \(another machine changed the team's tally since, so they were dropped\); using the team's tally/.test(
           text,
         ),
       ),
       warnings.join("\n"),
     );
+  });
+
+  it("writes a view's changes from before the first sync whole when the team state has not moved (a predecessor's too)", async () => {
+    const prefix = "par:first-sync:";
+    const a = machine("first-sync", redis.url, prefix);
+    await a.backend.ready();
+    const store = a.backend.open("tally", defaults, parse);
+    store.update(addOne);
+    await store.flush();
+    await a.backend.close(); // the team's tally at version 1, count 1
+    const epoch = redis.cli("GET", `${prefix}epoch`);
+    const { settings } = resolveTeamSettings(
+      { backend: "redis", url: redis.url, keyPrefix: prefix, machine: "first-sync" },
+      {},
+    );
+    await redis.kill();
+    // A process exits with a change unwritten; the next starts while Redis is still down, makes one more, and is up
+    // when Redis comes back with its data: both changes reach the team (the predecessor's is in the view file only).
+    const open = () => {
+      const backend = openStateBackend({
+        settings,
+        stateDir: a.dir,
+        onWarning: (w) => warnings.push(w.message),
+        warn: (text) => warnings.push(text),
+      });
+      backends.push(backend);
+      return { backend, store: backend.open("tally", defaults, parse) };
+    };
+    const first = open();
+    await first.backend.ready();
+    first.store.update(addOne);
+    await first.backend.close();
+    const second = open();
+    await second.backend.ready();
+    second.store.update(addOne);
+    assert.equal(second.store.read().count, 3);
+    await redis.restart();
+    redis.cli("SET", `${prefix}epoch`, epoch);
+    redis.cli("HSET", `${prefix}state:tally`, "v", "1", "json", JSON.stringify({ count: 1, names: [] }));
+    await eventually(() => second.backend.describe(Date.now()).connection === "connected", "the machine reconnects");
+    await second.store.flush();
+    assert.equal(JSON.parse(redis.cli("HGET", `${prefix}state:tally`, "json")).count, 3);
+    assert.equal(second.store.read().count, 3);
+    await second.backend.close();
   });
 
   it("copies this machine's file state into an empty team store once (state push)", async () => {
