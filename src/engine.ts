@@ -11,7 +11,9 @@ import { rememberModelsFileCredentials } from "./state/models-file.ts";
 import type { PluginContext } from "./runtime/plugin.ts";
 import type { StatusSink } from "./runtime/request-environment.ts";
 import { catalogueRegistryWith } from "./runtime/model-catalogue.ts";
+import { emptyReverts, revertStateSchema } from "./runtime/revert-policy.ts";
 import { RouterRuntime } from "./runtime/router-runtime.ts";
+import { salvageRecords } from "./state/salvage.ts";
 import { type Notify, openServices, type Services, type ServicesOptions } from "./runtime/services.ts";
 import type { StreamFunction } from "./runtime/start-target.ts";
 import { describeLoad } from "./state/config-file.ts";
@@ -103,6 +105,13 @@ export function createEngine(options: EngineOptions): Engine {
     configError: (routeId) => services.config.requestError(routeId),
     configWhere: (path) => services.config.where(path),
     cooldowns: services.cooldowns,
+    revertStore: () =>
+      services.openStore(
+        "revert",
+        emptyReverts,
+        (raw) => revertStateSchema().parse(raw),
+        salvageRecords(revertStateSchema, emptyReverts),
+      ),
     latency: services.latency,
     events: services.events,
     status: options.status ?? SILENT_STATUS,

@@ -170,7 +170,7 @@ export const resetCommand: Subcommand = {
       output.confirm &&
       !(await output.confirm(
         "Reset auto-router state?",
-        "Clears cooldowns, circuit breakers and latency averages. The event log is kept.",
+        "Clears cooldowns, circuit breakers, latency averages and revert holds. The event log is kept.",
       ))
     ) {
       return output.info("reset cancelled");
@@ -182,6 +182,7 @@ export const resetCommand: Subcommand = {
       deps.runtime.latency.clear();
       done.push("latency averages cleared");
     }
+    if (scope === "all") done.push(`${deps.runtime.books.revert?.clear() ?? 0} revert hold(s) cleared`);
     // The breakers belong to their feature.
     const breakers = deps.runtime.collaborators.breakers;
     const summary = breakers?.resetState(scope, now);

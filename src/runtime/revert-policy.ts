@@ -2,24 +2,46 @@
 // first choice is tried again as soon as the decision offers it, i.e. when its cooldown ends. "never" stays on the
 // target that took over until it fails itself; "holdoff" stays for holdoffMs, then lets ONE request probe the first
 // choice while the others keep to the stand-in, and goes back only when that probe is served.
+// The holds live in a state store (auto-router.revert.json, or the team store), so every pi window and gateway of the
+// machine or team keeps to the same stand-in, one of them probes, and a restart does not forget a hold. They are
+// written only when a hold starts, a probe starts or ends, or a hold ends: never by a request that keeps the order.
+import { z } from "zod";
 import type { RevertMode } from "../config/subscription-schema.ts";
+import { lazy } from "../lazy.ts";
+import type { StateStore } from "../state/json-store.ts";
+import { createMemoryStore } from "../state/memory-store.ts";
 
 export const DEFAULT_HOLDOFF_MS = 5 * 60_000;
+/** A probe that has not finished after this long is taken as abandoned (its process ended) and may be made again. */
+export const ABANDONED_PROBE_MS = 15 * 60_000;
 
 export interface RevertSettings {
   mode: RevertMode;
   holdoffMs: number;
 }
 
-interface Hold {
-  /** The first choice that failed. */
-  preferred: string;
-  /** The target that served instead. */
-  standIn: string;
-  /** When the hold started (or the last failed probe ended). */
-  since: number;
-  probing: boolean;
-}
+export const revertStateSchema = lazy(() =>
+  z.object({
+    v: z.literal(1),
+    /** Per route id. */
+    holds: z.record(
+      z.string(),
+      z.object({
+        /** The first choice that failed. */
+        preferred: z.string(),
+        /** The target that served instead. */
+        standIn: z.string(),
+        /** When the hold started (or the last failed probe ended). */
+        since: z.number(),
+        /** When the probe under way started (by any window or machine). */
+        probeSince: z.number().optional(),
+      }),
+    ),
+  }),
+);
+export type RevertState = z.infer<ReturnType<typeof revertStateSchema>>;
+type Hold = RevertState["holds"][string];
+export const emptyReverts = (): RevertState => ({ v: 1, holds: {} });
 
 export interface RevertOrder<T extends { key: string }> {
   candidates: T[];
@@ -28,8 +50,23 @@ export interface RevertOrder<T extends { key: string }> {
   probe?: boolean;
 }
 
+const withHold =
+  (routeId: string, hold: Hold | undefined) =>
+  (state: RevertState): RevertState => {
+    const { [routeId]: _old, ...others } = state.holds;
+    return { ...state, holds: hold ? { ...others, [routeId]: hold } : others };
+  };
+
 export class RevertBook {
-  private readonly holds = new Map<string, Hold>();
+  private opened: StateStore<RevertState> | undefined;
+
+  /** `open`: the store, opened on first use (a route whose revert is `cooldown-expiry`, the default, never uses it). */
+  constructor(private readonly open: () => StateStore<RevertState> = () => createMemoryStore(emptyReverts())) {}
+
+  private get store(): StateStore<RevertState> {
+    this.opened ??= this.open();
+    return this.opened;
+  }
 
   /** The candidates in the order the revert policy wants for this request. */
   order<T extends { key: string }>(
@@ -38,17 +75,19 @@ export class RevertBook {
     candidates: T[],
     now: number,
   ): RevertOrder<T> {
-    const hold = this.holds.get(routeId);
-    if (!hold || settings.mode === "cooldown-expiry") return { candidates };
+    if (settings.mode === "cooldown-expiry") return { candidates };
+    const hold = this.store.read().holds[routeId];
+    if (!hold) return { candidates };
     const standInIndex = candidates.findIndex((candidate) => candidate.key === hold.standIn);
     if (standInIndex < 0) {
       // The stand-in cannot serve now (cooling, excluded): the hold is moot and the decision's order stands.
-      this.holds.delete(routeId);
+      this.store.update(withHold(routeId, undefined));
       return { candidates };
     }
     const due = settings.mode === "holdoff" && now - hold.since >= settings.holdoffMs;
-    if (due && !hold.probing && candidates[0]?.key === hold.preferred) {
-      hold.probing = true;
+    const probing = hold.probeSince !== undefined && now - hold.probeSince < ABANDONED_PROBE_MS;
+    if (due && !probing && candidates[0]?.key === hold.preferred) {
+      this.store.update(withHold(routeId, { ...hold, probeSince: now }));
       return {
         candidates,
         probe: true,
@@ -80,22 +119,29 @@ export class RevertBook {
     probe: boolean,
     now: number,
   ): void {
-    if (settings.mode === "cooldown-expiry") return void this.holds.delete(routeId);
-    const hold = this.holds.get(routeId);
+    if (settings.mode === "cooldown-expiry") {
+      // A hold left from when the route held off is let go (only where the store is open anyway).
+      if (this.opened?.read().holds[routeId]) this.opened.update(withHold(routeId, undefined));
+      return;
+    }
+    const hold = this.store.read().holds[routeId];
     if (hold) {
       if (served === hold.preferred)
-        this.holds.delete(routeId); // the probe (or a fallback to it) was served: back
+        this.store.update(withHold(routeId, undefined)); // the probe (or a fallback to it) was served: back
       else if (probe) {
-        hold.probing = false;
-        hold.since = now;
-      } // the probe failed: hold off again
+        const { probeSince: _ended, ...held } = hold;
+        this.store.update(withHold(routeId, { ...held, since: now })); // the probe failed: hold off again
+      }
       return;
     }
     if (planned && served && served !== planned)
-      this.holds.set(routeId, { preferred: planned, standIn: served, since: now, probing: false });
+      this.store.update(withHold(routeId, { preferred: planned, standIn: served, since: now }));
   }
 
-  clear(): void {
-    this.holds.clear();
+  /** `/auto-router reset all`: every route goes back to its first choice; returns how many holds there were. */
+  clear(): number {
+    const count = Object.keys(this.store.read().holds).length;
+    if (count > 0) this.store.update((state) => ({ ...state, holds: {} }));
+    return count;
   }
 }

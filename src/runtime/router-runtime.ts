@@ -33,7 +33,8 @@ import { TargetFacts } from "./target-facts.ts";
 import type { RegistryLike, StreamFunction } from "./start-target.ts";
 import { Stickiness } from "./stickiness.ts";
 import { SilentStrategyWatch } from "./silent-strategy-watch.ts";
-import { RevertBook } from "./revert-policy.ts";
+import { RevertBook, type RevertState } from "./revert-policy.ts";
+import type { StateStore } from "../state/json-store.ts";
 import { UpstreamPins } from "./upstream-pin.ts";
 import { abortableSleep } from "./abortable-sleep.ts";
 
@@ -56,6 +57,8 @@ export interface RouterRuntimeOptions {
   collaborators?: RouterCollaborators;
   /** What the router knows of models before a session attaches pi's registry (default: the built-in catalogue). */
   catalogue?: RegistryLike;
+  /** The revert holds' store (failover.revert), opened on first use; default: in memory. */
+  revertStore?: () => StateStore<RevertState>;
 }
 
 export class RouterRuntime implements RequestEnvironment {
@@ -94,7 +97,7 @@ export class RouterRuntime implements RequestEnvironment {
     this.books = {
       cooldowns: options.cooldowns,
       sticky: new Stickiness(),
-      revert: new RevertBook(),
+      revert: new RevertBook(options.revertStore),
       upstreamPins: new UpstreamPins(() => this.sessionId),
     };
     this.latency = options.latency;

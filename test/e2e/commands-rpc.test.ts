@@ -233,7 +233,7 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
     });
     assert.match(
       reset.text,
-      /^\d+ cooldown\(s\) cleared; latency averages cleared; 0 open breaker\(s\) closed\. The event log is never deleted\.$/,
+      /^\d+ cooldown\(s\) cleared; latency averages cleared; 0 revert hold\(s\) cleared; 0 open breaker\(s\) closed\. The event log is never deleted\.$/,
     );
   });
 

@@ -1,5 +1,5 @@
 // A UI context for in-process pi sessions that records what extensions show (notifications, status lines, widgets)
-// the way the TUI and RPC mode would, and answers dialogs as "cancelled". With it, `ctx.hasUI` is true, so command
+// the way the TUI and RPC mode would, and answers dialogs as "cancelled" (a confirmation as `confirmAnswer` says). With it, `ctx.hasUI` is true, so command
 // output arrives as notifications instead of on process.stdout (which node:test's child processes use for reports).
 export interface UiNotification {
   message: string;
@@ -14,6 +14,8 @@ export interface RecordingUi {
   widgets: Map<string, string[] | undefined>;
   /** Notification texts added since `from` (an index into notifications), joined by newlines. */
   textSince(from: number): string;
+  /** What a confirmation dialog answers (default false: cancelled). */
+  confirmAnswer: boolean;
 }
 
 export function createRecordingUi(): RecordingUi {
@@ -28,7 +30,7 @@ export function createRecordingUi(): RecordingUi {
         typeof content !== "function" && widgets.set(key, Array.isArray(content) ? content.map(String) : undefined)
       ),
     select: async () => undefined,
-    confirm: async () => false,
+    confirm: async () => ui.confirmAnswer,
     input: async () => undefined,
     editor: async () => undefined,
     custom: async () => undefined,
@@ -39,7 +41,7 @@ export function createRecordingUi(): RecordingUi {
     get: (target, property) =>
       typeof property === "string" && property in target ? target[property] : () => undefined,
   });
-  return {
+  const ui: RecordingUi = {
     context,
     notifications,
     statuses,
@@ -49,5 +51,7 @@ export function createRecordingUi(): RecordingUi {
         .slice(from)
         .map((n) => n.message)
         .join("\n"),
+    confirmAnswer: false,
   };
+  return ui;
 }

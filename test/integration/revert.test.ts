@@ -1,7 +1,10 @@
 // failover.revert through real pi (SDK in-process, faux targets): after a failover, when the next prompts go back to
 // the first choice. The first choice's failure leaves no cooldown here (cooldownMs 0), so only the policy decides.
 import assert from "node:assert/strict";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { freshDir } from "../helpers/temp-and-workers.ts";
 import { harnessPerTest, type SdkHarness } from "../helpers/sdk-harness.ts";
 
 const TARGETS = [
@@ -11,8 +14,9 @@ const TARGETS = [
 
 const harnesses = harnessPerTest();
 
-async function start(failover: Record<string, unknown>): Promise<SdkHarness> {
+async function start(failover: Record<string, unknown>, env?: Record<string, string>): Promise<SdkHarness> {
   const harness = await harnesses.start({
+    env,
     targets: TARGETS,
     routes: {
       routes: {
@@ -97,5 +101,35 @@ describe("going back to the first choice after a failover", () => {
     await h.prompt("second");
     assert.equal(h.lastAssistant().provider, "mock-b");
     assert.equal(h.faux("mock-a").state.callCount, 2);
+  });
+
+  it("keeps a hold across pi processes: the next one starts on the stand-in, until reset all lets it go", async () => {
+    const shared = { revert: "holdoff", holdoffMs: 3_600_000 };
+    const first = await start(shared, { AUTO_ROUTER_LOG_DIR: freshDir("auto-router-revert") });
+    const stateDir = process.env.AUTO_ROUTER_LOG_DIR!;
+    await failOverOnce(first, [], []);
+    await harnesses.stop(); // pi quits: its state is written out
+    const holds = JSON.parse(readFileSync(join(stateDir, "auto-router.revert.json"), "utf8"));
+    assert.deepEqual(Object.keys(holds.holds), ["main"]);
+    assert.equal(holds.holds.main.standIn, "mock-b/model-b");
+
+    // Another pi window (or the next pi) on the same state: the first choice is available again (no cooldown), but
+    // the route holds off on the stand-in as the first window did.
+    const next = await start(shared, { AUTO_ROUTER_LOG_DIR: stateDir });
+    const { fauxAssistantMessage } = next.fauxHelpers;
+    next.faux("mock-a").setResponses([fauxAssistantMessage("A too early")]);
+    next.faux("mock-b").setResponses([fauxAssistantMessage("B, held")]);
+    await next.prompt("in the next window");
+    assert.equal(next.lastAssistant().provider, "mock-b");
+    assert.equal(next.faux("mock-a").state.callCount, 0);
+    assert.match(
+      await next.command("/auto-router explain"),
+      /staying on mock-b\/model-b after failing over from mock-a\/model-a \(holdoff until /,
+    );
+    next.ui!.confirmAnswer = true;
+    assert.match(await next.command("/auto-router reset all"), /1 revert hold\(s\) cleared/);
+    await next.prompt("after the reset");
+    assert.equal(next.lastAssistant().provider, "mock-a");
+    rmSync(stateDir, { recursive: true, force: true });
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { RevertBook, type RevertSettings } from "../../src/runtime/revert-policy.ts";
+import { ABANDONED_PROBE_MS, emptyReverts, RevertBook, type RevertSettings } from "../../src/runtime/revert-policy.ts";
+import { createMemoryStore } from "../../src/state/memory-store.ts";
 
 const A = { key: "a/1" };
 const B = { key: "b/1" };
@@ -52,5 +53,54 @@ describe("RevertBook", () => {
     book.onFinished("r", HOLDOFF, "a/1", "b/1", true, 61_000);
     assert.deepEqual(keys(book.order("r", HOLDOFF, [A, B], 120_000).candidates), ["b/1", "a/1"]);
     assert.equal(book.order("r", HOLDOFF, [A, B], 121_000).probe, true);
+  });
+
+  it("shares holds and the probe between books on one store (pi windows, gateways, team machines)", () => {
+    const store = createMemoryStore(emptyReverts());
+    const windowA = new RevertBook(() => store);
+    const windowB = new RevertBook(() => store);
+    windowA.onFinished("r", HOLDOFF, "a/1", "b/1", false, 0);
+    assert.deepEqual(keys(windowB.order("r", HOLDOFF, [A, B], 10).candidates), ["b/1", "a/1"], "B holds as A does");
+    assert.equal(windowA.order("r", HOLDOFF, [A, B], 60_000).probe, true);
+    const meanwhile = windowB.order("r", HOLDOFF, [A, B], 60_001);
+    assert.equal(meanwhile.probe, undefined, "one probe for both windows");
+    assert.deepEqual(keys(meanwhile.candidates), ["b/1", "a/1"]);
+    // Window A ended while probing: after a while the probe counts as abandoned and B probes.
+    assert.equal(windowB.order("r", HOLDOFF, [A, B], 60_000 + ABANDONED_PROBE_MS - 1).probe, undefined);
+    assert.equal(windowB.order("r", HOLDOFF, [A, B], 60_000 + ABANDONED_PROBE_MS).probe, true);
+    windowB.onFinished("r", HOLDOFF, "a/1", "a/1", true, 60_000 + ABANDONED_PROBE_MS + 1);
+    assert.deepEqual(store.read().holds, {});
+    assert.deepEqual(keys(windowA.order("r", HOLDOFF, [A, B], 60_000 + ABANDONED_PROBE_MS + 2).candidates), [
+      "a/1",
+      "b/1",
+    ]);
+  });
+
+  it("never opens its store for a route on cooldown-expiry, and writes nothing when the order stays", () => {
+    let opened = 0;
+    let writes = 0;
+    const store = createMemoryStore(emptyReverts());
+    const counted = {
+      ...store,
+      update: (operation: Parameters<typeof store.update>[0]) => {
+        writes++;
+        store.update(operation);
+      },
+    };
+    const book = new RevertBook(() => {
+      opened++;
+      return counted;
+    });
+    const EXPIRY: RevertSettings = { mode: "cooldown-expiry", holdoffMs: 0 };
+    book.order("r", EXPIRY, [A, B], 0);
+    book.onFinished("r", EXPIRY, "a/1", "b/1", false, 0);
+    assert.equal(opened, 0);
+    book.onFinished("r", HOLDOFF, "a/1", "a/1", false, 1);
+    book.order("r", HOLDOFF, [A, B], 2);
+    assert.equal(opened, 1);
+    assert.equal(writes, 0, "no failover, no hold: nothing written");
+    book.onFinished("r", HOLDOFF, "a/1", "b/1", false, 3);
+    for (let now = 4; now < 100; now++) book.order("r", HOLDOFF, [A, B], now);
+    assert.equal(writes, 1, "the hold, once; the requests that keep to the stand-in write nothing");
   });
 });
