@@ -28,9 +28,8 @@ describe("team store on Redis", () => {
   const backends: StateBackend[] = [];
   const warnings: string[] = [];
 
-  const machine = (name: string, url = redis.url, keyPrefix = "par:test:"): { backend: StateBackend; dir: string } => {
-    const dir = freshDir(`auto-router-team-${name}`);
-    dirs.push(dir);
+  /** A process of machine `name` on state dir `dir`. */
+  const backendOf = (name: string, dir: string, url: string, keyPrefix: string): StateBackend => {
     const { settings } = resolveTeamSettings({ backend: "redis", url, keyPrefix, machine: name }, {});
     const backend = openStateBackend({
       settings,
@@ -39,7 +38,26 @@ describe("team store on Redis", () => {
       warn: (text) => warnings.push(text),
     });
     backends.push(backend);
-    return { backend, dir };
+    return backend;
+  };
+
+  const machine = (name: string, url = redis.url, keyPrefix = "par:test:"): { backend: StateBackend; dir: string } => {
+    const dir = freshDir(`auto-router-team-${name}`);
+    dirs.push(dir);
+    return { backend: backendOf(name, dir, url, keyPrefix), dir };
+  };
+
+  /** Machine `name` started again: a new process on its state dir, with the tally store open. */
+  const restarted = (name: string, dir: string, keyPrefix: string) => {
+    const backend = backendOf(name, dir, redis.url, keyPrefix);
+    return { backend, store: backend.open("tally", defaults, parse) };
+  };
+
+  /** Redis restarted with its data (the test's server keeps none): its epoch and the team's tally as they were. */
+  const restartWithData = async (keyPrefix: string, epoch: string, version: number, state: Tally) => {
+    await redis.restart();
+    redis.cli("SET", `${keyPrefix}epoch`, epoch);
+    redis.cli("HSET", `${keyPrefix}state:tally`, "v", String(version), "json", JSON.stringify(state));
   };
 
   before(async () => {
@@ -206,33 +224,14 @@ describe("team store on Redis", () => {
     store.update(addOne);
     await store.flush();
     const epoch = redis.cli("GET", `${prefix}epoch`);
-    /** Redis restarted with its data (the test's server keeps none): the epoch and the team state as they were. */
-    const restartWithData = async (version: number, state: Tally) => {
-      await redis.restart();
-      redis.cli("SET", `${prefix}epoch`, epoch);
-      redis.cli("HSET", `${prefix}state:tally`, "v", String(version), "json", JSON.stringify(state));
-    };
     await redis.kill();
     await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
     store.update(addOne);
     await store.flush(); // a write that fails: the connection is down
     store.update(addOne);
     await a.backend.close(); // exits with two changes unwritten
-    await restartWithData(1, { count: 1, names: [] });
-    const { settings } = resolveTeamSettings(
-      { backend: "redis", url: redis.url, keyPrefix: prefix, machine: "exit-a" },
-      {},
-    );
-    const start = () => {
-      const backend = openStateBackend({
-        settings,
-        stateDir: a.dir,
-        onWarning: (w) => warnings.push(w.message),
-        warn: (text) => warnings.push(text),
-      });
-      backends.push(backend);
-      return { backend, store: backend.open("tally", defaults, parse) };
-    };
+    await restartWithData(prefix, epoch, 1, { count: 1, names: [] });
+    const start = () => restarted("exit-a", a.dir, prefix);
     const teamCount = () => JSON.parse(redis.cli("HGET", `${prefix}state:tally`, "json")).count;
     const again = start();
     await again.backend.ready();
@@ -249,7 +248,7 @@ describe("team store on Redis", () => {
     await offline.backend.ready();
     offline.store.update(addOne);
     await offline.backend.close();
-    await restartWithData(2, { count: 3, names: [] });
+    await restartWithData(prefix, epoch, 2, { count: 3, names: [] });
     const back = start();
     await back.backend.ready();
     await back.store.flush();
@@ -268,7 +267,7 @@ describe("team store on Redis", () => {
     await offlineAgain.backend.ready();
     offlineAgain.store.update(addOne);
     await offlineAgain.backend.close();
-    await restartWithData(7, { count: 50, names: [] });
+    await restartWithData(prefix, epoch, 7, { count: 50, names: [] });
     const latest = start();
     await latest.backend.ready();
     await latest.store.flush();
@@ -293,23 +292,10 @@ describe("team store on Redis", () => {
     await store.flush();
     await a.backend.close(); // the team's tally at version 1, count 1
     const epoch = redis.cli("GET", `${prefix}epoch`);
-    const { settings } = resolveTeamSettings(
-      { backend: "redis", url: redis.url, keyPrefix: prefix, machine: "first-sync" },
-      {},
-    );
     await redis.kill();
     // A process exits with a change unwritten; the next starts while Redis is still down, makes one more, and is up
     // when Redis comes back with its data: both changes reach the team (the predecessor's is in the view file only).
-    const open = () => {
-      const backend = openStateBackend({
-        settings,
-        stateDir: a.dir,
-        onWarning: (w) => warnings.push(w.message),
-        warn: (text) => warnings.push(text),
-      });
-      backends.push(backend);
-      return { backend, store: backend.open("tally", defaults, parse) };
-    };
+    const open = () => restarted("first-sync", a.dir, prefix);
     const first = open();
     await first.backend.ready();
     first.store.update(addOne);
@@ -318,9 +304,7 @@ describe("team store on Redis", () => {
     await second.backend.ready();
     second.store.update(addOne);
     assert.equal(second.store.read().count, 3);
-    await redis.restart();
-    redis.cli("SET", `${prefix}epoch`, epoch);
-    redis.cli("HSET", `${prefix}state:tally`, "v", "1", "json", JSON.stringify({ count: 1, names: [] }));
+    await restartWithData(prefix, epoch, 1, { count: 1, names: [] });
     await eventually(() => second.backend.describe(Date.now()).connection === "connected", "the machine reconnects");
     await second.store.flush();
     assert.equal(JSON.parse(redis.cli("HGET", `${prefix}state:tally`, "json")).count, 3);

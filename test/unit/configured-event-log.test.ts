@@ -15,20 +15,30 @@ const linesOf = (path: string): Array<{ data: { n: number } }> =>
     .filter((line) => line !== "")
     .map((line) => JSON.parse(line));
 
+/** A log as the routes file says (`enabled` switched by `turn`), holding `waiting` lines not yet written. */
+function logWithWaitingLines(waiting: number) {
+  const base = defaultConfig();
+  let config: RouterConfig = base;
+  const log = new ConfiguredEventLog(() => config, {
+    dir: freshDir("auto-router-configured-log"),
+    flushDelayMs: 60_000,
+  });
+  for (let n = 0; n < waiting; n++) log.append({ type: "probe", data: { n } });
+  const turn = (enabled: boolean, n: number) => {
+    config = { ...base, eventLog: { enabled } };
+    log.append({ type: "probe", data: { n } }); // the next event applies the edit
+  };
+  return { log, turn };
+}
+
 describe("ConfiguredEventLog", () => {
   it("keeps the lines in order when the log is turned off and on again before its last lines were written", async () => {
-    const dir = freshDir("auto-router-configured-log");
-    const base = defaultConfig();
-    let config: RouterConfig = base;
-    const log = new ConfiguredEventLog(() => config, { dir, flushDelayMs: 60_000 });
     // Several slices' worth of lines wait when the log is turned off: its closing flush serialises them over several
     // turns of the event loop, while the reopened log's one line needs one.
     const waiting = SERIALISE_SLICE_LINES * 6;
-    for (let n = 0; n < waiting; n++) log.append({ type: "probe", data: { n } });
-    config = { ...base, eventLog: { enabled: false } };
-    log.append({ type: "probe", data: { n: -1 } }); // not written: the log is off
-    config = { ...base, eventLog: { enabled: true } };
-    log.append({ type: "probe", data: { n: waiting } });
+    const { log, turn } = logWithWaitingLines(waiting);
+    turn(false, -1); // not written: the log is off
+    turn(true, waiting);
     await log.flush();
     await log.close();
     // Whatever is still under way without the fix gets its time to finish before the file is read.
@@ -41,20 +51,13 @@ describe("ConfiguredEventLog", () => {
   });
 
   it("flushes and closes only once the log turned off has written what was waiting", async () => {
-    const dir = freshDir("auto-router-configured-log");
-    const base = defaultConfig();
-    let config: RouterConfig = base;
-    const log = new ConfiguredEventLog(() => config, { dir, flushDelayMs: 60_000 });
     const waiting = SERIALISE_SLICE_LINES * 3;
-    for (let n = 0; n < waiting; n++) log.append({ type: "probe", data: { n } });
-    config = { ...base, eventLog: { enabled: false } };
-    log.append({ type: "probe", data: { n: -1 } });
+    const { log, turn } = logWithWaitingLines(waiting);
+    turn(false, -1);
     await log.flush();
     assert.equal(linesOf(log.path).length, waiting, "flush() waited for the closing log");
-    config = { ...base, eventLog: { enabled: true } };
-    log.append({ type: "probe", data: { n: waiting } });
-    config = { ...base, eventLog: { enabled: false } };
-    log.append({ type: "probe", data: { n: -1 } });
+    turn(true, waiting);
+    turn(false, -1);
     await log.close();
     assert.deepEqual(
       linesOf(log.path).map((line) => line.data.n),
