@@ -136,7 +136,7 @@ describe("routing through real pi", () => {
     // A name far from every provider of the route is no typo: it changes nothing.
     h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("from a")]);
     await h.prompt("@ignore=deepinfra hello there");
-    assert.equal(textOf(h.lastAssistant()), "from a");
+    assert.equal(textOf(h.lastAssistant()), "from a", JSON.stringify(h.lastAssistant()));
   });
 
   it("follows the route's preferences block: order first, no fallbacks beyond it when allowFallbacks is false", async () => {
