@@ -48,9 +48,8 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
    * are written when the team state has not moved since.
    */
   private viewVersion: number | undefined;
-  /** The view file held changes a predecessor could not write (read at start). */
-  private readonly inheritedUnwritten: boolean;
-  private firstSync = true;
+  /** The view file holds changes a predecessor could not write (read at start; until they are written or dropped). */
+  private inheritedUnwritten: boolean;
   private queue: Queued<T>[] = [];
   /** The id of the batch being written; kept until it is known to be applied, so a re-send is recognised. */
   private batch: { id: string; count: number } | undefined;
@@ -156,16 +155,16 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     return this.serialize(async () => {
       // Another machine re-seeded first: changes this process's predecessor left unwritten go on top when they can.
       const seeded = reseed && (await this.reseed());
-      const first = this.firstSync;
-      this.firstSync = false;
-      if (!seeded && !(first && (await this.recoverUnwritten(reseed)))) this.adopt(await this.fetch());
+      if (!seeded && !(await this.recoverUnwritten(reseed))) this.adopt(await this.fetch());
+      this.inheritedUnwritten = false; // written with the view, or said to be dropped
       await this.flushNow(true);
     });
   }
 
   /**
-   * The first sync of a process whose view holds changes not in the team store: its predecessor's (Redis down, or
-   * gone before the asynchronous write; its view file holds them) or its own, made before it reached the team store.
+   * A sync while the view holds changes not in the team store and no write of them is under way: a predecessor's
+   * (Redis down, or gone before the asynchronous write; its view file holds them) or this process's own, made before
+   * it reached the team store or while it was out of reach.
    * Written, the view whole, when the team state is still the version they were made on. Otherwise the queued
    * operations of this process are replayed on the team's state, and a predecessor's changes cannot be (operations
    * are code, not data): they are dropped, said. `reseed`: the team store lost its data since the view's version,
