@@ -149,7 +149,13 @@ for (const line of PI_LINES) {
     async function selectInModelPicker(route: string): Promise<string> {
       await submit("/model", /\[auto-router\]/);
       type(route);
-      await waitForScreen(new RegExp(`→\\s+${route} \\[auto-router\\]`));
+      // Keys typed while the selector was still opening can be lost (seen under load on pi 1.6.0): the filter is then
+      // typed again, after clearing whatever part of it arrived.
+      const retype = () => {
+        for (let key = 0; key < route.length; key++) press("BSpace");
+        type(route);
+      };
+      await waitForScreen(new RegExp(`→\\s+${route} \\[auto-router\\]`), { retry: retype });
       press("Enter");
       return waitForScreen(new RegExp(`\\(auto-router\\) ${route}\\b`));
     }
