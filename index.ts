@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { getAgentDir, SettingsManager, VERSION } from "@mariozechner/pi-coding-agent";
+import { getApiProvider } from "@mariozechner/pi-ai";
 import { RUNS_FROM_BUNDLE } from "./src/build-info.ts";
 import { debugCommand } from "./src/commands/debug-command.ts";
 import { completeCommand, runCommand } from "./src/commands/dispatch.ts";
@@ -86,7 +87,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
   });
   const subcommands = [...engine.subcommands, debugCommand(host)];
   const api = claimApiName(PROVIDER_ID);
-  const registerModels = () =>
+  const registerModels = () => {
     pi.registerProvider(PROVIDER_ID, {
       name: "Auto Router",
       api: api.name,
@@ -95,6 +96,8 @@ export default function autoRouter(pi: ExtensionAPI): void {
       streamSimple: createRouterStream(runtime),
       models: virtualModels(services.config.current, runtime.currentFacts()),
     });
+    api.registered(getApiProvider(api.name) !== undefined);
+  };
   const unknownTargets = () => {
     const known = registryModels(runtime.registry()) ?? catalogueModels(readModelsFileIds(agentDir));
     return known ? findUnknownTargets(services.config.current, known) : [];
@@ -217,6 +220,8 @@ export default function autoRouter(pi: ExtensionAPI): void {
   });
   pi.on("input", async (event, ctx) => {
     if (event.source === "extension" || !isActive(ctx)) return { action: "continue" };
+    // Another session in this process refreshed pi's model registry (pi 0.73): this session's routes register again.
+    if (api.lost((name) => getApiProvider(name))) registerModels();
     // The first prompt after start routes on the team's state, not a stale local copy, and knows every floor's balance.
     await engine.ready();
     const parsed = parseShortcuts(event.text);

@@ -79,4 +79,37 @@ describe("two SDK sessions open at once in one process", () => {
       await a.dispose();
     }
   });
+
+  it("registers a session's routes again when another session's model registry was refreshed (pi 0.73)", async (t) => {
+    const a = await createSdkHarness({
+      targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
+      routes: { routes: { r: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
+    });
+    const fauxA = a.faux("mock-a");
+    const { fauxAssistantMessage } = a.fauxHelpers;
+    let b: Awaited<ReturnType<typeof createSdkHarness>> | undefined;
+    try {
+      b = await createSdkHarness({
+        targets: [{ provider: "mock-b", models: [{ id: "model-b" }] }],
+        routes: { routes: { r: { targets: [{ provider: "mock-b", modelId: "model-b" }] } } },
+      });
+      // pi 0.73's refresh (as an extension's unregisterProvider runs it) empties pi-ai's process-wide api registry and
+      // registers only its own session's providers again. The newer lines keep providers per model runtime.
+      const refresh = b.session.modelRegistry?.refresh;
+      if (typeof refresh !== "function" || b.session.modelRuntime) return t.skip("no process-wide refresh on this pi");
+      // The faux target's api goes with the refresh too (as every extension's provider of another session does): it is
+      // put back here, so that what the test sees is the router's own registration.
+      const fauxApi = a.fauxHelpers.getApiProvider("faux-mock-a");
+      refresh.call(b.session.modelRegistry);
+      a.fauxHelpers.registerApiProvider(fauxApi);
+      await a.setModel("auto-router", "r");
+      fauxA.setResponses([fauxAssistantMessage("from a, registered again")]);
+      await a.prompt("hello a");
+      assert.equal(a.lastAssistant()?.errorMessage, undefined);
+      assert.equal(a.lastAssistant()?.provider, "mock-a");
+    } finally {
+      await b?.dispose();
+      await a.dispose();
+    }
+  });
 });
