@@ -17,7 +17,8 @@ import {
   sendLedgerEntry,
 } from "./ledger-commands.ts";
 import { applyChanges, changesBetween, type PendingEntry, type PendingState } from "./ledger-hashes.ts";
-import { EpochLostError, type TeamConnection, type TeamMember } from "./team-connection.ts";
+import { EpochLostError } from "./redis-problems.ts";
+import type { TeamConnection, TeamMember } from "./team-connection.ts";
 
 export const STORE_DOWN_REFUSAL =
   "the team store is down (see /auto-router state or GET /health/providers), so the team's spend is unknown (state.onStoreDown: block)";

@@ -9,6 +9,22 @@ import type { StateStore } from "../state/json-store.ts";
 import type { RedisSettings } from "./team-settings.ts";
 import { type SyncCause, syncWarning } from "./sync-warning.ts";
 import {
+  CONNECT_TIMEOUT_MS,
+  COMMAND_TIMEOUT_MS,
+  DB_OUT_OF_RANGE,
+  NOT_REDIS,
+  REDIS_URL_SOURCE,
+  NO_PERMISSION,
+  OUT_OF_MEMORY,
+  OUT_OF_MEMORY_TEXT,
+  EpochLostError,
+  SilentServerError,
+  UNWRITABLE,
+  explainConnectionError,
+  type ConnectionProblem,
+} from "./redis-problems.ts";
+import { onPasswordNotAsked, openChangeSubscriber } from "./ioredis-quirks.ts";
+import {
   rememberedEpoch,
   rememberedViewVersion,
   rememberEpoch,
@@ -56,186 +72,8 @@ export interface TeamMember {
 }
 
 const MAX_RECONNECT_DELAY_MS = 2_000;
-const CONNECT_TIMEOUT_MS = 2_000;
-/**
- * A command unanswered this long means Redis hangs with the connection open (a stuck server, a partition that drops
- * packets): the connection is then treated as down and made anew, so a hard budget's reservation or a probe claim
- * waits this long at most, once, instead of for ever.
- */
-export const COMMAND_TIMEOUT_MS = 2_000;
 /** How long the marker of an applied write batch is kept: far longer than any replay after an outage. */
 export const BATCH_MARKER_TTL_SECONDS = 7 * 24 * 3600;
-
-const LOGIN_REFUSED = /^(?:WRONGPASS|NOAUTH)\b/;
-const DB_OUT_OF_RANGE = /DB index is out of range|invalid DB index/i;
-/** ioredis' parser on a reply that is not RESP (an HTTP server, say, answers "HTTP/1.1 400 ..."). */
-const NOT_REDIS = /Protocol error, got "(.*?)" as reply type byte/;
-const REDIS_URL_SOURCE = "state.url (or AUTO_ROUTER_REDIS_URL)";
-/**
- * Redis refused a command to the URL's ACL user: NOPERM for a command, key or channel; from a script, the PUBLISH of
- * its change notice (Redis 7 gives a new user no channel unless `&<channel>` or `allchannels` is granted).
- */
-const NO_PERMISSION = /^NOPERM\b|can't publish to the channel|no permissions to (?:run|access)/;
-/** Redis's refusal of a write when maxmemory is reached and nothing may be evicted. */
-const OUT_OF_MEMORY = /^OOM /;
-const OUT_OF_MEMORY_TEXT =
-  "Redis is out of memory and refuses writes (used memory > maxmemory, with maxmemory-policy noeviction): raise maxmemory or free memory in Redis";
-
-/** A read or write found the team store's epoch key gone or new: Redis lost its data (flushed, evicted, restarted). */
-export class EpochLostError extends Error {
-  constructor() {
-    super("the team store lost its data (its epoch key is gone or new); re-seeding it from this machine's views");
-  }
-}
-
-/** The server accepted the connection, but did not answer the handshake within the command bound. */
-class SilentServerError extends Error {
-  constructor(address: string) {
-    super(`no answer from ${address} within ${COMMAND_TIMEOUT_MS / 1000} s: connected, but the server never answered`);
-  }
-}
-
-/**
- * ioredis' words for its handshake's command when the server closed the connection under it (just after the reset or
- * broken pipe that says more, which it does not replace).
- */
-const UNWRITABLE = /^Stream isn't writeable/;
-/** Certificate errors that the CA which signed the server's certificate, given to Node, resolves. */
-const UNTRUSTED_CERTIFICATE = new Set([
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-]);
-/** Other certificate errors: expired, not yet valid, issued for another host name. */
-const REFUSED_CERTIFICATE = /^(?:CERT_|ERR_TLS_CERT_)/;
-
-export interface ConnectionProblem {
-  /** What the warning says the team store does ("refuses this machine's login"); unset: unreachable or lost. */
-  how?: string;
-  /** The error, with what to fix where that is known: shown in the warning and by `/auto-router state`. */
-  reason: string;
-}
-
-/**
- * A connection error in the user's terms. Redis that answers but refuses the URL's user or password is no network
- * problem, and will not pass by waiting: the error says what to fix (the reconnects go on, for a password changed on
- * the server). So are TLS problems, which Node names only by their code: a certificate this machine does not trust, a
- * `rediss://` URL for a Redis without TLS (it never answers the TLS handshake), a `redis://` URL for a Redis that takes
- * only TLS (it closes the connection at the first command). `tls`: the URL is rediss://; `handshaking`: the
- * connection was made, and Redis had not answered yet; `answeredBefore`: a connection of this process was ready once.
- */
-export function explainConnectionError(
-  error: Error & { code?: unknown },
-  context: { tls: boolean; handshaking: boolean; answeredBefore?: boolean },
-): ConnectionProblem {
-  const message = error.message;
-  const code = typeof error.code === "string" ? error.code : "";
-  if (LOGIN_REFUSED.test(message))
-    return {
-      how: "refuses this machine's login",
-      reason: `${message.replace(/\.$/, "")}: check the user and password in ${REDIS_URL_SOURCE}`,
-    };
-  if (UNTRUSTED_CERTIFICATE.has(code))
-    return {
-      how: "has a TLS certificate this machine does not trust",
-      reason: `${message}: give Node the CA that signed it, NODE_EXTRA_CA_CERTS=<ca.pem> in the environment of pi (or the gateway)`,
-    };
-  if (REFUSED_CERTIFICATE.test(code)) return { how: "has a TLS certificate this machine refuses", reason: message };
-  // A Redis without TLS answers the TLS hello as a command (or not at all, below): not a TLS record.
-  if (context.tls && (code === "ERR_SSL_WRONG_VERSION_NUMBER" || code === "ERR_SSL_PACKET_LENGTH_TOO_LONG"))
-    return {
-      how: "does not answer in TLS",
-      reason: `${message}: if this Redis does not take TLS, use redis:// in ${REDIS_URL_SOURCE}`,
-    };
-  if (context.tls && code === "ETIMEDOUT")
-    return {
-      how: "does not answer",
-      reason: `${message}: no TLS handshake within ${CONNECT_TIMEOUT_MS / 1000} s; if this Redis does not take TLS, use redis:// in ${REDIS_URL_SOURCE}`,
-    };
-  const unwritable = UNWRITABLE.test(message);
-  if ((context.handshaking && (code === "ECONNRESET" || code === "EPIPE")) || unwritable) {
-    const reason = unwritable ? "the server closed the connection before it answered" : message;
-    // A server this URL reached before is not one that takes only TLS.
-    const tlsHint = !context.tls && !context.answeredBefore;
-    return {
-      how: "closes the connection before answering",
-      reason: tlsHint
-        ? `${reason}: a Redis that takes only TLS does so; if it does, use rediss:// in ${REDIS_URL_SOURCE}`
-        : reason,
-    };
-  }
-  return { reason: message };
-}
-
-/** What ioredis writes with console.warn when the URL gives a password the server does not ask for (Redis 5; 6+). */
-const PASSWORD_NOT_ASKED =
-  /^\[WARN\] (?:Redis server|This Redis server's `default` user) does not require a password, but a password was supplied/;
-/**
- * What ioredis writes with console.warn on each connect of a user refused INFO (`-@dangerous`, a usual restriction): it
- * skips its ready check and goes on, and so does the team store (INFO only feeds its eviction check). Nothing to fix.
- */
-const READY_CHECK_SKIPPED = /^Skipping the ready check because INFO command fails: "NOPERM\b/;
-const passwordNotAskedListeners = new Set<() => void>();
-let consoleWarnFiltered = false;
-
-/**
- * Calls `listener` instead of letting ioredis print its own line (raw on stderr, in the middle of pi's screen, twice
- * per connect: the command connection and the subscriber) when Redis does not ask for the password the URL gives; drops
- * its line about a skipped ready check (READY_CHECK_SKIPPED) while a listener is registered. The filter on console.warn
- * passes every other line on unchanged. Returns the function that stops the calls.
- */
-export function onPasswordNotAsked(listener: () => void): () => void {
-  if (!consoleWarnFiltered) {
-    consoleWarnFiltered = true;
-    const original = console.warn;
-    console.warn = (...args: unknown[]) => {
-      const text = args[0];
-      if (passwordNotAskedListeners.size > 0 && typeof text === "string") {
-        if (READY_CHECK_SKIPPED.test(text)) return;
-        if (PASSWORD_NOT_ASKED.test(text)) {
-          for (const notify of passwordNotAskedListeners) notify();
-          return;
-        }
-      }
-      original.apply(console, args);
-    };
-  }
-  passwordNotAskedListeners.add(listener);
-  return () => passwordNotAskedListeners.delete(listener);
-}
-
-/**
- * The connection that receives the other machines' change notices. It subscribes on every connect itself: ioredis'
- * own re-subscribe after a reconnect leaves its promise unhandled, so a connection lost again (or closed) before
- * Redis answered would end the process with an unhandled rejection.
- */
-export function openChangeSubscriber(
-  RedisClient: typeof Redis,
-  url: string,
-  options: RedisOptions,
-  channel: string,
-  onMessage: (message: string) => void,
-  onRefused: (error: Error) => void = () => undefined,
-): Redis {
-  const subscriber = new RedisClient(url, {
-    ...options,
-    autoResubscribe: false,
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: null,
-  });
-  subscriber.on("error", () => undefined); // reported once through the command connection
-  subscriber.on(
-    "ready",
-    () =>
-      void subscriber.subscribe(channel).catch((error: unknown) => {
-        if (error instanceof Error && NO_PERMISSION.test(error.message)) onRefused(error);
-      }),
-  );
-  subscriber.on("message", (_channel: string, message: string) => onMessage(message));
-  return subscriber;
-}
 
 export class TeamConnection {
   private client: (Redis & TeamCommands) | undefined;

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createServer, connect, type Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
-import { openChangeSubscriber } from "../../src/team/team-connection.ts";
+import { openChangeSubscriber } from "../../src/team/ioredis-quirks.ts";
 import { startRedisServer, type RedisServer } from "../helpers/redis-server.ts";
 import { eventually } from "../helpers/temp-and-workers.ts";
 
