@@ -4,7 +4,7 @@
 // once took over the first session's requests).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createSdkHarness } from "../helpers/sdk-harness.ts";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
 const EVENTS = [
   "SIGHUP",
@@ -41,58 +41,82 @@ describe("many SDK sessions in one process", () => {
   });
 });
 
+/** A session whose route `r` has one target, `<provider>/model`. */
+const sessionOn = (provider: string) =>
+  createSdkHarness({
+    targets: [{ provider, models: [{ id: "model" }] }],
+    routes: { routes: { r: { targets: [{ provider, modelId: "model" }] } } },
+  });
+
+interface TwoSessions {
+  a: SdkHarness;
+  /** Session A's faux target, taken before B was made (the harness's handles are the newest session's). */
+  fauxA: any;
+  b: SdkHarness;
+  disposeB(): Promise<void>;
+}
+
+/** Sessions A (its route on mock-a) and B (on mock-b) open at once in this process; both disposed at the end. */
+async function withTwoSessions(run: (sessions: TwoSessions) => Promise<void>): Promise<void> {
+  const a = await sessionOn("mock-a");
+  const fauxA = a.faux("mock-a");
+  let b: SdkHarness | undefined;
+  try {
+    b = await sessionOn("mock-b");
+    const opened = b;
+    await a.setModel("auto-router", "r");
+    await b.setModel("auto-router", "r");
+    await run({
+      a,
+      fauxA,
+      b,
+      disposeB: async () => {
+        b = undefined;
+        await opened.dispose();
+      },
+    });
+  } finally {
+    await b?.dispose();
+    await a.dispose();
+  }
+}
+
+const served = (session: SdkHarness) => {
+  const answer = session.lastAssistant();
+  return { error: answer?.errorMessage, provider: answer?.provider, content: answer?.content };
+};
+
 describe("two SDK sessions open at once in one process", () => {
   it("each routes through its own routes file, also after the other is disposed", async () => {
-    const a = await createSdkHarness({
-      targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
-      routes: { routes: { r: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
-    });
-    const fauxA = a.faux("mock-a");
-    const { fauxAssistantMessage } = a.fauxHelpers;
-    let b: Awaited<ReturnType<typeof createSdkHarness>> | undefined;
-    try {
-      b = await createSdkHarness({
-        targets: [{ provider: "mock-b", models: [{ id: "model-b" }] }],
-        routes: { routes: { r: { targets: [{ provider: "mock-b", modelId: "model-b" }] } } },
-      });
-      const fauxB = b.faux("mock-b");
-      await a.setModel("auto-router", "r");
-      await b.setModel("auto-router", "r");
+    await withTwoSessions(async ({ a, fauxA, b, disposeB }) => {
+      const { fauxAssistantMessage } = a.fauxHelpers;
       fauxA.setResponses([fauxAssistantMessage("from a")]);
-      fauxB.setResponses([fauxAssistantMessage("from b")]);
+      b.faux("mock-b").setResponses([fauxAssistantMessage("from b")]);
       await a.prompt("hello a");
-      assert.equal(a.lastAssistant()?.errorMessage, undefined);
-      assert.equal(a.lastAssistant()?.provider, "mock-a");
-      assert.deepEqual(a.lastAssistant()?.content, [{ type: "text", text: "from a" }]);
+      assert.deepEqual(served(a), {
+        error: undefined,
+        provider: "mock-a",
+        content: [{ type: "text", text: "from a" }],
+      });
       await b.prompt("hello b");
-      assert.equal(b.lastAssistant()?.provider, "mock-b");
-      assert.deepEqual(b.lastAssistant()?.content, [{ type: "text", text: "from b" }]);
-      await b.dispose();
-      b = undefined;
+      assert.deepEqual(served(b), {
+        error: undefined,
+        provider: "mock-b",
+        content: [{ type: "text", text: "from b" }],
+      });
+      await disposeB();
       fauxA.setResponses([fauxAssistantMessage("still a")]);
       await a.prompt("again a");
-      assert.equal(a.lastAssistant()?.errorMessage, undefined);
-      assert.equal(a.lastAssistant()?.provider, "mock-a");
-      assert.deepEqual(a.lastAssistant()?.content, [{ type: "text", text: "still a" }]);
-    } finally {
-      await b?.dispose();
-      await a.dispose();
-    }
+      assert.deepEqual(served(a), {
+        error: undefined,
+        provider: "mock-a",
+        content: [{ type: "text", text: "still a" }],
+      });
+    });
   });
 
   it("registers a session's routes again when another session's model registry was refreshed (pi 0.73)", async (t) => {
-    const a = await createSdkHarness({
-      targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
-      routes: { routes: { r: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
-    });
-    const fauxA = a.faux("mock-a");
-    const { fauxAssistantMessage } = a.fauxHelpers;
-    let b: Awaited<ReturnType<typeof createSdkHarness>> | undefined;
-    try {
-      b = await createSdkHarness({
-        targets: [{ provider: "mock-b", models: [{ id: "model-b" }] }],
-        routes: { routes: { r: { targets: [{ provider: "mock-b", modelId: "model-b" }] } } },
-      });
+    await withTwoSessions(async ({ a, fauxA, b }) => {
       // pi 0.73's refresh (as an extension's unregisterProvider runs it) empties pi-ai's process-wide api registry and
       // registers only its own session's providers again. The newer lines keep providers per model runtime.
       const refresh = b.session.modelRegistry?.refresh;
@@ -102,14 +126,13 @@ describe("two SDK sessions open at once in one process", () => {
       const fauxApi = a.fauxHelpers.getApiProvider("faux-mock-a");
       refresh.call(b.session.modelRegistry);
       a.fauxHelpers.registerApiProvider(fauxApi);
-      await a.setModel("auto-router", "r");
-      fauxA.setResponses([fauxAssistantMessage("from a, registered again")]);
+      fauxA.setResponses([a.fauxHelpers.fauxAssistantMessage("from a, registered again")]);
       await a.prompt("hello a");
-      assert.equal(a.lastAssistant()?.errorMessage, undefined);
-      assert.equal(a.lastAssistant()?.provider, "mock-a");
-    } finally {
-      await b?.dispose();
-      await a.dispose();
-    }
+      assert.deepEqual(served(a), {
+        error: undefined,
+        provider: "mock-a",
+        content: [{ type: "text", text: "from a, registered again" }],
+      });
+    });
   });
 });
