@@ -63,7 +63,7 @@ export function describeCondition(condition: RuleCondition | undefined): string 
   if (condition.daysOfWeek) parts.push(condition.daysOfWeek.join(","));
   if (condition.badRatingShareAbove !== undefined)
     parts.push(
-      `bad ratings > ${Math.round(condition.badRatingShareAbove * 100)}% of ≥ ${condition.minRatings ?? DEFAULT_MIN_RATINGS}${condition.ratingMaxAgeDays !== undefined ? ` in the last ${condition.ratingMaxAgeDays} day(s)` : ""}`,
+      `bad ratings > ${Math.round(condition.badRatingShareAbove * 100)}% of ≥ ${condition.minRatings ?? DEFAULT_MIN_RATINGS}${condition.ratingMaxAgeDays !== undefined ? ` in the last ${condition.ratingMaxAgeDays} day(s)` : ""}${condition.ratingHalfLifeDays !== undefined ? `, ${condition.ratingHalfLifeDays}-day half-life` : ""}`,
     );
   if (condition.all) parts.push(`all(${condition.all.map(describeCondition).join("; ")})`);
   if (condition.any) parts.push(`any(${condition.any.map(describeCondition).join("; ")})`);

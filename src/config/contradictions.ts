@@ -59,8 +59,8 @@ function eachCondition(
 
 /**
  * One condition's own contradictions: a `minTokens` above its `maxTokens` never holds, so its rule never applies (an
- * error); `minRatings` and `ratingMaxAgeDays` only qualify a `badRatingShareAbove` beside them, and alone do nothing (a
- * warning).
+ * error); `minRatings`, `ratingMaxAgeDays` and `ratingHalfLifeDays` only qualify a `badRatingShareAbove` beside them,
+ * and alone do nothing (a warning).
  */
 function checkCondition(issues: ConfigIssue[], when: RuleCondition, path: string): void {
   if (when.minTokens !== undefined && when.maxTokens !== undefined && when.minTokens > when.maxTokens)
@@ -80,6 +80,12 @@ function checkCondition(issues: ConfigIssue[], when: RuleCondition, path: string
       severity: "warning",
       path: `${path}.ratingMaxAgeDays`,
       message: "does nothing without `badRatingShareAbove` beside it (how old a rating that share counts may be)",
+    });
+  if (when.ratingHalfLifeDays !== undefined && when.badRatingShareAbove === undefined)
+    issues.push({
+      severity: "warning",
+      path: `${path}.ratingHalfLifeDays`,
+      message: "does nothing without `badRatingShareAbove` beside it (how fast a rating's weight in that share fades)",
     });
 }
 

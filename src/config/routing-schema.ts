@@ -58,6 +58,8 @@ export interface RuleCondition {
   minRatings?: number;
   /** With badRatingShareAbove: only ratings from the last this many days count (else a target's last 50, any age). */
   ratingMaxAgeDays?: number;
+  /** With badRatingShareAbove: a rating this many days old weighs half as much in the share as one given now. */
+  ratingHalfLifeDays?: number;
   all?: RuleCondition[];
   any?: RuleCondition[];
   not?: RuleCondition;
@@ -91,6 +93,13 @@ export const ruleConditionSchema = (): z.ZodType<RuleCondition> => {
         .optional()
         .describe(
           "With badRatingShareAbove: only ratings from the last this many days count, for the share and for minRatings (default: a target's last 50 ratings, however old)",
+        ),
+      ratingHalfLifeDays: z
+        .number()
+        .positive()
+        .optional()
+        .describe(
+          "With badRatingShareAbove: a rating this many days old weighs half as much in the share as one given now, one twice as old a quarter (default: every rating counted weighs the same); minRatings still counts ratings",
         ),
       all: z.array(condition).optional(),
       any: z.array(condition).optional(),

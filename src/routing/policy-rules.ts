@@ -89,7 +89,8 @@ const DAY_MS = 86_400_000;
 
 /**
  * The target's ratings a `badRatingShareAbove` counts: all it keeps, or with `ratingMaxAgeDays` only those given in
- * the last that many days (`within` then says so in the rule's reasons).
+ * the last that many days (`within` then says so in the rule's reasons). With `ratingHalfLifeDays` each weighs
+ * 0.5^(age / half-life) in the share (`within` says that too); `count` is still the number of ratings.
  */
 function ratingsInScope(
   condition: RuleCondition,
@@ -97,16 +98,25 @@ function ratingsInScope(
   now: number,
 ): { share?: number; count: number; within: string } {
   const days = condition.ratingMaxAgeDays;
-  if (days === undefined) return { share: target.badRatingShare, count: target.ratingCount ?? 0, within: "" };
-  const since = now - days * DAY_MS;
+  const halfLife = condition.ratingHalfLifeDays;
+  if (days === undefined && halfLife === undefined)
+    return { share: target.badRatingShare, count: target.ratingCount ?? 0, within: "" };
+  const since = days === undefined ? Number.NEGATIVE_INFINITY : now - days * DAY_MS;
   let count = 0;
+  let weight = 0;
   let bad = 0;
   for (const mark of target.ratings ?? []) {
     if (mark.at < since) continue;
     count++;
-    if (mark.bad) bad++;
+    // A rating stamped ahead of this clock (another machine's) weighs as one given now.
+    const w = halfLife === undefined ? 1 : 0.5 ** (Math.max(0, now - mark.at) / (halfLife * DAY_MS));
+    weight += w;
+    if (mark.bad) bad += w;
   }
-  return { share: count > 0 ? bad / count : undefined, count, within: ` in the last ${days} day(s)` };
+  const within =
+    (days === undefined ? "" : ` in the last ${days} day(s)`) +
+    (halfLife === undefined ? "" : ` (weighed with a ${halfLife}-day half-life)`);
+  return { share: weight > 0 ? bad / weight : undefined, count, within };
 }
 
 /** Every field of a condition must match (an implicit `all`); an empty condition always matches. */

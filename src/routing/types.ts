@@ -89,7 +89,7 @@ export interface TargetStatus {
   /** Share (0..1) of recent ratings that were bad, and how many ratings that share is based on. */
   badRatingShare?: number;
   ratingCount?: number;
-  /** The same ratings, oldest first, for a rule that counts only recent ones (`ratingMaxAgeDays`). */
+  /** The same ratings, oldest first, for a rule that counts recent ones or weighs them by age (`ratingMaxAgeDays`, ...). */
   ratings?: readonly RatingMark[];
 }
 

@@ -237,6 +237,53 @@ describe("/auto-router subcommands through pi", () => {
     assert.match(explain, /bad ratings in the last 30 day\(s\) 100% > 50%/);
   });
 
+  it("weighs older ratings less with ratingHalfLifeDays when a rule says so", async () => {
+    const fading = {
+      policyRules: [
+        {
+          id: "demote-fading-bad",
+          type: "demote-target",
+          when: { badRatingShareAbove: 0.5, minRatings: 1, ratingHalfLifeDays: 30 },
+        },
+      ],
+    };
+    // mock-a: two bad ratings 60 days old (a quarter each) and a good one today: 67% counted alike, a third weighed.
+    const stateDir = freshDir("auto-router-fading-ratings");
+    after(() => rmSync(stateDir, { recursive: true, force: true }));
+    const longAgo = Date.now() - 60 * 86_400_000;
+    const mark = (at: number, rating: string, requestId: string) => ({ at, rating, requestId });
+    writeFileSync(
+      join(stateDir, "auto-router.ratings.json"),
+      JSON.stringify({
+        v: 1,
+        targets: {
+          "mock-a/model-a": [
+            mark(longAgo, "bad", "old-1"),
+            mark(longAgo, "bad", "old-2"),
+            mark(Date.now(), "good", "new-1"),
+          ],
+        },
+      }),
+    );
+    const { h, run } = await start({ routes: routes(fading), env: { AUTO_ROUTER_LOG_DIR: stateDir } });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("A answers")]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("B answers")]);
+    await h.prompt("first");
+    assert.equal(h.lastAssistant().provider, "mock-a", "old bad ratings weigh too little to demote mock-a");
+    assert.match(
+      await run("/auto-router explain"),
+      /mock-a\/model-a: bad ratings \(weighed with a 30-day half-life\) 33\.3% <= 50%/,
+    );
+    await run("/auto-router rate bad");
+    await h.prompt("second");
+    assert.equal(h.lastAssistant().provider, "mock-b", "a bad rating given now outweighs the good one");
+    assert.match(
+      await run("/auto-router explain"),
+      /mock-a\/model-a \(bad ratings \(weighed with a 30-day half-life\) 60% > 50%\)/,
+    );
+  });
+
   it("rates the last answered request, logs feedback, shows the stats in explain and demotes the target by rule", async () => {
     const demoteBadTargets = {
       // One rating is enough here (the default needs five: see the test above).

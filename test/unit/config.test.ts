@@ -404,7 +404,12 @@ describe("routes file parsing", () => {
       routes: {
         a: {
           targets,
-          policyRules: [{ type: "demote-target", when: { any: [{ minRatings: 3 }, { ratingMaxAgeDays: 30 }] } }],
+          policyRules: [
+            {
+              type: "demote-target",
+              when: { any: [{ minRatings: 3 }, { ratingMaxAgeDays: 30 }, { ratingHalfLifeDays: 14 }] },
+            },
+          ],
         },
       },
     });
@@ -413,6 +418,7 @@ describe("routes file parsing", () => {
       [
         "warning routes.a.policyRules[0].when.any[0].minRatings: does nothing without `badRatingShareAbove` beside it (the ratings a bad-rating share needs)",
         "warning routes.a.policyRules[0].when.any[1].ratingMaxAgeDays: does nothing without `badRatingShareAbove` beside it (how old a rating that share counts may be)",
+        "warning routes.a.policyRules[0].when.any[2].ratingHalfLifeDays: does nothing without `badRatingShareAbove` beside it (how fast a rating's weight in that share fades)",
       ],
     );
     // A field another rule type reads does nothing here: a warning naming the types that read it.

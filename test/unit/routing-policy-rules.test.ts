@@ -144,6 +144,57 @@ describe("evaluateCondition", () => {
     });
   });
 
+  it("weighs each rating by its age with ratingHalfLifeDays, and still counts ratings for minRatings", () => {
+    const now = context().now;
+    const day = 86_400_000;
+    // A bad rating 30 days old and a good one now: 50% counted alike, a third with a 30-day half-life (0.5 against 1).
+    const oldBad = context({
+      target: {
+        badRatingShare: 0.5,
+        ratingCount: 2,
+        ratings: [
+          { at: now - 30 * day, bad: true },
+          { at: now, bad: false },
+        ],
+      },
+    });
+    assert.equal(evaluateCondition({ badRatingShareAbove: 0.4, minRatings: 2 }, oldBad).matched, true);
+    assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.4, minRatings: 2, ratingHalfLifeDays: 30 }, oldBad), {
+      matched: false,
+      why: "bad ratings (weighed with a 30-day half-life) 33.3% <= 40%",
+    });
+    assert.deepEqual(evaluateCondition({ badRatingShareAbove: 0.4, minRatings: 3, ratingHalfLifeDays: 30 }, oldBad), {
+      matched: false,
+      why: "2 rating(s) (weighed with a 30-day half-life), fewer than the 3 a bad-rating share needs",
+    });
+    // The other way round, a recent bad rating weighs more: 2/3.
+    const recentBad = context({
+      target: {
+        badRatingShare: 0.5,
+        ratingCount: 2,
+        ratings: [
+          { at: now - 30 * day, bad: false },
+          { at: now, bad: true },
+        ],
+      },
+    });
+    assert.deepEqual(
+      evaluateCondition({ badRatingShareAbove: 0.6, minRatings: 2, ratingHalfLifeDays: 30 }, recentBad),
+      {
+        matched: true,
+        why: "bad ratings (weighed with a 30-day half-life) 66.7% > 60%",
+      },
+    );
+    // With ratingMaxAgeDays beside it, the old one is not counted at all.
+    assert.deepEqual(
+      evaluateCondition(
+        { badRatingShareAbove: 0.6, minRatings: 1, ratingMaxAgeDays: 10, ratingHalfLifeDays: 30 },
+        recentBad,
+      ),
+      { matched: true, why: "bad ratings in the last 10 day(s) (weighed with a 30-day half-life) 100% > 60%" },
+    );
+  });
+
   it("always matches an absent condition", () => {
     assert.equal(evaluateCondition(undefined, context()).matched, true);
   });
