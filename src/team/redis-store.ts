@@ -155,10 +155,32 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     return this.serialize(async () => {
       // Another machine re-seeded first: changes this process's predecessor left unwritten go on top when they can.
       const seeded = reseed && (await this.reseed());
-      if (!seeded && !(await this.recoverUnwritten(reseed))) this.adopt(await this.fetch());
+      if (!seeded && !(await this.writeBackRolledBack(reseed)) && !(await this.recoverUnwritten(reseed)))
+        this.adopt(await this.fetch());
       this.inheritedUnwritten = false; // written with the view, or said to be dropped
       await this.flushNow(true);
     });
+  }
+
+  /**
+   * The team's state is older than the version this machine's view was based on, in the same epoch (versions only
+   * grow): Redis was restored from an older snapshot, or lost this key. The view (with every change it holds) is
+   * written back on what is there, as after a loss of the whole store; another machine may do the same first, and its
+   * view is then taken.
+   */
+  private async writeBackRolledBack(reseed: boolean): Promise<boolean> {
+    if (reseed || this.viewVersion === undefined || this.batch) return false;
+    const remote = await this.fetch();
+    if (remote.version >= this.viewVersion) return false;
+    this.options.connection.noteRolledBack(this.name, remote.version, this.viewVersion);
+    const [result, version] = await this.compareAndSet(this.batchId("restored"), remote.version, this.memory);
+    if (result === "ok") {
+      this.queue = [];
+      this.adopt({ version, state: this.memory });
+    } else this.adopt(await this.fetch()); // another machine wrote first: this process's queue is replayed on it
+    if (this.queue.length === 0) clearUnwritten(this.options.unwritten, this.name);
+    this.inheritedUnwritten = false;
+    return true;
   }
 
   /**

@@ -107,6 +107,7 @@ export class TeamConnection {
   private handshakeTimer: NodeJS.Timeout | undefined;
   /** From an unanswered handshake's end to the next connect attempt. */
   private handshakeAbandoned = false;
+  private rollbackSaid = false;
   /** Stops the notice that Redis asks for no password although the URL gives one (said once per process). */
   private stopPasswordNotice: (() => void) | undefined;
 
@@ -250,6 +251,18 @@ export class TeamConnection {
 
   rememberViewVersion(name: string, version: number): void {
     rememberViewVersion(this.views, this.team, name, version);
+  }
+
+  /**
+   * A store found the team's state older than the version this machine's view was based on, within the same epoch:
+   * Redis was restored from an older snapshot (RDB) or lost that key. Said once per process.
+   */
+  noteRolledBack(name: string, found: number, seen: number): void {
+    if (this.rollbackSaid) return;
+    this.rollbackSaid = true;
+    this.warn(
+      `auto-router: team store ${this.settings.displayUrl} holds older state than this machine last saw (${name} at version ${found}, this machine had ${seen}): Redis was restored from an older snapshot or lost keys. This machine's views are written back; spend recorded since that snapshot is missing from the team's ledger. Run Redis with AOF (--appendonly yes) or without persistence`,
+    );
   }
 
   /** Which team store this is, for the remembered epoch: its URL without the password, and its key prefix. */

@@ -312,6 +312,45 @@ describe("team store on Redis", () => {
     await second.backend.close();
   });
 
+  it("writes its view back when Redis comes back with older state of the same epoch (an older snapshot), and says so", async () => {
+    const prefix = "par:rollback:";
+    const a = machine("rollback", redis.url, prefix);
+    await a.backend.ready();
+    const store = a.backend.open("tally", defaults, parse);
+    for (let i = 0; i < 3; i++) {
+      store.update(addOne);
+      await store.flush();
+    }
+    assert.equal(redis.cli("HGET", `${prefix}state:tally`, "v"), "3");
+    const epoch = redis.cli("GET", `${prefix}epoch`);
+    const said = () => warnings.filter((text) => text.includes("holds older state than this machine last saw"));
+    const before = said().length;
+    // While the machine runs: Redis restarts from a snapshot taken at version 1.
+    await redis.kill();
+    await eventually(() => a.backend.describe(Date.now()).connection === "down", "machine a notices");
+    await restartWithData(prefix, epoch, 1, { count: 1, names: [] });
+    await eventually(() => redis.cli("HGET", `${prefix}state:tally`, "v") === "2", "the view is written back");
+    assert.equal(JSON.parse(redis.cli("HGET", `${prefix}state:tally`, "json")).count, 3);
+    assert.equal(store.read().count, 3);
+    assert.equal(said().length, before + 1, said().join("\n"));
+    assert.match(
+      said().at(-1)!,
+      /^auto-router: team store redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0 holds older state than this machine last saw \(tally at version 1, this machine had 3\): Redis was restored from an older snapshot or lost keys\. This machine's views are written back; spend recorded since that snapshot is missing from the team's ledger\. Run Redis with AOF/,
+    );
+    assert.doesNotMatch(said().at(-1)!, /team-secret/);
+    await a.backend.close(); // the view is at version 2
+
+    // The next process of this machine, after another such restore while none ran.
+    await redis.kill();
+    await restartWithData(prefix, epoch, 1, { count: 1, names: [] });
+    const next = restarted("rollback", a.dir, prefix);
+    await next.backend.ready();
+    await next.store.flush();
+    assert.equal(redis.cli("HGET", `${prefix}state:tally`, "v"), "2");
+    assert.equal(JSON.parse(redis.cli("HGET", `${prefix}state:tally`, "json")).count, 3);
+    assert.equal(said().length, before + 2, "each process says it once");
+  });
+
   it("copies this machine's file state into an empty team store once (state push)", async () => {
     const a = machine("pusher", redis.url, "par:push:");
     writeFileSync(join(a.dir, "auto-router.tally.json"), JSON.stringify({ count: 41, names: ["from-file"] }));
