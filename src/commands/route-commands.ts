@@ -5,6 +5,7 @@ import { accountOf, quotaOfModel, targetKey, routeTargetKey, type QuotaLevel } f
 import { describeOrigin } from "../state/config-file.ts";
 import { formatIssue } from "../config/issues.ts";
 import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
+import { routeSettings } from "../runtime/route-settings.ts";
 import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
 import { formatDuration, formatPrice, table } from "./format.ts";
 
@@ -163,7 +164,7 @@ export const statusCommand: Subcommand = {
   name: "status",
   usage: "status",
   maxArguments: 0,
-  description: "Config file, state directory, last decisions and active cooldowns",
+  description: "Config file, state directory, last decisions, active cooldowns and revert holds",
   async run(_args, deps, output) {
     const loaded = deps.services.config.state;
     const now = deps.now();
@@ -189,6 +190,23 @@ export const statusCommand: Subcommand = {
     lines.push(cooldowns.length ? "cooldowns:" : "cooldowns: none");
     for (const [key, entry] of cooldowns)
       lines.push(`  ${key.replace("::", " ")}: ${entry.kind}, ${formatDuration(entry.until - now)} left`);
+    const config = deps.config();
+    const holds = deps.runtime.books.revert?.activeHolds(
+      Object.keys(config.routes),
+      (routeId) => routeSettings(config, routeId).revert,
+      now,
+    );
+    if (holds?.length) lines.push("revert holds:");
+    for (const hold of holds ?? []) {
+      const back = hold.probing
+        ? "a probe of the first choice is under way"
+        : hold.probeAt === undefined
+          ? "until it fails (revert: never)"
+          : hold.probeAt <= now
+            ? "the next request probes the first choice"
+            : `probes the first choice in ${formatDuration(hold.probeAt - now)}`;
+      lines.push(`  ${hold.routeId}: on ${hold.standIn} after failing over from ${hold.preferred}; ${back}`);
+    }
     const decisions = deps.runtime.allLastDecisions();
     for (const last of decisions) {
       lines.push(

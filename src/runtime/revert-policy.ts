@@ -138,6 +138,28 @@ export class RevertBook {
       this.store.update(withHold(routeId, { preferred: planned, standIn: served, since: now }));
   }
 
+  /**
+   * `/auto-router status`: the holds of the routes `settingsOf` gives a holding policy (a route back on
+   * cooldown-expiry ignores a hold left in the store); `probeAt` is when the first choice is probed (holdoff only).
+   */
+  activeHolds(
+    routeIds: string[],
+    settingsOf: (routeId: string) => RevertSettings,
+    now: number,
+  ): Array<{ routeId: string; preferred: string; standIn: string; probing: boolean; probeAt?: number }> {
+    const holding = routeIds.filter((routeId) => settingsOf(routeId).mode !== "cooldown-expiry");
+    if (holding.length === 0) return [];
+    const holds = this.store.read().holds;
+    return holding.flatMap((routeId) => {
+      const hold = holds[routeId];
+      if (!hold) return [];
+      const settings = settingsOf(routeId);
+      const probing = hold.probeSince !== undefined && now - hold.probeSince < ABANDONED_PROBE_MS;
+      const probeAt = settings.mode === "holdoff" ? hold.since + settings.holdoffMs : undefined;
+      return [{ routeId, preferred: hold.preferred, standIn: hold.standIn, probing, probeAt }];
+    });
+  }
+
   /** `/auto-router reset all`: every route goes back to its first choice; returns how many holds there were. */
   clear(): number {
     const count = Object.keys(this.store.read().holds).length;

@@ -59,6 +59,10 @@ describe("going back to the first choice after a failover", () => {
     const h = await start({ revert: "never" });
     const { fauxAssistantMessage } = h.fauxHelpers;
     await failOverOnce(h, [], [fauxAssistantMessage("still B"), fauxAssistantMessage("B again")]);
+    assert.match(
+      await h.command("/auto-router status"),
+      /\n {2}main: on mock-b\/model-b after failing over from mock-a\/model-a; until it fails \(revert: never\)/,
+    );
     await h.prompt("second");
     await h.prompt("third");
     assert.equal(h.lastAssistant().provider, "mock-b");
@@ -72,10 +76,15 @@ describe("going back to the first choice after a failover", () => {
   it("holds off on the stand-in, then probes the first choice with one request and goes back when it answers", async () => {
     const h = await start({ revert: "holdoff", holdoffMs: 3_600_000 });
     const { fauxAssistantMessage } = h.fauxHelpers;
+    assert.doesNotMatch(await h.command("/auto-router status"), /revert holds/);
     await failOverOnce(h, [], [fauxAssistantMessage("B during the holdoff")]);
     await h.prompt("second");
     assert.equal(h.lastAssistant().provider, "mock-b");
     assert.equal(h.faux("mock-a").state.callCount, 1);
+    assert.match(
+      await h.command("/auto-router status"),
+      /\nrevert holds:\n {2}main: on mock-b\/model-b after failing over from mock-a\/model-a; probes the first choice in (59|60)m\n/,
+    );
   });
 
   it("probes the first choice once the holdoff is over and stays back on it after the probe answers", async () => {
