@@ -25,7 +25,7 @@ function isSystemMessage(message: Loose): boolean {
   return message.role === "system";
 }
 
-function textOfContent(content: unknown): string {
+export function textOfContent(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   const parts: string[] = [];

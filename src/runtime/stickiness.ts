@@ -10,7 +10,7 @@
 // prompt must not make another's tool-call turns forget their target.
 import { RecentMap } from "../recent-map.ts";
 import type { Context } from "@mariozechner/pi-ai";
-import { isPiSummaryRequest, lastUserText } from "../compat/pi-features.ts";
+import { isPiSummaryRequest, lastUserText, textOfContent } from "../compat/pi-features.ts";
 import { edgesHash } from "../text-hash.ts";
 import type { Candidate } from "../routing/types.ts";
 
@@ -33,9 +33,16 @@ export function promptIdentity(context: Context): string | undefined {
     const message = messages[index] as { role?: string; timestamp?: number };
     if (message.role !== "user") continue;
     if (typeof message.timestamp !== "number" || message.timestamp <= 0) return `i${index}`;
-    // Two prompts stamped in one millisecond (a frozen clock in tests) are told apart by their text's edges.
+    // Two prompts stamped in one millisecond (a frozen clock in tests) are told apart by their text's edges, and the
+    // same text sent again within it (a script, a fast machine) by how many earlier user messages carry both.
     const text = lastUserText(context);
-    return `t${message.timestamp}:${text.length}:${edgesHash(text, STAMPED_HASH_CHARS)}`;
+    let repeats = 0;
+    for (let earlier = index - 1; earlier >= 0; earlier--) {
+      const other = messages[earlier] as { role?: string; timestamp?: number; content?: unknown };
+      if (other.role === "user" && other.timestamp === message.timestamp && textOfContent(other.content) === text)
+        repeats++;
+    }
+    return `t${message.timestamp}:${text.length}:${edgesHash(text, STAMPED_HASH_CHARS)}${repeats > 0 ? `#${repeats}` : ""}`;
   }
   return undefined;
 }

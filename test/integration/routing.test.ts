@@ -139,6 +139,25 @@ describe("routing through real pi", () => {
     assert.equal(textOf(h.lastAssistant()), "from a", JSON.stringify(h.lastAssistant()));
   });
 
+  it("takes a prompt sent again within the same millisecond for a new prompt, with its own shortcuts", async () => {
+    // A frozen clock stamps every message alike: the second "hello there" is told from the first by the first's
+    // presence in the context (it was taken for the first's next turn, and served with its @only=).
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: { routes: { main: { sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) } } },
+      clock: true,
+    });
+    const h = harness;
+    await h.setModel("auto-router", "main");
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("from a")]);
+    h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("from b")]);
+    await h.prompt("@only=mock-b hello there");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    await h.prompt("hello there");
+    assert.equal(h.lastAssistant().provider, "mock-a", JSON.stringify(h.lastAssistant()));
+    assert.equal(textOf(h.lastAssistant()), "from a");
+  });
+
   it("follows the route's preferences block: order first, no fallbacks beyond it when allowFallbacks is false", async () => {
     // The default ranking (not sortBy: "config", which keeps the declared order) puts `order`'s providers first.
     const three = ["mock-a/model-a", "mock-b/model-b", "mock-v/model-v"].map(target);
