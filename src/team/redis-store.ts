@@ -155,74 +155,60 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     return this.serialize(async () => {
       // Another machine re-seeded first: changes this process's predecessor left unwritten go on top when they can.
       const seeded = reseed && (await this.reseed());
-      if (!seeded && !(await this.writeBackRolledBack(reseed)) && !(await this.recoverUnwritten(reseed)))
-        this.adopt(await this.fetch());
+      if (!seeded) await this.syncView(reseed, await this.fetch());
       this.inheritedUnwritten = false; // written with the view, or said to be dropped
       await this.flushNow(true);
     });
   }
 
   /**
-   * The team's state is older than the version this machine's view was based on, in the same epoch (versions only
-   * grow): Redis was restored from an older snapshot, or lost this key. The view (with every change it holds) is
-   * written back on what is there, as after a loss of the whole store; another machine may do the same first, and its
-   * view is then taken.
+   * Brings the view in line with the team's state `remote` when the connection syncs. The view is written back whole
+   * (with every change it holds) when:
+   * - the team's state is older than the version the view was based on, in the same epoch (versions only grow): Redis
+   *   was restored from an older snapshot, or lost this key; said once per process;
+   * - the view holds changes not in the team store and no write of them is under way (a predecessor's, left in its
+   *   view file when Redis was down or the process ended before the asynchronous write; or this process's own, made
+   *   before it reached the team store), and the team's state is still the version they were made on.
+   * Otherwise (or when another machine wrote first) the team's state is taken, with this process's queued operations
+   * replayed on it; a predecessor's changes cannot be (operations are code, not data): they are dropped, said.
+   * `reseed`: the team store lost its data since the view's version, whose number then counts other data.
    */
-  private async writeBackRolledBack(reseed: boolean): Promise<boolean> {
-    if (reseed || this.viewVersion === undefined || this.batch) return false;
-    const remote = await this.fetch();
-    if (remote.version >= this.viewVersion) return false;
-    this.options.connection.noteRolledBack(this.name, remote.version, this.viewVersion);
-    const [result, version] = await this.compareAndSet(this.batchId("restored"), remote.version, this.memory);
-    if (result === "ok") {
-      this.queue = [];
-      this.adopt({ version, state: this.memory });
-    } else this.adopt(await this.fetch()); // another machine wrote first: this process's queue is replayed on it
-    if (this.queue.length === 0) clearUnwritten(this.options.unwritten, this.name);
-    this.inheritedUnwritten = false;
-    return true;
-  }
-
-  /**
-   * A sync while the view holds changes not in the team store and no write of them is under way: a predecessor's
-   * (Redis down, or gone before the asynchronous write; its view file holds them) or this process's own, made before
-   * it reached the team store or while it was out of reach.
-   * Written, the view whole, when the team state is still the version they were made on. Otherwise the queued
-   * operations of this process are replayed on the team's state, and a predecessor's changes cannot be (operations
-   * are code, not data): they are dropped, said. `reseed`: the team store lost its data since the view's version,
-   * whose number then counts other data.
-   */
-  private async recoverUnwritten(reseed: boolean): Promise<boolean> {
-    const marker = this.options.unwritten?.read().stores[this.name];
-    if (!marker || this.remote || this.batch) return false;
-    const remote = await this.fetch();
-    let written = false;
-    if (!reseed && (remote.version === marker.baseVersion || (marker.baseVersion < 0 && remote.version === 0))) {
-      const [result, version] = await this.compareAndSet(this.batchId("recovered"), remote.version, this.memory);
+  private async syncView(reseed: boolean, remote: Remote<T>): Promise<void> {
+    const settled = reseed || this.batch !== undefined;
+    const rolledBack = !settled && this.viewVersion !== undefined && remote.version < this.viewVersion;
+    const marker = this.remote || this.batch ? undefined : this.options.unwritten?.read().stores[this.name];
+    const fits =
+      !settled &&
+      marker !== undefined &&
+      (remote.version === marker.baseVersion || (marker.baseVersion < 0 && remote.version === 0));
+    if (rolledBack) this.options.connection.noteRolledBack(this.name, remote.version, this.viewVersion!);
+    let current = remote;
+    if (rolledBack || fits) {
+      const suffix = rolledBack ? "restored" : "recovered";
+      const [result, version] = await this.compareAndSet(this.batchId(suffix), remote.version, this.memory);
       if (result === "ok") {
         this.queue = [];
         this.adopt({ version, state: this.memory });
-        written = true;
+        clearUnwritten(this.options.unwritten, this.name);
+        return;
       }
+      current = await this.fetch(); // another machine wrote first
     }
-    if (!written) {
-      if (this.inheritedUnwritten) {
-        // Made on a view that was never synced with the team (its run could not read the team store), or on a
-        // version another machine has changed since: either way they cannot be replayed on what the team holds.
-        const why =
-          marker.baseVersion < 0
-            ? `that run never read the team's ${this.name} (the team store was out of reach or full when it started)`
-            : reseed
-              ? `the team store lost its data since and another machine wrote it first`
-              : `another machine changed the team's ${this.name} since`;
-        this.options.warn(
-          `auto-router: team store: this machine's ${this.name} changes from before its last exit were not written (${why}, so they were dropped); using the team's ${this.name}`,
-        );
-      }
-      this.adopt(await this.fetch()); // this process's queued operations replayed on it
+    if (marker && this.inheritedUnwritten && !rolledBack) {
+      // Made on a view that was never synced with the team (its run could not read the team store), or on a version
+      // another machine has changed since: either way they cannot be replayed on what the team holds.
+      const why =
+        marker.baseVersion < 0
+          ? `that run never read the team's ${this.name} (the team store was out of reach or full when it started)`
+          : reseed
+            ? `the team store lost its data since and another machine wrote it first`
+            : `another machine changed the team's ${this.name} since`;
+      this.options.warn(
+        `auto-router: team store: this machine's ${this.name} changes from before its last exit were not written (${why}, so they were dropped); using the team's ${this.name}`,
+      );
     }
+    this.adopt(current); // this process's queued operations replayed on it
     if (this.queue.length === 0) clearUnwritten(this.options.unwritten, this.name);
-    return true;
   }
 
   onRemoteChange(version: number): void {
