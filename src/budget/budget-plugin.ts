@@ -41,6 +41,7 @@ import {
   onCalendar,
   readLegacyStats,
 } from "./legacy-stats.ts";
+import { calendarZoneOperation } from "./calendar-move.ts";
 import { monthlySpendWindows, perTokenProviders, type MonthlySpendLink } from "./monthly-spend.ts";
 import { reconcileUsage, TOKENS_PER_MILLION, type Pricing } from "./reconcile-usage.ts";
 import { spendLedgerOf } from "./spend-ledger.ts";
@@ -103,7 +104,33 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     }
     return defaultZone();
   };
-  const keys = (now: number) => calendarKeys(now, timeZone());
+  // The zone this process last put the ledger on: a window whose routes file is reloaded a moment after another's
+  // leaves the ledger alone until its own zone changes.
+  let ledgerZone: string | undefined;
+  const keys = (now: number) => {
+    const zone = timeZone();
+    if (zone !== ledgerZone) followZone(zone, now);
+    return calendarKeys(now, zone);
+  };
+  /**
+   * Puts the file ledger on `zone`'s calendar when its dates are another zone's (budgets.timeZone changed, or the
+   * machine's zone), so today's spend is still today's. A team counts on its one calendar in Redis: not moved there.
+   */
+  function followZone(zone: string, now: number): void {
+    ledgerZone = zone;
+    if (context.teamMode) return;
+    const ledger = usage.read();
+    if (ledger.timeZone === zone) return;
+    // An empty ledger gets its zone with its first spend: a session that spends nothing writes nothing.
+    const hasSpend = Object.keys(ledger.days).length > 0 || Object.keys(ledger.months).length > 0;
+    if (ledger.timeZone === undefined && !hasSpend) return;
+    usage.update(calendarZoneOperation(zone, now, (at) => calendarKeys(at, zone)));
+    if (ledger.timeZone !== undefined && isValidTimeZone(ledger.timeZone))
+      context.warn(
+        `auto-router: the budget calendar is now ${zone} (the spend ledger's dates were ${ledger.timeZone}'s): each day's spend counts in the day that holds its middle there, today's in today, and each month's in the month that holds its middle.${configuredZone() === undefined ? " Set budgets.timeZone in the routes file so every process (pi windows, the gateway) counts on one calendar." : ""}`,
+      );
+  }
+  const configuredZone = () => context.config().budgets?.timeZone;
   const accountsOf = lastValue(billedAccounts);
   // Keyed by the billed provider's own spelling, so a limit written `Mock-A` finds provider mock-a's spend.
   const limitsOf = lastValue(effectiveLimits);
@@ -307,6 +334,10 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       // A subscription's answer costs nothing more: its tokens are counted, its list price is not spend.
       if (candidate.billing === "subscription") record.costUsd = 0;
       ledger.record({ id, calendar, provider, modelId: candidate.modelId, totals: totalsOf(record) });
+      if (!context.teamMode && usage.read().timeZone === undefined) {
+        const zone = timeZone();
+        usage.update(calendarZoneOperation(zone, observation.now, (at) => calendarKeys(at, zone)));
+      }
       context.record(
         "usage",
         {

@@ -4,14 +4,14 @@
 //    "monthly": {"YYYY-MM":    {"<provider>": {...same...}}},
 //    "limits":  {"<provider>": {"dailyUsd"?:usd,"monthlyUsd"?:usd}}}
 // Spend is keyed by provider only, so it is imported under the model id "(legacy)"; day and month keys are UTC
-// dates, each put on the ledger's calendar (budgets.timeZone, else the local zone) as the day or month in which it
-// ended, or is now if it has not ended (onCalendar): the spend of the current UTC day counts for today's budget
-// wherever the machine is. `limits` were set by command in the original, so they become command-set limits here
-// (only where the user has not set that provider's period since). Everything is imported once per agent dir (the
-// ledger remembers the file name, a hash of what it held and, for team mode, the machine); a later change of the old
-// file is reported once and not imported; the old file is never changed. An entry that cannot be read is left out and
-// named, the rest imported, as the earlier router kept what it could read of the file. A limit of 0 or less, no limit to
-// the earlier router, is not imported.
+// dates, each put on the ledger's calendar (budgets.timeZone, else the local zone) by calendar-move.ts (a day in the
+// day it ended in, or today, a month in the month holding its middle): the spend of the current UTC day counts for
+// today's budget wherever the machine is, and last month's stays last month's. `limits` were set by command in the
+// original, so they become command-set limits here (only where the user has not set that provider's period since).
+// Everything is imported once per agent dir (the ledger remembers the file name, a hash of what it held and, for team
+// mode, the machine); a later change of the old file is reported once and not imported; the old file is never
+// changed. An entry that cannot be read is left out and named, the rest imported, as the earlier router kept what it
+// could read of the file. A limit of 0 or less, no limit to the earlier router, is not imported.
 import { join } from "node:path";
 import { z } from "zod";
 import { isObject } from "../is-object.ts";
@@ -19,7 +19,8 @@ import { lazy } from "../lazy.ts";
 import { readOptionalText } from "../state/read-optional-file.ts";
 import { legacyMarker } from "../state/legacy-import.ts";
 import { clearedAtOf, type LimitsState } from "./budget-limits.ts";
-import { addTotals, emptyTotals, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
+import { mergePeriods, moveToCalendar } from "./calendar-move.ts";
+import { emptyTotals, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
 
 export const LEGACY_STATS_FILE = "auto-router.stats.json";
 export const LEGACY_MODEL_ID = "(legacy)";
@@ -169,21 +170,6 @@ export function legacyNoLimits(legacy: LegacyImport): string[] {
   );
 }
 
-function merge(target: Period, source: Period): Period {
-  const result: Period = { ...target };
-  for (const [key, providers] of Object.entries(source)) {
-    const bucket = { ...result[key] };
-    for (const [provider, models] of Object.entries(providers)) {
-      const existing = { ...bucket[provider] };
-      for (const [modelId, totals] of Object.entries(models))
-        existing[modelId] = addTotals(existing[modelId] ?? emptyTotals(), totals);
-      bucket[provider] = existing;
-    }
-    result[key] = bucket;
-  }
-  return result;
-}
-
 /**
  * Where this agent dir (this machine, in team mode) stands with the old file: `import` it, it is `imported` (this
  * content, or this file's content anywhere in the team), or it `changed` since this dir imported it. A change is never
@@ -234,37 +220,20 @@ export function importLegacyOperation(
     if (checkLegacyImport(ledger.migratedFrom, name, legacy, scope) !== "import") return ledger;
     return {
       ...ledger,
-      days: merge(ledger.days, placed.days),
-      months: merge(ledger.months, placed.months),
+      days: mergePeriods(ledger.days, placed.days),
+      months: mergePeriods(ledger.months, placed.months),
       migratedFrom: [...ledger.migratedFrom, marker],
     };
   };
 }
 
-/**
- * The old spend on the ledger's calendar: each UTC day (month) goes to the day (month) of `keysAt` at its last instant,
- * or at `now` while it runs; two that land on one key add up. On a UTC calendar every key stays as it is.
- */
+/** The old spend (UTC dates) on the ledger's calendar (calendar-move.ts); on a UTC calendar every key stays. */
 export function onCalendar(
   legacy: LegacyImport,
   now: number,
   keysAt: (instant: number) => { day: string; month: string },
 ): LegacyImport {
-  const place = (period: Period, lastInstant: (key: string) => number, pick: "day" | "month"): Period => {
-    let placed: Period = {};
-    for (const [key, providers] of Object.entries(period)) {
-      const end = lastInstant(key);
-      const target = Number.isFinite(end) ? keysAt(Math.min(now, end))[pick] : key;
-      placed = merge(placed, { [target]: providers });
-    }
-    return placed;
-  };
-  const dayEnd = (key: string) => Date.parse(`${key}T23:59:59.999Z`);
-  const monthEnd = (key: string) => {
-    const [year, month] = key.split("-").map(Number);
-    return Date.UTC(year!, month!, 1) - 1; // Date.UTC's months count from 0: this is the next month's first instant
-  };
-  return { ...legacy, days: place(legacy.days, dayEnd, "day"), months: place(legacy.months, monthEnd, "month") };
+  return { ...legacy, ...moveToCalendar(legacy, "UTC", now, keysAt, "end") };
 }
 
 /** Replayable: adds a marker that carries no spend (ownership, a reported change). */

@@ -39,6 +39,8 @@ function ledgerSchema(count: z.ZodType<number>, salvage: boolean) {
       version: z.number().int().default(USAGE_LEDGER_VERSION),
       days: period.default({}),
       months: period.default({}),
+      /** The zone its day and month keys are dates in (calendar-move.ts moves them when it changes); file store only. */
+      timeZone: z.string().optional(),
       /** Legacy files already imported (so a migration runs once across every window). */
       migratedFrom: z.array(z.string()).default([]),
       reservations: salvage ? reservations.catch({}) : reservations,

@@ -58,8 +58,11 @@ export interface SdkHarnessOptions {
   env?: Record<string, string>;
   /** Give extensions a recording UI (default true); false = print-mode-like, ctx.hasUI is false. */
   ui?: boolean;
-  /** Freeze Date (pi's and the router's clock) until advanceClock(); timers still run in real time. */
-  clock?: boolean;
+  /**
+   * Freeze Date (pi's and the router's clock) until advanceClock(), at this instant (a number) or now (true), from
+   * before the session starts; timers still run in real time.
+   */
+  clock?: boolean | number;
   /** Providers logged in with OAuth (a subscription), with the access token pi then resolves for them. */
   oauth?: Record<string, string>;
 }
@@ -166,7 +169,8 @@ export async function createSdkHarness(options: SdkHarnessOptions): Promise<SdkH
   let session: any;
   const events: any[] = [];
   const ui = options.ui === false ? undefined : createRecordingUi();
-  if (options.clock) mock.timers.enable({ apis: ["Date"], now: Date.now() });
+  if (options.clock)
+    mock.timers.enable({ apis: ["Date"], now: typeof options.clock === "number" ? options.clock : Date.now() });
 
   const dispose = async () => {
     try {
