@@ -124,12 +124,15 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     // An empty ledger gets its zone with its first spend: a session that spends nothing writes nothing.
     const hasSpend = Object.keys(ledger.days).length > 0 || Object.keys(ledger.months).length > 0;
     if (ledger.timeZone === undefined && !hasSpend) return;
-    usage.update(calendarZoneOperation(zone, now, (at) => calendarKeys(at, zone)));
+    putLedgerOn(zone, now);
     if (ledger.timeZone !== undefined && isValidTimeZone(ledger.timeZone))
       context.warn(
         `auto-router: the budget calendar is now ${zone} (the spend ledger's dates were ${ledger.timeZone}'s): each day's spend counts in the day that holds its middle there, today's in today, and each month's in the month that holds its middle.${configuredZone() === undefined ? " Set budgets.timeZone in the routes file so every process (pi windows, the gateway) counts on one calendar." : ""}`,
       );
   }
+  /** Moves the ledger's dates onto `zone`'s calendar and records the zone. */
+  const putLedgerOn = (zone: string, now: number) =>
+    usage.update(calendarZoneOperation(zone, now, (at) => calendarKeys(at, zone)));
   const configuredZone = () => context.config().budgets?.timeZone;
   const accountsOf = lastValue(billedAccounts);
   // Keyed by the billed provider's own spelling, so a limit written `Mock-A` finds provider mock-a's spend.
@@ -334,10 +337,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       // A subscription's answer costs nothing more: its tokens are counted, its list price is not spend.
       if (candidate.billing === "subscription") record.costUsd = 0;
       ledger.record({ id, calendar, provider, modelId: candidate.modelId, totals: totalsOf(record) });
-      if (!context.teamMode && usage.read().timeZone === undefined) {
-        const zone = timeZone();
-        usage.update(calendarZoneOperation(zone, observation.now, (at) => calendarKeys(at, zone)));
-      }
+      if (!context.teamMode && usage.read().timeZone === undefined) putLedgerOn(timeZone(), observation.now);
       context.record(
         "usage",
         {

@@ -68,6 +68,17 @@ async function serve(h: SdkHarness): Promise<string> {
   return h.lastAssistant().provider;
 }
 
+/** Fails with every notice shown when none starts with `start`. */
+function assertNotice(h: SdkHarness, start: string): void {
+  const shown = h.ui!.notifications.map((n) => n.message);
+  assert.ok(
+    shown.some((message) => message.startsWith(start)),
+    shown.join("\n"),
+  );
+}
+const MOVED_FROM_KOLKATA =
+  "auto-router: the budget calendar is now America/Los_Angeles (the spend ledger's dates were Asia/Kolkata's)";
+
 const warningsOf = async (h: SdkHarness) => /^warnings: (.*)$/m.exec(await h.command("/auto-router status"))?.[1] ?? "";
 
 describe("the budget calendar at its edges", () => {
@@ -115,14 +126,7 @@ describe("the budget calendar at its edges", () => {
     assert.match(after, /today 2026-12-02, month 2026-12 \(America\/Los_Angeles\)/, after);
     assert.equal(spentCell(after, "mock-a", "today"), spent, after);
     assert.equal(spentCell(after, "mock-a", "month"), spent, after);
-    assert.ok(
-      h.ui!.notifications.some((n) =>
-        n.message.startsWith(
-          "auto-router: the budget calendar is now America/Los_Angeles (the spend ledger's dates were Asia/Kolkata's)",
-        ),
-      ),
-      h.ui!.notifications.map((n) => n.message).join("\n"),
-    );
+    assertNotice(h, MOVED_FROM_KOLKATA);
     assert.equal(await serve(h), "mock-b", "still over today's budget on the new calendar");
     await h.dispose();
     harness = undefined;
@@ -150,10 +154,7 @@ describe("the budget calendar at its edges", () => {
     assert.match(shown, /today 2026-12-02, month 2026-12 \(America\/Los_Angeles\)/, shown);
     assert.equal(spentCell(shown, "mock-a", "today"), "$0.01", shown);
     assert.equal(spentCell(shown, "mock-a", "month"), "$0.01", shown);
-    assert.ok(
-      h.ui!.notifications.some((n) => n.message.includes("the budget calendar is now America/Los_Angeles")),
-      h.ui!.notifications.map((n) => n.message).join("\n"),
-    );
+    assertNotice(h, MOVED_FROM_KOLKATA);
     await h.dispose();
     harness = undefined;
     const ledger = JSON.parse(readFileSync(join(dir, "auto-router.usage.json"), "utf8"));
