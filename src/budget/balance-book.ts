@@ -5,7 +5,7 @@
 // serves every other. A background refresh fetches only for the process holding the provider's claim for the TTL (one
 // machine of a team per refresh period; the others use its reading). providerStatus() only reads `get()`, memory.
 import { z } from "zod";
-import { formatUsd } from "../analytics/text-format.ts";
+import { USD } from "../config/floor-amount.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { DEEPSEEK_BALANCE_ENDPOINT, parseDeepSeekBalance, type ParsedBalance } from "../quota/balance-deepseek.ts";
@@ -91,17 +91,13 @@ function hostOf(url: unknown): string | undefined {
   }
 }
 
-/** "$12.50" for dollars; any other currency in its own code, never with a "$": "30.00 CNY". */
-export function formatBalance(amount: number, currency = "USD"): string {
-  return currency === "USD" ? formatUsd(amount, "spend") : `${amount.toFixed(2)} ${currency}`;
-}
-
 /** The last fetch failed, or the reading missed a refresh (BALANCE_STALE_AFTER_MS). */
 export const isStale = (entry: BalanceEntry, now: number): boolean =>
   entry.stale === true || (entry.fetchedAt !== undefined && now - entry.fetchedAt >= BALANCE_STALE_AFTER_MS);
 
-/** Floors are USD: only a balance in USD is compared with one. */
-export const floorApplies = (entry: BalanceEntry): boolean => (entry.currency ?? "USD") === "USD";
+/** A floor is compared only with a balance in its own currency (USD when either does not say). */
+export const floorApplies = (entry: BalanceEntry, floor: { currency?: string }): boolean =>
+  (entry.currency ?? USD) === (floor.currency ?? USD);
 
 /** Providers of the config with a known balance API (by name), endpoint overridable per target (`balanceEndpoint`). */
 export function balanceSources(config: RouterConfig): BalanceSource[] {

@@ -1,9 +1,10 @@
-// /auto-router balance [show|fetch] | balance floor <provider> <usd|off|clear>
+// /auto-router balance [show|fetch] | balance floor <provider> <amount [currency]|off|clear>
 // A floor set by command is kept in the limits store beside budget set's limits (auto-router.budget-limits.json; the
 // team's in team mode) and overrides the config's floor as a command-set limit overrides the config's limit.
-import { formatDuration, formatUsd } from "../analytics/text-format.ts";
+import { formatDuration } from "../analytics/text-format.ts";
 import type { CommandDeps, CommandOutput, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
+import { FLOOR_EXPECTED, type FloorAmount, formatMoney, parseFloorAmount } from "../config/floor-amount.ts";
 import { closestKey } from "../config/key-suggestions.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { redactText } from "../state/redact.ts";
@@ -12,10 +13,9 @@ import {
   BALANCE_STALE_AFTER_MS,
   type BalanceSource,
   floorApplies,
-  formatBalance,
   isStale,
 } from "./balance-book.ts";
-import { limitCell, parseUsd, pick } from "./budget-commands.ts";
+import { limitCell, pick } from "./budget-commands.ts";
 import {
   balanceFloorOff,
   clearLimitOperation,
@@ -27,7 +27,7 @@ import type { BudgetService } from "./budget-service.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
 
 const BALANCE_ACTIONS = ["show", "fetch", "floor"] as const;
-const BALANCE_USAGE = "/auto-router balance [show|fetch] | balance floor <provider> <usd|off|clear>";
+const BALANCE_USAGE = "/auto-router balance [show|fetch] | balance floor <provider> <amount [currency]|off|clear>";
 
 /** The balance source `written` names (its own spelling first, then any case), and every source's name. */
 export function floorSources(
@@ -40,15 +40,20 @@ export function floorSources(
   return { source, names: sources.map((candidate) => candidate.provider).sort() };
 }
 
-/** USD of 0 or more, null for `off`, "clear" to let the config apply again; undefined for anything else. */
-export function parseFloorValue(text: string | undefined): number | null | "clear" | undefined {
-  if (text?.toLowerCase() === "clear") return "clear";
-  return parseUsd(text);
+/**
+ * The words after the provider: an amount of 0 or more with its currency ("5", "$2.50", "30 CNY", "30cny"), null for
+ * `off`, "clear" to let the config apply again; or what is wrong with them.
+ */
+export function parseFloorValue(words: readonly string[]): FloorAmount | null | "clear" | { problem: string } {
+  const text = words.join(" ");
+  if (text.toLowerCase() === "clear") return "clear";
+  if (text.toLowerCase() === "off") return null;
+  return parseFloorAmount(text, ", off or clear");
 }
 
 /** A floor's cell: as a limit's, and "(set)" for a command-set floor no config floor is under. */
 const floorLimitCell = (floor: EffectiveLimit): string =>
-  `${limitCell(floor)}${floor.source === "command" && floor.overridesUsd === undefined ? " (set)" : ""}`;
+  `${limitCell(floor)}${floor.source === "command" && floor.overrides === undefined ? " (set)" : ""}`;
 
 export function createBalanceSubcommand(service: BudgetService): Subcommand {
   /** The balance table: each provider's balance, the floor in force and where it comes from, and how fresh it is. */
@@ -60,14 +65,14 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
       const view = views.get(source.provider);
       const floor = view?.limits.balanceFloor;
       const known = entry?.amount !== undefined;
-      const value = known ? formatBalance(entry.amount!, entry.currency) : "unknown";
+      const value = known ? formatMoney(entry.amount!, entry.currency) : "unknown";
       const off = floor ? undefined : balanceFloorOff(config.budgets, service.limits.read(), source.provider);
       const floorCell = !floor
         ? off
-          ? `off (set${off.configUsd !== undefined ? `, config ${formatUsd(off.configUsd, "spend")}` : ""})`
+          ? `off (set${off.config ? `, config ${formatMoney(off.config.amount, off.config.currency)}` : ""})`
           : "-"
-        : known && !floorApplies(entry)
-          ? `${floorLimitCell(floor)}, not applied: balance in ${entry.currency}`
+        : known && !floorApplies(entry, floor)
+          ? `${floorLimitCell(floor)}, not applied: balance in ${entry.currency ?? "USD"}`
           : `${floorLimitCell(floor)}${view?.audit.balance?.level === "blocked" ? " BLOCKED" : ""}`;
       const fetched = entry?.fetchedAt !== undefined ? `${formatDuration(now - entry.fetchedAt)} ago` : "never";
       const state =
@@ -89,15 +94,15 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
     return { text: table(["provider", "balance", "floor", "fetched", "state"], rows), anyStale };
   }
 
-  /** `balance floor <provider> <usd|off|clear>`: a command-set floor, kept in the limits store as budget set's. */
+  /** `balance floor <provider> <amount [currency]|off|clear>`: a command-set floor, kept in the limits store. */
   async function setFloor(args: string[], deps: CommandDeps, output: CommandOutput): Promise<void> {
-    const [written, value, ...extra] = args;
+    const [written, ...value] = args;
     if (!written) return output.error(`balance floor: expected a provider and an amount\nusage: ${BALANCE_USAGE}`);
     // A key pasted in place of the provider name would be stored in the limits file as a provider.
     if (redactText(written) !== written)
       return output.error("balance floor: that provider name looks like an API key or token; nothing was changed");
-    if (extra.length > 0)
-      return output.error(`balance floor: unexpected "${extra.join(" ")}"\nusage: ${BALANCE_USAGE}`);
+    if (value.length > 2)
+      return output.error(`balance floor: unexpected "${value.slice(2).join(" ")}"\nusage: ${BALANCE_USAGE}`);
     const sources = floorSources(service.balanceSources(), written);
     if (!sources.source) {
       const near = closestKey(written, sources.names);
@@ -107,9 +112,11 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
     }
     const provider = sources.source.provider;
     const parsed = parseFloorValue(value);
-    if (parsed === undefined)
+    if (parsed !== null && typeof parsed === "object" && "problem" in parsed)
       return output.error(
-        `balance floor: "${value ?? ""}" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), off or clear\nusage: ${BALANCE_USAGE}`,
+        value.length === 0
+          ? `balance floor: expected an amount after ${provider}: ${FLOOR_EXPECTED}, off or clear\nusage: ${BALANCE_USAGE}`
+          : `balance floor: ${parsed.problem}\nusage: ${BALANCE_USAGE}`,
       );
     const now = deps.now();
     if (parsed === "clear") {
@@ -125,7 +132,8 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
         );
       }
       service.limits.update(clearLimitOperation(provider, "balanceFloor", now));
-    } else service.limits.update(setLimitOperation(provider, "balanceFloor", parsed, now));
+    } else
+      service.limits.update(setLimitOperation(provider, "balanceFloor", parsed?.amount ?? null, now, parsed?.currency));
     await service.limits.flush();
     // A floor with no balance known yet: its first fetch now (one another window made within the TTL is reused), so
     // the next prompt is already compared with it; waited for as briefly as a first prompt waits (a balance API that
@@ -133,14 +141,14 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
     await service.balances.firstReadings([sources.source], BALANCE_FIRST_WAIT_MS);
     const applied = service.views(deps.now()).find((view) => view.provider === provider)?.limits.balanceFloor;
     const inForce = applied
-      ? `the floor is now ${formatUsd(applied.usd, "spend")} (${applied.source === "config" ? "config" : "set by command"})`
+      ? `the floor is now ${formatMoney(applied.amount, applied.currency)} (${applied.source === "config" ? "config" : "set by command"})`
       : "no floor applies now";
     const said =
       parsed === "clear"
         ? `balance floor set by command for ${provider} cleared; the config's floor (if any) applies again: ${inForce}`
         : parsed === null
           ? `balance floor for ${provider} switched off (also overrides the config)`
-          : `balance floor for ${provider} set to ${formatUsd(parsed, "spend")}`;
+          : `balance floor for ${provider} set to ${formatMoney(parsed.amount, parsed.currency)}`;
     const shown = showBalances(deps.now(), deps.config());
     (shown.anyStale ? output.warn : output.info)(`${said}\n${shown.text}`);
   }
@@ -149,7 +157,7 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
     name: "balance",
     usage: "balance [show|fetch|floor]",
     description:
-      "Prepaid balances (DeepSeek, OpenRouter); fetch refreshes them; floor <provider> <usd|off|clear> sets the floor",
+      "Prepaid balances (DeepSeek, OpenRouter); fetch refreshes them; floor <provider> <amount [currency]|off|clear> sets the floor",
     maxArguments: { show: 1, fetch: 1 },
     complete(prefix) {
       const words = prefix.split(/\s+/);

@@ -1,7 +1,8 @@
 // Balances as the budget audit uses them: the BalanceBook on its store (auto-router.balances.json; the team store in
-// team mode), and the reading a provider's floor is compared with. Floors are in USD; a balance in another currency
-// cannot be compared with one without an exchange rate, so it is not, and a warning says so once.
-import { formatUsd } from "../analytics/text-format.ts";
+// team mode), and the reading a provider's floor is compared with. A floor is in the currency it names (USD when it
+// names none); a balance in another currency cannot be compared with it without an exchange rate, so it is not, and a
+// warning says so once and how to write the floor in the balance's currency.
+import { formatMoney, USD } from "../config/floor-amount.ts";
 import type { FetchLike } from "../quota/fetch-json.ts";
 import type { PluginContext } from "../runtime/plugin.ts";
 import { salvageRecords } from "../state/salvage.ts";
@@ -11,20 +12,20 @@ import {
   balancesStateSchema,
   emptyBalances,
   floorApplies,
-  formatBalance,
   isStale,
   parseBalances,
   storeReadingOperation,
   type BalancesState,
 } from "./balance-book.ts";
 import type { BalanceReading } from "./budget-audit.ts";
+import type { EffectiveLimit } from "./budget-limits.ts";
 
 export interface BalanceFloors {
   book: BalanceBook;
   /** The stored readings: a new object whenever one changes (in this process or another), for memo keys. */
   stored(): BalancesState;
-  /** What `provider`'s floor is compared with: its balance when in USD, else none (warned about once). */
-  readingFor(provider: string, floorUsd: number | undefined, now: number): BalanceReading | undefined;
+  /** What `provider`'s floor is compared with: its balance when in the floor's currency, else none (warned once). */
+  readingFor(provider: string, floor: EffectiveLimit | undefined, now: number): BalanceReading | undefined;
 }
 
 export function openBalanceFloors(context: PluginContext, fetch?: FetchLike): BalanceFloors {
@@ -48,20 +49,22 @@ export function openBalanceFloors(context: PluginContext, fetch?: FetchLike): Ba
   return {
     book,
     stored: () => store.read(),
-    readingFor(provider, floorUsd, now) {
+    readingFor(provider, floor, now) {
       const balance = book.get(provider);
-      if (balance?.amount === undefined) return undefined;
-      if (!floorApplies(balance)) {
-        if (floorUsd !== undefined && !warned.has(`${provider}|${balance.currency}`)) {
-          warned.add(`${provider}|${balance.currency}`);
+      if (balance?.amount === undefined || !floor) return undefined;
+      if (!floorApplies(balance, floor)) {
+        const [has, wants] = [balance.currency ?? USD, floor.currency ?? USD];
+        if (!warned.has(`${provider}|${has}|${wants}`)) {
+          warned.add(`${provider}|${has}|${wants}`);
           context.warn(
-            `auto-router: ${provider}'s balance is ${formatBalance(balance.amount, balance.currency)}; its balanceFloor (${formatUsd(floorUsd, "spend")}) is in USD and is not applied to a balance in ${balance.currency}`,
+            `auto-router: ${provider}'s balance is ${formatMoney(balance.amount, has)}; its balanceFloor (${formatMoney(floor.amount, wants)}) is in ${wants} and is not applied to a balance in ${has}: write it in ${has} ("balanceFloor": "<amount> ${has}" in the routes file, or /auto-router balance floor ${provider} <amount> ${has})`,
           );
         }
         return undefined;
       }
       return {
-        usd: balance.amount,
+        amount: balance.amount,
+        ...(balance.currency && balance.currency !== USD ? { currency: balance.currency } : {}),
         stale: isStale(balance, now),
         fetchedAgoMs: balance.fetchedAt === undefined ? undefined : now - balance.fetchedAt,
       };

@@ -2,6 +2,7 @@
 // earlier implementation let a monthly limit silently disable the daily one) and its balance against the floor.
 // >= 80% of any limit is a warning, >= 100% blocks. Pure.
 import { formatDuration, formatPercentDown, formatUsd } from "../analytics/text-format.ts";
+import { formatMoney } from "../config/floor-amount.ts";
 import type { AuditLevel } from "../routing/types.ts";
 import type { EffectiveLimit, EffectiveLimits } from "./budget-limits.ts";
 
@@ -19,7 +20,10 @@ export interface PeriodAudit {
 }
 
 export interface BalanceReading {
-  usd: number;
+  /** In the floor's currency: a balance in another is not compared (balance-floors.ts). */
+  amount: number;
+  /** When not USD. */
+  currency?: string;
   /** The last fetch failed, or the reading is old (see isStale in balance-book.ts). */
   stale?: boolean;
   /** How long ago the balance was fetched (it may come from an earlier process). */
@@ -30,7 +34,15 @@ export interface ProviderAudit {
   level: AuditLevel;
   detail: string;
   periods: PeriodAudit[];
-  balance?: { usd: number; floorUsd: number; level: AuditLevel; stale?: boolean; fetchedAgoMs?: number };
+  /** The balance and its floor, in `currency` (USD when not given). */
+  balance?: {
+    amount: number;
+    floor: number;
+    currency?: string;
+    level: AuditLevel;
+    stale?: boolean;
+    fetchedAgoMs?: number;
+  };
 }
 
 const rank: Record<AuditLevel, number> = { ok: 0, warning: 1, blocked: 2 };
@@ -75,8 +87,8 @@ export function auditProvider(input: {
   balance?: BalanceReading;
 }): ProviderAudit {
   const periods: PeriodAudit[] = [];
-  if (input.limits.daily) periods.push(auditPeriod("daily", input.spentTodayUsd, input.limits.daily.usd));
-  if (input.limits.monthly) periods.push(auditPeriod("monthly", input.spentThisMonthUsd, input.limits.monthly.usd));
+  if (input.limits.daily) periods.push(auditPeriod("daily", input.spentTodayUsd, input.limits.daily.amount));
+  if (input.limits.monthly) periods.push(auditPeriod("monthly", input.spentThisMonthUsd, input.limits.monthly.amount));
   const details = periods
     .filter((item) => item.level !== "ok")
     .map(
@@ -86,17 +98,19 @@ export function auditProvider(input: {
   const audit: ProviderAudit = { level: worst(periods.map((item) => item.level)), detail: "", periods };
   const floor = input.limits.balanceFloor;
   if (floor && input.balance) {
-    const level: AuditLevel = input.balance.usd < floor.usd ? "blocked" : "ok";
+    const { amount, currency } = input.balance;
+    const level: AuditLevel = amount < floor.amount ? "blocked" : "ok";
     audit.balance = {
-      usd: input.balance.usd,
-      floorUsd: floor.usd,
+      amount,
+      floor: floor.amount,
+      ...(currency !== undefined ? { currency } : {}),
       level,
       ...(input.balance.stale ? { stale: true } : {}),
       ...(input.balance.fetchedAgoMs !== undefined ? { fetchedAgoMs: input.balance.fetchedAgoMs } : {}),
     };
     if (level === "blocked")
       details.push(
-        `balance ${formatUsd(input.balance.usd, "spend")} below the floor ${formatUsd(floor.usd, "spend")}${bySetCommand(floor, "balance floor")}${balanceAge(input.balance)}`,
+        `balance ${formatMoney(amount, currency)} below the floor ${formatMoney(floor.amount, currency)}${bySetCommand(floor, "balance floor")}${balanceAge(input.balance)}`,
       );
     audit.level = worst([audit.level, level]);
   }

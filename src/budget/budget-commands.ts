@@ -5,6 +5,7 @@ import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
 import { formatDuration, formatUsd } from "../analytics/text-format.ts";
+import { formatMoney } from "../config/floor-amount.ts";
 import { balanceAge, formatShare, type PeriodAudit } from "./budget-audit.ts";
 import {
   billedAccounts,
@@ -30,10 +31,10 @@ export function limitCell(limit: EffectiveLimit | undefined): string {
   const from =
     limit.source === "config"
       ? " (config)"
-      : limit.overridesUsd !== undefined
-        ? ` (set, config ${formatUsd(limit.overridesUsd, "spend")})`
+      : limit.overrides !== undefined
+        ? ` (set, config ${formatMoney(limit.overrides.amount, limit.overrides.currency)})`
         : "";
-  return `${formatUsd(limit.usd, "spend")}${from}`;
+  return `${formatMoney(limit.amount, limit.currency)}${from}`;
 }
 
 function shareCell(period: PeriodAudit | undefined): string {
@@ -85,7 +86,7 @@ function showBudget(service: BudgetService, now: number): string {
     .filter((view) => view.audit.balance)
     .map(
       (view) =>
-        `${view.provider}: balance ${formatUsd(view.audit.balance!.usd, "spend")}${balanceAge(view.audit.balance!)}, floor ${formatUsd(view.audit.balance!.floorUsd, "spend")}${view.audit.balance!.level === "blocked" ? " BLOCKED" : ""}`,
+        `${view.provider}: balance ${formatMoney(view.audit.balance!.amount, view.audit.balance!.currency)}${balanceAge(view.audit.balance!)}, floor ${formatMoney(view.audit.balance!.floor, view.audit.balance!.currency)}${view.audit.balance!.level === "blocked" ? " BLOCKED" : ""}`,
     );
   return [
     header,
@@ -197,7 +198,7 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
           : `\nnote: no target of any route bills to ${provider} (billed: ${[...billed].sort().join(", ") || "none"}); the limit applies once one does${meant(provider)}`;
         // The config check's warning, on the limits that apply now (one of them may come from the config).
         const applied = service.views(now).find((view) => view.provider === provider)?.limits;
-        const neverBlocks = dailyAboveMonthly({ daily: applied?.daily?.usd, monthly: applied?.monthly?.usd });
+        const neverBlocks = dailyAboveMonthly({ daily: applied?.daily?.amount, monthly: applied?.monthly?.amount });
         const warning = neverBlocks ? `\nwarning: ${provider}: ${neverBlocks}` : "";
         return (neverBlocks ? output.warn : output.info)(
           usd === null

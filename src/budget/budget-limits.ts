@@ -7,6 +7,7 @@
 // names match case-insensitively, as provider preferences do: a limit for `Mock-A` is the limit of the provider `mock-a`.
 import { z } from "zod";
 import type { BudgetsConfig, RouterConfig } from "../config/schema.ts";
+import { type FloorAmount, floorOf, USD } from "../config/floor-amount.ts";
 import { accountOf } from "../routing/types.ts";
 
 export const LIMITS_STORE_NAME = "budget-limits";
@@ -28,6 +29,8 @@ export const limitsStateSchema = z.object({
         daily: usd,
         monthly: usd,
         balanceFloor: usd,
+        /** The balance floor's currency when it is not USD (stores written before floors had one hold USD). */
+        balanceFloorCurrency: z.string().optional(),
         /** When the latest of its fields was set. */
         updatedAt: z.number().optional(),
         /** When each field was set (stores written before kept only updatedAt: it stands for each field then). */
@@ -99,6 +102,7 @@ function withoutFields(providers: LimitsState["providers"], provider: string, fi
     if (!sameProvider(name, provider)) continue;
     const rest = { ...current };
     for (const field of fields) delete rest[field];
+    if (fields.includes("balanceFloor")) delete rest.balanceFloorCurrency;
     if (rest.setAt) {
       const setAt = { ...rest.setAt };
       for (const field of fields) delete setAt[field];
@@ -112,10 +116,17 @@ function withoutFields(providers: LimitsState["providers"], provider: string, fi
 }
 
 /**
- * `usd` null switches the period (or floor) off even when the config sets it. The value is kept under `provider`
- * alone: the same field under another spelling of the name (kept by an earlier version) goes.
+ * `limit` null switches the period (or floor) off even when the config sets it. A period's limit is USD; a floor is
+ * in `currency` (USD when not given). The value is kept under `provider` alone: the same field under another
+ * spelling of the name (kept by an earlier version) goes.
  */
-export function setLimitOperation(provider: string, field: LimitField, usdLimit: number | null, at: number) {
+export function setLimitOperation(
+  provider: string,
+  field: LimitField,
+  limit: number | null,
+  at: number,
+  currency: string = USD,
+) {
   return (state: LimitsState): LimitsState => {
     const providers = withoutFields(state.providers, provider, [field]);
     return stateWith(
@@ -124,7 +135,8 @@ export function setLimitOperation(provider: string, field: LimitField, usdLimit:
         ...providers,
         [provider]: {
           ...providers[provider],
-          [field]: usdLimit,
+          [field]: limit,
+          ...(field === "balanceFloor" && limit !== null && currency !== USD ? { balanceFloorCurrency: currency } : {}),
           updatedAt: at,
           setAt: { ...providers[provider]?.setAt, [field]: at },
         },
@@ -199,6 +211,10 @@ export function pushLimits(team: LimitsState, local: LimitsState): LimitsPush {
     const setAt = { ...entry.setAt };
     for (const field of kept) {
       entry[field] = limits[field];
+      if (field === "balanceFloor") {
+        if (limits.balanceFloorCurrency !== undefined) entry.balanceFloorCurrency = limits.balanceFloorCurrency;
+        else delete entry.balanceFloorCurrency;
+      }
       // The field's own time goes with it; without one, the entry's latest stands for it (as it did here).
       const own = limits.setAt?.[field];
       if (own !== undefined) setAt[field] = own;
@@ -217,10 +233,13 @@ export function pushLimits(team: LimitsState, local: LimitsState): LimitsPush {
 
 export type LimitSource = "config" | "command";
 export interface EffectiveLimit {
-  usd: number;
+  /** USD for a period's limit; a balance floor's is in `currency`. */
+  amount: number;
+  /** A balance floor's currency when it is not USD. */
+  currency?: string;
   source: LimitSource;
-  /** A command-set limit's: the config's value for the same period, which it overrides. */
-  overridesUsd?: number;
+  /** A command-set limit's: the config's value for the same period (or floor), which it overrides. */
+  overrides?: FloorAmount;
 }
 export interface EffectiveLimits {
   daily?: EffectiveLimit;
@@ -228,16 +247,37 @@ export interface EffectiveLimits {
   balanceFloor?: EffectiveLimit;
 }
 
-type Limits = Partial<Record<BudgetPeriod | "balanceFloor", number | null>>;
+type Limits = Partial<Record<BudgetPeriod | "balanceFloor", number | null>> & { balanceFloorCurrency?: string };
 
-/** One provider's limits from several spellings of its name: each later one's values win. */
+/** The config's limits with its floor as an amount and a currency (the routes file may write `"30 CNY"`). */
+function configLimits(limits: NonNullable<BudgetsConfig["providers"]>[string]): Limits {
+  const { balanceFloor, ...periods } = limits;
+  if (balanceFloor === undefined) return periods;
+  const floor = floorOf(balanceFloor);
+  return {
+    ...periods,
+    balanceFloor: floor.amount,
+    ...(floor.currency !== USD ? { balanceFloorCurrency: floor.currency } : {}),
+  };
+}
+
+/** One provider's limits from several spellings of its name: each later one's values win (a floor with its currency). */
 function mergeLimits(entries: Limits[]): Limits {
   const merged: Limits = {};
   for (const entry of entries)
-    for (const field of [...BUDGET_PERIODS, "balanceFloor"] as const)
-      if (entry[field] !== undefined) merged[field] = entry[field];
+    for (const field of LIMIT_FIELDS)
+      if (entry[field] !== undefined) {
+        merged[field] = entry[field];
+        if (field === "balanceFloor") merged.balanceFloorCurrency = entry.balanceFloorCurrency;
+      }
   return merged;
 }
+
+/** `field`'s amount of `limits` (a number there) with its currency when not USD. */
+const amountOf = (limits: Limits, field: LimitField, amount: number) =>
+  field === "balanceFloor" && limits.balanceFloorCurrency && limits.balanceFloorCurrency !== USD
+    ? { amount, currency: limits.balanceFloorCurrency }
+    : { amount };
 
 /**
  * The limits that apply per provider after precedence (see the file comment), keyed by the name `accounts` (the
@@ -257,26 +297,29 @@ export function effectiveLimits(
     if (!group) groups.set(key, (group = { name: providerNameIn(accounts, written), config: [], command: [] }));
     return group;
   };
-  for (const [name, limits] of Object.entries(config?.providers ?? {})) groupOf(name).config.push([name, limits]);
+  for (const [name, limits] of Object.entries(config?.providers ?? {}))
+    groupOf(name).config.push([name, configLimits(limits)]);
   for (const [name, limits] of Object.entries(stored.providers)) groupOf(name).command.push(limits);
   for (const { name: provider, config: configured, command } of groups.values()) {
     const ownLast = configured.sort(([a], [b]) => Number(a === provider) - Number(b === provider));
     const fromConfig = mergeLimits(ownLast.map(([, limits]) => limits));
     const fromCommand = mergeLimits(command.sort((a, b) => (a.updatedAt ?? 0) - (b.updatedAt ?? 0)));
     const limits: EffectiveLimits = {};
-    for (const field of [...BUDGET_PERIODS, "balanceFloor"] as const) {
+    for (const field of LIMIT_FIELDS) {
       const commandValue = fromCommand[field];
       if (commandValue !== undefined) {
         if (commandValue !== null) {
           const configured = fromConfig[field];
           limits[field] = {
-            usd: commandValue,
+            ...amountOf(fromCommand, field, commandValue),
             source: "command",
-            ...(typeof configured === "number" ? { overridesUsd: configured } : {}),
+            ...(typeof configured === "number"
+              ? { overrides: { currency: USD, ...amountOf(fromConfig, field, configured) } }
+              : {}),
           };
         }
-      } else if (fromConfig[field] !== undefined) {
-        limits[field] = { usd: fromConfig[field]!, source: "config" };
+      } else if (typeof fromConfig[field] === "number") {
+        limits[field] = { ...amountOf(fromConfig, field, fromConfig[field]), source: "config" };
       }
     }
     if (limits.daily || limits.monthly || limits.balanceFloor) result[provider] = limits;
@@ -292,7 +335,7 @@ export function balanceFloorOff(
   config: BudgetsConfig | undefined,
   stored: LimitsState,
   provider: string,
-): { configUsd?: number } | undefined {
+): { config?: FloorAmount } | undefined {
   const command = Object.entries(stored.providers)
     .filter(([name]) => sameProvider(name, provider))
     .map(([, limits]) => limits)
@@ -301,6 +344,9 @@ export function balanceFloorOff(
   const configured = Object.entries(config?.providers ?? {})
     .filter(([name]) => sameProvider(name, provider))
     .sort(([a], [b]) => Number(a === provider) - Number(b === provider));
-  const configUsd = mergeLimits(configured.map(([, limits]) => limits)).balanceFloor;
-  return typeof configUsd === "number" ? { configUsd } : {};
+  const floor = configured
+    .map(([, limits]) => limits.balanceFloor)
+    .filter((value) => value !== undefined)
+    .at(-1);
+  return floor === undefined ? {} : { config: floorOf(floor) };
 }

@@ -166,7 +166,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
           limits: providerLimits,
           spentTodayUsd: spend.day.costUsd,
           spentThisMonthUsd: spend.month.costUsd,
-          balance: floors.readingFor(provider, providerLimits.balanceFloor?.usd, now),
+          balance: floors.readingFor(provider, providerLimits.balanceFloor, now),
         });
         return { provider, limits: providerLimits, spend, audit };
       });
@@ -181,7 +181,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     const spends = views(now).map((view) => ({
       provider: view.provider,
       spentUsd: view.spend.month.costUsd,
-      monthlyUsd: view.limits.monthly?.usd,
+      monthlyUsd: view.limits.monthly?.amount,
     }));
     // Which providers bill per token asks pi's registry (a scan of its models): only when a monthly budget exists.
     if (!spends.some((spend) => spend.monthlyUsd !== undefined && spend.monthlyUsd > 0)) return {};
@@ -313,8 +313,8 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
           attempt.candidate.billing === "subscription"
             ? 0
             : expectedCostUsd(attempt.candidate, calendar.month, attempt.estimatedInputTokens),
-        dailyUsd: providerLimits.daily?.usd,
-        monthlyUsd: providerLimits.monthly?.usd,
+        dailyUsd: providerLimits.daily?.amount,
+        monthlyUsd: providerLimits.monthly?.amount,
         ttlMs: RESERVATION_TTL_MS,
         now: attempt.now,
       });

@@ -5,6 +5,7 @@ import { breakerConfigSchema, uviConfigSchema } from "./quota-schema.ts";
 import { gatewaySchema, proxyProvidersSchema } from "./gateway-schema.ts";
 import { stateConfigSchema } from "./state-schema.ts";
 import { timeZoneSchema } from "./time-zone.ts";
+import { floorAmountSchema } from "./floor-amount.ts";
 import {
   quotaSchema,
   REVERT_MODES,
@@ -147,11 +148,9 @@ export const budgetLimitSchema = () =>
   z.strictObject({
     daily: z.number().nonnegative().optional().describe("USD per calendar day"),
     monthly: z.number().nonnegative().optional().describe("USD per calendar month"),
-    balanceFloor: z
-      .number()
-      .nonnegative()
+    balanceFloor: floorAmountSchema()
       .optional()
-      .describe("Block the provider when its prepaid balance falls below this"),
+      .describe('Block the provider when its prepaid balance falls below this: USD, or "30 CNY" in another currency'),
   });
 
 export const budgetsSchema = () =>

@@ -50,9 +50,12 @@ describe("balances through the pi CLI", () => {
 
   /**
    * An agent dir (and HOME) whose route tries `provider` (openrouter or deepseek: a provider with a balance API)
-   * first, then mock-b; `provider` has a $5 floor.
+   * first, then mock-b; `provider` has a $5 floor unless `floor` says another.
    */
-  function agent(provider: "openrouter" | "deepseek" = "openrouter", { endpoint = true } = {}) {
+  function agent(
+    provider: "openrouter" | "deepseek" = "openrouter",
+    { endpoint = true, floor = 5 as number | string } = {},
+  ) {
     const spec = (apiKey: string, model: string) => ({
       baseUrl: chat.url,
       api: "openai-completions" as const,
@@ -74,7 +77,7 @@ describe("balances through the pi CLI", () => {
             ],
           },
         },
-        budgets: { providers: { [provider]: { balanceFloor: 5 } } },
+        budgets: { providers: { [provider]: { balanceFloor: floor } } },
       },
     });
     const home = join(dir.agentDir, "home");
@@ -161,9 +164,55 @@ describe("balances through the pi CLI", () => {
       // Read as dollars, 3.00 would be below the $5 floor and deepseek skipped.
       assert.deepEqual(servedModels(), ["deepseek-model", "deepseek-model"]);
       const warnings = shown.match(
-        /deepseek's balance is 3\.00 CNY; its balanceFloor \(\$5\.00\) is in USD and is not applied/g,
+        /deepseek's balance is 3\.00 CNY; its balanceFloor \(\$5\.00\) is in USD and is not applied to a balance in CNY: write it in CNY \("balanceFloor": "<amount> CNY" in the routes file, or \/auto-router balance floor deepseek <amount> CNY\)/g,
       );
       assert.equal(warnings?.length, 1, shown);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
+  const deepSeekCny = (amount: string): BalanceAnswer => ({
+    status: 200,
+    body: { is_available: true, balance_infos: [{ currency: "CNY", total_balance: amount }] },
+  });
+
+  it("blocks a DeepSeek balance in CNY below a floor written in CNY, in the config and by command, in a new process too", async () => {
+    answer = deepSeekCny("30.00");
+    const dir = agent("deepseek", { floor: "50 CNY" });
+    try {
+      const config = await dir.pi(["-p", "Say hi", "/auto-router explain", "/auto-router balance"]);
+      assert.equal(config.code, 0, config.stderr);
+      const shown = config.stdout + config.stderr;
+      assert.deepEqual(servedModels(), ["model-b"]);
+      assert.match(shown, /deepseek-model\]?: budget - budget blocked: balance 30\.00 CNY below the floor 50\.00 CNY/);
+      assert.match(shown, /^deepseek\s+30\.00 CNY\s+50\.00 CNY \(config\) BLOCKED\s+\d+s ago\s+fresh$/m, shown);
+      assert.doesNotMatch(shown, /not applied|\$30|\$50/, shown);
+
+      // A floor in CNY set by command overrides the config's and is kept with its currency for the next process.
+      chat.reset();
+      const set = await dir.pi(["-p", "/auto-router balance floor deepseek 40cny", "Say hi"]);
+      assert.equal(set.code, 0, set.stderr);
+      assert.match(set.stderr, /^balance floor for deepseek set to 40\.00 CNY$/m, set.stderr);
+      assert.match(set.stderr, /^deepseek\s+30\.00 CNY\s+40\.00 CNY \(set, config 50\.00 CNY\) BLOCKED/m, set.stderr);
+      assert.deepEqual(servedModels(), ["model-b"]);
+
+      chat.reset();
+      const later = await dir.pi([
+        "-p",
+        "Say hi",
+        "/auto-router explain",
+        "/auto-router balance floor deepseek 20 CNY",
+        "Say hi",
+      ]);
+      assert.equal(later.code, 0, later.stderr);
+      // Read as $40, the floor would not apply to a balance in CNY and deepseek would serve the first prompt.
+      assert.deepEqual(servedModels(), ["model-b", "deepseek-model"]);
+      assert.match(
+        later.stdout + later.stderr,
+        /balance 30\.00 CNY below the floor 40\.00 CNY set with \/auto-router balance floor/,
+      );
+      assert.match(later.stderr, /^deepseek\s+30\.00 CNY\s+20\.00 CNY \(set, config 50\.00 CNY\)\s+\d+s ago\s+fresh$/m);
     } finally {
       dir.cleanup();
     }
@@ -306,11 +355,11 @@ describe("balances through the pi CLI", () => {
     }
   });
 
-  it("refuses a floor for a provider without a balance source, an amount that is not USD, and extra words, with exit 1", async () => {
+  it("refuses a floor for a provider without a balance source, an amount that is not one, and extra words, with exit 1", async () => {
     answer = deepSeekUsd("8.00");
     const dir = agent("deepseek");
     try {
-      const usage = "usage: /auto-router balance [show|fetch] | balance floor <provider> <usd|off|clear>";
+      const usage = "usage: /auto-router balance [show|fetch] | balance floor <provider> <amount [currency]|off|clear>";
       // All refused in one pi process (print mode goes on after a failing command and exits 1 at the end): each
       // refusal is its own lines on stderr.
       const bad = await dir.pi([
@@ -319,14 +368,20 @@ describe("balances through the pi CLI", () => {
         "/auto-router balance floor deepseek -1",
         "/auto-router balance floor deepseek five",
         "/auto-router balance floor deepseek 5 daily",
+        "/auto-router balance floor deepseek 30 CYN",
+        "/auto-router balance floor deepseek 30 CNY now",
         "/auto-router balance",
       ]);
       assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+      const expected =
+        'expected an amount of 0 or more in USD (5 or $2.50) or with its currency ("30 CNY"), off or clear';
       for (const message of [
         `balance floor: mock-b has no balance source (providers with one: deepseek)\n${usage}`,
-        `balance floor: "-1" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), off or clear\n${usage}`,
-        `balance floor: "five" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), off or clear\n${usage}`,
-        `balance floor: unexpected "daily"\n${usage}`,
+        `balance floor: "-1" is not an amount: ${expected}\n${usage}`,
+        `balance floor: "five" is not an amount: ${expected}\n${usage}`,
+        `balance floor: "5 daily" is not an amount: ${expected}\n${usage}`,
+        `balance floor: "CYN" is not a currency code (ISO 4217, such as USD or CNY); did you mean "CNY"?\n${usage}`,
+        `balance floor: unexpected "now"\n${usage}`,
       ])
         assert.ok(bad.stderr.includes(message), `${message}\n---\n${bad.stderr}`);
       assert.match(bad.stdout + bad.stderr, /^deepseek\s+\S+\s+\$5\.00 \(config\)\s/m, "nothing was changed");

@@ -50,7 +50,7 @@ describe("usage ledger shared by several processes", () => {
     assert.equal(setter.code, 0, setter.stderr);
     const reader = await runWorker(WORKER, [dir, "0", "reader", "read-budget"]);
     assert.equal(reader.code, 0, reader.stderr);
-    assert.deepEqual(JSON.parse(reader.stdout), { daily: { usd: 7, source: "command" } });
+    assert.deepEqual(JSON.parse(reader.stdout), { daily: { amount: 7, source: "command" } });
     await mine.refresh();
     assert.equal(mine.read().providers.shared?.daily, 7);
     assert.equal(mine.read().providers.other?.monthly, 9);

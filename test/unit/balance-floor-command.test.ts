@@ -13,14 +13,23 @@ const source = (provider: string): BalanceSource => ({
 });
 
 describe("balance floor command words", () => {
-  it("reads USD of 0 or more, off and clear, and nothing else", () => {
-    assert.equal(parseFloorValue("5"), 5);
-    assert.equal(parseFloorValue("$2.50"), 2.5);
-    assert.equal(parseFloorValue("0"), 0);
-    assert.equal(parseFloorValue("OFF"), null);
-    assert.equal(parseFloorValue("clear"), "clear");
-    for (const bad of [undefined, "", "-1", "five", "1e3", "0x10", "5usd"])
-      assert.equal(parseFloorValue(bad), undefined);
+  it("reads an amount of 0 or more with its currency (USD when none), off and clear, and nothing else", () => {
+    const usd = (amount: number) => ({ amount, currency: "USD" });
+    assert.deepEqual(parseFloorValue(["5"]), usd(5));
+    assert.deepEqual(parseFloorValue(["$2.50"]), usd(2.5));
+    assert.deepEqual(parseFloorValue(["0"]), usd(0));
+    assert.deepEqual(parseFloorValue(["5usd"]), usd(5));
+    assert.deepEqual(parseFloorValue(["30", "CNY"]), { amount: 30, currency: "CNY" });
+    assert.deepEqual(parseFloorValue(["30cny"]), { amount: 30, currency: "CNY" });
+    assert.equal(parseFloorValue(["OFF"]), null);
+    assert.equal(parseFloorValue(["clear"]), "clear");
+    for (const bad of [[], [""], ["-1"], ["five"], ["1e3"], ["0x10"], ["5", "daily"], ["$5", "CNY"]])
+      assert.match((parseFloorValue(bad) as { problem: string }).problem, /is not an amount/, bad.join(" "));
+    assert.match(
+      (parseFloorValue(["30", "CYN"]) as { problem: string }).problem,
+      /"CYN" is not a currency code \(ISO 4217, such as USD or CNY\); did you mean "CNY"\?/,
+    );
+    assert.match((parseFloorValue(["5", "off"]) as { problem: string }).problem, /"off" is not a currency code/);
   });
 
   it("finds the balance source a provider name means in any case, and lists every one", () => {

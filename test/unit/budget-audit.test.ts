@@ -10,7 +10,7 @@ import {
 } from "../../src/budget/budget-limits.ts";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 
-const daily = (usd: number) => ({ daily: { usd, source: "config" as const } });
+const daily = (amount: number) => ({ daily: { amount, source: "config" as const } });
 
 describe("budget audit thresholds", () => {
   it("is ok just below 80% of the daily limit", () => {
@@ -33,7 +33,10 @@ describe("budget audit thresholds", () => {
     assert.equal(auditProvider({ limits: daily(0), spentTodayUsd: 0, spentThisMonthUsd: 0 }).level, "blocked");
   });
   it("enforces the daily limit when a monthly limit also exists and is far from reached", () => {
-    const limits = { daily: { usd: 1, source: "config" as const }, monthly: { usd: 100, source: "config" as const } };
+    const limits = {
+      daily: { amount: 1, source: "config" as const },
+      monthly: { amount: 100, source: "config" as const },
+    };
     const audit = auditProvider({ limits, spentTodayUsd: 1.2, spentThisMonthUsd: 10 });
     assert.equal(audit.level, "blocked");
     assert.deepEqual(
@@ -45,19 +48,22 @@ describe("budget audit thresholds", () => {
     );
   });
   it("enforces the monthly limit when today's spend is within the daily limit", () => {
-    const limits = { daily: { usd: 5, source: "config" as const }, monthly: { usd: 20, source: "command" as const } };
+    const limits = {
+      daily: { amount: 5, source: "config" as const },
+      monthly: { amount: 20, source: "command" as const },
+    };
     const audit = auditProvider({ limits, spentTodayUsd: 1, spentThisMonthUsd: 20 });
     assert.equal(audit.level, "blocked");
     assert.match(audit.detail, /monthly \$20\.00 of \$20\.00 set with \/auto-router budget set \(100%\)/);
     assert.doesNotMatch(audit.detail, /daily/);
   });
   it("blocks a provider whose balance is below the floor, and not one at the floor", () => {
-    const limits = { balanceFloor: { usd: 2, source: "config" as const } };
+    const limits = { balanceFloor: { amount: 2, source: "config" as const } };
     assert.equal(
-      auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0, balance: { usd: 1.99 } }).level,
+      auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0, balance: { amount: 1.99 } }).level,
       "blocked",
     );
-    assert.equal(auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0, balance: { usd: 2 } }).level, "ok");
+    assert.equal(auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0, balance: { amount: 2 } }).level, "ok");
     assert.equal(
       auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0 }).level,
       "ok",
@@ -65,23 +71,23 @@ describe("budget audit thresholds", () => {
     );
   });
   it("names a floor or a limit set by command where it blocks, since the routes file does not hold it", () => {
-    const balance = { usd: 8 };
+    const balance = { amount: 8 };
     const fromCommand = auditProvider({
-      limits: { balanceFloor: { usd: 10, source: "command", overridesUsd: 5 } },
+      limits: { balanceFloor: { amount: 10, source: "command", overrides: { amount: 5, currency: "USD" } } },
       spentTodayUsd: 0,
       spentThisMonthUsd: 0,
       balance,
     });
     assert.equal(fromCommand.detail, "balance $8.00 below the floor $10.00 set with /auto-router balance floor");
     const fromConfig = auditProvider({
-      limits: { balanceFloor: { usd: 10, source: "config" } },
+      limits: { balanceFloor: { amount: 10, source: "config" } },
       spentTodayUsd: 0,
       spentThisMonthUsd: 0,
       balance,
     });
     assert.equal(fromConfig.detail, "balance $8.00 below the floor $10.00");
     const daily = auditProvider({
-      limits: { daily: { usd: 5, source: "command" }, monthly: { usd: 20, source: "config" } },
+      limits: { daily: { amount: 5, source: "command" }, monthly: { amount: 20, source: "config" } },
       spentTodayUsd: 5,
       spentThisMonthUsd: 20,
     });
@@ -91,8 +97,8 @@ describe("budget audit thresholds", () => {
     );
   });
   it("says how old the balance behind a block is, and that it is stale", () => {
-    const limits = { balanceFloor: { usd: 5, source: "config" as const } };
-    const balance = { usd: 2, stale: true, fetchedAgoMs: 2 * 3_600_000 };
+    const limits = { balanceFloor: { amount: 5, source: "config" as const } };
+    const balance = { amount: 2, stale: true, fetchedAgoMs: 2 * 3_600_000 };
     const audit = auditProvider({ limits, spentTodayUsd: 0, spentThisMonthUsd: 0, balance });
     assert.equal(audit.detail, "balance $2.00 below the floor $5.00 (stale, fetched 2h00m ago)");
   });
@@ -102,30 +108,33 @@ describe("budget limit precedence", () => {
   const config = { providers: { deepseek: { daily: 1, monthly: 10 }, openai: { monthly: 50 } } };
   it("uses config limits when no command set one", () => {
     const limits = effectiveLimits(config, emptyLimits());
-    assert.deepEqual(limits.deepseek, { daily: { usd: 1, source: "config" }, monthly: { usd: 10, source: "config" } });
+    assert.deepEqual(limits.deepseek, {
+      daily: { amount: 1, source: "config" },
+      monthly: { amount: 10, source: "config" },
+    });
   });
   it("lets a command-set limit override the config for that provider and period only", () => {
     const state = setLimitOperation("deepseek", "monthly", 3, 0)(emptyLimits());
     const limits = effectiveLimits(config, state);
     // The config's monthly $10 is what the command-set $3 overrides (the budget table names it).
     assert.deepEqual(limits.deepseek, {
-      daily: { usd: 1, source: "config" },
-      monthly: { usd: 3, source: "command", overridesUsd: 10 },
+      daily: { amount: 1, source: "config" },
+      monthly: { amount: 3, source: "command", overrides: { amount: 10, currency: "USD" } },
     });
-    assert.deepEqual(limits.openai, { monthly: { usd: 50, source: "config" } });
+    assert.deepEqual(limits.openai, { monthly: { amount: 50, source: "config" } });
   });
   it("switches a config limit off with `off` and restores it with clear", () => {
     const off = setLimitOperation("openai", "monthly", null, 0)(emptyLimits());
     assert.equal(effectiveLimits(config, off).openai, undefined);
     const cleared = clearLimitOperation("openai", "monthly", 1)(off);
-    assert.deepEqual(effectiveLimits(config, cleared).openai, { monthly: { usd: 50, source: "config" } });
+    assert.deepEqual(effectiveLimits(config, cleared).openai, { monthly: { amount: 50, source: "config" } });
   });
   it("applies a limit whose provider name differs only in case, under the name the targets bill to", () => {
     const cased = { providers: { "Mock-A": { daily: 0.001 }, "mock-b": { monthly: 4 } } };
     const state = setLimitOperation("MOCK-A", "monthly", 3, 0)(emptyLimits());
     assert.deepEqual(effectiveLimits(cased, state, ["mock-a", "Mock-B"]), {
-      "mock-a": { daily: { usd: 0.001, source: "config" }, monthly: { usd: 3, source: "command" } },
-      "Mock-B": { monthly: { usd: 4, source: "config" } },
+      "mock-a": { daily: { amount: 0.001, source: "config" }, monthly: { amount: 3, source: "command" } },
+      "Mock-B": { monthly: { amount: 4, source: "config" } },
     });
     // No target bills to it: one provider all the same, named as first written.
     assert.deepEqual(Object.keys(effectiveLimits(cased, state)), ["Mock-A", "mock-b"]);
@@ -138,8 +147,8 @@ describe("budget limit precedence", () => {
       "mock-a": { daily: 2, updatedAt: 5, setAt: { daily: 5 } },
     });
     assert.deepEqual(effectiveLimits(undefined, set, ["mock-a"])["mock-a"], {
-      daily: { usd: 2, source: "command" },
-      monthly: { usd: 3, source: "command" },
+      daily: { amount: 2, source: "command" },
+      monthly: { amount: 3, source: "command" },
     });
     assert.deepEqual(clearLimitOperation("Mock-A", undefined, 6)(set).providers, {});
   });
@@ -165,17 +174,17 @@ describe("the trace a clear leaves", () => {
       cleared: { deepseek: { daily: 5, monthly: 5, balanceFloor: 7 } },
     });
     assert.deepEqual(effectiveLimits(config, cleared, ["deepseek"]).deepseek, {
-      daily: { usd: 1, source: "config" },
-      balanceFloor: { usd: 5, source: "config" },
+      daily: { amount: 1, source: "config" },
+      balanceFloor: { amount: 5, source: "config" },
     });
     assert.equal(balanceFloorOff(config, cleared, "deepseek"), undefined);
     assert.deepEqual(effectiveLimits(undefined, cleared), {});
     const again = setLimitOperation("DEEPSEEK", "daily", 3, 9)(cleared);
     assert.deepEqual(again.cleared, { deepseek: { monthly: 5, balanceFloor: 7 } });
     assert.deepEqual(effectiveLimits(config, again, ["deepseek"]).deepseek?.daily, {
-      usd: 3,
+      amount: 3,
       source: "command",
-      overridesUsd: 1,
+      overrides: { amount: 1, currency: "USD" },
     });
     const allSetAgain = setLimitOperation(
       "deepseek",
@@ -192,19 +201,19 @@ describe("balance floor precedence", () => {
   it("lets a floor set by command override the config's floor, as a command-set limit overrides a period's", () => {
     const state = setLimitOperation("DeepSeek", "balanceFloor", 10, 0)(emptyLimits());
     assert.deepEqual(effectiveLimits(config, state, ["deepseek"]).deepseek, {
-      daily: { usd: 1, source: "config" },
-      balanceFloor: { usd: 10, source: "command", overridesUsd: 5 },
+      daily: { amount: 1, source: "config" },
+      balanceFloor: { amount: 10, source: "command", overrides: { amount: 5, currency: "USD" } },
     });
     assert.equal(balanceFloorOff(config, state, "deepseek"), undefined);
   });
   it("switches the config's floor off with off, says which floor it overrides, and restores it with clear", () => {
     const off = setLimitOperation("deepseek", "balanceFloor", null, 0)(emptyLimits());
-    assert.deepEqual(effectiveLimits(config, off).deepseek, { daily: { usd: 1, source: "config" } });
-    assert.deepEqual(balanceFloorOff(config, off, "DEEPSEEK"), { configUsd: 5 });
+    assert.deepEqual(effectiveLimits(config, off).deepseek, { daily: { amount: 1, source: "config" } });
+    assert.deepEqual(balanceFloorOff(config, off, "DEEPSEEK"), { config: { amount: 5, currency: "USD" } });
     assert.deepEqual(balanceFloorOff(undefined, off, "deepseek"), {});
     const cleared = clearLimitOperation("deepseek", "balanceFloor", 1)(off);
     assert.deepEqual(cleared.providers, {});
-    assert.deepEqual(effectiveLimits(config, cleared).deepseek?.balanceFloor, { usd: 5, source: "config" });
+    assert.deepEqual(effectiveLimits(config, cleared).deepseek?.balanceFloor, { amount: 5, source: "config" });
   });
   it("keeps a floor set by command when budget clear removes the provider's daily and monthly limits", () => {
     const state = setLimitOperation(
@@ -217,6 +226,46 @@ describe("balance floor precedence", () => {
     // The floor keeps its own set time; the entry's latest is the daily limit's, which is gone.
     assert.deepEqual(cleared.providers, { deepseek: { balanceFloor: 10, updatedAt: 1, setAt: { balanceFloor: 0 } } });
     assert.deepEqual(clearLimitOperation("deepseek", "balanceFloor", 3)(cleared).providers, {});
+  });
+});
+
+describe("balance floor currency", () => {
+  it("keeps a floor's currency from the config and from a command, and drops it with the floor", () => {
+    const config = { providers: { deepseek: { balanceFloor: "50 CNY" } } };
+    assert.deepEqual(effectiveLimits(config, emptyLimits()).deepseek, {
+      balanceFloor: { amount: 50, currency: "CNY", source: "config" },
+    });
+    const set = setLimitOperation("deepseek", "balanceFloor", 40, 1, "CNY")(emptyLimits());
+    assert.deepEqual(set.providers.deepseek, {
+      balanceFloor: 40,
+      balanceFloorCurrency: "CNY",
+      updatedAt: 1,
+      setAt: { balanceFloor: 1 },
+    });
+    assert.deepEqual(effectiveLimits(config, set).deepseek?.balanceFloor, {
+      amount: 40,
+      currency: "CNY",
+      source: "command",
+      overrides: { amount: 50, currency: "CNY" },
+    });
+    // Set again in USD: the earlier floor's currency does not stay behind to turn $5 into 5 CNY.
+    const inUsd = setLimitOperation("DeepSeek", "balanceFloor", 5, 2)(set);
+    assert.deepEqual(effectiveLimits(undefined, inUsd).DeepSeek?.balanceFloor, { amount: 5, source: "command" });
+    assert.deepEqual(balanceFloorOff(config, setLimitOperation("deepseek", "balanceFloor", null, 3)(set), "deepseek"), {
+      config: { amount: 50, currency: "CNY" },
+    });
+    assert.deepEqual(clearLimitOperation("deepseek", "balanceFloor", 4)(set).providers, {});
+  });
+  it("compares a balance with a floor in the same currency and says both in it", () => {
+    const audit = auditProvider({
+      limits: { balanceFloor: { amount: 50, currency: "CNY", source: "config" } },
+      spentTodayUsd: 0,
+      spentThisMonthUsd: 0,
+      balance: { amount: 30, currency: "CNY" },
+    });
+    assert.equal(audit.level, "blocked");
+    assert.deepEqual(audit.balance, { amount: 30, floor: 50, currency: "CNY", level: "blocked" });
+    assert.match(audit.detail, /balance 30\.00 CNY below the floor 50\.00 CNY/);
   });
 });
 

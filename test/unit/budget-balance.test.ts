@@ -6,11 +6,11 @@ import {
   BalanceBook,
   balanceSources,
   emptyBalances,
-  formatBalance,
   isStale,
   storeReadingOperation,
   type StoredBalance,
 } from "../../src/budget/balance-book.ts";
+import { formatMoney } from "../../src/config/floor-amount.ts";
 import { parseDeepSeekBalance } from "../../src/quota/balance-deepseek.ts";
 import { fetchJsonWithRetry, type FetchLike } from "../../src/quota/fetch-json.ts";
 import { parseOpenRouterBalance } from "../../src/quota/balance-openrouter.ts";
@@ -45,8 +45,8 @@ describe("balance parsers", () => {
     );
   });
   it("shows dollars with a $ and any other currency by its code, without one", () => {
-    assert.equal(formatBalance(12.5, "USD"), "$12.50");
-    assert.equal(formatBalance(30, "CNY"), "30.00 CNY");
+    assert.equal(formatMoney(12.5, "USD"), "$12.50");
+    assert.equal(formatMoney(30, "CNY"), "30.00 CNY");
   });
   it("reads OpenRouter credits minus usage, or the key's remaining limit", () => {
     assert.deepEqual(parseOpenRouterBalance({ data: { total_credits: 50, total_usage: 42.5 } }), {

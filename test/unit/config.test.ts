@@ -247,6 +247,34 @@ describe("routes file parsing", () => {
     );
   });
 
+  it("takes a balance floor in USD or with its currency, and names the path and a currency code's likely spelling", () => {
+    const route = { targets: [{ provider: "deepseek", modelId: "y" }] };
+    const floor = (balanceFloor: unknown) =>
+      parse({ routes: { a: route }, budgets: { providers: { deepseek: { balanceFloor } } } });
+    assert.deepEqual(
+      [5, "$2.50", "30 CNY", "30cny"].map((value) => floor(value).config?.budgets?.providers?.deepseek?.balanceFloor),
+      [5, "$2.50", "30 CNY", "30cny"],
+    );
+    const path = "budgets.providers.deepseek.balanceFloor";
+    const errors = (value: unknown) =>
+      floor(value)
+        .issues.filter((issue) => issue.severity === "error")
+        .map((issue) => [issue.path, issue.message]);
+    assert.deepEqual(errors("30 CYN"), [
+      [path, '"CYN" is not a currency code (ISO 4217, such as USD or CNY); did you mean "CNY"?'],
+    ]);
+    assert.deepEqual(errors("$30 CNY"), [[path, '"$30 CNY" is not an amount: "$" is for USD; write "30 CNY"']]);
+    assert.deepEqual(errors("thirty"), [
+      [
+        path,
+        '"thirty" is not an amount: expected an amount of 0 or more in USD (5 or $2.50) or with its currency ("30 CNY")',
+      ],
+    ]);
+    assert.deepEqual(errors(-1), [
+      [path, 'expected an amount of 0 or more in USD (5 or $2.50) or with its currency ("30 CNY")'],
+    ]);
+  });
+
   it("rejects a unit price that is no number of 0 or more, naming the path and what is expected", () => {
     const route = { targets: [{ provider: "x", modelId: "y" }] };
     const priced = (unitPrices: unknown) => parse({ routes: { a: route }, providers: { cohere: { unitPrices } } });

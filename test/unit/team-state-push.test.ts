@@ -106,6 +106,21 @@ describe("state push: limits by their set time", () => {
     assert.deepEqual(state.providers["mock-a"], { daily: null, monthly: 50, updatedAt: 200 });
   });
 
+  it("pushes a floor with its currency, and a floor in USD takes the team's currency away", () => {
+    const team = limits({ deepseek: { balanceFloor: 40, balanceFloorCurrency: "CNY", updatedAt: 100 } });
+    const inUsd = pushLimits(team, limits({ deepseek: { balanceFloor: 5, updatedAt: 200 } }));
+    assert.deepEqual(inUsd.state.providers.deepseek, { balanceFloor: 5, updatedAt: 200 });
+    const inCny = pushLimits(
+      inUsd.state,
+      limits({ deepseek: { balanceFloor: 30, balanceFloorCurrency: "CNY", updatedAt: 300 } }),
+    );
+    assert.deepEqual(inCny.state.providers.deepseek, {
+      balanceFloor: 30,
+      balanceFloorCurrency: "CNY",
+      updatedAt: 300,
+    });
+  });
+
   it("compares each field's own set time: a period the team set later does not hide an older one it set earlier", () => {
     // The team set mock-a's daily limit at 50 and its monthly at 300; this machine set its daily at 100: newer.
     const team = limits({ "mock-a": { daily: 5, monthly: 50, updatedAt: 300, setAt: { daily: 50, monthly: 300 } } });
