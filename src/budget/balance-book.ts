@@ -64,7 +64,7 @@ export interface BalanceSource {
 
 export interface BalanceEntry {
   amount?: number;
-  /** The currency of `amount` ("USD", "CNY"); floors are in USD and apply only to a USD balance. */
+  /** The currency of `amount` ("USD", "CNY"); a floor applies only to a balance in its own currency. */
   currency?: string;
   fetchedAt?: number;
   /** The last fetch failed; `amount` (if any) is from an earlier one. */
