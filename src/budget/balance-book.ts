@@ -5,7 +5,7 @@
 // serves every other. A background refresh fetches only for the process holding the provider's claim for the TTL (one
 // machine of a team per refresh period; the others use its reading). providerStatus() only reads `get()`, memory.
 import { z } from "zod";
-import { USD } from "../config/floor-amount.ts";
+import { formatMoney, USD } from "../config/floor-amount.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { DEEPSEEK_BALANCE_ENDPOINT, parseDeepSeekBalance, type ParsedBalance } from "../quota/balance-deepseek.ts";
@@ -21,7 +21,13 @@ export const BALANCE_TTL_MS = 5 * 60_000;
 export const BALANCE_STALE_AFTER_MS = 2 * BALANCE_TTL_MS;
 
 export const BALANCES_STORE_NAME = "balances";
-const storedBalanceSchema = z.object({ amount: z.number().finite(), currency: z.string(), fetchedAt: z.number() });
+const storedBalanceSchema = z.object({
+  amount: z.number().finite(),
+  currency: z.string(),
+  /** The balances the answer held in other currencies, by code (an account with a USD and a CNY balance). */
+  others: z.record(z.string(), z.number().finite()).optional(),
+  fetchedAt: z.number(),
+});
 export const balancesStateSchema = z.object({
   v: z.literal(1),
   /** The last successful reading per provider (no key or token: the amount, its currency and when it was read). */
@@ -66,6 +72,8 @@ export interface BalanceEntry {
   amount?: number;
   /** The currency of `amount` ("USD", "CNY"); a floor applies only to a balance in its own currency. */
   currency?: string;
+  /** The balances in other currencies, by code, when the answer held several. */
+  others?: Record<string, number>;
   fetchedAt?: number;
   /** The last fetch failed; `amount` (if any) is from an earlier one. */
   stale?: boolean;
@@ -95,9 +103,17 @@ function hostOf(url: unknown): string | undefined {
 export const isStale = (entry: BalanceEntry, now: number): boolean =>
   entry.stale === true || (entry.fetchedAt !== undefined && now - entry.fetchedAt >= BALANCE_STALE_AFTER_MS);
 
-/** A floor is compared only with a balance in its own currency (USD when either does not say). */
-export const floorApplies = (entry: BalanceEntry, floor: { currency?: string }): boolean =>
-  (entry.currency ?? USD) === (floor.currency ?? USD);
+/** `entry`'s balance in `currency` (USD when not given), if the API answered with one in it; a floor is compared only
+ * with a balance in its own currency. */
+export const balanceIn = (entry: BalanceEntry, currency = USD): number | undefined =>
+  (entry.currency ?? USD) === currency ? entry.amount : entry.others?.[currency];
+
+/** Every balance of `entry`: "$5.00", "30.00 CNY", or "$5.00, 110.00 CNY" for an account with both. */
+export const formatBalances = (entry: BalanceEntry & { amount: number }): string =>
+  [
+    formatMoney(entry.amount, entry.currency),
+    ...Object.entries(entry.others ?? {}).map(([currency, amount]) => formatMoney(amount, currency)),
+  ].join(", ");
 
 /** Providers of the config with a known balance API (by name), endpoint overridable per target (`balanceEndpoint`). */
 export function balanceSources(config: RouterConfig): BalanceSource[] {
@@ -157,7 +173,12 @@ export class BalanceBook {
     const own = this.entries.get(provider);
     const shared = this.options.shared?.read(provider);
     if (!shared || (own?.fetchedAt !== undefined && own.fetchedAt >= shared.fetchedAt)) return own;
-    return { amount: shared.amount, currency: shared.currency, fetchedAt: shared.fetchedAt };
+    return {
+      amount: shared.amount,
+      currency: shared.currency,
+      ...(shared.others ? { others: shared.others } : {}),
+      fetchedAt: shared.fetchedAt,
+    };
   }
 
   /** Whether a fetch of the provider's balance is under way. */
@@ -247,7 +268,12 @@ export class BalanceBook {
         timeoutMs: this.options.timeoutMs,
       });
       const parsed = PARSERS[source.kind](body);
-      const reading = { amount: parsed.amount, currency: parsed.currency, fetchedAt: this.options.now() };
+      const reading: StoredBalance = {
+        amount: parsed.amount,
+        currency: parsed.currency,
+        ...(parsed.others ? { others: parsed.others } : {}),
+        fetchedAt: this.options.now(),
+      };
       this.options.shared?.write(source.provider, reading);
       entry = reading;
     } catch (error) {

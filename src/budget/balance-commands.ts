@@ -12,7 +12,8 @@ import {
   BALANCE_FIRST_WAIT_MS,
   BALANCE_STALE_AFTER_MS,
   type BalanceSource,
-  floorApplies,
+  balanceIn,
+  formatBalances,
   isStale,
 } from "./balance-book.ts";
 import { limitCell, pick } from "./budget-commands.ts";
@@ -65,14 +66,14 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
       const view = views.get(source.provider);
       const floor = view?.limits.balanceFloor;
       const known = entry?.amount !== undefined;
-      const value = known ? formatMoney(entry.amount!, entry.currency) : "unknown";
+      const value = known ? formatBalances({ ...entry, amount: entry.amount! }) : "unknown";
       const off = floor ? undefined : balanceFloorOff(config.budgets, service.limits.read(), source.provider);
       const floorCell = !floor
         ? off
           ? `off (set${off.config ? `, config ${formatMoney(off.config.amount, off.config.currency)}` : ""})`
           : "-"
-        : known && !floorApplies(entry, floor)
-          ? `${floorLimitCell(floor)}, not applied: balance in ${entry.currency ?? "USD"}`
+        : known && balanceIn(entry, floor.currency) === undefined
+          ? `${floorLimitCell(floor)}, not applied: balance in ${[entry.currency ?? "USD", ...Object.keys(entry.others ?? {})].join(", ")}`
           : `${floorLimitCell(floor)}${view?.audit.balance?.level === "blocked" ? " BLOCKED" : ""}`;
       const fetched = entry?.fetchedAt !== undefined ? `${formatDuration(now - entry.fetchedAt)} ago` : "never";
       const state =

@@ -11,7 +11,8 @@ import {
   BalanceBook,
   balancesStateSchema,
   emptyBalances,
-  floorApplies,
+  balanceIn,
+  formatBalances,
   isStale,
   parseBalances,
   storeReadingOperation,
@@ -52,19 +53,21 @@ export function openBalanceFloors(context: PluginContext, fetch?: FetchLike): Ba
     readingFor(provider, floor, now) {
       const balance = book.get(provider);
       if (balance?.amount === undefined || !floor) return undefined;
-      if (!floorApplies(balance, floor)) {
-        const [has, wants] = [balance.currency ?? USD, floor.currency ?? USD];
+      const wants = floor.currency ?? USD;
+      const amount = balanceIn(balance, wants);
+      if (amount === undefined) {
+        const has = balance.currency ?? USD;
         if (!warned.has(`${provider}|${has}|${wants}`)) {
           warned.add(`${provider}|${has}|${wants}`);
           context.warn(
-            `auto-router: ${provider}'s balance is ${formatMoney(balance.amount, has)}; its balanceFloor (${formatMoney(floor.amount, wants)}) is in ${wants} and is not applied to a balance in ${has}: write it in ${has} ("balanceFloor": "<amount> ${has}" in the routes file, or /auto-router balance floor ${provider} <amount> ${has})`,
+            `auto-router: ${provider}'s balance is ${formatBalances({ ...balance, amount: balance.amount })}; its balanceFloor (${formatMoney(floor.amount, wants)}) is in ${wants} and is not applied to a balance in ${has}: write it in ${has} ("balanceFloor": "<amount> ${has}" in the routes file, or /auto-router balance floor ${provider} <amount> ${has})`,
           );
         }
         return undefined;
       }
       return {
-        amount: balance.amount,
-        ...(balance.currency && balance.currency !== USD ? { currency: balance.currency } : {}),
+        amount,
+        ...(wants !== USD ? { currency: wants } : {}),
         stale: isStale(balance, now),
         fetchedAgoMs: balance.fetchedAt === undefined ? undefined : now - balance.fetchedAt,
       };

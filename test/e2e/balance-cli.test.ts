@@ -218,6 +218,51 @@ describe("balances through the pi CLI", () => {
     }
   });
 
+  it("compares a floor with the balance in its currency when the account holds USD and CNY, and shows both", async () => {
+    answer = {
+      status: 200,
+      body: {
+        is_available: true,
+        balance_infos: [
+          { currency: "CNY", total_balance: "30.00" },
+          { currency: "USD", total_balance: "8.00" },
+        ],
+      },
+    };
+    const dir = agent("deepseek", { floor: "40 CNY" });
+    try {
+      const run = await dir.pi([
+        "-p",
+        "Say hi",
+        "/auto-router explain",
+        "/auto-router balance floor deepseek 5",
+        "Say hi",
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      // 30 CNY is below the 40 CNY floor; $8 is above the $5 one set next.
+      assert.deepEqual(servedModels(), ["model-b", "deepseek-model"]);
+      assert.match(shown, /budget blocked: balance 30\.00 CNY below the floor 40\.00 CNY/);
+      assert.match(
+        shown,
+        /^deepseek\s+\$8\.00, 30\.00 CNY\s+\$5\.00 \(set, config 40\.00 CNY\)\s+\d+s ago\s+fresh$/m,
+        shown,
+      );
+      assert.doesNotMatch(shown, /not applied/);
+
+      // A new process with the balance API down has both balances from the state file: the config's floor in CNY
+      // applies again once the command's is cleared.
+      answer = { status: 503, body: {} };
+      chat.reset();
+      const later = await dir.pi(["-p", "/auto-router balance floor deepseek clear", "Say hi"]);
+      assert.equal(later.code, 0, later.stderr);
+      assert.match(later.stderr, /^deepseek\s+\$8\.00, 30\.00 CNY\s+40\.00 CNY \(config\) BLOCKED/m, later.stderr);
+      assert.deepEqual(servedModels(), ["model-b"]);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it("shows when each balance was fetched", async () => {
     answer = openRouterCredits(10, 8);
     const dir = agent();

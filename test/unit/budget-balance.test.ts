@@ -4,8 +4,10 @@ import {
   BALANCE_STALE_AFTER_MS,
   BALANCE_TTL_MS,
   BalanceBook,
+  balanceIn,
   balanceSources,
   emptyBalances,
+  formatBalances,
   isStale,
   storeReadingOperation,
   type StoredBalance,
@@ -19,15 +21,21 @@ const json = (status: number, body: unknown) => ({ ok: status < 300, status, jso
 const noSleep = async () => {};
 
 describe("balance parsers", () => {
-  it("reads DeepSeek's USD balance from its string amounts", () => {
+  it("reads DeepSeek's USD balance from its string amounts, and keeps one in another currency beside it", () => {
     const body = {
       is_available: true,
       balance_infos: [
         { currency: "CNY", total_balance: "70.00" },
         { currency: "USD", total_balance: "10.50" },
+        { currency: "EUR", total_balance: "" },
       ],
     };
-    assert.deepEqual(parseDeepSeekBalance(body), { amount: 10.5, currency: "USD" });
+    const parsed = parseDeepSeekBalance(body);
+    assert.deepEqual(parsed, { amount: 10.5, currency: "USD", others: { CNY: 70 } });
+    assert.equal(balanceIn(parsed), 10.5);
+    assert.equal(balanceIn(parsed, "CNY"), 70);
+    assert.equal(balanceIn(parsed, "EUR"), undefined, "an empty amount is no balance");
+    assert.equal(formatBalances(parsed), "$10.50, 70.00 CNY");
   });
   it("keeps a DeepSeek balance that is only in CNY in CNY, never as dollars", () => {
     const body = { is_available: true, balance_infos: [{ currency: "cny", total_balance: "30.00" }] };
