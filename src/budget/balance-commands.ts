@@ -158,7 +158,7 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
     name: "balance",
     usage: "balance [show|fetch|floor]",
     description:
-      "Prepaid balances (DeepSeek, OpenRouter); fetch refreshes them; floor <provider> <amount [currency]|off|clear> sets the floor",
+      "Prepaid balances (DeepSeek, OpenRouter); fetch to refresh; floor <provider> <amount|off|clear> sets the floor",
     maxArguments: { show: 1, fetch: 1 },
     complete(prefix) {
       const words = prefix.split(/\s+/);
