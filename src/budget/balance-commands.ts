@@ -4,7 +4,7 @@
 import { formatDuration } from "../analytics/text-format.ts";
 import type { CommandDeps, CommandOutput, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
-import { FLOOR_EXPECTED, type FloorAmount, formatMoney, parseFloorAmount } from "../config/floor-amount.ts";
+import { FLOOR_EXPECTED, type FloorAmount, formatMoney, parseFloorAmount, USD } from "../config/floor-amount.ts";
 import { closestKey } from "../config/key-suggestions.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { redactText } from "../state/redact.ts";
@@ -162,8 +162,8 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
     maxArguments: { show: 1, fetch: 1 },
     complete(prefix) {
       const words = prefix.split(/\s+/);
-      const last = (values: readonly string[]) =>
-        pick(values, words.at(-1) ?? "").map((item) => ({
+      const last = (values: readonly string[], typed = words.at(-1) ?? "") =>
+        pick(values, typed).map((item) => ({
           ...item,
           value: [...words.slice(0, -1), item.value].join(" "),
         }));
@@ -178,6 +178,13 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
             .sort(),
         );
       if (words.length === 3) return last(["off", "clear"]);
+      // After an amount: the currencies the provider's balance is in, so a floor is written in one it is compared with.
+      if (words.length === 4 && /^\d/.test(words[2]!)) {
+        const { source } = floorSources(service.balanceSources(), words[1]!);
+        const entry = source ? service.balances.get(source.provider) : undefined;
+        const currencies = [entry?.currency ?? USD, ...Object.keys(entry?.others ?? {})];
+        return entry?.amount === undefined ? [] : last(currencies, words[3]!.toUpperCase());
+      }
       return [];
     },
     async run(args, deps, output) {

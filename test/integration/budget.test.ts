@@ -500,7 +500,11 @@ describe("balances through pi", () => {
     const server = createServer((request, response) => {
       authorizations.push(String(request.headers.authorization));
       response.setHeader("content-type", "application/json");
-      response.end(JSON.stringify({ is_available: true, balance_infos: [{ currency: "USD", total_balance: "1.50" }] }));
+      const infos = [
+        { currency: "USD", total_balance: "1.50" },
+        { currency: "CNY", total_balance: "20.00" },
+      ];
+      response.end(JSON.stringify({ is_available: true, balance_infos: infos }));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/user/balance`;
@@ -523,8 +527,16 @@ describe("balances through pi", () => {
       const h = harness;
       await h.setModel("auto-router", "main");
       const shown = await command(h, "/auto-router balance fetch");
-      assert.match(shown, /deepseek\s+\$1\.50\s+\$5\.00 \(config\) BLOCKED\s+\d+s ago\s+fresh/, shown);
+      assert.match(shown, /deepseek\s+\$1\.50, 20\.00 CNY\s+\$5\.00 \(config\) BLOCKED\s+\d+s ago\s+fresh/, shown);
       assert.equal(authorizations.at(-1), "Bearer faux-key-deepseek");
+      // pi's argument completion offers the currencies the balance is in after a floor's amount.
+      const completions = await h.session.extensionRunner
+        .getCommand("auto-router")
+        .getArgumentCompletions("balance floor deepseek 3 ");
+      assert.deepEqual(
+        completions.map((item: { value: string }) => item.value),
+        ["balance floor deepseek 3 USD ", "balance floor deepseek 3 CNY "],
+      );
       h.faux("mock-b").setResponses([h.fauxHelpers.fauxAssistantMessage("served by B")]);
       await h.prompt("hello");
       assert.equal(h.lastAssistant().provider, "mock-b");

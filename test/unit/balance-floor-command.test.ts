@@ -38,8 +38,12 @@ describe("balance floor command words", () => {
     assert.deepEqual(floorSources(sources, "mock-b"), { source: undefined, names: ["deepseek", "openrouter"] });
   });
 
-  it("completes floor, then the providers with a balance source, then off and clear", () => {
-    const service = { balanceSources: () => [source("openrouter"), source("deepseek")] } as unknown as BudgetService;
+  it("completes floor, the providers with a balance source, off and clear, then the currencies of the balance", () => {
+    const balances = new Map([["deepseek", { amount: 8, currency: "USD", others: { CNY: 30 } }]]);
+    const service = {
+      balanceSources: () => [source("openrouter"), source("deepseek")],
+      balances: { get: (provider: string) => balances.get(provider) },
+    } as unknown as BudgetService;
     const balance = createBalanceSubcommand(service);
     const deps = {} as CommandDeps;
     const values = (prefix: string) => balance.complete!(prefix, deps).map((item) => item.value);
@@ -48,5 +52,9 @@ describe("balance floor command words", () => {
     assert.deepEqual(values("floor deepseek "), ["floor deepseek off", "floor deepseek clear"]);
     assert.deepEqual(values("floor deepseek c"), ["floor deepseek clear"]);
     assert.deepEqual(values("fetch "), []);
+    assert.deepEqual(values("floor DeepSeek 30 "), ["floor DeepSeek 30 USD", "floor DeepSeek 30 CNY"]);
+    assert.deepEqual(values("floor deepseek 30 c"), ["floor deepseek 30 CNY"]);
+    assert.deepEqual(values("floor openrouter 5 "), [], "no balance known: nothing to offer");
+    assert.deepEqual(values("floor deepseek off "), []);
   });
 });
