@@ -108,12 +108,14 @@ export const isStale = (entry: BalanceEntry, now: number): boolean =>
 export const balanceIn = (entry: BalanceEntry, currency = USD): number | undefined =>
   (entry.currency ?? USD) === currency ? entry.amount : entry.others?.[currency];
 
-/** Every balance of `entry`: "$5.00", "30.00 CNY", or "$5.00, 110.00 CNY" for an account with both. */
-export const formatBalances = (entry: BalanceEntry & { amount: number }): string =>
-  [
-    formatMoney(entry.amount, entry.currency),
-    ...Object.entries(entry.others ?? {}).map(([currency, amount]) => formatMoney(amount, currency)),
-  ].join(", ");
+/** Every balance of `entry`: "$5.00", "30.00 CNY", "$5.00, 110.00 CNY" for an account with both, or "unknown". */
+export const formatBalances = (entry: BalanceEntry | undefined): string =>
+  entry?.amount === undefined
+    ? "unknown"
+    : [
+        formatMoney(entry.amount, entry.currency),
+        ...Object.entries(entry.others ?? {}).map(([currency, amount]) => formatMoney(amount, currency)),
+      ].join(", ");
 
 /** Providers of the config with a known balance API (by name), endpoint overridable per target (`balanceEndpoint`). */
 export function balanceSources(config: RouterConfig): BalanceSource[] {

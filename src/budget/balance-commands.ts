@@ -66,7 +66,7 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
       const view = views.get(source.provider);
       const floor = view?.limits.balanceFloor;
       const known = entry?.amount !== undefined;
-      const value = known ? formatBalances({ ...entry, amount: entry.amount! }) : "unknown";
+      const value = formatBalances(entry);
       const off = floor ? undefined : balanceFloorOff(config.budgets, service.limits.read(), source.provider);
       const floorCell = !floor
         ? off

@@ -60,7 +60,7 @@ export function openBalanceFloors(context: PluginContext, fetch?: FetchLike): Ba
         if (!warned.has(`${provider}|${has}|${wants}`)) {
           warned.add(`${provider}|${has}|${wants}`);
           context.warn(
-            `auto-router: ${provider}'s balance is ${formatBalances({ ...balance, amount: balance.amount })}; its balanceFloor (${formatMoney(floor.amount, wants)}) is in ${wants} and is not applied to a balance in ${has}: write it in ${has} ("balanceFloor": "<amount> ${has}" in the routes file, or /auto-router balance floor ${provider} <amount> ${has})`,
+            `auto-router: ${provider}'s balance is ${formatBalances(balance)}; its balanceFloor (${formatMoney(floor.amount, wants)}) is in ${wants} and is not applied to a balance in ${has}: write it in ${has} ("balanceFloor": "<amount> ${has}" in the routes file, or /auto-router balance floor ${provider} <amount> ${has})`,
           );
         }
         return undefined;
