@@ -13,6 +13,7 @@ import { followRoutesFile } from "./config-watch.ts";
 import { openRegistry } from "./credentials.ts";
 import { DirectRoutes } from "./model-names.ts";
 import { GATEWAY_START_SETTINGS, type Gateway, startGateway } from "./server.ts";
+import { guardConsole } from "./console-guard.ts";
 import { batchedLines } from "./stderr-lines.ts";
 import { resolveToken } from "./token.ts";
 
@@ -94,6 +95,9 @@ export async function serve(args: string[], env: Record<string, string | undefin
   const missingAgentDir = !existsSync(agentDir);
   const stderr = batchedLines((text) => process.stderr.write(text));
   process.on("exit", stderr.flush);
+  // Before the engine opens anything: a library's console line (an upstream event the openai SDK cannot parse, whole)
+  // is one of these lines too, redacted and without its data.
+  const restoreConsole = guardConsole(stderr.line);
   const warn = (text: string) => stderr.line(redactText(text));
   const directRoutes = new DirectRoutes();
   const engine = createEngine({
@@ -173,6 +177,7 @@ export async function serve(args: string[], env: Record<string, string | undefin
     return 0;
   } finally {
     await engine.close();
+    restoreConsole();
     process.off("SIGHUP", reloadOnHangup);
     stderr.flush();
     process.off("exit", stderr.flush);

@@ -196,6 +196,26 @@ describe("gateway security", () => {
     await fx.restartGateway();
   });
 
+  it("prints an upstream event the openai SDK cannot parse as its message alone: no key, no prompt text", async () => {
+    target.reset();
+    // A Chat Completions stream whose event is no JSON: pi-ai's openai SDK prints it with console.error, whole.
+    target.enqueue({ body: `data: {oops key=${TARGET_KEY} user text: my password is hunter2\n\n` });
+    const before = fx.gateway.stderr().length;
+    // An Anthropic client on an OpenAI target: the translated path, which reads the stream with the openai SDK.
+    await fx.anthropic.messages
+      .create({ model: "main", max_tokens: 20, messages: [{ role: "user", content: "hi" }] })
+      .catch(() => undefined);
+    assert.ok(target.calls.length >= 1, "the target answered the request");
+    const deadline = Date.now() + 5_000;
+    while (!fx.gateway.stderr().slice(before).includes("Could not parse") && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    const printed = fx.gateway.stderr().slice(before);
+    assert.match(printed, /^Could not parse message into JSON: \(its data not logged\)$/m, printed);
+    assert.match(printed, /^From chunk: \(its data not logged\)$/m, printed);
+    for (const secret of [TARGET_KEY, "hunter2", "oops"])
+      assert.ok(!printed.includes(secret), `${secret}:\n${printed}`);
+  });
+
   it("never lets the gateway token, quoted in an upstream error, reach the client, the gateway's output or the event log", async () => {
     // An upstream that quotes a value it refused (an upstream proxy that saw the gateway token, say).
     target.reset();
