@@ -56,11 +56,16 @@ export function openBalanceFloors(context: PluginContext, fetch?: FetchLike): Ba
       const wants = floor.currency ?? USD;
       const amount = balanceIn(balance, wants);
       if (amount === undefined) {
-        const has = balance.currency ?? USD;
-        if (!warned.has(`${provider}|${has}|${wants}`)) {
-          warned.add(`${provider}|${has}|${wants}`);
+        const held = [balance.currency ?? USD, ...Object.keys(balance.others ?? {})];
+        const key = `${provider}|${held.join(",")}|${wants}`;
+        if (!warned.has(key)) {
+          warned.add(key);
+          const where =
+            floor.source === "config"
+              ? `"balanceFloor": "<amount> ${held[0]}" in the routes file, or /auto-router balance floor ${provider} <amount> ${held[0]}`
+              : `/auto-router balance floor ${provider} <amount> ${held[0]}`;
           context.warn(
-            `auto-router: ${provider}'s balance is ${formatBalances(balance)}; its balanceFloor (${formatMoney(floor.amount, wants)}) is in ${wants} and is not applied to a balance in ${has}: write it in ${has} ("balanceFloor": "<amount> ${has}" in the routes file, or /auto-router balance floor ${provider} <amount> ${has})`,
+            `auto-router: ${provider}'s balance is ${formatBalances(balance)}; its floor (${formatMoney(floor.amount, wants)}, ${floor.source === "config" ? "balanceFloor in the routes file" : "set with /auto-router balance floor"}) is in ${wants} and is not applied to a balance in ${held.join(" or ")}: write it in ${held.join(" or ")} (${where})`,
           );
         }
         return undefined;

@@ -164,7 +164,7 @@ describe("balances through the pi CLI", () => {
       // Read as dollars, 3.00 would be below the $5 floor and deepseek skipped.
       assert.deepEqual(servedModels(), ["deepseek-model", "deepseek-model"]);
       const warnings = shown.match(
-        /deepseek's balance is 3\.00 CNY; its balanceFloor \(\$5\.00\) is in USD and is not applied to a balance in CNY: write it in CNY \("balanceFloor": "<amount> CNY" in the routes file, or \/auto-router balance floor deepseek <amount> CNY\)/g,
+        /deepseek's balance is 3\.00 CNY; its floor \(\$5\.00, balanceFloor in the routes file\) is in USD and is not applied to a balance in CNY: write it in CNY \("balanceFloor": "<amount> CNY" in the routes file, or \/auto-router balance floor deepseek <amount> CNY\)/g,
       );
       assert.equal(warnings?.length, 1, shown);
     } finally {
@@ -254,10 +254,23 @@ describe("balances through the pi CLI", () => {
       // applies again once the command's is cleared.
       answer = { status: 503, body: {} };
       chat.reset();
-      const later = await dir.pi(["-p", "/auto-router balance floor deepseek clear", "Say hi"]);
+      const later = await dir.pi([
+        "-p",
+        "/auto-router balance floor deepseek clear",
+        "Say hi",
+        "/auto-router balance floor deepseek 5 EUR",
+        "Say hi",
+      ]);
       assert.equal(later.code, 0, later.stderr);
       assert.match(later.stderr, /^deepseek\s+\$8\.00, 30\.00 CNY\s+40\.00 CNY \(config\) BLOCKED/m, later.stderr);
-      assert.deepEqual(servedModels(), ["model-b"]);
+      // A floor in EUR compares with neither balance: not applied, and the warning names both currencies it could be in.
+      assert.deepEqual(servedModels(), ["model-b", "deepseek-model"]);
+      assert.ok(
+        later.stderr.includes(
+          "deepseek's balance is $8.00, 30.00 CNY; its floor (5.00 EUR, set with /auto-router balance floor) is in EUR and is not applied to a balance in USD or CNY: write it in USD or CNY (/auto-router balance floor deepseek <amount> USD)",
+        ),
+        later.stderr,
+      );
     } finally {
       dir.cleanup();
     }
