@@ -87,6 +87,8 @@ export async function tryCandidates(
     const auth = await resolveTargetAuth(registry, target);
     if (!auth.ok) {
       env.hooks.onMissingCredentials(candidate);
+      // Said in this request too: the decision ranked it (its credentials are only known to fail from now on).
+      addNote(env.report, state, refusalNote(candidate.key, "no credentials (its API key could not be resolved)"));
       continue;
     }
     if (candidate.probe && !(await env.hooks.claimProbe(candidate.key))) continue; // another request holds the half-open probe

@@ -187,6 +187,23 @@ describe("pi CLI: a models.json apiKey command that fails", () => {
     );
     assert.match(skipped[0].detail, /could not be resolved/);
   });
+
+  it("says in the first request's explain why the target ranked first was not tried, with its hint intact", async () => {
+    b.setDefault({ text: "B served." });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/chain", "-p", "one", "/auto-router explain"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /Ranked first: mock-a\/model-a/, run.stderr);
+    assert.match(
+      run.stderr,
+      /^ {2}skipped mock-a\/model-a: no credentials \(its API key could not be resolved\)$/m,
+      run.stderr,
+    );
+    assert.ok(run.stderr.includes('(a "!command" as its apiKey in models.json that failed?)'), run.stderr);
+    assert.doesNotMatch(run.stderr, /vault-said|REDACTED/);
+  });
 });
 
 describe("pi CLI: a provider that echoes its key in an error", () => {
