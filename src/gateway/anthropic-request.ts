@@ -10,6 +10,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
+import { toolSchemaObject } from "./tool-schema.ts";
 import { thinkingOn } from "./anthropic-thinking.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
@@ -30,7 +31,7 @@ export const anthropicRequestSchema = z.looseObject({
       z.looseObject({
         name: z.string().min(1),
         description: z.string().optional(),
-        input_schema: z.unknown().optional(),
+        input_schema: toolSchemaObject().optional(),
       }),
     )
     .optional(),

@@ -11,6 +11,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
+import { toolSchemaObject } from "./tool-schema.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
 import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-tools.ts";
@@ -48,7 +49,7 @@ export const openAIRequestSchema = z.looseObject({
         function: z.looseObject({
           name: z.string().min(1),
           description: z.string().optional(),
-          parameters: z.unknown().optional(),
+          parameters: toolSchemaObject().nullish(),
         }),
       }),
     )

@@ -16,6 +16,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
+import { toolSchemaObject } from "./tool-schema.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { bodyPath, bodySchemaError, GatewayError } from "./errors.ts";
 import { reasoningInputBlock } from "./responses-reasoning.ts";
@@ -110,7 +111,7 @@ const functionTool = z.object({
   type: z.literal("function"),
   name: z.string().min(1),
   description: z.string().nullish(),
-  parameters: z.record(z.string(), z.unknown()).nullish(),
+  parameters: toolSchemaObject().nullish(),
   strict: z.boolean().nullish(),
 });
 

@@ -425,6 +425,47 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     assert.equal(first.calls.length + second.calls.length, calls);
   });
 
+  it("refuses a tool whose schema is no JSON Schema object with a 400 naming its path, in each client's API", async () => {
+    // The Anthropic SDK's message quotes the error body as JSON (its quotes escaped): the words before them.
+    const expected = "expected a JSON Schema object (";
+    for (const [ask, path] of [
+      [
+        () =>
+          fx.openai.chat.completions.create({
+            model: "mixed",
+            messages: [{ role: "user", content: "hi" }],
+            tools: [{ type: "function", function: { name: "lookup", parameters: "not a schema" as any } }],
+          }),
+        "tools[0].function.parameters",
+      ],
+      [
+        () =>
+          fx.anthropic.messages.create({
+            model: "mixed",
+            max_tokens: 100,
+            messages: [{ role: "user", content: "hi" }],
+            tools: [{ name: "lookup", input_schema: "not a schema" as any }],
+          }),
+        "tools[0].input_schema",
+      ],
+      [
+        () =>
+          fx.openai.responses.create({
+            model: "mixed",
+            input: "hi",
+            tools: [{ type: "function", name: "lookup", parameters: ["not", "a", "schema"] as any, strict: false }],
+          }),
+        "tools[0].parameters",
+      ],
+    ] as const)
+      await assert.rejects(ask(), (error: any) => {
+        assert.equal(error.status, 400);
+        assert.ok(error.message.includes(`${path}: ${expected}`), error.message);
+        return true;
+      });
+    assert.equal(first.calls.length + secondAnthropic.calls.length, 0, "no target was asked");
+  });
+
   it("answers a prompt longer than every target's window with a 400 that says the prompt is too long", async () => {
     const long = "word ".repeat(4_000);
     for (const ask of [
