@@ -103,6 +103,14 @@ export function assessTargets(
       skipTarget(decision, target, key, label, violation.reason, violation.detail);
       continue;
     }
+    // The request's own provider preferences leave a target out whatever its state: one resting or broken that they
+    // exclude is no reason to wait (a gateway client told to retry later could never be served by it).
+    const { provider, authLower } = names;
+    const rejection = checkPreferences(preferences, provider, authLower, facts);
+    if (rejection) {
+      skipTarget(decision, target, key, label, rejection.reason, rejection.detail);
+      continue;
+    }
     const providerStatus = snapshot.providers[auth];
     const unhealthy =
       providerStatus?.unhealthy ??
@@ -152,12 +160,6 @@ export function assessTargets(
         continue;
       }
       probe = true;
-    }
-    const { provider, authLower } = names;
-    const rejection = checkPreferences(preferences, provider, authLower, facts);
-    if (rejection) {
-      skipTarget(decision, target, key, label, rejection.reason, rejection.detail);
-      continue;
     }
     // A window only some models draw on (Anthropic's weekly Opus limit) paces those models, not the whole provider.
     const quota = quotaOfModel(providerStatus, target.modelId);

@@ -45,6 +45,8 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
           mixed: routeInOrder("mock-a/model-a", "mock-d/model-d"),
           tiny: routeInOrder("mock-a/model-s"),
           hidden: routeInOrder("mock-a/model-a"),
+          // A target resting here (a rejected key rests it for its kind's default) stays out of the other tests' way.
+          resting: routeInOrder("mock-a/model-a", "mock-b/model-b"),
         },
         aliases: { fast: "chat" },
         // The second mapping names a route that is not there (a typo); the third hides the route of its name.
@@ -239,6 +241,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         "auto-router/mixed",
         "auto-router/tiny",
         "auto-router/hidden",
+        "auto-router/resting",
         "fast",
       ],
     );
@@ -423,6 +426,34 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       },
     );
     assert.equal(first.calls.length + second.calls.length, calls);
+  });
+
+  it("answers 400, not 429, to provider preferences that exclude every target, also when one of them rests", async () => {
+    first.enqueue({ status: 401, errorMessage: "Incorrect API key provided" });
+    second.enqueue({ text: "B served." });
+    const served = await fx.openai.chat.completions.create({
+      model: "resting",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    assert.equal(served.choices[0]!.message.content, "B served.");
+    await assert.rejects(
+      fx.openai.chat.completions.create(
+        { model: "resting", messages: [{ role: "user", content: "hi" }] },
+        { headers: { "X-Provider": JSON.stringify({ ignore: ["mock-a", "mock-b"] }) } },
+      ),
+      (error: any) => {
+        // Told to retry later, a client would wait for a target its own preferences leave out.
+        assert.equal(error.status, 400, error.message);
+        assert.equal(error.headers.get("x-should-retry"), "false");
+        assert.equal(error.headers.get("retry-after"), null);
+        assert.match(
+          error.message,
+          /no target of route resting matches the provider preferences \(mock-a\/model-a: ignored: mock-a; mock-b\/model-b: ignored: mock-b\)/,
+        );
+        return true;
+      },
+    );
+    assert.equal(first.calls.length + second.calls.length, 2, "only the first request reached the targets");
   });
 
   it("refuses a tool whose schema is no JSON Schema object with a 400 naming its path, in each client's API", async () => {
