@@ -8,6 +8,7 @@ import {
   nameCompletions,
   resolveName,
   type ResolvedName,
+  unresolvedText,
   usableModel,
 } from "./name-resolution.ts";
 
@@ -62,14 +63,7 @@ export const resolveCommand: Subcommand = {
     if (!name) return output.error(`usage: /auto-router ${resolveCommand.usage}`);
     const config = deps.config();
     const resolved = resolveName(name, config, usableModel(deps.runtime.registry()));
-    if (!resolved) {
-      const aliased = config.aliases?.[name];
-      return output.error(
-        aliased !== undefined
-          ? `alias ${name} points at "${describeAlias(aliased)}", which is neither a route nor provider/model`
-          : `"${name}" is not an alias, a route or provider/model (aliases: ${Object.keys(config.aliases ?? {}).join(", ") || "none"})`,
-      );
-    }
+    if (!resolved) return output.error(unresolvedText(name, config));
     const lines = [
       `${name} → ${describeResolved(resolved)}${resolved.alias ? " (alias)" : ""}: ${resolvedState(resolved, deps)}`,
     ];

@@ -6,6 +6,7 @@ import type { RegistryLike } from "../runtime/start-target.ts";
 import type { CommandDeps, CompletionItem } from "./command-types.ts";
 
 import { aliasCandidates, describeAlias, ROUTER_PROVIDER } from "../config/alias-names.ts";
+import { closestKey } from "../config/key-suggestions.ts";
 
 export { describeAlias, ROUTER_PROVIDER };
 /** pi's catalogue has hundreds of models; a completion list longer than this is noise. */
@@ -61,6 +62,23 @@ export function resolveName(
       (candidate) => candidate.kind === "route" || !usable || usable(candidate.provider, candidate.modelId),
     ) ?? resolved[0];
   return chosen ? { ...chosen, alias: name } : undefined;
+}
+
+/**
+ * Why `name` resolves to nothing: an alias whose names are no route nor provider/model, or a name that is none of
+ * them; with the route (or alias) it is closest to.
+ */
+export function unresolvedText(name: string, config: RouterConfig): string {
+  const routes = Object.keys(config.routes);
+  const aliased = config.aliases?.[name];
+  if (aliased !== undefined) {
+    const last = aliasCandidates(aliased).at(-1) ?? "";
+    const near = closestKey(last.replace(`${ROUTER_PROVIDER}/`, ""), routes);
+    return `alias ${name} points at "${describeAlias(aliased)}", which is neither a route nor provider/model${near ? `; did you mean "${near}"?` : ` (routes: ${routes.join(", ")})`}`;
+  }
+  const aliases = Object.keys(config.aliases ?? {});
+  const near = closestKey(name.replace(`${ROUTER_PROVIDER}/`, ""), [...routes, ...aliases]);
+  return `"${name}" is neither a route, an alias nor provider/model${near ? `; did you mean "${near}"?` : ""} (routes: ${routes.join(", ")}; aliases: ${aliases.join(", ") || "none"})`;
 }
 
 export function describeResolved(resolved: ResolvedName): string {

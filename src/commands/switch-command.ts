@@ -1,6 +1,13 @@
 // /auto-router switch <route|alias|provider/model>: selects the model pi uses, as /model would.
 import type { Subcommand } from "./command-types.ts";
-import { describeResolved, nameCompletions, resolveName, ROUTER_PROVIDER, usableModel } from "./name-resolution.ts";
+import {
+  describeResolved,
+  nameCompletions,
+  resolveName,
+  ROUTER_PROVIDER,
+  unresolvedText,
+  usableModel,
+} from "./name-resolution.ts";
 
 export const switchCommand: Subcommand = {
   name: "switch",
@@ -21,11 +28,7 @@ export const switchCommand: Subcommand = {
     }
     if (!name) return output.error(`usage: /auto-router ${switchCommand.usage}`);
     const resolved = resolveName(name, config, usableModel(deps.runtime.registry()));
-    if (!resolved) {
-      return output.error(
-        `"${name}" is neither a route, an alias nor provider/model (routes: ${Object.keys(config.routes).join(", ")}; aliases: ${Object.keys(config.aliases ?? {}).join(", ") || "none"})`,
-      );
-    }
+    if (!resolved) return output.error(unresolvedText(name, config));
     const [provider, modelId] =
       resolved.kind === "route" ? [ROUTER_PROVIDER, resolved.routeId] : [resolved.provider, resolved.modelId];
     const target = describeResolved(resolved);

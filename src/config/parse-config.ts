@@ -77,14 +77,22 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
     aliasCandidates(value).forEach((target, index) => {
       const path = Array.isArray(value) ? `aliases.${alias}[${index}]` : `aliases.${alias}`;
       // provider/model names are checked against what pi knows (unknown-targets.ts), which this pure parse cannot.
+      const meant = (name: string, prefix = "") => {
+        const near = closestKey(name, [...routeIds]);
+        return near ? `; did you mean "${prefix}${near}"?` : ` (routes: ${[...routeIds].join(", ")})`;
+      };
       if (target.startsWith(`${ROUTER_PROVIDER}/`) && !namesRoute(target, config))
         issues.push({
           severity: "warning",
           path,
-          message: `"${target}" is not a route (routes: ${[...routeIds].join(", ")})`,
+          message: `"${target}" is not a route${meant(target.slice(ROUTER_PROVIDER.length + 1), `${ROUTER_PROVIDER}/`)}`,
         });
       if (routeIds.has(target) || target.includes("/")) return;
-      issues.push({ severity: "warning", path, message: `"${target}" is neither a route id nor provider/model` });
+      issues.push({
+        severity: "warning",
+        path,
+        message: `"${target}" is neither a route id nor provider/model${meant(target)}`,
+      });
     });
   }
   const routeIdOf = (name: string) =>

@@ -72,7 +72,23 @@ describe("/auto-router subcommands through pi", () => {
       await run("/auto-router switch nosuch/model"),
       /cannot switch to nosuch\/model: pi does not know that model/,
     );
-    assert.match(await run("/auto-router switch nowhere"), /neither a route, an alias nor provider\/model/);
+    assert.equal(
+      await run("/auto-router switch nowhere"),
+      '"nowhere" is neither a route, an alias nor provider/model (routes: main, deep; aliases: quick, think, bee, broken)',
+    );
+    // A misspelt route gets the one meant; an alias whose name is no route says so, not that the alias is unknown.
+    assert.match(
+      await run("/auto-router switch deeq"),
+      /^"deeq" is neither a route, an alias nor provider\/model; did you mean "deep"\?/,
+    );
+    assert.equal(
+      await run("/auto-router switch broken"),
+      'alias broken points at "nowhere", which is neither a route nor provider/model (routes: main, deep)',
+    );
+    assert.equal(
+      await run("/auto-router resolve broken"),
+      'alias broken points at "nowhere", which is neither a route nor provider/model (routes: main, deep)',
+    );
     assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/main");
     // The pickers of switch and show closed without a choice (this UI's select answers like Esc).
     assert.equal(await run("/auto-router switch"), "switch cancelled");

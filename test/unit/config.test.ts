@@ -304,11 +304,14 @@ describe("routes file parsing", () => {
   it("warns about an alias naming auto-router/<route> for a route that is not there", () => {
     const result = parse({
       routes: { main: { targets: [{ provider: "x", modelId: "y" }] } },
-      aliases: { a: "auto-router/mian", b: ["auto-router/main", "x/y"] },
+      aliases: { a: "auto-router/mian", b: ["auto-router/main", "x/y"], c: "mian" },
     });
     assert.deepEqual(
       result.issues.map((issue) => [issue.path, issue.message]),
-      [["aliases.a", '"auto-router/mian" is not a route (routes: main)']],
+      [
+        ["aliases.a", '"auto-router/mian" is not a route; did you mean "auto-router/main"?'],
+        ["aliases.c", '"mian" is neither a route id nor provider/model; did you mean "main"?'],
+      ],
     );
   });
 
