@@ -296,7 +296,8 @@ function positionOf(
 ): { line: number; column: number } | undefined {
   const segments = pathSegments(path);
   let node: Node | undefined;
-  for (let length = segments.length; length > 0 && !node; length -= 1) node = valueAt(tree, segments.slice(0, length));
+  // Down to the whole file: a key missing at its top (`routes` in `{}`) points at the file's object.
+  for (let length = segments.length; length >= 0 && !node; length -= 1) node = valueAt(tree, segments.slice(0, length));
   if (!node) return undefined;
   const at =
     atKey && node.parent?.type === "property" && node.parent.children?.[1] === node

@@ -52,7 +52,23 @@ function shapeOf(issues: readonly Issue[]): string {
   return "another shape";
 }
 
+/** A shape as "expected ..." names it: "an object", "a string", "an array". */
+const ARTICLE_SHAPES: Record<string, string> = {
+  record: "an object",
+  object: "an object",
+  array: "an array",
+  string: "a string",
+  number: "a number",
+  int: "an integer",
+  boolean: "true or false",
+};
+
 export function describeIssue(issue: Issue): IssueText[] {
+  // zod says "expected record, received undefined" for a key that is not there at all.
+  if (issue.code === "invalid_type" && issue.input === undefined)
+    return [
+      { path: [], message: `missing: this key is required (${ARTICLE_SHAPES[issue.expected] ?? issue.expected})` },
+    ];
   if (issue.code === "invalid_value" && "input" in issue)
     return [{ path: [], message: oneOf(issue.values, issue.input) }];
   if (issue.code !== "invalid_union" || issue.errors.length === 0) return [{ path: [], message: issue.message }];

@@ -336,6 +336,16 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(run.stdout + run.stderr, /auto-router\s+my route/);
   });
 
+  it("says a routes file without its routes is missing them, at the file's start", async () => {
+    const dir = agentDir({ route: { mine: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } });
+    const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
+    assert.ok(
+      run.stderr.includes(`error: ${routesFile(dir)}:1:1 at routes: missing: this key is required (an object)`),
+      run.stderr,
+    );
+    assert.match(run.stderr, /at route: unknown key \(ignored\); did you mean "routes"\?/);
+  });
+
   it("says a state directory that is a file is not a directory, naming where it was set", async () => {
     const dir = agentDir(GOOD_ROUTES);
     const file = join(dir, "afile");

@@ -315,6 +315,16 @@ describe("routes file parsing", () => {
     );
   });
 
+  it("says a required key is missing, where the object that should hold it is, not zod's 'received undefined'", () => {
+    const issues = (text: string) =>
+      parseConfigText(text).issues.map((issue) => [issue.path, issue.line, issue.column, issue.message]);
+    assert.deepEqual(issues("{}"), [["routes", 1, 1, "missing: this key is required (an object)"]]);
+    assert.deepEqual(issues('{"routes": {"a": {"targets": [\n  {"provider": "x", "modelID": "y"}]}}}'), [
+      ["routes.a.targets[0].modelID", 2, 21, 'unknown key (ignored); did you mean "modelId"?'],
+      ["routes.a.targets[0].modelId", 2, 3, "missing: this key is required (a string)"],
+    ]);
+  });
+
   it("rejects a wrong type, naming the path and what was expected", () => {
     const result = parse({ routes: { a: { targets: [{ provider: 42, modelId: "y" }] } } });
     assert.equal(result.config, undefined);
