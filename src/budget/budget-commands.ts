@@ -5,7 +5,7 @@ import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
 import { formatDuration, formatUsd } from "../analytics/text-format.ts";
-import { formatMoney } from "../config/floor-amount.ts";
+import { currencyProblem, formatMoney } from "../config/floor-amount.ts";
 import { balanceAge, formatShare, type PeriodAudit } from "./budget-audit.ts";
 import {
   billedAccounts,
@@ -184,11 +184,16 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
         const period = parsePeriod(rest[1]) ?? "daily";
         if (usd === undefined)
           return output.error(
-            `budget set: "${rest[0] ?? ""}" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), or off\nusage: ${BUDGET_USAGE}`,
+            rest[0] === undefined
+              ? `budget set: expected an amount after ${provider}: USD of 0 or more (e.g. 5 or $2.50), or off\nusage: ${BUDGET_USAGE}`
+              : `budget set: "${rest[0]}" is not an amount: expected USD of 0 or more (e.g. 5 or $2.50), or off\nusage: ${BUDGET_USAGE}`,
           );
         if (period === "invalid")
           return output.error(
-            `budget set: "${rest[1]}" is not a period: expected daily or monthly\nusage: ${BUDGET_USAGE}`,
+            // Spend is counted in USD (pi's prices): a currency after the amount is not one a budget can be in.
+            /^[A-Za-z]{3}$/.test(rest[1]!) && !currencyProblem(rest[1]!)
+              ? `budget set: a budget is in USD, the currency pi's prices count spend in: write ${rest[0]} without "${rest[1]}" (a balance floor takes other currencies: /auto-router balance floor)\nusage: ${BUDGET_USAGE}`
+              : `budget set: "${rest[1]}" is not a period: expected daily or monthly\nusage: ${BUDGET_USAGE}`,
           );
         service.limits.update(setLimitOperation(provider, period, usd, now));
         await service.limits.flush();

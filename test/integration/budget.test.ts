@@ -142,6 +142,15 @@ describe("budgets through pi", () => {
       /"weekly" is not a period: expected daily or monthly/,
     );
     assert.match(await command(h, "/auto-router budget set mock-a 0x10"), /"0x10" is not an amount/);
+    assert.match(
+      await command(h, "/auto-router budget set mock-a"),
+      /^budget set: expected an amount after mock-a: USD of 0 or more \(e\.g\. 5 or \$2\.50\), or off$/m,
+    );
+    assert.match(
+      await command(h, "/auto-router budget set mock-a 30 CNY"),
+      /^budget set: a budget is in USD, the currency pi's prices count spend in: write 30 without "CNY"/m,
+    );
+    assert.match(await command(h, "/auto-router budget set mock-a 3 day"), /"day" is not a period/);
     assert.match(await command(h, "/auto-router budget set mock-a 5 monthly extra"), /budget set: unexpected "extra"/);
     assert.match(await command(h, "/auto-router budget clear mock-a yearly"), /"yearly" is not a period/);
     h.faux("mock-a").setResponses([fauxAssistantMessage("answer from A"), fauxAssistantMessage("A again")]);
