@@ -117,7 +117,13 @@ export function parseSince(value: string, now: number): number {
       `--since: negative values are not accepted ("${value}"); expected an ISO date/time or an age like 7d, 12h or 30m`,
     );
   const relative = /^(\d+(?:\.\d+)?)([mhdw])$/.exec(value.trim());
-  if (relative) return now - Number(relative[1]) * RELATIVE_UNITS_MS[relative[2]!]!;
+  if (relative) {
+    const time = now - Number(relative[1]) * RELATIVE_UNITS_MS[relative[2]!]!;
+    // A JavaScript date reaches back 273,790 years; an age beyond that names no instant.
+    if (Number.isNaN(new Date(time).getTime()))
+      throw new CliError(`--since: "${value.trim()}" reaches back before any date; expected an age such as 30d or 2w`);
+    return time;
+  }
   // Date.parse reads a bare 1 to 12 as a month of 2001 ("7": July 2001), which would keep every event: an age whose
   // unit was left out. A four-digit number is a year (ISO "2026").
   if (/^\s*\d+(?:\.\d+)?\s*$/.test(value) && !/^\s*\d{4}\s*$/.test(value))
@@ -127,6 +133,12 @@ export function parseSince(value: string, now: number): number {
   const time = utcUnlessZoned(value);
   if (Number.isNaN(time))
     throw new CliError(`--since: "${value}" is neither an ISO date/time nor an age like 7d, 12h or 30m`);
+  // Date.parse moves a day the month does not have into the next month ("2026-02-30": 2 March).
+  const day = /^\s*(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (day && new Date(Date.UTC(+day[1]!, +day[2]! - 1, +day[3]!)).getUTCDate() !== +day[3]!)
+    throw new CliError(
+      `--since: "${value}" names a day its month does not have; expected an ISO date such as 2026-05-04`,
+    );
   // A date without its year ("Dec 1", "March 5") is read as one in 2001, again keeping every event.
   if (!/\d{4}/.test(value))
     throw new CliError(

@@ -1,5 +1,6 @@
 // What the session report's SVG charts share: their width, how wide a label is, escaping, and the per-day bar chart
 // (daily composition, requests failed over) with its count axis, day labels and value labels in visible text.
+import { oneLine } from "./text-format.ts";
 
 export const CHART_WIDTH = 760;
 export const BAR_AREA_HEIGHT = 220;
@@ -12,7 +13,7 @@ export const CHARACTER_WIDTH_PX = 7;
 export const textWidth = (text: string): number => text.length * CHARACTER_WIDTH_PX;
 
 export const escapeHtml = (text: string): string =>
-  text
+  oneLine(text)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")

@@ -3,6 +3,14 @@
 
 export type Align = "left" | "right";
 
+/**
+ * Text from the event log as one line of a report: an upstream's error text may hold line breaks and escape sequences
+ * (one that clears the terminal or sets its title), shown as a space and "?" instead.
+ */
+export const oneLine = (text: string): string =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this replaces.
+  text.replace(/\r\n|[\r\n\t]/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+
 /** Columns padded to their widest cell; numbers are usually right-aligned (pass `align`). The scripts' reports rule
  * a line of dashes under the headers; the subcommands' short listings do not (`rule: false`). */
 export function formatTable(
@@ -11,6 +19,7 @@ export function formatTable(
   align: Align[] = [],
   options: { rule?: boolean } = {},
 ): string {
+  rows = rows.map((row) => row.map(oneLine));
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)),
   );

@@ -187,6 +187,26 @@ describe("routing scripts from the command line", () => {
     );
   });
 
+  it("shows an upstream error holding line breaks and escape sequences on one line, without them, in text and HTML", async () => {
+    const directory = freshDir("auto-router-control-characters");
+    writeFileSync(
+      join(directory, "auto-router.events.jsonl"),
+      readFileSync(join(fixtures, "ours.jsonl"), "utf8").replace(
+        '"message":"429 rate limited, retry in 20s"',
+        `"message":${JSON.stringify("429 rate limited\nline two\r\n\u001b[2J\u001b]0;pwned\u0007 end")}`,
+      ),
+    );
+    const html = join(directory, "report.html");
+    const run = await runScript("routing-session-stats", ["--file", directory, "--html", html]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /^anthropic\/claude-sonnet-4-6 +rate_limit +1 +429 rate limited line two \?\[2J\?\]0;pwned\? end$/m,
+    );
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the escape character is what must not be printed.
+    for (const text of [run.stdout, readFileSync(html, "utf8")]) assert.doesNotMatch(text, /\u001b|\u0007/);
+  });
+
   it("routing-session-stats shows costs below $0.0001 to two significant digits, not as $0.0000", async () => {
     // The fixture's costs ($0.001-$0.02 an attempt) made a thousand times smaller.
     const directory = freshDir("auto-router-small-costs");

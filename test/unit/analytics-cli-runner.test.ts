@@ -150,6 +150,20 @@ describe("the scripts' flags", () => {
       assert.equal(dashValueProblem(routingStatsCommand, argv), undefined, argv.join(" "));
   });
 
+  it("refuses an age beyond any date and a day its month does not have, instead of a stack trace or another day", () => {
+    const now = Date.parse("2026-05-04T00:00:00Z");
+    const refused = (value: string, message: string) =>
+      assert.throws(
+        () => parseSince(value, now),
+        (error: unknown) => error instanceof CliError && error.message === message,
+        value,
+      );
+    refused("99999999999d", '--since: "99999999999d" reaches back before any date; expected an age such as 30d or 2w');
+    for (const day of ["2026-02-30", "2026-04-31", "2026-02-29T10:00"])
+      refused(day, `--since: "${day}" names a day its month does not have; expected an ISO date such as 2026-05-04`);
+    assert.equal(parseSince("2028-02-29", now), Date.parse("2028-02-29T00:00:00Z"), "a leap day is a day");
+  });
+
   it("refuses a negative --since given as --since=-3d, saying what it takes", () => {
     assert.throws(
       () => parseSince("-3d", Date.parse("2026-05-04T00:00:00Z")),
