@@ -25,9 +25,10 @@ export interface FileSettings {
 export type TeamSettings = RedisSettings | FileSettings;
 
 /**
- * Removes the passwords (and only those) from a redis URL: the login's, and a query parameter's (ioredis takes every
- * query parameter as an option: `?password=` logs in as the login's password does). User names stay, they identify
- * the ACL user; `redis://name@host` is one too (ioredis sends it as the user name, with an empty password).
+ * Removes the passwords from a redis URL: the login's, and a query parameter's (ioredis takes every query parameter as
+ * an option: `?password=` logs in as the login's password does). A user name before a password stays, it identifies
+ * the ACL user; a login without a colon (`redis://secret@host`) is masked whole: ioredis sends it as a user name, but
+ * it is a password written without the colon before it as often as a user without one.
  */
 export function redactRedisUrl(url: string): string {
   // First, so that the rest never sees a query password (one holding an `@` would look like the end of a login). A URL
@@ -38,6 +39,7 @@ export function redactRedisUrl(url: string): string {
     // An `@` after the host: a password with an unencoded `/` was read as a host, a port and a path.
     if (`${parsed.pathname}${parsed.search}${parsed.hash}`.includes("@")) return maskLogin(masked);
     if (parsed.password) parsed.password = "***";
+    else if (parsed.username) parsed.username = "***";
     return parsed.toString();
   } catch {
     return maskLogin(masked);

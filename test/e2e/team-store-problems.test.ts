@@ -145,6 +145,19 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.equal(team.redis.cli("KEYS", `${prefix}*`), "");
   });
 
+  it("masks a login written without its colon (a password where the user name goes), which Redis refuses", async () => {
+    const prefix = "par:lone-login:";
+    const url = team.redis.url.replace("redis://", "redis://Lone-Secret-5@");
+    const dir = team.machine("ll1", prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: "ll1" } });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router state"],
+    });
+    const shown = run.stdout + run.stderr;
+    assert.match(shown, /team store redis:\/\/\*\*\*@127\.0\.0\.1:\d+\/0 refuses this machine's login/, shown);
+    assert.doesNotMatch(shown, /Lone-Secret-5/);
+  });
+
   it("says once, in its own words, that Redis asks for no password although the URL gives one", async () => {
     const prefix = "par:needless-password:";
     const url = team.redis.url.replace("redis://", "redis://:Needless-Pass-7@");

@@ -85,8 +85,10 @@ describe("team store settings", () => {
     );
     // An `@` or `#` in it does not end it, nor make it look like a login.
     assert.equal(redactRedisUrl("redis://h:1/0?password=hun@ter#2&db=1"), "redis://h:1/0?password=***&db=1");
-    // ioredis sends `name@` as the ACL user name (with an empty password): it stays, as user names do.
-    assert.equal(redactRedisUrl("redis://router@h:1/0"), "redis://router@h:1/0");
+    // ioredis sends `name@` as the ACL user name (with an empty password), but it is as often a password whose colon
+    // was left out: masked.
+    assert.equal(redactRedisUrl("redis://router@h:1/0"), "redis://***@h:1/0");
+    assert.equal(redactRedisUrl("redis://S3cr3t%2Fpa%3Ass%40word@127.0.0.1:51537/0"), "redis://***@127.0.0.1:51537/0");
     // The epoch a machine remembers is keyed by this text: other query parameters keep their spelling.
     for (const url of ["redis://:p@h:1/0?family=6&name=a%20b", "redis://h:1?keyPrefix=x", "redis://h:1/0?"])
       assert.equal(redactRedisUrl(url), new URL(url.replace(":p@", ":***@")).toString());
