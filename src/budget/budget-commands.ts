@@ -161,7 +161,14 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       if (action === "show") {
         if (args.length > 1)
           return output.error(`budget show: unexpected "${args.slice(1).join(" ")}"\nusage: ${BUDGET_USAGE}`);
-        return output.info(showBudget(service, now));
+        // The team plugin blocks budgeted providers while the team store is down and onStoreDown is block: the spend
+        // shown is this machine's view, which the hard budget does not trust then.
+        const unknown = Object.entries(deps.runtime.liveStatus(now).providers)
+          .filter(([, status]) => status.budget?.spendUnknown)
+          .map(([provider, status]) => `${provider}: BLOCKED, spend unknown: ${status.budget!.detail}`);
+        return unknown.length > 0
+          ? output.warn(`${showBudget(service, now)}\n${unknown.join("\n")}`)
+          : output.info(showBudget(service, now));
       }
       if (action !== "set" && action !== "clear")
         return output.error(unknownWordText("budget", "action", action, BUDGET_ACTIONS, BUDGET_USAGE));

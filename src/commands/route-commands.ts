@@ -56,7 +56,9 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
                   : breaker?.state === "half-open"
                     ? "breaker half-open (probing)"
                     : provider?.budget?.level === "blocked"
-                      ? "over budget"
+                      ? provider.budget.spendUnknown
+                        ? "spend unknown (team store down)"
+                        : "over budget"
                       : (quota ?? "ready");
     const latency = deps.runtime.latency.get(key);
     return [

@@ -158,6 +158,34 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.doesNotMatch(shown, /Lone-Secret-5/);
   });
 
+  it("says in budget and list that a hard budget's spend is unknown while the team store is down (onStoreDown block)", async () => {
+    const prefix = "par:down-block:";
+    const dir = team.machine("db1", prefix, {
+      // Nothing listens on port 1: the team store is down from the start.
+      state: {
+        backend: "redis",
+        url: "redis://127.0.0.1:1/0",
+        keyPrefix: prefix,
+        machine: "db1",
+        onStoreDown: "block",
+      },
+      budgets: { policy: "hard", providers: { "mock-a": { daily: 5 } } },
+    });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "/auto-router budget", "/auto-router list"],
+    });
+    const shown = run.stdout + run.stderr;
+    // The table shows this machine's view ($0.00 of $5.00); the line under it says the budget blocks anyway.
+    assert.match(
+      shown,
+      /^mock-a: BLOCKED, spend unknown: the team store is down .*state\.onStoreDown: block\)$/m,
+      shown,
+    );
+    assert.match(shown, /^\d+\s+\S+\s+mock-a\/model-a\s+API key\s+spend unknown \(team store down\)/m, shown);
+    assert.doesNotMatch(shown, /over budget/);
+  });
+
   it("says once, in its own words, that Redis asks for no password although the URL gives one", async () => {
     const prefix = "par:needless-password:";
     const url = team.redis.url.replace("redis://", "redis://:Needless-Pass-7@");
