@@ -3,6 +3,7 @@
 // snapshot, and adds the `budget` and `balance` subcommands. route() acts on the levels (blocked -> skipped
 // "budget", soft/hard fallback by budgets.policy); this plugin only computes them, from memory.
 import { statSync } from "node:fs";
+import { openTeamCalendars } from "./team-calendars.ts";
 import { join } from "node:path";
 import { lastValue } from "../runtime/last-value.ts";
 import type { RouterConfig } from "../config/schema.ts";
@@ -93,6 +94,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
   let timer: NodeJS.Timeout | undefined;
 
   // A team counts one calendar: machines in other zones would each fill their own local day's totals.
+  const teamCalendars = openTeamCalendars(context);
   const defaultZone = () => (context.teamMode ? "UTC" : localTimeZone());
   const timeZone = (): string => {
     const configured = context.config().budgets?.timeZone;
@@ -118,7 +120,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
    */
   function followZone(zone: string, now: number): void {
     ledgerZone = zone;
-    if (context.teamMode) return;
+    if (context.teamMode) return teamCalendars.follow(zone, now);
     const ledger = usage.read();
     if (ledger.timeZone === zone) return;
     // An empty ledger gets its zone with its first spend: a session that spends nothing writes nothing.

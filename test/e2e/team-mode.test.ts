@@ -599,13 +599,19 @@ describe("team mode: several pi machines share one Redis", () => {
     };
     const utc = calendarKeys(Date.now(), "UTC");
     // UTC+14 and UTC-10: on no day of the year do both share a date with each other.
-    for (const tz of ["Pacific/Kiritimati", "Pacific/Honolulu"])
-      assert.match(await show(tz, dir.agentDir), new RegExp(`today ${utc.day}, month ${utc.month} \\(UTC\\)`), tz);
+    for (const tz of ["Pacific/Kiritimati", "Pacific/Honolulu"]) {
+      const shown = await show(tz, dir.agentDir);
+      assert.match(shown, new RegExp(`today ${utc.day}, month ${utc.month} \\(UTC\\)`), tz);
+      assert.doesNotMatch(shown, /counts the team's budgets on/, "one machine, one calendar");
+    }
+    // A machine whose routes file sets another zone counts other days: it says so, naming the machine on the other.
     const zoned = machine("z2", prefix, { budgets: { timeZone: "Pacific/Kiritimati" } });
     const kiritimati = calendarKeys(Date.now(), "Pacific/Kiritimati");
+    const shown = await show("UTC", zoned.agentDir);
+    assert.match(shown, new RegExp(`today ${kiritimati.day}, month ${kiritimati.month} \\(Pacific/Kiritimati\\)`));
     assert.match(
-      await show("UTC", zoned.agentDir),
-      new RegExp(`today ${kiritimati.day}, month ${kiritimati.month} \\(Pacific/Kiritimati\\)`),
+      shown,
+      /auto-router: this machine \(z2\) counts the team's budgets on Pacific\/Kiritimati's calendar, z1 on UTC's \(said \d+s ago\): the team's daily spend is then split between their days and a daily limit can be passed; set the same budgets\.timeZone in every machine's routes file/,
     );
   });
 

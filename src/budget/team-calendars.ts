@@ -1,0 +1,61 @@
+// A team counts its budgets on one calendar (UTC, or budgets.timeZone): a machine whose routes file sets another zone
+// fills other days' totals, so the team's daily spend is split between two days and a daily limit can be passed.
+// Each machine records the zone it counts on in the team's state; one that finds another machine on another zone
+// says so, naming it, once per process and zone.
+import { z } from "zod";
+import { formatDuration } from "../analytics/text-format.ts";
+import type { PluginContext } from "../runtime/plugin.ts";
+import { salvageRecords } from "../state/salvage.ts";
+
+export const TEAM_CALENDARS_STORE_NAME = "budget-calendars";
+/** A machine not seen for this long (retired, renamed) is no longer compared with. */
+const FORGET_AFTER_MS = 30 * 24 * 3_600_000;
+
+const calendarsSchema = z.object({
+  v: z.literal(1),
+  /** Per machine: the zone its budgets count on, and when it last said so. */
+  machines: z.record(z.string(), z.object({ zone: z.string(), at: z.number() })),
+});
+type Calendars = z.infer<typeof calendarsSchema>;
+const emptyCalendars = (): Calendars => ({ v: 1, machines: {} });
+
+/** The machines (seen within FORGET_AFTER_MS) that count on another zone than `zone`, with how long ago they said so. */
+export function otherZones(
+  state: Calendars,
+  machine: string,
+  zone: string,
+  now: number,
+): Array<{ machine: string; zone: string; agoMs: number }> {
+  return Object.entries(state.machines)
+    .filter(([name, entry]) => name !== machine && entry.zone !== zone && now - entry.at < FORGET_AFTER_MS)
+    .map(([name, entry]) => ({ machine: name, zone: entry.zone, agoMs: Math.max(0, now - entry.at) }))
+    .sort((a, b) => a.machine.localeCompare(b.machine));
+}
+
+/** Records this machine's zone and warns about the team's machines on another; a no-op outside team mode. */
+export function openTeamCalendars(context: PluginContext): { follow(zone: string, now: number): void } {
+  if (!context.teamMode) return { follow: () => undefined };
+  const store = context.openStore(
+    TEAM_CALENDARS_STORE_NAME,
+    emptyCalendars,
+    (raw) => calendarsSchema.parse(raw),
+    salvageRecords(calendarsSchema, emptyCalendars),
+  );
+  const machine = context.machine ?? "this machine";
+  const warned = new Set<string>();
+  return {
+    follow(zone, now) {
+      const others = otherZones(store.read(), machine, zone, now);
+      store.update((state) => ({ ...state, machines: { ...state.machines, [machine]: { zone, at: now } } }));
+      const key = `${zone}|${others.map((other) => `${other.machine}=${other.zone}`).join(",")}`;
+      if (others.length === 0 || warned.has(key)) return;
+      warned.add(key);
+      const listed = others
+        .map((other) => `${other.machine} on ${other.zone}'s (said ${formatDuration(other.agoMs)} ago)`)
+        .join(", ");
+      context.warn(
+        `auto-router: this machine (${machine}) counts the team's budgets on ${zone}'s calendar, ${listed}: the team's daily spend is then split between their days and a daily limit can be passed; set the same budgets.timeZone in every machine's routes file`,
+      );
+    },
+  };
+}
