@@ -48,6 +48,8 @@ export interface BackendStatus {
   backend: "file" | "redis";
   /** The URL without its password. */
   url?: string;
+  /** The prefix of the team's keys: machines share state only under the same one. */
+  keyPrefix?: string;
   machine: string;
   connection: ConnectionState | "local";
   /** Age of the oldest write not yet in the team store (0 when everything is written). */
@@ -361,6 +363,7 @@ export class TeamConnection {
     return {
       backend: "redis",
       url: this.settings.displayUrl,
+      keyPrefix: this.settings.keyPrefix,
       machine: this.settings.machine,
       connection: this.state,
       lagMs: oldest === undefined ? 0 : Math.max(0, now - oldest),

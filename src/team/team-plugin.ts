@@ -22,6 +22,8 @@ export function describeBackendLines(status: BackendStatus): string[] {
     `  connection: ${status.connection}${status.lastError ? ` (${status.lastError})` : ""}`,
     `  lag: ${status.pendingWrites === 0 ? "none, every write is in the team store" : `${status.pendingWrites} write(s) waiting, oldest ${Math.round(status.lagMs / 1000)} s`}`,
     `  round trips since start: ${status.roundTrips}`,
+    // Machines share state only under one prefix: a machine on another is alone, whatever its URL.
+    ...(status.keyPrefix !== undefined ? [`  team keys: ${status.keyPrefix}*`] : []),
   ];
 }
 

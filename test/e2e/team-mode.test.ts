@@ -363,6 +363,7 @@ describe("team mode: several pi machines share one Redis", () => {
       shown.slice(0, debugAt),
       new RegExp(`state backend: redis redis://:\\*\\*\\*@127\\.0\\.0\\.1:${redis.port}/0 \\(machine p1\\)`),
     );
+    assert.ok(shown.slice(0, debugAt).includes(`  team keys: ${prefix}*`), shown);
     // The debug report a user attaches to a bug shows the routes file's state.url without its password.
     const report = readFileSync(join(dir.agentDir, "extensions", "auto-router.debug-report.txt"), "utf8");
     // (masked as the status shows it)
