@@ -230,9 +230,9 @@ const recentTable = (ratings: RecentRating[]): string =>
 
 export function formatQualityStats(stats: QualityStats): string {
   const summary = [
-    `ratings          ${formatCount(stats.ratings)} (good ${stats.good}, bad ${stats.bad})${stats.unjoined ? `, ${stats.unjoined} not matched to a request` : ""}`,
+    `ratings          ${formatCount(stats.ratings)} (good ${formatCount(stats.good)}, bad ${formatCount(stats.bad)})${stats.unjoined ? `, ${formatCount(stats.unjoined)} not matched to a request` : ""}`,
     `positive share   ${formatPercent(stats.positiveShare)}`,
-    `failover share   ${formatPercent(stats.failover.failoverShare)} of ${stats.failover.rated} matched ratings had a failover`,
+    `failover share   ${formatPercent(stats.failover.failoverShare)} of ${formatCount(stats.failover.rated)} matched ratings had a failover`,
     `positive share   ${formatPercent(stats.failover.positiveShareWithFailover)} with failover, ${formatPercent(stats.failover.positiveShareWithoutFailover)} without`,
   ].join("\n");
   const sections: Array<[string, ShareRow[]]> = [

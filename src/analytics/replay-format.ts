@@ -44,7 +44,7 @@ export function formatReplayReport(report: ReplayReport, options: ReplayFormatOp
     `replayed         ${formatCount(report.replayed)}${skipped ? ` (not replayed: ${skipped})` : ""}`,
     `same target      ${formatCount(report.same)}`,
     `different        ${formatCount(report.different)}`,
-    `estimated cost   ${formatUsd(report.cost.loggedUsd)} logged -> ${formatUsd(report.cost.replayedUsd)} replayed (${report.cost.differenceUsd >= 0 ? "+" : ""}${formatUsd(report.cost.differenceUsd)}) over ${report.cost.compared} changed requests${report.cost.unknown ? `; ${report.cost.unknown} without an estimate` : ""}`,
+    `estimated cost   ${formatUsd(report.cost.loggedUsd)} logged -> ${formatUsd(report.cost.replayedUsd)} replayed (${report.cost.differenceUsd >= 0 ? "+" : ""}${formatUsd(report.cost.differenceUsd)}) over ${formatCount(report.cost.compared)} changed requests${report.cost.unknown ? `; ${formatCount(report.cost.unknown)} without an estimate` : ""}`,
   ].join("\n");
   const changes =
     report.changes.length === 0

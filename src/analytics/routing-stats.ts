@@ -211,7 +211,7 @@ const groupTable = (rows: GroupRow[], title: string): string =>
 function refusalSplit(refused: number, byTarget: number): string {
   if (byTarget === 0) return " (by the router)";
   if (byTarget === refused) return refused === 1 ? " (by its target)" : " (by their targets)";
-  return ` (${byTarget} by the target, ${refused - byTarget} by the router)`;
+  return ` (${formatCount(byTarget)} by the target, ${formatCount(refused - byTarget)} by the router)`;
 }
 
 export function formatRoutingStats(stats: RoutingStats, options: { limit?: number } = {}): string {
@@ -220,11 +220,11 @@ export function formatRoutingStats(stats: RoutingStats, options: { limit?: numbe
     .sort((a, b) => b[1] - a[1])
     .map(
       ([outcome, count]) =>
-        `${outcome} ${count}${outcome === "refused" ? refusalSplit(count, stats.refusedByTarget) : ""}`,
+        `${outcome} ${formatCount(count)}${outcome === "refused" ? refusalSplit(count, stats.refusedByTarget) : ""}`,
     )
     .join(", ");
   const summary = [
-    `requests       ${formatCount(stats.requests)}${stats.incomplete ? ` (+${stats.incomplete} without a final event)` : ""}`,
+    `requests       ${formatCount(stats.requests)}${stats.incomplete ? ` (+${formatCount(stats.incomplete)} without a final event)` : ""}`,
     `outcomes       ${outcomes || "-"}`,
     `success rate   ${formatPercent(stats.successRate)}${stats.outcomes.refused ? " (refused requests apart)" : ""}`,
     `failover rate  ${formatPercent(stats.failoverRate)} of requests (${plural(stats.failovers, "request")} failed over, ${plural(stats.targetSwitches, "target switch", "target switches")})`,

@@ -127,6 +127,20 @@ describe("routing stats", () => {
     assert.match(text, /failover rate {2}40\.0% of requests \(2 requests failed over, 2 target switches\)/);
   });
 
+  it("writes every count of a large log with thousands separators, the outcomes' too", async () => {
+    const stats = await computeRoutingStats(itemsOf(fixture("ours.jsonl")));
+    const large = {
+      ...stats,
+      requests: 96_000,
+      outcomes: { success: 76_800, refused: 9_200, failed: 4_800 },
+      refusedByTarget: 5_600,
+    };
+    assert.match(
+      formatRoutingStats(large),
+      /^outcomes {7}success 76,800, refused 9,200 \(5,600 by the target, 3,600 by the router\), failed 4,800$/m,
+    );
+  });
+
   it("leaves refused requests out of the success rate: a refusal is neither a success nor a failure", async () => {
     const dir = freshDir("auto-router-routing-stats");
     const original = readFileSync(fixture("ours.jsonl"), "utf8");
