@@ -237,10 +237,16 @@ export function formatRoutingStats(stats: RoutingStats, options: { limit?: numbe
       .map((pair) => [pair.planned, pair.served, formatCount(pair.requests), pair.changed ? "changed" : ""]),
     ["left", "left", "right", "left"],
   );
+  // A table --limit cut says how many rows it left out, so a short table is not read as the whole.
+  const more = (rows: readonly unknown[]) =>
+    rows.length > limit ? `\n(${formatCount(rows.length - limit)} more; --limit ${rows.length} shows all)` : "";
   return [
     formatSection("Routing", summary),
-    formatSection("By route", groupTable(stats.byRoute.slice(0, limit), "route")),
-    formatSection("By served provider", groupTable(stats.byServedProvider.slice(0, limit), "provider")),
-    formatSection("Planned -> served", pairs),
+    formatSection("By route", groupTable(stats.byRoute.slice(0, limit), "route") + more(stats.byRoute)),
+    formatSection(
+      "By served provider",
+      groupTable(stats.byServedProvider.slice(0, limit), "provider") + more(stats.byServedProvider),
+    ),
+    formatSection("Planned -> served", pairs + more(stats.plannedToServed)),
   ].join("\n\n");
 }

@@ -127,6 +127,17 @@ describe("routing stats", () => {
     assert.match(text, /failover rate {2}40\.0% of requests \(2 requests failed over, 2 target switches\)/);
   });
 
+  it("says how many rows --limit left out of a table", async () => {
+    const stats = await computeRoutingStats(itemsOf(fixture("ours.jsonl")));
+    const text = formatRoutingStats(stats, { limit: 1 });
+    assert.ok(stats.byServedProvider.length > 1);
+    assert.ok(
+      text.includes(`(${stats.byServedProvider.length - 1} more; --limit ${stats.byServedProvider.length} shows all)`),
+      text,
+    );
+    assert.doesNotMatch(formatRoutingStats(stats), /more; --limit/, "nothing is cut by the default limit here");
+  });
+
   it("writes every count of a large log with thousands separators, the outcomes' too", async () => {
     const stats = await computeRoutingStats(itemsOf(fixture("ours.jsonl")));
     const large = {
