@@ -5,7 +5,7 @@ import { redactText } from "../state/redact.ts";
 import type { CompletionItem, Subcommand } from "../commands/command-types.ts";
 import { table } from "../commands/format.ts";
 import { formatDuration, formatUsd } from "../analytics/text-format.ts";
-import { currencyProblem, formatMoney } from "../config/floor-amount.ts";
+import { currencyProblem, formatMoney, parseFloorAmount, USD } from "../config/floor-amount.ts";
 import { balanceAge, formatShare, type PeriodAudit } from "./budget-audit.ts";
 import {
   billedAccounts,
@@ -120,9 +120,9 @@ function inFlightNotes(reservations: UsageLedger["reservations"] | undefined, no
 export function parseUsd(text: string | undefined): number | null | undefined {
   if (text === undefined) return undefined;
   if (text.toLowerCase() === "off") return null;
-  // Decimal dollars only: Number() would also take "0x10" (16), "1e3" or "" (0).
-  if (!/^\$?(\d+(\.\d*)?|\.\d+)$/.test(text)) return undefined;
-  return Number(text.replace(/^\$/, ""));
+  // The balance floor's amount grammar (decimal only: "0x10", "1e3" and "" are no amounts), in USD alone.
+  const parsed = parseFloorAmount(text);
+  return "problem" in parsed || parsed.currency !== USD ? undefined : parsed.amount;
 }
 
 function parsePeriod(text: string | undefined): BudgetPeriod | undefined | "invalid" {

@@ -344,9 +344,8 @@ export function balanceFloorOff(
   const configured = Object.entries(config?.providers ?? {})
     .filter(([name]) => sameProvider(name, provider))
     .sort(([a], [b]) => Number(a === provider) - Number(b === provider));
-  const floor = configured
-    .map(([, limits]) => limits.balanceFloor)
-    .filter((value) => value !== undefined)
-    .at(-1);
-  return floor === undefined ? {} : { config: floorOf(floor) };
+  const merged = mergeLimits(configured.map(([, limits]) => configLimits(limits)));
+  return typeof merged.balanceFloor === "number"
+    ? { config: { amount: merged.balanceFloor, currency: merged.balanceFloorCurrency ?? USD } }
+    : {};
 }

@@ -3,7 +3,6 @@
 // snapshot, and adds the `budget` and `balance` subcommands. route() acts on the levels (blocked -> skipped
 // "budget", soft/hard fallback by budgets.policy); this plugin only computes them, from memory.
 import { statSync } from "node:fs";
-import { openTeamCalendars } from "./team-calendars.ts";
 import { join } from "node:path";
 import { lastValue } from "../runtime/last-value.ts";
 import type { RouterConfig } from "../config/schema.ts";
@@ -56,6 +55,7 @@ import {
   USAGE_STORE_NAME,
   type UsageLedger,
 } from "./usage-ledger.ts";
+import { openTeamCalendars } from "./team-calendars.ts";
 
 /** A hard budget's reservation stops counting after this when its attempt never reports (a crashed process). */
 export const RESERVATION_TTL_MS = 10 * 60_000;

@@ -10,6 +10,8 @@ import { salvageRecords } from "../state/salvage.ts";
 export const TEAM_CALENDARS_STORE_NAME = "budget-calendars";
 /** A machine not seen for this long (retired, renamed) is no longer compared with. */
 const FORGET_AFTER_MS = 30 * 24 * 3_600_000;
+/** A machine says its zone again after this long (each process start would otherwise write the team's state). */
+const REFRESH_AFTER_MS = 24 * 3_600_000;
 
 const calendarsSchema = z.object({
   v: z.literal(1),
@@ -45,8 +47,11 @@ export function openTeamCalendars(context: PluginContext): { follow(zone: string
   const warned = new Set<string>();
   return {
     follow(zone, now) {
-      const others = otherZones(store.read(), machine, zone, now);
-      store.update((state) => ({ ...state, machines: { ...state.machines, [machine]: { zone, at: now } } }));
+      const state = store.read();
+      const others = otherZones(state, machine, zone, now);
+      const own = state.machines[machine];
+      if (own?.zone !== zone || now - own.at >= REFRESH_AFTER_MS)
+        store.update((current) => ({ ...current, machines: { ...current.machines, [machine]: { zone, at: now } } }));
       const key = `${zone}|${others.map((other) => `${other.machine}=${other.zone}`).join(",")}`;
       if (others.length === 0 || warned.has(key)) return;
       warned.add(key);

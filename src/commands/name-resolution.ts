@@ -68,16 +68,19 @@ export function resolveName(
  * Why `name` resolves to nothing: an alias whose names are no route nor provider/model, or a name that is none of
  * them; with the route (or alias) it is closest to.
  */
+const routeIdOf = (name: string) =>
+  name.startsWith(`${ROUTER_PROVIDER}/`) ? name.slice(ROUTER_PROVIDER.length + 1) : name;
+
 export function unresolvedText(name: string, config: RouterConfig): string {
   const routes = Object.keys(config.routes);
   const aliased = config.aliases?.[name];
   if (aliased !== undefined) {
     const last = aliasCandidates(aliased).at(-1) ?? "";
-    const near = closestKey(last.replace(`${ROUTER_PROVIDER}/`, ""), routes);
+    const near = closestKey(routeIdOf(last), routes);
     return `alias ${name} points at "${describeAlias(aliased)}", which is neither a route nor provider/model${near ? `; did you mean "${near}"?` : ` (routes: ${routes.join(", ")})`}`;
   }
   const aliases = Object.keys(config.aliases ?? {});
-  const near = closestKey(name.replace(`${ROUTER_PROVIDER}/`, ""), [...routes, ...aliases]);
+  const near = closestKey(routeIdOf(name), [...routes, ...aliases]);
   return `"${name}" is neither a route, an alias nor provider/model${near ? `; did you mean "${near}"?` : ""} (routes: ${routes.join(", ")}; aliases: ${aliases.join(", ") || "none"})`;
 }
 
