@@ -118,7 +118,9 @@ export const sessionStatsCommand: CliCommand = {
               writeFileSync(html, renderSessionHtml(stats, { generatedAt: new Date(io.now()).toISOString() }), {
                 mode: 0o600,
               });
-              chmodSync(html, 0o600);
+              // An existing report keeps its old mode through writeFileSync; a device (/dev/null, /dev/stdout) is
+              // not ours to change.
+              if (statSync(html).isFile()) chmodSync(html, 0o600);
             } catch (error) {
               throw new CliError(
                 `cannot write ${html}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,

@@ -3,7 +3,7 @@
 // and each mark carries data-* attributes, so a browser test can find and check them.
 import { CHARACTER_WIDTH_PX, CHART_WIDTH, dayBarChart, escapeHtml, textWidth } from "./day-bar-chart.ts";
 import type { SessionStats } from "./session-stats.ts";
-import { formatDuration, formatPercent, formatUsd } from "./text-format.ts";
+import { formatDuration, formatPercent, formatUsd, moreRows } from "./text-format.ts";
 
 const PALETTE = [
   "#4e79a7",
@@ -133,6 +133,10 @@ function failoverChart(stats: SessionStats): string {
   });
 }
 
+/** Under a table --limit cut: how many rows are left out (empty when none are). */
+const cutNote = (shown: number, total: number): string =>
+  total > shown ? `\n<p class="note">${escapeHtml(moreRows(shown, total).trim().slice(1, -1))}</p>` : "";
+
 const table = (id: string, headers: string[], rows: string[][]): string =>
   `<table id="${id}"><thead><tr>${headers.map((header) => `<th>${escapeHtml(header)}</th>`).join("")}</tr></thead><tbody>${rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
 
@@ -204,9 +208,9 @@ ${percentileChart(
 <h2>Drift</h2>
 ${summary}
 <h2>Top errors masked by failover</h2>
-${masked}
+${masked}${cutNote(stats.maskedErrors.length, stats.totals.maskedErrors)}
 <h2>Recent drift</h2>
-${recent}
+${recent}${cutNote(stats.recentDrift.length, stats.totals.recentDrift)}
 </body></html>
 `;
 }

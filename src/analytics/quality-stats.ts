@@ -5,7 +5,7 @@ import { RecentMap } from "../recent-map.ts";
 import { SharedNames } from "./shared-names.ts";
 import type { EventOf } from "../events/event-types.ts";
 import { failedOver, providerOf, servedTargetOf, type JoinedItem } from "./request-join.ts";
-import { formatCount, formatPercent, formatSection, formatTable, ratio } from "./text-format.ts";
+import { formatCount, formatPercent, formatSection, formatTable, moreRows, ratio } from "./text-format.ts";
 
 /** Finished requests remembered for joining ratings; the oldest are forgotten first. */
 export const MAX_REMEMBERED_REQUESTS = 100_000;
@@ -214,9 +214,9 @@ const shareTable = (title: string, shareRows: ShareRow[]): string =>
     ["left", "right", "right", "right", "right"],
   );
 
-const recentTable = (ratings: RecentRating[]): string =>
+const recentTable = (ratings: RecentRating[], total: number): string =>
   ratings.length === 0
-    ? "(none)"
+    ? moreRows(0, total).trim() || "(none)"
     : formatTable(
         ["time", "request", "served", "tags", "reason"],
         ratings.map((rating) => [
@@ -226,7 +226,7 @@ const recentTable = (ratings: RecentRating[]): string =>
           rating.tags.join(",") || "-",
           rating.reason ?? "",
         ]),
-      );
+      ) + moreRows(ratings.length, total);
 
 export function formatQualityStats(stats: QualityStats): string {
   const summary = [
@@ -249,7 +249,7 @@ export function formatQualityStats(stats: QualityStats): string {
     ...sections.map(([title, shareRows]) =>
       formatSection(`By ${title}`, shareRows.length ? shareTable(title, shareRows) : "(none)"),
     ),
-    formatSection("Recent good", recentTable(stats.recentGood)),
-    formatSection("Recent bad", recentTable(stats.recentBad)),
+    formatSection("Recent good", recentTable(stats.recentGood, stats.good)),
+    formatSection("Recent bad", recentTable(stats.recentBad, stats.bad)),
   ].join("\n\n");
 }

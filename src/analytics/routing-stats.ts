@@ -12,7 +12,7 @@ import {
   type JoinedItem,
   type JoinedRequest,
 } from "./request-join.ts";
-import { formatCount, formatPercent, formatSection, formatTable, formatUsd, ratio } from "./text-format.ts";
+import { formatCount, formatPercent, formatSection, formatTable, formatUsd, moreRows, ratio } from "./text-format.ts";
 
 export interface GroupRow {
   key: string;
@@ -237,9 +237,7 @@ export function formatRoutingStats(stats: RoutingStats, options: { limit?: numbe
       .map((pair) => [pair.planned, pair.served, formatCount(pair.requests), pair.changed ? "changed" : ""]),
     ["left", "left", "right", "left"],
   );
-  // A table --limit cut says how many rows it left out, so a short table is not read as the whole.
-  const more = (rows: readonly unknown[]) =>
-    rows.length > limit ? `\n(${formatCount(rows.length - limit)} more; --limit ${rows.length} shows all)` : "";
+  const more = (rows: readonly unknown[]) => moreRows(Math.min(limit, rows.length), rows.length);
   return [
     formatSection("Routing", summary),
     formatSection("By route", groupTable(stats.byRoute.slice(0, limit), "route") + more(stats.byRoute)),

@@ -10,6 +10,7 @@ import {
   formatSection,
   formatTable,
   formatUsd,
+  moreRows,
 } from "./text-format.ts";
 
 const DAILY_BAR_WIDTH = 40;
@@ -131,15 +132,15 @@ function driftOverview(stats: SessionStats): string {
 export function formatSessionStats(stats: SessionStats, options: { verbose?: boolean } = {}): string {
   const masked =
     stats.maskedErrors.length === 0
-      ? "(none)"
+      ? moreRows(0, stats.totals.maskedErrors).trim() || "(none)"
       : formatTable(
           ["target", "kind", "count", "last message"],
           stats.maskedErrors.map((row) => [row.target, row.failureKind, formatCount(row.count), row.lastMessage ?? ""]),
           ["left", "left", "right", "left"],
-        );
+        ) + moreRows(stats.maskedErrors.length, stats.totals.maskedErrors);
   const recent =
     stats.recentDrift.length === 0
-      ? "(none)"
+      ? moreRows(0, stats.totals.recentDrift).trim() || "(none)"
       : formatTable(
           ["time", "route", "planned", "served", "kind", "failures"],
           stats.recentDrift.map((row) => [
@@ -150,13 +151,14 @@ export function formatSessionStats(stats: SessionStats, options: { verbose?: boo
             row.kind,
             row.failureKinds.join(","),
           ]),
-        );
+        ) + moreRows(stats.recentDrift.length, stats.totals.recentDrift);
+  const daysLeftOut = stats.days.length > 0 ? moreRows(stats.days.length, stats.totals.days) : "";
   const sections = [
     formatSection(
       `Daily composition by served model (UTC days, ${formatCount(stats.requests)} requests${stats.incomplete ? `, ${stats.incomplete} unfinished` : ""})`,
-      dailyComposition(stats),
+      dailyComposition(stats) + daysLeftOut,
     ),
-    formatSection("Failovers per day", failoversPerDay(stats)),
+    formatSection("Failovers per day", failoversPerDay(stats) + daysLeftOut),
     formatSection("UVI timeline", uviTable(stats)),
     formatSection(
       "Latency and cost per model (successful attempts for latency; every attempt for cost, as the budget counts it)",

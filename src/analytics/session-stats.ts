@@ -83,6 +83,8 @@ export interface SessionStats {
   };
   maskedErrors: Array<{ target: string; failureKind: string; count: number; lastMessage?: string }>;
   recentDrift: DriftRow[];
+  /** How many rows each list had before --limit cut it (the text says how many are left out). */
+  totals: { days: number; maskedErrors: number; recentDrift: number };
 }
 
 interface DayTotals {
@@ -321,6 +323,7 @@ export class SessionStatsAccumulator {
         .slice(0, this.limit)
         .map(({ lastTime, ...row }) => row),
       recentDrift: [...this.recentDrift].sort(newerFirst).map(({ time, order, ...row }) => row),
+      totals: { days: this.days.size, maskedErrors: this.masked.size, recentDrift: drifted },
     };
   }
 }

@@ -127,6 +127,10 @@ export function formatDuration(ms: number | undefined, range: "age" | "latency" 
 export const formatCount = (value: number): string => value.toLocaleString("en-US");
 
 /** A titled section: the title underlined, then the body. */
+/** What a table cut by --limit says under it, so a short table is not read as the whole: empty when nothing was cut. */
+export const moreRows = (shown: number, total: number): string =>
+  total > shown ? `\n(${formatCount(total - shown)} more; --limit ${total} shows all)` : "";
+
 export const formatSection = (title: string, body: string): string => `${title}\n${"=".repeat(title.length)}\n${body}`;
 
 /** UTC calendar day of an epoch ms, `YYYY-MM-DD`. */

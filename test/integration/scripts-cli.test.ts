@@ -1,6 +1,16 @@
 // Spawns each routing-* script with plain node (no loader flag): they must register tsx themselves.
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -132,6 +142,56 @@ describe("routing scripts from the command line", () => {
     const page = readFileSync(html, "utf8");
     for (const id of ["chart-daily-composition", "chart-latency", "chart-cost", "chart-failovers"])
       assert.match(page, new RegExp(`<svg id="${id}"`));
+  });
+
+  it("routing-session-stats --html into a FIFO writes the page and leaves the FIFO's mode alone", async () => {
+    // A path that is no regular file (a FIFO here, /dev/null or /dev/stdout for a user) is not the report's to chmod.
+    const fifo = join(freshDir("auto-router-cli-fifo"), "report.pipe");
+    execFileSync("mkfifo", ["-m", "644", fifo]);
+    const page = new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      createReadStream(fifo)
+        .on("data", (chunk) => chunks.push(chunk as Buffer))
+        .on("end", () => resolve(Buffer.concat(chunks).toString("utf8")))
+        .on("error", reject);
+    });
+    const run = await runScript("routing-session-stats", ["--file", join(fixtures, "ours.jsonl"), "--html", fifo]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(await page, /^<!doctype html>/);
+    assert.equal(statSync(fifo).mode & 0o777, 0o644);
+  });
+
+  it("session and quality stats say how many rows --limit left out of each list", async () => {
+    const file = join(fixtures, "ours.jsonl");
+    const [session, quality, none] = await Promise.all([
+      runScript("routing-session-stats", ["--file", file, "--limit", "1"]),
+      runScript("routing-quality-stats", ["--file", file, "--limit", "1"]),
+      runScript("routing-quality-stats", ["--file", file, "--limit", "0"]),
+    ]);
+    for (const run of [session, quality, none]) assert.equal(run.code, 0, run.stderr);
+    // A section runs from its title to the next title (a line underlined with "="), blank lines inside included; the
+    // last one ends where the line saying what was read begins.
+    const section = (text: string, title: string) =>
+      text
+        .split(/\n\n(?=[^\n]+\n=+\n)/)
+        .find((part) => part.startsWith(`${title}\n`))!
+        .split("\n\nread ")[0]!
+        .trimEnd();
+    // The fixture has 3 UTC days, 2 drifted requests (one planner drift, one failover), 3 good and 2 bad ratings.
+    assert.match(
+      section(session.stdout, "Daily composition by served model (UTC days, 6 requests, 1 unfinished)"),
+      /\(2 more; --limit 3 shows all\)$/,
+    );
+    assert.match(section(session.stdout, "Failovers per day"), /\(2 more; --limit 3 shows all\)$/);
+    assert.match(section(session.stdout, "Recent drift"), /\(1 more; --limit 2 shows all\)$/);
+    assert.doesNotMatch(
+      section(session.stdout, "Top errors masked by failover"),
+      /more;/,
+      "the one masked error is shown",
+    );
+    assert.match(section(quality.stdout, "Recent good"), /\(2 more; --limit 3 shows all\)$/);
+    assert.match(section(quality.stdout, "Recent bad"), /\(1 more; --limit 2 shows all\)$/);
+    assert.equal(section(none.stdout, "Recent bad"), "Recent bad\n==========\n(2 more; --limit 2 shows all)");
   });
 
   it("routing-session-stats -v prints the bucket tables", async () => {
