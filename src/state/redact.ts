@@ -74,6 +74,21 @@ function inConfigPath(prefix: string, place: unknown[]): boolean {
   return text[start - 1] === ".";
 }
 
+/**
+ * The words a validation message puts after a field's name (`api_key: missing from body`, `password: is required`):
+ * only when more words follow (a sentence), unquoted, after a colon; `password: missing` alone stays redacted, as a
+ * one-word password could be any word.
+ */
+const VALIDATION_WORDS =
+  /^(?:must|is|are|was|were|missing|required|invalid|expected|should|not|cannot|can't|may|needs?|has|have|does|did|too|exceeds|unknown|wrong|incorrect|empty)$/i;
+
+function saysWhatIsWrong(prefix: string, value: string, place: unknown[]): boolean {
+  if (!/:\s*$/.test(prefix) || !VALIDATION_WORDS.test(value)) return false;
+  const offset = place.at(-2) as number;
+  const text = place.at(-1) as string;
+  return /^ +[A-Za-z]/.test(text.slice(offset + prefix.length + value.length));
+}
+
 const CONTEXT_REPLACEMENTS: Replacement[] = [
   // JSON form: "x-api-key":"xxx", "Authorization": "Bearer xxx", "apiKey": "xxx"
   {
@@ -114,11 +129,15 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
     pattern: new RegExp(`([?&](?:${QUERY_PARAMETER_NAMES})=)([^&#\\s"'<>]+)`, "gi"),
     replace: (match, prefix, value) => (value === MASKED ? match : `${prefix}${REDACTED}`),
   },
-  // Field assignments in free text: api_key=xxx, password: xxx, client_secret = 'xxx'
+  // Field assignments in free text: api_key=xxx, password: xxx, client_secret = 'xxx'. Not a path's last segment
+  // (`GET /v1/secret: no provider...`), nor a validation message's word after a field name (`api_key: missing`,
+  // `client_secret: must be a string`): those name a field, they do not hold its value.
   {
-    pattern: new RegExp(`(?<![A-Za-z0-9])((?:${SECRET_FIELD_NAMES})"?\\s*[:=]\\s*["']?)([^\\s"',;&}]+)`, "gi"),
+    pattern: new RegExp(`(?<![A-Za-z0-9/])((?:${SECRET_FIELD_NAMES})"?\\s*[:=]\\s*["']?)([^\\s"',;&}]+)`, "gi"),
     replace: (match, prefix, value, ...place) =>
-      value === REDACTED || value === MASKED || inConfigPath(prefix, place) ? match : `${prefix}${REDACTED}`,
+      value === REDACTED || value === MASKED || inConfigPath(prefix, place) || saysWhatIsWrong(prefix, value, place)
+        ? match
+        : `${prefix}${REDACTED}`,
   },
   // OpenAI's refusal of reasoning another account encrypted quotes the encrypted content's first and last four
   // characters ("The encrypted content gAAA...DQ== could not be verified."): none of it is passed on.

@@ -144,6 +144,20 @@ describe("redactText: credentials identified by their context", () => {
     assert.equal(redactText("db.password=hunter2"), `db.password=${REDACTED}`);
   });
 
+  it("keeps a path's last segment and a validation message after a field name, and still replaces a lone word", () => {
+    const texts = [
+      "no endpoint GET /v1/secret: no provider advertises it",
+      "field client_secret: must be a string; api_key: missing from body",
+      "password: is required",
+    ];
+    for (const text of texts) assert.equal(redactText(text), text);
+    // One word after the name may be the password itself, whatever it is; so is a word quoted or after "=".
+    assert.equal(redactText("password: missing"), `password: ${REDACTED}`);
+    assert.equal(redactText("password=must be"), `password=${REDACTED} be`);
+    assert.equal(redactText("api_key: 'missing' from body"), `api_key: '${REDACTED}' from body`);
+    assert.equal(redactText("client_secret: hunter2 was sent"), `client_secret: ${REDACTED} was sent`);
+  });
+
   it("replaces every value of a Cookie header", () => {
     assert.equal(redactText("Cookie: session=abc; other=def"), `Cookie: ${REDACTED}`);
   });
