@@ -23,6 +23,7 @@ import {
   OVER_BUDGET_ADVICE,
   promptTooLongText,
   skippedReasonText,
+  formatClock,
   routerAbortedMessage,
   routerErrorMessage,
   waitingText,
@@ -138,7 +139,12 @@ async function serveRequest(
   let usedRoute = state.routeId;
   const named = () =>
     usedRoute === state.routeId ? state.routeId : `${usedRoute} (the tier route of ${state.routeId})`;
+  /** The latest decision: its skipped targets are named in the final error beside the ones that failed. */
+  let lastDecision: Decision | undefined;
+  /** The wait for a cooling target this request made, said in the final error when it did not help. */
+  let waited: { key: string; ms: number } | undefined;
   const decided = (decision: Decision): Decision => {
+    lastDecision = decision;
     if (decision.routeId !== usedRoute && env.routing.config().routes[decision.routeId]) {
       usedRoute = decision.routeId;
       observer?.onRoute?.(usedRoute);
@@ -150,8 +156,17 @@ async function serveRequest(
     coolingUntil = env.books.cooldowns.soonestBack(usedRoute, env.clock.now());
     // Every target tried refused (a route that fails over on content_policy): the request ends in the last one's refusal.
     const refusedBy = state.failures.every((failure) => failure.refusal) ? state.failures.at(-1)?.key : undefined;
+    const now = env.clock.now();
+    const failedKeys = new Set(state.failures.map((failure) => failure.key));
+    // "Every target failed" names the route's others too: resting, breaker open, paced (none failed in this request).
+    const notTried = (lastDecision?.skipped ?? [])
+      .filter((skip) => WAITABLE.has(skip.reason) && !failedKeys.has(skip.key))
+      .map(
+        (skip) =>
+          `${skippedReasonText(skip)}${skip.until !== undefined && skip.until > now ? `, back at ${formatClock(skip.until, now)}` : ""}`,
+      );
     return failWith(
-      allFailedText(named(), state.failures, settings.agentRetry, request.overHttp).text,
+      allFailedText(named(), state.failures, settings.agentRetry, request.overHttp, { notTried, waited }).text,
       "failed",
       refusedBy,
     );
@@ -175,6 +190,7 @@ async function serveRequest(
       costUsd,
       failureKinds: state.failures.map((f) => f.kind),
       refusedBy,
+      budgetSkipped: state.refusals.length ? state.refusals.map((refused) => refused.key) : undefined,
       notes: state.notes.length ? state.notes : undefined,
     });
   };
@@ -326,7 +342,8 @@ async function serveRequest(
         .sort((a, b) => a.until! - b.until!)[0];
       const waitMs = cooling ? cooling.until! - env.clock.now() : Infinity;
       if (cooling && round < MAX_WAIT_ROUNDS && waitMs <= settings.cooldownWaitMs) {
-        const text = waitingText(named(), state.failures, cooling.key, waitMs);
+        const text = waitingText(named(), state.failures, cooling.key, waitMs, settings.agentRetry);
+        waited = { key: cooling.key, ms: waitMs };
         const back = { ...cooling, until: cooling.until! };
         observer?.onWait?.(back.until);
         if (!(await waitForCoolingTarget(env, state, refreshed.routeId, back, text, signal))) return abortNow();

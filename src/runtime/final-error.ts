@@ -73,23 +73,43 @@ function failureParts(failures: FailedTarget[], words: (kind: FailureKind) => st
   return [...counts].map(([part, count]) => (count > 1 ? `${part} (${count} attempts)` : part)).join("; ");
 }
 
+/** pi runs the route again when every failure was transient and the route lets it (the text then says so). */
+const retriesByPi = (failures: FailedTarget[], allowAgentRetry: boolean): boolean =>
+  allowAgentRetry && failures.length > 0 && failures.every((f) => TRANSIENT_KINDS.has(f.kind));
+
+/** The words for a failure: the ones pi's retry regex matches when pi is to retry, else the neutral label. */
+const failureWords =
+  (agentRetry: boolean) =>
+  (kind: FailureKind): string =>
+    (agentRetry ? RETRY_WORDS[kind] : undefined) ?? NEUTRAL_LABEL[kind];
+
+export interface AllFailedContext {
+  /** The route's targets not tried in this request, each with why (skippedReasonText: resting, breaker open, paced). */
+  notTried?: string[];
+  /** The request waited this long for this target to come back, and it failed again. */
+  waited?: { key: string; ms: number };
+}
+
 export function allFailedText(
   routeId: string,
   failures: FailedTarget[],
   allowAgentRetry: boolean,
   overHttp = false,
+  context: AllFailedContext = {},
 ): { text: string; agentRetry: boolean } {
-  const agentRetry = allowAgentRetry && failures.length > 0 && failures.every((f) => TRANSIENT_KINDS.has(f.kind));
+  const agentRetry = retriesByPi(failures, allowAgentRetry);
+  const others = context.notTried?.length ? `; not tried: ${context.notTried.join("; ")}` : "";
+  const waited = context.waited ? ` after waiting ${waitSeconds(context.waited.ms)}s for ${context.waited.key}` : "";
   if (agentRetry) {
-    const parts = failureParts(failures, (kind) => RETRY_WORDS[kind] ?? NEUTRAL_LABEL[kind]);
+    const parts = failureParts(failures, failureWords(agentRetry));
     return {
-      text: `auto-router: every target of route ${routeId} failed (${parts})${overHttp ? `; retrying later may succeed. ${seeAlso("", true)}` : "; pi may retry the route"}`,
+      text: `auto-router: every target of route ${routeId} failed (${parts}${others})${waited}${overHttp ? `; retrying later may succeed. ${seeAlso("", true)}` : "; pi may retry the route"}`,
       agentRetry,
     };
   }
-  const parts = failureParts(failures, (kind) => NEUTRAL_LABEL[kind]);
+  const parts = failureParts(failures, failureWords(agentRetry));
   return {
-    text: `auto-router: no target of route ${routeId} could serve this request (${parts}). ${seeAlso(`explain ${routeId}`, overHttp)}`,
+    text: `auto-router: no target of route ${routeId} could serve this request (${parts}${others})${waited}. ${seeAlso(`explain ${routeId}`, overHttp)}`,
     agentRetry,
   };
 }
@@ -151,11 +171,18 @@ export function unservableText(routeId: string, reasons: string[], overHttp = fa
  * One line for a non-interactive run while the router waits for a cooling target (the TUI shows it in the status
  * line): what it waits for, how long, and why nothing else could serve.
  */
-export function waitingText(routeId: string, failures: FailedTarget[], key: string, waitMs: number): string {
+export function waitingText(
+  routeId: string,
+  failures: FailedTarget[],
+  key: string,
+  waitMs: number,
+  allowAgentRetry: boolean,
+): string {
   const seconds = waitSeconds(waitMs);
+  // The same words for a failure as the final error would use, so one failure has one name in both lines.
   const why =
     failures.length > 0
-      ? `every target of route ${routeId} failed (${failureParts(failures, (kind) => NEUTRAL_LABEL[kind])})`
+      ? `every target of route ${routeId} failed (${failureParts(failures, failureWords(retriesByPi(failures, allowAgentRetry)))})`
       : `every target of route ${routeId} is resting`;
   return `auto-router: ${why}; waiting ${seconds}s for ${key} to come back, then trying again`;
 }
@@ -166,13 +193,17 @@ export function waitingText(routeId: string, failures: FailedTarget[], key: stri
  */
 export function noCapableTargetText(
   routeId: string,
-  skipped: Array<{ key: string; detail: string; reason?: string }>,
+  skipped: Array<{ key: string; detail: string; reason?: string; requiredBy?: string }>,
 ): string {
   // The capability every capable-looking target lacks (the others could not serve anyway: no key, a missing model).
   const lacking = skipped.filter((s) => s.reason === undefined || s.reason === "capability");
   const images = lacking.length > 0 && lacking.every((s) => s.detail === "no image input");
   const what = images ? "accepts images" : "can do what this request needs";
   const parts = skipped.map((s) => `${s.key}: ${s.detail}`).join("; ");
+  // A requirement a rule added (force-constraint, a force-tier rule's tier), not the request: the rule is the cause.
+  const rules = [...new Set(lacking.map((s) => s.requiredBy))];
+  if (lacking.length > 0 && !rules.includes(undefined))
+    return `auto-router: route ${routeId} has no target that ${what} (${parts}), which ${rules.join(" and ")} asks for. Waiting will not change this: change ${rules.length === 1 ? "that rule" : "those rules"} (or its condition), or add such a target to this route.`;
   return `auto-router: route ${routeId} has no target that ${what} (${parts}). Waiting will not change this: choose a route with such a target, or add one to this route.`;
 }
 

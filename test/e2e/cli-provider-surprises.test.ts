@@ -111,6 +111,8 @@ describe("pi CLI print mode: every target failing transiently", () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", B: "openai" },
       providers: TWO_PROVIDERS,
+      // pi's own retry of a route whose every target failed transiently is off: each run is one try of the route.
+      settings: { retry: { enabled: false } },
       routes: {
         routes: {
           pair: {
@@ -133,12 +135,29 @@ describe("pi CLI print mode: every target failing transiently", () => {
     assert.equal(run.stdout.trim(), "A is back.");
     const waiting = run.stderr.split("\n").filter((line) => line.includes("waiting"));
     assert.equal(waiting.length, 1, run.stderr);
+    // The failures in the words the final error would name them with (pi may retry these): one name per failure.
     assert.match(
       waiting[0]!,
-      /^auto-router: every target of route pair failed \(mock-a\/model-a: provider fault; mock-b\/model-b: busy\); waiting [1-3]s for mock-a\/model-a to come back, then trying again$/,
+      /^auto-router: every target of route pair failed \(mock-a\/model-a: server error; mock-b\/model-b: overloaded\); waiting [1-3]s for mock-a\/model-a to come back, then trying again$/,
     );
     assert.equal(a.calls.length, 2);
     assert.equal(b.calls.length, 1, "the target resting for a minute is not tried again");
+  });
+
+  it("names the resting target beside the one that failed again after the wait, and the wait", async () => {
+    // mock-b still rests for its overload (a minute); mock-a fails, is waited for, and fails again.
+    a.enqueue({ status: 500 }, { status: 500 });
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/pair", "-p", "Say hi"],
+    });
+    assert.notEqual(run.code, 0);
+    assert.equal(a.calls.length, 4, run.stderr);
+    assert.equal(b.calls.length, 1, "the resting target is not tried");
+    assert.match(
+      run.stderr,
+      /auto-router: every target of route pair failed \(mock-a\/model-a: server error \(2 attempts\); not tried: mock-b\/model-b: resting \(busy\), back at \d\d:\d\d:\d\d \(in \d+s\)\) after waiting [1-3]s for mock-a\/model-a; pi may retry the route/,
+    );
   });
 });
 

@@ -431,9 +431,10 @@ describe("gateway passthrough to a target of the client's own API", () => {
     await assert.rejects(fx.anthropic.messages.create(body), (error: any) => {
       assert.equal(error.status, 503);
       assert.equal(error.headers.get("x-should-retry"), "true");
-      assert.equal(
+      // The resting target is named too, with when it is back: "every target" covers it.
+      assert.match(
         error.error?.error?.message,
-        "auto-router: every target of route whole failed (an-d/claude-d: network error); retrying later may succeed. GET /health/providers shows each target's state",
+        /^auto-router: every target of route whole failed \(an-d\/claude-d: network error; not tried: an-c\/claude-c: resting \(busy\), back at \d\d:\d\d:\d\d \(in \d+s\)\); retrying later may succeed\. GET \/health\/providers shows each target's state$/,
       );
       return true;
     });

@@ -7,18 +7,38 @@ import { StatusLine } from "../../src/ui/status-line.ts";
 
 describe("waiting notice", () => {
   it("names every failed target, the target waited for and the whole seconds of the wait", () => {
-    const text = waitingText(
-      "main",
-      [
-        { key: "a/x", kind: "rate_limit" },
-        { key: "b/y", kind: "server" },
-      ],
-      "a/x",
-      28_200,
+    const failures = [
+      { key: "a/x", kind: "rate_limit" as const },
+      { key: "b/y", kind: "server" as const },
+    ];
+    assert.equal(
+      waitingText("main", failures, "a/x", 28_200, false),
+      "auto-router: every target of route main failed (a/x: throttled; b/y: provider fault); waiting 29s for a/x to come back, then trying again",
+    );
+    // With pi's retry allowed, the final error names these failures in the words pi retries on: the wait line too.
+    assert.equal(
+      waitingText("main", failures, "a/x", 28_200, true),
+      "auto-router: every target of route main failed (a/x: rate limit; b/y: server error); waiting 29s for a/x to come back, then trying again",
+    );
+    assert.match(allFailedText("main", failures, true).text, /\(a\/x: rate limit; b\/y: server error\)/);
+  });
+
+  it("names the targets not tried with why, and the wait that did not help", () => {
+    const failures = [
+      { key: "b/y", kind: "server" as const },
+      { key: "b/y", kind: "server" as const },
+    ];
+    const context = {
+      notTried: ["a/x: resting (throttled), back at 10:01:40 (in 95s)"],
+      waited: { key: "b/y", ms: 29_500 },
+    };
+    assert.equal(
+      allFailedText("main", failures, true, true, context).text,
+      "auto-router: every target of route main failed (b/y: server error (2 attempts); not tried: a/x: resting (throttled), back at 10:01:40 (in 95s)) after waiting 30s for b/y; retrying later may succeed. GET /health/providers shows each target's state",
     );
     assert.equal(
-      text,
-      "auto-router: every target of route main failed (a/x: throttled; b/y: provider fault); waiting 29s for a/x to come back, then trying again",
+      allFailedText("main", failures, false, false, context).text,
+      "auto-router: no target of route main could serve this request (b/y: provider fault (2 attempts); not tried: a/x: resting (throttled), back at 10:01:40 (in 95s)) after waiting 30s for b/y. See /auto-router explain main",
     );
   });
 
@@ -36,15 +56,15 @@ describe("waiting notice", () => {
 
   it("says the targets are resting when they were cooled down by earlier requests", () => {
     assert.equal(
-      waitingText("main", [], "a/x", 1_400),
+      waitingText("main", [], "a/x", 1_400, true),
       "auto-router: every target of route main is resting; waiting 2s for a/x to come back, then trying again",
     );
   });
 
   it("shows a wait under a second in tenths, not as a whole second", () => {
-    assert.match(waitingText("main", [], "a/x", 1), /; waiting 0\.1s for a\/x/);
-    assert.match(waitingText("main", [], "a/x", 400), /; waiting 0\.4s for a\/x/);
-    assert.match(waitingText("main", [], "a/x", 950), /; waiting 1s for a\/x/);
+    assert.match(waitingText("main", [], "a/x", 1, true), /; waiting 0\.1s for a\/x/);
+    assert.match(waitingText("main", [], "a/x", 400, true), /; waiting 0\.4s for a\/x/);
+    assert.match(waitingText("main", [], "a/x", 950, true), /; waiting 1s for a\/x/);
     assert.equal(waitSeconds(1_001), "2");
     assert.equal(waitSeconds(0), "0");
     assert.equal(waitSeconds(30, "nearest"), "0");
