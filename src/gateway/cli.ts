@@ -1,7 +1,7 @@
 // `pi-auto-router serve [--port N] [--host H] [--agent-dir D] [--allow-remote]`: the engine with pi's registry,
 // the gateway token, the HTTP server, a graceful stop on SIGTERM/SIGINT (drain, flush the stores, exit 0; a second
 // one exits at once), and SIGHUP re-reading the routes file.
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { constants, homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { closestKey } from "../config/key-suggestions.ts";
@@ -93,6 +93,14 @@ export async function serve(args: string[], env: Record<string, string | undefin
       ? "PI_CODING_AGENT_DIR"
       : "the default";
   const missingAgentDir = !existsSync(agentDir);
+  // A path given on the command line is the operator's own: a mistyped one is refused, not created as an empty agent
+  // dir that later runs would take for pi's (the default or PI_CODING_AGENT_DIR is created, as pi creates it).
+  if (options.agentDir && missingAgentDir)
+    throw new Error(
+      `--agent-dir ${agentDir}: no such directory; give pi's agent dir (where pi keeps auth.json, models.json and extensions/; ${join(homedir(), ".pi", "agent")} unless PI_CODING_AGENT_DIR says otherwise), or leave --agent-dir out`,
+    );
+  if (!missingAgentDir && !statSync(agentDir).isDirectory())
+    throw new Error(`pi's agent dir ${agentDir} (${agentDirFrom}) is not a directory`);
   const stderr = batchedLines((text) => process.stderr.write(text));
   process.on("exit", stderr.flush);
   // Before the engine opens anything: a library's console line (an upstream event the openai SDK cannot parse, whole)

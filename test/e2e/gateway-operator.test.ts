@@ -4,7 +4,7 @@
 // as a passed-through one), and error texts that say what was wrong (the token's header, the body's content type,
 // the body limit, a model named nowhere).
 import assert from "node:assert/strict";
-import { rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
@@ -64,16 +64,33 @@ describe("gateway operator", () => {
     assert.match(version.stdout, /^pi-auto-router \d+\.\d+\.\d+\n$/);
   });
 
-  it("warns at start when the agent dir it was given does not exist (a mistyped --agent-dir), and not otherwise", async () => {
+  it("refuses a --agent-dir that does not exist or is a file, creating nothing; warns when PI_CODING_AGENT_DIR does not exist", async () => {
     const parent = freshDir("pi-auto-router-gateway-agent-typo");
     const mistyped = join(parent, "agnet");
-    const gateway = await startGatewayProcess({ agentDir: fx.agentDir, args: ["--agent-dir", mistyped] });
+    const refused = await runGatewayCommand(fx.agentDir, ["serve", "--port", "0", "--agent-dir", mistyped]);
+    assert.equal(refused.code, 2);
+    assert.match(
+      refused.stderr,
+      /^pi-auto-router serve: --agent-dir .*agnet: no such directory; give pi's agent dir \(where pi keeps auth\.json, models\.json and extensions\/; .* unless PI_CODING_AGENT_DIR says otherwise\), or leave --agent-dir out\n$/,
+    );
+    assert.equal(existsSync(mistyped), false, "nothing is created for a mistyped path");
+    const file = join(parent, "a-file");
+    writeFileSync(file, "");
+    const notDirectory = await runGatewayCommand(fx.agentDir, ["serve", "--port", "0", "--agent-dir", file]);
+    assert.equal(notDirectory.code, 2);
+    assert.match(
+      notDirectory.stderr,
+      /^pi-auto-router serve: pi's agent dir .*a-file \(--agent-dir\) is not a directory\n$/,
+    );
+    // PI_CODING_AGENT_DIR (or the default) is created, as pi creates it, with a warning saying nothing was read from it.
+    const fresh = join(parent, "fresh-agent");
+    const gateway = await startGatewayProcess({ agentDir: fresh });
     try {
       // stderr and stdout are two pipes: the warning, written before the listening line, may be read after it.
       await until(() => gateway.stderr().includes("gateway token"), "the gateway's start lines");
       assert.match(
         gateway.stderr(),
-        /warning: pi's agent dir .*agnet \(--agent-dir\) did not exist: no login, models\.json or routes file was read from it/,
+        /warning: pi's agent dir .*fresh-agent \(PI_CODING_AGENT_DIR\) did not exist: no login, models\.json or routes file was read from it/,
       );
     } finally {
       assert.equal(await gateway.stop(), 0, gateway.stderr());
