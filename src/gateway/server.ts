@@ -12,6 +12,7 @@ import { anthropicToContext, parseAnthropicRequest } from "./anthropic-request.t
 import { jsonBody, requestedModel, sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
 import { ReasoningIssuers } from "./reasoning-issuers.ts";
 import { GatewayError, type Protocol, shutdownError } from "./errors.ts";
+import { asClientReads } from "./client-quirks.ts";
 import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
 import { keepRawJsonBodies } from "./raw-json-body.ts";
@@ -221,7 +222,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
   });
   app.setErrorHandler(async (error, request, reply) => {
-    const answer = errorReply(error, bodyLimitBytes);
+    const answer = asClientReads(errorReply(error, bodyLimitBytes), request.headers);
     // Unknown model names are logged too: they are how an operator finds the ids a client sends (gateway.models).
     if (answer.status >= 500 || answer.status === 404) log(errorLine(request, answer.message));
     if (reply.sent || reply.raw.headersSent) return;

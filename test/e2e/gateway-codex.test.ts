@@ -41,7 +41,8 @@ describe("Codex CLI through the gateway's Responses endpoint", {
       },
       routes: {
         routes: {
-          codex: routeInOrder("mock-a/model-a", "mock-b/model-b"),
+          // No wait for a resting target: the last test wants the every-target-resting answer at once.
+          codex: { ...routeInOrder("mock-a/model-a", "mock-b/model-b"), failover: { cooldownWaitMs: 0 } },
         },
       },
     });
@@ -112,5 +113,28 @@ describe("Codex CLI through the gateway's Responses endpoint", {
     const sent = [...first.calls.slice(before[0]!), ...second.calls.slice(before[1]!)];
     assert.equal(sent.length, 1);
     assert.equal(sent[0]!.body.reasoning_effort, undefined);
+  });
+
+  it("shows the gateway's reason when every target rests: a 503 for Codex, which hides a 429's message", async () => {
+    const codex = () =>
+      runClientCli(CODEX, ["exec", "--skip-git-repo-check", "Say hi"], {
+        cwd: home,
+        timeoutMs: CODEX_TIMEOUT_MS,
+        env: { HOME: home, CODEX_HOME: join(home, ".codex"), AUTO_ROUTER_GATEWAY_TOKEN: fx.gateway.token },
+      });
+    // Both targets rate-limit for 5 minutes (the first may rest already from the first test).
+    first.enqueue({ status: 429, errorMessage: "Rate limit reached for requests", retryAfterSeconds: 300 });
+    second.enqueue({ status: 429, errorMessage: "Rate limit reached for requests", retryAfterSeconds: 300 });
+    const failing = await codex();
+    assert.notEqual(failing.code, 0, failing.output);
+    const calls = first.calls.length + second.calls.length;
+    const resting = await codex();
+    assert.notEqual(resting.code, 0, resting.output);
+    assert.equal(first.calls.length + second.calls.length, calls, "no target is called while every one rests");
+    assert.match(
+      resting.output,
+      /unexpected status 503 Service Unavailable: auto-router: no target of route codex is available now \(mock-a\/model-a: resting \(throttled\); mock-b\/model-b: resting \(throttled\)\)\. First available: mock-a\/model-a at /,
+    );
+    assert.doesNotMatch(resting.output, /exceeded retry limit/);
   });
 });
