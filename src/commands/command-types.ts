@@ -20,6 +20,11 @@ export interface CommandOutput {
    * its lines whole, as wrapping it to a width of its own first would wrap it twice. Print mode shows it as written.
    */
   wrapsLines?: boolean;
+  /**
+   * The columns an error notification's text gets in pi's TUI (the terminal's, less pi's padding), where known: pi
+   * wraps an error's lines without a hanging indent, so a table in one is wrapped to this width first.
+   */
+  errorColumns?: number;
 }
 
 export interface CommandDeps {

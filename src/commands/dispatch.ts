@@ -96,7 +96,8 @@ export async function runCommand(
       name,
       table.map((s) => s.name),
     );
-    const list = helpText(table, output.wrapsLines ? undefined : HELP_COLUMNS);
+    // An error is a notification, never a listing: wrapped here to the terminal, each description under its column.
+    const list = helpText(table, output.wrapsLines ? output.errorColumns : HELP_COLUMNS);
     return output.error(`unknown subcommand "${name}"${near ? `; did you mean "${near}"?` : ""}\n${list}`);
   }
   const extra = extraArgumentsError(subcommand, args);

@@ -66,5 +66,7 @@ export function commandOutput(context: { hasUI: boolean; ui: UiLike }, listing?:
     // With listings in the chat there is no widget to hide (and the chat keeps what it shows).
     clear: ui.setWidget && !listing ? () => ui.setWidget!(WIDGET_KEY, undefined) : undefined,
     wrapsLines: true,
+    // The TUI draws on this process's terminal (an RPC client has none): pi's text pads one column on each side.
+    errorColumns: process.stdout.isTTY && process.stdout.columns ? process.stdout.columns - 2 : undefined,
   };
 }

@@ -370,6 +370,32 @@ for (const line of PI_LINES) {
       }
     });
 
+    it("wraps the subcommand list of an unknown subcommand's error as help's, under the description column", async () => {
+      // Nothing of help's listing left on screen (pi 0.73 keeps it above the editor), and the terminal tall enough to
+      // show the whole error: its list is as long as help's.
+      await submit("/auto-router clear", /^(?![\s\S]*debug\s+A redacted)|nothing to clear/m);
+      tmux("resize-window", "-t", SESSION, "-x", String(SCREEN_COLUMNS), "-y", String(TALL_SCREEN_ROWS));
+      let listed: string[];
+      try {
+        await submit(
+          "/auto-router statuss",
+          /unknown subcommand "statuss"; did you mean "status"\?[\s\S]*debug\s+A redacted/,
+        );
+        listed = helpListing();
+      } finally {
+        tmux("resize-window", "-t", SESSION, "-x", String(SCREEN_COLUMNS), "-y", String(SCREEN_ROWS));
+      }
+      const descriptionColumn = /^( {3}\S.*? {2,})\S/.exec(listed[0]!)![1]!.length;
+      assert.ok(
+        listed.every((text) => text.length <= SCREEN_COLUMNS),
+        `no line wider than the terminal:\n${listed.join("\n")}`,
+      );
+      const continued = listed.filter((text) => /^ {5,}\S/.test(text));
+      assert.ok(continued.length > 0, `a long description is wrapped:\n${listed.join("\n")}`);
+      for (const text of continued)
+        assert.equal(text.search(/\S/), descriptionColumn, `under the description column:\n${listed.join("\n")}`);
+    });
+
     it("shows /auto-router search with each routes cell whole and the footer on screen", async () => {
       // The listing and pi's footer under it: pi may draw the one a moment before the other.
       const found = await submit("/auto-router search model", /mock-b\/model-b\s+model-b\s+yes[\s\S]*^⇄ /m);
