@@ -225,7 +225,7 @@ export function noMatchingTargetText(
   skipped: Array<{ key: string; detail: string; provider?: string }>,
 ): string {
   const parts = skipped.map((s) => `${s.key}: ${s.detail}`).join("; ");
-  return `auto-router: no target of route ${routeId} matches the provider preferences (${parts}). Waiting will not change this: check the provider names and limits asked for (the request's @only=/X-Provider, or the route's preferences).`;
+  return `auto-router: no target of route ${routeId} matches the provider preferences (${parts}). Waiting will not change this: check the provider names and price limit asked for (the prompt's @only=, @ignore= or @max-price=, a gateway request's X-Provider or provider field, or the route's preferences).`;
 }
 
 /** An AssistantMessage carrying a router-made error, attributed to the virtual model. */

@@ -110,6 +110,10 @@ describe("routing through real pi", () => {
       /^auto-router: no target of route main matches the provider preferences \(mock-a\/model-a: not in only: mock-zz; mock-b\/model-b: not in only: mock-zz\)\. Waiting will not change this/,
     );
     assert.doesNotMatch(error, /available now/);
+    assert.match(
+      error,
+      /check the provider names and price limit asked for \(the prompt's @only=, @ignore= or @max-price=, a gateway request's X-Provider or provider field, or the route's preferences\)\.$/,
+    );
     assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
     // A name a letter away from a provider of the route is a typo: the answer names the provider meant.
     await h.prompt("@only=mock-bb hello there");
