@@ -23,6 +23,9 @@ export interface ResponsesSseEvent {
   [field: string]: unknown;
 }
 
+/** The events that add an output item. */
+const ITEM_STARTS: ReadonlySet<string> = new Set(["text_start", "thinking_start", "toolcall_start"]);
+
 export class ResponsesStreamWriter {
   private sequence = 0;
   private readonly items: OutputItem[] = [];
@@ -35,6 +38,15 @@ export class ResponsesStreamWriter {
    * one is closed with what it holds so far, and its own end later adds nothing.
    */
   private readonly openItems = new Set<number>();
+  /**
+   * Events of items that wait for the open function calls to be done. A target may interleave its parallel calls'
+   * argument deltas (an OpenAI-compatible server starts both calls in one chunk and finishes the first after the
+   * second), and pi-ai ends such blocks only when the answer ends: closing the first call when the second is added
+   * would cut its arguments. So an item that starts while a call is open is sent, with its later events, once every
+   * open call is done.
+   */
+  private readonly waiting: AnswerEvent[] = [];
+  private readonly waitingIndexes = new Set<number>();
 
   constructor(private readonly meta: ResponseMeta) {}
 
@@ -45,6 +57,31 @@ export class ResponsesStreamWriter {
   }
 
   push(event: AnswerEvent): ResponsesSseEvent[] {
+    if (!("contentIndex" in event)) return [...this.release(), ...this.convert(event)]; // what waits goes first
+    const index = event.contentIndex;
+    if (this.waitingIndexes.has(index) || (ITEM_STARTS.has(event.type) && this.callOpen())) {
+      this.waitingIndexes.add(index);
+      this.waiting.push(event);
+      return [];
+    }
+    const events = this.convert(event);
+    return this.waiting.length > 0 && !this.callOpen() ? [...events, ...this.release()] : events;
+  }
+
+  /** The events that waited, in their order (an item among them may wait again for a call released before it). */
+  private release(): ResponsesSseEvent[] {
+    const released = this.waiting.splice(0);
+    this.waitingIndexes.clear();
+    return released.flatMap((event) => this.push(event));
+  }
+
+  private callOpen(): boolean {
+    for (const contentIndex of this.openItems)
+      if (this.items[this.itemByContentIndex.get(contentIndex)!]?.type === "function_call") return true;
+    return false;
+  }
+
+  private convert(event: AnswerEvent): ResponsesSseEvent[] {
     switch (event.type) {
       case "text_start":
         return this.addItem(

@@ -137,6 +137,55 @@ describe("gateway /v1/responses with the official OpenAI client", () => {
     assert.equal(sent.find((m: { role: string }) => m.role === "assistant").tool_calls[0].function.name, "get_weather");
   });
 
+  it("streams parallel calls whose argument deltas the target interleaves, each item whole and done before the next", async () => {
+    // An OpenAI-compatible server that starts both calls in one chunk and finishes the first after the second.
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+      `data: ${JSON.stringify({ id: "chatcmpl-1", object: "chat.completion.chunk", created: 1, model: "model-a", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    const call = (index: number, args: string, id?: string) => ({
+      index,
+      ...(id
+        ? { id, type: "function", function: { name: "get_weather", arguments: args } }
+        : { function: { arguments: args } }),
+    });
+    first.enqueue({
+      body: [
+        chunk({ role: "assistant", tool_calls: [call(0, '{"city":', "call_a"), call(1, '{"ci', "call_b")] }),
+        chunk({ tool_calls: [call(1, 'ty":"Rome"}')] }),
+        chunk({ tool_calls: [call(0, '"Paris"}')] }),
+        chunk({}, "tool_calls"),
+        "data: [DONE]\n\n",
+      ].join(""),
+    });
+    const stream = await fx.openai.responses.create({
+      model: "chat",
+      input: [{ role: "user", content: "Weather in Paris and Rome?" }],
+      tools: [WEATHER_TOOL],
+      stream: true,
+    });
+    const events: Array<{ type: string; output_index?: number; item?: { type: string; arguments?: string } }> = [];
+    for await (const event of stream) events.push(event as (typeof events)[number]);
+    const done = events.filter((event) => event.type === "response.output_item.done");
+    assert.deepEqual(
+      done.map((event) => JSON.parse(event.item!.arguments!)),
+      [{ city: "Paris" }, { city: "Rome" }],
+    );
+    // One item at a time: nothing of an item after its done, nothing of the next before it.
+    let current = -1;
+    for (const event of events) {
+      if (event.output_index === undefined) continue;
+      if (event.type === "response.output_item.added") {
+        assert.equal(event.output_index, current + 1, JSON.stringify(events.map((e) => [e.type, e.output_index])));
+        current = event.output_index;
+      } else assert.equal(event.output_index, current, JSON.stringify(events.map((e) => [e.type, e.output_index])));
+    }
+    const completed = events.at(-1) as unknown as { type: string; response: { output: Array<{ arguments: string }> } };
+    assert.equal(completed.type, "response.completed");
+    assert.deepEqual(
+      completed.response.output.map((item) => JSON.parse(item.arguments)),
+      [{ city: "Paris" }, { city: "Rome" }],
+    );
+  });
+
   it("answers a route whose every target failed with a 503 in OpenAI's error shape naming each failure", async () => {
     first.enqueue(RATE_LIMITED);
     second.enqueue(RATE_LIMITED);
