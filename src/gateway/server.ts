@@ -64,7 +64,15 @@ export interface Gateway {
 
 export const LIVENESS_PATH = "/healthz";
 
-const protocolFor = (url: string): Protocol => (url.startsWith("/v1/messages") ? "anthropic" : "openai");
+/**
+ * The error shape a request is answered in: Anthropic's for /v1/messages, and for /v1/models (which both APIs'
+ * clients read) when the client sends Anthropic's version header, as the Anthropic SDK does; else OpenAI's.
+ */
+const protocolFor = (request: FastifyRequest): Protocol =>
+  request.url.startsWith("/v1/messages") ||
+  (request.url.startsWith("/v1/models") && request.headers["anthropic-version"] !== undefined)
+    ? "anthropic"
+    : "openai";
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -212,7 +220,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     if (presentedTokens(request.headers).some(tokenMatches)) return;
     return sendError(
       reply,
-      protocolFor(request.url),
+      protocolFor(request),
       new GatewayError(
         401,
         "authentication",
@@ -232,7 +240,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       await drainedBody(request.raw);
       if (request.raw.complete) reply.removeHeader("connection");
     }
-    return sendError(reply, protocolFor(request.url), answer);
+    return sendError(reply, protocolFor(request), answer);
   });
   keepRawJsonBodies(app);
   // Bodies of other types (file uploads, form posts) reach the wildcard proxy as a stream, forwarded unbuffered.

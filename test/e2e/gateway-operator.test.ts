@@ -121,6 +121,15 @@ describe("gateway operator", () => {
       fx.openai.models.retrieve("mock-a/model-zzz"),
       (error: unknown) => error instanceof OpenAI.NotFoundError && /is not served here/.test(error.message),
     );
+    // The Anthropic SDK gets its own error shape on these shared endpoints too (it sends anthropic-version).
+    await assert.rejects(fx.anthropic.models.retrieve("mock-a/model-zzz"), (error: unknown) => {
+      assert.ok(error instanceof Anthropic.NotFoundError, String(error));
+      const body = error.error as { type?: string; error?: { type?: string; message?: string } };
+      assert.equal(body.type, "error");
+      assert.equal(body.error?.type, "not_found_error");
+      assert.match(body.error?.message ?? "", /is not served here/);
+      return true;
+    });
     await assert.rejects(
       fx.openai.chat.completions.create({ model: "nope", messages: [{ role: "user", content: "hi" }] }),
       (error: unknown) =>
