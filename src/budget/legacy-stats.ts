@@ -14,8 +14,11 @@
 // could read of the file. A limit of 0 or less, no limit to the earlier router, is not imported.
 import { join } from "node:path";
 import { z } from "zod";
+import { shown } from "../config/zod-issue-text.ts";
 import { isObject } from "../is-object.ts";
 import { lazy } from "../lazy.ts";
+import { numberFromText } from "../number-from-text.ts";
+import { parseJsonText } from "../state/json-text.ts";
 import { readOptionalText } from "../state/read-optional-file.ts";
 import { legacyMarker } from "../state/legacy-import.ts";
 import { clearedAtOf, type LimitsState } from "./budget-limits.ts";
@@ -27,19 +30,25 @@ export const LEGACY_MODEL_ID = "(legacy)";
 
 const TOKENS = "expected a whole number of tokens, 0 or more";
 const USD = "expected USD, a number of 0 or more";
+const LIMIT_USD = "expected USD, a number";
 const USAGE_FIELDS = "{inputTokens, outputTokens, estimatedCost} (the cost in USD is estimatedCost)";
+const LIMIT_KEYS = ["dailyUsd", "monthlyUsd"] as const;
 const LIMIT_FIELDS = "{dailyUsd, monthlyUsd} (limits in USD are dailyUsd and monthlyUsd)";
 
 // Built when a legacy stats file is there to read (a plain session never has one).
 const legacySchemas = lazy(() => {
-  const tokens = z.number({ error: TOKENS }).int({ error: TOKENS }).nonnegative({ error: TOKENS });
+  // A number written as text ("2.5") is that number, as the usage ledger reads it.
+  const tokens = z.preprocess(
+    numberFromText,
+    z.number({ error: TOKENS }).int({ error: TOKENS }).nonnegative({ error: TOKENS }),
+  );
   // Strict: the earlier router wrote exactly these fields. A cost under another name (`cost`) would otherwise be
   // read as $0 and imported so, and then never looked at again.
   const usage = z.strictObject(
     {
       inputTokens: tokens.default(0),
       outputTokens: tokens.default(0),
-      estimatedCost: z.number({ error: USD }).nonnegative({ error: USD }).default(0),
+      estimatedCost: z.preprocess(numberFromText, z.number({ error: USD }).nonnegative({ error: USD })).default(0),
     },
     {
       error: (issue) =>
@@ -48,24 +57,14 @@ const legacySchemas = lazy(() => {
           : `expected an object ${USAGE_FIELDS}`,
     },
   );
-  // Any number: the earlier router read a limit of 0 or less as no limit (importLegacyLimitsOperation skips it).
-  const limit = z.number({ error: "expected USD, a number" }).optional();
   return {
     file: z.object(
       { version: z.literal(2, { error: "expected the v2 format (version 2)" }) },
       { error: "expected an object" },
     ),
     usage,
-    // Strict too: a limit under another name (`daily`) would otherwise be read as no limit, silently.
-    limits: z.strictObject(
-      { dailyUsd: limit, monthlyUsd: limit },
-      {
-        error: (issue) =>
-          issue.code === "unrecognized_keys"
-            ? `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}; expected ${LIMIT_FIELDS}`
-            : `expected an object ${LIMIT_FIELDS}`,
-      },
-    ),
+    // Any number: the earlier router read a limit of 0 or less as no limit (importLegacyLimitsOperation skips it).
+    limit: z.preprocess(numberFromText, z.number().finite()),
   };
 });
 
@@ -122,6 +121,35 @@ function readPeriod(section: string, raw: unknown, keyShape: RegExp, shape: stri
   return period;
 }
 
+/**
+ * A provider's limits, each period on its own: one that cannot be read is left out (and named, with what is kept of
+ * the entry), the other still applies. A field under another name (`daily`) is named too, never read as no limit.
+ */
+function readLimit(provider: string, value: unknown, dropped: string[]): LegacyLimit | undefined {
+  const place = `limits.${provider}`;
+  if (!isObject(value)) {
+    dropped.push(`${place}: expected an object ${LIMIT_FIELDS}`);
+    return undefined;
+  }
+  const limit: LegacyLimit = {};
+  const problems: string[] = [];
+  for (const field of LIMIT_KEYS) {
+    if (value[field] === undefined) continue;
+    const read = legacySchemas().limit.safeParse(value[field]);
+    if (read.success) limit[field] = read.data as number;
+    else problems.push(`${place}.${field}: ${LIMIT_USD}, got ${shown(value[field])}`);
+  }
+  const unknown = Object.keys(value).filter((key) => !(LIMIT_KEYS as readonly string[]).includes(key));
+  if (unknown.length > 0)
+    problems.push(
+      `${place}: unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map((key) => JSON.stringify(key)).join(", ")}; expected ${LIMIT_FIELDS}`,
+    );
+  const kept = Object.entries(limit).map(([field, usd]) => `${field} ${usd}`);
+  const rest = kept.length > 0 ? `; its ${kept.join(" and ")} ${kept.length > 1 ? "are" : "is"} imported` : "";
+  dropped.push(...problems.map((problem) => `${problem}${rest}`));
+  return kept.length > 0 ? limit : undefined;
+}
+
 function readLimits(raw: unknown, dropped: string[]): LegacyImport["limits"] {
   const limits: LegacyImport["limits"] = {};
   if (raw === undefined) return limits;
@@ -130,9 +158,8 @@ function readLimits(raw: unknown, dropped: string[]): LegacyImport["limits"] {
     return limits;
   }
   for (const [provider, value] of Object.entries(raw)) {
-    const limit = legacySchemas().limits.safeParse(value);
-    if (limit.success) limits[provider] = limit.data;
-    else dropped.push(issueAt(["limits", provider], limit.error));
+    const limit = readLimit(provider, value, dropped);
+    if (limit) limits[provider] = limit;
   }
   return limits;
 }
@@ -276,5 +303,5 @@ export function importLegacyLimitsOperation(legacy: LegacyImport, at: number) {
 /** Reads the legacy file from the state dir; undefined when absent. Unreadable content throws (caller warns). */
 export function readLegacyStats(stateDir: string): LegacyRead | undefined {
   const text = readOptionalText(join(stateDir, LEGACY_STATS_FILE));
-  return text === undefined ? undefined : readLegacyEntries(JSON.parse(text));
+  return text === undefined ? undefined : readLegacyEntries(parseJsonText(text));
 }

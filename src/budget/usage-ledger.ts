@@ -4,6 +4,7 @@
 // operation built here (values captured in the closure), so concurrent windows add up instead of overwriting.
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
+import { numberFromText } from "../number-from-text.ts";
 import type { CalendarKeys } from "./calendar.ts";
 import type { UsageRecord } from "./reconcile-usage.ts";
 
@@ -55,18 +56,7 @@ const strictSchemas = ledgerSchema(strictCount, false);
  * Salvage: a number written as text ("0.5") is still that number; anything else unreadable counts as 0. Built when a
  * damaged ledger is read (a healthy session never needs it).
  */
-const lenientSchemas = lazy(() =>
-  ledgerSchema(
-    z
-      .preprocess(
-        (value) =>
-          typeof value === "string" && value.trim() !== "" && Number.isFinite(Number(value)) ? Number(value) : value,
-        strictCount,
-      )
-      .catch(0),
-    true,
-  ),
-);
+const lenientSchemas = lazy(() => ledgerSchema(z.preprocess(numberFromText, strictCount).catch(0), true));
 export const usageTotalsSchema = strictSchemas.totals;
 export type UsageTotals = z.infer<typeof usageTotalsSchema>;
 export const usageLedgerSchema = strictSchemas.ledger;

@@ -2,6 +2,7 @@
 // the user learns the new shape, and nothing the user wrote is silently ignored.
 import type { ConfigIssue } from "./issues.ts";
 import { isObject } from "../is-object.ts";
+import type { SourcePaths } from "./source-paths.ts";
 
 type Json = unknown;
 
@@ -42,20 +43,32 @@ const clockTime = (value: Json): Json => (typeof value === "string" && /^\d:\d\d
  * The earlier implementation's condition fields, in a rule's `when` (its `condition`): estimatedTokensMin/Max,
  * afterTime/beforeTime (local time, either alone) and daysOfWeek as numbers.
  */
-function migrateCondition(when: Record<string, Json>, path: string, issues: ConfigIssue[]): void {
+function migrateCondition(
+  when: Record<string, Json>,
+  path: string,
+  whenPath: string,
+  issues: ConfigIssue[],
+  moves: SourcePaths,
+): void {
   const renames: Array<[string, string]> = [
     ["estimatedTokensMin", "minTokens"],
     ["estimatedTokensMax", "maxTokens"],
   ];
   for (const [old, current] of renames) {
     if (!(old in when)) continue;
-    if (!(current in when)) when[current] = when[old];
+    if (!(current in when)) {
+      when[current] = when[old];
+      moves.set(`${whenPath}.${current}`, `${path}.${old}`);
+    }
     delete when[old];
     issues.push({ severity: "warning", path: `${path}.${old}`, message: `renamed to ${current}` });
   }
   if (("afterTime" in when || "beforeTime" in when) && !("timeWindow" in when)) {
     // Either bound alone: from it to midnight, or from midnight to it (a window may wrap past midnight).
     when.timeWindow = { after: clockTime(when.afterTime ?? "00:00"), before: clockTime(when.beforeTime ?? "00:00") };
+    moves.set(`${whenPath}.timeWindow`, path);
+    if ("afterTime" in when) moves.set(`${whenPath}.timeWindow.after`, `${path}.afterTime`);
+    if ("beforeTime" in when) moves.set(`${whenPath}.timeWindow.before`, `${path}.beforeTime`);
     issues.push({ severity: "warning", path, message: "afterTime/beforeTime moved to timeWindow {after, before}" });
   }
   delete when.afterTime;
@@ -81,10 +94,10 @@ function renameTier(holder: Record<string, Json>, path: string, issues: ConfigIs
 }
 
 /** The rule's warnings in the order of the fields they are about, as the user reads the file. */
-function migrateRule(rule: Json, path: string, issues: ConfigIssue[]): Json {
+function migrateRule(rule: Json, path: string, issues: ConfigIssue[], moves: SourcePaths): Json {
   if (!isObject(rule)) return rule;
   const found: ConfigIssue[] = [];
-  const migrated = migrateRuleFields(rule, path, found);
+  const migrated = migrateRuleFields(rule, path, found, moves);
   const fields = Object.keys(rule);
   const place = (issue: ConfigIssue) => {
     // `routes.x.policyRules[0].condition.estimatedTokensMin` -> "condition"; the rule's own path -> its after/before.
@@ -97,12 +110,13 @@ function migrateRule(rule: Json, path: string, issues: ConfigIssue[]): Json {
   return migrated;
 }
 
-function migrateRuleFields(rule: Record<string, Json>, path: string, issues: ConfigIssue[]): Json {
+function migrateRuleFields(rule: Record<string, Json>, path: string, issues: ConfigIssue[], moves: SourcePaths): Json {
   const out: Record<string, Json> = { ...rule };
   const conditionPath = "condition" in out && !("when" in out) ? `${path}.condition` : `${path}.when`;
   if ("condition" in out && !("when" in out)) {
     out.when = out.condition;
     delete out.condition;
+    moves.set(`${path}.when`, `${path}.condition`);
     issues.push({
       severity: "warning",
       path: `${path}.condition`,
@@ -112,6 +126,8 @@ function migrateRuleFields(rule: Record<string, Json>, path: string, issues: Con
   // The earlier implementation's `provider`: one provider or a list of them.
   if ("provider" in out && !("providers" in out)) {
     out.providers = typeof out.provider === "string" ? [out.provider] : out.provider;
+    moves.set(`${path}.providers`, `${path}.provider`);
+    if (typeof out.provider === "string") moves.set(`${path}.providers[0]`, `${path}.provider`);
     delete out.provider;
     issues.push({ severity: "warning", path: `${path}.provider`, message: "renamed to providers (a list)" });
   }
@@ -129,6 +145,7 @@ function migrateRuleFields(rule: Record<string, Json>, path: string, issues: Con
       });
     } else {
       when[field] = out[field];
+      moves.set(`${path}.when.${field}`, `${path}.${field}`);
       issues.push({
         severity: "warning",
         path: `${path}.${field}`,
@@ -147,6 +164,9 @@ function migrateRuleFields(rule: Record<string, Json>, path: string, issues: Con
         ...((out.timezone ?? out.timeZone) ? { timeZone: out.timezone ?? out.timeZone } : {}),
       };
       issues.push({ severity: "warning", path, message: "rule-level after/before moved to when.timeWindow" });
+      moves.set(`${path}.when.timeWindow`, path);
+      for (const field of ["after", "before", "timezone", "timeZone"].filter((name) => name in out))
+        moves.set(`${path}.when.timeWindow.${field === "timezone" ? "timeZone" : field}`, `${path}.${field}`);
     }
     delete out.after;
     delete out.before;
@@ -155,16 +175,18 @@ function migrateRuleFields(rule: Record<string, Json>, path: string, issues: Con
     moved = true;
   }
   if (moved || "when" in out) {
-    migrateCondition(when, conditionPath, issues);
+    migrateCondition(when, conditionPath, `${path}.when`, issues, moves);
     out.when = when;
   }
   return out;
 }
 
-function migrateTarget(target: Json, path: string, issues: ConfigIssue[]): Json {
+function migrateTarget(target: Json, path: string, issues: ConfigIssue[], moves: SourcePaths): Json {
   if (typeof target === "string") {
     const slash = target.indexOf("/");
     if (slash > 0) {
+      moves.set(`${path}.provider`, path);
+      moves.set(`${path}.modelId`, path);
       issues.push({ severity: "warning", path, message: `"${target}" migrated to {provider, modelId}` });
       return { provider: target.slice(0, slash), modelId: target.slice(slash + 1) };
     }
@@ -172,24 +194,28 @@ function migrateTarget(target: Json, path: string, issues: ConfigIssue[]): Json 
   }
   if (isObject(target) && "model" in target && !("modelId" in target)) {
     issues.push({ severity: "warning", path: `${path}.model`, message: "renamed to modelId" });
+    moves.set(`${path}.modelId`, `${path}.model`);
     const { model, ...rest } = target;
     return { ...rest, modelId: model };
   }
   return target;
 }
 
-function migrateRoute(route: Json, path: string, issues: ConfigIssue[]): Json {
+function migrateRoute(route: Json, path: string, issues: ConfigIssue[], moves: SourcePaths): Json {
   if (!isObject(route)) return route;
   const out: Record<string, Json> = { ...route };
   if (Array.isArray(out.targets))
-    out.targets = out.targets.map((t, i) => migrateTarget(t, `${path}.targets[${i}]`, issues));
+    out.targets = out.targets.map((t, i) => migrateTarget(t, `${path}.targets[${i}]`, issues, moves));
   if (Array.isArray(out.policyRules))
-    out.policyRules = out.policyRules.map((r, i) => migrateRule(r, `${path}.policyRules[${i}]`, issues));
+    out.policyRules = out.policyRules.map((r, i) => migrateRule(r, `${path}.policyRules[${i}]`, issues, moves));
   return out;
 }
 
-/** Pure: raw parsed JSON in, current shape out (still unvalidated), plus one warning per migration. */
-export function migrateConfig(raw: Json, issues: ConfigIssue[]): Json {
+/**
+ * Pure: raw parsed JSON in, current shape out (still unvalidated), plus one warning per migration; `moves` learns where
+ * each migrated value is in the file (source-paths.ts), so a problem found in it later is named where the user wrote it.
+ */
+export function migrateConfig(raw: Json, issues: ConfigIssue[], moves: SourcePaths = new Map()): Json {
   const value = stripCommentKeys(raw);
   if (!isObject(value)) return value;
   const out: Record<string, Json> = { ...value };
@@ -218,6 +244,7 @@ export function migrateConfig(raw: Json, issues: ConfigIssue[]): Json {
         });
       routes[id] = rest;
       sourcePaths.set(id, `routes[${index}]`);
+      moves.set(`routes.${id}`, `routes[${index}]`);
     });
     issues.push({
       severity: "warning",
@@ -230,11 +257,11 @@ export function migrateConfig(raw: Json, issues: ConfigIssue[]): Json {
     out.routes = Object.fromEntries(
       Object.entries(out.routes).map(([id, route]) => [
         id,
-        migrateRoute(route, sourcePaths.get(id) ?? `routes.${id}`, issues),
+        migrateRoute(route, sourcePaths.get(id) ?? `routes.${id}`, issues, moves),
       ]),
     );
   }
   if (Array.isArray(out.policyRules))
-    out.policyRules = out.policyRules.map((r, i) => migrateRule(r, `policyRules[${i}]`, issues));
+    out.policyRules = out.policyRules.map((r, i) => migrateRule(r, `policyRules[${i}]`, issues, moves));
   return out;
 }

@@ -11,6 +11,7 @@ import { formatPath, type ConfigIssue } from "./issues.ts";
 import { describeIssue, type IssueText } from "./zod-issue-text.ts";
 import { jsonSyntaxIssue, lineAndColumn } from "./json-syntax.ts";
 import { migrateConfig } from "./migrate.ts";
+import { sourcePathOf, type SourcePaths } from "./source-paths.ts";
 import { RULE_FIELD_TYPES, RULE_NEEDS } from "./routing-schema.ts";
 import { dailyAboveMonthly } from "./silent-strategies.ts";
 import { routerConfigSchema, type RouterConfig } from "./schema.ts";
@@ -196,10 +197,23 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
     checkRules(route.policyRules, `routes.${id}.policyRules`, false);
 }
 
-export function parseConfigValue(raw: unknown): ParsedConfig {
-  const issues: ConfigIssue[] = [];
-  const migrated = migrateConfig(raw, issues);
-  if (issues.some((i) => i.severity === "error")) return { issues };
+export const parseConfigValue = (raw: unknown): ParsedConfig => parseMigrated(raw).parsed;
+
+/** The parse, and where a path of the migrated config is in the file (source-paths.ts). */
+function parseMigrated(raw: unknown): { parsed: ParsedConfig; sourcePath: (path: string) => string } {
+  const moves: SourcePaths = new Map();
+  const sourcePath = (path: string) => sourcePathOf(path, moves);
+  const migration: ConfigIssue[] = [];
+  const migrated = migrateConfig(raw, migration, moves);
+  // The migration's warnings name the file's paths already; every later issue is about the migrated config.
+  const checked: ConfigIssue[] = [];
+  const parsed = checkMigrated(migrated, migration, checked);
+  const issues = [...migration, ...checked.map((issue) => ({ ...issue, path: sourcePath(issue.path) }))];
+  return { parsed: { ...parsed, issues }, sourcePath };
+}
+
+function checkMigrated(migrated: unknown, migration: ConfigIssue[], issues: ConfigIssue[]): ParsedConfig {
+  if (migration.some((i) => i.severity === "error")) return { issues };
   const schema = routerConfigSchema();
   // reportInput: a message can say what was written ("got \"interactiv\"; did you mean ...").
   let result = schema.safeParse(migrated, { reportInput: true });
@@ -238,11 +252,11 @@ export function parseConfigText(text: string): ParsedConfig {
     return { issues: [jsonSyntaxIssue(text, error)] };
   }
   const tree = parseTree(text);
-  const parsed = parseConfigValue(raw);
+  const { parsed, sourcePath } = parseMigrated(raw);
   return {
     ...parsed,
     issues: [...locateIssues(text, tree, parsed.issues), ...duplicateKeyIssues(text, tree)],
-    locate: (path) => (tree ? positionOf(text, tree, path, false) : undefined),
+    locate: (path) => (tree ? positionOf(text, tree, sourcePath(path), false) : undefined),
   };
 }
 

@@ -15,7 +15,7 @@ export interface IssueText {
 }
 
 /** The value written, as a message quotes it: redacted (a key pasted into the wrong field is still a key), and short. */
-const shown = (value: unknown): string => {
+export const shown = (value: unknown): string => {
   const text = redactText(JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
@@ -71,6 +71,9 @@ export function describeIssue(issue: Issue): IssueText[] {
     ];
   if (issue.code === "invalid_value" && "input" in issue)
     return [{ path: [], message: oneOf(issue.values, issue.input) }];
+  // A pattern's message ("expected HH:MM (24 h)") does not say what was written.
+  if (issue.code === "invalid_format" && "input" in issue)
+    return [{ path: [], message: `${issue.message}, got ${shown(issue.input)}` }];
   if (issue.code !== "invalid_union" || issue.errors.length === 0) return [{ path: [], message: issue.message }];
   const options = issue.errors as Issue[][];
   const fitting = options.filter((option) => !rejectsShape(option));
@@ -91,5 +94,21 @@ export function describeIssue(issue: Issue): IssueText[] {
     ];
   return fitting[0]!.flatMap((inner) =>
     describeIssue(inner).map((text) => ({ path: [...inner.path, ...text.path], message: text.message })),
+  );
+}
+
+/**
+ * Each issue of a parse with `reportInput` as one line, "<where>: <what was expected>, got <value>", `where` the dotted
+ * path below `prefix` (how a file we import names the place of an entry it leaves out).
+ */
+export function issueLines(prefix: readonly PropertyKey[], error: z.ZodError): string[] {
+  return error.issues.flatMap((issue) =>
+    describeIssue(issue as Issue).map((text) => {
+      const where = [...prefix, ...issue.path, ...text.path].map(String).join(".") || "(top level)";
+      const input = (issue as Issue).input;
+      const scalar = input === null || (input !== undefined && typeof input !== "object");
+      const quoted = scalar && !text.message.includes(", got ");
+      return `${where}: ${text.message}${quoted ? `, got ${shown(input)}` : ""}`;
+    }),
   );
 }

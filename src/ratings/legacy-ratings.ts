@@ -5,7 +5,15 @@
 // In team mode the same conversion is merged into the team's ratings (src/state/legacy-import.ts).
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
-import { legacyMarker, type LegacyFormat } from "../state/legacy-import.ts";
+import { issueLines } from "../config/zod-issue-text.ts";
+import { isObject } from "../is-object.ts";
+import {
+  keptOrThrow,
+  legacyMarker,
+  withoutDropped,
+  type LegacyConverted,
+  type LegacyFormat,
+} from "../state/legacy-import.ts";
 import { redactText } from "../state/redact.ts";
 import { salvageRecords } from "../state/salvage.ts";
 import {
@@ -29,23 +37,24 @@ const legacyRatingSchema = lazy(() =>
     timestamp: z.union([z.number().finite(), z.string().datetime({ offset: true })]),
   }),
 );
-export const legacyRatingsSchema = lazy(() => z.array(legacyRatingSchema()));
 
 /**
- * Our state from the old array, marked as imported. Ratings without a request id get one from their time, the same
- * on every machine holding that rating (a position would differ between two machines' files). `keepReadable`: an
- * entry that does not read is left out instead of refusing the whole array (the store's salvage of a damaged file).
+ * The old array's readable ratings as our state, marked as imported, and where each one left out is (`3.rating: ...`,
+ * by its place in the array). Ratings without a request id get one from their time, the same on every machine holding
+ * that rating (a position would differ between two machines' files). Throws when there are ratings and none reads.
  */
-export function fromLegacyRatings(raw: unknown, keepReadable = false): RatingsState {
-  const entries =
-    keepReadable && Array.isArray(raw)
-      ? raw.flatMap((entry) => {
-          const read = legacyRatingSchema().safeParse(entry);
-          return read.success ? [read.data] : [];
-        })
-      : legacyRatingsSchema().parse(raw);
+function readLegacyRatings(raw: readonly unknown[]): LegacyConverted<RatingsState> {
   const targets: RatingsState["targets"] = {};
-  for (const entry of entries) {
+  const dropped: string[][] = [];
+  let kept = 0;
+  raw.forEach((value, index) => {
+    const read = legacyRatingSchema().safeParse(value, { reportInput: true });
+    if (!read.success) {
+      dropped.push(issueLines([index], read.error));
+      return;
+    }
+    const entry = read.data;
+    kept += 1;
     const key = `${entry.provider}/${entry.modelId}`;
     const at = typeof entry.timestamp === "number" ? entry.timestamp : Date.parse(entry.timestamp);
     const rating: RatingEntry = {
@@ -60,9 +69,14 @@ export function fromLegacyRatings(raw: unknown, keepReadable = false): RatingsSt
     if (entry.reason !== undefined) rating.reason = redactText(entry.reason);
     if (entry.tags !== undefined) rating.tags = entry.tags.map(redactText);
     targets[key] = [...(targets[key] ?? []), rating].slice(-RATING_WINDOW);
-  }
-  return { v: 1, targets, legacyImports: [legacyMarker(raw)] };
+  });
+  return keptOrThrow({ state: { v: 1, targets, legacyImports: [legacyMarker(raw)] }, dropped }, kept, "rating");
 }
+
+/** Our shape is an object with `v`; the old one an array. */
+const isOurs = (raw: unknown): boolean => isObject(raw) && "v" in raw;
+const NEITHER =
+  'expected this router\'s ratings ({"v": 1, "targets": {...}}) or the earlier router\'s (an array of ratings)';
 
 /** Adds the ratings `state` does not hold (by request id), in time order; the most recent RATING_WINDOW stay. */
 function mergeRatings(state: RatingsState, imported: RatingsState): RatingsState {
@@ -76,17 +90,23 @@ function mergeRatings(state: RatingsState, imported: RatingsState): RatingsState
 }
 
 export const legacyRatingsFormat: LegacyFormat<RatingsState> = {
-  convert: (raw) => (Array.isArray(raw) ? fromLegacyRatings(raw) : undefined),
+  convert: (raw) => (Array.isArray(raw) ? readLegacyRatings(raw) : undefined),
   merge: mergeRatings,
 };
 
-/** The ratings store's parser: our shape, or the earlier implementation's array. */
-export const parseRatingsState = (raw: unknown): RatingsState =>
-  Array.isArray(raw) ? fromLegacyRatings(raw) : ratingsStateSchema().parse(raw);
+/** The ratings store's parser: our shape, or the earlier implementation's array (one with an unreadable entry throws). */
+export function parseRatingsState(raw: unknown): RatingsState {
+  if (Array.isArray(raw)) return withoutDropped(readLegacyRatings(raw), "ratings file");
+  if (!isOurs(raw)) throw new Error(NEITHER);
+  return ratingsStateSchema().parse(raw);
+}
 
 /**
  * What the store continues from when the file does not parse (it is moved aside and named in a warning first): every
  * entry that reads, of our shape or of the old array, as the other state files keep theirs.
  */
-export const salvageRatingsState = (raw: unknown): RatingsState =>
-  Array.isArray(raw) ? fromLegacyRatings(raw, true) : salvageRecords(ratingsStateSchema, emptyRatings)(raw);
+export function salvageRatingsState(raw: unknown): RatingsState {
+  if (Array.isArray(raw)) return readLegacyRatings(raw).state;
+  if (!isOurs(raw)) throw new Error(NEITHER);
+  return salvageRecords(ratingsStateSchema, emptyRatings)(raw);
+}

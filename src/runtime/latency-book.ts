@@ -1,8 +1,6 @@
 // Moving averages of time to first token and output speed per target, shared by all pi windows.
 import { z } from "zod";
-import { lazy } from "../lazy.ts";
 import type { StateStore } from "../state/json-store.ts";
-import { legacyMarker, type LegacyFormat } from "../state/legacy-import.ts";
 
 /** Weight of the newest sample: high enough to follow a provider that got slow today, low enough to ignore one blip. */
 export const LATENCY_EWMA_WEIGHT = 0.3;
@@ -13,7 +11,7 @@ const sampleSchema = z.object({
   samples: z.number().int().nonnegative(),
   updatedAt: z.number(),
 });
-/** A provider's average response time carried over from the earlier pi-auto-router's latency file. */
+/** A provider's average response time carried over from the earlier pi-auto-router's latency file (legacy-latency.ts). */
 const importedSchema = z.object({
   averageMs: z.number().nonnegative(),
   count: z.number().int().nonnegative(),
@@ -30,48 +28,7 @@ export type LatencyState = z.infer<typeof latencyStateSchema>;
 export type LatencySample = z.infer<typeof sampleSchema>;
 export const emptyLatency = (): LatencyState => ({ v: 1, targets: {} });
 
-// The earlier public pi-auto-router used this file name for `{"<provider>": {count, totalMs, lastMs, updatedAt}}`:
-// whole-response time per provider (shared/docs/legacy-formats.md). It is carried over as each provider's average and
-// stands in for the first-token time of that provider's targets until one of them has a measurement of its own: a
-// provider that was slow before still ranks after a fast one on a latency route, and the first own sample replaces it.
-const legacyLatencySchema = lazy(() =>
-  z.record(z.string(), z.object({ count: z.number(), totalMs: z.number(), lastMs: z.number(), updatedAt: z.number() })),
-);
-
-/** Our state from the earlier implementation's file (marked as imported); throws `error` when it is not one. */
-function fromLegacyLatency(raw: unknown, error: Error): LatencyState {
-  const legacy = legacyLatencySchema().safeParse(raw);
-  if (!legacy.success) throw error;
-  const imported: NonNullable<LatencyState["imported"]> = {};
-  for (const [provider, entry] of Object.entries(legacy.data)) {
-    if (entry.count > 0 && entry.totalMs >= 0)
-      imported[provider] = { averageMs: entry.totalMs / entry.count, count: entry.count, updatedAt: entry.updatedAt };
-  }
-  return { ...emptyLatency(), imported, legacyImports: [legacyMarker(raw)] };
-}
-
-/** The latency store's parser: our shape, or the earlier implementation's file, which starts ours empty. */
-export function parseLatencyState(raw: unknown): LatencyState {
-  const ours = latencyStateSchema.safeParse(raw);
-  return ours.success ? ours.data : fromLegacyLatency(raw, ours.error);
-}
-
-const providerOf = (key: string) => key.slice(0, Math.max(0, key.indexOf("/")));
-
-/** Adds the carried-over averages of providers `state` has neither measured nor carried over yet. */
-function mergeLatency(state: LatencyState, imported: LatencyState): LatencyState {
-  const held = new Set([...Object.keys(state.imported ?? {}), ...Object.keys(state.targets).map(providerOf)]);
-  const added = Object.entries(imported.imported ?? {}).filter(([provider]) => !held.has(provider));
-  return added.length === 0 ? state : { ...state, imported: { ...state.imported, ...Object.fromEntries(added) } };
-}
-
-export const legacyLatencyFormat: LegacyFormat<LatencyState> = {
-  convert(raw) {
-    const ours = latencyStateSchema.safeParse(raw);
-    return ours.success ? undefined : fromLegacyLatency(raw, ours.error);
-  },
-  merge: mergeLatency,
-};
+export const providerOf = (key: string) => key.slice(0, Math.max(0, key.indexOf("/")));
 
 function importedSample(state: LatencyState, key: string): LatencySample | undefined {
   const imported = state.imported?.[providerOf(key)];

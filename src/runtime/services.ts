@@ -29,7 +29,8 @@ import {
 } from "../config/start-settings.ts";
 import { catalogueRegistry } from "./model-catalogue.ts";
 import { CooldownBook, cooldownStateSchema, emptyCooldowns, longestCooldownMs } from "./cooldown-book.ts";
-import { LatencyBook, emptyLatency, latencyStateSchema, parseLatencyState } from "./latency-book.ts";
+import { LatencyBook, emptyLatency } from "./latency-book.ts";
+import { parseLatencyState, salvageLatencyState } from "./legacy-latency.ts";
 import { salvageRecords } from "../state/salvage.ts";
 
 /** How a message is shown in pi's UI: a confirmation, a warning, or an error (a broken routes file). */
@@ -253,13 +254,7 @@ export function openServices(options: ServicesOptions): Services {
     (raw) => cooldownStateSchema.parse(raw),
     salvageRecords(cooldownStateSchema, emptyCooldowns),
   );
-  const latencyStore = open(
-    "latency",
-    emptyLatency,
-    parseLatencyState,
-    salvageRecords(latencyStateSchema, emptyLatency),
-    LATENCY_FLUSH_DELAY_MS,
-  );
+  const latencyStore = open("latency", emptyLatency, parseLatencyState, salvageLatencyState, LATENCY_FLUSH_DELAY_MS);
   const events = inMemory
     ? undefined
     : new ConfiguredEventLog(() => config.current, { dir: stateDir, onWarning, machine: team.settings.machine });

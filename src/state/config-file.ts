@@ -14,6 +14,7 @@ import { formatIssue, type ConfigIssue } from "../config/issues.ts";
 import { type ParsedConfig, parseConfigText } from "../config/parse-config.ts";
 import type { RouterConfig } from "../config/schema.ts";
 
+import { isObject } from "../is-object.ts";
 import { ROUTES_FILE_NAME } from "./state-paths.ts";
 export { ROUTES_FILE_NAME, routesFilePath } from "./state-paths.ts";
 export const LAST_GOOD_COPY_NAME = "auto-router.routes.last-good.json";
@@ -119,10 +120,7 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
     const saved = readCopy(copy);
     if (saved?.config) return { file, config: saved.config, issues, origin: "last-good", copy, locate: saved.locate };
   }
-  const declared =
-    readable?.routes && typeof readable.routes === "object"
-      ? Object.keys(readable.routes as object).filter((id) => id.trim() !== "")
-      : [];
+  const declared = declaredRouteIds(readable?.routes);
   if (declared.length === 0) return { file, config: defaultConfig(options.knowsModel), issues, origin: "defaults" };
   const routes = Object.fromEntries(declared.map((id) => [id, { targets: [] }]));
   return {
@@ -200,6 +198,16 @@ export function describeOrigin(loaded: LoadedConfig): string {
     case "missing":
       return `REMOVED, keeping the last good config (${routeCount(loaded)}) until the file is back`;
   }
+}
+
+/** The route ids a file declares: its `routes` object's keys, or the ids in an earlier file's routes array. */
+function declaredRouteIds(routes: unknown): string[] {
+  const ids = Array.isArray(routes)
+    ? routes.map((route) => (isObject(route) && typeof route.id === "string" ? route.id : ""))
+    : isObject(routes)
+      ? Object.keys(routes)
+      : [];
+  return [...new Set(ids.filter((id) => id.trim() !== ""))];
 }
 
 /** "1 route", "3 routes": how many routes a loaded config has. */

@@ -135,13 +135,23 @@ export function moveLinkAsideSync(path: string): MovedLink | undefined {
   }
 }
 
+/** Problems on one line: the first `max` named, the rest counted ("...; and 3 more problems"). */
+export function someProblems(problems: readonly string[], max = 3): string {
+  const rest = problems.length - max;
+  const more = rest > 0 ? `; and ${rest} more problem${rest > 1 ? "s" : ""}` : "";
+  return `${problems.slice(0, max).join("; ")}${more}`;
+}
+
 /** One line: a zod error's message is a multi-line JSON dump of every issue, which would flood a warning. */
 export function contentProblem(error: unknown): string {
   const issues = (error as { issues?: Array<{ path?: PropertyKey[]; message?: string }> } | undefined)?.issues;
   if (!Array.isArray(issues) || issues.length === 0) return describeError(error).replace(/\s+/g, " ");
-  const first = issues[0]!;
-  const where = first.path?.length ? first.path.map(String).join(".") : "(top level)";
-  return `${where}: ${first.message ?? "invalid"}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ""}`;
+  return someProblems(
+    issues.map(
+      (issue) =>
+        `${issue.path?.length ? issue.path.map(String).join(".") : "(top level)"}: ${issue.message ?? "invalid"}`,
+    ),
+  );
 }
 
 export function corruptName(file: string): string {

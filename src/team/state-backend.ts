@@ -7,7 +7,7 @@ import { emptyLedger, USAGE_STORE_NAME, type UsageLedger } from "../budget/usage
 import { LIMITS_STORE_NAME, type LimitsPush, type LimitsState, pushLimits } from "../budget/budget-limits.ts";
 import { LEGACY_STATS_FILE } from "../budget/legacy-stats.ts";
 import { legacyRatingsFormat } from "../ratings/legacy-ratings.ts";
-import { legacyLatencyFormat } from "../runtime/latency-book.ts";
+import { legacyLatencyFormat } from "../runtime/legacy-latency.ts";
 import { emptyPending, pendingStateSchema } from "./ledger-hashes.ts";
 import type { LedgerPushOutcome } from "./ledger-commands.ts";
 import { RedisLedgerStore } from "./redis-ledger.ts";

@@ -336,6 +336,23 @@ describe("a routes file that is broken when pi starts", () => {
     assert.match(run.stdout + run.stderr, /auto-router\s+my route/);
   });
 
+  it("names a problem in an earlier router's rule where the user wrote it, and keeps its routes array's ids", async () => {
+    const dir = agentDir(GOOD_ROUTES);
+    writeFileSync(
+      routesFile(dir),
+      '{"routes": [{"id": "mine", "targets": ["mock-a/model-a"], "policyRules": [\n  {"id": "r2", "type": "exclude-provider", "provider": "mock-a",\n   "condition": {"afterTime": "25:00"}}]}]}\n',
+    );
+    const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
+    assert.ok(
+      run.stderr.includes(
+        `error: ${routesFile(dir)}:3:31 at routes[0].policyRules[0].condition.afterTime: expected HH:MM (24 h), got "25:00"`,
+      ),
+      run.stderr,
+    );
+    assert.match(run.stderr, /routes mine fail every request until it is fixed/);
+    assert.match(run.stdout + run.stderr, /auto-router\s+mine/);
+  });
+
   it("says a routes file without its routes is missing them, at the file's start", async () => {
     const dir = agentDir({ route: { mine: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } });
     const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });

@@ -395,6 +395,33 @@ describe("budgets through pi", () => {
     }
   });
 
+  it("keeps the readable period of a stats.json limit whose other period cannot be read, and says which", async () => {
+    const logDirectory = freshDir("auto-router-legacy-stats");
+    const file = join(logDirectory, "auto-router.stats.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        version: 2,
+        daily: {},
+        monthly: {},
+        limits: { "mock-a": { dailyUsd: "four", monthlyUsd: 20 } },
+      }),
+    );
+    try {
+      const { output, notices } = await budgetShowIn(logDirectory);
+      assert.ok(
+        notices.includes(
+          `auto-router: imported ${file} without an entry it could not read (the file is kept unchanged and imported once: it is not counted here):\n` +
+            '  limits.mock-a.dailyUsd: expected USD, a number, got "four"; its monthlyUsd 20 is imported',
+        ),
+        notices,
+      );
+      assert.match(output, /^\s+month\s+\S+\s+\$20\.00\s/m, output);
+    } finally {
+      rmSync(logDirectory, { recursive: true, force: true });
+    }
+  });
+
   it("imports the earlier router's auto-router.stats.json once, not again after the earlier router added a day", async () => {
     const logDirectory = freshDir("auto-router-legacy-stats");
     const today = new Date().toISOString().slice(0, 10);

@@ -128,6 +128,33 @@ describe("the earlier pi-auto-router's state files", () => {
     );
   });
 
+  it("keeps every old provider average that reads when one entry of the latency file does not, naming it in the old file's terms", async () => {
+    logDirectory = oldLogDirectory();
+    const file = join(logDirectory, "auto-router.latency.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        "mock-a": { count: 4, totalMs: 6000, lastMs: 1200, updatedAt: 1777626000000 },
+        "mock-b": { count: 2, totalMs: 5000, lastMs: 2500 },
+      }),
+    );
+    harness = await createSdkHarness({ targets: TARGETS, routes: ROUTES, env: { AUTO_ROUTER_LOG_DIR: logDirectory } });
+    const listing = await harness.command("/auto-router show fast");
+    assert.match(listing, /mock-a\/model-a.*1500 ms \(earlier router\)/, "mock-a's average is kept");
+    assert.doesNotMatch(listing, /mock-b\/model-b.*earlier router/);
+    const notices = harness.ui!.notifications.map((n) => n.message).join("\n");
+    assert.match(
+      notices,
+      /auto-router\.latency\.json: partly unreadable \(invalid content: the earlier router's latency file has an entry \(mock-b\.updatedAt: missing: this key is required \(a number\)\) that cannot be read\); moved aside to \S+ and kept every value that could be read/,
+      notices,
+    );
+    assert.doesNotMatch(notices, /\bv: /, "no field the old file never had");
+    assert.equal(
+      readdirSync(logDirectory).filter((name) => name.startsWith("auto-router.latency.json.corrupt-")).length,
+      1,
+    );
+  });
+
   it("leaves the old ratings and latency files as they were while the router has nothing of its own to write", async () => {
     logDirectory = oldLogDirectory();
     const names = ["auto-router.ratings.json", "auto-router.latency.json"];

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
@@ -12,7 +13,9 @@ import {
   onCalendar,
   parseLegacyStats,
   readLegacyEntries,
+  readLegacyStats,
 } from "../../src/budget/legacy-stats.ts";
+import { placeOf } from "../../src/state/json-text.ts";
 import { emptyLimits } from "../../src/budget/budget-limits.ts";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { reconcileUsage } from "../../src/budget/reconcile-usage.ts";
@@ -464,14 +467,14 @@ describe("legacy stats migration", () => {
         yesterday: { openai: usage(9) },
       },
       monthly: { "2025-01": { deepseek: { ...usage(2), note: "x" }, openai: usage(0.25) } },
-      limits: { deepseek: { dailyUsd: "5" }, openai: { monthlyUsd: 10 } },
+      limits: { deepseek: { dailyUsd: true }, openai: { monthlyUsd: 10 } },
     };
     const { legacy, dropped } = readLegacyEntries(raw);
     assert.deepEqual(dropped, [
       "daily.2025-01-31.deepseek.inputTokens: expected a whole number of tokens, 0 or more",
       "daily.yesterday: expected a YYYY-MM-DD key (a UTC date)",
       'monthly.2025-01.deepseek: unknown field "note"; expected {inputTokens, outputTokens, estimatedCost} (the cost in USD is estimatedCost)',
-      "limits.deepseek.dailyUsd: expected USD, a number",
+      "limits.deepseek.dailyUsd: expected USD, a number, got true",
     ]);
     assert.deepEqual(legacy.limits, { openai: { monthlyUsd: 10 } });
     const once = start(emptyLedger(), raw, local);
@@ -481,6 +484,58 @@ describe("legacy stats migration", () => {
     assert.deepEqual([deepseek.day.costUsd, deepseek.month.costUsd], [0, 0], "its unreadable entries left out");
     assert.equal(start(once, raw, local), once, "the same file, read again, is not imported again");
     assert.equal(checkLegacyImport(once.migratedFrom, FILE, parseLegacyStats(raw), local), "imported");
+  });
+
+  it("keeps the readable period of a limit whose other period cannot be read, saying what it kept", () => {
+    const { legacy, dropped } = readLegacyEntries({
+      version: 2,
+      limits: {
+        "mock-a": { dailyUsd: "four", monthlyUsd: 40 },
+        "mock-b": { dailyUsd: 2, weekly: 3 },
+        "mock-c": { dailyUsd: null },
+      },
+    });
+    assert.deepEqual(legacy.limits, { "mock-a": { monthlyUsd: 40 }, "mock-b": { dailyUsd: 2 } });
+    assert.deepEqual(dropped, [
+      'limits.mock-a.dailyUsd: expected USD, a number, got "four"; its monthlyUsd 40 is imported',
+      'limits.mock-b: unknown field "weekly"; expected {dailyUsd, monthlyUsd} (limits in USD are dailyUsd and monthlyUsd); its dailyUsd 2 is imported',
+      "limits.mock-c.dailyUsd: expected USD, a number, got null",
+    ]);
+  });
+
+  it("reads a number written as text as that number, as the usage ledger does", () => {
+    const { legacy, dropped } = readLegacyEntries({
+      version: 2,
+      daily: { "2025-01-31": { openai: { inputTokens: "10", outputTokens: 5, estimatedCost: "2.5" } } },
+      limits: { openai: { dailyUsd: "4", monthlyUsd: " 40 " } },
+    });
+    assert.deepEqual(dropped, []);
+    const totals = legacy.days["2025-01-31"]!.openai!["(legacy)"]!;
+    assert.deepEqual([totals.input, totals.output, totals.costUsd], [10, 5, 2.5]);
+    assert.deepEqual(legacy.limits, { openai: { dailyUsd: 4, monthlyUsd: 40 } });
+  });
+
+  it("names the line and column where an old stats file is not valid JSON, and an empty one as empty", () => {
+    const dir = mkdtempSync(join(tmpdir(), "legacy-stats-"));
+    const file = join(dir, "auto-router.stats.json");
+    const failure = (text: string) => {
+      writeFileSync(file, text);
+      try {
+        readLegacyStats(dir);
+      } catch (error) {
+        return `${placeOf(file, error)}: ${(error as Error).message}`;
+      }
+      return "read";
+    };
+    try {
+      assert.equal(
+        failure('{"version": 2,\n  "daily": {x}}'),
+        `${file}:2:13: not valid JSON: Expected property name or '}'`,
+      );
+      assert.equal(failure(" \n"), `${file}: empty file`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("rejects a provider entry with a field the earlier router never wrote (a cost as `cost`), not reading it as $0", () => {

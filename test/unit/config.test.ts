@@ -561,6 +561,67 @@ describe("routes file parsing", () => {
     );
   });
 
+  it("names a problem in a migrated rule at the path and the line:column the user wrote, quoting the value", () => {
+    const errors = (text: string) =>
+      parseConfigText(text)
+        .issues.filter((issue) => issue.severity === "error")
+        .map((issue) => [issue.path, issue.line, issue.column, issue.message]);
+    const rules = (condition: string) =>
+      `{"routes":{"mine":{"targets":["mock-a/model-a"],"policyRules":[\n {"id":"r2","type":"exclude-provider","provider":"mock-a",\n  "condition":${condition}}]}}}`;
+    assert.deepEqual(errors(rules('{"afterTime":"25:00"}')), [
+      ["routes.mine.policyRules[0].condition.afterTime", 3, 28, 'expected HH:MM (24 h), got "25:00"'],
+    ]);
+    assert.deepEqual(errors(rules('{"estimatedTokensMax":5,"estimatedTokensMin":10}')), [
+      [
+        "routes.mine.policyRules[0].condition.estimatedTokensMin",
+        3,
+        60,
+        "must be at most maxTokens (5), got 10: the rule could never apply",
+      ],
+    ]);
+    assert.deepEqual(errors(rules('{"daysOfWeek":[0,7]}')), [
+      [
+        "routes.mine.policyRules[0].condition.daysOfWeek[1]",
+        3,
+        32,
+        'expected one of "sun", "mon", "tue", "wed", "thu", "fri", "sat", got 7',
+      ],
+    ]);
+    // A routes array, a rule-level field and a provider list: each at the place it was written.
+    const array = `{"routes":[{"id":"mine","targets":["mock-a/model-a", 7],"policyRules":[\n {"type":"exclude-provider","provider":["mock-a", 3],"intent":"codee"}]}]}`;
+    assert.deepEqual(
+      errors(array).map(([path, line, column]) => [path, line, column]),
+      [
+        ["routes[0].targets[1]", 1, 54],
+        ["routes[0].policyRules[0].provider[1]", 2, 51],
+        ["routes[0].policyRules[0].intent", 2, 63],
+      ],
+    );
+    // A current-format file is named as before.
+    const current = `{"routes":{"mine":{"targets":[{"provider":"mock-a","modelId":"model-a"}],"policyRules":[\n {"type":"exclude-provider","providers":["mock-a"],"when":{"timeWindow":{"after":"25:00","before":"01:00"}}}]}}}`;
+    assert.deepEqual(errors(current), [
+      ["routes.mine.policyRules[0].when.timeWindow.after", 2, 82, 'expected HH:MM (24 h), got "25:00"'],
+    ]);
+  });
+
+  it("locates a migrated path for warnings made after loading at the place the user wrote it", () => {
+    const parsed = parseConfigText('{"routes":[\n {"id":"mine","targets":["mock-a/model-a",\n  "mock-b/model-b"]}]}');
+    assert.deepEqual(parsed.locate?.("routes.mine.targets[1].provider"), { line: 3, column: 3 });
+  });
+
+  it("keeps the route ids of a broken routes array, so the selected route stays", () => {
+    const dir = freshDir("auto-router-config");
+    const file = join(dir, "auto-router.routes.json");
+    writeFileSync(file, '{"routes":[{"id":"mine","targets":["mock-a/model-a"],"policyRules":[{"after":"25:00"}]}]}');
+    try {
+      const loaded = loadConfigFile(file);
+      assert.deepEqual(Object.keys(loaded.config.routes), ["mine"]);
+      assert.match(describeLoad(loaded).at(-1)!, /routes mine fail every request until it is fixed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("migrates a routes array and provider/model strings into the current shape", () => {
     const result = parse({ routes: [{ id: "fast", targets: ["google/gemini-3-flash-preview"] }] });
     assert.deepEqual(result.config?.routes.fast?.targets, [{ provider: "google", modelId: "gemini-3-flash-preview" }]);

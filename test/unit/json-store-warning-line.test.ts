@@ -29,6 +29,7 @@ it("reports a state file with wrong types in one warning line naming the first b
   assert.equal(warnings.length, 1);
   const message = warnings[0]!.message;
   assert.doesNotMatch(message, /\n/);
-  assert.match(message, /invalid content: v: .+ \(and 2 more\)/);
+  // Each problem is named (the first three; more would be counted), not hidden behind "(and 2 more)".
+  assert.match(message, /invalid content: v: .+; entries\.route::a\/b\.until: .+; entries\.route::a\/b\.kind: [^;]+\)/);
   assert.deepEqual(store.read(), { v: 1, entries: {} });
 });

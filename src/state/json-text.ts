@@ -1,0 +1,28 @@
+// The JSON text of a file we import (the earlier router's files): parsed, or an error that says where it is broken
+// (line and column, as the routes file's syntax errors say it: src/config/json-syntax.ts) or that the file is empty.
+import { jsonSyntaxIssue } from "../config/json-syntax.ts";
+
+export class JsonTextError extends Error {
+  constructor(
+    message: string,
+    /** Where the text is broken (1-based), when known. */
+    readonly line?: number,
+    readonly column?: number,
+  ) {
+    super(message);
+  }
+}
+
+export function parseJsonText(text: string): unknown {
+  if (text.trim() === "") throw new JsonTextError("empty file");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const issue = jsonSyntaxIssue(text, error);
+    throw new JsonTextError(issue.message, issue.line, issue.column);
+  }
+}
+
+/** `file:line:column` for an error of parseJsonText that has a position, as a routes file's issue names its place. */
+export const placeOf = (file: string, error: unknown): string =>
+  error instanceof JsonTextError && error.line !== undefined ? `${file}:${error.line}:${error.column}` : file;
