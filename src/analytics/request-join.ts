@@ -156,9 +156,15 @@ export const providerOf = (target: string): string => {
   return slash > 0 ? target.slice(0, slash) : target;
 };
 
-/** What the router meant to use: the final's record, else the decision's, else the first candidate. */
+/**
+ * What the router meant to use: the final's record, else the decision's, else the first candidate. When a hard budget
+ * refused targets at their reservation, the final's alone: the decision's first choice may be one it skipped, and a
+ * request it refused whole planned on none.
+ */
 export const plannedTargetOf = (request: JoinedRequest): string | undefined =>
-  request.final?.plannedTarget ?? request.decision?.plannedTarget ?? request.candidates?.candidates[0]?.key;
+  request.final?.budgetSkipped?.length
+    ? request.final.plannedTarget
+    : (request.final?.plannedTarget ?? request.decision?.plannedTarget ?? request.candidates?.candidates[0]?.key);
 
 export const servedTargetOf = (request: JoinedRequest): string | undefined => request.final?.servedTarget;
 

@@ -7,6 +7,7 @@ import { table } from "../commands/format.ts";
 import { formatDuration, formatUsd } from "../analytics/text-format.ts";
 import { currencyProblem, formatMoney, parseFloorAmount, USD } from "../config/floor-amount.ts";
 import { balanceAge, formatShare, type PeriodAudit } from "./budget-audit.ts";
+import { standingRefusalNote } from "./budget-refusals.ts";
 import {
   billedAccounts,
   BUDGET_PERIODS,
@@ -37,9 +38,10 @@ export function limitCell(limit: EffectiveLimit | undefined): string {
   return `${formatMoney(limit.amount, limit.currency)}${from}`;
 }
 
-function shareCell(period: PeriodAudit | undefined): string {
+/** `refused`: a hard limit of this period refuses what a request is expected to cost, whatever the share spent. */
+function shareCell(period: PeriodAudit | undefined, refused = false): string {
   if (!period) return "-";
-  return `${formatShare(period.share)}${period.level === "blocked" ? " BLOCKED" : period.level === "warning" ? " warning" : ""}`;
+  return `${formatShare(period.share)}${period.level === "blocked" || refused ? " BLOCKED" : period.level === "warning" ? " warning" : ""}`;
 }
 
 const requestsCell = (totals: UsageTotals): string =>
@@ -69,7 +71,7 @@ function showBudget(service: BudgetService, now: number): string {
         "today",
         formatUsd(view.spend.day.costUsd, "spend"),
         limitCell(view.limits.daily),
-        shareCell(daily),
+        shareCell(daily, view.refused?.shortfall.period === "daily"),
         requestsCell(view.spend.day),
       ],
       [
@@ -77,7 +79,7 @@ function showBudget(service: BudgetService, now: number): string {
         "month",
         formatUsd(view.spend.month.costUsd, "spend"),
         limitCell(view.limits.monthly),
-        shareCell(monthly),
+        shareCell(monthly, view.refused?.shortfall.period === "monthly"),
         requestsCell(view.spend.month),
       ],
     ];
@@ -88,9 +90,13 @@ function showBudget(service: BudgetService, now: number): string {
       (view) =>
         `${view.provider}: balance ${formatMoney(view.audit.balance!.amount, view.audit.balance!.currency)}${balanceAge(view.audit.balance!)}, floor ${formatMoney(view.audit.balance!.floor, view.audit.balance!.currency)}${view.audit.balance!.level === "blocked" ? " BLOCKED" : ""}`,
     );
+  const refusals = views.flatMap((view) =>
+    view.refused ? [standingRefusalNote(view.provider, view.refused, now)] : [],
+  );
   return [
     header,
     table(["provider", "period", "spent", "limit", "used", "requests"], rows),
+    ...refusals,
     ...notes,
     ...inFlightNotes(service.usage.read().reservations, now),
   ].join("\n");

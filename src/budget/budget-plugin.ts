@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { lastValue } from "../runtime/last-value.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import type { FeaturePlugin } from "../commands/command-types.ts";
-import type { AttemptReserver, PluginContext } from "../runtime/plugin.ts";
+import type { AttemptRefusal, AttemptReserver, PluginContext } from "../runtime/plugin.ts";
 import type { Candidate, ProviderStatus } from "../routing/types.ts";
 import { BALANCE_FIRST_WAIT_MS, balanceSources } from "./balance-book.ts";
 import { openBalanceFloors } from "./balance-floors.ts";
@@ -16,6 +16,7 @@ import { createBalanceSubcommand } from "./balance-commands.ts";
 import { createBudgetSubcommands } from "./budget-commands.ts";
 import type { BudgetService, ProviderBudgetView } from "./budget-service.ts";
 import { auditProvider, formatShare } from "./budget-audit.ts";
+import { openRefusalBook, type RefusalsState, shortfallText, standingRefusal } from "./budget-refusals.ts";
 import {
   billedAccounts,
   effectiveLimits,
@@ -25,6 +26,7 @@ import {
   parseLimits,
   type LimitsState,
 } from "./budget-limits.ts";
+import { placeOf } from "../state/json-text.ts";
 import { salvageRecords } from "../state/salvage.ts";
 import { unitPricesOf } from "../usage-units.ts";
 
@@ -88,6 +90,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     salvageRecords(limitsStateSchema, emptyLimits),
   );
   const floors = openBalanceFloors(context, options.fetch);
+  const refusals = openRefusalBook(context);
   const balances = floors.book;
   let firstBalances: Promise<void> | undefined;
   let warnedZone: string | undefined;
@@ -157,9 +160,11 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       config: RouterConfig,
       _balances: number,
       _storedBalances: unknown,
+      refused: RefusalsState,
     ): ProviderBudgetView[] => {
       const calendar = keys(now);
       const effective = limitsIn(config, limitsState);
+      const hard = (config.budgets?.policy ?? "soft") === "hard";
       const providers = [...new Set([...Object.keys(effective), ...providersWithUsage(ledger, calendar)])].sort();
       return providers.map((provider) => {
         const spend = providerSpend(ledger, calendar, provider);
@@ -170,12 +175,16 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
           spentThisMonthUsd: spend.month.costUsd,
           balance: floors.readingFor(provider, providerLimits.balanceFloor, now),
         });
-        return { provider, limits: providerLimits, spend, audit };
+        // Only a hard budget reserves: its last refusal is said while the same check would still refuse it.
+        const standing = hard
+          ? standingRefusal(refused.providers[provider], { provider, ledger, calendar, limits: providerLimits, now })
+          : undefined;
+        return { provider, limits: providerLimits, spend, audit, ...(standing && { refused: standing }) };
       });
     },
   );
   const views = (now: number) =>
-    viewsAt(now, usage.read(), limits.read(), context.config(), balances.version, floors.stored());
+    viewsAt(now, usage.read(), limits.read(), context.config(), balances.version, floors.stored(), refusals.read());
 
   // Quota source 2 (monthly spend / monthly budget of per-token providers) for the UVI plugin: see monthly-spend.ts.
   options.monthlySpend?.publish((now) => {
@@ -272,7 +281,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       void Promise.all([limits.flush(), usage.flush()]).catch(() => undefined);
     } catch (error) {
       context.warn(
-        `auto-router: could not migrate ${file} (kept unchanged): ${error instanceof Error ? error.message : String(error)}`,
+        `auto-router: could not migrate ${placeOf(file, error)} (kept unchanged): ${error instanceof Error ? error.message : String(error)}`,
       );
     }
   }
@@ -307,19 +316,26 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       const providerLimits = limitsIn(config, limits.read())[provider];
       if (!providerLimits?.daily && !providerLimits?.monthly) return undefined;
       const calendar = keys(attempt.now);
-      return ledger.reserve({
+      const amountUsd =
+        attempt.candidate.billing === "subscription"
+          ? 0
+          : expectedCostUsd(attempt.candidate, calendar.month, attempt.estimatedInputTokens);
+      const answer = ledger.reserve({
         id: `${attempt.requestId}:${attempt.attempt}`,
         provider,
         calendar,
-        amountUsd:
-          attempt.candidate.billing === "subscription"
-            ? 0
-            : expectedCostUsd(attempt.candidate, calendar.month, attempt.estimatedInputTokens),
+        amountUsd,
         dailyUsd: providerLimits.daily?.amount,
         monthlyUsd: providerLimits.monthly?.amount,
         ttlMs: RESERVATION_TTL_MS,
         now: attempt.now,
       });
+      // Kept for `budget` and status: a provider under its limit that refuses every request must not look open.
+      const noted = (refusal: AttemptRefusal | undefined) => {
+        refusals.noteAnswer(provider, refusal, amountUsd, attempt.now);
+        return refusal;
+      };
+      return answer instanceof Promise ? answer.then(noted) : noted(answer);
     },
     onAttemptResult(observation) {
       const { outcome, candidate } = observation;
@@ -364,8 +380,11 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     statusWarnings(now) {
       if (nothingToAudit()) return [];
       return views(now)
-        .filter((view) => view.audit.level !== "ok")
+        .filter((view) => view.audit.level !== "ok" || view.refused)
         .map((view) => {
+          // Its spend is under the limit, but the hard check refuses what a request is expected to cost.
+          if (view.audit.level !== "blocked" && view.refused)
+            return `budget ${view.provider} blocked: ${shortfallText(view.refused.shortfall)}`;
           const share = Math.max(0, ...view.audit.periods.map((period) => period.share));
           const what = view.audit.periods.some((period) => period.level !== "ok") ? formatShare(share) : "balance low";
           return `budget ${view.provider} ${what}${view.audit.level === "blocked" ? " blocked" : ""}`;

@@ -2,6 +2,7 @@
 import type { StateStore } from "../state/json-store.ts";
 import type { BalanceBook, BalanceSource } from "./balance-book.ts";
 import type { ProviderAudit } from "./budget-audit.ts";
+import type { StandingRefusal } from "./budget-refusals.ts";
 import type { EffectiveLimits, LimitsState } from "./budget-limits.ts";
 import type { CalendarKeys } from "./calendar.ts";
 import type { ProviderSpend, UsageLedger } from "./usage-ledger.ts";
@@ -11,6 +12,8 @@ export interface ProviderBudgetView {
   limits: EffectiveLimits;
   spend: ProviderSpend;
   audit: ProviderAudit;
+  /** A hard limit's refusal of a request that would still be refused now (its spend alone may be under the limit). */
+  refused?: StandingRefusal;
 }
 
 export interface BudgetService {

@@ -3,7 +3,7 @@
 // attempt in flight, so concurrent requests cannot all pass a limit that only one of them fits. With the file store
 // the check and the reservation are one transaction on the shared usage file (reservations in ledger-reservations.ts);
 // the team store (src/team/redis-ledger.ts) does them as one atomic step in Redis.
-import type { AttemptRefusal } from "../runtime/plugin.ts";
+import type { AttemptRefusal, LimitShortfall } from "../runtime/plugin.ts";
 import { formatUsd } from "../analytics/text-format.ts";
 import type { StateStore } from "../state/json-store.ts";
 import type { CalendarKeys } from "./calendar.ts";
@@ -69,14 +69,32 @@ export function checkReservation(
   const periods = [
     { name: "daily", limit: reservation.dailyUsd, spent: spend.day.costUsd },
     { name: "monthly", limit: reservation.monthlyUsd, spent: spend.month.costUsd },
-  ];
+  ] as const;
   for (const period of periods) {
     if (period.limit === undefined) continue;
     if (exceeds(period.spent, reservedUsd, reservation.amountUsd, period.limit))
-      return { reason: refusalText(period.name, period.spent, reservedUsd, reservation.amountUsd, period.limit) };
+      return limitRefusal({
+        period: period.name,
+        spentUsd: period.spent,
+        reservedUsd,
+        amountUsd: reservation.amountUsd,
+        limitUsd: period.limit,
+      });
   }
   return undefined;
 }
+
+/** A hard limit's refusal: its words, and the figures they come from (kept to show while it stands). */
+export const limitRefusal = (shortfall: LimitShortfall): AttemptRefusal => ({
+  reason: refusalText(
+    shortfall.period,
+    shortfall.spentUsd,
+    shortfall.reservedUsd,
+    shortfall.amountUsd,
+    shortfall.limitUsd,
+  ),
+  shortfall,
+});
 
 /** Sums compared with a tolerance far below a cent, so an exactly fitting request passes despite float sums. */
 export const exceeds = (spent: number, reserved: number, amount: number, limit: number): boolean =>

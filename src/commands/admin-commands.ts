@@ -32,9 +32,9 @@ export const explainCommand: Subcommand = {
     const failovers = last.failovers ? ` after ${last.failovers} failover(s)` : "";
     const servedBy = servedText(last);
     const served = servedBy ? `${servedBy}${failovers}` : `outcome: ${last.outcome ?? "pending"}`;
-    // Nothing tried because a hard budget refused the candidates at their reservation: they are skipped, not winners.
-    const refusedOnly = last.attempts.length === 0 && last.refused?.length ? last.refused : undefined;
-    const shownAsSkipped = new Set(refusedOnly?.map((item) => refusalNote(item.key, item.reason)));
+    // Candidates a hard budget refused at their reservation are skipped for their budget (the reservation is the
+    // budget's check, made right before the attempt), not candidates the request passed over or winners never tried.
+    const shownAsSkipped = new Set((last.refused ?? []).map((item) => refusalNote(item.key, item.reason)));
     const notes = (last.notes ?? []).filter((note) => !shownAsSkipped.has(note));
     // A request that decided again (after waiting for a cooldown or a quota reset) shows each decision in order,
     // with the attempts made on it and what it noted before the next one: the first is what the request began with.
@@ -43,8 +43,9 @@ export const explainCommand: Subcommand = {
     rounds.forEach((round, index) => {
       const next = rounds[index + 1];
       const attempts = last.attempts.slice(round.firstAttempt, next?.firstAttempt);
+      const refused = (last.refused ?? []).slice(round.firstRefused ?? 0, next?.firstRefused);
       // Times as "for 5 s" and a cooldown in plain words: the provider's raw error is in the attempt's result event.
-      const lines = formatDecision(refusedOnly ? withRefusedCandidates(round.decision, refusedOnly) : round.decision, {
+      const lines = formatDecision(withRefusedCandidates(round.decision, refused), {
         now: deps.now(),
         skippedDetail: skippedDetailText,
       });

@@ -10,7 +10,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import { LONG_TIER_MIN_CONTEXT_TOKENS } from "../routing/constraints.ts";
 import { ruleName } from "../routing/policy-rules.ts";
 import type { Subcommand } from "./command-types.ts";
-import { routeCompletions } from "./route-commands.ts";
+import { configNotice, routeCompletions } from "./route-commands.ts";
 
 const TIER_MEANINGS: Record<(typeof TIERS)[number], string> = {
   reasoning: "hard problems: reasoning models only",
@@ -141,6 +141,14 @@ export const rulesCommand: Subcommand = {
     const routeId = args[0];
     if (routeId && !deps.config().routes[routeId])
       return output.error(`unknown route "${routeId}" (known: ${Object.keys(deps.config().routes).join(", ")})`);
+    // An invalid routes file is said first, as the listings say it: its rules are not the ones in force.
+    const notice = configNotice(deps);
+    if (notice?.declared)
+      return output.error(
+        `auto-router: ${notice.text}\nno policy rules are loaded: the file's rules apply once it is fixed`,
+      );
+    if (notice)
+      return output.warn(`auto-router: ${notice.text}\nthe rules in force:\n${rulesText(deps.config(), routeId)}`);
     output.info(rulesText(deps.config(), routeId));
   },
 };

@@ -86,7 +86,7 @@ export function describeRoute(routeId: string, deps: CommandDeps): string {
  * What a listing must say first when the config in use is not the file as written (describeOrigin's words, after the
  * file's first error): `declared` when its routes have no targets to list.
  */
-function configNotice(deps: CommandDeps): { text: string; declared: boolean } | undefined {
+export function configNotice(deps: CommandDeps): { text: string; declared: boolean } | undefined {
   const loaded = deps.services.config.state;
   const first = loaded.issues.find((issue) => issue.severity === "error");
   if (loaded.origin === "file" || (loaded.origin !== "missing" && !first)) return undefined;

@@ -21,7 +21,7 @@ export interface SilentStrategyInput {
   /** Registry facts per provider/modelId (usesOAuth says a subscription login). */
   models: Record<string, ModelFacts>;
   quotaPacing: { enabled: boolean; hard: boolean };
-  /** Providers quota pacing can read usage from (usage APIs, rate-limit headers already seen). */
+  /** Providers quota pacing can read usage from (usage APIs, rate-limit headers seen, even if their windows reset). */
   quotaSources: ReadonlySet<string>;
 }
 
@@ -63,7 +63,8 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
       findings.push({
         code: `quota-no-source:${provider}`,
         short: `no quota source ${provider}`,
-        message: `quota pacing is on, but ${provider} has no quota source (no usage API and no rate-limit headers seen yet): it is never paced`,
+        // Rate-limit headers make one as soon as an answer carries them: until then it is unpaced, not never paced.
+        message: `quota pacing is on, but ${provider} has no quota source yet (no usage API, and no rate-limit headers seen on its answers): it is not paced until its first rate-limit headers arrive`,
       });
     }
   }

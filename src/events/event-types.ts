@@ -120,6 +120,12 @@ export interface FinalEventData {
   failureKinds: string[];
   /** The target whose refusal ended the request (outcome `refused`); absent when the router refused it. */
   refusedBy?: string;
+  /**
+   * Targets a hard budget refused at their reservation, right before their attempt: skipped for their budget, as
+   * route() skips one already over its limit. `plannedTarget` is then the first target the request could start on
+   * (none when the budget refused every one), so a refused first choice is no failover.
+   */
+  budgetSkipped?: string[];
   /** Retries of one target, quota-reset waits, revert holds and probes, in plain words. */
   notes?: string[];
 }

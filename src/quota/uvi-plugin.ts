@@ -43,6 +43,11 @@ export const quotaStateSchema = z.object({
   readings: z.record(z.string(), z.object({ windows: z.array(windowSchema), fetchedAt: z.number() })).optional(),
   /** What the last `quota` event of each provider (and model scope) said, whichever process logged it. */
   logged: z.record(z.string(), loggedAssessmentSchema).optional(),
+  /**
+   * When each provider's answers last carried rate-limit headers: a quota source even while none of their windows
+   * is open (all reset since), for a new process's notices as for this one's.
+   */
+  headersSeen: z.record(z.string(), z.number()).optional(),
 });
 export type QuotaState = z.infer<typeof quotaStateSchema>;
 export const emptyQuotaState = (): QuotaState => ({ v: 1, observed: {} });
@@ -165,6 +170,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
     return out;
   });
   const modelsOf = lastValue(routedModels);
+  const headerProviders = () => Object.keys(store.read().headersSeen ?? {});
   const service: QuotaService = {
     settings,
     enabled: () => !settings().forcedOff && (store.read().enabled ?? settings().enabled),
@@ -220,7 +226,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
     quotaSources: (now) => ({
       enabled: service.enabled(),
       hard: settings().hard,
-      providers: [...USAGE_API_PROVIDERS, ...Object.keys(windowsOf(now))],
+      providers: [...new Set([...USAGE_API_PROVIDERS, ...Object.keys(windowsOf(now)), ...headerProviders()])],
     }),
     onTargetResponse(response) {
       const rejected: RejectedHeader[] = [];
@@ -243,7 +249,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
           ...observed[provider],
           ...Object.fromEntries(windows.map((window) => [windowKey(window), window])),
         };
-        return { ...state, observed };
+        return { ...state, observed, headersSeen: { ...state.headersSeen, [provider]: now } };
       });
       if (service.enabled()) logChanges(service.assess(now));
     },

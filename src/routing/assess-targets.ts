@@ -100,7 +100,9 @@ export function assessTargets(
     // for that, or a prompt too long for every window would read "none available now" and wait for a resting one.
     const violation = checkConstraint(facts, state.constraint, state.request.features.estimatedTokens);
     if (violation) {
-      skipTarget(decision, target, key, label, violation.reason, violation.detail);
+      const requiredBy = state.constraintBy[violation.need];
+      const skipped = skippedTarget(target, key, label, violation.reason, violation.detail);
+      decision.skipped.push(requiredBy ? { ...skipped, requiredBy } : skipped);
       continue;
     }
     // The request's own provider preferences leave a target out whatever its state: one resting or broken that they

@@ -2,7 +2,7 @@
 // the intent hint. A tier from a shortcut or rule may switch the route and adds its constraints; an intent hint only
 // ranks the targets meeting it first.
 import type { Intent, Tier } from "../config/routing-schema.ts";
-import { describeConstraint, mergeConstraints, tierConstraint } from "./constraints.ts";
+import { describeConstraint, mergeConstraints, mergeConstraintsFrom, tierConstraint } from "./constraints.ts";
 import { INTENT_HINT_CONFIDENCE } from "./intent.ts";
 import { collectRules, evaluateCondition } from "./policy-rules.ts";
 import type { RouteState } from "./route-state.ts";
@@ -30,6 +30,8 @@ export function chooseTier(state: RouteState): void {
       `@${ignored} ignored: @${choice.tier} wins (capability tiers beat preference tiers, else first written)`,
     );
   let tier = choice.tier;
+  /** The force-tier rule that set the tier, which then asks for what the tier needs. */
+  let tierRule: string | undefined;
   if (tier) trace.tierSource = "shortcut";
   context.tier = tier ?? hintTier;
   state.requestedRules = collectRules(config, request.routeId, rules);
@@ -41,6 +43,7 @@ export function chooseTier(state: RouteState): void {
       if (tier) line.effect = `none: tier ${tier} already set by ${trace.tierSource}`;
       else {
         tier = scoped.rule.tier;
+        tierRule = scoped.name;
         trace.tierSource = "rule";
         line.effect = `tier ${tier}`;
       }
@@ -55,7 +58,9 @@ export function chooseTier(state: RouteState): void {
       state.decision.routeId = tierRoute;
       hints.push(`tier ${tier} (${trace.tierSource}) switches to route ${tierRoute}`);
     }
-    mergeConstraints(mergeConstraints(state.constraint, tierConstraint(tier, est)), config.tiers?.[tier]?.constraint);
+    const needs = mergeConstraints(tierConstraint(tier, est), config.tiers?.[tier]?.constraint);
+    if (tierRule) mergeConstraintsFrom(state.constraint, needs, state.constraintBy, `rule ${tierRule} (tier ${tier})`);
+    else mergeConstraints(state.constraint, needs);
     if (hintTier && hintTier !== tier)
       hints.push(`intent ${features.intent} hint (${hintTier}) unused: tier ${tier} from ${trace.tierSource}`);
   } else if (hintTier) {

@@ -46,9 +46,33 @@ export function mergeConstraints(into: Constraint, from: Constraint | undefined)
   return into;
 }
 
+/**
+ * Who asked for each requirement beyond the request's own needs ("rule vision-all"): a target that lacks it was left
+ * out by that rule, and the error must name the rule, not blame the route.
+ */
+export type ConstraintSources = Partial<Record<keyof Constraint, string>>;
+
+/** mergeConstraints, noting `who` for each requirement `from` adds or raises. */
+export function mergeConstraintsFrom(
+  into: Constraint,
+  from: Constraint | undefined,
+  sources: ConstraintSources,
+  who: string,
+): Constraint {
+  for (const need of Object.keys(from ?? {}) as Array<keyof Constraint>) {
+    const wanted = from![need];
+    const had = into[need];
+    const adds = typeof wanted === "number" ? wanted > ((had as number | undefined) ?? 0) : wanted === true && !had;
+    if (adds) sources[need] = who;
+  }
+  return mergeConstraints(into, from);
+}
+
 export interface ConstraintViolation {
   reason: Extract<SkipReason, "capability" | "context-too-small">;
   detail: string;
+  /** The requirement the model does not meet. */
+  need: keyof Constraint;
 }
 
 /**
@@ -72,16 +96,20 @@ export function checkConstraint(
       return {
         reason: "capability",
         detail: `context window ${facts.contextWindow} < ${constraint.minContextWindow} tokens asked for by the tier or a rule (the prompt needs ~${promptTokens})`,
+        need: "minContextWindow",
       };
     return {
       reason: "context-too-small",
       detail: `context window ${facts.contextWindow} < ${constraint.minContextWindow} tokens needed`,
+      need: "minContextWindow",
     };
   }
-  if (constraint.vision && facts.vision === false) return { reason: "capability", detail: "no image input" };
+  if (constraint.vision && facts.vision === false)
+    return { reason: "capability", detail: "no image input", need: "vision" };
   if (constraint.reasoning && facts.reasoning === false)
-    return { reason: "capability", detail: "not a reasoning model" };
-  if (constraint.tools && facts.tools === false) return { reason: "capability", detail: "no tool support" };
+    return { reason: "capability", detail: "not a reasoning model", need: "reasoning" };
+  if (constraint.tools && facts.tools === false)
+    return { reason: "capability", detail: "no tool support", need: "tools" };
   if (
     constraint.minMaxTokens !== undefined &&
     facts.maxTokens !== undefined &&
@@ -90,6 +118,7 @@ export function checkConstraint(
     return {
       reason: "capability",
       detail: `max output ${facts.maxTokens} < ${constraint.minMaxTokens} tokens requested`,
+      need: "minMaxTokens",
     };
   }
   return undefined;

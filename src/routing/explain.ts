@@ -42,7 +42,7 @@ function formatCandidate(candidate: Candidate, position: number): string {
 }
 
 const formatSkipped = (skipped: SkippedTarget, options: FormatOptions): string =>
-  `  - ${named(skipped)}: ${skipped.reason}${formatUntil(skipped.until, options.now)} - ${options.skippedDetail?.(skipped) ?? skipped.detail}`;
+  `  - ${named(skipped)}: ${skipped.reason}${formatUntil(skipped.until, options.now)} - ${options.skippedDetail?.(skipped) ?? skipped.detail}${skipped.requiredBy ? ` (asked for by ${skipped.requiredBy})` : ""}`;
 
 export function formatDecision(decision: Decision, options: FormatOptions = {}): string[] {
   const { trace } = decision;

@@ -1,6 +1,6 @@
 // The active route's policy rules for one decision: request-level rules are evaluated once, target-dependent ones are
 // kept and evaluated per target (rule-order.ts), then their trace lines are closed with what they did.
-import { mergeConstraints } from "./constraints.ts";
+import { mergeConstraintsFrom } from "./constraints.ts";
 import { collectRules, conditionUsesTarget, evaluateCondition, type ScopedRule } from "./policy-rules.ts";
 import type { ActiveRules, RouteState } from "./route-state.ts";
 import { describeNoEffect, describeRuleEffect } from "./rule-effects.ts";
@@ -40,7 +40,7 @@ export function collectActiveRules(state: RouteState): ActiveRules {
     rules.push(line);
     if (!result.matched) continue;
     if (rule.type === "force-constraint") {
-      mergeConstraints(state.constraint, rule.constraint);
+      mergeConstraintsFrom(state.constraint, rule.constraint, state.constraintBy, `rule ${scoped.name}`);
     } else active.push({ scoped, line, perTarget: false, matchedLabels: [] });
     line.effect = describeRuleEffect(scoped);
   }

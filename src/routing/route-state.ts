@@ -1,7 +1,7 @@
 // What the steps of one route() call share (route.ts runs them in order): the request, the snapshot, the decision
 // being built and its trace, and the constraint the tier and rules add up to.
 import type { Constraint } from "../config/routing-schema.ts";
-import { requestConstraint } from "./constraints.ts";
+import { type ConstraintSources, requestConstraint } from "./constraints.ts";
 import type { ConditionContext, ScopedRule } from "./policy-rules.ts";
 import type { mergePreferences } from "./preferences.ts";
 import type { RankMode } from "./rank.ts";
@@ -39,6 +39,8 @@ export interface RouteState {
   /** The condition context of request-level rules: the tier in effect (shortcut, rule or intent hint). */
   context: ConditionContext;
   constraint: Constraint;
+  /** Which rule asked for each requirement of `constraint` the request itself does not need. */
+  constraintBy: ConstraintSources;
   hintConstraint?: Constraint;
   requestedRules: ScopedRule[];
 }
@@ -86,6 +88,7 @@ export function startDecision(request: RouteRequest, snapshot: RoutingSnapshot, 
     rules,
     context,
     constraint: requestConstraint(features),
+    constraintBy: {},
     requestedRules: [],
   };
 }

@@ -78,8 +78,15 @@ export function fallBack(decision: Decision, soft: Pending[], policy: "soft" | "
     decision.refusalKind = spendUnknown ? "spend-unknown" : "over-budget";
     return [];
   }
-  const reasons = [...new Set(usable.map((item) => item.skip?.reason))].join(" and ");
-  decision.trace.fallback = `every target was excluded by soft reasons (${reasons}); budget policy ${policy}: routing on ${usable.length} of them in declared order`;
+  // What left the targets out, the budget-blocked ones a hard policy keeps out included.
+  const reasons = [...new Set(soft.map((item) => item.skip?.reason))];
+  const byBudget = reasons.includes("budget");
+  decision.trace.fallbackBy = byBudget ? (reasons.length > 1 ? ["rule", "budget"] : ["budget"]) : ["rule"];
+  // Rules alone: the budget policy decided nothing, so the rules are named, not it.
+  const rules = [...new Set(soft.map((item) => item.skip?.detail))].join("; ");
+  decision.trace.fallback = byBudget
+    ? `every target was excluded by soft reasons (${reasons.join(" and ")}); budget policy ${policy}: routing on ${usable.length} of them in declared order`
+    : `every target was left out by policy rules (${rules}), and rules never leave a route without a target: routing on ${usable.length} of them in declared order`;
   for (const item of usable) {
     if (item.skip) item.candidate.warnings.push(`fallback: ${item.skip.detail}`);
     item.candidate.reasons.push("fallback after soft exclusion");

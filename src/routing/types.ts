@@ -195,6 +195,8 @@ export interface SkippedTarget {
   detail: string;
   /** For cooldown / circuit-open: when it becomes available again (epoch ms). */
   until?: number;
+  /** For a capability the request itself does not need: the rule that asked for it ("rule vision-all"). */
+  requiredBy?: string;
 }
 
 export interface RuleTrace {
@@ -220,6 +222,8 @@ export interface DecisionTrace {
   winner?: string;
   /** Set when every candidate was excluded by soft reasons and the configured fallback was used. */
   fallback?: string;
+  /** What had left every target out when the fallback was used: policy rules, budgets, or both. */
+  fallbackBy?: Array<"rule" | "budget">;
 }
 
 export interface Decision {

@@ -20,9 +20,10 @@ export interface AttemptRecord {
 export interface DecisionRound {
   decision: Decision;
   at: number;
-  /** Index of the round's first attempt in `attempts`, and of its first note in `notes`. */
+  /** Index of the round's first attempt in `attempts`, of its first note in `notes`, of its first in `refused`. */
   firstAttempt: number;
   firstNote: number;
+  firstRefused?: number;
 }
 
 export interface LastDecision {
@@ -65,7 +66,13 @@ export class LastDecisions {
     }
     // The same request deciding again: what was decided before, and what came of it, stays readable.
     const rounds = earlier.rounds ?? [{ decision: earlier.decision, at: earlier.at, firstAttempt: 0, firstNote: 0 }];
-    rounds.push({ decision, at, firstAttempt: earlier.attempts.length, firstNote: earlier.notes?.length ?? 0 });
+    rounds.push({
+      decision,
+      at,
+      firstAttempt: earlier.attempts.length,
+      firstNote: earlier.notes?.length ?? 0,
+      firstRefused: earlier.refused?.length ?? 0,
+    });
     this.byRoute.set(routeId, { ...earlier, decision, rounds });
   }
 

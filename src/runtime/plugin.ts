@@ -120,6 +120,17 @@ export interface ShadowSwitch {
 export interface AttemptRefusal {
   reason: string;
   spendUnknown?: boolean;
+  /** The hard limit the attempt's expected cost did not fit, and by how much (absent when the spend is unknown). */
+  shortfall?: LimitShortfall;
+}
+
+/** A hard limit's check that refused: spent + in flight + this attempt's expected cost went past the limit. */
+export interface LimitShortfall {
+  period: "daily" | "monthly";
+  spentUsd: number;
+  reservedUsd: number;
+  amountUsd: number;
+  limitUsd: number;
 }
 
 /** A hard budget's per-attempt reservation. */

@@ -289,6 +289,8 @@ export class RouterRuntime implements RequestEnvironment {
         headers: response.headers,
         now: this.now(),
       });
+      // Its rate-limit headers may have made the provider a quota source: the next look says so, not a second later.
+      this.silentStrategies.recheckSources();
     } catch {
       // Header parsing must never break a stream.
     }

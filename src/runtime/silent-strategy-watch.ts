@@ -51,6 +51,11 @@ export class SilentStrategyWatch {
     return this.current;
   }
 
+  /** A response came in (its headers may be a quota source now): the next update asks the quota plugin again. */
+  recheckSources(): void {
+    if (this.inputs) this.inputs = { ...this.inputs, at: Number.NEGATIVE_INFINITY };
+  }
+
   findings(): SilentStrategy[] {
     return this.current;
   }

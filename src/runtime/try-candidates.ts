@@ -95,6 +95,9 @@ export async function tryCandidates(
     const refusal = await env.hooks.reserveAttempt?.(state, candidate);
     if (refusal !== undefined) {
       state.refusals.push({ key: candidate.key, ...refusal });
+      // The budget's check is made here, right before the attempt, but it is the plan's: a first choice it refuses
+      // was skipped for its budget, not served by a failover (the next one this request starts on is what it planned).
+      if (state.plannedTarget === candidate.key && state.attempted.size === 0) state.plannedTarget = undefined;
       env.report.refused?.(state.requestId, state.routeId, candidate.key, refusal.reason);
       addNote(env.report, state, refusalNote(candidate.key, refusal.reason));
       continue;
@@ -113,6 +116,7 @@ export async function tryCandidates(
     if (pin) addNote(env.report, state, `upstream pinned: ${candidate.key} -> ${pin}`);
 
     state.attempts += 1;
+    state.plannedTarget ??= candidate.key;
     // Back on a target this request tried already (a retry, a try after waiting for it): no failover to another one.
     if (state.attempted.has(candidate.key)) state.retried += 1;
     state.attempted.add(candidate.key);

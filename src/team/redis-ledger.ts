@@ -5,7 +5,7 @@
 // pending file, so a process that exits while Redis is down leaves them for the next start to write; the attempt
 // markers make that replay safe. The Redis calls themselves are in ledger-commands.ts.
 import type { SpendLedger, SpendReservation, ReservationAnswer, AttemptUsage } from "../budget/spend-ledger.ts";
-import { LocalSpendLedger, refusalText } from "../budget/spend-ledger.ts";
+import { limitRefusal, LocalSpendLedger } from "../budget/spend-ledger.ts";
 import type { UsageLedger } from "../budget/usage-ledger.ts";
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
 import {
@@ -149,9 +149,15 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
       return this.reserveWhileDown(reservation);
     }
     if (Number(answer[0]) === 1) return undefined;
-    const period = String(answer[1]);
+    const period = String(answer[1]) === "daily" ? "daily" : "monthly";
     const limit = period === "daily" ? reservation.dailyUsd : reservation.monthlyUsd;
-    return { reason: refusalText(period, Number(answer[2]), Number(answer[3]), reservation.amountUsd, limit ?? 0) };
+    return limitRefusal({
+      period,
+      spentUsd: Number(answer[2]),
+      reservedUsd: Number(answer[3]),
+      amountUsd: reservation.amountUsd,
+      limitUsd: limit ?? 0,
+    });
   }
 
   private reserveWhileDown(reservation: SpendReservation): ReservationAnswer | Promise<ReservationAnswer> {

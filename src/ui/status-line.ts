@@ -183,7 +183,8 @@ export class StatusLine implements StatusSink {
     for (const candidate of decision.candidates) for (const warning of candidate.warnings) add(warning);
     for (const skipped of decision.skipped)
       if (skipped.reason === "circuit-open") add(`breaker open ${skipped.provider}`);
-    if (decision.trace.fallback) add("budget fallback");
+    // "rule fallback" when rules alone left every target out: no budget was involved.
+    if (decision.trace.fallback) add(`${(decision.trace.fallbackBy ?? ["budget"]).join(" and ")} fallback`);
     return warnings;
   }
 

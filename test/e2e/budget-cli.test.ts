@@ -13,6 +13,9 @@ import { runPi } from "../helpers/pi-cli.ts";
 import { promptAtOnce, startRpc } from "../helpers/rpc-client.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
+import { findLogFiles, readEvents as readLogFiles } from "../../src/events/read-events.ts";
+import { joinRequests } from "../../src/analytics/request-join.ts";
+import { computeRoutingStats } from "../../src/analytics/routing-stats.ts";
 
 const PROCESSES = 4;
 const PROMPTS_PER_PROCESS = 10;
@@ -44,6 +47,8 @@ function readSpend(agentDir: string) {
 
 /** The events as the readers expand them (a request's attempts, results and usage ride on its final line). */
 const readEvents = (agentDir: string): any[] => readLoggedEvents(agentDir);
+/** The agent dir's log as the routing-* scripts read it. */
+const readAll = (agentDir: string) => readLogFiles(findLogFiles(join(agentDir, "extensions")));
 
 describe("spend through the pi CLI", () => {
   let emulator: Emulator;
@@ -470,6 +475,20 @@ describe("spend through the pi CLI", () => {
         /Served by: mock-b\/model-b \(answered; skipped mock-a\/model-a: hard daily budget: spent \$0\.\d{2,4} \+ in flight/,
       );
       assert.doesNotMatch(shown, /first choice, answered/);
+      // The budget's check is made at the reservation, but mock-a was skipped for its budget: never a candidate ranked
+      // first that the request passed over.
+      assert.match(shown, /^Candidates:\n {2}1\. mock-b\/model-b /m);
+      assert.match(shown, /^ {2}- mock-a\/model-a: budget - hard daily budget: spent \$0\.\d{2,4} \+ in flight/m);
+      assert.doesNotMatch(shown, /Ranked first: mock-a|^ {2}\d\. mock-a\/model-a|^Notes:/m);
+      // The log says the same: planned on mock-b, mock-a skipped by its budget, so no change of target is counted.
+      const final = readEvents(dir.agentDir).find((event) => event.type === "final");
+      assert.equal(final?.data.plannedTarget, "mock-b/model-b");
+      assert.deepEqual(final?.data.budgetSkipped, ["mock-a/model-a"]);
+      const stats = await computeRoutingStats(joinRequests(readAll(dir.agentDir)));
+      assert.deepEqual(
+        stats.plannedToServed.map((pair) => [pair.planned, pair.served, pair.changed]),
+        [["mock-b/model-b", "mock-b/model-b", false]],
+      );
     } finally {
       dir.cleanup();
     }

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { findLogFiles, readEvents } from "../../src/events/read-events.ts";
-import { joinRequests } from "../../src/analytics/request-join.ts";
+import { type JoinedItem, joinRequests } from "../../src/analytics/request-join.ts";
 import { computeRoutingStats, formatRoutingStats } from "../../src/analytics/routing-stats.ts";
+import { computeSessionStats } from "../../src/analytics/session-stats.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/events/${name}`, import.meta.url));
@@ -201,5 +202,57 @@ describe("routing stats", () => {
     const text = formatRoutingStats(stats);
     assert.match(text, /failover rate {2}40\.0% of requests \(2 requests failed over, 3 target switches\)/);
     assert.match(text, /^route +requests +success +failed over +cost$/m);
+  });
+});
+
+describe("planned and served when a hard budget refused targets at their reservation", () => {
+  /** A request whose decision put mock-a first; `final` as the runtime records it. */
+  const request = (requestId: string, final: Record<string, unknown>) => ({
+    kind: "request" as const,
+    request: {
+      requestId,
+      routeId: "main",
+      requestedRouteId: "main",
+      startTime: Date.UTC(2026, 11, 4),
+      endTime: Date.UTC(2026, 11, 4),
+      decision: { plannedTarget: "mock-a/model-a" } as any,
+      attempts: [],
+      results: [],
+      usages: [],
+      final: { attempts: 0, failovers: 0, latencyMs: 5, failureKinds: [], ...final } as any,
+    },
+  });
+  const items = [
+    // mock-a refused by its budget, mock-b served: planned on mock-b, as route() would have if mock-a were over its limit.
+    request("r1", {
+      outcome: "success",
+      servedTarget: "mock-b/model-b",
+      plannedTarget: "mock-b/model-b",
+      attempts: 1,
+      budgetSkipped: ["mock-a/model-a"],
+    }),
+    // Every target refused: planned on none, as a refusal by route() is.
+    request("r2", { outcome: "refused", budgetSkipped: ["mock-a/model-a", "mock-b/model-b"] }),
+  ];
+
+  async function* joined(): AsyncIterable<JoinedItem> {
+    yield* items;
+  }
+
+  it("does not count a first choice the budget skipped as a change of target", async () => {
+    const stats = await computeRoutingStats(joined());
+    assert.deepEqual(
+      stats.plannedToServed.map((pair) => [pair.planned, pair.served, pair.requests, pair.changed]),
+      [
+        ["(none)", "(not served)", 1, false],
+        ["mock-b/model-b", "mock-b/model-b", 1, false],
+      ],
+    );
+  });
+
+  it("does not count it as drift in the session stats either", async () => {
+    const stats = await computeSessionStats(joined(), {});
+    assert.equal(stats.drift.servedAsPlanned, 1);
+    assert.equal(stats.drift.failoverAfterError + stats.drift.plannerDrift, 0);
   });
 });

@@ -59,6 +59,7 @@ describe("constraints", () => {
     assert.deepEqual(checkConstraint(facts, { minContextWindow: 100_000 }, 300), {
       reason: "capability",
       detail: "context window 32000 < 100000 tokens asked for by the tier or a rule (the prompt needs ~300)",
+      need: "minContextWindow",
     });
   });
 

@@ -252,6 +252,9 @@ describe("route: budgets and quota", () => {
     const decision = route({ routeId: "r", features: features() }, state, NOW);
     assert.deepEqual(keys(decision), ["b/1"]);
     assert.match(decision.trace.fallback ?? "", /excluded-by-rule/);
+    // The hard budget kept a/1 out: the budget policy is named beside the rule.
+    assert.match(decision.trace.fallback ?? "", /\(budget and excluded-by-rule\); budget policy hard/);
+    assert.deepEqual(decision.trace.fallbackBy, ["rule", "budget"]);
     assert.equal(skippedReasons(decision)["a/1"], "budget");
   });
 
@@ -261,7 +264,12 @@ describe("route: budgets and quota", () => {
     });
     const decision = route({ routeId: "r", features: features() }, state, NOW);
     assert.deepEqual(keys(decision), ["a/1", "b/1"]);
-    assert.match(decision.trace.fallback ?? "", /every target was excluded/);
+    // Rules alone left them out: the rule is named, and no budget policy is said to have decided.
+    assert.equal(
+      decision.trace.fallback,
+      "every target was left out by policy rules (routes.r.policyRules[0] require-provider: requires z), and rules never leave a route without a target: routing on 2 of them in declared order",
+    );
+    assert.deepEqual(decision.trace.fallbackBy, ["rule"]);
   });
 
   it("never falls back onto targets skipped for hard reasons", () => {
@@ -483,6 +491,31 @@ describe("route: rules and preferences", () => {
     assert.equal(decision.trace.rules[0]?.effect, "requires reasoning");
   });
 
+  it("names the rule that asked for a capability the request itself does not need on the targets lacking it", () => {
+    const state = snapshot({
+      r: {
+        targets: targets("a/1", "b/1"),
+        policyRules: [{ id: "vision-all", type: "force-constraint", constraint: { vision: true, tools: true } }],
+      },
+    });
+    state.models["a/1"] = facts({ vision: false });
+    state.models["b/1"] = facts({ vision: false });
+    const decision = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(
+      decision.skipped.map((skip) => [skip.key, skip.detail, skip.requiredBy]),
+      [
+        ["a/1", "no image input", "rule vision-all"],
+        ["b/1", "no image input", "rule vision-all"],
+      ],
+    );
+    // A request with images needs vision itself: the rule is not why the targets are left out.
+    const withImages = route({ routeId: "r", features: features({ hasImages: true }) }, state, NOW);
+    assert.deepEqual(
+      withImages.skipped.map((skip) => skip.requiredBy),
+      [undefined, undefined],
+    );
+  });
+
   it("describes each matched rule's own effect, decision after decision and after a config change", () => {
     const excluding = (provider: string) =>
       snapshot({
@@ -552,7 +585,7 @@ describe("route: rules and preferences", () => {
     });
     const decision = route({ routeId: "r", features: features() }, state, NOW);
     assert.deepEqual(keys(decision), ["a/1", "b/1"]);
-    assert.match(decision.trace.fallback ?? "", /excluded by soft reasons \(excluded-by-rule\)/);
+    assert.match(decision.trace.fallback ?? "", /left out by policy rules \(none: requires z\)/);
     assert.equal(decision.trace.rules[0].effect, "only z");
     // A rule whose turn comes after every target was left out acts on none, and says so (not "only b").
     const after = snapshot({

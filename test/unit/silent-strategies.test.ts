@@ -25,13 +25,16 @@ const ROUTES = {
     },
   },
 };
+const input = (
+  overrides: Partial<SilentStrategyInput> & { config: SilentStrategyInput["config"] },
+): SilentStrategyInput => ({
+  models: { "anthropic/claude": facts(true), "deepseek/v4": facts(false) },
+  quotaPacing: { enabled: true, hard: false },
+  quotaSources: new Set(["anthropic", "openai-codex", "google-gemini-cli"]),
+  ...overrides,
+});
 const codes = (overrides: Partial<SilentStrategyInput> & { config: SilentStrategyInput["config"] }) =>
-  findSilentStrategies({
-    models: { "anthropic/claude": facts(true), "deepseek/v4": facts(false) },
-    quotaPacing: { enabled: true, hard: false },
-    quotaSources: new Set(["anthropic", "openai-codex", "google-gemini-cli"]),
-    ...overrides,
-  }).map((finding) => finding.code);
+  findSilentStrategies(input(overrides)).map((finding) => finding.code);
 
 describe("findSilentStrategies", () => {
   it("finds nothing in a config where every strategy can act", () => {
@@ -49,6 +52,14 @@ describe("findSilentStrategies", () => {
   it("names a subscription provider quota pacing cannot read, but not a per-token one", () => {
     assert.deepEqual(codes({ config: config(ROUTES) }), ["quota-no-source:moonshotai"]);
     assert.deepEqual(codes({ config: config(ROUTES), quotaPacing: { enabled: false, hard: false } }), []);
+  });
+
+  it("says such a provider is paced from its first rate-limit headers on, not that it is never paced", () => {
+    const [finding] = findSilentStrategies(input({ config: config(ROUTES) }));
+    assert.equal(
+      finding?.message,
+      "quota pacing is on, but moonshotai has no quota source yet (no usage API, and no rate-limit headers seen on its answers): it is not paced until its first rate-limit headers arrive",
+    );
   });
 
   it("says a quota reserve never applies while quota pacing is off", () => {
