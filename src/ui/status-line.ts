@@ -179,8 +179,10 @@ export class StatusLine implements StatusSink {
     const add = (warning: string) => {
       if (!warnings.includes(warning)) warnings.push(warning);
     };
+    // The plugins' warnings are read now (a budget's spend after the request's cost, a quota after its headers); the
+    // candidates' own (budget near its limit, quota stressed, a fallback's reason) are what the plugins said when the
+    // request was routed, and would repeat an older figure for the same provider beside the current one.
     for (const warning of extraWarnings) add(warning);
-    for (const candidate of decision.candidates) for (const warning of candidate.warnings) add(warning);
     for (const skipped of decision.skipped)
       if (skipped.reason === "circuit-open") add(`breaker open ${skipped.provider}`);
     // "rule fallback" when rules alone left every target out: no budget was involved.
@@ -223,6 +225,8 @@ export class StatusLine implements StatusSink {
     view.servedKey = servedKey ?? view.servedKey;
     view.cutOff = cutOff || undefined;
     view.failovers = failovers;
+    // The request's cost is booked by now: the plugins' warnings are read again (a budget's share after it).
+    if (this.lastDecision) this.unbuiltWarnings = this.lastDecision;
     this.render();
   }
 

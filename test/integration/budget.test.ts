@@ -510,6 +510,26 @@ describe("budgets through pi", () => {
     assert.doesNotMatch(line(), /budget mock-a/);
   });
 
+  it("shows the budget as it is after the request's cost, once per provider, on the line and in status alike", async () => {
+    const h = await start();
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("A spends"), fauxAssistantMessage("A spends")]);
+    await h.prompt("one");
+    // A limit the first answer used 90% of: the second is routed with a warning, and its cost passes the limit.
+    await command(h, `/auto-router budget set mock-a ${costOf(h.chat(), "mock-a") / 0.9}`);
+    await h.prompt("two");
+    assert.equal(h.lastAssistant().provider, "mock-a");
+    const line = h.ui!.statuses.get("auto-router") ?? "";
+    const shown = /⚠ (budget mock-a \d+% blocked)(?: · |$)/.exec(line);
+    assert.ok(shown, line);
+    const listed = /^warnings: (.*)$/m.exec(await command(h, "/auto-router status"))?.[1]?.split(", ") ?? [];
+    assert.deepEqual(
+      listed.filter((warning) => warning.includes("mock-a")),
+      [shown[1]],
+      "one warning for mock-a, the same figure as the line's",
+    );
+  });
+
   it("warns in explain when a provider has used 80% of its budget", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;

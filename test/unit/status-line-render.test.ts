@@ -110,10 +110,41 @@ describe("status line rendering", () => {
     shown = true;
     status.onDecision(decision, warnings);
     status.onFinished("main", "success", "a/x", 0);
-    status.onFinished("main", "success", "a/x", 0);
+    status.text();
+    status.text();
     assert.equal(built, 1, "asked once per decision, however often the line is built");
-    assert.match(published[0]!, /⚠ quota stressed a, budget a 85%, breaker open b/);
+    published.push(status.text());
+    // The plugins' warnings as they are now; the candidate's own, from when the request was routed, are not repeated.
+    assert.match(published[0]!, /⚠ quota stressed a, breaker open b · /);
+    assert.doesNotMatch(published[0]!, /budget a 85%/);
     assert.equal(published[1], published[0]);
+  });
+
+  it("reads the plugins' warnings again when the request ends, after its cost is booked", () => {
+    const published: Array<string | undefined> = [];
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+      undefined,
+      () => [],
+      () => true,
+    );
+    let share = 94;
+    status.onDecision(
+      {
+        requestedRouteId: "main",
+        routeId: "main",
+        candidates: [candidate],
+        skipped: [],
+        trace: {},
+      } as unknown as Decision,
+      () => [`budget a ${share}%`],
+    );
+    status.onAttempt("main", candidate, 1);
+    assert.match(status.text(), /⚠ budget a 94%/);
+    share = 141; // the request's cost was booked
+    status.onFinished("main", "success", "a/x", 0);
+    assert.match(published.at(-1)!, /⚠ budget a 141% · → a\/x/);
   });
 
   it("drops a pending repaint when the line is cleared (another model was selected)", async () => {
@@ -162,11 +193,11 @@ describe("status line rendering", () => {
     const decision = {
       requestedRouteId: "chain",
       routeId: "chain",
-      candidates: [{ ...candidate, warnings: ["budget a 85%"] }],
+      candidates: [candidate],
       skipped: [],
       trace: { tier: "reasoning", tierSource: "intent", intent: "analysis", intentConfidence: 0.63 },
     } as unknown as Decision;
-    status.onDecision(decision);
+    status.onDecision(decision, () => ["budget a 85%"]);
     status.onFinished("chain", "success", "a/x", 0);
     assert.equal(published.at(-1), "⇄ chain · ⚠ budget a 85% · → a/x · tier reasoning (intent) · analysis 0.63");
     status.select("other");
