@@ -58,7 +58,8 @@ const floorLimitCell = (floor: EffectiveLimit): string =>
 
 export function createBalanceSubcommand(service: BudgetService): Subcommand {
   /** The balance table: each provider's balance, the floor in force and where it comes from, and how fresh it is. */
-  function showBalances(now: number, config: RouterConfig): { text: string; anyStale: boolean } {
+  /** The table, and a warning line (its own notification, not the table's heading) when a reading is stale. */
+  function showBalances(now: number, config: RouterConfig): { text: string; staleWarning?: string } {
     const sources = service.balanceSources();
     const views = new Map(service.views(now).map((view) => [view.provider, view]));
     const rows = sources.map((source) => {
@@ -88,11 +89,18 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
                 : "fresh";
       return [source.provider, value, floorCell, fetched, state];
     });
-    const anyStale = sources.some((source) => {
-      const entry = service.balances.get(source.provider);
-      return entry !== undefined && isStale(entry, now);
-    });
-    return { text: table(["provider", "balance", "floor", "fetched", "state"], rows), anyStale };
+    const stale = sources
+      .filter((source) => {
+        const entry = service.balances.get(source.provider);
+        return entry !== undefined && isStale(entry, now);
+      })
+      .map((source) => source.provider);
+    return {
+      text: table(["provider", "balance", "floor", "fetched", "state"], rows),
+      ...(stale.length > 0 && {
+        staleWarning: `stale balance: ${stale.join(", ")} (see its state above); a floor is compared with the last reading until a fetch succeeds`,
+      }),
+    };
   }
 
   /** `balance floor <provider> <amount [currency]|off|clear>`: a command-set floor, kept in the limits store. */
@@ -151,7 +159,8 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
           ? `balance floor for ${provider} switched off (also overrides the config)`
           : `balance floor for ${provider} set to ${formatMoney(parsed.amount, parsed.currency)}`;
     const shown = showBalances(deps.now(), deps.config());
-    (shown.anyStale ? output.warn : output.info)(`${said}\n${shown.text}`);
+    output.info(`${said}\n${shown.text}`);
+    if (shown.staleWarning) output.warn(shown.staleWarning);
   }
 
   const balance: Subcommand = {
@@ -197,7 +206,8 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
         return output.info("no target uses a provider with a known balance API (deepseek, openrouter)");
       if (action === "fetch") await Promise.all(sources.map((source) => service.balances.refresh(source, true)));
       const shown = showBalances(deps.now(), deps.config());
-      (shown.anyStale ? output.warn : output.info)(shown.text);
+      output.info(shown.text);
+      if (shown.staleWarning) output.warn(shown.staleWarning);
     },
   };
   return balance;

@@ -172,9 +172,10 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
         const unknown = Object.entries(deps.runtime.liveStatus(now).providers)
           .filter(([, status]) => status.budget?.spendUnknown)
           .map(([provider, status]) => `${provider}: BLOCKED, spend unknown: ${status.budget!.detail}`);
-        return unknown.length > 0
-          ? output.warn(`${showBudget(service, now)}\n${unknown.join("\n")}`)
-          : output.info(showBudget(service, now));
+        // A table is a report, its warnings a notification of their own (pi puts "Warning:" before a warning's text).
+        output.info(showBudget(service, now));
+        if (unknown.length > 0) output.warn(unknown.join("\n"));
+        return;
       }
       if (action !== "set" && action !== "clear")
         return output.error(unknownWordText("budget", "action", action, BUDGET_ACTIONS, BUDGET_USAGE));
@@ -217,12 +218,13 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
         // The config check's warning, on the limits that apply now (one of them may come from the config).
         const applied = service.views(now).find((view) => view.provider === provider)?.limits;
         const neverBlocks = dailyAboveMonthly({ daily: applied?.daily?.amount, monthly: applied?.monthly?.amount });
-        const warning = neverBlocks ? `\nwarning: ${provider}: ${neverBlocks}` : "";
-        return (neverBlocks ? output.warn : output.info)(
+        output.info(
           usd === null
-            ? `${period} budget for ${provider} switched off (also overrides the config)${unused}${warning}`
-            : `${period} budget for ${provider} set to ${formatUsd(usd, "spend")}${unused}${warning}\n${showBudget(service, now)}`,
+            ? `${period} budget for ${provider} switched off (also overrides the config)${unused}`
+            : `${period} budget for ${provider} set to ${formatUsd(usd, "spend")}${unused}\n${showBudget(service, now)}`,
         );
+        if (neverBlocks) output.warn(`${provider}: ${neverBlocks}`);
+        return;
       }
       const period = parsePeriod(rest[0]);
       if (period === "invalid")

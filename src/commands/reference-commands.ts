@@ -147,8 +147,7 @@ export const rulesCommand: Subcommand = {
       return output.error(
         `auto-router: ${notice.text}\nno policy rules are loaded: the file's rules apply once it is fixed`,
       );
-    if (notice)
-      return output.warn(`auto-router: ${notice.text}\nthe rules in force:\n${rulesText(deps.config(), routeId)}`);
-    output.info(rulesText(deps.config(), routeId));
+    if (notice) output.warn(`auto-router: ${notice.text}`);
+    output.info(`${notice ? "the rules in force:\n" : ""}${rulesText(deps.config(), routeId)}`);
   },
 };

@@ -8,6 +8,7 @@ import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import { routeSettings } from "../runtime/route-settings.ts";
 import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
 import { formatDuration, formatPrice, table } from "./format.ts";
+import { holdProbeText } from "./revert-hold-text.ts";
 
 export function routeCompletions(prefix: string, deps: CommandDeps): CompletionItem[] {
   return Object.entries(deps.config().routes)
@@ -99,8 +100,9 @@ function showRoutes(routeIds: string[], deps: CommandDeps, output: CommandOutput
   const notice = configNotice(deps);
   if (notice?.declared) return output.error(`auto-router: ${notice.text}`);
   const sections = routeIds.map((id) => describeRoute(id, deps));
-  if (notice) output.warn([`auto-router: ${notice.text}`, ...sections].join("\n\n"));
-  else output.info(sections.join("\n\n"));
+  // The notice is a warning of its own; the listing stays a report (pi puts "Warning:" before a warning's text).
+  if (notice) output.warn(`auto-router: ${notice.text}`);
+  output.info(sections.join("\n\n"));
 }
 
 export const listCommand: Subcommand = {
@@ -200,14 +202,12 @@ export const statusCommand: Subcommand = {
     );
     if (holds?.length) lines.push("revert holds:");
     for (const hold of holds ?? []) {
-      const back = hold.probing
-        ? "a probe of the first choice is under way"
-        : hold.probeAt === undefined
-          ? "until it fails (revert: never)"
-          : hold.probeAt <= now
-            ? "the next request probes the first choice"
-            : `probes the first choice in ${formatDuration(hold.probeAt - now)}`;
-      lines.push(`  ${hold.routeId}: on ${hold.standIn} after failing over from ${hold.preferred}; ${back}`);
+      // Decided as the next request would be (quiet: not logged or shown), so a resting first choice is not promised
+      // a probe it will not get.
+      const next = deps.runtime.decide("status", hold.routeId, { messages: [] }, undefined, now, { quiet: true });
+      lines.push(
+        `  ${hold.routeId}: on ${hold.standIn} after failing over from ${hold.preferred}; ${holdProbeText(hold, next, now)}`,
+      );
     }
     const decisions = deps.runtime.allLastDecisions();
     for (const last of decisions) {

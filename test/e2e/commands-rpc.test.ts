@@ -237,6 +237,33 @@ describe("/auto-router subcommands through pi --mode rpc", () => {
     );
   });
 
+  it("sends a table as an info notification and its warning as a warning of its own, not a table under 'Warning:'", async () => {
+    await run("/auto-router budget set mock-a 1 monthly");
+    const from = rpc.lines.length;
+    rpc.send({ type: "prompt", message: "/auto-router budget set mock-a 5" });
+    const warning = await rpc.waitFor(
+      (line) => line.type === "extension_ui_request" && line.method === "notify" && line.notifyType === "warning",
+      undefined,
+      { sinceIndex: from },
+    );
+    assert.match(
+      warning.message,
+      /^mock-a: \$5 a day is more than the monthly limit of \$1, so it never blocks anything/,
+    );
+    assert.doesNotMatch(warning.message, /\n/, "one line, no table");
+    const before = rpc.lines.slice(from, rpc.lines.indexOf(warning));
+    const report = before.filter(
+      (line) =>
+        line.type === "extension_ui_request" &&
+        (line.method === "notify" || (line.method === "setWidget" && line.widgetKey === "auto-router")),
+    );
+    const shown = report.map((line) => line.message ?? (line.widgetLines ?? []).join("\n")).join("\n");
+    assert.match(shown, /daily budget for mock-a set to \$5\.00/);
+    assert.match(shown, /^mock-a\s+today\s/m);
+    for (const line of report.filter((line) => line.method === "notify")) assert.equal(line.notifyType, "info");
+    await run("/auto-router budget clear mock-a");
+  });
+
   it("answers an unknown subcommand with an error and the list", async () => {
     const shown = await run("/auto-router frobnicate");
     assert.equal(shown.level, "error");
