@@ -66,7 +66,12 @@ export default function autoRouter(pi: ExtensionAPI): void {
     },
     () => engine.plugins.flatMap((plugin) => plugin.statusMarks?.() ?? []),
     () => contextUi(context) === "ui",
+    () => (process.stdout.isTTY ? process.stdout.columns : undefined),
   );
+  // pi's TUI draws on this terminal: a resized one gets the line built again for its width (until shutdown: a /reload
+  // loads the extension again, with a line of its own).
+  const onResize = () => status.render();
+  if (process.stdout.isTTY) process.stdout.on("resize", onResize);
 
   const agentDir = getAgentDir();
   // pi's /reload (and a new session) builds the extension afresh: it reads every setting again.
@@ -252,6 +257,7 @@ export default function autoRouter(pi: ExtensionAPI): void {
     }
     warnings.close();
     api.release();
+    process.stdout.off("resize", onResize);
     await engine.close();
   });
 }

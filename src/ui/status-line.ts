@@ -39,23 +39,24 @@ function tierText(view: StatusView): string | undefined {
  * part that is cut off), then what is happening or who served, then the tier and the intent guess. When the line is
  * too long, the least important segments are dropped first, and only the last one kept is shortened.
  */
-export function formatStatus(view: StatusView): string {
+export function formatStatus(view: StatusView, maxChars = STATUS_MAX_CHARS): string {
   const route = view.routeId ?? "auto-router";
   const serving = view.servingRouteId && view.servingRouteId !== route ? ` -> ${view.servingRouteId}` : "";
   const parts: string[] = [`⇄ ${route}${serving}`, ...(view.marks ?? [])];
-  if (view.warnings.length) parts.push(warningsText(view.warnings, STATUS_MAX_CHARS - parts.join(" · ").length - 3));
+  if (view.warnings.length) parts.push(warningsText(view.warnings, maxChars - parts.join(" · ").length - 3));
   if (view.phase) parts.push(view.phase);
   else if (view.servedKey)
     parts.push(
       `→ ${view.servedKey}${view.cutOff ? " cut off" : ""}${view.failovers ? ` (${view.failovers} failover${view.failovers > 1 ? "s" : ""})` : ""}`,
     );
+  // The route, its marks, the warnings and what is happening (or who served) are kept; the tier and intent may go.
+  const kept = parts.length;
   const tier = tierText(view);
   if (tier) parts.push(tier);
   if (view.intent && view.confidence !== undefined) parts.push(`${view.intent} ${view.confidence.toFixed(2)}`);
-  const kept = 3 + (view.marks?.length ?? 0);
-  while (parts.length > kept && parts.join(" · ").length > STATUS_MAX_CHARS) parts.pop();
+  while (parts.length > kept && parts.join(" · ").length > maxChars) parts.pop();
   const text = parts.join(" · ");
-  return text.length <= STATUS_MAX_CHARS ? text : `${text.slice(0, STATUS_MAX_CHARS - 1)}…`;
+  return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;
 }
 
 /**
@@ -111,6 +112,8 @@ export class StatusLine implements StatusSink {
     private readonly marks: () => string[] = () => [],
     /** False while nothing shows a status line (print mode, the SDK without UI): the text is then not even built. */
     private readonly shown: () => boolean = () => true,
+    /** The terminal's width where known: a narrower one than the line's cap drops its least important parts first. */
+    private readonly columns: () => number | undefined = () => undefined,
   ) {}
 
   /**
@@ -241,7 +244,10 @@ export class StatusLine implements StatusSink {
   }
 
   text(): string {
-    return formatStatus({ ...this.view, warnings: this.warnings(), marks: this.marks() });
+    // A column or two short of the terminal: pi cuts the footer at its width, and a symbol may take two columns.
+    const columns = this.columns();
+    const max = columns === undefined ? STATUS_MAX_CHARS : Math.max(20, Math.min(STATUS_MAX_CHARS, columns - 2));
+    return formatStatus({ ...this.view, warnings: this.warnings(), marks: this.marks() }, max);
   }
 
   render(): void {

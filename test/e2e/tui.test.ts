@@ -278,6 +278,25 @@ for (const line of PI_LINES) {
       assert.equal(second.calls.length, 1);
     });
 
+    it("fits the status line to a 44-column terminal, keeping the serving target whole, and widens it again", async () => {
+      const NARROW = 44;
+      const before = statusLineOf(screen())!.trimEnd();
+      assert.match(before, /→ mock-b\/model-b \(1 failover\) · /, "the tier or intent follows at 120 columns");
+      try {
+        tmux("resize-window", "-t", SESSION, "-x", String(NARROW));
+        const narrow = await waitForScreen(/^⇄ chain · → mock-b\/model-b \(1 failover\)\s*$/m);
+        const line = statusLineOf(narrow)!.trimEnd();
+        assert.ok(line.length <= NARROW - 2, line);
+        assert.doesNotMatch(line, /\.\.\.$|…$/, "nothing cut by pi or by the line itself");
+      } finally {
+        tmux("resize-window", "-t", SESSION, "-x", String(SCREEN_COLUMNS));
+      }
+      assert.equal(
+        statusLineOf(await waitForScreen(/^⇄ chain · → mock-b\/model-b \(1 failover\) · /m))!.trimEnd(),
+        before,
+      );
+    });
+
     it("prints /auto-router list in the TUI with the cooldown of the target that failed", async () => {
       const listed = await submit("/auto-router list", /mock-a\/model-a\s+API key\s+cooldown \d+s \(rate_limit\)/);
       assert.match(listed, /auto-router\/chain — Chain \(sortBy config\)/);

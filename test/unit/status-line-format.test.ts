@@ -1,7 +1,7 @@
 // The footer status: what is cut when it is too long, and how a typed shortcut differs from a tier guessed from intent.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { formatStatus, STATUS_MAX_CHARS } from "../../src/ui/status-line.ts";
+import { formatStatus, STATUS_MAX_CHARS, StatusLine } from "../../src/ui/status-line.ts";
 
 describe("status line", () => {
   it("shows a typed shortcut as @tier and a tier chosen from intent or a rule as such", () => {
@@ -56,6 +56,38 @@ describe("status line", () => {
     assert.ok(text.length <= STATUS_MAX_CHARS, text);
     assert.match(text, /^⇄ main · team store down · ⚠ budget alpha 100% blocked \+3 more · → deepseek\//);
     assert.doesNotMatch(text, /critica…/);
+  });
+
+  it("fits a terminal narrower than its cap by dropping its least important parts, and follows a resize", () => {
+    const view = {
+      routeId: "other",
+      servedKey: "mock-b/model-b",
+      tier: "fast",
+      tierSource: "shortcut" as const,
+      intent: "general",
+      confidence: 0.5,
+      warnings: ["budget mock-b 94%"],
+    };
+    assert.equal(formatStatus(view), "⇄ other · ⚠ budget mock-b 94% · → mock-b/model-b · @fast · general 0.50");
+    // 60 columns: the intent, then the tier go; the served target stays whole.
+    assert.equal(formatStatus(view, 58), "⇄ other · ⚠ budget mock-b 94% · → mock-b/model-b · @fast");
+    assert.equal(formatStatus(view, 50), "⇄ other · ⚠ budget mock-b 94% · → mock-b/model-b");
+    let columns: number | undefined = 120;
+    const published: Array<string | undefined> = [];
+    const status = new StatusLine(
+      (text) => published.push(text),
+      () => 0,
+      undefined,
+      () => [],
+      () => true,
+      () => columns,
+    );
+    status.select("other");
+    status.onFinished("other", "success", "mock-b/model-b", 0);
+    assert.equal(published.at(-1), "⇄ other · → mock-b/model-b");
+    columns = 24; // two columns are kept free of pi's cut
+    status.render();
+    assert.equal(published.at(-1), "⇄ other · → mock-b/mo…");
   });
 
   it("shortens the serving target rather than the warnings when even that does not fit", () => {
