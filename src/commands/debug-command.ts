@@ -1,7 +1,8 @@
 // /auto-router debug: the one report a user attaches to a bug. Versions and load path, the config file and its
 // issues, the state directory's files, every route's targets (resolution, credential kind, availability),
-// cooldowns, breakers, health marks and UVI readings, and the last decisions per route from the event log. The
-// whole text goes through the same redaction as the event log, and it holds no prompt text (the log has none).
+// cooldowns, breakers, health marks, UVI readings and the usage APIs they come from, and the last decisions per
+// route from the event log. The whole text goes through the same redaction as the event log, and it holds no prompt
+// text (the log has none).
 import { join } from "node:path";
 import type { RouterConfig } from "../config/schema.ts";
 import { LegacyEventReader } from "../events/legacy-events.ts";
@@ -118,7 +119,10 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
     "",
     "## state",
     stateDir,
-    ...inventoryStateDir(stateDir).map((file) => `  ${file.name}: ${file.bytes} bytes, ${file.health}`),
+    // The previous report is not state: this one replaces it.
+    ...inventoryStateDir(stateDir)
+      .filter((file) => file.name !== DEBUG_REPORT_FILE)
+      .map((file) => `  ${file.name}: ${file.bytes} bytes, ${file.health}`),
     "",
     "## routes",
   ];
@@ -150,6 +154,7 @@ export function buildDebugReport(deps: CommandDeps, host: HostInfo): string {
     if (status.quota) uvi(provider, status.quota);
     for (const scoped of status.scopedQuota ?? []) uvi(`${provider} (${scoped.models})`, scoped);
   }
+  for (const plugin of deps.runtime.plugins) lines.push(...(plugin.debugLines?.(now) ?? []));
   lines.push(
     `  quota hard mode: ${live.quotaHard ? "on" : "off"}`,
     "",

@@ -7,6 +7,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import { classifyFailure } from "../runtime/classify-failure.ts";
 import { startTarget, type RegistryLike, type StreamFunction } from "../runtime/start-target.ts";
 import { accountOf, routeTargetKey, targetKey, type TargetStatus } from "../routing/types.ts";
+import { openWindowCount } from "../routing/uvi.ts";
 import { redactText } from "../state/redact.ts";
 import { unhealthyReason, type HealthRecord, type ProbeResult } from "./health-book.ts";
 import type { QuotaSource, SourceCache, SourceReading } from "../quota/source-cache.ts";
@@ -34,6 +35,7 @@ export interface QuotaSourceHealth {
   /** Fetched for this check (`--probe`), or (false) quota pacing's last background reading. */
   live: boolean;
   latencyMs?: number;
+  /** Its open windows (a reset still to come): one already reset or not believed paces nothing. */
   windows?: number;
   error?: string;
   /** When the reading's windows were fetched (a cached reading; a stale one keeps the last good time). */
@@ -135,7 +137,8 @@ async function checkSource(source: QuotaSource, now: () => number, timeoutMs: nu
   const startedAt = now();
   try {
     const windows = await source.fetch(AbortSignal.timeout(timeoutMs));
-    return { id: source.id, ok: true, live: true, latencyMs: now() - startedAt, windows: windows.length };
+    const at = now();
+    return { id: source.id, ok: true, live: true, latencyMs: at - startedAt, windows: openWindowCount(windows, at) };
   } catch (error) {
     return {
       id: source.id,
@@ -147,10 +150,18 @@ async function checkSource(source: QuotaSource, now: () => number, timeoutMs: nu
   }
 }
 
-/** The source as quota pacing last read it in the background (a health check polled often must not fetch). */
-function cachedSource(id: string, reading: SourceReading | undefined): QuotaSourceHealth {
+/**
+ * The source as quota pacing last read it in the background (a health check polled often must not fetch); also the
+ * debug report's.
+ */
+export function cachedSource(id: string, reading: SourceReading | undefined, now: number): QuotaSourceHealth {
   if (!reading) return { id, ok: false, live: false, error: "not fetched yet" };
-  const report: QuotaSourceHealth = { id, ok: !reading.stale, live: false, windows: reading.windows.length };
+  const report: QuotaSourceHealth = {
+    id,
+    ok: !reading.stale,
+    live: false,
+    windows: openWindowCount(reading.windows, now),
+  };
   if (reading.latencyMs !== undefined) report.latencyMs = reading.latencyMs;
   if (reading.fetchedAt !== undefined) report.fetchedAt = reading.fetchedAt;
   if (reading.stale) report.error = redactText(reading.error ?? "the last fetch failed");
@@ -230,7 +241,7 @@ export async function checkHealth(input: HealthInput): Promise<ProviderHealth[]>
       if (source)
         report.quotaSource = input.probe
           ? await checkSource(source, input.now, timeoutMs)
-          : cachedSource(source.id, input.usage.reading(source.id));
+          : cachedSource(source.id, input.usage.reading(source.id), input.now());
       if (record?.lastError !== undefined && record.lastErrorAt !== undefined)
         report.lastError = { message: record.lastError, at: record.lastErrorAt };
       const unhealthy = unhealthyReason(input.records(provider), input.now());

@@ -3,6 +3,7 @@
 import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
 import type { TargetStatus } from "../routing/types.ts";
+import { windowCountText } from "../routing/uvi.ts";
 import { checkHealth, type ProviderHealth, type QuotaSourceHealth, type UsageReadings } from "./health-check.ts";
 import { providerCheckOf, type HealthBook, type ProbeResult } from "./health-book.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
@@ -17,15 +18,18 @@ function describeProbe(probe: ProbeResult | undefined): string {
     : `failed ${status}${probe.failureKind ?? ""} ${probe.latencyMs} ms: ${probe.error ?? ""}`.trim();
 }
 
-function describeSource(source: QuotaSourceHealth | undefined, now: number): string {
+/** A usage API as health shows it; `probeHint` adds that `--probe` fetches it now (false in the debug report). */
+export function describeSource(source: QuotaSourceHealth | undefined, now: number, probeHint = true): string {
   if (!source) return "none (pacing from response headers and budgets only)";
+  const windows = windowCountText(source.windows ?? 0);
   if (source.live)
     return source.ok
-      ? `${source.id} reachable, ${source.latencyMs} ms, ${source.windows} window(s)`
+      ? `${source.id} reachable, ${source.latencyMs} ms, ${windows}`
       : `${source.id} unreachable after ${source.latencyMs} ms: ${source.error}`;
   const age = source.fetchedAt === undefined ? undefined : `${formatDuration(Math.max(0, now - source.fetchedAt))} ago`;
-  if (source.ok) return `${source.id} ok, ${source.windows} window(s), fetched ${age} (--probe fetches it now)`;
-  return `${source.id} ${source.error === "not fetched yet" ? "not fetched yet" : `failing: ${source.error}`}${age ? `; last good reading ${age}` : ""} (--probe fetches it now)`;
+  const hint = probeHint ? " (--probe fetches it now)" : "";
+  if (source.ok) return `${source.id} ok, ${windows}, fetched ${age}${hint}`;
+  return `${source.id} ${source.error === "not fetched yet" ? "not fetched yet" : `failing: ${source.error}`}${age ? `; last good reading ${age}` : ""}${hint}`;
 }
 
 export function formatHealth(reports: ProviderHealth[], now: number): string {

@@ -16,8 +16,8 @@ import type { FeaturePlugin } from "../commands/command-types.ts";
 import { emptyHealth, HealthBook, healthCheckOf, healthStateSchema, isMarked } from "./health-book.ts";
 import { salvageRecords } from "../state/salvage.ts";
 
-import { healthCommand } from "./health-command.ts";
-import type { UsageReadings } from "./health-check.ts";
+import { describeSource, healthCommand } from "./health-command.ts";
+import { cachedSource, type UsageReadings } from "./health-check.ts";
 
 export const createHealthPlugin = (context: PluginContext, usage: UsageReadings): FeaturePlugin => {
   const store = context.openStore(
@@ -36,6 +36,14 @@ export const createHealthPlugin = (context: PluginContext, usage: UsageReadings)
       book.apply(observation.candidate.account, healthCheckOf(observation));
     },
     statusWarnings: (now) => Object.keys(book.providerStatus(now)).map((provider) => `unhealthy ${provider}`),
+    // A usage API that fails keeps pacing on its last good reading: the report says so beside that reading.
+    debugLines: (now) =>
+      usage
+        .list()
+        .map(
+          (source) =>
+            `  quota source ${source.provider}: ${describeSource(cachedSource(source.id, usage.reading(source.id), now), now, false)}`,
+        ),
     subcommands: [healthCommand(book, usage)],
   };
 };

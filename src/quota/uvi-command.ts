@@ -1,7 +1,14 @@
 // /auto-router uvi [show|enable|disable|refresh]: quota pacing per provider, and where each window came from.
 import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
-import { formatQuotaPercent as percent, formatUvi, worse, type WindowAssessment } from "../routing/uvi.ts";
+import {
+  formatQuotaPercent as percent,
+  formatUvi,
+  openWindowCount,
+  windowCountText,
+  worse,
+  type WindowAssessment,
+} from "../routing/uvi.ts";
 import type { QuotaService } from "./uvi-settings.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
 
@@ -39,12 +46,19 @@ function show(service: QuotaService, now: number): string {
         row(window, scoped.label, decides && window === scoped.assessment.worst ? "← worst" : "");
     }
   }
+  const sources = service.sources().list();
+  // A usage API that answered (last time) with no window open now: "not fetched" would contradict its line below.
+  const answered = sources.filter((source) => {
+    const reading = service.sources().reading(source.id);
+    return reading?.fetchedAt !== undefined && !reading.stale;
+  });
   lines.push(
     rows.length
       ? table(["provider", "window", "used", "elapsed", "UVI", "level", "resets", "source", "models", ""], rows)
-      : "no quota windows known yet (usage APIs not fetched, no rate-limit headers seen)",
+      : answered.length
+        ? `no open quota window: ${answered.map((source) => source.id).join(", ")} answered with no open window (none in the plan, not started yet, or already reset), and no rate-limit headers give one`
+        : "no quota windows known yet (usage APIs not fetched, no rate-limit headers seen)",
   );
-  const sources = service.sources().list();
   if (sources.length) {
     lines.push("sources:");
     for (const source of sources) {
@@ -54,7 +68,7 @@ function show(service: QuotaService, now: number): string {
         ? "not fetched yet"
         : reading.stale
           ? `stale (${reading.error ?? "failed"})${age ? `; last good reading ${age}` : "; no good reading yet"}`
-          : `ok, ${reading.windows.length} window(s), fetched ${age}${reading.shared ? " by another process" : ` in ${reading.latencyMs} ms`}`;
+          : `ok, ${windowCountText(openWindowCount(reading.windows, now))}, fetched ${age}${reading.shared ? " by another process" : ` in ${reading.latencyMs} ms`}`;
       lines.push(`  ${source.id} (${source.provider}): ${state}`);
     }
   }
@@ -75,12 +89,13 @@ export function uviCommand(service: QuotaService): Subcommand {
         return output.error(
           unknownWordText("uvi", "action", action, ACTIONS, `/auto-router uvi [${ACTIONS.join("|")}]`),
         );
-      if (action === "enable" && service.settings().forcedOff)
-        return output.warn(
-          "quota pacing stays off: AUTO_ROUTER_UVI=0 is set in pi's environment; unset it and restart pi to turn it on",
-        );
       if (action === "enable" || action === "disable") {
+        // Stored whatever the environment says: AUTO_ROUTER_UVI=0 overrides it in its own process only.
         service.setEnabled(action === "enable");
+        if (action === "enable" && service.settings().forcedOff)
+          return output.warn(
+            "quota pacing enabled (stored), but it stays off in this pi process: AUTO_ROUTER_UVI=0 is set in its environment; a pi started without it paces",
+          );
         return output.info(`quota pacing ${action}d`);
       }
       if (action === "refresh") await service.refresh();

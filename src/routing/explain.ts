@@ -1,6 +1,6 @@
 // Human-readable lines of a stored decision for `/auto-router explain` and logs. Built only from the Decision
 // (DESIGN.md rule 1): nothing is recomputed, so what is shown is what was decided.
-import { formatUsd } from "../analytics/text-format.ts";
+import { formatDuration, formatUsd } from "../analytics/text-format.ts";
 import type { Candidate, Decision, SkippedTarget } from "./types.ts";
 
 export interface FormatOptions {
@@ -18,7 +18,8 @@ function formatUntil(until: number | undefined, now: number | undefined): string
   const seconds = Math.max(0, Math.ceil((until - now) / 1000));
   // Explain reads a past decision: a rest that has ended meanwhile says so, not "for 0 s".
   if (seconds === 0) return " (ended since)";
-  return seconds >= 120 ? ` for ${Math.ceil(seconds / 60)} min` : ` for ${seconds} s`;
+  // In the words `uvi`, `list` and `status` use for a time left (`13s`, `12m`, `50h00m`), rounded up to the second.
+  return ` for ${formatDuration(seconds * 1000)}`;
 }
 
 /** A target's label with its provider/model, or just provider/model when it has no label of its own. */

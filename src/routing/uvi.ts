@@ -112,6 +112,19 @@ export function elapsedFraction(window: Pick<QuotaWindow, "windowMs" | "resetsAt
 export const resetBelievable = (window: Pick<QuotaWindow, "windowMs" | "resetsAt">, now: number): boolean =>
   window.resetsAt - now <= window.windowMs + RESET_TOLERANCE_MS;
 
+/**
+ * A window pacing can read now: its reset is still to come (one already passed says nothing of the new window) and
+ * believable. A usage API's answer or a header's window that is not open paces nothing and is not counted as one.
+ */
+export const isOpenWindow = (window: Pick<QuotaWindow, "windowMs" | "resetsAt">, now: number): boolean =>
+  window.resetsAt > now && resetBelievable(window, now);
+
+export const openWindowCount = (windows: ReadonlyArray<Pick<QuotaWindow, "windowMs" | "resetsAt">>, now: number) =>
+  windows.filter((window) => isOpenWindow(window, now)).length;
+
+/** A source's open windows in words, as `uvi` and `health` say them: `2 window(s)`, or `no open window`. */
+export const windowCountText = (open: number): string => (open === 0 ? "no open window" : `${open} window(s)`);
+
 const HOUR_MS = 3_600_000;
 const spanText = (ms: number): string =>
   ms >= 2 * HOUR_MS ? `${Math.round(ms / HOUR_MS)}h` : `${Math.max(1, Math.round(ms / 60_000))}min`;
@@ -237,7 +250,7 @@ export function assessQuota(
   for (const window of windows) {
     // A reset already passed says nothing of the new window; one further away than a window is not believed (kept in
     // the state before its source checked it).
-    if (window.resetsAt <= now || !resetBelievable(window, now)) continue;
+    if (!isOpenWindow(window, now)) continue;
     const assessed = assessWindow(window, now, thresholds);
     const key = scopeKey(window.models);
     if (key === undefined) shared.push(assessed);

@@ -222,19 +222,24 @@ async function serveRequest(
           : tokensCostUsd === undefined
             ? undefined
             : tokensCostUsd + (how.unitsCostUsd ?? 0);
+    // Before the final event, which carries the notes: a hold that ended in this request says so there and in explain.
+    const revertNote =
+      outcome === "aborted"
+        ? undefined
+        : env.books.revert?.onFinished(
+            state.routeId,
+            settings.revert,
+            state.plannedTarget,
+            served,
+            state.revertProbe ?? false,
+            env.clock.now(),
+            new Set(state.failures.map((failure) => failure.key)),
+          );
+    if (revertNote) addNote(env.report, state, revertNote);
     recordFinal(outcome, served, costUsd, refusedBy);
     env.report.status.onFinished(state.routeId, outcome, served, failoversOf(state));
     env.report.finished?.(state.requestId, state.routeId, outcome);
     observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil, refusal });
-    if (outcome !== "aborted")
-      env.books.revert?.onFinished(
-        state.routeId,
-        settings.revert,
-        state.plannedTarget,
-        served,
-        state.revertProbe ?? false,
-        env.clock.now(),
-      );
     out.end(message);
   };
   const failWith = (text: string, outcome: "failed" | "refused" = "failed", refusedBy?: string) => {

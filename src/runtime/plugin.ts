@@ -71,6 +71,8 @@ export interface RouterPlugin {
   statusWarnings?(now: number): string[];
   /** Modes the status line always shows while they are on, e.g. "🔬 shadow". */
   statusMarks?(): string[];
+  /** Lines for `/auto-router debug`'s state section (indented two spaces) that the snapshot's audits leave out. */
+  debugLines?(now: number): string[];
   /** Background work (fetches) may start here; never awaited on the request path. */
   start?(): void;
   /**

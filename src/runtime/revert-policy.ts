@@ -110,7 +110,11 @@ export class RevertBook {
     };
   }
 
-  /** After a request: `planned` was the decision's first choice, `served` the target that answered (if any). */
+  /**
+   * After a request: `planned` was the decision's first choice, `served` the target that answered (if any), `failed`
+   * the targets that failed in it. Returns a note for explain when a hold this request kept to ended in it (its
+   * "staying on" note no longer holds).
+   */
   onFinished(
     routeId: string,
     settings: RevertSettings,
@@ -118,24 +122,30 @@ export class RevertBook {
     served: string | undefined,
     probe: boolean,
     now: number,
-  ): void {
+    failed: ReadonlySet<string> = new Set(),
+  ): string | undefined {
     if (settings.mode === "cooldown-expiry") {
       // A hold left from when the route held off is let go (only where the store is open anyway).
       if (this.opened?.read().holds[routeId]) this.opened.update(withHold(routeId, undefined));
-      return;
+      return undefined;
     }
     const hold = this.store.read().holds[routeId];
     if (hold) {
-      if (served === hold.preferred)
+      if (served === hold.preferred) {
         this.store.update(withHold(routeId, undefined)); // the probe (or a fallback to it) was served: back
-      else if (probe) {
+        if (probe) return undefined; // the probe's own note and its attempt say it
+        const standIn = failed.has(hold.standIn) ? `${hold.standIn} failed` : `${hold.standIn} did not serve`;
+        return `revert hold ended: the stand-in ${standIn} and the first choice ${hold.preferred} served, so the route is back on it`;
+      }
+      if (probe) {
         const { probeSince: _ended, ...held } = hold;
         this.store.update(withHold(routeId, { ...held, since: now })); // the probe failed: hold off again
       }
-      return;
+      return undefined;
     }
     if (planned && served && served !== planned)
       this.store.update(withHold(routeId, { preferred: planned, standIn: served, since: now }));
+    return undefined;
   }
 
   /**

@@ -201,12 +201,23 @@ export class RouterRuntime implements RequestEnvironment {
   private publishDecision(requestId: string, routeId: string, computed: ComputedDecision, now: number): void {
     const { decision, shadow } = computed;
     this.lastDecisions.decided(routeId, requestId, now, decision);
-    const silent = this.silentStrategies.update(computed.config, computed.models, this.collaborators.quota, now);
-    const silentWarning =
-      silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
-    // The plugins' warnings as they read when the line is built (again after a command): a budget blocked before
-    // local midnight is not still blocked after it.
-    this.status.onDecision?.(decision, () => [...this.statusWarnings(this.now()), ...silentWarning]);
+    // Said (notice, warning event) when the decision finds it.
+    this.silentStrategies.update(computed.config, computed.models, this.collaborators.quota, now);
+    // The plugins' warnings and the strategies that do nothing as they read when the line is built (again after a
+    // command): a budget blocked before local midnight is not still blocked after it, and a provider whose answer
+    // brought rate-limit headers has a quota source now.
+    this.status.onDecision?.(decision, () => {
+      const at = this.now();
+      const silent = this.silentStrategies.update(
+        this.options.config(),
+        this.currentFacts(),
+        this.collaborators.quota,
+        at,
+      );
+      const silentWarning =
+        silent.length === 1 ? [silent[0]!.short] : silent.length > 1 ? [`${silent.length} config warnings`] : [];
+      return [...this.statusWarnings(at), ...silentWarning];
+    });
     this.record(
       requestId,
       routeId,

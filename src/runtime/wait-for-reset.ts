@@ -100,7 +100,9 @@ export function waitSeconds(ms: number, rounding: "up" | "nearest" = "up"): stri
 export function describeWait(routeId: string, wait: ResetWait, now: number): string {
   const left = wait.until - now;
   const seconds = Math.ceil(left / 1000);
-  const span = seconds >= 120 ? `${Math.ceil(seconds / 60)} min` : `${waitSeconds(left)} s`;
+  // As the status line and the cooling wait's line count: whole seconds rounded up (tenths under a second), so the
+  // time shown is never shorter than the wait; minutes from 2 minutes on.
+  const span = seconds >= 120 ? `${Math.ceil(seconds / 60)}m` : `${waitSeconds(left)}s`;
   return `auto-router: every target of ${routeId} is out of quota; waiting ${span} for ${wait.key} to reset (Esc stops)`;
 }
 

@@ -117,15 +117,23 @@ describe("quota pacing through the pi CLI", () => {
     );
   });
 
-  it("keeps quota pacing off under AUTO_ROUTER_UVI=0 whatever a stored `uvi enable` says, and says so", async () => {
+  it("keeps quota pacing off under AUTO_ROUTER_UVI=0 whatever a stored `uvi enable` says, says so, and stores an enable given under it", async () => {
     const uvi = (command: string, env?: Record<string, string>) =>
       runPi({
         agentDir: dir.agentDir,
         env,
         args: ["--model", "auto-router/main", "-p", `/auto-router uvi ${command}`],
       });
-    const refused = await uvi("enable", { AUTO_ROUTER_UVI: "0" });
-    assert.match(refused.stdout + refused.stderr, /quota pacing stays off: AUTO_ROUTER_UVI=0 is set/);
+    const disabled = await uvi("disable");
+    assert.match(disabled.stdout + disabled.stderr, /quota pacing disabled/);
+    // Under the variable the enable is stored all the same: the variable overrides it in its own process only.
+    const forced = await uvi("enable", { AUTO_ROUTER_UVI: "0" });
+    assert.match(
+      forced.stdout + forced.stderr,
+      /quota pacing enabled \(stored\), but it stays off in this pi process: AUTO_ROUTER_UVI=0 is set in its environment/,
+    );
+    const shown = await uvi("show");
+    assert.match(shown.stdout + shown.stderr, /quota pacing \(UVI[^)]*\): enabled,/);
     // Stored without the variable (in team mode, by any teammate).
     const enabled = await uvi("enable");
     assert.match(enabled.stdout + enabled.stderr, /quota pacing enabled/);

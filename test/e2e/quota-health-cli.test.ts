@@ -5,7 +5,7 @@
 // timeline; `/auto-router health --probe` reaches both providers.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, REPO_ROOT, routeInOrder } from "../helpers/agent-dir.ts";
@@ -191,6 +191,61 @@ describe("quota pacing and health through the pi CLI", () => {
     assert.doesNotMatch(shown, /anthropic-usage \(anthropic\): ok/);
     assert.match(shown, /Hello from B\./);
     assert.equal(anthropic.calls.length, calls, "the critical subscription was not routed to");
+  });
+
+  it("says the usage API answered with no open window, in uvi's table line, its source line and health alike", async () => {
+    const env = { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}` };
+    const answers = {
+      "a window absent from the plan and one not started": {
+        five_hour: null,
+        seven_day: { utilization: 0, resets_at: null },
+      },
+      "a window whose reset has passed": {
+        five_hour: { utilization: 50, resets_at: new Date(Date.now() - HOUR_MS).toISOString() },
+      },
+    };
+    for (const [what, body] of Object.entries(answers)) {
+      quota.reply(USAGE_PATH, { body });
+      const run = await runPi({
+        agentDir: dir.agentDir,
+        args: ["-p", "/auto-router uvi refresh", "/auto-router health"],
+        env,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      assert.match(shown, /no open quota window: anthropic-usage answered with no open window/, what);
+      assert.doesNotMatch(shown, /usage APIs not fetched/, what);
+      assert.match(shown, /anthropic-usage \(anthropic\): ok, no open window, fetched \d+s ago in \d+ ms/, what);
+      assert.match(shown, /quota source: anthropic-usage ok, no open window, fetched \d+s ago/, what);
+    }
+  });
+
+  it("has the debug report say a failing usage API beside the reading it keeps, and not list the previous report", async () => {
+    const env = { AUTO_ROUTER_ANTHROPIC_USAGE_URL: `${quota.url}${USAGE_PATH}` };
+    const debug = async () => {
+      const run = await runPi({
+        agentDir: dir.agentDir,
+        args: ["-p", "/auto-router uvi refresh", "/auto-router debug"],
+        env,
+      });
+      assert.equal(run.code, 0, run.stderr);
+      return readFileSync(join(dir.agentDir, "extensions", "auto-router.debug-report.txt"), "utf8");
+    };
+    quota.reply(USAGE_PATH, { body: usage(90, 4) });
+    const good = await debug();
+    assert.match(good, /^ {2}uvi anthropic: critical 4\.\d\d, 5h window 90% used/m);
+    assert.match(good, /^ {2}quota source anthropic: anthropic-usage ok, 1 window\(s\), fetched \d+s ago$/m);
+    quota.reply(USAGE_PATH, { status: 401, body: { error: { message: "invalid token" } } });
+    const failing = await debug();
+    // The UVI reading is the last good one; the line under it says the source fails and how old that reading is.
+    assert.match(failing, /^ {2}uvi anthropic: critical 4\.\d\d, 5h window 90% used/m);
+    assert.match(
+      failing,
+      /^ {2}quota source anthropic: anthropic-usage failing: HTTP 401 [^\n]*; last good reading \d+s ago$/m,
+    );
+    // The report replaces the previous one: that file is no state of the router's.
+    assert.doesNotMatch(failing, /auto-router\.debug-report\.txt: \d+ bytes/);
+    assert.match(failing, /^ {2}auto-router\.quota\.json: \d+ bytes, ok$/m);
   });
 
   it("never sends an API key to the OAuth usage API: a key-only provider is paced from headers and budgets", async () => {

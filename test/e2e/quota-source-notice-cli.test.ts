@@ -11,22 +11,28 @@ import { runPi } from "../helpers/pi-cli.ts";
 const NOTICE =
   "auto-router: quota pacing is on, but mock-a has no quota source yet (no usage API, and no rate-limit headers seen on its answers): it is not paced until its first rate-limit headers arrive";
 
+/** One subscription target whose answers carry Codex rate-limit headers. */
+async function startAgent(): Promise<EmulatedAgent<"A">> {
+  const dir = await startEmulatedAgent({
+    emulators: { A: "openai" },
+    providers: { "mock-a": { emulator: "A", apiKey: "sk-mock-a", models: ["model-a"] } },
+    routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a", billing: "subscription" }] } } },
+  });
+  dir.emulators.A.setDefault({
+    text: "Hello from A.",
+    headers: {
+      "x-codex-primary-used-percent": "10",
+      "x-codex-primary-window-minutes": "300",
+      "x-codex-primary-reset-after-seconds": "10800",
+    },
+  });
+  return dir;
+}
+
 describe("pi CLI: the notice of a subscription without a quota source yet", () => {
   let dir: EmulatedAgent<"A">;
   before(async () => {
-    dir = await startEmulatedAgent({
-      emulators: { A: "openai" },
-      providers: { "mock-a": { emulator: "A", apiKey: "sk-mock-a", models: ["model-a"] } },
-      routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a", billing: "subscription" }] } } },
-    });
-    dir.emulators.A.setDefault({
-      text: "Hello from A.",
-      headers: {
-        "x-codex-primary-used-percent": "10",
-        "x-codex-primary-window-minutes": "300",
-        "x-codex-primary-reset-after-seconds": "10800",
-      },
-    });
+    dir = await startAgent();
   });
   after(() => dir?.stop());
   const pi = (...args: string[]) =>
@@ -49,5 +55,26 @@ describe("pi CLI: the notice of a subscription without a quota source yet", () =
     const later = await pi("three", "/auto-router status");
     assert.equal(later.code, 0, later.stderr);
     assert.doesNotMatch(later.stderr, /no quota source/);
+  });
+});
+
+describe("pi CLI: status after the one prompt whose answer brought the first rate-limit headers", () => {
+  let dir: EmulatedAgent<"A">;
+  before(async () => {
+    dir = await startAgent();
+  });
+  after(() => dir?.stop());
+
+  it("shows the live quota figure without the 'no quota source' warning the prompt's decision had", async () => {
+    const run = await runPi({
+      agentDir: dir.agentDir,
+      args: ["--model", "auto-router/main", "-p", "hi", "/auto-router uvi", "/auto-router status"],
+    });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stderr.split(NOTICE).length - 1, 1, run.stderr);
+    // uvi reads the window from the answer's headers; status, in the same process, no longer says there is none.
+    assert.match(run.stderr, /mock-a\s+primary\s+10%/);
+    const status = run.stderr.slice(run.stderr.indexOf("config: "));
+    assert.doesNotMatch(status, /no quota source/);
   });
 });

@@ -289,7 +289,7 @@ describe("subscription features through the pi CLI", () => {
     assert.equal(waitLines.length, 1, run.stderr);
     assert.match(
       waitLines[0]!,
-      /every target of wait-reset is out of quota; waiting \d+ s for mock-spare\/spare to reset/,
+      /every target of wait-reset is out of quota; waiting \d+s for mock-spare\/spare to reset/,
     );
     const wait = events()
       .filter((event) => event.type === "wait")

@@ -53,7 +53,7 @@ describe("waiting for the earliest quota reset", () => {
     // One notice, naming the target whose reset comes first.
     const notices = h.ui!.notifications.filter((n) => /out of quota; waiting/.test(n.message));
     assert.equal(notices.length, 1);
-    assert.match(notices[0]!.message, /waiting \d+ s for mock-b\/model-b to reset \(Esc stops\)/);
+    assert.match(notices[0]!.message, /waiting \d+s for mock-b\/model-b to reset \(Esc stops\)/);
     await h.session.abort();
     await running;
     assert.equal(h.lastAssistant().stopReason, "aborted");
@@ -120,7 +120,7 @@ describe("waiting for the earliest quota reset", () => {
       /Attempts:\n {2}1\. mock-a\/model-a: failed \(quota_exhausted.*\n {2}2\. mock-b\/model-b: failed \(quota_exhausted.*\nNotes:\n {2}waited 20 s for mock-b\/model-b's quota reset\n/,
     );
     // The decision made after the wait: a still resting (in plain words, no provider text or raw time), b served.
-    assert.match(after, /Skipped:\n {2}- mock-a\/model-a: cooldown for 5 s - resting \(quota used up\)\n/);
+    assert.match(after, /Skipped:\n {2}- mock-a\/model-a: cooldown for 5s - resting \(quota used up\)\n/);
     // Once that rest has ended, the same decision says so (not "cooldown for 0 s").
     h.advanceClock(6_000);
     assert.match(

@@ -55,6 +55,28 @@ describe("RevertBook", () => {
     assert.equal(book.order("r", HOLDOFF, [A, B], 121_000).probe, true);
   });
 
+  it("says the hold ended when the stand-in failed and the first choice served; nothing when the hold starts or a probe ends", () => {
+    const book = new RevertBook();
+    assert.equal(book.onFinished("r", HOLDOFF, "a/1", "b/1", false, 0, new Set(["a/1"])), undefined, "hold starts");
+    assert.match(book.order("r", HOLDOFF, [A, B], 1_000).note ?? "", /^staying on b\/1 after failing over from a\/1/);
+    assert.equal(
+      book.onFinished("r", HOLDOFF, "b/1", "a/1", false, 2_000, new Set(["b/1"])),
+      "revert hold ended: the stand-in b/1 failed and the first choice a/1 served, so the route is back on it",
+    );
+    assert.equal(book.order("r", HOLDOFF, [A, B], 3_000).note, undefined, "no hold left");
+    // Kept to the stand-in, which answered: the hold stays and nothing is said.
+    book.onFinished("r", NEVER, "a/1", "b/1", false, 4_000);
+    assert.equal(book.onFinished("r", NEVER, "b/1", "b/1", false, 5_000), undefined);
+    assert.equal(
+      book.onFinished("r", NEVER, "b/1", "a/1", false, 6_000),
+      "revert hold ended: the stand-in b/1 did not serve and the first choice a/1 served, so the route is back on it",
+    );
+    // A probe that is served says so with its own note.
+    book.onFinished("r", HOLDOFF, "a/1", "b/1", false, 10_000);
+    assert.equal(book.order("r", HOLDOFF, [A, B], 70_000).probe, true);
+    assert.equal(book.onFinished("r", HOLDOFF, "a/1", "a/1", true, 70_500), undefined);
+  });
+
   it("shares holds and the probe between books on one store (pi windows, gateways, team machines)", () => {
     const store = createMemoryStore(emptyReverts());
     const windowA = new RevertBook(() => store);

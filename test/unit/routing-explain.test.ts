@@ -65,8 +65,21 @@ describe("formatDecision", () => {
     assert.match(text, /- no-c \(route\): intent code not in creative/);
     assert.match(text, /1\. Model B \[b\/2\]/);
     assert.match(text, /^ {2}- d\/4: missing-model/m, "a target without a label is named once, not as d/4 [d/4]");
-    assert.match(text, /Model A \[a\/1\]: cooldown for 42 s - rate_limit: 429/);
+    assert.match(text, /Model A \[a\/1\]: cooldown for 42s - rate_limit: 429/);
     assert.match(text, /^Winner: Model B/m);
+  });
+
+  it("says a long time left in the words uvi and status use (50h00m, not 3000 min)", () => {
+    const decision = decide();
+    const skipped = decision.skipped.map((entry) =>
+      entry.until === undefined ? entry : { ...entry, until: NOW + 3000 * 60_000 },
+    );
+    const text = formatDecision({ ...decision, skipped }, { now: NOW }).join("\n");
+    assert.match(text, /Model A \[a\/1\]: cooldown for 50h00m - rate_limit/);
+    const minutes = decision.skipped.map((entry) =>
+      entry.until === undefined ? entry : { ...entry, until: NOW + 12 * 60_000 - 500 },
+    );
+    assert.match(formatDecision({ ...decision, skipped: minutes }, { now: NOW }).join("\n"), /cooldown for 12m - /);
   });
 
   it("shows a route switch and the shortcuts used", () => {

@@ -14,8 +14,10 @@ import {
   googleBucketWindow,
   MIN_ELAPSED_FRACTION,
   monthlySpendWindow,
+  openWindowCount,
   quotaStatus,
   type QuotaWindow,
+  windowCountText,
 } from "../../src/routing/uvi.ts";
 import { uviSettings } from "../../src/quota/uvi-settings.ts";
 import { floorTo } from "../../src/analytics/text-format.ts";
@@ -210,6 +212,15 @@ describe("route() with quota levels", () => {
 });
 
 describe("how quota figures are shown", () => {
+  it("counts only open windows (reset to come, believable), and says none as no open window", () => {
+    const passed = { ...window(0.5, 0.5), resetsAt: NOW - 1 };
+    const far = { ...window(0.1, 0.1), resetsAt: NOW + 1000 * WINDOW_MS };
+    assert.equal(openWindowCount([window(0.5, 0.5), passed, far], NOW), 1);
+    assert.equal(openWindowCount([passed], NOW), 0);
+    assert.equal(windowCountText(0), "no open window");
+    assert.equal(windowCountText(2), "2 window(s)");
+  });
+
   it("rounds down, so a shown UVI or share never reaches a threshold the real one has not", () => {
     assert.equal(formatUvi(1.998), "1.99", "stressed under critical ≥ 2 must not read 2.00");
     assert.equal(formatUvi(1.96, 1), "1.9");

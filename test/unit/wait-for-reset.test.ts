@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { CooldownEntry, SkippedTarget } from "../../src/routing/types.ts";
-import { cooldownWaitOf, earliestQuotaReset, waitNoteText, waitUntilReset } from "../../src/runtime/wait-for-reset.ts";
+import {
+  cooldownWaitOf,
+  describeWait,
+  earliestQuotaReset,
+  waitNoteText,
+  waitUntilReset,
+} from "../../src/runtime/wait-for-reset.ts";
 
 const NOW = 1_800_000_000_000;
 const skip = (key: string, reason: SkippedTarget["reason"], until?: number): SkippedTarget => ({
@@ -131,5 +137,18 @@ describe("a short wait (cooldownWaitMs) in words", () => {
     );
     assert.equal(cooldownWaitOf(skip("b/2", "cooldown"), quotaCooldown(NOW + 20_000, false)).reason, "cooldown");
     assert.deepEqual(cooldownWaitOf(skip("c/3", "circuit-open"), undefined), { reason: "circuit-open" });
+  });
+});
+
+describe("describeWait", () => {
+  const line = (ms: number) => describeWait("main", { key: "a/1", until: 10_000 + ms }, 10_000);
+  it("counts as the status line does: whole seconds rounded up, tenths under a second, minutes from two on", () => {
+    assert.equal(
+      line(3_200),
+      "auto-router: every target of main is out of quota; waiting 4s for a/1 to reset (Esc stops)",
+    );
+    assert.match(line(400), /waiting 0\.4s for a\/1/);
+    assert.match(line(119_000), /waiting 119s for a\/1/);
+    assert.match(line(600_000), /waiting 10m for a\/1/);
   });
 });
