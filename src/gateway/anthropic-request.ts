@@ -10,7 +10,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { toolSchemaObject } from "./tool-schema.ts";
+import { numberBetween, objectToolSchema } from "./tool-schema.ts";
 import { thinkingOn } from "./anthropic-thinking.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
@@ -19,7 +19,8 @@ import { type IgnoredTool, withoutHostedTools } from "./hosted-tools.ts";
 const block = z.looseObject({ type: z.string() });
 const content = z.union([z.string(), z.array(block)]);
 
-export const anthropicRequestSchema = z.looseObject({
+/** The body `/v1/messages/count_tokens` takes: a Messages request without its output cap. */
+export const anthropicCountTokensSchema = z.looseObject({
   // Optional: the X-Model header may name it instead (requestedModel says when neither does).
   model: z.string().min(1).optional(),
   max_tokens: z.number().int().positive().optional(),
@@ -31,16 +32,32 @@ export const anthropicRequestSchema = z.looseObject({
       z.looseObject({
         name: z.string().min(1),
         description: z.string().optional(),
-        input_schema: toolSchemaObject().optional(),
+        // Anthropic's API takes an object schema only ({"type": "object", ...}).
+        input_schema: objectToolSchema().optional(),
       }),
     )
     .optional(),
   stream: z.boolean().optional(),
-  temperature: z.number().optional(),
+  // Anthropic's ranges, narrower than OpenAI's (a temperature of 1.5 is an OpenAI client's, never a Messages one's).
+  temperature: numberBetween(0, 1).optional(),
+  top_p: numberBetween(0, 1).optional(),
   thinking: z.looseObject({ type: z.string(), budget_tokens: z.number().optional() }).optional(),
   provider: z.unknown().optional(),
 });
-export type AnthropicRequest = z.infer<typeof anthropicRequestSchema> & {
+/**
+ * A `/v1/messages` body: Anthropic's API requires `max_tokens`, so a request without it is refused rather than given a
+ * cap of the gateway's choosing (a translation) or sent on without one (a passthrough the target refuses).
+ */
+export const anthropicRequestSchema = anthropicCountTokensSchema.extend({
+  max_tokens: z
+    .number({
+      error: (issue) =>
+        issue.input === undefined ? "required (the most tokens to generate, an integer above 0)" : undefined,
+    })
+    .int()
+    .positive(),
+});
+export type AnthropicRequest = z.infer<typeof anthropicCountTokensSchema> & {
   /**
    * Server tools (`web_search_20250305`, `bash_20250124`, any type but `custom`) left out of a translation, which has
    * no form for them: `{ type: "web_search_20250305", name: "web_search" }`. A passthrough to an Anthropic target sends
@@ -88,9 +105,13 @@ function toolResultContent(value: unknown, where: string): (TextContent | ImageC
   );
 }
 
-export function parseAnthropicRequest(raw: unknown): AnthropicRequest {
+/** A `/v1/messages` body (`schema`: count_tokens' body, which has no `max_tokens`). */
+export function parseAnthropicRequest(
+  raw: unknown,
+  schema: z.ZodType<z.infer<typeof anthropicCountTokensSchema>> = anthropicRequestSchema,
+): AnthropicRequest {
   const { body, ignoredTools } = withoutHostedTools(raw, (tool) => tool?.type === undefined || tool?.type === "custom");
-  const parsed = anthropicRequestSchema.safeParse(body);
+  const parsed = schema.safeParse(body);
   if (!parsed.success) {
     throw bodySchemaError(parsed.error.issues[0]!);
   }

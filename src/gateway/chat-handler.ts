@@ -30,6 +30,7 @@ import { type AnswerEvent, isRefusal, refusedBy } from "./refusal.ts";
 import { observingIssuedReasoning, type ReasoningIssuers } from "./reasoning-issuers.ts";
 import { type InFlightRequests, RequestWatch } from "./request-watch.ts";
 import { DeltaScrub, TextScrub } from "./secret-scrub.ts";
+import { SummarySeparators } from "./summary-separators.ts";
 import { settingsCarrier } from "./target-settings.ts";
 
 export interface GatewayCore {
@@ -248,9 +249,10 @@ export async function serveChat<Request>(
     const encoder = spec.encoder(parsed, name, core.now());
     const scrub = new TextScrub();
     const deltas = new DeltaScrub();
+    const separators = new SummarySeparators();
     const send = (event: AnswerEvent) => void reply.raw.write(scrub.take(encoder.encode(event)));
     return {
-      write: (event: AnswerEvent) => deltas.pass(event, send),
+      write: (event: AnswerEvent) => separators.pass(event, (passed) => deltas.pass(passed, send)),
       end: () => void reply.raw.end(scrub.end()),
     };
   };

@@ -8,6 +8,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import { resolveName, ROUTER_PROVIDER, usableModel } from "../commands/name-resolution.ts";
 import { registryModels } from "../runtime/model-catalogue.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
+import { GatewayError } from "./errors.ts";
 
 export type ModelChoice = { kind: "route"; routeId: string } | { kind: "target"; provider: string; modelId: string };
 
@@ -48,10 +49,65 @@ export const modelObject = (id: string) => ({
   created_at: "1970-01-01T00:00:00Z",
 });
 
-/** `GET /v1/models`: OpenAI's list and Anthropic's page in one body; every name is on this one page. */
-export function modelList(config: RouterConfig) {
-  const data = listedModelNames(config).map(modelObject);
-  return { object: "list", data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
+/** Anthropic's paging of `GET /v1/models` (`?limit=&after_id=&before_id=`); OpenAI's list takes none of them. */
+export interface ModelPageQuery {
+  limit?: unknown;
+  after_id?: unknown;
+  before_id?: unknown;
+}
+
+/** Anthropic's largest page. */
+const MOST_PER_PAGE = 1000;
+
+const invalidQuery = (name: string, message: string) =>
+  new GatewayError(400, "invalid_request", `query.${name}: ${message}`);
+
+/** A query parameter's one value (`?limit=1&limit=2` is no value the API takes). */
+function queryValue(query: ModelPageQuery, name: keyof ModelPageQuery): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw invalidQuery(name, "expected one value");
+  return value;
+}
+
+/**
+ * `GET /v1/models`: OpenAI's list and Anthropic's page in one body. Without `query` (an OpenAI client, whose API has
+ * no paging) or a `limit`, every name is on one page; with them, Anthropic's page: at most `limit` names after
+ * `after_id`, or the last `limit` before `before_id`, `has_more` saying whether more lie beyond it (after the page,
+ * or before it when paging back), `first_id` and `last_id` the page's own.
+ */
+export function modelList(config: RouterConfig, query: ModelPageQuery = {}) {
+  const names = listedModelNames(config);
+  const limitText = queryValue(query, "limit");
+  const afterId = queryValue(query, "after_id");
+  const beforeId = queryValue(query, "before_id");
+  let limit = names.length;
+  if (limitText !== undefined) {
+    limit = /^\d+$/.test(limitText) ? Number(limitText) : Number.NaN;
+    if (!(limit >= 1 && limit <= MOST_PER_PAGE))
+      throw invalidQuery("limit", `expected an integer from 1 to ${MOST_PER_PAGE} (got ${JSON.stringify(limitText)})`);
+  }
+  if (afterId !== undefined && beforeId !== undefined)
+    throw invalidQuery("before_id", "send either after_id or before_id, not both");
+  const positionOf = (name: "after_id" | "before_id", id: string) => {
+    const index = names.indexOf(id);
+    if (index < 0) throw invalidQuery(name, `${JSON.stringify(id)} is not a model this list has`);
+    return index;
+  };
+  let start = 0;
+  let end = Math.min(names.length, limit);
+  let hasMore = end < names.length;
+  if (afterId !== undefined) {
+    start = positionOf("after_id", afterId) + 1;
+    end = Math.min(names.length, start + limit);
+    hasMore = end < names.length;
+  } else if (beforeId !== undefined) {
+    end = positionOf("before_id", beforeId);
+    start = Math.max(0, end - limit);
+    hasMore = start > 0;
+  }
+  const data = names.slice(start, end).map(modelObject);
+  return { object: "list", data, has_more: hasMore, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
 }
 
 const knownRoutes = (config: RouterConfig) =>

@@ -11,7 +11,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { toolSchemaObject } from "./tool-schema.ts";
+import { integerBetween, numberBetween, toolSchemaObject } from "./tool-schema.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
 import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-tools.ts";
@@ -58,7 +58,10 @@ export const openAIRequestSchema = z.looseObject({
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
   max_tokens: z.number().int().positive().nullable().optional(),
   max_completion_tokens: z.number().int().positive().nullable().optional(),
-  temperature: z.number().nullable().optional(),
+  // OpenAI's ranges: a value outside them is refused here, not sent on to a target of another API that takes it.
+  temperature: numberBetween(0, 2).nullable().optional(),
+  top_p: numberBetween(0, 1).nullable().optional(),
+  n: integerBetween(1, 128).nullable().optional(),
   reasoning_effort: z.string().nullable().optional(),
   provider: z.unknown().optional(),
 });

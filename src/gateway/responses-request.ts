@@ -16,7 +16,7 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { toolSchemaObject } from "./tool-schema.ts";
+import { numberBetween, toolSchemaObject } from "./tool-schema.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { bodyPath, bodySchemaError, GatewayError } from "./errors.ts";
 import { reasoningInputBlock } from "./responses-reasoning.ts";
@@ -128,7 +128,9 @@ export const responsesRequestSchema = z
     tool_choice: z.unknown().optional(),
     stream: z.boolean().nullish(),
     max_output_tokens: z.number().int().positive().nullish(),
-    temperature: z.number().nullish(),
+    // OpenAI's ranges: a value outside them is refused here, not sent on to a target of another API that takes it.
+    temperature: numberBetween(0, 2).nullish(),
+    top_p: numberBetween(0, 1).nullish(),
     reasoning: z
       .object({ effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullish() })
       .loose()

@@ -8,7 +8,7 @@ import type { Engine } from "../engine.ts";
 import { estimateTokens } from "../routing/context-estimate.ts";
 import { errorLine, logAccess } from "./access-log.ts";
 import { trackConnections } from "./drain-connections.ts";
-import { anthropicToContext, parseAnthropicRequest } from "./anthropic-request.ts";
+import { anthropicCountTokensSchema, anthropicToContext, parseAnthropicRequest } from "./anthropic-request.ts";
 import { jsonBody, requestedModel, sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
 import { ReasoningIssuers } from "./reasoning-issuers.ts";
 import { GatewayError, type Protocol, shutdownError } from "./errors.ts";
@@ -18,7 +18,14 @@ import { serveProxy } from "./proxy.ts";
 import { keepRawJsonBodies } from "./raw-json-body.ts";
 import { InFlightRequests } from "./request-watch.ts";
 import { bodyTooLargeText, drainedBody, streamedBody } from "./streamed-body.ts";
-import { modelList, modelObject, resolveModelName, unknownModelText, type DirectRoutes } from "./model-names.ts";
+import {
+  modelList,
+  modelObject,
+  type ModelPageQuery,
+  resolveModelName,
+  unknownModelText,
+  type DirectRoutes,
+} from "./model-names.ts";
 import { ANTHROPIC_MESSAGES, OPENAI_CHAT, OPENAI_RESPONSES } from "./protocols.ts";
 import { presentedTokens, tokenMatcher } from "./token.ts";
 
@@ -111,7 +118,7 @@ function routes(
       method: "POST",
       url: "/v1/messages/count_tokens",
       handler: async (request) => {
-        const parsed = parseAnthropicRequest(jsonBody(request));
+        const parsed = parseAnthropicRequest(jsonBody(request), anthropicCountTokensSchema);
         requestedModel(core, request, parsed.model); // an unknown model is a 404, as for /v1/messages
         return { input_tokens: estimateTokens(anthropicToContext(parsed, core.now()).context) };
       },
@@ -119,7 +126,12 @@ function routes(
     {
       method: "GET",
       url: "/v1/models",
-      handler: async () => modelList(core.engine.services.config.current),
+      // Anthropic's page (limit, after_id, before_id) for an Anthropic client; OpenAI's list has no paging.
+      handler: async (request) =>
+        modelList(
+          core.engine.services.config.current,
+          protocolFor(request) === "anthropic" ? (request.query as ModelPageQuery) : {},
+        ),
     },
     {
       // OpenAI's retrieve: any name a request may use (`auto-router/<route>` and `provider/model` have a slash, hence

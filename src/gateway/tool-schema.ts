@@ -1,8 +1,33 @@
-// A tool's input schema as the three client APIs carry it (Chat's function.parameters, Messages' input_schema,
-// Responses' parameters) is a JSON Schema object. Anything else is refused with the path that holds it, not sent on as
-// it is (an OpenAI target refuses it after the commit to that target) or turned into a tool without arguments (an
-// Anthropic target).
+// Schema pieces the three client APIs share. A tool's input schema as they carry it (Chat's function.parameters,
+// Messages' input_schema, Responses' parameters) is a JSON Schema object. Anything else is refused with the path that
+// holds it, not sent on as it is (an OpenAI target refuses it after the commit to that target) or turned into a tool
+// without arguments (an Anthropic target). Sampling settings are refused outside the range the client's own API takes,
+// not sent on to a target of another API that might take them (Anthropic's temperature stops at 1, OpenAI's at 2).
 import { z } from "zod";
 
-export const toolSchemaObject = () =>
-  z.record(z.string(), z.unknown(), { error: 'expected a JSON Schema object ({"type": "object", ...})' });
+const SCHEMA_OBJECT = 'expected a JSON Schema object ({"type": "object", ...})';
+
+export const toolSchemaObject = () => z.record(z.string(), z.unknown(), { error: SCHEMA_OBJECT });
+
+/** Messages' `input_schema`, which Anthropic's API takes only with `"type": "object"` at its top. */
+export const objectToolSchema = () =>
+  toolSchemaObject().superRefine((schema, context) => {
+    if (schema.type === "object") return;
+    context.addIssue({
+      code: "custom",
+      path: ["type"],
+      message: `expected "object" (got ${JSON.stringify(schema.type) ?? "none"}): ${SCHEMA_OBJECT.slice("expected ".length)}`,
+    });
+  });
+
+/** A number from `min` to `max`, both included; anything else (a string, say) is refused with the range. */
+export const numberBetween = (min: number, max: number) => {
+  const error = `expected a number from ${min} to ${max}`;
+  return z.number({ error }).min(min, { error }).max(max, { error });
+};
+
+/** An integer from `min` to `max`, both included. */
+export const integerBetween = (min: number, max: number) => {
+  const error = `expected an integer from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};

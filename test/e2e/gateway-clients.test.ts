@@ -230,6 +230,86 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     assert.equal(first.calls.length, 1);
   });
 
+  it("pages /v1/models for the Anthropic SDK by limit, after_id and before_id; OpenAI's list has no paging", async () => {
+    const listed = [
+      "auto-router/chat",
+      "auto-router/claude",
+      "auto-router/claude-whole",
+      "auto-router/mixed",
+      "auto-router/tiny",
+      "auto-router/hidden",
+      "auto-router/resting",
+      "fast",
+    ];
+    const pageOf = (page: {
+      data: { id: string }[];
+      has_more: boolean;
+      first_id: string | null;
+      last_id: string | null;
+    }) => ({
+      ids: page.data.map((model) => model.id),
+      has_more: page.has_more,
+      first_id: page.first_id,
+      last_id: page.last_id,
+    });
+    const first3 = await fx.anthropic.models.list({ limit: 3 });
+    assert.deepEqual(pageOf(first3), {
+      ids: listed.slice(0, 3),
+      has_more: true,
+      first_id: "auto-router/chat",
+      last_id: "auto-router/claude-whole",
+    });
+    // The SDK's own paging (after_id: the page's last_id) walks every name once, ending on has_more false.
+    const walked: string[] = [];
+    for await (const model of fx.anthropic.models.list({ limit: 3 })) walked.push(model.id);
+    assert.deepEqual(walked, listed);
+    const last = await fx.anthropic.models.list({ limit: 3, after_id: "auto-router/tiny" });
+    assert.deepEqual(pageOf(last), {
+      ids: listed.slice(5),
+      has_more: false,
+      first_id: "auto-router/hidden",
+      last_id: "fast",
+    });
+    // before_id: the names just before it, has_more saying whether more lie before them.
+    const back = await fx.anthropic.models.list({ limit: 2, before_id: "auto-router/tiny" });
+    assert.deepEqual(pageOf(back), {
+      ids: ["auto-router/claude-whole", "auto-router/mixed"],
+      has_more: true,
+      first_id: "auto-router/claude-whole",
+      last_id: "auto-router/mixed",
+    });
+    const start = await fx.anthropic.models.list({ limit: 5, before_id: "auto-router/claude-whole" });
+    assert.deepEqual(pageOf(start), {
+      ids: listed.slice(0, 2),
+      has_more: false,
+      first_id: listed[0],
+      last_id: listed[1],
+    });
+    // Without a limit, every name on one page, as before.
+    assert.deepEqual(pageOf(await fx.anthropic.models.list()), {
+      ids: listed,
+      has_more: false,
+      first_id: "auto-router/chat",
+      last_id: "fast",
+    });
+    for (const [query, expected] of [
+      [{ limit: 0 }, 'query.limit: expected an integer from 1 to 1000 (got "0")'],
+      [{ after_id: "auto-router/nope" }, 'query.after_id: "auto-router/nope" is not a model this list has'],
+    ] as const)
+      await assert.rejects(fx.anthropic.models.list(query), (error: any) => {
+        assert.equal(error.status, 400);
+        assert.equal(error.error?.error?.type, "invalid_request_error");
+        assert.equal(error.error?.error?.message, expected);
+        return true;
+      });
+    // OpenAI's list has no paging: a query there changes nothing.
+    const openAI = await fx.openai.models.list({ query: { limit: 1, after_id: "fast" } });
+    assert.deepEqual(
+      openAI.data.map((model) => model.id),
+      listed,
+    );
+  });
+
   it("lists routes and aliases, counts tokens, and names the known routes for an unknown model", async () => {
     const models = await fx.openai.models.list();
     assert.deepEqual(
@@ -497,6 +577,92 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     assert.equal(first.calls.length + secondAnthropic.calls.length, 0, "no target was asked");
   });
 
+  it("refuses with a 400 naming the field what the client's own API refuses: no max_tokens, n, out-of-range sampling, a non-object tool schema", async () => {
+    const user = [{ role: "user" as const, content: "hi" }];
+    // Anthropic's SDK keeps the whole error body, OpenAI's its `error` object.
+    const messageOf = (error: any): string => error.error?.error?.message ?? error.error?.message;
+    for (const [ask, expected] of [
+      // Anthropic's API requires max_tokens: no cap of the gateway's choosing, none sent on without it.
+      [
+        () => fx.anthropic.messages.create({ model: "mixed", messages: user } as any),
+        "body.max_tokens: required (the most tokens to generate, an integer above 0)",
+      ],
+      // Anthropic's temperature stops at 1: an OpenAI target of the route would have taken 5.
+      [
+        () => fx.anthropic.messages.create({ model: "mixed", max_tokens: 100, temperature: 5, messages: user }),
+        "body.temperature: expected a number from 0 to 1",
+      ],
+      [
+        () => fx.anthropic.messages.create({ model: "mixed", max_tokens: 100, top_p: 1.5, messages: user }),
+        "body.top_p: expected a number from 0 to 1",
+      ],
+      [
+        () =>
+          fx.anthropic.messages.create({
+            model: "mixed",
+            max_tokens: 100,
+            messages: user,
+            tools: [{ name: "lookup", input_schema: { type: "string" } as any }],
+          }),
+        'body.tools[0].input_schema.type: expected "object" (got "string"): a JSON Schema object ({"type": "object", ...})',
+      ],
+      [
+        () => fx.openai.chat.completions.create({ model: "mixed", n: 0, messages: user }),
+        "body.n: expected an integer from 1 to 128",
+      ],
+      [
+        () => fx.openai.chat.completions.create({ model: "mixed", n: "x" as any, messages: user }),
+        "body.n: expected an integer from 1 to 128",
+      ],
+      [
+        () => fx.openai.chat.completions.create({ model: "mixed", temperature: 2.5, messages: user }),
+        "body.temperature: expected a number from 0 to 2",
+      ],
+      [
+        () => fx.openai.chat.completions.create({ model: "mixed", top_p: 1.5, messages: user }),
+        "body.top_p: expected a number from 0 to 1",
+      ],
+      [
+        () => fx.openai.responses.create({ model: "mixed", temperature: 3, input: "hi" }),
+        "body.temperature: expected a number from 0 to 2",
+      ],
+      [
+        () => fx.openai.responses.create({ model: "mixed", top_p: -0.5, input: "hi" }),
+        "body.top_p: expected a number from 0 to 1",
+      ],
+    ] as const)
+      await assert.rejects(ask(), (error: any) => {
+        assert.equal(error.status, 400, error.message);
+        assert.equal(messageOf(error), expected);
+        return true;
+      });
+    assert.equal(first.calls.length + secondAnthropic.calls.length, 0, "no target was asked");
+    // The ends of each range are the API's own values, and served.
+    first.enqueue({ text: "Anthropic's ends." });
+    first.enqueue({ text: "OpenAI's ends." });
+    const anthropicEnds = await fx.anthropic.messages.create({
+      model: "mixed",
+      max_tokens: 100,
+      temperature: 1,
+      top_p: 0,
+      messages: user,
+      tools: [{ name: "lookup", input_schema: { type: "object", properties: {} } }],
+    });
+    assert.deepEqual(anthropicEnds.content, [{ type: "text", text: "Anthropic's ends." }]);
+    const openAIEnds = await fx.openai.chat.completions.create({
+      model: "mixed",
+      n: 1,
+      temperature: 2,
+      top_p: 1,
+      messages: user,
+    });
+    assert.equal(openAIEnds.choices[0]!.message.content, "OpenAI's ends.");
+    assert.deepEqual(
+      first.calls.map((call) => call.body.temperature),
+      [1, 2],
+    );
+  });
+
   it("answers a prompt longer than every target's window with a 400 that says the prompt is too long", async () => {
     const long = "word ".repeat(4_000);
     for (const ask of [
@@ -560,6 +726,28 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
       },
     );
     assert.equal(secondAnthropic.calls.length, 0);
+  });
+
+  it("passes a translated OpenAI target's 400 through as the target's own message, its status only once", async () => {
+    // An Anthropic client on a route of an OpenAI target: the request is translated, and the OpenAI SDK inside pi-ai
+    // words the target's error as `400 <message>`; the client gets the message, its status in the HTTP status alone.
+    first.enqueue({ status: 400, errorMessage: "Invalid value for 'messages[0].content': bad" });
+    await assert.rejects(
+      fx.anthropic.messages.create({ model: "mixed", max_tokens: 100, messages: [{ role: "user", content: "hi" }] }),
+      (error: any) => {
+        assert.equal(error.status, 400);
+        assert.equal(error.error?.error?.type, "invalid_request_error");
+        assert.equal(error.error?.error?.message, "Invalid value for 'messages[0].content': bad");
+        return true;
+      },
+    );
+    first.enqueue({ status: 400, errorMessage: "Invalid value for 'input': bad" });
+    await assert.rejects(fx.openai.responses.create({ model: "chat", input: "hi" }), (error: any) => {
+      assert.equal(error.status, 400);
+      assert.equal(error.message, "400 Invalid value for 'input': bad");
+      return true;
+    });
+    assert.equal(second.calls.length + secondAnthropic.calls.length, 0, "a request's own 400 is not failed over");
   });
 
   it("ends a stream that fails after the commit point with each protocol's error event", async () => {

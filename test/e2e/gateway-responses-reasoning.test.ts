@@ -215,4 +215,44 @@ describe("gateway /v1/responses: a Responses target's reasoning on the translate
     assert.equal(sent.rawBody.includes("Reasoning of the chat target."), false);
     assert.equal(sent.rawBody.includes("A summary without its state."), false);
   });
+
+  it("gives Anthropic and Chat clients a Responses target's reasoning summary as the same text, streamed or not", async () => {
+    const reasoned = { thinking: "Let me think about it.", text: "Answer after thinking." };
+    const asked = {
+      model: "resp",
+      max_tokens: 2_000,
+      thinking: { type: "enabled" as const, budget_tokens: 1_024 },
+      messages: [{ role: "user" as const, content: "Think first." }],
+    };
+    const thinkingOf = (message: { content: { type: string; thinking?: string }[] }) =>
+      message.content.flatMap((block) => (block.type === "thinking" ? [block.thinking] : []));
+    responses.enqueue(reasoned);
+    const whole = await fx.anthropic.messages.create(asked);
+    responses.enqueue(reasoned);
+    const stream = fx.anthropic.messages.stream(asked);
+    let streamedThinking = "";
+    stream.on("thinking", (delta) => (streamedThinking += delta));
+    const streamed = await stream.finalMessage();
+    // pi-ai streams a "\n\n" after the summary's part, which the answer's block has not.
+    assert.deepEqual(thinkingOf(whole), ["Let me think about it."]);
+    assert.deepEqual(thinkingOf(streamed), ["Let me think about it."]);
+    assert.equal(streamedThinking, "Let me think about it.");
+
+    const chatAsked = {
+      model: "resp",
+      reasoning_effort: "low" as const,
+      messages: [{ role: "user" as const, content: "Think first." }],
+    };
+    responses.enqueue(reasoned);
+    const completion = await fx.openai.chat.completions.create(chatAsked);
+    assert.equal(
+      (completion.choices[0]!.message as { reasoning_content?: string }).reasoning_content,
+      "Let me think about it.",
+    );
+    responses.enqueue(reasoned);
+    let chatReasoning = "";
+    for await (const chunk of await fx.openai.chat.completions.create({ ...chatAsked, stream: true }))
+      chatReasoning += (chunk.choices[0]?.delta as { reasoning_content?: string } | undefined)?.reasoning_content ?? "";
+    assert.equal(chatReasoning, "Let me think about it.");
+  });
 });

@@ -128,7 +128,7 @@ describe("Anthropic requests as pi-ai contexts", () => {
 
   it("names the field of an invalid request", () => {
     assert.throws(
-      () => parseAnthropicRequest({ model: "m", messages: [] }),
+      () => parseAnthropicRequest({ model: "m", max_tokens: 100, messages: [] }),
       (error: any) => error instanceof GatewayError && error.status === 400 && /body\.messages/.test(error.message),
     );
   });
@@ -136,6 +136,7 @@ describe("Anthropic requests as pi-ai contexts", () => {
   it("refuses an image by URL, naming its source and asking for a base64 one", () => {
     const request = parseAnthropicRequest({
       model: "m",
+      max_tokens: 100,
       messages: [
         {
           role: "user",
