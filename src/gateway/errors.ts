@@ -163,19 +163,6 @@ export function endToError(
   );
 }
 
-/**
- * The provider's own message of a surfaced error, which the client's status already carries the status of: the one
- * inside its JSON error body when the text has one (an Anthropic SDK's `400 {"type":"error",...}`), else the text
- * without the status the OpenAI SDK writes before the message (`400 UPSTREAM SAYS BAD`), which the client would
- * otherwise read twice (`400 400 UPSTREAM SAYS BAD`).
- */
-export function surfacedMessage(surfaced: { status?: number; providerMessage?: string }, message: string): string {
-  if (surfaced.providerMessage !== undefined) return surfaced.providerMessage;
-  if (surfaced.status === undefined) return message;
-  const unprefixed = message.replace(new RegExp(`^${surfaced.status}(?::|\\b)\\s*`), "");
-  return unprefixed.trim() === "" ? message : unprefixed;
-}
-
 /** A Retry-After value: whole seconds until `until`, at least 1. */
 const secondsUntil = (until: number, now: number): string => String(Math.max(1, Math.ceil((until - now) / 1000)));
 
@@ -189,7 +176,7 @@ function endAnswer(end: RequestEnd | undefined, message: string, now: number): G
     return new GatewayError(
       status,
       categoryOf(status),
-      surfacedMessage(end.surfaced, message),
+      end.surfaced.providerMessage ?? message,
       { "x-should-retry": end.surfaced.retryable ? "true" : "false" },
       { param: end.surfaced.providerParam, code: end.surfaced.providerCode },
     );

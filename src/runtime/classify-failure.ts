@@ -3,7 +3,7 @@
 // that text into a typed Failure; nothing else in the code base may match error text.
 // Precision matters more than recall: matching "500" anywhere in the text, or failing over on request-shape 400s,
 // hides real bugs. Here a status counts only at the START of the text.
-import { leadingStatus, looksLikeOverflow, parseJsonBody } from "./failure-evidence.ts";
+import { afterLeadingStatus, leadingStatus, looksLikeOverflow, parseJsonBody } from "./failure-evidence.ts";
 import { saysQuota } from "./quota-text.ts";
 import { parseRetryHint } from "./retry-hint.ts";
 
@@ -205,7 +205,8 @@ export function classifyFailure(input: FailureInput, now: number, options?: { ti
   const kind = refusedReasoning ? "invalid_request" : kindFromEvidence(evidence);
   const overrides: Partial<Failure> = refusedReasoning ? { encryptedReasoning: true } : {};
   if (status !== undefined) overrides.status = status;
-  if (body.message !== undefined) overrides.providerMessage = body.message;
+  const providerMessage = body.message ?? afterLeadingStatus(text);
+  if (providerMessage !== undefined) overrides.providerMessage = providerMessage;
   if (body.param !== undefined) overrides.providerParam = body.param;
   if (body.code !== undefined) overrides.providerCode = body.code;
   const retryAfterMs =

@@ -7,6 +7,18 @@ import { zeroUsage } from "./zero-usage.ts";
 // "429 Rate limit...", "429: {"message":...}" (newer pi), "Mistral API error (429): ..." (pi-ai's Mistral wrapper)
 const LEADING_STATUS = /^(?:Mistral API error \()?(\d{3})\b/;
 
+/**
+ * The provider's words after a plain leading status ("400 UPSTREAM SAYS BAD", "422: unprocessable"), which a client
+ * given that status need not read twice; undefined without such a status, with nothing after it, or a JSON body after
+ * it (its message is read from the body).
+ */
+export function afterLeadingStatus(text: string): string | undefined {
+  const match = /^\d{3}(?::|\b)\s*/.exec(text);
+  if (!match) return undefined;
+  const rest = text.slice(match[0].length).trim();
+  return rest === "" || rest.startsWith("{") ? undefined : rest;
+}
+
 export function leadingStatus(text: string): number | undefined {
   const match = LEADING_STATUS.exec(text);
   if (!match) return undefined;

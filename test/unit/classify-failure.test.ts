@@ -708,12 +708,17 @@ describe("classifyFailure: cooldowns and retry hints", () => {
     assert.equal(failure.retryable, false);
   });
 
-  it("keeps the provider's own message from a JSON error body, and none from plain text", () => {
+  it("keeps the provider's own message: from a JSON error body, else the text after a plain leading status", () => {
     const anthropic =
       '400 {"type":"error","error":{"type":"invalid_request_error","message":"messages: roles must alternate"}}';
     assert.equal(classifyFailure(error(anthropic), NOW).providerMessage, "messages: roles must alternate");
     assert.equal(classifyFailure(error('429: {"message":"slow down"}'), NOW).providerMessage, "slow down");
-    assert.equal(classifyFailure(error("503 Service Unavailable"), NOW).providerMessage, undefined);
+    // The OpenAI SDK's "<status> <message>": the status is the client's answer already (the gateway's HTTP status).
+    assert.equal(classifyFailure(error("400 UPSTREAM SAYS BAD"), NOW).providerMessage, "UPSTREAM SAYS BAD");
+    assert.equal(classifyFailure(error("422: unprocessable"), NOW).providerMessage, "unprocessable");
+    // No plain status, nothing after it, or a JSON body without a message: no message of the provider's own.
+    for (const text of ["4000 tokens is too many", "Mistral API error (400): bad", "400", '400 {"error":{}}', "bad"])
+      assert.equal(classifyFailure(error(text), NOW).providerMessage, undefined, text);
   });
 
   it("never cools a target for a failure that is about the request", () => {

@@ -11,7 +11,7 @@ import {
   anthropicToContext,
   parseAnthropicRequest,
 } from "../../src/gateway/anthropic-request.ts";
-import { GatewayError, surfacedMessage } from "../../src/gateway/errors.ts";
+import { GatewayError } from "../../src/gateway/errors.ts";
 import { modelList } from "../../src/gateway/model-names.ts";
 import { parseOpenAIRequest } from "../../src/gateway/openai-request.ts";
 import type { AnswerEvent } from "../../src/gateway/refusal.ts";
@@ -175,22 +175,6 @@ describe("gateway /v1/models: Anthropic's page", () => {
         message,
         JSON.stringify(query),
       );
-  });
-});
-
-describe("gateway errors: a surfaced target error's message", () => {
-  it("is the provider's message: inside its JSON body, else its text without the status the client already has", () => {
-    assert.equal(
-      surfacedMessage({ status: 400, providerMessage: "bad role" }, '400 {"error":{"message":"bad role"}}'),
-      "bad role",
-    );
-    assert.equal(surfacedMessage({ status: 400 }, "400 UPSTREAM SAYS BAD"), "UPSTREAM SAYS BAD");
-    assert.equal(surfacedMessage({ status: 422 }, "422: unprocessable"), "unprocessable");
-    // Another status, none, or nothing after it: the text as it came.
-    assert.equal(surfacedMessage({ status: 400 }, "4000 tokens is too many"), "4000 tokens is too many");
-    assert.equal(surfacedMessage({ status: 400 }, "Mistral API error (400): bad"), "Mistral API error (400): bad");
-    assert.equal(surfacedMessage({}, "400 bad"), "400 bad");
-    assert.equal(surfacedMessage({ status: 400 }, "400"), "400");
   });
 });
 
