@@ -9,26 +9,26 @@ import type { AnswerEvent } from "./refusal.ts";
 const SEPARATOR = "\n\n";
 
 export class SummarySeparators {
-  /** Per thinking block: what went out, and a separator waiting. */
-  private readonly blocks = new Map<number, { sent: string; held: string }>();
+  /** Per thinking block: how many characters went out (its text is the block's own), and a separator waiting. */
+  private readonly blocks = new Map<number, { sent: number; held: string }>();
 
   /** Hands `emit` the events to encode for `event`: a held separator goes out before the block's next delta. */
   pass(event: AnswerEvent, emit: (event: AnswerEvent) => void): void {
     if (event.type === "thinking_delta") {
       let block = this.blocks.get(event.contentIndex);
-      if (!block) this.blocks.set(event.contentIndex, (block = { sent: "", held: "" }));
+      if (!block) this.blocks.set(event.contentIndex, (block = { sent: 0, held: "" }));
       if (event.delta === SEPARATOR) {
         block.held += event.delta;
         return;
       }
       this.release(event.contentIndex, event.partial, emit);
-      block.sent += event.delta;
+      block.sent += event.delta.length;
       return emit(event);
     }
     if (event.type === "thinking_end") {
       const block = this.blocks.get(event.contentIndex);
       // The block ends as streamed so far: the separator after its last part is no part of it.
-      if (block && block.sent === event.content) block.held = "";
+      if (block && block.sent === event.content.length) block.held = "";
       this.release(event.contentIndex, event.partial, emit);
       this.blocks.delete(event.contentIndex);
     } else if (event.type === "done" || event.type === "error" || event.type === "refusal")
@@ -48,7 +48,7 @@ export class SummarySeparators {
     if (!block || block.held === "") return;
     const delta = block.held;
     block.held = "";
-    block.sent += delta;
+    block.sent += delta.length;
     emit({ type: "thinking_delta", contentIndex, delta, partial });
   }
 }
