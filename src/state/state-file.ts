@@ -17,6 +17,7 @@ import {
 import type { Stats } from "node:fs";
 import { lstat, open, readlink, rename } from "node:fs/promises";
 import { resolve, sep } from "node:path";
+import { jsonSyntaxIssue } from "../config/json-syntax.ts";
 import { describeError, errorCode } from "./file-lock.ts";
 import type { JsonStoreOptions } from "./store-types.ts";
 
@@ -204,8 +205,8 @@ export function decodeState<T>(
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch {
-    return { ok: false, reason: "invalid JSON" };
+  } catch (error) {
+    return { ok: false, reason: invalidJsonReason(text, error) };
   }
   const migrated = options.migrate ? options.migrate(raw) : raw;
   try {
@@ -219,4 +220,12 @@ export function decodeState<T>(
       return { ok: false, reason };
     }
   }
+}
+
+/** `invalid JSON at line 3, column 7: Unexpected token ...`: where the text is broken, as a routes file's error says. */
+function invalidJsonReason(text: string, error: unknown): string {
+  const issue = jsonSyntaxIssue(text, error);
+  const what = issue.message.replace(/^not valid JSON:\s*/, "");
+  const where = issue.line !== undefined ? ` at line ${issue.line}, column ${issue.column}` : "";
+  return `invalid JSON${where}${what ? `: ${what}` : ""}`;
 }

@@ -395,4 +395,25 @@ describe("pi CLI: a wrong-typed field in the cooldowns file", () => {
     assert.equal(copies.length, 1);
     assert.equal(readFileSync(join(extensions, copies[0]!), "utf8"), damaged);
   });
+
+  it("says where a state file that is not JSON is broken (line and column), moves it aside and starts from defaults", async () => {
+    const extensions = join(dir.agentDir, "extensions");
+    const broken = '{\n  "v": 1,\n  "entries": { "pair::mock-a/model-a" { "until": 1 } }\n}\n';
+    writeFileSync(join(extensions, "auto-router.cooldowns.json"), broken);
+    a.setDefault({ text: "from A" });
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/pair", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "from A", "no cooldown is left from the unreadable file");
+    const warnings = run.stderr.split("\n").filter((line) => line.includes("auto-router.cooldowns.json"));
+    assert.equal(warnings.length, 1, run.stderr);
+    assert.match(
+      warnings[0]!,
+      /auto-router\.cooldowns\.json: unreadable \(invalid JSON at line 3, column 39: Expected .:. after property name\); moved aside to \S+ and started from defaults$/,
+    );
+    const copies = readdirSync(extensions).filter((name) => name.startsWith("auto-router.cooldowns.json.corrupt-"));
+    assert.ok(
+      copies.some((name) => readFileSync(join(extensions, name), "utf8") === broken),
+      "the broken text kept",
+    );
+  });
 });
