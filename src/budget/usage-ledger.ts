@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { lazy } from "../lazy.ts";
 import { numberFromText } from "../number-from-text.ts";
+import { salvageRecords } from "../state/salvage.ts";
 import type { CalendarKeys } from "./calendar.ts";
 import type { UsageRecord } from "./reconcile-usage.ts";
 
@@ -71,7 +72,14 @@ export const emptyLedger = (): UsageLedger => ({
   reservations: {},
 });
 export const parseLedger = (raw: unknown): UsageLedger => usageLedgerSchema.parse(raw);
-export const salvageLedger = (raw: unknown): UsageLedger => lenientSchemas().ledger.parse(raw) as UsageLedger;
+/**
+ * Every field that can be read is kept, field by field (salvage.ts): a wrong-typed `version` or `timeZone` takes its
+ * default instead of costing the whole ledger, and a damaged day or month bucket is dropped alone.
+ */
+export const salvageLedger: (raw: unknown) => UsageLedger = salvageRecords(
+  () => lenientSchemas().ledger as unknown as z.ZodType<UsageLedger>,
+  emptyLedger,
+);
 
 export const emptyTotals = (): UsageTotals => ({
   requests: 0,

@@ -352,6 +352,28 @@ describe("pi CLI: a wrong-typed field in the usage ledger", () => {
       costUsd: 0.5,
     });
   });
+
+  it("keeps the spend when a field outside the buckets (version, timeZone) has the wrong type", async () => {
+    const extensions = join(dir.agentDir, "extensions");
+    const bucket = { requests: 7, estimated: 0, input: 70, output: 700, cacheRead: 0, cacheWrite: 0, costUsd: 1.25 };
+    const damaged = JSON.stringify({
+      version: "x1",
+      days: { "2026-01-02": { "mock-a": { "model-a": bucket } } },
+      months: { "2026-01": { "mock-a": { "model-a": bucket } } },
+      timeZone: 5,
+      migratedFrom: [],
+    });
+    writeFileSync(join(extensions, "auto-router.usage.json"), damaged);
+    const run = await runPi({ agentDir: dir.agentDir, args: ["--model", "auto-router/solo", "-p", "Say hi"] });
+    assert.equal(run.code, 0, run.stderr);
+    const warnings = run.stderr.split("\n").filter((line) => line.includes("auto-router.usage.json"));
+    assert.equal(warnings.length, 1, run.stderr);
+    assert.match(warnings[0]!, /partly unreadable \(invalid content: .*version.*\); moved aside to .* and kept every/);
+    const ledger = JSON.parse(readFileSync(join(extensions, "auto-router.usage.json"), "utf8"));
+    assert.equal(ledger.version, 1);
+    assert.deepEqual(ledger.days["2026-01-02"]["mock-a"]["model-a"], bucket, "the day's spend kept");
+    assert.equal(ledger.months["2026-01"]["mock-a"]["model-a"].requests, 7, "the month's spend kept");
+  });
 });
 
 describe("pi CLI: a wrong-typed field in the cooldowns file", () => {
