@@ -48,17 +48,33 @@ const SERVE_FLAGS = ["port", "host", "agent-dir", "allow-remote", "help"];
 
 export function parseServeArguments(args: string[]): ServeArguments {
   const parsed: ServeArguments = { port: DEFAULT_PORT, host: DEFAULT_HOST, allowRemote: false };
+  const given = new Set<string>();
   for (let index = 0; index < args.length; index++) {
-    const flag = args[index]!;
+    let flag = args[index]!;
+    // `--port=8080`, the other common spelling, is the same as `--port 8080`.
+    const equals = /^(--[^=]+)=(.*)$/s.exec(flag);
+    let inline: string | undefined;
+    if (equals && SERVE_FLAGS.includes(equals[1]!.slice(2)))
+      [, flag, inline] = equals as unknown as [string, string, string];
+    // A flag given twice is a script's mistake (`--port $A --port $B`): the last one would win without a word.
+    if (given.has(flag) && flag !== "--help") throw new Error(`${flag} is given twice\n${USAGE}`);
+    given.add(flag);
     const value = () => {
+      if (inline !== undefined) return inline;
       const next = args[++index];
       if (next === undefined || next.startsWith("--")) throw new Error(`${flag} needs a value\n${USAGE}`);
       return next;
     };
+    if (flag === "--allow-remote" && inline !== undefined)
+      throw new Error(`--allow-remote takes no value (got ${JSON.stringify(inline)})\n${USAGE}`);
     if (flag === "--port") {
-      const port = Number(value());
+      const text = value();
+      // Number("") and Number(" 0") are 0: an unset variable (`--port "$PORT"`) would listen on a random port.
+      const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
       if (!Number.isInteger(port) || port < 0 || port > 65_535)
-        throw new Error(`--port: expected an integer 0-65535 (0 = any free port)\n${USAGE}`);
+        throw new Error(
+          `--port: expected an integer 0-65535 (0 = any free port), got ${JSON.stringify(text)}\n${USAGE}`,
+        );
       parsed.port = port;
     } else if (flag === "--host") parsed.host = value();
     else if (flag === "--agent-dir") parsed.agentDir = value();

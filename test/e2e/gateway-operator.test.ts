@@ -54,6 +54,22 @@ describe("gateway operator", () => {
     for (const [args, said] of [
       [["serve", "--prot", "1"], /^pi-auto-router serve: unknown argument --prot; did you mean --port\?\nusage:/],
       [["srve"], /^unknown command srve; did you mean serve\?\nusage:/],
+      // An unset variable (`--port "$PORT"`) or a padded number is no port: it would listen on a random one.
+      [
+        ["serve", "--port", ""],
+        /^pi-auto-router serve: --port: expected an integer 0-65535 \(0 = any free port\), got ""\n/,
+      ],
+      [
+        ["serve", "--port", " 0"],
+        /^pi-auto-router serve: --port: expected an integer 0-65535 \(0 = any free port\), got " 0"\n/,
+      ],
+      // `--port=N` is read as `--port N` (here an invalid N, so the run stops before it listens).
+      [
+        ["serve", "--port=80a"],
+        /^pi-auto-router serve: --port: expected an integer 0-65535 \(0 = any free port\), got "80a"\n/,
+      ],
+      [["serve", "--port", "0", "--port", "1"], /^pi-auto-router serve: --port is given twice\nusage:/],
+      [["serve", "--allow-remote=yes"], /^pi-auto-router serve: --allow-remote takes no value \(got "yes"\)\nusage:/],
     ] as const) {
       const typo = await runGatewayCommand(fx.agentDir, [...args]);
       assert.equal(typo.code, 2, args.join(" "));
