@@ -3,6 +3,7 @@
 // their own edges: pi's UI, commands and events, or HTTP.
 import type { CommandDeps, FeaturePlugin, Subcommand } from "./commands/command-types.ts";
 import { SUBCOMMANDS } from "./commands/dispatch.ts";
+import { environmentProblems } from "./config/environment.ts";
 import type { RouterConfig } from "./config/schema.ts";
 import { createFeatures } from "./plugins.ts";
 import { createTeamPlugin } from "./team/team-plugin.ts";
@@ -80,6 +81,8 @@ export function createEngine(options: EngineOptions): Engine {
   const piSettings = readPiSettings(options.agentDir);
   // Redacted from the first request on, also when an upstream quotes the key of a provider not called yet.
   rememberModelsFileCredentials(options.agentDir, options.processEnv);
+  // A switch written `off` or a mistyped name would otherwise be ignored while the user believes it applies.
+  for (const problem of environmentProblems(options.processEnv)) options.warn(`auto-router: ${problem}`);
   let runtimeRef: RouterRuntime | undefined;
   const pluginContext: PluginContext = {
     stateDir: services.stateDir,

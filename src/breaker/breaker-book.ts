@@ -1,6 +1,7 @@
 // The breaker state of every target, over one store: its schema, its settings (defaults < config < environment),
 // what an attempt tells a breaker, and the book the plugin and `/auto-router circuit` read.
 import { z } from "zod";
+import { readSwitch } from "../config/environment.ts";
 import { breakerConfigSchema, readBreakerConfig } from "../config/quota-schema.ts";
 import type { FailureKind } from "../runtime/classify-failure.ts";
 import type { AttemptObservation } from "../runtime/plugin.ts";
@@ -87,10 +88,9 @@ export function breakerSettings(config: unknown, processEnv: Record<string, stri
     delete fromEnv.maxBreakMs;
   }
   Object.assign(settings, fromEnv);
-  const switchText = processEnv.AUTO_ROUTER_BREAKER?.trim();
-  if (switchText === "0" || switchText === "false") settings.enabled = false;
-  else if (switchText !== undefined && switchText !== "" && switchText !== "1" && switchText !== "true")
-    settings.problems.push(`AUTO_ROUTER_BREAKER=${JSON.stringify(switchText)} is not used: expected 0 (off) or 1 (on)`);
+  const breakerSwitch = readSwitch("AUTO_ROUTER_BREAKER", processEnv.AUTO_ROUTER_BREAKER);
+  if (breakerSwitch.on === false) settings.enabled = false;
+  if (breakerSwitch.problem) settings.problems.push(breakerSwitch.problem);
   return settings;
 }
 

@@ -18,7 +18,7 @@ function show(service: QuotaService, now: number): string {
   const settings = service.settings();
   const { critical, stressed, surplus, surplusElapsed } = settings.thresholds;
   const lines = [
-    `quota pacing (UVI = used share / elapsed share of a window): ${service.enabled() ? "enabled" : settings.forcedOff ? "disabled by AUTO_ROUTER_UVI=0" : "disabled"}, ${settings.hard ? "hard mode: stressed providers are excluded" : "soft mode: stressed providers are demoted"}`,
+    `quota pacing (UVI = used share / elapsed share of a window): ${service.enabled() ? "enabled" : settings.forcedOff ? `disabled by ${settings.forcedOff}` : "disabled"}, ${settings.hard ? "hard mode: stressed providers are excluded" : "soft mode: stressed providers are demoted"}`,
     `critical ≥ ${critical} or used up (excluded), stressed ≥ ${stressed} (${settings.hard ? "excluded" : "demoted"}), surplus ≤ ${surplus} with ≥ ${percent(surplusElapsed)} elapsed (promoted); a monthly budget's window is at most stressed`,
   ];
   const rows: string[][] = [];
@@ -92,9 +92,10 @@ export function uviCommand(service: QuotaService): Subcommand {
       if (action === "enable" || action === "disable") {
         // Stored whatever the environment says: AUTO_ROUTER_UVI=0 overrides it in its own process only.
         service.setEnabled(action === "enable");
-        if (action === "enable" && service.settings().forcedOff)
+        const forcedOff = service.settings().forcedOff;
+        if (action === "enable" && forcedOff)
           return output.warn(
-            "quota pacing enabled (stored), but it stays off in this pi process: AUTO_ROUTER_UVI=0 is set in its environment; a pi started without it paces",
+            `quota pacing enabled (stored), but it stays off in this pi process: ${forcedOff} is set in its environment; a pi started without it paces`,
           );
         return output.info(`quota pacing ${action}d`);
       }

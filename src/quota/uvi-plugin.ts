@@ -173,7 +173,7 @@ export function createUviPlugin(context: PluginContext, options: UviPluginOption
   const headerProviders = () => Object.keys(store.read().headersSeen ?? {});
   const service: QuotaService = {
     settings,
-    enabled: () => !settings().forcedOff && (store.read().enabled ?? settings().enabled),
+    enabled: () => settings().forcedOff === undefined && (store.read().enabled ?? settings().enabled),
     setEnabled: (enabled) => store.update((state) => ({ ...state, enabled })),
     assess: (now) => assessAt(now, store.read(), context.config()),
     sources: () => cache,

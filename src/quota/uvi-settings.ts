@@ -1,5 +1,6 @@
 // Quota pacing's settings (defaults < config `uvi` block < environment) and the service `/auto-router uvi` and
 // `/auto-router health` read.
+import { readSwitch } from "../config/environment.ts";
 import { readUviConfig } from "../config/quota-schema.ts";
 import { DEFAULT_UVI_THRESHOLDS, type QuotaAssessment, type UviThresholds } from "../routing/uvi.ts";
 import { DEFAULT_QUOTA_TTL_MS, type SourceCache } from "./source-cache.ts";
@@ -7,8 +8,11 @@ import { USAGE_API_PROVIDERS, type UsageApiProvider } from "./usage-sources.ts";
 
 export interface UviSettings {
   enabled: boolean;
-  /** AUTO_ROUTER_UVI=0: off whatever `/auto-router uvi enable` stored (a teammate's, in team mode, too). */
-  forcedOff: boolean;
+  /**
+   * The variable as set when it turns pacing off (`AUTO_ROUTER_UVI=0`, `=off`, ...): off whatever `/auto-router uvi
+   * enable` stored (a teammate's, in team mode, too).
+   */
+  forcedOff?: string;
   hard: boolean;
   thresholds: UviThresholds;
   ttlMs: number;
@@ -47,14 +51,17 @@ export function uviSettings(
     const url = processEnv[ENDPOINT_ENV[provider]] || block.endpoints?.[ENDPOINT_CONFIG_KEY[provider]];
     if (url) endpoints[provider] = url;
   }
-  const forcedOff = processEnv.AUTO_ROUTER_UVI === "0";
+  const forcedOff =
+    readSwitch("AUTO_ROUTER_UVI", processEnv.AUTO_ROUTER_UVI).on === false
+      ? `AUTO_ROUTER_UVI=${processEnv.AUTO_ROUTER_UVI!.trim()}`
+      : undefined;
   return {
     forcedOff,
     enabled: forcedOff
       ? false
       : (block.enabled ??
         (typeof piSettings.autoRouterUviEnabled === "boolean" ? piSettings.autoRouterUviEnabled : true)),
-    hard: processEnv.AUTO_ROUTER_UVI_HARD === "1" || processEnv.AUTO_ROUTER_UVI_HARD === "true" || block.hard === true,
+    hard: readSwitch("AUTO_ROUTER_UVI_HARD", processEnv.AUTO_ROUTER_UVI_HARD).on === true || block.hard === true,
     thresholds,
     ttlMs: block.ttlMs ?? DEFAULT_QUOTA_TTL_MS,
     endpoints,

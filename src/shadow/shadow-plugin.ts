@@ -13,6 +13,7 @@ import {
   type ShadowRecord,
 } from "./shadow-history.ts";
 import { salvageRecords } from "../state/salvage.ts";
+import { readSwitch } from "../config/environment.ts";
 
 export const SHADOW_MARK = "🔬 shadow";
 
@@ -27,7 +28,7 @@ export const createShadowPlugin = (context: PluginContext): ShadowPlugin => {
     salvageRecords(shadowStateSchema, emptyShadow),
   );
   // AUTO_ROUTER_SHADOW=1 (the earlier pi-auto-router's switch) keeps shadow mode on whatever the stored switch says.
-  const forced = context.processEnv.AUTO_ROUTER_SHADOW === "1" || context.processEnv.AUTO_ROUTER_SHADOW === "true";
+  const forced = readSwitch("AUTO_ROUTER_SHADOW", context.processEnv.AUTO_ROUTER_SHADOW).on === true;
   const service = createShadowService(store, forced);
   return {
     name: "shadow",

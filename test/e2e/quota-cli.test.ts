@@ -149,6 +149,23 @@ describe("quota pacing through the pi CLI", () => {
     assert.match(prompt.stdout + prompt.stderr, /quota pacing \(UVI[^)]*\): disabled by AUTO_ROUTER_UVI=0/);
     assert.deepEqual({ c: anthropic.calls.length - before.c, b: openai.calls.length - before.b }, { c: 1, b: 0 });
   });
+
+  it("reads the switch as people write it (off, no, false) and names a value or a variable it does not use", async () => {
+    const run = (env: Record<string, string>) =>
+      runPi({ agentDir: dir.agentDir, env, args: ["--model", "auto-router/main", "-p", "/auto-router uvi show"] });
+    const off = await run({ AUTO_ROUTER_UVI: "off" });
+    assert.equal(off.code, 0, off.stderr);
+    assert.match(off.stdout + off.stderr, /quota pacing \(UVI[^)]*\): disabled by AUTO_ROUTER_UVI=off,/);
+    assert.doesNotMatch(off.stderr, /is not used|not read/);
+    const wrong = await run({ AUTO_ROUTER_UVI: "maybe", AUTO_ROUTER_UVI_HARD: "yes", AUTO_ROUTER_LOGDIR: "/tmp/x" });
+    assert.equal(wrong.code, 0, wrong.stderr);
+    assert.match(wrong.stdout + wrong.stderr, /quota pacing \(UVI[^)]*\): enabled, hard mode/, "yes is on");
+    assert.match(wrong.stderr, /auto-router: AUTO_ROUTER_UVI="maybe" is not used: expected 0 \(off\) or 1 \(on\)/);
+    assert.match(
+      wrong.stderr,
+      /auto-router: AUTO_ROUTER_LOGDIR is set but not read by pi-auto-router; did you mean AUTO_ROUTER_LOG_DIR\?/,
+    );
+  });
 });
 
 describe("quota figures through the pi CLI", () => {
