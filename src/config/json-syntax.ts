@@ -19,6 +19,9 @@ function firstErrorOffset(text: string): number | undefined {
   return errors[0]?.offset;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters a message must not carry raw
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g;
+
 /** The issue for a text JSON.parse rejected with `error`. */
 export function jsonSyntaxIssue(text: string, error: unknown): ConfigIssue {
   const message = error instanceof Error ? error.message : String(error);
@@ -31,6 +34,8 @@ export function jsonSyntaxIssue(text: string, error: unknown): ConfigIssue {
     // The excerpt of the file V8 quotes says nothing line and column do not, and may hold line breaks.
     .replace(/,?\s*(?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, "")
     .replace(/\s+/g, " ")
+    // A byte of a binary or NUL-filled file, quoted by V8 as it is, would reach the terminal raw: written as \uXXXX.
+    .replace(CONTROL_CHARACTERS, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`)
     .trim();
   // `[1, 2, ]` and `{"a": 1, }`: JSON has no trailing commas, and neither message says that is the problem.
   const closer = offset !== undefined ? text[offset] : undefined;

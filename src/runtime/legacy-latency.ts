@@ -38,7 +38,11 @@ const isOurs = (raw: unknown): boolean => isObject(raw) && "v" in raw;
 
 /** The old file's readable entries as carried-over averages (marked as imported), and each one left out. */
 function readLegacyLatency(raw: unknown): LegacyConverted<LatencyState> {
-  if (!isObject(raw)) throw new Error("expected an object of providers, each {count, totalMs, lastMs, updatedAt}");
+  // Not an object at all ([1, 2], null): neither this router's shape nor the earlier one's, so both are named.
+  if (!isObject(raw))
+    throw new Error(
+      'expected an object: {"v": 1, "targets": {...}} (or, from the earlier pi-auto-router, providers each {count, totalMs, lastMs, updatedAt})',
+    );
   const imported: NonNullable<LatencyState["imported"]> = {};
   const dropped: string[][] = [];
   for (const [provider, value] of Object.entries(raw)) {

@@ -209,6 +209,20 @@ describe("openJsonStore: damaged files", () => {
     await store.close();
   });
 
+  it("writes a NUL-filled file's bytes as \\u0000 in its warning, never raw to the terminal", async () => {
+    const dir = freshDir("auto-router-store");
+    const file = join(dir, "auto-router.tally.json");
+    writeFileSync(file, "\u0000".repeat(64));
+    const warnings: StoreWarning[] = [];
+    const store = openJsonStore(tallyOptions(file, warnings));
+    await store.refresh();
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!.message, /^unreadable \(invalid JSON at line 1, column 1: Unexpected token '\\u0000'\)/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the raw byte must not be there
+    assert.doesNotMatch(warnings[0]!.message, /[\u0000-\u001f]/);
+    await store.close();
+  });
+
   it("loses no process's spend when the shared file is truncated: the next writer rewrites it from its view, once", async () => {
     const dir = freshDir("auto-router-store");
     const file = join(dir, "auto-router.tally.json");

@@ -89,6 +89,14 @@ describe("the earlier router's latency file with entries that cannot be read", (
     assert.deepEqual(parseLatencyState({ v: 1, targets: {} }), { v: 1, targets: {} });
     assert.equal(legacyLatencyFormat.convert({ v: 1, targets: {} }), undefined);
   });
+
+  it("says a file that is no object at all is neither shape, naming this router's first", () => {
+    for (const raw of [[1, 2, 3], null, "text"])
+      assert.throws(
+        () => parseLatencyState(raw),
+        /^Error: expected an object: \{"v": 1, "targets": \{\.\.\.\}\} \(or, from the earlier pi-auto-router, providers each \{count, totalMs, lastMs, updatedAt\}\)$/,
+      );
+  });
 });
 
 describe("the earlier router's ratings file with entries that cannot be read", () => {
