@@ -11,6 +11,7 @@ import { classifyFailure } from "../runtime/classify-failure.ts";
 import type { QuotaStatus } from "../routing/types.ts";
 import { formatUvi } from "../routing/uvi.ts";
 import { REDACTED, redactedJson, redactText } from "../state/redact.ts";
+import { isCredentialHeaderName } from "../state/remembered-credentials.ts";
 import { inventoryStateDir, readTailLines, writePrivateFile } from "../state/state-inventory.ts";
 import { describeOrigin } from "../state/config-file.ts";
 import { EVENT_LOG_NAME } from "../state/state-paths.ts";
@@ -74,8 +75,26 @@ export function recentDecisions(lines: string[]): Map<string, string[]> {
 }
 
 /**
+ * A target's extra body with each string under a field named as a credential (`api_key`, `auth_token`, at any depth)
+ * masked, as the router remembers them (rememberBodyCredentials): a provider reads a token from it whatever it looks
+ * like. Other fields (`provider`, `max_tokens`) stay: they are what a bug report needs.
+ */
+function withoutCredentialValues(value: unknown, underCredentialName = false): unknown {
+  if (typeof value === "string") return underCredentialName ? REDACTED : value;
+  if (Array.isArray(value)) return value.map((item) => withoutCredentialValues(item, underCredentialName));
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([name, child]) => [
+      name,
+      withoutCredentialValues(child, underCredentialName || isCredentialHeaderName(name)),
+    ]),
+  );
+}
+
+/**
  * The config with the values of the targets' extra headers masked: a header a provider reads a token from
  * (`private-token`, `x-custom-token`) holds one whatever it looks like, and the names are what a bug report needs.
+ * Their extra body fields named as credentials are masked too.
  */
 function withoutCredentialFields(config: RouterConfig): RouterConfig {
   const routes = Object.fromEntries(
@@ -83,11 +102,13 @@ function withoutCredentialFields(config: RouterConfig): RouterConfig {
       id,
       {
         ...route,
-        targets: route.targets.map((target) =>
-          target.headers
-            ? { ...target, headers: Object.fromEntries(Object.keys(target.headers).map((name) => [name, REDACTED])) }
-            : target,
-        ),
+        targets: route.targets.map((target) => ({
+          ...target,
+          ...(target.headers
+            ? { headers: Object.fromEntries(Object.keys(target.headers).map((name) => [name, REDACTED])) }
+            : {}),
+          ...(target.body ? { body: withoutCredentialValues(target.body) as typeof target.body } : {}),
+        })),
       },
     ]),
   );

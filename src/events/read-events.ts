@@ -8,6 +8,7 @@ import { unfoldEvents } from "./folded-events.ts";
 import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types.ts";
 import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-events.ts";
 import { rotatedOldestFirst } from "./log-files.ts";
+import { redactFreeTexts } from "./free-texts.ts";
 
 // Duplicated from src/state (the writer): the live log is `auto-router.events.jsonl`, rotated files are
 // `auto-router.events.1.jsonl` (newest) ... `auto-router.events.N.jsonl` (oldest). Kept here so the offline
@@ -127,8 +128,13 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
   if (event.v >= 2) expandEvent(event);
   const unknownTypes: string[] = [];
   const events = event.v >= 3 ? unfoldEvents(event, unknownTypes) : undefined;
-  if (events === undefined) return { event };
+  // An error message or rating reason an older writer (or a hand) left a key in: redacted as read, in every format.
+  if (events === undefined) {
+    redactFreeTexts(event);
+    return { event };
+  }
   if (!Array.isArray(events)) return events;
+  for (const carried of events) redactFreeTexts(carried);
   return unknownTypes.length > 0 ? { event, events, unknownTypes } : { event, events };
 }
 

@@ -282,16 +282,18 @@ export type PassedBackHeaders = Record<string, string | string[]>;
 /**
  * The upstream's headers the client may get: hop-by-hop and framing ones dropped, values redacted (a 401's
  * `www-authenticate` may quote the key it was sent). A redirect's Location loses only keys: its pre-signed query
- * (`sig=`, `signature=`) is meant for the client, which follows it. Each Set-Cookie stays a header of its own (joined
- * with a comma they would be one cookie with the others in its attributes).
+ * (`sig=`, `signature=`, a storage host's `token=`) is meant for the client, which follows it, and is no credential of
+ * the router's; a value that IS one (a target's key or header token, the gateway's token, as it is or percent-encoded:
+ * redactKeys) never reaches the client, in the Location or any other header. Each Set-Cookie stays a header of its own
+ * (joined with a comma they would be one cookie with the others in its attributes).
  */
 function passedBackHeaders(input: ProxyInput, response: Response): PassedBackHeaders {
   const out: PassedBackHeaders = {};
   for (const [name, value] of response.headers)
     if (!DROPPED_RESPONSE_HEADERS.has(name) && name !== "set-cookie")
-      out[name] = name === "location" ? redactKeys(value) : input.redact(value);
+      out[name] = name === "location" ? redactKeys(value) : input.redact(redactKeys(value));
   const cookies = response.headers.getSetCookie();
-  if (cookies.length > 0) out["set-cookie"] = cookies.map((cookie) => input.redact(cookie));
+  if (cookies.length > 0) out["set-cookie"] = cookies.map((cookie) => input.redact(redactKeys(cookie)));
   return out;
 }
 

@@ -1,7 +1,7 @@
 // Per-target request patches: extra headers and body fields that one target needs (a beta header, a provider
 // routing block). They are applied to the options of ONE attempt, so they follow their target and never reach another.
 import type { Api, Model, SimpleStreamOptions } from "@mariozechner/pi-ai";
-import { rememberCredentials } from "../state/redact.ts";
+import { rememberBodyCredentials, rememberCredentials } from "../state/redact.ts";
 
 export interface RequestPatch {
   headers?: Record<string, string>;
@@ -26,13 +26,16 @@ export function applyRequestPatch(options: SimpleStreamOptions, patch: RequestPa
   if (!patch || (!patch.headers && !patch.body)) return options;
   const result: SimpleStreamOptions = { ...options };
   if (patch.headers) {
-    // A token the routes file sends in a header (by its name: private-token, x-auth-token...) is redacted verbatim
-    // from then on, like the keys pi resolves: a provider may quote it back in an error.
+    // A token the routes file sends in a header (by its name: private-token, x-auth-token...; or by its shape: a
+    // `Bearer ...` value, a long opaque token) is redacted verbatim from then on, like the keys pi resolves: a
+    // provider may quote it back in an error.
     rememberCredentials(undefined, patch.headers);
     result.headers = { ...options.headers, ...patch.headers };
   }
   const body = patch.body;
   if (body) {
+    // So is a body field named as a credential (`api_key`, `auth_token`, at any depth): an upstream may echo its body.
+    rememberBodyCredentials(body);
     const previous = options.onPayload;
     result.onPayload = async (payload: unknown, model: Model<Api>) => {
       const changed = previous ? await previous(payload, model) : undefined;

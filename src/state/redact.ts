@@ -6,10 +6,16 @@
 import {
   holdsRememberedCredential,
   holdsRememberedCredentialInJson,
+  replaceEncodedRememberedCredentials,
   replaceRememberedCredentials,
 } from "./remembered-credentials.ts";
 
-export { forgetRememberedCredentials, pinCredential, rememberCredentials } from "./remembered-credentials.ts";
+export {
+  forgetRememberedCredentials,
+  pinCredential,
+  rememberBodyCredentials,
+  rememberCredentials,
+} from "./remembered-credentials.ts";
 
 export const REDACTED = "[REDACTED]";
 /** A password already masked, as the team settings show a redis URL's (team-settings.ts): it stays as it is. */
@@ -242,10 +248,13 @@ export function redactText(text: string): string {
 
 /**
  * Only the credentials the router resolved itself and known provider key shapes: for a URL the client must be able
- * to use as it is (a redirect's Location, whose pre-signed `sig=` or `signature=` is meant for the client).
+ * to use as it is (a redirect's Location, whose pre-signed `sig=` or `signature=` is meant for the client). A
+ * remembered credential is found as it is and percent-encoded in a path segment, query value or fragment
+ * (`?token=abc%2Fdef%2B...`, a space as `%20` or `+`): that whole value is replaced.
  */
 export function redactKeys(text: string): string {
   let result = holdsRememberedCredential(text) ? replaceRememberedCredentials(text, REDACTED) : text;
+  if (/[%+]/.test(result)) result = replaceEncodedRememberedCredentials(result, REDACTED);
   for (const pattern of PROVIDER_KEY_PATTERNS) result = result.replace(pattern, REDACTED);
   return result;
 }

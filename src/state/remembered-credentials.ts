@@ -11,6 +11,26 @@ const CREDENTIAL_HEADER_NAME = /auth|key|token|secret|cookie|signature|password/
 
 /** Whether a header of this name carries a credential (its value is a secret; a client's is never forwarded). */
 export const isCredentialHeaderName = (name: string): boolean => CREDENTIAL_HEADER_NAME.test(name);
+/** A value that says it is a credential whatever its header's name: an auth scheme, then one token. */
+const AUTH_SCHEME_VALUE = /^\s*(?:Bearer|Basic|Token|Bot)\s+(\S+)\s*$/i;
+/** A long opaque token's shortest run of letters and digits between separators (an Azure key has 32 in one). */
+const MIN_OPAQUE_RUN_LENGTH = 16;
+const MIN_OPAQUE_VALUE_LENGTH = 20;
+
+/**
+ * Whether a header value is a credential by its shape, whatever the header's name (`X-Custom-Bearer: Bearer ...`,
+ * `X-Tenant: <32 hex>`): an auth scheme and a token, or one long opaque token, with a run of at least 16 letters and
+ * digits mixed. Ordinary values (`application/json`, `2023-06-01`, `prompt-caching-2024-07-31`, a UUID, a short id,
+ * a model id) are not: replacing them would garble ordinary text.
+ */
+export function isCredentialValue(value: string): boolean {
+  if (AUTH_SCHEME_VALUE.test(value)) return true;
+  const trimmed = value.trim();
+  if (trimmed.length < MIN_OPAQUE_VALUE_LENGTH || /\s/.test(trimmed)) return false;
+  return trimmed
+    .split(/[-_./:~+=]/)
+    .some((run) => run.length >= MIN_OPAQUE_RUN_LENGTH && /[A-Za-z]/.test(run) && /\d/.test(run));
+}
 /** Resolved credentials, oldest first: the oldest is forgotten when the bound is reached. */
 const recent: string[] = [];
 /** Credentials that are never forgotten (the gateway's own token). */
@@ -49,16 +69,34 @@ export function pinCredential(value: string | undefined): void {
   refresh();
 }
 
-/** Remembers a target's resolved API key and credential header values (with and without their auth scheme). */
+/**
+ * Remembers a target's resolved API key and credential header values (with and without their auth scheme): a header
+ * whose name says it carries a credential, or whose value is one by its shape (isCredentialValue).
+ */
 export function rememberCredentials(
   apiKey: string | undefined,
   headers?: Record<string, string | null | undefined>,
 ): void {
   rememberCredential(apiKey);
   for (const [name, value] of Object.entries(headers ?? {})) {
-    if (!value || !CREDENTIAL_HEADER_NAME.test(name)) continue;
+    if (!value || !(CREDENTIAL_HEADER_NAME.test(name) || isCredentialValue(value))) continue;
     rememberCredential(value);
     rememberCredential(/^\s*\S+\s+(\S+)\s*$/.exec(value)?.[1]);
+  }
+}
+
+/**
+ * Remembers the strings a target's extra body fields send under a credential's name (`api_key`, `auth_token`, any
+ * string at any depth below such a field): a provider may echo its request body back as it does its headers.
+ */
+export function rememberBodyCredentials(body: unknown, underCredentialName = false): void {
+  if (typeof body === "string") {
+    if (underCredentialName) rememberCredential(body);
+  } else if (Array.isArray(body)) {
+    for (const item of body) rememberBodyCredentials(item, underCredentialName);
+  } else if (typeof body === "object" && body !== null) {
+    for (const [name, value] of Object.entries(body))
+      rememberBodyCredentials(value, underCredentialName || CREDENTIAL_HEADER_NAME.test(name));
   }
 }
 
@@ -90,4 +128,38 @@ export function replaceRememberedCredentials(text: string, replacement: string):
   for (const secret of rememberedCredentials)
     if (result.includes(secret)) result = result.split(secret).join(replacement);
   return result;
+}
+
+/** A URL's part before its query (split into path segments), then each query parameter and the fragment. */
+const URL_PARTS = /(^|[?#&;])([^?#&;]*)/g;
+
+/**
+ * A URL with each path segment, query value or fragment that is a remembered credential percent-encoded
+ * (`?token=abc%2Fdef%2B...`, a space as `%20` or `+`) replaced whole; the rest stays byte for byte (a pre-signed
+ * query's signature covers its exact spelling). The credentials as they are: replaceRememberedCredentials.
+ */
+export function replaceEncodedRememberedCredentials(url: string, replacement: string): string {
+  const replaced = (value: string): string => (holdsEncodedCredential(value) ? replacement : value);
+  return url.replace(URL_PARTS, (_match, separator: string, part: string) => {
+    if (separator === "") return part.split("/").map(replaced).join("/");
+    const equals = part.indexOf("=");
+    return equals === -1
+      ? `${separator}${replaced(part)}`
+      : `${separator}${part.slice(0, equals + 1)}${replaced(part.slice(equals + 1))}`;
+  });
+}
+
+/** Whether decoding the value (with `+` as a plus, or as a form's space) gives a remembered credential. */
+function holdsEncodedCredential(value: string): boolean {
+  if (!/[%+]/.test(value)) return false;
+  for (const spelled of [value, value.replace(/\+/g, " ")]) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(spelled);
+    } catch {
+      continue; // a `%` that starts no escape: not an encoded value
+    }
+    if (holdsRememberedCredential(decoded)) return true;
+  }
+  return false;
 }

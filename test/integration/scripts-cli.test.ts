@@ -267,6 +267,40 @@ describe("routing scripts from the command line", () => {
     for (const text of [run.stdout, readFileSync(html, "utf8")]) assert.doesNotMatch(text, /\u001b|\u0007/);
   });
 
+  it("redacts a key an error message of a current-format log holds, in text, JSON and HTML, as for the earlier format", async () => {
+    // Real pi (SDK, faux targets) writes a v3 log with a failover; then the message of its failed attempt holds a key,
+    // as one written by an earlier version or edited by hand may.
+    const h = await harnesses.start({ ...TWO_TARGETS }, "auto-router-cli-message-key");
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([fauxAssistantMessage("", { stopReason: "error", errorMessage: "503 unavailable" })]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("served by b")]);
+    await h.prompt("one");
+    await harnesses.stop(); // flushes the event log
+    const written = readFileSync(join(harnesses.stateDir, "auto-router.events.jsonl"), "utf8");
+    assert.ok(written.includes('"v":3') && written.includes('"message":"503 unavailable"'), written);
+    const key = ["sk-ant-api03-", "AbCdEf1234567890", "xyzLEAK"].join("");
+    const opaque = ["Zq9xW2", "vB7nM4kL0pR8", "tY6uI3oP"].join("");
+    const directory = freshDir("auto-router-cli-message-key-log");
+    writeFileSync(
+      join(directory, "auto-router.events.jsonl"),
+      written.replace('"message":"503 unavailable"', `"message":"503 unavailable: ${key} (api_key=${opaque})"`),
+    );
+    const html = join(directory, "report.html");
+    const text = await runScript("routing-session-stats", ["--file", directory, "--html", html]);
+    assert.equal(text.code, 0, text.stderr);
+    const outputs = [
+      text.stdout,
+      readFileSync(html, "utf8"),
+      (await runScript("routing-session-stats", ["--file", directory, "--json"])).stdout,
+      (await runScript("routing-stats", ["--file", directory, "--json"])).stdout,
+    ];
+    for (const output of outputs) {
+      assert.doesNotMatch(output, /AbCdEf1234567890xyzLEAK|vB7nM4kL0pR8/);
+    }
+    assert.match(text.stdout, /^mock-a\/model-a +server +1 +503 unavailable: \[REDACTED\] \(api_key=\[REDACTED\]/m);
+  });
+
   it("routing-session-stats shows costs below $0.0001 to two significant digits, not as $0.0000", async () => {
     // The fixture's costs ($0.001-$0.02 an attempt) made a thousand times smaller.
     const directory = freshDir("auto-router-small-costs");

@@ -6,9 +6,12 @@ import {
   REDACTED,
   redactDeep,
   redactedJson,
+  redactKeys,
   redactText,
+  rememberBodyCredentials,
   rememberCredentials,
 } from "../../src/state/redact.ts";
+import { isCredentialValue } from "../../src/state/remembered-credentials.ts";
 
 // Fake credentials are assembled at run time so no key-shaped literal sits in the repository for scanners to flag.
 const ALPHANUMERIC = "aB3dE5gH7jK9mN1pQ2sT4vW6yZ8cF0hL";
@@ -336,6 +339,71 @@ describe("credentials the router resolved itself", () => {
     assert.equal(redactText(`denied ${SELF_HOSTED}`), `denied ${REDACTED}`, "the pinned token stays");
     assert.equal(redactText(`bad ${AZURE_KEY}`), `bad ${AZURE_KEY}`, "the oldest resolved key is forgotten");
     assert.equal(redactText("old rotating-token-0299"), `old ${REDACTED}`, "the newest ones stay");
+  });
+
+  it("remembers a header value that is a credential by its shape, whatever the header's name", () => {
+    const bearer = fake("hdr", 24);
+    const opaque = fake("", 32, HEX);
+    rememberCredentials(undefined, {
+      "X-Custom-Bearer": `Bearer ${bearer}`,
+      "X-Tenant-Ref": opaque,
+      "X-Bot": `bot ${SELF_HOSTED}`,
+    });
+    assert.equal(redactText(`echo: ${bearer} / ${opaque}`), `echo: ${REDACTED} / ${REDACTED}`);
+    assert.equal(redactText(`echo: bot ${SELF_HOSTED}`), `echo: ${REDACTED}`, "with its scheme, any case");
+    assert.equal(redactText(`just ${SELF_HOSTED}`), `just ${REDACTED}`, "and without it");
+  });
+
+  it("leaves ordinary header values alone: content types, versions, beta flags, ids, model ids", () => {
+    const ordinary = {
+      accept: "application/json",
+      "anthropic-version": "2023-06-01",
+      "anthropic-beta": "prompt-caching-2024-07-31,fine-grained-tool-streaming-2025-05-14",
+      "x-request-id": "0b9c2a5e-7d41-4f8a-9c3b-2e6f1a7d5c40",
+      "x-model": "anthropic/claude-sonnet-4-20250514",
+      "x-title": "My Team Assistant Workspace",
+      "x-client": "pi-auto-router-0.1.0",
+    };
+    for (const value of Object.values(ordinary)) assert.equal(isCredentialValue(value), false, value);
+    rememberCredentials(undefined, ordinary);
+    const text = Object.values(ordinary).join(" ");
+    assert.equal(redactText(text), text);
+  });
+
+  it("remembers the strings a target's extra body sends under a credential's name, at any depth", () => {
+    const field = fake("body", 24);
+    const nested = fake("nest", 24);
+    rememberBodyCredentials({
+      api_key_field: field,
+      auth: { user: "operator-account-name", tokens: [nested] },
+      provider: { order: ["fireworks-and-together"] },
+      max_tokens: 4096,
+    });
+    assert.equal(redactText(`echo ${field} ${nested}`), `echo ${REDACTED} ${REDACTED}`);
+    assert.equal(redactText("user operator-account-name"), `user ${REDACTED}`, "every string below a credential field");
+    assert.equal(redactText("order fireworks-and-together"), "order fireworks-and-together", "other fields stay");
+  });
+
+  it("takes a remembered credential out of a URL as it is and percent-encoded, and keeps a pre-signed query", () => {
+    const slashed = `${SELF_HOSTED}/x+y=`;
+    rememberCredentials(AZURE_KEY, { "X-Custom-Bearer": `Bearer ${slashed}` });
+    const signed = "https://files.example/b/o?sig=presigned0123456789abcdefXYZ&token=storageTokenAbc123456789&se=2026";
+    assert.equal(redactKeys(signed), signed);
+    assert.equal(
+      redactKeys(`https://x.example/cb?token=${AZURE_KEY}&next=1`),
+      `https://x.example/cb?token=${REDACTED}&next=1`,
+    );
+    assert.equal(
+      redactKeys(
+        `https://x.example/cb?key=${encodeURIComponent(slashed)}&sig=a%2Bb#at=Bearer+${encodeURIComponent(slashed)}`,
+      ),
+      `https://x.example/cb?key=${REDACTED}&sig=a%2Bb#at=${REDACTED}`,
+    );
+    assert.equal(
+      redactKeys(`/v1/${encodeURIComponent(slashed)}/files?q=a%20b`),
+      `/v1/${REDACTED}/files?q=a%20b`,
+      "a path segment, relative",
+    );
   });
 
   it("does not remember short placeholder keys, which would garble ordinary text", () => {
