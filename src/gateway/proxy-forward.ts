@@ -33,10 +33,22 @@ import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 const DROPPED_RESPONSE_HEADERS = new Set([
   "connection",
   "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "upgrade",
+  "te",
+  "trailer",
   "transfer-encoding",
   "content-length",
   "content-encoding",
 ]);
+
+/** The headers the upstream's `Connection` names: hop-by-hop for this one connection (RFC 9110 7.6.1). */
+const connectionNamed = (response: Response): Set<string> | undefined => {
+  const connection = response.headers.get("connection");
+  if (!connection) return undefined;
+  return new Set(connection.split(",").map((name) => name.trim().toLowerCase()));
+};
 /**
  * The largest answer read whole so that its content-length can be kept while credentials are scrubbed out of it
  * (answerLength); a longer one is streamed through without a length, as it comes.
@@ -289,8 +301,9 @@ export type PassedBackHeaders = Record<string, string | string[]>;
  */
 function passedBackHeaders(input: ProxyInput, response: Response): PassedBackHeaders {
   const out: PassedBackHeaders = {};
+  const hopByHop = connectionNamed(response);
   for (const [name, value] of response.headers)
-    if (!DROPPED_RESPONSE_HEADERS.has(name) && name !== "set-cookie")
+    if (!DROPPED_RESPONSE_HEADERS.has(name) && name !== "set-cookie" && !hopByHop?.has(name))
       out[name] = name === "location" ? redactKeys(value) : input.redact(redactKeys(value));
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) out["set-cookie"] = cookies.map((cookie) => input.redact(redactKeys(cookie)));

@@ -151,6 +151,24 @@ describe("gateway wildcard proxy: requests and answers passed on intact", () => 
     assert.deepEqual(response.headers.getSetCookie(), ["a=1; Path=/", "b=2; Path=/; HttpOnly"]);
   });
 
+  it("drops the upstream's hop-by-hop headers, those its Connection names included, and keeps the others", async () => {
+    plain.replies.push({
+      status: 200,
+      body: fileObject().body,
+      headers: {
+        connection: "keep-alive, X-Upstream-Hop",
+        "x-upstream-hop": "this connection only",
+        "proxy-authenticate": 'Basic realm="upstream"',
+        trailer: "x-checksum",
+        "x-request-id": "req-1",
+      },
+    });
+    const { response } = await fx.openai.files.retrieve("file-abc", asPlain).withResponse();
+    for (const name of ["x-upstream-hop", "proxy-authenticate", "trailer"])
+      assert.equal(response.headers.get(name), null, name);
+    assert.equal(response.headers.get("x-request-id"), "req-1");
+  });
+
   it("keeps the upstream's Content-Length for a body passed on as it came", async () => {
     const { body, length } = fileObject();
     plain.replies.push({ status: 200, body, headers: { "content-length": String(length) } });
