@@ -54,7 +54,16 @@ export const proxyProvidersSchema = () =>
     z.string().min(1),
     z.strictObject({
       endpointPrefixes: z
-        .array(z.string().regex(/^\//, "a path prefix starts with /, e.g. /v1/embeddings"))
+        .array(
+          z
+            .string()
+            .regex(/^\//, "a path prefix starts with /, e.g. /v1/embeddings")
+            // A glob, a query or a fragment never matches: prefixes match the path (without its query) segment-wise.
+            .regex(
+              /^[^*?#]*$/,
+              "expected a path prefix without `*`, `?` or `#` (it serves the path and every path under it, e.g. /v1/files)",
+            ),
+        )
         .optional()
         .describe(
           'Paths this provider serves through `pi-auto-router serve`\'s proxy, e.g. ["/v1/embeddings"]; [] accepts every path',

@@ -116,7 +116,7 @@ export function jsonBody(request: FastifyRequest): unknown {
     throw new GatewayError(
       400,
       "invalid_request",
-      `request body: expected a JSON object, got ${body === null ? "null" : `a JSON ${typeof body}`}`,
+      `request body: expected a JSON object, got ${body === null ? "null" : body === undefined ? "an empty body" : `a JSON ${typeof body}`}`,
     );
   throw new GatewayError(
     400,

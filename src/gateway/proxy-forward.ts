@@ -49,6 +49,9 @@ const connectionNamed = (response: Response): Set<string> | undefined => {
   if (!connection) return undefined;
   return new Set(connection.split(",").map((name) => name.trim().toLowerCase()));
 };
+/** `application/json` and `application/<x>+json`, with or without parameters. */
+const JSON_MEDIA_TYPE = /^\s*application\/(?:[\w.!#$&^-]+\+)?json\s*(?:;|$)/i;
+
 /**
  * The largest answer read whole so that its content-length can be kept while credentials are scrubbed out of it
  * (answerLength); a longer one is streamed through without a length, as it comes.
@@ -166,7 +169,9 @@ export function modelFieldSet(
 
 function upstreamBody(input: ProxyInput, target: Model<Api>, headers: Record<string, string>): BodyInit | undefined {
   if (input.jsonBody) {
-    headers["content-type"] = "application/json";
+    // A JSON media type of the client's own (`application/vnd.api+json`) is what its server may insist on; JSON read
+    // from text or a form is sent as what it is.
+    if (!JSON_MEDIA_TYPE.test(headers["content-type"] ?? "")) headers["content-type"] = "application/json";
     // A JSON array (a batch) has no fields of the router's: sent as it came.
     if (Array.isArray(input.jsonBody))
       return (input.jsonBytes ?? JSON.stringify(input.jsonBody)) as Uint8Array as BodyInit;

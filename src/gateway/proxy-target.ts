@@ -1,8 +1,11 @@
-// Where a proxied request without a model goes: among the providers advertising its path (in the routes file's
-// order, the preferences' `order` first), the first one the request's provider preferences (X-Provider, body
-// `provider`, the config's own) allow; it is served by its first route target's model.
+// Where a proxied request without a model goes: among the targets of the providers advertising its path (each
+// provider's models as the routes name them, in the routes file's order), the first one the request's provider
+// preferences (X-Provider, body `provider`, the config's own) allow: the preferences' `order` first, then their
+// `sort` (`price`: the cheapest model first, by its input plus output price in pi's registry), and `max_price`
+// checked against each model's output price, as for a routed request.
 import type { ProviderPreferences } from "../config/routing-schema.ts";
 import type { RouterConfig } from "../config/schema.ts";
+import { misspelledProviderNames } from "../routing/misspelled-providers.ts";
 import { checkPreferences, describePreferences, mergePreferences, providerIndex } from "../routing/preferences.ts";
 import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
 import { GatewayError } from "./errors.ts";
@@ -13,47 +16,72 @@ interface PathTarget {
   authProvider?: string;
 }
 
-/** Each provider advertising the path with its first route target, in the routes file's order. */
+/** USD per 1M tokens of a model, as pi's registry prices it (undefined: unknown). */
+export type ModelPrices = (provider: string, modelId: string) => { input: number; output: number } | undefined;
+
+/** Each target of every provider advertising the path, once each, in the routes file's order of providers. */
 function advertisingTargets(config: RouterConfig, path: string): PathTarget[] {
-  const found: PathTarget[] = [];
+  const found = new Map<string, PathTarget>();
+  const all = Object.values(config.routes).flatMap((route) => route.targets);
   for (const [provider, prefixes] of advertisedPrefixes(config)) {
     if (!advertises(prefixes, path)) continue;
-    const target = Object.values(config.routes)
-      .flatMap((route) => route.targets)
-      .find((item) => item.provider === provider);
-    if (target) found.push(target);
+    for (const target of all)
+      if (target.provider === provider && !found.has(`${provider}/${target.modelId}`))
+        found.set(`${provider}/${target.modelId}`, target);
   }
-  return found;
+  return [...found.values()];
 }
 
 /**
  * The target of a request without a model; undefined when no provider advertises the path, a 400 naming the path
- * and the preferences when none of those that do passes them.
+ * and the preferences when none of those that do passes them (or when a provider they name is a typo of one).
  */
 export function noModelTarget(
   config: RouterConfig,
   method: string,
   path: string,
   asked: ProviderPreferences,
+  prices: ModelPrices = () => undefined,
 ): { provider: string; modelId: string } | undefined {
   const targets = advertisingTargets(config, path);
   if (targets.length === 0) return undefined;
+  const misspelled = misspelledProviderNames(asked, "", targets, config.routes, `advertising ${method} ${path}`);
+  if (misspelled.length > 0)
+    throw new GatewayError(
+      400,
+      "invalid_request",
+      `auto-router: ${misspelled.join(" ")} Nothing was sent: correct the name in the request's provider preferences (the X-Provider header or the body's provider). Waiting will not change this.`,
+      { "x-should-retry": "false" },
+    );
   const preferences = mergePreferences({ global: config.preferences, prompt: asked });
   const names = (target: PathTarget) => [target.provider.toLowerCase(), target.authProvider?.toLowerCase()] as const;
   const rank = (target: PathTarget) => {
     const index = providerIndex(preferences.order, ...names(target));
     return index < 0 ? Number.MAX_SAFE_INTEGER : index;
   };
-  const refused: string[] = [];
-  for (const target of [...targets].sort((a, b) => rank(a) - rank(b))) {
-    // No model facts: a price limit is checked on the chosen target by the router, as for any route.
-    const rejection = checkPreferences(preferences, ...names(target), undefined);
+  const priceOf = (target: PathTarget) => {
+    const price = prices(target.provider, target.modelId);
+    return price ? price.input + price.output : Number.POSITIVE_INFINITY; // unknown prices last
+  };
+  const byPrice = preferences.sort === "price";
+  const ordered = [...targets].sort((a, b) => rank(a) - rank(b) || (byPrice ? priceOf(a) - priceOf(b) : 0));
+  const refused = new Set<string>();
+  for (const target of ordered) {
+    const pricing = prices(target.provider, target.modelId);
+    const rejection = checkPreferences(preferences, ...names(target), {
+      resolvable: true,
+      hasCredentials: true,
+      pricing,
+    });
     if (!rejection) return { provider: target.provider, modelId: target.modelId };
-    refused.push(`${target.provider}: ${rejection.detail}`);
+    // A price belongs to the model; the other preferences name the provider.
+    const who = rejection.reason === "price" ? `${target.provider}/${target.modelId}` : target.provider;
+    refused.add(`${who}: ${rejection.detail}`);
   }
   throw new GatewayError(
     400,
     "invalid_request",
-    `no provider advertising ${method} ${path} matches the provider preferences (${describePreferences(preferences).join("; ")}): ${refused.join("; ")}`,
+    `no provider advertising ${method} ${path} matches the provider preferences (${describePreferences(preferences).join("; ")}): ${[...refused].join("; ")}`,
+    { "x-should-retry": "false" },
   );
 }

@@ -1,14 +1,15 @@
 // The wildcard proxy: any path no built-in handler serves goes to a target whose provider advertises that path
 // prefix (`providers.<id>.endpointPrefixes`). It is a routed request like a chat request: the runtime's one failover
 // loop decides, reserves, fails over, cools targets down and records every attempt; proxy-forward.ts only forwards
-// the HTTP request of each attempt. JSON bodies are held (the model field is rewritten per target and a failover
-// resends them); any other body is streamed through once, so it gets one attempt. Answers are streamed back (one
+// the HTTP request of each attempt. JSON and text bodies are held (a JSON body's model is rewritten per target, see
+// proxy-body.ts, and a failover resends them); any other body is streamed through once, so it gets one attempt. Answers are streamed back (one
 // with a declared length of up to 1 MiB is read whole first, so that its length holds after the credential scrub).
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { Readable } from "node:stream";
 import { closestKey } from "../config/key-suggestions.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";
-import { isParsedJson, routerModel, type GatewayCore } from "./chat-handler.ts";
+import { routerModel, type GatewayCore } from "./chat-handler.ts";
 import { errorLine } from "./access-log.ts";
 import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
 import { endToError, GatewayError, shutdownError } from "./errors.ts";
@@ -18,7 +19,7 @@ import { settingsCarrier } from "./target-settings.ts";
 import { proxyPassthrough } from "./proxy-forward.ts";
 import { checkProxiedPath, splitUrl } from "./proxy-path.ts";
 import { noModelTarget } from "./proxy-target.ts";
-import { rawJsonBody } from "./raw-json-body.ts";
+import { proxiedBody } from "./proxy-body.ts";
 import { RequestWatch } from "./request-watch.ts";
 import { bodyTooLargeText, LimitedBody } from "./streamed-body.ts";
 
@@ -75,14 +76,17 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   const { path, query } = splitUrl(request.url);
   checkProxiedPath(request.method, path);
   const body = request.body;
-  const jsonBody = isParsedJson(body) ? body : undefined;
-  const jsonBytes = rawJsonBody(request);
-  // JSON with no object or array at the top (a string, a number, `null`) holds nothing of the router's: its own bytes.
-  const rawBody = jsonBody ? undefined : (jsonBytes ?? body);
+  const { jsonBody, jsonBytes, rawBody, unreadJson } = proxiedBody(request);
   const header = (name: string) =>
     typeof request.headers[name] === "string" ? (request.headers[name] as string) : undefined;
   const bodyModel = typeof jsonBody?.model === "string" ? jsonBody.model : undefined;
   const name = bodyModel ?? header("x-model");
+  if (name === undefined && unreadJson !== undefined)
+    throw new GatewayError(
+      400,
+      "invalid_request",
+      `request body: it begins like JSON, but ${unreadJson}, so its model could not be read to choose a target; send valid JSON with \`Content-Type: application/json\`, or name the route in the \`X-Model\` header`,
+    );
   const { shortcuts, openRouter } = requestShortcuts(undefined, jsonBody?.provider, header("x-provider"));
   // OpenRouter's own provider keys go to an OpenRouter target's body; another target's answer names them as ignored.
   const carrier = settingsCarrier(undefined, openRouter);
@@ -106,7 +110,13 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     }
     routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);
   } else {
-    const target = noModelTarget(config, request.method, path, shortcuts.preferences);
+    const target = noModelTarget(
+      config,
+      request.method,
+      path,
+      shortcuts.preferences,
+      (provider, modelId) => runtime.registry()?.find(provider, modelId)?.cost,
+    );
     if (!target) throw notServed(config, request.method, path);
     routeId = core.directRoutes.add(target.provider, target.modelId);
   }
@@ -117,7 +127,8 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
 
   if (body instanceof LimitedBody && body.tooLarge)
     throw new GatewayError(413, "too_large", bodyTooLargeText(body.limitBytes));
-  const replayable = rawBody === undefined || rawBody === null || rawBody === jsonBytes;
+  // Held bodies (JSON, text, bytes) can be resent to another target; a stream is sent once.
+  const replayable = !(rawBody instanceof Readable);
   // A request without a model shows no route of its own: its one-target route is the provider's model, which the
   // served-by header names already.
   const shownRoute = name === undefined ? "(no-model)" : routeId;
@@ -129,8 +140,8 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     headers: request.headers,
     jsonBody,
     modelNamed: name !== undefined,
-    jsonBytes: jsonBody ? jsonBytes : undefined,
-    rawBody: rawBody ?? undefined,
+    jsonBytes,
+    rawBody,
     prefixes,
     reply,
     routingHeaders: () => ({ ...watch.routingHeaders(), ...carrier?.headers(watch.servedKey) }),
@@ -148,7 +159,7 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
       shortcuts,
       prompt: null,
       passthrough,
-      maxAttempts: replayable ? undefined : 1,
+      ...(replayable ? {} : { maxAttempts: 1, sentOnce: { what: "the upload", why: "a streamed body is sent once" } }),
       note: `proxied ${request.method} ${path}`,
       observer: watch.observer,
       overHttp: true,

@@ -13,6 +13,7 @@ import { jsonBody, requestedModel, sendError, serveChat, type ChatProtocol, type
 import { ReasoningIssuers } from "./reasoning-issuers.ts";
 import { GatewayError, type Protocol, shutdownError } from "./errors.ts";
 import { asClientReads } from "./client-quirks.ts";
+import { clientErrorHandler } from "./client-error.ts";
 import { providersHealth } from "./health-endpoint.ts";
 import { serveProxy } from "./proxy.ts";
 import { keepRawJsonBodies } from "./raw-json-body.ts";
@@ -141,6 +142,9 @@ function routes(
       handler: async (request) => {
         const id = decodeURIComponent((request.params as { "*": string })["*"]);
         const config = core.engine.services.config.current;
+        // `GET /v1/models/` (a base URL's trailing slash): the list, as without the slash.
+        if (id === "")
+          return modelList(config, protocolFor(request) === "anthropic" ? (request.query as ModelPageQuery) : {});
         const registry = core.engine.runtime.registry();
         if (!resolveModelName(id, config, registry))
           throw new GatewayError(404, "not_found", unknownModelText(id, config, registry));
@@ -204,6 +208,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Node checks the headers timeout of incomplete requests only every connectionsCheckingInterval (30 s by
     // default): a client given 5 s could hold its connection for 35. Checked every second, it is cut within a second.
     http: { connectionsCheckingInterval: Math.min(HEADERS_CHECK_INTERVAL_MS, headersTimeoutMs) },
+    // Headers too large, too slow or malformed: answered in the gateway's error shape, with a log line.
+    clientErrorHandler: clientErrorHandler(log),
   });
   app.server.headersTimeout = headersTimeoutMs;
   const connections = trackConnections(app.server);
@@ -256,7 +262,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   keepRawJsonBodies(app);
   // Bodies of other types (file uploads, form posts) reach the wildcard proxy as a stream, forwarded unbuffered.
-  app.addContentTypeParser("*", (request, payload, done) => done(null, streamedBody(request, payload, bodyLimitBytes)));
+  app.addContentTypeParser("*", (request, payload, done) =>
+    streamedBody(request, payload, bodyLimitBytes, (body) => done(null, body)),
+  );
   // Any other path: the wildcard proxy, under the same token and concurrency cap as the built-in endpoints.
   app.setNotFoundHandler(
     limited(

@@ -4,7 +4,7 @@
 // answers 413 (proxy.ts). The rest of the upload is read and dropped, on a connection kept open: a client still
 // sending its body (as undici does before it reads an answer) would otherwise see the connection break, not the 413.
 import type { FastifyRequest } from "fastify";
-import { Transform, type TransformCallback } from "node:stream";
+import { type Readable, Transform, type TransformCallback } from "node:stream";
 import { GatewayError } from "./errors.ts";
 
 export const bodyTooLargeText = (limitBytes: number): string =>
@@ -13,6 +13,8 @@ export const bodyTooLargeText = (limitBytes: number): string =>
 /** A streamed request body that counts its bytes; `tooLarge` once it passed the limit (it is then destroyed). */
 export class LimitedBody extends Transform {
   tooLarge = false;
+  /** Its first bytes begin like a JSON document (`{` or `[`), whatever its content-type said. */
+  startsLikeJson = false;
   private seen = 0;
 
   constructor(readonly limitBytes: number) {
@@ -27,19 +29,50 @@ export class LimitedBody extends Transform {
   }
 }
 
-/** The body a non-JSON request is served with: already `tooLarge` (and never read) when its declared length is. */
-export function streamedBody(request: FastifyRequest, payload: NodeJS.ReadableStream, limitBytes: number): LimitedBody {
+/** `{` or `[` first, after white space: a JSON document, whatever content-type it came with. */
+const JSON_START = /^\s*[[{]/;
+
+/**
+ * The body a non-JSON request is served with, handed to `ready` once its first bytes are known (put back before it
+ * is streamed on): `startsLikeJson` says whether they begin like JSON, so the proxy never forwards a JSON body whose
+ * model it did not read as if it had none. Already `tooLarge` (and never read) when its declared length is.
+ */
+export function streamedBody(
+  request: FastifyRequest,
+  payload: NodeJS.ReadableStream,
+  limitBytes: number,
+  ready: (body: LimitedBody) => void,
+): void {
   const body = new LimitedBody(limitBytes);
   const declared = Number(request.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limitBytes) {
     body.tooLarge = true; // node reads and drops the unread body once the answer is sent
-    return body;
+    return ready(body);
   }
-  body.once("error", () => {
-    payload.unpipe(body);
-    payload.resume();
-  });
-  return payload.pipe(body);
+  const stream = payload as Readable;
+  let started = false;
+  const start = (chunk?: Buffer) => {
+    if (started) return;
+    started = true;
+    stream.off("data", first);
+    stream.off("end", empty);
+    stream.off("close", empty);
+    if (chunk) {
+      stream.pause();
+      stream.unshift(chunk);
+      body.startsLikeJson = JSON_START.test(chunk.subarray(0, 64).toString("latin1"));
+    }
+    body.once("error", () => {
+      stream.unpipe(body);
+      stream.resume();
+    });
+    ready(stream.pipe(body));
+  };
+  const first = (chunk: Buffer) => start(chunk);
+  const empty = () => start();
+  stream.on("data", first);
+  stream.once("end", empty);
+  stream.once("close", empty); // a client gone before its body began: served nothing, as before
 }
 
 /** How long the rest of a refused upload is read and dropped before the answer goes out anyway. */

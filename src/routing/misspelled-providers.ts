@@ -18,6 +18,8 @@ export function misspelledProviderNames(
   routeId: string,
   targets: readonly Target[],
   routes: Record<string, { targets: readonly Target[] }>,
+  /** Where the names were looked for, when not a route's targets (a proxied path's providers). */
+  scope = `of route ${routeId}`,
 ): readonly string[] {
   if (!preferences || (!preferences.only && !preferences.ignore && !preferences.order)) return NONE;
   const ofRoute = providerNames(targets);
@@ -34,7 +36,7 @@ export function misspelledProviderNames(
       );
       if (known.has(name.toLowerCase())) continue;
       const meant = closestKey(name, ofRoute);
-      if (meant) hints.push(`"${name}" (${list}) is no provider of route ${routeId}; did you mean "${meant}"?`);
+      if (meant) hints.push(`"${name}" (${list}) is no provider ${scope}; did you mean "${meant}"?`);
     }
   }
   return hints;

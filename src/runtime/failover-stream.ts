@@ -26,6 +26,7 @@ import {
   formatClock,
   routerAbortedMessage,
   routerErrorMessage,
+  sentOnceFailedText,
   waitingText,
 } from "./final-error.ts";
 import { isRefusal, refusedMessage } from "./refusal.ts";
@@ -164,6 +165,16 @@ async function serveRequest(
       .map(
         (skip) =>
           `${skippedReasonText(skip)}${skip.until !== undefined && skip.until > now ? `, back at ${formatClock(skip.until, now)}` : ""}`,
+      );
+    // A body sent once: the targets it could not be resent to are named, not counted as failed.
+    const notResent = request.sentOnce
+      ? (lastDecision?.candidates ?? []).map((candidate) => candidate.key).filter((key) => !failedKeys.has(key))
+      : [];
+    if (request.sentOnce && notResent.length > 0)
+      return failWith(
+        sentOnceFailedText(state.failures, notResent, request.sentOnce, settings.agentRetry, request.overHttp),
+        "failed",
+        refusedBy,
       );
     return failWith(
       allFailedText(named(), state.failures, settings.agentRetry, request.overHttp, { notTried, waited }).text,

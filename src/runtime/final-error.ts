@@ -114,6 +114,28 @@ export function allFailedText(
   };
 }
 
+/**
+ * The one attempt of a request whose body is sent once (a streamed upload) failed: the route's other targets were
+ * never tried, so they are named as not resent to, not as failed ("every target failed" would be untrue).
+ */
+export function sentOnceFailedText(
+  failures: FailedTarget[],
+  notResent: string[],
+  sentOnce: { what: string; why: string },
+  allowAgentRetry: boolean,
+  overHttp = false,
+): string {
+  const agentRetry = retriesByPi(failures, allowAgentRetry);
+  const words = failureWords(agentRetry);
+  const failed = [...new Set(failures.map((failure) => `${failure.key} failed (${words(failure.kind)})`))].join(
+    " and ",
+  );
+  const notSent = `${failed} and ${sentOnce.what} could not be resent to ${notResent.join(", ")} (${sentOnce.why})`;
+  const transient = failures.length > 0 && failures.every((failure) => TRANSIENT_KINDS.has(failure.kind));
+  if (!transient) return `auto-router: ${notSent}. ${seeAlso("list", overHttp)}`;
+  return `auto-router: ${notSent}; retrying may succeed${overHttp ? `. ${seeAlso("", true)}` : agentRetry ? "; pi may retry the route" : ""}`;
+}
+
 export function formatClock(epochMs: number, now: number): string {
   const seconds = Math.max(0, Math.ceil((epochMs - now) / 1000));
   const at = new Date(epochMs).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });

@@ -61,6 +61,12 @@ export interface RouteRequest {
   passthrough?: TargetPassthrough;
   /** At most this many attempts, below the route's own limit (a request body that cannot be resent: 1). */
   maxAttempts?: number;
+  /**
+   * Why the request gets one attempt (a streamed upload: `what` "the upload", `why` "a streamed body is sent once"):
+   * when that attempt fails, the final error names the route's targets it could not be resent to, instead of saying
+   * that every target failed.
+   */
+  sentOnce?: { what: string; why: string };
   /** The encrypted reasoning the client sends back, as far as the caller knows which provider issued it. */
   replayedReasoning?: ReplayedReasoning;
   /** What the request is, in the `final` event's notes (the proxied method and path). */

@@ -1,0 +1,267 @@
+// The wildcard proxy's reading of request bodies and of the requests around them, through the real gateway process:
+// JSON sent with another content-type than application/json, JSON with a `__proto__` key, a body-less DELETE with
+// the JSON type, a broken JSON body; a request without a model choosing among priced providers; an upload that cannot
+// be resent; headers over Node's limit; endpointPrefixes that could never match; `GET /v1/models/`.
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { join } from "node:path";
+import { after, before, beforeEach, describe, it } from "node:test";
+import OpenAI, { toFile } from "openai";
+import { ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
+import { until } from "../helpers/event-log.ts";
+import { startUpstream, type Upstream } from "../helpers/endpoint-upstream.ts";
+import { type GatewayFixture, startGatewayFixture } from "../helpers/gateway-fixture.ts";
+
+describe("gateway wildcard proxy: request bodies, provider choice without a model, client errors", () => {
+  let pa: Upstream;
+  let pb: Upstream;
+  let fx: GatewayFixture<never>;
+  const routesFile = () => join(fx.agentDir, "extensions", ROUTES_FILE_NAME);
+
+  before(async () => {
+    [pa, pb] = await Promise.all(["A", "B"].map((name) => startUpstream(name)));
+    fx = await startGatewayFixture({
+      emulators: {},
+      providers: {
+        // Listed first and priced; pb is free.
+        pa: {
+          baseUrl: pa.url,
+          api: "openai-completions",
+          apiKey: "sk-pa-key-0000000001",
+          models: [{ id: "emb-a", cost: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 } }],
+        },
+        pb: {
+          baseUrl: pb.url,
+          api: "openai-completions",
+          apiKey: "sk-pb-key-0000000002",
+          models: [{ id: "emb-b", cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } }],
+        },
+        // Nothing listens on port 9 of the loopback: every attempt is a network error.
+        dead: {
+          baseUrl: "http://127.0.0.1:9/v1",
+          api: "openai-completions",
+          apiKey: "sk-dead-key-0000000003",
+          models: [{ id: "up-x" }],
+        },
+      },
+      routes: {
+        routes: {
+          embed: {
+            sortBy: "config",
+            targets: [
+              { provider: "pa", modelId: "emb-a", probe: false },
+              { provider: "pb", modelId: "emb-b", probe: false },
+            ],
+          },
+          uploads: {
+            sortBy: "config",
+            targets: [
+              { provider: "dead", modelId: "up-x" },
+              { provider: "pb", modelId: "emb-b" },
+            ],
+          },
+        },
+        failover: { kinds: { network: { cooldownMs: 120_000 } } },
+        providers: {
+          pa: { endpointPrefixes: ["/v1/embeddings"] },
+          pb: { endpointPrefixes: ["/v1/embeddings", "/v1/files"] },
+          dead: { endpointPrefixes: ["/v1/files"] },
+        },
+      },
+    });
+  });
+  after(async () => {
+    await fx?.stop();
+    await Promise.all([pa, pb].map((upstream) => upstream?.close()));
+  });
+  beforeEach(() => {
+    for (const upstream of [pa, pb]) {
+      upstream.calls.length = 0;
+      upstream.replies.length = 0;
+    }
+  });
+
+  const post = (path: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${fx.gateway.url}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${fx.gateway.token}`, ...headers },
+      body,
+    });
+
+  it("routes a JSON body by its model whatever JSON-ish content-type it came with, and rewrites the model", async () => {
+    // fetch's own type for a string body (text/plain;charset=UTF-8), curl -d's form type, a +json type.
+    for (const headers of [{}, { "content-type": "application/x-www-form-urlencoded" }] as Record<string, string>[]) {
+      pb.calls.length = 0;
+      const answer = await post("/v1/embeddings", JSON.stringify({ model: "pb/emb-b", input: "x" }), headers);
+      assert.equal(answer.status, 200, await answer.clone().text());
+      assert.equal(answer.headers.get("x-auto-router-served-by"), "pb/emb-b");
+      assert.equal(pa.calls.length, 0);
+      assert.deepEqual(JSON.parse(pb.calls[0]!.body), { model: "emb-b", input: "x" });
+      assert.equal(pb.calls[0]!.headers["content-type"], "application/json", "read as JSON, sent as JSON");
+    }
+    const typed = await post("/v1/embeddings", JSON.stringify({ model: "embed", input: "y" }), {
+      "content-type": "application/vnd.api+json",
+    });
+    assert.equal(typed.status, 200);
+    assert.equal(typed.headers.get("x-auto-router-route"), "embed");
+    assert.equal(JSON.parse(pa.calls[0]!.body).model, "emb-a");
+    assert.equal(pa.calls[0]!.headers["content-type"], "application/vnd.api+json", "the client's own JSON type kept");
+  });
+
+  it("refuses a body that begins like JSON but was not read as JSON when no X-Model names its route", async () => {
+    const streamed = await post("/v1/embeddings", JSON.stringify({ model: "pb/emb-b", input: "x" }), {
+      "content-type": "application/octet-stream",
+    });
+    assert.equal(streamed.status, 400);
+    assert.match(
+      ((await streamed.json()) as { error: { message: string } }).error.message,
+      /^request body: it begins like JSON, but its content-type \(`application\/octet-stream`\) is one the gateway streams through unread, so its model could not be read.*`X-Model`/,
+    );
+    const broken = await post("/v1/embeddings", '{"model": "pb/emb-b", "input": }');
+    assert.equal(broken.status, 400);
+    assert.match(
+      ((await broken.json()) as { error: { message: string } }).error.message,
+      /^request body: it begins like JSON, but it is not valid JSON: Unexpected token .* at line 1, column 32, so its model could not be read/,
+    );
+    assert.equal(pa.calls.length + pb.calls.length, 0);
+  });
+
+  it("accepts valid JSON with a __proto__ key, sending the client's own bytes on", async () => {
+    const text = '{"model":"embed","input":"x","schema":{"properties":{"__proto__":{"type":"string"}}}}';
+    const answer = await post("/v1/embeddings", text, { "content-type": "application/json" });
+    assert.equal(answer.status, 200, await answer.clone().text());
+    assert.equal(pa.calls[0]!.body, text.replace('"embed"', '"emb-a"'));
+  });
+
+  it("forwards a body-less DELETE sent with the JSON content-type, and says where a broken JSON body breaks", async () => {
+    const answer = await fetch(`${fx.gateway.url}/v1/files/file-abc`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${fx.gateway.token}`, "content-type": "application/json" },
+    });
+    assert.equal(answer.status, 200, await answer.clone().text());
+    assert.deepEqual([pb.calls[0]!.method, pb.calls[0]!.path, pb.calls[0]!.body], ["DELETE", "/v1/files/file-abc", ""]);
+    const broken = await post("/v1/embeddings", '{\n  "model": "embed",\n  "input": [1, 2,]\n}', {
+      "content-type": "application/json",
+    });
+    assert.equal(broken.status, 400);
+    assert.match(
+      ((await broken.json()) as { error: { message: string } }).error.message,
+      /^request body: not valid JSON: .* at line 3, column 18$/,
+    );
+  });
+
+  it("lets max_price and sort choose among priced providers for a request without a model", async () => {
+    const cheap = await fx.openai.embeddings
+      .create({ input: "x" } as never, { headers: { "X-Provider": '{"max_price":0.5}' } })
+      .withResponse();
+    assert.equal(cheap.response.headers.get("x-auto-router-served-by"), "pb/emb-b");
+    assert.equal(cheap.response.headers.get("x-auto-router-route"), "(no-model)");
+    const sorted = await fx.openai.embeddings
+      .create({ input: "x" } as never, { headers: { "X-Provider": '{"sort":"price"}' } })
+      .withResponse();
+    assert.equal(sorted.response.headers.get("x-auto-router-served-by"), "pb/emb-b");
+    assert.equal(pa.calls.length, 0);
+    await assert.rejects(
+      fx.openai.embeddings.create({ input: "x" } as never, {
+        headers: { "X-Provider": '{"max_price":0.5,"only":["pa"]}' },
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+        assert.match(
+          error.message,
+          /^400 no provider advertising POST \/v1\/embeddings matches the provider preferences \(only: pa; max-price: \$0\.5\/1M output\): pa\/emb-a: output \$1\/1M > max-price \$0\.5\/1M; pb: not in only: pa$/,
+        );
+        return true;
+      },
+    );
+    await assert.rejects(
+      fx.openai.embeddings.create({ input: "x" } as never, { headers: { "X-Provider": '{"only":["pbb"]}' } }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+        assert.match(
+          error.message,
+          /"pbb" \(only\) is no provider advertising POST \/v1\/embeddings; did you mean "pb"\?/,
+        );
+        return true;
+      },
+    );
+  });
+
+  it("says an upload that failed on its one attempt could not be resent to the route's other targets", async () => {
+    await assert.rejects(
+      fx.openai.files.create(
+        { file: await toFile(Buffer.from("line\n".repeat(100)), "batch.jsonl"), purpose: "batch" },
+        { headers: { "X-Model": "uploads" } },
+      ),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.APIError, String(error));
+        assert.match(
+          error.message,
+          /auto-router: dead\/up-x failed \(network error\) and the upload could not be resent to pb\/emb-b \(a streamed body is sent once\); retrying may succeed/,
+        );
+        assert.doesNotMatch(error.message, /every target/);
+        return true;
+      },
+    );
+    assert.equal(pb.calls.length, 0);
+  });
+
+  it("answers headers over Node's size limit with 431 in the gateway's error shape, and logs it", async () => {
+    const { hostname, port } = new URL(fx.gateway.url);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest({
+        hostname,
+        port,
+        path: "/v1/embeddings",
+        method: "POST",
+        headers: { authorization: `Bearer ${fx.gateway.token}`, "x-big": "a".repeat(20_000) },
+      });
+      request.on("error", reject);
+      request.on("response", (response) => {
+        let text = "";
+        response.on("data", (chunk) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+      });
+      request.end("{}");
+    });
+    assert.equal(answer.status, 431);
+    const error = JSON.parse(answer.body).error;
+    assert.equal(error.type, "invalid_request_error");
+    assert.match(error.message, /^request headers are larger than the gateway accepts/);
+    await until(() => /^POST \/v1\/embeddings 431 /m.test(fx.gateway.stderr()), "the 431's access line");
+  });
+
+  it("answers GET /v1/models/ with the models list", async () => {
+    const answer = await fetch(`${fx.gateway.url}/v1/models/`, {
+      headers: { authorization: `Bearer ${fx.gateway.token}` },
+    });
+    assert.equal(answer.status, 200);
+    const list = (await answer.json()) as { data: Array<{ id: string }> };
+    assert.ok(list.data.some((model) => model.id === "auto-router/embed"));
+  });
+
+  it("refuses endpointPrefixes with a glob or a query as config errors naming their place", async () => {
+    const good = readFileSync(routesFile(), "utf8");
+    const edited = JSON.parse(good);
+    edited.providers.pa.endpointPrefixes = ["/v1/embeddings", "/v1/*"];
+    edited.providers.pb.endpointPrefixes = ["/v1/files?x=1"];
+    const before = fx.gateway.stderr().length;
+    writeFileSync(routesFile(), JSON.stringify(edited, null, 2));
+    try {
+      await until(
+        () => fx.gateway.stderr().slice(before).includes("keeping the last good config"),
+        "the invalid edit's report",
+        15_000,
+      );
+      const report = fx.gateway.stderr().slice(before);
+      assert.match(report, /providers\.pa\.endpointPrefixes\[1\]: expected a path prefix without `\*`, `\?` or `#`/);
+      assert.match(report, /providers\.pb\.endpointPrefixes\[0\]: expected a path prefix without `\*`, `\?` or `#`/);
+      assert.match(report, /auto-router\.routes\.json/);
+    } finally {
+      const restored = fx.gateway.stderr().length;
+      writeFileSync(routesFile(), good);
+      await until(() => fx.gateway.stderr().slice(restored).includes("routes file reloaded"), "the restore", 15_000);
+    }
+  });
+});
