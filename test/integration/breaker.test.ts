@@ -120,7 +120,7 @@ describe("circuit breaker through pi", () => {
       env: {
         AUTO_ROUTER_BREAKER_RATIO: "50%",
         AUTO_ROUTER_BREAKER_MAX_BREAK_MS: "100",
-        AUTO_ROUTER_BREAKER: "off",
+        AUTO_ROUTER_BREAKER: "disabled",
       },
       clock: true,
     });
@@ -138,7 +138,7 @@ describe("circuit breaker through pi", () => {
     const said = h.ui!.notifications.map((n) => n.message).join("\n");
     assert.match(said, /AUTO_ROUTER_BREAKER_RATIO="50%" is not used: expected a number above 0 and at most 1/);
     assert.match(said, /_MAX_BREAK_MS are not used: they would put breakMs \(300\) above maxBreakMs \(100\)/);
-    assert.match(said, /AUTO_ROUTER_BREAKER="off" is not used: expected 0 \(off\) or 1 \(on\)/);
+    assert.match(said, /AUTO_ROUTER_BREAKER="disabled" is not used: expected 0 \(off\) or 1 \(on\)/);
     // Each is said once, not per request.
     assert.equal(said.match(/AUTO_ROUTER_BREAKER_RATIO/g)?.length, 1);
   });
