@@ -100,7 +100,19 @@ export function createEngine(options: EngineOptions): Engine {
     now,
   };
   const features = createFeatures(pluginContext);
-  const plugins = [...features.plugins, createTeamPlugin(services.backend, config)];
+  const plugins = [...features.plugins, createTeamPlugin(services.backend, config, features.limitedProviders)];
+  const openRevertStore = () =>
+    services.openStore(
+      "revert",
+      emptyReverts,
+      (raw) => revertStateSchema().parse(raw),
+      salvageRecords(revertStateSchema, emptyReverts),
+    );
+  // In team mode the revert holds are opened with the other stores, so the team connection's first sync (which the
+  // first prompt waits for) reads the team's holds too: opened at the first request, the store would join after that
+  // sync and the request would decide on this machine's stale view, ending a hold another machine made. The file store
+  // reads its file when opened, so there it stays opened on first use (a cooldown-expiry route never uses it).
+  const teamRevertStore = pluginContext.teamMode ? openRevertStore() : undefined;
   const runtime = new RouterRuntime({
     plugins,
     collaborators: features.collaborators,
@@ -108,13 +120,7 @@ export function createEngine(options: EngineOptions): Engine {
     configError: (routeId) => services.config.requestError(routeId),
     configWhere: (path) => services.config.where(path),
     cooldowns: services.cooldowns,
-    revertStore: () =>
-      services.openStore(
-        "revert",
-        emptyReverts,
-        (raw) => revertStateSchema().parse(raw),
-        salvageRecords(revertStateSchema, emptyReverts),
-      ),
+    revertStore: teamRevertStore ? () => teamRevertStore : openRevertStore,
     latency: services.latency,
     events: services.events,
     status: options.status ?? SILENT_STATUS,

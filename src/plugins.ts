@@ -13,6 +13,8 @@ import { createUviPlugin } from "./quota/uvi-plugin.ts";
 export interface Features {
   plugins: FeaturePlugin[];
   collaborators: RouterCollaborators;
+  /** The providers with a daily or monthly limit, set in the config or by command (the budget's own limits). */
+  limitedProviders(): string[];
 }
 
 export function createFeatures(context: PluginContext): Features {
@@ -25,5 +27,6 @@ export function createFeatures(context: PluginContext): Features {
   return {
     plugins: [budget, breaker, quota, createHealthPlugin(context, quota.usage), createRatingsPlugin(context), shadow],
     collaborators: { probes: breaker, breakers: breaker, quota, shadow, budget },
+    limitedProviders: () => budget.limitedProviders(),
   };
 }

@@ -78,7 +78,14 @@ export interface BudgetPluginOptions {
 }
 
 /** The budget feature: uniform hooks, plus the hard budget's per-attempt reservation. */
-export type BudgetPlugin = FeaturePlugin & AttemptReserver;
+export type BudgetPlugin = FeaturePlugin &
+  AttemptReserver & {
+    /**
+     * The providers (as billed, spelled as the routes spell them) with a daily or monthly limit from the config or a
+     * command: those a hard budget reserves for, so those the team store's outage blocks (team-plugin.ts).
+     */
+    limitedProviders(): string[];
+  };
 
 export function createBudgetPlugin(context: PluginContext, options: BudgetPluginOptions = {}): BudgetPlugin {
   const usage = context.openStore(USAGE_STORE_NAME, emptyLedger, parseLedger, salvageLedger, USAGE_FLUSH_DELAY_MS);
@@ -299,13 +306,23 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
 
   const plugin: BudgetPlugin = {
     name: "budget",
+    limitedProviders: () =>
+      Object.entries(currentLimits())
+        .filter(([, limits]) => limits.daily !== undefined || limits.monthly !== undefined)
+        .map(([provider]) => provider),
     providerStatus(now) {
       const result: Record<string, ProviderStatus> = {};
       // Without limits no view has a period or a balance audit: nothing to compute per request.
       if (nothingToAudit()) return result;
       for (const view of views(now)) {
         if (view.audit.periods.length === 0 && !view.audit.balance) continue;
-        result[view.provider] = { budget: { level: view.audit.level, detail: view.audit.detail } };
+        // A hard limit whose reservation would refuse what a request is expected to cost: its attempts are refused
+        // (not left out of the decision: a cheaper request may fit), and list says so.
+        const refused =
+          view.refused && view.audit.level !== "blocked" ? shortfallText(view.refused.shortfall) : undefined;
+        result[view.provider] = {
+          budget: { level: view.audit.level, detail: view.audit.detail, ...(refused && { refused }) },
+        };
       }
       return result;
     },

@@ -60,7 +60,10 @@ function targetRows(routeId: string, deps: CommandDeps): string[][] {
                       ? provider.budget.spendUnknown
                         ? "spend unknown (team store down)"
                         : "over budget"
-                      : (quota ?? "ready");
+                      : // The hard limit's reservation refuses what a request costs: its attempts go elsewhere.
+                        provider?.budget?.refused
+                        ? "over budget"
+                        : (quota ?? "ready");
     const latency = deps.runtime.latency.get(key);
     return [
       String(index + 1),

@@ -117,8 +117,12 @@ export interface QuotaStatus {
 
 /** Per-provider audits filled by the budget, quota and health modules. */
 export interface ProviderStatus {
-  /** `spendUnknown`: blocked because the spend cannot be read now (team store down), not because it is over. */
-  budget?: { level: AuditLevel; detail: string; spendUnknown?: boolean };
+  /**
+   * `spendUnknown`: blocked because the spend cannot be read now (team store down), not because it is over.
+   * `refused`: a hard limit's reservation refuses what a request is expected to cost, although the spend alone is
+   * under the limit (the level says the spend's share); route() does not read it, the attempt's reservation decides.
+   */
+  budget?: { level: AuditLevel; detail: string; spendUnknown?: boolean; refused?: string };
   /** The provider-wide quota windows: every model of the provider draws on them. */
   quota?: QuotaStatus;
   /**

@@ -1,5 +1,9 @@
 // The atomic operations of team mode, as Lua scripts run by Redis (ioredis `defineCommand`): each runs as one
 // indivisible step on the server, so two machines can never interleave inside it.
+// Each change notice is sent last with redis.pcall: an ACL user without the team's channel (Redis 7 grants a new user
+// none) has its PUBLISH refused, and a refusal raised there would make the script answer an error after its writes
+// were made (the caller would take a done write for a failed one). The notice is only a shortcut: the other machines
+// find the change at their 5 s re-check, and the subscriber's refused SUBSCRIBE says why once.
 
 /**
  * Compare-and-set of one store's state, idempotent per write batch.
@@ -19,7 +23,7 @@ if current ~= tonumber(ARGV[1]) then return {'conflict', current} end
 local next = current + 1
 redis.call('HSET', KEYS[1], 'v', next, 'json', ARGV[2])
 redis.call('SET', KEYS[2], '1', 'EX', tonumber(ARGV[3]))
-redis.call('PUBLISH', ARGV[4], ARGV[5] .. ':' .. next)
+redis.pcall('PUBLISH', ARGV[4], ARGV[5] .. ':' .. next)
 return {'ok', next}
 `;
 
@@ -65,7 +69,7 @@ for i, change in ipairs(changes) do
   redis.call('EXPIRE', key, tonumber(change.ttl))
   redis.call('SADD', KEYS[3], key)
 end
-redis.call('PUBLISH', ARGV[4], ARGV[5])
+redis.pcall('PUBLISH', ARGV[4], ARGV[5])
 return 1
 `;
 
@@ -127,7 +131,7 @@ for i, change in ipairs(changes) do
   redis.call('SADD', KEYS[2], key)
 end
 for i = 3 + #changes, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', tonumber(ARGV[4])) end
-redis.call('PUBLISH', ARGV[2], ARGV[3])
+redis.pcall('PUBLISH', ARGV[2], ARGV[3])
 return 1
 `;
 
@@ -173,7 +177,7 @@ end
 add(own, 2)
 if withImported == 1 then add(imported, 2 + #own) end
 redis.call('SADD', KEYS[1], ARGV[2])
-redis.call('PUBLISH', ARGV[6], ARGV[7])
+redis.pcall('PUBLISH', ARGV[6], ARGV[7])
 return {1, withImported}
 `;
 

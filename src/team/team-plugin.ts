@@ -47,14 +47,15 @@ export function stateCommand(backend: StateBackend): Subcommand {
   };
 }
 
-/** Providers with a configured budget limit: while the team's ledger is unreachable their hard budget fails closed. */
-function budgetedProviders(config: RouterConfig): string[] {
-  return Object.entries(config.budgets?.providers ?? {})
-    .filter(([, limits]) => limits.daily !== undefined || limits.monthly !== undefined)
-    .map(([provider]) => provider);
-}
-
-export function createTeamPlugin(backend: StateBackend, config: () => RouterConfig): FeaturePlugin {
+/**
+ * `limitedProviders`: the providers with a daily or monthly limit, from the config or set by command (the budget's
+ * limits, which its reservation checks): while the team's ledger is unreachable their hard budget fails closed.
+ */
+export function createTeamPlugin(
+  backend: StateBackend,
+  config: () => RouterConfig,
+  limitedProviders: () => string[],
+): FeaturePlugin {
   const down = (now: number) => backend.describe(now).connection === "down";
   return {
     name: "team",
@@ -70,7 +71,7 @@ export function createTeamPlugin(backend: StateBackend, config: () => RouterConf
       )
         return {};
       const result: Record<string, ProviderStatus> = {};
-      for (const provider of budgetedProviders(current))
+      for (const provider of limitedProviders())
         result[provider] = { budget: { level: "blocked", detail: STORE_DOWN_REFUSAL, spendUnknown: true } };
       return result;
     },

@@ -37,24 +37,42 @@ const config = (policy: "soft" | "hard"): RouterConfig => ({
   budgets: { policy, providers: { deepseek: { daily: 5 }, openrouter: { balanceFloor: 1 } } },
 });
 
+/** What the budget plugin gives: the providers with a daily or monthly limit (config's or command-set). */
+const limited = () => ["deepseek"];
+
 describe("team plugin", () => {
   it("marks the status line while the team store is down, and only then", () => {
-    assert.deepEqual(createTeamPlugin(fakeBackend("down"), () => config("soft")).statusWarnings!(0), [STORE_DOWN_MARK]);
-    assert.deepEqual(createTeamPlugin(fakeBackend("connected"), () => config("soft")).statusWarnings!(0), []);
+    assert.deepEqual(createTeamPlugin(fakeBackend("down"), () => config("soft"), limited).statusWarnings!(0), [
+      STORE_DOWN_MARK,
+    ]);
+    assert.deepEqual(createTeamPlugin(fakeBackend("connected"), () => config("soft"), limited).statusWarnings!(0), []);
   });
 
   it("fails a hard budget closed while the team store is down (onStoreDown block), for providers with a spend limit", () => {
-    const status = createTeamPlugin(fakeBackend("down"), () => config("hard")).providerStatus!(0);
+    const status = createTeamPlugin(fakeBackend("down"), () => config("hard"), limited).providerStatus!(0);
     assert.deepEqual(Object.keys(status), ["deepseek"]);
     assert.equal(status.deepseek?.budget?.level, "blocked");
     assert.match(status.deepseek!.budget!.detail, /team store is down/);
     assert.equal(status.deepseek?.budget?.spendUnknown, true);
   });
 
+  it("blocks the providers the budget's limits name, a limit set by command included, not only the routes file's", () => {
+    const status = createTeamPlugin(
+      fakeBackend("down"),
+      () => config("hard"),
+      () => ["deepseek", "mock-a"],
+    ).providerStatus!(0);
+    assert.deepEqual(Object.keys(status), ["deepseek", "mock-a"]);
+    assert.equal(status["mock-a"]?.budget?.spendUnknown, true);
+  });
+
   it("routes on the local view instead when onStoreDown is local, when the budget is soft, or while connected", () => {
-    assert.deepEqual(createTeamPlugin(fakeBackend("down", "local"), () => config("hard")).providerStatus!(0), {});
-    assert.deepEqual(createTeamPlugin(fakeBackend("down"), () => config("soft")).providerStatus!(0), {});
-    assert.deepEqual(createTeamPlugin(fakeBackend("connected"), () => config("hard")).providerStatus!(0), {});
+    assert.deepEqual(
+      createTeamPlugin(fakeBackend("down", "local"), () => config("hard"), limited).providerStatus!(0),
+      {},
+    );
+    assert.deepEqual(createTeamPlugin(fakeBackend("down"), () => config("soft"), limited).providerStatus!(0), {});
+    assert.deepEqual(createTeamPlugin(fakeBackend("connected"), () => config("hard"), limited).providerStatus!(0), {});
   });
 
   it("describes the backend with its URL without the password, connection state and lag", () => {
