@@ -48,6 +48,13 @@ function quotaSourceLine(source: QuotaSourceHealth): NonNullable<ProviderHealthL
   };
 }
 
+/**
+ * A hard limit whose reservation refuses what a request is expected to cost is what routing reads: blocked, with the
+ * shortfall as the reason, though the spend alone is under the limit (as `list` shows it over budget).
+ */
+const budgetLine = (budget: NonNullable<ProviderStatus["budget"]>) =>
+  budget.refused ? { level: "blocked", detail: budget.refused } : { level: budget.level, detail: budget.detail };
+
 export function healthLine(report: ProviderHealth, now: number, status?: ProviderStatus): ProviderHealthLine {
   const probes = report.targets.flatMap((target) => (target.probe ? [target.probe] : []));
   const resolvable = report.targets.some((target) => target.resolvable);
@@ -65,7 +72,7 @@ export function healthLine(report: ProviderHealth, now: number, status?: Provide
     credentials: report.credentials,
     ...(report.unhealthy ? { unhealthy: report.unhealthy } : {}),
     ...(report.lastError ? { lastError: report.lastError.message } : {}),
-    ...(status?.budget ? { budget: { level: status.budget.level, detail: status.budget.detail } } : {}),
+    ...(status?.budget ? { budget: budgetLine(status.budget) } : {}),
     ...(status?.quota ? { quota: { level: status.quota.level, detail: status.quota.detail } } : {}),
     ...(status?.scopedQuota
       ? { scopedQuota: status.scopedQuota.map(({ models, level, detail }) => ({ models, level, detail })) }

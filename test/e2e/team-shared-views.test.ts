@@ -138,5 +138,17 @@ describe("team mode: what each machine reads of the team's state", () => {
       assert.match(run.stderr, /mock-a: BLOCKED: a request's estimate/);
       assert.match(run.stderr, /mock-a\/model-a\s.*\bover budget/);
       assert.match(run.stderr, /mock-b\/model-b\s.*\bready/);
+      // The gateway's health page reads it as routing does: blocked, with the shortfall as the reason.
+      const gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+      try {
+        const health = (await (
+          await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })
+        ).json()) as { providers: Array<{ provider: string; budget?: { level: string; detail: string } }> };
+        const mockA = health.providers.find((line) => line.provider === "mock-a");
+        assert.equal(mockA?.budget?.level, "blocked", JSON.stringify(mockA));
+        assert.match(mockA!.budget!.detail, /a request's estimate .* does not fit/);
+      } finally {
+        assert.equal(await gateway.stop(), 0, gateway.stderr());
+      }
     });
 });
