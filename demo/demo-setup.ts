@@ -142,7 +142,6 @@ export async function startDemoWorld(): Promise<DemoWorld> {
         },
       },
       routes: {
-        defaultRoute: DEMO_ROUTE_ID,
         routes: {
           [DEMO_ROUTE_ID]: {
             name: "Demo: coding with failover",

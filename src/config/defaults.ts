@@ -109,7 +109,6 @@ const firstChoices: KnowsModel = () => false;
  */
 export function defaultConfig(knows: KnowsModel = firstChoices): RouterConfig {
   return {
-    defaultRoute: "subscription-swe",
     routes: Object.fromEntries(Object.entries(routes).map(([id, route]) => [id, builtInRoute(route, knows)])),
     aliases: { ...ALIASES },
     tiers: structuredClone(TIERS),

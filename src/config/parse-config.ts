@@ -58,11 +58,13 @@ function describeZodIssue(issue: z.core.$ZodIssue): IssueText[] {
 function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
   const routeIds = new Set(Object.keys(config.routes));
   if (routeIds.size === 0) issues.push({ severity: "error", path: "routes", message: "expected at least one route" });
-  if (config.defaultRoute && !routeIds.has(config.defaultRoute)) {
+  // Accepted (example files and other tools write it) but read by nothing: where pi starts is pi's own setting.
+  if (config.defaultRoute !== undefined) {
+    const route = routeIds.has(config.defaultRoute) ? config.defaultRoute : "<route>";
     issues.push({
-      severity: "error",
+      severity: "warning",
       path: "defaultRoute",
-      message: `"${config.defaultRoute}" is not a route id (known: ${[...routeIds].join(", ")})`,
+      message: `has no effect: pi starts on the model its settings.json names; to start on a route, set "defaultProvider": "auto-router" and "defaultModel": "${route}" there (or pick auto-router/${route} in /model), and remove this key`,
     });
   }
   for (const [tier, settings] of Object.entries(config.tiers ?? {})) {

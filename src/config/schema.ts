@@ -185,7 +185,12 @@ export const routerConfigSchema = () => {
   return z.strictObject({
     $schema: z.string().optional(),
     version: z.number().int().optional(),
-    defaultRoute: z.string().optional(),
+    defaultRoute: z
+      .string()
+      .optional()
+      .describe(
+        'Not used (warned about): pi starts on the model its settings.json names ("defaultProvider": "auto-router", "defaultModel": "<route>")',
+      ),
     routes: z.record(
       z
         .string()

@@ -211,6 +211,7 @@ describe("a routes file that is broken when pi starts", () => {
       budgets: { polcy: "hard", providers: { "mock-a": { daily: 50, monthly: 30 } } },
       providers: { "mock-aa": { endpointPrefixes: ["/v1/embeddings"] } },
       theme: "dark",
+      defaultRoute: "mine",
     });
     const run = await runPi({ agentDir: dir, args: ["--list-models", "auto-router"] });
     assert.equal(run.code, 0, run.stderr);
@@ -234,6 +235,13 @@ describe("a routes file that is broken when pi starts", () => {
       run.stderr,
       new RegExp(
         `auto-router: warning: ${file}:\\d+:\\d+ at providers\\.mock-aa: provider 'mock-aa' is not known to pi, so these settings apply to nothing; did you mean 'mock-a'\\?`,
+      ),
+    );
+    // A key nothing reads says so, and how pi starts on the route.
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `warning: ${file}:\\d+:\\d+ at defaultRoute: has no effect: pi starts on the model its settings\\.json names; to start on a route, set "defaultProvider": "auto-router" and "defaultModel": "mine" there`,
       ),
     );
     // Only warnings: the route is served.

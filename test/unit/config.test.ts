@@ -295,7 +295,6 @@ describe("routes file parsing", () => {
   it("accepts route ids with capital letters, as pi's /model auto-router/<id> does", () => {
     const result = parse({
       routes: { MyRoute: { targets: [{ provider: "x", modelId: "y" }] } },
-      defaultRoute: "MyRoute",
     });
     assert.deepEqual(result.issues, []);
     assert.deepEqual(Object.keys(result.config!.routes), ["MyRoute"]);
@@ -643,10 +642,23 @@ describe("routes file parsing", () => {
     );
   });
 
-  it("rejects a defaultRoute that names no route", () => {
-    const result = parse({ defaultRoute: "nope", routes: { a: { targets: [{ provider: "x", modelId: "y" }] } } });
-    assert.equal(result.config, undefined);
-    assert.equal(result.issues[0]?.path, "defaultRoute");
+  it("warns that defaultRoute has no effect and says how pi starts on a route, whatever it names", () => {
+    const routes = { a: { targets: [{ provider: "x", modelId: "y" }] } };
+    const named = parse({ defaultRoute: "a", routes });
+    assert.ok(named.config, "the file stays valid");
+    assert.deepEqual(
+      named.issues.map((issue) => [issue.severity, issue.path, issue.message]),
+      [
+        [
+          "warning",
+          "defaultRoute",
+          'has no effect: pi starts on the model its settings.json names; to start on a route, set "defaultProvider": "auto-router" and "defaultModel": "a" there (or pick auto-router/a in /model), and remove this key',
+        ],
+      ],
+    );
+    const unknown = parse({ defaultRoute: "nope", routes });
+    assert.ok(unknown.config);
+    assert.match(unknown.issues[0]!.message, /"defaultModel": "<route>"/);
   });
 
   it("says where a file cut short ends", () => {
