@@ -21,7 +21,11 @@ export const explainCommand: Subcommand = {
     const routes = Object.keys(deps.config().routes);
     if (args[0] && !routes.includes(args[0]))
       return output.error(`explain: "${args[0]}" is not a route (routes: ${routes.join(", ") || "none"})`);
-    const last = args[0] ? deps.runtime.lastDecision(args[0]) : deps.runtime.allLastDecisions()[0];
+    // A request is kept under the route it asked for; one a tier sent through this route (main -> think) is its last.
+    const last = args[0]
+      ? (deps.runtime.lastDecision(args[0]) ??
+        deps.runtime.allLastDecisions().find((decided) => decided.decision.routeId === args[0]))
+      : deps.runtime.allLastDecisions()[0];
     if (!last) {
       // Decisions are kept in memory: a separate `pi -p "/auto-router explain"` run has none of an earlier run.
       return output.info(

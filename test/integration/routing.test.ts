@@ -395,6 +395,10 @@ describe("routing through real pi", () => {
       await h.command("/auto-router explain"),
       /- no-b \(route\): not applied: tier fast switched from route main to quick, whose rules apply/,
     );
+    // Explained under the tier's route too: the request that route served, not "nothing routed through quick".
+    const throughTier = await h.command("/auto-router explain quick");
+    assert.match(throughTier, /^Route main -> quick/m);
+    assert.doesNotMatch(throughTier, /no request has been routed/);
   });
 
   it("keeps a provider out with an exclude-provider rule", async () => {
