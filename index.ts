@@ -124,6 +124,8 @@ export default function autoRouter(pi: ExtensionAPI): void {
     );
   };
   const markConfig = () => {
+    // The last decision's warnings read the config again (a rule naming a provider no route has, added or fixed).
+    status.refreshWarnings();
     const loaded = services.config.state;
     status.setConfigWarning(
       loaded.issues.some((i) => i.severity === "error")

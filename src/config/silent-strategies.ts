@@ -113,7 +113,7 @@ export function findSilentStrategies(input: SilentStrategyInput): SilentStrategy
       if (known) return;
       findings.push({
         code: `unknown-${kind}:${where}:${name}`,
-        short: `unknown ${kind} ${name}`,
+        short: `${kind} ${name} in no route`,
         message: unknownMessage(where, name, kind),
         path: pathOf(name, index),
       });

@@ -57,6 +57,24 @@ describe("the routes file through pi", () => {
     assert.equal(h.lastAssistant().provider, "mock-a", "the file that came back is in use");
   });
 
+  it("shows and clears a rule's warning on the status line as the file is edited, without waiting for a request", async () => {
+    const h = await harnesses.start({ targets: TARGETS, routes: ROUTES }, "fix-cfg-rule-warning");
+    const file = join(h.agentDir, "extensions", ROUTES_FILE_NAME);
+    await h.setModel("auto-router", "main");
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("one")]);
+    await h.prompt("hello");
+    const line = () => h.ui!.statuses.get("auto-router") ?? "";
+    assert.doesNotMatch(line(), /in no route/);
+    const rule = { id: "typo", type: "exclude-provider", providers: ["mock-bb"] };
+    writeFileSync(file, JSON.stringify({ ...ROUTES, policyRules: [rule] }));
+    await noticeMatching(h, /routes file reloaded/);
+    assert.match(line(), /provider mock-bb in no route/);
+    const reloads = h.ui!.notifications.length;
+    writeFileSync(file, JSON.stringify(ROUTES));
+    await noticeMatching(h, /routes file reloaded/, reloads);
+    assert.doesNotMatch(line(), /in no route/, "gone with the rule, before any request");
+  });
+
   it("says what is wrong with the file, with its line and column, on reload", async () => {
     const h = await harnesses.start({ targets: TARGETS, routes: ROUTES }, "fix-cfg-issues");
     const file = join(h.agentDir, "extensions", ROUTES_FILE_NAME);
