@@ -213,9 +213,12 @@ export const statusCommand: Subcommand = {
       );
     }
     const decisions = deps.runtime.allLastDecisions();
+    const routes = deps.config().routes;
     for (const last of decisions) {
+      // A route the routes file no longer has (renamed or removed since) is said to be gone, not listed as current.
+      const gone = routes[last.decision.requestedRouteId] === undefined ? " (route no longer in the routes file)" : "";
       lines.push(
-        `last ${last.decision.requestedRouteId}: ${servedText(last) ?? last.outcome ?? "pending"}${last.failovers ? `, ${last.failovers} failover(s)` : ""}, ${formatDuration(now - last.at)} ago`,
+        `last ${last.decision.requestedRouteId}${gone}: ${servedText(last) ?? last.outcome ?? "pending"}${last.failovers ? `, ${last.failovers} failover(s)` : ""}, ${formatDuration(now - last.at)} ago`,
       );
     }
     output.info(lines.join("\n"));

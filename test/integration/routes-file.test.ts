@@ -73,6 +73,11 @@ describe("the routes file through pi", () => {
     writeFileSync(file, JSON.stringify(ROUTES));
     await noticeMatching(h, /routes file reloaded/, reloads);
     assert.doesNotMatch(line(), /in no route/, "gone with the rule, before any request");
+    // A route removed since its last request is said to be gone in status.
+    const removedAt = h.ui!.notifications.length;
+    writeFileSync(file, JSON.stringify({ routes: { second: ROUTES.routes.second } }));
+    await noticeMatching(h, /routes file reloaded/, removedAt);
+    assert.match(await h.command("/auto-router status"), /^last main \(route no longer in the routes file\): /m);
   });
 
   it("says what is wrong with the file, with its line and column, on reload", async () => {
