@@ -3,22 +3,13 @@
 // survive a restart of pi because they live in the shared state directory.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { assistantMessages, type PiRun, runPi, lastAssistantMessage } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { routeInOrder } from "../helpers/agent-dir.ts";
-
-/** A port nothing listens on: bind, read the port, close. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from "../helpers/free-port.ts";
 
 describe("pi CLI with auto-router against emulated providers", () => {
   let openai: Emulator;
@@ -28,7 +19,7 @@ describe("pi CLI with auto-router against emulated providers", () => {
   let dir: EmulatedAgent<"A" | "B" | "C">;
 
   before(async () => {
-    deadPort = await closedPort();
+    deadPort = await freePort();
     dir = await startEmulatedAgent({
       emulators: { A: "openai", C: "anthropic", B: "openai" },
       providers: {

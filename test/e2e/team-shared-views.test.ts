@@ -3,9 +3,9 @@
 // failed), and the views of a hard budget (list, budget, /health/providers) agreeing with what routing does, for a
 // limit set by command while the team store is down and for a limit whose reservation refuses every request.
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../helpers/free-port.ts";
 import { startGatewayProcess } from "../helpers/gateway-process.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import { startTeam, type Team } from "../helpers/team-machines.ts";
@@ -13,13 +13,19 @@ import { startTeam, type Team } from "../helpers/team-machines.ts";
 // The emulator's default usage is 12 input + 7 output tokens; at $1000/$2000 per 1M that is $0.026 per answer.
 const COST = { input: 1000, output: 2000, cacheRead: 0, cacheWrite: 0 };
 
-/** A loopback port nothing listens on: a team store that is down from the start. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+/** The gateway's `/health/providers` on the same agent dir reads mock-a's budget as blocked, for `why`. */
+async function assertGatewaySeesBlocked(agentDir: string, why: RegExp, env?: Record<string, string>): Promise<void> {
+  const gateway = await startGatewayProcess({ agentDir, ...(env && { env }) });
+  try {
+    const health = (await (
+      await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })
+    ).json()) as { providers: Array<{ provider: string; budget?: { level: string; detail: string } }> };
+    const mockA = health.providers.find((line) => line.provider === "mock-a");
+    assert.equal(mockA?.budget?.level, "blocked", JSON.stringify(mockA));
+    assert.match(mockA!.budget!.detail, why);
+  } finally {
+    assert.equal(await gateway.stop(), 0, gateway.stderr());
+  }
 }
 
 describe("team mode: what each machine reads of the team's state", () => {
@@ -90,7 +96,7 @@ describe("team mode: what each machine reads of the team's state", () => {
   });
 
   it("shows a provider with a hard limit set by command as blocked, spend unknown, in every view while the team store is down", async () => {
-    const url = `redis://127.0.0.1:${await closedPort()}/0`;
+    const url = `redis://127.0.0.1:${await freePort()}/0`;
     const dir = team.machine("down1", "par:down:", { budgets: { policy: "hard" } });
     const env = { AUTO_ROUTER_REDIS_URL: url };
     const run = await runPi({
@@ -108,17 +114,7 @@ describe("team mode: what each machine reads of the team's state", () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /mock-a\/model-a\s.*\bspend unknown \(team store down\)/);
     assert.match(run.stderr, /mock-a: BLOCKED, spend unknown: /);
-    const gateway = await startGatewayProcess({ agentDir: dir.agentDir, env });
-    try {
-      const health = (await (
-        await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })
-      ).json()) as { providers: Array<{ provider: string; budget?: { level: string; detail: string } }> };
-      const mockA = health.providers.find((line) => line.provider === "mock-a");
-      assert.equal(mockA?.budget?.level, "blocked", JSON.stringify(mockA));
-      assert.match(mockA!.budget!.detail, /team store is down/);
-    } finally {
-      assert.equal(await gateway.stop(), 0, gateway.stderr());
-    }
+    await assertGatewaySeesBlocked(dir.agentDir, /team store is down/, env);
   });
 
   for (const backend of ["redis", "file"] as const)
@@ -139,16 +135,6 @@ describe("team mode: what each machine reads of the team's state", () => {
       assert.match(run.stderr, /mock-a\/model-a\s.*\bover budget/);
       assert.match(run.stderr, /mock-b\/model-b\s.*\bready/);
       // The gateway's health page reads it as routing does: blocked, with the shortfall as the reason.
-      const gateway = await startGatewayProcess({ agentDir: dir.agentDir });
-      try {
-        const health = (await (
-          await fetch(`${gateway.url}/health/providers`, { headers: { "x-api-key": gateway.token } })
-        ).json()) as { providers: Array<{ provider: string; budget?: { level: string; detail: string } }> };
-        const mockA = health.providers.find((line) => line.provider === "mock-a");
-        assert.equal(mockA?.budget?.level, "blocked", JSON.stringify(mockA));
-        assert.match(mockA!.budget!.detail, /a request's estimate .* does not fit/);
-      } finally {
-        assert.equal(await gateway.stop(), 0, gateway.stderr());
-      }
+      await assertGatewaySeesBlocked(dir.agentDir, /a request's estimate .* does not fit/);
     });
 });

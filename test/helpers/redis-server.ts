@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { rmSync } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { freePort } from "./free-port.ts";
 import { freshDir } from "./fresh-dir.ts";
 
 export interface RedisServer {
@@ -21,14 +22,6 @@ export interface RedisServer {
 
 export function redisAvailable(): boolean {
   return spawnSync("redis-server", ["--version"]).status === 0;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function waitForPort(port: number, open: boolean): Promise<void> {
