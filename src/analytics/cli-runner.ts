@@ -4,9 +4,16 @@
 import { accessSync, constants, readFileSync, type Stats, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { getSystemErrorMap, parseArgs, type ParseArgsConfig } from "node:util";
 import type { EventType } from "../events/event-types.ts";
-import { CUT_OFF_REASON, emptyReadStats, findLogFiles, readEvents, type ReadStats } from "../events/read-events.ts";
+import {
+  CUT_OFF_REASON,
+  emptyReadStats,
+  type FileReadStats,
+  findLogFiles,
+  readEvents,
+  type ReadStats,
+} from "../events/read-events.ts";
 import { parse as parseJsonc } from "jsonc-parser";
 import { closestKey } from "../config/key-suggestions.ts";
 import { EVENT_LOG_NAME, resolveStateDir, routesFilePath } from "../state/state-paths.ts";
@@ -59,6 +66,33 @@ export interface CommandOutput {
 
 export class CliError extends Error {}
 
+/** The usual file errors in words, as a user reads them (Node's own wording for the rest). */
+const ERROR_WORDS: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EISDIR: "is a directory",
+  ENOTDIR: "a part of the path is not a directory",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on device",
+  ELOOP: "too many levels of symbolic links",
+  ENAMETOOLONG: "file name too long",
+  EEXIST: "file already exists",
+  EMFILE: "too many open files",
+};
+
+/**
+ * Why a file could not be read or written, in words (`no such file or directory`, `is a directory`), not as a bare
+ * code (`ENOENT`) or Node's message with its code and path repeated.
+ */
+export function describeFileError(error: unknown): string {
+  const { code, errno } = (error ?? {}) as NodeJS.ErrnoException;
+  if (code && ERROR_WORDS[code]) return ERROR_WORDS[code];
+  const system = typeof errno === "number" ? getSystemErrorMap().get(errno)?.[1] : undefined;
+  if (system) return system;
+  return error instanceof Error ? error.message : String(error);
+}
+
 const COMMON_OPTIONS: OptionSpecs = {
   help: { type: "boolean", short: "h" },
   json: { type: "boolean" },
@@ -81,6 +115,8 @@ const COMMON_USAGE = [
 ];
 
 const RELATIVE_UNITS_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** The longest `--since` age taken: 100 years. */
+const MAX_SINCE_AGE_MS = 100 * 365.25 * 86_400_000;
 
 /** An ISO date-time without a zone (`2026-12-01T08:00`, `2026-12-01 08:00:30.5`): Date.parse reads it as local time. */
 const ISO_LOCAL_DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$/;
@@ -118,11 +154,14 @@ export function parseSince(value: string, now: number): number {
     );
   const relative = /^(\d+(?:\.\d+)?)([mhdw])$/.exec(value.trim());
   if (relative) {
-    const time = now - Number(relative[1]) * RELATIVE_UNITS_MS[relative[2]!]!;
-    // A JavaScript date reaches back 273,790 years; an age beyond that names no instant.
-    if (Number.isNaN(new Date(time).getTime()))
-      throw new CliError(`--since: "${value.trim()}" reaches back before any date; expected an age such as 30d or 2w`);
-    return time;
+    const age = Number(relative[1]) * RELATIVE_UNITS_MS[relative[2]!]!;
+    // No log reaches back a century: such an age is a slip (an extra digit), and beyond 273,790 years it names no
+    // date at all (`before --since -271764-03-24T...`).
+    if (!(age <= MAX_SINCE_AGE_MS))
+      throw new CliError(
+        `--since: "${value.trim()}" reaches back more than 100 years; expected an age such as 30d or 2w, or an ISO date/time such as 2026-05-04`,
+      );
+    return now - age;
   }
   // Date.parse reads a bare 1 to 12 as a month of 2001 ("7": July 2001), which would keep every event: an age whose
   // unit was left out. A four-digit number is a year (ISO "2026").
@@ -186,17 +225,21 @@ function noLogMessage(root: string): string {
 /** A file as the file system knows it (device and inode), whatever the path's spelling or links. */
 export const fileIdentity = (stats: Stats): string => `${stats.dev}:${stats.ino}`;
 
-export function resolveLogFiles(paths: string[] | undefined, io: CliIo): string[] {
+/**
+ * `named`, when given, is filled with the files named by --file themselves (not found by listing a directory or as a
+ * file's rotated siblings): only those are refused when they hold no event.
+ */
+export function resolveLogFiles(paths: string[] | undefined, io: CliIo, named?: Set<string>): string[] {
   const roots = paths && paths.length > 0 ? paths : [defaultLogDirectory(io.processEnv, io.home)];
   const files: string[] = [];
   // A file is known by its device and inode, not its path: the same log named twice (a directory and its live file,
   // a relative and an absolute path, a symbolic link) is read once, not counted twice.
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   for (const root of roots) {
     try {
       statSync(root);
     } catch (error) {
-      throw new CliError(`cannot read ${root}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new CliError(`cannot read ${root}: ${describeFileError(error)}`);
     }
     const found = findLogFiles(root);
     if (found.length === 0) throw new CliError(noLogMessage(root));
@@ -208,10 +251,12 @@ export function resolveLogFiles(paths: string[] | undefined, io: CliIo): string[
         accessSync(file, constants.R_OK);
         identity = fileIdentity(stats);
       } catch (error) {
-        throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        throw new CliError(`cannot read ${file}: ${describeFileError(error)}`);
       }
+      // The path the file is read under, whichever spelling came first.
+      if (file === root) named?.add(seen.get(identity) ?? file);
       if (seen.has(identity)) continue;
-      seen.add(identity);
+      seen.set(identity, file);
       files.push(file);
     }
   }
@@ -248,6 +293,30 @@ export function dashValueProblem(command: CliCommand, argv: readonly string[]): 
   return undefined;
 }
 
+/**
+ * A flag that takes one value given twice (`--route swe --route cheap`: parseArgs keeps the last, silently), or a
+ * flag given an empty value (`--route ''`): said, rather than guessed at.
+ */
+export function optionValueProblem(
+  command: CliCommand,
+  tokens: ReadonlyArray<{ kind: string; name?: string; value?: string | undefined }>,
+): string | undefined {
+  const options = { ...COMMON_OPTIONS, ...command.options };
+  const given = new Map<string, string[]>();
+  for (const token of tokens) {
+    if (token.kind !== "option" || token.name === undefined || options[token.name]?.type !== "string") continue;
+    const value = token.value ?? "";
+    if (value.trim() === "") return `--${token.name}: empty value; expected ${expectedValue(command, token.name)}`;
+    if (options[token.name]!.multiple) continue;
+    const values = given.get(token.name) ?? [];
+    values.push(value);
+    given.set(token.name, values);
+    if (values.length > 1)
+      return `--${token.name} given more than once (${values.map((text) => `"${text}"`).join(", ")}); it takes one value: ${expectedValue(command, token.name)}`;
+  }
+  return undefined;
+}
+
 export function helpText(command: CliCommand): string {
   return [
     `Usage: node scripts/${command.name}.mjs [options]`,
@@ -276,6 +345,8 @@ export function logSummary(stats: ReadStats, join: JoinStats, since?: number) {
     filteredOut: stats.filteredOut,
     completedRequests: join.completed,
     incompleteRequests: join.incomplete,
+    /** Requests read again from another file (overlapping logs) after they completed: counted once. */
+    repeatedRequests: join.repeatedRequests,
     orphanEvents: join.orphanEvents,
   };
 }
@@ -287,23 +358,46 @@ function formatLogSummary(summary: ReturnType<typeof logSummary>): string {
   const unknown = Object.values(summary.unknownTypes).reduce((sum, count) => sum + count, 0);
   if (unknown) parts.push(`${unknown} of unknown types`);
   if (summary.since) parts.push(`${summary.filteredOut} before --since ${summary.since}`);
+  if (summary.repeatedRequests)
+    parts.push(`${summary.repeatedRequests} request(s) read again from another file counted once`);
   const lines = [parts.join(", ")];
   for (const sample of summary.malformedSamples) lines.push(`  malformed: ${sample}`);
   return lines.join("\n");
 }
 
+/** A file that held no event, only malformed lines (a live log whose only line is still being written is a log). */
+const holdsNoEvent = (
+  counts: FileReadStats,
+): counts is FileReadStats & { firstMalformed: { line: number; reason: string } } =>
+  counts.eventLines === 0 &&
+  counts.firstMalformed !== undefined &&
+  !(counts.malformed === 1 && counts.firstMalformed.reason === CUT_OFF_REASON);
+
 /**
  * A file read that holds no event at all: README.md or a routes file given to --file. Said as such, naming its first
  * line, rather than summed into "0 events, 1570 malformed line(s) skipped". A live log whose only line is still being
- * written is a log.
+ * written is a log. With `named` (the files --file named themselves), only those are refused: a rotated file found by
+ * listing a directory, or beside a named file, that holds no event (a crash's NUL-filled line) is damage to count, as
+ * bad lines are (see damagedLogWarnings).
  */
-export function notAnEventLog(stats: ReadStats): string | undefined {
+export function notAnEventLog(stats: ReadStats, named?: ReadonlySet<string>): string | undefined {
   for (const [file, counts] of Object.entries(stats.byFile)) {
+    if (!holdsNoEvent(counts) || (named && !named.has(file))) continue;
     const first = counts.firstMalformed;
-    if (counts.eventLines > 0 || !first || (counts.malformed === 1 && first.reason === CUT_OFF_REASON)) continue;
     return `${file} is not an event log: none of its ${counts.malformed} non-blank line(s) is an event (line ${first.line}: ${first.reason}); pass an auto-router.events*.jsonl file or the directory holding them`;
   }
   return undefined;
+}
+
+/** A warning for each file found by listing (not named by --file) that held no event: its lines are counted as malformed. */
+export function damagedLogWarnings(stats: ReadStats, named: ReadonlySet<string>): string[] {
+  return Object.entries(stats.byFile).flatMap(([file, counts]) =>
+    holdsNoEvent(counts) && !named.has(file)
+      ? [
+          `warning: ${file} holds no event: its ${counts.malformed} non-blank line(s) are counted as malformed and skipped (line ${counts.firstMalformed.line}: ${counts.firstMalformed.reason}); the other files are read`,
+        ]
+      : [],
+  );
 }
 
 /** The items, unchanged, noting every route a request was routed to or asked for. */
@@ -354,12 +448,15 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
         options: { ...COMMON_OPTIONS, ...command.options },
         strict: true,
         allowPositionals: false,
+        tokens: true,
       });
     } catch (error) {
       throw new CliError(
         withOptionMeant(error as NodeJS.ErrnoException, argv, { ...COMMON_OPTIONS, ...command.options }),
       );
     }
+    const valueProblem = optionValueProblem(command, parsed.tokens ?? []);
+    if (valueProblem) throw new CliError(valueProblem);
     const values = parsed.values as FlagValues;
     if (values.help) {
       io.stdout(helpText(command));
@@ -368,7 +465,8 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
     const since = typeof values.since === "string" ? parseSince(values.since, io.now()) : undefined;
     const problem = command.validate?.(values);
     if (problem) throw new CliError(problem);
-    const files = resolveLogFiles(values.file as string[] | undefined, io);
+    const named = new Set<string>();
+    const files = resolveLogFiles(values.file as string[] | undefined, io, named);
     const readStats = emptyReadStats();
     const joinStats = emptyJoinStats();
     const joined = joinRequests(
@@ -393,8 +491,9 @@ export async function runCli(command: CliCommand, argv: string[], io: CliIo = de
       if (code) throw new CliError(`cannot read the event log: ${code} ${(error as Error).message}`);
       throw error;
     }
-    const notLog = notAnEventLog(readStats);
+    const notLog = notAnEventLog(readStats, named);
     if (notLog) throw new CliError(notLog);
+    for (const warning of damagedLogWarnings(readStats, named)) io.stderr(`${command.name}: ${warning}`);
     output.writeFiles?.();
     // A route without requests is an answer (none in this window), not bad input: said on stderr, exit 0.
     if (routeFilter && routesView) {

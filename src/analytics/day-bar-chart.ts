@@ -1,6 +1,6 @@
 // What the session report's SVG charts share: their width, how wide a label is, escaping, and the per-day bar chart
 // (daily composition, requests failed over) with its count axis, day labels and value labels in visible text.
-import { oneLine } from "./text-format.ts";
+import { formatCount, oneLine } from "./text-format.ts";
 
 export const CHART_WIDTH = 760;
 export const BAR_AREA_HEIGHT = 220;
@@ -11,6 +11,12 @@ export const BAR_AREA_HEIGHT = 220;
  */
 export const CHARACTER_WIDTH_PX = 7;
 export const textWidth = (text: string): number => text.length * CHARACTER_WIDTH_PX;
+
+/** `text` cut to fit `width` pixels, with "…" when cut. */
+export function fitText(text: string, width: number): string {
+  const characters = Math.floor(width / CHARACTER_WIDTH_PX);
+  return text.length <= characters ? text : `${text.slice(0, Math.max(1, characters - 1))}…`;
+}
 
 export const escapeHtml = (text: string): string =>
   oneLine(text)
@@ -30,6 +36,10 @@ const LINE_HEIGHT_PX = 12;
 const GAP_PX = 6;
 /** About this many steps on a count axis. */
 const AXIS_STEPS = 4;
+/** The legend's columns: a swatch, then the name, shortened with "…" to fit its column. */
+const LEGEND_COLUMNS = 3;
+const LEGEND_COLUMN_PX = 250;
+const LEGEND_NAME_LEFT_PX = 14;
 
 /** Ticks of a count axis from 0 in whole steps of 1, 2 or 5 x 10^n; the last is at or above `most`. */
 export function countAxisTicks(most: number): number[] {
@@ -76,22 +86,27 @@ export function dayBarChart(options: {
     Math.max(0, ...columns.map((column) => column.parts.reduce((sum, part) => sum + part.value, 0))),
   );
   const top = ticks.at(-1)!;
-  const plotHeight = BAR_AREA_HEIGHT - PLOT_TOP_PX;
-  const yOf = (value: number) => BAR_AREA_HEIGHT - (value / top) * plotHeight;
   const slot = columns.length ? (CHART_WIDTH - PLOT_LEFT_PX - 10) / columns.length : 0;
   const barWidth = Math.max(1, Math.min(slot * 0.8, MAX_BAR_WIDTH_PX));
   const fits = (lines: string[]) => lines.every((line) => textWidth(line) <= slot);
-  const labelLines = columns.every((column) => fits([column.value]))
-    ? columns.map((column) => [column.value])
-    : columns.every((column) => fits(column.narrowValue ?? [column.value]))
-      ? columns.map((column) => column.narrowValue ?? [column.value])
-      : columns.map(() => []);
+  // The value on one line, else its narrow lines, else a word a line ("0", "of", "1,500"), else none.
+  const layouts = [
+    (column: (typeof columns)[number]) => [column.value],
+    (column: (typeof columns)[number]) => column.narrowValue ?? [column.value],
+    (column: (typeof columns)[number]) => (column.narrowValue ?? [column.value]).flatMap((line) => line.split(" ")),
+  ];
+  const layout = layouts.find((lines) => columns.every((column) => fits(lines(column))));
+  const labelLines = columns.map((column) => layout?.(column) ?? []);
+  // Room above the tallest bar for its label's lines, so none is cut off at the chart's top.
+  const lineCount = Math.max(1, ...labelLines.map((lines) => lines.length));
+  const plotHeight = BAR_AREA_HEIGHT - PLOT_TOP_PX - (lineCount - 1) * LINE_HEIGHT_PX;
+  const yOf = (value: number) => BAR_AREA_HEIGHT - (value / top) * plotHeight;
   // Every n-th day named where "05-01" is wider than a bar's slot.
   const dayEvery = Math.max(1, Math.ceil((textWidth("05-01") + GAP_PX) / Math.max(1, slot)));
   const axis = ticks.map(
     (tick) =>
       `<line class="grid" x1="${PLOT_LEFT_PX}" x2="${CHART_WIDTH - 10}" y1="${yOf(tick).toFixed(1)}" y2="${yOf(tick).toFixed(1)}" stroke="${tick === 0 ? "#888" : "#e4e4e4"}"/>` +
-      `<text class="axis-tick" x="${PLOT_LEFT_PX - 6}" y="${(yOf(tick) + 4).toFixed(1)}" text-anchor="end">${tick}</text>`,
+      `<text class="axis-tick" x="${PLOT_LEFT_PX - 6}" y="${(yOf(tick) + 4).toFixed(1)}" text-anchor="end">${formatCount(tick)}</text>`,
   );
   const unitLabel = `<text class="axis-unit" x="4" y="10">${escapeHtml(unit)}</text>`;
   const bars = columns.map((column, index) => {
@@ -115,14 +130,18 @@ export function dayBarChart(options: {
         : "")
     );
   });
-  const legendMarks = legend.map(
-    (entry, index) =>
-      `<g class="legend-item" ${entry.attributes}><rect x="${10 + (index % 3) * 250}" y="${BAR_AREA_HEIGHT + 26 + Math.floor(index / 3) * 16}" width="10" height="10" fill="${entry.fill}"/><text x="${24 + (index % 3) * 250}" y="${BAR_AREA_HEIGHT + 35 + Math.floor(index / 3) * 16}">${escapeHtml(entry.name)}</text></g>`,
-  );
+  const legendMarks = legend.map((entry, index) => {
+    const left = 10 + (index % LEGEND_COLUMNS) * LEGEND_COLUMN_PX;
+    const top = BAR_AREA_HEIGHT + 26 + Math.floor(index / LEGEND_COLUMNS) * 16;
+    // A name too long for its column is shortened, the whole name on hover, as the p50/p90 charts do.
+    const name = fitText(entry.name, LEGEND_COLUMN_PX - LEGEND_NAME_LEFT_PX - GAP_PX);
+    const title = name === entry.name ? "" : `<title>${escapeHtml(entry.name)}</title>`;
+    return `<g class="legend-item" ${entry.attributes}>${title}<rect x="${left}" y="${top}" width="10" height="10" fill="${entry.fill}"/><text x="${left + LEGEND_NAME_LEFT_PX}" y="${top + 9}">${escapeHtml(name)}</text></g>`;
+  });
   const empty =
     columns.length === 0
       ? `<text x="${PLOT_LEFT_PX + 10}" y="${BAR_AREA_HEIGHT / 2}">${escapeHtml(options.emptyText ?? "no finished requests")}</text>`
       : "";
-  const height = BAR_AREA_HEIGHT + 40 + Math.ceil(legend.length / 3) * 16;
+  const height = BAR_AREA_HEIGHT + 40 + Math.ceil(legend.length / LEGEND_COLUMNS) * 16;
   return `<svg id="${id}" class="chart" role="img" aria-label="${escapeHtml(label)}" width="${CHART_WIDTH}" height="${height}" viewBox="0 0 ${CHART_WIDTH} ${height}" xmlns="http://www.w3.org/2000/svg">${unitLabel}${axis.join("")}${bars.join("")}${legendMarks.join("")}${empty}</svg>`;
 }

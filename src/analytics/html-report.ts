@@ -1,9 +1,9 @@
 // One self-contained HTML page for routing-session-stats --html: inline SVG charts and tables, no script, no
 // network. Charts carry stable ids (`chart-daily-composition`, `chart-latency`, `chart-cost`, `chart-failovers`)
 // and each mark carries data-* attributes, so a browser test can find and check them.
-import { CHARACTER_WIDTH_PX, CHART_WIDTH, dayBarChart, escapeHtml, textWidth } from "./day-bar-chart.ts";
+import { CHART_WIDTH, dayBarChart, escapeHtml, fitText, textWidth } from "./day-bar-chart.ts";
 import type { SessionStats } from "./session-stats.ts";
-import { formatDuration, formatPercent, formatUsd, moreRows } from "./text-format.ts";
+import { formatCount, formatDuration, formatPercent, formatUsd, moreRows } from "./text-format.ts";
 
 const PALETTE = [
   "#4e79a7",
@@ -22,12 +22,6 @@ const GAP_PX = 6;
 /** The model names' column takes at most this share of a chart's width; a longer name is shortened with "…". */
 const MAX_NAME_SHARE = 0.4;
 
-/** `text` cut to fit `width` pixels, with "…" when cut. */
-function fitText(text: string, width: number): string {
-  const characters = Math.floor(width / CHARACTER_WIDTH_PX);
-  return text.length <= characters ? text : `${text.slice(0, Math.max(1, characters - 1))}…`;
-}
-
 /** A chart without days: none finished, or `--limit 0` asked for none (as the text report says). */
 const emptyText = (stats: SessionStats): string =>
   stats.requests > 0 ? "no day shown: --limit 0" : "no finished requests";
@@ -42,13 +36,13 @@ function dailyCompositionChart(stats: SessionStats): string {
     emptyText: emptyText(stats),
     columns: stats.days.map((day) => ({
       day: day.day,
-      value: String(day.requests),
+      value: formatCount(day.requests),
       // Drawn bottom up: the day's top model at the base.
       parts: day.composition.map((part) => ({
         value: part.requests,
         fill: color(part.model),
         attributes: `class="bar" data-day="${day.day}" data-model="${escapeHtml(part.model)}" data-value="${part.requests}"`,
-        title: `${day.day} ${part.model}: ${part.requests}`,
+        title: `${day.day} ${part.model}: ${formatCount(part.requests)}`,
       })),
     })),
     legend: models.map((model) => ({
@@ -108,20 +102,20 @@ function failoverChart(stats: SessionStats): string {
       const rest = day.requests - day.requestsFailedOver;
       return {
         day: day.day,
-        value: `${day.requestsFailedOver} of ${day.requests}`,
-        narrowValue: [String(day.requestsFailedOver), `of ${day.requests}`],
+        value: `${formatCount(day.requestsFailedOver)} of ${formatCount(day.requests)}`,
+        narrowValue: [formatCount(day.requestsFailedOver), `of ${formatCount(day.requests)}`],
         parts: [
           {
             value: day.requestsFailedOver,
             fill: "#e15759",
             attributes: `class="bar" data-day="${day.day}" data-value="${day.requestsFailedOver}" data-requests="${day.requests}" data-target-switches="${day.targetSwitches}"`,
-            title: `${day.day}: ${day.requestsFailedOver} of ${day.requests} requests failed over (${day.targetSwitches} target switches)`,
+            title: `${day.day}: ${formatCount(day.requestsFailedOver)} of ${formatCount(day.requests)} requests failed over (${formatCount(day.targetSwitches)} target switches)`,
           },
           {
             value: rest,
             fill: "#d5d5d5",
             attributes: `class="bar rest" data-day="${day.day}" data-value="${rest}"`,
-            title: `${day.day}: ${rest} of ${day.requests} requests did not fail over`,
+            title: `${day.day}: ${formatCount(rest)} of ${formatCount(day.requests)} requests did not fail over`,
           },
         ],
       };
@@ -133,12 +127,13 @@ function failoverChart(stats: SessionStats): string {
   });
 }
 
-/** Under a table --limit cut: how many rows are left out (empty when none are). */
+/** Under a table or chart --limit cut: how many rows are left out (empty when none are). */
 const cutNote = (shown: number, total: number): string =>
   total > shown ? `\n<p class="note">${escapeHtml(moreRows(shown, total).trim().slice(1, -1))}</p>` : "";
 
+/** A table in a wrapper that scrolls sideways in a narrow window, so the page itself keeps its width. */
 const table = (id: string, headers: string[], rows: string[][]): string =>
-  `<table id="${id}"><thead><tr>${headers.map((header) => `<th>${escapeHtml(header)}</th>`).join("")}</tr></thead><tbody>${rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join("")}</tr>`).join("")}</tbody></table>`;
+  `<div class="table-wrap"><table id="${id}"><thead><tr>${headers.map((header) => `<th>${escapeHtml(header)}</th>`).join("")}</tr></thead><tbody>${rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeHtml(cell)}</td>`).join("")}</tr>`).join("")}</tbody></table></div>`;
 
 export function renderSessionHtml(stats: SessionStats, options: { title?: string; generatedAt?: string } = {}): string {
   const title = options.title ?? "pi-auto-router session stats";
@@ -148,29 +143,32 @@ export function renderSessionHtml(stats: SessionStats, options: { title?: string
     ["requests", "as planned", "failover after error", "planner drift", "not served", "drift share"],
     [
       [
-        String(drift.requests),
-        String(drift.servedAsPlanned),
-        String(drift.failoverAfterError),
-        String(drift.plannerDrift),
-        String(drift.notServed),
+        formatCount(drift.requests),
+        formatCount(drift.servedAsPlanned),
+        formatCount(drift.failoverAfterError),
+        formatCount(drift.plannerDrift),
+        formatCount(drift.notServed),
         formatPercent(drift.driftShare),
       ],
     ],
   );
+  // The days --limit left out, under each per-day chart and the per-day table, as the text report says under its
+  // lists; none when no day is shown at all (--limit 0: the charts say so).
+  const daysCut = stats.days.length > 0 ? cutNote(stats.days.length, stats.totals.days) : "";
   const failovers = table(
     "table-failovers",
     ["day", "requests", "failed over", "target switches", "failed", "refused", "target refused"],
     stats.days.map((day) => [
       day.day,
       ...[day.requests, day.requestsFailedOver, day.targetSwitches, day.failed, day.refused, day.refusedByTarget].map(
-        String,
+        formatCount,
       ),
     ]),
   );
   const masked = table(
     "table-masked-errors",
     ["target", "kind", "count", "last message"],
-    stats.maskedErrors.map((row) => [row.target, row.failureKind, String(row.count), row.lastMessage ?? ""]),
+    stats.maskedErrors.map((row) => [row.target, row.failureKind, formatCount(row.count), row.lastMessage ?? ""]),
   );
   const recent = table(
     "table-recent-drift",
@@ -178,16 +176,16 @@ export function renderSessionHtml(stats: SessionStats, options: { title?: string
     stats.recentDrift.map((row) => [row.ts, row.routeId, row.planned, row.served, row.kind]),
   );
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h2{margin-top:32px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}svg text{font-size:11px;fill:#333}.note{font-size:13px;color:#555}</style>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}svg.chart{display:block;max-width:100%;height:auto}.table-wrap{max-width:100%;overflow-x:auto}h2{margin-top:32px}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}svg text{font-size:11px;fill:#333}.note{font-size:13px;color:#555}</style>
 </head><body>
 <h1>${escapeHtml(title)}</h1>
-<p id="generated">${escapeHtml(options.generatedAt ?? "")} · ${stats.requests} requests</p>
+<p id="generated">${escapeHtml(options.generatedAt ?? "")} · ${formatCount(stats.requests)} requests</p>
 <h2>Daily composition by served model</h2>
-${dailyCompositionChart(stats)}
+${dailyCompositionChart(stats)}${daysCut}
 <h2>Requests failed over per day</h2>
-${failoverChart(stats)}
-${failovers}
+${failoverChart(stats)}${daysCut}
+${failovers}${daysCut}
 <p class="note">failed over: requests that moved to another target at least once; target switches: moves to the next
 target (a request that failed over twice counts 2); failed: every target tried failed; refused: the router called no
 target (a hard budget, say); target refused: a target refused to answer (a content filter).</p>

@@ -47,6 +47,11 @@ export interface JoinStats {
   incomplete: number;
   /** Request-scoped events (REQUEST_TYPES) without a requestId; a process's own (breaker, health) are none. */
   orphanEvents: number;
+  /**
+   * Requests read again after they had completed (overlapping files: a log and its backup, the same lines merged
+   * twice): counted once, the later copy's events left out.
+   */
+  repeatedRequests: number;
 }
 
 /** The events that belong to one request and carry its id; the others (breaker, health, warning, pin) may not. */
@@ -60,7 +65,7 @@ const REQUEST_TYPES: ReadonlySet<string> = new Set<EventType>([
   "final",
 ]);
 
-export const emptyJoinStats = (): JoinStats => ({ completed: 0, incomplete: 0, orphanEvents: 0 });
+export const emptyJoinStats = (): JoinStats => ({ completed: 0, incomplete: 0, orphanEvents: 0, repeatedRequests: 0 });
 
 function openRequest(event: NormalizedEvent, requestId: string): JoinedRequest {
   return {
@@ -105,13 +110,18 @@ function absorb(request: JoinedRequest, event: NormalizedEvent): void {
   }
 }
 
-/** Joined requests (on their final), feedback and quota events, in log order. */
+/**
+ * Joined requests (on their final), feedback and quota events, in log order. A request whose id already completed is
+ * not counted again: the same lines read from two files (`--file log --file backup`, machines' logs merged with an
+ * overlap) are one request. Only the completed ids are kept, not the requests.
+ */
 export async function* joinRequests(
   events: AsyncIterable<NormalizedEvent>,
   stats: JoinStats = emptyJoinStats(),
   maxOpenRequests = MAX_OPEN_REQUESTS,
 ): AsyncIterable<JoinedItem> {
   const open = new RecentMap<string, JoinedRequest>(maxOpenRequests);
+  const completed = new Set<string>();
   for await (const event of events) {
     if (event.type === "feedback") {
       yield { kind: "feedback", event };
@@ -124,6 +134,10 @@ export async function* joinRequests(
     const requestId = event.requestId;
     if (!requestId) {
       if (REQUEST_TYPES.has(event.type)) stats.orphanEvents++;
+      continue;
+    }
+    if (completed.has(requestId)) {
+      if (event.type === "final") stats.repeatedRequests++;
       continue;
     }
     let request = open.get(requestId);
@@ -139,6 +153,7 @@ export async function* joinRequests(
     absorb(request, event);
     if (event.type === "final") {
       open.delete(requestId);
+      completed.add(requestId);
       stats.completed++;
       yield { kind: "request", request };
     }

@@ -215,4 +215,110 @@ describe("the session report in headless Chromium", {
     );
     await page.close();
   });
+
+  it("fits a 400 px window and keeps the daily composition's long model names apart in its legend", async () => {
+    // Hand-written lines in the current format (v3): 31 days, each day's requests served by four models whose names
+    // are longer than a legend column, and 2,500 requests on the last day.
+    const models = [
+      "anthropic/claude-sonnet-4-6-extended-thinking-preview-20260501",
+      "openrouter/meta-llama/llama-4-maverick-instruct-long-context-experimental",
+      "google/gemini-3-flash-preview-with-an-even-longer-name",
+      "openai-codex/gpt-5.3-codex",
+    ];
+    const lines: string[] = [];
+    for (let day = 0; day < 31; day++) {
+      for (let index = 0; index < (day === 30 ? 2500 : 4); index++) {
+        const requestId = `d${day}-${index}`;
+        const ts = new Date(Date.UTC(2026, 4, 1 + day, 9, 0, 0, index)).toISOString();
+        const target = models[index % models.length]!;
+        const result = { attempt: 1, target, outcome: "success", latencyMs: 900 + index };
+        lines.push(
+          JSON.stringify({ v: 3, type: "decision", ts, requestId, sessionId: "s", routeId: "main", data: {} }),
+          JSON.stringify({
+            v: 3,
+            type: "final",
+            ts,
+            requestId,
+            data: { outcome: "success", servedTarget: target, attempts: 1, failovers: 0 },
+            steps: [
+              { type: "attempt", ms: 0, data: { attempt: 1, target } },
+              { type: "result", ms: 0, data: result },
+            ],
+          }),
+        );
+      }
+    }
+    const log = join(workDir, "month", "auto-router.events.jsonl");
+    mkdirSync(dirname(log));
+    writeFileSync(log, `${lines.join("\n")}\n`);
+    const report = join(workDir, "month.html");
+    const run = spawnSync(
+      process.execPath,
+      [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", log, "--html", report],
+      { encoding: "utf8" },
+    );
+    assert.equal(run.status, 0, run.stderr);
+
+    for (const width of [400, 1280]) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      await page.goto(pathToFileURL(report).href);
+      const layout: {
+        pageWidth: number;
+        charts: Array<{ id: string; left: number; right: number; height: number }>;
+        tables: Array<{ id: string; right: number; boxRight: number; scrolls: boolean }>;
+        legend: Array<{ text: string | null; left: number; right: number; top: number }>;
+      } = await page.evaluate(() => ({
+        pageWidth: document.documentElement.scrollWidth,
+        charts: [...document.querySelectorAll("svg.chart")].map((svg) => {
+          const box = svg.getBoundingClientRect();
+          return { id: svg.id, left: box.left, right: box.right, height: box.height };
+        }),
+        tables: [...document.querySelectorAll("table")].map((table) => {
+          const box = table.parentElement!;
+          return {
+            id: table.id,
+            right: table.getBoundingClientRect().right,
+            boxRight: box.getBoundingClientRect().right,
+            scrolls: box.scrollWidth > box.clientWidth && getComputedStyle(box).overflowX === "auto",
+          };
+        }),
+        legend: [...document.querySelectorAll("#chart-daily-composition .legend-item text")].map((text) => {
+          const box = text.getBoundingClientRect();
+          return { text: text.textContent, left: box.left, right: box.right, top: Math.round(box.top) };
+        }),
+      }));
+      // Nothing runs past the window's right edge: the page does not scroll sideways.
+      assert.ok(layout.pageWidth <= width, `the page is ${layout.pageWidth} px wide in a ${width} px window`);
+      for (const chart of layout.charts) {
+        assert.ok(chart.right <= width, `${chart.id} ends at ${chart.right} in a ${width} px window`);
+        assert.ok(chart.height > 0, `${chart.id} is drawn`);
+        // At 1280 px the charts keep their full size.
+        if (width === 1280) assert.equal(Math.round(chart.right - chart.left), 760, chart.id);
+      }
+      for (const table of layout.tables) {
+        assert.ok(table.boxRight <= width, `${table.id}'s box ends at ${table.boxRight} in a ${width} px window`);
+        // A table wider than the window scrolls in its own box.
+        if (table.right > width) assert.ok(table.scrolls, `${table.id} scrolls sideways in its box`);
+      }
+      if (width === 400)
+        assert.ok(
+          layout.tables.some((table) => table.scrolls),
+          "the per-day table is wider than 400 px: it scrolls in its box",
+        );
+      // No two legend names on one row overlap, and each stays inside the chart.
+      const composition = layout.charts.find((chart) => chart.id === "chart-daily-composition")!;
+      assert.equal(layout.legend.length, models.length);
+      for (const name of layout.legend) {
+        assert.ok(name.right <= composition.right, `"${name.text}" ends inside the chart`);
+        for (const other of layout.legend)
+          if (other !== name && other.top === name.top && other.left > name.left)
+            assert.ok(name.right <= other.left, `"${name.text}" ends before "${other.text}" begins`);
+      }
+      assert.ok(
+        layout.legend.some((name) => name.text?.endsWith("…")),
+        `long names are shortened: ${layout.legend.map((name) => name.text).join(", ")}`,
+      );
+      await page.close();
+    }
+  });
 });

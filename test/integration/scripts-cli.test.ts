@@ -678,14 +678,14 @@ describe("routing scripts from the command line", () => {
     const missing = join(tmpdir(), "auto-router-no-such-dir", "auto-router.events.jsonl");
     const run = await runScript("routing-session-stats", ["--file", missing]);
     assert.equal(run.code, 1);
-    assert.ok(run.stderr.includes(`cannot read ${missing}: ENOENT`), run.stderr);
+    assert.ok(run.stderr.includes(`cannot read ${missing}: no such file or directory\n`), run.stderr);
   });
 
   it("exits 1 when the default log directory has no event log", async () => {
     const agentDirectory = freshDir("auto-router-cli-agent");
     const run = await runScript("routing-quality-stats", [], { PI_CODING_AGENT_DIR: agentDirectory });
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /cannot read .*extensions: ENOENT/);
+    assert.match(run.stderr, /cannot read .*extensions: no such file or directory\n/);
   });
 
   it("exits 1 saying so when auto-router.events.jsonl in the directory is not a file", async () => {
@@ -1031,5 +1031,293 @@ describe("routing scripts from the command line", () => {
       valueMissing.stderr,
       /^routing-quality-stats: --file needs a value, got the option --json next; expected <path>/,
     );
+  });
+
+  it("refuses --html naming any event log, read or not (a rotated name, another directory's log, a copy), and leaves it as it was", async () => {
+    const directory = freshDir("auto-router-cli-html-any-log");
+    const other = freshDir("auto-router-cli-html-other-log");
+    for (const name of ["auto-router.events.1.jsonl", "auto-router.events.jsonl"])
+      copyFileSync(join(fixtures, name), join(directory, name));
+    copyFileSync(join(fixtures, "auto-router.events.jsonl"), join(other, "auto-router.events.jsonl"));
+    // A log under another name (a backup, a merged copy), and one in the earlier public format.
+    copyFileSync(join(fixtures, "ours.jsonl"), join(other, "backup.jsonl"));
+    copyFileSync(join(fixtures, "legacy.jsonl"), join(other, "old.log"));
+    const env = { PI_CODING_AGENT_DIR: freshDir("auto-router-cli-agent"), AUTO_ROUTER_LOG_DIR: directory };
+    const byName = "its name is an event log's (auto-router.events*.jsonl)";
+    for (const [target, why] of [
+      [join(directory, "auto-router.events.3.jsonl"), byName], // a rotated name not (yet) there
+      [join(other, "auto-router.events.jsonl"), byName], // another directory's live log, not read by this run
+      [join(other, "auto-router.events.2.jsonl"), byName],
+      [join(other, "backup.jsonl"), "it holds event log lines"],
+      [join(other, "old.log"), "it holds event log lines"],
+    ] as const) {
+      const before = existsSync(target) ? readFileSync(target, "utf8") : undefined;
+      for (const args of [
+        ["--html", target],
+        ["--file", directory, "--html", target],
+      ]) {
+        const run = await runScript("routing-session-stats", args, env);
+        assert.equal(run.code, 1, run.stdout);
+        assert.equal(
+          run.stderr,
+          `routing-session-stats: --html ${target}: ${why}, and the report would replace it; name another file for the report\nRun with --help for usage.\n`,
+        );
+        assert.equal(existsSync(target) ? readFileSync(target, "utf8") : undefined, before, target);
+      }
+    }
+    // Every log is still read as one.
+    for (const file of [directory, other, join(other, "backup.jsonl")])
+      assert.equal((await runScript("routing-stats", ["--file", file], env)).code, 0, file);
+    // An earlier report is a report: written over, as before.
+    const report = join(other, "report.html");
+    writeFileSync(report, "<!doctype html>\n<p>an earlier report</p>\n");
+    const written = await runScript("routing-session-stats", ["--file", directory, "--html", report], env);
+    assert.equal(written.code, 0, written.stderr);
+    assert.match(readFileSync(report, "utf8"), /^<!doctype html>\n<html/);
+  });
+
+  it("counts the bad lines of a damaged rotated file found in a directory, with a warning naming it, instead of refusing the log", async () => {
+    // Real pi (SDK, faux target) writes the live log; a crash left its rotated file as one NUL-filled line.
+    const h = await harnesses.start(
+      {
+        targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
+        routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
+      },
+      "auto-router-cli-damaged-rotated",
+    );
+    await h.setModel("auto-router", "main");
+    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("an answer")]);
+    await h.prompt("one");
+    await harnesses.stop(); // flushes the event log
+    const directory = harnesses.stateDir;
+    const damaged = join(directory, "auto-router.events.1.jsonl");
+    writeFileSync(damaged, `${"\0".repeat(4096)}\n`);
+    const live = join(directory, "auto-router.events.jsonl");
+    for (const script of SCRIPTS.filter((name) => name !== "routing-replay")) {
+      // The directory, and the live file whose rotated sibling it is.
+      for (const file of [directory, live]) {
+        const run = await runScript(script, ["--file", file]);
+        assert.equal(run.code, 0, `${script} ${file}: ${run.stderr}`);
+        assert.equal(
+          run.stderr,
+          `${script}: warning: ${damaged} holds no event: its 1 non-blank line(s) are counted as malformed and skipped (line 1: not JSON); the other files are read\n`,
+        );
+        assert.match(run.stdout, /read \d+ lines from 2 file\(s\): \d+ events, 1 malformed line\(s\) skipped/);
+        assert.ok(run.stdout.includes(`malformed: ${damaged}:1 (not JSON)`), run.stdout);
+      }
+    }
+    const stats = json(await runScript("routing-stats", ["--json", "--file", directory]));
+    assert.equal(stats.stats.requests, 1);
+    assert.equal(stats.log.malformed, 1);
+    const report = join(freshDir("auto-router-cli-damaged-report"), "report.html");
+    const html = await runScript("routing-session-stats", ["--file", directory, "--html", report]);
+    assert.equal(html.code, 0, html.stderr);
+    assert.match(readFileSync(report, "utf8"), /· 1 requests</);
+    // Named by --file itself, a file without an event is still refused, as README.md would be.
+    const named = await runScript("routing-stats", ["--file", damaged]);
+    assert.equal(named.code, 1, named.stdout);
+    assert.ok(named.stderr.startsWith(`routing-stats: ${damaged} is not an event log: `), named.stderr);
+  });
+
+  it("counts a request once when it is in several files read (a log and its backup, overlapping merged logs)", async () => {
+    // Real pi (SDK, priced faux targets) writes the log: one request served at once, one after a failover.
+    const priced = { input: 100, output: 100, cacheRead: 100, cacheWrite: 100 };
+    const h = await harnesses.start(
+      {
+        targets: [
+          { provider: "mock-a", models: [{ id: "model-a", cost: priced }] },
+          { provider: "mock-b", models: [{ id: "model-b", cost: priced }] },
+        ],
+        routes: TWO_TARGETS.routes,
+      },
+      "auto-router-cli-overlap",
+    );
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-a").setResponses([
+      fauxAssistantMessage("served by a"),
+      fauxAssistantMessage("", { stopReason: "error", errorMessage: "503 service unavailable" }),
+    ]);
+    h.faux("mock-b").setResponses([fauxAssistantMessage("served by b")]);
+    await h.prompt("one");
+    await h.prompt("two");
+    await harnesses.stop(); // flushes the event log
+    const log = join(harnesses.stateDir, "auto-router.events.jsonl");
+    const backup = join(freshDir("auto-router-cli-overlap-backup"), "backup.jsonl");
+    copyFileSync(log, backup);
+    const once = json(await runScript("routing-stats", ["--json", "--file", log]));
+    assert.equal(once.stats.requests, 2);
+    assert.ok(once.stats.totalCostUsd > 0, "the faux targets are priced");
+    const twice = json(await runScript("routing-stats", ["--json", "--file", log, "--file", backup]));
+    assert.deepEqual(twice.stats, once.stats, "the backup's copies are not counted again");
+    assert.equal(twice.log.files.length, 2);
+    assert.equal(twice.log.repeatedRequests, 2);
+    const session = json(await runScript("routing-session-stats", ["--json", "--file", log]));
+    const sessionTwice = json(await runScript("routing-session-stats", ["--json", "--file", backup, "--file", log]));
+    assert.deepEqual(sessionTwice.stats, session.stats);
+    const quality = json(await runScript("routing-quality-stats", ["--json", "--file", log]));
+    const qualityTwice = json(await runScript("routing-quality-stats", ["--json", "--file", log, "--file", backup]));
+    assert.deepEqual(qualityTwice.stats, quality.stats);
+    const config = replayConfig({ main: { targets: [{ provider: "mock-b", modelId: "model-b" }] } });
+    const replay = json(await runScript("routing-replay", ["--json", "--config", config, "--file", log]));
+    const replayTwice = json(
+      await runScript("routing-replay", ["--json", "--config", config, "--file", log, "--file", backup]),
+    );
+    assert.deepEqual(replayTwice.report, replay.report);
+    const text = await runScript("routing-stats", ["--file", log, "--file", backup]);
+    assert.match(text.stdout, /^requests {7}2$/m);
+    assert.match(text.stdout, /, 2 request\(s\) read again from another file counted once$/m);
+  });
+
+  it("refuses a one-value flag given twice and an empty value, instead of silently taking the last or none", async () => {
+    const file = join(fixtures, "ours.jsonl");
+    const config = replayConfig();
+    const route = "<route>: only requests of this route (requested or served)";
+    for (const [script, args, said] of [
+      [
+        "routing-stats",
+        ["--route", "swe", "--route", "cheap"],
+        `--route given more than once ("swe", "cheap"); it takes one value: ${route}`,
+      ],
+      [
+        "routing-session-stats",
+        ["--since", "7d", "--since=2026-05-01"],
+        '--since given more than once ("7d", "2026-05-01"); it takes one value: <when>: only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w',
+      ],
+      [
+        "routing-replay",
+        ["--config", config, "--config", config],
+        `--config given more than once ("${config}", "${config}"); it takes one value: <file>: routes file to replay under (required)`,
+      ],
+      ["routing-stats", ["--route", ""], `--route: empty value; expected ${route}`],
+      ["routing-quality-stats", ["--route="], `--route: empty value; expected ${route}`],
+    ] as const) {
+      const run = await runScript(script, ["--file", file, ...args]);
+      assert.equal(run.code, 1, `${script} ${args.join(" ")}: ${run.stdout}`);
+      assert.equal(run.stdout, "");
+      assert.equal(run.stderr, `${script}: ${said}\nRun with --help for usage.\n`);
+    }
+    // --file takes several, as README says.
+    assert.equal((await runScript("routing-stats", ["--file", file, "--file", file])).code, 0);
+  });
+
+  it("refuses a --since age beyond a century, which named a date before year 0", async () => {
+    const run = await runScript("routing-stats", ["--since", "99999999d", "--file", join(fixtures, "ours.jsonl")]);
+    assert.equal(run.code, 1, run.stdout);
+    assert.equal(
+      run.stderr,
+      'routing-stats: --since: "99999999d" reaches back more than 100 years; expected an age such as 30d or 2w, or an ISO date/time such as 2026-05-04\nRun with --help for usage.\n',
+    );
+  });
+
+  it("says why a file cannot be read or written in words, not as a bare code", async () => {
+    const directory = freshDir("auto-router-cli-error-words");
+    const html = await runScript("routing-session-stats", [
+      "--file",
+      join(fixtures, "ours.jsonl"),
+      "--html",
+      directory,
+    ]);
+    assert.equal(html.code, 1, html.stdout);
+    assert.equal(
+      html.stderr,
+      `routing-session-stats: cannot write ${directory}: is a directory\nRun with --help for usage.\n`,
+    );
+    const missing = join(directory, "new-routes.json");
+    const replay = await runScript("routing-replay", ["--file", join(fixtures, "ours.jsonl"), "--config", missing]);
+    assert.equal(replay.code, 1, replay.stdout);
+    assert.equal(
+      replay.stderr,
+      `routing-replay: cannot read ${missing}: no such file or directory\nRun with --help for usage.\n`,
+    );
+  });
+
+  /** Hand-written lines in the current format over 31 days, and the session report of them (text and HTML). */
+  let monthReport: Promise<{ stdout: string; page: string }> | undefined;
+  const longModel = "openrouter/meta-llama/llama-4-maverick-instruct-long-context-experimental";
+  const readMonthReport = () =>
+    (monthReport ??= (async () => {
+      // v3: a decision line, then a final line carrying its steps. 2,500 requests on the last of 31 days, two on each
+      // other day, half of them served by a model whose name is longer than a legend column.
+      const lines: string[] = [];
+      let id = 0;
+      for (let day = 0; day < 31; day++) {
+        for (let index = 0; index < (day === 30 ? 2500 : 2); index++) {
+          const requestId = `q${id++}`;
+          const ts = new Date(Date.UTC(2026, 4, 1 + day, 9, 0, 0, index)).toISOString();
+          const target = index % 2 ? longModel : "mock-a/model-a";
+          lines.push(
+            JSON.stringify({
+              v: 3,
+              type: "decision",
+              ts,
+              requestId,
+              sessionId: "s",
+              routeId: "main",
+              machine: "m",
+              data: { routeId: "main", plannedTarget: target },
+            }),
+            JSON.stringify({
+              v: 3,
+              type: "final",
+              ts,
+              requestId,
+              data: { outcome: "success", servedTarget: target, attempts: 1, failovers: 0, latencyMs: 5 },
+              steps: [
+                { type: "attempt", ms: 0, data: { attempt: 1, target } },
+                { type: "result", ms: 0, data: { attempt: 1, target, outcome: "success", latencyMs: 5 } },
+              ],
+            }),
+          );
+        }
+      }
+      const directory = freshDir("auto-router-cli-html-31-days");
+      writeFileSync(join(directory, "auto-router.events.jsonl"), `${lines.join("\n")}\n`);
+      const report = join(directory, "report.html");
+      const run = await runScript("routing-session-stats", ["--file", directory, "--html", report]);
+      assert.equal(run.code, 0, run.stderr);
+      return { stdout: run.stdout, page: readFileSync(report, "utf8") };
+    })());
+
+  it("says under the HTML report's per-day charts and table how many days --limit left out, as the text report does", async () => {
+    const { stdout, page } = await readMonthReport();
+    assert.match(stdout, /\(17 more; --limit 31 shows all\)/, "the text report's note");
+    // Under both day charts and the per-day table, as under the text report's lists.
+    assert.equal(page.split('<p class="note">17 more; --limit 31 shows all</p>').length - 1, 3, page);
+    const dayCharts = page.slice(page.indexOf('<svg id="chart-daily-composition"'), page.indexOf("<h2>Latency"));
+    assert.match(
+      dayCharts,
+      /<\/svg>\n<p class="note">17 more; --limit 31 shows all<\/p>\n<h2>Requests failed over per day/,
+    );
+  });
+
+  it("shows the HTML report's counts with thousands separators, as the text report does", async () => {
+    const { stdout, page } = await readMonthReport();
+    assert.match(stdout, /^2026-05-31 {3}2,500 /m);
+    assert.match(page, / · 2,560 requests</);
+    assert.match(page, /<td>2026-05-31<\/td><td>2,500<\/td>/);
+    assert.match(page, /class="value-label" data-day="2026-05-31"[^>]*>2,500</);
+    assert.match(page, /class="axis-tick"[^>]*>3,000<\/text>/, "the axis too");
+  });
+
+  it("shortens a model name too long for its column of the composition chart's legend, the whole name on hover", async () => {
+    const { page } = await readMonthReport();
+    const legend =
+      /<g class="legend-item" data-model="([^"]+)"><title>([^<]+)<\/title><rect [^>]*\/><text [^>]*>([^<]+)<\/text><\/g>/.exec(
+        page,
+      );
+    assert.ok(legend, page);
+    assert.deepEqual([legend[1], legend[2]], [longModel, longModel]);
+    assert.ok(legend[3]!.endsWith("…") && longModel.startsWith(legend[3]!.slice(0, -1)), legend[3]);
+    assert.ok(legend[3]!.length * 7 <= 250 - 14, "the name fits its 250 px column");
+  });
+
+  it("makes the HTML report fit a narrow window: a viewport, charts that shrink, tables that scroll in their box", async () => {
+    const { page } = await readMonthReport();
+    assert.match(page, /<meta name="viewport" content="width=device-width, initial-scale=1">/);
+    assert.match(page, /svg\.chart\{[^}]*max-width:100%;height:auto/);
+    assert.match(page, /\.table-wrap\{[^}]*overflow-x:auto/);
+    for (const id of ["table-failovers", "table-drift", "table-masked-errors", "table-recent-drift"])
+      assert.match(page, new RegExp(`<div class="table-wrap"><table id="${id}">`));
   });
 });

@@ -150,7 +150,7 @@ describe("the scripts' flags", () => {
       assert.equal(dashValueProblem(routingStatsCommand, argv), undefined, argv.join(" "));
   });
 
-  it("refuses an age beyond any date and a day its month does not have, instead of a stack trace or another day", () => {
+  it("refuses an age beyond a century and a day its month does not have, instead of a stack trace or another day", () => {
     const now = Date.parse("2026-05-04T00:00:00Z");
     const refused = (value: string, message: string) =>
       assert.throws(
@@ -158,7 +158,13 @@ describe("the scripts' flags", () => {
         (error: unknown) => error instanceof CliError && error.message === message,
         value,
       );
-    refused("99999999999d", '--since: "99999999999d" reaches back before any date; expected an age such as 30d or 2w');
+    // Beyond any date, and beyond a century (which printed `before --since -271764-03-24T...`): a slip, said so.
+    for (const age of ["99999999999d", "99999999d", "36525.5d", "5300w"])
+      refused(
+        age,
+        `--since: "${age}" reaches back more than 100 years; expected an age such as 30d or 2w, or an ISO date/time such as 2026-05-04`,
+      );
+    assert.equal(parseSince("36524d", now), now - 36_524 * 86_400_000, "an age within a century is taken");
     for (const day of ["2026-02-30", "2026-04-31", "2026-02-29T10:00"])
       refused(day, `--since: "${day}" names a day its month does not have; expected an ISO date such as 2026-05-04`);
     assert.equal(parseSince("2028-02-29", now), Date.parse("2028-02-29T00:00:00Z"), "a leap day is a day");

@@ -41,7 +41,7 @@ describe("request join", () => {
       second?.kind === "request" && second.request.requestId === "2" && second.request.final === undefined,
       "unfinished requests come last",
     );
-    assert.deepEqual(stats, { completed: 1, incomplete: 1, orphanEvents: 0 });
+    assert.deepEqual(stats, { completed: 1, incomplete: 1, orphanEvents: 0, repeatedRequests: 0 });
   });
 
   it("passes feedback and quota events straight through and counts request events without an id", async () => {
@@ -84,5 +84,25 @@ describe("request join", () => {
       ["1:open", "3:done", "2:open"],
     );
     assert.equal(stats.incomplete, 2);
+  });
+
+  it("counts a request once when its lines are read again after it completed (overlapping files)", async () => {
+    const lines = [
+      event("decision", "1", 1, { requestedRouteId: "r", routeId: "r", plannedTarget: "a/b" }),
+      event("attempt", "1", 2, { attempt: 1, target: "a/b" }),
+      event("result", "1", 3, { attempt: 1, target: "a/b", outcome: "success", latencyMs: 1 }),
+      event("final", "1", 4, final),
+    ];
+    // The same lines again (a backup of the same log), then a request only the second file has.
+    const { items, stats } = await collect([
+      ...lines,
+      ...lines.map((line) => ({ ...line })),
+      event("final", "2", 5, final),
+    ]);
+    assert.deepEqual(
+      items.map((item) => (item.kind === "request" ? `${item.request.requestId}:${item.request.attempts.length}` : "")),
+      ["1:1", "2:0"],
+    );
+    assert.deepEqual(stats, { completed: 2, incomplete: 0, orphanEvents: 0, repeatedRequests: 1 });
   });
 });
