@@ -35,6 +35,17 @@ function playwrightAvailable(): boolean {
   }
 }
 
+/** Runs routing-session-stats on `log` with `--html report`; returns `report`. */
+function writeReport(log: string, report: string): string {
+  const run = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", log, "--html", report],
+    { encoding: "utf8" },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  return report;
+}
+
 const missing = [existsSync(CHROMIUM) ? undefined : CHROMIUM, playwrightAvailable() ? undefined : "playwright-core"]
   .filter(Boolean)
   .join(" and ");
@@ -121,13 +132,7 @@ describe("the session report in headless Chromium", {
     mkdirSync(dirname(log));
     const lines = readFileSync(join(REPO_ROOT, "test", "fixtures", "events", "ours.jsonl"), "utf8").split("\n");
     writeFileSync(log, `${lines.filter((line) => line.includes('"ts":"2026-05-02')).join("\n")}\n`);
-    const report = join(workDir, "one-day.html");
-    const run = spawnSync(
-      process.execPath,
-      [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", log, "--html", report],
-      { encoding: "utf8" },
-    );
-    assert.equal(run.status, 0, run.stderr);
+    const report = writeReport(log, join(workDir, "one-day.html"));
 
     const page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
     await page.goto(pathToFileURL(report).href);
@@ -178,13 +183,7 @@ describe("the session report in headless Chromium", {
         .replace(/"costUsd":([0-9.]+)/g, (_match, cost: string) => `"costUsd":${Number(cost) / 1000}`)
         .replaceAll("openai-codex/gpt-5.4-mini", longName),
     );
-    const report = join(workDir, "small-costs.html");
-    const run = spawnSync(
-      process.execPath,
-      [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", log, "--html", report],
-      { encoding: "utf8" },
-    );
-    assert.equal(run.status, 0, run.stderr);
+    const report = writeReport(log, join(workDir, "small-costs.html"));
 
     const page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
     await page.goto(pathToFileURL(report).href);
@@ -251,13 +250,7 @@ describe("the session report in headless Chromium", {
     const log = join(workDir, "month", "auto-router.events.jsonl");
     mkdirSync(dirname(log));
     writeFileSync(log, `${lines.join("\n")}\n`);
-    const report = join(workDir, "month.html");
-    const run = spawnSync(
-      process.execPath,
-      [join(REPO_ROOT, "scripts", "routing-session-stats.mjs"), "--file", log, "--html", report],
-      { encoding: "utf8" },
-    );
-    assert.equal(run.status, 0, run.stderr);
+    const report = writeReport(log, join(workDir, "month.html"));
 
     for (const width of [400, 1280]) {
       const page = await browser.newPage({ viewport: { width, height: 900 } });

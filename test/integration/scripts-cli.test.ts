@@ -68,6 +68,22 @@ const TWO_TARGETS = {
   routes: { routes: { main: routeInOrder("mock-a/model-a", "mock-b/model-b") } },
 };
 
+/** Real pi (SDK, one faux target) answers one prompt; returns the state directory its flushed event log is in. */
+async function logOfOneAnswer(name: string): Promise<string> {
+  const h = await harnesses.start(
+    {
+      targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
+      routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
+    },
+    name,
+  );
+  await h.setModel("auto-router", "main");
+  h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("an answer")]);
+  await h.prompt("one");
+  await harnesses.stop(); // flushes the event log
+  return harnesses.stateDir;
+}
+
 const json = (run: Run) => {
   assert.equal(run.code, 0, run.stderr);
   return JSON.parse(run.stdout);
@@ -784,18 +800,7 @@ describe("routing scripts from the command line", () => {
 
   it("writes no --html report when a --file is not an event log: an earlier report stays, none is created", async () => {
     // Real pi (SDK, faux target) writes the log, and the report of it is written as usual.
-    const h = await harnesses.start(
-      {
-        targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
-        routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
-      },
-      "auto-router-cli-html-not-log",
-    );
-    await h.setModel("auto-router", "main");
-    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("an answer")]);
-    await h.prompt("one");
-    await harnesses.stop(); // flushes the event log
-    const directory = harnesses.stateDir;
+    const directory = await logOfOneAnswer("auto-router-cli-html-not-log");
     const reports = freshDir("auto-router-cli-html-reports");
     const report = join(reports, "report.html");
     const first = await runScript("routing-session-stats", ["--file", directory, "--html", report]);
@@ -1078,18 +1083,7 @@ describe("routing scripts from the command line", () => {
 
   it("counts the bad lines of a damaged rotated file found in a directory, with a warning naming it, instead of refusing the log", async () => {
     // Real pi (SDK, faux target) writes the live log; a crash left its rotated file as one NUL-filled line.
-    const h = await harnesses.start(
-      {
-        targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
-        routes: { routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } } },
-      },
-      "auto-router-cli-damaged-rotated",
-    );
-    await h.setModel("auto-router", "main");
-    h.faux("mock-a").setResponses([h.fauxHelpers.fauxAssistantMessage("an answer")]);
-    await h.prompt("one");
-    await harnesses.stop(); // flushes the event log
-    const directory = harnesses.stateDir;
+    const directory = await logOfOneAnswer("auto-router-cli-damaged-rotated");
     const damaged = join(directory, "auto-router.events.1.jsonl");
     writeFileSync(damaged, `${"\0".repeat(4096)}\n`);
     const live = join(directory, "auto-router.events.jsonl");
