@@ -9,7 +9,7 @@ import https from "node:https";
 import { urlToHttpOptions } from "node:url";
 import { AttemptWatchdog, type TimeoutReason } from "../runtime/attempt-watchdog.ts";
 import type { AttemptOutcome } from "../runtime/attempt.ts";
-import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
+import { classifyFailure, makeFailure, notAnEventStream, type Failure } from "../runtime/classify-failure.ts";
 import {
   cutOffText,
   emptyResponseFailure,
@@ -329,8 +329,15 @@ function runPassthrough(
       res.on("close", () => {
         if (!settled && !res.complete) onError(Object.assign(new Error("terminated"), { code: "ECONNRESET" }));
       });
-      const isStream = String(res.headers["content-type"] ?? "").includes("text/event-stream");
-      if (status < 200 || status >= 300 || !isStream) {
+      const contentType = String(res.headers["content-type"] ?? "");
+      if (status >= 200 && status < 300 && !contentType.includes("text/event-stream")) {
+        // A base URL that reaches a web page (a portal, a status page) rather than the API: the target's fault,
+        // whatever words the page holds.
+        res.resume();
+        res.on("end", () => fail(notAnEventStream(candidate.key, status, contentType)));
+        return;
+      }
+      if (status < 200 || status >= 300) {
         let text = "";
         res.on("data", (chunk: string) => {
           if (text.length < ERROR_BODY_LIMIT_CHARS) text += chunk;

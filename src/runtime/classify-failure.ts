@@ -228,6 +228,18 @@ export function makeFailure(kind: FailureKind, message: string, overrides?: Part
 }
 
 /**
+ * A 2xx answer to a streaming request whose body is no event stream (an HTML page, a JSON document): an answer without
+ * events, as pi-ai reads such a body on the translated path (empty_response, so the target rests either way).
+ */
+export function notAnEventStream(targetKey: string, status: number, contentType: string): Failure {
+  const type = contentType.split(";")[0]!.trim();
+  return makeFailure(
+    "empty_response",
+    `${targetKey}: answered ${status} with ${type || "no content type"}, not an event stream`,
+  );
+}
+
+/**
  * Applies the user's per-kind overrides. A retry hint from the provider still wins over a configured cooldown when
  * it is longer: resting less than the provider asked only earns another refusal. An abort is the user's own act and
  * never fails over or cools a target down, whatever the config says (DESIGN.md rule 4).

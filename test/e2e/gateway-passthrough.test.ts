@@ -173,6 +173,50 @@ describe("gateway passthrough to a target of the client's own API", () => {
     await until(() => c.calls[1]?.closedBeforeEnd === true, "the stalled upstream request to be closed");
   });
 
+  it("fails over from a 200 answer that is no event stream as an empty answer, passed through and translated alike", async () => {
+    // A base URL that reaches a web page (a captive portal, a provider's status page) answers 200 with HTML.
+    const page = {
+      body: "<html><body>Service temporarily unavailable, connection reset by the portal</body></html>",
+      headers: { "content-type": "text/html" },
+    };
+    const kinds = (response: Response) =>
+      JSON.parse(response.headers.get("x-auto-router-attempts")!).map((attempt: any) => attempt.kind ?? "served");
+    const finals = () => readLoggedEvents(fx.agentDir).filter((event) => event.type === "final").length;
+    const before = finals();
+    c.enqueue(page);
+    d.enqueue({ text: "After the page." });
+    const passed = await fx.anthropic.messages.stream({ ...CLIENT_BODY, model: "whole" }).withResponse();
+    assert.equal(
+      (await passed.data.finalMessage()).content.map((block: any) => block.text).join(""),
+      "After the page.",
+    );
+    assert.deepEqual(kinds(passed.response), ["empty_response", "served"]);
+    await until(() => finals() > before, "the final event");
+    const failed = readLoggedEvents(fx.agentDir)
+      .filter((event) => event.type === "result" && event.data.failureKind)
+      .at(-1);
+    assert.equal(failed?.data.failureKind, "empty_response");
+    assert.equal(failed?.data.message, "an-c/claude-c: answered 200 with text/html, not an event stream");
+
+    // The emulators' providers declare supportsDeveloperRole: false, so this request is translated through pi-ai.
+    a.enqueue(page);
+    b.enqueue({ text: "Translated after the page." });
+    const translated = await fx.openai.chat.completions
+      .create({
+        model: "chat",
+        stream: true,
+        messages: [
+          { role: "developer", content: "Be brief." },
+          { role: "user", content: "Hi" },
+        ],
+      })
+      .withResponse();
+    let text = "";
+    for await (const chunk of translated.data) text += chunk.choices[0]?.delta?.content ?? "";
+    assert.equal(text, "Translated after the page.");
+    assert.deepEqual(kinds(translated.response), ["empty_response", "served"]);
+  });
+
   it("ends a committed answer with an error event whose text has the target's key redacted, and ends a stalled one", async () => {
     c.enqueue({
       text: ["one ", "two ", "three "],
