@@ -25,6 +25,7 @@ import {
   skippedReasonText,
   formatClock,
   routerAbortedMessage,
+  outOfPiRetry,
   routerErrorMessage,
   sentOnceFailedText,
   waitingText,
@@ -176,11 +177,11 @@ async function serveRequest(
         "failed",
         refusedBy,
       );
-    return failWith(
-      allFailedText(named(), state.failures, settings.agentRetry, request.overHttp, { notTried, waited }).text,
-      "failed",
-      refusedBy,
-    );
+    const allFailed = allFailedText(named(), state.failures, settings.agentRetry, request.overHttp, {
+      notTried,
+      waited,
+    });
+    return failWith(allFailed.text, "failed", refusedBy, allFailed.agentRetry);
   };
   let finalRecorded = false;
   /** `refusedBy`: the target whose refusal ended the request, logged as outcome refused (the others see a failure). */
@@ -253,8 +254,10 @@ async function serveRequest(
     observer?.onEnd?.({ outcome, servedKey: served, failures: state.failures, surfaced, coolingUntil, refusal });
     out.end(message);
   };
-  const failWith = (text: string, outcome: "failed" | "refused" = "failed", refusedBy?: string) => {
-    const message = routerErrorMessage(model, text, env.clock.now());
+  /** `agentRetry`: the text is one pi is meant to retry; any other keeps pi's retry check from matching what it quotes. */
+  const failWith = (text: string, outcome: "failed" | "refused" = "failed", refusedBy?: string, agentRetry = false) => {
+    const shown = agentRetry || request.overHttp ? text : outOfPiRetry(text);
+    const message = routerErrorMessage(model, shown, env.clock.now());
     out.push({ type: "error", reason: "error", error: message });
     finish(message, outcome, { refusedBy });
   };

@@ -250,6 +250,37 @@ export function noMatchingTargetText(
   return `auto-router: no target of route ${routeId} matches the provider preferences (${parts}). Waiting will not change this: check the provider names and price limit asked for (the prompt's @only=, @ignore= or @max-price=, a gateway request's X-Provider or provider field, or the route's preferences).`;
 }
 
+/**
+ * What pi's retry check matches in an error text, on every pi line the router supports (pi 0.73's agent session, the
+ * newer lines' pi-ai `isRetryableAssistantError`), numbers anywhere in the text included: 0.73 reads the `500` of a
+ * "$1500.00" as a server error.
+ */
+const PI_RETRY_TEXT = new RegExp(
+  [
+    "overloaded|server_busy|servers are currently busy|currently experiencing high demand|model is at capacity",
+    "rate.?limit|too many requests|429|500|502|503|504|520|524|service.?(?:is.?)?(?:temporarily.?)?unavailable",
+    "server.?error",
+    "internal.?error|provider.?returned|exceeded request buffer limit|unable to forward upstream|upstream.?request",
+    "upstream_stream_read_error|stream was interrupted|http/?2|network.?error|connection.?(?:error|refused|lost|closed)",
+    "connection reset|other side closed|fetch failed|request to \\S+ failed|getaddrinfo|ECONNRESET|ECONNABORTED",
+    "ECONNREFUSED|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|upstream.?connect|reset before headers|socket hang up",
+    "socket connection|timed? out|timeout|terminated|websocket|ended without|stream ended before|stream disconnected",
+    "cut short|pending stream|retry delay|retry your request|try your request|ResourceExhausted|subscription_sharing",
+  ].join("|"),
+  "gi",
+);
+/** Joins characters without showing: it only keeps a match of PI_RETRY_TEXT from reading as one. */
+const WORD_JOINER = "\u2060";
+
+/**
+ * A router-made final error that must not make pi retry the prompt, whatever it quotes: a dollar amount (`$500.00`),
+ * a time, a route, provider or model id the user chose (`gpt-timeout-test`). Each piece pi's retry check would match
+ * gets an invisible word joiner after its first character; the text reads the same.
+ */
+export function outOfPiRetry(text: string): string {
+  return text.replace(PI_RETRY_TEXT, (match) => `${match[0]}${WORD_JOINER}${match.slice(1)}`);
+}
+
 /** An AssistantMessage carrying a router-made error, attributed to the virtual model. */
 export function routerErrorMessage(model: Model<Api>, text: string, now: number): AssistantMessage {
   return {

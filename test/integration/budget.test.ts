@@ -199,6 +199,25 @@ describe("budgets through pi", () => {
     assert.match(await command(h, "/auto-router status"), /last main: refused/);
   });
 
+  it("ends a hard budget's refusal at once with pi's retry on, though its text quotes a number pi reads as a server error", async () => {
+    // The route's name holds 503 (an amount such as $500.00 does the same): pi 0.73 retries any text holding it.
+    harness = await createSdkHarness({
+      targets: TARGETS,
+      routes: {
+        routes: { "lab-503": routes().routes.main },
+        budgets: { policy: "hard", providers: { "mock-a": { daily: 0 }, "mock-b": { daily: 0 } } },
+      },
+      settings: { retry: { enabled: true, maxRetries: 2, baseDelayMs: 10 } },
+    });
+    await harness.setModel("auto-router", "lab-503");
+    await harness.prompt("hello");
+    const last = harness.lastAssistant();
+    assert.equal(last.stopReason, "error");
+    assert.match(last.errorMessage.replaceAll("\u2060", ""), /^auto-router: .*route lab-503 .*over budget/);
+    assert.ok(!harness.events.some((e) => e.type === "auto_retry_start"), "pi did not retry the refusal");
+    assert.equal(harness.faux("mock-a").state.callCount + harness.faux("mock-b").state.callCount, 0);
+  });
+
   it("blames the hard budget only for the target it stopped, naming the others' own reasons", async () => {
     const h = await start({ policy: "hard", providers: { "mock-a": { daily: 0 } } });
     const { fauxAssistantMessage } = h.fauxHelpers;
