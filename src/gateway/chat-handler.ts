@@ -180,6 +180,7 @@ export async function serveChat<Request>(
           dialect: spec.passthrough,
           registry: runtime.registry(),
           body: request.body as Record<string, unknown>,
+          context,
           jsonBytes: rawJsonBody(request),
           query: request.url.includes("?") ? request.url.slice(request.url.indexOf("?")) : "",
           clientHeaders: request.headers,

@@ -2,7 +2,7 @@
 // credentials (src/runtime/route-request.ts, TargetPassthrough). The upstream's bytes go back to the client as they
 // come, scanned by the protocol's dialect for the commit point, usage and errors; nothing is translated through
 // pi-ai. Before the commit point the answer is held, so a failure still fails over inside the runtime's one loop.
-import type { Api, Model, StopReason } from "@mariozechner/pi-ai";
+import type { Api, Context, Model, StopReason } from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import http from "node:http";
 import https from "node:https";
@@ -36,6 +36,8 @@ export interface PassthroughInput {
   registry: RegistryLike | undefined;
   /** The client's parsed body, as it came. */
   body: Record<string, unknown>;
+  /** The same request as pi-ai's translation reads it. */
+  context: Context;
   /** The bytes it was parsed from (edited in place for each target, not serialised again). */
   jsonBytes: Buffer | undefined;
   query: string;
@@ -83,7 +85,22 @@ const headerRecord = (headers: http.IncomingHttpHeaders): Record<string, string>
   return out;
 };
 
+/**
+ * Whether the conversation, as pi-ai's translation reads it, holds an image (a tool result's included). Routing asks
+ * for a vision target only when the prompt being answered has one; an image of an earlier prompt is sent as it is only
+ * to a target that takes images: for the others the request is translated, and pi-ai leaves the image out. Content
+ * the translation has no place for (an image by file id) is no image here: only the client's own API can carry it.
+ */
+function holdsImage(messages: Context["messages"]): boolean {
+  for (const message of messages) {
+    const content = (message as { content?: unknown }).content;
+    if (Array.isArray(content) && content.some((block: { type?: unknown }) => block?.type === "image")) return true;
+  }
+  return false;
+}
+
 export function gatewayPassthrough(input: PassthroughInput): GatewayPassthrough {
+  let images: boolean | undefined;
   // A plain field, not a getter: an object literal with an accessor is built on V8's slow path, on every request.
   const passthrough: { -readonly [K in keyof GatewayPassthrough]: GatewayPassthrough[K] } = {
     committed: false,
@@ -92,6 +109,7 @@ export function gatewayPassthrough(input: PassthroughInput): GatewayPassthrough 
       // pi-ai adapts requests to these (subscription logins, a provider's quirks): they take the translating path.
       if (input.registry?.isUsingOAuth?.(target) || auth.apiKey?.startsWith("sk-ant-oat")) return false;
       if (!outputCapEdits(target, input.body)) return false;
+      if (!target.input.includes("image") && (images ??= holdsImage(input.context.messages))) return false;
       return input.dialect.fits?.(target, input.body) ?? true;
     },
     attempt: (attempt) =>

@@ -15,6 +15,21 @@ function hasImageBlock(content: unknown): boolean {
   return Array.isArray(content) && (content as Loose[]).some((block) => block?.type === "image");
 }
 
+/**
+ * An image in the prompt being answered: the last user message or a tool result after it (a screenshot a tool read).
+ * An image of an earlier prompt does not make the request need a vision target: pi-ai replaces it with a note for a
+ * model without image input, as it does on a plain model, so one screenshot does not tie the rest of the session to
+ * vision targets.
+ */
+function imagesInCurrentPrompt(messages: ReadonlyArray<{ role?: unknown; content?: unknown }>): boolean {
+  for (let index = messages.length - 1; index >= 0; index--) {
+    const message = messages[index]!;
+    if (hasImageBlock(message.content)) return true;
+    if (message.role === "user") return false;
+  }
+  return false;
+}
+
 /** The text the user wrote last: the intent is about the current ask, not the whole history. */
 export { lastUserText };
 
@@ -27,13 +42,7 @@ export interface FeatureOptions {
 export function extractFeatures(context: Context, options?: FeatureOptions): RequestFeatures {
   const estimatedTokens = estimateTokens(context);
   const hasTools = currentTools(context).length > 0;
-  let hasImages = false;
-  for (const message of conversationMessages(context)) {
-    if (hasImageBlock(message.content)) {
-      hasImages = true;
-      break;
-    }
-  }
+  const hasImages = imagesInCurrentPrompt(conversationMessages(context));
   // pi's own summary of the conversation is no ask of the user's: it has no intent, and no intent rule applies to it.
   const { intent, confidence } =
     options?.intent ?? (isPiSummaryRequest(context) ? UNCLASSIFIED : classifyIntent(lastUserText(context)));

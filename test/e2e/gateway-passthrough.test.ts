@@ -217,6 +217,31 @@ describe("gateway passthrough to a target of the client's own API", () => {
     assert.deepEqual(kinds(translated.response), ["empty_response", "served"]);
   });
 
+  it("serves a conversation with an earlier image on a text-only target, translated without the image, not sent it as is", async () => {
+    const png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+    c.enqueue({ text: "A plain answer." });
+    const message = await fx.anthropic.messages
+      .stream({
+        ...CLIENT_BODY,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "image", source: { type: "base64", media_type: "image/png", data: png } },
+              { type: "text", text: "What is this?" },
+            ],
+          },
+          { role: "assistant", content: "A red square." },
+          { role: "user", content: "Thanks. Now say hello." },
+        ],
+      })
+      .finalMessage();
+    assert.equal(message.content.map((block: any) => block.text).join(""), "A plain answer.");
+    // The emulators' models take text only: pi-ai's translation, not the client's body with its image.
+    assert.doesNotMatch(c.calls[0]!.rawBody, new RegExp(png.slice(0, 20)));
+    assert.match(c.calls[0]!.rawBody, /What is this\?/);
+  });
+
   it("ends a committed answer with an error event whose text has the target's key redacted, and ends a stalled one", async () => {
     c.enqueue({
       text: ["one ", "two ", "three "],

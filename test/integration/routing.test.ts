@@ -53,6 +53,32 @@ describe("routing through real pi", () => {
     assert.doesNotMatch(JSON.stringify(user.content), /@vision/);
   });
 
+  it("asks for a vision target only while the prompt being answered has an image, not for the rest of the session", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-v/model-v"].map(target) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    h.faux("mock-v").setResponses([fauxAssistantMessage("a red square")]);
+    let sentToA: unknown;
+    h.faux("mock-a").setResponses([
+      (context: unknown) => {
+        sentToA = context;
+        return fauxAssistantMessage("text answered by a");
+      },
+    ]);
+    const image = {
+      type: "image",
+      data: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==",
+      mimeType: "image/png",
+    };
+    await h.prompt("what is this?", { images: [image] });
+    assert.equal(h.lastAssistant().provider, "mock-v", "the image needs the vision target");
+    await h.prompt("and now a plain question");
+    assert.equal(h.lastAssistant().provider, "mock-a", "the earlier image does not");
+    assert.equal(textOf(h.lastAssistant()), "text answered by a");
+    // The history the text-only target got still holds the first prompt (pi-ai's faux provider, like a real one,
+    // leaves out or replaces what its model cannot read).
+    assert.match(JSON.stringify(sentToA), /what is this\?/);
+  });
+
   it("refuses `@vision` on a route without image targets by saying so, not as a temporary unavailability", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
     await h.prompt("@vision describe the screenshot");

@@ -1,6 +1,6 @@
 // Which targets a gateway request is passed through to: the client's own API, no per-target request patch, plain
 // API-key credentials (a subscription login is translated by pi-ai), and a body that fits the target's compat flags.
-import type { Api, Model } from "@mariozechner/pi-ai";
+import type { Api, Context, Model } from "@mariozechner/pi-ai";
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { gatewayPassthrough } from "../../src/gateway/passthrough.ts";
@@ -9,14 +9,20 @@ import { OPENAI_CHAT_PASSTHROUGH } from "../../src/gateway/passthrough-openai.ts
 import type { RegistryLike } from "../../src/runtime/start-target.ts";
 
 const model = (api: string, extra: Record<string, unknown> = {}) =>
-  ({ id: "m", provider: "p", api, baseUrl: "http://127.0.0.1:1", ...extra }) as unknown as Model<Api>;
+  ({ id: "m", provider: "p", api, baseUrl: "http://127.0.0.1:1", input: ["text"], ...extra }) as unknown as Model<Api>;
 
-function passthrough(dialect = ANTHROPIC_PASSTHROUGH, oauth = false, body: Record<string, unknown> = {}) {
+function passthrough(
+  dialect = ANTHROPIC_PASSTHROUGH,
+  oauth = false,
+  body: Record<string, unknown> = {},
+  messages: Context["messages"] = [],
+) {
   const registry = { isUsingOAuth: () => oauth } as unknown as RegistryLike;
   return gatewayPassthrough({
     dialect,
     registry,
     body: { model: "auto-router/x", messages: [], ...body },
+    context: { messages },
     jsonBytes: undefined,
     query: "",
     clientHeaders: {},
@@ -33,6 +39,19 @@ describe("which targets take a request as it is", () => {
   it("takes a target of the client's own API with an API key and no request patch", () => {
     assert.equal(passthrough().accepts(model("anthropic-messages"), key, undefined), true);
     assert.equal(passthrough().accepts(model("anthropic-messages"), key, {}), true);
+  });
+
+  it("translates a conversation holding an image for a target without image input, so pi-ai leaves the image out", () => {
+    const image = { type: "image" as const, data: "iVBORw0KGgo=", mimeType: "image/png" };
+    const earlier: Context["messages"] = [
+      { role: "user", content: [image, { type: "text", text: "what is this?" }], timestamp: 0 },
+      { role: "user", content: "and now?", timestamp: 1 },
+    ];
+    const withImage = passthrough(ANTHROPIC_PASSTHROUGH, false, {}, earlier);
+    assert.equal(withImage.accepts(model("anthropic-messages"), key, undefined), false);
+    assert.equal(withImage.accepts(model("anthropic-messages", { input: ["text", "image"] }), key, undefined), true);
+    const textOnly = passthrough(ANTHROPIC_PASSTHROUGH, false, {}, [earlier[1]!]);
+    assert.equal(textOnly.accepts(model("anthropic-messages"), key, undefined), true);
   });
 
   it("translates for another API, a request patch, a subscription login or environment credentials", () => {

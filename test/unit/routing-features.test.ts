@@ -30,6 +30,24 @@ describe("extractFeatures", () => {
     assert.equal(features.requestedMaxTokens, 2048);
   });
 
+  it("counts images of the prompt being answered (its tool results too), not those of earlier prompts", () => {
+    const image = { type: "image", data: "AA", mimeType: "image/png" };
+    const earlier = { role: "user", content: [image, { type: "text", text: "what is it?" }], timestamp: 0 };
+    const answer = { role: "assistant", content: [{ type: "text", text: "a square" }], timestamp: 1 };
+    const now = { role: "user", content: "read shot.png", timestamp: 2 };
+    const call = {
+      role: "assistant",
+      content: [{ type: "toolCall", id: "t1", name: "read", arguments: {} }],
+      timestamp: 3,
+    };
+    const read = { role: "toolResult", toolCallId: "t1", toolName: "read", content: [image], timestamp: 4 };
+    const features = (messages: unknown[]) => extractFeatures({ messages } as unknown as Context).hasImages;
+    assert.equal(features([earlier]), true);
+    assert.equal(features([earlier, answer, now]), false);
+    assert.equal(features([earlier, answer, now, call, read]), true);
+    assert.equal(features([now, call, { ...read, content: [{ type: "text", text: "no image" }] }]), false);
+  });
+
   it("sees tools carried by a system message of newer pi (toolsAdded, as 0.87.1 and 1.5.2 send them)", () => {
     const context = {
       messages: [
