@@ -9,7 +9,9 @@ import { TRANSLATED_CHAT_PARTS } from "./openai-request.ts";
 import { reasoningLevel, summaryOnly } from "./responses-request.ts";
 
 /** Which tool the model must call: any it likes, none, at least one, or the named function. */
-export type ToolChoice = "auto" | "none" | "required" | { name: string };
+import { openAIToolChoice, type ToolChoice } from "./tool-turns.ts";
+
+export type { ToolChoice };
 
 export type OutputFormat =
   | { type: "json_object" }
@@ -123,14 +125,6 @@ const strings = (value: unknown): string[] | undefined => {
   const list = typeof value === "string" ? [value] : value;
   return Array.isArray(list) && list.length > 0 && list.every((item) => typeof item === "string") ? list : undefined;
 };
-
-/** Chat Completions (`{function:{name}}`) and Responses (`{name}`) tool choices. */
-export function openAIToolChoice(value: unknown): ToolChoice | undefined {
-  if (value === "auto" || value === "none" || value === "required") return value;
-  if (!isObject(value) || value.type !== "function") return undefined;
-  const name = text(value.name) ?? text(value.function?.name);
-  return name ? { name } : undefined;
-}
 
 export function anthropicToolChoice(value: unknown): ToolChoice | undefined {
   if (!isObject(value)) return undefined;

@@ -11,7 +11,8 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { integerBetween, numberBetween, toolSchemaObject } from "./tool-schema.ts";
+import { integerBetween, numberBetween, openAIToolSchema } from "./tool-schema.ts";
+import { checkToolChoice, checkToolResult } from "./tool-turns.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
 import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-tools.ts";
@@ -49,7 +50,7 @@ export const openAIRequestSchema = z.looseObject({
         function: z.looseObject({
           name: z.string().min(1),
           description: z.string().optional(),
-          parameters: toolSchemaObject().nullish(),
+          parameters: openAIToolSchema().nullish(),
         }),
       }),
     )
@@ -62,7 +63,7 @@ export const openAIRequestSchema = z.looseObject({
   temperature: numberBetween(0, 2).nullable().optional(),
   top_p: numberBetween(0, 1).nullable().optional(),
   n: integerBetween(1, 128).nullable().optional(),
-  reasoning_effort: z.string().nullable().optional(),
+  reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullable().optional(),
   provider: z.unknown().optional(),
 });
 /** The tools a translation leaves out (custom tools: pi-ai's tools take JSON arguments), for the response header. */
@@ -79,6 +80,17 @@ export function parseOpenAIRequest(raw: unknown): OpenAIRequest {
   if (!parsed.success) {
     throw bodySchemaError(parsed.error.issues[0]!);
   }
+  checkToolChoice(
+    (raw as { tool_choice?: unknown }).tool_choice,
+    (raw as { tools?: unknown }).tools,
+    (tool) => tool?.function?.name,
+  );
+  const calls = new Set<string>();
+  parsed.data.messages.forEach((message, index) => {
+    for (const call of message.tool_calls ?? []) calls.add(call.id);
+    if (message.role === "tool")
+      checkToolResult(message.tool_call_id, `body.messages[${index}].tool_call_id`, calls, "tool message");
+  });
   return { ...parsed.data, ignoredTools };
 }
 
@@ -163,6 +175,14 @@ export function openAIToContext(request: OpenAIRequest, now: number): ClientCont
       });
     }
     const content: AssistantMessage["content"] = body.filter((item): item is TextContent => item.type === "text");
+    // The SDK's form of a refusal (what a completion's message holds): kept as its text, as a refusal part is.
+    const refusal = (message as { refusal?: unknown }).refusal;
+    if (
+      typeof refusal === "string" &&
+      refusal !== "" &&
+      !(Array.isArray(message.content) && message.content.some((item) => item.type === "refusal"))
+    )
+      content.push(textBlock(refusal));
     (message.tool_calls ?? []).forEach((call, callIndex) => {
       if (!call.function) return; // a custom tool's call: never translated (openAIUntranslatable)
       toolNames.set(call.id, call.function.name);

@@ -16,7 +16,8 @@ import type {
   ToolCall,
 } from "@mariozechner/pi-ai";
 import { z } from "zod";
-import { numberBetween, toolSchemaObject } from "./tool-schema.ts";
+import { numberBetween, openAIToolSchema } from "./tool-schema.ts";
+import { checkToolChoice, checkToolResult } from "./tool-turns.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
 import { bodyPath, bodySchemaError, GatewayError } from "./errors.ts";
 import { reasoningInputBlock } from "./responses-reasoning.ts";
@@ -111,7 +112,7 @@ const functionTool = z.object({
   type: z.literal("function"),
   name: z.string().min(1),
   description: z.string().nullish(),
-  parameters: toolSchemaObject().nullish(),
+  parameters: openAIToolSchema().nullish(),
   strict: z.boolean().nullish(),
 });
 
@@ -218,6 +219,21 @@ function inputItems(list: readonly unknown[], untranslatable: string[]): InputIt
   });
 }
 
+/**
+ * Each function_call_output answers a function_call earlier in `input`, as OpenAI requires. A conversation that refers
+ * to stored items (`item_reference`) may hold the call there: only a Responses target can tell.
+ */
+function checkCallOutputs(items: readonly unknown[]): void {
+  if (items.some((item) => isObject(item) && item.type === "item_reference")) return;
+  const calls = new Set<string>();
+  items.forEach((item, index) => {
+    if (!isObject(item)) return;
+    if (item.type === "function_call" && typeof item.call_id === "string") calls.add(item.call_id);
+    if (item.type === "function_call_output")
+      checkToolResult(item.call_id, `body.input[${index}].call_id`, calls, "function_call_output");
+  });
+}
+
 /** Validates a Responses API body; a 400 names the field (`body.input[2].arguments`) and what was expected. */
 export function parseResponsesRequest(body: unknown): ResponsesRequest {
   if (body && typeof body === "object" && (body as { previous_response_id?: unknown }).previous_response_id != null) {
@@ -232,12 +248,15 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
       "stored conversations are not kept by this gateway; send the whole conversation in `input`",
     );
   }
+  const asSent = body as Loose;
   const { body: served, ignoredTools } = withoutHostedTools(body, (tool) => tool?.type === "function");
   body = served;
   const parsed = responsesRequestSchema.safeParse(body);
   if (!parsed.success) {
     throw bodySchemaError(parsed.error.issues[0]!);
   }
+  checkToolChoice(asSent.tool_choice, asSent.tools, (tool) => tool?.name);
+  if (Array.isArray(parsed.data.input)) checkCallOutputs(parsed.data.input);
   const untranslatable: string[] = [];
   const input =
     typeof parsed.data.input === "string" ? parsed.data.input : inputItems(parsed.data.input, untranslatable);

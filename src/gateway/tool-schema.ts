@@ -20,6 +20,20 @@ export const objectToolSchema = () =>
     });
   });
 
+/**
+ * Chat's `function.parameters` and Responses' `parameters`: OpenAI takes a schema without a `type` (no arguments) and
+ * refuses any other top-level type than "object"; a translation would turn one into a tool without arguments.
+ */
+export const openAIToolSchema = () =>
+  toolSchemaObject().superRefine((schema, context) => {
+    if (schema.type === undefined || schema.type === "object") return;
+    context.addIssue({
+      code: "custom",
+      path: ["type"],
+      message: `expected "object" (got ${JSON.stringify(schema.type)}): a function's parameters are ${SCHEMA_OBJECT.slice("expected ".length)}`,
+    });
+  });
+
 /** A number from `min` to `max`, both included; anything else (a string, say) is refused with the range. */
 export const numberBetween = (min: number, max: number) => {
   const error = `expected a number from ${min} to ${max}`;

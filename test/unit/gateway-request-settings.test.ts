@@ -7,11 +7,11 @@ import {
   anthropicSettings,
   anthropicToolChoice,
   chatSettings,
-  openAIToolChoice,
   outputFormat,
   responsesSettings,
 } from "../../src/gateway/client-settings.ts";
 import { settingsCarrier, writeSettings } from "../../src/gateway/target-settings.ts";
+import { openAIToolChoice } from "../../src/gateway/tool-turns.ts";
 
 const SCHEMA = { type: "object", properties: { a: { type: "string" } } };
 const chatTool = (strict?: boolean) => ({ type: "function", function: { name: "f", parameters: {}, strict } });

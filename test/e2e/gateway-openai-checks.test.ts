@@ -1,0 +1,173 @@
+// What OpenAI's APIs refuse about tools and reasoning is a 400 naming the client's own field before any target is asked
+// (a target of another API would refuse it in its own words, or answer without the forced tool), and an assistant
+// turn's refusal in the SDK's own form (`refusal` beside `content: null`) stays in a translated conversation. Through
+// the real `pi-auto-router serve` and the official openai client.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import OpenAI from "openai";
+import { type GatewayFixture, READ_TOOL, startThreeApiGateway } from "../helpers/gateway-fixture.ts";
+
+const CHAT_READ = {
+  type: "function" as const,
+  function: { name: READ_TOOL.name, parameters: READ_TOOL.input_schema },
+};
+const RESP_READ = {
+  type: "function" as const,
+  name: READ_TOOL.name,
+  parameters: READ_TOOL.input_schema,
+  strict: false,
+};
+
+/** The 400 a request gets, as the SDK reports it. */
+async function refused(request: Promise<unknown>): Promise<string> {
+  try {
+    await request;
+  } catch (error) {
+    assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+    return (error.error as { message: string }).message;
+  }
+  assert.fail("the request was answered");
+}
+
+describe("gateway: OpenAI requests its API would refuse, and an assistant's refusal in history", () => {
+  let fx: GatewayFixture<"C" | "A" | "R">;
+
+  before(async () => {
+    fx = await startThreeApiGateway();
+  });
+  after(() => fx?.stop());
+  beforeEach(() => fx.reset());
+  const targetCalls = () => fx.emulators.A.calls.length + fx.emulators.C.calls.length + fx.emulators.R.calls.length;
+
+  it("refuses a forced tool choice without its tool, on Chat and Responses, naming tool_choice", async () => {
+    const hi = [{ role: "user" as const, content: "hi" }];
+    for (const model of ["chat", "claude"]) {
+      assert.equal(
+        await refused(fx.openai.chat.completions.create({ model, messages: hi, tool_choice: "required" })),
+        'body.tool_choice: "required" needs tools, and the body has none',
+      );
+      assert.equal(
+        await refused(
+          fx.openai.chat.completions.create({
+            model,
+            messages: hi,
+            tools: [CHAT_READ],
+            tool_choice: { type: "function", function: { name: "write" } },
+          }),
+        ),
+        'body.tool_choice: names the function "write", which body.tools does not hold (read)',
+      );
+    }
+    assert.match(
+      await refused(
+        fx.openai.responses.create({
+          model: "claude",
+          input: "hi",
+          tools: [RESP_READ],
+          tool_choice: { type: "function", name: "write" },
+        }),
+      ),
+      /^body\.tool_choice: names the function "write"/,
+    );
+    assert.equal(targetCalls(), 0);
+  });
+
+  it("refuses a tool result that answers no earlier call, and one without its call's id", async () => {
+    const noId = await refused(
+      fx.openai.chat.completions.create({
+        model: "claude",
+        messages: [{ role: "user", content: "x" }, { role: "tool", content: "r" } as never],
+      }),
+    );
+    assert.equal(noId, "body.messages[1].tool_call_id: a tool message needs the id of the call it answers");
+    const unmatched = await refused(
+      fx.openai.chat.completions.create({
+        model: "chat",
+        messages: [
+          { role: "user", content: "x" },
+          { role: "tool", content: "r", tool_call_id: "nope" },
+        ],
+      }),
+    );
+    assert.equal(
+      unmatched,
+      'body.messages[1].tool_call_id: "nope" answers no tool call made earlier in the conversation',
+    );
+    const output = await refused(
+      fx.openai.responses.create({
+        model: "claude",
+        input: [
+          { role: "user", content: "x" },
+          { type: "function_call_output", call_id: "zz", output: "r" },
+        ],
+      }),
+    );
+    assert.equal(output, 'body.input[1].call_id: "zz" answers no tool call made earlier in the conversation');
+    // A result after its call is served.
+    fx.emulators.C.enqueue({ text: "Read it." });
+    const answered = await fx.openai.responses.create({
+      model: "claude",
+      input: [
+        { role: "user", content: "x" },
+        { type: "function_call", call_id: "c1", name: "read", arguments: '{"path":"a"}' },
+        { type: "function_call_output", call_id: "c1", output: "r" },
+      ],
+    });
+    assert.equal(answered.output_text, "Read it.");
+    assert.equal(targetCalls(), 1);
+  });
+
+  it("refuses a function whose parameters are not an object schema, and an unknown reasoning effort", async () => {
+    const stringTool = { type: "function" as const, function: { name: "a", parameters: { type: "string" } } };
+    assert.match(
+      await refused(
+        fx.openai.chat.completions.create({
+          model: "claude",
+          messages: [{ role: "user", content: "x" }],
+          tools: [stringTool],
+        }),
+      ),
+      /^body\.tools\[0\]\.function\.parameters\.type: expected "object" \(got "string"\)/,
+    );
+    assert.match(
+      await refused(
+        fx.openai.responses.create({
+          model: "claude",
+          input: "x",
+          tools: [{ type: "function", name: "a", parameters: { type: "string" }, strict: false }],
+        }),
+      ),
+      /^body\.tools\[0\]\.parameters\.type: expected "object" \(got "string"\)/,
+    );
+    assert.match(
+      await refused(
+        fx.openai.chat.completions.create({
+          model: "claude",
+          messages: [{ role: "user", content: "x" }],
+          reasoning_effort: "turbo" as never,
+        }),
+      ),
+      /^body\.reasoning_effort: .*"low"/,
+    );
+    assert.equal(targetCalls(), 0);
+  });
+
+  it("keeps an assistant turn's refusal given beside content: null as its text in a translated conversation", async () => {
+    fx.emulators.C.enqueue({ text: "Because." });
+    const answer = await fx.openai.chat.completions.create({
+      model: "claude",
+      messages: [
+        { role: "user", content: "x" },
+        { role: "assistant", content: null, refusal: "I cannot help with that." },
+        { role: "user", content: "why?" },
+      ],
+    });
+    assert.equal(answer.choices[0]?.message.content, "Because.");
+    const sent = fx.emulators.C.calls[0]!.body.messages;
+    assert.deepEqual(
+      sent.map((message: any) => message.role),
+      ["user", "assistant", "user"],
+    );
+    assert.match(JSON.stringify(sent[1].content), /I cannot help with that\./);
+  });
+});
