@@ -17,6 +17,7 @@ import type { FailureKind } from "./failure-kinds.ts";
 import {
   allFailedText,
   noCapableTargetText,
+  needsAndPreferencesText,
   noMatchingTargetText,
   noTargetText,
   unservableText,
@@ -49,6 +50,8 @@ const CAPABILITY: ReadonlySet<SkipReason> = new Set(["capability"]);
 const TOO_LONG: ReadonlySet<SkipReason> = new Set(["capability", "context-too-small"]);
 /** ...or for the request's own provider filter. */
 const PREFERENCE: ReadonlySet<SkipReason> = new Set(["provider-preference", "price"]);
+/** ...or some for what it needs and the others for its provider filter (`@reasoning @only=x`). */
+const NEEDS_OR_PREFERENCE: ReadonlySet<SkipReason> = new Set([...CAPABILITY, ...PREFERENCE]);
 /** Targets that serve no request of this process: not configured to (disabled), no key, or a model pi lacks. */
 const INERT: ReadonlySet<SkipReason> = new Set(["disabled", "missing-model", "no-credentials"]);
 /** Reasons that waiting does not change: a retry of the same request would be left out the same way. */
@@ -440,6 +443,10 @@ async function serveRequest(
       if (skippedFor(PREFERENCE)) {
         refusal = "no-match";
         return failWith(noMatchingTargetText(named(), refreshed.skipped));
+      }
+      if (skippedFor(NEEDS_OR_PREFERENCE)) {
+        refusal = "no-match";
+        return failWith(needsAndPreferencesText(named(), refreshed.skipped));
       }
       const restsForGood = () => {
         const rests = env.books.cooldowns.active(env.clock.now());

@@ -281,6 +281,15 @@ export function outOfPiRetry(text: string): string {
   return text.replace(PI_RETRY_TEXT, (match) => `${match[0]}${WORD_JOINER}${match.slice(1)}`);
 }
 
+/**
+ * Every target was left out by what the request needs (reasoning, images, tools) or by its provider preferences, some
+ * for one and some for the other (`@reasoning @only=x` where x has no reasoning model): the request's own asks.
+ */
+export function needsAndPreferencesText(routeId: string, skipped: Array<{ key: string; detail: string }>): string {
+  const parts = skipped.map((s) => `${s.key}: ${s.detail}`).join("; ");
+  return `auto-router: no target of route ${routeId} both can do what this request needs and matches its provider preferences (${parts}). Waiting will not change this: check what the request asks for together (the prompt's shortcuts such as @reasoning, @vision, @only=, @ignore= or @max-price=, a gateway request's X-Provider or provider field, or the route's preferences and rules), or choose another route.`;
+}
+
 /** An AssistantMessage carrying a router-made error, attributed to the virtual model. */
 export function routerErrorMessage(model: Model<Api>, text: string, now: number): AssistantMessage {
   return {

@@ -79,6 +79,18 @@ describe("routing through real pi", () => {
     assert.match(JSON.stringify(sentToA), /what is this\?/);
   });
 
+  it("names the request's own asks when some targets lack what it needs and the others are outside its @only=", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-v/model-v"].map(target) });
+    await h.prompt("@vision @only=mock-a describe the screenshot");
+    const error = h.lastAssistant().errorMessage ?? "";
+    assert.equal(
+      error,
+      "auto-router: no target of route main both can do what this request needs and matches its provider preferences (mock-a/model-a: no image input; mock-v/model-v: not in only: mock-a). Waiting will not change this: check what the request asks for together (the prompt's shortcuts such as @reasoning, @vision, @only=, @ignore= or @max-price=, a gateway request's X-Provider or provider field, or the route's preferences and rules), or choose another route.",
+    );
+    assert.doesNotMatch(error, /credentials/);
+    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-v").state.callCount, 0);
+  });
+
   it("refuses `@vision` on a route without image targets by saying so, not as a temporary unavailability", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
     await h.prompt("@vision describe the screenshot");
