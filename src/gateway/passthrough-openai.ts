@@ -81,6 +81,12 @@ class OpenAIScanner extends ScannerBase {
       this.text += delta.content;
       substantive = true;
     }
+    // A refusal (`delta.refusal`, content null) is the target's answer as much as text is: it commits, and goes to the
+    // client as it came (the history keeps a refusal as its text, as the request side reads one).
+    if (typeof delta.refusal === "string" && delta.refusal !== "") {
+      this.text += delta.refusal;
+      substantive = true;
+    }
     if (Array.isArray(delta.tool_calls)) {
       for (const call of delta.tool_calls as Loose[]) {
         const index = typeof call.index === "number" ? call.index : this.calls.length;

@@ -73,14 +73,23 @@ class ResponsesScanner extends ScannerBase {
   private open?: { index: number; item: Loose; from: number };
   /** The text last forwarded, for the sequence number of a failure event the gateway adds after it. */
   private lastForwarded = "";
+  /** How many events went to the client: the failure event's number when the target numbers none of its events. */
+  private forwardedEvents = 0;
 
   constructor(private readonly clientModel: string) {
     super();
   }
 
   block(block: string): ScanStep {
+    const step = this.read(block);
+    // An error (the target's `error` event or response.failed) is not forwarded: the gateway's own response.failed
+    // takes its place, numbered after the last event the client did get.
+    if (step.end !== "error") this.forwarded(step.text);
+    return step;
+  }
+
+  private read(block: string): ScanStep {
     const text = `${block}\n\n`;
-    this.lastForwarded = text;
     const { event, data } = parseBlock(block);
     if (event === undefined) return { text };
     if (WITH_RESPONSE.has(event)) return this.withResponse(event, data);
@@ -88,7 +97,8 @@ class ResponsesScanner extends ScannerBase {
     if (event === "response.output_item.added" || event === "response.output_item.done") this.trackItem(event, data);
     if (event.endsWith(".delta")) this.countStreamed(block, STREAMED);
     if (this.committed) return { text };
-    if (event === "response.output_text.delta") {
+    // A refusal (a `refusal` content part's deltas) is the target's answer as much as output text is.
+    if (event === "response.output_text.delta" || event === "response.refusal.delta") {
       const delta = safeJson(data)?.delta;
       return typeof delta === "string" && delta !== "" ? this.commit(text) : { text };
     }
@@ -114,8 +124,18 @@ class ResponsesScanner extends ScannerBase {
   }
 
   forwardedUnread(blocks: string): void {
-    this.lastForwarded = blocks;
+    this.forwarded(blocks);
     this.countStreamed(blocks, STREAMED);
+  }
+
+  /** Whole blocks that went to the client (each ends in a blank line; a run of blank lines ends one block). */
+  private forwarded(blocks: string): void {
+    this.lastForwarded = blocks;
+    let end = -2;
+    for (let at = blocks.indexOf("\n\n"); at >= 0; at = blocks.indexOf("\n\n", at + 2)) {
+      if (at > end + 2) this.forwardedEvents++;
+      end = at;
+    }
   }
 
   private streamedText(): string {
@@ -141,15 +161,18 @@ class ResponsesScanner extends ScannerBase {
     return output.filter((item) => item !== undefined);
   }
 
-  /** The number after the last forwarded event's (events are numbered from 0), or undefined when none had one. */
-  private nextSequence(): number | undefined {
+  /**
+   * The number after the last forwarded event's (events are numbered from 0); when it had none, the number of events
+   * forwarded (as if the target had numbered them).
+   */
+  private nextSequence(): number {
     const at = this.lastForwarded.lastIndexOf(SEQUENCE_KEY);
-    if (at < 0) return undefined;
+    if (at < 0) return this.forwardedEvents;
     const value = Number.parseInt(
       this.lastForwarded.slice(at + SEQUENCE_KEY.length, at + SEQUENCE_KEY.length + 16),
       10,
     );
-    return Number.isSafeInteger(value) ? value + 1 : undefined;
+    return Number.isSafeInteger(value) ? value + 1 : this.forwardedEvents;
   }
 
   private withResponse(event: string, data: string): ScanStep {
@@ -193,19 +216,14 @@ class ResponsesScanner extends ScannerBase {
 
   /**
    * The translating path's failure event: the response so far (the target's own output when its response.failed had
-   * one, else the items streamed so far), status failed, with the error, numbered after the last event the target sent.
+   * one, else the items streamed so far), status failed, with the error, numbered after the last event the client got.
    */
   errorBlock(message: string): string {
     const error = (errorBody("openai", "api_error", message).error as Loose).message;
     const own = this.response.output;
     const output = Array.isArray(own) && own.length > 0 ? own : this.outputSoFar();
     const response = { ...this.response, output, status: "failed", error: { code: "server_error", message: error } };
-    const sequence = this.nextSequence();
-    const event = {
-      type: "response.failed",
-      ...(sequence === undefined ? {} : { sequence_number: sequence }),
-      response,
-    };
+    const event = { type: "response.failed", sequence_number: this.nextSequence(), response };
     return `event: response.failed\ndata: ${JSON.stringify(event)}\n\n`;
   }
 }

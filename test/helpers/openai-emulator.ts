@@ -66,8 +66,12 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
     call.body?.logprobs === true && typeof delta.content === "string" && delta.content !== ""
       ? { logprobs: { content: [tokenLogprob(delta.content)], refusal: null } }
       : {};
-  const result: SseFrame[] = [{ text: chunk({ role: "assistant", content: "" }), content: false }];
+  // A refusal's first chunk says so as api.openai.com's does: content null, an empty refusal.
+  const first = reply.refusal === undefined ? { content: "" } : { content: null, refusal: "" };
+  const result: SseFrame[] = [{ text: chunk({ role: "assistant", ...first }), content: false }];
   if (!reply.emptyStream) {
+    for (const piece of splitIntoChunks(reply.refusal))
+      result.push({ text: chunk({ content: null, refusal: piece }), content: true });
     for (const piece of splitIntoChunks(reply.thinking))
       result.push({ text: chunk({ reasoning_content: piece }), content: true });
     for (const piece of splitIntoChunks(reply.text)) result.push({ text: chunk({ content: piece }), content: true });

@@ -80,6 +80,28 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
     output.push({ ...item, status: "completed", content: [done] });
     push("response.output_item.done", { output_index: index, item: output[index] });
   }
+  const refusals = reply.emptyStream ? [] : splitIntoChunks(reply.refusal);
+  if (refusals.length > 0) {
+    // As api.openai.com streams a refusal: a message item whose content part is a `refusal`, with its own deltas.
+    const index = output.length;
+    const item = {
+      id: `msg_emu_refusal_${call.index + 1}`,
+      type: "message",
+      status: "in_progress",
+      role: "assistant",
+      content: [],
+    };
+    const at = { item_id: item.id, output_index: index, content_index: 0 };
+    push("response.output_item.added", { output_index: index, item });
+    push("response.content_part.added", { ...at, part: { type: "refusal", refusal: "" } });
+    for (const delta of refusals) push("response.refusal.delta", { ...at, delta }, true);
+    const refusal = refusals.join("");
+    push("response.refusal.done", { ...at, refusal });
+    const done = { type: "refusal", refusal };
+    push("response.content_part.done", { ...at, part: done });
+    output.push({ ...item, status: "completed", content: [done] });
+    push("response.output_item.done", { output_index: index, item: output[index] });
+  }
   if (reply.toolCall && !reply.emptyStream) {
     const index = output.length;
     const args = JSON.stringify(reply.toolCall.arguments);
@@ -159,7 +181,13 @@ const RESPONSES_DIALECT: EmulatorDialect = {
   frames,
   malformedBody: () => "event: response.created\ndata: {this is not json\n\nthis line is not SSE at all\n\n",
   streamErrorFrame: (error) =>
-    sseEvent("error", { type: "error", code: error.type, message: error.message, param: null }),
+    sseEvent("error", {
+      type: "error",
+      ...(error.sequenceNumber === undefined ? {} : { sequence_number: error.sequenceNumber }),
+      code: error.type,
+      message: error.message,
+      param: null,
+    }),
 };
 
 export interface ResponsesEmulatorOptions {

@@ -14,6 +14,10 @@ export interface EmulatorReply {
   delayBeforeHeadersMs?: number;
   resetBeforeHeaders?: boolean;
   text?: string | string[];
+  /** The model's refusal in place of an answer: OpenAI Chat `delta.refusal` chunks (content null), a Responses
+   *  message item with a `refusal` content part and its response.refusal.delta events. An addition to the shared
+   *  reply shape, which only those two dialects read. */
+  refusal?: string | string[];
   thinking?: string;
   /** Responses only: the reasoning item's id and the `encrypted_content` api.openai.com adds when the request asks
    *  for `reasoning.encrypted_content`; `thinking` is the item's summary. */
@@ -33,7 +37,7 @@ export interface EmulatorReply {
   finishReason?: string;
   /** An error record sent inside a 200 stream after `afterChunks` content chunks (the stream then ends): what
    *  api.openai.com sends as `data: {"error":{...}}` and api.anthropic.com as `event: error`. */
-  streamError?: { message: string; type: string; afterChunks?: number };
+  streamError?: { message: string; type: string; afterChunks?: number; sequenceNumber?: number };
 }
 
 export interface RecordedCall {
@@ -79,8 +83,8 @@ export interface EmulatorDialect {
   frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFrame[];
   /** Bytes that look like a stream but are neither valid SSE nor JSON. */
   malformedBody(): string;
-  /** The provider's in-stream error record. */
-  streamErrorFrame(error: { message: string; type: string }): string;
+  /** The provider's in-stream error record (`sequenceNumber`: the Responses event's own, which api.openai.com sends). */
+  streamErrorFrame(error: { message: string; type: string; sequenceNumber?: number }): string;
   /** A refusal of the request as it came, before any queued reply is taken (which then answers the next call). */
   refusal?(call: RecordedCall): EmulatorReply | undefined;
 }
@@ -215,6 +219,7 @@ export async function startEmulator(dialect: EmulatorDialect, name: string, mode
   function withDefaults(reply: EmulatorReply, call: RecordedCall): EmulatorReply {
     const hasOutput =
       reply.text !== undefined ||
+      reply.refusal !== undefined ||
       reply.thinking !== undefined ||
       reply.reasoningItem !== undefined ||
       reply.toolCall !== undefined;
