@@ -44,6 +44,9 @@ export const shortcutsCommand: Subcommand = {
   maxArguments: 0,
   description: "The @shortcuts a prompt may start with (tiers and provider preferences)",
   async run(_args, deps, output) {
+    // An invalid routes file is said first, as the listings say it: its tiers are not the ones in force.
+    const notice = configNotice(deps);
+    if (notice) output.warn(`auto-router: ${notice.text}`);
     output.info(shortcutsText(deps.config()));
   },
 };

@@ -125,7 +125,8 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
   const routes = Object.fromEntries(declared.map((id) => [id, { targets: [] }]));
   return {
     file,
-    config: { ...defaultConfig(options.knowsModel), defaultRoute: undefined, routes } as RouterConfig,
+    // The built-in tiers name built-in routes, which are not registered beside the file's: no tier route is known.
+    config: { ...defaultConfig(options.knowsModel), defaultRoute: undefined, tiers: undefined, routes } as RouterConfig,
     issues,
     origin: "declared",
   };

@@ -90,6 +90,14 @@ describe("pi CLI: /auto-router rules on an invalid routes file", () => {
         /^auto-router: \S+auto-router\.routes\.json:\d+:\d+ at tiers\.fast: .+; INVALID, no good copy yet: its routes fail every request until it is fixed\nno policy rules are loaded: the file's rules apply once it is fixed$/m,
       );
       assert.doesNotMatch(run.stderr, /no policy rules configured/);
+      // The shortcuts say so too, and name no tier route: the built-in config's are not routes of this pi.
+      const shortcuts = await runPi({
+        agentDir: agent.agentDir,
+        args: ["--model", "auto-router/main", "-p", "/auto-router shortcuts"],
+      });
+      assert.match(shortcuts.stderr, /INVALID, no good copy yet/);
+      assert.match(shortcuts.stderr, /@reasoning +hard problems: reasoning models only \(the active route\)/);
+      assert.doesNotMatch(shortcuts.stderr, /subscription-/);
     } finally {
       agent.cleanup();
     }
