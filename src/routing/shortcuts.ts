@@ -91,7 +91,7 @@ export function shortcutMistake(token: string, next?: string): string | undefine
     }
     if (value.endsWith(","))
       return next
-        ? `a list of providers has no spaces: write "${token}${next}", not "${token} ${next}"`
+        ? `a list of providers has no spaces: write "${token}${next}" if ${next} is a provider, else "${token.slice(0, -1)}"`
         : `the list of providers ends in a comma: write "${token.slice(0, -1)}", or name the next provider right after the comma`;
   }
   if (/[/\\]/.test(body)) return undefined;

@@ -139,7 +139,12 @@ describe("mistyped shortcuts", () => {
     assert.deepEqual(parsed.shortcuts.preferences, {});
     assert.equal(
       parsed.mistake?.reason,
-      'a list of providers has no spaces: write "@only=gamma,beta", not "@only=gamma, beta"',
+      'a list of providers has no spaces: write "@only=gamma,beta" if beta is a provider, else "@only=gamma"',
+    );
+    // A comma before the prompt's first word: that word is offered only as a provider it may be.
+    assert.equal(
+      parseShortcuts("@only=beta, hi").mistake?.reason,
+      'a list of providers has no spaces: write "@only=beta,hi" if hi is a provider, else "@only=beta"',
     );
     const atEnd = parseShortcuts("@fast @ignore=alpha,\n");
     assert.deepEqual(atEnd.shortcuts.tokens, ["@fast"]);
