@@ -28,10 +28,10 @@ export const SUBCOMMANDS: Subcommand[] = [
   clearCommand,
 ];
 
-/** Splits on white space, keeping "quoted words" together. */
+/** Splits on white space, keeping "quoted words" together; a quote left open takes the rest of the text. */
 export function splitArguments(text: string): string[] {
   const words: string[] = [];
-  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  const pattern = /"([^"]*)(?:"|$)|'([^']*)(?:'|$)|(\S+)/g;
   for (let match = pattern.exec(text); match; match = pattern.exec(text)) words.push(match[1] ?? match[2] ?? match[3]!);
   return words;
 }

@@ -343,6 +343,12 @@ describe("rate", () => {
       parseRateArguments(splitArguments('bad "made it up" again --tags wrong,made-up --tags=wrong,slow')),
       { rating: "bad", reason: "made it up again", tags: ["wrong", "made-up", "slow"] },
     );
+    // A quote left open takes the rest of the line, without the quote.
+    assert.deepEqual(parseRateArguments(splitArguments('good "unterminated reason')), {
+      rating: "good",
+      reason: "unterminated reason",
+    });
+    assert.deepEqual(splitArguments("explain don't 'open"), ["explain", "don't", "open"]);
     assert.deepEqual(parseRateArguments(["GOOD"]), { rating: "good" });
     assert.equal(
       parseRateArguments(["meh", "so-so"]),
