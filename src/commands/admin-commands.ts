@@ -156,7 +156,9 @@ export const reloadCommand: Subcommand = {
       errors ? `${errors} error${errors > 1 ? "s" : ""}` : "",
       warnings ? `${warnings} warning${warnings > 1 ? "s" : ""}` : "",
     ].filter(Boolean);
-    (errors ? output.warn : output.info)(`${summary}${counts.length ? `; ${counts.join(", ")} (shown above)` : ""}`);
+    // A file that could not be used is the command's failure (pi -p exits 1); warnings alone are a report.
+    const say = loaded.origin !== "file" && errors ? output.error : errors ? output.warn : output.info;
+    say(`${summary}${counts.length ? `; ${counts.join(", ")} (shown above)` : ""}`);
   },
 };
 

@@ -226,6 +226,9 @@ describe("the routes file through pi", () => {
   it("lists the last good routes after an invalid edit, first saying the file is invalid and where", async () => {
     const { h, file, reload } = await startReloading("fix-cfg-list");
     await reload(WITH_COMMENT);
+    // The reload itself failed: an error (pi -p exits 1 on it), not a report.
+    const reloaded = h.ui!.notifications.find((n) => /INVALID, keeping the last good config; 1 error/.test(n.message));
+    assert.equal(reloaded?.level, "error");
     const listed = await h.command("/auto-router list");
     assert.ok(
       listed.startsWith(`auto-router: ${file}:2:50: not valid JSON: Expected ',' or ']' after array element`),
