@@ -5,6 +5,7 @@ import { basename, join, resolve } from "node:path";
 import { formatIssue, type ConfigIssue } from "../config/issues.ts";
 import { parseConfigText } from "../config/parse-config.ts";
 import { route } from "../routing/route.ts";
+import { withoutByteOrderMark } from "../state/json-text.ts";
 import { readModelsFileFacts } from "../state/models-file.ts";
 import { isLegacyType } from "../events/legacy-events.ts";
 import { isEventType } from "../events/read-events.ts";
@@ -76,7 +77,7 @@ export function eventLogAt(path: string): string | undefined {
     descriptor = openSync(path, "r");
     const buffer = Buffer.alloc(FIRST_LINE_BYTES);
     const text = buffer.subarray(0, readSync(descriptor, buffer, 0, FIRST_LINE_BYTES, 0)).toString("utf8");
-    return isEventLine(text.split("\n", 1)[0]!) ? "it holds event log lines" : undefined;
+    return isEventLine(withoutByteOrderMark(text).split("\n", 1)[0]!) ? "it holds event log lines" : undefined;
   } catch {
     return undefined; // not there (yet), or unreadable: the write says so
   } finally {

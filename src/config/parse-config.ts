@@ -11,6 +11,7 @@ import { formatPath, type ConfigIssue } from "./issues.ts";
 import { describeIssue, type IssueText } from "./zod-issue-text.ts";
 import { jsonSyntaxIssue, lineAndColumn } from "./json-syntax.ts";
 import { migrateConfig } from "./migrate.ts";
+import { withoutByteOrderMark } from "../state/json-text.ts";
 import { sourcePathOf, type SourcePaths } from "./source-paths.ts";
 import { RULE_FIELD_TYPES, RULE_NEEDS } from "./routing-schema.ts";
 import { dailyAboveMonthly } from "./silent-strategies.ts";
@@ -246,7 +247,9 @@ function checkMigrated(migrated: unknown, migration: ConfigIssue[], issues: Conf
   return { config: result.data, issues };
 }
 
-export function parseConfigText(text: string): ParsedConfig {
+export function parseConfigText(fileText: string): ParsedConfig {
+  // Positions below are in the text without the mark, as an editor counts them.
+  const text = withoutByteOrderMark(fileText);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

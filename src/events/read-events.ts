@@ -9,6 +9,7 @@ import { EVENT_TYPES, type EventType, type NormalizedEvent } from "./event-types
 import { isLegacyType, LEGACY_TYPE_PREFIX, LegacyEventReader } from "./legacy-events.ts";
 import { rotatedOldestFirst } from "./log-files.ts";
 import { redactFreeTexts } from "./free-texts.ts";
+import { withoutByteOrderMark } from "../state/json-text.ts";
 
 // Duplicated from src/state (the writer): the live log is `auto-router.events.jsonl`, rotated files are
 // `auto-router.events.1.jsonl` (newest) ... `auto-router.events.N.jsonl` (oldest). Kept here so the offline
@@ -103,7 +104,8 @@ export function parseEventLine(line: string, legacy?: LegacyEventReader): LineOu
   if (line.trim() === "") return { blank: true };
   let raw: unknown;
   try {
-    raw = JSON.parse(line);
+    // A log a Windows editor saved starts with a byte order mark (so does each of several files joined into one).
+    raw = JSON.parse(withoutByteOrderMark(line));
   } catch {
     return { malformed: "not JSON" };
   }

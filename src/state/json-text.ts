@@ -1,5 +1,6 @@
-// The JSON text of a file we import (the earlier router's files): parsed, or an error that says where it is broken
-// (line and column, as the routes file's syntax errors say it: src/config/json-syntax.ts) or that the file is empty.
+// The JSON text of a state file or of a file we import (the earlier router's files): parsed, or an error that says
+// where it is broken (line and column, as the routes file's syntax errors say it: src/config/json-syntax.ts) or that
+// the file is empty.
 import { jsonSyntaxIssue } from "../config/json-syntax.ts";
 
 export class JsonTextError extends Error {
@@ -13,7 +14,15 @@ export class JsonTextError extends Error {
   }
 }
 
-export function parseJsonText(text: string): unknown {
+/**
+ * A file's text without the byte order mark (U+FEFF) a Windows editor writes at its start: no part of the content, and
+ * JSON.parse takes it for a stray character. The positions of the rest stay those an editor shows (it counts no
+ * column for the mark).
+ */
+export const withoutByteOrderMark = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+export function parseJsonText(fileText: string): unknown {
+  const text = withoutByteOrderMark(fileText);
   if (text.trim() === "") throw new JsonTextError("empty file");
   try {
     return JSON.parse(text);

@@ -17,8 +17,8 @@ import {
 import type { Stats } from "node:fs";
 import { lstat, open, readlink, rename } from "node:fs/promises";
 import { resolve, sep } from "node:path";
-import { jsonSyntaxIssue } from "../config/json-syntax.ts";
 import { describeError, errorCode } from "./file-lock.ts";
+import { type JsonTextError, parseJsonText } from "./json-text.ts";
 import type { JsonStoreOptions } from "./store-types.ts";
 
 export type FileIdentity = { inode: number; size: number; modifiedMs: number; changedMs: number };
@@ -204,9 +204,9 @@ export function decodeState<T>(
   if (text.trim() === "") return { ok: false, reason: "empty file" };
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (error) {
-    return { ok: false, reason: invalidJsonReason(text, error) };
+    return { ok: false, reason: invalidJsonReason(error as JsonTextError) };
   }
   const migrated = options.migrate ? options.migrate(raw) : raw;
   try {
@@ -223,9 +223,8 @@ export function decodeState<T>(
 }
 
 /** `invalid JSON at line 3, column 7: Unexpected token ...`: where the text is broken, as a routes file's error says. */
-function invalidJsonReason(text: string, error: unknown): string {
-  const issue = jsonSyntaxIssue(text, error);
-  const what = issue.message.replace(/^not valid JSON:\s*/, "");
-  const where = issue.line !== undefined ? ` at line ${issue.line}, column ${issue.column}` : "";
+function invalidJsonReason(error: JsonTextError): string {
+  const what = error.message.replace(/^not valid JSON:\s*/, "");
+  const where = error.line !== undefined ? ` at line ${error.line}, column ${error.column}` : "";
   return `invalid JSON${where}${what ? `: ${what}` : ""}`;
 }

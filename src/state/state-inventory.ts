@@ -12,6 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
+import { parseJsonText } from "./json-text.ts";
 
 export interface StateFileReport {
   name: string;
@@ -27,7 +28,7 @@ function healthOf(name: string, path: string): string {
   if (name.endsWith(".jsonl")) return "append-only log";
   if (!name.endsWith(".json")) return "other";
   try {
-    JSON.parse(readFileSync(path, "utf8"));
+    parseJsonText(readFileSync(path, "utf8"));
     return "ok";
   } catch (error) {
     return `unreadable: ${error instanceof Error ? error.message : String(error)}`;
