@@ -15,8 +15,8 @@ import {
   safeJson,
   ScannerBase,
   type PassthroughDialect,
-  type ScanStep,
 } from "./passthrough-scan.ts";
+import type { PassthroughStep } from "./passthrough.ts";
 
 /** Any text that may hold an event the scanner reads after the commit point. */
 const READ_AFTER_COMMIT = /message_|error/;
@@ -39,18 +39,19 @@ class AnthropicScanner extends ScannerBase {
     super();
   }
 
-  block(block: string): ScanStep {
+  block(block: string): PassthroughStep {
     const text = `${block}\n\n`;
     const { event, data } = parseBlock(block);
     // Only what the scanner uses is parsed: pings, block ends and message_stop are only forwarded, and so are text
     // deltas after the commit point, unless the whole answer is being put together. A block start matters only when
-    // it starts a tool call, whose type names it.
+    // it starts a tool call or thinking, whose type names it.
     const read =
       this.assembler !== undefined ||
       event === "message_start" ||
       event === "message_delta" ||
       (!this.committed &&
-        (event === "content_block_delta" || (event === "content_block_start" && data.includes("tool_use"))));
+        (event === "content_block_delta" ||
+          (event === "content_block_start" && (data.includes("tool_use") || data.includes("thinking")))));
     const parsed = read ? safeJson(data) : undefined;
     this.assembler?.add(event, parsed);
     switch (event) {
@@ -67,7 +68,10 @@ class AnthropicScanner extends ScannerBase {
       case "content_block_start": {
         if (this.committed) return { text };
         const type = (parsed?.content_block as Record<string, unknown> | undefined)?.type;
-        return type === "tool_use" || type === "server_tool_use" ? this.commit(text) : { text };
+        if (type === "tool_use" || type === "server_tool_use") return this.commit(text);
+        // The model thinks from here, even when none of its thinking is shown: with `thinking.display: "omitted"` the
+        // block's text never comes (only pings, then its signature), and a redacted block has none.
+        return type === "thinking" || type === "redacted_thinking" ? { text, thinkingBegun: true } : { text };
       }
       case "message_start": {
         const message = parsed?.message as Record<string, unknown> | undefined;

@@ -23,7 +23,13 @@ import { redactText } from "../state/redact.ts";
 import { committedErrorText, GatewayShutdown } from "./errors.ts";
 import { editJson } from "./json-edit.ts";
 import { outputCapEdits } from "./passthrough-output-cap.ts";
-import { answerMessage, SseBlocks, type PassthroughDialect, type StreamScanner } from "./passthrough-scan.ts";
+import {
+  answerMessage,
+  SseBlocks,
+  type PassthroughDialect,
+  type ScanStep,
+  type StreamScanner,
+} from "./passthrough-scan.ts";
 import { PassthroughReply } from "./passthrough-reply.ts";
 import { refusalFailure } from "./refusal.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
@@ -53,6 +59,12 @@ export interface PassthroughInput {
   /** The encrypted content of the reasoning items the target's answer handed the client, when it ends. */
   onIssuedReasoning?(encryptedContents: string[], target: Model<Api>): void;
 }
+
+/**
+ * A dialect's step, which may say that thinking has begun before any of its text: an Anthropic thinking block's start,
+ * whose text may never come (`thinking.display: "omitted"`, a `redacted_thinking` block).
+ */
+export type PassthroughStep = ScanStep & { thinkingBegun?: boolean };
 
 export interface GatewayPassthrough extends TargetPassthrough {
   /** True once an attempt has sent the client its status and headers. */
@@ -185,6 +197,7 @@ function runPassthrough(
     const onAbort = () => request?.destroy(new Error("client disconnected"));
     signal?.addEventListener("abort", onAbort, { once: true });
 
+    let thinkingBegun = false;
     let answering = false;
     /**
      * What the attempt spent, for the runtime to book however it ended (as pi-ai's partial message on the translating
@@ -250,7 +263,7 @@ function runPassthrough(
 
     const pending: string[] = [];
     const onBlock = (block: string): void => {
-      const step = scanner.block(block);
+      const step: PassthroughStep = scanner.block(block);
       if (step.end === "error") {
         const text = redactText(step.errorText ?? "the target sent an error event");
         if (!committed) return fail(classified(text));
@@ -262,8 +275,17 @@ function runPassthrough(
       }
       if (step.text) pending.push(step.text);
       if (!committed && !held) {
-        if (step.thinkingChars) thinking.add(step.thinkingChars, now());
-        if (step.substantive || thinking.sustained(now())) commit();
+        if (step.thinkingChars || step.thinkingBegun) {
+          thinking.add(step.thinkingChars ?? 0, now());
+          // Thinking is output, silent or not: the first-token wait is over (only the stall deadline remains), and
+          // sustained thinking (by its characters or its time) decides the commit point.
+          if (!thinkingBegun) watchdog.commit();
+          thinkingBegun = true;
+        }
+        // An answer its output limit stopped while the model thought is the target's answer all the same: another
+        // target asked for as much would be stopped alike.
+        const stoppedThinking = step.end === "done" && thinkingBegun && scanner.stopReason === "length";
+        if (step.substantive || thinking.sustained(now()) || stoppedThinking) commit();
         else if (step.end === "done") return fail(nothingAnswered());
       }
       if (step.end === "done") {

@@ -15,6 +15,17 @@ import {
 
 export type { Emulator, EmulatorReply, RecordedCall } from "./sse-emulator-core.ts";
 
+/** A reply with what only this dialect sends, besides the shared reply shape. */
+export interface AnthropicReply extends EmulatorReply {
+  /**
+   * A thinking block whose text is not streamed, in place of `thinking`: as api.anthropic.com sends one for
+   * `thinking.display: "omitted"` (the block starts with empty text, pings come while the model thinks, then its
+   * signature), or a `redacted_thinking` block (its data whole in the start, then the pings). Give `text` too (`[]`
+   * for none): the shared defaults, which do not know this field, would add a default answer.
+   */
+  omittedThinking?: { pings: number; redacted?: boolean };
+}
+
 // Error types and messages modelled on api.anthropic.com; the status decides the default.
 const ERROR_DEFAULTS: Record<number, { type: string; message: string }> = {
   400: { type: "invalid_request_error", message: "messages: at least one message is required" },
@@ -64,6 +75,25 @@ function frames(reply: EmulatorReply, call: RecordedCall, model: string): SseFra
   });
   framing("ping", { type: "ping" });
   let blockIndex = 0;
+  const omitted = (reply as AnthropicReply).omittedThinking;
+  if (omitted && !reply.emptyStream) {
+    const index = blockIndex++;
+    framing("content_block_start", {
+      type: "content_block_start",
+      index,
+      content_block: omitted.redacted
+        ? { type: "redacted_thinking", data: "emulated-redacted-thinking" }
+        : { type: "thinking", thinking: "" },
+    });
+    for (let ping = 0; ping < omitted.pings; ping++) framing("ping", { type: "ping" });
+    if (!omitted.redacted)
+      framing("content_block_delta", {
+        type: "content_block_delta",
+        index,
+        delta: { type: "signature_delta", signature: "emulated-signature" },
+      });
+    framing("content_block_stop", { type: "content_block_stop", index });
+  }
   const thinkingChunks = reply.emptyStream ? [] : splitIntoChunks(reply.thinking);
   if (thinkingChunks.length > 0) {
     const index = blockIndex++;
