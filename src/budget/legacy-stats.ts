@@ -21,9 +21,10 @@ import { numberFromText } from "../number-from-text.ts";
 import { parseJsonText } from "../state/json-text.ts";
 import { readOptionalText } from "../state/read-optional-file.ts";
 import { legacyMarker } from "../state/legacy-import.ts";
+import { stateFile } from "../state/state-paths.ts";
 import { clearedAtOf, type LimitsState } from "./budget-limits.ts";
 import { mergePeriods, moveToCalendar } from "./calendar-move.ts";
-import { emptyTotals, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
+import { emptyTotals, USAGE_STORE_NAME, type UsageLedger, type UsageTotals } from "./usage-ledger.ts";
 
 export const LEGACY_STATS_FILE = "auto-router.stats.json";
 export const LEGACY_MODEL_ID = "(legacy)";
@@ -74,6 +75,11 @@ export interface LegacyImport {
   days: Period;
   months: Period;
   limits: Record<string, LegacyLimit>;
+  /**
+   * The markers of the file in this state dir's file-store ledger (auto-router.usage.json; not the content): in team
+   * mode, an import this machine made before it switched, whose spend its `state push` carries.
+   */
+  fileStoreImports?: string[];
 }
 /** What a legacy file holds that can be imported, and where (path: what was expected) each entry that cannot is. */
 export interface LegacyRead {
@@ -210,7 +216,8 @@ export interface LegacyScope {
   teamMode: boolean;
 }
 
-export const legacyContentMarker = (name: string, legacy: LegacyImport): string => `${name}#${legacyMarker(legacy)}`;
+export const legacyContentMarker = (name: string, legacy: LegacyImport): string =>
+  `${name}#${legacyMarker({ days: legacy.days, months: legacy.months, limits: legacy.limits })}`;
 export const legacyOwnerMarker = (name: string, scope: LegacyScope): string => `${name}@${scope.machine}`;
 /** Remembers that the change was reported, so it is said once. */
 export const legacyChangeMarker = (name: string, scope: LegacyScope): string => `${name}@${scope.machine}#changed`;
@@ -222,12 +229,24 @@ export function checkLegacyImport(
   scope: LegacyScope,
 ): LegacyCheck {
   // A bare name is an import from before content markers: what it held is unknown, so nothing more is imported.
-  if (migratedFrom.includes(name) || migratedFrom.includes(legacyContentMarker(name, legacy))) return "imported";
-  const importedHere = scope.teamMode
-    ? migratedFrom.includes(legacyOwnerMarker(name, scope))
-    : migratedFrom.some((marker) => marker.startsWith(`${name}#`) || marker.startsWith(`${name}@`));
+  const content = legacyContentMarker(name, legacy);
+  if (migratedFrom.includes(name) || migratedFrom.includes(content)) return "imported";
+  const isMarker = (marker: string) => marker.startsWith(`${name}#`) || marker.startsWith(`${name}@`);
+  if (!scope.teamMode) {
+    if (!migratedFrom.some(isMarker)) return "import";
+    return migratedFrom.includes(legacyChangeMarker(name, scope)) ? "changed-noted" : "changed";
+  }
+  // In team mode this machine's file store may have imported the file before the switch: its `state push` carries
+  // that spend, so another content is a change here too (the same content is imported, and the push skips it).
+  const fileStore = (legacy.fileStoreImports ?? []).filter(isMarker);
+  if (fileStore.includes(name)) return "imported";
+  const importedHere =
+    migratedFrom.includes(legacyOwnerMarker(name, scope)) ||
+    fileStore.some((marker) => marker.startsWith(`${name}#`) && marker !== content);
   if (!importedHere) return "import";
-  return migratedFrom.includes(legacyChangeMarker(name, scope)) ? "changed-noted" : "changed";
+  const noted =
+    migratedFrom.includes(legacyChangeMarker(name, scope)) || fileStore.some((marker) => marker.endsWith("#changed"));
+  return noted ? "changed-noted" : "changed";
 }
 
 /**
@@ -300,8 +319,25 @@ export function importLegacyLimitsOperation(legacy: LegacyImport, at: number) {
   };
 }
 
-/** Reads the legacy file from the state dir; undefined when absent. Unreadable content throws (caller warns). */
+/**
+ * Reads the legacy file from the state dir, with the file-store ledger's imports of it; undefined when absent.
+ * Unreadable content throws (caller warns).
+ */
 export function readLegacyStats(stateDir: string): LegacyRead | undefined {
   const text = readOptionalText(join(stateDir, LEGACY_STATS_FILE));
-  return text === undefined ? undefined : readLegacyEntries(parseJsonText(text));
+  if (text === undefined) return undefined;
+  const read = readLegacyEntries(parseJsonText(text));
+  read.legacy.fileStoreImports = fileStoreImports(stateDir);
+  return read;
+}
+
+/** The file-store ledger's import markers; none when it is absent or unreadable (the file store reports that). */
+function fileStoreImports(stateDir: string): string[] {
+  try {
+    const ledger = parseJsonText(readOptionalText(stateFile(stateDir, USAGE_STORE_NAME)) ?? "{}");
+    const markers = isObject(ledger) ? ledger.migratedFrom : undefined;
+    return Array.isArray(markers) ? markers.filter((marker) => typeof marker === "string") : [];
+  } catch {
+    return [];
+  }
 }

@@ -1,9 +1,12 @@
 // The team ledger's Redis round trips: the reserve, seed and record scripts with their keys and arguments, and the
 // pipelined read of the period hashes. redis-ledger.ts decides when to make them and keeps the view; the key layout
 // is in ledger-hashes.ts.
+import { LEGACY_STATS_FILE, legacyOwnerMarker } from "../budget/legacy-stats.ts";
 import type { SpendReservation } from "../budget/spend-ledger.ts";
 import type { UsageLedger } from "../budget/usage-ledger.ts";
 import {
+  baselineFieldsOf,
+  baselineHashName,
   bucketOfHash,
   changesOfLedger,
   incrementsOf,
@@ -42,28 +45,74 @@ export async function reserveInTeam(
 
 /**
  * Writes `ledger` whole into a team store that holds no ledger yet; false when it holds one (or was seeded).
- * `heldEntries`: the pending entries `ledger` already holds, marked as counted in the same step.
+ * `heldEntries`: the pending entries `ledger` already holds, marked as counted in the same step; `baseline`: `ledger`
+ * without them, which the other machines' views are merged against (mergeTeamLedger).
  */
 export async function seedTeamLedger(
   connection: TeamConnection,
   ledger: UsageLedger,
   message: () => string,
   heldEntries: readonly string[] = [],
+  baseline: UsageLedger = ledger,
 ): Promise<boolean> {
   const increments = incrementsOf(changesOfLedger(ledger));
+  const base = baselineFieldsOf(baseline);
   const keys = [
     connection.key("usage:seeded"),
     connection.key("usage:periods"),
     ...increments.map((entry) => connection.key(entry.name)),
+    ...base.map((hash) => connection.key(baselineHashName(hash.period, hash.key))),
     ...heldEntries.map((id) => connection.key("usage:attempt", id)),
   ];
   const payload = JSON.stringify(increments.map((entry) => ({ fields: entry.fields, ttl: entry.ttl })));
+  const basePayload = JSON.stringify(base.map((hash) => ({ fields: hash.fields, ttl: hash.ttl })));
   const seeded = await connection.call((client) =>
-    client.parSeedUsage(keys.length, ...keys, payload, connection.channel, message(), BATCH_MARKER_TTL_SECONDS),
+    client.parSeedUsage(
+      keys.length,
+      ...keys,
+      payload,
+      connection.channel,
+      message(),
+      BATCH_MARKER_TTL_SECONDS,
+      basePayload,
+    ),
   );
   if (seeded === 1 && ledger.migratedFrom.length > 0)
     await connection.call((client) => client.sadd(connection.key("usage:migrated"), ...ledger.migratedFrom));
   return seeded === 1;
+}
+
+/**
+ * Adds the spend `view` (a machine's view of the team ledger before a loss, without its pending entries) holds beyond
+ * the ledger another machine re-seeded the team store with (MERGE_USAGE_LUA); the number of fields raised.
+ */
+export async function mergeTeamLedger(
+  connection: TeamConnection,
+  view: UsageLedger,
+  message: () => string,
+): Promise<number> {
+  const hashes = baselineFieldsOf(view);
+  const keys = [
+    connection.key("usage:seeded"),
+    connection.key("usage:periods"),
+    connection.key("usage:migrated"),
+    ...hashes.map((hash) => connection.key(periodHashName(hash.period, hash.key))),
+    ...hashes.map((hash) => connection.key(baselineHashName(hash.period, hash.key))),
+  ];
+  const raised = await connection.call((client) =>
+    client.parMergeUsage(
+      keys.length,
+      ...keys,
+      JSON.stringify(hashes.map((hash) => ({ fields: hash.fields, ttl: hash.ttl }))),
+      view.migratedFrom.length > 0 ? JSON.stringify(view.migratedFrom) : "",
+      connection.channel,
+      message(),
+      connection.epochKey,
+      connection.epoch,
+    ),
+  );
+  if (raised === -1) connection.assertEpoch(null);
+  return raised;
 }
 
 /** What `state push` did with the usage ledger (PUSH_USAGE_LUA). */
@@ -97,7 +146,11 @@ export async function pushTeamLedger(
       pushMarker(machine, now),
       payload(own),
       payload(imported),
-      plan.legacyMarkers.length > 0 ? JSON.stringify(plan.legacyMarkers) : "",
+      // With this machine's marker of a team-mode import of its file: whatever the file held then (the earlier router
+      // may have changed it since the file store's import), this machine's file is in the team's already.
+      plan.legacyMarkers.length > 0
+        ? JSON.stringify([...plan.legacyMarkers, legacyOwnerMarker(LEGACY_STATS_FILE, { machine, teamMode: true })])
+        : "",
       connection.channel,
       message(),
       connection.epochKey,

@@ -163,6 +163,54 @@ export function bucketOfHash(hash: Record<string, string>): UsageLedger["days"][
   return bucket;
 }
 
+/**
+ * After Redis lost its data, the machine that re-seeds it keeps a copy of the model fields it wrote (the baseline) in
+ * a hash of its own per period; the others' views are raised to it (MERGE_USAGE_LUA).
+ */
+export const baselineHashName = (period: PeriodKind, key: string): string =>
+  `usage:baseline:${period === "days" ? "day" : "month"}:${key}`;
+
+/**
+ * A ledger's model totals per period hash, for the baseline and the merge of a re-seeded team store: [model field,
+ * provider field, amount] for each metric above 0.
+ */
+export function baselineFieldsOf(
+  ledger: UsageLedger,
+): Array<{ period: PeriodKind; key: string; fields: Array<[string, string, string]>; ttl: number }> {
+  const byHash = new Map<string, ReturnType<typeof baselineFieldsOf>[number]>();
+  for (const change of changesOfLedger(ledger)) {
+    const name = periodHashName(change.period, change.key);
+    const entry = byHash.get(name) ?? {
+      period: change.period,
+      key: change.key,
+      fields: [],
+      ttl: change.period === "days" ? DAY_TTL_SECONDS : MONTH_TTL_SECONDS,
+    };
+    byHash.set(name, entry);
+    for (const metric of METRICS) {
+      const amount = roundAmount(change.totals[metric]);
+      if (amount > 0)
+        entry.fields.push([
+          fieldOf(change.provider, change.modelId, metric),
+          fieldOf(change.provider, PROVIDER_TOTAL, metric),
+          String(amount),
+        ]);
+    }
+  }
+  return [...byHash.values()].filter((entry) => entry.fields.length > 0);
+}
+
+/** `ledger` without what `entries` added (a view without its pending entries: what it held of the team's ledger). */
+export function withoutEntries(ledger: UsageLedger, entries: readonly PendingEntry[]): UsageLedger {
+  const negated = entries.flatMap((entry) =>
+    entry.changes.map((change) => ({
+      ...change,
+      totals: Object.fromEntries(METRICS.map((metric) => [metric, -change.totals[metric]])) as UsageTotals,
+    })),
+  );
+  return applyChanges(ledger, negated);
+}
+
 const roundAmount = (value: number): number => Math.round(value * COST_DECIMALS) / COST_DECIMALS;
 
 /**

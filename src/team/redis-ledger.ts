@@ -10,13 +10,14 @@ import type { UsageLedger } from "../budget/usage-ledger.ts";
 import type { StateStore, StoreOperation } from "../state/json-store.ts";
 import {
   type LedgerPushOutcome,
+  mergeTeamLedger,
   pushTeamLedger,
   readTeamLedger,
   reserveInTeam,
   seedTeamLedger,
   sendLedgerEntry,
 } from "./ledger-commands.ts";
-import { applyChanges, changesBetween, type PendingEntry, type PendingState } from "./ledger-hashes.ts";
+import { applyChanges, changesBetween, type PendingEntry, type PendingState, withoutEntries } from "./ledger-hashes.ts";
 import { EpochLostError } from "./redis-problems.ts";
 import type { TeamConnection, TeamMember } from "./team-connection.ts";
 
@@ -202,8 +203,15 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
       if (reseed) {
         // Only the entries the view holds: another process sharing this state dir may have queued more since.
         const held = new Set(this.inView);
-        if (await this.seed(this.memory, [...held]))
+        // What the view held of the team's ledger before the loss: its pending entries are written on their own.
+        const before = withoutEntries(
+          this.memory,
+          this.queue.filter((entry) => held.has(entry.id)),
+        );
+        if (await this.seed(this.memory, [...held], before))
           this.options.pending.update((state) => ({ entries: state.entries.filter((entry) => !held.has(entry.id)) }));
+        // Another machine re-seeded it, perhaps from an older view: the spend this one saw beyond it is added, once.
+        else await mergeTeamLedger(this.options.connection, before, () => this.message());
       }
       await this.fetch(true);
       await this.send();
@@ -243,8 +251,8 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
   }
 
   /** Writes `ledger` whole into a team store that holds no ledger yet; false when it holds one (or was seeded). */
-  private async seed(ledger: UsageLedger, heldEntries: string[]): Promise<boolean> {
-    const seeded = await seedTeamLedger(this.options.connection, ledger, () => this.message(), heldEntries);
+  private async seed(ledger: UsageLedger, heldEntries: string[], baseline: UsageLedger): Promise<boolean> {
+    const seeded = await seedTeamLedger(this.options.connection, ledger, () => this.message(), heldEntries, baseline);
     if (seeded) this.remote = undefined;
     return seeded;
   }

@@ -116,13 +116,16 @@ return {1}
  * machine to ask writes its view; every later one finds the periods or the seed flag and only replays what it has
  * not written yet. The pending entries the view holds get their attempt markers in the same step: another process
  * that has them queued too (one sharing this machine's state dir) then finds them counted instead of adding them again.
- * KEYS[1] the seed flag; KEYS[2] the set of period hashes; KEYS[3..] the period hashes (one per ARGV[1] entry), then
- * the markers of the pending entries the view holds.
- * ARGV: JSON array as in RECORD_USAGE_LUA (fields set, not added), pub/sub channel, change message, marker TTL s.
+ * The seeder's view without those entries (what it held of the team's ledger before the loss) is kept as the
+ * baseline, which the seed flag's value "2" announces: MERGE_USAGE_LUA adds what another machine's view held beyond it.
+ * KEYS[1] the seed flag; KEYS[2] the set of period hashes; KEYS[3..] the period hashes (one per ARGV[1] entry), the
+ * baseline hashes (one per ARGV[5] entry), then the markers of the pending entries the view holds.
+ * ARGV: JSON array as in RECORD_USAGE_LUA (fields set, not added), pub/sub channel, change message, marker TTL s,
+ * JSON array of the baseline ({"fields": [[model field, provider field, "amount"], ...], "ttl": seconds}).
  */
 export const SEED_USAGE_LUA = `
 if redis.call('SCARD', KEYS[2]) > 0 then return 0 end
-if not redis.call('SET', KEYS[1], '1', 'NX') then return 0 end
+if not redis.call('SET', KEYS[1], '2', 'NX') then return 0 end
 local changes = cjson.decode(ARGV[1])
 for i, change in ipairs(changes) do
   local key = KEYS[2 + i]
@@ -130,21 +133,66 @@ for i, change in ipairs(changes) do
   redis.call('EXPIRE', key, tonumber(change.ttl))
   redis.call('SADD', KEYS[2], key)
 end
-for i = 3 + #changes, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', tonumber(ARGV[4])) end
+local baseline = cjson.decode(ARGV[5])
+for i, hash in ipairs(baseline) do
+  local key = KEYS[2 + #changes + i]
+  for _, field in ipairs(hash.fields) do redis.call('HSET', key, field[1], field[3]) end
+  redis.call('EXPIRE', key, tonumber(hash.ttl))
+end
+for i = 3 + #changes + #baseline, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', tonumber(ARGV[4])) end
 redis.pcall('PUBLISH', ARGV[2], ARGV[3])
 return 1
+`;
+
+/**
+ * A machine that finds the team store re-seeded by another after a loss adds the spend its view held beyond the
+ * seeder's: per model field, what it holds above the baseline (SEED_USAGE_LUA) is added to the field and its provider's
+ * total, and the baseline raised to it. Both views were the team's ledger at some moment, so the later one's totals
+ * hold the earlier one's; spend recorded since the re-seed is above the baseline and not compared. Running again, or
+ * from another process of the machine, adds nothing more. Without a baseline (a seed by an older version) nothing.
+ * KEYS[1] the seed flag; KEYS[2] the set of period hashes; KEYS[3] the set of imported old files; KEYS[4..] the period
+ * hashes (one per ARGV[1] entry), then their baseline hashes.
+ * ARGV: JSON array as SEED_USAGE_LUA's baseline (the view's totals), JSON array of the view's imports ('' for none),
+ * pub/sub channel, change message, the epoch key and the writer's epoch (as in COMPARE_AND_SET_LUA).
+ * Returns the number of fields raised, or -1 (nothing written) when the team store lost its data again.
+ */
+export const MERGE_USAGE_LUA = `
+if ARGV[6] ~= '' and redis.call('GET', ARGV[5]) ~= ARGV[6] then return -1 end
+if redis.call('GET', KEYS[1]) ~= '2' then return 0 end
+local hashes = cjson.decode(ARGV[1])
+local raised = 0
+for i, hash in ipairs(hashes) do
+  local key, base = KEYS[3 + i], KEYS[3 + #hashes + i]
+  for _, field in ipairs(hash.fields) do
+    local delta = tonumber(field[3]) - (tonumber(redis.call('HGET', base, field[1])) or 0)
+    if delta > 1e-10 then
+      redis.call('HINCRBYFLOAT', key, field[1], delta)
+      redis.call('HINCRBYFLOAT', key, field[2], delta)
+      redis.call('HSET', base, field[1], field[3])
+      redis.call('EXPIRE', key, tonumber(hash.ttl))
+      redis.call('EXPIRE', base, tonumber(hash.ttl))
+      redis.call('SADD', KEYS[2], key)
+      raised = raised + 1
+    end
+  end
+end
+if ARGV[2] ~= '' then
+  for _, marker in ipairs(cjson.decode(ARGV[2])) do redis.call('SADD', KEYS[3], marker) end
+end
+if raised > 0 then redis.pcall('PUBLISH', ARGV[3], ARGV[4]) end
+return raised
 `;
 
 /**
  * `state push` of the usage ledger: adds a machine's file ledger to the team's, once per machine. The machine's mark
  * ("state-push:<ms>@<machine>", in the set of imports) is checked and written in the same step as the additions, so
  * a second push, or two at once, add nothing more. The spend the file ledger imported from the earlier router's
- * stats file is added only when none of that file's content markers is in the team's imports (the team imported the
- * same file, or a machine pushed it, before); the markers are added either way.
+ * stats file is added only when none of that file's markers is in the team's imports (the team imported the same file,
+ * or a machine pushed it, or this machine imported its file in team mode, before); the markers are added either way.
  * KEYS[1] the set of imports; KEYS[2] the set of period hashes; KEYS[3..] the period hashes of the own spend (one per
  * entry of ARGV[3]), then those of the imported spend (ARGV[4]).
  * ARGV: machine name, its mark, own and imported spend as JSON arrays as in RECORD_USAGE_LUA, JSON array of the
- * stats file's content markers ('' for none), pub/sub channel, change message, the epoch key and the writer's epoch
+ * stats file's content markers and the machine's marker of a team-mode import of its file ('' for none), pub/sub channel, change message, the epoch key and the writer's epoch
  * (as in COMPARE_AND_SET_LUA).
  * Returns {1, 1 | 0 (the imported spend was added or not)}, {0, "<ms>"} when the machine pushed before, or {-1}
  * (nothing written) when the team store lost its data since the writer's last sync.
@@ -209,5 +257,6 @@ export interface TeamCommands {
     epoch: string,
   ): Promise<Array<number | string>>;
   parSeedUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
+  parMergeUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number>;
   parPushUsage(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>;
 }

@@ -37,6 +37,7 @@ import {
   RECORD_USAGE_LUA,
   RESERVE_LUA,
   SEED_USAGE_LUA,
+  MERGE_USAGE_LUA,
   PUSH_USAGE_LUA,
   type TeamCommands,
 } from "./redis-scripts.ts";
@@ -169,6 +170,7 @@ export class TeamConnection {
     client.defineCommand("parRecordUsage", { lua: RECORD_USAGE_LUA });
     client.defineCommand("parReserve", { numberOfKeys: 3, lua: RESERVE_LUA });
     client.defineCommand("parSeedUsage", { lua: SEED_USAGE_LUA });
+    client.defineCommand("parMergeUsage", { lua: MERGE_USAGE_LUA });
     client.defineCommand("parPushUsage", { lua: PUSH_USAGE_LUA });
     client.on("connect", () => this.awaitHandshake(client));
     client.on("ready", () => {
