@@ -1,5 +1,6 @@
 // An Anthropic Messages request as pi-ai's Context and options: system prompt, tools, text/image/thinking blocks,
 // tool_use turns and tool_result blocks (pi-ai keeps tool results as their own messages).
+import type { IncomingHttpHeaders } from "node:http";
 import type {
   AssistantMessage,
   ImageContent,
@@ -14,49 +15,160 @@ import { numberBetween, objectToolSchema } from "./tool-schema.ts";
 import { thinkingOn } from "./anthropic-thinking.ts";
 import { type ClientContext, dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
-import { type IgnoredTool, withoutHostedTools } from "./hosted-tools.ts";
+import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-tools.ts";
 
 const block = z.looseObject({ type: z.string() });
 const content = z.union([z.string(), z.array(block)]);
+type Block = Record<string, any>;
+type Issues = z.core.$RefinementCtx;
 
-/** The body `/v1/messages/count_tokens` takes: a Messages request without its output cap. */
-export const anthropicCountTokensSchema = z.looseObject({
+/** A client tool (no `type`, or "custom"); any other type is a server tool, which runs on Anthropic's side. */
+const isCustomTool = (tool: ToolShape): boolean => tool?.type === undefined || tool?.type === "custom";
+
+/** A client tool as Anthropic's API requires it: a name and an object schema of its input. */
+const customTool = z.looseObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  // Anthropic's API takes an object schema only ({"type": "object", ...}), and requires one.
+  input_schema: z
+    .unknown()
+    .refine((schema) => schema !== undefined, {
+      error: 'required for a tool without a server tool\'s type: a JSON Schema object ({"type": "object", ...})',
+    })
+    .pipe(objectToolSchema()),
+});
+
+/**
+ * A tool of `tools`: a client tool has customTool's shape; a server tool carries what its type needs (most a name, an
+ * MCP toolset none), which only Anthropic knows.
+ */
+const tool = z.looseObject({ type: z.string().optional() }).superRefine((item, issues) => {
+  if (!isCustomTool(item)) return;
+  const parsed = customTool.safeParse(item);
+  for (const { path, message } of parsed.error?.issues ?? []) issues.addIssue({ code: "custom", path, message });
+});
+
+const MIN_THINKING_BUDGET = 1_024;
+const IMAGE_MEDIA_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+
+function checkImage(item: Block, path: PropertyKey[], issues: Issues): void {
+  if (item?.type !== "image" || item.source?.type !== "base64") return;
+  if (IMAGE_MEDIA_TYPES.includes(item.source.media_type)) return;
+  issues.addIssue({
+    code: "custom",
+    path: [...path, "source", "media_type"],
+    message: `expected one of ${IMAGE_MEDIA_TYPES.join(", ")} (got ${JSON.stringify(item.source.media_type) ?? "none"})`,
+  });
+}
+
+/**
+ * What Anthropic's API refuses beyond each field's own shape, checked here so that a translated request is refused as
+ * Anthropic would refuse it (a target of another API would take it, or the prompt would be quietly changed).
+ */
+function anthropicRules(body: Block, issues: Issues): void {
+  const last = body.messages.length - 1;
+  body.messages.forEach((message: Block, index: number) => {
+    const where = ["messages", index, "content"];
+    if (!Array.isArray(message.content)) return;
+    // A system turn may be empty (pi-ai's carry only an output_config), and the final assistant turn (a prefill).
+    const mayBeEmpty = message.role === "system" || (message.role === "assistant" && index === last);
+    if (message.content.length === 0 && !mayBeEmpty)
+      issues.addIssue({
+        code: "custom",
+        path: where,
+        message: "expected at least one content block (only the final assistant turn may be empty)",
+      });
+    message.content.forEach((item: Block, blockIndex: number) => {
+      checkImage(item, [...where, blockIndex], issues);
+      if (item.type === "tool_result" && Array.isArray(item.content))
+        item.content.forEach((inner: Block, innerIndex: number) =>
+          checkImage(inner, [...where, blockIndex, "content", innerIndex], issues),
+        );
+    });
+  });
+  // A system prompt of another block (an image) would be left out of a translation, the prompt quietly lost.
+  if (Array.isArray(body.system))
+    body.system.forEach((item: Block, index: number) => {
+      if (item.type !== "text")
+        issues.addIssue({
+          code: "custom",
+          path: ["system", index, "type"],
+          message: `expected "text" (got ${JSON.stringify(item.type)}): the system prompt takes text blocks only`,
+        });
+    });
+  const names = new Map<string, number>();
+  (body.tools ?? []).forEach((item: Block, index: number) => {
+    if (typeof item.name !== "string") return;
+    const first = names.get(item.name);
+    if (first === undefined) return void names.set(item.name, index);
+    issues.addIssue({
+      code: "custom",
+      path: ["tools", index, "name"],
+      message: `${JSON.stringify(item.name)} is also the name of body.tools[${first}]: tool names must be unique`,
+    });
+  });
+  // A translation would send a choice of no tool on (a target of another API refuses it in its own words, or
+  // answers without the tool).
+  const choice = body.tool_choice;
+  if (choice?.type === "tool" && !names.has(choice.name)) {
+    const held = names.size ? [...names.keys()].join(", ") : "no tools";
+    issues.addIssue({
+      code: "custom",
+      path: ["tool_choice", "name"],
+      message:
+        typeof choice.name === "string"
+          ? `names the tool ${JSON.stringify(choice.name)}, which body.tools does not hold (${held})`
+          : `required with type tool: the name of one of body.tools (${held})`,
+    });
+  }
+  const budget = body.thinking?.budget_tokens;
+  if (body.thinking?.type === "enabled" && !(Number.isInteger(budget) && budget >= MIN_THINKING_BUDGET))
+    issues.addIssue({
+      code: "custom",
+      path: ["thinking", "budget_tokens"],
+      message: `${budget === undefined ? "required with type enabled: " : ""}expected an integer of ${MIN_THINKING_BUDGET} or more, below max_tokens`,
+    });
+}
+
+const anthropicFields = {
   // Optional: the X-Model header may name it instead (requestedModel says when neither does).
   model: z.string().min(1).optional(),
   max_tokens: z.number().int().positive().optional(),
   // "system" turns inside the conversation are sent by newer clients (Claude Code 2.1) for mid-conversation context.
   messages: z.array(z.looseObject({ role: z.enum(["user", "assistant", "system"]), content })).min(1),
   system: content.optional(),
-  tools: z
-    .array(
-      z.looseObject({
-        name: z.string().min(1),
-        description: z.string().optional(),
-        // Anthropic's API takes an object schema only ({"type": "object", ...}).
-        input_schema: objectToolSchema().optional(),
-      }),
-    )
-    .optional(),
+  tools: z.array(tool).optional(),
   stream: z.boolean().optional(),
   // Anthropic's ranges, narrower than OpenAI's (a temperature of 1.5 is an OpenAI client's, never a Messages one's).
   temperature: numberBetween(0, 1).optional(),
   top_p: numberBetween(0, 1).optional(),
+  top_k: z
+    .number({ error: "expected an integer of 0 or more" })
+    .int({ error: "expected an integer of 0 or more" })
+    .min(0, { error: "expected an integer of 0 or more" })
+    .optional(),
   thinking: z.looseObject({ type: z.string(), budget_tokens: z.number().optional() }).optional(),
   provider: z.unknown().optional(),
-});
+};
+
+/** The body `/v1/messages/count_tokens` takes: a Messages request without its output cap. */
+export const anthropicCountTokensSchema = z.looseObject(anthropicFields).superRefine(anthropicRules);
 /**
  * A `/v1/messages` body: Anthropic's API requires `max_tokens`, so a request without it is refused rather than given a
  * cap of the gateway's choosing (a translation) or sent on without one (a passthrough the target refuses).
  */
-export const anthropicRequestSchema = anthropicCountTokensSchema.extend({
-  max_tokens: z
-    .number({
-      error: (issue) =>
-        issue.input === undefined ? "required (the most tokens to generate, an integer above 0)" : undefined,
-    })
-    .int()
-    .positive(),
-});
+export const anthropicRequestSchema = z
+  .looseObject({
+    ...anthropicFields,
+    max_tokens: z
+      .number({
+        error: (issue) =>
+          issue.input === undefined ? "required (the most tokens to generate, an integer above 0)" : undefined,
+      })
+      .int()
+      .positive(),
+  })
+  .superRefine(anthropicRules);
 export type AnthropicRequest = z.infer<typeof anthropicCountTokensSchema> & {
   /**
    * Server tools (`web_search_20250305`, `bash_20250124`, any type but `custom`) left out of a translation, which has
@@ -66,11 +178,9 @@ export type AnthropicRequest = z.infer<typeof anthropicCountTokensSchema> & {
   ignoredTools: IgnoredTool[];
 };
 
-type Block = Record<string, any>;
-
 function image(source: Block, where: string): ImageContent {
   if (source?.type === "base64" && typeof source.data === "string")
-    return { type: "image", mimeType: String(source.media_type ?? "image/png"), data: source.data };
+    return { type: "image", mimeType: source.media_type, data: source.data };
   if (source?.type === "url" && typeof source.url === "string" && source.url.startsWith("data:"))
     return dataUrlImage(source.url, `${where}.source.url`);
   // Targets of every API are sent the image's bytes: the gateway fetches nothing.
@@ -105,17 +215,32 @@ function toolResultContent(value: unknown, where: string): (TextContent | ImageC
   );
 }
 
-/** A `/v1/messages` body (`schema`: count_tokens' body, which has no `max_tokens`). */
+/**
+ * A `/v1/messages` body (`schema`: count_tokens' body, which has no `max_tokens`). `interleavedThinking`: the client
+ * sent Anthropic's interleaved-thinking beta, with which the thinking budget is a whole turn's and may pass max_tokens.
+ */
+/** Anthropic's interleaved-thinking beta, with which a thinking budget may pass max_tokens (a whole turn's budget). */
+export const interleavedThinking = (headers: IncomingHttpHeaders): boolean =>
+  String(headers["anthropic-beta"] ?? "").includes("interleaved-thinking");
+
 export function parseAnthropicRequest(
   raw: unknown,
   schema: z.ZodType<z.infer<typeof anthropicCountTokensSchema>> = anthropicRequestSchema,
+  interleavedThinking = false,
 ): AnthropicRequest {
-  const { body, ignoredTools } = withoutHostedTools(raw, (tool) => tool?.type === undefined || tool?.type === "custom");
-  const parsed = schema.safeParse(body);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     throw bodySchemaError(parsed.error.issues[0]!);
   }
-  return { ...parsed.data, ignoredTools };
+  const { thinking, max_tokens: maxTokens } = parsed.data;
+  const budget = thinking?.type === "enabled" ? thinking.budget_tokens : undefined;
+  if (budget !== undefined && maxTokens !== undefined && budget >= maxTokens && !interleavedThinking)
+    throw bodySchemaError({
+      path: ["thinking", "budget_tokens"],
+      message: `expected less than max_tokens (${maxTokens}), got ${budget}: the budget is part of the output cap (with the interleaved-thinking beta it may pass it)`,
+    });
+  const { body, ignoredTools } = withoutHostedTools(parsed.data, isCustomTool);
+  return { ...(body as AnthropicRequest), ignoredTools };
 }
 
 /** The user blocks a translation keeps (anthropicToContext); documents and any other block are left out. */
@@ -188,10 +313,11 @@ export function anthropicToContext(request: AnthropicRequest, now: number): Clie
     messages.push({ role: "user", content: userParts, timestamp: now });
   });
   const systemPrompt = system.filter((text) => text.length > 0).join("\n\n");
-  const tools: Tool[] | undefined = request.tools?.map((tool) => ({
+  // Only client tools are left in the request (parseAnthropicRequest), each with the shape customTool gave it.
+  const tools: Tool[] | undefined = (request.tools as z.infer<typeof customTool>[] | undefined)?.map((tool) => ({
     name: tool.name,
     description: tool.description ?? "",
-    parameters: (tool.input_schema ?? { type: "object", properties: {} }) as Tool["parameters"],
+    parameters: tool.input_schema as Tool["parameters"],
   }));
   const options: SimpleStreamOptions = {};
   if (request.max_tokens !== undefined) options.maxTokens = request.max_tokens;

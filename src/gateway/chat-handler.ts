@@ -50,7 +50,8 @@ export interface GatewayCore {
 /** What differs between protocols; everything else is shared. */
 export interface ChatProtocol<Request> {
   protocol: Protocol;
-  parse(body: unknown): Request;
+  /** `headers`: the request's, for a check that reads one (Anthropic's interleaved-thinking beta). */
+  parse(body: unknown, headers: FastifyRequest["headers"]): Request;
   /** The body's model; the X-Model header may name it instead. */
   model(request: Request): string | undefined;
   provider(request: Request): unknown;
@@ -156,7 +157,7 @@ export async function serveChat<Request>(
   reply: FastifyReply,
 ): Promise<void> {
   const now = core.now();
-  const parsed = spec.parse(jsonBody(request));
+  const parsed = spec.parse(jsonBody(request), request.headers);
   const runtime = core.engine.runtime;
   const { name, choice } = requestedModel(core, request, spec.model(parsed));
   const routeId = choice.kind === "route" ? choice.routeId : core.directRoutes.add(choice.provider, choice.modelId);

@@ -7,6 +7,7 @@ import type {
   TextContent,
   ThinkingLevel,
 } from "@mariozechner/pi-ai";
+import { createHash } from "node:crypto";
 import { CLIENT_MODEL, CLIENT_PROVIDER } from "../runtime/client-history.ts";
 import { zeroUsage } from "../runtime/zero-usage.ts";
 import { GatewayError } from "./errors.ts";
@@ -79,12 +80,22 @@ export function toolCallParts(id: string): { callId: string; itemId?: string } {
 
 export const clientToolCallId = (id: string): string => toolCallParts(id).callId;
 
+/** The ids Anthropic accepts for a `tool_use` block. */
+const ANTHROPIC_TOOL_USE_ID = /^[a-zA-Z0-9_-]{1,64}$/;
+/** Hex digits of the whole id's hash kept in a changed one: distinct ids stay distinct. */
+const ID_HASH_LENGTH = 16;
+
 /**
  * A tool call's id as an Anthropic client may hold it: Anthropic accepts only `^[a-zA-Z0-9_-]+$` up to 64 characters,
- * and the client sends the id back in its history, which may go to an Anthropic target as it is (other APIs' ids,
- * Kimi's `functions.read:3` say, do not fit). The same id always maps to the same one.
+ * and the client sends the id back in its history, which goes on to the targets as the client wrote it (an Anthropic
+ * target's passthrough included; the gateway keeps no map back). Other APIs' ids (Kimi's `functions.read:3`, a long
+ * one) do not fit: such an id keeps a prefix and gets a hash of the whole id, so the same id always maps to the same
+ * one, across requests, and two ids never to one (two calls with one id are refused, and their results ambiguous).
  */
-export const anthropicToolUseId = (id: string): string =>
-  clientToolCallId(id)
-    .replace(/[^a-zA-Z0-9_-]/g, "_")
-    .slice(0, 64) || "tool_call";
+export function anthropicToolUseId(id: string): string {
+  const callId = clientToolCallId(id);
+  if (ANTHROPIC_TOOL_USE_ID.test(callId)) return callId;
+  const hash = createHash("sha256").update(callId).digest("hex").slice(0, ID_HASH_LENGTH);
+  const prefix = callId.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 64 - ID_HASH_LENGTH - 1) || "tool_call";
+  return `${prefix}_${hash}`;
+}

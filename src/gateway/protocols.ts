@@ -3,7 +3,9 @@ import type { ChatProtocol } from "./chat-handler.ts";
 import { anthropicMessage, AnthropicStreamEncoder } from "./anthropic-response.ts";
 import {
   anthropicToContext,
+  anthropicRequestSchema,
   anthropicUntranslatable,
+  interleavedThinking,
   parseAnthropicRequest,
   type AnthropicRequest,
 } from "./anthropic-request.ts";
@@ -21,7 +23,7 @@ import { ignoredToolsHeader } from "./hosted-tools.ts";
 
 export const ANTHROPIC_MESSAGES: ChatProtocol<AnthropicRequest> = {
   protocol: "anthropic",
-  parse: parseAnthropicRequest,
+  parse: (body, headers) => parseAnthropicRequest(body, anthropicRequestSchema, interleavedThinking(headers)),
   model: (request) => request.model,
   provider: (request) => request.provider,
   streaming: (request) => request.stream === true,

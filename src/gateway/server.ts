@@ -8,7 +8,12 @@ import type { Engine } from "../engine.ts";
 import { estimateTokens } from "../routing/context-estimate.ts";
 import { errorLine, logAccess } from "./access-log.ts";
 import { trackConnections } from "./drain-connections.ts";
-import { anthropicCountTokensSchema, anthropicToContext, parseAnthropicRequest } from "./anthropic-request.ts";
+import {
+  anthropicCountTokensSchema,
+  anthropicToContext,
+  interleavedThinking,
+  parseAnthropicRequest,
+} from "./anthropic-request.ts";
 import { jsonBody, requestedModel, sendError, serveChat, type ChatProtocol, type GatewayCore } from "./chat-handler.ts";
 import { ReasoningIssuers } from "./reasoning-issuers.ts";
 import { GatewayError, type Protocol, shutdownError } from "./errors.ts";
@@ -73,14 +78,16 @@ export interface Gateway {
 export const LIVENESS_PATH = "/healthz";
 
 /**
- * The error shape a request is answered in: Anthropic's for /v1/messages, and for /v1/models (which both APIs'
- * clients read) when the client sends Anthropic's version header, as the Anthropic SDK does; else OpenAI's.
+ * The error shape a request is answered in: each endpoint's own API's (Anthropic's for /v1/messages, OpenAI's for
+ * /v1/chat/completions and /v1/responses); on any other path (/v1/models, which both APIs' clients read, a path a wrong
+ * base URL makes, the wildcard proxy's) Anthropic's when the client sends Anthropic's version header, as the Anthropic
+ * SDK and Claude Code always do, else OpenAI's.
  */
-const protocolFor = (request: FastifyRequest): Protocol =>
-  request.url.startsWith("/v1/messages") ||
-  (request.url.startsWith("/v1/models") && request.headers["anthropic-version"] !== undefined)
-    ? "anthropic"
-    : "openai";
+const protocolFor = (request: FastifyRequest): Protocol => {
+  if (request.url.startsWith("/v1/messages")) return "anthropic";
+  if (request.url.startsWith("/v1/chat/completions") || request.url.startsWith("/v1/responses")) return "openai";
+  return request.headers["anthropic-version"] !== undefined ? "anthropic" : "openai";
+};
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
@@ -119,7 +126,11 @@ function routes(
       method: "POST",
       url: "/v1/messages/count_tokens",
       handler: async (request) => {
-        const parsed = parseAnthropicRequest(jsonBody(request), anthropicCountTokensSchema);
+        const parsed = parseAnthropicRequest(
+          jsonBody(request),
+          anthropicCountTokensSchema,
+          interleavedThinking(request.headers),
+        );
         requestedModel(core, request, parsed.model); // an unknown model is a 404, as for /v1/messages
         return { input_tokens: estimateTokens(anthropicToContext(parsed, core.now()).context) };
       },

@@ -207,7 +207,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
     secondAnthropic.enqueue({ thinking: "Let me think.", text: "Streamed answer." });
     const stream = fx.anthropic.messages.stream({
       model: "auto-router/mixed",
-      max_tokens: 200,
+      max_tokens: 4096,
       thinking: { type: "enabled", budget_tokens: 2048 },
       messages: [{ role: "user", content: "Hi" }],
     });

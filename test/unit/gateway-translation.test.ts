@@ -46,7 +46,7 @@ describe("Anthropic requests as pi-ai contexts", () => {
   it("turns system blocks, mid-conversation system turns, images, thinking, tool_use and tool_result into pi-ai messages", () => {
     const request = parseAnthropicRequest({
       model: "m",
-      max_tokens: 100,
+      max_tokens: 4096,
       system: [{ type: "text", text: "Be terse." }],
       thinking: { type: "enabled", budget_tokens: 2048 },
       tools: [
@@ -98,7 +98,7 @@ describe("Anthropic requests as pi-ai contexts", () => {
     );
     assert.equal((context.messages[2] as any).toolName, "read");
     assert.deepEqual((context.messages[2] as any).content, [{ type: "text", text: "file text" }]);
-    assert.deepEqual(options, { maxTokens: 100, reasoning: "low" });
+    assert.deepEqual(options, { maxTokens: 4096, reasoning: "low" });
   });
 
   it("leaves server tools out of the context and names them, keeping the client's own tools", () => {

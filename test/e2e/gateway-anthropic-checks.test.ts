@@ -1,0 +1,243 @@
+// What an Anthropic client gets from the gateway in Anthropic's own terms: a body Anthropic's API would refuse is a 400
+// naming the field before any target is asked (and what it takes is still answered); a wrong base URL or token gets
+// Anthropic's error shape; tool call ids of other APIs reach it valid and distinct. Through the real
+// `pi-auto-router serve` and the official @anthropic-ai/sdk client.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import Anthropic from "@anthropic-ai/sdk";
+import { type GatewayFixture, READ_TOOL, startThreeApiGateway } from "../helpers/gateway-fixture.ts";
+
+const hi = [{ role: "user" as const, content: "hi" }];
+const PNG = "iVBORw0KGgo=";
+
+/** The error a request gets, as the SDK reports it: its class, status and body. */
+async function failed(request: Promise<unknown>): Promise<{ status: number; body: any }> {
+  try {
+    await request;
+  } catch (error) {
+    assert.ok(error instanceof Anthropic.APIError, String(error));
+    return { status: error.status!, body: error.error };
+  }
+  assert.fail("the request was answered");
+}
+
+describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool ids", () => {
+  let fx: GatewayFixture<"C" | "A" | "R">;
+
+  before(async () => {
+    fx = await startThreeApiGateway();
+  });
+  after(() => fx?.stop());
+  beforeEach(() => fx.reset());
+  const targetCalls = () => fx.emulators.A.calls.length + fx.emulators.C.calls.length + fx.emulators.R.calls.length;
+
+  it("refuses what Anthropic's API refuses with a 400 in its shape naming the field, asking no target, and takes the rest", async () => {
+    const base = { max_tokens: 2048, messages: hi };
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [
+        { tools: [{ name: "read" }] },
+        'body.tools[0].input_schema: required for a tool without a server tool\'s type: a JSON Schema object ({"type": "object", ...})',
+      ],
+      [
+        // The index is the client's own, server tools counted.
+        {
+          tools: [
+            { type: "web_search_20250305", name: "web_search" },
+            { type: "custom", name: "grep" },
+          ],
+        },
+        'body.tools[1].input_schema: required for a tool without a server tool\'s type: a JSON Schema object ({"type": "object", ...})',
+      ],
+      [
+        { tools: [READ_TOOL, { ...READ_TOOL, description: "again" }] },
+        'body.tools[1].name: "read" is also the name of body.tools[0]: tool names must be unique',
+      ],
+      [
+        { system: [{ type: "image", source: { type: "base64", media_type: "image/png", data: PNG } }] },
+        'body.system[0].type: expected "text" (got "image"): the system prompt takes text blocks only',
+      ],
+      [
+        { tools: [READ_TOOL], tool_choice: { type: "tool", name: "nosuch" } },
+        'body.tool_choice.name: names the tool "nosuch", which body.tools does not hold (read)',
+      ],
+      [
+        { max_tokens: 2048, thinking: { type: "enabled", budget_tokens: 2048 } },
+        "body.thinking.budget_tokens: expected less than max_tokens (2048), got 2048: the budget is part of the output cap (with the interleaved-thinking beta it may pass it)",
+      ],
+      [
+        { thinking: { type: "enabled", budget_tokens: 500 } },
+        "body.thinking.budget_tokens: expected an integer of 1024 or more, below max_tokens",
+      ],
+      [
+        {
+          messages: [
+            {
+              role: "user",
+              content: [{ type: "image", source: { type: "base64", media_type: "image/bmp", data: PNG } }],
+            },
+          ],
+        },
+        'body.messages[0].content[0].source.media_type: expected one of image/jpeg, image/png, image/gif, image/webp (got "image/bmp")',
+      ],
+      [
+        {
+          messages: [
+            { role: "user", content: "read it" },
+            { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "read", input: {} }] },
+            {
+              role: "user",
+              content: [
+                {
+                  type: "tool_result",
+                  tool_use_id: "t1",
+                  content: [{ type: "image", source: { type: "base64", media_type: "text/plain", data: PNG } }],
+                },
+              ],
+            },
+          ],
+          tools: [READ_TOOL],
+        },
+        'body.messages[2].content[0].content[0].source.media_type: expected one of image/jpeg, image/png, image/gif, image/webp (got "text/plain")',
+      ],
+      [{ top_k: -1 }, "body.top_k: expected an integer of 0 or more"],
+      [
+        { messages: [{ role: "user", content: [] }] },
+        "body.messages[0].content: expected at least one content block (only the final assistant turn may be empty)",
+      ],
+    ];
+    for (const model of ["claude", "chat"])
+      for (const [extra, message] of cases) {
+        const body = { model, ...base, ...extra } as Anthropic.MessageCreateParamsNonStreaming;
+        const { status, body: error } = await failed(fx.anthropic.messages.create(body));
+        assert.equal(status, 400, message);
+        assert.deepEqual(error, { type: "error", error: { type: "invalid_request_error", message } });
+      }
+    // count_tokens takes the same bodies.
+    const counted = await failed(
+      fx.anthropic.messages.countTokens({ model: "claude", messages: hi, top_k: -1 } as never),
+    );
+    assert.equal(counted.body.error.message, "body.top_k: expected an integer of 0 or more");
+    assert.equal(targetCalls(), 0);
+
+    // What Anthropic's API takes is answered: server tools, cached system text, thinking off, system turns, a prefill.
+    const bodies: Record<string, unknown>[] = [
+      {
+        tools: [{ type: "web_search_20250305", name: "web_search" }, READ_TOOL],
+        tool_choice: { type: "tool", name: "web_search" },
+      },
+      { system: [{ type: "text", text: "Be terse.", cache_control: { type: "ephemeral" } }] },
+      { thinking: { type: "disabled" }, top_k: 0 },
+      { thinking: { type: "adaptive" } },
+      {
+        messages: [
+          {
+            role: "user",
+            content: [{ type: "image", source: { type: "base64", media_type: "image/webp", data: PNG } }],
+          },
+          { role: "system", content: [] },
+          { role: "assistant", content: [] },
+        ],
+      },
+    ];
+    for (const extra of bodies) {
+      fx.emulators.C.enqueue({ text: "ok" });
+      const answer = await fx.anthropic.messages.create({
+        model: "claude",
+        max_tokens: 2048,
+        messages: hi,
+        ...extra,
+      } as never);
+      assert.deepEqual(answer.content, [{ type: "text", text: "ok" }], JSON.stringify(extra));
+    }
+    // A whole turn's thinking budget above max_tokens, with the interleaved-thinking beta.
+    fx.emulators.C.enqueue({ text: "ok" });
+    const interleaved = await fx.anthropic.messages.create(
+      { model: "claude", max_tokens: 2048, messages: hi, thinking: { type: "enabled", budget_tokens: 8000 } },
+      { headers: { "anthropic-beta": "interleaved-thinking-2025-05-14" } },
+    );
+    assert.deepEqual(interleaved.content, [{ type: "text", text: "ok" }]);
+    assert.equal(fx.emulators.C.calls.length, bodies.length + 1);
+  });
+
+  it("answers a wrong base URL and a wrong token in Anthropic's shape when the client sends anthropic-version", async () => {
+    const { url, token } = fx.gateway;
+    const doubled = new Anthropic({ baseURL: `${url}/v1`, apiKey: token, maxRetries: 0 });
+    const notFound = await failed(doubled.messages.create({ model: "claude", max_tokens: 10, messages: hi }));
+    assert.equal(notFound.status, 404);
+    assert.equal(notFound.body.type, "error");
+    assert.equal(notFound.body.error.type, "not_found_error");
+    assert.match(notFound.body.error.message, /^no endpoint POST \/v1\/v1\/messages/);
+
+    const wrongToken = new Anthropic({ baseURL: `${url}/v1`, apiKey: "not-the-token", maxRetries: 0 });
+    const refused = await failed(wrongToken.messages.create({ model: "claude", max_tokens: 10, messages: hi }));
+    assert.equal(refused.status, 401);
+    assert.equal(refused.body.type, "error");
+    assert.equal(refused.body.error.type, "authentication_error");
+
+    const typo = await fetch(`${url}/v1/message`, {
+      method: "POST",
+      headers: { "x-api-key": token, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude", max_tokens: 10, messages: hi }),
+    });
+    assert.equal(typo.status, 404);
+    assert.equal(((await typo.json()) as any).error.type, "not_found_error");
+
+    // An OpenAI client's wrong URL stays in OpenAI's shape.
+    const openai = await fetch(`${url}/v1/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "chat", messages: hi }),
+    });
+    assert.equal(openai.status, 404);
+    assert.equal(((await openai.json()) as any).error.code, "unknown_url");
+    assert.equal(targetCalls(), 0);
+  });
+
+  it("gives an Anthropic client distinct valid tool_use ids for distinct long or odd ids, the same for the same id", async () => {
+    const long = `call_${"x".repeat(70)}`;
+    const upstream = [`${long}1`, `${long}2`, "a.b", "a:b", `${long}1`];
+    const ids: string[] = [];
+    for (const id of upstream) {
+      fx.emulators.A.enqueue({ toolCall: { id, name: "read", arguments: { path: "a" } } });
+      const answer = await fx.anthropic.messages.create({
+        model: "chat",
+        max_tokens: 100,
+        tools: [READ_TOOL],
+        messages: [{ role: "user", content: "read a" }],
+      });
+      const use = answer.content.find((block) => block.type === "tool_use");
+      assert.ok(use?.type === "tool_use");
+      assert.match(use.id, /^[a-zA-Z0-9_-]{1,64}$/);
+      ids.push(use.id);
+    }
+    assert.equal(new Set(ids.slice(0, 4)).size, 4, JSON.stringify(ids));
+    assert.equal(ids[4], ids[0], "the same upstream id, the same id in a later request");
+
+    // Sent back, each id pairs its result with its call at the target.
+    fx.emulators.A.enqueue({ text: "done" });
+    const answer = await fx.anthropic.messages.create({
+      model: "chat",
+      max_tokens: 100,
+      tools: [READ_TOOL],
+      messages: [
+        { role: "user", content: "read a twice" },
+        {
+          role: "assistant",
+          content: ids.slice(0, 2).map((id) => ({ type: "tool_use" as const, id, name: "read", input: { path: "a" } })),
+        },
+        {
+          role: "user",
+          content: ids
+            .slice(0, 2)
+            .map((id, n) => ({ type: "tool_result" as const, tool_use_id: id, content: `r${n}` })),
+        },
+      ],
+    });
+    assert.deepEqual(answer.content, [{ type: "text", text: "done" }]);
+    const sent = fx.emulators.A.calls.at(-1)!.body.messages;
+    const calls = sent.find((message: any) => message.role === "assistant").tool_calls.map((call: any) => call.id);
+    const results = sent.filter((message: any) => message.role === "tool").map((message: any) => message.tool_call_id);
+    assert.deepEqual(calls, ids.slice(0, 2));
+    assert.deepEqual(results, ids.slice(0, 2));
+  });
+});
