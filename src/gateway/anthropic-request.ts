@@ -13,7 +13,14 @@ import type {
 import { z } from "zod";
 import { numberBetween, objectToolSchema } from "./tool-schema.ts";
 import { thinkingOn } from "./anthropic-thinking.ts";
-import { type ClientContext, dataUrlImage, historyAssistant, levelForBudget, textBlock } from "./client-messages.ts";
+import {
+  type ClientContext,
+  dataUrlImage,
+  historyAssistant,
+  levelForBudget,
+  textBlock,
+  toolResultBlocks,
+} from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
 import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-tools.ts";
 
@@ -205,24 +212,33 @@ function toolResultContent(value: unknown, where: string): (TextContent | ImageC
   if (typeof value === "string") return [textBlock(value)];
   if (!Array.isArray(value))
     throw new GatewayError(400, "invalid_request", `${where}: expected a string or an array of blocks`);
-  // A document (pi-ai has none) is left out, not sent as empty text; client-settings.ts names it.
-  return value.flatMap((item: Block, index): (TextContent | ImageContent)[] =>
-    item.type === "image"
-      ? [image(item.source, `${where}[${index}]`)]
-      : item.type === "document"
-        ? []
-        : [textBlock(String(item.text ?? ""))],
-  );
+  // A document (pi-ai has none) is left out, not sent as empty text; client-settings.ts names it. A search result's
+  // text goes as text, under its title and source.
+  return value.flatMap((item: Block, index): (TextContent | ImageContent)[] => {
+    if (item.type === "image") return [image(item.source, `${where}[${index}]`)];
+    if (item.type === "document") return [];
+    if (item.type === "search_result") return [textBlock(searchResultText(item))];
+    return [textBlock(String(item.text ?? ""))];
+  });
 }
+
+/** `Doc A (https://docs.x/a)` and the result's text blocks, one per line. */
+function searchResultText(item: Block): string {
+  const texts = Array.isArray(item.content)
+    ? item.content.flatMap((part: Block) => (typeof part?.text === "string" ? [part.text] : []))
+    : [];
+  const head = [item.title, item.source ? `(${item.source})` : undefined].filter(Boolean).join(" ");
+  return [head, ...texts].filter((line) => line !== "").join("\n");
+}
+
+/** Anthropic's interleaved-thinking beta, with which a thinking budget may pass max_tokens (a whole turn's budget). */
+export const interleavedThinking = (headers: IncomingHttpHeaders): boolean =>
+  String(headers["anthropic-beta"] ?? "").includes("interleaved-thinking");
 
 /**
  * A `/v1/messages` body (`schema`: count_tokens' body, which has no `max_tokens`). `interleavedThinking`: the client
  * sent Anthropic's interleaved-thinking beta, with which the thinking budget is a whole turn's and may pass max_tokens.
  */
-/** Anthropic's interleaved-thinking beta, with which a thinking budget may pass max_tokens (a whole turn's budget). */
-export const interleavedThinking = (headers: IncomingHttpHeaders): boolean =>
-  String(headers["anthropic-beta"] ?? "").includes("interleaved-thinking");
-
 export function parseAnthropicRequest(
   raw: unknown,
   schema: z.ZodType<z.infer<typeof anthropicCountTokensSchema>> = anthropicRequestSchema,
@@ -301,7 +317,7 @@ export function anthropicToContext(request: AnthropicRequest, now: number): Clie
           role: "toolResult",
           toolCallId: id,
           toolName: toolNames.get(id) ?? "tool",
-          content: toolResultContent(item.content, `${where}[${index}].content`),
+          content: toolResultBlocks(toolResultContent(item.content, `${where}[${index}].content`)),
           isError: item.is_error === true,
           timestamp: now,
         });

@@ -59,6 +59,14 @@ export function dataUrlImage(url: string, where: string): ImageContent {
 
 export const textBlock = (text: string): TextContent => ({ type: "text", text });
 
+/** What an empty tool result (a command with no output) reads as: pi-ai would send a Chat target "(see attached image)". */
+const NO_OUTPUT = "(no output)";
+
+/** A tool result's content as pi-ai gets it: one with neither text nor image says it had no output. */
+export function toolResultBlocks(content: (TextContent | ImageContent)[]): (TextContent | ImageContent)[] {
+  return content.some((block) => block.type === "image" || block.text !== "") ? content : [textBlock(NO_OUTPUT)];
+}
+
 /** A thinking budget in tokens as pi-ai's reasoning level. */
 export function levelForBudget(budgetTokens: number | undefined): ThinkingLevel {
   if (budgetTokens === undefined) return "medium";

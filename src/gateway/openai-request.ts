@@ -13,7 +13,7 @@ import type {
 import { z } from "zod";
 import { integerBetween, numberBetween, openAIToolSchema } from "./tool-schema.ts";
 import { checkToolChoice, checkToolResult } from "./tool-turns.ts";
-import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
+import { type ClientContext, dataUrlImage, historyAssistant, textBlock, toolResultBlocks } from "./client-messages.ts";
 import { bodySchemaError, GatewayError } from "./errors.ts";
 import { type IgnoredTool, type ToolShape, withoutHostedTools } from "./hosted-tools.ts";
 
@@ -169,7 +169,7 @@ export function openAIToContext(request: OpenAIRequest, now: number): ClientCont
         role: "toolResult",
         toolCallId: id,
         toolName: toolNames.get(id) ?? "tool",
-        content: body,
+        content: toolResultBlocks(body),
         isError: false,
         timestamp: now,
       });

@@ -18,7 +18,7 @@ import type {
 import { z } from "zod";
 import { numberBetween, openAIToolSchema } from "./tool-schema.ts";
 import { checkToolChoice, checkToolResult } from "./tool-turns.ts";
-import { type ClientContext, dataUrlImage, historyAssistant, textBlock } from "./client-messages.ts";
+import { type ClientContext, dataUrlImage, historyAssistant, textBlock, toolResultBlocks } from "./client-messages.ts";
 import { bodyPath, bodySchemaError, GatewayError } from "./errors.ts";
 import { reasoningInputBlock } from "./responses-reasoning.ts";
 import { type IgnoredTool, withoutHostedTools } from "./hosted-tools.ts";
@@ -350,7 +350,9 @@ function toMessages(input: string | InputItem[], now: number): Message[] {
         role: "toolResult",
         toolCallId: callIds.get(item.call_id) ?? item.call_id,
         toolName: toolNames.get(item.call_id) ?? "tool",
-        content: typeof item.output === "string" ? [textBlock(item.output)] : userParts(item.output, `${where}.output`),
+        content: toolResultBlocks(
+          typeof item.output === "string" ? [textBlock(item.output)] : userParts(item.output, `${where}.output`),
+        ),
         isError: false,
         timestamp: now,
       });

@@ -240,4 +240,32 @@ describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool
     assert.deepEqual(calls, ids.slice(0, 2));
     assert.deepEqual(results, ids.slice(0, 2));
   });
+  it("sends a Chat target an empty tool result as having no output and a search result's text, not an attached image", async () => {
+    const turns = (content: unknown) => [
+      { role: "user" as const, content: "find it" },
+      { role: "assistant" as const, content: [{ type: "tool_use" as const, id: "toolu_1", name: "read", input: {} }] },
+      { role: "user" as const, content: [{ type: "tool_result" as const, tool_use_id: "toolu_1", content }] },
+    ];
+    const searched = [
+      {
+        type: "search_result",
+        source: "https://docs.x/a",
+        title: "Doc A",
+        content: [{ type: "text", text: "THE IMPORTANT FACT" }],
+      },
+    ];
+    for (const content of ["", [], searched]) {
+      fx.emulators.A.enqueue({ text: "Done." });
+      await fx.anthropic.messages.create({
+        model: "chat",
+        max_tokens: 50,
+        tools: [READ_TOOL],
+        messages: turns(content) as never,
+      });
+    }
+    const results = fx.emulators.A.calls.map(
+      (call) => call.body.messages.find((message: any) => message.role === "tool").content,
+    );
+    assert.deepEqual(results, ["(no output)", "(no output)", "Doc A (https://docs.x/a)\nTHE IMPORTANT FACT"]);
+  });
 });
