@@ -185,18 +185,24 @@ export type AnthropicRequest = z.infer<typeof anthropicCountTokensSchema> & {
   ignoredTools: IgnoredTool[];
 };
 
-function image(source: Block, where: string): ImageContent {
+/** An image by an http(s) URL: an Anthropic target fetches it itself; the gateway fetches nothing for a translation. */
+const remoteImage = (item: Block): boolean =>
+  item?.type === "image" &&
+  item.source?.type === "url" &&
+  typeof item.source.url === "string" &&
+  /^https?:\/\//i.test(item.source.url);
+
+/** An image as pi-ai's ImageContent; one by URL has none (anthropicUntranslatable names it). */
+function image(source: Block, where: string): ImageContent[] {
   if (source?.type === "base64" && typeof source.data === "string")
-    return { type: "image", mimeType: source.media_type, data: source.data };
+    return [{ type: "image", mimeType: source.media_type, data: source.data }];
   if (source?.type === "url" && typeof source.url === "string" && source.url.startsWith("data:"))
-    return dataUrlImage(source.url, `${where}.source.url`);
-  // Targets of every API are sent the image's bytes: the gateway fetches nothing.
-  const given =
-    source?.type === "url" ? "an image by URL is not supported" : `got type ${JSON.stringify(source?.type)}`;
+    return [dataUrlImage(source.url, `${where}.source.url`)];
+  if (remoteImage({ type: "image", source })) return [];
   throw new GatewayError(
     400,
     "invalid_request",
-    `${where}.source: ${given}; send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}`,
+    `${where}.source: got type ${JSON.stringify(source?.type)}; send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}, or an https URL`,
   );
 }
 
@@ -215,7 +221,7 @@ function toolResultContent(value: unknown, where: string): (TextContent | ImageC
   // A document (pi-ai has none) is left out, not sent as empty text; client-settings.ts names it. A search result's
   // text goes as text, under its title and source.
   return value.flatMap((item: Block, index): (TextContent | ImageContent)[] => {
-    if (item.type === "image") return [image(item.source, `${where}[${index}]`)];
+    if (item.type === "image") return image(item.source, `${where}[${index}]`);
     if (item.type === "document") return [];
     if (item.type === "search_result") return [textBlock(searchResultText(item))];
     return [textBlock(String(item.text ?? ""))];
@@ -270,9 +276,17 @@ export function anthropicUntranslatable(request: AnthropicRequest): string[] {
   return request.messages.flatMap((message, index) => {
     const content = message.content;
     if (message.role !== "user" || !Array.isArray(content) || content.length === 0) return [];
-    if (content.some((item) => TRANSLATED_USER_BLOCKS.has(item.type))) return [];
+    const byUrl = content.flatMap((item, at) => {
+      const where = `body.messages[${index}].content[${at}]`;
+      if (remoteImage(item)) return [`${where} (an image by URL)`];
+      const inner = item.type === "tool_result" && Array.isArray(item.content) ? item.content : [];
+      return inner.flatMap((part: Block, partAt: number) =>
+        remoteImage(part) ? [`${where}.content[${partAt}] (an image by URL)`] : [],
+      );
+    });
+    if (content.some((item) => TRANSLATED_USER_BLOCKS.has(item.type))) return byUrl;
     const types = [...new Set(content.map((item) => item.type))].join(", ");
-    return [`body.messages[${index}].content (only ${types} blocks, which a translation leaves out)`];
+    return [`body.messages[${index}].content (only ${types} blocks, which a translation leaves out)`, ...byUrl];
   });
 }
 
@@ -322,7 +336,7 @@ export function anthropicToContext(request: AnthropicRequest, now: number): Clie
           timestamp: now,
         });
       } else if (item.type === "text") userParts.push(textBlock(String(item.text ?? "")));
-      else if (item.type === "image") userParts.push(image(item.source, `${where}[${index}]`));
+      else if (item.type === "image") userParts.push(...image(item.source, `${where}[${index}]`));
     });
     if (userParts.length === 0) return;
     if (!toolResultTurn) promptIndex = messages.length;

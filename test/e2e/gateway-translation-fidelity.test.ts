@@ -349,7 +349,7 @@ describe("gateway: a translated request's conversation and limits", () => {
     assert.equal(chat.calls[1]!.body.tool_choice, undefined);
   });
 
-  it("refuses an Anthropic image by URL and a Responses image without URL or file id, saying what to send", async () => {
+  it("refuses to translate an Anthropic image by URL, and a Responses image without URL or file id, saying why", async () => {
     const byUrl = await fx.anthropic.messages
       .create({
         model: "claude",
@@ -365,7 +365,7 @@ describe("gateway: a translated request's conversation and limits", () => {
     assert.equal(byUrl.status, 400);
     assert.equal(
       byUrl.error.error.message,
-      'body.messages[0].content[0].source: an image by URL is not supported; send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}',
+      "body.messages[0].content[0] (an image by URL) cannot be translated for a target of another API (the routes file sets gateway.passthrough to false)",
     );
     const bare = await fx.openai.responses
       .create({

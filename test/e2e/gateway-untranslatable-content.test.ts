@@ -271,4 +271,19 @@ describe("gateway: content only a target of the client's own API can take", () =
     );
     assert.equal(chat.calls.length, 0);
   });
+  it("sends an Anthropic image by URL to an Anthropic target untouched, and refuses to translate it, naming its path", async () => {
+    const byUrl = { type: "image" as const, source: { type: "url" as const, url: "https://example.com/a.png" } };
+    const messages = [{ role: "user" as const, content: [byUrl, { type: "text" as const, text: "What is this?" }] }];
+    anthropic.enqueue({ text: "A chart." });
+    const answer = await fx.anthropic.messages.create({ model: "claude", max_tokens: 64, messages });
+    assert.equal(answer.content.map((block: any) => block.text).join(""), "A chart.");
+    assert.deepEqual(anthropic.calls[0]!.body.messages[0].content[0], byUrl);
+    const refused = await fx.anthropic.messages.create({ model: "chat", max_tokens: 64, messages }).then(
+      () => assert.fail("answered"),
+      (error: { status: number; message: string }) => error,
+    );
+    assert.equal(refused.status, 400);
+    assert.match(refused.message, /body\.messages\[0\]\.content\[0\] \(an image by URL\) cannot be translated/);
+    assert.equal(chat.calls.length, 0);
+  });
 });

@@ -4,7 +4,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AssistantMessage, AssistantMessageEvent } from "@mariozechner/pi-ai";
 import { AnthropicStreamEncoder, anthropicMessage } from "../../src/gateway/anthropic-response.ts";
-import { anthropicToContext, parseAnthropicRequest } from "../../src/gateway/anthropic-request.ts";
+import {
+  anthropicToContext,
+  anthropicUntranslatable,
+  parseAnthropicRequest,
+} from "../../src/gateway/anthropic-request.ts";
 import { takeShortcuts } from "../../src/gateway/client-prompt.ts";
 import { endToError, errorBody, GatewayError, upstreamErrorSummary } from "../../src/gateway/errors.ts";
 import { DirectRoutes, resolveModelName, unknownModelText } from "../../src/gateway/model-names.ts";
@@ -133,7 +137,7 @@ describe("Anthropic requests as pi-ai contexts", () => {
     );
   });
 
-  it("refuses an image by URL, naming its source and asking for a base64 one", () => {
+  it("leaves an image by URL out of the translation and names it, for a target sent the client's body to fetch", () => {
     const request = parseAnthropicRequest({
       model: "m",
       max_tokens: 100,
@@ -147,12 +151,23 @@ describe("Anthropic requests as pi-ai contexts", () => {
         },
       ],
     });
+    assert.deepEqual(anthropicUntranslatable(request), ["body.messages[0].content[1] (an image by URL)"]);
+    const { context } = anthropicToContext(request, NOW);
+    assert.deepEqual(
+      (context.messages[0]!.content as Array<{ type: string }>).map((block) => block.type),
+      ["text"],
+    );
+    const ftp = parseAnthropicRequest({
+      model: "m",
+      max_tokens: 100,
+      messages: [{ role: "user", content: [{ type: "image", source: { type: "file", file_id: "f" } }] }],
+    });
     assert.throws(
-      () => anthropicToContext(request, NOW),
+      () => anthropicToContext(ftp, NOW),
       (error: any) =>
         error instanceof GatewayError &&
         error.message ===
-          'body.messages[0].content[1].source: an image by URL is not supported; send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}',
+          'body.messages[0].content[0].source: got type "file"; send a base64 source, {"type":"base64","media_type":"image/png","data":"..."}, or an https URL',
     );
   });
 });
