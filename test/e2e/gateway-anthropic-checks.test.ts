@@ -3,9 +3,9 @@
 // Anthropic's error shape; tool call ids of other APIs reach it valid and distinct. Through the real
 // `pi-auto-router serve` and the official @anthropic-ai/sdk client.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
-import { type GatewayFixture, READ_TOOL, startThreeApiGateway } from "../helpers/gateway-fixture.ts";
+import { type GatewayFixture, READ_TOOL, threeApiGatewayPerSuite } from "../helpers/gateway-fixture.ts";
 
 const hi = [{ role: "user" as const, content: "hi" }];
 const PNG = "iVBORw0KGgo=";
@@ -22,14 +22,11 @@ async function failed(request: Promise<unknown>): Promise<{ status: number; body
 }
 
 describe("gateway: Anthropic requests its API would refuse, wrong URLs, and tool ids", () => {
+  const { fx: started, targetCalls } = threeApiGatewayPerSuite();
   let fx: GatewayFixture<"C" | "A" | "R">;
-
-  before(async () => {
-    fx = await startThreeApiGateway();
+  before(() => {
+    fx = started();
   });
-  after(() => fx?.stop());
-  beforeEach(() => fx.reset());
-  const targetCalls = () => fx.emulators.A.calls.length + fx.emulators.C.calls.length + fx.emulators.R.calls.length;
 
   it("refuses what Anthropic's API refuses with a 400 in its shape naming the field, asking no target, and takes the rest", async () => {
     const base = { max_tokens: 2048, messages: hi };

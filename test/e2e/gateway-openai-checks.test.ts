@@ -3,9 +3,9 @@
 // turn's refusal in the SDK's own form (`refusal` beside `content: null`) stays in a translated conversation. Through
 // the real `pi-auto-router serve` and the official openai client.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import OpenAI from "openai";
-import { type GatewayFixture, READ_TOOL, startThreeApiGateway } from "../helpers/gateway-fixture.ts";
+import { type GatewayFixture, READ_TOOL, threeApiGatewayPerSuite } from "../helpers/gateway-fixture.ts";
 
 const CHAT_READ = {
   type: "function" as const,
@@ -30,14 +30,11 @@ async function refused(request: Promise<unknown>): Promise<string> {
 }
 
 describe("gateway: OpenAI requests its API would refuse, and an assistant's refusal in history", () => {
+  const { fx: started, targetCalls } = threeApiGatewayPerSuite();
   let fx: GatewayFixture<"C" | "A" | "R">;
-
-  before(async () => {
-    fx = await startThreeApiGateway();
+  before(() => {
+    fx = started();
   });
-  after(() => fx?.stop());
-  beforeEach(() => fx.reset());
-  const targetCalls = () => fx.emulators.A.calls.length + fx.emulators.C.calls.length + fx.emulators.R.calls.length;
 
   it("refuses a forced tool choice without its tool, on Chat and Responses, naming tool_choice", async () => {
     const hi = [{ role: "user" as const, content: "hi" }];

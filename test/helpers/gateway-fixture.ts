@@ -2,6 +2,7 @@
 // them (emulated-agent.ts), the real `pi-auto-router serve` on that dir, and the official OpenAI and Anthropic clients
 // on its URL and token. A half-started setup is cleaned up too, since a test's `after` never sees a fixture whose
 // start threw.
+import { after, before, beforeEach } from "node:test";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import {
@@ -125,4 +126,25 @@ export function startThreeApiGateway(
       failover: { kinds: { overloaded: { cooldownMs: 0 }, server: { cooldownMs: 0 } } },
     },
   });
+}
+
+/**
+ * startThreeApiGateway for one describe block: started before its tests, reset before each, stopped after. `fx()` is
+ * the fixture; `targetCalls()` counts the calls its three emulated targets got (none, for a request refused up front).
+ */
+export function threeApiGatewayPerSuite(options: { passthrough?: boolean } = {}): {
+  fx: () => GatewayFixture<"C" | "A" | "R">;
+  targetCalls: () => number;
+} {
+  let fixture: GatewayFixture<"C" | "A" | "R"> | undefined;
+  before(async () => {
+    fixture = await startThreeApiGateway(options);
+  });
+  after(() => fixture?.stop());
+  beforeEach(() => fixture!.reset());
+  const fx = () => fixture!;
+  return {
+    fx,
+    targetCalls: () => Object.values(fx().emulators).reduce((sum, emulator) => sum + emulator.calls.length, 0),
+  };
 }
