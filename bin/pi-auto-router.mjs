@@ -4,6 +4,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { register } from "node:module";
 
+// SIGHUP never stops the gateway: while it loads it is ignored (serve's own listener then takes over).
+process.on("SIGHUP", () => {});
+
 // pi's packages by their @mariozechner names: beside this package (a checkout), else in the pi the user runs
 // (bin/pi-host-resolve.mjs). The hooks run on a thread of their own, so they are registered only when needed.
 if (!resolves("@mariozechner/pi-ai") || !resolves("@mariozechner/pi-coding-agent"))

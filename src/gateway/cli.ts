@@ -77,8 +77,12 @@ export function parseServeArguments(args: string[]): ServeArguments {
         );
       parsed.port = port;
     } else if (flag === "--host") parsed.host = value();
-    else if (flag === "--agent-dir") parsed.agentDir = value();
-    else if (flag === "--allow-remote") parsed.allowRemote = true;
+    else if (flag === "--agent-dir") {
+      const dir = value();
+      // resolve("") is the current directory: an unset variable (`--agent-dir "$DIR"`) would make it pi's agent dir.
+      if (dir === "") throw new Error(`--agent-dir: expected pi's agent dir, got ""\n${USAGE}`);
+      parsed.agentDir = dir;
+    } else if (flag === "--allow-remote") parsed.allowRemote = true;
     else {
       const meant = closestKey(flag.replace(/^-+/, ""), SERVE_FLAGS);
       throw new Error(`unknown argument ${flag}${meant ? `; did you mean --${meant}?` : ""}\n${USAGE}`);
@@ -89,25 +93,34 @@ export function parseServeArguments(args: string[]): ServeArguments {
 
 const isHelp = (arg: string) => arg === "--help" || arg === "-h";
 
+/** pi's expandTildePath: `~` alone and `~/...` are the home dir; `~user` is left as it is. */
+const expandTilde = (path: string) =>
+  path === "~" ? homedir() : path.startsWith("~/") ? homedir() + path.slice(1) : path;
+
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** Runs the gateway until SIGTERM/SIGINT; resolves with the exit code. */
 export async function serve(args: string[], env: Record<string, string | undefined>): Promise<number> {
+  // SIGHUP (the daemon convention, and what a closed terminal sends) never stops the gateway, from here to the exit.
+  // It re-reads the routes file while the file is followed; before that, the engine's first read and the watcher's
+  // first look cover an edit, and once the engine closes there is nothing to reload. Never removed: proper-lockfile's
+  // signal-exit re-raises a signal it sees no other listener for, which would end the process while it winds down.
+  let reloadOnHangup: (() => void) | undefined;
+  process.on("SIGHUP", () => reloadOnHangup?.());
   const options = parseServeArguments(args);
   if (!isLoopback(options.host) && !options.allowRemote) {
     throw new Error(
       `--host ${options.host} is not a loopback address: the gateway spends your subscriptions and keys, so it binds 127.0.0.1 unless --allow-remote is also given`,
     );
   }
-  const agentDir = resolve(options.agentDir ?? env.PI_CODING_AGENT_DIR ?? join(homedir(), ".pi", "agent"));
+  // The dir pi reads (its getAgentDir): an empty PI_CODING_AGENT_DIR is unset, and a leading `~` is the home dir (a
+  // systemd Environment= line, a Docker env file or a quoted --agent-dir passes it unexpanded).
+  const fromEnv = env.PI_CODING_AGENT_DIR || undefined;
+  const agentDir = resolve(expandTilde(options.agentDir ?? fromEnv ?? join(homedir(), ".pi", "agent")));
   // A mistyped --agent-dir would otherwise serve the built-in routes without a credential, as if nothing were wrong.
-  const agentDirFrom = options.agentDir
-    ? "--agent-dir"
-    : env.PI_CODING_AGENT_DIR
-      ? "PI_CODING_AGENT_DIR"
-      : "the default";
+  const agentDirFrom = options.agentDir ? "--agent-dir" : fromEnv ? "PI_CODING_AGENT_DIR" : "the default";
   const missingAgentDir = !existsSync(agentDir);
   // A path given on the command line is the operator's own: a mistyped one is refused, not created as an empty agent
   // dir that later runs would take for pi's (the default or PI_CODING_AGENT_DIR is created, as pi creates it).
@@ -131,10 +144,6 @@ export async function serve(args: string[], env: Record<string, string | undefin
     deriveConfig: (config) => directRoutes.apply(config),
     startSettings: { paths: GATEWAY_START_SETTINGS, restart: "a restart of the gateway" },
   });
-  const reloadOnHangup = () => {
-    stderr.line("SIGHUP: re-reading the routes file");
-    engine.services.config.reloadAndConfirm(); // reports the result as for an edit: reloaded, or why it is invalid
-  };
   try {
     // The same registry view as the extension: pi's credentials first, then the environment names the earlier
     // pi-auto-router documented (GOOGLE_KEY, DEEPSEEK_KEY, ...).
@@ -143,8 +152,10 @@ export async function serve(args: string[], env: Record<string, string | undefin
     // The server settings that follow edits reach the server once it listens.
     let gateway: Gateway | undefined;
     followRoutesFile(engine, warn, () => gateway?.followEdits());
-    // The daemon convention (and what a closed terminal sends): re-read the routes file as an edit of it is, never stop.
-    process.on("SIGHUP", reloadOnHangup);
+    reloadOnHangup = () => {
+      stderr.line("SIGHUP: re-reading the routes file");
+      engine.services.config.reloadAndConfirm(); // reports the result as for an edit: reloaded, or why it is invalid
+    };
     await engine.ready(); // the first request routes on the team's state (not a stale local copy) and floors' balances
     const token = resolveToken(env, engine.services.stateDir);
     // Redacted as the targets' keys are: an upstream error quoting it never reaches the event log, stderr or a client.
@@ -173,9 +184,9 @@ export async function serve(args: string[], env: Record<string, string | undefin
         ? `gateway token ${token.created ? "created in" : "read from"} ${token.file}\n`
         : "gateway token from AUTO_ROUTER_TOKEN\n",
     );
-    if (!token.file && token.value.length < MIN_REMEMBERED_CREDENTIAL_LENGTH)
+    if (token.value.length < MIN_REMEMBERED_CREDENTIAL_LENGTH)
       process.stderr.write(
-        `warning: AUTO_ROUTER_TOKEN is ${token.value.length} characters: a token shorter than ${MIN_REMEMBERED_CREDENTIAL_LENGTH} is easy to guess and too short to be told from ordinary text, so it is not redacted from logs and error texts; use a longer one (a generated token has 46)\n`,
+        `warning: ${token.file ? `the gateway token in ${token.file}` : "AUTO_ROUTER_TOKEN"} is ${token.value.length} characters: a token shorter than ${MIN_REMEMBERED_CREDENTIAL_LENGTH} is easy to guess and too short to be told from ordinary text, so it is not redacted from logs and error texts; use a longer one (a generated token has 46)\n`,
       );
     process.stdout.write(`listening on ${gateway.url}\n`);
     // `on`, not `once`, and left installed: proper-lockfile's signal-exit re-raises a signal when it sees no other
@@ -200,14 +211,15 @@ export async function serve(args: string[], env: Record<string, string | undefin
     await gateway.close();
     return 0;
   } finally {
+    reloadOnHangup = undefined;
     await engine.close();
     restoreConsole();
-    process.off("SIGHUP", reloadOnHangup);
     stderr.flush();
     process.off("exit", stderr.flush);
   }
 }
 
+/** The command: resolves with the exit code, except `serve`, which ends the process itself. */
 export async function main(
   argv: string[],
   env: Record<string, string | undefined>,
@@ -229,12 +241,18 @@ export async function main(
     process.stderr.write(`${unknown}${USAGE}\n`);
     return 2;
   }
+  let code: number;
   try {
-    return await serve(rest, env);
+    code = await serve(rest, env);
   } catch (error) {
     process.stderr.write(
       `pi-auto-router serve: ${redactText(error instanceof Error ? error.message : String(error))}\n`,
     );
-    return 2;
+    code = 2;
   }
+  // Ended here, not by the event loop running empty: Node's teardown after the 'exit' event puts back the default
+  // action of the signals it listened to, and a SIGHUP in those last milliseconds would end the gateway with 129.
+  // process.exit skips that step; the 'exit' listeners (the stores' last writes) still run, and stdout and stderr
+  // (files, pipes and terminals) are written synchronously on Linux and macOS.
+  process.exit(code);
 }

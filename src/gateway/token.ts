@@ -26,7 +26,7 @@ const REFILL_NO_FOLLOW = constants.O_WRONLY | constants.O_TRUNC | constants.O_NO
 
 export function resolveToken(env: Record<string, string | undefined>, stateDir: string): GatewayToken {
   const fromEnv = env.AUTO_ROUTER_TOKEN?.trim();
-  if (fromEnv) return { value: fromEnv, created: false };
+  if (fromEnv) return { value: headerSafe(fromEnv, "AUTO_ROUTER_TOKEN"), created: false };
   const file = join(stateDir, TOKEN_FILE_NAME);
   let existing: string | undefined;
   let movedLink: MovedLink | undefined;
@@ -39,7 +39,7 @@ export function resolveToken(env: Record<string, string | undefined>, stateDir: 
   }
   if (existing) {
     chmodSync(file, 0o600);
-    return { value: existing, file, created: false };
+    return { value: headerSafe(existing, file), file, created: false };
   }
   const value = `ar-${randomBytes(TOKEN_BYTES).toString("base64url")}`;
   mkdirSync(dirname(file), { recursive: true });
@@ -52,6 +52,23 @@ export function resolveToken(env: Record<string, string | undefined>, stateDir: 
   }
   chmodSync(file, 0o600);
   return movedLink ? { value, file, created: true, movedLink } : { value, file, created: true };
+}
+
+/**
+ * A token a client can send: an HTTP header value is one line, and clients (the openai and Anthropic SDKs, curl)
+ * send visible ASCII only. Any other token would get every request a 401 with no hint why, so it is refused at start,
+ * saying where it came from (never the token).
+ */
+function headerSafe(token: string, source: string): string {
+  if (/^[\x21-\x7E]+$/.test(token)) return token;
+  const found = /[\r\n]/.test(token)
+    ? "a line break"
+    : /\s/.test(token)
+      ? "a space or other whitespace"
+      : "a character that is not visible ASCII";
+  throw new Error(
+    `${source}: the gateway token holds ${found}, which no client can send in an HTTP header; a token is one line of visible ASCII characters (letters, digits and punctuation, 0x21-0x7E), without spaces`,
+  );
 }
 
 function readNoFollow(file: string): string {
