@@ -73,7 +73,7 @@ describe("withoutThinkingEdits", () => {
 
 describe("anthropicToolUseId", () => {
   it("maps any id to Anthropic's ^[a-zA-Z0-9_-]{1,64}$, the same way every time, the call id of a composite", () => {
-    assert.equal(anthropicToolUseId("functions.read:3"), "functions_read_3");
+    assert.equal(anthropicToolUseId("functions.read:3"), "functions_read_3_3c34ba4da2463a87");
     assert.equal(anthropicToolUseId("call_1|fc_1"), "call_1");
     assert.equal(anthropicToolUseId("x".repeat(80)).length, 64);
     assert.equal(anthropicToolUseId("toolu_01A"), "toolu_01A");
