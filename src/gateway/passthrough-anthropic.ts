@@ -15,8 +15,8 @@ import {
   safeJson,
   ScannerBase,
   type PassthroughDialect,
+  type ScanStep,
 } from "./passthrough-scan.ts";
-import type { PassthroughStep } from "./passthrough.ts";
 
 /** Any text that may hold an event the scanner reads after the commit point. */
 const READ_AFTER_COMMIT = /message_|error/;
@@ -39,7 +39,7 @@ class AnthropicScanner extends ScannerBase {
     super();
   }
 
-  block(block: string): PassthroughStep {
+  block(block: string): ScanStep {
     const text = `${block}\n\n`;
     const { event, data } = parseBlock(block);
     // Only what the scanner uses is parsed: pings, block ends and message_stop are only forwarded, and so are text

@@ -23,6 +23,11 @@ export interface ScanStep {
   text: string;
   substantive?: boolean;
   thinkingChars?: number;
+  /**
+   * Thinking has begun before any of its text: an Anthropic thinking block's start, whose text may never come
+   * (`thinking.display: "omitted"`, a `redacted_thinking` block).
+   */
+  thinkingBegun?: boolean;
   end?: "done" | "error";
   /** The error's own text (its JSON), for the failure classifier. */
   errorText?: string;

@@ -23,13 +23,7 @@ import { redactText } from "../state/redact.ts";
 import { committedErrorText, GatewayShutdown } from "./errors.ts";
 import { editJson } from "./json-edit.ts";
 import { outputCapEdits } from "./passthrough-output-cap.ts";
-import {
-  answerMessage,
-  SseBlocks,
-  type PassthroughDialect,
-  type ScanStep,
-  type StreamScanner,
-} from "./passthrough-scan.ts";
+import { answerMessage, SseBlocks, type PassthroughDialect, type StreamScanner } from "./passthrough-scan.ts";
 import { PassthroughReply } from "./passthrough-reply.ts";
 import { refusalFailure } from "./refusal.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
@@ -59,12 +53,6 @@ export interface PassthroughInput {
   /** The encrypted content of the reasoning items the target's answer handed the client, when it ends. */
   onIssuedReasoning?(encryptedContents: string[], target: Model<Api>): void;
 }
-
-/**
- * A dialect's step, which may say that thinking has begun before any of its text: an Anthropic thinking block's start,
- * whose text may never come (`thinking.display: "omitted"`, a `redacted_thinking` block).
- */
-export type PassthroughStep = ScanStep & { thinkingBegun?: boolean };
 
 export interface GatewayPassthrough extends TargetPassthrough {
   /** True once an attempt has sent the client its status and headers. */
@@ -263,7 +251,7 @@ function runPassthrough(
 
     const pending: string[] = [];
     const onBlock = (block: string): void => {
-      const step: PassthroughStep = scanner.block(block);
+      const step = scanner.block(block);
       if (step.end === "error") {
         const text = redactText(step.errorText ?? "the target sent an error event");
         if (!committed) return fail(classified(text));
