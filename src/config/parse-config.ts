@@ -12,7 +12,7 @@ import { describeIssue, type IssueText } from "./zod-issue-text.ts";
 import { jsonSyntaxIssue, lineAndColumn } from "./json-syntax.ts";
 import { migrateConfig } from "./migrate.ts";
 import { withoutByteOrderMark } from "../state/json-text.ts";
-import { sourcePathOf, type SourcePaths } from "./source-paths.ts";
+import { sourceMessageOf, sourcePathOf, type SourcePaths } from "./source-paths.ts";
 import { RULE_FIELD_TYPES, RULE_NEEDS } from "./routing-schema.ts";
 import { dailyAboveMonthly } from "./silent-strategies.ts";
 import { routerConfigSchema, type RouterConfig } from "./schema.ts";
@@ -211,7 +211,14 @@ function parseMigrated(raw: unknown): { parsed: ParsedConfig; sourcePath: (path:
   // The migration's warnings name the file's paths already; every later issue is about the migrated config.
   const checked: ConfigIssue[] = [];
   const parsed = checkMigrated(migrated, migration, checked);
-  const issues = [...migration, ...checked.map((issue) => ({ ...issue, path: sourcePath(issue.path) }))];
+  const issues = [
+    ...migration,
+    ...checked.map((issue) => ({
+      ...issue,
+      path: sourcePath(issue.path),
+      message: moves.size === 0 ? issue.message : sourceMessageOf(issue.path, issue.message, moves),
+    })),
+  ];
   return { parsed: { ...parsed, issues }, sourcePath };
 }
 

@@ -27,3 +27,21 @@ export function sourcePathOf(path: string, moves: ReadonlyMap<string, string>): 
   }
   return current;
 }
+
+/**
+ * `message` as the user's file names things: an issue at a migrated path may name a sibling key the migration renamed
+ * (`must be at most maxTokens (5)` of a rule written with `estimatedTokensMax`), and says the file's name instead.
+ */
+export function sourceMessageOf(path: string, message: string, moves: ReadonlyMap<string, string>): string {
+  const parent = path.slice(0, Math.max(path.lastIndexOf("."), 0));
+  if (!parent) return message;
+  let text = message;
+  for (const [moved, source] of moves) {
+    if (!moved.startsWith(`${parent}.`)) continue;
+    const name = moved.slice(parent.length + 1);
+    const written = source.slice(source.lastIndexOf(".") + 1);
+    if (!/^\w+$/.test(name) || written === name) continue;
+    text = text.replace(new RegExp(`\\b${name}\\b`, "g"), written);
+  }
+  return text;
+}

@@ -575,6 +575,15 @@ describe("routes file parsing", () => {
         "routes.mine.policyRules[0].condition.estimatedTokensMin",
         3,
         60,
+        "must be at most estimatedTokensMax (5), got 10: the rule could never apply",
+      ],
+    ]);
+    // Only the sibling the migration renamed is named as written; a key written under today's name stays.
+    assert.deepEqual(errors(rules('{"maxTokens":5,"estimatedTokensMin":10}')), [
+      [
+        "routes.mine.policyRules[0].condition.estimatedTokensMin",
+        3,
+        51,
         "must be at most maxTokens (5), got 10: the rule could never apply",
       ],
     ]);
