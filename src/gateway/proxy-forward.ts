@@ -11,6 +11,7 @@
 import type { Api, Model } from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
+import zlib from "node:zlib";
 import { pipeline } from "node:stream/promises";
 import type { AttemptOutcome } from "../runtime/attempt.ts";
 import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
@@ -27,8 +28,8 @@ import { usageReader } from "./proxy-usage-stream.ts";
 import { authHeaders, forwardedHeaders } from "./upstream-headers.ts";
 
 /**
- * Never passed back as they came: hop-by-hop, and the framing fetch undid (it decodes a content-encoding). The
- * content-length is set again by the answer itself where it still holds (answerLength).
+ * Never passed back as they came: hop-by-hop, and the framing fetch undid (it decodes a content-encoding it knows:
+ * fetchDecoded). The content-length is set again by the answer itself where it still holds (answerLength).
  */
 const DROPPED_RESPONSE_HEADERS = new Set([
   "connection",
@@ -42,6 +43,29 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   "content-length",
   "content-encoding",
 ]);
+
+/** The codings the running Node's fetch (undici) decodes; zstd from undici 7 on, where zlib has it. */
+const DECODED_CODINGS = new Set(["gzip", "x-gzip", "deflate", "br"]);
+if (
+  Number(process.versions.undici?.split(".")[0]) >= 7 &&
+  typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === "function"
+)
+  DECODED_CODINGS.add("zstd");
+/** Statuses whose answer has no body, which fetch leaves as they are. */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * Whether fetch handed the body over decoded, so that its `Content-Encoding` no longer holds: it decodes a list of
+ * codings only when it knows every one (an upstream's `zstd` or `compress` reaches the client as it was sent, and keeps
+ * its header), and never the answer to a HEAD or a bodyless status.
+ */
+export function fetchDecoded(method: string, status: number, encoding: string | null): boolean {
+  if (!encoding || method === "HEAD" || NULL_BODY_STATUS.has(status)) return false;
+  return encoding
+    .toLowerCase()
+    .split(",")
+    .every((coding) => DECODED_CODINGS.has(coding.trim()));
+}
 
 /** The headers the upstream's `Connection` names: hop-by-hop for this one connection (RFC 9110 7.6.1). */
 const connectionNamed = (response: Response): Set<string> | undefined => {
@@ -307,8 +331,12 @@ export type PassedBackHeaders = Record<string, string | string[]>;
 function passedBackHeaders(input: ProxyInput, response: Response): PassedBackHeaders {
   const out: PassedBackHeaders = {};
   const hopByHop = connectionNamed(response);
+  const kept = (name: string, value: string) =>
+    name === "content-encoding"
+      ? !fetchDecoded(input.method, response.status, value)
+      : !DROPPED_RESPONSE_HEADERS.has(name) && name !== "set-cookie";
   for (const [name, value] of response.headers)
-    if (!DROPPED_RESPONSE_HEADERS.has(name) && name !== "set-cookie" && !hopByHop?.has(name))
+    if (kept(name, value) && !hopByHop?.has(name))
       out[name] = name === "location" ? redactKeys(value) : input.redact(redactKeys(value));
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) out["set-cookie"] = cookies.map((cookie) => input.redact(redactKeys(cookie)));

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { gzipSync } from "node:zlib";
 import OpenAI, { toFile } from "openai";
 import { ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
 import { until } from "../helpers/event-log.ts";
@@ -230,6 +231,28 @@ describe("gateway wildcard proxy: request bodies, provider choice without a mode
     assert.equal(error.type, "invalid_request_error");
     assert.match(error.message, /^request headers are larger than the gateway accepts/);
     await until(() => /^POST \/v1\/embeddings 431 /m.test(fx.gateway.stderr()), "the 431's access line");
+  });
+
+  it("passes a body fetch could not decode on with its Content-Encoding, and one it decoded without it", async () => {
+    const text = JSON.stringify({ id: "file-z", object: "file", bytes: 3, created_at: 0, filename: "z.txt" });
+    // `compress` (LZW) is no coding fetch decodes: the bytes reach the client as sent, and must keep their header.
+    const lzw = Buffer.from([0x1f, 0x9d, 0x90, 0x7b, 0x44, 0x88, 0x00]);
+    pb.replies.push({ status: 200, body: null, bytes: lzw, headers: { "content-encoding": "compress" } });
+    const raw = await fx.openai.files.content("file-z", { headers: { "X-Model": "pb/emb-b" } });
+    assert.equal(raw.headers.get("content-encoding"), "compress");
+    assert.deepEqual(Buffer.from(await raw.arrayBuffer()), lzw);
+    // gzip is decoded on the way in: the client gets the JSON, and no header claiming it is still compressed.
+    pb.replies.push({ status: 200, body: null, bytes: gzipSync(text), headers: { "content-encoding": "gzip" } });
+    const decoded = await fx.openai.files.content("file-z", { headers: { "X-Model": "pb/emb-b" } });
+    assert.equal(decoded.headers.get("content-encoding"), null);
+    assert.equal(await decoded.text(), text);
+    assert.deepEqual(
+      pb.calls.map((call) => [call.method, call.path]),
+      [
+        ["GET", "/v1/files/file-z/content"],
+        ["GET", "/v1/files/file-z/content"],
+      ],
+    );
   });
 
   it("answers GET /v1/models/ with the models list", async () => {

@@ -1,5 +1,6 @@
 // A stand-in for a provider's endpoints other than chat (the wildcard proxy's upstream): /v1/embeddings answers a
-// small embedding and /v1/files a file object, unless a reply is queued; GET .../content is a slow download,
+// small embedding and /v1/files a file object, unless a reply is queued; GET .../content is a slow download (unless
+// a reply is queued),
 // GET .../file-broken/content one that drops mid-way, and GET .../echo answers the request's headers.
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -21,6 +22,8 @@ export interface Upstream {
     hang?: boolean;
     split?: boolean;
     chunks?: string[];
+    /** Sent as they are instead of the JSON body (a compressed body). */
+    bytes?: Buffer;
   }>;
   close(): Promise<void>;
 }
@@ -77,7 +80,8 @@ export async function startUpstream(name: string): Promise<Upstream> {
       setTimeout(() => response.destroy(), 60);
       return;
     }
-    if (request.method === "GET" && request.url?.endsWith("/content")) return slowDownload(upstream, response);
+    if (request.method === "GET" && request.url?.endsWith("/content") && upstream.replies.length === 0)
+      return slowDownload(upstream, response);
     if (request.method === "GET" && request.url?.endsWith("/echo")) {
       // A debug endpoint echoing the request's headers, in two writes that split the text in the middle.
       const text = JSON.stringify({ headers: request.headers });
@@ -114,6 +118,7 @@ export async function startUpstream(name: string): Promise<Upstream> {
         ...("headers" in reply ? reply.headers : {}),
       });
       if ("chunks" in reply && reply.chunks) return writeInTurn(response, reply.chunks);
+      if ("bytes" in reply && reply.bytes) return void response.end(reply.bytes);
       const text = JSON.stringify(reply.body);
       if (!("split" in reply && reply.split)) return void response.end(text);
       response.write(text.slice(0, text.length >> 1));

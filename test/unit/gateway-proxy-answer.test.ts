@@ -1,7 +1,7 @@
 // How the wildcard proxy passes back the upstream's content-length: as it came, after a scrub of the whole body, or not.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { answerLength, LENGTH_KEPT_BYTES } from "../../src/gateway/proxy-forward.ts";
+import { answerLength, fetchDecoded, LENGTH_KEPT_BYTES } from "../../src/gateway/proxy-forward.ts";
 
 const headers = (init: Record<string, string>) => new Headers(init);
 
@@ -33,5 +33,19 @@ describe("the content-length a proxied answer keeps", () => {
     assert.equal(answerLength("GET", 200, gzipped, false), "none");
     assert.equal(answerLength("GET", 200, headers({}), false), "none");
     assert.equal(answerLength("HEAD", 200, headers({}), false), "none");
+  });
+});
+
+describe("whether fetch decoded a proxied answer (its Content-Encoding is then dropped)", () => {
+  it("decodes a list of codings only when it knows every one, and never a bodyless answer", () => {
+    assert.equal(fetchDecoded("GET", 200, "gzip"), true);
+    assert.equal(fetchDecoded("GET", 200, "GZIP, br"), true);
+    assert.equal(fetchDecoded("GET", 200, "x-gzip,deflate"), true);
+    assert.equal(fetchDecoded("GET", 200, "compress"), false);
+    assert.equal(fetchDecoded("GET", 200, "gzip, compress"), false);
+    assert.equal(fetchDecoded("GET", 200, "gzip,"), false);
+    assert.equal(fetchDecoded("HEAD", 200, "gzip"), false);
+    assert.equal(fetchDecoded("GET", 304, "gzip"), false);
+    assert.equal(fetchDecoded("GET", 200, null), false);
   });
 });
