@@ -88,7 +88,9 @@ function otherCopyStarted(pi: ExtensionAPI, copy: PackageCopy): PackageCopy | un
 function stayOff(pi: ExtensionAPI, copy: PackageCopy, first: PackageCopy): void {
   const text =
     `auto-router: pi-auto-router is loaded twice: ${first.root} (${first.version}) routes, ${copy.root} ` +
-    `(${copy.version}) stays off. Remove the copy you do not want (pi list shows both, pi remove <source>).`;
+    `(${copy.version}) stays off. Remove the copy you do not want: an installed one with pi remove <source> (pi list ` +
+    'shows them); one given with -e, in an extensions folder or in settings.json "extensions" is not in pi list: ' +
+    "drop it there.";
   pi.on("session_start", (_event, ctx) => {
     if (ctx.hasUI) ctx.ui.notify(text, "warning");
     else process.stderr.write(`${text}\n`);

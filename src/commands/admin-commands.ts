@@ -1,4 +1,6 @@
 // explain, reload, reset, clear: reading the last decision back, picking up config edits, clearing learned state.
+import { join } from "node:path";
+import { packageInfo } from "../package-info.ts";
 import { formatDecision, withRefusedCandidates } from "../routing/explain.ts";
 import type { Decision, TargetStatus } from "../routing/types.ts";
 import { skippedDetailText } from "../runtime/final-error.ts";
@@ -10,6 +12,18 @@ import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatDuration } from "./format.ts";
 import { routeCompletions, servedText, unfinishedAttempt } from "./route-commands.ts";
 import { unknownWordText } from "./unknown-word.ts";
+
+/**
+ * The command that reads the event log, by the script's absolute path: pi may have been started anywhere, and the
+ * package installs no command of its own for it (its one bin is the gateway).
+ */
+function routingStatsHint(): string {
+  const { root } = packageInfo();
+  if (root === "unknown") return "scripts/routing-stats.mjs in the pi-auto-router package";
+  const script = join(root, "scripts", "routing-stats.mjs");
+  // Quoted only when the shell needs it (a space, a quote, a $): single quotes keep every character as it is.
+  return /^[\w@%+=:,./-]+$/.test(script) ? `node ${script}` : `node '${script.replaceAll("'", "'\\''")}'`;
+}
 
 export const explainCommand: Subcommand = {
   name: "explain",
@@ -30,7 +44,7 @@ export const explainCommand: Subcommand = {
       // Decisions are kept in memory: a separate `pi -p "/auto-router explain"` run has none of an earlier run.
       return output.info(
         `${args[0] ? `no request has been routed through ${args[0]} in this pi process yet` : "no request has been routed in this pi process yet"}` +
-          ` (explain shows this process's requests: in print mode, give it after the prompt, as in pi -p "<prompt>" "/auto-router explain"; earlier runs are in the event log, see node scripts/routing-stats.mjs)`,
+          ` (explain shows this process's requests: in print mode, give it after the prompt, as in pi -p "<prompt>" "/auto-router explain"; earlier runs are in the event log, see ${routingStatsHint()})`,
       );
     }
     const failovers = last.failovers ? ` after ${last.failovers} failover(s)` : "";

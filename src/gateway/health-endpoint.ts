@@ -3,7 +3,7 @@
 import type { Engine } from "../engine.ts";
 import type { CommandOutput } from "../commands/command-types.ts";
 import { runCommand } from "../commands/dispatch.ts";
-import type { ProviderHealth, QuotaSourceHealth } from "../health/health-check.ts";
+import { setupProblem, type ProviderHealth, type QuotaSourceHealth } from "../health/health-check.ts";
 import type { ProviderStatus } from "../routing/types.ts";
 import type { BackendStatus } from "../team/team-connection.ts";
 
@@ -57,11 +57,9 @@ const budgetLine = (budget: NonNullable<ProviderStatus["budget"]>) =>
 
 export function healthLine(report: ProviderHealth, now: number, status?: ProviderStatus): ProviderHealthLine {
   const probes = report.targets.flatMap((target) => (target.probe ? [target.probe] : []));
-  const resolvable = report.targets.some((target) => target.resolvable);
   const ok =
     !report.unhealthy &&
-    resolvable &&
-    report.credentials !== "none" &&
+    setupProblem(report) === undefined &&
     (probes.length === 0 || probes.some((probe) => probe.ok));
   const bestProbe = probes.find((probe) => probe.ok) ?? probes[0];
   return {

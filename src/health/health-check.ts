@@ -53,6 +53,16 @@ export interface ProviderHealth {
   unhealthy?: string;
 }
 
+/**
+ * Why a provider cannot serve however its checks went: none of its targets' models is in pi's registry, or pi has no
+ * credentials for it. The gateway's /health/providers is not ok for such a provider, and `/auto-router health` says so.
+ */
+export function setupProblem(report: Pick<ProviderHealth, "credentials" | "targets">): string | undefined {
+  if (!report.targets.some((target) => target.resolvable)) return "none of its models is in pi's registry";
+  if (report.credentials === "none") return "no credentials: /login or an API key";
+  return undefined;
+}
+
 /** Quota pacing's usage-API sources and their last readings (the health check reports them; `probe` fetches). */
 export type UsageReadings = Pick<SourceCache, "list" | "reading">;
 

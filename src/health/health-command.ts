@@ -4,7 +4,13 @@ import type { Subcommand } from "../commands/command-types.ts";
 import { formatDuration, table } from "../commands/format.ts";
 import type { TargetStatus } from "../routing/types.ts";
 import { windowCountText } from "../routing/uvi.ts";
-import { checkHealth, type ProviderHealth, type QuotaSourceHealth, type UsageReadings } from "./health-check.ts";
+import {
+  checkHealth,
+  setupProblem,
+  type ProviderHealth,
+  type QuotaSourceHealth,
+  type UsageReadings,
+} from "./health-check.ts";
 import { providerCheckOf, type HealthBook, type ProbeResult } from "./health-book.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
 
@@ -36,11 +42,14 @@ export function formatHealth(reports: ProviderHealth[], now: number): string {
   if (reports.length === 0) return "no route has a target: nothing to check";
   const lines: string[] = [];
   for (const report of reports) {
+    const problem = setupProblem(report);
     const state = report.unhealthy
       ? `UNHEALTHY (${report.unhealthy})`
-      : report.consecutiveFailures > 0
-        ? `healthy, ${report.consecutiveFailures} failed check(s) in a row`
-        : "healthy";
+      : problem
+        ? `NOT OK (${problem})`
+        : report.consecutiveFailures > 0
+          ? `healthy, ${report.consecutiveFailures} failed check(s) in a row`
+          : "healthy";
     lines.push(`${report.provider}: ${state}; credentials ${report.credentials}`);
     const source = report.quotaSource;
     lines.push(`  quota source: ${describeSource(source, now)}`);

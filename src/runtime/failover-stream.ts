@@ -11,6 +11,7 @@ import {
   type SimpleStreamOptions,
 } from "@mariozechner/pi-ai";
 import { randomUUID } from "node:crypto";
+import { closestKey } from "../config/key-suggestions.ts";
 import { redactedMessage } from "./attempt-target.ts";
 import type { Failure } from "./classify-failure.ts";
 import type { FailureKind } from "./failure-kinds.ts";
@@ -277,8 +278,11 @@ async function serveRequest(
       return failWith("auto-router: pi's model registry is not available yet (no session started)");
     if (!env.routing.config().routes[state.routeId]) {
       refusal = "unknown-route";
+      // pi takes any id under a provider it knows (`pi --model auto-router/mian` only warns), so a typo ends here.
+      const known = Object.keys(env.routing.config().routes);
+      const near = closestKey(state.routeId, known);
       return failWith(
-        `auto-router: route ${state.routeId} is not in the config (known: ${Object.keys(env.routing.config().routes).join(", ")})`,
+        `auto-router: route ${state.routeId} is not in the config (known: ${known.join(", ")})${near ? `; did you mean ${model.provider}/${near}?` : ""}`,
       );
     }
     if (request.note) addNote(env.report, state, request.note);
