@@ -164,7 +164,9 @@ export async function serveChat<Request>(
   const { context, options, promptIndex } = spec.toContext(parsed, now);
   markClientHistory(context);
   const prompt = clientPrompt(context, promptIndex);
-  const typed = takeShortcuts(context, promptIndex);
+  // A mistyped shortcut sent as part of the prompt: the answer's headers say so, as pi's warning does.
+  let shortcutWarning: string | undefined;
+  const typed = takeShortcuts(context, promptIndex, (text) => void (shortcutWarning = text));
   const { shortcuts, openRouter } = requestShortcuts(typed, spec.provider(parsed), header(request, "x-provider"));
   const carrier = settingsCarrier(spec.settings?.(parsed), openRouter);
 
@@ -173,6 +175,7 @@ export async function serveChat<Request>(
     ...watch.routingHeaders(),
     ...spec.headers?.(parsed, passthrough?.committed === true),
     ...carrier?.headers(watch.servedKey),
+    ...(shortcutWarning ? { "x-auto-router-warning": shortcutWarning } : {}),
   });
   // Shortcuts typed in the prompt change the request, so it is translated; otherwise a same-API target gets it as is.
   const passthrough =

@@ -5,9 +5,10 @@
 // its target (warm provider caches, valid thinking signatures) and its intent, as in pi. Two clients whose
 // conversations start alike share an identity until they differ: they then share a target, which is harmless.
 import type { Context, UserMessage } from "@mariozechner/pi-ai";
-import { parseShortcuts } from "../routing/shortcuts.ts";
+import { type ParsedShortcuts, parseShortcuts } from "../routing/shortcuts.ts";
 import type { PromptShortcuts } from "../routing/types.ts";
 import { edgesHash } from "../text-hash.ts";
+import { GatewayError } from "./errors.ts";
 
 /** Text hashed from each end of a long prompt (a pasted log): enough to tell prompts apart, cheap for any size. */
 const HASHED_CHARS = 8_192;
@@ -35,12 +36,40 @@ function promptText(message: UserMessage): string {
   return text;
 }
 
-/** Shortcuts typed at the start of the prompt, stripped from it as pi's input event does. */
-export function takeShortcuts(context: Context, promptIndex: number | undefined): PromptShortcuts | undefined {
+/**
+ * A leading `@token` that looks like a mistyped shortcut. One written with a value (`@onyl=anthropic`,
+ * `@sort=latncy`, `@only=gamma/g-haiku`) is no text anyone sends: routed without it, the request would go where it
+ * asked not to, so it is a 400 and nothing is sent. A bare word (`@reasonng`) may be a name (`@last`, `@song`), so it
+ * is sent as part of the prompt, as in pi, and `warn` gets the text of the answer's `x-auto-router-warning` header.
+ */
+function checkMistake(mistake: ParsedShortcuts["mistake"], warn: ((text: string) => void) | undefined): void {
+  if (!mistake) return;
+  const { token, reason } = mistake;
+  if (token.includes("="))
+    throw new GatewayError(
+      400,
+      "invalid_request",
+      `the prompt (the last user message) starts with ${JSON.stringify(token)}, which is not a shortcut (${reason}), so nothing was sent: correct it, or put a word before it to send it as text`,
+    );
+  // A header carries printable ASCII only: anything else in the token is written as a \u escape.
+  const header = `${JSON.stringify(token)} is not a shortcut, so it was sent as part of the prompt: ${reason}`;
+  warn?.(header.replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`));
+}
+
+/**
+ * Shortcuts typed at the start of the prompt, stripped from it as pi's input event does. A mistyped one is refused,
+ * or warned about through `warn` (checkMistake).
+ */
+export function takeShortcuts(
+  context: Context,
+  promptIndex: number | undefined,
+  warn?: (text: string) => void,
+): PromptShortcuts | undefined {
   const message = promptIndex === undefined ? undefined : context.messages[promptIndex];
   if (message?.role !== "user") return undefined;
   if (typeof message.content === "string") {
     const parsed = parseShortcuts(message.content);
+    checkMistake(parsed.mistake, warn);
     if (parsed.shortcuts.tokens.length === 0) return undefined;
     context.messages[promptIndex!] = { ...message, content: parsed.text };
     return parsed.shortcuts;
@@ -49,6 +78,7 @@ export function takeShortcuts(context: Context, promptIndex: number | undefined)
   const block = message.content[first];
   if (block?.type !== "text") return undefined;
   const parsed = parseShortcuts(block.text);
+  checkMistake(parsed.mistake, warn);
   if (parsed.shortcuts.tokens.length === 0) return undefined;
   const content = [...message.content];
   content[first] = { ...block, text: parsed.text };

@@ -1,9 +1,11 @@
 // The routes file while the gateway runs: its edits are picked up as in pi (polled, an invalid edit keeps the last
-// good config and is reported, a valid one is confirmed on stderr), and targets that pi's registry does not know are
-// reported once each, at start and after every edit.
+// good config and is reported, a valid one is confirmed on stderr), and targets (and `gateway.models` mappings) that
+// pi's registry does not know are reported once each, at start and after every edit.
+import { formatIssue } from "../config/issues.ts";
 import { findUnknownTargets, reportUnknownTargets } from "../config/unknown-targets.ts";
 import type { Engine } from "../engine.ts";
 import { registryModels } from "../runtime/model-catalogue.ts";
+import { deadModelMappings } from "./model-names.ts";
 
 /**
  * Reports unknown targets now and starts following the file, telling `onEdit` after each reload; stopped by the
@@ -21,13 +23,16 @@ export function followRoutesFile(engine: Engine, warn: (text: string) => void, o
     warnIfNoSession: () => {},
   };
   const check = () => {
-    const known = registryModels(engine.runtime.registry());
-    if (known)
-      reportUnknownTargets(
-        findUnknownTargets(engine.services.config.current, known),
-        engine.services.config.source,
-        sink,
-        (path) => engine.services.config.state.locate?.(path),
+    const registry = engine.runtime.registry();
+    const known = registryModels(registry);
+    if (!known) return;
+    const { current, source, state } = engine.services.config;
+    reportUnknownTargets(findUnknownTargets(current, known), source, sink, (path) => state.locate?.(path));
+    // A client model name mapped to a mistyped provider/model: each request for it would be a 404.
+    for (const issue of deadModelMappings(current, registry))
+      sink.warnOnce(
+        `gateway-model:${issue.path}:${issue.message}`,
+        `auto-router: ${formatIssue(source, { severity: "warning", ...issue, ...state.locate?.(issue.path) })}`,
       );
   };
   check();

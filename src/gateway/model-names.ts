@@ -2,7 +2,7 @@
 // sends Anthropic model ids), then the same names `/auto-router switch` understands: an alias, a route id,
 // `auto-router/<route>`, or `provider/model` (one real target, served through a one-target route). A proxied request
 // that names no model goes to a provider advertising its path (proxy-target.ts).
-import { aliasCandidates } from "../config/alias-names.ts";
+import { aliasCandidates, describeAlias } from "../config/alias-names.ts";
 import { closestKey } from "../config/key-suggestions.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { resolveName, ROUTER_PROVIDER, usableModel } from "../commands/name-resolution.ts";
@@ -30,9 +30,16 @@ export function resolveModelName(
   return known ? { kind: "target", provider: resolved.provider, modelId: resolved.modelId } : undefined;
 }
 
-/** The names a client can list: every route as auto-router/<route>, then the aliases. */
-export function listedModelNames(config: RouterConfig): string[] {
-  return [...Object.keys(config.routes).map((id) => `${ROUTER_PROVIDER}/${id}`), ...Object.keys(config.aliases ?? {})];
+/**
+ * The names a client can list: every route as auto-router/<route>, then the aliases that name something served. An
+ * alias whose route was removed, or whose model pi no longer knows, points at nothing: listed, a client would pick it
+ * and get a 404.
+ */
+export function listedModelNames(config: RouterConfig, registry: RegistryLike | undefined): string[] {
+  return [
+    ...Object.keys(config.routes).map((id) => `${ROUTER_PROVIDER}/${id}`),
+    ...Object.keys(config.aliases ?? {}).filter((alias) => resolveModelName(alias, config, registry) !== undefined),
+  ];
 }
 
 /**
@@ -76,8 +83,8 @@ function queryValue(query: ModelPageQuery, name: keyof ModelPageQuery): string |
  * `after_id`, or the last `limit` before `before_id`, `has_more` saying whether more lie beyond it (after the page,
  * or before it when paging back), `first_id` and `last_id` the page's own.
  */
-export function modelList(config: RouterConfig, query: ModelPageQuery = {}) {
-  const names = listedModelNames(config);
+export function modelList(config: RouterConfig, query: ModelPageQuery = {}, registry?: RegistryLike) {
+  const names = listedModelNames(config, registry);
   const limitText = queryValue(query, "limit");
   const afterId = queryValue(query, "after_id");
   const beforeId = queryValue(query, "before_id");
@@ -110,8 +117,8 @@ export function modelList(config: RouterConfig, query: ModelPageQuery = {}) {
   return { object: "list", data, has_more: hasMore, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null };
 }
 
-const knownRoutes = (config: RouterConfig) =>
-  `known routes: ${listedModelNames(config).join(", ") || "(none configured)"}`;
+const knownRoutes = (config: RouterConfig, registry: RegistryLike | undefined) =>
+  `known routes: ${listedModelNames(config, registry).join(", ") || "(none configured)"}`;
 
 /**
  * The `provider/model` names a request may send that would be served (pi's registry finds them): the targets the
@@ -191,10 +198,11 @@ function nearName(name: string, config: RouterConfig, registry: RegistryLike | u
     const near = closestKey(name.slice(prefix.length), Object.keys(config.routes));
     return near === undefined ? undefined : `${prefix}${near}`;
   }
+  // A gateway.models name mapped to nothing served is no better a guess than the name sent.
   const names = [
-    ...listedModelNames(config),
+    ...listedModelNames(config, registry),
     ...Object.keys(config.routes),
-    ...Object.keys(config.gateway?.models ?? {}),
+    ...Object.keys(config.gateway?.models ?? {}).filter((mapped) => resolveModelName(mapped, config, registry)),
   ];
   return closestKey(name, names) ?? nearTarget(name, config, registry);
 }
@@ -208,15 +216,46 @@ export function unknownModelText(
 ): string {
   const mapped = config.gateway?.models?.[name];
   const shown = `model ${JSON.stringify(name)}${from === "header" ? " (from the `X-Model` header)" : ""}`;
-  if (mapped !== undefined)
-    return `${shown} is mapped by gateway.models to ${JSON.stringify(mapped)}, which is not a route, an alias or a model pi knows; ${knownRoutes(config)}`;
+  const known = knownRoutes(config, registry);
+  if (mapped !== undefined) {
+    // A provider/model gets the model meant, as its start warning does (deadModelMappings).
+    const near = namesModel(mapped, config) ? nearName(mapped, config, registry) : undefined;
+    return `${shown} is mapped by gateway.models to ${JSON.stringify(mapped)}, which is not a route, an alias or a model pi knows${near ? `; did you mean ${JSON.stringify(near)}?` : ""}; ${known}`;
+  }
+  const aliased = config.aliases?.[name];
+  if (aliased !== undefined)
+    return `${shown} is an alias of ${JSON.stringify(describeAlias(aliased))}, which is no route and no model pi knows: the alias points at nothing (fix or remove aliases.${name} in the routes file); ${known}`;
   const near = nearName(name, config, registry);
-  return `${shown} is not served here; ${near ? `did you mean ${JSON.stringify(near)}? ` : ""}${knownRoutes(config)}`;
+  return `${shown} is not served here; ${near ? `did you mean ${JSON.stringify(near)}? ` : ""}${known}`;
+}
+
+/** Whether a gateway.models value names a `provider/model` (not a route or an alias, which the routes file checks). */
+const namesModel = (value: string, config: RouterConfig): boolean =>
+  value.indexOf("/") > 0 && !value.startsWith(`${ROUTER_PROVIDER}/`) && config.aliases?.[value] === undefined;
+
+/**
+ * The `gateway.models` entries mapped to a `provider/model` pi does not know (a mapping to a route or alias is checked
+ * with the routes file), each with its path and the closest name that is served: requested, each would be a 404.
+ */
+export function deadModelMappings(
+  config: RouterConfig,
+  registry: RegistryLike | undefined,
+): Array<{ path: string; message: string }> {
+  const found: Array<{ path: string; message: string }> = [];
+  for (const [name, value] of Object.entries(config.gateway?.models ?? {})) {
+    if (!namesModel(value, config) || resolveModelName(name, config, registry)) continue;
+    const near = nearName(value, config, registry);
+    found.push({
+      path: `gateway.models.${name}`,
+      message: `"${value}" is not a model pi knows, so requests for "${name}" get a 404${near ? `; did you mean "${near}"?` : ""}`,
+    });
+  }
+  return found;
 }
 
 /** A chat request that names no model, in its body or its X-Model header. */
-export function noModelText(config: RouterConfig): string {
-  return `body.model: no model named; send it as the body's \`model\` or in the \`X-Model\` header; ${knownRoutes(config)}`;
+export function noModelText(config: RouterConfig, registry?: RegistryLike): string {
+  return `body.model: no model named; send it as the body's \`model\` or in the \`X-Model\` header; ${knownRoutes(config, registry)}`;
 }
 
 /**

@@ -143,6 +143,7 @@ function routes(
         modelList(
           core.engine.services.config.current,
           protocolFor(request) === "anthropic" ? (request.query as ModelPageQuery) : {},
+          core.engine.runtime.registry(),
         ),
     },
     {
@@ -154,9 +155,13 @@ function routes(
         const id = decodeURIComponent((request.params as { "*": string })["*"]);
         const config = core.engine.services.config.current;
         // `GET /v1/models/` (a base URL's trailing slash): the list, as without the slash.
-        if (id === "")
-          return modelList(config, protocolFor(request) === "anthropic" ? (request.query as ModelPageQuery) : {});
         const registry = core.engine.runtime.registry();
+        if (id === "")
+          return modelList(
+            config,
+            protocolFor(request) === "anthropic" ? (request.query as ModelPageQuery) : {},
+            registry,
+          );
         if (!resolveModelName(id, config, registry))
           throw new GatewayError(404, "not_found", unknownModelText(id, config, registry));
         return modelObject(id);

@@ -184,6 +184,8 @@ async function serveRequest(
     const allFailed = allFailedText(named(), state.failures, settings.agentRetry, request.overHttp, {
       notTried,
       waited,
+      // Only the targets the provider preferences allow were tried: "every target of the route" would be untrue.
+      leftOut: (lastDecision?.skipped ?? []).filter((skip) => PREFERENCE.has(skip.reason)).map(skippedReasonText),
     });
     return failWith(allFailed.text, "failed", refusedBy, allFailed.agentRetry);
   };

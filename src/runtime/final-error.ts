@@ -88,6 +88,11 @@ export interface AllFailedContext {
   notTried?: string[];
   /** The request waited this long for this target to come back, and it failed again. */
   waited?: { key: string; ms: number };
+  /**
+   * The route's targets the provider preferences left out (the request's @only=, X-Provider, or the route's own), each
+   * with why (skippedReasonText): only the others were tried, so "every target failed" would be untrue.
+   */
+  leftOut?: string[];
 }
 
 export function allFailedText(
@@ -100,16 +105,21 @@ export function allFailedText(
   const agentRetry = retriesByPi(failures, allowAgentRetry);
   const others = context.notTried?.length ? `; not tried: ${context.notTried.join("; ")}` : "";
   const waited = context.waited ? ` after waiting ${waitSeconds(context.waited.ms)}s for ${context.waited.key}` : "";
+  // The names and prices quoted here must not make pi retry a route whose failures did not ask for it.
+  const leftOut = context.leftOut?.length
+    ? `; the provider preferences left out the route's other targets (${outOfPiRetry(context.leftOut.join("; "))})`
+    : "";
+  const allowed = leftOut ? " the provider preferences allow" : "";
   if (agentRetry) {
     const parts = failureParts(failures, failureWords(agentRetry));
     return {
-      text: `auto-router: every target of route ${routeId} failed (${parts}${others})${waited}${overHttp ? `; retrying later may succeed. ${seeAlso("", true)}` : "; pi may retry the route"}`,
+      text: `auto-router: every target of route ${routeId}${allowed} failed (${parts}${others})${waited}${leftOut}${overHttp ? `; retrying later may succeed. ${seeAlso("", true)}` : "; pi may retry the route"}`,
       agentRetry,
     };
   }
   const parts = failureParts(failures, failureWords(agentRetry));
   return {
-    text: `auto-router: no target of route ${routeId} could serve this request (${parts}${others})${waited}. ${seeAlso(`explain ${routeId}`, overHttp)}`,
+    text: `auto-router: no target of route ${routeId}${allowed} could serve this request (${parts}${others})${waited}${leftOut}. ${seeAlso(`explain ${routeId}`, overHttp)}`,
     agentRetry,
   };
 }

@@ -91,6 +91,21 @@ describe("routing through real pi", () => {
     assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-v").state.callCount, 0);
   });
 
+  it("says an @only= request tried only the targets it allows, and names the ones it left out, when they all failed", async () => {
+    const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const broken = () =>
+      fauxAssistantMessage([], { stopReason: "error", errorMessage: "529 overloaded" });
+    h.faux("mock-a").setResponses([broken, broken, broken, broken]);
+    await h.prompt("@only=mock-a hello");
+    const error = h.lastAssistant().errorMessage ?? "";
+    assert.match(
+      error,
+      /^auto-router: (every|no) target of route main the provider preferences allow (failed|could serve this request) \(mock-a\/model-a: [^)]*\)[^;]*; the provider preferences left out the route's other targets \(mock-b\/model-b: not in only: mock-a\)/,
+    );
+    assert.equal(h.faux("mock-b").state.callCount, 0);
+  });
+
   it("refuses `@vision` on a route without image targets by saying so, not as a temporary unavailability", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
     await h.prompt("@vision describe the screenshot");
