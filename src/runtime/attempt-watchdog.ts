@@ -1,4 +1,5 @@
-// The two deadlines of one attempt: the first token (dropped at the commit point) and the stall between events.
+// The two deadlines of one attempt: the first token (dropped at the commit point, or once thinking begins) and the
+// stall between events.
 // One timer per attempt: deadlines only ever move later (events push the stall deadline, the commit drops the
 // first-token one), so a timer that fires early just re-arms; no timer churn on every stream event.
 

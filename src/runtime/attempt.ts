@@ -9,6 +9,7 @@ import {
   cutOffText,
   emptyResponseFailure,
   endedWithoutResultText,
+  THINKING_COMMIT_MS,
   ThinkingProgress,
   timeoutFailure as timeoutOf,
 } from "./commit-point.ts";
@@ -81,6 +82,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
   let committed = false;
   let ttftMs: number | undefined;
   const thinking = new ThinkingProgress();
+  let thinkingTimer: ReturnType<typeof setTimeout> | undefined;
   let lastPartial: AssistantMessage | undefined;
   const buffer: AssistantMessageEvent[] = [];
 
@@ -107,6 +109,17 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     reachCommitPoint();
     if (input.holdsAnswer) held = true;
     else forward();
+  };
+  /**
+   * Thinking has begun: the first-token wait is over (only the stall deadline remains), and thinking that goes on
+   * commits by its time even when no event comes meanwhile (a redacted block, or one whose text comes only at its end:
+   * pi-ai passes no keep-alive on), as it does on the passthrough at the target's pings.
+   */
+  const thinkingBegins = () => {
+    watchdog.commit();
+    thinkingTimer = setTimeout(() => {
+      if (!committed && !held && !watchdog.tripped && !input.userSignal?.aborted) commit();
+    }, THINKING_COMMIT_MS);
   };
   const latency = () => now() - startedAt;
   const committedError = (message: AssistantMessage | undefined): AttemptOutcome => ({
@@ -170,7 +183,10 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
         return { status: "failed", failure, message: event.error, latencyMs: latency() };
       }
       if (event.type === "done") {
-        if (!hasRealContent(event.message)) {
+        // An answer its output limit stopped while the model thought is the target's answer all the same: another
+        // target asked for as much would be stopped alike, and the thinking paid for twice.
+        const stoppedThinking = event.reason === "length" && thinking.begun;
+        if (!hasRealContent(event.message) && !stoppedThinking) {
           return {
             status: "failed",
             failure: emptyResponseFailure(input.label),
@@ -188,7 +204,10 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
         watchdog.arm();
         continue;
       }
-      if (event.type === "thinking_delta") thinking.add(event.delta.length, now());
+      if (event.type === "thinking_start" || event.type === "thinking_delta") {
+        if (!thinking.begun) thinkingBegins();
+        thinking.add(event.type === "thinking_delta" ? event.delta.length : 0, now());
+      }
       if (isSubstantive(event) || thinking.sustained(now())) commit();
       else watchdog.arm();
     }
@@ -209,6 +228,7 @@ export async function runAttempt(input: AttemptInput): Promise<AttemptOutcome> {
     return { status: "failed", failure: makeFailure("network", text), message: spent, latencyMs: latency() };
   } finally {
     watchdog.stop();
+    clearTimeout(thinkingTimer);
     if (abandonTimer) clearTimeout(abandonTimer);
   }
 }

@@ -13,6 +13,11 @@ export class ThinkingProgress {
   private chars = 0;
   private startedAt: number | undefined;
 
+  /** Whether thinking has begun (its block started, with or without text yet). */
+  get begun(): boolean {
+    return this.startedAt !== undefined;
+  }
+
   add(chars: number, now: number): void {
     this.startedAt ??= now;
     this.chars += chars;
