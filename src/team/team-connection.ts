@@ -113,6 +113,8 @@ export class TeamConnection {
   private rollbackSaid = false;
   /** Stops the notice that Redis asks for no password although the URL gives one (said once per process). */
   private stopPasswordNotice: (() => void) | undefined;
+  /** The reason the last "down" warning gave, so a later refusal with another reason is warned about once. */
+  private warnedReason: string | undefined;
 
   /**
    * `views`: where the epoch the machine's views were last synced with is kept, so a process that starts after Redis
@@ -419,12 +421,22 @@ export class TeamConnection {
       });
       this.lastError = problem.reason;
     }
-    if (this.state === "down") return;
+    if (this.state === "down") {
+      // A reconnect that Redis refuses for a reason of its own (a password changed on the server, then the
+      // connection dropped): the warning given when it was lost said only that; this one says what to fix, once.
+      if (problem?.how && problem.reason !== this.warnedReason) this.warnDown(problem.how);
+      return;
+    }
     const wasConnected = this.state === "connected";
     this.state = "down";
     this.resolveFirstSync();
-    const how =
-      problem?.how ?? (error instanceof SilentServerError ? "does not answer" : wasConnected ? "lost" : "unreachable");
+    this.warnDown(
+      problem?.how ?? (error instanceof SilentServerError ? "does not answer" : wasConnected ? "lost" : "unreachable"),
+    );
+  }
+
+  private warnDown(how: string): void {
+    this.warnedReason = this.lastError;
     this.warn(
       `auto-router: team store ${this.settings.displayUrl} ${how}${this.lastError ? ` (${this.lastError})` : ""}; ` +
         "routing continues on the local view, writes are kept and replayed on reconnect",

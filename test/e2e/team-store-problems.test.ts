@@ -145,6 +145,32 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.equal(team.redis.cli("KEYS", `${prefix}*`), "");
   });
 
+  it("says that Redis refuses the login when a password changed on the server breaks a running gateway's connection", async () => {
+    const prefix = "par:changed-pass:";
+    team.redis.cli("ACL", "SETUSER", "changer", "on", ">first-pass-6", `~${prefix}*`, `&${prefix}changed`, "+@all");
+    const url = team.redis.url.replace("redis://", "redis://changer:first-pass-6@");
+    const masked = url.replace("first-pass-6", "***");
+    const dir = team.machine("cp1", prefix, { state: { backend: "redis", url, keyPrefix: prefix, machine: "cp1" } });
+    const gateway = await startGatewayProcess({ agentDir: dir.agentDir });
+    try {
+      await askGateway(gateway, "hello");
+      await eventually(async () => (await stateBackend(gateway)).connection === "connected", "connected");
+      // The password changes on the server; the running connections stay logged in until they are cut.
+      team.redis.cli("ACL", "SETUSER", "changer", "resetpass", ">second-pass-6");
+      team.redis.cli("CLIENT", "KILL", "USER", "changer");
+      const refused = `auto-router: team store ${masked} refuses this machine's login (WRONGPASS`;
+      const times = () => gateway.stderr().split(refused).length - 1;
+      await eventually(() => times() >= 1, "the refusal's own warning");
+      assert.match(gateway.stderr(), /check the user and password in state\.url \(or AUTO_ROUTER_REDIS_URL\)/);
+      // Said once, however often the reconnects are refused.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.equal(times(), 1, gateway.stderr());
+    } finally {
+      assert.equal(await gateway.stop(), 0, gateway.stderr());
+    }
+    for (const text of [gateway.stderr(), gateway.stdout()]) assert.doesNotMatch(text, /first-pass-6|second-pass-6/);
+  });
+
   it("masks a login written without its colon (a password where the user name goes), which Redis refuses", async () => {
     const prefix = "par:lone-login:";
     const url = team.redis.url.replace("redis://", "redis://Lone-Secret-5@");
