@@ -95,9 +95,30 @@ export function routerModel(routeId: string): Model<Api> {
   };
 }
 
-const header = (request: FastifyRequest, name: string): string | undefined => {
+const ROUTING_HEADERS = { "x-model": "X-Model", "x-provider": "X-Provider" } as const;
+
+/**
+ * A routing header's value (the chat endpoints' and the proxy's alike), undefined when it is not sent. Sent twice,
+ * neither value can be taken for the other: two header lines (or an array) are refused, as are two values joined by
+ * ", " (fetch, which the official clients use, sends two appended values as one line; no route or model has the
+ * separator in its name; a joined X-Provider is told by its JSON, provider-preferences.ts). Sent empty (an unset
+ * variable in a client's config), it is refused too: taken as absent, the body's model or preferences would serve
+ * instead without a word.
+ */
+export const header = (request: FastifyRequest, name: keyof typeof ROUTING_HEADERS): string | undefined => {
   const value = request.headers[name];
-  return typeof value === "string" && value.length > 0 ? value : undefined;
+  if (value === undefined) return undefined;
+  const shown = ROUTING_HEADERS[name];
+  const lines = request.raw.rawHeaders.filter((entry, index) => index % 2 === 0 && entry.toLowerCase() === name);
+  if (typeof value !== "string" || lines.length > 1 || (name === "x-model" && value.includes(", ")))
+    throw new GatewayError(400, "invalid_request", `${shown} header sent twice; send it once`);
+  if (value === "")
+    throw new GatewayError(
+      400,
+      "invalid_request",
+      `${shown} header: empty; expected ${name === "x-model" ? "a route or a provider/model" : 'a JSON object of provider preferences, e.g. {"only": ["anthropic"]}'}, or leave the header out`,
+    );
+  return value;
 };
 
 /** Whether a request body is parsed JSON: a body of another content type arrives as text, bytes or a stream. */

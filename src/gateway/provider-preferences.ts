@@ -5,7 +5,7 @@
 // with the key meant.
 import { z } from "zod";
 import { closestKey } from "../config/key-suggestions.ts";
-import { SORT_KEYS, type ProviderPreferences } from "../config/routing-schema.ts";
+import { SORT_KEYS, type ProviderPreferences, type SortKey } from "../config/routing-schema.ts";
 import { emptyShortcuts } from "../routing/shortcuts.ts";
 import type { PromptShortcuts } from "../routing/types.ts";
 import { GatewayError } from "./errors.ts";
@@ -17,13 +17,9 @@ import {
 } from "./openrouter-keys.ts";
 
 const names = z.array(z.string().min(1)).describe("an array of provider names");
-const price = z.union([
-  z.number().nonnegative(),
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?$/)
-    .transform(Number),
-]);
+/** A price may be written as text ("1.5"). */
+const PRICE_TEXT = /^\d+(\.\d+)?$/;
+const price = z.union([z.number().nonnegative(), z.string().regex(PRICE_TEXT).transform(Number)]);
 
 const openRouterSchema = z.object({
   order: names.optional(),
@@ -38,6 +34,10 @@ const openRouterSchema = z.object({
 });
 
 const OPENROUTER_KEYS = Object.keys(openRouterSchema.shape);
+
+const LISTS = ["order", "only", "ignore"] as const;
+const SORT_EXPECTED = `one of "${SORT_KEYS.join('", "')}"`;
+const PRICE_EXPECTED = "a number >= 0 (USD per 1M output tokens, e.g. 15)";
 
 const EXPECTED = `a JSON object in OpenRouter's provider grammar: {"order": [..], "only": [..], "ignore": [..], "allow_fallbacks": bool, "sort": "${SORT_KEYS.join('"|"')}", "max_price": number|{"completion": number}}`;
 
@@ -55,6 +55,9 @@ export function parseProviderPreferences(
     try {
       value = JSON.parse(raw);
     } catch (error) {
+      // Sent twice, a header's two objects arrive as one value joined by ", ": Node joins two header lines so, and
+      // fetch (the official clients') sends two appended values as one line.
+      if (joinedJson(raw)) throw new GatewayError(400, "invalid_request", `${where} sent twice; send it once`);
       throw new GatewayError(
         400,
         "invalid_request",
@@ -82,15 +85,18 @@ export function parseProviderPreferences(
         `${where}.max_price: ${meant ? `unknown key "${key}"; did you mean "completion"?` : `"${key}" cannot be capped here`}; only "completion" (the output price in $ per 1M tokens) is`,
       );
     }
+  const problem = routerKeyProblem(value as Record<string, unknown>);
+  if (problem) throw new GatewayError(400, "invalid_request", `${where}.${problem}`);
   const parsed = openRouterSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     // OpenRouter's own keys are checked against its types: the one at fault is named, not the router's grammar.
     const forOpenRouter = OPENROUTER_ONLY_KEYS.includes(String(issue.path[0]));
+    const path = issue.path.map((segment) => (typeof segment === "number" ? `[${segment}]` : `.${String(segment)}`));
     throw new GatewayError(
       400,
       "invalid_request",
-      `${where}.${issue.path.join(".")}: ${issue.message}${forOpenRouter ? " (OpenRouter's own key, sent to OpenRouter targets)" : `; expected ${EXPECTED}`}`,
+      `${where}${path.join("")}: ${issue.message}${forOpenRouter ? " (OpenRouter's own key, sent to OpenRouter targets)" : `; expected ${EXPECTED}`}`,
     );
   }
   const { order, only, ignore, allow_fallbacks, sort, max_price } = parsed.data;
@@ -104,12 +110,72 @@ export function parseProviderPreferences(
   return { preferences, openRouter: pickOpenRouterKeys(parsed.data) };
 }
 
+/**
+ * What is wrong with a key the router itself acts on, as `<path>: expected <what>, got <what was sent>`, or undefined.
+ * Each is a preference that would otherwise be lost or turned around without a word: `ignore: ["alpha/alpha-large"]`
+ * matches no provider (names are providers, as in `@ignore=`), so the model it meant to leave out would serve; an empty
+ * `only` leaves out every target, and an empty `order` ranks none (with allow_fallbacks false it too leaves out all).
+ */
+function routerKeyProblem(value: Record<string, unknown>): string | undefined {
+  for (const list of LISTS) {
+    const names = value[list];
+    if (names === undefined) continue;
+    if (!Array.isArray(names))
+      return `${list}: expected an array of provider names (e.g. ["anthropic", "openai"]), got ${jsonType(names)}`;
+    if (names.length === 0 && list !== "ignore")
+      return `${list}: expected a non-empty array of provider names, got []; leave "${list}" out to ${list === "only" ? "allow every provider" : "keep the route's order"}`;
+    for (const [index, name] of names.entries()) {
+      if (typeof name !== "string" || name.trim() === "")
+        return `${list}[${index}]: expected a provider name (a non-empty string), got ${jsonType(name)}`;
+      const slash = name.search(/[/\\]/);
+      if (slash >= 0)
+        return `${list}[${index}]: "${name}" names a model; expected a provider name, not provider/model${slash > 0 ? `; did you mean "${name.slice(0, slash)}"?` : ""}`;
+    }
+  }
+  const fallbacks = value.allow_fallbacks;
+  if (fallbacks !== undefined && typeof fallbacks !== "boolean")
+    return `allow_fallbacks: expected true or false, got ${jsonType(fallbacks)}`;
+  const sort = value.sort;
+  if (sort !== undefined && !SORT_KEYS.includes(sort as SortKey)) {
+    const isObject = typeof sort === "object" && sort !== null && !Array.isArray(sort);
+    const by = isObject ? (sort as { by?: unknown }).by : sort;
+    if (!isObject || !SORT_KEYS.includes(by as SortKey)) {
+      const meant = typeof by === "string" ? closestKey(by.trim(), SORT_KEYS) : undefined;
+      return `${isObject ? "sort.by" : "sort"}: expected ${SORT_EXPECTED}${isObject ? "" : ', or {"by": one of them}'}, got ${jsonType(by)}${meant ? `; did you mean "${meant}"?` : ""}`;
+    }
+  }
+  const maxPrice = value.max_price;
+  if (maxPrice !== undefined) {
+    const isObject = typeof maxPrice === "object" && maxPrice !== null && !Array.isArray(maxPrice);
+    const cap = isObject ? (maxPrice as { completion?: unknown }).completion : maxPrice;
+    if (!(isObject && cap === undefined) && !validPrice(cap))
+      return `${isObject ? "max_price.completion" : "max_price"}: expected ${PRICE_EXPECTED}${isObject ? "" : ', or {"completion": such a number}'}, got ${jsonType(cap)}`;
+  }
+  return undefined;
+}
+
+/** Whether `text` is several JSON values joined by commas. */
+function joinedJson(text: string): boolean {
+  try {
+    return (JSON.parse(`[${text}]`) as unknown[]).length > 1;
+  } catch {
+    return false;
+  }
+}
+
+const validPrice = (price: unknown): boolean =>
+  typeof price === "number"
+    ? Number.isFinite(price) && price >= 0
+    : typeof price === "string" && PRICE_TEXT.test(price);
+
 const jsonType = (value: unknown): string =>
-  value === null
-    ? "null"
-    : Array.isArray(value)
-      ? "an array"
-      : `a ${typeof value} (${JSON.stringify(value).slice(0, 80)})`;
+  value === undefined
+    ? "nothing"
+    : value === null
+      ? "null"
+      : Array.isArray(value)
+        ? "an array"
+        : `a ${typeof value} (${JSON.stringify(value).slice(0, 80)})`;
 
 /**
  * The request's shortcuts: those typed at the start of the last user message, then body and header preferences

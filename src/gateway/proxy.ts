@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import { closestKey } from "../config/key-suggestions.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { streamRoute } from "../runtime/failover-stream.ts";
-import { routerModel, type GatewayCore } from "./chat-handler.ts";
+import { header, routerModel, type GatewayCore } from "./chat-handler.ts";
 import { errorLine } from "./access-log.ts";
 import { advertisedPrefixes, advertises } from "./endpoint-prefixes.ts";
 import { endToError, GatewayError, shutdownError } from "./errors.ts";
@@ -77,17 +77,17 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
   checkProxiedPath(request.method, path);
   const body = request.body;
   const { jsonBody, jsonBytes, rawBody, unreadJson } = proxiedBody(request);
-  const header = (name: string) =>
-    typeof request.headers[name] === "string" ? (request.headers[name] as string) : undefined;
+  // Read (and checked) even when the body names the model, as on the chat endpoints.
+  const headerModel = header(request, "x-model");
   const bodyModel = typeof jsonBody?.model === "string" ? jsonBody.model : undefined;
-  const name = bodyModel ?? header("x-model");
+  const name = bodyModel ?? headerModel;
   if (name === undefined && unreadJson !== undefined)
     throw new GatewayError(
       400,
       "invalid_request",
       `request body: it begins like JSON, but ${unreadJson}, so its model could not be read to choose a target; send valid JSON with \`Content-Type: application/json\`, or name the route in the \`X-Model\` header`,
     );
-  const { shortcuts, openRouter } = requestShortcuts(undefined, jsonBody?.provider, header("x-provider"));
+  const { shortcuts, openRouter } = requestShortcuts(undefined, jsonBody?.provider, header(request, "x-provider"));
   // OpenRouter's own provider keys go to an OpenRouter target's body; another target's answer names them as ignored.
   const carrier = settingsCarrier(undefined, openRouter);
 
@@ -97,9 +97,8 @@ export async function serveProxy(core: GatewayCore, request: FastifyRequest, rep
     if (!choice) {
       // On a proxied path the body's model comes first: an X-Model sent beside it was not read, which the 404 says
       // (the official clients' embeddings and other calls always send a model).
-      const headerModel = bodyModel !== undefined ? header("x-model") : undefined;
       const unread =
-        headerModel !== undefined
+        bodyModel !== undefined && headerModel !== undefined
           ? ` (the \`X-Model\` header ${JSON.stringify(headerModel)} was not read: on a proxied path the body's model comes first; name the route in the body's model)`
           : "";
       throw new GatewayError(

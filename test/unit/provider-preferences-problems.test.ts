@@ -1,0 +1,83 @@
+// The gateway's parser of OpenRouter's provider grammar (X-Provider header, body `provider`): a preference the router
+// cannot apply as written is refused with the path inside it and what is expected, never taken and lost.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parseProviderPreferences } from "../../src/gateway/provider-preferences.ts";
+
+/** The message a body's `provider` (or, `header`, an X-Provider header's text) is refused with. */
+const refused = (value: unknown, header = false) => {
+  try {
+    parseProviderPreferences(value, header ? "X-Provider header" : "body.provider", header);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  assert.fail(`${JSON.stringify(value)} was taken`);
+};
+
+describe("provider preferences the router cannot apply as written", () => {
+  it("refuses a provider/model where a provider name is meant, naming the entry and the provider", () => {
+    assert.equal(
+      refused({ ignore: ["alpha/alpha-large"] }),
+      'body.provider.ignore[0]: "alpha/alpha-large" names a model; expected a provider name, not provider/model; did you mean "alpha"?',
+    );
+    assert.match(refused({ only: ["beta", "alpha\\x"] }), /^body\.provider\.only\[1\]: .*did you mean "alpha"\?$/);
+    assert.equal(
+      refused({ order: ["/x"] }),
+      'body.provider.order[0]: "/x" names a model; expected a provider name, not provider/model',
+    );
+    assert.equal(
+      refused({ only: ["a", 3] }),
+      "body.provider.only[1]: expected a provider name (a non-empty string), got a number (3)",
+    );
+  });
+
+  it("refuses an empty only or order, and takes an empty ignore", () => {
+    assert.equal(
+      refused({ only: [] }),
+      'body.provider.only: expected a non-empty array of provider names, got []; leave "only" out to allow every provider',
+    );
+    assert.match(
+      refused({ order: [] }),
+      /^body\.provider\.order: expected a non-empty array of provider names, got \[\]/,
+    );
+    assert.deepEqual(parseProviderPreferences({ ignore: [] }, "body.provider").preferences, { ignore: [] });
+  });
+
+  it("names the accepted sort values, the one meant, and the price form", () => {
+    assert.equal(
+      refused({ sort: "latncy" }),
+      'body.provider.sort: expected one of "price", "latency", "throughput", or {"by": one of them}, got a string ("latncy"); did you mean "latency"?',
+    );
+    assert.match(refused({ sort: "price " }), /did you mean "price"\?$/);
+    assert.equal(
+      refused({ sort: {} }),
+      'body.provider.sort.by: expected one of "price", "latency", "throughput", got nothing',
+    );
+    assert.equal(
+      refused({ max_price: -1 }),
+      'body.provider.max_price: expected a number >= 0 (USD per 1M output tokens, e.g. 15), or {"completion": such a number}, got a number (-1)',
+    );
+    assert.match(refused({ max_price: "1e3" }), /^body\.provider\.max_price: expected .*, got a string \("1e3"\)$/);
+    assert.equal(
+      refused({ max_price: { completion: "free" } }),
+      'body.provider.max_price.completion: expected a number >= 0 (USD per 1M output tokens, e.g. 15), got a string ("free")',
+    );
+    assert.equal(
+      refused({ allow_fallbacks: "no" }),
+      'body.provider.allow_fallbacks: expected true or false, got a string ("no")',
+    );
+    assert.deepEqual(
+      parseProviderPreferences({ sort: { by: "latency" }, max_price: "1.5" }, "body.provider").preferences,
+      { sort: "latency", maxPrice: 1.5 },
+    );
+  });
+
+  it("names a header sent twice, whose two JSON objects arrive joined by a comma", () => {
+    assert.equal(refused('{"only":["a"]}, {"ignore":["b"]}', true), "X-Provider header sent twice; send it once");
+    assert.match(refused('{"only":["a"]} x', true), /^X-Provider header: not valid JSON/);
+  });
+
+  it("writes an OpenRouter key's array index as one", () => {
+    assert.match(refused({ quantizations: ["fp8", 2] }), /^body\.provider\.quantizations\[1\]: /);
+  });
+});
