@@ -163,8 +163,8 @@ export function requestedModel(core: GatewayCore, request: FastifyRequest, bodyM
   const fromHeader = header(request, "x-model");
   const names = core.engine.services.config.current; // the file's routes, not the one-target ones (DirectRoutes)
   const name = fromHeader ?? bodyModel;
-  if (name === undefined) throw new GatewayError(400, "invalid_request", noModelText(names));
   const registry = core.engine.runtime.registry();
+  if (name === undefined) throw new GatewayError(400, "invalid_request", noModelText(names, registry));
   const choice = resolveModelName(name, names, registry);
   if (!choice)
     throw new GatewayError(404, "not_found", unknownModelText(name, names, registry, fromHeader ? "header" : "body"));
