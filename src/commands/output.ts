@@ -1,14 +1,14 @@
 // Where command output goes. In the TUI and RPC modes: ctx.ui.notify (RPC shows it as an extension_ui_request line);
-// a listing longer than a notification can hold goes into a widget above the editor instead (RPC sends that as a
-// `setWidget` extension_ui_request), with a short notification pointing at it. The TUI gets the widget as a
-// component, because pi cuts a string[] widget after 10 lines. Newer pi's TUI clips what does not fit in the dock
-// around the editor, so there a long listing goes into the chat instead (`listing`, see ui/listing-entry.ts).
-// In print and JSON modes pi owns
+// a listing longer than a notification can hold (or, in the TUI, holding a table wider than the terminal) goes into a
+// widget above the editor instead (RPC sends that as a `setWidget` extension_ui_request), with a short notification
+// pointing at it. The TUI gets the widget as a component, because pi cuts a string[] widget after 10 lines, and the
+// component fits tables to the terminal. Newer pi's TUI clips what does not fit in the dock around the editor, so
+// there a long listing goes into the chat instead (`listing`, see ui/listing-entry.ts). In print and JSON modes pi owns
 // stdout and every ctx.ui method is a no-op, so text goes to process.stdout (pi redirects an extension's stdout to
 // stderr there, keeping its own stdout clean); a command that fails there makes pi exit 1, so a script sees it.
 import { redactText } from "../state/redact.ts";
 import type { ListingSink } from "../ui/listing-entry.ts";
-import { listingWidget, type ListingComponent } from "../ui/listing-widget.ts";
+import { hasTableWiderThan, listingWidget, type ListingComponent } from "../ui/listing-widget.ts";
 import type { CommandOutput } from "./command-types.ts";
 
 export const WIDGET_KEY = "auto-router";
@@ -41,12 +41,16 @@ export function commandOutput(context: { hasUI: boolean; ui: UiLike }, listing?:
     return { info: write, warn: write, error };
   }
   const ui = context.ui;
+  // The TUI draws on this process's terminal (an RPC client has none): pi's text pads one column on each side.
+  const columns = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns - 2 : undefined;
   const show = (raw: string, level: "info" | "warning") => {
     const text = redactText(raw);
     const lines = text.split("\n");
-    if (lines.length > MAX_NOTIFY_LINES && listing) {
+    // A notification wraps a table wider than the terminal into a staircase; the listing fits it to the width.
+    const long = lines.length > MAX_NOTIFY_LINES || (columns !== undefined && hasTableWiderThan(lines, columns));
+    if (long && listing) {
       listing(lines, level);
-    } else if (lines.length > MAX_NOTIFY_LINES && ui.setWidget) {
+    } else if (long && ui.setWidget) {
       // RPC clients only receive string[] widgets (pi ignores a component there), and the TUI replaces those lines
       // with the component at once: the same two calls serve both without asking which mode pi runs in.
       ui.setWidget(WIDGET_KEY, lines);
@@ -66,7 +70,6 @@ export function commandOutput(context: { hasUI: boolean; ui: UiLike }, listing?:
     // With listings in the chat there is no widget to hide (and the chat keeps what it shows).
     clear: ui.setWidget && !listing ? () => ui.setWidget!(WIDGET_KEY, undefined) : undefined,
     wrapsLines: true,
-    // The TUI draws on this process's terminal (an RPC client has none): pi's text pads one column on each side.
-    errorColumns: process.stdout.isTTY && process.stdout.columns ? process.stdout.columns - 2 : undefined,
+    errorColumns: columns,
   };
 }

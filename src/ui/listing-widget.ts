@@ -2,6 +2,9 @@
 // pi). pi cuts a widget given as string[] after 10 lines ("... (widget truncated)"), so `help` or `list` lost their
 // ends; a component is rendered in full. Lines are wrapped to the terminal width because pi's TUI refuses a rendered
 // line wider than the terminal: at spaces, never inside a word or a table cell that fits, with a hanging indent.
+// A table (`list`, `health`, `budget`, `search`, `aliases`) wider than the terminal would wrap each row into a
+// staircase instead: it keeps its left-most columns that fit, each row on one line, and says under it which columns
+// it left out. The columns are chosen at each render, from the table's cells, as pi renders again at a new width.
 
 /** The part of pi's Component interface a widget needs (render returns readonly string[] on newer pi). */
 export interface ListingComponent {
@@ -107,12 +110,99 @@ export function wrapLine(line: string, width: number, indent = 2): string[] {
   return pieces;
 }
 
-/** The component pi renders: every line of the listing, wrapped to the width pi renders at; `style` colours a piece. */
+/** Lines `start`..`end` (exclusive) of a listing laid out by commands/format.ts `table`: a header and its rows. */
+export interface TableBlock {
+  start: number;
+  end: number;
+  /** Where each cell after the first starts, in the header and every row. */
+  cellStarts: number[];
+}
+
+/** Where a header's cells after the first start (after two or more spaces); none for an indented line (help's). */
+function headerCellStarts(line: string): number[] {
+  if (line.startsWith(" ")) return [];
+  return [...line.matchAll(/ {2,}(?=\S)/g)].map((gap) => gap.index + gap[0].length);
+}
+
+/** A row of the header's table: unindented, with the two spaces before each cell, or ending before it. */
+const isRowOf = (line: string, cellStarts: number[]): boolean =>
+  line !== "" &&
+  !line.startsWith(" ") &&
+  cellStarts.every((start) => line.length <= start - 2 || line.slice(start - 2, start) === "  ");
+
+/** The tables in a listing: a line of two or more cells, then at least one row aligned under them. */
+export function findTables(lines: readonly string[]): TableBlock[] {
+  const tables: TableBlock[] = [];
+  for (let start = 0; start < lines.length; start++) {
+    const cellStarts = headerCellStarts(lines[start]!);
+    if (!cellStarts.length) continue;
+    let end = start + 1;
+    while (end < lines.length && isRowOf(lines[end]!, cellStarts)) end++;
+    if (end - start < 2) continue;
+    tables.push({ start, end, cellStarts });
+    start = end - 1;
+  }
+  return tables;
+}
+
+/**
+ * A table's lines within `limit` columns: every column when they fit, else as many left-most columns as fit (never
+ * fewer than the first) and a note naming the others. A table whose first column alone does not fit is returned
+ * whole, to be wrapped like any line.
+ */
+export function fitTable(lines: readonly string[], cellStarts: readonly number[], limit: number): string[] {
+  const fits = (shown: readonly string[]) => shown.every((line) => textColumns(line) <= limit);
+  if (fits(lines)) return [...lines];
+  for (let kept = cellStarts.length; kept >= 1; kept--) {
+    const cut = cellStarts[kept - 1]!;
+    const shown = lines.map((line) => line.slice(0, cut).trimEnd());
+    if (!fits(shown)) continue;
+    const header = lines[0]!;
+    const leftOut = cellStarts
+      .slice(kept - 1)
+      .map((start, index) => header.slice(start, cellStarts[kept + index]).trim());
+    // Plain text (print mode, RPC, --json) keeps every column: the way to see them all when no terminal is wide enough.
+    return [...shown, `(not shown: ${leftOut.join(", ")}; a wider terminal or pi -p shows every column)`];
+  }
+  return [...lines];
+}
+
+/** The listing's lines at a width: its tables fitted to it (see fitTable). */
+function fitTables(lines: readonly string[], tables: readonly TableBlock[], limit: number): string[] {
+  const fitted: string[] = [];
+  let next = 0;
+  for (const table of tables) {
+    fitted.push(
+      ...lines.slice(next, table.start),
+      ...fitTable(lines.slice(table.start, table.end), table.cellStarts, limit),
+    );
+    next = table.end;
+  }
+  fitted.push(...lines.slice(next));
+  return fitted;
+}
+
+/** Whether a listing holds a table wider than `limit` columns (one a notification would wrap into a staircase). */
+export function hasTableWiderThan(lines: readonly string[], limit: number): boolean {
+  return findTables(lines).some((table) =>
+    lines.slice(table.start, table.end).some((line) => textColumns(line) > limit),
+  );
+}
+
+/**
+ * The component pi renders: every line of the listing, its tables fitted to the width pi renders at and the other
+ * lines wrapped to it; `style` colours a piece.
+ */
 export function listingComponent(lines: readonly string[], style: (piece: string) => string = (piece) => piece) {
+  const tables = findTables(lines);
   return {
     // One column of margin on the left, like pi's own string[] widgets.
     render: (width: number) =>
-      width < 2 ? [] : lines.flatMap((line) => wrapLine(line, width - 1).map((piece) => ` ${style(piece)}`)),
+      width < 2
+        ? []
+        : fitTables(lines, tables, width - 1).flatMap((line) =>
+            wrapLine(line, width - 1).map((piece) => ` ${style(piece)}`),
+          ),
     invalidate: () => {},
   } satisfies ListingComponent;
 }

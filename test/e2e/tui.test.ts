@@ -305,6 +305,40 @@ for (const line of PI_LINES) {
       assert.doesNotMatch(screen(), /widget truncated/);
     });
 
+    it("fits /auto-router list's tables to a narrow terminal, each row on one line, and shows every column again when wider", async () => {
+      const NARROW = 60;
+      // A row of the chain route's table, as its first cells start.
+      const row = /^ [12] {2}model-[ab] +mock-[ab]\/model-[ab] /;
+      // The note under a table names what it left out (it may wrap at this width).
+      const note = /^ \(not shown: (availability, )?(ttft, )?\$\/1M in\/out; a wider/;
+      try {
+        tmux("resize-window", "-t", SESSION, "-x", String(NARROW), "-y", String(TALL_SCREEN_ROWS));
+        await submit("/auto-router list", /auto-router\/last-route/);
+        const narrow = (await waitForScreen(/^ \(not shown: /m)).split("\n");
+        const rows = narrow.map((text, index) => ({ text, index })).filter(({ text }) => row.test(text));
+        assert.ok(rows.length >= 2, `the chain route's rows:\n${narrow.join("\n")}`);
+        for (const { text, index } of rows) {
+          assert.ok(text.trimEnd().length <= NARROW, text);
+          // One line: the next line is the table's next row or its note, never a wrapped part of this row.
+          const next = narrow[index + 1]!;
+          assert.ok(row.test(next) || note.test(next), `${text}\n${next}`);
+        }
+        assert.ok(
+          narrow.some((text) => note.test(text)),
+          narrow.join("\n"),
+        );
+
+        // pi renders the listing again at the new width: every column is back (the price last), no note.
+        tmux("resize-window", "-t", SESSION, "-x", String(WIDE_SCREEN_COLUMNS));
+        const wide = await waitForScreen(/^ 2 {2}model-b +mock-b\/model-b +API key +ready +\S.* \d[\d.]*\/\d[\d.]*$/m);
+        assert.doesNotMatch(wide, /^ \(not shown: /m);
+      } finally {
+        tmux("resize-window", "-t", SESSION, "-x", String(SCREEN_COLUMNS), "-y", String(SCREEN_ROWS));
+        // Until pi draws again at this width, tmux shows the wider frame folded (the model on a row of its own).
+        await waitForScreen(/^\S.* \(auto-router\) chain\b/m);
+      }
+    });
+
     it("shows /auto-router help in full, the footer's status line still under it, and no word cut in two", async () => {
       const shown = await submit("/auto-router help", /^\s+debug\s+A redacted diagnostic report/m);
       // The last subcommands (cut off on pi 1.6.0 when the help was a widget above the editor) and the footer.
@@ -416,12 +450,24 @@ for (const line of PI_LINES) {
     });
 
     it("shows /auto-router search with each routes cell whole and the footer on screen", async () => {
-      // The listing and pi's footer under it: pi may draw the one a moment before the other.
-      const found = await submit("/auto-router search model", /mock-b\/model-b\s+model-b\s+yes[\s\S]*^⇄ /m);
-      assert.match(found, /^\s+mock-a\/model-a\s+model-a\s+yes\s+128k\s+0\/0\s+chain$/m);
-      // The routes cell of mock-b, on its row or moved whole under it: never `chain,othe` / `r`.
-      assert.match(found, /(\s|^)chain,other,second,third,fourth,last-route$/m);
-      assert.match(statusLineOf(found) ?? "", /^⇄ chain/);
+      // pi's catalogue has model ids long enough (60 characters on pi 1.6.0) that the table with its routes column is
+      // wider than 120 or 160 columns, where the routes column is left out (see the `list` test above): a terminal it
+      // fits in shows it.
+      const SEARCH_COLUMNS = 200;
+      tmux("resize-window", "-t", SESSION, "-x", String(SEARCH_COLUMNS));
+      try {
+        // pi draws at the new width (its footer's right-aligned model moves) before the command runs.
+        await waitForScreen(new RegExp(`^.{${SEARCH_COLUMNS - 40},} \\(auto-router\\) chain\\b`, "m"));
+        // The listing and pi's footer under it: pi may draw the one a moment before the other.
+        const found = await submit("/auto-router search model", /mock-b\/model-b\s+model-b\s+yes[\s\S]*^⇄ /m);
+        assert.match(found, /^\s+mock-a\/model-a\s+model-a\s+yes\s+128k\s+0\/0\s+chain$/m);
+        // The routes cell of mock-b, on its row or moved whole under it: never `chain,othe` / `r`.
+        assert.match(found, /(\s|^)chain,other,second,third,fourth,last-route$/m);
+        assert.match(statusLineOf(found) ?? "", /^⇄ chain/);
+      } finally {
+        tmux("resize-window", "-t", SESSION, "-x", String(SCREEN_COLUMNS));
+        await waitForScreen(/^\S.* \(auto-router\) chain\b/m);
+      }
     });
 
     it("names the selected route in the status line at once after /auto-router switch and /model, without the last request's details", async () => {
