@@ -403,6 +403,12 @@ describe("routes file parsing", () => {
         'routes.a.preferences.ignore[0]: "x" is in `only` too: a provider both required and ignored never serves',
       ],
     );
+    // Preferences name providers: a provider/model there matches none (an ignored model would serve), and an empty
+    // `only` leaves every target out.
+    assert.deepEqual(errors({ routes: { a: { targets, preferences: { ignore: ["x/y"], only: [] } } } }), [
+      'routes.a.preferences.only: expected at least one provider (an empty "only" leaves every target out; leave it out to allow all)',
+      'routes.a.preferences.ignore[0]: expected a provider name, not provider/model (preferences name providers), got "x/y"',
+    ]);
     const rule = (when: Record<string, unknown>) => ({ type: "exclude-provider", providers: ["x"], when });
     assert.deepEqual(
       errors({
