@@ -52,7 +52,8 @@ export function attemptCosts(request: JoinedRequest): AttemptCost[] {
   }
   for (const usage of unmatched) costs.push(fromUsage(usage));
   const final = request.final;
-  // Older logs may have only the final: it stands for the served attempt.
+  // Older logs may have only the final: it stands for the served attempt. Read only then: a final's cost is the whole
+  // request's (every attempt's, as their usage steps say), which added to theirs would count them twice.
   if (costs.length === 0 && final?.servedTarget) {
     costs.push({
       target: final.servedTarget,

@@ -17,6 +17,7 @@ import {
 import { parse as parseJsonc } from "jsonc-parser";
 import { closestKey } from "../config/key-suggestions.ts";
 import { EVENT_LOG_NAME, resolveStateDir, routesFilePath } from "../state/state-paths.ts";
+import { expandTilde } from "../tilde-path.ts";
 import { emptyJoinStats, joinRequests, type JoinedItem, type JoinStats } from "./request-join.ts";
 import { readRoutesView, resolvedRouteNote, resolveRouteFilter, unknownRouteNote } from "./route-names.ts";
 
@@ -106,8 +107,8 @@ const COMMON_USAGE = [
   "                    (x.N.jsonl ... x.1.jsonl, oldest first). Default: where the router writes it,",
   "                    $AUTO_ROUTER_LOG_DIR, else the routes file's logDir, else $PI_CODING_AGENT_DIR/extensions,",
   "                    else ~/.pi/agent/extensions",
-  "  --route <route>   only requests of this route (requested or served). A route id, auto-router/<id>, or an",
-  "                    alias of the routes file, resolved to its route (the log records route ids)",
+  "  --route <route>   only requests of this route (requested or served). A route id or an alias of the",
+  "                    routes file (either may follow auto-router/), resolved to its route (the log records route ids)",
   "  --since <when>    only events at or after an ISO date/time, or a relative age: 30m, 12h, 7d, 2w. A date",
   "                    or date-time without a zone is UTC, as the per-day buckets are (2026-12-01: that UTC day)",
   "  --json            print the result as JSON",
@@ -186,9 +187,10 @@ export function parseSince(value: string, now: number): number {
   return time;
 }
 
-/** pi's agent dir: $PI_CODING_AGENT_DIR, else ~/.pi/agent. */
+/** pi's agent dir: $PI_CODING_AGENT_DIR (a leading `~` is the home dir, as pi reads it), else ~/.pi/agent. */
 export function agentDirectory(processEnv: Record<string, string | undefined>, home: string): string {
-  return processEnv.PI_CODING_AGENT_DIR?.trim() || join(home, ".pi", "agent");
+  const fromEnv = processEnv.PI_CODING_AGENT_DIR?.trim();
+  return fromEnv ? expandTilde(fromEnv, home) : join(home, ".pi", "agent");
 }
 
 /**

@@ -69,9 +69,12 @@ export function resolveRouteFilter(asked: string, view: RoutesView): RouteFilter
     if (resolved?.kind === "model")
       return { asked, routeId: asked, aliasOfModel: `${resolved.provider}/${resolved.modelId}` };
   }
+  // `auto-router/<name>` is the name under the router's provider, as pi's model list shows it: a route or an alias.
   const prefix = `${ROUTER_PROVIDER}/`;
-  if (asked.startsWith(prefix) && asked.length > prefix.length)
-    return { asked, routeId: asked.slice(prefix.length), via: "model-name" };
+  if (asked.startsWith(prefix) && asked.length > prefix.length) {
+    const named = resolveRouteFilter(asked.slice(prefix.length), view);
+    return { ...named, asked, via: named.via ?? (named.aliasOfModel ? undefined : "model-name") };
+  }
   return { asked, routeId: asked };
 }
 

@@ -1,8 +1,9 @@
 // routing-stats: how many requests, how many succeeded, how many needed a failover; split by route and by the
 // provider that served; and which planned target ended up served by which. Aborted requests are counted but left
 // out of the rates: the user stopped them, so they say nothing about the router. A request's cost is every attempt's,
-// as the budget counted it (attempt-costs.ts): a cut-off answer's estimated spend included.
-import { requestCost } from "./attempt-costs.ts";
+// as the budget counted it (attempt-costs.ts): a cut-off answer's estimated spend included; by provider, each
+// attempt's cost is its own provider's, whichever provider then served.
+import { attemptCosts, type RequestCost, requestCost } from "./attempt-costs.ts";
 import {
   failedOver,
   matchesRoute,
@@ -90,7 +91,8 @@ const newTotals = (): GroupTotals => ({
   estimatedCosts: 0,
 });
 
-function addTo(totals: GroupTotals, request: JoinedRequest): void {
+/** `cost`: what the request cost (the route's rows); a provider's rows book each attempt's apart (addAttemptCosts). */
+function addTo(totals: GroupTotals, request: JoinedRequest, cost?: RequestCost): void {
   const final = request.final!;
   totals.requests++;
   if (final.outcome !== "aborted") totals.counted++;
@@ -98,7 +100,7 @@ function addTo(totals: GroupTotals, request: JoinedRequest): void {
   if (final.outcome === "success") totals.success++;
   if (failedOver(request)) totals.failovers++;
   totals.targetSwitches += final.failovers;
-  const cost = requestCost(request);
+  if (!cost) return;
   totals.costUsd += cost.costUsd;
   totals.estimatedCosts += cost.estimated;
 }
@@ -128,6 +130,12 @@ export class RoutingStatsAccumulator {
 
   constructor(private readonly route?: string) {}
 
+  private provider(name: string): GroupTotals {
+    let totals = this.providers.get(name);
+    if (!totals) this.providers.set(name, (totals = newTotals()));
+    return totals;
+  }
+
   add(item: JoinedItem): void {
     if (item.kind !== "request" || !matchesRoute(item.request, this.route)) return;
     const request = item.request;
@@ -135,18 +143,19 @@ export class RoutingStatsAccumulator {
       this.incomplete++;
       return;
     }
-    addTo(this.total, request);
+    const cost = requestCost(request);
+    addTo(this.total, request, cost);
     this.outcomes[request.final.outcome] = (this.outcomes[request.final.outcome] ?? 0) + 1;
     if (request.final.outcome === "refused" && request.final.refusedBy !== undefined) this.refusedByTarget++;
     const routeKey = request.routeId || "(unknown)";
     if (!this.routes.has(routeKey)) this.routes.set(routeKey, newTotals());
-    addTo(this.routes.get(routeKey)!, request);
+    addTo(this.routes.get(routeKey)!, request, cost);
     const served = servedTargetOf(request);
-    if (served) {
-      const provider = providerOf(served);
-      if (!this.providers.has(provider)) this.providers.set(provider, newTotals());
-      addTo(this.providers.get(provider)!, request);
-    }
+    if (served) addTo(this.provider(providerOf(served)), request);
+    // Each attempt's cost is its own provider's, as the budget books it: a failed attempt's is not the server's (a
+    // provider that only failed has a row of its spend, no request served).
+    for (const attempt of attemptCosts(request))
+      if (attempt.costUsd) this.provider(providerOf(attempt.target)).costUsd += attempt.costUsd;
     const planned = plannedTargetOf(request) ?? "(none)";
     const servedKey = served ?? "(not served)";
     const pairKey = `${planned}\u0000${servedKey}`;

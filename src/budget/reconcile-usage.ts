@@ -85,6 +85,22 @@ function priced(
 }
 
 /**
+ * pi-ai starts every answer with a usage of zeros and fills it in only when the provider reports one: a stream that
+ * brought no usage keeps the zeros. No provider counts a prompt as zero tokens, so all zeros (no units, no cost) is
+ * no report, told apart from a reported zero output (its input counted).
+ */
+export function zeroFilled(usage: NonNullable<RawUsage>): boolean {
+  return (
+    usage.input === 0 &&
+    usage.output === 0 &&
+    usage.cacheRead === 0 &&
+    usage.cacheWrite === 0 &&
+    !usageUnits(usage) &&
+    !usage.cost?.total
+  );
+}
+
+/**
  * The record to count for one attempt, or undefined when there is nothing to count (no usage and no text: a request
  * refused before it produced anything).
  */
@@ -92,7 +108,7 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
   const usage = input.message?.usage as RawUsage;
   const characters = answerLength(input.message);
   const reasons: string[] = [];
-  if (!usage) {
+  if (!usage || zeroFilled(usage)) {
     if (characters === 0) return undefined;
     const output = estimateTokens(characters);
     const estimatedInput = clean(input.estimatedInputTokens) ?? 0;
@@ -105,7 +121,9 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
       ...tokens,
       costUsd: priced(tokens, input.pricing),
       estimated: true,
-      reason: `usage missing (interrupted stream?): ${what}`,
+      reason: usage
+        ? `usage missing (all zero tokens: the provider reported none): ${what}`
+        : `usage missing (interrupted stream?): ${what}`,
     };
   }
   const tokenFields = ["input", "output", "cacheRead", "cacheWrite"] as const;
@@ -181,4 +199,12 @@ export function reconcileUsage(input: ReconcileInput): UsageRecord | undefined {
     record.reason = reasons.join("; ");
   }
   return record;
+}
+
+/**
+ * What the budget books for one attempt: nothing for a subscription's answer (its tokens are counted, its list price is
+ * no spend), else the reconciled record's cost; $0 when there was nothing to count.
+ */
+export function bookedCostUsd(input: ReconcileInput & { subscription: boolean }): number {
+  return input.subscription ? 0 : (reconcileUsage(input)?.costUsd ?? 0);
 }

@@ -115,7 +115,11 @@ export interface FinalEventData {
   attempts: number;
   failovers: number;
   latencyMs: number;
-  /** The served answer's cost as the budget books it: $0 for a subscription target, whatever its list price. */
+  /**
+   * The request's whole cost as the budget booked it: every attempt's, failed ones included ($0 for a subscription
+   * target's, whatever its list price); absent when the served answer's cost is unknown, or nothing was spent and
+   * nothing served.
+   */
   costUsd?: number;
   failureKinds: string[];
   /** The target whose refusal ended the request (outcome `refused`); absent when the router refused it. */

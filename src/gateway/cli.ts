@@ -9,6 +9,7 @@ import { createEngine } from "../engine.ts";
 import { withEnvironmentKeyFallbacks } from "../runtime/env-key-fallback.ts";
 import { pinCredential, redactText } from "../state/redact.ts";
 import { MIN_REMEMBERED_CREDENTIAL_LENGTH } from "../state/remembered-credentials.ts";
+import { directoryProblem } from "../state/state-file.ts";
 import { followRoutesFile } from "./config-watch.ts";
 import { openRegistry } from "./credentials.ts";
 import { DirectRoutes } from "./model-names.ts";
@@ -130,6 +131,13 @@ export async function serve(args: string[], env: Record<string, string | undefin
     );
   if (!missingAgentDir && !statSync(agentDir).isDirectory())
     throw new Error(`pi's agent dir ${agentDir} (${agentDirFrom}) is not a directory`);
+  // Made here, as pi's auth storage makes it next, but not by Node's recursive mkdir: under /proc that never returns
+  // (and the process no longer answers SIGTERM).
+  const agentDirProblem = missingAgentDir ? directoryProblem(agentDir) : undefined;
+  if (agentDirProblem)
+    throw new Error(
+      `pi's agent dir ${agentDir} (${agentDirFrom}) does not exist and cannot be created (${agentDirProblem}); expected a writable directory: set PI_CODING_AGENT_DIR to one, or give --agent-dir`,
+    );
   const stderr = batchedLines((text) => process.stderr.write(text));
   process.on("exit", stderr.flush);
   // Before the engine opens anything: a library's console line (an upstream event the openai SDK cannot parse, whole)

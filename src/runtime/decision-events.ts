@@ -7,6 +7,7 @@ import type {
   ShadowComparison,
 } from "../events/event-types.ts";
 import type { Candidate, Decision, PromptShortcuts, RequestFeatures } from "../routing/types.ts";
+import { zeroFilled } from "../budget/reconcile-usage.ts";
 import { redactText } from "../state/redact.ts";
 import { type UnitPrices, unitsCostUsd, usageUnits } from "../usage-units.ts";
 import type { AttemptOutcome } from "./attempt.ts";
@@ -69,11 +70,11 @@ export function resultEventData(
   outcome: AttemptOutcome,
   unitPrices?: UnitPrices,
 ): ResultEventData {
-  // pi-ai's error message for a failure before the commit point carries zero usage: that is no reading (the gateway's
-  // passthrough has no message at all), so both log the attempt without one.
+  // pi-ai's usage of zeros is no reading: a failure's error message carries it, and so does an answer whose stream
+  // brought no usage (the budget estimates it, reconcile-usage.ts); the gateway's passthrough has no message at all.
+  // All three log the attempt without one.
   const usage = outcome.message?.usage;
-  const reported =
-    usage && (outcome.status === "committed" || usage.input + usage.output + usage.cacheRead + usage.cacheWrite > 0);
+  const reported = usage && !zeroFilled(usage);
   const units = usageUnits(usage);
   const data: ResultEventData = {
     outcome: "failed",

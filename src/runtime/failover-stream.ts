@@ -138,6 +138,7 @@ async function serveRequest(
     attempted: new Set(),
     notes: [],
     refusals: [],
+    spentUsd: 0,
     revert: settings.revert,
     pinUpstream: settings.pinUpstream,
   };
@@ -213,33 +214,20 @@ async function serveRequest(
     });
   };
   /**
-   * `served`: the target that answered; `subscription`: its billing; `refusedBy`: the target whose refusal ended the
-   * request; `costUnknown`: the answer came without a usage record the router could read (a proxied answer's), or
-   * with billed units no price applies to; `unitsCostUsd`: what its priced units cost (usage-units.ts).
+   * `served`: the target that answered; `refusedBy`: the target whose refusal ended the request; `costUnknown`: the
+   * answer came without a usage record the router could read (a proxied answer's), or with billed units no price
+   * applies to.
    */
   const finish = (
     message: AssistantMessage,
     outcome: "success" | "failed" | "aborted" | "refused",
-    how: {
-      served?: string;
-      subscription?: boolean;
-      refusedBy?: string;
-      costUnknown?: boolean;
-      unitsCostUsd?: number;
-    } = {},
+    how: { served?: string; refusedBy?: string; costUnknown?: boolean } = {},
   ) => {
-    const { served, subscription, refusedBy } = how;
-    // The cost as the budget books it: a subscription's answer is $0 whatever its list price (budget-plugin.ts); an
-    // answer whose usage was not read has no cost to log (not $0: it was not free).
-    const tokensCostUsd = message.usage?.cost?.total;
-    const costUsd =
-      outcome !== "success" || how.costUnknown
-        ? undefined
-        : subscription
-          ? 0
-          : tokensCostUsd === undefined
-            ? undefined
-            : tokensCostUsd + (how.unitsCostUsd ?? 0);
+    const { served, refusedBy } = how;
+    // What every attempt cost as the budget booked it, failed ones included (their `usage` events say which): an answer
+    // whose usage was not read has no cost to log (not $0: it was not free), nor has a request that spent nothing and
+    // was not served.
+    const costUsd = how.costUnknown || (outcome !== "success" && state.spentUsd === 0) ? undefined : state.spentUsd;
     // Before the final event, which carries the notes: a hold that ended in this request says so there and in explain.
     const revertNote =
       outcome === "aborted"
@@ -329,10 +317,8 @@ async function serveRequest(
         );
         return finish(redactedMessage(message), outcome, {
           served: served.key,
-          subscription: served.billing === "subscription",
           refusedBy: served.refused ? served.key : undefined,
           costUnknown: served.message === undefined || unitsCost === undefined,
-          unitsCostUsd: unitsCost,
         });
       }
       if (served) {

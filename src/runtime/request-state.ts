@@ -33,6 +33,8 @@ export interface RequestState {
   notes: string[];
   /** Targets a hard budget refused right before their attempt (reserveAttempt), in the order they were refused. */
   refusals: Array<{ key: string } & AttemptRefusal>;
+  /** Every attempt's cost as the budget books it, failed ones included: the final event's `costUsd`. */
+  spentUsd: number;
 }
 
 /** How often the request moved on to another target: every attempt after the first that was not a retry. */

@@ -2,7 +2,9 @@
 // surfaced, the attempts run out or the list ends. Same-target retries and context-overflow skips happen here; a
 // target's refusal of replayed encrypted reasoning is tried again within its attempt (reasoning-retry.ts).
 import type { AssistantMessage, AssistantMessageEventStream, Context, SimpleStreamOptions } from "@mariozechner/pi-ai";
+import { bookedCostUsd } from "../budget/reconcile-usage.ts";
 import type { Candidate, Decision } from "../routing/types.ts";
+import { unitPricesOf } from "../usage-units.ts";
 import type { AttemptOutcome } from "./attempt.ts";
 import { attemptTarget } from "./attempt-target.ts";
 import { type ReasoningLeftOut, withoutReplayedReasoning } from "./client-history.ts";
@@ -182,6 +184,13 @@ export async function tryCandidates(
 
     // What the attempt changes (attempt-consequences.ts, in this order): recorded once, then the stream's own.
     const settled = settleAttempt(env, state, candidate, outcome, policy);
+    state.spentUsd += bookedCostUsd({
+      message: settled.message,
+      subscription: candidate.billing === "subscription",
+      pricing: target.cost,
+      unitPrices: unitPricesOf(config, candidate.provider),
+      estimatedInputTokens: decision.trace.estimatedTokens,
+    });
     if (settled.status !== "failed") observer?.onAttemptResult?.(candidate, settled);
     if (settled.status === "committed") {
       if (settled.final === "done")
