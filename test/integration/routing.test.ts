@@ -94,8 +94,7 @@ describe("routing through real pi", () => {
   it("says an @only= request tried only the targets it allows, and names the ones it left out, when they all failed", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
     const { fauxAssistantMessage } = h.fauxHelpers;
-    const broken = () =>
-      fauxAssistantMessage([], { stopReason: "error", errorMessage: "529 overloaded" });
+    const broken = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "529 overloaded" });
     h.faux("mock-a").setResponses([broken, broken, broken, broken]);
     await h.prompt("@only=mock-a hello");
     const error = h.lastAssistant().errorMessage ?? "";
