@@ -2,10 +2,10 @@
 // are sent). It comes from AUTO_ROUTER_TOKEN or from a file in the state dir created 0600 on first start. Compared in
 // constant time.
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { chmodSync, closeSync, constants, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { chmodSync, closeSync, constants, openSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { errorCode } from "../state/file-lock.ts";
-import { type MovedLink, moveLinkAsideSync } from "../state/state-file.ts";
+import { directoryProblem, type MovedLink, moveLinkAsideSync } from "../state/state-file.ts";
 
 export const TOKEN_FILE_NAME = "auto-router.gateway-token";
 const TOKEN_BYTES = 32;
@@ -35,14 +35,20 @@ export function resolveToken(env: Record<string, string | undefined>, stateDir: 
   } catch (error) {
     const code = errorCode(error);
     if (code === "ELOOP") movedLink = moveLinkAsideSync(file);
-    else if (code !== "ENOENT") throw new Error(`${file}: cannot read the gateway token: ${(error as Error).message}`);
+    else if (code !== "ENOENT" && code !== "ENOTDIR")
+      throw new Error(`${file}: cannot read the gateway token: ${(error as Error).message}`);
   }
   if (existing) {
     chmodSync(file, 0o600);
     return { value: headerSafe(existing, file), file, created: false };
   }
+  // Created if missing (a state dir under /proc included, where Node's recursive mkdir never returns).
+  const problem = directoryProblem(stateDir);
+  if (problem)
+    throw new Error(
+      `state directory ${stateDir} is not usable (${problem}): the gateway keeps its token there (${TOKEN_FILE_NAME}) and expects a writable directory; set AUTO_ROUTER_LOG_DIR or logDir to one, or give the token in AUTO_ROUTER_TOKEN`,
+    );
   const value = `ar-${randomBytes(TOKEN_BYTES).toString("base64url")}`;
-  mkdirSync(dirname(file), { recursive: true });
   // An empty file left by an interrupted first start is filled; anything else in the place makes the open fail.
   const descriptor = openSync(file, existing === "" ? REFILL_NO_FOLLOW : CREATE_NO_FOLLOW, 0o600);
   try {

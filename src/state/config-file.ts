@@ -3,7 +3,7 @@
 // instead of silently swapping the user's routes for the built-in ones. Without a copy, the route ids the broken file
 // declares are still registered (pi keeps the selected auto-router model) and their requests fail with the error.
 // The file is polled (fs.watchFile) because editors replace files atomically, which breaks fs.watch handles.
-import { mkdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
@@ -16,6 +16,7 @@ import type { RouterConfig } from "../config/schema.ts";
 
 import { isObject } from "../is-object.ts";
 import { ROUTES_FILE_NAME } from "./state-paths.ts";
+import { makeDirectorySync } from "./state-file.ts";
 export { ROUTES_FILE_NAME, routesFilePath } from "./state-paths.ts";
 export const LAST_GOOD_COPY_NAME = "auto-router.routes.last-good.json";
 export const CONFIG_POLL_INTERVAL_MS = 1_500;
@@ -146,7 +147,7 @@ function lenientValue(text: string): Record<string, unknown> | undefined {
 function saveCopy(copy: string, text: string): void {
   try {
     if (readOptionalText(copy) === text) return;
-    mkdirSync(dirname(copy), { recursive: true, mode: 0o700 });
+    makeDirectorySync(dirname(copy), 0o700); // not Node's recursive mkdir, which never returns under /proc
     writeFileAtomic.sync(copy, text, { mode: 0o600 });
   } catch {
     // The state directory's own problems are reported once by the stores that live there.

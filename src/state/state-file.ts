@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import type { Stats } from "node:fs";
 import { lstat, open, readlink, rename } from "node:fs/promises";
-import { resolve, sep } from "node:path";
+import { dirname, resolve, sep } from "node:path";
 import { describeError, errorCode } from "./file-lock.ts";
 import { type JsonTextError, parseJsonText } from "./json-text.ts";
 import type { JsonStoreOptions } from "./store-types.ts";
@@ -162,10 +162,10 @@ export function corruptName(file: string): string {
   return candidate;
 }
 
-/** Why `dir` cannot hold state files (created if missing), as an error code; undefined when it can. */
+/** Why `dir` cannot hold state files (created if missing), as an error code or a sentence; undefined when it can. */
 export function directoryProblem(dir: string): string | undefined {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirectorySync(dir, 0o700);
     accessSync(dir, constants.W_OK | constants.X_OK);
     return undefined;
   } catch (error) {
@@ -175,7 +175,48 @@ export function directoryProblem(dir: string): string | undefined {
       if (blocker === dir) return "it is a file, not a directory";
       if (blocker) return `${blocker} is a file, not a directory`;
     }
-    return code === "unknown" ? describeError(error) : code;
+    return code === "unknown" || error instanceof UnmakeableDirectory ? describeError(error) : code;
+  }
+}
+
+/** A directory whose parent exists but refuses to hold it (ENOENT from mkdir there, as /proc answers). */
+class UnmakeableDirectory extends Error {
+  readonly code = "ENOENT";
+}
+
+/**
+ * `mkdir -p` without Node's recursive mkdir, which never returns on a path under /proc: mkdir there fails with ENOENT
+ * although the parent exists, and Node takes that for a missing parent and retries forever, deaf to SIGTERM. Below
+ * the first ancestor that exists (which must be a directory), each missing directory is made on its own.
+ */
+export function makeDirectorySync(dir: string, mode: number): void {
+  const missing: string[] = [];
+  for (let path = resolve(dir); ; path = dirname(path)) {
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(path);
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") throw error; // ENOTDIR: a file on the way
+    }
+    if (stats) {
+      if (stats.isDirectory()) break;
+      throw Object.assign(new Error(`${path} is not a directory`), { code: "ENOTDIR" });
+    }
+    missing.unshift(path);
+    if (dirname(path) === path) break;
+  }
+  for (const path of missing) {
+    try {
+      mkdirSync(path, { mode });
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === "EEXIST" && statSync(path).isDirectory()) continue; // another process made it meanwhile
+      if (code === "ENOENT")
+        throw new UnmakeableDirectory(
+          `cannot create ${path}: mkdir in ${dirname(path)} fails with ENOENT although that exists, as on a virtual file system such as /proc`,
+        );
+      throw error;
+    }
   }
 }
 

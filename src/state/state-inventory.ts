@@ -1,18 +1,9 @@
 // What the state directory holds, for `/auto-router debug`: each auto-router file with its size and whether it
 // reads back, and the tail of the live event log. Read-only: nothing here changes or moves a file.
-import {
-  chmodSync,
-  closeSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, closeSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseJsonText } from "./json-text.ts";
+import { makeDirectorySync } from "./state-file.ts";
 
 export interface StateFileReport {
   name: string;
@@ -78,7 +69,7 @@ export function readTailLines(path: string, bytes = LOG_TAIL_BYTES): string[] {
 
 /** Writes a report readable only by the user (it describes their setup), replacing any earlier one. */
 export function writePrivateFile(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirectorySync(dirname(path), 0o700); // not Node's recursive mkdir, which never returns under /proc
   writeFileSync(path, text, { mode: 0o600 });
   chmodSync(path, 0o600);
 }

@@ -23,6 +23,11 @@ export interface RedisStoreOptions<T> {
   parse: (raw: unknown) => T;
   /** Which stores' view files hold unwritten changes (shared by the stores of one backend). */
   unwritten?: StateStore<UnwrittenState>;
+  /**
+   * After the team store lost its data and another machine re-seeded it first: this machine's view (`view`) put into
+   * the team's state (`team`). Without it the first machine's view stands and this one's changes since are dropped.
+   */
+  mergeAfterReseed?: (team: T, view: T) => T;
   flushDelayMs?: number;
   refreshIntervalMs?: number;
   warn: (text: string) => void;
@@ -154,8 +159,15 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
   sync(reseed: boolean): Promise<void> {
     return this.serialize(async () => {
       // Another machine re-seeded first: changes this process's predecessor left unwritten go on top when they can.
+      const view = this.memory;
       const seeded = reseed && (await this.reseed());
       if (!seeded) await this.syncView(reseed, await this.fetch());
+      const merge = this.options.mergeAfterReseed;
+      if (reseed && !seeded && merge) {
+        // The first machine's view may be older than this one: what this view holds beyond it goes on top.
+        const merged = merge(this.memory, view);
+        if (JSON.stringify(merged) !== JSON.stringify(this.memory)) this.update((team) => merge(team, view));
+      }
       this.inheritedUnwritten = false; // written with the view, or said to be dropped
       await this.flushNow(true);
     });
@@ -194,7 +206,8 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
       }
       current = await this.fetch(); // another machine wrote first
     }
-    if (marker && this.inheritedUnwritten && !rolledBack) {
+    // After a re-seed, a store that merges its view (mergeAfterReseed) keeps a predecessor's changes that way.
+    if (marker && this.inheritedUnwritten && !rolledBack && !(reseed && this.options.mergeAfterReseed)) {
       // Made on a view that was never synced with the team (its run could not read the team store), or on a version
       // another machine has changed since: either way they cannot be replayed on what the team holds.
       const why =

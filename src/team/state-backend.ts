@@ -4,7 +4,16 @@ import { type OpenStore, openJsonStore, type StateStore, type StoreWarning } fro
 import { stateFile } from "../state/state-paths.ts";
 import { importLegacyFile, type LegacyFormat, type LegacyMarked } from "../state/legacy-import.ts";
 import { emptyLedger, USAGE_STORE_NAME, type UsageLedger } from "../budget/usage-ledger.ts";
-import { LIMITS_STORE_NAME, type LimitsPush, type LimitsState, pushLimits } from "../budget/budget-limits.ts";
+import {
+  BUDGET_PERIODS,
+  clearedAtOf,
+  clearLimitOperation,
+  LIMITS_STORE_NAME,
+  type LimitsPush,
+  type LimitsState,
+  pushLimits,
+  sameProvider,
+} from "../budget/budget-limits.ts";
 import { LEGACY_STATS_FILE } from "../budget/legacy-stats.ts";
 import { legacyRatingsFormat } from "../ratings/legacy-ratings.ts";
 import { legacyLatencyFormat } from "../runtime/legacy-latency.ts";
@@ -74,6 +83,28 @@ async function pushLimitsInto(store: StateStore<unknown>, local: LimitsState): P
   });
   await store.flush();
   return describeLimitsPush(done);
+}
+
+/**
+ * A machine's view of the limits put into the team's after Redis came back empty and another machine re-seeded it
+ * from its own (perhaps older) view: per provider and field the newest set or clear wins. Set values go in as
+ * `state push` takes them (pushLimits); a clear goes in when every value the team holds for the field was set before
+ * it (a value without a set time stays, as in a push) and the team has not cleared the field since.
+ */
+export function mergeLimitsAfterReseed(team: LimitsState, view: LimitsState): LimitsState {
+  let merged = pushLimits(team, view).state;
+  for (const [provider, times] of Object.entries(view.cleared ?? {}))
+    for (const field of [...BUDGET_PERIODS, "balanceFloor"] as const) {
+      const at = times[field];
+      if (at === undefined || (clearedAtOf(merged, provider, field) ?? -Infinity) >= at) continue;
+      const newerHeld = Object.entries(merged.providers).some(([name, entry]) => {
+        if (!sameProvider(name, provider) || entry[field] === undefined) return false;
+        const setAt = entry.setAt?.[field] ?? entry.updatedAt;
+        return setAt === undefined || setAt >= at;
+      });
+      if (!newerHeld) merged = clearLimitOperation(provider, field, at)(merged);
+    }
+  return merged;
 }
 
 export interface StateBackend {
@@ -181,6 +212,10 @@ export function openStateBackend(options: StateBackendOptions): StateBackend {
         defaults,
         parse,
         unwritten,
+        // Limits are kept per field with their set and clear times: a view's newer ones survive a re-seed.
+        ...(name === LIMITS_STORE_NAME
+          ? { mergeAfterReseed: mergeLimitsAfterReseed as unknown as (team: T, view: T) => T }
+          : {}),
         warn: options.warn,
         flushDelayMs,
       });
