@@ -219,16 +219,22 @@ export async function serveChat<Request>(
       : undefined;
   const untranslatable = spec.untranslatable?.(parsed) ?? [];
   if (untranslatable.length > 0) {
+    const ofClientApi = (target: { provider: string; modelId: string }) => {
+      const model = runtime.registry()?.find(target.provider, target.modelId);
+      return model?.api === spec.passthrough?.api ? model : undefined;
+    };
+    const sentAsIs = (target: { provider: string; modelId: string }) => {
+      const model = ofClientApi(target);
+      return model !== undefined && (spec.passthrough?.fits?.(model, request.body as never) ?? true);
+    };
+    const targets = runtime.config().routes[routeId]?.targets ?? [];
     const why = !core.passthrough()
       ? "the routes file sets gateway.passthrough to false"
       : typed
         ? "a prompt shortcut has the request translated"
-        : `route ${routeId} has no target of the client's API (${spec.passthrough?.api}) that is sent its request as is`;
-    const sentAsIs = (target: { provider: string; modelId: string }) => {
-      const model = runtime.registry()?.find(target.provider, target.modelId);
-      return model?.api === spec.passthrough?.api && (spec.passthrough?.fits?.(model!, request.body as never) ?? true);
-    };
-    const targets = runtime.config().routes[routeId]?.targets ?? [];
+        : targets.some(ofClientApi)
+          ? `what else the request carries has it translated (a hosted tool such as web_search, or a setting route ${routeId}'s targets of the client's API (${spec.passthrough?.api}) cannot be sent as is)`
+          : `route ${routeId} has no target of the client's API (${spec.passthrough?.api}) that is sent its request as is`;
     if (!passthrough || !targets.some(sentAsIs))
       throw new GatewayError(
         400,

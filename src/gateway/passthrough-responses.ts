@@ -267,6 +267,9 @@ function responsesEdits(client: Loose, withoutReasoning?: ReasoningLeftOut): Jso
   return input === client.input ? edits : { ...edits, set: { input } };
 }
 
+/** A tool the client runs itself (a function, or a custom tool with free-text input), not one hosted by the API. */
+const clientSideTool = (tool: Loose): boolean => tool?.type === "function" || tool?.type === "custom";
+
 export const RESPONSES_PASSTHROUGH: PassthroughDialect = {
   api: "openai-responses",
   protocol: "openai",
@@ -274,7 +277,7 @@ export const RESPONSES_PASSTHROUGH: PassthroughDialect = {
   edits: responsesEdits,
   scanner: (_client, clientModel) => new ResponsesScanner(clientModel),
   // Hosted tools (web search, ...) run only on some targets: such a request is translated, which leaves them out
-  // on every target alike and names them in x-auto-router-ignored-tools.
-  fits: (_target, client) =>
-    !Array.isArray(client.tools) || (client.tools as Loose[]).every((tool) => tool?.type === "function"),
+  // on every target alike and names them in x-auto-router-ignored-tools. Function and custom (freeform, such as the
+  // Codex CLI's apply_patch) tools run on the client: a Responses target gets them as they are.
+  fits: (_target, client) => !Array.isArray(client.tools) || (client.tools as Loose[]).every(clientSideTool),
 };

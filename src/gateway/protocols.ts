@@ -69,6 +69,7 @@ export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {
   replayedReasoning: (request) => replayedReasoning(request.input),
   issuedReasoning,
   untranslatable: (request) => request.untranslatable,
-  // A request with a hosted tool is always translated (RESPONSES_PASSTHROUGH.fits).
-  headers: (request) => ignoredToolsHeader(request.ignoredTools),
+  // A request with a hosted tool is always translated (RESPONSES_PASSTHROUGH.fits); one with custom tools only is
+  // sent as it is to a Responses target, which gets them, and translated (leaving them out) for another.
+  headers: (request, sentAsIs) => (sentAsIs ? {} : ignoredToolsHeader(request.ignoredTools)),
 };

@@ -173,6 +173,54 @@ describe("gateway passthrough on the Responses endpoint", () => {
     );
   });
 
+  it("sends a custom (freeform) tool and its call history to a Responses target as they are: the client runs it", async () => {
+    const APPLY_PATCH = { type: "custom" as const, name: "apply_patch", description: "Apply a patch" };
+    first.enqueue({ text: "Patched." });
+    const input = [
+      { role: "user" as const, content: "patch it" },
+      { type: "custom_tool_call" as const, call_id: "ct1", name: "apply_patch", input: "*** Begin Patch" },
+      { type: "custom_tool_call_output" as const, call_id: "ct1", output: "ok" },
+    ];
+    const { data, response } = await fx.openai.responses
+      .create({
+        model: "gpt",
+        input,
+        tools: [WEATHER, APPLY_PATCH],
+        tool_choice: { type: "custom", name: "apply_patch" },
+      })
+      .withResponse();
+    assert.equal(data.output_text, "Patched.");
+    assert.equal(response.headers.get("x-auto-router-ignored-tools"), null);
+    assert.equal(response.headers.get("x-auto-router-ignored"), null);
+    const sent = first.calls[0]!.body;
+    assert.deepEqual(sent.tools, [WEATHER, APPLY_PATCH]);
+    assert.deepEqual(sent.tool_choice, { type: "custom", name: "apply_patch" });
+    assert.deepEqual(sent.input, input);
+  });
+
+  it("says a hosted tool has the request translated when its history cannot be, not that the route lacks such targets", async () => {
+    const input = [
+      { role: "user" as const, content: "search" },
+      {
+        type: "web_search_call" as const,
+        id: "ws_1",
+        status: "completed" as const,
+        action: { type: "search", query: "x" },
+      },
+    ];
+    await assert.rejects(
+      fx.openai.responses.create({ model: "gpt", input: input as never, tools: [{ type: "web_search" }] }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError, String(error));
+        assert.match(error.message, /body\.input\[1\] \(type "web_search_call"\) cannot be translated/);
+        assert.match(error.message, /a hosted tool such as web_search/);
+        assert.doesNotMatch(error.message, /has no target of the client's API/);
+        return true;
+      },
+    );
+    assert.equal(first.calls.length + second.calls.length, 0);
+  });
+
   it("caps max_output_tokens at the target's output limit, which would refuse more", async () => {
     second.enqueue({ text: "Capped." });
     const body = { model: "small", stream: true as const, input: "Say hello", max_output_tokens: 32_000 };
