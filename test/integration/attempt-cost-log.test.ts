@@ -9,8 +9,11 @@ import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { runRoutingScript, routingScriptJson } from "../helpers/routing-script.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
 
-/** USD per 1M tokens: faux answers report tokens but never a cost, so the budget prices them with these. */
-const PRICE = { input: 10, output: 30, cacheRead: 0, cacheWrite: 0 };
+/**
+ * USD per 1M tokens: faux answers report tokens but never a cost, so the budget prices them with these. The prompt is
+ * counted as input on pi 0.73 and as a cache write on the newer lines' faux provider: both are priced.
+ */
+const PRICE = { input: 10, output: 30, cacheRead: 1, cacheWrite: 10 };
 const TARGETS = [
   { provider: "mock-a", models: [{ id: "model-a", cost: PRICE }] },
   { provider: "mock-b", models: [{ id: "model-b", cost: PRICE }] },
