@@ -217,14 +217,19 @@ export function unknownModelText(
   const mapped = config.gateway?.models?.[name];
   const shown = `model ${JSON.stringify(name)}${from === "header" ? " (from the `X-Model` header)" : ""}`;
   const known = knownRoutes(config, registry);
+  const deadAlias = (alias: string, aliased: string | string[]) =>
+    `an alias of ${JSON.stringify(describeAlias(aliased))}, which is no route and no model pi knows: the alias points at nothing (fix or remove aliases.${alias} in the routes file)`;
   if (mapped !== undefined) {
-    // A provider/model gets the model meant, as its start warning does (deadModelMappings).
-    const near = namesModel(mapped, config) ? nearName(mapped, config, registry) : undefined;
+    const aliased = config.aliases?.[mapped];
+    if (aliased !== undefined)
+      return `${shown} is mapped by gateway.models to ${JSON.stringify(mapped)}, ${deadAlias(mapped, aliased)}; ${known}`;
+    // The name meant, as the start warning gives it (deadModelMappings for a provider/model, the routes file's check
+    // for a route).
+    const near = nearMapping(mapped, config, registry);
     return `${shown} is mapped by gateway.models to ${JSON.stringify(mapped)}, which is not a route, an alias or a model pi knows${near ? `; did you mean ${JSON.stringify(near)}?` : ""}; ${known}`;
   }
   const aliased = config.aliases?.[name];
-  if (aliased !== undefined)
-    return `${shown} is an alias of ${JSON.stringify(describeAlias(aliased))}, which is no route and no model pi knows: the alias points at nothing (fix or remove aliases.${name} in the routes file); ${known}`;
+  if (aliased !== undefined) return `${shown} is ${deadAlias(name, aliased)}; ${known}`;
   const near = nearName(name, config, registry);
   return `${shown} is not served here; ${near ? `did you mean ${JSON.stringify(near)}? ` : ""}${known}`;
 }
@@ -234,8 +239,20 @@ const namesModel = (value: string, config: RouterConfig): boolean =>
   value.indexOf("/") > 0 && !value.startsWith(`${ROUTER_PROVIDER}/`) && config.aliases?.[value] === undefined;
 
 /**
- * The `gateway.models` entries mapped to a `provider/model` pi does not know (a mapping to a route or alias is checked
- * with the routes file), each with its path and the closest name that is served: requested, each would be a 404.
+ * What a gateway.models value that names nothing probably meant: for a provider/model, the closest served name; for
+ * anything else, the closest route by its route part, as the routes file's own check of the mapping says.
+ */
+function nearMapping(value: string, config: RouterConfig, registry: RegistryLike | undefined): string | undefined {
+  if (namesModel(value, config)) return nearName(value, config, registry);
+  const prefix = `${ROUTER_PROVIDER}/`;
+  const near = closestKey(value.startsWith(prefix) ? value.slice(prefix.length) : value, Object.keys(config.routes));
+  return near === undefined ? undefined : `${prefix}${near}`;
+}
+
+/**
+ * The `gateway.models` entries mapped to a `provider/model` pi does not know, or to an alias that points at nothing,
+ * each with its path and the closest name that is served: requested, each would be a 404. (A mapping to a name that
+ * is no route or alias at all is warned about with the routes file.)
  */
 export function deadModelMappings(
   config: RouterConfig,
@@ -243,7 +260,15 @@ export function deadModelMappings(
 ): Array<{ path: string; message: string }> {
   const found: Array<{ path: string; message: string }> = [];
   for (const [name, value] of Object.entries(config.gateway?.models ?? {})) {
-    if (!namesModel(value, config) || resolveModelName(name, config, registry)) continue;
+    const aliased = config.aliases?.[value];
+    if ((aliased === undefined && !namesModel(value, config)) || resolveModelName(name, config, registry)) continue;
+    if (aliased !== undefined) {
+      found.push({
+        path: `gateway.models.${name}`,
+        message: `"${value}" is an alias of "${describeAlias(aliased)}", which points at nothing, so requests for "${name}" get a 404 (fix aliases.${value}, or map "${name}" to a route)`,
+      });
+      continue;
+    }
     const near = nearName(value, config, registry);
     found.push({
       path: `gateway.models.${name}`,

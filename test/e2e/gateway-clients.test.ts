@@ -389,7 +389,7 @@ describe("gateway with the official OpenAI and Anthropic clients", () => {
         assert.equal(error.status, 404);
         assert.match(
           error.error?.error?.message,
-          /model "claude-haiku-9" is mapped by gateway\.models to "auto-router\/claud", which is not a route, an alias or a model pi knows; known routes: auto-router\/chat/,
+          /model "claude-haiku-9" is mapped by gateway\.models to "auto-router\/claud", which is not a route, an alias or a model pi knows; did you mean "auto-router\/claude"\?; known routes: auto-router\/chat/,
         );
         return true;
       },
