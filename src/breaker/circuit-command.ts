@@ -2,15 +2,48 @@
 import type { Subcommand } from "../commands/command-types.ts";
 import type { RouterConfig } from "../config/schema.ts";
 import { closestId } from "../config/unknown-targets.ts";
-import { targetKey } from "../routing/types.ts";
+import { routeTargetKey, targetKey } from "../routing/types.ts";
 import { formatDuration, table } from "../commands/format.ts";
 import type { BreakerSettings } from "./breaker.ts";
 import type { BreakerBook, BreakerRow } from "./breaker-book.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
 
-function describe(row: BreakerRow, now: number): string {
-  if (row.state === "open") return row.until !== undefined ? `probe in ${formatDuration(row.until - now)}` : "waiting";
-  if (row.state === "half-open") return row.probeInFlight ? "probe in flight" : "probe on the next request";
+type Cooldowns = Record<string, { until: number; kind: string }>;
+
+/**
+ * When the first route with this target may try it again: a target resting after a failure on every route it is in
+ * is not probed before its rest ends, whatever its breaker says. Undefined when some route may try it now.
+ */
+function restEnds(
+  key: string,
+  config: RouterConfig,
+  cooldowns: Cooldowns,
+  now: number,
+): { until: number; kind: string } | undefined {
+  let soonest: { until: number; kind: string } | undefined;
+  for (const [routeId, route] of Object.entries(config.routes)) {
+    if (!route.targets.some((target) => targetKey(target.provider, target.modelId) === key)) continue;
+    const rest = cooldowns[routeTargetKey(routeId, key)];
+    if (!rest || rest.until <= now) return undefined;
+    if (!soonest || rest.until < soonest.until) soonest = rest;
+  }
+  return soonest;
+}
+
+function describe(row: BreakerRow, now: number, rest: { until: number; kind: string } | undefined): string {
+  const resting = (at: number) => (rest && rest.until > at ? `, when its rest after ${rest.kind} ends` : "");
+  if (row.state === "open")
+    return row.until !== undefined
+      ? rest && rest.until > row.until
+        ? `probe in ${formatDuration(rest.until - now)}${resting(row.until)}`
+        : `probe in ${formatDuration(row.until - now)}`
+      : "waiting";
+  if (row.state === "half-open")
+    return row.probeInFlight
+      ? "probe in flight"
+      : rest
+        ? `probe in ${formatDuration(rest.until - now)}${resting(now)}`
+        : "probe on the next request";
   return "-";
 }
 
@@ -62,13 +95,15 @@ export function circuitCommand(book: BreakerBook, settings: () => BreakerSetting
       const current = settings();
       const header = `circuit breakers${current.enabled ? "" : " (disabled)"}: open at ≥ ${Math.round(current.ratio * 100)}% failures of ≥ ${current.minimumCalls} calls in ${formatDuration(current.windowMs)}; break ${formatDuration(current.breakMs)} doubling to ${formatDuration(current.maxBreakMs)}`;
       const rows = book.rows(now);
+      const config = deps.config();
+      const cooldowns = deps.runtime.cooldowns.active(now);
       if (rows.length === 0)
         return output.info(`${header}\nno target has reported a result yet: every breaker is closed`);
       const lines = rows.map((row) => [
         row.key,
         row.state,
         row.state === "closed" ? `${row.failures}/${row.calls}` : "-",
-        describe(row, now),
+        describe(row, now, row.state === "closed" ? undefined : restEnds(row.key, config, cooldowns, now)),
         // The kind of failure that opened the breaker: a closed one's failures in the window have none recorded.
         row.record.lastFailure ?? "-",
       ]);

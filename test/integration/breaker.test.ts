@@ -85,6 +85,33 @@ describe("circuit breaker through pi", () => {
       assert.match(closed, /mock-a\/model-a\s+closed/);
     });
 
+  it("says a half-open breaker probes when its target's rest is over, not on the next request, while it rests", async () => {
+    // The server failures rest mock-a for 60 s on this route (its only one), past the breaker's 300 ms break.
+    const resting = structuredClone(ROUTES);
+    resting.routes.main.failover.kinds.server.cooldownMs = 60_000;
+    harness = await createSdkHarness({ targets: TARGETS, routes: resting, env: ENV, clock: true });
+    const h = harness;
+    await h.setModel("auto-router", "main");
+    const { fauxAssistantMessage } = h.fauxHelpers;
+    const failing = () => fauxAssistantMessage([], { stopReason: "error", errorMessage: "503 Service Unavailable" });
+    h.faux("mock-a").setResponses([failing(), failing(), failing()]);
+    h.faux("mock-b").setResponses(Array.from({ length: 4 }, (_, i) => fauxAssistantMessage(`B answer ${i + 1}`)));
+    await h.command("/auto-router reset cooldowns");
+    await h.prompt("question 1");
+    await h.command("/auto-router reset cooldowns");
+    await h.prompt("question 2");
+    await h.command("/auto-router reset cooldowns");
+    await h.prompt("question 3");
+    assert.equal(h.faux("mock-a").state.callCount, 3);
+    h.advanceClock(BREAK_MS + 1);
+    const shown = await commandOutput(h, "/auto-router circuit");
+    assert.match(shown, /mock-a\/model-a\s+half-open\s+-\s+probe in \d+s, when its rest after server ends\s+server/);
+    // And indeed the next request does not probe it.
+    await h.prompt("question 4");
+    assert.equal(h.faux("mock-a").state.callCount, 3);
+    assert.equal(h.lastAssistant().provider, "mock-b");
+  });
+
   it("re-opens the breaker when the probe fails and keeps serving from the next target", async () => {
     const h = await start();
     const { fauxAssistantMessage } = h.fauxHelpers;
