@@ -61,9 +61,9 @@ export const OPENAI_RESPONSES: ChatProtocol<ResponsesRequest> = {
   streaming: (request) => request.stream === true,
   toContext: responsesToContext,
   settings: responsesSettings,
-  encoder: (request, model, now) => new ResponsesSseEncoder(model, now, asksSummary(request.reasoning)),
+  encoder: (request, model, now) => new ResponsesSseEncoder(model, now, asksSummary(request.reasoning), request),
   body: (message, model, now, request, refused) =>
-    responsesBody(message, model, now, asksSummary(request.reasoning), refused),
+    responsesBody(message, model, now, asksSummary(request.reasoning), refused, request),
   passthrough: RESPONSES_PASSTHROUGH,
   // Encrypted reasoning is readable only by the account that issued it (reasoning-issuers.ts).
   replayedReasoning: (request) => replayedReasoning(request.input),

@@ -36,13 +36,23 @@ export interface ResponseMeta {
    * it reads, not as reasoning text (which the common clients do not show).
    */
   summary: boolean;
+  /** The request's tool settings, which a response echoes as api.openai.com does. */
+  tools?: ResponseTools;
 }
 
-export const responseMeta = (model: string, now: number, summary = false): ResponseMeta => ({
+/** A Responses request's tool settings (the tools it was served with, hosted ones left out). */
+export interface ResponseTools {
+  tools?: unknown[] | undefined;
+  tool_choice?: unknown;
+  parallel_tool_calls?: unknown;
+}
+
+export const responseMeta = (model: string, now: number, summary = false, tools?: ResponseTools): ResponseMeta => ({
   id: `resp_${randomUUID().replace(/-/g, "")}`,
   model,
   createdAtSeconds: Math.floor(now / 1000),
   summary,
+  tools,
 });
 
 /** Whether a request's `reasoning.summary` asks for a summary ("auto", "concise", "detailed"; not "none" or null). */
@@ -121,7 +131,11 @@ export function responseObject(
   incompleteReason: IncompleteReason = "max_output_tokens",
 ): Record<string, unknown> {
   const ended = message !== undefined && status !== "in_progress";
-  const items = ended ? output : [];
+  const cut = status === "incomplete" && incompleteReason === "max_output_tokens";
+  // A length stop cut the last item: a message being written is incomplete, as api.openai.com marks it.
+  const items = (ended ? output : []).map((item, index, all) =>
+    cut && index === all.length - 1 && item.type === "message" ? { ...item, status: "incomplete" } : item,
+  );
   return {
     id: meta.id,
     object: "response",
@@ -135,9 +149,9 @@ export function responseObject(
     error: status === "failed" ? { code: "server_error", message: message?.errorMessage ?? "the answer failed" } : null,
     incomplete_details: status === "incomplete" ? { reason: incompleteReason } : null,
     usage: ended ? responsesUsage(message.usage) : null,
-    parallel_tool_calls: true,
-    tool_choice: "auto",
-    tools: [],
+    parallel_tool_calls: meta.tools?.parallel_tool_calls ?? true,
+    tool_choice: meta.tools?.tool_choice ?? "auto",
+    tools: meta.tools?.tools ?? [],
   };
 }
 
@@ -148,8 +162,9 @@ export function responsesBody(
   now: number,
   summary = false,
   refused = false,
+  tools?: ResponseTools,
 ): Record<string, unknown> {
-  const meta = responseMeta(model, now, summary);
+  const meta = responseMeta(model, now, summary, tools);
   const output = outputItemsOf(meta, message);
   if (refused) return responseObject(meta, "incomplete", output, message, "content_filter");
   return responseObject(meta, finalStatus(message), output, message);

@@ -11,6 +11,7 @@ import {
   outputItemsOf,
   type ResponseMeta,
   type ResponseStatus,
+  type ResponseTools,
   responseMeta,
   responseObject,
 } from "./responses-response.ts";
@@ -166,14 +167,18 @@ export class ResponsesStreamWriter {
         return this.endCall(event.contentIndex, event.toolCall);
       case "done": {
         const status = event.reason === "length" ? "incomplete" : "completed";
+        const ended = this.endAll(event.message);
         const response = this.response(status, event.message);
-        return [this.event(status === "incomplete" ? "response.incomplete" : "response.completed", { response })];
+        return [
+          ...ended,
+          this.event(status === "incomplete" ? "response.incomplete" : "response.completed", { response }),
+        ];
       }
       case "refusal": {
         // A target refused mid-answer: what it wrote stands, its open items end, the response is incomplete.
-        const closed = this.closeOpenItems();
+        const ended = this.endAll(event.message);
         const response = this.response("incomplete", event.message, "content_filter");
-        return [...closed, this.event("response.incomplete", { response })];
+        return [...ended, this.event("response.incomplete", { response })];
       }
       case "error": {
         const response = this.response("failed", event.error);
@@ -295,8 +300,24 @@ export class ResponsesStreamWriter {
     });
   }
 
-  /** Closes the items still open with what they hold, before another is added. */
-  private closeOpenItems(): ResponsesSseEvent[] {
+  /**
+   * The answer ended: every item still open is done and what waited goes out, each item whole, so that the terminal
+   * response lists no item in progress. pi-ai ends no block of an item its target never said was done, and pi
+   * 0.73.1's Responses parser follows one item at a time: of two calls a target interleaves, the first never ends.
+   */
+  private endAll(message: AssistantMessage): ResponsesSseEvent[] {
+    const events: ResponsesSseEvent[] = [];
+    // Each round adds at least the first event that waited: with no call open, it waits no more.
+    while (this.openItems.size > 0 || this.waiting.length > 0)
+      events.push(...this.closeOpenItems(message), ...this.release());
+    return events;
+  }
+
+  /**
+   * Closes the items still open with what they hold, before another is added; at the answer's end (`message`), a
+   * call takes the arguments of pi-ai's finished message, as the non-streaming answer does.
+   */
+  private closeOpenItems(message?: AssistantMessage): ResponsesSseEvent[] {
     const events: ResponsesSseEvent[] = [];
     for (const contentIndex of [...this.openItems]) {
       const item = this.items[this.itemByContentIndex.get(contentIndex)!];
@@ -308,7 +329,10 @@ export class ResponsesStreamWriter {
             (this.meta.summary ? item.summary[0]?.text : item.content?.[0]?.text) ?? "",
           ),
         );
-      else if (item?.type === "function_call") events.push(...this.endCall(contentIndex));
+      else if (item?.type === "function_call") {
+        const block = message?.content[contentIndex];
+        events.push(...this.endCall(contentIndex, block?.type === "toolCall" ? block : undefined));
+      }
       this.openItems.delete(contentIndex);
     }
     return events;
@@ -403,8 +427,8 @@ export class ResponsesSseEncoder {
   private readonly writer: ResponsesStreamWriter;
   private opened = false;
 
-  constructor(model: string, now: number, summary = false) {
-    this.writer = new ResponsesStreamWriter(responseMeta(model, now, summary));
+  constructor(model: string, now: number, summary = false, tools?: ResponseTools) {
+    this.writer = new ResponsesStreamWriter(responseMeta(model, now, summary, tools));
   }
 
   encode(event: AnswerEvent): string {
