@@ -8,6 +8,7 @@ import { afterEach, describe, it } from "node:test";
 import { readLoggedEvents, until } from "../helpers/event-log.ts";
 import { runRoutingScript, routingScriptJson } from "../helpers/routing-script.ts";
 import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+import { zeroUsage } from "../../src/runtime/zero-usage.ts";
 
 /**
  * USD per 1M tokens: faux answers report tokens but never a cost, so the budget prices them with these. The prompt is
@@ -105,15 +106,7 @@ describe("attempt costs in the event log and routing-stats", () => {
           const push = stream.push.bind(stream);
           stream.push = (event: any) => {
             const message = event.partial ?? event.message ?? event.error;
-            if (message?.usage)
-              Object.assign(message.usage, {
-                input: 0,
-                output: 0,
-                cacheRead: 0,
-                cacheWrite: 0,
-                totalTokens: 0,
-                cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
-              });
+            if (message?.usage) Object.assign(message.usage, zeroUsage());
             push(event);
           };
           return stream;

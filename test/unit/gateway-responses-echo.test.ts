@@ -6,24 +6,9 @@ import type { AssistantMessage } from "@mariozechner/pi-ai";
 import { parseResponsesRequest } from "../../src/gateway/responses-request.ts";
 import { responsesBody } from "../../src/gateway/responses-response.ts";
 import { ResponsesSseEncoder } from "../../src/gateway/responses-stream.ts";
+import { mockAnswer } from "../helpers/assistant-message.ts";
 
-const message = (stopReason: AssistantMessage["stopReason"]): AssistantMessage => ({
-  role: "assistant",
-  content: [{ type: "text", text: "Partly" }],
-  api: "openai-completions",
-  provider: "mock",
-  model: "m",
-  usage: {
-    input: 1,
-    output: 1,
-    cacheRead: 0,
-    cacheWrite: 0,
-    totalTokens: 2,
-    cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, total: 0 },
-  },
-  stopReason,
-  timestamp: 0,
-});
+const message = (stopReason: AssistantMessage["stopReason"]): AssistantMessage => mockAnswer("Partly", stopReason);
 const READ = { type: "function", name: "read", parameters: { type: "object", properties: {} } };
 const request = parseResponsesRequest({
   model: "auto-router/chat",
