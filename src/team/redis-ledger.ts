@@ -173,7 +173,7 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
    * re-seed would make the seed think the team store still holds its ledger.
    */
   flush(): Promise<void> {
-    return this.serialize(() => (this.options.connection.state === "connected" ? this.send() : Promise.resolve()));
+    return this.serialize(() => (this.synced() ? this.send() : Promise.resolve()));
   }
 
   flushSync(): void {
@@ -181,8 +181,18 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
     this.options.pending.flushSync();
   }
 
+  /**
+   * The re-check (every 5 s, and on another machine's change notice). Not while the connection syncs, nor adopted when
+   * a sync began during the read: after Redis lost its data the view must stay what this machine held before the loss
+   * until its sync re-seeds or merges it (a view that took another machine's re-seed first would merge its own
+   * pending spend into the team's ledger a second time). The sync reads the team's ledger itself.
+   */
   refresh(): Promise<void> {
-    return this.serialize(() => this.fetch(false));
+    return this.serialize(() => (this.synced() ? this.fetch(false, () => this.synced()) : Promise.resolve()));
+  }
+
+  private synced(): boolean {
+    return this.options.connection.state === "connected";
   }
 
   async close(): Promise<void> {
@@ -289,14 +299,14 @@ export class RedisLedgerStore implements StateStore<UsageLedger>, SpendLedger, T
   }
 
   /** Reads the team ledger: every period hash (`full`), or the newest day and month plus any not seen before. */
-  private async fetch(full: boolean): Promise<void> {
+  private async fetch(full: boolean, stillWanted: () => boolean = () => true): Promise<void> {
     const next = await readTeamLedger(
       this.options.connection,
       full,
       () => this.remote,
       () => this.options.defaults(),
     );
-    if (!next) return;
+    if (!next || !stillWanted()) return;
     this.remote = next;
     this.adopt(next);
   }

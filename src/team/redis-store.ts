@@ -117,9 +117,15 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
     this.options.local.flushSync();
   }
 
+  /**
+   * The re-check (periodic, and on another machine's change notice). Not while the connection syncs, nor adopted when a
+   * sync began during the read: after Redis lost its data the view must stay what this machine held until its sync
+   * re-seeds the team store with it or merges it into another machine's re-seed (mergeAfterReseed).
+   */
   refresh(): Promise<void> {
+    const synced = () => this.options.connection.state === "connected";
     return this.serialize(async () => {
-      if (!this.options.connection.writable) return;
+      if (!synced()) return;
       // The periodic check reads the version only; the state (the ledger can be large) only when it changed.
       const connection = this.options.connection;
       const [read, epoch] = pipelined<[string | null, string | null]>(
@@ -129,7 +135,7 @@ export class RedisStateStore<T> implements StateStore<T>, TeamMember {
       const version = Number(read ?? 0);
       if (this.remote && version === this.remote.version) return;
       const remote = await this.fetch();
-      if (remote.version !== this.remote?.version) this.adopt(remote);
+      if (synced() && remote.version !== this.remote?.version) this.adopt(remote);
     });
   }
 
