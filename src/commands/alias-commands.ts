@@ -63,7 +63,7 @@ export const resolveCommand: Subcommand = {
     if (!name) return output.error(`usage: /auto-router ${resolveCommand.usage}`);
     const config = deps.config();
     const resolved = resolveName(name, config, usableModel(deps.runtime.registry()));
-    if (!resolved) return output.error(unresolvedText(name, config));
+    if (!resolved) return output.error(unresolvedText(name, config, deps.runtime.registry()));
     const lines = [
       `${name} → ${describeResolved(resolved)}${resolved.alias ? " (alias)" : ""}: ${resolvedState(resolved, deps)}`,
     ];

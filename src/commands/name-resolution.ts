@@ -65,13 +65,34 @@ export function resolveName(
 }
 
 /**
+ * What `name` resolves to when that is served: a route, or a model pi's registry knows. Undefined otherwise: an alias
+ * for which this is undefined points at nothing (its route was removed, or pi no longer knows its model), so neither
+ * pi nor the gateway lists or suggests it.
+ */
+export function servedName(
+  name: string,
+  config: RouterConfig,
+  registry: RegistryLike | undefined,
+): ResolvedName | undefined {
+  const resolved = resolveName(name, config, usableModel(registry));
+  if (resolved?.kind !== "model") return resolved;
+  let known = false;
+  try {
+    known = registry?.find(resolved.provider, resolved.modelId) !== undefined;
+  } catch {
+    known = false;
+  }
+  return known ? resolved : undefined;
+}
+
+/**
  * Why `name` resolves to nothing: an alias whose names are no route nor provider/model, or a name that is none of
- * them; with the route (or alias) it is closest to.
+ * them; with the route (or alias that points at something) it is closest to.
  */
 const routeIdOf = (name: string) =>
   name.startsWith(`${ROUTER_PROVIDER}/`) ? name.slice(ROUTER_PROVIDER.length + 1) : name;
 
-export function unresolvedText(name: string, config: RouterConfig): string {
+export function unresolvedText(name: string, config: RouterConfig, registry: RegistryLike | undefined): string {
   const routes = Object.keys(config.routes);
   const aliased = config.aliases?.[name];
   if (aliased !== undefined) {
@@ -80,7 +101,9 @@ export function unresolvedText(name: string, config: RouterConfig): string {
     return `alias ${name} points at "${describeAlias(aliased)}", which is neither a route nor provider/model${near ? `; did you mean "${near}"?` : ` (routes: ${routes.join(", ")})`}`;
   }
   const aliases = Object.keys(config.aliases ?? {});
-  const near = closestKey(routeIdOf(name), [...routes, ...aliases]);
+  // A dead alias is no better a guess than the name typed: switching to it would fail too.
+  const served = aliases.filter((alias) => servedName(alias, config, registry) !== undefined);
+  const near = closestKey(routeIdOf(name), [...routes, ...served]);
   return `"${name}" is neither a route, an alias nor provider/model${near ? `; did you mean "${near}"?` : ""} (routes: ${routes.join(", ")}; aliases: ${aliases.join(", ") || "none"})`;
 }
 

@@ -5,7 +5,7 @@
 import { aliasCandidates, describeAlias } from "../config/alias-names.ts";
 import { closestKey } from "../config/key-suggestions.ts";
 import type { RouterConfig } from "../config/schema.ts";
-import { resolveName, ROUTER_PROVIDER, usableModel } from "../commands/name-resolution.ts";
+import { ROUTER_PROVIDER, servedName } from "../commands/name-resolution.ts";
 import { registryModels } from "../runtime/model-catalogue.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { GatewayError } from "./errors.ts";
@@ -17,17 +17,11 @@ export function resolveModelName(
   config: RouterConfig,
   registry: RegistryLike | undefined,
 ): ModelChoice | undefined {
-  const mapped = config.gateway?.models?.[name] ?? name;
-  const resolved = resolveName(mapped, config, usableModel(registry));
+  const resolved = servedName(config.gateway?.models?.[name] ?? name, config, registry);
   if (!resolved) return undefined;
-  if (resolved.kind === "route") return { kind: "route", routeId: resolved.routeId };
-  let known = false;
-  try {
-    known = registry?.find(resolved.provider, resolved.modelId) !== undefined;
-  } catch {
-    known = false;
-  }
-  return known ? { kind: "target", provider: resolved.provider, modelId: resolved.modelId } : undefined;
+  return resolved.kind === "route"
+    ? { kind: "route", routeId: resolved.routeId }
+    : { kind: "target", provider: resolved.provider, modelId: resolved.modelId };
 }
 
 /**

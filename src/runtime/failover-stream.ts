@@ -158,6 +158,9 @@ async function serveRequest(
     }
     return decision;
   };
+  /** The route's targets the provider preferences left out: only the others were tried (or waited for). */
+  const leftOutByPreferences = () =>
+    (lastDecision?.skipped ?? []).filter((skip) => PREFERENCE.has(skip.reason)).map(skippedReasonText);
   /** Every target failed: the error, and when a target of the route is back (a client's hint for its retry). */
   const failedEveryTarget = () => {
     coolingUntil = env.books.cooldowns.soonestBack(usedRoute, env.clock.now());
@@ -186,7 +189,7 @@ async function serveRequest(
       notTried,
       waited,
       // Only the targets the provider preferences allow were tried: "every target of the route" would be untrue.
-      leftOut: (lastDecision?.skipped ?? []).filter((skip) => PREFERENCE.has(skip.reason)).map(skippedReasonText),
+      leftOut: leftOutByPreferences(),
     });
     return failWith(allFailed.text, "failed", refusedBy, allFailed.agentRetry);
   };
@@ -356,7 +359,14 @@ async function serveRequest(
         .sort((a, b) => a.until! - b.until!)[0];
       const waitMs = cooling ? cooling.until! - env.clock.now() : Infinity;
       if (cooling && round < MAX_WAIT_ROUNDS && waitMs <= settings.cooldownWaitMs) {
-        const text = waitingText(named(), state.failures, cooling.key, waitMs, settings.agentRetry);
+        const text = waitingText(
+          named(),
+          state.failures,
+          cooling.key,
+          waitMs,
+          settings.agentRetry,
+          leftOutByPreferences(),
+        );
         waited = { key: cooling.key, ms: waitMs };
         const back = { ...cooling, until: cooling.until! };
         observer?.onWait?.(back.until);

@@ -95,6 +95,19 @@ export interface AllFailedContext {
   leftOut?: string[];
 }
 
+/**
+ * What the request's provider preferences left out of the route (AllFailedContext.leftOut), in the all-failed error's
+ * and the waiting notice's words: `allowed` follows "every target of route X", `leftOut` names the others.
+ */
+function preferenceWords(leftOut: string[] | undefined): { allowed: string; leftOut: string } {
+  if (!leftOut?.length) return { allowed: "", leftOut: "" };
+  return {
+    allowed: " the provider preferences allow",
+    // The names and prices quoted here must not make pi retry a route whose failures did not ask for it.
+    leftOut: `; the provider preferences left out the route's other targets (${outOfPiRetry(leftOut.join("; "))})`,
+  };
+}
+
 export function allFailedText(
   routeId: string,
   failures: FailedTarget[],
@@ -105,11 +118,7 @@ export function allFailedText(
   const agentRetry = retriesByPi(failures, allowAgentRetry);
   const others = context.notTried?.length ? `; not tried: ${context.notTried.join("; ")}` : "";
   const waited = context.waited ? ` after waiting ${waitSeconds(context.waited.ms)}s for ${context.waited.key}` : "";
-  // The names and prices quoted here must not make pi retry a route whose failures did not ask for it.
-  const leftOut = context.leftOut?.length
-    ? `; the provider preferences left out the route's other targets (${outOfPiRetry(context.leftOut.join("; "))})`
-    : "";
-  const allowed = leftOut ? " the provider preferences allow" : "";
+  const { allowed, leftOut } = preferenceWords(context.leftOut);
   if (agentRetry) {
     const parts = failureParts(failures, failureWords(agentRetry));
     return {
@@ -201,7 +210,8 @@ export function unservableText(routeId: string, reasons: string[], overHttp = fa
 
 /**
  * One line for a non-interactive run while the router waits for a cooling target (the TUI shows it in the status
- * line): what it waits for, how long, and why nothing else could serve.
+ * line): what it waits for, how long, and why nothing else could serve. `leftOut`: the route's targets the provider
+ * preferences left out, as the final error names them (AllFailedContext.leftOut).
  */
 export function waitingText(
   routeId: string,
@@ -209,14 +219,16 @@ export function waitingText(
   key: string,
   waitMs: number,
   allowAgentRetry: boolean,
+  leftOut?: string[],
 ): string {
   const seconds = waitSeconds(waitMs);
+  const preferences = preferenceWords(leftOut);
   // The same words for a failure as the final error would use, so one failure has one name in both lines.
   const why =
     failures.length > 0
-      ? `every target of route ${routeId} failed (${failureParts(failures, failureWords(retriesByPi(failures, allowAgentRetry)))})`
-      : `every target of route ${routeId} is resting`;
-  return `auto-router: ${why}; waiting ${seconds}s for ${key} to come back, then trying again`;
+      ? `every target of route ${routeId}${preferences.allowed} failed (${failureParts(failures, failureWords(retriesByPi(failures, allowAgentRetry)))})`
+      : `every target of route ${routeId}${preferences.allowed} is resting`;
+  return `auto-router: ${why}${preferences.leftOut}; waiting ${seconds}s for ${key} to come back, then trying again`;
 }
 
 /**

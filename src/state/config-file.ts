@@ -16,7 +16,7 @@ import type { RouterConfig } from "../config/schema.ts";
 
 import { isObject } from "../is-object.ts";
 import { ROUTES_FILE_NAME } from "./state-paths.ts";
-import { makeDirectorySync } from "./state-file.ts";
+import { firstNonDirectory, makeDirectorySync } from "./state-file.ts";
 export { ROUTES_FILE_NAME, routesFilePath } from "./state-paths.ts";
 export const LAST_GOOD_COPY_NAME = "auto-router.routes.last-good.json";
 export const CONFIG_POLL_INTERVAL_MS = 1_500;
@@ -110,7 +110,7 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
         ...(options.existed && { removed: true }),
       };
     }
-    issues = [{ severity: "error", path: "", message: `cannot read the file (${code ?? "error"})` }];
+    issues = [{ severity: "error", path: "", message: readErrorText(file, code) }];
   }
   if (options.lastGood) return { file, config: options.lastGood, issues, origin: "last-good" };
   // Start-up on a broken file: whatever can still be read of it says where the state directory is and which routes
@@ -131,6 +131,17 @@ function readConfig(file: string, options: LoadOptions): Omit<LoadedConfig, "sig
     issues,
     origin: "declared",
   };
+}
+
+/**
+ * Why the routes file cannot be read: a file where one of its directories should be is named (ENOTDIR). The issue is
+ * shown after the routes file's path (formatIssue), which is not repeated.
+ */
+function readErrorText(file: string, code: string | undefined): string {
+  const blocker = code === "ENOTDIR" ? firstNonDirectory(dirname(file)) : undefined;
+  return blocker
+    ? `${blocker} is a file, not a directory: the routes file cannot be there`
+    : `cannot read the file (${code ?? "error"})`;
 }
 
 /** As much of a broken JSON file as can be read (a missing comma does not hide the rest). */

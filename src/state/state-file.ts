@@ -221,7 +221,7 @@ export function makeDirectorySync(dir: string, mode: number): void {
 }
 
 /** The path itself or the first of its parents that exists and is not a directory (mkdir's EEXIST, ENOTDIR). */
-function firstNonDirectory(path: string): string | undefined {
+export function firstNonDirectory(path: string): string | undefined {
   const parts = resolve(path).split(sep);
   for (let index = 1; index <= parts.length; index += 1) {
     const prefix = parts.slice(0, index).join(sep) || sep;

@@ -54,6 +54,22 @@ describe("waiting notice", () => {
     );
   });
 
+  it("says which targets the provider preferences allow and names the others, in the final error's words", () => {
+    const failures = [{ key: "a/x", kind: "server" as const }];
+    const leftOut = ["b/y: not in only: a"];
+    const preferences =
+      "every target of route main the provider preferences allow failed (a/x: server error); the provider preferences left out the route's other targets (b/y: not in only: a)";
+    assert.equal(
+      waitingText("main", failures, "a/x", 2_000, true, leftOut),
+      `auto-router: ${preferences}; waiting 2s for a/x to come back, then trying again`,
+    );
+    assert.ok(allFailedText("main", failures, true, false, { leftOut }).text.startsWith(`auto-router: ${preferences}`));
+    assert.equal(
+      waitingText("main", [], "a/x", 2_000, true, leftOut),
+      "auto-router: every target of route main the provider preferences allow is resting; the provider preferences left out the route's other targets (b/y: not in only: a); waiting 2s for a/x to come back, then trying again",
+    );
+  });
+
   it("says the targets are resting when they were cooled down by earlier requests", () => {
     assert.equal(
       waitingText("main", [], "a/x", 1_400, true),

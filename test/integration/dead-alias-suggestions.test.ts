@@ -1,0 +1,38 @@
+// `/auto-router switch` and `resolve` through real pi (SDK, faux targets): a mistyped name is never told it meant an
+// alias that points at nothing (its route removed, or its model unknown to pi), as the gateway never offers one.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { harnessPerTest } from "../helpers/sdk-harness.ts";
+
+const TARGETS = [{ provider: "mock-a", models: [{ id: "model-a" }] }];
+const harnesses = harnessPerTest();
+
+describe("a mistyped name after /auto-router switch", () => {
+  it("is not told it meant a dead alias, only one that points at something", async () => {
+    const h = await harnesses.start({
+      targets: TARGETS,
+      routes: {
+        routes: { main: { targets: [{ provider: "mock-a", modelId: "model-a" }] } },
+        aliases: { gone: "removed", "old-model": "mock-a/model-gone", quick: "main", mine: "mock-a/model-a" },
+      },
+    });
+    await h.setModel("auto-router", "main");
+    const listed = "(routes: main; aliases: gone, old-model, quick, mine)";
+    // "gone" (its route removed) and "old-model" (a model pi does not know) are each one letter away.
+    assert.equal(
+      await h.command("/auto-router switch gonee"),
+      `"gonee" is neither a route, an alias nor provider/model ${listed}`,
+    );
+    assert.equal(
+      await h.command("/auto-router resolve old-modell"),
+      `"old-modell" is neither a route, an alias nor provider/model ${listed}`,
+    );
+    // The live ones still are suggested.
+    assert.equal(
+      await h.command("/auto-router switch quickk"),
+      `"quickk" is neither a route, an alias nor provider/model; did you mean "quick"? ${listed}`,
+    );
+    assert.match(await h.command("/auto-router switch minee"), /; did you mean "mine"\?/);
+    assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/main");
+  });
+});
