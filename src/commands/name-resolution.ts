@@ -85,6 +85,11 @@ export function servedName(
   return known ? resolved : undefined;
 }
 
+/** The aliases that point at something served (servedName): those pi offers and suggests. */
+export function servedAliases(config: RouterConfig, registry: RegistryLike | undefined): string[] {
+  return Object.keys(config.aliases ?? {}).filter((alias) => servedName(alias, config, registry) !== undefined);
+}
+
 /**
  * Why `name` resolves to nothing: an alias whose names are no route nor provider/model, or a name that is none of
  * them; with the route (or alias that points at something) it is closest to.
@@ -102,8 +107,7 @@ export function unresolvedText(name: string, config: RouterConfig, registry: Reg
   }
   const aliases = Object.keys(config.aliases ?? {});
   // A dead alias is no better a guess than the name typed: switching to it would fail too.
-  const served = aliases.filter((alias) => servedName(alias, config, registry) !== undefined);
-  const near = closestKey(routeIdOf(name), [...routes, ...served]);
+  const near = closestKey(routeIdOf(name), [...routes, ...servedAliases(config, registry)]);
   return `"${name}" is neither a route, an alias nor provider/model${near ? `; did you mean "${near}"?` : ""} (routes: ${routes.join(", ")}; aliases: ${aliases.join(", ") || "none"})`;
 }
 
@@ -142,5 +146,7 @@ export function nameCompletions(prefix: string, deps: CommandDeps): CompletionIt
     .filter(({ key }) => key.startsWith(prefix))
     .slice(0, MAX_MODEL_COMPLETIONS)
     .map(({ key, model }) => ({ value: key, label: key, description: model.name }));
-  return [...routes, ...aliasCompletions(prefix, config), ...models];
+  const served = new Set(servedAliases(config, deps.runtime.registry()));
+  const aliases = aliasCompletions(prefix, config).filter((item) => served.has(item.value));
+  return [...routes, ...aliases, ...models];
 }

@@ -5,6 +5,7 @@ import {
   nameCompletions,
   resolveName,
   ROUTER_PROVIDER,
+  servedAliases,
   unresolvedText,
   usableModel,
 } from "./name-resolution.ts";
@@ -21,7 +22,7 @@ export const switchCommand: Subcommand = {
     if (!name && output.select) {
       const choices = [
         ...Object.keys(config.routes),
-        ...Object.keys(config.aliases ?? {}).filter((alias) => !config.routes[alias]),
+        ...servedAliases(config, deps.runtime.registry()).filter((alias) => !config.routes[alias]),
       ];
       name = await output.select("Switch to which route?", choices);
       if (!name) return output.info("switch cancelled");

@@ -16,12 +16,15 @@ export interface RecordingUi {
   textSince(from: number): string;
   /** What a confirmation dialog answers (default false: cancelled). */
   confirmAnswer: boolean;
+  /** The choices each select dialog offered (each answers as cancelled). */
+  selections: Array<{ title: string; options: string[] }>;
 }
 
 export function createRecordingUi(): RecordingUi {
   const notifications: UiNotification[] = [];
   const statuses = new Map<string, string | undefined>();
   const widgets = new Map<string, string[] | undefined>();
+  const selections: RecordingUi["selections"] = [];
   const known: Record<string, unknown> = {
     notify: (message: string, level = "info") => void notifications.push({ message, level }),
     setStatus: (key: string, text: string | undefined) => void statuses.set(key, text),
@@ -29,7 +32,10 @@ export function createRecordingUi(): RecordingUi {
       void (
         typeof content !== "function" && widgets.set(key, Array.isArray(content) ? content.map(String) : undefined)
       ),
-    select: async () => undefined,
+    select: async (title: string, options: string[]) => {
+      selections.push({ title, options: [...options] });
+      return undefined;
+    },
     confirm: async () => ui.confirmAnswer,
     input: async () => undefined,
     editor: async () => undefined,
@@ -52,6 +58,7 @@ export function createRecordingUi(): RecordingUi {
         .map((n) => n.message)
         .join("\n"),
     confirmAnswer: false,
+    selections,
   };
   return ui;
 }

@@ -33,6 +33,13 @@ describe("a mistyped name after /auto-router switch", () => {
       `"quickk" is neither a route, an alias nor provider/model; did you mean "quick"? ${listed}`,
     );
     assert.match(await h.command("/auto-router switch minee"), /; did you mean "mine"\?/);
+    // Nor offered: the picker of a bare `switch` and Tab completion leave the dead aliases out.
+    assert.equal(await h.command("/auto-router switch"), "switch cancelled");
+    assert.deepEqual(h.ui!.selections.at(-1)?.options, ["main", "quick", "mine"]);
+    const command = h.session.extensionRunner.getCommand("auto-router");
+    const completions = ((await command.getArgumentCompletions("switch ")) ?? []).map((item: any) => item.value);
+    assert.ok(completions.includes("switch quick ") && completions.includes("switch mine "), completions.join(", "));
+    assert.ok(!completions.some((value: string) => /switch (gone|old-model) /.test(value)), completions.join(", "));
     assert.equal(`${h.session.model.provider}/${h.session.model.id}`, "auto-router/main");
   });
 });
