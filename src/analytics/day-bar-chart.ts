@@ -5,17 +5,41 @@ import { formatCount, oneLine } from "./text-format.ts";
 export const CHART_WIDTH = 760;
 export const BAR_AREA_HEIGHT = 220;
 /**
- * The most a character of the charts' 11 px text takes: digits, "$" and most lower-case letters are 0.55-0.64 em in
- * the usual sans-serif fonts (DejaVu Sans, Arial, Helvetica). Labels get room for this many pixels per character so
- * none runs past the SVG's edge, where it would be cut off.
+ * The most a character of the charts' 11 px text takes, by its shape: the widest of the usual system-ui and sans-serif
+ * fonts (DejaVu Sans, the widest, then Segoe UI, San Francisco, Arial, Helvetica), rounded up. Labels get this room, so
+ * a name of wide letters ("gamma/m-gamma", capitals) never runs past the SVG's edge, where it would be cut off; a
+ * single width for all would have to be a wide letter's, leaving a name of narrow ones far from its bar.
  */
-export const CHARACTER_WIDTH_PX = 7;
-export const textWidth = (text: string): number => text.length * CHARACTER_WIDTH_PX;
+const NARROW_PX = 5; // i l j I . , : ; ' ! | and space: at most 0.4 em
+const WIDE_PX = 11.5; // m w M W % @ and any other script (CJK, "…"): up to 1.02 em (Arial's @)
+const SYMBOL_PX = 10; // + = < > ~ # & ^ *: 0.84 em in DejaVu Sans
+const CAPITAL_PX = 9; // other capitals: up to 0.79 em (O, Q)
+const CHARACTER_PX = 7.5; // lower-case letters, digits and the rest: up to 0.64 em
+const characterWidth = (character: string): number =>
+  /[iljI.,:;'!| ]/.test(character)
+    ? NARROW_PX
+    : /[mwMW%@]/.test(character) || character > "~"
+      ? WIDE_PX
+      : /[+=<>~#&^*]/.test(character)
+        ? SYMBOL_PX
+        : /[A-Z]/.test(character)
+          ? CAPITAL_PX
+          : CHARACTER_PX;
+
+/** The room `text` may take in the charts' text: an upper bound, never less than it draws. */
+export function textWidth(text: string): number {
+  let width = 0;
+  for (const character of text) width += characterWidth(character);
+  return width;
+}
 
 /** `text` cut to fit `width` pixels, with "…" when cut. */
 export function fitText(text: string, width: number): string {
-  const characters = Math.floor(width / CHARACTER_WIDTH_PX);
-  return text.length <= characters ? text : `${text.slice(0, Math.max(1, characters - 1))}…`;
+  if (textWidth(text) <= width) return text;
+  const characters = [...text];
+  let kept = characters.length - 1;
+  while (kept > 1 && textWidth(`${characters.slice(0, kept).join("")}…`) > width) kept--;
+  return `${characters.slice(0, kept).join("")}…`;
 }
 
 export const escapeHtml = (text: string): string =>

@@ -7,8 +7,11 @@
 // attempt, a served target); one in neither is missing and route() skips it as missing-model, as the live router
 // would, and the report names it. Facts such as context window and pricing come from the lookup. Every resolvable
 // target is assumed credentialed, unless the log's own candidates/skipped events said a target was missing or had no
-// credentials; each target's time to first token is the last one the log's candidates showed; no cooldowns,
-// breakers, budgets or quota pressure, since those were momentary. A request the gateway's wildcard proxy served
+// credentials; each target's time to first token is the last one the log's candidates showed. The snapshot has no
+// cooldowns, breakers, health, budgets or quota pressure: replay cannot know them at another request's time. Instead a
+// target the logged decision skipped for that state (STATE_REASONS, or a hard budget refusing it at its reservation)
+// is taken as given and passed over in that request's replay, so a log replayed under its own routes file reports no
+// difference; such requests are counted apart (movedByState). A request the gateway's wildcard proxy served
 // (its final notes `proxied <METHOD> <path>`) is replayed over the targets whose provider advertises its path in the
 // new config, as the gateway would consider only those. route() is injected so tests can use a small fake.
 import type { RouterConfig } from "../config/schema.ts";
@@ -79,6 +82,11 @@ export interface ReplayReport {
   replayed: number;
   same: number;
   different: number;
+  /**
+   * Replayed requests (same or different) whose replayed target is not the config's first choice because the log
+   * skipped that one for the state at the time (STATE_REASONS): the replay takes the skip as given.
+   */
+  movedByState: number;
   notReplayable: Record<string, number>;
   changes: ReplayChange[];
   cost: {
@@ -105,6 +113,19 @@ type Availability = "missing-model" | "no-credentials";
 /** Skip reasons route() gives only after finding the model (assess-targets checks enabled, then resolvable). */
 const NOT_RESOLVED_REASONS: ReadonlySet<string> = new Set(["disabled", "missing-model"]);
 
+/**
+ * Skip reasons about the state at the decision's time, which the config does not decide: a cooldown, an open breaker,
+ * a failing health check, a quota window, a budget's spend.
+ */
+const STATE_REASONS: ReadonlySet<string> = new Set(["cooldown", "circuit-open", "unhealthy", "quota", "budget"]);
+
+/** The targets the logged request passed over for the state at the time: skipped for it, or refused by a hard budget. */
+function heldByState(request: JoinedRequest): Set<string> {
+  const held = new Set(request.final?.budgetSkipped ?? []);
+  for (const skipped of request.candidates?.skipped ?? []) if (STATE_REASONS.has(skipped.reason)) held.add(skipped.key);
+  return held;
+}
+
 /** Shortcuts as the prompt gave them: the logged tokens parsed again by the same parser. */
 export function shortcutsFromTokens(tokens: string[]): PromptShortcuts {
   if (tokens.length === 0) return { tiers: [], preferences: {}, tokens: [] };
@@ -127,6 +148,7 @@ export class ReplayAccumulator {
     replayed: 0,
     same: 0,
     different: 0,
+    movedByState: 0,
     notReplayable: {},
     changes: [],
     cost: { compared: 0, loggedUsd: 0, replayedUsd: 0, differenceUsd: 0, unknown: 0 },
@@ -231,7 +253,12 @@ export class ReplayAccumulator {
         this.missing.set(skipped.key, (this.missing.get(skipped.key) ?? 0) + 1);
     }
     const from = decision.refusal ? REFUSED : (plannedTargetOf(request) ?? NO_CANDIDATE);
-    const to = replayed.refusal ? REFUSED : (replayed.candidates[0]?.key ?? NO_CANDIDATE);
+    const held = heldByState(request);
+    const chosen = replayed.candidates.find((candidate) => !held.has(candidate.key));
+    let to = replayed.refusal ? REFUSED : (chosen?.key ?? NO_CANDIDATE);
+    // Every replayed candidate was resting or over budget then: the router waited or refused as the log shows.
+    if (!chosen && replayed.candidates.length > 0 && (from === REFUSED || from === NO_CANDIDATE)) to = from;
+    if (!replayed.refusal && to !== (replayed.candidates[0]?.key ?? NO_CANDIDATE)) this.report.movedByState++;
     if (from === to) {
       this.report.same++;
       return;
@@ -244,7 +271,7 @@ export class ReplayAccumulator {
     const loggedEstimate = (key: string) =>
       request.candidates?.candidates.find((candidate) => candidate.key === key)?.estimatedCostUsd;
     const loggedCostUsd = loggedEstimate(from);
-    const replayedCostUsd = replayed.candidates[0]?.estimatedCostUsd ?? loggedEstimate(to);
+    const replayedCostUsd = chosen?.estimatedCostUsd ?? loggedEstimate(to);
     if (loggedCostUsd !== undefined && replayedCostUsd !== undefined) {
       this.report.cost.compared++;
       this.report.cost.loggedUsd += loggedCostUsd;

@@ -32,7 +32,13 @@ export interface PairRow {
   planned: string;
   served: string;
   requests: number;
+  /** Another target than the planned one served. */
   changed: boolean;
+  /**
+   * No target served (every one tried failed, or none could be tried): an outcome of its own, not a change of target,
+   * as routing-session-stats' drift counts it ("not served").
+   */
+  notServed: boolean;
 }
 
 export interface RoutingStats {
@@ -163,7 +169,8 @@ export class RoutingStatsAccumulator {
       planned,
       served: servedKey,
       requests: 0,
-      changed: planned !== "(none)" && planned !== servedKey,
+      changed: served !== undefined && planned !== "(none)" && planned !== served,
+      notServed: served === undefined,
     };
     pair.requests++;
     this.pairs.set(pairKey, pair);
@@ -223,6 +230,8 @@ function refusalSplit(refused: number, byTarget: number): string {
   return ` (${formatCount(byTarget)} by the target, ${formatCount(refused - byTarget)} by the router)`;
 }
 
+const pairNote = (pair: PairRow): string => (pair.changed ? "changed" : pair.notServed ? "not served" : "");
+
 export function formatRoutingStats(stats: RoutingStats, options: { limit?: number } = {}): string {
   const limit = options.limit ?? 20;
   const outcomes = Object.entries(stats.outcomes)
@@ -243,7 +252,7 @@ export function formatRoutingStats(stats: RoutingStats, options: { limit?: numbe
     ["planned", "served", "requests", "note"],
     stats.plannedToServed
       .slice(0, limit)
-      .map((pair) => [pair.planned, pair.served, formatCount(pair.requests), pair.changed ? "changed" : ""]),
+      .map((pair) => [pair.planned, pair.served, formatCount(pair.requests), pairNote(pair)]),
     ["left", "left", "right", "left"],
   );
   const more = (rows: readonly unknown[]) => moreRows(Math.min(limit, rows.length), rows.length);

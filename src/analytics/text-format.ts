@@ -12,7 +12,7 @@ export const oneLine = (text: string): string =>
   text.replace(/\r\n|[\r\n\t]/g, " ").replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
 
 /** Columns padded to their widest cell; numbers are usually right-aligned (pass `align`). The scripts' reports rule
- * a line of dashes under the headers; the subcommands' short listings do not (`rule: false`). */
+ * a line of dashes under the headers (none under an empty one); the subcommands' short listings do not (`rule: false`). */
 export function formatTable(
   headers: string[],
   rows: string[][],
@@ -30,7 +30,9 @@ export function formatTable(
       )
       .join("  ")
       .trimEnd();
-  const rule = options.rule === false ? [] : [line(widths.map((width) => "-".repeat(width)))];
+  // No rule under an empty header (a bar column): it would underline nothing.
+  const rule =
+    options.rule === false ? [] : [line(widths.map((width, column) => (headers[column] ? "-" : " ").repeat(width)))];
   return [line(headers), ...rule, ...rows.map(line)].join("\n");
 }
 

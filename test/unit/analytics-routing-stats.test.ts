@@ -50,18 +50,31 @@ describe("routing stats", () => {
     );
   });
 
-  it("lists planned -> served pairs, marking those where another target served", async () => {
+  it("lists planned -> served pairs, marking those where another target served and those nothing served", async () => {
     const stats = await computeRoutingStats(itemsOf(fixture("ours.jsonl")));
+    // A request no target served is no change of target: "not served", as the session stats' drift counts it.
     assert.deepEqual(
-      stats.plannedToServed.map((pair) => [pair.planned, pair.served, pair.requests, pair.changed]),
+      stats.plannedToServed.map((pair) => [pair.planned, pair.served, pair.requests, pair.changed, pair.notServed]),
       [
-        ["anthropic/claude-sonnet-4-6", "(not served)", 2, true],
-        ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6", 1, false],
-        ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", 1, true],
-        ["google/gemini-3-flash-preview", "google/gemini-3-flash-preview", 1, false],
-        ["google/gemini-3-flash-preview", "openai-codex/gpt-5.4-mini", 1, true],
+        ["anthropic/claude-sonnet-4-6", "(not served)", 2, false, true],
+        ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6", 1, false, false],
+        ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", 1, true, false],
+        ["google/gemini-3-flash-preview", "google/gemini-3-flash-preview", 1, false, false],
+        ["google/gemini-3-flash-preview", "openai-codex/gpt-5.4-mini", 1, true, false],
       ],
     );
+    const notServed = stats.plannedToServed
+      .filter((pair) => pair.notServed)
+      .reduce((sum, pair) => sum + pair.requests, 0);
+    const session = await computeSessionStats(itemsOf(fixture("ours.jsonl")), {});
+    assert.equal(session.drift.notServed, notServed);
+    assert.equal(
+      session.drift.failoverAfterError + session.drift.plannerDrift,
+      stats.plannedToServed.filter((pair) => pair.changed).reduce((sum, pair) => sum + pair.requests, 0),
+    );
+    const text = formatRoutingStats(stats);
+    assert.match(text, /^anthropic\/claude-sonnet-4-6 +\(not served\) +2 +not served$/m);
+    assert.match(text, /^anthropic\/claude-sonnet-4-6 +openai-codex\/gpt-5\.3-codex +1 +changed$/m);
   });
 
   it("keeps only the requested route when filtered by --route", async () => {
@@ -98,7 +111,7 @@ describe("routing stats", () => {
     assert.deepEqual(
       stats.plannedToServed.map((pair) => [pair.planned, pair.served, pair.changed]),
       [
-        ["anthropic/claude-sonnet-4-6", "(not served)", true],
+        ["anthropic/claude-sonnet-4-6", "(not served)", false],
         ["anthropic/claude-sonnet-4-6", "anthropic/claude-sonnet-4-6", false],
         ["anthropic/claude-sonnet-4-6", "openai-codex/gpt-5.3-codex", true],
         ["deepseek/deepseek-chat", "deepseek/deepseek-chat", false],

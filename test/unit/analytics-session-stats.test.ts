@@ -259,6 +259,13 @@ describe("session stats", () => {
     );
   });
 
+  it("rules no line under the failovers table's bar column, whose header is empty", async () => {
+    const text = formatSessionStats(await statsOf("ours.jsonl"));
+    const [, header, rule] = text.split("Failovers per day\n")[1]!.split("\n");
+    assert.match(header!, /^day +requests +failed over +target switches +failed +refused +target refused$/);
+    assert.match(rule!, /^-+ +-+ +-+ +-+ +-+ +-+ +-{14}$/, "the rule ends under the last header");
+  });
+
   it("prints every section, adding latency and cost buckets only when verbose", async () => {
     const stats = await statsOf("ours.jsonl");
     const text = formatSessionStats(stats);
