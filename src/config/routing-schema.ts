@@ -23,23 +23,28 @@ export type DayOfWeek = (typeof DAYS)[number];
 
 const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item)]);
 
-/** A provider, as `only`/`ignore`/`order` name them: `anthropic/claude-x` there would match no provider. */
-const providerName = () =>
+/**
+ * A provider, as `only`/`ignore`/`order` name them: `anthropic/claude-x` there would match no provider. The gateway
+ * checks the names of a request's preferences with this too, in its own words (`error`, for every issue).
+ */
+export const providerNameSchema = (error?: z.core.$ZodErrorMap) =>
   z
-    .string()
-    .min(1)
-    .regex(/^[^/\\]+$/, "expected a provider name, not provider/model (preferences name providers)");
+    .string({ error })
+    .min(1, { error })
+    .regex(/^[^/\\]+$/, {
+      error: error ?? "expected a provider name, not provider/model (preferences name providers)",
+    });
 
 /** OpenRouter vocabulary: https://openrouter.ai/docs/features/provider-routing */
 export const providerPreferencesSchema = () =>
   z.strictObject({
-    order: z.array(providerName()).optional().describe("Providers to try first, in this order"),
+    order: z.array(providerNameSchema()).optional().describe("Providers to try first, in this order"),
     only: z
-      .array(providerName())
+      .array(providerNameSchema())
       .min(1, 'expected at least one provider (an empty "only" leaves every target out; leave it out to allow all)')
       .optional()
       .describe("Only these providers may serve"),
-    ignore: z.array(providerName()).optional().describe("These providers never serve"),
+    ignore: z.array(providerNameSchema()).optional().describe("These providers never serve"),
     allowFallbacks: z.boolean().optional().describe("false = stop after the providers in `order`"),
     sort: z.enum(SORT_KEYS).optional().describe("Rank by price, latency or throughput instead of the default order"),
     maxPrice: z.number().nonnegative().optional().describe("Highest acceptable USD per 1M output tokens"),

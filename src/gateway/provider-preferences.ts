@@ -5,9 +5,10 @@
 // with the key meant.
 import { z } from "zod";
 import { closestKey } from "../config/key-suggestions.ts";
-import { SORT_KEYS, type ProviderPreferences, type SortKey } from "../config/routing-schema.ts";
+import { type ProviderPreferences, providerNameSchema, SORT_KEYS, type SortKey } from "../config/routing-schema.ts";
 import { emptyShortcuts } from "../routing/shortcuts.ts";
 import type { PromptShortcuts } from "../routing/types.ts";
+import { redactText } from "../state/redact.ts";
 import { GatewayError } from "./errors.ts";
 import {
   OPENROUTER_ONLY_KEYS,
@@ -16,30 +17,130 @@ import {
   pickOpenRouterKeys,
 } from "./openrouter-keys.ts";
 
-const names = z.array(z.string().min(1)).describe("an array of provider names");
-/** A price may be written as text ("1.5"). */
-const PRICE_TEXT = /^\d+(\.\d+)?$/;
-const price = z.union([z.number().nonnegative(), z.string().regex(PRICE_TEXT).transform(Number)]);
-
-const openRouterSchema = z.object({
-  order: names.optional(),
-  only: names.optional(),
-  ignore: names.optional(),
-  allow_fallbacks: z.boolean().optional(),
-  sort: z.union([z.enum(SORT_KEYS), z.object({ by: z.enum(SORT_KEYS) }).transform((value) => value.by)]).optional(),
-  max_price: z
-    .union([price, z.object({ completion: price.optional() }).transform((value) => value.completion)])
-    .optional(),
-  ...openRouterKeysSchema.shape,
-});
-
-const OPENROUTER_KEYS = Object.keys(openRouterSchema.shape);
-
-const LISTS = ["order", "only", "ignore"] as const;
 const SORT_EXPECTED = `one of "${SORT_KEYS.join('", "')}"`;
 const PRICE_EXPECTED = "a number >= 0 (USD per 1M output tokens, e.g. 15)";
 
 const EXPECTED = `a JSON object in OpenRouter's provider grammar: {"order": [..], "only": [..], "ignore": [..], "allow_fallbacks": bool, "sort": "${SORT_KEYS.join('"|"')}", "max_price": number|{"completion": number}}`;
+
+// Each preference the router acts on is refused, as `<path>: expected <what>, got <what was sent>`, where it would
+// otherwise be lost or turned around without a word: `ignore: ["alpha/alpha-large"]` matches no provider (names are
+// providers, as in `@ignore=`), so the model it meant to leave out would serve; an empty `only` leaves out every
+// target, and an empty `order` ranks none (with allow_fallbacks false it too leaves out all).
+
+const providerNameProblem = (issue: z.core.$ZodRawIssue): string => {
+  if (issue.code !== "invalid_format")
+    return `expected a provider name (a non-empty string), got ${jsonType(issue.input)}`;
+  // A key pasted where a name belongs is not sent back (nor logged with the 400).
+  const name = redactText(issue.input as string);
+  const slash = name.search(/[/\\]/);
+  return `"${name}" names a model; expected a provider name, not provider/model${slash > 0 ? `; did you mean "${name.slice(0, slash)}"?` : ""}`;
+};
+const providerName = providerNameSchema(providerNameProblem).refine((name) => name.trim() !== "", {
+  error: providerNameProblem,
+});
+
+/** The names of `list`; `leaveOut` says what leaving an empty one out does, where an empty one is refused. */
+const names = (list: string, leaveOut?: string) => {
+  const schema = z.array(providerName, {
+    error: (issue) =>
+      `expected an array of provider names (e.g. ["anthropic", "openai"]), got ${jsonType(issue.input)}`,
+  });
+  return leaveOut
+    ? schema.min(1, `expected a non-empty array of provider names, got []; leave "${list}" out to ${leaveOut}`)
+    : schema;
+};
+
+const isSortKey = (value: unknown): value is SortKey => SORT_KEYS.includes(value as SortKey);
+const sortExpected = (alternative: string) => (issue: { input?: unknown }) => {
+  const meant = typeof issue.input === "string" ? closestKey(issue.input.trim(), SORT_KEYS) : undefined;
+  return `expected ${SORT_EXPECTED}${alternative}, got ${jsonType(issue.input)}${meant ? `; did you mean "${meant}"?` : ""}`;
+};
+
+/** A price may be written as text ("1.5"). */
+const PRICE_TEXT = /^\d+(\.\d+)?$/;
+const validPrice = (price: unknown): price is number | string =>
+  typeof price === "number"
+    ? Number.isFinite(price) && price >= 0
+    : typeof price === "string" && PRICE_TEXT.test(price);
+const price = (params: { abort: boolean; error?: (issue: { input?: unknown }) => string }) =>
+  z.custom<number | string>(validPrice, params).transform(Number);
+
+// `sort` and `max_price` take a value or an object of it. An object's value at fault is named by its path (`sort.by`),
+// any other shape by the union's own message. When no option passes, zod's union reports the issues of the one option
+// that failed without aborting, if exactly one did, else its own: the value option fails aborted on an object and the
+// object option's value (`abort: false`) does not, while on anything else both options fail aborted.
+const sort = z
+  .union(
+    [z.enum(SORT_KEYS), z.object({ by: z.custom<SortKey>(isSortKey, { abort: false, error: sortExpected("") }) })],
+    {
+      error: sortExpected(', or {"by": one of them}'),
+    },
+  )
+  .transform((value) => (typeof value === "string" ? value : value.by));
+const maxPrice = z
+  .union(
+    [
+      price({ abort: true }),
+      z.object({
+        completion: price({
+          abort: false,
+          error: (issue) => `expected ${PRICE_EXPECTED}, got ${jsonType(issue.input)}`,
+        }).optional(),
+      }),
+    ],
+    { error: (issue) => `expected ${PRICE_EXPECTED}, or {"completion": such a number}, got ${jsonType(issue.input)}` },
+  )
+  .transform((value) => (typeof value === "number" ? value : value.completion));
+
+const preferencesObject = z.object(
+  {
+    order: names("order", "keep the route's order").optional(),
+    only: names("only", "allow every provider").optional(),
+    ignore: names("ignore").optional(),
+    allow_fallbacks: z.boolean({ error: (issue) => `expected true or false, got ${jsonType(issue.input)}` }).optional(),
+    sort: sort.optional(),
+    max_price: maxPrice.optional(),
+    ...openRouterKeysSchema.shape,
+  },
+  { error: (issue) => `expected ${EXPECTED}, got ${jsonType(issue.input)}` },
+);
+
+const OPENROUTER_KEYS = Object.keys(preferencesObject.shape);
+
+/**
+ * The one validator of a source's preferences: its keys before any value. A key a letter or two away from one
+ * OpenRouter has is a typo; a price cap is never dropped without a word: only the output price can be capped here
+ * (the router's maxPrice).
+ */
+const preferencesSchema = z
+  .unknown()
+  .check((payload) => {
+    const value = payload.value;
+    if (!isObject(value)) return; // preferencesObject names what it is
+    for (const key of Object.keys(value)) {
+      if (OPENROUTER_KEYS.includes(key)) continue;
+      const meant = closestKey(key, OPENROUTER_KEYS);
+      if (meant) return keyIssue(payload, [], `unknown key "${key}"; did you mean "${meant}"?`);
+    }
+    if (!isObject(value.max_price)) return;
+    for (const key of Object.keys(value.max_price)) {
+      if (key === "completion") continue;
+      const meant = closestKey(key, ["completion"]);
+      return keyIssue(
+        payload,
+        ["max_price"],
+        `${meant ? `unknown key "${key}"; did you mean "completion"?` : `"${key}" cannot be capped here`}; only "completion" (the output price in $ per 1M tokens) is`,
+      );
+    }
+  })
+  .pipe(preferencesObject);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+function keyIssue(payload: z.core.ParsePayload, path: string[], message: string): void {
+  payload.issues.push({ code: "custom", path, message, input: payload.value });
+}
 
 /**
  * Parses one source; `where` names it in the error ("X-Provider header", "body.provider"). A header's value is JSON
@@ -65,29 +166,7 @@ export function parseProviderPreferences(
       );
     }
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw new GatewayError(400, "invalid_request", `${where}: expected ${EXPECTED}, got ${jsonType(value)}`);
-  for (const key of Object.keys(value)) {
-    if (OPENROUTER_KEYS.includes(key)) continue;
-    const meant = closestKey(key, OPENROUTER_KEYS);
-    if (meant)
-      throw new GatewayError(400, "invalid_request", `${where}: unknown key "${key}"; did you mean "${meant}"?`);
-  }
-  // A price cap is never dropped without a word: only the output price can be capped here (the router's maxPrice).
-  const maxPrice = (value as { max_price?: unknown }).max_price;
-  if (typeof maxPrice === "object" && maxPrice !== null && !Array.isArray(maxPrice))
-    for (const key of Object.keys(maxPrice)) {
-      if (key === "completion") continue;
-      const meant = closestKey(key, ["completion"]);
-      throw new GatewayError(
-        400,
-        "invalid_request",
-        `${where}.max_price: ${meant ? `unknown key "${key}"; did you mean "completion"?` : `"${key}" cannot be capped here`}; only "completion" (the output price in $ per 1M tokens) is`,
-      );
-    }
-  const problem = routerKeyProblem(value as Record<string, unknown>);
-  if (problem) throw new GatewayError(400, "invalid_request", `${where}.${problem}`);
-  const parsed = openRouterSchema.safeParse(value);
+  const parsed = preferencesSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     // OpenRouter's own keys are checked against its types: the one at fault is named, not the router's grammar.
@@ -96,7 +175,7 @@ export function parseProviderPreferences(
     throw new GatewayError(
       400,
       "invalid_request",
-      `${where}${path.join("")}: ${issue.message}${forOpenRouter ? " (OpenRouter's own key, sent to OpenRouter targets)" : `; expected ${EXPECTED}`}`,
+      `${where}${path.join("")}: ${issue.message}${forOpenRouter ? " (OpenRouter's own key, sent to OpenRouter targets)" : ""}`,
     );
   }
   const { order, only, ignore, allow_fallbacks, sort, max_price } = parsed.data;
@@ -110,50 +189,6 @@ export function parseProviderPreferences(
   return { preferences, openRouter: pickOpenRouterKeys(parsed.data) };
 }
 
-/**
- * What is wrong with a key the router itself acts on, as `<path>: expected <what>, got <what was sent>`, or undefined.
- * Each is a preference that would otherwise be lost or turned around without a word: `ignore: ["alpha/alpha-large"]`
- * matches no provider (names are providers, as in `@ignore=`), so the model it meant to leave out would serve; an empty
- * `only` leaves out every target, and an empty `order` ranks none (with allow_fallbacks false it too leaves out all).
- */
-function routerKeyProblem(value: Record<string, unknown>): string | undefined {
-  for (const list of LISTS) {
-    const names = value[list];
-    if (names === undefined) continue;
-    if (!Array.isArray(names))
-      return `${list}: expected an array of provider names (e.g. ["anthropic", "openai"]), got ${jsonType(names)}`;
-    if (names.length === 0 && list !== "ignore")
-      return `${list}: expected a non-empty array of provider names, got []; leave "${list}" out to ${list === "only" ? "allow every provider" : "keep the route's order"}`;
-    for (const [index, name] of names.entries()) {
-      if (typeof name !== "string" || name.trim() === "")
-        return `${list}[${index}]: expected a provider name (a non-empty string), got ${jsonType(name)}`;
-      const slash = name.search(/[/\\]/);
-      if (slash >= 0)
-        return `${list}[${index}]: "${name}" names a model; expected a provider name, not provider/model${slash > 0 ? `; did you mean "${name.slice(0, slash)}"?` : ""}`;
-    }
-  }
-  const fallbacks = value.allow_fallbacks;
-  if (fallbacks !== undefined && typeof fallbacks !== "boolean")
-    return `allow_fallbacks: expected true or false, got ${jsonType(fallbacks)}`;
-  const sort = value.sort;
-  if (sort !== undefined && !SORT_KEYS.includes(sort as SortKey)) {
-    const isObject = typeof sort === "object" && sort !== null && !Array.isArray(sort);
-    const by = isObject ? (sort as { by?: unknown }).by : sort;
-    if (!isObject || !SORT_KEYS.includes(by as SortKey)) {
-      const meant = typeof by === "string" ? closestKey(by.trim(), SORT_KEYS) : undefined;
-      return `${isObject ? "sort.by" : "sort"}: expected ${SORT_EXPECTED}${isObject ? "" : ', or {"by": one of them}'}, got ${jsonType(by)}${meant ? `; did you mean "${meant}"?` : ""}`;
-    }
-  }
-  const maxPrice = value.max_price;
-  if (maxPrice !== undefined) {
-    const isObject = typeof maxPrice === "object" && maxPrice !== null && !Array.isArray(maxPrice);
-    const cap = isObject ? (maxPrice as { completion?: unknown }).completion : maxPrice;
-    if (!(isObject && cap === undefined) && !validPrice(cap))
-      return `${isObject ? "max_price.completion" : "max_price"}: expected ${PRICE_EXPECTED}${isObject ? "" : ', or {"completion": such a number}'}, got ${jsonType(cap)}`;
-  }
-  return undefined;
-}
-
 /** Whether `text` is several JSON values joined by commas. */
 function joinedJson(text: string): boolean {
   try {
@@ -163,11 +198,6 @@ function joinedJson(text: string): boolean {
   }
 }
 
-const validPrice = (price: unknown): boolean =>
-  typeof price === "number"
-    ? Number.isFinite(price) && price >= 0
-    : typeof price === "string" && PRICE_TEXT.test(price);
-
 const jsonType = (value: unknown): string =>
   value === undefined
     ? "nothing"
@@ -175,7 +205,7 @@ const jsonType = (value: unknown): string =>
       ? "null"
       : Array.isArray(value)
         ? "an array"
-        : `a ${typeof value} (${JSON.stringify(value).slice(0, 80)})`;
+        : `a ${typeof value} (${redactText(JSON.stringify(value)).slice(0, 80)})`;
 
 /**
  * The request's shortcuts: those typed at the start of the last user message, then body and header preferences

@@ -15,6 +15,15 @@ const refused = (value: unknown, header = false) => {
 };
 
 describe("provider preferences the router cannot apply as written", () => {
+  it("sends no key pasted into a preference back in its error", () => {
+    const key = "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUv";
+    for (const value of [{ only: key }, { ignore: [`${key}/x`] }, { sort: key }, { max_price: key }]) {
+      const message = refused(value);
+      assert.doesNotMatch(message, /AbCdEfGhIj/, message);
+      assert.match(message, /\[REDACTED\]|\*\*\*/, message);
+    }
+  });
+
   it("refuses a provider/model where a provider name is meant, naming the entry and the provider", () => {
     assert.equal(
       refused({ ignore: ["alpha/alpha-large"] }),
