@@ -5,13 +5,11 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeAgentDir, ROUTES_FILE_NAME } from "../helpers/agent-dir.ts";
+import { makeAgentDir, ROUTES_FILE_NAME, routeInOrder } from "../helpers/agent-dir.ts";
 import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
-
-const target = (key: string) => ({ provider: key.split("/")[0], modelId: key.split("/")[1] });
 
 describe("pi CLI print mode: waiting for the one target an @only= allows", () => {
   let a: Emulator;
@@ -29,9 +27,8 @@ describe("pi CLI print mode: waiting for the one target an @only= allows", () =>
       routes: {
         routes: {
           pair: {
-            sortBy: "config",
+            ...routeInOrder("mock-a/model-a", "mock-b/model-b"),
             failover: { kinds: { server: { cooldownMs: 2_000 } } },
-            targets: [target("mock-a/model-a"), target("mock-b/model-b")],
           },
         },
       },
