@@ -50,6 +50,8 @@ export function chooseTier(state: RouteState): void {
     }
     rules.push(line);
   }
+  // The later rules' `when.tier` sees the tier a rule set, as it sees a shortcut's (not the intent hint's it replaced).
+  if (tierRule) context.tier = tier;
   const est = features.estimatedTokens;
   if (tier) {
     trace.tier = tier;

@@ -153,6 +153,23 @@ describe("routing through real pi", () => {
     assert.equal(h.faux("mock-a").state.callCount, 0);
   });
 
+  it("applies a rule whose when.tier names the tier a force-tier rule set", async () => {
+    const h = await start(
+      { sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) },
+      {
+        policyRules: [
+          { id: "to-fast", type: "force-tier", tier: "fast" },
+          { id: "fast-no-a", type: "exclude-provider", providers: ["mock-a"], when: { tier: "fast" } },
+        ],
+      },
+    );
+    h.faux("mock-b").setResponses([echoPrompt(h)]);
+    await h.prompt("hello there");
+    assert.equal(h.lastAssistant().provider, "mock-b");
+    assert.equal(h.faux("mock-a").state.callCount, 0);
+    assert.match(await h.command("/auto-router explain"), /\+ fast-no-a \(global\): tier fast => /);
+  });
+
   it("says an `@only=` that names no target of the route is the cause, not that no target is available now", async () => {
     const h = await start({ sortBy: "config", targets: ["mock-a/model-a", "mock-b/model-b"].map(target) });
     await h.prompt("@only=mock-zz hello there");

@@ -335,6 +335,30 @@ describe("route: tiers", () => {
     assert.equal(decision.trace.rules.find((rule) => rule.rule === "big")?.effect, "tier long");
   });
 
+  it("lets the later rules' when.tier see the tier a force-tier rule set, not the intent hint's it replaced", () => {
+    const state = snapshot(
+      { main: { targets: targets("a/1", "b/1") } },
+      {},
+      {
+        policyRules: [
+          { id: "code-to-think", type: "force-tier", tier: "reasoning", when: { intent: "code" } },
+          { id: "think-no-a", type: "exclude-provider", providers: ["a"], when: { tier: "reasoning" } },
+        ],
+      },
+    );
+    // A confident code intent hints tier swe; the rule makes it reasoning.
+    const decision = route(
+      { routeId: "main", features: features({ intent: "code", intentConfidence: 0.9 }) },
+      state,
+      NOW,
+    );
+    assert.equal(decision.trace.tier, "reasoning");
+    const line = decision.trace.rules.find((rule) => rule.rule === "think-no-a");
+    assert.equal(line?.matched, true, line?.why);
+    assert.equal(line?.why, "tier reasoning");
+    assert.deepEqual(keys(decision), ["b/1"]);
+  });
+
   it("lets a shortcut beat a force-tier rule and traces the rule as without effect", () => {
     const state = snapshot(
       { ...routes, swe: { ...routes.swe, policyRules: [{ id: "big", type: "force-tier", tier: "long" }] } },
