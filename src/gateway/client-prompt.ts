@@ -5,7 +5,7 @@
 // its target (warm provider caches, valid thinking signatures) and its intent, as in pi. Two clients whose
 // conversations start alike share an identity until they differ: they then share a target, which is harmless.
 import type { Context, UserMessage } from "@mariozechner/pi-ai";
-import { type ParsedShortcuts, parseShortcuts } from "../routing/shortcuts.ts";
+import { type ParsedShortcuts, parseShortcuts, shortcutOnlyText } from "../routing/shortcuts.ts";
 import type { PromptShortcuts } from "../routing/types.ts";
 import { edgesHash } from "../text-hash.ts";
 import { GatewayError } from "./errors.ts";
@@ -57,8 +57,20 @@ function checkMistake(mistake: ParsedShortcuts["mistake"], warn: ((text: string)
 }
 
 /**
+ * The 400 for a prompt that is nothing but shortcuts, as pi refuses it: sent, it would be an empty user turn, which
+ * an Anthropic model takes as a cue to continue its previous answer.
+ */
+const shortcutsOnly = (parsed: ParsedShortcuts): GatewayError =>
+  new GatewayError(
+    400,
+    "invalid_request",
+    `the prompt (the last user message) is only shortcuts, so ${shortcutOnlyText(parsed.shortcuts)}`,
+  );
+
+/**
  * Shortcuts typed at the start of the prompt, stripped from it as pi's input event does. A mistyped one is refused,
- * or warned about through `warn` (checkMistake).
+ * or warned about through `warn` (checkMistake); a prompt they leave with no text and no image is refused
+ * (shortcutsOnly).
  */
 export function takeShortcuts(
   context: Context,
@@ -71,6 +83,7 @@ export function takeShortcuts(
     const parsed = parseShortcuts(message.content);
     checkMistake(parsed.mistake, warn);
     if (parsed.shortcuts.tokens.length === 0) return undefined;
+    if (parsed.text.trim() === "") throw shortcutsOnly(parsed);
     context.messages[promptIndex!] = { ...message, content: parsed.text };
     return parsed.shortcuts;
   }
@@ -81,7 +94,10 @@ export function takeShortcuts(
   checkMistake(parsed.mistake, warn);
   if (parsed.shortcuts.tokens.length === 0) return undefined;
   const content = [...message.content];
-  content[first] = { ...block, text: parsed.text };
+  // A block the shortcuts emptied is left out, not sent as empty text: the prompt is the image (or text) beside it.
+  if (parsed.text.trim() === "") content.splice(first, 1);
+  else content[first] = { ...block, text: parsed.text };
+  if (!content.some((part) => part.type === "image" || part.text.trim() !== "")) throw shortcutsOnly(parsed);
   context.messages[promptIndex!] = { ...message, content };
   return parsed.shortcuts;
 }

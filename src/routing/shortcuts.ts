@@ -202,15 +202,18 @@ export function describeShortcuts(shortcuts: PromptShortcuts): string {
 }
 
 /**
- * The notice for a prompt that is nothing but shortcuts: sending it would give the model an empty user turn (Anthropic
- * then continues its previous answer), so nothing is sent and the user is told how shortcuts are used.
+ * Why a prompt that is nothing but shortcuts is not sent: sending it would give the model an empty user turn
+ * (Anthropic then continues its previous answer), so nothing is sent and the user is told how shortcuts are used.
+ * pi's notice and the gateway's 400 both say it.
  */
-export function shortcutOnlyNotice(shortcuts: PromptShortcuts): string {
+export function shortcutOnlyText(shortcuts: PromptShortcuts): string {
   return (
-    `auto-router: nothing was sent: ${shortcuts.tokens.join(" ")} only says how the prompt after it is routed ` +
+    `nothing was sent: ${shortcuts.tokens.join(" ")} only says how the prompt after it is routed ` +
     `(${describeShortcuts(shortcuts)}). Type the prompt after the shortcut, e.g. "${shortcuts.tokens.join(" ")} explain this error".`
   );
 }
+
+export const shortcutOnlyNotice = (shortcuts: PromptShortcuts): string => `auto-router: ${shortcutOnlyText(shortcuts)}`;
 
 /** The warning for a mistyped shortcut: it is sent as part of the prompt, since it may be meant as text. */
 export const shortcutMistakeNotice = ({ token, reason }: { token: string; reason: string }): string =>
