@@ -10,6 +10,7 @@ import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import { describeOrigin, routeCount } from "../state/config-file.ts";
 import type { CommandDeps, Subcommand } from "./command-types.ts";
 import { formatDuration } from "./format.ts";
+import { resolveRouteName } from "./name-resolution.ts";
 import { routeCompletions, servedText, unfinishedAttempt } from "./route-commands.ts";
 import { unknownWordText } from "./unknown-word.ts";
 
@@ -32,18 +33,18 @@ export const explainCommand: Subcommand = {
   description: "Why the last request of a route went where it went (from its recorded trace, not recomputed)",
   complete: (prefix, deps) => routeCompletions(prefix, deps),
   async run(args, deps, output) {
-    const routes = Object.keys(deps.config().routes);
-    if (args[0] && !routes.includes(args[0]))
-      return output.error(`explain: "${args[0]}" is not a route (routes: ${routes.join(", ") || "none"})`);
+    const named = args[0] ? resolveRouteName(args[0], deps.config(), deps.runtime.registry()) : undefined;
+    if (named && "error" in named) return output.error(`explain: ${named.error}`);
+    const routeId = named?.routeId;
     // A request is kept under the route it asked for; one a tier sent through this route (main -> think) is its last.
-    const last = args[0]
-      ? (deps.runtime.lastDecision(args[0]) ??
-        deps.runtime.allLastDecisions().find((decided) => decided.decision.routeId === args[0]))
+    const last = routeId
+      ? (deps.runtime.lastDecision(routeId) ??
+        deps.runtime.allLastDecisions().find((decided) => decided.decision.routeId === routeId))
       : deps.runtime.allLastDecisions()[0];
     if (!last) {
       // Decisions are kept in memory: a separate `pi -p "/auto-router explain"` run has none of an earlier run.
       return output.info(
-        `${args[0] ? `no request has been routed through ${args[0]} in this pi process yet` : "no request has been routed in this pi process yet"}` +
+        `${routeId ? `no request has been routed through ${routeId} in this pi process yet` : "no request has been routed in this pi process yet"}` +
           ` (explain shows this process's requests: in print mode, give it after the prompt, as in pi -p "<prompt>" "/auto-router explain"; earlier runs are in the event log, see ${routingStatsHint()})`,
       );
     }

@@ -6,6 +6,7 @@ import {
   describeAlias,
   describeResolved,
   nameCompletions,
+  nearTarget,
   resolveName,
   type ResolvedName,
   unresolvedText,
@@ -64,8 +65,12 @@ export const resolveCommand: Subcommand = {
     const config = deps.config();
     const resolved = resolveName(name, config, usableModel(deps.runtime.registry()));
     if (!resolved) return output.error(unresolvedText(name, config, deps.runtime.registry()));
+    const state = resolvedState(resolved, deps);
+    // The model the gateway would suggest for the same mistyped name.
+    const near =
+      state === "unknown model" ? nearTarget(describeResolved(resolved), config, deps.runtime.registry()) : undefined;
     const lines = [
-      `${name} → ${describeResolved(resolved)}${resolved.alias ? " (alias)" : ""}: ${resolvedState(resolved, deps)}`,
+      `${name} → ${describeResolved(resolved)}${resolved.alias ? " (alias)" : ""}: ${state}${near ? `; did you mean "${near}"?` : ""}`,
     ];
     if (resolved.kind === "route") {
       const route = config.routes[resolved.routeId]!;

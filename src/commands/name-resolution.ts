@@ -1,5 +1,6 @@
 // What a name typed after `/auto-router switch|resolve` means: an alias from the config, a route id,
-// `auto-router/<route>`, or a `provider/model` id from pi's registry. Also the completions for such names.
+// `auto-router/<route>`, or a `provider/model` id from pi's registry; the route such a name gives the subcommands that
+// take a route (show, rules, explain); the model a mistyped one meant. Also the completions for such names.
 import type { Api, Model } from "@mariozechner/pi-ai";
 import type { RouterConfig } from "../config/schema.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
@@ -7,6 +8,7 @@ import type { CommandDeps, CompletionItem } from "./command-types.ts";
 
 import { aliasCandidates, describeAlias, ROUTER_PROVIDER } from "../config/alias-names.ts";
 import { closestKey } from "../config/key-suggestions.ts";
+import { registryModels } from "../runtime/model-catalogue.ts";
 
 export { describeAlias, ROUTER_PROVIDER };
 /** pi's catalogue has hundreds of models; a completion list longer than this is noise. */
@@ -111,6 +113,34 @@ export function unresolvedText(name: string, config: RouterConfig, registry: Reg
   return `"${name}" is neither a route, an alias nor provider/model${near ? `; did you mean "${near}"?` : ""} (routes: ${routes.join(", ")}; aliases: ${aliases.join(", ") || "none"})`;
 }
 
+/**
+ * The route a subcommand that takes one (show, rules, explain) is given, named as `switch` takes a route: its id,
+ * `auto-router/<route>` or an alias of it; or why the name is none (a model, a dead alias, a typo with the route meant).
+ */
+export function resolveRouteName(
+  name: string,
+  config: RouterConfig,
+  registry: RegistryLike | undefined,
+): { routeId: string } | { error: string } {
+  const usable = usableModel(registry);
+  const resolved = resolveName(name, config, usable);
+  if (resolved?.kind === "route") return { routeId: resolved.routeId };
+  const routes = Object.keys(config.routes);
+  const routeAliases = Object.keys(config.aliases ?? {}).filter(
+    (alias) => resolveName(alias, config, usable)?.kind === "route",
+  );
+  const known = `(routes: ${routes.join(", ") || "none"}${routeAliases.length ? `; aliases: ${routeAliases.join(", ")}` : ""})`;
+  if (resolved)
+    return {
+      error: resolved.alias
+        ? `"${name}" is an alias of the model ${describeResolved(resolved)}, not of a route ${known}`
+        : `"${name}" names a model, not a route ${known}`,
+    };
+  if (config.aliases?.[name] !== undefined) return { error: unresolvedText(name, config, registry) };
+  const near = closestKey(routeIdOf(name), [...routes, ...routeAliases]);
+  return { error: `"${name}" is not a route${near ? `; did you mean "${near}"?` : ""} ${known}` };
+}
+
 export function describeResolved(resolved: ResolvedName): string {
   return resolved.kind === "route"
     ? `${ROUTER_PROVIDER}/${resolved.routeId}`
@@ -149,4 +179,71 @@ export function nameCompletions(prefix: string, deps: CommandDeps): CompletionIt
   const served = new Set(servedAliases(config, deps.runtime.registry()));
   const aliases = aliasCompletions(prefix, config).filter((item) => served.has(item.value));
   return [...routes, ...aliases, ...models];
+}
+
+/**
+ * The `provider/model` names that would be served (pi's registry finds them): the targets the config names (routes',
+ * aliases', gateway.models') and, when this pi's registry can list them, every model it knows. Provider -> model ids.
+ * Never throws: a registry that cannot answer offers nothing.
+ */
+function servedTargets(config: RouterConfig, registry: RegistryLike | undefined): Map<string, Set<string>> {
+  const targets = new Map<string, Set<string>>();
+  const add = (provider: string, modelId: string) => {
+    if (provider === ROUTER_PROVIDER) return;
+    let found = false;
+    try {
+      found = registry?.find(provider, modelId) !== undefined;
+    } catch {
+      found = false;
+    }
+    if (!found) return;
+    const ids = targets.get(provider) ?? new Set<string>();
+    ids.add(modelId);
+    targets.set(provider, ids);
+  };
+  for (const route of Object.values(config.routes))
+    for (const target of route.targets) add(target.provider, target.modelId);
+  const named = [
+    ...Object.values(config.aliases ?? {}).flatMap(aliasCandidates),
+    ...Object.values(config.gateway?.models ?? {}),
+  ];
+  for (const name of named) {
+    const slash = name.indexOf("/");
+    if (slash > 0 && slash < name.length - 1) add(name.slice(0, slash), name.slice(slash + 1));
+  }
+  let listed: ReturnType<typeof registryModels>;
+  try {
+    listed = registryModels(registry);
+  } catch {
+    listed = undefined;
+  }
+  for (const [provider, ids] of listed ?? []) {
+    if (provider === ROUTER_PROVIDER) continue;
+    const known = targets.get(provider) ?? new Set<string>();
+    for (const id of ids) known.add(id);
+    targets.set(provider, known);
+  }
+  return targets;
+}
+
+/**
+ * The `provider/model` a mistyped one probably meant (said by the gateway's 404, `/auto-router switch` and `resolve`).
+ * With a provider that is served, only its model ids are compared (by the model part, so the shared provider does not
+ * make an unrelated model look close); with an unknown provider, the whole name is compared with every served one
+ * (`opnai/gpt-4.1-mini` -> `openai/gpt-4.1-mini`).
+ */
+export function nearTarget(name: string, config: RouterConfig, registry: RegistryLike | undefined): string | undefined {
+  const slash = name.indexOf("/");
+  if (slash <= 0 || slash === name.length - 1) return undefined;
+  const targets = servedTargets(config, registry);
+  const provider = name.slice(0, slash);
+  const sameProvider = targets.get(provider);
+  if (sameProvider) {
+    const near = closestKey(name.slice(slash + 1), [...sameProvider]);
+    return near === undefined ? undefined : `${provider}/${near}`;
+  }
+  return closestKey(
+    name,
+    [...targets].flatMap(([other, ids]) => [...ids].map((id) => `${other}/${id}`)),
+  );
 }

@@ -10,6 +10,7 @@ import type { RouterConfig } from "../config/schema.ts";
 import { LONG_TIER_MIN_CONTEXT_TOKENS } from "../routing/constraints.ts";
 import { ruleName } from "../routing/policy-rules.ts";
 import type { Subcommand } from "./command-types.ts";
+import { resolveRouteName } from "./name-resolution.ts";
 import { configNotice, routeCompletions } from "./route-commands.ts";
 
 const TIER_MEANINGS: Record<(typeof TIERS)[number], string> = {
@@ -141,9 +142,9 @@ export const rulesCommand: Subcommand = {
   description: "The policy rules (global and per route): when each applies and what it does",
   complete: (prefix, deps) => routeCompletions(prefix, deps),
   async run(args, deps, output) {
-    const routeId = args[0];
-    if (routeId && !deps.config().routes[routeId])
-      return output.error(`unknown route "${routeId}" (known: ${Object.keys(deps.config().routes).join(", ")})`);
+    const named = args[0] ? resolveRouteName(args[0], deps.config(), deps.runtime.registry()) : undefined;
+    if (named && "error" in named) return output.error(`rules: ${named.error}`);
+    const routeId = named?.routeId;
     // An invalid routes file is said first, as the listings say it: its rules are not the ones in force.
     const notice = configNotice(deps);
     if (notice?.declared)

@@ -8,6 +8,7 @@ import type { AttemptRecord, LastDecision } from "../runtime/router-runtime.ts";
 import { routeSettings } from "../runtime/route-settings.ts";
 import type { CommandDeps, CommandOutput, CompletionItem, Subcommand } from "./command-types.ts";
 import { formatDuration, formatPrice, table } from "./format.ts";
+import { resolveRouteName } from "./name-resolution.ts";
 import { holdProbeText } from "./revert-hold-text.ts";
 
 export function routeCompletions(prefix: string, deps: CommandDeps): CompletionItem[] {
@@ -125,15 +126,15 @@ export const showCommand: Subcommand = {
   description: "One route in detail",
   complete: (prefix, deps) => routeCompletions(prefix, deps),
   async run(args, deps, output) {
-    let routeId: string | undefined = args[0];
-    if (!routeId && output.select) {
-      routeId = await output.select("Show which route?", Object.keys(deps.config().routes));
-      if (!routeId) return output.info("show cancelled");
+    let name: string | undefined = args[0];
+    if (!name && output.select) {
+      name = await output.select("Show which route?", Object.keys(deps.config().routes));
+      if (!name) return output.info("show cancelled");
     }
-    if (!routeId) return output.error("usage: /auto-router show <route>");
-    if (!deps.config().routes[routeId])
-      return output.error(`unknown route "${routeId}" (known: ${Object.keys(deps.config().routes).join(", ")})`);
-    showRoutes([routeId], deps, output);
+    if (!name) return output.error("usage: /auto-router show <route>");
+    const named = resolveRouteName(name, deps.config(), deps.runtime.registry());
+    if ("error" in named) return output.error(`show: ${named.error}`);
+    showRoutes([named.routeId], deps, output);
   },
 };
 

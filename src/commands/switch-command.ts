@@ -3,6 +3,7 @@ import type { Subcommand } from "./command-types.ts";
 import {
   describeResolved,
   nameCompletions,
+  nearTarget,
   resolveName,
   ROUTER_PROVIDER,
   servedAliases,
@@ -36,10 +37,11 @@ export const switchCommand: Subcommand = {
     const via = resolved.alias ? ` (alias ${resolved.alias})` : "";
     if (!(await deps.switchModel(provider, modelId))) {
       const known = deps.runtime.registry()?.find(provider, modelId);
+      if (known) return output.error(`cannot switch to ${target}${via}: pi has no credentials for it`);
+      // The model the gateway would suggest for the same mistyped name.
+      const near = nearTarget(target, config, deps.runtime.registry());
       return output.error(
-        known
-          ? `cannot switch to ${target}${via}: pi has no credentials for it`
-          : `cannot switch to ${target}${via}: pi does not know that model`,
+        `cannot switch to ${target}${via}: pi does not know that model${near ? `; did you mean "${near}"?` : ""}`,
       );
     }
     output.info(`switched to ${target}${via}`);

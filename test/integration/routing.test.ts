@@ -563,7 +563,10 @@ describe("routing through real pi", () => {
     // Commands never reach the model.
     assert.equal(h.faux("mock-b").state.callCount, 1);
     // A name that is no route is said to be one, not "nothing routed through it yet".
-    assert.equal(await h.command("/auto-router explain mian"), 'explain: "mian" is not a route (routes: main)');
+    assert.equal(
+      await h.command("/auto-router explain mian"),
+      'explain: "mian" is not a route; did you mean "main"? (routes: main)',
+    );
   });
 
   it("answers an unknown subcommand with an error and the list of subcommands", async () => {
