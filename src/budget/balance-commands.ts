@@ -18,11 +18,11 @@ import {
 } from "./balance-book.ts";
 import { limitCell, pick } from "./budget-commands.ts";
 import {
-  balanceFloorOff,
   clearLimitOperation,
   type EffectiveLimit,
   sameProvider,
   setLimitOperation,
+  switchedOff,
 } from "./budget-limits.ts";
 import type { BudgetService } from "./budget-service.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
@@ -68,7 +68,9 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
       const floor = view?.limits.balanceFloor;
       const known = entry?.amount !== undefined;
       const value = formatBalances(entry);
-      const off = floor ? undefined : balanceFloorOff(config.budgets, service.limits.read(), source.provider);
+      const off = floor
+        ? undefined
+        : switchedOff(config.budgets, service.limits.read(), source.provider, "balanceFloor");
       const floorCell = !floor
         ? off
           ? `off (set${off.config ? `, config ${formatMoney(off.config.amount, off.config.currency)}` : ""})`
@@ -81,7 +83,8 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
         !known && service.balances.fetching(source.provider)
           ? "fetching (the floor applies once the balance is known)"
           : entry?.stale
-            ? `stale: ${entry.error ?? "fetch failed"}`
+            ? // Before any reading there is nothing stale: the fetch failed, and the floor waits for one that succeeds.
+              `${known ? "stale" : "fetch failed"}: ${entry.error ?? "fetch failed"}`
             : entry?.fetchedAt === undefined
               ? "not fetched (try balance fetch)"
               : isStale(entry, now)
@@ -89,17 +92,27 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
                 : "fresh";
       return [source.provider, value, floorCell, fetched, state];
     });
-    const stale = sources
-      .filter((source) => {
-        const entry = service.balances.get(source.provider);
-        return entry !== undefined && isStale(entry, now);
-      })
-      .map((source) => source.provider);
+    const stale: string[] = [];
+    const none: string[] = [];
+    for (const source of sources) {
+      const entry = service.balances.get(source.provider);
+      if (entry !== undefined && isStale(entry, now)) (entry.amount === undefined ? none : stale).push(source.provider);
+    }
+    const warnings = [
+      ...(stale.length > 0
+        ? [
+            `stale balance: ${stale.join(", ")} (see its state above); a floor is compared with the last reading until a fetch succeeds`,
+          ]
+        : []),
+      ...(none.length > 0
+        ? [
+            `no balance yet for ${none.join(", ")}: ${none.length === 1 ? "its floor applies" : "their floors apply"} once a fetch succeeds`,
+          ]
+        : []),
+    ];
     return {
       text: table(["provider", "balance", "floor", "fetched", "state"], rows),
-      ...(stale.length > 0 && {
-        staleWarning: `stale balance: ${stale.join(", ")} (see its state above); a floor is compared with the last reading until a fetch succeeds`,
-      }),
+      ...(warnings.length > 0 && { staleWarning: warnings.join("\n") }),
     };
   }
 
@@ -156,7 +169,7 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
       parsed === "clear"
         ? `balance floor set by command for ${provider} cleared; the config's floor (if any) applies again: ${inForce}`
         : parsed === null
-          ? `balance floor for ${provider} switched off (also overrides the config)`
+          ? `balance floor for ${provider} switched off${switchedOff(deps.config().budgets, service.limits.read(), provider, "balanceFloor")?.config ? " (also overrides the config)" : ""}`
           : `balance floor for ${provider} set to ${formatMoney(parsed.amount, parsed.currency)}`;
     const shown = showBalances(deps.now(), deps.config());
     output.info(`${said}\n${shown.text}`);

@@ -15,10 +15,12 @@ import {
   providerNameIn,
   sameProvider,
   setLimitOperation,
+  switchedOff,
   type BudgetPeriod,
   type EffectiveLimit,
 } from "./budget-limits.ts";
 import type { BudgetService } from "./budget-service.ts";
+import type { RouterConfig } from "../config/schema.ts";
 import type { UsageLedger, UsageTotals } from "./usage-ledger.ts";
 import { unknownWordText } from "../commands/unknown-word.ts";
 
@@ -56,13 +58,20 @@ function providerNames(service: BudgetService, now: number): string[] {
   ];
 }
 
-function showBudget(service: BudgetService, now: number): string {
+/** A period's limit cell; a limit switched off by command is "off (set)", with the config's limit it overrides. */
+function periodCell(limit: EffectiveLimit | undefined, off: ReturnType<typeof switchedOff>): string {
+  if (limit || !off) return limitCell(limit);
+  return `off (set${off.config ? `, config ${formatMoney(off.config.amount, off.config.currency)}` : ""})`;
+}
+
+function showBudget(service: BudgetService, now: number, config: RouterConfig): string {
   const keys = service.keys(now);
   const views = service.views(now);
   const header = `budgets: today ${keys.day}, month ${keys.month} (${service.timeZone()}); policy ${service.policy()}`;
   if (views.length === 0)
     return `${header}\nno spend recorded and no budget set. Set one: /auto-router budget set <provider> <usd> [monthly]`;
   const rows = views.flatMap((view) => {
+    const off = (period: BudgetPeriod) => switchedOff(config.budgets, service.limits.read(), view.provider, period);
     const daily = view.audit.periods.find((period) => period.period === "daily");
     const monthly = view.audit.periods.find((period) => period.period === "monthly");
     return [
@@ -70,7 +79,7 @@ function showBudget(service: BudgetService, now: number): string {
         view.provider,
         "today",
         formatUsd(view.spend.day.costUsd, "spend"),
-        limitCell(view.limits.daily),
+        periodCell(view.limits.daily, off("daily")),
         shareCell(daily, view.refused?.shortfall.period === "daily"),
         requestsCell(view.spend.day),
       ],
@@ -78,7 +87,7 @@ function showBudget(service: BudgetService, now: number): string {
         "",
         "month",
         formatUsd(view.spend.month.costUsd, "spend"),
-        limitCell(view.limits.monthly),
+        periodCell(view.limits.monthly, off("monthly")),
         shareCell(monthly, view.refused?.shortfall.period === "monthly"),
         requestsCell(view.spend.month),
       ],
@@ -173,7 +182,7 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
           .filter(([, status]) => status.budget?.spendUnknown)
           .map(([provider, status]) => `${provider}: BLOCKED, spend unknown: ${status.budget!.detail}`);
         // A table is a report, its warnings a notification of their own (pi puts "Warning:" before a warning's text).
-        output.info(showBudget(service, now));
+        output.info(showBudget(service, now, deps.config()));
         if (unknown.length > 0) output.warn(unknown.join("\n"));
         return;
       }
@@ -183,9 +192,12 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
       // A key pasted in place of the provider name would be stored in the limits file as a provider.
       if (redactText(written) !== written)
         return output.error("budget: that provider name looks like an API key or token; nothing was changed");
-      // Names match case-insensitively (as in budgets.providers): `MOCK-A` is the provider a target calls mock-a.
+      // Names match case-insensitively (as in budgets.providers): `MOCK-A` is the provider a target calls mock-a; one
+      // no target bills to keeps the spelling a command stored it under (`clear MOKC-A` clears `set mokc-a`'s limit).
       const billed = billedAccounts(deps.config());
-      const provider = providerNameIn(billed, written);
+      const provider = billed.some((account) => sameProvider(account, written))
+        ? providerNameIn(billed, written)
+        : providerNameIn(Object.keys(service.limits.read().providers), written);
       const meant = (name: string) => {
         const near = closestKey(name, billed);
         return near ? `. Did you mean "${near}"?` : "";
@@ -220,8 +232,8 @@ export function createBudgetSubcommands(service: BudgetService): Subcommand[] {
         const neverBlocks = dailyAboveMonthly({ daily: applied?.daily?.amount, monthly: applied?.monthly?.amount });
         output.info(
           usd === null
-            ? `${period} budget for ${provider} switched off (also overrides the config)${unused}`
-            : `${period} budget for ${provider} set to ${formatUsd(usd, "spend")}${unused}\n${showBudget(service, now)}`,
+            ? `${period} budget for ${provider} switched off${switchedOff(deps.config().budgets, service.limits.read(), provider, period)?.config ? " (also overrides the config)" : ""}${unused}`
+            : `${period} budget for ${provider} set to ${formatUsd(usd, "spend")}${unused}\n${showBudget(service, now, deps.config())}`,
         );
         if (neverBlocks) output.warn(`${provider}: ${neverBlocks}`);
         return;

@@ -51,11 +51,25 @@ const LIMIT_FIELDS = [...BUDGET_PERIODS, "balanceFloor"] as const;
 
 export const sameProvider = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
-/** The providers spend is billed to (a target's authProvider, else its provider), spelled as the routes spell them. */
+/**
+ * The providers spend is billed to (a target's authProvider, else its provider), each once: an account the routes
+ * spell in several cases is one account, named as the routes first spell it, so its spend and limits are one.
+ */
 export function billedAccounts(config: RouterConfig): string[] {
-  const accounts = new Set<string>();
-  for (const route of Object.values(config.routes)) for (const target of route.targets) accounts.add(accountOf(target));
-  return [...accounts];
+  return [...accountSpellings(config).keys()];
+}
+
+/** Each billed account (as the routes first spell it) with every spelling its targets use, that one first. */
+export function accountSpellings(config: RouterConfig): Map<string, string[]> {
+  const byLower = new Map<string, string[]>();
+  for (const route of Object.values(config.routes))
+    for (const target of route.targets) {
+      const account = accountOf(target);
+      const spellings = byLower.get(account.toLowerCase());
+      if (!spellings) byLower.set(account.toLowerCase(), [account]);
+      else if (!spellings.includes(account)) spellings.push(account);
+    }
+  return new Map([...byLower.values()].map((spellings) => [spellings[0]!, spellings]));
 }
 
 /** The name a limit for `provider` is kept under: the billed provider's own spelling, else `provider` as written. */
@@ -328,24 +342,27 @@ export function effectiveLimits(
 }
 
 /**
- * A floor switched off by command (`balance floor <provider> off`): the config's floor it overrides, if any; undefined
- * when no command switched `provider`'s floor off (the latest command-set value of any spelling decides).
+ * A limit (or floor) switched off by command (`budget set <provider> off`, `balance floor <provider> off`): the
+ * config's value it overrides, if any; undefined when no command switched `provider`'s `field` off (the latest
+ * command-set value of any spelling decides).
  */
-export function balanceFloorOff(
+export function switchedOff(
   config: BudgetsConfig | undefined,
   stored: LimitsState,
   provider: string,
+  field: LimitField,
 ): { config?: FloorAmount } | undefined {
   const command = Object.entries(stored.providers)
     .filter(([name]) => sameProvider(name, provider))
     .map(([, limits]) => limits)
     .sort((a, b) => (a.updatedAt ?? 0) - (b.updatedAt ?? 0));
-  if (mergeLimits(command).balanceFloor !== null) return undefined;
+  if (mergeLimits(command)[field] !== null) return undefined;
   const configured = Object.entries(config?.providers ?? {})
     .filter(([name]) => sameProvider(name, provider))
     .sort(([a], [b]) => Number(a === provider) - Number(b === provider));
   const merged = mergeLimits(configured.map(([, limits]) => configLimits(limits)));
-  return typeof merged.balanceFloor === "number"
-    ? { config: { amount: merged.balanceFloor, currency: merged.balanceFloorCurrency ?? USD } }
+  const amount = merged[field];
+  return typeof amount === "number"
+    ? { config: { amount, currency: (field === "balanceFloor" && merged.balanceFloorCurrency) || USD } }
     : {};
 }

@@ -18,12 +18,14 @@ import type { BudgetService, ProviderBudgetView } from "./budget-service.ts";
 import { auditProvider, formatShare } from "./budget-audit.ts";
 import { openRefusalBook, type RefusalsState, shortfallText, standingRefusal } from "./budget-refusals.ts";
 import {
+  accountSpellings,
   billedAccounts,
   effectiveLimits,
   emptyLimits,
   LIMITS_STORE_NAME,
   limitsStateSchema,
   parseLimits,
+  providerNameIn,
   type LimitsState,
 } from "./budget-limits.ts";
 import { placeOf } from "../state/json-text.ts";
@@ -106,7 +108,8 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
   // A team counts one calendar: machines in other zones would each fill their own local day's totals.
   const teamCalendars = openTeamCalendars(context);
   const defaultZone = () => (context.teamMode ? "UTC" : localTimeZone());
-  const timeZone = (): string => {
+  /** This process's zone: budgets.timeZone, else the machine's (UTC in team mode). */
+  const ownZone = (): string => {
     const configured = context.config().budgets?.timeZone;
     if (!configured) return defaultZone();
     if (isValidTimeZone(configured)) return configured;
@@ -119,10 +122,21 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
   // The zone this process last put the ledger on: a window whose routes file is reloaded a moment after another's
   // leaves the ledger alone until its own zone changes.
   let ledgerZone: string | undefined;
+  /**
+   * The calendar spend is booked and checked on. Without budgets.timeZone, the zone the file ledger records: another
+   * process (a pi window in another zone than the gateway) may have moved it since this one started, and a process
+   * booking on its own calendar there would put its spend on dates the others do not count as today.
+   */
+  const timeZone = (): string => {
+    const own = ownZone();
+    if (context.teamMode || own === configuredZone()) return own;
+    const recorded = usage.read().timeZone;
+    return recorded !== undefined && isValidTimeZone(recorded) ? recorded : own;
+  };
   const keys = (now: number) => {
-    const zone = timeZone();
+    const zone = ownZone();
     if (zone !== ledgerZone) followZone(zone, now);
-    return calendarKeys(now, zone);
+    return calendarKeys(now, timeZone());
   };
   /**
    * Puts the file ledger on `zone`'s calendar when its dates are another zone's (budgets.timeZone changed, or the
@@ -147,6 +161,11 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     usage.update(calendarZoneOperation(zone, now, (at) => calendarKeys(at, zone)));
   const configuredZone = () => context.config().budgets?.timeZone;
   const accountsOf = lastValue(billedAccounts);
+  const spellingsOf = lastValue(accountSpellings);
+  /** The one name an account's spend is booked, reserved and checked under, whatever case a target writes it in. */
+  const accountIn = (account: string) => providerNameIn(accountsOf(context.config()), account);
+  /** The names the targets bill `account` under: route() looks a target's status up by its own spelling. */
+  const spellingsIn = (account: string) => spellingsOf(context.config()).get(account) ?? [account];
   // Keyed by the billed provider's own spelling, so a limit written `Mock-A` finds provider mock-a's spend.
   const limitsOf = lastValue(effectiveLimits);
   const limitsIn = (config: RouterConfig, state: LimitsState) => limitsOf(config.budgets, state, accountsOf(config));
@@ -232,10 +251,15 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
    * answer's cost, so the prompt alone would let a burst of first requests pass a limit many times over. A hard budget
    * reserves this before the attempt starts; the recorded cost replaces it.
    */
-  const expectedCostUsd = (candidate: Candidate, month: string, estimatedInputTokens: number | undefined): number => {
+  const expectedCostUsd = (
+    candidate: Candidate,
+    account: string,
+    month: string,
+    estimatedInputTokens: number | undefined,
+  ): number => {
     const months = usage.read().months;
     for (const key of [month, previousMonthKey(month)]) {
-      const totals = months[key]?.[candidate.account]?.[candidate.modelId];
+      const totals = months[key]?.[account]?.[candidate.modelId];
       if (totals && totals.requests > 0) return totals.costUsd / totals.requests;
     }
     if (candidate.estimatedCostUsd !== undefined) return candidate.estimatedCostUsd;
@@ -309,7 +333,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     limitedProviders: () =>
       Object.entries(currentLimits())
         .filter(([, limits]) => limits.daily !== undefined || limits.monthly !== undefined)
-        .map(([provider]) => provider),
+        .flatMap(([provider]) => spellingsIn(provider)),
     providerStatus(now) {
       const result: Record<string, ProviderStatus> = {};
       // Without limits no view has a period or a balance audit: nothing to compute per request.
@@ -320,23 +344,22 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         // (not left out of the decision: a cheaper request may fit), and list says so.
         const refused =
           view.refused && view.audit.level !== "blocked" ? shortfallText(view.refused.shortfall) : undefined;
-        result[view.provider] = {
-          budget: { level: view.audit.level, detail: view.audit.detail, ...(refused && { refused }) },
-        };
+        const budget = { level: view.audit.level, detail: view.audit.detail, ...(refused && { refused }) };
+        for (const spelling of spellingsIn(view.provider)) result[spelling] = { budget };
       }
       return result;
     },
     reserveAttempt(attempt) {
       const config = context.config();
       if ((config.budgets?.policy ?? "soft") !== "hard") return undefined;
-      const provider = attempt.candidate.account;
+      const provider = accountIn(attempt.candidate.account);
       const providerLimits = limitsIn(config, limits.read())[provider];
       if (!providerLimits?.daily && !providerLimits?.monthly) return undefined;
       const calendar = keys(attempt.now);
       const amountUsd =
         attempt.candidate.billing === "subscription"
           ? 0
-          : expectedCostUsd(attempt.candidate, calendar.month, attempt.estimatedInputTokens);
+          : expectedCostUsd(attempt.candidate, provider, calendar.month, attempt.estimatedInputTokens);
       const answer = ledger.reserve({
         id: `${attempt.requestId}:${attempt.attempt}`,
         provider,
@@ -356,7 +379,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     },
     onAttemptResult(observation) {
       const { outcome, candidate } = observation;
-      const provider = candidate.account;
+      const provider = accountIn(candidate.account);
       const id = `${observation.requestId}:${observation.attempt}`;
       const record = reconcileUsage({
         message: outcome.message,
@@ -372,7 +395,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       // A subscription's answer costs nothing more: its tokens are counted, its list price is not spend.
       if (candidate.billing === "subscription") record.costUsd = 0;
       ledger.record({ id, calendar, provider, modelId: candidate.modelId, totals: totalsOf(record) });
-      if (!context.teamMode && usage.read().timeZone === undefined) putLedgerOn(timeZone(), observation.now);
+      if (!context.teamMode && usage.read().timeZone === undefined) putLedgerOn(ownZone(), observation.now);
       context.record(
         "usage",
         {

@@ -16,6 +16,7 @@ import { sourceMessageOf, sourcePathOf, type SourcePaths } from "./source-paths.
 import { RULE_FIELD_TYPES, RULE_NEEDS } from "./routing-schema.ts";
 import { dailyAboveMonthly } from "./silent-strategies.ts";
 import { routerConfigSchema, type RouterConfig } from "./schema.ts";
+import { accountOf } from "../routing/types.ts";
 
 export interface ParsedConfig {
   /** Undefined when the file is invalid (an `error` issue explains why). */
@@ -129,6 +130,22 @@ function checkReferences(config: RouterConfig, issues: ConfigIssue[]): void {
     if (neverBlocks)
       issues.push({ severity: "warning", path: `budgets.providers.${provider}.daily`, message: neverBlocks });
   }
+  // Budgets take account names in any case, as their limits do: two spellings are one account's spend and limits.
+  const spellings = new Map<string, string>();
+  const warned = new Set<string>();
+  for (const [id, route] of Object.entries(config.routes))
+    route.targets.forEach((target, index) => {
+      const account = accountOf(target);
+      const first = spellings.get(account.toLowerCase()) ?? account;
+      spellings.set(account.toLowerCase(), first);
+      if (first === account || warned.has(account)) return;
+      warned.add(account);
+      issues.push({
+        severity: "warning",
+        path: `routes.${id}.targets[${index}].${target.authProvider !== undefined ? "authProvider" : "provider"}`,
+        message: `"${account}" is the account "${first}" of another target in another case: budgets count both as one account, "${first}" (spell it the same in every target)`,
+      });
+    });
   // A rule's id names it in explain, /auto-router rules and the event log: two rules that apply to one route under
   // the same id cannot be told apart there. A route's rules share the route with the global ones.
   const globalIds = new Map<string, string>();

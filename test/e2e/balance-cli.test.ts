@@ -110,7 +110,7 @@ describe("balances through the pi CLI", () => {
     }
   });
 
-  it("prints the stale table after the retries when the balance API answers 503, and exits 0", async () => {
+  it("prints the failed fetch after the retries when the balance API answers 503, and exits 0", async () => {
     answer = { status: 503, body: { error: "unavailable" } };
     const dir = agent();
     try {
@@ -118,9 +118,12 @@ describe("balances through the pi CLI", () => {
       assert.equal(run.code, 0, run.stderr);
       const shown = run.stdout + run.stderr;
       const rows = shown.match(
-        /^openrouter\s+unknown\s+\$5\.00\s+.*stale: HTTP 503 from http:\/\/127\.0\.0\.1:\d+\/api\/v1\/credits$/gm,
+        /^openrouter\s+unknown\s+\$5\.00\s+.*fetch failed: HTTP 503 from http:\/\/127\.0\.0\.1:\d+\/api\/v1\/credits$/gm,
       );
       assert.equal(rows?.length, 2, shown);
+      // No reading is there to be stale, nor a floor compared with one.
+      assert.doesNotMatch(shown, /stale|last reading/, shown);
+      assert.match(shown, /^no balance yet for openrouter: its floor applies once a fetch succeeds$/m, shown);
       assert.ok(
         balanceRequests >= 3 && balanceRequests % 3 === 0,
         `1 try and 2 retries per fetch, got ${balanceRequests}`,
@@ -130,7 +133,7 @@ describe("balances through the pi CLI", () => {
     }
   });
 
-  it("prints the stale table when the balance API never answers, and exits 0", async () => {
+  it("prints the failed fetch when the balance API never answers, and exits 0", async () => {
     answer = "hang";
     const dir = agent();
     try {
@@ -146,7 +149,7 @@ describe("balances through the pi CLI", () => {
         /^openrouter\s+unknown\s+\$3\.00.*\s+never\s+fetching \(the floor applies once the balance is known\)$/m,
         shown,
       );
-      assert.match(fetchPart ?? "", /^openrouter\s+unknown\s+\$3\.00.*stale: timed out after 5000 ms/m, shown);
+      assert.match(fetchPart ?? "", /^openrouter\s+unknown\s+\$3\.00.*fetch failed: timed out after 5000 ms/m, shown);
     } finally {
       dir.cleanup();
     }

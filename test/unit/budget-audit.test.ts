@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { auditProvider } from "../../src/budget/budget-audit.ts";
 import {
-  balanceFloorOff,
+  switchedOff,
   clearLimitOperation,
   effectiveLimits,
   emptyLimits,
@@ -177,7 +177,7 @@ describe("the trace a clear leaves", () => {
       daily: { amount: 1, source: "config" },
       balanceFloor: { amount: 5, source: "config" },
     });
-    assert.equal(balanceFloorOff(config, cleared, "deepseek"), undefined);
+    assert.equal(switchedOff(config, cleared, "deepseek", "balanceFloor"), undefined);
     assert.deepEqual(effectiveLimits(undefined, cleared), {});
     const again = setLimitOperation("DEEPSEEK", "daily", 3, 9)(cleared);
     assert.deepEqual(again.cleared, { deepseek: { monthly: 5, balanceFloor: 7 } });
@@ -204,13 +204,13 @@ describe("balance floor precedence", () => {
       daily: { amount: 1, source: "config" },
       balanceFloor: { amount: 10, source: "command", overrides: { amount: 5, currency: "USD" } },
     });
-    assert.equal(balanceFloorOff(config, state, "deepseek"), undefined);
+    assert.equal(switchedOff(config, state, "deepseek", "balanceFloor"), undefined);
   });
   it("switches the config's floor off with off, says which floor it overrides, and restores it with clear", () => {
     const off = setLimitOperation("deepseek", "balanceFloor", null, 0)(emptyLimits());
     assert.deepEqual(effectiveLimits(config, off).deepseek, { daily: { amount: 1, source: "config" } });
-    assert.deepEqual(balanceFloorOff(config, off, "DEEPSEEK"), { config: { amount: 5, currency: "USD" } });
-    assert.deepEqual(balanceFloorOff(undefined, off, "deepseek"), {});
+    assert.deepEqual(switchedOff(config, off, "DEEPSEEK", "balanceFloor"), { config: { amount: 5, currency: "USD" } });
+    assert.deepEqual(switchedOff(undefined, off, "deepseek", "balanceFloor"), {});
     const cleared = clearLimitOperation("deepseek", "balanceFloor", 1)(off);
     assert.deepEqual(cleared.providers, {});
     assert.deepEqual(effectiveLimits(config, cleared).deepseek?.balanceFloor, { amount: 5, source: "config" });
@@ -251,9 +251,12 @@ describe("balance floor currency", () => {
     // Set again in USD: the earlier floor's currency does not stay behind to turn $5 into 5 CNY.
     const inUsd = setLimitOperation("DeepSeek", "balanceFloor", 5, 2)(set);
     assert.deepEqual(effectiveLimits(undefined, inUsd).DeepSeek?.balanceFloor, { amount: 5, source: "command" });
-    assert.deepEqual(balanceFloorOff(config, setLimitOperation("deepseek", "balanceFloor", null, 3)(set), "deepseek"), {
-      config: { amount: 50, currency: "CNY" },
-    });
+    assert.deepEqual(
+      switchedOff(config, setLimitOperation("deepseek", "balanceFloor", null, 3)(set), "deepseek", "balanceFloor"),
+      {
+        config: { amount: 50, currency: "CNY" },
+      },
+    );
     assert.deepEqual(clearLimitOperation("deepseek", "balanceFloor", 4)(set).providers, {});
   });
   it("compares a balance with a floor in the same currency and says both in it", () => {
