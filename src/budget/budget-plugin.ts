@@ -222,7 +222,16 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
     }));
     // Which providers bill per token asks pi's registry (a scan of its models): only when a monthly budget exists.
     if (!spends.some((spend) => spend.monthlyUsd !== undefined && spend.monthlyUsd > 0)) return {};
-    return monthlySpendWindows(spends, perTokenProviders(context.config(), context.registry()), now, timeZone());
+    const windows = monthlySpendWindows(
+      spends,
+      perTokenProviders(context.config(), context.registry()),
+      now,
+      timeZone(),
+    );
+    // Pacing looks a target's windows up by its own spelling of the account, as route() does its budget status.
+    for (const [provider, list] of Object.entries(windows))
+      for (const spelling of spellingsIn(provider)) windows[spelling] = list;
+    return windows;
   });
 
   // pi's registry finds a model by scanning all of its models: prices are looked up once per target, registry and

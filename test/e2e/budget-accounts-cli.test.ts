@@ -89,6 +89,19 @@ describe("budget accounts and calendars through the pi CLI", () => {
     }
   });
 
+  it("paces both spellings of the account by its monthly budget's window", async () => {
+    // One answer ($2.012) is past a $3 monthly budget's pace on any day of the month: the window is stressed.
+    const dir = setup(twoTargets({ providers: { Acct: { monthly: 3 } } }, ["acct", "ACCT"]));
+    try {
+      const run = await pi(dir.agentDir, ["one", "/auto-router uvi"]);
+      const shown = run.stdout + run.stderr;
+      assert.match(shown, /^acct +monthly budget +\d+% +\d+% +[\d.]+ +stressed/m, shown);
+      assert.match(shown, /^ACCT +monthly budget +\d+% +\d+% +[\d.]+ +stressed/m, shown);
+    } finally {
+      dir.cleanup();
+    }
+  });
+
   it("holds that limit in team mode too: the team's ledger reserves and counts the account under one name", async () => {
     const team = await startTeam({ cost: COST });
     try {
