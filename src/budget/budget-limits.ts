@@ -20,7 +20,8 @@ const usd = z.number().finite().nonnegative().nullable().optional();
 const time = z.number().finite().optional();
 /** A time (epoch ms) per field. */
 const fieldTimes = z.object({ daily: time, monthly: time, balanceFloor: time });
-export const limitsStateSchema = z.object({
+/** Strict about its own keys, as the usage ledger: a file of another shape is damage, not an empty set of limits. */
+export const limitsStateSchema = z.strictObject({
   version: z.number().int().default(1),
   providers: z
     .record(

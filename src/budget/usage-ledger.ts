@@ -37,7 +37,9 @@ function ledgerSchema(count: z.ZodType<number>, salvage: boolean) {
     .default({});
   return {
     totals,
-    ledger: z.object({
+    // Strict about its own keys: every field has a default, so a file of another shape (`{"entries": [...]}`) would
+    // otherwise read as an empty ledger and be overwritten; unknown keys make it damage, kept aside with a warning.
+    ledger: z.strictObject({
       version: z.number().int().default(USAGE_LEDGER_VERSION),
       days: period.default({}),
       months: period.default({}),

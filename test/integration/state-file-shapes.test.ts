@@ -1,0 +1,47 @@
+// A state file of another shape through real pi (SDK harness): the usage ledger and the command-set limits have a
+// default for every field, so a file whose keys are none of theirs (`{"v": "1", "entries": [...]}`) read as empty
+// state and was overwritten without a word. It is damage: kept aside as `.corrupt-<time>` with a warning naming it.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { routeInOrder } from "../helpers/agent-dir.ts";
+import { freshDir } from "../helpers/fresh-dir.ts";
+import { createSdkHarness, type SdkHarness } from "../helpers/sdk-harness.ts";
+
+const FOREIGN = {
+  "auto-router.usage.json": '{"v":"1","entries":[1,2]}',
+  "auto-router.budget-limits.json": '{"limits":{"mock-a":5}}',
+};
+
+describe("a state file whose keys are none of the store's", () => {
+  let harness: SdkHarness | undefined;
+  const dir = freshDir("auto-router-state-shapes");
+  after(async () => {
+    await harness?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is kept aside with a warning naming it, not read as empty state and overwritten", async () => {
+    for (const [name, content] of Object.entries(FOREIGN)) writeFileSync(join(dir, name), content);
+    harness = await createSdkHarness({
+      targets: [{ provider: "mock-a", models: [{ id: "model-a" }] }],
+      routes: { routes: { main: routeInOrder("mock-a/model-a") }, budgets: { providers: { "mock-a": { daily: 5 } } } },
+      env: { AUTO_ROUTER_LOG_DIR: dir },
+    });
+    await harness.setModel("auto-router", "main");
+    harness.faux("mock-a").setResponses([harness.fauxHelpers.fauxAssistantMessage("served")]);
+    await harness.prompt("hello");
+    assert.match(await harness.command("/auto-router budget"), /mock-a/);
+    const warnings = harness.ui!.notifications.map((notification) => notification.message).join("\n");
+    await harness.dispose();
+    harness = undefined;
+    const files = readdirSync(dir);
+    for (const [name, content] of Object.entries(FOREIGN)) {
+      const kept = files.filter((file) => file.startsWith(`${name}.corrupt-`));
+      assert.equal(kept.length, 1, `${name}: ${files.join(", ")}`);
+      assert.equal(readFileSync(join(dir, kept[0]!), "utf8"), content, "the original bytes are kept");
+      assert.match(warnings, new RegExp(`${name.replaceAll(".", "\\.")}.*moved aside`), warnings);
+    }
+  });
+});
