@@ -1,9 +1,15 @@
 // routing-quality-stats: user ratings (feedback events) joined to the requests they rate. A rating points at its
 // request by `ratedRequestId`; requests are remembered in a compact form (bounded) so ratings that arrive after the
 // request's final can still be joined. A request rated twice counts once, with its latest rating.
+//
+// The earlier router's ratings also say the rated request's tier, intent and outcome (copied from its decision and
+// final when it was rated). The request's own lines win when the log has them: they are what routing-stats groups
+// that request by, so a tier's ratings are those of its requests. The rating's copy stands in when the request is
+// not in the log (rotated out, or read from another file), so such ratings still count by tier, intent and outcome.
 import { RecentMap } from "../recent-map.ts";
 import { SharedNames } from "./shared-names.ts";
 import type { EventOf } from "../events/event-types.ts";
+import type { LegacyFeedbackData } from "../events/legacy-events.ts";
 import { failedOver, providerOf, servedTargetOf, type JoinedItem } from "./request-join.ts";
 import { formatCount, formatPercent, formatSection, formatTable, moreRows, ratio } from "./text-format.ts";
 
@@ -14,8 +20,9 @@ interface RequestSummary {
   routeId: string;
   requestedRouteId: string;
   served?: string;
-  tier: string;
-  intent: string;
+  /** Absent when the request's decision is not in the log. */
+  tier?: string;
+  intent?: string;
   outcome: string;
   failedOver: boolean;
 }
@@ -102,8 +109,8 @@ export class QualityStatsAccumulator {
       routeId: this.names.of(request.routeId),
       requestedRouteId: this.names.of(request.requestedRouteId),
       served: served === undefined ? undefined : this.names.of(served),
-      tier: this.names.of(request.decision?.tier ?? "none"),
-      intent: this.names.of(request.decision?.intent ?? "unknown"),
+      tier: request.decision?.tier === undefined ? undefined : this.names.of(request.decision.tier),
+      intent: request.decision === undefined ? undefined : this.names.of(request.decision.intent),
       outcome: this.names.of(request.final.outcome),
       failedOver: failedOver(request),
     });
@@ -142,10 +149,14 @@ export class QualityStatsAccumulator {
         count(groupings.model, served, isGood);
       }
       for (const tag of event.data.tags ?? []) count(groupings.tag, tag, isGood);
+      const recorded: Partial<LegacyFeedbackData> = event.legacy ? event.data : {};
+      const tier = summary?.tier ?? recorded.tier;
+      const intent = summary?.intent ?? recorded.intent;
+      const outcome = summary?.outcome ?? recorded.outcome;
+      if (summary || tier) count(groupings.tier, tier ?? "none", isGood);
+      if (summary || intent) count(groupings.intent, intent ?? "unknown", isGood);
+      if (outcome) count(groupings.outcome, outcome, isGood);
       if (summary) {
-        count(groupings.tier, summary.tier, isGood);
-        count(groupings.intent, summary.intent, isGood);
-        count(groupings.outcome, summary.outcome, isGood);
         failover.rated++;
         if (summary.failedOver) {
           failover.withFailover++;

@@ -295,7 +295,7 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
       if (check === "imported" || check === "changed-noted") return;
       if (check === "changed") {
         context.warn(
-          `auto-router: ${file} changed after its spend was imported; the change is not imported (the earlier router's file is imported once per state directory, so nothing counts twice): spend the earlier router recorded there after the import is not counted here`,
+          `auto-router: ${file} changed after its spend was imported; the change is not imported (the earlier router's file is imported once per state directory, so nothing counts twice): spend the earlier router recorded there after the import is not counted here, and a limit set or changed there since is not applied either: set it with /auto-router budget set <provider> <usd> [daily|monthly], or in the routes file's budgets.providers (a limit imported from this file was set by command and overrides that one: /auto-router budget clear <provider> removes it)`,
         );
         usage.update(addMarkerOperation(legacyChangeMarker(LEGACY_STATS_FILE, scope)));
       } else {

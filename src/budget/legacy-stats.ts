@@ -9,9 +9,9 @@
 // today's budget wherever the machine is, and last month's stays last month's. `limits` were set by command in the
 // original, so they become command-set limits here (only where the user has not set that provider's period since).
 // Everything is imported once per agent dir (the ledger remembers the file name, a hash of what it held and, for team
-// mode, the machine); a later change of the old file is reported once and not imported; the old file is never
-// changed. An entry that cannot be read is left out and named, the rest imported, as the earlier router kept what it
-// could read of the file. A limit of 0 or less, no limit to the earlier router, is not imported.
+// mode, the machine); a later change of the old file, to its spend or its limits, is reported once and not imported;
+// the old file is never changed. An entry that cannot be read is left out and named, the rest imported, as the earlier
+// router kept what it could read of the file. A limit of 0 or less, no limit to the earlier router, is not imported.
 import { join } from "node:path";
 import { z } from "zod";
 import { shown } from "../config/zod-issue-text.ts";

@@ -1,5 +1,5 @@
 // explain, reload, reset, clear: reading the last decision back, picking up config edits, clearing learned state.
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { packageInfo } from "../package-info.ts";
 import { formatDecision, withRefusedCandidates } from "../routing/explain.ts";
 import type { Decision, TargetStatus } from "../routing/types.ts";
@@ -14,16 +14,20 @@ import { resolveRouteName } from "./name-resolution.ts";
 import { routeCompletions, servedText, unfinishedAttempt } from "./route-commands.ts";
 import { unknownWordText } from "./unknown-word.ts";
 
+/** A word the shell passes on as it is: quoted only when needed (a space, a quote, a $), in single quotes. */
+const shellWord = (word: string): string =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+
 /**
- * The command that reads the event log, by the script's absolute path: pi may have been started anywhere, and the
- * package installs no command of its own for it (its one bin is the gateway).
+ * The command that reads this process's event log, by absolute paths: pi may have been started anywhere, the package
+ * installs no command of its own for it (its one bin is the gateway), and the script run without --file reads the
+ * log of the shell's environment, which may lack the PI_CODING_AGENT_DIR or AUTO_ROUTER_LOG_DIR this process had.
  */
-function routingStatsHint(): string {
+function routingStatsHint(stateDir: string): string {
   const { root } = packageInfo();
-  if (root === "unknown") return "scripts/routing-stats.mjs in the pi-auto-router package";
-  const script = join(root, "scripts", "routing-stats.mjs");
-  // Quoted only when the shell needs it (a space, a quote, a $): single quotes keep every character as it is.
-  return /^[\w@%+=:,./-]+$/.test(script) ? `node ${script}` : `node '${script.replaceAll("'", "'\\''")}'`;
+  const logDir = shellWord(resolve(stateDir));
+  if (root === "unknown") return `scripts/routing-stats.mjs in the pi-auto-router package, with --file ${logDir}`;
+  return `node ${shellWord(join(root, "scripts", "routing-stats.mjs"))} --file ${logDir}`;
 }
 
 export const explainCommand: Subcommand = {
@@ -45,7 +49,7 @@ export const explainCommand: Subcommand = {
       // Decisions are kept in memory: a separate `pi -p "/auto-router explain"` run has none of an earlier run.
       return output.info(
         `${routeId ? `no request has been routed through ${routeId} in this pi process yet` : "no request has been routed in this pi process yet"}` +
-          ` (explain shows this process's requests: in print mode, give it after the prompt, as in pi -p "<prompt>" "/auto-router explain"; earlier runs are in the event log, see ${routingStatsHint()})`,
+          ` (explain shows this process's requests: in print mode, give it after the prompt, as in pi -p "<prompt>" "/auto-router explain"; earlier runs are in the event log, see ${routingStatsHint(deps.services.stateDir)})`,
       );
     }
     const failovers = last.failovers ? ` after ${last.failovers} failover(s)` : "";

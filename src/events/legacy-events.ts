@@ -17,6 +17,7 @@ import type {
   EventType,
   FeedbackEventData,
   FinalEventData,
+  FinalOutcome,
   NormalizedEvent,
   ResultEventData,
   SkippedEntry,
@@ -68,11 +69,20 @@ interface OpenRequest {
   lastLatencyMs: number;
 }
 
+/** One of our intents, as the earlier router's classifier named it (the same four words). */
+const intentOf = (value: unknown): Intent | undefined => {
+  const category = text(value);
+  return (INTENTS as readonly string[]).includes(category ?? "") ? (category as Intent) : undefined;
+};
+
+/** Our outcome for the earlier router's (`success`, `terminal_error`, `exhausted`), as its final is read. */
+const outcomeOf = (value: unknown): FinalOutcome | undefined =>
+  text(value) === undefined ? undefined : value === "success" ? "success" : "failed";
+
 function decisionData(data: Record_, routeId: string): DecisionEventData {
   const structured = isObject(data.reasoningStructured) ? data.reasoningStructured : {};
   const intentRecord = isObject(structured.intent) ? structured.intent : {};
-  const category = text(intentRecord.category);
-  const intent: Intent = (INTENTS as readonly string[]).includes(category ?? "") ? (category as Intent) : "general";
+  const intent: Intent = intentOf(intentRecord.category) ?? "general";
   const intentConfidence = count(intentRecord.confidence) ?? count(data.confidence) ?? 0;
   const estimatedTokens = count(data.estimatedTokens) ?? count(structured.estimatedTokens);
   const tier = text(data.tier);
@@ -168,11 +178,21 @@ function finalData(data: Record_, request: OpenRequest): FinalEventData {
   };
 }
 
+/**
+ * A rating of the earlier router also carries what it recorded of the rated request: its decision's tier and intent
+ * and its outcome. The quality report groups the rating by them when the request itself is not in the log.
+ */
+export interface LegacyFeedbackData extends FeedbackEventData {
+  tier?: string;
+  intent?: Intent;
+  outcome?: FinalOutcome;
+}
+
 function feedbackData(
   data: Record_,
   ratedRequestId: string,
   routeId: string | undefined,
-): FeedbackEventData | undefined {
+): LegacyFeedbackData | undefined {
   if (data.rating !== "good" && data.rating !== "bad") return undefined;
   return {
     rating: data.rating,
@@ -181,6 +201,9 @@ function feedbackData(
     ratedRequestId,
     servedTarget: targetKey(data),
     routeId,
+    tier: text(data.tier),
+    intent: intentOf(data.intent),
+    outcome: outcomeOf(data.outcome),
   };
 }
 

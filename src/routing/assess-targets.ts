@@ -202,6 +202,7 @@ export function assessTargets(
       candidate.estimatedCostUsd =
         (facts.pricing.input * est + facts.pricing.output * outputTokens) / TOKENS_PER_MILLION;
     if (status?.ttftMs !== undefined) candidate.ttftMs = status.ttftMs;
+    if (status?.ttftFromEarlierRouter) candidate.ttftFromEarlierRouter = true;
     if (reserve?.kind === "allowed") candidate.reasons.push(reserve.reason);
     if (target.retryBeforeFailover || target.headers || target.body)
       candidate.reasons.push(...targetSettingsNotes(target));

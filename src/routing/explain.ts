@@ -29,7 +29,9 @@ const named = (target: { label: string; key: string }): string =>
 function formatCandidate(candidate: Candidate, position: number): string {
   const facts: string[] = [candidate.billing];
   if (candidate.bucket !== "normal") facts.push(candidate.bucket);
-  if (candidate.ttftMs !== undefined) facts.push(`ttft ${Math.round(candidate.ttftMs)} ms`);
+  // Marked as /auto-router list marks it: the earlier router's average was of whole responses, not first tokens.
+  if (candidate.ttftMs !== undefined)
+    facts.push(`ttft ${Math.round(candidate.ttftMs)} ms${candidate.ttftFromEarlierRouter ? " (earlier router)" : ""}`);
   // A subscription's answer is booked at $0 (budget, ledger, events): its estimate is a list price, not a cost.
   if (candidate.estimatedCostUsd !== undefined)
     facts.push(

@@ -190,6 +190,10 @@ export function explainWinner(entries: readonly RankEntry[], mode: RankMode, hin
 const demotions = (passed: readonly RankEntry[]): string =>
   passed.map((entry) => `${entry.candidate.label} demoted (${demotionOf(entry.candidate)})`).join("; ");
 
+/** A candidate's time to first token; the earlier router's whole-response average standing in for one says so. */
+const ttftText = (candidate: Candidate): string =>
+  `${candidate.ttftFromEarlierRouter ? "earlier router's " : ""}${Math.round(candidate.ttftMs!)} ms`;
+
 /** Why `first` is ahead of `second` in one bucket, by the key that separates them. */
 function rankReason(
   first: RankEntry,
@@ -209,13 +213,13 @@ function rankReason(
       const sort = sortKeyOf(mode);
       if (sort === "price")
         return `cheapest (${a.estimatedCostUsd === undefined ? "?" : `${a.billing === "subscription" ? "list price " : ""}${formatUsd(a.estimatedCostUsd, "estimate")}`}${a.billing === "subscription" ? "; a subscription, booked at $0" : ""})`;
-      if (sort === "latency") return `fastest first token (${a.ttftMs === undefined ? "?" : Math.round(a.ttftMs)} ms)`;
+      if (sort === "latency") return `fastest first token (${a.ttftMs === undefined ? "? ms" : ttftText(a)})`;
       return `highest throughput (${first.tokensPerSecond === undefined ? "?" : Math.round(first.tokensPerSecond)} tokens/s)`;
     }
     case "latency":
       return a.ttftMs === undefined
-        ? `first token not measured yet, counted as fast as the fastest (${Math.round(b.ttftMs!)} ms for ${b.label})`
-        : `faster first token (${Math.round(a.ttftMs)} ms vs ${Math.round(b.ttftMs!)} ms for ${b.label})`;
+        ? `first token not measured yet, counted as fast as the fastest (${ttftText(b)} for ${b.label})`
+        : `faster first token (${ttftText(a)} vs ${ttftText(b)} for ${b.label})`;
     case "billing":
       return `subscription before per-token ${b.label}`;
     case "cost": {

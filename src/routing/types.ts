@@ -84,6 +84,8 @@ export interface TargetStatus {
   breaker?: { state: BreakerState; until?: number; probeInFlight?: boolean };
   /** EWMA of time to first token, ms. */
   ttftMs?: number;
+  /** ttftMs is the earlier router's whole-response average for the provider, carried over until one is measured. */
+  ttftFromEarlierRouter?: true;
   /** EWMA of output tokens per second. */
   tokensPerSecond?: number;
   /** Share (0..1) of recent ratings that were bad, and how many ratings that share is based on. */
@@ -184,6 +186,8 @@ export interface Candidate {
   warnings: string[];
   estimatedCostUsd?: number;
   ttftMs?: number;
+  /** ttftMs is the earlier router's whole-response average (TargetStatus.ttftFromEarlierRouter), shown as such. */
+  ttftFromEarlierRouter?: true;
   /** Half-open breaker: this attempt is the single probe. */
   probe?: boolean;
   /** The account this target bills and draws quota from (accountOf its target in the route). */

@@ -30,7 +30,10 @@ export function liveStatus(
   const samples = sources.latency.all(() => configuredTargetKeys(sources.config()));
   for (const key in samples) {
     const sample = samples[key]!;
-    targets[key] = { ttftMs: sample.ttftMs, tokensPerSecond: sample.tokensPerSecond };
+    const status: TargetStatus = { ttftMs: sample.ttftMs, tokensPerSecond: sample.tokensPerSecond };
+    // No sample of its own: the provider's average carried over from the earlier router stands in.
+    if (sample.samples === 0) status.ttftFromEarlierRouter = true;
+    targets[key] = status;
   }
   const providers: Record<string, ProviderStatus> = {};
   for (const plugin of sources.plugins) {

@@ -44,26 +44,34 @@ function packageCopy(parent: string): string {
 }
 
 describe("the pi extension's command texts", () => {
-  it("explain's hint names the routing-stats script by a path that runs from any folder, quoted when it has a space", async () => {
+  it("explain's hint names the routing-stats script and this process's event log by paths that run from any folder, quoted when they have a space", async () => {
     const copy = join(freshDir("auto-router-copy"), "pi auto router's copy");
     mkdirSync(copy);
+    // The log of earlier runs, in a log dir only this pi process is told of.
+    const logDir = join(freshDir("auto-router-logs"), "old's logs");
+    mkdirSync(logDir);
+    copyFileSync(join(REPO_ROOT, "test/fixtures/events/ours.jsonl"), join(logDir, "auto-router.events.jsonl"));
     const dir = agentDir();
     const run = await runPi({
       agentDir: dir,
       extension: packageCopy(copy),
+      env: { AUTO_ROUTER_LOG_DIR: logDir },
       args: ["--model", "auto-router/main", "-p", "/auto-router explain"],
     });
     assert.equal(run.code, 0, run.stderr);
     const hint = /see (node .*)\)$/m.exec(run.stdout + run.stderr)?.[1];
-    assert.equal(hint, `node '${copy.replaceAll("'", "'\\''")}/scripts/routing-stats.mjs'`);
-    // The shell runs it as printed, from a folder that is not the package's: it reads the agent dir's event log
-    // (there is none yet, and it says so).
+    const quoted = (path: string) => `'${path.replaceAll("'", "'\\''")}'`;
+    assert.equal(hint, `node ${quoted(`${copy}/scripts/routing-stats.mjs`)} --file ${quoted(logDir)}`);
+    // The shell runs it as printed, from a folder that is not the package's and without the agent dir or log dir pi
+    // had: it reads this process's log (the fixture's 6 finished requests), not the one of the shell's home.
+    const { AUTO_ROUTER_LOG_DIR: _log, PI_CODING_AGENT_DIR: _agent, ...environment } = process.env;
     const stats = spawnSync("sh", ["-c", hint!], {
       cwd: freshDir("auto-router-elsewhere"),
-      env: { ...process.env, PI_CODING_AGENT_DIR: dir, HOME: dir },
+      env: { ...environment, HOME: freshDir("auto-router-other-home") },
       encoding: "utf8",
     });
-    assert.match(stats.stderr, /^routing-stats: no event log \(auto-router\.events\*\.jsonl\) in /, stats.stderr);
+    assert.equal(stats.status, 0, stats.stderr);
+    assert.match(stats.stdout, /^requests\s+6 /m, stats.stdout);
   });
 
   it("says a provider pi has no credentials for is not ok, as the gateway's /health/providers does", async () => {

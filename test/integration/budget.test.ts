@@ -473,6 +473,31 @@ describe("budgets through pi", () => {
     }
   });
 
+  it("says a limit changed in the earlier router's stats file after its import is not applied, and how to set it", async () => {
+    const logDirectory = freshDir("auto-router-legacy-limit");
+    const writeStats = (dailyUsd: number) =>
+      writeFileSync(
+        join(logDirectory, "auto-router.stats.json"),
+        JSON.stringify({ version: 2, daily: {}, monthly: {}, limits: { "mock-a": { dailyUsd } } }),
+      );
+    try {
+      writeStats(5);
+      assert.match((await budgetShowIn(logDirectory)).output, /^mock-a\s.*\$5\.00/m);
+      // The user lowers the limit with the earlier router, which rewrites its file.
+      writeStats(2);
+      const { output, notices } = await budgetShowIn(logDirectory);
+      assert.match(output, /^mock-a\s.*\$5\.00/m, "the change is not imported");
+      assert.doesNotMatch(output, /\$2\.00/);
+      assert.match(
+        notices,
+        /auto-router\.stats\.json changed after its spend was imported; .*and a limit set or changed there since is not applied either: set it with \/auto-router budget set <provider> <usd> \[daily\|monthly\], or in the routes file's budgets\.providers \(a limit imported from this file was set by command and overrides that one: \/auto-router budget clear <provider> removes it\)/,
+        notices,
+      );
+    } finally {
+      rmSync(logDirectory, { recursive: true, force: true });
+    }
+  });
+
   it("lets a command switch a config limit off and clear restores it", async () => {
     const h = await start({ providers: { "mock-a": { daily: 0 } } });
     const { fauxAssistantMessage } = h.fauxHelpers;

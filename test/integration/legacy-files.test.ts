@@ -190,7 +190,11 @@ describe("the earlier pi-auto-router's state files", () => {
     await harness.prompt("hello");
     assert.equal(harness.lastAssistant().provider, "mock-b", "mock-b averaged 300 ms before, mock-a 1500 ms");
     const explain = await harness.command("/auto-router explain");
-    assert.match(explain, /mock-b\/model-b[^\n]*ttft 300 ms/);
+    // The old averages were of whole responses: marked as /auto-router list marks them, in the ranking's reason too.
+    assert.match(explain, /mock-b\/model-b[^\n]*ttft 300 ms \(earlier router\)/, explain);
+    assert.match(explain, /mock-a\/model-a[^\n]*ttft 1500 ms \(earlier router\)/, explain);
+    assert.match(explain, /first token \(earlier router's 300 ms/, explain);
+    assert.doesNotMatch(explain, /first token \(300 ms/, explain);
     await harness.dispose();
     harness = undefined;
     const state = JSON.parse(readFileSync(join(logDirectory, "auto-router.latency.json"), "utf8"));
