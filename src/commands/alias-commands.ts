@@ -6,12 +6,12 @@ import {
   describeAlias,
   describeResolved,
   nameCompletions,
-  nearTarget,
   resolveName,
   type ResolvedName,
   unresolvedText,
   usableModel,
 } from "./name-resolution.ts";
+import { nearTarget } from "./near-target.ts";
 
 /** Whether a resolved name can be used now: the route exists, or pi knows the model and has credentials for it. */
 function resolvedState(resolved: ResolvedName | undefined, deps: CommandDeps): string {

@@ -3,13 +3,13 @@ import type { Subcommand } from "./command-types.ts";
 import {
   describeResolved,
   nameCompletions,
-  nearTarget,
   resolveName,
   ROUTER_PROVIDER,
   servedAliases,
   unresolvedText,
   usableModel,
 } from "./name-resolution.ts";
+import { nearTarget } from "./near-target.ts";
 
 export const switchCommand: Subcommand = {
   name: "switch",

@@ -5,7 +5,8 @@
 import { describeAlias } from "../config/alias-names.ts";
 import { closestKey } from "../config/key-suggestions.ts";
 import type { RouterConfig } from "../config/schema.ts";
-import { nearTarget, ROUTER_PROVIDER, servedName } from "../commands/name-resolution.ts";
+import { ROUTER_PROVIDER, servedName } from "../commands/name-resolution.ts";
+import { nearTarget } from "../commands/near-target.ts";
 import type { RegistryLike } from "../runtime/start-target.ts";
 import { GatewayError } from "./errors.ts";
 
