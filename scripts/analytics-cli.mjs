@@ -20,7 +20,13 @@ async function loadCli() {
   try {
     return await import(bundle.href);
   } catch (error) {
-    if (error?.code !== "ERR_MODULE_NOT_FOUND" || !String(error.message).includes("routing-cli.mjs")) throw error;
+    // Only the bundle itself missing: a module it imports that is missing (a package it must not need) is a bug to
+    // show as it is, not "run npm install".
+    if (
+      error?.code !== "ERR_MODULE_NOT_FOUND" ||
+      !String(error.message).startsWith(`Cannot find module '${fileURLToPath(bundle)}'`)
+    )
+      throw error;
   }
   let register;
   try {
