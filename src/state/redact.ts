@@ -66,6 +66,24 @@ const CONTEXT_WORDS = "key|token";
 const QUERY_PARAMETER_NAMES =
   "key|api_key|api-key|apikey|token|access_token|refresh_token|id_token|secret|client_secret|sig|signature|password";
 
+/** What may close a sentence or a bracket after a URL (`...&token=xyz).`); `!` and `?` may well end a password. */
+const CLOSING_PUNCTUATION = ".,;:)]";
+/** A value an earlier pattern replaced or the team settings masked, with the punctuation after it (`[REDACTED]).`). */
+const REPLACED_ALREADY = /^(?:\[REDACTED\]|\*\*\*)[.,;:)\]]*$/;
+
+/** The run of closing punctuation `value` ends in (a loop, not a regex: `[...]+$` is quadratic on a long run). */
+function closingPunctuation(value: string): string {
+  let start = value.length;
+  while (start > 0 && CLOSING_PUNCTUATION.includes(value[start - 1]!)) start--;
+  return value.slice(start);
+}
+
+/** Whether a match ends the text or comes before a space, a quote or an angle bracket: where a URL ends in prose. */
+function endsUrl(match: string, place: unknown[]): boolean {
+  const end = (place.at(-1) as string)[(place.at(-2) as number) + match.length];
+  return end === undefined || /[\s"'<>]/.test(end);
+}
+
 /**
  * Whether a match is the end of a config path followed by its validation message (`...headers.x-auth-token: Invalid
  * input`, `...headers.Authorization: credentials come from pi's login`), not a header or field with its value: its name
@@ -130,10 +148,17 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
     replace: (match, prefix, password, at) => (password === MASKED ? match : `${prefix}${REDACTED}${at}`),
   },
   // URL query parameters: ?key=AIza...&alt=sse -> ?key=[REDACTED]&alt=sse (a redis URL's `?password=***`, masked as
-  // the team settings show it, stays as it is)
+  // the team settings show it, and a value an earlier pattern replaced stay as they are). A URL that ends a sentence
+  // or a bracket (`...&token=xyz).`) keeps the punctuation after its last value: only the run at its very end, before
+  // a space, a quote or the end of the text, not a value's punctuation in the middle (`?key=a.b&...`, `?sig=a).b`); a
+  // value of punctuation alone is replaced whole.
   {
     pattern: new RegExp(`([?&](?:${QUERY_PARAMETER_NAMES})=)([^&#\\s"'<>]+)`, "gi"),
-    replace: (match, prefix, value) => (value === MASKED ? match : `${prefix}${REDACTED}`),
+    replace: (match, prefix, value, ...place) => {
+      if (REPLACED_ALREADY.test(value)) return match;
+      const after = endsUrl(match, place) ? closingPunctuation(value) : "";
+      return `${prefix}${REDACTED}${after.length < value.length ? after : ""}`;
+    },
   },
   // Field assignments in free text: api_key=xxx, password: xxx, client_secret = 'xxx'. Not a path's last segment
   // (`GET /v1/secret: no provider...`), nor a validation message's word after a field name (`api_key: missing`,
@@ -141,7 +166,7 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
   {
     pattern: new RegExp(`(?<![A-Za-z0-9/])((?:${SECRET_FIELD_NAMES})"?\\s*[:=]\\s*["']?)([^\\s"',;&}]+)`, "gi"),
     replace: (match, prefix, value, ...place) =>
-      value === REDACTED || value === MASKED || inConfigPath(prefix, place) || saysWhatIsWrong(prefix, value, place)
+      REPLACED_ALREADY.test(value) || inConfigPath(prefix, place) || saysWhatIsWrong(prefix, value, place)
         ? match
         : `${prefix}${REDACTED}`,
   },

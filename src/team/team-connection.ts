@@ -519,12 +519,17 @@ export class TeamConnection {
     try {
       user = decodeURIComponent(new URL(this.settings.url).username) || "default";
     } catch {}
-    const prefix = this.settings.keyPrefix;
+    // ACL key and channel patterns are globs: `team[1]:*` would grant `team1:...`, not the team's keys.
+    const prefix = this.settings.keyPrefix.replace(/[*?[\]\\]/g, "\\$&");
+    const channel = /channel/.test(message);
     // The stores' and the ledger's re-check (redis-store.ts, redis-ledger.ts): every 5 s.
-    const late = /channel/.test(message)
-      ? ": the team's changes reach the machines only at their re-check every 5 s, not at once"
-      : "";
-    return `refused a command to this machine's Redis user (${message})${late}; grant the user the team's keys, its channel and commands, e.g. ACL SETUSER ${user} ~${prefix}* &${prefix}changed +@all`;
+    const late = channel ? ": the team's changes reach the machines only at their re-check every 5 s, not at once" : "";
+    // The channel only when it is what Redis refused: Redis refuses the whole ACL SETUSER that adds a channel to a user
+    // with every channel (`&*`). A user refused its channel as well is told so at the next start, its keys granted.
+    const grant = channel
+      ? `the team's keys, its channel and commands, e.g. ACL SETUSER ${argument(user)} ${argument(`~${prefix}*`)} ${argument(`&${prefix}changed`)} +@all`
+      : `the team's keys and commands, e.g. ACL SETUSER ${argument(user)} ${argument(`~${prefix}*`)} +@all`;
+    return `refused a command to this machine's Redis user (${message})${late}; grant the user ${grant}`;
   }
 
   /**
@@ -590,4 +595,12 @@ export class TeamConnection {
     const version = Number(message.slice(last + 1));
     this.members.get(message.slice(0, first))?.onRemoteChange(version);
   }
+}
+
+/**
+ * One argument of the command to paste into redis-cli (or after `redis-cli` in a shell): single-quoted when it holds a
+ * backslash (an escaped glob character, which a shell would take away), a space or a quote.
+ */
+function argument(text: string): string {
+  return /[\\\s'"]/.test(text) ? `'${text.replaceAll("'", "\\'")}'` : text;
 }
