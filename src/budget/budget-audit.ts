@@ -77,7 +77,7 @@ function auditPeriod(period: "daily" | "monthly", spentUsd: number, limitUsd: nu
  * A limit set by command is named as such where it blocks or warns: it overrides the routes file (and in team mode
  * may have been set on another machine), so whoever reads the reason would otherwise look for it in the config.
  */
-const bySetCommand = (limit: EffectiveLimit | undefined, command: string) =>
+export const bySetCommand = (limit: Pick<EffectiveLimit, "source"> | undefined, command: string): string =>
   limit?.source === "command" ? ` set with /auto-router ${command}` : "";
 
 export function auditProvider(input: {

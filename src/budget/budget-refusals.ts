@@ -7,7 +7,8 @@ import { z } from "zod";
 import { formatDuration, formatUsd } from "../analytics/text-format.ts";
 import type { AttemptRefusal, LimitShortfall, PluginContext } from "../runtime/plugin.ts";
 import { salvageRecords } from "../state/salvage.ts";
-import type { EffectiveLimits } from "./budget-limits.ts";
+import { bySetCommand } from "./budget-audit.ts";
+import type { EffectiveLimits, LimitSource } from "./budget-limits.ts";
 import type { CalendarKeys } from "./calendar.ts";
 import { reservedUsd } from "./ledger-reservations.ts";
 import { checkReservation } from "./spend-ledger.ts";
@@ -24,9 +25,14 @@ export type RefusalsState = z.infer<typeof refusalsSchema>;
 export type LastRefusal = RefusalsState["providers"][string];
 const emptyRefusals = (): RefusalsState => ({ v: 1, providers: {} });
 
+/** The limit a standing refusal does not fit, and where that limit comes from (named when set by command). */
+export interface StandingShortfall extends LimitShortfall {
+  source: LimitSource;
+}
+
 /** A refusal that still stands: the limit it does not fit now, and when the request was refused. */
 export interface StandingRefusal {
-  shortfall: LimitShortfall;
+  shortfall: StandingShortfall;
   at: number;
 }
 
@@ -50,19 +56,30 @@ export function standingRefusal(
     ttlMs: 0,
     now,
   });
-  return refusal?.shortfall ? { shortfall: refusal.shortfall, at: last.at } : undefined;
+  const shortfall = refusal?.shortfall;
+  // The check refused against this period's limit, so the limit exists.
+  return shortfall ? { shortfall: { ...shortfall, source: limits[shortfall.period]!.source }, at: last.at } : undefined;
 }
 
-/** "a request's estimate ~$3.27 does not fit the $0.05 left": what the refused request met, in a few words. */
-export function shortfallText(shortfall: LimitShortfall): string {
+/** "a request's estimate ~$3.27 does not fit the $0.05 left": what the refused request met. */
+function estimateText(shortfall: LimitShortfall): string {
   const left = Math.max(0, shortfall.limitUsd - shortfall.spentUsd - shortfall.reservedUsd);
   return `a request's estimate ~${formatUsd(shortfall.amountUsd, "spend")} does not fit the ${formatUsd(left, "spend")} left`;
+}
+
+/**
+ * The refusal in a few words (status warnings, `list`); "... left of its daily limit set with /auto-router budget set"
+ * for a limit set by command, named as the budget audit names it: nothing in the routes file explains it.
+ */
+export function shortfallText(shortfall: StandingShortfall): string {
+  const setBy = bySetCommand(shortfall, "budget set");
+  return `${estimateText(shortfall)}${setBy && ` of its ${shortfall.period} limit${setBy}`}`;
 }
 
 /** The budget table's line for a provider that refuses requests while its spend is under the limit. */
 export function standingRefusalNote(provider: string, standing: StandingRefusal, now: number): string {
   const { shortfall } = standing;
-  return `${provider}: BLOCKED: ${shortfallText(shortfall)} of its hard ${shortfall.period} limit ${formatUsd(shortfall.limitUsd, "spend")} (spent ${formatUsd(shortfall.spentUsd, "spend")}, in flight ${formatUsd(shortfall.reservedUsd, "spend")}; last refused ${formatDuration(Math.max(0, now - standing.at))} ago)`;
+  return `${provider}: BLOCKED: ${estimateText(shortfall)} of its hard ${shortfall.period} limit ${formatUsd(shortfall.limitUsd, "spend")}${bySetCommand(shortfall, "budget set")} (spent ${formatUsd(shortfall.spentUsd, "spend")}, in flight ${formatUsd(shortfall.reservedUsd, "spend")}; last refused ${formatDuration(Math.max(0, now - standing.at))} ago)`;
 }
 
 export interface RefusalBook {

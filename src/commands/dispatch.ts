@@ -81,6 +81,18 @@ export function extraArgumentsError(subcommand: Subcommand, args: string[]): str
   return `${subcommand.name}: unexpected "${args.slice(most).join(" ")}"\nusage: /auto-router ${subcommand.usage}`;
 }
 
+/**
+ * The words a failure names: the subcommand and the actions typed after it (`state push`, `balance floor`), up to the
+ * first word that is none (a route, an amount, a flag). A subcommand's actions are the plain words its usage spells
+ * outside `<placeholders>`, so every subcommand's failure says what was done without a list of its own.
+ */
+export function commandWords(subcommand: Subcommand, args: string[]): string {
+  const spelled = subcommand.usage.replace(/<[^>]*>/g, " ").split(/[\s[\]|]+/);
+  const actions = new Set(spelled.slice(1).filter((word) => /^[a-z][a-z-]*$/.test(word)));
+  const end = args.findIndex((word) => !actions.has(word));
+  return [subcommand.name, ...args.slice(0, end === -1 ? args.length : end)].join(" ");
+}
+
 export async function runCommand(
   text: string,
   deps: CommandDeps,
@@ -110,7 +122,9 @@ export async function runCommand(
     await deps.services.backend.ready();
     await subcommand.run(args, deps, output);
   } catch (error) {
-    output.error(`/auto-router ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    output.error(
+      `/auto-router ${commandWords(subcommand, args)} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 

@@ -70,7 +70,7 @@ function warningsText(warnings: string[], room: number): string {
     const text = `⚠ ${warnings.slice(0, shown).join(", ")} +${warnings.length - shown} more`;
     if (text.length <= room) return text;
   }
-  return `⚠ ${warnings.length} warnings`;
+  return `⚠ ${warnings.length} warning${warnings.length === 1 ? "" : "s"}`;
 }
 
 /** Keeps the status view up to date from runtime callbacks and pushes the text through `publish`. */

@@ -117,6 +117,28 @@ describe("team mode: what each machine reads of the team's state", () => {
     await assertGatewaySeesBlocked(dir.agentDir, /team store is down/, env);
   });
 
+  it("says on another machine that the hard limit refusing a request was set by command, not in the routes file", async () => {
+    team.primary.reset();
+    team.secondary.reset();
+    team.primary.setDefault({ text: "Hello from A." });
+    team.secondary.setDefault({ text: "Hello from B." });
+    const prefix = "par:refused-set:";
+    const [ev, ev2] = ["ev", "ev2"].map((name) => team.machine(name, prefix, { budgets: { policy: "hard" } }));
+    // Two answers at $0.026, then $0.06 a day: the next request's estimate ($0.026) does not fit the $0.008 left.
+    await pi(ev!.agentDir, "one", "two", "/auto-router budget set mock-a 0.06");
+    const run = await pi(ev2!.agentDir, "three", "/auto-router budget", "/auto-router status");
+    assert.equal(run.stdout.trim(), "Hello from B.");
+    assert.match(
+      run.stderr,
+      /^mock-a: BLOCKED: a request's estimate ~\$0\.026 does not fit the \$0\.008 left of its hard daily limit \$0\.06 set with \/auto-router budget set \(spent \$0\.052, /m,
+    );
+    assert.match(
+      run.stderr,
+      /^warnings: .*budget mock-a blocked: a request's estimate ~\$0\.026 does not fit the \$0\.008 left of its daily limit set with \/auto-router budget set/m,
+    );
+    await assertGatewaySeesBlocked(ev2!.agentDir, /left of its daily limit set with \/auto-router budget set/);
+  });
+
   for (const backend of ["redis", "file"] as const)
     it(`lists a provider whose hard budget refuses every request as over budget (${backend} store)`, async () => {
       team.primary.reset();

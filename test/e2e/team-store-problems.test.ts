@@ -139,7 +139,7 @@ describe("team mode: a team store that is misconfigured or misbehaves", () => {
     assert.equal(run.code, 1, run.stderr);
     assert.match(
       run.stderr,
-      /\/auto-router state failed: the team store redis:\/\/pusher:\*\*\*@127\.0\.0\.1:\d+\/0 is not connected \(WRONGPASS [^)]*: check the user and password in state\.url \(or AUTO_ROUTER_REDIS_URL\)\): nothing was pushed; run it again once \/auto-router state shows it connected/,
+      /\/auto-router state push failed: the team store redis:\/\/pusher:\*\*\*@127\.0\.0\.1:\d+\/0 is not connected \(WRONGPASS [^)]*: check the user and password in state\.url \(or AUTO_ROUTER_REDIS_URL\)\): nothing was pushed; run it again once \/auto-router state shows it connected/,
     );
     assert.doesNotMatch(run.stderr, /not reachable|unreachable|wrong-pass-4/);
     assert.equal(team.redis.cli("KEYS", `${prefix}*`), "");

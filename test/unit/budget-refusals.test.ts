@@ -2,7 +2,7 @@
 // check would still refuse a request expected to cost the same, and no longer once that request would fit.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { shortfallText, standingRefusal } from "../../src/budget/budget-refusals.ts";
+import { shortfallText, standingRefusal, standingRefusalNote } from "../../src/budget/budget-refusals.ts";
 import { calendarKeys } from "../../src/budget/calendar.ts";
 import { emptyLedger, recordUsageOperation, type UsageLedger } from "../../src/budget/usage-ledger.ts";
 import type { EffectiveLimits } from "../../src/budget/budget-limits.ts";
@@ -24,7 +24,7 @@ describe("a hard budget's standing refusal", () => {
       { provider: "mock-a", ledger: emptyLedger(), calendar: TODAY, limits: daily(0.05), now: NOW },
     );
     assert.deepEqual(standing, {
-      shortfall: { period: "daily", spentUsd: 0, reservedUsd: 0, amountUsd: 3.268, limitUsd: 0.05 },
+      shortfall: { period: "daily", spentUsd: 0, reservedUsd: 0, amountUsd: 3.268, limitUsd: 0.05, source: "config" },
       at: NOW - 1_000,
     });
     assert.equal(shortfallText(standing!.shortfall), "a request's estimate ~$3.268 does not fit the $0.05 left");
@@ -41,6 +41,22 @@ describe("a hard budget's standing refusal", () => {
     );
     assert.equal(standing?.shortfall.reservedUsd, 0.002);
     assert.equal(shortfallText(standing!.shortfall), "a request's estimate ~$0.0114 does not fit the $0.0052 left");
+  });
+
+  it("says a limit was set by command wherever the refusal is told, as the budget audit does", () => {
+    const limits = { daily: { amount: 0.06, source: "command" } } as EffectiveLimits;
+    const standing = standingRefusal(
+      { amountUsd: 0.026, at: NOW - 3_000 },
+      { provider: "mock-a", ledger: spent(0.052), calendar: TODAY, limits, now: NOW },
+    );
+    assert.equal(
+      shortfallText(standing!.shortfall),
+      "a request's estimate ~$0.026 does not fit the $0.008 left of its daily limit set with /auto-router budget set",
+    );
+    assert.equal(
+      standingRefusalNote("mock-a", standing!, NOW),
+      "mock-a: BLOCKED: a request's estimate ~$0.026 does not fit the $0.008 left of its hard daily limit $0.06 set with /auto-router budget set (spent $0.052, in flight $0.00; last refused 3s ago)",
+    );
   });
 
   it("lapses once the same request would fit: a raised limit, a new day, or no refusal at all", () => {

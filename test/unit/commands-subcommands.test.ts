@@ -632,6 +632,29 @@ describe("dispatch and output", () => {
     assert.equal(extraArgumentsError({ ...counted, maxArguments: undefined }, ["a", "b", "c"]), undefined);
   });
 
+  it("names a failure by the subcommand and the actions typed, up to the first word that is a value", async () => {
+    const failing: Subcommand = {
+      name: "acts",
+      usage: "acts [show [N]|floor <provider|all> <usd>] [--json]",
+      description: "",
+      async run() {
+        throw new Error("boom");
+      },
+    };
+    for (const [typed, named] of [
+      ["acts", "acts"],
+      ["acts show 5", "acts show"],
+      ["acts floor mock-a 5", "acts floor"],
+      ["acts floor all 5", "acts floor"],
+      ["acts --json", "acts"],
+    ]) {
+      const output = recordingOutput();
+      const services = { backend: { ready: async () => {} } } as unknown as CommandDeps["services"];
+      await runCommand(typed!, { ...fakeDeps(), services }, output, [failing]);
+      assert.equal(output.text(), `/auto-router ${named} failed: boom`, typed);
+    }
+  });
+
   it("has every subcommand refuse an extra word with its usage before it runs, plugins' included", async () => {
     const stub = {} as never;
     const plugins = [

@@ -58,6 +58,13 @@ describe("status line", () => {
     assert.doesNotMatch(text, /critica…/);
   });
 
+  it("counts warnings none of which fits in the singular for one, the plural for more", () => {
+    const long = "budget mock-a blocked: a request's estimate ~$0.026 does not fit the $0.008 left";
+    const view = { routeId: "main", servedKey: "mock-b/model-b", warnings: [long] };
+    assert.equal(formatStatus(view), "⇄ main · ⚠ 1 warning · → mock-b/model-b");
+    assert.equal(formatStatus({ ...view, warnings: [long, long] }), "⇄ main · ⚠ 2 warnings · → mock-b/model-b");
+  });
+
   it("fits a terminal narrower than its cap by dropping its least important parts, and follows a resize", () => {
     const view = {
       routeId: "other",
