@@ -15,7 +15,7 @@ import type { FetchLike } from "../quota/fetch-json.ts";
 import { createBalanceSubcommand } from "./balance-commands.ts";
 import { createBudgetSubcommands } from "./budget-commands.ts";
 import type { BudgetService, ProviderBudgetView } from "./budget-service.ts";
-import { auditProvider, formatShare } from "./budget-audit.ts";
+import { auditProvider, bySetCommand, formatShare } from "./budget-audit.ts";
 import { openRefusalBook, type RefusalsState, shortfallText, standingRefusal } from "./budget-refusals.ts";
 import {
   accountSpellings,
@@ -380,7 +380,11 @@ export function createBudgetPlugin(context: PluginContext, options: BudgetPlugin
         now: attempt.now,
       });
       // Kept for `budget` and status: a provider under its limit that refuses every request must not look open.
-      const noted = (refusal: AttemptRefusal | undefined) => {
+      const noted = (answered: AttemptRefusal | undefined) => {
+        // A limit set by command (perhaps on another machine of the team) is in no routes file: the reason says so.
+        const period = answered?.shortfall?.period;
+        const setBy = period ? bySetCommand(providerLimits[period], "budget set") : "";
+        const refusal = setBy && answered ? { ...answered, reason: `${answered.reason}${setBy}` } : answered;
         refusals.noteAnswer(provider, refusal, amountUsd, attempt.now);
         return refusal;
       };

@@ -48,6 +48,13 @@ describe("a hard budget refusing against a limit set by command, through pi", ()
     await h.command(`/auto-router budget set mock-a ${spent * 1.25}`);
     await h.prompt("three");
     assert.equal(h.lastAssistant().provider, "mock-b", "mock-a's hard budget refused the request");
+    // The attempt's own refusal (explain's refused target, the final error when nothing else serves) names it too.
+    const explained = await h.command("/auto-router explain");
+    assert.match(
+      explained,
+      /hard daily budget: spent \$[\d.]+ \+ in flight \$[\d.]+ \+ this request ~\$[\d.]+ exceeds \$[\d.]+ set with \/auto-router budget set/,
+      explained,
+    );
 
     const budget = await h.command("/auto-router budget");
     assert.match(
