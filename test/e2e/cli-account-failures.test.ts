@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
-import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
+import { type EmulatedAgent, startEmulatedAgent, TWO_OPENAI_PROVIDERS } from "../helpers/emulated-agent.ts";
 import { startUpstream, type Upstream } from "../helpers/endpoint-upstream.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
 import { assistantMessages, runPi } from "../helpers/pi-cli.ts";
@@ -54,10 +54,7 @@ describe("pi CLI: OpenAI-compatible providers' account and model failures", () =
   beforeEach(async () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", B: "openai" },
-      providers: {
-        "mock-a": { emulator: "A", apiKey: "sk-mock-a", models: ["model-a"] },
-        "mock-b": { emulator: "B", apiKey: "sk-mock-b", models: ["model-b"] },
-      },
+      providers: TWO_OPENAI_PROVIDERS,
       routes: {
         routes: {
           chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] },

@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { makeAgentDir, ROUTES_FILE_NAME, routeInOrder } from "../helpers/agent-dir.ts";
-import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
+import { type EmulatedAgent, startEmulatedAgent, TWO_OPENAI_PROVIDERS } from "../helpers/emulated-agent.ts";
 import { freshDir } from "../helpers/fresh-dir.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
@@ -19,10 +19,7 @@ describe("pi CLI print mode: waiting for the one target an @only= allows", () =>
   before(async () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", B: "openai" },
-      providers: {
-        "mock-a": { emulator: "A", apiKey: "sk-mock-a", models: ["model-a"] },
-        "mock-b": { emulator: "B", apiKey: "sk-mock-b", models: ["model-b"] },
-      },
+      providers: TWO_OPENAI_PROVIDERS,
       settings: { retry: { enabled: false } },
       routes: {
         routes: {

@@ -6,18 +6,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
+import { type EmulatedAgent, startEmulatedAgent, TWO_OPENAI_PROVIDERS } from "../helpers/emulated-agent.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 import { readLoggedEvents } from "../helpers/event-log.ts";
 
 const target = (key: string) => ({ provider: key.split("/")[0], modelId: key.split("/")[1] });
-
-/** Two OpenAI-protocol providers on the emulators named A and B. */
-const TWO_PROVIDERS = {
-  "mock-a": { emulator: "A" as const, apiKey: "sk-mock-a", models: ["model-a"] },
-  "mock-b": { emulator: "B" as const, apiKey: "sk-mock-b", models: ["model-b"] },
-};
 
 /** The events as the readers expand them (a request's attempts, results and usage ride on its final line). */
 const readEvents = (agentDir: string): any[] => readLoggedEvents(agentDir);
@@ -30,7 +24,7 @@ describe("pi CLI: OpenAI in-stream server_error chunk", () => {
   before(async () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", B: "openai" },
-      providers: TWO_PROVIDERS,
+      providers: TWO_OPENAI_PROVIDERS,
       routes: {
         routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } },
       },
@@ -110,7 +104,7 @@ describe("pi CLI print mode: every target failing transiently", () => {
   before(async () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", B: "openai" },
-      providers: TWO_PROVIDERS,
+      providers: TWO_OPENAI_PROVIDERS,
       // pi's own retry of a route whose every target failed transiently is off: each run is one try of the route.
       settings: { retry: { enabled: false } },
       routes: {
@@ -176,7 +170,7 @@ describe("pi CLI: a models.json apiKey command that fails", () => {
           apiKey: "!printf 'vault-said-7Hq2xK'; exit 3",
           models: [{ id: "model-a" }],
         },
-        "mock-b": TWO_PROVIDERS["mock-b"],
+        "mock-b": TWO_OPENAI_PROVIDERS["mock-b"],
       },
       routes: {
         routes: { chain: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } },
@@ -235,7 +229,7 @@ describe("pi CLI: a provider that echoes its key in an error", () => {
   before(async () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", B: "openai" },
-      providers: { ...TWO_PROVIDERS, "mock-a": { ...TWO_PROVIDERS["mock-a"], apiKey: KEY } },
+      providers: { ...TWO_OPENAI_PROVIDERS, "mock-a": { ...TWO_OPENAI_PROVIDERS["mock-a"], apiKey: KEY } },
       routes: {
         routes: {
           solo: { sortBy: "config", targets: [target("mock-a/model-a")] },
@@ -308,7 +302,7 @@ describe("pi CLI: a wrong-typed field in the usage ledger", () => {
       emulators: { A: "openai" },
       providers: {
         "mock-a": {
-          ...TWO_PROVIDERS["mock-a"],
+          ...TWO_OPENAI_PROVIDERS["mock-a"],
           modelOptions: { cost: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 } },
         },
       },
@@ -384,7 +378,7 @@ describe("pi CLI: a wrong-typed field in the cooldowns file", () => {
   before(async () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", B: "openai" },
-      providers: TWO_PROVIDERS,
+      providers: TWO_OPENAI_PROVIDERS,
       routes: { routes: { pair: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } } },
     });
     ({ A: a, B: b } = dir.emulators);

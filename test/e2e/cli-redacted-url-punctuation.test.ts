@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
+import { type EmulatedAgent, startEmulatedAgent, TWO_OPENAI_PROVIDERS } from "../helpers/emulated-agent.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 import type { Emulator } from "../helpers/sse-emulator-core.ts";
 
@@ -21,10 +21,7 @@ describe("pi CLI: a 401 that ends in a URL with the key in its query", () => {
   before(async () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", B: "openai" },
-      providers: {
-        "mock-a": { emulator: "A", apiKey: KEY, models: ["model-a"] },
-        "mock-b": { emulator: "B", apiKey: "sk-mock-b", models: ["model-b"] },
-      },
+      providers: { ...TWO_OPENAI_PROVIDERS, "mock-a": { ...TWO_OPENAI_PROVIDERS["mock-a"], apiKey: KEY } },
       routes: {
         routes: { pair: { sortBy: "config", targets: [target("mock-a/model-a"), target("mock-b/model-b")] } },
       },

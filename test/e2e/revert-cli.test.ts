@@ -3,16 +3,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
+import { type EmulatedAgent, startEmulatedAgent, TWO_OPENAI_PROVIDERS } from "../helpers/emulated-agent.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 
 const agentWith = (failover: Record<string, unknown>) =>
   startEmulatedAgent({
     emulators: { A: "openai", B: "openai" },
-    providers: {
-      "mock-a": { emulator: "A", apiKey: "sk-mock-a", models: ["model-a"] },
-      "mock-b": { emulator: "B", apiKey: "sk-mock-b", models: ["model-b"] },
-    },
+    providers: TWO_OPENAI_PROVIDERS,
     routes: {
       failover,
       routes: {

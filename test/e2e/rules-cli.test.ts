@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { makeAgentDir, routeInOrder } from "../helpers/agent-dir.ts";
-import { type EmulatedAgent, startEmulatedAgent } from "../helpers/emulated-agent.ts";
+import { type EmulatedAgent, startEmulatedAgent, TWO_OPENAI_PROVIDERS } from "../helpers/emulated-agent.ts";
 import { runPi } from "../helpers/pi-cli.ts";
 
 describe("pi CLI: what policy rules decided", () => {
@@ -13,10 +13,7 @@ describe("pi CLI: what policy rules decided", () => {
     dir = await startEmulatedAgent({
       emulators: { A: "openai", B: "openai" },
       // Text-only models (no `input` with "image").
-      providers: {
-        "mock-a": { emulator: "A", apiKey: "sk-mock-a", models: ["model-a"] },
-        "mock-b": { emulator: "B", apiKey: "sk-mock-b", models: ["model-b"] },
-      },
+      providers: TWO_OPENAI_PROVIDERS,
       routes: {
         routes: {
           seeing: {

@@ -34,6 +34,12 @@ export interface EmulatorProvider<Name extends string = string> {
 /** By provider name: a short spec on an emulator, or a whole provider entry (its own base URL and fields). */
 export type FixtureProviders<Name extends string = string> = Record<string, EmulatorProvider<Name> | ProviderSpec>;
 
+/** The two OpenAI-protocol providers most pi CLI tests route over: mock-a on emulator A, mock-b on emulator B. */
+export const TWO_OPENAI_PROVIDERS = {
+  "mock-a": { emulator: "A" as const, apiKey: "sk-mock-a", models: ["model-a"] },
+  "mock-b": { emulator: "B" as const, apiKey: "sk-mock-b", models: ["model-b"] },
+};
+
 export interface EmulatedAgentOptions<Name extends string> {
   /** Emulators to start, by name (the name is also the emulator's own, shown in its replies and logs). */
   emulators: Record<Name, EmulatorKind>;
