@@ -96,7 +96,10 @@ export function createBalanceSubcommand(service: BudgetService): Subcommand {
     const none: string[] = [];
     for (const source of sources) {
       const entry = service.balances.get(source.provider);
-      if (entry !== undefined && isStale(entry, now)) (entry.amount === undefined ? none : stale).push(source.provider);
+      if (entry === undefined || !isStale(entry, now)) continue;
+      // Before any reading, only a provider with a floor waits for one; the table says the fetch failed either way.
+      if (entry.amount !== undefined) stale.push(source.provider);
+      else if (views.get(source.provider)?.limits.balanceFloor) none.push(source.provider);
     }
     const warnings = [
       ...(stale.length > 0

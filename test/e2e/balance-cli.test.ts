@@ -50,11 +50,11 @@ describe("balances through the pi CLI", () => {
 
   /**
    * An agent dir (and HOME) whose route tries `provider` (openrouter or deepseek: a provider with a balance API)
-   * first, then mock-b; `provider` has a $5 floor unless `floor` says another.
+   * first, then mock-b; `provider` has a $5 floor unless `floor` says another (null: none).
    */
   function agent(
     provider: "openrouter" | "deepseek" = "openrouter",
-    { endpoint = true, floor = 5 as number | string } = {},
+    { endpoint = true, floor = 5 as number | string | null } = {},
   ) {
     const spec = (apiKey: string, model: string) => ({
       baseUrl: chat.url,
@@ -77,7 +77,7 @@ describe("balances through the pi CLI", () => {
             ],
           },
         },
-        budgets: { providers: { [provider]: { balanceFloor: floor } } },
+        ...(floor === null ? {} : { budgets: { providers: { [provider]: { balanceFloor: floor } } } }),
       },
     });
     const home = join(dir.agentDir, "home");
@@ -94,6 +94,20 @@ describe("balances through the pi CLI", () => {
 
   /** The model of each chat request, in order: which target served each prompt. */
   const servedModels = () => chat.calls.map((call) => call.body.model);
+
+  it("says nothing of a floor waiting for a balance when the provider has none", async () => {
+    answer = { status: 503, body: { error: "unavailable" } };
+    const dir = agent("openrouter", { floor: null });
+    try {
+      const run = await dir.pi(["-p", "/auto-router balance fetch"]);
+      assert.equal(run.code, 0, run.stderr);
+      const shown = run.stdout + run.stderr;
+      assert.match(shown, /^openrouter\s+unknown\s+-\s+.*fetch failed: HTTP 503 from /m, shown);
+      assert.doesNotMatch(shown, /no balance yet|floor applies/, shown);
+    } finally {
+      dir.cleanup();
+    }
+  });
 
   it("does not send the key of a provider pointed at another host to the vendor's balance API, and says why", async () => {
     const dir = agent("openrouter", { endpoint: false });
