@@ -5,13 +5,55 @@
 // (`provider.zdr`), as for the client's other settings (target-settings.ts).
 import type { Api, Model } from "@mariozechner/pi-ai";
 import { z } from "zod";
+import { closestKey } from "../config/key-suggestions.ts";
 import { isOpenRouter } from "../runtime/upstream-pin.ts";
 
-const percentiles = z
-  .object({ p50: z.number(), p75: z.number(), p90: z.number(), p99: z.number() })
-  .partial()
-  .strict()
-  .describe("a number or an object of p50/p75/p90/p99 numbers");
+/** OpenRouter's quantization levels (its SDKs' `Quantization`); it refuses any other. */
+const QUANTIZATIONS = [
+  "int4",
+  "int8",
+  "fp4",
+  "mxfp4",
+  "nvfp4",
+  "fp6",
+  "fp8",
+  "mxfp8",
+  "fp16",
+  "bf16",
+  "fp32",
+  "unknown",
+] as const;
+
+/** The level a typo meant ("FP8", "bf61"), when only one is that close: "fp7" is as near fp6 as fp8. */
+function meantQuantization(input: unknown): string | undefined {
+  if (typeof input !== "string") return undefined;
+  const typed = input.trim();
+  const meant = closestKey(typed, QUANTIZATIONS);
+  const others = QUANTIZATIONS.filter((level) => level !== meant);
+  return meant === typed.toLowerCase() || !closestKey(typed, others) ? meant : undefined;
+}
+
+const quantization = z.enum(QUANTIZATIONS, {
+  error: (issue) => {
+    const meant = meantQuantization(issue.input);
+    return `expected one of "${QUANTIZATIONS.join('"|"')}"${meant ? `; did you mean "${meant}"?` : ""}`;
+  },
+});
+
+/** Throughput (tokens/s) and latency (s) are never negative. */
+const nonNegative = z.number().min(0, { error: (issue) => `expected a number >= 0, got ${String(issue.input)}` });
+
+/**
+ * A number, or one per percentile. A negative number is named where it is (zod's union reports the one option that
+ * failed without aborting: the value's range check); any other shape by the union's own message.
+ */
+const numberOrPercentiles = z.union(
+  [
+    nonNegative,
+    z.object({ p50: nonNegative, p75: nonNegative, p90: nonNegative, p99: nonNegative }).partial().strict(),
+  ],
+  { error: "expected a number >= 0, or an object of p50/p75/p90/p99 such numbers" },
+);
 
 /** The keys with OpenRouter's types: a value OpenRouter would refuse is a 400 here, before any target is tried. */
 export const openRouterKeysSchema = z.object({
@@ -19,9 +61,9 @@ export const openRouterKeysSchema = z.object({
   data_collection: z.enum(["allow", "deny"]).optional(),
   zdr: z.boolean().optional(),
   enforce_distillable_text: z.boolean().optional(),
-  quantizations: z.array(z.string().min(1)).optional(),
-  preferred_min_throughput: z.union([z.number(), percentiles]).optional(),
-  preferred_max_latency: z.union([z.number(), percentiles]).optional(),
+  quantizations: z.array(quantization).optional(),
+  preferred_min_throughput: numberOrPercentiles.optional(),
+  preferred_max_latency: numberOrPercentiles.optional(),
 });
 
 export const OPENROUTER_ONLY_KEYS = Object.keys(openRouterKeysSchema.shape);

@@ -76,6 +76,7 @@ class AnthropicScanner extends ScannerBase {
       case "message_start": {
         const message = parsed?.message as Record<string, unknown> | undefined;
         if (!message) return { text };
+        this.answerId(message.id);
         anthropicTokens(this.tokens, message.usage as Record<string, unknown> | undefined);
         message.model = this.clientModel;
         return { text: `event: message_start\ndata: ${JSON.stringify(parsed)}\n\n` };

@@ -60,6 +60,7 @@ class OpenAIScanner extends ScannerBase {
     if (data === "[DONE]") return { text: `${block}\n\n`, end: "done" };
     const chunk = safeJson(data);
     if (!chunk) return { text: `${block}\n\n` };
+    this.answerId(chunk.id);
     if (this.upstreamModel === undefined && typeof chunk.model === "string")
       this.upstreamModel = `"model":${JSON.stringify(chunk.model)}`;
     const text = `${this.upstreamModel ? block.replaceAll(this.upstreamModel, this.renamedModel) : block}\n\n`;

@@ -179,6 +179,7 @@ class ResponsesScanner extends ScannerBase {
     const parsed = safeJson(data);
     const response = parsed?.response as Loose | undefined;
     if (!parsed || !response) return { text: `event: ${event}\ndata: ${data}\n\n` };
+    this.answerId(response.id);
     response.model = this.clientModel;
     this.response = response;
     const text = `event: ${event}\ndata: ${JSON.stringify(parsed)}\n\n`;

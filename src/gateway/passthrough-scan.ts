@@ -57,6 +57,11 @@ export interface StreamScanner {
    */
   readonly refusal: string | undefined;
   readonly content: AssistantMessage["content"];
+  /**
+   * The upstream's id of the answer (a chat chunk's `id`, Anthropic's message id, the Responses response id), as it
+   * first came: an OpenRouter target's answer is looked up by it to pin its upstream (upstream-pin.ts).
+   */
+  readonly responseId: string | undefined;
   /** The encrypted content of each reasoning item the answer handed the client so far (Responses only). */
   issuedReasoning?(): string[];
 }
@@ -71,6 +76,7 @@ export abstract class ScannerBase implements StreamScanner {
   readonly tokens = zeroTokens();
   stopReason: StopReason = "stop";
   refusal: string | undefined;
+  responseId: string | undefined;
   protected committed = false;
   private readonly streamed: string[] = [];
 
@@ -92,6 +98,11 @@ export abstract class ScannerBase implements StreamScanner {
       if (end > start) this.streamed.push(text.slice(start, end));
       key.lastIndex = end + 1;
     }
+  }
+
+  /** The answer's id, from the first event that names one. */
+  protected answerId(id: unknown): void {
+    if (this.responseId === undefined && typeof id === "string" && id !== "") this.responseId = id;
   }
 
   /** Only a stream that ends with its own terminal event is complete. */
@@ -124,24 +135,35 @@ export interface PassthroughDialect {
   fits?(target: Model<Api>, client: Record<string, unknown>): boolean;
 }
 
-/** The message the runtime books for a passthrough attempt: the usage read from the stream, priced from the model. */
+/** What an answer said, as far as it was read: its usage, its content, its id (absent: it named none). */
+export interface AnswerRead {
+  tokens: TokenCounts;
+  content: AssistantMessage["content"];
+  responseId?: string | undefined;
+}
+
+/**
+ * The message the runtime books for a passthrough attempt: the usage read from the stream, priced from the model, and
+ * the upstream's answer id (an OpenRouter target's answer is pinned by it).
+ */
 export function answerMessage(
   target: Model<Api>,
-  tokens: TokenCounts,
+  answer: AnswerRead,
   stopReason: StopReason,
-  content: AssistantMessage["content"],
   now: number,
   errorMessage?: string,
 ): AssistantMessage {
+  const { tokens, responseId } = answer;
   const usage = { ...zeroUsage(), ...tokens };
   usage.totalTokens = tokens.input + tokens.output + tokens.cacheRead + tokens.cacheWrite;
   calculateCost(target, usage);
   return {
     role: "assistant",
-    content,
+    content: answer.content,
     api: target.api,
     provider: target.provider,
     model: target.id,
+    ...(responseId !== undefined ? { responseId } : {}),
     usage,
     stopReason,
     ...(errorMessage !== undefined ? { errorMessage } : {}),

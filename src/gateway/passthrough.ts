@@ -193,7 +193,7 @@ function runPassthrough(
      * not reported. Nothing before the target's stream began.
      */
     const spent = (stopReason: StopReason, errorMessage?: string) =>
-      answering ? answerMessage(target, scanner.tokens, stopReason, scanner.content, now(), errorMessage) : undefined;
+      answering ? answerMessage(target, scanner, stopReason, now(), errorMessage) : undefined;
     const fail = (failure: Failure) =>
       finish({ status: "failed", failure, message: spent("error", failure.message), latencyMs: latency() });
     const classified = (text: string, retryAfter?: string) =>
@@ -232,7 +232,7 @@ function runPassthrough(
       if (held) forward();
       handOverReasoning();
       client.complete(() => scanner.body());
-      const answer = answerMessage(target, scanner.tokens, scanner.stopReason, scanner.content, now());
+      const answer = answerMessage(target, scanner, scanner.stopReason, now());
       finish({ status: "committed", final: "done", message: answer, ttftMs, latencyMs: latency() });
     };
     /** An answer cut off after the commit point: the client gets an error in its protocol, the loop a final error. */
@@ -243,7 +243,7 @@ function runPassthrough(
         status: "committed",
         final: "error",
         failure: classified(text),
-        message: answerMessage(target, scanner.tokens, "error", scanner.content, now(), text),
+        message: answerMessage(target, scanner, "error", now(), text),
         ttftMs,
         latencyMs: latency(),
       });

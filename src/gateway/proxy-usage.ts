@@ -154,7 +154,7 @@ export function proxiedAnswerMessage(
   try {
     const usage = reader?.usage();
     if (!usage) return undefined;
-    const message = answerMessage(target, usage.tokens ?? zeroTokens(), "stop", [], now);
+    const message = answerMessage(target, { tokens: usage.tokens ?? zeroTokens(), content: [] }, "stop", now);
     // Units are priced downstream, with the routes file's unitPrices: they ride on the usage (usage-units.ts).
     if (usage.units) Object.assign(message.usage, { units: usage.units });
     return message;

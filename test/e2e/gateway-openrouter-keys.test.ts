@@ -136,4 +136,32 @@ describe("gateway: OpenRouter's own provider preferences", () => {
     );
     assert.equal(openrouter.calls.length + chat.calls.length, 0);
   });
+
+  it("refuses a quantization level OpenRouter has not and a negative latency or throughput", async () => {
+    const refusal = (pattern: RegExp) => (error: any) => {
+      assert.equal(error.status, 400);
+      assert.match(error.message, pattern);
+      return true;
+    };
+    const hello = { model: "or", messages: [{ role: "user" as const, content: "hello" }] };
+    await assert.rejects(
+      fx.openai.chat.completions.create(hello, { headers: { "X-Provider": '{"quantizations": ["FP8", "fp7"]}' } }),
+      refusal(/X-Provider header\.quantizations\[0\]: expected one of "int4"\|.*"unknown"; did you mean "fp8"\?/),
+    );
+    await assert.rejects(
+      fx.openai.chat.completions.create({
+        ...hello,
+        provider: { preferred_max_latency: -5 },
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming),
+      refusal(/body\.provider\.preferred_max_latency: expected a number >= 0, got -5 \(OpenRouter's own key/),
+    );
+    await assert.rejects(
+      fx.anthropic.messages.create(
+        { model: "or", max_tokens: 64, messages: [{ role: "user", content: "hello" }] },
+        { headers: { "X-Provider": '{"preferred_min_throughput": {"p90": -1}}' } },
+      ),
+      refusal(/X-Provider header\.preferred_min_throughput\.p90: expected a number >= 0, got -1/),
+    );
+    assert.equal(openrouter.calls.length + chat.calls.length, 0);
+  });
 });
