@@ -3,18 +3,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseProviderPreferences } from "../../src/gateway/provider-preferences.ts";
+import { refusedPreferences as refused } from "../helpers/preference-refusal.ts";
 
 const LEVELS = '"int4"|"int8"|"fp4"|"mxfp4"|"nvfp4"|"fp6"|"fp8"|"mxfp8"|"fp16"|"bf16"|"fp32"|"unknown"';
 const OWN_KEY = " (OpenRouter's own key, sent to OpenRouter targets)";
-
-const refused = (value: unknown) => {
-  try {
-    parseProviderPreferences(value, "body.provider");
-  } catch (error) {
-    return (error as Error).message;
-  }
-  assert.fail(`${JSON.stringify(value)} was taken`);
-};
 
 describe("OpenRouter's own preference values", () => {
   it("refuses any other quantization level, naming the one meant when only one is that close", () => {

@@ -4,15 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseProviderPreferences } from "../../src/gateway/provider-preferences.ts";
-
-const refused = (value: unknown) => {
-  try {
-    parseProviderPreferences(value, "body.provider");
-  } catch (error) {
-    return (error as Error).message;
-  }
-  assert.fail(`${JSON.stringify(value)} was taken`);
-};
+import { refusedPreferences as refused } from "../helpers/preference-refusal.ts";
 
 describe("provider preferences with several problems", () => {
   it("names a mistyped key first, then a price that cannot be capped, then the values in a fixed order", () => {

@@ -3,16 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseProviderPreferences } from "../../src/gateway/provider-preferences.ts";
-
-/** The message a body's `provider` (or, `header`, an X-Provider header's text) is refused with. */
-const refused = (value: unknown, header = false) => {
-  try {
-    parseProviderPreferences(value, header ? "X-Provider header" : "body.provider", header);
-  } catch (error) {
-    return (error as Error).message;
-  }
-  assert.fail(`${JSON.stringify(value)} was taken`);
-};
+import { refusedPreferences as refused } from "../helpers/preference-refusal.ts";
 
 describe("provider preferences the router cannot apply as written", () => {
   it("sends no key pasted into a preference back in its error", () => {
