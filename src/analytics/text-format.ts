@@ -19,6 +19,16 @@ export function formatTable(
   align: Align[] = [],
   options: { rule?: boolean } = {},
 ): string {
+  return tableLayout(headers, rows, align, options).text;
+}
+
+/** formatTable's text and where each of its cells after the first starts (string index, the same on every line). */
+export function tableLayout(
+  headers: string[],
+  rows: string[][],
+  align: Align[] = [],
+  options: { rule?: boolean } = {},
+): { text: string; cellStarts: number[] } {
   rows = rows.map((row) => row.map(oneLine));
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((row) => (row[column] ?? "").length)),
@@ -33,7 +43,9 @@ export function formatTable(
   // No rule under an empty header (a bar column): it would underline nothing.
   const rule =
     options.rule === false ? [] : [line(widths.map((width, column) => (headers[column] ? "-" : " ").repeat(width)))];
-  return [line(headers), ...rule, ...rows.map(line)].join("\n");
+  const cellStarts: number[] = [];
+  for (let column = 1, start = 0; column < widths.length; column++) cellStarts.push((start += widths[column - 1]! + 2));
+  return { text: [line(headers), ...rule, ...rows.map(line)].join("\n"), cellStarts };
 }
 
 /** A horizontal bar for a 0..1 fraction, `width` characters wide (partial cells shown with ▏..▉). */
@@ -83,13 +95,13 @@ export const ratio = (numerator: number, denominator: number): number | undefine
  * How precise a dollar amount is shown: "report" rounds to cents (four decimals below a cent, "$0" for nothing) for the
  * scripts' reports, text and HTML; "spend" keeps cents plus up to two more decimals when they matter, below $100 (small
  * per-request spend in the budget listings); "estimate" shows a per-request estimate to 3 decimals (4 below a cent).
- * Below $0.0001, "report" and "spend" keep two significant digits ("$0.000012"): a cost that is not zero never
+ * Below $0.001 every precision keeps two significant digits ("$0.00014", "$0.000012"): a cost that is not zero never
  * shows as "$0.0000".
  */
 export type UsdPrecision = "report" | "spend" | "estimate";
 
 /** The smallest amount shown with fixed decimals; below it, two significant digits. */
-const SMALL_USD = 0.0001;
+const SMALL_USD = 0.001;
 
 /** A positive amount below SMALL_USD to two significant digits, rounded, without trailing zeros: "0.000012". */
 function smallAmount(magnitude: number): string {

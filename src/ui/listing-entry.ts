@@ -5,6 +5,7 @@
 // part of the chat, which scrolls, so every line stays readable and the footer stays put. Custom entries are shown
 // to the user only: pi never sends them to the model.
 import { type ListingComponent, listingComponent } from "./listing-widget.ts";
+import { findTables, type TableBlock, tablesOf } from "./table-layouts.ts";
 
 export const LISTING_ENTRY_TYPE = "auto-router-listing";
 
@@ -16,6 +17,8 @@ export type ListingSink = (lines: string[], level: ListingLevel) => void;
 interface ListingEntryData {
   lines: string[];
   level?: ListingLevel;
+  /** Where its tables are, found when it was made (a resumed session's entry was made by another process). */
+  tables?: TableBlock[];
 }
 
 /** The part of pi's extension API this needs; `registerEntryRenderer` is missing on pi 0.73. */
@@ -49,7 +52,12 @@ export function listingEntries(pi: EntryHost): ListingSink | undefined {
   pi.registerEntryRenderer(LISTING_ENTRY_TYPE, (entry, _options, theme) => {
     const data = entry.data;
     if (!isListingData(data)) return undefined;
-    return listingComponent(data.lines, data.level === "warning" ? (piece) => theme.fg("warning", piece) : undefined);
+    // An entry of an earlier version has no tables: those made in this process, if any; tables not valid: none.
+    const tables =
+      data.tables === undefined ? findTables(data.lines) : (tablesOf(data.tables, data.lines.length) ?? []);
+    const style = data.level === "warning" ? (piece: string) => theme.fg("warning", piece) : undefined;
+    return listingComponent(data.lines, style, tables);
   });
-  return (lines, level) => pi.appendEntry(LISTING_ENTRY_TYPE, { lines, level } satisfies ListingEntryData);
+  return (lines, level) =>
+    pi.appendEntry(LISTING_ENTRY_TYPE, { lines, level, tables: findTables(lines) } satisfies ListingEntryData);
 }

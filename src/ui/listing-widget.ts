@@ -5,6 +5,8 @@
 // A table (`list`, `health`, `budget`, `search`, `aliases`) wider than the terminal would wrap each row into a
 // staircase instead: it keeps its left-most columns that fit, each row on one line, and says under it which columns
 // it left out. The columns are chosen at each render, from the table's cells, as pi renders again at a new width.
+// The tables are the ones commands/format.ts `table` made (ui/table-layouts.ts), not guessed from the text.
+import { findTables, type TableBlock } from "./table-layouts.ts";
 
 /** The part of pi's Component interface a widget needs (render returns readonly string[] on newer pi). */
 export interface ListingComponent {
@@ -110,41 +112,6 @@ export function wrapLine(line: string, width: number, indent = 2): string[] {
   return pieces;
 }
 
-/** Lines `start`..`end` (exclusive) of a listing laid out by commands/format.ts `table`: a header and its rows. */
-export interface TableBlock {
-  start: number;
-  end: number;
-  /** Where each cell after the first starts, in the header and every row. */
-  cellStarts: number[];
-}
-
-/** Where a header's cells after the first start (after two or more spaces); none for an indented line (help's). */
-function headerCellStarts(line: string): number[] {
-  if (line.startsWith(" ")) return [];
-  return [...line.matchAll(/ {2,}(?=\S)/g)].map((gap) => gap.index + gap[0].length);
-}
-
-/** A row of the header's table: unindented, with the two spaces before each cell, or ending before it. */
-const isRowOf = (line: string, cellStarts: number[]): boolean =>
-  line !== "" &&
-  !line.startsWith(" ") &&
-  cellStarts.every((start) => line.length <= start - 2 || line.slice(start - 2, start) === "  ");
-
-/** The tables in a listing: a line of two or more cells, then at least one row aligned under them. */
-export function findTables(lines: readonly string[]): TableBlock[] {
-  const tables: TableBlock[] = [];
-  for (let start = 0; start < lines.length; start++) {
-    const cellStarts = headerCellStarts(lines[start]!);
-    if (!cellStarts.length) continue;
-    let end = start + 1;
-    while (end < lines.length && isRowOf(lines[end]!, cellStarts)) end++;
-    if (end - start < 2) continue;
-    tables.push({ start, end, cellStarts });
-    start = end - 1;
-  }
-  return tables;
-}
-
 /**
  * A table's lines within `limit` columns: every column when they fit, else as many left-most columns as fit (never
  * fewer than the first) and a note naming the others. A table whose first column alone does not fit is returned
@@ -183,18 +150,20 @@ function fitTables(lines: readonly string[], tables: readonly TableBlock[], limi
 }
 
 /** Whether a listing holds a table wider than `limit` columns (one a notification would wrap into a staircase). */
-export function hasTableWiderThan(lines: readonly string[], limit: number): boolean {
-  return findTables(lines).some((table) =>
-    lines.slice(table.start, table.end).some((line) => textColumns(line) > limit),
-  );
+export function hasTableWiderThan(lines: readonly string[], limit: number, tables = findTables(lines)): boolean {
+  return tables.some((table) => lines.slice(table.start, table.end).some((line) => textColumns(line) > limit));
 }
 
 /**
  * The component pi renders: every line of the listing, its tables fitted to the width pi renders at and the other
- * lines wrapped to it; `style` colours a piece.
+ * lines wrapped to it; `style` colours a piece. `tables` are where the listing's tables are (by default those
+ * `table` made lately; a session entry keeps its own, for a listing shown again after a restart).
  */
-export function listingComponent(lines: readonly string[], style: (piece: string) => string = (piece) => piece) {
-  const tables = findTables(lines);
+export function listingComponent(
+  lines: readonly string[],
+  style: (piece: string) => string = (piece) => piece,
+  tables: readonly TableBlock[] = findTables(lines),
+) {
   return {
     // One column of margin on the left, like pi's own string[] widgets.
     render: (width: number) =>

@@ -37,40 +37,66 @@ function tierText(view: StatusView): string | undefined {
 /**
  * Segments in order of importance: the route, then warnings (a budget fallback or an open breaker must never be the
  * part that is cut off), then what is happening or who served, then the tier and the intent guess. When the line is
- * too long, the least important segments are dropped first, and only the last one kept is shortened.
+ * too long, the least important segments are dropped first; a part is shown whole or not at all, never cut in a word.
  */
 export function formatStatus(view: StatusView, maxChars = STATUS_MAX_CHARS): string {
   const route = view.routeId ?? "auto-router";
   const serving = view.servingRouteId && view.servingRouteId !== route ? ` -> ${view.servingRouteId}` : "";
-  const parts: string[] = [`⇄ ${route}${serving}`, ...(view.marks ?? [])];
-  if (view.warnings.length) parts.push(warningsText(view.warnings, maxChars - parts.join(" · ").length - 3));
-  if (view.phase) parts.push(view.phase);
-  else if (view.servedKey)
-    parts.push(
-      `→ ${view.servedKey}${view.cutOff ? " cut off" : ""}${view.failovers ? ` (${view.failovers} failover${view.failovers > 1 ? "s" : ""})` : ""}`,
-    );
-  // The route, its marks, the warnings and what is happening (or who served) are kept; the tier and intent may go.
+  const head = [`⇄ ${route}${serving}`, ...(view.marks ?? [])];
+  const activity =
+    view.phase ??
+    (view.servedKey
+      ? `→ ${view.servedKey}${view.cutOff ? " cut off" : ""}${view.failovers ? ` (${view.failovers} failover${view.failovers > 1 ? "s" : ""})` : ""}`
+      : undefined);
+  const fits = (parts: string[]) => parts.join(" · ").length <= maxChars;
+  let parts = [...head, ...(activity ? [activity] : [])];
+  if (view.warnings.length) {
+    // The warnings get the room the activity leaves them; when not one fits there, the activity goes, and when not
+    // one fits even then, they are counted, beside the activity again if it fits.
+    const roomBeside = (kept: string[]) => maxChars - [...kept, ""].join(" · ").length;
+    let warnings = warningsText(view.warnings, roomBeside(parts));
+    if (!warnings) {
+      warnings = warningsText(view.warnings, roomBeside(head));
+      if (warnings) parts = head;
+    }
+    parts = [...head, warnings ?? warningCount(view.warnings.length, roomBeside(head)), ...parts.slice(head.length)];
+  }
+  // An activity that does not fit whole goes whole.
+  if (activity && parts.at(-1) === activity && !fits(parts)) parts.pop();
+  // The tier and intent may go, and do with the activity (they matter less).
   const kept = parts.length;
   const tier = tierText(view);
-  if (tier) parts.push(tier);
-  if (view.intent && view.confidence !== undefined) parts.push(`${view.intent} ${view.confidence.toFixed(2)}`);
-  while (parts.length > kept && parts.join(" · ").length > maxChars) parts.pop();
+  if (!activity || parts.at(-1) === activity) {
+    if (tier) parts.push(tier);
+    if (view.intent && view.confidence !== undefined) parts.push(`${view.intent} ${view.confidence.toFixed(2)}`);
+  }
+  while (parts.length > kept && !fits(parts)) parts.pop();
   const text = parts.join(" · ");
-  return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;
+  // Only a route and marks too long for the line itself are shortened, at a space where there is one.
+  if (text.length <= maxChars) return text;
+  const cut = text.slice(0, maxChars - 1);
+  const space = text[maxChars - 1] === " " ? cut.length : cut.lastIndexOf(" ");
+  return `${(space > 0 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
 
 /**
  * The warnings in `room` characters: every one whole, or the first ones that fit and how many more ("+2 more"), so
- * a warning is never cut mid-word and none goes unmentioned.
+ * a warning is never cut mid-word and none goes unmentioned; undefined when not even one fits.
  */
-function warningsText(warnings: string[], room: number): string {
+function warningsText(warnings: string[], room: number): string | undefined {
   const all = `⚠ ${warnings.join(", ")}`;
   if (all.length <= room) return all;
   for (let shown = warnings.length - 1; shown > 0; shown--) {
     const text = `⚠ ${warnings.slice(0, shown).join(", ")} +${warnings.length - shown} more`;
     if (text.length <= room) return text;
   }
-  return `⚠ ${warnings.length} warning${warnings.length === 1 ? "" : "s"}`;
+  return undefined;
+}
+
+/** How many warnings there are, in `room` characters if it can: `⚠ 2 warnings`, else `⚠ 2`. */
+function warningCount(count: number, room: number): string {
+  const text = `⚠ ${count} warning${count === 1 ? "" : "s"}`;
+  return text.length <= room ? text : `⚠ ${count}`;
 }
 
 /** Keeps the status view up to date from runtime callbacks and pushes the text through `publish`. */

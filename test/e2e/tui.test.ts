@@ -339,6 +339,39 @@ for (const line of PI_LINES) {
       }
     });
 
+    it("fits /auto-router budget's table to 40 columns, its `month` rows kept as rows above the note, and to 60", async () => {
+      // Without prices the table is 46 columns wide here (the tester's, with spend, was wider than 60).
+      const NARROW = 40;
+      try {
+        tmux("resize-window", "-t", SESSION, "-x", String(NARROW), "-y", String(TALL_SCREEN_ROWS));
+        // The router has seen the new width once the status line is fitted to it (the served target left out): the
+        // command's output is then laid out for it, not shown as a notification tmux folds.
+        await waitForScreen(/^⇄ chain\s*$/m);
+        // `budget set` shows the budgets: a `today` and a `month` row per provider, the `month` row's first cell empty.
+        await submit("/auto-router budget set mock-a 5", /^ \(not shown: requests;/m);
+        const narrow = capture().split("\n");
+        const header = narrow.findIndex((text) => /^ provider +period +spent/.test(text));
+        const table = narrow.slice(header, header + 6);
+        assert.ok(header >= 0, narrow.join("\n"));
+        assert.match(table[1]!, /^ mock-a +today +\$/, table.join("\n"));
+        assert.match(table[2]!, /^ {2,}month +\$/, table.join("\n"));
+        assert.match(table[3]!, /^ mock-b +today +\$/, table.join("\n"));
+        assert.match(table[4]!, /^ {2,}month +\$/, table.join("\n"));
+        assert.match(table[5]!, /^ \(not shown: /, `the note under the whole table:\n${table.join("\n")}`);
+        for (const text of table) assert.ok(text.trimEnd().length <= NARROW, text);
+
+        // pi renders the listing again at 60 columns, where every column fits: no note.
+        tmux("resize-window", "-t", SESSION, "-x", "60");
+        const lastRow = /^ {2,}month +\$0\.00 +- +- +1$/;
+        const wide = (await waitForScreen(new RegExp(lastRow.source, "m"))).split("\n");
+        const after = wide[wide.findIndex((text) => lastRow.test(text)) + 1] ?? "";
+        assert.doesNotMatch(after, /^ \(not shown: /, wide.join("\n"));
+      } finally {
+        tmux("resize-window", "-t", SESSION, "-x", String(SCREEN_COLUMNS), "-y", String(SCREEN_ROWS));
+        await submit("/auto-router budget clear mock-a", /budget set by command for mock-a cleared/);
+      }
+    });
+
     it("shows /auto-router help in full, the footer's status line still under it, and no word cut in two", async () => {
       const shown = await submit("/auto-router help", /^\s+debug\s+A redacted diagnostic report/m);
       // The last subcommands (cut off on pi 1.6.0 when the help was a widget above the editor) and the footer.

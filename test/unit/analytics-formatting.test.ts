@@ -101,6 +101,11 @@ describe("text formatting", () => {
       [formatUsd(0.00001, "spend"), formatUsd(0.000012345, "spend"), formatUsd(0.0001, "spend")],
       ["$0.00001", "$0.000012", "$0.0001"],
     );
+    // Between $0.0001 and $0.001 too: $0.000141 is not shown as the $0.0001 limit it passed by 41%.
+    assert.deepEqual(
+      [formatUsd(0.000141, "spend"), formatUsd(0.000141), formatUsd(0.000999, "estimate"), formatUsd(0.00095, "spend")],
+      ["$0.00014", "$0.00014", "$0.001", "$0.00095"],
+    );
     // The scripts' reports too (text tables and the HTML charts), rounded: a cost that is not zero never shows as $0.0000.
     assert.deepEqual(
       [formatUsd(0.00001), formatUsd(0.0000129), formatUsd(0.00000049), formatUsd(0.0001), formatUsd(-0.00002)],

@@ -68,3 +68,54 @@ it("keeps fewer columns at 50 and only the first ones that fit at 20; prose and 
   );
   assert.ok(wrapped.join(" ").includes("API key"), "the second column is still there, wrapped");
 });
+
+it("fits budget's table whole at 60 and 40 columns: a `month` row (empty first cell) stays a row above the note", () => {
+  const lines = [
+    "budgets: today 2026-12-05, month 2026-12 (UTC); policy block",
+    ...table(
+      ["provider", "period", "spent", "limit", "used", "requests"],
+      [
+        ["mock-a", "today", "$0.0001", "$0.0001 (config)", "141% BLOCKED", "1"],
+        ["", "month", "$0.0001", "-", "-", "1"],
+        ["mock-b", "today", "$0.000052", "-", "-", "2"],
+        ["", "month", "$0.000052", "-", "-", "2"],
+      ],
+    ).split("\n"),
+  ];
+  for (const width of [60, 40]) {
+    const shown = listingComponent(lines)
+      .render(width)
+      .map((line) => line.slice(1));
+    const header = shown.findIndex((line) => line.startsWith("provider  period"));
+    const note = shown.findIndex((line) => line.startsWith("(not shown: "));
+    assert.equal(note, header + 5, `the note under all five lines of the table:\n${shown.join("\n")}`);
+    assert.match(shown[header + 2]!, /^ +month +\$0\.0001( |$)/, shown.join("\n"));
+    assert.match(shown[header + 4]!, /^ +month +\$0\.000052/, shown.join("\n"));
+    for (const line of shown) assert.ok(line.length <= width - 1, line);
+  }
+});
+
+it("fits health's indented tables, one per provider, and wraps the quota source line under itself", () => {
+  const targets = (provider: string) =>
+    table(
+      ["  target", "model", "credentials", "cooldown", "breaker", "probe"],
+      [[`  ${provider}/model-a`, "yes", "api-key", "-", "closed", "failed 401 auth 12 ms: invalid key"]],
+    ).split("\n");
+  const lines = [
+    "mock-a: healthy; credentials api-key",
+    "  quota source: none (pacing from response headers and budgets only)",
+    ...targets("mock-a"),
+    "mock-b: healthy; credentials api-key",
+    ...targets("mock-b"),
+  ];
+  const shown = listingComponent(lines)
+    .render(60)
+    .map((line) => line.slice(1));
+  const notes = shown.filter((line) => line.startsWith("(not shown: "));
+  assert.equal(notes.length, 2, `a note under each provider's table:\n${shown.join("\n")}`);
+  for (const note of notes) assert.match(note, /^\(not shown: probe;/);
+  assert.ok(shown.includes("  target          model  credentials  cooldown  breaker"), shown.join("\n"));
+  assert.ok(shown.includes("  mock-b/model-a  yes    api-key      -         closed"), shown.join("\n"));
+  assert.deepEqual(shown.slice(1, 3), ["  quota source: none (pacing from response headers and", "    budgets only)"]);
+  for (const line of shown) assert.ok(line.length <= 59, line);
+});

@@ -64,7 +64,7 @@ it("registers a renderer for listing entries where pi has entry renderers, and a
   assert.ok(sink);
   const lines = Array.from({ length: 30 }, (_, index) => `line ${index + 1}`);
   sink(lines, "warning");
-  assert.deepEqual(appended, [[LISTING_ENTRY_TYPE, { lines, level: "warning" }]]);
+  assert.deepEqual(appended, [[LISTING_ENTRY_TYPE, { lines, level: "warning", tables: [] }]]);
   const theme = { fg: (color: string, text: string) => `<${color}>${text}` };
   const component = renderers.get(LISTING_ENTRY_TYPE)!({ data: appended[0]![1] }, {}, theme) as {
     render(width: number): string[];
@@ -73,6 +73,33 @@ it("registers a renderer for listing entries where pi has entry renderers, and a
   assert.equal(rendered.length, 30, "every line: the chat scrolls, nothing is clipped");
   assert.equal(rendered.at(-1), " <warning>line 30");
   assert.equal(renderers.get(LISTING_ENTRY_TYPE)!({ data: { other: 1 } }, {}, theme), undefined, "not a listing");
+});
+
+it("fits a resumed entry's tables by where they were found when it was made", () => {
+  const renderers = new Map<string, (entry: { data?: unknown }, options: unknown, theme: unknown) => unknown>();
+  listingEntries({
+    appendEntry: () => {},
+    registerEntryRenderer: (type, renderer) => void renderers.set(type, renderer as never),
+  });
+  // No command made this table in this process, as after a restart: the entry says where it is.
+  const lines = ["name     note", "resumed  a note too long for the terminal"];
+  const render = (data: unknown) =>
+    (
+      renderers.get(LISTING_ENTRY_TYPE)!({ data }, {}, { fg: (_color: string, text: string) => text }) as {
+        render(width: number): string[];
+      }
+    ).render(30);
+  assert.deepEqual(render({ lines, tables: [{ start: 0, end: 2, cellStarts: [9] }] }), [
+    " name",
+    " resumed",
+    " (not shown: note; a wider",
+    "   terminal or pi -p shows",
+    "   every column)",
+  ]);
+  assert.ok(
+    !render({ lines, tables: [{ start: "0" }] }).some((line) => line.includes("not shown")),
+    "bad tables: none",
+  );
 });
 
 it("leaves listings to the widget on a pi without entry renderers (0.73)", () => {

@@ -54,8 +54,8 @@ describe("status line", () => {
       ],
     });
     assert.ok(text.length <= STATUS_MAX_CHARS, text);
-    assert.match(text, /^⇄ main · team store down · ⚠ budget alpha 100% blocked \+3 more · → deepseek\//);
-    assert.doesNotMatch(text, /critica…/);
+    // The served target does not fit whole beside a warning: it goes rather than be cut (`→ deepseek/gam…`).
+    assert.equal(text, "⇄ main · team store down · ⚠ budget alpha 100% blocked +3 more");
   });
 
   it("counts warnings none of which fits in the singular for one, the plural for more", () => {
@@ -92,18 +92,70 @@ describe("status line", () => {
     status.select("other");
     status.onFinished("other", "success", "mock-b/model-b", 0);
     assert.equal(published.at(-1), "⇄ other · → mock-b/model-b");
-    columns = 24; // two columns are kept free of pi's cut
+    columns = 28; // two columns are kept free of pi's cut
     status.render();
-    assert.equal(published.at(-1), "⇄ other · → mock-b/mo…");
+    assert.equal(published.at(-1), "⇄ other · → mock-b/model-b");
+    columns = 24;
+    status.render();
+    assert.equal(published.at(-1), "⇄ other", "the served target goes whole rather than cut (`→ mock-b/mo…`)");
   });
 
-  it("shortens the serving target rather than the warnings when even that does not fit", () => {
+  it("drops the serving target whole rather than cut it, and keeps the warnings", () => {
     const text = formatStatus({
       routeId: "route",
       phase: `failing over → provider/${"m".repeat(80)}`,
       warnings: ["breaker open alpha", "budget fallback"],
     });
-    assert.equal(text.length, STATUS_MAX_CHARS);
-    assert.match(text, /^⇄ route · ⚠ breaker open alpha, budget fallback · failing over → provider\/m+…$/);
+    assert.equal(text, "⇄ route · ⚠ breaker open alpha, budget fallback");
+  });
+
+  it("leaves the served target its room beside the warnings, and drops it before folding them (40 and 60 columns)", () => {
+    const view = {
+      routeId: "chain",
+      warnings: ["budget mock-a 141% blocked"],
+      servedKey: "mock-b/model-b",
+      failovers: 1,
+      intent: "general",
+      confidence: 0.5,
+    };
+    // 60 columns with shadow on: the intent goes, the warning and the served target stay whole (was `→ mo…`).
+    assert.equal(
+      formatStatus({ ...view, marks: ["🔬 shadow"] }, 58),
+      "⇄ chain · 🔬 shadow · ⚠ budget mock-a 141% blocked",
+      "the served target does not fit whole beside the whole warning: it goes",
+    );
+    assert.equal(
+      formatStatus({ ...view, marks: ["🔬 shadow"] }, 100),
+      "⇄ chain · 🔬 shadow · ⚠ budget mock-a 141% blocked · → mock-b/model-b (1 failover) · general 0.50",
+    );
+    // 40 columns: the served target goes for the whole warning (never `blocke…`); two are counted.
+    assert.equal(formatStatus(view, 38), "⇄ chain · ⚠ budget mock-a 141% blocked");
+    assert.equal(
+      formatStatus({ ...view, warnings: [...view.warnings, "breaker open mock-a"] }, 38),
+      "⇄ chain · ⚠ 2 warnings",
+    );
+    assert.equal(formatStatus(view, 20), "⇄ chain · ⚠ 1", "the count alone where not even `⚠ 1 warning` fits");
+    for (const max of [20, 24, 30, 38, 44, 50, 58])
+      for (const marks of [[], ["🔬 shadow"]]) {
+        const text = formatStatus({ ...view, marks }, max);
+        assert.ok(text.length <= max, text);
+        const words = new Set(formatStatus({ ...view, marks }, 200).split(" "));
+        assert.ok(
+          text
+            .replace(/…$/, "")
+            .split(" ")
+            .every((word) => words.has(word) || /^\d+$|^warnings?$/.test(word)),
+          `no word cut: ${text}`,
+        );
+        assert.ok(
+          text
+            .replace(/…$/, "")
+            .split(" · ")
+            .every((part) => ["⇄ chain", ...marks].includes(part) || /^⚠( |$)|^→ |^general /.test(part)),
+          text,
+        );
+        assert.ok(!/→/.test(text) || text.includes("→ mock-b/model-b (1 failover)"), text);
+        assert.ok(!/⚠ budget/.test(text) || text.includes("⚠ budget mock-a 141% blocked"), text);
+      }
   });
 });
