@@ -107,10 +107,12 @@ export function unresolvedText(name: string, config: RouterConfig, registry: Reg
     const near = closestKey(routeIdOf(last), routes);
     return `alias ${name} points at "${describeAlias(aliased)}", which is neither a route nor provider/model${near ? `; did you mean "${near}"?` : ` (routes: ${routes.join(", ")})`}`;
   }
-  const aliases = Object.keys(config.aliases ?? {});
-  // A dead alias is no better a guess than the name typed: switching to it would fail too.
-  const near = closestKey(routeIdOf(name), [...routes, ...servedAliases(config, registry)]);
-  return `"${name}" is neither a route, an alias nor provider/model${near ? `; did you mean "${near}"?` : ""} (routes: ${routes.join(", ")}; aliases: ${aliases.join(", ") || "none"})`;
+  // A dead alias is no better a guess than the name typed: switching to it would fail too. It is listed apart, so a
+  // user looking for an alias of their own finds it and why it cannot be used.
+  const served = servedAliases(config, registry);
+  const dead = Object.keys(config.aliases ?? {}).filter((alias) => !served.includes(alias));
+  const near = closestKey(routeIdOf(name), [...routes, ...served]);
+  return `"${name}" is neither a route, an alias nor provider/model${near ? `; did you mean "${near}"?` : ""} (routes: ${routes.join(", ")}; aliases: ${served.join(", ") || "none"}${dead.length ? `; aliases pointing at nothing: ${dead.join(", ")}` : ""})`;
 }
 
 /**

@@ -4,7 +4,7 @@ import { mergeConstraintsFrom } from "./constraints.ts";
 import { collectRules, conditionUsesTarget, evaluateCondition, type ScopedRule } from "./policy-rules.ts";
 import type { ActiveRules, RouteState } from "./route-state.ts";
 import { describeNoEffect, describeRuleEffect } from "./rule-effects.ts";
-import type { RuleTrace } from "./types.ts";
+import type { RuleTrace, SkippedTarget } from "./types.ts";
 
 /** The active route's rules: request-level ones evaluated now, target-dependent ones kept for each target. */
 export function collectActiveRules(state: RouteState): ActiveRules {
@@ -79,8 +79,12 @@ function switchedRouteRules(state: RouteState): ScopedRule[] {
   return active;
 }
 
-/** Closes the trace lines of the rules applied: what the per-target ones matched, and which rules yielded. */
-export function closeRules(active: ActiveRules): void {
+/**
+ * Closes the trace lines of the rules applied: what the per-target ones matched, and which rules yielded. `skipped`
+ * are the targets left out before the rules, which say why none reached a rule.
+ */
+export function closeRules(active: ActiveRules, skipped: readonly SkippedTarget[]): void {
+  let noneReached: string | undefined;
   for (const item of active) {
     const { line } = item;
     if (item.perTarget) {
@@ -95,8 +99,21 @@ export function closeRules(active: ActiveRules): void {
     else if (item.noTargetLeft)
       line.effect = item.noTargetLeft.length
         ? `none: ${item.noTargetLeft.join(", ")} had left every target out before it`
-        : "none: no target was left for it";
+        : (noneReached ??= noneReachedWhy(skipped));
     else if (item.perTarget && line.matched) line.effect = describeRuleEffect(item.scoped);
     else if (!item.perTarget && !item.acted) line.effect = describeNoEffect(item.scoped);
   }
+}
+
+/**
+ * Why no target reached the rules: the force-constraint rules (or a tier's) whose requirement left every target out,
+ * named even when listed after the rule (they apply before every rule), else the reasons the targets were skipped.
+ */
+function noneReachedWhy(skipped: readonly SkippedTarget[]): string {
+  const requiredBy = [...new Set(skipped.flatMap((target) => (target.requiredBy ? [target.requiredBy] : [])))];
+  const others = [...new Set(skipped.filter((target) => !target.requiredBy).map((target) => target.reason))];
+  if (requiredBy.length && !others.length)
+    return `none: the requirement of ${requiredBy.join(", ")} left every target out before the rules applied`;
+  const reasons = [...(requiredBy.length ? [`required by ${requiredBy.join(", ")}`] : []), ...others];
+  return `none: no target reached the rules${reasons.length ? ` (${reasons.join(", ")})` : ""}`;
 }

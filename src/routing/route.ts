@@ -50,7 +50,7 @@ export function route(request: RouteRequest, snapshot: RoutingSnapshot, now: num
   const ranking = rankingSettings(state, active);
   const targets = request.serves ? active.targets.filter(request.serves) : active.targets;
   const { eligible, soft } = assessTargets(state, targets, rules, ranking);
-  closeRules(rules);
+  closeRules(rules, state.decision.skipped);
   orderCandidates(state, eligible, soft, ranking.mode);
   return state.decision;
 }

@@ -78,6 +78,16 @@ function closingPunctuation(value: string): string {
   return value.slice(start);
 }
 
+/**
+ * What stays of a value replaced at the end of a match: the closing punctuation a sentence or bracket put after it
+ * (`Bearer xyz).`), when the match ends the text or comes before a space, a quote or an angle bracket; a value of
+ * punctuation alone is replaced whole.
+ */
+function keptPunctuation(match: string, value: string, place: unknown[]): string {
+  const after = endsUrl(match, place) ? closingPunctuation(value) : "";
+  return after.length < value.length ? after : "";
+}
+
 /** Whether a match ends the text or comes before a space, a quote or an angle bracket: where a URL ends in prose. */
 function endsUrl(match: string, place: unknown[]): boolean {
   const end = (place.at(-1) as string)[(place.at(-2) as number) + match.length];
@@ -127,14 +137,17 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
     pattern: /(?<![A-Za-z0-9_-])((?:set-)?cookie\s*:\s*)([^\r\n"]+)/gi,
     replace: (_match, prefix) => `${prefix}${REDACTED}`,
   },
-  // Header form: "Authorization: Bearer xxx", "x-api-key: xxx" (optional scheme word, then one token).
+  // Header form: "Authorization: Bearer xxx", "x-api-key: xxx" (optional scheme word, then one token; the closing
+  // punctuation of a sentence after it stays).
   {
     pattern: new RegExp(
       `(?<![A-Za-z0-9_-])((?:${SECRET_HEADER_NAMES})\\s*[:=]\\s*)(${AUTH_SCHEME}\\s+)?([^\\s"',;}]+)`,
       "gi",
     ),
     replace: (match, prefix, scheme, ...place) =>
-      inConfigPath(prefix, place) ? match : `${prefix}${scheme ?? ""}${REDACTED}`,
+      REPLACED_ALREADY.test(place[0] as string) || inConfigPath(prefix, place)
+        ? match
+        : `${prefix}${scheme ?? ""}${REDACTED}${keptPunctuation(match, place[0] as string, place.slice(1))}`,
   },
   // Bare "Bearer <token>" anywhere (keep the word Bearer so the log still says what kind of credential it was).
   {
@@ -154,13 +167,11 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
   // value of punctuation alone is replaced whole.
   {
     pattern: new RegExp(`([?&](?:${QUERY_PARAMETER_NAMES})=)([^&#\\s"'<>]+)`, "gi"),
-    replace: (match, prefix, value, ...place) => {
-      if (REPLACED_ALREADY.test(value)) return match;
-      const after = endsUrl(match, place) ? closingPunctuation(value) : "";
-      return `${prefix}${REDACTED}${after.length < value.length ? after : ""}`;
-    },
+    replace: (match, prefix, value, ...place) =>
+      REPLACED_ALREADY.test(value) ? match : `${prefix}${REDACTED}${keptPunctuation(match, value, place)}`,
   },
-  // Field assignments in free text: api_key=xxx, password: xxx, client_secret = 'xxx'. Not a path's last segment
+  // Field assignments in free text: api_key=xxx, password: xxx, client_secret = 'xxx' (a sentence's closing
+  // punctuation after the value stays, as after a header's or a URL's). Not a path's last segment
   // (`GET /v1/secret: no provider...`), nor a validation message's word after a field name (`api_key: missing`,
   // `client_secret: must be a string`): those name a field, they do not hold its value.
   {
@@ -168,7 +179,7 @@ const CONTEXT_REPLACEMENTS: Replacement[] = [
     replace: (match, prefix, value, ...place) =>
       REPLACED_ALREADY.test(value) || inConfigPath(prefix, place) || saysWhatIsWrong(prefix, value, place)
         ? match
-        : `${prefix}${REDACTED}`,
+        : `${prefix}${REDACTED}${keptPunctuation(match, value, place)}`,
   },
   // OpenAI's refusal of reasoning another account encrypted quotes the encrypted content's first and last four
   // characters ("The encrypted content gAAA...DQ== could not be verified."): none of it is passed on.

@@ -74,7 +74,7 @@ describe("/auto-router subcommands through pi", () => {
     );
     assert.equal(
       await run("/auto-router switch nowhere"),
-      '"nowhere" is neither a route, an alias nor provider/model (routes: main, deep; aliases: quick, think, bee, broken)',
+      '"nowhere" is neither a route, an alias nor provider/model (routes: main, deep; aliases: quick, think, bee; aliases pointing at nothing: broken)',
     );
     // A misspelt route gets the one meant; an alias whose name is no route says so, not that the alias is unknown.
     assert.match(

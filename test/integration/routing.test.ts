@@ -527,6 +527,25 @@ describe("routing through real pi", () => {
     assert.equal(h.lastAssistant().provider, "mock-a");
   });
 
+  it("names the force-constraint rule that left no target on the rules before it in explain's list", async () => {
+    const h = await start({
+      sortBy: "config",
+      targets: ["mock-a/model-a", "mock-b/model-b"].map(target),
+      policyRules: [
+        { id: "demote-a", type: "demote-target", targets: ["mock-a/model-a"] },
+        { id: "vision-all", type: "force-constraint", constraint: { vision: true } },
+      ],
+    });
+    await h.prompt("write me a haiku about the sea");
+    assert.equal(h.faux("mock-a").state.callCount + h.faux("mock-b").state.callCount, 0);
+    const output = await h.command("/auto-router explain main");
+    assert.match(
+      output,
+      /\+ demote-a \(route\): .* => none: the requirement of rule vision-all left every target out before the rules applied/,
+    );
+    assert.doesNotMatch(output, /no target was left for it/);
+  });
+
   it("explains a matched rule that changed no target as having no effect, and says why", async () => {
     const h = await start({
       sortBy: "config",

@@ -72,3 +72,22 @@ describe("redactText: punctuation after a URL's secret query value", () => {
     });
   });
 });
+
+describe("redactText: punctuation after a header's or a field's secret in free text", () => {
+  it("keeps what closes the sentence or bracket after a header value, a Bearer token or an assignment", () => {
+    for (const [text, expected] of [
+      [`(sent Authorization: Bearer ${SECRET}).`, `(sent Authorization: Bearer ${REDACTED}).`],
+      [`x-api-key: ${SECRET}. Retry later`, `x-api-key: ${REDACTED}. Retry later`],
+      [`check api_key=${SECRET}).`, `check api_key=${REDACTED}).`],
+      [`the password: ${SECRET}.`, `the password: ${REDACTED}.`],
+      [`client_secret = '${SECRET}'.`, `client_secret = '${REDACTED}'.`],
+    ])
+      assert.equal(redactText(text), expected);
+  });
+
+  it("replaces punctuation inside a value (only the closing run at its end stays), and a value of punctuation alone", () => {
+    assert.equal(redactText(`x-api-key: ${SECRET}.x) next`), `x-api-key: ${REDACTED}) next`);
+    assert.equal(redactText(`api_key=${SECRET}.tail`), `api_key=${REDACTED}`);
+    assert.equal(redactText("password: ...)"), `password: ${REDACTED}`);
+  });
+});

@@ -540,6 +540,36 @@ describe("route: rules and preferences", () => {
     );
   });
 
+  it("names the force-constraint rule that emptied the route on a rule listed before it, not `no target was left`", () => {
+    const state = snapshot({
+      r: {
+        targets: targets("a/1", "b/1"),
+        policyRules: [
+          { id: "demote-a", type: "demote-target", targets: ["a/1"] },
+          { id: "vision-all", type: "force-constraint", constraint: { vision: true } },
+        ],
+      },
+    });
+    state.models["a/1"] = facts({ vision: false });
+    state.models["b/1"] = facts({ vision: false });
+    const decision = route({ routeId: "r", features: features() }, state, NOW);
+    assert.deepEqual(keys(decision), []);
+    const [demote, constraint] = decision.trace.rules;
+    assert.equal(demote?.rule, "demote-a");
+    assert.equal(
+      demote?.effect,
+      "none: the requirement of rule vision-all left every target out before the rules applied",
+    );
+    assert.equal(constraint?.effect, "requires vision");
+    // Targets skipped for other reasons are named by those reasons.
+    const resting = snapshot({
+      r: { targets: targets("a/1"), policyRules: [{ id: "demote-a", type: "demote-target", targets: ["a/1"] }] },
+    });
+    resting.models["a/1"] = facts({ vision: false });
+    const withImages = route({ routeId: "r", features: features({ hasImages: true }) }, resting, NOW);
+    assert.match(withImages.trace.rules[0]?.effect ?? "", /^none: no target reached the rules \(\w/);
+  });
+
   it("describes each matched rule's own effect, decision after decision and after a config change", () => {
     const excluding = (provider: string) =>
       snapshot({
