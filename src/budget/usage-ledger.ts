@@ -6,6 +6,7 @@ import { z } from "zod";
 import { lazy } from "../lazy.ts";
 import { numberFromText } from "../number-from-text.ts";
 import { salvageRecords } from "../state/salvage.ts";
+import type { GrowingParse } from "../state/store-types.ts";
 import type { CalendarKeys } from "./calendar.ts";
 import type { UsageRecord } from "./reconcile-usage.ts";
 
@@ -48,6 +49,11 @@ function ledgerSchema(count: z.ZodType<number>, salvage: boolean) {
       /** Legacy files already imported (so a migration runs once across every window). */
       migratedFrom: z.array(z.string()).default([]),
       reservations: salvage ? reservations.catch({}) : reservations,
+      /**
+       * The last rewrite of a damaged file (json-store.ts): its id, and what it held (raised as windows merged their
+       * views in), the baseline the other windows' earlier views are merged against (keepViewedSpend).
+       */
+      repair: z.object({ id: z.string(), days: period, months: period }).optional(),
     }),
   };
 }
@@ -73,7 +79,14 @@ export const emptyLedger = (): UsageLedger => ({
   migratedFrom: [],
   reservations: {},
 });
-export const parseLedger = (raw: unknown): UsageLedger => usageLedgerSchema.parse(raw);
+/**
+ * Spend only grows within a period, so a window whose view of the file holds spend another window's repair of the
+ * damaged file dropped puts it back (GrowingParse).
+ */
+export const parseLedger: GrowingParse<UsageLedger> = Object.assign(
+  (raw: unknown): UsageLedger => usageLedgerSchema.parse(raw),
+  { growing: { repaired: markRepair, keepView: keepViewedSpend } },
+);
 /**
  * Every field that can be read is kept, field by field (salvage.ts): a wrong-typed `version` or `timeZone` takes its
  * default instead of costing the whole ledger, and a damaged day or month bucket is dropped alone.
@@ -119,12 +132,66 @@ export function totalsOf(record: UsageRecord): UsageTotals {
   };
 }
 
-function addTo(period: Period, key: string, provider: string, modelId: string, totals: UsageTotals): Period {
+function withTotals(period: Period, key: string, provider: string, modelId: string, totals: UsageTotals): Period {
   const bucket = period[key] ?? {};
-  const models = bucket[provider] ?? {};
+  return { ...period, [key]: { ...bucket, [provider]: { ...bucket[provider], [modelId]: totals } } };
+}
+
+const totalsOn = (period: Period, key: string, provider: string, modelId: string): UsageTotals =>
+  period[key]?.[provider]?.[modelId] ?? emptyTotals();
+
+function addTo(period: Period, key: string, provider: string, modelId: string, totals: UsageTotals): Period {
+  return withTotals(period, key, provider, modelId, addTotals(totalsOn(period, key, provider, modelId), totals));
+}
+
+const TOTAL_FIELDS = Object.keys(emptyTotals()) as Array<keyof UsageTotals>;
+
+/** The ledger a damaged file is rewritten with, marked as repair `id` with what it holds as the baseline. */
+function markRepair(ledger: UsageLedger, id: string): UsageLedger {
+  return { ...ledger, repair: { id, days: ledger.days, months: ledger.months } };
+}
+
+/**
+ * What `view` holds beyond `base`, added to `disk` (model by model, field by field), and the baseline raised to
+ * `view`: a second view from before the repair adds only what neither the repair nor the first view held.
+ */
+function addedBeyond(disk: Period, base: Period, view: Period): { period: Period; base: Period } {
+  let period = disk;
+  let raised = base;
+  for (const [key, providers] of Object.entries(view))
+    for (const [provider, models] of Object.entries(providers))
+      for (const [modelId, seen] of Object.entries(models)) {
+        const held = totalsOn(base, key, provider, modelId);
+        if (!TOTAL_FIELDS.some((field) => seen[field] > held[field])) continue;
+        const beyond = Object.fromEntries(TOTAL_FIELDS.map((field) => [field, Math.max(0, seen[field] - held[field])]));
+        period = addTo(period, key, provider, modelId, beyond as UsageTotals);
+        const larger = Object.fromEntries(TOTAL_FIELDS.map((field) => [field, Math.max(seen[field], held[field])]));
+        raised = withTotals(raised, key, provider, modelId, larger as UsageTotals);
+      }
+  return { period, base: raised };
+}
+
+/**
+ * `disk` plus what `view` (this process's last view of the file, from before the file's last repair) held that the
+ * repair dropped: merged against the repair's baseline as the team store merges views against a re-seed's
+ * (MERGE_USAGE_LUA), so spend written after the repair is not counted twice. `disk` itself when the view is from after
+ * that repair or holds nothing more. Only on one calendar: a move to another zone (calendar-move.ts) changes the keys, and the team
+ * store's mirror (no zone) shows the team's ledger as read. The reservations are the file's (a view's may have ended).
+ */
+export function keepViewedSpend(disk: UsageLedger, view: UsageLedger): UsageLedger {
+  const repair = disk.repair;
+  if (!repair || repair.id === view.repair?.id || disk.timeZone === undefined || disk.timeZone !== view.timeZone)
+    return disk;
+  const days = addedBeyond(disk.days, repair.days, view.days);
+  const months = addedBeyond(disk.months, repair.months, view.months);
+  const imported = view.migratedFrom.filter((name) => !disk.migratedFrom.includes(name));
+  if (days.period === disk.days && months.period === disk.months && imported.length === 0) return disk;
   return {
-    ...period,
-    [key]: { ...bucket, [provider]: { ...models, [modelId]: addTotals(models[modelId] ?? emptyTotals(), totals) } },
+    ...disk,
+    days: prune(days.period, KEEP_DAYS),
+    months: prune(months.period, KEEP_MONTHS),
+    migratedFrom: [...disk.migratedFrom, ...imported],
+    repair: { id: repair.id, days: days.base, months: months.base },
   };
 }
 

@@ -8,6 +8,7 @@
 // flush, in the same queue as the flushes, and decides on what the disk holds then.
 // The lock (file-lock.ts) and the exit hook (exit-flush.ts) are shared with the event log; the warnings and timers
 // are in store-warnings.ts and store-timers.ts.
+import { randomUUID } from "node:crypto";
 import { statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { type ExitFlushParticipant, exitRegistry, registerExitFlush } from "./exit-flush.ts";
@@ -24,15 +25,18 @@ import {
   writtenIdentity,
 } from "./state-file.ts";
 import {
+  type DamageOutcome,
   ensureDirectory,
   ensureDirectorySync,
   FILE_MODE,
+  type OnDamage,
   readDisk,
   readDiskSync,
   serializeState,
 } from "./state-disk.ts";
 import { StoreTimers } from "./store-timers.ts";
 import {
+  type GrowingParse,
   replayOperations,
   type JsonStoreOptions,
   type StateStore,
@@ -197,7 +201,8 @@ class JsonFileStore<T> implements StateStore<T> {
       return;
     }
     try {
-      const disk = readDiskSync(this.file, this.options, this.warnings.damaged, this.view);
+      const repair = this.repairWatch();
+      const disk = readDiskSync(this.file, this.options, repair.onDamage, this.view);
       if (
         this.inFlight &&
         this.inFlight.observed !== "not-read" &&
@@ -206,7 +211,7 @@ class JsonFileStore<T> implements StateStore<T> {
         this.queue.splice(0, this.inFlight.count); // the interrupted async write landed before exit
       }
       const count = this.queue.length;
-      const next = this.replay(disk.state, this.queue.slice(0, count));
+      const next = this.replay(this.fromDisk(disk.state, repair.found), this.queue.slice(0, count));
       const text = serializeState(next);
       if (text === disk.text) return this.commit(next, count, disk.identity!);
       writeFileAtomic.sync(this.file, text, { mode: FILE_MODE });
@@ -251,9 +256,10 @@ class JsonFileStore<T> implements StateStore<T> {
     this.inFlight = { count, observed: "not-read" };
     let deciding = false;
     try {
-      const disk = await readDisk(this.file, this.options, this.warnings.damaged, this.view);
+      const repair = this.repairWatch();
+      const disk = await readDisk(this.file, this.options, repair.onDamage, this.view);
       this.inFlight.observed = disk.identity;
-      let next = this.replay(disk.state, this.queue.slice(0, count));
+      let next = this.replay(this.fromDisk(disk.state, repair.found), this.queue.slice(0, count));
       let result: R | undefined;
       if (decide) {
         deciding = true;
@@ -295,8 +301,9 @@ class JsonFileStore<T> implements StateStore<T> {
       const content = await readContent(this.file);
       if (!content) return this.adopt(this.options.defaults(), undefined);
       const decoded = decodeState(content.text, this.options);
-      // A corrupt file is only moved aside under the lock, so the repair happens in a forced flush.
-      if (!decoded.ok) return await this.flushNow(true);
+      // A corrupt file is only moved aside under the lock, so the repair happens in a forced flush; so does the
+      // write-back of what another window's repair dropped of this one's view (GrowingParse).
+      if (!decoded.ok || this.fromDisk(decoded.value, false) !== decoded.value) return await this.flushNow(true);
       this.adopt(decoded.value, content.identity);
     } catch (error) {
       this.warnings.disk(error, "could not read the state file");
@@ -341,6 +348,29 @@ class JsonFileStore<T> implements StateStore<T> {
     // Memory gets its own copy below, and operations are pure: the view needs none.
     this.view = identity ? state : undefined;
     this.memory = this.replay(structuredClone(state), this.queue);
+  }
+
+  /** The damage callback for one read under the lock; `found` once it moved a damaged file aside. */
+  private repairWatch(): { onDamage: OnDamage; found: boolean } {
+    const watch = {
+      found: false,
+      onDamage: (reason: string, movedTo: string, outcome: DamageOutcome) => {
+        watch.found = true;
+        this.warnings.damaged(reason, movedTo, outcome);
+      },
+    };
+    return watch;
+  }
+
+  /**
+   * The state read under the lock, for a store whose state only grows (GrowingParse): what replaces a damaged file is
+   * marked as a repair; a file another process repaired gets back what this process's view held beyond it.
+   */
+  private fromDisk(state: T, repaired: boolean): T {
+    const growing = (this.options.parse as GrowingParse<T>).growing;
+    if (!growing) return state;
+    if (repaired) return growing.repaired(state, randomUUID());
+    return this.view === undefined ? state : growing.keepView(state, this.view);
   }
 
   private replay(state: T, operations: StoreOperation<T>[]): T {

@@ -68,6 +68,19 @@ export interface StateStore<T> {
   close(): Promise<void>;
 }
 
+/**
+ * For a store whose state only grows (the spend ledger: spend within a period, imports done), carried by its parse
+ * function (GrowingParse). A process that rewrites a damaged file from its own last view drops what other processes
+ * wrote after that view was read; each of those puts it back when it next reads the file (and writes it at once).
+ */
+export interface Growing<T> {
+  /** The state a damaged file is rewritten with, marked as repair `id` (new for each repair). */
+  repaired(state: T, id: string): T;
+  /** `disk` plus what this process's `view` holds that a repair since dropped; `disk` itself when nothing. */
+  keepView(disk: T, view: T): T;
+}
+export type GrowingParse<T> = ((raw: unknown) => T) & { growing?: Growing<T> };
+
 export interface JsonStoreOptions<T> {
   file: string;
   defaults: () => T;
