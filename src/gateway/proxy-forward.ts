@@ -1,13 +1,14 @@
 // The wildcard proxy's attempts, run inside the runtime's one failover loop as a passthrough (route-request.ts,
 // TargetPassthrough): only targets whose provider advertises the path are considered; each attempt sends the
 // client's request to the target's URL with its credentials, the client's headers without hop-by-hop and
-// client-auth ones, the JSON body with the target's model id (or the raw body streamed once). A status that blames
-// the target (408, 429, 5xx), a network error or no response in time fails over; any other answer is the commit
-// point: its status and headers go to the client and its body is streamed through as it comes (a client error's
-// body is read whole and redacted first, and so is a body with a declared length of up to 1 MiB, sent with the length
-// it has after the credential scrub: answerLength). The answer's usage record (a JSON document's, or a stream's last
-// events') is read from the bytes forwarded as they pass, in bounded memory, and booked as the attempt's usage
-// (proxy-usage-stream.ts).
+// client-auth ones, the JSON body with the target's model id and a pinned OpenRouter target's pin (or the raw body
+// streamed once). A status that blames the target (408, 429, 5xx), a network error or no response in time fails
+// over; any other answer is the commit point: its status and headers go to the client and its body is streamed
+// through as it comes (a client error's body is read whole and redacted first, and so is a body with a declared
+// length of up to 1 MiB, sent with the length it has after the credential scrub: answerLength). The answer's usage
+// record (a JSON document's, or a stream's last events') is read from the bytes forwarded as they pass, in bounded
+// memory, and booked as the attempt's usage (proxy-usage-stream.ts), with the answer's id, by which the runtime pins
+// an OpenRouter target's upstream.
 import type { Api, Model } from "@mariozechner/pi-ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { Readable } from "node:stream";
@@ -16,6 +17,7 @@ import { pipeline } from "node:stream/promises";
 import type { AttemptOutcome } from "../runtime/attempt.ts";
 import { classifyFailure, makeFailure, type Failure } from "../runtime/classify-failure.ts";
 import type { PassthroughAttempt, TargetPassthrough } from "../runtime/route-request.ts";
+import { patchPin, pinnedProvider } from "../runtime/upstream-pin.ts";
 import { redactKeys } from "../state/redact.ts";
 import { rememberedCredentialValues } from "../state/remembered-credentials.ts";
 import { answerState } from "./access-log.ts";
@@ -155,6 +157,9 @@ export interface ProxyPassthrough extends TargetPassthrough {
 export function proxyPassthrough(input: ProxyInput): ProxyPassthrough {
   let committedStatus: number | undefined;
   let lastFailedAnswer: FailedAnswer | undefined;
+  // The upstream each target's attempt is pinned to (an OpenRouter target's, upstream-pin.ts): the runtime hands the
+  // pin over in the patch it asks `accepts` about right before the attempt; of that patch only the pin is sent.
+  const pins = new Map<Model<Api>, string | undefined>();
   return {
     get committedStatus() {
       return committedStatus;
@@ -164,9 +169,12 @@ export function proxyPassthrough(input: ProxyInput): ProxyPassthrough {
     },
     serves: servingPath(input.prefixes, input.path),
     // Nothing here can be translated through pi-ai: every target it serves is forwarded as it is.
-    accepts: () => true,
+    accepts: (target, _auth, patch) => {
+      pins.set(target, patchPin(patch));
+      return true;
+    },
     attempt: (attempt) =>
-      forwardAttempt(input, attempt, {
+      forwardAttempt(input, attempt, pins.get(attempt.target), {
         failed: (answer) => void (lastFailedAnswer = answer),
         committed: (status) => void (committedStatus = status),
       }),
@@ -191,7 +199,12 @@ export function modelFieldSet(
   return modelNamed && !MODEL_IN_PATH_APIS.has(api) ? { model: modelId } : {};
 }
 
-function upstreamBody(input: ProxyInput, target: Model<Api>, headers: Record<string, string>): BodyInit | undefined {
+function upstreamBody(
+  input: ProxyInput,
+  target: Model<Api>,
+  pin: string | undefined,
+  headers: Record<string, string>,
+): BodyInit | undefined {
   if (input.jsonBody) {
     // A JSON media type of the client's own (`application/vnd.api+json`) is what its server may insist on; JSON read
     // from text or a form is sent as what it is.
@@ -199,10 +212,12 @@ function upstreamBody(input: ProxyInput, target: Model<Api>, headers: Record<str
     // A JSON array (a batch) has no fields of the router's: sent as it came.
     if (Array.isArray(input.jsonBody))
       return (input.jsonBytes ?? JSON.stringify(input.jsonBody)) as Uint8Array as BodyInit;
-    // As for chat: the target's model id (modelFieldSet), the router's own `provider` field taken out.
+    // As for chat: the target's model id (modelFieldSet), the router's own `provider` field taken out, and a pinned
+    // target's pin merged into the provider preferences it is sent.
     const own = input.targetFields?.(target);
-    const set = { ...own, ...modelFieldSet(input.jsonBody, input.modelNamed, target.api, target.id) };
-    const remove = own?.provider ? [] : ["provider"];
+    const provider = pin ? { provider: pinnedProvider(own?.provider, pin) } : {};
+    const set = { ...own, ...provider, ...modelFieldSet(input.jsonBody, input.modelNamed, target.api, target.id) };
+    const remove = set.provider ? [] : ["provider"];
     // A Buffer over a plain ArrayBuffer; TypeScript's BodyInit names only the DOM's view types.
     return editJson(input.jsonBytes, input.jsonBody, { set, remove }) as Uint8Array as BodyInit;
   }
@@ -230,6 +245,7 @@ function firstByteMs(timeouts: PassthroughAttempt["timeouts"]): number | undefin
 async function forwardAttempt(
   input: ProxyInput,
   attempt: PassthroughAttempt,
+  pin: string | undefined,
   report: { failed(answer: FailedAnswer): void; committed(status: number): void },
 ): Promise<AttemptOutcome> {
   const { target, auth, candidate, signal } = attempt;
@@ -247,7 +263,7 @@ async function forwardAttempt(
   const deadlineMs = firstByteMs(attempt.timeouts);
   const deadline = deadlineMs ? setTimeout(() => controller.abort(new Error("timeout")), deadlineMs) : undefined;
   const headers = { ...forwardedHeaders(input.headers), ...authHeaders(target, auth) };
-  const body = upstreamBody(input, target, headers);
+  const body = upstreamBody(input, target, pin, headers);
   const classified = (text: string, retryAfter?: string) =>
     classifyFailure({ stopReason: "error", errorMessage: text, retryAfter }, now());
   try {

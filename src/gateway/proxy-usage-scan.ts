@@ -2,10 +2,11 @@
 // document is: an OpenAI embeddings answer of thousands of vectors (`usage` after them), a Cohere or Voyage answer that
 // puts it first, Ollama's counts after a long `context` list. The scan follows the document's nesting (strings and
 // their escapes included) and keeps only the values of the members a usage record is (as usageRecord reads them):
-// `usage`, `usageMetadata`, `prompt_eval_count` and `eval_count` at the top, and `meta.billed_units`, `response.usage`,
-// `message.usage` one level down; a member of the same name deeper in (a `usage` inside `data[3]`) is not the
-// document's. Each value kept is bounded (CAPTURE_BYTES) and parsed at the document's end. It is a tight loop over each
-// chunk that allocates nothing per byte; strings, the bulk of a base64 embeddings answer, are skipped by indexOf.
+// `usage`, `usageMetadata`, `prompt_eval_count` and `eval_count` at the top (and the answer's `id`, which goes with the
+// record), and `meta.billed_units`, `response.usage`, `message.usage` one level down; a member of the same name deeper
+// in (a `usage` inside `data[3]`) is not the document's. Each value kept is bounded (CAPTURE_BYTES) and parsed at the
+// document's end. It is a tight loop over each chunk that allocates nothing per byte; strings, the bulk of a base64
+// embeddings answer, are skipped by indexOf.
 // A key spelled with an escape (`"us\u0061ge"`) is not recognised; nothing sends one. Never throws.
 import { type UsageRecord, usageRecord } from "./proxy-usage.ts";
 
@@ -28,7 +29,7 @@ for (const byte of [QUOTE, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET]
 const isSpace = (byte: number) => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 /** The top-level members kept whole. */
-const TOP_KEPT = new Set(["usage", "usageMetadata", "prompt_eval_count", "eval_count"]);
+const TOP_KEPT = new Set(["usage", "usageMetadata", "prompt_eval_count", "eval_count", "id"]);
 /** The top-level objects whose one member is kept: Cohere's `meta.billed_units`, and two stream events' `usage`. */
 const NESTED_KEPT: Record<string, string> = { meta: "billed_units", response: "usage", message: "usage" };
 

@@ -8,7 +8,8 @@
 // An event's data or a line is parsed only when it names a usage field with a value other than null (one longer than
 // WHOLE_READ_BYTES is scanned as the document is, from the bound on), and the records found are merged field by field, later over earlier: a
 // stream's last record is its total (OpenAI's final chunk, Gemini's last `usageMetadata`, Ollama's `done: true`
-// line), and Anthropic's `message_delta` output count completes its `message_start` input count.
+// line), and Anthropic's `message_delta` output count completes its `message_start` input count. The answer's id is
+// the first one such a value has beside its record (a Chat Completions chunk's `id` is the same in every chunk).
 // Nothing here throws into the pipe it sits beside: a reader that fails reads nothing more, and the answer books no
 // usage, as one without a record.
 import {
@@ -91,6 +92,10 @@ class DocumentUsage implements UsageReader {
       return undefined;
     }
   }
+
+  responseId(): string | undefined {
+    return this.scan.record()?.id;
+  }
 }
 
 const QUOTE = 0x22;
@@ -128,11 +133,14 @@ export function mayHoldUsage(text: Buffer): boolean {
 /** A stream's usage records, merged as they come: later over earlier, field by field. */
 class MergedRecords {
   private readonly merged = new Map<UsageShape, Record<string, unknown>>();
+  /** The first id a record came with. */
+  id: string | undefined;
 
   add(taken: TakenText): void {
     if ("text" in taken && !mayHoldUsage(taken.text)) return;
     const record = textRecord(taken);
     if (!record) return;
+    this.id ??= record.id;
     // A field a later event leaves null (Anthropic's message_delta may) keeps the count an earlier one gave.
     const fields = { ...this.merged.get(record.shape) };
     for (const [name, value] of Object.entries(record.fields)) if (value != null) fields[name] = value;
@@ -170,6 +178,10 @@ abstract class StreamUsage implements UsageReader {
     } catch {
       return undefined;
     }
+  }
+
+  responseId(): string | undefined {
+    return this.failed ? undefined : this.records.id;
   }
 
   protected abstract read(chunk: Uint8Array): void;

@@ -5,7 +5,8 @@
 // so the runtime's one bookkeeping (ledger, `usage` and `result` events, the final's cost, budgets) counts it; units that
 // are no tokens (rerank's search units, audio seconds) ride along and are priced by the runtime when the routes file
 // gives every one a price, else counted as a request and logged, unpriced (usage-units.ts). Nothing here changes or
-// delays what the client gets, and nothing it cannot read is guessed: no usage, nothing counted.
+// delays what the client gets, and nothing it cannot read is guessed: no usage, nothing counted. The message also
+// carries the answer's id, read beside the record, by which the runtime pins an OpenRouter target's upstream.
 import type { Api, AssistantMessage, Model } from "@mariozechner/pi-ai";
 import { isObject } from "../is-object.ts";
 import type { UnitCounts } from "../usage-units.ts";
@@ -65,6 +66,11 @@ export type UsageShape = "usage" | "usageMetadata" | "billed_units" | "ollama";
 export interface UsageRecord {
   shape: UsageShape;
   fields: Loose;
+  /**
+   * The answer's own top-level `id` beside the record (an embeddings list's, a completion's or its chunks'): an
+   * OpenRouter target's answer is looked up by it to pin its upstream (upstream-pin.ts).
+   */
+  id?: string;
 }
 
 /** Ollama's native answers (`/api/chat`, `/api/generate`, `/api/embed`): top-level counts, no usage object. */
@@ -73,10 +79,16 @@ const OLLAMA_FIELDS = ["prompt_eval_count", "eval_count"] as const;
 /**
  * The usage record a JSON value holds, or undefined: `usage` at the top (or in a stream event, under `response`
  * (OpenAI Responses' `response.completed`) or `message` (Anthropic's `message_start`)), Gemini's `usageMetadata`,
- * Cohere's `meta.billed_units`, or Ollama's `prompt_eval_count` / `eval_count`. The first found is the one.
+ * Cohere's `meta.billed_units`, or Ollama's `prompt_eval_count` / `eval_count`. The first found is the one; the
+ * value's top-level `id` goes with it.
  */
 export function usageRecord(value: unknown): UsageRecord | undefined {
   if (!isObject(value)) return undefined;
+  const record = holdsUsage(value);
+  return record && typeof value.id === "string" && value.id !== "" ? { ...record, id: value.id } : record;
+}
+
+function holdsUsage(value: Loose): UsageRecord | undefined {
   if (isObject(value.usage)) return { shape: "usage", fields: value.usage };
   for (const holder of [value.response, value.message])
     if (isObject(holder) && isObject(holder.usage)) return { shape: "usage", fields: holder.usage };
@@ -143,6 +155,8 @@ export interface UsageReader {
   add(chunk: Uint8Array): void;
   /** The usage read, once the answer has ended; undefined when none was. */
   usage(): ProxiedUsage | undefined;
+  /** The answer's id read beside its usage record (UsageRecord.id), once `usage()` was read. */
+  responseId(): string | undefined;
 }
 
 /** The message the runtime books for a proxied answer whose usage was read; undefined when none was. */
@@ -153,8 +167,9 @@ export function proxiedAnswerMessage(
 ): AssistantMessage | undefined {
   try {
     const usage = reader?.usage();
-    if (!usage) return undefined;
-    const message = answerMessage(target, { tokens: usage.tokens ?? zeroTokens(), content: [] }, "stop", now);
+    if (!reader || !usage) return undefined;
+    const answer = { tokens: usage.tokens ?? zeroTokens(), content: [], responseId: reader.responseId() };
+    const message = answerMessage(target, answer, "stop", now);
     // Units are priced downstream, with the routes file's unitPrices: they ride on the usage (usage-units.ts).
     if (usage.units) Object.assign(message.usage, { units: usage.units });
     return message;

@@ -7,6 +7,7 @@
 // failover moves on; the next answer from the target pins again.
 import type { Api, Model } from "@mariozechner/pi-ai";
 import { z } from "zod";
+import { isObject } from "../is-object.ts";
 import { lazy } from "../lazy.ts";
 import { mergeBody, type RequestPatch } from "./request-patch.ts";
 
@@ -21,10 +22,32 @@ export function isOpenRouter(model: Pick<Model<Api>, "provider" | "baseUrl" | "a
   );
 }
 
+const pinBlock = (upstream: string) => ({ order: [upstream], allow_fallbacks: false });
+
+/**
+ * The upstream of each patch pinnedPatch made: a passthrough that sends no target patch but the client's own body (the
+ * wildcard proxy) is handed the patch all the same, and adds the pin alone (pinnedProvider).
+ */
+const patchPins = new WeakMap<RequestPatch, string>();
+
 /** The target's own patch with the pin's provider block merged in (the target's other body fields stay). */
 export function pinnedPatch(patch: RequestPatch | undefined, upstream: string): RequestPatch {
-  const pin = { provider: { order: [upstream], allow_fallbacks: false } };
-  return { ...patch, body: mergeBody(patch?.body ?? {}, pin) as Record<string, unknown> };
+  const pinned = {
+    ...patch,
+    body: mergeBody(patch?.body ?? {}, { provider: pinBlock(upstream) }) as Record<string, unknown>,
+  };
+  patchPins.set(pinned, upstream);
+  return pinned;
+}
+
+/** The upstream a patch pins (one pinnedPatch made), or undefined. */
+export function patchPin(patch: RequestPatch | undefined): string | undefined {
+  return patch && patchPins.get(patch);
+}
+
+/** A body's `provider` block with the pin merged in: its other keys (the client's own preferences) stay. */
+export function pinnedProvider(provider: unknown, upstream: string): Record<string, unknown> {
+  return mergeBody(isObject(provider) ? provider : {}, pinBlock(upstream)) as Record<string, unknown>;
 }
 
 /** OpenRouter's generation answer: built on the first pin lookup (only sessions with an OpenRouter target make one). */
